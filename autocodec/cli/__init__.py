@@ -1,0 +1,16 @@
+"""The ``autocodec`` command line.
+
+Invariants:
+- Each command group lives in its own ``cmd_<group>.py`` module exposing
+  ``register(subparsers)``; modules are discovered, so adding a command touches one file.
+  Command modules import heavy wings lazily, inside their handlers, to keep start-up fast.
+- Exit status: 0 success; 1 an ``AutocodecError`` (one line on stderr, no traceback);
+  2 a usage error (argparse); 130 interrupted.
+- Command output goes to stdout; messages, progress and logs go to stderr.
+"""
+
+from __future__ import annotations
+
+from ._app import main
+
+__all__ = ["main"]

@@ -1,0 +1,140 @@
+"""Names and numbers of the multicodec table that autocodec speaks.
+
+Source of the numbers: the multicodec table (github.com/multiformats/multicodec, table.csv).
+Only the entries autocodec uses are listed; any other code is still usable by number
+(``0x...``), a name is a convenience.
+
+Invariants: each table maps a name to exactly one code and back; lookups accept a name,
+an int, or a ``0x``-prefixed hex string, and fail with ``UnknownCodec``/``UnknownHash``.
+"""
+
+from __future__ import annotations
+
+from .errors import UnknownCodec, UnknownHash, UnknownKeyType
+
+CODECS: dict[str, int] = {
+    "identity": 0x00,
+    "cbor": 0x51,
+    "raw": 0x55,
+    "bencode": 0x63,
+    "dag-pb": 0x70,
+    "dag-cbor": 0x71,
+    "libp2p-key": 0x72,
+    "git-raw": 0x78,
+    "torrent-info": 0x7B,
+    "torrent-file": 0x7C,
+    "dag-jose": 0x85,
+    "dag-cose": 0x86,
+    "eth-block": 0x90,
+    "eth-block-list": 0x91,
+    "eth-tx-trie": 0x92,
+    "eth-tx": 0x93,
+    "eth-tx-receipt-trie": 0x94,
+    "eth-tx-receipt": 0x95,
+    "eth-state-trie": 0x96,
+    "eth-account-snapshot": 0x97,
+    "eth-storage-trie": 0x98,
+    "eth-receipt-log-trie": 0x99,
+    "eth-receipt-log": 0x9A,
+    "bitcoin-block": 0xB0,
+    "bitcoin-tx": 0xB1,
+    "bitcoin-witness-commitment": 0xB2,
+    "zcash-block": 0xC0,
+    "zcash-tx": 0xC1,
+    "dag-json": 0x0129,
+    "json": 0x0200,
+    "car": 0x0202,
+}
+
+MULTIHASHES: dict[str, int] = {
+    "identity": 0x00,
+    "sha1": 0x11,
+    "sha2-256": 0x12,
+    "sha2-512": 0x13,
+    "sha3-512": 0x14,
+    "sha3-384": 0x15,
+    "sha3-256": 0x16,
+    "sha3-224": 0x17,
+    "shake-128": 0x18,
+    "shake-256": 0x19,
+    "keccak-224": 0x1A,
+    "keccak-256": 0x1B,
+    "keccak-384": 0x1C,
+    "keccak-512": 0x1D,
+    "blake3": 0x1E,
+    "sha2-384": 0x20,
+    "dbl-sha2-256": 0x56,
+    "sha2-224": 0x1013,
+    "sha2-512-224": 0x1014,
+    "sha2-512-256": 0x1015,
+}
+# blake2b-8 .. blake2b-512 are 0xb201 .. 0xb240; blake2s-8 .. blake2s-256 are 0xb241 .. 0xb260.
+MULTIHASHES.update({f"blake2b-{8 * i}": 0xB200 + i for i in range(1, 65)})
+MULTIHASHES.update({f"blake2s-{8 * i}": 0xB240 + i for i in range(1, 33)})
+
+KEY_TYPES: dict[str, int] = {
+    "secp256k1-pub": 0xE7,
+    "bls12_381-g1-pub": 0xEA,
+    "bls12_381-g2-pub": 0xEB,
+    "x25519-pub": 0xEC,
+    "ed25519-pub": 0xED,
+    "p256-pub": 0x1200,
+}
+
+_CODEC_NAMES = {v: k for k, v in CODECS.items()}
+_HASH_NAMES = {v: k for k, v in MULTIHASHES.items()}
+_KEY_NAMES = {v: k for k, v in KEY_TYPES.items()}
+
+
+def _parse(value: str | int, table: dict[str, int]) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value if value >= 0 else None
+    text = value.strip().lower()
+    if text in table:
+        return table[text]
+    try:
+        if text.startswith("0x"):
+            return int(text, 16)
+        if text.isdigit():
+            return int(text)
+    except ValueError:
+        return None
+    return None
+
+
+def codec_code(codec: str | int) -> int:
+    """The multicodec code for a codec name or number; ``UnknownCodec`` if unparseable."""
+    code = _parse(codec, CODECS)
+    if code is None:
+        raise UnknownCodec(codec if isinstance(codec, (str, int)) else repr(codec))
+    return code
+
+
+def hash_code(hash_name: str | int) -> int:
+    """The multihash code for a hash name or number; ``UnknownHash`` if unparseable."""
+    code = _parse(hash_name, MULTIHASHES)
+    if code is None:
+        raise UnknownHash(hash_name if isinstance(hash_name, (str, int)) else repr(hash_name))
+    return code
+
+
+def key_type_code(key_type: str | int) -> int:
+    code = _parse(key_type, KEY_TYPES)
+    if code is None:
+        raise UnknownKeyType(f"unknown key type {key_type!r}")
+    return code
+
+
+def codec_name(code: int) -> str:
+    """A readable name for a codec code (``0x...`` when the table has none)."""
+    return _CODEC_NAMES.get(code, f"0x{code:x}")
+
+
+def hash_name(code: int) -> str:
+    return _HASH_NAMES.get(code, f"0x{code:x}")
+
+
+def key_type_name(code: int) -> str:
+    return _KEY_NAMES.get(code, f"0x{code:x}")

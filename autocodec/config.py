@@ -1,0 +1,79 @@
+"""Every limit autocodec enforces, in one place.
+
+Invariants:
+- All limits are plain frozen dataclasses with safe defaults; nothing else in the code
+  base hard-codes a limit (modules take a ``Limits`` or the relevant part of it).
+- Overrides are made with ``dataclasses.replace`` (per extension for the sandbox), never by
+  mutation, so a limit seen at the start of a call holds for the whole call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+KiB = 1024
+MiB = 1024 * KiB
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeLimits:
+    """Bounds for builtin codecs on untrusted bytes."""
+
+    max_depth: int = 1024
+    """Maximum nesting of lists and maps in a decoded block."""
+    max_block_bytes: int = 4 * MiB
+    """Largest block accepted by decode, put, import and fetch (Bitswap's limit is 2 MiB)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxLimits:
+    """Per-call bounds for a Wasm extension; overridable per extension."""
+
+    fuel: int = 2_000_000_000
+    """Wasm fuel units per call (about one per instruction): deterministic termination."""
+    deadline_ms: int = 5_000
+    """Wall-clock deadline per call, enforced with epoch interruption."""
+    max_memory_bytes: int = 256 * MiB
+    """Cap on a module's linear memory."""
+    max_table_elements: int = 10_000
+    max_instances: int = 1
+    max_wasm_stack_bytes: int = 512 * KiB
+    max_output_bytes: int = 64 * MiB
+    """Largest result a call may return to the host."""
+    max_module_bytes: int = 8 * MiB
+    """Largest module accepted for compilation."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchLimits:
+    """Bounds for every network fetch (IPFS node RPC, trustless gateways)."""
+
+    timeout_s: float = 10.0
+    retries: int = 2
+    backoff_s: float = 0.2
+    max_block_bytes: int = 4 * MiB
+    max_car_bytes: int = 256 * MiB
+
+
+@dataclass(frozen=True, slots=True)
+class TrustLimits:
+    """Bounds for signed documents (TUF's "endless data" defence)."""
+
+    max_document_bytes: int = 1 * MiB
+    max_module_bytes: int = 8 * MiB
+    max_vectors_bytes: int = 16 * MiB
+    max_signatures: int = 64
+    max_index_entries: int = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """All limits, grouped by the wing that enforces them."""
+
+    decode: DecodeLimits = field(default_factory=DecodeLimits)
+    sandbox: SandboxLimits = field(default_factory=SandboxLimits)
+    fetch: FetchLimits = field(default_factory=FetchLimits)
+    trust: TrustLimits = field(default_factory=TrustLimits)
+
+
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,251 @@
+"""The one error hierarchy of autocodec.
+
+Invariants:
+- Every error autocodec raises on purpose is an ``AutocodecError``; anything else escaping
+  a public function is a bug.
+- Classes split by *cause* (not found, invalid input, untrusted, sandbox limit, ...), so a
+  caller catches the cause it can act on: the registry catches ``UnknownCodec`` and
+  ``UnknownHash`` to resolve an extension, the gateway maps causes to HTTP status codes.
+- Each class carries a default ``hint`` saying what to do next; the CLI prints
+  ``autocodec: <message> (<hint>)`` on one line and exits 1.
+"""
+
+from __future__ import annotations
+
+
+class AutocodecError(Exception):
+    """Root of every deliberate autocodec error."""
+
+    hint: str = "see `autocodec --help`"
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        if hint is not None:
+            self.hint = hint
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else type(self).__name__
+
+    def one_line(self) -> str:
+        """The message and hint on one line, as the CLI prints it."""
+        text = " ".join(self.message.split())
+        return f"{text} ({self.hint})" if self.hint else text
+
+
+# --- not found -------------------------------------------------------------------------
+
+
+class NotFound(AutocodecError):
+    hint = "check the identifier, or fetch it first"
+
+
+class BlockNotFound(NotFound):
+    hint = "put or import the block, or give a source with --node/--gateway"
+
+
+class KeyNotFound(NotFound):
+    hint = "list keys with `autocodec key list`, or create one with `autocodec key gen NAME`"
+
+
+class SetNotFound(NotFound):
+    hint = "list pinned sets with `autocodec pin ls`"
+
+
+class ModuleNotFound(NotFound):
+    hint = "check the module CID, or pin an extension set that provides it"
+
+
+# --- unsupported formats (caught by the registry to resolve an extension) ---------------
+
+
+class UnsupportedFormat(AutocodecError):
+    hint = "pin an extension set that provides it (`autocodec pin add`)"
+
+
+class UnknownCodec(UnsupportedFormat):
+    """No builtin codec and no extension for this multicodec code."""
+
+    def __init__(self, code: int | str, message: str | None = None, **kw: object) -> None:
+        self.code = code
+        shown = f"0x{code:x}" if isinstance(code, int) else repr(code)
+        super().__init__(message or f"unknown codec {shown}", **kw)  # type: ignore[arg-type]
+
+
+class UnknownHash(UnsupportedFormat):
+    """No builtin hasher and no extension for this multihash code."""
+
+    def __init__(self, code: int | str, message: str | None = None, **kw: object) -> None:
+        self.code = code
+        shown = f"0x{code:x}" if isinstance(code, int) else repr(code)
+        super().__init__(message or f"unknown multihash {shown}", **kw)  # type: ignore[arg-type]
+
+
+class UnknownChunker(UnsupportedFormat):
+    hint = "use size-N, fastcdc-MIN-AVG-MAX or buzhash"
+
+
+class UnknownKeyType(UnsupportedFormat):
+    hint = "pin an extension set with a crypto module for this key type"
+
+
+# --- invalid input ----------------------------------------------------------------------
+
+
+class InvalidInput(AutocodecError):
+    hint = "check the input"
+
+
+class InvalidCID(InvalidInput):
+    hint = "give a CID in base32 (b...), base58btc (z... or Qm...) or base16 (f...)"
+
+
+class InvalidBlock(InvalidInput):
+    """Bytes that are not a valid block of the codec (malformed, hostile or over a limit)."""
+
+    hint = "the block is malformed for its codec; it was rejected, nothing was stored"
+
+
+class EncodeError(InvalidInput):
+    """A value that cannot be encoded with the codec (wrong shape, non-string key, NaN...)."""
+
+    hint = "the value does not fit the codec's data model"
+
+
+class InvalidDocument(InvalidInput):
+    """A manifest, extension set, receipt or invocation that is malformed."""
+
+    hint = "the document is malformed; ask its publisher for a valid one"
+
+
+# --- integrity ------------------------------------------------------------------------------
+
+
+class IntegrityError(AutocodecError):
+    hint = "the data does not match its identifier; fetch it again from a trusted source"
+
+
+class HashMismatch(IntegrityError):
+    """Bytes whose multihash does not match the CID they were given under."""
+
+
+class StoreCorrupt(IntegrityError):
+    hint = "remove the block with `autocodec block rm CID` and fetch it again"
+
+
+# --- trust ----------------------------------------------------------------------------------
+
+
+class Untrusted(AutocodecError):
+    """Something did not verify back to what the user chose to trust."""
+
+    hint = "only pinned extension sets and allow-listed publishers are trusted; see `autocodec trust ls`"
+
+
+class SignatureError(Untrusted):
+    hint = "the signature does not verify; the document was altered or signed by another key"
+
+
+class ThresholdNotMet(Untrusted):
+    hint = "not enough distinct trusted keys signed this document"
+
+
+class RollbackError(Untrusted):
+    hint = "a version older than one already seen was offered; refusing to go back"
+
+
+class ExpiredError(Untrusted):
+    hint = "the document has expired; ask its publisher for a fresh one (`autocodec pin update`)"
+
+
+class RevokedError(Untrusted):
+    hint = "the key or manifest was revoked; see `autocodec trust ls`"
+
+
+class DelegationError(Untrusted):
+    hint = "the key signed for codes outside the range delegated to it"
+
+
+class NotTrusted(Untrusted):
+    """A module or key that is in no pinned set and not on the allow-list."""
+
+
+# --- sandbox --------------------------------------------------------------------------------
+
+
+class SandboxError(AutocodecError):
+    """A Wasm module was refused, or a call into it hit a limit or trapped."""
+
+    hint = "the extension module misbehaved; the call was stopped and the process is unharmed"
+
+
+class ModuleRejected(SandboxError):
+    """Refused at load: invalid Wasm, imports, too large, wrong ABI."""
+
+    hint = "the module does not satisfy autocodec ABI v1 (see docs/abi.md)"
+
+
+class FuelExhausted(SandboxError):
+    hint = "the call used its whole fuel budget; raise limits.sandbox.fuel if the input is legitimately large"
+
+
+class DeadlineExceeded(SandboxError):
+    hint = "the call ran past its wall-clock deadline"
+
+
+class MemoryLimitExceeded(SandboxError):
+    hint = "the module tried to grow memory or tables past the sandbox cap"
+
+
+class OutputTooLarge(SandboxError):
+    hint = "the module returned more than limits.sandbox.max_output_bytes"
+
+
+class GuestTrap(SandboxError):
+    """The module trapped (unreachable, stack overflow, out-of-bounds access...)."""
+
+
+class GuestFault(SandboxError):
+    """The module broke the ABI: a pointer/length out of bounds, malformed output framing."""
+
+
+class GuestError(InvalidBlock):
+    """The module reported an error for its input (an ABI error code plus message).
+
+    It is an ``InvalidBlock`` because for codecs it means the input is malformed.
+    """
+
+    def __init__(self, code: int, message: str, **kw: object) -> None:
+        self.code = code
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+# --- storage, network, configuration --------------------------------------------------------
+
+
+class StoreError(AutocodecError):
+    hint = "check the home folder ($AUTOCODEC_HOME) is writable and has free space"
+
+
+class StorageFull(StoreError):
+    hint = "free disk space; nothing partial was written"
+
+
+class FetchError(AutocodecError):
+    hint = "check the node or gateway address and that it is running"
+
+
+class SourceUnavailable(FetchError):
+    pass
+
+
+class FetchTimeout(FetchError):
+    hint = "the source did not answer in time; raise limits.fetch.timeout or try another source"
+
+
+class FetchTooLarge(FetchError):
+    hint = "the source sent more than limits.fetch.max_block_bytes"
+
+
+class ConfigError(AutocodecError):
+    hint = "check $AUTOCODEC_HOME/config.toml and the command's options"

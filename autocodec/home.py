@@ -1,0 +1,53 @@
+"""The home folder: every file autocodec keeps lives under one directory.
+
+Layout (created by ``Home.init``):
+  store.sqlite      blocks, pins, trust state (SQLite, WAL)
+  keys/             private keys, mode 0600
+  cache/compiled/   integrity-protected compiled Wasm artifacts
+  config.toml       sources, limits overrides
+
+``$AUTOCODEC_HOME`` overrides the default ``~/.autocodec``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def default_home() -> Path:
+    env = os.environ.get("AUTOCODEC_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".autocodec"
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @classmethod
+    def resolve(cls, path: str | os.PathLike[str] | None = None) -> "Home":
+        return cls(Path(path).expanduser() if path is not None else default_home())
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / "store.sqlite"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.root / "keys"
+
+    @property
+    def compiled_cache_dir(self) -> Path:
+        return self.root / "cache" / "compiled"
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "config.toml"
+
+    def init(self) -> "Home":
+        """Create the folder layout (idempotent)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.keys_dir.mkdir(mode=0o700, exist_ok=True)
+        self.compiled_cache_dir.mkdir(parents=True, exist_ok=True)
+        return self
