@@ -67,6 +67,22 @@ class TrustLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class StoreLimits:
+    """Bounds for the embedded block store and CAR files."""
+
+    busy_timeout_ms: int = 10_000
+    """How long a writer waits for another process's write lock before failing."""
+    batch_blocks: int = 1_000
+    """Blocks per transaction in ``put_many`` and CAR import."""
+    batch_bytes: int = 32 * MiB
+    """Bytes per transaction in ``put_many`` and CAR import (whichever comes first)."""
+    max_car_header_bytes: int = 1 * MiB
+    """Largest CAR header (the DAG-CBOR ``{version, roots}`` map)."""
+    max_car_roots: int = 10_000
+    """Most roots a CAR header may list."""
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """All limits, grouped by the wing that enforces them."""
 
@@ -74,6 +90,7 @@ class Limits:
     sandbox: SandboxLimits = field(default_factory=SandboxLimits)
     fetch: FetchLimits = field(default_factory=FetchLimits)
     trust: TrustLimits = field(default_factory=TrustLimits)
+    store: StoreLimits = field(default_factory=StoreLimits)
 
 
 DEFAULT_LIMITS = Limits()

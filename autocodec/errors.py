@@ -112,6 +112,12 @@ class EncodeError(InvalidInput):
     hint = "the value does not fit the codec's data model"
 
 
+class InvalidCar(InvalidInput):
+    """A CAR file that is malformed, truncated or over a limit."""
+
+    hint = "the CAR file is malformed or truncated; blocks read before the error were verified and kept"
+
+
 class InvalidDocument(InvalidInput):
     """A manifest, extension set, receipt or invocation that is malformed."""
 
