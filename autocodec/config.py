@@ -42,6 +42,12 @@ class SandboxLimits:
     """Largest result a call may return to the host."""
     max_module_bytes: int = 8 * MiB
     """Largest module accepted for compilation."""
+    stream_chunk_bytes: int = 1 * MiB
+    """Largest buffer passed to a guest in one call; bigger inputs are streamed in pieces."""
+    max_batch_items: int = 1024
+    """Most blocks in one ``ac_decode_batch`` call (each batch gets a fresh instance)."""
+    pooled_instances: int = 128
+    """Live instances at once (all threads, open streams) in the pooling allocator; 0 = no pool."""
 
 
 @dataclass(frozen=True, slots=True)
