@@ -1,0 +1,35 @@
+"""The embedded block store and CAR files.
+
+``BlockStore.open(home)`` gives verified, crash-safe block storage in the home folder's
+SQLite database; ``import_car``/``export_car`` move DAGs in and out as CAR files. Other
+wings keep their state in the same database through ``register_migration`` and
+``BlockStore.transaction()``. See the private modules' docstrings for the invariants.
+"""
+
+from __future__ import annotations
+
+from ._blockstore import BlockStat, BlockStore, Verifier, translate_sqlite_error
+from ._car import CarReader, CarWriter
+from ._links import LinkFinder, builtin_links, links_in
+from ._schema import Migration, register_migration, schema_version
+from ._transfer import CarExport, CarImport, export_car, export_car_file, import_car
+
+__all__ = [
+    "BlockStat",
+    "BlockStore",
+    "CarExport",
+    "CarImport",
+    "CarReader",
+    "CarWriter",
+    "LinkFinder",
+    "Migration",
+    "Verifier",
+    "builtin_links",
+    "export_car",
+    "export_car_file",
+    "import_car",
+    "links_in",
+    "register_migration",
+    "schema_version",
+    "translate_sqlite_error",
+]

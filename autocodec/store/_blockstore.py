@@ -1,0 +1,366 @@
+"""The embedded block store: content-addressed blocks in one SQLite database in the home folder.
+
+Invariants:
+- Nothing enters unverified. ``put``/``put_many`` check every block against its CID's
+  multihash with the injected ``verify(cid, data)`` (default ``autocodec.builtin.verify_cid``;
+  the registry injects one that can run hasher extensions) and refuse blocks over
+  ``limits.decode.max_block_bytes``. A block that fails is not written.
+- Nothing leaves unchecked. ``get`` detects a block that changed on disk (``StoreCorrupt``)
+  without needing the CID's hasher: a sha2-256 CID (almost every CID) is its own checksum,
+  re-hashed with hashlib (~1-2 GB/s, far cheaper than the SQLite read); any other block has a
+  sha2-256 checksum of its bytes stored beside it at ``put``. So corruption is found even for
+  blocks whose hasher is an extension that is not loaded when reading.
+- Blocks are keyed by their CIDv1 bytes (a CIDv0 is stored as its v1 equivalent, so both
+  forms find the same block). Identity-multihash CIDs hold their data inline and are never
+  stored; ``get``/``has``/``stat`` answer them from the CID.
+- Crash safety: WAL journal, ``synchronous=NORMAL``; each write is one transaction, so a
+  process killed mid-write leaves the last committed state and no partial block (a power
+  loss may lose the last few commits, never consistency). ``put_many`` commits in batches of
+  ``limits.store.batch_blocks``/``batch_bytes``; on an ``AutocodecError`` from the input the
+  verified blocks before it are committed, then the error propagates.
+- Threads: one connection per ``BlockStore`` object, shared by threads and serialised by a
+  re-entrant lock; for parallel readers open one ``BlockStore`` per thread or process (WAL
+  lets readers proceed beside one writer; writers wait up to ``busy_timeout_ms``).
+- Other wings keep their tables in the same database: they ``register_migration`` their
+  ``CREATE TABLE IF NOT EXISTS`` statements (applied at ``open``, or at once with
+  ``ensure_schema``) and use ``transaction()`` to write atomically with blocks.
+- Every sqlite error becomes a ``StoreError``: "database or disk is full" is ``StorageFull``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..cid import CID
+from ..config import DEFAULT_LIMITS, Limits
+from ..errors import AutocodecError, BlockNotFound, InvalidBlock, StorageFull, StoreCorrupt, StoreError
+from ..home import Home
+from ..log import get_logger
+from ._schema import migrate, register_migration
+
+Verifier = Callable[[CID, bytes], None]
+"""Raises ``HashMismatch`` (or ``UnknownHash``) unless ``data`` hashes to ``cid``'s multihash."""
+
+_IDENTITY = 0x00
+_SHA2_256 = 0x12
+_PAGE = 1_000
+
+SCHEMA = register_migration(
+    "store",
+    1,
+    [
+        """CREATE TABLE IF NOT EXISTS blocks (
+            cid BLOB PRIMARY KEY,
+            codec INTEGER NOT NULL,
+            size INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            checksum BLOB
+        )""",
+    ],
+)
+
+log = get_logger("store")
+
+
+@dataclass(frozen=True, slots=True)
+class BlockStat:
+    """What the store knows about a block without reading it."""
+
+    cid: CID
+    size: int
+    codec: int
+    inline: bool = False
+    """True for identity CIDs, whose bytes live in the CID itself."""
+
+
+def _key(cid: CID) -> bytes:
+    return bytes(cid.to_v1())
+
+
+def _is_identity(cid: CID) -> bool:
+    return cid.version == 1 and cid.hash_code == _IDENTITY
+
+
+def _checksum(cid: CID, data: bytes) -> bytes | None:
+    """The out-of-band checksum stored with ``data``: none when the CID is sha2-256 itself."""
+    if cid.hash_code == _SHA2_256 and len(cid.digest) == 32:
+        return None
+    return hashlib.sha256(data).digest()
+
+
+def _intact(cid: CID, data: bytes, checksum: bytes | None) -> bool:
+    digest = hashlib.sha256(data).digest()
+    if checksum is None:
+        return cid.hash_code == _SHA2_256 and digest == cid.digest
+    return digest == checksum
+
+
+def translate_sqlite_error(exc: sqlite3.Error, doing: str) -> StoreError:
+    """A typed ``StoreError`` for an sqlite3 exception raised while ``doing`` something."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    text = str(exc)
+    if code == sqlite3.SQLITE_FULL or "database or disk is full" in text:
+        return StorageFull(f"cannot {doing}: the store is full ({text})")
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
+        return StoreError(
+            f"cannot {doing}: the store is locked by another process ({text})",
+            hint="wait for the other autocodec process, or raise limits.store.busy_timeout_ms",
+        )
+    if code in (sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT) or "not a database" in text or "malformed" in text:
+        return StoreError(
+            f"cannot {doing}: the database file is damaged or not an autocodec store ({text})",
+            hint="move the damaged store.sqlite aside and re-import your blocks",
+        )
+    return StoreError(f"cannot {doing}: {text}")
+
+
+@contextmanager
+def _sqlite_errors(doing: str) -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise translate_sqlite_error(exc, doing) from exc
+
+
+class BlockStore:
+    """Verified blocks in ``<home>/store.sqlite``. Use ``BlockStore.open``; close when done."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, verify: Verifier, limits: Limits) -> None:
+        self._conn: sqlite3.Connection | None = conn
+        self.path = path
+        self.verify = verify
+        self.limits = limits
+        self._lock = threading.RLock()
+        self._depth = 0  # transaction nesting, guarded by _lock
+
+    # --- lifecycle -----------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        home: Home | str | os.PathLike[str] | None = None,
+        *,
+        verify: Verifier | None = None,
+        limits: Limits | None = None,
+    ) -> "BlockStore":
+        """Open (creating if needed) the store of ``home`` (default: ``$AUTOCODEC_HOME``)."""
+        if not isinstance(home, Home):
+            home = Home.resolve(home)
+        limits = limits or DEFAULT_LIMITS
+        if verify is None:
+            from ..builtin import verify_cid as verify
+        try:
+            home.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the home folder {home.root}: {exc.strerror or exc}") from None
+        path = home.db_path
+        with _sqlite_errors(f"open the store {path}"):
+            conn = sqlite3.connect(
+                path,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=limits.store.busy_timeout_ms / 1000,
+            )
+            try:
+                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                if str(mode).lower() != "wal":
+                    raise StoreError(f"cannot put the store {path} in WAL mode (got {mode!r})")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute("PRAGMA foreign_keys=ON")
+                migrate(conn)
+            except BaseException:
+                conn.close()
+                raise
+        return cls(conn, path, verify, limits)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+    def __enter__(self) -> "BlockStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _db(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise StoreError("the store is closed", hint="open it again with BlockStore.open")
+        return self._conn
+
+    # --- transactions and schema (for other wings) ---------------------------------------
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """Hold the store's lock and one write transaction; yields the connection.
+
+        Nested uses become savepoints. Commits on normal exit, rolls back on an exception.
+        sqlite errors raised inside are translated to ``StoreError``/``StorageFull``.
+        """
+        with self._lock:
+            conn = self._db()
+            outer = self._depth == 0
+            with _sqlite_errors("write to the store"):
+                conn.execute("BEGIN IMMEDIATE" if outer else f"SAVEPOINT sp{self._depth}")
+            self._depth += 1
+            try:
+                with _sqlite_errors("write to the store"):
+                    yield conn
+            except BaseException:
+                self._depth -= 1
+                try:
+                    conn.execute("ROLLBACK" if outer else f"ROLLBACK TO sp{self._depth}")
+                    if not outer:
+                        conn.execute(f"RELEASE sp{self._depth}")
+                except sqlite3.Error:
+                    pass  # the original error is the one to report
+                raise
+            self._depth -= 1
+            with _sqlite_errors("commit to the store"):
+                conn.execute("COMMIT" if outer else f"RELEASE sp{self._depth}")
+
+    def ensure_schema(self, wing: str, version: int, statements: Iterable[str]) -> None:
+        """Register a wing's migration and apply any pending ones to this database now."""
+        register_migration(wing, version, statements)
+        with self._lock, _sqlite_errors(f"migrate the {wing} schema"):
+            if self._depth:
+                raise StoreError("ensure_schema cannot run inside a transaction")
+            migrate(self._db())
+
+    # --- writing -------------------------------------------------------------------------
+
+    def _admit(self, cid: CID, data: bytes) -> None:
+        """Refuse an oversized or unverifiable block (raises; writes nothing)."""
+        if not isinstance(cid, CID):
+            raise TypeError(f"expected a CID, got {type(cid).__name__}")
+        limit = self.limits.decode.max_block_bytes
+        if len(data) > limit:
+            raise InvalidBlock(f"block {cid} is {len(data)} bytes, over the {limit}-byte limit")
+        self.verify(cid, data)
+
+    def put(self, cid: CID, data: bytes) -> None:
+        """Verify and store one block (idempotent)."""
+        data = bytes(data)
+        self._admit(cid, data)
+        if not _is_identity(cid):
+            self._write([(cid, data)])
+
+    def put_many(self, blocks: Iterable[tuple[CID, bytes]]) -> int:
+        """Verify and store blocks, one transaction per batch; returns how many were given."""
+        batch: list[tuple[CID, bytes]] = []
+        batch_bytes = 0
+        count = 0
+        limits = self.limits.store
+        try:
+            for cid, data in blocks:
+                data = bytes(data)
+                self._admit(cid, data)
+                count += 1
+                if _is_identity(cid):
+                    continue
+                batch.append((cid, data))
+                batch_bytes += len(data)
+                if len(batch) >= limits.batch_blocks or batch_bytes >= limits.batch_bytes:
+                    self._write(batch)
+                    batch, batch_bytes = [], 0
+        except AutocodecError:
+            if batch:
+                self._write(batch)  # keep what was verified before the bad input
+            raise
+        if batch:
+            self._write(batch)
+        return count
+
+    def _write(self, batch: list[tuple[CID, bytes]]) -> None:
+        rows = [(_key(cid), cid.codec, len(data), data, _checksum(cid, data)) for cid, data in batch]
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO blocks (cid, codec, size, data, checksum) VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+        log.debug("blocks_written", count=len(rows))
+
+    def delete(self, cid: CID) -> bool:
+        """Remove a block; True if it was there. Identity CIDs are never stored: False."""
+        if _is_identity(cid):
+            return False
+        with self.transaction() as conn:
+            cur = conn.execute("DELETE FROM blocks WHERE cid = ?", (_key(cid),))
+            return cur.rowcount > 0
+
+    # --- reading -------------------------------------------------------------------------
+
+    def _query(self, sql: str, params: tuple[Any, ...], doing: str) -> Any:
+        with self._lock, _sqlite_errors(doing):
+            return self._db().execute(sql, params).fetchone()
+
+    def get(self, cid: CID) -> bytes:
+        """The block's bytes, checked for on-disk corruption; ``BlockNotFound`` if absent."""
+        if _is_identity(cid):
+            return cid.digest
+        row = self._query("SELECT data, checksum FROM blocks WHERE cid = ?", (_key(cid),), f"read {cid}")
+        if row is None:
+            raise BlockNotFound(f"block {cid} is not in the store")
+        data, checksum = bytes(row[0]), row[1]
+        if not _intact(cid, data, checksum):
+            log.warning("store_corrupt", cid=str(cid))
+            raise StoreCorrupt(f"block {cid} is corrupt in the store {self.path}")
+        return data
+
+    def has(self, cid: CID) -> bool:
+        if _is_identity(cid):
+            return True
+        return self._query("SELECT 1 FROM blocks WHERE cid = ?", (_key(cid),), f"look up {cid}") is not None
+
+    def __contains__(self, cid: object) -> bool:
+        return isinstance(cid, CID) and self.has(cid)
+
+    def stat(self, cid: CID) -> BlockStat:
+        if _is_identity(cid):
+            return BlockStat(cid, len(cid.digest), cid.codec, inline=True)
+        row = self._query("SELECT size, codec FROM blocks WHERE cid = ?", (_key(cid),), f"stat {cid}")
+        if row is None:
+            raise BlockNotFound(f"block {cid} is not in the store")
+        return BlockStat(cid, int(row[0]), int(row[1]))
+
+    def cids(self) -> Iterator[CID]:
+        """Every stored CID (v1), in byte order; pages through the table without a long lock."""
+        after = b""
+        while True:
+            with self._lock, _sqlite_errors("list the store"):
+                rows = self._db().execute(
+                    "SELECT cid FROM blocks WHERE cid > ? ORDER BY cid LIMIT ?", (after, _PAGE)
+                ).fetchall()
+            for (raw,) in rows:
+                yield CID._unchecked(bytes(raw))
+            if len(rows) < _PAGE:
+                return
+            after = bytes(rows[-1][0])
+
+    def __iter__(self) -> Iterator[CID]:
+        return self.cids()
+
+    def __len__(self) -> int:
+        return int(self._query("SELECT count(*) FROM blocks", (), "count blocks")[0])
+
+    def check(self) -> list[CID]:
+        """Read every block back; the CIDs whose bytes are corrupt (empty when all is well)."""
+        bad: list[CID] = []
+        for cid in self.cids():
+            try:
+                self.get(cid)
+            except StoreCorrupt:
+                bad.append(cid)
+            except BlockNotFound:
+                pass  # deleted meanwhile
+        return bad

@@ -1,0 +1,232 @@
+"""CAR (Content Addressable aRchive) files: a strict streaming reader and a writer.
+
+Spec: CARv1 and CARv2 (ipld.io/specs/transport/car/carv1 and .../carv2). A CARv1 is
+``varint(len) header`` with header the DAG-CBOR map ``{"version": 1, "roots": [CID...]}``,
+then sections ``varint(len) CID block``. A CARv2 is the 11-byte pragma (a v1-style header
+``{"version": 2}``), a 40-byte header (16 bytes characteristics, then u64 LE data offset,
+data size and index offset) and a CARv1 payload at the data offset; its index is ignored.
+
+Invariants:
+- The reader holds at most one section in memory (plus a 64 KiB read buffer); every length
+  is checked against a limit *before* anything is allocated for it: the header against
+  ``limits.store.max_car_header_bytes``, a section against ``limits.decode.max_block_bytes``
+  plus the largest CID.
+- Every malformation is an ``InvalidCar`` naming the byte offset: truncation, a bad or
+  over-long varint, a zero-length section, a bad CID, a header that is not the expected map.
+  The reader does not verify hashes; the store does, on ``put``.
+- The writer emits canonical framing (minimal varints, DAG-CBOR header with sorted keys).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterator, Sequence
+from typing import BinaryIO
+
+from ..cid import CID, MAX_DIGEST_BYTES, MAX_VARINT_BYTES, decode_varint, encode_varint
+from ..config import DEFAULT_LIMITS, Limits
+from ..errors import AutocodecError, InvalidCar, InvalidCID
+
+_READ_CHUNK = 64 * 1024
+_MAX_CID_BYTES = 1 + 3 * MAX_VARINT_BYTES + MAX_DIGEST_BYTES
+_V2_PRAGMA = bytes.fromhex("0aa16776657273696f6e02")
+_V2_HEADER = struct.Struct("<16sQQQ")
+
+
+class _Input:
+    """A read buffer over a binary stream that tracks the absolute offset and an end bound."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._buf = bytearray()
+        self._pos = 0  # offset into _buf
+        self.offset = 0  # absolute offset of _buf[_pos] in the stream
+        self.end: int | None = None  # absolute offset not to read past (CARv2 payload)
+        self._eof = False
+
+    def _fill(self, need: int) -> bool:
+        """Ensure ``need`` bytes are buffered; False if the stream (or bound) ends first."""
+        want = need if self.end is None else max(0, min(need, self.end - self.offset))
+        while len(self._buf) - self._pos < want and not self._eof:
+            if self._pos:
+                del self._buf[: self._pos]
+                self._pos = 0
+            try:
+                chunk = self._stream.read(max(_READ_CHUNK, need - len(self._buf)))
+            except OSError as exc:
+                raise InvalidCar(f"cannot read the CAR at byte {self.offset}: {exc}") from None
+            if not chunk:
+                self._eof = True
+            else:
+                self._buf += chunk
+        return want == need and len(self._buf) - self._pos >= need
+
+    def at_end(self) -> bool:
+        if self.end is not None and self.offset >= self.end:
+            return True
+        return not self._fill(1)
+
+    def read(self, n: int, what: str) -> bytes:
+        if not self._fill(n):
+            raise InvalidCar(f"truncated CAR: {what} at byte {self.offset} needs {n} bytes")
+        out = bytes(self._buf[self._pos : self._pos + n])
+        self._pos += n
+        self.offset += n
+        return out
+
+    def varint(self, what: str) -> int:
+        start = self.offset
+        self._fill(MAX_VARINT_BYTES)
+        avail = len(self._buf) - self._pos
+        if self.end is not None:
+            avail = min(avail, self.end - self.offset)
+        window = bytes(self._buf[self._pos : self._pos + min(avail, MAX_VARINT_BYTES)])
+        try:
+            value, used = decode_varint(window, 0)
+        except ValueError as exc:
+            kind = "truncated CAR" if "truncated" in str(exc) else "malformed CAR"
+            raise InvalidCar(f"{kind}: {what} varint at byte {start}: {exc}") from None
+        self._pos += used
+        self.offset += used
+        return value
+
+    def skip(self, n: int, what: str) -> None:
+        while n:
+            step = min(n, _READ_CHUNK)
+            self.read(step, what)
+            n -= step
+
+
+def _decode_header(raw: bytes, offset: int) -> dict[str, object]:
+    from ..builtin import decode
+
+    try:
+        header = decode(raw, "dag-cbor")
+    except AutocodecError as exc:
+        raise InvalidCar(f"malformed CAR header at byte {offset}: {exc.message}") from None
+    if not isinstance(header, dict) or "version" not in header:
+        raise InvalidCar(f"malformed CAR header at byte {offset}: not a map with a version")
+    return header
+
+
+def _split_section(section: bytes, offset: int) -> tuple[CID, bytes]:
+    """Split a section into its CID and block bytes."""
+    try:
+        if section[:2] == b"\x12\x20":
+            n = 34
+        else:
+            version, off = decode_varint(section, 0)
+            if version != 1:
+                raise ValueError(f"CID version {version}")
+            _codec, off = decode_varint(section, off)
+            _code, off = decode_varint(section, off)
+            size, off = decode_varint(section, off)
+            if size > MAX_DIGEST_BYTES:
+                raise ValueError(f"digest of {size} bytes")
+            n = off + size
+        if n > len(section):
+            raise ValueError("the CID runs past the end of its section")
+        cid = CID(section[:n])
+    except (ValueError, InvalidCID) as exc:
+        msg = exc.message if isinstance(exc, InvalidCID) else str(exc)
+        raise InvalidCar(f"malformed CAR: bad CID in the section at byte {offset}: {msg}") from None
+    return cid, section[n:]
+
+
+class CarReader:
+    """Reads a CARv1 or CARv2 stream: ``roots`` at once, then blocks by iterating.
+
+    Iterating yields ``(cid, block_bytes)`` in file order; ``offset`` is the number of bytes
+    consumed so far (for progress).
+    """
+
+    def __init__(self, stream: BinaryIO, *, limits: Limits | None = None) -> None:
+        self.limits = limits or DEFAULT_LIMITS
+        self._in = _Input(stream)
+        self.version, self.roots = self._read_header()
+        self._started = False
+
+    @property
+    def offset(self) -> int:
+        return self._in.offset
+
+    def _read_v1_header(self) -> tuple[dict[str, object], int]:
+        src = self._in
+        start = src.offset
+        if src.at_end():
+            raise InvalidCar("empty CAR: no header")
+        size = src.varint("header length")
+        cap = self.limits.store.max_car_header_bytes
+        if size == 0:
+            raise InvalidCar(f"malformed CAR: zero-length header at byte {start}")
+        if size > cap:
+            raise InvalidCar(f"CAR header of {size} bytes at byte {start} is over the {cap}-byte limit")
+        raw = src.read(size, "header")
+        return _decode_header(raw, start), start
+
+    def _read_header(self) -> tuple[int, list[CID]]:
+        header, start = self._read_v1_header()
+        version = header.get("version")
+        if version == 2 and self._in.offset == len(_V2_PRAGMA):
+            self._enter_v2_payload()
+            header, start = self._read_v1_header()
+            version = header.get("version")
+            if version != 1:
+                raise InvalidCar(f"malformed CARv2: the payload at byte {start} is not a CARv1")
+            outer = 2
+        elif version == 1:
+            outer = 1
+        else:
+            raise InvalidCar(f"unsupported CAR version {version!r} (autocodec reads CARv1 and CARv2)")
+        roots = header.get("roots")
+        if not isinstance(roots, list) or not all(isinstance(r, CID) for r in roots):
+            raise InvalidCar(f"malformed CAR header at byte {start}: roots must be a list of CIDs")
+        if len(roots) > self.limits.store.max_car_roots:
+            raise InvalidCar(f"CAR header lists {len(roots)} roots, over the limit of {self.limits.store.max_car_roots}")
+        return outer, roots
+
+    def _enter_v2_payload(self) -> None:
+        src = self._in
+        fields = src.read(_V2_HEADER.size, "CARv2 header")
+        _characteristics, data_offset, data_size, _index_offset = _V2_HEADER.unpack(fields)
+        if data_offset < src.offset or data_size == 0:
+            raise InvalidCar(f"malformed CARv2 header: data offset {data_offset}, size {data_size}")
+        src.skip(data_offset - src.offset, "CARv2 padding")
+        src.end = data_offset + data_size
+
+    def __iter__(self) -> Iterator[tuple[CID, bytes]]:
+        if self._started:
+            raise RuntimeError("a CarReader can be iterated once")
+        self._started = True
+        src = self._in
+        cap = self.limits.decode.max_block_bytes + _MAX_CID_BYTES
+        while not src.at_end():
+            start = src.offset
+            size = src.varint("section length")
+            if size == 0:
+                raise InvalidCar(f"malformed CAR: zero-length section at byte {start}")
+            if size > cap:
+                raise InvalidCar(f"CAR section of {size} bytes at byte {start} is over the {cap}-byte limit")
+            section = src.read(size, "section")
+            yield _split_section(section, start)
+
+
+class CarWriter:
+    """Writes a CARv1: the header at construction, then one section per ``write``."""
+
+    def __init__(self, out: BinaryIO, roots: Sequence[CID]) -> None:
+        from ..builtin import encode
+
+        self._out = out
+        header = encode({"roots": list(roots), "version": 1}, "dag-cbor")
+        self.bytes_written = 0
+        self._emit(encode_varint(len(header)) + header)
+
+    def _emit(self, data: bytes) -> None:
+        self._out.write(data)
+        self.bytes_written += len(data)
+
+    def write(self, cid: CID, data: bytes) -> None:
+        raw = bytes(cid)
+        self._emit(encode_varint(len(raw) + len(data)) + raw)
+        self._emit(bytes(data))

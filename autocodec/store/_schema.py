@@ -1,0 +1,109 @@
+"""Versioned schema of the home database, shared by every wing that keeps state in it.
+
+Invariants:
+- The ``meta`` table records, per wing, the highest schema version applied
+  (``key = "schema:<wing>"``). A wing's migrations run once each, in version order, each in
+  its own transaction together with the update of its version, so a crash leaves either the
+  old or the new version, never half of one.
+- Wings register migrations at import time with ``register_migration``; a statement must be
+  idempotent (``CREATE TABLE IF NOT EXISTS ...``) so that two processes racing to migrate a
+  fresh database both succeed.
+- A database whose recorded version for a wing is newer than the newest this code knows is
+  refused with ``StoreError`` (an older autocodec must not write a newer layout).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..errors import StoreError
+
+META_DDL = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    """One step of a wing's schema: ``statements`` take it from ``version - 1`` to ``version``."""
+
+    wing: str
+    version: int
+    statements: tuple[str, ...]
+
+
+_lock = threading.Lock()
+_registry: dict[str, dict[int, Migration]] = {}
+
+
+def register_migration(wing: str, version: int, statements: Iterable[str]) -> Migration:
+    """Declare that ``wing``'s schema version ``version`` is reached by running ``statements``.
+
+    Registering the same (wing, version) twice with the same statements is a no-op; with
+    different statements it is a programming error (``ValueError``).
+    """
+    if not wing or ":" in wing:
+        raise ValueError(f"bad wing name {wing!r}")
+    if version < 1:
+        raise ValueError("schema versions start at 1")
+    migration = Migration(wing, version, tuple(statements))
+    with _lock:
+        steps = _registry.setdefault(wing, {})
+        known = steps.get(version)
+        if known is not None and known != migration:
+            raise ValueError(f"conflicting migration {wing} v{version}")
+        steps[version] = migration
+    return migration
+
+
+def registered() -> dict[str, list[Migration]]:
+    """A snapshot of every registered migration, per wing, in version order."""
+    with _lock:
+        return {wing: [steps[v] for v in sorted(steps)] for wing, steps in _registry.items()}
+
+
+def schema_version(conn: sqlite3.Connection, wing: str) -> int:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"schema:{wing}",)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration] | None = None) -> None:
+    """Bring ``conn``'s database up to date with ``migrations`` (default: all registered).
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``); each step runs in a
+    ``BEGIN IMMEDIATE`` transaction so concurrent openers serialise on the write lock.
+    """
+    conn.execute(META_DDL)
+    per_wing: dict[str, list[Migration]] = {}
+    if migrations is None:
+        per_wing = registered()
+    else:
+        for m in sorted(migrations, key=lambda m: (m.wing, m.version)):
+            per_wing.setdefault(m.wing, []).append(m)
+    for wing, steps in per_wing.items():
+        newest = steps[-1].version if steps else 0
+        current = schema_version(conn, wing)
+        if current > newest:
+            raise StoreError(
+                f"the database has {wing} schema v{current}, newer than v{newest} known here",
+                hint="upgrade autocodec, or use another home folder",
+            )
+        for step in steps:
+            if step.version <= current:
+                continue
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Re-check under the write lock: another process may have migrated meanwhile.
+                if schema_version(conn, wing) < step.version:
+                    for statement in step.statements:
+                        conn.execute(statement)
+                    conn.execute(
+                        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                        (f"schema:{wing}", str(step.version)),
+                    )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            current = step.version

@@ -1,0 +1,146 @@
+"""Moving DAGs between the block store and CAR files.
+
+Invariants:
+- ``import_car`` verifies every block (through the store's verifier) and commits in the
+  store's batches: an import stopped by a bad block, a malformed file or a killed process
+  leaves every block before it stored and intact, and none after.
+- ``export_car`` writes the DAG under ``root`` that the store holds, depth-first in link
+  order, each block once; links are found with the injectable ``links`` finder (default
+  ``builtin_links``), and links to blocks the store does not hold are counted, not followed.
+  Every block written is read through ``get``, so a corrupt block stops the export.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from ..cid import CID
+from ..log import get_logger
+from ..progress import Progress, no_progress
+from ._blockstore import BlockStore
+from ._car import CarReader, CarWriter
+from ._links import LinkFinder, builtin_links
+
+log = get_logger("store")
+
+_PROGRESS_EVERY = 256  # blocks between progress calls (the reporter throttles further)
+
+
+@dataclass(frozen=True, slots=True)
+class CarImport:
+    roots: list[CID]
+    blocks: int
+    bytes: int
+    version: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class CarExport:
+    root: CID
+    blocks: int
+    bytes: int
+    missing: list[CID] = field(default_factory=list)
+    """Linked blocks that the store does not hold (so they are not in the CAR)."""
+
+
+def _size_of(stream: BinaryIO) -> int | None:
+    try:
+        return os.fstat(stream.fileno()).st_size
+    except (OSError, AttributeError, ValueError):
+        return None
+
+
+def import_car(
+    store: BlockStore,
+    source: str | os.PathLike[str] | BinaryIO,
+    *,
+    progress: Progress = no_progress,
+) -> CarImport:
+    """Verify and store every block of a CAR file or binary stream."""
+    if isinstance(source, (str, os.PathLike)):
+        try:
+            stream: BinaryIO = open(source, "rb")  # noqa: SIM115 (closed below)
+        except OSError as exc:
+            from ..errors import InvalidInput
+
+            raise InvalidInput(f"cannot open {source}: {exc.strerror or exc}", hint="check the path") from None
+        owned = True
+    else:
+        stream, owned = source, False
+    try:
+        total = _size_of(stream)
+        reader = CarReader(stream, limits=store.limits)
+
+        def blocks() -> Iterator[tuple[CID, bytes]]:
+            for n, item in enumerate(reader, 1):
+                yield item
+                if n % _PROGRESS_EVERY == 0:
+                    progress(reader.offset, total)
+
+        count = store.put_many(blocks())
+        progress(reader.offset, total if total is not None else reader.offset)
+        log.info("car_imported", blocks=count, bytes=reader.offset, roots=[str(r) for r in reader.roots])
+        return CarImport(list(reader.roots), count, reader.offset, reader.version)
+    finally:
+        if owned:
+            stream.close()
+
+
+def export_car(
+    store: BlockStore,
+    root: CID,
+    out: BinaryIO,
+    *,
+    links: LinkFinder = builtin_links,
+) -> CarExport:
+    """Write the DAG under ``root`` held by the store as a CARv1 with ``root`` as its root."""
+    first = store.get(root)  # BlockNotFound before anything is written
+    writer = CarWriter(out, [root])
+    seen: set[CID] = {root.to_v1()}
+    missing: list[CID] = []
+    count = 0
+    stack: list[tuple[CID, bytes | None]] = [(root, first)]
+    while stack:
+        cid, data = stack.pop()
+        if data is None:
+            if not store.has(cid):
+                missing.append(cid)
+                continue
+            data = store.get(cid)
+        if not (cid.version == 1 and cid.hash_code == 0):  # identity: the data is in the CID
+            writer.write(cid, data)
+            count += 1
+        children = []
+        for child in links(cid, data):
+            key = child.to_v1()
+            if key not in seen:
+                seen.add(key)
+                children.append(child)
+        stack.extend((child, None) for child in reversed(children))
+    log.info("car_exported", root=str(root), blocks=count, missing=len(missing))
+    return CarExport(root, count, writer.bytes_written, missing)
+
+
+def export_car_file(
+    store: BlockStore, root: CID, path: str | os.PathLike[str], *, links: LinkFinder = builtin_links
+) -> CarExport:
+    """``export_car`` to a file, written beside it and renamed into place only when complete."""
+    target = Path(path)
+    partial = target.with_name(target.name + ".part")
+    try:
+        with open(partial, "wb") as out:
+            result = export_car(store, root, out, links=links)
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        from ..errors import InvalidInput
+
+        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", hint="check the path") from None
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return result
