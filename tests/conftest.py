@@ -20,3 +20,24 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "home"
     monkeypatch.setenv("AUTOCODEC_HOME", str(path))
     return path
+
+
+@pytest.fixture(scope="session")
+def ipfs_node(tmp_path_factory: pytest.TempPathFactory):
+    """A real js-ipfs node, offline on loopback, for the whole session.
+
+    Skipped (with the reason) when the node is not installed, except in CI, where
+    ``./dev setup`` installs it from the committed lockfile and its absence is a failure.
+    """
+    from tests import _ipfs_node
+
+    if not _ipfs_node.available():
+        if os.environ.get("CI"):
+            pytest.fail("js-ipfs is not installed (tests/ipfs); ./dev setup should have installed it")
+        pytest.skip("js-ipfs not installed: run `cd tests/ipfs && npm ci`")
+    node = _ipfs_node.new_node(tmp_path_factory.mktemp("ipfs"))
+    node.start()
+    try:
+        yield node
+    finally:
+        node.stop()
