@@ -70,6 +70,12 @@ class TrustLimits:
     max_vectors_bytes: int = 16 * MiB
     max_signatures: int = 64
     max_index_entries: int = 10_000
+    max_role_keys: int = 64
+    """Most keys one role (root, index or a delegation) may list."""
+    max_delegations: int = 64
+    """Most delegated roles one root may define."""
+    max_root_chain: int = 1024
+    """Most root versions one update may walk through."""
 
 
 @dataclass(frozen=True, slots=True)

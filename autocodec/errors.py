@@ -176,6 +176,12 @@ class NotTrusted(Untrusted):
     """A module or key that is in no pinned set and not on the allow-list."""
 
 
+class RootChainError(Untrusted):
+    """A root that does not follow the trusted one: a version jump, a fork or a broken link."""
+
+    hint = "root versions go up one at a time, each signed by a threshold of the old and the new root keys"
+
+
 # --- sandbox --------------------------------------------------------------------------------
 
 
