@@ -103,6 +103,13 @@ def _intact(cid: CID, data: bytes, checksum: bytes | None) -> bool:
     return digest == checksum
 
 
+def _builtin_verify(cid: CID, data: bytes) -> None:
+    """The default verifier, ``autocodec.builtin.verify_cid``, imported on first use."""
+    from ..builtin import verify_cid
+
+    verify_cid(cid, data)
+
+
 def translate_sqlite_error(exc: sqlite3.Error, doing: str) -> StoreError:
     """A typed ``StoreError`` for an sqlite3 exception raised while ``doing`` something."""
     code = getattr(exc, "sqlite_errorcode", None)
@@ -156,7 +163,7 @@ class BlockStore:
             home = Home.resolve(home)
         limits = limits or DEFAULT_LIMITS
         if verify is None:
-            from ..builtin import verify_cid as verify
+            verify = _builtin_verify
         try:
             home.root.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

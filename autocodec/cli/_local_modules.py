@@ -1,0 +1,160 @@
+"""Where the CLI's codecs and hashers come from: the builtins, then local ``--module`` files.
+
+This is the one place the block commands resolve a format; the registry replaces it with
+the pinned-set resolution (same methods, extensions found by code instead of by file).
+
+Invariants:
+- Builtins answer first; a module is consulted only for a code the builtins do not know
+  (``UnknownCodec``/``UnknownHash``), so a local module cannot shadow a builtin format.
+- Modules are loaded once, lazily, in one ``autocodec.loader.Sandbox`` with the configured
+  sandbox limits; a file that is missing or not a valid module is a typed error naming it.
+- Two modules declaring the same code of the same kind is refused (ambiguous).
+- ``verify`` is the store's verifier: a hasher module's digest must equal the CID's digest
+  exactly (truncated multihashes are refused for extension hashers).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from ..cid import CID
+from ..config import DEFAULT_LIMITS, Limits
+from ..errors import ConfigError, HashMismatch, InvalidInput, UnknownCodec, UnknownHash
+from ..home import Home
+from ..store import BlockStore, builtin_links, links_in
+
+
+class Formats:
+    """Codecs and hashers available to one CLI command."""
+
+    def __init__(self, module_paths: Sequence[str | Path] = (), *, home: Home | None = None,
+                 limits: Limits | None = None) -> None:
+        self.home = home or Home.resolve()
+        self.limits = limits or DEFAULT_LIMITS
+        self._paths = [Path(p) for p in module_paths]
+        self._codecs: dict[int, Any] | None = None
+        self._hashers: dict[int, Any] | None = None
+
+    # --- module loading -----------------------------------------------------------------
+
+    def _load(self) -> None:
+        if self._codecs is not None:
+            return
+        self._codecs, self._hashers = {}, {}
+        if not self._paths:
+            return
+        from ..loader import Sandbox
+
+        sandbox = Sandbox(self.limits.sandbox, cache_dir=self.home.compiled_cache_dir)
+        for path in self._paths:
+            try:
+                wasm = path.read_bytes()
+            except OSError as exc:
+                raise InvalidInput(f"cannot read module {path}: {exc.strerror or exc}", hint="check the path") from None
+            module = sandbox.load(wasm)
+            info = module.info
+            table = {"codec": self._codecs, "hasher": self._hashers}.get(info.kind)
+            if table is None:
+                raise ConfigError(f"module {path} is a {info.kind} module; --module takes codecs and hashers here")
+            for code in info.codes:
+                if code in table:
+                    raise ConfigError(f"two modules declare {info.kind} 0x{code:x} (the second is {path})")
+                table[code] = module.codec() if info.kind == "codec" else module.hasher()
+
+    def codec_module(self, code: int) -> Any:
+        self._load()
+        assert self._codecs is not None
+        adapter = self._codecs.get(code)
+        if adapter is None:
+            raise UnknownCodec(code)
+        return adapter
+
+    def hasher_module(self, code: int) -> Any:
+        self._load()
+        assert self._hashers is not None
+        adapter = self._hashers.get(code)
+        if adapter is None:
+            raise UnknownHash(code)
+        return adapter
+
+    # --- the operations the commands need ----------------------------------------------
+
+    def decode(self, data: bytes, codec: int) -> Any:
+        from .. import builtin
+
+        try:
+            return builtin.decode(data, codec, limits=self.limits.decode)
+        except UnknownCodec:
+            return self.codec_module(codec).decode(data)
+
+    def encode(self, value: Any, codec: int) -> bytes:
+        from .. import builtin
+
+        try:
+            return builtin.encode(value, codec)
+        except UnknownCodec:
+            return self.codec_module(codec).encode(value)
+
+    def can_decode(self, codec: int) -> bool:
+        from .. import builtin
+
+        if builtin.has_codec(codec):
+            return True
+        self._load()
+        assert self._codecs is not None
+        return codec in self._codecs
+
+    def multihash(self, data: bytes, hash_code: int) -> bytes:
+        """The full multihash (code, length, digest) of ``data``."""
+        from .. import builtin
+        from ..cid import encode_varint
+
+        try:
+            return builtin.multihash_digest(data, hash_code)
+        except UnknownHash:
+            digest = self.hasher_module(hash_code).digest(data)
+            return encode_varint(hash_code) + encode_varint(len(digest)) + digest
+
+    def cid_for(self, data: bytes, codec: int, hash_code: int) -> CID:
+        return CID.build(codec, self.multihash(data, hash_code))
+
+    def verify(self, cid: CID, data: bytes) -> None:
+        from .. import builtin
+
+        try:
+            builtin.verify_cid(cid, data)
+        except UnknownHash:
+            digest = self.hasher_module(cid.hash_code).digest(data)
+            if digest != cid.digest:
+                raise HashMismatch(f"block does not hash to {cid}") from None
+
+    def links(self, cid: CID, data: bytes) -> list[CID]:
+        from .. import builtin
+
+        if builtin.has_codec(cid.codec):
+            return builtin_links(cid, data)
+        try:
+            adapter = self.codec_module(cid.codec)
+        except UnknownCodec:
+            return []  # kept in an export, not walked
+        find = getattr(adapter, "links", None)
+        return list(find(data)) if find is not None else links_in(adapter.decode(data))
+
+    def open_store(self) -> BlockStore:
+        return BlockStore.open(self.home, verify=self.verify, limits=self.limits)
+
+
+def formats_from_args(args: Any) -> Formats:
+    """The ``Formats`` for a parsed command line (``--module`` is optional on every command)."""
+    return Formats(getattr(args, "module", None) or ())
+
+
+def add_module_option(parser: Any) -> None:
+    parser.add_argument(
+        "--module",
+        action="append",
+        metavar="FILE",
+        help="a local Wasm codec or hasher module serving its declared codes (repeatable)",
+    )

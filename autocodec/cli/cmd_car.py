@@ -1,0 +1,66 @@
+"""``autocodec car import|export``: move DAGs between CAR files and the store."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ._local_modules import add_module_option
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("car", help="import and export CAR files")
+    csub = p.add_subparsers(dest="car_command", metavar="ACTION")
+    csub.required = True
+
+    imp = csub.add_parser("import", help="verify and store every block of a CAR file; print its roots")
+    imp.add_argument("file", metavar="FILE", help="CARv1 or CARv2 file (- for stdin)")
+    imp.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
+    add_module_option(imp)
+    imp.set_defaults(func=run_import)
+
+    exp = csub.add_parser("export", help="write the DAG under CID that the store holds as a CARv1")
+    exp.add_argument("cid", metavar="CID")
+    exp.add_argument("-o", "--output", required=True, metavar="FILE", help="output file (- for stdout)")
+    add_module_option(exp)
+    exp.set_defaults(func=run_export)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from ..progress import no_progress, stderr_progress
+    from ..store import import_car
+    from ._io import open_input, write_line
+    from ._local_modules import formats_from_args
+
+    formats = formats_from_args(args)
+    progress = no_progress if args.quiet else stderr_progress("import")
+    stream = open_input(args.file)
+    try:
+        with formats.open_store() as store:
+            result = import_car(store, stream, progress=progress)
+    finally:
+        if stream is not sys.stdin.buffer:
+            stream.close()
+    print(f"imported {result.blocks} blocks ({result.bytes} bytes) from CARv{result.version}", file=sys.stderr)
+    for root in result.roots:
+        write_line(str(root))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from ..cid import CID
+    from ..store import export_car, export_car_file
+    from ._local_modules import formats_from_args
+
+    formats = formats_from_args(args)
+    cid = CID.parse(args.cid)
+    with formats.open_store() as store:
+        if args.output == "-":
+            result = export_car(store, cid, sys.stdout.buffer, links=formats.links)
+            sys.stdout.buffer.flush()
+        else:
+            result = export_car_file(store, cid, args.output, links=formats.links)
+    note = f"; {len(result.missing)} linked blocks not in the store were left out" if result.missing else ""
+    print(f"exported {result.blocks} blocks ({result.bytes} bytes){note}", file=sys.stderr)
+    return 0

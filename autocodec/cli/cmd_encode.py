@@ -1,0 +1,36 @@
+"""``autocodec encode --codec NAME``: DAG-JSON in, a stored block of that codec out."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from ._local_modules import add_module_option
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("encode", help="encode a DAG-JSON document with a codec, store it, print its CID")
+    p.add_argument("file", nargs="?", default="-", metavar="FILE", help="DAG-JSON document (default: stdin)")
+    p.add_argument("--codec", required=True, help="multicodec name or 0xCODE, e.g. dag-cbor")
+    p.add_argument("--hash", default="sha2-256", help="multihash name or 0xCODE (default sha2-256)")
+    add_module_option(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from .. import builtin
+    from ..codes import codec_code, hash_code
+    from ._io import read_input, write_line
+    from ._local_modules import formats_from_args
+
+    formats = formats_from_args(args)
+    codec = codec_code(args.codec)
+    mh_code = hash_code(args.hash)
+    text = read_input(args.file, formats.limits.decode.max_block_bytes, what="document")
+    value = builtin.decode(text, "dag-json", limits=formats.limits.decode)
+    data = formats.encode(value, codec)
+    cid = formats.cid_for(data, codec, mh_code)
+    with formats.open_store() as store:
+        store.put(cid, data)
+    write_line(str(cid))
+    return 0
