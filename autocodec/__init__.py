@@ -25,6 +25,8 @@ _LAZY: dict[str, str] = {
     "cid_for": "autocodec.builtin:cid_for",
     "multihash_digest": "autocodec.builtin:multihash_digest",
     "verify_cid": "autocodec.builtin:verify_cid",
+    "has_codec": "autocodec.builtin:has_codec",
+    "has_hash": "autocodec.builtin:has_hash",
 }
 
 

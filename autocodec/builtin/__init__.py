@@ -1,0 +1,109 @@
+"""Builtin codecs and multihashes: the native ground every other wing stands on.
+
+Codecs: raw (0x55), dag-cbor (0x71), dag-json (0x0129), dag-pb (0x70), json (0x0200) and
+cbor (0x51). Multihashes: identity, sha1, sha2-*, sha3-*, shake-128/256, blake2b-*, blake2s-*,
+dbl-sha2-256, all from ``hashlib``. Keccak-256 and BLAKE3 are not builtin (Wasm extensions).
+
+Invariants:
+- ``decode`` never returns partial data: it returns the whole data-model value (dict with str
+  keys, list, str, bytes, int, float, bool, None, ``CID``) or raises ``InvalidBlock``, within
+  ``DecodeLimits`` (size and nesting), never a crash, ``RecursionError`` or ``MemoryError``.
+- ``encode`` is canonical: ``encode(decode(b)) == b`` for every block ``b`` decode accepts
+  (except dag-json/json, whose decoders accept unsorted keys and whitespace); it raises
+  ``EncodeError`` for values outside the codec's data model.
+- Unknown codes raise ``UnknownCodec`` / ``UnknownHash`` carrying the code, so the registry
+  wing can catch them and resolve an extension.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..cid import CID, encode_varint
+from ..codes import codec_code
+from ..config import DEFAULT_LIMITS, DecodeLimits
+from ..errors import HashMismatch, InvalidInput
+from ._dagjson import DagJson
+from ._registry import CODECS, HASHERS, Codec, Hasher, codec_for, hasher_for
+
+_DEFAULT = DEFAULT_LIMITS.decode
+
+
+def decode(data: bytes, codec: str | int, *, limits: DecodeLimits | None = None) -> Any:
+    """The data-model value of a block; ``InvalidBlock`` if it is not valid for ``codec``."""
+    if type(data) is not bytes:
+        if not isinstance(data, (bytearray, memoryview)):
+            raise InvalidInput(f"decode needs bytes, not {type(data).__name__}")
+        data = bytes(data)
+    return codec_for(codec).decode(data, limits or _DEFAULT)
+
+
+def encode(value: Any, codec: str | int, *, limits: DecodeLimits | None = None) -> bytes:
+    """The canonical encoding of ``value``; ``EncodeError`` if it does not fit ``codec``."""
+    return codec_for(codec).encode(value, limits or _DEFAULT)
+
+
+def to_dag_json_text(value: Any, pretty: bool = False, *, limits: DecodeLimits | None = None) -> str:
+    """DAG-JSON text of a value, for display; ``pretty`` indents it (no longer canonical)."""
+    text = DagJson.encode_text(value, limits or _DEFAULT)
+    if not pretty:
+        return text
+    import json
+
+    # Reparse as plain JSON (the canonical text is valid JSON) and indent; key order is kept.
+    return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+
+
+def multihash_digest(data: bytes, hash: str | int = "sha2-256") -> bytes:
+    """The full multihash (code varint, length varint, digest) of ``data``."""
+    hasher = hasher_for(hash)
+    digest = hasher.digest(bytes(data))
+    return encode_varint(hasher.code) + encode_varint(len(digest)) + digest
+
+
+def cid_for(data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
+    """The CIDv1 of a block: ``codec`` plus the multihash of ``data``."""
+    code = codec if type(codec) is int else codec_code(codec)
+    return CID._unchecked(b"\x01" + encode_varint(code) + multihash_digest(data, hash))  # type: ignore[arg-type]
+
+
+def verify_cid(cid: CID, data: bytes) -> None:
+    """Return if ``data`` hashes to ``cid``'s multihash; ``HashMismatch`` or ``UnknownHash`` otherwise."""
+    expected_digest = cid.digest
+    hasher = hasher_for(cid.hash_code)
+    if hasher.code == 0x00:  # identity: the digest is the data
+        if bytes(data) != expected_digest:
+            raise HashMismatch(f"block does not match identity {cid}")
+        return
+    if hasher.size and len(expected_digest) != hasher.size:
+        raise HashMismatch(f"{cid}: {hasher.name} digest must be {hasher.size} bytes, the CID has {len(expected_digest)}")
+    if hasher.digest(bytes(data)) != expected_digest:
+        raise HashMismatch(f"block does not match {cid} ({hasher.name}, {len(data)} bytes)")
+
+
+def has_codec(code: int) -> bool:
+    """True if ``code`` has a builtin codec."""
+    return code in CODECS
+
+
+def has_hash(code: int) -> bool:
+    """True if ``code`` has a builtin multihash function."""
+    return code in HASHERS
+
+
+__all__ = [
+    "CODECS",
+    "HASHERS",
+    "Codec",
+    "Hasher",
+    "cid_for",
+    "codec_for",
+    "decode",
+    "encode",
+    "has_codec",
+    "has_hash",
+    "hasher_for",
+    "multihash_digest",
+    "to_dag_json_text",
+    "verify_cid",
+]

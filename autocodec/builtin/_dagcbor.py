@@ -1,0 +1,116 @@
+"""DAG-CBOR (0x71) and strict CBOR (0x51), on cbrrr's C decoder and encoder.
+
+Spec: ipld.io/specs/codecs/dag-cbor/spec (strictness section) and RFC 8949.
+
+Invariants (decode):
+- cbrrr enforces the DAG-CBOR strictness rules in C: minimal integer and length encodings,
+  definite lengths only, text-string map keys in canonical (length-first, then bytewise)
+  order with no duplicates, 64-bit floats only, no NaN or infinities, no ``undefined`` or
+  other simple values, tag 42 only and with a 0x00 prefix, valid UTF-8, exactly one
+  top-level item (trailing bytes rejected).
+- This layer adds what cbrrr leaves out: every link is a structurally valid CID (``_link``),
+  nesting is at most ``limits.max_depth`` (``_depth.exceeds``) and the block is at most
+  ``limits.max_block_bytes``. Any failure is ``InvalidBlock``.
+- CBOR (0x51) is the same strict, canonical subset without any tag: a link is rejected.
+
+Invariants (encode): the value is checked by ``_walk.check`` (exact data-model types, depth,
+finite floats, ints in [-2^64, 2^64-1]) before cbrrr writes it canonically.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import cbrrr
+
+from ..cid import CID
+from ..config import DecodeLimits
+from ..errors import EncodeError, InvalidBlock, InvalidCID
+from . import _depth, _walk
+
+_decode = cbrrr._cbrrr.decode_dag_cbor  # (data, cid_ctor, atjson_mode) -> (value, consumed)
+_encode = cbrrr._cbrrr.encode_dag_cbor  # (value, cid_type, atjson_mode) -> bytes
+_DecodeError = cbrrr.CbrrrDecodeError
+_new = object.__new__
+_set_raw = CID._raw.__set__  # type: ignore[attr-defined]
+INT_RANGE = (-(1 << 64), (1 << 64) - 1)
+
+
+def _link(raw: bytes) -> CID:
+    """A validated ``CID`` from tag 42's payload (after the 0x00 prefix)."""
+    # fast path: CIDv1, one-byte codec, sha2-256 with a 32-byte digest (almost every link)
+    if len(raw) == 36 and raw[0] == 1 and raw[2] == 0x12 and raw[3] == 0x20 and raw[1] < 0x80:
+        cid = _new(CID)
+        _set_raw(cid, raw)
+        return cid
+    return CID(raw)
+
+
+class _TagInCbor(Exception):
+    pass
+
+
+def _no_link(raw: bytes) -> Any:
+    raise _TagInCbor
+
+
+def _check_size(data: bytes, limits: DecodeLimits, name: str) -> None:
+    if len(data) > limits.max_block_bytes:
+        raise InvalidBlock(f"{name}: block of {len(data)} bytes is over max_block_bytes ({limits.max_block_bytes})")
+
+
+class DagCbor:
+    name = "dag-cbor"
+    code = 0x71
+
+    @staticmethod
+    def decode(data: bytes, limits: DecodeLimits) -> Any:
+        if len(data) > limits.max_block_bytes:
+            _check_size(data, limits, "dag-cbor")
+        try:
+            value, used = _decode(data, _link, False)
+        except (_DecodeError, ValueError, OverflowError, MemoryError) as exc:  # ValueError covers UTF-8
+            raise InvalidBlock(f"dag-cbor: {exc}") from None
+        except InvalidCID as exc:
+            raise InvalidBlock(f"dag-cbor: bad link: {exc.message}") from None
+        if used != len(data):
+            raise InvalidBlock(f"dag-cbor: {len(data) - used} trailing bytes after the top-level item")
+        if len(data) > limits.max_depth and _depth.exceeds(data, limits.max_depth):
+            raise InvalidBlock(f"dag-cbor: nesting deeper than max_depth ({limits.max_depth})")
+        return value
+
+    @staticmethod
+    def encode(value: Any, limits: DecodeLimits) -> bytes:
+        _walk.check(value, codec="dag-cbor", max_depth=limits.max_depth, int_range=INT_RANGE)
+        try:
+            return _encode(value, CID, False)
+        except (TypeError, ValueError, OverflowError, MemoryError) as exc:
+            raise EncodeError(f"dag-cbor: {exc}") from None
+
+
+class Cbor:
+    name = "cbor"
+    code = 0x51
+
+    @staticmethod
+    def decode(data: bytes, limits: DecodeLimits) -> Any:
+        _check_size(data, limits, "cbor")
+        try:
+            value, used = _decode(data, _no_link, False)
+        except _TagInCbor:
+            raise InvalidBlock("cbor: tags are not allowed (tag 42 links need dag-cbor)") from None
+        except (_DecodeError, ValueError, OverflowError, MemoryError) as exc:
+            raise InvalidBlock(f"cbor: {exc}") from None
+        if used != len(data):
+            raise InvalidBlock(f"cbor: {len(data) - used} trailing bytes after the top-level item")
+        if len(data) > limits.max_depth and _depth.exceeds(data, limits.max_depth):
+            raise InvalidBlock(f"cbor: nesting deeper than max_depth ({limits.max_depth})")
+        return value
+
+    @staticmethod
+    def encode(value: Any, limits: DecodeLimits) -> bytes:
+        _walk.check(value, codec="cbor", max_depth=limits.max_depth, links=False, int_range=INT_RANGE)
+        try:
+            return _encode(value, CID, False)
+        except (TypeError, ValueError, OverflowError, MemoryError) as exc:
+            raise EncodeError(f"cbor: {exc}") from None

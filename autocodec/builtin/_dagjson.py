@@ -1,0 +1,231 @@
+"""DAG-JSON (0x0129) and plain JSON (0x0200) on the standard library's C JSON scanner.
+
+Spec: ipld.io/specs/codecs/dag-json/spec and RFC 8259.
+
+Invariants (decode, both codecs):
+- Input is UTF-8 (no BOM, no UTF-16/32 detection), one JSON value, no NaN/Infinity, no
+  number that overflows a float, no duplicate map keys, no lone surrogates, nesting at most
+  ``limits.max_depth`` (checked before parsing, so the C scanner never nears the recursion
+  limit), size at most ``limits.max_block_bytes``. Any failure is ``InvalidBlock``.
+- Map key order is not checked on decode (only encode is canonical): JSON producers rarely
+  sort, and sorting is not needed to read a value unambiguously.
+- DAG-JSON only: an object whose only key is ``"/"`` is a link when its value is a string
+  (the canonical CID string: base32 for v1, base58btc for v0) and bytes when its value is an
+  object whose only key is ``"bytes"`` with a string value (standard base64, no padding,
+  canonical trailing bits). A malformed link or bytes form is an error, never a plain map.
+
+Invariants (encode): canonical and compact: keys sorted by their UTF-8 bytes, no whitespace,
+floats as ``_jsontext.format_float``; DAG-JSON writes bytes as ``{"/":{"bytes":"..."}}`` and
+links as ``{"/":"<cid>"}``, and refuses a map that would read back as one of those forms.
+Plain JSON refuses bytes and links. The encoder is iterative.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+from ..cid import CID
+from ..config import DecodeLimits
+from ..errors import EncodeError, InvalidBlock, InvalidCID
+from . import _jsontext, _walk
+
+_encode_str = json.encoder.encode_basestring  # the C escaper (ensure_ascii=False)
+_b64encode = base64.b64encode
+
+
+class _Reject(Exception):
+    """Raised inside the JSON hooks; turned into ``InvalidBlock`` by ``_parse``."""
+
+
+def _bad_constant(name: str) -> Any:
+    raise _Reject(f"{name} is not allowed")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value - value != 0.0:  # inf (nan cannot come from a JSON number)
+        raise _Reject(f"number {text[:40]} overflows a float")
+    return value
+
+
+def _plain_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _Reject(f"duplicate map key {_first_duplicate(pairs)!r}")
+    return obj
+
+
+def _first_duplicate(pairs: list[tuple[str, Any]]) -> str:
+    seen: set[str] = set()
+    for k, _ in pairs:
+        if k in seen:
+            return k
+        seen.add(k)
+    return ""
+
+
+def _dag_object(pairs: list[tuple[str, Any]]) -> Any:
+    if len(pairs) == 1 and pairs[0][0] == "/":
+        inner = pairs[0][1]
+        if type(inner) is str:
+            return _parse_link(inner)
+        if type(inner) is dict and len(inner) == 1 and "bytes" in inner:
+            return _parse_bytes(inner["bytes"])
+        return {"/": inner}
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        raise _Reject(f"duplicate map key {_first_duplicate(pairs)!r}")
+    return obj
+
+
+def _parse_link(text: str) -> CID:
+    try:
+        cid = CID.parse(text)
+    except InvalidCID as exc:
+        raise _Reject(f"bad link {text[:80]!r}: {exc.message}") from None
+    if str(cid) != text:
+        raise _Reject(f"link {text[:80]!r} is not in canonical form (base32 for CIDv1, base58btc for CIDv0)")
+    return cid
+
+
+def _parse_bytes(text: Any) -> bytes:
+    if type(text) is not str:
+        raise _Reject('the "bytes" form needs a base64 string')
+    try:
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raise _Reject(f"bad base64 in bytes form {text[:40]!r}") from None
+    if _b64encode(raw).rstrip(b"=") != text.encode("ascii"):
+        raise _Reject(f"non-canonical base64 in bytes form {text[:40]!r} (padding or trailing bits)")
+    return raw
+
+
+_DAG_DECODER = json.JSONDecoder(
+    object_pairs_hook=_dag_object, parse_float=_finite_float, parse_constant=_bad_constant, strict=True
+)
+_JSON_DECODER = json.JSONDecoder(
+    object_pairs_hook=_plain_object, parse_float=_finite_float, parse_constant=_bad_constant, strict=True
+)
+
+
+def _parse(data: bytes, limits: DecodeLimits, name: str, decoder: json.JSONDecoder) -> Any:
+    if len(data) > limits.max_block_bytes:
+        raise InvalidBlock(f"{name}: block of {len(data)} bytes is over max_block_bytes ({limits.max_block_bytes})")
+    if len(data) > limits.max_depth and _jsontext.depth_exceeds(data, limits.max_depth):
+        raise InvalidBlock(f"{name}: nesting deeper than max_depth ({limits.max_depth})")
+    try:
+        text = bytes(data).decode("utf-8")
+        if text[:1] == "\ufeff":
+            raise _Reject("a byte order mark is not allowed")
+        value = decoder.decode(text)
+    except _Reject as exc:
+        raise InvalidBlock(f"{name}: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InvalidBlock(f"{name}: not UTF-8 at byte {exc.start}") from None
+    except json.JSONDecodeError as exc:
+        raise InvalidBlock(f"{name}: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+    except (ValueError, RecursionError, MemoryError) as exc:  # e.g. int longer than 4300 digits
+        raise InvalidBlock(f"{name}: {type(exc).__name__}: {str(exc)[:200]}") from None
+    if _jsontext.may_have_surrogate(data) and _jsontext.has_lone_surrogate(value):
+        raise InvalidBlock(f"{name}: string with a lone surrogate escape")
+    return value
+
+
+class _Raw(str):
+    """A piece of output text (as opposed to a string value) on the encoder's stack."""
+
+
+_OPEN_LIST, _CLOSE_LIST, _OPEN_MAP, _CLOSE_MAP, _COMMA = map(_Raw, "[]{},")
+_LINK_HEAD, _LINK_TAIL = _Raw('{"/":"'), _Raw('"}')
+
+
+def _emit(value: Any, dag: bool) -> str:
+    """Canonical compact text of a value already checked by ``_walk.check``."""
+    out: list[str] = []
+    append = out.append
+    stack: list[Any] = [value]
+    pop, push = stack.pop, stack.append
+    while stack:
+        v = pop()
+        t = type(v)
+        if t is _Raw:
+            append(v)
+        elif t is str:
+            append(_encode_str(v))
+        elif t is bool:
+            append("true" if v else "false")
+        elif t is int:
+            append(str(v))
+        elif v is None:
+            append("null")
+        elif t is float:
+            append(_jsontext.format_float(v))
+        elif t is list:
+            append(_OPEN_LIST)
+            push(_CLOSE_LIST)
+            for i in range(len(v) - 1, -1, -1):
+                push(v[i])
+                if i:
+                    push(_COMMA)
+        elif t is dict:
+            if dag and len(v) == 1 and "/" in v and _ambiguous(v["/"]):
+                raise EncodeError('dag-json: a map whose only key is "/" would read back as a link or bytes')
+            append(_OPEN_MAP)
+            push(_CLOSE_MAP)
+            items = sorted(v.items())
+            for i in range(len(items) - 1, -1, -1):
+                k, item = items[i]
+                push(item)
+                push(_Raw(_encode_str(k) + ":"))
+                if i:
+                    push(_COMMA)
+        elif t is bytes:
+            append('{"/":{"bytes":"')
+            append(_b64encode(v).rstrip(b"=").decode("ascii"))
+            append('"}}')
+        elif t is CID:
+            append(_LINK_HEAD)
+            append(str(v))
+            append(_LINK_TAIL)
+        else:  # unreachable after _walk.check
+            raise EncodeError(f"cannot encode a {t.__name__}")
+    return "".join(out)
+
+
+def _ambiguous(inner: Any) -> bool:
+    return type(inner) is str or (type(inner) is dict and len(inner) == 1 and "bytes" in inner)
+
+
+class DagJson:
+    name = "dag-json"
+    code = 0x0129
+
+    @staticmethod
+    def decode(data: bytes, limits: DecodeLimits) -> Any:
+        return _parse(data, limits, "dag-json", _DAG_DECODER)
+
+    @staticmethod
+    def encode(value: Any, limits: DecodeLimits) -> bytes:
+        return DagJson.encode_text(value, limits).encode("utf-8")
+
+    @staticmethod
+    def encode_text(value: Any, limits: DecodeLimits) -> str:
+        _walk.check(value, codec="dag-json", max_depth=limits.max_depth)
+        return _emit(value, True)
+
+
+class Json:
+    name = "json"
+    code = 0x0200
+
+    @staticmethod
+    def decode(data: bytes, limits: DecodeLimits) -> Any:
+        return _parse(data, limits, "json", _JSON_DECODER)
+
+    @staticmethod
+    def encode(value: Any, limits: DecodeLimits) -> bytes:
+        _walk.check(value, codec="json", max_depth=limits.max_depth, links=False, byte_strings=False)
+        return _emit(value, False).encode("utf-8")

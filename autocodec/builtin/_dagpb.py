@@ -1,0 +1,201 @@
+"""DAG-PB (0x70): the protobuf form of UnixFS nodes, strictly per the DAG-PB spec.
+
+Spec: ipld.io/specs/codecs/dag-pb/spec. Schema (protobuf field numbers)::
+
+    PBNode { Links: [PBLink] = 2 (repeated, first);  Data: bytes = 1 (optional, last) }
+    PBLink { Hash: bytes = 1 (a CID);  Name: string = 2 (optional);  Tsize: uint64 = 3 (optional) }
+
+Invariants:
+- Data model: ``{"Links": [{"Hash": CID, "Name"?: str, "Tsize"?: int}, ...], "Data"?: bytes}``;
+  ``Links`` is always present on decode (possibly empty), ``Data`` only when the block has it.
+- Decode accepts only the canonical byte layout: every Links entry before Data, at most one
+  Data, inside a link Hash then Name then Tsize each at most once, Hash present and a valid
+  CID, Name valid UTF-8, the right wire type for every field, minimal varints, Tsize < 2^64,
+  and nothing else (unknown fields, groups, fixed-width types, trailing garbage are refused).
+  Failures are ``InvalidBlock``.
+- Encode accepts exactly the data model above (no extra keys, no nulls, links sorted by the
+  UTF-8 bytes of Name with a missing Name as empty, as the spec requires) and writes the
+  canonical layout, so decode(encode(x)) == x. Failures are ``EncodeError``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..cid import CID
+from ..config import DecodeLimits
+from ..errors import EncodeError, InvalidBlock, InvalidCID
+
+_MAX_U64 = (1 << 64) - 1
+
+
+def _varint(data: bytes, pos: int, end: int) -> tuple[int, int]:
+    """A minimal protobuf varint (at most 10 bytes, < 2^64) at ``pos``."""
+    value = shift = 0
+    start = pos
+    while True:
+        if pos >= end:
+            raise InvalidBlock("dag-pb: truncated varint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            if byte == 0 and pos - start > 1:
+                raise InvalidBlock("dag-pb: non-minimal varint")
+            if value > _MAX_U64:
+                raise InvalidBlock("dag-pb: varint over 64 bits")
+            return value, pos
+        shift += 7
+        if pos - start >= 10:
+            raise InvalidBlock("dag-pb: varint longer than 10 bytes")
+
+
+def _field(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    """(field number, wire type, position after the key)."""
+    key, pos = _varint(data, pos, end)
+    return key >> 3, key & 7, pos
+
+
+def _length_delimited(data: bytes, pos: int, end: int, what: str) -> tuple[int, int]:
+    size, pos = _varint(data, pos, end)
+    if size > end - pos:
+        raise InvalidBlock(f"dag-pb: {what} length {size} runs past the end ({end - pos} bytes left)")
+    return pos, pos + size
+
+
+def _decode_link(data: bytes, pos: int, end: int) -> dict[str, Any]:
+    link: dict[str, Any] = {}
+    last = 0
+    while pos < end:
+        num, wire, pos = _field(data, pos, end)
+        if num <= last or num > 3:
+            if num in (1, 2, 3):
+                raise InvalidBlock(f"dag-pb: link field {num} duplicated or out of order (Hash, Name, Tsize)")
+            raise InvalidBlock(f"dag-pb: unknown link field {num}")
+        last = num
+        if num == 3:
+            if wire != 0:
+                raise InvalidBlock(f"dag-pb: link Tsize has wire type {wire}, expected 0 (varint)")
+            link["Tsize"], pos = _varint(data, pos, end)
+            continue
+        if wire != 2:
+            raise InvalidBlock(f"dag-pb: link field {num} has wire type {wire}, expected 2 (bytes)")
+        start, pos = _length_delimited(data, pos, end, "link field")
+        if num == 1:
+            try:
+                link["Hash"] = CID(data[start:pos])
+            except InvalidCID as exc:
+                raise InvalidBlock(f"dag-pb: link Hash is not a valid CID: {exc.message}") from None
+        else:
+            try:
+                link["Name"] = data[start:pos].decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidBlock("dag-pb: link Name is not valid UTF-8") from None
+    if "Hash" not in link:
+        raise InvalidBlock("dag-pb: link without a Hash")
+    return {"Hash": link["Hash"], **{k: link[k] for k in ("Name", "Tsize") if k in link}}
+
+
+def decode(data: bytes, limits: DecodeLimits) -> dict[str, Any]:
+    if len(data) > limits.max_block_bytes:
+        raise InvalidBlock(f"dag-pb: block of {len(data)} bytes is over max_block_bytes ({limits.max_block_bytes})")
+    data = bytes(data)
+    end = len(data)
+    pos = 0
+    links: list[dict[str, Any]] = []
+    node: dict[str, Any] = {}
+    while pos < end:
+        num, wire, pos = _field(data, pos, end)
+        if num not in (1, 2):
+            raise InvalidBlock(f"dag-pb: unknown node field {num}")
+        if wire != 2:
+            raise InvalidBlock(f"dag-pb: node field {num} has wire type {wire}, expected 2 (bytes)")
+        if "Data" in node:
+            raise InvalidBlock("dag-pb: duplicate Data section" if num == 1 else "dag-pb: Links after Data (duplicate Links section)")
+        start, pos = _length_delimited(data, pos, end, "node field")
+        if num == 1:
+            node["Data"] = data[start:pos]
+        else:
+            links.append(_decode_link(data, start, pos))
+    node["Links"] = links
+    return node
+
+
+# --- encode -------------------------------------------------------------------------------
+
+
+def _put_varint(out: bytearray, value: int) -> None:
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+
+
+def _put_bytes(out: bytearray, key: int, payload: bytes) -> None:
+    out.append(key)
+    _put_varint(out, len(payload))
+    out += payload
+
+
+def _check_link(link: Any, index: int) -> bytes:
+    """Validate one link of the data model; return its Name as UTF-8 (for the sort check)."""
+    if type(link) is not dict:
+        raise EncodeError(f"dag-pb: Links[{index}] is not a map (bad link)")
+    extra = set(link) - {"Hash", "Name", "Tsize"}
+    if extra:
+        raise EncodeError(f"dag-pb: Links[{index}] has extraneous properties {sorted(map(str, extra))}")
+    if "Hash" not in link:
+        raise EncodeError(f"dag-pb: Links[{index}] must have a Hash")
+    if type(link["Hash"]) is not CID:
+        raise EncodeError(f"dag-pb: Links[{index}].Hash must be a CID")
+    name = b""
+    if "Name" in link:
+        if type(link["Name"]) is not str:
+            raise EncodeError(f"dag-pb: Links[{index}].Name must be a string")
+        try:
+            name = link["Name"].encode("utf-8")
+        except UnicodeEncodeError:
+            raise EncodeError(f"dag-pb: Links[{index}].Name has a lone surrogate") from None
+    if "Tsize" in link:
+        tsize = link["Tsize"]
+        if type(tsize) is not int:
+            raise EncodeError(f"dag-pb: Links[{index}].Tsize must be an integer")
+        if not 0 <= tsize <= _MAX_U64:
+            raise EncodeError(f"dag-pb: Links[{index}].Tsize must be in [0, 2^64)")
+    return name
+
+
+def encode(value: Any, limits: DecodeLimits) -> bytes:
+    if type(value) is not dict:
+        raise EncodeError(f"dag-pb: a node must be a map, not {type(value).__name__}")
+    extra = set(value) - {"Data", "Links"}
+    if extra:
+        raise EncodeError(f"dag-pb: node has extraneous properties {sorted(map(str, extra))}")
+    links = value.get("Links")
+    if type(links) is not list:
+        raise EncodeError("dag-pb: Links must be a list")
+    if "Data" in value and type(value["Data"]) is not bytes:
+        raise EncodeError("dag-pb: Data must be bytes")
+    names = [_check_link(link, i) for i, link in enumerate(links)]
+    if any(names[i] > names[i + 1] for i in range(len(names) - 1)):
+        raise EncodeError("dag-pb: links must be sorted by the UTF-8 bytes of Name")
+    out = bytearray()
+    for link, name in zip(links, names):
+        body = bytearray()
+        _put_bytes(body, 0x0A, bytes(link["Hash"]))
+        if "Name" in link:
+            _put_bytes(body, 0x12, name)
+        if "Tsize" in link:
+            body.append(0x18)
+            _put_varint(body, link["Tsize"])
+        _put_bytes(out, 0x12, bytes(body))
+    if "Data" in value:
+        _put_bytes(out, 0x0A, value["Data"])
+    return bytes(out)
+
+
+class DagPb:
+    name = "dag-pb"
+    code = 0x70
+    decode = staticmethod(decode)
+    encode = staticmethod(encode)

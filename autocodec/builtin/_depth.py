@@ -1,0 +1,57 @@
+"""Nesting depth of a CBOR item that cbrrr has already accepted.
+
+Invariants:
+- ``exceeds(data, max_depth)`` is True iff some array/map in ``data`` is nested more than
+  ``max_depth`` containers deep (the top-level container is depth 1).
+- It is only called on bytes that cbrrr decoded successfully, so headers are well formed,
+  lengths are definite and in bounds; it never recurses.
+- Cheap filters come first: every container header is one byte in 0x80..0xbf, so fewer such
+  bytes than ``max_depth`` proves the bound without a scan.
+"""
+
+from __future__ import annotations
+
+_CONTAINER_BYTES = bytes(range(0x80, 0xC0))
+
+
+def exceeds(data: bytes, max_depth: int) -> bool:
+    if len(data) - len(data.translate(None, _CONTAINER_BYTES)) <= max_depth:
+        return False
+    return _scan(data, max_depth)
+
+
+def _scan(data: bytes, max_depth: int) -> bool:
+    """Walk the item headers with an explicit stack of remaining child counts."""
+    stack: list[int] = []  # items still expected by each open container
+    pos = 0
+    remaining = 1  # items expected at the current level (1 top-level item)
+    from_bytes = int.from_bytes
+    while True:
+        while remaining == 0:
+            if not stack:
+                return False
+            remaining = stack.pop()
+        remaining -= 1
+        head = data[pos]
+        major, info = head >> 5, head & 0x1F
+        pos += 1
+        if info < 24:
+            arg = info
+        else:
+            n = 1 << (info - 24)
+            arg = from_bytes(data[pos:pos + n], "big")
+            pos += n
+        if major == 2 or major == 3:
+            pos += arg
+        elif major == 4 or major == 5:
+            count = arg if major == 4 else 2 * arg
+            if count:
+                stack.append(remaining)
+                if len(stack) > max_depth:
+                    return True
+                remaining = count
+            elif len(stack) >= max_depth:  # an empty container still counts as a level
+                return True
+        elif major == 6:
+            remaining += 1  # tag 42: its byte string follows (always a scalar)
+        # majors 0, 1, 7: the header is the whole item

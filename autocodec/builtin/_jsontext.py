@@ -1,0 +1,84 @@
+"""JSON text pieces shared by DAG-JSON and JSON: number formatting, depth bound, strictness.
+
+Invariants:
+- ``format_float(x)`` is the ECMAScript ``Number.prototype.toString`` form of a finite float
+  (shortest round-trip digits; exponent form below 1e-6 and from 1e21), which is what the
+  IPLD codec fixtures expect (``8.940696716308594e-8``), except that an integral value keeps
+  a ``.0`` so it reads back as a float, not an int.
+- ``depth_exceeds(data, max_depth)`` is True iff arrays/objects nest deeper than
+  ``max_depth`` in a JSON text; it ignores brackets inside strings and never recurses.
+- ``has_lone_surrogate(value)`` walks decoded values iteratively; decoders call it only when
+  the text contains a ``\\uD8xx``-``\\uDFxx`` escape, the only way JSON can carry one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from itertools import accumulate
+from typing import Any
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_DELTA = [0] * 256
+for _b in b"[{":
+    _DELTA[_b] = 1
+for _b in b"]}":
+    _DELTA[_b] = -1
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+
+
+def depth_exceeds(data: bytes, max_depth: int) -> bool:
+    if data.count(b"[") + data.count(b"{") <= max_depth:
+        return False
+    brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
+    return bool(brackets) and max(accumulate(map(_DELTA.__getitem__, brackets))) > max_depth
+
+
+def may_have_surrogate(data: bytes) -> bool:
+    return _SURROGATE_ESCAPE.search(data) is not None
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        t = type(v)
+        if t is str:
+            if not v.isascii():
+                try:
+                    v.encode("utf-8")
+                except UnicodeEncodeError:
+                    return True
+        elif t is dict:
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif t is list:
+            stack.extend(v)
+    return False
+
+
+def format_float(x: float) -> str:
+    """ECMAScript-style shortest form of a finite float (see module docstring)."""
+    if x == 0.0:
+        return "-0.0" if math.copysign(1.0, x) < 0 else "0.0"
+    sign = "-" if x < 0 else ""
+    text = repr(abs(x))
+    mantissa, _, exp_text = text.partition("e")
+    exp = int(exp_text) if exp_text else 0
+    int_part, _, frac_part = mantissa.partition(".")
+    all_digits = int_part + frac_part
+    digits = all_digits.lstrip("0")
+    n = len(int_part) + exp - (len(all_digits) - len(digits))  # value = 0.DIGITS * 10^n
+    digits = digits.rstrip("0")
+    k = len(digits)
+    if k <= n <= 21:
+        return f"{sign}{digits}{'0' * (n - k)}.0"
+    if 0 < n <= 21:
+        return f"{sign}{digits[:n]}.{digits[n:]}"
+    if -6 < n <= 0:
+        return f"{sign}0.{'0' * -n}{digits}"
+    e = n - 1
+    esign = "+" if e >= 0 else "-"
+    head = digits[0] if k == 1 else f"{digits[0]}.{digits[1:]}"
+    return f"{sign}{head}e{esign}{abs(e)}"

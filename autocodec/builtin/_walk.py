@@ -1,0 +1,81 @@
+"""Validation walk shared by the encoders: data-model types, depth and map keys.
+
+Invariants:
+- ``check(value, ...)`` returns only if ``value`` is a tree of the IPLD data model made of
+  exact builtin types (dict with str keys, list, str, bytes, int, float, bool, None, plus
+  ``CID`` when links are allowed), no deeper than ``max_depth`` containers, with finite
+  floats, ints inside ``int_range`` (when given) and strings that are valid Unicode
+  (no lone surrogates). Anything else raises ``EncodeError`` naming the path.
+- The walk is iterative (an explicit stack), so a cyclic or very deep value is rejected by
+  the depth bound, never by a ``RecursionError`` or by running out of memory.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..cid import CID
+from ..errors import EncodeError
+
+_SCALARS = (str, bytes, bool, type(None))
+
+
+def _where(path: list[Any]) -> str:
+    return "".join(f"[{p!r}]" for p in path) or "the top level"
+
+
+def check(
+    value: Any,
+    *,
+    codec: str,
+    max_depth: int,
+    links: bool = True,
+    byte_strings: bool = True,
+    int_range: tuple[int, int] | None = None,
+) -> None:
+    """Raise ``EncodeError`` unless ``value`` fits the data model (see module docstring)."""
+    # stack of (value, depth, path); path is kept only for messages (cheap tuples)
+    stack: list[tuple[Any, int, tuple[Any, ...]]] = [(value, 0, ())]
+    pop, push = stack.pop, stack.append
+    while stack:
+        v, depth, path = pop()
+        t = type(v)
+        if t is dict or t is list:
+            if depth >= max_depth:
+                raise EncodeError(f"{codec}: value nested deeper than {max_depth} at {_where(list(path))}")
+            if t is dict:
+                for k, item in v.items():
+                    if type(k) is not str:
+                        raise EncodeError(f"{codec}: map key {k!r} is not a string at {_where(list(path))}")
+                    _check_str(k, codec, path)
+                    push((item, depth + 1, path + (k,)))
+            else:
+                for i, item in enumerate(v):
+                    push((item, depth + 1, path + (i,)))
+        elif t is str:
+            _check_str(v, codec, path)
+        elif t is int:
+            if int_range is not None and not int_range[0] <= v <= int_range[1]:
+                raise EncodeError(f"{codec}: integer {v} out of range at {_where(list(path))}")
+        elif t is float:
+            if not math.isfinite(v):
+                raise EncodeError(f"{codec}: {v} is not allowed (NaN and infinities are not in the data model) at {_where(list(path))}")
+        elif t is bytes:
+            if not byte_strings:
+                raise EncodeError(f"{codec}: bytes are not representable at {_where(list(path))}")
+        elif t is bool or v is None:
+            pass
+        elif t is CID:
+            if not links:
+                raise EncodeError(f"{codec}: links are not representable at {_where(list(path))}")
+        else:
+            raise EncodeError(f"{codec}: cannot encode a {t.__name__} at {_where(list(path))}")
+
+
+def _check_str(s: str, codec: str, path: tuple[Any, ...]) -> None:
+    if not s.isascii():
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError:
+            raise EncodeError(f"{codec}: string with a lone surrogate at {_where(list(path))}") from None
