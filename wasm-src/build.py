@@ -1,0 +1,373 @@
+#!/usr/bin/env python3
+"""Build autocodec guest modules reproducibly: ``wasm-src/<name>/`` -> ``<name>/<name>.wasm``.
+
+Usage::
+
+    python wasm-src/build.py                 # build every module
+    python wasm-src/build.py NAME...         # build some
+    python wasm-src/build.py --check [NAME...]   # rebuild in a temp dir, compare with committed
+
+Invariants:
+- The compiler is the ``ziglang`` PyPI package at exactly the version pinned in
+  pyproject.toml; any other version is refused (module bytes, and so CIDs, depend on it).
+- A module is ``lib/ac.c`` plus ``<name>/*.c`` (sorted), compiled in one clang invocation for
+  ``wasm32-freestanding`` with fixed flags, relative paths, no libc, no debug info or names,
+  so the same sources give the same bytes on every machine.
+- The output has no imports, exports ``memory``, ``ac_abi_version``, ``ac_input``,
+  ``ac_result`` and the functions its kind requires (docs/abi.md); otherwise the build fails.
+- The only custom section is the one appended here, ``autocodec.module``: the canonical
+  DAG-CBOR of module.json plus ``"abi": 1``.
+- A committed ``.wasm`` is rewritten only when its bytes change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import hashlib
+import importlib.metadata
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent
+REPO = ROOT.parent
+NOT_MODULES = {"include", "lib"}
+SECTION_NAME = "autocodec.module"
+ABI_VERSION = 1
+STACK_BYTES = 256 * 1024
+
+KINDS: dict[str, tuple[str, ...]] = {
+    "codec": ("ac_decode", "ac_encode", "ac_decode_batch"),
+    "hasher": ("ac_hash", "ac_hash_init", "ac_hash_update", "ac_hash_final"),
+    "chunker": ("ac_chunk_init", "ac_chunk_update", "ac_chunk_final"),
+    "crypto": ("ac_verify",),
+    "task": ("ac_task",),
+}
+COMMON_EXPORTS = ("memory", "ac_abi_version", "ac_input", "ac_result")
+META_REQUIRED = {"name": str, "kind": str, "codes": list, "version": str, "description": str}
+META_OPTIONAL = {"functions": list}
+
+CFLAGS = (
+    "--target=wasm32-freestanding",
+    "-mcpu=generic",
+    "-O2",
+    "-std=c11",
+    "-ffreestanding",
+    "-nostdlib",
+    "-fno-stack-protector",
+    "-Wall",
+    "-Wextra",
+    "-Werror",
+    "-Wno-unused-parameter",
+    "-Iinclude",
+)
+LDFLAGS = (
+    "-Wl,--no-entry",
+    "-Wl,--strip-all",
+    "-Wl,--gc-sections",
+    f"-Wl,-z,stack-size={STACK_BYTES}",
+)
+# Extra per-module flags (wasm-src/<name>/build.flags, one per line) must match this.
+EXTRA_FLAG = re.compile(r"^(-m[a-z0-9-]+|-D[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_.]*)?|-O[0-3s])$")
+
+
+class BuildError(Exception):
+    """A module failed to build or to meet the ABI."""
+
+
+@dataclass(frozen=True)
+class Built:
+    name: str
+    wasm: bytes
+
+    @property
+    def cid(self) -> str:
+        sys.path.insert(0, str(REPO))
+        from autocodec.cid import CID
+
+        return str(CID.build(0x55, b"\x12\x20" + hashlib.sha256(self.wasm).digest()))
+
+
+# --- toolchain -----------------------------------------------------------------------------
+
+
+def pinned_zig() -> str:
+    text = (REPO / "pyproject.toml").read_text()
+    pins = set(re.findall(r'"ziglang==([^"]+)"', text))
+    if len(pins) != 1:
+        raise BuildError(f"pyproject.toml must pin exactly one ziglang version, found {sorted(pins)}")
+    return pins.pop()
+
+
+def check_zig() -> None:
+    want = pinned_zig()
+    try:
+        have = importlib.metadata.version("ziglang")
+    except importlib.metadata.PackageNotFoundError:
+        raise BuildError(f"ziglang is not installed: pip install ziglang=={want}") from None
+    if have != want:
+        raise BuildError(f"ziglang {have} is installed but pyproject.toml pins {want}: pip install ziglang=={want}")
+
+
+def zig_env() -> dict[str, str]:
+    env = dict(os.environ)
+    cache = ROOT / ".zig-cache"
+    env["ZIG_GLOBAL_CACHE_DIR"] = str(cache / "global")
+    env["ZIG_LOCAL_CACHE_DIR"] = str(cache / "local")
+    env.pop("CFLAGS", None)
+    env.pop("LDFLAGS", None)
+    env["SOURCE_DATE_EPOCH"] = "0"
+    return env
+
+
+# --- metadata and the custom section ---------------------------------------------------------
+
+
+def module_names() -> list[str]:
+    return sorted(
+        p.name for p in ROOT.iterdir() if p.is_dir() and p.name not in NOT_MODULES and (p / "module.json").is_file()
+    )
+
+
+def load_meta(name: str) -> dict[str, Any]:
+    path = ROOT / name / "module.json"
+    try:
+        meta = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise BuildError(f"{name}: cannot read module.json: {exc}") from None
+    if not isinstance(meta, dict):
+        raise BuildError(f"{name}: module.json must be an object")
+    for key, typ in META_REQUIRED.items():
+        if not isinstance(meta.get(key), typ):
+            raise BuildError(f"{name}: module.json needs {key!r} ({typ.__name__})")
+    unknown = set(meta) - set(META_REQUIRED) - set(META_OPTIONAL)
+    if unknown:
+        raise BuildError(f"{name}: module.json has unknown keys {sorted(unknown)}")
+    if meta["name"] != name:
+        raise BuildError(f"{name}: module.json name {meta['name']!r} differs from its folder")
+    if meta["kind"] not in KINDS:
+        raise BuildError(f"{name}: kind must be one of {sorted(KINDS)}")
+    if not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < 1 << 63 for c in meta["codes"]):
+        raise BuildError(f"{name}: codes must be non-negative integers")
+    if meta["kind"] in ("chunker", "task") and meta["codes"]:
+        raise BuildError(f"{name}: a {meta['kind']} has codes []")
+    if meta["kind"] not in ("chunker", "task") and not meta["codes"]:
+        raise BuildError(f"{name}: a {meta['kind']} needs at least one code")
+    if meta["kind"] == "task":
+        fns = meta.get("functions")
+        if not fns or not all(isinstance(f, str) and f for f in fns):
+            raise BuildError(f"{name}: a task needs \"functions\": [names]")
+    elif "functions" in meta:
+        raise BuildError(f"{name}: only tasks have functions")
+    return meta
+
+
+def encode_dag_cbor(value: Any) -> bytes:
+    """Canonical DAG-CBOR (the builtin codec if it has landed, else cbrrr: same bytes)."""
+    try:
+        sys.path.insert(0, str(REPO))
+        from autocodec.builtin import encode
+
+        return bytes(encode(value, "dag-cbor"))
+    except ImportError:
+        import cbrrr
+
+        return bytes(cbrrr.encode_dag_cbor(value))
+
+
+def section_payload(meta: dict[str, Any]) -> bytes:
+    return encode_dag_cbor({**meta, "abi": ABI_VERSION})
+
+
+def leb128(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte = n & 0x7F
+        n >>= 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def custom_section(name: str, payload: bytes) -> bytes:
+    body = leb128(len(name)) + name.encode() + payload
+    return b"\x00" + leb128(len(body)) + body
+
+
+# --- reading wasm (just enough to check the ABI surface) --------------------------------------
+
+
+def _read_leb(data: bytes, off: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if off >= len(data) or shift > 35:
+            raise BuildError("malformed wasm: bad LEB128")
+        byte = data[off]
+        off += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, off
+
+
+def sections(wasm: bytes) -> list[tuple[int, str | None, bytes]]:
+    """(id, custom name or None, payload) of every section."""
+    if wasm[:8] != b"\0asm\x01\0\0\0":
+        raise BuildError("not a wasm module (bad magic/version)")
+    off, out = 8, []
+    while off < len(wasm):
+        sid = wasm[off]
+        size, off = _read_leb(wasm, off + 1)
+        body = wasm[off : off + size]
+        if len(body) != size:
+            raise BuildError("malformed wasm: truncated section")
+        off += size
+        if sid == 0:
+            nlen, p = _read_leb(body, 0)
+            out.append((0, body[p : p + nlen].decode("utf-8", "replace"), body[p + nlen :]))
+        else:
+            out.append((sid, None, body))
+    return out
+
+
+def custom_payload(wasm: bytes, name: str = SECTION_NAME) -> bytes | None:
+    found = [payload for sid, sname, payload in sections(wasm) if sid == 0 and sname == name]
+    if len(found) > 1:
+        raise BuildError(f"more than one {name!r} section")
+    return found[0] if found else None
+
+
+def _names(body: bytes, kind_filter: bool) -> list[tuple[str, str, int]]:
+    count, off = _read_leb(body, 0)
+    out = []
+    for _ in range(count):
+        items = []
+        for _ in range(2 if kind_filter else 1):
+            n, off = _read_leb(body, off)
+            items.append(body[off : off + n].decode())
+            off += n
+        kind = body[off]
+        off += 1
+        if kind_filter:  # import: skip the description
+            if kind == 0:
+                _, off = _read_leb(body, off)
+            else:  # table/memory/global/tag: not needed, any import is an error anyway
+                out.append((items[0], items[1], kind))
+                break
+            out.append((items[0], items[1], kind))
+        else:
+            _, off = _read_leb(body, off)
+            out.append(("", items[0], kind))
+    return out
+
+
+def check_abi(name: str, kind: str, wasm: bytes) -> None:
+    secs = sections(wasm)
+    imports = [s for sid, _, s in secs if sid == 2]
+    if imports and _read_leb(imports[0], 0)[0]:
+        shown = ", ".join(f"{m}.{n}" for m, n, _ in _names(imports[0], True))
+        raise BuildError(f"{name}: the module imports {shown} (modules may not import anything; "
+                         "an undefined function was probably called)")
+    exports = {n for sid, _, body in secs if sid == 7 for _, n, _ in _names(body, False)}
+    missing = [e for e in COMMON_EXPORTS + KINDS[kind] if e not in exports]
+    if missing:
+        raise BuildError(f"{name}: a {kind} must export {', '.join(missing)} (use the AC_EXPORT_* macro)")
+    customs = [sname for sid, sname, _ in secs if sid == 0]
+    if customs:
+        raise BuildError(f"{name}: the compiler left custom sections {customs}")
+
+
+# --- building -------------------------------------------------------------------------------------
+
+
+def extra_flags(name: str) -> list[str]:
+    path = ROOT / name / "build.flags"
+    if not path.exists():
+        return []
+    flags = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    bad = [f for f in flags if not EXTRA_FLAG.match(f)]
+    if bad:
+        raise BuildError(f"{name}: build.flags may only hold -m..., -D... and -O... flags, not {bad}")
+    return flags
+
+
+def build_module(name: str) -> Built:
+    """Compile one module and return its final bytes (nothing is written to wasm-src)."""
+    meta = load_meta(name)
+    sources = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / name).glob("*.c"))
+    if not sources:
+        raise BuildError(f"{name}: no .c sources")
+    with tempfile.TemporaryDirectory(prefix=f"ac-build-{name}-") as tmp:
+        out = Path(tmp) / f"{name}.wasm"
+        cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *extra_flags(name), *LDFLAGS,
+               "lib/ac.c", *sources, "-o", str(out)]
+        proc = subprocess.run(cmd, cwd=ROOT, env=zig_env(), capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise BuildError(f"{name}: compile failed:\n{proc.stderr.strip()}")
+        wasm = out.read_bytes()
+    check_abi(name, meta["kind"], wasm)
+    return Built(name, wasm + custom_section(SECTION_NAME, section_payload(meta)))
+
+
+def build_all(names: list[str], jobs: int) -> tuple[list[Built], list[str]]:
+    """Build modules in parallel; returns (built, error messages)."""
+    built, errors = [], []
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = {pool.submit(build_module, n): n for n in names}
+        for fut in concurrent.futures.as_completed(futures):
+            try:
+                built.append(fut.result())
+            except BuildError as exc:
+                errors.append(str(exc))
+    built.sort(key=lambda b: b.name)
+    return built, errors
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("names", nargs="*", help="modules to build (default: all)")
+    ap.add_argument("--check", action="store_true", help="rebuild and compare with the committed .wasm; write nothing")
+    ap.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 2)
+    args = ap.parse_args(argv)
+    try:
+        check_zig()
+    except BuildError as exc:
+        print(f"build.py: {exc}", file=sys.stderr)
+        return 2
+    known = module_names()
+    names = args.names or known
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        print(f"build.py: no module {', '.join(unknown)} (have: {', '.join(known)})", file=sys.stderr)
+        return 2
+    built, errors = build_all(names, args.jobs)
+    for msg in errors:
+        print(f"build.py: {msg}", file=sys.stderr)
+    differ = []
+    for b in built:
+        path = ROOT / b.name / f"{b.name}.wasm"
+        old = path.read_bytes() if path.exists() else None
+        if args.check:
+            state = "ok" if old == b.wasm else ("MISSING" if old is None else "DIFFERS")
+            if old != b.wasm:
+                differ.append(b.name)
+        else:
+            state = "unchanged" if old == b.wasm else "written"
+            if old != b.wasm:
+                path.write_bytes(b.wasm)
+        print(f"{b.name:<16} {len(b.wasm):>8} B  {b.cid}  {state}")
+    if differ:
+        print(f"build.py: committed .wasm out of date: {', '.join(differ)} (run python wasm-src/build.py)",
+              file=sys.stderr)
+    return 1 if errors or differ else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
