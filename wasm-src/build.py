@@ -57,6 +57,7 @@ META_OPTIONAL = {"functions": list}
 CFLAGS = (
     "--target=wasm32-freestanding",
     "-mcpu=generic",
+    "-mbulk-memory",  # memcpy/memset become memory.copy/memory.fill (wasmtime enables it by default)
     "-O2",
     "-std=c11",
     "-ffreestanding",

@@ -23,6 +23,12 @@ static const char ac__oom_msg[] = "out of memory";
 
 /* ---- memory primitives ---------------------------------------------------------------- */
 
+#if defined(__wasm_bulk_memory__)
+/* With bulk memory these builtins lower to single memory.copy / memory.fill instructions. */
+void *memcpy(void *restrict dst, const void *restrict src, size_t n) { return __builtin_memcpy(dst, src, n); }
+void *memmove(void *dst, const void *src, size_t n) { return __builtin_memmove(dst, src, n); }
+void *memset(void *dst, int c, size_t n) { return __builtin_memset(dst, c, n); }
+#else
 void *memcpy(void *restrict dst, const void *restrict src, size_t n) {
     uint8_t *d = dst;
     const uint8_t *s = src;
@@ -48,6 +54,7 @@ void *memset(void *dst, int c, size_t n) {
     while (n--) *d++ = (uint8_t)c;
     return dst;
 }
+#endif
 
 int memcmp(const void *a, const void *b, size_t n) {
     const uint8_t *x = a, *y = b;
