@@ -1,0 +1,253 @@
+"""Per-kind adapters over a ``LoadedModule`` (docs/abi.md section 3).
+
+Invariants:
+- Each top-level operation runs in a fresh instance; a stream (hasher ``stream()``, one
+  chunker ``boundaries()`` run) keeps one instance for its life and nothing else.
+- Guest output is untrusted: DAG-CBOR from a codec is decoded by the builtin decoder under
+  ``DecodeLimits``; batch frames, chunk offsets and verify bytes are checked structurally.
+  Output that breaks the ABI is a ``GuestFault``; an error status is a ``GuestError``.
+- No single guest call receives more than ``limits.stream_chunk_bytes`` of streamed data
+  (hasher and chunker inputs are cut into pieces; a codec block is passed whole).
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..cid import CID
+from ..errors import AutocodecError, GuestError, GuestFault, InvalidInput, SandboxError, UnknownKeyType
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._instance import GuestInstance
+    from ._sandbox import LoadedModule
+
+_U32 = struct.Struct("<I")
+_FRAME = struct.Struct("<II")
+
+
+def _cbor_decode(data: bytes, what: str) -> Any:
+    from ..builtin import decode
+
+    try:
+        return decode(data, "dag-cbor")
+    except AutocodecError as exc:
+        raise GuestFault(f"{what} is not valid DAG-CBOR: {exc.message}") from None
+
+
+def _cbor_encode(value: Any) -> bytes:
+    from ..builtin import encode
+
+    return encode(value, "dag-cbor")
+
+
+def _pieces(data: bytes | bytearray | memoryview, size: int) -> Iterator[memoryview]:
+    view = memoryview(data).cast("B")
+    for start in range(0, len(view), size):
+        yield view[start : start + size]
+
+
+class Codec:
+    """An IPLD codec in Wasm: native bytes <-> data model."""
+
+    def __init__(self, loaded: "LoadedModule") -> None:
+        self._loaded = loaded
+        self.codes = loaded.info.codes
+
+    def decode(self, data: bytes) -> Any:
+        out = self._loaded.instance().call("ac_decode", data)
+        return _cbor_decode(out, "the module's decode output")
+
+    def encode(self, value: Any) -> bytes:
+        return self._loaded.instance().call("ac_encode", _cbor_encode(value))
+
+    def links(self, data: bytes) -> list[CID]:
+        if "ac_links" in self._loaded.info.exports:
+            found = _cbor_decode(self._loaded.instance().call("ac_links", data), "the module's links output")
+            if not isinstance(found, list) or not all(isinstance(c, CID) for c in found):
+                raise GuestFault("ac_links did not return a list of CIDs")
+            return found
+        return list(_walk_links(self.decode(data)))
+
+    def decode_many(self, blocks: list[bytes]) -> list[Any | AutocodecError]:
+        """Decode many blocks in few calls; item ``i`` is a value or the error for block ``i``."""
+        limits = self._loaded.limits
+        results: list[Any | AutocodecError] = []
+        batch: list[bytes] = []
+        size = 0
+        for block in blocks:
+            if batch and (len(batch) >= limits.max_batch_items or size + len(block) > limits.stream_chunk_bytes):
+                results.extend(self._batch(batch))
+                batch, size = [], 0
+            batch.append(bytes(block))
+            size += len(block) + 4
+        if batch:
+            results.extend(self._batch(batch))
+        return results
+
+    def _batch(self, batch: list[bytes]) -> list[Any | AutocodecError]:
+        frame = b"".join([_U32.pack(len(batch)), *(_U32.pack(len(b)) + b for b in batch)])
+        try:
+            out = self._loaded.instance().call("ac_decode_batch", frame)
+            return _parse_batch(out, len(batch))
+        except (SandboxError, GuestError):
+            if len(batch) == 1:
+                return [self._one(batch[0])]
+            # One hostile or huge block must not decide the others: bisect until it is alone.
+            half = len(batch) // 2
+            return self._batch(batch[:half]) + self._batch(batch[half:])
+
+    def _one(self, block: bytes) -> Any | AutocodecError:
+        try:
+            return self.decode(block)
+        except AutocodecError as exc:
+            return exc
+
+
+def _parse_batch(out: bytes, count: int) -> list[Any | AutocodecError]:
+    results: list[Any | AutocodecError] = []
+    pos = 0
+    for _ in range(count):
+        if pos + _FRAME.size > len(out):
+            raise GuestFault("ac_decode_batch returned a truncated result frame")
+        status, length = _FRAME.unpack_from(out, pos)
+        pos += _FRAME.size
+        if length > len(out) - pos:
+            raise GuestFault("ac_decode_batch returned an item past the end of its frame")
+        item = out[pos : pos + length]
+        pos += length
+        if status == 0:
+            try:
+                results.append(_cbor_decode(item, "the module's decode output"))
+            except GuestFault as exc:
+                results.append(exc)
+        elif status in (1, 2, 3, 4):
+            results.append(GuestError(status, item[:1000].decode("utf-8", "replace") or f"error status {status}"))
+        else:
+            results.append(GuestFault(f"ac_decode_batch gave unknown status {status}"))
+    if pos != len(out):
+        raise GuestFault("ac_decode_batch returned trailing bytes after its last item")
+    return results
+
+
+def _walk_links(value: Any) -> Iterator[CID]:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, CID):
+            yield item
+        elif isinstance(item, dict):
+            stack.extend(reversed(list(item.values())))
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+
+
+class HashStream:
+    """A streaming hash in one instance: ``update`` any number of times, then ``final`` once."""
+
+    def __init__(self, loaded: "LoadedModule") -> None:
+        self._instance: GuestInstance | None = loaded.instance()
+        self._chunk = loaded.limits.stream_chunk_bytes
+        self._instance.call("ac_hash_init")
+
+    def update(self, data: bytes | bytearray | memoryview) -> None:
+        if self._instance is None:
+            raise InvalidInput("the hash stream is already finalised")
+        for piece in _pieces(data, self._chunk):
+            self._instance.call("ac_hash_update", piece)
+
+    def final(self) -> bytes:
+        if self._instance is None:
+            raise InvalidInput("the hash stream is already finalised")
+        instance, self._instance = self._instance, None
+        return instance.call("ac_hash_final")
+
+
+class Hasher:
+    """A multihash function in Wasm; returns the raw digest (not the multihash)."""
+
+    def __init__(self, loaded: "LoadedModule") -> None:
+        self._loaded = loaded
+        self.codes = loaded.info.codes
+
+    def digest(self, data: bytes | bytearray | memoryview) -> bytes:
+        if len(data) <= self._loaded.limits.stream_chunk_bytes:
+            return self._loaded.instance().call("ac_hash", data)
+        stream = self.stream()
+        stream.update(data)
+        return stream.final()
+
+    def stream(self) -> HashStream:
+        return HashStream(self._loaded)
+
+
+class Chunker:
+    """A content-defined (or fixed-size) chunker in Wasm."""
+
+    def __init__(self, loaded: "LoadedModule", params: dict[str, Any]) -> None:
+        self._loaded = loaded
+        self._params = _cbor_encode(params)
+
+    def boundaries(self, buffers: Iterable[bytes | bytearray | memoryview]) -> Iterator[int]:
+        """Absolute end offsets of the chunks of the stream ``buffers``, in order."""
+        instance = self._loaded.instance()
+        instance.call("ac_chunk_init", self._params)
+        fed = last = 0
+        for buffer in buffers:
+            for piece in _pieces(buffer, self._loaded.limits.stream_chunk_bytes):
+                fed += len(piece)
+                out = instance.call("ac_chunk_update", piece)
+                for end in _offsets(out, last, fed, "ac_chunk_update"):
+                    last = end
+                    yield end
+        out = instance.call("ac_chunk_final")
+        ends = _offsets(out, last, fed, "ac_chunk_final")
+        yield from ends
+        final = ends[-1] if ends else last
+        if fed and final != fed:
+            raise GuestFault(f"the chunker's last chunk ends at {final}, the stream at {fed}")
+
+
+def _offsets(out: bytes, last: int, fed: int, op: str) -> list[int]:
+    if len(out) % 8:
+        raise GuestFault(f"{op} output is not a whole number of u64 offsets")
+    ends = [v for (v,) in struct.iter_unpack("<Q", out)]
+    for end in ends:
+        if not last < end <= fed:
+            raise GuestFault(f"{op} gave chunk end {end}, outside ({last}, {fed}]")
+        last = end
+    return ends
+
+
+class Crypto:
+    """Signature verification in Wasm."""
+
+    def __init__(self, loaded: "LoadedModule") -> None:
+        self._loaded = loaded
+        self.codes = loaded.info.codes
+
+    def verify(self, key_type: int, public_key: bytes, message: bytes, signature: bytes) -> bool:
+        if key_type not in self.codes:
+            raise UnknownKeyType(f"module {self._loaded.info.name} does not verify key type 0x{key_type:x}")
+        frame = b"".join(
+            [_U32.pack(key_type), _U32.pack(len(public_key)), public_key, _U32.pack(len(signature)), signature, message]
+        )
+        out = self._loaded.instance().call("ac_verify", frame)
+        if out not in (b"\x00", b"\x01"):
+            raise GuestFault("ac_verify must return exactly one byte, 0 or 1")
+        return out == b"\x01"
+
+
+class Task:
+    """An IPVM task module: named pure functions over the data model."""
+
+    def __init__(self, loaded: "LoadedModule") -> None:
+        self._loaded = loaded
+        self.functions = loaded.info.functions
+
+    def call(self, fn: str, args: list[Any]) -> Any:
+        if fn not in self.functions:
+            raise InvalidInput(f"module {self._loaded.info.name} has no function {fn!r} (it has {', '.join(self.functions)})")
+        out = self._loaded.instance().call("ac_task", _cbor_encode({"fn": fn, "args": list(args)}))
+        return _cbor_decode(out, "the task's result")

@@ -1,0 +1,148 @@
+"""The deterministic wasmtime engine, shared per configuration, and its epoch ticker.
+
+Invariants:
+- Every engine runs the same deterministic feature set: NaN canonicalization on; threads,
+  shared memory, relaxed SIMD, memory64, multi-memory, GC, exceptions, stack switching,
+  custom page sizes, wide arithmetic and the component model off. Fixed-width SIMD stays on
+  (deterministic once NaNs are canonical).
+- Fuel and epoch interruption are always on; a daemon thread increments each engine's
+  epoch every ``TICK_MS`` ms, so a deadline of ``d`` ms is ``ceil(d / TICK_MS) + 1`` ticks.
+- Engines are cached process-wide by ``EngineSpec`` (engine-level limits), because each
+  pooling allocator reserves address space; ``fingerprint`` names everything that changes
+  compiled code, and keys the compiled-module cache.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from dataclasses import asdict, dataclass
+from importlib.metadata import version
+
+import wasmtime
+from wasmtime import _ffi as ffi
+
+from ..config import SandboxLimits
+
+TICK_MS = 5
+WASM_PAGE = 65536
+WASMTIME_VERSION = version("wasmtime")
+
+_FEATURES: dict[str, bool] = {
+    "wasm_threads": False,
+    "shared_memory": False,
+    "wasm_relaxed_simd": False,
+    "wasm_memory64": False,
+    "wasm_multi_memory": False,
+    "wasm_gc": False,
+    "gc_support": False,
+    "wasm_function_references": False,
+    "wasm_exceptions": False,
+    "wasm_component_model": False,
+    "wasm_wide_arithmetic": False,
+    "wasm_custom_page_sizes": False,
+    "wasm_stack_switching": False,
+    "wasm_simd": True,
+    "wasm_bulk_memory": True,
+    "wasm_multi_value": True,
+    "wasm_reference_types": True,
+    "wasm_tail_call": True,
+    "cranelift_nan_canonicalization": True,
+    "consume_fuel": True,
+    "epoch_interruption": True,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class EngineSpec:
+    """The engine-level part of ``SandboxLimits`` (the rest is set per store and call)."""
+
+    max_wasm_stack_bytes: int
+    pool_memory_bytes: int  # per-instance slot; 0 when pooling is off
+    pool_instances: int
+    pool_table_elements: int
+
+    @classmethod
+    def from_limits(cls, limits: SandboxLimits) -> "EngineSpec":
+        pooled = max(0, limits.pooled_instances)
+        memory = -(-limits.max_memory_bytes // WASM_PAGE) * WASM_PAGE if pooled else 0
+        return cls(limits.max_wasm_stack_bytes, memory, pooled, limits.max_table_elements if pooled else 0)
+
+    def fingerprint(self) -> str:
+        """Hex digest of everything that affects compiled code (cache key part)."""
+        doc = {"wasmtime": WASMTIME_VERSION, "features": _FEATURES, "spec": asdict(self)}
+        return hashlib.sha256(json.dumps(doc, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def _config(spec: EngineSpec) -> wasmtime.Config:
+    config = wasmtime.Config()
+    for knob, value in _FEATURES.items():
+        setattr(config, knob, value)
+    config.max_wasm_stack = spec.max_wasm_stack_bytes
+    if spec.pool_instances:
+        pool = ffi.wasmtime_pooling_allocation_config_new()
+        n = spec.pool_instances
+        ffi.wasmtime_pooling_allocation_config_total_core_instances_set(pool, n)
+        ffi.wasmtime_pooling_allocation_config_total_memories_set(pool, n)
+        ffi.wasmtime_pooling_allocation_config_total_tables_set(pool, n)
+        ffi.wasmtime_pooling_allocation_config_total_stacks_set(pool, 0)
+        ffi.wasmtime_pooling_allocation_config_total_gc_heaps_set(pool, 0)
+        ffi.wasmtime_pooling_allocation_config_max_memories_per_module_set(pool, 1)
+        ffi.wasmtime_pooling_allocation_config_max_tables_per_module_set(pool, 1)
+        ffi.wasmtime_pooling_allocation_config_max_memory_size_set(pool, spec.pool_memory_bytes)
+        ffi.wasmtime_pooling_allocation_config_table_elements_set(pool, spec.pool_table_elements)
+        ffi.wasmtime_pooling_allocation_strategy_set(config.ptr(), pool)
+        ffi.wasmtime_pooling_allocation_config_delete(pool)
+    return config
+
+
+class _Ticker(threading.Thread):
+    """Daemon thread incrementing the epoch of every registered engine."""
+
+    def __init__(self) -> None:
+        super().__init__(name="autocodec-epoch", daemon=True)
+        self.engines: list[wasmtime.Engine] = []
+
+    def run(self) -> None:  # pragma: no cover - runs forever in the background
+        while True:
+            time.sleep(TICK_MS / 1000)
+            for engine in list(self.engines):
+                engine.increment_epoch()
+
+
+_lock = threading.Lock()
+_engines: dict[EngineSpec, wasmtime.Engine] = {}
+_ticker: _Ticker | None = None
+
+
+def get_engine(spec: EngineSpec) -> wasmtime.Engine:
+    """The shared engine for ``spec`` (created once, ticked forever)."""
+    global _ticker
+    with _lock:
+        engine = _engines.get(spec)
+        if engine is None:
+            engine = wasmtime.Engine(_config(spec))
+            _engines[spec] = engine
+            if _ticker is None:
+                _ticker = _Ticker()
+                _ticker.start()
+            _ticker.engines.append(engine)
+        return engine
+
+
+def deadline_ticks(deadline_ms: int) -> int:
+    return max(1, -(-deadline_ms // TICK_MS)) + 1
+
+
+_validator: wasmtime.Engine | None = None
+
+
+def validation_engine() -> wasmtime.Engine:
+    """A pool-less engine with the deterministic feature set, for ``Module.validate``."""
+    global _validator
+    with _lock:
+        if _validator is None:
+            _validator = wasmtime.Engine(_config(EngineSpec(512 * 1024, 0, 0, 0)))
+        return _validator

@@ -1,0 +1,167 @@
+"""What a module is, read without running it: ``ModuleInfo`` and ``inspect_module``.
+
+Invariants:
+- ``inspect_module`` never instantiates or compiles: it validates the bytes with wasmtime
+  under the deterministic feature set, then reads the binary (``_wasmparse``).
+- A module it returns satisfies every static rule of ABI v1 (docs/abi.md section 1 and 3):
+  size cap, no imports, a 32-bit ``memory`` export, the common and per-kind exports with the
+  exact signatures, and exactly one well-formed ``autocodec.module`` custom section. Only
+  ``ac_abi_version() == 1`` is left to the loader, because it needs a call.
+- Every refusal is a ``ModuleRejected`` with a message naming the broken rule.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+import wasmtime
+
+from ..cid import CID, encode_varint
+from ..config import DEFAULT_LIMITS, SandboxLimits
+from ..errors import AutocodecError, ModuleRejected
+from . import _engine, _wasmparse
+
+SECTION = "autocodec.module"
+ABI_VERSION = 1
+KINDS = ("codec", "hasher", "chunker", "crypto", "task")
+_RAW, _SHA2_256 = 0x55, 0x12
+
+_I32 = ("i32",)
+SIG_OP = _wasmparse.FuncType(("i32", "i32"), _I32)
+SIG_NULLARY = _wasmparse.FuncType((), _I32)
+SIG_INPUT = _wasmparse.FuncType(_I32, _I32)
+
+COMMON_EXPORTS: dict[str, _wasmparse.FuncType] = {
+    "ac_abi_version": SIG_NULLARY,
+    "ac_input": SIG_INPUT,
+    "ac_result": SIG_NULLARY,
+}
+KIND_EXPORTS: dict[str, dict[str, _wasmparse.FuncType]] = {
+    "codec": {"ac_decode": SIG_OP, "ac_encode": SIG_OP, "ac_decode_batch": SIG_OP},
+    "hasher": {"ac_hash": SIG_OP, "ac_hash_init": SIG_NULLARY, "ac_hash_update": SIG_OP, "ac_hash_final": SIG_NULLARY},
+    "chunker": {"ac_chunk_init": SIG_OP, "ac_chunk_update": SIG_OP, "ac_chunk_final": SIG_NULLARY},
+    "crypto": {"ac_verify": SIG_OP},
+    "task": {"ac_task": SIG_OP},
+}
+OPTIONAL_EXPORTS: dict[str, dict[str, _wasmparse.FuncType]] = {"codec": {"ac_links": SIG_OP}}
+_MAX_TEXT = 256
+_MAX_LIST = 256
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleInfo:
+    """Static description of a module (from its custom section and its binary)."""
+
+    abi: int
+    kind: str
+    name: str
+    version: str
+    codes: tuple[int, ...]
+    functions: tuple[str, ...]
+    description: str
+    exports: dict[str, str]
+    """Export name -> ``func (i32, i32) -> (i32)``, ``memory``, ``table``, ``global``."""
+    imports: tuple[str, ...]
+    size: int
+    cid: CID
+
+    def has_export(self, name: str) -> bool:
+        return name in self.exports
+
+
+def raw_cid(wasm: bytes) -> CID:
+    """CIDv1, codec raw, sha2-256: the identity of a module's bytes."""
+    digest = hashlib.sha256(wasm).digest()
+    return CID.build(_RAW, encode_varint(_SHA2_256) + encode_varint(len(digest)) + digest)
+
+
+def _decode_section(payload: bytes) -> dict[str, Any]:
+    from ..builtin import decode
+
+    try:
+        doc = decode(payload, "dag-cbor")
+    except AutocodecError as exc:
+        raise ModuleRejected(f"the {SECTION} custom section is not DAG-CBOR: {exc.message}") from None
+    if not isinstance(doc, dict):
+        raise ModuleRejected(f"the {SECTION} custom section is not a map")
+    return doc
+
+
+def _text(doc: dict[str, Any], key: str, *, required: bool = True) -> str:
+    value = doc.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not (value or not required) or len(value) > _MAX_TEXT * (8 if key == "description" else 1):
+        raise ModuleRejected(f"{SECTION}: {key!r} must be a non-empty string of at most {_MAX_TEXT} characters")
+    return value
+
+
+def _metadata(doc: dict[str, Any]) -> tuple[int, str, str, str, tuple[int, ...], tuple[str, ...], str]:
+    abi = doc.get("abi")
+    if type(abi) is not int or abi != ABI_VERSION:
+        raise ModuleRejected(f"{SECTION}: abi is {abi!r}, this host speaks ABI {ABI_VERSION}")
+    kind = doc.get("kind")
+    if kind not in KINDS:
+        raise ModuleRejected(f"{SECTION}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    name, version = _text(doc, "name"), _text(doc, "version")
+    description = _text(doc, "description", required=False)
+    codes = doc.get("codes")
+    if not isinstance(codes, list) or len(codes) > _MAX_LIST or any(type(c) is not int or not 0 <= c < 1 << 63 for c in codes):
+        raise ModuleRejected(f"{SECTION}: 'codes' must be a list of non-negative integers")
+    if kind in ("codec", "hasher", "crypto") and not codes:
+        raise ModuleRejected(f"{SECTION}: a {kind} must declare the codes it provides")
+    if kind in ("chunker", "task") and codes:
+        raise ModuleRejected(f"{SECTION}: a {kind} declares no codes")
+    functions: list[str] = []
+    if kind == "task":
+        functions = doc.get("functions")  # type: ignore[assignment]
+        if not isinstance(functions, list) or not functions or len(functions) > _MAX_LIST or any(
+            not isinstance(f, str) or not f or len(f) > _MAX_TEXT for f in functions
+        ):
+            raise ModuleRejected(f"{SECTION}: a task must list its 'functions' as non-empty strings")
+    return abi, kind, name, version, tuple(codes), tuple(functions), description
+
+
+def _check_exports(summary: _wasmparse.WasmSummary, kind: str) -> None:
+    if summary.exports.get("memory") != "memory":
+        raise ModuleRejected("the module does not export its linear memory as 'memory'")
+    required = {**COMMON_EXPORTS, **KIND_EXPORTS[kind]}
+    missing = [name for name in required if name not in summary.export_types]
+    if missing:
+        raise ModuleRejected(f"a {kind} module must export {', '.join(missing)}")
+    for name, sig in {**required, **OPTIONAL_EXPORTS.get(kind, {})}.items():
+        actual = summary.export_types.get(name)
+        if name in summary.exports and actual != sig:
+            shown = actual if actual is not None else summary.exports[name]
+            raise ModuleRejected(f"export {name} has type {shown}, ABI v1 requires func {sig}")
+
+
+def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits | None = None) -> ModuleInfo:
+    """Validate ``wasm`` statically against ABI v1 and describe it; ``ModuleRejected`` if not."""
+    limits = limits or DEFAULT_LIMITS.sandbox
+    wasm = bytes(wasm)
+    if len(wasm) > limits.max_module_bytes:
+        raise ModuleRejected(f"module is {len(wasm)} bytes, over the {limits.max_module_bytes}-byte cap")
+    try:
+        wasmtime.Module.validate(_engine.validation_engine(), wasm)
+    except wasmtime.WasmtimeError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid"
+        raise ModuleRejected(f"invalid Wasm (for autocodec's deterministic feature set): {first}") from None
+    summary = _wasmparse.parse(wasm)
+    if summary.imports:
+        shown = ", ".join(f"{m}.{n} ({k})" for m, n, k in summary.imports[:5])
+        raise ModuleRejected(f"the module imports {shown}; ABI v1 modules import nothing")
+    sections = [payload for name, payload in summary.custom if name == SECTION]
+    if len(sections) != 1:
+        raise ModuleRejected(f"expected one {SECTION!r} custom section, found {len(sections)}")
+    abi, kind, name, version, codes, functions, description = _metadata(_decode_section(sections[0]))
+    _check_exports(summary, kind)
+    exports = {
+        n: (f"func {summary.export_types[n]}" if n in summary.export_types else k) for n, k in summary.exports.items()
+    }
+    return ModuleInfo(
+        abi=abi, kind=kind, name=name, version=version, codes=codes, functions=functions,
+        description=description, exports=exports, imports=(), size=len(wasm), cid=cid or raw_cid(wasm),
+    )

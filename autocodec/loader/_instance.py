@@ -1,0 +1,184 @@
+"""One live guest instance and the ABI v1 calling convention (docs/abi.md section 2).
+
+Invariants:
+- An instance has its own ``Store`` (memory and table caps from the store limiter, one
+  instance per store) and is used by one thread at a time; it is not shared.
+- Every call (``call``: input + operation + result) starts with a full fuel budget and a
+  fresh epoch deadline, including instantiation (a start function is bounded too).
+- The host never trusts a guest number: the input pointer, the result slot and the result
+  ``ptr + len`` are checked against the memory size, ``len`` against ``max_output_bytes``,
+  before any byte is read or written; memory is re-fetched after every call (it may grow).
+- After any ``SandboxError`` the instance is *broken*: it refuses further calls, so state
+  left by a half-run call can never leak into another result.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import struct
+
+import wasmtime
+
+from ..config import SandboxLimits
+from ..errors import (
+    GuestError,
+    GuestFault,
+    GuestTrap,
+    MemoryLimitExceeded,
+    OutputTooLarge,
+    SandboxError,
+)
+from . import _call
+from ._engine import WASM_PAGE, deadline_ticks
+
+OK, ERR_INVALID, ERR_UNSUPPORTED, ERR_NOMEM, ERR_INTERNAL = range(5)
+_MAX_MESSAGE = 1000
+_SLOT = struct.Struct("<II")
+
+
+def _instantiation_error(exc: Exception, limits: SandboxLimits) -> SandboxError:
+    text = str(exc)
+    lowered = text.lower()
+    if isinstance(exc, wasmtime.WasmtimeError) and not isinstance(exc, wasmtime.Trap):
+        if "concurrent" in lowered or "pooling" in lowered or "limit of" in lowered and "instances" in lowered:
+            return SandboxError(
+                "too many live module instances (limits.sandbox.pooled_instances); close open streams or retry",
+            )
+        if "memory" in lowered or "table" in lowered:
+            return MemoryLimitExceeded(
+                f"the module needs more memory or table space than the cap "
+                f"({limits.max_memory_bytes} bytes, {limits.max_table_elements} table elements)"
+            )
+    return _call.exception_error(exc)
+
+
+class GuestInstance:
+    """A fresh instance of a compiled module, ready for ABI calls."""
+
+    def __init__(
+        self,
+        engine: wasmtime.Engine,
+        module: wasmtime.Module,
+        functions: dict[str, int],
+        limits: SandboxLimits,
+        *,
+        fast: bool = True,
+    ) -> None:
+        """``functions`` maps each export to call to its parameter count (checked at load)."""
+        self.limits = limits
+        self.broken = False
+        self._ticks = deadline_ticks(limits.deadline_ms)
+        store = wasmtime.Store(engine)
+        store.set_limits(
+            memory_size=limits.max_memory_bytes,
+            table_elements=limits.max_table_elements,
+            instances=max(1, limits.max_instances),
+            tables=1,
+            memories=1,
+        )
+        self.store = store
+        self._context = ctypes.cast(store._context(), ctypes.c_void_p).value
+        self._budget()
+        try:
+            instance = wasmtime.Instance(store, module, [])
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
+            raise _instantiation_error(exc, limits) from None
+        exports = instance.exports(store)
+        memory = exports["memory"]
+        assert isinstance(memory, wasmtime.Memory)
+        self._memory = memory
+        self._memory_struct = memory._memory
+        self._memory_addr = ctypes.addressof(self._memory_struct)
+        make = _call.fast_caller if fast else _call.slow_caller
+        self.fn: dict[str, _call.Caller] = {}
+        for name, nparams in functions.items():
+            func = exports[name]
+            assert isinstance(func, wasmtime.Func)
+            self.fn[name] = make(store, func, nparams)
+        self._instance = instance
+        self._slot = self._guarded(self.fn["ac_result"])
+        if self._slot + _SLOT.size > self._mem_len():
+            self.broken = True
+            raise GuestFault(f"result slot {self._slot:#x} is outside the module's memory")
+
+    # --- memory -----------------------------------------------------------------------------
+
+    def _mem_len(self) -> int:
+        return int(_call.memory_data_size(self._context, self._memory_addr))
+
+    def _mem_base(self) -> int:
+        return int(_call.memory_data(self._context, self._memory_addr) or 0)
+
+    def _near_cap(self) -> bool:
+        return self._mem_len() + WASM_PAGE > self.limits.max_memory_bytes
+
+    def _budget(self) -> None:
+        error = _call.set_fuel(self._context, self.limits.fuel)
+        if error:  # pragma: no cover - the engine always consumes fuel
+            _call._raise_raw(error, None)
+        _call.set_epoch_deadline(self._context, self._ticks)
+
+    def _guarded(self, fn: _call.Caller, a: int = 0, b: int = 0) -> int:
+        try:
+            return fn(a, b)
+        except MemoryLimitExceeded:
+            self.broken = True
+            raise
+        except SandboxError as exc:
+            self.broken = True
+            if isinstance(exc, GuestTrap) and self._near_cap():
+                raise MemoryLimitExceeded(f"the module hit the memory cap ({self.limits.max_memory_bytes} bytes): {exc.message}") from None
+            raise
+
+    # --- the calling convention -------------------------------------------------------------
+
+    def call(self, op: str, data: bytes | bytearray | memoryview | None = None) -> bytes:
+        """Run ``op`` on ``data`` (``None``: a nullary op) and return its output bytes.
+
+        Raises ``GuestError`` for an error status, a ``SandboxError`` otherwise.
+        """
+        if self.broken:
+            raise GuestFault("this module instance failed earlier and cannot be reused")
+        self._budget()
+        if data is None:
+            status = self._guarded(self.fn[op])
+        else:
+            size = len(data)
+            ptr = self._guarded(self.fn["ac_input"], size)
+            if ptr == 0:
+                self.broken = True
+                if self._near_cap():
+                    raise MemoryLimitExceeded(f"the module could not take a {size}-byte input under its memory cap")
+                raise GuestError(ERR_NOMEM, f"the module could not allocate a {size}-byte input")
+            if ptr + size > self._mem_len():
+                self.broken = True
+                raise GuestFault(f"ac_input returned {ptr:#x}, {size} bytes past it are outside memory")
+            if size:
+                ctypes.memmove(self._mem_base() + ptr, bytes(data) if isinstance(data, memoryview) else data, size)
+            status = self._guarded(self.fn[op], ptr, size)
+        out = self._read_result()
+        if status == OK:
+            return out
+        message = out[:_MAX_MESSAGE].decode("utf-8", "replace")
+        if status == ERR_NOMEM and self._near_cap():
+            self.broken = True
+            raise MemoryLimitExceeded(f"the module ran out of memory under its cap: {message}")
+        if status in (ERR_INVALID, ERR_UNSUPPORTED, ERR_NOMEM, ERR_INTERNAL):
+            raise GuestError(status, message or f"the module returned error status {status}")
+        self.broken = True
+        raise GuestFault(f"{op} returned unknown status {status}")
+
+    def _read_result(self) -> bytes:
+        size = self._mem_len()
+        base = self._mem_base()
+        ptr, length = _SLOT.unpack(ctypes.string_at(base + self._slot, _SLOT.size))
+        if length > self.limits.max_output_bytes:
+            self.broken = True
+            raise OutputTooLarge(f"the module returned {length} bytes, over the {self.limits.max_output_bytes}-byte cap")
+        if ptr + length > size:
+            self.broken = True
+            raise GuestFault(f"the result [{ptr:#x}, +{length}) is outside the module's {size}-byte memory")
+        return ctypes.string_at(base + ptr, length) if length else b""
+
+    def abi_version(self) -> int:
+        return self._guarded(self.fn["ac_abi_version"])

@@ -1,0 +1,158 @@
+"""``Sandbox`` (compile and cache modules) and ``LoadedModule`` (a checked, compiled module).
+
+Invariants:
+- ``load`` accepts a module only after ``inspect_module`` (static ABI rules) and one real
+  instantiation under the sandbox limits with ``ac_abi_version() == 1``.
+- A compiled module is shared by all threads; every top-level operation (one decode, one
+  batch, one stream's life) runs in a *fresh* ``GuestInstance`` in the calling thread, so a
+  result never depends on an earlier call (docs/abi.md section 2, determinism).
+- Compiled artifacts are cached under ``cache_dir`` keyed by the sha2-256 of the module
+  bytes (never by a caller-supplied label) and the engine fingerprint; see ``_cache``.
+- Limits come from ``SandboxLimits``: the sandbox's own, or per module at ``load``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import wasmtime
+
+from ..cid import CID
+from ..config import DEFAULT_LIMITS, SandboxLimits
+from ..errors import ModuleRejected, SandboxError
+from ..log import get_logger
+from . import _call
+from ._cache import CompiledCache
+from ._engine import EngineSpec, get_engine
+from ._info import COMMON_EXPORTS, KIND_EXPORTS, OPTIONAL_EXPORTS, ModuleInfo, inspect_module
+from ._instance import GuestInstance
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._adapters import Chunker, Codec, Crypto, Hasher, Task
+
+_log = get_logger("loader")
+_MEMO = 64
+
+
+class LoadedModule:
+    """A compiled module that passed every load-time check; thread-safe."""
+
+    def __init__(
+        self, engine: wasmtime.Engine, module: wasmtime.Module, info: ModuleInfo, limits: SandboxLimits, *, fast: bool
+    ) -> None:
+        self.info = info
+        self.limits = limits
+        self.fast = fast
+        self._engine = engine
+        self._module = module
+        wanted = {**COMMON_EXPORTS, **KIND_EXPORTS[info.kind]}
+        wanted.update({k: v for k, v in OPTIONAL_EXPORTS.get(info.kind, {}).items() if k in info.exports})
+        self._functions = {name: len(sig.params) for name, sig in wanted.items()}
+
+    def __repr__(self) -> str:
+        return f"<LoadedModule {self.info.kind} {self.info.name}@{self.info.version} {self.info.cid}>"
+
+    def instance(self) -> GuestInstance:
+        """A fresh instance for one top-level operation, owned by the calling thread."""
+        return GuestInstance(self._engine, self._module, self._functions, self.limits, fast=self.fast)
+
+    def _kind(self, kind: str) -> None:
+        if self.info.kind != kind:
+            raise ModuleRejected(f"module {self.info.name} is a {self.info.kind}, not a {kind}")
+
+    def codec(self) -> "Codec":
+        from ._adapters import Codec
+
+        self._kind("codec")
+        return Codec(self)
+
+    def hasher(self) -> "Hasher":
+        from ._adapters import Hasher
+
+        self._kind("hasher")
+        return Hasher(self)
+
+    def chunker(self, params: dict[str, Any]) -> "Chunker":
+        from ._adapters import Chunker
+
+        self._kind("chunker")
+        return Chunker(self, params)
+
+    def crypto(self) -> "Crypto":
+        from ._adapters import Crypto
+
+        self._kind("crypto")
+        return Crypto(self)
+
+    def task(self) -> "Task":
+        from ._adapters import Task
+
+        self._kind("task")
+        return Task(self)
+
+
+class Sandbox:
+    """Loads untrusted modules under ``limits``; compiled code is cached in ``cache_dir``.
+
+    ``fast_calls=None`` uses the unchecked fast call path unless ``AUTOCODEC_SLOW_CALLS=1``.
+    """
+
+    def __init__(
+        self,
+        limits: SandboxLimits | None = None,
+        cache_dir: Path | None = None,
+        *,
+        fast_calls: bool | None = None,
+    ) -> None:
+        self.limits = limits or DEFAULT_LIMITS.sandbox
+        self.cache = CompiledCache(Path(cache_dir)) if cache_dir is not None else None
+        self.fast_calls = (not _call.slow_calls_default()) if fast_calls is None else fast_calls
+        self._memo: OrderedDict[tuple[str, SandboxLimits, CID], LoadedModule] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def load(self, wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits | None = None) -> LoadedModule:
+        """Check, compile (or fetch from the cache) and test-instantiate ``wasm``."""
+        limits = limits or self.limits
+        wasm = bytes(wasm)
+        info = inspect_module(wasm, cid=cid, limits=limits)
+        digest = hashlib.sha256(wasm).hexdigest()
+        memo_key = (digest, limits, info.cid)
+        with self._lock:
+            hit = self._memo.get(memo_key)
+            if hit is not None:
+                self._memo.move_to_end(memo_key)
+                return hit
+        spec = EngineSpec.from_limits(limits)
+        engine = get_engine(spec)
+        module = self._compile(engine, spec, wasm, digest)
+        loaded = LoadedModule(engine, module, info, limits, fast=self.fast_calls)
+        try:
+            version = loaded.instance().abi_version()
+        except SandboxError as exc:
+            raise type(exc)(f"module {info.name} failed at load: {exc.message}") from None
+        if version != 1:
+            raise ModuleRejected(f"ac_abi_version() returned {version}; this host speaks ABI 1")
+        _log.debug("module loaded", cid=str(info.cid), name=info.name, kind=info.kind, version=info.version)
+        with self._lock:
+            self._memo[memo_key] = loaded
+            while len(self._memo) > _MEMO:
+                self._memo.popitem(last=False)
+        return loaded
+
+    def _compile(self, engine: wasmtime.Engine, spec: EngineSpec, wasm: bytes, digest: str) -> wasmtime.Module:
+        name = CompiledCache.entry_name(f"sha2-256:{digest}", spec.fingerprint()) if self.cache else ""
+        if self.cache is not None:
+            cached = self.cache.get(engine, name)
+            if cached is not None:
+                return cached
+        try:
+            module = wasmtime.Module(engine, wasm)
+        except wasmtime.WasmtimeError as exc:
+            raise ModuleRejected(f"the module does not compile: {str(exc).strip().splitlines()[0]}") from None
+        if self.cache is not None:
+            self.cache.put(name, module)
+        return module

@@ -1,0 +1,203 @@
+"""Running a module's test vectors (docs/abi.md section 5), at publish and canary time.
+
+Invariants:
+- A vectors document is DAG-JSON (bytes or already decoded) with ``kind`` equal to the
+  module's kind; a malformed document is ``InvalidDocument``, never a crash.
+- Each case runs in fresh instances under the module's limits; a guest failure (trap, fuel,
+  fault, wrong output) fails that case and is recorded, it never aborts the run.
+- Values are compared strictly: same types all the way down (``1 != 1.0 != True``), CIDs by
+  bytes. A passing codec ``decode`` case also round-trips: ``encode(expect)`` gives the input
+  back. Hasher and chunker cases are also streamed in uneven pieces and must agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..cid import CID
+from ..config import DEFAULT_LIMITS
+from ..errors import AutocodecError, GuestError, InvalidDocument
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._sandbox import LoadedModule
+
+_MASK = (1 << 64) - 1
+
+
+def xorshift_bytes(seed: int, length: int) -> bytes:
+    """The deterministic generator of docs/abi.md section 5 (xorshift64*)."""
+    state = (seed & _MASK) or 1
+    out = bytearray()
+    while len(out) < length:
+        state ^= state >> 12
+        state ^= (state << 25) & _MASK
+        state ^= state >> 27
+        out += ((state * 0x2545F4914F6CDD1D) & _MASK).to_bytes(8, "little")
+    return bytes(out[:length])
+
+
+@dataclass(slots=True)
+class VectorReport:
+    kind: str
+    total: int = 0
+    passed: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.total > 0 and self.passed == self.total
+
+
+def same(a: Any, b: Any) -> bool:
+    """Strict data-model equality."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float):
+        return a == b or (a != a and b != b)
+    return bool(a == b)
+
+
+def _need(case: dict[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    value = case.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool) and kind is int:
+        raise InvalidDocument(f"vector case lacks a valid {key!r}")
+    return value
+
+
+def _fails(fn: Any) -> str | None:
+    """None if ``fn`` fails with a guest error status; else what happened instead."""
+    try:
+        fn()
+    except GuestError:
+        return None
+    except AutocodecError as exc:
+        return f"failed with {type(exc).__name__} instead of an error status: {exc.message}"
+    return "succeeded, an error status was expected"
+
+
+def _codec(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
+    codec = loaded.codec()
+    if "encode" in case:
+        return _fails(lambda: codec.encode(case["encode"]))
+    data = _need(case, "decode", bytes)
+    if case.get("error") is True:
+        return _fails(lambda: codec.decode(data))
+    if "expect" not in case:
+        raise InvalidDocument("a codec decode case needs 'expect' or 'error': true")
+    got = codec.decode(data)
+    if not same(got, case["expect"]):
+        return f"decode gave {got!r:.200}"
+    again = codec.encode(got)
+    if again != data:
+        return f"encode(decode(x)) differs from x ({len(again)} vs {len(data)} bytes)"
+    [batch] = codec.decode_many([data])
+    if not same(batch, got):
+        return f"decode_many disagrees with decode: {batch!r:.200}"
+    return None
+
+
+def _hasher(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
+    hasher = loaded.hasher()
+    data = _need(case, "input", bytes)
+    want = _need(case, "digest", bytes)
+    repeat = case.get("repeat", 1)
+    if type(repeat) is not int or not 1 <= repeat <= 1 << 24:
+        raise InvalidDocument("'repeat' must be a positive integer")
+    if repeat == 1:
+        got = hasher.digest(data)
+        if got != want:
+            return f"digest {got.hex()} != {want.hex()}"
+    stream = hasher.stream()
+    cut = len(data) // 3
+    for _ in range(repeat):
+        stream.update(data[:cut])
+        stream.update(data[cut:])
+    got = stream.final()
+    return None if got == want else f"streamed digest {got.hex()} != {want.hex()}"
+
+
+def _chunker(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
+    params = _need(case, "params", dict)
+    source = case.get("input")
+    if isinstance(source, dict):
+        data = xorshift_bytes(_need(source, "seed", int), _need(source, "length", int))
+    elif isinstance(source, bytes):
+        data = source
+    else:
+        raise InvalidDocument("a chunker case needs 'input' as bytes or {seed, length}")
+    want = _need(case, "ends", list)
+    chunker = loaded.chunker(params)
+    got = list(chunker.boundaries([data]))
+    if got != want:
+        return f"ends {got[:8]}... != {want[:8]}..."
+    cut = len(data) // 3 + 1
+    uneven = list(chunker.boundaries([data[:cut], data[cut:]]))
+    return None if uneven == want else "ends depend on how the stream is split into buffers"
+
+
+def _crypto(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
+    crypto = loaded.crypto()
+    args = (
+        _need(case, "key_type", int),
+        _need(case, "public_key", bytes),
+        _need(case, "message", bytes),
+        _need(case, "signature", bytes),
+    )
+    if case.get("error") is True:
+        return _fails(lambda: crypto.verify(*args))
+    want = _need(case, "valid", bool)
+    got = crypto.verify(*args)
+    return None if got is want else f"verify gave {got}, expected {want}"
+
+
+def _task(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
+    task = loaded.task()
+    fn, args = _need(case, "fn", str), _need(case, "args", list)
+    if case.get("error") is True:
+        return _fails(lambda: task.call(fn, args))
+    if "result" not in case:
+        raise InvalidDocument("a task case needs 'result' or 'error': true")
+    got = task.call(fn, args)
+    return None if same(got, case["result"]) else f"result {got!r:.200}"
+
+
+_RUNNERS = {"codec": _codec, "hasher": _hasher, "chunker": _chunker, "crypto": _crypto, "task": _task}
+
+
+def run_vectors(loaded: "LoadedModule", vectors_doc: bytes | dict[str, Any]) -> VectorReport:
+    """Run every case of ``vectors_doc`` against ``loaded``; see ``VectorReport.ok``."""
+    if isinstance(vectors_doc, (bytes, bytearray, memoryview)):
+        if len(vectors_doc) > DEFAULT_LIMITS.trust.max_vectors_bytes:
+            raise InvalidDocument("the vectors document is over limits.trust.max_vectors_bytes")
+        from ..builtin import decode
+
+        try:
+            vectors_doc = decode(bytes(vectors_doc), "dag-json")
+        except AutocodecError as exc:
+            raise InvalidDocument(f"the vectors document is not DAG-JSON: {exc.message}") from None
+    if not isinstance(vectors_doc, dict) or not isinstance(vectors_doc.get("cases"), list):
+        raise InvalidDocument("a vectors document is a map with 'kind' and a list of 'cases'")
+    kind = loaded.info.kind
+    if vectors_doc.get("kind") != kind:
+        raise InvalidDocument(f"vectors are for kind {vectors_doc.get('kind')!r}, the module is a {kind}")
+    report = VectorReport(kind)
+    for index, case in enumerate(vectors_doc["cases"]):
+        if not isinstance(case, dict):
+            raise InvalidDocument(f"vector case {index} is not a map")
+        report.total += 1
+        try:
+            problem = _RUNNERS[kind](loaded, case)
+        except InvalidDocument:
+            raise
+        except AutocodecError as exc:
+            problem = f"{type(exc).__name__}: {exc.message}"
+        if problem is None:
+            report.passed += 1
+        else:
+            report.failures.append(f"case {index}: {problem}")
+    return report

@@ -1,0 +1,161 @@
+"""A minimal reader of the WebAssembly binary format: just what ``inspect_module`` needs.
+
+Spec: WebAssembly Core Specification 2.0, chapter 5 (binary format).
+
+Invariants:
+- Reads, never executes; linear in the input size; every read is bounds-checked and every
+  malformation raises ``ModuleRejected`` (no IndexError, no RecursionError).
+- Only the type, import, function, export and custom sections are decoded; other sections
+  are skipped by their declared size. Full validation is wasmtime's (``Module.validate``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import ModuleRejected
+
+MAGIC = b"\x00asm\x01\x00\x00\x00"
+_VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128", 0x70: "funcref", 0x6F: "externref"}
+_KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+
+
+@dataclass(frozen=True, slots=True)
+class FuncType:
+    params: tuple[str, ...]
+    results: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"({', '.join(self.params)}) -> ({', '.join(self.results)})"
+
+
+@dataclass(slots=True)
+class WasmSummary:
+    """Imports, exports (with function signatures) and custom sections of a module."""
+
+    imports: list[tuple[str, str, str]] = field(default_factory=list)  # (module, name, kind)
+    exports: dict[str, str] = field(default_factory=dict)  # name -> kind
+    export_types: dict[str, FuncType] = field(default_factory=dict)  # function exports only
+    custom: list[tuple[str, bytes]] = field(default_factory=list)
+
+
+class _Reader:
+    __slots__ = ("data", "pos", "end")
+
+    def __init__(self, data: bytes, pos: int = 0, end: int | None = None) -> None:
+        self.data = data
+        self.pos = pos
+        self.end = len(data) if end is None else end
+
+    def byte(self) -> int:
+        if self.pos >= self.end:
+            raise ModuleRejected("truncated Wasm module")
+        value = self.data[self.pos]
+        self.pos += 1
+        return value
+
+    def u32(self) -> int:
+        value = shift = 0
+        for _ in range(5):
+            byte = self.byte()
+            value |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                if value >= 1 << 32:
+                    raise ModuleRejected("malformed Wasm: u32 out of range")
+                return value
+            shift += 7
+        raise ModuleRejected("malformed Wasm: LEB128 too long")
+
+    def take(self, n: int) -> bytes:
+        if n > self.end - self.pos:
+            raise ModuleRejected("truncated Wasm module")
+        out = self.data[self.pos : self.pos + n]
+        self.pos += n
+        return out
+
+    def name(self) -> str:
+        raw = self.take(self.u32())
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ModuleRejected("malformed Wasm: a name is not UTF-8") from None
+
+    def valtype(self) -> str:
+        code = self.byte()
+        return _VALTYPES.get(code, f"0x{code:02x}")
+
+    def limits(self) -> None:
+        flags = self.byte()
+        self.u32()
+        if flags & 1:
+            self.u32()
+
+
+def _skip_import_desc(r: _Reader, kind: int) -> int | None:
+    """Skip an import descriptor; returns the type index for function imports."""
+    if kind == 0:
+        return r.u32()
+    if kind == 1:
+        r.byte()
+        r.limits()
+    elif kind == 2:
+        r.limits()
+    elif kind == 3:
+        r.byte()
+        r.byte()
+    elif kind == 4:
+        r.byte()
+        r.u32()
+    else:
+        raise ModuleRejected(f"malformed Wasm: import kind {kind}")
+    return None
+
+
+def parse(wasm: bytes) -> WasmSummary:
+    """Summarise a Wasm binary; raises ``ModuleRejected`` when it is not one."""
+    if not wasm.startswith(MAGIC):
+        raise ModuleRejected("not a WebAssembly core module (bad magic or version)")
+    r = _Reader(wasm, len(MAGIC))
+    out = WasmSummary()
+    types: list[FuncType] = []
+    func_types: list[int] = []  # type index per function (imported first)
+    exports: list[tuple[str, int, int]] = []
+    while r.pos < r.end:
+        section = r.byte()
+        size = r.u32()
+        body = _Reader(wasm, r.pos, r.pos + size)
+        if body.end > r.end:
+            raise ModuleRejected("truncated Wasm module")
+        r.pos = body.end
+        if section == 0:
+            name = body.name()
+            out.custom.append((name, wasm[body.pos : body.end]))
+        elif section == 1:
+            for _ in range(body.u32()):
+                if body.byte() != 0x60:
+                    raise ModuleRejected("malformed Wasm: unsupported type form")
+                params = tuple(body.valtype() for _ in range(body.u32()))
+                results = tuple(body.valtype() for _ in range(body.u32()))
+                types.append(FuncType(params, results))
+        elif section == 2:
+            for _ in range(body.u32()):
+                module, name = body.name(), body.name()
+                kind = body.byte()
+                out.imports.append((module, name, _KINDS.get(kind, str(kind))))
+                index = _skip_import_desc(body, kind)
+                if index is not None:
+                    func_types.append(index)
+        elif section == 3:
+            func_types.extend(body.u32() for _ in range(body.u32()))
+        elif section == 7:
+            for _ in range(body.u32()):
+                name = body.name()
+                kind = body.byte()
+                exports.append((name, kind, body.u32()))
+    for name, kind, index in exports:
+        out.exports[name] = _KINDS.get(kind, str(kind))
+        if kind == 0:
+            if index >= len(func_types) or func_types[index] >= len(types):
+                raise ModuleRejected(f"malformed Wasm: export {name!r} names no function")
+            out.export_types[name] = types[func_types[index]]
+    return out
