@@ -1,0 +1,73 @@
+"""Verified fetching through the local store and an ordered list of sources."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from ..cid import CID
+from ..errors import BlockNotFound, FetchError, HashMismatch, UnknownHash
+from ..log import get_logger
+from ._base import BlockSource
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..store import BlockStore
+
+log = get_logger("sources")
+
+
+class Fetcher:
+    """``get(cid)``: the local store first, then each source in order.
+
+    Invariants: bytes from a source are returned only after ``verify(cid, data)`` passed
+    (through ``store.put``, which verifies, when there is a store); a verified block is cached
+    in the store; a source that serves bytes not matching the CID is logged and skipped.
+    """
+
+    def __init__(
+        self,
+        store: "BlockStore | None",
+        sources: Sequence[BlockSource] = (),
+        *,
+        verify: Callable[[CID, bytes], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.sources = list(sources)
+        if verify is None:
+            verify = store.verify if store is not None else None
+        if verify is None:
+            from ..builtin import verify_cid as verify
+        self.verify = verify
+
+    def get(self, cid: CID) -> bytes:
+        if self.store is not None and self.store.has(cid):
+            return self.store.get(cid)
+        failures: list[str] = []
+        last_error: FetchError | HashMismatch | None = None
+        for source in self.sources:
+            try:
+                data = source.get(cid)
+            except BlockNotFound as exc:
+                failures.append(exc.message)
+                continue
+            except FetchError as exc:
+                failures.append(exc.message)
+                last_error = exc
+                continue
+            try:
+                self.verify(cid, data)
+            except HashMismatch as exc:
+                log.warning("source served a block that does not match its CID", source=source.name, cid=str(cid))
+                failures.append(f"{source.name} served bytes that do not match {cid}")
+                last_error = HashMismatch(f"{source.name} served bytes that do not match {cid}: {exc.message}")
+                continue
+            except UnknownHash:
+                raise
+            if self.store is not None:
+                self.store.put(cid, data)
+            log.debug("fetched block", cid=str(cid), source=source.name, size=len(data))
+            return data
+        if last_error is not None:
+            raise type(last_error)(f"{cid}: " + "; ".join(failures))
+        where = ", ".join(s.name for s in self.sources) or "no other source configured"
+        raise BlockNotFound(f"block {cid} is not in the local store ({where})")
