@@ -1,0 +1,98 @@
+"""The blake3 Wasm hasher against the official BLAKE3 test vectors and the blake3 package.
+
+Vectors: fixtures/blake3/test_vectors.json (BLAKE3-team/BLAKE3 test_vectors/test_vectors.json,
+see fixtures/blake3/SOURCE.md); input byte i is i % 251; the digest is the first 32 bytes of
+the `hash` field.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autocodec.loader import Sandbox, run_vectors
+
+from .conftest import FIXTURES, WASM_SRC
+
+blake3_pkg = pytest.importorskip("blake3")
+
+WASM = WASM_SRC / "blake3" / "blake3.wasm"
+VECTORS = json.loads((FIXTURES / "blake3" / "test_vectors.json").read_text())["cases"]
+
+
+def official_input(n: int) -> bytes:
+    return bytes(i % 251 for i in range(n))
+
+
+@pytest.fixture(scope="module")
+def module():
+    return Sandbox().load(WASM.read_bytes())
+
+
+@pytest.fixture(scope="module")
+def hasher(module):
+    return module.hasher()
+
+
+def test_module_metadata(module) -> None:
+    assert module.info.kind == "hasher"
+    assert module.info.codes == (0x1E,)
+
+
+def test_official_vector_file_is_whole() -> None:
+    lengths = [c["input_len"] for c in VECTORS]
+    assert len(lengths) == 22 and lengths[0] == 0 and lengths[-1] == 102400
+
+
+@pytest.mark.parametrize("case", VECTORS, ids=lambda c: str(c["input_len"]))
+def test_official_vector_one_shot(hasher, case) -> None:
+    data = official_input(case["input_len"])
+    assert hasher.digest(data).hex() == case["hash"][:64]
+
+
+@pytest.mark.parametrize("case", VECTORS, ids=lambda c: str(c["input_len"]))
+def test_official_vector_streamed(hasher, case) -> None:
+    data = official_input(case["input_len"])
+    # Split points around block (64) and chunk (1024) boundaries, plus odd sizes.
+    for step in (1, 63, 64, 65, 1023, 1024, 1025, 4096 + 7):
+        if step == 1 and len(data) > 2048:
+            continue  # one call per byte: keep the test fast
+        stream = hasher.stream()
+        for start in range(0, len(data), step):
+            stream.update(data[start : start + step])
+        assert stream.final().hex() == case["hash"][:64], f"step {step}"
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.binary(max_size=5000), cuts=st.lists(st.integers(0, 5000), max_size=12))
+def test_stream_split_anywhere_equals_one_shot(hasher, data: bytes, cuts: list[int]) -> None:
+    points = sorted({c for c in cuts if c <= len(data)})
+    stream = hasher.stream()
+    last = 0
+    for point in points + [len(data)]:
+        stream.update(data[last:point])  # empty updates included
+        last = point
+    expected = blake3_pkg.blake3(data).digest()
+    assert stream.final() == expected
+    assert hasher.digest(data) == expected
+
+
+def test_one_mebibyte_matches_blake3_package(hasher) -> None:
+    data = os.urandom(1 << 20)
+    assert hasher.digest(data) == blake3_pkg.blake3(data).digest()
+
+
+def test_large_input_is_streamed_by_the_adapter(module, hasher) -> None:
+    # Bigger than one guest call: the adapter streams it; the digest must not change.
+    size = module.limits.stream_chunk_bytes * 2 + 12345
+    data = (bytes(range(256)) * (size // 256 + 1))[:size]
+    assert hasher.digest(data) == blake3_pkg.blake3(data).digest()
+
+
+def test_module_vectors_pass(module) -> None:
+    report = run_vectors(module, (WASM_SRC / "blake3" / "vectors.json").read_bytes())
+    assert report.ok, report.failures
