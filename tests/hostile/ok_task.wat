@@ -1,0 +1,13 @@
+;; A toy task module: returns its invocation ({"fn": ..., "args": [...]}) unchanged.
+(module
+  (memory (export "memory") 1)
+  (func (export "ac_abi_version") (result i32) (i32.const 1))
+  (func (export "ac_result") (result i32) (i32.const 16))
+  (func (export "ac_input") (param $n i32) (result i32)
+    (if (i32.gt_u (local.get $n) (i32.const 60000)) (then (return (i32.const 0))))
+    (i32.const 4096))
+  (func (export "ac_task") (param $p i32) (param $n i32) (result i32)
+    (i32.store (i32.const 16) (local.get $p))
+    (i32.store (i32.const 20) (local.get $n))
+    (i32.const 0))
+)
