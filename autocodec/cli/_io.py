@@ -44,15 +44,26 @@ def read_input(path: str | None, limit: int, what: str = "block") -> bytes:
 
 def write_stdout(data: bytes) -> None:
     """Write bytes to stdout; on a closed pipe, silence stdout and re-raise BrokenPipeError."""
+    out = sys.stdout.buffer
+    view = memoryview(data)
     try:
         sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        while view:  # a write interrupted by the reader going away returns short: loop
+            written = out.write(view)
+            if written is None:
+                raise BlockingIOError("stdout is non-blocking and full")
+            view = view[written:]
+        out.flush()
     except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
+        silence_stdout()
         raise
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def write_line(text: str) -> None:

@@ -51,14 +51,19 @@ def run_import(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from ..cid import CID
     from ..store import export_car, export_car_file
+    from ._io import silence_stdout
     from ._local_modules import formats_from_args
 
     formats = formats_from_args(args)
     cid = CID.parse(args.cid)
     with formats.open_store() as store:
         if args.output == "-":
-            result = export_car(store, cid, sys.stdout.buffer, links=formats.links)
-            sys.stdout.buffer.flush()
+            try:
+                result = export_car(store, cid, sys.stdout.buffer, links=formats.links)
+                sys.stdout.buffer.flush()
+            except BrokenPipeError:
+                silence_stdout()
+                raise
         else:
             result = export_car_file(store, cid, args.output, links=formats.links)
     note = f"; {len(result.missing)} linked blocks not in the store were left out" if result.missing else ""

@@ -223,7 +223,12 @@ class CarWriter:
         self._emit(encode_varint(len(header)) + header)
 
     def _emit(self, data: bytes) -> None:
-        self._out.write(data)
+        view = memoryview(data)
+        while view:  # raw and pipe streams may accept a write only in part
+            written = self._out.write(view)
+            if written is None:
+                raise BlockingIOError("the CAR output stream is non-blocking and full")
+            view = view[written:]
         self.bytes_written += len(data)
 
     def write(self, cid: CID, data: bytes) -> None:
