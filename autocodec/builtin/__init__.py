@@ -29,13 +29,20 @@ from ._registry import CODECS, HASHERS, Codec, Hasher, codec_for, hasher_for
 _DEFAULT = DEFAULT_LIMITS.decode
 
 
+# code and name -> decode function: one dict lookup on the hot path
+_DECODERS: dict[int | str, Any] = {k: c.decode for c in CODECS.values() for k in (c.code, c.name)}
+
+
 def decode(data: bytes, codec: str | int, *, limits: DecodeLimits | None = None) -> Any:
     """The data-model value of a block; ``InvalidBlock`` if it is not valid for ``codec``."""
+    fn = _DECODERS.get(codec) if type(codec) is not float else None
+    if fn is None:
+        fn = codec_for(codec).decode
     if type(data) is not bytes:
         if not isinstance(data, (bytearray, memoryview)):
             raise InvalidInput(f"decode needs bytes, not {type(data).__name__}")
         data = bytes(data)
-    return codec_for(codec).decode(data, limits or _DEFAULT)
+    return fn(data, limits or _DEFAULT)
 
 
 def encode(value: Any, codec: str | int, *, limits: DecodeLimits | None = None) -> bytes:

@@ -26,17 +26,17 @@ import cbrrr
 from ..cid import CID
 from ..config import DecodeLimits
 from ..errors import EncodeError, InvalidBlock, InvalidCID
-from . import _depth, _walk
+from . import _depth, _native, _walk
 
 _decode = cbrrr._cbrrr.decode_dag_cbor  # (data, cid_ctor, atjson_mode) -> (value, consumed)
 _encode = cbrrr._cbrrr.encode_dag_cbor  # (value, cid_type, atjson_mode) -> bytes
-_DecodeError = cbrrr.CbrrrDecodeError
+_exceeds = _depth.exceeds
 _new = object.__new__
 _set_raw = CID._raw.__set__  # type: ignore[attr-defined]
 INT_RANGE = (-(1 << 64), (1 << 64) - 1)
 
 
-def _link(raw: bytes) -> CID:
+def _py_link(raw: bytes) -> CID:
     """A validated ``CID`` from tag 42's payload (after the 0x00 prefix)."""
     # fast path: CIDv1, one-byte codec, sha2-256 with a 32-byte digest (almost every link)
     if len(raw) == 36 and raw[0] == 1 and raw[2] == 0x12 and raw[3] == 0x20 and raw[1] < 0x80:
@@ -44,6 +44,9 @@ def _link(raw: bytes) -> CID:
         _set_raw(cid, raw)
         return cid
     return CID(raw)
+
+
+_link = _native.link or _py_link  # the C twin has the same rules and no Python frame per link
 
 
 class _TagInCbor(Exception):
@@ -59,25 +62,28 @@ def _check_size(data: bytes, limits: DecodeLimits, name: str) -> None:
         raise InvalidBlock(f"{name}: block of {len(data)} bytes is over max_block_bytes ({limits.max_block_bytes})")
 
 
+def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
+    """The hot path: keep it flat (one frame, no attribute chains beyond ``limits``)."""
+    n = len(data)
+    if n > limits.max_block_bytes:
+        _check_size(data, limits, "dag-cbor")
+    try:
+        value, used = _decode(data, _link, False)
+    except InvalidCID as exc:  # from _py_link (the C link raises ValueError)
+        raise InvalidBlock(f"dag-cbor: bad link: {exc.message}") from None
+    except (ValueError, OverflowError, MemoryError) as exc:  # CbrrrDecodeError, UTF-8, C links
+        raise InvalidBlock(f"dag-cbor: {exc}") from None
+    if used != n:
+        raise InvalidBlock(f"dag-cbor: {n - used} trailing bytes after the top-level item")
+    if n > limits.max_depth and _exceeds(data, limits.max_depth):
+        raise InvalidBlock(f"dag-cbor: nesting deeper than max_depth ({limits.max_depth})")
+    return value
+
+
 class DagCbor:
     name = "dag-cbor"
     code = 0x71
-
-    @staticmethod
-    def decode(data: bytes, limits: DecodeLimits) -> Any:
-        if len(data) > limits.max_block_bytes:
-            _check_size(data, limits, "dag-cbor")
-        try:
-            value, used = _decode(data, _link, False)
-        except (_DecodeError, ValueError, OverflowError, MemoryError) as exc:  # ValueError covers UTF-8
-            raise InvalidBlock(f"dag-cbor: {exc}") from None
-        except InvalidCID as exc:
-            raise InvalidBlock(f"dag-cbor: bad link: {exc.message}") from None
-        if used != len(data):
-            raise InvalidBlock(f"dag-cbor: {len(data) - used} trailing bytes after the top-level item")
-        if len(data) > limits.max_depth and _depth.exceeds(data, limits.max_depth):
-            raise InvalidBlock(f"dag-cbor: nesting deeper than max_depth ({limits.max_depth})")
-        return value
+    decode = staticmethod(decode_dag_cbor)
 
     @staticmethod
     def encode(value: Any, limits: DecodeLimits) -> bytes:
@@ -99,11 +105,11 @@ class Cbor:
             value, used = _decode(data, _no_link, False)
         except _TagInCbor:
             raise InvalidBlock("cbor: tags are not allowed (tag 42 links need dag-cbor)") from None
-        except (_DecodeError, ValueError, OverflowError, MemoryError) as exc:
+        except (ValueError, OverflowError, MemoryError) as exc:
             raise InvalidBlock(f"cbor: {exc}") from None
         if used != len(data):
             raise InvalidBlock(f"cbor: {len(data) - used} trailing bytes after the top-level item")
-        if len(data) > limits.max_depth and _depth.exceeds(data, limits.max_depth):
+        if len(data) > limits.max_depth and _exceeds(data, limits.max_depth):
             raise InvalidBlock(f"cbor: nesting deeper than max_depth ({limits.max_depth})")
         return value
 

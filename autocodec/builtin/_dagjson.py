@@ -30,7 +30,7 @@ from typing import Any
 from ..cid import CID
 from ..config import DecodeLimits
 from ..errors import EncodeError, InvalidBlock, InvalidCID
-from . import _jsontext, _walk
+from . import _jsontext, _native, _walk
 
 _encode_str = json.encoder.encode_basestring  # the C escaper (ensure_ascii=False)
 _b64encode = base64.b64encode
@@ -81,7 +81,39 @@ def _dag_object(pairs: list[tuple[str, Any]]) -> Any:
     return obj
 
 
+# base32 (RFC 4648, lower case) digit -> the digit int(..., 32) uses; anything else -> "!"
+_B32_TO_INT = str.maketrans(
+    {chr(c): "!" for c in range(128)}
+    | {c: "0123456789abcdefghijklmnopqrstuv"[i] for i, c in enumerate("abcdefghijklmnopqrstuvwxyz234567")}
+)
+_c_link = _native.link
+
+
+def _fast_b32_link(text: str) -> CID | None:
+    """A CIDv1 from canonical ``b...`` text in C-speed steps; None to take the slow path."""
+    if _c_link is None or not text.isascii():
+        return None
+    digits = text[1:].translate(_B32_TO_INT)
+    if "!" in digits or not digits:
+        return None
+    nbits = 5 * len(digits)
+    nbytes, pad = divmod(nbits, 8)
+    if pad >= 5:  # a canonical unpadded base32 string never has 5+ spare bits
+        return None
+    value = int(digits, 32)
+    if value & ((1 << pad) - 1):  # non-zero spare bits: not canonical
+        return None
+    try:
+        return _c_link((value >> pad).to_bytes(nbytes, "big"))
+    except ValueError:
+        return None
+
+
 def _parse_link(text: str) -> CID:
+    if text[:1] == "b":
+        cid = _fast_b32_link(text)
+        if cid is not None:
+            return cid
     try:
         cid = CID.parse(text)
     except InvalidCID as exc:

@@ -28,11 +28,21 @@ for _b in b"]}":
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
 
-def depth_exceeds(data: bytes, max_depth: int) -> bool:
+from ._native import json_exceeds as _c_json_exceeds
+
+
+def _py_depth_exceeds(data: bytes, max_depth: int) -> bool:
     if data.count(b"[") + data.count(b"{") <= max_depth:
         return False
     brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
     return bool(brackets) and max(accumulate(map(_DELTA.__getitem__, brackets))) > max_depth
+
+
+def _c_depth_exceeds(data: bytes, max_depth: int) -> bool:
+    return _c_json_exceeds(data, max_depth) == 1  # type: ignore[misc]
+
+
+depth_exceeds = _py_depth_exceeds if _c_json_exceeds is None else _c_depth_exceeds
 
 
 def may_have_surrogate(data: bytes) -> bool:

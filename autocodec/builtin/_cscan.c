@@ -1,0 +1,270 @@
+/* autocodec.builtin._cscan: nesting-depth scans for CBOR and JSON, in C.
+ *
+ * Invariants:
+ * - Both scans are iterative, read only inside the buffer (every length is checked against
+ *   the bytes left) and allocate at most O(min(max_depth, len)) memory; they never recurse.
+ * - cbor_exceeds(data, max_depth) -> 1 if an array/map is nested deeper than max_depth (the
+ *   top-level container is depth 1), 0 if not, -1 if the headers are malformed (truncated,
+ *   reserved or indefinite lengths). It does not validate anything else: callers run it on
+ *   bytes that the strict decoder (cbrrr) has already accepted.
+ * - json_exceeds(data, max_depth) -> 1/0 the same for JSON arrays/objects; brackets inside
+ *   strings (including after backslash escapes) do not count. Malformed JSON is left to the
+ *   parser that runs next.
+ * - link(raw) -> a ``CID`` wrapping ``raw`` (bytes) after checking the same structure rules
+ *   as ``autocodec.cid._check_structure`` (CIDv0 = 0x12 0x20 + 32 bytes; CIDv1 = 0x01, minimal
+ *   varints of at most 9 bytes for codec, hash code and digest size, digest size <= 1024 and
+ *   equal to the bytes left); ValueError otherwise. ``bind(CID)`` must be called first: it
+ *   records the class and the offset of its ``_raw`` slot. Being C, it is called by cbrrr
+ *   for every tag 42 without a Python frame.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <stdint.h>
+
+static PyTypeObject *cid_type = NULL;
+static Py_ssize_t raw_offset = -1;
+
+static int
+cbor_exceeds(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth)
+{
+    Py_ssize_t cap = (max_depth < n ? max_depth : n) + 1;
+    uint64_t *stack = PyMem_Malloc((size_t)cap * sizeof(uint64_t));
+    if (stack == NULL) {
+        PyErr_NoMemory();
+        return -2;
+    }
+    Py_ssize_t sp = 0, pos = 0;
+    uint64_t remaining = 1;
+    int result = 0;
+    for (;;) {
+        while (remaining == 0) {
+            if (sp == 0)
+                goto done;
+            remaining = stack[--sp];
+        }
+        remaining--;
+        if (pos >= n) {
+            result = -1;
+            goto done;
+        }
+        uint8_t head = p[pos++];
+        unsigned major = head >> 5, info = head & 0x1f;
+        uint64_t arg;
+        if (info < 24) {
+            arg = info;
+        } else if (info <= 27) {
+            int len = 1 << (info - 24);
+            if (n - pos < len) {
+                result = -1;
+                goto done;
+            }
+            arg = 0;
+            for (int i = 0; i < len; i++)
+                arg = (arg << 8) | p[pos++];
+        } else {
+            result = -1;
+            goto done;
+        }
+        switch (major) {
+        case 2:
+        case 3:
+            if (arg > (uint64_t)(n - pos)) {
+                result = -1;
+                goto done;
+            }
+            pos += (Py_ssize_t)arg;
+            break;
+        case 4:
+        case 5: {
+            uint64_t count = arg;
+            if (major == 5) {
+                if (count > UINT64_MAX / 2) {
+                    result = -1;
+                    goto done;
+                }
+                count *= 2;
+            }
+            if (count > (uint64_t)(n - pos)) { /* every item takes at least one byte */
+                result = -1;
+                goto done;
+            }
+            if (sp + 1 > max_depth) {
+                result = 1;
+                goto done;
+            }
+            if (count) {
+                stack[sp++] = remaining;
+                remaining = count;
+            }
+            break;
+        }
+        case 6:
+            remaining++; /* the tagged item follows */
+            break;
+        default: /* 0, 1, 7: the header (and float payload) is the whole item */
+            break;
+        }
+    }
+done:
+    PyMem_Free(stack);
+    return result;
+}
+
+static int
+json_exceeds(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth)
+{
+    Py_ssize_t depth = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint8_t c = p[i];
+        if (c == '"') {
+            for (i++; i < n && p[i] != '"'; i++) {
+                if (p[i] == '\\')
+                    i++;
+            }
+        } else if (c == '[' || c == '{') {
+            if (++depth > max_depth)
+                return 1;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return 0;
+}
+
+/* a minimal unsigned varint of at most 9 bytes; returns the new position or -1 */
+static Py_ssize_t
+read_varint(const uint8_t *p, Py_ssize_t n, Py_ssize_t pos, uint64_t *value)
+{
+    uint64_t v = 0;
+    Py_ssize_t start = pos;
+    for (int shift = 0;; shift += 7) {
+        if (pos >= n || pos - start >= 9)
+            return -1;
+        uint8_t b = p[pos++];
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            if (b == 0 && pos - start > 1)
+                return -1;
+            *value = v;
+            return pos;
+        }
+    }
+}
+
+static PyObject *
+py_bind(PyObject *self, PyObject *cls)
+{
+    if (!PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "bind() needs the CID class");
+        return NULL;
+    }
+    PyObject *descr = PyObject_GetAttrString(cls, "_raw");
+    if (descr == NULL)
+        return NULL;
+    if (!PyObject_TypeCheck(descr, &PyMemberDescr_Type)) {
+        Py_DECREF(descr);
+        PyErr_SetString(PyExc_TypeError, "CID._raw is not a slot");
+        return NULL;
+    }
+    PyMemberDef *member = ((PyMemberDescrObject *)descr)->d_member;
+    if (member->type != T_OBJECT_EX) {
+        Py_DECREF(descr);
+        PyErr_SetString(PyExc_TypeError, "CID._raw is not an object slot");
+        return NULL;
+    }
+    raw_offset = member->offset;
+    Py_DECREF(descr);
+    Py_XDECREF(cid_type);
+    Py_INCREF(cls);
+    cid_type = (PyTypeObject *)cls;
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+py_link(PyObject *self, PyObject *raw)
+{
+    if (cid_type == NULL || raw_offset < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "_cscan.bind(CID) was not called");
+        return NULL;
+    }
+    if (!PyBytes_CheckExact(raw)) {
+        PyErr_SetString(PyExc_TypeError, "link() needs bytes");
+        return NULL;
+    }
+    const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(raw);
+    Py_ssize_t n = PyBytes_GET_SIZE(raw);
+    if (!(n == 34 && p[0] == 0x12 && p[1] == 0x20)) {
+        uint64_t codec, code, size;
+        Py_ssize_t pos;
+        if (n < 4 || p[0] != 0x01) {
+            PyErr_Format(PyExc_ValueError, "invalid link: not a CID (%zd bytes)", n);
+            return NULL;
+        }
+        if ((pos = read_varint(p, n, 1, &codec)) < 0 || (pos = read_varint(p, n, pos, &code)) < 0 ||
+            (pos = read_varint(p, n, pos, &size)) < 0) {
+            PyErr_SetString(PyExc_ValueError, "invalid link: malformed CID varint");
+            return NULL;
+        }
+        if (size > 1024 || (uint64_t)(n - pos) != size) {
+            PyErr_Format(PyExc_ValueError, "invalid link: digest length %llu does not match the %zd bytes left",
+                         (unsigned long long)size, n - pos);
+            return NULL;
+        }
+    }
+    PyObject *obj = cid_type->tp_alloc(cid_type, 0);
+    if (obj == NULL)
+        return NULL;
+    Py_INCREF(raw);
+    *(PyObject **)((char *)obj + raw_offset) = raw;
+    return obj;
+}
+
+static PyObject *
+scan(PyObject *args, int (*fn)(const uint8_t *, Py_ssize_t, Py_ssize_t))
+{
+    Py_buffer buf;
+    Py_ssize_t max_depth;
+    if (!PyArg_ParseTuple(args, "y*n", &buf, &max_depth))
+        return NULL;
+    if (max_depth < 0) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_ValueError, "max_depth must be >= 0");
+        return NULL;
+    }
+    int r = fn((const uint8_t *)buf.buf, buf.len, max_depth);
+    PyBuffer_Release(&buf);
+    if (r == -2)
+        return NULL;
+    return PyLong_FromLong(r);
+}
+
+static PyObject *
+py_cbor_exceeds(PyObject *self, PyObject *args)
+{
+    return scan(args, cbor_exceeds);
+}
+
+static PyObject *
+py_json_exceeds(PyObject *self, PyObject *args)
+{
+    return scan(args, json_exceeds);
+}
+
+static PyMethodDef methods[] = {
+    {"cbor_exceeds", py_cbor_exceeds, METH_VARARGS,
+     "cbor_exceeds(data, max_depth) -> 1 if nested deeper than max_depth, 0 if not, -1 if malformed"},
+    {"json_exceeds", py_json_exceeds, METH_VARARGS,
+     "json_exceeds(data, max_depth) -> 1 if nested deeper than max_depth, else 0"},
+    {"bind", py_bind, METH_O, "bind(CID) -> None: the class link() builds"},
+    {"link", py_link, METH_O, "link(raw) -> CID, validated (ValueError if malformed)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_cscan", NULL, -1, methods};
+
+PyMODINIT_FUNC
+PyInit__cscan(void)
+{
+    return PyModule_Create(&module);
+}

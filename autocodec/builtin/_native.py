@@ -1,0 +1,29 @@
+"""The optional C helpers (``_cscan``), bound and ready, or None when not built.
+
+Invariants: each name is either the C function or None (callers keep a pure-Python twin with
+the same results); ``link`` is bound to ``autocodec.CID`` before anyone can call it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..cid import CID
+
+link: Callable[[bytes], CID] | None = None
+cbor_exceeds: Callable[[bytes, int], int] | None = None
+json_exceeds: Callable[[bytes, int], int] | None = None
+
+try:
+    from . import _cscan
+except ImportError:  # pragma: no cover - built by setup.py; absent without a C compiler
+    _cscan: Any = None
+
+if _cscan is not None:
+    cbor_exceeds = _cscan.cbor_exceeds
+    json_exceeds = _cscan.json_exceeds
+    try:
+        _cscan.bind(CID)
+        link = _cscan.link
+    except TypeError:  # pragma: no cover - CID no longer keeps its bytes in a `_raw` slot
+        link = None
