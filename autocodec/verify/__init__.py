@@ -1,0 +1,75 @@
+"""Trust: nothing runs unless it verifies back to what the user chose to trust.
+
+Modelled on The Update Framework (roles, thresholds, expiry, monotonic versions, one fixed
+start time per update) with CIDs as target identifiers; shapes in docs/trust.md, threat model
+in SECURITY.md. Private modules hold one concept each:
+
+- ``_ed25519``  did:key Ed25519 keys, strict verification (no small-order keys, ``S < L``)
+- ``_keyring``  private keys as 0600 files in the home folder
+- ``_canonical`` canonical DAG-CBOR, size caps, CID checks with builtin hashes
+- ``_envelope`` DSSE-style envelopes with per-kind type tags and threshold counting
+- ``_documents`` root, index and manifest shapes
+- ``_sign``     producing signed documents
+- ``_fetch``    bounded, verified fetching through ``fetch(cid)``
+- ``_module``   manifest and module-bytes checks
+- ``_update``   verifying a set update (root chain, indexes, delegations, manifests)
+- ``_store``    the local trust store (pinned sets, versions, revocations, allow-list)
+
+Typical use (the registry)::
+
+    state = trust_anchor(root_bytes, cid=root_cid)              # or store.state(set_id)
+    verified = verify_set(state, index_cid, fetch, now=now)     # raises Untrusted subclasses
+    store.apply_update(verified)                                # all or nothing
+    decision = store.resolve("codec", 0x78)                     # Decision | None
+    wasm = fetch_module(decision.manifest, fetch)               # size- and hash-checked
+"""
+
+from __future__ import annotations
+
+from ._documents import ABI_VERSION, Delegation, Index, IndexEntry, Manifest, Role, Root
+from ._ed25519 import InvalidKey, PublicKey, did_of
+from ._envelope import Envelope, open_envelope, pae, payload_type
+from ._fetch import Fetch
+from ._keyring import KeyEntry, KeyRing, SigningKey
+from ._module import VerifiedManifest, check_module_info, fetch_module, verify_manifest, verify_module
+from ._sign import module_cid, sign
+from ._store import AllowRule, Decision, SetInfo, TrustStore, format_ranges, parse_ranges
+from ._update import TrustedState, VerifiedSet, trust_anchor, verify_set
+
+__all__ = [
+    "ABI_VERSION",
+    "AllowRule",
+    "Decision",
+    "Delegation",
+    "Envelope",
+    "Fetch",
+    "Index",
+    "IndexEntry",
+    "InvalidKey",
+    "KeyEntry",
+    "KeyRing",
+    "Manifest",
+    "PublicKey",
+    "Role",
+    "Root",
+    "SetInfo",
+    "SigningKey",
+    "TrustStore",
+    "TrustedState",
+    "VerifiedManifest",
+    "VerifiedSet",
+    "check_module_info",
+    "did_of",
+    "fetch_module",
+    "format_ranges",
+    "module_cid",
+    "open_envelope",
+    "pae",
+    "parse_ranges",
+    "payload_type",
+    "sign",
+    "trust_anchor",
+    "verify_manifest",
+    "verify_module",
+    "verify_set",
+]

@@ -1,0 +1,136 @@
+"""Ed25519 public keys as did:key, and strict signature verification.
+
+Specs: RFC 8032 (Ed25519), the did:key method (w3c-ccg.github.io/did-method-key: multicodec
+``ed25519-pub`` 0xed as a varint, then the 32-byte key, base58btc with multibase prefix
+``z``), "Taming the many EdDSAs" (Chalkias et al., 2020) for the strictness rules.
+
+Invariants:
+- A ``PublicKey`` only exists for a canonical encoding of a curve point that is not of small
+  order: the 8 torsion points (identity, order 2, 4 and 8), non-canonical ``y >= p`` and a
+  negative zero ``x`` are refused when the key is parsed, so no key can make a forged
+  signature verify for every message (``cryptography`` alone accepts the identity point).
+- ``verify`` refuses a signature whose ``S`` is not below the group order ``L`` (malleability)
+  or whose ``R`` is not a canonical point encoding, before calling ``cryptography``.
+- Only this builtin Ed25519 takes part in trust decisions; Wasm crypto extensions never do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from ..cid import b58decode, b58encode
+from ..errors import InvalidInput
+
+P = 2**255 - 19
+"""The field prime."""
+L = 2**252 + 27742317777372353535851937790883648493
+"""The order of the prime-order subgroup."""
+_D = (-121665 * pow(121666, P - 2, P)) % P
+_SQRT_M1 = pow(2, (P - 1) // 4, P)
+
+DID_PREFIX = "did:key:z"
+_ED25519_PUB = b"\xed\x01"  # multicodec ed25519-pub (0xed) as an unsigned varint
+_MAX_DID_CHARS = 128
+
+
+class InvalidKey(InvalidInput):
+    """A public key or did:key that is malformed, non-canonical or of small order."""
+
+    hint = "give a did:key of an Ed25519 key (did:key:z6Mk...)"
+
+
+def _decode_point(enc: bytes) -> tuple[int, int] | None:
+    """Affine (x, y) for a canonical encoding, or None if it is not one (RFC 8032 5.1.3)."""
+    if len(enc) != 32:
+        return None
+    y = int.from_bytes(enc, "little") & ((1 << 255) - 1)
+    sign = enc[31] >> 7
+    if y >= P:
+        return None  # non-canonical y
+    u = (y * y - 1) % P
+    v = (_D * y * y + 1) % P
+    x = (u * pow(v, 3, P) * pow(u * pow(v, 7, P), (P - 5) // 8, P)) % P
+    if (v * x * x - u) % P != 0:
+        x = (x * _SQRT_M1) % P
+        if (v * x * x - u) % P != 0:
+            return None  # not on the curve
+    if x == 0 and sign:
+        return None  # negative zero: non-canonical
+    if x & 1 != sign:
+        x = P - x
+    return x, y
+
+
+def _add(p1: tuple[int, int], p2: tuple[int, int]) -> tuple[int, int]:
+    """Affine twisted Edwards addition (complete for a = -1 and non-square d)."""
+    x1, y1 = p1
+    x2, y2 = p2
+    t = _D * x1 * x2 * y1 * y2 % P
+    x3 = (x1 * y2 + y1 * x2) * pow(1 + t, P - 2, P) % P
+    y3 = (y1 * y2 + x1 * x2) * pow(1 - t, P - 2, P) % P
+    return x3, y3
+
+
+def is_small_order(point: tuple[int, int]) -> bool:
+    """True if ``[8]point`` is the identity, i.e. the point lies in the torsion subgroup."""
+    q = point
+    for _ in range(3):
+        q = _add(q, q)
+    return q == (0, 1)
+
+
+def check_public_key(raw: bytes) -> None:
+    """Raise ``InvalidKey`` unless ``raw`` is a canonical, not-small-order Ed25519 key."""
+    point = _decode_point(raw)
+    if point is None:
+        raise InvalidKey(f"not a canonical Ed25519 point: {bytes(raw[:32]).hex()}")
+    if is_small_order(point):
+        raise InvalidKey(f"Ed25519 key of small order refused: {raw.hex()}")
+
+
+@dataclass(frozen=True, slots=True)
+class PublicKey:
+    """A validated Ed25519 public key; ``did`` is its did:key form."""
+
+    raw: bytes
+
+    def __post_init__(self) -> None:
+        check_public_key(self.raw)
+
+    @classmethod
+    def from_did(cls, did: str) -> "PublicKey":
+        if not isinstance(did, str) or len(did) > _MAX_DID_CHARS or not did.startswith(DID_PREFIX):
+            raise InvalidKey(f"not an Ed25519 did:key: {str(did)[:80]!r}")
+        try:
+            body = b58decode(did[len(DID_PREFIX):])
+        except ValueError as exc:
+            raise InvalidKey(f"malformed did:key {did[:80]!r}: {exc}") from None
+        if len(body) != 34 or body[:2] != _ED25519_PUB:
+            raise InvalidKey(f"did:key is not a 32-byte ed25519-pub key: {did[:80]!r}")
+        return cls(body[2:])
+
+    @property
+    def did(self) -> str:
+        return DID_PREFIX + b58encode(_ED25519_PUB + self.raw)
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        """Strict RFC 8032 verification: canonical R, ``S < L``, then the curve equation."""
+        if not isinstance(signature, (bytes, bytearray)) or len(signature) != 64:
+            return False
+        if int.from_bytes(signature[32:], "little") >= L:
+            return False  # malleable: S + L would verify too
+        if _decode_point(bytes(signature[:32])) is None:
+            return False
+        try:
+            Ed25519PublicKey.from_public_bytes(self.raw).verify(bytes(signature), message)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+def did_of(raw_public_key: bytes) -> str:
+    """The did:key of a raw 32-byte Ed25519 public key (validated)."""
+    return PublicKey(raw_public_key).did

@@ -1,0 +1,404 @@
+"""The local trust store: pinned sets, versions seen, revocations and the user's allow-list.
+
+State lives in the home database (``trust_*`` tables, wing ``trust`` of the block store's
+schema); every envelope it relies on is kept as a verified block in the same database.
+
+Invariants:
+- ``apply_update`` is all or nothing: one SQLite transaction writes the documents, versions
+  and entries of a ``VerifiedSet``; a crash (even SIGKILL) half-way leaves the previous state
+  intact and usable.
+- Per set and role, the stored version never goes down: ``apply_update`` re-checks the
+  versions under the write lock, so a stale or concurrent ``VerifiedSet`` cannot roll back.
+- Decisions (``resolve``, ``authorize``) use one fixed ``now``; a set whose root or any active
+  index has expired at ``now`` decides nothing (freeze attack) until it is updated.
+- Revocation beats every other policy: a revoked key, manifest or module is refused even if a
+  pinned set lists it or the allow-list names it.
+- Every decision is logged (``verify`` logger) with the document, publisher, set and policy.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ..cid import CID
+from ..config import DEFAULT_LIMITS, Limits
+from ..errors import (
+    AutocodecError,
+    ExpiredError,
+    InvalidInput,
+    NotTrusted,
+    RevokedError,
+    RollbackError,
+    SetNotFound,
+)
+from ..home import Home
+from ..log import get_logger
+from ._documents import CODED_KINDS, EntryKey, Manifest
+from ._ed25519 import InvalidKey, PublicKey
+from ._fetch import Fetch
+from ._module import VerifiedManifest, verify_manifest
+from ._update import TrustedState, VerifiedSet, _open_root, trust_anchor, verify_set
+
+_log = get_logger("verify")
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS trust_sets (
+        set_id TEXT PRIMARY KEY, name TEXT NOT NULL, root_cid TEXT NOT NULL,
+        root_version INTEGER NOT NULL, index_cid TEXT, pinned_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS trust_versions (
+        set_id TEXT NOT NULL, role TEXT NOT NULL, version INTEGER NOT NULL, cid TEXT NOT NULL,
+        expires INTEGER NOT NULL, active INTEGER NOT NULL, PRIMARY KEY (set_id, role))""",
+    """CREATE TABLE IF NOT EXISTS trust_entries (
+        set_id TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, role TEXT NOT NULL,
+        manifest_cid TEXT NOT NULL, module_cid TEXT NOT NULL, publisher TEXT NOT NULL,
+        PRIMARY KEY (set_id, kind, key))""",
+    "CREATE INDEX IF NOT EXISTS trust_entries_manifest ON trust_entries (manifest_cid)",
+    """CREATE TABLE IF NOT EXISTS trust_revoked (
+        target TEXT PRIMARY KEY, what TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS trust_allow (
+        id INTEGER PRIMARY KEY, did TEXT, module_cid TEXT, ranges TEXT NOT NULL, at INTEGER NOT NULL,
+        CHECK ((did IS NULL) <> (module_cid IS NULL)))""",
+)
+
+_RANGE = re.compile(r"\s*(0x[0-9a-fA-F]+|\d+)\s*(?:-\s*(0x[0-9a-fA-F]+|\d+)\s*)?")
+_MAX_RANGES = 64
+
+
+def parse_ranges(text: str | None) -> tuple[tuple[int, int], ...]:
+    """``"0x300000-0x3fffff,0x78"`` -> ``((0x300000, 0x3fffff), (0x78, 0x78))``; None/"" -> ()."""
+    if not text:
+        return ()
+    out = []
+    for part in text.split(",")[: _MAX_RANGES + 1]:
+        m = _RANGE.fullmatch(part)
+        if not m:
+            raise InvalidInput(f"bad code range {part.strip()[:40]!r}", hint="write LO-HI or CODE, e.g. 0x300000-0x3fffff")
+        lo = int(m.group(1), 0)
+        hi = int(m.group(2), 0) if m.group(2) else lo
+        if lo > hi or hi >= 1 << 63:
+            raise InvalidInput(f"bad code range {part.strip()[:40]!r}: empty or too large")
+        out.append((lo, hi))
+    if len(out) > _MAX_RANGES:
+        raise InvalidInput(f"at most {_MAX_RANGES} code ranges")
+    return tuple(out)
+
+
+def format_ranges(ranges: tuple[tuple[int, int], ...]) -> str:
+    return ",".join(f"0x{lo:x}" if lo == hi else f"0x{lo:x}-0x{hi:x}" for lo, hi in ranges) or "*"
+
+
+def _key_text(key: int | str) -> str:
+    return str(key)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Why a module may run: which manifest, which set (if any) and which policy decided."""
+
+    module: CID
+    policy: str
+    manifest_cid: CID | None = None
+    manifest: Manifest | None = None
+    set_id: CID | None = None
+    set_name: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetInfo:
+    set_id: CID
+    name: str
+    root_version: int
+    index_version: int | None
+    index_cid: CID | None
+    expires: int
+    """The earliest expiry of the set's root and active indexes."""
+    entries: int
+
+
+@dataclass(frozen=True, slots=True)
+class AllowRule:
+    target: str
+    ranges: tuple[tuple[int, int], ...]
+
+    def covers(self, manifest: Manifest) -> bool:
+        if not self.ranges:
+            return True
+        if manifest.kind not in CODED_KINDS:
+            return False
+        return all(any(lo <= c <= hi for lo, hi in self.ranges) for c in manifest.codes)
+
+
+class TrustStore:
+    """Trust state of one home folder. Open with ``TrustStore.open(home)``; close when done."""
+
+    def __init__(self, blocks: Any, limits: Limits) -> None:
+        self.blocks = blocks
+        self.limits = limits
+
+    @classmethod
+    def open(cls, home: Home | str | None = None, *, limits: Limits | None = None, blocks: Any = None) -> "TrustStore":
+        """Open the trust tables in ``home``'s database (or in an already open ``BlockStore``)."""
+        from ..store import BlockStore
+
+        limits = limits or DEFAULT_LIMITS
+        if blocks is None:
+            blocks = BlockStore.open(home if isinstance(home, Home) else Home.resolve(home), limits=limits)
+        blocks.ensure_schema("trust", 1, SCHEMA)
+        return cls(blocks, limits)
+
+    def close(self) -> None:
+        self.blocks.close()
+
+    def __enter__(self) -> "TrustStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        with self.blocks.transaction() as conn:
+            return conn.execute(sql, params).fetchall()
+
+    # --- revocation and allow-list ---------------------------------------------------------
+
+    @staticmethod
+    def _target(target: str) -> tuple[str, str]:
+        """Normalise a DID or CID; returns (text, "key" | "cid")."""
+        target = target.strip()
+        if target.startswith("did:"):
+            try:
+                return PublicKey.from_did(target).did, "key"
+            except InvalidKey:
+                raise
+        return str(CID.parse(target)), "cid"
+
+    def revoke(self, target: str, reason: str = "", *, now: int | None = None) -> str:
+        """Revoke a key (DID) or a manifest/module (CID); returns the normalised target."""
+        text, what = self._target(target)
+        with self.blocks.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO trust_revoked VALUES (?, ?, ?, ?)",
+                         (text, what, reason[:500], int(time.time()) if now is None else now))
+        _log.info("trust.revoke", target=text, what=what, reason=reason, policy="user")
+        return text
+
+    def revoked(self) -> frozenset[str]:
+        return frozenset(r[0] for r in self._rows("SELECT target FROM trust_revoked"))
+
+    def revocations(self) -> list[tuple[str, str, str, int]]:
+        return [tuple(r) for r in self._rows("SELECT target, what, reason, at FROM trust_revoked ORDER BY at, target")]
+
+    def allow(self, target: str, ranges: tuple[tuple[int, int], ...] = (), *, now: int | None = None) -> str:
+        """Allow a publisher (DID, optionally only for code ranges) or one module (CID)."""
+        text, what = self._target(target)
+        if what == "cid" and ranges:
+            raise InvalidInput("code ranges apply to publishers (DIDs), not to a module CID")
+        with self.blocks.transaction() as conn:
+            col = "did" if what == "key" else "module_cid"
+            conn.execute(f"DELETE FROM trust_allow WHERE {col} = ?", (text,))
+            conn.execute(
+                "INSERT INTO trust_allow (did, module_cid, ranges, at) VALUES (?, ?, ?, ?)",
+                (text if what == "key" else None, text if what == "cid" else None, format_ranges(ranges),
+                 int(time.time()) if now is None else now),
+            )
+        _log.info("trust.allow", target=text, ranges=format_ranges(ranges), policy="user")
+        return text
+
+    def allowed(self) -> list[AllowRule]:
+        rows = self._rows("SELECT COALESCE(did, module_cid), ranges FROM trust_allow ORDER BY id")
+        return [AllowRule(t, () if r == "*" else parse_ranges(r)) for t, r in rows]
+
+    # --- sets --------------------------------------------------------------------------------
+
+    def sets(self) -> list[SetInfo]:
+        out = []
+        for set_id, name, root_version, index_cid in self._rows(
+                "SELECT set_id, name, root_version, index_cid FROM trust_sets ORDER BY pinned_at, set_id"):
+            vers = self._rows("SELECT role, version, expires FROM trust_versions WHERE set_id = ? AND active = 1",
+                              (set_id,))
+            count = self._rows("SELECT COUNT(*) FROM trust_entries WHERE set_id = ?", (set_id,))[0][0]
+            index_version = next((v for r, v, _ in vers if r == "index"), None)
+            out.append(SetInfo(CID.parse(set_id), name, root_version, index_version,
+                               CID.parse(index_cid) if index_cid else None,
+                               min((e for _, _, e in vers), default=0), count))
+        return out
+
+    def state(self, set_id: CID) -> TrustedState:
+        """What is trusted for a pinned set (raises ``SetNotFound``)."""
+        row = self._rows("SELECT root_cid FROM trust_sets WHERE set_id = ?", (str(set_id),))
+        if not row:
+            raise SetNotFound(f"no pinned set {set_id}")
+        root_cid = CID.parse(row[0][0])
+        _env, root = _open_root(self.blocks.get(root_cid), self.limits.trust)
+        vers = self._rows("SELECT role, version, cid FROM trust_versions WHERE set_id = ?", (str(set_id),))
+        return TrustedState(set_id, root, root_cid, {r: v for r, v, _ in vers},
+                            {r: CID.parse(c) for r, _, c in vers}, self.revoked())
+
+    def pin(self, root_envelope: bytes, index_cid: CID, fetch: Fetch, *, root_cid: CID | None = None,
+            now: int | None = None) -> VerifiedSet:
+        """Pin a set by a root chosen out of band and bring it up to ``index_cid``."""
+        now = int(time.time()) if now is None else now
+        anchor = trust_anchor(root_envelope, cid=root_cid, limits=self.limits.trust, revoked=self.revoked())
+        try:
+            anchor = self.state(anchor.set_id)  # already pinned: continue from what is stored
+        except SetNotFound:
+            pass
+        verified = verify_set(anchor, index_cid, fetch, now=now, limits=self.limits.trust)
+        self.apply_update(verified, anchor_envelope=bytes(root_envelope))
+        return verified
+
+    def update(self, set_id: CID, index_cid: CID, fetch: Fetch, *, now: int | None = None) -> VerifiedSet:
+        """Verify and apply the update of a pinned set whose new top index is ``index_cid``."""
+        verified = verify_set(self.state(set_id), index_cid, fetch, now=now, limits=self.limits.trust)
+        self.apply_update(verified)
+        return verified
+
+    def apply_update(self, verified: VerifiedSet, *, anchor_envelope: bytes | None = None,
+                     now: int | None = None) -> None:
+        """Store a ``VerifiedSet`` in one transaction (all or nothing); refuses rollbacks."""
+        set_id = str(verified.set_id)
+        now = int(time.time()) if now is None else now
+        with self.blocks.transaction() as conn:
+            stored = {r: (v, c) for r, v, c in conn.execute(
+                "SELECT role, version, cid FROM trust_versions WHERE set_id = ?", (set_id,))}
+            for role, version in verified.versions.items():
+                old = stored.get(role)
+                if old and (old[0] > version or (old[0] == version and old[1] != str(verified.cids[role]))):
+                    raise RollbackError(f"{role} v{version} of set {verified.name!r} would replace v{old[0]} stored")
+            if anchor_envelope is not None:
+                self.blocks.put(verified.set_id, anchor_envelope)
+            for cid, (_kind, data) in verified.documents.items():
+                self.blocks.put(cid, data)
+            conn.execute(
+                "INSERT INTO trust_sets VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (set_id) DO UPDATE SET "
+                "name = excluded.name, root_cid = excluded.root_cid, root_version = excluded.root_version, "
+                "index_cid = excluded.index_cid, updated_at = excluded.updated_at",
+                (set_id, verified.name, str(verified.root_cid), verified.root.version, str(verified.index_cid),
+                 now, now))
+            conn.execute("UPDATE trust_versions SET active = 0 WHERE set_id = ?", (set_id,))
+            for role, version in verified.versions.items():
+                conn.execute("INSERT OR REPLACE INTO trust_versions VALUES (?, ?, ?, ?, ?, ?)",
+                             (set_id, role, version, str(verified.cids[role]), verified.expires.get(role, 0),
+                              int(role in verified.expires)))
+            conn.execute("DELETE FROM trust_entries WHERE set_id = ?", (set_id,))
+            self._write_entries(conn, verified)
+        _log.info("trust.store", decision="accept", set=verified.name, document=str(verified.index_cid),
+                  versions=verified.versions, policy="all-or-nothing")
+
+    def _write_entries(self, conn: Any, verified: VerifiedSet) -> None:
+        rows = []
+        for (kind, key), (role, mcid) in verified.entries.items():
+            vm = verified.manifests.get(mcid)
+            if vm is None:
+                data = self.blocks.get(mcid) if self.blocks.has(mcid) else None
+                if data is None:
+                    raise NotTrusted(f"manifest {mcid} was not verified with the set; cannot store the entry")
+                vm = verify_manifest(data, now=verified.checked_at, limits=self.limits.trust, expect=(kind, key),
+                                     set_name=verified.name)
+            rows.append((str(verified.set_id), kind, _key_text(key), role, str(mcid), str(vm.manifest.module),
+                         vm.manifest.publisher))
+        conn.executemany("INSERT INTO trust_entries VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+    # --- decisions ---------------------------------------------------------------------------
+
+    def _fresh(self, set_id: str, name: str, now: int) -> None:
+        for role, cid, expires in self._rows(
+                "SELECT role, cid, expires FROM trust_versions WHERE set_id = ? AND active = 1", (set_id,)):
+            if now >= expires:
+                _log.warning("trust.decision", decision="reject", set=name, document=cid, role=role,
+                             policy="expiry", expires=expires, now=now)
+                raise ExpiredError(f"{role} {cid} of set {name!r} expired at {expires}",
+                                   hint="update the set (`autocodec pin update`)")
+
+    def _check_revoked(self, vm: VerifiedManifest, revoked: frozenset[str], set_name: str | None) -> None:
+        m = vm.manifest
+        for target, what in ((str(vm.cid), "manifest"), (str(m.module), "module"), (m.publisher, "publisher key")):
+            if target in revoked:
+                _log.warning("trust.decision", decision="reject", document=str(vm.cid), publisher=m.publisher,
+                             set=set_name, policy="revoked", target=target)
+                raise RevokedError(f"{what} {target} is revoked")
+
+    def _manifest(self, cid: CID, now: int, revoked: frozenset[str], set_name: str,
+                  expect: EntryKey | None) -> VerifiedManifest:
+        return verify_manifest(self.blocks.get(cid), now=now, limits=self.limits.trust, revoked=revoked,
+                               expect=expect, set_name=set_name)
+
+    def resolve(self, kind: str, key: int | str, *, now: int | None = None) -> Decision | None:
+        """The trusted manifest for ``(kind, code|name)``, or None if no pinned set lists it.
+
+        Sets are tried in the order they were pinned; if every set that lists it refuses it
+        (expired, revoked...), the first refusal is raised.
+        """
+        now = int(time.time()) if now is None else now
+        rows = self._rows(
+            "SELECT e.set_id, s.name, e.manifest_cid FROM trust_entries e JOIN trust_sets s USING (set_id) "
+            "WHERE e.kind = ? AND e.key = ? ORDER BY s.pinned_at, e.set_id", (kind, _key_text(key)))
+        if not rows:
+            _log.info("trust.decision", decision="none", kind=kind, code=key, policy="no-pinned-set-lists-it")
+            return None
+        revoked = self.revoked()
+        first: AutocodecError | None = None
+        for set_id, name, mcid in rows:
+            try:
+                self._fresh(set_id, name, now)
+                vm = self._manifest(CID.parse(mcid), now, revoked, name, (kind, key))
+                self._check_revoked(vm, revoked, name)
+            except (ExpiredError, RevokedError, NotTrusted) as exc:
+                first = first or exc
+                continue
+            _log.info("trust.decision", decision="accept", document=mcid, publisher=vm.manifest.publisher,
+                      set=name, module=str(vm.manifest.module), kind=kind, code=key, policy="pinned-set")
+            return Decision(vm.manifest.module, "pinned-set", vm.cid, vm.manifest, CID.parse(set_id), name)
+        assert first is not None
+        raise first
+
+    def authorize(self, manifest: VerifiedManifest | bytes, *, now: int | None = None) -> Decision:
+        """Decide whether a manifest obtained outside a set update may be used.
+
+        Allowed if (after revocation checks) a fresh pinned set lists this very manifest, or the
+        user allow-listed its module CID, or its publisher for all of its codes.
+        """
+        now = int(time.time()) if now is None else now
+        revoked = self.revoked()
+        vm = manifest if isinstance(manifest, VerifiedManifest) else verify_manifest(
+            manifest, now=now, limits=self.limits.trust, revoked=revoked)
+        self._check_revoked(vm, revoked, None)
+        m = vm.manifest
+        for set_id, name in self._rows(
+                "SELECT e.set_id, s.name FROM trust_entries e JOIN trust_sets s USING (set_id) "
+                "WHERE e.manifest_cid = ? ORDER BY s.pinned_at", (str(vm.cid),)):
+            try:
+                self._fresh(set_id, name, now)
+            except ExpiredError:
+                continue
+            return self._decide(vm, "pinned-set", CID.parse(set_id), name)
+        for rule in self.allowed():
+            if rule.target == str(m.module):
+                return self._decide(vm, "allow-list:module")
+            if rule.target == m.publisher and rule.covers(m):
+                return self._decide(vm, f"allow-list:publisher[{format_ranges(rule.ranges)}]")
+        _log.warning("trust.decision", decision="reject", document=str(vm.cid), publisher=m.publisher,
+                     module=str(m.module), policy="not-in-pinned-set-or-allow-list")
+        raise NotTrusted(f"module {m.module} ({m.name} {m.version}, published by {m.publisher}) is in no pinned "
+                         "set and its publisher is not allow-listed for its codes",
+                         hint=f"pin a set that lists it, or `autocodec trust add {m.publisher}` if you trust the publisher")
+
+    def _decide(self, vm: VerifiedManifest, policy: str, set_id: CID | None = None,
+                set_name: str | None = None) -> Decision:
+        _log.info("trust.decision", decision="accept", document=str(vm.cid), publisher=vm.manifest.publisher,
+                  module=str(vm.manifest.module), set=set_name, policy=policy)
+        return Decision(vm.manifest.module, policy, vm.cid, vm.manifest, set_id, set_name)
+
+    def module_allowed(self, module: CID) -> bool:
+        """True if the user allow-listed this module CID itself (and it is not revoked)."""
+        text = str(module)
+        if text in self.revoked():
+            return False
+        return any(r.target == text for r in self.allowed())
+
+    def __iter__(self) -> Iterator[SetInfo]:
+        return iter(self.sets())
