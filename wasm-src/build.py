@@ -117,9 +117,9 @@ def check_zig() -> None:
         raise BuildError(f"ziglang {have} is installed but pyproject.toml pins {want}: pip install ziglang=={want}")
 
 
-def zig_env() -> dict[str, str]:
+def zig_env(cache: Path | None = None) -> dict[str, str]:
     env = dict(os.environ)
-    cache = ROOT / ".zig-cache"
+    cache = cache or ROOT / ".zig-cache"
     env["ZIG_GLOBAL_CACHE_DIR"] = str(cache / "global")
     env["ZIG_LOCAL_CACHE_DIR"] = str(cache / "local")
     env.pop("CFLAGS", None)
@@ -137,8 +137,8 @@ def module_names() -> list[str]:
     )
 
 
-def load_meta(name: str) -> dict[str, Any]:
-    path = ROOT / name / "module.json"
+def load_meta(name: str, src: Path | None = None) -> dict[str, Any]:
+    path = (src or ROOT / name) / "module.json"
     try:
         meta = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
@@ -288,8 +288,8 @@ def check_abi(name: str, kind: str, wasm: bytes) -> None:
 # --- building -------------------------------------------------------------------------------------
 
 
-def extra_flags(name: str) -> list[str]:
-    path = ROOT / name / "build.flags"
+def extra_flags(name: str, src: Path | None = None) -> list[str]:
+    path = (src or ROOT / name) / "build.flags"
     if not path.exists():
         return []
     flags = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
@@ -299,17 +299,24 @@ def extra_flags(name: str) -> list[str]:
     return flags
 
 
-def build_module(name: str) -> Built:
-    """Compile one module and return its final bytes (nothing is written to wasm-src)."""
-    meta = load_meta(name)
-    sources = sorted(p.relative_to(ROOT).as_posix() for p in (ROOT / name).glob("*.c"))
+def build_module(name: str, *, src: Path | None = None, cache: Path | None = None) -> Built:
+    """Compile one module and return its final bytes (nothing is written to wasm-src).
+
+    ``src`` overrides the source folder (default ``wasm-src/<name>``, the only reproducible
+    choice: paths are passed relative to wasm-src); ``cache`` overrides the zig cache.
+    """
+    src = (src or ROOT / name).resolve()
+    meta = load_meta(name, src)
+    sources = sorted(
+        (p.relative_to(ROOT).as_posix() if p.is_relative_to(ROOT) else str(p)) for p in src.glob("*.c")
+    )
     if not sources:
         raise BuildError(f"{name}: no .c sources")
     with tempfile.TemporaryDirectory(prefix=f"ac-build-{name}-") as tmp:
         out = Path(tmp) / f"{name}.wasm"
-        cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *extra_flags(name), *LDFLAGS,
+        cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *extra_flags(name, src), *LDFLAGS,
                "lib/ac.c", *sources, "-o", str(out)]
-        proc = subprocess.run(cmd, cwd=ROOT, env=zig_env(), capture_output=True, text=True)
+        proc = subprocess.run(cmd, cwd=ROOT, env=zig_env(cache), capture_output=True, text=True)
         if proc.returncode != 0:
             raise BuildError(f"{name}: compile failed:\n{proc.stderr.strip()}")
         wasm = out.read_bytes()
