@@ -1,0 +1,274 @@
+"""The eth-block codec module (wasm-src/eth-block) on real Ethereum headers, in the real sandbox.
+
+Fixtures (fixtures/eth, see SOURCES.md) cover every header shape: Frontier, London, Shanghai,
+Cancun (mainnet) and Prague (Sepolia).  The expected data model comes from an oracle that does
+not use the module (pyrlp + the dag-eth mapping in wasm-src/eth-block/make_vectors.py), and
+each header's keccak-256, computed by the keccak-256 *extension*, is its real block hash.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import random
+from typing import Any
+
+import pytest
+
+from autocodec import CID
+from autocodec.builtin import encode as builtin_encode
+from autocodec.errors import AutocodecError, GuestError, SandboxError
+from autocodec.loader import Sandbox, run_vectors
+
+from .conftest import FIXTURES, WASM_SRC
+
+pytest.importorskip("rlp", reason="pyrlp is the independent RLP oracle")
+
+
+def _load_oracle() -> Any:
+    spec = importlib.util.spec_from_file_location("eth_block_vectors", WASM_SRC / "eth-block" / "make_vectors.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+oracle = _load_oracle()
+MANIFEST = json.loads((FIXTURES / "eth" / "headers.json").read_text())
+BLOCKS = {m["file"]: (FIXTURES / "eth" / m["file"]).read_bytes() for m in MANIFEST}
+SHAPE_FIELDS = {"frontier": 15, "london": 16, "shanghai": 17, "cancun": 20, "prague": 21}
+LINKS = ["ParentCID", "UnclesCID", "StateRootCID", "TxRootCID", "RctRootCID"]
+LONDON = BLOCKS["mainnet-12965000-london.rlp"]
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Sandbox:
+    return Sandbox()
+
+
+@pytest.fixture(scope="module")
+def loaded(sandbox):
+    return sandbox.load((WASM_SRC / "eth-block" / "eth-block.wasm").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def codec(loaded):
+    return loaded.codec()
+
+
+@pytest.fixture(scope="module")
+def keccak(sandbox):
+    return sandbox.load((WASM_SRC / "keccak-256" / "keccak-256.wasm").read_bytes()).hasher()
+
+
+def test_module_metadata(loaded) -> None:
+    info = loaded.info
+    assert (info.kind, info.name, tuple(info.codes)) == ("codec", "eth-block", (0x90,))
+    assert "ac_links" in info.exports
+
+
+def test_every_fork_shape_is_covered() -> None:
+    assert {m["shape"] for m in MANIFEST} == set(SHAPE_FIELDS)
+
+
+@pytest.mark.parametrize("meta", MANIFEST, ids=lambda m: m["file"])
+def test_header_is_the_real_block(meta, keccak) -> None:
+    """keccak-256 (by the Wasm extension) of the fixture is the block hash: the data is real."""
+    block = BLOCKS[meta["file"]]
+    digest = keccak.digest(block)
+    assert digest.hex() == meta["hash"]
+    cid = CID.build(0x90, bytes([0x1B, 32]) + digest)
+    assert (cid.codec, cid.hash_code, cid.digest) == (0x90, 0x1B, bytes.fromhex(meta["hash"]))
+    assert CID.parse(str(cid)) == cid
+
+
+@pytest.mark.parametrize("meta", MANIFEST, ids=lambda m: m["file"])
+def test_decode_matches_the_oracle_and_round_trips(meta, codec) -> None:
+    block = BLOCKS[meta["file"]]
+    value = codec.decode(block)
+    assert value == oracle.expected(block)
+    assert list(value) == sorted(value, key=lambda k: (len(k), k))  # canonical key order
+    present = [k for k, v in value.items() if v is not None]
+    assert len(present) == SHAPE_FIELDS[meta["shape"]]
+    assert value["Number"] == meta["number"]
+    assert codec.encode(value) == block
+
+
+@pytest.mark.parametrize("meta", MANIFEST, ids=lambda m: m["file"])
+def test_links(meta, codec) -> None:
+    block = BLOCKS[meta["file"]]
+    value = codec.decode(block)
+    links = codec.links(block)
+    assert links == [value[k] for k in LINKS]
+    assert [c.codec for c in links] == [0x90, 0x91, 0x96, 0x92, 0x94]
+    assert all(c.version == 1 and c.hash_code == 0x1B and len(c.digest) == 32 for c in links)
+
+
+def test_block_1_fields(codec) -> None:
+    v = codec.decode(BLOCKS["mainnet-1-frontier.rlp"])
+    genesis = "d4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3"
+    assert v["ParentCID"].digest.hex() == genesis
+    # keccak-256(RLP([])) = the empty ommers hash
+    assert v["UnclesCID"].digest.hex() == "1dcc4de8dec75d7aab85b567b6ccd41ad312451b948a7413f0a142fd40d49347"
+    assert v["Coinbase"].hex() == "05a56e2d52c817161883f50c441c3228cfe54d9f"
+    assert (v["Difficulty"], v["Number"], v["GasLimit"], v["GasUsed"], v["Time"]) == (17171480576, 1, 5000, 0, 1438269988)
+    assert v["Extra"] == b"Geth/v1.0.0/linux/go1.4.2"
+    assert v["Nonce"].hex() == "539bd4979fef1ec4"
+    assert v["Bloom"] == bytes(256)
+    assert [v[k] for k in ("BaseFee", "WithdrawalsHash", "BlobGasUsed", "ExcessBlobGas", "ParentBeaconRoot", "RequestsHash")] == [None] * 6
+
+
+def test_london_fork_block_fields(codec) -> None:
+    v = codec.decode(LONDON)
+    assert v["BaseFee"] == 1_000_000_000  # EIP-1559 INITIAL_BASE_FEE
+    assert (v["GasLimit"], v["GasUsed"]) == (30029122, 30025257)
+    assert v["ParentCID"].digest.hex() == "3de6bb3849a138e6ab0b83a3a00dc7433f1e83f7fd488e4bba78f2fe2631a633"
+    assert v["WithdrawalsHash"] is None
+
+
+def test_post_merge_fields(codec) -> None:
+    shanghai = codec.decode(BLOCKS["mainnet-17034870-shanghai.rlp"])
+    assert shanghai["Difficulty"] == 0 and shanghai["Nonce"] == bytes(8)
+    # no withdrawals in the fork block: the empty trie root
+    assert shanghai["WithdrawalsHash"].hex() == "56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421"
+    assert shanghai["BlobGasUsed"] is None
+    cancun = codec.decode(BLOCKS["mainnet-19426587-cancun.rlp"])
+    assert (cancun["BlobGasUsed"], cancun["ExcessBlobGas"]) == (0, 0)
+    assert len(cancun["ParentBeaconRoot"]) == 32 and cancun["RequestsHash"] is None
+    prague = codec.decode(BLOCKS["sepolia-7839744-prague.rlp"])
+    # sha256 of no requests (EIP-7685)
+    assert prague["RequestsHash"].hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+
+def test_encode_accepts_absent_fork_keys(codec) -> None:
+    """A pre-London header may be written without its null fork keys."""
+    block = BLOCKS["mainnet-1-frontier.rlp"]
+    value = {k: v for k, v in codec.decode(block).items() if v is not None}
+    assert codec.encode(value) == block
+
+
+@pytest.mark.parametrize("why", sorted(oracle.bad_blocks(LONDON)))
+def test_malformed_blocks_are_rejected(why, codec) -> None:
+    bad = oracle.bad_blocks(LONDON)[why]
+    with pytest.raises(GuestError) as info:
+        codec.decode(bad)
+    assert info.value.code == (2 if why == "difficulty over 64 bits" else 1)
+    with pytest.raises(GuestError):
+        codec.links(bad)
+
+
+def _good() -> dict[str, Any]:
+    return oracle.expected(LONDON)
+
+
+@pytest.mark.parametrize(
+    "why, value",
+    [
+        ("empty map", {}),
+        ("unknown key", {**_good(), "Extra2": b""}),
+        ("fork field after a null one", {**_good(), "BaseFee": None, "WithdrawalsHash": bytes(32)}),
+        ("18-field shape", {**_good(), "WithdrawalsHash": bytes(32), "BlobGasUsed": 1}),
+        ("parent link with the uncles codec", {**_good(), "ParentCID": oracle.link(0x91, bytes(32))}),
+        ("state root hashed with sha2-256", {**_good(), "StateRootCID": CID.build(0x96, bytes([0x12, 32]) + bytes(32))}),
+        ("19-byte coinbase", {**_good(), "Coinbase": bytes(19)}),
+        ("negative integer", {**_good(), "GasUsed": -1}),
+        ("text for bytes", {**_good(), "Extra": "text"}),
+        ("bytes for a link", {**_good(), "TxRootCID": bytes(32)}),
+        ("missing field", {k: v for k, v in _good().items() if k != "Number"}),
+        ("null base field", {**_good(), "Time": None}),
+        ("not a map", [1, 2, 3]),
+    ],
+    ids=lambda x: x if isinstance(x, str) else "",
+)
+def test_encode_rejects(why, value, codec) -> None:
+    with pytest.raises(GuestError):
+        codec.encode(value)
+
+
+def test_difficulty_over_64_bits_is_unsupported_not_a_crash(codec) -> None:
+    import rlp
+
+    items = rlp.decode(LONDON)
+    items[7] = (1 << 80).to_bytes(11, "big")
+    with pytest.raises(GuestError) as info:
+        codec.decode(rlp.encode(items))
+    assert info.value.code == 2 and "Difficulty" in info.value.message
+
+
+def test_decode_many_matches_decode(codec) -> None:
+    bad = list(oracle.bad_blocks(LONDON).values())
+    blocks = list(BLOCKS.values()) + bad
+    results = codec.decode_many(blocks)
+    assert len(results) == len(blocks)
+    for block, got in zip(blocks[: len(BLOCKS)], results):
+        assert got == oracle.expected(block)
+    assert all(isinstance(r, GuestError) for r in results[len(BLOCKS) :])
+
+
+def test_vectors_file(loaded) -> None:
+    report = run_vectors(loaded, (WASM_SRC / "eth-block" / "vectors.json").read_bytes())
+    assert report.ok, report.failures
+
+
+def _mutations(rng: random.Random, seeds: list[bytes], count: int) -> list[bytes]:
+    out = []
+    for _ in range(count):
+        data = bytearray(rng.choice(seeds))
+        op = rng.randrange(6)
+        if op == 0:  # truncate
+            del data[rng.randrange(len(data) + 1) :]
+        elif op == 1:  # flip bits
+            for _ in range(rng.randrange(1, 4)):
+                data[rng.randrange(len(data))] ^= 1 << rng.randrange(8)
+        elif op == 2:  # a length byte made huge or small
+            i = rng.randrange(min(len(data), 40))
+            data[i] = rng.choice([0xB8, 0xBF, 0xF8, 0xFF, 0x80, 0xC0, 0xB7, 0xF7])
+        elif op == 3:  # insert or delete bytes in the middle
+            i = rng.randrange(len(data))
+            if rng.random() < 0.5:
+                data[i:i] = rng.randbytes(rng.randrange(1, 9))
+            else:
+                del data[i : i + rng.randrange(1, 9)]
+        elif op == 4:  # overwrite the outer length
+            data[1:3] = rng.randbytes(2)
+        else:  # random bytes of a plausible size
+            data = bytearray(rng.randbytes(rng.randrange(0, 700)))
+        out.append(bytes(data))
+    return out
+
+
+def test_fuzz_mutated_headers(codec) -> None:
+    """Thousands of mutated headers: each is rejected with an error status, or accepted and
+    then re-encodes to exactly the same bytes (strictness makes decoding injective)."""
+    rng = random.Random(0x90)
+    blocks = _mutations(rng, list(BLOCKS.values()), 3000)
+    results = codec.decode_many(blocks)
+    accepted = 0
+    for block, got in zip(blocks, results):
+        if isinstance(got, AutocodecError):
+            assert isinstance(got, (GuestError, SandboxError)), got
+            continue
+        accepted += 1
+        assert codec.encode(got) == block
+    assert accepted < len(blocks)
+
+
+def test_fuzz_wrong_kinds_into_encode(codec) -> None:
+    """Arbitrary data-model values (wrong shapes and types) into encode: an error status."""
+    rng = random.Random(0x91)
+    good = _good()
+    keys = list(good)
+    junk: list[Any] = [None, True, 0, -5, 2**64 - 1, 1.5, "x", b"", [], {}, CID.parse(str(good["ParentCID"]))]
+    for _ in range(300):
+        value = dict(good)
+        for _ in range(rng.randrange(1, 4)):
+            value[rng.choice(keys)] = rng.choice(junk)
+        try:
+            block = codec.encode(value)
+        except GuestError:
+            continue
+        # whatever encode accepts must decode back to the same value (nulls for absent keys)
+        assert codec.decode(block) == {**{k: None for k in keys}, **value}
+    for value in junk + [[good], {"a": 1}, builtin_encode(good, "dag-cbor")]:
+        with pytest.raises(GuestError):
+            codec.encode(value)
