@@ -1,0 +1,66 @@
+"""``autocodec key gen|list|show``: Ed25519 signing keys (did:key) kept in the home folder."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("key", help="manage Ed25519 signing keys (did:key)")
+    ksub = p.add_subparsers(dest="key_command", metavar="ACTION")
+    ksub.required = True
+    gen = ksub.add_parser("gen", help="create a new key (file mode 0600) and print its DID")
+    gen.add_argument("name", help="key name (letters, digits, '.', '_', '-')")
+    gen.add_argument("--passphrase-env", metavar="VAR",
+                     help="encrypt the key with the passphrase in environment variable VAR")
+    gen.set_defaults(func=run_gen)
+    ls = ksub.add_parser("list", help="list keys and their DIDs")
+    ls.set_defaults(func=run_list)
+    show = ksub.add_parser("show", help="print a key's DID")
+    show.add_argument("name")
+    show.set_defaults(func=run_show)
+
+
+def passphrase_from_env(var: str | None) -> bytes | None:
+    """The passphrase held in environment variable ``var`` (None if no variable was named)."""
+    from ..errors import ConfigError
+
+    if var is None:
+        return None
+    value = os.environ.get(var)
+    if not value:
+        raise ConfigError(f"environment variable {var} is not set or empty", hint=f"export {var}=... first")
+    return value.encode("utf-8")
+
+
+def _ring() -> Any:
+    from ..home import Home
+    from ..verify import KeyRing
+
+    return KeyRing(Home.resolve().init().keys_dir)
+
+
+def run_gen(args: argparse.Namespace) -> int:
+    from ._io import write_line
+
+    key = _ring().generate(args.name, passphrase_from_env(args.passphrase_env))
+    write_line(key.did)
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    from ._io import write_line
+
+    for entry in _ring().list():
+        suffix = "\t(encrypted)" if entry.encrypted else ""
+        write_line(f"{entry.name}\t{entry.did}{suffix}")
+    return 0
+
+
+def run_show(args: argparse.Namespace) -> int:
+    from ._io import write_line
+
+    write_line(_ring().did(args.name))
+    return 0

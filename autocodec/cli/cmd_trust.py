@@ -1,0 +1,76 @@
+"""``autocodec trust add|ls|revoke``: the user's allow-list and revocations, and pinned sets."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("trust", help="allow-list publishers or modules, revoke keys or manifests")
+    tsub = p.add_subparsers(dest="trust_command", metavar="ACTION")
+    tsub.required = True
+    add = tsub.add_parser("add", help="trust a publisher DID (optionally only for code ranges) or a module CID")
+    add.add_argument("target", metavar="DID|CID")
+    add.add_argument("--codes", metavar="RANGE",
+                     help="only these codes, e.g. 0x300000-0x3fffff or 0x78,0x7b (publishers only)")
+    add.set_defaults(func=run_add)
+    ls = tsub.add_parser("ls", help="list pinned sets, allow-listed publishers and modules, revocations")
+    ls.set_defaults(func=run_ls)
+    rev = tsub.add_parser("revoke", help="revoke a key (DID), a manifest or a module (CID)")
+    rev.add_argument("target", metavar="DID|CID")
+    rev.add_argument("--reason", default="", help="why (kept with the revocation)")
+    rev.set_defaults(func=run_revoke)
+
+
+def _store() -> Any:
+    from ..home import Home
+    from ..verify import TrustStore
+
+    return TrustStore.open(Home.resolve().init())
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from ..verify import format_ranges, parse_ranges
+    from ._io import write_line
+
+    ranges = parse_ranges(args.codes)
+    with _store() as store:
+        target = store.allow(args.target, ranges)
+    write_line(f"trusted {target} for codes {format_ranges(ranges)}" if target.startswith("did:")
+               else f"trusted module {target}")
+    return 0
+
+
+def _when(ts: int) -> str:
+    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    from ..verify import format_ranges
+    from ._io import write_line
+
+    with _store() as store:
+        sets, allowed, revoked = store.sets(), store.allowed(), store.revocations()
+    write_line(f"pinned sets ({len(sets)}):")
+    for s in sets:
+        write_line(f"  {s.name}\t{s.set_id}\troot v{s.root_version}\tindex v{s.index_version}\t"
+                   f"{s.entries} entries\texpires {_when(s.expires)}")
+    write_line(f"allowed ({len(allowed)}):")
+    for rule in allowed:
+        scope = f"codes {format_ranges(rule.ranges)}" if rule.target.startswith("did:") else "module"
+        write_line(f"  {rule.target}\t{scope}")
+    write_line(f"revoked ({len(revoked)}):")
+    for target, what, reason, at in revoked:
+        write_line(f"  {target}\t{what}\t{_when(at)}\t{reason}")
+    return 0
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    from ._io import write_line
+
+    with _store() as store:
+        target = store.revoke(args.target, args.reason)
+    write_line(f"revoked {target}")
+    return 0
