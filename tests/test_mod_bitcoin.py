@@ -1,0 +1,165 @@
+"""The bitcoin-block codec module (wasm-src/bitcoin-block) on real mainnet headers, in the sandbox.
+
+Fixtures (fixtures/bitcoin, see SOURCES.md): genesis, blocks 1, 170 and 800000.  Each header's
+double SHA-256 is its real block hash; the expected data model comes from an oracle that does
+not use the module (``struct`` + the IPLD Bitcoin Header mapping in
+wasm-src/bitcoin-block/make_vectors.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import random
+import struct
+from typing import Any
+
+import pytest
+
+from autocodec import CID
+from autocodec.errors import AutocodecError, GuestError, SandboxError
+from autocodec.loader import Sandbox, run_vectors
+
+from .conftest import FIXTURES, WASM_SRC
+
+
+def _load_oracle() -> Any:
+    spec = importlib.util.spec_from_file_location("btc_vectors", WASM_SRC / "bitcoin-block" / "make_vectors.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+oracle = _load_oracle()
+MANIFEST = json.loads((FIXTURES / "bitcoin" / "headers.json").read_text())
+HEADERS = {m["file"]: (FIXTURES / "bitcoin" / m["file"]).read_bytes() for m in MANIFEST}
+
+
+def dbl_sha256(data: bytes) -> bytes:
+    return hashlib.sha256(hashlib.sha256(data).digest()).digest()
+
+
+@pytest.fixture(scope="module")
+def loaded():
+    return Sandbox().load((WASM_SRC / "bitcoin-block" / "bitcoin-block.wasm").read_bytes())
+
+
+@pytest.fixture(scope="module")
+def codec(loaded):
+    return loaded.codec()
+
+
+def test_module_metadata(loaded) -> None:
+    info = loaded.info
+    assert (info.kind, info.name, tuple(info.codes)) == ("codec", "bitcoin-block", (0xB0,))
+
+
+@pytest.mark.parametrize("meta", MANIFEST, ids=lambda m: m["file"])
+def test_header_is_the_real_block(meta) -> None:
+    """dbl-sha256 of the 80 bytes, shown reversed as usual, is the block hash: the data is real."""
+    assert dbl_sha256(HEADERS[meta["file"]])[::-1].hex() == meta["hash"]
+
+
+@pytest.mark.parametrize("meta", MANIFEST, ids=lambda m: m["file"])
+def test_decode_matches_the_oracle_and_round_trips(meta, codec) -> None:
+    header = HEADERS[meta["file"]]
+    value = codec.decode(header)
+    assert value == oracle.expected(header)
+    assert list(value) == ["tx", "bits", "time", "nonce", "parent", "version"]
+    assert codec.encode(value) == header
+
+
+def test_chain_links_are_the_parents_cids(codec) -> None:
+    """Block 1's parent link is the CID of the genesis header itself (internal byte order)."""
+    genesis, block1 = HEADERS["genesis.bin"], HEADERS["block-1.bin"]
+    genesis_cid = CID.build(0xB0, bytes([0x56, 32]) + dbl_sha256(genesis))
+    assert codec.decode(block1)["parent"] == genesis_cid
+    assert codec.decode(genesis)["parent"] is None
+    assert codec.links(genesis) == [codec.decode(genesis)["tx"]]
+    assert codec.links(block1) == [genesis_cid, codec.decode(block1)["tx"]]
+
+
+def test_known_fields(codec) -> None:
+    g = codec.decode(HEADERS["genesis.bin"])
+    assert (g["version"], g["time"], g["bits"], g["nonce"]) == (1, 1231006505, 0x1D00FFFF, 2083236893)
+    # the merkle root, displayed reversed as block explorers do
+    assert g["tx"].digest[::-1].hex() == "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b"
+    assert (g["tx"].codec, g["tx"].hash_code) == (0xB1, 0x56)
+    b = codec.decode(HEADERS["block-800000.bin"])
+    assert (b["version"], b["time"], b["bits"], b["nonce"]) == (0x341D6000, 1690168629, 0x17053894, 106861918)
+    assert b["parent"].digest[::-1].hex() == "000000000000000000012117ad9f72c1c0e42227c2d042dca23e6b96bd9fbb55"
+
+
+def test_negative_version_round_trips(codec) -> None:
+    header = bytearray(HEADERS["block-170.bin"])
+    header[0:4] = struct.pack("<i", -2)
+    value = codec.decode(bytes(header))
+    assert value["version"] == -2
+    assert codec.encode(value) == bytes(header)
+
+
+@pytest.mark.parametrize("n", [0, 1, 79, 81, 160, 1000])
+def test_malformed_lengths(n, codec) -> None:
+    data = (HEADERS["block-170.bin"] * 13)[:n]
+    with pytest.raises(GuestError) as info:
+        codec.decode(data)
+    assert info.value.code == 1 and "80 bytes" in info.value.message
+    with pytest.raises(GuestError):
+        codec.links(data)
+
+
+def _good() -> dict[str, Any]:
+    return oracle.expected(HEADERS["block-170.bin"])
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        {**_good(), "extra": 1},
+        {**_good(), "parent": oracle.link(0xB1, bytes(range(32)))},
+        {**_good(), "tx": CID.build(0xB1, bytes([0x12, 32]) + bytes(32))},
+        {**_good(), "parent": oracle.link(0xB0, bytes(32))},
+        {**_good(), "time": 1 << 32},
+        {**_good(), "version": 1 << 31},
+        {**_good(), "version": -(1 << 31) - 1},
+        {**_good(), "nonce": -1},
+        {**_good(), "bits": "0x1d00ffff"},
+        {**_good(), "tx": None},
+        {k: v for k, v in _good().items() if k != "bits"},
+        [1, 2],
+        b"\x00" * 80,
+    ],
+)
+def test_encode_rejects(value, codec) -> None:
+    with pytest.raises(GuestError):
+        codec.encode(value)
+
+
+def test_vectors_file(loaded) -> None:
+    report = run_vectors(loaded, (WASM_SRC / "bitcoin-block" / "vectors.json").read_bytes())
+    assert report.ok, report.failures
+
+
+def test_fuzz_random_headers_and_lengths(codec) -> None:
+    """Any 80 bytes is a header that round-trips; any other length is an error status."""
+    rng = random.Random(0xB0)
+    blocks = []
+    for _ in range(3000):
+        if rng.random() < 0.7:
+            data = bytearray(rng.choice(list(HEADERS.values())))
+            for _ in range(rng.randrange(1, 6)):
+                data[rng.randrange(80)] = rng.randrange(256)
+            if rng.random() < 0.05:
+                data[4:36] = bytes(32)  # a parent-less header
+            blocks.append(bytes(data))
+        else:
+            blocks.append(rng.randbytes(rng.choice([0, 1, 79, 81, rng.randrange(0, 400)])))
+    for data, got in zip(blocks, codec.decode_many(blocks)):
+        if len(data) == 80:
+            assert got == oracle.expected(data)
+            assert codec.encode(got) == data
+        else:
+            assert isinstance(got, AutocodecError) and isinstance(got, (GuestError, SandboxError))
