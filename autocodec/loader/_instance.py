@@ -8,6 +8,8 @@ Invariants:
 - The host never trusts a guest number: the input pointer, the result slot and the result
   ``ptr + len`` are checked against the memory size, ``len`` against ``max_output_bytes``,
   before any byte is read or written; memory is re-fetched after every call (it may grow).
+- A trap, ``AC_ERR_NOMEM`` or a refused input with memory over half the cap is
+  reported as ``MemoryLimitExceeded`` (wasmtime reports a refused grow only to the guest).
 - After any ``SandboxError`` the instance is *broken*: it refuses further calls, so state
   left by a half-run call can never leak into another result.
 """
@@ -110,7 +112,15 @@ class GuestInstance:
         return int(_call.memory_data(self._context, self._memory_addr) or 0)
 
     def _near_cap(self) -> bool:
-        return self._mem_len() + WASM_PAGE > self.limits.max_memory_bytes
+        """Whether memory is over half the cap (or the cap is under a page away).
+
+        The C API has no hook for a refused ``memory.grow`` (the guest just sees -1), so a
+        failure in this state is attributed to the cap: a guest growing in steps of at most
+        half the cap, or by doubling, is always over half when it is refused.
+        """
+        cap = self.limits.max_memory_bytes
+        size = self._mem_len()
+        return size * 2 > cap or size + WASM_PAGE > cap
 
     def _budget(self) -> None:
         error = _call.set_fuel(self._context, self.limits.fuel)

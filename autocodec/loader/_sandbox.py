@@ -23,7 +23,7 @@ import wasmtime
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, SandboxLimits
-from ..errors import ModuleRejected, SandboxError
+from ..errors import MemoryLimitExceeded, ModuleRejected, SandboxError
 from ..log import get_logger
 from . import _call
 from ._cache import CompiledCache
@@ -152,7 +152,10 @@ class Sandbox:
         try:
             module = wasmtime.Module(engine, wasm)
         except wasmtime.WasmtimeError as exc:
-            raise ModuleRejected(f"the module does not compile: {str(exc).strip().splitlines()[0]}") from None
+            first = str(exc).strip().splitlines()[0]
+            if "pooling allocator" in first and ("memory" in first or "table" in first):
+                raise MemoryLimitExceeded(f"the module's initial memory or table is over the cap: {first}") from None
+            raise ModuleRejected(f"the module does not compile: {first}") from None
         if self.cache is not None:
             self.cache.put(name, module)
         return module

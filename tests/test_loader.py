@@ -1,0 +1,222 @@
+"""Loader behaviour: determinism, the fast call path against the public API, threads, the
+compiled-module cache, per-extension limits, and the DAG-CBOR Wasm module of wasm-src/."""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+from pathlib import Path
+
+import pytest
+
+from autocodec import FuelExhausted, GuestError, MemoryLimitExceeded, OutputTooLarge, SandboxError
+from autocodec.builtin import encode
+from autocodec.loader import Sandbox, inspect_module, xorshift_bytes
+from tests.conftest import CODEC_FIXTURES, WASM_SRC
+from tests.test_loader_wat import small_limits, wat_module
+
+DAG_CBOR_WASM = WASM_SRC / "dag-cbor" / "dag-cbor.wasm"
+
+
+def test_a_stateful_module_cannot_leak_state_between_operations() -> None:
+    """leaky_state.wat counts calls and grows memory on purpose; through the host, decode A,
+    B, A gives what fresh instances give, and B's memory growth does not reach A."""
+    loaded = Sandbox(small_limits()).load(wat_module("leaky_state"))
+    codec = loaded.codec()
+    fresh = {data: Sandbox(small_limits()).load(wat_module("leaky_state")).codec().decode(data) for data in (b"", b"\x05")}
+    assert fresh[b""] == 1001  # first call, one page
+    sequence = [codec.decode(d) for d in (b"", b"\x05", b"", b"\x05", b"")]
+    assert sequence == [fresh[b""], fresh[b"\x05"], fresh[b""], fresh[b"\x05"], fresh[b""]]
+    # ...whereas one instance reused by hand would drift: proof the test can fail.
+    instance = loaded.instance()
+    raw = [instance.call("ac_decode", d) for d in (b"", b"\x05", b"")]
+    assert raw[0] != raw[2]
+
+
+@pytest.mark.parametrize("name, kind", [("ok_echo", "codec"), ("ok_fnv", "hasher")])
+def test_fast_and_slow_call_paths_agree(name: str, kind: str) -> None:
+    fast = Sandbox(small_limits(), fast_calls=True).load(wat_module(name, kind))
+    slow = Sandbox(small_limits(), fast_calls=False).load(wat_module(name, kind))
+    assert fast.fast and not slow.fast
+    for seed in range(20):
+        data = xorshift_bytes(seed, seed * 97)
+        if kind == "codec":
+            assert fast.codec().decode(data) == slow.codec().decode(data) == data
+        else:
+            assert fast.hasher().digest(data) == slow.hasher().digest(data)
+    if kind == "codec":
+        for loaded in (fast, slow):
+            with pytest.raises(GuestError):
+                loaded.codec().decode(b"\xff")
+
+
+def test_slow_calls_selected_by_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUTOCODEC_SLOW_CALLS", "1")
+    assert Sandbox(small_limits()).fast_calls is False
+    monkeypatch.setenv("AUTOCODEC_SLOW_CALLS", "0")
+    assert Sandbox(small_limits()).fast_calls is True
+
+
+def test_u32_arguments_above_2_gib_pass_through_both_paths() -> None:
+    for fast in (True, False):
+        instance = Sandbox(small_limits(), fast_calls=fast).load(wat_module("ok_echo")).instance()
+        # The guest sees 0xC0000000 as an unsigned length, cannot grow that far, returns 0.
+        assert instance.fn["ac_input"](3 * 2**30) == 0
+        assert instance.fn["ac_input"](100) == 4096
+
+
+def test_decode_from_two_threads() -> None:
+    codec = Sandbox(small_limits()).load(wat_module("ok_echo")).codec()
+    inputs = [xorshift_bytes(seed, 1 + seed * 13) for seed in range(200)]
+    errors: list[BaseException] = []
+    results: dict[int, list[object]] = {}
+
+    def work(tid: int) -> None:
+        try:
+            results[tid] = [codec.decode(data) for data in inputs]
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert results[0] == results[1] == inputs
+
+
+def test_hostile_call_in_one_thread_does_not_disturb_another() -> None:
+    good = Sandbox(small_limits()).load(wat_module("ok_echo")).codec()
+    bad = Sandbox(small_limits()).load(wat_module("loop_export")).codec()
+    caught: list[type] = []
+
+    def spin() -> None:
+        for _ in range(3):
+            try:
+                bad.decode(b"")
+            except SandboxError as exc:
+                caught.append(type(exc))
+
+    t = threading.Thread(target=spin)
+    t.start()
+    for i in range(300):
+        assert good.decode(bytes([i % 200])) == bytes([i % 200])
+    t.join()
+    assert caught == [FuelExhausted] * 3
+
+
+def test_fuel_is_deterministic_per_call() -> None:
+    """The same call under the same fuel budget always ends the same way."""
+    data = xorshift_bytes(11, 30_000)
+    outcomes = set()
+    for _ in range(3):
+        hasher = Sandbox(small_limits(fuel=100_000)).load(wat_module("ok_fnv", "hasher")).hasher()
+        try:
+            outcomes.add(hasher.digest(data))
+        except FuelExhausted:
+            outcomes.add("fuel")
+    assert outcomes == {"fuel"}
+    assert Sandbox(small_limits(fuel=10**7)).load(wat_module("ok_fnv", "hasher")).hasher().digest(data)
+
+
+def test_per_extension_limits_override_the_sandbox() -> None:
+    sandbox = Sandbox(small_limits())
+    wasm = wat_module("memory_bomb")
+    with pytest.raises(MemoryLimitExceeded):
+        sandbox.load(wasm, limits=small_limits(max_memory_bytes=4 * 2**20)).codec().decode(b"")
+    roomy = sandbox.load(wat_module("ok_echo"), limits=small_limits(max_memory_bytes=64 * 2**20)).codec()
+    big = xorshift_bytes(1, 3 * 2**20)
+    limits = small_limits(max_memory_bytes=64 * 2**20, max_output_bytes=8 * 2**20, fuel=10**9)
+    assert sandbox.load(wat_module("ok_echo"), limits=limits).codec().decode(big) == big
+    with pytest.raises(OutputTooLarge):
+        sandbox.load(wat_module("ok_echo"), limits=small_limits(max_output_bytes=2**20)).codec().decode(big)
+    assert roomy.decode(b"ok") == b"ok"
+
+
+def test_pool_exhaustion_is_a_typed_error_and_recovers() -> None:
+    loaded = Sandbox(small_limits(pooled_instances=4)).load(wat_module("ok_fnv", "hasher"))
+    hasher = loaded.hasher()
+    streams = []
+    with pytest.raises(SandboxError, match="live module instances"):
+        for _ in range(10):
+            streams.append(hasher.stream())
+    streams.clear()
+    import gc
+
+    gc.collect()
+    assert hasher.digest(b"abc") == hasher.digest(b"abc")
+
+
+# --- compiled cache ----------------------------------------------------------------------
+
+
+def test_cache_writes_once_and_reuses(tmp_path: Path) -> None:
+    cache = tmp_path / "compiled"
+    wasm = wat_module("ok_echo")
+    Sandbox(small_limits(), cache).load(wasm)
+    [artifact] = cache.glob("*.cwasm")
+    key = cache / "hmac.key"
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600 and len(key.read_bytes()) == 32
+    before = artifact.stat().st_mtime_ns
+    assert Sandbox(small_limits(), cache).load(wasm).codec().decode(b"q") == b"q"
+    assert artifact.stat().st_mtime_ns == before  # served from the cache, not rewritten
+    assert not list(cache.glob(".tmp-*"))
+    # Different engine limits -> a different artifact; the first stays valid.
+    Sandbox(small_limits(max_wasm_stack_bytes=128 * 1024), cache).load(wasm)
+    assert len(list(cache.glob("*.cwasm"))) == 2
+
+
+def test_artifact_under_another_key_is_rejected(tmp_path: Path) -> None:
+    cache = tmp_path / "compiled"
+    wasm = wat_module("ok_echo")
+    Sandbox(small_limits(), cache).load(wasm)
+    (cache / "hmac.key").write_bytes(os.urandom(32))  # as if copied from another home
+    [artifact] = cache.glob("*.cwasm")
+    old = artifact.read_bytes()
+    assert Sandbox(small_limits(), cache).load(wasm).codec().decode(b"k") == b"k"
+    assert artifact.read_bytes() != old
+
+
+def test_unwritable_cache_degrades_to_compiling(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    assert Sandbox(small_limits(), blocker / "compiled").load(wat_module("ok_echo")).codec().decode(b"w") == b"w"
+
+
+# --- the DAG-CBOR module built by wasm-src/build.py ----------------------------------------
+
+
+needs_dagcbor = pytest.mark.skipif(not DAG_CBOR_WASM.exists(), reason="wasm-src/dag-cbor/dag-cbor.wasm not built")
+
+
+@needs_dagcbor
+def test_dag_cbor_module_agrees_with_builtin_on_official_fixtures() -> None:
+    from autocodec.builtin import decode
+
+    codec = Sandbox().load(DAG_CBOR_WASM.read_bytes()).codec()
+    blocks = sorted((CODEC_FIXTURES / "fixtures").glob("*/*.dag-cbor"))
+    if not blocks:
+        pytest.skip("official codec fixtures not present")
+    datas = [p.read_bytes() for p in blocks]
+    for data in datas:
+        want = decode(data, "dag-cbor")
+        assert codec.decode(data) == want
+        assert codec.encode(want) == data
+    assert codec.decode_many(datas) == [decode(d, "dag-cbor") for d in datas]
+
+
+@needs_dagcbor
+def test_dag_cbor_module_inspects_and_lists_links() -> None:
+    from autocodec import CID
+
+    wasm = DAG_CBOR_WASM.read_bytes()
+    info = inspect_module(wasm)
+    assert info.kind == "codec" and 0x71 in info.codes and "ac_links" in info.exports
+    codec = Sandbox().load(wasm).codec()
+    link = CID.parse("bafyreigbtj4x7ip5legnfznufuopl4sg4knzc2cof6duas4b3q2fy6swua")
+    data = encode({"a": link, "b": [link, 1]}, "dag-cbor")
+    assert codec.links(data) == [link, link]
+    with pytest.raises(GuestError):
+        codec.decode(b"\xa1")
