@@ -16,7 +16,7 @@ from autocodec.loader import Sandbox, xorshift_bytes
 MODULE = Path(__file__).resolve().parent / "keccak-256.wasm"
 
 
-def rate(fn, nbytes: int, repeat: int = 5) -> float:
+def rate(fn, nbytes: int, repeat: int = 10) -> float:
     fn()  # warm up (compiles, caches)
     best = float("inf")
     for _ in range(repeat):
