@@ -27,6 +27,9 @@ _LAZY: dict[str, str] = {
     "verify_cid": "autocodec.builtin:verify_cid",
     "has_codec": "autocodec.builtin:has_codec",
     "has_hash": "autocodec.builtin:has_hash",
+    "BlockStore": "autocodec.store:BlockStore",
+    "import_car": "autocodec.store:import_car",
+    "export_car": "autocodec.store:export_car",
 }
 
 
