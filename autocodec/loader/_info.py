@@ -144,11 +144,13 @@ def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits
     wasm = bytes(wasm)
     if len(wasm) > limits.max_module_bytes:
         raise ModuleRejected(f"module is {len(wasm)} bytes, over the {limits.max_module_bytes}-byte cap")
+    if not wasm.startswith(_wasmparse.MAGIC):
+        raise ModuleRejected("not a WebAssembly core module (bad magic or version)")
     try:
         wasmtime.Module.validate(_engine.validation_engine(), wasm)
     except wasmtime.WasmtimeError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid"
-        raise ModuleRejected(f"invalid Wasm (for autocodec's deterministic feature set): {first}") from None
+        text = " ".join(str(exc).split())[:300] or "invalid"
+        raise ModuleRejected(f"invalid Wasm (for autocodec's deterministic feature set): {text}") from None
     summary = _wasmparse.parse(wasm)
     if summary.imports:
         shown = ", ".join(f"{m}.{n} ({k})" for m, n, k in summary.imports[:5])

@@ -1,0 +1,121 @@
+"""``autocodec module inspect|test``: look at a Wasm extension module, run its vectors.
+
+``inspect`` never runs the module (static checks only); ``test`` runs it in the sandbox
+under the configured limits. A rejected module is a one-line error and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("module", help="inspect a Wasm extension module or run its test vectors")
+    msub = p.add_subparsers(dest="module_command", metavar="ACTION")
+    msub.required = True
+
+    inspect = msub.add_parser("inspect", help="show a module's metadata, exports and CID without running it")
+    inspect.add_argument("file", metavar="FILE", help="the .wasm file (- for stdin)")
+    inspect.add_argument("--json", action="store_true", help="print one JSON object")
+    inspect.set_defaults(func=run_inspect)
+
+    test = msub.add_parser("test", help="run a module's test vectors (docs/abi.md section 5) in the sandbox")
+    test.add_argument("file", metavar="FILE", help="the .wasm file")
+    test.add_argument("vectors", metavar="VECTORS", help="the vectors.json (DAG-JSON) document")
+    test.set_defaults(func=run_test)
+
+
+def _read_module(path: str) -> bytes:
+    from ..config import DEFAULT_LIMITS
+    from ..errors import InvalidInput, ModuleRejected
+    from ._io import open_input
+
+    cap = DEFAULT_LIMITS.sandbox.max_module_bytes
+    stream = open_input(path)
+    try:
+        data = stream.read(cap + 1)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    finally:
+        if path not in (None, "-"):
+            stream.close()
+    if len(data) > cap:
+        raise ModuleRejected(f"{path} is over the {cap}-byte module cap")
+    return data
+
+
+def _code_names(kind: str, codes: tuple[int, ...]) -> list[str]:
+    from ..codes import codec_name, hash_name, key_type_name
+
+    name = {"codec": codec_name, "hasher": hash_name, "crypto": key_type_name}.get(kind)
+    return [f"{name(c)} (0x{c:x})" if name else f"0x{c:x}" for c in codes]
+
+
+def describe(info: Any) -> dict[str, Any]:
+    """A JSON-ready description of a ``ModuleInfo``."""
+    return {
+        "cid": str(info.cid),
+        "size": info.size,
+        "abi": info.abi,
+        "kind": info.kind,
+        "name": info.name,
+        "version": info.version,
+        "codes": list(info.codes),
+        "code_names": _code_names(info.kind, info.codes),
+        "functions": list(info.functions),
+        "description": info.description,
+        "imports": list(info.imports),
+        "exports": dict(info.exports),
+    }
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    from ..loader import inspect_module
+    from ._io import write_line
+
+    info = inspect_module(_read_module(args.file))
+    doc = describe(info)
+    if args.json:
+        write_line(json.dumps(doc, sort_keys=True))
+        return 0
+    lines = [
+        f"file: {args.file}",
+        f"cid: {doc['cid']}",
+        f"size: {doc['size']} bytes",
+        f"abi: {doc['abi']}",
+        f"kind: {doc['kind']}",
+        f"name: {doc['name']}",
+        f"version: {doc['version']}",
+        f"codes: {', '.join(doc['code_names']) or 'none'}",
+    ]
+    if doc["functions"]:
+        lines.append(f"functions: {', '.join(doc['functions'])}")
+    if doc["description"]:
+        lines.append(f"description: {' '.join(doc['description'].split())}")
+    lines.append(f"imports: {', '.join(doc['imports']) or 'none'}")
+    lines.append("exports:")
+    width = max(len(name) for name in doc["exports"])
+    lines.extend(f"  {name:<{width}}  {kind}" for name, kind in sorted(doc["exports"].items()))
+    write_line("\n".join(lines))
+    return 0
+
+
+def run_test(args: argparse.Namespace) -> int:
+    from ..config import DEFAULT_LIMITS
+    from ..errors import ModuleRejected
+    from ..home import Home
+    from ..loader import Sandbox, run_vectors
+    from ._io import read_input, write_line
+
+    wasm = _read_module(args.file)
+    vectors = read_input(args.vectors, DEFAULT_LIMITS.trust.max_vectors_bytes, "vectors document")
+    loaded = Sandbox(DEFAULT_LIMITS.sandbox, cache_dir=Home.resolve().compiled_cache_dir).load(wasm)
+    report = run_vectors(loaded, vectors)
+    for failure in report.failures:
+        write_line(f"FAIL {failure}")
+    write_line(f"{loaded.info.name} {loaded.info.version}: {report.passed}/{report.total} vectors passed")
+    if not report.ok:
+        raise ModuleRejected(f"{report.total - report.passed} of {report.total} test vectors failed")
+    return 0
