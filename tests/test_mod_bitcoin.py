@@ -163,3 +163,20 @@ def test_fuzz_random_headers_and_lengths(codec) -> None:
             assert codec.encode(got) == data
         else:
             assert isinstance(got, AutocodecError) and isinstance(got, (GuestError, SandboxError))
+
+
+def test_cli_put_and_decode(home, capsys) -> None:
+    """End to end: the header is stored under CIDv1(bitcoin-block, dbl-sha2-256) = its block hash."""
+    from autocodec.cli import main
+
+    module = ["--module", str(WASM_SRC / "bitcoin-block" / "bitcoin-block.wasm")]
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    path = FIXTURES / "bitcoin" / "block-170.bin"
+    assert main(["block", "put", "--codec", "bitcoin-block", "--hash", "dbl-sha2-256", *module, str(path)]) == 0
+    cid = CID.parse(capsys.readouterr().out.strip())
+    assert cid.digest[::-1].hex() == "00000000d1145790a8694403d4063f323d499e655c83426834d4ce2f8dd4a2ee"
+    assert main(["decode", *module, str(cid)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["version"], out["nonce"]) == (1, 1889418792)
+    assert out["parent"] == {"/": str(oracle.expected(path.read_bytes())["parent"])}

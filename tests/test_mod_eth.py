@@ -272,3 +272,28 @@ def test_fuzz_wrong_kinds_into_encode(codec) -> None:
     for value in junk + [[good], {"a": 1}, builtin_encode(good, "dag-cbor")]:
         with pytest.raises(GuestError):
             codec.encode(value)
+
+
+def test_cli_put_and_decode_through_the_extensions(home, capsys) -> None:
+    """End to end: `block put` with the two Wasm extensions stores the header under its real
+    block hash; `decode` gives the dag-eth Header; a malformed block is refused cleanly."""
+    from autocodec.cli import main
+
+    modules = ["--module", str(WASM_SRC / "eth-block" / "eth-block.wasm"),
+               "--module", str(WASM_SRC / "keccak-256" / "keccak-256.wasm")]
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    block = FIXTURES / "eth" / "mainnet-12965000-london.rlp"
+    assert main(["block", "put", "--codec", "eth-block", "--hash", "keccak-256", *modules, str(block)]) == 0
+    cid = CID.parse(capsys.readouterr().out.strip())
+    assert (cid.codec, cid.hash_code) == (0x90, 0x1B)
+    assert cid.digest.hex() == "9b83c12c69edb74f6c8dd5d052765c1adf940e320bd1291696e6fa07829eee71"
+    assert main(["decode", *modules, str(cid)]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["BaseFee"] == 1_000_000_000 and out["Number"] == 12965000
+    assert out["ParentCID"] == {"/": str(oracle.expected(block.read_bytes())["ParentCID"])}
+    bad = home.parent / "bad.rlp"
+    bad.write_bytes(block.read_bytes()[:-1])
+    assert main(["block", "put", "--codec", "eth-block", "--hash", "keccak-256", *modules, str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "GuestError" in err and "Traceback" not in err
