@@ -75,3 +75,35 @@ def test_sigkill_mid_import_leaves_every_stored_block_intact(tmp_path: Path) -> 
 
     with car.open("rb") as f:
         assert sum(1 for _ in CarReader(f)) == BLOCKS
+
+
+CONCURRENT_WRITER = textwrap.dedent(
+    """
+    import sys
+    from autocodec.builtin import cid_for
+    from autocodec.store import BlockStore
+
+    tag, count = sys.argv[2], int(sys.argv[3])
+    with BlockStore.open(sys.argv[1]) as store:
+        for i in range(count):
+            data = f"{tag}-{i}".encode() * 50
+            store.put(cid_for(data, "raw"), data)
+            if i % 50 == 0:
+                store.put_many((cid_for(d, "raw"), d) for d in (f"{tag}-batch-{i}-{j}".encode() for j in range(20)))
+    """
+)
+
+
+@pytest.mark.slow
+def test_concurrent_writer_processes_all_succeed_on_a_fresh_store(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    procs = [
+        subprocess.Popen([sys.executable, "-c", CONCURRENT_WRITER, str(home), tag, "400"], stderr=subprocess.PIPE)
+        for tag in ("a", "b", "c")
+    ]
+    for proc in procs:
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err.decode()
+    with BlockStore.open(home) as store:
+        assert len(store) == 3 * (400 + 8 * 20)
+        assert store.check() == []
