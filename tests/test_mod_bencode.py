@@ -151,6 +151,14 @@ def test_values(codec, data: bytes, value: Any) -> None:
     assert codec.encode(value) == data
 
 
+def test_encode_nesting_limit(codec) -> None:
+    deep: Any = []
+    for _ in range(600):
+        deep = [deep]
+    with pytest.raises(GuestError, match="nesting deeper"):
+        codec.encode(deep)
+
+
 def test_text_encodes_as_bytes_and_decodes_as_bytes(codec) -> None:
     assert codec.encode({"k": "caf\u00e9"}) == b"d1:k5:caf\xc3\xa9e"
     assert codec.decode(b"d1:k5:caf\xc3\xa9e") == {"k": "caf\u00e9".encode()}
