@@ -116,3 +116,14 @@ def test_cid_of_an_ethereum_header_verifies(hasher) -> None:
     cid = CID.build(0x90, bytes([0x1B, 32]) + digest)
     assert cid.digest.hex() == "88e96d4537bea4d9c05d12549907b32561d3bf31f45aae734cdc119f13406cb6"
     assert cid.hash_code == 0x1B and cid.codec == 0x90
+
+
+def test_stream_larger_than_one_guest_call(hasher) -> None:
+    """A stream longer than limits.sandbox.stream_chunk_bytes is cut into several updates."""
+    from autocodec.config import DEFAULT_LIMITS
+
+    data = xorshift_bytes(99, DEFAULT_LIMITS.sandbox.stream_chunk_bytes * 3 + 137)
+    stream = hasher.stream()
+    stream.update(data)
+    assert stream.final() == reference(data)
+    assert hasher.digest(data) == reference(data)
