@@ -58,7 +58,10 @@ def to_dag_json_text(value: Any, pretty: bool = False, *, limits: DecodeLimits |
     import json
 
     # Reparse as plain JSON (the canonical text is valid JSON) and indent; key order is kept.
-    return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    try:
+        return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    except RecursionError:  # too deep to indent with the stdlib: show it compact
+        return text
 
 
 def multihash_digest(data: bytes, hash: str | int = "sha2-256") -> bytes:

@@ -7,9 +7,9 @@
  *   top-level container is depth 1), 0 if not, -1 if the headers are malformed (truncated,
  *   reserved or indefinite lengths). It does not validate anything else: callers run it on
  *   bytes that the strict decoder (cbrrr) has already accepted.
- * - json_exceeds(data, max_depth) -> 1/0 the same for JSON arrays/objects; brackets inside
- *   strings (including after backslash escapes) do not count. Malformed JSON is left to the
- *   parser that runs next.
+ * - json_depth(data, max_depth) -> min(deepest nesting of JSON arrays/objects, max_depth + 1);
+ *   brackets inside strings (including after backslash escapes) do not count. Malformed JSON
+ *   is left to the parser that runs next.
  * - link(raw) -> a ``CID`` wrapping ``raw`` (bytes) after checking the same structure rules
  *   as ``autocodec.cid._check_structure`` (CIDv0 = 0x12 0x20 + 32 bytes; CIDv1 = 0x01, minimal
  *   varints of at most 9 bytes for codec, hash code and digest size, digest size <= 1024 and
@@ -114,7 +114,8 @@ done:
 static int
 json_exceeds(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth)
 {
-    Py_ssize_t depth = 0;
+    /* returns min(deepest nesting, max_depth + 1); the Python wrapper compares */
+    Py_ssize_t depth = 0, deepest = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
         uint8_t c = p[i];
         if (c == '"') {
@@ -123,13 +124,16 @@ json_exceeds(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth)
                     i++;
             }
         } else if (c == '[' || c == '{') {
-            if (++depth > max_depth)
-                return 1;
+            if (++depth > deepest) {
+                deepest = depth;
+                if (deepest > max_depth)
+                    return (int)(max_depth + 1 > INT_MAX ? INT_MAX : max_depth + 1);
+            }
         } else if (c == ']' || c == '}') {
             depth--;
         }
     }
-    return 0;
+    return (int)(deepest > INT_MAX ? INT_MAX : deepest);
 }
 
 /* a minimal unsigned varint of at most 9 bytes; returns the new position or -1 */
@@ -254,8 +258,8 @@ py_json_exceeds(PyObject *self, PyObject *args)
 static PyMethodDef methods[] = {
     {"cbor_exceeds", py_cbor_exceeds, METH_VARARGS,
      "cbor_exceeds(data, max_depth) -> 1 if nested deeper than max_depth, 0 if not, -1 if malformed"},
-    {"json_exceeds", py_json_exceeds, METH_VARARGS,
-     "json_exceeds(data, max_depth) -> 1 if nested deeper than max_depth, else 0"},
+    {"json_depth", py_json_exceeds, METH_VARARGS,
+     "json_depth(data, max_depth) -> min(deepest nesting, max_depth + 1)"},
     {"bind", py_bind, METH_O, "bind(CID) -> None: the class link() builds"},
     {"link", py_link, METH_O, "link(raw) -> CID, validated (ValueError if malformed)"},
     {NULL, NULL, 0, NULL},

@@ -5,8 +5,8 @@ Spec: ipld.io/specs/codecs/dag-json/spec and RFC 8259.
 Invariants (decode, both codecs):
 - Input is UTF-8 (no BOM, no UTF-16/32 detection), one JSON value, no NaN/Infinity, no
   number that overflows a float, no duplicate map keys, no lone surrogates, nesting at most
-  ``limits.max_depth`` (checked before parsing, so the C scanner never nears the recursion
-  limit), size at most ``limits.max_block_bytes``. Any failure is ``InvalidBlock``.
+  ``limits.max_depth`` (checked before parsing; deep but allowed texts get recursion-limit
+  headroom for the stdlib C scanner, see ``_headroom``), size at most ``limits.max_block_bytes``. Any failure is ``InvalidBlock``.
 - Map key order is not checked on decode (only encode is canonical): JSON producers rarely
   sort, and sorting is not needed to read a value unambiguously.
 - DAG-JSON only: an object whose only key is ``"/"`` is a link when its value is a string
@@ -25,7 +25,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+import sys
+import threading
+from contextlib import contextmanager
+from typing import Any, Iterator
 
 from ..cid import CID
 from ..config import DecodeLimits
@@ -143,16 +146,42 @@ _JSON_DECODER = json.JSONDecoder(
 )
 
 
+_SHALLOW = 200  # a text this short nests < 100 deep; below this depth no headroom is needed
+_LIMIT_LOCK = threading.Lock()
+
+
+@contextmanager
+def _headroom(depth: int) -> Iterator[None]:
+    """Raise the interpreter's recursion limit by ``depth`` while the C scanner runs.
+
+    The stdlib scanner counts one recursion level per nested container against the same limit
+    as Python frames; ``depth`` is already bounded by ``max_depth``, and each level costs a few
+    hundred bytes of C stack, so the raise is safe. Serialized by a lock, restored after.
+    """
+    with _LIMIT_LOCK:
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(old + depth + 100)
+        try:
+            yield
+        finally:
+            sys.setrecursionlimit(old)
+
+
 def _parse(data: bytes, limits: DecodeLimits, name: str, decoder: json.JSONDecoder) -> Any:
     if len(data) > limits.max_block_bytes:
         raise InvalidBlock(f"{name}: block of {len(data)} bytes is over max_block_bytes ({limits.max_block_bytes})")
-    if len(data) > limits.max_depth and _jsontext.depth_exceeds(data, limits.max_depth):
+    depth = _jsontext.depth(data, limits.max_depth) if len(data) > _SHALLOW else 0
+    if depth > limits.max_depth:
         raise InvalidBlock(f"{name}: nesting deeper than max_depth ({limits.max_depth})")
     try:
         text = bytes(data).decode("utf-8")
         if text[:1] == "\ufeff":
             raise _Reject("a byte order mark is not allowed")
-        value = decoder.decode(text)
+        if depth < _SHALLOW:
+            value = decoder.decode(text)
+        else:
+            with _headroom(depth):
+                value = decoder.decode(text)
     except _Reject as exc:
         raise InvalidBlock(f"{name}: {exc}") from None
     except UnicodeDecodeError as exc:

@@ -5,8 +5,9 @@ Invariants:
   (shortest round-trip digits; exponent form below 1e-6 and from 1e21), which is what the
   IPLD codec fixtures expect (``8.940696716308594e-8``), except that an integral value keeps
   a ``.0`` so it reads back as a float, not an int.
-- ``depth_exceeds(data, max_depth)`` is True iff arrays/objects nest deeper than
-  ``max_depth`` in a JSON text; it ignores brackets inside strings and never recurses.
+- ``depth(data, max_depth)`` is min(deepest array/object nesting of a JSON text,
+  ``max_depth + 1``); it ignores brackets inside strings and never recurses. A result
+  <= max_depth from the Python fallback may be an upper bound (the bracket count).
 - ``has_lone_surrogate(value)`` walks decoded values iteratively; decoders call it only when
   the text contains a ``\\uD8xx``-``\\uDFxx`` escape, the only way JSON can carry one.
 """
@@ -28,21 +29,23 @@ for _b in b"]}":
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
 
-from ._native import json_exceeds as _c_json_exceeds
+from ._native import json_depth as _c_json_depth
 
 
-def _py_depth_exceeds(data: bytes, max_depth: int) -> bool:
-    if data.count(b"[") + data.count(b"{") <= max_depth:
-        return False
+def _py_depth(data: bytes, max_depth: int) -> int:
+    bound = data.count(b"[") + data.count(b"{")
+    if bound <= max_depth:  # an upper bound is enough: within the limit either way
+        return bound
     brackets = _STRING.sub(b"", data).translate(None, _NOT_BRACKETS)
-    return bool(brackets) and max(accumulate(map(_DELTA.__getitem__, brackets))) > max_depth
+    deepest = max(accumulate(map(_DELTA.__getitem__, brackets)), default=0)
+    return min(max(deepest, 0), max_depth + 1)
 
 
-def _c_depth_exceeds(data: bytes, max_depth: int) -> bool:
-    return _c_json_exceeds(data, max_depth) == 1  # type: ignore[misc]
-
-
-depth_exceeds = _py_depth_exceeds if _c_json_exceeds is None else _c_depth_exceeds
+def depth(data: bytes, max_depth: int) -> int:
+    """min(deepest array/object nesting of a JSON text, max_depth + 1), never recursing."""
+    if _c_json_depth is not None:
+        return _c_json_depth(data, max_depth)
+    return _py_depth(data, max_depth)
 
 
 def may_have_surrogate(data: bytes) -> bool:

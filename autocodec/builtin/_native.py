@@ -12,7 +12,7 @@ from ..cid import CID
 
 link: Callable[[bytes], CID] | None = None
 cbor_exceeds: Callable[[bytes, int], int] | None = None
-json_exceeds: Callable[[bytes, int], int] | None = None
+json_depth: Callable[[bytes, int], int] | None = None
 
 try:
     from . import _cscan
@@ -21,7 +21,7 @@ except ImportError:  # pragma: no cover - built by setup.py; absent without a C 
 
 if _cscan is not None:
     cbor_exceeds = _cscan.cbor_exceeds
-    json_exceeds = _cscan.json_exceeds
+    json_depth = _cscan.json_depth
     try:
         _cscan.bind(CID)
         link = _cscan.link
