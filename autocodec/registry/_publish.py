@@ -1,0 +1,152 @@
+"""Publishing a module: vectors run, then module, vectors, source tree and signed manifest stored.
+
+Invariants:
+- A module is published only if it passes ABI v1's static checks and every one of its test
+  vectors in the sandbox; nothing is stored otherwise.
+- Kind, codes and name come from the module's own ``autocodec.module`` section, so a
+  manifest can never claim codes its module does not declare.
+- The manifest names the module, vectors and source tree by CID; all of them are stored in the
+  home's block store, so ``set export`` and ``--to-node`` can ship them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import builtin
+from ..cid import CID
+from ..errors import AutocodecError, InvalidInput
+from ..log import get_logger
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..verify import Manifest, SigningKey
+    from ._runtime import Runtime
+
+log = get_logger("registry")
+
+SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS registry_published ("
+    " manifest_cid TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, version TEXT NOT NULL,"
+    " publisher TEXT NOT NULL, module_cid TEXT NOT NULL, published_at INTEGER NOT NULL)",
+]
+
+
+class VectorsFailed(InvalidInput):
+    hint = "fix the module (or its vectors) and publish again; nothing was stored"
+
+
+@dataclass(frozen=True)
+class Published:
+    manifest_cid: CID
+    manifest: "Manifest"
+    module_cid: CID
+    vectors_cid: CID
+    source_cid: CID | None
+    cases: int
+
+
+def _find_vectors(module_path: Path, vectors: Path | None) -> Path:
+    candidates = []
+    if vectors is not None:
+        candidates.append(vectors / "vectors.json" if vectors.is_dir() else vectors)
+    else:
+        candidates.append(module_path.parent / "vectors.json")
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise InvalidInput(
+        f"no test vectors for {module_path.name} (looked for {', '.join(map(str, candidates))})",
+        hint="give --vectors DIR holding vectors.json (docs/abi.md section 5); modules are never published untested",
+    )
+
+
+def _source_tree(runtime: "Runtime", module_path: Path) -> CID | None:
+    """A DAG-CBOR map of the module's source files (and the shared guest library), by CID."""
+    src = module_path.parent
+    root = src.parent
+    files: dict[str, Any] = {}
+    paths = [p for p in sorted(src.iterdir()) if p.is_file() and p.suffix in (".c", ".h", ".json", ".md", ".zig")]
+    for shared in ("include", "lib"):
+        if (root / shared).is_dir():
+            paths += [p for p in sorted((root / shared).iterdir()) if p.is_file()]
+    if (root / "build.py").is_file():
+        paths.append(root / "build.py")
+    if not paths:
+        return None
+    for path in paths:
+        data = path.read_bytes()
+        files[str(path.relative_to(root))] = runtime.put(data, "raw")
+    tree = builtin.encode({"type": "source-tree", "files": files}, "dag-cbor")
+    return runtime.put(tree, "dag-cbor")
+
+
+def _toolchain() -> dict[str, str]:
+    try:
+        from importlib.metadata import version
+
+        return {"toolchain": "ziglang (python -m ziglang cc --target=wasm32-freestanding)", "version": version("ziglang")}
+    except Exception:  # the build extra is not installed: record what is known
+        return {"toolchain": "ziglang (python -m ziglang cc --target=wasm32-freestanding)", "version": "unknown"}
+
+
+def publish_module(
+    runtime: "Runtime",
+    module_path: str | Path,
+    key: "SigningKey",
+    *,
+    version: str | None = None,
+    vectors: str | Path | None = None,
+    expires_days: float | None = None,
+    now: int | None = None,
+) -> Published:
+    """Check, test and sign a module; store everything; return the manifest CID."""
+    from ..loader import run_vectors
+    from ..verify import Manifest, module_cid, sign
+
+    now = int(time.time()) if now is None else now
+    path = Path(module_path)
+    try:
+        wasm = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    loaded = runtime.sandbox.load(wasm)
+    info = loaded.info
+    vectors_path = _find_vectors(path, Path(vectors) if vectors else None)
+    try:
+        vectors_value = builtin.decode(vectors_path.read_bytes(), "dag-json")
+    except AutocodecError as exc:
+        raise InvalidInput(f"{vectors_path} is not valid DAG-JSON: {exc.message}") from None
+    report = run_vectors(loaded, vectors_value)
+    if not report.ok:
+        raise VectorsFailed(f"{info.name} fails {len(report.failures)} of {report.total} test vectors: "
+                            + "; ".join(report.failures[:3]))
+    runtime.store.ensure_schema("registry", 1, SCHEMA)
+    module = runtime.put(wasm, "raw")
+    assert module == module_cid(wasm)
+    vectors_cid = runtime.put(builtin.encode(vectors_value, "dag-cbor"), "dag-cbor")
+    source = _source_tree(runtime, path)
+    supersedes = None
+    rows = runtime.store.transaction
+    with rows() as conn:
+        row = conn.execute(
+            "SELECT manifest_cid FROM registry_published WHERE name = ? AND kind = ? AND publisher = ? "
+            "ORDER BY published_at DESC, rowid DESC LIMIT 1", (info.name, info.kind, key.did)).fetchone()
+    if row:
+        supersedes = CID.parse(row[0])
+    manifest = Manifest(
+        kind=info.kind, name=info.name, codes=tuple(info.codes), module=module, size=len(wasm),
+        version=version or info.version, publisher=key.did, issued=now,
+        expires=int(now + expires_days * 86400) if expires_days else None,
+        source=source, build=_toolchain(), vectors=vectors_cid, supersedes=supersedes,
+    )
+    manifest_cid, envelope = sign(manifest, [key], limits=runtime.limits.trust)
+    runtime.store.put(manifest_cid, envelope)
+    with runtime.store.transaction() as conn:
+        conn.execute("INSERT OR REPLACE INTO registry_published VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     (str(manifest_cid), info.name, info.kind, manifest.version, key.did, str(module), now))
+    log.info("publish", manifest=str(manifest_cid), module=str(module), name=info.name, version=manifest.version,
+             publisher=key.did, vectors=report.total, policy="vectors-pass")
+    return Published(manifest_cid, manifest, module, vectors_cid, source, report.total)

@@ -1,0 +1,403 @@
+"""``Runtime``: decode any block, resolving codecs and hashes the host lacks through trust.
+
+Resolution order for ``(kind, code)``: a builtin; then the pinned extension sets (through the
+trust store: fresh, not revoked, listed by a threshold-signed index); then nothing, with the
+reason. Extension modules are fetched (local store first, then the configured sources),
+checked against their manifest (CID, size, ABI, declared kind and codes), loaded through the
+compiled-module cache and run in the sandbox.
+
+Invariants:
+- Nothing runs that did not verify back to a pinned set, the user's allow-list, or a module
+  file the user named explicitly (``modules=``, policy ``local-file``).
+- Resolutions are memoized in an immutable ``Generation``; a trust-store change (pin, update,
+  revoke, from this or another process) starts a new generation. A call resolves once, at its
+  start, so a call in flight finishes on the module it started with (live upgrades swap
+  generations atomically between calls).
+- Every block fetched from a source is verified against its CID, with a hasher extension when
+  the hash has no builtin, before it is stored or decoded.
+- Each extension decision is one structured log record: kind, code, module, publisher, set,
+  set version, policy.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .. import builtin
+from ..cid import CID
+from ..codes import codec_code, codec_name, hash_code, hash_name
+from ..config import DEFAULT_LIMITS, Limits
+from ..errors import (
+    AutocodecError,
+    HashMismatch,
+    NotTrusted,
+    UnknownCodec,
+    UnknownHash,
+    Untrusted,
+)
+from ..home import Home
+from ..log import get_logger
+from ..settings import Settings
+
+log = get_logger("registry")
+
+KINDS = ("codec", "hasher", "chunker", "crypto", "task")
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Who would serve ``(kind, code)`` and why (or why nothing would)."""
+
+    kind: str
+    code: int | str
+    source: str  # "builtin" | "extension" | "none"
+    reason: str
+    policy: str | None = None
+    module: CID | None = None
+    manifest: CID | None = None
+    publisher: str | None = None
+    name: str | None = None
+    version: str | None = None
+    set_name: str | None = None
+    set_id: CID | None = None
+    set_version: int | None = None
+
+    @property
+    def found(self) -> bool:
+        return self.source != "none"
+
+    def to_value(self) -> dict[str, Any]:
+        """A data-model view (DAG-JSON printable)."""
+        out: dict[str, Any] = {"kind": self.kind, "code": self.code, "source": self.source, "reason": self.reason}
+        for key in ("policy", "module", "manifest", "publisher", "name", "version", "set_name", "set_id", "set_version"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+@dataclass
+class Generation:
+    """One consistent view of what is trusted; replaced, never mutated, on a trust change."""
+
+    number: int
+    token: tuple[int, int]
+    resolutions: dict[tuple[str, int | str], Resolution] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+class Runtime:
+    """The autocodec runtime of one home folder; safe to share between threads."""
+
+    def __init__(
+        self,
+        home: str | os.PathLike[str] | Home | None = None,
+        *,
+        limits: Limits | None = None,
+        node: str | None = None,
+        gateways: Sequence[str] = (),
+        modules: Iterable[str | os.PathLike[str] | bytes] = (),
+        settings: Settings | None = None,
+    ) -> None:
+        from ..loader import Sandbox
+        from ..store import BlockStore
+        from ..verify import TrustStore
+
+        self.home = (home if isinstance(home, Home) else Home.resolve(home)).init()
+        self.limits = limits or DEFAULT_LIMITS
+        self.settings = (settings or Settings.load(self.home.config_path)).with_overrides(
+            node=node, gateways=tuple(gateways)
+        )
+        self.store = BlockStore.open(self.home, verify=self.verify_block, limits=self.limits)
+        self.trust = TrustStore.open(self.home, limits=self.limits, blocks=self.store)
+        self.sandbox = Sandbox(self.limits.sandbox, cache_dir=self.home.compiled_cache_dir)
+        self.fetcher = self._make_fetcher()
+        self._lock = threading.RLock()
+        self._loaded: dict[CID, Any] = {}
+        self._adapters: dict[tuple[CID, str], Any] = {}
+        self._local: dict[tuple[str, int | str], Any] = {}
+        self._own_writes = 0
+        self._generation = Generation(0, self._trust_token())
+        for module in modules:
+            self.add_local_module(module)
+
+    # --- lifecycle ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> "Runtime":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _make_fetcher(self) -> Any:
+        from ..sources import Fetcher, GatewaySource, NodeSource
+
+        sources: list[Any] = []
+        for kind in self.settings.order:
+            if kind == "node" and self.settings.node:
+                sources.append(NodeSource(self.settings.node, limits=self.limits.fetch))
+            elif kind == "gateway":
+                sources.extend(GatewaySource(url, limits=self.limits.fetch) for url in self.settings.gateways)
+        return Fetcher(self.store, sources, verify=self.verify_block)
+
+    # --- generations -------------------------------------------------------------------------
+
+    def _trust_token(self) -> tuple[int, int]:
+        """Changes whenever the trust state may have changed (here or in another process)."""
+        with self.store.transaction() as conn:  # a short read; also serializes with writers
+            data_version = conn.execute("PRAGMA data_version").fetchone()[0]
+        return (int(data_version), self._own_writes)
+
+    def trust_changed(self) -> None:
+        """Tell the runtime this process changed the trust state (pin, update, revoke)."""
+        with self._lock:
+            self._own_writes += 1
+            self._generation = Generation(self._generation.number + 1, self._trust_token())
+
+    def generation(self) -> Generation:
+        """The current generation, starting a new one if the trust state changed."""
+        gen = self._generation
+        token = self._trust_token()
+        if token != gen.token:
+            with self._lock:
+                if self._generation is gen:
+                    self._generation = Generation(gen.number + 1, token)
+                gen = self._generation
+        return gen
+
+    # --- resolution ----------------------------------------------------------------------------
+
+    @staticmethod
+    def _normalize(kind: str, code: int | str) -> int | str:
+        if kind not in KINDS:
+            raise AutocodecError(f"unknown extension kind {kind!r}", hint=f"use one of {', '.join(KINDS)}")
+        if kind == "codec":
+            return codec_code(code)
+        if kind == "hasher":
+            return hash_code(code)
+        if kind == "crypto":
+            from ..codes import key_type_code
+
+            return key_type_code(code)
+        return str(code)  # chunkers and tasks are named
+
+    def resolve(self, kind: str, code: int | str, *, generation: Generation | None = None) -> Resolution:
+        """Who serves ``(kind, code)``: a builtin, an extension (and through which set), or none."""
+        key_code = self._normalize(kind, code)
+        gen = generation or self.generation()
+        key = (kind, key_code)
+        found = gen.resolutions.get(key)
+        if found is not None:
+            return found
+        with gen.lock:
+            found = gen.resolutions.get(key)
+            if found is None:
+                found = self._resolve_uncached(kind, key_code)
+                gen.resolutions[key] = found
+        return found
+
+    def _resolve_uncached(self, kind: str, code: int | str) -> Resolution:
+        if kind == "codec" and isinstance(code, int) and builtin.has_codec(code):
+            return Resolution(kind, code, "builtin", f"{codec_name(code)} is a builtin codec")
+        if kind == "hasher" and isinstance(code, int) and builtin.has_hash(code):
+            return Resolution(kind, code, "builtin", f"{hash_name(code)} is a builtin multihash")
+        if kind == "crypto" and code == 0xED:
+            return Resolution(kind, code, "builtin", "ed25519 verification is builtin (cryptography)")
+        local = self._local.get((kind, code))
+        if local is not None:
+            info = local.info
+            return Resolution(kind, code, "extension", f"module file named by the user ({info.name} {info.version})",
+                              policy="local-file", module=info.cid, name=info.name, version=info.version)
+        try:
+            decision = self.trust.resolve(kind, code)
+        except Untrusted as exc:
+            log.warning("resolve", decision="refuse", kind=kind, code=code, reason=exc.message, policy=type(exc).__name__)
+            return Resolution(kind, code, "none", f"refused: {exc.one_line()}", policy=type(exc).__name__)
+        if decision is None:
+            shown = codec_name(code) if kind == "codec" and isinstance(code, int) else (
+                hash_name(code) if kind == "hasher" and isinstance(code, int) else str(code))
+            return Resolution(kind, code, "none",
+                              f"no builtin {kind} for {shown} and no pinned extension set lists it",
+                              policy="no-pinned-set-lists-it")
+        manifest = decision.manifest
+        set_version = None
+        if decision.set_id is not None:
+            for info in self.trust.sets():
+                if info.set_id == decision.set_id:
+                    set_version = info.index_version
+        res = Resolution(
+            kind, code, "extension",
+            f"listed by pinned set {decision.set_name!r}" if decision.set_name else f"allowed by {decision.policy}",
+            policy=decision.policy, module=decision.module, manifest=decision.manifest_cid,
+            publisher=manifest.publisher if manifest else None, name=manifest.name if manifest else None,
+            version=manifest.version if manifest else None, set_name=decision.set_name, set_id=decision.set_id,
+            set_version=set_version,
+        )
+        log.info("resolve", decision="extension", kind=kind, code=code, module=str(res.module),
+                 manifest=str(res.manifest), publisher=res.publisher, set=res.set_name, set_version=set_version,
+                 policy=res.policy)
+        return res
+
+    # --- modules -------------------------------------------------------------------------------
+
+    def add_local_module(self, module: str | os.PathLike[str] | bytes) -> Any:
+        """Serve a module file the user named explicitly for the codes it declares."""
+        wasm = module if isinstance(module, bytes) else Path(module).read_bytes()
+        loaded = self.sandbox.load(wasm)
+        keys: list[int | str] = list(loaded.info.codes) or [loaded.info.name]
+        for code in keys:
+            self._local[(loaded.info.kind, code)] = loaded
+        self._loaded[loaded.info.cid] = loaded
+        self.trust_changed()
+        return loaded
+
+    def _module(self, res: Resolution) -> Any:
+        """The loaded module behind an extension resolution (fetched, checked, compiled once)."""
+        assert res.module is not None
+        loaded = self._loaded.get(res.module)
+        if loaded is not None:
+            return loaded
+        from ..verify import check_module_info, fetch_module
+
+        with self._lock:
+            loaded = self._loaded.get(res.module)
+            if loaded is not None:
+                return loaded
+            if res.manifest is None:
+                raise NotTrusted(f"module {res.module} has no manifest")
+            manifest = self.trust.authorize(self.store.get(res.manifest)).manifest
+            assert manifest is not None
+            wasm = fetch_module(manifest, self.fetcher.get, limits=self.limits.trust)
+            loaded = self.sandbox.load(wasm, cid=res.module)
+            check_module_info(manifest, loaded.info)
+            self._loaded[res.module] = loaded
+            log.info("module.load", module=str(res.module), name=manifest.name, version=manifest.version,
+                     publisher=manifest.publisher, set=res.set_name)
+            return loaded
+
+    def _adapter(self, kind: str, code: int | str, *, generation: Generation | None = None) -> Any:
+        res = self.resolve(kind, code, generation=generation)
+        if res.source == "builtin":
+            return None
+        if res.source == "none":
+            error = {"codec": UnknownCodec, "hasher": UnknownHash}.get(kind)
+            if error is not None and isinstance(code, int):
+                raise error(code, f"{res.reason}", hint="pin an extension set that provides it (`autocodec pin add`)")
+            raise NotTrusted(res.reason)
+        assert res.module is not None
+        cache_key = (res.module, kind)
+        adapter = self._adapters.get(cache_key)
+        if adapter is None:
+            loaded = self._module(res)
+            adapter = getattr(loaded, kind)() if kind != "chunker" else loaded
+            self._adapters[cache_key] = adapter
+        return adapter
+
+    def extension(self, kind: str, code: int | str) -> Any:
+        """The kind adapter (``Codec``, ``Hasher``...) serving an extension; raises if none."""
+        adapter = self._adapter(kind, code)
+        if adapter is None:
+            raise AutocodecError(f"{kind} {code} is builtin, not an extension")
+        return adapter
+
+    # --- blocks --------------------------------------------------------------------------------
+
+    def verify_block(self, cid: CID, data: bytes) -> None:
+        """``HashMismatch`` unless ``data`` hashes to ``cid`` (builtin or hasher extension)."""
+        code = cid.hash_code
+        if builtin.has_hash(code):
+            builtin.verify_cid(cid, data)
+            return
+        hasher = self._adapter("hasher", code)
+        if hasher.digest(data) != cid.digest:
+            raise HashMismatch(f"block does not match {cid} ({hash_name(code)} extension, {len(data)} bytes)")
+
+    def hash(self, data: bytes, hash: str | int = "sha2-256") -> bytes:
+        """The full multihash of ``data`` with a builtin or extension hasher."""
+        from ..cid import encode_varint
+
+        code = hash_code(hash)
+        if builtin.has_hash(code):
+            return builtin.multihash_digest(data, code)
+        digest = self._adapter("hasher", code).digest(data)
+        return encode_varint(code) + encode_varint(len(digest)) + digest
+
+    def cid_for(self, data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
+        from ..cid import encode_varint
+
+        return CID(b"\x01" + encode_varint(codec_code(codec)) + self.hash(data, hash))
+
+    def get(self, cid: CID | str) -> bytes:
+        """The verified bytes of a block (local store first, then the configured sources)."""
+        return self.fetcher.get(CID.parse(cid))
+
+    def put(self, data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
+        cid = self.cid_for(data, codec, hash)
+        self.store.put(cid, data)
+        return cid
+
+    def decode(self, cid: CID | str) -> Any:
+        """Fetch, verify and decode a block by CID, resolving its codec and hash if needed."""
+        cid = CID.parse(cid)
+        return self.decode_block(cid, self.get(cid), verified=True)
+
+    def decode_block(self, cid: CID | str, data: bytes, *, verified: bool = False) -> Any:
+        """Verify ``data`` against ``cid`` and decode it with the codec ``cid`` names."""
+        cid = CID.parse(cid)
+        gen = self.generation()
+        if not verified:
+            self.verify_block(cid, data)
+        code = cid.codec
+        codec = self._adapter("codec", code, generation=gen)
+        if codec is None:
+            return builtin.decode(data, code, limits=self.limits.decode)
+        return codec.decode(data)
+
+    def decode_many(self, cid_blocks: Sequence[tuple[CID, bytes]]) -> list[Any]:
+        """Decode many verified-here blocks; results (or errors) in order, batched per codec."""
+        gen = self.generation()
+        out: list[Any] = [None] * len(cid_blocks)
+        groups: dict[int, list[int]] = {}
+        for i, (cid, data) in enumerate(cid_blocks):
+            try:
+                self.verify_block(cid, data)
+            except AutocodecError as exc:
+                out[i] = exc
+                continue
+            groups.setdefault(cid.codec, []).append(i)
+        for code, indexes in groups.items():
+            codec = self._adapter("codec", code, generation=gen)
+            if codec is None:
+                for i in indexes:
+                    try:
+                        out[i] = builtin.decode(cid_blocks[i][1], code, limits=self.limits.decode)
+                    except AutocodecError as exc:
+                        out[i] = exc
+            else:
+                for i, value in zip(indexes, codec.decode_many([cid_blocks[i][1] for i in indexes])):
+                    out[i] = value
+        return out
+
+    def encode(self, value: Any, codec: str | int) -> bytes:
+        code = codec_code(codec)
+        adapter = self._adapter("codec", code)
+        if adapter is None:
+            return builtin.encode(value, code, limits=self.limits.decode)
+        return adapter.encode(value)
+
+    def links(self, cid: CID, data: bytes) -> list[CID]:
+        """The links of a block (builtin walker, or the codec extension's ``links``)."""
+        from ..store import builtin_links
+
+        adapter = self._adapter("codec", cid.codec)
+        if adapter is None:
+            return list(builtin_links(cid, data))
+        return adapter.links(data)

@@ -1,0 +1,211 @@
+"""The publisher's side of an extension set: init, add, remove, publish, export.
+
+A set's working state (its keys by name, thresholds, current root, last index version and
+the entries staged for the next index) lives in the home's database, tables ``registry_set*``.
+
+Invariants:
+- ``publish`` signs index version N+1 with a threshold of the index role, fresh expiry,
+  naming the current root; what it prints (the index envelope's CID) identifies that
+  version of the set, and is what users pin.
+- ``export`` writes one CAR whose root is that index: the whole root chain, the index,
+  every manifest, module and vectors document it lists; so the bundle verifies offline.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
+
+from ..cid import CID
+from ..errors import AutocodecError, InvalidInput, SetNotFound
+from ..log import get_logger
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..verify import SigningKey
+    from ._runtime import Runtime
+
+log = get_logger("registry")
+
+SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS registry_sets ("
+    " name TEXT PRIMARY KEY, keys TEXT NOT NULL, threshold INTEGER NOT NULL, root_cid TEXT NOT NULL,"
+    " root_version INTEGER NOT NULL, index_version INTEGER NOT NULL DEFAULT 0, index_cid TEXT,"
+    " expires_days REAL NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS registry_set_entries ("
+    " name TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, manifest_cid TEXT NOT NULL,"
+    " PRIMARY KEY (name, kind, key))",
+]
+
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class SetState:
+    name: str
+    key_names: tuple[str, ...]
+    threshold: int
+    root_cid: CID
+    root_version: int
+    index_version: int
+    index_cid: CID | None
+    expires_days: float
+
+
+def _ensure(runtime: "Runtime") -> None:
+    runtime.store.ensure_schema("registry-sets", 1, SCHEMA)
+
+
+def get_set(runtime: "Runtime", name: str) -> SetState:
+    _ensure(runtime)
+    with runtime.store.transaction() as conn:
+        row = conn.execute("SELECT * FROM registry_sets WHERE name = ?", (name,)).fetchone()
+    if row is None:
+        raise SetNotFound(f"no extension set named {name!r} is being published from this home",
+                          hint="create it with `autocodec set init NAME --key KEY`")
+    return SetState(row[0], tuple(json.loads(row[1])), row[2], CID.parse(row[3]), row[4], row[5],
+                    CID.parse(row[6]) if row[6] else None, row[7])
+
+
+def init_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], key_names: Sequence[str], *,
+             threshold: int = 1, expires_days: float = 365.0, now: int | None = None) -> SetState:
+    """Create a set: root v1 whose root and index roles are ``keys`` with ``threshold``."""
+    from ..verify import Role, Root, sign
+
+    _ensure(runtime)
+    now = int(time.time()) if now is None else now
+    if not 1 <= threshold <= len(keys):
+        raise InvalidInput(f"threshold {threshold} needs between 1 and {len(keys)} keys")
+    with runtime.store.transaction() as conn:
+        if conn.execute("SELECT 1 FROM registry_sets WHERE name = ?", (name,)).fetchone():
+            raise InvalidInput(f"a set named {name!r} already exists in this home")
+    role = Role(tuple(k.did for k in keys), threshold)
+    root = Root(set=name, version=1, expires=int(now + expires_days * DAY), root=role, index=role)
+    root_cid, envelope = sign(root, keys, limits=runtime.limits.trust)
+    runtime.store.put(root_cid, envelope)
+    with runtime.store.transaction() as conn:
+        conn.execute("INSERT INTO registry_sets VALUES (?, ?, ?, ?, ?, 0, NULL, ?)",
+                     (name, json.dumps(list(key_names)), threshold, str(root_cid), 1, expires_days))
+    log.info("set.init", set=name, root=str(root_cid), keys=[k.did for k in keys], threshold=threshold)
+    return get_set(runtime, name)
+
+
+def add_manifest(runtime: "Runtime", name: str, manifest_cid: CID) -> list[tuple[str, int | str]]:
+    """Stage a manifest for the next index, for every code (or the name) it provides."""
+    from ..verify import verify_manifest
+
+    get_set(runtime, name)
+    data = runtime.get(manifest_cid)
+    vm = verify_manifest(data, now=int(time.time()), limits=runtime.limits.trust, set_name=name)
+    m = vm.manifest
+    keys: list[int | str] = list(m.codes) if m.codes else [m.name]
+    with runtime.store.transaction() as conn:
+        for key in keys:
+            conn.execute("INSERT OR REPLACE INTO registry_set_entries VALUES (?, ?, ?, ?)",
+                         (name, m.kind, str(key), str(manifest_cid)))
+    log.info("set.add", set=name, manifest=str(manifest_cid), kind=m.kind, codes=keys, publisher=m.publisher)
+    return [(m.kind, k) for k in keys]
+
+
+def remove_entry(runtime: "Runtime", name: str, kind: str, key: int | str) -> None:
+    get_set(runtime, name)
+    with runtime.store.transaction() as conn:
+        gone = conn.execute("DELETE FROM registry_set_entries WHERE name = ? AND kind = ? AND key = ?",
+                            (name, kind, str(key))).rowcount
+    if not gone:
+        raise InvalidInput(f"set {name!r} has no {kind} entry for {key}")
+
+
+def entries(runtime: "Runtime", name: str) -> list[tuple[str, int | str, CID]]:
+    from ..verify._documents import CODED_KINDS
+
+    get_set(runtime, name)
+    with runtime.store.transaction() as conn:
+        rows = conn.execute("SELECT kind, key, manifest_cid FROM registry_set_entries WHERE name = ? "
+                            "ORDER BY kind, key", (name,)).fetchall()
+    return [(k, int(key) if k in CODED_KINDS else key, CID.parse(m)) for k, key, m in rows]
+
+
+def publish_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], *, expires_days: float | None = None,
+                now: int | None = None) -> CID:
+    """Sign index version N+1 of the set; returns its CID (the set version's identifier)."""
+    from ..verify import Index, IndexEntry, sign
+
+    state = get_set(runtime, name)
+    now = int(time.time()) if now is None else now
+    days = expires_days if expires_days is not None else state.expires_days
+    listed = [IndexEntry(kind, key, mcid) for kind, key, mcid in entries(runtime, name)]
+    if not listed:
+        raise InvalidInput(f"set {name!r} lists nothing yet", hint="add manifests with `autocodec set add NAME MANIFEST_CID`")
+    index = Index(set=name, role="index", version=state.index_version + 1, expires=int(now + days * DAY),
+                  root=state.root_cid, entries=tuple(listed))
+    index_cid, envelope = sign(index, keys, limits=runtime.limits.trust)
+    runtime.store.put(index_cid, envelope)
+    with runtime.store.transaction() as conn:
+        conn.execute("UPDATE registry_sets SET index_version = ?, index_cid = ? WHERE name = ?",
+                     (index.version, str(index_cid), name))
+    log.info("set.publish", set=name, index=str(index_cid), version=index.version, entries=len(listed),
+             expires=index.expires)
+    return index_cid
+
+
+def set_blocks(runtime: "Runtime", index_cid: CID) -> list[tuple[CID, bytes]]:
+    """Every block of one set version: root chain, index, manifests, modules, vectors."""
+    from ..verify import Index, Manifest, Root, open_envelope
+
+    limits = runtime.limits.trust
+    out: dict[CID, bytes] = {}
+
+    def take(cid: CID) -> bytes:
+        data = runtime.get(cid)
+        out[cid] = data
+        return data
+
+    index_env = open_envelope(take(index_cid), "index", max_bytes=limits.max_document_bytes,
+                              max_signatures=limits.max_signatures)
+    index = Index.from_value(index_env.document, max_entries=limits.max_index_entries,
+                             max_delegations=limits.max_delegations)
+    root_cid: CID | None = index.root
+    while root_cid is not None:
+        env = open_envelope(take(root_cid), "root", max_bytes=limits.max_document_bytes,
+                            max_signatures=limits.max_signatures)
+        root_cid = Root.from_value(env.document, max_keys=limits.max_role_keys,
+                                   max_delegations=limits.max_delegations).previous
+    for cid in index.delegations.values():
+        take(cid)
+    for entry in index.entries:
+        if entry.manifest in out:
+            continue
+        env = open_envelope(take(entry.manifest), "manifest", max_bytes=limits.max_document_bytes,
+                            max_signatures=limits.max_signatures)
+        manifest = Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
+        take(manifest.module)
+        if manifest.vectors is not None:
+            take(manifest.vectors)
+    return list(out.items())
+
+
+def export_set(runtime: "Runtime", name: str, out: BinaryIO | str | Path) -> tuple[CID, int]:
+    """Write the set's latest published version as one CAR; returns (index CID, blocks)."""
+    from ..store import CarWriter
+
+    state = get_set(runtime, name)
+    if state.index_cid is None:
+        raise AutocodecError(f"set {name!r} has never been published", hint="run `autocodec set publish NAME` first")
+    blocks = set_blocks(runtime, state.index_cid)
+    if isinstance(out, (str, Path)):
+        tmp = Path(str(out) + ".part")
+        with open(tmp, "wb") as stream:
+            writer = CarWriter(stream, [state.index_cid])
+            for cid, data in blocks:
+                writer.write(cid, data)
+        tmp.replace(out)
+    else:
+        writer = CarWriter(out, [state.index_cid])
+        for cid, data in blocks:
+            writer.write(cid, data)
+    log.info("set.export", set=name, index=str(state.index_cid), blocks=len(blocks))
+    return state.index_cid, len(blocks)
