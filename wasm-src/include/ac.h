@@ -62,8 +62,9 @@ size_t ac_strlen(const char *s);
 void ac_set_result(const void *p, size_t n);
 /* Set the result to a UTF-8 message (copied into the arena) and return status. */
 int ac_fail(int status, const char *msg);
-/* Like ac_fail with a tiny formatter: %s %d %u %x %zu %lld %llu %llx %c %%. */
-int ac_failf(int status, const char *fmt, ...);
+/* Like ac_fail with a tiny formatter: %s %.*s (int length, then pointer) %d %u %x %zu
+ * %ld %lu %lld %llu %llx %c %%.  Messages longer than 511 bytes are truncated. */
+int ac_failf(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Format into dst (always NUL-terminated when cap > 0); returns bytes written w/o NUL. */
 size_t ac_vformat(char *dst, size_t cap, const char *fmt, va_list ap);
 

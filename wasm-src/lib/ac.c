@@ -163,12 +163,18 @@ size_t ac_vformat(char *dst, size_t cap, const char *fmt, va_list ap) {
     for (const char *f = fmt; *f; f++) {
         if (*f != '%') { ac__putc(&o, *f); continue; }
         f++;
-        int longs = 0;
+        int longs = 0, prec = -1;
         bool z = false;
+        if (f[0] == '.' && f[1] == '*') { prec = va_arg(ap, int); f += 2; }
         while (*f == 'l') { longs++; f++; }
         if (*f == 'z') { z = true; f++; }
         switch (*f) {
-        case 's': { const char *s = va_arg(ap, const char *); if (!s) s = "(null)"; while (*s) ac__putc(&o, *s++); break; }
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            if (!s) s = "(null)";
+            for (int i = 0; (prec < 0 || i < prec) && s[i]; i++) ac__putc(&o, s[i]);
+            break;
+        }
         case 'c': ac__putc(&o, (char)va_arg(ap, int)); break;
         case 'd': {
             int64_t v = longs >= 2 ? va_arg(ap, long long) : longs ? va_arg(ap, long) : z ? (int64_t)va_arg(ap, size_t) : va_arg(ap, int);
