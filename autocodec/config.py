@@ -95,6 +95,20 @@ class StoreLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class UnixfsLimits:
+    """Bounds for UnixFS import and export (``autocodec add`` / ``cat``)."""
+
+    read_bytes: int = 1 * MiB
+    """Bytes read from a file at a time while chunking (memory stays bounded by this plus one chunk)."""
+    max_chunk_bytes: int = 1 * MiB
+    """Largest chunk a chunker may be configured for (Kubo's ChunkSizeLimit; fits Bitswap's 2 MiB)."""
+    max_dag_depth: int = 64
+    """Deepest file DAG `cat` follows (a balanced 174-ary tree of depth 64 is astronomically large)."""
+    max_dir_entries: int = 100_000
+    """Most entries in one directory added without HAMT sharding."""
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """All limits, grouped by the wing that enforces them."""
 
@@ -103,6 +117,7 @@ class Limits:
     fetch: FetchLimits = field(default_factory=FetchLimits)
     trust: TrustLimits = field(default_factory=TrustLimits)
     store: StoreLimits = field(default_factory=StoreLimits)
+    unixfs: UnixfsLimits = field(default_factory=UnixfsLimits)
 
 
 DEFAULT_LIMITS = Limits()
