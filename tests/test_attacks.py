@@ -166,6 +166,14 @@ class World:
         return verify_set(state or self.state(), index_cid, self.fetch, now=now)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_log_stream() -> None:
+    """Point structlog at this test's stderr (a CLI test may have bound a closed capture)."""
+    from autocodec import log
+
+    log.configure()
+
+
 @pytest.fixture
 def world() -> World:
     return World()

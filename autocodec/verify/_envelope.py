@@ -31,7 +31,9 @@ from ._ed25519 import InvalidKey, PublicKey
 from ._keyring import SigningKey
 
 KINDS = ("root", "index", "manifest")
-_log = get_logger("verify")
+def _log() -> Any:
+    """The verify logger, bound at call time so `log.configure` always applies."""
+    return get_logger("verify")
 
 
 def payload_type(kind: str) -> str:
@@ -77,11 +79,11 @@ class Envelope:
         """Raise unless at least ``threshold`` distinct, unrevoked ``keys`` signed."""
         good = self.signers(keys, revoked=revoked)
         if len(good) >= threshold:
-            _log.info("trust.signatures", decision="accept", document=str(self.cid), kind=self.kind,
+            _log().info("trust.signatures", decision="accept", document=str(self.cid), kind=self.kind,
                       set=set_name, role=role, keys=sorted(good), threshold=threshold)
             return good
         revoked_signers = self.signers(keys) & set(revoked)
-        _log.warning("trust.signatures", decision="reject", document=str(self.cid), kind=self.kind,
+        _log().warning("trust.signatures", decision="reject", document=str(self.cid), kind=self.kind,
                      set=set_name, role=role, keys=sorted(good), revoked=sorted(revoked_signers),
                      threshold=threshold)
         if revoked_signers and len(good | revoked_signers) >= threshold:

@@ -33,7 +33,9 @@ from ._documents import ABI_VERSION, Manifest
 from ._envelope import open_envelope
 from ._fetch import Fetch, read_capped
 
-_log = get_logger("verify")
+def _log() -> Any:
+    """The verify logger, bound at call time so `log.configure` always applies."""
+    return get_logger("verify")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,7 @@ def verify_manifest(data: bytes, *, now: int, limits: TrustLimits = DEFAULT_LIMI
     m = Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
     for target, what in ((str(env.cid), "manifest"), (str(m.module), "module")):
         if target in revoked:
-            _log.warning("trust.manifest", decision="reject", document=str(env.cid), publisher=m.publisher,
+            _log().warning("trust.manifest", decision="reject", document=str(env.cid), publisher=m.publisher,
                          set=set_name, policy="revoked", reason=what)
             raise RevokedError(f"{what} {target} was revoked")
     env.require([m.publisher], 1, role="publisher", set_name=set_name, revoked=revoked)
@@ -70,7 +72,7 @@ def verify_manifest(data: bytes, *, now: int, limits: TrustLimits = DEFAULT_LIMI
         raise ModuleRejected(f"manifest {env.cid} declares ABI {m.abi}; this autocodec speaks ABI {ABI_VERSION}")
     check_content_hash(m.module, "manifest module")
     if m.expires is not None and now >= m.expires:
-        _log.warning("trust.manifest", decision="reject", document=str(env.cid), publisher=m.publisher,
+        _log().warning("trust.manifest", decision="reject", document=str(env.cid), publisher=m.publisher,
                      set=set_name, policy="expiry", expires=m.expires, now=now)
         raise ExpiredError(f"manifest {env.cid} ({m.name} {m.version}) expired at {m.expires}, now is {now}")
     if expect is not None and not m.provides(*expect):
@@ -79,7 +81,7 @@ def verify_manifest(data: bytes, *, now: int, limits: TrustLimits = DEFAULT_LIMI
             f"but the index lists it for {expect[0]} {expect[1]!r}",
             hint="the set's index and the manifest disagree; ask the set's maintainers to fix it",
         )
-    _log.info("trust.manifest", decision="accept", document=str(env.cid), publisher=m.publisher, set=set_name,
+    _log().info("trust.manifest", decision="accept", document=str(env.cid), publisher=m.publisher, set=set_name,
               module=str(m.module), kind=m.kind, policy="publisher-signature")
     return VerifiedManifest(env.cid, m, bytes(data))
 

@@ -43,7 +43,9 @@ from ._fetch import Fetch
 from ._module import VerifiedManifest, verify_manifest
 from ._update import TrustedState, VerifiedSet, _open_root, trust_anchor, verify_set
 
-_log = get_logger("verify")
+def _log() -> Any:
+    """The verify logger, bound at call time so `log.configure` always applies."""
+    return get_logger("verify")
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS trust_sets (
@@ -183,7 +185,7 @@ class TrustStore:
         with self.blocks.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO trust_revoked VALUES (?, ?, ?, ?)",
                          (text, what, reason[:500], int(time.time()) if now is None else now))
-        _log.info("trust.revoke", target=text, what=what, reason=reason, policy="user")
+        _log().info("trust.revoke", target=text, what=what, reason=reason, policy="user")
         return text
 
     def revoked(self) -> frozenset[str]:
@@ -205,7 +207,7 @@ class TrustStore:
                 (text if what == "key" else None, text if what == "cid" else None, format_ranges(ranges),
                  int(time.time()) if now is None else now),
             )
-        _log.info("trust.allow", target=text, ranges=format_ranges(ranges), policy="user")
+        _log().info("trust.allow", target=text, ranges=format_ranges(ranges), policy="user")
         return text
 
     def allowed(self) -> list[AllowRule]:
@@ -286,7 +288,7 @@ class TrustStore:
                               int(role in verified.expires)))
             conn.execute("DELETE FROM trust_entries WHERE set_id = ?", (set_id,))
             self._write_entries(conn, verified)
-        _log.info("trust.store", decision="accept", set=verified.name, document=str(verified.index_cid),
+        _log().info("trust.store", decision="accept", set=verified.name, document=str(verified.index_cid),
                   versions=verified.versions, policy="all-or-nothing")
 
     def _write_entries(self, conn: Any, verified: VerifiedSet) -> None:
@@ -309,7 +311,7 @@ class TrustStore:
         for role, cid, expires in self._rows(
                 "SELECT role, cid, expires FROM trust_versions WHERE set_id = ? AND active = 1", (set_id,)):
             if now >= expires:
-                _log.warning("trust.decision", decision="reject", set=name, document=cid, role=role,
+                _log().warning("trust.decision", decision="reject", set=name, document=cid, role=role,
                              policy="expiry", expires=expires, now=now)
                 raise ExpiredError(f"{role} {cid} of set {name!r} expired at {expires}",
                                    hint="update the set (`autocodec pin update`)")
@@ -318,7 +320,7 @@ class TrustStore:
         m = vm.manifest
         for target, what in ((str(vm.cid), "manifest"), (str(m.module), "module"), (m.publisher, "publisher key")):
             if target in revoked:
-                _log.warning("trust.decision", decision="reject", document=str(vm.cid), publisher=m.publisher,
+                _log().warning("trust.decision", decision="reject", document=str(vm.cid), publisher=m.publisher,
                              set=set_name, policy="revoked", target=target)
                 raise RevokedError(f"{what} {target} is revoked")
 
@@ -338,7 +340,7 @@ class TrustStore:
             "SELECT e.set_id, s.name, e.manifest_cid FROM trust_entries e JOIN trust_sets s USING (set_id) "
             "WHERE e.kind = ? AND e.key = ? ORDER BY s.pinned_at, e.set_id", (kind, _key_text(key)))
         if not rows:
-            _log.info("trust.decision", decision="none", kind=kind, code=key, policy="no-pinned-set-lists-it")
+            _log().info("trust.decision", decision="none", kind=kind, code=key, policy="no-pinned-set-lists-it")
             return None
         revoked = self.revoked()
         first: AutocodecError | None = None
@@ -350,7 +352,7 @@ class TrustStore:
             except (ExpiredError, RevokedError, NotTrusted) as exc:
                 first = first or exc
                 continue
-            _log.info("trust.decision", decision="accept", document=mcid, publisher=vm.manifest.publisher,
+            _log().info("trust.decision", decision="accept", document=mcid, publisher=vm.manifest.publisher,
                       set=name, module=str(vm.manifest.module), kind=kind, code=key, policy="pinned-set")
             return Decision(vm.manifest.module, "pinned-set", vm.cid, vm.manifest, CID.parse(set_id), name)
         assert first is not None
@@ -381,7 +383,7 @@ class TrustStore:
                 return self._decide(vm, "allow-list:module")
             if rule.target == m.publisher and rule.covers(m):
                 return self._decide(vm, f"allow-list:publisher[{format_ranges(rule.ranges)}]")
-        _log.warning("trust.decision", decision="reject", document=str(vm.cid), publisher=m.publisher,
+        _log().warning("trust.decision", decision="reject", document=str(vm.cid), publisher=m.publisher,
                      module=str(m.module), policy="not-in-pinned-set-or-allow-list")
         raise NotTrusted(f"module {m.module} ({m.name} {m.version}, published by {m.publisher}) is in no pinned "
                          "set and its publisher is not allow-listed for its codes",
@@ -389,7 +391,7 @@ class TrustStore:
 
     def _decide(self, vm: VerifiedManifest, policy: str, set_id: CID | None = None,
                 set_name: str | None = None) -> Decision:
-        _log.info("trust.decision", decision="accept", document=str(vm.cid), publisher=vm.manifest.publisher,
+        _log().info("trust.decision", decision="accept", document=str(vm.cid), publisher=vm.manifest.publisher,
                   module=str(vm.manifest.module), set=set_name, policy=policy)
         return Decision(vm.manifest.module, policy, vm.cid, vm.manifest, set_id, set_name)
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, TrustLimits
@@ -43,7 +44,9 @@ from ._envelope import Envelope, open_envelope
 from ._fetch import Fetch, fetch_verified
 from ._module import VerifiedManifest, verify_manifest
 
-_log = get_logger("verify")
+def _log() -> Any:
+    """The verify logger, bound at call time so `log.configure` always applies."""
+    return get_logger("verify")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +107,7 @@ def trust_anchor(data: bytes, *, cid: CID | None = None, limits: TrustLimits = D
     if cid is not None:
         check_cid(cid, data, what="root")
     env.require(root.root.keys, root.root.threshold, role="root", set_name=root.set, revoked=revoked)
-    _log.info("trust.anchor", decision="accept", document=str(env.cid), set=root.set, version=root.version,
+    _log().info("trust.anchor", decision="accept", document=str(env.cid), set=root.set, version=root.version,
               policy="user-pinned-root")
     return TrustedState(env.cid, root, env.cid, {"root": root.version}, {"root": env.cid}, revoked)
 
@@ -145,7 +148,7 @@ def _walk_roots(state: TrustedState, head: CID, fetch: Fetch, limits: TrustLimit
 
 def _check_fresh(kind: str, cid: CID, set_name: str, expires: int, now: int) -> None:
     if now >= expires:
-        _log.warning("trust.expiry", decision="reject", document=str(cid), kind=kind, set=set_name,
+        _log().warning("trust.expiry", decision="reject", document=str(cid), kind=kind, set=set_name,
                      expires=expires, now=now, policy="fixed-start-time")
         raise ExpiredError(f"{kind} {cid} of set {set_name!r} expired at {expires}; the update started at {now}")
 
@@ -153,7 +156,7 @@ def _check_fresh(kind: str, cid: CID, set_name: str, expires: int, now: int) -> 
 def _check_version(role: str, version: int, cid: CID, state: TrustedState, set_name: str) -> None:
     seen = state.versions.get(role, 0)
     if version < seen:
-        _log.warning("trust.version", decision="reject", document=str(cid), role=role, set=set_name,
+        _log().warning("trust.version", decision="reject", document=str(cid), role=role, set=set_name,
                      version=version, seen=seen, policy="monotonic-version")
         raise RollbackError(f"{role} v{version} of set {set_name!r} is older than v{seen} already seen")
     if version == seen and state.cids.get(role) not in (None, cid):
@@ -184,7 +187,7 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
     for data, env, new in _walk_roots(state, unverified.root, fetch, limits):
         env.require(root.root.keys, root.root.threshold, role="root (previous)", set_name=root.set, revoked=revoked)
         env.require(new.root.keys, new.root.threshold, role="root (new)", set_name=root.set, revoked=revoked)
-        _log.info("trust.root", decision="accept", document=str(env.cid), set=root.set, version=new.version,
+        _log().info("trust.root", decision="accept", document=str(env.cid), set=root.set, version=new.version,
                   policy="rotation-signed-by-old-and-new")
         root, root_cid = new, env.cid
         versions["root"], cids["root"] = new.version, env.cid
@@ -220,7 +223,7 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
         _check_fresh(f"delegated index {name!r}", cid, root.set, sub.expires, now)
         for e in sub.entries:
             if not delegation.covers(e.kind, e.key):
-                _log.warning("trust.delegation", decision="reject", document=str(cid), role=name, set=root.set,
+                _log().warning("trust.delegation", decision="reject", document=str(cid), role=name, set=root.set,
                              kind=e.kind, code=e.key, policy="delegated-range")
                 raise DelegationError(
                     f"delegation {name!r} of set {root.set!r} lists {e.kind} {e.key!r}, outside its "
@@ -245,7 +248,7 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
             verified[cid] = vm
             documents[cid] = ("manifest", data)
 
-    _log.info("trust.update", decision="accept", set=root.set, document=str(index_cid), root=str(root_cid),
+    _log().info("trust.update", decision="accept", set=root.set, document=str(index_cid), root=str(root_cid),
               root_version=root.version, index_version=index.version, entries=len(entries), now=now,
               policy="tuf-update")
     return VerifiedSet(state.set_id, root, root_cid, index, index_cid, now, versions, cids, expires, entries, verified,
