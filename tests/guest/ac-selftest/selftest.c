@@ -91,7 +91,7 @@ static int f_map_keys(acr *args, ac_buf *out) {
 }
 
 static int f_fmt(acr *args, ac_buf *out) {
-    return ac_failf(AC_ERR_UNSUPPORTED, "%s|%d|%u|%x|%zu|%lld|%llu|%llx|%c|%%|%s|%.*s|%ld|%q", "str", -42, 42u, 0xbeefu,
+    return ac_failf(AC_ERR_UNSUPPORTED, "%s|%d|%u|%x|%zu|%lld|%llu|%llx|%c|%%|%s|%.*s|%ld", "str", -42, 42u, 0xbeefu,
                     (size_t)7, (long long)INT64_MIN, (unsigned long long)UINT64_MAX, 0xdeadbeefcafeull, 'z',
                     (const char *)0, 3, "abcdef", -7L);
 }
