@@ -27,7 +27,7 @@ from tests.test_mod_git import EMPTY_TREE, block_of, build_repo, link  # noqa: E
 KEEP = (
     "root_tree", "subtree", "blob_bin", "blob_empty", "octopus", "tag", "latin1", "gpgsig",
     "mergetag", "no_author", "extra_headers", "out_of_order", "no_message", "tag_no_tagger",
-    "unsorted_tree", "dup_tree", "empty_tree",
+    "unsorted_tree", "dup_tree", "empty_tree", "gitlink_tree",
 )
 BAD_BLOCKS = (
     b"", b"blob 3\0ab", b"blob 03\0abc", b"blobby 0\0", b"tree 6\x00100644",
