@@ -62,8 +62,8 @@ def test_u32_arguments_above_2_gib_pass_through_both_paths() -> None:
     for fast in (True, False):
         instance = Sandbox(small_limits(), fast_calls=fast).load(wat_module("ok_echo")).instance()
         # The guest sees 0xC0000000 as an unsigned length, cannot grow that far, returns 0.
-        assert instance.fn["ac_input"](3 * 2**30) == 0
-        assert instance.fn["ac_input"](100) == 4096
+        assert instance.invoke("ac_input", 3 * 2**30) == 0
+        assert instance.invoke("ac_input", 100) == 4096
 
 
 def test_decode_from_two_threads() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-from typing import Protocol
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -59,32 +58,9 @@ def exception_error(exc: Exception) -> SandboxError:
     return trap_error(None, str(exc))
 
 
-class Caller(Protocol):
-    def __call__(self, a: int = 0, b: int = 0) -> int: ...
-
-
 def _signed(value: int) -> int:
     value &= 0xFFFFFFFF
     return value - (1 << 32) if value >= 1 << 31 else value
-
-
-def slow_caller(store: wasmtime.Store, func: wasmtime.Func, nparams: int) -> Caller:
-    """A caller through wasmtime-py's public, checked API."""
-
-    def call(a: int = 0, b: int = 0) -> int:
-        a, b = _signed(a), _signed(b)
-        try:
-            if nparams == 2:
-                result = func(store, a, b)
-            elif nparams == 1:
-                result = func(store, a)
-            else:
-                result = func(store)
-        except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
-            raise exception_error(exc) from None
-        return int(result) & 0xFFFFFFFF
-
-    return call
 
 
 def _raise_raw(error: int | None, trap: int | None) -> None:
@@ -96,29 +72,82 @@ def _raise_raw(error: int | None, trap: int | None) -> None:
         raise exception_error(err_obj)
 
 
-def fast_caller(store: wasmtime.Store, func: wasmtime.Func, nparams: int) -> Caller:
-    """A caller through ``wasmtime_func_call_unchecked`` with a preallocated value buffer."""
-    slots = max(nparams, 1)
-    raw = (ffi.wasmtime_val_raw_t * slots)()
-    trap = _vp()
-    context = ctypes.cast(store._context(), _vp).value
-    func_struct = func._func  # kept alive by this closure
-    func_addr = ctypes.addressof(func_struct)
-    raw_addr, trap_addr = ctypes.addressof(raw), ctypes.addressof(trap)
-    first = raw[0]
-    second = raw[1] if slots > 1 else None
-    unchecked = _unchecked
+def instantiate(store: wasmtime.Store, module: wasmtime.Module) -> "ffi.wasmtime_instance_t":
+    """Instantiate ``module`` (no imports) in ``store``; raises the raw wasmtime error/trap
+    as ``wasmtime.WasmtimeError``/``wasmtime.Trap`` for the caller to classify."""
+    instance = ffi.wasmtime_instance_t()
+    trap = ctypes.POINTER(ffi.wasm_trap_t)()
+    error = ffi.wasmtime_instance_new(store._context(), module.ptr(), None, 0, ctypes.byref(instance), ctypes.byref(trap))
+    if trap:
+        raise wasmtime.Trap._from_ptr(trap)
+    if error:
+        raise wasmtime.WasmtimeError._from_ptr(error)
+    return instance
 
-    def call(a: int = 0, b: int = 0) -> int:
+
+def export(store: wasmtime.Store, instance: "ffi.wasmtime_instance_t", name: str) -> "ffi.wasmtime_extern_t":
+    """One export by name (no enumeration of the others); ``KeyError`` if absent."""
+    item = ffi.wasmtime_extern_t()
+    raw = name.encode()
+    if not ffi.wasmtime_instance_export_get(
+        store._context(), ctypes.byref(instance), ctypes.create_string_buffer(raw), len(raw), ctypes.byref(item)
+    ):
+        raise KeyError(name)
+    return item
+
+
+class Calls:
+    """Calls into one instance's functions (``(i32, i32) -> i32``, ``(i32) -> i32`` or
+    ``() -> i32``, as checked at load); one object per instance, one thread at a time."""
+
+    __slots__ = ("fast", "_store", "_context", "_raw", "_first", "_second", "_raw_addr", "_trap", "_trap_addr")
+
+    def __init__(self, store: wasmtime.Store, *, fast: bool) -> None:
+        self.fast = fast
+        self._store = store
+        self._context = ctypes.cast(store._context(), _vp).value
+        self._raw = (ffi.wasmtime_val_raw_t * 2)()
+        self._first, self._second = self._raw[0], self._raw[1]
+        self._raw_addr = ctypes.addressof(self._raw)
+        self._trap = _vp()
+        self._trap_addr = ctypes.addressof(self._trap)
+
+    def call(self, func: "ffi.wasmtime_func_t", nparams: int, a: int = 0, b: int = 0) -> int:
+        """Call ``func`` and return its i32 result as an unsigned number."""
+        if not self.fast:
+            return self._slow(func, nparams, a, b)
         if nparams:
-            first.i32 = a
-            if second is not None:
-                second.i32 = b
-        trap.value = None
-        error = unchecked(context, func_addr, raw_addr, slots, trap_addr)
-        if error or trap.value:
-            _raise_raw(error, trap.value)
-        return first.i32 & 0xFFFFFFFF
+            self._first.i32 = a
+            if nparams == 2:
+                self._second.i32 = b
+        self._trap.value = None
+        error = _unchecked(self._context, ctypes.addressof(func), self._raw_addr, max(nparams, 1), self._trap_addr)
+        if error or self._trap.value:
+            _raise_raw(error, self._trap.value)
+        return self._first.i32 & 0xFFFFFFFF
 
-    call._keep = (store, func, func_struct, raw, trap)  # type: ignore[attr-defined]
-    return call
+    def _slow(self, func: "ffi.wasmtime_func_t", nparams: int, a: int, b: int) -> int:
+        f = wasmtime.Func._from_raw(func)
+        args = (_signed(a), _signed(b))[:nparams]
+        try:
+            result = f(self._store, *args)
+        except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
+            raise exception_error(exc) from None
+        return int(result) & 0xFFFFFFFF
+
+
+# --- standalone callers (benchmarks compare them with Func.__call__) -------------------------
+
+
+def fast_caller(store: wasmtime.Store, func: wasmtime.Func, nparams: int):  # type: ignore[no-untyped-def]
+    """A one-function caller on the fast path."""
+    calls = Calls(store, fast=True)
+    raw = func._func
+    return lambda a=0, b=0: calls.call(raw, nparams, a, b)
+
+
+def slow_caller(store: wasmtime.Store, func: wasmtime.Func, nparams: int):  # type: ignore[no-untyped-def]
+    """A one-function caller through the public ``Func.__call__``."""
+    calls = Calls(store, fast=False)
+    raw = func._func
+    return lambda a=0, b=0: calls.call(raw, nparams, a, b)

@@ -20,6 +20,7 @@ import ctypes
 import struct
 
 import wasmtime
+from wasmtime import _ffi as ffi
 
 from ..config import SandboxLimits
 from ..errors import (
@@ -66,7 +67,7 @@ class GuestInstance:
         *,
         fast: bool = True,
     ) -> None:
-        """``functions`` maps each export to call to its parameter count (checked at load)."""
+        """``functions`` maps each callable export to its parameter count (checked at load)."""
         self.limits = limits
         self.broken = False
         self._ticks = deadline_ticks(limits.deadline_ms)
@@ -82,26 +83,24 @@ class GuestInstance:
         self._context = ctypes.cast(store._context(), ctypes.c_void_p).value
         self._budget()
         try:
-            instance = wasmtime.Instance(store, module, [])
+            self._instance = _call.instantiate(store, module)
         except (wasmtime.Trap, wasmtime.WasmtimeError) as exc:
             raise _instantiation_error(exc, limits) from None
-        exports = instance.exports(store)
-        memory = exports["memory"]
-        assert isinstance(memory, wasmtime.Memory)
-        self._memory = memory
-        self._memory_struct = memory._memory
+        self._calls = _call.Calls(store, fast=fast)
+        self._arity = functions
+        self._funcs: dict[str, ffi.wasmtime_func_t] = {}
+        self._memory_struct = _call.export(store, self._instance, "memory").of.memory
         self._memory_addr = ctypes.addressof(self._memory_struct)
-        make = _call.fast_caller if fast else _call.slow_caller
-        self.fn: dict[str, _call.Caller] = {}
-        for name, nparams in functions.items():
-            func = exports[name]
-            assert isinstance(func, wasmtime.Func)
-            self.fn[name] = make(store, func, nparams)
-        self._instance = instance
-        self._slot = self._guarded(self.fn["ac_result"])
+        self._slot = self.invoke("ac_result")
         if self._slot + _SLOT.size > self._mem_len():
             self.broken = True
             raise GuestFault(f"result slot {self._slot:#x} is outside the module's memory")
+
+    def _func(self, name: str) -> ffi.wasmtime_func_t:
+        func = self._funcs.get(name)
+        if func is None:
+            func = self._funcs[name] = _call.export(self.store, self._instance, name).of.func
+        return func
 
     # --- memory -----------------------------------------------------------------------------
 
@@ -128,9 +127,10 @@ class GuestInstance:
             _call._raise_raw(error, None)
         _call.set_epoch_deadline(self._context, self._ticks)
 
-    def _guarded(self, fn: _call.Caller, a: int = 0, b: int = 0) -> int:
+    def invoke(self, name: str, a: int = 0, b: int = 0) -> int:
+        """Call export ``name`` with raw i32 arguments; a failure breaks the instance."""
         try:
-            return fn(a, b)
+            return self._calls.call(self._func(name), self._arity[name], a, b)
         except MemoryLimitExceeded:
             self.broken = True
             raise
@@ -151,10 +151,10 @@ class GuestInstance:
             raise GuestFault("this module instance failed earlier and cannot be reused")
         self._budget()
         if data is None:
-            status = self._guarded(self.fn[op])
+            status = self.invoke(op)
         else:
             size = len(data)
-            ptr = self._guarded(self.fn["ac_input"], size)
+            ptr = self.invoke("ac_input", size)
             if ptr == 0:
                 self.broken = True
                 if self._near_cap():
@@ -165,7 +165,7 @@ class GuestInstance:
                 raise GuestFault(f"ac_input returned {ptr:#x}, {size} bytes past it are outside memory")
             if size:
                 ctypes.memmove(self._mem_base() + ptr, bytes(data) if isinstance(data, memoryview) else data, size)
-            status = self._guarded(self.fn[op], ptr, size)
+            status = self.invoke(op, ptr, size)
         out = self._read_result()
         if status == OK:
             return out
@@ -191,4 +191,4 @@ class GuestInstance:
         return ctypes.string_at(base + ptr, length) if length else b""
 
     def abi_version(self) -> int:
-        return self._guarded(self.fn["ac_abi_version"])
+        return self.invoke("ac_abi_version")
