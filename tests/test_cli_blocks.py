@@ -213,3 +213,10 @@ def test_car_export_to_a_closed_pipe_is_quiet(home: Path) -> None:
     err = proc.stderr.read()
     assert proc.wait(timeout=30) == 1
     assert b"Traceback" not in err and b"Exception ignored" not in err, err
+
+
+def test_decode_pretty(cli) -> None:  # type: ignore[no-untyped-def]
+    cid = cli("encode", "--codec", "dag-cbor", stdin=b'{"b": [1], "a": {"/": {"bytes": "AQ"}}}').text.strip()
+    pretty = cli("decode", cid, "--pretty")
+    assert pretty.code == 0
+    assert pretty.text == '{\n  "a": {\n    "/": {\n      "bytes": "AQ"\n    }\n  },\n  "b": [\n    1\n  ]\n}\n'

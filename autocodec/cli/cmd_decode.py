@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from typing import Any
 
 from ._local_modules import add_module_option
@@ -15,6 +16,7 @@ def register(sub: Any) -> None:
     p.add_argument("cid", metavar="CID")
     p.add_argument("--output", "-o", choices=OUTPUTS, default="dag-json",
                    help="dag-json (default; links as {\"/\": CID}), json, or dag-cbor bytes")
+    p.add_argument("--pretty", action="store_true", help="indent dag-json/json output (no longer canonical)")
     add_module_option(p)
     p.set_defaults(func=run)
 
@@ -31,5 +33,10 @@ def run(args: argparse.Namespace) -> int:
         data = store.get(cid)
     value = formats.decode(data, cid.codec)
     out = builtin.encode(value, args.output)
-    write_stdout(out if args.output == "dag-cbor" else out + b"\n")
+    if args.output == "dag-cbor":
+        write_stdout(out)
+        return 0
+    if args.pretty:  # the canonical text is valid JSON: re-indent it, keeping key order
+        out = json.dumps(json.loads(out), indent=2, ensure_ascii=False).encode()
+    write_stdout(out + b"\n")
     return 0

@@ -49,8 +49,6 @@ from ._schema import migrate, register_migration
 Verifier = Callable[[CID, bytes], None]
 """Raises ``HashMismatch`` (or ``UnknownHash``) unless ``data`` hashes to ``cid``'s multihash."""
 
-_IDENTITY = 0x00
-_SHA2_256 = 0x12
 _PAGE = 1_000
 
 SCHEMA = register_migration(
@@ -86,20 +84,23 @@ def _key(cid: CID) -> bytes:
 
 
 def _is_identity(cid: CID) -> bool:
-    return cid.version == 1 and cid.hash_code == _IDENTITY
+    return cid.multihash[:1] == b"\x00"  # the identity multihash code is 0x00
 
 
-def _checksum(cid: CID, data: bytes) -> bytes | None:
+def _is_sha2_256(multihash: bytes) -> bool:
+    return len(multihash) == 34 and multihash[:2] == b"\x12\x20"
+
+
+def _checksum(multihash: bytes, data: bytes) -> bytes | None:
     """The out-of-band checksum stored with ``data``: none when the CID is sha2-256 itself."""
-    if cid.hash_code == _SHA2_256 and len(cid.digest) == 32:
-        return None
-    return hashlib.sha256(data).digest()
+    return None if _is_sha2_256(multihash) else hashlib.sha256(data).digest()
 
 
 def _intact(cid: CID, data: bytes, checksum: bytes | None) -> bool:
     digest = hashlib.sha256(data).digest()
     if checksum is None:
-        return cid.hash_code == _SHA2_256 and digest == cid.digest
+        mh = cid.multihash
+        return _is_sha2_256(mh) and digest == mh[2:]
     return digest == checksum
 
 
@@ -289,7 +290,10 @@ class BlockStore:
         return count
 
     def _write(self, batch: list[tuple[CID, bytes]]) -> None:
-        rows = [(_key(cid), cid.codec, len(data), data, _checksum(cid, data)) for cid, data in batch]
+        rows = []
+        for cid, data in batch:
+            codec = cid.codec
+            rows.append((_key(cid), codec, len(data), data, _checksum(cid.multihash, data)))
         with self.transaction() as conn:
             conn.executemany(
                 "INSERT OR IGNORE INTO blocks (cid, codec, size, data, checksum) VALUES (?, ?, ?, ?, ?)",

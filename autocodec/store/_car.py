@@ -97,11 +97,11 @@ class _Input:
             n -= step
 
 
-def _decode_header(raw: bytes, offset: int) -> dict[str, object]:
+def _decode_header(raw: bytes, offset: int, limits: Limits) -> dict[str, object]:
     from ..builtin import decode
 
     try:
-        header = decode(raw, "dag-cbor")
+        header = decode(raw, "dag-cbor", limits=limits.decode)
     except AutocodecError as exc:
         raise InvalidCar(f"malformed CAR header at byte {offset}: {exc.message}") from None
     if not isinstance(header, dict) or "version" not in header:
@@ -162,7 +162,7 @@ class CarReader:
         if size > cap:
             raise InvalidCar(f"CAR header of {size} bytes at byte {start} is over the {cap}-byte limit")
         raw = src.read(size, "header")
-        return _decode_header(raw, start), start
+        return _decode_header(raw, start, self.limits), start
 
     def _read_header(self) -> tuple[int, list[CID]]:
         header, start = self._read_v1_header()

@@ -28,6 +28,7 @@ from ._links import LinkFinder, builtin_links
 log = get_logger("store")
 
 _PROGRESS_EVERY = 256  # blocks between progress calls (the reporter throttles further)
+_PROGRESS_BYTES = 8 * 1024 * 1024  # ... or bytes, whichever comes first
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,10 +77,12 @@ def import_car(
         reader = CarReader(stream, limits=store.limits)
 
         def blocks() -> Iterator[tuple[CID, bytes]]:
+            reported = 0
             for n, item in enumerate(reader, 1):
                 yield item
-                if n % _PROGRESS_EVERY == 0:
-                    progress(reader.offset, total)
+                if n % _PROGRESS_EVERY == 0 or reader.offset - reported >= _PROGRESS_BYTES:
+                    reported = reader.offset
+                    progress(reported, total)
 
         count = store.put_many(blocks())
         progress(reader.offset, total if total is not None else reader.offset)
