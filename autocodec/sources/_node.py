@@ -86,10 +86,12 @@ class NodeSource:
         stream = self._request("/dag/export", (str(root),), stream=True)
         return read_capped(stream, self.limits.max_car_bytes, f"{self.name} dag export {root}")  # type: ignore[arg-type]
 
-    def put_blocks(self, blocks: Iterable[tuple[CID, bytes]], *, pin_root: CID | None = None) -> int:
-        """Put blocks on the node (any codec or hash) via ``dag/import``; optionally pin a root.
+    def put_blocks(self, blocks: Iterable[tuple[CID, bytes]], *, pin_root: CID | None = None,
+                   pin_all: bool = False) -> int:
+        """Put blocks on the node (any codec or hash) via ``dag/import``; returns how many.
 
-        Returns how many blocks were sent.
+        ``pin_root`` is pinned recursively; ``pin_all`` pins every block too, for documents
+        whose links the node cannot see (signed envelopes carry their documents as bytes).
         """
         from ipfshttpclient import multipart
 
@@ -98,20 +100,23 @@ class NodeSource:
         buf = io.BytesIO()
         roots = [pin_root] if pin_root is not None else []
         writer = CarWriter(buf, roots)
-        count = 0
+        sent: list[CID] = []
         for cid, data in blocks:
             writer.write(cid, data)
-            count += 1
+            sent.append(cid)
+        count = len(sent)
         body, headers = multipart.stream_files(io.BytesIO(buf.getvalue()), chunk_size=65536)
         self._request("/dag/import", opts={"pin-roots": "false"}, data=body, headers=headers, decoder="json")
+        if pin_all and sent:
+            self.pin(*sent)
         if pin_root is not None:
             self.pin(pin_root)
         log.info("put blocks on node", node=self.addr, blocks=count, pinned=str(pin_root) if pin_root else None)
         return count
 
-    def pin(self, root: CID) -> None:
-        """Pin ``root`` recursively on the node."""
-        self._request("/pin/add", (str(root),), opts={"recursive": "true"}, decoder="json")
+    def pin(self, *roots: CID) -> None:
+        """Pin ``roots`` recursively on the node."""
+        self._request("/pin/add", tuple(str(r) for r in roots), opts={"recursive": "true"}, decoder="json")
 
     def pins(self) -> set[CID]:
         answer = self._request("/pin/ls", opts={"type": "recursive"}, decoder="json")

@@ -1,0 +1,37 @@
+"""Building the ``Runtime`` a command runs on, from the common options.
+
+Invariant: every command that resolves formats goes through one ``Runtime`` built here, so
+builtins, pinned sets, ``--module`` files and ``--node``/``--gateway`` sources behave the
+same in every command.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_source_options(parser: argparse.ArgumentParser, *, modules: bool = True) -> None:
+    parser.add_argument("--node", metavar="ADDR", help="an IPFS node's RPC API (multiaddr or URL) to fetch from")
+    parser.add_argument("--gateway", metavar="URL", action="append", default=[],
+                        help="a trustless HTTP gateway to fetch from (repeatable)")
+    if modules:
+        parser.add_argument("--module", metavar="FILE", action="append", default=[], dest="modules",
+                            help="serve the codes a local Wasm module declares (you vouch for it; repeatable)")
+
+
+def runtime_from_args(args: argparse.Namespace) -> Any:
+    from ..registry import Runtime
+
+    return Runtime(node=getattr(args, "node", None), gateways=getattr(args, "gateway", None) or (),
+                   modules=getattr(args, "modules", None) or ())
+
+
+def load_keys(names: list[str], passphrase_env: str | None) -> list[Any]:
+    from ..home import Home
+    from ..verify import KeyRing
+    from .cmd_key import passphrase_from_env
+
+    ring = KeyRing(Home.resolve().init().keys_dir)
+    passphrase = passphrase_from_env(passphrase_env)
+    return [ring.load(name, passphrase) for name in names]

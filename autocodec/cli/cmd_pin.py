@@ -1,0 +1,88 @@
+"""``autocodec pin add|ls|update|rm``: trust extension sets, follow their verified updates."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("pin", help="pin trusted extension sets and update them")
+    ps = p.add_subparsers(dest="pin_command", metavar="ACTION")
+    ps.required = True
+    add = ps.add_parser("add", help="pin a set version (SET_CID), an IPNS name (/ipns/...) or a bundle CAR")
+    add.add_argument("target", metavar="SET_CID|/ipns/NAME|bundle.car")
+    add.add_argument("--node", metavar="ADDR", help="fetch the set from this IPFS node (RPC API)")
+    add.add_argument("--gateway", metavar="URL", help="fetch the set from this trustless gateway")
+    add.set_defaults(func=run_add)
+    ls = ps.add_parser("ls", help="list pinned sets")
+    ls.set_defaults(func=run_ls)
+    up = ps.add_parser("update", help="apply newer verified versions from where each set was found")
+    up.add_argument("name", nargs="?", help="one set (name or CID); default: all")
+    up.add_argument("--index", metavar="CID", help="the new version's CID, for sets without an update channel")
+    up.set_defaults(func=run_update)
+    rm = ps.add_parser("rm", help="unpin a set (its modules stop being trusted)")
+    rm.add_argument("name", help="set name or CID")
+    rm.set_defaults(func=run_rm)
+
+
+def _describe(result: Any) -> str:
+    state = "pinned" if result.changed else "already at"
+    return f"{state} {result.name} v{result.version} {result.index_cid} ({result.modules} modules) from {result.location.describe()}"
+
+
+def run_add(args: argparse.Namespace) -> int:
+    from ..progress import stderr_progress
+    from ..registry import Runtime, pin_add
+    from ._io import write_line
+
+    with Runtime(node=args.node, gateways=[args.gateway] if args.gateway else ()) as rt:
+        result = pin_add(rt, args.target, node=args.node, gateway=args.gateway,
+                         progress=stderr_progress("fetching modules"))
+    write_line(_describe(result))
+    return 0
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    import time
+
+    from ..registry import Runtime, pin_ls
+    from ._io import write_line
+
+    with Runtime() as rt:
+        for pin in pin_ls(rt):
+            left = pin.expires - int(time.time())
+            expiry = f"expires in {left // 86400}d" if left > 0 else "EXPIRED"
+            write_line(f"{pin.name}\tv{pin.version}\t{pin.index_cid}\t{pin.entries} entries\t{expiry}\t"
+                       f"{pin.location.describe()}\tset {pin.set_id}")
+    return 0
+
+
+def run_update(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..cid import CID
+    from ..errors import AutocodecError
+    from ..registry import Runtime, pin_update
+    from ._io import write_line
+
+    with Runtime() as rt:
+        results = pin_update(rt, args.name, index=CID.parse(args.index) if args.index else None)
+    failed = 0
+    for result in results:
+        if isinstance(result, AutocodecError):
+            failed += 1
+            print(f"autocodec: {type(result).__name__}: {result.one_line()}", file=sys.stderr)
+        else:
+            write_line(_describe(result))
+    return 1 if failed else 0
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    from ..registry import Runtime, pin_rm
+    from ._io import write_line
+
+    with Runtime() as rt:
+        pin = pin_rm(rt, args.name)
+    write_line(f"unpinned {pin.name} {pin.set_id}")
+    return 0

@@ -1,0 +1,37 @@
+"""``autocodec publish MODULE.wasm --key NAME``: test, sign and store a module's manifest."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("publish", help="run a module's test vectors, sign its manifest, store it; prints the manifest CID")
+    p.add_argument("module", metavar="MODULE.wasm")
+    p.add_argument("--key", required=True, help="signing key name (see `autocodec key list`)")
+    p.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")
+    p.add_argument("--version", dest="semver", help="semantic version (default: the module's own)")
+    p.add_argument("--vectors", metavar="DIR", help="folder with vectors.json (default: beside the module)")
+    p.add_argument("--expires-days", type=float, help="manifest expiry (default: none)")
+    p.add_argument("--to-node", metavar="ADDR", help="also put module, vectors and manifest on this IPFS node")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..registry import publish_module
+    from ._io import write_line
+    from ._runtime import load_keys, runtime_from_args
+
+    (key,) = load_keys([args.key], args.passphrase_env)
+    with runtime_from_args(args) as rt:
+        published = publish_module(rt, args.module, key, version=args.semver, vectors=args.vectors,
+                                   expires_days=args.expires_days)
+        if args.to_node:
+            from ..sources import NodeSource
+
+            cids = [published.manifest_cid, published.module_cid, published.vectors_cid]
+            NodeSource(args.to_node, limits=rt.limits.fetch).put_blocks(
+                [(c, rt.store.get(c)) for c in cids], pin_root=published.manifest_cid)
+    write_line(str(published.manifest_cid))
+    return 0
