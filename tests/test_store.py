@@ -282,3 +282,23 @@ def test_two_connections_see_each_others_writes(home: Path) -> None:
         a.put(cid, data)
         assert b.get(cid) == data
         assert b.delete(cid) and not a.has(cid)
+
+
+def test_write_lock_timeout_is_typed_and_the_store_recovers(home: Path) -> None:
+    """A write that cannot get the lock within busy_timeout_ms fails typed; later writes work."""
+    limits = dataclasses.replace(DEFAULT_LIMITS, store=dataclasses.replace(DEFAULT_LIMITS.store, busy_timeout_ms=50))
+    with BlockStore.open(home, limits=limits) as s:
+        s.put(*raw(b"before"))
+        reader = sqlite3.connect(Home(home).db_path, isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM blocks").fetchone()  # a read snapshot
+        other = sqlite3.connect(Home(home).db_path, isolation_level=None, timeout=0.05)
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        with pytest.raises(StoreError, match="locked"):
+            s.put(*raw(b"blocked"))
+        other.execute("ROLLBACK")
+        reader.execute("ROLLBACK")
+        other.close()
+        reader.close()
+        s.put(*raw(b"after"))
+        assert s.has(raw(b"after")[0]) and not s.has(raw(b"blocked")[0])

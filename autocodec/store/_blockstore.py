@@ -234,8 +234,15 @@ class BlockStore:
                     pass  # the original error is the one to report
                 raise
             self._depth -= 1
-            with _sqlite_errors("commit to the store"):
+            try:
                 conn.execute("COMMIT" if outer else f"RELEASE sp{self._depth}")
+            except sqlite3.Error as exc:
+                if outer and conn.in_transaction:
+                    try:
+                        conn.execute("ROLLBACK")  # leave the connection usable
+                    except sqlite3.Error:
+                        pass
+                raise translate_sqlite_error(exc, "commit to the store") from exc
 
     def ensure_schema(self, wing: str, version: int, statements: Iterable[str]) -> None:
         """Register a wing's migration and apply any pending ones to this database now."""
