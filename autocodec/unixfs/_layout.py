@@ -1,0 +1,146 @@
+"""UnixFS v1 DAG layout: balanced file trees and plain directories, block by block.
+
+Matches Kubo's and js-ipfs's importers (balanced layout, 174 links per node, sha2-256):
+
+- Leaves: with ``raw_leaves`` a raw block (codec 0x55, always CIDv1); otherwise a dag-pb
+  node whose Data is UnixFS ``{Type: File, Data: chunk, filesize: len}``.
+- Parents: dag-pb, links ``{Hash, Name: "", Tsize}`` to up to 174 children, Data UnixFS
+  ``{Type: File, filesize, blocksizes}`` (each child's file bytes).
+- Leaves are grouped 174 at a time into parents, parents 174 at a time into grandparents,
+  and so on until one node is left: the root.  A file of one chunk is that chunk's leaf.
+- Tsize of a link: the child's block size plus the Tsizes of all its links (the DAG's
+  total bytes under it).  Directories: UnixFS ``{Type: Directory}``, links sorted by name.
+
+Invariants:
+- ``FileBuilder`` holds at most 174 pending links per tree level (a few KiB for any file
+  size); every block is handed to the ``emit`` callback as soon as it is final.
+- CIDs are CIDv0 for dag-pb when ``cid_version`` is 0 and CIDv1 otherwise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..cid import CID
+from ..errors import InvalidInput, UnsupportedFormat
+from . import _pb
+
+DAG_PB = 0x70
+RAW = 0x55
+SHA2_256 = 0x12
+MAX_LINKS = 174
+HAMT_THRESHOLD_BYTES = 256 * 1024
+"""Kubo and js-ipfs switch a directory to a HAMT shard above this size; not implemented here."""
+
+Emit = Callable[[CID, bytes], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    cid: CID
+    tsize: int  # total bytes of the DAG under the link
+    filesize: int  # file bytes under the link (0 for directories)
+
+
+def make_cid(codec: int, block: bytes, version: int) -> CID:
+    multihash = bytes([SHA2_256, 32]) + hashlib.sha256(block).digest()
+    return CID.build(codec, multihash, version=0 if codec == DAG_PB and version == 0 else 1)
+
+
+def _dag_pb(data: bytes, links: list[tuple[str, Link]]) -> bytes:
+    from ..builtin import encode
+
+    node = {"Data": data, "Links": [{"Hash": link.cid, "Name": name, "Tsize": link.tsize} for name, link in links]}
+    return encode(node, "dag-pb")
+
+
+class FileBuilder:
+    """Streams one file's chunks into a balanced UnixFS DAG."""
+
+    def __init__(self, emit: Emit, *, cid_version: int = 0, raw_leaves: bool = False) -> None:
+        if cid_version not in (0, 1):
+            raise InvalidInput(f"CID version {cid_version} is not 0 or 1")
+        self._emit = emit
+        self._version = cid_version
+        self._raw = raw_leaves
+        self._levels: list[list[Link]] = [[]]
+        self._chunks = 0
+        self.size = 0  # file bytes so far
+
+    def _put(self, codec: int, block: bytes) -> CID:
+        cid = make_cid(codec, block, self._version)
+        self._emit(cid, block)
+        return cid
+
+    def _leaf(self, chunk: bytes) -> Link:
+        if self._raw:
+            return Link(self._put(RAW, chunk), len(chunk), len(chunk))
+        block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.FILE, chunk, len(chunk))), [])
+        return Link(self._put(DAG_PB, block), len(block), len(chunk))
+
+    def _parent(self, children: list[Link]) -> Link:
+        filesize = sum(c.filesize for c in children)
+        data = _pb.encode(_pb.UnixfsData(_pb.FILE, b"", filesize, tuple(c.filesize for c in children)))
+        block = _dag_pb(data, [("", c) for c in children])
+        return Link(self._put(DAG_PB, block), len(block) + sum(c.tsize for c in children), filesize)
+
+    def _push(self, level: int, link: Link) -> None:
+        if level == len(self._levels):
+            self._levels.append([])
+        row = self._levels[level]
+        if len(row) == MAX_LINKS:  # the group is complete and more follows: close it
+            self._levels[level] = []
+            self._push(level + 1, self._parent(row))
+            row = self._levels[level]
+        row.append(link)
+
+    def add(self, chunk: bytes) -> None:
+        """Append the next chunk of the file."""
+        self._chunks += 1
+        self.size += len(chunk)
+        self._push(0, self._leaf(chunk))
+
+    def finish(self) -> Link:
+        """The root link; a file with no chunk at all is one empty chunk."""
+        if self._chunks == 0:
+            self.add(b"")
+        level = 0
+        while True:
+            row = self._levels[level]
+            higher = any(self._levels[level + 1 :])
+            if not higher and len(row) == 1:
+                return row[0]
+            if row:
+                self._levels[level] = []
+                self._push(level + 1, self._parent(row))
+            level += 1
+
+
+def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int = 0) -> Link:
+    """A plain UnixFS directory over ``entries`` (name, link); names must be unique."""
+    names = [name for name, _ in entries]
+    for name in names:
+        if not name or "/" in name or name in (".", ".."):
+            raise InvalidInput(f"invalid directory entry name {name!r}")
+    if len(set(names)) != len(names):
+        raise InvalidInput("duplicate directory entry names")
+    ordered = sorted(entries, key=lambda e: e[0].encode("utf-8"))
+    block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.DIRECTORY)), ordered)
+    if len(block) > HAMT_THRESHOLD_BYTES:
+        raise UnsupportedFormat(
+            f"a directory of {len(entries)} entries needs HAMT sharding, which is not implemented",
+            hint="add its subdirectories separately",
+        )
+    cid = make_cid(DAG_PB, block, cid_version)
+    emit(cid, block)
+    return Link(cid, len(block) + sum(link.tsize for _, link in ordered), 0)
+
+
+def symlink(target: str, emit: Emit, *, cid_version: int = 0) -> Link:
+    """A UnixFS symlink node pointing at ``target`` (stored, never followed)."""
+    block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.SYMLINK, target.encode("utf-8", "surrogateescape"))), [])
+    cid = make_cid(DAG_PB, block, cid_version)
+    emit(cid, block)
+    return Link(cid, len(block), 0)
