@@ -241,6 +241,12 @@ def test_encode_rejects(codec: str, name: str) -> None:
         encode(ENCODE_BAD[name], codec)
 
 
+@pytest.mark.parametrize("codec", ["dag-json", "json"])
+def test_json_encode_huge_int(codec: str) -> None:
+    with pytest.raises(EncodeError):
+        encode(10**5000, codec)
+
+
 @pytest.mark.parametrize("codec", ["dag-cbor", "cbor"])
 @pytest.mark.parametrize("value", [1 << 64, -(1 << 64) - 1])
 def test_cbor_encode_int_range(codec: str, value: int) -> None:
@@ -269,9 +275,17 @@ def test_raw_encode_only_bytes() -> None:
         encode("text", "raw")
 
 
-@pytest.mark.parametrize("codec", [0x78, "git-raw", 0x1B, "nope"])
+@pytest.mark.parametrize("codec", [0x78, "git-raw", 0x1B, "nope", -1, 1.5, None, [0x71]])
 def test_unknown_codec(codec: int | str) -> None:
     with pytest.raises(UnknownCodec) as info:
         decode(b"\x00", codec)
-    if isinstance(codec, int):
+    if type(codec) is int:
         assert info.value.code == codec
+
+
+@pytest.mark.parametrize("data", ["text", 42, None, [b"x"]])
+def test_decode_needs_bytes(data: object) -> None:
+    from autocodec.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        decode(data, "dag-cbor")  # type: ignore[arg-type]

@@ -22,7 +22,7 @@ from typing import Any
 from ..cid import CID, encode_varint
 from ..codes import codec_code
 from ..config import DEFAULT_LIMITS, DecodeLimits
-from ..errors import HashMismatch, InvalidInput
+from ..errors import HashMismatch, InvalidInput, UnknownCodec
 from ._dagjson import DagJson
 from ._registry import CODECS, HASHERS, Codec, Hasher, codec_for, hasher_for
 
@@ -31,11 +31,12 @@ _DEFAULT = DEFAULT_LIMITS.decode
 
 # code and name -> decode function: one dict lookup on the hot path
 _DECODERS: dict[int | str, Any] = {k: c.decode for c in CODECS.values() for k in (c.code, c.name)}
+_KEY_TYPES = frozenset({int, str})
 
 
 def decode(data: bytes, codec: str | int, *, limits: DecodeLimits | None = None) -> Any:
     """The data-model value of a block; ``InvalidBlock`` if it is not valid for ``codec``."""
-    fn = _DECODERS.get(codec) if type(codec) is not float else None
+    fn = _DECODERS.get(codec) if type(codec) in _KEY_TYPES else None
     if fn is None:
         fn = codec_for(codec).decode
     if type(data) is not bytes:
@@ -74,6 +75,8 @@ def multihash_digest(data: bytes, hash: str | int = "sha2-256") -> bytes:
 def cid_for(data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
     """The CIDv1 of a block: ``codec`` plus the multihash of ``data``."""
     code = codec if type(codec) is int else codec_code(codec)
+    if not 0 <= code < 1 << 63:
+        raise UnknownCodec(code)
     return CID._unchecked(b"\x01" + encode_varint(code) + multihash_digest(data, hash))  # type: ignore[arg-type]
 
 

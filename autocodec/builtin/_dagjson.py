@@ -275,7 +275,10 @@ class DagJson:
     @staticmethod
     def encode_text(value: Any, limits: DecodeLimits) -> str:
         _walk.check(value, codec="dag-json", max_depth=limits.max_depth)
-        return _emit(value, True)
+        try:
+            return _emit(value, True)
+        except ValueError as exc:  # an int past the interpreter's str() digit limit
+            raise EncodeError(f"dag-json: {exc}") from None
 
 
 class Json:
@@ -289,4 +292,7 @@ class Json:
     @staticmethod
     def encode(value: Any, limits: DecodeLimits) -> bytes:
         _walk.check(value, codec="json", max_depth=limits.max_depth, links=False, byte_strings=False)
-        return _emit(value, False).encode("utf-8")
+        try:
+            return _emit(value, False).encode("utf-8")
+        except ValueError as exc:  # an int past the interpreter's str() digit limit
+            raise EncodeError(f"json: {exc}") from None

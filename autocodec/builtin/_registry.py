@@ -57,6 +57,8 @@ CODECS: dict[int, Codec] = {c.code: c for c in (Raw, DagCbor, DagJson, DagPb, Js
 
 
 def codec_for(codec: str | int) -> Codec:
+    if type(codec) is not int and type(codec) is not str:
+        raise UnknownCodec(repr(codec))
     code = codec if type(codec) is int else codec_code(codec)
     try:
         return CODECS[code]  # type: ignore[index]
@@ -65,6 +67,8 @@ def codec_for(codec: str | int) -> Codec:
 
 
 def hasher_for(hash_name: str | int) -> Hasher:
+    if type(hash_name) is not int and type(hash_name) is not str:
+        raise UnknownHash(repr(hash_name))
     code = hash_name if type(hash_name) is int else hash_code(hash_name)
     try:
         return HASHERS[code]  # type: ignore[index]
