@@ -266,7 +266,6 @@ def test_hostile_envelope_bytes_only_raise_typed_errors(data: bytes) -> None:
                     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
                     max_leaves=20))
 def test_hostile_documents_only_raise_invalid_document(value) -> None:
-    w = World()
     for parse in (lambda v: Root.from_value(v, max_keys=64, max_delegations=64),
                   lambda v: Index.from_value(v, max_entries=100, max_delegations=64),
                   lambda v: Manifest.from_value(v, max_module_bytes=1 << 20)):
@@ -281,7 +280,6 @@ def test_hostile_documents_only_raise_invalid_document(value) -> None:
         verify_manifest(env, now=NOW)
     except AutocodecError:
         pass
-    assert w.roots
 
 
 # --- CLI ------------------------------------------------------------------------------------------
