@@ -44,6 +44,8 @@ CODECS: dict[str, int] = {
     "dag-json": 0x0129,
     "json": 0x0200,
     "car": 0x0202,
+    # private use (0x300000-0x3fffff): autocodec's self-describing blocks (registry/_selfdescribing.py)
+    "autocodec-envelope": 0x3AC0DE,
 }
 
 MULTIHASHES: dict[str, int] = {

@@ -43,6 +43,7 @@ from ..errors import (
 from ..home import Home
 from ..log import get_logger
 from ..settings import Settings
+from ._selfdescribing import ENVELOPE_CODEC, unwrap
 
 log = get_logger("registry")
 
@@ -79,6 +80,29 @@ class Resolution:
             if value is not None:
                 out[key] = value
         return out
+
+
+class _Builtin:
+    """A builtin codec shaped like a loaded module's codec adapter (for native substitution)."""
+
+    def __init__(self, code: int, limits: Limits) -> None:
+        self.code = code
+        self.limits = limits
+        self.info = type("Info", (), {"kind": "codec", "codes": (code,), "name": codec_name(code)})()
+
+    def codec(self) -> "_Builtin":
+        return self
+
+    def decode(self, data: bytes) -> Any:
+        return builtin.decode(data, self.code, limits=self.limits.decode)
+
+    def encode(self, value: Any) -> bytes:
+        return builtin.encode(value, self.code, limits=self.limits.decode)
+
+    def links(self, data: bytes) -> list[CID]:
+        from ..store import links_in
+
+        return links_in(self.decode(data))
 
 
 @dataclass
@@ -356,10 +380,76 @@ class Runtime:
         if not verified:
             self.verify_block(cid, data)
         code = cid.codec
+        if code == ENVELOPE_CODEC:
+            module, payload = unwrap(data)
+            return self.module_codec(module).decode(payload)
         codec = self._adapter("codec", code, generation=gen)
         if codec is None:
             return builtin.decode(data, code, limits=self.limits.decode)
         return codec.decode(data)
+
+    # --- modules named by CID (self-describing blocks) -----------------------------------------
+
+    def module_codec(self, module: CID) -> Any:
+        """The codec of a module named by CID, if trusted (pinned set or allow-listed CID).
+
+        A builtin stands in for the module when the module's own vectors show both agree
+        (native substitution); a disagreement disables the substitution and is logged.
+        """
+        key = (module, "codec")
+        adapter = self._adapters.get(key)
+        if adapter is not None:
+            return adapter
+        decision = self.trust.decide_module(module)
+        if decision is None:
+            raise NotTrusted(
+                f"block needs codec module {module}, which no pinned set lists and you have not allowed",
+                hint=f"pin a set that lists it, or allow this module: `autocodec trust add {module}`",
+            )
+        loaded = self._loaded.get(module)
+        if loaded is None:
+            from ..verify import check_module_info, fetch_module, module_cid
+
+            if decision.manifest is not None:
+                wasm = fetch_module(decision.manifest, self.fetcher.get, limits=self.limits.trust)
+            else:
+                wasm = self.fetcher.get(module)
+                if module_cid(wasm) != module:
+                    raise HashMismatch(f"module bytes do not match {module}")
+            loaded = self.sandbox.load(wasm, cid=module)
+            if decision.manifest is not None:
+                check_module_info(decision.manifest, loaded.info)
+            self._loaded[module] = loaded
+        if loaded.info.kind != "codec":
+            raise NotTrusted(f"module {module} is a {loaded.info.kind}, not a codec")
+        adapter = self._substitute(loaded, decision.manifest) or loaded.codec()
+        log.info("module.decide", module=str(module), name=loaded.info.name, policy=decision.policy,
+                 publisher=decision.manifest.publisher if decision.manifest else None, set=decision.set_name,
+                 substituted=isinstance(adapter, _Builtin))
+        self._adapters[key] = adapter
+        return adapter
+
+    def _substitute(self, loaded: Any, manifest: Any) -> "_Builtin | None":
+        """A builtin codec for a Wasm module of the same format, only if its vectors agree."""
+        from ..loader import run_vectors
+
+        codes = list(loaded.info.codes)
+        if len(codes) != 1 or not builtin.has_codec(codes[0]) or manifest is None or manifest.vectors is None:
+            return None
+        stand_in = _Builtin(codes[0], self.limits)
+        try:
+            vectors = builtin.decode(self.fetcher.get(manifest.vectors), "dag-cbor")
+            agree = run_vectors(stand_in, vectors).ok and run_vectors(loaded, vectors).ok
+        except AutocodecError as exc:
+            agree = False
+            log.warning("substitution", module=str(loaded.info.cid), decision="disabled", reason=exc.message)
+        if not agree:
+            log.warning("substitution", module=str(loaded.info.cid), builtin=codec_name(codes[0]),
+                        decision="disabled", policy="differential-vectors")
+            return None
+        log.info("substitution", module=str(loaded.info.cid), builtin=codec_name(codes[0]), decision="enabled",
+                 policy="differential-vectors")
+        return stand_in
 
     def decode_many(self, cid_blocks: Sequence[tuple[CID, bytes]]) -> list[Any]:
         """Decode many verified-here blocks; results (or errors) in order, batched per codec."""
