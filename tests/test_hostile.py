@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.test_loader_wat import HOSTILE, small_limits, wat_module
 
 from autocodec import (
     DeadlineExceeded,
@@ -21,6 +20,7 @@ from autocodec import (
     SandboxError,
 )
 from autocodec.loader import Sandbox, inspect_module
+from tests.test_loader_wat import HOSTILE, small_limits, wat_module
 
 BOUND_S = 5.0  # generous wall-clock bound for any single hostile case on a loaded CI box
 
@@ -65,6 +65,17 @@ def test_hostile_call_ends_in_typed_error(name: str, error: type[SandboxError], 
     # The same module fails the same way again: nothing carried over from the failed call.
     with pytest.raises(error):
         codec.decode(b"")
+
+
+@pytest.mark.parametrize(
+    "name, error",
+    [("memory_bomb", MemoryLimitExceeded), ("loop_export", FuelExhausted), ("recursion", GuestTrap)],
+)
+def test_hostile_calls_without_the_pooling_allocator(name: str, error: type[SandboxError], good) -> None:  # noqa: ANN001
+    codec = Sandbox(small_limits(pooled_instances=0)).load(wat_module(name)).codec()
+    with pytest.raises(error):
+        codec.decode(b"")
+    _after(good, time.monotonic())
 
 
 def test_oob_result_pointer_that_wraps_u32(good) -> None:  # noqa: ANN001
@@ -113,6 +124,7 @@ def test_infinite_loop_in_start_function_is_stopped_at_load(limits, error, good)
         ("bad_abi_version", "ac_abi_version"),
         ("bad_signature", "ac_decode"),
         ("shared_memory", "invalid Wasm"),
+        ("no_memory", "'memory'"),
     ],
 )
 def test_load_time_refusals(name: str, words: str, good) -> None:  # noqa: ANN001
@@ -121,9 +133,11 @@ def test_load_time_refusals(name: str, words: str, good) -> None:  # noqa: ANN00
     _after(good, time.monotonic())
 
 
-def test_initial_memory_over_the_cap_is_refused_at_load(good) -> None:  # noqa: ANN001
+@pytest.mark.parametrize("pooled", [16, 0], ids=["pooled", "on-demand"])
+@pytest.mark.parametrize("name", ["huge_memory", "huge_table"])
+def test_initial_memory_or_table_over_the_cap_is_refused_at_load(name: str, pooled: int, good) -> None:  # noqa: ANN001
     with pytest.raises(MemoryLimitExceeded):
-        Sandbox(small_limits()).load(wat_module("huge_memory"))
+        Sandbox(small_limits(pooled_instances=pooled)).load(wat_module(name))
     _after(good, time.monotonic())
 
 

@@ -24,7 +24,7 @@ def test_a_stateful_module_cannot_leak_state_between_operations() -> None:
     B, A gives what fresh instances give, and B's memory growth does not reach A."""
     loaded = Sandbox(small_limits()).load(wat_module("leaky_state"))
     codec = loaded.codec()
-    fresh = {data: Sandbox(small_limits()).load(wat_module("leaky_state")).codec().decode(data) for data in (b"", b"\x05")}
+    fresh = {d: Sandbox(small_limits()).load(wat_module("leaky_state")).codec().decode(d) for d in (b"", b"\x05")}
     assert fresh[b""] == 1001  # first call, one page
     sequence = [codec.decode(d) for d in (b"", b"\x05", b"", b"\x05", b"")]
     assert sequence == [fresh[b""], fresh[b"\x05"], fresh[b""], fresh[b"\x05"], fresh[b""]]
@@ -135,6 +135,17 @@ def test_per_extension_limits_override_the_sandbox() -> None:
     assert roomy.decode(b"ok") == b"ok"
 
 
+def test_load_checks_the_given_cid() -> None:
+    from autocodec import HashMismatch
+    from autocodec.loader import raw_cid
+
+    wasm = wat_module("ok_echo")
+    loaded = Sandbox(small_limits()).load(wasm, cid=raw_cid(wasm))
+    assert loaded.info.cid == raw_cid(wasm)
+    with pytest.raises(HashMismatch):
+        Sandbox(small_limits()).load(wasm, cid=raw_cid(wasm + b"x"))
+
+
 def test_pool_exhaustion_is_a_typed_error_and_recovers() -> None:
     loaded = Sandbox(small_limits(pooled_instances=4)).load(wat_module("ok_fnv", "hasher"))
     hasher = loaded.hasher()
@@ -220,3 +231,14 @@ def test_dag_cbor_module_inspects_and_lists_links() -> None:
     assert codec.links(data) == [link, link]
     with pytest.raises(GuestError):
         codec.decode(b"\xa1")
+
+
+def test_measure_functions_return_every_number() -> None:
+    from autocodec.loader._measure import measure_all
+
+    numbers = measure_all(wat_module("ok_echo"), b"a small block", quick=True)
+    expected = {"fast_call_us", "slow_call_us", "func_call_us", "instantiate_us", "compile_ms", "cached_artifact_ms",
+                "load_cold_ms", "load_warm_ms", "decode_us", "decode_many_per_block_us", "ops_per_s_1_thread",
+                "ops_per_s_2_threads", "speedup"}
+    assert set(numbers) == expected
+    assert all(value > 0 for value in numbers.values())

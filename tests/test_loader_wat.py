@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import wasmtime
 
-from autocodec import CID, GuestError, GuestFault, InvalidInput, ModuleRejected, UnknownKeyType
+from autocodec import CID, GuestError, InvalidInput, ModuleRejected, UnknownKeyType
 from autocodec.builtin import encode
 from autocodec.cid import encode_varint
 from autocodec.config import SandboxLimits
@@ -95,7 +95,7 @@ def test_decode_many_matches_decode_and_keeps_errors_per_item(sandbox: Sandbox) 
     blocks = [b"a" * n for n in range(50)] + [b"\xffbad"] + [b"z" * 1000]
     results = codec.decode_many(blocks)
     assert len(results) == len(blocks)
-    for block, result in zip(blocks, results):
+    for block, result in zip(blocks, results, strict=True):
         if block.startswith(b"\xff"):
             assert isinstance(result, GuestError) and result.code == 1
         else:

@@ -51,7 +51,7 @@ def _pieces(data: bytes | bytearray | memoryview, size: int) -> Iterator[memoryv
 class Codec:
     """An IPLD codec in Wasm: native bytes <-> data model."""
 
-    def __init__(self, loaded: "LoadedModule") -> None:
+    def __init__(self, loaded: LoadedModule) -> None:
         self._loaded = loaded
         self.codes = loaded.info.codes
 
@@ -146,7 +146,7 @@ def _walk_links(value: Any) -> Iterator[CID]:
 class HashStream:
     """A streaming hash in one instance: ``update`` any number of times, then ``final`` once."""
 
-    def __init__(self, loaded: "LoadedModule") -> None:
+    def __init__(self, loaded: LoadedModule) -> None:
         self._instance: GuestInstance | None = loaded.instance()
         self._chunk = loaded.limits.stream_chunk_bytes
         self._instance.call("ac_hash_init")
@@ -167,7 +167,7 @@ class HashStream:
 class Hasher:
     """A multihash function in Wasm; returns the raw digest (not the multihash)."""
 
-    def __init__(self, loaded: "LoadedModule") -> None:
+    def __init__(self, loaded: LoadedModule) -> None:
         self._loaded = loaded
         self.codes = loaded.info.codes
 
@@ -185,7 +185,7 @@ class Hasher:
 class Chunker:
     """A content-defined (or fixed-size) chunker in Wasm."""
 
-    def __init__(self, loaded: "LoadedModule", params: dict[str, Any]) -> None:
+    def __init__(self, loaded: LoadedModule, params: dict[str, Any]) -> None:
         self._loaded = loaded
         self._params = _cbor_encode(params)
 
@@ -223,7 +223,7 @@ def _offsets(out: bytes, last: int, fed: int, op: str) -> list[int]:
 class Crypto:
     """Signature verification in Wasm."""
 
-    def __init__(self, loaded: "LoadedModule") -> None:
+    def __init__(self, loaded: LoadedModule) -> None:
         self._loaded = loaded
         self.codes = loaded.info.codes
 
@@ -242,12 +242,13 @@ class Crypto:
 class Task:
     """An IPVM task module: named pure functions over the data model."""
 
-    def __init__(self, loaded: "LoadedModule") -> None:
+    def __init__(self, loaded: LoadedModule) -> None:
         self._loaded = loaded
         self.functions = loaded.info.functions
 
     def call(self, fn: str, args: list[Any]) -> Any:
         if fn not in self.functions:
-            raise InvalidInput(f"module {self._loaded.info.name} has no function {fn!r} (it has {', '.join(self.functions)})")
+            known = ", ".join(self.functions)
+            raise InvalidInput(f"module {self._loaded.info.name} has no function {fn!r} (it has {known})")
         out = self._loaded.instance().call("ac_task", _cbor_encode({"fn": fn, "args": list(args)}))
         return _cbor_decode(out, "the task's result")

@@ -15,6 +15,7 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -59,7 +60,7 @@ class CompiledCache:
     def entry_name(identity: str, fingerprint: str) -> str:
         return hashlib.sha256(f"{identity}\0{fingerprint}".encode()).hexdigest() + ".cwasm"
 
-    def _mac(self, name: str, artifact: bytes | memoryview) -> bytes:
+    def _mac(self, name: str, artifact: bytes | bytearray | memoryview) -> bytes:
         mac = hmac.new(self._load_key(), MAGIC + name.encode(), hashlib.sha256)
         mac.update(artifact)
         return mac.digest()
@@ -105,7 +106,5 @@ class CompiledCache:
 
     @staticmethod
     def _discard(path: Path) -> None:
-        try:
+        with contextlib.suppress(OSError):
             path.unlink()
-        except OSError:
-            pass

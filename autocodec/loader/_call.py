@@ -72,12 +72,13 @@ def _raise_raw(error: int | None, trap: int | None) -> None:
         raise exception_error(err_obj)
 
 
-def instantiate(store: wasmtime.Store, module: wasmtime.Module) -> "ffi.wasmtime_instance_t":
+def instantiate(store: wasmtime.Store, module: wasmtime.Module) -> ffi.wasmtime_instance_t:
     """Instantiate ``module`` (no imports) in ``store``; raises the raw wasmtime error/trap
     as ``wasmtime.WasmtimeError``/``wasmtime.Trap`` for the caller to classify."""
     instance = ffi.wasmtime_instance_t()
     trap = ctypes.POINTER(ffi.wasm_trap_t)()
-    error = ffi.wasmtime_instance_new(store._context(), module.ptr(), None, 0, ctypes.byref(instance), ctypes.byref(trap))
+    context = store._context()
+    error = ffi.wasmtime_instance_new(context, module.ptr(), None, 0, ctypes.byref(instance), ctypes.byref(trap))
     if trap:
         raise wasmtime.Trap._from_ptr(trap)
     if error:
@@ -85,7 +86,7 @@ def instantiate(store: wasmtime.Store, module: wasmtime.Module) -> "ffi.wasmtime
     return instance
 
 
-def export(store: wasmtime.Store, instance: "ffi.wasmtime_instance_t", name: str) -> "ffi.wasmtime_extern_t":
+def export(store: wasmtime.Store, instance: ffi.wasmtime_instance_t, name: str) -> ffi.wasmtime_extern_t:
     """One export by name (no enumeration of the others); ``KeyError`` if absent."""
     item = ffi.wasmtime_extern_t()
     raw = name.encode()
@@ -112,7 +113,7 @@ class Calls:
         self._trap = _vp()
         self._trap_addr = ctypes.addressof(self._trap)
 
-    def call(self, func: "ffi.wasmtime_func_t", nparams: int, a: int = 0, b: int = 0) -> int:
+    def call(self, func: ffi.wasmtime_func_t, nparams: int, a: int = 0, b: int = 0) -> int:
         """Call ``func`` and return its i32 result as an unsigned number."""
         if not self.fast:
             return self._slow(func, nparams, a, b)
@@ -126,7 +127,7 @@ class Calls:
             _raise_raw(error, self._trap.value)
         return self._first.i32 & 0xFFFFFFFF
 
-    def _slow(self, func: "ffi.wasmtime_func_t", nparams: int, a: int, b: int) -> int:
+    def _slow(self, func: ffi.wasmtime_func_t, nparams: int, a: int, b: int) -> int:
         f = wasmtime.Func._from_raw(func)
         args = (_signed(a), _signed(b))[:nparams]
         try:

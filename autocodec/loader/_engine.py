@@ -65,7 +65,7 @@ class EngineSpec:
     pool_table_elements: int
 
     @classmethod
-    def from_limits(cls, limits: SandboxLimits) -> "EngineSpec":
+    def from_limits(cls, limits: SandboxLimits) -> EngineSpec:
         pooled = max(0, limits.pooled_instances)
         memory = -(-limits.max_memory_bytes // WASM_PAGE) * WASM_PAGE if pooled else 0
         return cls(limits.max_wasm_stack_bytes, memory, pooled, limits.max_table_elements if pooled else 0)

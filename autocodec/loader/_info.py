@@ -89,12 +89,12 @@ def _decode_section(payload: bytes) -> dict[str, Any]:
     return doc
 
 
-def _text(doc: dict[str, Any], key: str, *, required: bool = True) -> str:
+def _text(doc: dict[str, Any], key: str, *, limit: int = _MAX_TEXT, required: bool = True) -> str:
     value = doc.get(key)
     if value is None and not required:
         return ""
-    if not isinstance(value, str) or not (value or not required) or len(value) > _MAX_TEXT * (8 if key == "description" else 1):
-        raise ModuleRejected(f"{SECTION}: {key!r} must be a non-empty string of at most {_MAX_TEXT} characters")
+    if not isinstance(value, str) or (required and not value) or len(value) > limit:
+        raise ModuleRejected(f"{SECTION}: {key!r} must be a non-empty string of at most {limit} characters")
     return value
 
 
@@ -106,9 +106,11 @@ def _metadata(doc: dict[str, Any]) -> tuple[int, str, str, str, tuple[int, ...],
     if kind not in KINDS:
         raise ModuleRejected(f"{SECTION}: kind {kind!r} is not one of {', '.join(KINDS)}")
     name, version = _text(doc, "name"), _text(doc, "version")
-    description = _text(doc, "description", required=False)
+    description = _text(doc, "description", limit=8 * _MAX_TEXT, required=False)
     codes = doc.get("codes")
-    if not isinstance(codes, list) or len(codes) > _MAX_LIST or any(type(c) is not int or not 0 <= c < 1 << 63 for c in codes):
+    if not isinstance(codes, list) or len(codes) > _MAX_LIST or any(
+        type(c) is not int or not 0 <= c < 1 << 63 for c in codes
+    ):
         raise ModuleRejected(f"{SECTION}: 'codes' must be a list of non-negative integers")
     if kind in ("codec", "hasher", "crypto") and not codes:
         raise ModuleRejected(f"{SECTION}: a {kind} must declare the codes it provides")

@@ -137,7 +137,8 @@ class GuestInstance:
         except SandboxError as exc:
             self.broken = True
             if isinstance(exc, GuestTrap) and self._near_cap():
-                raise MemoryLimitExceeded(f"the module hit the memory cap ({self.limits.max_memory_bytes} bytes): {exc.message}") from None
+                cap = self.limits.max_memory_bytes
+                raise MemoryLimitExceeded(f"the module hit the memory cap ({cap} bytes): {exc.message}") from None
             raise
 
     # --- the calling convention -------------------------------------------------------------
@@ -164,7 +165,7 @@ class GuestInstance:
                 self.broken = True
                 raise GuestFault(f"ac_input returned {ptr:#x}, {size} bytes past it are outside memory")
             if size:
-                ctypes.memmove(self._mem_base() + ptr, bytes(data) if isinstance(data, memoryview) else data, size)
+                ctypes.memmove(self._mem_base() + ptr, data if isinstance(data, bytes) else bytes(data), size)
             status = self.invoke(op, ptr, size)
         out = self._read_result()
         if status == OK:
@@ -184,7 +185,8 @@ class GuestInstance:
         ptr, length = _SLOT.unpack(ctypes.string_at(base + self._slot, _SLOT.size))
         if length > self.limits.max_output_bytes:
             self.broken = True
-            raise OutputTooLarge(f"the module returned {length} bytes, over the {self.limits.max_output_bytes}-byte cap")
+            cap = self.limits.max_output_bytes
+            raise OutputTooLarge(f"the module returned {length} bytes, over the {cap}-byte cap")
         if ptr + length > size:
             self.broken = True
             raise GuestFault(f"the result [{ptr:#x}, +{length}) is outside the module's {size}-byte memory")

@@ -1,6 +1,7 @@
 """``Sandbox`` (compile and cache modules) and ``LoadedModule`` (a checked, compiled module).
 
 Invariants:
+- ``load(wasm, cid=...)`` first checks that ``wasm`` hashes to ``cid`` (``HashMismatch``).
 - ``load`` accepts a module only after ``inspect_module`` (static ABI rules) and one real
   instantiation under the sandbox limits with ``ac_abi_version() == 1``.
 - A compiled module is shared by all threads; every top-level operation (one decode, one
@@ -64,31 +65,31 @@ class LoadedModule:
         if self.info.kind != kind:
             raise ModuleRejected(f"module {self.info.name} is a {self.info.kind}, not a {kind}")
 
-    def codec(self) -> "Codec":
+    def codec(self) -> Codec:
         from ._adapters import Codec
 
         self._kind("codec")
         return Codec(self)
 
-    def hasher(self) -> "Hasher":
+    def hasher(self) -> Hasher:
         from ._adapters import Hasher
 
         self._kind("hasher")
         return Hasher(self)
 
-    def chunker(self, params: dict[str, Any]) -> "Chunker":
+    def chunker(self, params: dict[str, Any]) -> Chunker:
         from ._adapters import Chunker
 
         self._kind("chunker")
         return Chunker(self, params)
 
-    def crypto(self) -> "Crypto":
+    def crypto(self) -> Crypto:
         from ._adapters import Crypto
 
         self._kind("crypto")
         return Crypto(self)
 
-    def task(self) -> "Task":
+    def task(self) -> Task:
         from ._adapters import Task
 
         self._kind("task")
@@ -118,6 +119,10 @@ class Sandbox:
         """Check, compile (or fetch from the cache) and test-instantiate ``wasm``."""
         limits = limits or self.limits
         wasm = bytes(wasm)
+        if cid is not None:
+            from ..builtin import verify_cid
+
+            verify_cid(cid, wasm)  # HashMismatch: the bytes are not what the CID names
         info = inspect_module(wasm, cid=cid, limits=limits)
         digest = hashlib.sha256(wasm).hexdigest()
         memo_key = (digest, limits, info.cid)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..cid import CID
 from ..config import DEFAULT_LIMITS
 from ..errors import AutocodecError, GuestError, InvalidDocument
 
@@ -56,7 +55,7 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, dict):
         return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, list):
-        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
     if isinstance(a, float):
         return a == b or (a != a and b != b)
     return bool(a == b)
@@ -80,7 +79,7 @@ def _fails(fn: Any) -> str | None:
     return "succeeded, an error status was expected"
 
 
-def _codec(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
+def _codec(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
     codec = loaded.codec()
     if "encode" in case:
         return _fails(lambda: codec.encode(case["encode"]))
@@ -101,7 +100,7 @@ def _codec(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
     return None
 
 
-def _hasher(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
+def _hasher(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
     hasher = loaded.hasher()
     data = _need(case, "input", bytes)
     want = _need(case, "digest", bytes)
@@ -121,7 +120,7 @@ def _hasher(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
     return None if got == want else f"streamed digest {got.hex()} != {want.hex()}"
 
 
-def _chunker(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
+def _chunker(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
     params = _need(case, "params", dict)
     source = case.get("input")
     if isinstance(source, dict):
@@ -140,7 +139,7 @@ def _chunker(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
     return None if uneven == want else "ends depend on how the stream is split into buffers"
 
 
-def _crypto(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
+def _crypto(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
     crypto = loaded.crypto()
     args = (
         _need(case, "key_type", int),
@@ -155,7 +154,7 @@ def _crypto(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
     return None if got is want else f"verify gave {got}, expected {want}"
 
 
-def _task(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
+def _task(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
     task = loaded.task()
     fn, args = _need(case, "fn", str), _need(case, "args", list)
     if case.get("error") is True:
@@ -169,7 +168,7 @@ def _task(loaded: "LoadedModule", case: dict[str, Any]) -> str | None:
 _RUNNERS = {"codec": _codec, "hasher": _hasher, "chunker": _chunker, "crypto": _crypto, "task": _task}
 
 
-def run_vectors(loaded: "LoadedModule", vectors_doc: bytes | dict[str, Any]) -> VectorReport:
+def run_vectors(loaded: LoadedModule, vectors_doc: bytes | dict[str, Any]) -> VectorReport:
     """Run every case of ``vectors_doc`` against ``loaded``; see ``VectorReport.ok``."""
     if isinstance(vectors_doc, (bytes, bytearray, memoryview)):
         if len(vectors_doc) > DEFAULT_LIMITS.trust.max_vectors_bytes:
