@@ -84,7 +84,8 @@ def car_round_trip(store: BlockStore, root: CID, home: Path) -> None:
     with BlockStore.open(Home(home / "second")) as other:
         imported = import_car(other, car)
         same = all(other.get(cid) == store.get(cid) for cid, _ in CarReader(io.BytesIO(car.read_bytes())))
-    say(f"imported {imported.blocks} blocks, root {imported.roots[0]}, identical: {same}", "autocodec car import demo.car")
+    say(f"imported {imported.blocks} blocks, root {imported.roots[0]}, identical: {same}",
+        "autocodec car import demo.car")
     if not same:
         raise SystemExit("demo: the CAR round trip changed a block")
 

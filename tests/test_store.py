@@ -195,17 +195,15 @@ def test_transaction_commits_rolls_back_and_nests(store: BlockStore) -> None:
     with store.transaction() as conn:
         store.put(*a)
         conn.execute("INSERT INTO testwing_pins VALUES (?)", (bytes(a[0]),))
-    with pytest.raises(RuntimeError):
-        with store.transaction() as conn:
-            store.put(*b)
-            conn.execute("INSERT INTO testwing_pins VALUES (?)", (bytes(b[0]),))
-            raise RuntimeError("abort")
+    with pytest.raises(RuntimeError), store.transaction() as conn:
+        store.put(*b)
+        conn.execute("INSERT INTO testwing_pins VALUES (?)", (bytes(b[0]),))
+        raise RuntimeError("abort")
     assert store.has(a[0]) and not store.has(b[0])
     with store.transaction() as conn:
-        with pytest.raises(ZeroDivisionError):
-            with store.transaction():
-                store.put(*b)
-                1 / 0
+        with pytest.raises(ZeroDivisionError), store.transaction():
+            store.put(*b)
+            raise ZeroDivisionError
         rows = conn.execute("SELECT count(*) FROM testwing_pins").fetchone()[0]
     assert rows == 1 and not store.has(b[0])
 

@@ -17,13 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import ConfigError, HashMismatch, InvalidInput, UnknownCodec, UnknownHash
 from ..home import Home
 from ..store import BlockStore, builtin_links, links_in
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..loader import Codec, Hasher
 
 
 class Formats:
@@ -34,8 +37,8 @@ class Formats:
         self.home = home or Home.resolve()
         self.limits = limits or DEFAULT_LIMITS
         self._paths = [Path(p) for p in module_paths]
-        self._codecs: dict[int, Any] | None = None
-        self._hashers: dict[int, Any] | None = None
+        self._codecs: dict[int, Codec] | None = None
+        self._hashers: dict[int, Hasher] | None = None
 
     # --- module loading -----------------------------------------------------------------
 
@@ -55,15 +58,21 @@ class Formats:
                 raise InvalidInput(f"cannot read module {path}: {exc.strerror or exc}", hint="check the path") from None
             module = sandbox.load(wasm)
             info = module.info
-            table = {"codec": self._codecs, "hasher": self._hashers}.get(info.kind)
-            if table is None:
+            if info.kind == "codec":
+                self._register(self._codecs, info.codes, module.codec(), "codec", path)
+            elif info.kind == "hasher":
+                self._register(self._hashers, info.codes, module.hasher(), "hasher", path)
+            else:
                 raise ConfigError(f"module {path} is a {info.kind} module; --module takes codecs and hashers here")
-            for code in info.codes:
-                if code in table:
-                    raise ConfigError(f"two modules declare {info.kind} 0x{code:x} (the second is {path})")
-                table[code] = module.codec() if info.kind == "codec" else module.hasher()
 
-    def codec_module(self, code: int) -> Any:
+    @staticmethod
+    def _register(table: dict[int, Any], codes: Sequence[int], adapter: Any, kind: str, path: Path) -> None:
+        for code in codes:
+            if code in table:
+                raise ConfigError(f"two modules declare {kind} 0x{code:x} (the second is {path})")
+            table[code] = adapter
+
+    def codec_module(self, code: int) -> Codec:
         self._load()
         assert self._codecs is not None
         adapter = self._codecs.get(code)
@@ -71,7 +80,7 @@ class Formats:
             raise UnknownCodec(code)
         return adapter
 
-    def hasher_module(self, code: int) -> Any:
+    def hasher_module(self, code: int) -> Hasher:
         self._load()
         assert self._hashers is not None
         adapter = self._hashers.get(code)

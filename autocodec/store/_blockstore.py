@@ -34,7 +34,7 @@ import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -158,7 +158,7 @@ class BlockStore:
         *,
         verify: Verifier | None = None,
         limits: Limits | None = None,
-    ) -> "BlockStore":
+    ) -> BlockStore:
         """Open (creating if needed) the store of ``home`` (default: ``$AUTOCODEC_HOME``)."""
         if not isinstance(home, Home):
             home = Home.resolve(home)
@@ -195,7 +195,7 @@ class BlockStore:
                 self._conn.close()
                 self._conn = None
 
-    def __enter__(self) -> "BlockStore":
+    def __enter__(self) -> BlockStore:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -226,22 +226,18 @@ class BlockStore:
                     yield conn
             except BaseException:
                 self._depth -= 1
-                try:
+                with suppress(sqlite3.Error):  # the original error is the one to report
                     conn.execute("ROLLBACK" if outer else f"ROLLBACK TO sp{self._depth}")
                     if not outer:
                         conn.execute(f"RELEASE sp{self._depth}")
-                except sqlite3.Error:
-                    pass  # the original error is the one to report
                 raise
             self._depth -= 1
             try:
                 conn.execute("COMMIT" if outer else f"RELEASE sp{self._depth}")
             except sqlite3.Error as exc:
                 if outer and conn.in_transaction:
-                    try:
+                    with suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")  # leave the connection usable
-                    except sqlite3.Error:
-                        pass
                 raise translate_sqlite_error(exc, "commit to the store") from exc
 
     def ensure_schema(self, wing: str, version: int, statements: Iterable[str]) -> None:

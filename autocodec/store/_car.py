@@ -181,8 +181,9 @@ class CarReader:
         roots = header.get("roots")
         if not isinstance(roots, list) or not all(isinstance(r, CID) for r in roots):
             raise InvalidCar(f"malformed CAR header at byte {start}: roots must be a list of CIDs")
-        if len(roots) > self.limits.store.max_car_roots:
-            raise InvalidCar(f"CAR header lists {len(roots)} roots, over the limit of {self.limits.store.max_car_roots}")
+        cap = self.limits.store.max_car_roots
+        if len(roots) > cap:
+            raise InvalidCar(f"CAR header lists {len(roots)} roots, over the limit of {cap}")
         return outer, roots
 
     def _enter_v2_payload(self) -> None:
