@@ -318,3 +318,125 @@ def test_many_links_in_document_order(codec):
     value = {"a": links[:100], "b": {"c": links[100:200], "d": [{"e": c} for c in links[200:]]}}
     assert codec.links(builtin.encode(value, "dag-cbor")) == links
     assert codec.links(builtin.encode({"x": 1}, "dag-cbor")) == []
+
+
+# --- encode: any well-formed CBOR form of a data model -> canonical ---------------------------
+
+
+def loose_cbor(value: Any, draw: Any) -> bytes:
+    """A valid but non-canonical CBOR encoding of ``value``: random head widths, short floats
+    when exact, map keys in random order (hypothesis chooses)."""
+
+    def head(major: int, arg: int) -> bytes:
+        widths = [w for w, limit in ((0, 24), (1, 1 << 8), (2, 1 << 16), (4, 1 << 32), (8, 1 << 64)) if arg < limit]
+        width = draw(st.sampled_from(widths))
+        if width == 0:
+            return bytes([major << 5 | arg])
+        return bytes([major << 5 | {1: 24, 2: 25, 4: 26, 8: 27}[width]]) + arg.to_bytes(width, "big")
+
+    out = bytearray()
+    stack: list[Any] = [value]
+    while stack:
+        v = stack.pop()
+        if v is None:
+            out += b"\xf6"
+        elif v is True or v is False:
+            out += b"\xf5" if v else b"\xf4"
+        elif isinstance(v, int):
+            out += head(0, v) if v >= 0 else head(1, -1 - v)
+        elif isinstance(v, float):
+            forms = [b"\xfb" + struct.pack(">d", v)]
+            for fmt, lead in ((">f", b"\xfa"), (">e", b"\xf9")):
+                try:
+                    short = struct.pack(fmt, v)
+                except OverflowError:
+                    continue
+                if struct.unpack(fmt, short)[0] == v and struct.pack(">d", struct.unpack(fmt, short)[0]) == forms[0][1:]:
+                    forms.append(lead + short)  # exact, sign of zero included
+            out += draw(st.sampled_from(forms))
+        elif isinstance(v, str):
+            raw = v.encode()
+            out += head(3, len(raw)) + raw
+        elif isinstance(v, bytes):
+            out += head(2, len(v)) + v
+        elif isinstance(v, CID):
+            raw = b"\x00" + bytes(v)
+            out += draw(st.sampled_from([b"\xd8\x2a", b"\xd9\x00\x2a", b"\xda\x00\x00\x00\x2a"])) + head(2, len(raw)) + raw
+        elif isinstance(v, list):
+            out += head(4, len(v))
+            stack.extend(reversed(v))
+        elif isinstance(v, dict):
+            keys = draw(st.permutations(list(v)))
+            out += head(5, len(keys))
+            for k in reversed(keys):
+                stack.append(v[k])
+                stack.append(_Key(k))
+        elif isinstance(v, _Key):
+            raw = v.key.encode()
+            out += head(3, len(raw)) + raw
+    return bytes(out)
+
+
+class _Key:
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def wasm_encode(loaded: Any, data: bytes) -> bytes:
+    return loaded.instance().call("ac_encode", data)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=models, data=st.data())
+def test_encode_canonicalizes_loose_cbor(loaded, value: Any, data: st.DataObject):
+    loose = loose_cbor(value, data.draw)
+    assert wasm_encode(loaded, loose) == builtin.encode(value, "dag-cbor")
+
+
+def test_encode_canonical_examples(loaded):
+    cases = {
+        b"\x18\x01": b"\x01",
+        b"\x1b\x00\x00\x00\x00\x00\x00\x00\x17": b"\x17",
+        b"\xf9\x3c\x00": b"\xfb\x3f\xf0\x00\x00\x00\x00\x00\x00",  # 1.0 as float16
+        b"\xf9\x00\x01": b"\xfb" + struct.pack(">d", 2.0**-24),  # smallest float16 subnormal
+        b"\xf9\xfb\xff": b"\xfb" + struct.pack(">d", -65504.0),
+        b"\xfa\x3f\xc0\x00\x00": b"\xfb\x3f\xf8\x00\x00\x00\x00\x00\x00",  # 1.5 as float32
+        b"\xa2\x62aa\x01\x61b\x02": b"\xa2\x61b\x02\x62aa\x01",
+        b"\xa3\x61c\xa2\x61b\x01\x61a\x02\x61a\x80\x61b\xf6": b"\xa3\x61a\x80\x61b\xf6\x61c\xa2\x61a\x02\x61b\x01",
+        b"\xd9\x00\x2a\x58\x25\x00" + CID_V1: b"\xd8\x2a\x58\x25\x00" + CID_V1,
+    }
+    for loose, canonical in cases.items():
+        assert wasm_encode(loaded, loose) == canonical, loose.hex()
+        assert wasm_encode(loaded, canonical) == canonical
+
+
+@pytest.mark.parametrize(
+    "name,data",
+    [
+        ("duplicate after sorting", b"\xa3\x61b\x01\x61a\x02\x61b\x03"),
+        ("non-canonical duplicate", b"\xa2\x78\x01a\x01\x61a\x02"),
+        ("float16 NaN", b"\xf9\x7e\x00"),
+        ("float32 Infinity", b"\xfa\x7f\x80\x00\x00"),
+        ("indefinite map", b"\xbf\xff"),
+        ("undefined", b"\xf7"),
+        ("tag 43", b"\xd8\x2b\x01"),
+        ("int key", b"\xa1\x01\x01"),
+        ("trailing", b"\x80\x80"),
+        ("deep", b"\x98\x01" * 1025 + b"\x80"),
+        ("bad utf-8 key", b"\xa1\x62\xc3\x28\x01"),
+        ("truncated", b"\xa2\x61a\x01"),
+    ],
+)
+def test_encode_rejects(loaded, name: str, data: bytes):
+    with pytest.raises(GuestError):
+        wasm_encode(loaded, data)
+
+
+@pytest.mark.parametrize("kind", ["list", "map"])
+def test_encode_at_the_depth_limit(loaded, kind: str):
+    head = b"\x98\x01" if kind == "list" else b"\xb8\x01\x61k"  # non-minimal: the slow path
+    loose = head * 1023 + b"\x80"
+    want = (b"\x81" if kind == "list" else b"\xa1\x61k") * 1023 + b"\x80"
+    assert wasm_encode(loaded, loose) == want
+    with pytest.raises(GuestError, match="nesting too deep"):
+        wasm_encode(loaded, head * 1024 + b"\x80")
