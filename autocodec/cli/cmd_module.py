@@ -50,7 +50,8 @@ def _code_names(kind: str, codes: tuple[int, ...]) -> list[str]:
     from ..codes import codec_name, hash_name, key_type_name
 
     name = {"codec": codec_name, "hasher": hash_name, "crypto": key_type_name}.get(kind)
-    return [f"{name(c)} (0x{c:x})" if name else f"0x{c:x}" for c in codes]
+    shown = [name(c) if name else f"0x{c:x}" for c in codes]
+    return [s if s == f"0x{c:x}" else f"{s} (0x{c:x})" for s, c in zip(shown, codes, strict=True)]
 
 
 def describe(info: Any) -> dict[str, Any]:

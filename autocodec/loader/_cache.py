@@ -6,7 +6,8 @@ it carries a valid HMAC under this home's key.
 Invariants:
 - An entry is keyed by (module identity, wasmtime version, engine fingerprint): an artifact
   is never offered to an engine that did not produce it.
-- The key is 32 random bytes in ``<cache_dir>/hmac.key``, created with mode 0600; the file
+- The key is 32 random bytes in ``<cache_dir>/hmac.key``, mode 0600, created atomically
+  (temp file + hard link, so concurrent processes agree on one key); the file
   format is ``MAGIC || HMAC-SHA256(key, MAGIC || name || artifact) || artifact``.
 - A missing, truncated, tampered or incompatible artifact is logged, deleted and recompiled;
   it is never deserialized. Writes are atomic (temp file in the same folder + rename).
@@ -43,16 +44,20 @@ class CompiledCache:
         if self._key is None:
             self.dir.mkdir(parents=True, exist_ok=True)
             path = self.dir / "hmac.key"
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                key = path.read_bytes()
-                if len(key) != 32:
-                    raise OSError(f"{path} is not a 32-byte key") from None
-            else:
-                key = secrets.token_bytes(32)
-                with os.fdopen(fd, "wb") as f:
-                    f.write(key)
+            if not path.exists():
+                # Write a complete key under a temporary name, then link it into place:
+                # concurrent processes agree on whichever key was linked first.
+                fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".key-")  # mode 0600
+                try:
+                    with os.fdopen(fd, "wb") as f:
+                        f.write(secrets.token_bytes(32))
+                    with contextlib.suppress(FileExistsError):
+                        os.link(tmp, path)
+                finally:
+                    self._discard(Path(tmp))
+            key = path.read_bytes()
+            if len(key) != 32:
+                raise OSError(f"{path} is not a 32-byte key")
             self._key = key
         return self._key
 

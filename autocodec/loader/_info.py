@@ -13,7 +13,9 @@ Invariants:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import wasmtime
@@ -61,7 +63,7 @@ class ModuleInfo:
     codes: tuple[int, ...]
     functions: tuple[str, ...]
     description: str
-    exports: dict[str, str]
+    exports: Mapping[str, str]
     """Export name -> ``func (i32, i32) -> (i32)``, ``memory``, ``table``, ``global``."""
     imports: tuple[str, ...]
     size: int
@@ -162,9 +164,9 @@ def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits
         raise ModuleRejected(f"expected one {SECTION!r} custom section, found {len(sections)}")
     abi, kind, name, version, codes, functions, description = _metadata(_decode_section(sections[0]))
     _check_exports(summary, kind)
-    exports = {
+    exports = MappingProxyType({
         n: (f"func {summary.export_types[n]}" if n in summary.export_types else k) for n, k in summary.exports.items()
-    }
+    })
     return ModuleInfo(
         abi=abi, kind=kind, name=name, version=version, codes=codes, functions=functions,
         description=description, exports=exports, imports=(), size=len(wasm), cid=cid or raw_cid(wasm),
