@@ -74,8 +74,8 @@ class TrustLimits:
     """Most keys one role (root, index or a delegation) may list."""
     max_delegations: int = 64
     """Most delegated roles one root may define."""
-    max_root_chain: int = 1024
-    """Most root versions one update may walk through."""
+    max_root_chain: int = 256
+    """Most root versions one update may walk through (python-tuf's max_root_rotations)."""
 
 
 @dataclass(frozen=True, slots=True)

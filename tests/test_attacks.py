@@ -777,3 +777,18 @@ def test_stale_verified_set_cannot_roll_back_store(world: World, home: Path) -> 
         with pytest.raises(RollbackError):
             store.apply_update(stale)
         assert store.state(v1.set_id).versions["index"] == 3
+
+
+def test_tampered_index_bytes_never_verify(world: World) -> None:
+    """Flip each byte of a valid index envelope and re-address it: every variant is refused."""
+    m = world.manifest()
+    idx = world.index(1, [("codec", 0x300001, m)])
+    world.verify(idx)  # the untampered envelope verifies
+    original = world.blocks[idx]
+    state = world.state()
+    for pos in range(len(original)):
+        tampered = bytearray(original)
+        tampered[pos] ^= 0x01
+        cid = world.put(document_cid(bytes(tampered)), bytes(tampered))
+        with pytest.raises((Untrusted, InvalidDocument, FetchError)):  # FetchError: a link was altered
+            verify_set(state, cid, world.fetch, now=NOW)

@@ -112,23 +112,24 @@ def trust_anchor(data: bytes, *, cid: CID | None = None, limits: TrustLimits = D
     return TrustedState(env.cid, root, env.cid, {"root": root.version}, {"root": env.cid}, revoked)
 
 
-def _walk_roots(state: TrustedState, head: CID, fetch: Fetch, limits: TrustLimits
-                ) -> list[tuple[bytes, Envelope, Root]]:
-    """Newer roots from the trusted one (exclusive) to ``head`` (inclusive), oldest first."""
+def _walk_roots(state: TrustedState, head: CID, fetch: Fetch, limits: TrustLimits) -> list[CID]:
+    """CIDs of the roots after the trusted one up to ``head``, oldest first.
+
+    Walking back from an unverified head keeps only CIDs (one document in memory at a time);
+    the caller fetches each root again, by CID, when it verifies the chain forwards.
+    """
     trusted = state.root
-    chain: list[tuple[bytes, Envelope, Root]] = []
+    chain: list[tuple[CID, int]] = []
     cid = head
     while cid != state.root_cid:
         if len(chain) >= limits.max_root_chain:
             raise RootChainError(f"more than {limits.max_root_chain} root versions in one update")
-        data = fetch_verified(fetch, cid, limits.max_document_bytes, "root")
-        env, root = _open_root(data, limits)
+        _env, root = _open_root(fetch_verified(fetch, cid, limits.max_document_bytes, "root"), limits)
         if root.set != trusted.set:
             raise RootChainError(f"root {cid} belongs to set {root.set!r}, not {trusted.set!r}")
-        if chain and root.version != chain[-1][2].version - 1:
+        if chain and root.version != chain[-1][1] - 1:
             raise RootChainError(
-                f"root v{chain[-1][2].version} names a v{root.version} root as previous: "
-                "versions must go up by one (no jumps)"
+                f"root v{chain[-1][1]} names a v{root.version} root as previous: versions must go up by one (no jumps)"
             )
         if root.version < trusted.version and not chain:
             raise RollbackError(
@@ -138,12 +139,12 @@ def _walk_roots(state: TrustedState, head: CID, fetch: Fetch, limits: TrustLimit
         if root.version <= trusted.version:
             raise RootChainError(f"root {cid} (v{root.version}) is not the trusted root v{trusted.version} "
                                  f"of set {trusted.set!r}: the chain does not lead back to it (fork)")
-        chain.append((data, env, root))
+        chain.append((cid, root.version))
         cid = root.previous  # type: ignore[assignment]  # version > 1 here, so previous is set
     chain.reverse()
-    if chain and chain[0][2].version != trusted.version + 1:
-        raise RootChainError(f"root v{chain[0][2].version} follows trusted v{trusted.version}: no jumps")
-    return chain
+    if chain and chain[0][1] != trusted.version + 1:
+        raise RootChainError(f"root v{chain[0][1]} follows trusted v{trusted.version}: no jumps")
+    return [c for c, _ in chain]
 
 
 def _check_fresh(kind: str, cid: CID, set_name: str, expires: int, now: int) -> None:
@@ -184,7 +185,11 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
     root, root_cid = state.root, state.root_cid
     versions = {**state.versions, "root": max(state.versions.get("root", 0), root.version)}
     cids = dict(state.cids)
-    for data, env, new in _walk_roots(state, unverified.root, fetch, limits):
+    for cid in _walk_roots(state, unverified.root, fetch, limits):
+        data = fetch_verified(fetch, cid, limits.max_document_bytes, "root")
+        env, new = _open_root(data, limits)
+        if new.previous != root_cid or new.version != root.version + 1 or new.set != root.set:
+            raise RootChainError(f"root {cid} does not follow root v{root.version} {root_cid}")
         env.require(root.root.keys, root.root.threshold, role="root (previous)", set_name=root.set, revoked=revoked)
         env.require(new.root.keys, new.root.threshold, role="root (new)", set_name=root.set, revoked=revoked)
         _log().info("trust.root", decision="accept", document=str(env.cid), set=root.set, version=new.version,
