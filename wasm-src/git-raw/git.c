@@ -188,7 +188,7 @@ static const char *split_headers(span b, ghdrs *out) {
     return 0;
 }
 
-/* Remove the space after each '\n' (continuation lines); NULL when out of memory. */
+/* Remove the space after each '\n' (continuation lines); false when out of memory. */
 static bool unfold(span v, span *out, bool add_nl) {
     uint8_t *d = (uint8_t *)ac_alloc(v.n + 1);
     if (!d) return false;
@@ -334,7 +334,9 @@ static int commit_decode(span body, ac_buf *out) {
     bool has_author = false, has_committer = false, has_enc = false, has_sig = false;
     gperson author, committer;
     span enc = { 0, 0 }, sig = { 0, 0 };
-    gtag *mtags = (gtag *)ac_alloc((hs.n ? hs.n : 1) * sizeof(gtag));
+    size_t nmax = 0;
+    for (size_t k = i; k < hs.n; k++) nmax += span_is(hs.h[k].key, "mergetag");
+    gtag *mtags = (gtag *)ac_alloc((nmax ? nmax : 1) * sizeof(gtag));
     span *other = (span *)ac_alloc((hs.n ? hs.n : 1) * sizeof(span));
     if (!mtags || !other) return ac_fail(AC_ERR_NOMEM, "out of memory");
     size_t nm = 0, no = 0;
@@ -598,10 +600,18 @@ static int git_links(const uint8_t *in, size_t n, ac_buf *out) {
 
 /* ---- encode: DAG-CBOR -> object ------------------------------------------------------------- */
 
+/* A text item into a span (no pointer punning between char and uint8_t). */
+static int r_text(acr *r, span *s) {
+    const char *p;
+    AC_TRY(acr_text(r, &p, &s->n));
+    s->p = (const uint8_t *)p;
+    return AC_OK;
+}
+
 /* A string field: text or bytes. */
 static int r_str(acr *r, span *s, const char *what) {
     int t = acr_peek(r);
-    if (t == ACR_TEXT) return acr_text(r, (const char **)&s->p, &s->n);
+    if (t == ACR_TEXT) return r_text(r, s);
     if (t == ACR_BYTES) return acr_bytes(r, &s->p, &s->n);
     return ac_failf(AC_ERR_INVALID, "%s must be a string or bytes", what);
 }
@@ -619,32 +629,51 @@ static int r_link(acr *r, uint8_t *sha, const char *what) {
 
 static bool has_byte(span s, uint8_t c) { return find_byte(s.p, s.p + s.n, c) != 0; }
 
-/* Every key of the map at r must be in `allowed` (NULL-terminated). r is not advanced. */
-static int check_keys(const acr *r, const char *const *allowed, const char *what) {
+/* The fields of one map, read in a single pass so lookups do not rescan it (a map with a
+ * huge "other" list would otherwise be walked once per field). */
+#define MAX_FIELDS 9
+typedef struct {
+    const char *const *names; /* NULL-terminated, at most MAX_FIELDS */
+    const char *what;
+    acr v[MAX_FIELDS];
+    bool has[MAX_FIELDS];
+} fields;
+
+/* Every key of the map at r must be in `names`; r is not advanced. */
+static int read_fields(const acr *r, const char *const *names, const char *what, fields *f) {
+    f->names = names;
+    f->what = what;
+    memset(f->has, 0, sizeof f->has);
     acr c = *r;
     size_t n;
     AC_TRY(acr_map(&c, &n));
     for (size_t k = 0; k < n; k++) {
         span key;
-        AC_TRY(acr_text(&c, (const char **)&key.p, &key.n));
-        bool ok = false;
-        for (const char *const *a = allowed; *a; a++) ok = ok || span_is(key, *a);
-        if (!ok) return ac_failf(AC_ERR_INVALID, "%s has an unknown field", what);
+        AC_TRY(r_text(&c, &key));
+        size_t i = 0;
+        while (names[i] && !span_is(key, names[i])) i++;
+        if (!names[i]) return ac_failf(AC_ERR_INVALID, "%s has an unknown field", what);
+        f->v[i] = c;
+        f->has[i] = true;
         AC_TRY(acr_skip(&c));
     }
     return AC_OK;
 }
 
-/* Find key in the map at r; *found false when absent. */
-static int field(const acr *r, const char *key, acr *v, bool *found) {
-    acr c = *r;
-    return acr_find(&c, key, v, found);
+/* *v positioned at the value of key; *found false when absent. */
+static int field(const fields *f, const char *key, acr *v, bool *found) {
+    size_t i = 0, n = ac_strlen(key);
+    while (f->names[i] && !(ac_strlen(f->names[i]) == n && memcmp(f->names[i], key, n) == 0)) i++;
+    if (!f->names[i]) return ac_fail(AC_ERR_INTERNAL, "field lookup of an undeclared name");
+    *found = f->has[i];
+    if (*found) *v = f->v[i];
+    return AC_OK;
 }
 
-static int need(const acr *r, const char *key, acr *v, const char *what) {
+static int need(const fields *f, const char *key, acr *v) {
     bool found;
-    AC_TRY(field(r, key, v, &found));
-    if (!found) return ac_failf(AC_ERR_INVALID, "%s is missing '%s'", what, key);
+    AC_TRY(field(f, key, v, &found));
+    if (!found) return ac_failf(AC_ERR_INVALID, "%s is missing '%s'", f->what, key);
     return AC_OK;
 }
 
@@ -677,16 +706,17 @@ static int put_folded(ac_buf *out, const char *key, span v) {
 static int put_person(ac_buf *out, const char *key, const acr *r) {
     static const char *const keys[] = { "date", "name", "email", "timezone", 0 };
     if (acr_peek(r) != ACR_MAP) return ac_failf(AC_ERR_INVALID, "%s must be a map", key);
-    AC_TRY(check_keys(r, keys, key));
+    fields f;
+    AC_TRY(read_fields(r, keys, key, &f));
     acr v;
     gperson g;
-    AC_TRY(need(r, "name", &v, key));
+    AC_TRY(need(&f, "name", &v));
     AC_TRY(r_str(&v, &g.name, "name"));
-    AC_TRY(need(r, "email", &v, key));
+    AC_TRY(need(&f, "email", &v));
     AC_TRY(r_str(&v, &g.email, "email"));
-    AC_TRY(need(r, "date", &v, key));
+    AC_TRY(need(&f, "date", &v));
     AC_TRY(r_str(&v, &g.date, "date"));
-    AC_TRY(need(r, "timezone", &v, key));
+    AC_TRY(need(&f, "timezone", &v));
     AC_TRY(r_str(&v, &g.tz, "timezone"));
     if (has_byte(g.name, '<') || has_byte(g.name, '\n'))
         return ac_failf(AC_ERR_INVALID, "%s name must not contain '<' or a newline", key);
@@ -726,10 +756,10 @@ static int put_other(ac_buf *out, const acr *r, const char *what) {
     return AC_OK;
 }
 
-static int put_message(ac_buf *out, const acr *r) {
+static int put_message(ac_buf *out, const fields *f) {
     bool found;
     acr v;
-    AC_TRY(field(r, "message", &v, &found));
+    AC_TRY(field(f, "message", &v, &found));
     if (!found) return AC_OK;
     span m;
     AC_TRY(r_str(&v, &m, "message"));
@@ -739,41 +769,43 @@ static int put_message(ac_buf *out, const acr *r) {
 
 static int tag_body(ac_buf *out, const acr *r) {
     static const char *const keys[] = { "object", "type", "tag", "tagger", "other", "message", 0 };
-    AC_TRY(check_keys(r, keys, "tag"));
+    fields f;
+    AC_TRY(read_fields(r, keys, "tag", &f));
     acr v;
     bool found;
     uint8_t sha[SHA1_LEN];
     span s;
-    AC_TRY(need(r, "object", &v, "tag"));
+    AC_TRY(need(&f, "object", &v));
     AC_TRY(r_link(&v, sha, "tag object"));
     AC_TRY(put_hex(out, "object ", sha));
-    AC_TRY(need(r, "type", &v, "tag"));
+    AC_TRY(need(&f, "type", &v));
     AC_TRY(r_str(&v, &s, "tag type"));
     AC_TRY(put_line(out, "type", s, "tag type"));
-    AC_TRY(need(r, "tag", &v, "tag"));
+    AC_TRY(need(&f, "tag", &v));
     AC_TRY(r_str(&v, &s, "tag name"));
     AC_TRY(put_line(out, "tag", s, "tag name"));
-    AC_TRY(field(r, "tagger", &v, &found));
+    AC_TRY(field(&f, "tagger", &v, &found));
     if (found) AC_TRY(put_person(out, "tagger", &v));
-    AC_TRY(field(r, "other", &v, &found));
+    AC_TRY(field(&f, "other", &v, &found));
     if (found) AC_TRY(put_other(out, &v, "tag"));
-    AC_TRY(put_message(out, r));
+    AC_TRY(put_message(out, &f));
     return out->err;
 }
 
 static int commit_body(ac_buf *out, const acr *r) {
     static const char *const keys[] = { "tree", "parents", "author", "committer", "encoding",
                                         "mergetag", "signature", "other", "message", 0 };
-    AC_TRY(check_keys(r, keys, "commit"));
+    fields f;
+    AC_TRY(read_fields(r, keys, "commit", &f));
     acr v;
     bool found;
     uint8_t sha[SHA1_LEN];
     span s;
     size_t n;
-    AC_TRY(need(r, "tree", &v, "commit"));
+    AC_TRY(need(&f, "tree", &v));
     AC_TRY(r_link(&v, sha, "commit tree"));
     AC_TRY(put_hex(out, "tree ", sha));
-    AC_TRY(field(r, "parents", &v, &found));
+    AC_TRY(field(&f, "parents", &v, &found));
     if (found) {
         if (acr_peek(&v) != ACR_ARRAY) return ac_fail(AC_ERR_INVALID, "commit parents must be a list");
         AC_TRY(acr_array(&v, &n));
@@ -782,16 +814,16 @@ static int commit_body(ac_buf *out, const acr *r) {
             AC_TRY(put_hex(out, "parent ", sha));
         }
     }
-    AC_TRY(field(r, "author", &v, &found));
+    AC_TRY(field(&f, "author", &v, &found));
     if (found) AC_TRY(put_person(out, "author", &v));
-    AC_TRY(field(r, "committer", &v, &found));
+    AC_TRY(field(&f, "committer", &v, &found));
     if (found) AC_TRY(put_person(out, "committer", &v));
-    AC_TRY(field(r, "encoding", &v, &found));
+    AC_TRY(field(&f, "encoding", &v, &found));
     if (found) {
         AC_TRY(r_str(&v, &s, "commit encoding"));
         AC_TRY(put_line(out, "encoding", s, "commit encoding"));
     }
-    AC_TRY(field(r, "mergetag", &v, &found));
+    AC_TRY(field(&f, "mergetag", &v, &found));
     if (found) {
         if (acr_peek(&v) != ACR_ARRAY) return ac_fail(AC_ERR_INVALID, "commit mergetag must be a list");
         AC_TRY(acr_array(&v, &n));
@@ -806,14 +838,14 @@ static int commit_body(ac_buf *out, const acr *r) {
             AC_TRY(acr_skip(&v));
         }
     }
-    AC_TRY(field(r, "signature", &v, &found));
+    AC_TRY(field(&f, "signature", &v, &found));
     if (found) {
         AC_TRY(r_str(&v, &s, "commit signature"));
         AC_TRY(put_folded(out, "gpgsig", s));
     }
-    AC_TRY(field(r, "other", &v, &found));
+    AC_TRY(field(&f, "other", &v, &found));
     if (found) AC_TRY(put_other(out, &v, "commit"));
-    AC_TRY(put_message(out, r));
+    AC_TRY(put_message(out, &f));
     return out->err;
 }
 
@@ -832,21 +864,22 @@ static int tree_body(ac_buf *out, const acr *r) {
     static const char *const list_keys[] = { "hash", "mode", "name", 0 };
     for (size_t k = 0; k < n; k++) {
         acr v, ent;
-        if (!is_list) AC_TRY(acr_text(&c, (const char **)&e[k].name.p, &e[k].name.n));
+        if (!is_list) AC_TRY(r_text(&c, &e[k].name));
         if (acr_peek(&c) != ACR_MAP) return ac_fail(AC_ERR_INVALID, "tree entries must be maps");
         ent = c;
-        AC_TRY(check_keys(&ent, is_list ? list_keys : entry_keys, "tree entry"));
+        fields f;
+        AC_TRY(read_fields(&ent, is_list ? list_keys : entry_keys, "tree entry", &f));
         if (is_list) {
-            AC_TRY(need(&ent, "name", &v, "tree entry"));
+            AC_TRY(need(&f, "name", &v));
             AC_TRY(r_str(&v, &e[k].name, "tree entry name"));
         }
         if (has_byte(e[k].name, 0)) return ac_fail(AC_ERR_INVALID, "tree entry names must not contain NUL");
-        AC_TRY(need(&ent, "mode", &v, "tree entry"));
+        AC_TRY(need(&f, "mode", &v));
         if (acr_peek(&v) != ACR_TEXT) return ac_fail(AC_ERR_INVALID, "tree entry mode must be a string");
-        AC_TRY(acr_text(&v, (const char **)&e[k].mode.p, &e[k].mode.n));
+        AC_TRY(r_text(&v, &e[k].mode));
         if (!mode_parse(e[k].mode, &e[k].modev))
             return ac_fail(AC_ERR_INVALID, "tree entry mode must be 1-7 octal digits");
-        AC_TRY(need(&ent, "hash", &v, "tree entry"));
+        AC_TRY(need(&f, "hash", &v));
         AC_TRY(r_link(&v, shas + k * SHA1_LEN, "tree entry hash"));
         e[k].sha = shas + k * SHA1_LEN;
         ix[k] = &e[k];
@@ -861,6 +894,15 @@ static int tree_body(ac_buf *out, const acr *r) {
         AC_TRY(ac_buf_put(out, ix[k]->sha, SHA1_LEN));
     }
     return out->err;
+}
+
+/* *yes when the map at r has a link under key (how commits and tags are told from trees). */
+static int link_under(const acr *r, const char *key, bool *yes) {
+    acr c = *r, v;
+    bool found;
+    AC_TRY(acr_find(&c, key, &v, &found));
+    *yes = found && acr_peek(&v) == ACR_TAG;
+    return AC_OK;
 }
 
 static int git_encode(const uint8_t *in, size_t n, ac_buf *out) {
@@ -879,22 +921,13 @@ static int git_encode(const uint8_t *in, size_t n, ac_buf *out) {
         AC_TRY(tree_body(out, &r));
         type = "tree";
     } else if (t == ACR_MAP) {
-        acr v;
-        bool found;
-        AC_TRY(field(&r, "tree", &v, &found));
-        if (found && acr_peek(&v) == ACR_TAG) {
-            AC_TRY(commit_body(out, &r));
-            type = "commit";
-        } else {
-            AC_TRY(field(&r, "object", &v, &found));
-            if (found && acr_peek(&v) == ACR_TAG) {
-                AC_TRY(tag_body(out, &r));
-                type = "tag";
-            } else {
-                AC_TRY(tree_body(out, &r));
-                type = "tree";
-            }
-        }
+        bool commit, tag = false;
+        AC_TRY(link_under(&r, "tree", &commit));
+        if (!commit) AC_TRY(link_under(&r, "object", &tag));
+        if (commit) AC_TRY(commit_body(out, &r));
+        else if (tag) AC_TRY(tag_body(out, &r));
+        else AC_TRY(tree_body(out, &r));
+        type = commit ? "commit" : tag ? "tag" : "tree";
     } else {
         return ac_fail(AC_ERR_INVALID,
                        "a git object is bytes (blob), a map (commit, tag or tree) or a list (tree)");
