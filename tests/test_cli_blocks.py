@@ -220,3 +220,21 @@ def test_decode_pretty(cli) -> None:  # type: ignore[no-untyped-def]
     pretty = cli("decode", cid, "--pretty")
     assert pretty.code == 0
     assert pretty.text == '{\n  "a": {\n    "/": {\n      "bytes": "AQ"\n    }\n  },\n  "b": [\n    1\n  ]\n}\n'
+
+
+def test_block_ls_and_check(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    a = cli("block", "put", stdin=b"a").text.strip()
+    b = cli("encode", "--codec", "dag-cbor", stdin=b'{"x": 1}').text.strip()
+    assert sorted(cli("block", "ls").text.split()) == sorted([a, b])
+    assert cli("block", "ls", "--codec", "dag-cbor").text.split() == [b]
+    assert cli("block", "check").text.strip() == "all 2 blocks intact"
+    conn = sqlite3.connect(home / "store.sqlite")
+    with conn:
+        conn.execute("UPDATE blocks SET data = ? WHERE cid = ?", (b"b", bytes(CID.parse(a))))
+    conn.close()
+    check = cli("block", "check")
+    assert check.text.strip() == f"corrupt {a}"
+    one_line_error(check, "StoreCorrupt")
+    one_line_error(cli("block", "get", a), "StoreCorrupt")

@@ -28,6 +28,13 @@ def register(sub: Any) -> None:
     stat.add_argument("cid", metavar="CID")
     stat.set_defaults(func=run_stat)
 
+    ls = bsub.add_parser("ls", help="list the CIDs of stored blocks")
+    ls.add_argument("--codec", help="only blocks of this codec (name or 0xCODE)")
+    ls.set_defaults(func=run_ls)
+
+    check = bsub.add_parser("check", help="read every stored block back and report corrupt ones (exit 1)")
+    check.set_defaults(func=run_check)
+
     rm = bsub.add_parser("rm", help="remove a block from the store")
     rm.add_argument("cid", metavar="CID", nargs="+")
     rm.set_defaults(func=run_rm)
@@ -92,4 +99,38 @@ def run_rm(args: argparse.Namespace) -> int:
             if not store.delete(cid):
                 raise BlockNotFound(f"block {cid} is not in the store")
             write_line(f"removed {cid}")
+    return 0
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    from ..codes import codec_code
+    from ..store import BlockStore
+    from ._io import write_stdout
+
+    wanted = codec_code(args.codec) if args.codec else None
+    with BlockStore.open() as store:
+        lines = []
+        for cid in store:
+            if wanted is None or cid.codec == wanted:
+                lines.append(f"{cid}\n")
+                if len(lines) >= 1024:
+                    write_stdout("".join(lines).encode())
+                    lines.clear()
+        write_stdout("".join(lines).encode())
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from ..errors import StoreCorrupt
+    from ..store import BlockStore
+    from ._io import write_line
+
+    with BlockStore.open() as store:
+        total = len(store)
+        bad = store.check()
+    for cid in bad:
+        write_line(f"corrupt {cid}")
+    if bad:
+        raise StoreCorrupt(f"{len(bad)} of {total} blocks are corrupt")
+    write_line(f"all {total} blocks intact")
     return 0
