@@ -316,7 +316,7 @@ def build_module(name: str, *, src: Path | None = None, cache: Path | None = Non
         out = Path(tmp) / f"{name}.wasm"
         cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *extra_flags(name, src), *LDFLAGS,
                "lib/ac.c", *sources, "-o", str(out)]
-        proc = subprocess.run(cmd, cwd=ROOT, env=zig_env(cache), capture_output=True, text=True)
+        proc = subprocess.run(cmd, cwd=ROOT, env=zig_env(cache), capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise BuildError(f"{name}: compile failed:\n{proc.stderr.strip()}")
         wasm = out.read_bytes()
