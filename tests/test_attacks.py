@@ -140,13 +140,13 @@ class World:
                  publisher: SigningKey | None = None, signers: Iterable[SigningKey] | None = None,
                  module: bytes | None = None, expires: int | None = None, abi: int = 1,
                  version: str = "1.0.0", module_cid_override: CID | None = None,
-                 size: int | None = None) -> CID:
+                 size: int | None = None, vectors: CID | None = None) -> CID:
         publisher = publisher or self.publisher
         wasm = self.module if module is None else module
         m = Manifest(kind=kind, name=name, codes=codes, module=module_cid_override or module_cid(wasm),
                      size=len(wasm) if size is None else size, version=version, publisher=publisher.did,
                      issued=NOW - DAY, abi=abi, expires=expires, source=None,
-                     build={"toolchain": "zig", "version": "0.17.1"}, vectors=None, supersedes=None)
+                     build={"toolchain": "zig", "version": "0.17.1"}, vectors=vectors, supersedes=None)
         cid, data = sign(m, [publisher] if signers is None else signers)
         self.put(module_cid(wasm), wasm)
         return self.put(cid, data)
@@ -335,6 +335,26 @@ def test_endless_data_oversized_module_aborted_at_manifest_size(world: World) ->
     with pytest.raises(ModuleRejected):
         fetch_module(vm.manifest, lambda c: Endless())
     assert pulled == vm.manifest.size + 1
+
+
+def test_endless_data_oversized_test_vectors_aborted_at_cap(world: World) -> None:
+    from autocodec.verify import fetch_vectors
+
+    vectors = encode([{"input": b"blob 0\x00", "output": {"kind": "blob"}}], "dag-cbor")
+    vcid = world.put(document_cid(vectors), vectors)
+    vm = verify_manifest(world.blocks[world.manifest(vectors=vcid)], now=NOW)
+    assert fetch_vectors(vm.manifest, world.fetch) == vectors
+    pulled = 0
+
+    def endless(_cid: CID):
+        nonlocal pulled
+        while True:
+            pulled += 1 << 20
+            yield b"\0" * (1 << 20)
+
+    with pytest.raises(InvalidDocument, match="cap"):
+        fetch_vectors(vm.manifest, endless)
+    assert pulled <= (16 << 20) + (1 << 20)
 
 
 def test_endless_data_manifest_claiming_huge_module_refused(world: World) -> None:

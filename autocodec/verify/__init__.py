@@ -31,7 +31,14 @@ from ._ed25519 import InvalidKey, PublicKey, did_of
 from ._envelope import Envelope, open_envelope, pae, payload_type
 from ._fetch import Fetch
 from ._keyring import KeyEntry, KeyRing, SigningKey
-from ._module import VerifiedManifest, check_module_info, fetch_module, verify_manifest, verify_module
+from ._module import (
+    VerifiedManifest,
+    check_module_info,
+    fetch_module,
+    fetch_vectors,
+    verify_manifest,
+    verify_module,
+)
 from ._sign import module_cid, sign
 from ._store import AllowRule, Decision, SetInfo, TrustStore, format_ranges, parse_ranges
 from ._update import TrustedState, VerifiedSet, trust_anchor, verify_set
@@ -61,6 +68,7 @@ __all__ = [
     "check_module_info",
     "did_of",
     "fetch_module",
+    "fetch_vectors",
     "format_ranges",
     "module_cid",
     "open_envelope",

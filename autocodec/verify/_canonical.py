@@ -33,14 +33,9 @@ _HASHES: dict[int, Any] = {
 
 
 def _codec() -> tuple[Any, Any]:
-    """(encode, decode) of the builtin DAG-CBOR codec (engineer A's ``autocodec.builtin``)."""
-    try:
-        from ..builtin import decode, encode
-    except ImportError:  # builtin wing not importable: cbrrr is the same canonical codec
-        import cbrrr
+    """(encode, decode) of the builtin DAG-CBOR codec (imported lazily: it is a heavy wing)."""
+    from ..builtin import decode, encode
 
-        return (lambda v: cbrrr.encode_dag_cbor(v, cid_type=CID),
-                lambda b: cbrrr.decode_dag_cbor(b, cid_ctor=CID))
     return (lambda v: encode(v, "dag-cbor"), lambda b: decode(b, "dag-cbor"))
 
 

@@ -7,7 +7,8 @@ Invariants:
   cryptographic hash (never the identity multihash).
 - ``verify_module`` accepts module bytes only if they are at most the cap, exactly the
   manifest's ``size``, and hash to the manifest's module CID; ``fetch_module`` never reads
-  more than ``size + 1`` bytes from the source.
+  more than ``size + 1`` bytes from the source, ``fetch_vectors`` never more than
+  ``max_vectors_bytes + 1``.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from ..log import get_logger
 from ._canonical import IDENTITY, _HASHES, check_cid
 from ._documents import ABI_VERSION, Manifest
 from ._envelope import open_envelope
-from ._fetch import Fetch, read_capped
+from ._fetch import Fetch, fetch_verified, read_capped
 
 def _log() -> Any:
     """The verify logger, bound at call time so `log.configure` always applies."""
@@ -109,6 +110,14 @@ def fetch_module(manifest: Manifest, fetch: Fetch, *, limits: TrustLimits = DEFA
         raise ModuleRejected(exc.message) from None
     verify_module(manifest, data, limits=limits)
     return data
+
+
+def fetch_vectors(manifest: Manifest, fetch: Fetch, *, limits: TrustLimits = DEFAULT_LIMITS.trust) -> bytes | None:
+    """The test vectors a manifest names (None if it names none), capped and hash-checked."""
+    if manifest.vectors is None:
+        return None
+    check_content_hash(manifest.vectors, "test vectors")
+    return fetch_verified(fetch, manifest.vectors, limits.max_vectors_bytes, "test vectors")
 
 
 def check_module_info(manifest: Manifest, info: Any) -> None:
