@@ -1,0 +1,284 @@
+"""UnixFS add/cat: root CIDs equal a reference IPFS node's, streaming, strict cat.
+
+Reference CIDs: fixtures/unixfs/reference.json, produced by the js-ipfs 0.66.1 node of
+tests/ipfs (see fixtures/unixfs/make_reference.py); the slow tests also ask a live node.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from autocodec.cid import CID
+from autocodec.errors import InvalidBlock, InvalidInput, UnknownChunker, UnsupportedFormat
+from autocodec.loader import Sandbox, xorshift_bytes
+from autocodec.store import BlockStore
+from autocodec.unixfs import AddOptions, Adder, add_bytes, add_path, cat, iter_chunks, parse_chunker
+from autocodec.unixfs import _pb
+
+from .conftest import FIXTURES, WASM_SRC
+
+REFERENCE = json.loads((FIXTURES / "unixfs" / "reference.json").read_text())
+
+
+def ipfs_add(node, files: list[tuple[str, bytes]], **options) -> list[dict]:
+    """POST files to a node's /api/v0/add (multipart, Kubo RPC); returns its JSON lines."""
+    boundary = uuid.uuid4().hex
+    parts = []
+    for name, data in files:
+        head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
+                f'filename="{urllib.parse.quote(name, safe="")}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n")
+        parts.append(head.encode() + data + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    query = {"pin": "false"}
+    for key, value in options.items():
+        query[key.replace("_", "-")] = str(value).lower() if isinstance(value, bool) else str(value)
+    req = urllib.request.Request(f"{node.api_url}/api/v0/add?{urllib.parse.urlencode(query)}", data=body,
+                                 method="POST", headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    with urllib.request.urlopen(req, timeout=300) as resp:
+        return [json.loads(line) for line in resp.read().splitlines() if line.strip()]
+
+
+def case_bytes(source: dict) -> bytes:
+    return source["text"].encode() if "text" in source else xorshift_bytes(source["seed"], source["length"])
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with BlockStore.open(tmp_path / "home") as s:
+        yield s
+
+
+# --- reference CIDs -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", REFERENCE["files"], ids=lambda c: f"{c['input']}-{c['options']}"[:70])
+def test_file_root_equals_reference_node(store, case) -> None:
+    data = case_bytes(case["input"])
+    cid = add_bytes(store, data, AddOptions(**case["options"]))
+    assert cid == CID.parse(case["cid"])
+    assert b"".join(cat(store, cid)) == data
+
+
+def test_well_known_cids(store) -> None:
+    # The empty file and "hello world\n" of every IPFS tutorial, and the empty directory.
+    assert str(add_bytes(store, b"")) == "QmbFMke1KXqnYyBBWxB74N4c5SBnJMVAiMNRcGu6x1AwQH"
+    assert str(add_bytes(store, b"hello world\n")) == "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"
+
+
+def test_tree_equals_reference_node(store, tmp_path: Path) -> None:
+    tree = REFERENCE["trees"][0]
+    for rel, text in tree["files"].items():
+        path = tmp_path / "src" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode())
+    (tmp_path / "src" / "d" / ".hidden").write_bytes(b"skipped like Kubo without --hidden")
+    added = add_path(store, tmp_path / "src" / "d", recursive=True)
+    assert {a.path: str(a.cid) for a in added} == tree["entries"]
+    assert added[-1].path == "d"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert str(add_path(store, empty, recursive=True)[-1].cid) == "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"
+    with_hidden = add_path(store, tmp_path / "src" / "d", AddOptions(hidden=True), recursive=True)
+    assert with_hidden[-1].cid != added[-1].cid
+
+
+@pytest.mark.slow
+@pytest.mark.ipfs
+@pytest.mark.parametrize("length,options", [
+    (0, {"raw_leaves": True}),
+    (1, {}),
+    (262_145, {}),
+    (700_001, {"cid_version": 1}),
+    (345_678, {"chunker": "size-4096", "raw_leaves": True}),
+    (1024 * 200 + 5, {"chunker": "size-1024", "cid_version": 1, "raw_leaves": False}),  # two levels
+])
+def test_live_reference_node(ipfs_node, store, length: int, options: dict) -> None:
+    data = xorshift_bytes(length + 17, length)
+    expected = CID.parse(ipfs_add(ipfs_node, [("f", data)], **options)[-1]["Hash"])
+    assert add_bytes(store, data, AddOptions(**options)) == expected
+
+
+# --- chunkers ---------------------------------------------------------------------------------
+
+
+def test_parse_chunker() -> None:
+    assert parse_chunker("size-262144").params == {"size": 262144}
+    assert parse_chunker("fastcdc-1024-4096-16384").params == {"min": 1024, "avg": 4096, "max": 16384}
+    assert parse_chunker("buzhash").module == "chunker-buzhash"
+    for bad in ("rabin", "size-", "size-0", "size-99999999", "fastcdc-1-2", "fastcdc-4096-1024-16384", "", "buzhash-1"):
+        with pytest.raises((UnknownChunker, InvalidInput)):
+            parse_chunker(bad)
+
+
+@pytest.mark.parametrize("size", [1, 1000, 262144])
+def test_native_fixed_equals_wasm_fixed(size: int) -> None:
+    data = xorshift_bytes(size, 700_001)
+    native = [len(c) for c in iter_chunks(io.BytesIO(data), parse_chunker(f"size-{size}"))]
+    module = Sandbox().load((WASM_SRC / "chunker-fixed" / "chunker-fixed.wasm").read_bytes())
+    ends = list(module.chunker({"size": size}).boundaries([data]))
+    assert native == [b - a for a, b in zip([0, *ends], ends)]
+
+
+class _Trickle(io.RawIOBase):
+    """A reader that returns at most 7 bytes per read (like a slow pipe)."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data, self._pos = data, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        n = 7 if n < 0 else min(n, 7)
+        out = self._data[self._pos : self._pos + n]
+        self._pos += len(out)
+        return out
+
+
+@pytest.mark.parametrize("chunker", ["size-1000", "fastcdc-256-1024-4096", "buzhash"])
+def test_chunks_reassemble_and_short_reads_do_not_matter(chunker: str) -> None:
+    data = xorshift_bytes(7, 40_000 if chunker != "buzhash" else 1_300_000)
+    spec = parse_chunker(chunker)
+    chunks = list(iter_chunks(io.BytesIO(data), spec))
+    assert b"".join(chunks) == data
+    assert all(len(c) <= spec.max_chunk for c in chunks)
+    if chunker != "buzhash":
+        assert [len(c) for c in iter_chunks(_Trickle(data), spec)] == [len(c) for c in chunks]
+
+
+@pytest.mark.parametrize("chunker", ["size-1000", "fastcdc-256-1024-4096", "buzhash"])
+def test_empty_stream_is_one_empty_chunk(chunker: str) -> None:
+    assert list(iter_chunks(io.BytesIO(b""), parse_chunker(chunker))) == [b""]
+
+
+def test_content_defined_add_round_trips_and_dedups(store) -> None:
+    data = xorshift_bytes(11, 200_000)
+    options = AddOptions(chunker="fastcdc-1024-4096-16384", cid_version=1)
+    first = add_bytes(store, data, options)
+    assert b"".join(cat(store, first)) == data
+    before = len(store)
+    second = add_bytes(store, data[:100] + b"inserted" + data[100:], options)
+    assert second != first
+    assert len(store) - before < 10  # most leaves are shared: only the edited chunks are new
+
+
+def test_missing_chunker_module_is_a_typed_error(store, tmp_path: Path) -> None:
+    options = AddOptions(chunker="buzhash", chunker_module=tmp_path / "nope.wasm")
+    with pytest.raises(UnknownChunker):
+        add_bytes(store, b"abc", options)
+    wrong = AddOptions(chunker="buzhash", chunker_module=WASM_SRC / "blake3" / "blake3.wasm")
+    with pytest.raises(UnknownChunker, match="hasher"):
+        add_bytes(store, b"abc", wrong)
+
+
+# --- layout -------------------------------------------------------------------------------------
+
+
+def test_streaming_memory_is_bounded(store) -> None:
+    # 5000 chunks of 16 bytes: the builder never holds more than 174 links per level.
+    adder = Adder(store, AddOptions(chunker="size-16", raw_leaves=True))
+    from autocodec.unixfs import FileBuilder
+
+    seen = []
+    builder = FileBuilder(lambda cid, block: None, raw_leaves=True)
+    for i in range(5000):
+        builder.add(i.to_bytes(16, "big"))
+        seen.append(max(len(row) for row in builder._levels))
+    assert max(seen) <= 174
+    assert adder.add_bytes(b"".join(i.to_bytes(16, "big") for i in range(5000))).cid == builder.finish().cid
+
+
+def test_unixfs_pb_round_trip_and_strictness() -> None:
+    node = _pb.UnixfsData(_pb.FILE, b"abc", 10, (3, 7))
+    assert _pb.decode(_pb.encode(node)) == node
+    assert _pb.encode(_pb.UnixfsData(_pb.DIRECTORY)) == b"\x08\x01"
+    packed = b"\x08\x02\x18\x0a\x22\x02\x03\x07"  # blocksizes packed: still valid protobuf
+    assert _pb.decode(packed).blocksizes == (3, 7)
+    for bad in (b"", b"\x08", b"\x08\x09", b"\x08\x02\x12\x05ab", b"\x08\x02\x48\x01", b"\x08\x02\x18" + b"\xff" * 10 + b"\x01"):
+        with pytest.raises(InvalidBlock):
+            _pb.decode(bad)
+
+
+# --- cat ----------------------------------------------------------------------------------------
+
+
+def _put_pb(store, data: bytes, links=()) -> CID:
+    from autocodec.builtin import encode
+
+    from autocodec.unixfs._layout import DAG_PB, make_cid
+
+    block = encode({"Data": data, "Links": [{"Hash": c, "Name": "", "Tsize": 1} for c in links]}, "dag-pb")
+    cid = make_cid(DAG_PB, block, 1)
+    store.put(cid, block)
+    return cid
+
+
+def test_cat_refuses_directories_and_lies(store, tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f").write_bytes(b"x")
+    root = add_path(store, tmp_path / "d", recursive=True)[-1].cid
+    with pytest.raises(InvalidInput, match="directory"):
+        list(cat(store, root))
+    leaf = add_bytes(store, b"hello", AddOptions(cid_version=1))  # a raw leaf of 5 bytes
+    lying = _put_pb(store, _pb.encode(_pb.UnixfsData(_pb.FILE, b"", 6, (6,))), [leaf])
+    with pytest.raises(InvalidBlock, match="parent says"):
+        list(cat(store, lying))
+    wrong_total = _put_pb(store, _pb.encode(_pb.UnixfsData(_pb.FILE, b"", 9, (5,))), [leaf])
+    with pytest.raises(InvalidBlock, match="root says"):
+        list(cat(store, wrong_total))
+    dir_inside = _put_pb(store, _pb.encode(_pb.UnixfsData(_pb.FILE, b"", 0, (0,))), [root])
+    with pytest.raises(InvalidBlock, match="directory node inside"):
+        list(cat(store, dir_inside))
+    not_unixfs = _put_pb(store, b"\x01\x02")
+    with pytest.raises(InvalidBlock):
+        list(cat(store, not_unixfs))
+
+
+def test_cat_bounds_depth(store) -> None:
+    from autocodec.config import DEFAULT_LIMITS, Limits, UnixfsLimits
+
+    cid = add_bytes(store, b"x")
+    for _ in range(5):
+        cid = _put_pb(store, _pb.encode(_pb.UnixfsData(_pb.FILE, b"", 1, (1,))), [cid])
+    assert b"".join(cat(store, cid)) == b"x"
+    shallow = Limits(**{**{f: getattr(DEFAULT_LIMITS, f) for f in ("decode", "sandbox", "fetch", "trust", "store")},
+                        "unixfs": UnixfsLimits(max_dag_depth=3)})
+    with pytest.raises(InvalidBlock, match="deeper"):
+        list(cat(store, cid, limits=shallow))
+
+
+def test_hamt_sized_directory_is_refused(store, tmp_path: Path) -> None:
+    big = tmp_path / "big"
+    big.mkdir()
+    for i in range(3000):  # ~ 3000 * 100 bytes of links > 256 KiB
+        (big / f"{i:060d}").write_bytes(b"")
+    with pytest.raises(UnsupportedFormat, match="HAMT"):
+        add_path(store, big, recursive=True)
+
+
+def test_special_files_and_bad_paths(store, tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput):
+        add_path(store, tmp_path / "missing")
+    with pytest.raises(InvalidInput, match="-r"):
+        add_path(store, tmp_path)
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "link").symlink_to("target/elsewhere")
+    with pytest.raises(InvalidInput, match="regular file"):
+        add_path(store, tmp_path, recursive=True)
+    fifo.unlink()
+    added = {a.path: a for a in add_path(store, tmp_path, recursive=True)}
+    link = added[f"{tmp_path.name}/link"].cid
+    from autocodec.builtin import decode
+
+    meta = _pb.decode(decode(store.get(link), "dag-pb")["Data"])
+    assert meta.type == _pb.SYMLINK and meta.data == b"target/elsewhere"
