@@ -12,7 +12,9 @@ Invariants:
 
 from __future__ import annotations
 
+import io
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,10 +51,12 @@ class CarExport:
 
 
 def _size_of(stream: BinaryIO) -> int | None:
+    """The stream's total size when it is a regular file (pipes and sockets have none)."""
     try:
-        return os.fstat(stream.fileno()).st_size
-    except (OSError, AttributeError, ValueError):
+        info = os.fstat(stream.fileno())
+    except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
         return None
+    return info.st_size if stat.S_ISREG(info.st_mode) else None
 
 
 def import_car(
