@@ -38,7 +38,7 @@ from ..errors import (
 from ..home import Home
 from ..log import get_logger
 from ._documents import CODED_KINDS, EntryKey, Manifest
-from ._ed25519 import InvalidKey, PublicKey
+from ._ed25519 import PublicKey
 from ._fetch import Fetch
 from ._module import VerifiedManifest, verify_manifest
 from ._update import TrustedState, VerifiedSet, _open_root, trust_anchor, verify_set
@@ -138,9 +138,10 @@ class AllowRule:
 class TrustStore:
     """Trust state of one home folder. Open with ``TrustStore.open(home)``; close when done."""
 
-    def __init__(self, blocks: Any, limits: Limits) -> None:
+    def __init__(self, blocks: Any, limits: Limits, *, owns_blocks: bool = False) -> None:
         self.blocks = blocks
         self.limits = limits
+        self._owns_blocks = owns_blocks
 
     @classmethod
     def open(cls, home: Home | str | None = None, *, limits: Limits | None = None, blocks: Any = None) -> "TrustStore":
@@ -148,13 +149,21 @@ class TrustStore:
         from ..store import BlockStore
 
         limits = limits or DEFAULT_LIMITS
+        owns = blocks is None
         if blocks is None:
             blocks = BlockStore.open(home if isinstance(home, Home) else Home.resolve(home), limits=limits)
-        blocks.ensure_schema("trust", 1, SCHEMA)
-        return cls(blocks, limits)
+        try:
+            blocks.ensure_schema("trust", 1, SCHEMA)
+        except BaseException:
+            if owns:
+                blocks.close()
+            raise
+        return cls(blocks, limits, owns_blocks=owns)
 
     def close(self) -> None:
-        self.blocks.close()
+        """Close the database, unless the caller passed in a ``BlockStore`` it still owns."""
+        if self._owns_blocks:
+            self.blocks.close()
 
     def __enter__(self) -> "TrustStore":
         return self
@@ -173,10 +182,7 @@ class TrustStore:
         """Normalise a DID or CID; returns (text, "key" | "cid")."""
         target = target.strip()
         if target.startswith("did:"):
-            try:
-                return PublicKey.from_did(target).did, "key"
-            except InvalidKey:
-                raise
+            return PublicKey.from_did(target).did, "key"
         return str(CID.parse(target)), "cid"
 
     def revoke(self, target: str, reason: str = "", *, now: int | None = None) -> str:
