@@ -92,7 +92,7 @@ def test_utf8_rejects_known_bad_sequences(task, blob: bytes):
 
 
 @settings(max_examples=200, deadline=None)
-@given(keys=st.lists(st.text(alphabet=st.characters(min_codepoint=1), max_size=6), max_size=12))
+@given(keys=st.lists(st.text(alphabet=st.characters(min_codepoint=1, exclude_categories=("Cs",)), max_size=6), max_size=12))
 def test_sort_keys_is_dag_cbor_order(task, keys: list[str]):
     want = sorted(keys, key=lambda k: (len(k.encode()), k.encode()))
     assert task.call("sort_keys", [keys]) == want
