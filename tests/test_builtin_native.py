@@ -73,3 +73,34 @@ def test_python_fallbacks_decode_the_same(monkeypatch: pytest.MonkeyPatch) -> No
         decode(b"\xd8\x2a\x42\x00\xff", "dag-cbor")
     with pytest.raises(InvalidBlock, match="max_depth"):
         decode(b"\x81" * 2000 + b"\x01", "dag-cbor")
+
+
+anything = st.recursive(
+    st.none() | st.booleans() | st.integers(-(1 << 66), 1 << 66) | st.floats() | st.text(max_size=4)
+    | st.sampled_from(["\ud800", b"x", (1,), 1j, CID.parse("bafkqaaa")]),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=3) | st.integers(0, 3) | st.just("\udc00"), inner, max_size=3),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(anything, st.integers(1, 6), st.sampled_from([0, 1, 2, 3, 4, 5, 6, 7]))
+def test_check_same_as_python_walk(value: object, max_depth: int, flags: int) -> None:
+    from autocodec.builtin import _walk
+    from autocodec.errors import EncodeError
+
+    kwargs = dict(
+        links=bool(flags & 1), byte_strings=bool(flags & 2), int_range=_walk._CBOR_INTS if flags & 4 else None
+    )
+    try:
+        _walk._py_check(value, codec="t", max_depth=max_depth, **kwargs)
+        python_ok = True
+    except EncodeError:
+        python_ok = False
+    try:
+        _native.check(value, max_depth, flags)  # type: ignore[misc]
+        c_ok = True
+    except (ValueError, TypeError):
+        c_ok = False
+    assert c_ok is python_ok

@@ -16,6 +16,12 @@
  *   equal to the bytes left); ValueError otherwise. ``bind(CID)`` must be called first: it
  *   records the class and the offset of its ``_raw`` slot. Being C, it is called by cbrrr
  *   for every tag 42 without a Python frame.
+ * - check(value, max_depth, flags) -> None if ``value`` is a tree of exact data-model types
+ *   (dict with str keys, list, str, bytes, int, float, bool, None, the bound CID class) no
+ *   deeper than max_depth containers, floats finite, strings encodable as UTF-8, ints in
+ *   [-2^64, 2^64-1] when flags & 4, links only when flags & 1, bytes only when flags & 2;
+ *   raises (ValueError/TypeError/UnicodeError) otherwise. Iterative: cycles hit the depth
+ *   bound. It runs no Python code, so the borrowed references it walks stay valid.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -224,6 +230,145 @@ py_link(PyObject *self, PyObject *raw)
     return obj;
 }
 
+#define CHECK_LINKS 1
+#define CHECK_BYTES 2
+#define CHECK_CBOR_INTS 4
+
+/* 0: scalar ok, 1: container, -1: error set */
+static int
+classify(PyObject *v, int flags)
+{
+    PyTypeObject *t = Py_TYPE(v);
+    if (t == &PyUnicode_Type)
+        return PyUnicode_AsUTF8AndSize(v, NULL) == NULL ? -1 : 0;
+    if (t == &PyList_Type || t == &PyDict_Type)
+        return 1;
+    if (t == &PyLong_Type) {
+        if (flags & CHECK_CBOR_INTS) {
+            int overflow;
+            (void)PyLong_AsLongLongAndOverflow(v, &overflow);
+            if (overflow == 0)
+                return 0;
+            PyObject *mag = overflow > 0 ? (Py_INCREF(v), v) : PyNumber_Invert(v); /* ~v = -v - 1 */
+            if (mag == NULL)
+                return -1;
+            unsigned long long u = PyLong_AsUnsignedLongLong(mag);
+            Py_DECREF(mag);
+            if (u == (unsigned long long)-1 && PyErr_Occurred()) {
+                PyErr_Clear();
+                PyErr_SetString(PyExc_ValueError, "integer out of range");
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (t == &PyFloat_Type) {
+        double d = PyFloat_AS_DOUBLE(v);
+        if (d - d != 0.0) {
+            PyErr_SetString(PyExc_ValueError, "NaN and infinities are not in the data model");
+            return -1;
+        }
+        return 0;
+    }
+    if (t == &PyBool_Type || v == Py_None)
+        return 0;
+    if (t == &PyBytes_Type) {
+        if (flags & CHECK_BYTES)
+            return 0;
+        PyErr_SetString(PyExc_ValueError, "bytes are not representable");
+        return -1;
+    }
+    if (cid_type != NULL && t == cid_type) {
+        if (flags & CHECK_LINKS)
+            return 0;
+        PyErr_SetString(PyExc_ValueError, "links are not representable");
+        return -1;
+    }
+    PyErr_Format(PyExc_TypeError, "cannot encode a %s", t->tp_name);
+    return -1;
+}
+
+typedef struct {
+    PyObject *obj; /* borrowed */
+    Py_ssize_t pos;
+} Frame;
+
+static PyObject *
+py_check(PyObject *self, PyObject *args)
+{
+    PyObject *value;
+    Py_ssize_t max_depth;
+    int flags;
+    if (!PyArg_ParseTuple(args, "Oni", &value, &max_depth, &flags))
+        return NULL;
+    int r = classify(value, flags);
+    if (r < 0)
+        return NULL;
+    if (r == 0)
+        Py_RETURN_NONE;
+    if (max_depth < 1) {
+        PyErr_SetString(PyExc_ValueError, "nested deeper than max_depth");
+        return NULL;
+    }
+    Py_ssize_t cap = 64, sp = 0;
+    Frame *stack = PyMem_Malloc(cap * sizeof(Frame));
+    if (stack == NULL)
+        return PyErr_NoMemory();
+    stack[sp].obj = value;
+    stack[sp].pos = 0;
+    sp++;
+    while (sp > 0) {
+        Frame *f = &stack[sp - 1];
+        PyObject *child;
+        if (Py_TYPE(f->obj) == &PyList_Type) {
+            if (f->pos >= PyList_GET_SIZE(f->obj)) {
+                sp--;
+                continue;
+            }
+            child = PyList_GET_ITEM(f->obj, f->pos);
+            f->pos++;
+        } else {
+            PyObject *key;
+            if (!PyDict_Next(f->obj, &f->pos, &key, &child)) {
+                sp--;
+                continue;
+            }
+            if (!PyUnicode_CheckExact(key)) {
+                PyErr_SetString(PyExc_TypeError, "map keys must be strings");
+                goto fail;
+            }
+            if (PyUnicode_AsUTF8AndSize(key, NULL) == NULL)
+                goto fail;
+        }
+        r = classify(child, flags);
+        if (r < 0)
+            goto fail;
+        if (r == 1) {
+            if (sp + 1 > max_depth) {
+                PyErr_SetString(PyExc_ValueError, "nested deeper than max_depth");
+                goto fail;
+            }
+            if (sp == cap) {
+                Frame *grown = PyMem_Realloc(stack, 2 * cap * sizeof(Frame));
+                if (grown == NULL) {
+                    PyErr_NoMemory();
+                    goto fail;
+                }
+                stack = grown;
+                cap *= 2;
+            }
+            stack[sp].obj = child;
+            stack[sp].pos = 0;
+            sp++;
+        }
+    }
+    PyMem_Free(stack);
+    Py_RETURN_NONE;
+fail:
+    PyMem_Free(stack);
+    return NULL;
+}
+
 static PyObject *
 scan(PyObject *args, int (*fn)(const uint8_t *, Py_ssize_t, Py_ssize_t))
 {
@@ -260,6 +405,7 @@ static PyMethodDef methods[] = {
      "cbor_exceeds(data, max_depth) -> 1 if nested deeper than max_depth, 0 if not, -1 if malformed"},
     {"json_depth", py_json_exceeds, METH_VARARGS,
      "json_depth(data, max_depth) -> min(deepest nesting, max_depth + 1)"},
+    {"check", py_check, METH_VARARGS, "check(value, max_depth, flags) -> None, or raises"},
     {"bind", py_bind, METH_O, "bind(CID) -> None: the class link() builds"},
     {"link", py_link, METH_O, "link(raw) -> CID, validated (ValueError if malformed)"},
     {NULL, NULL, 0, NULL},

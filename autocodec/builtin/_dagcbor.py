@@ -46,7 +46,8 @@ def _py_link(raw: bytes) -> CID:
     return CID(raw)
 
 
-_link = _native.link or _py_link  # the C twin has the same rules and no Python frame per link
+_link = _native.link or _py_link
+_c_check = _native.check  # the C twin has the same rules and no Python frame per link
 
 
 class _TagInCbor(Exception):
@@ -80,18 +81,28 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
     return value
 
 
+def encode_dag_cbor(value: Any, limits: DecodeLimits) -> bytes:
+    """Check the value (C walk first; the Python walk only to explain a refusal), then write it."""
+    if _c_check is not None:
+        try:
+            _c_check(value, limits.max_depth, 7)  # links, bytes, CBOR int range
+        except (ValueError, TypeError, OverflowError, MemoryError) as exc:
+            _walk.check(value, codec="dag-cbor", max_depth=limits.max_depth, int_range=INT_RANGE)
+            raise EncodeError(f"dag-cbor: {exc}") from None
+    else:
+        _walk.check(value, codec="dag-cbor", max_depth=limits.max_depth, int_range=INT_RANGE)
+    try:
+        return _encode(value, CID, False)
+    except (TypeError, ValueError, OverflowError, MemoryError) as exc:
+        raise EncodeError(f"dag-cbor: {exc}") from None
+
+
 class DagCbor:
     name = "dag-cbor"
     code = 0x71
     decode = staticmethod(decode_dag_cbor)
 
-    @staticmethod
-    def encode(value: Any, limits: DecodeLimits) -> bytes:
-        _walk.check(value, codec="dag-cbor", max_depth=limits.max_depth, int_range=INT_RANGE)
-        try:
-            return _encode(value, CID, False)
-        except (TypeError, ValueError, OverflowError, MemoryError) as exc:
-            raise EncodeError(f"dag-cbor: {exc}") from None
+    encode = staticmethod(encode_dag_cbor)
 
 
 class Cbor:

@@ -13,6 +13,8 @@ from ..cid import CID
 link: Callable[[bytes], CID] | None = None
 cbor_exceeds: Callable[[bytes, int], int] | None = None
 json_depth: Callable[[bytes, int], int] | None = None
+check: Callable[[Any, int, int], None] | None = None
+CHECK_LINKS, CHECK_BYTES, CHECK_CBOR_INTS = 1, 2, 4
 
 try:
     from . import _cscan
@@ -25,5 +27,6 @@ if _cscan is not None:
     try:
         _cscan.bind(CID)
         link = _cscan.link
+        check = _cscan.check  # needs the bound CID class to accept links
     except TypeError:  # pragma: no cover - CID no longer keeps its bytes in a `_raw` slot
         link = None

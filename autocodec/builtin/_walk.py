@@ -8,6 +8,8 @@ Invariants:
   (no lone surrogates). Anything else raises ``EncodeError`` naming the path.
 - The walk is iterative (an explicit stack), so a cyclic or very deep value is rejected by
   the depth bound, never by a ``RecursionError`` or by running out of memory.
+- The C twin (``_native.check``) runs first when built; only when it refuses does the Python
+  walk run, to name the offending path in the message.
 """
 
 from __future__ import annotations
@@ -17,6 +19,9 @@ from typing import Any
 
 from ..cid import CID
 from ..errors import EncodeError
+from . import _native
+
+_CBOR_INTS = (-(1 << 64), (1 << 64) - 1)
 
 _SCALARS = (str, bytes, bool, type(None))
 
@@ -35,6 +40,31 @@ def check(
     int_range: tuple[int, int] | None = None,
 ) -> None:
     """Raise ``EncodeError`` unless ``value`` fits the data model (see module docstring)."""
+    c_check = _native.check
+    if c_check is not None and (int_range is None or int_range == _CBOR_INTS):
+        flags = (
+            (_native.CHECK_LINKS if links else 0)
+            | (_native.CHECK_BYTES if byte_strings else 0)
+            | (_native.CHECK_CBOR_INTS if int_range else 0)
+        )
+        try:
+            c_check(value, max_depth, flags)
+            return
+        except (ValueError, TypeError, OverflowError, MemoryError) as exc:  # UnicodeError is a ValueError
+            _py_check(value, codec=codec, max_depth=max_depth, links=links, byte_strings=byte_strings, int_range=int_range)
+            raise EncodeError(f"{codec}: {exc}") from None
+    _py_check(value, codec=codec, max_depth=max_depth, links=links, byte_strings=byte_strings, int_range=int_range)
+
+
+def _py_check(
+    value: Any,
+    *,
+    codec: str,
+    max_depth: int,
+    links: bool,
+    byte_strings: bool,
+    int_range: tuple[int, int] | None,
+) -> None:
     # stack of (value, depth, path); path is kept only for messages (cheap tuples)
     stack: list[tuple[Any, int, tuple[Any, ...]]] = [(value, 0, ())]
     pop, push = stack.pop, stack.append
