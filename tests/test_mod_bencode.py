@@ -294,5 +294,8 @@ def test_vectors_pass_in_the_sandbox() -> None:
     from autocodec.loader import Sandbox, run_vectors
 
     loaded = Sandbox().load(WASM.read_bytes())
+    info = loaded.info
+    assert (info.kind, info.name, list(info.codes)) == ("codec", "bencode", [0x63])
+    assert {"ac_decode", "ac_encode", "ac_links", "ac_decode_batch"} <= set(info.exports)
     report = run_vectors(loaded, (WASM_SRC / "bencode" / "vectors.json").read_bytes())
     assert report.total >= 20 and report.failures == [] and report.passed == report.total

@@ -601,5 +601,8 @@ def test_vectors_pass_in_the_sandbox() -> None:
     from autocodec.loader import Sandbox, run_vectors
 
     loaded = Sandbox().load(WASM.read_bytes())
+    info = loaded.info
+    assert (info.kind, info.name, list(info.codes)) == ("codec", "git-raw", [0x78])
+    assert {"ac_decode", "ac_encode", "ac_links", "ac_decode_batch"} <= set(info.exports)
     report = run_vectors(loaded, (WASM_SRC / "git-raw" / "vectors.json").read_bytes())
     assert report.total >= 10 and report.failures == [] and report.passed == report.total
