@@ -100,7 +100,9 @@ class Adder:
         return self._sandbox
 
     def add_stream(self, reader: BinaryIO) -> Link:
-        """Chunk ``reader`` to its end and store the file DAG; returns the root link."""
+        """Chunk ``reader`` to its end and store the file DAG; returns the root link.
+
+        Progress counts bytes since the last ``add_path`` (or from 0 for a bare stream)."""
         builder = FileBuilder(self._sink, cid_version=self.options.cid_version, raw_leaves=self.options.leaves_raw)
         chunks = iter_chunks(reader, self.spec, sandbox=self._sandbox_for_chunker(),
                              module_path=self.options.chunker_module, limits=self.limits)
@@ -127,12 +129,13 @@ class Adder:
             raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}", hint="check the path") from None
         if stat_mod.S_ISDIR(st.st_mode) and not recursive:
             raise InvalidInput(f"{path} is a directory", hint="use -r to add a directory")
-        self._total = _tree_size(path) if recursive else st.st_size
+        self._done, self._total = 0, (_tree_size(path) if recursive else st.st_size)
         name = path.name or str(path)
         results: list[Added] = []
         self._add_entry(path, name, st, results)
         self._sink.flush()
-        self._progress(self._done, self._done)
+        if self._total != self._done:  # the tree changed while being read, or was empty
+            self._progress(self._done, self._done)
         return iter(results)
 
     def _add_entry(self, path: Path, rel: str, st: os.stat_result, results: list[Added]) -> Link:

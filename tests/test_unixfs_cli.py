@@ -1,0 +1,116 @@
+"""``autocodec add`` / ``autocodec cat`` end to end (in-process; one subprocess for a pipe)."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autocodec.cli import main
+from autocodec.loader import xorshift_bytes
+
+from .conftest import FIXTURES, REPO
+
+REFERENCE = json.loads((FIXTURES / "unixfs" / "reference.json").read_text())
+
+
+@pytest.fixture
+def cli(home: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch):
+    def run(*args: str, stdin: bytes = b"") -> tuple[int, bytes, str]:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+        code = main(list(args))
+        out, err = capsysbinary.readouterr()
+        return code, out, err.decode()
+
+    return run
+
+
+def test_add_then_cat_matches_reference(cli, tmp_path: Path) -> None:
+    case = next(c for c in REFERENCE["files"] if c["options"] == {"chunker": "size-1024"})
+    data = xorshift_bytes(case["input"]["seed"], case["input"]["length"])
+    path = tmp_path / "data.bin"
+    path.write_bytes(data)
+    code, out, err = cli("add", "--chunker", "size-1024", str(path))
+    assert code == 0, err
+    assert out.decode() == f"added {case['cid']} data.bin\n"
+    code, out, _ = cli("cat", case["cid"])
+    assert code == 0 and out == data
+
+
+def test_add_options(cli, tmp_path: Path) -> None:
+    path = tmp_path / "hello.txt"
+    path.write_bytes(b"hello world\n")
+    assert cli("add", "-q", "--cid-version", "1", str(path))[1] == b"bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4\n"
+    assert cli("add", "-Q", "--cid-version", "1", "--no-raw-leaves", str(path))[1].startswith(b"bafybei")
+    assert cli("add", "-Q", "--raw-leaves", str(path))[1] == b"bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4\n"
+    code, out, _ = cli("add", "-Q", "-", stdin=b"hello world\n")
+    assert out == b"QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o\n"
+
+
+@pytest.mark.parametrize("chunker", ["buzhash", "fastcdc-2048-8192-32768"])
+def test_content_defined_chunkers_round_trip(cli, tmp_path: Path, chunker: str) -> None:
+    data = xorshift_bytes(5, 1_500_000)
+    path = tmp_path / "big"
+    path.write_bytes(data)
+    code, out, err = cli("add", "-Q", "--chunker", chunker, str(path))
+    assert code == 0, err
+    assert cli("cat", out.decode().strip())[1] == data
+
+
+def test_add_recursive_matches_reference(cli, tmp_path: Path) -> None:
+    tree = REFERENCE["trees"][0]
+    for rel, text in tree["files"].items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(text.encode())
+    code, out, err = cli("add", "-r", str(tmp_path / "d"))
+    assert code == 0, err
+    printed = {}
+    for line in out.decode().splitlines():
+        word, cid, name = line.split(" ", 2)
+        assert word == "added"
+        printed[name] = cid
+    assert printed == tree["entries"]
+
+
+@pytest.mark.parametrize(
+    "args,error",
+    [
+        (["add", "--chunker", "rabin-1-2-3", "X"], "UnknownChunker"),
+        (["add", "--chunker", "size-0", "X"], "InvalidInput"),
+        (["add", "DIR"], "use -r"),
+        (["add", "MISSING"], "InvalidInput"),
+        (["cat", "not-a-cid"], "InvalidCID"),
+        (["cat", "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"], "BlockNotFound"),
+    ],
+)
+def test_errors_are_one_line(cli, tmp_path: Path, args: list[str], error: str) -> None:
+    (tmp_path / "X").write_bytes(b"x")
+    (tmp_path / "DIR").mkdir()
+    args = [str(tmp_path / a) if a in ("X", "DIR", "MISSING") else a for a in args]
+    code, out, err = cli(*args)
+    assert code == 1 and out == b""
+    assert error in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_cat_of_directory_is_an_error(cli, tmp_path: Path) -> None:
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f").write_bytes(b"f")
+    root = cli("add", "-Q", "-r", str(tmp_path / "d"))[1].decode().strip()
+    code, _, err = cli("cat", root)
+    assert code == 1 and "not a file" in err
+
+
+@pytest.mark.slow
+def test_cat_into_a_closed_pipe(home: Path, tmp_path: Path) -> None:
+    data = xorshift_bytes(9, 3_000_000)
+    (tmp_path / "f").write_bytes(data)
+    env = {"AUTOCODEC_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    exe = [sys.executable, "-m", "autocodec"]
+    cid = subprocess.run([*exe, "add", "-Q", str(tmp_path / "f")], env=env, cwd=REPO, capture_output=True, check=True).stdout.decode().strip()
+    proc = subprocess.run(f"{' '.join(exe)} cat {cid} | head -c 10", shell=True, env=env, cwd=REPO, capture_output=True)
+    assert proc.stdout == data[:10]
+    assert b"Traceback" not in proc.stderr
