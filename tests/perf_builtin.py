@@ -112,6 +112,21 @@ def main() -> None:
         ratio = row["ours"] / row["cbrrr"] if row.get("cbrrr") else float("nan")
         print(f"{label:>8} {len(data):>10} " + " ".join(f"{_fmt(row[n]):>14}" for n in peers) + f"   {ratio:.2f}x")
 
+    print("\nDAG-CBOR encode (median per call)")
+    values = {"small": small_value(), "nested": nested_value(), "bytes": bytes_value()}
+    enc: dict[str, Callable[[Any], Any]] = {"ours": lambda v: encode(v, "dag-cbor")}
+    try:
+        import cbrrr
+
+        enc["cbrrr"] = lambda v: cbrrr.encode_dag_cbor(v, cid_type=CID)
+    except ImportError:
+        pass
+    print(f"{'block':>8} " + " ".join(f"{name:>14}" for name in enc) + "   ours/cbrrr")
+    for label, value in values.items():
+        times = {name: median_time(lambda fn=fn: fn(value), budget) for name, fn in enc.items()}
+        ratio = times["ours"] / times["cbrrr"] if "cbrrr" in times else float("nan")
+        print(f"{label:>8} " + " ".join(f"{_fmt(t):>14}" for t in times.values()) + f"   {ratio:.2f}x")
+
     text = encode(nested_value(), "dag-json")
     print(f"\nDAG-JSON decode, nested block ({len(text)} bytes)")
     row2: dict[str, float | None] = {"ours": median_time(lambda: decode(text, "dag-json"), budget)}
