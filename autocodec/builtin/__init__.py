@@ -8,9 +8,15 @@ Invariants:
 - ``decode`` never returns partial data: it returns the whole data-model value (dict with str
   keys, list, str, bytes, int, float, bool, None, ``CID``) or raises ``InvalidBlock``, within
   ``DecodeLimits`` (size and nesting), never a crash, ``RecursionError`` or ``MemoryError``.
-- ``encode`` is canonical: ``encode(decode(b)) == b`` for every block ``b`` decode accepts
-  (except dag-json/json, whose decoders accept unsorted keys and whitespace); it raises
-  ``EncodeError`` for values outside the codec's data model.
+- ``encode`` is canonical: ``encode(decode(b)) == b`` for every block ``b`` decode accepts,
+  except that dag-json/json decoders accept unsorted keys and whitespace and the dag-pb
+  decoder accepts links not sorted by Name (which the encoder refuses, per the spec); it
+  raises ``EncodeError`` for values outside the codec's data model.
+- Limits: one ``DecodeLimits`` bounds both directions (``max_block_bytes`` on decode,
+  ``max_depth`` on decode and encode); the default is ``DEFAULT_LIMITS.decode``.
+- ``CODECS`` / ``HASHERS`` are the read-only tables (code -> codec object / ``Hasher``).
+- Speed: the hot paths run in C (cbrrr for CBOR, the stdlib scanner for JSON, ``_cscan``
+  for depth scans, link construction and value checks); ``tests/perf_builtin.py`` measures.
 - Unknown codes raise ``UnknownCodec`` / ``UnknownHash`` carrying the code, so the registry
   wing can catch them and resolve an extension.
 """

@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from ..codes import codec_code, hash_code
 from ..config import DecodeLimits
-from ..errors import InvalidBlock, UnknownCodec, UnknownHash
+from ..errors import EncodeError, InvalidBlock, UnknownCodec, UnknownHash
 from ._dagcbor import Cbor, DagCbor
 from ._dagjson import DagJson, Json
 from ._dagpb import DagPb
@@ -46,8 +46,6 @@ class Raw:
 
     @staticmethod
     def encode(value: Any, limits: DecodeLimits) -> bytes:
-        from ..errors import EncodeError
-
         if type(value) is not bytes:
             raise EncodeError(f"raw: only bytes can be encoded, not {type(value).__name__}")
         return value
