@@ -172,6 +172,12 @@ class DelegationError(Untrusted):
     hint = "the key signed for codes outside the range delegated to it"
 
 
+class CanaryFailed(Untrusted):
+    """A verified new version failed its canary (vectors, or disagreement with the serving version)."""
+
+    hint = "the current version keeps serving; ask the set's publisher to fix the new one"
+
+
 class NotTrusted(Untrusted):
     """A module or key that is in no pinned set and not on the allow-list."""
 

@@ -17,6 +17,7 @@ Invariants:
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -192,8 +193,11 @@ def pin_add(runtime: "Runtime", target: str, *, node: str | None = None, gateway
     return _apply(runtime, index_cid, location, progress=progress, now=now)
 
 
+Canary = Callable[["VerifiedSet", Any], None]
+
+
 def _apply(runtime: "Runtime", index_cid: CID, location: Location, *, progress: Progress, now: int,
-           anchor: Any = None) -> PinResult:
+           anchor: Any = None, canary: Canary | None = None) -> PinResult:
     fetch = _fetcher_for(runtime, location)
     verified, anchor = _verify(runtime, index_cid, fetch, now=now, anchor=anchor)
     current = None
@@ -203,6 +207,8 @@ def _apply(runtime: "Runtime", index_cid: CID, location: Location, *, progress: 
         pass
     modules = _fetch_modules(runtime, verified, fetch, progress)
     changed = current != verified.index_cid
+    if changed and canary is not None:
+        canary(verified, fetch)  # raises CanaryFailed: nothing applied
     if changed:
         anchor_envelope = anchor[1] if isinstance(anchor, tuple) else None
         runtime.trust.apply_update(verified, anchor_envelope=anchor_envelope, now=now)
@@ -251,7 +257,8 @@ def _find(runtime: "Runtime", which: str) -> PinInfo:
 
 
 def pin_update(runtime: "Runtime", which: str | None = None, *, index: CID | None = None,
-               progress: Progress = no_progress, now: int | None = None) -> list[PinResult | AutocodecError]:
+               progress: Progress = no_progress, now: int | None = None,
+               canary: Canary | None = None) -> list[PinResult | AutocodecError]:
     """Look for newer versions of one or every pinned set where each was found; apply verified ones."""
     now = int(time.time()) if now is None else now
     pins = [_find(runtime, which)] if which else pin_ls(runtime)
@@ -264,7 +271,11 @@ def pin_update(runtime: "Runtime", which: str | None = None, *, index: CID | Non
                     f"set {pin.name!r} was pinned from {pin.location.describe()}, which has no update channel",
                     hint="give the new version with `autocodec pin update NAME --index CID`, or pin an IPNS name or a bundle path")
             state = runtime.trust.state(pin.set_id)
-            results.append(_apply(runtime, head, pin.location, progress=progress, now=now, anchor=state))
+            if head == pin.index_cid:
+                results.append(PinResult(pin.set_id, pin.name, head, pin.version or 0, False, 0, pin.location))
+                continue
+            results.append(_apply(runtime, head, pin.location, progress=progress, now=now, anchor=state,
+                                  canary=canary))
         except AutocodecError as exc:
             log.warning("pin.update", set=pin.name, decision="refuse", reason=exc.message, policy=type(exc).__name__)
             results.append(exc)

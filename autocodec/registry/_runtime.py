@@ -21,8 +21,10 @@ Invariants:
 
 from __future__ import annotations
 
+import collections
 import os
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +50,8 @@ from ._selfdescribing import ENVELOPE_CODEC, unwrap
 log = get_logger("registry")
 
 KINDS = ("codec", "hasher", "chunker", "crypto", "task")
+TRUST_POLL_S = 0.05
+RECENT_BLOCKS = 16
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,23 @@ class _Builtin:
         return links_in(self.decode(data))
 
 
+class Metrics:
+    """Counters for ``/metrics`` (thread-safe); names follow Prometheus conventions."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+
+    def inc(self, name: str, value: float = 1, **labels: str) -> None:
+        key = (name, tuple(sorted(labels.items())))
+        with self._lock:
+            self.counters[key] = self.counters.get(key, 0) + value
+
+    def snapshot(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        with self._lock:
+            return dict(self.counters)
+
+
 @dataclass
 class Generation:
     """One consistent view of what is trusted; replaced, never mutated, on a trust change."""
@@ -146,6 +167,10 @@ class Runtime:
         self._adapters: dict[tuple[CID, str], Any] = {}
         self._local: dict[tuple[str, int | str], Any] = {}
         self._own_writes = 0
+        self._next_poll = 0.0
+        self.metrics = Metrics()
+        self._recent: dict[int, collections.deque[tuple[CID, bytes]]] = {}
+        self._refresher: Any = None
         self._generation = Generation(0, self._trust_token())
         for module in modules:
             self.add_local_module(module)
@@ -153,6 +178,9 @@ class Runtime:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
+        if self._refresher is not None:
+            self._refresher.stop()
+            self._refresher = None
         self.store.close()
 
     def __enter__(self) -> "Runtime":
@@ -176,9 +204,7 @@ class Runtime:
 
     def _trust_token(self) -> tuple[int, int]:
         """Changes whenever the trust state may have changed (here or in another process)."""
-        with self.store.transaction() as conn:  # a short read; also serializes with writers
-            data_version = conn.execute("PRAGMA data_version").fetchone()[0]
-        return (int(data_version), self._own_writes)
+        return (self.store.data_version(), self._own_writes)
 
     def trust_changed(self) -> None:
         """Tell the runtime this process changed the trust state (pin, update, revoke)."""
@@ -187,8 +213,16 @@ class Runtime:
             self._generation = Generation(self._generation.number + 1, self._trust_token())
 
     def generation(self) -> Generation:
-        """The current generation, starting a new one if the trust state changed."""
+        """The current generation, starting a new one if the trust state changed.
+
+        Changes made through this runtime are seen at once; changes by other processes
+        within ``TRUST_POLL_S`` (the database is polled at most that often).
+        """
         gen = self._generation
+        now = time.monotonic()
+        if now < self._next_poll:
+            return gen
+        self._next_poll = now + TRUST_POLL_S
         token = self._trust_token()
         if token != gen.token:
             with self._lock:
@@ -303,6 +337,7 @@ class Runtime:
             loaded = self.sandbox.load(wasm, cid=res.module)
             check_module_info(manifest, loaded.info)
             self._loaded[res.module] = loaded
+            self.metrics.inc("module_loads_total", kind=res.kind)
             log.info("module.load", module=str(res.module), name=manifest.name, version=manifest.version,
                      publisher=manifest.publisher, set=res.set_name)
             return loaded
@@ -376,17 +411,56 @@ class Runtime:
     def decode_block(self, cid: CID | str, data: bytes, *, verified: bool = False) -> Any:
         """Verify ``data`` against ``cid`` and decode it with the codec ``cid`` names."""
         cid = CID.parse(cid)
+        code = cid.codec
+        if builtin.has_codec(code) and builtin.has_hash(cid.hash_code):  # fast path: nothing to resolve
+            if not verified:
+                builtin.verify_cid(cid, data)
+            return builtin.decode(data, code, limits=self.limits.decode)
         gen = self.generation()
         if not verified:
             self.verify_block(cid, data)
-        code = cid.codec
         if code == ENVELOPE_CODEC:
             module, payload = unwrap(data)
             return self.module_codec(module).decode(payload)
         codec = self._adapter("codec", code, generation=gen)
         if codec is None:
             return builtin.decode(data, code, limits=self.limits.decode)
-        return codec.decode(data)
+        value = codec.decode(data)
+        recent = self._recent.get(code)
+        if recent is None:
+            recent = self._recent.setdefault(code, collections.deque(maxlen=RECENT_BLOCKS))
+        recent.append((cid, data))
+        return value
+
+    def sandbox_stats(self) -> dict[str, float]:
+        """Loader counters for ``/metrics`` (fuel used, compiled-cache hits), where it keeps them."""
+        stats = getattr(self.sandbox, "stats", None)
+        return dict(stats()) if callable(stats) else {}
+
+    def recent_blocks(self, code: int) -> list[tuple[CID, bytes]]:
+        """Blocks of codec ``code`` recently decoded by an extension (the canary's sample)."""
+        return list(self._recent.get(code, ()))
+
+    # --- live upgrades -------------------------------------------------------------------------
+
+    def refresh(self, which: str | None = None) -> list[Any]:
+        """Look for newer versions of pinned sets now; verified, canaried ones are swapped in."""
+        from ._live import refresh
+
+        return refresh(self, which)
+
+    def start_refresh(self, interval_s: float | None = None) -> Any:
+        """Refresh in a background thread every ``interval_s`` (default from settings)."""
+        from ._live import Refresher
+
+        if self._refresher is None:
+            self._refresher = Refresher(self, interval_s or self.settings.refresh_interval_s).start()
+        return self._refresher
+
+    def refresh_soon(self) -> None:
+        """Wake the background refresher (SIGHUP, the admin call)."""
+        if self._refresher is not None:
+            self._refresher.wake()
 
     # --- modules named by CID (self-describing blocks) -----------------------------------------
 

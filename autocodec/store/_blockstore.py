@@ -331,6 +331,15 @@ class BlockStore:
             raise StoreCorrupt(f"block {cid} is corrupt in the store {self.path}")
         return data
 
+    def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version``: changes when *another* connection commits.
+
+        It tells other wings (the registry's generations) cheaply whether state shared with
+        other processes may have changed; it takes no SQLite lock.
+        """
+        with self._lock:
+            return int(self._db().execute("PRAGMA data_version").fetchone()[0])
+
     def has(self, cid: CID) -> bool:
         if _is_identity(cid):
             return True

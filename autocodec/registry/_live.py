@@ -1,0 +1,144 @@
+"""Live upgrades: refresh pinned sets, canary new versions, swap them in atomically.
+
+A refresh looks for a newer version of each pinned set where it was found (bundle path,
+IPNS name). A newer version is verified (the trust layer), its modules fetched and checked,
+then *canaried*: every module that would change what serves a ``(kind, code)`` must pass its
+own test vectors, and a new codec must decode the blocks recently decoded by the serving
+version to the very same data model. Only then is the trust store updated (one transaction)
+and a new generation started; a call already running finishes on the version it started with.
+
+Invariants: a refused version changes nothing and is logged with the reason; the serving
+version keeps serving. Revocations are read from the trust store, so they take effect at
+the next generation check (at most ``TRUST_POLL_S`` later, and at every refresh).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from .. import builtin
+from ..errors import AutocodecError, CanaryFailed
+from ..log import get_logger
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..verify import VerifiedSet
+    from ._runtime import Runtime
+
+log = get_logger("registry")
+
+
+@dataclass(frozen=True)
+class RefreshOutcome:
+    set_name: str
+    status: str  # "current" | "swapped" | "refused"
+    version: int | None
+    reason: str = ""
+
+
+def _same(a: Any, b: Any) -> bool:
+    from ..loader._vectors import same
+
+    return same(a, b)
+
+
+def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Any) -> None:
+    """Raise ``CanaryFailed`` unless every changed module passes its vectors and agrees with
+    the serving version on recently decoded blocks."""
+    from ..loader import run_vectors
+    from ..verify import fetch_module
+
+    for (kind, key), (_role, manifest_cid) in verified.entries.items():
+        vm = verified.manifests.get(manifest_cid)
+        if vm is None:
+            continue
+        current = runtime.resolve(kind, key)
+        if current.module == vm.manifest.module:
+            continue  # unchanged: nothing to canary
+        m = vm.manifest
+        loaded = runtime.sandbox.load(fetch_module(m, fetch, limits=runtime.limits.trust), cid=m.module)
+        if m.vectors is None:
+            raise CanaryFailed(f"{m.name} {m.version} ({m.module}) has no test vectors to canary")
+        report = run_vectors(loaded, builtin.decode(fetch(m.vectors), "dag-cbor"))
+        if not report.ok:
+            raise CanaryFailed(f"{m.name} {m.version} ({m.module}) fails {len(report.failures)} of its "
+                               f"{report.total} vectors: {'; '.join(report.failures[:2])}")
+        if kind != "codec" or current.source != "extension":
+            continue
+        new = loaded.codec()
+        old = runtime.extension("codec", key)
+        for cid, data in list(runtime.recent_blocks(key)):
+            try:
+                before: Any = old.decode(data)
+            except AutocodecError as exc:
+                before = exc
+            try:
+                after: Any = new.decode(data)
+            except AutocodecError as exc:
+                after = exc
+            agree = (isinstance(before, AutocodecError) and isinstance(after, AutocodecError)) or (
+                not isinstance(before, AutocodecError) and not isinstance(after, AutocodecError) and _same(before, after))
+            if not agree:
+                raise CanaryFailed(f"{m.name} {m.version} ({m.module}) decodes {cid} differently from the serving "
+                                   f"{current.name} {current.version} ({current.module})")
+        log.info("canary", decision="pass", module=str(m.module), name=m.name, version=m.version,
+                 publisher=m.publisher, set=verified.name, blocks=len(runtime.recent_blocks(key)), vectors=report.total)
+
+
+def refresh(runtime: "Runtime", which: str | None = None) -> list[RefreshOutcome]:
+    """Refresh one or every pinned set now; returns what happened to each."""
+    from ._pins import pin_update
+
+    outcomes: list[RefreshOutcome] = []
+    for result in pin_update(runtime, which, canary=lambda verified, fetch: canary(runtime, verified, fetch)):
+        if isinstance(result, AutocodecError):
+            outcomes.append(RefreshOutcome("?", "refused", None, result.one_line()))
+            runtime.metrics.inc("refresh_refused_total")
+        elif result.changed:
+            outcomes.append(RefreshOutcome(result.name, "swapped", result.version))
+            runtime.metrics.inc("swaps_total")
+            log.info("swap", set=result.name, version=result.version, index=str(result.index_cid),
+                     generation=runtime.generation().number, policy="verified+canaried")
+        else:
+            outcomes.append(RefreshOutcome(result.name, "current", result.version))
+    runtime.trust_changed()  # revocations and expiry are re-read at every refresh
+    return outcomes
+
+
+class Refresher:
+    """A daemon thread refreshing every ``interval_s`` and whenever ``wake()`` is called."""
+
+    def __init__(self, runtime: "Runtime", interval_s: float) -> None:
+        self.runtime = runtime
+        self.interval_s = interval_s
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.last: list[RefreshOutcome] = []
+        self.last_at = 0.0
+        self._thread = threading.Thread(target=self._run, name="autocodec-refresh", daemon=True)
+
+    def start(self) -> "Refresher":
+        self._thread.start()
+        return self
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=30)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
+            if self._stop.is_set():
+                return
+            try:
+                self.last = refresh(self.runtime)
+                self.last_at = time.time()
+            except Exception as exc:  # never let the refresher die; report and retry next round
+                log.error("refresh", decision="error", reason=str(exc)[:300])

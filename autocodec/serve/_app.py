@@ -1,0 +1,192 @@
+"""The decode gateway's routes, error mapping and lifecycle.
+
+Routes: ``GET /decode/{cid}`` (DAG-JSON, or ``?format=json|dag-cbor``), ``GET /resolve/{kind}/{code}``,
+``GET /healthz``, ``GET /metrics`` (Prometheus text), ``POST /admin/refresh`` (loopback only).
+
+Invariants:
+- Decodes run in a thread pool (wasmtime releases the GIL), so many requests are in flight
+  at once; each request resolves its codec once, at its start, so a live upgrade never
+  serves a request half-way between two versions.
+- Every error is an HTTP status that means something (``status_for``) with a JSON body
+  ``{"error", "message", "hint"}``; nothing unexpected leaks a traceback to the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import signal
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .. import builtin, errors
+from ..log import get_logger
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..registry import Runtime
+
+log = get_logger("serve")
+
+_FORMATS = {"dag-json": "application/vnd.ipld.dag-json", "json": "application/json",
+            "dag-cbor": "application/vnd.ipld.dag-cbor"}
+_KINDS = {"codec": "codec", "hash": "hasher", "hasher": "hasher", "chunker": "chunker", "crypto": "crypto",
+          "task": "task"}
+RUNTIME: web.AppKey["Runtime"] = web.AppKey("runtime")
+EXECUTOR: web.AppKey[ThreadPoolExecutor] = web.AppKey("executor")
+
+
+def status_for(exc: BaseException) -> int:
+    """The HTTP status for an error: 400 bad CID, 404 no block, 403 untrusted or no extension,
+    422 invalid block, 504 over a limit, 502 a bad upstream or module."""
+    if isinstance(exc, errors.InvalidCID):
+        return 400
+    if isinstance(exc, errors.NotFound):
+        return 404
+    if isinstance(exc, (errors.Untrusted, errors.UnsupportedFormat)):
+        return 403
+    if isinstance(exc, (errors.FuelExhausted, errors.DeadlineExceeded, errors.MemoryLimitExceeded,
+                        errors.OutputTooLarge, errors.FetchTimeout)):
+        return 504
+    if isinstance(exc, errors.InvalidInput):
+        return 422
+    if isinstance(exc, (errors.SandboxError, errors.IntegrityError, errors.FetchError)):
+        return 502
+    return 500
+
+
+def _error(exc: BaseException, runtime: "Runtime", route: str) -> web.Response:
+    status = status_for(exc)
+    name = type(exc).__name__
+    runtime.metrics.inc("errors_total", route=route, error=name)
+    if isinstance(exc, errors.AutocodecError):
+        body = {"error": name, "message": exc.message, "hint": exc.hint}
+    else:
+        log.error("unexpected error", route=route, error=name, detail=str(exc)[:300])
+        body = {"error": "InternalError", "message": "unexpected error", "hint": "see the server log"}
+    return web.json_response(body, status=status)
+
+
+async def _run(request: web.Request, fn: Any, *args: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(request.app[EXECUTOR], fn, *args)
+
+
+async def decode(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    fmt = request.query.get("format", "dag-json")
+    if fmt not in _FORMATS:
+        return web.json_response({"error": "BadRequest", "message": f"unknown format {fmt!r}",
+                                  "hint": f"use one of {', '.join(_FORMATS)}"}, status=400)
+
+    def work() -> tuple[bytes, int]:
+        from ..cid import CID
+
+        cid = CID.parse(request.match_info["cid"])
+        value = runtime.decode(cid)
+        # ``json`` is a JSON view for plain-JSON clients: DAG-JSON text (links as {"/": CID},
+        # bytes as {"/": {"bytes": ...}}) is valid JSON; strict JSON could not show links.
+        return builtin.encode(value, "dag-json" if fmt == "json" else fmt), cid.codec
+
+    try:
+        body, code = await _run(request, work)
+    except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
+        return _error(exc, runtime, "decode")
+    from ..codes import codec_name
+
+    runtime.metrics.inc("decodes_total", codec=codec_name(code))
+    return web.Response(body=body, content_type=_FORMATS[fmt])
+
+
+async def resolve(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    kind = _KINDS.get(request.match_info["kind"])
+    if kind is None:
+        return web.json_response({"error": "BadRequest", "message": "unknown kind",
+                                  "hint": f"use one of {', '.join(_KINDS)}"}, status=400)
+    try:
+        res = await _run(request, runtime.resolve, kind, request.match_info["code"])
+    except Exception as exc:  # noqa: BLE001
+        return _error(exc, runtime, "resolve")
+    text = builtin.encode(res.to_value(), "dag-json")
+    return web.Response(body=text, content_type=_FORMATS["dag-json"], status=200 if res.found else 404)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    refresher = runtime._refresher  # noqa: SLF001 - same package family
+    return web.json_response({"status": "ok", "generation": runtime.generation().number,
+                              "last_refresh": getattr(refresher, "last_at", 0.0)})
+
+
+async def metrics(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    lines: list[str] = []
+    seen: set[str] = set()
+    for (name, labels), value in sorted(runtime.metrics.snapshot().items()):
+        full = f"autocodec_{name}"
+        if full not in seen:
+            seen.add(full)
+            lines.append(f"# TYPE {full} counter")
+        label_text = ",".join(f'{k}="{v}"' for k, v in labels)
+        lines.append(f"{full}{{{label_text}}} {value:g}" if label_text else f"{full} {value:g}")
+    lines.append("# TYPE autocodec_generation gauge")
+    lines.append(f"autocodec_generation {runtime.generation().number}")
+    for name, value in sorted(runtime.sandbox_stats().items()):
+        lines.append(f"# TYPE autocodec_{name} counter")
+        lines.append(f"autocodec_{name} {value:g}")
+    return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8")
+
+
+async def admin_refresh(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    try:
+        local = ipaddress.ip_address(request.remote or "").is_loopback
+    except ValueError:
+        local = False
+    if not local:
+        return web.json_response({"error": "Forbidden", "message": "the admin call is loopback only",
+                                  "hint": "call it from the server's machine"}, status=403)
+    outcomes = await _run(request, runtime.refresh)
+    return web.json_response([{"set": o.set_name, "status": o.status, "version": o.version, "reason": o.reason}
+                              for o in outcomes])
+
+
+def make_app(runtime: "Runtime", *, workers: int = 8) -> web.Application:
+    app = web.Application()
+    app[RUNTIME] = runtime
+    app[EXECUTOR] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="autocodec-decode")
+    app.router.add_get("/decode/{cid}", decode)
+    app.router.add_get("/resolve/{kind}/{code}", resolve)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
+    app.router.add_post("/admin/refresh", admin_refresh)
+
+    async def on_cleanup(app: web.Application) -> None:
+        app[EXECUTOR].shutdown(wait=True, cancel_futures=True)
+
+    app.on_cleanup.append(on_cleanup)
+    return app
+
+
+def serve(runtime: "Runtime", host: str = "127.0.0.1", port: int = 8080, *, refresh_interval_s: float | None = None,
+          workers: int = 8) -> None:
+    """Run the gateway until SIGTERM/SIGINT; refresh pinned sets on an interval and on SIGHUP."""
+    app = make_app(runtime, workers=workers)
+
+    async def on_startup(app: web.Application) -> None:
+        runtime.start_refresh(refresh_interval_s)
+        loop = asyncio.get_running_loop()
+        if hasattr(signal, "SIGHUP"):
+            loop.add_signal_handler(signal.SIGHUP, runtime.refresh_soon)
+        print(f"autocodec: serving on http://{host}:{port}", file=sys.stderr, flush=True)
+        log.info("serve.start", host=host, port=port, refresh_interval_s=refresh_interval_s)
+
+    async def on_shutdown(app: web.Application) -> None:
+        log.info("serve.stop")
+
+    app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
+    web.run_app(app, host=host, port=port, print=None, handle_signals=True, shutdown_timeout=10)
+    runtime.close()

@@ -1,0 +1,182 @@
+"""Live upgrades under load: `autocodec serve` moves to a verified v2 with zero failed requests,
+refuses a v3 that disagrees with v2 on the canary blocks, and stops serving a codec whose
+publisher is revoked. Real processes, real modules, real git objects, real HTTP."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from autocodec import CID
+from autocodec.registry import Runtime, add_manifest, export_set, init_set, publish_module, publish_set
+from autocodec.verify import KeyRing
+from tests._wasm_tools import with_meta
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
+BENCODE = REPO / "wasm-src" / "bencode" / "bencode.wasm"
+INTERVAL = 1.5
+
+
+def _git_objects(tmp: Path) -> list[tuple[CID, bytes]]:
+    repo = tmp / "repo"
+    env = {**os.environ, "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.org", "GIT_COMMITTER_NAME": "A",
+           "GIT_COMMITTER_EMAIL": "a@example.org", "GIT_AUTHOR_DATE": "1700000000 +0000",
+           "GIT_COMMITTER_DATE": "1700000000 +0000"}
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    for i in range(3):
+        (repo / f"f{i}.txt").write_text(f"file {i}\n")
+        subprocess.run(["git", "-C", str(repo), "add", "."], check=True, env=env)
+        subprocess.run(["git", "-C", str(repo), "commit", "-qm", f"c{i}"], check=True, env=env)
+    oids = subprocess.run(["git", "-C", str(repo), "rev-list", "--objects", "--all"], check=True,
+                          capture_output=True, text=True).stdout.split()
+    out = []
+    for oid in {o for o in oids if len(o) == 40}:
+        kind = subprocess.run(["git", "-C", str(repo), "cat-file", "-t", oid], check=True, capture_output=True,
+                              text=True).stdout.strip()
+        body = subprocess.run(["git", "-C", str(repo), "cat-file", kind, oid], check=True, capture_output=True).stdout
+        out.append((CID.build(0x78, b"\x11\x14" + bytes.fromhex(oid)), f"{kind} {len(body)}\0".encode() + body))
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _get(url: str, timeout: float = 10) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+        return 0, str(exc).encode()
+
+
+def _serving_version(base: str) -> str | None:
+    status, body = _get(f"{base}/resolve/codec/git-raw")
+    return json.loads(body).get("version") if status == 200 else None
+
+
+def _wait_for(predicate, timeout: float) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        if predicate():
+            return time.monotonic() - start
+        time.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout} s")
+
+
+def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle.car"
+    publisher = Runtime(tmp_path / "publisher")
+    key = KeyRing(publisher.home.keys_dir).generate("alice")
+    v1 = publish_module(publisher, GIT_RAW, key)
+    init_set(publisher, "live", [key], ["alice"])
+    add_manifest(publisher, "live", v1.manifest_cid)
+    publish_set(publisher, "live", [key])
+    export_set(publisher, "live", bundle)
+
+    user_home = tmp_path / "user"
+    objects = _git_objects(tmp_path)
+    with Runtime(user_home) as user:
+        from autocodec.registry import pin_add
+
+        pin_add(user, str(bundle))
+        for cid, data in objects:
+            user.store.put(cid, data)
+
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "AUTOCODEC_HOME": str(user_home), "AUTOCODEC_LOG": "json", "AUTOCODEC_LOG_LEVEL": "info"}
+    log_path = tmp_path / "serve.log"
+    server = subprocess.Popen([sys.executable, "-m", "autocodec", "serve", "--port", str(port),
+                               "--refresh-interval", str(INTERVAL)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=open(log_path, "wb"))
+    stop = threading.Event()
+    failures: list[str] = []
+    done = [0]
+    refused = [0]
+
+    def load(worker: int) -> None:
+        i = worker
+        while not stop.is_set():
+            cid, _ = objects[i % len(objects)]
+            i += 1
+            status, body = _get(f"{base}/decode/{cid}")
+            if status == 200:
+                done[0] += 1
+            elif status == 403 and revoked.is_set():
+                refused[0] += 1
+            else:
+                failures.append(f"{status} {body[:200]!r}")
+
+    revoked = threading.Event()
+    try:
+        _wait_for(lambda: _get(f"{base}/healthz", timeout=1)[0] == 200 if server.poll() is None else True, 30)
+        assert server.poll() is None, log_path.read_text()
+        assert _serving_version(base) == "1.0.0"
+        workers = [threading.Thread(target=load, args=(w,), daemon=True) for w in range(4)]
+        for w in workers:
+            w.start()
+        time.sleep(1.0)
+
+        # v2: the same codec, new bytes (and CID); it passes its vectors and agrees with v1.
+        v2_path = tmp_path / "git-raw-v2.wasm"
+        v2_path.write_bytes(with_meta(GIT_RAW.read_bytes(), version="2.0.0"))
+        v2 = publish_module(publisher, v2_path, key, vectors=GIT_RAW.parent)
+        add_manifest(publisher, "live", v2.manifest_cid)
+        publish_set(publisher, "live", [key])
+        export_set(publisher, "live", bundle)
+        moved_after = _wait_for(lambda: _serving_version(base) == "2.0.0", 2 * INTERVAL + 1.0)
+        assert moved_after <= 2 * INTERVAL + 1.0
+        print(f"\nlive upgrade: v2 serving {moved_after:.2f} s after export (refresh interval {INTERVAL} s), "
+              f"{done[0]} requests served so far, {len(failures)} failed")
+
+        # v3 claims git-raw but is the bencode module: its own vectors pass, the canary does not.
+        v3_path = tmp_path / "git-raw-v3.wasm"
+        v3_path.write_bytes(with_meta(BENCODE.read_bytes(), name="git-raw", codes=[0x78], version="3.0.0"))
+        v3 = publish_module(publisher, v3_path, key, vectors=BENCODE.parent)
+        add_manifest(publisher, "live", v3.manifest_cid)
+        publish_set(publisher, "live", [key])
+        export_set(publisher, "live", bundle)
+        time.sleep(2 * INTERVAL + 1.0)
+        assert _serving_version(base) == "2.0.0"
+        assert "CanaryFailed" in log_path.read_text()
+        assert not failures, failures[:5]
+        served_before_revocation = done[0]
+        assert served_before_revocation > 50
+
+        # Revoking the publisher (another process, same home) stops the codec at the next refresh.
+        revoked.set()
+        subprocess.run([sys.executable, "-m", "autocodec", "trust", "revoke", key.did], env=env, check=True,
+                       capture_output=True)
+        _wait_for(lambda: _get(f"{base}/decode/{objects[0][0]}")[0] == 403, 2 * INTERVAL + 1.0)
+        status, body = _get(f"{base}/decode/{objects[0][0]}")
+        assert status == 403 and b"revoked" in body.lower() or b"Revoked" in body, body
+    finally:
+        stop.set()
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
+        publisher.close()
+    assert server.returncode == 0, log_path.read_text()[-2000:]
+    assert not failures, failures[:5]
+    print(f"served {done[0]} decodes with 0 failures; {refused[0]} refused (403) after the revocation")
