@@ -142,11 +142,15 @@ typedef struct {
     span msg;
 } ghdrs;
 
-/* Split a body into header lines and a message.  Returns NULL or an error message. */
+static const char OOM[] = "out of memory";
+
+static int parse_status(const char *err) { return err == OOM ? AC_ERR_NOMEM : AC_ERR_INVALID; }
+
+/* Split a body into header lines and a message.  Returns NULL, OOM or an error message. */
 static const char *split_headers(span b, ghdrs *out) {
     size_t cap = 8, n = 0, pos = 0;
     ghdr *h = (ghdr *)ac_alloc(cap * sizeof(ghdr));
-    if (!h) return "out of memory";
+    if (!h) return OOM;
     out->has_msg = false;
     while (pos < b.n && b.p[pos] != '\n') {
         const uint8_t *start = b.p + pos, *end = b.p + b.n;
@@ -170,7 +174,7 @@ static const char *split_headers(span b, ghdrs *out) {
         g.val.n = sp ? (size_t)(nl - sp - 1) : 0;
         if (n == cap) {
             ghdr *bigger = (ghdr *)ac_alloc(2 * cap * sizeof(ghdr));
-            if (!bigger) return "out of memory";
+            if (!bigger) return OOM;
             memcpy(bigger, h, n * sizeof(ghdr));
             h = bigger;
             cap *= 2;
@@ -263,7 +267,7 @@ static bool single(const ghdr *h, const char *key) {
     return span_is(h->key, key) && h->has_val && !h->multi;
 }
 
-/* Returns NULL or an error message. */
+/* Returns NULL, OOM or an error message. */
 static const char *tag_parse(span body, gtag *t) {
     ghdrs hs;
     const char *err = split_headers(body, &hs);
@@ -279,7 +283,7 @@ static const char *tag_parse(span body, gtag *t) {
     if (t->has_tagger) i++;
     t->nother = hs.n - i;
     t->other = (span *)ac_alloc((t->nother ? t->nother : 1) * sizeof(span));
-    if (!t->other) return "out of memory";
+    if (!t->other) return OOM;
     for (size_t k = 0; k < t->nother; k++) t->other[k] = hs.h[i + k].raw;
     t->has_msg = hs.has_msg;
     t->msg = hs.msg;
@@ -316,7 +320,7 @@ static int tag_emit(ac_buf *out, const gtag *t) {
 static int commit_decode(span body, ac_buf *out) {
     ghdrs hs;
     const char *err = split_headers(body, &hs);
-    if (err) return ac_failf(AC_ERR_INVALID, "commit: %s", err);
+    if (err) return ac_failf(parse_status(err), "commit: %s", err);
     uint8_t tree[SHA1_LEN];
     if (hs.n == 0 || !single(&hs.h[0], "tree") || !hex40(hs.h[0].val, tree))
         return ac_fail(AC_ERR_INVALID, "commit: the first header must be 'tree <40 lowercase hex>'");
@@ -355,7 +359,9 @@ static int commit_decode(span body, ac_buf *out) {
         } else if (stage <= ST_MERGETAG && span_is(h->key, "mergetag") && h->has_val) {
             span tb;
             if (!unfold(h->val, &tb, true)) return ac_fail(AC_ERR_NOMEM, "out of memory");
-            if (tag_parse(tb, &mtags[nm]) == 0) {
+            const char *terr = tag_parse(tb, &mtags[nm]);
+            if (terr == OOM) return ac_fail(AC_ERR_NOMEM, OOM);
+            if (!terr) {
                 nm++;
                 stage = ST_MERGETAG;
             } else {
@@ -549,7 +555,7 @@ static int git_decode(const uint8_t *in, size_t n, ac_buf *out) {
     default: {
         gtag t;
         const char *err = tag_parse(body, &t);
-        if (err) return ac_fail(AC_ERR_INVALID, err);
+        if (err) return ac_fail(parse_status(err), err);
         return tag_emit(out, &t);
     }
     }
