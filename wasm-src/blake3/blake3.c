@@ -13,6 +13,9 @@
  *     bounded for any input length.
  *   - A chunk or block is finalised only once more input proves it is not the last one
  *     (the last block of the whole input carries the ROOT flag instead of being merged).
+ *   - With wasm SIMD128 (build.flags: -msimd128) whole chunks are compressed four at a time
+ *     (one chunk per vector lane); the result is bit-identical to the scalar path, which
+ *     handles every partial chunk and the tree's parent nodes.
  *   - Stream state lives in static memory (`g_stream`); the one-shot `ac_hash` uses its
  *     own hasher on the stack, so it never disturbs a stream in progress.
  */
@@ -77,6 +80,79 @@ static void compress(const uint32_t cv[8], const uint8_t block[B3_BLOCK_LEN], ui
     out[8] = v8 ^ cv[0];  out[9] = v9 ^ cv[1];  out[10] = v10 ^ cv[2]; out[11] = v11 ^ cv[3];
     out[12] = v12 ^ cv[4]; out[13] = v13 ^ cv[5]; out[14] = v14 ^ cv[6]; out[15] = v15 ^ cv[7];
 }
+
+#ifdef __wasm_simd128__
+/* ---- four chunks at once (wasm SIMD128): lane k of every vector belongs to chunk k ---- */
+#include <wasm_simd128.h>
+
+static inline v128_t rot16(v128_t x) {
+    return wasm_i8x16_shuffle(x, x, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
+}
+static inline v128_t rot8(v128_t x) {
+    return wasm_i8x16_shuffle(x, x, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12);
+}
+static inline v128_t rot12(v128_t x) { return wasm_v128_or(wasm_u32x4_shr(x, 12), wasm_i32x4_shl(x, 20)); }
+static inline v128_t rot7(v128_t x) { return wasm_v128_or(wasm_u32x4_shr(x, 7), wasm_i32x4_shl(x, 25)); }
+
+#define G4(a, b, c, d, x, y)                                                   \
+    do {                                                                       \
+        a = wasm_i32x4_add(wasm_i32x4_add(a, b), x); d = rot16(wasm_v128_xor(d, a)); \
+        c = wasm_i32x4_add(c, d);                    b = rot12(wasm_v128_xor(b, c)); \
+        a = wasm_i32x4_add(wasm_i32x4_add(a, b), y); d = rot8(wasm_v128_xor(d, a));  \
+        c = wasm_i32x4_add(c, d);                    b = rot7(wasm_v128_xor(b, c));  \
+    } while (0)
+
+/* The chaining values of the four consecutive whole chunks at p (chunk counters
+ * counter .. counter+3); none of them may be the last chunk of the input. */
+static void hash4_chunks(const uint8_t *p, uint64_t counter, uint32_t out[4][8]) {
+    v128_t cv[8];
+    for (int i = 0; i < 8; i++) cv[i] = wasm_i32x4_splat((int32_t)IV[i]);
+    const v128_t ctr_lo = wasm_i32x4_make((int32_t)counter, (int32_t)(counter + 1),
+                                          (int32_t)(counter + 2), (int32_t)(counter + 3));
+    const v128_t ctr_hi = wasm_i32x4_make((int32_t)(counter >> 32), (int32_t)((counter + 1) >> 32),
+                                          (int32_t)((counter + 2) >> 32), (int32_t)((counter + 3) >> 32));
+    for (int blk = 0; blk < B3_CHUNK_LEN / B3_BLOCK_LEN; blk++) {
+        v128_t m[16];
+        for (int j = 0; j < 16; j += 4) { /* 4x4 transpose: words j..j+3 of each chunk's block */
+            const uint8_t *q = p + blk * B3_BLOCK_LEN + 4 * j;
+            v128_t r0 = wasm_v128_load(q), r1 = wasm_v128_load(q + B3_CHUNK_LEN);
+            v128_t r2 = wasm_v128_load(q + 2 * B3_CHUNK_LEN), r3 = wasm_v128_load(q + 3 * B3_CHUNK_LEN);
+            v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+            v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+            m[j] = wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5);
+            m[j + 1] = wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7);
+            m[j + 2] = wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5);
+            m[j + 3] = wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7);
+        }
+        uint32_t flags = (blk == 0 ? CHUNK_START : 0) | (blk == 15 ? CHUNK_END : 0);
+        v128_t v0 = cv[0], v1 = cv[1], v2 = cv[2], v3 = cv[3], v4 = cv[4], v5 = cv[5], v6 = cv[6], v7 = cv[7];
+        v128_t v8 = wasm_i32x4_splat((int32_t)IV[0]), v9 = wasm_i32x4_splat((int32_t)IV[1]);
+        v128_t v10 = wasm_i32x4_splat((int32_t)IV[2]), v11 = wasm_i32x4_splat((int32_t)IV[3]);
+        v128_t v12 = ctr_lo, v13 = ctr_hi, v14 = wasm_i32x4_splat(B3_BLOCK_LEN), v15 = wasm_i32x4_splat((int32_t)flags);
+        for (int r = 0; r < 7; r++) {
+            const uint8_t *s = SCHEDULE[r];
+            G4(v0, v4, v8, v12, m[s[0]], m[s[1]]);
+            G4(v1, v5, v9, v13, m[s[2]], m[s[3]]);
+            G4(v2, v6, v10, v14, m[s[4]], m[s[5]]);
+            G4(v3, v7, v11, v15, m[s[6]], m[s[7]]);
+            G4(v0, v5, v10, v15, m[s[8]], m[s[9]]);
+            G4(v1, v6, v11, v12, m[s[10]], m[s[11]]);
+            G4(v2, v7, v8, v13, m[s[12]], m[s[13]]);
+            G4(v3, v4, v9, v14, m[s[14]], m[s[15]]);
+        }
+        cv[0] = wasm_v128_xor(v0, v8); cv[1] = wasm_v128_xor(v1, v9);
+        cv[2] = wasm_v128_xor(v2, v10); cv[3] = wasm_v128_xor(v3, v11);
+        cv[4] = wasm_v128_xor(v4, v12); cv[5] = wasm_v128_xor(v5, v13);
+        cv[6] = wasm_v128_xor(v6, v14); cv[7] = wasm_v128_xor(v7, v15);
+    }
+    for (int i = 0; i < 8; i++) {
+        uint32_t lanes[4];
+        wasm_v128_store(lanes, cv[i]);
+        for (int k = 0; k < 4; k++) out[k][i] = lanes[k];
+    }
+}
+#define B3_HAVE_HASH4 1
+#endif
 
 /* Compress and keep only the new chaining value (the first 8 words). */
 static inline void compress_cv(uint32_t cv[8], const uint8_t *block, uint32_t block_len,
@@ -204,6 +280,18 @@ static void hasher_update(b3_hasher *h, const uint8_t *p, size_t n) {
             push_chunk_cv(h, cv, total);
             chunk_reset(&h->chunk, total);
         }
+#ifdef B3_HAVE_HASH4
+        /* Four whole chunks straight from the input, while more input follows them. */
+        while (chunk_len(&h->chunk) == 0 && n > 4 * B3_CHUNK_LEN) {
+            uint32_t cvs[4][8];
+            uint64_t counter = h->chunk.chunk_counter;
+            hash4_chunks(p, counter, cvs);
+            for (int k = 0; k < 4; k++) push_chunk_cv(h, cvs[k], counter + (uint64_t)k + 1);
+            chunk_reset(&h->chunk, counter + 4);
+            p += 4 * B3_CHUNK_LEN;
+            n -= 4 * B3_CHUNK_LEN;
+        }
+#endif
         size_t take = B3_CHUNK_LEN - chunk_len(&h->chunk);
         if (take > n) take = n;
         chunk_update(&h->chunk, p, take);
