@@ -93,7 +93,7 @@ def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -
 
     user_home = tmp_path / "user"
     objects = _git_objects(tmp_path)
-    with Runtime(user_home) as user:
+    with Runtime(user_home, default_set=False) as user:
         from autocodec.registry import pin_add
 
         pin_add(user, str(bundle))

@@ -137,7 +137,12 @@ class Generation:
 
 
 class Runtime:
-    """The autocodec runtime of one home folder; safe to share between threads."""
+    """The autocodec runtime of one home folder; safe to share between threads.
+
+    A home created by this runtime starts with the package's default extension set pinned
+    (``default_set=False`` opts out), so git-raw, eth-block, bitcoin-block and bencode blocks
+    decode and keccak-256 and BLAKE3 CIDs verify out of the box, with no network.
+    """
 
     def __init__(
         self,
@@ -148,12 +153,14 @@ class Runtime:
         gateways: Sequence[str] = (),
         modules: Iterable[str | os.PathLike[str] | bytes] = (),
         settings: Settings | None = None,
+        default_set: bool = True,
     ) -> None:
         from ..loader import Sandbox
         from ..store import BlockStore
         from ..verify import TrustStore
 
         self.home = (home if isinstance(home, Home) else Home.resolve(home)).init()
+        new_home = not self.home.db_path.exists()
         self.limits = limits or DEFAULT_LIMITS
         self.settings = (settings or Settings.load(self.home.config_path)).with_overrides(
             node=node, gateways=tuple(gateways)
@@ -174,6 +181,14 @@ class Runtime:
         self._generation = Generation(0, self._trust_token())
         for module in modules:
             self.add_local_module(module)
+        if new_home and default_set:
+            self.pin_default_set()
+
+    def pin_default_set(self) -> Any:
+        """Pin the extension set shipped in the package (done once, when a home is created)."""
+        from ._default import pin_default_set
+
+        return pin_default_set(self)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
