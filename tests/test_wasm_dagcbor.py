@@ -267,7 +267,7 @@ models = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=models)
 def test_generated_models(codec, value: Any):
     data = builtin.encode(value, "dag-cbor")
@@ -275,7 +275,7 @@ def test_generated_models(codec, value: Any):
     assert builtin.encode(codec.decode(data), "dag-cbor") == data
 
 
-@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=models, data=st.data())
 def test_mutated_encodings(codec, value: Any, data: st.DataObject):
     """Flip, insert or delete bytes of a valid block: both codecs must still agree."""
@@ -386,7 +386,7 @@ def wasm_encode(loaded: Any, data: bytes) -> bytes:
     return loaded.instance().call("ac_encode", data)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=models, data=st.data())
 def test_encode_canonicalizes_loose_cbor(loaded, value: Any, data: st.DataObject):
     loose = loose_cbor(value, data.draw)
