@@ -386,7 +386,7 @@ def wasm_encode(loaded: Any, data: bytes) -> bytes:
     return loaded.instance().call("ac_encode", data)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(value=models, data=st.data())
 def test_encode_canonicalizes_loose_cbor(loaded, value: Any, data: st.DataObject):
     loose = loose_cbor(value, data.draw)
@@ -440,3 +440,11 @@ def test_encode_at_the_depth_limit(loaded, kind: str):
     assert wasm_encode(loaded, loose) == want
     with pytest.raises(GuestError, match="nesting too deep"):
         wasm_encode(loaded, head * 1024 + b"\x80")
+
+
+def test_encode_sorts_a_large_reversed_map(loaded):
+    """Hostile key order costs O(n log n), well inside the default fuel."""
+    value = {f"k{i:06d}": i for i in range(50_000)}
+    body = b"".join(builtin.encode(k, "dag-cbor") + builtin.encode(v, "dag-cbor") for k, v in reversed(value.items()))
+    loose = b"\xba" + len(value).to_bytes(4, "big") + body
+    assert wasm_encode(loaded, loose) == builtin.encode(value, "dag-cbor")

@@ -111,14 +111,22 @@ static int canon_map(acr *r, ac_buf *out, uint64_t n, unsigned depth) {
         if (i > 0 && key_cmp_entry(&es[i - 1], e) >= 0) sorted = false;
     }
     if (sorted) return AC_OK;
-    /* Insertion sort of the entries (stable; n is bounded by the block), then rewrite the
-     * map body in key order from a copy. */
-    for (uint64_t i = 1; i < n; i++) {
-        entry e = es[i];
-        uint64_t j = i;
-        while (j > 0 && key_cmp_entry(&es[j - 1], &e) > 0) { es[j] = es[j - 1]; j--; }
-        es[j] = e;
+    /* Sort the entries by key (merge sort: O(n log n) even for hostile orders), then rewrite
+     * the map body in key order from a copy. */
+    entry *tmp = ac_alloc((size_t)n * sizeof *tmp);
+    if (!tmp) return ac_fail(AC_ERR_NOMEM, "out of memory");
+    entry *src = es, *dst = tmp;
+    for (uint64_t width = 1; width < n; width *= 2) {
+        for (uint64_t lo = 0; lo < n; lo += 2 * width) {
+            uint64_t mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            uint64_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) dst[k++] = key_cmp_entry(&src[j], &src[i]) < 0 ? src[j++] : src[i++];
+            while (i < mid) dst[k++] = src[i++];
+            while (j < hi) dst[k++] = src[j++];
+        }
+        entry *t = src; src = dst; dst = t;
     }
+    es = src;
     for (uint64_t i = 1; i < n; i++)
         if (key_cmp_entry(&es[i - 1], &es[i]) == 0) return acr_fail(r, AC_ERR_INVALID, "duplicate map key");
     uint32_t lo = es[0].start, hi = es[0].end;
