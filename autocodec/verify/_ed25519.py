@@ -16,6 +16,7 @@ Invariants:
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -64,22 +65,23 @@ def _decode_point(enc: bytes) -> tuple[int, int] | None:
     return x, y
 
 
-def _add(p1: tuple[int, int], p2: tuple[int, int]) -> tuple[int, int]:
-    """Affine twisted Edwards addition (complete for a = -1 and non-square d)."""
-    x1, y1 = p1
-    x2, y2 = p2
-    t = _D * x1 * x2 * y1 * y2 % P
-    x3 = (x1 * y2 + y1 * x2) * pow(1 + t, P - 2, P) % P
-    y3 = (y1 * y2 + x1 * x2) * pow(1 - t, P - 2, P) % P
-    return x3, y3
-
-
 def is_small_order(point: tuple[int, int]) -> bool:
-    """True if ``[8]point`` is the identity, i.e. the point lies in the torsion subgroup."""
-    q = point
+    """True if ``[8]point`` is the identity, i.e. the point lies in the torsion subgroup.
+
+    Three doublings in projective coordinates (dbl-2008-hwcd for a = -1), no inversions.
+    """
+    x, y = point
+    X, Y, Z = x, y, 1
     for _ in range(3):
-        q = _add(q, q)
-    return q == (0, 1)
+        A, B = X * X % P, Y * Y % P
+        C = 2 * Z * Z % P
+        D = -A % P
+        E = ((X + Y) * (X + Y) - A - B) % P
+        G = (D + B) % P
+        F = (G - C) % P
+        H = (D - B) % P
+        X, Y, Z = E * F % P, G * H % P, F * G % P
+    return X == 0 and Y == Z
 
 
 def check_public_key(raw: bytes) -> None:
@@ -102,6 +104,11 @@ class PublicKey:
 
     @classmethod
     def from_did(cls, did: str) -> "PublicKey":
+        """Parse and validate a did:key (results are cached: keys recur in every document)."""
+        return _from_did(did) if isinstance(did, str) else cls._parse_did(did)
+
+    @classmethod
+    def _parse_did(cls, did: str) -> "PublicKey":
         if not isinstance(did, str) or len(did) > _MAX_DID_CHARS or not did.startswith(DID_PREFIX):
             raise InvalidKey(f"not an Ed25519 did:key: {str(did)[:80]!r}")
         try:
@@ -122,13 +129,18 @@ class PublicKey:
             return False
         if int.from_bytes(signature[32:], "little") >= L:
             return False  # malleable: S + L would verify too
-        if _decode_point(bytes(signature[:32])) is None:
-            return False
+        if int.from_bytes(signature[:32], "little") & ((1 << 255) - 1) >= P:
+            return False  # non-canonical R (y >= p); a non-point R fails in the check below
         try:
             Ed25519PublicKey.from_public_bytes(self.raw).verify(bytes(signature), message)
         except (InvalidSignature, ValueError):
             return False
         return True
+
+
+@functools.lru_cache(maxsize=4096)
+def _from_did(did: str) -> PublicKey:
+    return PublicKey._parse_did(did)
 
 
 def did_of(raw_public_key: bytes) -> str:
