@@ -167,3 +167,15 @@ def test_check_names_a_stale_module(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert "out of date: dag-cbor" in capsys.readouterr().err
     assert build.main(["dag-cbor"]) == 0  # a plain build rewrites it
     assert build.main(["--check"]) == 0
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_module_passes_its_vectors(name: str):
+    """Every module ships vectors.json (docs/abi.md section 5) and its committed build passes them."""
+    from autocodec.loader import Sandbox, run_vectors
+
+    vectors = WASM_SRC / name / "vectors.json"
+    assert vectors.is_file(), f"{name} ships no vectors.json"
+    loaded = Sandbox().load((WASM_SRC / name / f"{name}.wasm").read_bytes())
+    report = run_vectors(loaded, vectors.read_bytes())
+    assert report.ok, report.failures[:5]
