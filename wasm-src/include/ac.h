@@ -22,6 +22,11 @@
  *     result slot keeps its message); later writes/reads on it are no-ops returning it.
  *   - The reader never reads outside [start, end) and bounds every length by the bytes
  *     actually left, so hostile lengths cannot cause huge allocations.
+ *   - Every ac_* / acw_* / acr_* function is compiled into each module: changing lib/ac.c
+ *     changes every module's bytes (and CID), so `python wasm-src/build.py` must be rerun
+ *     for all modules after a library change.
+ *   - The shadow stack (256 KiB) sits below static data, so overflowing it traps instead
+ *     of corrupting memory; acr_walk keeps its AC_MAX_DEPTH-level state there (~25 KiB).
  *   - Writer output is canonical DAG-CBOR *provided* the module emits map keys in
  *     canonical order: shorter keys first, equal lengths bytewise (ac_key_cmp,
  *     ac_sort_keys help).  acw_map_key checks that order and fails AC_ERR_INTERNAL.
@@ -139,7 +144,7 @@ int acw_int(ac_buf *b, int64_t v);
 /* The negative integer -1 - m (m up to 2^64-1 reaches -2^64). */
 int acw_neg(ac_buf *b, uint64_t m);
 int acw_bytes(ac_buf *b, const void *p, size_t n);
-int acw_text(ac_buf *b, const char *p, size_t n); /* p must be valid UTF-8 */
+int acw_text(ac_buf *b, const char *p, size_t n); /* invalid UTF-8 fails AC_ERR_INVALID */
 int acw_cstr(ac_buf *b, const char *s);
 int acw_array(ac_buf *b, uint64_t n);
 int acw_map(ac_buf *b, uint64_t n);
