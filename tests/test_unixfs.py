@@ -15,6 +15,8 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from autocodec.cid import CID
 from autocodec.errors import InvalidBlock, InvalidInput, UnknownChunker, UnsupportedFormat
@@ -282,3 +284,22 @@ def test_special_files_and_bad_paths(store, tmp_path: Path) -> None:
 
     meta = _pb.decode(decode(store.get(link), "dag-pb")["Data"])
     assert meta.type == _pb.SYMLINK and meta.data == b"target/elsewhere"
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    data=st.binary(max_size=3000) | st.builds(xorshift_bytes, st.integers(0, 2**32), st.integers(0, 60_000)),
+    chunker=st.sampled_from(["size-1", "size-7", "size-1000", "fastcdc-64-256-1024", "size-262144"]),
+    cid_version=st.sampled_from([0, 1]),
+    raw_leaves=st.sampled_from([None, True, False]),
+)
+def test_add_cat_round_trip(store, data: bytes, chunker: str, cid_version: int, raw_leaves: bool | None) -> None:
+    if chunker == "size-1" and len(data) > 3000:
+        data = data[:3000]  # one block per byte: keep examples fast
+    options = AddOptions(chunker=chunker, cid_version=cid_version, raw_leaves=raw_leaves)
+    root = add_bytes(store, data, options)
+    assert b"".join(cat(store, root)) == data
+    single_raw_leaf = options.leaves_raw and len(list(iter_chunks(io.BytesIO(data), parse_chunker(chunker)))) == 1
+    assert root.version == (1 if cid_version == 1 or single_raw_leaf else 0)
+    assert root.codec == (0x55 if single_raw_leaf else 0x70)
+    assert add_bytes(store, data, options) == root  # deterministic
