@@ -242,3 +242,7 @@ def test_measure_functions_return_every_number() -> None:
                 "ops_per_s_2_threads", "speedup"}
     assert set(numbers) == expected
     assert all(value > 0 for value in numbers.values())
+    from autocodec.loader._measure import hash_scaling
+
+    scaling = hash_scaling(Sandbox().load(wat_module("ok_fnv", "hasher")), size=4096, total=4)
+    assert set(scaling) == {"hash_mib_s_1_thread", "hash_mib_s_2_threads", "hash_speedup"}

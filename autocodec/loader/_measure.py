@@ -99,6 +99,30 @@ def thread_scaling(loaded: LoadedModule, block: bytes, total: int = 4_000, threa
     return {"ops_per_s_1_thread": one, f"ops_per_s_{threads}_threads": many, "speedup": many / one}
 
 
+def hash_scaling(loaded: LoadedModule, size: int = 1 << 20, total: int = 40, threads: int = 2) -> dict[str, float]:
+    """Hasher throughput (MiB/s) with 1 vs ``threads`` threads: guest-bound work, so it
+    shows the GIL being released during guest calls."""
+    hasher = loaded.hasher()
+    data = bytes(range(256)) * (size // 256)
+
+    def work(n: int) -> None:
+        for _ in range(n):
+            hasher.digest(data)
+
+    mib = total * len(data) / 2**20
+    start = time.perf_counter()
+    work(total)
+    one = mib / (time.perf_counter() - start)
+    workers = [threading.Thread(target=work, args=(total // threads,)) for _ in range(threads)]
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    many = mib / (time.perf_counter() - start)
+    return {"hash_mib_s_1_thread": one, f"hash_mib_s_{threads}_threads": many, "hash_speedup": many / one}
+
+
 def measure_all(wasm: bytes, block: bytes, *, quick: bool = False) -> dict[str, float]:
     """Every loader number for a codec module ``wasm`` decoding ``block``."""
     scale = 20 if quick else 1
