@@ -26,10 +26,10 @@ Typical use (the registry)::
 
 from __future__ import annotations
 
-from ._documents import ABI_VERSION, Delegation, Index, IndexEntry, Manifest, Role, Root
+from ._documents import ABI_VERSION, CODED_KINDS, MODULE_KINDS, Delegation, Index, IndexEntry, Manifest, Role, Root
 from ._ed25519 import InvalidKey, PublicKey, did_of
 from ._envelope import Envelope, open_envelope, pae, payload_type
-from ._fetch import Fetch
+from ._fetch import Fetch, fetch_verified, read_capped
 from ._keyring import KeyEntry, KeyRing, SigningKey
 from ._module import (
     VerifiedManifest,
@@ -46,6 +46,7 @@ from ._update import TrustedState, VerifiedSet, trust_anchor, verify_set
 __all__ = [
     "ABI_VERSION",
     "AllowRule",
+    "CODED_KINDS",
     "Decision",
     "Delegation",
     "Envelope",
@@ -55,6 +56,7 @@ __all__ = [
     "InvalidKey",
     "KeyEntry",
     "KeyRing",
+    "MODULE_KINDS",
     "Manifest",
     "PublicKey",
     "Role",
@@ -69,10 +71,12 @@ __all__ = [
     "did_of",
     "fetch_module",
     "fetch_vectors",
+    "fetch_verified",
     "format_ranges",
     "module_cid",
     "open_envelope",
     "pae",
+    "read_capped",
     "parse_ranges",
     "payload_type",
     "sign",
