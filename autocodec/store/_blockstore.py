@@ -337,8 +337,7 @@ class BlockStore:
         It tells other wings (the registry's generations) cheaply whether state shared with
         other processes may have changed; it takes no SQLite lock.
         """
-        with self._lock:
-            return int(self._db().execute("PRAGMA data_version").fetchone()[0])
+        return int(self._query("PRAGMA data_version", (), "read the data version")[0])
 
     def has(self, cid: CID) -> bool:
         if _is_identity(cid):
