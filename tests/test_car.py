@@ -248,3 +248,18 @@ def test_arbitrary_bytes_never_escape_as_untyped_errors(tail: bytes, cut: int) -
                 pass
         except AutocodecError:
             pass
+
+
+@settings(max_examples=500, deadline=None)
+@given(section=st.one_of(st.binary(max_size=60), st.builds(lambda c, t: bytes(c) + t,
+       st.sampled_from([_ROOT, cid_for(b"x", "dag-cbor", "sha2-512"), cid_for(b"y", "raw", "identity")]),
+       st.binary(max_size=8))))
+def test_section_cids_are_exactly_the_valid_cids(section: bytes) -> None:
+    from autocodec.store._car import _split_section
+
+    try:
+        cid, rest = _split_section(section, 0)
+    except InvalidCar:
+        return
+    assert CID(bytes(cid)) == cid  # the fast path accepts only what full validation accepts
+    assert bytes(cid) + rest == section
