@@ -246,3 +246,26 @@ def test_measure_functions_return_every_number() -> None:
 
     scaling = hash_scaling(Sandbox().load(wat_module("ok_fnv", "hasher")), size=4096, total=4)
     assert set(scaling) == {"hash_mib_s_1_thread", "hash_mib_s_2_threads", "hash_speedup"}
+
+
+def test_address_space_limit_falls_back_to_on_demand_instances() -> None:
+    """Under ``ulimit -v`` the pool's reservation would abort the process inside wasmtime;
+    the loader must notice first and use on-demand instances."""
+    import resource
+    import subprocess
+    import sys
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (16 * 2**30, 16 * 2**30))
+
+    code = (
+        "from autocodec.loader import Sandbox\n"
+        "from tests.test_loader_wat import wat_module\n"
+        "print(Sandbox().load(wat_module('ok_echo')).codec().decode(b'fits'))\n"
+    )
+    repo = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-c", code], cwd=repo, preexec_fn=limit,  # noqa: PLW1509
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "b'fits'"
+    assert "on-demand" in done.stderr

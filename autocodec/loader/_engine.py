@@ -8,7 +8,8 @@ Invariants:
 - Fuel and epoch interruption are always on; a daemon thread increments each engine's
   epoch every ``TICK_MS`` ms, so a deadline of ``d`` ms is ``ceil(d / TICK_MS) + 1`` ticks.
 - Engines are cached process-wide by ``EngineSpec`` (engine-level limits), because each
-  pooling allocator reserves address space; ``fingerprint`` names everything that changes
+  pooling allocator reserves address space (about 4 GiB per slot, so ~0.5 TiB of virtual
+  memory for 128 slots; none of it is committed); ``fingerprint`` names everything that changes
   compiled code, and keys the compiled-module cache.
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import time
 from dataclasses import asdict, dataclass
@@ -113,23 +115,57 @@ class _Ticker(threading.Thread):
 
 
 _lock = threading.Lock()
-_engines: dict[EngineSpec, wasmtime.Engine] = {}
+_engines: dict[EngineSpec, tuple[wasmtime.Engine, EngineSpec]] = {}
 _ticker: _Ticker | None = None
 
 
-def get_engine(spec: EngineSpec) -> wasmtime.Engine:
-    """The shared engine for ``spec`` (created once, ticked forever)."""
+def get_engine(spec: EngineSpec) -> tuple[wasmtime.Engine, EngineSpec]:
+    """The shared engine for ``spec`` (created once, ticked forever) and the spec it really
+    has: when the pool's address-space reservation would not fit under ``RLIMIT_AS``
+    (``ulimit -v``), the engine uses on-demand allocation instead (logged). The check is
+    made up front because wasmtime's C API aborts the process if the reservation fails."""
     global _ticker
     with _lock:
-        engine = _engines.get(spec)
-        if engine is None:
-            engine = wasmtime.Engine(_config(spec))
-            _engines[spec] = engine
+        found = _engines.get(spec)
+        if found is None:
+            effective = spec
+            if spec.pool_instances and not _pool_fits(spec):
+                from ..log import get_logger
+
+                get_logger("loader").warning(
+                    "address-space limit too small for the pooling allocator; using on-demand instances",
+                    pooled_instances=spec.pool_instances,
+                )
+                effective = EngineSpec(spec.max_wasm_stack_bytes, 0, 0, 0)
+            found = (wasmtime.Engine(_config(effective)), effective)
+            _engines[spec] = found
             if _ticker is None:
                 _ticker = _Ticker()
                 _ticker.start()
-            _ticker.engines.append(engine)
-        return engine
+            _ticker.engines.append(found[0])
+        return found
+
+
+_SLOT_RESERVATION = 4 * 2**30 + 128 * 2**20  # wasmtime's 4 GiB memory reservation + guards, rounded up
+
+
+def _pool_fits(spec: EngineSpec) -> bool:
+    """Whether ``spec``'s pool reservation fits under the address-space soft limit."""
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):  # pragma: no cover - non-POSIX
+        return True
+    if soft == resource.RLIM_INFINITY:
+        return True
+    per_slot = max(_SLOT_RESERVATION, spec.pool_memory_bytes + 128 * 2**20)
+    try:
+        with open("/proc/self/statm") as f:
+            used = int(f.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):  # pragma: no cover - not Linux
+        used = 0
+    return used + spec.pool_instances * per_slot + 2**30 <= soft
 
 
 def deadline_ticks(deadline_ms: int) -> int:

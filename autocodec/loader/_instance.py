@@ -43,7 +43,7 @@ def _instantiation_error(exc: Exception, limits: SandboxLimits) -> SandboxError:
     text = str(exc)
     lowered = text.lower()
     if isinstance(exc, wasmtime.WasmtimeError) and not isinstance(exc, wasmtime.Trap):
-        if "concurrent" in lowered or "pooling" in lowered or "limit of" in lowered and "instances" in lowered:
+        if "concurrent limit" in lowered:  # the pooling allocator is full
             return SandboxError(
                 "too many live module instances (limits.sandbox.pooled_instances); close open streams or retry",
             )

@@ -55,8 +55,7 @@ def instantiate_us(loaded: LoadedModule, repeat: int = 2_000) -> float:
 def compile_vs_cached_ms(wasm: bytes, limits: SandboxLimits | None = None, repeat: int = 5) -> dict[str, float]:
     """Median compile time vs loading the HMAC-checked artifact, and full cold/warm ``load``."""
     limits = limits or SandboxLimits()
-    spec = EngineSpec.from_limits(limits)
-    engine = get_engine(spec)
+    engine, _ = get_engine(EngineSpec.from_limits(limits))
     with tempfile.TemporaryDirectory() as tmp:
         cache = CompiledCache(Path(tmp) / "c")
         cache.put("m.cwasm", wasmtime.Module(engine, wasm))

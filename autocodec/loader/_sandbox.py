@@ -131,8 +131,7 @@ class Sandbox:
             if hit is not None:
                 self._memo.move_to_end(memo_key)
                 return hit
-        spec = EngineSpec.from_limits(limits)
-        engine = get_engine(spec)
+        engine, spec = get_engine(EngineSpec.from_limits(limits))
         module = self._compile(engine, spec, wasm, digest)
         loaded = LoadedModule(engine, module, info, limits, fast=self.fast_calls)
         try:
