@@ -303,3 +303,27 @@ def test_add_cat_round_trip(store, data: bytes, chunker: str, cid_version: int, 
     assert root.version == (1 if cid_version == 1 or single_raw_leaf else 0)
     assert root.codec == (0x55 if single_raw_leaf else 0x70)
     assert add_bytes(store, data, options) == root  # deterministic
+
+
+@pytest.mark.parametrize("chunker", ["size-262144", "buzhash"])
+def test_add_streams_with_bounded_memory(tmp_path: Path, chunker: str) -> None:
+    import dataclasses
+    import tracemalloc
+
+    from autocodec.config import DEFAULT_LIMITS
+
+    limits = dataclasses.replace(DEFAULT_LIMITS, store=dataclasses.replace(DEFAULT_LIMITS.store, batch_bytes=1 << 20))
+    path = tmp_path / "big.bin"
+    with path.open("wb") as out:
+        for i in range(24):
+            out.write(xorshift_bytes(i, 1 << 20))
+    with BlockStore.open(tmp_path / "home", limits=limits) as store:
+        sandbox = Sandbox()  # compile outside the measurement
+        tracemalloc.start()
+        try:
+            root = add_path(store, path, AddOptions(chunker=chunker), limits=limits, sandbox=sandbox)[-1]
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert root.size == 24 << 20
+        assert peak < 8 << 20, f"peak {peak >> 20} MiB while adding a 24 MiB file"
