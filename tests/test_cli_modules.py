@@ -114,3 +114,27 @@ def test_builtin_codecs_are_not_shadowed_by_a_module(cli) -> None:  # type: igno
     assert code == 0
     code, out, err = cli("decode", out.decode().strip(), "--module", mod)
     assert code == 0 and out == b'{"a":1}\n'
+
+
+def test_car_import_verifies_extension_hashes_with_a_module(cli, home: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    keccak = pytest.importorskip("Crypto.Hash.keccak")
+    mod = module("keccak-256")
+    from autocodec.cid import encode_varint
+    from autocodec.store import CarWriter
+
+    data = b"an ethereum-style block"
+    digest = keccak.new(digest_bits=256, data=data).digest()
+    cid = CID.build(0x55, encode_varint(0x1B) + encode_varint(32) + digest)
+    car = tmp_path / "keccak.car"
+    with car.open("wb") as out:
+        CarWriter(out, [cid]).write(cid, data)
+    code, _, err = cli("car", "import", "-q", str(car))
+    assert code == 1 and "UnknownHash" in err
+    code, out, err = cli("car", "import", "-q", str(car), "--module", mod)
+    assert code == 0 and out.decode().strip() == str(cid), err
+    with car.open("wb") as out_file:  # same CID, other bytes: refused by the module's digest
+        CarWriter(out_file, [cid]).write(cid, data + b"!")
+    with BlockStore.open(home) as store:
+        store.delete(cid)
+    code, _, err = cli("car", "import", "-q", str(car), "--module", mod)
+    assert code == 1 and "HashMismatch" in err
