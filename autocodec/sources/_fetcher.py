@@ -40,8 +40,11 @@ class Fetcher:
         self.verify = verify
 
     def get(self, cid: CID) -> bytes:
-        if self.store is not None and self.store.has(cid):
-            return self.store.get(cid)
+        if self.store is not None:
+            try:
+                return self.store.get(cid)
+            except BlockNotFound:
+                pass
         failures: list[str] = []
         last_error: FetchError | HashMismatch | None = None
         for source in self.sources:

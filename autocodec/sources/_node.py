@@ -48,6 +48,10 @@ class NodeSource:
 
     def _http(self):  # type: ignore[no-untyped-def]
         if self._client is None:
+            import warnings
+
+            # ipfshttpclient 0.7.0 passes urllib3's deprecated `strict`; not ours, not the user's concern
+            warnings.filterwarnings("ignore", message="The 'strict' parameter", category=FutureWarning)
             import ipfshttpclient  # lazy: ~100 ms import
 
             # Client(addr) skips the client's version check (it would refuse Kubo >= 0.8).
@@ -90,8 +94,9 @@ class NodeSource:
                    pin_all: bool = False) -> int:
         """Put blocks on the node (any codec or hash) via ``dag/import``; returns how many.
 
-        ``pin_root`` is pinned recursively; ``pin_all`` pins every block too, for documents
-        whose links the node cannot see (signed envelopes carry their documents as bytes).
+        ``pin_root`` is pinned recursively; ``pin_all`` also pins every block directly, for
+        documents whose links the node cannot see (signed envelopes carry their documents as
+        bytes) or must not follow (test vectors link to blocks that are not published).
         """
         from ipfshttpclient import multipart
 
@@ -108,15 +113,16 @@ class NodeSource:
         body, headers = multipart.stream_files(io.BytesIO(buf.getvalue()), chunk_size=65536)
         self._request("/dag/import", opts={"pin-roots": "false"}, data=body, headers=headers, decoder="json")
         if pin_all and sent:
-            self.pin(*sent)
+            self.pin(*sent, recursive=False)
         if pin_root is not None:
             self.pin(pin_root)
         log.info("put blocks on node", node=self.addr, blocks=count, pinned=str(pin_root) if pin_root else None)
         return count
 
-    def pin(self, *roots: CID) -> None:
-        """Pin ``roots`` recursively on the node."""
-        self._request("/pin/add", tuple(str(r) for r in roots), opts={"recursive": "true"}, decoder="json")
+    def pin(self, *roots: CID, recursive: bool = True) -> None:
+        """Pin ``roots`` on the node (recursively unless told otherwise)."""
+        self._request("/pin/add", tuple(str(r) for r in roots), opts={"recursive": "true" if recursive else "false"},
+                      decoder="json")
 
     def pins(self) -> set[CID]:
         answer = self._request("/pin/ls", opts={"type": "recursive"}, decoder="json")

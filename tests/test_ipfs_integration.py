@@ -1,0 +1,124 @@
+"""autocodec with the IPFS network its users run: a real js-ipfs node (Kubo RPC API), never a mock.
+
+- git-raw and eth-block blocks put on the node are decoded by a fresh home that has only --node;
+- a set published to the node (--to-node) is pinned from a second fresh home through the node,
+  its modules fetched from the node, and followed to v2 through IPNS.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from autocodec import CID
+from autocodec.sources import NodeSource
+
+pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
+
+REPO = Path(__file__).resolve().parents[1]
+ETH = REPO / "fixtures" / "eth"
+GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
+
+
+def _cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, capture_output=True, text=True,
+                          timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"autocodec {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+    return proc
+
+
+def _git_commit_block(tmp: Path) -> tuple[CID, bytes, str]:
+    repo = tmp / "repo"
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Ada", "GIT_AUTHOR_EMAIL": "ada@example.org", "GIT_COMMITTER_NAME": "Ada",
+           "GIT_COMMITTER_EMAIL": "ada@example.org", "GIT_AUTHOR_DATE": "1700000000 +0100",
+           "GIT_COMMITTER_DATE": "1700000000 +0100"}
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "README").write_text("over IPFS\n")
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "from the node"], check=True, env=env)
+    oid = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    body = subprocess.run(["git", "-C", str(repo), "cat-file", "commit", oid], check=True, capture_output=True).stdout
+    block = b"commit %d\x00" % len(body) + body
+    assert hashlib.sha1(block).hexdigest() == oid
+    return CID.build(0x78, b"\x11\x14" + bytes.fromhex(oid)), block, oid
+
+
+def _eth_block(name: str) -> tuple[CID, bytes, dict]:
+    from Crypto.Hash import keccak  # reference keccak-256 (test dependency)
+
+    data = (ETH / name).read_bytes()
+    info = next(h for h in json.loads((ETH / "headers.json").read_text()) if h["file"] == name)
+    digest = keccak.new(data=data, digest_bits=256).digest()
+    return CID.build(0x90, b"\x1b\x20" + digest), data, info
+
+
+def test_fresh_home_with_only_node_decodes_git_and_eth_blocks(ipfs_node, tmp_path: Path) -> None:
+    git_cid, git_block, _oid = _git_commit_block(tmp_path)
+    eth_cid, eth_block, _info = _eth_block("mainnet-17034870-shanghai.rlp")
+    NodeSource(ipfs_node.api_url).put_blocks([(git_cid, git_block), (eth_cid, eth_block)])
+
+    home = tmp_path / "fresh"
+    git = json.loads(_cli(home, "decode", str(git_cid), "--node", ipfs_node.api_multiaddr).stdout)
+    assert git["message"] == "from the node\n"
+    assert git["author"]["name"] == "Ada" and git["author"]["timezone"] == "+0100"
+    assert "/" in git["tree"]
+    eth = json.loads(_cli(home, "decode", str(eth_cid), "--node", ipfs_node.api_multiaddr).stdout)
+    assert eth["Number"] == 17034870
+    # both blocks were verified (sha1, keccak-256 extension) and cached: the node is no longer needed
+    assert json.loads(_cli(home, "decode", str(eth_cid)).stdout) == eth
+
+
+def test_publish_set_to_node_pin_it_from_a_second_home_and_follow_ipns(ipfs_node, tmp_path: Path) -> None:
+    from autocodec.registry import Runtime, pin_add, pin_update
+    from tests._wasm_tools import with_meta
+
+    node = ipfs_node.api_multiaddr
+    publisher = tmp_path / "publisher"
+    _cli(publisher, "key", "gen", "bob")
+    manifest = _cli(publisher, "publish", str(GIT_RAW), "--key", "bob").stdout.strip()
+    _cli(publisher, "set", "init", "overipfs", "--key", "bob")
+    _cli(publisher, "set", "add", "overipfs", manifest)
+    published = _cli(publisher, "set", "publish", "overipfs", "--to-node", node)
+    index_cid = published.stdout.strip()
+    ipns = published.stderr.split("IPNS ")[1].split()[0]
+    assert ipns.startswith("/ipns/")
+    pins = NodeSource(node).pins()
+    assert CID.parse(index_cid) in pins
+
+    git_cid, git_block, _ = _git_commit_block(tmp_path)
+    NodeSource(node).put_blocks([(git_cid, git_block)])
+
+    # A second, fresh home with no default set: everything (set, manifest, module) comes from the node.
+    with Runtime(tmp_path / "second", node=node, default_set=False) as rt:
+        result = pin_add(rt, ipns, node=node)
+        assert result.name == "overipfs" and result.version == 1 and str(result.index_cid) == index_cid
+        started = time.perf_counter()
+        cold = rt.decode(git_cid)
+        cold_s = time.perf_counter() - started
+        started = time.perf_counter()
+        warm = rt.decode(git_cid)
+        warm_s = time.perf_counter() - started
+        assert cold == warm and cold["message"] == "from the node\n"
+        print(f"\ngit object from the node: cold decode {cold_s * 1e3:.1f} ms (block + module verified, compiled), "
+              f"warm {warm_s * 1e6:.0f} us")
+
+        # v2 published to the node moves the IPNS name; `pin update` follows it.
+        v2 = tmp_path / "git-raw-v2.wasm"
+        v2.write_bytes(with_meta(GIT_RAW.read_bytes(), version="2.0.0"))
+        manifest2 = _cli(publisher, "publish", str(v2), "--key", "bob", "--vectors", str(GIT_RAW.parent)).stdout.strip()
+        _cli(publisher, "set", "add", "overipfs", manifest2)
+        _cli(publisher, "set", "publish", "overipfs", "--to-node", node)
+        (updated,) = pin_update(rt)
+        assert not isinstance(updated, Exception), updated
+        assert updated.changed and updated.version == 2
+        assert rt.resolve("codec", "git-raw").version == "2.0.0"
