@@ -561,11 +561,11 @@ def _small_order_encodings() -> list[bytes]:
     ys = [1, P - 1, 0, y8, P - y8]
     encodings = []
     for y in ys:
-        for sign in (0, 1):
-            encodings.append((y | (sign << 255)).to_bytes(32, "little"))
+        for bit in (0, 1):
+            encodings.append((y | (bit << 255)).to_bytes(32, "little"))
     for y in (0, 1):  # non-canonical: y + p still fits in 255 bits
-        for sign in (0, 1):
-            encodings.append(((y + P) | (sign << 255)).to_bytes(32, "little"))
+        for bit in (0, 1):
+            encodings.append(((y + P) | (bit << 255)).to_bytes(32, "little"))
     return encodings
 
 
@@ -777,7 +777,7 @@ def test_crash_during_update_keeps_old_state(world: World, home: Path, tmp_path:
     payload = tmp_path / "verified.pickle"
     payload.write_bytes(pickle.dumps(v2))
     proc = subprocess.run([sys.executable, "-c", _CRASH_CHILD, str(home), str(payload)],
-                          capture_output=True, text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(REPO)})
+                          capture_output=True, text=True, timeout=120, check=False, env={**os.environ, "PYTHONPATH": str(REPO)})
     assert proc.returncode == -signal.SIGKILL, proc.stderr
     assert "not reached" not in proc.stdout
     with TrustStore.open(home) as store:

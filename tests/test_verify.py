@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.test_attacks import DAY, NOW, YEAR, World, key
 
 from autocodec import CID
 from autocodec.builtin import decode, encode
@@ -36,6 +35,7 @@ from autocodec.verify import (
     sign,
     verify_manifest,
 )
+from tests.test_attacks import DAY, NOW, YEAR, World, key
 
 REPO = Path(__file__).resolve().parents[1]
 GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"

@@ -44,7 +44,7 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def _when(ts: int) -> str:
-    return datetime.datetime.fromtimestamp(ts, datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def run_ls(args: argparse.Namespace) -> int:

@@ -26,7 +26,17 @@ Typical use (the registry)::
 
 from __future__ import annotations
 
-from ._documents import ABI_VERSION, CODED_KINDS, MODULE_KINDS, Delegation, Index, IndexEntry, Manifest, Role, Root
+from ._documents import (
+    ABI_VERSION,
+    CODED_KINDS,
+    MODULE_KINDS,
+    Delegation,
+    Index,
+    IndexEntry,
+    Manifest,
+    Role,
+    Root,
+)
 from ._ed25519 import InvalidKey, PublicKey, did_of
 from ._envelope import Envelope, open_envelope, pae, payload_type
 from ._fetch import Fetch, fetch_verified, read_capped
@@ -40,13 +50,21 @@ from ._module import (
     verify_module,
 )
 from ._sign import module_cid, sign
-from ._store import AllowRule, Decision, SetInfo, TrustStore, format_ranges, parse_ranges
+from ._store import (
+    AllowRule,
+    Decision,
+    SetInfo,
+    TrustStore,
+    format_ranges,
+    parse_ranges,
+)
 from ._update import TrustedState, VerifiedSet, trust_anchor, verify_set
 
 __all__ = [
     "ABI_VERSION",
-    "AllowRule",
     "CODED_KINDS",
+    "MODULE_KINDS",
+    "AllowRule",
     "Decision",
     "Delegation",
     "Envelope",
@@ -56,7 +74,6 @@ __all__ = [
     "InvalidKey",
     "KeyEntry",
     "KeyRing",
-    "MODULE_KINDS",
     "Manifest",
     "PublicKey",
     "Role",
@@ -76,9 +93,9 @@ __all__ = [
     "module_cid",
     "open_envelope",
     "pae",
-    "read_capped",
     "parse_ranges",
     "payload_type",
+    "read_capped",
     "sign",
     "trust_anchor",
     "verify_manifest",

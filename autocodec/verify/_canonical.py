@@ -46,7 +46,7 @@ def encode(value: Any) -> bytes:
         return bytes(enc(value))
     except AutocodecError:
         raise
-    except Exception as exc:  # codec-specific errors on unencodable values
+    except Exception as exc:  # noqa: BLE001 - fail closed: any codec failure refuses the document
         raise InvalidDocument(f"cannot encode document: {exc}") from None
 
 
@@ -65,7 +65,7 @@ def decode_canonical(data: bytes, *, max_bytes: int, what: str) -> Any:
         raise InvalidDocument(f"{what} is nested too deeply") from None
     except AutocodecError as exc:
         raise InvalidDocument(f"{what} is not valid DAG-CBOR: {exc.message}") from None
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - fail closed on hostile bytes, typed
         raise InvalidDocument(f"{what} is not valid DAG-CBOR: {exc}") from None
     if again != data:
         raise InvalidDocument(f"{what} is not canonical DAG-CBOR (re-encoding changes its bytes)")

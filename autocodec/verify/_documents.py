@@ -82,7 +82,7 @@ def _time(value: Any, what: str, *, optional: bool = False) -> int | None:
 
 
 def _kind(value: Any, what: str) -> str:
-    if value not in MODULE_KINDS:
+    if not isinstance(value, str) or value not in MODULE_KINDS:
         raise InvalidDocument(f"{what} must be one of {', '.join(MODULE_KINDS)}")
     return value
 
@@ -107,7 +107,7 @@ class Role:
         return {"keys": list(self.keys), "threshold": self.threshold}
 
     @classmethod
-    def from_value(cls, value: Any, what: str, max_keys: int) -> "Role":
+    def from_value(cls, value: Any, what: str, max_keys: int) -> Role:
         v = _fields(value, what, {"keys", "threshold"})
         if not isinstance(v["keys"], list) or not 0 < len(v["keys"]) <= max_keys:
             raise InvalidDocument(f"{what} keys must be a list of 1 to {max_keys} DIDs")
@@ -134,7 +134,7 @@ class Delegation:
                 "ranges": [[lo, hi] for lo, hi in self.ranges]}
 
     @classmethod
-    def from_value(cls, value: Any, max_keys: int) -> "Delegation":
+    def from_value(cls, value: Any, max_keys: int) -> Delegation:
         v = _fields(value, "delegation", {"name", "keys", "threshold", "kinds", "ranges"})
         name = _str(v["name"], "delegation name", _NAME)
         if name == "index":
@@ -183,7 +183,7 @@ class Root:
         return next((d for d in self.delegations if d.name == name), None)
 
     @classmethod
-    def from_value(cls, value: Any, *, max_keys: int, max_delegations: int) -> "Root":
+    def from_value(cls, value: Any, *, max_keys: int, max_delegations: int) -> Root:
         v = _fields(value, "root", {"type", "spec", "set", "version", "expires", "previous", "roles", "delegations"})
         if v["type"] != "root" or v["spec"] != SPEC:
             raise InvalidDocument("not a root document of spec 1")
@@ -216,7 +216,7 @@ class IndexEntry:
         return {"kind": self.kind, field_name: self.key, "manifest": self.manifest}
 
     @classmethod
-    def from_value(cls, value: Any) -> "IndexEntry":
+    def from_value(cls, value: Any) -> IndexEntry:
         if not isinstance(value, dict):
             raise InvalidDocument("index entry must be a map")
         kind = _kind(value.get("kind"), "index entry kind")
@@ -251,7 +251,7 @@ class Index:
                 "entries": [e.to_value() for e in self.entries], "delegations": dict(self.delegations)}
 
     @classmethod
-    def from_value(cls, value: Any, *, max_entries: int, max_delegations: int) -> "Index":
+    def from_value(cls, value: Any, *, max_entries: int, max_delegations: int) -> Index:
         v = _fields(value, "index", {"type", "spec", "set", "role", "version", "expires", "root", "entries", "delegations"})
         if v["type"] != "index" or v["spec"] != SPEC:
             raise InvalidDocument("not an index document of spec 1")
@@ -309,7 +309,7 @@ class Manifest:
                 "source": self.source, "build": self.build, "vectors": self.vectors, "supersedes": self.supersedes}
 
     @classmethod
-    def from_value(cls, value: Any, *, max_module_bytes: int) -> "Manifest":
+    def from_value(cls, value: Any, *, max_module_bytes: int) -> Manifest:
         v = _fields(value, "manifest", {"type", "spec", "kind", "name", "codes", "module", "size", "abi", "version",
                                         "publisher", "issued", "expires", "source", "build", "vectors", "supersedes"})
         if v["type"] != "manifest" or v["spec"] != SPEC:

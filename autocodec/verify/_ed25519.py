@@ -103,12 +103,12 @@ class PublicKey:
         check_public_key(self.raw)
 
     @classmethod
-    def from_did(cls, did: str) -> "PublicKey":
+    def from_did(cls, did: str) -> PublicKey:
         """Parse and validate a did:key (results are cached: keys recur in every document)."""
         return _from_did(did) if isinstance(did, str) else cls._parse_did(did)
 
     @classmethod
-    def _parse_did(cls, did: str) -> "PublicKey":
+    def _parse_did(cls, did: str) -> PublicKey:
         if not isinstance(did, str) or len(did) > _MAX_DID_CHARS or not did.startswith(DID_PREFIX):
             raise InvalidKey(f"not an Ed25519 did:key: {str(did)[:80]!r}")
         try:

@@ -13,13 +13,13 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Union
+from typing import Any
 
 from ..cid import CID
 from ..errors import AutocodecError, FetchError, InvalidDocument
 from ._canonical import check_cid
 
-FetchResult = Union[bytes, bytearray, memoryview, Any]
+FetchResult = bytes | bytearray | memoryview | Any
 Fetch = Callable[[CID], FetchResult]
 
 
@@ -54,7 +54,7 @@ def fetch_verified(fetch: Fetch, cid: CID, cap: int, what: str) -> bytes:
         result = fetch(cid)
     except AutocodecError:
         raise
-    except Exception as exc:  # a caller's fetch failing in its own way
+    except Exception as exc:  # noqa: BLE001 - a caller's fetch failing in its own way
         raise FetchError(f"cannot fetch {what} {cid}: {exc}") from None
     data = read_capped(result, cap, f"{what} {cid}")
     check_cid(cid, data, what=what)

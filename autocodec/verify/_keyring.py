@@ -42,11 +42,11 @@ class SigningKey:
         self.public = PublicKey(raw)
 
     @classmethod
-    def generate(cls) -> "SigningKey":
+    def generate(cls) -> SigningKey:
         return cls(Ed25519PrivateKey.generate())
 
     @classmethod
-    def from_seed(cls, seed: bytes) -> "SigningKey":
+    def from_seed(cls, seed: bytes) -> SigningKey:
         """A key from a 32-byte RFC 8032 seed (for reproducible test keys)."""
         return cls(Ed25519PrivateKey.from_private_bytes(seed))
 
@@ -163,7 +163,7 @@ def _parse_pem(name: str, data: bytes, passphrase: bytes | None) -> Ed25519Priva
         if encrypted:
             raise ConfigError(f"cannot decrypt key {name!r}: wrong passphrase?") from None
         raise ConfigError(f"key file for {name!r} is malformed: {exc}") from None
-    except Exception as exc:  # cryptography raises UnsupportedAlgorithm and friends
+    except Exception as exc:  # noqa: BLE001 - cryptography raises UnsupportedAlgorithm and friends
         raise ConfigError(f"key file for {name!r} cannot be loaded: {exc}") from None
     if not isinstance(key, Ed25519PrivateKey):
         raise ConfigError(f"key {name!r} is not an Ed25519 key")

@@ -29,10 +29,11 @@ from ..errors import (
     UnknownHash,
 )
 from ..log import get_logger
-from ._canonical import IDENTITY, _HASHES, check_cid
+from ._canonical import _HASHES, IDENTITY, check_cid
 from ._documents import ABI_VERSION, Manifest
 from ._envelope import open_envelope
 from ._fetch import Fetch, fetch_verified, read_capped
+
 
 def _log() -> Any:
     """The verify logger, bound at call time so `log.configure` always applies."""

@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
@@ -42,6 +42,7 @@ from ._ed25519 import PublicKey
 from ._fetch import Fetch
 from ._module import VerifiedManifest, verify_manifest
 from ._update import TrustedState, VerifiedSet, _open_root, trust_anchor, verify_set
+
 
 def _log() -> Any:
     """The verify logger, bound at call time so `log.configure` always applies."""
@@ -144,7 +145,7 @@ class TrustStore:
         self._owns_blocks = owns_blocks
 
     @classmethod
-    def open(cls, home: Home | str | None = None, *, limits: Limits | None = None, blocks: Any = None) -> "TrustStore":
+    def open(cls, home: Home | str | None = None, *, limits: Limits | None = None, blocks: Any = None) -> TrustStore:
         """Open the trust tables in ``home``'s database (or in an already open ``BlockStore``)."""
         from ..store import BlockStore
 
@@ -165,7 +166,7 @@ class TrustStore:
         if self._owns_blocks:
             self.blocks.close()
 
-    def __enter__(self) -> "TrustStore":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -173,7 +174,8 @@ class TrustStore:
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         with self.blocks.transaction() as conn:
-            return conn.execute(sql, params).fetchall()
+            rows: list[Any] = conn.execute(sql, params).fetchall()
+        return rows
 
     # --- revocation and allow-list ---------------------------------------------------------
 

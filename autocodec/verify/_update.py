@@ -44,6 +44,7 @@ from ._envelope import Envelope, open_envelope
 from ._fetch import Fetch, fetch_verified
 from ._module import VerifiedManifest, verify_manifest
 
+
 def _log() -> Any:
     """The verify logger, bound at call time so `log.configure` always applies."""
     return get_logger("verify")
