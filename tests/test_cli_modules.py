@@ -138,3 +138,21 @@ def test_car_import_verifies_extension_hashes_with_a_module(cli, home: Path, tmp
         store.delete(cid)
     code, _, err = cli("car", "import", "-q", str(car), "--module", mod)
     assert code == 1 and "HashMismatch" in err
+
+
+def test_decode_rehashes_with_the_module_and_catches_a_rewritten_checksum(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    mod = module("keccak-256")
+    code, out, err = cli("encode", "--codec", "dag-cbor", "--hash", "keccak-256", "--module", mod,
+                         stdin=b'{"v": 1}')
+    assert code == 0, err
+    cid = out.decode().strip()
+    assert cli("decode", cid)[1] == b'{"v":1}\n'  # no hasher at hand: the stored checksum vouches
+    forged = bytes.fromhex("a1617602")  # {"v": 2}, with a matching sha2-256 checksum
+    conn = sqlite3.connect(home / "store.sqlite")
+    with conn:
+        conn.execute("UPDATE blocks SET data = ?, checksum = ?", (forged, hashlib.sha256(forged).digest()))
+    conn.close()
+    code, _, err = cli("decode", cid, "--module", mod)
+    assert code == 1 and "HashMismatch" in err
