@@ -327,3 +327,19 @@ def test_add_streams_with_bounded_memory(tmp_path: Path, chunker: str) -> None:
             tracemalloc.stop()
         assert root.size == 24 << 20
         assert peak < 8 << 20, f"peak {peak >> 20} MiB while adding a 24 MiB file"
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=64), fanout=st.integers(0, 3))
+def test_cat_of_garbage_nodes_is_typed(store, data: bytes, fanout: int) -> None:
+    from autocodec.errors import AutocodecError
+
+    children = [add_bytes(store, bytes([i]) * (i + 1), AddOptions(cid_version=1)) for i in range(fanout)]
+    cid = _put_pb(store, data, children)
+    try:
+        out = b"".join(cat(store, cid))
+    except AutocodecError:
+        return
+    meta = _pb.decode(data)  # it was accepted: then it must be a consistent file node
+    assert meta.type in (_pb.FILE, _pb.RAW)
+    assert out.startswith(meta.data)
