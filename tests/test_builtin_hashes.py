@@ -123,3 +123,18 @@ def test_cid_for_verify(data: bytes, code: int) -> None:
     cid = cid_for(data, "dag-cbor", code)
     verify_cid(cid, data)
     assert CID(bytes(cid)) == cid  # structurally valid
+
+
+@pytest.mark.parametrize("data", ["text", 1, None])
+def test_needs_bytes(data: object) -> None:
+    from autocodec.errors import InvalidInput
+
+    with pytest.raises(InvalidInput):
+        multihash_digest(data, "sha2-256")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        cid_for(data, "raw")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        verify_cid(cid_for(b"x", "raw"), data)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        verify_cid("bafkqaaa", b"")  # type: ignore[arg-type]
+    assert not has_codec([0x71]) and not has_hash("sha2-256")  # type: ignore[arg-type]

@@ -71,10 +71,18 @@ def to_dag_json_text(value: Any, pretty: bool = False, *, limits: DecodeLimits |
         return text
 
 
+def _as_bytes(data: Any, what: str) -> bytes:
+    if type(data) is bytes:
+        return data
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    raise InvalidInput(f"{what} needs bytes, not {type(data).__name__}")
+
+
 def multihash_digest(data: bytes, hash: str | int = "sha2-256") -> bytes:
     """The full multihash (code varint, length varint, digest) of ``data``."""
     hasher = hasher_for(hash)
-    digest = hasher.digest(bytes(data))
+    digest = hasher.digest(_as_bytes(data, "multihash_digest"))
     return encode_varint(hasher.code) + encode_varint(len(digest)) + digest
 
 
@@ -88,26 +96,29 @@ def cid_for(data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
 
 def verify_cid(cid: CID, data: bytes) -> None:
     """Return if ``data`` hashes to ``cid``'s multihash; ``HashMismatch`` or ``UnknownHash`` otherwise."""
+    if not isinstance(cid, CID):
+        raise InvalidInput(f"verify_cid needs a CID, not {type(cid).__name__}")
+    data = _as_bytes(data, "verify_cid")
     expected_digest = cid.digest
     hasher = hasher_for(cid.hash_code)
     if hasher.code == 0x00:  # identity: the digest is the data
-        if bytes(data) != expected_digest:
+        if data != expected_digest:
             raise HashMismatch(f"block does not match identity {cid}")
         return
     if hasher.size and len(expected_digest) != hasher.size:
         raise HashMismatch(f"{cid}: {hasher.name} digest must be {hasher.size} bytes, the CID has {len(expected_digest)}")
-    if hasher.digest(bytes(data)) != expected_digest:
+    if hasher.digest(data) != expected_digest:
         raise HashMismatch(f"block does not match {cid} ({hasher.name}, {len(data)} bytes)")
 
 
 def has_codec(code: int) -> bool:
     """True if ``code`` has a builtin codec."""
-    return code in CODECS
+    return type(code) is int and code in CODECS
 
 
 def has_hash(code: int) -> bool:
     """True if ``code`` has a builtin multihash function."""
-    return code in HASHERS
+    return type(code) is int and code in HASHERS
 
 
 __all__ = [
