@@ -156,3 +156,5 @@ def test_decode_rehashes_with_the_module_and_catches_a_rewritten_checksum(cli, h
     conn.close()
     code, _, err = cli("decode", cid, "--module", mod)
     assert code == 1 and "HashMismatch" in err
+    code, _, err = cli("block", "get", cid, "--module", mod)
+    assert code == 1 and "HashMismatch" in err

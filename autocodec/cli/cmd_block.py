@@ -22,6 +22,7 @@ def register(sub: Any) -> None:
 
     get = bsub.add_parser("get", help="write a block's bytes to stdout")
     get.add_argument("cid", metavar="CID")
+    add_module_option(get)
     get.set_defaults(func=run_get)
 
     stat = bsub.add_parser("stat", help="print a block's codec and size")
@@ -60,12 +61,14 @@ def run_put(args: argparse.Namespace) -> int:
 
 def run_get(args: argparse.Namespace) -> int:
     from ..cid import CID
-    from ..store import BlockStore
     from ._io import write_stdout
+    from ._local_modules import formats_from_args
 
+    formats = formats_from_args(args)
     cid = CID.parse(args.cid)
-    with BlockStore.open() as store:
+    with formats.open_store() as store:
         data = store.get(cid)
+    formats.recheck(cid, data)
     write_stdout(data)
     return 0
 

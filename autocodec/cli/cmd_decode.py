@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 from typing import Any
 
-from ..errors import UnknownHash
 from ._local_modules import add_module_option
 
 OUTPUTS = ("dag-json", "json", "dag-cbor")
@@ -33,12 +31,7 @@ def run(args: argparse.Namespace) -> int:
     cid = CID.parse(args.cid)
     with formats.open_store() as store:
         data = store.get(cid)  # checked against its stored checksum (or the CID if sha2-256)
-    if cid.hash_code != 0x12:
-        # Also re-hash with the CID's own function when one is at hand (builtin or --module):
-        # that catches a block rewritten together with its checksum. Without one, the stored
-        # checksum is the guarantee.
-        with contextlib.suppress(UnknownHash):
-            formats.verify(cid, data)
+    formats.recheck(cid, data)
     value = formats.decode(data, cid.codec)
     out = builtin.encode(value, args.output)
     if args.output == "dag-cbor":
