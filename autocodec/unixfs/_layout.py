@@ -9,7 +9,8 @@ Matches Kubo's and js-ipfs's importers (balanced layout, 174 links per node, sha
 - Leaves are grouped 174 at a time into parents, parents 174 at a time into grandparents,
   and so on until one node is left: the root.  A file of one chunk is that chunk's leaf.
 - Tsize of a link: the child's block size plus the Tsizes of all its links (the DAG's
-  total bytes under it).  Directories: UnixFS ``{Type: Directory}``, links sorted by name.
+  total bytes under it).  Directories: UnixFS ``{Type: Directory}``, links sorted by name;
+  one that Kubo would turn into a HAMT shard is refused (``UnsupportedFormat``).
 
 Invariants:
 - ``FileBuilder`` holds at most 174 pending links per tree level (a few KiB for any file
@@ -32,7 +33,10 @@ RAW = 0x55
 SHA2_256 = 0x12
 MAX_LINKS = 174
 HAMT_THRESHOLD_BYTES = 256 * 1024
-"""Kubo and js-ipfs switch a directory to a HAMT shard above this size; not implemented here."""
+"""Kubo switches a directory to a HAMT shard when its estimated size (the sum over entries of
+name bytes + CID bytes) reaches this; HAMT shards are not implemented here, so such a
+directory is refused rather than given a CID Kubo would not give it.  (js-ipfs 0.66 instead
+shards above 1000 entries; for 1001+ small entries its CID differs from Kubo's and ours.)"""
 
 Emit = Callable[[CID, bytes], None]
 
@@ -126,13 +130,15 @@ def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int =
             raise InvalidInput(f"invalid directory entry name {name!r}")
     if len(set(names)) != len(names):
         raise InvalidInput("duplicate directory entry names")
-    ordered = sorted(entries, key=lambda e: e[0].encode("utf-8"))
-    block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.DIRECTORY)), ordered)
-    if len(block) > HAMT_THRESHOLD_BYTES:
+    estimate = sum(len(name.encode("utf-8")) + len(bytes(link.cid)) for name, link in entries)
+    if estimate >= HAMT_THRESHOLD_BYTES:
         raise UnsupportedFormat(
-            f"a directory of {len(entries)} entries needs HAMT sharding, which is not implemented",
+            f"a directory of {len(entries)} entries needs HAMT sharding (Kubo shards at an "
+            f"estimated {HAMT_THRESHOLD_BYTES} bytes), which is not implemented",
             hint="add its subdirectories separately",
         )
+    ordered = sorted(entries, key=lambda e: e[0].encode("utf-8"))
+    block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.DIRECTORY)), ordered)
     cid = make_cid(DAG_PB, block, cid_version)
     emit(cid, block)
     return Link(cid, len(block) + sum(link.tsize for _, link in ordered), 0)
