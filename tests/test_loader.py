@@ -269,3 +269,27 @@ def test_address_space_limit_falls_back_to_on_demand_instances() -> None:
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "b'fits'"
     assert "on-demand" in done.stderr
+
+
+def test_deadline_still_fires_in_a_forked_child() -> None:
+    # Fuel for a few seconds of looping: without a ticker in the child this ends in
+    # FuelExhausted (a failure), not a hang.
+    codec = Sandbox(small_limits(fuel=3 * 10**9, deadline_ms=100)).load(wat_module("loop_export")).codec()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through the pipe
+        outcome = b"returned"
+        try:
+            codec.decode(b"")
+        except SandboxError as exc:
+            outcome = type(exc).__name__.encode()
+        finally:
+            os.write(write_end, outcome)
+            os._exit(0)
+    os.close(write_end)
+    try:
+        with os.fdopen(read_end, "rb") as pipe:
+            outcome = pipe.read()
+    finally:
+        os.waitpid(pid, 0)
+    assert outcome == b"DeadlineExceeded"

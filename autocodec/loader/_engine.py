@@ -6,7 +6,7 @@ Invariants:
   custom page sizes, wide arithmetic and the component model off. Fixed-width SIMD stays on
   (deterministic once NaNs are canonical).
 - Fuel and epoch interruption are always on; a daemon thread increments each engine's
-  epoch every ``TICK_MS`` ms, so a deadline of ``d`` ms is ``ceil(d / TICK_MS) + 1`` ticks.
+  epoch every ``TICK_MS`` ms (restarted in a forked child), so a deadline of ``d`` ms is ``ceil(d / TICK_MS) + 1`` ticks.
 - Engines are cached process-wide by ``EngineSpec`` (engine-level limits), because each
   pooling allocator reserves address space (about 4 GiB per slot, so ~0.5 TiB of virtual
   memory for 128 slots; none of it is committed); ``fingerprint`` names everything that changes
@@ -144,6 +144,21 @@ def get_engine(spec: EngineSpec) -> tuple[wasmtime.Engine, EngineSpec]:
                 _ticker.start()
             _ticker.engines.append(found[0])
         return found
+
+
+def _restart_ticker_in_child() -> None:
+    """A forked child inherits the engines but not the ticker thread: start a new one."""
+    global _ticker, _lock
+    _lock = threading.Lock()
+    if _ticker is not None:
+        engines = _ticker.engines
+        _ticker = _Ticker()
+        _ticker.engines.extend(engines)
+        _ticker.start()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_restart_ticker_in_child)
 
 
 _SLOT_RESERVATION = 4 * 2**30 + 128 * 2**20  # wasmtime's 4 GiB memory reservation + guards, rounded up
