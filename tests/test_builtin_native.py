@@ -66,13 +66,31 @@ def test_depth_scans_agree(value: object, max_depth: int) -> None:
 
 def test_python_fallbacks_decode_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_dagcbor, "_link", _dagcbor._py_link)
-    monkeypatch.setattr(_dagcbor, "_exceeds", _depth._py_exceeds)
+    monkeypatch.setattr(_dagcbor, "_c_scan", None)
     link = CID.parse("bafyreidykglsfhoixmivffc5uwhcgshx4j465xwqntbmu43nb2dzqwfvae")
     assert decode(encode({"a": [link, b"x"]}, "dag-cbor"), "dag-cbor") == {"a": [link, b"x"]}
     with pytest.raises(InvalidBlock):
         decode(b"\xd8\x2a\x42\x00\xff", "dag-cbor")
     with pytest.raises(InvalidBlock, match="max_depth"):
         decode(b"\x81" * 2000 + b"\x01", "dag-cbor")
+    with pytest.raises(InvalidBlock, match="max_depth"):
+        decode(b"\x81" * 2000 + b"\x01", "cbor")
+    assert decode(b"\x82\x59\x10\x00" + b"\x81" * 4096 + b"\x80", "dag-cbor") == [b"\x81" * 4096, []]
+
+
+def test_hostile_depth_is_refused_before_allocating() -> None:
+    """4 MiB of 0x81 is refused by the C pre-scan: no multi-hundred-MB tree is built first."""
+    import tracemalloc
+
+    block = b"\x81" * (4 * 1024 * 1024 - 1) + b"\x01"
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidBlock, match="max_depth"):
+            decode(block, "dag-cbor")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 1024 * 1024
 
 
 anything = st.recursive(

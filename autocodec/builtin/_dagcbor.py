@@ -8,8 +8,10 @@ Invariants (decode):
   order with no duplicates, 64-bit floats only, no NaN or infinities, no ``undefined`` or
   other simple values, tag 42 only and with a 0x00 prefix, valid UTF-8, exactly one
   top-level item (trailing bytes rejected).
+- Nesting is checked before cbrrr builds anything when the C scan is built (so a hostile
+  block costs no more memory than its own size), after decoding otherwise.
 - This layer adds what cbrrr leaves out: every link is a structurally valid CID (``_link``),
-  nesting is at most ``limits.max_depth`` (``_depth.exceeds``) and the block is at most
+  nesting is at most ``limits.max_depth`` (``_depth``) and the block is at most
   ``limits.max_block_bytes``. Any failure is ``InvalidBlock``.
 - CBOR (0x51) is the same strict, canonical subset without any tag: a link is rejected.
 
@@ -30,7 +32,7 @@ from . import _depth, _native, _walk
 
 _decode = cbrrr._cbrrr.decode_dag_cbor  # (data, cid_ctor, atjson_mode) -> (value, consumed)
 _encode = cbrrr._cbrrr.encode_dag_cbor  # (value, cid_type, atjson_mode) -> bytes
-_exceeds = _depth.exceeds
+_c_scan = _native.cbor_exceeds
 _new = object.__new__
 _set_raw = CID._raw.__set__  # type: ignore[attr-defined]
 INT_RANGE = (-(1 << 64), (1 << 64) - 1)
@@ -68,6 +70,15 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
     n = len(data)
     if n > limits.max_block_bytes:
         _check_size(data, limits, "dag-cbor")
+    max_depth = limits.max_depth
+    # depth <= n, so short blocks need no scan; with C, scan *before* building any object
+    # (a 4 MiB block of 0x81 would otherwise cost ~500 MB of nested lists first)
+    post_scan = False
+    if n > max_depth:
+        if _c_scan is None:
+            post_scan = True
+        elif _c_scan(data, max_depth) == 1:  # -1 (malformed): cbrrr reports it precisely
+            raise InvalidBlock(f"dag-cbor: nesting deeper than max_depth ({max_depth})")
     try:
         value, used = _decode(data, _link, False)
     except InvalidCID as exc:  # from _py_link (the C link raises ValueError)
@@ -76,8 +87,8 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
         raise InvalidBlock(f"dag-cbor: {exc}") from None
     if used != n:
         raise InvalidBlock(f"dag-cbor: {n - used} trailing bytes after the top-level item")
-    if n > limits.max_depth and _exceeds(data, limits.max_depth):
-        raise InvalidBlock(f"dag-cbor: nesting deeper than max_depth ({limits.max_depth})")
+    if post_scan and _depth.py_exceeds(data, max_depth):
+        raise InvalidBlock(f"dag-cbor: nesting deeper than max_depth ({max_depth})")
     return value
 
 
@@ -112,6 +123,9 @@ class Cbor:
     @staticmethod
     def decode(data: bytes, limits: DecodeLimits) -> Any:
         _check_size(data, limits, "cbor")
+        n, max_depth = len(data), limits.max_depth
+        if n > max_depth and _c_scan is not None and _c_scan(data, max_depth) == 1:
+            raise InvalidBlock(f"cbor: nesting deeper than max_depth ({max_depth})")
         try:
             value, used = _decode(data, _no_link, False)
         except _TagInCbor:
@@ -120,7 +134,7 @@ class Cbor:
             raise InvalidBlock(f"cbor: {exc}") from None
         if used != len(data):
             raise InvalidBlock(f"cbor: {len(data) - used} trailing bytes after the top-level item")
-        if len(data) > limits.max_depth and _exceeds(data, limits.max_depth):
+        if n > max_depth and _c_scan is None and _depth.py_exceeds(data, max_depth):
             raise InvalidBlock(f"cbor: nesting deeper than max_depth ({limits.max_depth})")
         return value
 

@@ -1,10 +1,11 @@
-"""Nesting depth of a CBOR item that cbrrr has already accepted.
+"""Nesting depth of a CBOR item.
 
 Invariants:
 - ``exceeds(data, max_depth)`` is True iff some array/map in ``data`` is nested more than
-  ``max_depth`` containers deep (the top-level container is depth 1).
-- It is only called on bytes that cbrrr decoded successfully, so headers are well formed,
-  lengths are definite and in bounds; it never recurses.
+  ``max_depth`` containers deep (the top-level container is depth 1). Neither twin recurses.
+- The C scan (``_native.cbor_exceeds``) checks every bound itself, so decoders run it before
+  cbrrr; the Python ``py_exceeds`` assumes bytes cbrrr already accepted (headers well formed,
+  lengths definite and in bounds), so decoders run it after.
 - The scan runs in C (``_cscan``, built by setup.py) when the extension is present; the
   pure-Python fallback gives the same answers, slower, after a cheap filter (every container
   header is one byte in 0x80..0xbf, so fewer such bytes than ``max_depth`` proves the bound).
@@ -17,7 +18,7 @@ from ._native import cbor_exceeds as _c_exceeds
 _CONTAINER_BYTES = bytes(range(0x80, 0xC0))
 
 
-def _py_exceeds(data: bytes, max_depth: int) -> bool:
+def py_exceeds(data: bytes, max_depth: int) -> bool:
     if len(data) - len(data.translate(None, _CONTAINER_BYTES)) <= max_depth:
         return False
     return _scan(data, max_depth)
@@ -27,7 +28,7 @@ def _c_exceeds_bool(data: bytes, max_depth: int) -> bool:
     return _c_exceeds(data, max_depth) != 0  # type: ignore[misc]  # -1 (malformed) counts as exceeding
 
 
-exceeds = _py_exceeds if _c_exceeds is None else _c_exceeds_bool
+exceeds = py_exceeds if _c_exceeds is None else _c_exceeds_bool
 
 
 def _scan(data: bytes, max_depth: int) -> bool:
