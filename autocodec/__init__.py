@@ -30,6 +30,8 @@ _LAZY: dict[str, str] = {
     "BlockStore": "autocodec.store:BlockStore",
     "import_car": "autocodec.store:import_car",
     "export_car": "autocodec.store:export_car",
+    "Sandbox": "autocodec.loader:Sandbox",
+    "inspect_module": "autocodec.loader:inspect_module",
 }
 
 

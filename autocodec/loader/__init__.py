@@ -7,7 +7,8 @@ Public API (others code against it; see docs/abi.md for the guest side):
 - ``LoadedModule.info`` (``ModuleInfo``) and the kind adapters ``.codec()``, ``.hasher()``,
   ``.chunker(params)``, ``.crypto()``, ``.task()``
 - ``inspect_module(wasm) -> ModuleInfo``: static checks, nothing is run
-- ``run_vectors(loaded, vectors_doc) -> VectorReport``: a module's test vectors (section 5)
+- ``run_vectors(loaded, vectors_doc) -> VectorReport``: a module's test vectors (section 5);
+  ``same(a, b)`` is its strict data-model equality, ``xorshift_bytes`` its input generator
 
 Invariants: every refusal or guest failure is a ``SandboxError`` subclass (``ModuleRejected``,
 ``FuelExhausted``, ``DeadlineExceeded``, ``MemoryLimitExceeded``, ``OutputTooLarge``,
@@ -20,7 +21,7 @@ from __future__ import annotations
 from ._adapters import Chunker, Codec, Crypto, Hasher, HashStream, Task
 from ._info import ModuleInfo, inspect_module, raw_cid
 from ._sandbox import LoadedModule, Sandbox
-from ._vectors import VectorReport, run_vectors, xorshift_bytes
+from ._vectors import VectorReport, run_vectors, same, xorshift_bytes
 
 __all__ = [
     "Sandbox",
@@ -31,6 +32,7 @@ __all__ = [
     "run_vectors",
     "VectorReport",
     "xorshift_bytes",
+    "same",
     "Codec",
     "Hasher",
     "HashStream",
