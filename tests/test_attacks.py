@@ -812,3 +812,43 @@ def test_tampered_index_bytes_never_verify(world: World) -> None:
         cid = world.put(document_cid(bytes(tampered)), bytes(tampered))
         with pytest.raises((Untrusted, InvalidDocument, FetchError)):  # FetchError: a link was altered
             verify_set(state, cid, world.fetch, now=NOW)
+
+
+_APPLY_CHILD = textwrap.dedent(
+    """
+    import pickle, sys
+    from autocodec.errors import RollbackError
+    from autocodec.verify import TrustStore
+
+    home, payload = sys.argv[1], sys.argv[2]
+    with open(payload, "rb") as fh:
+        verified = pickle.load(fh)
+    with TrustStore.open(home) as store:
+        try:
+            store.apply_update(verified)
+        except RollbackError:
+            sys.exit(3)
+    """
+)
+
+
+@pytest.mark.slow
+def test_concurrent_updates_never_roll_back(world: World, home: Path, tmp_path: Path) -> None:
+    """Two processes race to apply v2 and v3: the store ends at v3 whatever the order."""
+    import pickle
+
+    with TrustStore.open(home) as store:
+        v1 = store.pin(world.blocks[world.anchor], world.index(1), world.fetch, root_cid=world.anchor, now=NOW)
+        state = store.state(v1.set_id)
+    payloads = []
+    for version in (2, 3):
+        path = tmp_path / f"v{version}.pickle"
+        path.write_bytes(pickle.dumps(verify_set(state, world.index(version), world.fetch, now=NOW)))
+        payloads.append(path)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    procs = [subprocess.Popen([sys.executable, "-c", _APPLY_CHILD, str(home), str(p)], env=env,
+                              stderr=subprocess.PIPE, text=True) for p in reversed(payloads)]
+    codes = {p.wait(timeout=120) for p in procs}
+    assert codes <= {0, 3}, [p.stderr.read() for p in procs if p.stderr]
+    with TrustStore.open(home) as store:
+        assert store.state(v1.set_id).versions["index"] == 3
