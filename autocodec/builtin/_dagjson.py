@@ -7,8 +7,8 @@ Invariants (decode, both codecs):
   number that overflows a float, no duplicate map keys, no lone surrogates, nesting at most
   ``limits.max_depth`` (checked before parsing; deep but allowed texts get recursion-limit
   headroom for the stdlib C scanner, see ``_headroom``), size at most ``limits.max_block_bytes``. Any failure is ``InvalidBlock``.
-- Map key order is not checked on decode (only encode is canonical): JSON producers rarely
-  sort, and sorting is not needed to read a value unambiguously.
+- Map key order and whitespace are not checked on decode (only encode is canonical): the
+  spec says decoders should not enforce them, to read historical and non-strict data.
 - DAG-JSON only: an object whose only key is ``"/"`` is a link when its value is a string
   (the canonical CID string: base32 for v1, base58btc for v0) and bytes when its value is an
   object whose only key is ``"bytes"`` with a string value (standard base64, no padding,
