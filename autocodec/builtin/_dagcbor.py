@@ -13,10 +13,12 @@ Invariants (decode):
 - This layer adds what cbrrr leaves out: every link is a structurally valid CID (``_link``),
   nesting is at most ``limits.max_depth`` (``_depth``) and the block is at most
   ``limits.max_block_bytes``. Any failure is ``InvalidBlock``.
-- CBOR (0x51) is the same strict, canonical subset without any tag: a link is rejected.
+- CBOR (0x51) is the same strict, canonical subset without any tag: a link is rejected, and
+  so is general CBOR outside that subset (half floats, other tags, non-string keys...).
 
-Invariants (encode): the value is checked by ``_walk.check`` (exact data-model types, depth,
-finite floats, ints in [-2^64, 2^64-1]) before cbrrr writes it canonically.
+Invariants (encode): the value is checked (``_native.check`` in C, else ``_walk.check``:
+exact data-model types, depth, finite floats, ints in [-2^64, 2^64-1]) before cbrrr writes it
+canonically (64-bit floats, keys length-first).
 """
 
 from __future__ import annotations
@@ -48,8 +50,8 @@ def _py_link(raw: bytes) -> CID:
     return CID(raw)
 
 
-_link = _native.link or _py_link
-_c_check = _native.check  # the C twin has the same rules and no Python frame per link
+_link = _native.link or _py_link  # the C twin has the same rules and no Python frame per link
+_c_check = _native.check
 
 
 class _TagInCbor(Exception):
@@ -112,7 +114,6 @@ class DagCbor:
     name = "dag-cbor"
     code = 0x71
     decode = staticmethod(decode_dag_cbor)
-
     encode = staticmethod(encode_dag_cbor)
 
 
