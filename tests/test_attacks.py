@@ -234,6 +234,24 @@ def test_lower_index_version_under_higher_root_refused(world: World) -> None:
         world.verify(v4, state)
 
 
+def test_fast_forward_recovered_by_rotating_index_keys(world: World, home: Path) -> None:
+    """Stolen index keys pushed version 1000; rotating the index keys in a new root recovers."""
+    with TrustStore.open(home) as store:
+        v1 = store.pin(world.blocks[world.anchor], world.index(1000), world.fetch, root_cid=world.anchor, now=NOW)
+        with pytest.raises(RollbackError):  # without rotation the floor holds
+            store.update(v1.set_id, world.index(2), world.fetch, now=NOW)
+        new_index_keys = [key("extra-3"), key("extra-4"), key("extra-5")]
+        world.make_root(2, index_keys=new_index_keys)
+        recovered = store.update(v1.set_id, world.index(2, signers=new_index_keys[:2]), world.fetch, now=NOW)
+        assert recovered.reset == {"index"}
+        assert store.state(v1.set_id).versions["index"] == 2
+        # the old keys cannot sign any more, and the floor holds again from here on
+        with pytest.raises(ThresholdNotMet):
+            store.update(v1.set_id, world.index(3), world.fetch, now=NOW)
+        with pytest.raises(RollbackError):
+            store.update(v1.set_id, world.index(1, signers=new_index_keys[:2]), world.fetch, now=NOW)
+
+
 # --- freeze -----------------------------------------------------------------------------------
 
 

@@ -275,8 +275,11 @@ class TrustStore:
         with self.blocks.transaction() as conn:
             stored = {r: (v, c) for r, v, c in conn.execute(
                 "SELECT role, version, cid FROM trust_versions WHERE set_id = ?", (set_id,))}
+            stored_root = stored.get("root", (0, ""))[0]
             for role, version in verified.versions.items():
                 old = stored.get(role)
+                if role in verified.reset and stored_root < verified.root.version:
+                    continue  # keys rotated by a root newer than the stored one: floor reset
                 if old and (old[0] > version or (old[0] == version and old[1] != str(verified.cids[role]))):
                     raise RollbackError(f"{role} v{version} of set {verified.name!r} would replace v{old[0]} stored")
             if anchor_envelope is not None:

@@ -13,7 +13,10 @@ Invariants (TUF specification 5.3-5.6, "detailed client workflow"):
 - The top index is signed by a threshold of the newest root's index keys; each delegated
   index by a threshold of its delegation's keys, and lists only kinds and codes inside the
   delegation. Nothing signed under an older root than the trusted one is accepted.
-- Versions never go down per role; an equal version must be the very same document.
+- Versions never go down per role; an equal version must be the very same document. The one
+  exception is TUF's fast-forward recovery (5.3.11): when a new root changes the keys of the
+  index role or of a delegation, that role's version floor is reset, because nothing signed
+  by the old keys can verify any more.
 - Every listed manifest is fetched by CID, signed by its publisher and agrees with its entry;
   a (kind, code) appears once in the whole set.
 - Revoked keys never count towards a threshold; revoked manifests and modules are refused.
@@ -86,6 +89,8 @@ class VerifiedSet:
     manifests: dict[CID, VerifiedManifest]
     documents: dict[CID, tuple[str, bytes]]
     """Every envelope verified in this update: ``cid -> (kind, bytes)``."""
+    reset: frozenset[str] = frozenset()
+    """Roles whose keys a new root changed: their version floor was reset (fast-forward recovery)."""
 
     @property
     def name(self) -> str:
@@ -155,7 +160,22 @@ def _check_fresh(kind: str, cid: CID, set_name: str, expires: int, now: int) -> 
         raise ExpiredError(f"{kind} {cid} of set {set_name!r} expired at {expires}; the update started at {now}")
 
 
-def _check_version(role: str, version: int, cid: CID, state: TrustedState, set_name: str) -> None:
+def _rotated_roles(old: Root, new: Root) -> set[str]:
+    """Roles below root whose keys or threshold differ between two consecutive roots."""
+    out = set()
+    if (set(old.index.keys), old.index.threshold) != (set(new.index.keys), new.index.threshold):
+        out.add("index")
+    for d in new.delegations:
+        prev = old.delegation(d.name)
+        if prev is None or (set(prev.role.keys), prev.role.threshold) != (set(d.role.keys), d.role.threshold):
+            out.add(d.name)
+    return out
+
+
+def _check_version(role: str, version: int, cid: CID, state: TrustedState, set_name: str,
+                   reset: set[str]) -> None:
+    if role in reset:
+        return
     seen = state.versions.get(role, 0)
     if version < seen:
         _log().warning("trust.version", decision="reject", document=str(cid), role=role, set=set_name,
@@ -186,6 +206,7 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
     root, root_cid = state.root, state.root_cid
     versions = {**state.versions, "root": max(state.versions.get("root", 0), root.version)}
     cids = dict(state.cids)
+    reset: set[str] = set()
     for cid in _walk_roots(state, unverified.root, fetch, limits):
         data = fetch_verified(fetch, cid, limits.max_document_bytes, "root")
         env, new = _open_root(data, limits)
@@ -195,6 +216,7 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
         env.require(new.root.keys, new.root.threshold, role="root (new)", set_name=root.set, revoked=revoked)
         _log().info("trust.root", decision="accept", document=str(env.cid), set=root.set, version=new.version,
                   policy="rotation-signed-by-old-and-new")
+        reset |= _rotated_roles(root, new)
         root, root_cid = new, env.cid
         versions["root"], cids["root"] = new.version, env.cid
         documents[env.cid] = ("root", data)
@@ -205,7 +227,10 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
     index = unverified
     if index.set != root.set or index.role != "index" or index.root != root_cid:
         raise InvalidDocument(f"index {index_cid} is not the top index of set {root.set!r} under root {root_cid}")
-    _check_version("index", index.version, index_cid, state, root.set)
+    if reset:
+        _log().info("trust.rotation", set=root.set, document=str(root_cid), roles=sorted(reset),
+                    policy="fast-forward-recovery")
+    _check_version("index", index.version, index_cid, state, root.set, reset)
     _check_fresh("index", index_cid, root.set, index.expires, now)
     versions["index"], cids["index"] = index.version, index_cid
     expires = {"root": root.expires, "index": index.expires}
@@ -225,7 +250,7 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
                                max_delegations=limits.max_delegations)
         if sub.set != root.set or sub.role != name or sub.root != root_cid:
             raise InvalidDocument(f"delegated index {cid} is not {name!r} of set {root.set!r} under root {root_cid}")
-        _check_version(name, sub.version, cid, state, root.set)
+        _check_version(name, sub.version, cid, state, root.set, reset)
         _check_fresh(f"delegated index {name!r}", cid, root.set, sub.expires, now)
         for e in sub.entries:
             if not delegation.covers(e.kind, e.key):
@@ -258,4 +283,4 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
               root_version=root.version, index_version=index.version, entries=len(entries), now=now,
               policy="tuf-update")
     return VerifiedSet(state.set_id, root, root_cid, index, index_cid, now, versions, cids, expires, entries, verified,
-                       documents)
+                       documents, frozenset(reset))
