@@ -247,8 +247,15 @@ class Task:
         self.functions = loaded.info.functions
 
     def call(self, fn: str, args: list[Any]) -> Any:
+        return self.call_with_stats(fn, args)[0]
+
+    def call_with_stats(self, fn: str, args: list[Any]) -> tuple[Any, int]:
+        """``(result, fuel_used)``: the fuel the ``ac_task`` call consumed (deterministic for
+        the same module, input and engine; a ``FuelExhausted`` call used its whole budget)."""
         if fn not in self.functions:
             known = ", ".join(self.functions)
             raise InvalidInput(f"module {self._loaded.info.name} has no function {fn!r} (it has {known})")
-        out = self._loaded.instance().call("ac_task", _cbor_encode({"fn": fn, "args": list(args)}))
-        return _cbor_decode(out, "the task's result")
+        instance = self._loaded.instance()
+        out = instance.call("ac_task", _cbor_encode({"fn": fn, "args": list(args)}))
+        used = instance.limits.fuel - instance.store.get_fuel()
+        return _cbor_decode(out, "the task's result"), used
