@@ -28,18 +28,28 @@ _FRAME = struct.Struct("<II")
 
 
 def _cbor_decode(data: bytes, what: str) -> Any:
-    from ..builtin import decode
-
     try:
-        return decode(data, "dag-cbor")
+        return _builtin().decode(data, _DAG_CBOR)
     except AutocodecError as exc:
         raise GuestFault(f"{what} is not valid DAG-CBOR: {exc.message}") from None
 
 
 def _cbor_encode(value: Any) -> bytes:
-    from ..builtin import encode
+    return _builtin().encode(value, _DAG_CBOR)
 
-    return encode(value, "dag-cbor")
+
+_DAG_CBOR = 0x71
+_builtin_module: Any = None
+
+
+def _builtin() -> Any:
+    """``autocodec.builtin``, imported on first use (it is heavier than the loader)."""
+    global _builtin_module
+    if _builtin_module is None:
+        from .. import builtin
+
+        _builtin_module = builtin
+    return _builtin_module
 
 
 def _pieces(data: bytes | bytearray | memoryview, size: int) -> Iterator[memoryview]:
