@@ -109,6 +109,28 @@ class UnixfsLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class IpvmLimits:
+    """Bounds for IPVM invocations (``autocodec run``): per job and per pipeline."""
+
+    fuel: int = 1_000_000_000
+    """Default fuel of one job when its invocation does not set one."""
+    max_fuel: int = 20_000_000_000
+    """Largest fuel budget an invocation may ask for."""
+    memory_bytes: int = 64 * MiB
+    """Default memory cap of one job."""
+    max_memory_bytes: int = 256 * MiB
+    """Largest memory cap an invocation may ask for."""
+    max_parallel: int = 4
+    """Jobs of one pipeline run at once (threads; wasmtime releases the GIL)."""
+    max_jobs: int = 256
+    """Most invocations one pipeline (the awaited DAG) may hold."""
+    max_depth: int = 32
+    """Longest chain of awaits in one pipeline."""
+    max_args_bytes: int = 16 * MiB
+    """Largest encoded argument list handed to one job (after awaits and blocks are resolved)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """All limits, grouped by the wing that enforces them."""
 
@@ -118,6 +140,7 @@ class Limits:
     trust: TrustLimits = field(default_factory=TrustLimits)
     store: StoreLimits = field(default_factory=StoreLimits)
     unixfs: UnixfsLimits = field(default_factory=UnixfsLimits)
+    ipvm: IpvmLimits = field(default_factory=IpvmLimits)
 
 
 DEFAULT_LIMITS = Limits()
