@@ -6,7 +6,8 @@ Invariants:
   custom page sizes, wide arithmetic and the component model off. Fixed-width SIMD stays on
   (deterministic once NaNs are canonical).
 - Fuel and epoch interruption are always on; a daemon thread increments each engine's
-  epoch every ``TICK_MS`` ms (restarted in a forked child), so a deadline of ``d`` ms is ``ceil(d / TICK_MS) + 1`` ticks.
+  epoch every ``TICK_MS`` ms (restarted in a forked child), so a deadline of ``d`` ms is
+  ``ceil(d / TICK_MS) + 1`` ticks.
 - Engines are cached process-wide by ``EngineSpec`` (engine-level limits), because each
   pooling allocator reserves address space (about 4 GiB per slot, so ~0.5 TiB of virtual
   memory for 128 slots; none of it is committed); ``fingerprint`` names everything that changes
