@@ -1,0 +1,41 @@
+"""Group 5: chunker throughput in the sandbox next to the native fixed-size chunker.
+
+Each Wasm chunker (fixed 256 KiB, FastCDC 64K/256K/1M, buzhash) runs through
+``LoadedModule.chunker(params).boundaries([data])`` over ``chunk_mib`` MiB of xorshift data:
+one instance for the stream, input passed in ``stream_chunk_bytes`` pieces, offsets checked
+by the host. The baseline is ``autocodec.unixfs``'s native fixed-size chunker (Kubo's
+``size-262144``) reading the same bytes; figures are reported as MB/s.
+"""
+
+from __future__ import annotations
+
+import io
+
+from ._core import BenchConfig, Figure, measure
+from ._data import module_bytes, xorshift
+
+_CHUNKERS = (
+    ("chunker-fixed", {"size": 262144}),
+    ("chunker-fastcdc", {"min": 65536, "avg": 262144, "max": 1048576}),
+    ("chunker-buzhash", {}),
+)
+
+
+def run(config: BenchConfig) -> list[Figure]:
+    from ..loader import Sandbox
+    from ..unixfs import iter_chunks, parse_chunker
+
+    data = xorshift(1, config.chunk_mib << 20)
+    spec = parse_chunker("size-262144")
+    baseline = measure(lambda: sum(1 for _ in iter_chunks(io.BytesIO(data), spec)), config,
+                       rounds=config.slow_rounds)
+    sandbox = Sandbox()
+    figures = []
+    for name, params in _CHUNKERS:
+        chunker = sandbox.load(module_bytes(name)).chunker(params)
+        fig = Figure(f"chunk.{name.removeprefix('chunker-')}", "chunkers",
+                     f"{name} {config.chunk_mib} MiB", ours_label="wasm", bytes_per_op=len(data))
+        fig.ours = measure(lambda c=chunker: sum(1 for _ in c.boundaries([data])), config, rounds=config.slow_rounds)
+        fig.peers["native fixed 256K"] = baseline
+        figures.append(fig)
+    return figures

@@ -1,0 +1,121 @@
+"""Run the benchmark groups in one process and collect one report.
+
+Invariants:
+- Groups run in a fixed order, each in a ``try``: a group that cannot run (no source
+  checkout, a sandbox refusal) becomes figures carrying its error, so a run always ends with
+  a report listing every figure in ``EXPECTED``.
+- The report carries the machine it ran on (CPUs, Python, wasmtime, peer versions).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _builtin, _calls, _chunkers, _codecs, _hashers, _load, _threads
+from ._core import BenchConfig, Figure
+
+GROUPS: dict[str, Callable[[BenchConfig], list[Figure]]] = {
+    "calls": _calls.run,
+    "dag-cbor": _builtin.run,
+    "codecs": _codecs.run,
+    "hashers": _hashers.run,
+    "chunkers": _chunkers.run,
+    "load": _load.run,
+    "threads": _threads.run,
+}
+"""Group name -> its measuring function, in run order."""
+
+EXPECTED: dict[str, tuple[str, ...]] = {
+    "calls": ("call.empty", "call.instance"),
+    "dag-cbor": ("dagcbor.small", "dagcbor.nested", "dagcbor.bytes", "dagjson.nested"),
+    "codecs": tuple(f"codec.{m}.{w}" for m in ("git-raw", "eth-block", "bencode") for w in ("single", "batched")),
+    "hashers": tuple(f"hash.{h}.{s}" for s in ("1MiB", "64B") for h in ("keccak-256", "blake3")),
+    "chunkers": ("chunk.fixed", "chunk.fastcdc", "chunk.buzhash"),
+    "load": ("load.runtime", "load.sandbox"),
+    "threads": ("threads.git-raw",),
+}
+"""Every figure id each group reports (a failed group reports them with its error)."""
+
+_PEERS = ("cbrrr", "libipld", "dag-cbor", "dag-json", "blake3", "pycryptodome", "rlp", "dulwich", "fastbencode")
+
+
+@dataclass
+class Report:
+    figures: list[Figure]
+    machine: dict[str, Any]
+    config: BenchConfig
+    elapsed_s: float = 0.0
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def results(self) -> dict[str, str]:
+        return {f.id: f.result() for f in self.figures if f.target}
+
+    def failed(self) -> list[str]:
+        return [fid for fid, res in self.results().items() if res != "pass"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "machine": self.machine,
+            "config": {k: getattr(self.config, k) for k in self.config.__slots__},  # type: ignore[attr-defined]
+            "elapsed_s": round(self.elapsed_s, 2),
+            "figures": [f.to_json() for f in self.figures],
+            "targets": self.results(),
+            "errors": dict(self.errors),
+        }
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return importlib.metadata.version(dist)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def machine_info() -> dict[str, Any]:
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "cpu": cpu,
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": affinity,
+        "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "wasmtime": _version("wasmtime"),
+        "autocodec": _version("autocodec"),
+        "peers": {name: _version(name) for name in _PEERS},
+    }
+
+
+def run(config: BenchConfig | None = None, groups: Iterable[str] | None = None,
+        progress: Callable[[str], None] | None = None) -> Report:
+    """Measure ``groups`` (default: all, in ``GROUPS`` order) and return the report."""
+    config = config or BenchConfig()
+    wanted = list(GROUPS) if groups is None else [g for g in GROUPS if g in set(groups)]
+    report = Report([], machine_info(), config)
+    start = time.perf_counter()
+    for name in wanted:
+        if progress:
+            progress(name)
+        try:
+            figures = GROUPS[name](config)
+        except Exception as exc:  # reported per figure; one broken group must not hide the rest
+            message = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:300]
+            report.errors[name] = message
+            figures = [Figure(fid, name, fid, error=message) for fid in EXPECTED[name]]
+        report.figures.extend(figures)
+    report.elapsed_s = time.perf_counter() - start
+    report.machine["load_average_after"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    return report

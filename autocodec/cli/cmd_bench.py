@@ -1,0 +1,42 @@
+"""``autocodec bench [--json] [--quick] [--strict] [--group G]``: measure against peers.
+
+Runs every benchmark group in this process and prints an aligned table (or, with ``--json``,
+one JSON object with each figure's median in ns, every ratio and the machine). Exit status
+is 0 whatever the numbers unless ``--strict``, which exits 1 when a target does not pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def register(sub: Any) -> None:
+    from ..bench import GROUPS
+
+    p = sub.add_parser("bench", help="measure autocodec next to peer libraries (pip install 'autocodec[bench]')")
+    p.add_argument("--json", action="store_true", help="print one JSON object (medians in ns, ratios, machine)")
+    p.add_argument("--quick", action="store_true", help="fewer rounds and smaller inputs (~30 s)")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any target does not pass")
+    p.add_argument("--group", action="append", choices=list(GROUPS), metavar="GROUP",
+                   help=f"only this group (repeatable): {', '.join(GROUPS)}")
+    p.set_defaults(func=run_bench)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from ..bench import BenchConfig, format_table, run
+    from ._io import write_line
+
+    config = BenchConfig.quick() if args.quick else BenchConfig()
+
+    def progress(group: str) -> None:
+        print(f"bench: {group}...", file=sys.stderr, flush=True)
+
+    report = run(config, args.group, progress=progress)
+    if args.json:
+        write_line(json.dumps(report.to_json(), indent=1))
+    else:
+        write_line(format_table(report))
+    return 1 if args.strict and report.failed() else 0

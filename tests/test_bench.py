@@ -1,0 +1,99 @@
+"""The benchmark machinery runs end to end and reports every figure (no timing assertions:
+speed targets are checked by ``autocodec bench``, never in tests)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+
+import pytest
+
+from autocodec.bench import EXPECTED, BenchConfig, Figure, Measurement, Target, format_table, run
+from autocodec.bench._core import add_peer
+from autocodec.cli import main
+
+_PEER_MODULES = {"cbrrr": "cbrrr", "libipld": "libipld", "dag-cbor (py)": "dag_cbor", "dag-json (py)": "dag_json",
+                 "dulwich": "dulwich", "pyrlp": "rlp", "fastbencode": "fastbencode",
+                 "pycryptodome": "Crypto", "blake3 (py)": "blake3"}
+
+
+@pytest.fixture(scope="module")
+def report():  # type: ignore[no-untyped-def]
+    return run(BenchConfig.smoke())
+
+
+def test_every_figure_is_measured(report) -> None:  # type: ignore[no-untyped-def]
+    assert report.errors == {}
+    ids = [f.id for f in report.figures]
+    assert ids == [fid for group in EXPECTED.values() for fid in group]
+    for fig in report.figures:
+        assert fig.error is None, fig.id
+        assert fig.ours is not None and fig.ours.median_ns > 0, fig.id
+        assert fig.ours.rounds == 1, fig.id
+
+
+def test_installed_peers_are_measured_and_targets_evaluated(report) -> None:  # type: ignore[no-untyped-def]
+    for fig in report.figures:
+        for name, m in fig.peers.items():
+            module = _PEER_MODULES.get(name)
+            if m is None:
+                assert name in fig.missing, (fig.id, name)
+                if module and importlib.util.find_spec(module) is not None:
+                    assert fig.missing[name].startswith("skipped"), (fig.id, name, fig.missing[name])
+            else:
+                assert fig.ratios()[name] == pytest.approx(fig.ours.median_ns / m.median_ns)
+        if fig.target:
+            measured = fig.target.peer in fig.ratios()
+            assert fig.result() in (("pass", "fail") if measured else ("n/a",)), fig.id
+    targets = {f.id for f in report.figures if f.target}
+    assert targets == {"call.empty", "dagcbor.small", "dagcbor.nested", "dagcbor.bytes", "dagjson.nested",
+                       "codec.git-raw.batched", "codec.eth-block.batched", "hash.keccak-256.1MiB",
+                       "load.runtime", "load.sandbox", "threads.git-raw"}
+
+
+def test_json_and_table(report) -> None:  # type: ignore[no-untyped-def]
+    doc = json.loads(json.dumps(report.to_json()))
+    assert {"cpu_count", "python", "wasmtime"} <= set(doc["machine"])
+    by_id = {f["id"]: f for f in doc["figures"]}
+    assert set(by_id) == {fid for group in EXPECTED.values() for fid in group}
+    assert all(f["median_ns"] > 0 for f in by_id.values())
+    assert by_id["dagcbor.small"]["ratios"].keys() >= {"cbrrr"}
+    assert set(doc["targets"]) == {f.id for f in report.figures if f.target}
+    table = format_table(report)
+    for fig in report.figures:
+        assert fig.title in table
+    assert "targets:" in table
+
+
+def test_target_evaluation() -> None:
+    fig = Figure("x", "g", "x", ours=Measurement.of([100.0, 110.0, 90.0]),
+                 peers={"p": Measurement.of([1000.0])}, target=Target("p", 0.1, "t"))
+    assert fig.result() == "pass"
+    fig.target = Target("p", 0.1, "t", max_ns=50)
+    assert fig.result() == "fail"
+    fig.target = Target("q", 1.0, "t")
+    assert fig.result() == "n/a"
+    assert Measurement.of([1.0, 2.0, 9.0]).median_ns == 2.0
+
+
+def test_missing_peer_is_reported_not_raised() -> None:
+    fig = Figure("x", "g", "x")
+    add_peer(fig, "nope", "autocodec_no_such_peer_module", lambda m: lambda: None, BenchConfig.smoke())
+    assert fig.peers["nope"] is None
+    assert "peer not installed" in fig.missing["nope"]
+
+    def broken(_m: object) -> object:
+        raise ValueError("boom")
+
+    add_peer(fig, "json", "json", broken, BenchConfig.smoke())  # type: ignore[arg-type]
+    assert fig.missing["json"].startswith("peer failed: ValueError")
+
+
+def test_cli_json_one_group(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import autocodec.bench as bench
+
+    monkeypatch.setattr(bench.BenchConfig, "quick", classmethod(lambda cls: cls.smoke()))
+    assert main(["bench", "--json", "--quick", "--group", "calls"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert [f["id"] for f in doc["figures"]] == list(EXPECTED["calls"])
+    assert doc["figures"][0]["ratios"]["Func.__call__"] > 0
