@@ -293,3 +293,10 @@ def test_deadline_still_fires_in_a_forked_child() -> None:
     finally:
         os.waitpid(pid, 0)
     assert outcome == b"DeadlineExceeded"
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_nan_results_are_canonical(fast: bool) -> None:
+    """x86 produces the negative default NaN (0xffc00000) for 0/0; the engine canonicalizes."""
+    codec = Sandbox(small_limits(), fast_calls=fast).load(wat_module("nan_bits")).codec()
+    assert codec.decode(b"\x00\x00") == 0x7FC00000
