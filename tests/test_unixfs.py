@@ -258,13 +258,61 @@ def test_cat_bounds_depth(store) -> None:
         list(cat(store, cid, limits=shallow))
 
 
-def test_hamt_sized_directory_is_refused(store, tmp_path: Path) -> None:
-    big = tmp_path / "big"
-    big.mkdir()
-    for i in range(3000):  # ~ 3000 * 100 bytes of links > 256 KiB
-        (big / f"{i:060d}").write_bytes(b"")
-    with pytest.raises(UnsupportedFormat, match="HAMT"):
-        add_path(store, big, recursive=True)
+KUBO_SHARDING = json.loads((FIXTURES / "unixfs" / "kubo-sharding.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def kubo_testdata(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("sharding") / "testdata"
+    root.mkdir()
+    for i in range(1, KUBO_SHARDING["files"] + 1):
+        (root / f"file{i}").write_bytes(f"{i}\n".encode())
+    return root
+
+
+@pytest.mark.parametrize("case,threshold", [("unsharded", 1 << 30), ("sharded", 1), ("sharded_v1", 1)])
+def test_directory_sharding_equals_kubo(store, kubo_testdata: Path, case: str, threshold: int) -> None:
+    expected = KUBO_SHARDING[case]
+    options = AddOptions(cid_version=expected["cid_version"], shard_threshold=threshold)
+    added = {a.path: a.cid for a in add_path(store, kubo_testdata, options, recursive=True)}
+    assert str(added["testdata"]) == expected["cid"]
+    if expected["cid_version"] == 0:
+        assert str(added["testdata/file100"]) == KUBO_SHARDING["file100"]
+    with pytest.raises(InvalidInput, match="directory"):
+        list(cat(store, added["testdata"]))
+
+
+def test_sharding_switches_at_kubos_threshold(store) -> None:
+    """Kubo shards when sum(len(name) + len(CID bytes)) >= 256 KiB (boxo's BasicDirectory)."""
+    from autocodec.unixfs._layout import HAMT_THRESHOLD_BYTES, directory
+
+    link = Adder(store).add_bytes(b"x")  # a CIDv0: 34 bytes
+    sink = lambda cid, block: store.put(cid, block)  # noqa: E731
+    below = HAMT_THRESHOLD_BYTES // (60 + 34)
+    names = [f"{i:060d}" for i in range(below)]
+    last = "y" * (HAMT_THRESHOLD_BYTES - below * (60 + 34) - 34)
+    exact = [(n, link) for n in names] + [(last, link)]
+    assert sum(len(n) + 34 for n, _ in exact) == HAMT_THRESHOLD_BYTES
+    assert decode_unixfs(store, directory(exact, sink).cid).type == _pb.HAMT_SHARD
+    assert decode_unixfs(store, directory(exact[:-1] + [("y", link)], sink).cid).type == _pb.DIRECTORY
+
+
+def decode_unixfs(store, cid: CID) -> "_pb.UnixfsData":
+    from autocodec.builtin import decode
+
+    return _pb.decode(decode(store.get(cid), "dag-pb")["Data"])
+
+
+def test_murmur3_reference_values() -> None:
+    from autocodec.unixfs._hamt import murmur3_x64_128, slot_path
+
+    # MurmurHash3 x64 128 (seed 0) as @multiformats/murmur3 (js-ipfs) prints it: h1, h2 big endian.
+    for text, digest in [("", "00" * 16), ("hello", "cbd8a7b341bd9b025b1e906a48ae1d19"),
+                         ("a", "85555565f6597889e6b53a48510e895a"),
+                         ("abcdefghijklmnopq", "7564747f88bda657ecda499da1110de4")]:
+        raw = murmur3_x64_128(text.encode())
+        assert (raw[7::-1] + raw[:7:-1]).hex() == digest
+        assert slot_path(text) == bytes.fromhex(digest)[:8]
 
 
 def test_special_files_and_bad_paths(store, tmp_path: Path) -> None:

@@ -6,8 +6,9 @@ Invariants:
   whatever the file size.  Nothing is read twice.
 - Options default like Kubo's ``ipfs add``: ``size-262144`` chunks, CIDv0, dag-pb leaves;
   ``cid_version=1`` implies raw leaves unless ``raw_leaves`` is given explicitly.
-- A directory is added depth-first with its entries in name order; hidden entries (names
-  starting with ".") are skipped unless ``hidden``; symlinks become UnixFS symlink nodes
+- A directory is added depth-first with its entries in name order, as a HAMT shard when
+  Kubo would make one (``shard_threshold``); hidden entries (names starting with ".") are
+  skipped unless ``hidden``; symlinks become UnixFS symlink nodes
   (never followed); other special files (sockets, devices, FIFOs) are refused.
 - The store verifies every block's CID; a failure leaves the blocks already written (they are
   valid, content-addressed blocks) and raises.
@@ -27,7 +28,7 @@ from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidInput
 from ..progress import Progress, no_progress
 from ._chunk import DEFAULT_CHUNKER, ChunkerSpec, iter_chunks, parse_chunker
-from ._layout import FileBuilder, Link, directory, symlink
+from ._layout import HAMT_THRESHOLD_BYTES, FileBuilder, Link, directory, symlink
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class AddOptions:
     raw_leaves: bool | None = None  # None: Kubo's default (raw leaves iff CIDv1)
     hidden: bool = False
     chunker_module: Path | None = None  # a Wasm chunker file instead of the source tree's
+    shard_threshold: int = HAMT_THRESHOLD_BYTES  # Kubo's Internal.UnixFSShardingSizeThreshold
 
     @property
     def leaves_raw(self) -> bool:
@@ -166,7 +168,7 @@ class Adder:
             for child in names:
                 child_path = path / child
                 entries.append((child, self._add_entry(child_path, f"{rel}/{child}", child_path.lstat(), results)))
-            link = directory(entries, self._sink, cid_version=version)
+            link = directory(entries, self._sink, cid_version=version, shard_threshold=self.options.shard_threshold)
             results.append(Added(rel, link.cid, 0, link.tsize))
             return link
         raise InvalidInput(f"{path} is not a regular file, directory or symlink", hint="remove it or add its parts")

@@ -9,8 +9,8 @@ Matches Kubo's and js-ipfs's importers (balanced layout, 174 links per node, sha
 - Leaves are grouped 174 at a time into parents, parents 174 at a time into grandparents,
   and so on until one node is left: the root.  A file of one chunk is that chunk's leaf.
 - Tsize of a link: the child's block size plus the Tsizes of all its links (the DAG's
-  total bytes under it).  Directories: UnixFS ``{Type: Directory}``, links sorted by name;
-  one that Kubo would turn into a HAMT shard is refused (``UnsupportedFormat``).
+  total bytes under it).  Directories: UnixFS ``{Type: Directory}``, links sorted by name,
+  or a HAMT shard (see ``_hamt``) when Kubo would make one.
 
 Invariants:
 - ``FileBuilder`` holds at most 174 pending links per tree level (a few KiB for any file
@@ -25,18 +25,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..cid import CID
-from ..errors import InvalidInput, UnsupportedFormat
-from . import _pb
+from ..errors import InvalidInput
+from . import _hamt, _pb
 
 DAG_PB = 0x70
 RAW = 0x55
 SHA2_256 = 0x12
 MAX_LINKS = 174
 HAMT_THRESHOLD_BYTES = 256 * 1024
-"""Kubo switches a directory to a HAMT shard when its estimated size (the sum over entries of
-name bytes + CID bytes) reaches this; HAMT shards are not implemented here, so such a
-directory is refused rather than given a CID Kubo would not give it.  (js-ipfs 0.66 instead
-shards above 1000 entries; for 1001+ small entries its CID differs from Kubo's and ours.)"""
+"""Kubo (boxo's BasicDirectory) makes a directory a HAMT shard when its estimated size, the
+sum over entries of name bytes + CID bytes, is at least this (``HAMTShardingSize``).
+js-ipfs 0.66's HTTP add never shards, so its CIDs for such directories differ from Kubo's."""
 
 Emit = Callable[[CID, bytes], None]
 
@@ -122,8 +121,10 @@ class FileBuilder:
             level += 1
 
 
-def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int = 0) -> Link:
-    """A plain UnixFS directory over ``entries`` (name, link); names must be unique."""
+def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int = 0,
+              shard_threshold: int = HAMT_THRESHOLD_BYTES) -> Link:
+    """A UnixFS directory over ``entries`` (name, link); names must be unique.  It is a
+    HAMT shard when its estimated size reaches ``shard_threshold`` (Kubo's rule)."""
     names = [name for name, _ in entries]
     for name in names:
         if not name or "/" in name or name in (".", ".."):
@@ -131,17 +132,35 @@ def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int =
     if len(set(names)) != len(names):
         raise InvalidInput("duplicate directory entry names")
     estimate = sum(len(name.encode("utf-8")) + len(bytes(link.cid)) for name, link in entries)
-    if estimate >= HAMT_THRESHOLD_BYTES:
-        raise UnsupportedFormat(
-            f"a directory of {len(entries)} entries needs HAMT sharding (Kubo shards at an "
-            f"estimated {HAMT_THRESHOLD_BYTES} bytes), which is not implemented",
-            hint="add its subdirectories separately",
-        )
+    if estimate >= shard_threshold:
+        return _sharded(entries, emit, cid_version)
     ordered = sorted(entries, key=lambda e: e[0].encode("utf-8"))
     block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.DIRECTORY)), ordered)
     cid = make_cid(DAG_PB, block, cid_version)
     emit(cid, block)
     return Link(cid, len(block) + sum(link.tsize for _, link in ordered), 0)
+
+
+def _sharded(entries: list[tuple[str, Link]], emit: Emit, cid_version: int) -> Link:
+    root = _hamt.Shard()
+    for name, link in entries:
+        root.put(name, link)
+
+    def flush(shard: _hamt.Shard) -> Link:
+        links: list[tuple[str, Link]] = []
+        for slot in sorted(shard.slots):
+            value = shard.slots[slot]
+            if isinstance(value, _hamt.Shard):
+                links.append((f"{slot:02X}", flush(value)))
+            else:
+                name, link = value
+                links.append((f"{slot:02X}{name}", link))  # type: ignore[arg-type]
+        block = _dag_pb(_hamt.shard_data(sorted(shard.slots)), links)
+        cid = make_cid(DAG_PB, block, cid_version)
+        emit(cid, block)
+        return Link(cid, len(block) + sum(link.tsize for _, link in links), 0)
+
+    return flush(root)
 
 
 def symlink(target: str, emit: Emit, *, cid_version: int = 0) -> Link:

@@ -40,6 +40,8 @@ class UnixfsData:
     data: bytes = b""
     filesize: int | None = None
     blocksizes: tuple[int, ...] = field(default_factory=tuple)
+    hash_type: int | None = None
+    fanout: int | None = None
 
 
 def _varint(value: int) -> bytes:
@@ -60,6 +62,10 @@ def encode(node: UnixfsData) -> bytes:
         out += b"\x18" + _varint(node.filesize)
     for size in node.blocksizes:
         out += b"\x20" + _varint(size)
+    if node.hash_type is not None:
+        out += b"\x28" + _varint(node.hash_type)
+    if node.fanout is not None:
+        out += b"\x30" + _varint(node.fanout)
     return bytes(out)
 
 
@@ -92,6 +98,8 @@ def decode(buf: bytes) -> UnixfsData:
     kind: int | None = None
     data = b""
     filesize: int | None = None
+    hash_type: int | None = None
+    fanout: int | None = None
     blocksizes: list[int] = []
     pos = 0
     while pos < len(buf):
@@ -103,6 +111,10 @@ def decode(buf: bytes) -> UnixfsData:
                 kind = value
             elif number == 3:
                 filesize = value
+            elif number == 5:
+                hash_type = value
+            elif number == 6:
+                fanout = value
         elif number == 4 and wire == 0:
             value, pos = _read_varint(buf, pos)
             blocksizes.append(value)
@@ -122,4 +134,4 @@ def decode(buf: bytes) -> UnixfsData:
         raise InvalidBlock("unixfs: the Data message has no Type")
     if kind not in TYPE_NAMES:
         raise InvalidBlock(f"unixfs: unknown node type {kind}")
-    return UnixfsData(kind, data, filesize, tuple(blocksizes))
+    return UnixfsData(kind, data, filesize, tuple(blocksizes), hash_type, fanout)
