@@ -300,3 +300,11 @@ def test_nan_results_are_canonical(fast: bool) -> None:
     """x86 produces the negative default NaN (0xffc00000) for 0/0; the engine canonicalizes."""
     codec = Sandbox(small_limits(), fast_calls=fast).load(wat_module("nan_bits")).codec()
     assert codec.decode(b"\x00\x00") == 0x7FC00000
+
+
+def test_repeated_load_returns_the_same_compiled_module() -> None:
+    sandbox = Sandbox(small_limits())
+    wasm = wat_module("ok_echo")
+    first = sandbox.load(wasm)
+    assert sandbox.load(wasm) is first
+    assert sandbox.load(wasm, limits=small_limits(fuel=12345)) is not first

@@ -112,7 +112,7 @@ class Sandbox:
         self.limits = limits or DEFAULT_LIMITS.sandbox
         self.cache = CompiledCache(Path(cache_dir)) if cache_dir is not None else None
         self.fast_calls = (not _call.slow_calls_default()) if fast_calls is None else fast_calls
-        self._memo: OrderedDict[tuple[str, SandboxLimits, CID], LoadedModule] = OrderedDict()
+        self._memo: OrderedDict[tuple[str, SandboxLimits, CID | None], LoadedModule] = OrderedDict()
         self._lock = threading.Lock()
 
     def load(self, wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits | None = None) -> LoadedModule:
@@ -123,14 +123,14 @@ class Sandbox:
             from ..builtin import verify_cid
 
             verify_cid(cid, wasm)  # HashMismatch: the bytes are not what the CID names
-        info = inspect_module(wasm, cid=cid, limits=limits)
         digest = hashlib.sha256(wasm).hexdigest()
-        memo_key = (digest, limits, info.cid)
+        memo_key = (digest, limits, cid)
         with self._lock:
             hit = self._memo.get(memo_key)
             if hit is not None:
                 self._memo.move_to_end(memo_key)
                 return hit
+        info = inspect_module(wasm, cid=cid, limits=limits)
         engine, spec = get_engine(EngineSpec.from_limits(limits))
         module = self._compile(engine, spec, wasm, digest)
         loaded = LoadedModule(engine, module, info, limits, fast=self.fast_calls)
