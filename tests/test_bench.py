@@ -90,7 +90,7 @@ def test_missing_peer_is_reported_not_raised() -> None:
 
 
 def test_cli_json_one_group(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import autocodec.bench as bench
+    from autocodec import bench
 
     monkeypatch.setattr(bench.BenchConfig, "quick", classmethod(lambda cls: cls.smoke()))
     assert main(["bench", "--json", "--quick", "--group", "calls"]) == 0

@@ -22,10 +22,10 @@ from ._runner import EXPECTED, GROUPS, Report, machine_info, run
 from ._table import format_table
 
 __all__ = [
-    "BenchConfig",
     "EXPECTED",
-    "Figure",
     "GROUPS",
+    "BenchConfig",
+    "Figure",
     "Measurement",
     "Report",
     "Target",

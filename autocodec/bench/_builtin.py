@@ -16,23 +16,26 @@ from ._data import dag_cbor_blocks, dag_json_nested
 _PURE_PYTHON_MAX = 200_000
 
 
+def _dag_cbor(label: str, data: bytes, config: BenchConfig) -> Figure:
+    from ..builtin import decode
+
+    fig = Figure(f"dagcbor.{label}", "dag-cbor", f"DAG-CBOR decode {label} ({len(data):,} B)",
+                 ours_label="builtin", bytes_per_op=len(data), target=Target("cbrrr", 1.3, "<= 1.3x cbrrr"))
+    fig.ours = measure(lambda: decode(data, "dag-cbor"), config)
+    add_peer(fig, "cbrrr", "cbrrr", lambda m: lambda: m.decode_dag_cbor(data), config)
+    add_peer(fig, "libipld", "libipld", lambda m: lambda: m.decode_dag_cbor(data), config)
+    if len(data) <= _PURE_PYTHON_MAX:
+        add_peer(fig, "dag-cbor (py)", "dag_cbor", lambda m: lambda: m.decode(data), config,
+                 rounds=min(config.rounds, 5))
+    else:
+        fig.missing["dag-cbor (py)"] = "skipped (seconds per call)"
+    return fig
+
+
 def run(config: BenchConfig) -> list[Figure]:
     from ..builtin import decode
 
-    figures = []
-    for label, data in dag_cbor_blocks(config.small_inputs).items():
-        fig = Figure(f"dagcbor.{label}", "dag-cbor", f"DAG-CBOR decode {label} ({len(data):,} B)",
-                     ours_label="builtin", bytes_per_op=len(data),
-                     target=Target("cbrrr", 1.3, "<= 1.3x cbrrr"))
-        fig.ours = measure(lambda d=data: decode(d, "dag-cbor"), config)
-        add_peer(fig, "cbrrr", "cbrrr", lambda m, d=data: lambda: m.decode_dag_cbor(d), config)
-        add_peer(fig, "libipld", "libipld", lambda m, d=data: lambda: m.decode_dag_cbor(d), config)
-        if len(data) <= _PURE_PYTHON_MAX:
-            add_peer(fig, "dag-cbor (py)", "dag_cbor", lambda m, d=data: lambda: m.decode(d), config,
-                     rounds=min(config.rounds, 5))
-        else:
-            fig.missing["dag-cbor (py)"] = "skipped (seconds per call)"
-        figures.append(fig)
+    figures = [_dag_cbor(label, data, config) for label, data in dag_cbor_blocks(config.small_inputs).items()]
 
     text = dag_json_nested(config.small_inputs)
     fig = Figure("dagjson.nested", "dag-json", f"DAG-JSON decode nested ({len(text):,} B)",

@@ -10,11 +10,15 @@ by the host. The baseline is ``autocodec.unixfs``'s native fixed-size chunker (K
 from __future__ import annotations
 
 import io
+from typing import TYPE_CHECKING
 
-from ._core import BenchConfig, Figure, measure
+from ._core import BenchConfig, Figure, Measurement, measure
 from ._data import module_bytes, xorshift
 
-_CHUNKERS = (
+if TYPE_CHECKING:  # pragma: no cover
+    from ..loader import Chunker
+
+_CHUNKERS: tuple[tuple[str, dict[str, int]], ...] = (
     ("chunker-fixed", {"size": 262144}),
     ("chunker-fastcdc", {"min": 65536, "avg": 262144, "max": 1048576}),
     ("chunker-buzhash", {}),
@@ -32,10 +36,13 @@ def run(config: BenchConfig) -> list[Figure]:
     sandbox = Sandbox()
     figures = []
     for name, params in _CHUNKERS:
-        chunker = sandbox.load(module_bytes(name)).chunker(params)
         fig = Figure(f"chunk.{name.removeprefix('chunker-')}", "chunkers",
                      f"{name} {config.chunk_mib} MiB", ours_label="wasm", bytes_per_op=len(data))
-        fig.ours = measure(lambda c=chunker: sum(1 for _ in c.boundaries([data])), config, rounds=config.slow_rounds)
+        fig.ours = _boundaries(sandbox.load(module_bytes(name)).chunker(params), data, config)
         fig.peers["native fixed 256K"] = baseline
         figures.append(fig)
     return figures
+
+
+def _boundaries(chunker: Chunker, data: bytes, config: BenchConfig) -> Measurement:
+    return measure(lambda: sum(1 for _ in chunker.boundaries([data])), config, rounds=config.slow_rounds)

@@ -42,7 +42,7 @@ def _sha(hexsha: bytes | None) -> bytes | None:
     return bytes.fromhex(hexsha.decode()) if hexsha is not None else None
 
 
-def _person(line: bytes | None, when: int | None, tz: int | None) -> dict[str, str] | None:
+def _person(line: bytes | None, when: int | None, tz: int | None) -> dict[str, Any] | None:
     if line is None:
         return None
     name, _, email = line.rpartition(b" <")

@@ -177,6 +177,6 @@ def add_peer(figure: Figure, name: str, module: str, make: Callable[[Any], Calla
         return
     try:
         figure.peers[name] = measure(make(mod), config, ops=ops, rounds=rounds)
-    except Exception as exc:  # a peer's own failure must not end the run; it is reported
+    except Exception as exc:  # noqa: BLE001 - a peer's own failure must not end the run; it is reported
         figure.peers[name] = None
         figure.missing[name] = f"peer failed: {type(exc).__name__}: {exc}"[:200]

@@ -64,7 +64,7 @@ def nested_value(width: int = 6) -> Any:
 
     def node(depth: int) -> Any:
         if depth == 0:
-            return rnd.choice([rnd.randint(-(1 << 40), 1 << 40), rnd.random(), "leaf-%06d" % rnd.randint(0, 999999),
+            return rnd.choice([rnd.randint(-(1 << 40), 1 << 40), rnd.random(), f"leaf-{rnd.randint(0, 999999):06d}",
                                rnd.choice(links), None, True, rnd.randbytes(12)])
         if rnd.random() < 0.5:
             return [node(depth - 1) for _ in range(4)]

@@ -9,9 +9,13 @@ the fresh instance per digest dominates).
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING
 
 from ._core import BenchConfig, Figure, Target, add_peer, measure
 from ._data import module_bytes, xorshift
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..loader import Hasher
 
 _SIZES = (("1MiB", 1 << 20), ("64B", 64))
 
@@ -22,22 +26,23 @@ def run(config: BenchConfig) -> list[Figure]:
     sandbox = Sandbox()
     keccak = sandbox.load(module_bytes("keccak-256")).hasher()
     blake3 = sandbox.load(module_bytes("blake3")).hasher()
-    figures = []
+    figures: list[Figure] = []
     for label, size in _SIZES:
-        data = xorshift(7, size)
-        big = size >= 1 << 20
-        fig = Figure(f"hash.keccak-256.{label}", "hashers", f"keccak-256 {label}", ours_label="wasm",
-                     bytes_per_op=size, target=Target("pycryptodome", 3.0, "<= 3x pycryptodome") if big else None)
-        fig.ours = measure(lambda d=data: keccak.digest(d), config)
-        add_peer(fig, "pycryptodome", "Crypto.Hash.keccak",
-                 lambda m, d=data: lambda: m.new(digest_bits=256, data=d).digest(), config)
-        fig.peers["hashlib sha2-256"] = measure(lambda d=data: hashlib.sha256(d).digest(), config)
-        figures.append(fig)
-
-        fig = Figure(f"hash.blake3.{label}", "hashers", f"BLAKE3 {label}", ours_label="wasm",
-                     bytes_per_op=size)
-        fig.ours = measure(lambda d=data: blake3.digest(d), config)
-        add_peer(fig, "blake3 (py)", "blake3", lambda m, d=data: lambda: m.blake3(d).digest(), config)
-        fig.peers["hashlib sha2-256"] = figures[-1].peers["hashlib sha2-256"]
-        figures.append(fig)
+        figures += _pair(label, xorshift(7, size), keccak, blake3, config)
     return figures
+
+
+def _pair(label: str, data: bytes, keccak: Hasher, blake3: Hasher, config: BenchConfig) -> list[Figure]:
+    big = len(data) >= 1 << 20
+    baseline = measure(lambda: hashlib.sha256(data).digest(), config)
+    kec = Figure(f"hash.keccak-256.{label}", "hashers", f"keccak-256 {label}", ours_label="wasm",
+                 bytes_per_op=len(data), target=Target("pycryptodome", 3.0, "<= 3x pycryptodome") if big else None)
+    kec.ours = measure(lambda: keccak.digest(data), config)
+    add_peer(kec, "pycryptodome", "Crypto.Hash.keccak",
+             lambda m: lambda: m.new(digest_bits=256, data=data).digest(), config)
+    kec.peers["hashlib sha2-256"] = baseline
+    b3 = Figure(f"hash.blake3.{label}", "hashers", f"BLAKE3 {label}", ours_label="wasm", bytes_per_op=len(data))
+    b3.ours = measure(lambda: blake3.digest(data), config)
+    add_peer(b3, "blake3 (py)", "blake3", lambda m: lambda: m.blake3(data).digest(), config)
+    b3.peers["hashlib sha2-256"] = baseline
+    return [kec, b3]

@@ -9,6 +9,7 @@ Invariants:
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.metadata
 import os
 import platform
@@ -62,7 +63,7 @@ class Report:
     def to_json(self) -> dict[str, Any]:
         return {
             "machine": self.machine,
-            "config": {k: getattr(self.config, k) for k in self.config.__slots__},  # type: ignore[attr-defined]
+            "config": dataclasses.asdict(self.config),
             "elapsed_s": round(self.elapsed_s, 2),
             "figures": [f.to_json() for f in self.figures],
             "targets": self.results(),
@@ -111,7 +112,7 @@ def run(config: BenchConfig | None = None, groups: Iterable[str] | None = None,
             progress(name)
         try:
             figures = GROUPS[name](config)
-        except Exception as exc:  # reported per figure; one broken group must not hide the rest
+        except Exception as exc:  # noqa: BLE001 - reported per figure; one broken group must not hide the rest
             message = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:300]
             report.errors[name] = message
             figures = [Figure(fid, name, fid, error=message) for fid in EXPECTED[name]]
