@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -308,3 +309,30 @@ def test_repeated_load_returns_the_same_compiled_module() -> None:
     first = sandbox.load(wasm)
     assert sandbox.load(wasm) is first
     assert sandbox.load(wasm, limits=small_limits(fuel=12345)) is not first
+
+
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "slow"])
+def test_guest_calls_release_the_gil(fast: bool) -> None:
+    """While one thread is inside a long guest call, Python in another thread keeps running:
+    the main thread finishes its work while the spinning call is still in progress."""
+    spinner = Sandbox(small_limits(fuel=10**15, deadline_ms=3000), fast_calls=fast).load(wat_module("loop_export"))
+    good = Sandbox(small_limits(), fast_calls=fast).load(wat_module("ok_echo")).codec()
+    started = threading.Event()
+    outcome: list[str] = []
+
+    def spin() -> None:
+        started.set()
+        try:
+            spinner.codec().decode(b"")
+        except SandboxError as exc:
+            outcome.append(type(exc).__name__)
+
+    thread = threading.Thread(target=spin)
+    thread.start()
+    started.wait()
+    time.sleep(0.2)  # the spinner is now inside the guest; with the GIL held we would not wake
+    for i in range(50):
+        assert good.decode(bytes([i])) == bytes([i])
+    assert thread.is_alive()  # the guest call is still running: the GIL was not held
+    thread.join()
+    assert outcome == ["DeadlineExceeded"]
