@@ -200,3 +200,17 @@ def test_every_hostile_file_is_exercised() -> None:
     source = Path(__file__).read_text() + (Path(__file__).parent / "test_loader.py").read_text()
     missing = [n for n in names if not n.startswith("ok_") and f'"{n}"' not in source]
     assert not missing, missing
+
+
+def test_chunker_offsets_past_the_stream_are_a_fault(good) -> None:  # noqa: ANN001
+    chunker = Sandbox(small_limits()).load(wat_module("bad_chunker", "chunker")).chunker({"size": 1})
+    with pytest.raises(GuestFault, match="outside"):
+        list(chunker.boundaries([b"abc"]))
+    _after(good, time.monotonic())
+
+
+def test_verify_answer_must_be_one_byte(good) -> None:  # noqa: ANN001
+    crypto = Sandbox(small_limits()).load(wat_module("bad_verify", "crypto")).crypto()
+    with pytest.raises(GuestFault, match="one byte"):
+        crypto.verify(0xED, b"pk", b"msg", b"sig")
+    _after(good, time.monotonic())

@@ -1,0 +1,18 @@
+;; Hostile chunker: reports a chunk end past the bytes it was given (GuestFault).
+(module
+  (memory (export "memory") 1)
+  (func (export "ac_abi_version") (result i32) (i32.const 1))
+  (func (export "ac_result") (result i32) (i32.const 16))
+  (func (export "ac_input") (param $n i32) (result i32)
+    (if (i32.gt_u (local.get $n) (i32.const 60000)) (then (return (i32.const 0))))
+    (i32.const 4096))
+  (func $ret (param $ptr i32) (param $len i32) (result i32)
+    (i32.store (i32.const 16) (local.get $ptr))
+    (i32.store (i32.const 20) (local.get $len))
+    (i32.const 0))
+  (func (export "ac_chunk_init") (param i32 i32) (result i32) (call $ret (i32.const 0) (i32.const 0)))
+  (func (export "ac_chunk_update") (param $p i32) (param $n i32) (result i32)
+    (i64.store (i32.const 32) (i64.add (i64.extend_i32_u (local.get $n)) (i64.const 1)))
+    (call $ret (i32.const 32) (i32.const 8)))
+  (func (export "ac_chunk_final") (result i32) (call $ret (i32.const 0) (i32.const 0)))
+)
