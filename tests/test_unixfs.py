@@ -391,3 +391,22 @@ def test_cat_of_garbage_nodes_is_typed(store, data: bytes, fanout: int) -> None:
     meta = _pb.decode(data)  # it was accepted: then it must be a consistent file node
     assert meta.type in (_pb.FILE, _pb.RAW)
     assert out.startswith(meta.data)
+
+
+def test_resolve_paths_through_plain_and_sharded_directories(store, kubo_testdata: Path) -> None:
+    from autocodec.errors import NotFound
+    from autocodec.unixfs import resolve
+
+    for threshold in (1 << 30, 1):
+        root = add_path(store, kubo_testdata, AddOptions(shard_threshold=threshold), recursive=True)[-1].cid
+        assert str(resolve(store, f"{root}/file100")) == KUBO_SHARDING["file100"]
+        assert str(resolve(store, f"/ipfs/{root}/file100")) == KUBO_SHARDING["file100"]
+        for i in (1, 777, 2000):
+            assert b"".join(cat(store, resolve(store, f"{root}/file{i}"))) == f"{i}\n".encode()
+        with pytest.raises(NotFound):
+            resolve(store, f"{root}/file2001")
+        with pytest.raises(InvalidInput):
+            resolve(store, f"{root}/file1/deeper")
+        with pytest.raises(InvalidInput):
+            resolve(store, f"{root}//file1")
+    assert resolve(store, str(root)) == root

@@ -114,3 +114,13 @@ def test_cat_into_a_closed_pipe(home: Path, tmp_path: Path) -> None:
     proc = subprocess.run(f"{' '.join(exe)} cat {cid} | head -c 10", shell=True, env=env, cwd=REPO, capture_output=True)
     assert proc.stdout == data[:10]
     assert b"Traceback" not in proc.stderr
+
+
+def test_cat_a_path_inside_a_directory(cli, tmp_path: Path) -> None:
+    (tmp_path / "d" / "sub").mkdir(parents=True)
+    (tmp_path / "d" / "sub" / "f.txt").write_bytes(b"inside\n")
+    root = cli("add", "-Q", "-r", str(tmp_path / "d"))[1].decode().strip()
+    code, out, err = cli("cat", f"{root}/sub/f.txt")
+    assert code == 0 and out == b"inside\n", err
+    code, _, err = cli("cat", f"{root}/sub/missing")
+    assert code == 1 and "NotFound" in err and err.count("\n") == 1

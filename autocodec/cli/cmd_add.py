@@ -29,7 +29,7 @@ def register(sub: Any) -> None:
     add.set_defaults(func=run_add)
 
     cat = sub.add_parser("cat", help="write the bytes of a UnixFS file to stdout")
-    cat.add_argument("cid", metavar="CID")
+    cat.add_argument("cid", metavar="CID[/PATH]", help="a file's CID, or a directory's CID and a path in it")
     cat.set_defaults(func=run_cat)
 
 
@@ -66,13 +66,11 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_cat(args: argparse.Namespace) -> int:
-    from ..cid import CID
     from ..store import BlockStore
-    from ..unixfs import cat
+    from ..unixfs import cat, resolve
     from ._io import write_stdout
 
-    cid = CID.parse(args.cid)
     with BlockStore.open() as store:
-        for piece in cat(store, cid):
+        for piece in cat(store, resolve(store, args.cid)):
             write_stdout(piece)
     return 0

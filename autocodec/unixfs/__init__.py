@@ -12,6 +12,7 @@ from ._add import Added, Adder, AddOptions, add_bytes, add_path
 from ._cat import cat
 from ._chunk import DEFAULT_CHUNKER, ChunkerSpec, iter_chunks, parse_chunker
 from ._layout import MAX_LINKS, FileBuilder, Link
+from ._resolve import resolve
 
 __all__ = [
     "DEFAULT_CHUNKER",
@@ -27,4 +28,5 @@ __all__ = [
     "cat",
     "iter_chunks",
     "parse_chunker",
+    "resolve",
 ]

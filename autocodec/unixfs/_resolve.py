@@ -1,0 +1,74 @@
+"""Resolving ``CID/name/name...`` paths through UnixFS directories and HAMT shards.
+
+Invariants:
+- Each segment is looked up in the current node only: a plain directory by exact link name,
+  a HAMT shard by following the name's slot path (``_hamt.slot_path``) through child shards
+  (links named by two hex digits) to the link named hex digits + name.
+- A segment that is missing is ``NotFound``; a segment under a file or symlink, an empty
+  segment or "." / ".." is ``InvalidInput`` (paths are not normalised); a malformed node is
+  ``InvalidBlock``.  At most ``limits.unixfs.max_dag_depth`` shard levels are followed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..cid import CID
+from ..config import DEFAULT_LIMITS, Limits
+from ..errors import InvalidBlock, InvalidInput, NotFound
+from . import _hamt, _pb
+from ._layout import DAG_PB
+
+
+def _load(store: Any, cid: CID) -> tuple[_pb.UnixfsData | None, list[dict[str, Any]]]:
+    if cid.codec != DAG_PB:
+        return None, []  # a raw leaf: a file
+    from ..builtin import decode
+
+    node = decode(store.get(cid), "dag-pb")
+    if "Data" not in node:
+        raise InvalidBlock(f"dag-pb node {cid} has no UnixFS Data")
+    return _pb.decode(node["Data"]), node["Links"]
+
+
+def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
+    meta, links = _load(store, cid)
+    if meta is None or meta.type not in (_pb.DIRECTORY, _pb.HAMT_SHARD):
+        raise InvalidInput(f"cannot look up {name!r}: {cid} is not a directory")
+    if meta.type == _pb.DIRECTORY:
+        for link in links:
+            if link.get("Name") == name:
+                return link["Hash"]
+        raise NotFound(f"no entry {name!r} in the directory {cid}")
+    path = _hamt.slot_path(name)
+    for depth in range(min(len(path), limits.unixfs.max_dag_depth)):
+        if meta is None or meta.type != _pb.HAMT_SHARD or meta.fanout != _hamt.FANOUT:
+            raise InvalidBlock(f"HAMT shard of {cid} is malformed or has an unsupported fanout")
+        prefix = f"{path[depth]:02X}"
+        entry = next((link for link in links if link.get("Name", "").startswith(prefix)), None)
+        if entry is None:
+            break
+        if entry["Name"] == prefix:  # a child shard: descend
+            meta, links = _load(store, entry["Hash"])
+            continue
+        if entry["Name"] == prefix + name:
+            return entry["Hash"]
+        break
+    raise NotFound(f"no entry {name!r} in the sharded directory {cid}")
+
+
+def resolve(store: Any, path: str | CID, *, limits: Limits | None = None) -> CID:
+    """The CID that ``path`` (``CID`` or ``CID/seg/seg``, optionally ``/ipfs/``-prefixed) names."""
+    limits = limits or DEFAULT_LIMITS
+    if isinstance(path, CID):
+        return path
+    text = path[len("/ipfs/"):] if path.startswith("/ipfs/") else path
+    root, _, rest = text.partition("/")
+    cid = CID.parse(root)
+    if not rest:
+        return cid
+    for segment in rest.split("/"):
+        if segment in ("", ".", ".."):
+            raise InvalidInput(f"invalid path segment {segment!r} in {path!r}")
+        cid = _child(store, cid, segment, limits)
+    return cid
