@@ -4,7 +4,8 @@ It initialises a fresh home (``./.autocodec-dev`` unless ``--home`` is given; wi
 stores real blocks (a DAG-JSON document with links, encoded to DAG-CBOR), decodes them,
 round-trips the DAG through a CAR file, imports the official IPLD codec fixtures CAR when
 ``../shared/codec-fixtures`` is present, shows a tampered block being refused, and decodes
-git objects with the git-raw Wasm extension in the sandbox when the module is built.
+git objects from a real repository with the git-raw Wasm extension, resolved through the
+extension set a new home pins and run in the sandbox.
 Every step prints what happened and the equivalent CLI command. Exit 0 on success.
 """
 
@@ -23,11 +24,11 @@ from .builtin import cid_for, decode, encode, to_dag_json_text
 from .cid import CID
 from .errors import AutocodecError, HashMismatch
 from .home import Home
+from .registry import Runtime, pin_ls
 from .store import BlockStore, CarReader, export_car, import_car
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_FIXTURES_CAR = REPO.parent / "shared" / "codec-fixtures" / "fixtures.car"
-GIT_RAW_WASM = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
 
 DOCUMENT = """{
   "title": "autocodec demo",
@@ -153,29 +154,28 @@ def git_objects(workdir: Path) -> list[tuple[str, bytes]]:
     return objects
 
 
-def git_via_wasm(store: BlockStore, home: Path) -> None:
-    step("decode git objects with the git-raw Wasm extension (sandboxed)")
-    if not GIT_RAW_WASM.exists():
-        say(f"skipped: {GIT_RAW_WASM} is not built")
+def git_via_wasm(rt: Runtime) -> None:
+    step("decode git objects with the git-raw Wasm extension (signed, pinned, sandboxed)")
+    res = rt.resolve("codec", 0x78)
+    if not res.found:
+        say(f"skipped: no git-raw codec ({res.reason})")
         return
-    from .cli._local_modules import Formats
-
-    formats = Formats([GIT_RAW_WASM], home=Home(home))
+    say(f"codec 0x78 -> {res.name} {res.version}, module {res.module}, set {res.set_name!r} ({res.source})",
+        "autocodec resolve codec git-raw")
     first: CID | None = None
-    for kind, data in git_objects(home):
-        formats.decode(data, 0x78)  # refuse a malformed object before storing it
-        cid = formats.cid_for(data, 0x78, 0x11)
-        store.put(cid, data)
-        value = formats.decode(store.get(cid), 0x78)
+    for kind, data in git_objects(rt.home.root):
+        cid = rt.cid_for(data, "git-raw", "sha1")
+        rt.decode_block(cid, data)  # refuse a malformed object before storing it
+        rt.store.put(cid, data)
+        value = rt.decode(cid)
         first = first or cid
         text = to_dag_json_text(value)
         say(f"{kind} {cid.digest.hex()} -> {cid}:")
-        say(f"  {text if len(text) <= 300 else text[:300] + ' ...'}",
-            f"autocodec decode {cid} --module {GIT_RAW_WASM.relative_to(REPO)}")
+        say(f"  {text if len(text) <= 300 else text[:300] + ' ...'}", f"autocodec decode {cid}")
     if first is not None:
-        result = export_car(store, first, io.BytesIO(), links=formats.links)
-        say(f"the DAG under {first} walked with the module's links: {result.blocks} blocks",
-            f"autocodec car export {first} -o git.car --module {GIT_RAW_WASM.relative_to(REPO)}")
+        result = export_car(rt.store, first, io.BytesIO(), links=rt.links)
+        say(f"the DAG under {first} walked with the extension's links: {result.blocks} blocks",
+            f"autocodec car export {first} -o git.car")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -189,13 +189,15 @@ def main(argv: list[str] | None = None) -> int:
     Home(home).init()
     print(f"autocodec demo: fresh home at {home}")
     try:
-        with BlockStore.open(Home(home)) as store:
+        with Runtime(Home(home)) as rt:  # a new home pins the extension set shipped in the package
+            store = rt.store
+            say(f"pinned extension sets: {', '.join(p.name for p in pin_ls(rt)) or 'none'}", "autocodec init")
             root = store_document(store)
             show_document(store, root)
             car_round_trip(store, root, home)
             import_fixtures(store)
             refuse_tampered(store)
-            git_via_wasm(store, home)
+            git_via_wasm(rt)
             corrupt = store.check()
             if corrupt:
                 raise SystemExit(f"demo: blocks failed the read-back check: {corrupt}")

@@ -31,8 +31,8 @@ class Run:
 
 
 @pytest.fixture
-def cli(home: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch):
-    """Run ``autocodec ARGS`` in-process with optional stdin bytes."""
+def fresh_cli(home: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch):
+    """Run ``autocodec ARGS`` in-process with optional stdin bytes, on a home not yet created."""
 
     def run(*args: str, stdin: bytes = b"") -> Run:
         monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
@@ -46,6 +46,13 @@ def cli(home: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pyt
     return run
 
 
+@pytest.fixture
+def cli(fresh_cli):  # type: ignore[no-untyped-def]
+    """``fresh_cli`` on a home initialised with builtins only (no extension set pinned)."""
+    assert fresh_cli("init", "--no-default-set").code == 0
+    return fresh_cli
+
+
 def one_line_error(run: Run, kind: str) -> None:
     assert run.code == 1, (run.code, run.err)
     lines = run.err.strip().splitlines()
@@ -53,12 +60,19 @@ def one_line_error(run: Run, kind: str) -> None:
     assert "Traceback" not in run.err
 
 
-def test_init_is_idempotent(cli, home: Path) -> None:  # type: ignore[no-untyped-def]
-    first = cli("init")
+def test_init_is_idempotent_and_pins_the_default_set(fresh_cli, home: Path) -> None:  # type: ignore[no-untyped-def]
+    first = fresh_cli("init")
     assert first.code == 0 and "new store" in first.text
     assert (home / "store.sqlite").exists() and (home / "keys").is_dir()
-    again = cli("init")
-    assert again.code == 0 and "existing store, 0 blocks" in again.text
+    again = fresh_cli("init")
+    assert again.code == 0 and "existing store" in again.text
+    assert fresh_cli("pin", "ls").text.startswith("autocodec-default")
+
+
+def test_init_without_the_default_set(fresh_cli) -> None:  # type: ignore[no-untyped-def]
+    assert "new store" in fresh_cli("init", "--no-default-set").text
+    assert "existing store, 0 blocks" in fresh_cli("init").text  # an existing home is left as it is
+    assert fresh_cli("block", "ls").text == ""
 
 
 def test_block_put_get_stat_rm(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -32,6 +32,7 @@ def cli(home: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pyt
         captured = capsysbinary.readouterr()
         return code, captured.out, captured.err.decode()
 
+    assert run("init", "--no-default-set")[0] == 0  # builtins only: extensions come from --module
     return run
 
 
@@ -104,7 +105,11 @@ def test_bad_module_arguments_are_one_line_errors(cli, tmp_path: Path) -> None: 
     code, _, err = cli("block", "put", "--module", str(junk), "--codec", "git-raw", stdin=b"x")
     assert code == 1 and "ModuleRejected" in err and len(err.strip().splitlines()) == 1
     git = module("git-raw")
-    code, _, err = cli("block", "put", "--codec", "git-raw", "--module", git, "--module", git, stdin=b"blob 0\x00")
+    copy = tmp_path / "copy.wasm"
+    copy.write_bytes(Path(git).read_bytes())
+    assert cli("block", "put", "--codec", "git-raw", "--module", git, "--module", git, stdin=b"blob 0\x00")[0] == 0
+    code, _, err = cli("block", "put", "--codec", "git-raw", "--module", git, "--module", str(copy),
+                       stdin=b"blob 0\x00")
     assert code == 1 and "two modules declare" in err
 
 
@@ -158,3 +163,20 @@ def test_decode_rehashes_with_the_module_and_catches_a_rewritten_checksum(cli, h
     assert code == 1 and "HashMismatch" in err
     code, _, err = cli("block", "get", cid, "--module", mod)
     assert code == 1 and "HashMismatch" in err
+
+
+def test_a_new_home_decodes_extension_formats_through_the_pinned_default_set(
+    home: Path, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No init, no --module: the first command creates the home, which pins the shipped set."""
+    keccak = pytest.importorskip("Crypto.Hash.keccak")
+    blob, tree = git_objects()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(tree)))
+    assert main(["block", "put", "--codec", "git-raw", "--hash", "sha1"]) == 0
+    tree_cid = capsysbinary.readouterr().out.decode().strip()
+    assert main(["decode", tree_cid]) == 0
+    assert b'"mode":"100644"' in capsysbinary.readouterr().out
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"k")))
+    assert main(["block", "put", "--hash", "keccak-256"]) == 0
+    cid = CID.parse(capsysbinary.readouterr().out.decode().strip())
+    assert cid.digest == keccak.new(digest_bits=256, data=b"k").digest()

@@ -1,181 +1,89 @@
-"""Where the CLI's codecs and hashers come from: the builtins, then local ``--module`` files.
+"""The ``Runtime`` behind the block commands, with their local ``--module`` files checked first.
 
-This is the one place the block commands resolve a format; the registry replaces it with
-the pinned-set resolution (same methods, extensions found by code instead of by file).
+Formats resolve through ``autocodec.registry.Runtime`` (builtins, then pinned extension sets,
+then ``--module`` files the user vouches for), built by ``cli._runtime.runtime_from_args`` so
+every command resolves the same way. This module only makes the ``--module`` part fail well.
 
 Invariants:
-- Builtins answer first; a module is consulted only for a code the builtins do not know
-  (``UnknownCodec``/``UnknownHash``), so a local module cannot shadow a builtin format.
-- Modules are loaded once, lazily, in one ``autocodec.loader.Sandbox`` with the configured
-  sandbox limits; a file that is missing or not a valid module is a typed error naming it.
-- Two modules declaring the same code of the same kind is refused (ambiguous).
-- ``verify`` is the store's verifier: a hasher module's digest must equal the CID's digest
-  exactly (truncated multihashes are refused for extension hashers).
+- A ``--module`` file that is missing or unreadable is an ``InvalidInput`` naming it, and two
+  files declaring the same (kind, code) are refused as ambiguous (``ConfigError``), before
+  the runtime is built; a file that is not a valid module is the loader's ``ModuleRejected``.
+- ``link_finder`` walks what a codec resolves for and keeps, unwalked, blocks whose codec
+  does not resolve (a CAR export still carries them).
+- ``recheck`` re-hashes a block read from the store with its CID's own function when one
+  resolves: ``BlockStore.get`` already checked sha2-256 CIDs (and a checksum for the rest).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import argparse
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cid import CID
-from ..config import DEFAULT_LIMITS, Limits
-from ..errors import ConfigError, HashMismatch, InvalidInput, UnknownCodec, UnknownHash
-from ..home import Home
-from ..store import BlockStore, builtin_links, links_in
+from ..errors import ConfigError, InvalidInput, UnknownCodec, UnknownHash
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..loader import Codec, Hasher
+    from ..registry import Runtime
+
+_SHA2_256 = 0x12
 
 
-class Formats:
-    """Codecs and hashers available to one CLI command."""
+def add_module_option(parser: argparse.ArgumentParser) -> None:
+    """``--module FILE`` alone, for commands where ``--node``/``--gateway`` mean nothing."""
+    parser.add_argument("--module", metavar="FILE", action="append", default=[], dest="modules",
+                        help="serve the codes a local Wasm module declares (you vouch for it; repeatable)")
 
-    def __init__(self, module_paths: Sequence[str | Path] = (), *, home: Home | None = None,
-                 limits: Limits | None = None) -> None:
-        self.home = home or Home.resolve()
-        self.limits = limits or DEFAULT_LIMITS
-        self._paths = [Path(p) for p in module_paths]
-        self._codecs: dict[int, Codec] | None = None
-        self._hashers: dict[int, Hasher] | None = None
 
-    # --- module loading -----------------------------------------------------------------
+def module_bytes(paths: list[str]) -> list[bytes]:
+    """The bytes of each module file, refusing unreadable files and ambiguous codes."""
+    from ..loader import inspect_module
 
-    def _load(self) -> None:
-        if self._codecs is not None:
-            return
-        self._codecs, self._hashers = {}, {}
-        if not self._paths:
-            return
-        from ..loader import Sandbox
-
-        sandbox = Sandbox(self.limits.sandbox, cache_dir=self.home.compiled_cache_dir)
-        for path in self._paths:
-            try:
-                wasm = path.read_bytes()
-            except OSError as exc:
-                raise InvalidInput(f"cannot read module {path}: {exc.strerror or exc}", hint="check the path") from None
-            module = sandbox.load(wasm)
-            info = module.info
-            if info.kind == "codec":
-                self._register(self._codecs, info.codes, module.codec(), "codec", path)
-            elif info.kind == "hasher":
-                self._register(self._hashers, info.codes, module.hasher(), "hasher", path)
-            else:
-                raise ConfigError(f"module {path} is a {info.kind} module; --module takes codecs and hashers here")
-
-    @staticmethod
-    def _register(table: dict[int, Any], codes: Sequence[int], adapter: Any, kind: str, path: Path) -> None:
-        for code in codes:
-            if code in table:
-                raise ConfigError(f"two modules declare {kind} 0x{code:x} (the second is {path})")
-            table[code] = adapter
-
-    def codec_module(self, code: int) -> Codec:
-        self._load()
-        assert self._codecs is not None
-        adapter = self._codecs.get(code)
-        if adapter is None:
-            raise UnknownCodec(code)
-        return adapter
-
-    def hasher_module(self, code: int) -> Hasher:
-        self._load()
-        assert self._hashers is not None
-        adapter = self._hashers.get(code)
-        if adapter is None:
-            raise UnknownHash(code)
-        return adapter
-
-    # --- the operations the commands need ----------------------------------------------
-
-    def decode(self, data: bytes, codec: int) -> Any:
-        from .. import builtin
-
+    wasms: list[bytes] = []
+    claimed: dict[tuple[str, int | str], str] = {}
+    for path in paths:
         try:
-            return builtin.decode(data, codec, limits=self.limits.decode)
+            wasm = Path(path).read_bytes()
+        except OSError as exc:
+            raise InvalidInput(f"cannot read module {path}: {exc.strerror or exc}", hint="check the path") from None
+        info = inspect_module(wasm)
+        keys: list[int | str] = list(info.codes) or [info.name]
+        for code in keys:
+            other = claimed.setdefault((info.kind, code), path)
+            if other != path:
+                shown = f"0x{code:x}" if isinstance(code, int) else repr(code)
+                raise ConfigError(f"two modules declare {info.kind} {shown}: {other} and {path}")
+        wasms.append(wasm)
+    return wasms
+
+
+def open_runtime(args: argparse.Namespace) -> Runtime:
+    """The runtime for a parsed command line (``--module``, and ``--node``/``--gateway`` if any)."""
+    from ._runtime import runtime_from_args
+
+    args.modules = module_bytes(list(getattr(args, "modules", None) or []))
+    runtime: Runtime = runtime_from_args(args)
+    return runtime
+
+
+def recheck(runtime: Any, cid: CID, data: bytes) -> None:
+    """Re-hash ``data`` with ``cid``'s hash function if one resolves (catches a block rewritten
+    together with its stored checksum); without one, the store's checksum is the guarantee."""
+    if cid.hash_code == _SHA2_256:
+        return
+    with suppress(UnknownHash):
+        runtime.verify_block(cid, data)
+
+
+def link_finder(runtime: Any) -> Callable[[CID, bytes], list[CID]]:
+    """The runtime's ``links``, answering ``[]`` for a codec nothing resolves."""
+
+    def links(cid: CID, data: bytes) -> list[CID]:
+        try:
+            return list(runtime.links(cid, data))
         except UnknownCodec:
-            return self.codec_module(codec).decode(data)
+            return []
 
-    def encode(self, value: Any, codec: int) -> bytes:
-        from .. import builtin
-
-        try:
-            return builtin.encode(value, codec)
-        except UnknownCodec:
-            return self.codec_module(codec).encode(value)
-
-    def can_decode(self, codec: int) -> bool:
-        from .. import builtin
-
-        if builtin.has_codec(codec):
-            return True
-        self._load()
-        assert self._codecs is not None
-        return codec in self._codecs
-
-    def multihash(self, data: bytes, hash_code: int) -> bytes:
-        """The full multihash (code, length, digest) of ``data``."""
-        from .. import builtin
-        from ..cid import encode_varint
-
-        try:
-            return builtin.multihash_digest(data, hash_code)
-        except UnknownHash:
-            digest = self.hasher_module(hash_code).digest(data)
-            return encode_varint(hash_code) + encode_varint(len(digest)) + digest
-
-    def cid_for(self, data: bytes, codec: int, hash_code: int) -> CID:
-        return CID.build(codec, self.multihash(data, hash_code))
-
-    def verify(self, cid: CID, data: bytes) -> None:
-        from .. import builtin
-
-        try:
-            builtin.verify_cid(cid, data)
-        except UnknownHash:
-            digest = self.hasher_module(cid.hash_code).digest(data)
-            if digest != cid.digest:
-                raise HashMismatch(f"block does not hash to {cid}") from None
-
-    def recheck(self, cid: CID, data: bytes) -> None:
-        """Re-hash a block read from the store with its CID's own function, when one is at hand.
-
-        ``BlockStore.get`` already checked a sha2-256 CID (or the stored checksum); this also
-        catches a block rewritten together with its checksum. Without a hasher it does nothing.
-        """
-        if cid.hash_code == 0x12:
-            return
-        with suppress(UnknownHash):
-            self.verify(cid, data)
-
-    def links(self, cid: CID, data: bytes) -> list[CID]:
-        from .. import builtin
-
-        if builtin.has_codec(cid.codec):
-            return builtin_links(cid, data)
-        try:
-            adapter = self.codec_module(cid.codec)
-        except UnknownCodec:
-            return []  # kept in an export, not walked
-        find = getattr(adapter, "links", None)
-        return list(find(data)) if find is not None else links_in(adapter.decode(data))
-
-    def open_store(self) -> BlockStore:
-        return BlockStore.open(self.home, verify=self.verify, limits=self.limits)
-
-
-def formats_from_args(args: Any) -> Formats:
-    """The ``Formats`` for a parsed command line (``--module`` is optional on every command)."""
-    return Formats(getattr(args, "module", None) or ())
-
-
-def add_module_option(parser: Any) -> None:
-    parser.add_argument(
-        "--module",
-        action="append",
-        metavar="FILE",
-        help="a local Wasm codec or hasher module serving its declared codes (repeatable)",
-    )
+    return links

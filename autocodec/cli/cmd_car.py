@@ -31,14 +31,13 @@ def run_import(args: argparse.Namespace) -> int:
     from ..progress import no_progress, stderr_progress
     from ..store import import_car
     from ._io import open_input, write_line
-    from ._local_modules import formats_from_args
+    from ._local_modules import open_runtime
 
-    formats = formats_from_args(args)
     progress = no_progress if args.quiet else stderr_progress("import")
     stream = open_input(args.file)
     try:
-        with formats.open_store() as store:
-            result = import_car(store, stream, progress=progress)
+        with open_runtime(args) as rt:
+            result = import_car(rt.store, stream, progress=progress)
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()
@@ -52,20 +51,20 @@ def run_export(args: argparse.Namespace) -> int:
     from ..cid import CID
     from ..store import export_car, export_car_file
     from ._io import silence_stdout
-    from ._local_modules import formats_from_args
+    from ._local_modules import link_finder, open_runtime
 
-    formats = formats_from_args(args)
     cid = CID.parse(args.cid)
-    with formats.open_store() as store:
+    with open_runtime(args) as rt:
+        store = rt.store
         if args.output == "-":
             try:
-                result = export_car(store, cid, sys.stdout.buffer, links=formats.links)
+                result = export_car(store, cid, sys.stdout.buffer, links=link_finder(rt))
                 sys.stdout.buffer.flush()
             except BrokenPipeError:
                 silence_stdout()
                 raise
         else:
-            result = export_car_file(store, cid, args.output, links=formats.links)
+            result = export_car_file(store, cid, args.output, links=link_finder(rt))
     note = f"; {len(result.missing)} linked blocks not in the store were left out" if result.missing else ""
     print(f"exported {result.blocks} blocks ({result.bytes} bytes){note}", file=sys.stderr)
     return 0

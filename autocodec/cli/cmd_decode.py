@@ -1,4 +1,8 @@
-"""``autocodec decode CID``: print a stored block as DAG-JSON (or JSON, or DAG-CBOR)."""
+"""``autocodec decode CID``: print a block as DAG-JSON (or JSON, or DAG-CBOR).
+
+The block comes from the store, else from ``--node``/``--gateway`` sources (verified, then
+cached); its codec and hash resolve through builtins, pinned extension sets and ``--module``.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,18 @@ import argparse
 import json
 from typing import Any
 
-from ._local_modules import add_module_option
+from ._runtime import add_source_options
 
 OUTPUTS = ("dag-json", "json", "dag-cbor")
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("decode", help="decode a stored block and print it")
+    p = sub.add_parser("decode", help="decode a block and print it")
     p.add_argument("cid", metavar="CID")
     p.add_argument("--output", "-o", choices=OUTPUTS, default="dag-json",
                    help="dag-json (default; links as {\"/\": CID}), json, or dag-cbor bytes")
     p.add_argument("--pretty", action="store_true", help="indent dag-json/json output (no longer canonical)")
-    add_module_option(p)
+    add_source_options(p)
     p.set_defaults(func=run)
 
 
@@ -25,14 +29,13 @@ def run(args: argparse.Namespace) -> int:
     from .. import builtin
     from ..cid import CID
     from ._io import write_stdout
-    from ._local_modules import formats_from_args
+    from ._local_modules import open_runtime, recheck
 
-    formats = formats_from_args(args)
     cid = CID.parse(args.cid)
-    with formats.open_store() as store:
-        data = store.get(cid)  # checked against its stored checksum (or the CID if sha2-256)
-    formats.recheck(cid, data)
-    value = formats.decode(data, cid.codec)
+    with open_runtime(args) as rt:
+        data = rt.get(cid)  # store (checked) or a source (verified)
+        recheck(rt, cid, data)
+        value = rt.decode_block(cid, data, verified=True)
     out = builtin.encode(value, args.output)
     if args.output == "dag-cbor":
         write_stdout(out)

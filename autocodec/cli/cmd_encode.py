@@ -21,16 +21,15 @@ def run(args: argparse.Namespace) -> int:
     from .. import builtin
     from ..codes import codec_code, hash_code
     from ._io import read_input, write_line
-    from ._local_modules import formats_from_args
+    from ._local_modules import open_runtime
 
-    formats = formats_from_args(args)
     codec = codec_code(args.codec)
     mh_code = hash_code(args.hash)
-    text = read_input(args.file, formats.limits.decode.max_block_bytes, what="document")
-    value = builtin.decode(text, "dag-json", limits=formats.limits.decode)
-    data = formats.encode(value, codec)
-    cid = formats.cid_for(data, codec, mh_code)
-    with formats.open_store() as store:
-        store.put(cid, data)
+    with open_runtime(args) as rt:
+        text = read_input(args.file, rt.limits.decode.max_block_bytes, what="document")
+        value = builtin.decode(text, "dag-json", limits=rt.limits.decode)
+        data = rt.encode(value, codec)
+        cid = rt.cid_for(data, codec, mh_code)
+        rt.store.put(cid, data)
     write_line(str(cid))
     return 0

@@ -1,4 +1,4 @@
-"""``autocodec init``: create the home folder and its block store."""
+"""``autocodec init``: create the home folder, its block store, and pin the default extension set."""
 
 from __future__ import annotations
 
@@ -7,20 +7,21 @@ from typing import Any
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("init", help="create the home folder and its block store")
+    p = sub.add_parser("init", help="create the home folder and its block store; pin the shipped extension set")
+    p.add_argument("--no-default-set", action="store_true",
+                   help="do not pin the extension set shipped with autocodec (builtins only until you pin one)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from ..home import Home
-    from ..store import BlockStore
+    from ..registry import Runtime
     from ._io import write_line
 
-    home = Home.resolve().init()
+    home = Home.resolve()
     existed = home.db_path.exists()
-    with BlockStore.open(home) as store:
-        count = len(store)
+    with Runtime(home, default_set=not args.no_default_set) as rt:
+        count = len(rt.store)
     state = f"existing store, {count} blocks" if existed else "new store"
     write_line(f"initialised autocodec home {home.root} ({state})")
     return 0
-

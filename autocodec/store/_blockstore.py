@@ -327,7 +327,7 @@ class BlockStore:
             raise BlockNotFound(f"block {cid} is not in the store")
         data, checksum = bytes(row[0]), row[1]
         if not _intact(cid, data, checksum):
-            log.warning("store_corrupt", cid=str(cid))
+            log.info("store_corrupt", cid=str(cid))  # the StoreCorrupt raised says it to the user
             raise StoreCorrupt(f"block {cid} is corrupt in the store {self.path}")
         return data
 
