@@ -1,0 +1,251 @@
+"""Running invocations: trusted modules only, awaited results first, receipts memoized.
+
+Invariants:
+- A job runs only after its module passed ``_modules.trusted_module`` and its awaited
+  invocations have receipts; an awaited *error* makes this job's receipt an ``AwaitFailed``
+  error (deterministic: it depends only on the awaited receipts).
+- Outcomes that depend only on the invocation (a result, a guest error status, running out
+  of fuel or memory, a trap, bad output) become signed receipts and are memoized. Outcomes
+  that depend on this host (an untrusted or rejected module, a missing block, the wall-clock
+  deadline, a full instance pool) raise and leave no receipt.
+- A pipeline is the DAG of invocations reachable through ``await/ok`` links from the target.
+  It is read with a depth cap (``IpvmLimits.max_depth``), a size cap (``max_jobs``) and
+  cycle detection, then run in dependency order with at most ``max_parallel`` jobs at once
+  (threads: wasmtime releases the GIL while guest code runs). A cached node's own awaits are
+  not read at all.
+- Each job is run in a fresh instance with its own fuel budget and memory cap; the fuel in a
+  receipt is what the ``ac_task`` call consumed (the whole budget when it ran out).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+from dataclasses import dataclass
+from typing import Any
+
+from ..cid import CID
+from ..errors import (
+    DeadlineExceeded,
+    FuelExhausted,
+    GuestError,
+    InvalidBlock,
+    InvalidDocument,
+    InvalidInput,
+    ModuleRejected,
+    SandboxError,
+)
+from ..log import get_logger
+from ._cache import ReceiptCache
+from ._invocation import AWAIT_OK, BLOCK, Invocation, special
+from ._keys import executor_key
+from ._modules import load_task
+from ._receipt import Receipt
+
+_log = get_logger("ipvm")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What running (or looking up) one invocation gave."""
+
+    invocation: CID
+    receipt_cid: CID
+    receipt: Receipt
+    cached: bool
+
+
+class Executor:
+    """Runs invocations for one ``Runtime`` and signs receipts with the executor key."""
+
+    def __init__(self, runtime: Any, key: Any = None, *, key_name: str | None = None,
+                 trusted_executors: tuple[str, ...] = ()) -> None:
+        self.runtime = runtime
+        self.key = key or executor_key(runtime.home, key_name)
+        self.limits = runtime.limits.ipvm
+        self.cache = ReceiptCache(runtime.store)
+        self.executors = frozenset({self.key.did, *trusted_executors})
+
+    # --- invocations as blocks -----------------------------------------------------------------
+
+    def submit(self, invocation: Invocation) -> CID:
+        """Store the invocation block (after checking its limits); returns its CID."""
+        Invocation.from_value(invocation.to_value(), self.limits)  # same checks as a fetched one
+        cid, data = invocation.block()
+        self.runtime.store.put(cid, data)
+        return cid
+
+    def invocation(self, cid: CID) -> Invocation:
+        """The invocation stored (or fetchable) under ``cid``."""
+        if cid.codec != 0x71:
+            raise InvalidDocument(f"{cid} is not a dag-cbor block, so not an invocation")
+        return Invocation.decode(self.runtime.get(cid), self.limits)
+
+    # --- running ----------------------------------------------------------------------------------
+
+    def run(self, target: Invocation | CID, *, no_cache: bool = False) -> Outcome:
+        """Run ``target`` (and whatever it awaits); its outcome."""
+        cid = self.submit(target) if isinstance(target, Invocation) else target
+        return self.run_all(cid, no_cache=no_cache)[cid]
+
+    def run_all(self, target: CID, *, no_cache: bool = False) -> dict[CID, Outcome]:
+        """Run the pipeline ending at ``target``; the outcome of every node read."""
+        jobs, deps, done = self._collect(target, no_cache)
+        results: dict[CID, Outcome] = dict(done)
+        waiting = {cid: set(d) - set(results) for cid, d in deps.items() if cid not in results}
+        dependents: dict[CID, list[CID]] = {}
+        for cid, d in waiting.items():
+            for dep in d:
+                dependents.setdefault(dep, []).append(cid)
+        workers = max(1, min(self.limits.max_parallel, len(waiting) or 1))
+        with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ipvm") as pool:
+            running: dict[concurrent.futures.Future[Outcome], CID] = {}
+
+            def start(cid: CID) -> None:
+                args = {dep: results[dep] for dep in deps[cid]}
+                running[pool.submit(self._job, cid, jobs[cid], args)] = cid
+
+            for cid in [c for c, d in waiting.items() if not d]:
+                start(cid)
+            try:
+                while running:
+                    finished, _ = concurrent.futures.wait(running, return_when=concurrent.futures.FIRST_COMPLETED)
+                    for future in finished:
+                        cid = running.pop(future)
+                        results[cid] = future.result()
+                        for dependent in dependents.get(cid, ()):
+                            waiting[dependent].discard(cid)
+                            if not waiting[dependent]:
+                                start(dependent)
+            except BaseException:
+                for future in running:
+                    future.cancel()
+                raise
+        return results
+
+    def _collect(self, target: CID, no_cache: bool) -> tuple[dict[CID, Invocation], dict[CID, list[CID]],
+                                                             dict[CID, Outcome]]:
+        """Read the awaited DAG: jobs, their awaits, and the cached outcomes (not expanded)."""
+        jobs: dict[CID, Invocation] = {}
+        deps: dict[CID, list[CID]] = {}
+        cached: dict[CID, Outcome] = {}
+        on_path: set[CID] = set()
+
+        def visit(cid: CID, depth: int) -> None:
+            if cid in on_path:
+                raise InvalidDocument(f"the pipeline awaits in a cycle through {cid}")
+            if cid in jobs or cid in cached:
+                return
+            if depth > self.limits.max_depth:
+                raise InvalidDocument(f"the pipeline's await chain is deeper than {self.limits.max_depth}",
+                                      hint="raise limits.ipvm.max_depth, or split the pipeline")
+            if len(jobs) + len(cached) >= self.limits.max_jobs:
+                raise InvalidDocument(f"the pipeline has more than {self.limits.max_jobs} invocations",
+                                      hint="raise limits.ipvm.max_jobs, or split the pipeline")
+            hit = None if no_cache else self.cache.get(cid, self.executors)
+            if hit is not None:
+                cached[cid] = Outcome(cid, hit[0], hit[1], True)
+                return
+            invocation = self.invocation(cid)
+            jobs[cid] = invocation
+            deps[cid] = invocation.awaits
+            on_path.add(cid)
+            for dep in deps[cid]:
+                visit(dep, depth + 1)
+            on_path.discard(cid)
+
+        visit(target, 0)
+        return jobs, deps, cached
+
+    def _job(self, cid: CID, invocation: Invocation, awaited: dict[CID, Outcome]) -> Outcome:
+        module = load_task(self.runtime, invocation.module, invocation.fuel, invocation.memory)
+        info = module.info
+        if invocation.func not in info.functions:
+            raise InvalidInput(f"module {info.name} has no function {invocation.func!r} "
+                               f"(it has {', '.join(info.functions)})")
+        label = f"{info.name}@{info.version}"
+        failed = [(dep, o.receipt) for dep, o in awaited.items() if not o.receipt.ok]
+        if failed:
+            dep, bad = failed[0]
+            kind, message = bad.error or ("", "")
+            out, fuel = Receipt.error_out("AwaitFailed", f"awaited invocation {dep} failed: {kind}: {message}"), 0
+        else:
+            out, fuel = self._call(module, invocation.func, self._args(invocation.args, awaited), invocation.fuel)
+        receipt = Receipt(cid, out, fuel, label, self.key.did)
+        receipt_cid, block = receipt.sign(self.key)
+        self.cache.put(receipt_cid, block, receipt)
+        _log.info("ipvm.run", invocation=str(cid), receipt=str(receipt_cid), module=label, func=invocation.func,
+                  ok=receipt.ok, fuel=fuel)
+        return Outcome(cid, receipt_cid, receipt, False)
+
+    def _args(self, args: list[Any], awaited: dict[CID, Outcome]) -> list[Any]:
+        resolved: list[Any] = []
+        for arg in args:
+            form = special(arg)
+            if form is None:
+                resolved.append(arg)
+            elif form[0] == AWAIT_OK:
+                resolved.append(awaited[form[1]].receipt.value)
+            elif form[0] == BLOCK:
+                resolved.append(self.runtime.get(form[1]))
+            else:
+                resolved.append(form[1])
+        return resolved
+
+    def _call(self, module: Any, func: str, args: list[Any], budget: int) -> tuple[dict[str, Any], int]:
+        """Run one ``ac_task`` call in a fresh instance; ``(out, fuel used)``."""
+        from ..builtin import decode, encode
+
+        frame = encode({"fn": func, "args": args}, "dag-cbor")
+        if len(frame) > self.limits.max_args_bytes:
+            raise InvalidInput(f"the job's arguments are {len(frame)} bytes encoded, over limits.ipvm.max_args_bytes "
+                               f"({self.limits.max_args_bytes})")
+        instance = module.instance()
+        try:
+            raw = instance.call("ac_task", frame)
+        except FuelExhausted as exc:
+            return Receipt.error_out("FuelExhausted", exc.message), budget
+        except (DeadlineExceeded, ModuleRejected):
+            raise  # depends on this host's clock or build, not on the invocation
+        except (GuestError, SandboxError) as exc:
+            if type(exc) is SandboxError:  # e.g. the instance pool is full: a host condition
+                raise
+            return Receipt.error_out(type(exc).__name__, exc.message), budget - instance.store.get_fuel()
+        used = budget - instance.store.get_fuel()
+        try:
+            value = decode(raw, "dag-cbor", limits=self.runtime.limits.decode)
+        except InvalidBlock as exc:
+            return Receipt.error_out("GuestFault", f"the task's result is not valid DAG-CBOR: {exc.message}"), used
+        return Receipt.ok_out(value), used
+
+    # --- checking -------------------------------------------------------------------------------
+
+    def verify(self, receipt_cid: CID, *, rerun: bool = False) -> tuple[Receipt, Outcome | None]:
+        """Check a receipt's signature (and with ``rerun``, re-execute and compare results).
+
+        Raises ``SignatureError``/``InvalidDocument`` for a bad receipt and ``ResultMismatch``
+        when re-execution gives a different ``out``.
+        """
+        receipt = Receipt.verify_block(self.runtime.get(receipt_cid))
+        if not rerun:
+            return receipt, None
+        outcome = self.run_all(receipt.ran, no_cache=True)[receipt.ran]
+        if _out_cid(outcome.receipt.out) != _out_cid(receipt.out):
+            from ..errors import IntegrityError
+
+            raise IntegrityError(
+                f"re-running {receipt.ran} gave a different result than receipt {receipt_cid} claims "
+                f"({_describe(outcome.receipt)} vs {_describe(receipt)})",
+                hint="the receipt's executor, or this host, did not run the job faithfully",
+            )
+        return receipt, outcome
+
+
+def _out_cid(out: dict[str, Any]) -> CID:
+    from ..builtin import cid_for, encode
+
+    return cid_for(encode(out, "dag-cbor"), "dag-cbor")
+
+
+def _describe(receipt: Receipt) -> str:
+    err = receipt.error
+    return f"error {err[0]}" if err else f"ok {_out_cid(receipt.out)}"

@@ -1,0 +1,101 @@
+"""Pipeline files: several named jobs, some awaiting others, written by hand as JSON.
+
+File (DAG-JSON, so links are ``{"/": "bafy..."}`` and bytes ``{"/": {"bytes": "..."}}``)::
+
+    {"jobs": {
+        "doc":  {"module": "bencode-to-dagcbor", "func": "to_dagcbor",
+                 "args": [{"ipvm/block": {"/": "bafk..."}}]},
+        "info": {"module": "ipld-select", "func": "select", "args": [{"await/ok": "doc"}, "info"]},
+        "name": {"module": "ipld-select", "func": "select", "args": [{"await/ok": "info"}, "name"],
+                 "fuel": 10000000, "memory": 16777216}},
+     "result": "name"}
+
+``module`` is a module CID or the name of a task a pinned set lists (resolved to its CID
+now, so the invocations name exact module bytes). ``{"await/ok": "NAME"}`` awaits another
+job of the file; ``{"await/ok": {"/": CID}}`` awaits an invocation that already exists.
+
+Invariants:
+- Jobs are turned into invocations in dependency order (an invocation embeds the CIDs of
+  what it awaits, so a job's CID is known only after its dependencies'); a name awaited
+  in a cycle, an unknown name, or more jobs than ``IpvmLimits.max_jobs`` is ``InvalidDocument``.
+- The same file always gives the same invocation CIDs (for the same trusted module CIDs).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..cid import CID
+from ..errors import InvalidDocument
+from ._invocation import AWAIT_OK, Invocation, special
+from ._modules import resolve_module
+
+_JOB_KEYS = {"module", "func", "args", "fuel", "memory"}
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The invocations of a pipeline file, by job name, and the job whose result is wanted."""
+
+    invocations: dict[str, CID]
+    result: str
+
+    @property
+    def target(self) -> CID:
+        return self.invocations[self.result]
+
+
+def load_pipeline(executor: Any, document: Any) -> Pipeline:
+    """Turn a decoded pipeline file into stored invocations."""
+    limits = executor.limits
+    if not isinstance(document, dict) or set(document) != {"jobs", "result"}:
+        raise InvalidDocument("a pipeline file is a map of jobs and result")
+    jobs, result = document["jobs"], document["result"]
+    if not isinstance(jobs, dict) or not jobs:
+        raise InvalidDocument("pipeline jobs must be a non-empty map of name -> job")
+    if len(jobs) > limits.max_jobs:
+        raise InvalidDocument(f"the pipeline has {len(jobs)} jobs, over limits.ipvm.max_jobs ({limits.max_jobs})")
+    if not isinstance(result, str) or result not in jobs:
+        raise InvalidDocument("pipeline result must name one of its jobs")
+    for name, job in jobs.items():
+        if not isinstance(job, dict) or not {"module", "func"} <= set(job) <= _JOB_KEYS:
+            raise InvalidDocument(f"job {name!r} must be a map of module, func and optionally args, fuel, memory")
+        if not isinstance(job.get("args", []), list):
+            raise InvalidDocument(f"job {name!r}: args must be a list")
+
+    made: dict[str, CID] = {}
+    visiting: list[str] = []
+
+    def make(name: str) -> CID:
+        if name in made:
+            return made[name]
+        if name in visiting:
+            cycle = " -> ".join([*visiting[visiting.index(name):], name])
+            raise InvalidDocument(f"the pipeline's jobs await each other in a cycle: {cycle}")
+        if len(visiting) > limits.max_depth:
+            raise InvalidDocument(f"the pipeline's await chain is deeper than {limits.max_depth}")
+        job = jobs[name]
+        visiting.append(name)
+        args: list[Any] = []
+        for i, arg in enumerate(job.get("args", [])):
+            form = special(arg)
+            if form is not None and form[0] == AWAIT_OK and isinstance(form[1], str):
+                if form[1] not in jobs:
+                    raise InvalidDocument(f"job {name!r} argument {i} awaits unknown job {form[1]!r}")
+                arg = {AWAIT_OK: make(form[1])}
+            args.append(arg)
+        visiting.pop()
+        module = job["module"]
+        if not isinstance(module, (str, CID)):
+            raise InvalidDocument(f"job {name!r}: module must be a CID or a task name")
+        if not isinstance(job["func"], str):
+            raise InvalidDocument(f"job {name!r}: func must be text")
+        invocation = Invocation(resolve_module(executor.runtime, module), job["func"], args,
+                                fuel=job.get("fuel", limits.fuel), memory=job.get("memory", limits.memory_bytes))
+        made[name] = executor.submit(invocation)
+        return made[name]
+
+    for name in sorted(jobs):
+        make(name)
+    return Pipeline(made, result)
