@@ -39,10 +39,28 @@ def configure(level: str | None = None, json: bool | None = None) -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level_name, logging.WARNING)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_StderrLogger,
         cache_logger_on_first_use=False,
     )
     _configured = True
+
+
+class _StderrLogger:
+    """Writes each rendered record to whatever ``sys.stderr`` is *now* (not at configure time),
+    so a replaced or closed stream (tests, daemons) never breaks logging."""
+
+    def __init__(self, *args: Any) -> None:
+        pass
+
+    def msg(self, message: str) -> None:
+        try:
+            stream = sys.stderr
+            stream.write(message + "\n")
+            stream.flush()
+        except (ValueError, OSError, AttributeError):
+            pass  # no usable stderr: drop the record rather than fail the caller
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = failure = err = msg
 
 
 def get_logger(wing: str) -> Any:

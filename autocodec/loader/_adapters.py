@@ -4,7 +4,7 @@ Invariants:
 - Each top-level operation runs in a fresh instance; a stream (hasher ``stream()``, one
   chunker ``boundaries()`` run) keeps one instance for its life and nothing else.
 - Guest output is untrusted: DAG-CBOR from a codec is decoded by the builtin decoder under
-  ``DecodeLimits``; batch frames, chunk offsets and verify bytes are checked structurally.
+  ``DecodeLimits`` (depth; its size is already capped by ``max_output_bytes``); batch frames, chunk offsets and verify bytes are checked structurally.
   Output that breaks the ABI is a ``GuestFault``; an error status is a ``GuestError``.
 - No single guest call receives more than ``limits.stream_chunk_bytes`` of streamed data
   (hasher and chunker inputs are cut into pieces; a codec block is passed whole).
@@ -28,8 +28,11 @@ _FRAME = struct.Struct("<II")
 
 
 def _cbor_decode(data: bytes, what: str) -> Any:
+    """Decode guest output. Its size was already capped by ``max_output_bytes`` when it was
+    read, so only the depth limit applies here (a decoded value is larger than its block:
+    a 4 MiB block must not be refused because its data model is 5 MiB)."""
     try:
-        return _builtin().decode(data, _DAG_CBOR)
+        return _builtin().decode(data, _DAG_CBOR, limits=_output_limits(len(data)))
     except AutocodecError as exc:
         raise GuestFault(f"{what} is not valid DAG-CBOR: {exc.message}") from None
 
@@ -40,6 +43,15 @@ def _cbor_encode(value: Any) -> bytes:
 
 _DAG_CBOR = 0x71
 _builtin_module: Any = None
+
+
+def _output_limits(size: int) -> Any:
+    from dataclasses import replace
+
+    from ..config import DEFAULT_LIMITS
+
+    decode = DEFAULT_LIMITS.decode
+    return decode if size <= decode.max_block_bytes else replace(decode, max_block_bytes=size)
 
 
 def _builtin() -> Any:

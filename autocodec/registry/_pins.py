@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cid import CID
-from ..errors import AutocodecError, FetchError, IntegrityError, SetNotFound
+from ..errors import AutocodecError, FetchError, IntegrityError, NotFound, SetNotFound
 from ..log import get_logger
 from ..progress import Progress, no_progress
 
@@ -134,19 +134,22 @@ def _verify(runtime: "Runtime", index_cid: CID, fetch: Any, *, now: int, anchor:
         env = open_envelope(data, "index", max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
         index = Index.from_value(env.document, max_entries=limits.max_index_entries,
                                  max_delegations=limits.max_delegations)
-        root_data = read_capped(fetch(index.root), limits.max_document_bytes, f"root {index.root}")
-        anchor = trust_anchor(root_data, cid=index.root, limits=limits, revoked=runtime.trust.revoked())
-        try:
-            anchor = runtime.trust.state(anchor.set_id)
-        except SetNotFound:
-            anchor = (anchor, root_data)
+        pinned = [s for s in runtime.trust.sets() if s.name == index.set]
+        if pinned:
+            # A set of this name is pinned: continue from what is stored, so an older version
+            # (even one under an older root) is a rollback, never a fresh trust-on-first-use.
+            anchor = runtime.trust.state(pinned[0].set_id)
+        else:
+            root_data = read_capped(fetch(index.root), limits.max_document_bytes, f"root {index.root}")
+            anchor = (trust_anchor(root_data, cid=index.root, limits=limits, revoked=runtime.trust.revoked()),
+                      root_data)
     state = anchor[0] if isinstance(anchor, tuple) else anchor
     return verify_set(state, index_cid, fetch, now=now, limits=limits), anchor
 
 
 def _fetch_modules(runtime: "Runtime", verified: "VerifiedSet", fetch: Any, progress: Progress) -> int:
     """Fetch and check every module (and vectors) the set lists; store them. All before any commit."""
-    from ..verify import fetch_module
+    from ..verify import fetch_module, fetch_vectors
 
     manifests = list(verified.manifests.values())
     blocks: list[tuple[CID, bytes]] = []
@@ -157,11 +160,12 @@ def _fetch_modules(runtime: "Runtime", verified: "VerifiedSet", fetch: Any, prog
         except AutocodecError as exc:
             raise type(exc)(f"module {m.module} ({m.name} {m.version}) of set {verified.name!r}: {exc.message}") from None
         blocks.append((m.module, wasm))
-        if m.vectors is not None:
-            try:
-                blocks.append((m.vectors, fetch(m.vectors)))
-            except AutocodecError:
-                pass  # vectors are for canaries and publishing; the module itself verified
+        try:
+            vectors = fetch_vectors(m, fetch, limits=runtime.limits.trust)  # capped and hash-checked
+        except NotFound:
+            vectors = None  # vectors are for canaries; a live update refuses a module without them
+        if vectors is not None:
+            blocks.append((m.vectors, vectors))
         progress(i + 1, len(manifests), "modules")
     runtime.store.put_many(blocks)
     return len(manifests)

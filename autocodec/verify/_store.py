@@ -343,13 +343,14 @@ class TrustStore:
     def resolve(self, kind: str, key: int | str, *, now: int | None = None) -> Decision | None:
         """The trusted manifest for ``(kind, code|name)``, or None if no pinned set lists it.
 
-        Sets are tried in the order they were pinned; if every set that lists it refuses it
+        The most recently pinned set that lists it serves it (so a set the user pins overrides
+        the package's default set); if every set that lists it refuses it
         (expired, revoked...), the first refusal is raised.
         """
         now = int(time.time()) if now is None else now
         rows = self._rows(
             "SELECT e.set_id, s.name, e.manifest_cid FROM trust_entries e JOIN trust_sets s USING (set_id) "
-            "WHERE e.kind = ? AND e.key = ? ORDER BY s.pinned_at, e.set_id", (kind, _key_text(key)))
+            "WHERE e.kind = ? AND e.key = ? ORDER BY s.rowid DESC", (kind, _key_text(key)))
         if not rows:
             _log().info("trust.decision", decision="none", kind=kind, code=key, policy="no-pinned-set-lists-it")
             return None
@@ -405,6 +406,35 @@ class TrustStore:
         _log().info("trust.decision", decision="accept", document=str(vm.cid), publisher=vm.manifest.publisher,
                   module=str(vm.manifest.module), set=set_name, policy=policy)
         return Decision(vm.manifest.module, policy, vm.cid, vm.manifest, set_id, set_name)
+
+    def decide_module(self, module: CID, *, now: int | None = None) -> Decision | None:
+        """May the module with this CID run? (for blocks that name their decoder by CID)
+
+        Yes if a fresh pinned set lists a manifest for it that still verifies (most recently
+        pinned first), or if the user allow-listed the module CID itself; else None.
+        """
+        for (mcid,) in self._rows(
+                "SELECT e.manifest_cid FROM trust_entries e JOIN trust_sets s USING (set_id) "
+                "WHERE e.module_cid = ? ORDER BY s.rowid DESC", (str(module),)):
+            try:
+                return self.authorize(self.blocks.get(CID.parse(mcid)), now=now)
+            except (ExpiredError, RevokedError, NotTrusted):
+                continue
+        if self.module_allowed(module):
+            _log().info("trust.decision", decision="accept", module=str(module), policy="allow-list:module")
+            return Decision(module, "allow-list:module")
+        return None
+
+    def unpin(self, set_id: CID) -> None:
+        """Stop trusting a pinned set (one transaction). The highest versions seen are kept,
+        so pinning it again can never go back to an older version."""
+        with self.blocks.transaction() as conn:
+            gone = conn.execute("DELETE FROM trust_sets WHERE set_id = ?", (str(set_id),)).rowcount
+            conn.execute("DELETE FROM trust_entries WHERE set_id = ?", (str(set_id),))
+            conn.execute("UPDATE trust_versions SET active = 0 WHERE set_id = ?", (str(set_id),))
+        if not gone:
+            raise SetNotFound(f"no pinned set {set_id}")
+        _log().info("trust.unpin", set=str(set_id), policy="user")
 
     def module_allowed(self, module: CID) -> bool:
         """True if the user allow-listed this module CID itself (and it is not revoked)."""

@@ -1,0 +1,276 @@
+"""The registry end to end: publish, sets, pins, resolution, self-describing blocks, substitution.
+
+Real modules from wasm-src/, real keys, real signatures, real homes; the CLI is run as a
+separate process where the acceptance criteria name commands.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autocodec import CID, NotTrusted, RollbackError, UnknownCodec, builtin
+from autocodec.errors import AutocodecError, IntegrityError
+from autocodec.registry import (
+    Runtime,
+    add_manifest,
+    export_set,
+    init_set,
+    pin_add,
+    pin_ls,
+    pin_rm,
+    pin_update,
+    publish_module,
+    publish_set,
+)
+from autocodec.registry._selfdescribing import ENVELOPE_CODEC, wrap
+from autocodec.registry._publish import VectorsFailed
+from autocodec.verify import KeyRing
+from tests._wasm_tools import with_meta
+
+REPO = Path(__file__).resolve().parents[1]
+WASM = REPO / "wasm-src"
+GIT_RAW = WASM / "git-raw" / "git-raw.wasm"
+
+
+def _cli(home: Path, *args: str, check: bool = True, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, capture_output=True, input=stdin,
+                          timeout=120)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"autocodec {' '.join(args)} exited {proc.returncode}: {proc.stderr.decode()}")
+    return proc
+
+
+def _git_object(tmp: Path) -> tuple[CID, bytes, Path]:
+    repo = tmp / "repo"
+    env = {**os.environ, "GIT_AUTHOR_NAME": "Grace", "GIT_AUTHOR_EMAIL": "g@example.org",
+           "GIT_COMMITTER_NAME": "Grace", "GIT_COMMITTER_EMAIL": "g@example.org",
+           "GIT_AUTHOR_DATE": "1600000000 -0500", "GIT_COMMITTER_DATE": "1600000000 -0500"}
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "x").write_text("x\n")
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "registry test"], check=True, env=env)
+    oid = subprocess.run(["git", "-C", str(repo), "rev-parse", "HEAD"], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    body = subprocess.run(["git", "-C", str(repo), "cat-file", "commit", oid], check=True, capture_output=True).stdout
+    block = b"commit %d\x00" % len(body) + body
+    path = tmp / "commit.obj"
+    path.write_bytes(block)
+    return CID.build(0x78, b"\x11\x14" + bytes.fromhex(oid)), block, path
+
+
+@pytest.fixture
+def publisher(tmp_path: Path):
+    rt = Runtime(tmp_path / "publisher", default_set=False)
+    key = KeyRing(rt.home.keys_dir).generate("pub")
+    yield rt, key
+    rt.close()
+
+
+def _publish_set(rt: Runtime, key, modules: list[Path], name: str = "s") -> CID:
+    init_set(rt, name, [key], ["pub"])
+    for module in modules:
+        add_manifest(rt, name, publish_module(rt, module, key).manifest_cid)
+    return publish_set(rt, name, [key])
+
+
+@pytest.mark.slow
+def test_cli_publish_set_export_pin_decode_update_and_tampered_bundle(tmp_path: Path) -> None:
+    pub, user, other = tmp_path / "pub", tmp_path / "user", tmp_path / "other"
+    bundle = tmp_path / "bundle.car"
+    _cli(pub, "key", "gen", "k")
+    manifest = _cli(pub, "publish", str(GIT_RAW), "--key", "k").stdout.decode().strip()
+    _cli(pub, "set", "init", "gitset", "--key", "k")
+    _cli(pub, "set", "add", "gitset", manifest)
+    set_cid = _cli(pub, "set", "publish", "gitset").stdout.decode().strip()
+    _cli(pub, "set", "export", "gitset", "-o", str(bundle))
+
+    # A second, fresh home: pin the bundle and decode a real git commit stored there.
+    cid, block, path = _git_object(tmp_path)
+    _cli(user, "pin", "add", str(bundle))
+    assert set_cid in _cli(user, "pin", "ls").stdout.decode()
+    stored = _cli(user, "block", "put", "--codec", "git-raw", "--hash", "sha1", str(path)).stdout.decode().strip()
+    assert stored == str(cid)
+    decoded = json.loads(_cli(user, "decode", str(cid)).stdout)
+    assert decoded["message"] == "registry test\n" and decoded["author"]["timezone"] == "-0500"
+    explained = _cli(user, "resolve", "codec", "git-raw").stdout.decode()
+    assert manifest in explained and "gitset" in explained
+
+    # v2 of the module; `pin update` moves to it.
+    v2 = tmp_path / "git-raw-v2.wasm"
+    v2.write_bytes(with_meta(GIT_RAW.read_bytes(), version="2.0.0"))
+    manifest2 = _cli(pub, "publish", str(v2), "--key", "k", "--vectors", str(GIT_RAW.parent)).stdout.decode().strip()
+    _cli(pub, "set", "add", "gitset", manifest2)
+    _cli(pub, "set", "publish", "gitset")
+    _cli(pub, "set", "export", "gitset", "-o", str(bundle))
+    assert "v2" in _cli(user, "pin", "update").stdout.decode()
+    assert manifest2 in _cli(user, "resolve", "codec", "git-raw").stdout.decode()
+
+    # One byte of the module changed in the bundle: refused, naming the module.
+    data = bytearray(bundle.read_bytes())
+    module = v2.read_bytes()
+    at = bytes(data).index(module[1000:1064]) + 10
+    data[at] ^= 0x01
+    tampered = tmp_path / "tampered.car"
+    tampered.write_bytes(bytes(data))
+    refused = _cli(other, "pin", "add", str(tampered), check=False)
+    assert refused.returncode == 1
+    message = refused.stderr.decode()
+    assert len(message.strip().splitlines()) == 1 and "Traceback" not in message
+    from autocodec.verify import module_cid
+
+    assert str(module_cid(module)) in message
+    assert "gitset" not in _cli(other, "pin", "ls").stdout.decode()
+
+
+@pytest.mark.slow
+def test_init_then_decode_git_object_with_no_module_flag(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    cid, _block, path = _git_object(tmp_path)
+    _cli(home, "init")
+    assert str(cid) == _cli(home, "block", "put", "--codec", "git-raw", "--hash", "sha1", str(path)).stdout.decode().strip()
+    decoded = json.loads(_cli(home, "decode", str(cid)).stdout)
+    assert decoded["committer"]["name"] == "Grace" and decoded["parents"] == []
+
+
+def test_publish_refuses_a_module_failing_its_vectors(publisher, tmp_path: Path) -> None:
+    rt, key = publisher
+    impostor = tmp_path / "impostor.wasm"  # bencode code claiming git-raw: git vectors fail
+    impostor.write_bytes(with_meta((WASM / "bencode" / "bencode.wasm").read_bytes(), name="git-raw", codes=[0x78]))
+    with pytest.raises(VectorsFailed, match="fails"):
+        publish_module(rt, impostor, key, vectors=GIT_RAW.parent)
+    assert not list(rt.store.cids()) or all(c.codec != 0x55 for c in rt.store.cids())
+
+
+def test_resolution_explains_builtin_extension_and_nothing(publisher, tmp_path: Path) -> None:
+    rt, key = publisher
+    _publish_set(rt, key, [GIT_RAW])
+    export_set(rt, "s", tmp_path / "b.car")
+    with Runtime(tmp_path / "user", default_set=False) as user:
+        assert user.resolve("codec", "dag-cbor").source == "builtin"
+        assert user.resolve("codec", "git-raw").source == "none"
+        pin_add(user, str(tmp_path / "b.car"))
+        res = user.resolve("codec", 0x78)
+        assert (res.source, res.set_name, res.publisher, res.set_version) == ("extension", "s", key.did, 1)
+        nothing = user.resolve("hasher", "keccak-256")
+        assert nothing.source == "none" and "no pinned extension set" in nothing.reason
+        with pytest.raises(UnknownCodec):
+            user.decode_block(CID.build(0x90, b"\x12\x20" + hashlib.sha256(b"x").digest()), b"x")
+
+
+def test_repinning_an_older_version_is_a_rollback_even_under_an_older_root(publisher, tmp_path: Path) -> None:
+    rt, key = publisher
+    _publish_set(rt, key, [GIT_RAW])
+    export_set(rt, "s", tmp_path / "v1.car")
+    add_manifest(rt, "s", publish_module(rt, WASM / "bencode" / "bencode.wasm", key).manifest_cid)
+    publish_set(rt, "s", [key])
+    export_set(rt, "s", tmp_path / "v2.car")
+    with Runtime(tmp_path / "user", default_set=False) as user:
+        assert pin_add(user, str(tmp_path / "v2.car")).version == 2
+        with pytest.raises(RollbackError):
+            pin_add(user, str(tmp_path / "v1.car"))
+        assert [p.version for p in pin_ls(user)] == [2]
+
+
+def test_pin_update_from_bundle_path_and_unpin(publisher, tmp_path: Path) -> None:
+    rt, key = publisher
+    _publish_set(rt, key, [GIT_RAW])
+    bundle = tmp_path / "b.car"
+    export_set(rt, "s", bundle)
+    with Runtime(tmp_path / "user", default_set=False) as user:
+        pin_add(user, str(bundle))
+        (same,) = pin_update(user)
+        assert not isinstance(same, AutocodecError) and not same.changed
+        add_manifest(rt, "s", publish_module(rt, WASM / "bencode" / "bencode.wasm", key).manifest_cid)
+        publish_set(rt, "s", [key])
+        export_set(rt, "s", bundle)
+        (moved,) = pin_update(user)
+        assert not isinstance(moved, AutocodecError) and moved.changed and moved.version == 2
+        assert user.resolve("codec", "bencode").source == "extension"
+        pin_rm(user, "s")
+        assert user.resolve("codec", "bencode").source == "none"
+
+
+def test_missing_bundle_for_update_is_a_clear_error(publisher, tmp_path: Path) -> None:
+    rt, key = publisher
+    _publish_set(rt, key, [GIT_RAW])
+    bundle = tmp_path / "b.car"
+    export_set(rt, "s", bundle)
+    with Runtime(tmp_path / "user", default_set=False) as user:
+        pin_add(user, str(bundle))
+        bundle.unlink()
+        (result,) = pin_update(user)
+        assert isinstance(result, AutocodecError) and "gone" in result.message
+
+
+def test_self_describing_block_needs_a_trusted_module(publisher, tmp_path: Path) -> None:
+    rt, key = publisher
+    bencode = (WASM / "bencode" / "bencode.wasm").read_bytes()
+    with Runtime(tmp_path / "user", default_set=False) as user:
+        module = user.put(bencode, "raw")
+        payload = b"d3:agei36e4:name3:Bobe"
+        envelope = wrap(module, payload)
+        cid = user.put(envelope, ENVELOPE_CODEC)
+        with pytest.raises(NotTrusted, match=str(module)) as refused:
+            user.decode(cid)
+        assert f"autocodec trust add {module}" in refused.value.hint
+        user.trust.allow(str(module))
+        user.trust_changed()
+        assert user.decode(cid) == {"age": 36, "name": b"Bob"}
+
+
+def test_native_substitution_only_after_vectors_agree(publisher, tmp_path: Path) -> None:
+    rt, key = publisher
+    _publish_set(rt, key, [WASM / "dag-cbor" / "dag-cbor.wasm"])
+    export_set(rt, "s", tmp_path / "b.car")
+    with Runtime(tmp_path / "user", default_set=False) as user:
+        pin_add(user, str(tmp_path / "b.car"))
+        module = user.resolve("codec", 0x71)
+        assert module.source == "builtin"  # a builtin always serves its own code first
+        wasm_module = next(c for c in user.store.cids() if c.codec == 0x55)
+        payload = builtin.encode({"a": [1, 2.5, None], "l": CID.parse("bafkqaaa")}, "dag-cbor")
+        cid = user.put(wrap(wasm_module, payload), ENVELOPE_CODEC)
+        assert user.decode(cid) == {"a": [1, 2.5, None], "l": CID.parse("bafkqaaa")}
+        from autocodec.registry._runtime import _Builtin
+
+        assert isinstance(user.module_codec(wasm_module), _Builtin)
+
+
+def test_default_set_matches_wasm_src_and_package_pin(tmp_path: Path) -> None:
+    from autocodec.registry._default import DEFAULT_SET_CAR, DEFAULT_SET_CID
+    from autocodec.sources import CarSource
+    from autocodec.verify import module_cid
+
+    source = CarSource(DEFAULT_SET_CAR)
+    blocks = source.all_blocks()
+    assert source.roots == [DEFAULT_SET_CID]
+    shipped = {cid for cid in blocks if cid.codec == 0x55}
+    committed = {module_cid(p.read_bytes()): p.name for p in WASM.glob("*/*.wasm")}
+    assert shipped == set(committed), (
+        "the default set is stale: run `python tools/make_default_set.py` after changing wasm-src modules")
+    with Runtime(tmp_path / "home") as rt:  # a new home pins it, with no network
+        (pin,) = pin_ls(rt)
+        assert pin.name == "autocodec-default"
+        for kind, code in (("codec", "git-raw"), ("codec", "eth-block"), ("codec", "bitcoin-block"),
+                           ("codec", "bencode"), ("hasher", "keccak-256"), ("hasher", "blake3")):
+            assert rt.resolve(kind, code).source == "extension", (kind, code)
+
+
+def test_tampered_default_set_car_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autocodec.registry import _default
+
+    fake = tmp_path / "default-set.car"
+    data = bytearray(_default.DEFAULT_SET_CAR.read_bytes())
+    data[-5] ^= 0xFF
+    fake.write_bytes(bytes(data))
+    monkeypatch.setattr(_default, "DEFAULT_SET_CAR", fake)
+    with pytest.raises(AutocodecError):
+        Runtime(tmp_path / "home")
+
