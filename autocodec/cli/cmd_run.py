@@ -1,0 +1,115 @@
+"""``autocodec run``: run a task function of a Wasm module as a memoized, signed IPVM invocation.
+
+    autocodec run MODULE FUNCTION [--arg DAG-JSON]... [--fuel N] [--memory BYTES] [--no-cache] [--key NAME]
+    autocodec run --pipeline FILE.json [--no-cache] [--key NAME]
+
+MODULE is a module CID or the name of a task listed by a pinned set. Output: the receipt CID
+(with "cached" when it was not executed again), then the result as DAG-JSON, or the error.
+Exit status 0 for an ``ok`` receipt, 1 for an error receipt or a refusal.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ._runtime import add_source_options
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("run", help="run a task module's function on IPLD data (IPVM invocation, signed receipt)")
+    p.add_argument("module", nargs="?", metavar="MODULE", help="task module CID, or a task name from a pinned set")
+    p.add_argument("function", nargs="?", metavar="FUNCTION", help="the function to call")
+    p.add_argument("--arg", action="append", default=[], metavar="DAG-JSON", dest="args",
+                   help='an argument as DAG-JSON (repeatable, in order); {"ipvm/block": {"/": CID}} passes a '
+                        'block\'s bytes, {"await/ok": {"/": CID}} another invocation\'s result')
+    p.add_argument("--fuel", type=int, help="fuel budget of the job (default limits.ipvm.fuel)")
+    p.add_argument("--memory", type=int, metavar="BYTES", help="memory cap of the job (default limits.ipvm.memory_bytes)")
+    p.add_argument("--pipeline", metavar="FILE", help="run the jobs of a pipeline file (docs/invocations.md)")
+    p.add_argument("--no-cache", action="store_true", help="execute even if a receipt is cached")
+    p.add_argument("--key", metavar="NAME", help="sign receipts with this key (default: executor, made on first use)")
+    add_source_options(p, modules=False)
+    p.set_defaults(func=run)
+
+
+def _parse_arg(text: str, i: int) -> Any:
+    from ..builtin import decode
+    from ..errors import AutocodecError, InvalidInput
+
+    try:
+        return decode(text.encode("utf-8"), "dag-json")
+    except AutocodecError as exc:
+        raise InvalidInput(f"--arg {i + 1} is not DAG-JSON: {exc.message}",
+                           hint='quote text as JSON, e.g. --arg \'"a/b"\'') from None
+
+
+def show_outcome(outcome: Any, label: str = "") -> int:
+    """Print a receipt CID (and whether it was cached) and its result; the exit status."""
+    from ..builtin import encode
+    from ._io import write_line
+
+    receipt = outcome.receipt
+    cached = "  cached (not executed again)" if outcome.cached else ""
+    write_line(f"{label}receipt {outcome.receipt_cid}{cached}")
+    if receipt.ok:
+        write_line(encode(receipt.value, "dag-json").decode("utf-8"))
+        return 0
+    kind, message = receipt.error or ("", "")
+    write_line(f"error {kind}: {message}")
+    return 1
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..errors import InvalidInput
+    from ..ipvm import Executor, Invocation, resolve_module
+    from ._runtime import runtime_from_args
+
+    if args.pipeline is not None:
+        if args.module or args.function or args.args or args.fuel is not None or args.memory is not None:
+            raise InvalidInput("--pipeline takes no MODULE, FUNCTION, --arg, --fuel or --memory",
+                               hint="set them per job in the pipeline file")
+        return _run_pipeline(args)
+    if not args.module or not args.function:
+        raise InvalidInput("give MODULE and FUNCTION, or --pipeline FILE", hint="see `autocodec run --help`")
+    values = [_parse_arg(text, i) for i, text in enumerate(args.args)]
+    with runtime_from_args(args) as runtime:
+        executor = Executor(runtime, key_name=args.key)
+        limits = runtime.limits.ipvm
+        invocation = Invocation(resolve_module(runtime, args.module), args.function, values,
+                                fuel=args.fuel if args.fuel is not None else limits.fuel,
+                                memory=args.memory if args.memory is not None else limits.memory_bytes)
+        outcome = executor.run(invocation, no_cache=args.no_cache)
+        return show_outcome(outcome)
+
+
+def _run_pipeline(args: argparse.Namespace) -> int:
+    from ..builtin import decode
+    from ..errors import AutocodecError, ConfigError, InvalidDocument
+    from ..ipvm import Executor, load_pipeline
+    from ._io import write_line
+    from ._runtime import runtime_from_args
+
+    path = Path(args.pipeline)
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read pipeline file {path}: {exc.strerror or exc}") from None
+    with runtime_from_args(args) as runtime:
+        if len(text) > runtime.limits.trust.max_document_bytes:
+            raise InvalidDocument(f"pipeline file {path} is over {runtime.limits.trust.max_document_bytes} bytes")
+        try:
+            document = decode(text, "dag-json")
+        except AutocodecError as exc:
+            raise InvalidDocument(f"pipeline file {path} is not DAG-JSON: {exc.message}") from None
+        executor = Executor(runtime, key_name=args.key)
+        pipeline = load_pipeline(executor, document)
+        outcomes = executor.run_all(pipeline.target, no_cache=args.no_cache)
+        by_cid = {cid: name for name, cid in pipeline.invocations.items()}
+        for cid, outcome in outcomes.items():
+            if cid != pipeline.target and cid in by_cid:
+                state = "cached" if outcome.cached else "ran"
+                status = "ok" if outcome.receipt.ok else f"error {(outcome.receipt.error or ('',))[0]}"
+                write_line(f"job {by_cid[cid]}: invocation {cid} receipt {outcome.receipt_cid} {state} {status}")
+        write_line(f"result {pipeline.result}: invocation {pipeline.target}")
+        return show_outcome(outcomes[pipeline.target])
