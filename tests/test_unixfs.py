@@ -410,3 +410,28 @@ def test_resolve_paths_through_plain_and_sharded_directories(store, kubo_testdat
         with pytest.raises(InvalidInput):
             resolve(store, f"{root}//file1")
     assert resolve(store, str(root)) == root
+
+
+def test_deep_directory_tree_needs_no_recursion(store, tmp_path: Path) -> None:
+    import sys
+
+    depth = sys.getrecursionlimit() + 200
+    path = tmp_path / "deep"
+    path.mkdir()
+    cursor = os.open(path, os.O_RDONLY)
+    try:  # relative mkdir: the full path would exceed PATH_MAX
+        for _ in range(depth):
+            os.mkdir("d", dir_fd=cursor)
+            nxt = os.open("d", os.O_RDONLY, dir_fd=cursor)
+            os.close(cursor)
+            cursor = nxt
+        with open(os.open("leaf", os.O_WRONLY | os.O_CREAT, dir_fd=cursor), "wb") as out:
+            out.write(b"bottom\n")
+    finally:
+        os.close(cursor)
+    try:
+        added = add_path(store, path, recursive=True)
+    except InvalidInput as exc:  # the OS refused a path over PATH_MAX: a typed error is fine
+        assert "cannot" in exc.message
+        return
+    assert len(added) == depth + 2 and added[-1].path == "deep"

@@ -140,11 +140,10 @@ class Adder:
             self._progress(self._done, self._done)
         return iter(results)
 
-    def _add_entry(self, path: Path, rel: str, st: os.stat_result, results: list[Added]) -> Link:
-        mode = st.st_mode
-        version = self.options.cid_version
+    def _add_leaf(self, path: Path, rel: str, mode: int, results: list[Added]) -> Link:
+        """A symlink or regular file."""
         if stat_mod.S_ISLNK(mode):
-            link = symlink(os.readlink(path), self._sink, cid_version=version)
+            link = symlink(os.readlink(path), self._sink, cid_version=self.options.cid_version)
             results.append(Added(rel, link.cid, 0, link.tsize))
             return link
         if stat_mod.S_ISREG(mode):
@@ -155,33 +154,60 @@ class Adder:
                 raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
             results.append(Added(rel, link.cid, link.filesize, link.tsize))
             return link
-        if stat_mod.S_ISDIR(mode):
-            try:
-                names = sorted(os.listdir(path))
-            except OSError as exc:
-                raise InvalidInput(f"cannot list {path}: {exc.strerror or exc}") from None
-            if not self.options.hidden:
-                names = [n for n in names if not n.startswith(".")]
-            if len(names) > self.limits.unixfs.max_dir_entries:
-                raise InvalidInput(f"{path} has {len(names)} entries, over limits.unixfs.max_dir_entries")
-            entries = []
-            for child in names:
-                child_path = path / child
-                entries.append((child, self._add_entry(child_path, f"{rel}/{child}", child_path.lstat(), results)))
-            link = directory(entries, self._sink, cid_version=version, shard_threshold=self.options.shard_threshold)
-            results.append(Added(rel, link.cid, 0, link.tsize))
-            return link
         raise InvalidInput(f"{path} is not a regular file, directory or symlink", hint="remove it or add its parts")
 
+    def _list(self, path: Path) -> list[str]:
+        try:
+            names = sorted(os.listdir(path))
+        except OSError as exc:
+            raise InvalidInput(f"cannot list {path}: {exc.strerror or exc}") from None
+        if not self.options.hidden:
+            names = [n for n in names if not n.startswith(".")]
+        if len(names) > self.limits.unixfs.max_dir_entries:
+            raise InvalidInput(f"{path} has {len(names)} entries, over limits.unixfs.max_dir_entries")
+        names.reverse()  # popped from the end: name order
+        return names
+
+    def _add_entry(self, path: Path, rel: str, st: os.stat_result, results: list[Added]) -> Link:
+        """Add a file, symlink or directory tree, depth-first with an explicit stack (any depth)."""
+        if not stat_mod.S_ISDIR(st.st_mode):
+            return self._add_leaf(path, rel, st.st_mode, results)
+        # frame: (path, rel, names left to add, entries added)
+        stack: list[tuple[Path, str, list[str], list[tuple[str, Link]]]] = [(path, rel, self._list(path), [])]
+        while True:
+            dir_path, dir_rel, pending, entries = stack[-1]
+            if pending:
+                name = pending.pop()
+                child = dir_path / name
+                try:
+                    mode = child.lstat().st_mode
+                except OSError as exc:
+                    raise InvalidInput(f"cannot read {child}: {exc.strerror or exc}") from None
+                if stat_mod.S_ISDIR(mode):
+                    stack.append((child, f"{dir_rel}/{name}", self._list(child), []))
+                else:
+                    entries.append((name, self._add_leaf(child, f"{dir_rel}/{name}", mode, results)))
+                continue
+            stack.pop()
+            link = directory(entries, self._sink, cid_version=self.options.cid_version,
+                             shard_threshold=self.options.shard_threshold)
+            results.append(Added(dir_rel, link.cid, 0, link.tsize))
+            if not stack:
+                return link
+            stack[-1][3].append((dir_path.name, link))
 
 def _tree_size(path: Path) -> int | None:
+    """Bytes of the regular files under ``path`` (for progress); None if it cannot be read."""
     total = 0
+    stack = [os.fspath(path)]
     try:
-        for root, _dirs, files in os.walk(path):
-            for name in files:
-                full = os.path.join(root, name)
-                if not os.path.islink(full):
-                    total += os.path.getsize(full)
+        while stack:
+            with os.scandir(stack.pop()) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False):
+                        stack.append(entry.path)
+                    elif entry.is_file(follow_symlinks=False):
+                        total += entry.stat(follow_symlinks=False).st_size
     except OSError:
         return None
     return total
