@@ -9,7 +9,7 @@ import json
 import pytest
 
 from autocodec.bench import EXPECTED, BenchConfig, Figure, Measurement, Target, format_table, run
-from autocodec.bench._core import add_peer
+from autocodec.bench._core import Peer, compare
 from autocodec.cli import main
 
 _PEER_MODULES = {"cbrrr": "cbrrr", "libipld": "libipld", "dag-cbor (py)": "dag_cbor", "dag-json (py)": "dag_json",
@@ -23,7 +23,7 @@ def report():  # type: ignore[no-untyped-def]
 
 
 def test_every_figure_is_measured(report) -> None:  # type: ignore[no-untyped-def]
-    assert report.errors == {}
+    assert report.errors == {}, report.errors
     ids = [f.id for f in report.figures]
     assert ids == [fid for group in EXPECTED.values() for fid in group]
     for fig in report.figures:
@@ -76,17 +76,21 @@ def test_target_evaluation() -> None:
     assert Measurement.of([1.0, 2.0, 9.0]).median_ns == 2.0
 
 
-def test_missing_peer_is_reported_not_raised() -> None:
-    fig = Figure("x", "g", "x")
-    add_peer(fig, "nope", "autocodec_no_such_peer_module", lambda m: lambda: None, BenchConfig.smoke())
-    assert fig.peers["nope"] is None
-    assert "peer not installed" in fig.missing["nope"]
-
+def test_compare_reports_missing_and_failing_peers() -> None:
     def broken(_m: object) -> object:
         raise ValueError("boom")
 
-    add_peer(fig, "json", "json", broken, BenchConfig.smoke())  # type: ignore[arg-type]
-    assert fig.missing["json"].startswith("peer failed: ValueError")
+    fig = Figure("x", "g", "x")
+    peers = [Peer("nope", "autocodec_no_such_peer_module", lambda m: lambda: None),
+             Peer("json", "json", broken),  # type: ignore[arg-type]
+             Peer("dumps", "json", lambda m: lambda: m.dumps([1, 2, 3])),
+             Peer("slow", "json", lambda m: lambda: m.dumps(list(range(100))), slow=True)]
+    compare(fig, lambda: sum(range(10)), peers, BenchConfig.smoke(), baselines={"len": lambda: len("abc")})
+    assert fig.ours is not None
+    assert fig.peers["nope"] is None and "peer not installed" in fig.missing["nope"]
+    assert fig.peers["json"] is None and fig.missing["json"].startswith("peer failed: ValueError")
+    assert all(fig.peers[name] is not None for name in ("dumps", "slow", "len"))
+    assert set(fig.ratios()) == {"dumps", "slow", "len"}
 
 
 def test_cli_json_one_group(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

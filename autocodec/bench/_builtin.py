@@ -10,7 +10,9 @@ Peers, all decoding the same bytes to Python objects:
 
 from __future__ import annotations
 
-from ._core import BenchConfig, Figure, Target, add_peer, measure
+import json
+
+from ._core import BenchConfig, Figure, Peer, Target, compare
 from ._data import dag_cbor_blocks, dag_json_nested
 
 _PURE_PYTHON_MAX = 200_000
@@ -21,14 +23,13 @@ def _dag_cbor(label: str, data: bytes, config: BenchConfig) -> Figure:
 
     fig = Figure(f"dagcbor.{label}", "dag-cbor", f"DAG-CBOR decode {label} ({len(data):,} B)",
                  ours_label="builtin", bytes_per_op=len(data), target=Target("cbrrr", 1.3, "<= 1.3x cbrrr"))
-    fig.ours = measure(lambda: decode(data, "dag-cbor"), config)
-    add_peer(fig, "cbrrr", "cbrrr", lambda m: lambda: m.decode_dag_cbor(data), config)
-    add_peer(fig, "libipld", "libipld", lambda m: lambda: m.decode_dag_cbor(data), config)
+    peers = [Peer("cbrrr", "cbrrr", lambda m: lambda: m.decode_dag_cbor(data)),
+             Peer("libipld", "libipld", lambda m: lambda: m.decode_dag_cbor(data))]
     if len(data) <= _PURE_PYTHON_MAX:
-        add_peer(fig, "dag-cbor (py)", "dag_cbor", lambda m: lambda: m.decode(data), config,
-                 rounds=min(config.rounds, 5))
+        peers.append(Peer("dag-cbor (py)", "dag_cbor", lambda m: lambda: m.decode(data), slow=True))
     else:
         fig.missing["dag-cbor (py)"] = "skipped (seconds per call)"
+    compare(fig, lambda: decode(data, "dag-cbor"), peers, config)
     return fig
 
 
@@ -41,8 +42,8 @@ def run(config: BenchConfig) -> list[Figure]:
     fig = Figure("dagjson.nested", "dag-json", f"DAG-JSON decode nested ({len(text):,} B)",
                  ours_label="builtin", bytes_per_op=len(text),
                  target=Target("dag-json (py)", 0.1, ">= 10x faster than dag-json"))
-    fig.ours = measure(lambda: decode(text, "dag-json"), config)
-    add_peer(fig, "dag-json (py)", "dag_json", lambda m: lambda: m.decode(text), config, rounds=min(config.rounds, 5))
-    add_peer(fig, "stdlib json", "json", lambda m: lambda: m.loads(text), config)
+    compare(fig, lambda: decode(text, "dag-json"), [Peer("dag-json (py)", "dag_json", lambda m: lambda: m.decode(text),
+                                                         slow=True)],
+            config, baselines={"stdlib json": lambda: json.loads(text)})
     figures.append(fig)
     return figures

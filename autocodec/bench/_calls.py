@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import wasmtime
 
-from ._core import BenchConfig, Figure, Target, measure
+from ._core import BenchConfig, Figure, Target, measure, measure_interleaved
 from ._data import module_bytes
 
 
@@ -32,10 +32,9 @@ def run(config: BenchConfig) -> list[Figure]:
     fast = fast_caller(store, func, 0)
     slow = slow_caller(store, func, 0)
     instance._budget()  # fresh fuel and deadline for the whole measurement
-    call.ours = measure(fast, config)
-    instance._budget()
-    call.peers["Func.__call__"] = measure(lambda: func(store), config)
-    instance._budget()
-    call.peers["checked slow path"] = measure(slow, config)
+    times = measure_interleaved({"fast": (fast, 1), "func": (lambda: func(store), 1), "slow": (slow, 1)}, config)
+    call.ours = times["fast"]
+    call.peers["Func.__call__"] = times["func"]
+    call.peers["checked slow path"] = times["slow"]
     inst.ours = measure(loaded.instance, config)
     return [call, inst]

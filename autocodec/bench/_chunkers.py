@@ -10,9 +10,10 @@ by the host. The baseline is ``autocodec.unixfs``'s native fixed-size chunker (K
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ._core import BenchConfig, Figure, Measurement, measure
+from ._core import BenchConfig, Figure, measure_interleaved
 from ._data import module_bytes, xorshift
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -31,18 +32,20 @@ def run(config: BenchConfig) -> list[Figure]:
 
     data = xorshift(1, config.chunk_mib << 20)
     spec = parse_chunker("size-262144")
-    baseline = measure(lambda: sum(1 for _ in iter_chunks(io.BytesIO(data), spec)), config,
-                       rounds=config.slow_rounds)
     sandbox = Sandbox()
-    figures = []
+    calls: dict[str, tuple[Callable[[], object], int]] = {"native": (lambda: sum(1 for _ in iter_chunks(io.BytesIO(data), spec)), 1)}
     for name, params in _CHUNKERS:
+        calls[name] = (_boundaries(sandbox.load(module_bytes(name)).chunker(params), data), 1)
+    times = measure_interleaved(calls, config, config.slow_rounds)
+    figures = []
+    for name, _params in _CHUNKERS:
         fig = Figure(f"chunk.{name.removeprefix('chunker-')}", "chunkers",
                      f"{name} {config.chunk_mib} MiB", ours_label="wasm", bytes_per_op=len(data))
-        fig.ours = _boundaries(sandbox.load(module_bytes(name)).chunker(params), data, config)
-        fig.peers["native fixed 256K"] = baseline
+        fig.ours = times[name]
+        fig.peers["native fixed 256K"] = times["native"]
         figures.append(fig)
     return figures
 
 
-def _boundaries(chunker: Chunker, data: bytes, config: BenchConfig) -> Measurement:
-    return measure(lambda: sum(1 for _ in chunker.boundaries([data])), config, rounds=config.slow_rounds)
+def _boundaries(chunker: Chunker, data: bytes) -> Callable[[], object]:
+    return lambda: sum(1 for _ in chunker.boundaries([data]))

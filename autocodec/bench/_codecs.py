@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ._core import BenchConfig, Figure, Target, add_peer, measure
+from ._core import BenchConfig, Figure, Peer, Target, measure_interleaved, peer_call
 from ._data import eth_headers, git_objects, module_bytes, repeat_to, torrents
 
 _ETH_FIELDS = ("ParentCID", "UnclesCID", "Coinbase", "StateRootCID", "TxRootCID", "RctRootCID", "Bloom",
@@ -82,21 +82,23 @@ def _rlp_header(rlp: Any, data: bytes) -> dict[str, Any]:
 
 
 def _codec_figures(name: str, fmt: str, codec: Any, blocks: list[bytes], config: BenchConfig,
-                   peer: tuple[str, str, Callable[[Any], Callable[[], object]]] | None,
+                   peer: Peer | None,
                    batched_target: Target | None) -> list[Figure]:
     single = Figure(f"codec.{name}.single", "codecs", f"{fmt} decode, 1 per call",
                     ours_label=f"wasm {name}")
     batch = Figure(f"codec.{name}.batched", "codecs", f"{fmt} decode, batched",
                    ours_label=f"wasm {name}", target=batched_target)
     distinct = list(dict.fromkeys(blocks))
-    single.ours = measure(lambda: [codec.decode(b) for b in distinct], config, ops=len(distinct))
-    batch.ours = measure(lambda: codec.decode_many(blocks), config, ops=len(blocks))
-    if peer is not None:
-        label, module, make = peer
-        add_peer(single, label, module, make, config, ops=len(blocks))
-        batch.peers[label] = single.peers[label]
-        if label in single.missing:
-            batch.missing[label] = single.missing[label]
+    calls = {"\0single": (lambda: [codec.decode(b) for b in distinct], len(distinct)),
+             "\0batched": (lambda: codec.decode_many(blocks), len(blocks))}
+    fn = peer_call(batch, peer, config) if peer else None
+    if peer and fn:
+        calls[peer.name] = (fn, len(blocks))
+    times = measure_interleaved(calls, config)
+    single.ours = times.pop("\0single")
+    batch.ours = times.pop("\0batched")
+    batch.peers.update(times)
+    single.peers, single.missing = dict(batch.peers), dict(batch.missing)
     return [single, batch]
 
 
@@ -114,18 +116,18 @@ def run(config: BenchConfig) -> list[Figure]:
         return lambda: [convert(t, raw) for t, raw in objs]
 
     figures += _codec_figures("git-raw", "git", git, [raw for _, raw in objs], config,
-                              ("dulwich", "dulwich.objects", dulwich), Target("dulwich", 1.0, "<= dulwich (batched)"))
+                              Peer("dulwich", "dulwich.objects", dulwich), Target("dulwich", 1.0, "<= dulwich (batched)"))
 
     headers = repeat_to(eth_headers(), config.batch_items)
     eth = sandbox.load(module_bytes("eth-block")).codec()
     figures += _codec_figures("eth-block", "eth header", eth, headers, config,
-                              ("pyrlp", "rlp", lambda m: lambda: [_rlp_header(m, h) for h in headers]),
+                              Peer("pyrlp", "rlp", lambda m: lambda: [_rlp_header(m, h) for h in headers]),
                               Target("pyrlp", 1.0, "<= pyrlp (batched)"))
 
     tors = torrents(config.batch_items)
     bencode = sandbox.load(module_bytes("bencode")).codec()
     figures += _codec_figures("bencode", "bencode", bencode, tors, config,
-                              ("fastbencode", "fastbencode", lambda m: lambda: [m.bdecode(t) for t in tors]), None)
+                              Peer("fastbencode", "fastbencode", lambda m: lambda: [m.bdecode(t) for t in tors]), None)
     for fig in figures:
         fig.note = "one instance per call" if fig.id.endswith("single") else "one instance per batch"
     return figures

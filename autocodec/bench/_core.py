@@ -15,7 +15,7 @@ from __future__ import annotations
 import importlib
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -142,21 +142,51 @@ class Figure:
         return out
 
 
-def measure(fn: Callable[[], object], config: BenchConfig, *, ops: int = 1, rounds: int | None = None) -> Measurement:
-    """Median time per operation of ``fn`` (which performs ``ops`` operations per call)."""
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """A peer library's side of a figure: ``make(imported module)`` returns the call to time."""
+
+    name: str
+    module: str
+    make: Callable[[Any], Callable[[], object]]
+    ops: int | None = None
+    """Operations per call (default: the figure's)."""
+    slow: bool = False
+    """Far slower than ours (pure Python): measured on its own with at most 5 rounds."""
+
+
+def _calibrate(fn: Callable[[], object], config: BenchConfig) -> int:
+    """Warm ``fn`` up and return how many calls make one sample of about ``sample_ns``."""
     for _ in range(max(1, config.warmup)):
         fn()
     t0 = time.perf_counter_ns()
     fn()
     once = max(1, time.perf_counter_ns() - t0)
-    inner = max(1, min(1_000_000, config.sample_ns // once))
-    samples: list[float] = []
+    return max(1, min(1_000_000, config.sample_ns // once))
+
+
+def measure_interleaved(calls: Mapping[str, tuple[Callable[[], object], int]], config: BenchConfig,
+                        rounds: int | None = None) -> dict[str, Measurement]:
+    """Median time per operation of each ``name: (fn, ops per call)``, sampled in turn.
+
+    Round ``r`` samples every function once before round ``r + 1`` starts, so a change of
+    load on the machine during the run hits all sides of a comparison alike.
+    """
+    inner = {name: _calibrate(fn, config) for name, (fn, _ops) in calls.items()}
+    samples: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(rounds or config.rounds):
-        start = time.perf_counter_ns()
-        for _ in range(inner):
-            fn()
-        samples.append((time.perf_counter_ns() - start) / (inner * ops))
-    return Measurement.of(samples)
+        for name, (fn, ops) in calls.items():
+            n = inner[name]
+            start = time.perf_counter_ns()
+            for _ in range(n):
+                fn()
+            samples[name].append((time.perf_counter_ns() - start) / (n * ops))
+    return {name: Measurement.of(values) for name, values in samples.items()}
+
+
+def measure(fn: Callable[[], object], config: BenchConfig, *, ops: int = 1, rounds: int | None = None) -> Measurement:
+    """Median time per operation of ``fn`` (which performs ``ops`` operations per call)."""
+    return measure_interleaved({"": (fn, ops)}, config, rounds)[""]
 
 
 def optional_import(module: str) -> tuple[Any, str | None]:
@@ -167,16 +197,44 @@ def optional_import(module: str) -> tuple[Any, str | None]:
         return None, f"peer not installed ({exc.name or module}; pip install 'autocodec[bench]')"
 
 
-def add_peer(figure: Figure, name: str, module: str, make: Callable[[Any], Callable[[], object]],
-             config: BenchConfig, *, ops: int = 1, rounds: int | None = None) -> None:
-    """Measure peer ``name`` (built by ``make(imported_module)``), or record why it is missing."""
-    mod, reason = optional_import(module)
+def peer_call(figure: Figure, peer: Peer, config: BenchConfig) -> Callable[[], object] | None:
+    """The peer's call, checked by one run; ``None`` (reason recorded) if it cannot run."""
+    mod, reason = optional_import(peer.module)
+    figure.peers[peer.name] = None
     if mod is None:
-        figure.peers[name] = None
-        figure.missing[name] = reason or "peer not installed"
-        return
+        figure.missing[peer.name] = reason or "peer not installed"
+        return None
     try:
-        figure.peers[name] = measure(make(mod), config, ops=ops, rounds=rounds)
+        fn = peer.make(mod)
+        fn()
     except Exception as exc:  # noqa: BLE001 - a peer's own failure must not end the run; it is reported
+        figure.missing[peer.name] = f"peer failed: {type(exc).__name__}: {exc}"[:200]
+        return None
+    return fn
+
+
+def compare(figure: Figure, ours: Callable[[], object], peers: list[Peer], config: BenchConfig, *,
+            ops: int = 1, rounds: int | None = None,
+            baselines: Mapping[str, Callable[[], object]] | None = None) -> None:
+    """Measure ``ours``, the peers and any always-present ``baselines`` (stdlib) interleaved.
+
+    Sets ``figure.ours`` and ``figure.peers``; a missing or failing peer is recorded in
+    ``figure.missing`` instead.
+    """
+    calls: dict[str, tuple[Callable[[], object], int]] = {"\0ours": (ours, ops)}
+    slow: list[tuple[str, Callable[[], object], int]] = []
+    for peer in peers:
+        fn = peer_call(figure, peer, config)
+        if fn is not None:
+            if peer.slow:
+                slow.append((peer.name, fn, peer.ops or ops))
+            else:
+                calls[peer.name] = (fn, peer.ops or ops)
+    for name, fn in (baselines or {}).items():
         figure.peers[name] = None
-        figure.missing[name] = f"peer failed: {type(exc).__name__}: {exc}"[:200]
+        calls[name] = (fn, ops)
+    results = measure_interleaved(calls, config, rounds)
+    figure.ours = results.pop("\0ours")
+    figure.peers.update(results)
+    for name, fn, n in slow:
+        figure.peers[name] = measure(fn, config, ops=n, rounds=min(rounds or config.rounds, 5))

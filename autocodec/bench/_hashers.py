@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING
 
-from ._core import BenchConfig, Figure, Target, add_peer, measure
+from ._core import BenchConfig, Figure, Peer, Target, compare
 from ._data import module_bytes, xorshift
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,15 +34,13 @@ def run(config: BenchConfig) -> list[Figure]:
 
 def _pair(label: str, data: bytes, keccak: Hasher, blake3: Hasher, config: BenchConfig) -> list[Figure]:
     big = len(data) >= 1 << 20
-    baseline = measure(lambda: hashlib.sha256(data).digest(), config)
+    baseline = {"hashlib sha2-256": lambda: hashlib.sha256(data).digest()}
     kec = Figure(f"hash.keccak-256.{label}", "hashers", f"keccak-256 {label}", ours_label="wasm",
                  bytes_per_op=len(data), target=Target("pycryptodome", 3.0, "<= 3x pycryptodome") if big else None)
-    kec.ours = measure(lambda: keccak.digest(data), config)
-    add_peer(kec, "pycryptodome", "Crypto.Hash.keccak",
-             lambda m: lambda: m.new(digest_bits=256, data=data).digest(), config)
-    kec.peers["hashlib sha2-256"] = baseline
+    compare(kec, lambda: keccak.digest(data),
+            [Peer("pycryptodome", "Crypto.Hash.keccak", lambda m: lambda: m.new(digest_bits=256, data=data).digest())],
+            config, baselines=baseline)
     b3 = Figure(f"hash.blake3.{label}", "hashers", f"BLAKE3 {label}", ours_label="wasm", bytes_per_op=len(data))
-    b3.ours = measure(lambda: blake3.digest(data), config)
-    add_peer(b3, "blake3 (py)", "blake3", lambda m: lambda: m.blake3(data).digest(), config)
-    b3.peers["hashlib sha2-256"] = baseline
+    compare(b3, lambda: blake3.digest(data), [Peer("blake3 (py)", "blake3", lambda m: lambda: m.blake3(data).digest())],
+            config, baselines=baseline)
     return [kec, b3]
