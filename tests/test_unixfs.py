@@ -413,24 +413,20 @@ def test_resolve_paths_through_plain_and_sharded_directories(store, kubo_testdat
 
 
 def test_deep_directory_tree_needs_no_recursion(store, tmp_path: Path) -> None:
+    # A tree deeper than the recursion limit allows while add_path runs (the limit is lowered
+    # for the call only, so the tree stays shallow enough for pytest to clean up).
+    import inspect
     import sys
 
-    depth = sys.getrecursionlimit() + 200
-    path = tmp_path / "deep"
-    path.mkdir()
-    fds = [os.open(path, os.O_RDONLY)]
-    try:  # built with relative calls; removed the same way (shutil.rmtree would recurse)
-        for _ in range(depth):
-            os.mkdir("d", dir_fd=fds[-1])
-            fds.append(os.open("d", os.O_RDONLY, dir_fd=fds[-1]))
-        with open(os.open("leaf", os.O_WRONLY | os.O_CREAT, dir_fd=fds[-1]), "wb") as out:
-            out.write(b"bottom\n")
-        added = add_path(store, path, recursive=True)
-        assert len(added) == depth + 2 and added[-1].path == "deep"
-        assert b"".join(cat(store, added[0].cid)) == b"bottom\n"
+    depth = 400
+    leaf = tmp_path.joinpath("deep", *["d"] * depth, "leaf")
+    leaf.parent.mkdir(parents=True)
+    leaf.write_bytes(b"bottom\n")
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 120)
+    try:
+        added = add_path(store, tmp_path / "deep", recursive=True)
     finally:
-        os.unlink("leaf", dir_fd=fds[-1])
-        os.close(fds.pop())
-        while fds:
-            os.rmdir("d", dir_fd=fds[-1])
-            os.close(fds.pop())
+        sys.setrecursionlimit(old)
+    assert len(added) == depth + 2 and added[-1].path == "deep"
+    assert b"".join(cat(store, added[0].cid)) == b"bottom\n"
