@@ -124,3 +124,21 @@ def test_cat_a_path_inside_a_directory(cli, tmp_path: Path) -> None:
     assert code == 0 and out == b"inside\n", err
     code, _, err = cli("cat", f"{root}/sub/missing")
     assert code == 1 and "NotFound" in err and err.count("\n") == 1
+
+
+def test_wrap_with_directory(cli, tmp_path: Path) -> None:
+    tree = REFERENCE["trees"][0]
+    for rel, text in tree["files"].items():
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_bytes(text.encode())
+    # wrapping d/a and d/b gives the directory {a, b}: the same node as a folder holding them
+    code, out, err = cli("add", "-w", str(tmp_path / "d" / "a"), str(tmp_path / "d" / "b"))
+    assert code == 0, err
+    lines = out.decode().splitlines()
+    assert lines[:2] == [f"added {tree['entries']['d/a']} a", f"added {tree['entries']['d/b']} b"]
+    (tmp_path / "ab").mkdir()
+    for name in ("a", "b"):
+        (tmp_path / "ab" / name).write_bytes((tmp_path / "d" / name).read_bytes())
+    assert lines[2] == "added " + cli("add", "-Q", "-r", str(tmp_path / "ab"))[1].decode().strip()
+    code, _, err = cli("add", "-w", "-", stdin=b"x")
+    assert code == 1 and "wrap" in err

@@ -22,6 +22,8 @@ def register(sub: Any) -> None:
                      help="raw leaf blocks (default: yes with --cid-version 1, no with 0)")
     add.add_argument("-r", "--recursive", action="store_true", help="add directories recursively")
     add.add_argument("-H", "--hidden", action="store_true", help="include files whose names start with '.'")
+    add.add_argument("-w", "--wrap-with-directory", action="store_true",
+                     help="wrap the added files in a directory (its CID is printed last)")
     add.add_argument("-q", "--quiet", action="store_true", help="print only CIDs, no progress")
     add.add_argument("-Q", "--quieter", action="store_true", help="print only the last root CID")
     add.add_argument("--chunker-module", type=Path, metavar="WASM",
@@ -45,21 +47,32 @@ def run_add(args: argparse.Namespace) -> int:
     quiet = args.quiet or args.quieter
     progress = no_progress if quiet else stderr_progress("add")
     last = None
+    wrapped = []
     with BlockStore.open() as store:
         adder = Adder(store, options, progress=progress)
         for name in args.paths:
             if name == "-":
                 link = adder.add_stream(sys.stdin.buffer)
                 entries = [("-", link.cid)]
+                top = ("-", link)
             else:
                 path = Path(name)
                 if path.is_dir() and not args.recursive:
                     raise InvalidInput(f"{name} is a directory", hint="use -r to add a directory")
-                entries = [(a.path, a.cid) for a in adder.add_path(path, recursive=args.recursive)]
+                added = list(adder.add_path(path, recursive=args.recursive))
+                entries = [(a.path, a.cid) for a in added]
+                top = (added[-1].path, added[-1].link)
             for entry, cid in entries:
                 if not args.quieter:
                     write_line(str(cid) if args.quiet else f"added {cid} {entry}")
             last = entries[-1][1]
+            wrapped.append(top)
+        if args.wrap_with_directory:
+            if any(name == "-" for name, _ in wrapped):
+                raise InvalidInput("stdin has no name to wrap", hint="add a file instead of - with -w")
+            last = adder.wrap(wrapped).cid
+            if not args.quieter:
+                write_line(str(last) if args.quiet else f"added {last}")
     if args.quieter and last is not None:
         write_line(str(last))
     return 0

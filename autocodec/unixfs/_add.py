@@ -54,6 +54,10 @@ class Added:
     size: int  # file bytes (0 for directories and symlinks)
     tsize: int  # total DAG bytes
 
+    @property
+    def link(self) -> Link:
+        return Link(self.cid, self.tsize, self.size)
+
 
 @dataclass
 class _Sink:
@@ -120,6 +124,11 @@ class Adder:
         import io
 
         return self.add_stream(io.BytesIO(data))
+
+    def wrap(self, entries: list[tuple[str, Link]]) -> Link:
+        """A directory holding ``entries`` (Kubo's ``--wrap-with-directory``)."""
+        return directory(entries, self._sink, cid_version=self.options.cid_version,
+                         shard_threshold=self.options.shard_threshold)
 
     def add_path(self, path: Path, *, recursive: bool = False) -> Iterator[Added]:
         """Add a file (or, with ``recursive``, a directory tree); yields every entry added,
