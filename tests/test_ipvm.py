@@ -217,7 +217,7 @@ def test_tampered_receipts_fail_verification(rt: Runtime) -> None:
 
     other = SigningKey.from_seed(b"\x07" * 32)  # signed by someone else, but claiming our DID
     forged = dataclasses.replace(out.receipt, issuer=other.did)
-    cid, data = forged.sign(other)
+    _, data = forged.sign(other)
     payload = decode(data, "dag-cbor")
     payload[TAG]["iss"] = ex.key.did
     with pytest.raises(SignatureError):

@@ -22,9 +22,11 @@ from ..log import get_logger
 from ._receipt import TAG, Receipt
 
 SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS ipvm_receipts ("
-    " invocation TEXT NOT NULL, executor TEXT NOT NULL, receipt TEXT NOT NULL,"
-    " PRIMARY KEY (invocation, executor))",
+    (
+        "CREATE TABLE IF NOT EXISTS ipvm_receipts ("
+        " invocation TEXT NOT NULL, executor TEXT NOT NULL, receipt TEXT NOT NULL,"
+        " PRIMARY KEY (invocation, executor))"
+    ),
 )
 _log = get_logger("ipvm")
 

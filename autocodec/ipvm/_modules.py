@@ -32,7 +32,8 @@ def resolve_module(runtime: Any, spec: str | CID) -> CID:
     if decision is None:
         raise NotTrusted(f"no pinned set lists a task named {spec!r}",
                          hint="give the module's CID, or pin a set that lists the task")
-    return decision.module
+    module: CID = decision.module
+    return module
 
 
 def _untrusted(module: CID, why: str) -> NotTrusted:

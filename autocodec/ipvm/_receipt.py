@@ -105,8 +105,7 @@ class Receipt:
     def verify_block(cls, data: bytes) -> Receipt:
         """Parse a receipt block and check its signature; the verified payload."""
         from ..builtin import decode, encode
-        from ..verify import PublicKey
-        from ..verify import InvalidKey
+        from ..verify import InvalidKey, PublicKey
 
         try:
             value = decode(data, "dag-cbor")

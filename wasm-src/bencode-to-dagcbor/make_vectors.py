@@ -16,7 +16,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from autocodec.builtin import decode, encode  # noqa: E402
+from autocodec.builtin import decode, encode
 
 
 def main() -> None:

@@ -15,8 +15,8 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-from autocodec.builtin import encode  # noqa: E402
-from autocodec.cid import CID  # noqa: E402
+from autocodec.builtin import encode
+from autocodec.cid import CID
 
 LINK = CID.parse("bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy")
 DOC: dict[str, Any] = {

@@ -1,0 +1,86 @@
+"""``autocodec run`` and ``autocodec receipt`` end to end, in a fresh home (default set pinned)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from autocodec.cli._app import main
+from autocodec.verify import module_cid
+from tests.conftest import WASM_SRC
+
+SELECT_CID = module_cid((WASM_SRC / "ipld-select" / "ipld-select.wasm").read_bytes())
+TORRENT = b"d4:infod6:lengthi3e4:name5:helloee"
+
+
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, list[str], str]:
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out.splitlines(), err
+
+
+def test_run_prints_receipt_and_result_then_hits_the_cache(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("run", str(SELECT_CID), "select", "--arg", '{"a": [1, {"b": "x"}]}', "--arg", '"a/1/b"')
+    status, lines, _ = _run(capsys, *args)
+    assert status == 0 and lines[0].startswith("receipt bafyrei") and "cached" not in lines[0]
+    assert lines[1] == '"x"'
+    receipt = lines[0].split()[1]
+    status, again, _ = _run(capsys, *args)
+    assert status == 0 and again[0] == f"receipt {receipt}  cached (not executed again)" and again[1] == '"x"'
+    status, fresh, _ = _run(capsys, *args, "--no-cache")
+    assert status == 0 and fresh[0] == f"receipt {receipt}"
+
+    status, shown, _ = _run(capsys, "receipt", "show", receipt)
+    assert status == 0 and '"ipvm/receipt@1"' in shown[0] and shown[1].startswith("signature ok: did:key:")
+    status, verified, _ = _run(capsys, "receipt", "verify", receipt, "--rerun")
+    assert status == 0 and verified[-1].startswith("re-run ok: same result")
+
+
+def test_run_by_task_name_and_error_receipts_exit_1(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, lines, _ = _run(capsys, "run", "ipld-select", "keys", "--arg", '{"b": 1, "a": 2}', "--arg", '""')
+    assert status == 0 and lines[1] == '["a","b"]'
+    status, lines, _ = _run(capsys, "run", "ipld-select", "select", "--arg", "[1]", "--arg", '"5"', "--fuel", "100000")
+    assert status == 1 and lines[1].startswith("error GuestError: index 5 out of range")
+    status, lines, _ = _run(capsys, "run", "ipld-select", "count", "--arg", json.dumps({"a": list(range(3000))}),
+                            "--arg", '"a"', "--fuel", "1000")
+    assert status == 1 and lines[1].startswith("error FuelExhausted")
+
+
+def test_refusals_are_one_line_errors(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stranger = "bafkreie3a54yr47mgvryjnqyfkwqbheuae2jwq6cnoc7zm4ewytot445ga"
+    status, _, err = _run(capsys, "run", stranger, "select")
+    assert status == 1 and "NotTrusted" in err and f"autocodec trust add {stranger}" in err
+    assert len(err.strip().splitlines()) == 1
+    status, _, err = _run(capsys, "run", "ipld-select", "select", "--arg", "{bad")
+    assert status == 1 and "not DAG-JSON" in err
+    status, _, err = _run(capsys, "run", "ipld-select", "nope")
+    assert status == 1 and "no function 'nope'" in err
+    status, _, err = _run(capsys, "run")
+    assert status == 1 and "--pipeline" in err
+    status, _, err = _run(capsys, "receipt", "verify", str(SELECT_CID))
+    assert status == 1 and "InvalidDocument" in err
+
+
+def test_pipeline_file(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    block = tmp_path / "t.torrent"
+    block.write_bytes(TORRENT)
+    status, lines, _ = _run(capsys, "block", "put", "--codec", "bencode", str(block))
+    assert status == 0
+    block_cid = lines[-1].split()[0]
+    pipeline = {"jobs": {
+        "doc": {"module": "bencode-to-dagcbor", "func": "to_dagcbor", "args": [{"ipvm/block": {"/": block_cid}}]},
+        "info": {"module": "ipld-select", "func": "select", "args": [{"await/ok": "doc"}, "info"]},
+        "name": {"module": "ipld-select", "func": "select", "args": [{"await/ok": "info"}, "name"]},
+    }, "result": "name"}
+    path = tmp_path / "pipeline.json"
+    path.write_text(json.dumps(pipeline))
+    status, first, _ = _run(capsys, "run", "--pipeline", str(path))
+    assert status == 0 and first[-1] == '{"/":{"bytes":"aGVsbG8"}}'  # b"hello"
+    assert sum(line.startswith("job ") for line in first) == 2
+    status, second, _ = _run(capsys, "run", "--pipeline", str(path))
+    assert status == 0 and "cached" in second[-2] and second[-2].split()[1] == first[-2].split()[1]
+    path.write_text(json.dumps({**pipeline, "result": "nobody"}))
+    status, _, err = _run(capsys, "run", "--pipeline", str(path))
+    assert status == 1 and "InvalidDocument" in err
