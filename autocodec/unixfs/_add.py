@@ -26,9 +26,12 @@ from typing import Any, BinaryIO
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidInput
+from ..log import get_logger
 from ..progress import Progress, no_progress
 from ._chunk import DEFAULT_CHUNKER, ChunkerSpec, iter_chunks, parse_chunker
 from ._layout import HAMT_THRESHOLD_BYTES, FileBuilder, Link, directory, symlink
+
+log = get_logger("unixfs")
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,8 @@ class Adder:
         results: list[Added] = []
         self._add_entry(path, name, st, results)
         self._sink.flush()
+        log.info("unixfs_added", path=str(path), cid=str(results[-1].cid), bytes=self._done,
+                 entries=len(results), blocks=self._sink.blocks, chunker=self.spec.text)
         if self._total != self._done:  # the tree changed while being read, or was empty
             self._progress(self._done, self._done)
         return iter(results)
