@@ -24,13 +24,13 @@ from typing import Any
 class BenchConfig:
     """How hard to measure. ``quick()`` is the CLI's ``--quick``; ``smoke()`` is for tests."""
 
-    rounds: int = 15
+    rounds: int = 21
     """Samples per figure (the median is reported)."""
-    sample_ns: int = 20_000_000
+    sample_ns: int = 30_000_000
     """Target duration of one sample; short calls are repeated inside a sample."""
     warmup: int = 2
     """Untimed calls before the first sample."""
-    slow_rounds: int = 5
+    slow_rounds: int = 7
     """Samples for expensive figures (compiles, 16 MiB chunking, thread scaling)."""
     chunk_mib: int = 16
     """Input size of the chunker figures."""

@@ -5,6 +5,9 @@ two threads; the figure is the time for that work (so ``ours / peer`` below 1 is
 and 0.625 is the 1.6x target). Guest code runs with the GIL released (ctypes call), but
 framing the batch and converting its DAG-CBOR output to Python objects hold it, which bounds
 the speedup.
+
+Contrast figure ``threads.blake3``: BLAKE3 digests of 1 MiB (guest-bound, almost no Python
+work per call), measured by the loader's own ``_measure.hash_scaling``.
 """
 
 from __future__ import annotations
@@ -55,4 +58,23 @@ def run(config: BenchConfig) -> list[Figure]:
                  ours_label="2 threads", target=Target("1 thread", 1 / 1.6, ">= 1.6x one thread"))
     fig.ours = Measurement.of(two)
     fig.peers["1 thread"] = Measurement.of(one)
-    return [fig]
+    return [fig, _hash_scaling(config, rounds)]
+
+
+def _hash_scaling(config: BenchConfig, rounds: int) -> Figure:
+    """Guest-bound work for contrast: BLAKE3 over 1 MiB inputs, D's ``hash_scaling`` per round."""
+    from ..loader import Sandbox
+    from ..loader._measure import hash_scaling
+
+    hasher = Sandbox().load(module_bytes("blake3"))
+    total = 4 if config.small_inputs else 40
+    one, two = [], []
+    for _ in range(rounds):
+        rates = hash_scaling(hasher, total=total, threads=2)
+        one.append(1e9 / rates["hash_mib_s_1_thread"])
+        two.append(1e9 / rates["hash_mib_s_2_threads"])
+    fig = Figure("threads.blake3", "threads", "BLAKE3 1 MiB digests", ours_label="2 threads",
+                 bytes_per_op=1 << 20)
+    fig.ours = Measurement.of(two)
+    fig.peers["1 thread"] = Measurement.of(one)
+    return fig
