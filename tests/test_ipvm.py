@@ -156,6 +156,15 @@ def test_an_untrusted_module_is_refused(home: Path) -> None:
         assert Executor(rt).run(_select(DOC, "")).receipt.value == DOC
 
 
+def test_a_revoked_module_neither_runs_nor_serves_cached_results(rt: Runtime) -> None:
+    ex = Executor(rt)
+    assert ex.run(_select(DOC, "a")).receipt.ok
+    rt.trust.revoke(str(SELECT_CID), "test")
+    for no_cache in (False, True):
+        with pytest.raises(NotTrusted):
+            ex.run(_select(DOC, "a"), no_cache=no_cache)
+
+
 def test_unknown_function_is_an_error_not_a_receipt(rt: Runtime) -> None:
     with pytest.raises(InvalidInput, match="no function"):
         Executor(rt).run(Invocation(SELECT_CID, "nope", []))
@@ -328,7 +337,8 @@ def test_receipt_index_is_rebuilt_from_copied_blocks(tmp_path: Path) -> None:
     with _runtime(tmp_path / "a") as a:
         out = Executor(a, key).run(_select(DOC, "a/0"))
         blocks = [(cid, a.store.get(cid)) for cid in a.store.cids() if cid.codec == 0x71]
-    with Runtime(tmp_path / "b", default_set=False) as b:  # no modules at all here
+    with Runtime(tmp_path / "b", default_set=False) as b:  # the module is trusted here but its bytes are absent
+        b.trust.allow(str(SELECT_CID))
         b.store.put_many(blocks)
         assert ReceiptCache(b.store).rebuild() >= 1
         hit = Executor(b, key).run(out.invocation)

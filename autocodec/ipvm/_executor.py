@@ -12,7 +12,8 @@ Invariants:
   It is read with a depth cap (``IpvmLimits.max_depth``), a size cap (``max_jobs``) and
   cycle detection, then run in dependency order with at most ``max_parallel`` jobs at once
   (threads: wasmtime releases the GIL while guest code runs). A cached node's own awaits are
-  not read at all.
+  not read at all; a cached receipt is used only while its module is still trusted (a
+  revoked module's results are not served from the cache).
 - Each job is run in a fresh instance with its own fuel budget and memory cap; the fuel in a
   receipt is what the ``ac_task`` call consumed (the whole budget when it ran out).
 """
@@ -142,10 +143,10 @@ class Executor:
                 raise InvalidDocument(f"the pipeline has more than {self.limits.max_jobs} invocations",
                                       hint="raise limits.ipvm.max_jobs, or split the pipeline")
             hit = None if no_cache else self.cache.get(cid, self.executors)
-            if hit is not None:
-                cached[cid] = Outcome(cid, hit[0], hit[1], True)
-                return
             invocation = self.invocation(cid)
+            if hit is not None and self.runtime.trust.decide_module(invocation.module) is not None:
+                cached[cid] = Outcome(cid, hit[0], hit[1], True)  # never reuse results of a revoked module
+                return
             jobs[cid] = invocation
             deps[cid] = invocation.awaits
             on_path.add(cid)

@@ -1,9 +1,11 @@
 """Which task modules may run, and loading them under a job's limits.
 
 Invariants:
-- A module runs only if the user allow-listed its CID (``autocodec trust add CID``) or a
-  pinned extension set lists a ``task`` entry whose module is exactly this CID (checked
-  against its manifest). Anything else is ``NotTrusted`` naming the module and the fix.
+- A module runs only if ``TrustStore.decide_module`` allows its CID: a fresh pinned set lists
+  a manifest for exactly this module (still verifying, not revoked), or the user allow-listed
+  the CID (``autocodec trust add CID``). The decision comes before the bytes are fetched;
+  anything else is ``NotTrusted`` naming the module and the fix. A manifest, when there is
+  one, must agree with the module's own metadata, and the module must be a ``task``.
 - Module bytes always come through the runtime's fetcher, so they are verified against the
   CID before anything looks at them; the sandbox then checks them statically and by one
   instantiation (``Sandbox.load``) before any job runs.
@@ -17,7 +19,7 @@ import dataclasses
 from typing import Any
 
 from ..cid import CID
-from ..errors import AutocodecError, InvalidInput, NotFound, NotTrusted
+from ..errors import AutocodecError, InvalidInput, NotTrusted
 
 
 def resolve_module(runtime: Any, spec: str | CID) -> CID:
@@ -44,29 +46,19 @@ def _untrusted(module: CID, why: str) -> NotTrusted:
 def trusted_module(runtime: Any, module: CID) -> tuple[bytes, str]:
     """The verified bytes of a trusted task module and the policy that allowed it."""
     from ..loader import inspect_module
+    from ..verify import check_module_info
 
-    allowed = runtime.trust.module_allowed(module)
-    try:
-        wasm = runtime.fetcher.get(module)
-    except NotFound:
-        if not allowed:
-            raise _untrusted(module, "it is not allow-listed, and its bytes are not here to find a pinned set "
-                             "listing it") from None
-        raise
+    decision = runtime.trust.decide_module(module)
+    if decision is None:
+        raise _untrusted(module, "no pinned set lists it and it is not allow-listed")
+    wasm = runtime.fetcher.get(module)  # verified against the CID
     info = inspect_module(wasm, cid=module, limits=runtime.limits.sandbox)
     if info.kind != "task":
         raise InvalidInput(f"module {module} ({info.name}) is a {info.kind}, not a task")
-    if allowed:
-        return wasm, "allow-list:module"
-    decision = runtime.trust.resolve("task", info.name)
-    if decision is None or decision.module != module:
-        listed = f"; pinned sets list {decision.module} under that name" if decision is not None else ""
-        raise _untrusted(module, f"no pinned set lists this module ({info.name} {info.version}){listed}")
     if decision.manifest is not None:
-        from ..verify import check_module_info
-
         check_module_info(decision.manifest, info)
-    return wasm, f"pinned-set:{decision.set_name}"
+    policy = f"pinned-set:{decision.set_name}" if decision.set_name else str(decision.policy)
+    return wasm, policy
 
 
 def load_task(runtime: Any, module: CID, fuel: int, memory: int) -> Any:
