@@ -77,6 +77,7 @@ def test_invocation_block_round_trips_and_is_nonce_free() -> None:
 @pytest.mark.parametrize("change", [
     {"nnc": "1"}, {"op": "wasm/other"}, {"extra": 1}, {"rsc": "not a link"},
     {"meta": {"fuel": 0, "memory": 1 << 20}}, {"meta": {"fuel": 1, "memory": 1}},
+    {"meta": {"fuel": 1, "memory": (1 << 20) + 65536}}, {"meta": {"fuel": 1, "memory": 1 << 40}},
     {"meta": {"fuel": DEFAULT_LIMITS.ipvm.max_fuel + 1, "memory": 1 << 20}},
     {"input": {"func": "", "args": []}}, {"input": {"func": "f", "args": {}}},
     {"input": {"func": "f", "args": [{"await/ok": "not a link"}]}},

@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
                    help='an argument as DAG-JSON (repeatable, in order); {"ipvm/block": {"/": CID}} passes a '
                         'block\'s bytes, {"await/ok": {"/": CID}} another invocation\'s result')
     p.add_argument("--fuel", type=int, help="fuel budget of the job (default limits.ipvm.fuel)")
-    p.add_argument("--memory", type=int, metavar="BYTES", help="memory cap of the job (default limits.ipvm.memory_bytes)")
+    p.add_argument("--memory", type=int, metavar="BYTES", help="memory cap of the job, a power of two (default limits.ipvm.memory_bytes)")
     p.add_argument("--pipeline", metavar="FILE", help="run the jobs of a pipeline file (docs/invocations.md)")
     p.add_argument("--no-cache", action="store_true", help="execute even if a receipt is cached")
     p.add_argument("--key", metavar="NAME", help="sign receipts with this key (default: executor, made on first use)")

@@ -21,7 +21,9 @@ Invariants:
   issuer) have identical CIDs, which is what memoization keys on. Limits are part of the
   identity because they decide whether a job runs out of fuel or memory.
 - ``from_value`` accepts exactly this shape (no unknown keys, typed fields, limits within
-  ``IpvmLimits``); anything else is ``InvalidDocument``.
+  ``IpvmLimits``, the memory cap a power of two: every distinct cap is a sandbox engine of
+  its own, so untrusted invocations can only ask for a dozen sizes); anything else is
+  ``InvalidDocument``.
 - An invocation's CID is CIDv1 dag-cbor sha2-256 of its canonical encoding.
 """
 
@@ -128,8 +130,10 @@ class Invocation:
         fuel, memory = meta["fuel"], meta["memory"]
         if not _int_in(fuel, 1, limits.max_fuel):
             raise InvalidDocument(f"invocation fuel must be an integer in [1, {limits.max_fuel}]")
-        if not _int_in(memory, 65536, limits.max_memory_bytes):
-            raise InvalidDocument(f"invocation memory must be an integer in [65536, {limits.max_memory_bytes}]")
+        if not _int_in(memory, 65536, limits.max_memory_bytes) or memory & (memory - 1):
+            raise InvalidDocument(
+                f"invocation memory must be a power of two in [65536, {limits.max_memory_bytes}] "
+                "(each distinct cap is one shared sandbox engine, so caps are kept to a few sizes)")
         issuer = value.get("iss")
         if issuer is not None and (not isinstance(issuer, str) or not issuer.startswith("did:")):
             raise InvalidDocument("invocation iss must be a DID")
