@@ -354,3 +354,18 @@ def test_default_set_ships_the_task_modules(home: Path) -> None:
         assert resolve_module(rt, "ipld-select") == SELECT_CID
         assert resolve_module(rt, "bencode-to-dagcbor") == TRANSCODE_CID
         assert ex.run(Invocation(resolve_module(rt, "ipld-select"), "count", [DOC, "a"])).receipt.value == 2
+
+
+def test_concurrent_runs_share_one_executor_safely(rt: Runtime) -> None:
+    import concurrent.futures
+
+    ex = Executor(rt)
+    jobs = [_select({"n": i % 5, "pad": list(range(i % 5))}, "n") for i in range(40)]  # 5 distinct, each 8 times
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        outcomes = list(pool.map(ex.run, jobs))
+    assert [o.receipt.value for o in outcomes] == [i % 5 for i in range(40)]
+    by_job: dict[CID, set[CID]] = {}
+    for o in outcomes:
+        by_job.setdefault(o.invocation, set()).add(o.receipt_cid)
+    assert len(by_job) == 5 and all(len(receipts) == 1 for receipts in by_job.values())
+    assert all(ex.run(job).cached for job in jobs[:5])
