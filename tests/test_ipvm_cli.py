@@ -84,3 +84,23 @@ def test_pipeline_file(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture
     path.write_text(json.dumps({**pipeline, "result": "nobody"}))
     status, _, err = _run(capsys, "run", "--pipeline", str(path))
     assert status == 1 and "InvalidDocument" in err
+
+
+def test_share_receipts_by_car(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+    job = ("run", "ipld-select", "count", "--arg", '{"a": [1, 2, 3]}', "--arg", '"a"')
+    status, lines, _ = _run(capsys, "--home", a, *job)
+    assert status == 0 and lines[1] == "3"
+    receipt = lines[0].split()[1]
+    status, did, _ = _run(capsys, "--home", a, "key", "show", "executor")
+    executor = did[-1].split()[-1]
+    assert executor.startswith("did:key:")
+    car = str(tmp_path / "receipt.car")
+    assert _run(capsys, "--home", a, "car", "export", receipt, "-o", car)[0] == 0
+    assert _run(capsys, "--home", b, "car", "import", car)[0] == 0
+    status, lines, _ = _run(capsys, "--home", b, "receipt", "reindex")
+    assert status == 0 and lines[-1].startswith("indexed ") and lines[-1] != "indexed 0 receipts"
+    status, shared, _ = _run(capsys, "--home", b, *job, "--executor", executor)
+    assert status == 0 and shared[0] == f"receipt {receipt}  cached (not executed again)" and shared[1] == "3"
+    status, mine, _ = _run(capsys, "--home", b, *job)  # a's receipt is only a claim to b's own executor
+    assert status == 0 and "cached" not in mine[0] and mine[0].split()[1] != receipt

@@ -1,7 +1,8 @@
 """``autocodec run``: run a task function of a Wasm module as a memoized, signed IPVM invocation.
 
     autocodec run MODULE FUNCTION [--arg DAG-JSON]... [--fuel N] [--memory BYTES] [--no-cache] [--key NAME]
-    autocodec run --pipeline FILE.json [--no-cache] [--key NAME]
+                  [--executor DID]...
+    autocodec run --pipeline FILE.json [--no-cache] [--key NAME] [--executor DID]...
 
 MODULE is a module CID or the name of a task listed by a pinned set. Output: the receipt CID
 (with "cached" when it was not executed again), then the result as DAG-JSON, or the error.
@@ -29,6 +30,8 @@ def register(sub: Any) -> None:
     p.add_argument("--pipeline", metavar="FILE", help="run the jobs of a pipeline file (docs/invocations.md)")
     p.add_argument("--no-cache", action="store_true", help="execute even if a receipt is cached")
     p.add_argument("--key", metavar="NAME", help="sign receipts with this key (default: executor, made on first use)")
+    p.add_argument("--executor", action="append", default=[], metavar="DID", dest="executors",
+                   help="also accept cached receipts signed by this executor (repeatable; default: only this home's)")
     add_source_options(p, modules=False)
     p.set_defaults(func=run)
 
@@ -74,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidInput("give MODULE and FUNCTION, or --pipeline FILE", hint="see `autocodec run --help`")
     values = [_parse_arg(text, i) for i, text in enumerate(args.args)]
     with runtime_from_args(args) as runtime:
-        executor = Executor(runtime, key_name=args.key)
+        executor = Executor(runtime, key_name=args.key, trusted_executors=tuple(args.executors))
         limits = runtime.limits.ipvm
         invocation = Invocation(resolve_module(runtime, args.module), args.function, values,
                                 fuel=args.fuel if args.fuel is not None else limits.fuel,
@@ -102,7 +105,7 @@ def _run_pipeline(args: argparse.Namespace) -> int:
             document = decode(text, "dag-json")
         except AutocodecError as exc:
             raise InvalidDocument(f"pipeline file {path} is not DAG-JSON: {exc.message}") from None
-        executor = Executor(runtime, key_name=args.key)
+        executor = Executor(runtime, key_name=args.key, trusted_executors=tuple(args.executors))
         pipeline = load_pipeline(executor, document)
         outcomes = executor.run_all(pipeline.target, no_cache=args.no_cache)
         by_cid = {cid: name for name, cid in pipeline.invocations.items()}
