@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from ..cid import CID
+from ..config import DEFAULT_LIMITS
 from ..errors import AutocodecError, GuestError, GuestFault, InvalidInput, SandboxError, UnknownKeyType
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,10 +48,8 @@ _builtin_module: Any = None
 
 
 def _output_limits(size: int) -> Any:
-    from dataclasses import replace
-
-    from ..config import DEFAULT_LIMITS
-
+    # Imports stay at module level: an import statement here ran once per decoded item and
+    # was about half the host-side cost of a batched decode (~2 us of ~4 us per item).
     decode = DEFAULT_LIMITS.decode
     return decode if size <= decode.max_block_bytes else replace(decode, max_block_bytes=size)
 
