@@ -14,6 +14,9 @@ Invariants:
   (threads: wasmtime releases the GIL while guest code runs). A cached node's own awaits are
   not read at all; a cached receipt is used only while its module is still trusted (a
   revoked module's results are not served from the cache).
+- Trust decisions and loaded modules are memoized per trust generation
+  (``Runtime.generation()``): a pin, revocation or allow-list change, here or in another
+  process, makes the next job decide again.
 - Each job is run in a fresh instance with its own fuel budget and memory cap; the fuel in a
   receipt is what the ``ac_task`` call consumed (the whole budget when it ran out).
 """
@@ -21,6 +24,7 @@ Invariants:
 from __future__ import annotations
 
 import concurrent.futures
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,6 +47,7 @@ from ._modules import load_task
 from ._receipt import Receipt
 
 _log = get_logger("ipvm")
+_MEMO_MODULES = 64
 
 
 @dataclass(frozen=True)
@@ -65,6 +70,35 @@ class Executor:
         self.limits = runtime.limits.ipvm
         self.cache = ReceiptCache(runtime.store)
         self.executors = frozenset({self.key.did, *trusted_executors})
+        self._memo_lock = threading.Lock()
+        self._memo: dict[tuple[CID, int, int], tuple[int, Any]] = {}  # (module, fuel, memory) -> (generation, loaded)
+        self._trusted: dict[CID, int] = {}  # module -> generation in which it was found trusted
+
+    # --- trusted modules, memoized per trust generation ------------------------------------------
+
+    def _is_trusted(self, module: CID) -> bool:
+        generation = self.runtime.generation().number
+        if self._trusted.get(module) == generation:
+            return True
+        if self.runtime.trust.decide_module(module) is None:
+            return False
+        with self._memo_lock:
+            self._trusted[module] = generation
+        return True
+
+    def _load(self, invocation: Invocation) -> Any:
+        """The loaded module of a job, decided and loaded again whenever the trust state changed."""
+        key = (invocation.module, invocation.fuel, invocation.memory)
+        generation = self.runtime.generation().number
+        found = self._memo.get(key)
+        if found is not None and found[0] == generation:
+            return found[1]
+        loaded = load_task(self.runtime, invocation.module, invocation.fuel, invocation.memory)
+        with self._memo_lock:
+            if len(self._memo) >= _MEMO_MODULES:
+                self._memo.clear()
+            self._memo[key] = (generation, loaded)
+        return loaded
 
     # --- invocations as blocks -----------------------------------------------------------------
 
@@ -97,6 +131,10 @@ class Executor:
         for cid, d in waiting.items():
             for dep in d:
                 dependents.setdefault(dep, []).append(cid)
+        if len(waiting) == 1:  # one job: no thread pool (the common `autocodec run` case)
+            (cid,) = waiting
+            results[cid] = self._job(cid, jobs[cid], {dep: results[dep] for dep in deps[cid]})
+            return results
         workers = max(1, min(self.limits.max_parallel, len(waiting) or 1))
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ipvm") as pool:
             running: dict[concurrent.futures.Future[Outcome], CID] = {}
@@ -144,7 +182,7 @@ class Executor:
                                       hint="raise limits.ipvm.max_jobs, or split the pipeline")
             hit = None if no_cache else self.cache.get(cid, self.executors)
             invocation = self.invocation(cid)
-            if hit is not None and self.runtime.trust.decide_module(invocation.module) is not None:
+            if hit is not None and self._is_trusted(invocation.module):
                 cached[cid] = Outcome(cid, hit[0], hit[1], True)  # never reuse results of a revoked module
                 return
             jobs[cid] = invocation
@@ -158,7 +196,7 @@ class Executor:
         return jobs, deps, cached
 
     def _job(self, cid: CID, invocation: Invocation, awaited: dict[CID, Outcome]) -> Outcome:
-        module = load_task(self.runtime, invocation.module, invocation.fuel, invocation.memory)
+        module = self._load(invocation)
         info = module.info
         if invocation.func not in info.functions:
             raise InvalidInput(f"module {info.name} has no function {invocation.func!r} "
