@@ -370,3 +370,16 @@ def test_concurrent_runs_share_one_executor_safely(rt: Runtime) -> None:
         by_job.setdefault(o.invocation, set()).add(o.receipt_cid)
     assert len(by_job) == 5 and all(len(receipts) == 1 for receipts in by_job.values())
     assert all(ex.run(job).cached for job in jobs[:5])
+
+
+def test_a_revocation_by_another_process_reaches_a_running_executor(rt: Runtime, home: Path) -> None:
+    import time
+
+    from autocodec.cli._app import main
+
+    ex = Executor(rt)
+    assert ex.run(_select(DOC, "p")).receipt.ok  # module decided and loaded (memoized)
+    assert main(["--home", str(home), "trust", "revoke", str(SELECT_CID)]) == 0  # its own connection
+    time.sleep(0.1)  # > registry TRUST_POLL_S
+    with pytest.raises(NotTrusted):
+        ex.run(_select(DOC, "a"))
