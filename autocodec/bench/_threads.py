@@ -7,32 +7,36 @@ framing the batch and converting its DAG-CBOR output to Python objects hold it, 
 the speedup.
 
 Contrast figure ``threads.blake3``: BLAKE3 digests of 1 MiB (guest-bound, almost no Python
-work per call), measured by the loader's own ``_measure.hash_scaling``.
+work per call), measured by the loader's own ``_measure.hash_scaling``; and
+``threads.sha256``: hashlib with the GIL released, the scaling the machine itself allows at
+the time of the run (on a shared machine another process may hold a core).
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
+from collections.abc import Callable
 
 from ._core import BenchConfig, Figure, Measurement, Target
 from ._data import git_objects, module_bytes, repeat_to
 
 
-def _timed(work: list[list[bytes]], decode_many: object, threads: int) -> float:
-    assert callable(decode_many)
+def _timed(units: list[Callable[[], object]], threads: int) -> float:
+    """Wall time (ns) to run every unit of work, in this thread or one thread per unit."""
     if threads == 1:
         start = time.perf_counter_ns()
-        for blocks in work:
-            decode_many(blocks)
+        for unit in units:
+            unit()
         return float(time.perf_counter_ns() - start)
-    barrier = threading.Barrier(threads + 1)
+    barrier = threading.Barrier(len(units) + 1)
 
-    def worker(blocks: list[bytes]) -> None:
+    def worker(unit: Callable[[], object]) -> None:
         barrier.wait()
-        decode_many(blocks)
+        unit()
 
-    workers = [threading.Thread(target=worker, args=(blocks,)) for blocks in work]
+    workers = [threading.Thread(target=worker, args=(unit,)) for unit in units]
     for w in workers:
         w.start()
     barrier.wait()
@@ -42,23 +46,32 @@ def _timed(work: list[list[bytes]], decode_many: object, threads: int) -> float:
     return float(time.perf_counter_ns() - start)
 
 
+def _scaling(unit: Callable[[], object], ops: int, rounds: int) -> tuple[Measurement, Measurement]:
+    """Per-operation time of two units of work on 1 thread and on 2 threads, interleaved."""
+    unit()  # warm up
+    one, two = [], []
+    for _ in range(rounds):  # interleaved, so load changes on the machine hit both alike
+        one.append(_timed([unit, unit], 1) / (2 * ops))
+        two.append(_timed([unit, unit], 2) / (2 * ops))
+    return Measurement.of(one), Measurement.of(two)
+
+
 def run(config: BenchConfig) -> list[Figure]:
     from ..loader import Sandbox
 
     codec = Sandbox().load(module_bytes("git-raw")).codec()
     blocks = [raw for _, raw in repeat_to(git_objects(), 4 * config.batch_items)]
-    work = [blocks, blocks]
-    codec.decode_many(blocks)  # warm up
     rounds = max(config.slow_rounds, 3 if config.rounds > 1 else 1)
-    one, two = [], []
-    for _ in range(rounds):  # interleaved, so load changes on the machine hit both alike
-        one.append(_timed(work, codec.decode_many, 1) / (2 * len(blocks)))
-        two.append(_timed(work, codec.decode_many, 2) / (2 * len(blocks)))
     fig = Figure("threads.git-raw", "threads", "git-raw batched decode",
                  ours_label="2 threads", target=Target("1 thread", 1 / 1.6, ">= 1.6x one thread"))
-    fig.ours = Measurement.of(two)
-    fig.peers["1 thread"] = Measurement.of(one)
-    return [fig, _hash_scaling(config, rounds)]
+    fig.peers["1 thread"], fig.ours = _scaling(lambda: codec.decode_many(blocks), len(blocks), rounds)
+
+    data = bytes(range(256)) * ((1 if config.small_inputs else 32) << 12)
+    ceiling = Figure("threads.sha256", "threads", f"hashlib sha2-256 {len(data) >> 20} MiB (GIL released)",
+                     ours_label="2 threads", bytes_per_op=len(data),
+                     note="the machine's own ceiling: native code with the GIL released")
+    ceiling.peers["1 thread"], ceiling.ours = _scaling(lambda: hashlib.sha256(data).digest(), 1, rounds)
+    return [fig, _hash_scaling(config, rounds), ceiling]
 
 
 def _hash_scaling(config: BenchConfig, rounds: int) -> Figure:
