@@ -195,6 +195,17 @@ static void fe_neg(fe *r, const fe *a) {
     fe_sub(r, &z, a);
 }
 
+/* r = t mod p for a 512-bit t: t = lo + hi * 2^256 == lo + hi * 977 + (hi << 32) (mod p). */
+static void fe_reduce512(fe *r, const uint32_t t[16]) {
+    uint64_t c = 0;
+    for (int i = 0; i < 8; i++) {
+        c += (uint64_t)t[i] + (uint64_t)t[8 + i] * FP_FOLD_LO + (i ? t[7 + i] : 0);
+        r->v[i] = (uint32_t)c;
+        c >>= 32;
+    }
+    fe_reduce(r, c + t[15]);
+}
+
 static void fe_mul(fe *r, const fe *a, const fe *b) {
     uint32_t t[16] = {0};
     for (int i = 0; i < 8; i++) {
@@ -206,17 +217,39 @@ static void fe_mul(fe *r, const fe *a, const fe *b) {
         }
         t[i + 8] = (uint32_t)c;
     }
-    /* t = lo + hi * 2^256 == lo + hi * 977 + (hi << 32) (mod p) */
-    uint64_t c = 0;
-    for (int i = 0; i < 8; i++) {
-        c += (uint64_t)t[i] + (uint64_t)t[8 + i] * FP_FOLD_LO + (i ? t[7 + i] : 0);
-        r->v[i] = (uint32_t)c;
-        c >>= 32;
-    }
-    fe_reduce(r, c + t[15]);
+    fe_reduce512(r, t);
 }
 
-static void fe_sqr(fe *r, const fe *a) { fe_mul(r, a, a); }
+/* Squaring: each cross product a[i]*a[j] (i < j) once, doubled, plus the squares. */
+static void fe_sqr(fe *r, const fe *a) {
+    uint32_t t[16] = {0};
+    for (int i = 0; i < 7; i++) {
+        uint64_t c = 0;
+        for (int j = i + 1; j < 8; j++) {
+            c += (uint64_t)a->v[i] * a->v[j] + t[i + j];
+            t[i + j] = (uint32_t)c;
+            c >>= 32;
+        }
+        t[i + 8] = (uint32_t)c;
+    }
+    uint32_t top = 0; /* t <<= 1 (the cross sum is < 2^511, so nothing is lost) */
+    for (int k = 0; k < 16; k++) {
+        uint32_t next = t[k] >> 31;
+        t[k] = (t[k] << 1) | top;
+        top = next;
+    }
+    uint64_t c = 0;
+    for (int i = 0; i < 8; i++) {
+        uint64_t sq = (uint64_t)a->v[i] * a->v[i];
+        c += (uint64_t)t[2 * i] + (uint32_t)sq;
+        t[2 * i] = (uint32_t)c;
+        c >>= 32;
+        c += (uint64_t)t[2 * i + 1] + (sq >> 32);
+        t[2 * i + 1] = (uint32_t)c;
+        c >>= 32;
+    }
+    fe_reduce512(r, t);
+}
 
 /* r = a^e for a big-endian 256-bit exponent. */
 static void fe_pow(fe *r, const fe *a, const u256 *e) {
@@ -251,7 +284,7 @@ static bool fe_is_odd(const fe *a) { return a->v[0] & 1; }
 
 /* ---- the group: y^2 = x^3 + 7, Jacobian coordinates (x = X/Z^2, y = Y/Z^3) ----------- */
 
-typedef struct { fe x, y, z; bool inf; } gej;
+typedef struct { fe x, y, z; bool inf; bool affine; /* z == 1 */ } gej;
 
 static const u256 GN = {{0xD0364141, 0xBFD25E8C, 0xAF48A03B, 0xBAAEDCE6,
                          0xFFFFFFFE, 0xFFFFFFFF, 0xFFFFFFFF, 0xFFFFFFFF}};
@@ -265,6 +298,7 @@ static void gej_set_affine(gej *r, const fe *x, const fe *y) {
     r->y = *y;
     fe_set_u32(&r->z, 1);
     r->inf = false;
+    r->affine = true;
 }
 
 static void gej_double(gej *r, const gej *a) {
@@ -292,19 +326,26 @@ static void gej_double(gej *r, const gej *a) {
     fe_sub(&y3, &y3, &C);            /* Y3 = E(D - X3) - 8C */
     fe_mul(&z3, &a->y, &a->z);
     fe_add(&z3, &z3, &z3);           /* Z3 = 2YZ */
-    r->x = x3; r->y = y3; r->z = z3; r->inf = false;
+    r->x = x3; r->y = y3; r->z = z3; r->inf = false; r->affine = false;
 }
 
+/* add-2007-bl; when b is affine (Z2 = 1) its Z2 terms drop out (U1 = X1, S1 = Y1,
+ * Z3 = 2*Z1*H), the usual mixed addition. */
 static void gej_add(gej *r, const gej *a, const gej *b) {
     if (a->inf) { *r = *b; return; }
     if (b->inf) { *r = *a; return; }
     fe z1z1, z2z2, u1, u2, s1, s2, h, i, j, rr, v, t, x3, y3, z3;
     fe_sqr(&z1z1, &a->z);
-    fe_sqr(&z2z2, &b->z);
-    fe_mul(&u1, &a->x, &z2z2);
+    if (b->affine) {
+        u1 = a->x;
+        s1 = a->y;
+    } else {
+        fe_sqr(&z2z2, &b->z);
+        fe_mul(&u1, &a->x, &z2z2);
+        fe_mul(&s1, &a->y, &b->z);
+        fe_mul(&s1, &s1, &z2z2);
+    }
     fe_mul(&u2, &b->x, &z1z1);
-    fe_mul(&s1, &a->y, &b->z);
-    fe_mul(&s1, &s1, &z2z2);
     fe_mul(&s2, &b->y, &a->z);
     fe_mul(&s2, &s2, &z1z1);
     fe_sub(&h, &u2, &u1);
@@ -312,6 +353,7 @@ static void gej_add(gej *r, const gej *a, const gej *b) {
     if (u256_is_zero(&h)) {
         if (u256_is_zero(&rr)) { gej_double(r, a); return; } /* a == b */
         r->inf = true;                                           /* a == -b */
+        r->affine = false;
         return;
     }
     fe_add(&i, &h, &h);
@@ -328,12 +370,17 @@ static void gej_add(gej *r, const gej *a, const gej *b) {
     fe_mul(&t, &s1, &j);
     fe_add(&t, &t, &t);
     fe_sub(&y3, &y3, &t);            /* Y3 = r(V - X3) - 2*S1*J */
-    fe_add(&z3, &a->z, &b->z);
-    fe_sqr(&z3, &z3);
-    fe_sub(&z3, &z3, &z1z1);
-    fe_sub(&z3, &z3, &z2z2);
-    fe_mul(&z3, &z3, &h);            /* Z3 = ((Z1+Z2)^2 - Z1Z1 - Z2Z2) * H */
-    r->x = x3; r->y = y3; r->z = z3; r->inf = false;
+    if (b->affine) {
+        fe_mul(&z3, &a->z, &h);
+        fe_add(&z3, &z3, &z3);       /* Z3 = 2*Z1*H */
+    } else {
+        fe_add(&z3, &a->z, &b->z);
+        fe_sqr(&z3, &z3);
+        fe_sub(&z3, &z3, &z1z1);
+        fe_sub(&z3, &z3, &z2z2);
+        fe_mul(&z3, &z3, &h);        /* Z3 = ((Z1+Z2)^2 - Z1Z1 - Z2Z2) * H */
+    }
+    r->x = x3; r->y = y3; r->z = z3; r->inf = false; r->affine = false;
 }
 
 /* r = a*G + b*Q (Shamir's trick: one shared doubling chain). */
@@ -342,6 +389,7 @@ static void gej_double_mul(gej *r, const u256 *a, const u256 *b, const gej *q) {
     gej_set_affine(&g, &GX, &GY);
     gej_add(&gq, &g, q);
     acc.inf = true;
+    acc.affine = false;
     for (int i = 255; i >= 0; i--) {
         gej_double(&acc, &acc);
         bool ba = u256_bit(a, i), bb = u256_bit(b, i);
