@@ -383,3 +383,25 @@ def test_a_revocation_by_another_process_reaches_a_running_executor(rt: Runtime,
     time.sleep(0.1)  # > registry TRUST_POLL_S
     with pytest.raises(NotTrusted):
         ex.run(_select(DOC, "a"))
+
+
+def test_every_single_byte_change_of_a_receipt_fails_verification(rt: Runtime) -> None:
+    out = Executor(rt).run(_select(DOC, "a/1"))
+    block = rt.store.get(out.receipt_cid)
+    for at in range(len(block)):
+        for flip in (0x01, 0x80):
+            changed = bytearray(block)
+            changed[at] ^= flip
+            with pytest.raises((InvalidDocument, SignatureError)):
+                Receipt.verify_block(bytes(changed))
+    for cut in range(len(block)):
+        with pytest.raises((InvalidDocument, SignatureError)):
+            Receipt.verify_block(block[:cut])
+
+
+@pytest.mark.parametrize("value", [
+    None, 1, "x", b"", [], {}, {"ran": 1}, {TAG: {}, "sig": b""}, {TAG: None, "sig": b"\x00" * 64},
+])
+def test_receipt_shapes_are_checked(value: Any) -> None:
+    with pytest.raises((InvalidDocument, SignatureError)):
+        Receipt.verify_block(encode(value, "dag-cbor"))

@@ -143,3 +143,25 @@ def test_deep_documents_fail_typed_or_select(depth: int) -> None:
     else:
         with pytest.raises(GuestError):
             SELECT.call("select", [doc, path])
+
+
+@SETTINGS
+@given(st.binary(max_size=64), paths)
+def test_arbitrary_document_bytes_only_ever_fail_with_an_error_status(doc: bytes, path: str) -> None:
+    for fn in ("select", "count", "keys"):
+        try:
+            SELECT.call(fn, [doc, path])
+        except GuestError:
+            pass
+
+
+@SETTINGS
+@given(values)
+def test_invocation_decoding_is_total(value: Any) -> None:
+    from autocodec.errors import InvalidDocument
+    from autocodec.ipvm import Invocation
+
+    try:
+        Invocation.decode(encode(value, "dag-cbor"))
+    except InvalidDocument:
+        pass
