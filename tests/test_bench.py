@@ -93,6 +93,39 @@ def test_compare_reports_missing_and_failing_peers() -> None:
     assert set(fig.ratios()) == {"dumps", "slow", "len"}
 
 
+def test_missing_source_checkout_is_reported_per_figure(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from autocodec.bench import _data
+
+    monkeypatch.setattr(_data, "WASM_SRC", tmp_path / "wasm-src")
+    monkeypatch.setattr(_data, "FIXTURES", tmp_path / "fixtures")
+    report = run(BenchConfig.smoke(), ["codecs", "hashers"])
+    assert set(report.errors) == {"codecs", "hashers"}
+    assert all("NotFound" in e and "source checkout" in e for e in report.errors.values())
+    assert [f.id for f in report.figures] == [*EXPECTED["codecs"], *EXPECTED["hashers"]]
+    assert all(f.ours is None and f.error for f in report.figures)
+    assert all(f.result() in ("-", "n/a") for f in report.figures)
+    assert "error: NotFound" in format_table(report)
+
+
+def test_cli_strict_exit_status(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from autocodec.bench import _runner
+
+    def fake(passes: bool):  # type: ignore[no-untyped-def]
+        def group(config: BenchConfig) -> list[Figure]:
+            peer = Measurement.of([100.0])
+            ours = Measurement.of([50.0 if passes else 500.0])
+            return [Figure("call.empty", "calls", "fake", ours=ours, peers={"p": peer}, target=Target("p", 1.0, "t"))]
+        return group
+
+    for passes, status in ((True, 0), (False, 1)):
+        monkeypatch.setitem(_runner.GROUPS, "calls", fake(passes))
+        assert main(["bench", "--strict", "--group", "calls"]) == status
+        out = capsys.readouterr().out
+        assert ("pass" if passes else "fail") in out
+        assert main(["bench", "--group", "calls"]) == 0  # without --strict the numbers never fail the command
+        capsys.readouterr()
+
+
 def test_cli_json_one_group(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     from autocodec import bench
 

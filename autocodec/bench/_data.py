@@ -6,7 +6,7 @@ Invariants:
 - The block generators are the ones of ``tests/perf_builtin.py`` (same seeds, same shapes):
   small (~200 B, two links), nested (~100 KB, 64 distinct links), bytes-heavy (~1 MB).
 - Wasm modules and fixtures come from a source checkout (``wasm-src/``, ``fixtures/``); when
-  they are absent, ``SourceMissing`` says so and the figure reports it instead of a number.
+  they are absent, ``NotFound`` says so and the figure reports it instead of a number.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cid import CID
-from ..errors import AutocodecError
+from ..errors import NotFound
 
 REPO = Path(__file__).resolve().parents[2]
 WASM_SRC = REPO / "wasm-src"
@@ -27,21 +27,20 @@ FIXTURES = REPO / "fixtures"
 _GIT_TYPES = {b"commit": 1, b"tree": 2, b"blob": 3, b"tag": 4}
 
 
-class SourceMissing(AutocodecError):
-    """A benchmark input lives in the source checkout, which is not present."""
+_HINT = "run the benchmarks from a source checkout: pip install -e '.[bench]'"
 
 
 def module_bytes(name: str) -> bytes:
     path = WASM_SRC / name / f"{name}.wasm"
     if not path.is_file():
-        raise SourceMissing(f"{path} not found: the Wasm benchmarks need a source checkout")
+        raise NotFound(f"{path} not found: the Wasm benchmarks need a source checkout", hint=_HINT)
     return path.read_bytes()
 
 
 def _fixture(*parts: str) -> Path:
     path = FIXTURES.joinpath(*parts)
     if not path.exists():
-        raise SourceMissing(f"{path} not found: the codec benchmarks need a source checkout")
+        raise NotFound(f"{path} not found: the codec benchmarks need a source checkout", hint=_HINT)
     return path
 
 
@@ -107,7 +106,7 @@ def git_objects() -> list[tuple[int, bytes]]:
         kind = raw[: raw.index(b" ")]
         out.append((_GIT_TYPES[kind], raw))
     if not out:
-        raise SourceMissing(f"no git objects in {folder}")
+        raise NotFound(f"no git objects in {folder}", hint=_HINT)
     return out
 
 

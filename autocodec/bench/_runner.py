@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import AutocodecError
 from . import _builtin, _calls, _chunkers, _codecs, _hashers, _load, _threads
 from ._core import BenchConfig, Figure
 
@@ -113,7 +114,8 @@ def run(config: BenchConfig | None = None, groups: Iterable[str] | None = None,
         try:
             figures = GROUPS[name](config)
         except Exception as exc:  # noqa: BLE001 - reported per figure; one broken group must not hide the rest
-            message = f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"[:300]
+            text = exc.one_line() if isinstance(exc, AutocodecError) else str(exc)
+            message = f"{type(exc).__name__}: {text}"[:300]
             report.errors[name] = message
             figures = [Figure(fid, name, fid, error=message) for fid in EXPECTED[name]]
         report.figures.extend(figures)
