@@ -104,3 +104,12 @@ def test_share_receipts_by_car(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert status == 0 and shared[0] == f"receipt {receipt}  cached (not executed again)" and shared[1] == "3"
     status, mine, _ = _run(capsys, "--home", b, *job)  # a's receipt is only a claim to b's own executor
     assert status == 0 and "cached" not in mine[0] and mine[0].split()[1] != receipt
+
+
+def test_file_arguments(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    torrent = tmp_path / "t.torrent"
+    torrent.write_bytes(TORRENT)
+    status, lines, _ = _run(capsys, "run", "bencode-to-dagcbor", "transcode", "--arg", f"@{torrent}")
+    assert status == 0 and lines[1] == '{"info":{"length":3,"name":{"/":{"bytes":"aGVsbG8"}}}}'
+    status, _, err = _run(capsys, "run", "bencode-to-dagcbor", "transcode", "--arg", f"@{tmp_path / 'missing'}")
+    assert status == 1 and "cannot read" in err

@@ -23,8 +23,9 @@ def register(sub: Any) -> None:
     p.add_argument("module", nargs="?", metavar="MODULE", help="task module CID, or a task name from a pinned set")
     p.add_argument("function", nargs="?", metavar="FUNCTION", help="the function to call")
     p.add_argument("--arg", action="append", default=[], metavar="DAG-JSON", dest="args",
-                   help='an argument as DAG-JSON (repeatable, in order); {"ipvm/block": {"/": CID}} passes a '
-                        'block\'s bytes, {"await/ok": {"/": CID}} another invocation\'s result')
+                   help='an argument as DAG-JSON, or @FILE for a file\'s bytes (repeatable, in order); '
+                        '{"ipvm/block": {"/": CID}} passes a block\'s bytes, {"await/ok": {"/": CID}} another '
+                        'invocation\'s result')
     p.add_argument("--fuel", type=int, help="fuel budget of the job (default limits.ipvm.fuel)")
     p.add_argument("--memory", type=int, metavar="BYTES", help="memory cap of the job, a power of two (default limits.ipvm.memory_bytes)")
     p.add_argument("--pipeline", metavar="FILE", help="run the jobs of a pipeline file (docs/invocations.md)")
@@ -36,10 +37,13 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _parse_arg(text: str, i: int) -> Any:
+def _parse_arg(text: str, i: int, limit: int) -> Any:
     from ..builtin import decode
     from ..errors import AutocodecError, InvalidInput
+    from ._io import read_input
 
+    if text.startswith("@"):  # no JSON text starts with "@": the bytes of a file
+        return read_input(text[1:], limit, what=f"--arg {i + 1} file")
     try:
         return decode(text.encode("utf-8"), "dag-json")
     except AutocodecError as exc:
@@ -75,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_pipeline(args)
     if not args.module or not args.function:
         raise InvalidInput("give MODULE and FUNCTION, or --pipeline FILE", hint="see `autocodec run --help`")
-    values = [_parse_arg(text, i) for i, text in enumerate(args.args)]
     with runtime_from_args(args) as runtime:
+        values = [_parse_arg(text, i, runtime.limits.decode.max_block_bytes) for i, text in enumerate(args.args)]
         executor = Executor(runtime, key_name=args.key, trusted_executors=tuple(args.executors))
         limits = runtime.limits.ipvm
         invocation = Invocation(resolve_module(runtime, args.module), args.function, values,
