@@ -165,3 +165,11 @@ def test_invocation_decoding_is_total(value: Any) -> None:
         Invocation.decode(encode(value, "dag-cbor"))
     except InvalidDocument:
         pass
+
+
+def test_call_with_stats_reports_deterministic_fuel() -> None:
+    small = SELECT.call_with_stats("count", [{"a": list(range(10))}, "a"])
+    large = SELECT.call_with_stats("count", [{"a": list(range(10_000))}, "a"])
+    assert small[0] == 10 and large[0] == 10_000
+    assert 0 < small[1] < large[1]
+    assert SELECT.call_with_stats("count", [{"a": list(range(10))}, "a"]) == small  # same input, same fuel
