@@ -102,6 +102,7 @@ def test_run_signs_a_receipt_with_the_executor_key(rt: Runtime) -> None:
     block = rt.store.get(out.receipt_cid)
     assert Receipt.verify_block(block) == out.receipt
     assert Invocation.decode(rt.store.get(out.invocation)) == _select(DOC, "a/1/b")  # the job is a block too
+    assert out.receipt.fuel == Sandbox().load(SELECT).task().call_with_stats("select", [DOC, "a/1/b"])[1]
 
 
 def test_second_run_comes_from_the_cache_without_executing(rt: Runtime) -> None:
