@@ -180,7 +180,6 @@ class Runtime:
         from ..verify import TrustStore
 
         self.home = (home if isinstance(home, Home) else Home.resolve(home)).init()
-        new_home = not self.home.db_path.exists()
         self.limits = limits or DEFAULT_LIMITS
         self.settings = (settings or Settings.load(self.home.config_path)).with_overrides(
             node=node, gateways=tuple(gateways)
@@ -201,8 +200,25 @@ class Runtime:
         self._generation = Generation(0, self._trust_token())
         for module in modules:
             self.add_local_module(module)
-        if new_home and default_set:
+        self._offer_default_set(default_set)
+
+    def _offer_default_set(self, accept: bool) -> None:
+        """Pin the default set the first time a runtime opens this home, unless declined.
+
+        The choice is recorded (``registry_meta``), so a home created with ``default_set=False``
+        (``autocodec init --no-default-set``), or one whose user unpinned it, stays that way.
+        """
+        self.store.ensure_schema("registry-meta", 1, [
+            "CREATE TABLE IF NOT EXISTS registry_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"])
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT value FROM registry_meta WHERE key = 'default-set'").fetchone()
+        if row is not None:
+            return
+        if accept:
             self.pin_default_set()
+        with self.store.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO registry_meta VALUES ('default-set', ?)",
+                         ("pinned" if accept else "declined",))
 
     def pin_default_set(self) -> Any:
         """Pin the extension set shipped in the package (done once, when a home is created)."""
@@ -343,9 +359,22 @@ class Runtime:
 
     def add_local_module(self, module: str | os.PathLike[str] | bytes) -> Any:
         """Serve a module file the user named explicitly for the codes it declares."""
-        wasm = module if isinstance(module, bytes) else Path(module).read_bytes()
+        if isinstance(module, bytes):
+            wasm, shown = module, "module bytes"
+        else:
+            shown = str(module)
+            try:
+                wasm = Path(module).read_bytes()
+            except OSError as exc:
+                raise InvalidInput(f"cannot read module file {shown}: {exc.strerror or exc}",
+                                   hint="check the --module path") from None
         loaded = self.sandbox.load(wasm)
         keys: list[int | str] = list(loaded.info.codes) or [loaded.info.name]
+        for code in keys:
+            other = self._local.get((loaded.info.kind, code))
+            if other is not None and other.info.cid != loaded.info.cid:
+                raise InvalidInput(f"{shown} and module {other.info.cid} both declare {loaded.info.kind} {code}",
+                                   hint="give one module per code")
         for code in keys:
             self._local[(loaded.info.kind, code)] = loaded
         self._loaded[loaded.info.cid] = loaded
