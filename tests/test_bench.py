@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from pathlib import Path
 
 import pytest
 
@@ -93,7 +94,7 @@ def test_compare_reports_missing_and_failing_peers() -> None:
     assert set(fig.ratios()) == {"dumps", "slow", "len"}
 
 
-def test_missing_source_checkout_is_reported_per_figure(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_missing_source_checkout_is_reported_per_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from autocodec.bench import _data
 
     monkeypatch.setattr(_data, "WASM_SRC", tmp_path / "wasm-src")

@@ -78,7 +78,7 @@ def _dulwich_decoder(objects_mod: Any) -> Callable[[int, bytes], Any]:
 def _rlp_header(rlp: Any, data: bytes) -> dict[str, Any]:
     items = rlp.decode(data)
     return {name: (int.from_bytes(value, "big") if name in _ETH_INTS else value)
-            for name, value in zip(_ETH_FIELDS, items)}
+            for name, value in zip(_ETH_FIELDS, items, strict=False)}  # older forks have fewer fields
 
 
 def _codec_figures(name: str, fmt: str, codec: Any, blocks: list[bytes], config: BenchConfig,
@@ -116,7 +116,8 @@ def run(config: BenchConfig) -> list[Figure]:
         return lambda: [convert(t, raw) for t, raw in objs]
 
     figures += _codec_figures("git-raw", "git", git, [raw for _, raw in objs], config,
-                              Peer("dulwich", "dulwich.objects", dulwich), Target("dulwich", 1.0, "<= dulwich (batched)"))
+                              Peer("dulwich", "dulwich.objects", dulwich),
+                              Target("dulwich", 1.0, "<= dulwich (batched)"))
 
     headers = repeat_to(eth_headers(), config.batch_items)
     eth = sandbox.load(module_bytes("eth-block")).codec()

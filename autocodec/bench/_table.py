@@ -34,7 +34,7 @@ def value(m: Measurement | None, bytes_per_op: int | None, *, spread: bool = Tru
 
 
 def _rows(fig: Figure) -> list[tuple[str, ...]]:
-    ours = fig.error and f"error: {fig.error}" or f"{fig.ours_label}: {value(fig.ours, fig.bytes_per_op)}"
+    ours = f"error: {fig.error}" if fig.error else f"{fig.ours_label}: {value(fig.ours, fig.bytes_per_op)}"
     ratios = fig.ratios()
     names = list(dict.fromkeys([*fig.peers, *fig.missing]))
     if fig.target and fig.target.peer in names:  # the target's peer first

@@ -18,7 +18,8 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("bench", help="measure autocodec next to peer libraries (pip install 'autocodec[bench]')")
     p.add_argument("--json", action="store_true", help="print one JSON object (medians in ns, ratios, machine)")
-    p.add_argument("--quick", action="store_true", help="5 rounds, smaller chunker and batch inputs (~10 s instead of ~1 min)")
+    p.add_argument("--quick", action="store_true",
+                   help="5 rounds, smaller chunker and batch inputs (~10 s instead of ~1 min)")
     p.add_argument("--strict", action="store_true", help="exit 1 if any target does not pass")
     p.add_argument("--group", action="append", choices=list(GROUPS), metavar="GROUP",
                    help=f"only this group (repeatable): {', '.join(GROUPS)}")
