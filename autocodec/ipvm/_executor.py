@@ -131,11 +131,13 @@ class Executor:
         for cid, d in waiting.items():
             for dep in d:
                 dependents.setdefault(dep, []).append(cid)
+        if not waiting:  # everything came from the cache
+            return results
         if len(waiting) == 1:  # one job: no thread pool (the common `autocodec run` case)
             (cid,) = waiting
             results[cid] = self._job(cid, jobs[cid], {dep: results[dep] for dep in deps[cid]})
             return results
-        workers = max(1, min(self.limits.max_parallel, len(waiting) or 1))
+        workers = max(1, min(self.limits.max_parallel, len(waiting)))
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ipvm") as pool:
             running: dict[concurrent.futures.Future[Outcome], CID] = {}
 
