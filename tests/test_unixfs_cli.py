@@ -142,3 +142,26 @@ def test_wrap_with_directory(cli, tmp_path: Path) -> None:
     assert lines[2] == "added " + cli("add", "-Q", "-r", str(tmp_path / "ab"))[1].decode().strip()
     code, _, err = cli("add", "-w", "-", stdin=b"x")
     assert code == 1 and "wrap" in err
+
+
+def test_add_with_an_extension_hasher(cli, tmp_path: Path) -> None:
+    blake3 = pytest.importorskip("blake3")
+    from autocodec.cid import CID
+    from autocodec.store import BlockStore
+
+    data = xorshift_bytes(21, 700_000)
+    (tmp_path / "f").write_bytes(data)
+    # blake3 is no builtin: the BLAKE3 Wasm hasher of the pinned default set serves it
+    code, out, err = cli("add", "-Q", "--hash", "blake3", "--chunker", "buzhash", str(tmp_path / "f"))
+    assert code == 0, err
+    root = CID.parse(out.decode().strip())
+    assert root.version == 1 and root.hash_code == 0x1E  # a non-sha2-256 hash implies CIDv1
+    code, out, err = cli("cat", str(root))
+    assert code == 0 and out == data, err
+    with BlockStore.open() as store:
+        block = store.get(root)
+    assert root.digest == blake3.blake3(block).digest()
+    code, out, err = cli("add", "-Q", "--hash", "sha2-512", str(tmp_path / "f"))
+    assert code == 0 and CID.parse(out.decode().strip()).hash_code == 0x13, err
+    code, _, err = cli("add", "--hash", "no-such-hash", str(tmp_path / "f"))
+    assert code == 1 and "UnknownHash" in err

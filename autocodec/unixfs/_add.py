@@ -4,8 +4,9 @@ Invariants:
 - Blocks reach the store in batches (``BlockStore.put_many``) as they are produced; memory
   is bounded by one chunk, one read buffer, one pending batch and 174 links per tree level,
   whatever the file size.  Nothing is read twice.
-- Options default like Kubo's ``ipfs add``: ``size-262144`` chunks, CIDv0, dag-pb leaves;
-  ``cid_version=1`` implies raw leaves unless ``raw_leaves`` is given explicitly.
+- Options default like Kubo's ``ipfs add``: ``size-262144`` chunks, sha2-256, CIDv0, dag-pb
+  leaves; CIDv1 (asked for, or implied by a hash other than sha2-256) implies raw leaves
+  unless ``raw_leaves`` is given explicitly.
 - A directory is added depth-first with its entries in name order, as a HAMT shard when
   Kubo would make one (``shard_threshold``); hidden entries (names starting with ".") are
   skipped unless ``hidden``; symlinks become UnixFS symlink nodes
@@ -24,12 +25,13 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..cid import CID
+from ..codes import hash_code
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import InvalidInput
+from ..errors import InvalidInput, UnknownHash
 from ..log import get_logger
 from ..progress import Progress, no_progress
-from ._chunk import DEFAULT_CHUNKER, ChunkerSpec, iter_chunks, parse_chunker
-from ._layout import HAMT_THRESHOLD_BYTES, FileBuilder, Link, directory, symlink
+from ._chunk import DEFAULT_CHUNKER, ChunkerSpec, iter_chunks, load_chunker_module, parse_chunker
+from ._layout import HAMT_THRESHOLD_BYTES, FileBuilder, Link, directory, sha2_256, symlink
 
 log = get_logger("unixfs")
 
@@ -42,10 +44,16 @@ class AddOptions:
     hidden: bool = False
     chunker_module: Path | None = None  # a Wasm chunker file instead of the source tree's
     shard_threshold: int = HAMT_THRESHOLD_BYTES  # Kubo's Internal.UnixFSShardingSizeThreshold
+    hash: str = "sha2-256"  # any multihash a builtin or an extension hasher serves
+
+    @property
+    def version(self) -> int:
+        """The CID version used: as Kubo, CIDv0 cannot carry another hash, so that means 1."""
+        return self.cid_version if hash_code(self.hash) == 0x12 else 1
 
     @property
     def leaves_raw(self) -> bool:
-        return self.raw_leaves if self.raw_leaves is not None else self.cid_version == 1
+        return self.raw_leaves if self.raw_leaves is not None else self.version == 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,35 +94,62 @@ class _Sink:
 
 
 class Adder:
-    """Adds streams, files and trees to one store with one set of options."""
+    """Adds streams, files and trees to one store with one set of options.
+
+    ``multihash`` computes a block's full multihash for ``options.hash`` (default: the builtin
+    hashers; the CLI passes the registry runtime's, which also serves extension hashers);
+    ``chunker_module(name)`` gives the loaded Wasm chunker module (default: ``_chunk``'s
+    lookup of ``options.chunker_module`` or the source tree).
+    """
 
     def __init__(self, store: Any, options: AddOptions | None = None, *, limits: Limits | None = None,
-                 progress: Progress = no_progress, sandbox: Any = None) -> None:
+                 progress: Progress = no_progress, sandbox: Any = None,
+                 multihash: Callable[[bytes], bytes] | None = None,
+                 chunker_module: Callable[[str], Any] | None = None) -> None:
         self.options = options or AddOptions()
         self.limits = limits or DEFAULT_LIMITS
         self.spec: ChunkerSpec = parse_chunker(self.options.chunker, self.limits)
         if self.options.cid_version not in (0, 1):
             raise InvalidInput(f"--cid-version must be 0 or 1, not {self.options.cid_version}")
+        code = hash_code(self.options.hash)
+        if multihash is None:
+            if code == 0x12:
+                multihash = sha2_256
+            else:
+                from ..builtin import has_hash, multihash_digest
+
+                if not has_hash(code):
+                    raise UnknownHash(code, hint="add through the CLI (pinned sets serve extension hashers)")
+                multihash = lambda block: multihash_digest(block, code)  # noqa: E731
+        self._mh = multihash
+        self._version = self.options.version
         self._sink = _Sink(store, self.limits.store.batch_bytes)
         self._progress = progress
         self._sandbox = sandbox
+        self._chunker_module = chunker_module
+        self._module: Any = None
         self._done = 0
         self._total: int | None = None
 
-    def _sandbox_for_chunker(self) -> Any:
-        if self._sandbox is None and self.spec.module is not None:
+    def _loaded_chunker(self) -> Any:
+        if self.spec.module is None or self._module is not None:
+            return self._module
+        if self._chunker_module is not None:
+            self._module = self._chunker_module(self.spec.module)
+        else:
             from ..loader import Sandbox
 
-            self._sandbox = Sandbox(self.limits.sandbox)
-        return self._sandbox
+            self._sandbox = self._sandbox or Sandbox(self.limits.sandbox)
+            self._module = load_chunker_module(self.spec.module, self.options.chunker_module, self._sandbox)
+        return self._module
 
     def add_stream(self, reader: BinaryIO) -> Link:
         """Chunk ``reader`` to its end and store the file DAG; returns the root link.
 
         Progress counts bytes since the last ``add_path`` (or from 0 for a bare stream)."""
-        builder = FileBuilder(self._sink, cid_version=self.options.cid_version, raw_leaves=self.options.leaves_raw)
-        chunks = iter_chunks(reader, self.spec, sandbox=self._sandbox_for_chunker(),
-                             module_path=self.options.chunker_module, limits=self.limits)
+        builder = FileBuilder(self._sink, cid_version=self._version, raw_leaves=self.options.leaves_raw,
+                              multihash=self._mh)
+        chunks = iter_chunks(reader, self.spec, module=self._loaded_chunker(), limits=self.limits)
         for chunk in chunks:
             builder.add(chunk)
             self._done += len(chunk)
@@ -130,8 +165,8 @@ class Adder:
 
     def wrap(self, entries: list[tuple[str, Link]]) -> Link:
         """A directory holding ``entries`` (Kubo's ``--wrap-with-directory``)."""
-        return directory(entries, self._sink, cid_version=self.options.cid_version,
-                         shard_threshold=self.options.shard_threshold)
+        return directory(entries, self._sink, cid_version=self._version,
+                         shard_threshold=self.options.shard_threshold, multihash=self._mh)
 
     def add_path(self, path: Path, *, recursive: bool = False) -> Iterator[Added]:
         """Add a file (or, with ``recursive``, a directory tree); yields every entry added,
@@ -157,7 +192,7 @@ class Adder:
     def _add_leaf(self, path: Path, rel: str, mode: int, results: list[Added]) -> Link:
         """A symlink or regular file."""
         if stat_mod.S_ISLNK(mode):
-            link = symlink(os.readlink(path), self._sink, cid_version=self.options.cid_version)
+            link = symlink(os.readlink(path), self._sink, cid_version=self._version, multihash=self._mh)
             results.append(Added(rel, link.cid, 0, link.tsize))
             return link
         if stat_mod.S_ISREG(mode):
@@ -203,8 +238,8 @@ class Adder:
                     entries.append((name, self._add_leaf(child, f"{dir_rel}/{name}", mode, results)))
                 continue
             stack.pop()
-            link = directory(entries, self._sink, cid_version=self.options.cid_version,
-                             shard_threshold=self.options.shard_threshold)
+            link = directory(entries, self._sink, cid_version=self._version,
+                             shard_threshold=self.options.shard_threshold, multihash=self._mh)
             results.append(Added(dir_rel, link.cid, 0, link.tsize))
             if not stack:
                 return link

@@ -8,9 +8,10 @@ Invariants:
 - ``iter_chunks`` yields the stream's bytes, in order, as chunks: never more than one chunk
   plus one read buffer is held in memory, whatever the stream length.
 - An empty stream yields exactly one empty chunk (Kubo and js-ipfs store an empty leaf).
-- Wasm chunkers run through ``autocodec.loader`` in the sandbox; the module comes from an
-  explicit path, else the module committed in the source tree (``wasm-src/``); a chunker
-  that is not available is ``UnknownChunker``.
+- Wasm chunkers run through ``autocodec.loader`` in the sandbox; the module is the loaded
+  module a resolver gives (the CLI resolves it through the registry's pinned sets), else the
+  one at an explicit path, else the one committed in the source tree (``wasm-src/``); a
+  chunker that is not available is ``UnknownChunker``.
 - Chunk ends reported by a module are checked by the loader (strictly increasing, within the
   bytes fed); a chunk over the maximum configured size is refused (``GuestFault``).
 """
@@ -125,14 +126,20 @@ def _wasm(reader: BinaryIO, spec: ChunkerSpec, module: Any, read_bytes: int) -> 
 
 
 def iter_chunks(reader: BinaryIO, spec: ChunkerSpec, *, sandbox: Any = None,
-                module_path: Path | None = None, limits: Limits | None = None) -> Iterator[bytes]:
-    """The chunks of ``reader``'s bytes under ``spec`` (see the module invariants)."""
+                module_path: Path | None = None, limits: Limits | None = None,
+                module: Any = None) -> Iterator[bytes]:
+    """The chunks of ``reader``'s bytes under ``spec`` (see the module invariants).
+
+    ``module``: an already loaded chunker module (``LoadedModule``) to use for ``spec``."""
     limits = limits or DEFAULT_LIMITS
     if spec.module is None:
         return _fixed(reader, spec.params["size"])
-    if sandbox is None:
-        from ..loader import Sandbox
+    if module is None:
+        if sandbox is None:
+            from ..loader import Sandbox
 
-        sandbox = Sandbox(limits.sandbox)
-    module = load_chunker_module(spec.module, module_path, sandbox)
+            sandbox = Sandbox(limits.sandbox)
+        module = load_chunker_module(spec.module, module_path, sandbox)
+    elif module.info.kind != "chunker":
+        raise UnknownChunker(f"module {module.info.name} is a {module.info.kind} module, not a chunker")
     return _wasm(reader, spec, module, limits.unixfs.read_bytes)

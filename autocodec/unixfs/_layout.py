@@ -15,7 +15,8 @@ Matches Kubo's and js-ipfs's importers (balanced layout, 174 links per node, sha
 Invariants:
 - ``FileBuilder`` holds at most 174 pending links per tree level (a few KiB for any file
   size); every block is handed to the ``emit`` callback as soon as it is final.
-- CIDs are CIDv0 for dag-pb when ``cid_version`` is 0 and CIDv1 otherwise.
+- CIDs are CIDv0 for dag-pb + sha2-256 when ``cid_version`` is 0 and CIDv1 otherwise; the
+  multihash function is a parameter (sha2-256 by default, any builtin or extension hasher).
 """
 
 from __future__ import annotations
@@ -38,6 +39,12 @@ sum over entries of name bytes + CID bytes, is at least this (``HAMTShardingSize
 js-ipfs 0.66's HTTP add never shards, so its CIDs for such directories differ from Kubo's."""
 
 Emit = Callable[[CID, bytes], None]
+Multihash = Callable[[bytes], bytes]
+"""A block's full multihash (code, length, digest)."""
+
+
+def sha2_256(block: bytes) -> bytes:
+    return bytes([SHA2_256, 32]) + hashlib.sha256(block).digest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +54,11 @@ class Link:
     filesize: int  # file bytes under the link (0 for directories)
 
 
-def make_cid(codec: int, block: bytes, version: int) -> CID:
-    multihash = bytes([SHA2_256, 32]) + hashlib.sha256(block).digest()
-    return CID.build(codec, multihash, version=0 if codec == DAG_PB and version == 0 else 1)
+def make_cid(codec: int, block: bytes, version: int, multihash: Multihash = sha2_256) -> CID:
+    """CIDv0 only for dag-pb + sha2-256 when ``version`` is 0; CIDv1 otherwise."""
+    mh = multihash(block)
+    v0 = codec == DAG_PB and version == 0 and mh[0] == SHA2_256
+    return CID.build(codec, mh, version=0 if v0 else 1)
 
 
 def _dag_pb(data: bytes, links: list[tuple[str, Link]]) -> bytes:
@@ -62,10 +71,12 @@ def _dag_pb(data: bytes, links: list[tuple[str, Link]]) -> bytes:
 class FileBuilder:
     """Streams one file's chunks into a balanced UnixFS DAG."""
 
-    def __init__(self, emit: Emit, *, cid_version: int = 0, raw_leaves: bool = False) -> None:
+    def __init__(self, emit: Emit, *, cid_version: int = 0, raw_leaves: bool = False,
+                 multihash: Multihash = sha2_256) -> None:
         if cid_version not in (0, 1):
             raise InvalidInput(f"CID version {cid_version} is not 0 or 1")
         self._emit = emit
+        self._mh = multihash
         self._version = cid_version
         self._raw = raw_leaves
         self._levels: list[list[Link]] = [[]]
@@ -73,7 +84,7 @@ class FileBuilder:
         self.size = 0  # file bytes so far
 
     def _put(self, codec: int, block: bytes) -> CID:
-        cid = make_cid(codec, block, self._version)
+        cid = make_cid(codec, block, self._version, self._mh)
         self._emit(cid, block)
         return cid
 
@@ -122,7 +133,7 @@ class FileBuilder:
 
 
 def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int = 0,
-              shard_threshold: int = HAMT_THRESHOLD_BYTES) -> Link:
+              shard_threshold: int = HAMT_THRESHOLD_BYTES, multihash: Multihash = sha2_256) -> Link:
     """A UnixFS directory over ``entries`` (name, link); names must be unique.  It is a
     HAMT shard when its estimated size reaches ``shard_threshold`` (Kubo's rule)."""
     names = [name for name, _ in entries]
@@ -133,15 +144,15 @@ def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int =
         raise InvalidInput("duplicate directory entry names")
     estimate = sum(len(name.encode("utf-8")) + len(bytes(link.cid)) for name, link in entries)
     if estimate >= shard_threshold:
-        return _sharded(entries, emit, cid_version)
+        return _sharded(entries, emit, cid_version, multihash)
     ordered = sorted(entries, key=lambda e: e[0].encode("utf-8"))
     block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.DIRECTORY)), ordered)
-    cid = make_cid(DAG_PB, block, cid_version)
+    cid = make_cid(DAG_PB, block, cid_version, multihash)
     emit(cid, block)
     return Link(cid, len(block) + sum(link.tsize for _, link in ordered), 0)
 
 
-def _sharded(entries: list[tuple[str, Link]], emit: Emit, cid_version: int) -> Link:
+def _sharded(entries: list[tuple[str, Link]], emit: Emit, cid_version: int, multihash: Multihash) -> Link:
     root = _hamt.Shard()
     for name, link in entries:
         root.put(name, link)
@@ -156,16 +167,16 @@ def _sharded(entries: list[tuple[str, Link]], emit: Emit, cid_version: int) -> L
                 name, link = value
                 links.append((f"{slot:02X}{name}", link))  # type: ignore[arg-type]
         block = _dag_pb(_hamt.shard_data(sorted(shard.slots)), links)
-        cid = make_cid(DAG_PB, block, cid_version)
+        cid = make_cid(DAG_PB, block, cid_version, multihash)
         emit(cid, block)
         return Link(cid, len(block) + sum(link.tsize for _, link in links), 0)
 
     return flush(root)
 
 
-def symlink(target: str, emit: Emit, *, cid_version: int = 0) -> Link:
+def symlink(target: str, emit: Emit, *, cid_version: int = 0, multihash: Multihash = sha2_256) -> Link:
     """A UnixFS symlink node pointing at ``target`` (stored, never followed)."""
     block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.SYMLINK, target.encode("utf-8", "surrogateescape"))), [])
-    cid = make_cid(DAG_PB, block, cid_version)
+    cid = make_cid(DAG_PB, block, cid_version, multihash)
     emit(cid, block)
     return Link(cid, len(block), 0)
