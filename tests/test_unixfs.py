@@ -430,3 +430,14 @@ def test_deep_directory_tree_needs_no_recursion(store, tmp_path: Path) -> None:
         sys.setrecursionlimit(old)
     assert len(added) == depth + 2 and added[-1].path == "deep"
     assert b"".join(cat(store, added[0].cid)) == b"bottom\n"
+
+
+def test_other_builtin_hashes_and_unknown_ones(store) -> None:
+    from autocodec.errors import UnknownHash
+
+    root = add_bytes(store, xorshift_bytes(3, 600_000), AddOptions(hash="sha2-512"))
+    assert root.version == 1 and root.hash_code == 0x13 and root.codec == 0x70
+    assert b"".join(cat(store, root)) == xorshift_bytes(3, 600_000)
+    assert add_bytes(store, b"tiny", AddOptions(hash="sha2-512")).codec == 0x55  # CIDv1: raw leaf
+    with pytest.raises(UnknownHash):
+        Adder(store, AddOptions(hash="blake3"))  # an extension: the library needs a multihash function
