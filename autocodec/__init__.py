@@ -25,6 +25,8 @@ _LAZY: dict[str, str] = {
     "cid_for": "autocodec.builtin:cid_for",
     "multihash_digest": "autocodec.builtin:multihash_digest",
     "verify_cid": "autocodec.builtin:verify_cid",
+    "verify_signature": "autocodec.registry._api:verify_signature",
+    "Runtime": "autocodec.registry:Runtime",
     "has_codec": "autocodec.builtin:has_codec",
     "has_hash": "autocodec.builtin:has_hash",
     "BlockStore": "autocodec.store:BlockStore",

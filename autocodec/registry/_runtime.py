@@ -89,6 +89,27 @@ class Resolution:
         return out
 
 
+def _hashlib_stream(code: int) -> tuple[Any, Any] | None:
+    """(update, final) for a builtin multihash that hashlib can stream, else None."""
+    import hashlib
+
+    simple = {0x11: "sha1", 0x12: "sha256", 0x13: "sha512", 0x14: "sha3_512", 0x15: "sha3_384",
+              0x16: "sha3_256", 0x17: "sha3_224", 0x20: "sha384", 0x1013: "sha224"}
+    if code in simple:
+        h = hashlib.new(simple[code])
+        return h.update, h.digest
+    if 0xB201 <= code <= 0xB240:
+        h = hashlib.blake2b(digest_size=code - 0xB200)
+        return h.update, h.digest
+    if 0xB241 <= code <= 0xB260:
+        h = hashlib.blake2s(digest_size=code - 0xB240)
+        return h.update, h.digest
+    if code == 0x56:  # dbl-sha2-256: sha256 of the sha256
+        h = hashlib.sha256()
+        return h.update, lambda: hashlib.sha256(h.digest()).digest()
+    return None
+
+
 class _Builtin:
     """A builtin codec shaped like a loaded module's codec adapter (for native substitution)."""
 
@@ -452,6 +473,50 @@ class Runtime:
             return builtin.multihash_digest(data, code)
         digest = self._adapter("hasher", code).digest(data)
         return encode_varint(code) + encode_varint(len(digest)) + digest
+
+    def hash_stream(self, chunks: Iterable[bytes], hash: str | int = "sha2-256") -> bytes:
+        """The full multihash of a stream of chunks, in bounded memory (builtin or extension)."""
+        from ..cid import encode_varint
+
+        code = hash_code(hash)
+        if builtin.has_hash(code):
+            state = _hashlib_stream(code)
+            if state is None:  # identity and other non-streaming builtins: bounded by the block cap
+                data = bytearray()
+                for chunk in chunks:
+                    data += chunk
+                    if len(data) > self.limits.decode.max_block_bytes:
+                        raise InvalidInput(f"{hash_name(code)} input over {self.limits.decode.max_block_bytes} bytes")
+                return builtin.multihash_digest(bytes(data), code)
+            update, final = state
+            for chunk in chunks:
+                update(chunk)
+            digest = final()
+        else:
+            stream = self._adapter("hasher", code).stream()
+            for chunk in chunks:
+                stream.update(chunk)
+            digest = stream.final()
+        return encode_varint(code) + encode_varint(len(digest)) + digest
+
+    def verify_signature(self, key_type: str | int, public_key: bytes, message: bytes, signature: bytes) -> bool:
+        """Check a signature: Ed25519 with the builtin (strict RFC 8032), other key types with a
+        crypto extension from the pinned sets (e.g. BIP-340 Schnorr for secp256k1-pub).
+
+        Trust decisions never come here: the trust layer always uses the builtin Ed25519.
+        """
+        from ..codes import key_type_code
+
+        code = key_type_code(key_type)
+        if code == 0xED:
+            from ..verify import InvalidKey, PublicKey
+
+            try:
+                return PublicKey(bytes(public_key)).verify(bytes(signature), bytes(message))
+            except InvalidKey:
+                return False
+        crypto = self._adapter("crypto", code)
+        return bool(crypto.verify(code, bytes(public_key), bytes(message), bytes(signature)))
 
     def cid_for(self, data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
         from ..cid import encode_varint
