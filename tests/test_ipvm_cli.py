@@ -104,6 +104,8 @@ def test_share_receipts_by_car(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert status == 0 and shared[0] == f"receipt {receipt}  cached (not executed again)" and shared[1] == "3"
     status, mine, _ = _run(capsys, "--home", b, *job)  # a's receipt is only a claim to b's own executor
     assert status == 0 and "cached" not in mine[0] and mine[0].split()[1] != receipt
+    status, again, _ = _run(capsys, "--home", b, *job, "--executor", executor)  # both cached now: b's own first
+    assert status == 0 and again[0] == f"{mine[0]}  cached (not executed again)"
 
 
 def test_file_arguments(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

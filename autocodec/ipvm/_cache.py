@@ -38,11 +38,13 @@ class ReceiptCache:
         self.store = store
         store.ensure_schema("ipvm", 1, SCHEMA)
 
-    def get(self, invocation: CID, executors: Collection[str]) -> tuple[CID, Receipt] | None:
-        """A verified cached receipt for ``invocation`` by one of ``executors``, or None."""
+    def get(self, invocation: CID, executors: Collection[str], *, prefer: str | None = None
+            ) -> tuple[CID, Receipt] | None:
+        """A verified cached receipt for ``invocation`` by one of ``executors`` (``prefer``'s first), or None."""
         with self.store.transaction() as conn:
             rows = conn.execute("SELECT executor, receipt FROM ipvm_receipts WHERE invocation = ? ORDER BY executor",
                                 (str(invocation),)).fetchall()
+        rows.sort(key=lambda row: row[0] != prefer)
         for executor, text in rows:
             if executor not in executors:
                 continue

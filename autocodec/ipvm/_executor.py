@@ -182,7 +182,7 @@ class Executor:
             if len(jobs) + len(cached) >= self.limits.max_jobs:
                 raise InvalidDocument(f"the pipeline has more than {self.limits.max_jobs} invocations",
                                       hint="raise limits.ipvm.max_jobs, or split the pipeline")
-            hit = None if no_cache else self.cache.get(cid, self.executors)
+            hit = None if no_cache else self.cache.get(cid, self.executors, prefer=self.key.did)
             invocation = self.invocation(cid)
             if hit is not None and self._is_trusted(invocation.module):
                 cached[cid] = Outcome(cid, hit[0], hit[1], True)  # never reuse results of a revoked module
