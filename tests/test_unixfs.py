@@ -425,11 +425,20 @@ def test_deep_directory_tree_needs_no_recursion(store, tmp_path: Path) -> None:
     old = sys.getrecursionlimit()
     sys.setrecursionlimit(len(inspect.stack()) + 120)
     try:
-        added = add_path(store, tmp_path / "deep", recursive=True)
+        try:
+            added = add_path(store, tmp_path / "deep", recursive=True)
+        finally:
+            sys.setrecursionlimit(old)
+        assert len(added) == depth + 2 and added[-1].path == "deep"
+        assert b"".join(cat(store, added[0].cid)) == b"bottom\n"
     finally:
-        sys.setrecursionlimit(old)
-    assert len(added) == depth + 2 and added[-1].path == "deep"
-    assert b"".join(cat(store, added[0].cid)) == b"bottom\n"
+        # Remove the tree bottom-up without recursion: pytest's own temp cleanup recurses
+        # several frames per level and would hit a RecursionError on it in a later session.
+        leaf.unlink(missing_ok=True)
+        level = leaf.parent
+        while level != tmp_path:
+            level.rmdir()
+            level = level.parent
 
 
 def test_other_builtin_hashes_and_unknown_ones(store) -> None:
