@@ -41,3 +41,13 @@ def ipfs_node(tmp_path_factory: pytest.TempPathFactory):
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_default_home(tmp_path_factory: pytest.TempPathFactory):
+    """Tests never touch the real ~/.autocodec: code that falls back to the default home
+    (``autocodec.verify_signature``, library chunkers) gets a throw-away one."""
+    patch = pytest.MonkeyPatch()
+    patch.setenv("AUTOCODEC_HOME", str(tmp_path_factory.mktemp("default-home")))
+    yield
+    patch.undo()

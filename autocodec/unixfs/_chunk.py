@@ -10,8 +10,9 @@ Invariants:
 - An empty stream yields exactly one empty chunk (Kubo and js-ipfs store an empty leaf).
 - Wasm chunkers run through ``autocodec.loader`` in the sandbox; the module is the loaded
   module a resolver gives (the CLI resolves it through the registry's pinned sets), else the
-  one at an explicit path, else the one committed in the source tree (``wasm-src/``); a
-  chunker that is not available is ``UnknownChunker``.
+  one at an explicit path (the caller vouches for it), else the one the pinned sets of the
+  default home serve (``autocodec.registry``: verified, as every extension); a chunker that
+  is not available is ``UnknownChunker``.
 - Chunk ends reported by a module are checked by the loader (strictly increasing, within the
   bytes fed); a chunk over the maximum configured size is refused (``GuestFault``).
 """
@@ -28,7 +29,6 @@ from ..config import DEFAULT_LIMITS, Limits
 from ..errors import GuestFault, InvalidInput, UnknownChunker
 
 DEFAULT_CHUNKER = "size-262144"
-_SOURCE_TREE = Path(__file__).resolve().parents[2] / "wasm-src"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,12 +87,16 @@ def _fixed(reader: BinaryIO, size: int) -> Iterator[bytes]:
 
 
 def load_chunker_module(name: str, module_path: Path | None, sandbox: Any) -> Any:
-    path = module_path or _SOURCE_TREE / name / f"{name}.wasm"
+    if module_path is None:
+        from ..registry._api import default_runtime
+
+        return default_runtime().extension("chunker", name)
+    path = module_path
     try:
         wasm = Path(path).read_bytes()
     except OSError as exc:
         raise UnknownChunker(f"the {name} chunker module is not available ({path}: {exc.strerror or exc})",
-                             hint="give the module file with --chunker-module") from None
+                             hint="check the module path (`--module FILE`)") from None
     module = sandbox.load(wasm)
     if module.info.kind != "chunker":
         raise UnknownChunker(f"{path} is a {module.info.kind} module, not a chunker")
