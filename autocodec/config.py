@@ -86,7 +86,7 @@ class StoreLimits:
     """How long a writer waits for another process's write lock before failing."""
     batch_blocks: int = 1_000
     """Blocks per transaction in ``put_many`` and CAR import."""
-    batch_bytes: int = 32 * MiB
+    batch_bytes: int = 8 * MiB
     """Bytes per transaction in ``put_many`` and CAR import (whichever comes first)."""
     max_car_header_bytes: int = 1 * MiB
     """Largest CAR header (the DAG-CBOR ``{version, roots}`` map)."""

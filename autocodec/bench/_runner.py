@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import AutocodecError
-from . import _builtin, _calls, _chunkers, _codecs, _hashers, _load, _threads
+from . import _builtin, _calls, _chunkers, _codecs, _hashers, _load, _memory, _threads
 from ._core import BenchConfig, Figure
 
 GROUPS: dict[str, Callable[[BenchConfig], list[Figure]]] = {
@@ -30,6 +30,7 @@ GROUPS: dict[str, Callable[[BenchConfig], list[Figure]]] = {
     "chunkers": _chunkers.run,
     "load": _load.run,
     "threads": _threads.run,
+    "memory": _memory.run,
 }
 """Group name -> its measuring function, in run order."""
 
@@ -41,6 +42,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "chunkers": ("chunk.fixed", "chunk.fastcdc", "chunk.buzhash"),
     "load": ("load.runtime", "load.sandbox"),
     "threads": ("threads.git-raw", "threads.blake3", "threads.sha256"),
+    "memory": ("memory.add.size", "memory.add.fastcdc", "memory.add.buzhash"),
 }
 """Every figure id each group reports (a failed group reports them with its error)."""
 

@@ -23,9 +23,11 @@ def _time(ns: float) -> str:
     return f"{ns / 1e9:.2f} s"
 
 
-def value(m: Measurement | None, bytes_per_op: int | None, *, spread: bool = True) -> str:
+def value(m: Measurement | None, bytes_per_op: int | None, *, spread: bool = True, unit: str = "ns") -> str:
     if m is None:
         return "-"
+    if unit == "KiB":
+        return f"{m.median_ns / 1024:,.1f} MiB RSS"
     if bytes_per_op and bytes_per_op >= _MB_S_FROM:
         text = f"{bytes_per_op / m.median_ns * 1e3:,.0f} MB/s"
     else:
@@ -34,7 +36,7 @@ def value(m: Measurement | None, bytes_per_op: int | None, *, spread: bool = Tru
 
 
 def _rows(fig: Figure) -> list[tuple[str, ...]]:
-    ours = f"error: {fig.error}" if fig.error else f"{fig.ours_label}: {value(fig.ours, fig.bytes_per_op)}"
+    ours = f"error: {fig.error}" if fig.error else f"{fig.ours_label}: {value(fig.ours, fig.bytes_per_op, unit=fig.unit)}"
     ratios = fig.ratios()
     names = list(dict.fromkeys([*fig.peers, *fig.missing]))
     if fig.target and fig.target.peer in names:  # the target's peer first
@@ -43,7 +45,7 @@ def _rows(fig: Figure) -> list[tuple[str, ...]]:
     rows: list[tuple[str, ...]] = []
     for i, name in enumerate(names or [""]):
         m = fig.peers.get(name)
-        peer_time = value(m, fig.bytes_per_op, spread=False) if m else (fig.missing.get(name, "-") if name else "")
+        peer_time = value(m, fig.bytes_per_op, spread=False, unit=fig.unit) if m else (fig.missing.get(name, "-") if name else "")
         ratio = f"{ratios[name]:.3g}x" if name in ratios else "-"
         first = i == 0
         target = fig.target.text if fig.target and first else ""
