@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
 BENCODE = REPO / "wasm-src" / "bencode" / "bencode.wasm"
-INTERVAL = 1.5
+INTERVAL = 2.0
 
 
 def _git_objects(tmp: Path) -> list[tuple[CID, bytes]]:
@@ -72,13 +72,13 @@ def _serving_version(base: str) -> str | None:
     return json.loads(body).get("version") if status == 200 else None
 
 
-def _wait_for(predicate, timeout: float) -> float:
+def _wait_for(predicate, timeout: float, context=lambda: "") -> float:
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         if predicate():
             return time.monotonic() - start
         time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout} s")
+    raise AssertionError(f"condition not met within {timeout} s; server log tail:\n{context()}")
 
 
 def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -> None:
@@ -126,11 +126,12 @@ def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -
                 failures.append(f"{status} {body[:200]!r}")
 
     revoked = threading.Event()
+    workers: list[threading.Thread] = []
     try:
         _wait_for(lambda: _get(f"{base}/healthz", timeout=1)[0] == 200 if server.poll() is None else True, 30)
         assert server.poll() is None, log_path.read_text()
         assert _serving_version(base) == "1.0.0"
-        workers = [threading.Thread(target=load, args=(w,), daemon=True) for w in range(4)]
+        workers.extend(threading.Thread(target=load, args=(w,), daemon=True) for w in range(4))
         for w in workers:
             w.start()
         time.sleep(1.0)
@@ -142,7 +143,8 @@ def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -
         add_manifest(publisher, "live", v2.manifest_cid)
         publish_set(publisher, "live", [key])
         export_set(publisher, "live", bundle)
-        moved_after = _wait_for(lambda: _serving_version(base) == "2.0.0", 2 * INTERVAL + 1.0)
+        moved_after = _wait_for(lambda: _serving_version(base) == "2.0.0", 2 * INTERVAL + 1.0,
+                                lambda: log_path.read_text()[-3000:])
         assert moved_after <= 2 * INTERVAL + 1.0
         print(f"\nlive upgrade: v2 serving {moved_after:.2f} s after export (refresh interval {INTERVAL} s), "
               f"{done[0]} requests served so far, {len(failures)} failed")
@@ -154,10 +156,9 @@ def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -
         add_manifest(publisher, "live", v3.manifest_cid)
         publish_set(publisher, "live", [key])
         export_set(publisher, "live", bundle)
-        time.sleep(2 * INTERVAL + 1.0)
+        _wait_for(lambda: "CanaryFailed" in log_path.read_text(), 30, lambda: log_path.read_text()[-3000:])
         assert _serving_version(base) == "2.0.0"
-        assert "CanaryFailed" in log_path.read_text()
-        assert not failures, failures[:5]
+        assert not failures, (failures[:5], log_path.read_text()[-3000:])
         served_before_revocation = done[0]
         assert served_before_revocation > 50
 
@@ -165,11 +166,15 @@ def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -
         revoked.set()
         subprocess.run([sys.executable, "-m", "autocodec", "trust", "revoke", key.did], env=env, check=True,
                        capture_output=True)
-        _wait_for(lambda: _get(f"{base}/decode/{objects[0][0]}")[0] == 403, 2 * INTERVAL + 1.0)
+        refused_after = _wait_for(lambda: _get(f"{base}/decode/{objects[0][0]}")[0] == 403, 4 * INTERVAL,
+                                  lambda: log_path.read_text()[-3000:])
+        print(f"revocation: codec refused {refused_after:.2f} s after `trust revoke`")
         status, body = _get(f"{base}/decode/{objects[0][0]}")
         assert status == 403 and b"revoked" in body.lower() or b"Revoked" in body, body
     finally:
         stop.set()
+        for w in workers:  # let requests in flight finish before the server is told to stop
+            w.join(timeout=30)
         server.terminate()
         try:
             server.wait(timeout=20)

@@ -41,7 +41,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "hashers": tuple(f"hash.{h}.{s}" for s in ("1MiB", "64B") for h in ("keccak-256", "blake3")),
     "chunkers": ("chunk.fixed", "chunk.fastcdc", "chunk.buzhash"),
     "load": ("load.runtime", "load.sandbox"),
-    "threads": ("threads.git-raw", "threads.blake3", "threads.sha256"),
+    "threads": ("threads.git-raw", "threads.git-raw.guest", "threads.blake3", "threads.sha256"),
     "memory": ("memory.add.size", "memory.add.fastcdc", "memory.add.buzhash"),
 }
 """Every figure id each group reports (a failed group reports them with its error)."""

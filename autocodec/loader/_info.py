@@ -142,19 +142,26 @@ def _check_exports(summary: _wasmparse.WasmSummary, kind: str) -> None:
             raise ModuleRejected(f"export {name} has type {shown}, ABI v1 requires func {sig}")
 
 
-def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits | None = None) -> ModuleInfo:
-    """Validate ``wasm`` statically against ABI v1 and describe it; ``ModuleRejected`` if not."""
+def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits | None = None,
+                   validate: bool = True) -> ModuleInfo:
+    """Validate ``wasm`` statically against ABI v1 and describe it; ``ModuleRejected`` if not.
+
+    ``validate=False`` skips only wasmtime's full validation, for bytes the caller knows were
+    validated before (the sandbox's compiled cache holds an artifact made from these very
+    bytes); the size, import, export and metadata checks always run.
+    """
     limits = limits or DEFAULT_LIMITS.sandbox
     wasm = bytes(wasm)
     if len(wasm) > limits.max_module_bytes:
         raise ModuleRejected(f"module is {len(wasm)} bytes, over the {limits.max_module_bytes}-byte cap")
     if not wasm.startswith(_wasmparse.MAGIC):
         raise ModuleRejected("not a WebAssembly core module (bad magic or version)")
-    try:
-        wasmtime.Module.validate(_engine.validation_engine(), wasm)
-    except wasmtime.WasmtimeError as exc:
-        text = " ".join(str(exc).split())[:300] or "invalid"
-        raise ModuleRejected(f"invalid Wasm (for autocodec's deterministic feature set): {text}") from None
+    if validate:
+        try:
+            wasmtime.Module.validate(_engine.validation_engine(), wasm)
+        except wasmtime.WasmtimeError as exc:
+            text = " ".join(str(exc).split())[:300] or "invalid"
+            raise ModuleRejected(f"invalid Wasm (for autocodec's deterministic feature set): {text}") from None
     summary = _wasmparse.parse(wasm)
     if summary.imports:
         shown = ", ".join(f"{m}.{n} ({k})" for m, n, k in summary.imports[:5])

@@ -130,9 +130,12 @@ class Sandbox:
             if hit is not None:
                 self._memo.move_to_end(memo_key)
                 return hit
-        info = inspect_module(wasm, cid=cid, limits=limits)
         engine, spec = get_engine(EngineSpec.from_limits(limits))
-        module = self._compile(engine, spec, wasm, digest)
+        cached = self._cached(engine, spec, digest)
+        # A cache hit is an artifact compiled from these very bytes (sha2-256 key, HMAC):
+        # they were fully validated then; the ABI checks still run on every load.
+        info = inspect_module(wasm, cid=cid, limits=limits, validate=cached is None)
+        module = cached if cached is not None else self._compile(engine, spec, wasm, digest)
         loaded = LoadedModule(engine, module, info, limits, fast=self.fast_calls)
         try:
             version = loaded.instance().abi_version()
@@ -147,12 +150,13 @@ class Sandbox:
                 self._memo.popitem(last=False)
         return loaded
 
+    def _cached(self, engine: wasmtime.Engine, spec: EngineSpec, digest: str) -> wasmtime.Module | None:
+        if self.cache is None:
+            return None
+        return self.cache.get(engine, CompiledCache.entry_name(f"sha2-256:{digest}", spec.fingerprint()))
+
     def _compile(self, engine: wasmtime.Engine, spec: EngineSpec, wasm: bytes, digest: str) -> wasmtime.Module:
         name = CompiledCache.entry_name(f"sha2-256:{digest}", spec.fingerprint()) if self.cache else ""
-        if self.cache is not None:
-            cached = self.cache.get(engine, name)
-            if cached is not None:
-                return cached
         try:
             module = wasmtime.Module(engine, wasm)
         except wasmtime.WasmtimeError as exc:

@@ -74,6 +74,8 @@ class Resolution:
     set_name: str | None = None
     set_id: CID | None = None
     set_version: int | None = None
+    manifest_doc: Any = field(default=None, repr=False, compare=False)
+    """The manifest verified when this resolution was made (same generation)."""
 
     @property
     def found(self) -> bool:
@@ -369,7 +371,7 @@ class Runtime:
             policy=decision.policy, module=decision.module, manifest=decision.manifest_cid,
             publisher=manifest.publisher if manifest else None, name=manifest.name if manifest else None,
             version=manifest.version if manifest else None, set_name=decision.set_name, set_id=decision.set_id,
-            set_version=set_version,
+            set_version=set_version, manifest_doc=manifest,
         )
         log.info("resolve", decision="extension", kind=kind, code=code, module=str(res.module),
                  manifest=str(res.manifest), publisher=res.publisher, set=res.set_name, set_version=set_version,
@@ -416,7 +418,9 @@ class Runtime:
                 return loaded
             if res.manifest is None:
                 raise NotTrusted(f"module {res.module} has no manifest")
-            manifest = self.trust.authorize(self.store.get(res.manifest)).manifest
+            manifest = res.manifest_doc  # verified by the trust store in this generation
+            if manifest is None:
+                manifest = self.trust.authorize(self.store.get(res.manifest)).manifest
             assert manifest is not None
             wasm = fetch_module(manifest, self.fetcher.get, limits=self.limits.trust)
             loaded = self.sandbox.load(wasm, cid=res.module)
