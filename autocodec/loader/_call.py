@@ -127,6 +127,30 @@ class Calls:
             _raise_raw(error, self._trap.value)
         return self._first.i32 & 0xFFFFFFFF
 
+    def bind(self, func: ffi.wasmtime_func_t, nparams: int):  # type: ignore[no-untyped-def]
+        """A caller ``(a=0, b=0) -> int`` for one function, with everything that does not
+        change between calls (function address, argument count, ctypes argument objects)
+        computed once: the hot path is one ctypes call and one trap check."""
+        if not self.fast:
+            return lambda a=0, b=0: self._slow(func, nparams, a, b)
+        unchecked, raise_raw = _unchecked, _raise_raw
+        context, addr = _vp(self._context), _vp(ctypes.addressof(func))
+        raw, trap_ptr, trap = _vp(self._raw_addr), _vp(self._trap_addr), self._trap
+        first, second, nargs = self._first, self._second, max(nparams, 1)
+
+        def call(a: int = 0, b: int = 0) -> int:
+            if nparams:
+                first.i32 = a
+                if nparams == 2:
+                    second.i32 = b
+            trap.value = None
+            error = unchecked(context, addr, raw, nargs, trap_ptr)
+            if error or trap.value:
+                raise_raw(error, trap.value)
+            return first.i32 & 0xFFFFFFFF
+
+        return call
+
     def _slow(self, func: ffi.wasmtime_func_t, nparams: int, a: int, b: int) -> int:
         f = wasmtime.Func._from_raw(func)
         args = (_signed(a), _signed(b))[:nparams]
@@ -142,13 +166,9 @@ class Calls:
 
 def fast_caller(store: wasmtime.Store, func: wasmtime.Func, nparams: int):  # type: ignore[no-untyped-def]
     """A one-function caller on the fast path."""
-    calls = Calls(store, fast=True)
-    raw = func._func
-    return lambda a=0, b=0: calls.call(raw, nparams, a, b)
+    return Calls(store, fast=True).bind(func._func, nparams)
 
 
 def slow_caller(store: wasmtime.Store, func: wasmtime.Func, nparams: int):  # type: ignore[no-untyped-def]
     """A one-function caller through the public ``Func.__call__``."""
-    calls = Calls(store, fast=False)
-    raw = func._func
-    return lambda a=0, b=0: calls.call(raw, nparams, a, b)
+    return Calls(store, fast=False).bind(func._func, nparams)

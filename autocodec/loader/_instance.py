@@ -89,6 +89,7 @@ class GuestInstance:
         self._calls = _call.Calls(store, fast=fast)
         self._arity = functions
         self._funcs: dict[str, ffi.wasmtime_func_t] = {}
+        self._callers: dict[str, object] = {}
         self._memory_struct = _call.export(store, self._instance, "memory").of.memory
         self._memory_addr = ctypes.addressof(self._memory_struct)
         self._slot = self.invoke("ac_result")
@@ -101,6 +102,12 @@ class GuestInstance:
         if func is None:
             func = self._funcs[name] = _call.export(self.store, self._instance, name).of.func
         return func
+
+    def _caller(self, name: str):  # type: ignore[no-untyped-def]
+        caller = self._callers.get(name)
+        if caller is None:
+            caller = self._callers[name] = self._calls.bind(self._func(name), self._arity[name])
+        return caller
 
     # --- memory -----------------------------------------------------------------------------
 
@@ -130,7 +137,7 @@ class GuestInstance:
     def invoke(self, name: str, a: int = 0, b: int = 0) -> int:
         """Call export ``name`` with raw i32 arguments; a failure breaks the instance."""
         try:
-            return self._calls.call(self._func(name), self._arity[name], a, b)
+            return self._caller(name)(a, b)
         except MemoryLimitExceeded:
             self.broken = True
             raise
