@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,21 +18,13 @@ import pytest
 
 from autocodec import CID
 from autocodec.sources import NodeSource
+from tests._cli import run_cli
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
 REPO = Path(__file__).resolve().parents[1]
 ETH = REPO / "fixtures" / "eth"
 GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
-
-
-def _cli(home: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
-    proc = subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, capture_output=True, text=True,
-                          timeout=120)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"autocodec {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
-    return proc
 
 
 def _git_commit_block(tmp: Path) -> tuple[CID, bytes, str]:
@@ -68,14 +59,14 @@ def test_fresh_home_with_only_node_decodes_git_and_eth_blocks(ipfs_node, tmp_pat
     NodeSource(ipfs_node.api_url).put_blocks([(git_cid, git_block), (eth_cid, eth_block)])
 
     home = tmp_path / "fresh"
-    git = json.loads(_cli(home, "decode", str(git_cid), "--node", ipfs_node.api_multiaddr).stdout)
+    git = json.loads(run_cli(home, "decode", str(git_cid), "--node", ipfs_node.api_multiaddr).stdout.decode())
     assert git["message"] == "from the node\n"
     assert git["author"]["name"] == "Ada" and git["author"]["timezone"] == "+0100"
     assert "/" in git["tree"]
-    eth = json.loads(_cli(home, "decode", str(eth_cid), "--node", ipfs_node.api_multiaddr).stdout)
+    eth = json.loads(run_cli(home, "decode", str(eth_cid), "--node", ipfs_node.api_multiaddr).stdout.decode())
     assert eth["Number"] == 17034870
     # both blocks were verified (sha1, keccak-256 extension) and cached: the node is no longer needed
-    assert json.loads(_cli(home, "decode", str(eth_cid)).stdout) == eth
+    assert json.loads(run_cli(home, "decode", str(eth_cid)).stdout.decode()) == eth
 
 
 def test_publish_set_to_node_pin_it_from_a_second_home_and_follow_ipns(ipfs_node, tmp_path: Path) -> None:
@@ -84,13 +75,13 @@ def test_publish_set_to_node_pin_it_from_a_second_home_and_follow_ipns(ipfs_node
 
     node = ipfs_node.api_multiaddr
     publisher = tmp_path / "publisher"
-    _cli(publisher, "key", "gen", "bob")
-    manifest = _cli(publisher, "publish", str(GIT_RAW), "--key", "bob").stdout.strip()
-    _cli(publisher, "set", "init", "overipfs", "--key", "bob")
-    _cli(publisher, "set", "add", "overipfs", manifest)
-    published = _cli(publisher, "set", "publish", "overipfs", "--to-node", node)
-    index_cid = published.stdout.strip()
-    ipns = published.stderr.split("IPNS ")[1].split()[0]
+    run_cli(publisher, "key", "gen", "bob")
+    manifest = run_cli(publisher, "publish", str(GIT_RAW), "--key", "bob").stdout.decode().strip()
+    run_cli(publisher, "set", "init", "overipfs", "--key", "bob")
+    run_cli(publisher, "set", "add", "overipfs", manifest)
+    published = run_cli(publisher, "set", "publish", "overipfs", "--to-node", node)
+    index_cid = published.stdout.decode().strip()
+    ipns = published.stderr.decode().split("IPNS ")[1].split()[0]
     assert ipns.startswith("/ipns/")
     pins = NodeSource(node).pins()
     assert CID.parse(index_cid) in pins
@@ -115,9 +106,9 @@ def test_publish_set_to_node_pin_it_from_a_second_home_and_follow_ipns(ipfs_node
         # v2 published to the node moves the IPNS name; `pin update` follows it.
         v2 = tmp_path / "git-raw-v2.wasm"
         v2.write_bytes(with_meta(GIT_RAW.read_bytes(), version="2.0.0"))
-        manifest2 = _cli(publisher, "publish", str(v2), "--key", "bob", "--vectors", str(GIT_RAW.parent)).stdout.strip()
-        _cli(publisher, "set", "add", "overipfs", manifest2)
-        _cli(publisher, "set", "publish", "overipfs", "--to-node", node)
+        manifest2 = run_cli(publisher, "publish", str(v2), "--key", "bob", "--vectors", str(GIT_RAW.parent)).stdout.decode().strip()
+        run_cli(publisher, "set", "add", "overipfs", manifest2)
+        run_cli(publisher, "set", "publish", "overipfs", "--to-node", node)
         (updated,) = pin_update(rt)
         assert not isinstance(updated, Exception), updated
         assert updated.changed and updated.version == 2

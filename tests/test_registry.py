@@ -10,13 +10,12 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from autocodec import CID, NotTrusted, RollbackError, UnknownCodec, builtin
-from autocodec.errors import AutocodecError, IntegrityError
+from autocodec.errors import AutocodecError
 from autocodec.registry import (
     Runtime,
     add_manifest,
@@ -32,20 +31,12 @@ from autocodec.registry import (
 from autocodec.registry._selfdescribing import ENVELOPE_CODEC, wrap
 from autocodec.registry._publish import VectorsFailed
 from autocodec.verify import KeyRing
+from tests._cli import run_cli
 from tests._wasm_tools import with_meta
 
 REPO = Path(__file__).resolve().parents[1]
 WASM = REPO / "wasm-src"
 GIT_RAW = WASM / "git-raw" / "git-raw.wasm"
-
-
-def _cli(home: Path, *args: str, check: bool = True, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
-    proc = subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, capture_output=True, input=stdin,
-                          timeout=120)
-    if check and proc.returncode != 0:
-        raise AssertionError(f"autocodec {' '.join(args)} exited {proc.returncode}: {proc.stderr.decode()}")
-    return proc
 
 
 def _git_object(tmp: Path) -> tuple[CID, bytes, Path]:
@@ -85,33 +76,33 @@ def _publish_set(rt: Runtime, key, modules: list[Path], name: str = "s") -> CID:
 def test_cli_publish_set_export_pin_decode_update_and_tampered_bundle(tmp_path: Path) -> None:
     pub, user, other = tmp_path / "pub", tmp_path / "user", tmp_path / "other"
     bundle = tmp_path / "bundle.car"
-    _cli(pub, "key", "gen", "k")
-    manifest = _cli(pub, "publish", str(GIT_RAW), "--key", "k").stdout.decode().strip()
-    _cli(pub, "set", "init", "gitset", "--key", "k")
-    _cli(pub, "set", "add", "gitset", manifest)
-    set_cid = _cli(pub, "set", "publish", "gitset").stdout.decode().strip()
-    _cli(pub, "set", "export", "gitset", "-o", str(bundle))
+    run_cli(pub, "key", "gen", "k")
+    manifest = run_cli(pub, "publish", str(GIT_RAW), "--key", "k").stdout.decode().strip()
+    run_cli(pub, "set", "init", "gitset", "--key", "k")
+    run_cli(pub, "set", "add", "gitset", manifest)
+    set_cid = run_cli(pub, "set", "publish", "gitset").stdout.decode().strip()
+    run_cli(pub, "set", "export", "gitset", "-o", str(bundle))
 
     # A second, fresh home: pin the bundle and decode a real git commit stored there.
     cid, block, path = _git_object(tmp_path)
-    _cli(user, "pin", "add", str(bundle))
-    assert set_cid in _cli(user, "pin", "ls").stdout.decode()
-    stored = _cli(user, "block", "put", "--codec", "git-raw", "--hash", "sha1", str(path)).stdout.decode().strip()
+    run_cli(user, "pin", "add", str(bundle))
+    assert set_cid in run_cli(user, "pin", "ls").stdout.decode()
+    stored = run_cli(user, "block", "put", "--codec", "git-raw", "--hash", "sha1", str(path)).stdout.decode().strip()
     assert stored == str(cid)
-    decoded = json.loads(_cli(user, "decode", str(cid)).stdout)
+    decoded = json.loads(run_cli(user, "decode", str(cid)).stdout)
     assert decoded["message"] == "registry test\n" and decoded["author"]["timezone"] == "-0500"
-    explained = _cli(user, "resolve", "codec", "git-raw").stdout.decode()
+    explained = run_cli(user, "resolve", "codec", "git-raw").stdout.decode()
     assert manifest in explained and "gitset" in explained
 
     # v2 of the module; `pin update` moves to it.
     v2 = tmp_path / "git-raw-v2.wasm"
     v2.write_bytes(with_meta(GIT_RAW.read_bytes(), version="2.0.0"))
-    manifest2 = _cli(pub, "publish", str(v2), "--key", "k", "--vectors", str(GIT_RAW.parent)).stdout.decode().strip()
-    _cli(pub, "set", "add", "gitset", manifest2)
-    _cli(pub, "set", "publish", "gitset")
-    _cli(pub, "set", "export", "gitset", "-o", str(bundle))
-    assert "v2" in _cli(user, "pin", "update").stdout.decode()
-    assert manifest2 in _cli(user, "resolve", "codec", "git-raw").stdout.decode()
+    manifest2 = run_cli(pub, "publish", str(v2), "--key", "k", "--vectors", str(GIT_RAW.parent)).stdout.decode().strip()
+    run_cli(pub, "set", "add", "gitset", manifest2)
+    run_cli(pub, "set", "publish", "gitset")
+    run_cli(pub, "set", "export", "gitset", "-o", str(bundle))
+    assert "v2" in run_cli(user, "pin", "update").stdout.decode()
+    assert manifest2 in run_cli(user, "resolve", "codec", "git-raw").stdout.decode()
 
     # One byte of the module changed in the bundle: refused, naming the module.
     data = bytearray(bundle.read_bytes())
@@ -120,23 +111,23 @@ def test_cli_publish_set_export_pin_decode_update_and_tampered_bundle(tmp_path: 
     data[at] ^= 0x01
     tampered = tmp_path / "tampered.car"
     tampered.write_bytes(bytes(data))
-    refused = _cli(other, "pin", "add", str(tampered), check=False)
+    refused = run_cli(other, "pin", "add", str(tampered), check=False)
     assert refused.returncode == 1
     message = refused.stderr.decode()
     assert len(message.strip().splitlines()) == 1 and "Traceback" not in message
     from autocodec.verify import module_cid
 
     assert str(module_cid(module)) in message
-    assert "gitset" not in _cli(other, "pin", "ls").stdout.decode()
+    assert "gitset" not in run_cli(other, "pin", "ls").stdout.decode()
 
 
 @pytest.mark.slow
 def test_init_then_decode_git_object_with_no_module_flag(tmp_path: Path) -> None:
     home = tmp_path / "home"
     cid, _block, path = _git_object(tmp_path)
-    _cli(home, "init")
-    assert str(cid) == _cli(home, "block", "put", "--codec", "git-raw", "--hash", "sha1", str(path)).stdout.decode().strip()
-    decoded = json.loads(_cli(home, "decode", str(cid)).stdout)
+    run_cli(home, "init")
+    assert str(cid) == run_cli(home, "block", "put", "--codec", "git-raw", "--hash", "sha1", str(path)).stdout.decode().strip()
+    decoded = json.loads(run_cli(home, "decode", str(cid)).stdout)
     assert decoded["committer"]["name"] == "Grace" and decoded["parents"] == []
 
 

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from autocodec.cid import CID
-from autocodec.errors import InvalidBlock, InvalidInput, UnknownChunker, UnsupportedFormat
+from autocodec.errors import InvalidBlock, InvalidInput, UnknownChunker
 from autocodec.loader import Sandbox, xorshift_bytes
 from autocodec.store import BlockStore
 from autocodec.unixfs import AddOptions, Adder, add_bytes, add_path, cat, iter_chunks, parse_chunker
