@@ -23,29 +23,6 @@
 
 #define BENC_MAX_DEPTH 512
 
-/* ---- strict UTF-8 (RFC 3629: no overlongs, no surrogates, <= U+10FFFF) --------------- */
-static bool utf8_ok(const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c < 0x80) { i++; continue; }
-        size_t k;
-        uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) { k = 1; cp = c & 0x1F; min = 0x80; }
-        else if ((c & 0xF0) == 0xE0) { k = 2; cp = c & 0x0F; min = 0x800; }
-        else if ((c & 0xF8) == 0xF0) { k = 3; cp = c & 0x07; min = 0x10000; }
-        else return false;
-        if (n - i - 1 < k) return false;
-        for (size_t j = 1; j <= k; j++) {
-            uint8_t d = s[i + j];
-            if ((d & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (d & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-        i += k + 1;
-    }
-    return true;
-}
 
 /* Raw byte order of bencode keys: memcmp, a proper prefix first. */
 static int raw_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
@@ -176,7 +153,7 @@ static int validate(bdec *d, size_t *i, unsigned depth) {
                 if (cmp == 0) return ac_failf(AC_ERR_INVALID, "duplicate dictionary key at offset %zu", at);
                 if (cmp > 0) return ac_failf(AC_ERR_INVALID, "unsorted dictionary key at offset %zu", at);
             }
-            if (!utf8_ok(kp, kn))
+            if (!ac_utf8_valid(kp, kn))
                 return ac_failf(AC_ERR_UNSUPPORTED,
                                 "dictionary key at offset %zu is not UTF-8 (IPLD map keys are strings)", at);
             prev = kp;

@@ -36,28 +36,6 @@
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
-static bool utf8_ok(const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        if (c < 0x80) { i++; continue; }
-        size_t k;
-        uint32_t cp, min;
-        if ((c & 0xE0) == 0xC0) { k = 1; cp = c & 0x1F; min = 0x80; }
-        else if ((c & 0xF0) == 0xE0) { k = 2; cp = c & 0x0F; min = 0x800; }
-        else if ((c & 0xF8) == 0xF0) { k = 3; cp = c & 0x07; min = 0x10000; }
-        else return false;
-        if (n - i - 1 < k) return false;
-        for (size_t j = 1; j <= k; j++) {
-            uint8_t d = s[i + j];
-            if ((d & 0xC0) != 0x80) return false;
-            cp = (cp << 6) | (d & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-        i += k + 1;
-    }
-    return true;
-}
 
 typedef struct { const uint8_t *p; size_t n; } span;
 
@@ -74,7 +52,7 @@ static const uint8_t *find_byte(const uint8_t *p, const uint8_t *end, uint8_t c)
 
 /* Text when it is strict UTF-8, bytes otherwise. */
 static int w_str(ac_buf *out, span s) {
-    return utf8_ok(s.p, s.n) ? acw_text(out, (const char *)s.p, s.n) : acw_bytes(out, s.p, s.n);
+    return ac_utf8_valid(s.p, s.n) ? acw_text(out, (const char *)s.p, s.n) : acw_bytes(out, s.p, s.n);
 }
 
 static int w_link(ac_buf *out, const uint8_t *sha) {
@@ -506,7 +484,7 @@ static int tree_decode(span body, ac_buf *out) {
     bool as_map = true;
     for (size_t k = 0; k < n; k++) {
         ix[k] = &e[k];
-        if (!utf8_ok(e[k].name.p, e[k].name.n) || (k && git_cmp(&e[k - 1], &e[k]) >= 0)) as_map = false;
+        if (!ac_utf8_valid(e[k].name.p, e[k].name.n) || (k && git_cmp(&e[k - 1], &e[k]) >= 0)) as_map = false;
     }
     if (as_map) {
         if (!sort_ents(ix, n, key_cmp)) return ac_fail(AC_ERR_NOMEM, "out of memory");
