@@ -151,3 +151,10 @@ def test_blocks_are_those_of_perf_builtin() -> None:
     assert _data.dag_json_nested() == encode(perf_builtin.nested_value(), "dag-json")
     assert 150 <= len(blocks["small"]) <= 250 and 90_000 <= len(blocks["nested"]) <= 120_000
     assert 1_000_000 <= len(blocks["bytes"]) <= 1_100_000
+
+
+def test_cli_group_names_match_the_bench_groups() -> None:
+    from autocodec.bench import GROUPS
+    from autocodec.cli.cmd_bench import GROUP_NAMES
+
+    assert GROUP_NAMES == tuple(GROUPS)
