@@ -229,9 +229,9 @@ def test_native_substitution_only_after_vectors_agree(publisher, tmp_path: Path)
         payload = builtin.encode({"a": [1, 2.5, None], "l": CID.parse("bafkqaaa")}, "dag-cbor")
         cid = user.put(wrap(wasm_module, payload), ENVELOPE_CODEC)
         assert user.decode(cid) == {"a": [1, 2.5, None], "l": CID.parse("bafkqaaa")}
-        from autocodec.registry._runtime import _Builtin
+        from autocodec.registry._standin import BuiltinStandIn
 
-        assert isinstance(user.module_codec(wasm_module), _Builtin)
+        assert isinstance(user.module_codec(wasm_module), BuiltinStandIn)
 
 
 def test_default_set_matches_wasm_src_and_package_pin(tmp_path: Path) -> None:

@@ -26,7 +26,6 @@ import os
 import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +35,6 @@ from ..codes import codec_code, codec_name, hash_code, hash_name
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import (
     AutocodecError,
-    GuestError,
     InvalidBlock,
     InvalidInput,
     HashMismatch,
@@ -48,135 +46,17 @@ from ..errors import (
 from ..home import Home
 from ..log import get_logger
 from ..settings import Settings
+from ._hashing import hashlib_stream
+from ._metrics import Metrics
+from ._resolution import Generation, Resolution
 from ._selfdescribing import ENVELOPE_CODEC, unwrap
+from ._standin import BuiltinStandIn
 
 log = get_logger("registry")
 
 KINDS = ("codec", "hasher", "chunker", "crypto", "task")
 TRUST_POLL_S = 0.05
 RECENT_BLOCKS = 16
-
-
-@dataclass(frozen=True)
-class Resolution:
-    """Who would serve ``(kind, code)`` and why (or why nothing would)."""
-
-    kind: str
-    code: int | str
-    source: str  # "builtin" | "extension" | "none"
-    reason: str
-    policy: str | None = None
-    module: CID | None = None
-    manifest: CID | None = None
-    publisher: str | None = None
-    name: str | None = None
-    version: str | None = None
-    set_name: str | None = None
-    set_id: CID | None = None
-    set_version: int | None = None
-    manifest_doc: Any = field(default=None, repr=False, compare=False)
-    """The manifest verified when this resolution was made (same generation)."""
-
-    @property
-    def found(self) -> bool:
-        return self.source != "none"
-
-    def to_value(self) -> dict[str, Any]:
-        """A data-model view (DAG-JSON printable)."""
-        out: dict[str, Any] = {"kind": self.kind, "code": self.code, "source": self.source, "reason": self.reason}
-        for key in ("policy", "module", "manifest", "publisher", "name", "version", "set_name", "set_id", "set_version"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
-        return out
-
-
-def _hashlib_stream(code: int) -> tuple[Any, Any] | None:
-    """(update, final) for a builtin multihash that hashlib can stream, else None."""
-    import hashlib
-
-    simple = {0x11: "sha1", 0x12: "sha256", 0x13: "sha512", 0x14: "sha3_512", 0x15: "sha3_384",
-              0x16: "sha3_256", 0x17: "sha3_224", 0x20: "sha384", 0x1013: "sha224"}
-    if code in simple:
-        h = hashlib.new(simple[code])
-        return h.update, h.digest
-    if 0xB201 <= code <= 0xB240:
-        h = hashlib.blake2b(digest_size=code - 0xB200)
-        return h.update, h.digest
-    if 0xB241 <= code <= 0xB260:
-        h = hashlib.blake2s(digest_size=code - 0xB240)
-        return h.update, h.digest
-    if code == 0x56:  # dbl-sha2-256: sha256 of the sha256
-        h = hashlib.sha256()
-        return h.update, lambda: hashlib.sha256(h.digest()).digest()
-    return None
-
-
-class _Builtin:
-    """A builtin codec shaped like a loaded module's codec adapter (for native substitution)."""
-
-    def __init__(self, code: int, limits: Limits) -> None:
-        self.code = code
-        self.limits = limits
-        self.info = type("Info", (), {"kind": "codec", "codes": (code,), "name": codec_name(code)})()
-
-    def codec(self) -> "_Builtin":
-        return self
-
-    # Errors are reported as a module adapter reports them (GuestError: an InvalidBlock with
-    # the ABI's status), so a stand-in is indistinguishable from the module it replaces.
-    def decode(self, data: bytes) -> Any:
-        try:
-            return builtin.decode(data, self.code, limits=self.limits.decode)
-        except InvalidInput as exc:
-            raise GuestError(1, exc.message) from None
-
-    def encode(self, value: Any) -> bytes:
-        try:
-            return builtin.encode(value, self.code, limits=self.limits.decode)
-        except InvalidInput as exc:
-            raise GuestError(1, exc.message) from None
-
-    def decode_many(self, blocks: list[bytes]) -> list[Any]:
-        out: list[Any] = []
-        for data in blocks:
-            try:
-                out.append(self.decode(data))
-            except AutocodecError as exc:
-                out.append(exc)
-        return out
-
-    def links(self, data: bytes) -> list[CID]:
-        from ..store import links_in
-
-        return links_in(self.decode(data))
-
-
-class Metrics:
-    """Counters for ``/metrics`` (thread-safe); names follow Prometheus conventions."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.counters: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
-
-    def inc(self, name: str, value: float = 1, **labels: str) -> None:
-        key = (name, tuple(sorted(labels.items())))
-        with self._lock:
-            self.counters[key] = self.counters.get(key, 0) + value
-
-    def snapshot(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-        with self._lock:
-            return dict(self.counters)
-
-
-@dataclass
-class Generation:
-    """One consistent view of what is trusted; replaced, never mutated, on a trust change."""
-
-    number: int
-    token: tuple[int, int]
-    resolutions: dict[tuple[str, int | str], Resolution] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class Runtime:
@@ -484,7 +364,7 @@ class Runtime:
 
         code = hash_code(hash)
         if builtin.has_hash(code):
-            state = _hashlib_stream(code)
+            state = hashlib_stream(code)
             if state is None:  # identity and other non-streaming builtins: bounded by the block cap
                 data = bytearray()
                 for chunk in chunks:
@@ -635,18 +515,18 @@ class Runtime:
         adapter = self._substitute(loaded, decision.manifest) or loaded.codec()
         log.info("module.decide", module=str(module), name=loaded.info.name, policy=decision.policy,
                  publisher=decision.manifest.publisher if decision.manifest else None, set=decision.set_name,
-                 substituted=isinstance(adapter, _Builtin))
+                 substituted=isinstance(adapter, BuiltinStandIn))
         self._adapters[key] = adapter
         return adapter
 
-    def _substitute(self, loaded: Any, manifest: Any) -> "_Builtin | None":
+    def _substitute(self, loaded: Any, manifest: Any) -> "BuiltinStandIn | None":
         """A builtin codec for a Wasm module of the same format, only if its vectors agree."""
         from ..loader import run_vectors
 
         codes = list(loaded.info.codes)
         if len(codes) != 1 or not builtin.has_codec(codes[0]) or manifest is None or manifest.vectors is None:
             return None
-        stand_in = _Builtin(codes[0], self.limits)
+        stand_in = BuiltinStandIn(codes[0], self.limits)
         try:
             vectors = builtin.decode(self.fetcher.get(manifest.vectors), "dag-cbor")
             agree = run_vectors(stand_in, vectors).ok and run_vectors(loaded, vectors).ok
