@@ -138,17 +138,10 @@ def test_cli_json_one_group(capsys: pytest.CaptureFixture[str], monkeypatch: pyt
     assert doc["figures"][0]["ratios"]["Func.__call__"] > 0
 
 
-def test_blocks_are_those_of_perf_builtin() -> None:
-    """The bench measures the same bytes as ``tests/perf_builtin.py`` (same generators, same seeds)."""
+def test_generated_blocks_have_the_documented_sizes() -> None:
     from autocodec.bench import _data
-    from autocodec.builtin import encode
-    from tests import perf_builtin
 
     blocks = _data.dag_cbor_blocks()
-    assert blocks["small"] == encode(perf_builtin.small_value(), "dag-cbor")
-    assert blocks["nested"] == encode(perf_builtin.nested_value(), "dag-cbor")
-    assert blocks["bytes"] == encode(perf_builtin.bytes_value(), "dag-cbor")
-    assert _data.dag_json_nested() == encode(perf_builtin.nested_value(), "dag-json")
     assert 150 <= len(blocks["small"]) <= 250 and 90_000 <= len(blocks["nested"]) <= 120_000
     assert 1_000_000 <= len(blocks["bytes"]) <= 1_100_000
 

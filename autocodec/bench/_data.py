@@ -3,8 +3,8 @@
 Invariants:
 - Every input is a pure function of fixed seeds or committed files, so two runs (and two
   machines) measure the same bytes.
-- The block generators are the ones of ``tests/perf_builtin.py`` (same seeds, same shapes):
-  small (~200 B, two links), nested (~100 KB, 64 distinct links), bytes-heavy (~1 MB).
+- The DAG-CBOR/DAG-JSON blocks: small (~200 B, two links), nested (~100 KB, 64 distinct
+  links), bytes-heavy (~1 MB); this module is their only generator.
 - Wasm modules and fixtures come from a source checkout (``wasm-src/``, ``fixtures/``); when
   they are absent, ``NotFound`` says so and the figure reports it instead of a number.
 """
