@@ -77,6 +77,20 @@ def decode_us(loaded: LoadedModule, block: bytes, repeat: int = 2_000) -> dict[s
     return {"decode_us": single, "decode_many_per_block_us": batch}
 
 
+def _rates(work: Callable[[int], None], total: int, threads: int, *, units: float) -> tuple[float, float]:
+    """``units`` per second doing ``work(total)`` on one thread, then split over ``threads``."""
+    start = time.perf_counter()
+    work(total)
+    one = units / (time.perf_counter() - start)
+    workers = [threading.Thread(target=work, args=(total // threads,)) for _ in range(threads)]
+    start = time.perf_counter()
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    return one, units / (time.perf_counter() - start)
+
+
 def thread_scaling(loaded: LoadedModule, block: bytes, total: int = 4_000, threads: int = 2) -> dict[str, float]:
     """Decodes per second with 1 thread vs ``threads`` threads sharing ``total`` decodes."""
     codec = loaded.codec()
@@ -85,16 +99,7 @@ def thread_scaling(loaded: LoadedModule, block: bytes, total: int = 4_000, threa
         for _ in range(n):
             codec.decode(block)
 
-    start = time.perf_counter()
-    work(total)
-    one = total / (time.perf_counter() - start)
-    workers = [threading.Thread(target=work, args=(total // threads,)) for _ in range(threads)]
-    start = time.perf_counter()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    many = total / (time.perf_counter() - start)
+    one, many = _rates(work, total, threads, units=total)
     return {"ops_per_s_1_thread": one, f"ops_per_s_{threads}_threads": many, "speedup": many / one}
 
 
@@ -108,17 +113,7 @@ def hash_scaling(loaded: LoadedModule, size: int = 1 << 20, total: int = 40, thr
         for _ in range(n):
             hasher.digest(data)
 
-    mib = total * len(data) / 2**20
-    start = time.perf_counter()
-    work(total)
-    one = mib / (time.perf_counter() - start)
-    workers = [threading.Thread(target=work, args=(total // threads,)) for _ in range(threads)]
-    start = time.perf_counter()
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join()
-    many = mib / (time.perf_counter() - start)
+    one, many = _rates(work, total, threads, units=total * len(data) / 2**20)
     return {"hash_mib_s_1_thread": one, f"hash_mib_s_{threads}_threads": many, "hash_speedup": many / one}
 
 
