@@ -235,7 +235,7 @@ def test_cat_refuses_directories_and_lies(store, tmp_path: Path) -> None:
     with pytest.raises(InvalidBlock, match="parent says"):
         list(cat(store, lying))
     wrong_total = _put_pb(store, _pb.encode(_pb.UnixfsData(_pb.FILE, b"", 9, (5,))), [leaf])
-    with pytest.raises(InvalidBlock, match="root says"):
+    with pytest.raises(InvalidBlock, match="root .* filesize says"):
         list(cat(store, wrong_total))
     dir_inside = _put_pb(store, _pb.encode(_pb.UnixfsData(_pb.FILE, b"", 0, (0,))), [root])
     with pytest.raises(InvalidBlock, match="directory node inside"):
@@ -243,6 +243,60 @@ def test_cat_refuses_directories_and_lies(store, tmp_path: Path) -> None:
     not_unixfs = _put_pb(store, b"\x01\x02")
     with pytest.raises(InvalidBlock):
         list(cat(store, not_unixfs))
+
+
+class _CountingStore:
+    """A store wrapper counting the blocks ``cat`` fetches."""
+
+    def __init__(self, store) -> None:
+        self.store, self.gets = store, 0
+
+    def get(self, cid: CID) -> bytes:
+        self.gets += 1
+        return self.store.get(cid)
+
+
+def _fanout(store, child: CID, count: int, child_bytes: int) -> CID:
+    """A file node whose ``count`` links all point at ``child`` (a DAG, so 2^40 bytes cost KiB)."""
+    data = _pb.encode(_pb.UnixfsData(_pb.FILE, b"", count * child_bytes, (child_bytes,) * count))
+    return _put_pb(store, data, [child] * count)
+
+
+def test_cat_checks_sizes_before_streaming(store) -> None:
+    """Issue 16 item 8: a root declaring filesize 10 over blocksizes covering 2^40 bytes.
+
+    Bound: refused after fetching one block (the root), with zero bytes streamed; before the
+    fix it streamed the 2^40 bytes and compared the total at the end."""
+    leaf = add_bytes(store, b"x" * 1024, AddOptions(cid_version=1))  # raw leaf, 2^10 bytes
+    level = leaf
+    for exp in (10, 20, 30):  # 1024 links per level: 2^20, 2^30, 2^40 bytes
+        level = _fanout(store, level, 1024, 1 << exp)
+    liar = _put_pb(store, _pb.encode(_pb.UnixfsData(_pb.FILE, b"", 10, (1 << 40,))), [level])
+    counting = _CountingStore(store)
+    streamed = 0
+    with pytest.raises(InvalidBlock, match="filesize says 10"):
+        for piece in cat(counting, liar):
+            streamed += len(piece)
+    assert (streamed, counting.gets) == (0, 1)
+    # A child claiming more than its parent's blocksize is refused before any of its bytes.
+    honest_root = _put_pb(store, _pb.encode(_pb.UnixfsData(_pb.FILE, b"", 1024, (1024,))), [level])
+    counting = _CountingStore(store)
+    with pytest.raises(InvalidBlock, match="its parent says 1024"):
+        for piece in cat(counting, honest_root):
+            streamed += len(piece)
+    assert (streamed, counting.gets) == (0, 2)
+    # Leaves shorter than their parent's blocksizes stop the stream at the first one.
+    short = add_bytes(store, b"y" * 5, AddOptions(cid_version=1))
+    lying_parent = _fanout(store, short, 1024, 1024)
+    counting = _CountingStore(store)
+    with pytest.raises(InvalidBlock, match="has 5 bytes, its parent says 1024"):
+        for piece in cat(counting, lying_parent):
+            streamed += len(piece)
+    assert (streamed, counting.gets) == (0, 2)
+    # Blocksizes without links (bytes the file claims but cannot hold) are refused too.
+    no_links = _put_pb(store, _pb.encode(_pb.UnixfsData(_pb.FILE, b"ab", 1 << 40, (1 << 40 - 2,))))
+    with pytest.raises(InvalidBlock, match="0 links but 1 blocksizes"):
+        list(cat(store, no_links))
 
 
 def test_cat_bounds_depth(store) -> None:

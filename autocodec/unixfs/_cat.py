@@ -4,10 +4,16 @@ Invariants:
 - ``cat`` streams a file's bytes in order (raw leaves, dag-pb file nodes' inline data, then
   their children left to right) with an explicit stack, never recursion; at most
   ``limits.unixfs.max_dag_depth`` levels deep.
+- Sizes are checked at every node *before* any of its bytes are streamed or its children
+  fetched: a node's ``filesize`` (when present) equals its inline data plus the sum of its
+  ``blocksizes``; it has exactly one blocksize per link; and what it holds equals what its
+  parent's ``blocksizes`` entry says.  So the bytes streamed never exceed the root's declared
+  size: a root declaring 10 bytes over children claiming 2^40 is refused before the first
+  byte (issue 16 item 8), and a child that disagrees with its parent is refused before any
+  of its bytes.
 - Every node is checked: dag-pb decoded strictly by the builtin codec, its UnixFS Data
-  decoded strictly; a directory, HAMT shard or symlink inside a file, a child whose byte count
-  disagrees with its parent's ``blocksizes``, or a total that disagrees with the root's
-  ``filesize`` is ``InvalidBlock``.  A root that is a directory is ``InvalidInput``.
+  decoded strictly; a directory, HAMT shard or symlink inside a file is ``InvalidBlock``;
+  a size mismatch is ``InvalidBlock``.  A root that is a directory is ``InvalidInput``.
 - Missing blocks are ``BlockNotFound`` (from the store).
 """
 
@@ -32,24 +38,34 @@ def _node(data: bytes) -> tuple[_pb.UnixfsData, list[CID]]:
     return _pb.decode(node["Data"]), [link["Hash"] for link in node["Links"]]
 
 
+def _check_sizes(current: CID, meta: _pb.UnixfsData, links: list[CID], expected: int | None) -> int:
+    """The file bytes ``current`` holds, after checking its sizes are consistent (see module)."""
+    if len(meta.blocksizes) != len(links):
+        raise InvalidBlock(f"node {current} has {len(links)} links but {len(meta.blocksizes)} blocksizes")
+    own = len(meta.data) + sum(meta.blocksizes)
+    if meta.filesize is not None and meta.filesize != own:
+        where = "root" if expected is None else "node"
+        raise InvalidBlock(f"the {where} {current} holds {own} bytes (data and blocksizes) "
+                           f"but its filesize says {meta.filesize}")
+    if expected is not None and own != expected:
+        raise InvalidBlock(f"node {current} holds {own} file bytes, its parent says {expected}")
+    return own
+
+
 def cat(store: Any, cid: CID, *, limits: Limits | None = None) -> Iterator[bytes]:
-    """The bytes of the UnixFS file ``cid``, in pieces."""
+    """The bytes of the UnixFS file ``cid``, in pieces (sizes checked before streaming)."""
     limits = limits or DEFAULT_LIMITS
     max_depth = limits.unixfs.max_dag_depth
-    # stack entries: (cid, depth, expected file bytes or None)
+    # stack entries: (cid, depth, file bytes its parent says it holds, or None for the root)
     stack: list[tuple[CID, int, int | None]] = [(cid, 0, None)]
-    root_size: int | None = None
-    total = 0
     while stack:
         current, depth, expected = stack.pop()
         if depth > max_depth:
             raise InvalidBlock(f"UnixFS file DAG deeper than {max_depth} levels")
         block = store.get(current)
         if current.codec == RAW:
-            got = len(block)
-            if expected is not None and got != expected:
-                raise InvalidBlock(f"raw leaf {current} has {got} bytes, its parent says {expected}")
-            total += got
+            if expected is not None and len(block) != expected:
+                raise InvalidBlock(f"raw leaf {current} has {len(block)} bytes, its parent says {expected}")
             if block:
                 yield block
             continue
@@ -61,17 +77,8 @@ def cat(store: Any, cid: CID, *, limits: Limits | None = None) -> Iterator[bytes
             if depth == 0:
                 raise InvalidInput(f"{cid} is a {what}, not a file", hint="cat takes the CID of a file")
             raise InvalidBlock(f"a {what} node inside the file {cid}")
-        if depth == 0:
-            root_size = meta.filesize
-        if links and len(meta.blocksizes) != len(links):
-            raise InvalidBlock(f"node {current} has {len(links)} links but {len(meta.blocksizes)} blocksizes")
-        own = len(meta.data) + sum(meta.blocksizes)
-        if expected is not None and own != expected:
-            raise InvalidBlock(f"node {current} holds {own} file bytes, its parent says {expected}")
-        total += len(meta.data)
+        _check_sizes(current, meta, links, expected)
         if meta.data:
             yield meta.data
         for child, size in reversed(list(zip(links, meta.blocksizes))):
             stack.append((child, depth + 1, size))
-    if root_size is not None and total != root_size:
-        raise InvalidBlock(f"the file {cid} has {total} bytes, its root says {root_size}")
