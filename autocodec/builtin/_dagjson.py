@@ -10,7 +10,9 @@ Invariants (decode, both codecs):
 - Map key order and whitespace are not checked on decode (only encode is canonical): the
   spec says decoders should not enforce them, to read historical and non-strict data.
 - DAG-JSON only: an object whose only key is ``"/"`` is a link when its value is a string
-  (the canonical CID string: base32 for v1, base58btc for v0) and bytes when its value is an
+  (the canonical CID string: base32 for v1, base58btc for v0; any other spelling of the same
+  CID is refused, so two different blocks never decode to the same data, and text longer than
+  the longest canonical CID is refused before base decoding) and bytes when its value is an
   object whose only key is ``"bytes"`` with a string value (standard base64, no padding,
   canonical trailing bits). A malformed link or bytes form is an error, never a plain map.
 
@@ -30,7 +32,7 @@ import threading
 from contextlib import contextmanager
 from typing import Any, Iterator
 
-from ..cid import CID
+from ..cid import CID, MAX_DIGEST_BYTES, MAX_VARINT_BYTES
 from ..config import DecodeLimits
 from ..errors import EncodeError, InvalidBlock, InvalidCID
 from . import _jsontext, _native, _walk
@@ -90,6 +92,8 @@ _B32_TO_INT = str.maketrans(
     | {c: "0123456789abcdefghijklmnopqrstuv"[i] for i, c in enumerate("abcdefghijklmnopqrstuvwxyz234567")}
 )
 _c_link = _native.link
+# the canonical text of the longest valid CID (base32 of MAX_CID_BYTES, plus the prefix)
+_MAX_LINK_TEXT = 1 + (8 * (1 + 3 * MAX_VARINT_BYTES + MAX_DIGEST_BYTES) + 4) // 5
 
 
 def _fast_b32_link(text: str) -> CID | None:
@@ -106,13 +110,18 @@ def _fast_b32_link(text: str) -> CID | None:
     value = int(digits, 32)
     if value & ((1 << pad) - 1):  # non-zero spare bits: not canonical
         return None
+    raw = (value >> pad).to_bytes(nbytes, "big")
+    if raw[:1] != b"\x01":  # a CIDv0 (0x12...) is canonical only in base58btc: the slow path refuses it
+        return None
     try:
-        return _c_link((value >> pad).to_bytes(nbytes, "big"))
+        return _c_link(raw)
     except ValueError:
         return None
 
 
 def _parse_link(text: str) -> CID:
+    if len(text) > _MAX_LINK_TEXT:  # before any base decoding (base58 is quadratic in the length)
+        raise _Reject(f"bad link {text[:80]!r}...: {len(text)} characters, longer than any canonical CID")
     if text[:1] == "b":
         cid = _fast_b32_link(text)
         if cid is not None:
