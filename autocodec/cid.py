@@ -25,6 +25,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_VARINT_BYTES = 9  # the unsigned-varint spec caps varints at 9 bytes (63 bits)
 MAX_DIGEST_BYTES = 1024
+MAX_CID_BYTES = 1 + 3 * MAX_VARINT_BYTES + MAX_DIGEST_BYTES  # version, codec, hash code, length, digest
+MAX_CID_TEXT = 1 + 8 * MAX_CID_BYTES
+"""Longest string form of a valid CID (base2, 8 characters a byte, is the widest base): longer
+text is refused before any base decoding, so parsing one CID string is bounded work whatever the
+input (base58/base36/base10 decoding is quadratic in the length)."""
 
 
 # --- unsigned varint ------------------------------------------------------------------------
@@ -97,37 +102,160 @@ def b58decode(text: str) -> bytes:
     return b"\0" * zeros + body
 
 
-def _b32decode(text: str) -> bytes:
+def _b32decode(text: str, alphabet: str = "") -> bytes:
     if text != text.lower() and text != text.upper():
         raise ValueError("mixed-case base32")
-    text = text.upper()
+    text = text.upper().rstrip("=") if alphabet == "pad" else text.upper()
     if "=" in text:
         raise ValueError("unexpected base32 padding")
+    if alphabet == "hex":
+        text = text.translate(_B32HEX_TO_STD)
     return base64.b32decode(text + "=" * (-len(text) % 8))
 
 
-def _b64decode(text: str, altchars: bytes | None) -> bytes:
+def _b64decode(text: str, altchars: bytes | None, padded: bool = False) -> bytes:
+    if padded:
+        if len(text) % 4:
+            raise ValueError("base64pad text must be padded to a multiple of 4")
+        text = text.rstrip("=")
     if "=" in text:
         raise ValueError("unexpected base64 padding")
     return base64.b64decode(text + "=" * (-len(text) % 4), altchars=altchars, validate=True)
 
 
+_B32_STD = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_B32_HEX = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
+_B32HEX_TO_STD = str.maketrans(_B32_HEX, _B32_STD)
+_B32STD_TO_HEX = str.maketrans(_B32_STD, _B32_HEX)
+_B36_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+_B58_FLICKR = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
+_FLICKR_TO_BTC = str.maketrans(_B58_FLICKR, _B58_ALPHABET)
+_BTC_TO_FLICKR = str.maketrans(_B58_ALPHABET, _B58_FLICKR)
+
+
+def _radix_decode(text: str, alphabet: str) -> bytes:
+    """Leading-zero-preserving radix decode (base36, base10), as the multibase spec defines it."""
+    base = len(alphabet)
+    num = 0
+    for ch in text:
+        digit = alphabet.find(ch)
+        if digit < 0:
+            raise ValueError(f"invalid base{base} character {ch!r}")
+        num = num * base + digit
+    zeros = len(text) - len(text.lstrip(alphabet[0]))
+    body = num.to_bytes((num.bit_length() + 7) // 8, "big") if num else b""
+    return b"\0" * zeros + body
+
+
+def _radix_encode(data: bytes, alphabet: str) -> str:
+    base = len(alphabet)
+    zeros = len(data) - len(data.lstrip(b"\0"))
+    num = int.from_bytes(data, "big")
+    out = []
+    while num:
+        num, rem = divmod(num, base)
+        out.append(alphabet[rem])
+    return alphabet[0] * zeros + "".join(reversed(out))
+
+
+def _bits_decode(text: str, bits: int) -> bytes:
+    """base2 (1 bit a character) and base8 (3 bits), the RFC 4648-style bit packings of multibase."""
+    if any(ch not in "01234567"[: 1 << bits] for ch in text):
+        raise ValueError(f"invalid base{1 << bits} character")
+    stream = "".join(format(int(ch), f"0{bits}b") for ch in text)
+    usable = len(stream) - len(stream) % 8
+    if "1" in stream[usable:]:
+        raise ValueError("non-zero trailing bits")
+    return bytes(int(stream[i:i + 8], 2) for i in range(0, usable, 8))
+
+
+def _bits_encode(data: bytes, bits: int) -> str:
+    stream = "".join(format(byte, "08b") for byte in data)
+    stream += "0" * (-len(stream) % bits)
+    return "".join(str(int(stream[i:i + bits], 2)) for i in range(0, len(stream), bits))
+
+
+def _hex_decode(body: str, upper: bool) -> bytes:
+    if body != (body.upper() if upper else body.lower()):
+        raise ValueError("base16 text in the wrong case for its prefix")
+    return binascii.unhexlify(body)
+
+
+# prefix -> decoder of the text after the prefix (multibase spec, multibase.csv: final and draft entries)
+_DECODERS: dict[str, Any] = {
+    "0": lambda t: _bits_decode(t, 1),
+    "7": lambda t: _bits_decode(t, 3),
+    "9": lambda t: _radix_decode(t, "0123456789"),
+    "f": lambda t: _hex_decode(t, False),
+    "F": lambda t: _hex_decode(t, True),
+    "b": lambda t: _b32decode(t) if t == t.lower() else _fail("base32 (b) must be lowercase"),
+    "B": lambda t: _b32decode(t) if t == t.upper() else _fail("base32upper (B) must be uppercase"),
+    "c": lambda t: _b32decode(t, "pad"),
+    "C": lambda t: _b32decode(t, "pad"),
+    "v": lambda t: _b32decode(t, "hex"),
+    "V": lambda t: _b32decode(t, "hex"),
+    "t": lambda t: _b32decode(t.rstrip("="), "hex"),
+    "T": lambda t: _b32decode(t.rstrip("="), "hex"),
+    "k": lambda t: _radix_decode(t, _B36_ALPHABET),
+    "K": lambda t: _radix_decode(t.lower(), _B36_ALPHABET) if t == t.upper() else _fail("base36upper must be uppercase"),
+    "z": lambda t: b58decode(t),
+    "Z": lambda t: b58decode(t.translate(_FLICKR_TO_BTC)),
+    "m": lambda t: _b64decode(t, None),
+    "M": lambda t: _b64decode(t, None, padded=True),
+    "u": lambda t: _b64decode(t, b"-_"),
+    "U": lambda t: _b64decode(t, b"-_", padded=True),
+}
+
+
+def _fail(reason: str) -> bytes:
+    raise ValueError(reason)
+
+
+# name (as Kubo's --cid-base spells it) -> encoder including the prefix
+MULTIBASES: dict[str, Any] = {
+    "base2": lambda d: "0" + _bits_encode(d, 1),
+    "base8": lambda d: "7" + _bits_encode(d, 3),
+    "base10": lambda d: "9" + _radix_encode(d, "0123456789"),
+    "base16": lambda d: "f" + d.hex(),
+    "base16upper": lambda d: "F" + d.hex().upper(),
+    "base32": lambda d: base32_encode(d),
+    "base32upper": lambda d: "B" + base64.b32encode(d).decode("ascii").rstrip("="),
+    "base32pad": lambda d: "c" + base64.b32encode(d).decode("ascii").lower(),
+    "base32padupper": lambda d: "C" + base64.b32encode(d).decode("ascii"),
+    "base32hex": lambda d: "v" + base64.b32encode(d).decode("ascii").rstrip("=").translate(_B32STD_TO_HEX).lower(),
+    "base32hexupper": lambda d: "V" + base64.b32encode(d).decode("ascii").rstrip("=").translate(_B32STD_TO_HEX),
+    "base32hexpad": lambda d: "t" + base64.b32encode(d).decode("ascii").translate(_B32STD_TO_HEX).lower(),
+    "base32hexpadupper": lambda d: "T" + base64.b32encode(d).decode("ascii").translate(_B32STD_TO_HEX),
+    "base36": lambda d: "k" + _radix_encode(d, _B36_ALPHABET),
+    "base36upper": lambda d: "K" + _radix_encode(d, _B36_ALPHABET).upper(),
+    "base58btc": lambda d: "z" + b58encode(d),
+    "base58flickr": lambda d: "Z" + b58encode(d).translate(_BTC_TO_FLICKR),
+    "base64": lambda d: "m" + base64.b64encode(d).decode("ascii").rstrip("="),
+    "base64pad": lambda d: "M" + base64.b64encode(d).decode("ascii"),
+    "base64url": lambda d: "u" + base64.urlsafe_b64encode(d).decode("ascii").rstrip("="),
+    "base64urlpad": lambda d: "U" + base64.urlsafe_b64encode(d).decode("ascii"),
+}
+
+
 def multibase_decode(text: str) -> bytes:
-    """Decode a multibase string (b/B base32, z base58btc, f/F base16, u base64url, m base64)."""
+    """Decode a multibase string: every base of the multibase table but base256emoji and proquint."""
     if not text:
         raise ValueError("empty multibase string")
     prefix, body = text[0], text[1:]
-    if prefix in "bB":
-        return _b32decode(body)
-    if prefix == "z":
-        return b58decode(body)
-    if prefix in "fF":
-        return binascii.unhexlify(body)
-    if prefix == "u":
-        return _b64decode(body, b"-_")
-    if prefix == "m":
-        return _b64decode(body, None)
-    raise ValueError(f"unsupported multibase prefix {prefix!r}")
+    decoder = _DECODERS.get(prefix)
+    if decoder is None:
+        raise ValueError(f"unsupported multibase prefix {prefix!r}")
+    result: bytes = decoder(body)
+    return result
+
+
+def multibase_encode(data: bytes, base: str) -> str:
+    """``data`` in the multibase named ``base`` (e.g. ``base36``), prefix included."""
+    encoder = MULTIBASES.get(base)
+    if encoder is None:
+        raise ValueError(f"unsupported base {base!r}; known: {', '.join(MULTIBASES)}")
+    text: str = encoder(data)
+    return text
 
 
 def base32_encode(data: bytes) -> str:
@@ -190,6 +318,8 @@ class CID:
                 return cls(bytes(text))
             raise InvalidCID(f"not a CID: {text!r}")
         text = text.strip()
+        if len(text) > MAX_CID_TEXT:
+            raise InvalidCID(f"cannot parse CID {text[:80]!r}...: {len(text)} characters, a CID has at most {MAX_CID_TEXT}")
         try:
             if len(text) == 46 and text.startswith("Qm"):
                 return cls(b58decode(text))
@@ -268,13 +398,14 @@ class CID:
         return base32_encode(self._raw)
 
     def encode(self, base: str = "base32") -> str:
-        if base == "base32":
-            return base32_encode(self._raw)
-        if base == "base58btc":
-            return b58encode(self._raw) if self.version == 0 else "z" + b58encode(self._raw)
-        if base == "base16":
-            return "f" + self._raw.hex()
-        raise ValueError(f"unsupported base {base!r}")
+        """The string form in multibase ``base`` (a Kubo ``--cid-base`` name).
+
+        A CIDv0 stays bare base58btc (``Qm...``) when asked for base58btc; in any other base it is
+        upgraded to CIDv1 first, as Kubo does, because only base58btc can spell a CIDv0.
+        """
+        if base == "base58btc" and self.version == 0:
+            return b58encode(self._raw)
+        return multibase_encode(bytes(self.to_v1()._raw), base)
 
     def __repr__(self) -> str:
         return f"CID({str(self)!r})"

@@ -52,6 +52,12 @@ class SetNotFound(NotFound):
     hint = "list pinned sets with `autocodec pin ls`"
 
 
+class PathNotFound(NotFound):
+    """A path segment that names nothing in the node it was looked up in."""
+
+    hint = "check the path; decode the last block it reached to see its fields and link names"
+
+
 class ModuleNotFound(NotFound):
     hint = "check the module CID, or pin an extension set that provides it"
 
@@ -97,7 +103,13 @@ class InvalidInput(AutocodecError):
 
 
 class InvalidCID(InvalidInput):
-    hint = "give a CID in base32 (b...), base58btc (z... or Qm...) or base16 (f...)"
+    hint = "give a CID in a multibase such as base32 (b...), base36 (k...), base58btc (z... or Qm...) or base16 (f...)"
+
+
+class InvalidPath(InvalidInput):
+    """A path that is not ``[/ipfs/|/ipld/]CID[/segment...]``."""
+
+    hint = "write a path as CID/segment/... or /ipfs/CID/segment/... (or /ipld/CID/... for plain IPLD pathing)"
 
 
 class InvalidBlock(InvalidInput):
@@ -263,6 +275,12 @@ class FetchTimeout(FetchError):
 
 class FetchTooLarge(FetchError):
     hint = "the source sent more than limits.fetch.max_block_bytes"
+
+
+class NotTrustless(FetchError):
+    """A gateway answered, but not as the trustless gateway spec asks (raw block or CAR)."""
+
+    hint = "use a trustless gateway (one that answers ?format=raw with application/vnd.ipld.raw), e.g. Kubo's"
 
 
 class ConfigError(AutocodecError):

@@ -3,6 +3,10 @@
 A producer calls a ``Progress`` callback with (done, total or None, unit); library callers
 pass their own or none, the CLI passes ``stderr_progress()`` which draws a throttled line
 on stderr when it is a terminal and logs milestones otherwise.
+
+Invariants: the terminal line shows the amount done, the rate since the start and, when the
+total is known, the percentage and an ETA; a non-terminal gets a plain line at most every 5 s
+and one at the end; nothing is written to stdout.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ def no_progress(done: int, total: int | None, unit: str = "bytes") -> None:
 
 
 def stderr_progress(label: str, min_interval_s: float = 0.2) -> Progress:
-    """A reporter that writes ``label: done/total unit (pct)`` to stderr, throttled."""
+    """A reporter that writes ``label: done / total unit (pct), rate, ETA`` to stderr, throttled."""
+    start = time.monotonic()
     last = [0.0]
     tty = sys.stderr.isatty()
 
@@ -31,18 +36,31 @@ def stderr_progress(label: str, min_interval_s: float = 0.2) -> Progress:
         if not final and now - last[0] < (min_interval_s if tty else 5.0):
             return
         last[0] = now
-        shown = _human(done, unit)
+        text = f"{label}: {_human(done, unit)}"
         if total:
-            text = f"{label}: {shown} / {_human(total, unit)} ({100 * done // max(total, 1)}%)"
-        else:
-            text = f"{label}: {shown}"
+            text += f" / {_human(total, unit)} ({100 * done // max(total, 1)}%)"
+        elapsed = now - start
+        if elapsed > 0.05 and done:
+            rate = done / elapsed
+            text += f", {_human(int(rate), unit)}/s"
+            if total and not final and rate > 0:
+                text += f", ETA {_duration((total - done) / rate)}"
         if tty:
-            sys.stderr.write("\r" + text + ("\n" if final else ""))
+            sys.stderr.write("\r\033[2K" + text + ("\n" if final else ""))
         else:
             sys.stderr.write(text + "\n")
         sys.stderr.flush()
 
     return report
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds + 0.5)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 def _human(n: int, unit: str) -> str:

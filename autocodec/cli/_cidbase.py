@@ -1,0 +1,25 @@
+"""``--cid-base``: how commands spell CIDs in their output, as Kubo's ``cmdenv`` does (v0.43).
+
+Invariants: without ``--cid-base`` a CIDv1 prints in base32 and a CIDv0 as ``Qm...``; with it
+every CID prints in that base, a CIDv0 upgraded to CIDv1 unless the base is base58btc; a
+base taken from an input path (``dag resolve``) does not upgrade a CIDv0.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..cid import CID, MULTIBASES
+
+
+def add_cid_base_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--cid-base", metavar="BASE", choices=sorted(MULTIBASES),
+                        help="multibase for CIDs in the output, e.g. base36, base58btc, base16 "
+                             "(a CIDv0 becomes CIDv1 in any base but base58btc)")
+
+
+def cid_text(cid: CID, base: str | None, *, upgrade: bool = True) -> str:
+    """``cid`` as text in ``base`` (None: the default spelling); see the module invariants."""
+    if base is None or (cid.version == 0 and not upgrade):
+        return str(cid)
+    return cid.encode(base)

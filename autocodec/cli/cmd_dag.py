@@ -1,0 +1,323 @@
+"""``autocodec dag get|put|resolve|import|export|stat``: Kubo's ``ipfs dag`` over every codec.
+
+Names, flags and output shapes follow Kubo v0.43 (``core/commands/dag``): ``get`` writes the
+node (or the value a path reaches) encoded with ``--output-codec`` and no trailing newline;
+``resolve`` prints ``CID[/remainder]`` (no newline) in the base of the input CID unless
+``--cid-base``; ``put`` prints one CIDv1 line per input; ``import`` prints ``Pinned root\\tCID\\t
+success`` per root; ``export`` streams a CARv1 to stdout; ``stat`` prints Kubo's table and summary.
+Paths cross links of every codec the runtime decodes (git, Ethereum, Bitcoin... through the
+pinned Wasm modules). The store keeps every block (there is no garbage collector), so a
+"pinned" root is one whose whole DAG is present.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ._cidbase import add_cid_base_option
+from ._local_modules import add_module_option
+from ._runtime import add_source_options
+
+EPILOG = """examples:
+  autocodec dag get bafy.../tree/src/hash/main.py/hash   # across git links
+  autocodec dag get /ipfs/QmDir/docs/readme.md           # UnixFS names (HAMT too)
+  autocodec dag get /ipld/QmDir/Links/0/Hash             # plain IPLD pathing of DAG-PB
+  autocodec dag resolve k51q.../a/b                      # -> CID/remainder, in the input's base
+  echo '{"a": 1}' | autocodec dag put --store-codec dag-cbor
+  autocodec dag export bafy... > dag.car && autocodec dag import dag.car
+  autocodec dag stat bafy...
+"""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("dag", help="get, put, resolve, import, export and stat IPLD DAGs (Kubo's `ipfs dag`)",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    dsub = p.add_subparsers(dest="dag_command", metavar="ACTION")
+    dsub.required = True
+
+    def action(name: str, help_text: str) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = dsub.add_parser(name, help=help_text, epilog=EPILOG,
+                                                          formatter_class=argparse.RawDescriptionHelpFormatter)
+        return parser
+
+    get = action("get", "print the node (or the value) a path reaches, encoded with --output-codec")
+    get.add_argument("ref", metavar="PATH", help="CID or path: CID/a/b, /ipfs/CID/name, /ipld/CID/Links/0/Hash")
+    get.add_argument("--output-codec", default="dag-json", metavar="CODEC",
+                     help="dag-json (default), dag-cbor, json, cbor, raw, or a codec an extension encodes")
+    add_source_options(get)
+    get.set_defaults(func=run_get)
+
+    put = action("put", "store objects read with --input-codec as --store-codec blocks; print their CIDs")
+    put.add_argument("files", nargs="*", default=["-"], metavar="FILE", help="objects (default: stdin)")
+    put.add_argument("--store-codec", default="dag-cbor", metavar="CODEC", help="codec of the stored block (dag-cbor)")
+    put.add_argument("--input-codec", default="dag-json", metavar="CODEC", help="codec of the input (dag-json)")
+    put.add_argument("--hash", default="sha2-256", metavar="NAME", help="multihash (default sha2-256)")
+    put.add_argument("--pin", action="store_true", help="accepted for Kubo compatibility (the store keeps every block)")
+    add_cid_base_option(put)
+    add_module_option(put)
+    put.set_defaults(func=run_put)
+
+    res = action("resolve", "print the last block a path reaches and the path left inside it")
+    res.add_argument("ref", metavar="PATH")
+    add_cid_base_option(res)
+    add_source_options(res)
+    res.set_defaults(func=run_resolve)
+
+    imp = action("import", "verify and store every block of CAR files; report their roots")
+    imp.add_argument("files", nargs="+", metavar="FILE", help="CARv1/CARv2 files (- for stdin)")
+    imp.add_argument("--pin-roots", action=argparse.BooleanOptionalAction, default=True,
+                     help="check each root's DAG is complete and report it pinned (default: yes)")
+    imp.add_argument("--silent", action="store_true", help="no output")
+    imp.add_argument("--stats", action="store_true", help="print the number of blocks and bytes imported")
+    add_cid_base_option(imp)
+    add_module_option(imp)
+    imp.set_defaults(func=run_import)
+
+    exp = action("export", "stream the DAG under a root as a CARv1 on stdout (every codec's links)")
+    exp.add_argument("root", metavar="ROOT", help="CID or path of the root")
+    exp.add_argument("-p", "--progress", action=argparse.BooleanOptionalAction, default=None,
+                     help="progress on stderr (default: when stderr is a terminal)")
+    add_source_options(exp)
+    exp.set_defaults(func=run_export)
+
+    stat = action("stat", "count the blocks and bytes of DAGs (each block once)")
+    stat.add_argument("roots", nargs="+", metavar="ROOT")
+    stat.add_argument("-p", "--progress", action=argparse.BooleanOptionalAction, default=None,
+                      help="progress on stderr (default: when stderr is a terminal)")
+    stat.add_argument("--enc", choices=("text", "json"), default="text", help="output encoding (text or json)")
+    add_cid_base_option(stat)
+    add_source_options(stat)
+    stat.set_defaults(func=run_stat)
+
+
+def _encode_output(rt: Any, value: Any, codec_text: str) -> bytes:
+    from .. import builtin
+    from ..codes import codec_code
+
+    code = codec_code(codec_text)
+    if builtin.has_codec(code):
+        return builtin.encode(value, code, limits=rt.limits.decode)
+    data: bytes = rt.encode(value, code)
+    return data
+
+
+def run_get(args: argparse.Namespace) -> int:
+    from ..dag import resolve
+    from ._io import write_stdout
+    from ._local_modules import open_runtime
+
+    with open_runtime(args) as rt:
+        found = resolve(rt, args.ref, limits=rt.limits)
+        out = _encode_output(rt, found.value, args.output_codec)
+    write_stdout(out)
+    return 0
+
+
+def run_resolve(args: argparse.Namespace) -> int:
+    from ..dag import base_of, parse_path, resolve
+    from ._cidbase import cid_text
+    from ._io import write_stdout
+    from ._local_modules import open_runtime
+
+    path = parse_path(args.ref)
+    with open_runtime(args) as rt:
+        found = resolve(rt, path, limits=rt.limits)
+    if args.cid_base:
+        text = cid_text(found.cid, args.cid_base)
+    else:
+        base = base_of(path.root_text) if path.root.version == 1 else None
+        text = cid_text(found.cid, base, upgrade=False)
+    write_stdout((text + found.remainder_path()).encode())
+    return 0
+
+
+def run_put(args: argparse.Namespace) -> int:
+    from .. import builtin
+    from ..codes import codec_code, hash_code
+    from ..errors import UnknownCodec
+    from ._cidbase import cid_text
+    from ._io import read_input, write_line
+    from ._local_modules import open_runtime
+
+    input_code = codec_code(args.input_codec)
+    store_code = codec_code(args.store_codec)
+    mh_code = hash_code(args.hash)
+    with open_runtime(args) as rt:
+        for name in args.files:
+            raw = read_input(name, rt.limits.decode.max_block_bytes, what="object")
+            if builtin.has_codec(input_code):
+                value = builtin.decode(raw, input_code, limits=rt.limits.decode)
+            else:
+                value = rt.decode_block(rt.cid_for(raw, input_code), raw, verified=True)
+            data = _encode_output(rt, value, str(store_code))
+            if len(data) > rt.limits.decode.max_block_bytes:
+                from ..errors import InvalidBlock
+
+                raise InvalidBlock(f"the encoded {args.store_codec} block is {len(data)} bytes, over "
+                                   f"limits.decode.max_block_bytes ({rt.limits.decode.max_block_bytes})")
+            cid = rt.cid_for(data, store_code, mh_code)
+            try:  # refuse what the store codec itself would not read back
+                rt.decode_block(cid, data, verified=True)
+            except UnknownCodec:
+                pass
+            rt.store.put(cid, data)
+            write_line(cid_text(cid, args.cid_base))
+    return 0
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from ..dag import walk
+    from ..errors import AutocodecError, InvalidInput
+    from ..progress import no_progress, stderr_progress
+    from ._cidbase import cid_text
+    from ._io import open_input, write_line
+    from ._local_modules import open_runtime
+
+    if args.files.count("-") > 1:
+        raise InvalidInput("stdin (-) can be read only once")
+    roots: list[Any] = []
+    blocks = size = 0
+    show = sys.stderr.isatty() and not args.silent
+    with open_runtime(args) as rt:
+        for name in args.files:
+            stream = open_input(name)
+            try:
+                got = _import_one(rt, stream, stderr_progress(f"import {name}") if show else no_progress)
+            finally:
+                if stream is not sys.stdin.buffer:
+                    stream.close()
+            blocks += got[1]
+            size += got[2]
+            result_roots = got[0]
+            roots.extend(root for root in result_roots if root not in roots)
+        if args.pin_roots:
+            local = _LocalOnly(rt)
+            for root in roots:
+                try:
+                    for _ in walk(local, root):
+                        pass
+                except AutocodecError as exc:
+                    raise type(exc)(f"pinning root {cid_text(root, args.cid_base)!r} FAILED: {exc.message}",
+                                    hint=exc.hint) from None
+                if not args.silent:
+                    write_line(f"Pinned root\t{cid_text(root, args.cid_base)}\tsuccess")
+    if args.stats and not args.silent:
+        write_line(f"Imported {blocks} blocks ({size} bytes)")
+    return 0
+
+
+def _import_one(rt: Any, stream: Any, progress: Any) -> tuple[list[Any], int, int]:
+    """Verify and store every block of one CAR stream: (roots, blocks, block bytes), as Kubo counts."""
+    from ..store import CarReader
+
+    reader = CarReader(stream, limits=rt.store.limits)
+    counts = [0, 0]
+
+    def blocks() -> Any:
+        for cid, data in reader:
+            counts[0] += 1
+            counts[1] += len(data)
+            if counts[0] % 1024 == 0:
+                progress(reader.offset, None)
+            yield cid, data
+
+    rt.store.put_many(blocks())
+    progress(reader.offset, reader.offset)
+    return list(reader.roots), counts[0], counts[1]
+
+
+class _LocalOnly:
+    """The runtime's links over the local store only (a root is complete or it is not)."""
+
+    def __init__(self, rt: Any) -> None:
+        self._rt = rt
+
+    def get(self, cid: Any) -> bytes:
+        data: bytes = self._rt.store.get(cid)
+        return data
+
+    def links(self, cid: Any, data: bytes) -> list[Any]:
+        found: list[Any] = self._rt.links(cid, data)
+        return found
+
+
+def _progress_wanted(flag: bool | None) -> bool:
+    return sys.stderr.isatty() if flag is None else flag
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from ..dag import export_car, resolve
+    from ..errors import InvalidPath
+    from ..progress import stderr_progress
+    from ._io import silence_stdout
+    from ._local_modules import open_runtime
+
+    with open_runtime(args) as rt:
+        found = resolve(rt, args.root, limits=rt.limits)
+        if found.remainder:
+            raise InvalidPath(f"{args.root} ends inside block {found.cid}, not at a block",
+                              hint="export a CID or a path that ends at a link")
+        report = stderr_progress("export") if _progress_wanted(args.progress) else None
+        try:
+            export_car(rt, found.cid, sys.stdout.buffer,
+                       progress=(lambda n, b: report(b, None)) if report else None)
+            sys.stdout.buffer.flush()
+        except BrokenPipeError:
+            silence_stdout()
+            raise
+    return 0
+
+
+def run_stat(args: argparse.Namespace) -> int:
+    import json
+
+    from ..dag import resolve, stat
+    from ..errors import InvalidPath
+    from ..progress import stderr_progress
+    from ._cidbase import cid_text
+    from ._io import write_stdout
+    from ._local_modules import open_runtime
+
+    with open_runtime(args) as rt:
+        roots = []
+        for ref in args.roots:
+            found = resolve(rt, ref, limits=rt.limits)
+            if found.remainder:
+                raise InvalidPath("cannot return size for anything other than a DAG with a root CID",
+                                  hint="give a CID or a path that ends at a link")
+            roots.append(found.cid)
+        report = stderr_progress("stat") if _progress_wanted(args.progress) else None
+        summary = stat(rt, roots, progress=(lambda n, b: report(b, None)) if report else None)
+    names = [cid_text(r.cid, args.cid_base) for r in summary.roots]
+    if args.enc == "json":
+        doc = {"UniqueBlocks": summary.unique_blocks, "TotalSize": summary.total_size,
+               "SharedSize": summary.shared_size, "Ratio": summary.ratio,
+               "DagStats": [{"Cid": name, "Size": r.size, "NumBlocks": r.blocks}
+                            for name, r in zip(names, summary.roots)]}
+        write_stdout((json.dumps({k: v for k, v in doc.items() if v or k == "DagStats"},
+                                 separators=(",", ":")) + "\n").encode())
+        return 0
+    width = len(names[0])
+    lines = ["", f"{'CID':<{width}}\t{'Blocks':<15}\tSize"]
+    lines += [f"{name}\t{str(r.blocks):<15}\t{r.size}" for name, r in zip(names, summary.roots)]
+    lines += ["", "Summary",
+              f"Total Size: {summary.total_size} ({_si_bytes(summary.total_size)})",
+              f"Unique Blocks: {summary.unique_blocks}",
+              f"Shared Size: {summary.shared_size} ({_si_bytes(summary.shared_size)})",
+              f"Ratio: {summary.ratio:f}", "", "", ""]
+    write_stdout("\n".join(lines).encode())
+    return 0
+
+
+def _si_bytes(n: int) -> str:
+    """go-humanize ``Bytes`` (SI units), as Kubo prints sizes."""
+    import math
+
+    if n < 10:
+        return f"{n} B"
+    exp = int(math.floor(math.log(n) / math.log(1000)))
+    suffix = ("B", "kB", "MB", "GB", "TB", "PB", "EB")[exp]
+    value = math.floor(n / 1000 ** exp * 10 + 0.5) / 10
+    return f"{value:.1f} {suffix}" if value < 10 else f"{value:.0f} {suffix}"

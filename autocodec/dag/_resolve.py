@@ -1,0 +1,152 @@
+"""Resolving content paths across links of every codec, as Kubo's ``dag get``/``dag resolve`` do.
+
+Reference: boxo ``path/resolver.ResolveToLastNode`` with Kubo's fetchers (v0.43): segments
+are looked up one by one in the current node; a value that is a link is followed (its block
+loaded and decoded, whatever its codec); the result is the last block reached plus the
+segments still to walk inside it. ``dag get`` then walks that remainder in the plain
+data model of the block.
+
+In the ``/ipfs/`` namespace a DAG-PB node is first read the way go-unixfsnode reifies it:
+a UnixFS directory or HAMT shard looks names up among its entries; a UnixFS file (or raw
+node) has no path below it; any other DAG-PB node (no UnixFS Data, metadata, symlink) looks
+a segment up as the name of one of its links (the first with that name). In ``/ipld/``
+every codec, DAG-PB included, is pathed through its data model (``Links/0/Hash``).
+
+Invariants:
+- Every block read goes through ``source.get`` (verified) and ``source.decode_block``, so a
+  path crosses git, Ethereum or any extension codec exactly as decode would read it.
+- A missing segment is ``PathNotFound`` naming the block and the segments walked inside it;
+  a segment under a scalar (string, bytes, number) is ``PathNotFound`` too.
+- At most ``len(segments)`` links are followed; nothing recurses, so depth is bounded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..cid import CID
+from ..config import DEFAULT_LIMITS, Limits
+from ..errors import InvalidBlock, NotFound, PathNotFound
+from ._path import DagPath, parse_path
+
+DAG_PB = 0x70
+
+
+class BlockSource(Protocol):
+    """What resolution needs: verified bytes by CID and a decoder for any codec (a ``Runtime``)."""
+
+    def get(self, cid: CID) -> bytes: ...
+
+    def decode_block(self, cid: CID, data: bytes, *, verified: bool = False) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Where a path lands: the last block reached, the segments left inside it, and the value there.
+
+    ``value`` is the data-model value at ``cid``/``remainder`` (the whole node when
+    ``remainder`` is empty); ``data`` is the block's verified bytes.
+    """
+
+    cid: CID
+    remainder: tuple[str, ...]
+    value: Any
+    data: bytes
+
+    def remainder_path(self) -> str:
+        """The remainder as Kubo prints it (``/a/b``, or ``""``)."""
+        return "".join("/" + seg for seg in self.remainder)
+
+
+def _kind(value: Any) -> str:
+    for kind, name in ((dict, "map"), (list, "list"), (bytes, "bytes"), (str, "string"), (bool, "boolean"),
+                       (int, "integer"), (float, "float"), (CID, "link")):
+        if isinstance(value, kind):
+            return name
+    return "null" if value is None else type(value).__name__
+
+
+def _where(cid: CID, inside: list[str]) -> str:
+    return str(cid) + "".join("/" + seg for seg in inside)
+
+
+def step(value: Any, segment: str, cid: CID, inside: list[str]) -> Any:
+    """The data-model child ``segment`` of ``value`` (map key, or list index in decimal)."""
+    if isinstance(value, dict):
+        if segment in value:
+            return value[segment]
+        raise PathNotFound(f"no field {segment!r} in {_where(cid, inside)}")
+    if isinstance(value, list):
+        if segment.isascii() and segment.isdigit():
+            index = int(segment)
+            if index < len(value):
+                return value[index]
+        raise PathNotFound(f"no index {segment!r} in the list of {len(value)} at {_where(cid, inside)}")
+    raise PathNotFound(f"{_where(cid, inside)} is a {_kind(value)}; it has no {segment!r} below it")
+
+
+def _unixfs_step(source: BlockSource, cid: CID, node: Any, segment: str, limits: Limits) -> CID:
+    """The link that ``segment`` names in a DAG-PB node read as go-unixfsnode reifies it."""
+    from ..unixfs import _pb
+
+    meta = None
+    raw = node.get("Data") if isinstance(node, dict) else None
+    if raw is not None:
+        try:
+            meta = _pb.decode(raw)
+        except InvalidBlock:
+            meta = None  # not UnixFS: pathed by link names
+    if meta is not None and meta.type in (_pb.FILE, _pb.RAW):
+        raise PathNotFound(f"{cid} is a UnixFS file; it has no {segment!r} below it")
+    if meta is not None and meta.type == _pb.HAMT_SHARD:
+        from ..unixfs._resolve import _child
+
+        try:
+            return _child(source, cid, segment, limits)
+        except NotFound as exc:
+            if type(exc) is NotFound:
+                raise PathNotFound(exc.message) from None
+            raise
+    for link in node.get("Links", ()):
+        if link.get("Name", "") == segment:
+            found: CID = link["Hash"]
+            return found
+    what = "directory" if meta is not None and meta.type == _pb.DIRECTORY else "DAG-PB node"
+    raise PathNotFound(f"no link named {segment!r} in the {what} {cid}")
+
+
+def resolve(source: BlockSource, path: "str | CID | DagPath", *, limits: Limits | None = None) -> Resolved:
+    """Resolve ``path`` to the last block it reaches and the remainder inside it (``dag resolve``)."""
+    limits = limits or DEFAULT_LIMITS
+    parsed = parse_path(path)
+    cid = parsed.root
+    data = source.get(cid)
+    node = source.decode_block(cid, data, verified=True)
+    value = node
+    inside: list[str] = []
+    for segment in parsed.segments:
+        if parsed.namespace == "ipfs" and cid.codec == DAG_PB and not inside:
+            child: Any = _unixfs_step(source, cid, node, segment, limits)
+        else:
+            child = step(value, segment, cid, inside)
+        if isinstance(child, CID):
+            cid = child
+            data = source.get(cid)
+            node = value = source.decode_block(cid, data, verified=True)
+            inside = []
+        else:
+            value = child
+            inside.append(segment)
+    return Resolved(cid, tuple(inside), value, data)
+
+
+def block_at(source: BlockSource, path: "str | CID | DagPath", *, limits: Limits | None = None) -> bytes:
+    """The verified bytes of the block ``path`` ends at (``InvalidPath`` if it ends inside one)."""
+    from ..errors import InvalidPath
+
+    found = resolve(source, path, limits=limits)
+    if found.remainder:
+        raise InvalidPath(f"{str(path)[:120]} ends inside block {found.cid} (at {found.remainder_path()}), "
+                          "not at a block", hint="decode the path to get the value there")
+    return found.data

@@ -1,0 +1,155 @@
+"""Walking a DAG across the links of every codec: ``walk``, ``stat`` and CAR ``export``.
+
+Order: depth-first pre-order, children in the order their block lists its links, each block
+once (skipped when seen again), the order of boxo's ``traverse.DFSPre`` with
+``SkipDuplicates`` that Kubo's ``dag stat`` uses. A CIDv0 and its CIDv1 form are one block.
+
+Invariants:
+- Blocks come from ``source.get`` (verified; fetched from the configured sources when not
+  local) and links from ``source.links``; a block whose codec nothing resolves is yielded
+  but not walked (its links are unknown), never dropped.
+- The walk is iterative: a deep DAG cannot raise ``RecursionError``; memory is the set of
+  seen CIDs plus the pending stack.
+- Identity CIDs are yielded (their bytes are in the CID) but never written to a CAR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Protocol
+
+from ..cid import CID
+from ..errors import UnknownCodec
+
+Progress = Callable[[int, int], None]  # (blocks so far, bytes so far)
+
+
+class WalkSource(Protocol):
+    """Verified bytes by CID and the links of a block of any codec (a ``Runtime``)."""
+
+    def get(self, cid: CID) -> bytes: ...
+
+    def links(self, cid: CID, data: bytes) -> list[CID]: ...
+
+
+def walk(source: WalkSource, root: CID) -> Iterator[tuple[CID, bytes]]:
+    """Every block of the DAG under ``root`` as ``(cid, bytes)``, DFS pre-order, each once."""
+    seen: set[CID] = set()
+    stack = [root]
+    while stack:
+        cid = stack.pop()
+        key = cid.to_v1()
+        if key in seen:
+            continue
+        seen.add(key)
+        data = source.get(cid)
+        yield cid, data
+        try:
+            children = source.links(cid, data)
+        except UnknownCodec:
+            children = []
+        stack.extend(reversed(children))
+
+
+@dataclass
+class DagStat:
+    """One root's figures: its blocks and their total size (``dag stat`` per root)."""
+
+    cid: CID
+    size: int = 0
+    blocks: int = 0
+
+
+@dataclass
+class DagStatSummary:
+    """``dag stat`` over one or more roots: per-root figures and the de-duplicated totals.
+
+    ``total_size``/``unique_blocks`` count each block once across all roots; ``shared_size`` is
+    what the roots share (the sum of per-root sizes minus ``total_size``); ``ratio`` their
+    quotient, as Kubo computes them.
+    """
+
+    roots: list[DagStat] = field(default_factory=list)
+    total_size: int = 0
+    unique_blocks: int = 0
+
+    @property
+    def shared_size(self) -> int:
+        return sum(r.size for r in self.roots) - self.total_size
+
+    @property
+    def ratio(self) -> float:
+        return sum(r.size for r in self.roots) / self.total_size if self.total_size else 0.0
+
+
+def stat(source: WalkSource, roots: Sequence[CID], progress: Progress | None = None) -> DagStatSummary:
+    """Sizes and block counts of the DAGs under ``roots`` (each block counted once per root)."""
+    summary = DagStatSummary()
+    counted: set[CID] = set()
+    done_blocks = done_bytes = 0
+    for root in roots:
+        figures = DagStat(root)
+        summary.roots.append(figures)
+        for cid, data in walk(source, root):
+            figures.size += len(data)
+            figures.blocks += 1
+            key = cid.to_v1()
+            if key not in counted:
+                counted.add(key)
+                summary.total_size += len(data)
+                summary.unique_blocks += 1
+            done_blocks += 1
+            done_bytes += len(data)
+            if progress is not None:
+                progress(done_blocks, done_bytes)
+    return summary
+
+
+@dataclass(frozen=True)
+class Exported:
+    """What ``export_car`` wrote: the root, the blocks and bytes written."""
+
+    root: CID
+    blocks: int
+    bytes: int
+
+
+def export_car(source: WalkSource, root: CID, out: BinaryIO, progress: Progress | None = None) -> Exported:
+    """Write the DAG under ``root`` to ``out`` as a CARv1 with ``root`` as its only root.
+
+    Every codec's links are followed (through ``source.links``); a block that cannot be had
+    raises before or while writing (the CAR is then incomplete: write to a temporary file
+    and rename when it matters).
+    """
+    from ..store import CarWriter
+
+    blocks = source_iter = walk(source, root)
+    first = next(source_iter)  # the root, fetched before the header is written
+    writer = CarWriter(out, [root])
+    count = 0
+
+    def chain() -> Iterator[tuple[CID, bytes]]:
+        yield first
+        yield from blocks
+
+    for cid, data in chain():
+        if cid.version == 1 and cid.hash_code == 0:
+            continue
+        writer.write(cid, data)
+        count += 1
+        if progress is not None:
+            progress(count, writer.bytes_written)
+    return Exported(root, count, writer.bytes_written)
+
+
+def runtime_links(runtime: Any) -> Callable[[CID, bytes], list[CID]]:
+    """A ``LinkFinder`` for the store's CAR export that follows every codec the runtime resolves."""
+
+    def links(cid: CID, data: bytes) -> list[CID]:
+        try:
+            return list(runtime.links(cid, data))
+        except UnknownCodec:
+            return []
+
+    return links
