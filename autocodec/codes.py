@@ -5,7 +5,9 @@ Only the entries autocodec uses are listed; any other code is still usable by nu
 (``0x...``), a name is a convenience.
 
 Invariants: each table maps a name to exactly one code and back; lookups accept a name,
-an int, or a ``0x``-prefixed hex string, and fail with ``UnknownCodec``/``UnknownHash``.
+an int, or a ``0x``-prefixed hex string, and fail with ``UnknownCodec``/``UnknownHash`` for
+anything else, including a code past ``MAX_CODE`` (2^63 - 1, what an unsigned varint holds)
+and over-long text (checked before any conversion).
 """
 
 from __future__ import annotations
@@ -88,29 +90,58 @@ _HASH_NAMES = {v: k for k, v in MULTIHASHES.items()}
 _KEY_NAMES = {v: k for k, v in KEY_TYPES.items()}
 
 
+MAX_CODE = (1 << 63) - 1
+"""Largest code an unsigned varint can carry (the spec caps varints at 9 bytes, 63 bits)."""
+_MAX_CODE_TEXT = 24  # "0x" + 16 hex digits or 19 decimal digits, with room for whitespace
+
+
 def _parse(value: str | int, table: dict[str, int]) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return value if value >= 0 else None
+        return value if 0 <= value <= MAX_CODE else None
+    if not isinstance(value, str) or len(value) > 256:  # longer than any name: refused unread
+        return None
     text = value.strip().lower()
     if text in table:
         return table[text]
+    if len(text) > _MAX_CODE_TEXT:
+        return None
     try:
-        if text.startswith("0x"):
-            return int(text, 16)
-        if text.isdigit():
-            return int(text)
+        if text.startswith("0x") and text[2:].isalnum():
+            code = int(text[2:], 16)
+        elif text.isdigit() and text.isascii():
+            code = int(text)
+        else:
+            return None
     except ValueError:
         return None
-    return None
+    return code if code <= MAX_CODE else None
+
+
+def _shown(value: object) -> str:
+    """A short, printable form of a rejected value for an error message."""
+    text = value if isinstance(value, str) else repr(value)
+    return text[:40] + "..." if len(text) > 40 else text
+
+
+def _out_of_range(value: object) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    text = value.strip().lower() if isinstance(value, str) else ""
+    return text.startswith("0x") or (text.isdigit() and text.isascii())
 
 
 def codec_code(codec: str | int) -> int:
     """The multicodec code for a codec name or number; ``UnknownCodec`` if unparseable."""
     code = _parse(codec, CODECS)
     if code is None:
-        raise UnknownCodec(codec if isinstance(codec, (str, int)) else repr(codec))
+        if _out_of_range(codec):
+            raise UnknownCodec(_shown(codec), f"not a multicodec code: {_shown(codec)!r}",
+                               hint=f"a code is a name or a number from 0 to 0x{MAX_CODE:x}")
+        raise UnknownCodec(_shown(codec) if isinstance(codec, str) else repr(codec))
     return code
 
 
@@ -118,7 +149,10 @@ def hash_code(hash_name: str | int) -> int:
     """The multihash code for a hash name or number; ``UnknownHash`` if unparseable."""
     code = _parse(hash_name, MULTIHASHES)
     if code is None:
-        raise UnknownHash(hash_name if isinstance(hash_name, (str, int)) else repr(hash_name))
+        if _out_of_range(hash_name):
+            raise UnknownHash(_shown(hash_name), f"not a multihash code: {_shown(hash_name)!r}",
+                              hint=f"a code is a name or a number from 0 to 0x{MAX_CODE:x}")
+        raise UnknownHash(_shown(hash_name) if isinstance(hash_name, str) else repr(hash_name))
     return code
 
 

@@ -25,6 +25,9 @@ Invariants:
   ``CREATE TABLE IF NOT EXISTS`` statements (applied at ``open``, or at once with
   ``ensure_schema``) and use ``transaction()`` to write atomically with blocks.
 - Every sqlite error becomes a ``StoreError``: "database or disk is full" is ``StorageFull``.
+- A corrupt row (a value of the wrong column type, a key that is no CID, bytes that fail the
+  checksum) is ``StoreCorrupt`` for that block only; ``check`` lists it and goes on. Messages
+  name the CID, never the store's path (they may end up in an HTTP body); logs carry the path.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from typing import Any
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import AutocodecError, BlockNotFound, InvalidBlock, StorageFull, StoreCorrupt, StoreError
+from ..errors import AutocodecError, BlockNotFound, InvalidBlock, InvalidCID, StorageFull, StoreCorrupt, StoreError
 from ..home import Home
 from ..log import get_logger
 from ._schema import migrate, register_migration
@@ -50,6 +53,7 @@ Verifier = Callable[[CID, bytes], None]
 """Raises ``HashMismatch`` (or ``UnknownHash``) unless ``data`` hashes to ``cid``'s multihash."""
 
 _PAGE = 1_000
+_BYTES_TYPES = frozenset({"blob", "text"})  # "text": a BLOB whose type bit flipped; its bytes are checked
 
 SCHEMA = register_migration(
     "store",
@@ -322,13 +326,24 @@ class BlockStore:
         """The block's bytes, checked for on-disk corruption; ``BlockNotFound`` if absent."""
         if _is_identity(cid):
             return cid.digest
-        row = self._query("SELECT data, checksum FROM blocks WHERE cid = ?", (_key(cid),), f"read {cid}")
+        # CAST: a column whose type changed on disk (one flipped bit turns a BLOB into TEXT) is
+        # read back as its bytes, never decoded as UTF-8; the checksum then tells if they are intact
+        row = self._query(
+            "SELECT CAST(data AS BLOB), typeof(data), CAST(checksum AS BLOB), typeof(checksum) FROM blocks WHERE cid = ?",
+            (_key(cid),),
+            f"read {cid}",
+        )
         if row is None:
             raise BlockNotFound(f"block {cid} is not in the store")
-        data, checksum = bytes(row[0]), row[1]
-        if not _intact(cid, data, checksum):
-            log.info("store_corrupt", cid=str(cid))  # the StoreCorrupt raised says it to the user
-            raise StoreCorrupt(f"block {cid} is corrupt in the store {self.path}")
+        data, data_type, checksum, checksum_type = row
+        if (
+            type(data) is not bytes
+            or data_type not in _BYTES_TYPES
+            or checksum_type not in _BYTES_TYPES | {"null"}
+            or not _intact(cid, data, checksum)
+        ):
+            log.info("store_corrupt", cid=str(cid), path=str(self.path))  # the StoreCorrupt says it to the user
+            raise StoreCorrupt(f"block {cid} is corrupt in the store")
         return data
 
     def data_version(self) -> int:
@@ -350,24 +365,40 @@ class BlockStore:
     def stat(self, cid: CID) -> BlockStat:
         if _is_identity(cid):
             return BlockStat(cid, len(cid.digest), cid.codec, inline=True)
-        row = self._query("SELECT size, codec FROM blocks WHERE cid = ?", (_key(cid),), f"stat {cid}")
+        row = self._query(
+            "SELECT CAST(size AS BLOB), typeof(size), CAST(codec AS BLOB), typeof(codec) FROM blocks WHERE cid = ?",
+            (_key(cid),),
+            f"stat {cid}",
+        )
         if row is None:
             raise BlockNotFound(f"block {cid} is not in the store")
-        return BlockStat(cid, int(row[0]), int(row[1]))
+        size, size_type, codec, codec_type = row
+        if size_type != "integer" or codec_type != "integer":
+            log.info("store_corrupt", cid=str(cid), path=str(self.path))
+            raise StoreCorrupt(f"block {cid} has a corrupt size or codec in the store")
+        return BlockStat(cid, int(size), int(codec))
 
-    def cids(self) -> Iterator[CID]:
-        """Every stored CID (v1), in byte order; pages through the table without a long lock."""
+    def _keys(self) -> Iterator[bytes]:
+        """Every stored key (BLOB keys only, in byte order), unvalidated; pages without a long lock."""
         after = b""
         while True:
             with self._lock, _sqlite_errors("list the store"):
                 rows = self._db().execute(
-                    "SELECT cid FROM blocks WHERE cid > ? ORDER BY cid LIMIT ?", (after, _PAGE)
+                    "SELECT cid FROM blocks WHERE typeof(cid) = 'blob' AND cid > ? ORDER BY cid LIMIT ?", (after, _PAGE)
                 ).fetchall()
             for (raw,) in rows:
-                yield CID._unchecked(bytes(raw))
+                yield raw
             if len(rows) < _PAGE:
                 return
-            after = bytes(rows[-1][0])
+            after = rows[-1][0]
+
+    def cids(self) -> Iterator[CID]:
+        """Every stored CID (v1), in byte order; a key that is not a valid CID is logged and skipped."""
+        for raw in self._keys():
+            try:
+                yield CID(raw)
+            except InvalidCID:
+                log.info("store_corrupt_key", key=raw[:64].hex(), path=str(self.path))
 
     def __iter__(self) -> Iterator[CID]:
         return self.cids()
@@ -376,11 +407,21 @@ class BlockStore:
         return int(self._query("SELECT count(*) FROM blocks", (), "count blocks")[0])
 
     def check(self) -> list[CID]:
-        """Read every block back; the CIDs whose bytes are corrupt (empty when all is well)."""
+        """Read every block back; the CIDs whose rows are corrupt (empty when all is well).
+
+        A row whose key is no longer a valid CID is listed as its stored key bytes (printable,
+        not usable as a CID). A single corrupt row never stops the check.
+        """
         bad: list[CID] = []
-        for cid in self.cids():
+        for raw in self._keys():
+            try:
+                cid = CID(raw)
+            except InvalidCID:  # a key that is no CID any more: reported as stored
+                bad.append(CID._unchecked(raw))
+                continue
             try:
                 self.get(cid)
+                self.stat(cid)
             except StoreCorrupt:
                 bad.append(cid)
             except BlockNotFound:

@@ -1,0 +1,87 @@
+"""Issue 16, case 11: a corrupt row in store.sqlite (a column whose type or value changed on
+disk, as one flipped bit in a record header does) is a typed ``StoreCorrupt`` for that block,
+never a TypeError, and ``check`` goes on to the next block."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from autocodec import builtin
+from autocodec.errors import StoreCorrupt
+from autocodec.store import BlockStore
+
+
+def _store(tmp_path: Path) -> tuple[BlockStore, list]:  # noqa: ANN401
+    store = BlockStore.open(tmp_path / "home")
+    cids = []
+    for i in range(4):
+        data = f"block {i}".encode()
+        hash_name = "sha2-256" if i % 2 == 0 else "sha2-512"  # with and without a stored checksum
+        cid = builtin.cid_for(data, "raw", hash_name)
+        store.put(cid, data)
+        cids.append(cid)
+    return store, cids
+
+
+def _tamper(store: BlockStore, sql: str, cid) -> None:  # noqa: ANN001
+    conn = sqlite3.connect(store.path)
+    conn.execute(sql, (bytes(cid.to_v1()),))
+    conn.commit()
+    conn.close()
+
+
+CASES = {
+    "data-text-same-bytes": ("UPDATE blocks SET data = CAST(data AS TEXT) WHERE cid = ?", True),
+    "data-text-not-utf8": ("UPDATE blocks SET data = CAST(x'ff00fe' AS TEXT) WHERE cid = ?", False),
+    "data-integer": ("UPDATE blocks SET data = 7 WHERE cid = ?", False),
+    "checksum-text": ("UPDATE blocks SET checksum = CAST(checksum AS TEXT) WHERE cid = ?", True),
+    "checksum-integer": ("UPDATE blocks SET checksum = 3 WHERE cid = ?", False),
+    "data-bit-flip": ("UPDATE blocks SET data = CAST('clock 1' AS BLOB) WHERE cid = ?", False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_corrupt_row_is_a_typed_error_and_check_goes_on(case: str, tmp_path: Path) -> None:
+    store, cids = _store(tmp_path)
+    sql, readable = CASES[case]
+    victim = cids[1]  # sha2-512: its checksum column is used
+    _tamper(store, sql, victim)
+    if readable:  # same bytes under another column type: still verifiably the block
+        assert store.get(victim) == b"block 1"
+        assert store.check() == []
+    else:
+        with pytest.raises(StoreCorrupt) as info:
+            store.get(victim)
+        assert str(store.path) not in str(info.value)  # no local path in the message (served as a 502 body)
+        assert store.check() == [victim]
+    for other in cids[:1] + cids[2:]:
+        assert store.get(other).startswith(b"block")
+    store.close()
+
+
+@pytest.mark.parametrize("sql", [
+    "UPDATE blocks SET size = 'x' WHERE cid = ?",
+    "UPDATE blocks SET codec = CAST(x'ff' AS TEXT) WHERE cid = ?",
+])
+def test_corrupt_stat_columns_are_a_typed_error(sql: str, tmp_path: Path) -> None:
+    store, cids = _store(tmp_path)
+    _tamper(store, sql, cids[0])
+    with pytest.raises(StoreCorrupt):
+        store.stat(cids[0])
+    assert store.stat(cids[2]).size == len(b"block 2")
+    store.close()
+
+
+def test_corrupt_key_is_reported_not_raised(tmp_path: Path) -> None:
+    store, cids = _store(tmp_path)
+    conn = sqlite3.connect(store.path)
+    conn.execute("UPDATE blocks SET cid = ? WHERE cid = ?", (b"\x01\x55\x12\x20" + b"\x00" * 5, bytes(cids[3])))
+    conn.commit()
+    conn.close()
+    bad = store.check()
+    assert len(bad) == 1 and bytes(bad[0]) == b"\x01\x55\x12\x20" + b"\x00" * 5
+    assert len(list(store.cids())) == 3  # the corrupt key is skipped (and logged)
+    store.close()
