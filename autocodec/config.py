@@ -55,10 +55,15 @@ class FetchLimits:
     """Bounds for every network fetch (IPFS node RPC, trustless gateways)."""
 
     timeout_s: float = 10.0
+    """Longest silence of one socket operation (connect, one read)."""
     retries: int = 2
     backoff_s: float = 0.2
     max_block_bytes: int = 4 * MiB
     max_car_bytes: int = 256 * MiB
+    deadline_s: float = 30.0
+    """Whole-operation bound of one fetch (every attempt, backoff and byte), however slow the peer."""
+    max_answer_bytes: int = 16 * MiB
+    """Largest RPC answer that is neither a block nor a CAR (JSON of name/resolve, pin/ls...)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,9 @@ Invariants:
 - ``stop()`` always ends the daemon (SIGTERM, then SIGKILL after a grace period).
 
 Use: ``repo = KuboRepo.create(tmp_path / "kubo")``, then ``repo.ipfs("add", "-Q", path)``;
-``repo.start()`` for a daemon (``api_multiaddr``, ``api_url``, ``gateway_url``), ``repo.stop()``.
+``repo.start()`` for a daemon (``api_multiaddr``, ``api_url``, ``gateway_url``), ``repo.stop()``
+(or ``with KuboRepo.create(p).start() as repo:``). The session-wide daemon is the ``kubo_node``
+fixture (alias ``ipfs_node``) in ``tests/conftest.py``.
 Tests that need Kubo call ``require_kubo()`` (skips with a reason locally; fails on CI).
 """
 
@@ -130,6 +132,24 @@ class KuboRepo:
                 time.sleep(0.1)
         self.stop()
         raise RuntimeError("kubo did not become ready in time")
+
+    def block_file(self, multihash: bytes) -> Path:
+        """The flatfs file holding the block with this multihash (Kubo keys blocks by multihash:
+        base32 upper-case without padding, in a folder named by the key's next-to-last two
+        characters, ``/repo/flatfs/shard/v1/next-to-last/2``)."""
+        import base64
+
+        key = base64.b32encode(multihash).decode().rstrip("=")
+        path = self.path / "blocks" / key[-3:-1] / f"{key}.data"
+        if not path.is_file():
+            raise FileNotFoundError(f"no flatfs file for that block in {self.path}")
+        return path
+
+    def __enter__(self) -> "KuboRepo":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
 
     def stop(self) -> None:
         proc, self.process = self.process, None

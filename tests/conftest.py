@@ -23,24 +23,30 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="session")
-def ipfs_node(tmp_path_factory: pytest.TempPathFactory):
-    """A real js-ipfs node, offline on loopback, for the whole session.
+def kubo_node(tmp_path_factory: pytest.TempPathFactory):
+    """A real Kubo daemon (``tests/_kubo.py``), offline on loopback, for the whole session.
 
-    Skipped (with the reason) when the node is not installed, except in CI, where
-    ``./dev setup`` installs it from the committed lockfile and its absence is a failure.
+    Skipped (with the reason) when Kubo has not been built, except under CI=true, where
+    ``./dev setup`` builds it and its absence is a failure.
     """
-    from tests import _ipfs_node
+    from tests._kubo import KuboRepo, require_kubo
 
-    if not _ipfs_node.available():
-        if os.environ.get("CI"):
-            pytest.fail("js-ipfs is not installed (tests/ipfs); ./dev setup should have installed it")
-        pytest.skip("js-ipfs not installed: run `cd tests/ipfs && npm ci`")
-    node = _ipfs_node.new_node(tmp_path_factory.mktemp("ipfs"))
-    node.start()
+    require_kubo()
+    node = KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo").start()
     try:
         yield node
     finally:
         node.stop()
+
+
+@pytest.fixture(scope="session")
+def ipfs_node(kubo_node):
+    """The reference IPFS node of the integration tests: the session's Kubo daemon.
+
+    (js-ipfs, the earlier test node, is gone: deprecated since 2023, and its gateway ignored
+    ``?format=raw``, so it could not act as a trustless gateway.)
+    """
+    return kubo_node
 
 
 @pytest.fixture(scope="session", autouse=True)

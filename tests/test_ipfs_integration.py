@@ -1,4 +1,4 @@
-"""autocodec with the IPFS network its users run: a real js-ipfs node (Kubo RPC API), never a mock.
+"""autocodec with the IPFS network its users run: a real Kubo daemon (v0.43.1, ``tests/_kubo.py``), never a mock.
 
 - git-raw and eth-block blocks put on the node are decoded by a fresh home that has only --node;
 - a set published to the node (--to-node) is pinned from a second fresh home through the node,

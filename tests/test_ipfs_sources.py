@@ -1,19 +1,21 @@
-"""Block sources against a real IPFS node (js-ipfs 0.66.1, Kubo RPC API), never a mock."""
+"""Block sources against a real Kubo daemon (v0.43.1, offline on loopback; ``tests/_kubo.py``), never a mock.
+
+A stopped node and a node serving wrong bytes (its own flatfs file corrupted on disk) give
+bounded, clear errors through the RPC API and through Kubo's trustless gateway alike.
+"""
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import io
 import time
-from pathlib import Path
-
 import pytest
 
 from autocodec import CID, BlockNotFound, HashMismatch, SourceUnavailable
 from autocodec.config import FetchLimits
 from autocodec.sources import Fetcher, GatewaySource, NodeSource
 from autocodec.store import BlockStore
+from tests._cli import run_cli
+from tests._kubo import KuboRepo, require_kubo
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -27,16 +29,6 @@ def _git_blob(text: bytes) -> tuple[CID, bytes]:
 
 def _raw(data: bytes) -> tuple[CID, bytes]:
     return CID.build(0x55, b"\x12\x20" + hashlib.sha256(data).digest()), data
-
-
-def test_node_refuses_block_put_with_a_hash_it_lacks(ipfs_node) -> None:
-    """The measured gap autocodec closes: block/put cannot store sha1 (git) blocks."""
-    from ipfshttpclient import exceptions, multipart
-
-    client = NodeSource(ipfs_node.api_url)._http()
-    body, headers = multipart.stream_files(io.BytesIO(b"blob 2\x00hi"), chunk_size=1024)
-    with pytest.raises(exceptions.ErrorResponse, match="sha1"):
-        client.request("/block/put", opts={"cid-codec": "git-raw", "mhtype": "sha1"}, data=body, headers=headers, decoder="json")
 
 
 def test_dag_import_stores_unknown_codec_blocks_and_block_get_serves_them(ipfs_node) -> None:
@@ -71,34 +63,47 @@ def test_gateway_serves_raw_block_verified(ipfs_node) -> None:
     assert Fetcher(None, [GatewaySource(ipfs_node.gateway_url, limits=FAST)]).get(cid) == data
 
 
-def _block_file(repo: Path, cid: CID) -> Path:
-    key = base64.b32encode(cid.multihash).decode().rstrip("=")
-    matches = list((repo / "blocks").glob(f"*/{key}.data"))
-    assert matches, f"no block file for {cid}"
-    return matches[0]
-
-
 def test_node_serving_bytes_that_do_not_match_the_cid_is_detected(ipfs_node) -> None:
     cid, data = _raw(b"to be corrupted on the node's disk %f" % time.time())
     node = NodeSource(ipfs_node.api_url, limits=FAST)
     node.put_blocks([(cid, data)])
-    path = _block_file(ipfs_node.repo, cid)
+    path = ipfs_node.block_file(cid.multihash)
     path.write_bytes(b"X" + data[1:])  # corrupt the node's own flatfs file
     with pytest.raises(HashMismatch, match="node:"):
         Fetcher(None, [node]).get(cid)
+    # Kubo's gateway serves the same bad bytes (as a raw block, the trustless way): a mismatch, named
+    with pytest.raises(HashMismatch, match="gateway:") as info:
+        Fetcher(None, [GatewaySource(ipfs_node.gateway_url, limits=FAST)]).get(cid)
+    assert "trustless" not in info.value.message
+
+
+def test_cli_names_the_lying_node_in_one_line(ipfs_node, tmp_path) -> None:
+    cid, data = _raw(b"corrupted for the CLI %f" % time.time())
+    NodeSource(ipfs_node.api_url, limits=FAST).put_blocks([(cid, data)])
+    ipfs_node.block_file(cid.multihash).write_bytes(data[::-1])
+    for source in (["--node", ipfs_node.api_multiaddr], ["--gateway", ipfs_node.gateway_url]):
+        proc = run_cli(tmp_path / "home", "decode", str(cid), *source, check=False)
+        err = proc.stderr.decode().strip()
+        assert proc.returncode != 0 and len(err.splitlines()) == 1, err
+        assert "do not match" in err and source[0][2:] + ":" in err, err
 
 
 def test_stopped_node_gives_a_clear_error_quickly(tmp_path) -> None:
-    from tests import _ipfs_node
-
-    if not _ipfs_node.available():
-        pytest.skip("js-ipfs not installed")
-    node = _ipfs_node.new_node(tmp_path).start()
-    source = NodeSource(node.api_url, limits=FAST)
-    cid, data = _raw(b"before the stop %f" % time.time())
-    source.put_blocks([(cid, data)])
-    node.stop()
+    require_kubo()
+    with KuboRepo.create(tmp_path / "kubo").start() as node:
+        source = NodeSource(node.api_url, limits=FAST)
+        gateway = GatewaySource(node.gateway_url, limits=FAST)
+        cid, data = _raw(b"before the stop %f" % time.time())
+        source.put_blocks([(cid, data)])
+        assert gateway.get(cid) == data
+    for fetch in (source.get, gateway.get):
+        started = time.monotonic()
+        with pytest.raises(SourceUnavailable, match="connection refused"):
+            fetch(cid)
+        assert time.monotonic() - started < 2
+    # the CLI with default limits: one short line, quickly
     started = time.monotonic()
-    with pytest.raises(SourceUnavailable, match="cannot reach"):
-        source.get(cid)
-    assert time.monotonic() - started < 10
+    proc = run_cli(tmp_path / "home", "decode", str(cid), "--node", node.api_multiaddr, check=False)
+    err = proc.stderr.decode().strip()
+    assert proc.returncode != 0 and time.monotonic() - started < 5
+    assert len(err.splitlines()) == 1 and len(err) < 300 and "connection refused" in err, err

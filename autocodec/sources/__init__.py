@@ -5,9 +5,11 @@ Invariants:
 - A source only *fetches*; ``Fetcher`` verifies every block against its CID before anyone
   sees it and caches it in the local store. A source that serves wrong bytes is reported
   (``HashMismatch`` naming the source) and the next source is tried.
-- Every network fetch is bounded: a timeout, retries with backoff, and a size cap from
-  ``autocodec.config.FetchLimits``. A dead or slow source is a typed ``FetchError`` in
-  bounded time, never a hang.
+- Every network fetch is bounded: a whole-operation deadline (``FetchLimits.deadline_s``,
+  retries and every byte included, enforced by a watchdog on the socket), a per-read timeout,
+  retries with backoff, and a size cap from ``autocodec.config.FetchLimits``. A dead, slow or
+  trickling source is a typed ``FetchError`` in bounded time, never a hang.
+- A gateway that does not answer as a trustless gateway is ``NotTrustless``, not a mismatch.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from ._base import BlockSource
 from ._car import CarSource
 from ._fetcher import Fetcher
 from ._gateway import GatewaySource
-from ._node import NodeSource, node_address
+from ._http import Deadline
+from ._node import NodeSource, node_address, node_url
 
-__all__ = ["BlockSource", "CarSource", "Fetcher", "GatewaySource", "NodeSource", "node_address"]
+__all__ = ["BlockSource", "CarSource", "Deadline", "Fetcher", "GatewaySource", "NodeSource", "node_address", "node_url"]

@@ -9,7 +9,8 @@ from typing import Protocol, TypeVar
 
 from ..cid import CID
 from ..config import FetchLimits
-from ..errors import FetchError, FetchTimeout, SourceUnavailable
+from ..errors import FetchTimeout, SourceUnavailable
+from ._http import Deadline
 
 T = TypeVar("T")
 
@@ -26,21 +27,31 @@ class BlockSource(Protocol):
     def get(self, cid: CID) -> bytes: ...
 
 
-def with_retries(what: str, limits: FetchLimits, attempt: Callable[[], T]) -> T:
-    """Run ``attempt``, retrying transient failures (unavailable, timeout) with backoff.
+def with_retries(what: str, limits: FetchLimits, attempt: Callable[[Deadline], T],
+                 deadline: Deadline | None = None) -> T:
+    """Run ``attempt(deadline)``, retrying transient failures (unavailable, timeout) with backoff.
 
-    Other errors (not found, too large, mismatch) are final and raised at once.
+    ``what`` prefixes the final error ('' when the attempt's own messages already say what failed).
+
+    Invariants: every attempt shares one ``Deadline`` (``limits.deadline_s`` unless given), so
+    the whole operation, retries and backoff included, ends by it; no retry starts when its
+    backoff would pass the deadline. Other errors (not found, too large, mismatch, not
+    trustless) are final and raised at once.
     """
+    deadline = deadline or Deadline(limits.deadline_s)
     delay = limits.backoff_s
-    for remaining in range(limits.retries, -1, -1):
+    attempts = 0
+    while True:
+        attempts += 1
         try:
-            return attempt()
+            return attempt(deadline)
         except (SourceUnavailable, FetchTimeout) as exc:
-            if remaining == 0:
-                raise type(exc)(f"{what}: {exc.message} (after {limits.retries + 1} attempts)") from None
+            last_try = attempts > limits.retries or deadline.remaining() <= delay
+            if last_try:
+                tries = f" (after {attempts} attempts)" if attempts > 1 else ""
+                raise type(exc)(f"{what}: {exc.message}{tries}" if what else f"{exc.message}{tries}") from None
             time.sleep(delay)
             delay *= 2
-    raise FetchError(f"{what}: no attempt made")  # pragma: no cover - loop always returns or raises
 
 
 def read_capped(chunks: Iterable[bytes], cap: int, what: str) -> bytes:
@@ -53,3 +64,6 @@ def read_capped(chunks: Iterable[bytes], cap: int, what: str) -> bytes:
         if len(out) > cap:
             raise FetchTooLarge(f"{what}: more than {cap} bytes")
     return bytes(out)
+
+
+__all__ = ["BlockSource", "Deadline", "read_capped", "with_retries"]

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import BlockNotFound, FetchTooLarge
+from ..errors import BlockNotFound, FetchTooLarge, InvalidCar
 from ..store import CarReader
 
 
 class CarSource:
     """Serves the blocks of one CAR file, read once, lazily, into memory.
 
-    Bundles are small; a file over ``limits.fetch.max_car_bytes`` is refused.
+    Bundles are small; a file over ``limits.fetch.max_car_bytes`` is refused, and so is anything
+    but a regular file (a FIFO or device could block the read forever): the read is bounded by
+    the file's size, so no deadline is needed.
     """
 
     def __init__(self, path: str | os.PathLike[str], *, limits: Limits | None = None) -> None:
@@ -27,7 +30,11 @@ class CarSource:
     def _index(self) -> dict[CID, bytes]:
         if self._blocks is None:
             cap = self._limits.fetch.max_car_bytes
-            if self.path.stat().st_size > cap:
+            info = self.path.stat()
+            if not stat.S_ISREG(info.st_mode):
+                # a FIFO or device could block the reader forever or never end
+                raise InvalidCar(f"{self.path} is not a regular file")
+            if info.st_size > cap:
                 raise FetchTooLarge(f"{self.path} is over the {cap}-byte CAR limit")
             with open(self.path, "rb") as stream:
                 reader = CarReader(stream, limits=self._limits)

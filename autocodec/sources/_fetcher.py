@@ -33,11 +33,13 @@ class Fetcher:
     ) -> None:
         self.store = store
         self.sources = list(sources)
+        if verify is None and store is not None:
+            verify = store.verify
         if verify is None:
-            verify = store.verify if store is not None else None
-        if verify is None:
-            from ..builtin import verify_cid as verify
-        self.verify = verify
+            from ..builtin import verify_cid
+
+            verify = verify_cid
+        self.verify: Callable[[CID, bytes], None] = verify
 
     def get(self, cid: CID) -> bytes:
         if self.store is not None:
@@ -72,5 +74,7 @@ class Fetcher:
             return data
         if last_error is not None:
             raise type(last_error)(f"{cid}: " + "; ".join(failures))
-        where = ", ".join(s.name for s in self.sources) or "no other source configured"
-        raise BlockNotFound(f"block {cid} is not in the local store ({where})")
+        if not self.sources:
+            raise BlockNotFound(f"block {cid} is not in the local store and no node or gateway is configured")
+        raise BlockNotFound(f"block {cid} is in none of the sources tried: local store; " + "; ".join(failures),
+                            hint="put the block on the node or gateway, or check the CID")

@@ -1,67 +1,79 @@
-"""A trustless HTTP gateway (IPFS HTTP Gateway spec, trustless mode).
+"""A trustless HTTP gateway (IPFS Trustless Gateway spec, specs.ipfs.tech/http-gateways/trustless-gateway/).
 
-``GET /ipfs/{cid}?format=raw`` (``Accept: application/vnd.ipld.raw``) for one block and
-``?format=car`` (``Accept: application/vnd.ipld.car``) for a DAG. The gateway is untrusted:
-the bytes are verified by the ``Fetcher``; responses are streamed and capped.
+One block: ``GET /ipfs/{cid}?format=raw`` with ``Accept: application/vnd.ipld.raw``; a DAG:
+``?format=car`` with ``Accept: application/vnd.ipld.car``. Both the query and the header are
+sent, as the spec allows either and some gateways honour only one.
+
+Invariants:
+- the gateway is untrusted: bytes are verified by the ``Fetcher``; this module only checks
+  that the answer *is* what a trustless gateway sends: a 2xx whose ``Content-Type`` is the
+  asked media type. Anything else (a deserialized JSON or HTML page, a 406) is
+  ``NotTrustless``, said as such, never reported as a hash mismatch;
+- every fetch ends within ``limits.deadline_s`` (all attempts and bytes), no socket operation
+  waits more than ``limits.timeout_s``, and bodies are capped (``max_block_bytes`` for a block,
+  ``max_car_bytes`` for a CAR).
 """
 
 from __future__ import annotations
 
-import socket
-import urllib.error
-import urllib.request
+from urllib.parse import urlsplit
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, FetchLimits
-from ..errors import BlockNotFound, ConfigError, FetchError, FetchTimeout, SourceUnavailable
-from ._base import read_capped, with_retries
+from ..errors import BlockNotFound, ConfigError, FetchError, NotTrustless, SourceUnavailable
+from ._base import with_retries
+from ._http import Deadline, exchange
 
-_CHUNK = 64 * 1024
+RAW = "application/vnd.ipld.raw"
+CAR = "application/vnd.ipld.car"
 
 
 class GatewaySource:
+    """Blocks and DAGs from one trustless HTTP gateway."""
+
     def __init__(self, url: str, *, limits: FetchLimits | None = None) -> None:
         url = url.strip().rstrip("/")
-        if not url.startswith(("http://", "https://")):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"not a gateway URL: {url!r}", hint="give a URL like http://127.0.0.1:8080")
         self.url = url
         self.name = f"gateway:{url}"
         self.limits = limits or DEFAULT_LIMITS.fetch
 
-    def _fetch(self, cid: CID, fmt: str, accept: str, cap: int) -> bytes:
-        request = urllib.request.Request(f"{self.url}/ipfs/{cid}?format={fmt}", headers={"Accept": accept})
+    def _fetch(self, cid: CID, fmt: str, media: str, cap: int) -> bytes:
+        what = f"{self.name} (?format={fmt})"
 
-        def attempt() -> bytes:
-            try:
-                with urllib.request.urlopen(request, timeout=self.limits.timeout_s) as resp:
-                    declared = resp.headers.get("Content-Length")
-                    if declared is not None and declared.isdigit() and int(declared) > cap:
-                        from ..errors import FetchTooLarge
+        def attempt(deadline: Deadline) -> bytes:
+            answer = exchange("GET", f"{self.url}/ipfs/{cid}?format={fmt}", what=what, deadline=deadline,
+                              read_timeout=self.limits.timeout_s, cap=cap, headers={"Accept": media})
+            status = answer.status
+            if status in (404, 410):
+                raise BlockNotFound(f"{self.name} has no {cid} (HTTP {status})")
+            if status == 406:
+                raise NotTrustless(f"{self.name} is not a trustless gateway: it refused {media} for {cid} (HTTP 406)")
+            if status in (502, 503, 504):
+                # Kubo answers 504 when the block is not found within its own retrieval timeout
+                raise SourceUnavailable(f"{self.name} answered HTTP {status} for {cid}{_message(answer.body)}")
+            if not 200 <= status < 300:
+                raise FetchError(f"{self.name} refused {cid} as {fmt} (HTTP {status}){_message(answer.body)}")
+            if answer.content_type != media:
+                got = answer.content_type or "no Content-Type"
+                raise NotTrustless(f"{self.name} is not a trustless gateway: asked for {cid} as {media} "
+                                   f"(?format={fmt}), it answered {got}")
+            return answer.body
 
-                        raise FetchTooLarge(f"{self.name} declared {declared} bytes for {cid}, over {cap}")
-                    return read_capped(iter(lambda: resp.read(_CHUNK), b""), cap, f"{self.name} {cid}")
-            except urllib.error.HTTPError as exc:
-                if exc.code in (404, 410):
-                    raise BlockNotFound(f"{self.name} has no {cid} (HTTP {exc.code})") from None
-                if exc.code >= 500 and exc.code not in (502, 503, 504):
-                    raise FetchError(f"{self.name} cannot serve {cid} as {fmt} (HTTP {exc.code})") from None
-                if exc.code in (502, 503, 504):
-                    raise SourceUnavailable(f"{self.name} answered HTTP {exc.code} for {cid}") from None
-                raise FetchError(f"{self.name} refused {cid} (HTTP {exc.code})") from None
-            except (socket.timeout, TimeoutError):
-                raise FetchTimeout(f"{self.name} did not answer within {self.limits.timeout_s:g} s") from None
-            except urllib.error.URLError as exc:
-                if isinstance(exc.reason, (socket.timeout, TimeoutError)):
-                    raise FetchTimeout(f"{self.name} did not answer within {self.limits.timeout_s:g} s") from None
-                raise SourceUnavailable(f"cannot reach {self.name}: {exc.reason}") from None
-            except (ConnectionError, OSError) as exc:
-                raise SourceUnavailable(f"cannot reach {self.name}: {exc}") from None
-
-        return with_retries(f"fetch {cid} from {self.name}", self.limits, attempt)
+        return with_retries("", self.limits, attempt)
 
     def get(self, cid: CID) -> bytes:
-        return self._fetch(cid, "raw", "application/vnd.ipld.raw", self.limits.max_block_bytes)
+        return self._fetch(cid, "raw", RAW, self.limits.max_block_bytes)
 
     def export_dag(self, root: CID) -> bytes:
         """The CAR of the DAG under ``root`` (unverified bytes)."""
-        return self._fetch(root, "car", "application/vnd.ipld.car", self.limits.max_car_bytes)
+        return self._fetch(root, "car", CAR, self.limits.max_car_bytes)
+
+
+def _message(body: bytes) -> str:
+    """The first line of an error body, printable and short ('' if none)."""
+    text = body[:300].decode("utf-8", "replace").strip().splitlines()
+    line = "".join(ch for ch in (text[0] if text else "") if ch.isprintable())[:200]
+    return f": {line}" if line else ""

@@ -1,0 +1,139 @@
+"""One bounded HTTP exchange for the network sources (node RPC, trustless gateways).
+
+Invariants:
+- ``exchange`` never outlives its ``Deadline``: a watchdog shuts the socket down when the
+  deadline passes, so neither a slow connect, a trickle of header bytes nor a body sent one
+  byte every few seconds can hold the caller longer than the deadline (plus scheduling noise);
+- no single socket operation waits longer than ``read_timeout`` (a silent peer is noticed
+  early, before the whole deadline is spent);
+- a body is read only up to ``cap`` bytes (a declared ``Content-Length`` over the cap is refused
+  before reading); an error body is read only up to ``ERROR_BODY_CAP`` bytes;
+- failures are typed: ``FetchTimeout`` (deadline or read timeout), ``SourceUnavailable``
+  (cannot connect, connection dropped), ``FetchTooLarge``.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from ..errors import FetchTimeout, FetchTooLarge, SourceUnavailable
+
+ERROR_BODY_CAP = 64 * 1024
+_CHUNK = 64 * 1024
+
+
+class Deadline:
+    """A point in monotonic time by which a whole operation (all attempts, every byte) ends."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self.end - time.monotonic())
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self.end
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A complete HTTP answer: status, lower-cased headers and the (capped) body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def content_type(self) -> str:
+        """The media type without parameters, lower-cased ('' when absent)."""
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeout: float, cap: int,
+             headers: dict[str, str] | None = None, body: bytes | None = None) -> Answer:
+    """Send one request and read the whole answer within ``deadline`` (see the module invariants)."""
+    parts = urlsplit(url)
+    if parts.hostname is None:
+        raise SourceUnavailable(f"{what}: not a URL: {url!r}")
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    if deadline.expired():
+        raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s")
+    first = max(0.01, min(read_timeout, deadline.remaining()))
+    conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = conn_cls(parts.hostname, parts.port, timeout=first)
+    fired = threading.Event()
+
+    def kill() -> None:
+        fired.set()
+        sock = conn.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    watchdog = threading.Timer(deadline.remaining(), kill)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        try:
+            conn.request(method, target, body=body, headers=headers or {})
+            _tighten(conn, read_timeout, deadline)
+            resp = conn.getresponse()
+            answer_headers = {k.lower(): v for k, v in resp.getheaders()}
+            limit = cap if 200 <= resp.status < 300 else ERROR_BODY_CAP
+            declared = answer_headers.get("content-length", "")
+            if limit == cap and declared.isdigit() and int(declared) > cap:
+                raise FetchTooLarge(f"{what}: the answer declares {declared} bytes, over the {cap}-byte limit")
+            out = bytearray()
+            while True:
+                _tighten(conn, read_timeout, deadline)
+                chunk = resp.read1(_CHUNK) if hasattr(resp, "read1") else resp.read(_CHUNK)
+                if not chunk:
+                    break
+                out += chunk
+                if len(out) > limit:
+                    if limit == cap:
+                        raise FetchTooLarge(f"{what}: the answer is over the {cap}-byte limit")
+                    del out[limit:]
+                    break
+            if fired.is_set():
+                raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s")
+            return Answer(resp.status, answer_headers, bytes(out))
+        except (socket.timeout, TimeoutError):
+            if fired.is_set() or deadline.expired():
+                raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s") from None
+            raise FetchTimeout(f"{what}: silent for {read_timeout:g} s") from None
+        except (http.client.HTTPException, OSError) as exc:
+            if fired.is_set():
+                raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s") from None
+            raise SourceUnavailable(f"{what}: {_reason(exc)}") from None
+    finally:
+        watchdog.cancel()
+        conn.close()
+
+
+def _tighten(conn: http.client.HTTPConnection, read_timeout: float, deadline: Deadline) -> None:
+    """The next socket operation waits at most ``read_timeout`` and never past the deadline."""
+    if conn.sock is not None:
+        conn.sock.settimeout(max(0.01, min(read_timeout, deadline.remaining())))
+
+
+def _reason(exc: BaseException) -> str:
+    """A short, one-line reason (no library class names or reprs)."""
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, socket.gaierror):
+        return "unknown host"
+    if isinstance(exc, (ConnectionResetError, http.client.RemoteDisconnected, http.client.IncompleteRead)):
+        return "the connection was closed mid-answer"
+    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+    return " ".join(str(text).split())[:200]
