@@ -1,0 +1,202 @@
+"""``autocodec ucan validate|inspect|delegate|revoke|revoked``: UCAN 1.0 tokens.
+
+- ``validate TOKEN [--proof FILE]... [--at UNIX_TIME] [--executor DID]``: exit 0 with
+  ``valid <kind> <CID>``, or 1 with the UCAN error's name (``InvalidClaim``, ``Expired``, ...).
+- ``inspect TOKEN``: the token's payload as DAG-JSON, and its CID.
+- ``delegate --key NAME --to DID --cmd CMD [--policy JSON] [--expires SECONDS|never]
+  [--proof FILE] -o FILE``: a delegation (subject: the issuer, or the proof's subject).
+- ``revoke DELEGATION --key NAME [--proof FILE]... [-o FILE]``: sign a ``/ucan/revoke``
+  invocation and record it in this home (every process of the home refuses the chain at once).
+- ``revoked``: list the revocations recorded in this home.
+
+A TOKEN is a file (``-``: stdin) holding the token's DAG-CBOR bytes, or the same bytes as
+base64 / base64url text, or DAG-JSON ``{"/": {"bytes": "..."}}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from typing import Any
+
+EPILOG = """examples:
+  autocodec ucan delegate --key alice --to did:key:z6Mk... --cmd /wasm/run --expires 3600 -o bob.ucan
+  autocodec ucan delegate --key bob --to did:key:z6Mk... --cmd /wasm/run --proof bob.ucan -o carol.ucan
+  autocodec ucan validate invocation.ucan --proof bob.ucan --proof carol.ucan --at 1767225600
+  autocodec ucan revoke carol.ucan --key bob --proof bob.ucan
+"""
+
+_MAX_TOKEN_FILE = 4 << 20
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("ucan", help="validate, inspect, issue and revoke UCAN 1.0 tokens",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    usub = p.add_subparsers(dest="ucan_command", metavar="ACTION")
+    usub.required = True
+    val = usub.add_parser("validate", help="validate a delegation or an invocation with its proofs")
+    val.add_argument("token", metavar="TOKEN", help="token file (- for stdin): bytes, base64 or DAG-JSON bytes")
+    val.add_argument("--proof", metavar="FILE", action="append", default=[], help="a delegation (repeatable)")
+    val.add_argument("--at", metavar="UNIX_TIME", type=int, help="validate at this time (default: now)")
+    val.add_argument("--executor", metavar="DID", help="also require the invocation to be addressed to DID")
+    val.set_defaults(func=run_validate)
+    ins = usub.add_parser("inspect", help="print a token's payload as DAG-JSON")
+    ins.add_argument("token", metavar="TOKEN")
+    ins.set_defaults(func=run_inspect)
+    dlg = usub.add_parser("delegate", help="issue a delegation")
+    dlg.add_argument("--key", required=True, metavar="NAME", help="the issuer's key in this home")
+    dlg.add_argument("--to", required=True, metavar="DID", help="the audience (did:key)")
+    dlg.add_argument("--cmd", required=True, metavar="CMD", help="the command delegated, e.g. /wasm/run")
+    dlg.add_argument("--policy", metavar="JSON", default="[]", help='policy statements, e.g. [["==", ".fn", "f"]]')
+    dlg.add_argument("--expires", metavar="SECONDS", default="3600", help="lifetime in seconds, or 'never'")
+    dlg.add_argument("--not-before", metavar="UNIX_TIME", type=int, help="not valid before this time")
+    dlg.add_argument("--proof", metavar="FILE", help="re-delegate: the delegation this key received")
+    dlg.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write the token")
+    dlg.set_defaults(func=run_delegate)
+    rev = usub.add_parser("revoke", help="revoke a delegation (recorded in this home)")
+    rev.add_argument("token", metavar="DELEGATION", help="the delegation's token file")
+    rev.add_argument("--key", required=True, metavar="NAME", help="its issuer's (or an upstream issuer's) key")
+    rev.add_argument("--proof", metavar="FILE", action="append", default=[],
+                     help="the proofs above the delegation, when an upstream issuer revokes")
+    rev.add_argument("-o", "--output", metavar="FILE", help="also write the revocation invocation here")
+    rev.set_defaults(func=run_revoke)
+    ls = usub.add_parser("revoked", help="list the delegations revoked in this home")
+    ls.set_defaults(func=run_revoked)
+
+
+def read_token(path: str) -> Any:
+    """Parse a token file: raw DAG-CBOR bytes, base64(url) text, or DAG-JSON bytes."""
+    import base64
+    import binascii
+    import json
+
+    from ..verify.ucan import InvalidToken, parse_token
+    from ._io import read_input
+
+    data = read_input(path, _MAX_TOKEN_FILE, what="token")
+    if data[:1] in (b"\x82",):
+        return parse_token(data)
+    text = data.strip()
+    if text.startswith(b"{"):
+        try:
+            text = json.loads(text)["/"]["bytes"].encode("ascii")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            raise InvalidToken(f"{path} is JSON but not DAG-JSON bytes {{\"/\": {{\"bytes\": ...}}}}") from None
+    try:
+        raw = base64.b64decode(text + b"=" * (-len(text) % 4), altchars=b"-_" if b"-" in text or b"_" in text else None,
+                               validate=True)
+    except (binascii.Error, ValueError):
+        raise InvalidToken(f"{path} is neither a DAG-CBOR token nor base64 of one") from None
+    return parse_token(raw)
+
+
+def _now(at: int | None) -> int:
+    return int(time.time()) if at is None else at
+
+
+def _revocations() -> Any:
+    """The home's revocation table, if the home exists (validation never creates a home)."""
+    from ..home import Home
+    from ..verify.ucan import Revocations
+
+    home = Home.resolve()
+    return Revocations(home.db_path) if home.db_path.exists() else None
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    from ..verify.ucan import validate_delegation, validate_invocation
+    from ._io import write_line
+
+    token = read_token(args.token)
+    proofs = [read_token(p) for p in args.proof]
+    now = _now(args.at)
+    if token.kind == "dlg":
+        validate_delegation(token, now)
+        revocations = _revocations()
+        if revocations is not None and revocations.is_revoked(token.cid):
+            from ..verify.ucan import Revoked
+
+            raise Revoked(f"delegation {token.cid} was revoked")
+    else:
+        revocations = _revocations()
+        validate_invocation(token, proofs, now, executor=args.executor,
+                            revoked=revocations.is_revoked if revocations is not None else None)
+    write_line(f"valid {token.what}")
+    return 0
+
+
+def run_inspect(args: argparse.Namespace) -> int:
+    from ..builtin import encode
+    from ._io import write_line
+
+    token = read_token(args.token)
+    write_line(encode({"cid": token.cid, "tag": token.tag, "payload": dict(token.payload)}, "dag-json").decode())
+    return 0
+
+
+def _load_key(name: str) -> Any:
+    from ._runtime import load_keys
+
+    return load_keys([name], None)[0]
+
+
+def run_delegate(args: argparse.Namespace) -> int:
+    import json
+
+    from ..errors import InvalidInput
+    from ..verify.ucan import delegate
+    from ._io import write_line
+
+    try:
+        policy = json.loads(args.policy)
+    except ValueError as exc:
+        raise InvalidInput(f"--policy is not JSON: {exc}", hint='e.g. [["==", ".function", "decode"]]') from None
+    if args.expires == "never":
+        expires: int | None = None
+    else:
+        try:
+            expires = int(args.expires)
+        except ValueError:
+            raise InvalidInput(f"--expires {args.expires!r} is not a number of seconds or 'never'") from None
+    proof = read_token(args.proof) if args.proof else None
+    token = delegate(_load_key(args.key), args.to, args.cmd, now=int(time.time()), policy=policy,
+                     expires_in=expires, not_before=args.not_before, proof=proof)
+    _write(args.output, token.data)
+    write_line(str(token.cid))
+    return 0
+
+
+def _write(path: str, data: bytes) -> None:
+    from ..errors import InvalidInput
+
+    try:
+        with open(path, "wb") as f:
+            f.write(data)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}", hint="check the path") from None
+
+
+def run_revoke(args: argparse.Namespace) -> int:
+    from ..home import Home
+    from ..verify.ucan import InvalidToken, Revocations, revocation
+    from ._io import write_line
+
+    delegation = read_token(args.token)
+    if delegation.kind != "dlg":
+        raise InvalidToken(f"{args.token} is not a delegation")
+    proofs = tuple(read_token(p) for p in args.proof)
+    token = revocation(_load_key(args.key), delegation, now=int(time.time()), proofs=proofs)
+    Revocations(Home.resolve().init().db_path).record(token, delegation, proofs)
+    if args.output:
+        _write(args.output, token.data)
+    write_line(f"revoked {delegation.cid} (revocation {token.cid})")
+    return 0
+
+
+def run_revoked(args: argparse.Namespace) -> int:
+    from ._io import write_line
+
+    revocations = _revocations()
+    for delegation, revoker, at in revocations.list() if revocations is not None else []:
+        write_line(f"{delegation}\t{revoker}\t{at}")
+    return 0

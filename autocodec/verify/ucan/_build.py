@@ -1,0 +1,101 @@
+"""Issuing UCAN 1.0 delegations and invocations with a home's Ed25519 keys.
+
+Invariants:
+- Every token is sealed by ``_token.seal``: canonical DAG-CBOR, Ed25519 varsig, signature
+  checked once after signing.
+- A re-delegation (``proof`` given) keeps the proof's subject and command scope: it is issued
+  only by the proof's audience and only for a command the proof covers; its expiry is never
+  later than the proof's (delegation narrows time bounds).
+- Nonces are 16 random bytes; ``exp`` is required by the spec (``None`` means "never").
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ...cid import CID
+from .._keyring import SigningKey
+from ._errors import InvalidClaim
+from ._policy import check_policy
+from ._token import DELEGATION_TAG, INVOCATION_TAG, Token, check_command, seal
+from ._validate import command_covers
+
+REVOKE_COMMAND = "/ucan/revoke"
+
+
+def delegate(
+    key: SigningKey,
+    audience: str,
+    command: str,
+    *,
+    now: int,
+    policy: Sequence[Any] = (),
+    expires_in: int | None = 3600,
+    not_before: int | None = None,
+    subject: str | None = "",
+    proof: Token | None = None,
+    meta: Mapping[str, Any] | None = None,
+) -> Token:
+    """A delegation of ``command`` to ``audience``; ``subject`` "" means the issuer itself (a root)."""
+    check_command(command, kind="delegation")
+    check_policy(list(policy))
+    exp = None if expires_in is None else now + int(expires_in)
+    if proof is not None:
+        if proof.aud != key.did:
+            raise InvalidClaim(f"proof {proof.cid} is to {proof.aud}, not to this key {key.did}")
+        if not command_covers(proof.cmd, command):
+            raise InvalidClaim(f"proof {proof.cid} grants {proof.cmd}, which does not cover {command}")
+        subject = proof.sub
+        if proof.exp is not None:
+            exp = proof.exp if exp is None else min(exp, proof.exp)
+    elif subject == "":
+        subject = key.did
+    payload: dict[str, Any] = {
+        "iss": key.did, "aud": audience, "sub": subject, "cmd": command, "pol": list(policy),
+        "nonce": os.urandom(16), "exp": exp,
+    }
+    if not_before is not None:
+        payload["nbf"] = int(not_before)
+    if meta:
+        payload["meta"] = dict(meta)
+    return seal(key, DELEGATION_TAG, payload)
+
+
+def invoke(
+    key: SigningKey,
+    subject: str,
+    command: str,
+    args: Mapping[str, Any],
+    *,
+    now: int,
+    proofs: Sequence[Token] = (),
+    audience: str | None = None,
+    expires_in: int | None = 300,
+    cause: CID | None = None,
+) -> Token:
+    """An invocation of ``command`` on ``subject``; ``proofs`` root first (as ``prf`` orders them)."""
+    check_command(command, kind="invocation")
+    payload: dict[str, Any] = {
+        "iss": key.did, "sub": subject, "cmd": command, "args": dict(args),
+        "prf": [p.cid for p in proofs], "nonce": os.urandom(16),
+        "exp": None if expires_in is None else now + int(expires_in), "iat": now,
+    }
+    if audience is not None:
+        payload["aud"] = audience
+    if cause is not None:
+        payload["cause"] = cause
+    return seal(key, INVOCATION_TAG, payload)
+
+
+def revocation(key: SigningKey, delegation: Token, *, now: int, proofs: Sequence[Token] = ()) -> Token:
+    """The ``/ucan/revoke`` invocation (ucan-wg/revocation) by which ``key`` revokes ``delegation``.
+
+    The revoker must be the delegation's issuer or an issuer above it in ``proofs``.
+    """
+    issuers = {delegation.iss, *(p.iss for p in proofs)}
+    if key.did not in issuers:
+        raise InvalidClaim(f"{key.did} issued neither delegation {delegation.cid} nor any of its proofs")
+    subject = delegation.sub or key.did
+    return invoke(key, subject, REVOKE_COMMAND, {"ucan": delegation.cid}, now=now, proofs=proofs, expires_in=None)

@@ -1,0 +1,245 @@
+"""The UCAN 1.0 policy language: jq-like selectors and the statements a delegation's ``pol`` holds.
+
+Spec: ucan-wg/delegation, "Policy" (selectors ``.``, ``.key``, ``.["key"]``, ``.[i]`` with
+negative indices, ``.[a:b]`` slices, ``?`` optional; statements ``==``, ``!=``, ``<``, ``<=``,
+``>``, ``>=``, ``like``, ``not``, ``and``, ``or``, ``all``, ``any``).
+
+Invariants:
+- ``check_policy`` refuses a malformed policy (unknown operator, wrong arity, bad selector,
+  nesting deeper than ``MAX_DEPTH``) before anything is evaluated.
+- Evaluation is total and bounded: a selector that does not resolve (missing key, index out of
+  range, wrong kind) makes its statement false, unless it ends in ``?`` (then it selects null);
+  ``like`` is a linear-time glob (``*`` any run, ``\\*`` a literal star), never a regex.
+- Equality is IPLD data-model equality with one numeric rule: an integer equals a float of
+  the same value (``1 == 1.0``); booleans equal only booleans. Ordering compares numbers only.
+- ``and []`` and ``or []`` are true; ``all`` over an empty collection is true, ``any`` false.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ...cid import CID
+from ._errors import InvalidToken
+
+MAX_DEPTH = 32
+"""Deepest nesting of statements accepted in one policy."""
+
+_COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class _Step:
+    kind: str  # "key", "index", "slice"
+    key: str = ""
+    index: int = 0
+    start: int | None = None
+    stop: int | None = None
+    optional: bool = False
+
+
+def parse_selector(text: str) -> tuple[_Step, ...]:
+    """Parse a selector; raises ``InvalidToken`` for a malformed one."""
+    if not isinstance(text, str) or not text.startswith(".") or len(text) > 1024:
+        raise InvalidToken(f"policy selector {str(text)[:60]!r} is malformed (selectors start with '.')")
+    if text == ".":
+        return ()
+    steps: list[_Step] = []
+    i, n = 0, len(text)
+    while i < n:
+        if text[i] == "." and i + 1 < n and text[i + 1] != "[":
+            j = i + 1
+            while j < n and (text[j].isalnum() or text[j] == "_"):
+                j += 1
+            if j == i + 1:
+                raise InvalidToken(f"policy selector {text[:60]!r} has an empty field name")
+            step = _Step("key", key=text[i + 1:j])
+            i = j
+        elif text[i] == "[" or text.startswith(".[", i):
+            i += 1 if text[i] == "[" else 2
+            close = text.find("]", i)
+            if close < 0:
+                raise InvalidToken(f"policy selector {text[:60]!r} has an unclosed '['")
+            body = text[i:close]
+            step = _bracket(body, text)
+            i = close + 1
+        else:
+            raise InvalidToken(f"policy selector {text[:60]!r} is malformed at {i}")
+        if i < n and text[i] == "?":
+            step = _Step(step.kind, step.key, step.index, step.start, step.stop, optional=True)
+            i += 1
+        steps.append(step)
+    return tuple(steps)
+
+
+def _bracket(body: str, text: str) -> _Step:
+    if len(body) >= 2 and body[0] == body[-1] == '"':
+        return _Step("key", key=body[1:-1])
+    try:
+        if ":" in body:
+            a, _, b = body.partition(":")
+            return _Step("slice", start=int(a) if a.strip() else None, stop=int(b) if b.strip() else None)
+        return _Step("index", index=int(body))
+    except ValueError:
+        raise InvalidToken(f"policy selector {text[:60]!r} has a malformed bracket [{body[:20]}]") from None
+
+
+def select(steps: Sequence[_Step], value: Any) -> Any:
+    """The selected value, or ``_MISSING`` when it does not resolve."""
+    for step in steps:
+        value = _apply(step, value)
+        if value is _MISSING:
+            return None if step.optional else _MISSING
+    return value
+
+
+def _apply(step: _Step, value: Any) -> Any:
+    if step.kind == "key":
+        return value.get(step.key, _MISSING) if isinstance(value, dict) else _MISSING
+    if not isinstance(value, (list, str, bytes)):
+        return _MISSING
+    if step.kind == "index":
+        if isinstance(value, str):
+            return _MISSING
+        i = step.index + len(value) if step.index < 0 else step.index
+        return value[i] if 0 <= i < len(value) else _MISSING
+    return value[step.start:step.stop]
+
+
+def check_policy(policy: Any) -> None:
+    """Raise ``InvalidToken`` unless ``policy`` is a list of well-formed statements."""
+    if not isinstance(policy, list):
+        raise InvalidToken("policy is not a list of statements")
+    for statement in policy:
+        _check(statement, 1)
+
+
+def _check(st: Any, depth: int) -> None:
+    if depth > MAX_DEPTH:
+        raise InvalidToken(f"policy nests deeper than {MAX_DEPTH}")
+    if not isinstance(st, list) or not st or not isinstance(st[0], str):
+        raise InvalidToken(f"policy statement {str(st)[:60]} is not [operator, ...]")
+    op = st[0]
+    if op in _COMPARISONS or op == "like":
+        if len(st) != 3:
+            raise InvalidToken(f"policy '{op}' takes a selector and a value")
+        parse_selector(st[1])
+        if op == "like" and not isinstance(st[2], str):
+            raise InvalidToken("policy 'like' takes a string pattern")
+    elif op == "not":
+        if len(st) != 2:
+            raise InvalidToken("policy 'not' takes one statement")
+        _check(st[1], depth + 1)
+    elif op in ("and", "or"):
+        if len(st) != 2 or not isinstance(st[1], list):
+            raise InvalidToken(f"policy '{op}' takes a list of statements")
+        for inner in st[1]:
+            _check(inner, depth + 1)
+    elif op in ("all", "any"):
+        if len(st) != 3:
+            raise InvalidToken(f"policy '{op}' takes a selector and a statement")
+        parse_selector(st[1])
+        _check(st[2], depth + 1)
+    else:
+        raise InvalidToken(f"unknown policy operator {op[:20]!r}")
+
+
+def matches(policy: Sequence[Any], args: Any) -> bool:
+    """True when every statement of a (checked) policy holds for ``args``."""
+    return all(_eval(st, args) for st in policy)
+
+
+def failing_statement(policy: Sequence[Any], args: Any) -> Any | None:
+    """The first statement of ``policy`` that does not hold, or None."""
+    for st in policy:
+        if not _eval(st, args):
+            return st
+    return None
+
+
+def _eval(st: Sequence[Any], value: Any) -> bool:
+    op = st[0]
+    if op == "not":
+        return not _eval(st[1], value)
+    if op == "and":
+        return all(_eval(inner, value) for inner in st[1])
+    if op == "or":
+        return not st[1] or any(_eval(inner, value) for inner in st[1])
+    selected = select(parse_selector(st[1]), value)
+    if selected is _MISSING:
+        return False
+    if op in ("all", "any"):
+        items = list(selected.values()) if isinstance(selected, dict) else selected
+        if not isinstance(items, list):
+            return False
+        results = (_eval(st[2], item) for item in items)
+        return all(results) if op == "all" else any(results)
+    if op == "==":
+        return equal(selected, st[2])
+    if op == "!=":
+        return not equal(selected, st[2])
+    if op == "like":
+        return isinstance(selected, str) and glob_match(st[2], selected)
+    if not (_is_number(selected) and _is_number(st[2])):
+        return False
+    a, b = selected, st[2]
+    return bool({"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op])
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and not (isinstance(v, float) and math.isnan(v))
+
+
+def equal(a: Any, b: Any) -> bool:
+    """IPLD data-model equality, with integers equal to floats of the same value."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if _is_number(a) and _is_number(b):
+        return bool(a == b)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(equal(a[k], b[k]) for k in a)
+    if isinstance(a, CID) or isinstance(b, CID):
+        return isinstance(a, CID) and isinstance(b, CID) and a == b
+    return type(a) is type(b) and bool(a == b)
+
+
+def glob_match(pattern: str, text: str) -> bool:
+    """Whole-string glob: ``*`` matches any run (also empty), ``\\*`` a literal star. O(len(p)*len(t))."""
+    tokens: list[str | None] = []  # None = wildcard
+    i = 0
+    while i < len(pattern):
+        if pattern[i] == "\\" and i + 1 < len(pattern) and pattern[i + 1] == "*":
+            tokens.append("*")
+            i += 2
+        elif pattern[i] == "*":
+            if not tokens or tokens[-1] is not None:
+                tokens.append(None)
+            i += 1
+        else:
+            tokens.append(pattern[i])
+            i += 1
+    # Greedy matching with one backtrack point (the last wildcard): linear in practice, never exponential.
+    t = p = 0
+    star_p, star_t = -1, 0
+    while t < len(text):
+        if p < len(tokens) and tokens[p] is not None and tokens[p] == text[t]:
+            p += 1
+            t += 1
+        elif p < len(tokens) and tokens[p] is None:
+            star_p, star_t = p, t
+            p += 1
+        elif star_p >= 0:
+            p = star_p + 1
+            star_t += 1
+            t = star_t
+        else:
+            return False
+    while p < len(tokens) and tokens[p] is None:
+        p += 1
+    return p == len(tokens)

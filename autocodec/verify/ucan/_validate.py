@@ -1,0 +1,137 @@
+"""Validating UCAN 1.0 invocations and delegations against their proof chains.
+
+Specs: ucan-wg/invocation ("Validation"), ucan-wg/delegation (time bounds, principal
+alignment, subject, powerline, policy). ``prf`` lists the chain from the root delegation
+(issued by the subject) to the one whose audience is the invoker.
+
+Invariants (checked in this order, so each failure has the fixture's error name):
+1. the invocation's signature (``InvalidSignature``) and its own time bounds (``Expired``);
+2. every ``prf`` CID is among the given proofs (``UnavailableProof``); no proofs at all is
+   only allowed when the invoker is the subject (``InvalidClaim``);
+3. each delegation's signature, then its time bounds at ``now`` (``Expired``, ``TooEarly``);
+4. the root delegation names a subject (a powerline ``sub: null`` is only valid further down)
+   and is issued by it (``InvalidClaim``); every non-null ``sub`` equals the invocation's
+   (``InvalidSubject``);
+5. each delegation's ``aud`` issues the next token, the last one's the invocation
+   (``InvalidAudience``); the executor, when given, is the invocation's audience (or subject);
+6. each delegation's command covers the invoked one segment-wise (``InvalidClaim``), and its
+   policy holds for the invocation's arguments (``MatchError``);
+7. no delegation in the chain is revoked (``Revoked``).
+Nothing here reads a clock: ``now`` is always passed in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import pairwise
+
+from ...cid import CID
+from ._errors import (
+    Expired,
+    InvalidAudience,
+    InvalidClaim,
+    InvalidSubject,
+    InvalidToken,
+    MatchError,
+    Revoked,
+    TooEarly,
+    UnavailableProof,
+)
+from ._policy import check_policy, failing_statement
+from ._token import Token
+
+
+@dataclass(frozen=True)
+class Validated:
+    """An invocation that validated, with its proof chain (root first)."""
+
+    invocation: Token
+    chain: tuple[Token, ...]
+
+
+def command_covers(delegated: str, invoked: str) -> bool:
+    """True when ``delegated`` is ``/`` or a segment-wise prefix of ``invoked``."""
+    return delegated == "/" or invoked == delegated or invoked.startswith(delegated + "/")
+
+
+def check_time(token: Token, now: int) -> None:
+    """Raise ``Expired`` or ``TooEarly`` unless ``now`` is inside the token's time bounds."""
+    if token.exp is not None and now > token.exp:
+        raise Expired(f"{token.what} expired at {token.exp} (validated at {now})")
+    if token.nbf is not None and now < token.nbf:
+        raise TooEarly(f"{token.what} is not valid before {token.nbf} (validated at {now})")
+
+
+def validate_delegation(token: Token, now: int) -> None:
+    """A delegation on its own: a delegation token, signed by its issuer, in its time bounds, with a well-formed policy."""
+    if token.kind != "dlg":
+        raise InvalidToken(f"{token.cid} is not a delegation")
+    token.check_signature()
+    check_time(token, now)
+    check_policy(token.payload["pol"])
+
+
+def validate_invocation(
+    invocation: Token,
+    proofs: Iterable[Token] | Mapping[CID, Token],
+    now: int,
+    *,
+    executor: str | None = None,
+    revoked: Callable[[CID], bool] | None = None,
+) -> Validated:
+    """Validate ``invocation`` with the delegations in ``proofs``; raises a ``UcanError`` subclass."""
+    if invocation.kind != "inv":
+        raise InvalidToken(f"{invocation.cid} is not an invocation")
+    by_cid = dict(proofs) if isinstance(proofs, Mapping) else {p.cid: p for p in proofs}
+    invocation.check_signature()
+    check_time(invocation, now)
+    prf: list[CID] = list(invocation.payload["prf"])
+    chain: list[Token] = []
+    for cid in prf:
+        token = by_cid.get(cid)
+        if token is None:
+            raise UnavailableProof(f"proof {cid} named by invocation {invocation.cid} was not given")
+        if token.kind != "dlg":
+            raise InvalidClaim(f"proof {cid} is not a delegation")
+        chain.append(token)
+    subject = invocation.sub
+    if not chain and invocation.iss != subject:
+        raise InvalidClaim(f"invocation {invocation.cid} has no proofs, and its issuer {invocation.iss} "
+                           f"is not its subject {subject}")
+    for token in chain:
+        token.check_signature()
+        check_time(token, now)
+        check_policy(token.payload["pol"])
+    if chain:
+        root = chain[0]
+        if root.sub is None:
+            raise InvalidClaim(f"root delegation {root.cid} has no subject (a powerline cannot start a chain)")
+        for token in chain:
+            if token.sub is not None and token.sub != subject:
+                raise InvalidSubject(f"delegation {token.cid} is about {token.sub}, the invocation about {subject}")
+        if root.iss != root.sub:
+            raise InvalidClaim(f"root delegation {root.cid} was issued by {root.iss}, not by its subject {root.sub}")
+        for before, after in pairwise(chain):
+            if before.aud != after.iss:
+                raise InvalidAudience(f"delegation {before.cid} is to {before.aud}, "
+                                      f"but the next one {after.cid} was issued by {after.iss}")
+        if chain[-1].aud != invocation.iss:
+            raise InvalidAudience(f"delegation {chain[-1].cid} is to {chain[-1].aud}, "
+                                  f"but the invocation was issued by {invocation.iss}")
+    if executor is not None:
+        audience = invocation.aud or subject
+        if audience != executor:
+            raise InvalidAudience(f"invocation {invocation.cid} is for {audience}, not this executor {executor}")
+    for token in chain:
+        if not command_covers(token.cmd, invocation.cmd):
+            raise InvalidClaim(f"delegation {token.cid} grants {token.cmd}, not {invocation.cmd}")
+        failed = failing_statement(token.payload["pol"], invocation.payload["args"])
+        if failed is not None:
+            raise MatchError(f"invocation arguments violate delegation {token.cid}'s policy statement "
+                             f"{str(failed)[:120]}")
+    if revoked is not None:
+        for token in chain:
+            if revoked(token.cid):
+                raise Revoked(f"delegation {token.cid} in the chain was revoked")
+    return Validated(invocation, tuple(chain))
