@@ -116,7 +116,16 @@ def test_parse_chunker() -> None:
     assert parse_chunker("size-262144").params == {"size": 262144}
     assert parse_chunker("fastcdc-1024-4096-16384").params == {"min": 1024, "avg": 4096, "max": 16384}
     assert parse_chunker("buzhash").module == "chunker-buzhash"
-    for bad in ("rabin", "size-", "size-0", "size-99999999", "fastcdc-1-2", "fastcdc-4096-1024-16384", "", "buzhash-1"):
+    assert parse_chunker("buzhash-1").module == "chunker-buzhash"  # Kubo ignores what follows
+    assert parse_chunker("").params == parse_chunker("default").params == {"size": 262144}
+    assert parse_chunker("size-2096896").params == {"size": 2096896}  # boxo's ChunkSizeLimit
+    assert parse_chunker("rabin").params == {"min": 87381, "avg": 262144, "max": 393216}
+    assert parse_chunker("rabin-3000").params == {"min": 1000, "avg": 3000, "max": 4500}
+    assert parse_chunker("rabin-min:16-avg:64-max:128").params == {"min": 16, "avg": 64, "max": 128}
+    assert parse_chunker("rabin-16-64-128").module == "chunker-rabin"
+    for bad in ("size-", "size-0", "size-2096897", "fastcdc-1-2", "fastcdc-4096-1024-16384", "rabin-15-64-128",
+                "rabin-64-64-128", "rabin-16-64-64", "rabin-16-64-2096897", "rabin-1398102", "rabin-1-2",
+                "rabin-avg:16-64-128", "rabin-x", "sized-5", "chunky"):
         with pytest.raises((UnknownChunker, InvalidInput)):
             parse_chunker(bad)
 
@@ -337,7 +346,9 @@ def test_directory_sharding_equals_kubo(store, kubo_testdata: Path, case: str, t
 
 
 def test_sharding_switches_at_kubos_threshold(store) -> None:
-    """Kubo shards when sum(len(name) + len(CID bytes)) >= 256 KiB (boxo's BasicDirectory)."""
+    """Kubo shards when sum(len(name) + len(CID bytes)) > 256 KiB (boxo's BasicDirectory,
+    needsToSwitchByLinkSize); at exactly 256 KiB the directory stays plain (the Kubo test
+    tests/test_unixfs_kubo.py checks both sides against `ipfs add`)."""
     from autocodec.unixfs._layout import HAMT_THRESHOLD_BYTES, directory
 
     link = Adder(store).add_bytes(b"x")  # a CIDv0: 34 bytes
@@ -347,8 +358,9 @@ def test_sharding_switches_at_kubos_threshold(store) -> None:
     last = "y" * (HAMT_THRESHOLD_BYTES - below * (60 + 34) - 34)
     exact = [(n, link) for n in names] + [(last, link)]
     assert sum(len(n) + 34 for n, _ in exact) == HAMT_THRESHOLD_BYTES
-    assert decode_unixfs(store, directory(exact, sink).cid).type == _pb.HAMT_SHARD
-    assert decode_unixfs(store, directory(exact[:-1] + [("y", link)], sink).cid).type == _pb.DIRECTORY
+    assert decode_unixfs(store, directory(exact, sink).cid).type == _pb.DIRECTORY
+    over = exact[:-1] + [(last + "y", link)]
+    assert decode_unixfs(store, directory(over, sink).cid).type == _pb.HAMT_SHARD
 
 
 def decode_unixfs(store, cid: CID) -> "_pb.UnixfsData":

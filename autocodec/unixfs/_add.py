@@ -7,10 +7,14 @@ Invariants:
 - Options default like Kubo's ``ipfs add``: ``size-262144`` chunks, sha2-256, CIDv0, dag-pb
   leaves; CIDv1 (asked for, or implied by a hash other than sha2-256) implies raw leaves
   unless ``raw_leaves`` is given explicitly.
-- A directory is added depth-first with its entries in name order, as a HAMT shard when
-  Kubo would make one (``shard_threshold``); hidden entries (names starting with ".") are
-  skipped unless ``hidden``; symlinks become UnixFS symlink nodes
-  (never followed); other special files (sockets, devices, FIFOs) are refused.
+- Files use the balanced layout (Kubo's default) or, with ``trickle``, the trickle layout;
+  ``max_file_links`` is Kubo's ``--max-file-links`` (174).
+- A directory is added depth-first with its entries in name order (bytes), as a HAMT shard
+  when Kubo would make one (``shard_threshold``); hidden entries (names starting with ".")
+  are skipped unless ``hidden``; a directory below the one added that has no entries left
+  is skipped when ``empty_dirs`` is false (Kubo's ``--empty-dirs=false``; the added
+  directory itself is always kept); symlinks become UnixFS symlink nodes (never followed);
+  other special files (sockets, devices, FIFOs) are refused.
 - The store verifies every block's CID; a failure leaves the blocks already written (they are
   valid, content-addressed blocks) and raises.
 """
@@ -31,7 +35,9 @@ from ..errors import InvalidInput, UnknownHash
 from ..log import get_logger
 from ..progress import Progress, no_progress
 from ._chunk import DEFAULT_CHUNKER, ChunkerSpec, iter_chunks, load_chunker_module, parse_chunker
-from ._layout import HAMT_THRESHOLD_BYTES, FileBuilder, Link, directory, sha2_256, symlink
+from ._layout import (HAMT_THRESHOLD_BYTES, MAX_LINKS, FileBuilder, Link, directory, name_bytes, sha2_256,
+                      symlink)
+from ._trickle import trickle
 
 log = get_logger("unixfs")
 
@@ -45,6 +51,9 @@ class AddOptions:
     chunker_module: Path | None = None  # a Wasm chunker file instead of the source tree's
     shard_threshold: int = HAMT_THRESHOLD_BYTES  # Kubo's Internal.UnixFSShardingSizeThreshold
     hash: str = "sha2-256"  # any multihash a builtin or an extension hasher serves
+    trickle: bool = False  # Kubo's --trickle layout instead of the balanced one
+    empty_dirs: bool = True  # Kubo's --empty-dirs (-E), default true
+    max_file_links: int = MAX_LINKS  # Kubo's --max-file-links
 
     @property
     def version(self) -> int:
@@ -147,16 +156,24 @@ class Adder:
         """Chunk ``reader`` to its end and store the file DAG; returns the root link.
 
         Progress counts bytes since the last ``add_path`` (or from 0 for a bare stream)."""
-        builder = FileBuilder(self._sink, cid_version=self._version, raw_leaves=self.options.leaves_raw,
-                              multihash=self._mh)
-        chunks = iter_chunks(reader, self.spec, module=self._loaded_chunker(), limits=self.limits)
-        for chunk in chunks:
-            builder.add(chunk)
-            self._done += len(chunk)
-            self._progress(self._done, self._total)
-        root = builder.finish()
+        chunks = self._counted(iter_chunks(reader, self.spec, module=self._loaded_chunker(), limits=self.limits))
+        if self.options.trickle:
+            root = trickle(chunks, self._sink, cid_version=self._version, raw_leaves=self.options.leaves_raw,
+                           multihash=self._mh, max_links=self.options.max_file_links)
+        else:
+            builder = FileBuilder(self._sink, cid_version=self._version, raw_leaves=self.options.leaves_raw,
+                                  multihash=self._mh, max_links=self.options.max_file_links)
+            for chunk in chunks:
+                builder.add(chunk)
+            root = builder.finish()
         self._sink.flush()
         return root
+
+    def _counted(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            self._done += len(chunk)
+            self._progress(self._done, self._total)
+            yield chunk
 
     def add_bytes(self, data: bytes) -> Link:
         import io
@@ -207,7 +224,7 @@ class Adder:
 
     def _list(self, path: Path) -> list[str]:
         try:
-            names = sorted(os.listdir(path))
+            names = sorted(os.listdir(path), key=name_bytes)
         except OSError as exc:
             raise InvalidInput(f"cannot list {path}: {exc.strerror or exc}") from None
         if not self.options.hidden:
@@ -233,7 +250,9 @@ class Adder:
                 except OSError as exc:
                     raise InvalidInput(f"cannot read {child}: {exc.strerror or exc}") from None
                 if stat_mod.S_ISDIR(mode):
-                    stack.append((child, f"{dir_rel}/{name}", self._list(child), []))
+                    names = self._list(child)
+                    if names or self.options.empty_dirs:  # Kubo: skipped only below the added root
+                        stack.append((child, f"{dir_rel}/{name}", names, []))
                 else:
                     entries.append((name, self._add_leaf(child, f"{dir_rel}/{name}", mode, results)))
                 continue
@@ -244,6 +263,7 @@ class Adder:
             if not stack:
                 return link
             stack[-1][3].append((dir_path.name, link))
+
 
 def _tree_size(path: Path) -> int | None:
     """Bytes of the regular files under ``path`` (for progress); None if it cannot be read."""

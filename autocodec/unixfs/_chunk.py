@@ -1,8 +1,10 @@
 """Chunkers for UnixFS import: Kubo's ``--chunker`` syntax mapped to a stream of chunks.
 
 - ``size-N``: fixed-size, native Python (boundaries equal the ``chunker-fixed`` Wasm module's).
-- ``fastcdc-MIN-AVG-MAX``: the ``chunker-fastcdc`` Wasm module.
+- ``rabin``, ``rabin-AVG``, ``rabin-MIN-AVG-MAX``: the ``chunker-rabin`` Wasm module (Kubo's
+  boundaries, Kubo's parameter grammar and limits).
 - ``buzhash``: the ``chunker-buzhash`` Wasm module (Kubo's boundaries).
+- ``fastcdc-MIN-AVG-MAX``: the ``chunker-fastcdc`` Wasm module (this project's extension).
 
 Invariants:
 - ``iter_chunks`` yields the stream's bytes, in order, as chunks: never more than one chunk
@@ -41,23 +43,72 @@ class ChunkerSpec:
     max_chunk: int = 0
 
 
+KUBO_CHUNK_SIZE_LIMIT = 2 * 1024 * 1024 - 256
+"""boxo chunker.ChunkSizeLimit (Kubo v0.43.1): 2 MiB (Bitswap's block limit) minus 256 bytes of
+framing; ``size-N``, ``rabin-AVG`` (times 1.5) and ``rabin-...-MAX`` above it are refused."""
+RABIN_DEFAULT_AVG = 262144  # boxo chunker.DefaultBlockSize, what plain `rabin` uses
+
+
+def _rabin(text: str, parts: list[str], cap: int) -> ChunkerSpec:
+    """Kubo's ``rabin``, ``rabin-AVG`` and ``rabin-[min:]MIN-[avg:]AVG-[max:]MAX`` (boxo parse.go)."""
+    def number(part: str, label: str | None = None) -> int:
+        if label is not None:
+            sub = part.split(":")
+            if len(sub) > 1 and sub[0] != label:
+                raise InvalidInput(f"chunker {text!r}: the label of {part!r} must be {label}")
+            part = sub[-1]
+        if not re.fullmatch(r"\d{1,10}", part):
+            raise InvalidInput(f"chunker {text!r}: {part!r} is not a size", hint="use e.g. rabin-87381-262144-393216")
+        return int(part)
+
+    if len(parts) in (1, 2):
+        avg = RABIN_DEFAULT_AVG if len(parts) == 1 else number(parts[1])
+        if int(avg * 1.5) > KUBO_CHUNK_SIZE_LIMIT or avg * 3 // 2 > cap:
+            raise InvalidInput(f"chunker {text!r}: 1.5 x AVG is over the chunk size limit {min(cap, KUBO_CHUNK_SIZE_LIMIT)}")
+        if avg < 48:  # min = AVG/3 < 16: boxo's window arithmetic wraps (one chunk per file)
+            raise InvalidInput(f"chunker {text!r}: AVG must be at least 48", hint="use e.g. rabin-262144")
+        lo, hi = avg // 3, avg + avg // 2
+    elif len(parts) == 4:
+        lo, avg, hi = number(parts[1], "min"), number(parts[2], "avg"), number(parts[3], "max")
+        if lo < 16:
+            raise InvalidInput(f"chunker {text!r}: rabin min must be at least 16")
+        if not lo < avg < hi:
+            raise InvalidInput(f"chunker {text!r}: need MIN < AVG < MAX")
+        if hi > min(cap, KUBO_CHUNK_SIZE_LIMIT):
+            raise InvalidInput(f"chunker {text!r}: MAX is over the chunk size limit {min(cap, KUBO_CHUNK_SIZE_LIMIT)}")
+    else:
+        raise InvalidInput(f"chunker {text!r}: expected rabin, rabin-AVG or rabin-MIN-AVG-MAX")
+    return ChunkerSpec(text, "chunker-rabin", {"min": lo, "avg": avg, "max": hi}, hi)
+
+
 def parse_chunker(text: str, limits: Limits | None = None) -> ChunkerSpec:
-    """Parse Kubo-style ``size-N``, ``fastcdc-MIN-AVG-MAX`` or ``buzhash``."""
+    """Parse a ``--chunker`` value as Kubo does: ``size-N``, ``rabin[-AVG | -MIN-AVG-MAX]``,
+    ``buzhash`` (anything after ``buzhash-`` is ignored, as in Kubo), ``default`` (= size-262144);
+    plus this project's ``fastcdc-MIN-AVG-MAX`` (an extension Kubo does not have)."""
     cap = (limits or DEFAULT_LIMITS).unixfs.max_chunk_bytes
-    if m := re.fullmatch(r"size-(\d{1,10})", text):
+    if text in ("", "default"):
+        text = DEFAULT_CHUNKER
+    name, _, _ = text.partition("-")
+    if name == "size":
+        m = re.fullmatch(r"size-(\d{1,10})", text)
+        if m is None:
+            raise InvalidInput(f"chunker {text!r}: expected size-N", hint="use e.g. size-262144")
         size = int(m.group(1))
-        if not 1 <= size <= cap:
-            raise InvalidInput(f"chunk size {size} is outside 1..{cap}", hint="use e.g. size-262144")
+        top = min(cap, KUBO_CHUNK_SIZE_LIMIT)
+        if not 1 <= size <= top:
+            raise InvalidInput(f"chunk size {size} is outside 1..{top}", hint="use e.g. size-262144")
         return ChunkerSpec(text, None, {"size": size}, size)
+    if name == "rabin":
+        return _rabin(text, text.split("-"), cap)
     if m := re.fullmatch(r"fastcdc-(\d{1,10})-(\d{1,10})-(\d{1,10})", text):
         lo, avg, hi = (int(g) for g in m.groups())
         if not (1 <= lo <= avg <= hi <= cap and avg >= 64):
             raise InvalidInput(f"fastcdc needs 1 <= MIN <= AVG <= MAX <= {cap} and AVG >= 64",
                                hint="use e.g. fastcdc-65536-262144-1048576")
         return ChunkerSpec(text, "chunker-fastcdc", {"min": lo, "avg": avg, "max": hi}, hi)
-    if text == "buzhash":
+    if name == "buzhash":
         return ChunkerSpec(text, "chunker-buzhash", {}, 512 * 1024)
-    raise UnknownChunker(f"unknown chunker {text!r}")
+    raise UnknownChunker(f"unknown chunker {text!r}", hint="use size-N, rabin[-MIN-AVG-MAX], buzhash or fastcdc-MIN-AVG-MAX")
 
 
 def _read_full(reader: BinaryIO, n: int) -> bytes:

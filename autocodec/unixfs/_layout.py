@@ -35,7 +35,9 @@ SHA2_256 = 0x12
 MAX_LINKS = 174
 HAMT_THRESHOLD_BYTES = 256 * 1024
 """Kubo (boxo's BasicDirectory) makes a directory a HAMT shard when its estimated size, the
-sum over entries of name bytes + CID bytes, is at least this (``HAMTShardingSize``).
+sum over entries of name bytes + CID bytes (``estimated_size``), is *over* this
+(``HAMTShardingSize``, Kubo's ``Import.UnixFSHAMTDirectorySizeThreshold``, estimation mode
+``links``, the default).
 js-ipfs 0.66's HTTP add never shards, so its CIDs for such directories differ from Kubo's."""
 
 Emit = Callable[[CID, bytes], None]
@@ -72,9 +74,12 @@ class FileBuilder:
     """Streams one file's chunks into a balanced UnixFS DAG."""
 
     def __init__(self, emit: Emit, *, cid_version: int = 0, raw_leaves: bool = False,
-                 multihash: Multihash = sha2_256) -> None:
+                 multihash: Multihash = sha2_256, max_links: int = MAX_LINKS) -> None:
         if cid_version not in (0, 1):
             raise InvalidInput(f"CID version {cid_version} is not 0 or 1")
+        if max_links < 2:
+            raise InvalidInput(f"max links per file node must be at least 2, not {max_links}")
+        self._max_links = max_links
         self._emit = emit
         self._mh = multihash
         self._version = cid_version
@@ -104,7 +109,7 @@ class FileBuilder:
         if level == len(self._levels):
             self._levels.append([])
         row = self._levels[level]
-        if len(row) == MAX_LINKS:  # the group is complete and more follows: close it
+        if len(row) == self._max_links:  # the group is complete and more follows: close it
             self._levels[level] = []
             self._push(level + 1, self._parent(row))
             row = self._levels[level]
@@ -132,6 +137,17 @@ class FileBuilder:
             level += 1
 
 
+def name_bytes(name: str) -> bytes:
+    """A directory entry name as stored: UTF-8, with undecodable file-name bytes (surrogate
+    escapes from ``os.listdir``) restored as the raw bytes Kubo would store."""
+    return name.encode("utf-8", "surrogateescape")
+
+
+def estimated_size(entries: list[tuple[str, Link]]) -> int:
+    """boxo's ``SizeEstimationLinks``: sum of len(name bytes) + len(CID bytes)."""
+    return sum(len(name_bytes(name)) + len(bytes(link.cid)) for name, link in entries)
+
+
 def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int = 0,
               shard_threshold: int = HAMT_THRESHOLD_BYTES, multihash: Multihash = sha2_256) -> Link:
     """A UnixFS directory over ``entries`` (name, link); names must be unique.  It is a
@@ -142,10 +158,9 @@ def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int =
             raise InvalidInput(f"invalid directory entry name {name!r}")
     if len(set(names)) != len(names):
         raise InvalidInput("duplicate directory entry names")
-    estimate = sum(len(name.encode("utf-8")) + len(bytes(link.cid)) for name, link in entries)
-    if estimate >= shard_threshold:
+    if estimated_size(entries) > shard_threshold:
         return _sharded(entries, emit, cid_version, multihash)
-    ordered = sorted(entries, key=lambda e: e[0].encode("utf-8"))
+    ordered = sorted(entries, key=lambda e: name_bytes(e[0]))
     block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.DIRECTORY)), ordered)
     cid = make_cid(DAG_PB, block, cid_version, multihash)
     emit(cid, block)

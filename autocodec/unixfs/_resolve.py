@@ -11,7 +11,7 @@ Invariants:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
@@ -38,7 +38,7 @@ def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
     if meta.type == _pb.DIRECTORY:
         for link in links:
             if link.get("Name") == name:
-                return link["Hash"]
+                return cast(CID, link["Hash"])
         raise NotFound(f"no entry {name!r} in the directory {cid}")
     path = _hamt.slot_path(name)
     for depth in range(min(len(path), limits.unixfs.max_dag_depth)):
@@ -52,7 +52,7 @@ def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
             meta, links = _load(store, entry["Hash"])
             continue
         if entry["Name"] == prefix + name:
-            return entry["Hash"]
+            return cast(CID, entry["Hash"])
         break
     raise NotFound(f"no entry {name!r} in the sharded directory {cid}")
 
