@@ -105,8 +105,9 @@ class UnixfsLimits:
 
     read_bytes: int = 1 * MiB
     """Bytes read from a file at a time while chunking (memory stays bounded by this plus one chunk)."""
-    max_chunk_bytes: int = 1 * MiB
-    """Largest chunk a chunker may be configured for (Kubo's ChunkSizeLimit; fits Bitswap's 2 MiB)."""
+    max_chunk_bytes: int = 2 * MiB - 256
+    """Largest chunk a chunker may be configured for (boxo's ChunkSizeLimit in Kubo v0.43.1: 2 MiB
+    minus 256 bytes of framing, so a dag-pb leaf still fits Bitswap's 2 MiB)."""
     max_dag_depth: int = 64
     """Deepest file DAG `cat` follows (a balanced 174-ary tree of depth 64 is astronomically large)."""
     max_dir_entries: int = 100_000
