@@ -283,5 +283,11 @@ class NotTrustless(FetchError):
     hint = "use a trustless gateway (one that answers ?format=raw with application/vnd.ipld.raw), e.g. Kubo's"
 
 
+class RateLimited(AutocodecError):
+    """A request over its issuer's budget (jobs running or queued, fuel per minute); refused, not slowed."""
+
+    hint = "retry later, or ask the executor's operator for higher limits"
+
+
 class ConfigError(AutocodecError):
     hint = "check $AUTOCODEC_HOME/config.toml and the command's options"
