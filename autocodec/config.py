@@ -23,6 +23,10 @@ class DecodeLimits:
     """Maximum nesting of lists and maps in a decoded block."""
     max_block_bytes: int = 4 * MiB
     """Largest block accepted by decode, put, import and fetch (Bitswap's limit is 2 MiB)."""
+    max_gas: int = 10 * MiB
+    """Allocation budget of one DAG-CBOR/CBOR decode (builtin, or a Wasm module's output), in
+    Kubo's units (go-ipld-prime's default; see ``autocodec.builtin._gas``): bounds the host
+    objects a block can make (~25 bytes a unit at worst) whatever its shape."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +141,24 @@ class IpvmLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoteLimits:
+    """Admission limits per issuer for jobs other principals push to ``serve`` (UCAN ``/wasm/run``)."""
+
+    concurrent: int = 2
+    """Jobs of one issuer running at once."""
+    queue: int = 4
+    """Jobs of one issuer waiting for a slot beyond those; more are refused (HTTP 429)."""
+    fuel_per_minute: int = 50_000_000_000
+    """Fuel one issuer may ask for (sum of job budgets) in any 60-second window."""
+    wait_s: float = 30.0
+    """Longest a queued job waits for a slot before it is refused."""
+    max_issuers_tracked: int = 10_000
+    """Issuers whose budgets are remembered at once (idle ones are forgotten first)."""
+    max_request_bytes: int = 4 * MiB
+    """Largest UCAN container (invocation and proofs) accepted in one request."""
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """All limits, grouped by the wing that enforces them."""
 
@@ -147,6 +169,7 @@ class Limits:
     store: StoreLimits = field(default_factory=StoreLimits)
     unixfs: UnixfsLimits = field(default_factory=UnixfsLimits)
     ipvm: IpvmLimits = field(default_factory=IpvmLimits)
+    remote: RemoteLimits = field(default_factory=RemoteLimits)
 
 
 DEFAULT_LIMITS = Limits()

@@ -7,6 +7,9 @@
  *   top-level container is depth 1), 0 if not, -1 if the headers are malformed (truncated,
  *   reserved or indefinite lengths). It does not validate anything else: callers run it on
  *   bytes that the strict decoder (cbrrr) has already accepted.
+ * - cbor_scan(data, max_depth, budget) -> the same walk, also adding up go-ipld-prime's
+ *   allocation gas (see GAS_*): 2 as soon as it passes ``budget`` (checked before a deeper
+ *   nesting is reported only when met first), else as cbor_exceeds.
  * - json_depth(data, max_depth) -> min(deepest nesting of JSON arrays/objects, max_depth + 1);
  *   brackets inside strings (including after backslash escapes) do not count. Malformed JSON
  *   is left to the parser that runs next.
@@ -31,9 +34,18 @@
 static PyTypeObject *cid_type = NULL;
 static Py_ssize_t raw_offset = -1;
 
+/* Gas of the allocation budget of go-ipld-prime's DAG-CBOR decoder (v0.24.0, the one Kubo v0.43
+ * uses; codec/dagcbor/unmarshal.go): a list or map header costs its declared length, a list
+ * entry 4, a map entry 8 plus its key's length, a string or byte string (a tag-42 link
+ * included) its length, a bool, int or float 1, null 0. */
+#define GAS_LIST_ENTRY 4
+#define GAS_MAP_ENTRY 8
+
 static int
-cbor_exceeds(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth)
+cbor_scan(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth, int64_t budget)
 {
+    /* 0: within both bounds, 1: nested deeper than max_depth, 2: gas over budget, -1: malformed.
+     * Each stack entry is (items left << 1 | in_map) of an open container. */
     Py_ssize_t cap = (max_depth < n ? max_depth : n) + 1;
     uint64_t *stack = PyMem_Malloc((size_t)cap * sizeof(uint64_t));
     if (stack == NULL) {
@@ -42,12 +54,15 @@ cbor_exceeds(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth)
     }
     Py_ssize_t sp = 0, pos = 0;
     uint64_t remaining = 1;
-    int result = 0;
+    int in_map = 0, after_tag = 0, result = 0;
+    int64_t gas = 0;
     for (;;) {
         while (remaining == 0) {
             if (sp == 0)
                 goto done;
-            remaining = stack[--sp];
+            uint64_t top = stack[--sp];
+            remaining = top >> 1;
+            in_map = (int)(top & 1);
         }
         remaining--;
         if (pos >= n) {
@@ -72,6 +87,10 @@ cbor_exceeds(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth)
             result = -1;
             goto done;
         }
+        int is_key = in_map && (remaining & 1) && !after_tag;
+        if (!after_tag && sp > 0 && !in_map)
+            gas += GAS_LIST_ENTRY;
+        after_tag = 0;
         switch (major) {
         case 2:
         case 3:
@@ -80,6 +99,7 @@ cbor_exceeds(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth)
                 goto done;
             }
             pos += (Py_ssize_t)arg;
+            gas += (int64_t)arg + (is_key ? GAS_MAP_ENTRY : 0);
             break;
         case 4:
         case 5: {
@@ -99,22 +119,41 @@ cbor_exceeds(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth)
                 result = 1;
                 goto done;
             }
+            gas += (int64_t)arg;
             if (count) {
-                stack[sp++] = remaining;
+                stack[sp++] = (remaining << 1) | (uint64_t)in_map;
                 remaining = count;
+                in_map = major == 5;
             }
             break;
         }
         case 6:
-            remaining++; /* the tagged item follows */
+            remaining++; /* the tagged item follows, in the same slot */
+            after_tag = 1;
             break;
-        default: /* 0, 1, 7: the header (and float payload) is the whole item */
+        case 7:
+            if (info != 22 && info != 23) /* null and undefined cost nothing */
+                gas += 1;
             break;
+        default: /* 0, 1: integers */
+            gas += 1;
+            break;
+        }
+        if (gas > budget) {
+            result = 2;
+            goto done;
         }
     }
 done:
     PyMem_Free(stack);
     return result;
+}
+
+static int
+cbor_exceeds(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth)
+{
+    int r = cbor_scan(p, n, max_depth, INT64_MAX);
+    return r == 2 ? 0 : r;
 }
 
 static int
@@ -400,7 +439,29 @@ py_json_exceeds(PyObject *self, PyObject *args)
     return scan(args, json_exceeds);
 }
 
+static PyObject *
+py_cbor_scan(PyObject *self, PyObject *args)
+{
+    Py_buffer buf;
+    Py_ssize_t max_depth;
+    long long budget;
+    if (!PyArg_ParseTuple(args, "y*nL", &buf, &max_depth, &budget))
+        return NULL;
+    if (max_depth < 0 || budget < 0) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_ValueError, "max_depth and budget must be >= 0");
+        return NULL;
+    }
+    int r = cbor_scan((const uint8_t *)buf.buf, buf.len, max_depth, (int64_t)budget);
+    PyBuffer_Release(&buf);
+    if (r == -2)
+        return NULL;
+    return PyLong_FromLong(r);
+}
+
 static PyMethodDef methods[] = {
+    {"cbor_scan", py_cbor_scan, METH_VARARGS,
+     "cbor_scan(data, max_depth, budget) -> 0 ok, 1 nested deeper than max_depth, 2 gas over budget, -1 malformed"},
     {"cbor_exceeds", py_cbor_exceeds, METH_VARARGS,
      "cbor_exceeds(data, max_depth) -> 1 if nested deeper than max_depth, 0 if not, -1 if malformed"},
     {"json_depth", py_json_exceeds, METH_VARARGS,

@@ -8,8 +8,9 @@ Invariants (decode):
   order with no duplicates, 64-bit floats only, no NaN or infinities, no ``undefined`` or
   other simple values, tag 42 only and with a 0x00 prefix, valid UTF-8, exactly one
   top-level item (trailing bytes rejected).
-- Nesting is checked before cbrrr builds anything when the C scan is built (so a hostile
-  block costs no more memory than its own size), after decoding otherwise.
+- Nesting and the allocation budget (``limits.max_gas``, Kubo's decoder gas: ``_gas``) are
+  checked before cbrrr builds anything when the C scan is built (so a hostile block costs no
+  more memory than its own size), after decoding otherwise.
 - This layer adds what cbrrr leaves out: every link is a structurally valid CID (``_link``),
   nesting is at most ``limits.max_depth`` (``_depth``) and the block is at most
   ``limits.max_block_bytes``. Any failure is ``InvalidBlock``.
@@ -30,11 +31,11 @@ import cbrrr
 from ..cid import CID
 from ..config import DecodeLimits
 from ..errors import EncodeError, InvalidBlock, InvalidCID
-from . import _depth, _native, _walk
+from . import _depth, _gas, _native, _walk
 
 _decode = cbrrr._cbrrr.decode_dag_cbor  # (data, cid_ctor, atjson_mode) -> (value, consumed)
 _encode = cbrrr._cbrrr.encode_dag_cbor  # (value, cid_type, atjson_mode) -> bytes
-_c_scan = _native.cbor_exceeds
+_c_scan = _native.cbor_scan
 _new = object.__new__
 _set_raw = CID._raw.__set__  # type: ignore[attr-defined]
 INT_RANGE = (-(1 << 64), (1 << 64) - 1)
@@ -73,14 +74,14 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
     if n > limits.max_block_bytes:
         _check_size(data, limits, "dag-cbor")
     max_depth = limits.max_depth
-    # depth <= n, so short blocks need no scan; with C, scan *before* building any object
-    # (a 4 MiB block of 0x81 would otherwise cost ~500 MB of nested lists first)
+    # depth <= n and gas <= 10 n, so short blocks need no scan; with C, scan *before* building
+    # any object (a 4 MiB block of 0x81 would otherwise cost ~500 MB of nested lists first)
     post_scan = False
-    if n > max_depth:
+    if n > max_depth or n * _gas.WORST_GAS_PER_BYTE > limits.max_gas:
         if _c_scan is None:
             post_scan = True
-        elif _c_scan(data, max_depth) == 1:  # -1 (malformed): cbrrr reports it precisely
-            raise InvalidBlock(f"dag-cbor: nesting deeper than max_depth ({max_depth})")
+        else:
+            _prescan(data, limits, "dag-cbor")
     try:
         value, used = _decode(data, _link, False)
     except InvalidCID as exc:  # from _py_link (the C link raises ValueError)
@@ -89,9 +90,32 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
         raise InvalidBlock(f"dag-cbor: {exc}") from None
     if used != n:
         raise InvalidBlock(f"dag-cbor: {n - used} trailing bytes after the top-level item")
-    if post_scan and _depth.py_exceeds(data, max_depth):
-        raise InvalidBlock(f"dag-cbor: nesting deeper than max_depth ({max_depth})")
+    if post_scan:
+        _postscan(data, value, limits, "dag-cbor")
     return value
+
+
+def _prescan(data: bytes, limits: DecodeLimits, name: str) -> None:
+    """Depth and gas on the encoded bytes, in C, before anything is built."""
+    found = _c_scan(data, limits.max_depth, limits.max_gas)  # type: ignore[misc]
+    if found == 1:
+        raise InvalidBlock(f"{name}: nesting deeper than max_depth ({limits.max_depth})")
+    if found == 2:
+        raise InvalidBlock(_over_budget(name, limits))
+    # -1 (malformed): the strict decoder reports it precisely
+
+
+def _postscan(data: bytes, value: Any, limits: DecodeLimits, name: str) -> None:
+    """The pure-Python twin of ``_prescan``, on bytes the decoder already accepted."""
+    if _depth.py_exceeds(data, limits.max_depth):
+        raise InvalidBlock(f"{name}: nesting deeper than max_depth ({limits.max_depth})")
+    if _gas.py_over_budget(value, limits.max_gas):
+        raise InvalidBlock(_over_budget(name, limits))
+
+
+def _over_budget(name: str, limits: DecodeLimits) -> str:
+    return (f"{name}: the block's structure needs more than max_gas ({limits.max_gas}) units of "
+            "allocation, Kubo's decoder budget (too many items for its size)")
 
 
 def encode_dag_cbor(value: Any, limits: DecodeLimits) -> bytes:
@@ -124,9 +148,10 @@ class Cbor:
     @staticmethod
     def decode(data: bytes, limits: DecodeLimits) -> Any:
         _check_size(data, limits, "cbor")
-        n, max_depth = len(data), limits.max_depth
-        if n > max_depth and _c_scan is not None and _c_scan(data, max_depth) == 1:
-            raise InvalidBlock(f"cbor: nesting deeper than max_depth ({max_depth})")
+        n = len(data)
+        scan = n > limits.max_depth or n * _gas.WORST_GAS_PER_BYTE > limits.max_gas
+        if scan and _c_scan is not None:
+            _prescan(data, limits, "cbor")
         try:
             value, used = _decode(data, _no_link, False)
         except _TagInCbor:
@@ -135,8 +160,8 @@ class Cbor:
             raise InvalidBlock(f"cbor: {exc}") from None
         if used != len(data):
             raise InvalidBlock(f"cbor: {len(data) - used} trailing bytes after the top-level item")
-        if n > max_depth and _c_scan is None and _depth.py_exceeds(data, max_depth):
-            raise InvalidBlock(f"cbor: nesting deeper than max_depth ({limits.max_depth})")
+        if scan and _c_scan is None:
+            _postscan(data, value, limits, "cbor")
         return value
 
     @staticmethod

@@ -12,6 +12,7 @@ from ..cid import CID
 
 link: Callable[[bytes], CID] | None = None
 cbor_exceeds: Callable[[bytes, int], int] | None = None
+cbor_scan: Callable[[bytes, int, int], int] | None = None
 json_depth: Callable[[bytes, int], int] | None = None
 check: Callable[[Any, int, int], None] | None = None
 CHECK_LINKS, CHECK_BYTES, CHECK_CBOR_INTS = 1, 2, 4
@@ -23,6 +24,7 @@ except ImportError:  # pragma: no cover - built by setup.py; absent without a C 
 
 if _cscan is not None:
     cbor_exceeds = _cscan.cbor_exceeds
+    cbor_scan = getattr(_cscan, "cbor_scan", None)  # None in a stale build: the Python twin counts
     json_depth = _cscan.json_depth
     try:
         _cscan.bind(CID)
