@@ -18,7 +18,18 @@ from ._base import BlockSource
 from ._car import CarSource
 from ._fetcher import Fetcher
 from ._gateway import GatewaySource
-from ._http import Deadline
+from ._http import Answer, Deadline, exchange
 from ._node import NodeSource, node_address, node_url
 
-__all__ = ["BlockSource", "CarSource", "Deadline", "Fetcher", "GatewaySource", "NodeSource", "node_address", "node_url"]
+__all__ = [
+    "Answer",
+    "BlockSource",
+    "CarSource",
+    "Deadline",
+    "Fetcher",
+    "GatewaySource",
+    "NodeSource",
+    "exchange",
+    "node_address",
+    "node_url",
+]
