@@ -354,6 +354,29 @@ class BlockStore:
         """
         return int(self._query("PRAGMA data_version", (), "read the data version")[0])
 
+    def last_insert_mark(self) -> int:
+        """An opaque mark of the newest block stored so far (``inserted_since`` starts after it)."""
+        return int(self._query("SELECT COALESCE(MAX(rowid), 0) FROM blocks", (), "read the newest block")[0])
+
+    def inserted_since(self, mark: int, limit: int = 1000) -> tuple[int, list[CID]]:
+        """Blocks stored (by any process) after ``mark``, oldest first, at most ``limit``; and the new mark.
+
+        For event triggers: a block deleted and stored again counts as new; keys that are not
+        CIDs are skipped (and logged), never returned.
+        """
+        with self._lock, _sqlite_errors("list new blocks"):
+            rows = self._db().execute(
+                "SELECT rowid, cid FROM blocks WHERE rowid > ? AND typeof(cid) = 'blob' ORDER BY rowid LIMIT ?",
+                (int(mark), max(1, int(limit))),
+            ).fetchall()
+        found: list[CID] = []
+        for _rowid, raw in rows:
+            try:
+                found.append(CID(raw))
+            except InvalidCID:
+                log.info("store_corrupt_key", key=raw[:64].hex(), path=str(self.path))
+        return (int(rows[-1][0]) if rows else mark), found
+
     def has(self, cid: CID) -> bool:
         if _is_identity(cid):
             return True
