@@ -7,13 +7,11 @@ right ``Untrusted`` (or ``InvalidDocument``/``IntegrityError``) subclass.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -38,11 +36,8 @@ from autocodec.errors import (
 )
 from autocodec.verify import (
     Delegation,
-    Index,
-    IndexEntry,
     InvalidKey,
     KeyRing,
-    Manifest,
     PublicKey,
     Role,
     Root,
@@ -50,120 +45,17 @@ from autocodec.verify import (
     TrustedState,
     TrustStore,
     fetch_module,
-    module_cid,
-    pae,
     payload_type,
-    sign,
     trust_anchor,
     verify_manifest,
     verify_module,
     verify_set,
 )
 from autocodec.verify._canonical import document_cid
+from tests._world import DAY, NOW, YEAR, World, key, resign_envelope
 from autocodec.verify._ed25519 import L, P
 
 REPO = Path(__file__).resolve().parents[1]
-NOW = 1_800_000_000
-DAY = 86_400
-YEAR = 365 * DAY
-
-
-def _module_bytes() -> bytes:
-    """A real committed extension module (any), or the smallest valid Wasm module."""
-    for path in sorted(REPO.glob("wasm-src/*/*.wasm")):
-        return path.read_bytes()
-    return b"\x00asm\x01\x00\x00\x00"
-
-
-def key(name: str) -> SigningKey:
-    """A deterministic test key per name."""
-    return SigningKey.from_seed(hashlib.sha256(b"autocodec-test-key:" + name.encode()).digest())
-
-
-class World:
-    """A set publisher and a hostile network: blocks by CID, signed with real keys."""
-
-    def __init__(self) -> None:
-        self.blocks: dict[CID, bytes] = {}
-        self.root_keys = [key("root-a"), key("root-b"), key("root-c")]
-        self.index_keys = [key("index-a"), key("index-b"), key("index-c")]
-        self.publisher = key("publisher")
-        self.module = _module_bytes()
-        self.roots: list[tuple[CID, Root]] = []
-        self.root_cid, _ = self.make_root(1)
-        self.anchor = self.root_cid
-
-    # --- the network ---------------------------------------------------------------------
-
-    def put(self, cid: CID, data: bytes) -> CID:
-        self.blocks[cid] = data
-        return cid
-
-    def fetch(self, cid: CID) -> bytes:
-        try:
-            return self.blocks[cid]
-        except KeyError:
-            raise FetchError(f"no block {cid}") from None
-
-    # --- documents -----------------------------------------------------------------------
-
-    def make_root(self, version: int, *, root_keys: list[SigningKey] | None = None, threshold: int = 2,
-                  index_keys: list[SigningKey] | None = None, index_threshold: int = 2,
-                  delegations: tuple[Delegation, ...] = (), expires: int = NOW + YEAR,
-                  previous: CID | None = None, signers: Iterable[SigningKey] | None = None,
-                  set_name: str = "test-set") -> tuple[CID, Root]:
-        root_keys = root_keys or self.root_keys
-        index_keys = index_keys or self.index_keys
-        if previous is None and version > 1:
-            previous = self.roots[-1][0]
-        root = Root(set_name, version, expires, Role(tuple(k.did for k in root_keys), threshold),
-                    Role(tuple(k.did for k in index_keys), index_threshold), delegations, previous)
-        if signers is None:
-            old = self.roots[-1][1] if self.roots and version > 1 else None
-            signers = list(root_keys[:threshold])
-            if old is not None:
-                signers += [k for k in self.root_keys_of(old)[: old.root.threshold] if k.did not in {s.did for s in signers}]
-        cid, data = sign(root, signers)
-        self.put(cid, data)
-        self.roots.append((cid, root))
-        return cid, root
-
-    def root_keys_of(self, root: Root) -> list[SigningKey]:
-        by_did = {k.did: k for k in self.all_keys()}
-        return [by_did[d] for d in root.root.keys]
-
-    def all_keys(self) -> list[SigningKey]:
-        return [*self.root_keys, *self.index_keys, self.publisher, *(key(f"extra-{i}") for i in range(6)),
-                key("delegate"), key("rogue")]
-
-    def manifest(self, *, kind: str = "codec", codes: tuple[int, ...] = (0x300001,), name: str = "test-codec",
-                 publisher: SigningKey | None = None, signers: Iterable[SigningKey] | None = None,
-                 module: bytes | None = None, expires: int | None = None, abi: int = 1,
-                 version: str = "1.0.0", module_cid_override: CID | None = None,
-                 size: int | None = None, vectors: CID | None = None) -> CID:
-        publisher = publisher or self.publisher
-        wasm = self.module if module is None else module
-        m = Manifest(kind=kind, name=name, codes=codes, module=module_cid_override or module_cid(wasm),
-                     size=len(wasm) if size is None else size, version=version, publisher=publisher.did,
-                     issued=NOW - DAY, abi=abi, expires=expires, source=None,
-                     build={"toolchain": "zig", "version": "0.17.1"}, vectors=vectors, supersedes=None)
-        cid, data = sign(m, [publisher] if signers is None else signers)
-        self.put(module_cid(wasm), wasm)
-        return self.put(cid, data)
-
-    def index(self, version: int, entries: Iterable[tuple[str, int | str, CID]] = (), *,
-              root: CID | None = None, role: str = "index", expires: int = NOW + 30 * DAY,
-              delegations: dict[str, CID] | None = None, signers: Iterable[SigningKey] | None = None) -> CID:
-        idx = Index("test-set", role, version, expires, root or self.roots[-1][0],
-                    tuple(IndexEntry(k, c, m) for k, c, m in entries), delegations or {})
-        cid, data = sign(idx, self.index_keys[:2] if signers is None else signers)
-        return self.put(cid, data)
-
-    def state(self) -> TrustedState:
-        return trust_anchor(self.blocks[self.anchor], cid=self.anchor)
-
-    def verify(self, index_cid: CID, state: TrustedState | None = None, now: int = NOW):
-        return verify_set(state or self.state(), index_cid, self.fetch, now=now)
 
 
 @pytest.fixture(autouse=True)
@@ -177,17 +69,6 @@ def _fresh_log_stream() -> None:
 @pytest.fixture
 def world() -> World:
     return World()
-
-
-def _resign_envelope(data: bytes, keys: Iterable[SigningKey], *, ptype: str | None = None,
-                     payload: bytes | None = None) -> tuple[CID, bytes]:
-    """Rebuild an envelope around an (altered) payload, signed as given."""
-    env = decode(data, "dag-cbor")
-    body = env["payload"] if payload is None else payload
-    t = env["payloadType"] if ptype is None else ptype
-    sigs = [{"keyid": k.did, "sig": k.sign(pae(t, body))} for k in keys]
-    out = encode({"payloadType": t, "payload": body, "signatures": sigs}, "dag-cbor")
-    return document_cid(out), out
 
 
 # --- rollback ---------------------------------------------------------------------------------
@@ -467,8 +348,8 @@ def test_delegation_inside_its_range_accepted(world: World) -> None:
     sub = world.index(1, [("codec", 0x300042, m)], role="vendor", signers=[d])
     top = world.index(1, delegations={"vendor": sub})
     verified = world.verify(top)
-    assert verified.entries[("codec", 0x300042)] == ("vendor", m)
-    assert verified.versions["vendor"] == 1
+    assert verified.entries[("codec", 0x300042)] == ("delegation/vendor", m)
+    assert verified.versions["delegation/vendor"] == 1
 
 
 def test_delegation_used_outside_its_range_refused(world: World) -> None:
@@ -504,6 +385,76 @@ def test_index_pinning_undefined_delegation_refused(world: World) -> None:
     top = world.index(1, delegations={"vendor": sub})
     with pytest.raises(DelegationError):
         world.verify(top)
+
+
+# --- role confusion (issue 16, item 5): a role's name never reaches another role's state ---------
+
+
+@pytest.mark.parametrize("name", ["root", "index"])
+def test_delegation_named_like_a_top_role_refused(world: World, name: str) -> None:
+    dele = Delegation(name, Role((key("delegate").did,), 1), ("codec",), ((0x300000, 0x3FFFFF),))
+    with pytest.raises(InvalidDocument, match="reserved"):
+        world.make_root(2, delegations=(dele,))
+        world.verify(world.index(1))
+
+
+@pytest.mark.parametrize("name", ["root", "index"])
+def test_index_pinning_a_delegated_index_under_a_top_role_name_refused(world: World, name: str) -> None:
+    sub = world.index(1, [], role="vendor", signers=[key("delegate")])
+    with pytest.raises(InvalidDocument, match="reserved"):
+        world.verify(world.index(1, delegations={name: sub}))
+
+
+def test_delegated_key_signing_a_huge_version_cannot_freeze_the_set(world: World, home: Path) -> None:
+    """One delegated key signs version 10**9 of its index: the root's and the top index's
+    floors are untouched, so the owners' next root and index are still accepted."""
+    d, _ = _delegated_world(world)
+    with TrustStore.open(home) as store:
+        first = store.pin(world.blocks[world.anchor], world.index(1), world.fetch, root_cid=world.anchor, now=NOW)
+        huge = world.index(10**9, [], role="vendor", signers=[d])
+        after = store.update(first.set_id, world.index(2, delegations={"vendor": huge}), world.fetch, now=NOW)
+        versions = store.state(after.set_id).versions
+        assert versions["delegation/vendor"] == 10**9
+        assert versions["root"] == 2 and versions["index"] == 2
+        world.make_root(3, delegations=world.roots[-1][1].delegations)
+        moved = store.update(first.set_id, world.index(3), world.fetch, now=NOW)
+        assert moved.root.version == 3 and store.state(first.set_id).versions["root"] == 3
+
+
+def test_delegated_index_presented_as_the_top_index_refused(world: World) -> None:
+    d, _ = _delegated_world(world)
+    sub = world.index(1, [], role="vendor", signers=[d])
+    with pytest.raises((ThresholdNotMet, InvalidDocument)):  # not signed by the index keys, role "vendor"
+        world.verify(sub)
+    posing = world.index(1, [], role="index", signers=[d])  # claims the top role; wrong keys
+    with pytest.raises(ThresholdNotMet):
+        world.verify(posing)
+
+
+def test_top_index_presented_as_a_delegated_index_refused(world: World) -> None:
+    _delegated_world(world)
+    top_v1 = world.index(1)  # signed by the index keys, role "index"
+    with pytest.raises((ThresholdNotMet, InvalidDocument)):
+        world.verify(world.index(2, delegations={"vendor": top_v1}))
+
+
+def test_delegation_versions_are_kept_per_delegation(world: World, home: Path) -> None:
+    """Two delegations' floors never mix: v5 of one does not raise the other's floor."""
+    a, b = key("delegate"), key("extra-0")
+    dels = (Delegation("alpha", Role((a.did,), 1), ("codec",), ((0x300000, 0x30FFFF),)),
+            Delegation("beta", Role((b.did,), 1), ("codec",), ((0x310000, 0x31FFFF),)))
+    world.make_root(2, delegations=dels)
+    with TrustStore.open(home) as store:
+        subs = {"alpha": world.index(5, [], role="alpha", signers=[a]), "beta": world.index(1, [], role="beta",
+                                                                                          signers=[b])}
+        first = store.pin(world.blocks[world.anchor], world.index(1, delegations=subs), world.fetch,
+                          root_cid=world.anchor, now=NOW)
+        assert store.state(first.set_id).versions["delegation/beta"] == 1
+        subs["beta"] = world.index(2, [], role="beta", signers=[b])
+        store.update(first.set_id, world.index(2, delegations=subs), world.fetch, now=NOW)
+        with pytest.raises(RollbackError):
+            subs["alpha"] = world.index(4, [], role="alpha", signers=[a])
+            store.update(first.set_id, world.index(3, delegations=subs), world.fetch, now=NOW)
 
 
 # --- root rotation -------------------------------------------------------------------------------
@@ -645,7 +596,7 @@ def test_non_canonical_dag_cbor_payload_refused_before_signature_check(world: Wo
     needle = b"\x67version" + bytes([doc["version"]])
     assert needle in payload
     loose = payload.replace(needle, b"\x67version\x18" + bytes([doc["version"]]))
-    cid, data = _resign_envelope(world.blocks[idx], world.index_keys[:2], payload=loose)
+    cid, data = resign_envelope(world.blocks[idx], world.index_keys[:2], payload=loose)
     world.put(cid, data)  # validly signed by the index keys, over non-canonical bytes
     with pytest.raises(InvalidDocument, match="canonical|minimal"):
         world.verify(cid)
@@ -666,7 +617,7 @@ def test_cross_document_replay_wrong_type_tag_refused(world: World) -> None:
     # over the manifest type, but the index check uses the index type tag
     idx = world.index(1)
     payload = decode(world.blocks[idx], "dag-cbor")["payload"]
-    cid, data = _resign_envelope(world.blocks[idx], world.index_keys[:2], ptype=payload_type("manifest"),
+    cid, data = resign_envelope(world.blocks[idx], world.index_keys[:2], ptype=payload_type("manifest"),
                                  payload=payload)
     world.put(cid, data)
     with pytest.raises(SignatureError):

@@ -35,7 +35,7 @@ from autocodec.verify import (
     sign,
     verify_manifest,
 )
-from tests.test_attacks import DAY, NOW, YEAR, World, key
+from tests._world import DAY, NOW, YEAR, World, key
 
 REPO = Path(__file__).resolve().parents[1]
 GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
@@ -108,7 +108,7 @@ def test_delegated_entries_are_stored_and_resolved(home: Path) -> None:
     with TrustStore.open(home) as store:
         store.pin(w.blocks[w.anchor], w.index(1, delegations={"vendor": sub}), w.fetch, root_cid=w.anchor, now=NOW)
         assert store.resolve("codec", 0x3000AA, now=NOW).manifest_cid == m
-        assert store.state(w.anchor).versions["vendor"] == 1
+        assert store.state(w.anchor).versions["delegation/vendor"] == 1
 
 
 def test_authorize_policies(home: Path) -> None:

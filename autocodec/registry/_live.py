@@ -17,11 +17,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from .. import builtin
 from ..errors import AutocodecError, CanaryFailed
 from ..log import get_logger
+from ._protocols import Fetch
+from ._resolution import Source
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..verify import VerifiedSet
@@ -30,10 +33,18 @@ if TYPE_CHECKING:  # pragma: no cover
 log = get_logger("registry")
 
 
+class RefreshStatus(StrEnum):
+    """What a refresh did to one pinned set."""
+
+    CURRENT = "current"
+    SWAPPED = "swapped"
+    REFUSED = "refused"
+
+
 @dataclass(frozen=True)
 class RefreshOutcome:
     set_name: str
-    status: str  # "current" | "swapped" | "refused"
+    status: RefreshStatus
     version: int | None
     reason: str = ""
 
@@ -44,7 +55,7 @@ def _same(a: Any, b: Any) -> bool:
     return same(a, b)
 
 
-def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Any) -> None:
+def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Fetch) -> None:
     """Raise ``CanaryFailed`` unless every changed module passes its vectors and agrees with
     the serving version on recently decoded blocks."""
     from ..loader import run_vectors
@@ -65,7 +76,7 @@ def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Any) -> None:
         if not report.ok:
             raise CanaryFailed(f"{m.name} {m.version} ({m.module}) fails {len(report.failures)} of its "
                                f"{report.total} vectors: {'; '.join(report.failures[:2])}")
-        if kind != "codec" or current.source != "extension":
+        if kind != "codec" or current.source != Source.EXTENSION:
             continue
         new = loaded.codec()
         old = runtime.extension("codec", key)
@@ -89,20 +100,18 @@ def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Any) -> None:
 
 def refresh(runtime: "Runtime", which: str | None = None) -> list[RefreshOutcome]:
     """Refresh one or every pinned set now; returns what happened to each."""
-    from ._pins import pin_update
-
     outcomes: list[RefreshOutcome] = []
-    for result in pin_update(runtime, which, canary=lambda verified, fetch: canary(runtime, verified, fetch)):
+    for result in runtime.pins.update(which, canary=lambda verified, fetch: canary(runtime, verified, fetch)):
         if isinstance(result, AutocodecError):
-            outcomes.append(RefreshOutcome("?", "refused", None, result.one_line()))
+            outcomes.append(RefreshOutcome("?", RefreshStatus.REFUSED, None, result.one_line()))
             runtime.metrics.inc("refresh_refused_total")
         elif result.changed:
-            outcomes.append(RefreshOutcome(result.name, "swapped", result.version))
+            outcomes.append(RefreshOutcome(result.name, RefreshStatus.SWAPPED, result.version))
             runtime.metrics.inc("swaps_total")
             log.info("swap", set=result.name, version=result.version, index=str(result.index_cid),
-                     generation=runtime.generation().number, policy="verified+canaried")
+                     policy="verified+canaried")
         else:
-            outcomes.append(RefreshOutcome(result.name, "current", result.version))
+            outcomes.append(RefreshOutcome(result.name, RefreshStatus.CURRENT, result.version))
     runtime.trust_changed()  # revocations and expiry are re-read at every refresh
     return outcomes
 

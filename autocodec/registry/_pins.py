@@ -1,17 +1,19 @@
-"""The user's side of extension sets: pin, list, update, unpin.
+"""The user's side of extension sets: pin, list, update, repair, unpin (``Pins``).
 
 A pin is made from a set version's CID (its top index) found in the local store, an IPFS
 node, a gateway or a bundle CAR, or from an IPNS name that points at it. Where it was found
-is remembered, so ``update`` can look there for newer versions.
+is remembered (table ``registry_pins``, owned here), so ``update`` can look there again.
 
 Invariants:
-- Pinning is trust on first use of what the user named: the index's root is the anchor, and
-  it must be signed by its own root role; everything else is verified against it.
+- One pin path: every pin and update goes through ``TrustStore.verify`` (which picks the
+  trusted state by the roots' CIDs, never by a name) and ``TrustStore.apply_update``; a set's
+  identity is its anchor root's CID (``set_id``).
 - All or nothing: the set is verified, then every module it lists is fetched and checked
   against its manifest, and only then is the trust store changed (one transaction). A bad
   module (e.g. one byte changed in a bundle) refuses the whole pin or update, naming it.
 - Versions never go down (the trust store refuses rollbacks); an update to the version
-  already pinned is a no-op.
+  already pinned is a no-op, but still re-fetches any of its blocks the store lost.
+- Every change ends with ``on_change()`` (the runtime starts a new generation).
 """
 
 from __future__ import annotations
@@ -23,12 +25,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cid import CID
+from ..config import Limits
 from ..errors import AutocodecError, FetchError, IntegrityError, NotFound, SetNotFound
 from ..log import get_logger
 from ..progress import Progress, no_progress
+from ._protocols import BlockSource, Fetch
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..verify import VerifiedSet
+    from ..settings import Settings
+    from ..store import BlockStore
+    from ..verify import TrustStore, VerifiedSet
     from ._runtime import Runtime
 
 log = get_logger("registry")
@@ -63,172 +69,6 @@ class PinResult:
     location: Location
 
 
-def _ensure(runtime: "Runtime") -> None:
-    runtime.store.ensure_schema("registry-pins", 1, SCHEMA)
-
-
-def _fetcher_for(runtime: "Runtime", location: Location) -> Any:
-    """``fetch(cid)`` over the location first (verified by the trust layer), then the runtime's sources."""
-    from ..sources import CarSource, GatewaySource, NodeSource
-
-    extra: Any = None
-    if location.kind == "car":
-        extra = CarSource(location.where, limits=runtime.limits)
-    elif location.kind in ("node", "ipns") and location.node:
-        extra = NodeSource(location.node, limits=runtime.limits.fetch)
-    elif location.kind == "gateway":
-        extra = GatewaySource(location.where, limits=runtime.limits.fetch)
-
-    def fetch(cid: CID) -> bytes:
-        if runtime.store.has(cid):
-            return runtime.store.get(cid)
-        if extra is not None:
-            try:
-                return extra.get(cid)
-            except AutocodecError:
-                pass
-        return runtime.fetcher.get(cid)
-
-    return fetch
-
-
-def _head(runtime: "Runtime", location: Location) -> CID | None:
-    """The newest set version a location offers (None if it cannot say)."""
-    if location.kind == "car":
-        from ..sources import CarSource
-
-        path = Path(location.where)
-        if not path.exists():
-            raise FetchError(f"the bundle {path} the set was pinned from is gone")
-        source = CarSource(path, limits=runtime.limits)
-        source.all_blocks()
-        if len(source.roots) != 1:
-            raise IntegrityError(f"{path} must have exactly one root (the set's index), it has {len(source.roots)}")
-        return source.roots[0]
-    if location.kind == "ipns":
-        return resolve_ipns(location.node or "", location.where, runtime)
-    return None
-
-
-def resolve_ipns(node: str, name: str, runtime: "Runtime") -> CID:
-    from ..sources import NodeSource
-
-    source = NodeSource(node, limits=runtime.limits.fetch)
-    answer = source._request("/name/resolve", (name,), decoder="json")  # noqa: SLF001 - same wing family
-    items = answer if isinstance(answer, list) else [answer]
-    path = str((items[0] or {}).get("Path", "")) if items else ""
-    if not path.startswith("/ipfs/"):
-        raise FetchError(f"{name} did not resolve to an /ipfs/ path on {node} (got {path!r})")
-    return CID.parse(path[len("/ipfs/"):].split("/")[0])
-
-
-def _verify(runtime: "Runtime", index_cid: CID, fetch: Any, *, now: int, anchor: Any = None) -> "VerifiedSet":
-    from ..verify import Index, open_envelope, trust_anchor, verify_set
-
-    limits = runtime.limits.trust
-    if anchor is None:
-        raw = fetch(index_cid)
-        from ..verify._fetch import read_capped
-
-        data = read_capped(raw, limits.max_document_bytes, f"index {index_cid}")
-        env = open_envelope(data, "index", max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
-        index = Index.from_value(env.document, max_entries=limits.max_index_entries,
-                                 max_delegations=limits.max_delegations)
-        pinned = [s for s in runtime.trust.sets() if s.name == index.set]
-        if pinned:
-            # A set of this name is pinned: continue from what is stored, so an older version
-            # (even one under an older root) is a rollback, never a fresh trust-on-first-use.
-            anchor = runtime.trust.state(pinned[0].set_id)
-        else:
-            root_data = read_capped(fetch(index.root), limits.max_document_bytes, f"root {index.root}")
-            anchor = (trust_anchor(root_data, cid=index.root, limits=limits, revoked=runtime.trust.revoked()),
-                      root_data)
-    state = anchor[0] if isinstance(anchor, tuple) else anchor
-    return verify_set(state, index_cid, fetch, now=now, limits=limits), anchor
-
-
-def _fetch_modules(runtime: "Runtime", verified: "VerifiedSet", fetch: Any, progress: Progress) -> int:
-    """Fetch and check every module (and vectors) the set lists; store them. All before any commit."""
-    from ..verify import fetch_module, fetch_vectors
-
-    manifests = list(verified.manifests.values())
-    blocks: list[tuple[CID, bytes]] = []
-    for i, vm in enumerate(manifests):
-        m = vm.manifest
-        try:
-            wasm = fetch_module(m, fetch, limits=runtime.limits.trust)
-        except AutocodecError as exc:
-            raise type(exc)(f"module {m.module} ({m.name} {m.version}) of set {verified.name!r}: {exc.message}") from None
-        blocks.append((m.module, wasm))
-        try:
-            vectors = fetch_vectors(m, fetch, limits=runtime.limits.trust)  # capped and hash-checked
-        except NotFound:
-            vectors = None  # vectors are for canaries; a live update refuses a module without them
-        if vectors is not None:
-            blocks.append((m.vectors, vectors))
-        progress(i + 1, len(manifests), "modules")
-    runtime.store.put_many(blocks)
-    return len(manifests)
-
-
-def pin_add(runtime: "Runtime", target: str, *, node: str | None = None, gateway: str | None = None,
-            progress: Progress = no_progress, now: int | None = None) -> PinResult:
-    """Pin a set version (CID), an IPNS name pointing at one, or a bundle CAR file."""
-    _ensure(runtime)
-    now = int(time.time()) if now is None else now
-    path = Path(target)
-    if target.endswith(".car") or (path.exists() and path.is_file()):
-        location = Location("car", str(path.resolve()))
-        index_cid = _head(runtime, location)
-    elif target.startswith("/ipns/"):
-        if not (node or runtime.settings.node):
-            raise AutocodecError("an IPNS name needs a node to resolve it", hint="give --node ADDR")
-        location = Location("ipns", target, node or runtime.settings.node)
-        index_cid = _head(runtime, location)
-    else:
-        index_cid = CID.parse(target)
-        if node:
-            location = Location("node", node, node)
-        elif gateway:
-            location = Location("gateway", gateway)
-        else:
-            location = Location("store", "")
-    assert index_cid is not None
-    return _apply(runtime, index_cid, location, progress=progress, now=now)
-
-
-Canary = Callable[["VerifiedSet", Any], None]
-
-
-def _apply(runtime: "Runtime", index_cid: CID, location: Location, *, progress: Progress, now: int,
-           anchor: Any = None, canary: Canary | None = None) -> PinResult:
-    fetch = _fetcher_for(runtime, location)
-    verified, anchor = _verify(runtime, index_cid, fetch, now=now, anchor=anchor)
-    current = None
-    try:
-        current = runtime.trust.state(verified.set_id).cids.get("index")
-    except SetNotFound:
-        pass
-    modules = _fetch_modules(runtime, verified, fetch, progress)
-    changed = current != verified.index_cid
-    if changed and canary is not None:
-        canary(verified, fetch)  # raises CanaryFailed: nothing applied
-    if changed:
-        anchor_envelope = anchor[1] if isinstance(anchor, tuple) else None
-        runtime.trust.apply_update(verified, anchor_envelope=anchor_envelope, now=now)
-    with runtime.store.transaction() as conn:
-        conn.execute("INSERT OR REPLACE INTO registry_pins VALUES (?, ?, ?, ?, ?, ?, COALESCE("
-                     "(SELECT pinned_at FROM registry_pins WHERE set_id = ?), ?))",
-                     (str(verified.set_id), verified.name, location.kind, location.where, location.node,
-                      str(verified.index_cid), str(verified.set_id), now))
-    runtime.trust_changed()
-    log.info("pin", set=verified.name, set_id=str(verified.set_id), index=str(verified.index_cid),
-             version=verified.index.version, changed=changed, location=location.describe(), modules=modules,
-             policy="verified-set-all-or-nothing")
-    return PinResult(verified.set_id, verified.name, verified.index_cid, verified.index.version, changed, modules,
-                     location)
-
-
 @dataclass(frozen=True)
 class PinInfo:
     set_id: CID
@@ -240,57 +80,303 @@ class PinInfo:
     location: Location
 
 
+Canary = Callable[["VerifiedSet", Fetch], None]
+
+
+def resolve_ipns(node: str, name: str, limits: "Limits | Runtime") -> CID:
+    """The set version an IPNS name points at on ``node`` (``limits``: the runtime's, or a runtime)."""
+    from ..sources import NodeSource
+
+    if not isinstance(limits, Limits):
+        limits = limits.limits
+
+    path = NodeSource(node, limits=limits.fetch).resolve_name(name)
+    if not path.startswith("/ipfs/"):
+        raise FetchError(f"{name} did not resolve to an /ipfs/ path on {node} (got {path[:200]!r})")
+    return CID.parse(path[len("/ipfs/"):].split("/")[0])
+
+
+class Pins:
+    """Pins of one home: its own SQL, the trust store's one update path, and the fetches."""
+
+    def __init__(self, store: "BlockStore", trust: "TrustStore", sources: BlockSource, limits: Limits,
+                 settings: "Settings", *, on_change: Callable[[], object] = lambda: None) -> None:
+        self.store = store
+        self.trust = trust
+        self.sources = sources
+        self.limits = limits
+        self.settings = settings
+        self.on_change = on_change
+        self._ready = False
+
+    def _ensure(self) -> None:
+        if not self._ready:
+            self.store.ensure_schema("registry-pins", 1, SCHEMA)
+            self._ready = True
+
+    # --- where blocks come from ----------------------------------------------------------------
+
+    def _fetcher_for(self, location: Location) -> Fetch:
+        """``fetch(cid)`` over the location first (verified by the trust layer), then the sources."""
+        from ..sources import CarSource, GatewaySource, NodeSource
+
+        extra: Any = None
+        if location.kind == "car":
+            extra = CarSource(location.where, limits=self.limits)
+        elif location.kind in ("node", "ipns") and location.node:
+            extra = NodeSource(location.node, limits=self.limits.fetch)
+        elif location.kind == "gateway":
+            extra = GatewaySource(location.where, limits=self.limits.fetch)
+
+        def fetch(cid: CID) -> bytes:
+            if self.store.has(cid):
+                return self.store.get(cid)
+            if extra is not None:
+                try:
+                    data: bytes = extra.get(cid)
+                    return data
+                except AutocodecError:
+                    pass
+            return self.sources.get(cid)
+
+        return fetch
+
+    def _head(self, location: Location) -> CID | None:
+        """The newest set version a location offers (None if it cannot say)."""
+        if location.kind == "car":
+            from ..sources import CarSource
+
+            path = Path(location.where)
+            if not path.exists():
+                raise FetchError(f"the bundle {path} the set was pinned from is gone")
+            source = CarSource(path, limits=self.limits)
+            source.all_blocks()
+            if len(source.roots) != 1:
+                raise IntegrityError(f"{path} must have exactly one root (the set's index), it has {len(source.roots)}")
+            return source.roots[0]
+        if location.kind == "ipns":
+            return resolve_ipns(location.node or "", location.where, self.limits)
+        return None
+
+    def _fetch_modules(self, verified: "VerifiedSet", fetch: Fetch, progress: Progress) -> int:
+        """Fetch and check every module (and vectors) the set lists; store them. All before any commit."""
+        from ..verify import fetch_module, fetch_vectors
+
+        manifests = list(verified.manifests.values())
+        blocks: list[tuple[CID, bytes]] = []
+        for i, vm in enumerate(manifests):
+            m = vm.manifest
+            try:
+                wasm = fetch_module(m, fetch, limits=self.limits.trust)
+            except AutocodecError as exc:
+                raise type(exc)(f"module {m.module} ({m.name} {m.version}) of set {verified.name!r}: "
+                                f"{exc.message}") from None
+            blocks.append((m.module, wasm))
+            try:
+                vectors = fetch_vectors(m, fetch, limits=self.limits.trust)  # capped and hash-checked
+            except NotFound:
+                vectors = None  # vectors are for canaries; a live update refuses a module without them
+            if vectors is not None and m.vectors is not None:
+                blocks.append((m.vectors, vectors))
+            progress(i + 1, len(manifests), "modules")
+        self.store.put_many(blocks)
+        return len(manifests)
+
+    # --- pin, update, unpin -------------------------------------------------------------------
+
+    def add(self, target: str, *, node: str | None = None, gateway: str | None = None,
+            progress: Progress = no_progress, now: int | None = None) -> PinResult:
+        """Pin a set version (CID), an IPNS name pointing at one, or a bundle CAR file."""
+        self._ensure()
+        now = int(time.time()) if now is None else now
+        path = Path(target)
+        if target.endswith(".car") or (path.exists() and path.is_file()):
+            location = Location("car", str(path.resolve()))
+            index_cid = self._head(location)
+        elif target.startswith("/ipns/"):
+            if not (node or self.settings.node):
+                raise AutocodecError("an IPNS name needs a node to resolve it", hint="give the node's address")
+            location = Location("ipns", target, node or self.settings.node)
+            index_cid = self._head(location)
+        else:
+            index_cid = CID.parse(target)
+            if node:
+                location = Location("node", node, node)
+            elif gateway:
+                location = Location("gateway", gateway)
+            else:
+                location = Location("store", "")
+        assert index_cid is not None
+        return self._apply(index_cid, location, progress=progress, now=now)
+
+    def _apply(self, index_cid: CID, location: Location, *, progress: Progress, now: int,
+               canary: Canary | None = None) -> PinResult:
+        fetch = self._fetcher_for(location)
+        verified, anchor = self.trust.verify(index_cid, fetch, now=now)
+        current = None
+        try:
+            current = self.trust.state(verified.set_id).cids.get("index")
+        except SetNotFound:
+            pass
+        modules = self._fetch_modules(verified, fetch, progress)
+        changed = current != verified.index_cid
+        if changed and canary is not None:
+            canary(verified, fetch)  # raises CanaryFailed: nothing applied
+        if changed:
+            self.trust.apply_update(verified, anchor_envelope=anchor, now=now)
+        with self.store.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO registry_pins VALUES (?, ?, ?, ?, ?, ?, COALESCE("
+                         "(SELECT pinned_at FROM registry_pins WHERE set_id = ?), ?))",
+                         (str(verified.set_id), verified.name, location.kind, location.where, location.node,
+                          str(verified.index_cid), str(verified.set_id), now))
+        self.on_change()
+        log.info("pin", set=verified.name, set_id=str(verified.set_id), index=str(verified.index_cid),
+                 version=verified.index.version, changed=changed, location=location.describe(), modules=modules,
+                 policy="verified-set-all-or-nothing")
+        return PinResult(verified.set_id, verified.name, verified.index_cid, verified.index.version, changed,
+                         modules, location)
+
+    def ls(self) -> list[PinInfo]:
+        self._ensure()
+        with self.store.transaction() as conn:
+            rows = {r[0]: r for r in conn.execute("SELECT * FROM registry_pins").fetchall()}
+        out = []
+        for info in self.trust.sets():
+            row = rows.get(str(info.set_id))
+            location = Location(row[2], row[3], row[4]) if row else Location("unknown", "")
+            out.append(PinInfo(info.set_id, info.name, info.index_cid or info.set_id, info.index_version,
+                               info.expires, info.entries, location))
+        return out
+
+    def find(self, which: str) -> PinInfo:
+        for pin in self.ls():
+            if which in (pin.name, str(pin.set_id), str(pin.index_cid)):
+                return pin
+        raise SetNotFound(f"no pinned set {which!r}")
+
+    def update(self, which: str | None = None, *, index: CID | None = None, progress: Progress = no_progress,
+               now: int | None = None, canary: Canary | None = None) -> list[PinResult | AutocodecError]:
+        """Look for newer versions of one or every pinned set where each was found; apply verified
+        ones. A set already at its newest version gets back any of its blocks the store lost."""
+        now = int(time.time()) if now is None else now
+        pins = [self.find(which)] if which else self.ls()
+        results: list[PinResult | AutocodecError] = []
+        for pin in pins:
+            try:
+                head = index or self._head(pin.location)
+                if head is None or head == pin.index_cid:
+                    if self.missing(pin):
+                        results.append(self.repair_one(pin, progress=progress, now=now))
+                        continue
+                if head is None:
+                    raise AutocodecError(
+                        f"set {pin.name!r} was pinned from {pin.location.describe()}, which has no update channel",
+                        hint="give the new version's index CID, or pin an IPNS name or a bundle path")
+                if head == pin.index_cid:
+                    results.append(PinResult(pin.set_id, pin.name, head, pin.version or 0, False, 0, pin.location))
+                    continue
+                results.append(self._apply(head, pin.location, progress=progress, now=now, canary=canary))
+            except AutocodecError as exc:
+                log.warning("pin.update", set=pin.name, decision="refuse", reason=exc.message,
+                            policy=type(exc).__name__)
+                results.append(exc)
+        return results
+
+    def rm(self, which: str) -> PinInfo:
+        pin = self.find(which)
+        self.trust.unpin(pin.set_id)
+        with self.store.transaction() as conn:
+            conn.execute("DELETE FROM registry_pins WHERE set_id = ?", (str(pin.set_id),))
+        self.on_change()
+        log.info("pin.rm", set=pin.name, set_id=str(pin.set_id))
+        return pin
+
+    # --- the blocks pinned sets need (issue 16, item 12) ---------------------------------------
+
+    def needed(self, pin: PinInfo | None = None) -> dict[CID, str]:
+        """Every block a pinned set needs, with what it is: its documents (root chain, indexes,
+        manifests), the modules they list and their vectors. For one pin, or for all."""
+        from ..verify import Manifest, open_envelope
+
+        limits = self.limits.trust
+        out: dict[CID, str] = {}
+        for info in [pin] if pin is not None else self.ls():
+            state = self.trust.state(info.set_id)
+            out[info.set_id] = f"root of set {info.name!r}"
+            for role, cid in state.cids.items():
+                out[cid] = f"{role} of set {info.name!r}"
+            for cid in self.trust.manifests_of(info.set_id):
+                out[cid] = f"manifest of set {info.name!r}"
+                if not self.store.has(cid):
+                    continue
+                env = open_envelope(self.store.get(cid), "manifest", max_bytes=limits.max_document_bytes,
+                                    max_signatures=limits.max_signatures)
+                m = Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
+                out[m.module] = f"module {m.name} {m.version} of set {info.name!r}"
+                if m.vectors is not None:
+                    out[m.vectors] = f"vectors of {m.name} {m.version} in set {info.name!r}"
+        return out
+
+    def missing(self, pin: PinInfo | None = None) -> list[CID]:
+        """Blocks a pinned set needs that the store no longer holds."""
+        return [cid for cid in self.needed(pin) if not self.store.has(cid)]
+
+    def repair_one(self, pin: PinInfo, *, progress: Progress = no_progress, now: int | None = None) -> PinResult:
+        """Fetch back the blocks of the pinned version of a set that the store lost (from where
+        the set was found, then the configured sources); each is verified against its CID.
+        The trust state is not changed."""
+        fetch = self._fetcher_for(pin.location)
+        lost = self.missing(pin)
+        blocks: list[tuple[CID, bytes]] = []
+        for i, cid in enumerate(lost):
+            blocks.append((cid, fetch(cid)))
+            progress(i + 1, len(lost), "blocks")
+        self.store.put_many(blocks)  # verified against each CID on the way in
+        left = self.missing(pin)  # a manifest fetched back may name a module still to fetch
+        if left:
+            extra = [(cid, fetch(cid)) for cid in left]
+            self.store.put_many(extra)
+            blocks += extra
+        log.info("pin.repair", set=pin.name, set_id=str(pin.set_id), blocks=len(blocks),
+                 location=pin.location.describe())
+        return PinResult(pin.set_id, pin.name, pin.index_cid, pin.version or 0, False, len(blocks), pin.location)
+
+    def repair(self, which: str | None = None, *, progress: Progress = no_progress) -> list[PinResult | AutocodecError]:
+        """``repair_one`` for one or every pinned set; errors are returned, not raised."""
+        results: list[PinResult | AutocodecError] = []
+        for pin in [self.find(which)] if which else self.ls():
+            try:
+                results.append(self.repair_one(pin, progress=progress))
+            except AutocodecError as exc:
+                results.append(exc)
+        return results
+
+
+# --- the functional API (kept for callers; each call goes to ``runtime.pins``) ----------------
+
+
+def pin_add(runtime: "Runtime", target: str, *, node: str | None = None, gateway: str | None = None,
+            progress: Progress = no_progress, now: int | None = None) -> PinResult:
+    """Pin a set version (CID), an IPNS name pointing at one, or a bundle CAR file."""
+    return runtime.pins.add(target, node=node, gateway=gateway, progress=progress, now=now)
+
+
 def pin_ls(runtime: "Runtime") -> list[PinInfo]:
-    _ensure(runtime)
-    with runtime.store.transaction() as conn:
-        rows = {r[0]: r for r in conn.execute("SELECT * FROM registry_pins").fetchall()}
-    out = []
-    for info in runtime.trust.sets():
-        row = rows.get(str(info.set_id))
-        location = Location(row[2], row[3], row[4]) if row else Location("unknown", "")
-        out.append(PinInfo(info.set_id, info.name, info.index_cid or info.set_id, info.index_version,
-                           info.expires, info.entries, location))
-    return out
-
-
-def _find(runtime: "Runtime", which: str) -> PinInfo:
-    for pin in pin_ls(runtime):
-        if which in (pin.name, str(pin.set_id), str(pin.index_cid)):
-            return pin
-    raise SetNotFound(f"no pinned set {which!r}")
+    return runtime.pins.ls()
 
 
 def pin_update(runtime: "Runtime", which: str | None = None, *, index: CID | None = None,
                progress: Progress = no_progress, now: int | None = None,
                canary: Canary | None = None) -> list[PinResult | AutocodecError]:
     """Look for newer versions of one or every pinned set where each was found; apply verified ones."""
-    now = int(time.time()) if now is None else now
-    pins = [_find(runtime, which)] if which else pin_ls(runtime)
-    results: list[PinResult | AutocodecError] = []
-    for pin in pins:
-        try:
-            head = index or _head(runtime, pin.location)
-            if head is None:
-                raise AutocodecError(
-                    f"set {pin.name!r} was pinned from {pin.location.describe()}, which has no update channel",
-                    hint="give the new version with `autocodec pin update NAME --index CID`, or pin an IPNS name or a bundle path")
-            state = runtime.trust.state(pin.set_id)
-            if head == pin.index_cid:
-                results.append(PinResult(pin.set_id, pin.name, head, pin.version or 0, False, 0, pin.location))
-                continue
-            results.append(_apply(runtime, head, pin.location, progress=progress, now=now, anchor=state,
-                                  canary=canary))
-        except AutocodecError as exc:
-            log.warning("pin.update", set=pin.name, decision="refuse", reason=exc.message, policy=type(exc).__name__)
-            results.append(exc)
-    return results
+    return runtime.pins.update(which, index=index, progress=progress, now=now, canary=canary)
 
 
 def pin_rm(runtime: "Runtime", which: str) -> PinInfo:
-    pin = _find(runtime, which)
-    runtime.trust.unpin(pin.set_id)
-    with runtime.store.transaction() as conn:
-        conn.execute("DELETE FROM registry_pins WHERE set_id = ?", (str(pin.set_id),))
-    runtime.trust_changed()
-    log.info("pin.rm", set=pin.name, set_id=str(pin.set_id))
-    return pin
+    return runtime.pins.rm(which)
+
+
+def pin_repair(runtime: "Runtime", which: str | None = None, *,
+               progress: Progress = no_progress) -> list[PinResult | AutocodecError]:
+    """Fetch back blocks that pinned sets need and the store lost (e.g. after ``block rm --force``)."""
+    return runtime.pins.repair(which, progress=progress)

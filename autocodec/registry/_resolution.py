@@ -1,26 +1,37 @@
-"""What serves ``(kind, code)`` (``Resolution``) and one consistent view of trust (``Generation``).
+"""What serves ``(kind, code)``: ``Resolution``, with the vocabulary of resolution sources.
 
-Invariants: a ``Resolution`` is immutable and says why (``reason``, ``policy``); a
-``Generation`` is replaced, never mutated, when the trust state changes, so a call that took
-one at its start keeps a consistent view to its end.
+Invariant: a ``Resolution`` is immutable and says why (``reason``, ``policy``); it is made by
+the ``Resolver`` from one trust generation and memoized in that generation only.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
-from typing import Any
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
+from ..abi import Kind
 from ..cid import CID
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..verify import Manifest
+
+
+class Source(StrEnum):
+    """Where a resolution comes from (equal to the plain strings older callers compare)."""
+
+    BUILTIN = "builtin"
+    EXTENSION = "extension"
+    NONE = "none"
 
 
 @dataclass(frozen=True)
 class Resolution:
     """Who would serve ``(kind, code)`` and why (or why nothing would)."""
 
-    kind: str
+    kind: Kind
     code: int | str
-    source: str  # "builtin" | "extension" | "none"
+    source: Source
     reason: str
     policy: str | None = None
     module: CID | None = None
@@ -31,28 +42,19 @@ class Resolution:
     set_name: str | None = None
     set_id: CID | None = None
     set_version: int | None = None
-    manifest_doc: Any = field(default=None, repr=False, compare=False)
+    manifest_doc: "Manifest | None" = field(default=None, repr=False, compare=False)
     """The manifest verified when this resolution was made (same generation)."""
 
     @property
     def found(self) -> bool:
-        return self.source != "none"
+        return self.source != Source.NONE
 
     def to_value(self) -> dict[str, Any]:
         """A data-model view (DAG-JSON printable)."""
-        out: dict[str, Any] = {"kind": self.kind, "code": self.code, "source": self.source, "reason": self.reason}
+        out: dict[str, Any] = {"kind": str(self.kind), "code": self.code, "source": str(self.source),
+                               "reason": self.reason}
         for key in ("policy", "module", "manifest", "publisher", "name", "version", "set_name", "set_id", "set_version"):
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
         return out
-
-
-@dataclass
-class Generation:
-    """One consistent view of what is trusted; replaced, never mutated, on a trust change."""
-
-    number: int
-    token: tuple[int, int]
-    resolutions: dict[tuple[str, int | str], Resolution] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)

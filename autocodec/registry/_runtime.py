@@ -1,22 +1,24 @@
-"""``Runtime``: decode any block, resolving codecs and hashes the host lacks through trust.
+"""``Runtime``: the facade of one home folder over parts that each do one job.
 
-Resolution order for ``(kind, code)``: a builtin; then the pinned extension sets (through the
-trust store: fresh, not revoked, listed by a threshold-signed index); then nothing, with the
-reason. Extension modules are fetched (local store first, then the configured sources),
-checked against their manifest (CID, size, ABI, declared kind and codes), loaded through the
-compiled-module cache and run in the sandbox.
+Parts (each can be passed in, e.g. by a test, instead of being built from the home):
+
+- ``store`` (``BlockStore``): verified blocks; ``trust`` (``TrustStore``): every trust decision
+  and the trust epoch; ``sandbox`` (``Sandbox``): module checks and compilation;
+  ``fetcher`` (``Fetcher``): verified blocks from the store, then the configured sources.
+- ``resolver`` (``Resolver``): trust state -> resolutions and adapters, memoized per
+  ``Generation`` (see ``_resolver`` for when a generation ends).
+- ``pins`` (``Pins``): pin / update / repair / unpin and the ``registry_pins`` table.
+- ``recent`` (``RecentBlocks``): the canary's sample of recently decoded blocks.
 
 Invariants:
 - Nothing runs that did not verify back to a pinned set, the user's allow-list, or a module
   file the user named explicitly (``modules=``, policy ``local-file``).
-- Resolutions are memoized in an immutable ``Generation``; a trust-store change (pin, update,
-  revoke, from this or another process) starts a new generation. A call resolves once, at its
-  start, so a call in flight finishes on the module it started with (live upgrades swap
-  generations atomically between calls).
+- A call takes one generation at its start and uses it to its end, so a call in flight
+  finishes on the module it started with; the next call sees any trust change made here
+  (at once) or by another process (within ``TRUST_POLL_S``), with no call from the user.
 - Every block fetched from a source is verified against its CID, with a hasher extension when
-  the hash has no builtin, before it is stored or decoded.
-- Each extension decision is one structured log record: kind, code, module, publisher, set,
-  set version, policy.
+  the hash has no builtin, before it is stored or decoded; a stored block whose hash only an
+  extension can check is refused once that hasher is refused (revoked, expired).
 """
 
 from __future__ import annotations
@@ -24,39 +26,55 @@ from __future__ import annotations
 import collections
 import os
 import threading
-import time
-from collections.abc import Iterable, Sequence
-from pathlib import Path
-from typing import Any
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, overload
 
 from .. import builtin
-from ..cid import CID
-from ..codes import codec_code, codec_name, hash_code, hash_name
+from ..abi import Kind
+from ..cid import CID, encode_varint
+from ..codes import codec_code, hash_code, hash_name, key_type_code
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import (
-    AutocodecError,
-    InvalidBlock,
-    InvalidInput,
-    HashMismatch,
-    NotTrusted,
-    UnknownCodec,
-    UnknownHash,
-    Untrusted,
-)
+from ..errors import AutocodecError, HashMismatch, InvalidBlock, InvalidInput, NotTrusted
 from ..home import Home
-from ..log import get_logger
 from ..settings import Settings
+from ._generation import Generation
 from ._hashing import hashlib_stream
 from ._metrics import Metrics
-from ._resolution import Generation, Resolution
+from ._pins import Pins
+from ._resolution import Resolution, Source
+from ._resolver import NO_SET_LISTS_IT, TRUST_POLL_S, Resolver
 from ._selfdescribing import ENVELOPE_CODEC, unwrap
-from ._standin import BuiltinStandIn
 
-log = get_logger("registry")
+if TYPE_CHECKING:  # pragma: no cover
+    from ..dag import Resolved
+    from ..loader import Sandbox
+    from ..sources import Fetcher
+    from ..store import BlockStore
+    from ..verify import TrustStore
+    from ._live import Refresher, RefreshOutcome
+    from ._pins import PinResult
 
-KINDS = ("codec", "hasher", "chunker", "crypto", "task")
-TRUST_POLL_S = 0.05
+__all__ = ["KINDS", "RECENT_BLOCKS", "TRUST_POLL_S", "Generation", "RecentBlocks", "Resolution", "Runtime"]
+
+KINDS = tuple(k.value for k in Kind)
 RECENT_BLOCKS = 16
+
+
+class RecentBlocks:
+    """The last ``RECENT_BLOCKS`` blocks decoded by an extension, per codec (the canary's sample)."""
+
+    def __init__(self, size: int = RECENT_BLOCKS) -> None:
+        self.size = size
+        self._by_code: dict[int, collections.deque[tuple[CID, bytes]]] = {}
+
+    def add(self, code: int, cid: CID, data: bytes) -> None:
+        recent = self._by_code.get(code)
+        if recent is None:
+            recent = self._by_code.setdefault(code, collections.deque(maxlen=self.size))
+        recent.append((cid, data))
+
+    def get(self, code: int) -> list[tuple[CID, bytes]]:
+        return list(self._by_code.get(code, ()))
 
 
 class Runtime:
@@ -77,6 +95,11 @@ class Runtime:
         modules: Iterable[str | os.PathLike[str] | bytes] = (),
         settings: Settings | None = None,
         default_set: bool = True,
+        store: "BlockStore | None" = None,
+        trust: "TrustStore | None" = None,
+        sandbox: "Sandbox | None" = None,
+        fetcher: "Fetcher | None" = None,
+        poll_s: float = TRUST_POLL_S,
     ) -> None:
         from ..loader import Sandbox
         from ..store import BlockStore
@@ -87,20 +110,18 @@ class Runtime:
         self.settings = (settings or Settings.load(self.home.config_path)).with_overrides(
             node=node, gateways=tuple(gateways)
         )
-        self.store = BlockStore.open(self.home, verify=self.verify_block, limits=self.limits)
-        self.trust = TrustStore.open(self.home, limits=self.limits, blocks=self.store)
-        self.sandbox = Sandbox(self.limits.sandbox, cache_dir=self.home.compiled_cache_dir)
-        self.fetcher = self._make_fetcher()
-        self._lock = threading.RLock()
-        self._loaded: dict[CID, Any] = {}
-        self._adapters: dict[tuple[CID, str], Any] = {}
-        self._local: dict[tuple[str, int | str], Any] = {}
-        self._own_writes = 0
-        self._next_poll = 0.0
         self.metrics = Metrics()
-        self._recent: dict[int, collections.deque[tuple[CID, bytes]]] = {}
-        self._refresher: Any = None
-        self._generation = Generation(0, self._trust_token())
+        self.recent = RecentBlocks()
+        self.store = store or BlockStore.open(self.home, verify=self.verify_block, limits=self.limits)
+        self.trust = trust or TrustStore.open(self.home, limits=self.limits, blocks=self.store)
+        self.sandbox = sandbox or Sandbox(self.limits.sandbox, cache_dir=self.home.compiled_cache_dir)
+        self.fetcher = fetcher or self._make_fetcher()
+        self.resolver = Resolver(self.trust, self.sandbox, self.fetcher, self.limits, metrics=self.metrics,
+                                 change_hint=self.store.data_version, poll_s=poll_s)
+        self.pins = Pins(self.store, self.trust, self.fetcher, self.limits, self.settings,
+                         on_change=self.resolver.invalidate)
+        self._refresher: "Refresher | None" = None
+        self._refresher_lock = threading.Lock()
         for module in modules:
             self.add_local_module(module)
         self._offer_default_set(default_set)
@@ -123,27 +144,13 @@ class Runtime:
             conn.execute("INSERT OR REPLACE INTO registry_meta VALUES ('default-set', ?)",
                          ("pinned" if accept else "declined",))
 
-    def pin_default_set(self) -> Any:
+    def pin_default_set(self) -> "PinResult":
         """Pin the extension set shipped in the package (done once, when a home is created)."""
         from ._default import pin_default_set
 
         return pin_default_set(self)
 
-    # --- lifecycle ---------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._refresher is not None:
-            self._refresher.stop()
-            self._refresher = None
-        self.store.close()
-
-    def __enter__(self) -> "Runtime":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def _make_fetcher(self) -> Any:
+    def _make_fetcher(self) -> "Fetcher":
         from ..sources import Fetcher, GatewaySource, NodeSource
 
         sources: list[Any] = []
@@ -154,214 +161,87 @@ class Runtime:
                 sources.extend(GatewaySource(url, limits=self.limits.fetch) for url in self.settings.gateways)
         return Fetcher(self.store, sources, verify=self.verify_block)
 
-    # --- generations -------------------------------------------------------------------------
+    # --- lifecycle ---------------------------------------------------------------------------
 
-    def _trust_token(self) -> tuple[int, int]:
-        """Changes whenever the trust state may have changed (here or in another process)."""
-        return (self.store.data_version(), self._own_writes)
+    def close(self) -> None:
+        self.stop_refresh()
+        self.store.close()
 
-    def trust_changed(self) -> None:
-        """Tell the runtime this process changed the trust state (pin, update, revoke)."""
-        with self._lock:
-            self._own_writes += 1
-            self._generation = Generation(self._generation.number + 1, self._trust_token())
+    def __enter__(self) -> "Runtime":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- generations and resolution (the resolver's) -------------------------------------------
 
     def generation(self) -> Generation:
-        """The current generation, starting a new one if the trust state changed.
+        """The current generation (a new one if the trust state changed, here or elsewhere)."""
+        return self.resolver.generation()
 
-        Changes made through this runtime are seen at once; changes by other processes
-        within ``TRUST_POLL_S`` (the database is polled at most that often).
+    def trust_changed(self) -> None:
+        """Start a new generation now. Changes through this runtime's trust store or pins do
+        this by themselves; kept for callers that change trust by other means."""
+        self.resolver.invalidate()
+
+    @overload
+    def resolve(self, kind: str, code: int | str, *, generation: Generation | None = None) -> Resolution: ...
+
+    @overload
+    def resolve(self, kind: str, code: None = None, *, generation: Generation | None = None) -> Resolved: ...
+
+    def resolve(self, kind: str, code: int | str | None = None, *,
+                generation: Generation | None = None) -> Resolution | Resolved:
+        """Who serves ``(kind, code)``: a builtin, an extension (and through which set), or none.
+
+        With one argument, a path: the last block it reaches and the remainder inside it
+        (``autocodec.dag.Resolved``), as ``dag resolve`` does.
         """
-        gen = self._generation
-        now = time.monotonic()
-        if now < self._next_poll:
-            return gen
-        self._next_poll = now + TRUST_POLL_S
-        token = self._trust_token()
-        if token != gen.token:
-            with self._lock:
-                if self._generation is gen:
-                    self._generation = Generation(gen.number + 1, token)
-                gen = self._generation
-        return gen
+        if code is None:
+            from ..dag import resolve as resolve_path
 
-    # --- resolution ----------------------------------------------------------------------------
-
-    @staticmethod
-    def _normalize(kind: str, code: int | str) -> int | str:
-        if kind not in KINDS:
-            raise AutocodecError(f"unknown extension kind {kind!r}", hint=f"use one of {', '.join(KINDS)}")
-        if kind == "codec":
-            return codec_code(code)
-        if kind == "hasher":
-            return hash_code(code)
-        if kind == "crypto":
-            from ..codes import key_type_code
-
-            return key_type_code(code)
-        return str(code)  # chunkers and tasks are named
-
-    def resolve(self, kind: str, code: int | str, *, generation: Generation | None = None) -> Resolution:
-        """Who serves ``(kind, code)``: a builtin, an extension (and through which set), or none."""
-        key_code = self._normalize(kind, code)
-        gen = generation or self.generation()
-        key = (kind, key_code)
-        found = gen.resolutions.get(key)
-        if found is not None:
-            return found
-        with gen.lock:
-            found = gen.resolutions.get(key)
-            if found is None:
-                found = self._resolve_uncached(kind, key_code)
-                gen.resolutions[key] = found
-        return found
-
-    def _resolve_uncached(self, kind: str, code: int | str) -> Resolution:
-        if kind == "codec" and isinstance(code, int) and builtin.has_codec(code):
-            return Resolution(kind, code, "builtin", f"{codec_name(code)} is a builtin codec")
-        if kind == "hasher" and isinstance(code, int) and builtin.has_hash(code):
-            return Resolution(kind, code, "builtin", f"{hash_name(code)} is a builtin multihash")
-        if kind == "crypto" and code == 0xED:
-            return Resolution(kind, code, "builtin", "ed25519 verification is builtin (cryptography)")
-        local = self._local.get((kind, code))
-        if local is not None:
-            info = local.info
-            return Resolution(kind, code, "extension", f"module file named by the user ({info.name} {info.version})",
-                              policy="local-file", module=info.cid, name=info.name, version=info.version)
-        try:
-            decision = self.trust.resolve(kind, code)
-        except Untrusted as exc:
-            log.warning("resolve", decision="refuse", kind=kind, code=code, reason=exc.message, policy=type(exc).__name__)
-            return Resolution(kind, code, "none", f"refused: {exc.one_line()}", policy=type(exc).__name__)
-        if decision is None:
-            shown = codec_name(code) if kind == "codec" and isinstance(code, int) else (
-                hash_name(code) if kind == "hasher" and isinstance(code, int) else str(code))
-            return Resolution(kind, code, "none",
-                              f"no builtin {kind} for {shown} and no pinned extension set lists it",
-                              policy="no-pinned-set-lists-it")
-        manifest = decision.manifest
-        set_version = None
-        if decision.set_id is not None:
-            for info in self.trust.sets():
-                if info.set_id == decision.set_id:
-                    set_version = info.index_version
-        res = Resolution(
-            kind, code, "extension",
-            f"listed by pinned set {decision.set_name!r}" if decision.set_name else f"allowed by {decision.policy}",
-            policy=decision.policy, module=decision.module, manifest=decision.manifest_cid,
-            publisher=manifest.publisher if manifest else None, name=manifest.name if manifest else None,
-            version=manifest.version if manifest else None, set_name=decision.set_name, set_id=decision.set_id,
-            set_version=set_version, manifest_doc=manifest,
-        )
-        log.info("resolve", decision="extension", kind=kind, code=code, module=str(res.module),
-                 manifest=str(res.manifest), publisher=res.publisher, set=res.set_name, set_version=set_version,
-                 policy=res.policy)
-        return res
-
-    # --- modules -------------------------------------------------------------------------------
+            return resolve_path(self, kind, limits=self.limits)
+        return self.resolver.resolve(kind, code, generation=generation)
 
     def add_local_module(self, module: str | os.PathLike[str] | bytes) -> Any:
         """Serve a module file the user named explicitly for the codes it declares."""
-        if isinstance(module, bytes):
-            wasm, shown = module, "module bytes"
-        else:
-            shown = str(module)
-            try:
-                wasm = Path(module).read_bytes()
-            except OSError as exc:
-                raise InvalidInput(f"cannot read module file {shown}: {exc.strerror or exc}",
-                                   hint="check the --module path") from None
-        loaded = self.sandbox.load(wasm)
-        keys: list[int | str] = list(loaded.info.codes) or [loaded.info.name]
-        for code in keys:
-            other = self._local.get((loaded.info.kind, code))
-            if other is not None and other.info.cid != loaded.info.cid:
-                raise InvalidInput(f"{shown} and module {other.info.cid} both declare {loaded.info.kind} {code}",
-                                   hint="give one module per code")
-        for code in keys:
-            self._local[(loaded.info.kind, code)] = loaded
-        self._loaded[loaded.info.cid] = loaded
-        self.trust_changed()
+        loaded = self.resolver.local.add(self.sandbox, module)
+        self.resolver.invalidate()
         return loaded
-
-    def _module(self, res: Resolution) -> Any:
-        """The loaded module behind an extension resolution (fetched, checked, compiled once)."""
-        assert res.module is not None
-        loaded = self._loaded.get(res.module)
-        if loaded is not None:
-            return loaded
-        from ..verify import check_module_info, fetch_module
-
-        with self._lock:
-            loaded = self._loaded.get(res.module)
-            if loaded is not None:
-                return loaded
-            if res.manifest is None:
-                raise NotTrusted(f"module {res.module} has no manifest")
-            manifest = res.manifest_doc  # verified by the trust store in this generation
-            if manifest is None:
-                manifest = self.trust.authorize(self.store.get(res.manifest)).manifest
-            assert manifest is not None
-            wasm = fetch_module(manifest, self.fetcher.get, limits=self.limits.trust)
-            loaded = self.sandbox.load(wasm, cid=res.module)
-            check_module_info(manifest, loaded.info)
-            self._loaded[res.module] = loaded
-            self.metrics.inc("module_loads_total", kind=res.kind)
-            log.info("module.load", module=str(res.module), name=manifest.name, version=manifest.version,
-                     publisher=manifest.publisher, set=res.set_name)
-            return loaded
-
-    def _adapter(self, kind: str, code: int | str, *, generation: Generation | None = None) -> Any:
-        res = self.resolve(kind, code, generation=generation)
-        if res.source == "builtin":
-            return None
-        if res.source == "none":
-            error = {"codec": UnknownCodec, "hasher": UnknownHash}.get(kind)
-            if error is not None and isinstance(code, int):
-                raise error(code, f"{res.reason}", hint="pin an extension set that provides it (`autocodec pin add`)")
-            raise NotTrusted(res.reason)
-        assert res.module is not None
-        cache_key = (res.module, kind)
-        adapter = self._adapters.get(cache_key)
-        if adapter is None:
-            loaded = self._module(res)
-            adapter = getattr(loaded, kind)() if kind != "chunker" else loaded
-            self._adapters[cache_key] = adapter
-        return adapter
 
     def extension(self, kind: str, code: int | str) -> Any:
         """The kind adapter (``Codec``, ``Hasher``...) serving an extension; raises if none."""
-        adapter = self._adapter(kind, code)
+        adapter = self.resolver.adapter(kind, code)
         if adapter is None:
             raise AutocodecError(f"{kind} {code} is builtin, not an extension")
         return adapter
 
+    def module_codec(self, module: CID) -> Any:
+        """The codec of a module named by CID, if trusted now (pinned set or allow-listed CID)."""
+        return self.resolver.module_codec(module)
+
     # --- blocks --------------------------------------------------------------------------------
 
-    def verify_block(self, cid: CID, data: bytes) -> None:
-        """``HashMismatch`` unless ``data`` hashes to ``cid`` (builtin or hasher extension)."""
+    def verify_block(self, cid: CID, data: bytes, *, generation: Generation | None = None) -> None:
+        """``HashMismatch`` unless ``data`` hashes to ``cid`` (builtin or a trusted hasher extension)."""
         code = cid.hash_code
         if builtin.has_hash(code):
             builtin.verify_cid(cid, data)
             return
-        hasher = self._adapter("hasher", code)
+        hasher = self.resolver.adapter(Kind.HASHER, code, generation=generation)
         if hasher.digest(data) != cid.digest:
             raise HashMismatch(f"block does not match {cid} ({hash_name(code)} extension, {len(data)} bytes)")
 
     def hash(self, data: bytes, hash: str | int = "sha2-256") -> bytes:
         """The full multihash of ``data`` with a builtin or extension hasher."""
-        from ..cid import encode_varint
-
         code = hash_code(hash)
         if builtin.has_hash(code):
             return builtin.multihash_digest(data, code)
-        digest = self._adapter("hasher", code).digest(data)
+        digest = self.resolver.adapter(Kind.HASHER, code).digest(data)
         return encode_varint(code) + encode_varint(len(digest)) + digest
 
     def hash_stream(self, chunks: Iterable[bytes], hash: str | int = "sha2-256") -> bytes:
         """The full multihash of a stream of chunks, in bounded memory (builtin or extension)."""
-        from ..cid import encode_varint
-
         code = hash_code(hash)
         if builtin.has_hash(code):
             state = hashlib_stream(code)
@@ -377,7 +257,7 @@ class Runtime:
                 update(chunk)
             digest = final()
         else:
-            stream = self._adapter("hasher", code).stream()
+            stream = self.resolver.adapter(Kind.HASHER, code).stream()
             for chunk in chunks:
                 stream.update(chunk)
             digest = stream.final()
@@ -389,8 +269,6 @@ class Runtime:
 
         Trust decisions never come here: the trust layer always uses the builtin Ed25519.
         """
-        from ..codes import key_type_code
-
         code = key_type_code(key_type)
         if code == 0xED:
             from ..verify import InvalidKey, PublicKey
@@ -399,17 +277,31 @@ class Runtime:
                 return PublicKey(bytes(public_key)).verify(bytes(signature), bytes(message))
             except InvalidKey:
                 return False
-        crypto = self._adapter("crypto", code)
+        crypto = self.resolver.adapter(Kind.CRYPTO, code)
         return bool(crypto.verify(code, bytes(public_key), bytes(message), bytes(signature)))
 
     def cid_for(self, data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
-        from ..cid import encode_varint
-
         return CID(b"\x01" + encode_varint(codec_code(codec)) + self.hash(data, hash))
 
     def get(self, cid: CID | str) -> bytes:
-        """The verified bytes of a block (local store first, then the configured sources)."""
+        """The verified bytes of a block (local store first, then the configured sources).
+
+        ``cid`` may also be a path (``CID/a/b``, ``/ipfs/CID/name``): the block it reaches across
+        links of any codec (``InvalidPath`` if it ends inside a block; see ``autocodec.dag``).
+        """
+        if isinstance(cid, str) and ("/" in cid or ":" in cid):
+            from ..dag import block_at
+
+            return block_at(self, cid, limits=self.limits)
         return self.fetcher.get(CID.parse(cid))
+
+    def walk(self, root: CID | str) -> Iterator[tuple[CID, bytes]]:
+        """Every block of the DAG under ``root`` (a CID or a path to a block), DFS pre-order,
+        each once, following every codec's links (see ``autocodec.dag.walk``)."""
+        from ..dag import resolve as resolve_path, walk
+
+        start = root if isinstance(root, CID) else resolve_path(self, root, limits=self.limits).cid
+        return walk(self, start)
 
     def put(self, data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
         cid = self.cid_for(data, codec, hash)
@@ -417,12 +309,23 @@ class Runtime:
         return cid
 
     def decode(self, cid: CID | str) -> Any:
-        """Fetch, verify and decode a block by CID, resolving its codec and hash if needed."""
+        """Fetch, verify and decode a block by CID, resolving its codec and hash if needed.
+
+        A path (``CID/a/b``, ``/ipfs/...``) gives the value it reaches, as ``dag get`` does.
+        """
+        if isinstance(cid, str) and ("/" in cid or ":" in cid):
+            from ..dag import resolve as resolve_path
+
+            return resolve_path(self, cid, limits=self.limits).value
         cid = CID.parse(cid)
         return self.decode_block(cid, self.get(cid), verified=True)
 
     def decode_block(self, cid: CID | str, data: bytes, *, verified: bool = False) -> Any:
-        """Verify ``data`` against ``cid`` and decode it with the codec ``cid`` names."""
+        """Verify ``data`` against ``cid`` and decode it with the codec ``cid`` names.
+
+        ``verified=True`` (bytes from the store or the fetcher) skips re-hashing, but a hash
+        that only an extension can check must still resolve to a trusted hasher now.
+        """
         cid = CID.parse(cid)
         code = cid.codec
         if builtin.has_codec(code) and builtin.has_hash(cid.hash_code):  # fast path: nothing to resolve
@@ -434,112 +337,28 @@ class Runtime:
                                f"({self.limits.decode.max_block_bytes})")
         gen = self.generation()
         if not verified:
-            self.verify_block(cid, data)
+            self.verify_block(cid, data, generation=gen)
+        elif not builtin.has_hash(cid.hash_code):
+            self._hasher_not_refused(cid.hash_code, gen)
         if code == ENVELOPE_CODEC:
             module, payload = unwrap(data)
-            return self.module_codec(module).decode(payload)
-        codec = self._adapter("codec", code, generation=gen)
+            return self.resolver.module_codec(module, generation=gen).decode(payload)
+        codec = self.resolver.adapter(Kind.CODEC, code, generation=gen)
         if codec is None:
             return builtin.decode(data, code, limits=self.limits.decode)
         value = codec.decode(data)
-        recent = self._recent.get(code)
-        if recent is None:
-            recent = self._recent.setdefault(code, collections.deque(maxlen=RECENT_BLOCKS))
-        recent.append((cid, data))
+        self.recent.add(code, cid, data)
         return value
 
-    def sandbox_stats(self) -> dict[str, float]:
-        """Loader counters for ``/metrics`` (fuel used, compiled-cache hits), where it keeps them."""
-        stats = getattr(self.sandbox, "stats", None)
-        return dict(stats()) if callable(stats) else {}
-
-    def recent_blocks(self, code: int) -> list[tuple[CID, bytes]]:
-        """Blocks of codec ``code`` recently decoded by an extension (the canary's sample)."""
-        return list(self._recent.get(code, ()))
-
-    # --- live upgrades -------------------------------------------------------------------------
-
-    def refresh(self, which: str | None = None) -> list[Any]:
-        """Look for newer versions of pinned sets now; verified, canaried ones are swapped in."""
-        from ._live import refresh
-
-        return refresh(self, which)
-
-    def start_refresh(self, interval_s: float | None = None) -> Any:
-        """Refresh in a background thread every ``interval_s`` (default from settings)."""
-        from ._live import Refresher
-
-        if self._refresher is None:
-            self._refresher = Refresher(self, interval_s or self.settings.refresh_interval_s).start()
-        return self._refresher
-
-    def refresh_soon(self) -> None:
-        """Wake the background refresher (SIGHUP, the admin call)."""
-        if self._refresher is not None:
-            self._refresher.wake()
-
-    # --- modules named by CID (self-describing blocks) -----------------------------------------
-
-    def module_codec(self, module: CID) -> Any:
-        """The codec of a module named by CID, if trusted (pinned set or allow-listed CID).
-
-        A builtin stands in for the module when the module's own vectors show both agree
-        (native substitution); a disagreement disables the substitution and is logged.
-        """
-        key = (module, "codec")
-        adapter = self._adapters.get(key)
-        if adapter is not None:
-            return adapter
-        decision = self.trust.decide_module(module)
-        if decision is None:
-            raise NotTrusted(
-                f"block needs codec module {module}, which no pinned set lists and you have not allowed",
-                hint=f"pin a set that lists it, or allow this module: `autocodec trust add {module}`",
-            )
-        loaded = self._loaded.get(module)
-        if loaded is None:
-            from ..verify import check_module_info, fetch_module, module_cid
-
-            if decision.manifest is not None:
-                wasm = fetch_module(decision.manifest, self.fetcher.get, limits=self.limits.trust)
-            else:
-                wasm = self.fetcher.get(module)
-                if module_cid(wasm) != module:
-                    raise HashMismatch(f"module bytes do not match {module}")
-            loaded = self.sandbox.load(wasm, cid=module)
-            if decision.manifest is not None:
-                check_module_info(decision.manifest, loaded.info)
-            self._loaded[module] = loaded
-        if loaded.info.kind != "codec":
-            raise NotTrusted(f"module {module} is a {loaded.info.kind}, not a codec")
-        adapter = self._substitute(loaded, decision.manifest) or loaded.codec()
-        log.info("module.decide", module=str(module), name=loaded.info.name, policy=decision.policy,
-                 publisher=decision.manifest.publisher if decision.manifest else None, set=decision.set_name,
-                 substituted=isinstance(adapter, BuiltinStandIn))
-        self._adapters[key] = adapter
-        return adapter
-
-    def _substitute(self, loaded: Any, manifest: Any) -> "BuiltinStandIn | None":
-        """A builtin codec for a Wasm module of the same format, only if its vectors agree."""
-        from ..loader import run_vectors
-
-        codes = list(loaded.info.codes)
-        if len(codes) != 1 or not builtin.has_codec(codes[0]) or manifest is None or manifest.vectors is None:
-            return None
-        stand_in = BuiltinStandIn(codes[0], self.limits)
-        try:
-            vectors = builtin.decode(self.fetcher.get(manifest.vectors), "dag-cbor")
-            agree = run_vectors(stand_in, vectors).ok and run_vectors(loaded, vectors).ok
-        except AutocodecError as exc:
-            agree = False
-            log.warning("substitution", module=str(loaded.info.cid), decision="disabled", reason=exc.message)
-        if not agree:
-            log.warning("substitution", module=str(loaded.info.cid), builtin=codec_name(codes[0]),
-                        decision="disabled", policy="differential-vectors")
-            return None
-        log.info("substitution", module=str(loaded.info.cid), builtin=codec_name(codes[0]), decision="enabled",
-                 policy="differential-vectors")
-        return stand_in
+    def _hasher_not_refused(self, code: int, gen: Generation) -> None:
+        """A stored block whose hash only an extension checks was verified by that hasher when
+        it came in; once the hasher is *refused* (revoked, expired), the block is no longer
+        vouched for. With no hasher listed at all, the store's own checksum still vouches."""
+        res = self.resolver.resolve(Kind.HASHER, code, generation=gen)
+        if res.source == Source.NONE and res.policy != NO_SET_LISTS_IT:
+            raise NotTrusted(f"block hashed with {hash_name(code)}: {res.reason}",
+                             hint="the hasher that verified it is no longer trusted; pin a set that lists a "
+                                  "trusted one")
 
     def decode_many(self, cid_blocks: Sequence[tuple[CID, bytes]]) -> list[Any]:
         """Decode many verified-here blocks; results (or errors) in order, batched per codec."""
@@ -548,13 +367,13 @@ class Runtime:
         groups: dict[int, list[int]] = {}
         for i, (cid, data) in enumerate(cid_blocks):
             try:
-                self.verify_block(cid, data)
+                self.verify_block(cid, data, generation=gen)
             except AutocodecError as exc:
                 out[i] = exc
                 continue
             groups.setdefault(cid.codec, []).append(i)
         for code, indexes in groups.items():
-            codec = self._adapter("codec", code, generation=gen)
+            codec = self.resolver.adapter(Kind.CODEC, code, generation=gen)
             if codec is None:
                 for i in indexes:
                     try:
@@ -568,16 +387,60 @@ class Runtime:
 
     def encode(self, value: Any, codec: str | int) -> bytes:
         code = codec_code(codec)
-        adapter = self._adapter("codec", code)
+        adapter = self.resolver.adapter(Kind.CODEC, code)
         if adapter is None:
             return builtin.encode(value, code, limits=self.limits.decode)
-        return adapter.encode(value)
+        data: bytes = adapter.encode(value)
+        return data
 
     def links(self, cid: CID, data: bytes) -> list[CID]:
         """The links of a block (builtin walker, or the codec extension's ``links``)."""
         from ..store import builtin_links
 
-        adapter = self._adapter("codec", cid.codec)
+        adapter = self.resolver.adapter(Kind.CODEC, cid.codec)
         if adapter is None:
             return list(builtin_links(cid, data))
-        return adapter.links(data)
+        found: list[CID] = adapter.links(data)
+        return found
+
+    def sandbox_stats(self) -> dict[str, float]:
+        """Loader counters for ``/metrics`` (fuel used, compiled-cache hits), where it keeps them."""
+        stats = getattr(self.sandbox, "stats", None)
+        return dict(stats()) if callable(stats) else {}
+
+    def recent_blocks(self, code: int) -> list[tuple[CID, bytes]]:
+        """Blocks of codec ``code`` recently decoded by an extension (the canary's sample)."""
+        return self.recent.get(code)
+
+    # --- live upgrades -------------------------------------------------------------------------
+
+    def refresh(self, which: str | None = None) -> "list[RefreshOutcome]":
+        """Look for newer versions of pinned sets now; verified, canaried ones are swapped in."""
+        from ._live import refresh
+
+        return refresh(self, which)
+
+    def start_refresh(self, interval_s: float | None = None) -> "Refresher":
+        """Refresh in a background thread every ``interval_s`` (default from settings)."""
+        from ._live import Refresher
+
+        with self._refresher_lock:
+            if self._refresher is None:
+                self._refresher = Refresher(self, interval_s or self.settings.refresh_interval_s).start()
+            return self._refresher
+
+    @property
+    def refresher(self) -> "Refresher | None":
+        """The background refresher, if ``start_refresh`` started one (its ``last`` outcomes)."""
+        return self._refresher
+
+    def refresh_soon(self) -> None:
+        """Wake the background refresher (SIGHUP, the admin call)."""
+        if self._refresher is not None:
+            self._refresher.wake()
+
+    def stop_refresh(self) -> None:
+        with self._refresher_lock:
+            refresher, self._refresher = self._refresher, None
+        if refresher is not None:
+            refresher.stop()

@@ -28,6 +28,14 @@ MODULE_KINDS = CODED_KINDS + NAMED_KINDS
 _MAX_CODE = (1 << 63) - 1
 _MAX_TIME = (1 << 53)
 _NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+RESERVED_ROLE_NAMES = frozenset({"root", "index"})
+"""Names of the top roles; no delegation may take one (issue 16, item 5: role confusion)."""
+
+
+def delegation_role(name: str) -> str:
+    """The key under which a delegation's versions are stored: its own namespace, so a
+    delegation's name can never reach a top role's version floor (``_NAME`` has no ``/``)."""
+    return f"delegation/{name}"
 _SEMVER = re.compile(r"(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(-[0-9A-Za-z.-]{1,64})?(\+[0-9A-Za-z.-]{1,64})?")
 
 EntryKey = tuple[str, int | str]
@@ -137,8 +145,8 @@ class Delegation:
     def from_value(cls, value: Any, max_keys: int) -> Delegation:
         v = _fields(value, "delegation", {"name", "keys", "threshold", "kinds", "ranges"})
         name = _str(v["name"], "delegation name", _NAME)
-        if name == "index":
-            raise InvalidDocument("a delegation cannot be named 'index'")
+        if name in RESERVED_ROLE_NAMES:
+            raise InvalidDocument(f"a delegation cannot be named {name!r}: that name is reserved for a top role")
         role = Role.from_value({"keys": v["keys"], "threshold": v["threshold"]}, f"delegation {name!r}", max_keys)
         if not isinstance(v["kinds"], list) or not v["kinds"]:
             raise InvalidDocument(f"delegation {name!r} kinds must be a non-empty list")
@@ -270,6 +278,8 @@ class Index:
         if dele and role != "index":
             raise InvalidDocument("only the top index may pin delegated indexes")
         delegations = {_str(k, "delegation name", _NAME): _cid(c, "delegated index") for k, c in dele.items()}
+        if RESERVED_ROLE_NAMES & delegations.keys():
+            raise InvalidDocument("an index cannot pin a delegated index under a reserved role name (root, index)")
         return cls(_str(v["set"], "set name", _NAME), role, _int(v["version"], "index version", 1),
                    _time(v["expires"], "index expires"), _cid(v["root"], "index root"),  # type: ignore[arg-type]
                    entries, delegations)  # type: ignore[arg-type]

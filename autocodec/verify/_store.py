@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import time
+from contextlib import contextmanager
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Self
@@ -33,13 +34,15 @@ from ..errors import (
     NotTrusted,
     RevokedError,
     RollbackError,
+    RootChainError,
     SetNotFound,
 )
 from ..home import Home
 from ..log import get_logger
-from ._documents import CODED_KINDS, EntryKey, Manifest
+from ._documents import CODED_KINDS, EntryKey, Index, Manifest
 from ._ed25519 import PublicKey
-from ._fetch import Fetch
+from ._envelope import open_envelope
+from ._fetch import Fetch, fetch_verified
 from ._module import VerifiedManifest, verify_manifest
 from ._update import TrustedState, VerifiedSet, _open_root, trust_anchor, verify_set
 
@@ -66,6 +69,19 @@ SCHEMA = (
     """CREATE TABLE IF NOT EXISTS trust_allow (
         id INTEGER PRIMARY KEY, did TEXT, module_cid TEXT, ranges TEXT NOT NULL, at INTEGER NOT NULL,
         CHECK ((did IS NULL) <> (module_cid IS NULL)))""",
+)
+
+MIGRATION_2 = (
+    # One counter that every trust write bumps in its own transaction: what a runtime polls to
+    # know that a generation is stale (this process or another), whatever else the database does.
+    "CREATE TABLE IF NOT EXISTS trust_epoch (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL)",
+    "INSERT OR IGNORE INTO trust_epoch VALUES (1, 0)",
+    # Delegations' versions move to their own namespace (a delegation named like a top role
+    # can no longer reach that role's floor; issue 16, item 5).
+    "UPDATE trust_versions SET role = 'delegation/' || role WHERE role NOT IN ('root', 'index') "
+    "AND role NOT LIKE 'delegation/%'",
+    "UPDATE trust_entries SET role = 'delegation/' || role WHERE role NOT IN ('root', 'index') "
+    "AND role NOT LIKE 'delegation/%'",
 )
 
 _RANGE = re.compile(r"\s*(0x[0-9a-fA-F]+|\d+)\s*(?:-\s*(0x[0-9a-fA-F]+|\d+)\s*)?")
@@ -143,6 +159,7 @@ class TrustStore:
         self.blocks = blocks
         self.limits = limits
         self._owns_blocks = owns_blocks
+        self._writes = 0
 
     @classmethod
     def open(cls, home: Home | str | None = None, *, limits: Limits | None = None, blocks: Any = None) -> TrustStore:
@@ -154,7 +171,10 @@ class TrustStore:
         if blocks is None:
             blocks = BlockStore.open(home if isinstance(home, Home) else Home.resolve(home), limits=limits)
         try:
-            blocks.ensure_schema("trust", 1, SCHEMA)
+            from ..store import register_migration
+
+            register_migration("trust", 1, SCHEMA)  # both steps known before any migration runs
+            blocks.ensure_schema("trust", 2, MIGRATION_2)
         except BaseException:
             if owns:
                 blocks.close()
@@ -171,6 +191,29 @@ class TrustStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        """One write transaction of the trust state: it advances the trust epoch in the same
+        transaction, and counts the change in ``writes`` once it has committed."""
+        with self.blocks.transaction() as conn:
+            yield conn
+            conn.execute("UPDATE trust_epoch SET n = n + 1 WHERE id = 1")
+        self._writes += 1
+
+    @property
+    def writes(self) -> int:
+        """Trust changes committed through this object (in-process; no database read)."""
+        return self._writes
+
+    def epoch(self) -> int:
+        """A counter that grows with every committed change of the trust state, from any process.
+
+        Two equal readings mean no pin, update, unpin, revocation or allow-list change was
+        committed in between; this is what invalidates a runtime's generation.
+        """
+        rows = self._rows("SELECT n FROM trust_epoch WHERE id = 1")
+        return int(rows[0][0]) if rows else 0
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         with self.blocks.transaction() as conn:
@@ -190,7 +233,7 @@ class TrustStore:
     def revoke(self, target: str, reason: str = "", *, now: int | None = None) -> str:
         """Revoke a key (DID) or a manifest/module (CID); returns the normalised target."""
         text, what = self._target(target)
-        with self.blocks.transaction() as conn:
+        with self._write() as conn:
             conn.execute("INSERT OR REPLACE INTO trust_revoked VALUES (?, ?, ?, ?)",
                          (text, what, reason[:500], int(time.time()) if now is None else now))
         _log().info("trust.revoke", target=text, what=what, reason=reason, policy="user")
@@ -207,7 +250,7 @@ class TrustStore:
         text, what = self._target(target)
         if what == "cid" and ranges:
             raise InvalidInput("code ranges apply to publishers (DIDs), not to a module CID")
-        with self.blocks.transaction() as conn:
+        with self._write() as conn:
             col = "did" if what == "key" else "module_cid"
             conn.execute(f"DELETE FROM trust_allow WHERE {col} = ?", (text,))
             conn.execute(
@@ -248,23 +291,96 @@ class TrustStore:
         return TrustedState(set_id, root, root_cid, {r: v for r, v, _ in vers},
                             {r: CID.parse(c) for r, _, c in vers}, self.revoked())
 
+    def _lineage(self, set_id: CID, root_cid: CID) -> dict[CID, int]:
+        """The roots of a pinned set this home holds: the current one and every ``previous``
+        before it (stored, verified blocks), with their versions."""
+        out: dict[CID, int] = {}
+        cid: CID | None = root_cid
+        while cid is not None and cid not in out and len(out) <= self.limits.trust.max_root_chain:
+            if not self.blocks.has(cid):
+                break
+            _env, root = _open_root(self.blocks.get(cid), self.limits.trust)
+            out[cid] = root.version
+            cid = root.previous
+        out.setdefault(set_id, 1)
+        return out
+
+    def anchor_for(self, root_cid: CID, fetch: Fetch, *,
+                   root_envelope: bytes | None = None) -> tuple[TrustedState, bytes | None]:
+        """The trusted state an index under root ``root_cid`` must verify against, and the root
+        envelope to store as a new anchor (None when a pinned set already owns that root).
+
+        A set's identity is its roots' CIDs, never its name: the root is matched against the
+        lineage of every pinned set (its stored roots, and the ``previous`` links of the new
+        root up to ``limits.trust.max_root_chain``). Links read from unverified roots only
+        choose which trusted state to verify against; they decide nothing (an index under a
+        root older than the trusted one is then refused by ``verify_set`` as a rollback). A root
+        outside every lineage under the name of a pinned set is a different set (refused);
+        anything else is pinned as a new anchor (trust on first use of what the user named).
+        """
+        limits = self.limits.trust
+        known: dict[CID, str] = {}
+        names: dict[str, str] = {}
+        for set_id, name, current in self._rows("SELECT set_id, name, root_cid FROM trust_sets"):
+            names[name] = set_id
+            for cid in self._lineage(CID.parse(set_id), CID.parse(current)):
+                known[cid] = set_id
+        first: bytes | None = None
+        name: str | None = None
+        cid: CID | None = root_cid
+        for _ in range(limits.max_root_chain + 1):
+            if cid is None:
+                break
+            hit = known.get(cid)
+            if hit is not None:
+                return self.state(CID.parse(hit)), None  # verify_set refuses an older root's index
+            try:
+                data = root_envelope if (cid == root_cid and root_envelope is not None) else fetch_verified(
+                    fetch, cid, limits.max_document_bytes, "root")
+                _env, root = _open_root(data, limits)
+            except AutocodecError:
+                if cid == root_cid:
+                    raise
+                break  # an older root is unavailable: the lineage cannot reach a pinned set
+            if cid == root_cid:
+                first, name = data, root.set
+            cid = root.previous
+        assert first is not None and name is not None
+        if name in names:
+            raise RootChainError(f"root {root_cid} is not in the lineage of pinned set {name!r} "
+                                 f"(anchored at {names[name]})",
+                                 hint="unpin that set first (`autocodec pin rm NAME`) if you mean to trust this root")
+        return trust_anchor(first, cid=root_cid, limits=limits, revoked=self.revoked()), first
+
+    def verify(self, index_cid: CID, fetch: Fetch, *, now: int | None = None, root_envelope: bytes | None = None,
+               root_cid: CID | None = None, manifests: bool = True) -> tuple[VerifiedSet, bytes | None]:
+        """Verify the set version whose top index is ``index_cid`` against what is trusted:
+        the pinned set whose lineage holds its root, or a new anchor. Stores nothing; returns the
+        verified set and the anchor envelope to store with it (None for a pinned set)."""
+        now = int(time.time()) if now is None else now
+        limits = self.limits.trust
+        if root_cid is None:
+            index_env = open_envelope(fetch_verified(fetch, index_cid, limits.max_document_bytes, "index"), "index",
+                                      max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
+            root_cid = Index.from_value(index_env.document, max_entries=limits.max_index_entries,
+                                        max_delegations=limits.max_delegations).root
+        state, anchor = self.anchor_for(root_cid, fetch, root_envelope=root_envelope)
+        return verify_set(state, index_cid, fetch, now=now, limits=limits, manifests=manifests), anchor
+
     def pin(self, root_envelope: bytes, index_cid: CID, fetch: Fetch, *, root_cid: CID | None = None,
             now: int | None = None) -> VerifiedSet:
         """Pin a set by a root chosen out of band and bring it up to ``index_cid``."""
-        now = int(time.time()) if now is None else now
-        anchor = trust_anchor(root_envelope, cid=root_cid, limits=self.limits.trust, revoked=self.revoked())
-        try:
-            anchor = self.state(anchor.set_id)  # already pinned: continue from what is stored
-        except SetNotFound:
-            pass
-        verified = verify_set(anchor, index_cid, fetch, now=now, limits=self.limits.trust)
-        self.apply_update(verified, anchor_envelope=bytes(root_envelope))
+        root_envelope = bytes(root_envelope)
+        if root_cid is None:
+            root_cid = _open_root(root_envelope, self.limits.trust)[0].cid
+        verified, anchor = self.verify(index_cid, fetch, now=now, root_envelope=root_envelope, root_cid=root_cid)
+        self.apply_update(verified, anchor_envelope=anchor, now=now)
         return verified
 
     def update(self, set_id: CID, index_cid: CID, fetch: Fetch, *, now: int | None = None) -> VerifiedSet:
         """Verify and apply the update of a pinned set whose new top index is ``index_cid``."""
         verified = verify_set(self.state(set_id), index_cid, fetch, now=now, limits=self.limits.trust)
-        self.apply_update(verified)
+        self.apply_update(verified, now=now)
         return verified
 
     def apply_update(self, verified: VerifiedSet, *, anchor_envelope: bytes | None = None,
@@ -272,7 +388,7 @@ class TrustStore:
         """Store a ``VerifiedSet`` in one transaction (all or nothing); refuses rollbacks."""
         set_id = str(verified.set_id)
         now = int(time.time()) if now is None else now
-        with self.blocks.transaction() as conn:
+        with self._write() as conn:
             stored = {r: (v, c) for r, v, c in conn.execute(
                 "SELECT role, version, cid FROM trust_versions WHERE set_id = ?", (set_id,))}
             stored_root = stored.get("root", (0, ""))[0]
@@ -428,13 +544,18 @@ class TrustStore:
     def unpin(self, set_id: CID) -> None:
         """Stop trusting a pinned set (one transaction). The highest versions seen are kept,
         so pinning it again can never go back to an older version."""
-        with self.blocks.transaction() as conn:
+        with self._write() as conn:
             gone = conn.execute("DELETE FROM trust_sets WHERE set_id = ?", (str(set_id),)).rowcount
             conn.execute("DELETE FROM trust_entries WHERE set_id = ?", (str(set_id),))
             conn.execute("UPDATE trust_versions SET active = 0 WHERE set_id = ?", (str(set_id),))
         if not gone:
             raise SetNotFound(f"no pinned set {set_id}")
         _log().info("trust.unpin", set=str(set_id), policy="user")
+
+    def manifests_of(self, set_id: CID) -> list[CID]:
+        """The manifests a pinned set lists (from its verified entries)."""
+        return [CID.parse(r[0]) for r in self._rows(
+            "SELECT DISTINCT manifest_cid FROM trust_entries WHERE set_id = ? ORDER BY manifest_cid", (str(set_id),))]
 
     def module_allowed(self, module: CID) -> bool:
         """True if the user allow-listed this module CID itself (and it is not revoked)."""

@@ -42,7 +42,7 @@ from ..errors import (
 )
 from ..log import get_logger
 from ._canonical import check_cid
-from ._documents import EntryKey, Index, IndexEntry, Root
+from ._documents import EntryKey, Index, IndexEntry, Root, delegation_role
 from ._envelope import Envelope, open_envelope
 from ._fetch import Fetch, fetch_verified
 from ._module import VerifiedManifest, verify_manifest
@@ -58,7 +58,7 @@ class TrustedState:
     """What a client trusts for one set before an update.
 
     ``set_id`` is the CID of the root envelope the user pinned first (the trust anchor);
-    ``versions`` maps role ("root", "index", delegation names) to the highest version seen and
+    ``versions`` maps role ("root", "index", ``delegation/NAME``) to the highest version seen and
     ``cids`` maps role to the CID of that version's document.
     """
 
@@ -168,7 +168,7 @@ def _rotated_roles(old: Root, new: Root) -> set[str]:
     for d in new.delegations:
         prev = old.delegation(d.name)
         if prev is None or (set(prev.role.keys), prev.role.threshold) != (set(d.role.keys), d.role.threshold):
-            out.add(d.name)
+            out.add(delegation_role(d.name))
     return out
 
 
@@ -250,7 +250,8 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
                                max_delegations=limits.max_delegations)
         if sub.set != root.set or sub.role != name or sub.root != root_cid:
             raise InvalidDocument(f"delegated index {cid} is not {name!r} of set {root.set!r} under root {root_cid}")
-        _check_version(name, sub.version, cid, state, root.set, reset)
+        role = delegation_role(name)
+        _check_version(role, sub.version, cid, state, root.set, reset)
         _check_fresh(f"delegated index {name!r}", cid, root.set, sub.expires, now)
         for e in sub.entries:
             if not delegation.covers(e.kind, e.key):
@@ -260,8 +261,8 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
                     f"delegation {name!r} of set {root.set!r} lists {e.kind} {e.key!r}, outside its "
                     f"{'/'.join(delegation.kinds)} range(s) {[f'0x{lo:x}-0x{hi:x}' for lo, hi in delegation.ranges]}"
                 )
-            listed.append((name, e))
-        versions[name], cids[name], expires[name] = sub.version, cid, sub.expires
+            listed.append((role, e))
+        versions[role], cids[role], expires[role] = sub.version, cid, sub.expires
         documents[cid] = ("index", data)
     if len(listed) > limits.max_index_entries:
         raise InvalidDocument(f"set {root.set!r} lists {len(listed)} entries, over the cap of {limits.max_index_entries}")

@@ -1,0 +1,61 @@
+"""``Generation``: everything derived from one reading of the trust state, and nothing else.
+
+Invariants:
+- A generation is made for one trust token (the trust store's epoch plus this process's
+  in-process changes) and is never changed to describe another: its fields are frozen, and
+  its memo only fills in values that are functions of that token (resolutions, module
+  decisions, loaded and checked modules, kind adapters). A value, once memoized for a key,
+  is never replaced.
+- Nothing crosses generations: a trust change anywhere yields a new generation with an
+  empty memo, so every adapter, decision and loaded module is made again under the new
+  trust state (the compiled-code cache below the sandbox is keyed by code bytes only and
+  holds no trust decision).
+- A key is computed at most once per generation; the work runs under that key's own lock,
+  never under a lock shared with other keys, so a slow load (fetch, compile) for one module
+  never blocks calls that need another. Failures are not memoized: the next call retries.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True, eq=False)
+class Generation:
+    """One consistent view of what is trusted; replaced, never mutated, on a trust change."""
+
+    number: int
+    token: tuple[int, int]
+    """(trust epoch read from the store, in-process change count) this generation describes."""
+    started: float = field(default_factory=time.monotonic)
+    _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
+    _locks: dict[Hashable, threading.Lock] = field(default_factory=dict, repr=False)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def memo(self, key: Hashable, make: Callable[[], T]) -> T:
+        """The value memoized for ``key`` in this generation, made by ``make()`` the first time."""
+        found = self._memo.get(key, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[no-any-return]
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            found = self._memo.get(key, _MISSING)
+            if found is _MISSING:
+                found = make()
+                self._memo[key] = found
+        return found  # type: ignore[no-any-return]
+
+    def cached(self, key: Hashable) -> Any:
+        """The value memoized for ``key``, or None (no computation)."""
+        return self._memo.get(key)
+
+    def __len__(self) -> int:
+        return len(self._memo)

@@ -1,0 +1,51 @@
+"""Module files the user named explicitly for one runtime (``--module FILE``, policy ``local-file``).
+
+Invariant: one module per ``(kind, code|name)``; a second module declaring the same key is
+refused, never silently preferred. The set only grows; each addition must be followed by a
+new generation (the ``Runtime`` does it).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+from ..errors import InvalidInput
+from ._protocols import ModuleLoader
+
+
+class LocalModules:
+    """``(kind, code|name) -> loaded module`` for module files the user vouched for."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, int | str], Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, kind: str, code: int | str) -> Any:
+        return self._by_key.get((str(kind), code))
+
+    def add(self, loader: ModuleLoader, module: str | os.PathLike[str] | bytes) -> Any:
+        """Load ``module`` (a path or the bytes) and serve it for every code it declares."""
+        if isinstance(module, bytes):
+            wasm, shown = module, "module bytes"
+        else:
+            shown = str(module)
+            try:
+                wasm = Path(module).read_bytes()
+            except OSError as exc:
+                raise InvalidInput(f"cannot read module file {shown}: {exc.strerror or exc}",
+                                   hint="check the module file's path") from None
+        loaded = loader.load(wasm)
+        keys: list[int | str] = list(loaded.info.codes) or [loaded.info.name]
+        kind = str(loaded.info.kind)
+        with self._lock:
+            for code in keys:
+                other = self._by_key.get((kind, code))
+                if other is not None and other.info.cid != loaded.info.cid:
+                    raise InvalidInput(f"{shown} and module {other.info.cid} both declare {kind} {code}",
+                                       hint="give one module per code")
+            for code in keys:
+                self._by_key[(kind, code)] = loaded
+        return loaded

@@ -1,0 +1,294 @@
+"""``Resolver``: from the trust state to resolutions and ready-to-call adapters, per generation.
+
+This is where a trust decision is *used*: the trust store (``verify.TrustStore``) makes it,
+the resolver asks for it once per generation, loads and checks the module it names, and
+memoizes the outcome in that ``Generation`` only.
+
+Invariants:
+- Resolution order for ``(kind, code)``: a builtin; a module file the user named for this
+  runtime (policy ``local-file``); the pinned sets through the trust store (fresh, not
+  revoked, listed by a threshold-signed index); else nothing, with the reason.
+- Every resolution, module decision, loaded module and adapter lives in the generation that
+  made it. ``generation()`` starts a new one when the trust store's epoch moved (a pin,
+  update, unpin, revocation or allow-list change committed by any process; polled at most
+  every ``poll_s``), when this process changed trust (``invalidate``), or when the
+  generation is older than ``max_age_s`` (so expiry is judged again without any write).
+- A loaded module is checked against the manifest it is used under, for every (module,
+  manifest) pair: a module listed under two manifests is checked against each.
+- Nothing runs that did not verify back to a pinned set, the allow-list, or a module file the
+  user named explicitly.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .. import builtin
+from ..abi import Kind
+from ..cid import CID
+from ..codes import codec_code, codec_name, hash_code, hash_name, key_type_code
+from ..config import Limits
+from ..errors import AutocodecError, HashMismatch, NotTrusted, UnknownCodec, UnknownHash, Untrusted
+from ..log import get_logger
+from ._generation import Generation
+from ._local import LocalModules
+from ._metrics import Metrics
+from ._protocols import BlockSource, ModuleLoader, TrustView
+from ._resolution import Resolution, Source
+from ._standin import BuiltinStandIn
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..verify import Manifest
+
+log = get_logger("registry")
+
+TRUST_POLL_S = 0.05
+"""How often (at most) a runtime looks at the trust store for changes made by other processes."""
+NO_SET_LISTS_IT = "no-pinned-set-lists-it"
+"""The policy of a resolution that found nothing at all (as opposed to a refusal)."""
+GENERATION_MAX_AGE_S = 60.0
+"""A generation older than this is replaced even without a trust write (expiry is re-judged)."""
+
+
+def normalize(kind: str, code: int | str) -> tuple[Kind, int | str]:
+    """``(Kind, code)`` with the code as the trust store keys it (int for coded kinds)."""
+    try:
+        k = Kind(kind)
+    except ValueError:
+        raise AutocodecError(f"unknown extension kind {kind!r}",
+                             hint=f"use one of {', '.join(k.value for k in Kind)}") from None
+    if k is Kind.CODEC:
+        return k, codec_code(code)
+    if k is Kind.HASHER:
+        return k, hash_code(code)
+    if k is Kind.CRYPTO:
+        return k, key_type_code(code)
+    return k, str(code)  # chunkers and tasks are named
+
+
+def _shown(kind: Kind, code: int | str) -> str:
+    if isinstance(code, int) and kind is Kind.CODEC:
+        return codec_name(code)
+    if isinstance(code, int) and kind is Kind.HASHER:
+        return hash_name(code)
+    return str(code)
+
+
+class Resolver:
+    """Resolutions and adapters for one runtime; safe to share between threads."""
+
+    def __init__(self, trust: TrustView, loader: ModuleLoader, blocks: BlockSource, limits: Limits, *,
+                 local: LocalModules | None = None, metrics: Metrics | None = None,
+                 change_hint: Callable[[], int] | None = None, poll_s: float = TRUST_POLL_S,
+                 max_age_s: float = GENERATION_MAX_AGE_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.trust = trust
+        self.loader = loader
+        self.blocks = blocks
+        self.limits = limits
+        self.local = local or LocalModules()
+        self.metrics = metrics or Metrics()
+        self._change_hint = change_hint or (lambda: 0)
+        self.poll_s = poll_s
+        self.max_age_s = max_age_s
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._own = 0
+        self._next_poll = 0.0
+        self._hint = self._read_hint()
+        self._gen = Generation(0, (trust.epoch(), 0), started=clock())
+
+    # --- generations -------------------------------------------------------------------------
+
+    def _read_hint(self) -> tuple[int, int, int]:
+        """Cheap signs that the trust state may have changed: the database's change counter for
+        other connections, this process's trust writes and local module changes."""
+        return (self._change_hint(), int(getattr(self.trust, "writes", 0)), self._own)
+
+    def invalidate(self) -> Generation:
+        """Start a new generation now (this process changed what is trusted)."""
+        with self._lock:
+            self._own += 1
+            self._hint = self._read_hint()
+            self._gen = Generation(self._gen.number + 1, (self.trust.epoch(), self._own), started=self._clock())
+            return self._gen
+
+    def generation(self) -> Generation:
+        """The current generation, replaced first if the trust state changed anywhere."""
+        gen = self._gen
+        now = self._clock()
+        if now < self._next_poll:
+            return gen
+        self._next_poll = now + self.poll_s
+        hint = self._read_hint()
+        if hint == self._hint and now - gen.started < self.max_age_s:
+            return gen
+        with self._lock:
+            self._hint = hint
+            token = (self.trust.epoch(), self._own)
+            if self._gen.token != token or now - self._gen.started >= self.max_age_s:
+                self._gen = Generation(self._gen.number + 1, token, started=now)
+                log.info("generation", number=self._gen.number, epoch=token[0])
+            return self._gen
+
+    # --- resolution ----------------------------------------------------------------------------
+
+    def resolve(self, kind: str, code: int | str, *, generation: Generation | None = None) -> Resolution:
+        """Who serves ``(kind, code)``: a builtin, an extension (and through which set), or none."""
+        k, key = normalize(kind, code)
+        gen = generation or self.generation()
+        return gen.memo(("resolution", k, key), lambda: self._resolve_uncached(k, key))
+
+    def _resolve_uncached(self, kind: Kind, code: int | str) -> Resolution:
+        if kind is Kind.CODEC and isinstance(code, int) and builtin.has_codec(code):
+            return Resolution(kind, code, Source.BUILTIN, f"{codec_name(code)} is a builtin codec")
+        if kind is Kind.HASHER and isinstance(code, int) and builtin.has_hash(code):
+            return Resolution(kind, code, Source.BUILTIN, f"{hash_name(code)} is a builtin multihash")
+        if kind is Kind.CRYPTO and code == 0xED:
+            return Resolution(kind, code, Source.BUILTIN, "ed25519 verification is builtin (cryptography)")
+        local = self.local.get(kind, code)
+        if local is not None:
+            info = local.info
+            return Resolution(kind, code, Source.EXTENSION, f"module file named by the user ({info.name} {info.version})",
+                              policy="local-file", module=info.cid, name=info.name, version=info.version)
+        try:
+            decision = self.trust.resolve(str(kind), code)
+        except Untrusted as exc:
+            log.warning("resolve", decision="refuse", kind=str(kind), code=code, reason=exc.message,
+                        policy=type(exc).__name__)
+            return Resolution(kind, code, Source.NONE, f"refused: {exc.one_line()}", policy=type(exc).__name__)
+        if decision is None:
+            return Resolution(kind, code, Source.NONE,
+                              f"no builtin {kind} for {_shown(kind, code)} and no pinned extension set lists it",
+                              policy=NO_SET_LISTS_IT)
+        manifest = decision.manifest
+        set_version = None
+        if decision.set_id is not None:
+            set_version = next((s.index_version for s in self.trust.sets() if s.set_id == decision.set_id), None)
+        res = Resolution(
+            kind, code, Source.EXTENSION,
+            f"listed by pinned set {decision.set_name!r}" if decision.set_name else f"allowed by {decision.policy}",
+            policy=decision.policy, module=decision.module, manifest=decision.manifest_cid,
+            publisher=manifest.publisher if manifest else None, name=manifest.name if manifest else None,
+            version=manifest.version if manifest else None, set_name=decision.set_name, set_id=decision.set_id,
+            set_version=set_version, manifest_doc=manifest,
+        )
+        log.info("resolve", decision="extension", kind=str(kind), code=code, module=str(res.module),
+                 manifest=str(res.manifest), publisher=res.publisher, set=res.set_name, set_version=set_version,
+                 policy=res.policy)
+        return res
+
+    # --- modules -------------------------------------------------------------------------------
+
+    def _load_listed(self, gen: Generation, module: CID, manifest_cid: CID, manifest: "Manifest",
+                     set_name: str | None) -> Any:
+        """The module ``manifest`` names, fetched, compiled and checked against *this* manifest."""
+
+        def make() -> Any:
+            from ..verify import check_module_info, fetch_module
+
+            wasm = fetch_module(manifest, self.blocks.get, limits=self.limits.trust)
+            loaded = self.loader.load(wasm, cid=module)
+            check_module_info(manifest, loaded.info)
+            self.metrics.inc("module_loads_total", kind=str(loaded.info.kind))
+            log.info("module.load", module=str(module), manifest=str(manifest_cid), name=manifest.name,
+                     version=manifest.version, publisher=manifest.publisher, set=set_name, generation=gen.number)
+            return loaded
+
+        return gen.memo(("module", module, manifest_cid), make)
+
+    def loaded(self, res: Resolution, *, generation: Generation | None = None) -> Any:
+        """The loaded module behind an extension resolution of this generation."""
+        if res.module is None:
+            raise NotTrusted(f"{res.kind} {res.code} is not served by an extension: {res.reason}")
+        local = self.local.get(res.kind, res.code) if res.policy == "local-file" else None
+        if local is not None:
+            return local
+        if res.manifest is None or res.manifest_doc is None:
+            raise NotTrusted(f"module {res.module} has no verified manifest")
+        gen = generation or self.generation()
+        return self._load_listed(gen, res.module, res.manifest, res.manifest_doc, res.set_name)
+
+    def adapter(self, kind: str, code: int | str, *, generation: Generation | None = None) -> Any:
+        """The kind adapter serving ``(kind, code)`` in this generation; None for a builtin.
+
+        Raises ``UnknownCodec``/``UnknownHash`` (none for a codec or hash) or ``NotTrusted``.
+        """
+        gen = generation or self.generation()
+        res = self.resolve(kind, code, generation=gen)
+        if res.source == Source.BUILTIN:
+            return None
+        if res.source == Source.NONE:
+            if res.kind is Kind.CODEC and isinstance(res.code, int):
+                raise UnknownCodec(res.code, res.reason, hint="pin an extension set that provides it (`autocodec pin add`)")
+            if res.kind is Kind.HASHER and isinstance(res.code, int):
+                raise UnknownHash(res.code, res.reason, hint="pin an extension set that provides it (`autocodec pin add`)")
+            raise NotTrusted(res.reason)
+
+        def make() -> Any:
+            loaded = self.loaded(res, generation=gen)
+            return loaded if res.kind is Kind.CHUNKER else getattr(loaded, str(res.kind))()
+
+        return gen.memo(("adapter", res.kind, res.code), make)
+
+    # --- modules named by CID (self-describing blocks) -------------------------------------------
+
+    def module_codec(self, module: CID, *, generation: Generation | None = None) -> Any:
+        """The codec of a module named by CID, if trusted now (pinned set or allow-listed CID).
+
+        A builtin stands in for the module when the module's own vectors show both agree
+        (native substitution); a disagreement disables the substitution and is logged.
+        """
+        gen = generation or self.generation()
+        return gen.memo(("envelope", module), lambda: self._module_codec(gen, module))
+
+    def _module_codec(self, gen: Generation, module: CID) -> Any:
+        decision = self.trust.decide_module(module)
+        if decision is None:
+            raise NotTrusted(
+                f"block needs codec module {module}, which no pinned set lists and you have not allowed",
+                hint=f"pin a set that lists it, or allow this module: `autocodec trust add {module}`",
+            )
+        if decision.manifest is not None and decision.manifest_cid is not None:
+            loaded = self._load_listed(gen, module, decision.manifest_cid, decision.manifest, decision.set_name)
+        else:
+            def make() -> Any:
+                from ..verify import module_cid
+
+                wasm = self.blocks.get(module)
+                if module_cid(wasm) != module:
+                    raise HashMismatch(f"module bytes do not match {module}")
+                return self.loader.load(wasm, cid=module)
+
+            loaded = gen.memo(("module", module, None), make)
+        if loaded.info.kind != Kind.CODEC:
+            raise NotTrusted(f"module {module} is a {loaded.info.kind}, not a codec")
+        adapter = self._substitute(loaded, decision.manifest) or loaded.codec()
+        log.info("module.decide", module=str(module), name=loaded.info.name, policy=decision.policy,
+                 publisher=decision.manifest.publisher if decision.manifest else None, set=decision.set_name,
+                 substituted=isinstance(adapter, BuiltinStandIn), generation=gen.number)
+        return adapter
+
+    def _substitute(self, loaded: Any, manifest: "Manifest | None") -> BuiltinStandIn | None:
+        """A builtin codec for a Wasm module of the same format, only if its vectors agree."""
+        from ..loader import run_vectors
+
+        codes = list(loaded.info.codes)
+        if len(codes) != 1 or not builtin.has_codec(codes[0]) or manifest is None or manifest.vectors is None:
+            return None
+        stand_in = BuiltinStandIn(codes[0], self.limits)
+        try:
+            vectors = builtin.decode(self.blocks.get(manifest.vectors), "dag-cbor")
+            agree = run_vectors(stand_in, vectors).ok and run_vectors(loaded, vectors).ok
+        except AutocodecError as exc:
+            agree = False
+            log.warning("substitution", module=str(loaded.info.cid), decision="disabled", reason=exc.message)
+        if not agree:
+            log.warning("substitution", module=str(loaded.info.cid), builtin=codec_name(codes[0]),
+                        decision="disabled", policy="differential-vectors")
+            return None
+        log.info("substitution", module=str(loaded.info.cid), builtin=codec_name(codes[0]), decision="enabled",
+                 policy="differential-vectors")
+        return stand_in
