@@ -18,6 +18,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ipld/go-ipld-prime"
 	"github.com/ipld/go-ipld-prime/codec/dagjson"
 	basicnode "github.com/ipld/go-ipld-prime/node/basic"
@@ -89,6 +91,23 @@ func decode(line string) (out []byte, err error) {
 }
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "mainnet-alloc" {
+		w := bufio.NewWriter(os.Stdout)
+		defer w.Flush()
+		for addr, acc := range core.DefaultGenesisBlock().Alloc {
+			fmt.Fprintf(w, "%x %x\n", addr[:], acc.Balance.Bytes())
+		}
+		return
+	}
+	if len(os.Args) == 2 && os.Args[1] == "mainnet-genesis" {
+		enc, err := rlp.EncodeToBytes(core.DefaultGenesisBlock().ToBlock(nil).Header())
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		fmt.Printf("%x\n", enc)
+		return
+	}
 	in := bufio.NewScanner(os.Stdin)
 	in.Buffer(make([]byte, 1<<20), 64<<20)
 	w := bufio.NewWriter(os.Stdout)
