@@ -20,14 +20,16 @@ HERE = Path(__file__).resolve().parent
 FIXTURES = HERE.parent.parent / "fixtures" / "eth"
 KECCAK_256 = 0x1B
 
-# (key, kind, linked codec) in RLP order; kinds: link, bytes, int
+# (key, kind, linked codec) in RLP order, kinds as go-codec-dageth writes them (header/unmarshal.go):
+# link (CIDv1 keccak-256 of the 32-byte hash), bytes (as is), big (minimal big-endian bytes: the
+# RLP integer itself), uint (uint64 as 8 big-endian bytes).
 FIELDS: list[tuple[str, str, int]] = [
     ("ParentCID", "link", 0x90), ("UnclesCID", "link", 0x91), ("Coinbase", "bytes", 0),
     ("StateRootCID", "link", 0x96), ("TxRootCID", "link", 0x92), ("RctRootCID", "link", 0x94),
-    ("Bloom", "bytes", 0), ("Difficulty", "int", 0), ("Number", "int", 0), ("GasLimit", "int", 0),
-    ("GasUsed", "int", 0), ("Time", "int", 0), ("Extra", "bytes", 0), ("MixDigest", "bytes", 0),
-    ("Nonce", "bytes", 0), ("BaseFee", "int", 0), ("WithdrawalsHash", "bytes", 0),
-    ("BlobGasUsed", "int", 0), ("ExcessBlobGas", "int", 0), ("ParentBeaconRoot", "bytes", 0),
+    ("Bloom", "bytes", 0), ("Difficulty", "big", 0), ("Number", "big", 0), ("GasLimit", "uint", 0),
+    ("GasUsed", "uint", 0), ("Time", "uint", 0), ("Extra", "bytes", 0), ("MixDigest", "bytes", 0),
+    ("Nonce", "bytes", 0), ("BaseFee", "big", 0), ("WithdrawalsHash", "bytes", 0),
+    ("BlobGasUsed", "uint", 0), ("ExcessBlobGas", "uint", 0), ("ParentBeaconRoot", "bytes", 0),
     ("RequestsHash", "bytes", 0),
 ]
 SHAPES = {15: "frontier", 16: "london", 17: "shanghai", 20: "cancun", 21: "prague"}
@@ -38,17 +40,23 @@ def link(codec: int, digest: bytes) -> CID:
 
 
 def expected(block: bytes) -> dict[str, Any]:
-    """The dag-eth Header data model of a header's RLP (every key; absent fork fields null)."""
+    """The dag-eth Header data model of a header's RLP, as go-codec-dageth decodes it.
+
+    BaseFee is null before London (the reference's nullable field); the fields of later forks,
+    which the reference cannot decode, appear only when the header has them (our extension).
+    """
     items = rlp.decode(block)
     assert len(items) in SHAPES
     out: dict[str, Any] = {}
     for i, (key, kind, codec) in enumerate(FIELDS):
         if i >= len(items):
-            out[key] = None
-        elif kind == "link":
+            if key == "BaseFee":
+                out[key] = None
+            continue
+        if kind == "link":
             out[key] = link(codec, items[i])
-        elif kind == "int":
-            out[key] = int.from_bytes(items[i], "big")
+        elif kind == "uint":
+            out[key] = int.from_bytes(items[i], "big").to_bytes(8, "big")
         else:
             out[key] = bytes(items[i])
     return out
@@ -76,7 +84,7 @@ def bad_blocks(block: bytes) -> dict[str, bytes]:
         "21-byte coinbase": rlp.encode(items[:2] + [items[2] + b"\x00"] + items[3:]),
         "integer with a leading zero": rlp.encode(items[:8] + [b"\x00" + items[8]] + items[9:]),
         "zero written as 0x00": rlp.encode(items[:10] + [b"\x00"] + items[11:]),
-        "difficulty over 64 bits": rlp.encode(items[:7] + [b"\x01" + b"\x00" * 8] + items[8:]),
+        "difficulty over 256 bits": rlp.encode(items[:7] + [b"\x01" + b"\x00" * 32] + items[8:]),
         "gas limit over 64 bits": rlp.encode(items[:9] + [b"\x01" + b"\x00" * 8] + items[10:]),
         "list length with a leading zero byte": b"\xfa\x00" + block[1:],
         "long length form for a short list": b"\xf8\x05" + b"\x80" * 5,
@@ -107,6 +115,9 @@ def main() -> None:
         {**good, "ParentCID": link(0x91, b"\x00" * 32)},
         {**good, "Coinbase": b"\x00" * 19},
         {**good, "GasUsed": -1},
+        {**good, "GasUsed": b"\x01"},  # a Uint is always 8 bytes
+        {**good, "Number": b"\x00" + good["Number"]},  # a BigInt is minimal
+        {**good, "WithdrawalsHash": None},  # absent, not null
         {k: v for k, v in good.items() if k != "Number"},
     ):
         cases.append({"encode": value, "error": True})
