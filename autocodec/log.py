@@ -6,16 +6,15 @@ Invariants:
 - Records go to stderr, never stdout (stdout carries command output). ``AUTOCODEC_LOG=json``
   switches to one JSON object per line; ``AUTOCODEC_LOG_LEVEL`` (default ``warning``) or
   ``configure(level=...)`` sets the threshold.
+- structlog is imported only when a record at or above the threshold is emitted or
+  ``configure`` is called: a command that logs nothing does not pay for it at start-up.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 from typing import Any
-
-import structlog
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 _configured = False
@@ -24,6 +23,8 @@ _configured = False
 def configure(level: str | None = None, json: bool | None = None) -> None:
     """(Re)build the pipeline; safe to call more than once."""
     global _configured
+    import structlog
+
     level_name = (level or os.environ.get("AUTOCODEC_LOG_LEVEL") or "warning").lower()
     as_json = json if json is not None else os.environ.get("AUTOCODEC_LOG", "") == "json"
     renderer: Any = (
@@ -38,7 +39,7 @@ def configure(level: str | None = None, json: bool | None = None) -> None:
             structlog.processors.dict_tracebacks if as_json else structlog.dev.set_exc_info,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level_name, logging.WARNING)),
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level_name, _LEVELS["warning"])),
         logger_factory=_StderrLogger,
         cache_logger_on_first_use=False,
     )
@@ -65,6 +66,34 @@ class _StderrLogger:
 
 def get_logger(wing: str) -> Any:
     """A bound logger for one wing (``store``, ``loader``, ``verify``, ``registry``...)."""
-    if not _configured:
-        configure()
-    return structlog.get_logger().bind(logger=wing)
+    return _LazyLogger(wing)
+
+
+def _threshold() -> int:
+    name = (os.environ.get("AUTOCODEC_LOG_LEVEL") or "warning").lower()
+    return _LEVELS.get(name, _LEVELS["warning"])
+
+
+def _drop(*args: Any, **kw: Any) -> None:
+    """A record below the threshold before logging was configured: nothing to do."""
+
+
+class _LazyLogger:
+    """Stands for ``structlog.get_logger().bind(logger=wing)`` until a record needs it."""
+
+    __slots__ = ("_wing", "_bound")
+
+    def __init__(self, wing: str) -> None:
+        self._wing = wing
+        self._bound: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._bound is None:
+            if not _configured and _LEVELS.get(name, _LEVELS["critical"] + 1) < _threshold():
+                return _drop
+            if not _configured:
+                configure()
+            import structlog
+
+            self._bound = structlog.get_logger().bind(logger=self._wing)
+        return getattr(self._bound, name)

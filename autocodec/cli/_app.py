@@ -1,4 +1,17 @@
-"""Builds the argument parser from the ``cmd_*`` modules and runs a command."""
+"""Builds the argument parser from the ``cmd_*`` modules and runs a command.
+
+Invariants:
+- Start-up imports only the standard library, the error hierarchy and the command modules
+  (which import their wings inside their handlers); logging is configured only when asked
+  for (``-v``, ``--log-json`` or ``$AUTOCODEC_LOG*``), so a command that logs nothing never
+  imports structlog.
+- A command that only reads (``READ_ONLY``) refuses a home that does not exist, with how to
+  create it, instead of creating one as a side effect; given a ``--node``/``--gateway``
+  source it may create the home, because fetching into the store is then the point.
+- Every error reaches the user as one line on stderr, control characters stripped: an
+  ``AutocodecError`` with its hint, an ``OSError`` with its cause; exit 1 (2 for usage,
+  130 for Ctrl-C). No traceback.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +23,33 @@ import sys
 from collections.abc import Sequence
 
 from .. import __version__
-from ..errors import AutocodecError
+from ..errors import AutocodecError, ConfigError
+
+EPILOG = """examples:
+  autocodec init                                  # create ~/.autocodec, pin the shipped extension set
+  autocodec add file.bin                          # UnixFS, same CID as `ipfs add`
+  autocodec dag get bafy.../tree/README/hash      # paths across links of any codec (git, eth, dag-pb...)
+  autocodec decode CID --node /ip4/127.0.0.1/tcp/5001
+  autocodec resolve codec git-raw                 # which module serves a code, and why
+
+`autocodec COMMAND --help` shows each command's options and examples.
+"""
+
+READ_ONLY = frozenset({
+    "decode", "cat", "resolve", "block get", "block stat", "block ls", "block check", "block rm",
+    "car export", "dag get", "dag resolve", "dag stat", "dag export", "pin ls", "trust ls", "key list",
+    "key show", "receipt show",
+})
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; given ``argv`` naming a command ``X`` with a ``cmd_X`` module, only that
+    module is registered (start-up cost), otherwise every ``cmd_*`` module is."""
     parser = argparse.ArgumentParser(
         prog="autocodec",
         description="Signed, content-addressed Wasm codecs, hashers, chunkers and crypto for IPFS.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"autocodec {__version__}")
     parser.add_argument("--home", help="home folder (default $AUTOCODEC_HOME or ~/.autocodec)")
@@ -25,31 +58,86 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     package = importlib.import_module(__package__ or "autocodec.cli")
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
-        if info.name.startswith("cmd_"):
-            importlib.import_module(f"{package.__name__}.{info.name}").register(sub)
+    names = sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.name.startswith("cmd_"))
+    wanted = _command_token(argv)
+    if wanted is not None and f"cmd_{wanted}" in names:
+        names = [f"cmd_{wanted}"]
+    for name in names:
+        importlib.import_module(f"{package.__name__}.{name}").register(sub)
     return parser
 
 
+def _command_token(argv: Sequence[str] | None) -> str | None:
+    """The command word of ``argv`` (after the global options), if there is one."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--home":
+            i += 2
+            continue
+        if arg.startswith("-"):
+            i += 1
+            continue
+        return arg.replace("-", "_") if arg.replace("-", "").isalnum() else None
+    return None
+
+
+def command_name(args: argparse.Namespace) -> str:
+    """``"dag get"``, ``"decode"``...: the command and its action, if it has one."""
+    name = str(args.command)
+    action = getattr(args, f"{name.replace('-', '_')}_command", None)
+    return f"{name} {action}" if action else name
+
+
+def check_home(args: argparse.Namespace) -> None:
+    """Refuse a read-only command on a home that does not exist (see the module invariants)."""
+    if command_name(args) not in READ_ONLY or getattr(args, "node", None) or getattr(args, "gateway", None):
+        return
+    from ..home import Home
+
+    home = Home.resolve()
+    if not home.db_path.exists():
+        where = "is not an autocodec home" if home.root.exists() else "does not exist"
+        raise ConfigError(f"{home.root} {where}",
+                          hint="create it with `autocodec init`, or point --home or $AUTOCODEC_HOME at an existing home")
+
+
+def _logging_wanted(args: argparse.Namespace) -> bool:
+    return bool(args.verbose or args.log_json or os.environ.get("AUTOCODEC_LOG")
+                or os.environ.get("AUTOCODEC_LOG_LEVEL"))
+
+
+def _fail(text: str) -> int:
+    from ._text import clean
+
+    print(f"autocodec: {clean(text)}", file=sys.stderr)
+    return 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if args.home:
         os.environ["AUTOCODEC_HOME"] = args.home
-    from .. import log
+    if _logging_wanted(args):
+        from .. import log
 
-    level = {0: None, 1: "info"}.get(args.verbose, "debug")
-    log.configure(level=level, json=True if args.log_json else None)
+        level = {0: None, 1: "info"}.get(args.verbose, "debug")
+        log.configure(level=level, json=True if args.log_json else None)
     try:
+        check_home(args)
         status = args.func(args)
     except AutocodecError as exc:
-        print(f"autocodec: {type(exc).__name__}: {exc.one_line()}", file=sys.stderr)
-        return 1
+        return _fail(f"{type(exc).__name__}: {exc.one_line()}")
     except KeyboardInterrupt:
         print("autocodec: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 1
+    except OSError as exc:  # a file, socket or folder the command could not use
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _fail(f"{type(exc).__name__}: {exc.strerror or exc}{where}")
     return int(status or 0)
 
 

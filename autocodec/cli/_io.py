@@ -67,4 +67,7 @@ def silence_stdout() -> None:
 
 
 def write_line(text: str) -> None:
-    write_stdout((text + "\n").encode())
+    """One line of text output, control characters stripped (it may carry untrusted names)."""
+    from ._text import clean
+
+    write_stdout((clean(text) + "\n").encode())

@@ -39,9 +39,11 @@ def add_module_option(parser: argparse.ArgumentParser) -> None:
 
 def module_bytes(paths: list[str]) -> list[bytes]:
     """The bytes of each module file, refusing unreadable files and ambiguous codes."""
+    wasms: list[bytes] = []
+    if not paths:
+        return wasms
     from ..loader import inspect_module
 
-    wasms: list[bytes] = []
     claimed: dict[tuple[str, int | str], str] = {}
     for path in paths:
         try:
