@@ -27,6 +27,10 @@ class DecodeLimits:
     """Allocation budget of one DAG-CBOR/CBOR decode (builtin, or a Wasm module's output), in
     Kubo's units (go-ipld-prime's default; see ``autocodec.builtin._gas``): bounds the host
     objects a block can make (~25 bytes a unit at worst) whatever its shape."""
+    content_gas: bool = True
+    """Whether string and byte-string values count towards ``max_gas`` (Kubo's rule, True for
+    blocks). Guest output is decoded with False: its bytes are capped by ``max_output_bytes``
+    already, the budget then bounds only its structure (items and map keys)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,3 +214,19 @@ def test_verify_answer_must_be_one_byte(good) -> None:  # noqa: ANN001
     with pytest.raises(GuestFault, match="one byte"):
         crypto.verify(0xED, b"pk", b"msg", b"sig")
     _after(good, time.monotonic())
+
+
+def test_output_amplification_is_refused_before_building(good) -> None:  # noqa: ANN001
+    """Issue 16, case 4: 64 MiB of DAG-CBOR empty lists from a guest (was 41 s and 4.7-6.4 GB of
+    host memory) is a GuestFault from the structural allocation budget, before any object is built."""
+    import resource
+
+    limits = small_limits(max_output_bytes=64 * 2**20, max_memory_bytes=80 * 2**20, deadline_ms=5_000, fuel=2_000_000_000)
+    codec = Sandbox(limits).load(wat_module("empty_lists_output")).codec()
+    assert codec.decode((100_000).to_bytes(4, "little")) == [[]] * 100_000  # within the budget: fine
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.monotonic()
+    with pytest.raises(GuestFault, match="max_gas"):
+        codec.decode((64 * 2**20 - 5).to_bytes(4, "little"))
+    _after(good, started)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB: the output copy, no objects

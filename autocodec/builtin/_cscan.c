@@ -9,7 +9,9 @@
  *   bytes that the strict decoder (cbrrr) has already accepted.
  * - cbor_scan(data, max_depth, budget) -> the same walk, also adding up go-ipld-prime's
  *   allocation gas (see GAS_*): 2 as soon as it passes ``budget`` (checked before a deeper
- *   nesting is reported only when met first), else as cbor_exceeds.
+ *   nesting is reported only when met first), else as cbor_exceeds. With content false, string
+ *   and byte-string values cost nothing (map keys still do): the structural gas alone, for
+ *   output whose bytes are already capped by size.
  * - json_depth(data, max_depth) -> min(deepest nesting of JSON arrays/objects, max_depth + 1);
  *   brackets inside strings (including after backslash escapes) do not count. Malformed JSON
  *   is left to the parser that runs next.
@@ -42,7 +44,7 @@ static Py_ssize_t raw_offset = -1;
 #define GAS_MAP_ENTRY 8
 
 static int
-cbor_scan(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth, int64_t budget)
+cbor_scan(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth, int64_t budget, int content)
 {
     /* 0: within both bounds, 1: nested deeper than max_depth, 2: gas over budget, -1: malformed.
      * Each stack entry is (items left << 1 | in_map) of an open container. */
@@ -99,7 +101,7 @@ cbor_scan(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth, int64_t budget)
                 goto done;
             }
             pos += (Py_ssize_t)arg;
-            gas += (int64_t)arg + (is_key ? GAS_MAP_ENTRY : 0);
+            gas += (content || is_key ? (int64_t)arg : 0) + (is_key ? GAS_MAP_ENTRY : 0);
             break;
         case 4:
         case 5: {
@@ -152,7 +154,7 @@ done:
 static int
 cbor_exceeds(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth)
 {
-    int r = cbor_scan(p, n, max_depth, INT64_MAX);
+    int r = cbor_scan(p, n, max_depth, INT64_MAX, 1);
     return r == 2 ? 0 : r;
 }
 
@@ -445,14 +447,15 @@ py_cbor_scan(PyObject *self, PyObject *args)
     Py_buffer buf;
     Py_ssize_t max_depth;
     long long budget;
-    if (!PyArg_ParseTuple(args, "y*nL", &buf, &max_depth, &budget))
+    int content = 1;
+    if (!PyArg_ParseTuple(args, "y*nL|p", &buf, &max_depth, &budget, &content))
         return NULL;
     if (max_depth < 0 || budget < 0) {
         PyBuffer_Release(&buf);
         PyErr_SetString(PyExc_ValueError, "max_depth and budget must be >= 0");
         return NULL;
     }
-    int r = cbor_scan((const uint8_t *)buf.buf, buf.len, max_depth, (int64_t)budget);
+    int r = cbor_scan((const uint8_t *)buf.buf, buf.len, max_depth, (int64_t)budget, content);
     PyBuffer_Release(&buf);
     if (r == -2)
         return NULL;
@@ -461,7 +464,7 @@ py_cbor_scan(PyObject *self, PyObject *args)
 
 static PyMethodDef methods[] = {
     {"cbor_scan", py_cbor_scan, METH_VARARGS,
-     "cbor_scan(data, max_depth, budget) -> 0 ok, 1 nested deeper than max_depth, 2 gas over budget, -1 malformed"},
+     "cbor_scan(data, max_depth, budget, content=True) -> 0 ok, 1 nested deeper than max_depth, 2 gas over budget, -1 malformed"},
     {"cbor_exceeds", py_cbor_exceeds, METH_VARARGS,
      "cbor_exceeds(data, max_depth) -> 1 if nested deeper than max_depth, 0 if not, -1 if malformed"},
     {"json_depth", py_json_exceeds, METH_VARARGS,

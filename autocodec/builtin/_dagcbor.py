@@ -77,7 +77,7 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
     # depth <= n and gas <= 10 n, so short blocks need no scan; with C, scan *before* building
     # any object (a 4 MiB block of 0x81 would otherwise cost ~500 MB of nested lists first)
     post_scan = False
-    if n > max_depth or n * _gas.WORST_GAS_PER_BYTE > limits.max_gas:
+    if n > max_depth or n * _gas.WORST_GAS_PER_BYTE > limits.max_gas:  # (structure-only gas is lower)
         if _c_scan is None:
             post_scan = True
         else:
@@ -97,7 +97,7 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
 
 def _prescan(data: bytes, limits: DecodeLimits, name: str) -> None:
     """Depth and gas on the encoded bytes, in C, before anything is built."""
-    found = _c_scan(data, limits.max_depth, limits.max_gas)  # type: ignore[misc]
+    found = _c_scan(data, limits.max_depth, limits.max_gas, limits.content_gas)  # type: ignore[misc]
     if found == 1:
         raise InvalidBlock(f"{name}: nesting deeper than max_depth ({limits.max_depth})")
     if found == 2:
@@ -109,7 +109,7 @@ def _postscan(data: bytes, value: Any, limits: DecodeLimits, name: str) -> None:
     """The pure-Python twin of ``_prescan``, on bytes the decoder already accepted."""
     if _depth.py_exceeds(data, limits.max_depth):
         raise InvalidBlock(f"{name}: nesting deeper than max_depth ({limits.max_depth})")
-    if _gas.py_over_budget(value, limits.max_gas):
+    if _gas.py_over_budget(value, limits.max_gas, limits.content_gas):
         raise InvalidBlock(_over_budget(name, limits))
 
 

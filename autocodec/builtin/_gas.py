@@ -28,13 +28,16 @@ MAP_ENTRY = 8
 WORST_GAS_PER_BYTE = 10
 
 
-def py_over_budget(value: Any, budget: int) -> bool:
+def py_over_budget(value: Any, budget: int, content: bool = True) -> bool:
     """True if decoding ``value`` costs more than ``budget`` gas; iterative, stops early."""
-    return gas_of(value, budget) > budget
+    return gas_of(value, budget, content) > budget
 
 
-def gas_of(value: Any, stop: int | None = None) -> int:
-    """The gas of a decoded value (exact, or any total past ``stop`` once it passes it)."""
+def gas_of(value: Any, stop: int | None = None, content: bool = True) -> int:
+    """The gas of a decoded value (exact, or any total past ``stop`` once it passes it).
+
+    ``content=False`` counts structure only: string and byte-string values (not map keys)
+    cost nothing, for output whose bytes are already capped by its size."""
     gas = 0
     stack = [value]
     pop, extend = stack.pop, stack.extend
@@ -50,11 +53,14 @@ def gas_of(value: Any, stop: int | None = None) -> int:
                 gas += len(k) if k.isascii() else len(k.encode("utf-8", "surrogatepass"))
             extend(v.values())
         elif t is str:
-            gas += len(v) if v.isascii() else len(v.encode("utf-8", "surrogatepass"))
+            if content:
+                gas += len(v) if v.isascii() else len(v.encode("utf-8", "surrogatepass"))
         elif t is bytes:
-            gas += len(v)
+            if content:
+                gas += len(v)
         elif t is CID:
-            gas += len(bytes(v)) + 1
+            if content:
+                gas += len(bytes(v)) + 1
         elif v is not None:
             gas += 1
         if stop is not None and gas > stop:

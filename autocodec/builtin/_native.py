@@ -12,7 +12,7 @@ from ..cid import CID
 
 link: Callable[[bytes], CID] | None = None
 cbor_exceeds: Callable[[bytes, int], int] | None = None
-cbor_scan: Callable[[bytes, int, int], int] | None = None
+cbor_scan: Callable[..., int] | None = None  # (data, max_depth, budget, content=True) -> int
 json_depth: Callable[[bytes, int], int] | None = None
 check: Callable[[Any, int, int], None] | None = None
 CHECK_LINKS, CHECK_BYTES, CHECK_CBOR_INTS = 1, 2, 4

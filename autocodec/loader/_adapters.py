@@ -4,7 +4,9 @@ Invariants:
 - Each top-level operation runs in a fresh instance; a stream (hasher ``stream()``, one
   chunker ``boundaries()`` run) keeps one instance for its life and nothing else.
 - Guest output is untrusted: DAG-CBOR from a codec is decoded by the builtin decoder under
-  ``DecodeLimits`` (depth; its size is already capped by ``max_output_bytes``); batch frames, chunk offsets and verify bytes are checked structurally.
+  ``DecodeLimits`` (depth and the structural allocation budget ``max_gas``, a ``GuestFault``
+  when over; its size is already capped by ``max_output_bytes``); batch frames, chunk offsets
+  and verify bytes are checked structurally.
   Output that breaks the ABI is a ``GuestFault``; an error status is a ``GuestError``.
 - No single guest call receives more than ``limits.stream_chunk_bytes`` of streamed data
   (hasher and chunker inputs are cut into pieces; a codec block is passed whole).
@@ -31,8 +33,10 @@ _FRAME = struct.Struct("<II")
 
 def _cbor_decode(data: bytes, what: str) -> Any:
     """Decode guest output. Its size was already capped by ``max_output_bytes`` when it was
-    read, so only the depth limit applies here (a decoded value is larger than its block:
-    a 4 MiB block must not be refused because its data model is 5 MiB)."""
+    read, so the depth limit and the structural allocation budget (``max_gas`` over items and
+    map keys, string and byte contents free) apply here, counted on the bytes before any host
+    object is built (a decoded value is larger than its block: a 4 MiB block must not be
+    refused because its data model is 5 MiB; 64 MiB of empty lists must not become 67M objects)."""
     try:
         return _builtin().decode(data, _DAG_CBOR, limits=_output_limits(len(data)))
     except AutocodecError as exc:
@@ -47,10 +51,13 @@ _DAG_CBOR = 0x71
 _builtin_module: Any = None
 
 
+_OUTPUT_LIMITS = replace(DEFAULT_LIMITS.decode, content_gas=False)
+
+
 def _output_limits(size: int) -> Any:
     # Imports stay at module level: an import statement here ran once per decoded item and
     # was about half the host-side cost of a batched decode (~2 us of ~4 us per item).
-    decode = DEFAULT_LIMITS.decode
+    decode = _OUTPUT_LIMITS
     return decode if size <= decode.max_block_bytes else replace(decode, max_block_bytes=size)
 
 
