@@ -221,6 +221,8 @@ class Resolver:
         if res.source == Source.BUILTIN:
             return None
         if res.source == Source.NONE:
+            if res.policy != NO_SET_LISTS_IT:  # refused (revoked, expired...): say so, not "unknown"
+                raise NotTrusted(f"{res.kind} {_shown(res.kind, res.code)} {res.reason}")
             if res.kind is Kind.CODEC and isinstance(res.code, int):
                 raise UnknownCodec(res.code, res.reason, hint="pin an extension set that provides it (`autocodec pin add`)")
             if res.kind is Kind.HASHER and isinstance(res.code, int):

@@ -1,0 +1,118 @@
+"""A revocation reaches a running library ``Runtime`` on every path, with no call from the user.
+
+Issue 15's acceptance: after ``trust revoke`` by another process (or another connection to
+the same home), the next call of an open ``Runtime`` refuses the module within the trust
+poll interval, for a pinned-set codec, a hasher (new and stored blocks), a task (the IPVM
+loading path) and an allow-listed module decoding self-describing blocks; a revocation of
+one module leaves the others serving. Real modules, real keys, real homes.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autocodec.errors import Untrusted
+from autocodec.ipvm._modules import load_task
+from autocodec.registry import Runtime
+from autocodec.registry._resolver import TRUST_POLL_S
+from autocodec.verify import TrustStore
+from tests._trust_world import ENVELOPE_VALUE, KECCAK_BLOCK, TASK, TrustWorld, build
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> TrustWorld:
+    return build(tmp_path_factory.mktemp("trust-world"))
+
+
+@pytest.fixture
+def world(built: TrustWorld, tmp_path: Path) -> TrustWorld:
+    """A private copy of the user home (each test revokes something in it)."""
+    home = tmp_path / "user"
+    shutil.copytree(built.user_home, home)
+    return TrustWorld(home, *(getattr(built, f) for f in TrustWorld.__dataclass_fields__ if f != "user_home"))
+
+
+def _uses(w: TrustWorld) -> dict[str, Callable[[Runtime], Any]]:
+    """One call per path a revocation must reach; each returns what it served."""
+
+    def task(rt: Runtime) -> Any:
+        served = rt.extension("task", TASK).call("count", [{"a": [1, 2, 3]}, "a"])  # resolved by name
+        load_task(rt, w.task_module, rt.limits.ipvm.fuel, rt.limits.ipvm.memory_bytes)  # the IPVM executor's path
+        return served
+
+    return {
+        "codec": lambda rt: rt.decode(w.codec_cid),
+        "hasher (stored block)": lambda rt: rt.decode(w.keccak_cid),
+        "hasher (new block)": lambda rt: rt.hash(KECCAK_BLOCK, "keccak-256"),
+        "task": task,
+        "envelope": lambda rt: rt.decode(w.envelope_cid),
+    }
+
+
+def _target(w: TrustWorld, path: str) -> str:
+    return str({"codec": w.codec_module, "hasher (stored block)": w.hasher_module,
+                "hasher (new block)": w.hasher_module, "task": w.task_module,
+                "envelope": w.envelope_module}[path])
+
+
+def _refused_within(rt: Runtime, use: Callable[[Runtime], Any], timeout: float) -> float:
+    """Seconds until ``use`` is refused (Untrusted), calling it as a user would."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            use(rt)
+        except Untrusted:
+            return time.monotonic() - start
+        time.sleep(0.01)
+    raise AssertionError(f"still served {timeout} s after the revocation")
+
+
+@pytest.mark.parametrize("path", ["codec", "hasher (stored block)", "hasher (new block)", "task", "envelope"])
+def test_revocation_by_another_connection_reaches_an_open_runtime(world: TrustWorld, path: str) -> None:
+    uses = _uses(world)
+    with Runtime(world.user_home) as rt:
+        served = {name: use(rt) for name, use in uses.items()}  # everything serves, adapters memoized
+        assert served["envelope"] == ENVELOPE_VALUE and served["codec"] == {"age": 36, "name": b"Bob"}
+        assert served["task"] == 3 and isinstance(served["hasher (new block)"], bytes)
+        generation = rt.generation().number
+        with TrustStore.open(world.user_home) as other:  # its own SQLite connection, as another process has
+            other.revoke(_target(world, path), "test")
+        took = _refused_within(rt, uses[path], timeout=TRUST_POLL_S + 2.0)
+        assert took <= TRUST_POLL_S + 0.5, took
+        time.sleep(TRUST_POLL_S)
+        assert rt.generation().number > generation  # a new generation: nothing of the old one is used
+        same_module = {p for p in uses if _target(world, p) == _target(world, path)}
+        for name, use in uses.items():  # the other modules keep serving, to the same values
+            if name not in same_module:
+                assert use(rt) == served[name], name
+
+
+@pytest.mark.slow
+def test_revocation_by_another_process_reaches_an_open_runtime(world: TrustWorld) -> None:
+    uses = _uses(world)
+    env = {**os.environ, "AUTOCODEC_HOME": str(world.user_home)}
+    with Runtime(world.user_home) as rt:
+        for use in uses.values():
+            use(rt)
+        # the publisher's key: every module of the set (codec, hasher, task) stops; the module
+        # allowed by CID (no manifest, no publisher) keeps decoding its envelopes
+        subprocess.run([sys.executable, "-m", "autocodec", "trust", "revoke", world.publisher_did], env=env,
+                       check=True, capture_output=True, timeout=120)
+        took = {name: _refused_within(rt, uses[name], timeout=TRUST_POLL_S + 2.0)
+                for name in ("codec", "hasher (stored block)", "hasher (new block)", "task")}
+        assert max(took.values()) <= TRUST_POLL_S + 0.5, took
+        assert rt.decode(world.envelope_cid) == ENVELOPE_VALUE
+        subprocess.run([sys.executable, "-m", "autocodec", "trust", "revoke", str(world.envelope_module)], env=env,
+                       check=True, capture_output=True, timeout=120)
+        took["envelope"] = _refused_within(rt, uses["envelope"], timeout=TRUST_POLL_S + 2.0)
+        print(f"\nrefused after the other process's revocation (s): {took}")
+        assert took["envelope"] <= TRUST_POLL_S + 0.5
