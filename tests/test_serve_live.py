@@ -185,3 +185,56 @@ def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -
     assert server.returncode == 0, log_path.read_text()[-2000:]
     assert not failures, failures[:5]
     print(f"served {done[0]} decodes with 0 failures; {refused[0]} refused (403) after the revocation")
+
+
+def test_revocation_reaches_a_running_serve_on_every_path(tmp_path: Path) -> None:
+    """Issue 15's reproduction: `trust revoke` from another process while `serve` runs. Each
+    module (allow-listed envelope decoder, pinned-set codec, hasher, task) is refused (403;
+    the task's resolution says revoked) within the trust poll interval, no refresh needed,
+    while the modules not revoked keep serving."""
+    from autocodec.registry._resolver import TRUST_POLL_S
+    from tests._trust_world import TASK, build
+
+    w = build(tmp_path)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "AUTOCODEC_HOME": str(w.user_home), "AUTOCODEC_LOG": "json", "AUTOCODEC_LOG_LEVEL": "info"}
+    log_path = tmp_path / "serve.log"
+    # a refresh interval far longer than the test: only the trust poll can stop the modules
+    server = subprocess.Popen([sys.executable, "-m", "autocodec", "serve", "--port", str(port),
+                               "--refresh-interval", "3600"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(log_path, "wb"))
+    decode = {"envelope": w.envelope_cid, "codec": w.codec_cid, "hasher": w.keccak_cid}
+    target = {"envelope": w.envelope_module, "codec": w.codec_module, "hasher": w.hasher_module,
+              "task": w.task_module}
+
+    def status(path: str) -> int:
+        if path == "task":
+            code, body = _get(f"{base}/resolve/task/{TASK}")
+            return 403 if code == 404 and b"revoked" in body.lower() else code
+        return _get(f"{base}/decode/{decode[path]}")[0]
+
+    took: dict[str, float] = {}
+    try:
+        _wait_for(lambda: _get(f"{base}/healthz", timeout=1)[0] == 200 if server.poll() is None else True, 30)
+        assert server.poll() is None, log_path.read_text()
+        revoked: list[str] = []
+        for path in ("envelope", "codec", "hasher", "task"):
+            for other in target:
+                assert status(other) == (403 if other in revoked else 200), (path, other, log_path.read_text()[-2000:])
+            subprocess.run([sys.executable, "-m", "autocodec", "trust", "revoke", str(target[path])], env=env,
+                           check=True, capture_output=True, timeout=120)
+            took[path] = _wait_for(lambda: status(path) == 403, 10, lambda: log_path.read_text()[-3000:])
+            revoked.append(path)
+        body = _get(f"{base}/decode/{w.codec_cid}")[1]
+        assert b"revoked" in body.lower(), body
+        print(f"\nrevocation reached serve after (s): {took}")
+        assert max(took.values()) <= TRUST_POLL_S + 1.0, took
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
+    assert server.returncode == 0, log_path.read_text()[-2000:]

@@ -1,7 +1,8 @@
 """The decode gateway's routes, error mapping and lifecycle.
 
 Routes: ``GET /decode/{cid}`` (DAG-JSON, or ``?format=json|dag-cbor``), ``GET /resolve/{kind}/{code}``,
-``GET /healthz``, ``GET /metrics`` (Prometheus text), ``POST /admin/refresh`` (loopback only).
+``GET /healthz``, ``GET /metrics`` (Prometheus text), ``POST /admin/refresh`` (loopback only);
+the executor's ``/ipvm/*`` routes (remote UCAN invocations, job stream) are in ``_ipvm``.
 
 Invariants:
 - Decodes run in a thread pool (wasmtime releases the GIL), so many requests are in flight
@@ -115,7 +116,7 @@ async def resolve(request: web.Request) -> web.Response:
 
 async def healthz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
-    refresher = runtime._refresher  # noqa: SLF001 - same package family
+    refresher = runtime.refresher
     return web.json_response({"status": "ok", "generation": runtime.generation().number,
                               "last_refresh": getattr(refresher, "last_at", 0.0)})
 
@@ -162,6 +163,9 @@ def make_app(runtime: "Runtime", *, workers: int = 8) -> web.Application:
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/metrics", metrics)
     app.router.add_post("/admin/refresh", admin_refresh)
+    from ._ipvm import setup_ipvm
+
+    setup_ipvm(app, runtime)
 
     async def on_cleanup(app: web.Application) -> None:
         app[EXECUTOR].shutdown(wait=True, cancel_futures=True)
