@@ -6,8 +6,11 @@
  *                  magnitudes are valid bencode but AC_ERR_UNSUPPORTED
  *   byte string -> bytes (always; bencode has no text type)
  *   list        -> list
- *   dictionary  -> map; keys must be valid UTF-8 (IPLD map keys are strings), otherwise
- *                  AC_ERR_UNSUPPORTED
+ *   dictionary  -> map when every key is UTF-8 (IPLD map keys are strings); a dictionary
+ *                  with a key that is not UTF-8 (BitTorrent v2 `piece layers`: 32-byte
+ *                  hashes) -> {"bencode-pairs": [[key Bytes, value], ...]} in bencode order,
+ *                  and so is a dictionary whose only key is "bencode-pairs" (the escape that
+ *                  keeps the two forms apart; bencode.ipldsch)
  *
  * Invariants:
  *   - decode accepts only the canonical encoding: no leading zeros, no "-0", no empty
@@ -33,8 +36,12 @@ static int raw_cmp(const uint8_t *a, size_t an, const uint8_t *b, size_t bn) {
 
 /* ---- decode: pass 1 validates and records every container ---------------------------- */
 
-/* One list or dictionary, recorded in pre-order (so sorted by start offset). */
-typedef struct { size_t start, end, count; } crec;
+/* One list or dictionary, recorded in pre-order (so sorted by start offset); pairs: a
+   dictionary written in the {"bencode-pairs": [...]} form. */
+typedef struct { size_t start, end, count; bool pairs; } crec;
+
+#define PAIRS_KEY "bencode-pairs"
+#define PAIRS_KEY_LEN 13
 
 typedef struct {
     const uint8_t *p;
@@ -132,6 +139,8 @@ static int validate(bdec *d, size_t *i, unsigned depth) {
     crec *rp = (crec *)ac_buf_extend(&d->recs, sizeof(crec));
     if (!rp) return ac_fail(AC_ERR_NOMEM, "out of memory");
     rp->start = start;
+    rp->pairs = false;
+    bool binary = false, only_marker = false;
     size_t count = 0;
     const uint8_t *prev = 0;
     size_t prevn = 0;
@@ -153,9 +162,8 @@ static int validate(bdec *d, size_t *i, unsigned depth) {
                 if (cmp == 0) return ac_failf(AC_ERR_INVALID, "duplicate dictionary key at offset %zu", at);
                 if (cmp > 0) return ac_failf(AC_ERR_INVALID, "unsorted dictionary key at offset %zu", at);
             }
-            if (!ac_utf8_valid(kp, kn))
-                return ac_failf(AC_ERR_UNSUPPORTED,
-                                "dictionary key at offset %zu is not UTF-8 (IPLD map keys are strings)", at);
+            if (!ac_utf8_valid(kp, kn)) binary = true;
+            only_marker = count == 0 && kn == PAIRS_KEY_LEN && memcmp(kp, PAIRS_KEY, kn) == 0;
             prev = kp;
             prevn = kn;
             if (*i >= d->n || d->p[*i] == 'e')
@@ -168,6 +176,7 @@ static int validate(bdec *d, size_t *i, unsigned depth) {
     crec *r = (crec *)d->recs.data + idx; /* recs may have moved while recursing */
     r->end = *i;
     r->count = count;
+    r->pairs = dict && (binary || (count == 1 && only_marker));
     return AC_OK;
 }
 
@@ -241,6 +250,21 @@ static int emit(const bdec *d, size_t i, ac_buf *out) {
     if (c == 'l') {
         AC_TRY(acw_array(out, count));
         for (size_t k = 0; k < count; k++) {
+            AC_TRY(emit(d, j, out));
+            j = value_end(d, j);
+        }
+        return AC_OK;
+    }
+    if (r->pairs) {
+        AC_TRY(acw_map(out, 1));
+        AC_TRY(acw_cstr(out, PAIRS_KEY));
+        AC_TRY(acw_array(out, count));
+        for (size_t k = 0; k < count; k++) {
+            const uint8_t *kp;
+            size_t kn;
+            AC_TRY(parse_str(d, &j, &kp, &kn));
+            AC_TRY(acw_array(out, 2));
+            AC_TRY(acw_bytes(out, kp, kn));
             AC_TRY(emit(d, j, out));
             j = value_end(d, j);
         }
@@ -362,12 +386,42 @@ static int enc(acr *r, ac_buf *out, unsigned depth) {
         return ac_buf_byte(out, 'e');
     }
     AC_TRY(acr_map(r, &n));
-    eent *ents = (eent *)ac_alloc((n ? n : 1) * sizeof(eent));
-    if (!ents) return ac_fail(AC_ERR_NOMEM, "out of memory");
-    for (size_t k = 0; k < n; k++) {
-        AC_TRY(acr_text(r, &ents[k].k, &ents[k].kn));
-        ents[k].v = *r;
-        AC_TRY(acr_skip(r));
+    eent *ents;
+    const char *k0;
+    size_t k0n;
+    acr peek = *r;
+    if (n == 1 && acr_text(&peek, &k0, &k0n) == AC_OK && k0n == PAIRS_KEY_LEN && memcmp(k0, PAIRS_KEY, k0n) == 0) {
+        /* {"bencode-pairs": [[key, value], ...]}: a dictionary with keys of any bytes */
+        *r = peek;
+        if (acr_peek(r) != ACR_ARRAY)
+            return ac_fail(AC_ERR_INVALID, "\"" PAIRS_KEY "\" must be a list of [key, value] pairs");
+        AC_TRY(acr_array(r, &n));
+        ents = (eent *)ac_alloc((n ? n : 1) * sizeof(eent));
+        if (!ents) return ac_fail(AC_ERR_NOMEM, "out of memory");
+        for (size_t k = 0; k < n; k++) {
+            size_t two;
+            if (acr_peek(r) != ACR_ARRAY || acr_array(r, &two) != AC_OK || two != 2)
+                return ac_fail(AC_ERR_INVALID, "\"" PAIRS_KEY "\" must be a list of [key, value] pairs");
+            if (acr_peek(r) == ACR_BYTES) {
+                const uint8_t *kp;
+                AC_TRY(acr_bytes(r, &kp, &ents[k].kn));
+                ents[k].k = (const char *)kp;
+            } else if (acr_peek(r) == ACR_TEXT) {
+                AC_TRY(acr_text(r, &ents[k].k, &ents[k].kn));
+            } else {
+                return ac_fail(AC_ERR_INVALID, "a dictionary key must be bytes or a string");
+            }
+            ents[k].v = *r;
+            AC_TRY(acr_skip(r));
+        }
+    } else {
+        ents = (eent *)ac_alloc((n ? n : 1) * sizeof(eent));
+        if (!ents) return ac_fail(AC_ERR_NOMEM, "out of memory");
+        for (size_t k = 0; k < n; k++) {
+            AC_TRY(acr_text(r, &ents[k].k, &ents[k].kn));
+            ents[k].v = *r;
+            AC_TRY(acr_skip(r));
+        }
     }
     AC_TRY(sort_eents(ents, n));
     AC_TRY(ac_buf_byte(out, 'd'));
