@@ -41,7 +41,7 @@ class NotFound(AutocodecError):
 
 
 class BlockNotFound(NotFound):
-    hint = "put or import the block, or give a source with --node/--gateway"
+    hint = "put or import the block, or configure a node or gateway to fetch it from"
 
 
 class KeyNotFound(NotFound):

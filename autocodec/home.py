@@ -7,6 +7,10 @@ Layout (created by ``Home.init``):
   config.toml       sources, limits overrides
 
 ``$AUTOCODEC_HOME`` overrides the default ``~/.autocodec``.
+
+Invariants: ``Home`` is a value (no I/O); only ``init`` creates anything, and when it cannot
+(a file in the way, a read-only or virtual file system) it raises ``StoreError`` naming the
+folder and the cause; ``exists`` says whether the home has its store.
 """
 
 from __future__ import annotations
@@ -45,9 +49,22 @@ class Home:
     def config_path(self) -> Path:
         return self.root / "config.toml"
 
+    def exists(self) -> bool:
+        """True when the home has been created (its store database exists)."""
+        return self.db_path.exists()
+
     def init(self) -> "Home":
-        """Create the folder layout (idempotent)."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.keys_dir.mkdir(mode=0o700, exist_ok=True)
-        self.compiled_cache_dir.mkdir(parents=True, exist_ok=True)
+        """Create the folder layout (idempotent); ``StoreError`` if it cannot be created."""
+        from .errors import StoreError
+
+        if self.root.exists() and not self.root.is_dir():
+            raise StoreError(f"the home {self.root} is a file, not a folder",
+                             hint="point $AUTOCODEC_HOME (or the home argument) at a folder")
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.keys_dir.mkdir(mode=0o700, exist_ok=True)
+            self.compiled_cache_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the home {self.root}: {exc.strerror or exc}",
+                             hint="choose a home folder in a writable place") from None
         return self

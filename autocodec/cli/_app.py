@@ -6,7 +6,8 @@ Invariants:
   for (``-v``, ``--log-json`` or ``$AUTOCODEC_LOG*``), so a command that logs nothing never
   imports structlog.
 - A command that only reads (``READ_ONLY``) refuses a home that does not exist, with how to
-  create it, instead of creating one as a side effect; given a ``--node``/``--gateway``
+  create it, instead of creating one as a side effect (``ConfigError``; ``BlockNotFound`` for
+  the commands that read blocks, after checking their CID arguments); given a ``--node``/``--gateway``
   source it may create the home, because fetching into the store is then the point.
 - Every error reaches the user as one line on stderr, control characters stripped: an
   ``AutocodecError`` with its hint, an ``OSError`` with its cause; exit 1 (2 for usage,
@@ -35,11 +36,14 @@ EPILOG = """examples:
 `autocodec COMMAND --help` shows each command's options and examples.
 """
 
-READ_ONLY = frozenset({
-    "decode", "cat", "resolve", "block get", "block stat", "block ls", "block check", "block rm",
-    "car export", "dag get", "dag resolve", "dag stat", "dag export", "pin ls", "trust ls", "key list",
-    "key show", "receipt show",
+BLOCK_READERS = frozenset({
+    "decode", "cat", "block get", "block stat", "block rm", "car export", "dag get", "dag resolve", "dag stat",
+    "dag export",
 })
+"""Commands that read blocks (or paths) from the store: a missing home holds no blocks."""
+
+READ_ONLY = BLOCK_READERS | {"resolve", "block ls", "block check", "pin ls", "trust ls"}
+"""Commands that only read the home: they never create it (see ``check_home``)."""
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
@@ -91,16 +95,47 @@ def command_name(args: argparse.Namespace) -> str:
 
 
 def check_home(args: argparse.Namespace) -> None:
-    """Refuse a read-only command on a home that does not exist (see the module invariants)."""
-    if command_name(args) not in READ_ONLY or getattr(args, "node", None) or getattr(args, "gateway", None):
+    """Refuse a read-only command on a home that does not exist (see the module invariants).
+
+    Block readers check their CID or path arguments first (a typo is an ``InvalidCID``
+    wherever the home is), then say that a missing home holds no blocks (``BlockNotFound``).
+    """
+    name = command_name(args)
+    if name not in READ_ONLY or getattr(args, "node", None) or getattr(args, "gateway", None):
         return
     from ..home import Home
 
+    if name in BLOCK_READERS:
+        from ..dag import parse_path
+
+        for attr in ("cid", "ref", "root", "roots"):
+            value = getattr(args, attr, None)
+            for text in value if isinstance(value, list) else [value] if value else []:
+                parse_path(text)
     home = Home.resolve()
-    if not home.db_path.exists():
-        where = "is not an autocodec home" if home.root.exists() else "does not exist"
-        raise ConfigError(f"{home.root} {where}",
-                          hint="create it with `autocodec init`, or point --home or $AUTOCODEC_HOME at an existing home")
+    if home.exists():
+        return
+    where = "is not an autocodec home" if home.root.exists() else "does not exist"
+    hint = "create it with `autocodec init`, or point --home or $AUTOCODEC_HOME at an existing home"
+    if name in BLOCK_READERS:
+        from ..errors import BlockNotFound
+
+        raise BlockNotFound(f"{home.root} {where}, so it holds no blocks", hint=hint)
+    raise ConfigError(f"{home.root} {where}", hint=hint)
+
+
+def _fit_hint(exc: AutocodecError, args: argparse.Namespace) -> None:
+    """Make a missing block's hint name what this command can do about it."""
+    from ..errors import BlockNotFound
+
+    if type(exc) is not BlockNotFound or type(exc).hint != exc.hint:
+        return
+    if not hasattr(args, "node"):
+        exc.hint = "this command reads the local store only: put, import or fetch the block first"
+    elif not (args.node or getattr(args, "gateway", None)):
+        exc.hint = "put or import the block, or fetch it with --node ADDR or --gateway URL"
+    else:
+        exc.hint = "no source given has it; check the CID, or try another --node/--gateway"
 
 
 def _logging_wanted(args: argparse.Namespace) -> bool:
@@ -129,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_home(args)
         status = args.func(args)
     except AutocodecError as exc:
+        _fit_hint(exc, args)
         return _fail(f"{type(exc).__name__}: {exc.one_line()}")
     except KeyboardInterrupt:
         print("autocodec: interrupted", file=sys.stderr)

@@ -8,12 +8,33 @@ from typing import Any
 _KINDS = {"codec": "codec", "hash": "hasher", "hasher": "hasher", "chunker": "chunker", "crypto": "crypto", "task": "task"}
 
 
+EPILOG = """examples:
+  autocodec resolve codec git-raw          # the Wasm module serving git objects, its set and publisher
+  autocodec resolve codec 0x71             # dag-cbor: builtin
+  autocodec resolve hash keccak-256 --json
+  autocodec resolve chunker fastcdc        # the module behind add --chunker fastcdc-MIN-AVG-MAX
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("resolve", help="say which manifest, module, publisher and set would serve a code, and why")
+    p = sub.add_parser("resolve", help="say which manifest, module, publisher and set would serve a code, and why",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("kind", choices=sorted(_KINDS))
-    p.add_argument("code", help="name or code, e.g. git-raw, 0x78, keccak-256")
+    p.add_argument("code", help="name or code, e.g. git-raw, 0x78, keccak-256; chunkers as add --chunker "
+                                "spells them (fastcdc, buzhash-..., rabin) or by module name")
     p.add_argument("--json", action="store_true", help="print DAG-JSON")
     p.set_defaults(func=run)
+
+
+def _chunker_module(text: str) -> str | None:
+    """The module name behind a chunker as ``add --chunker`` spells it (``fastcdc-MIN-AVG-MAX``,
+    ``buzhash``, ``rabin...``); None for the native ``size-N``; other text is taken as a name."""
+    family = text.split("-", 1)[0]
+    if family == "size":
+        return None
+    if family in ("fastcdc", "buzhash", "rabin"):
+        return f"chunker-{family}"
+    return text
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,12 +42,19 @@ def run(args: argparse.Namespace) -> int:
     from ..registry import Runtime
     from ._io import write_line
 
+    kind, code = _KINDS[args.kind], args.code
+    if kind == "chunker":
+        code = _chunker_module(code)
+        if code is None:
+            write_line(f"chunker {args.code}: builtin — fixed-size chunking is native (no module)")
+            return 0
     with Runtime() as rt:
-        res = rt.resolve(_KINDS[args.kind], args.code)
+        res = rt.resolve(kind, code)
     if args.json:
         write_line(builtin.to_dag_json_text(res.to_value()))
     else:
-        write_line(f"{res.kind} {args.code}: {res.source} — {res.reason}")
+        shown = args.code if code == args.code else f"{args.code} (module {code})"
+        write_line(f"{res.kind} {shown}: {res.source} — {res.reason}")
         for label, value in (("module", res.module), ("manifest", res.manifest), ("name", res.name),
                              ("version", res.version), ("publisher", res.publisher), ("set", res.set_name),
                              ("set version", res.set_version), ("policy", res.policy)):

@@ -1,28 +1,91 @@
-"""``autocodec serve``: the decode gateway with live upgrades."""
+"""``autocodec serve``: the decode gateway with live upgrades.
+
+Invariant: options are checked before anything starts (port 0-65535, at least one worker, a
+positive refresh interval, a host that resolves, a port that is free), so a bad option or a
+busy port is one line and exit status 1 or 2, never a traceback after "serving on".
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
+EPILOG = """examples:
+  autocodec serve --port 8080                       # GET /decode/CID, /resolve/codec/git-raw, /metrics
+  autocodec serve --node /ip4/127.0.0.1/tcp/5001    # fetch blocks the store lacks from Kubo
+  autocodec serve --refresh-interval 60             # look for new set versions every minute (SIGHUP: now)
+"""
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port (0-65535)")
+    return value
+
+
+def _positive(kind: type) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"{text} must be greater than 0")
+        return value
+
+    return parse
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("serve", help="serve GET /decode/{cid}, /resolve/{kind}/{code}, /healthz, /metrics")
+    p = sub.add_parser("serve", help="serve GET /decode/{cid}, /resolve/{kind}/{code}, /healthz, /metrics",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=8080)
-    p.add_argument("--refresh-interval", type=float, metavar="SECONDS",
+    p.add_argument("--port", type=_port, default=8080)
+    p.add_argument("--refresh-interval", type=_positive(float), metavar="SECONDS",
                    help="how often pinned sets are refreshed (default: config refresh.interval_s, 300)")
-    p.add_argument("--workers", type=int, default=8, help="decode threads")
+    p.add_argument("--workers", type=_positive(int), default=8, help="decode threads (at least 1)")
     from ._runtime import add_source_options
 
     add_source_options(p)
     p.set_defaults(func=run)
 
 
+def check_listen(host: str, port: int) -> None:
+    """``ConfigError`` unless ``host`` resolves and ``port`` can be bound on it now."""
+    import socket
+
+    from ..errors import ConfigError
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConfigError(f"cannot listen on host {host!r}: {getattr(exc, 'strerror', None) or exc}",
+                          hint="give --host an address or name of this machine, e.g. 127.0.0.1") from None
+    family, kind, proto, _name, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}",
+                              hint="stop whatever uses the port, or choose another with --port") from None
+
+
 def run(args: argparse.Namespace) -> int:
-    from ..serve import serve
+    from ..errors import ConfigError
     from ._runtime import runtime_from_args
 
-    serve(runtime_from_args(args), args.host, args.port, refresh_interval_s=args.refresh_interval,
-          workers=args.workers)
+    check_listen(args.host, args.port)
+    from ..serve import serve
+
+    try:
+        serve(runtime_from_args(args), args.host, args.port, refresh_interval_s=args.refresh_interval,
+              workers=args.workers)
+    except OSError as exc:  # lost a race for the port after the check
+        raise ConfigError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}",
+                          hint="choose another --port") from None
     return 0

@@ -59,7 +59,7 @@ def _find_vectors(module_path: Path, vectors: Path | None) -> Path:
             return path
     raise InvalidInput(
         f"no test vectors for {module_path.name} (looked for {', '.join(map(str, candidates))})",
-        hint="give --vectors DIR holding vectors.json (docs/abi.md section 5); modules are never published untested",
+        hint="give a vectors folder holding vectors.json (docs/abi.md section 5); modules are never published untested",
     )
 
 

@@ -65,7 +65,7 @@ def get_set(runtime: "Runtime", name: str) -> SetState:
         row = conn.execute("SELECT * FROM registry_sets WHERE name = ?", (name,)).fetchone()
     if row is None:
         raise SetNotFound(f"no extension set named {name!r} is being published from this home",
-                          hint="create it with `autocodec set init NAME --key KEY`")
+                          hint="create the set first (`autocodec set init`)")
     return SetState(row[0], tuple(json.loads(row[1])), row[2], CID.parse(row[3]), row[4], row[5],
                     CID.parse(row[6]) if row[6] else None, row[7])
 

@@ -147,7 +147,7 @@ def load_chunker_module(name: str, module_path: Path | None, sandbox: Any) -> An
         wasm = Path(path).read_bytes()
     except OSError as exc:
         raise UnknownChunker(f"the {name} chunker module is not available ({path}: {exc.strerror or exc})",
-                             hint="check the module path (`--module FILE`)") from None
+                             hint="check the module file's path") from None
     module = sandbox.load(wasm)
     if module.info.kind != "chunker":
         raise UnknownChunker(f"{path} is a {module.info.kind} module, not a chunker")

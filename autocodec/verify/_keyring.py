@@ -156,7 +156,7 @@ class KeyRing:
 def _parse_pem(name: str, data: bytes, passphrase: bytes | None) -> Ed25519PrivateKey:
     encrypted = b"ENCRYPTED PRIVATE KEY" in data[:64]
     if encrypted and not passphrase:
-        raise ConfigError(f"key {name!r} is encrypted", hint="give its passphrase with --passphrase-env VAR")
+        raise ConfigError(f"key {name!r} is encrypted", hint="give the passphrase it was saved with")
     try:
         key = serialization.load_pem_private_key(data, password=passphrase if encrypted else None)
     except (ValueError, TypeError) as exc:
