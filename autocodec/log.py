@@ -8,6 +8,11 @@ Invariants:
   ``configure(level=...)`` sets the threshold.
 - structlog is imported only when a record at or above the threshold is emitted or
   ``configure`` is called: a command that logs nothing does not pay for it at start-up.
+- The library never configures logging: importing it or emitting a record changes no global
+  state. Until the application calls ``configure`` (the CLI does), records at or above the
+  threshold go through a private pipeline to stderr (like the standard library's last-resort
+  handler); ``configure`` installs the structlog pipeline, and every logger, however early it
+  was created, follows it from its next record on.
 """
 
 from __future__ import annotations
@@ -18,11 +23,15 @@ from typing import Any
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
 _configured = False
+_version = 0
+"""Bumped by every ``configure``: loggers drop what they bound under an older configuration."""
+_fallback: Any = None
 
 
 def configure(level: str | None = None, json: bool | None = None) -> None:
-    """(Re)build the pipeline; safe to call more than once."""
-    global _configured
+    """(Re)build the pipeline; safe to call more than once. For applications (the CLI), not
+    for library code."""
+    global _configured, _version
     import structlog
 
     level_name = (level or os.environ.get("AUTOCODEC_LOG_LEVEL") or "warning").lower()
@@ -44,6 +53,7 @@ def configure(level: str | None = None, json: bool | None = None) -> None:
         cache_logger_on_first_use=False,
     )
     _configured = True
+    _version += 1
 
 
 class _StderrLogger:
@@ -78,22 +88,41 @@ def _drop(*args: Any, **kw: Any) -> None:
     """A record below the threshold before logging was configured: nothing to do."""
 
 
+def _unconfigured() -> Any:
+    """The private pipeline used before the application configured logging (console lines on
+    stderr at the environment's threshold); it leaves structlog's global configuration alone."""
+    global _fallback
+    if _fallback is None:
+        import structlog
+
+        _fallback = structlog.wrap_logger(
+            _StderrLogger(),
+            processors=[structlog.processors.add_log_level, structlog.processors.TimeStamper(fmt="iso", utc=True),
+                        structlog.dev.set_exc_info, structlog.dev.ConsoleRenderer(colors=False)],
+            wrapper_class=structlog.make_filtering_bound_logger(_threshold()),
+            cache_logger_on_first_use=False,
+        )
+    return _fallback
+
+
 class _LazyLogger:
     """Stands for ``structlog.get_logger().bind(logger=wing)`` until a record needs it."""
 
-    __slots__ = ("_wing", "_bound")
+    __slots__ = ("_wing", "_bound", "_version")
 
     def __init__(self, wing: str) -> None:
         self._wing = wing
         self._bound: Any = None
+        self._version = -1
 
     def __getattr__(self, name: str) -> Any:
-        if self._bound is None:
-            if not _configured and _LEVELS.get(name, _LEVELS["critical"] + 1) < _threshold():
+        if not _configured:
+            if _LEVELS.get(name, _LEVELS["critical"] + 1) < _threshold():
                 return _drop
-            if not _configured:
-                configure()
+            return getattr(_unconfigured().bind(logger=self._wing), name)
+        if self._bound is None or self._version != _version:
             import structlog
 
             self._bound = structlog.get_logger().bind(logger=self._wing)
+            self._version = _version
         return getattr(self._bound, name)

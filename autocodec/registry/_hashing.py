@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+
+Update = Callable[[bytes], None]
+Final = Callable[[], bytes]
 
 
-def hashlib_stream(code: int) -> tuple[Any, Any] | None:
+def hashlib_stream(code: int) -> tuple[Update, Final] | None:
     """(update, final) for a builtin multihash that hashlib can stream, else None."""
     import hashlib
 
@@ -15,11 +18,11 @@ def hashlib_stream(code: int) -> tuple[Any, Any] | None:
         h = hashlib.new(simple[code])
         return h.update, h.digest
     if 0xB201 <= code <= 0xB240:
-        h = hashlib.blake2b(digest_size=code - 0xB200)
-        return h.update, h.digest
+        b = hashlib.blake2b(digest_size=code - 0xB200)
+        return b.update, b.digest
     if 0xB241 <= code <= 0xB260:
-        h = hashlib.blake2s(digest_size=code - 0xB240)
-        return h.update, h.digest
+        s = hashlib.blake2s(digest_size=code - 0xB240)
+        return s.update, s.digest
     if code == 0x56:  # dbl-sha2-256: sha256 of the sha256
         h = hashlib.sha256()
         return h.update, lambda: hashlib.sha256(h.digest()).digest()

@@ -76,7 +76,7 @@ def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Fetch) -> None:
         if not report.ok:
             raise CanaryFailed(f"{m.name} {m.version} ({m.module}) fails {len(report.failures)} of its "
                                f"{report.total} vectors: {'; '.join(report.failures[:2])}")
-        if kind != "codec" or current.source != Source.EXTENSION:
+        if kind != "codec" or not isinstance(key, int) or current.source != Source.EXTENSION:
             continue
         new = loaded.codec()
         old = runtime.extension("codec", key)
@@ -95,7 +95,8 @@ def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Fetch) -> None:
                 raise CanaryFailed(f"{m.name} {m.version} ({m.module}) decodes {cid} differently from the serving "
                                    f"{current.name} {current.version} ({current.module})")
         log.info("canary", decision="pass", module=str(m.module), name=m.name, version=m.version,
-                 publisher=m.publisher, set=verified.name, blocks=len(runtime.recent_blocks(key)), vectors=report.total)
+                 publisher=m.publisher, set=verified.name, blocks=len(runtime.recent_blocks(key)),
+                 vectors=report.total)
 
 
 def refresh(runtime: "Runtime", which: str | None = None) -> list[RefreshOutcome]:

@@ -31,7 +31,14 @@ from ..abi import Kind
 from ..cid import CID
 from ..codes import codec_code, codec_name, hash_code, hash_name, key_type_code
 from ..config import Limits
-from ..errors import AutocodecError, HashMismatch, NotTrusted, UnknownCodec, UnknownHash, Untrusted
+from ..errors import (
+    AutocodecError,
+    HashMismatch,
+    NotTrusted,
+    UnknownCodec,
+    UnknownHash,
+    Untrusted,
+)
 from ..log import get_logger
 from ._generation import Generation
 from ._local import LocalModules
@@ -281,9 +288,10 @@ class Resolver:
         if len(codes) != 1 or not builtin.has_codec(codes[0]) or manifest is None or manifest.vectors is None:
             return None
         stand_in = BuiltinStandIn(codes[0], self.limits)
+        as_module: Any = stand_in  # shaped like a loaded module's codec (see _standin)
         try:
             vectors = builtin.decode(self.blocks.get(manifest.vectors), "dag-cbor")
-            agree = run_vectors(stand_in, vectors).ok and run_vectors(loaded, vectors).ok
+            agree = run_vectors(as_module, vectors).ok and run_vectors(loaded, vectors).ok
         except AutocodecError as exc:
             agree = False
             log.warning("substitution", module=str(loaded.info.cid), decision="disabled", reason=exc.message)

@@ -34,7 +34,13 @@ from ..abi import Kind
 from ..cid import CID, encode_varint
 from ..codes import codec_code, hash_code, hash_name, key_type_code
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import AutocodecError, HashMismatch, InvalidBlock, InvalidInput, NotTrusted
+from ..errors import (
+    AutocodecError,
+    HashMismatch,
+    InvalidBlock,
+    InvalidInput,
+    NotTrusted,
+)
 from ..home import Home
 from ..settings import Settings
 from ._generation import Generation
@@ -237,7 +243,7 @@ class Runtime:
         code = hash_code(hash)
         if builtin.has_hash(code):
             return builtin.multihash_digest(data, code)
-        digest = self.resolver.adapter(Kind.HASHER, code).digest(data)
+        digest: bytes = self.resolver.adapter(Kind.HASHER, code).digest(data)
         return encode_varint(code) + encode_varint(len(digest)) + digest
 
     def hash_stream(self, chunks: Iterable[bytes], hash: str | int = "sha2-256") -> bytes:
@@ -260,7 +266,7 @@ class Runtime:
             stream = self.resolver.adapter(Kind.HASHER, code).stream()
             for chunk in chunks:
                 stream.update(chunk)
-            digest = stream.final()
+            digest = bytes(stream.final())
         return encode_varint(code) + encode_varint(len(digest)) + digest
 
     def verify_signature(self, key_type: str | int, public_key: bytes, message: bytes, signature: bytes) -> bool:
@@ -298,7 +304,8 @@ class Runtime:
     def walk(self, root: CID | str) -> Iterator[tuple[CID, bytes]]:
         """Every block of the DAG under ``root`` (a CID or a path to a block), DFS pre-order,
         each once, following every codec's links (see ``autocodec.dag.walk``)."""
-        from ..dag import resolve as resolve_path, walk
+        from ..dag import resolve as resolve_path
+        from ..dag import walk
 
         start = root if isinstance(root, CID) else resolve_path(self, root, limits=self.limits).cid
         return walk(self, start)

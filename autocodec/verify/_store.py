@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import re
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Self
 
@@ -321,10 +321,10 @@ class TrustStore:
         limits = self.limits.trust
         known: dict[CID, str] = {}
         names: dict[str, str] = {}
-        for set_id, name, current in self._rows("SELECT set_id, name, root_cid FROM trust_sets"):
-            names[name] = set_id
-            for cid in self._lineage(CID.parse(set_id), CID.parse(current)):
-                known[cid] = set_id
+        for set_id, set_name, current in self._rows("SELECT set_id, name, root_cid FROM trust_sets"):
+            names[set_name] = set_id
+            for known_cid in self._lineage(CID.parse(set_id), CID.parse(current)):
+                known[known_cid] = set_id
         first: bytes | None = None
         name: str | None = None
         cid: CID | None = root_cid
