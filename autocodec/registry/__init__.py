@@ -16,12 +16,33 @@ from __future__ import annotations
 
 from ._generation import Generation
 from ._live import RefreshOutcome, RefreshStatus
-from ._pins import Location, PinInfo, PinResult, Pins, pin_add, pin_ls, pin_repair, pin_rm, pin_update, resolve_ipns
+from ._pins import (
+    Location,
+    PinInfo,
+    PinResult,
+    Pins,
+    pin_add,
+    pin_ls,
+    pin_repair,
+    pin_rm,
+    pin_update,
+    resolve_ipns,
+)
 from ._publish import Published, VectorsFailed, publish_module
 from ._resolution import Resolution, Source
 from ._resolver import Resolver
 from ._runtime import Runtime
-from ._sets import SetState, add_manifest, entries, export_set, get_set, init_set, publish_set, remove_entry, set_blocks
+from ._sets import (
+    SetState,
+    add_manifest,
+    entries,
+    export_set,
+    get_set,
+    init_set,
+    publish_set,
+    remove_entry,
+    set_blocks,
+)
 
 __all__ = [
     "Generation",
