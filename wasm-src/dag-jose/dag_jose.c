@@ -7,16 +7,16 @@
  *   JWE {ciphertext, iv, protected, tag: Bytes, aad?: Bytes,
  *        recipients?: [{encrypted_key?: Bytes, header?: {String: Any}}], unprotected?: {String: Any}}
  *
- * Data model: the "Decoded JOSE" of the spec as the reference codec (npm dag-jose, the IPLD
- * team's) gives it: every Bytes field as an unpadded base64url String, header/unprotected maps
+ * Data model: the "Decoded JOSE" of the spec as Kubo (go-dag-jose) and the npm dag-jose codec
+ * give it: every Bytes field as an unpadded base64url String, header/unprotected values
  * unchanged, and for a JWS whose payload is a CID a `link` to it.  See dag-jose.ipldsch.
  *
- * Documented differences (all: blocks outside the spec's wire form, which the reference would
- * decode but could never re-encode to the same bytes): a key outside the JWS or JWE key set, keys
- * of both sets, a present field of the wrong kind (e.g. a null header, which the reference drops),
- * map keys not in DAG-CBOR order, and a CID payload with non-minimal varints or an explicit
- * version 0 are refused as invalid blocks.  A JWS payload that is not a CID (dag-jose 5 parses
- * JSON payloads into a `pld` field, beyond the spec) is refused as unsupported.
+ * Where the two references differ, Kubo's rules are followed: a key outside the JWS or JWE key
+ * set or keys of both sets, a null, boolean or link anywhere in a header or unprotected value,
+ * and a payload that is not a CID are refused (npm dag-jose ignores the keys, keeps the values,
+ * parses a JSON payload into `pld`); a falsy header (0, "") is kept (npm drops it).  Beyond both:
+ * map keys out of DAG-CBOR order, text that is not UTF-8 and a CID payload with non-minimal
+ * varints or an explicit version 0 are refused (not strict DAG-CBOR / not canonical).
  *
  * Invariants: decode accepts only strict DAG-CBOR in the spec's form; encode accepts exactly what
  * decode produces (it rebuilds the wire form and checks that decoding it gives the value back), so
@@ -115,6 +115,24 @@ static int field_kind(const field *f, int kind, const char *name, const char *ki
     return AC_OK;
 }
 
+/* Kubo's dag-jose (go-dag-jose) types header and unprotected as its `Any`: Int, Float, String,
+ * Bytes, List and Map at any depth, but no null, boolean or link (it refuses such blocks). */
+static int any_ok(const field *f, const char *name) {
+    acr r;
+    acr_init(&r, f->p, f->n);
+    while (!acr_done(&r)) {
+        uint8_t ib = *r.p;
+        unsigned m;
+        uint64_t a;
+        AC_TRY(acr_head(&r, &m, &a));
+        if (m == 2 || m == 3) r.p += a; /* the span was validated whole */
+        else if (m == 6) return ac_failf(AC_ERR_INVALID, "dag-jose: %s must not hold a link (Kubo's dag-jose Any)", name);
+        else if (m == 7 && (ib & 31) != 27)
+            return ac_failf(AC_ERR_INVALID, "dag-jose: %s must not hold null or a boolean (Kubo's dag-jose Any)", name);
+    }
+    return AC_OK;
+}
+
 static int put_b64(ac_buf *out, const field *f, const char *name) {
     const uint8_t *p;
     size_t n;
@@ -144,8 +162,8 @@ static int decode_jws(const field *f, ac_buf *out) {
     AC_TRY(field_bytes(&f[JWS_PAYLOAD], "payload", &payload, &pn));
     AC_TRY(field_kind(&f[JWS_SIGNATURES], ACR_ARRAY, "signatures", "list"));
     if (!is_cid(payload, pn))
-        return ac_fail(AC_ERR_UNSUPPORTED,
-                       "dag-jose: the JWS payload is not a CID (the spec's form; JSON payloads are not supported)");
+        return ac_fail(AC_ERR_INVALID,
+                       "dag-jose: the JWS payload is not a CID (the spec requires one; as Kubo, JSON payloads are refused)");
     acw_map(out, 3);
     acw_cstr(out, "link");
     acw_cid(out, payload, pn);
@@ -163,7 +181,7 @@ static int decode_jws(const field *f, ac_buf *out) {
         if (!s[SIG_SIGNATURE].set) return ac_fail(AC_ERR_INVALID, "dag-jose: a signature has a signature");
         acw_map(out, 1 + s[SIG_HEADER].set + s[SIG_PROTECTED].set);
         if (s[SIG_HEADER].set) {
-            AC_TRY(field_kind(&s[SIG_HEADER], ACR_MAP, "header", "map"));
+            AC_TRY(any_ok(&s[SIG_HEADER], "header"));
             acw_cstr(out, "header");
             ac_buf_put(out, s[SIG_HEADER].p, s[SIG_HEADER].n);
         }
@@ -187,7 +205,7 @@ static int decode_jwe(const field *f, ac_buf *out) {
         AC_TRY(field_bytes(&f[REQUIRED[i]], JWE_KEYS[REQUIRED[i]], &p, &n));
     }
     if (f[JWE_RECIPIENTS].set) AC_TRY(field_kind(&f[JWE_RECIPIENTS], ACR_ARRAY, "recipients", "list"));
-    if (f[JWE_UNPROTECTED].set) AC_TRY(field_kind(&f[JWE_UNPROTECTED], ACR_MAP, "unprotected", "map"));
+    if (f[JWE_UNPROTECTED].set) AC_TRY(any_ok(&f[JWE_UNPROTECTED], "unprotected"));
     acw_map(out, 4 + f[JWE_AAD].set + f[JWE_RECIPIENTS].set + f[JWE_UNPROTECTED].set);
     acw_cstr(out, "iv");
     put_b64(out, &f[JWE_IV], "iv");
@@ -214,7 +232,7 @@ static int decode_jwe(const field *f, ac_buf *out) {
             AC_TRY(read_map(&r, REC_KEYS, REC_N, rc, "a recipient"));
             acw_map(out, (size_t)rc[REC_HEADER].set + rc[REC_ENCRYPTED_KEY].set);
             if (rc[REC_HEADER].set) {
-                AC_TRY(field_kind(&rc[REC_HEADER], ACR_MAP, "header", "map"));
+                AC_TRY(any_ok(&rc[REC_HEADER], "header"));
                 acw_cstr(out, "header");
                 ac_buf_put(out, rc[REC_HEADER].p, rc[REC_HEADER].n);
             }
