@@ -257,6 +257,13 @@ class StoreError(AutocodecError):
     hint = "check the home folder ($AUTOCODEC_HOME) is writable and has free space"
 
 
+class BlockNeeded(StoreError):
+    """A block that a pinned extension set needs (a root, index, manifest, module or vectors):
+    removing it would leave the set unable to load, canary or re-verify."""
+
+    hint = "unpin the set first (`autocodec pin rm NAME`); a block removed anyway is fetched back by `autocodec pin repair`"
+
+
 class StorageFull(StoreError):
     hint = "free disk space; nothing partial was written"
 

@@ -265,3 +265,31 @@ def test_tampered_default_set_car_is_refused(tmp_path: Path, monkeypatch: pytest
     with pytest.raises(AutocodecError):
         Runtime(tmp_path / "home")
 
+
+
+@pytest.mark.slow
+def test_block_rm_refuses_what_a_pinned_set_needs_and_pin_repair_fetches_it_back(tmp_path: Path) -> None:
+    """Issue 16, item 12: `block rm` keeps the blocks of pinned sets unless forced; `pin repair`
+    (and `pin update` of a set already current) fetch them back from where the set was found."""
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    with Runtime(home) as rt:
+        needed = rt.pins.needed()
+        module = next(cid for cid, what in needed.items() if what.startswith("module keccak-256"))
+        manifest = next(cid for cid, what in needed.items() if what.startswith("manifest"))
+    refused = run_cli(home, "block", "rm", str(module), check=False)
+    assert refused.returncode == 1 and b"BlockNeeded" in refused.stderr and b"keccak-256" in refused.stderr
+    assert len(refused.stderr.splitlines()) == 1
+    run_cli(home, "block", "rm", "--force", str(module), str(manifest))
+    with Runtime(home) as rt:
+        assert not rt.store.has(module) and set(rt.pins.missing()) == {module, manifest}
+    out = run_cli(home, "pin", "repair").stdout.decode()
+    assert "2 blocks fetched back" in out, out
+    with Runtime(home) as rt:
+        assert rt.store.has(module) and rt.store.has(manifest) and rt.pins.missing() == []
+        assert rt.hash(b"abc", "keccak-256").hex().endswith(
+            "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45")  # keccak-256("abc")
+    run_cli(home, "block", "rm", "--force", str(module))
+    run_cli(home, "pin", "update")  # already current: it repairs
+    with Runtime(home) as rt:
+        assert rt.store.has(module)

@@ -38,6 +38,8 @@ def register(sub: Any) -> None:
 
     rm = bsub.add_parser("rm", help="remove blocks from the store")
     rm.add_argument("cid", metavar="CID", nargs="+")
+    rm.add_argument("--force", action="store_true",
+                    help="remove blocks that pinned sets need (`autocodec pin repair` fetches them back)")
     rm.set_defaults(func=run_rm)
 
 
@@ -135,6 +137,8 @@ def run_rm(args: argparse.Namespace) -> int:
 
     cids = [CID.parse(text) for text in args.cid]
     with open_runtime(args) as rt:
+        if not args.force:
+            rt.pins.guard_removal(cids)  # BlockNeeded: nothing removed
         for cid in cids:
             if not rt.store.delete(cid):
                 raise BlockNotFound(f"block {cid} is not in the store")

@@ -1,4 +1,4 @@
-"""``autocodec pin add|ls|update|rm``: trust extension sets, follow their verified updates."""
+"""``autocodec pin add|ls|update|repair|rm``: trust extension sets, follow their verified updates."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ def register(sub: Any) -> None:
     up.add_argument("name", nargs="?", help="one set (name or CID); default: all")
     up.add_argument("--index", metavar="CID", help="the new version's CID, for sets without an update channel")
     up.set_defaults(func=run_update)
+    fix = ps.add_parser("repair", help="fetch back blocks that pinned sets need and the store lost (verified)")
+    fix.add_argument("name", nargs="?", help="one set (name or CID); default: all")
+    fix.set_defaults(func=run_repair)
     rm = ps.add_parser("rm", help="unpin a set (its modules stop being trusted)")
     rm.add_argument("name", help="set name or CID")
     rm.set_defaults(func=run_rm)
@@ -75,6 +78,26 @@ def run_update(args: argparse.Namespace) -> int:
             print(f"autocodec: {type(result).__name__}: {result.one_line()}", file=sys.stderr)
         else:
             write_line(_describe(result))
+    return 1 if failed else 0
+
+
+def run_repair(args: argparse.Namespace) -> int:
+    import sys
+
+    from ..errors import AutocodecError
+    from ..registry import Runtime, pin_repair
+    from ._io import write_line
+
+    with Runtime() as rt:
+        results = pin_repair(rt, args.name)
+    failed = 0
+    for result in results:
+        if isinstance(result, AutocodecError):
+            failed += 1
+            print(f"autocodec: {type(result).__name__}: {result.one_line()}", file=sys.stderr)
+        else:
+            write_line(f"repaired {result.name} v{result.version}: {result.modules} blocks fetched back "
+                       f"from {result.location.describe()}")
     return 1 if failed else 0
 
 

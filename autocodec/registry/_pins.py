@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..cid import CID
 from ..config import Limits
-from ..errors import AutocodecError, FetchError, IntegrityError, NotFound, SetNotFound
+from ..errors import AutocodecError, BlockNeeded, FetchError, IntegrityError, NotFound, SetNotFound
 from ..log import get_logger
 from ..progress import Progress, no_progress
 from ._protocols import BlockSource, Fetch
@@ -316,6 +316,15 @@ class Pins:
                 if m.vectors is not None:
                     out[m.vectors] = f"vectors of {m.name} {m.version} in set {info.name!r}"
         return out
+
+    def guard_removal(self, cids: "list[CID]") -> None:
+        """Raise ``BlockNeeded`` (naming the set and what the block is) if a pinned set needs any
+        of ``cids``; the caller removes nothing then."""
+        needed = self.needed()
+        for cid in cids:
+            what = needed.get(cid)
+            if what is not None:
+                raise BlockNeeded(f"block {cid} is the {what}; removing it would break that pinned set")
 
     def missing(self, pin: PinInfo | None = None) -> list[CID]:
         """Blocks a pinned set needs that the store no longer holds."""
