@@ -3,6 +3,7 @@
 - ``show CID``: the receipt as DAG-JSON (signature included) and whether its signature verifies.
 - ``verify CID [--rerun]``: check the signature; with ``--rerun`` execute the invocation again
   (and everything it awaits, no cache) and compare the result: determinism made checkable.
+- ``ls [--since N] [--limit M]``: this node's job stream (receipts of remote jobs and triggers).
 - ``reindex [--executor DID]...``: rebuild the invocation -> receipt cache index from the
   receipt blocks in the store (e.g. after importing a CAR of someone's receipts).
 """
@@ -29,6 +30,10 @@ def register(sub: Any) -> None:
     ver.add_argument("--key", metavar="NAME", help="key to sign the re-run's receipt (default: executor)")
     add_source_options(ver, modules=False)
     ver.set_defaults(func=run_verify)
+    ls = rsub.add_parser("ls", help="list this node's job stream (remote jobs and triggers)")
+    ls.add_argument("--since", type=int, default=0, metavar="N", help="entries after sequence number N")
+    ls.add_argument("--limit", type=int, default=1000, metavar="M", help="at most M entries")
+    ls.set_defaults(func=run_ls)
     idx = rsub.add_parser("reindex", help="rebuild the receipt cache index from receipt blocks in the store")
     idx.set_defaults(func=run_reindex)
 
@@ -85,4 +90,21 @@ def run_reindex(args: argparse.Namespace) -> int:
     with BlockStore.open() as store:
         count = ReceiptCache(store).rebuild()
     write_line(f"indexed {count} receipts")
+    return 0
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    from ..errors import NotFound
+    from ..home import Home
+    from ..ipvm._stream import JobStream
+    from ..store import BlockStore
+    from ._io import write_line
+
+    home = Home.resolve()
+    if not home.db_path.exists():
+        raise NotFound(f"no autocodec home at {home.root}", hint="create one with `autocodec init`")
+    with BlockStore.open(home) as store:
+        for entry in JobStream(store).since(args.since, args.limit):
+            issuer = f" issuer {entry.issuer}" if entry.issuer else ""
+            write_line(f"{entry.seq}\t{entry.receipt}\t{entry.source}{issuer}\tran {entry.ran}")
     return 0

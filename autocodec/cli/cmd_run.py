@@ -3,10 +3,15 @@
     autocodec run MODULE FUNCTION [--arg DAG-JSON]... [--fuel N] [--memory BYTES] [--no-cache] [--key NAME]
                   [--executor DID]...
     autocodec run --pipeline FILE.json [--no-cache] [--key NAME] [--executor DID]...
+    autocodec run --remote URL --key NAME --proof FILE... MODULE FUNCTION [--arg DAG-JSON]...
 
 MODULE is a module CID or the name of a task listed by a pinned set. Output: the receipt CID
 (with "cached" when it was not executed again), then the result as DAG-JSON, or the error.
 Exit status 0 for an ``ok`` receipt, 1 for an error receipt or a refusal.
+
+With ``--remote``, the job is a UCAN 1.0 ``/wasm/run`` invocation signed by ``--key`` and sent
+with its delegation chain (``--proof``, root first) to another node's ``autocodec serve``; the
+receipt it returns is verified (signed by that executor, for this task) and stored here.
 """
 
 from __future__ import annotations
@@ -33,6 +38,9 @@ def register(sub: Any) -> None:
     p.add_argument("--key", metavar="NAME", help="sign receipts with this key (default: executor, made on first use)")
     p.add_argument("--executor", action="append", default=[], metavar="DID", dest="executors",
                    help="also accept cached receipts signed by this executor (repeatable; default: only this home's)")
+    p.add_argument("--remote", metavar="URL", help="run on another node's `autocodec serve` (UCAN invocation)")
+    p.add_argument("--proof", action="append", default=[], metavar="FILE",
+                   help="with --remote: a delegation of the chain, root first (repeatable)")
     add_source_options(p, modules=False)
     p.set_defaults(func=run)
 
@@ -79,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
         return _run_pipeline(args)
     if not args.module or not args.function:
         raise InvalidInput("give MODULE and FUNCTION, or --pipeline FILE", hint="see `autocodec run --help`")
+    if args.remote is not None:
+        return _run_remote(args)
+    if args.proof:
+        raise InvalidInput("--proof goes with --remote", hint="see `autocodec run --help`")
     with runtime_from_args(args) as runtime:
         values = [_parse_arg(text, i, runtime.limits.decode.max_block_bytes) for i, text in enumerate(args.args)]
         executor = Executor(runtime, key_name=args.key, trusted_executors=tuple(args.executors))
@@ -88,6 +100,44 @@ def run(args: argparse.Namespace) -> int:
                                 memory=args.memory if args.memory is not None else limits.memory_bytes)
         outcome = executor.run(invocation, no_cache=args.no_cache)
         return show_outcome(outcome)
+
+
+def _run_remote(args: argparse.Namespace) -> int:
+    from ..errors import InvalidInput
+    from ..ipvm import Invocation
+    from ..ipvm._remote import run_remote
+    from ._io import write_line
+    from ._runtime import load_keys, runtime_from_args
+    from .cmd_ucan import read_token
+
+    if args.key is None:
+        raise InvalidInput("--remote needs --key NAME (the key the delegation was given to)")
+    if args.no_cache or args.executors:
+        raise InvalidInput("--no-cache and --executor apply to local runs only")
+    proofs = [read_token(path) for path in args.proof]
+    key = load_keys([args.key], None)[0]
+    with runtime_from_args(args) as runtime:
+        values = [_parse_arg(text, i, runtime.limits.decode.max_block_bytes) for i, text in enumerate(args.args)]
+        limits = runtime.limits.ipvm
+        module = _module_cid(runtime, args.module)
+        task = Invocation(module, args.function, values,
+                          fuel=args.fuel if args.fuel is not None else limits.fuel,
+                          memory=args.memory if args.memory is not None else limits.memory_bytes)
+        outcome = run_remote(runtime, args.remote, key, task, proofs)
+    write_line(f"invocation {outcome.invocation.cid} (UCAN), task {task.cid}")
+    return show_outcome(outcome)
+
+
+def _module_cid(runtime: Any, spec: str) -> Any:
+    """A module CID as given, or a task name resolved through this home's pinned sets."""
+    from ..cid import CID
+    from ..errors import InvalidCID
+    from ..ipvm import resolve_module
+
+    try:
+        return CID.parse(spec)
+    except InvalidCID:
+        return resolve_module(runtime, spec)
 
 
 def _run_pipeline(args: argparse.Namespace) -> int:

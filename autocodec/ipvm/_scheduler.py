@@ -1,0 +1,91 @@
+"""Admission control for jobs pushed by other principals: limits per issuer, refusals not slowdowns.
+
+Invariants:
+- Each issuer (a UCAN invocation's ``iss``) has its own budget: at most ``concurrent`` jobs
+  running, at most ``queue`` more waiting, and at most ``fuel_per_minute`` fuel *asked for*
+  (the job's budget, charged at admission) in any sliding 60-second window.
+- A job over any budget is refused at once with ``RateLimited`` (HTTP 429); it never waits
+  behind the issuer's other jobs past ``queue``, and one issuer's burst never takes another
+  issuer's slots.
+- A job that waits for a slot waits at most ``wait_s`` seconds, then is refused.
+- Everything is in memory, per process; nothing here reads the job's content.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from ..config import RemoteLimits
+from ..errors import RateLimited
+
+
+@dataclass
+class _Issuer:
+    running: int = 0
+    waiting: int = 0
+    fuel: deque[tuple[float, int]] = field(default_factory=deque)
+
+
+class Scheduler:
+    """Per-issuer admission for remote jobs."""
+
+    def __init__(self, limits: RemoteLimits, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._lock = threading.Condition()
+        self._issuers: dict[str, _Issuer] = {}
+
+    def _issuer(self, did: str) -> _Issuer:
+        state = self._issuers.get(did)
+        if state is None:
+            if len(self._issuers) >= self.limits.max_issuers_tracked:
+                idle = [d for d, s in self._issuers.items() if not s.running and not s.waiting]
+                for d in idle[: len(idle) // 2 + 1]:
+                    del self._issuers[d]
+            state = self._issuers[did] = _Issuer()
+        return state
+
+    @contextmanager
+    def admit(self, issuer: str, fuel: int) -> Iterator[None]:
+        """Hold one of ``issuer``'s job slots for the duration; ``RateLimited`` when over a budget."""
+        limits = self.limits
+        with self._lock:
+            state = self._issuer(issuer)
+            now = self._clock()
+            while state.fuel and state.fuel[0][0] <= now - 60.0:
+                state.fuel.popleft()
+            used = sum(f for _, f in state.fuel)
+            if used + fuel > limits.fuel_per_minute:
+                raise RateLimited(f"issuer {issuer} asked for {used + fuel} fuel in the last minute "
+                                  f"(limit {limits.fuel_per_minute})")
+            if state.running >= limits.concurrent and state.waiting >= limits.queue:
+                raise RateLimited(f"issuer {issuer} has {state.running} jobs running and {state.waiting} "
+                                  f"waiting (limits {limits.concurrent} and {limits.queue})")
+            state.fuel.append((now, fuel))
+            state.waiting += 1
+            try:
+                deadline = now + limits.wait_s
+                while state.running >= limits.concurrent:
+                    left = deadline - self._clock()
+                    if left <= 0:
+                        raise RateLimited(f"issuer {issuer}'s job waited {limits.wait_s:g} s for a slot")
+                    self._lock.wait(left)
+            finally:
+                state.waiting -= 1
+            state.running += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                state.running -= 1
+                self._lock.notify_all()
+
+    def snapshot(self) -> dict[str, tuple[int, int]]:
+        """``{issuer: (running, waiting)}`` for metrics and tests."""
+        with self._lock:
+            return {d: (s.running, s.waiting) for d, s in self._issuers.items()}

@@ -1,0 +1,95 @@
+"""The job stream: a per-home, hash-linked IPLD log of the receipts this node produced.
+
+Entry block (DAG-CBOR, stored in the block store like any block)::
+
+    {"ipvm/stream@1": {"seq": 7, "prev": <link to entry 6> | null, "receipt": <link>,
+                       "ran": <link: the invocation>, "source": "remote" | "cron:NAME" | "event:NAME",
+                       "issuer": "did:key:..." | null, "at": 1767225600}}
+
+Invariants:
+- ``seq`` counts from 1 without gaps and each entry links the previous one, so a reader who
+  has entry N can verify everything before it from the blocks alone (a CAR of the stream is
+  self-checking); the ``ipvm_stream`` table only indexes ``seq -> entry CID``.
+- Appends are serialized by one SQLite transaction (``BEGIN IMMEDIATE``), so two processes of
+  one home never write two entries with the same ``seq``.
+- ``at`` is informative (wall clock); nothing validates against it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from ..cid import CID
+
+TAG = "ipvm/stream@1"
+SCHEMA = [
+    """CREATE TABLE IF NOT EXISTS ipvm_stream (
+        seq INTEGER PRIMARY KEY,
+        entry BLOB NOT NULL,
+        receipt BLOB NOT NULL
+    )""",
+]
+
+
+@dataclass(frozen=True)
+class StreamEntry:
+    seq: int
+    cid: CID
+    receipt: CID
+    ran: CID
+    source: str
+    issuer: str | None
+    at: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "entry": str(self.cid), "receipt": str(self.receipt), "ran": str(self.ran),
+                "source": self.source, "issuer": self.issuer, "at": self.at}
+
+
+class JobStream:
+    """Append and read the home's job stream (backed by its block store)."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        store.ensure_schema("ipvm-stream", 1, SCHEMA)
+
+    def append(self, receipt: CID, ran: CID, *, source: str, issuer: str | None = None) -> StreamEntry:
+        """Add one receipt to the log; the new entry."""
+        from ..builtin import cid_for, encode
+
+        at = int(time.time())
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT seq, entry FROM ipvm_stream ORDER BY seq DESC LIMIT 1").fetchone()
+            seq = 1 if row is None else int(row[0]) + 1
+            prev = None if row is None else CID(bytes(row[1]))
+            value = {TAG: {"seq": seq, "prev": prev, "receipt": receipt, "ran": ran, "source": source,
+                           "issuer": issuer, "at": at}}
+            block = encode(value, "dag-cbor")
+            cid = cid_for(block, "dag-cbor")
+            self.store.put(cid, block)
+            conn.execute("INSERT INTO ipvm_stream (seq, entry, receipt) VALUES (?, ?, ?)",
+                         (seq, bytes(cid), bytes(receipt)))
+        return StreamEntry(seq, cid, receipt, ran, source, issuer, at)
+
+    def since(self, seq: int = 0, limit: int = 1000) -> list[StreamEntry]:
+        """Entries with a ``seq`` above ``seq``, oldest first, at most ``limit``, read from their blocks."""
+        from ..builtin import decode
+
+        with self.store.transaction() as conn:
+            rows = conn.execute("SELECT seq, entry FROM ipvm_stream WHERE seq > ? ORDER BY seq LIMIT ?",
+                                (int(seq), max(1, min(int(limit), 10_000)))).fetchall()
+        out: list[StreamEntry] = []
+        for number, raw in rows:
+            cid = CID(bytes(raw))
+            body = decode(self.store.get(cid), "dag-cbor")[TAG]
+            out.append(StreamEntry(int(number), cid, body["receipt"], body["ran"], body["source"], body["issuer"],
+                                   int(body["at"])))
+        return out
+
+    def head(self) -> int:
+        """The highest ``seq`` (0 for an empty stream)."""
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT MAX(seq) FROM ipvm_stream").fetchone()
+        return int(row[0] or 0)

@@ -1,0 +1,242 @@
+"""Triggers: invocations run on a schedule (cron) or on events, their receipts appended to the job stream.
+
+Configured in ``config.toml`` (docs/invocations.md, "Triggers")::
+
+    [[ipvm.triggers]]
+    name = "nightly"
+    cron = "0 3 * * *"                 # minute hour day-of-month month day-of-week (UTC)
+    module = "bafk..."                 # a module CID or a task name of a pinned set
+    function = "select"
+    args = ['{"/": "bafy..."}', '"a/b"']  # DAG-JSON, in order
+
+    [[ipvm.triggers]]
+    name = "on-git"
+    on = "block-stored"                # or "set-updated"
+    codec = "git-raw"                  # block-stored only: which blocks (name or code; default any)
+    module = "..."; function = "..."   # the new block comes first: {"ipvm/block": CID}, then args
+                                       # (set-updated: the new trust generation number first)
+
+Invariants:
+- Cron fields accept ``*``, numbers, ranges ``a-b``, lists ``a,b`` and steps ``*/n``/``a-b/n``;
+  a schedule fires at most once per matching minute, never twice for one minute.
+- Events are found by polling (``poll_s``): new blocks in the home's store (from any process)
+  after the runner started, and changes of the trust generation; a trigger never sees a block
+  stored before it started, and one poll handles at most ``max_events`` blocks.
+- Blocks IPVM writes itself (invocations, receipts, stream entries) never fire an event
+  trigger, so a trigger cannot feed on its own output.
+- A trigger's job runs on the home's ``Executor`` like any job (trusted modules only, limits,
+  memoized); a failing job is an error receipt in the stream, a host error is logged and skipped.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..cid import CID
+from ..errors import AutocodecError, ConfigError
+from ..log import get_logger
+
+_log = get_logger("ipvm")
+_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 6))
+_EVENTS = ("block-stored", "set-updated")
+
+
+@dataclass(frozen=True)
+class Cron:
+    """A parsed five-field cron schedule (UTC)."""
+
+    fields: tuple[frozenset[int], ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Cron:
+        parts = text.split()
+        if len(parts) != 5:
+            raise ConfigError(f"cron schedule {text[:60]!r} needs 5 fields (minute hour day month weekday)")
+        return cls(tuple(_field(part, name, lo, hi) for part, (name, lo, hi) in zip(parts, _FIELDS, strict=True)))
+
+    def matches(self, t: float) -> bool:
+        tm = time.gmtime(t)
+        values = (tm.tm_min, tm.tm_hour, tm.tm_mday, tm.tm_mon, (tm.tm_wday + 1) % 7)
+        return all(v in allowed for v, allowed in zip(values, self.fields, strict=True))
+
+
+def _field(text: str, name: str, lo: int, hi: int) -> frozenset[int]:
+    out: set[int] = set()
+    for item in text.split(","):
+        base, _, step_text = item.partition("/")
+        try:
+            step = int(step_text) if step_text else 1
+            if base == "*":
+                start, stop = lo, hi
+            elif "-" in base:
+                a, b = base.split("-", 1)
+                start, stop = int(a), int(b)
+            else:
+                start = stop = int(base)
+                if step_text:
+                    stop = hi
+        except ValueError:
+            raise ConfigError(f"cron {name} field {text!r} is malformed") from None
+        if step < 1 or not lo <= start <= stop <= hi:
+            raise ConfigError(f"cron {name} field {text!r} is out of range {lo}-{hi}")
+        out.update(range(start, stop + 1, step))
+    return frozenset(out)
+
+
+@dataclass(frozen=True)
+class Trigger:
+    name: str
+    module: str
+    function: str
+    args: tuple[Any, ...] = ()
+    cron: Cron | None = None
+    on: str | None = None
+    codec: int | None = None
+
+
+def load_triggers(doc: dict[str, Any]) -> list[Trigger]:
+    """The triggers of a parsed config.toml (``[[ipvm.triggers]]``); ``ConfigError`` naming the bad key."""
+    from ..builtin import decode
+    from ..codes import codec_code
+
+    items = doc.get("ipvm", {}).get("triggers", [])
+    if not isinstance(items, list):
+        raise ConfigError("ipvm.triggers must be an array of tables ([[ipvm.triggers]])")
+    out: list[Trigger] = []
+    for i, item in enumerate(items):
+        where = f"ipvm.triggers[{i}]"
+        if not isinstance(item, dict):
+            raise ConfigError(f"{where} must be a table")
+        name = str(item.get("name", f"trigger-{i}"))
+        for key in ("module", "function"):
+            if not isinstance(item.get(key), str):
+                raise ConfigError(f"{where}.{key} must be a string")
+        if ("cron" in item) == ("on" in item):
+            raise ConfigError(f"{where} needs exactly one of cron = '...' or on = 'block-stored|set-updated'")
+        if "on" in item and item["on"] not in _EVENTS:
+            raise ConfigError(f"{where}.on must be one of {', '.join(_EVENTS)}")
+        args_text = item.get("args", [])
+        if not isinstance(args_text, list) or not all(isinstance(a, str) for a in args_text):
+            raise ConfigError(f"{where}.args must be a list of DAG-JSON strings")
+        try:
+            args = tuple(decode(a.encode(), "dag-json") for a in args_text)
+        except AutocodecError as exc:
+            raise ConfigError(f"{where}.args: {exc.message}") from None
+        codec = item.get("codec")
+        try:
+            code = None if codec is None else codec_code(codec)
+        except AutocodecError as exc:
+            raise ConfigError(f"{where}.codec: {exc.message}") from None
+        out.append(Trigger(name, item["module"], item["function"], args,
+                           cron=Cron.parse(item["cron"]) if "cron" in item else None,
+                           on=item.get("on"), codec=code))
+    return out
+
+
+@dataclass
+class TriggerRunner:
+    """Runs ``triggers`` on ``executor`` in a background thread, appending receipts to ``stream``."""
+
+    executor: Any
+    stream: Any
+    triggers: list[Trigger]
+    poll_s: float = 1.0
+    max_events: int = 256
+    clock: Callable[[], float] = time.time
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _last_minute: dict[str, int] = field(default_factory=dict)
+    _block_mark: int = 0
+    _generation: int = 0
+
+    def start(self) -> TriggerRunner:
+        if not self.triggers or self._thread is not None:
+            return self
+        self._block_mark = self.executor.runtime.store.last_insert_mark()
+        self._generation = self.executor.runtime.generation().number
+        self._thread = threading.Thread(target=self._loop, name="autocodec-triggers", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.poll_s):
+            try:
+                self.tick()
+            except Exception as exc:  # noqa: BLE001 - a trigger loop survives anything, logs it
+                _log.error("triggers.tick_failed", error=type(exc).__name__, detail=str(exc)[:300])
+
+    def tick(self) -> int:
+        """One round: due cron schedules, then events; how many jobs ran."""
+        ran = 0
+        now = self.clock()
+        minute = int(now // 60)
+        for trig in self.triggers:
+            if trig.cron is not None and self._last_minute.get(trig.name) != minute and trig.cron.matches(now):
+                self._last_minute[trig.name] = minute
+                ran += self._fire(trig, (), f"cron:{trig.name}")
+        event_triggers = [t for t in self.triggers if t.on == "block-stored"]
+        if event_triggers:
+            store = self.executor.runtime.store
+            mark, new = store.inserted_since(self._block_mark, self.max_events)
+            self._block_mark = mark
+            for cid in new:
+                if _is_ipvm_document(store, cid):
+                    continue  # the executor's own invocations, receipts and stream entries: no feedback loop
+                for trig in event_triggers:
+                    if trig.codec is None or trig.codec == cid.codec:
+                        ran += self._fire(trig, ({"ipvm/block": cid},), f"event:{trig.name}")
+        generation = self.executor.runtime.generation().number
+        if generation != self._generation:
+            self._generation = generation
+            for trig in self.triggers:
+                if trig.on == "set-updated":
+                    ran += self._fire(trig, (generation,), f"event:{trig.name}")
+        return ran
+
+    def _fire(self, trig: Trigger, extra: tuple[Any, ...], source: str) -> int:
+        from ._invocation import Invocation
+        from ._modules import resolve_module
+
+        try:
+            limits = self.executor.limits
+            task = Invocation(resolve_module(self.executor.runtime, trig.module), trig.function,
+                              [*extra, *trig.args], fuel=limits.fuel, memory=limits.memory_bytes)
+            outcome = self.executor.run(task)
+        except AutocodecError as exc:
+            _log.warning("triggers.job_refused", trigger=trig.name, error=type(exc).__name__, detail=exc.message)
+            return 0
+        self.stream.append(outcome.receipt_cid, outcome.invocation, source=source)
+        return 1
+
+
+def _is_ipvm_document(store: Any, cid: CID) -> bool:
+    """True for the blocks IPVM itself writes (invocations, receipts, stream entries)."""
+    from ..builtin import decode
+    from ._receipt import TAG as RECEIPT_TAG
+    from ._stream import TAG as STREAM_TAG
+
+    if cid.codec != 0x71:
+        return False
+    try:
+        value = decode(store.get(cid), "dag-cbor")
+    except AutocodecError:
+        return False
+    if not isinstance(value, dict):
+        return False
+    keys = set(value)
+    return keys in ({"rsc", "op", "input", "meta", "nnc"}, {"rsc", "op", "input", "meta", "nnc", "iss"},
+                    {RECEIPT_TAG, "sig"}, {STREAM_TAG})
+
+
+def block_cid(value: Any) -> CID | None:
+    """The CID an event trigger passed (``{"ipvm/block": CID}``), for tests and tools."""
+    return value.get("ipvm/block") if isinstance(value, dict) else None

@@ -1,0 +1,140 @@
+"""The executor's routes: remote UCAN invocations, the job stream, and the trigger runner.
+
+Routes (docs/invocations.md, "Remote invocation"):
+- ``POST /ipvm/invoke``: a UCAN container (``{"ctn-v1": [tokens]}``, DAG-CBOR) with one
+  ``/wasm/run`` invocation and its delegations; answers the signed receipt block
+  (``application/vnd.ipld.dag-cbor``, ``X-Ipvm-Receipt: CID``, ``X-Ipvm-Cached: 0|1``), or
+  a JSON error ``{"error": NAME, "message", "hint"}``: 400 ``InvalidToken``, 403 for a UCAN
+  that does not authorize (its UCAN error name), 429 ``RateLimited`` (with ``Retry-After``).
+- ``GET /ipvm/stream?since=N&limit=M``: job-stream entries after ``seq`` N as JSON.
+- ``GET /ipvm/executor``: this executor's DID (what delegations must be rooted at).
+
+Invariants: jobs run on their own thread pool (``jobs`` workers), never on the decode pool,
+so pushed work cannot starve decodes; the request body is read up to
+``limits.remote.max_request_bytes`` and no further.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .. import errors
+from ..log import get_logger
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..ipvm._remote import RemoteExecutor
+    from ..ipvm._stream import JobStream
+    from ..ipvm._triggers import TriggerRunner
+    from ..registry import Runtime
+
+log = get_logger("serve")
+
+REMOTE: web.AppKey[RemoteExecutor] = web.AppKey("ipvm-remote")
+STREAM: web.AppKey[JobStream] = web.AppKey("ipvm-stream")
+JOBS: web.AppKey[ThreadPoolExecutor] = web.AppKey("ipvm-jobs")
+TRIGGERS: web.AppKey[TriggerRunner] = web.AppKey("ipvm-triggers")
+
+
+def _json_error(exc: BaseException) -> web.Response:
+    from ..verify.ucan import InvalidToken, UcanError
+
+    if isinstance(exc, errors.RateLimited):
+        return web.json_response({"error": "RateLimited", "message": exc.message, "hint": exc.hint},
+                                 status=429, headers={"Retry-After": "5"})
+    if isinstance(exc, InvalidToken):
+        status = 400
+    elif isinstance(exc, UcanError):
+        status = 403
+    else:
+        from ._app import status_for
+
+        status = status_for(exc)
+    if isinstance(exc, errors.AutocodecError):
+        return web.json_response({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint},
+                                 status=status)
+    log.error("ipvm.unexpected", error=type(exc).__name__, detail=str(exc)[:300])
+    return web.json_response({"error": "InternalError", "message": "unexpected error", "hint": "see the server log"},
+                             status=500)
+
+
+async def invoke(request: web.Request) -> web.Response:
+    remote = request.app[REMOTE]
+    cap = remote.scheduler.limits.max_request_bytes
+    if request.content_length is not None and request.content_length > cap:
+        return _json_error(errors.InvalidInput(f"the request is over {cap} bytes"))
+    body = bytearray()
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        body += chunk
+        if len(body) > cap:
+            return _json_error(errors.InvalidInput(f"the request is over {cap} bytes"))
+    try:
+        cid, block, cached = await asyncio.get_running_loop().run_in_executor(
+            request.app[JOBS], remote.handle, bytes(body))
+    except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
+        return _json_error(exc)
+    return web.Response(body=block, content_type="application/vnd.ipld.dag-cbor",
+                        headers={"X-Ipvm-Receipt": str(cid), "X-Ipvm-Cached": "1" if cached else "0"})
+
+
+async def stream(request: web.Request) -> web.Response:
+    try:
+        since = int(request.query.get("since", "0"))
+        limit = int(request.query.get("limit", "1000"))
+    except ValueError:
+        return web.json_response({"error": "BadRequest", "message": "since and limit are integers",
+                                  "hint": "e.g. /ipvm/stream?since=0"}, status=400)
+    entries = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], request.app[STREAM].since,
+                                                                since, limit)
+    return web.json_response({"entries": [e.to_json() for e in entries],
+                              "next": entries[-1].seq if entries else since})
+
+
+async def executor_did(request: web.Request) -> web.Response:
+    return web.json_response({"did": request.app[REMOTE].did})
+
+
+def _config_doc(runtime: Runtime) -> dict[str, Any]:
+    path = runtime.home.config_path
+    if not path.exists():
+        return {}
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise errors.ConfigError(f"cannot read {path.name}: {exc}") from None
+
+
+def setup_ipvm(app: web.Application, runtime: Runtime, *, jobs: int = 4, key_name: str | None = None,
+               trigger_poll_s: float = 1.0) -> None:
+    """Add the executor's routes and trigger runner to ``app`` (all parts built here, once)."""
+    from ..ipvm import Executor
+    from ..ipvm._remote import RemoteExecutor
+    from ..ipvm._scheduler import Scheduler
+    from ..ipvm._stream import JobStream
+    from ..ipvm._triggers import TriggerRunner, load_triggers
+    from ..verify.ucan import Revocations
+
+    executor = Executor(runtime, key_name=key_name)
+    job_stream = JobStream(runtime.store)
+    revocations = Revocations(runtime.home.db_path)
+    app[STREAM] = job_stream
+    app[REMOTE] = RemoteExecutor(executor, Scheduler(runtime.limits.remote), revocations.is_revoked, job_stream)
+    app[JOBS] = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="autocodec-job")
+    app[TRIGGERS] = TriggerRunner(executor, job_stream, load_triggers(_config_doc(runtime)), poll_s=trigger_poll_s)
+    app.router.add_post("/ipvm/invoke", invoke)
+    app.router.add_get("/ipvm/stream", stream)
+    app.router.add_get("/ipvm/executor", executor_did)
+
+    async def on_startup(app: web.Application) -> None:
+        app[TRIGGERS].start()
+
+    async def on_cleanup(app: web.Application) -> None:
+        app[TRIGGERS].stop()
+        app[JOBS].shutdown(wait=True, cancel_futures=True)
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
