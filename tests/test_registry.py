@@ -293,3 +293,33 @@ def test_block_rm_refuses_what_a_pinned_set_needs_and_pin_repair_fetches_it_back
     run_cli(home, "pin", "update")  # already current: it repairs
     with Runtime(home) as rt:
         assert rt.store.has(module)
+
+
+def test_loaded_module_is_checked_against_every_manifest_it_is_used_under(publisher, tmp_path: Path) -> None:
+    """Issue 16, item 9: a module listed under its honest manifest (bencode, 0x63) and under a
+    second manifest claiming a code it does not declare (0x300001) must not serve 0x300001,
+    even after the honest listing loaded it."""
+    import time as _time
+
+    from autocodec.verify import Manifest, sign
+
+    rt, key = publisher
+    bencode = WASM / "bencode" / "bencode.wasm"
+    honest = publish_module(rt, bencode, key)
+    lie = Manifest(kind="codec", name="bencode", codes=(0x300001,), module=honest.module_cid,
+                   size=bencode.stat().st_size, version="1.0.0", publisher=key.did, issued=int(_time.time()) - 60,
+                   abi=1, expires=None, source=None, build={"toolchain": "zig", "version": "0.17.1"},
+                   vectors=honest.manifest.vectors, supersedes=None)
+    lie_cid, lie_envelope = sign(lie, [key])
+    rt.store.put(lie_cid, lie_envelope)
+    init_set(rt, "s", [key], ["pub"])
+    add_manifest(rt, "s", honest.manifest_cid)
+    add_manifest(rt, "s", lie_cid)
+    publish_set(rt, "s", [key])
+    export_set(rt, "s", tmp_path / "b.car")
+    with Runtime(tmp_path / "user", default_set=False) as user:
+        pin_add(user, str(tmp_path / "b.car"))
+        block = b"d1:ai1ee"
+        assert user.decode(user.put(block, 0x63)) == {"a": 1}  # the honest listing loads the module
+        with pytest.raises(NotTrusted, match="does not match its manifest"):
+            user.decode(user.put(block, 0x300001))
