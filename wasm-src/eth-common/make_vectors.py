@@ -46,7 +46,7 @@ def load_corpus() -> Any:
     return module
 
 
-def _value(v: Any) -> Any:
+def from_dag_json(v: Any) -> Any:
     """DAG-JSON (as the helper prints it) -> the data model (CID, bytes, dict, list, None)."""
     if isinstance(v, dict):
         if list(v) == ["/"]:
@@ -55,9 +55,9 @@ def _value(v: Any) -> Any:
                 return CID.parse(x)
             b = x["bytes"]
             return base64.b64decode(b + "=" * (-len(b) % 4))
-        return {k: _value(x) for k, x in v.items()}
+        return {k: from_dag_json(x) for k, x in v.items()}
     if isinstance(v, list):
-        return [_value(x) for x in v]
+        return [from_dag_json(x) for x in v]
     return v
 
 
@@ -83,7 +83,7 @@ def reference(code: int, blocks: list[bytes], helper: Path = HELPER) -> list[Any
     results: list[Any] = []
     for line in out.splitlines():
         doc = json.loads(line)
-        results.append(fix_log_root(_value(doc["ok"])) if "ok" in doc else Exception(doc["error"]))
+        results.append(fix_log_root(from_dag_json(doc["ok"])) if "ok" in doc else Exception(doc["error"]))
     assert len(results) == len(blocks)
     return results
 
