@@ -21,7 +21,8 @@ class Fetcher:
 
     Invariants: bytes from a source are returned only after ``verify(cid, data)`` passed
     (through ``store.put``, which verifies, when there is a store); a verified block is cached
-    in the store; a source that serves bytes not matching the CID is logged and skipped.
+    in the store; a source that serves bytes not matching the CID is skipped (logged as a warning
+    if a later source serves the block; otherwise the raised ``HashMismatch`` names it).
     """
 
     def __init__(
@@ -48,6 +49,7 @@ class Fetcher:
             except BlockNotFound:
                 pass
         failures: list[str] = []
+        liars: list[str] = []
         last_error: FetchError | HashMismatch | None = None
         for source in self.sources:
             try:
@@ -62,12 +64,14 @@ class Fetcher:
             try:
                 self.verify(cid, data)
             except HashMismatch as exc:
-                log.warning("source served a block that does not match its CID", source=source.name, cid=str(cid))
+                liars.append(source.name)
                 failures.append(f"{source.name} served bytes that do not match {cid}")
                 last_error = HashMismatch(f"{source.name} served bytes that do not match {cid}: {exc.message}")
                 continue
             except UnknownHash:
                 raise
+            for liar in liars:  # said once here; when no source has it, the error says it instead
+                log.warning("source served a block that does not match its CID", source=liar, cid=str(cid))
             if self.store is not None:
                 self.store.put(cid, data)
             log.debug("fetched block", cid=str(cid), source=source.name, size=len(data))
