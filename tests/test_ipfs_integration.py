@@ -64,8 +64,8 @@ def test_fresh_home_with_only_node_decodes_git_and_eth_blocks(ipfs_node, tmp_pat
     assert git["author"]["name"] == "Ada" and git["author"]["timezone"] == "+0100"
     assert "/" in git["tree"]
     eth = json.loads(run_cli(home, "decode", str(eth_cid), "--node", ipfs_node.api_multiaddr).stdout.decode())
-    # go-codec-dageth's data model: Number is a BigInt, minimal big-endian Bytes (0x0103ed76)
-    assert eth["Number"] == {"/": {"bytes": "AQPtdg"}}
+    # go-codec-dageth's data model: Number is a BigInt, minimal big-endian Bytes (0x0103ee76)
+    assert eth["Number"] == {"/": {"bytes": "AQPudg"}}
     # both blocks were verified (sha1, keccak-256 extension) and cached: the node is no longer needed
     assert json.loads(run_cli(home, "decode", str(eth_cid)).stdout.decode()) == eth
 
