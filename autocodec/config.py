@@ -50,6 +50,23 @@ class SandboxLimits:
     """Largest result a call may return to the host."""
     max_module_bytes: int = 8 * MiB
     """Largest module accepted for compilation."""
+    max_functions: int = 10_000
+    """Most functions a module may define (checked before compiling; real modules have < 1000)."""
+    max_function_bytes: int = 1 * MiB
+    """Largest function body (checked before compiling)."""
+    inline_compile_bytes: int = 128 * KiB
+    """Code sections up to this size, ``inline_compile_functions`` and ``inline_compile_loops``
+    compile in-process (every shipped module does: <= 40 KiB, <= 90 functions, <= 1700 loop
+    bytes); anything else compiles in a child process bounded by ``compile_timeout_ms`` and
+    ``compile_memory_bytes``. Loops dominate compile cost under fuel metering (~0.3-0.6 ms and
+    ~20 KiB each, measured), so 2000 of them is the in-process worst case (~1 s, ~130 MiB)."""
+    inline_compile_functions: int = 2_000
+    inline_compile_loops: int = 2_000
+    """Most 0x03 bytes (an upper bound on ``loop`` opcodes) in a code section compiled in-process."""
+    compile_timeout_ms: int = 20_000
+    """Wall-clock bound on compiling one module in the child process (a refusal is remembered)."""
+    compile_memory_bytes: int = 1024 * MiB
+    """Heap bound (RLIMIT_DATA) of the child process that compiles one module."""
     stream_chunk_bytes: int = 1 * MiB
     """Largest buffer passed to a guest in one call; bigger inputs are streamed in pieces."""
     max_batch_items: int = 1024

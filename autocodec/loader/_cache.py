@@ -12,15 +12,22 @@ Invariants:
 - A missing, truncated, tampered or incompatible artifact is logged, deleted and recompiled;
   it is never deserialized. Writes are atomic (temp file in the same folder + rename).
 - Cache failures (read-only folder, full disk) degrade to compiling; they never fail a load.
+- The key is checked like an ssh private key before use: a regular file (no symlink) owned by
+  this user with mode 0600 or stricter, in a folder owned by this user that group and others
+  cannot write. Otherwise nothing from the cache is trusted or written (logged), loads compile.
+- A module that could not be compiled within the compile bounds is remembered as
+  ``<name>.refused`` (``refuse``/``refused``), so it is refused again without compiling.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import hmac
 import os
 import secrets
+import stat
 import tempfile
 from pathlib import Path
 
@@ -42,8 +49,9 @@ class CompiledCache:
 
     def _load_key(self) -> bytes:
         if self._key is None:
-            self.dir.mkdir(parents=True, exist_ok=True)
+            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             path = self.dir / "hmac.key"
+            _check_private(self.dir, directory=True)
             if not path.exists():
                 # Write a complete key under a temporary name, then link it into place:
                 # concurrent processes agree on whichever key was linked first.
@@ -55,7 +63,7 @@ class CompiledCache:
                         os.link(tmp, path)
                 finally:
                     self._discard(Path(tmp))
-            key = path.read_bytes()
+            key = _read_private(path)
             if len(key) != 32:
                 raise OSError(f"{path} is not a 32-byte key")
             self._key = key
@@ -88,10 +96,36 @@ class CompiledCache:
             if not hmac.compare_digest(blob[len(MAGIC) : head], self._mac(name, view[head:])):
                 raise ValueError("HMAC mismatch (tampered or written under another key)")
             return wasmtime.Module.deserialize(engine, blob[head:])
+        except UnsafeKey as exc:  # nothing from this cache is trusted; the entry is left alone
+            _log.warning("compiled cache not used: its key is not private", path=str(path), reason=str(exc))
+            return None
         except (ValueError, OSError, wasmtime.WasmtimeError) as exc:
             _log.warning("compiled cache entry rejected; recompiling", path=str(path), reason=str(exc))
             self._discard(path)
             return None
+
+    def refused(self, name: str) -> str | None:
+        """The remembered reason ``name`` could not be compiled within bounds, or None."""
+        try:
+            with open(self.dir / (name + ".refused"), "rb") as f:
+                return f.read(1000).decode("utf-8", "replace") or "refused before"
+        except OSError:
+            return None
+
+    def refuse(self, name: str, reason: str) -> None:
+        """Remember that ``name`` could not be compiled within bounds (best effort)."""
+        try:
+            self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".refused")
+            try:
+                with os.fdopen(fd, "wb") as f:
+                    f.write(reason.encode("utf-8")[:1000])
+                os.replace(tmp, self.dir / (name + ".refused"))
+            except BaseException:
+                self._discard(Path(tmp))
+                raise
+        except OSError as exc:
+            _log.warning("compiled cache: cannot record a refusal", dir=str(self.dir), error=str(exc))
 
     def put(self, name: str, module: wasmtime.Module) -> None:
         try:
@@ -106,10 +140,51 @@ class CompiledCache:
             except BaseException:
                 self._discard(Path(tmp))
                 raise
-        except (OSError, wasmtime.WasmtimeError) as exc:
+        except (OSError, wasmtime.WasmtimeError) as exc:  # UnsafeKey included: nothing is written
             _log.warning("compiled cache write failed", dir=str(self.dir), error=str(exc))
 
     @staticmethod
     def _discard(path: Path) -> None:
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+class UnsafeKey(OSError):
+    """The HMAC key (or its folder) could be read or replaced by another user."""
+
+
+def _check_private(path: Path, *, directory: bool) -> None:
+    """Like ssh with a private key: refuse a file or folder another user could read or change.
+
+    The key must be owned by this user, a regular file (not a symlink) and mode 0600 or
+    stricter; its folder owned by this user and not writable by group or others.
+    """
+    st = os.lstat(path)
+    kind = stat.S_ISDIR(st.st_mode) if directory else stat.S_ISREG(st.st_mode)
+    if not kind:
+        raise UnsafeKey(f"{path} is not a {'folder' if directory else 'regular file'}")
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        raise UnsafeKey(f"{path} is owned by uid {st.st_uid}, not this user")
+    loose = 0o022 if directory else 0o077
+    if st.st_mode & loose:
+        raise UnsafeKey(f"{path} has mode {stat.S_IMODE(st.st_mode):o}; other users could read or change it")
+
+
+def _read_private(path: Path) -> bytes:
+    """The key file's bytes after ``_check_private`` on the opened file (no symlinks)."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafeKey(f"{path} is a symbolic link") from None
+        raise
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise UnsafeKey(f"{path} is not a regular file")
+        if hasattr(os, "getuid") and st.st_uid != os.getuid():
+            raise UnsafeKey(f"{path} is owned by uid {st.st_uid}, not this user")
+        if st.st_mode & 0o077:
+            raise UnsafeKey(f"{path} has mode {stat.S_IMODE(st.st_mode):o}; it must be 0600 like a private key")
+        return f.read(64)

@@ -8,6 +8,8 @@ Invariants:
   exact signatures, and exactly one well-formed ``autocodec.module`` custom section. Only
   ``ac_abi_version() == 1`` is left to the loader, because it needs a call.
 - Every refusal is a ``ModuleRejected`` with a message naming the broken rule.
+- Complexity (``check_complexity``: defined functions, largest body) is checked on a linear
+  read of the bytes before wasmtime validates or compiles anything.
 """
 
 from __future__ import annotations
@@ -142,6 +144,20 @@ def _check_exports(summary: _wasmparse.WasmSummary, kind: str) -> None:
             raise ModuleRejected(f"export {name} has type {shown}, ABI v1 requires func {sig}")
 
 
+def check_complexity(summary: _wasmparse.WasmSummary, limits: SandboxLimits) -> None:
+    """Refuse a module whose code is too big to compile within bounds (``ModuleRejected``)."""
+    if summary.functions > limits.max_functions:
+        raise ModuleRejected(
+            f"the module defines {summary.functions} functions, over the cap of {limits.max_functions}",
+            hint="a module this complex is refused before compiling; split it or raise max_functions",
+        )
+    if summary.largest_body > limits.max_function_bytes:
+        raise ModuleRejected(
+            f"a function body is {summary.largest_body} bytes, over the cap of {limits.max_function_bytes}",
+            hint="a module this complex is refused before compiling; split the function or raise max_function_bytes",
+        )
+
+
 def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits | None = None,
                    validate: bool = True) -> ModuleInfo:
     """Validate ``wasm`` statically against ABI v1 and describe it; ``ModuleRejected`` if not.
@@ -156,13 +172,19 @@ def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits
         raise ModuleRejected(f"module is {len(wasm)} bytes, over the {limits.max_module_bytes}-byte cap")
     if not wasm.startswith(_wasmparse.MAGIC):
         raise ModuleRejected("not a WebAssembly core module (bad magic or version)")
+    try:  # the cheap linear read first: complexity is refused before wasmtime sees the bytes
+        early: _wasmparse.WasmSummary | None = _wasmparse.parse(wasm)
+    except ModuleRejected:
+        early = None  # malformed: wasmtime's validation names the problem best
+    if early is not None:
+        check_complexity(early, limits)
     if validate:
         try:
             wasmtime.Module.validate(_engine.validation_engine(), wasm)
         except wasmtime.WasmtimeError as exc:
             text = " ".join(str(exc).split())[:300] or "invalid"
             raise ModuleRejected(f"invalid Wasm (for autocodec's deterministic feature set): {text}") from None
-    summary = _wasmparse.parse(wasm)
+    summary = early if early is not None else _wasmparse.parse(wasm)
     if summary.imports:
         shown = ", ".join(f"{m}.{n} ({k})" for m, n, k in summary.imports[:5])
         raise ModuleRejected(f"the module imports {shown}; ABI v1 modules import nothing")

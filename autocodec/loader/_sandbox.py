@@ -10,6 +10,11 @@ Invariants:
 - Compiled artifacts are cached under ``cache_dir`` keyed by the sha2-256 of the module
   bytes (never by a caller-supplied label) and the engine fingerprint; see ``_cache``.
 - Limits come from ``SandboxLimits``: the sandbox's own, or per module at ``load``.
+- Compilation is bounded (``_compile``: complexity checks first, big modules in a child
+  process with time and memory limits), runs with no lock held, once per module at a time
+  (concurrent loads of the same bytes wait for that one compile; other loads go on), and a
+  module refused for exceeding a bound is remembered (in memory, and in the cache folder when
+  there is one) and refused at once next time.
 """
 
 from __future__ import annotations
@@ -24,10 +29,11 @@ import wasmtime
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, SandboxLimits
-from ..errors import MemoryLimitExceeded, ModuleRejected, SandboxError
+from ..errors import ModuleRejected, SandboxError
 from ..log import get_logger
-from . import _call
+from . import _call, _wasmparse
 from ._cache import CompiledCache
+from ._compile import CompileRefused, compile_module
 from ._engine import EngineSpec, get_engine
 from ._info import COMMON_EXPORTS, KIND_EXPORTS, OPTIONAL_EXPORTS, ModuleInfo, inspect_module
 from ._instance import GuestInstance
@@ -37,6 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _log = get_logger("loader")
 _MEMO = 64
+_REFUSED = 1024
 
 
 class LoadedModule:
@@ -113,7 +120,10 @@ class Sandbox:
         self.cache = CompiledCache(Path(cache_dir)) if cache_dir is not None else None
         self.fast_calls = (not _call.slow_calls_default()) if fast_calls is None else fast_calls
         self._memo: OrderedDict[tuple[str, SandboxLimits, CID | None], LoadedModule] = OrderedDict()
-        self._lock = threading.Lock()
+        self._modules: OrderedDict[str, wasmtime.Module] = OrderedDict()  # compiled, by cache entry name
+        self._refused: OrderedDict[str, str] = OrderedDict()  # entry name -> why it cannot compile
+        self._inflight: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()  # guards the dicts only: never held while compiling
 
     def load(self, wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits | None = None) -> LoadedModule:
         """Check, compile (or fetch from the cache) and test-instantiate ``wasm``."""
@@ -131,11 +141,13 @@ class Sandbox:
                 self._memo.move_to_end(memo_key)
                 return hit
         engine, spec = get_engine(EngineSpec.from_limits(limits))
-        cached = self._cached(engine, spec, digest)
+        name = CompiledCache.entry_name(f"sha2-256:{digest}", spec.fingerprint())
+        self._check_refused(name)
+        cached = self._cached(engine, name)
         # A cache hit is an artifact compiled from these very bytes (sha2-256 key, HMAC):
         # they were fully validated then; the ABI checks still run on every load.
         info = inspect_module(wasm, cid=cid, limits=limits, validate=cached is None)
-        module = cached if cached is not None else self._compile(engine, spec, wasm, digest)
+        module = cached if cached is not None else self._compile(engine, spec, wasm, name, limits)
         loaded = LoadedModule(engine, module, info, limits, fast=self.fast_calls)
         try:
             version = loaded.instance().abi_version()
@@ -150,20 +162,63 @@ class Sandbox:
                 self._memo.popitem(last=False)
         return loaded
 
-    def _cached(self, engine: wasmtime.Engine, spec: EngineSpec, digest: str) -> wasmtime.Module | None:
-        if self.cache is None:
-            return None
-        return self.cache.get(engine, CompiledCache.entry_name(f"sha2-256:{digest}", spec.fingerprint()))
+    def _cached(self, engine: wasmtime.Engine, name: str) -> wasmtime.Module | None:
+        with self._lock:
+            module = self._modules.get(name)
+        if module is not None or self.cache is None:
+            return module
+        return self.cache.get(engine, name)
 
-    def _compile(self, engine: wasmtime.Engine, spec: EngineSpec, wasm: bytes, digest: str) -> wasmtime.Module:
-        name = CompiledCache.entry_name(f"sha2-256:{digest}", spec.fingerprint()) if self.cache else ""
+    def _check_refused(self, name: str) -> None:
+        with self._lock:
+            reason = self._refused.get(name)
+        if reason is None and self.cache is not None:
+            reason = self.cache.refused(name)
+        if reason is not None:
+            raise CompileRefused(f"refused without compiling: {reason}")
+
+    def _compile(
+        self, engine: wasmtime.Engine, spec: EngineSpec, wasm: bytes, name: str, limits: SandboxLimits
+    ) -> wasmtime.Module:
+        """Compile once per ``name`` at a time (others loading the same bytes wait for it), no lock held."""
+        while True:
+            with self._lock:
+                module = self._modules.get(name)
+                if module is not None:
+                    return module
+                reason = self._refused.get(name)
+                if reason is not None:
+                    raise CompileRefused(f"refused without compiling: {reason}")
+                waiting = self._inflight.get(name)
+                if waiting is None:
+                    done = self._inflight[name] = threading.Event()
+                    break
+            waiting.wait()
+            # the compiling thread finished: its module or refusal is recorded (a plain
+            # failure is not: then this thread tries itself)
+            with self._lock:
+                if name not in self._modules and name not in self._refused and name not in self._inflight:
+                    continue
         try:
-            module = wasmtime.Module(engine, wasm)
-        except wasmtime.WasmtimeError as exc:
-            first = str(exc).strip().splitlines()[0]
-            if "pooling allocator" in first and ("memory" in first or "table" in first):
-                raise MemoryLimitExceeded(f"the module's initial memory or table is over the cap: {first}") from None
-            raise ModuleRejected(f"the module does not compile: {first}") from None
-        if self.cache is not None:
-            self.cache.put(name, module)
-        return module
+            try:
+                module = compile_module(engine, spec, wasm, _wasmparse.parse(wasm), limits)
+            except CompileRefused as exc:
+                with self._lock:
+                    self._refused[name] = exc.message
+                    while len(self._refused) > _REFUSED:
+                        self._refused.popitem(last=False)
+                if self.cache is not None:
+                    self.cache.refuse(name, exc.message)
+                _log.warning("module refused at compile", reason=exc.message)
+                raise
+            with self._lock:
+                self._modules[name] = module
+                while len(self._modules) > _MEMO:
+                    self._modules.popitem(last=False)
+            if self.cache is not None:
+                self.cache.put(name, module)
+            return module
+        finally:
+            with self._lock:
+                del self._inflight[name]
+            done.set()

@@ -5,8 +5,9 @@ Spec: WebAssembly Core Specification 2.0, chapter 5 (binary format).
 Invariants:
 - Reads, never executes; linear in the input size; every read is bounds-checked and every
   malformation raises ``ModuleRejected`` (no IndexError, no RecursionError).
-- Only the type, import, function, export and custom sections are decoded; other sections
-  are skipped by their declared size. Full validation is wasmtime's (``Module.validate``).
+- Only the type, import, function, export and custom sections are decoded, and the code
+  section's body sizes (for the complexity checks before compiling); other sections are
+  skipped by their declared size. Full validation is wasmtime's (``Module.validate``).
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ class WasmSummary:
     exports: dict[str, str] = field(default_factory=dict)  # name -> kind
     export_types: dict[str, FuncType] = field(default_factory=dict)  # function exports only
     custom: list[tuple[str, bytes]] = field(default_factory=list)
+    functions: int = 0  # bodies in the code section (defined functions)
+    code_bytes: int = 0  # size of the code section
+    largest_body: int = 0  # bytes of the largest function body
+    loop_bytes: int = 0  # 0x03 bytes in the code section: an upper bound on its ``loop`` opcodes
 
 
 class _Reader:
@@ -147,6 +152,14 @@ def parse(wasm: bytes) -> WasmSummary:
                     func_types.append(index)
         elif section == 3:
             func_types.extend(body.u32() for _ in range(body.u32()))
+        elif section == 10:
+            out.code_bytes = size
+            out.loop_bytes = wasm.count(b"\x03", body.pos, body.end)
+            out.functions = body.u32()
+            for _ in range(out.functions):  # at least one byte a body: bounded by the section
+                n = body.u32()
+                body.take(n)
+                out.largest_body = max(out.largest_body, n)
         elif section == 7:
             for _ in range(body.u32()):
                 name = body.name()

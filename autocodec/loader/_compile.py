@@ -1,0 +1,142 @@
+"""Bounded compilation: small modules compile in-process, anything bigger in a child process
+with a heap limit and a wall-clock deadline.
+
+Invariants:
+- ``compile_module`` returns a ``wasmtime.Module`` for ``engine`` or raises
+  ``CompileRefused`` (a ``ModuleRejected``); it never holds a lock while compiling.
+- In-process only when the code section is at most ``limits.inline_compile_bytes``, defines at
+  most ``limits.inline_compile_functions`` functions and has at most
+  ``limits.inline_compile_loops`` 0x03 bytes (loops dominate compile cost; the worst case
+  within these bounds is about a second and ~130 MiB). Otherwise a fresh
+  interpreter (``python -m autocodec.loader._compile``) compiles with ``RLIMIT_DATA =
+  limits.compile_memory_bytes`` and ``RLIMIT_CPU``, is killed at ``limits.compile_timeout_ms``,
+  and hands back wasmtime's serialized artifact on stdout; the parent deserializes it (the
+  child is our own code on bytes we chose, so the artifact is trusted like our own compile).
+- The child compiles with the same deterministic feature set and stack limit as the engine,
+  without the pooling allocator (it never instantiates); wasmtime checks on deserialize that
+  the artifact fits the engine.
+- A refusal for exceeding a bound is ``CompileRefused(remember=True)``: callers record it so
+  the same bytes are refused at once next time instead of compiling again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import asdict, replace
+
+import wasmtime
+
+from ..config import SandboxLimits
+from ..errors import MemoryLimitExceeded, ModuleRejected, SandboxError
+from ._engine import EngineSpec, _config
+from ._wasmparse import WasmSummary
+
+_EXIT_MEMORY = 3
+_EXIT_INVALID = 4
+
+
+class CompileRefused(ModuleRejected):
+    """The module could not be compiled within the compile bounds (time or memory)."""
+
+    hint = "the module is too costly to compile; it is refused and remembered (clear the compiled cache to retry)"
+
+
+def in_process(summary: WasmSummary | None, limits: SandboxLimits) -> bool:
+    """Whether ``summary``'s code is small enough to compile without a child process."""
+    return (
+        summary is not None
+        and summary.code_bytes <= limits.inline_compile_bytes
+        and summary.functions <= limits.inline_compile_functions
+        and summary.loop_bytes <= limits.inline_compile_loops
+    )
+
+
+def compile_module(
+    engine: wasmtime.Engine, spec: EngineSpec, wasm: bytes, summary: WasmSummary | None, limits: SandboxLimits
+) -> wasmtime.Module:
+    """Compile ``wasm`` for ``engine`` within ``limits`` (see the module invariants)."""
+    if in_process(summary, limits):
+        return _inline(engine, wasm)
+    artifact = _in_child(spec, wasm, limits)
+    try:
+        return wasmtime.Module.deserialize(engine, artifact)
+    except wasmtime.WasmtimeError as exc:  # pragma: no cover - a child built for another engine
+        raise ModuleRejected(f"the compiled module does not fit the engine: {_first_line(exc)}") from None
+
+
+def _inline(engine: wasmtime.Engine, wasm: bytes) -> wasmtime.Module:
+    try:
+        return wasmtime.Module(engine, wasm)
+    except wasmtime.WasmtimeError as exc:
+        raise _refusal(_first_line(exc)) from None
+
+
+def _refusal(first: str) -> SandboxError:
+    if "pooling allocator" in first and ("memory" in first or "table" in first):
+        return MemoryLimitExceeded(f"the module's initial memory or table is over the cap: {first}")
+    return ModuleRejected(f"the module does not compile: {first}")
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def _in_child(spec: EngineSpec, wasm: bytes, limits: SandboxLimits) -> bytes:
+    child_spec = replace(spec, pool_memory_bytes=0, pool_instances=0, pool_table_elements=0)
+    args = json.dumps({"spec": asdict(child_spec), "memory": limits.compile_memory_bytes,
+                       "cpu_s": -(-limits.compile_timeout_ms // 1000) + 1})
+    timeout = limits.compile_timeout_ms / 1000
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "autocodec.loader._compile", args],
+            input=wasm, capture_output=True, timeout=timeout, env=_child_env(),
+        )
+    except subprocess.TimeoutExpired:
+        raise CompileRefused(f"compiling the module took longer than compile_timeout_ms ({limits.compile_timeout_ms} ms)") from None
+    except OSError as exc:
+        raise ModuleRejected(f"cannot start the compiler process: {exc.strerror or exc}") from None
+    if proc.returncode == 0 and proc.stdout:
+        return proc.stdout
+    if proc.returncode == _EXIT_INVALID:
+        raise _refusal(proc.stderr.decode("utf-8", "replace").strip()[:300])
+    if proc.returncode in (_EXIT_MEMORY, -9, -6, -24) or proc.returncode < 0:  # OOM abort, SIGKILL, SIGXCPU
+        raise CompileRefused(
+            f"compiling the module needed more than compile_memory_bytes ({limits.compile_memory_bytes}) "
+            f"or its CPU time (exit {proc.returncode})"
+        )
+    raise CompileRefused(f"the compiler process failed (exit {proc.returncode})")
+
+
+def _child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("PYTHONSTARTUP", None)
+    return env
+
+
+def _child_main(argv: list[str]) -> int:  # pragma: no cover - runs in the child process
+    import resource
+
+    doc = json.loads(argv[0])
+    memory, cpu_s = int(doc["memory"]), int(doc["cpu_s"])
+    resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu_s, cpu_s + 1))
+    wasm = sys.stdin.buffer.read()
+    try:
+        engine = wasmtime.Engine(_config(EngineSpec(**doc["spec"])))
+        artifact = wasmtime.Module(engine, wasm).serialize()
+    except MemoryError:
+        return _EXIT_MEMORY
+    except wasmtime.WasmtimeError as exc:
+        sys.stderr.write(_first_line(exc))
+        return _EXIT_INVALID
+    sys.stdout.buffer.write(artifact)
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover - the child process
+    sys.exit(_child_main(sys.argv[1:]))
