@@ -323,3 +323,31 @@ def test_loaded_module_is_checked_against_every_manifest_it_is_used_under(publis
         assert user.decode(user.put(block, 0x63)) == {"a": 1}  # the honest listing loads the module
         with pytest.raises(NotTrusted, match="does not match its manifest"):
             user.decode(user.put(block, 0x300001))
+
+
+@pytest.mark.parametrize("kind, name, code", [("codec", "bencode", 0x63), ("hasher", "keccak-256", 0x1B)])
+def test_a_later_set_takes_over_a_served_code_only_by_the_users_decision(publisher, tmp_path: Path, kind: str,
+                                                                        name: str, code: int) -> None:
+    """Issue 16, item 12: pinning a set must not silently replace the hasher that verifies blocks
+    (or a codec) that another pinned set serves; `pin add --override` is that decision."""
+    rt, key = publisher
+    _publish_set(rt, key, [WASM / name / f"{name}.wasm"], name="first")
+    export_set(rt, "first", tmp_path / "first.car")
+    other = tmp_path / f"{name}-2.wasm"
+    other.write_bytes(with_meta((WASM / name / f"{name}.wasm").read_bytes(), version="2.0.0"))
+    init_set(rt, "second", [key], ["pub"])
+    add_manifest(rt, "second", publish_module(rt, other, key, vectors=WASM / name).manifest_cid)
+    publish_set(rt, "second", [key])
+    export_set(rt, "second", tmp_path / "second.car")
+    with Runtime(tmp_path / "user", default_set=False) as user:
+        pin_add(user, str(tmp_path / "first.car"))
+        pin_add(user, str(tmp_path / "second.car"))
+        served = user.resolve(kind, code)
+        assert (served.set_name, served.version) == ("first", "1.0.0")  # no decision: the first keeps it
+        pin_add(user, str(tmp_path / "second.car"), override=True)
+        served = user.resolve(kind, code)
+        assert (served.set_name, served.version) == ("second", "2.0.0")
+        pin_rm(user, "second")
+        assert user.resolve(kind, code).set_name == "first"
+        pin_add(user, str(tmp_path / "second.car"))  # pinned again: the earlier decision is gone
+        assert user.resolve(kind, code).set_name == "first"

@@ -14,6 +14,8 @@ def register(sub: Any) -> None:
     add.add_argument("target", metavar="SET_CID|/ipns/NAME|bundle.car")
     add.add_argument("--node", metavar="ADDR", help="fetch the set from this IPFS node (RPC API)")
     add.add_argument("--gateway", metavar="URL", help="fetch the set from this trustless gateway")
+    add.add_argument("--override", action="store_true",
+                     help="let this set take over codecs, hashers and names that sets pinned earlier serve")
     add.set_defaults(func=run_add)
     ls = ps.add_parser("ls", help="list pinned sets")
     ls.set_defaults(func=run_ls)
@@ -41,7 +43,7 @@ def run_add(args: argparse.Namespace) -> int:
 
     with Runtime(node=args.node, gateways=[args.gateway] if args.gateway else ()) as rt:
         result = pin_add(rt, args.target, node=args.node, gateway=args.gateway,
-                         progress=stderr_progress("fetching modules"))
+                         progress=stderr_progress("fetching modules"), override=args.override)
     write_line(_describe(result))
     return 0
 

@@ -185,8 +185,11 @@ class Pins:
     # --- pin, update, unpin -------------------------------------------------------------------
 
     def add(self, target: str, *, node: str | None = None, gateway: str | None = None,
-            progress: Progress = no_progress, now: int | None = None) -> PinResult:
-        """Pin a set version (CID), an IPNS name pointing at one, or a bundle CAR file."""
+            progress: Progress = no_progress, now: int | None = None, override: bool = False) -> PinResult:
+        """Pin a set version (CID), an IPNS name pointing at one, or a bundle CAR file.
+
+        ``override``: the user's decision that this set may take over codes and names that
+        sets pinned earlier serve (without it, they keep serving them)."""
         self._ensure()
         now = int(time.time()) if now is None else now
         path = Path(target)
@@ -207,7 +210,11 @@ class Pins:
             else:
                 location = Location("store", "")
         assert index_cid is not None
-        return self._apply(index_cid, location, progress=progress, now=now)
+        result = self._apply(index_cid, location, progress=progress, now=now)
+        if override:  # after the pin: until then the set serves only what no other set serves
+            self.trust.set_override(result.set_id, True, now=now)
+            self.on_change()
+        return result
 
     def _apply(self, index_cid: CID, location: Location, *, progress: Progress, now: int,
                canary: Canary | None = None) -> PinResult:
@@ -365,9 +372,10 @@ class Pins:
 
 
 def pin_add(runtime: "Runtime", target: str, *, node: str | None = None, gateway: str | None = None,
-            progress: Progress = no_progress, now: int | None = None) -> PinResult:
-    """Pin a set version (CID), an IPNS name pointing at one, or a bundle CAR file."""
-    return runtime.pins.add(target, node=node, gateway=gateway, progress=progress, now=now)
+            progress: Progress = no_progress, now: int | None = None, override: bool = False) -> PinResult:
+    """Pin a set version (CID), an IPNS name pointing at one, or a bundle CAR file (``override``:
+    it may take over codes that earlier pinned sets serve)."""
+    return runtime.pins.add(target, node=node, gateway=gateway, progress=progress, now=now, override=override)
 
 
 def pin_ls(runtime: "Runtime") -> list[PinInfo]:

@@ -84,6 +84,11 @@ MIGRATION_2 = (
     "AND role NOT LIKE 'delegation/%'",
 )
 
+MIGRATION_3 = (
+    # Sets the user allowed to take over codes and names that earlier pinned sets serve.
+    "CREATE TABLE IF NOT EXISTS trust_overrides (set_id TEXT PRIMARY KEY, at INTEGER NOT NULL)",
+)
+
 _RANGE = re.compile(r"\s*(0x[0-9a-fA-F]+|\d+)\s*(?:-\s*(0x[0-9a-fA-F]+|\d+)\s*)?")
 _MAX_RANGES = 64
 
@@ -174,7 +179,8 @@ class TrustStore:
             from ..store import register_migration
 
             register_migration("trust", 1, SCHEMA)  # both steps known before any migration runs
-            blocks.ensure_schema("trust", 2, MIGRATION_2)
+            register_migration("trust", 2, MIGRATION_2)
+            blocks.ensure_schema("trust", 3, MIGRATION_3)
         except BaseException:
             if owns:
                 blocks.close()
@@ -459,20 +465,26 @@ class TrustStore:
     def resolve(self, kind: str, key: int | str, *, now: int | None = None) -> Decision | None:
         """The trusted manifest for ``(kind, code|name)``, or None if no pinned set lists it.
 
-        The most recently pinned set that lists it serves it (so a set the user pins overrides
-        the package's default set); if every set that lists it refuses it
-        (expired, revoked...), the first refusal is raised.
+        The first pinned set that lists it serves it: a set pinned later takes over a code or
+        name another pinned set serves only if the user said so (``set_override``; ``pin add
+        --override``), so a new set cannot silently replace the hashers that verify blocks or
+        the codecs that decode them. Among sets allowed to override, the most recently pinned
+        wins. If every set that lists it refuses it (expired, revoked...), the first refusal
+        is raised.
         """
         now = int(time.time()) if now is None else now
         rows = self._rows(
-            "SELECT e.set_id, s.name, e.manifest_cid FROM trust_entries e JOIN trust_sets s USING (set_id) "
-            "WHERE e.kind = ? AND e.key = ? ORDER BY s.rowid DESC", (kind, _key_text(key)))
+            "SELECT e.set_id, s.name, e.manifest_cid, o.set_id IS NOT NULL FROM trust_entries e "
+            "JOIN trust_sets s USING (set_id) LEFT JOIN trust_overrides o ON o.set_id = e.set_id "
+            "WHERE e.kind = ? AND e.key = ? "
+            "ORDER BY o.set_id IS NOT NULL DESC, CASE WHEN o.set_id IS NULL THEN s.rowid ELSE -s.rowid END",
+            (kind, _key_text(key)))
         if not rows:
             _log().info("trust.decision", decision="none", kind=kind, code=key, policy="no-pinned-set-lists-it")
             return None
         revoked = self.revoked()
         first: AutocodecError | None = None
-        for set_id, name, mcid in rows:
+        for set_id, name, mcid, overrides in rows:
             try:
                 self._fresh(set_id, name, now)
                 vm = self._manifest(CID.parse(mcid), now, revoked, name, (kind, key))
@@ -481,7 +493,8 @@ class TrustStore:
                 first = first or exc
                 continue
             _log().info("trust.decision", decision="accept", document=mcid, publisher=vm.manifest.publisher,
-                      set=name, module=str(vm.manifest.module), kind=kind, code=key, policy="pinned-set")
+                        set=name, module=str(vm.manifest.module), kind=kind, code=key, policy="pinned-set",
+                        overrides=bool(overrides), listed_by=len(rows))
             return Decision(vm.manifest.module, "pinned-set", vm.cid, vm.manifest, CID.parse(set_id), name)
         assert first is not None
         raise first
@@ -548,9 +561,26 @@ class TrustStore:
             gone = conn.execute("DELETE FROM trust_sets WHERE set_id = ?", (str(set_id),)).rowcount
             conn.execute("DELETE FROM trust_entries WHERE set_id = ?", (str(set_id),))
             conn.execute("UPDATE trust_versions SET active = 0 WHERE set_id = ?", (str(set_id),))
+            conn.execute("DELETE FROM trust_overrides WHERE set_id = ?", (str(set_id),))
         if not gone:
             raise SetNotFound(f"no pinned set {set_id}")
         _log().info("trust.unpin", set=str(set_id), policy="user")
+
+    def set_override(self, set_id: CID, allow: bool = True, *, now: int | None = None) -> None:
+        """The user's decision that pinned set ``set_id`` may (or may no longer) take over codes
+        and names that earlier pinned sets serve (see ``resolve``)."""
+        self.state(set_id)  # SetNotFound unless pinned
+        with self._write() as conn:
+            if allow:
+                conn.execute("INSERT OR REPLACE INTO trust_overrides VALUES (?, ?)",
+                             (str(set_id), int(time.time()) if now is None else now))
+            else:
+                conn.execute("DELETE FROM trust_overrides WHERE set_id = ?", (str(set_id),))
+        _log().info("trust.override", set=str(set_id), allow=allow, policy="user")
+
+    def overrides(self) -> frozenset[CID]:
+        """Pinned sets the user allowed to take over codes other pinned sets serve."""
+        return frozenset(CID.parse(r[0]) for r in self._rows("SELECT set_id FROM trust_overrides"))
 
     def manifests_of(self, set_id: CID) -> list[CID]:
         """The manifests a pinned set lists (from its verified entries)."""
