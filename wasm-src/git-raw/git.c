@@ -2,53 +2,75 @@
  * git.c - git loose objects as an autocodec codec (git-raw, multicodec 0x78), ABI v1.
  *
  * A block is a whole object, "<type> <size>\0<body>", so its sha1 is the git object id.
- * The data model follows go-ipld-git's schema where that is faithful; README.md beside
- * this file gives the exact shapes and the fallbacks summarised here.
+ * The data model is the one Kubo's git codec gives: go-ipld-git v0.1.3 as Kubo v0.43.1 runs
+ * it (`ipfs dag get` of a git-raw block).  Its decoder is emulated line for line here,
+ * including Go's bufio.Reader.ReadLine (a 4096-byte buffer, "\r\n" stripped), and so is its
+ * encoder.  git-raw.ipldsch beside this file is the written schema, extensions included.
  *
- *   blob   -> bytes (the content, without the header)
- *   tree   -> {name: {"mode": "100644", "hash": link}}; a tree whose names are not all
- *             UTF-8, not unique, or not in git's order becomes a list
- *             [{"name", "mode", "hash"}] in stored order instead
- *   commit -> {"tree", "parents", "author"?, "committer"?, "encoding"?, "mergetag": [tag],
- *             "signature"?, "other": [raw header], "message"?}
- *   tag    -> {"object", "type", "tag", "tagger"?, "other"?, "message"?}
+ *   blob   -> bytes: the whole object, "blob <size>\0" + content
+ *   tree   -> {name: {"mode", "hash"}}
+ *   commit -> {"tree", "parents", "message", "author"?, "committer"?, "encoding"?,
+ *              "signature"?, "mergetag", "other"}  (absent optionals are null, as in Kubo)
+ *   tag    -> {"object", "type", "tag", "tagger", "message"}
  *   person -> {"name", "email", "date", "timezone"}
  *
+ * Extensions (only where the reference cannot give the object, each in git-raw.ipldsch):
+ *   - text that is not strict UTF-8 is Bytes (an IPLD String must be UTF-8; Go keeps the raw
+ *     bytes in a string and its DAG-JSON shows U+FFFD);
+ *   - a tree entry whose name is not UTF-8 has the Go/DAG-JSON key (each invalid byte ->
+ *     U+FFFD) and its exact name under "name"; a tree with duplicate names (the reference
+ *     refuses it), names out of git's order, or colliding keys is a list of {name, mode, hash};
+ *   - where the reference would fail (a gpgsig that is not PGP-armoured, such as SSH or x509
+ *     signatures; an ident it cannot split) the header goes, line by line, to "other", as the
+ *     reference does with every header it does not know; a mergetag tagger it cannot split
+ *     is skipped like the lines it ignores;
+ *   - a commit or tag whose reference re-encoding differs from its bytes (headers out of
+ *     order, no author, no blank line, an empty tag message, ...) also has "rawHeaders":
+ *     the exact bytes of the body before "message".
+ *
  * Invariants:
- *   - encode(decode(b)) == b for every block decode accepts: each header that would not
- *     re-serialise to its exact bytes in its structured slot (odd ident, out-of-order
- *     header, continuation lines where none belong) is kept verbatim in "other", and every
- *     header after it too, so order is preserved.
- *   - Text that is not strict UTF-8 (names, messages, any header value) is emitted as
- *     bytes instead of a string; encode accepts either kind for every string field.
- *   - Links are CIDv1 git-raw (0x78) with sha1 multihashes (0x11, 20 bytes); hashes in the
- *     text are exactly 40 lowercase hex digits, anything else is AC_ERR_INVALID.
- *   - Malformed objects (bad header, size mismatch, truncated tree entry, bad mode,
- *     unterminated header, missing tree/object) are AC_ERR_INVALID with a message.
- *   - ac_links returns exactly the links of the decoded value (tree entries, tree and
- *     parents, mergetag objects, tag object).
+ *   - encode(decode(b)) == b for every block decode accepts; without "rawHeaders" encode is
+ *     the reference encoder, so decode gives the reference's model whenever the reference
+ *     round-trips the object;
+ *   - encode of a value with "rawHeaders" writes rawHeaders + message and refuses the value
+ *     unless decoding that object gives back exactly the value;
+ *   - links are CIDv1 git-raw (0x78) with sha1 multihashes (0x11, 20 bytes);
+ *   - malformed objects (framing, a tree entry, a tree/parent/mergetag hash that is not 40
+ *     hex digits, a commit with no tree, a tag with no object) are AC_ERR_INVALID with a
+ *     message, and a zlib-compressed loose object says so.
  */
 #include "ac.h"
 
 #define GIT_RAW 0x78
 #define SHA1_MH 0x11
 #define SHA1_LEN 20
+#define GO_BUFIO 4096 /* bufio.NewReader's buffer size: the longest line ReadLine returns */
 
 /* ---- small helpers ------------------------------------------------------------------ */
 
-
 typedef struct { const uint8_t *p; size_t n; } span;
+
+static const char OOM[] = "out of memory";
 
 static bool span_is(span s, const char *lit) {
     size_t n = ac_strlen(lit);
     return s.n == n && memcmp(s.p, lit, n) == 0;
 }
 
+static bool has_prefix(span s, const char *lit) {
+    size_t n = ac_strlen(lit);
+    return s.n >= n && memcmp(s.p, lit, n) == 0;
+}
+
+static span after(span s, size_t k) { return (span){ s.p + k, s.n - k }; }
+
 static const uint8_t *find_byte(const uint8_t *p, const uint8_t *end, uint8_t c) {
     for (; p < end; p++)
         if (*p == c) return p;
     return 0;
 }
+
+static bool has_byte(span s, uint8_t c) { return find_byte(s.p, s.p + s.n, c) != 0; }
 
 /* Text when it is strict UTF-8, bytes otherwise. */
 static int w_str(ac_buf *out, span s) {
@@ -61,28 +83,57 @@ static int w_link(ac_buf *out, const uint8_t *sha) {
     return acw_cid(out, cid, sizeof cid);
 }
 
-/* 40 lowercase hex digits -> 20 bytes. */
-static bool hex40(span s, uint8_t *sha) {
+/* Go's hex.DecodeString (either case) giving exactly 20 bytes. */
+static bool hex20(span s, uint8_t *sha) {
     if (s.n != 2 * SHA1_LEN) return false;
-    for (size_t i = 0; i < s.n; i++) {
-        uint8_t c = s.p[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    for (size_t i = 0; i < SHA1_LEN; i++) {
+        uint8_t v = 0;
+        for (size_t j = 0; j < 2; j++) {
+            uint8_t c = s.p[2 * i + j], d;
+            if (c >= '0' && c <= '9') d = (uint8_t)(c - '0');
+            else if (c >= 'a' && c <= 'f') d = (uint8_t)(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F') d = (uint8_t)(c - 'A' + 10);
+            else return false;
+            v = (uint8_t)(v << 4 | d);
+        }
+        sha[i] = v;
     }
-    return ac_hex_decode((const char *)s.p, s.n, sha) == AC_OK;
+    return true;
 }
+
+/* A growable array in the arena; false when out of memory. */
+static bool grow(void **arr, size_t *cap, size_t n, size_t elem) {
+    if (n < *cap) return true;
+    size_t nc = *cap ? *cap * 2 : 8;
+    void *p = ac_alloc(nc * elem);
+    if (!p) return false;
+    if (n) memcpy(p, *arr, n * elem);
+    *arr = p;
+    *cap = nc;
+    return true;
+}
+
+static span buf_span(const ac_buf *b) { return (span){ b->data, b->len }; }
 
 /* ---- object header ---------------------------------------------------------------------- */
 
 enum { OBJ_BLOB, OBJ_TREE, OBJ_COMMIT, OBJ_TAG };
 
+static bool looks_zlib(const uint8_t *in, size_t n) {
+    return n >= 2 && (in[0] & 0x0f) == 8 && (in[0] >> 4) <= 7 && ((unsigned)in[0] << 8 | in[1]) % 31 == 0;
+}
+
 static int parse_object(const uint8_t *in, size_t n, int *type, span *body) {
     const uint8_t *end = in + n, *sp = find_byte(in, end, ' ');
-    if (!sp) return ac_fail(AC_ERR_INVALID, "bad object header: no space after the type");
-    span t = { in, (size_t)(sp - in) };
-    if (span_is(t, "blob")) *type = OBJ_BLOB;
-    else if (span_is(t, "tree")) *type = OBJ_TREE;
-    else if (span_is(t, "commit")) *type = OBJ_COMMIT;
-    else if (span_is(t, "tag")) *type = OBJ_TAG;
+    span t = { in, sp ? (size_t)(sp - in) : 0 };
+    if (sp && span_is(t, "blob")) *type = OBJ_BLOB;
+    else if (sp && span_is(t, "tree")) *type = OBJ_TREE;
+    else if (sp && span_is(t, "commit")) *type = OBJ_COMMIT;
+    else if (sp && span_is(t, "tag")) *type = OBJ_TAG;
+    else if (looks_zlib(in, n))
+        return ac_fail(AC_ERR_INVALID, "this is a zlib-compressed loose object (as stored under .git/objects): "
+                                       "inflate it first; a git-raw block is the uncompressed \"<type> <size>\\0<body>\"");
+    else if (!sp) return ac_fail(AC_ERR_INVALID, "bad object header: no space after the type");
     else return ac_fail(AC_ERR_INVALID, "bad object header: unknown object type");
     const uint8_t *d = sp + 1, *nul = find_byte(d, end, 0);
     if (!nul) return ac_fail(AC_ERR_INVALID, "bad object header: no NUL after the size");
@@ -103,292 +154,444 @@ static int parse_object(const uint8_t *in, size_t n, int *type, span *body) {
     return AC_OK;
 }
 
-/* ---- header lines (commits and tags) ----------------------------------------------------- */
+/* ---- Go's bufio.Reader.ReadLine over a body ------------------------------------------------ */
 
-typedef struct {
-    span key;   /* up to the first space of the first line */
-    span raw;   /* the whole header, continuation lines included, without the final '\n' */
-    span val;   /* after "key ", continuation lines still folded */
-    bool has_val;
-    bool multi; /* has continuation lines */
-} ghdr;
+typedef struct { span b; size_t pos; } lines;
 
-typedef struct {
-    ghdr *h;
-    size_t n;
-    bool has_msg;
-    span msg;
-} ghdrs;
-
-static const char OOM[] = "out of memory";
-
-static int parse_status(const char *err) { return err == OOM ? AC_ERR_NOMEM : AC_ERR_INVALID; }
-
-/* Split a body into header lines and a message.  Returns NULL, OOM or an error message. */
-static const char *split_headers(span b, ghdrs *out) {
-    size_t cap = 8, n = 0, pos = 0;
-    ghdr *h = (ghdr *)ac_alloc(cap * sizeof(ghdr));
-    if (!h) return OOM;
-    out->has_msg = false;
-    while (pos < b.n && b.p[pos] != '\n') {
-        const uint8_t *start = b.p + pos, *end = b.p + b.n;
-        const uint8_t *nl = find_byte(start, end, '\n');
-        if (!nl) return "unterminated header line";
-        const uint8_t *sp = find_byte(start, nl, ' ');
-        ghdr g;
-        g.key.p = start;
-        g.key.n = (size_t)((sp ? sp : nl) - start);
-        g.has_val = sp != 0;
-        g.multi = false;
-        while (nl + 1 < end && nl[1] == ' ') {
-            const uint8_t *nx = find_byte(nl + 1, end, '\n');
-            if (!nx) return "unterminated header continuation line";
-            nl = nx;
-            g.multi = true;
-        }
-        g.raw.p = start;
-        g.raw.n = (size_t)(nl - start);
-        g.val.p = sp ? sp + 1 : nl;
-        g.val.n = sp ? (size_t)(nl - sp - 1) : 0;
-        if (n == cap) {
-            ghdr *bigger = (ghdr *)ac_alloc(2 * cap * sizeof(ghdr));
-            if (!bigger) return OOM;
-            memcpy(bigger, h, n * sizeof(ghdr));
-            h = bigger;
-            cap *= 2;
-        }
-        h[n++] = g;
-        pos = (size_t)(nl - b.p) + 1;
+/* The next line without its "\n" or "\r\n"; a line longer than the 4096-byte buffer comes in
+ * 4096-byte pieces (a '\r' at a piece's end is held back for the next one); the last line
+ * needs no "\n".  False at the end. */
+static bool next_line(lines *r, span *line) {
+    if (r->pos >= r->b.n) return false;
+    const uint8_t *s = r->b.p + r->pos;
+    size_t left = r->b.n - r->pos, lim = left < GO_BUFIO ? left : GO_BUFIO, len;
+    const uint8_t *nl = find_byte(s, s + lim, '\n');
+    if (nl) {
+        len = (size_t)(nl - s);
+        r->pos += len + 1;
+        if (len && s[len - 1] == '\r') len--;
+    } else if (left >= GO_BUFIO) {
+        len = s[GO_BUFIO - 1] == '\r' ? GO_BUFIO - 1 : GO_BUFIO;
+        r->pos += len;
+    } else {
+        len = left;
+        r->pos += left;
     }
-    if (pos < b.n) { /* b.p[pos] == '\n': the blank line */
-        out->has_msg = true;
-        out->msg.p = b.p + pos + 1;
-        out->msg.n = b.n - pos - 1;
-    }
-    out->h = h;
-    out->n = n;
-    return 0;
-}
-
-/* Remove the space after each '\n' (continuation lines); false when out of memory. */
-static bool unfold(span v, span *out, bool add_nl) {
-    uint8_t *d = (uint8_t *)ac_alloc(v.n + 1);
-    if (!d) return false;
-    size_t k = 0;
-    for (size_t i = 0; i < v.n; i++) {
-        d[k++] = v.p[i];
-        if (v.p[i] == '\n') i++; /* split_headers guarantees a space follows */
-    }
-    if (add_nl) d[k++] = '\n';
-    out->p = d;
-    out->n = k;
+    *line = (span){ s, len };
     return true;
 }
 
-/* ---- people: "name <email> date tz" ---------------------------------------------------- */
+static span rest_of(lines *r) {
+    span s = { r->b.p + r->pos, r->b.n - r->pos };
+    r->pos = r->b.n;
+    return s;
+}
+
+/* ---- people: go-ipld-git's parsePersonInfo and GitString ---------------------------------- */
 
 typedef struct { span name, email, date, tz; } gperson;
 
-static bool is_digits(span s) {
-    if (s.n == 0) return false;
-    for (size_t i = 0; i < s.n; i++)
-        if (s.p[i] < '0' || s.p[i] > '9') return false;
-    return true;
+/* Split `line` ("<key> name <email> date tz") as the reference does: on single spaces, the
+ * name up to the first part starting with '<', the email up to a part ending with '>', then
+ * date and timezone, anything after ignored.  *ok false where the reference fails. */
+static int person_parse(span line, gperson *g, bool *ok) {
+    *ok = false;
+    memset(g, 0, sizeof *g);
+    size_t cap = 8, np = 0;
+    span *parts = (span *)ac_alloc(cap * sizeof(span));
+    if (!parts) return ac_fail(AC_ERR_NOMEM, OOM);
+    const uint8_t *p = line.p, *end = line.p + line.n;
+    for (;;) {
+        const uint8_t *sp = find_byte(p, end, ' ');
+        if (!grow((void **)&parts, &cap, np, sizeof(span))) return ac_fail(AC_ERR_NOMEM, OOM);
+        parts[np++] = (span){ p, (size_t)((sp ? sp : end) - p) };
+        if (!sp) break;
+        p = sp + 1;
+    }
+    if (np < 3) return AC_OK;
+    uint8_t *name = (uint8_t *)ac_alloc(line.n + 1), *email = (uint8_t *)ac_alloc(line.n + 1);
+    if (!name || !email) return ac_fail(AC_ERR_NOMEM, OOM);
+    size_t at = 1, nn = 0, ne = 0;
+    for (;; at++) {
+        if (at == np) return AC_OK;
+        span part = parts[at];
+        if (part.n) {
+            if (part.p[0] == '<') break;
+            memcpy(name + nn, part.p, part.n);
+            nn += part.n;
+            name[nn++] = ' ';
+        } else if (nn) {
+            name[nn++] = ' ';
+        }
+    }
+    g->name = (span){ name, nn ? nn - 1 : 0 };
+    for (;;) {
+        if (at == np) return AC_OK;
+        span part = parts[at++];
+        if (part.n && part.p[0] == '<') part = after(part, 1);
+        if (part.n && part.p[part.n - 1] == '>') {
+            memcpy(email + ne, part.p, part.n - 1);
+            ne += part.n - 1;
+            break;
+        }
+        memcpy(email + ne, part.p, part.n);
+        ne += part.n;
+        email[ne++] = ' ';
+    }
+    g->email = (span){ email, ne };
+    if (at < np) g->date = parts[at++];
+    if (at < np) g->tz = parts[at];
+    *ok = true;
+    return AC_OK;
 }
 
-static bool tz_ok(span s) {
-    span d = { s.p + 1, 4 };
-    return s.n == 5 && (s.p[0] == '+' || s.p[0] == '-') && is_digits(d);
+/* GitString: "name <email>[ date][ timezone]". */
+static int person_git(ac_buf *out, const gperson *g) {
+    AC_TRY(ac_buf_put(out, g->name.p, g->name.n));
+    AC_TRY(ac_buf_put(out, " <", 2));
+    AC_TRY(ac_buf_put(out, g->email.p, g->email.n));
+    AC_TRY(ac_buf_byte(out, '>'));
+    if (g->date.n) {
+        AC_TRY(ac_buf_byte(out, ' '));
+        AC_TRY(ac_buf_put(out, g->date.p, g->date.n));
+    }
+    if (g->tz.n) {
+        AC_TRY(ac_buf_byte(out, ' '));
+        AC_TRY(ac_buf_put(out, g->tz.p, g->tz.n));
+    }
+    return out->err;
 }
 
-/* True when v is exactly what person_write would produce from the parts. */
-static bool person_parse(span v, gperson *g) {
-    const uint8_t *end = v.p + v.n, *lt = find_byte(v.p, end, '<');
-    if (!lt || lt == v.p || lt[-1] != ' ') return false;
-    const uint8_t *gt = find_byte(lt + 1, end, '>');
-    if (!gt || gt + 1 >= end || gt[1] != ' ') return false;
-    const uint8_t *ds = gt + 2, *sp = find_byte(ds, end, ' ');
-    if (!sp) return false;
-    g->name = (span){ v.p, (size_t)(lt - 1 - v.p) };
-    g->email = (span){ lt + 1, (size_t)(gt - lt - 1) };
-    g->date = (span){ ds, (size_t)(sp - ds) };
-    g->tz = (span){ sp + 1, (size_t)(end - sp - 1) };
-    return is_digits(g->date) && tz_ok(g->tz) && !find_byte(v.p, end, '\n');
-}
-
+/* Keys in canonical order: date, name, email, timezone. */
 static int person_emit(ac_buf *out, const gperson *g) {
     AC_TRY(acw_map(out, 4));
     AC_TRY(acw_cstr(out, "date"));
-    AC_TRY(acw_text(out, (const char *)g->date.p, g->date.n));
+    AC_TRY(w_str(out, g->date));
     AC_TRY(acw_cstr(out, "name"));
     AC_TRY(w_str(out, g->name));
     AC_TRY(acw_cstr(out, "email"));
     AC_TRY(w_str(out, g->email));
     AC_TRY(acw_cstr(out, "timezone"));
-    return acw_text(out, (const char *)g->tz.p, g->tz.n);
+    return w_str(out, g->tz);
 }
 
-/* ---- tags (objects and mergetags) ------------------------------------------------------ */
+/* ---- the models ------------------------------------------------------------------------------ */
 
 typedef struct {
+    bool has_object;
     uint8_t object[SHA1_LEN];
-    span type, tag;
-    bool has_tagger;
+    span type, tag, msg;
+    bool has_tagger; /* always true in a decoded value (the reference's tagger is not optional) */
     gperson tagger;
-    span *other;
-    size_t nother;
-    bool has_msg;
-    span msg;
+    bool has_raw;
+    span raw; /* rawHeaders */
 } gtag;
 
-static bool single(const ghdr *h, const char *key) {
-    return span_is(h->key, key) && h->has_val && !h->multi;
+typedef struct {
+    uint8_t tree[SHA1_LEN];
+    bool has_tree;
+    uint8_t *parents;
+    size_t np, capp;
+    bool has_author, has_committer, has_enc, has_sig, has_raw;
+    gperson author, committer;
+    span enc, sig, msg, raw;
+    gtag *mt;
+    size_t nm, capm;
+    span *other;
+    size_t no, capo;
+} gcommit;
+
+static int add_other(gcommit *c, span line) {
+    if (!grow((void **)&c->other, &c->capo, c->no, sizeof(span))) return ac_fail(AC_ERR_NOMEM, OOM);
+    c->other[c->no++] = line;
+    return AC_OK;
 }
 
-/* Returns NULL, OOM or an error message. */
-static const char *tag_parse(span body, gtag *t) {
-    ghdrs hs;
-    const char *err = split_headers(body, &hs);
-    if (err) return err;
-    if (hs.n < 3 || !single(&hs.h[0], "object") || !hex40(hs.h[0].val, t->object))
-        return "tag: the first header must be 'object <40 lowercase hex>'";
-    if (!single(&hs.h[1], "type")) return "tag: the second header must be 'type'";
-    if (!single(&hs.h[2], "tag")) return "tag: the third header must be 'tag'";
-    t->type = hs.h[1].val;
-    t->tag = hs.h[2].val;
-    size_t i = 3;
-    t->has_tagger = i < hs.n && single(&hs.h[i], "tagger") && person_parse(hs.h[i].val, &t->tagger);
-    if (t->has_tagger) i++;
-    t->nother = hs.n - i;
-    t->other = (span *)ac_alloc((t->nother ? t->nother : 1) * sizeof(span));
-    if (!t->other) return OOM;
-    for (size_t k = 0; k < t->nother; k++) t->other[k] = hs.h[i + k].raw;
-    t->has_msg = hs.has_msg;
-    t->msg = hs.msg;
-    return 0;
+/* ---- decoding: the reference's readers ------------------------------------------------------- */
+
+/* readMergeTag: " type ", " tag ", " tagger " lines (others ignored) up to the " " line, then
+ * message lines (each kept with its leading space, plus "\n") up to the first line without a
+ * leading space, which is handed back in *rest. */
+static int read_mergetag(lines *r, gtag *t, span *rest, bool *has_rest) {
+    *has_rest = false;
+    span line;
+    while (next_line(r, &line)) {
+        if (has_prefix(line, " type ")) {
+            t->type = after(line, 6);
+        } else if (has_prefix(line, " tag ")) {
+            t->tag = after(line, 5);
+        } else if (has_prefix(line, " tagger ")) {
+            gperson g;
+            bool ok;
+            AC_TRY(person_parse(after(line, 1), &g, &ok));
+            if (ok) t->tagger = g; /* the reference fails on a tagger it cannot split: skipped here */
+        } else if (span_is(line, " ")) {
+            ac_buf msg;
+            ac_buf_init(&msg);
+            while (next_line(r, &line)) {
+                if (!has_prefix(line, " ")) {
+                    *rest = line;
+                    *has_rest = true;
+                    break;
+                }
+                AC_TRY(ac_buf_put(&msg, line.p, line.n));
+                AC_TRY(ac_buf_byte(&msg, '\n'));
+            }
+            AC_TRY(msg.err);
+            t->msg = buf_span(&msg);
+            return AC_OK; /* the reference fails when the object ends inside the message: kept here */
+        }
+    }
+    return AC_OK;
 }
 
-/* Keys in canonical order: tag, type, other, object, tagger, message. */
-static int tag_emit(ac_buf *out, const gtag *t) {
-    AC_TRY(acw_map(out, 3 + (t->nother > 0) + t->has_tagger + t->has_msg));
-    AC_TRY(acw_cstr(out, "tag"));
-    AC_TRY(w_str(out, t->tag));
-    AC_TRY(acw_cstr(out, "type"));
-    AC_TRY(w_str(out, t->type));
-    if (t->nother) {
-        AC_TRY(acw_cstr(out, "other"));
-        AC_TRY(acw_array(out, t->nother));
-        for (size_t k = 0; k < t->nother; k++) AC_TRY(w_str(out, t->other[k]));
+/* decodeGpgSig on a copy of the reader: the signature and true, or false where the reference
+ * fails (first line not " ", " Version: " or " Comment: "; no " -----END PGP SIGNATURE-----"). */
+static int read_gpgsig(lines *r, span *sig, bool *ok) {
+    *ok = false;
+    lines c = *r;
+    span line;
+    if (!next_line(&c, &line)) return AC_OK;
+    if (!span_is(line, " ") && !has_prefix(line, " Version: ") && !has_prefix(line, " Comment: ")) return AC_OK;
+    ac_buf s;
+    ac_buf_init(&s);
+    AC_TRY(ac_buf_put(&s, line.p, line.n));
+    AC_TRY(ac_buf_byte(&s, '\n'));
+    for (;;) {
+        if (!next_line(&c, &line)) return AC_OK;
+        if (span_is(line, " -----END PGP SIGNATURE-----")) break;
+        AC_TRY(ac_buf_put(&s, line.p, line.n));
+        AC_TRY(ac_buf_byte(&s, '\n'));
     }
-    AC_TRY(acw_cstr(out, "object"));
-    AC_TRY(w_link(out, t->object));
-    if (t->has_tagger) {
-        AC_TRY(acw_cstr(out, "tagger"));
-        AC_TRY(person_emit(out, &t->tagger));
+    AC_TRY(s.err);
+    *sig = buf_span(&s);
+    *r = c;
+    *ok = true;
+    return AC_OK;
+}
+
+/* DecodeCommit, with the leniencies listed at the top of this file. */
+static int commit_parse(span body, gcommit *c) {
+    memset(c, 0, sizeof *c);
+    lines r = { body, 0 };
+    span line, pending;
+    bool has_pending = false;
+    for (;;) {
+        if (has_pending) {
+            line = pending;
+            has_pending = false;
+        } else if (!next_line(&r, &line)) {
+            break;
+        }
+        if (has_prefix(line, "tree ")) {
+            if (!hex20(after(line, 5), c->tree))
+                return ac_fail(AC_ERR_INVALID, "commit: bad tree line (want 'tree <40 hex digits>')");
+            c->has_tree = true;
+        } else if (has_prefix(line, "parent ")) {
+            if (!grow((void **)&c->parents, &c->capp, c->np, SHA1_LEN)) return ac_fail(AC_ERR_NOMEM, OOM);
+            if (!hex20(after(line, 7), c->parents + c->np * SHA1_LEN))
+                return ac_fail(AC_ERR_INVALID, "commit: bad parent line (want 'parent <40 hex digits>')");
+            c->np++;
+        } else if (has_prefix(line, "author ") || has_prefix(line, "committer ")) {
+            bool author = line.p[0] == 'a', ok;
+            gperson g;
+            AC_TRY(person_parse(line, &g, &ok));
+            if (!ok) {
+                AC_TRY(add_other(c, line)); /* the reference fails here */
+            } else if (author) {
+                c->author = g;
+                c->has_author = true;
+            } else {
+                c->committer = g;
+                c->has_committer = true;
+            }
+        } else if (has_prefix(line, "encoding ")) {
+            c->enc = after(line, 9);
+            c->has_enc = true;
+        } else if (has_prefix(line, "mergetag object ")) {
+            gtag t;
+            memset(&t, 0, sizeof t);
+            if (!hex20(after(line, 16), t.object))
+                return ac_fail(AC_ERR_INVALID, "commit: bad mergetag line (want 'mergetag object <40 hex digits>')");
+            t.has_object = t.has_tagger = true;
+            AC_TRY(read_mergetag(&r, &t, &pending, &has_pending));
+            if (!grow((void **)&c->mt, &c->capm, c->nm, sizeof(gtag))) return ac_fail(AC_ERR_NOMEM, OOM);
+            c->mt[c->nm++] = t;
+        } else if (has_prefix(line, "gpgsig ")) {
+            bool ok;
+            AC_TRY(read_gpgsig(&r, &c->sig, &ok));
+            if (ok) c->has_sig = true;
+            else AC_TRY(add_other(c, line)); /* not PGP: the reference fails here */
+        } else if (line.n == 0) {
+            c->msg = rest_of(&r);
+        } else {
+            AC_TRY(add_other(c, line));
+        }
     }
-    if (t->has_msg) {
-        AC_TRY(acw_cstr(out, "message"));
-        AC_TRY(w_str(out, t->msg));
+    if (!c->has_tree) return ac_fail(AC_ERR_INVALID, "commit: no 'tree <40 hex digits>' line");
+    return AC_OK;
+}
+
+/* DecodeTag: object, type, tag, tagger lines in any order (others dropped), then the message. */
+static int tag_parse(span body, gtag *t) {
+    memset(t, 0, sizeof *t);
+    t->has_tagger = true;
+    lines r = { body, 0 };
+    span line;
+    while (next_line(&r, &line)) {
+        if (has_prefix(line, "object ")) {
+            if (!hex20(after(line, 7), t->object))
+                return ac_fail(AC_ERR_INVALID, "tag: bad object line (want 'object <40 hex digits>')");
+            t->has_object = true;
+        } else if (has_prefix(line, "tag ")) {
+            t->tag = after(line, 4);
+        } else if (has_prefix(line, "tagger ")) {
+            gperson g;
+            bool ok;
+            AC_TRY(person_parse(line, &g, &ok));
+            if (ok) t->tagger = g; /* the reference fails on a tagger it cannot split: dropped here */
+        } else if (has_prefix(line, "type ")) {
+            t->type = after(line, 5);
+        } else if (line.n == 0) {
+            t->msg = rest_of(&r);
+        }
+    }
+    if (!t->has_object) return ac_fail(AC_ERR_INVALID, "tag: no 'object <40 hex digits>' line");
+    return AC_OK;
+}
+
+/* ---- the reference's encoders ----------------------------------------------------------------- */
+
+static int put_hex(ac_buf *out, const char *prefix, const uint8_t *sha) {
+    AC_TRY(ac_buf_put(out, prefix, ac_strlen(prefix)));
+    AC_TRY(ac_buf_hex(out, sha, SHA1_LEN));
+    return ac_buf_byte(out, '\n');
+}
+
+static int put_kv(ac_buf *out, const char *key, span v) {
+    AC_TRY(ac_buf_put(out, key, ac_strlen(key)));
+    AC_TRY(ac_buf_put(out, v.p, v.n));
+    return ac_buf_byte(out, '\n');
+}
+
+static int put_person(ac_buf *out, const char *key, const gperson *g) {
+    AC_TRY(ac_buf_put(out, key, ac_strlen(key)));
+    AC_TRY(person_git(out, g));
+    return ac_buf_byte(out, '\n');
+}
+
+/* encodeTag: object, type, tag, tagger (when given), then "\n" + message unless it is empty. */
+static int tag_write(ac_buf *out, const gtag *t) {
+    AC_TRY(put_hex(out, "object ", t->object));
+    AC_TRY(put_kv(out, "type ", t->type));
+    AC_TRY(put_kv(out, "tag ", t->tag));
+    if (t->has_tagger) AC_TRY(put_person(out, "tagger ", &t->tagger));
+    if (t->msg.n) {
+        AC_TRY(ac_buf_byte(out, '\n'));
+        AC_TRY(ac_buf_put(out, t->msg.p, t->msg.n));
     }
     return out->err;
 }
 
-/* ---- commits ------------------------------------------------------------------------------- */
-
-static int commit_decode(span body, ac_buf *out) {
-    ghdrs hs;
-    const char *err = split_headers(body, &hs);
-    if (err) return ac_failf(parse_status(err), "commit: %s", err);
-    uint8_t tree[SHA1_LEN];
-    if (hs.n == 0 || !single(&hs.h[0], "tree") || !hex40(hs.h[0].val, tree))
-        return ac_fail(AC_ERR_INVALID, "commit: the first header must be 'tree <40 lowercase hex>'");
-    size_t i = 1, np = 0;
-    uint8_t *parents = (uint8_t *)ac_alloc(hs.n * SHA1_LEN);
-    if (!parents) return ac_fail(AC_ERR_NOMEM, "out of memory");
-    for (; i < hs.n && span_is(hs.h[i].key, "parent"); i++, np++)
-        if (!single(&hs.h[i], "parent") || !hex40(hs.h[i].val, parents + np * SHA1_LEN))
-            return ac_fail(AC_ERR_INVALID, "commit: bad parent (want 'parent <40 lowercase hex>')");
-
-    /* The remaining headers fill structured slots while they come in the order encode
-     * writes them; the first one that does not fit, and all after it, stay verbatim. */
-    enum { ST_AUTHOR = 1, ST_COMMITTER, ST_ENCODING, ST_MERGETAG, ST_SIG, ST_OTHER };
-    int stage = 0;
-    bool has_author = false, has_committer = false, has_enc = false, has_sig = false;
-    gperson author, committer;
-    span enc = { 0, 0 }, sig = { 0, 0 };
-    size_t nmax = 0;
-    for (size_t k = i; k < hs.n; k++) nmax += span_is(hs.h[k].key, "mergetag");
-    gtag *mtags = (gtag *)ac_alloc((nmax ? nmax : 1) * sizeof(gtag));
-    span *other = (span *)ac_alloc((hs.n ? hs.n : 1) * sizeof(span));
-    if (!mtags || !other) return ac_fail(AC_ERR_NOMEM, "out of memory");
-    size_t nm = 0, no = 0;
-    for (; i < hs.n; i++) {
-        const ghdr *h = &hs.h[i];
-        if (stage < ST_AUTHOR && single(h, "author") && person_parse(h->val, &author)) {
-            has_author = true;
-            stage = ST_AUTHOR;
-        } else if (stage < ST_COMMITTER && single(h, "committer") && person_parse(h->val, &committer)) {
-            has_committer = true;
-            stage = ST_COMMITTER;
-        } else if (stage < ST_ENCODING && single(h, "encoding")) {
-            has_enc = true;
-            enc = h->val;
-            stage = ST_ENCODING;
-        } else if (stage <= ST_MERGETAG && span_is(h->key, "mergetag") && h->has_val) {
-            span tb;
-            if (!unfold(h->val, &tb, true)) return ac_fail(AC_ERR_NOMEM, "out of memory");
-            const char *terr = tag_parse(tb, &mtags[nm]);
-            if (terr == OOM) return ac_fail(AC_ERR_NOMEM, OOM);
-            if (!terr) {
-                nm++;
-                stage = ST_MERGETAG;
-            } else {
-                other[no++] = h->raw;
-                stage = ST_OTHER;
-            }
-        } else if (stage < ST_SIG && span_is(h->key, "gpgsig") && h->has_val) {
-            if (!unfold(h->val, &sig, false)) return ac_fail(AC_ERR_NOMEM, "out of memory");
-            has_sig = true;
-            stage = ST_SIG;
-        } else {
-            other[no++] = h->raw;
-            stage = ST_OTHER;
-        }
+/* encodeCommit: a missing author or committer is written as an empty ident, as the reference does. */
+static int commit_write(ac_buf *out, const gcommit *c) {
+    static const gperson none;
+    AC_TRY(put_hex(out, "tree ", c->tree));
+    for (size_t k = 0; k < c->np; k++) AC_TRY(put_hex(out, "parent ", c->parents + k * SHA1_LEN));
+    AC_TRY(put_person(out, "author ", c->has_author ? &c->author : &none));
+    AC_TRY(put_person(out, "committer ", c->has_committer ? &c->committer : &none));
+    if (c->has_enc) AC_TRY(put_kv(out, "encoding ", c->enc));
+    for (size_t k = 0; k < c->nm; k++) {
+        const gtag *t = &c->mt[k];
+        AC_TRY(put_hex(out, "mergetag object ", t->object));
+        AC_TRY(put_kv(out, " type ", t->type));
+        AC_TRY(put_kv(out, " tag ", t->tag));
+        AC_TRY(put_person(out, " tagger ", t->has_tagger ? &t->tagger : &none));
+        AC_TRY(ac_buf_put(out, " \n", 2));
+        AC_TRY(ac_buf_put(out, t->msg.p, t->msg.n));
     }
+    if (c->has_sig) {
+        AC_TRY(ac_buf_put(out, "gpgsig -----BEGIN PGP SIGNATURE-----\n", 37));
+        AC_TRY(ac_buf_put(out, c->sig.p, c->sig.n));
+        AC_TRY(ac_buf_put(out, " -----END PGP SIGNATURE-----\n", 29));
+    }
+    for (size_t k = 0; k < c->no; k++) AC_TRY(put_kv(out, "", c->other[k]));
+    AC_TRY(ac_buf_byte(out, '\n'));
+    return ac_buf_put(out, c->msg.p, c->msg.n);
+}
 
-    /* Keys in canonical order: tree, other, author, message, parents, encoding, mergetag,
-     * committer, signature. */
-    AC_TRY(acw_map(out, 4 + has_author + hs.has_msg + has_enc + has_committer + has_sig));
+/* The body before the message, when the reference encoder does not give back `body`. */
+static int raw_headers(span body, span msg, int (*write)(ac_buf *, const void *), const void *model,
+                       bool *has_raw, span *raw) {
+    uintptr_t mark = ac_mark();
+    ac_buf k;
+    ac_buf_init(&k);
+    AC_TRY(write(&k, model));
+    *has_raw = !(k.len == body.n && memcmp(k.data, body.p, body.n) == 0);
+    ac_release(mark);
+    *raw = (span){ body.p, body.n - msg.n };
+    return AC_OK;
+}
+
+static int commit_write_v(ac_buf *out, const void *m) { return commit_write(out, (const gcommit *)m); }
+static int tag_write_v(ac_buf *out, const void *m) { return tag_write(out, (const gtag *)m); }
+
+/* ---- emitting the data model ------------------------------------------------------------------ */
+
+/* Keys in canonical order: tag, type, object, tagger, message, rawHeaders. */
+static int tag_emit(ac_buf *out, const gtag *t) {
+    AC_TRY(acw_map(out, 5 + t->has_raw));
+    AC_TRY(acw_cstr(out, "tag"));
+    AC_TRY(w_str(out, t->tag));
+    AC_TRY(acw_cstr(out, "type"));
+    AC_TRY(w_str(out, t->type));
+    AC_TRY(acw_cstr(out, "object"));
+    AC_TRY(w_link(out, t->object));
+    AC_TRY(acw_cstr(out, "tagger"));
+    AC_TRY(person_emit(out, &t->tagger));
+    AC_TRY(acw_cstr(out, "message"));
+    AC_TRY(w_str(out, t->msg));
+    if (t->has_raw) {
+        AC_TRY(acw_cstr(out, "rawHeaders"));
+        AC_TRY(w_str(out, t->raw));
+    }
+    return out->err;
+}
+
+static int opt_person(ac_buf *out, const char *key, bool has, const gperson *g) {
+    AC_TRY(acw_cstr(out, key));
+    return has ? person_emit(out, g) : acw_null(out);
+}
+
+static int opt_str(ac_buf *out, const char *key, bool has, span s) {
+    AC_TRY(acw_cstr(out, key));
+    return has ? w_str(out, s) : acw_null(out);
+}
+
+/* Keys in canonical order: tree, other, author, message, parents, encoding, mergetag,
+ * committer, signature, rawHeaders. */
+static int commit_emit(ac_buf *out, const gcommit *c) {
+    AC_TRY(acw_map(out, 9 + c->has_raw));
     AC_TRY(acw_cstr(out, "tree"));
-    AC_TRY(w_link(out, tree));
+    AC_TRY(w_link(out, c->tree));
     AC_TRY(acw_cstr(out, "other"));
-    AC_TRY(acw_array(out, no));
-    for (size_t k = 0; k < no; k++) AC_TRY(w_str(out, other[k]));
-    if (has_author) {
-        AC_TRY(acw_cstr(out, "author"));
-        AC_TRY(person_emit(out, &author));
-    }
-    if (hs.has_msg) {
-        AC_TRY(acw_cstr(out, "message"));
-        AC_TRY(w_str(out, hs.msg));
-    }
+    AC_TRY(acw_array(out, c->no));
+    for (size_t k = 0; k < c->no; k++) AC_TRY(w_str(out, c->other[k]));
+    AC_TRY(opt_person(out, "author", c->has_author, &c->author));
+    AC_TRY(acw_cstr(out, "message"));
+    AC_TRY(w_str(out, c->msg));
     AC_TRY(acw_cstr(out, "parents"));
-    AC_TRY(acw_array(out, np));
-    for (size_t k = 0; k < np; k++) AC_TRY(w_link(out, parents + k * SHA1_LEN));
-    if (has_enc) {
-        AC_TRY(acw_cstr(out, "encoding"));
-        AC_TRY(w_str(out, enc));
-    }
+    AC_TRY(acw_array(out, c->np));
+    for (size_t k = 0; k < c->np; k++) AC_TRY(w_link(out, c->parents + k * SHA1_LEN));
+    AC_TRY(opt_str(out, "encoding", c->has_enc, c->enc));
     AC_TRY(acw_cstr(out, "mergetag"));
-    AC_TRY(acw_array(out, nm));
-    for (size_t k = 0; k < nm; k++) AC_TRY(tag_emit(out, &mtags[k]));
-    if (has_committer) {
-        AC_TRY(acw_cstr(out, "committer"));
-        AC_TRY(person_emit(out, &committer));
-    }
-    if (has_sig) {
-        AC_TRY(acw_cstr(out, "signature"));
-        AC_TRY(w_str(out, sig));
+    AC_TRY(acw_array(out, c->nm));
+    for (size_t k = 0; k < c->nm; k++) AC_TRY(tag_emit(out, &c->mt[k]));
+    AC_TRY(opt_person(out, "committer", c->has_committer, &c->committer));
+    AC_TRY(opt_str(out, "signature", c->has_sig, c->sig));
+    if (c->has_raw) {
+        AC_TRY(acw_cstr(out, "rawHeaders"));
+        AC_TRY(w_str(out, c->raw));
     }
     return out->err;
 }
@@ -399,6 +602,7 @@ typedef struct {
     span mode;
     uint32_t modev;
     span name;
+    span key; /* the map key: the name, or its Go/DAG-JSON rendering when it is not UTF-8 */
     const uint8_t *sha;
 } gent;
 
@@ -415,7 +619,7 @@ static int git_cmp(const gent *a, const gent *b) {
 }
 
 static int key_cmp(const gent *a, const gent *b) {
-    return ac_key_cmp((const char *)a->name.p, a->name.n, (const char *)b->name.p, b->name.n);
+    return ac_key_cmp((const char *)a->key.p, a->key.n, (const char *)b->key.p, b->key.n);
 }
 
 /* Stable bottom-up merge sort of entry pointers. */
@@ -449,10 +653,32 @@ static bool mode_parse(span m, uint32_t *v) {
     return true;
 }
 
+/* What Go's DAG-JSON writer shows for a string: each byte that does not start a valid UTF-8
+ * sequence becomes U+FFFD. */
+static int go_lossy(span s, span *out) {
+    uint8_t *d = (uint8_t *)ac_alloc(3 * s.n + 1);
+    if (!d) return ac_fail(AC_ERR_NOMEM, OOM);
+    size_t k = 0;
+    for (size_t i = 0; i < s.n;) {
+        uint8_t c = s.p[i];
+        size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        if (len && len <= s.n - i && ac_utf8_valid(s.p + i, len)) {
+            memcpy(d + k, s.p + i, len);
+            k += len;
+            i += len;
+        } else {
+            d[k++] = 0xef; d[k++] = 0xbf; d[k++] = 0xbd;
+            i++;
+        }
+    }
+    *out = (span){ d, k };
+    return AC_OK;
+}
+
 static int tree_parse(span body, gent **ents, size_t *count) {
     size_t cap = body.n / 23 + 1, n = 0; /* smallest entry: "0 \0" + 20 bytes = 23 */
     gent *e = (gent *)ac_alloc(cap * sizeof(gent));
-    if (!e) return ac_fail(AC_ERR_NOMEM, "out of memory");
+    if (!e) return ac_fail(AC_ERR_NOMEM, OOM);
     const uint8_t *p = body.p, *end = body.p + body.n;
     while (p < end) {
         const uint8_t *sp = find_byte(p, end, ' ');
@@ -464,6 +690,7 @@ static int tree_parse(span body, gent **ents, size_t *count) {
         const uint8_t *nul = find_byte(sp + 1, end, 0);
         if (!nul) return ac_failf(AC_ERR_INVALID, "truncated tree entry %zu (no NUL after the name)", n);
         g.name = (span){ sp + 1, (size_t)(nul - sp - 1) };
+        g.key = g.name;
         if ((size_t)(end - nul - 1) < SHA1_LEN)
             return ac_failf(AC_ERR_INVALID, "truncated tree entry %zu (hash shorter than 20 bytes)", n);
         g.sha = nul + 1;
@@ -480,26 +707,32 @@ static int tree_decode(span body, ac_buf *out) {
     size_t n;
     AC_TRY(tree_parse(body, &e, &n));
     const gent **ix = (const gent **)ac_alloc((n ? n : 1) * sizeof(*ix));
-    if (!ix) return ac_fail(AC_ERR_NOMEM, "out of memory");
+    if (!ix) return ac_fail(AC_ERR_NOMEM, OOM);
     bool as_map = true;
     for (size_t k = 0; k < n; k++) {
         ix[k] = &e[k];
-        if (!ac_utf8_valid(e[k].name.p, e[k].name.n) || (k && git_cmp(&e[k - 1], &e[k]) >= 0)) as_map = false;
+        if (!ac_utf8_valid(e[k].name.p, e[k].name.n)) AC_TRY(go_lossy(e[k].name, &e[k].key));
+        if (k && git_cmp(&e[k - 1], &e[k]) >= 0) as_map = false;
     }
     if (as_map) {
-        if (!sort_ents(ix, n, key_cmp)) return ac_fail(AC_ERR_NOMEM, "out of memory");
+        if (!sort_ents(ix, n, key_cmp)) return ac_fail(AC_ERR_NOMEM, OOM);
         for (size_t k = 1; k < n && as_map; k++)
             if (key_cmp(ix[k - 1], ix[k]) == 0) as_map = false;
     }
     if (as_map) {
         AC_TRY(acw_map(out, n));
         for (size_t k = 0; k < n; k++) {
-            AC_TRY(acw_text(out, (const char *)ix[k]->name.p, ix[k]->name.n));
-            AC_TRY(acw_map(out, 2));
+            bool exact = ix[k]->key.p == ix[k]->name.p;
+            AC_TRY(acw_text(out, (const char *)ix[k]->key.p, ix[k]->key.n));
+            AC_TRY(acw_map(out, exact ? 2 : 3));
             AC_TRY(acw_cstr(out, "hash"));
             AC_TRY(w_link(out, ix[k]->sha));
             AC_TRY(acw_cstr(out, "mode"));
             AC_TRY(acw_text(out, (const char *)ix[k]->mode.p, ix[k]->mode.n));
+            if (!exact) {
+                AC_TRY(acw_cstr(out, "name"));
+                AC_TRY(acw_bytes(out, ix[k]->name.p, ix[k]->name.n));
+            }
         }
         return out->err;
     }
@@ -524,16 +757,20 @@ static int git_decode(const uint8_t *in, size_t n, ac_buf *out) {
     AC_TRY(parse_object(in, n, &type, &body));
     switch (type) {
     case OBJ_BLOB:
-        AC_TRY(acw_bytes(out, body.p, body.n));
+        AC_TRY(acw_bytes(out, in, n));
         return out->err;
     case OBJ_TREE:
         return tree_decode(body, out);
-    case OBJ_COMMIT:
-        return commit_decode(body, out);
+    case OBJ_COMMIT: {
+        gcommit c;
+        AC_TRY(commit_parse(body, &c));
+        AC_TRY(raw_headers(body, c.msg, commit_write_v, &c, &c.has_raw, &c.raw));
+        return commit_emit(out, &c);
+    }
     default: {
         gtag t;
-        const char *err = tag_parse(body, &t);
-        if (err) return ac_fail(parse_status(err), err);
+        AC_TRY(tag_parse(body, &t));
+        AC_TRY(raw_headers(body, t.msg, tag_write_v, &t, &t.has_raw, &t.raw));
         return tag_emit(out, &t);
     }
     }
@@ -600,6 +837,13 @@ static int r_str(acr *r, span *s, const char *what) {
     return ac_failf(AC_ERR_INVALID, "%s must be a string or bytes", what);
 }
 
+/* A one-line string field (no newline). */
+static int r_line(acr *r, span *s, const char *what) {
+    AC_TRY(r_str(r, s, what));
+    if (has_byte(*s, '\n')) return ac_failf(AC_ERR_INVALID, "%s must not contain a newline", what);
+    return AC_OK;
+}
+
 static int r_link(acr *r, uint8_t *sha, const char *what) {
     if (acr_peek(r) != ACR_TAG) return ac_failf(AC_ERR_INVALID, "%s must be a link", what);
     const uint8_t *c;
@@ -611,11 +855,9 @@ static int r_link(acr *r, uint8_t *sha, const char *what) {
     return AC_OK;
 }
 
-static bool has_byte(span s, uint8_t c) { return find_byte(s.p, s.p + s.n, c) != 0; }
-
 /* The fields of one map, read in a single pass so lookups do not rescan it (a map with a
  * huge "other" list would otherwise be walked once per field). */
-#define MAX_FIELDS 9
+#define MAX_FIELDS 10
 typedef struct {
     const char *const *names; /* NULL-terminated, at most MAX_FIELDS */
     const char *what;
@@ -644,12 +886,13 @@ static int read_fields(const acr *r, const char *const *names, const char *what,
     return AC_OK;
 }
 
-/* *v positioned at the value of key; *found false when absent. */
+/* *v positioned at the value of key; *found false when absent or null. */
 static int field(const fields *f, const char *key, acr *v, bool *found) {
     size_t i = 0, n = ac_strlen(key);
     while (f->names[i] && !(ac_strlen(f->names[i]) == n && memcmp(f->names[i], key, n) == 0)) i++;
     if (!f->names[i]) return ac_fail(AC_ERR_INTERNAL, "field lookup of an undeclared name");
-    *found = f->has[i];
+    acr probe = f->v[i];
+    *found = f->has[i] && !acr_try_null(&probe);
     if (*found) *v = f->v[i];
     return AC_OK;
 }
@@ -661,176 +904,146 @@ static int need(const fields *f, const char *key, acr *v) {
     return AC_OK;
 }
 
-static int put_hex(ac_buf *out, const char *prefix, const uint8_t *sha) {
-    AC_TRY(ac_buf_put(out, prefix, ac_strlen(prefix)));
-    AC_TRY(ac_buf_hex(out, sha, SHA1_LEN));
-    return ac_buf_byte(out, '\n');
-}
-
-/* "key value\n" with a one-line value. */
-static int put_line(ac_buf *out, const char *key, span v, const char *what) {
-    if (has_byte(v, '\n')) return ac_failf(AC_ERR_INVALID, "%s must not contain a newline", what);
-    AC_TRY(ac_buf_put(out, key, ac_strlen(key)));
-    AC_TRY(ac_buf_byte(out, ' '));
-    AC_TRY(ac_buf_put(out, v.p, v.n));
-    return ac_buf_byte(out, '\n');
-}
-
-/* "key value\n" with each '\n' of value folded into a continuation line. */
-static int put_folded(ac_buf *out, const char *key, span v) {
-    AC_TRY(ac_buf_put(out, key, ac_strlen(key)));
-    AC_TRY(ac_buf_byte(out, ' '));
-    for (size_t i = 0; i < v.n; i++) {
-        AC_TRY(ac_buf_byte(out, v.p[i]));
-        if (v.p[i] == '\n') AC_TRY(ac_buf_byte(out, ' '));
-    }
-    return ac_buf_byte(out, '\n');
-}
-
-static int put_person(ac_buf *out, const char *key, const acr *r) {
+static int person_read(const acr *r, const char *what, gperson *g) {
     static const char *const keys[] = { "date", "name", "email", "timezone", 0 };
-    if (acr_peek(r) != ACR_MAP) return ac_failf(AC_ERR_INVALID, "%s must be a map", key);
+    if (acr_peek(r) != ACR_MAP) return ac_failf(AC_ERR_INVALID, "%s must be a map", what);
     fields f;
-    AC_TRY(read_fields(r, keys, key, &f));
+    AC_TRY(read_fields(r, keys, what, &f));
     acr v;
-    gperson g;
     AC_TRY(need(&f, "name", &v));
-    AC_TRY(r_str(&v, &g.name, "name"));
+    AC_TRY(r_line(&v, &g->name, "a person's name"));
     AC_TRY(need(&f, "email", &v));
-    AC_TRY(r_str(&v, &g.email, "email"));
+    AC_TRY(r_line(&v, &g->email, "a person's email"));
     AC_TRY(need(&f, "date", &v));
-    AC_TRY(r_str(&v, &g.date, "date"));
+    AC_TRY(r_line(&v, &g->date, "a person's date"));
     AC_TRY(need(&f, "timezone", &v));
-    AC_TRY(r_str(&v, &g.tz, "timezone"));
-    if (has_byte(g.name, '<') || has_byte(g.name, '\n'))
-        return ac_failf(AC_ERR_INVALID, "%s name must not contain '<' or a newline", key);
-    if (has_byte(g.email, '>') || has_byte(g.email, '\n'))
-        return ac_failf(AC_ERR_INVALID, "%s email must not contain '>' or a newline", key);
-    if (!is_digits(g.date)) return ac_failf(AC_ERR_INVALID, "%s date must be decimal seconds", key);
-    if (!tz_ok(g.tz)) return ac_failf(AC_ERR_INVALID, "%s timezone must look like +0200", key);
-    AC_TRY(ac_buf_put(out, key, ac_strlen(key)));
-    AC_TRY(ac_buf_byte(out, ' '));
-    AC_TRY(ac_buf_put(out, g.name.p, g.name.n));
-    AC_TRY(ac_buf_put(out, " <", 2));
-    AC_TRY(ac_buf_put(out, g.email.p, g.email.n));
-    AC_TRY(ac_buf_put(out, "> ", 2));
-    AC_TRY(ac_buf_put(out, g.date.p, g.date.n));
-    AC_TRY(ac_buf_byte(out, ' '));
-    AC_TRY(ac_buf_put(out, g.tz.p, g.tz.n));
-    return ac_buf_byte(out, '\n');
+    AC_TRY(r_line(&v, &g->tz, "a person's timezone"));
+    if (has_byte(g->date, ' ') || has_byte(g->tz, ' '))
+        return ac_failf(AC_ERR_INVALID, "%s: date and timezone must not contain spaces", what);
+    return AC_OK;
 }
 
-/* Verbatim headers: non-empty, no leading space, every '\n' starts a continuation line. */
-static int put_other(ac_buf *out, const acr *r, const char *what) {
-    if (acr_peek(r) != ACR_ARRAY) return ac_failf(AC_ERR_INVALID, "%s other must be a list", what);
-    acr c = *r;
-    size_t n;
-    AC_TRY(acr_array(&c, &n));
-    for (size_t k = 0; k < n; k++) {
-        span s;
-        AC_TRY(r_str(&c, &s, "other header"));
-        if (s.n == 0 || s.p[0] == ' ' || s.p[0] == '\n' || s.p[s.n - 1] == '\n')
-            return ac_failf(AC_ERR_INVALID, "%s other header %zu is not a header line", what, k);
-        for (size_t i = 0; i + 1 < s.n; i++)
-            if (s.p[i] == '\n' && s.p[i + 1] != ' ')
-                return ac_failf(AC_ERR_INVALID, "%s other header %zu has a line without leading space", what, k);
-        AC_TRY(ac_buf_put(out, s.p, s.n));
-        AC_TRY(ac_buf_byte(out, '\n'));
+/* Lines of a multi-line value written inside a header: each starts with ' ' and ends '\n'. */
+static int check_folded(span s, const char *what) {
+    for (size_t i = 0; i < s.n;) {
+        const uint8_t *nl = find_byte(s.p + i, s.p + s.n, '\n');
+        if (s.p[i] != ' ' || !nl)
+            return ac_failf(AC_ERR_INVALID, "%s must be lines that each start with a space and end with a newline", what);
+        i = (size_t)(nl - s.p) + 1;
     }
     return AC_OK;
 }
 
-static int put_message(ac_buf *out, const fields *f) {
-    bool found;
-    acr v;
-    AC_TRY(field(f, "message", &v, &found));
-    if (!found) return AC_OK;
-    span m;
-    AC_TRY(r_str(&v, &m, "message"));
-    AC_TRY(ac_buf_byte(out, '\n'));
-    return ac_buf_put(out, m.p, m.n);
+/* A signature the reference reads back: its first line " " (or " Version: ..."/" Comment: ..."),
+ * every line ended by '\n', none of them the END line the encoder adds. */
+static int check_sig(span s) {
+    span first = { s.p, 0 };
+    const uint8_t *nl = find_byte(s.p, s.p + s.n, '\n');
+    if (nl) first.n = (size_t)(nl - s.p);
+    if (!nl || s.p[s.n - 1] != '\n' ||
+        !(span_is(first, " ") || has_prefix(first, " Version: ") || has_prefix(first, " Comment: ")))
+        return ac_fail(AC_ERR_INVALID, "a commit signature is the lines between the PGP armour lines, each ended by a "
+                                       "newline, the first one \" \" (or \" Version: ...\")");
+    for (size_t i = 0; i < s.n;) {
+        const uint8_t *e = find_byte(s.p + i, s.p + s.n, '\n');
+        if (span_is((span){ s.p + i, (size_t)(e - s.p - i) }, " -----END PGP SIGNATURE-----"))
+            return ac_fail(AC_ERR_INVALID, "a commit signature must not contain the END armour line");
+        i = (size_t)(e - s.p) + 1;
+    }
+    return AC_OK;
 }
 
-static int tag_body(ac_buf *out, const acr *r) {
-    static const char *const keys[] = { "object", "type", "tag", "tagger", "other", "message", 0 };
+static int tag_read(const acr *r, gtag *t, bool mergetag) {
+    static const char *const keys[] = { "tag", "type", "object", "tagger", "message", "rawHeaders", 0 };
+    const char *what = mergetag ? "a mergetag" : "tag";
     fields f;
-    AC_TRY(read_fields(r, keys, "tag", &f));
+    memset(t, 0, sizeof *t);
+    AC_TRY(read_fields(r, keys, what, &f));
     acr v;
-    bool found;
-    uint8_t sha[SHA1_LEN];
-    span s;
     AC_TRY(need(&f, "object", &v));
-    AC_TRY(r_link(&v, sha, "tag object"));
-    AC_TRY(put_hex(out, "object ", sha));
+    AC_TRY(r_link(&v, t->object, "tag object"));
+    t->has_object = true;
     AC_TRY(need(&f, "type", &v));
-    AC_TRY(r_str(&v, &s, "tag type"));
-    AC_TRY(put_line(out, "type", s, "tag type"));
+    AC_TRY(r_line(&v, &t->type, "tag type"));
     AC_TRY(need(&f, "tag", &v));
-    AC_TRY(r_str(&v, &s, "tag name"));
-    AC_TRY(put_line(out, "tag", s, "tag name"));
-    AC_TRY(field(&f, "tagger", &v, &found));
-    if (found) AC_TRY(put_person(out, "tagger", &v));
-    AC_TRY(field(&f, "other", &v, &found));
-    if (found) AC_TRY(put_other(out, &v, "tag"));
-    AC_TRY(put_message(out, &f));
-    return out->err;
+    AC_TRY(r_line(&v, &t->tag, "tag name"));
+    AC_TRY(field(&f, "tagger", &v, &t->has_tagger));
+    if (t->has_tagger) AC_TRY(person_read(&v, "tagger", &t->tagger));
+    bool found;
+    AC_TRY(field(&f, "message", &v, &found));
+    if (found) AC_TRY(r_str(&v, &t->msg, "tag message"));
+    AC_TRY(field(&f, "rawHeaders", &v, &t->has_raw));
+    if (t->has_raw && mergetag) return ac_fail(AC_ERR_INVALID, "a mergetag has no 'rawHeaders'");
+    if (t->has_raw) AC_TRY(r_str(&v, &t->raw, "tag rawHeaders"));
+    if (mergetag) AC_TRY(check_folded(t->msg, "a mergetag message"));
+    return AC_OK;
 }
 
-static int commit_body(ac_buf *out, const acr *r) {
+static int commit_read(const acr *r, gcommit *c) {
     static const char *const keys[] = { "tree", "parents", "author", "committer", "encoding",
-                                        "mergetag", "signature", "other", "message", 0 };
+                                        "mergetag", "signature", "other", "message", "rawHeaders", 0 };
     fields f;
+    memset(c, 0, sizeof *c);
     AC_TRY(read_fields(r, keys, "commit", &f));
     acr v;
     bool found;
-    uint8_t sha[SHA1_LEN];
-    span s;
     size_t n;
     AC_TRY(need(&f, "tree", &v));
-    AC_TRY(r_link(&v, sha, "commit tree"));
-    AC_TRY(put_hex(out, "tree ", sha));
+    AC_TRY(r_link(&v, c->tree, "commit tree"));
+    c->has_tree = true;
     AC_TRY(field(&f, "parents", &v, &found));
     if (found) {
         if (acr_peek(&v) != ACR_ARRAY) return ac_fail(AC_ERR_INVALID, "commit parents must be a list");
         AC_TRY(acr_array(&v, &n));
-        for (size_t k = 0; k < n; k++) {
-            AC_TRY(r_link(&v, sha, "commit parent"));
-            AC_TRY(put_hex(out, "parent ", sha));
-        }
+        if (n > acr_left(&v)) return ac_fail(AC_ERR_INVALID, "truncated commit parents");
+        c->parents = (uint8_t *)ac_alloc((n ? n : 1) * SHA1_LEN);
+        if (!c->parents) return ac_fail(AC_ERR_NOMEM, OOM);
+        for (c->np = 0; c->np < n; c->np++) AC_TRY(r_link(&v, c->parents + c->np * SHA1_LEN, "commit parent"));
     }
-    AC_TRY(field(&f, "author", &v, &found));
-    if (found) AC_TRY(put_person(out, "author", &v));
-    AC_TRY(field(&f, "committer", &v, &found));
-    if (found) AC_TRY(put_person(out, "committer", &v));
-    AC_TRY(field(&f, "encoding", &v, &found));
-    if (found) {
-        AC_TRY(r_str(&v, &s, "commit encoding"));
-        AC_TRY(put_line(out, "encoding", s, "commit encoding"));
-    }
+    AC_TRY(field(&f, "author", &v, &c->has_author));
+    if (c->has_author) AC_TRY(person_read(&v, "author", &c->author));
+    AC_TRY(field(&f, "committer", &v, &c->has_committer));
+    if (c->has_committer) AC_TRY(person_read(&v, "committer", &c->committer));
+    AC_TRY(field(&f, "encoding", &v, &c->has_enc));
+    if (c->has_enc) AC_TRY(r_line(&v, &c->enc, "commit encoding"));
     AC_TRY(field(&f, "mergetag", &v, &found));
     if (found) {
         if (acr_peek(&v) != ACR_ARRAY) return ac_fail(AC_ERR_INVALID, "commit mergetag must be a list");
         AC_TRY(acr_array(&v, &n));
-        for (size_t k = 0; k < n; k++) {
+        if (n > acr_left(&v)) return ac_fail(AC_ERR_INVALID, "truncated commit mergetag");
+        c->mt = (gtag *)ac_alloc((n ? n : 1) * sizeof(gtag));
+        if (!c->mt) return ac_fail(AC_ERR_NOMEM, OOM);
+        for (c->nm = 0; c->nm < n; c->nm++) {
             if (acr_peek(&v) != ACR_MAP) return ac_fail(AC_ERR_INVALID, "commit mergetag items must be tags");
-            ac_buf tb;
-            ac_buf_init(&tb);
-            AC_TRY(tag_body(&tb, &v));
-            if (tb.len == 0 || tb.data[tb.len - 1] != '\n')
-                return ac_fail(AC_ERR_INVALID, "a mergetag must end with a newline (its message does not)");
-            AC_TRY(put_folded(out, "mergetag", (span){ tb.data, tb.len - 1 }));
+            AC_TRY(tag_read(&v, &c->mt[c->nm], true));
             AC_TRY(acr_skip(&v));
         }
     }
-    AC_TRY(field(&f, "signature", &v, &found));
-    if (found) {
-        AC_TRY(r_str(&v, &s, "commit signature"));
-        AC_TRY(put_folded(out, "gpgsig", s));
+    AC_TRY(field(&f, "signature", &v, &c->has_sig));
+    if (c->has_sig) {
+        AC_TRY(r_str(&v, &c->sig, "commit signature"));
+        AC_TRY(check_sig(c->sig));
     }
     AC_TRY(field(&f, "other", &v, &found));
-    if (found) AC_TRY(put_other(out, &v, "commit"));
-    AC_TRY(put_message(out, &f));
-    return out->err;
+    if (found) {
+        if (acr_peek(&v) != ACR_ARRAY) return ac_fail(AC_ERR_INVALID, "commit other must be a list");
+        AC_TRY(acr_array(&v, &n));
+        if (n > acr_left(&v)) return ac_fail(AC_ERR_INVALID, "truncated commit other");
+        c->other = (span *)ac_alloc((n ? n : 1) * sizeof(span));
+        if (!c->other) return ac_fail(AC_ERR_NOMEM, OOM);
+        for (c->no = 0; c->no < n; c->no++) {
+            span s;
+            AC_TRY(r_line(&v, &s, "a commit other line"));
+            if (s.n == 0 || has_prefix(s, "tree ") || has_prefix(s, "parent ") || has_prefix(s, "mergetag object "))
+                return ac_fail(AC_ERR_INVALID, "a commit other line must be non-empty and not a tree, parent or mergetag line");
+            c->other[c->no] = s;
+        }
+    }
+    AC_TRY(field(&f, "message", &v, &found));
+    if (found) AC_TRY(r_str(&v, &c->msg, "commit message"));
+    AC_TRY(field(&f, "rawHeaders", &v, &c->has_raw));
+    if (c->has_raw) AC_TRY(r_str(&v, &c->raw, "commit rawHeaders"));
+    return AC_OK;
 }
 
 static int tree_body(ac_buf *out, const acr *r) {
@@ -843,19 +1056,31 @@ static int tree_body(ac_buf *out, const acr *r) {
     gent *e = (gent *)ac_alloc((n ? n : 1) * sizeof(gent));
     const gent **ix = (const gent **)ac_alloc((n ? n : 1) * sizeof(*ix));
     uint8_t *shas = (uint8_t *)ac_alloc((n ? n : 1) * SHA1_LEN);
-    if (!e || !ix || !shas) return ac_fail(AC_ERR_NOMEM, "out of memory");
-    static const char *const entry_keys[] = { "hash", "mode", 0 };
-    static const char *const list_keys[] = { "hash", "mode", "name", 0 };
+    if (!e || !ix || !shas) return ac_fail(AC_ERR_NOMEM, OOM);
+    static const char *const entry_keys[] = { "hash", "mode", "name", 0 };
     for (size_t k = 0; k < n; k++) {
-        acr v, ent;
-        if (!is_list) AC_TRY(r_text(&c, &e[k].name));
+        acr v;
+        if (!is_list) AC_TRY(r_text(&c, &e[k].key));
         if (acr_peek(&c) != ACR_MAP) return ac_fail(AC_ERR_INVALID, "tree entries must be maps");
-        ent = c;
         fields f;
-        AC_TRY(read_fields(&ent, is_list ? list_keys : entry_keys, "tree entry", &f));
+        AC_TRY(read_fields(&c, entry_keys, "tree entry", &f));
+        bool named;
+        AC_TRY(field(&f, "name", &v, &named));
         if (is_list) {
             AC_TRY(need(&f, "name", &v));
             AC_TRY(r_str(&v, &e[k].name, "tree entry name"));
+        } else if (named) {
+            /* the extension for a name that is not UTF-8: its key is the name as Go shows it */
+            if (acr_peek(&v) != ACR_BYTES) return ac_fail(AC_ERR_INVALID, "a tree entry's 'name' must be bytes");
+            AC_TRY(acr_bytes(&v, &e[k].name.p, &e[k].name.n));
+            span shown;
+            AC_TRY(go_lossy(e[k].name, &shown));
+            if (ac_utf8_valid(e[k].name.p, e[k].name.n) || shown.n != e[k].key.n ||
+                memcmp(shown.p, e[k].key.p, shown.n) != 0)
+                return ac_fail(AC_ERR_INVALID, "a tree entry's 'name' is only for a name that is not UTF-8, "
+                                               "under its key with U+FFFD for each invalid byte");
+        } else {
+            e[k].name = e[k].key;
         }
         if (has_byte(e[k].name, 0)) return ac_fail(AC_ERR_INVALID, "tree entry names must not contain NUL");
         AC_TRY(need(&f, "mode", &v));
@@ -869,7 +1094,7 @@ static int tree_body(ac_buf *out, const acr *r) {
         ix[k] = &e[k];
         AC_TRY(acr_skip(&c));
     }
-    if (!is_list && !sort_ents(ix, n, git_cmp)) return ac_fail(AC_ERR_NOMEM, "out of memory");
+    if (!is_list && !sort_ents(ix, n, git_cmp)) return ac_fail(AC_ERR_NOMEM, OOM);
     for (size_t k = 0; k < n; k++) {
         AC_TRY(ac_buf_put(out, ix[k]->mode.p, ix[k]->mode.n));
         AC_TRY(ac_buf_byte(out, ' '));
@@ -889,38 +1114,8 @@ static int link_under(const acr *r, const char *key, bool *yes) {
     return AC_OK;
 }
 
-static int git_encode(const uint8_t *in, size_t n, ac_buf *out) {
-    acr r;
-    acr_init(&r, in, n);
-    const char *type;
-    int t = acr_peek(&r);
-    if (t == ACR_BYTES) {
-        const uint8_t *p;
-        size_t bn;
-        AC_TRY(acr_bytes(&r, &p, &bn));
-        AC_TRY(ac_buf_put(out, p, bn));
-        type = "blob";
-        AC_TRY(acr_finish(&r));
-    } else if (t == ACR_ARRAY) {
-        AC_TRY(tree_body(out, &r));
-        type = "tree";
-    } else if (t == ACR_MAP) {
-        bool commit, tag = false;
-        AC_TRY(link_under(&r, "tree", &commit));
-        if (!commit) AC_TRY(link_under(&r, "object", &tag));
-        if (commit) AC_TRY(commit_body(out, &r));
-        else if (tag) AC_TRY(tag_body(out, &r));
-        else AC_TRY(tree_body(out, &r));
-        type = commit ? "commit" : tag ? "tag" : "tree";
-    } else {
-        return ac_fail(AC_ERR_INVALID,
-                       "a git object is bytes (blob), a map (commit, tag or tree) or a list (tree)");
-    }
-    if (t != ACR_BYTES) {
-        AC_TRY(acr_skip(&r));
-        AC_TRY(acr_finish(&r));
-    }
-    /* Prepend "<type> <size>\0". */
+/* "<type> <size>\0" in front of the body already in out. */
+static int prepend_header(ac_buf *out, const char *type) {
     char hdr[32];
     size_t body = out->len, k = ac_strlen(type);
     memcpy(hdr, type, k);
@@ -935,6 +1130,70 @@ static int git_encode(const uint8_t *in, size_t n, ac_buf *out) {
     memmove(out->data + k, out->data, body);
     memcpy(out->data, hdr, k);
     return out->err;
+}
+
+/* With rawHeaders: rawHeaders + message, refused unless it decodes back to exactly `in`. */
+static int write_raw(ac_buf *out, span raw, span msg, const char *type, const uint8_t *in, size_t n) {
+    AC_TRY(ac_buf_put(out, raw.p, raw.n));
+    AC_TRY(ac_buf_put(out, msg.p, msg.n));
+    AC_TRY(prepend_header(out, type));
+    ac_buf check;
+    ac_buf_init(&check);
+    uintptr_t mark = ac_mark();
+    int st = git_decode(out->data, out->len, &check);
+    bool same = st == AC_OK && check.len == n && memcmp(check.data, in, n) == 0;
+    ac_release(mark);
+    if (!same)
+        return ac_failf(AC_ERR_INVALID, "%s 'rawHeaders' and the other fields disagree (the object they make "
+                                        "decodes differently); drop 'rawHeaders' to write the fields alone", type);
+    return AC_OK;
+}
+
+static int git_encode(const uint8_t *in, size_t n, ac_buf *out) {
+    acr r;
+    acr_init(&r, in, n);
+    int t = acr_peek(&r);
+    if (t == ACR_BYTES) {
+        const uint8_t *p;
+        size_t bn;
+        AC_TRY(acr_bytes(&r, &p, &bn));
+        AC_TRY(acr_finish(&r));
+        int type;
+        span body;
+        if (parse_object(p, bn, &type, &body) || type != OBJ_BLOB)
+            return ac_fail(AC_ERR_INVALID, "a blob is the whole object: \"blob <size>\\0\" followed by the content");
+        return ac_buf_put(out, p, bn);
+    }
+    if (t == ACR_ARRAY) {
+        AC_TRY(tree_body(out, &r));
+        AC_TRY(acr_skip(&r));
+        AC_TRY(acr_finish(&r));
+        return prepend_header(out, "tree");
+    }
+    if (t != ACR_MAP)
+        return ac_fail(AC_ERR_INVALID, "a git object is bytes (blob), a map (commit, tag or tree) or a list (tree)");
+    bool commit, tag = false;
+    AC_TRY(link_under(&r, "tree", &commit));
+    if (!commit) AC_TRY(link_under(&r, "object", &tag));
+    acr whole = r;
+    AC_TRY(acr_skip(&whole));
+    AC_TRY(acr_finish(&whole));
+    if (commit) {
+        gcommit c;
+        AC_TRY(commit_read(&r, &c));
+        if (c.has_raw) return write_raw(out, c.raw, c.msg, "commit", in, n);
+        AC_TRY(commit_write(out, &c));
+        return prepend_header(out, "commit");
+    }
+    if (tag) {
+        gtag g;
+        AC_TRY(tag_read(&r, &g, false));
+        if (g.has_raw) return write_raw(out, g.raw, g.msg, "tag", in, n);
+        AC_TRY(tag_write(out, &g));
+        return prepend_header(out, "tag");
+    }
+    AC_TRY(tree_body(out, &r));
+    return prepend_header(out, "tree");
 }
 
 AC_EXPORT_CODEC(git_decode, git_encode, git_links)

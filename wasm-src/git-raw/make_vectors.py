@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+import zlib
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -27,19 +28,20 @@ from tests.test_mod_git import EMPTY_TREE, block_of, build_repo, link  # noqa: E
 KEEP = (
     "root_tree", "subtree", "blob_bin", "blob_empty", "octopus", "tag", "latin1", "gpgsig",
     "mergetag", "no_author", "extra_headers", "out_of_order", "no_message", "tag_no_tagger",
-    "unsorted_tree", "dup_tree", "empty_tree", "gitlink_tree",
+    "unsorted_tree", "dup_tree", "empty_tree", "gitlink_tree", "odd_ident", "tag_of_tree",
 )
 BAD_BLOCKS = (
     b"", b"blob 3\0ab", b"blob 03\0abc", b"blobby 0\0", b"tree 6\x00100644",
+    zlib.compress(block_of("blob", b"hello\n")),
     block_of("tree", b"100644 a\0" + bytes(19)), block_of("tree", b"100648 a\0" + bytes(20)),
-    block_of("commit", f"tree {EMPTY_TREE.upper()}\n\n".encode()),
+    block_of("commit", f"tree {EMPTY_TREE[:-1]}\n\n".encode()),
     block_of("commit", f"tree {EMPTY_TREE}\nparent 1234\n\n".encode()),
-    block_of("commit", f"tree {EMPTY_TREE}\nauthor x".encode()),
+    block_of("commit", b"author x <y> 1 +0000\n\n"),
     block_of("tag", b"type commit\ntag x\n\n"),
 )
 BAD_VALUES = (
-    1, None, {"a": {"mode": "100689", "hash": link(EMPTY_TREE)}},
-    {"tree": link(EMPTY_TREE), "author": {"name": "a<b", "email": "e", "date": "1", "timezone": "+0000"}},
+    1, None, b"hello\n", {"a": {"mode": "100689", "hash": link(EMPTY_TREE)}},
+    {"tree": link(EMPTY_TREE), "author": {"name": "a\nb", "email": "e", "date": "1", "timezone": "+0000"}},
     {"tree": link(EMPTY_TREE), "other": ["x\ny"]},
 )
 

@@ -1,0 +1,289 @@
+"""git-raw against Kubo's own git codec (go-ipld-git as Kubo v0.43.1 runs it), on every object
+of real repositories made with the ``git`` binary (tests/_git_corpus.py) and of this project's
+own history.
+
+For each object the exact bytes go into Kubo (``block/put --cid-codec git-raw --mhtype sha1``),
+``dag/get`` gives Kubo's data model as DAG-JSON, and ``dag/put --input-codec git-raw
+--store-codec git-raw --hash sha1`` shows whether Kubo's own decode -> encode keeps the object.
+autocodec's decode (the Wasm module, DAG-JSON as ``autocodec decode`` prints it) must equal
+Kubo's, exactly, except for the extensions git-raw.ipldsch documents:
+
+- ``bytes``: text that is not UTF-8 is Bytes here; Kubo shows it with U+FFFD per invalid byte;
+- ``tree-name``: a tree entry whose name is not UTF-8 also has its exact ``name`` (bytes);
+- ``tree-list``: a tree with names out of git's order (or duplicates) is a list;
+- ``rawHeaders``: present exactly when Kubo's own dag put does not give the object back;
+- objects Kubo cannot decode at all (a non-PGP gpgsig, an ident it cannot split, duplicate
+  tree names) must be exactly the ones whose autocodec value shows that extension.
+
+All calls to Kubo go through one daemon's HTTP RPC (multipart batches for the puts).
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autocodec.builtin import encode
+from autocodec.cid import CID
+from tests._cli import run_cli
+from tests._git_corpus import Corpus, block_of, build_corpus, go_lossy
+from .conftest import REPO, WASM_SRC
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(shutil.which("git") is None, reason="needs the git binary"),
+]
+
+WASM = WASM_SRC / "git-raw" / "git-raw.wasm"
+GIT_RAW = 0x78
+OWN_HISTORY_COMMITS = 150
+
+
+def cid_of(oid: str) -> CID:
+    return CID.build(GIT_RAW, b"\x11\x14" + bytes.fromhex(oid))
+
+
+# --- Kubo over HTTP ------------------------------------------------------------------------------
+
+
+class Rpc:
+    """Kubo's RPC API on one kept-alive connection."""
+
+    def __init__(self, port: int) -> None:
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+
+    def call(self, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        self.conn.request("POST", f"/api/v0/{path}", body=body, headers=headers or {})
+        resp = self.conn.getresponse()
+        return resp.status, resp.read()
+
+    def put_many(self, path: str, blocks: list[bytes]) -> list[dict[str, Any]]:
+        """One multipart request with every block as a file; Kubo answers a JSON line per file."""
+        boundary = uuid.uuid4().hex
+        parts = [
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b{i}\"\r\n"
+            f"Content-Type: application/octet-stream\r\n\r\n".encode() + b + b"\r\n"
+            for i, b in enumerate(blocks)
+        ]
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        status, out = self.call(path, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert status == 200, out[:500]
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def kubo_views(rpc: Rpc, blocks: dict[str, bytes]) -> tuple[dict[str, Any], dict[str, str]]:
+    """oid -> Kubo's DAG-JSON value (parsed) or error text; oid -> the CID Kubo's dag put gives."""
+    oids = sorted(blocks)
+    views: dict[str, Any] = {}
+    reput: dict[str, str] = {}
+    for start in range(0, len(oids), 500):
+        chunk = oids[start : start + 500]
+        stored = rpc.put_many("block/put?cid-codec=git-raw&mhtype=sha1", [blocks[o] for o in chunk])
+        assert [s["Key"] for s in stored] == [str(cid_of(o)) for o in chunk]
+    for oid in oids:
+        status, out = rpc.call(f"dag/get?arg={cid_of(oid)}&output-codec=dag-json")
+        views[oid] = json.loads(out) if status == 200 else {"error": json.loads(out).get("Message", "")}
+    # dag put answers for the files before the first one it fails on, then stops: go on after it
+    todo = [o for o in oids if not (isinstance(views[o], dict) and set(views[o]) == {"error"})]
+    while todo:
+        chunk = todo[:500]
+        put = rpc.put_many("dag/put?input-codec=git-raw&store-codec=git-raw&hash=sha1", [blocks[o] for o in chunk])
+        for oid, answer in zip(chunk, put):
+            reput[oid] = answer["Cid"]["/"]
+        if len(put) < len(chunk):
+            reput[chunk[len(put)]] = "error"
+        todo = todo[len(put) + 1 :] if len(put) < len(chunk) else todo[len(chunk) :]
+    return views, reput
+
+
+# --- autocodec's view, and the documented extensions ---------------------------------------------------
+
+
+def as_reference(kind: str, value: Any, used: set[str]) -> Any:
+    """autocodec's value with each documented extension undone as Kubo would show it."""
+    if kind == "blob":
+        return value
+    if kind == "tree":
+        if isinstance(value, list):
+            used.add("tree-list")
+            value = {e["name"] if isinstance(e["name"], str) else go_lossy(e["name"]): e for e in value}
+        elif any("name" in e for e in value.values()):
+            used.add("tree-name")
+        return {k: {"hash": e["hash"], "mode": e["mode"]} for k, e in value.items()}
+
+    def strings(v: Any) -> Any:
+        if isinstance(v, bytes):
+            used.add("bytes")
+            return go_lossy(v)
+        if isinstance(v, list):
+            return [strings(x) for x in v]
+        if isinstance(v, dict):
+            return {k: strings(x) for k, x in v.items()}
+        return v
+
+    if "rawHeaders" in value:
+        used.add("rawHeaders")
+        value = {k: v for k, v in value.items() if k != "rawHeaders"}
+    return strings(value)
+
+
+def kubo_should_fail(kind: str, value: Any) -> str | None:
+    """Why go-ipld-git refuses this object, read off autocodec's value (None: it decodes it)."""
+    if kind == "tree" and isinstance(value, list):
+        names = [e["name"] for e in value]
+        return "duplicate tree entry names" if len(set(names)) != len(names) else None
+    if kind != "commit":
+        return None
+    for line in value["other"]:
+        text = line if isinstance(line, str) else line.decode("latin-1")
+        if text.startswith("gpgsig "):
+            return "a gpgsig that is not PGP-armoured"
+        if text.startswith(("author ", "committer ")):
+            return "an ident it cannot split"
+    return None
+
+
+def as_json(value: Any) -> Any:
+    return json.loads(encode(value, "dag-json"))
+
+
+# --- the corpus ---------------------------------------------------------------------------------------------
+
+
+def own_history(limit: int) -> dict[str, tuple[str, bytes]]:
+    """Objects of this repository's recent history (empty outside a git checkout)."""
+    listing = subprocess.run(["git", "-C", str(REPO), "rev-list", "--objects", f"--max-count={limit}", "HEAD"],
+                             capture_output=True, check=False)
+    oids = sorted({line.split()[0] for line in listing.stdout.decode().splitlines() if line})
+    if listing.returncode or not oids:
+        return {}
+    batch = subprocess.run(["git", "-C", str(REPO), "cat-file", "--batch"], input="\n".join(oids).encode() + b"\n",
+                           capture_output=True, check=True).stdout
+    out, pos = {}, 0
+    while pos < len(batch):
+        eol = batch.index(b"\n", pos)
+        oid, kind, size = batch[pos:eol].decode().split()
+        out[oid] = (kind, block_of(kind, batch[eol + 1 : eol + 1 + int(size)]))
+        pos = eol + 2 + int(size)
+    return out
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory):
+    made = build_corpus(tmp_path_factory.mktemp("git-corpus"))
+    try:
+        yield made
+    finally:
+        made.close()
+
+
+@pytest.fixture(scope="module")
+def codec():
+    from autocodec.loader import Sandbox
+
+    return Sandbox().load(WASM.read_bytes()).codec()
+
+
+def compare(corpus_objects: dict[str, tuple[str, bytes]], codec, node) -> Counter[str]:
+    """Every object through both; asserts agreement and returns the tallies."""
+    blocks = {oid: block for oid, (_, block) in corpus_objects.items()}
+    views, reput = kubo_views(Rpc(node.api_port), blocks)
+    oids = sorted(blocks)
+    values = codec.decode_many([blocks[o] for o in oids])
+    tally: Counter[str] = Counter()
+    problems: list[str] = []
+    for oid, value in zip(oids, values):
+        kind, block = corpus_objects[oid]
+        tally["tried"] += 1
+        if isinstance(value, Exception):
+            problems.append(f"{oid} {kind}: autocodec cannot decode it: {value}")
+            continue
+        tally["decoded"] += 1
+        if codec.encode(value) != block:
+            problems.append(f"{oid} {kind}: decode -> encode changes the bytes")
+        kubo = views[oid]
+        why = kubo_should_fail(kind, value)
+        if isinstance(kubo, dict) and set(kubo) == {"error"}:
+            tally[f"kubo cannot decode: {why}"] += 1
+            if why is None:
+                problems.append(f"{oid} {kind}: Kubo fails ({kubo['error']}) on an object with no documented reason")
+            continue
+        if why is not None:
+            problems.append(f"{oid} {kind}: Kubo decodes it, yet autocodec's value says it should not ({why})")
+        used: set[str] = set()
+        if as_json(as_reference(kind, value, used)) != kubo:
+            problems.append(f"{oid} {kind}: differs from Kubo:\n  autocodec {as_json(value)}\n  kubo      {kubo}")
+            continue
+        tally["agree with kubo"] += 1
+        tally["agree exactly" if not used else "agree modulo " + "+".join(sorted(used))] += 1
+        kubo_keeps = reput.get(oid) == str(cid_of(oid))
+        tally[f"kubo dag put keeps the object: {kubo_keeps}"] += 1
+        if kind in ("commit", "tag") and ("rawHeaders" in value) == kubo_keeps:
+            problems.append(f"{oid} {kind}: rawHeaders {'present' if kubo_keeps else 'absent'} although Kubo's "
+                            f"dag put {'keeps' if kubo_keeps else 'changes'} the object")
+    assert not problems, "\n".join(problems[:20]) + f"\n({len(problems)} problems)"
+    return tally
+
+
+def test_every_object_agrees_with_kubo(corpus: Corpus, codec, kubo_node) -> None:
+    if corpus.skipped and os.environ.get("CI"):
+        pytest.fail(f"the corpus could not be made in full: {corpus.skipped} (./dev setup installs gpg/ssh-keygen)")
+    tally = compare(corpus.objects, codec, kubo_node)
+    print("\ngit-raw vs Kubo, corpus made with git:", dict(sorted(tally.items())), "skipped:", corpus.skipped)
+    assert tally["tried"] == tally["decoded"] == len(corpus.objects) > 3000
+    assert {kind for kind, _ in corpus.objects.values()} == {"blob", "tree", "commit", "tag"}
+    # the interesting objects are really there, and the extensions really exercised
+    wanted = ["submodule_tree", "latin1", "huge_tree", "dup_tree", "unsorted_tree", "tag_empty_message", "no_author",
+              "x509_signed"]
+    if "GNUPGHOME" not in str(corpus.skipped) and corpus.gnupghome is not None:
+        wanted += ["gpg_commit", "gpg_tag", "mergetag_gpg"]
+    if not any("ssh" in s for s in corpus.skipped):
+        wanted += ["ssh_commit", "ssh_tag", "mergetag_ssh"]
+    assert set(wanted) <= set(corpus.named)
+    assert tally["kubo cannot decode: a gpgsig that is not PGP-armoured"] >= 1
+    assert tally["kubo cannot decode: duplicate tree entry names"] == 1
+    assert tally["agree exactly"] > 0.95 * len(corpus.objects)
+
+
+def test_own_history_agrees_with_kubo(codec, kubo_node) -> None:
+    objects = own_history(OWN_HISTORY_COMMITS)
+    if not objects:
+        pytest.skip("not a git checkout")
+    tally = compare(objects, codec, kubo_node)
+    print("\ngit-raw vs Kubo, this project's history:", dict(sorted(tally.items())))
+    assert tally["decoded"] == len(objects)
+
+
+def test_cli_decode_from_kubo_prints_kubos_model(corpus: Corpus, kubo_node, tmp_path: Path) -> None:
+    """``autocodec decode --node`` (the CLI, blocks fetched from Kubo) prints what ``ipfs dag get`` prints."""
+    rpc = Rpc(kubo_node.api_port)
+    home = tmp_path / "home"
+    for name in ("octopus", "tag", "submodule_tree", "gpg_commit", "mergetag_gpg"):
+        if name not in corpus.named:
+            continue
+        oid = corpus.named[name]
+        cid = str(cid_of(oid))
+        rpc.put_many("block/put?cid-codec=git-raw&mhtype=sha1", [corpus.objects[oid][1]])
+        status, kubo = rpc.call(f"dag/get?arg={cid}&output-codec=dag-json")
+        assert status == 200
+        ours = run_cli(home, "decode", cid, "--node", kubo_node.api_multiaddr, "--module", str(WASM))
+        assert json.loads(ours.stdout) == json.loads(kubo), name
+
+
+def test_blob_is_the_whole_object_like_kubo(corpus: Corpus, codec, kubo_node) -> None:
+    oid = next(o for o, (k, b) in corpus.objects.items() if k == "blob" and len(b) > 100)
+    block = corpus.objects[oid][1]
+    rpc = Rpc(kubo_node.api_port)
+    rpc.put_many("block/put?cid-codec=git-raw&mhtype=sha1", [block])
+    status, kubo = rpc.call(f"dag/get?arg={cid_of(oid)}&output-codec=dag-json")
+    assert status == 200 and json.loads(kubo) == as_json(block) == as_json(codec.decode(block))
+    assert codec.decode(block).startswith(b"blob %d\0" % (len(block) - block.index(b"\0") - 1))
