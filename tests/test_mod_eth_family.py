@@ -109,6 +109,36 @@ def test_corpus_roots_verify(blocks: list[Any], genesis: Any) -> None:
     assert len(corpus.genesis_accounts()) == 8893 and len(genesis.nodes) == 12356
 
 
+def test_typed_transactions_are_the_listed_ones(codecs: dict[str, Any]) -> None:
+    """EIP-2930 and EIP-4844 transactions (go-ethereum's API test data; keccak-256 checked in
+    corpus.py): decoded with the reference's keys plus, for type 3, the documented extension."""
+    tx = codecs["eth-tx"].codec()
+    t1, t3 = (tx.decode(raw) for raw in corpus.typed_transactions())
+    assert (t1["TxType"], t1["Recipient"], t1["GasTipCap"], t1["GasFeeCap"]) == (b"\x01", None, None, None)
+    assert t1["AccessList"] == [{"Address": bytes.fromhex("031ec7").rjust(20, b"\0"), "StorageKeys": [bytes(32)]}]
+    assert (t3["TxType"], t3["GasPrice"], t3["GasTipCap"], t3["MaxFeePerBlobGas"]) == (b"\x03", None, b"\x01", b"\x01")
+    assert t3["BlobVersionedHashes"] == [b"\x01" + bytes(31)] and "AuthorizationList" not in t3
+    assert set(t3) - set(t1) == {"MaxFeePerBlobGas", "BlobVersionedHashes"}
+
+
+def test_set_code_transaction_layout(codecs: dict[str, Any]) -> None:
+    """An EIP-7702 transaction laid out by the EIP (built here with pyrlp: no real one is in the
+    corpus): the extension keys, the authorization tuples, the exact round trip."""
+    tx = codecs["eth-tx"].codec()
+    to = bytes.fromhex("62b53c45305d29bbe4b1bfa49dd78766b2f1e624")
+    auth = [1, bytes(19) + b"\x01", 7, 1, 2**255 + 3, 5]
+    raw = b"\x04" + rlp.encode([1, 0x6233, 0x6A5EFC76, 0x6A5EFC76, 100000, to, 0, b"\x2c\x7b\xdd\xf4", [], [auth], 1, 9, 10])
+    v = tx.decode(raw)
+    assert v["TxType"] == b"\x04" and v["GasPrice"] is None and v["Recipient"] == to
+    assert v["AuthorizationList"] == [{"ChainID": b"\x01", "Address": bytes(19) + b"\x01", "Nonce": (7).to_bytes(8, "big"),
+                                       "V": b"\x01", "R": (2**255 + 3).to_bytes(32, "big"), "S": b"\x05"}]
+    assert tx.encode(v) == raw
+    with pytest.raises(InvalidBlock):  # a type-4 transaction cannot create a contract
+        tx.decode(b"\x04" + rlp.encode([1, 1, 1, 1, 1, b"", 0, b"", [], [auth], 1, 9, 10]))
+    with pytest.raises(InvalidBlock):  # the y parity is one byte
+        tx.decode(b"\x04" + rlp.encode([1, 1, 1, 1, 1, to, 0, b"", [], [auth[:3] + [256] + auth[4:]], 1, 9, 10]))
+
+
 def test_every_module_is_declared(codecs: dict[str, Any]) -> None:
     for name, code in CODES.items():
         info = codecs[name].info

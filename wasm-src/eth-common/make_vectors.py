@@ -95,7 +95,7 @@ def corpus_blocks(corpus: Any, genesis_nodes: list[bytes] | None = None) -> dict
     return {
         "eth-block": [b.header for b in blocks] + [corpus.genesis_header()],
         "eth-block-list": [b.uncles for b in blocks],
-        "eth-tx": [t for b in blocks for t in b.transactions],
+        "eth-tx": [t for b in blocks for t in b.transactions] + corpus.typed_transactions(),
         "eth-tx-receipt": [r for b in blocks for r in b.receipts],
         "eth-tx-trie": [n for b in blocks for n in b.tx_trie.nodes.values()],
         "eth-tx-receipt-trie": [n for b in blocks for n in b.rct_trie.nodes.values()],
