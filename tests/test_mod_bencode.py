@@ -227,6 +227,52 @@ def test_v2_and_hybrid_torrents(name: str, codec) -> None:
     assert codec.links(data) == []
 
 
+def _libtorrent() -> Any:
+    """libtorrent 2.1.1 (tools/setup.d/33-libtorrent.sh); skip without it, except under CI=true."""
+    import os
+
+    try:
+        import libtorrent  # type: ignore[import-not-found]
+    except ImportError:
+        if os.environ.get("CI"):
+            pytest.fail("CI must run the libtorrent tests: libtorrent is not installed (./dev setup)")
+        pytest.skip("libtorrent is not installed (./dev setup installs it)")
+    return libtorrent
+
+
+@pytest.mark.parametrize("v2_only", [True, False], ids=["v2", "hybrid"])
+def test_libtorrent_made_torrents_round_trip_and_reparse(tmp_path: Path, codec, v2_only: bool) -> None:
+    """Torrents libtorrent makes now, from fresh content: decode, encode back to the same bytes,
+    and libtorrent reads the re-encoded bytes with the same info hashes and files."""
+    import warnings
+
+    lt = _libtorrent()
+    rng = random.Random(52 + v2_only)
+    content = tmp_path / "content"
+    sizes = {"x/one.bin": 70_000, "two.bin": 16_384, "tiny": 3, "z/\u00fcber/three.bin": 50_001}
+    for rel, size in sizes.items():
+        path = content / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(rng.randbytes(size))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        fs = lt.file_storage()
+        lt.add_files(fs, str(content))
+        ct = lt.create_torrent(fs, 16384, lt.create_torrent.v2_only if v2_only else 0)
+    lt.set_piece_hashes(ct, str(tmp_path))
+    data = lt.bencode(ct.generate())
+    decoded = codec.decode(data)
+    assert codec.encode(decoded) == data
+    assert len(decoded["piece layers"][PAIRS]) == 2  # the two files larger than one piece
+    again = lt.torrent_info(lt.bdecode(codec.encode(decoded)))
+    original = lt.torrent_info(lt.bdecode(data))
+    assert str(again.info_hashes().v2) == str(original.info_hashes().v2) == hashlib.sha256(codec.encode(decoded["info"])).hexdigest()
+    assert again.info_hashes().has_v1() == (not v2_only)
+    files = file_tree_entries(decoded["info"]["file tree"])
+    assert sorted(files) == sorted(sizes)
+    assert {e["length"] for e in files.values()} == set(sizes.values())
+
+
 @pytest.mark.parametrize(
     ("data", "value"),
     [
