@@ -16,13 +16,35 @@ folder and the cause; ``exists`` says whether the home has its store.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+_chosen: Path | None = None
+
 
 def default_home() -> Path:
+    """The home a caller that names none uses: the one chosen for this command (``chosen``),
+    else ``$AUTOCODEC_HOME``, else ``~/.autocodec``."""
+    if _chosen is not None:
+        return _chosen
     env = os.environ.get("AUTOCODEC_HOME")
     return Path(env).expanduser() if env else Path.home() / ".autocodec"
+
+
+@contextmanager
+def chosen(path: str | os.PathLike[str] | None) -> Iterator[None]:
+    """Make ``path`` the default home while the block runs (the CLI's ``--home``), without
+    touching the process environment; the previous default is restored afterwards."""
+    global _chosen
+    previous = _chosen
+    if path is not None:
+        _chosen = Path(path).expanduser()
+    try:
+        yield
+    finally:
+        _chosen = previous
 
 
 @dataclass(frozen=True)

@@ -153,16 +153,17 @@ def _fail(text: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(argv)
-    if args.home:
-        os.environ["AUTOCODEC_HOME"] = args.home
     if _logging_wanted(args):
         from .. import log
 
         level = {0: None, 1: "info"}.get(args.verbose, "debug")
         log.configure(level=level, json=True if args.log_json else None)
+    from ..home import chosen
+
     try:
-        check_home(args)
-        status = args.func(args)
+        with chosen(args.home or None):  # --home: the default home for this command, no environment write
+            check_home(args)
+            status = args.func(args)
     except AutocodecError as exc:
         _fit_hint(exc, args)
         return _fail(f"{type(exc).__name__}: {exc.one_line()}")
