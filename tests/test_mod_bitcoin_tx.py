@@ -329,12 +329,13 @@ def test_vectors_file(code, loaded) -> None:
 
 
 @pytest.mark.slow
-def test_car_export_of_the_whole_block_dag_decodes_in_a_fresh_home(tmp_path, monkeypatch, capsys) -> None:
+@pytest.mark.parametrize("name", sorted(RAW))
+def test_car_export_of_the_whole_block_dag_decodes_in_a_fresh_home(name, tmp_path, monkeypatch, capsys) -> None:
     """Store every block, `car export` from the header (links alone), import into a fresh home,
     decode every block there."""
     from autocodec.cli import main
 
-    graph = block_graph(RAW["block-542213"])
+    graph = block_graph(RAW[name])
     modules = [arg for code in MODULE_NAMES for arg in ("--module", str(_wasm(code)))]
     monkeypatch.setenv("AUTOCODEC_HOME", str(tmp_path / "a"))
     assert main(["init"]) == 0
