@@ -31,11 +31,25 @@ def _raw(data: bytes) -> tuple[CID, bytes]:
     return CID.build(0x55, b"\x12\x20" + hashlib.sha256(data).digest()), data
 
 
-def test_dag_import_stores_unknown_codec_blocks_and_block_get_serves_them(ipfs_node) -> None:
+def test_block_put_stores_unknown_codec_blocks_and_block_get_serves_them(ipfs_node) -> None:
     node = NodeSource(ipfs_node.api_url, limits=FAST)
     cid, block = _git_blob(b"hello from git\n")
     assert node.put_blocks([(cid, block)]) == 1
     assert node.get(cid) == block
+
+
+def test_blocks_kubo_cannot_decode_are_put_and_pinned(ipfs_node) -> None:
+    """Kubo's pin/add decodes even for a direct pin; put_blocks pins such blocks through block/put."""
+    node = NodeSource(ipfs_node.api_url, limits=FAST)
+    data = b"private-use codec %f" % time.time()
+    private = CID.build(0x3AC0DE, b"\x12\x20" + hashlib.sha256(data).digest())
+    git_cid, git_block = _git_blob(b"pinned git blob %f" % time.time())
+    assert node.put_blocks([(private, data), (git_cid, git_block)], pin_root=private) == 2
+    pins = node.pins()
+    assert private in pins and git_cid not in pins
+    assert node.get(private) == data and node.get(git_cid) == git_block
+    node.put_blocks([(git_cid, git_block)], pin_all=True)
+    assert git_cid in node.pins()
 
 
 def test_fetcher_caches_verified_block_from_node_in_store(ipfs_node, home) -> None:

@@ -7,9 +7,13 @@ Facts measured against Kubo 0.43.1 (the test node, ``tests/_kubo.py``) that shap
   (offline)"); an online node searches the network, so every call carries the RPC's own
   ``timeout`` option (the time left of our deadline) and a server-side timeout on ``block/get``
   means "not found within the limit";
-- ``dag/import`` of a CAR stores every block under its CID whatever its codec or hash, so blocks
-  are put that way (``block/put`` needs the hash function by name per call, and js-ipfs, the
-  previous test node, lacked sha1, keccak-256 and blake2b there).
+- ``dag/import`` decodes every block and refuses codecs Kubo lacks ("no decoder registered for
+  multicodec code 144"), while ``block/put`` stores any block: the codec may be given by number
+  (``cid-codec=0x3ac0de``), the hash only by name (``mhtype=keccak-256``), and it computes sha1,
+  keccak-256, dbl-sha2-256, blake2b, blake3, sha3 (js-ipfs, the previous test node, refused
+  sha1, keccak-256 and blake2b); blocks over 2 MiB need ``allow-big-block``;
+- ``pin/add`` of a block whose codec Kubo cannot decode fails ("no decoder"), direct or not;
+  ``block/put`` with ``pin=true`` pins any block (listed as a recursive pin) without decoding.
 
 Invariants: every call ends within ``limits.deadline_s`` whatever the node does (``_http``),
 answers are capped (blocks at ``max_block_bytes``, CARs at ``max_car_bytes``, JSON at
@@ -19,7 +23,6 @@ one short line; ``BlockNotFound`` when the node says it lacks the block).
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import secrets
@@ -125,39 +128,66 @@ class NodeSource:
 
     def put_blocks(self, blocks: Iterable[tuple[CID, bytes]], *, pin_root: CID | None = None,
                    pin_all: bool = False) -> int:
-        """Put blocks on the node (any codec or hash) via ``dag/import``; returns how many.
+        """Put blocks on the node (any codec; any hash the node knows by name); returns how many.
 
-        ``pin_root`` is pinned recursively; ``pin_all`` also pins every block directly, for
-        documents whose links the node cannot see (signed envelopes carry their documents as
-        bytes) or must not follow (test vectors link to blocks that are not published).
+        Blocks go up with ``block/put`` (one request per codec and hash, the codec by number so
+        private codes work too), and each CID the node computes must equal the block's own.
+        ``pin_root`` is pinned recursively (``pin/add``; when the node cannot decode its codec,
+        through ``block/put``'s own ``pin``); ``pin_all`` pins every block itself, for documents
+        whose links the node cannot see (signed envelopes carry their documents as bytes) or must
+        not follow (test vectors link to blocks that are not published).
         """
-        from ..store import CarWriter
-
-        buf = io.BytesIO()
-        roots = [pin_root] if pin_root is not None else []
-        writer = CarWriter(buf, roots)
-        sent: list[CID] = []
+        groups: dict[tuple[int, int, int], list[tuple[CID, bytes]]] = {}
         for cid, data in blocks:
-            writer.write(cid, data)
-            sent.append(cid)
-        body, content_type = _multipart(buf.getvalue())
-        self._request("dag/import", opts={"pin-roots": "false"}, data=body,
-                      headers={"Content-Type": content_type}, decoder="json")
-        if pin_all and sent:
-            self.pin(*sent, recursive=False)
+            groups.setdefault((cid.codec, cid.hash_code, len(cid.digest)), []).append((cid, data))
+        sent: list[CID] = []
+        for (codec, hash_code, length), group in groups.items():
+            sent.extend(self._block_put(codec, hash_code, length, group, pin=pin_all))
         if pin_root is not None:
-            self.pin(pin_root)
+            try:
+                self.pin(pin_root)
+            except FetchError as exc:
+                if "no decoder" not in exc.message:
+                    raise
+                # the node cannot walk this codec: `block/put` with `pin` pins it without decoding
+                root = [(cid, data) for cid, data in (b for g in groups.values() for b in g) if cid == pin_root]
+                if not root:
+                    raise
+                self._block_put(pin_root.codec, pin_root.hash_code, len(pin_root.digest), root[:1], pin=True)
         log.info("put blocks on node", node=self.addr, blocks=len(sent), pinned=str(pin_root) if pin_root else None)
         return len(sent)
+
+    def _block_put(self, codec: int, hash_code: int, length: int, group: list[tuple[CID, bytes]], *,
+                   pin: bool = False) -> list[CID]:
+        from ..codes import hash_name
+        from ..errors import UnknownHash
+
+        try:
+            name = hash_name(hash_code)
+        except UnknownHash:
+            raise FetchError(f"cannot put blocks hashed with 0x{hash_code:x} on {self.name}: the node names hashes "
+                             "and this one has no name") from None
+        body, content_type = _multipart([data for _cid, data in group])
+        answer = self._request("block/put", opts={"cid-codec": f"0x{codec:x}", "mhtype": name, "mhlen": str(length),
+                                                  "allow-big-block": "true", "pin": "true" if pin else "false"},
+                               data=body, headers={"Content-Type": content_type}, decoder="json")
+        keys = [item.get("Key") for item in (answer if isinstance(answer, list) else [answer]) if isinstance(item, dict)]
+        if len(keys) != len(group):
+            raise FetchError(f"{self.name} stored {len(keys)} of {len(group)} blocks")
+        for key, (cid, _data) in zip(keys, group):
+            got = CID.parse(str(key))
+            if (got.codec, got.multihash) != (cid.codec, cid.multihash):
+                raise FetchError(f"{self.name} addressed a block as {got}, not {cid} (hash {name})")
+        return [cid for cid, _data in group]
 
     def pin(self, *roots: CID, recursive: bool = True) -> None:
         """Pin ``roots`` on the node (recursively unless told otherwise)."""
         self._request("pin/add", tuple(str(r) for r in roots), opts={"recursive": "true" if recursive else "false"},
                       decoder="json")
 
-    def pins(self) -> set[CID]:
-        """The node's recursive pins."""
-        answer = self._request("pin/ls", opts={"type": "recursive"}, decoder="json")
+    def pins(self, kind: str = "recursive") -> set[CID]:
+        """The node's pins of one kind (``recursive``, ``direct``, ``indirect`` or ``all``)."""
+        answer = self._request("pin/ls", opts={"type": kind}, decoder="json")
         found: set[CID] = set()
         for item in answer if isinstance(answer, list) else [answer]:
             keys = item.get("Keys", {}) if isinstance(item, dict) else {}
@@ -173,12 +203,14 @@ class NodeSource:
         return str(first.get("Path", ""))
 
 
-def _multipart(payload: bytes) -> tuple[bytes, str]:
-    """A ``multipart/form-data`` body with one file part (what Kubo's ``dag/import`` reads)."""
+def _multipart(payloads: Sequence[bytes]) -> tuple[bytes, str]:
+    """A ``multipart/form-data`` body with one file part per payload (what Kubo's ``block/put`` reads)."""
     boundary = secrets.token_hex(16)
-    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"blocks.car\"\r\n"
-            f"Content-Type: application/octet-stream\r\n\r\n").encode()
-    return head + payload + f"\r\n--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+    parts = []
+    for i, payload in enumerate(payloads):
+        parts.append(f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"block{i}\"\r\n"
+                     f"Content-Type: application/octet-stream\r\n\r\n".encode() + payload + b"\r\n")
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 def _json(body: bytes, what: str) -> object:
