@@ -10,6 +10,7 @@ extreme values) and mutations of them widen the differential test beyond the two
 
 from __future__ import annotations
 
+import json
 import random
 import struct
 from pathlib import Path
@@ -357,3 +358,8 @@ def test_car_export_of_the_whole_block_dag_decodes_in_a_fresh_home(name, tmp_pat
     capsys.readouterr()
     assert main(["block", "ls"]) == 0
     assert set(capsys.readouterr().out.split()) >= {str(c) for c in graph.blocks}
+    # an IPLD path from the header through the merkle nodes to the coinbase, by links alone
+    hops = "tx/vin/0/coinbase" if len(graph.txids) == 1 else "tx/0/0/vin/0/coinbase"
+    assert main(["dag", "get", *modules, f"{graph.header_cid}/{hops}"]) == 0
+    coinbase = json.loads(capsys.readouterr().out)
+    assert bytes.fromhex(coinbase) in RAW[name]
