@@ -167,3 +167,13 @@ def test_cli_decode_from_a_trickling_gateway_ends_within_the_stated_bound(tmp_pa
     assert proc.returncode != 0 and took < bound + 5, (took, err)
     assert len(err.splitlines()) <= 2 and f"within {bound:g} s" in err, err
     print(f"\ndecode --gateway against a 1-byte-per-5-s gateway: {took:.1f} s (bound {bound:g} s): {err}")
+
+
+def test_cli_says_a_deserializing_gateway_is_not_trustless(tmp_path: Path) -> None:
+    """A gateway that ignores ``?format=raw`` (as js-ipfs 0.66 did) and sends JSON: said plainly, one line."""
+    with Peer(answer("200 OK", "application/json", b'{"decoded": "by the gateway"}')) as peer:
+        proc = run_cli(tmp_path / "home", "decode", str(CID_RAW), "--gateway", peer.url, check=False)
+    err = proc.stderr.decode().strip()
+    assert proc.returncode != 0 and len(err.splitlines()) == 1, err
+    assert "NotTrustless" in err and "is not a trustless gateway" in err and "application/json" in err, err
+    assert "mismatch" not in err.lower(), err
