@@ -1,9 +1,13 @@
 """``autocodec add`` and ``autocodec cat``: UnixFS files and directories in the store.
 
-``add`` chunks like Kubo's ``ipfs add`` (same defaults, same root CIDs for the same bytes
-and options) and prints ``added CID NAME`` per entry; ``cat`` writes a file's bytes.
-Both run on the registry ``Runtime``: Wasm chunkers and extension hashers are the modules
-the pinned sets list (or ``--module`` files), and every block is verified as it is stored.
+``add`` takes Kubo's ``ipfs add`` options under Kubo's names (``-r``, ``-H/--hidden``,
+``-E/--empty-dirs``, ``-w``, ``-q``, ``-Q``, ``--silent``, ``-n/--only-hash``, ``-s/--chunker``,
+``-t/--trickle``, ``--cid-version``, ``--hash``, ``--raw-leaves``, ``--max-file-links``; Kubo's
+``--flag=false`` spellings are accepted), has Kubo's defaults, gives the same root CIDs for the
+same bytes and options, and prints ``added CID NAME`` lines in Kubo's order (files as added,
+then directories).  ``cat`` writes a file's bytes.  Both run on the registry ``Runtime``: Wasm
+chunkers and extension hashers are the modules the pinned sets list (or ``--module`` files),
+and every block is verified as it is stored.
 """
 
 from __future__ import annotations
@@ -17,23 +21,41 @@ from ._local_modules import add_module_option
 from ._runtime import add_source_options
 
 
+def _bool_flag(parser: argparse.ArgumentParser, short: str | None, name: str, default: bool | None,
+               help: str) -> None:
+    """A Kubo boolean option: ``--name`` sets it, ``--name=false`` / ``--no-name`` clear it."""
+    dest = name.replace("-", "_")
+    flags = [f"--{name}", *([short] if short else [])]
+    parser.add_argument(*flags, dest=dest, action="store_const", const=True, default=default, help=help)
+    spellings = [f"--{name}=true", *([f"{short}=true"] if short else [])]
+    parser.add_argument(*spellings, dest=dest, action="store_const", const=True, help=argparse.SUPPRESS)
+    spellings = [f"--no-{name}", f"--{name}=false", *([f"{short}=false"] if short else [])]
+    parser.add_argument(*spellings, dest=dest, action="store_const", const=False, help=argparse.SUPPRESS)
+
+
 def register(sub: Any) -> None:
-    add = sub.add_parser("add", help="add files or directories as UnixFS DAGs; print their CIDs")
+    add = sub.add_parser("add", help="add files or directories as UnixFS DAGs (Kubo's `ipfs add`); print their CIDs")
     add.add_argument("paths", nargs="+", metavar="FILE", help="files to add (- for stdin; directories with -r)")
-    add.add_argument("--chunker", "-s", default="size-262144", metavar="SPEC",
-                     help="size-N (default size-262144), fastcdc-MIN-AVG-MAX or buzhash")
-    add.add_argument("--cid-version", type=int, choices=(0, 1), default=0, help="CID version (default 0, as Kubo)")
-    add.add_argument("--raw-leaves", action=argparse.BooleanOptionalAction, default=None,
-                     help="raw leaf blocks (default: yes with --cid-version 1, no with 0)")
     add.add_argument("-r", "--recursive", action="store_true", help="add directories recursively")
-    add.add_argument("-H", "--hidden", action="store_true", help="include files whose names start with '.'")
-    add.add_argument("-w", "--wrap-with-directory", action="store_true",
-                     help="wrap the added files in a directory (its CID is printed last)")
-    add.add_argument("-q", "--quiet", action="store_true", help="print only CIDs, no progress")
-    add.add_argument("-Q", "--quieter", action="store_true", help="print only the last root CID")
+    _bool_flag(add, "-H", "hidden", False, "include files whose names start with '.'")
+    _bool_flag(add, "-E", "empty-dirs", True, "include empty directories (default; --empty-dirs=false skips them)")
+    _bool_flag(add, "-w", "wrap-with-directory", False, "wrap the added files in a directory (its CID is printed last)")
+    _bool_flag(add, "-q", "quiet", False, "print only CIDs, no progress")
+    _bool_flag(add, "-Q", "quieter", False, "print only the last root CID")
+    _bool_flag(add, None, "silent", False, "print nothing")
+    _bool_flag(add, "-n", "only-hash", False, "only chunk and hash: print the CIDs, store nothing")
+    add.add_argument("-s", "--chunker", default="size-262144", metavar="SPEC",
+                     help="size-N (default size-262144), rabin[-AVG | -MIN-AVG-MAX], buzhash, "
+                          "or fastcdc-MIN-AVG-MAX (an autocodec extension)")
+    _bool_flag(add, "-t", "trickle", False, "use the trickle DAG layout instead of the balanced one")
+    add.add_argument("--cid-version", type=int, choices=(0, 1), default=None,
+                     help="CID version (default 0, as Kubo; 1 when --hash is not sha2-256)")
+    _bool_flag(add, None, "raw-leaves", None, "raw leaf blocks (default: yes with CIDv1, no with CIDv0)")
     add.add_argument("--hash", default="sha2-256", metavar="NAME",
                      help="multihash for every block (default sha2-256; others imply CIDv1, as in Kubo; "
                           "extension hashers such as blake3 come from the pinned sets or --module)")
+    add.add_argument("--max-file-links", type=int, default=174, metavar="N",
+                     help="most links in one file node (default 174, as Kubo)")
     add_module_option(add)
     add.set_defaults(func=run_add)
 
@@ -43,50 +65,58 @@ def register(sub: Any) -> None:
     cat.set_defaults(func=run_cat)
 
 
+class _NoStore:
+    """The block sink of ``--only-hash``: blocks are hashed, then dropped."""
+
+    def put_many(self, batch: list[Any]) -> int:
+        return len(batch)
+
+
 def run_add(args: argparse.Namespace) -> int:
     from ..codes import hash_code
     from ..errors import InvalidInput
     from ..progress import no_progress, stderr_progress
-    from ..unixfs import AddOptions, Adder
+    from ..unixfs import Added, AddOptions, Adder
     from ._io import write_line
     from ._local_modules import open_runtime
 
     options = AddOptions(chunker=args.chunker, cid_version=args.cid_version, raw_leaves=args.raw_leaves,
-                         hidden=args.hidden, hash=args.hash)
+                         hidden=args.hidden, hash=args.hash, trickle=args.trickle, empty_dirs=args.empty_dirs,
+                         max_file_links=args.max_file_links)
     code = hash_code(args.hash)
-    quiet = args.quiet or args.quieter
+    quiet = args.quiet or args.quieter or args.silent
     progress = no_progress if quiet else stderr_progress("add")
-    last = None
+    printed: list[tuple[str, str]] = []  # (cid, name) in Kubo's order
     wrapped = []
     with open_runtime(args) as runtime:
         multihash = None if code == 0x12 else (lambda block: runtime.hash(block, code))
-        adder = Adder(runtime.store, options, progress=progress, multihash=multihash,
+        store = _NoStore() if args.only_hash else runtime.store
+        adder = Adder(store, options, progress=progress, multihash=multihash,
                       chunker_module=lambda name: runtime.extension("chunker", name))
         for name in args.paths:
             if name == "-":
                 link = adder.add_stream(sys.stdin.buffer)
-                entries = [("-", link.cid)]
-                top = ("-", link)
-            else:
-                path = Path(name)
-                if path.is_dir() and not args.recursive:
-                    raise InvalidInput(f"{name} is a directory", hint="use -r to add a directory")
-                added = list(adder.add_path(path, recursive=args.recursive))
-                entries = [(a.path, a.cid) for a in added]
-                top = (added[-1].path, added[-1].link)
-            for entry, cid in entries:
-                if not args.quieter:
-                    write_line(str(cid) if args.quiet else f"added {cid} {entry}")
-            last = entries[-1][1]
-            wrapped.append(top)
+                printed.append((str(link.cid), str(link.cid)))  # Kubo names stdin by its CID
+                wrapped.append(("-", link))
+                continue
+            path = Path(name)
+            if path.is_dir() and not args.recursive:
+                raise InvalidInput(f"{name} is a directory", hint="use -r to add a directory")
+            added: list[Added] = list(adder.add_path(path, recursive=args.recursive))
+            printed += [(str(a.cid), a.path) for a in added if not a.is_dir]
+            printed += [(str(a.cid), a.path) for a in added if a.is_dir]
+            wrapped.append((added[-1].path, added[-1].link))
         if args.wrap_with_directory:
             if any(name == "-" for name, _ in wrapped):
                 raise InvalidInput("stdin has no name to wrap", hint="add a file instead of - with -w")
-            last = adder.wrap(wrapped).cid
-            if not args.quieter:
-                write_line(str(last) if args.quiet else f"added {last}")
-    if args.quieter and last is not None:
-        write_line(str(last))
+            printed.append((str(adder.wrap(wrapped).cid), ""))
+    if args.silent or not printed:
+        return 0
+    if args.quieter:
+        write_line(printed[-1][0])
+        return 0
+    for cid, entry in printed:
+        write_line(cid if args.quiet else f"added {cid} {entry}".rstrip())
     return 0
 
 

@@ -42,10 +42,21 @@ from ._trickle import trickle
 log = get_logger("unixfs")
 
 
+IDENTITY_MAX_BYTES = 128  # boxo verifcid.DefaultMaxIdentityDigestSize
+
+
+def kubo_allows_hash(code: int) -> bool:
+    """boxo verifcid's DefaultAllowlist (Kubo v0.43.1): the hashes ``ipfs add`` accepts; the
+    others are "potentially insecure" (md5, murmur3, shake-128, sha2-384, blake2b < 160 bits...).
+    Every allowed hash has a digest of at least 20 bytes, Kubo's minimum."""
+    return (code in (0x00, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x19, 0x1A, 0x1B, 0x1C, 0x1D, 0x1E, 0x56)
+            or 0xB214 <= code <= 0xB240 or 0xB254 <= code <= 0xB260)
+
+
 @dataclass(frozen=True, slots=True)
 class AddOptions:
     chunker: str = DEFAULT_CHUNKER
-    cid_version: int = 0
+    cid_version: int | None = None  # None: Kubo's default (0, or 1 when the hash is not sha2-256)
     raw_leaves: bool | None = None  # None: Kubo's default (raw leaves iff CIDv1)
     hidden: bool = False
     chunker_module: Path | None = None  # a Wasm chunker file instead of the source tree's
@@ -57,8 +68,11 @@ class AddOptions:
 
     @property
     def version(self) -> int:
-        """The CID version used: as Kubo, CIDv0 cannot carry another hash, so that means 1."""
-        return self.cid_version if hash_code(self.hash) == 0x12 else 1
+        """The CID version used: as Kubo, another hash than sha2-256 means CIDv1 (asking for
+        CIDv0 with it is refused by ``Adder``)."""
+        if hash_code(self.hash) != 0x12:
+            return 1
+        return self.cid_version or 0
 
     @property
     def leaves_raw(self) -> bool:
@@ -73,6 +87,7 @@ class Added:
     cid: CID
     size: int  # file bytes (0 for directories and symlinks)
     tsize: int  # total DAG bytes
+    is_dir: bool = False
 
     @property
     def link(self) -> Link:
@@ -118,9 +133,15 @@ class Adder:
         self.options = options or AddOptions()
         self.limits = limits or DEFAULT_LIMITS
         self.spec: ChunkerSpec = parse_chunker(self.options.chunker, self.limits)
-        if self.options.cid_version not in (0, 1):
-            raise InvalidInput(f"--cid-version must be 0 or 1, not {self.options.cid_version}")
+        if self.options.cid_version not in (None, 0, 1):
+            raise InvalidInput(f"the CID version must be 0 or 1, not {self.options.cid_version}")
         code = hash_code(self.options.hash)
+        if self.options.cid_version == 0 and code != 0x12:
+            raise InvalidInput(f"CIDv0 only supports sha2-256, not {self.options.hash}",
+                               hint="leave the CID version unset or use 1 with another hash (as Kubo)")
+        if not kubo_allows_hash(code):
+            raise InvalidInput(f"{self.options.hash} is a potentially insecure hash function (Kubo refuses it too)",
+                               hint="use sha2-256, sha2-512, sha3-*, blake2b-160..512, blake3, keccak-*, ...")
         if multihash is None:
             if code == 0x12:
                 multihash = sha2_256
@@ -130,6 +151,8 @@ class Adder:
                 if not has_hash(code):
                     raise UnknownHash(code, hint="add through the CLI (pinned sets serve extension hashers)")
                 multihash = lambda block: multihash_digest(block, code)  # noqa: E731
+        if code == 0x00:
+            multihash = _bounded_identity(multihash)
         self._mh = multihash
         self._version = self.options.version
         self._sink = _Sink(store, self.limits.store.batch_bytes)
@@ -259,10 +282,21 @@ class Adder:
             stack.pop()
             link = directory(entries, self._sink, cid_version=self._version,
                              shard_threshold=self.options.shard_threshold, multihash=self._mh)
-            results.append(Added(dir_rel, link.cid, 0, link.tsize))
+            results.append(Added(dir_rel, link.cid, 0, link.tsize, is_dir=True))
             if not stack:
                 return link
             stack[-1][3].append((dir_path.name, link))
+
+
+def _bounded_identity(multihash: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+    """Identity "hashes" inline the block in its CID: as Kubo, at most 128 bytes."""
+    def bounded(block: bytes) -> bytes:
+        if len(block) > IDENTITY_MAX_BYTES:
+            raise InvalidInput(f"an identity CID would inline a {len(block)}-byte block (at most {IDENTITY_MAX_BYTES})",
+                               hint="use a real hash, or smaller chunks and files")
+        return multihash(block)
+
+    return bounded
 
 
 def _tree_size(path: Path) -> int | None:

@@ -139,9 +139,10 @@ def _fixed(reader: BinaryIO, size: int) -> Iterator[bytes]:
 
 def load_chunker_module(name: str, module_path: Path | None, sandbox: Any) -> Any:
     if module_path is None:
-        from ..registry._api import default_runtime
+        from ..registry import Runtime
 
-        return default_runtime().extension("chunker", name)
+        with Runtime() as runtime:  # the default home's pinned sets, for this load only (no global runtime)
+            return runtime.extension("chunker", name)
     path = module_path
     try:
         wasm = Path(path).read_bytes()

@@ -1,0 +1,401 @@
+"""UnixFS parity with Kubo v0.43.1's ``ipfs add``: the same CIDs for every file, directory and root.
+
+Each case adds one generated input with one set of Kubo options, twice: ``ipfs add -r
+--only-hash --enc=json`` on a throw-away offline Kubo repo (tests/_kubo.py), and
+``autocodec.unixfs.Adder`` with the same options.  Every entry Kubo reports (each file,
+symlink and directory, not just the root) must have the same CID; ``COMPARED`` counts the
+cases and the entries compared (printed at the end of the module with ``-s``).
+
+Chunker and hasher modules come from wasm-src (the modules the default set ships), so these
+tests check the Wasm rabin/buzhash chunkers and the blake3/keccak hashers against Kubo too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autocodec.cid import CID, encode_varint
+from autocodec.codes import hash_code
+from autocodec.loader import Sandbox, xorshift_bytes
+from autocodec.unixfs import AddOptions, Adder
+from autocodec.unixfs._layout import HAMT_THRESHOLD_BYTES
+
+from ._kubo import KuboRepo, require_kubo
+from .conftest import WASM_SRC
+
+pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
+
+COMPARED = {"cases": 0, "entries": 0}
+_SANDBOX = Sandbox()
+_MODULES: dict[str, Any] = {}
+
+
+def _module(name: str) -> Any:
+    if name not in _MODULES:
+        _MODULES[name] = _SANDBOX.load((WASM_SRC / name / f"{name}.wasm").read_bytes())
+    return _MODULES[name]
+
+
+def _multihash(hash_name: str) -> Callable[[bytes], bytes] | None:
+    """None for builtin hashes; a Wasm hasher from wasm-src for blake3 and keccak-256."""
+    code = hash_code(hash_name)
+    from autocodec.builtin import has_hash
+
+    if has_hash(code):
+        return None
+    hasher = _module(hash_name).hasher()
+
+    def multihash(block: bytes) -> bytes:
+        digest = hasher.digest(block)
+        return encode_varint(code) + encode_varint(len(digest)) + digest
+
+    return multihash
+
+
+class _NoStore:
+    def put_many(self, batch: list[Any]) -> int:
+        return len(batch)
+
+
+# --- the two sides --------------------------------------------------------------------------
+
+_FLAGS = {  # AddOptions field -> Kubo flag
+    "chunker": "--chunker", "cid_version": "--cid-version", "raw_leaves": "--raw-leaves", "hidden": "--hidden",
+    "hash": "--hash", "trickle": "--trickle", "empty_dirs": "--empty-dirs", "max_file_links": "--max-file-links",
+}
+
+
+def kubo_flags(options: dict[str, Any]) -> list[str]:
+    out = []
+    for key, value in options.items():
+        out.append(f"{_FLAGS[key]}={str(value).lower() if isinstance(value, bool) else value}")
+    return out
+
+
+def kubo_add(kubo: KuboRepo, paths: list[Path], options: dict[str, Any], wrap: bool = False) -> dict[str, CID]:
+    """Kubo's ``added CID NAME`` lines (names escaped by Kubo's ``EscNonPrint``)."""
+    args = ["add", "-r", "--only-hash", "--progress=false", *kubo_flags(options)]
+    if wrap:
+        args.append("--wrap-with-directory")
+    proc = kubo.ipfs(*args, *paths, timeout=600)
+    out = {}
+    for line in proc.stdout.decode("utf-8").split("\n"):
+        if line:
+            word, cid, name = line.split(" ", 2)
+            assert word == "added", line
+            out[name] = CID.parse(cid)
+    return out
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+               "\v": "\\v", "\\": "\\\\"}
+
+
+def esc_non_print(name: str) -> str:
+    """Kubo's cmdenv.EscNonPrint: Go's strconv.Quote without the quotes (and with " kept) when
+    the name holds a backslash or a non-printable character."""
+    if "\\" not in name and name.isprintable():
+        return name
+    out = []
+    for ch in name:
+        if ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+    return "".join(out)
+
+
+def our_add(paths: list[Path], options: dict[str, Any], wrap: bool = False) -> dict[str, CID]:
+    opts = AddOptions(**options)
+    adder = Adder(_NoStore(), opts, multihash=_multihash(opts.hash), chunker_module=_module)
+    out: dict[str, CID] = {}
+    tops = []
+    for path in paths:
+        added = list(adder.add_path(path, recursive=True))
+        out.update({esc_non_print(a.path): a.cid for a in added})
+        tops.append((added[-1].path, added[-1].link))
+    if wrap:
+        out[""] = adder.wrap(tops).cid
+    return out
+
+
+def compare(kubo: KuboRepo, paths: list[Path], options: dict[str, Any], wrap: bool = False) -> int:
+    """Both sides on the same input; every entry Kubo reports must match.  Returns the count."""
+    theirs = kubo_add(kubo, paths, options, wrap)
+    ours = our_add(paths, options, wrap)
+    assert theirs, "Kubo reported nothing"
+    wrong = {name: (str(cid), str(ours.get(name))) for name, cid in theirs.items() if ours.get(name) != cid}
+    assert not wrong, f"{len(wrong)} of {len(theirs)} entries differ from Kubo (kubo, ours): {list(wrong.items())[:5]}"
+    assert set(ours) == set(theirs), f"entries only here: {sorted(set(ours) - set(theirs))[:5]}"
+    COMPARED["cases"] += 1
+    COMPARED["entries"] += len(theirs)
+    return len(theirs)
+
+
+@pytest.fixture(scope="module")
+def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
+    require_kubo()
+    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
+    print(f"\nunixfs parity with Kubo: {COMPARED['cases']} cases, {COMPARED['entries']} entries compared")
+
+
+# --- inputs -------------------------------------------------------------------------------------
+
+FILE_SIZES = [0, 1, 12, 1000, 4096, 65_536, 262_143, 262_144, 262_145, 700_001, 1_600_000]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder of files whose sizes sit on and around every chunk and layout boundary."""
+    root = tmp_path_factory.mktemp("files") / "files"
+    root.mkdir()
+    for i, size in enumerate(FILE_SIZES):
+        (root / f"f{i:02d}-{size}").write_bytes(xorshift_bytes(1000 + i, size))
+    (root / "zeros-300000").write_bytes(bytes(300_000))  # content-defined chunkers cut by max
+    (root / "text").write_bytes(b"hello world\n" * 20_000)
+    return root
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A big-ish file: 174 x 256 KiB + 1 bytes needs a second balanced level (45.6 MB)."""
+    path = tmp_path_factory.mktemp("big") / "big.bin"
+    path.write_bytes(xorshift_bytes(77, 174 * 262_144 + 1))
+    return path
+
+
+ODD_NAMES = [
+    "plain", "with space", " leading space", "trailing space ", "tab\there", "new\nline", "-dash", "--double",
+    "été", "日本語のファイル", "emoji-🚀🦀", "quote'single", 'quote"double', "back\\slash", "per%cent", "hash#tag",
+    "question?", "star*", "amp&ersand", "semi;colon", "equals=sign", "plus+", "brackets[]{}()", "caret^tilde~",
+    "at@", "comma,", "dollar$", "pipe|", "lt<gt>", "Case", "case", "CASE", "0", "00", "1e10", "x" * 200,
+    "ø" * 100, "a.b.c", "ends.with.dot.", "~tilde",
+]
+
+
+def _make_tree(root: Path, seed: int, entries: int) -> None:
+    """A nested tree of about ``entries`` entries: odd names, hidden files and folders, empty files
+    and folders, folders holding only hidden or empty things, symlinks (relative, absolute,
+    dangling, to folders), a few multi-chunk files."""
+    rng = random.Random(seed)
+    root.mkdir(parents=True)
+    dirs = [root]
+    made = 0
+    while made < entries:
+        parent = rng.choice(dirs)
+        kind = rng.random()
+        name = rng.choice(ODD_NAMES)
+        if rng.random() < 0.12:
+            name = "." + name  # hidden
+        name = f"{name}-{made}" if rng.random() < 0.7 else name
+        path = parent / name
+        if path.exists() or path.is_symlink():
+            continue
+        made += 1
+        if kind < 0.12 and len(path.relative_to(root).parts) < 6:
+            path.mkdir()
+            dirs.append(path)
+        elif kind < 0.17:
+            target = rng.choice(["../x", "nowhere", "/etc/hostname", ".", "plain", "日本語"])
+            path.symlink_to(target)
+        elif kind < 0.19:
+            path.write_bytes(xorshift_bytes(made, rng.randrange(262_145, 900_000)))
+        else:
+            path.write_bytes(xorshift_bytes(made, rng.choice([0, 1, 5, 100, 3000, 70_000])))
+    for special in ("empty", "only-hidden", "only-empty/inner", "only-empty/inner2/deeper"):
+        (root / special).mkdir(parents=True)
+    (root / "only-hidden" / ".secret").write_bytes(b"s")
+    (root / ".hidden-dir" / "sub").mkdir(parents=True)
+    (root / ".hidden-dir" / "sub" / "f").write_bytes(b"in a hidden folder")
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("tree") / "tree"
+    _make_tree(root, 2026, 3000)
+    return root
+
+
+def _fill_dir(root: Path, names: list[str], content: bytes = b"same") -> Path:
+    root.mkdir(parents=True)
+    for name in names:
+        (root / name).write_bytes(content)
+    return root
+
+
+@pytest.fixture(scope="module")
+def hamt_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Folders on both sides of Kubo's sharding threshold (estimated sum of name + CID bytes)."""
+    base = tmp_path_factory.mktemp("hamt")
+    per = 60 + 34  # 60-byte names, CIDv0 links of 34 bytes
+    n = HAMT_THRESHOLD_BYTES // per
+    names = [f"{i:060d}" for i in range(n)]
+    rest = HAMT_THRESHOLD_BYTES - n * per - 34
+    out = {
+        "at-threshold": _fill_dir(base / "at", names + ["y" * rest]),  # exactly 256 KiB: plain
+        "over-threshold": _fill_dir(base / "over", names + ["y" * (rest + 1)]),  # 1 byte over: sharded
+        "big": _fill_dir(base / "big", [f"entry-{i:05d}-{'z' * (i % 40)}" for i in range(6000)]),
+    }
+    nested = base / "nested"
+    _fill_dir(nested / "shard", [f"{i}-{'q' * 50}" for i in range(4000)])
+    _fill_dir(nested / "plain", ["a", "b", ".c"])
+    _fill_dir(nested / "deep" / "shard2", [f"n{i:07d}" * 3 for i in range(7000)], content=b"")
+    (nested / "shard" / ".hidden").write_bytes(b"h")
+    out["nested"] = nested
+    return out
+
+
+# --- cases --------------------------------------------------------------------------------------
+
+FILE_OPTIONS = [
+    {},
+    {"cid_version": 1},
+    {"raw_leaves": True},
+    {"cid_version": 1, "raw_leaves": False},
+    {"cid_version": 0, "raw_leaves": True, "chunker": "size-1000"},
+    {"chunker": "size-1024"},
+    {"chunker": "size-2096896"},
+    {"chunker": "size-5000", "max_file_links": 3},
+    {"trickle": True},
+    {"trickle": True, "chunker": "size-500"},
+    {"trickle": True, "chunker": "size-100", "raw_leaves": True},
+    {"trickle": True, "cid_version": 1},
+    {"trickle": True, "chunker": "size-700", "max_file_links": 5},
+    {"chunker": "buzhash"},
+    {"chunker": "buzhash", "cid_version": 1},
+    {"chunker": "rabin"},
+    {"chunker": "rabin", "raw_leaves": True},
+    {"chunker": "rabin-4096"},
+    {"chunker": "rabin-16-64-128"},
+    {"chunker": "rabin-min:1000-avg:8192-max:20000", "trickle": True},
+    {"hash": "blake2b-256"},
+    {"hash": "blake2b-256", "raw_leaves": False},
+    {"hash": "sha2-512"},
+    {"hash": "sha3-256", "cid_version": 1, "chunker": "size-4096"},
+    {"hash": "blake3"},
+    {"hash": "blake3", "trickle": True, "chunker": "rabin-2048"},
+    {"hash": "keccak-256"},
+    {"hash": "blake2s-256"},
+    {"hash": "blake2b-160", "trickle": True},
+    {"hash": "sha1"},
+    {"hash": "dbl-sha2-256"},
+    {"hash": "shake-256"},
+    {"hash": "sha3-224", "cid_version": 1, "raw_leaves": False},
+]
+
+
+@pytest.mark.parametrize("options", [{"hash": "identity"}, {"hash": "identity", "raw_leaves": False},
+                                     {"hash": "identity", "trickle": True}],
+                         ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+def test_identity_cids_equal_kubo(kubo: KuboRepo, tmp_path: Path, options: dict[str, Any]) -> None:
+    """Identity multihashes inline the block: Kubo accepts blocks up to 128 bytes.  (Kubo also
+    hashes a temporary MFS folder naming the file by its CID with identity, so it refuses
+    files whose identity CID is over ~40 bytes; autocodec does not build that folder and
+    accepts any block up to 128 bytes: not compared.)"""
+    for size in (0, 1, 5):
+        path = tmp_path / f"tiny-{size}"
+        path.write_bytes(xorshift_bytes(size, size))
+        assert compare(kubo, [path], options) == 1
+
+
+@pytest.mark.parametrize("hash_name", ["md5", "blake2b-128", "shake-128", "sha2-384", "murmur3-x64-64"])
+def test_hashes_kubo_refuses_are_refused(kubo: KuboRepo, files: Path, hash_name: str) -> None:
+    from autocodec.errors import AutocodecError
+
+    proc = kubo.ipfs("add", "-Q", "--only-hash", f"--hash={hash_name}", files / "text", check=False)
+    assert proc.returncode != 0
+    with pytest.raises(AutocodecError, match="insecure|unknown"):
+        our_add([files / "text"], {"hash": hash_name})
+
+
+@pytest.mark.parametrize("options", FILE_OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "default")
+def test_files_equal_kubo(kubo: KuboRepo, files: Path, options: dict[str, Any]) -> None:
+    assert compare(kubo, [files], options) == len(os.listdir(files)) + 1
+
+
+SMALL_SIZES = [0, 1, 2, 173, 174, 175, 348, 349, 174 * 174, 174 * 174 + 1]
+
+
+@pytest.fixture(scope="module")
+def small_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Sizes on the 174-links boundaries of every layout level, for 1-byte chunks."""
+    root = tmp_path_factory.mktemp("small") / "small"
+    root.mkdir()
+    for i, size in enumerate(SMALL_SIZES):
+        (root / f"s{i:02d}-{size}").write_bytes(xorshift_bytes(2000 + i, size))
+    return root
+
+
+@pytest.mark.parametrize("options", [{"chunker": "size-1"}, {"chunker": "size-1", "raw_leaves": True},
+                                     {"chunker": "size-1", "trickle": True},
+                                     {"chunker": "size-2", "trickle": True, "cid_version": 1}],
+                         ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+def test_layout_boundaries_equal_kubo(kubo: KuboRepo, small_files: Path, options: dict[str, Any]) -> None:
+    assert compare(kubo, [small_files], options) == len(SMALL_SIZES) + 1
+
+
+BIG_OPTIONS = [{}, {"cid_version": 1}, {"trickle": True}, {"chunker": "rabin"}, {"chunker": "buzhash"},
+               {"hash": "blake3"}]
+
+
+@pytest.mark.parametrize("options", BIG_OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "default")
+def test_big_file_equals_kubo(kubo: KuboRepo, big: Path, options: dict[str, Any]) -> None:
+    assert compare(kubo, [big], options) == 1
+
+
+TREE_OPTIONS = [
+    {},
+    {"hidden": True},
+    {"empty_dirs": False},
+    {"hidden": True, "empty_dirs": False},
+    {"cid_version": 1},
+    {"raw_leaves": True},
+    {"trickle": True, "hidden": True},
+    {"hash": "blake2b-256"},
+    {"chunker": "rabin-4096", "cid_version": 1},
+]
+
+
+@pytest.mark.parametrize("options", TREE_OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "default")
+def test_tree_equals_kubo(kubo: KuboRepo, tree: Path, options: dict[str, Any]) -> None:
+    assert compare(kubo, [tree], options) > 1000
+
+
+@pytest.mark.parametrize("options", [{}, {"hidden": True, "cid_version": 1}])
+def test_wrapped_equals_kubo(kubo: KuboRepo, tree: Path, files: Path, options: dict[str, Any]) -> None:
+    compare(kubo, [tree, files], options, wrap=True)
+    compare(kubo, [files / "text"], options, wrap=True)
+
+
+@pytest.mark.parametrize("case", ["at-threshold", "over-threshold", "big", "nested"])
+@pytest.mark.parametrize("options", [{}, {"cid_version": 1}, {"raw_leaves": True}, {"hidden": True},
+                                     {"hash": "blake2b-256"}])
+def test_hamt_sharding_equals_kubo(kubo: KuboRepo, hamt_dirs: dict[str, Path], case: str,
+                                   options: dict[str, Any]) -> None:
+    compare(kubo, [hamt_dirs[case]], options)
+
+
+def test_threshold_sides_are_what_kubo_makes(kubo: KuboRepo, hamt_dirs: dict[str, Path]) -> None:
+    """At exactly 256 KiB Kubo keeps a plain directory; one byte more and it shards."""
+    from autocodec.builtin import decode
+    from autocodec.unixfs import _pb
+
+    kinds = {}
+    for case in ("at-threshold", "over-threshold"):
+        root = hamt_dirs[case]
+        cid = kubo_add(kubo, [root], {})[root.name]
+        kubo.ipfs("add", "-r", "-Q", hamt_dirs[case])  # store it so its root block can be read back
+        block = kubo.ipfs("block", "get", str(cid)).stdout
+        kinds[case] = _pb.decode(decode(block, "dag-pb")["Data"]).type
+    assert kinds == {"at-threshold": _pb.DIRECTORY, "over-threshold": _pb.HAMT_SHARD}
