@@ -180,6 +180,24 @@ class RemoteLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class ServeLimits:
+    """Bounds for ``autocodec serve``: connections, slow clients, caches and error logs."""
+
+    max_connections: int = 512
+    """Open client connections at once; more are closed at accept (also kept below the
+    process's descriptor limit minus ``reserved_fds``, so accept() never runs out)."""
+    reserved_fds: int = 128
+    """Descriptors kept free for the store, modules, fetches and logs."""
+    header_timeout_s: float = 10.0
+    """A connection must finish a request's headers this soon after it opens, or after the
+    previous response (keep-alive idle included); else it is closed (slowloris)."""
+    request_timeout_s: float = 60.0
+    """Whole-request bound once the headers are in: body, work and response (503 after it)."""
+    error_log_interval_s: float = 10.0
+    """At most one log line per kind of server error in this interval (the rest are counted)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Limits:
     """All limits, grouped by the wing that enforces them."""
 
@@ -190,6 +208,7 @@ class Limits:
     store: StoreLimits = field(default_factory=StoreLimits)
     unixfs: UnixfsLimits = field(default_factory=UnixfsLimits)
     ipvm: IpvmLimits = field(default_factory=IpvmLimits)
+    serve: ServeLimits = field(default_factory=ServeLimits)
     remote: RemoteLimits = field(default_factory=RemoteLimits)
 
 

@@ -25,6 +25,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 _MISSING: Any = object()
+MEMO_ENTRIES = 4096
+"""Most values one generation keeps (resolutions of arbitrary codes included); the oldest are
+dropped first and made again if asked for (the same value: a function of the generation)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -50,7 +53,11 @@ class Generation:
             found = self._memo.get(key, _MISSING)
             if found is _MISSING:
                 found = make()
-                self._memo[key] = found
+                with self._guard:  # bounded (issue 16, case 7): the oldest entries go first
+                    self._memo[key] = found
+                    self._locks.pop(key, None)
+                    while len(self._memo) > MEMO_ENTRIES:
+                        del self._memo[next(iter(self._memo))]
         return found  # type: ignore[no-any-return]
 
     def cached(self, key: Hashable) -> Any:

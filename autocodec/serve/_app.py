@@ -9,22 +9,31 @@ Invariants:
   at once; each request resolves its codec once, at its start, so a live upgrade never
   serves a request half-way between two versions.
 - Every error is an HTTP status that means something (``status_for``) with a JSON body
-  ``{"error", "message", "hint"}``; nothing unexpected leaks a traceback to the client.
+  ``{"error", "message", "hint"}``; nothing unexpected leaks a traceback to the client, and
+  no local folder name reaches it (``public_text``). Unexpected errors are logged at most once
+  per kind per ``error_log_interval_s``.
+- Connections go through a ``ConnectionGuard`` (``_guard``): a cap below the descriptor limit,
+  header and whole-request deadlines, rate-limited loop errors.
 """
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import signal
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from .. import builtin, errors
+from ..config import DEFAULT_LIMITS, ServeLimits
 from ..log import get_logger
+from ._guard import ConnectionGuard, RateLimitedLog
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
@@ -36,6 +45,8 @@ _FORMATS = {"dag-json": "application/vnd.ipld.dag-json", "json": "application/js
 _KINDS = {"codec": "codec", "hash": "hasher", "hasher": "hasher", "chunker": "chunker", "crypto": "crypto",
           "task": "task"}
 RUNTIME: web.AppKey["Runtime"] = web.AppKey("runtime")
+GUARD: web.AppKey[ConnectionGuard] = web.AppKey("guard")
+_UNEXPECTED = RateLimitedLog(DEFAULT_LIMITS.serve.error_log_interval_s)
 EXECUTOR: web.AppKey[ThreadPoolExecutor] = web.AppKey("executor")
 
 
@@ -58,14 +69,31 @@ def status_for(exc: BaseException) -> int:
     return 500
 
 
-def _error(exc: BaseException, runtime: "Runtime", route: str) -> web.Response:
+def _local_roots(runtime: "Runtime") -> list[str]:
+    """Local folders whose names must not reach a client (longest first)."""
+    roots = {os.getcwd(), tempfile.gettempdir(), str(Path.home())}
+    home = getattr(runtime, "home", None)
+    if home is not None:
+        roots.add(str(getattr(home, "root", home)))
+    return sorted((r for r in roots if len(r) > 1), key=len, reverse=True)
+
+
+def public_text(text: str, runtime: "Runtime") -> str:
+    """``text`` with every local folder name replaced by ``<local>`` (error bodies, issue 16)."""
+    for root in _local_roots(runtime):
+        text = text.replace(root, "<local>")
+    return text
+
+
+def _error(exc: BaseException, runtime: "Runtime", route: str, errors_log: RateLimitedLog | None = None) -> web.Response:
     status = status_for(exc)
     name = type(exc).__name__
     runtime.metrics.inc("errors_total", route=route, error=name)
     if isinstance(exc, errors.AutocodecError):
-        body = {"error": name, "message": exc.message, "hint": exc.hint}
+        body = {"error": name, "message": public_text(exc.message, runtime), "hint": public_text(exc.hint, runtime)}
     else:
-        log.error("unexpected error", route=route, error=name, detail=str(exc)[:300])
+        (errors_log or _UNEXPECTED).warn(f"{route}:{name}", "serve.unexpected_error", route=route, error=name,
+                                         detail=str(exc)[:300])
         body = {"error": "InternalError", "message": "unexpected error", "hint": "see the server log"}
     return web.json_response(body, status=status)
 
@@ -154,9 +182,17 @@ async def admin_refresh(request: web.Request) -> web.Response:
                               for o in outcomes])
 
 
-def make_app(runtime: "Runtime", *, workers: int = 8) -> web.Application:
-    app = web.Application()
+def _serve_limits(runtime: "Runtime") -> ServeLimits:
+    limits = getattr(runtime, "limits", None)
+    serve_limits = getattr(limits, "serve", None)
+    return serve_limits if isinstance(serve_limits, ServeLimits) else DEFAULT_LIMITS.serve
+
+
+def make_app(runtime: "Runtime", *, workers: int = 8, guard: ConnectionGuard | None = None) -> web.Application:
+    guard = guard or ConnectionGuard(_serve_limits(runtime))
+    app = web.Application(middlewares=[guard.middleware])
     app[RUNTIME] = runtime
+    app[GUARD] = guard
     app[EXECUTOR] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="autocodec-decode")
     app.router.add_get("/decode/{cid}", decode)
     app.router.add_get("/resolve/{kind}/{code}", resolve)
@@ -176,21 +212,45 @@ def make_app(runtime: "Runtime", *, workers: int = 8) -> web.Application:
 
 def serve(runtime: "Runtime", host: str = "127.0.0.1", port: int = 8080, *, refresh_interval_s: float | None = None,
           workers: int = 8) -> None:
-    """Run the gateway until SIGTERM/SIGINT; refresh pinned sets on an interval and on SIGHUP."""
-    app = make_app(runtime, workers=workers)
+    """Run the gateway until SIGTERM/SIGINT; refresh pinned sets on an interval and on SIGHUP.
+
+    Connections are admitted by a ``ConnectionGuard`` (cap, header and request deadlines,
+    rate-limited error logs; ``ServeLimits``)."""
+    guard = ConnectionGuard(_serve_limits(runtime))
+    app = make_app(runtime, workers=workers, guard=guard)
 
     async def on_startup(app: web.Application) -> None:
         runtime.start_refresh(refresh_interval_s)
-        loop = asyncio.get_running_loop()
+
+    app.on_startup.append(on_startup)
+    try:
+        asyncio.run(_serve_until_stopped(app, guard, runtime, host, port, refresh_interval_s))
+    finally:
+        runtime.close()
+
+
+async def _serve_until_stopped(app: web.Application, guard: ConnectionGuard, runtime: "Runtime", host: str,
+                               port: int, refresh_interval_s: float | None) -> None:
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(guard.errors.loop_exception)
+    runner = web.AppRunner(app, handle_signals=False, keepalive_timeout=guard.limits.header_timeout_s)
+    await runner.setup()
+    server = None
+    try:
+        server = await loop.create_server(guard.factory(runner.server), host, port,  # type: ignore[arg-type]
+                                          reuse_address=True, backlog=min(1024, guard.max_connections))
+        stop = asyncio.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
         if hasattr(signal, "SIGHUP"):
             loop.add_signal_handler(signal.SIGHUP, runtime.refresh_soon)
         print(f"autocodec: serving on http://{host}:{port}", file=sys.stderr, flush=True)
-        log.info("serve.start", host=host, port=port, refresh_interval_s=refresh_interval_s)
-
-    async def on_shutdown(app: web.Application) -> None:
+        log.info("serve.start", host=host, port=port, refresh_interval_s=refresh_interval_s,
+                 max_connections=guard.max_connections)
+        await stop.wait()
         log.info("serve.stop")
-
-    app.on_startup.append(on_startup)
-    app.on_shutdown.append(on_shutdown)
-    web.run_app(app, host=host, port=port, print=None, handle_signals=True, shutdown_timeout=10)
-    runtime.close()
+    finally:
+        if server is not None:
+            server.close()
+        await runner.shutdown()
+        await runner.cleanup()
