@@ -1,29 +1,16 @@
-"""Module-level conveniences over a process-wide default ``Runtime`` (on ``$AUTOCODEC_HOME``).
+"""Module-level conveniences that need no ``Runtime`` from the caller.
 
-The default runtime is created on first need only: builtin work (Ed25519 here) never
-touches the home folder.
+Invariant: there is no process-wide runtime. A call that needs the registry and was given no
+``runtime`` opens one on the default home for that call only and closes it before returning;
+builtin work (Ed25519) never touches the home folder.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._runtime import Runtime
-
-_lock = threading.Lock()
-_default: "Runtime | None" = None
-
-
-def default_runtime() -> "Runtime":
-    global _default
-    with _lock:
-        if _default is None:
-            from ._runtime import Runtime
-
-            _default = Runtime()
-        return _default
 
 
 def verify_signature(key_type: str | int, public_key: bytes, message: bytes, signature: bytes, *,
@@ -43,4 +30,9 @@ def verify_signature(key_type: str | int, public_key: bytes, message: bytes, sig
             return PublicKey(bytes(public_key)).verify(bytes(signature), bytes(message))
         except InvalidKey:
             return False
-    return (runtime or default_runtime()).verify_signature(key_type, public_key, message, signature)
+    if runtime is not None:
+        return runtime.verify_signature(key_type, public_key, message, signature)
+    from ._runtime import Runtime
+
+    with Runtime() as opened:  # the default home, for this call only
+        return opened.verify_signature(key_type, public_key, message, signature)
