@@ -192,7 +192,10 @@ def test_fuzz_random_headers_and_lengths(codec) -> None:
 def test_differential_against_the_js_reference(codec) -> None:
     """Byte-equal DAG-CBOR with bitcoin-block 2.0.2 + @ipld/bitcoin's links on real and fuzzed headers."""
     require_refjs()
-    blocks = list(HEADERS.values()) + [b for b in _fuzz_headers(0xB1, 600) if len(b) == 80]
+    base = HEADERS["block-170.bin"]
+    extreme = [base[:72] + struct.pack("<I", bits) + base[76:]  # difficulty from 1e-500 to 1e74
+               for bits in (0x00000001, 0x01000001, 0x05FFFFFF, 0x1D00FFFF, 0x1D00FFFE, 0xFF7FFFFF, 0x00800000, 0x00000000)]
+    blocks = list(HEADERS.values()) + extreme + [b for b in _fuzz_headers(0xB1, 600) if len(b) == 80]
     answers = run_reference("bitcoin_ref.mjs", [f"block {b.hex()}" for b in blocks])
     agree = 0
     for data, answer in zip(blocks, answers):

@@ -101,7 +101,8 @@ static int btc_decode(const uint8_t *in, size_t n, ac_buf *out) {
     acw_cstr(out, "version");
     acw_int(out, (int32_t)ac_le32(in));
     acw_cstr(out, "difficulty");
-    if (diff == (double)(int64_t)diff && diff <= 9007199254740991.0) acw_int(out, (int64_t)diff);
+    /* range first: converting a double beyond int64 would trap */
+    if (diff <= 9007199254740991.0 && diff == (double)(int64_t)diff) acw_int(out, (int64_t)diff);
     else acw_float64(out, diff);
     acw_cstr(out, "merkleroot");
     write_hash_hex(out, in + 36);

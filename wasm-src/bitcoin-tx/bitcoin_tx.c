@@ -196,7 +196,7 @@ static int write_hex(ac_buf *out, const uint8_t *p, size_t n) {
 /* A JavaScript number as @ipld/dag-cbor writes it: Int when integral and safe, else Float. */
 static int write_number(ac_buf *out, double v) {
     const double safe = 9007199254740991.0;
-    if (v == (double)(int64_t)v && v >= -safe && v <= safe) return acw_int(out, (int64_t)v);
+    if (v >= -safe && v <= safe && v == (double)(int64_t)v) return acw_int(out, (int64_t)v); /* range first */
     return acw_float64(out, v);
 }
 
