@@ -152,6 +152,57 @@ def kubo_should_fail(kind: str, value: Any) -> str | None:
     return None
 
 
+def cbor_raw(data: bytes) -> Any:
+    """Kubo's DAG-CBOR output read with text strings kept as their raw bytes (Go strings may hold
+    any bytes), links as CID bytes: what the extensions E1/E2 must give back exactly."""
+
+    def item(pos: int) -> tuple[Any, int]:
+        major, info = data[pos] >> 5, data[pos] & 31
+        pos += 1
+        if info < 24:
+            arg = info
+        else:
+            size = 1 << (info - 24)
+            arg, pos = int.from_bytes(data[pos : pos + size], "big"), pos + size
+        if major in (2, 3):
+            return bytes(data[pos : pos + arg]), pos + arg
+        if major == 4:
+            out = []
+            for _ in range(arg):
+                v, pos = item(pos)
+                out.append(v)
+            return out, pos
+        if major == 5:
+            m = {}
+            for _ in range(arg):
+                k, pos = item(pos)
+                m[k], pos = item(pos)
+            return m, pos
+        if major == 6:
+            v, pos = item(pos)
+            return CID(v[1:]), pos
+        if major == 7 and info == 22:
+            return None, pos
+        raise AssertionError(f"unexpected CBOR item {major}/{info}")
+
+    value, end = item(0)
+    assert end == len(data)
+    return value
+
+
+def as_raw(kind: str, value: Any) -> Any:
+    """autocodec's value with every string as its exact bytes (E1) and tree keys as names (E2)."""
+    if kind == "tree":
+        return {e.get("name", k.encode()): {b"hash": e["hash"], b"mode": e["mode"].encode()} for k, e in value.items()}
+    if isinstance(value, str):
+        return value.encode()
+    if isinstance(value, list):
+        return [as_raw(kind, v) for v in value]
+    if isinstance(value, dict):
+        return {k.encode(): as_raw(kind, v) for k, v in value.items() if k != "rawHeaders"}
+    return value
+
+
 def as_json(value: Any) -> Any:
     return json.loads(encode(value, "dag-json"))
 
@@ -196,7 +247,8 @@ def codec():
 def compare(corpus_objects: dict[str, tuple[str, bytes]], codec, node) -> Counter[str]:
     """Every object through both; asserts agreement and returns the tallies."""
     blocks = {oid: block for oid, (_, block) in corpus_objects.items()}
-    views, reput = kubo_views(Rpc(node.api_port), blocks)
+    rpc = Rpc(node.api_port)
+    views, reput = kubo_views(rpc, blocks)
     oids = sorted(blocks)
     values = codec.decode_many([blocks[o] for o in oids])
     tally: Counter[str] = Counter()
@@ -223,10 +275,22 @@ def compare(corpus_objects: dict[str, tuple[str, bytes]], codec, node) -> Counte
         if as_json(as_reference(kind, value, used)) != kubo:
             problems.append(f"{oid} {kind}: differs from Kubo:\n  autocodec {as_json(value)}\n  kubo      {kubo}")
             continue
+        if used & {"bytes", "tree-name"}:
+            # Kubo's DAG-JSON shows U+FFFD: its DAG-CBOR keeps the bytes, which must be ours exactly
+            status, cbor = rpc.call(f"dag/get?arg={cid_of(oid)}&output-codec=dag-cbor")
+            tally["exact bytes compared (dag-cbor)"] += 1
+            if status != 200 or cbor_raw(cbor) != as_raw(kind, value):
+                problems.append(f"{oid} {kind}: non-UTF-8 text differs from Kubo's bytes")
         tally["agree with kubo"] += 1
         tally["agree exactly" if not used else "agree modulo " + "+".join(sorted(used))] += 1
         kubo_keeps = reput.get(oid) == str(cid_of(oid))
         tally[f"kubo dag put keeps the object: {kubo_keeps}"] += 1
+        if isinstance(value, dict) and "rawHeaders" in value and reput.get(oid, "error") != "error":
+            # the reference encoder, differentially: without rawHeaders autocodec writes what Kubo wrote
+            status, rewritten = rpc.call(f"block/get?arg={reput[oid]}")
+            tally["kubo re-encodings compared"] += 1
+            if status != 200 or codec.encode({k: v for k, v in value.items() if k != "rawHeaders"}) != rewritten:
+                problems.append(f"{oid} {kind}: without rawHeaders, encode differs from Kubo's encoder")
         if kind in ("commit", "tag") and ("rawHeaders" in value) == kubo_keeps:
             problems.append(f"{oid} {kind}: rawHeaders {'present' if kubo_keeps else 'absent'} although Kubo's "
                             f"dag put {'keeps' if kubo_keeps else 'changes'} the object")

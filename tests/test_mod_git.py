@@ -675,3 +675,20 @@ def test_vectors_pass_in_the_sandbox() -> None:
     assert {"ac_decode", "ac_encode", "ac_links", "ac_decode_batch"} <= set(info.exports)
     report = run_vectors(loaded, (WASM_SRC / "git-raw" / "vectors.json").read_bytes())
     assert report.total >= 10 and report.failures == [] and report.passed == report.total
+
+
+@pytest.mark.slow
+def test_cli_names_a_compressed_loose_object(repo, tmp_path: Path) -> None:
+    """The file under .git/objects is zlib-compressed: the CLI says so, in one line."""
+    from ._cli import run_cli
+
+    r, named = repo
+    oid = named["root_commit"]
+    loose = (r.path / ".git" / "objects" / oid[:2] / oid[2:]).read_bytes()
+    assert zlib.decompress(loose) == r.block(oid)[1]
+    home = tmp_path / "home"
+    out = run_cli(home, "block", "put", "--codec", "git-raw", "--hash", "sha1", "--module", str(WASM), stdin=loose,
+                  check=False)
+    message = out.stderr.decode().strip()
+    assert out.returncode != 0 and len(message.splitlines()) == 1 and "Traceback" not in message
+    assert "zlib-compressed" in message and "inflate it first" in message
