@@ -105,9 +105,13 @@ def test_links(meta, codec) -> None:
     block = BLOCKS[meta["file"]]
     value = codec.decode(block)
     links = codec.links(block)
-    # every link of the data model, in document (canonical key) order
-    assert links == [value[k] for k in value if k in LINKS]
-    assert [c.codec for c in links] == [0x90, 0x92, 0x91, 0x94, 0x96]
+    # every link of the data model, in document (canonical key) order, but a link to the empty
+    # trie's root (keccak-256 of RLP("")): it names no block (block 1 has no transactions)
+    empty = bytes.fromhex("56e81f171bcc55a6ff8345e692c0f86e5b48e01b996cadc001622fb5e363b421")
+    assert links == [value[k] for k in value if k in LINKS and value[k].digest != empty]
+    assert [c.codec for c in links] == [c for c in [0x90, 0x92, 0x91, 0x94, 0x96] if c in {x.codec for x in links}]
+    if meta["file"] == "mainnet-12965000-london.rlp":
+        assert [c.codec for c in links] == [0x90, 0x92, 0x91, 0x94, 0x96]
     assert all(c.version == 1 and c.hash_code == 0x1B and len(c.digest) == 32 for c in links)
 
 

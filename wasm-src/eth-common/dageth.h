@@ -1111,16 +1111,41 @@ typedef struct {
     size_t count;
 } link_acc;
 
+/* keccak-256 of RLP(""), the root of an empty trie, and of no bytes, the hash of no code */
+static const uint8_t EMPTY_TRIE_ROOT[32] = {
+    0x56, 0xe8, 0x1f, 0x17, 0x1b, 0xcc, 0x55, 0xa6, 0xff, 0x83, 0x45, 0xe6, 0x92, 0xc0, 0xf8, 0x6e,
+    0x5b, 0x48, 0xe0, 0x1b, 0x99, 0x6c, 0xad, 0xc0, 0x01, 0x62, 0x2f, 0xb5, 0xe3, 0x63, 0xb4, 0x21};
+static const uint8_t EMPTY_CODE_HASH[32] = {
+    0xc5, 0xd2, 0x46, 0x01, 0x86, 0xf7, 0x23, 0x3c, 0x92, 0x7e, 0x7d, 0xb2, 0xdc, 0xc7, 0x03, 0xc0,
+    0xe5, 0x00, 0xb6, 0x53, 0xca, 0x82, 0x27, 0x3b, 0x7b, 0xfa, 0xd8, 0x04, 0x5d, 0x85, 0xa4, 0x70};
+
+/* A link that names no block by construction: an empty trie's root (a trie codec) or the
+ * empty code (raw).  The data model keeps it (as the reference does); ac_links leaves it out,
+ * so walking a DAG does not ask for a block that cannot exist. */
+static bool names_no_block(const uint8_t *cid, size_t n) {
+    const uint8_t *p = cid, *end = cid + n;
+    uint64_t version, codec, mh, len;
+    if (ac_varint_read(&p, end, &version) || ac_varint_read(&p, end, &codec) || ac_varint_read(&p, end, &mh) ||
+        ac_varint_read(&p, end, &len) || mh != KECCAK_256 || len != 32 || (size_t)(end - p) != 32)
+        return false;
+    if (codec == MC_RAW) return memcmp(p, EMPTY_CODE_HASH, 32) == 0;
+    bool trie = codec == MC_ETH_TX_TRIE || codec == MC_ETH_RCT_TRIE || codec == MC_ETH_STATE_TRIE ||
+                codec == MC_ETH_STORAGE_TRIE || codec == MC_ETH_LOG_TRIE;
+    return trie && memcmp(p, EMPTY_TRIE_ROOT, 32) == 0;
+}
+
 static int count_link(void *ctx, const uint8_t *cid, size_t n) {
-    ((link_acc *)ctx)->count++;
+    if (!names_no_block(cid, n)) ((link_acc *)ctx)->count++;
     return AC_OK;
 }
 
 static int put_link(void *ctx, const uint8_t *cid, size_t n) {
+    if (names_no_block(cid, n)) return AC_OK;
     return acw_cid(((link_acc *)ctx)->out, cid, n);
 }
 
-/* The links of a block: every link of its data model, in document order. */
+/* The links of a block: every link of its data model, in document order, but those that name
+ * no block (names_no_block). */
 static int dageth_links(const uint8_t *in, size_t n, ac_buf *out) {
     ac_buf model;
     ac_buf_init(&model);
