@@ -1,0 +1,178 @@
+"""The fuzz targets (see the package docstring for what every check asserts)."""
+
+from __future__ import annotations
+
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .. import builtin
+from ..cid import CID
+from ..errors import AutocodecError
+
+_BASE_S = 0.5
+_PER_BYTE_S = 2e-6  # 2 s a MiB: an order of magnitude above the slowest linear parser here
+
+
+def time_bound(size: int) -> float:
+    """Wall-clock bound for one parse of ``size`` bytes (generous: shared, loaded CI machines)."""
+    return _BASE_S + _PER_BYTE_S * size
+
+
+class FuzzFailure(AssertionError):
+    """A fuzz input broke a parser's contract (untyped error, too slow, or no round trip)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    parse: Callable[[bytes], Any]
+    seeds: tuple[bytes, ...]
+    roundtrip: Callable[[bytes, Any], bytes | None] | None = None
+    """Given the input and the parse result, the re-encoded bytes (None: no canonical form)."""
+
+    def check(self, data: bytes) -> None:
+        started = time.perf_counter()
+        try:
+            value = self.parse(data)
+        except AutocodecError:
+            value = _REFUSED
+        except Exception as exc:  # noqa: BLE001 - the point: anything else is a bug
+            raise FuzzFailure(f"{self.name}: {type(exc).__name__}: {exc} on {data[:64].hex()}...") from exc
+        took = time.perf_counter() - started
+        if took > time_bound(len(data)):
+            raise FuzzFailure(f"{self.name}: {took:.2f} s for {len(data)} bytes (bound {time_bound(len(data)):.2f} s)")
+        if value is not _REFUSED and self.roundtrip is not None:
+            again = self.roundtrip(data, value)
+            if again is not None and again != data:
+                raise FuzzFailure(f"{self.name}: accepted input does not round-trip: {data[:64].hex()}...")
+
+    def strategy(self) -> Any:
+        """Random bytes, or a seed with a few bytes flipped, inserted, cut or repeated."""
+        from hypothesis import strategies as st
+
+        def mutate(seed: bytes, edits: list[tuple[int, int, int]]) -> bytes:
+            out = bytearray(seed)
+            for kind, pos, value in edits:
+                if not out:
+                    out.append(value)
+                    continue
+                pos %= len(out)
+                if kind == 0:
+                    out[pos] ^= value or 1
+                elif kind == 1:
+                    out.insert(pos, value)
+                elif kind == 2:
+                    del out[pos]
+                else:  # repeat a slice: long runs, deep nesting, big counts
+                    piece = bytes(out[pos:pos + 1 + value % 8])
+                    out[pos:pos] = piece * (1 + value * 4)
+            return bytes(out)
+
+        edits = st.lists(st.tuples(st.integers(0, 3), st.integers(0, 1 << 20), st.integers(0, 255)), max_size=6)
+        mutated = st.builds(mutate, st.sampled_from(self.seeds), edits)
+        return st.one_of(st.binary(max_size=512), mutated)
+
+
+class _Refused:
+    pass
+
+
+_REFUSED: Any = _Refused()
+
+
+def _codec(name: str) -> Callable[[bytes], Any]:
+    return lambda data: builtin.decode(data, name)
+
+
+def _reencode(name: str) -> Callable[[bytes, Any], bytes]:
+    return lambda data, value: builtin.encode(value, name)
+
+
+def _car(data: bytes) -> list[tuple[CID, bytes]]:
+    from ..store import CarReader
+
+    reader = CarReader(io.BytesIO(data))
+    return list(reader)
+
+
+def _cid_text(data: bytes) -> CID:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    return CID.parse(text)
+
+
+def _wasm(data: bytes) -> Any:
+    from ..loader import inspect_module
+
+    return inspect_module(data)
+
+
+def _seeds() -> dict[str, tuple[bytes, ...]]:
+    link = builtin.cid_for(b"fuzz", "raw")
+    value: dict[str, Any] = {"a": [1, -2, 3.5, None, True, "x" * 30], "b": b"\x00\x01", "c": {"d": link}, "e": [[[]]]}
+    cbor = builtin.encode(value, "dag-cbor")
+    pb = builtin.encode({"Data": b"hello", "Links": [{"Hash": link, "Name": "n", "Tsize": 5}]}, "dag-pb")
+    from ..store import CarWriter
+
+    out = io.BytesIO()
+    writer = CarWriter(out, [link])
+    writer.write(link, b"fuzz")
+    writer.write(builtin.cid_for(cbor, "dag-cbor"), cbor)
+    return {
+        "cbor": (cbor, builtin.encode([1, "two", {"k": b"v"}], "cbor")),
+        "json": (builtin.encode(value, "dag-json"), b'{"a":[1,2.5,"\\u00e9"],"b":null}'),
+        "pb": (pb, builtin.encode({"Links": []}, "dag-pb")),
+        "car": (out.getvalue(),),
+        "cid": (str(link).encode(), str(CID.build(0x70, link.multihash, 0)).encode(), b"f" + bytes(link).hex().encode()),
+        "wasm": (b"\x00asm\x01\x00\x00\x00", b"\x00asm\x01\x00\x00\x00\x01\x05\x01\x60\x00\x01\x7f"),
+        "code": (b"dag-cbor", b"0x71", b"113", b"0x" + b"f" * 20),
+    }
+
+
+def _targets() -> dict[str, Target]:
+    seeds = _seeds()
+    from ..codes import codec_code
+
+    return {t.name: t for t in (
+        Target("dag-cbor", _codec("dag-cbor"), seeds["cbor"], _reencode("dag-cbor")),
+        Target("cbor", _codec("cbor"), seeds["cbor"], _reencode("cbor")),
+        Target("dag-json", _codec("dag-json"), seeds["json"]),
+        Target("json", _codec("json"), seeds["json"]),
+        Target("dag-pb", _codec("dag-pb"), seeds["pb"]),
+        Target("car", _car, seeds["car"]),
+        Target("cid-text", _cid_text, seeds["cid"]),
+        Target("wasm-inspect", _wasm, seeds["wasm"]),
+        Target("codec-code", lambda d: codec_code(d.decode("latin-1")), seeds["code"]),
+    )}
+
+
+class _Lazy(dict[str, Target]):
+    """``TARGETS``: built on first use (seeds need the builtin codecs, which are cheap)."""
+
+    def _fill(self) -> None:
+        if not dict.__len__(self):
+            self.update(_targets())
+
+    def __getitem__(self, key: str) -> Target:
+        self._fill()
+        return dict.__getitem__(self, key)
+
+    def __iter__(self) -> Any:
+        self._fill()
+        return dict.__iter__(self)
+
+    def __len__(self) -> int:
+        self._fill()
+        return dict.__len__(self)
+
+    def keys(self) -> Any:
+        self._fill()
+        return dict.keys(self)
+
+
+TARGETS: dict[str, Target] = _Lazy()

@@ -1,0 +1,48 @@
+"""The fuzzers in CI: every parser of untrusted bytes for a short fixed budget (issue 16
+acceptance). A long run is ``python -m autocodec.fuzz`` (docs/fuzzing.md)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from autocodec.fuzz import TARGETS
+from autocodec.fuzz._targets import FuzzFailure, Target
+
+BUDGET = 250  # examples per parser in CI
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_fuzz_target(name: str) -> None:
+    target = TARGETS[name]
+
+    @settings(max_examples=BUDGET, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(target.strategy())
+    def run(data: bytes) -> None:
+        target.check(data)
+
+    run()
+
+
+def test_seeds_are_accepted_by_their_parsers() -> None:
+    for name in ("dag-cbor", "dag-json", "dag-pb", "car", "cid-text", "codec-code"):
+        target = TARGETS[name]
+        target.parse(target.seeds[0])  # a valid seed, or the mutations would only ever test refusals
+
+
+def test_the_checks_can_fail() -> None:
+    def untyped(data: bytes) -> None:
+        raise ValueError("boom")
+
+    with pytest.raises(FuzzFailure, match="ValueError"):
+        Target("x", untyped, (b"",)).check(b"abc")
+
+    def slow(data: bytes) -> None:
+        import time
+
+        time.sleep(0.6)
+
+    with pytest.raises(FuzzFailure, match="bound"):
+        Target("x", slow, (b"",)).check(b"")
+    with pytest.raises(FuzzFailure, match="round-trip"):
+        Target("x", lambda d: d, (b"",), lambda d, v: d + b"!").check(b"a")
