@@ -1,7 +1,7 @@
 """bitcoin-tx (0xb1) and bitcoin-witness-commitment (0xb2) on real blocks, against the JS reference.
 
-Real data: the whole mainnet blocks in fixtures/bitcoin/*.hex (genesis, and 542213 with a segwit
-spend), split into their IPLD block graph by tests/_bitcoin_graph.py, which checks the block hash,
+Real data: the whole mainnet blocks in fixtures/bitcoin/*.hex (genesis, 100000, and 542213 with a
+segwit spend), split into their IPLD block graph by tests/_bitcoin_graph.py, which checks the block hash,
 the merkle root and the witness commitment with plain hashlib.  The reference is bitcoin-block
 2.0.2 (the library @ipld/bitcoin decodes with) plus @ipld/bitcoin's links (tests/refjs).
 Generated transactions (every standard output type, DER signatures with each sighash, odd pushes,
@@ -31,6 +31,7 @@ BLOCK_FILES = sorted((FIXTURES / "bitcoin").glob("block-*.hex"))
 RAW = {p.stem: bytes.fromhex(p.read_text().strip()) for p in BLOCK_FILES}
 HASHES = {
     "block-0": "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f",
+    "block-100000": "000000000003ba27aa200b1cecaad478d2b00432346c3f1f3986da1afd33e506",
     "block-542213": "000000000000000000143a2c56c0214236dadfd30df41d4a0345492ad6d861ec",
 }
 NAMES = {BITCOIN_BLOCK: "block", BITCOIN_TX: "tx", BITCOIN_WC: "wc"}
