@@ -364,3 +364,33 @@ def test_car_export_of_the_whole_block_dag_decodes_in_a_fresh_home(name, tmp_pat
     assert main(["dag", "get", *modules, f"{graph.header_cid}/{hops}"]) == 0
     coinbase = json.loads(capsys.readouterr().out)
     assert bytes.fromhex(coinbase) in RAW[name]
+
+
+@pytest.mark.parametrize("count", [2, 3, 5, 7])
+def test_odd_merkle_levels_walk_by_links(count, codecs) -> None:
+    """A made-up block (not mined: its header carries the computed merkle root) of `count`
+    generated non-segwit transactions: Bitcoin's odd-level rule repeats the last hash, so a node
+    may link the same child twice; every transaction is still reached from the header."""
+    from ._bitcoin_graph import merkle_nodes
+
+    rng = random.Random(count)
+    txs = []
+    while len(txs) < count:
+        tx = _transaction(rng, coinbase=not txs)
+        if tx[4:6] != b"\x00\x01":
+            txs.append(tx)
+    root, nodes = merkle_nodes([dbl_sha256(t) for t in txs])
+    header = struct.pack("<i", 1) + bytes(range(32)) + root + struct.pack("<III", 0, 0x1D00FFFF, 0)
+    graph = block_graph(header + _cs(count) + b"".join(txs))
+    assert len(nodes) == sum(1 for c, b in graph.blocks.items() if c.codec == BITCOIN_TX and len(b) == 64)
+    seen, todo = set(), [graph.header_cid]
+    while todo:
+        cid = todo.pop()
+        if cid in seen or cid not in graph.blocks:
+            continue
+        seen.add(cid)
+        todo += codecs[cid.codec].links(graph.blocks[cid])
+    assert seen == set(graph.blocks)
+    duplicated = [codecs[BITCOIN_TX].decode(b) for c, b in graph.blocks.items() if len(b) == 64 and b[:32] == b[32:]]
+    assert len(duplicated) == (count in (3, 5, 7)) + (count in (5,))  # levels of odd width
+    assert all(node[0] == node[1] for node in duplicated)
