@@ -116,3 +116,33 @@ def test_revocation_by_another_process_reaches_an_open_runtime(world: TrustWorld
         took["envelope"] = _refused_within(rt, uses["envelope"], timeout=TRUST_POLL_S + 2.0)
         print(f"\nrefused after the other process's revocation (s): {took}")
         assert took["envelope"] <= TRUST_POLL_S + 0.5
+
+
+def test_a_trust_change_yields_a_new_generation_and_nothing_is_reused(world: TrustWorld) -> None:
+    """Any committed trust change (here an unrelated allow-list entry, from another connection)
+    replaces the generation; every adapter is made again, and a generation cannot be changed."""
+    import dataclasses
+
+    with Runtime(world.user_home) as rt:
+        gen = rt.generation()
+        codec, hasher = rt.extension("codec", 0x63), rt.extension("hasher", "keccak-256")
+        assert rt.extension("codec", 0x63) is codec  # memoized within the generation
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            gen.number = 99  # type: ignore[misc]
+        with TrustStore.open(world.user_home) as other:
+            other.allow(str(world.task_module))
+        time.sleep(TRUST_POLL_S)
+        assert rt.generation() is not gen and rt.generation().token != gen.token
+        assert rt.extension("codec", 0x63) is not codec and rt.extension("hasher", "keccak-256") is not hasher
+        assert rt.decode(world.codec_cid) == {"age": 36, "name": b"Bob"}
+
+
+def test_parts_are_injected(world: TrustWorld) -> None:
+    """The runtime uses the parts it is given (here a sandbox without a compiled-code cache)."""
+    from autocodec.loader import Sandbox
+
+    sandbox = Sandbox(cache_dir=None)
+    with Runtime(world.user_home, sandbox=sandbox) as rt:
+        assert rt.sandbox is sandbox and rt.resolver.loader is sandbox
+        assert rt.decode(world.codec_cid) == {"age": 36, "name": b"Bob"}
+        assert sandbox.cache is None and rt.metrics.snapshot()[("module_loads_total", (("kind", "codec"),))] == 1
