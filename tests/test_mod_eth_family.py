@@ -107,6 +107,8 @@ def test_corpus_roots_verify(blocks: list[Any], genesis: Any) -> None:
     types = {t[0] if t[0] < 0x80 else 0 for b in blocks for t in b.transactions}
     assert types == {0, 2}  # legacy and EIP-1559 on mainnet
     assert len(corpus.genesis_accounts()) == 8893 and len(genesis.nodes) == 12356
+    proof = corpus.storage_proof()  # verified: state root -> account -> storage root -> slot
+    assert (len(proof.account_proof), len(proof.storage_proof)) == (9, 7)
 
 
 def test_typed_transactions_are_the_listed_ones(codecs: dict[str, Any]) -> None:
@@ -193,9 +195,9 @@ def test_trie_links_name_the_child_nodes(name: str, codecs: dict[str, Any], sets
     of the same trie: the links are the real identifiers."""
     codec = codecs[name].codec()
     code = CODES[name]
-    known = {corpus.keccak256(n) for n in sets[name]}
-    if name == "eth-storage-trie":
-        known = set(genesis.nodes)  # real state nodes read with the storage codec
+    proof = corpus.storage_proof()
+    proofs = {"eth-state-trie": proof.account_proof, "eth-storage-trie": proof.storage_proof}.get(name, [])
+    known = {corpus.keccak256(n) for n in sets[name] if n not in proofs}  # whole tries
     children = 0
     for node in sets[name]:
         links = codec.links(node)
@@ -203,9 +205,27 @@ def test_trie_links_name_the_child_nodes(name: str, codecs: dict[str, Any], sets
         for link in links:
             if link.codec == code:
                 assert (link.version, link.hash_code, len(link.digest)) == (1, 0x1B, 32)
-                assert link.digest in known, f"{name}: a link to no node of the trie"
+                assert node in proofs or link.digest in known, f"{name}: a link to no node of the trie"
                 children += 1
+    # a proof is a path: each node links to the next by its keccak-256 CID
+    for parent, child in zip(proofs, proofs[1:]):
+        assert CID.build(code, bytes([0x1B, 32]) + corpus.keccak256(child)) in codec.links(parent)
     assert children > 0 or name == "eth-receipt-log-trie"
+
+
+def test_mainnet_storage_proof(codecs: dict[str, Any]) -> None:
+    """WETH at block 19,000,000 (portal-spec-tests, verified in corpus.py): the account's
+    StorageRootCID names the first node of the storage proof, and the storage leaf holds the
+    slot's value, RLP(18), as Bytes."""
+    proof = corpus.storage_proof()
+    account = codecs["eth-account-snapshot"].codec().decode(proof.account)
+    assert account["StorageRootCID"] == CID.build(0x98, bytes([0x1B, 32]) + corpus.keccak256(proof.storage_proof[0]))
+    assert account["CodeCID"].codec == 0x55 and len(account["Nonce"]) == 8
+    leaf = codecs["eth-storage-trie"].codec().decode(proof.storage_proof[-1])
+    assert leaf["TrieLeafNode"]["Value"] == {"Bytes": b"\x12"}
+    assert leaf["TrieLeafNode"]["PartialPath"][-1] == 16
+    state_leaf = codecs["eth-state-trie"].codec().decode(proof.account_proof[-1])
+    assert state_leaf["TrieLeafNode"]["Value"] == {"Account": account}
 
 
 def test_header_links_are_the_real_roots(codecs: dict[str, Any], blocks: list[Any]) -> None:
