@@ -1,7 +1,7 @@
 """A home that trusts one module of every kind the revocation tests need, built for real.
 
 A publisher home signs a set (``revocable``) listing bencode (codec 0x63), keccak-256 (hasher
-0x1b) and ipld-select (task); a user home pins its bundle, allow-lists the dag-cbor codec
+0x1b), ipld-select (task), chunker-fixed (chunker) and bip340 (crypto, secp256k1-pub); a user home pins its bundle, allow-lists the dag-cbor codec
 module by CID (for self-describing blocks) and stores one block of each: a bencode block, a
 keccak-256 raw block and an envelope block decoded by the dag-cbor module. Modules come from wasm-src/,
 keys are real Ed25519 keys, the bundle is a real CAR.
@@ -21,6 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 WASM = REPO / "wasm-src"
 SET_NAME = "revocable"
 TASK = "ipld-select"
+CHUNKER = "chunker-fixed"
 KECCAK_BLOCK = b"revocation reaches every path\n"
 BENCODE_BLOCK = b"d3:agei36e4:name3:Bobe"
 ENVELOPE_VALUE = {"revoked": False, "n": [1, 2, 3]}
@@ -33,6 +34,8 @@ class TrustWorld:
     codec_module: CID
     hasher_module: CID
     task_module: CID
+    chunker_module: CID
+    crypto_module: CID
     envelope_module: CID
     codec_cid: CID
     keccak_cid: CID
@@ -46,7 +49,7 @@ def build(tmp: Path) -> TrustWorld:
         key = KeyRing(pub.home.keys_dir).generate("pub")
         init_set(pub, SET_NAME, [key], ["pub"])
         modules = {}
-        for name in ("bencode", "keccak-256", TASK):
+        for name in ("bencode", "keccak-256", TASK, CHUNKER, "bip340"):
             published = publish_module(pub, WASM / name / f"{name}.wasm", key)
             add_manifest(pub, SET_NAME, published.manifest_cid)
             modules[name] = published.module_cid
@@ -61,4 +64,4 @@ def build(tmp: Path) -> TrustWorld:
         user.trust.allow(str(envelope_module))
         envelope_cid = user.put(wrap(envelope_module, builtin.encode(ENVELOPE_VALUE, "dag-cbor")), ENVELOPE_CODEC)
     return TrustWorld(user_home, key.did, modules["bencode"], modules["keccak-256"], modules[TASK],
-                      envelope_module, codec_cid, keccak_cid, envelope_cid)
+                      modules[CHUNKER], modules["bip340"], envelope_module, codec_cid, keccak_cid, envelope_cid)

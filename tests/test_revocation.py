@@ -25,7 +25,20 @@ from autocodec.ipvm._modules import load_task
 from autocodec.registry import Runtime
 from autocodec.registry._resolver import TRUST_POLL_S
 from autocodec.verify import TrustStore
-from tests._trust_world import ENVELOPE_VALUE, KECCAK_BLOCK, TASK, TrustWorld, build
+from tests._trust_world import CHUNKER, ENVELOPE_VALUE, KECCAK_BLOCK, TASK, WASM, TrustWorld, build
+
+
+def _bip340_vector() -> tuple[bytes, bytes, bytes]:
+    """(public key, message, signature) of the first valid case of the module's own vectors
+    (BIP-340's official test vector 0)."""
+    from autocodec import builtin
+
+    case = builtin.decode((WASM / "bip340" / "vectors.json").read_bytes(), "dag-json")["cases"][0]
+    assert case["valid"] is True
+    return case["public_key"], case["message"], case["signature"]
+
+
+BIP340_VECTOR = _bip340_vector()
 
 
 @pytest.fixture(scope="module")
@@ -55,13 +68,15 @@ def _uses(w: TrustWorld) -> dict[str, Callable[[Runtime], Any]]:
         "hasher (new block)": lambda rt: rt.hash(KECCAK_BLOCK, "keccak-256"),
         "task": task,
         "envelope": lambda rt: rt.decode(w.envelope_cid),
+        "chunker": lambda rt: list(rt.extension("chunker", CHUNKER).chunker({"size": 4}).boundaries([b"0123456789"])),
+        "crypto": lambda rt: rt.verify_signature("secp256k1-pub", *BIP340_VECTOR),
     }
 
 
 def _target(w: TrustWorld, path: str) -> str:
     return str({"codec": w.codec_module, "hasher (stored block)": w.hasher_module,
                 "hasher (new block)": w.hasher_module, "task": w.task_module,
-                "envelope": w.envelope_module}[path])
+                "envelope": w.envelope_module, "chunker": w.chunker_module, "crypto": w.crypto_module}[path])
 
 
 def _refused_within(rt: Runtime, use: Callable[[Runtime], Any], timeout: float) -> float:
@@ -76,13 +91,15 @@ def _refused_within(rt: Runtime, use: Callable[[Runtime], Any], timeout: float) 
     raise AssertionError(f"still served {timeout} s after the revocation")
 
 
-@pytest.mark.parametrize("path", ["codec", "hasher (stored block)", "hasher (new block)", "task", "envelope"])
+@pytest.mark.parametrize("path", ["codec", "hasher (stored block)", "hasher (new block)", "task", "envelope", "chunker",
+                                  "crypto"])
 def test_revocation_by_another_connection_reaches_an_open_runtime(world: TrustWorld, path: str) -> None:
     uses = _uses(world)
     with Runtime(world.user_home) as rt:
         served = {name: use(rt) for name, use in uses.items()}  # everything serves, adapters memoized
         assert served["envelope"] == ENVELOPE_VALUE and served["codec"] == {"age": 36, "name": b"Bob"}
         assert served["task"] == 3 and isinstance(served["hasher (new block)"], bytes)
+        assert served["chunker"] == [4, 8, 10] and served["crypto"] is True
         generation = rt.generation().number
         with TrustStore.open(world.user_home) as other:  # its own SQLite connection, as another process has
             other.revoke(_target(world, path), "test")
@@ -108,7 +125,7 @@ def test_revocation_by_another_process_reaches_an_open_runtime(world: TrustWorld
         subprocess.run([sys.executable, "-m", "autocodec", "trust", "revoke", world.publisher_did], env=env,
                        check=True, capture_output=True, timeout=120)
         took = {name: _refused_within(rt, uses[name], timeout=TRUST_POLL_S + 2.0)
-                for name in ("codec", "hasher (stored block)", "hasher (new block)", "task")}
+                for name in ("codec", "hasher (stored block)", "hasher (new block)", "task", "chunker", "crypto")}
         assert max(took.values()) <= TRUST_POLL_S + 0.5, took
         assert rt.decode(world.envelope_cid) == ENVELOPE_VALUE
         subprocess.run([sys.executable, "-m", "autocodec", "trust", "revoke", str(world.envelope_module)], env=env,
