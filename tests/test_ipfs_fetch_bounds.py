@@ -23,6 +23,8 @@ from autocodec.sources import CarSource, Fetcher, GatewaySource, NodeSource
 from tests._cli import run_cli
 from tests._http_peers import Peer, answer, trickle
 
+pytestmark = pytest.mark.slow  # loopback servers (threads); each test still ends within a few seconds
+
 DATA = b"a block the peers will not serve honestly"
 CID_RAW = CID.build(0x55, b"\x12\x20" + hashlib.sha256(DATA).digest())
 SHORT = FetchLimits(timeout_s=10.0, retries=2, backoff_s=0.05, deadline_s=2.0)
@@ -154,7 +156,6 @@ def test_car_source_refuses_a_fifo(tmp_path: Path) -> None:
     assert time.monotonic() - started < 1.0
 
 
-@pytest.mark.slow
 def test_cli_decode_from_a_trickling_gateway_ends_within_the_stated_bound(tmp_path: Path) -> None:
     """The CLI with default limits: ``FetchLimits.deadline_s`` (30 s) bounds the whole fetch."""
     bound = FetchLimits().deadline_s
