@@ -22,6 +22,7 @@ from typing import Any
 
 import wasmtime
 
+from ..abi import Kind
 from ..cid import CID, encode_varint
 from ..config import DEFAULT_LIMITS, SandboxLimits
 from ..errors import AutocodecError, ModuleRejected
@@ -29,7 +30,7 @@ from . import _engine, _wasmparse
 
 SECTION = "autocodec.module"
 ABI_VERSION = 1
-KINDS = ("codec", "hasher", "chunker", "crypto", "task")
+KINDS: tuple[str, ...] = tuple(k.value for k in Kind)  # the ABI's vocabulary: autocodec.abi
 _RAW, _SHA2_256 = 0x55, 0x12
 
 _I32 = ("i32",)

@@ -16,14 +16,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..abi import Kind
 from ..cid import CID
 from ..errors import InvalidDocument
 from ._ed25519 import InvalidKey, PublicKey
 
 SPEC = 1
 ABI_VERSION = 1
-CODED_KINDS = ("codec", "hasher", "crypto")
-NAMED_KINDS = ("chunker", "task")
+CODED_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if k.coded)
+NAMED_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if not k.coded)
 MODULE_KINDS = CODED_KINDS + NAMED_KINDS
 _MAX_CODE = (1 << 63) - 1
 _MAX_TIME = (1 << 53)
