@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from autocodec import CID
-from autocodec.errors import AutocodecError, GuestError, InvalidBlock, SandboxError
+from autocodec.errors import AutocodecError, GuestError, InvalidBlock
 from autocodec.loader import Sandbox, run_vectors
 
 from .conftest import FIXTURES, REPO, WASM_SRC
@@ -313,6 +313,81 @@ def test_agrees_with_go_codec_dageth(name: str, helper: Path, codecs: dict[str, 
     assert agree + extended == len(data) and agree > 0
 
 
+def _rand_int(rng: random.Random, max_bytes: int = 32) -> int:
+    return rng.choice([0, 1, 127, 128, 255, 256, rng.randrange(2**64), rng.randrange(2 ** (8 * max_bytes))])
+
+
+def _random_tx(rng: random.Random) -> bytes:
+    typ = rng.randrange(3)
+    to = rng.choice([b"", rng.randbytes(20)])
+    data = rng.randbytes(rng.choice([0, 1, 55, 56, 300]))
+    al = [[rng.randbytes(20), [rng.randbytes(32) for _ in range(rng.randrange(3))]] for _ in range(rng.randrange(3))]
+    nonce, gas = rng.randrange(2**64), rng.randrange(2**64)
+    sig = [_rand_int(rng), _rand_int(rng), _rand_int(rng)]
+    if typ == 0:
+        return rlp.encode([nonce, _rand_int(rng), gas, to, _rand_int(rng), data, *sig])
+    if typ == 1:
+        return b"\x01" + rlp.encode([_rand_int(rng), nonce, _rand_int(rng), gas, to, _rand_int(rng), data, al, *sig])
+    return b"\x02" + rlp.encode([_rand_int(rng), nonce, _rand_int(rng), _rand_int(rng), gas, to, _rand_int(rng), data, al, *sig])
+
+
+def _random_receipt(rng: random.Random) -> bytes:
+    status = rng.choice([b"", b"\x01", rng.randbytes(32)])
+    logs = [[rng.randbytes(20), [rng.randbytes(32) for _ in range(rng.randrange(5))], rng.randbytes(rng.randrange(80))]
+            for _ in range(rng.choice([0, 1, 2, 17, 130]))]
+    body = rlp.encode([status, rng.randrange(2**64), rng.randbytes(256), logs])
+    typ = rng.randrange(3)
+    return body if typ == 0 else bytes([typ]) + body
+
+
+def test_random_transactions_and_receipts_agree_with_the_reference(helper: Path, codecs: dict[str, Any]) -> None:
+    """Random well-formed transactions (types 0-2) and receipts (up to 130 logs, so log tries
+    with extensions and branches), encoded with pyrlp: the data model equals the reference's
+    (its LogRootCID made 0x99), every one round trips."""
+    rng = random.Random(0x93)
+    for name, make in (("eth-tx", _random_tx), ("eth-tx-receipt", _random_receipt)):
+        codec = codecs[name].codec()
+        data = [make(rng) for _ in range(150)]
+        ours = codec.decode_many(data)
+        for block, mine, theirs in zip(data, ours, gen.reference(CODES[name], data, helper)):
+            assert not isinstance(theirs, Exception), theirs
+            assert mine == theirs
+            assert codec.encode(mine) == block
+
+
+def _compact(rng: random.Random, leaf: bool, max_nibbles: int = 64) -> bytes:
+    nibs = [rng.randrange(16) for _ in range(rng.randrange(0 if leaf else 1, max_nibbles + 1))]
+    flag = (2 if leaf else 0) + (len(nibs) & 1)
+    nibs = [flag] + nibs if len(nibs) & 1 else [flag, 0] + nibs
+    return bytes(nibs[i] << 4 | nibs[i + 1] for i in range(0, len(nibs), 2))
+
+
+def _random_node(rng: random.Random) -> bytes:
+    kind = rng.randrange(3)
+    if kind == 0:
+        return rlp.encode([_compact(rng, True), rng.randbytes(rng.choice([1, 20, 33, 100]))])
+    if kind == 1:
+        return rlp.encode([_compact(rng, False), rng.randbytes(32)])
+    children: list[Any] = []
+    for _ in range(16):
+        c = rng.randrange(3)
+        children.append(b"" if c == 0 else rng.randbytes(32) if c == 1
+                        else [_compact(rng, True, 6), rng.randbytes(rng.randrange(1, 8))])  # embedded leaf
+    return rlp.encode(children + [rng.choice([b"", rng.randbytes(rng.randrange(1, 40))])])
+
+
+def test_random_storage_trie_nodes_agree_with_the_reference(helper: Path, codecs: dict[str, Any]) -> None:
+    """Random branch (with embedded leaves and values), extension and leaf nodes of every path
+    length, read as storage trie nodes (Bytes values): the reference's data model exactly."""
+    rng = random.Random(0x98)
+    codec = codecs["eth-storage-trie"].codec()
+    data = [_random_node(rng) for _ in range(300)]
+    for block, mine, theirs in zip(data, codec.decode_many(data), gen.reference(0x98, data, helper)):
+        assert not isinstance(theirs, Exception), theirs
+        assert mine == theirs
+        assert codec.encode(mine) == block
+
+
 def test_log_root_is_the_only_difference_in_receipts(helper: Path, codecs: dict[str, Any],
                                                      sets: dict[str, list[bytes]]) -> None:
     """Unmodified, the reference's receipts differ from ours in the LogRootCID codec alone (0x9a
@@ -541,8 +616,7 @@ def test_fuzz_mutated_blocks(name: str, codecs: dict[str, Any], sets: dict[str, 
     accepted = 0
     for block, got in zip(data, codec.decode_many(data)):
         if isinstance(got, AutocodecError):
-            assert isinstance(got, (GuestError, SandboxError)), got
-            assert isinstance(got, InvalidBlock) or isinstance(got, SandboxError), got
+            assert isinstance(got, GuestError) and isinstance(got, InvalidBlock), got  # never a trap
             continue
         accepted += 1
         assert codec.encode(got) == block
