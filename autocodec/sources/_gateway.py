@@ -48,7 +48,7 @@ class GatewaySource:
                               read_timeout=self.limits.timeout_s, cap=cap, headers={"Accept": media})
             status = answer.status
             if status in (404, 410):
-                raise BlockNotFound(f"{self.name} has no {cid} (HTTP {status})")
+                raise BlockNotFound(f"{self.name} does not have it (HTTP {status})")
             if status == 406:
                 raise NotTrustless(f"{self.name} is not a trustless gateway: it refused {media} for {cid} (HTTP 406)")
             if status in (502, 503, 504):

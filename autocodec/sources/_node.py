@@ -93,7 +93,10 @@ class NodeSource:
         text = _error_text(answer.body) or f"HTTP {answer.status}"
         lowered = text.lower()
         if "not found" in lowered or "could not find" in lowered or "deadline exceeded" in lowered:
-            raise BlockNotFound(f"{self.name}: {path.strip('/')} {' '.join(args)}: {text}")
+            if path.strip("/") in ("block/get", "dag/export"):
+                # Kubo's message repeats the CID after ": ipld:"; the caller names it already
+                raise BlockNotFound(f"{self.name} does not have it ({text.split(': ipld:')[0]})")
+            raise BlockNotFound(f"{self.name} {path.strip('/')} {' '.join(args)[:200]}: {text}")
         raise FetchError(f"the IPFS node at {self.addr} refused {path.strip('/')}: {text}")
 
     def _request(self, path: str, args: Sequence[str] = (), *, opts: dict[str, str] | None = None,
