@@ -89,6 +89,8 @@ class FetchLimits:
     """Whole-operation bound of one fetch (every attempt, backoff and byte), however slow the peer."""
     max_answer_bytes: int = 16 * MiB
     """Largest RPC answer that is neither a block nor a CAR (JSON of name/resolve, pin/ls...)."""
+    operation_deadline_s: float = 600.0
+    """Bound of all the fetches of one set operation together (pin add/update/repair, a refresh)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -178,3 +178,35 @@ def test_cli_says_a_deserializing_gateway_is_not_trustless(tmp_path: Path) -> No
     assert proc.returncode != 0 and len(err.splitlines()) == 1, err
     assert "NotTrustless" in err and "is not a trustless gateway" in err and "application/json" in err, err
     assert "mismatch" not in err.lower(), err
+
+
+def test_operation_deadline_bounds_every_fetch_inside_and_never_extends_an_outer_one() -> None:
+    from autocodec.sources import operation_deadline
+
+    long = FetchLimits(timeout_s=10.0, retries=2, backoff_s=0.05, deadline_s=30.0)
+    with Peer(trickle(5.0)) as peer:
+        started = time.monotonic()
+        with operation_deadline(1.0):
+            with pytest.raises(FetchTimeout):
+                GatewaySource(peer.url, limits=long).get(CID_RAW)
+            with operation_deadline(60.0):  # inner: cannot extend the outer second
+                with pytest.raises(FetchTimeout):
+                    GatewaySource(peer.url, limits=long).get(CID_RAW)
+        assert time.monotonic() - started < 2.0
+
+
+def test_pin_add_from_a_trickling_gateway_ends_within_the_operation_deadline(tmp_path: Path) -> None:
+    """One bound for all the fetches of a set operation (FetchLimits.operation_deadline_s)."""
+    from dataclasses import replace
+
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.errors import AutocodecError
+    from autocodec.registry import Runtime, pin_add
+
+    limits = replace(DEFAULT_LIMITS, fetch=FetchLimits(timeout_s=10.0, deadline_s=30.0, operation_deadline_s=2.0))
+    with Peer(trickle(5.0)) as peer, Runtime(tmp_path / "home", limits=limits, default_set=False) as rt:
+        started = time.monotonic()
+        with pytest.raises(AutocodecError):
+            pin_add(rt, str(CID_RAW), gateway=peer.url)
+        took = time.monotonic() - started
+    assert took < 4.0, took

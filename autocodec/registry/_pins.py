@@ -118,8 +118,9 @@ class Pins:
 
     def _fetcher_for(self, location: Location) -> Fetch:
         """``fetch(cid)`` over the location first (verified by the trust layer), then the sources."""
-        from ..sources import CarSource, GatewaySource, NodeSource
+        from ..sources import CarSource, Deadline, GatewaySource, NodeSource, operation_deadline
 
+        whole = Deadline(self.limits.fetch.operation_deadline_s)  # all fetches of this set operation
         extra: Any = None
         if location.kind == "car":
             extra = CarSource(location.where, limits=self.limits)
@@ -131,13 +132,14 @@ class Pins:
         def fetch(cid: CID) -> bytes:
             if self.store.has(cid):
                 return self.store.get(cid)
-            if extra is not None:
-                try:
-                    data: bytes = extra.get(cid)
-                    return data
-                except AutocodecError:
-                    pass
-            return self.sources.get(cid)
+            with operation_deadline(whole):
+                if extra is not None:
+                    try:
+                        data: bytes = extra.get(cid)
+                        return data
+                    except AutocodecError:
+                        pass
+                return self.sources.get(cid)
 
         return fetch
 

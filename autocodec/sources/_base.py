@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import time
-from collections.abc import Callable
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
 from ..cid import CID
@@ -27,18 +28,46 @@ class BlockSource(Protocol):
     def get(self, cid: CID) -> bytes: ...
 
 
+_OPERATION: contextvars.ContextVar[Deadline | None] = contextvars.ContextVar("autocodec_fetch_operation", default=None)
+
+
+@contextmanager
+def operation_deadline(bound: float | Deadline) -> Iterator[Deadline]:
+    """Bound every fetch made inside the block (this thread or task) by one shared deadline
+    (``bound`` seconds from now, or a ``Deadline`` shared by several blocks).
+
+    For operations made of many fetches (pinning or updating a set, a refresh): each fetch keeps
+    its own ``deadline_s`` and ends at the earlier of the two; an inner block can only shorten
+    the bound, never extend an outer one.
+    """
+    outer = _OPERATION.get()
+    mine = bound if isinstance(bound, Deadline) else Deadline(bound)
+    token = _OPERATION.set(mine if outer is None or mine.end < outer.end else outer)
+    try:
+        yield _OPERATION.get() or mine
+    finally:
+        _OPERATION.reset(token)
+
+
+def _deadline_for(limits: FetchLimits) -> Deadline:
+    """This fetch's deadline: ``limits.deadline_s`` from now, or the operation's if that is sooner."""
+    own = Deadline(limits.deadline_s)
+    outer = _OPERATION.get()
+    return outer if outer is not None and outer.end < own.end else own
+
+
 def with_retries(what: str, limits: FetchLimits, attempt: Callable[[Deadline], T],
                  deadline: Deadline | None = None) -> T:
     """Run ``attempt(deadline)``, retrying transient failures (unavailable, timeout) with backoff.
 
     ``what`` prefixes the final error ('' when the attempt's own messages already say what failed).
 
-    Invariants: every attempt shares one ``Deadline`` (``limits.deadline_s`` unless given), so
-    the whole operation, retries and backoff included, ends by it; no retry starts when its
-    backoff would pass the deadline. Other errors (not found, too large, mismatch, not
+    Invariants: every attempt shares one ``Deadline`` (``limits.deadline_s`` unless given, or
+    the enclosing ``operation_deadline`` when that ends sooner), so the whole fetch, retries and
+    backoff included, ends by it; no retry starts when its backoff would pass the deadline. Other errors (not found, too large, mismatch, not
     trustless) are final and raised at once.
     """
-    deadline = deadline or Deadline(limits.deadline_s)
+    deadline = deadline or _deadline_for(limits)
     delay = limits.backoff_s
     attempts = 0
     while True:
@@ -66,4 +95,4 @@ def read_capped(chunks: Iterable[bytes], cap: int, what: str) -> bytes:
     return bytes(out)
 
 
-__all__ = ["BlockSource", "Deadline", "read_capped", "with_retries"]
+__all__ = ["BlockSource", "Deadline", "operation_deadline", "read_capped", "with_retries"]
