@@ -48,6 +48,14 @@ class SandboxLimits:
     max_wasm_stack_bytes: int = 512 * KiB
     max_output_bytes: int = 64 * MiB
     """Largest result a call may return to the host."""
+    decode_fuel_base: int = 200_000_000
+    decode_fuel_per_byte: int = 1_000
+    """A decode (``ac_decode``, ``ac_links``, ``ac_decode_batch``) gets ``decode_fuel_base +
+    decode_fuel_per_byte x input bytes`` fuel, at most ``fuel``: work proportional to the input
+    (0 per byte: every call gets the full ``fuel``)."""
+    decode_deadline_base_ms: int = 1_000
+    decode_deadline_ms_per_mib: int = 1_000
+    """Likewise the decode deadline: base plus this much per MiB of input, at most ``deadline_ms``."""
     max_module_bytes: int = 8 * MiB
     """Largest module accepted for compilation."""
     max_functions: int = 10_000

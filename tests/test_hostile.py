@@ -3,6 +3,7 @@ time, the host survives, and a good module still works on the next call."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -230,3 +231,19 @@ def test_output_amplification_is_refused_before_building(good) -> None:  # noqa:
         codec.decode((64 * 2**20 - 5).to_bytes(4, "little"))
     _after(good, started)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024  # KiB: the output copy, no objects
+
+
+def test_decode_budget_is_proportional_to_the_input(good) -> None:  # noqa: ANN001
+    """Issue 16, case 1: a decode's fuel and deadline grow with its input from a small base, so
+    a spinning codec on a tiny block is stopped by the base budget, not the full one."""
+    flat = small_limits(fuel=2_000_000_000, deadline_ms=60_000)
+    proportional = dataclasses.replace(flat, decode_fuel_per_byte=1_000, decode_fuel_base=20_000_000)
+    timings = {}
+    for name, limits in (("flat", flat), ("proportional", proportional)):
+        codec = Sandbox(limits).load(wat_module("loop_export")).codec()
+        started = time.monotonic()
+        with pytest.raises(FuelExhausted):
+            codec.decode(b"tiny")
+        timings[name] = time.monotonic() - started
+    assert timings["proportional"] * 5 < timings["flat"], timings
+    _after(good, time.monotonic())

@@ -56,6 +56,7 @@ def small_limits(**overrides: Any) -> SandboxLimits:
     base = SandboxLimits(
         fuel=10_000_000, deadline_ms=200, max_memory_bytes=16 * 2**20, max_output_bytes=1 * 2**20,
         max_wasm_stack_bytes=256 * 1024, pooled_instances=16,
+        decode_fuel_per_byte=0,  # flat budgets: tests set fuel and deadline directly
     )
     return dataclasses.replace(base, **overrides)
 

@@ -85,7 +85,7 @@ class Codec:
         self.codes = loaded.info.codes
 
     def decode(self, data: bytes) -> Any:
-        out = self._loaded.instance().call("ac_decode", data)
+        out = self._loaded.instance().call("ac_decode", data, proportional=True)
         return _cbor_decode(out, "the module's decode output")
 
     def encode(self, value: Any) -> bytes:
@@ -93,7 +93,7 @@ class Codec:
 
     def links(self, data: bytes) -> list[CID]:
         if "ac_links" in self._loaded.info.exports:
-            found = _cbor_decode(self._loaded.instance().call("ac_links", data), "the module's links output")
+            found = _cbor_decode(self._loaded.instance().call("ac_links", data, proportional=True), "the module's links output")
             if not isinstance(found, list) or not all(isinstance(c, CID) for c in found):
                 raise GuestFault("ac_links did not return a list of CIDs")
             return found
@@ -118,7 +118,7 @@ class Codec:
     def _batch(self, batch: list[bytes]) -> list[Any | AutocodecError]:
         frame = b"".join([_U32.pack(len(batch)), *(_U32.pack(len(b)) + b for b in batch)])
         try:
-            out = self._loaded.instance().call("ac_decode_batch", frame)
+            out = self._loaded.instance().call("ac_decode_batch", frame, proportional=True)
             return _parse_batch(out, len(batch))
         except (SandboxError, GuestError):
             if len(batch) == 1:

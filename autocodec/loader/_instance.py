@@ -4,7 +4,8 @@ Invariants:
 - An instance has its own ``Store`` (memory and table caps from the store limiter, one
   instance per store) and is used by one thread at a time; it is not shared.
 - Every call (``call``: input + operation + result) starts with a full fuel budget and a
-  fresh epoch deadline, including instantiation (a start function is bounded too).
+  fresh epoch deadline, including instantiation (a start function is bounded too); a decode
+  (``proportional=True``) gets a budget proportional to its input instead, capped by the full one.
 - The host never trusts a guest number: the input pointer, the result slot and the result
   ``ptr + len`` are checked against the memory size, ``len`` against ``max_output_bytes``,
   before any byte is read or written; memory is re-fetched after every call (it may grow).
@@ -22,6 +23,7 @@ import struct
 import wasmtime
 from wasmtime import _ffi as ffi
 
+from ..abi import Status
 from ..config import SandboxLimits
 from ..errors import (
     GuestError,
@@ -34,7 +36,7 @@ from ..errors import (
 from . import _call
 from ._engine import WASM_PAGE, deadline_ticks
 
-OK, ERR_INVALID, ERR_UNSUPPORTED, ERR_NOMEM, ERR_INTERNAL = range(5)
+OK, ERR_INVALID, ERR_UNSUPPORTED, ERR_NOMEM, ERR_INTERNAL = Status  # the ABI's status codes: autocodec.abi
 _MAX_MESSAGE = 1000
 _SLOT = struct.Struct("<II")
 
@@ -128,11 +130,18 @@ class GuestInstance:
         size = self._mem_len()
         return size * 2 > cap or size + WASM_PAGE > cap
 
-    def _budget(self) -> None:
-        error = _call.set_fuel(self._context, self.limits.fuel)
+    def _budget(self, size: int | None = None) -> None:
+        """A full budget, or for a decode of ``size`` input bytes one proportional to it."""
+        fuel, ticks = self.limits.fuel, self._ticks
+        limits = self.limits
+        if size is not None and limits.decode_fuel_per_byte:
+            fuel = min(fuel, limits.decode_fuel_base + limits.decode_fuel_per_byte * size)
+            ms = limits.decode_deadline_base_ms + limits.decode_deadline_ms_per_mib * size // (1 << 20)
+            ticks = min(ticks, deadline_ticks(ms))
+        error = _call.set_fuel(self._context, fuel)
         if error:  # pragma: no cover - the engine always consumes fuel
             _call._raise_raw(error, None)
-        _call.set_epoch_deadline(self._context, self._ticks)
+        _call.set_epoch_deadline(self._context, ticks)
 
     def invoke(self, name: str, a: int = 0, b: int = 0) -> int:
         """Call export ``name`` with raw i32 arguments; a failure breaks the instance."""
@@ -150,14 +159,16 @@ class GuestInstance:
 
     # --- the calling convention -------------------------------------------------------------
 
-    def call(self, op: str, data: bytes | bytearray | memoryview | None = None) -> bytes:
+    def call(self, op: str, data: bytes | bytearray | memoryview | None = None, *, proportional: bool = False) -> bytes:
         """Run ``op`` on ``data`` (``None``: a nullary op) and return its output bytes.
 
-        Raises ``GuestError`` for an error status, a ``SandboxError`` otherwise.
+        ``proportional`` (decodes): fuel and deadline grow with the input's size from a small
+        base, up to the full limits (``SandboxLimits.decode_*``). Raises ``GuestError`` for an
+        error status, a ``SandboxError`` otherwise.
         """
         if self.broken:
             raise GuestFault("this module instance failed earlier and cannot be reused")
-        self._budget()
+        self._budget(len(data) if proportional and data is not None else None)
         if data is None:
             status = self.invoke(op)
         else:
