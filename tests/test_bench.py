@@ -51,7 +51,7 @@ def test_installed_peers_are_measured_and_targets_evaluated(report) -> None:  # 
                        "codec.git-raw.batched", "codec.eth-block.batched", "hash.keccak-256.1MiB",
                        "load.runtime", "load.sandbox", "threads.git-raw",
                        "memory.add.size", "memory.add.fastcdc", "memory.add.buzhash",
-                       "cli.decode.builtin", "cli.decode.wasm"}
+                       "cli.decode.builtin", "cli.decode.wasm", *EXPECTED["bounds"]}
 
 
 def test_json_and_table(report) -> None:  # type: ignore[no-untyped-def]

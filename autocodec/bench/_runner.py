@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import AutocodecError
-from . import _builtin, _calls, _chunkers, _cli, _codecs, _hashers, _load, _memory, _threads
+from . import _bounds, _builtin, _calls, _chunkers, _cli, _codecs, _hashers, _load, _memory, _threads
 from ._core import BenchConfig, Figure
 
 GROUPS: dict[str, Callable[[BenchConfig], list[Figure]]] = {
@@ -32,6 +32,7 @@ GROUPS: dict[str, Callable[[BenchConfig], list[Figure]]] = {
     "threads": _threads.run,
     "memory": _memory.run,
     "cli": _cli.run,
+    "bounds": _bounds.run,
 }
 """Group name -> its measuring function, in run order."""
 
@@ -45,6 +46,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "threads": ("threads.git-raw", "threads.git-raw.guest", "threads.blake3", "threads.sha256"),
     "memory": ("memory.add.size", "memory.add.fastcdc", "memory.add.buzhash"),
     "cli": ("cli.decode.builtin", "cli.decode.wasm"),
+    "bounds": _bounds.EXPECTED_IDS,
 }
 """Every figure id each group reports (a failed group reports them with its error)."""
 
