@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 
@@ -46,7 +47,8 @@ def register(sub: Any) -> None:
 def _code(kind: str, text: str) -> int | str:
     from ..codes import codec_code, hash_code, key_type_code
 
-    return {"codec": codec_code, "hasher": hash_code, "crypto": key_type_code}.get(kind, str)(text)  # type: ignore[operator]
+    parse: dict[str, Callable[[str], int]] = {"codec": codec_code, "hasher": hash_code, "crypto": key_type_code}
+    return parse[kind](text) if kind in parse else text
 
 
 def run_init(args: argparse.Namespace) -> int:
@@ -99,15 +101,10 @@ def run_publish(args: argparse.Namespace) -> int:
             blocks = set_blocks(rt, index_cid)
             node.put_blocks(blocks, pin_root=index_cid, pin_all=True)
             key_name = f"autocodec-set-{args.name}"
-            keys_on_node = node._request("/key/list", decoder="json")  # noqa: SLF001
-            names = {k.get("Name") for item in (keys_on_node if isinstance(keys_on_node, list) else [keys_on_node])
-                     for k in (item or {}).get("Keys", [])}
-            if key_name not in names:
-                node._request("/key/gen", (key_name,), opts={"type": "ed25519"}, decoder="json")  # noqa: SLF001
-            answer = node._request("/name/publish", (f"/ipfs/{index_cid}",),  # noqa: SLF001
-                                   opts={"key": key_name, "allow-offline": "true", "resolve": "false"}, decoder="json")
-            item = answer[0] if isinstance(answer, list) else answer
-            print(f"autocodec: put {len(blocks)} blocks on {node.addr}, pinned; IPNS /ipns/{item.get('Name')} -> "
+            if key_name not in node.key_names():
+                node.key_gen(key_name)
+            ipns_name = node.name_publish(f"/ipfs/{index_cid}", key_name)
+            print(f"autocodec: put {len(blocks)} blocks on {node.addr}, pinned; IPNS /ipns/{ipns_name} -> "
                   f"{index_cid}", file=sys.stderr)
     return 0
 

@@ -205,6 +205,26 @@ class NodeSource:
         first = items[0] if items and isinstance(items[0], dict) else {}
         return str(first.get("Path", ""))
 
+    def key_names(self) -> set[str]:
+        """Names of the node's IPNS keys (``key/list``)."""
+        answer = self._request("key/list", decoder="json")
+        items = answer if isinstance(answer, list) else [answer]
+        return {str(k.get("Name")) for item in items if isinstance(item, dict)
+                for k in item.get("Keys") or [] if isinstance(k, dict)}
+
+    def key_gen(self, name: str) -> None:
+        """Create an Ed25519 IPNS key named ``name`` on the node (``key/gen``)."""
+        self._request("key/gen", (name,), opts={"type": "ed25519"}, decoder="json")
+
+    def name_publish(self, path: str, key: str) -> str:
+        """Point the IPNS name of ``key`` at ``path`` (``name/publish``); returns the name."""
+        answer = self._request("name/publish", (path,), opts={"key": key, "allow-offline": "true", "resolve": "false"},
+                               decoder="json")
+        item = answer[0] if isinstance(answer, list) and answer else answer
+        if not isinstance(item, dict) or not item.get("Name"):
+            raise FetchError(f"{self.name} did not publish {path} under key {key!r}")
+        return str(item["Name"])
+
 
 def _multipart(payloads: Sequence[bytes]) -> tuple[bytes, str]:
     """A ``multipart/form-data`` body with one file part per payload (what Kubo's ``block/put`` reads)."""
