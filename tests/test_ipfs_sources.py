@@ -121,3 +121,27 @@ def test_stopped_node_gives_a_clear_error_quickly(tmp_path) -> None:
     err = proc.stderr.decode().strip()
     assert proc.returncode != 0 and time.monotonic() - started < 5
     assert len(err.splitlines()) == 1 and len(err) < 300 and "connection refused" in err, err
+
+
+def test_dag_export_as_car_from_node_rpc_and_trustless_gateway(ipfs_node, tmp_path) -> None:
+    """``?format=car`` (application/vnd.ipld.car) and ``dag/export``: the same verified blocks."""
+    import io
+
+    from autocodec.builtin import verify_cid
+    from autocodec.store import CarReader
+
+    (tmp_path / "d").mkdir()
+    for i in range(3):
+        (tmp_path / "d" / f"f{i}").write_bytes(b"file %d %f\n" % (i, time.time()))
+    root = CID.parse(ipfs_node.ipfs("add", "-Q", "-r", tmp_path / "d").stdout.decode().strip())
+    cars = [NodeSource(ipfs_node.api_url, limits=FAST).export_dag(root),
+            GatewaySource(ipfs_node.gateway_url, limits=FAST).export_dag(root)]
+    seen = []
+    for car in cars:
+        reader = CarReader(io.BytesIO(car))
+        assert reader.roots == [root]
+        blocks = dict(reader)
+        for cid, data in blocks.items():
+            verify_cid(cid, data)
+        seen.append(set(blocks))
+    assert seen[0] == seen[1] and root in seen[0] and len(seen[0]) == 4
