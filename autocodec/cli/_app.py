@@ -87,6 +87,30 @@ def _command_token(argv: Sequence[str] | None) -> str | None:
     return None
 
 
+def _boolean_flags(parser: argparse.ArgumentParser) -> set[str]:
+    flags: set[str] = set()
+    for action in parser._actions:
+        if isinstance(action, argparse.BooleanOptionalAction):
+            flags.update(opt for opt in action.option_strings if not opt.startswith("--no-"))
+        elif isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                flags |= _boolean_flags(sub)
+    return flags
+
+
+def go_booleans(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """Kubo's ``--flag=true|false`` spelling of on/off options: ``--progress=false`` is
+    ``--no-progress`` (only for options that have a ``--no-`` form, so no value is reinterpreted)."""
+    flags = _boolean_flags(parser)
+    out = []
+    for arg in argv:
+        name, eq, value = arg.partition("=")
+        if eq and name in flags and value.lower() in ("true", "false"):
+            arg = name if value.lower() == "true" else "--no-" + name[2:]
+        out.append(arg)
+    return out
+
+
 def command_name(args: argparse.Namespace) -> str:
     """``"dag get"``, ``"decode"``...: the command and its action, if it has one."""
     name = str(args.command)
@@ -152,7 +176,7 @@ def _fail(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(argv)
-    args = parser.parse_args(argv)
+    args = parser.parse_args(go_booleans(parser, list(sys.argv[1:] if argv is None else argv)))
     if _logging_wanted(args):
         from .. import log
 

@@ -92,11 +92,20 @@ def register(sub: Any) -> None:
     stat.set_defaults(func=run_stat)
 
 
+_JSON = 0x0200
+
+
 def _encode_output(rt: Any, value: Any, codec_text: str) -> bytes:
     from .. import builtin
     from ..codes import codec_code
 
     code = codec_code(codec_text)
+    if code == _JSON:  # as Kubo's json encoder (go-ipld-prime codec/json): tab indents
+        import json
+
+        plain = json.loads(builtin.encode(value, code, limits=rt.limits.decode))
+        text = json.dumps(plain, indent="\t", ensure_ascii=False, separators=(",", ": "))
+        return (text + "\n" if isinstance(plain, (dict, list)) else text).encode()  # a newline after } or ]
     if builtin.has_codec(code):
         return builtin.encode(value, code, limits=rt.limits.decode)
     data: bytes = rt.encode(value, code)
@@ -296,8 +305,9 @@ def run_stat(args: argparse.Namespace) -> int:
                "SharedSize": summary.shared_size, "Ratio": summary.ratio,
                "DagStats": [{"Cid": name, "Size": r.size, "NumBlocks": r.blocks}
                             for name, r in zip(names, summary.roots)]}
-        write_stdout((json.dumps({k: v for k, v in doc.items() if v or k == "DagStats"},
-                                 separators=(",", ":")) + "\n").encode())
+        kept = {k: ("@RATIO@" if k == "Ratio" else v) for k, v in doc.items() if v or k == "DagStats"}
+        text = json.dumps(kept, separators=(",", ":")).replace('"@RATIO@"', _go_float32(summary.ratio))
+        write_stdout((text + "\n").encode())
         return 0
     width = len(names[0])
     lines = ["", f"{'CID':<{width}}\t{'Blocks':<15}\tSize"]
@@ -309,6 +319,26 @@ def run_stat(args: argparse.Namespace) -> int:
               f"Ratio: {summary.ratio:f}", "", "", ""]
     write_stdout("\n".join(lines).encode())
     return 0
+
+
+def _go_float32(value: float) -> str:
+    """``value`` as Go's encoding/json writes a float32: the shortest text that reads back."""
+    import struct
+
+    def f32(x: float) -> float:
+        result: float = struct.unpack("f", struct.pack("f", x))[0]
+        return result
+
+    target = f32(value)
+    text = repr(target)
+    for digits in range(1, 10):
+        candidate = f"{target:.{digits}g}"
+        if f32(float(candidate)) == target:
+            text = candidate
+            break
+    if "e" in text and -7 < int(text.split("e")[1]) < 21:
+        text = f"{float(text):f}".rstrip("0").rstrip(".")
+    return text
 
 
 def _si_bytes(n: int) -> str:

@@ -1,0 +1,253 @@
+"""``autocodec dag`` next to Kubo v0.43.1's ``ipfs dag`` on the same blocks: byte-equal outputs.
+
+The reference is the real Kubo binary (``tests/_kubo.py``), run offline on a throw-away repo:
+- git: a small repository built with dulwich (commit -> tree -> dir -> file, a parent commit),
+  decoded by the git-raw module of this source tree (``--module``), moved into Kubo with
+  ``dag import``; ``dag get``/``dag resolve`` on paths across commit, tree and blob links.
+- DAG-CBOR: the same DAG-JSON documents put by both (equal CIDs), then paths across links,
+  ``dag resolve`` in the input's base (base36 too), ``dag stat`` (text and JSON) and
+  ``dag export`` bytes.
+- DAG-PB/UnixFS: a directory tree and a HAMT-sharded directory added by Kubo, exported by
+  Kubo and imported here; names under ``/ipfs/``, ``Links/0/Hash`` under ``/ipld/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autocodec.cid import CID
+from tests._kubo import KuboRepo, require_kubo
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
+
+
+class Ours:
+    """``autocodec`` as a child process on one home (``--home``): exit status, stdout, stderr."""
+
+    def __init__(self, home: Path) -> None:
+        self.home = home
+
+    def run(self, *args: str, stdin: bytes | None = None) -> tuple[int, bytes, bytes]:
+        import sys
+
+        cmd = [sys.executable, "-m", "autocodec", "--home", str(self.home), *args]
+        env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, env=env, timeout=120)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    def out(self, *args: str, stdin: bytes | None = None) -> bytes:
+        code, out, err = self.run(*args, stdin=stdin)
+        assert code == 0, err.decode()
+        return out
+
+
+def kubo_out(kubo: KuboRepo, *args: str, stdin: bytes | None = None) -> bytes:
+    return kubo.ipfs(*args, input=stdin).stdout
+
+
+@pytest.fixture(scope="module")
+def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
+    require_kubo()
+    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
+
+
+@pytest.fixture(scope="module")
+def ours(tmp_path_factory: pytest.TempPathFactory) -> Ours:
+    home = tmp_path_factory.mktemp("ours") / "home"
+    from autocodec.registry import Runtime
+
+    Runtime(home).close()
+    return Ours(home)
+
+
+def _git_objects() -> tuple[list[bytes], str]:
+    """Whole git objects (header + body) of a two-commit repository, and the head commit id."""
+    from dulwich.objects import Blob, Commit, Tree
+
+    main = Blob.from_string(b'print("hi")\n')
+    util = Blob.from_string(b"lib\n")
+    readme = Blob.from_string(b"# readme\n")
+    readme2 = Blob.from_string(b"# readme, second version\n")
+    lib = Tree()
+    lib.add(b"util.txt", 0o100644, util.id)
+    src = Tree()
+    src.add(b"main.py", 0o100644, main.id)
+    src.add(b"lib", 0o040000, lib.id)
+    objects: list = [main, util, readme, readme2, lib, src]
+    parent = None
+    for text in (readme, readme2):
+        root = Tree()
+        root.add(b"README.md", 0o100644, text.id)
+        root.add(b"src", 0o040000, src.id)
+        commit = Commit()
+        commit.tree = root.id
+        commit.parents = [parent.id] if parent else []
+        commit.author = commit.committer = b"Ada Lovelace <ada@example.org>"
+        commit.author_time = commit.commit_time = 1700000000
+        commit.author_timezone = commit.commit_timezone = 3600
+        commit.message = b"second\n" if parent else b"first\n"
+        objects += [root, commit]
+        parent = commit
+    assert parent is not None
+    whole = [o.type_name + b" " + str(len(o.as_raw_string())).encode() + b"\0" + o.as_raw_string() for o in objects]
+    return whole, parent.id.decode()
+
+
+def _git_cid(sha1_hex: str) -> str:
+    return str(CID(b"\x01\x78\x11\x14" + bytes.fromhex(sha1_hex)))
+
+
+@pytest.fixture(scope="module")
+def git_head(kubo: KuboRepo, ours: Ours, tmp_path_factory: pytest.TempPathFactory) -> str:
+    objects, head = _git_objects()
+    for whole in objects:
+        ours.out("block", "put", "--codec", "git-raw", "--hash", "sha1", "--module", str(GIT_RAW), stdin=whole)
+    cid = _git_cid(head)
+    car = tmp_path_factory.mktemp("git") / "git.car"
+    car.write_bytes(ours.out("dag", "export", cid, "--module", str(GIT_RAW)))
+    kubo.ipfs("dag", "import", "--pin-roots=false", car)
+    return cid
+
+
+GIT_PATHS = [
+    "", "/tree", "/tree/src", "/tree/src/hash", "/tree/src/hash/main.py", "/tree/src/hash/main.py/hash",
+    "/tree/src/hash/lib/hash/util.txt/hash", "/tree/README.md/hash", "/parents/0", "/parents/0/tree/README.md/hash",
+    "/parents/0/parents", "/author", "/author/name", "/committer/timezone", "/message",
+]
+
+
+@pytest.mark.parametrize("path", GIT_PATHS)
+def test_git_paths_get_and_resolve_like_kubo(kubo: KuboRepo, ours: Ours, git_head: str, path: str) -> None:
+    ref = git_head + path
+    module = ("--module", str(GIT_RAW))
+    assert ours.out("dag", "get", ref, *module) == kubo_out(kubo, "dag", "get", ref)
+    assert ours.out("dag", "resolve", ref, *module) == kubo_out(kubo, "dag", "resolve", ref)
+    assert ours.out("dag", "get", "--output-codec", "dag-cbor", ref, *module) == \
+        kubo_out(kubo, "dag", "get", "--output-codec", "dag-cbor", ref)
+
+
+def test_git_dag_stat_and_export_blocks_like_kubo(kubo: KuboRepo, ours: Ours, git_head: str) -> None:
+    import io
+
+    from autocodec.store import CarReader
+
+    module = ("--module", str(GIT_RAW))
+    assert ours.out("dag", "stat", "--progress=false", git_head, *module) == \
+        kubo_out(kubo, "dag", "stat", "--progress=false", git_head)
+    cars = [ours.out("dag", "export", git_head, *module), kubo_out(kubo, "dag", "export", git_head)]
+    mine, theirs = (list(CarReader(io.BytesIO(car))) for car in cars)
+    assert sorted(mine) == sorted(theirs) and mine[:2] == theirs[:2]  # same blocks, same root and header
+
+
+@pytest.mark.xfail(strict=True, reason="the git-raw module lists a tree's links in DAG-CBOR key order (length "
+                   "first); Kubo's go-ipld-git iterates entries in git order, so the CAR block order differs")
+def test_git_dag_export_bytes_like_kubo(kubo: KuboRepo, ours: Ours, git_head: str) -> None:
+    assert ours.out("dag", "export", git_head, "--module", str(GIT_RAW)) == kubo_out(kubo, "dag", "export", git_head)
+
+
+def test_git_missing_path_fails_in_both(kubo: KuboRepo, ours: Ours, git_head: str) -> None:
+    for ref in (f"{git_head}/tree/nope", f"{git_head}/parents/1", f"{git_head}/message/deeper"):
+        assert kubo.ipfs("dag", "get", ref, check=False).returncode != 0
+        code, out, err = ours.run("dag", "get", ref, "--module", str(GIT_RAW))
+        assert code == 1 and out == b"" and b"PathNotFound" in err and err.count(b"\n") == 1
+
+
+DOCS = [
+    b'{"leaf": true, "list": [1, -2, 3.5, "x", null], "bytes": {"/": {"bytes": "AAEC"}}}',
+]
+
+
+@pytest.fixture(scope="module")
+def cbor_root(kubo: KuboRepo, ours: Ours) -> tuple[str, str]:
+    leaf = kubo_out(kubo, "dag", "put", stdin=DOCS[0]).decode().strip()
+    assert ours.out("dag", "put", stdin=DOCS[0]).decode().strip() == leaf
+    mid_doc = json.dumps({"name": "mid", "leaf": {"/": leaf}, "deep": {"a": [{"b": {"/": leaf}}]}}).encode()
+    mid = kubo_out(kubo, "dag", "put", stdin=mid_doc).decode().strip()
+    assert ours.out("dag", "put", stdin=mid_doc).decode().strip() == mid
+    root_doc = json.dumps({"mid": {"/": mid}, "again": [{"/": leaf}, {"/": mid}], "n": 7}).encode()
+    root = kubo_out(kubo, "dag", "put", stdin=root_doc).decode().strip()
+    assert ours.out("dag", "put", stdin=root_doc).decode().strip() == root
+    return root, leaf
+
+
+CBOR_PATHS = ["", "/mid", "/mid/name", "/mid/leaf", "/mid/leaf/list", "/mid/leaf/list/3", "/mid/deep/a/0/b/bytes",
+              "/again", "/again/1/deep/a", "/n"]
+
+
+@pytest.mark.parametrize("path", CBOR_PATHS)
+def test_dag_cbor_paths_like_kubo(kubo: KuboRepo, ours: Ours, cbor_root: tuple[str, str], path: str) -> None:
+    root, _ = cbor_root
+    for ref in (root + path, f"/ipfs/{root}{path}", CID.parse(root).encode("base36") + path):
+        assert ours.out("dag", "get", ref) == kubo_out(kubo, "dag", "get", ref), ref
+        assert ours.out("dag", "resolve", ref) == kubo_out(kubo, "dag", "resolve", ref), ref
+    for codec in ("dag-cbor", "json"):
+        args = ("dag", "get", "--output-codec", codec, root + path)
+        if kubo.ipfs(*args, check=False).returncode == 0:
+            assert ours.out(*args) == kubo_out(kubo, *args)
+
+
+def test_dag_cbor_stat_export_and_cid_base_like_kubo(kubo: KuboRepo, ours: Ours, cbor_root: tuple[str, str]) -> None:
+    root, leaf = cbor_root
+    assert ours.out("dag", "export", root) == kubo_out(kubo, "dag", "export", root)
+    for args in (("dag", "stat", "--progress=false", root), ("dag", "stat", "--progress=false", root, leaf),
+                 ("dag", "stat", "--progress=false", "--enc", "json", root, leaf)):
+        assert ours.out(*args) == kubo_out(kubo, *args), args
+    for base in ("base36", "base58btc", "base16", "base64url"):
+        args = ("dag", "resolve", "--cid-base", base, f"{root}/mid/name")
+        assert ours.out(*args) == kubo_out(kubo, *args)
+        put = ("dag", "put", "--cid-base", base)
+        assert ours.out(*put, stdin=DOCS[0]) == kubo_out(kubo, *put, stdin=DOCS[0])
+
+
+@pytest.fixture(scope="module")
+def unixfs(kubo: KuboRepo, ours: Ours, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    tree = tmp_path_factory.mktemp("tree")
+    (tree / "docs" / "deep").mkdir(parents=True)
+    (tree / "docs" / "readme.md").write_bytes(b"read me\n")
+    (tree / "docs" / "deep" / "x.bin").write_bytes(bytes(range(256)) * 5000)  # a chunked file
+    (tree / "top.txt").write_bytes(b"top\n")
+    plain = kubo_out(kubo, "add", "-Q", "-r", str(tree)).decode().strip()
+    sharded_dir = tmp_path_factory.mktemp("sharded")
+    for i in range(40):
+        (sharded_dir / f"f{i}.txt").write_bytes(f"{i}\n".encode())
+    kubo.ipfs("config", "Import.UnixFSHAMTDirectorySizeThreshold", "1B")
+    sharded = kubo_out(kubo, "add", "-Q", "-r", str(sharded_dir)).decode().strip()
+    for root in (plain, sharded):
+        car = tmp_path_factory.mktemp("car") / "x.car"
+        car.write_bytes(kubo_out(kubo, "dag", "export", root))
+        ours.out("dag", "import", str(car))
+    return plain, sharded
+
+
+UNIXFS_PATHS = ["", "/docs", "/docs/readme.md", "/docs/deep/x.bin", "/top.txt"]
+
+
+@pytest.mark.parametrize("path", UNIXFS_PATHS)
+def test_unixfs_names_like_kubo(kubo: KuboRepo, ours: Ours, unixfs: tuple[str, str], path: str) -> None:
+    plain, _ = unixfs
+    for ref in (plain + path, f"/ipfs/{plain}{path}"):
+        assert ours.out("dag", "get", ref) == kubo_out(kubo, "dag", "get", ref), ref
+        assert ours.out("dag", "resolve", ref) == kubo_out(kubo, "dag", "resolve", ref), ref
+
+
+def test_hamt_names_ipld_pathing_and_export_like_kubo(kubo: KuboRepo, ours: Ours, unixfs: tuple[str, str]) -> None:
+    plain, sharded = unixfs
+    for ref in (f"{sharded}/f7.txt", f"{sharded}/f39.txt", f"/ipld/{plain}/Links/0/Hash", f"/ipld/{plain}/Links/1/Name",
+                f"/ipld/{sharded}/Links/0/Hash", f"/ipld/{plain}/Data"):
+        assert ours.out("dag", "get", ref) == kubo_out(kubo, "dag", "get", ref), ref
+        assert ours.out("dag", "resolve", ref) == kubo_out(kubo, "dag", "resolve", ref), ref
+    for ref in (f"{plain}/Links", f"{plain}/nope", f"{plain}/top.txt/x", f"{sharded}/f99.txt"):
+        assert kubo.ipfs("dag", "get", ref, check=False).returncode != 0
+        assert ours.run("dag", "get", ref)[0] == 1, ref
+    for root in (plain, sharded):
+        assert ours.out("dag", "export", root) == kubo_out(kubo, "dag", "export", root)
+        assert ours.out("dag", "stat", "--progress=false", root) == kubo_out(kubo, "dag", "stat", "--progress=false", root)
