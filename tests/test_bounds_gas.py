@@ -105,12 +105,12 @@ def test_kubo_draws_the_same_line(tmp_path: Path) -> None:
         data = _at_budget(extra)
         block = tmp_path / f"block{extra}"
         block.write_bytes(data)
-        cid = repo.ipfs("block", "put", "--cid-codec", "dag-cbor", "--allow-big-block", str(block)).stdout.strip()
+        cid = repo.ipfs("block", "put", "--cid-codec", "dag-cbor", "--allow-big-block", str(block)).stdout.decode().strip()
         kubo = repo.ipfs("dag", "get", cid, check=False)
         assert (kubo.returncode == 0) == ok, kubo.stderr[-300:]
         if ok:
             builtin.decode(data, "dag-cbor")
         else:
-            assert "too many resources" in kubo.stderr
+            assert b"too many resources" in kubo.stderr
             with pytest.raises(InvalidBlock):
                 builtin.decode(data, "dag-cbor")
