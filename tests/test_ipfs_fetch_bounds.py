@@ -210,3 +210,22 @@ def test_pin_add_from_a_trickling_gateway_ends_within_the_operation_deadline(tmp
             pin_add(rt, str(CID_RAW), gateway=peer.url)
         took = time.monotonic() - started
     assert took < 4.0, took
+
+
+@pytest.mark.parametrize("addr", ["foo", "/ip4/127.0.0.1/tcp/99999", "http://localhost", "/unix/x", "/ip4/1.2.3.4",
+                                  "http://[::1", "http://x:99999", "/ip4/127.0.0.1/tcp/" + "9" * 5000,
+                                  "/dns/a b/tcp/5001", "\x1b[31m/ip4/1.2.3.4/tcp/1"])
+def test_malformed_node_addresses_are_config_errors(addr: str) -> None:
+    from autocodec.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not a node address"):
+        NodeSource(addr)
+
+
+@pytest.mark.parametrize("url", ["ftp://x", "http://[::1", "http://x:99999", "http://", "x" * 10, "http://a/?q=1",
+                                 "http://h\x1b[2J"])
+def test_malformed_gateway_urls_are_config_errors(url: str) -> None:
+    from autocodec.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="not a gateway URL"):
+        GatewaySource(url)

@@ -33,9 +33,14 @@ class GatewaySource:
 
     def __init__(self, url: str, *, limits: FetchLimits | None = None) -> None:
         url = url.strip().rstrip("/")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"not a gateway URL: {url!r}", hint="give a URL like http://127.0.0.1:8080")
+        try:
+            parts = urlsplit(url)
+            _port = parts.port  # raises on a port out of range
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
+        except ValueError:
+            ok = False
+        if not ok or len(url) > 2048 or not url.isprintable():
+            raise ConfigError(f"not a gateway URL: {url[:200]!r}", hint="give a URL like http://127.0.0.1:8080")
         self.url = url
         self.name = f"gateway:{url}"
         self.limits = limits or DEFAULT_LIMITS.fetch

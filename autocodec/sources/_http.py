@@ -112,7 +112,7 @@ def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeo
             if fired.is_set() or deadline.expired():
                 raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s") from None
             raise FetchTimeout(f"{what}: silent for {read_timeout:g} s") from None
-        except (http.client.HTTPException, OSError) as exc:
+        except (http.client.HTTPException, OSError, ValueError) as exc:  # ValueError: http.client.InvalidURL
             if fired.is_set():
                 raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s") from None
             raise SourceUnavailable(f"{what}: {_reason(exc)}") from None

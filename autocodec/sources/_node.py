@@ -46,13 +46,13 @@ def node_address(addr: str) -> str:
     addr = addr.strip()
     if addr.startswith("/"):
         return addr if addr.rstrip("/").endswith(("/http", "/https")) else addr.rstrip("/") + "/http"
-    parts = urlsplit(addr if "://" in addr else f"http://{addr}")
     try:
+        parts = urlsplit(addr if "://" in addr else f"http://{addr}")
         port = parts.port
     except ValueError:
-        port = None
-    if parts.scheme not in ("http", "https") or not parts.hostname or not port:
-        raise ConfigError(f"not a node address: {addr!r}", hint="give a multiaddr like /ip4/127.0.0.1/tcp/5001 or a URL like http://127.0.0.1:5001")
+        parts, port = urlsplit(""), None
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port or not addr.isprintable():
+        raise ConfigError(f"not a node address: {addr[:200]!r}", hint="give a multiaddr like /ip4/127.0.0.1/tcp/5001 or a URL like http://127.0.0.1:5001")
     host = parts.hostname
     proto = "ip6" if ":" in host else ("ip4" if host.replace(".", "").isdigit() else "dns")
     return f"/{proto}/{host}/tcp/{port}/{parts.scheme}"
@@ -63,8 +63,9 @@ def node_url(addr: str) -> str:
     multiaddr = node_address(addr)
     parts = multiaddr.strip("/").split("/")
     if (len(parts) != 5 or parts[0] not in _HOST_PROTOS or parts[2] != "tcp" or not parts[3].isdigit()
-            or parts[4] not in ("http", "https") or not 0 < int(parts[3]) < 65536):
-        raise ConfigError(f"not a node address: {addr!r}",
+            or len(parts[3]) > 5 or parts[4] not in ("http", "https") or not 0 < int(parts[3]) < 65536
+            or not parts[1] or not parts[1].isprintable() or any(c.isspace() or c in "?#@[]" for c in parts[1])):
+        raise ConfigError(f"not a node address: {addr[:200]!r}",
                           hint="give a multiaddr like /ip4/127.0.0.1/tcp/5001 or a URL like http://127.0.0.1:5001")
     host = f"[{parts[1]}]" if parts[0] == "ip6" else parts[1]
     return f"{parts[4]}://{host}:{parts[3]}"
