@@ -1,27 +1,61 @@
 """autocodec: signed, content-addressed WebAssembly codecs, hashers, chunkers and crypto for IPFS.
 
 The public surface is this module. Wings (``builtin``, ``store``, ``loader``, ``verify``,
-``registry``) are importable but their private modules (``_name``) are not API.
+``registry``, ``dag``) are importable but their private modules (``_name``) are not API.
 
-Names are loaded lazily so that ``import autocodec`` stays cheap.
+Invariants:
+- ``import autocodec`` stays cheap: the names below are loaded on first use (``__getattr__``),
+  while the ``TYPE_CHECKING`` imports give type checkers their real types.
+- ``decode``/``encode`` run builtins directly and any other codec through a runtime (the one
+  given, or the default home's if it exists); ``export_car`` follows every codec's links.
+
+Example::
+
+    import autocodec
+
+    with autocodec.Runtime() as rt:             # the default home ($AUTOCODEC_HOME or ~/.autocodec)
+        cid = rt.put(git_object_bytes, "git-raw", "sha1")
+        commit = rt.decode(cid)                  # run by the pinned git-raw Wasm module
+        readme = rt.decode(f"{cid}/tree/README.md/hash")   # a path across links
+        blocks = [c for c, _ in rt.walk(cid)]    # the whole DAG, every codec's links
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .cid import CID
 from .config import DEFAULT_LIMITS, Limits
 from .errors import *  # noqa: F403  (the error hierarchy is public)
 from .errors import AutocodecError
 
+if TYPE_CHECKING:  # pragma: no cover - the real types of the lazily loaded names
+    from ._toplevel import decode as decode
+    from ._toplevel import encode as encode
+    from ._toplevel import export_car as export_car
+    from .builtin import cid_for as cid_for
+    from .builtin import has_codec as has_codec
+    from .builtin import has_hash as has_hash
+    from .builtin import multihash_digest as multihash_digest
+    from .builtin import verify_cid as verify_cid
+    from .dag import DagPath as DagPath
+    from .dag import Resolved as Resolved
+    from .dag import parse_path as parse_path
+    from .loader import Sandbox as Sandbox
+    from .loader import inspect_module as inspect_module
+    from .registry import Runtime as Runtime
+    from .registry._api import verify_signature as verify_signature
+    from .store import BlockStore as BlockStore
+    from .store import import_car as import_car
+
 __version__ = "0.1.0"
 
 # public name -> "module:attribute"
 _LAZY: dict[str, str] = {
-    "decode": "autocodec.builtin:decode",
-    "encode": "autocodec.builtin:encode",
+    "decode": "autocodec._toplevel:decode",
+    "encode": "autocodec._toplevel:encode",
+    "export_car": "autocodec._toplevel:export_car",
     "cid_for": "autocodec.builtin:cid_for",
     "multihash_digest": "autocodec.builtin:multihash_digest",
     "verify_cid": "autocodec.builtin:verify_cid",
@@ -31,9 +65,11 @@ _LAZY: dict[str, str] = {
     "has_hash": "autocodec.builtin:has_hash",
     "BlockStore": "autocodec.store:BlockStore",
     "import_car": "autocodec.store:import_car",
-    "export_car": "autocodec.store:export_car",
     "Sandbox": "autocodec.loader:Sandbox",
     "inspect_module": "autocodec.loader:inspect_module",
+    "DagPath": "autocodec.dag:DagPath",
+    "Resolved": "autocodec.dag:Resolved",
+    "parse_path": "autocodec.dag:parse_path",
 }
 
 
