@@ -56,3 +56,25 @@ def test_cidv1_link_in_another_base_is_refused(spelling: str) -> None:
     with pytest.raises(InvalidBlock):
         builtin.decode(_link_block(text), "dag-json")
     assert builtin.decode(_link_block(str(cid)), "dag-json") == cid
+
+
+@pytest.mark.slow
+def test_kubo_accepts_the_non_canonical_link_we_refuse(tmp_path) -> None:  # noqa: ANN001
+    """A documented extension (docs/bounds.md): Kubo v0.43.1 decodes a base32 CIDv0 link, so two
+    different DAG-JSON blocks read as the same data there; we refuse the non-canonical one."""
+    from tests._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    repo = KuboRepo.create(tmp_path / "kubo")
+    v1 = builtin.cid_for(b"x", "dag-pb")
+    v0 = CID.build(0x70, v1.multihash, 0)
+    b32 = "b" + base64.b32encode(bytes(v0)).decode().lower().rstrip("=")
+    outputs = []
+    for text in (str(v0), b32):
+        path = tmp_path / "block.json"
+        path.write_bytes(_link_block(text))
+        cid = repo.ipfs("block", "put", "--cid-codec", "dag-json", str(path)).stdout.decode().strip()
+        outputs.append(repo.ipfs("dag", "get", cid).stdout)
+    assert outputs[0] == outputs[1] == _link_block(str(v0))  # Kubo: two blocks, one value
+    with pytest.raises(InvalidBlock):
+        builtin.decode(_link_block(b32), "dag-json")
