@@ -22,8 +22,7 @@ from autocodec.cid import CID
 from autocodec.errors import InvalidBlock, InvalidInput, UnknownChunker
 from autocodec.loader import Sandbox, xorshift_bytes
 from autocodec.store import BlockStore
-from autocodec.unixfs import AddOptions, Adder, add_bytes, add_path, cat, iter_chunks, parse_chunker
-from autocodec.unixfs import _pb
+from autocodec.unixfs import Adder, AddOptions, _pb, add_bytes, add_path, cat, iter_chunks, parse_chunker
 
 from .conftest import FIXTURES, WASM_SRC
 
@@ -224,7 +223,6 @@ def test_unixfs_pb_round_trip_and_strictness() -> None:
 
 def _put_pb(store, data: bytes, links=()) -> CID:
     from autocodec.builtin import encode
-
     from autocodec.unixfs._layout import DAG_PB, make_cid
 
     block = encode({"Data": data, "Links": [{"Hash": c, "Name": "", "Tsize": 1} for c in links]}, "dag-pb")

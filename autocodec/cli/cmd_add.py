@@ -2,7 +2,8 @@
 
 ``add`` takes Kubo's ``ipfs add`` options under Kubo's names (``-r``, ``-H/--hidden``,
 ``-E/--empty-dirs``, ``-w``, ``-q``, ``-Q``, ``--silent``, ``-n/--only-hash``, ``-s/--chunker``,
-``-t/--trickle``, ``--cid-version``, ``--hash``, ``--raw-leaves``, ``--max-file-links``; Kubo's
+``-t/--trickle``, ``--cid-version``, ``--hash``, ``--raw-leaves``, ``--max-file-links``,
+``-p/--progress``; Kubo's
 ``--flag=false`` spellings are accepted), has Kubo's defaults, gives the same root CIDs for the
 same bytes and options, and prints ``added CID NAME`` lines in Kubo's order (files as added,
 then directories).  ``cat`` writes a file's bytes.  Both run on the registry ``Runtime``: Wasm
@@ -43,6 +44,7 @@ def register(sub: Any) -> None:
     _bool_flag(add, "-q", "quiet", False, "print only CIDs, no progress")
     _bool_flag(add, "-Q", "quieter", False, "print only the last root CID")
     _bool_flag(add, None, "silent", False, "print nothing")
+    _bool_flag(add, "-p", "progress", None, "show progress on stderr (default: when stderr is a terminal, as Kubo)")
     _bool_flag(add, "-n", "only-hash", False, "only chunk and hash: print the CIDs, store nothing")
     add.add_argument("-s", "--chunker", default="size-262144", metavar="SPEC",
                      help="size-N (default size-262144), rabin[-AVG | -MIN-AVG-MAX], buzhash, "
@@ -65,6 +67,47 @@ def register(sub: Any) -> None:
     cat.set_defaults(func=run_cat)
 
 
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+               "\v": "\\v", "\\": "\\\\"}
+
+
+def kubo_escape(name: str) -> str:
+    """A name as Kubo prints it (cmdenv.EscNonPrint): Go's strconv.Quote without the quotes,
+    and with ``"`` left as is, when the name holds a backslash or a non-printable character."""
+    if "\\" not in name and name.isprintable():
+        return name
+    out = []
+    for ch in name:
+        if ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+    return "".join(out)
+
+
+def _kubo_arg_order(paths: list[str]) -> list[str]:
+    """The paths in the order Kubo adds them: its command line makes a map of the arguments by
+    base name, so they go in name order (stdin first); two with one base name are refused
+    (Kubo would silently keep one)."""
+    from ..errors import InvalidInput
+    from ..unixfs._layout import name_bytes
+
+    named: dict[str, str] = {}
+    for path in paths:
+        if path == "-":
+            continue
+        base = Path(path).name or path
+        if base in named:
+            raise InvalidInput(f"{named[base]} and {path} have the same name {base!r}",
+                               hint="add them separately (Kubo would keep only one)")
+        named[base] = path
+    return ["-"] * ("-" in paths) + [named[b] for b in sorted(named, key=name_bytes)]
+
+
 class _NoStore:
     """The block sink of ``--only-hash``: blocks are hashed, then dropped."""
 
@@ -76,7 +119,8 @@ def run_add(args: argparse.Namespace) -> int:
     from ..codes import hash_code
     from ..errors import InvalidInput
     from ..progress import no_progress, stderr_progress
-    from ..unixfs import Added, AddOptions, Adder
+    from ..unixfs import Added, Adder, AddOptions
+    from ..unixfs._output import kubo_order
     from ._io import write_line
     from ._local_modules import open_runtime
 
@@ -85,38 +129,42 @@ def run_add(args: argparse.Namespace) -> int:
                          max_file_links=args.max_file_links)
     code = hash_code(args.hash)
     quiet = args.quiet or args.quieter or args.silent
-    progress = no_progress if quiet else stderr_progress("add")
+    show = args.progress if args.progress is not None else (sys.stderr.isatty() and not quiet)
+    progress = stderr_progress("add") if show and not args.silent else no_progress
     printed: list[tuple[str, str]] = []  # (cid, name) in Kubo's order
+    everything: list[Added] = []
     wrapped = []
     with open_runtime(args) as runtime:
         multihash = None if code == 0x12 else (lambda block: runtime.hash(block, code))
         store = _NoStore() if args.only_hash else runtime.store
         adder = Adder(store, options, progress=progress, multihash=multihash,
                       chunker_module=lambda name: runtime.extension("chunker", name))
-        for name in args.paths:
+        for name in _kubo_arg_order(args.paths):
             if name == "-":
+                if args.wrap_with_directory:
+                    raise InvalidInput("stdin has no name to wrap", hint="add a file instead of - with -w")
                 link = adder.add_stream(sys.stdin.buffer)
                 printed.append((str(link.cid), str(link.cid)))  # Kubo names stdin by its CID
-                wrapped.append(("-", link))
                 continue
             path = Path(name)
-            if path.is_dir() and not args.recursive:
+            if path.is_dir() and not path.is_symlink() and not args.recursive:
                 raise InvalidInput(f"{name} is a directory", hint="use -r to add a directory")
             added: list[Added] = list(adder.add_path(path, recursive=args.recursive))
-            printed += [(str(a.cid), a.path) for a in added if not a.is_dir]
-            printed += [(str(a.cid), a.path) for a in added if a.is_dir]
+            if args.wrap_with_directory:
+                everything += added
+            else:
+                printed += [(str(a.cid), a.path) for a in kubo_order(added)]
             wrapped.append((added[-1].path, added[-1].link))
         if args.wrap_with_directory:
-            if any(name == "-" for name, _ in wrapped):
-                raise InvalidInput("stdin has no name to wrap", hint="add a file instead of - with -w")
-            printed.append((str(adder.wrap(wrapped).cid), ""))
+            wrapper = adder.wrap(wrapped)
+            printed += [(str(a.cid), a.path) for a in kubo_order(everything, wrapper)]
     if args.silent or not printed:
         return 0
     if args.quieter:
         write_line(printed[-1][0])
         return 0
     for cid, entry in printed:
-        write_line(cid if args.quiet else f"added {cid} {entry}".rstrip())
+        write_line(cid if args.quiet else f"added {cid} {kubo_escape(entry)}")
     return 0
 
 

@@ -35,8 +35,7 @@ from ..errors import InvalidInput, UnknownHash
 from ..log import get_logger
 from ..progress import Progress, no_progress
 from ._chunk import DEFAULT_CHUNKER, ChunkerSpec, iter_chunks, load_chunker_module, parse_chunker
-from ._layout import (HAMT_THRESHOLD_BYTES, MAX_LINKS, FileBuilder, Link, directory, name_bytes, sha2_256,
-                      symlink)
+from ._layout import HAMT_THRESHOLD_BYTES, MAX_LINKS, FileBuilder, Link, directory, estimated_size, name_bytes, sha2_256, symlink
 from ._trickle import trickle
 
 log = get_logger("unixfs")
@@ -88,6 +87,7 @@ class Added:
     size: int  # file bytes (0 for directories and symlinks)
     tsize: int  # total DAG bytes
     is_dir: bool = False
+    sharded: bool = False  # a directory stored as a HAMT shard
 
     @property
     def link(self) -> Link:
@@ -203,17 +203,20 @@ class Adder:
 
         return self.add_stream(io.BytesIO(data))
 
-    def wrap(self, entries: list[tuple[str, Link]]) -> Link:
-        """A directory holding ``entries`` (Kubo's ``--wrap-with-directory``)."""
-        return directory(entries, self._sink, cid_version=self._version,
+    def wrap(self, entries: list[tuple[str, Link]]) -> Added:
+        """A directory holding ``entries`` (Kubo's ``--wrap-with-directory``), path ``""``."""
+        link = directory(entries, self._sink, cid_version=self._version,
                          shard_threshold=self.options.shard_threshold, multihash=self._mh)
+        self._sink.flush()
+        return Added("", link.cid, 0, link.tsize, is_dir=True,
+                     sharded=estimated_size(entries) > self.options.shard_threshold)
 
     def add_path(self, path: Path, *, recursive: bool = False) -> Iterator[Added]:
         """Add a file (or, with ``recursive``, a directory tree); yields every entry added,
         the given path last."""
         path = Path(path)
         try:
-            st = path.lstat() if recursive else path.stat()
+            st = path.lstat()  # a symlink is added as a symlink, as Kubo (never followed)
         except OSError as exc:
             raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}", hint="check the path") from None
         if stat_mod.S_ISDIR(st.st_mode) and not recursive:
@@ -252,6 +255,13 @@ class Adder:
             raise InvalidInput(f"cannot list {path}: {exc.strerror or exc}") from None
         if not self.options.hidden:
             names = [n for n in names if not n.startswith(".")]
+        for name in names:
+            try:
+                name.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InvalidInput(f"the name of {path / name!r} is not valid UTF-8",
+                                   hint="rename it: dag-pb link names must be UTF-8 (Kubo stores the raw bytes, "
+                                        "which strict dag-pb decoders refuse)") from None
         if len(names) > self.limits.unixfs.max_dir_entries:
             raise InvalidInput(f"{path} has {len(names)} entries, over limits.unixfs.max_dir_entries")
         names.reverse()  # popped from the end: name order
@@ -282,7 +292,8 @@ class Adder:
             stack.pop()
             link = directory(entries, self._sink, cid_version=self._version,
                              shard_threshold=self.options.shard_threshold, multihash=self._mh)
-            results.append(Added(dir_rel, link.cid, 0, link.tsize, is_dir=True))
+            results.append(Added(dir_rel, link.cid, 0, link.tsize, is_dir=True,
+                                 sharded=estimated_size(entries) > self.options.shard_threshold))
             if not stack:
                 return link
             stack[-1][3].append((dir_path.name, link))
