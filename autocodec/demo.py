@@ -207,7 +207,11 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     step("done")
     say(f"{total} blocks in {home / 'store.sqlite'}, all verified on the way in and re-checked on the way out")
-    say(f"explore: AUTOCODEC_HOME={home} autocodec decode {root}")
+    exe = Path(sys.executable).with_name("autocodec")
+    cli = str(exe) if exe.exists() else f"{sys.executable} -m autocodec"
+    say(f"explore: AUTOCODEC_HOME={home} {cli} dag get {root}/body")
+    if exe.exists() and shutil.which("autocodec") != str(exe):
+        say(f"(to type just `autocodec`: . {exe.parent}/activate)")
     return 0
 
 

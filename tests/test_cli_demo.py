@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -30,3 +31,11 @@ def test_demo_runs_on_a_fresh_home(tmp_path: Path) -> None:
         assert "verified and stored 273 blocks" in out
     with BlockStore.open(Home(home)) as store:
         assert len(store) >= 3 and store.check() == []
+    # the command the demo suggests last runs as printed (no `autocodec` on PATH needed)
+    explore = next(line for line in out.splitlines() if "explore:" in line).split("explore:", 1)[1].split()
+    env_var, command = explore[0], explore[1:]
+    name, _, value = env_var.partition("=")
+    assert name == "AUTOCODEC_HOME" and Path(value) == home.resolve()
+    shown = subprocess.run(command, capture_output=True, env={**os.environ, name: value}, timeout=120)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(b"{") or shown.stdout.startswith(b'"')
