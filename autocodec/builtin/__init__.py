@@ -92,7 +92,7 @@ def cid_for(data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
     code = codec if type(codec) is int else codec_code(codec)
     if not 0 <= code < 1 << 63:
         raise UnknownCodec(code)
-    return CID._unchecked(b"\x01" + encode_varint(code) + multihash_digest(data, hash))  # type: ignore[arg-type]
+    return CID._unchecked(b"\x01" + encode_varint(code) + multihash_digest(data, hash))
 
 
 def verify_cid(cid: CID, data: bytes) -> None:

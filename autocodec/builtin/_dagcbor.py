@@ -37,7 +37,7 @@ _decode = cbrrr._cbrrr.decode_dag_cbor  # (data, cid_ctor, atjson_mode) -> (valu
 _encode = cbrrr._cbrrr.encode_dag_cbor  # (value, cid_type, atjson_mode) -> bytes
 _c_scan = _native.cbor_scan
 _new = object.__new__
-_set_raw = CID._raw.__set__  # type: ignore[attr-defined]
+_set_raw = CID._raw.__set__  # type: ignore[attr-defined,misc]
 INT_RANGE = (-(1 << 64), (1 << 64) - 1)
 
 

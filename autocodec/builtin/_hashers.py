@@ -13,9 +13,10 @@ Invariants:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from ..cid import MAX_DIGEST_BYTES
 from ..errors import InvalidInput
@@ -52,7 +53,8 @@ def _named(algo: str) -> Callable[[bytes], bytes]:
         return new
 
     def digest(data: bytes) -> bytes:
-        return ctor(data).digest()
+        out: bytes = ctor(data).digest()
+        return out
 
     return digest
 
@@ -61,14 +63,16 @@ def _shake(algo: str, size: int) -> Callable[[bytes], bytes]:
     ctor = getattr(hashlib, algo)
 
     def digest(data: bytes) -> bytes:
-        return ctor(data).digest(size)
+        out: bytes = ctor(data).digest(size)
+        return out
 
     return digest
 
 
-def _blake2(ctor: Callable[..., "hashlib._Hash"], size: int) -> Callable[[bytes], bytes]:
+def _blake2(ctor: Callable[..., Any], size: int) -> Callable[[bytes], bytes]:
     def digest(data: bytes) -> bytes:
-        return ctor(data, digest_size=size).digest()
+        out: bytes = ctor(data, digest_size=size).digest()
+        return out
 
     return digest
 
@@ -104,7 +108,7 @@ _add("sha2-224", 0x1013, 28, lambda: _named("sha224"))
 _add("sha2-512-224", 0x1014, 28, lambda: _named("sha512_224"))
 _add("sha2-512-256", 0x1015, 32, lambda: _named("sha512_256"))
 for _i in range(1, 65):
-    _add(f"blake2b-{8 * _i}", 0xB200 + _i, _i, lambda i=_i: _blake2(hashlib.blake2b, i))
+    _add(f"blake2b-{8 * _i}", 0xB200 + _i, _i, functools.partial(_blake2, hashlib.blake2b, _i))
 for _i in range(1, 33):
-    _add(f"blake2s-{8 * _i}", 0xB240 + _i, _i, lambda i=_i: _blake2(hashlib.blake2s, i))
+    _add(f"blake2s-{8 * _i}", 0xB240 + _i, _i, functools.partial(_blake2, hashlib.blake2s, _i))
 del _i

@@ -19,6 +19,8 @@ import re
 from itertools import accumulate
 from typing import Any
 
+from ._native import json_depth as _c_json_depth
+
 _STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
 _DELTA = [0] * 256
@@ -28,8 +30,6 @@ for _b in b"]}":
     _DELTA[_b] = -1
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
 
-
-from ._native import json_depth as _c_json_depth
 
 
 def _py_depth(data: bytes, max_depth: int) -> int:

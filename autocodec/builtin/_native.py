@@ -6,6 +6,7 @@ the same results); ``link`` is bound to ``autocodec.CID`` before anyone can call
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Callable
 
 from ..cid import CID
@@ -17,10 +18,11 @@ json_depth: Callable[[bytes, int], int] | None = None
 check: Callable[[Any, int, int], None] | None = None
 CHECK_LINKS, CHECK_BYTES, CHECK_CBOR_INTS = 1, 2, 4
 
+_cscan: Any
 try:
-    from . import _cscan
+    _cscan = importlib.import_module(f"{__package__}._cscan")  # a C extension: no stubs for mypy to read
 except ImportError:  # pragma: no cover - built by setup.py; absent without a C compiler
-    _cscan: Any = None
+    _cscan = None
 
 if _cscan is not None:
     cbor_exceeds = _cscan.cbor_exceeds

@@ -51,7 +51,7 @@ class Raw:
         return value
 
 
-CODECS: dict[int, Codec] = {c.code: c for c in (Raw, DagCbor, DagJson, DagPb, Json, Cbor)}  # type: ignore[misc]
+CODECS: dict[int, Codec] = {c.code: c for c in (Raw, DagCbor, DagJson, DagPb, Json, Cbor)}
 
 
 def codec_for(codec: str | int) -> Codec:
@@ -59,7 +59,7 @@ def codec_for(codec: str | int) -> Codec:
         raise UnknownCodec(repr(codec))
     code = codec if type(codec) is int else codec_code(codec)
     try:
-        return CODECS[code]  # type: ignore[index]
+        return CODECS[code]
     except KeyError:
         raise UnknownCodec(code) from None
 
@@ -69,7 +69,7 @@ def hasher_for(hash_name: str | int) -> Hasher:
         raise UnknownHash(repr(hash_name))
     code = hash_name if type(hash_name) is int else hash_code(hash_name)
     try:
-        return HASHERS[code]  # type: ignore[index]
+        return HASHERS[code]
     except KeyError:
         raise UnknownHash(code) from None
 
