@@ -44,7 +44,8 @@ def _cbor_decode(data: bytes, what: str) -> Any:
 
 
 def _cbor_encode(value: Any) -> bytes:
-    return _builtin().encode(value, _DAG_CBOR)
+    data: bytes = _builtin().encode(value, _DAG_CBOR)
+    return data
 
 
 _DAG_CBOR = 0x71

@@ -146,7 +146,8 @@ class GuestInstance:
     def invoke(self, name: str, a: int = 0, b: int = 0) -> int:
         """Call export ``name`` with raw i32 arguments; a failure breaks the instance."""
         try:
-            return self._caller(name)(a, b)
+            status: int = self._caller(name)(a, b)
+            return status
         except MemoryLimitExceeded:
             self.broken = True
             raise
