@@ -507,6 +507,32 @@ def test_delegation_versions_are_kept_per_delegation(world: World, home: Path) -
             store.update(first.set_id, world.index(3, delegations=subs), world.fetch, now=NOW)
 
 
+def test_one_delegations_index_presented_as_anothers_refused(world: World) -> None:
+    a, b = key("delegate"), key("extra-0")
+    dels = (Delegation("alpha", Role((a.did,), 1), ("codec",), ((0x300000, 0x30FFFF),)),
+            Delegation("beta", Role((b.did,), 1), ("codec",), ((0x310000, 0x31FFFF),)))
+    world.make_root(2, delegations=dels)
+    alphas = world.index(1, [], role="alpha", signers=[a])
+    with pytest.raises((ThresholdNotMet, InvalidDocument)):  # beta's keys did not sign it, and its role is alpha
+        world.verify(world.index(1, delegations={"beta": alphas}))
+    relabelled = world.index(1, [], role="beta", signers=[a])  # alpha's key signing as beta
+    with pytest.raises(ThresholdNotMet):
+        world.verify(world.index(1, delegations={"beta": relabelled}))
+
+
+def test_root_keys_cannot_act_as_the_index_role(world: World) -> None:
+    """Roles are key sets, not privileges: the root keys sign no index unless the root names
+    them as index keys too."""
+    with pytest.raises(ThresholdNotMet):
+        world.verify(world.index(1, signers=world.root_keys[:2]))
+
+
+def test_index_of_the_root_role_type_refused(world: World) -> None:
+    """A top index claiming the role name "root" is not the top index."""
+    with pytest.raises((InvalidDocument, ThresholdNotMet)):
+        world.verify(world.index(1, role="root"))
+
+
 # --- root rotation -------------------------------------------------------------------------------
 
 
