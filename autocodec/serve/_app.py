@@ -202,6 +202,11 @@ def make_app(runtime: "Runtime", *, workers: int = 8, guard: ConnectionGuard | N
     from ._ipvm import setup_ipvm
 
     setup_ipvm(app, runtime)
+    from ._explorer import setup_explorer
+    from ._gateway import setup_gateway
+
+    setup_gateway(app)
+    setup_explorer(app)
 
     async def on_cleanup(app: web.Application) -> None:
         app[EXECUTOR].shutdown(wait=True, cancel_futures=True)

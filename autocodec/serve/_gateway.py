@@ -1,0 +1,545 @@
+"""The IPFS HTTP gateway routes: ``GET|HEAD /ipfs/{cid}[/path]``.
+
+Specs: ipfs/specs http-gateways (path-gateway.md, trustless-gateway.md, IPIP-412 CAR
+parameters, IPIP-0524: no codec conversion). Where the spec leaves room, Kubo v0.43.1's
+gateway is followed (statuses, header names and values, ETag forms); the differential tests
+in ``tests/test_gateway_kubo.py`` hold this to Kubo.
+
+Response kinds, chosen by ``?format=`` (media type) and ``Accept`` (its parameters win when it
+names the same type; an explicit vendor type in Accept is used when there is no ``format``):
+- ``application/vnd.ipld.raw``: the verified block the path ends at;
+- ``application/vnd.ipld.car``: see ``_car`` (streamed, CARv1, order=dfs);
+- ``dag-json|dag-cbor|json|cbor``: the block as stored when its codec is that format; any other
+  codec is 406 (no conversion), unless the request opts in to the documented extension
+  ``autocodec-convert=1`` (see docs/gateway.md), which decodes with the codec's trusted module
+  and says which one in ``X-Autocodec-*`` headers;
+- no format: UnixFS files (Content-Type from the name, else sniffed; ``Range``), directories
+  (``index.html`` or a listing, HAMT shards included), dag-json/dag-cbor/json/cbor blocks as
+  stored, any other codec as its raw block.
+
+Invariants:
+- Every block is read through ``Runtime.get`` (verified against its CID; fetched only from the
+  sources the server was started with: nothing in a request names a source).
+- Immutable responses carry ``Cache-Control: public, max-age=29030400, immutable`` and an
+  ``ETag``; ``If-None-Match`` with that ETag is a 304.
+- Errors are ``text/plain`` with ``X-Content-Type-Options: nosniff`` and a status from
+  ``status_for_gateway``; no local folder name reaches the client.
+- Paths are bounded (``MAX_SEGMENTS``); bodies stream from a worker thread one block at a time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import html
+import mimetypes
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .. import errors
+from ..cid import CID
+from ..dag import DagPath, parse_path
+from ..dag import resolve as resolve_path
+from . import _car, _unixfs
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..registry import Runtime
+
+IMMUTABLE = "public, max-age=29030400, immutable"
+LISTING_CACHE = "public, max-age=604800, stale-while-revalidate=2678400"
+MAX_SEGMENTS = 64
+RAW, CAR = "application/vnd.ipld.raw", "application/vnd.ipld.car"
+DAG_JSON, DAG_CBOR = "application/vnd.ipld.dag-json", "application/vnd.ipld.dag-cbor"
+JSON, CBOR = "application/json", "application/cbor"
+TAR, IPNS_RECORD = "application/x-tar", "application/vnd.ipfs.ipns-record"
+FORMATS = {"raw": RAW, "car": CAR, "dag-json": DAG_JSON, "dag-cbor": DAG_CBOR, "json": JSON, "cbor": CBOR,
+           "tar": TAR, "ipns-record": IPNS_RECORD}
+_EXPLICIT = ("application/vnd.ipld", "application/x-tar", "application/json", "application/cbor",
+             "application/vnd.ipfs")
+# the codecs each data format serves as stored (multicodec table)
+_MATCHING = {DAG_JSON: (0x0129,), DAG_CBOR: (0x71,), JSON: (0x0200, 0x0129), CBOR: (0x51, 0x71)}
+_CODEC_TYPES = {0x0129: (DAG_JSON, "json", "inline"), 0x71: (DAG_CBOR, "cbor", "attachment"),
+                0x0200: (JSON, "json", "inline"), 0x51: (CBOR, "cbor", "attachment")}
+_FORMAT_SUFFIX = {DAG_JSON: "dag-json", DAG_CBOR: "dag-cbor", JSON: "json", CBOR: "cbor"}
+_ENCODE_AS = {DAG_JSON: "dag-json", DAG_CBOR: "dag-cbor", JSON: "dag-json", CBOR: "dag-cbor"}
+
+
+class GatewayError(Exception):
+    """A request the gateway answers with ``status`` and a one-line ``text``."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+def status_for_gateway(exc: BaseException) -> int:
+    """The status for an error on ``/ipfs/``: 400 bad CID/path/parameter, 404 not found, 501 a
+    codec nothing trusted decodes, 504 a timeout, else ``serve.status_for``."""
+    from ._app import status_for
+
+    if isinstance(exc, GatewayError):
+        return exc.status
+    if isinstance(exc, (errors.InvalidCID, errors.InvalidPath)):
+        return 400
+    if isinstance(exc, errors.UnsupportedFormat):
+        return 501
+    if isinstance(exc, errors.InvalidBlock):
+        return 502
+    if isinstance(exc, errors.InvalidInput):
+        return 400
+    return status_for(exc)
+
+
+@dataclass
+class Target:
+    """Where a path lands: the blocks crossed, the per-segment roots, the terminal block."""
+
+    path: DagPath
+    roots: list[CID]
+    path_blocks: list[tuple[CID, bytes]]
+    cid: CID
+    data: bytes
+    remainder: tuple[str, ...]
+    value: Any = field(repr=False)
+
+
+class _Recording:
+    """A ``BlockSource`` over the runtime that remembers every block read, in order."""
+
+    def __init__(self, runtime: "Runtime") -> None:
+        self.runtime = runtime
+        self.blocks: list[tuple[CID, bytes]] = []
+
+    def get(self, cid: CID) -> bytes:
+        data = self.runtime.get(cid)
+        if not self.blocks or self.blocks[-1][0] != cid:
+            self.blocks.append((cid, data))
+        return data
+
+    def decode_block(self, cid: CID, data: bytes, *, verified: bool = False) -> Any:
+        return self.runtime.decode_block(cid, data, verified=verified)
+
+
+def locate(runtime: "Runtime", path: DagPath) -> Target:
+    """Resolve ``path`` segment by segment (``autocodec.dag.resolve``), recording the blocks
+    crossed (HAMT shards included) and the block each segment reaches (``X-Ipfs-Roots``)."""
+    if len(path.segments) > MAX_SEGMENTS:
+        raise GatewayError(400, f"path has more than {MAX_SEGMENTS} segments")
+    rec = _Recording(runtime)
+    found = resolve_path(rec, DagPath("ipfs", path.root, (), path.root_text), limits=runtime.limits)
+    roots = [path.root]
+    for segment in path.segments:
+        found = resolve_path(rec, DagPath("ipfs", found.cid, (*found.remainder, segment), str(found.cid)),
+                             limits=runtime.limits)
+        roots.append(found.cid)
+    blocks = rec.blocks
+    terminal = len(blocks) - 1
+    while terminal > 0 and blocks[terminal][0] != found.cid:
+        terminal -= 1
+    return Target(path, roots, blocks[:terminal], found.cid, found.data, found.remainder, found.value)
+
+
+def negotiate(request: web.Request) -> tuple[str | None, dict[str, str]]:
+    """The response media type asked for and its parameters (see module docstring)."""
+    accept_type: str | None = None
+    accept_params: dict[str, str] = {}
+    for header in request.headers.getall("Accept", []):
+        for value in header.split(","):
+            text = value.strip()
+            if text.startswith(_EXPLICIT):
+                kind, *params = (part.strip() for part in text.split(";"))
+                accept_type = kind.lower()
+                for param in params:
+                    key, _, val = param.partition("=")
+                    accept_params[key.strip().lower()] = val.strip().strip('"')
+                break
+        if accept_type:
+            break
+    fmt = request.query.get("format")
+    if fmt and fmt in FORMATS:
+        chosen = FORMATS[fmt]
+        return chosen, accept_params if accept_type == chosen else {}
+    return accept_type, accept_params
+
+
+def _roots_header(target: Target) -> str:
+    return ",".join(str(cid) for cid in target.roots)
+
+
+def _base_headers(target: Target) -> dict[str, str]:
+    return {"X-Ipfs-Path": str(target.path.__str__()), "X-Ipfs-Roots": _roots_header(target)}
+
+
+def _disposition(kind: str, name: str) -> str:
+    quoted = urllib.parse.quote(name)
+    safe = name.replace('"', "").replace("\\", "")
+    return f'{kind}; filename="{safe}"; filename*=UTF-8\'\'{quoted}'
+
+
+def _not_modified(request: web.Request, etag: str) -> bool:
+    wanted = request.headers.get("If-None-Match", "")
+    return bool(wanted) and (wanted.strip() == "*" or etag in [v.strip() for v in wanted.split(",")])
+
+
+def provenance_headers(runtime: "Runtime", code: int) -> dict[str, str]:
+    """``X-Autocodec-*`` headers naming what decodes codec ``code`` (builtin, or the module,
+    its version, publisher DID and set; extension modules run in the wasmtime sandbox)."""
+    from ..codes import codec_name
+
+    res = runtime.resolve("codec", code)
+    out = {"X-Autocodec-Codec": codec_name(code), "X-Autocodec-Decoder": str(res.source)}
+    if res.module is not None:
+        out["X-Autocodec-Module"] = str(res.module)
+        out["X-Autocodec-Sandboxed"] = "wasmtime"
+    for header, value in (("X-Autocodec-Module-Name", res.name), ("X-Autocodec-Module-Version", res.version),
+                          ("X-Autocodec-Publisher", res.publisher), ("X-Autocodec-Set", res.set_name),
+                          ("X-Autocodec-Set-Id", res.set_id),
+                          ("X-Autocodec-Set-Version", res.set_version)):
+        if value is not None:
+            out[header] = str(value)
+    return out
+
+
+# --- content types --------------------------------------------------------------------------
+
+_SNIFF = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
+          (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"), (b"\x1f\x8b\x08", "application/gzip"),
+          (b"PK\x03\x04", "application/zip"), (b"\x00asm", "application/wasm"))
+_HTML_TAGS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<h1", b"<div",
+              b"<font", b"<table", b"<a", b"<style", b"<title", b"<b", b"<br", b"<p", b"<!--")
+
+
+def sniff(head: bytes) -> str:
+    """A content type from a file's first bytes (WHATWG MIME sniffing, the common signatures)."""
+    for magic, kind in _SNIFF:
+        if head.startswith(magic):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    lowered = head.lstrip(b"\t\n\x0c\r ").lower()
+    for tag in _HTML_TAGS:
+        if lowered.startswith(tag) and lowered[len(tag):len(tag) + 1] in (b" ", b">"):
+            return "text/html; charset=utf-8"
+    if lowered.startswith(b"<?xml"):
+        return "text/xml; charset=utf-8"
+    if lowered.startswith(b"<svg"):
+        return "image/svg+xml"
+    text = head[:3072]
+    if any(b < 0x09 or 0x0D < b < 0x20 and b != 0x1B for b in text):
+        return "application/octet-stream"
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(text) - 3:
+            return "application/octet-stream"
+    return "text/plain; charset=utf-8"
+
+
+def content_type_for(name: str, head: bytes) -> str:
+    """Content-Type of a file: from its name's extension when known, else sniffed."""
+    guessed = mimetypes.guess_type(name)[0] if name else None
+    if guessed is None:
+        return sniff(head)
+    if guessed.startswith("text/") or guessed in ("application/javascript",):
+        return f"{guessed}; charset=utf-8"
+    return guessed
+
+
+# --- streaming ------------------------------------------------------------------------------
+
+_END = object()
+
+
+async def _stream(request: web.Request, response: web.StreamResponse, pieces: Iterator[bytes],
+                  first: bytes | None = None) -> web.StreamResponse:
+    """Send ``first`` and then ``pieces`` (pulled one at a time on a worker thread)."""
+    from ._app import EXECUTOR
+
+    await response.prepare(request)
+    if request.method == "HEAD":
+        return response
+    loop = asyncio.get_running_loop()
+    if first:
+        await response.write(first)
+    while True:
+        piece = await loop.run_in_executor(request.app[EXECUTOR], next, pieces, _END)
+        if piece is _END:
+            break
+        await response.write(piece)
+    await response.write_eof()
+    return response
+
+
+# --- the route ------------------------------------------------------------------------------
+
+
+async def ipfs(request: web.Request) -> web.StreamResponse:
+    from ._app import RUNTIME, public_text
+
+    runtime = request.app[RUNTIME]
+    try:
+        return await _ipfs(request, runtime)
+    except web.HTTPException:
+        raise
+    except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
+        status = status_for_gateway(exc)
+        if isinstance(exc, GatewayError):
+            text = exc.text
+        elif isinstance(exc, errors.AutocodecError):
+            text = public_text(exc.message, runtime)
+        else:
+            from ._app import _error
+
+            _error(exc, runtime, "ipfs")
+            text = "unexpected error (see the server log)"
+        runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
+        return web.Response(status=status, text=text + "\n", content_type="text/plain", charset="utf-8",
+                            headers={"X-Content-Type-Options": "nosniff"})
+
+
+async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
+    from ._app import _run
+
+    raw_path = request.match_info["path"]
+    if not raw_path:
+        raise GatewayError(400, "no CID in the path: use /ipfs/{cid}[/path]")
+    try:
+        path = parse_path("/ipfs/" + raw_path)
+    except errors.InvalidInput as exc:
+        raise GatewayError(400, f"invalid path {('/ipfs/' + raw_path)[:200]!r}: {exc.message}") from None
+    media, params = negotiate(request)
+    if media in (TAR, IPNS_RECORD):
+        raise GatewayError(406 if media == TAR else 400,
+                           f"{media} is not served by this gateway" + ("" if media == TAR else " under /ipfs/"))
+    car = _car.car_params(request.query, params) if media == CAR else None
+    target: Target = await _run(request, locate, runtime, path)
+    if media == CAR:
+        assert car is not None
+        return await _car_response(request, runtime, target, car)
+    if target.remainder:
+        raise GatewayError(501, f"{'/' + '/'.join(target.remainder)} of {path} is a value inside block {target.cid}, "
+                                "not a block: fetch the block with ?format=raw and read it client-side")
+    if media == RAW:
+        return _raw_response(request, target)
+    if media in _MATCHING:
+        return await _data_response(request, runtime, target, media)
+    return await _path_response(request, runtime, target, raw_path.endswith("/"))
+
+
+def _immutable(target: Target, etag: str) -> dict[str, str]:
+    return {**_base_headers(target), "Etag": etag, "Cache-Control": IMMUTABLE}
+
+
+def _raw_response(request: web.Request, target: Target) -> web.Response:
+    etag = f'"{target.cid}.raw"'
+    headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "bytes",
+               "Content-Disposition": _disposition("attachment", request.query.get("filename", f"{target.cid}.bin"))}
+    if _not_modified(request, etag):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=target.data, headers=headers, content_type=RAW)
+
+
+async def _car_response(request: web.Request, runtime: "Runtime", target: Target,
+                        params: _car.CarParams) -> web.StreamResponse:
+    from ..store import CarWriter
+    from ._app import _run
+
+    digest = hashlib.sha256(f"{target.path}|{params}".encode()).hexdigest()[:13]
+    etag = f'W/"{target.path.root}.car.{digest}"'
+    name = "_".join((str(target.path.root), *target.path.segments)) + ".car"
+    headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "none",
+               "Content-Disposition": _disposition("attachment", request.query.get("filename", name)),
+               "Content-Type": params.content_type()}
+    if _not_modified(request, etag):
+        return web.Response(status=304, headers=headers)
+    if target.remainder:
+        raise GatewayError(501, f"{target.path} ends inside block {target.cid}: a CAR holds whole blocks")
+    buf = _car.FrameBuffer()
+    writer = CarWriter(buf, [target.cid])
+    header = buf.take()
+    entity = _car.entity_blocks(runtime, target.cid, target.data, params, runtime.limits)
+    blocks = _car.response_blocks(target.path_blocks, entity, params.dups)
+    first = await _run(request, next, blocks, None)  # the first entity block before the status is sent
+
+    def frames() -> Iterator[bytes]:
+        if first is not None:
+            writer.write(*first)
+            yield buf.take()
+        for cid, data in blocks:
+            writer.write(cid, data)
+            yield buf.take()
+
+    response = web.StreamResponse(status=200, headers=headers)
+    return await _stream(request, response, frames(), header)
+
+
+async def _data_response(request: web.Request, runtime: "Runtime", target: Target, media: str) -> web.Response:
+    from ._app import _run
+
+    code = target.cid.codec
+    suffix = _FORMAT_SUFFIX[media]
+    convert = request.query.get("autocodec-convert", "").lower() in ("1", "true", "yes")
+    if code in _MATCHING[media]:
+        etag = f'"{target.cid}.{suffix}"'
+        headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff"}
+        kind, ext, how = _CODEC_TYPES.get(code, (media, "bin", "attachment"))
+        headers["Content-Disposition"] = _disposition(how, f"{target.cid}.{ext}")
+        if _not_modified(request, etag):
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=target.data, headers=headers, content_type=media)
+    if not convert:
+        from ..codes import codec_name
+
+        raise GatewayError(406, f'format "{media}" requested but block has codec "{codec_name(code)}": codec '
+                                "conversion is not in the gateway spec; fetch the raw block with ?format=raw, or "
+                                "opt in to this gateway's extension with &autocodec-convert=1")
+
+    def work() -> tuple[bytes, dict[str, str]]:
+        from .. import builtin
+
+        value = runtime.decode_block(target.cid, target.data, verified=True)
+        return builtin.encode(value, _ENCODE_AS[media]), provenance_headers(runtime, code)
+
+    body, provenance = await _run(request, work)
+    etag = f'"{target.cid}.{suffix}.autocodec"'
+    headers = {**_immutable(target, etag), **provenance, "X-Content-Type-Options": "nosniff"}
+    return web.Response(body=body, headers=headers, content_type=media)
+
+
+async def _path_response(request: web.Request, runtime: "Runtime", target: Target,
+                         trailing_slash: bool) -> web.StreamResponse:
+    from ._app import _run
+
+    cid = target.cid
+    if cid.codec in _CODEC_TYPES:
+        kind, ext, how = _CODEC_TYPES[cid.codec]
+        etag = f'"{cid}.{_FORMAT_SUFFIX[kind]}"'
+        headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "bytes",
+                   "Content-Disposition": _disposition(how, f"{cid}.{ext}")}
+        if _not_modified(request, etag):
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=target.data, headers=headers, content_type=kind)
+    node = await _run(request, _unixfs.classify, cid, target.data)
+    if node.kind == "file":
+        return await _file_response(request, runtime, target, node)
+    if node.kind in ("directory", "hamt"):
+        return await _directory_response(request, runtime, target, trailing_slash)
+    if node.kind == "symlink" and node.meta is not None:
+        etag = f'"{cid}"'
+        return web.Response(body=node.meta.data, headers=_immutable(target, etag), content_type="inode/symlink")
+    return _raw_response(request, target)
+
+
+def _parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """One ``bytes=a-b`` / ``bytes=a-`` / ``bytes=-n`` range as inclusive offsets; ``None`` when
+    the header asks for several ranges or is not understood (the whole file is sent)."""
+    unit, _, spec = header.partition("=")
+    if unit.strip().lower() != "bytes" or "," in spec:
+        return None
+    first, sep, last = spec.strip().partition("-")
+    if not sep:
+        return None
+    try:
+        if not first:
+            count = int(last)
+            if count <= 0:
+                raise GatewayError(416, f"unsatisfiable range {header!r}")
+            return max(size - count, 0), size - 1
+        start = int(first)
+        end = int(last) if last else size - 1
+    except ValueError:
+        return None
+    if start >= size or end < start:
+        raise GatewayError(416, f"range {header!r} is outside the file of {size} bytes")
+    return start, min(end, size - 1)
+
+
+async def _file_response(request: web.Request, runtime: "Runtime", target: Target,
+                         node: _unixfs.Node) -> web.StreamResponse:
+    from ._app import _run
+
+    cid, size = target.cid, node.size
+    etag = f'"{cid}"'
+    name = target.path.segments[-1] if target.path.segments else ""
+    span: tuple[int, int] | None = (0, size - 1) if size else None
+    status = 200
+    headers = {**_immutable(target, etag), "Accept-Ranges": "bytes"}
+    if _not_modified(request, etag):
+        return web.Response(status=304, headers=headers)
+    if "Range" in request.headers and size:
+        try:
+            asked = _parse_range(request.headers["Range"], size)
+        except GatewayError as exc:
+            headers["Content-Range"] = f"bytes */{size}"
+            return web.Response(status=exc.status, text=exc.text + "\n", headers=headers)
+        if asked is not None:
+            span, status = asked, 206
+            headers["Content-Range"] = f"bytes {asked[0]}-{asked[1]}/{size}"
+    if span is None:
+        pieces: Iterator[bytes] = iter(())
+    else:
+        pieces = _unixfs.read_range(runtime, cid, target.data, span[0], span[1], runtime.limits)
+    head = b""
+    while len(head) < 512:  # enough for sniffing; errors before the status is sent
+        piece = await _run(request, next, pieces, None)
+        if piece is None:
+            break
+        head += piece
+    if "filename" in request.query:
+        headers["Content-Disposition"] = _disposition(
+            "attachment" if request.query.get("download") == "true" else "inline", request.query["filename"])
+    sniff_name = request.query.get("filename", name)
+    headers["Content-Type"] = content_type_for(sniff_name, head) if status == 200 or span is None else \
+        content_type_for(sniff_name, b"") if mimetypes.guess_type(sniff_name)[0] else "application/octet-stream"
+    length = 0 if span is None else span[1] - span[0] + 1
+    response = web.StreamResponse(status=status, headers=headers)
+    response.content_length = length
+    return await _stream(request, response, pieces, head)
+
+
+async def _directory_response(request: web.Request, runtime: "Runtime", target: Target,
+                              trailing_slash: bool) -> web.StreamResponse:
+    from ._app import _run
+
+    listing: list[tuple[str, CID, int | None]] = await _run(request, _unixfs.entries, runtime, target.cid,
+                                                            target.data, runtime.limits)
+    index = next((entry for entry in listing if entry[0] == "index.html"), None)
+    if index is not None:
+        if not trailing_slash:
+            location = request.path + "/" + (f"?{request.query_string}" if request.query_string else "")
+            raise web.HTTPMovedPermanently(location=location)
+        sub = parse_path(f"{target.path}/index.html")
+        inner: Target = await _run(request, locate, runtime, sub)
+        node = await _run(request, _unixfs.classify, inner.cid, inner.data)
+        inner.roots, inner.path = target.roots, target.path
+        return await _file_response(request, runtime, inner, node)
+    etag = f'"DirIndex-autocodec_CID-{target.cid}"'
+    headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE}
+    if _not_modified(request, etag):
+        return web.Response(status=304, headers=headers)
+    base = "/ipfs/" + "/".join((target.path.root_text, *target.path.segments))
+    rows = []
+    if target.path.segments:
+        rows.append(f'<tr><td><a href="{html.escape(base.rsplit("/", 1)[0] + "/")}">..</a></td><td></td><td></td></tr>')
+    for name, cid, size in listing:
+        href = html.escape(base + "/" + urllib.parse.quote(name))
+        rows.append(f'<tr><td><a href="{href}">{html.escape(name)}</a></td>'
+                    f'<td><a class="cid" href="/explore/{cid}">{cid}</a></td>'
+                    f'<td>{"" if size is None else size}</td></tr>')
+    body = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(base)}</title>"
+            '<link rel="stylesheet" href="/explore-static/explorer.css"></head><body>'
+            f"<h1>Index of {html.escape(base)}</h1><p>{target.cid} &middot; "
+            f'<a href="/explore/{target.cid}">explore</a></p>'
+            f"<table><thead><tr><th>Name</th><th>CID</th><th>Size</th></tr></thead><tbody>{''.join(rows)}"
+            "</tbody></table></body></html>")
+    return web.Response(text=body, headers=headers, content_type="text/html")
+
+
+def setup_gateway(app: web.Application) -> None:
+    """Register ``GET``/``HEAD /ipfs/{path}``."""
+    app.router.add_get("/ipfs/{path:.*}", ipfs)

@@ -1,0 +1,31 @@
+// autocodec explorer: a little progressive enhancement; every page works without it.
+(function () {
+  "use strict";
+  var form = document.getElementById("go");
+  if (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = form.elements.cid.value.trim().replace(/^\/?(ipfs|ipld)\//, "").replace(/^ipfs:\/\//, "");
+      if (text) { window.location.href = "/explore/" + text.split("/").map(encodeURIComponent).join("/"); }
+    });
+  }
+  var toggle = document.getElementById("toggle-hex");
+  var hex = document.getElementById("hex");
+  if (toggle && hex) {
+    toggle.addEventListener("click", function () {
+      var hidden = hex.classList.toggle("hidden");
+      toggle.textContent = hidden ? "show" : "hide";
+    });
+  }
+  // the CID heading selects itself on click, for copying
+  var cid = document.getElementById("cid");
+  if (cid && window.getSelection) {
+    cid.addEventListener("click", function () {
+      var range = document.createRange();
+      range.selectNodeContents(cid);
+      var sel = window.getSelection();
+      sel.removeAllRanges();
+      sel.addRange(range);
+    });
+  }
+}());
