@@ -78,3 +78,15 @@ def test_kubo_accepts_the_non_canonical_link_we_refuse(tmp_path) -> None:  # noq
     assert outputs[0] == outputs[1] == _link_block(str(v0))  # Kubo: two blocks, one value
     with pytest.raises(InvalidBlock):
         builtin.decode(_link_block(b32), "dag-json")
+
+
+def test_block_put_of_a_long_link_is_refused_fast(tmp_path) -> None:  # noqa: ANN001
+    """``block put`` decodes to validate: the 600 KB base58 link (77-89 s before) is a one-line refusal."""
+    from tests._cli import run_cli
+
+    started = time.monotonic()
+    proc = run_cli(tmp_path / "home", "block", "put", "--codec", "dag-json", check=False,
+                   stdin=_link_block("z" + "2" * 600_000))
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and len(err.strip().splitlines()) == 1 and "Traceback" not in err, err[:500]
+    assert time.monotonic() - started < 30  # mostly interpreter start-up on a loaded machine

@@ -31,7 +31,7 @@ from autocodec.serve import serve
 nofile = int(sys.argv[3])
 if nofile:
     resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
-serve_limits = dataclasses.replace(DEFAULT_LIMITS.serve, header_timeout_s=1.0, request_timeout_s=5.0,
+serve_limits = dataclasses.replace(DEFAULT_LIMITS.serve, header_timeout_s=1.0, request_timeout_s=2.0,
                                    max_connections=int(sys.argv[4]), error_log_interval_s=5.0)
 limits = dataclasses.replace(DEFAULT_LIMITS, serve=serve_limits)
 serve(Runtime(sys.argv[1], limits=limits), "127.0.0.1", int(sys.argv[2]), workers=2)
@@ -124,6 +124,37 @@ def test_slowloris_connections_are_capped_and_timed_out(tmp_path: Path) -> None:
         assert still_open == 0, f"{still_open} slow connections still open after the 1 s header deadline"
         for s in socks:
             s.close()
+    finally:
+        server.stop()
+
+
+def test_slow_body_is_cut_at_the_request_deadline(tmp_path: Path) -> None:
+    server = Server(tmp_path / "home", tmp_path / "serve.log")
+    try:
+        s = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        s.sendall(b"POST /ipvm/invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n")
+        started = time.monotonic()
+        answer = b""
+        while time.monotonic() - started < 8:  # one byte a second, forever (was: held indefinitely)
+            try:
+                s.sendall(b"x")
+            except OSError:
+                break
+            s.settimeout(1.0)
+            try:
+                chunk = s.recv(4096)
+            except (TimeoutError, socket.timeout):
+                continue
+            if not chunk:
+                break
+            answer += chunk
+            if b"\r\n\r\n" in answer:
+                break
+        took = time.monotonic() - started
+        s.close()
+        assert took < 5.0, f"the trickling body was held {took:.1f} s (request deadline 2 s)"
+        assert answer == b"" or answer.startswith(b"HTTP/1.1 503"), answer[:200]
+        assert server.get("/healthz")[0] == 200
     finally:
         server.stop()
 

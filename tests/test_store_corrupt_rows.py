@@ -85,3 +85,27 @@ def test_corrupt_key_is_reported_not_raised(tmp_path: Path) -> None:
     assert len(bad) == 1 and bytes(bad[0]) == b"\x01\x55\x12\x20" + b"\x00" * 5
     assert len(list(store.cids())) == 3  # the corrupt key is skipped (and logged)
     store.close()
+
+
+def test_cli_block_check_and_get_report_a_corrupt_row(tmp_path: Path) -> None:
+    """``block check`` lists the corrupt row and goes on; ``block get`` is one line (was a TypeError)."""
+    from tests._cli import run_cli
+
+    home = tmp_path / "home"
+    store = BlockStore.open(home)
+    cids = []
+    for i in range(3):
+        data = f"block {i}".encode()
+        cid = builtin.cid_for(data, "raw", "sha2-512")
+        store.put(cid, data)
+        cids.append(cid)
+    _tamper(store, "UPDATE blocks SET data = CAST(x'ff00' AS TEXT) WHERE cid = ?", cids[1])
+    store.close()
+    check = run_cli(home, "block", "check", check=False)
+    out, err = check.stdout.decode(), check.stderr.decode()
+    assert check.returncode == 1 and f"corrupt {cids[1]}" in out and "Traceback" not in err, (out, err)
+    assert "StoreCorrupt: 1 of" in err
+    get = run_cli(home, "block", "get", str(cids[1]), check=False)
+    err = get.stderr.decode()
+    assert get.returncode == 1 and len(err.strip().splitlines()) == 1 and "corrupt" in err, err
+    assert str(home) not in err
