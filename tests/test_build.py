@@ -67,8 +67,11 @@ def test_abi_surface(name: str):
     exports = {e.name for e in module.exports}
     kind = json.loads((WASM_SRC / name / "module.json").read_text())["kind"]
     assert set(build.COMMON_EXPORTS + build.KINDS[kind]) <= exports
+    from autocodec.loader._info import COMMON_EXPORTS, KIND_EXPORTS
+
+    assert set(build.KINDS[kind]) == set(KIND_EXPORTS[kind]) and set(build.COMMON_EXPORTS) == {"memory", *COMMON_EXPORTS}
     # stripped: the only custom section is ours, and no build path leaks into the bytes
-    assert [n for sid, n, _ in build.sections(wasm) if sid == 0] == ["autocodec.module"]
+    assert [n for n, _ in build.custom_sections(wasm)] == ["autocodec.module"]
     for leak in (str(REPO).encode(), b"/tmp/", b"/home/", b"/root/", b".zig-cache", b".c\x00"):
         assert leak not in wasm
 

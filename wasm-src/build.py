@@ -202,85 +202,43 @@ def custom_section(name: str, payload: bytes) -> bytes:
     return b"\x00" + leb128(len(body)) + body
 
 
-# --- reading wasm (just enough to check the ABI surface) --------------------------------------
+# --- reading wasm: the package's own module parser (autocodec.loader), not a second one ------
 
 
-def _read_leb(data: bytes, off: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if off >= len(data) or shift > 35:
-            raise BuildError("malformed wasm: bad LEB128")
-        byte = data[off]
-        off += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, off
+def _summary(wasm: bytes) -> Any:
+    """The loader's summary of a Wasm binary (imports, exports, custom sections)."""
+    sys.path.insert(0, str(REPO))
+    from autocodec.errors import ModuleRejected
+    from autocodec.loader._wasmparse import parse
+
+    try:
+        return parse(wasm)
+    except ModuleRejected as exc:
+        raise BuildError(f"malformed wasm: {exc.message}") from None
 
 
-def sections(wasm: bytes) -> list[tuple[int, str | None, bytes]]:
-    """(id, custom name or None, payload) of every section."""
-    if wasm[:8] != b"\0asm\x01\0\0\0":
-        raise BuildError("not a wasm module (bad magic/version)")
-    off, out = 8, []
-    while off < len(wasm):
-        sid = wasm[off]
-        size, off = _read_leb(wasm, off + 1)
-        body = wasm[off : off + size]
-        if len(body) != size:
-            raise BuildError("malformed wasm: truncated section")
-        off += size
-        if sid == 0:
-            nlen, p = _read_leb(body, 0)
-            out.append((0, body[p : p + nlen].decode("utf-8", "replace"), body[p + nlen :]))
-        else:
-            out.append((sid, None, body))
-    return out
+def custom_sections(wasm: bytes) -> list[tuple[str, bytes]]:
+    """(name, payload) of every custom section, in order."""
+    return list(_summary(wasm).custom)
 
 
 def custom_payload(wasm: bytes, name: str = SECTION_NAME) -> bytes | None:
-    found = [payload for sid, sname, payload in sections(wasm) if sid == 0 and sname == name]
+    found = [payload for sname, payload in custom_sections(wasm) if sname == name]
     if len(found) > 1:
         raise BuildError(f"more than one {name!r} section")
     return found[0] if found else None
 
 
-def _names(body: bytes, kind_filter: bool) -> list[tuple[str, str, int]]:
-    count, off = _read_leb(body, 0)
-    out = []
-    for _ in range(count):
-        items = []
-        for _ in range(2 if kind_filter else 1):
-            n, off = _read_leb(body, off)
-            items.append(body[off : off + n].decode())
-            off += n
-        kind = body[off]
-        off += 1
-        if kind_filter:  # import: skip the description
-            if kind == 0:
-                _, off = _read_leb(body, off)
-            else:  # table/memory/global/tag: not needed, any import is an error anyway
-                out.append((items[0], items[1], kind))
-                break
-            out.append((items[0], items[1], kind))
-        else:
-            _, off = _read_leb(body, off)
-            out.append(("", items[0], kind))
-    return out
-
-
 def check_abi(name: str, kind: str, wasm: bytes) -> None:
-    secs = sections(wasm)
-    imports = [s for sid, _, s in secs if sid == 2]
-    if imports and _read_leb(imports[0], 0)[0]:
-        shown = ", ".join(f"{m}.{n}" for m, n, _ in _names(imports[0], True))
+    summary = _summary(wasm)
+    if summary.imports:
+        shown = ", ".join(f"{m}.{n}" for m, n, _ in summary.imports)
         raise BuildError(f"{name}: the module imports {shown} (modules may not import anything; "
                          "an undefined function was probably called)")
-    exports = {n for sid, _, body in secs if sid == 7 for _, n, _ in _names(body, False)}
-    missing = [e for e in COMMON_EXPORTS + KINDS[kind] if e not in exports]
+    missing = [e for e in COMMON_EXPORTS + KINDS[kind] if e not in summary.exports]
     if missing:
         raise BuildError(f"{name}: a {kind} must export {', '.join(missing)} (use the AC_EXPORT_* macro)")
-    customs = [sname for sid, sname, _ in secs if sid == 0]
+    customs = [sname for sname, _ in summary.custom]
     if customs:
         raise BuildError(f"{name}: the compiler left custom sections {customs}")
 
