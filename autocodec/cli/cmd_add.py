@@ -34,8 +34,22 @@ def _bool_flag(parser: argparse.ArgumentParser, short: str | None, name: str, de
     parser.add_argument(*spellings, dest=dest, action="store_const", const=False, help=argparse.SUPPRESS)
 
 
+ADD_EPILOG = """examples:
+  autocodec add big.iso                                  # same root CID as `ipfs add big.iso`
+  autocodec add -r ./folder --cid-version 1              # CIDv1, raw leaves
+  autocodec add -Q --chunker fastcdc-65536-262144-1048576 big.iso   # Wasm chunker, sandboxed
+"""
+
+
+CAT_EPILOG = """examples:
+  autocodec cat QmFile > out
+  autocodec cat /ipfs/QmDir/docs/readme.md    # names in directories and HAMT shards
+"""
+
+
 def register(sub: Any) -> None:
-    add = sub.add_parser("add", help="add files or directories as UnixFS DAGs (Kubo's `ipfs add`); print their CIDs")
+    add = sub.add_parser("add", help="add files or directories as UnixFS DAGs (Kubo's `ipfs add`); print their CIDs", epilog=ADD_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     add.add_argument("paths", nargs="+", metavar="FILE", help="files to add (- for stdin; directories with -r)")
     add.add_argument("-r", "--recursive", action="store_true", help="add directories recursively")
     _bool_flag(add, "-H", "hidden", False, "include files whose names start with '.'")
@@ -61,7 +75,8 @@ def register(sub: Any) -> None:
     add_module_option(add)
     add.set_defaults(func=run_add)
 
-    cat = sub.add_parser("cat", help="write the bytes of a UnixFS file to stdout")
+    cat = sub.add_parser("cat", help="write the bytes of a UnixFS file to stdout", epilog=CAT_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     cat.add_argument("cid", metavar="CID[/PATH]", help="a file's CID, or a directory's CID and a path in it")
     add_source_options(cat)
     cat.set_defaults(func=run_cat)
@@ -174,6 +189,13 @@ def run_cat(args: argparse.Namespace) -> int:
     from ._local_modules import open_runtime
 
     with open_runtime(args) as runtime:  # local store first, then --node/--gateway; verified
-        for piece in cat(runtime, resolve(runtime, args.cid)):
+        root = resolve(runtime, args.cid)
+        if root.codec not in (0x55, 0x70):  # UnixFS files are raw or dag-pb blocks
+            from ..codes import codec_name
+            from ..errors import InvalidInput
+
+            raise InvalidInput(f"{root} is a {codec_name(root.codec)} block, not a UnixFS file",
+                               hint="show it with `autocodec decode` or `autocodec dag get`")
+        for piece in cat(runtime, root):
             write_stdout(piece)
     return 0

@@ -17,8 +17,16 @@ from typing import Any
 GROUP_NAMES = ("calls", "dag-cbor", "codecs", "hashers", "chunkers", "load", "threads", "memory", "cli", "bounds")
 
 
+EPILOG = """examples:
+  autocodec bench --quick
+  autocodec bench --group cli --group dag-cbor --json
+  autocodec bench --strict          # exit 1 when a target does not pass
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("bench", help="measure autocodec next to peer libraries (pip install 'autocodec[bench]')")
+    p = sub.add_parser("bench", help="measure autocodec next to peer libraries (pip install 'autocodec[bench]')", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--json", action="store_true", help="print one JSON object (medians in ns, ratios, machine)")
     p.add_argument("--quick", action="store_true",
                    help="5 rounds, smaller chunker and batch inputs (~10 s instead of ~1 min)")

@@ -8,8 +8,19 @@ from typing import Any
 from ._runtime import add_source_options
 
 
+EPILOG = """examples:
+  echo hello | autocodec block put                     # -> bafkrei... (raw, sha2-256)
+  autocodec block put --codec git-raw --hash sha1 obj  # a raw git object under git's own id
+  autocodec block get CID > out.bin                    # --node/--gateway fetch what the store lacks
+  autocodec block stat CID
+  autocodec block ls --codec dag-cbor
+  autocodec block check                                # re-read every block; exit 1 if any is corrupt
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("block", help="put, get, stat, list, check and remove raw blocks")
+    p = sub.add_parser("block", help="put, get, stat, list, check and remove raw blocks",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     bsub = p.add_subparsers(dest="block_command", metavar="ACTION")
     bsub.required = True
 
@@ -47,7 +58,7 @@ def run_put(args: argparse.Namespace) -> int:
     from contextlib import suppress
 
     from ..codes import codec_code, hash_code
-    from ..errors import UnknownCodec
+    from ..errors import InvalidBlock, UnknownCodec
     from ._io import read_input, write_line
     from ._local_modules import open_runtime
 
@@ -59,10 +70,31 @@ def run_put(args: argparse.Namespace) -> int:
         # Refuse a malformed block before storing it; with no decoder for the codec, the block
         # is stored as given, like any IPFS node would.
         with suppress(UnknownCodec):
-            rt.decode_block(cid, data, verified=True)
+            try:
+                rt.decode_block(cid, data, verified=True)
+            except InvalidBlock as exc:
+                _explain_compressed(codec, data, exc)
+                raise
         rt.store.put(cid, data)
     write_line(str(cid))
     return 0
+
+
+def _explain_compressed(codec: int, data: bytes, exc: Exception) -> None:
+    """A git object refused because it is still zlib-compressed (a loose object file) says so."""
+    import zlib
+
+    from ..errors import InvalidBlock
+
+    if codec != 0x78 or data[:1] != b"\x78":
+        return
+    try:
+        inflated = zlib.decompressobj().decompress(data, 64)
+    except zlib.error:
+        return
+    if b" " in inflated[:16]:
+        raise InvalidBlock("the git object is zlib-compressed (a loose object file from .git/objects)",
+                           hint="decompress it first, e.g. `git cat-file` or Python's zlib.decompress") from exc
 
 
 def run_get(args: argparse.Namespace) -> int:

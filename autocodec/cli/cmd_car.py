@@ -9,8 +9,16 @@ from typing import Any
 from ._local_modules import add_module_option
 
 
+EPILOG = """examples:
+  autocodec car import fixtures.car     # verify and store every block; prints the roots
+  autocodec car export CID -o dag.car   # the DAG under CID, every codec's links followed
+  autocodec dag import|export ...       # the same with Kubo's names and output
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("car", help="import and export CAR files")
+    p = sub.add_parser("car", help="import and export CAR files",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     csub = p.add_subparsers(dest="car_command", metavar="ACTION")
     csub.required = True
 

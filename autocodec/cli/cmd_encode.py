@@ -8,8 +8,15 @@ from typing import Any
 from ._local_modules import add_module_option
 
 
+EPILOG = """examples:
+  echo '{"a": {"/": "bafkrei..."}}' | autocodec encode --codec dag-cbor
+  autocodec encode --codec dag-json doc.json --hash blake3
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("encode", help="encode a DAG-JSON document with a codec, store it, print its CID")
+    p = sub.add_parser("encode", help="encode a DAG-JSON document with a codec, store it, print its CID",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", nargs="?", default="-", metavar="FILE", help="DAG-JSON document (default: stdin)")
     p.add_argument("--codec", required=True, help="multicodec name or 0xCODE, e.g. dag-cbor")
     p.add_argument("--hash", default="sha2-256", help="multihash name or 0xCODE (default sha2-256)")

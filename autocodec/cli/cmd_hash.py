@@ -8,8 +8,16 @@ from typing import Any
 _CHUNK = 1 << 20
 
 
+EPILOG = """examples:
+  autocodec hash big.iso                        # sha2-256 multihash
+  autocodec hash --hash blake3 --digest big.iso # Wasm hasher from the pinned set, digest only
+  echo hi | autocodec hash --hash keccak-256 -
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("hash", help="print the multihash of a file (builtin or Wasm extension hasher), streaming")
+    p = sub.add_parser("hash", help="print the multihash of a file (builtin or Wasm extension hasher), streaming",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", nargs="?", default="-", metavar="FILE|-")
     p.add_argument("--hash", default="sha2-256", help="multihash name or code, e.g. keccak-256, blake3, sha1")
     p.add_argument("--digest", action="store_true", help="print only the digest (hex), not the multihash")

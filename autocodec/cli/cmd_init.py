@@ -6,8 +6,15 @@ import argparse
 from typing import Any
 
 
+EPILOG = """examples:
+  autocodec init                      # ~/.autocodec, or $AUTOCODEC_HOME
+  autocodec --home ./h init --no-default-set
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("init", help="create the home folder and its block store; pin the shipped extension set")
+    p = sub.add_parser("init", help="create the home folder and its block store; pin the shipped extension set",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--no-default-set", action="store_true",
                    help="do not pin the extension set shipped with autocodec (builtins only until you pin one)")
     p.set_defaults(func=run)

@@ -7,8 +7,16 @@ import os
 from typing import Any
 
 
+EPILOG = """examples:
+  autocodec key gen alice                              # prints did:key:z6Mk...
+  PASS=s3cret autocodec key gen bob --passphrase-env PASS
+  autocodec key list
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("key", help="manage Ed25519 signing keys (did:key)")
+    p = sub.add_parser("key", help="manage Ed25519 signing keys (did:key)",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ksub = p.add_subparsers(dest="key_command", metavar="ACTION")
     ksub.required = True
     gen = ksub.add_parser("gen", help="create a new key (file mode 0600) and print its DID")

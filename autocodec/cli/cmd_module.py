@@ -11,8 +11,15 @@ import json
 from typing import Any
 
 
+EPILOG = """examples:
+  autocodec module inspect wasm-src/git-raw/git-raw.wasm --json
+  autocodec module test wasm-src/git-raw/git-raw.wasm wasm-src/git-raw/vectors.json
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("module", help="inspect a Wasm extension module or run its test vectors")
+    p = sub.add_parser("module", help="inspect a Wasm extension module or run its test vectors",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     msub = p.add_subparsers(dest="module_command", metavar="ACTION")
     msub.required = True
 

@@ -5,9 +5,20 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ._text import clean
+
+
+EPILOG = """examples:
+  autocodec pin add bundle.car                      # a set exported with `autocodec set export`
+  autocodec pin add /ipns/NAME --node /ip4/127.0.0.1/tcp/5001
+  autocodec pin ls
+  autocodec pin update                              # newer verified versions, canaried
+"""
+
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("pin", help="pin trusted extension sets and update them")
+    p = sub.add_parser("pin", help="pin trusted extension sets and update them",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ps = p.add_subparsers(dest="pin_command", metavar="ACTION")
     ps.required = True
     add = ps.add_parser("add", help="pin a set version (SET_CID), an IPNS name (/ipns/...) or a bundle CAR")
@@ -41,11 +52,49 @@ def run_add(args: argparse.Namespace) -> int:
     from ..registry import Runtime, pin_add
     from ._io import write_line
 
+    from ..errors import InvalidDocument, UnsupportedFormat
+
     with Runtime(node=args.node, gateways=[args.gateway] if args.gateway else ()) as rt:
-        result = pin_add(rt, args.target, node=args.node, gateway=args.gateway,
-                         progress=stderr_progress("fetching modules"), override=args.override)
+        try:
+            result = pin_add(rt, args.target, node=args.node, gateway=args.gateway,
+                             progress=stderr_progress("fetching modules"), override=args.override)
+        except (InvalidDocument, UnsupportedFormat) as exc:
+            _explain_ordinary_car(args.target, exc)
+            raise
     write_line(_describe(result))
     return 0
+
+
+def _explain_ordinary_car(target: str, exc: Exception) -> None:
+    """Raise a clearer error when ``target`` is a CAR file whose root is not an extension set."""
+    from pathlib import Path
+
+    from ..errors import InvalidInput
+    from ..store import CarReader
+
+    path = Path(target)
+    if not path.is_file():
+        return
+    from .. import builtin
+
+    looks_like_set = False
+    try:
+        with open(path, "rb") as stream:
+            reader = CarReader(stream)
+            roots = list(reader.roots)
+            if len(roots) == 1 and roots[0].codec == 0x71:  # a bundle's root: the signed index envelope
+                for cid, data in reader:
+                    if cid == roots[0]:
+                        value = builtin.decode(data, "dag-cbor")
+                        looks_like_set = isinstance(value, dict) and "payloadType" in value
+                        break
+    except Exception:  # noqa: BLE001 - not a readable CAR: the original error stands
+        return
+    if not looks_like_set:
+        shown = ", ".join(str(r) for r in roots[:3]) or "none"
+        raise InvalidInput(f"{target} is a CAR of ordinary blocks (roots: {shown}), not an extension set bundle",
+                           hint="import data with `autocodec dag import`; pin takes a bundle made by "
+                                "`autocodec set export`") from exc
 
 
 def run_ls(args: argparse.Namespace) -> int:
@@ -77,7 +126,7 @@ def run_update(args: argparse.Namespace) -> int:
     for result in results:
         if isinstance(result, AutocodecError):
             failed += 1
-            print(f"autocodec: {type(result).__name__}: {result.one_line()}", file=sys.stderr)
+            print(clean(f"autocodec: {type(result).__name__}: {result.one_line()}"), file=sys.stderr)
         else:
             write_line(_describe(result))
     return 1 if failed else 0
@@ -96,7 +145,7 @@ def run_repair(args: argparse.Namespace) -> int:
     for result in results:
         if isinstance(result, AutocodecError):
             failed += 1
-            print(f"autocodec: {type(result).__name__}: {result.one_line()}", file=sys.stderr)
+            print(clean(f"autocodec: {type(result).__name__}: {result.one_line()}"), file=sys.stderr)
         else:
             write_line(f"repaired {result.name} v{result.version}: {result.modules} blocks fetched back "
                        f"from {result.location.describe()}")

@@ -6,8 +6,15 @@ import argparse
 from typing import Any
 
 
+EPILOG = """examples:
+  autocodec publish wasm-src/git-raw/git-raw.wasm --key alice
+  autocodec publish my.wasm --key alice --vectors ./vectors --version 1.2.0
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("publish", help="run a module's test vectors, sign its manifest, store it; prints the manifest CID")
+    p = sub.add_parser("publish", help="run a module's test vectors, sign its manifest, store it; prints the manifest CID",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("module", metavar="MODULE.wasm")
     p.add_argument("--key", required=True, help="signing key name (see `autocodec key list`)")
     p.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")

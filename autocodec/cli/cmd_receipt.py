@@ -16,8 +16,15 @@ from typing import Any
 from ._runtime import add_source_options
 
 
+EPILOG = """examples:
+  autocodec receipt show RECEIPT_CID
+  autocodec receipt verify RECEIPT_CID --rerun     # re-execute and compare
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("receipt", help="show, verify (optionally by re-running) or reindex IPVM receipts")
+    p = sub.add_parser("receipt", help="show, verify (optionally by re-running) or reindex IPVM receipts", epilog=EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     rsub = p.add_subparsers(dest="receipt_command", metavar="ACTION")
     rsub.required = True
     show = rsub.add_parser("show", help="print a receipt as DAG-JSON")

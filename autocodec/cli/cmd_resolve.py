@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-_KINDS = {"codec": "codec", "hash": "hasher", "hasher": "hasher", "chunker": "chunker", "crypto": "crypto", "task": "task"}
+from ..abi import Kind
+
+_KINDS = {**{k.value: k.value for k in Kind}, "hash": "hasher"}  # the ABI's kinds (autocodec.abi), and "hash"
 
 
 EPILOG = """examples:

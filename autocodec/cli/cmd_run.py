@@ -23,8 +23,16 @@ from typing import Any
 from ._runtime import add_source_options
 
 
+EPILOG = """examples:
+  autocodec run TASK_CID add --arg 2 --arg 3                 # prints the receipt CID, then the result
+  autocodec run wordcount count --arg '{"ipvm/block": {"/": "bafkrei..."}}'
+  autocodec run --pipeline jobs.json
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("run", help="run a task module's function on IPLD data (IPVM invocation, signed receipt)")
+    p = sub.add_parser("run", help="run a task module's function on IPLD data (IPVM invocation, signed receipt)",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("module", nargs="?", metavar="MODULE", help="task module CID, or a task name from a pinned set")
     p.add_argument("function", nargs="?", metavar="FUNCTION", help="the function to call")
     p.add_argument("--arg", action="append", default=[], metavar="DAG-JSON", dest="args",
@@ -42,7 +50,7 @@ def register(sub: Any) -> None:
     p.add_argument("--proof", action="append", default=[], metavar="FILE",
                    help="with --remote: a delegation of the chain, root first (repeatable)")
     add_source_options(p, modules=False)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, parser=p)
 
 
 def _parse_arg(text: str, i: int, limit: int) -> Any:
@@ -86,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
                                hint="set them per job in the pipeline file")
         return _run_pipeline(args)
     if not args.module or not args.function:
-        raise InvalidInput("give MODULE and FUNCTION, or --pipeline FILE", hint="see `autocodec run --help`")
+        args.parser.error("give MODULE and FUNCTION, or --pipeline FILE")  # a usage error: exit 2
     if args.remote is not None:
         return _run_remote(args)
     if args.proof:

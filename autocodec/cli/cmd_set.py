@@ -7,8 +7,17 @@ from collections.abc import Callable
 from typing import Any
 
 
+EPILOG = """examples:
+  autocodec set init myset --key alice
+  autocodec set add myset MANIFEST_CID
+  autocodec set publish myset                       # prints the set CID
+  autocodec set export myset -o bundle.car
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("set", help="create and publish extension sets (TUF-style: root, index, manifests)")
+    p = sub.add_parser("set", help="create and publish extension sets (TUF-style: root, index, manifests)",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ss = p.add_subparsers(dest="set_command", metavar="ACTION")
     ss.required = True
     init = ss.add_parser("init", help="create a set whose root and index roles are the given keys")
@@ -104,8 +113,10 @@ def run_publish(args: argparse.Namespace) -> int:
             if key_name not in node.key_names():
                 node.key_gen(key_name)
             ipns_name = node.name_publish(f"/ipfs/{index_cid}", key_name)
-            print(f"autocodec: put {len(blocks)} blocks on {node.addr}, pinned; IPNS /ipns/{ipns_name} -> "
-                  f"{index_cid}", file=sys.stderr)
+            from ._text import clean
+
+            print(clean(f"autocodec: put {len(blocks)} blocks on {node.addr}, pinned; IPNS /ipns/{ipns_name} -> "
+                        f"{index_cid}"), file=sys.stderr)
     return 0
 
 

@@ -7,8 +7,16 @@ import datetime
 from typing import Any
 
 
+EPILOG = """examples:
+  autocodec trust add did:key:z6Mk... --codes 0x300000-0x3fffff
+  autocodec trust ls
+  autocodec trust revoke did:key:z6Mk... --reason "key leaked"
+"""
+
+
 def register(sub: Any) -> None:
-    p = sub.add_parser("trust", help="allow-list publishers or modules, revoke keys or manifests")
+    p = sub.add_parser("trust", help="allow-list publishers or modules, revoke keys or manifests",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     tsub = p.add_subparsers(dest="trust_command", metavar="ACTION")
     tsub.required = True
     add = tsub.add_parser("add", help="trust a publisher DID (optionally only for code ranges) or a module CID")
