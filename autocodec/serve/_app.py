@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .. import builtin, errors
+from ..abi import Kind
 from ..config import DEFAULT_LIMITS, ServeLimits
 from ..log import get_logger
 from ._guard import ConnectionGuard, RateLimitedLog
@@ -42,8 +43,7 @@ log = get_logger("serve")
 
 _FORMATS = {"dag-json": "application/vnd.ipld.dag-json", "json": "application/json",
             "dag-cbor": "application/vnd.ipld.dag-cbor"}
-_KINDS = {"codec": "codec", "hash": "hasher", "hasher": "hasher", "chunker": "chunker", "crypto": "crypto",
-          "task": "task"}
+_KINDS = {**{k.value: k.value for k in Kind}, "hash": "hasher"}  # the ABI's kinds, and "hash"
 RUNTIME: web.AppKey["Runtime"] = web.AppKey("runtime")
 GUARD: web.AppKey[ConnectionGuard] = web.AppKey("guard")
 _UNEXPECTED = RateLimitedLog(DEFAULT_LIMITS.serve.error_log_interval_s)
