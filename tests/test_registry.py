@@ -85,7 +85,7 @@ def test_cli_publish_set_export_pin_decode_update_and_tampered_bundle(tmp_path: 
 
     # A second, fresh home: pin the bundle and decode a real git commit stored there.
     cid, block, path = _git_object(tmp_path)
-    run_cli(user, "pin", "add", str(bundle))
+    run_cli(user, "pin", "add", str(bundle), "--override")  # the home's default set also serves git-raw
     assert set_cid in run_cli(user, "pin", "ls").stdout.decode()
     stored = run_cli(user, "block", "put", "--codec", "git-raw", "--hash", "sha1", str(path)).stdout.decode().strip()
     assert stored == str(cid)

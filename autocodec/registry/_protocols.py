@@ -7,7 +7,7 @@ transport); the real implementations are ``TrustStore``, ``Sandbox``/``LoadedMod
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..cid import CID
@@ -31,6 +31,11 @@ class TrustView(Protocol):
     """The trust decisions the resolver asks for (``verify.TrustStore`` implements them)."""
 
     def epoch(self) -> int: ...
+
+    @property
+    def writes(self) -> int:
+        """Trust changes committed through this object (no database read)."""
+        ...
 
     def resolve(self, kind: str, key: int | str, *, now: int | None = None) -> "Decision | None": ...
 
@@ -88,14 +93,3 @@ class ModuleLoader(Protocol):
 
     def load(self, wasm: bytes, *, cid: CID | None = None, limits: "SandboxLimits | None" = None) -> Any: ...
 
-
-class Stats(Protocol):
-    def __call__(self) -> dict[str, float]: ...
-
-
-class BlockStream(Protocol):
-    def __iter__(self) -> Iterator[bytes]: ...
-
-
-Blocks = Sequence[tuple[CID, bytes]]
-Chunks = Iterable[bytes]

@@ -112,7 +112,7 @@ class Resolver:
     def _read_hint(self) -> tuple[int, int, int]:
         """Cheap signs that the trust state may have changed: the database's change counter for
         other connections, this process's trust writes and local module changes."""
-        return (self._change_hint(), int(getattr(self.trust, "writes", 0)), self._own)
+        return (self._change_hint(), self.trust.writes, self._own)
 
     def invalidate(self) -> Generation:
         """Start a new generation now (this process changed what is trusted)."""

@@ -8,6 +8,7 @@ Parts (each can be passed in, e.g. by a test, instead of being built from the ho
 - ``resolver`` (``Resolver``): trust state -> resolutions and adapters, memoized per
   ``Generation`` (see ``_resolver`` for when a generation ends).
 - ``pins`` (``Pins``): pin / update / repair / unpin and the ``registry_pins`` table.
+- ``hashes`` (``Hashes``): multihashes, block verification and signatures, builtin or extension.
 - ``recent`` (``RecentBlocks``): the canary's sample of recently decoded blocks.
 
 Invariants:
@@ -32,19 +33,17 @@ from typing import TYPE_CHECKING, Any, overload
 from .. import builtin
 from ..abi import Kind
 from ..cid import CID, encode_varint
-from ..codes import codec_code, hash_code, hash_name, key_type_code
+from ..codes import codec_code, hash_name
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import (
     AutocodecError,
-    HashMismatch,
     InvalidBlock,
-    InvalidInput,
     NotTrusted,
 )
 from ..home import Home
 from ..settings import Settings
 from ._generation import Generation
-from ._hashing import hashlib_stream
+from ._hashes import Hashes
 from ._metrics import Metrics
 from ._pins import Pins
 from ._resolution import Resolution, Source
@@ -124,6 +123,7 @@ class Runtime:
         self.fetcher = fetcher or self._make_fetcher()
         self.resolver = Resolver(self.trust, self.sandbox, self.fetcher, self.limits, metrics=self.metrics,
                                  change_hint=self.store.data_version, poll_s=poll_s)
+        self.hashes = Hashes(self.resolver, self.limits)
         self.pins = Pins(self.store, self.trust, self.fetcher, self.limits, self.settings,
                          on_change=self.resolver.invalidate)
         self._refresher: "Refresher | None" = None
@@ -230,61 +230,19 @@ class Runtime:
 
     def verify_block(self, cid: CID, data: bytes, *, generation: Generation | None = None) -> None:
         """``HashMismatch`` unless ``data`` hashes to ``cid`` (builtin or a trusted hasher extension)."""
-        code = cid.hash_code
-        if builtin.has_hash(code):
-            builtin.verify_cid(cid, data)
-            return
-        hasher = self.resolver.adapter(Kind.HASHER, code, generation=generation)
-        if hasher.digest(data) != cid.digest:
-            raise HashMismatch(f"block does not match {cid} ({hash_name(code)} extension, {len(data)} bytes)")
+        self.hashes.verify_block(cid, data, generation=generation)
 
     def hash(self, data: bytes, hash: str | int = "sha2-256") -> bytes:
         """The full multihash of ``data`` with a builtin or extension hasher."""
-        code = hash_code(hash)
-        if builtin.has_hash(code):
-            return builtin.multihash_digest(data, code)
-        digest: bytes = self.resolver.adapter(Kind.HASHER, code).digest(data)
-        return encode_varint(code) + encode_varint(len(digest)) + digest
+        return self.hashes.hash(data, hash)
 
     def hash_stream(self, chunks: Iterable[bytes], hash: str | int = "sha2-256") -> bytes:
         """The full multihash of a stream of chunks, in bounded memory (builtin or extension)."""
-        code = hash_code(hash)
-        if builtin.has_hash(code):
-            state = hashlib_stream(code)
-            if state is None:  # identity and other non-streaming builtins: bounded by the block cap
-                data = bytearray()
-                for chunk in chunks:
-                    data += chunk
-                    if len(data) > self.limits.decode.max_block_bytes:
-                        raise InvalidInput(f"{hash_name(code)} input over {self.limits.decode.max_block_bytes} bytes")
-                return builtin.multihash_digest(bytes(data), code)
-            update, final = state
-            for chunk in chunks:
-                update(chunk)
-            digest = final()
-        else:
-            stream = self.resolver.adapter(Kind.HASHER, code).stream()
-            for chunk in chunks:
-                stream.update(chunk)
-            digest = bytes(stream.final())
-        return encode_varint(code) + encode_varint(len(digest)) + digest
+        return self.hashes.hash_stream(chunks, hash)
 
     def verify_signature(self, key_type: str | int, public_key: bytes, message: bytes, signature: bytes) -> bool:
-        """Check a signature: Ed25519 with the builtin (strict RFC 8032), other key types with a
-        crypto extension from the pinned sets (e.g. BIP-340 Schnorr for secp256k1-pub).
-
-        Trust decisions never come here: the trust layer always uses the builtin Ed25519.
-        """
-        code = key_type_code(key_type)
-        if code == 0xED:
-            from ..verify import InvalidKey, PublicKey
-
-            try:
-                return PublicKey(bytes(public_key)).verify(bytes(signature), bytes(message))
-            except InvalidKey:
-                return False
-        crypto = self.resolver.adapter(Kind.CRYPTO, code)
-        return bool(crypto.verify(code, bytes(public_key), bytes(message), bytes(signature)))
+        """Ed25519 with the builtin, other key types with a crypto extension (see ``Hashes``)."""
+        return self.hashes.verify_signature(key_type, public_key, message, signature)
 
     def cid_for(self, data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
         return CID(b"\x01" + encode_varint(codec_code(codec)) + self.hash(data, hash))
