@@ -243,7 +243,7 @@ async def _serve_until_stopped(app: web.Application, guard: ConnectionGuard, run
     server = None
     try:
         server = await loop.create_server(guard.factory(runner.server), host, port,  # type: ignore[arg-type]
-                                          reuse_address=True, backlog=min(1024, guard.max_connections))
+                                          reuse_address=True, backlog=guard.accept_batch)
         stop = asyncio.Event()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)

@@ -5,7 +5,9 @@ Invariants:
 - Every accepted connection is wrapped in ``_Guarded``, which forwards every protocol event to
   aiohttp's own handler; at most ``max_connections`` are open at once (the cap is also kept
   ``reserved_fds`` below the descriptor limit, so accept() itself never fails for lack of
-  descriptors). A connection over the cap is aborted at once and counted, never queued.
+  descriptors). At the cap, a new connection takes the place of the oldest one that has no
+  request in progress (still sending headers, or idle): slow clients cannot starve new ones.
+  Only when every connection is inside a request is the new one aborted (counted, never queued).
 - A connection that has no request in progress must complete a request's headers within
   ``header_timeout_s`` of opening or of its previous response (keep-alive idle included);
   otherwise it is aborted. Once the headers are in, the whole request (body, work, response)
@@ -18,7 +20,9 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import resource
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -36,6 +40,7 @@ class RateLimitedLog:
 
     def __init__(self, interval_s: float) -> None:
         self.interval_s = interval_s
+        getattr(log, "warning")  # build the log pipeline now: later, descriptors may have run out
         self._last: dict[str, float] = {}
         self._suppressed: dict[str, int] = {}
 
@@ -49,7 +54,11 @@ class RateLimitedLog:
             self._last.clear()
         self._last[key] = now
         suppressed = self._suppressed.pop(key, 0)
-        log.warning(event, suppressed=suppressed, **fields)
+        try:
+            log.warning(event, suppressed=suppressed, **fields)
+        except OSError:  # out of descriptors even for the log pipeline: a bare line, or nothing
+            with contextlib.suppress(OSError, ValueError):
+                sys.stderr.write(f"autocodec serve: {event} (suppressed {suppressed})\n")
 
     def loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         """An asyncio exception handler: one short line per kind, never a traceback flood."""
@@ -95,7 +104,14 @@ class ConnectionGuard:
         self.errors = RateLimitedLog(limits.error_log_interval_s)
         self._conns: dict[asyncio.BaseTransport, _Conn] = {}
         self.refused = 0
+        self.evicted = 0
         self.timed_out = 0
+
+    @property
+    def accept_batch(self) -> int:
+        """The listen backlog, which asyncio also uses as the most accepts per loop turn: half the
+        reserved descriptors, so connections accepted before evicted ones are closed still fit."""
+        return max(8, min(1024, self.limits.reserved_fds // 2, self.max_connections))
 
     @property
     def open(self) -> int:
@@ -109,6 +125,16 @@ class ConnectionGuard:
 
     def admit(self, transport: asyncio.Transport) -> bool:
         if len(self._conns) >= self.max_connections:
+            victim = next((c for c in self._conns.values() if not c.active), None)  # oldest first
+            if victim is not None:  # a connection still waiting for headers makes room
+                self.evicted += 1
+                self.errors.warn("evicted", "serve.connection_evicted", open=len(self._conns),
+                                 max_connections=self.max_connections, evicted_total=self.evicted)
+                self.closed(victim.transport)
+                victim.transport.abort()
+                conn = self._conns[transport] = _Conn(transport)
+                self._arm(conn)
+                return True
             self.refused += 1
             self.errors.warn("refused", "serve.connection_refused", open=len(self._conns),
                              max_connections=self.max_connections, refused_total=self.refused)
