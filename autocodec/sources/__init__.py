@@ -14,7 +14,7 @@ Invariants:
 
 from __future__ import annotations
 
-from ._base import BlockSource
+from ._base import BlockSource, operation_deadline
 from ._car import CarSource
 from ._fetcher import Fetcher
 from ._gateway import GatewaySource
@@ -32,4 +32,5 @@ __all__ = [
     "exchange",
     "node_address",
     "node_url",
+    "operation_deadline",
 ]
