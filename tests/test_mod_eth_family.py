@@ -19,11 +19,9 @@ Checked here, in the real sandbox:
 from __future__ import annotations
 
 import importlib.util
-import io
 import json
 import os
 import random
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -39,7 +37,12 @@ from .conftest import FIXTURES, REPO, WASM_SRC
 pytest.importorskip("rlp", reason="pyrlp builds the corpus")
 pytest.importorskip("Crypto", reason="pycryptodome's keccak builds the corpus")
 
-import rlp  # noqa: E402
+import rlp  # type: ignore[import-untyped]  # noqa: E402
+
+
+def _rlp(value: Any) -> bytes:
+    out: bytes = rlp.encode(value)
+    return out
 
 
 def _load(name: str, path: Path) -> Any:
@@ -71,7 +74,7 @@ def codecs(sandbox: Sandbox) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def blocks() -> list[Any]:
-    out = corpus.all_blocks()
+    out: list[Any] = corpus.all_blocks()
     for b in out:
         b.verify()
     return out
@@ -84,7 +87,8 @@ def genesis() -> Any:
 
 @pytest.fixture(scope="module")
 def sets(blocks: list[Any], genesis: Any) -> dict[str, list[bytes]]:
-    return gen.corpus_blocks(corpus, list(genesis.nodes.values()))
+    out: dict[str, list[bytes]] = gen.corpus_blocks(corpus, list(genesis.nodes.values()))
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -129,16 +133,16 @@ def test_set_code_transaction_layout(codecs: dict[str, Any]) -> None:
     tx = codecs["eth-tx"].codec()
     to = bytes.fromhex("62b53c45305d29bbe4b1bfa49dd78766b2f1e624")
     auth = [1, bytes(19) + b"\x01", 7, 1, 2**255 + 3, 5]
-    raw = b"\x04" + rlp.encode([1, 0x6233, 0x6A5EFC76, 0x6A5EFC76, 100000, to, 0, b"\x2c\x7b\xdd\xf4", [], [auth], 1, 9, 10])
+    raw = b"\x04" + _rlp([1, 0x6233, 0x6A5EFC76, 0x6A5EFC76, 100000, to, 0, b"\x2c\x7b\xdd\xf4", [], [auth], 1, 9, 10])
     v = tx.decode(raw)
     assert v["TxType"] == b"\x04" and v["GasPrice"] is None and v["Recipient"] == to
     assert v["AuthorizationList"] == [{"ChainID": b"\x01", "Address": bytes(19) + b"\x01", "Nonce": (7).to_bytes(8, "big"),
                                        "V": b"\x01", "R": (2**255 + 3).to_bytes(32, "big"), "S": b"\x05"}]
     assert tx.encode(v) == raw
     with pytest.raises(InvalidBlock):  # a type-4 transaction cannot create a contract
-        tx.decode(b"\x04" + rlp.encode([1, 1, 1, 1, 1, b"", 0, b"", [], [auth], 1, 9, 10]))
+        tx.decode(b"\x04" + _rlp([1, 1, 1, 1, 1, b"", 0, b"", [], [auth], 1, 9, 10]))
     with pytest.raises(InvalidBlock):  # the y parity is one byte
-        tx.decode(b"\x04" + rlp.encode([1, 1, 1, 1, 1, to, 0, b"", [], [auth[:3] + [256] + auth[4:]], 1, 9, 10]))
+        tx.decode(b"\x04" + _rlp([1, 1, 1, 1, 1, to, 0, b"", [], [auth[:3] + [256] + auth[4:]], 1, 9, 10]))
 
 
 def test_every_module_is_declared(codecs: dict[str, Any]) -> None:
@@ -254,30 +258,27 @@ def test_transactions_from_the_tx_trie(codecs: dict[str, Any], blocks: list[Any]
     header, trie, tx = (codecs[n].codec() for n in ("eth-block", "eth-tx-trie", "eth-tx"))
     for b in blocks:
         store = {corpus.keccak256(n): n for n in b.tx_trie.nodes.values()}
-        found: list[tuple[bytes, Any]] = []
-
-        def visit(node: Any, path: list[int]) -> None:
-            kind, body = next(iter(node.items()))
-            if kind == "TrieBranchNode":
-                for i in range(16):
-                    child = body[f"Child{i:X}"]
-                    if child is None:
-                        continue
-                    if "Link" in child:
-                        visit(trie.decode(store[child["Link"].digest]), path + [i])
-                    else:
-                        visit(child["TrieNode"], path + [i])
-            elif kind == "TrieExtensionNode":
-                visit(trie.decode(store[body["Child"].digest]), path + list(body["PartialPath"]))
-            else:
-                nibbles = path + list(body["PartialPath"][:-1])
-                key = bytes(nibbles[i] << 4 | nibbles[i + 1] for i in range(0, len(nibbles), 2))
-                found.append((key, body["Value"]["Transaction"]))
-
         root = header.decode(b.header)["TxRootCID"]
-        visit(trie.decode(store[root.digest]), [])
+        found = _trie_values(trie, store, trie.decode(store[root.digest]), [])
         found.sort(key=lambda kv: rlp.decode(kv[0], sedes=rlp.sedes.big_endian_int))
-        assert [v for _k, v in found] == [tx.decode(t) for t in b.transactions]
+        assert [v["Transaction"] for _k, v in found] == [tx.decode(t) for t in b.transactions]
+
+
+def _trie_values(trie: Any, store: dict[bytes, bytes], node: dict[str, Any], path: list[int]) -> list[tuple[bytes, Any]]:
+    """(key, leaf value) of every leaf under a decoded trie node, following links into store."""
+    kind, body = next(iter(node.items()))
+    if kind == "TrieExtensionNode":
+        return _trie_values(trie, store, trie.decode(store[body["Child"].digest]), path + list(body["PartialPath"]))
+    if kind == "TrieLeafNode":
+        nibbles = path + list(body["PartialPath"][:-1])
+        return [(bytes(nibbles[i] << 4 | nibbles[i + 1] for i in range(0, len(nibbles), 2)), body["Value"])]
+    out = []
+    for i in range(16):
+        child = body[f"Child{i:X}"]
+        if child is not None:
+            sub = trie.decode(store[child["Link"].digest]) if "Link" in child else child["TrieNode"]
+            out += _trie_values(trie, store, sub, path + [i])
+    return out
 
 
 # ---- the reference -------------------------------------------------------------------------------
@@ -287,7 +288,7 @@ def _extension(name: str, block: bytes) -> str | None:
     """Why the reference (go-ethereum v1.10.10 inside go-codec-dageth) cannot decode a block we
     decode, when that is a documented extension; None otherwise."""
     if name in ("eth-block", "eth-block-list"):
-        headers = [block] if name == "eth-block" else [rlp.encode(h) for h in rlp.decode(block)]
+        headers = [block] if name == "eth-block" else [_rlp(h) for h in rlp.decode(block)]
         if any(len(rlp.decode(h)) > 16 for h in headers):
             return "fork fields after London"
     if name in ("eth-tx", "eth-tx-receipt") and block[0] in (3, 4):
@@ -325,17 +326,17 @@ def _random_tx(rng: random.Random) -> bytes:
     nonce, gas = rng.randrange(2**64), rng.randrange(2**64)
     sig = [_rand_int(rng), _rand_int(rng), _rand_int(rng)]
     if typ == 0:
-        return rlp.encode([nonce, _rand_int(rng), gas, to, _rand_int(rng), data, *sig])
+        return _rlp([nonce, _rand_int(rng), gas, to, _rand_int(rng), data, *sig])
     if typ == 1:
-        return b"\x01" + rlp.encode([_rand_int(rng), nonce, _rand_int(rng), gas, to, _rand_int(rng), data, al, *sig])
-    return b"\x02" + rlp.encode([_rand_int(rng), nonce, _rand_int(rng), _rand_int(rng), gas, to, _rand_int(rng), data, al, *sig])
+        return b"\x01" + _rlp([_rand_int(rng), nonce, _rand_int(rng), gas, to, _rand_int(rng), data, al, *sig])
+    return b"\x02" + _rlp([_rand_int(rng), nonce, _rand_int(rng), _rand_int(rng), gas, to, _rand_int(rng), data, al, *sig])
 
 
 def _random_receipt(rng: random.Random) -> bytes:
     status = rng.choice([b"", b"\x01", rng.randbytes(32)])
     logs = [[rng.randbytes(20), [rng.randbytes(32) for _ in range(rng.randrange(5))], rng.randbytes(rng.randrange(80))]
             for _ in range(rng.choice([0, 1, 2, 17, 130]))]
-    body = rlp.encode([status, rng.randrange(2**64), rng.randbytes(256), logs])
+    body = _rlp([status, rng.randrange(2**64), rng.randbytes(256), logs])
     typ = rng.randrange(3)
     return body if typ == 0 else bytes([typ]) + body
 
@@ -365,15 +366,15 @@ def _compact(rng: random.Random, leaf: bool, max_nibbles: int = 64) -> bytes:
 def _random_node(rng: random.Random) -> bytes:
     kind = rng.randrange(3)
     if kind == 0:
-        return rlp.encode([_compact(rng, True), rng.randbytes(rng.choice([1, 20, 33, 100]))])
+        return _rlp([_compact(rng, True), rng.randbytes(rng.choice([1, 20, 33, 100]))])
     if kind == 1:
-        return rlp.encode([_compact(rng, False), rng.randbytes(32)])
+        return _rlp([_compact(rng, False), rng.randbytes(32)])
     children: list[Any] = []
     for _ in range(16):
         c = rng.randrange(3)
         children.append(b"" if c == 0 else rng.randbytes(32) if c == 1
                         else [_compact(rng, True, 6), rng.randbytes(rng.randrange(1, 8))])  # embedded leaf
-    return rlp.encode(children + [rng.choice([b"", rng.randbytes(rng.randrange(1, 40))])])
+    return _rlp(children + [rng.choice([b"", rng.randbytes(rng.randrange(1, 40))])])
 
 
 def test_random_storage_trie_nodes_agree_with_the_reference(helper: Path, codecs: dict[str, Any]) -> None:
