@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -52,21 +53,21 @@ def sandbox() -> Sandbox:
 
 
 @pytest.fixture(scope="module")
-def loaded(sandbox):
+def loaded(sandbox: Sandbox) -> Any:
     return sandbox.load((WASM_SRC / "eth-block" / "eth-block.wasm").read_bytes())
 
 
 @pytest.fixture(scope="module")
-def codec(loaded):
+def codec(loaded: Any) -> Any:
     return loaded.codec()
 
 
 @pytest.fixture(scope="module")
-def keccak(sandbox):
+def keccak(sandbox: Sandbox) -> Any:
     return sandbox.load((WASM_SRC / "keccak-256" / "keccak-256.wasm").read_bytes()).hasher()
 
 
-def test_module_metadata(loaded) -> None:
+def test_module_metadata(loaded: Any) -> None:
     info = loaded.info
     assert (info.kind, info.name, tuple(info.codes)) == ("codec", "eth-block", (0x90,))
     assert "ac_links" in info.exports
@@ -77,7 +78,7 @@ def test_every_fork_shape_is_covered() -> None:
 
 
 @pytest.mark.parametrize("meta", MANIFEST, ids=lambda m: m["file"])
-def test_header_is_the_real_block(meta, keccak) -> None:
+def test_header_is_the_real_block(meta: dict[str, Any], keccak: Any) -> None:
     """keccak-256 (by the Wasm extension) of the fixture is the block hash: the data is real."""
     block = BLOCKS[meta["file"]]
     digest = keccak.digest(block)
@@ -88,7 +89,7 @@ def test_header_is_the_real_block(meta, keccak) -> None:
 
 
 @pytest.mark.parametrize("meta", MANIFEST, ids=lambda m: m["file"])
-def test_decode_matches_the_oracle_and_round_trips(meta, codec) -> None:
+def test_decode_matches_the_oracle_and_round_trips(meta: dict[str, Any], codec: Any) -> None:
     block = BLOCKS[meta["file"]]
     value = codec.decode(block)
     assert value == oracle.expected(block)
@@ -101,7 +102,7 @@ def test_decode_matches_the_oracle_and_round_trips(meta, codec) -> None:
 
 
 @pytest.mark.parametrize("meta", MANIFEST, ids=lambda m: m["file"])
-def test_links(meta, codec) -> None:
+def test_links(meta: dict[str, Any], codec: Any) -> None:
     block = BLOCKS[meta["file"]]
     value = codec.decode(block)
     links = codec.links(block)
@@ -115,7 +116,7 @@ def test_links(meta, codec) -> None:
     assert all(c.version == 1 and c.hash_code == 0x1B and len(c.digest) == 32 for c in links)
 
 
-def test_block_1_fields(codec) -> None:
+def test_block_1_fields(codec: Any) -> None:
     v = codec.decode(BLOCKS["mainnet-1-frontier.rlp"])
     genesis = "d4e56740f876aef8c010b86a40d5f56745a118d0906a34e69aec8c0db1cb8fa3"
     assert v["ParentCID"].digest.hex() == genesis
@@ -131,7 +132,7 @@ def test_block_1_fields(codec) -> None:
     assert not {"WithdrawalsHash", "BlobGasUsed", "ExcessBlobGas", "ParentBeaconRoot", "RequestsHash"} & set(v)
 
 
-def test_london_fork_block_fields(codec) -> None:
+def test_london_fork_block_fields(codec: Any) -> None:
     v = codec.decode(LONDON)
     assert v["BaseFee"] == (1_000_000_000).to_bytes(4, "big")  # EIP-1559 INITIAL_BASE_FEE
     assert (v["GasLimit"], v["GasUsed"]) == ((30029122).to_bytes(8, "big"), (30025257).to_bytes(8, "big"))
@@ -139,7 +140,7 @@ def test_london_fork_block_fields(codec) -> None:
     assert "WithdrawalsHash" not in v
 
 
-def test_post_merge_fields(codec) -> None:
+def test_post_merge_fields(codec: Any) -> None:
     shanghai = codec.decode(BLOCKS["mainnet-17034870-shanghai.rlp"])
     assert shanghai["Difficulty"] == b"" and shanghai["Nonce"] == bytes(8)
     # no withdrawals in the fork block: the empty trie root
@@ -153,7 +154,7 @@ def test_post_merge_fields(codec) -> None:
     assert prague["RequestsHash"].hex() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 
-def test_encode_needs_the_reference_keys_exactly(codec) -> None:
+def test_encode_needs_the_reference_keys_exactly(codec: Any) -> None:
     """BaseFee is always written (null before London), later fork fields never as null."""
     block = BLOCKS["mainnet-1-frontier.rlp"]
     value = codec.decode(block)
@@ -165,7 +166,7 @@ def test_encode_needs_the_reference_keys_exactly(codec) -> None:
 
 
 @pytest.mark.parametrize("why", sorted(oracle.bad_blocks(LONDON)))
-def test_malformed_blocks_are_rejected(why, codec) -> None:
+def test_malformed_blocks_are_rejected(why: str, codec: Any) -> None:
     bad = oracle.bad_blocks(LONDON)[why]
     with pytest.raises(GuestError) as info:
         codec.decode(bad)
@@ -175,7 +176,8 @@ def test_malformed_blocks_are_rejected(why, codec) -> None:
 
 
 def _good() -> dict[str, Any]:
-    return oracle.expected(LONDON)
+    good: dict[str, Any] = oracle.expected(LONDON)
+    return good
 
 
 @pytest.mark.parametrize(
@@ -200,15 +202,15 @@ def _good() -> dict[str, Any]:
     ],
     ids=lambda x: x if isinstance(x, str) else "",
 )
-def test_encode_rejects(why, value, codec) -> None:
+def test_encode_rejects(why: str, value: Any, codec: Any) -> None:
     with pytest.raises(GuestError):
         codec.encode(value)
 
 
-def test_difficulty_over_64_bits_is_bytes(codec) -> None:
+def test_difficulty_over_64_bits_is_bytes(codec: Any) -> None:
     """Big integers are Bytes (as in go-codec-dageth): 80 bits decode and round trip; over
     256 bits (uint256) is refused."""
-    import rlp
+    import rlp  # type: ignore[import-untyped]
 
     items = rlp.decode(LONDON)
     items[7] = (1 << 80).to_bytes(11, "big")
@@ -222,7 +224,7 @@ def test_difficulty_over_64_bits_is_bytes(codec) -> None:
     assert info.value.code == 1 and "Difficulty" in info.value.message
 
 
-def test_decode_many_matches_decode(codec) -> None:
+def test_decode_many_matches_decode(codec: Any) -> None:
     bad = list(oracle.bad_blocks(LONDON).values())
     blocks = list(BLOCKS.values()) + bad
     results = codec.decode_many(blocks)
@@ -232,7 +234,7 @@ def test_decode_many_matches_decode(codec) -> None:
     assert all(isinstance(r, GuestError) for r in results[len(BLOCKS) :])
 
 
-def test_vectors_file(loaded) -> None:
+def test_vectors_file(loaded: Any) -> None:
     report = run_vectors(loaded, (WASM_SRC / "eth-block" / "vectors.json").read_bytes())
     assert report.ok, report.failures
 
@@ -264,7 +266,7 @@ def _mutations(rng: random.Random, seeds: list[bytes], count: int) -> list[bytes
     return out
 
 
-def test_fuzz_mutated_headers(codec) -> None:
+def test_fuzz_mutated_headers(codec: Any) -> None:
     """Thousands of mutated headers: each is rejected with an error status, or accepted and
     then re-encodes to exactly the same bytes (strictness makes decoding injective)."""
     rng = random.Random(0x90)
@@ -280,7 +282,7 @@ def test_fuzz_mutated_headers(codec) -> None:
     assert 0 < accepted < len(blocks)  # both paths are exercised
 
 
-def test_fuzz_wrong_kinds_into_encode(codec) -> None:
+def test_fuzz_wrong_kinds_into_encode(codec: Any) -> None:
     """Arbitrary data-model values (wrong shapes and types) into encode: an error status."""
     rng = random.Random(0x91)
     good = _good()
@@ -301,7 +303,7 @@ def test_fuzz_wrong_kinds_into_encode(codec) -> None:
             codec.encode(value)
 
 
-def test_cli_put_and_decode_through_the_extensions(home, capsys) -> None:
+def test_cli_put_and_decode_through_the_extensions(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """End to end: `block put` with the two Wasm extensions stores the header under its real
     block hash; `decode` gives the dag-eth Header; a malformed block is refused cleanly."""
     from autocodec.cli import main
@@ -345,12 +347,13 @@ def headers(draw: st.DrawFn) -> bytes:
         else:
             n = draw(st.one_of(st.integers(0, 300), _U64))
             items.append(n.to_bytes((n.bit_length() + 7) // 8, "big"))
-    return rlp.encode(items)
+    out: bytes = rlp.encode(items)
+    return out
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(block=headers())
-def test_property_random_headers_decode_and_round_trip(block: bytes, codec) -> None:
+def test_property_random_headers_decode_and_round_trip(block: bytes, codec: Any) -> None:
     value = codec.decode(block)
     assert value == oracle.expected(block)
     assert codec.encode(value) == block

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-import rlp
+import rlp  # type: ignore[import-untyped]
 
 from autocodec import CID
 from autocodec.builtin import encode
