@@ -187,8 +187,8 @@ def _make_tree(root: Path, seed: int, entries: int) -> None:
         elif kind < 0.17:
             target = rng.choice(["../x", "nowhere", "/etc/hostname", ".", "plain", "日本語"])
             path.symlink_to(target)
-        elif kind < 0.19:
-            path.write_bytes(xorshift_bytes(made, rng.randrange(262_145, 900_000)))
+        elif kind < 0.175:
+            path.write_bytes(xorshift_bytes(made, rng.randrange(262_145, 600_000)))
         else:
             path.write_bytes(xorshift_bytes(made, rng.choice([0, 1, 5, 100, 3000, 70_000])))
     for special in ("empty", "only-hidden", "only-empty/inner", "only-empty/inner2/deeper"):
@@ -255,7 +255,6 @@ FILE_OPTIONS = [
     {"chunker": "rabin"},
     {"chunker": "rabin", "raw_leaves": True},
     {"chunker": "rabin-4096"},
-    {"chunker": "rabin-16-64-128"},
     {"chunker": "rabin-min:1000-avg:8192-max:20000", "trickle": True},
     {"hash": "blake2b-256"},
     {"hash": "blake2b-256", "raw_leaves": False},
@@ -317,7 +316,8 @@ def small_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("options", [{"chunker": "size-1"}, {"chunker": "size-1", "raw_leaves": True},
                                      {"chunker": "size-1", "trickle": True},
-                                     {"chunker": "size-2", "trickle": True, "cid_version": 1}],
+                                     {"chunker": "size-2", "trickle": True, "cid_version": 1},
+                                     {"chunker": "rabin-16-64-128"}, {"chunker": "rabin-16-17-18", "trickle": True}],
                          ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
 def test_layout_boundaries_equal_kubo(kubo: KuboRepo, small_files: Path, options: dict[str, Any]) -> None:
     assert compare(kubo, [small_files], options) == len(SMALL_SIZES) + 1
@@ -356,9 +356,14 @@ def test_wrapped_equals_kubo(kubo: KuboRepo, tree: Path, files: Path, options: d
     compare(kubo, [files / "text"], options, wrap=True)
 
 
-@pytest.mark.parametrize("case", ["at-threshold", "over-threshold", "big", "nested"])
-@pytest.mark.parametrize("options", [{}, {"cid_version": 1}, {"raw_leaves": True}, {"hidden": True},
-                                     {"hash": "blake2b-256"}])
+HAMT_CASES = [(case, options) for case in ("at-threshold", "over-threshold")
+              for options in ({}, {"cid_version": 1}, {"raw_leaves": True}, {"hash": "blake2b-256"})]
+HAMT_CASES += [("big", {}), ("big", {"cid_version": 1, "trickle": True}), ("nested", {}),
+               ("nested", {"hidden": True, "raw_leaves": True}), ("nested", {"hash": "blake3", "empty_dirs": False})]
+
+
+@pytest.mark.parametrize("case,options", HAMT_CASES, ids=lambda v: v if isinstance(v, str) else
+                         ",".join(f"{k}={x}" for k, x in v.items()) or "default")
 def test_hamt_sharding_equals_kubo(kubo: KuboRepo, hamt_dirs: dict[str, Path], case: str,
                                    options: dict[str, Any]) -> None:
     compare(kubo, [hamt_dirs[case]], options)
