@@ -113,10 +113,21 @@ def _encode_output(rt: Any, value: Any, codec_text: str) -> bytes:
 
 
 def run_get(args: argparse.Namespace) -> int:
-    from ..dag import resolve
+    from .. import builtin
+    from ..codes import codec_code
+    from ..dag import parse_path, resolve
+    from ._fast import LocalBuiltins, NeedRuntime, usable
     from ._io import write_stdout
     from ._local_modules import open_runtime
 
+    if usable(args, parse_path(args.ref).root) and builtin.has_codec(codec_code(args.output_codec)):
+        try:  # builtin blocks in the store: no extension runtime to start (``_fast``)
+            with LocalBuiltins() as local:
+                found = resolve(local, args.ref, limits=local.limits)
+                write_stdout(_encode_output(local, found.value, args.output_codec))
+                return 0
+        except NeedRuntime:
+            pass
     with open_runtime(args) as rt:
         found = resolve(rt, args.ref, limits=rt.limits)
         out = _encode_output(rt, found.value, args.output_codec)
