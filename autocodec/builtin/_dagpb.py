@@ -25,12 +25,15 @@ from typing import Any
 from ..cid import CID
 from ..config import DecodeLimits
 from ..errors import EncodeError, InvalidBlock, InvalidCID
+from . import _native
 
 _MAX_U64 = (1 << 64) - 1
 
 
 def _varint(data: bytes, pos: int, end: int) -> tuple[int, int]:
     """A minimal protobuf varint (at most 10 bytes, < 2^64) at ``pos``."""
+    if pos < end and data[pos] < 0x80:  # one byte: almost every key and length
+        return data[pos], pos + 1
     value = shift = 0
     start = pos
     while True:
@@ -52,6 +55,9 @@ def _varint(data: bytes, pos: int, end: int) -> tuple[int, int]:
 
 def _field(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
     """(field number, wire type, position after the key)."""
+    if pos < end and data[pos] < 0x80:
+        key = data[pos]
+        return key >> 3, key & 7, pos + 1
     key, pos = _varint(data, pos, end)
     return key >> 3, key & 7, pos
 
@@ -61,6 +67,23 @@ def _length_delimited(data: bytes, pos: int, end: int, what: str) -> tuple[int, 
     if size > end - pos:
         raise InvalidBlock(f"dag-pb: {what} length {size} runs past the end ({end - pos} bytes left)")
     return pos, pos + size
+
+
+def _py_link_cid(raw: bytes) -> CID:
+    try:
+        return CID(raw)
+    except InvalidCID as exc:
+        raise InvalidBlock(f"dag-pb: link Hash is not a valid CID: {exc.message}") from None
+
+
+def _c_link_cid(raw: bytes) -> CID:
+    try:
+        return _native.link(raw)  # type: ignore[misc]  # same structure rules, in C
+    except ValueError as exc:
+        raise InvalidBlock(f"dag-pb: link Hash is not a valid CID: {exc}") from None
+
+
+_link_cid = _py_link_cid if _native.link is None else _c_link_cid
 
 
 def _decode_link(data: bytes, pos: int, end: int) -> dict[str, Any]:
@@ -82,10 +105,7 @@ def _decode_link(data: bytes, pos: int, end: int) -> dict[str, Any]:
             raise InvalidBlock(f"dag-pb: link field {num} has wire type {wire}, expected 2 (bytes)")
         start, pos = _length_delimited(data, pos, end, "link field")
         if num == 1:
-            try:
-                link["Hash"] = CID(data[start:pos])
-            except InvalidCID as exc:
-                raise InvalidBlock(f"dag-pb: link Hash is not a valid CID: {exc.message}") from None
+            link["Hash"] = _link_cid(data[start:pos])
         else:
             try:
                 link["Name"] = data[start:pos].decode("utf-8")
