@@ -103,7 +103,8 @@ def _in_child(spec: EngineSpec, wasm: bytes, limits: SandboxLimits) -> bytes:
         return proc.stdout
     if proc.returncode == _EXIT_INVALID:
         raise _refusal(proc.stderr.decode("utf-8", "replace").strip()[:300])
-    if proc.returncode in (_EXIT_MEMORY, -9, -6, -24) or proc.returncode < 0:  # OOM abort, SIGKILL, SIGXCPU
+    out_of_memory = b"memory allocation" in proc.stderr or b"MemoryError" in proc.stderr
+    if proc.returncode == _EXIT_MEMORY or proc.returncode < 0 or out_of_memory:  # OOM abort, SIGKILL, SIGXCPU
         raise CompileRefused(
             f"compiling the module needed more than compile_memory_bytes ({limits.compile_memory_bytes}) "
             f"or its CPU time (exit {proc.returncode})"
