@@ -92,6 +92,30 @@ def test_tree_equals_reference_node(store, tmp_path: Path) -> None:
     assert with_hidden[-1].cid != added[-1].cid
 
 
+KUBO_REFERENCE = json.loads((FIXTURES / "unixfs" / "kubo-reference.json").read_text())
+
+
+@pytest.mark.parametrize("case", KUBO_REFERENCE["files"], ids=lambda c: f"{c['input']['length']}-{c['options']}"[:70])
+def test_file_root_equals_kubo_fixture(case, tmp_path: Path) -> None:
+    """Root CIDs recorded from Kubo v0.43.1 (fixtures/unixfs/make_kubo_reference.py): checked
+    here without Kubo; tests/test_unixfs_kubo.py checks these options and more against Kubo live."""
+    from ._unixfs_ref import our_add
+
+    path = tmp_path / f"in-{case['input']['seed']}"
+    path.write_bytes(xorshift_bytes(case["input"]["seed"], case["input"]["length"]))
+    assert our_add([path], case["options"])[path.name] == CID.parse(case["cid"])
+
+
+@pytest.mark.parametrize("case", KUBO_REFERENCE["trees"], ids=lambda c: f"{c['seed']}-{c['options']}"[:70])
+def test_tree_root_equals_kubo_fixture(case, tmp_path: Path) -> None:
+    from ._unixfs_ref import make_tree, our_add
+
+    root = tmp_path / "tree"
+    make_tree(root, case["seed"], case["entries"])
+    added = our_add([root], case["options"])
+    assert (added[root.name], len(added)) == (CID.parse(case["cid"]), case["count"])
+
+
 @pytest.mark.slow
 @pytest.mark.ipfs
 @pytest.mark.parametrize("length,options", [

@@ -13,71 +13,24 @@ tests check the Wasm rabin/buzhash chunkers and the blake3/keccak hashers agains
 from __future__ import annotations
 
 import os
-import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from autocodec.cid import CID, encode_varint
-from autocodec.cli.cmd_add import kubo_escape
-from autocodec.codes import hash_code
-from autocodec.loader import Sandbox, xorshift_bytes
-from autocodec.unixfs import Adder, AddOptions
+from autocodec.cid import CID
+from autocodec.loader import xorshift_bytes
 from autocodec.unixfs._layout import HAMT_THRESHOLD_BYTES
 
 from ._kubo import KuboRepo, require_kubo
+from ._unixfs_ref import kubo_flags, make_tree, our_add
 from .conftest import WASM_SRC
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
 COMPARED = {"cases": 0, "entries": 0}
-_SANDBOX = Sandbox()
-_MODULES: dict[str, Any] = {}
-
-
-def _module(name: str) -> Any:
-    if name not in _MODULES:
-        _MODULES[name] = _SANDBOX.load((WASM_SRC / name / f"{name}.wasm").read_bytes())
-    return _MODULES[name]
-
-
-def _multihash(hash_name: str) -> Callable[[bytes], bytes] | None:
-    """None for builtin hashes; a Wasm hasher from wasm-src for blake3 and keccak-256."""
-    code = hash_code(hash_name)
-    from autocodec.builtin import has_hash
-
-    if has_hash(code):
-        return None
-    hasher = _module(hash_name).hasher()
-
-    def multihash(block: bytes) -> bytes:
-        digest = hasher.digest(block)
-        return encode_varint(code) + encode_varint(len(digest)) + digest
-
-    return multihash
-
-
-class _NoStore:
-    def put_many(self, batch: list[Any]) -> int:
-        return len(batch)
-
-
 # --- the two sides --------------------------------------------------------------------------
-
-_FLAGS = {  # AddOptions field -> Kubo flag
-    "chunker": "--chunker", "cid_version": "--cid-version", "raw_leaves": "--raw-leaves", "hidden": "--hidden",
-    "hash": "--hash", "trickle": "--trickle", "empty_dirs": "--empty-dirs", "max_file_links": "--max-file-links",
-}
-
-
-def kubo_flags(options: dict[str, Any]) -> list[str]:
-    out = []
-    for key, value in options.items():
-        out.append(f"{_FLAGS[key]}={str(value).lower() if isinstance(value, bool) else value}")
-    return out
-
 
 def kubo_add(kubo: KuboRepo, paths: list[Path], options: dict[str, Any], wrap: bool = False) -> dict[str, CID]:
     """Kubo's ``added CID NAME`` lines (names escaped by Kubo's ``EscNonPrint``)."""
@@ -91,20 +44,6 @@ def kubo_add(kubo: KuboRepo, paths: list[Path], options: dict[str, Any], wrap: b
             word, cid, name = line.split(" ", 2)
             assert word == "added", line
             out[name] = CID.parse(cid)
-    return out
-
-
-def our_add(paths: list[Path], options: dict[str, Any], wrap: bool = False) -> dict[str, CID]:
-    opts = AddOptions(**options)
-    adder = Adder(_NoStore(), opts, multihash=_multihash(opts.hash), chunker_module=_module)
-    out: dict[str, CID] = {}
-    tops = []
-    for path in paths:
-        added = list(adder.add_path(path, recursive=True))
-        out.update({kubo_escape(a.path): a.cid for a in added})
-        tops.append((added[-1].path, added[-1].link))
-    if wrap:
-        out[""] = adder.wrap(tops).cid
     return out
 
 
@@ -153,55 +92,10 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-ODD_NAMES = [
-    "plain", "with space", " leading space", "trailing space ", "tab\there", "new\nline", "-dash", "--double",
-    "été", "日本語のファイル", "emoji-🚀🦀", "quote'single", 'quote"double', "back\\slash", "per%cent", "hash#tag",
-    "question?", "star*", "amp&ersand", "semi;colon", "equals=sign", "plus+", "brackets[]{}()", "caret^tilde~",
-    "at@", "comma,", "dollar$", "pipe|", "lt<gt>", "Case", "case", "CASE", "0", "00", "1e10", "x" * 200,
-    "ø" * 100, "a.b.c", "ends.with.dot.", "~tilde",
-]
-
-
-def _make_tree(root: Path, seed: int, entries: int) -> None:
-    """A nested tree of about ``entries`` entries: odd names, hidden files and folders, empty files
-    and folders, folders holding only hidden or empty things, symlinks (relative, absolute,
-    dangling, to folders), a few multi-chunk files."""
-    rng = random.Random(seed)
-    root.mkdir(parents=True)
-    dirs = [root]
-    made = 0
-    while made < entries:
-        parent = rng.choice(dirs)
-        kind = rng.random()
-        name = rng.choice(ODD_NAMES)
-        if rng.random() < 0.12:
-            name = "." + name  # hidden
-        name = f"{name}-{made}" if rng.random() < 0.7 else name
-        path = parent / name
-        if path.exists() or path.is_symlink():
-            continue
-        made += 1
-        if kind < 0.12 and len(path.relative_to(root).parts) < 6:
-            path.mkdir()
-            dirs.append(path)
-        elif kind < 0.17:
-            target = rng.choice(["../x", "nowhere", "/etc/hostname", ".", "plain", "日本語"])
-            path.symlink_to(target)
-        elif kind < 0.175:
-            path.write_bytes(xorshift_bytes(made, rng.randrange(262_145, 600_000)))
-        else:
-            path.write_bytes(xorshift_bytes(made, rng.choice([0, 1, 5, 100, 3000, 70_000])))
-    for special in ("empty", "only-hidden", "only-empty/inner", "only-empty/inner2/deeper"):
-        (root / special).mkdir(parents=True)
-    (root / "only-hidden" / ".secret").write_bytes(b"s")
-    (root / ".hidden-dir" / "sub").mkdir(parents=True)
-    (root / ".hidden-dir" / "sub" / "f").write_bytes(b"in a hidden folder")
-
-
 @pytest.fixture(scope="module")
 def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("tree") / "tree"
-    _make_tree(root, 2026, 3000)
+    make_tree(root, 2026, 3000)
     return root
 
 
