@@ -18,6 +18,7 @@ Invariants:
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,8 +66,9 @@ def car_params(query: Any, accept_params: dict[str, str]) -> CarParams:
             _unixfs.resolve_range(1 << 62, entity_bytes)
         except ValueError as exc:
             raise InvalidInput(str(exc), hint="write entity-bytes as from:to, e.g. 0:1023 or -512:*") from None
-    # order=unk lets the server choose; this server always sends dfs and says so
-    return CarParams(scope, entity_bytes, "dfs", dups == "y")
+    # order=unk lets the server choose: blocks are always sent in dfs order, and the answer
+    # names the order asked for (as Kubo v0.43.1 does)
+    return CarParams(scope, entity_bytes, order, dups == "y")
 
 
 def _is_identity(cid: CID) -> bool:
@@ -106,7 +108,8 @@ def entity_blocks(runtime: Any, cid: CID, data: bytes, params: CarParams,
     """The blocks of the terminal entity ``cid`` for ``params.scope`` (the block itself first)."""
     limits = limits or DEFAULT_LIMITS
     if params.scope == "block":
-        yield cid, data
+        if cid.hash_code != 0 or data:
+            yield cid, data
         return
     if params.scope == "all":
         yield from _all(runtime, cid, data, params.dups)
@@ -153,17 +156,11 @@ def response_blocks(path_blocks: Sequence[tuple[CID, bytes]], entity: Iterator[t
         yield cid, data
 
 
-class FrameBuffer:
+class FrameBuffer(io.BytesIO):
     """A write sink for ``autocodec.store.CarWriter`` whose bytes are taken out after each block."""
 
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-
-    def write(self, data: bytes | memoryview) -> int:
-        self._parts.append(bytes(data))
-        return len(data)
-
     def take(self) -> bytes:
-        out = b"".join(self._parts)
-        self._parts.clear()
+        out = self.getvalue()
+        self.seek(0)
+        self.truncate()
         return out

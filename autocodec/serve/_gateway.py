@@ -68,6 +68,9 @@ _FORMAT_SUFFIX = {DAG_JSON: "dag-json", DAG_CBOR: "dag-cbor", JSON: "json", CBOR
 _ENCODE_AS = {DAG_JSON: "dag-json", DAG_CBOR: "dag-cbor", JSON: "dag-json", CBOR: "dag-cbor"}
 
 
+_EMPTY_IDENTITY = CID(bytes.fromhex("01550000"))  # raw, identity multihash of no bytes
+
+
 class GatewayError(Exception):
     """A request the gateway answers with ``status`` and a one-line ``text``."""
 
@@ -93,6 +96,15 @@ def status_for_gateway(exc: BaseException) -> int:
     if isinstance(exc, errors.InvalidInput):
         return 400
     return status_for(exc)
+
+
+class MissingPath(errors.PathNotFound):
+    """A path segment that names nothing, with the blocks read up to it (partial CAR answers)."""
+
+    def __init__(self, exc: errors.PathNotFound, blocks: list[tuple[CID, bytes]], roots: list[CID]) -> None:
+        super().__init__(exc.message, hint=exc.hint)
+        self.blocks = blocks
+        self.roots = roots
 
 
 @dataclass
@@ -134,8 +146,11 @@ def locate(runtime: "Runtime", path: DagPath) -> Target:
     found = resolve_path(rec, DagPath("ipfs", path.root, (), path.root_text), limits=runtime.limits)
     roots = [path.root]
     for segment in path.segments:
-        found = resolve_path(rec, DagPath("ipfs", found.cid, (*found.remainder, segment), str(found.cid)),
-                             limits=runtime.limits)
+        try:
+            found = resolve_path(rec, DagPath("ipfs", found.cid, (*found.remainder, segment), str(found.cid)),
+                                 limits=runtime.limits)
+        except errors.PathNotFound as exc:
+            raise MissingPath(exc, rec.blocks, roots) from None
         roots.append(found.cid)
     blocks = rec.blocks
     terminal = len(blocks) - 1
@@ -215,7 +230,8 @@ _HTML_TAGS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<if
 
 
 def sniff(head: bytes) -> str:
-    """A content type from a file's first bytes (WHATWG MIME sniffing, the common signatures)."""
+    """A content type from the first bytes sent (the common signatures of WHATWG MIME sniffing,
+    then Go's text-or-binary rule, as Kubo's gateway does)."""
     for magic, kind in _SNIFF:
         if head.startswith(magic):
             return kind
@@ -224,19 +240,14 @@ def sniff(head: bytes) -> str:
     lowered = head.lstrip(b"\t\n\x0c\r ").lower()
     for tag in _HTML_TAGS:
         if lowered.startswith(tag) and lowered[len(tag):len(tag) + 1] in (b" ", b">"):
-            return "text/html; charset=utf-8"
+            return "text/html"
     if lowered.startswith(b"<?xml"):
         return "text/xml; charset=utf-8"
     if lowered.startswith(b"<svg"):
         return "image/svg+xml"
-    text = head[:3072]
-    if any(b < 0x09 or 0x0D < b < 0x20 and b != 0x1B for b in text):
+    # Go's http.DetectContentType (which Kubo uses): text unless a byte is binary data
+    if any(b <= 0x08 or b == 0x0B or 0x0E <= b <= 0x1A or 0x1C <= b <= 0x1F for b in head[:512]):
         return "application/octet-stream"
-    try:
-        text.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(text) - 3:
-            return "application/octet-stream"
     return "text/plain; charset=utf-8"
 
 
@@ -245,15 +256,14 @@ def content_type_for(name: str, head: bytes) -> str:
     guessed = mimetypes.guess_type(name)[0] if name else None
     if guessed is None:
         return sniff(head)
+    if guessed == "text/html":  # as Kubo v0.43.1 answers
+        return guessed
     if guessed.startswith("text/") or guessed in ("application/javascript",):
         return f"{guessed}; charset=utf-8"
     return guessed
 
 
 # --- streaming ------------------------------------------------------------------------------
-
-_END = object()
-
 
 async def _stream(request: web.Request, response: web.StreamResponse, pieces: Iterator[bytes],
                   first: bytes | None = None) -> web.StreamResponse:
@@ -267,8 +277,8 @@ async def _stream(request: web.Request, response: web.StreamResponse, pieces: It
     if first:
         await response.write(first)
     while True:
-        piece = await loop.run_in_executor(request.app[EXECUTOR], next, pieces, _END)
-        if piece is _END:
+        piece = await loop.run_in_executor(request.app[EXECUTOR], next, pieces, None)
+        if piece is None:
             break
         await response.write(piece)
     await response.write_eof()
@@ -317,7 +327,15 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         raise GatewayError(406 if media == TAR else 400,
                            f"{media} is not served by this gateway" + ("" if media == TAR else " under /ipfs/"))
     car = _car.car_params(request.query, params) if media == CAR else None
-    target: Target = await _run(request, locate, runtime, path)
+    try:
+        target: Target = await _run(request, locate, runtime, path)
+    except MissingPath as exc:
+        if media != CAR:
+            raise
+        # Kubo streams the blocks up to the missing link (a CAR a client can verify), root: empty identity
+        target = Target(path, exc.roots[:1], exc.blocks, _EMPTY_IDENTITY, b"", (), None)
+        assert car is not None
+        return await _car_response(request, runtime, target, _car.CarParams("block", None, car.order, car.dups))
     if media == CAR:
         assert car is not None
         return await _car_response(request, runtime, target, car)
@@ -351,7 +369,7 @@ async def _car_response(request: web.Request, runtime: "Runtime", target: Target
 
     digest = hashlib.sha256(f"{target.path}|{params}".encode()).hexdigest()[:13]
     etag = f'W/"{target.path.root}.car.{digest}"'
-    name = "_".join((str(target.path.root), *target.path.segments)) + ".car"
+    name = "_".join((str(target.path.root), *target.path.segments[-1:])) + ".car"
     headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "none",
                "Content-Disposition": _disposition("attachment", request.query.get("filename", name)),
                "Content-Type": params.content_type()}
@@ -460,11 +478,12 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 async def _file_response(request: web.Request, runtime: "Runtime", target: Target,
-                         node: _unixfs.Node) -> web.StreamResponse:
+                         node: _unixfs.Node, etag_cid: CID | None = None) -> web.StreamResponse:
+    """A UnixFS file (``etag_cid``: the directory whose index.html it is, which names the ETag)."""
     from ._app import _run
 
     cid, size = target.cid, node.size
-    etag = f'"{cid}"'
+    etag = f'"{etag_cid or cid}"'
     name = target.path.segments[-1] if target.path.segments else ""
     span: tuple[int, int] | None = (0, size - 1) if size else None
     status = 200
@@ -494,8 +513,7 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
         headers["Content-Disposition"] = _disposition(
             "attachment" if request.query.get("download") == "true" else "inline", request.query["filename"])
     sniff_name = request.query.get("filename", name)
-    headers["Content-Type"] = content_type_for(sniff_name, head) if status == 200 or span is None else \
-        content_type_for(sniff_name, b"") if mimetypes.guess_type(sniff_name)[0] else "application/octet-stream"
+    headers["Content-Type"] = content_type_for(sniff_name, head)  # sniffed on the bytes sent, as Kubo
     length = 0 if span is None else span[1] - span[0] + 1
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = length
@@ -508,16 +526,18 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
 
     listing: list[tuple[str, CID, int | None]] = await _run(request, _unixfs.entries, runtime, target.cid,
                                                             target.data, runtime.limits)
+    if not trailing_slash:  # relative links in a listing or index.html need the slash (as Kubo)
+        location = request.path + "/" + (f"?{request.query_string}" if request.query_string else "")
+        return web.Response(status=301, text=f'<a href="{html.escape(location)}">Moved Permanently</a>.\n\n',
+                            content_type="text/html",
+                            headers={"Location": location, "X-Ipfs-Roots": _roots_header(target)})
     index = next((entry for entry in listing if entry[0] == "index.html"), None)
     if index is not None:
-        if not trailing_slash:
-            location = request.path + "/" + (f"?{request.query_string}" if request.query_string else "")
-            raise web.HTTPMovedPermanently(location=location)
         sub = parse_path(f"{target.path}/index.html")
         inner: Target = await _run(request, locate, runtime, sub)
         node = await _run(request, _unixfs.classify, inner.cid, inner.data)
         inner.roots, inner.path = target.roots, target.path
-        return await _file_response(request, runtime, inner, node)
+        return await _file_response(request, runtime, inner, node, etag_cid=target.cid)
     etag = f'"DirIndex-autocodec_CID-{target.cid}"'
     headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE}
     if _not_modified(request, etag):
