@@ -295,7 +295,8 @@ def _literal_objects(g: Git, n: dict[str, str]) -> None:
         "extra_headers": f"{t}author {IDENT}\ncommitter {IDENT}\nencoding UTF-8\nHG:extra rebase_source:abc\n"
                          "HG:rename-source hg\n\nfrom hg\n",
         "out_of_order": f"tree {tree}\ncommitter {IDENT}\nauthor {IDENT}\nencoding UTF-8\n\nodd\n",
-        "x509_signed": f"{t}author {IDENT}\ncommitter {IDENT}\ngpgsig -----BEGIN SIGNED MESSAGE-----\n MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0B\n"
+        "x509_signed": f"{t}author {IDENT}\ncommitter {IDENT}\ngpgsig -----BEGIN SIGNED MESSAGE-----\n"
+                       " MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0B\n"
                        " -----END SIGNED MESSAGE-----\n\nx509\n",
         "multiline_other": f"{t}author {IDENT}\ncommitter {IDENT}\nx-custom first\n second\n \n third\n\nm\n",
     }
