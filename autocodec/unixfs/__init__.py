@@ -1,9 +1,11 @@
 """UnixFS v1 import and export: ``autocodec add`` and ``autocodec cat``.
 
-Files are chunked (``size-N`` natively; ``fastcdc-MIN-AVG-MAX`` and ``buzhash`` by the
-sandboxed Wasm chunker modules) and stored as balanced dag-pb DAGs exactly as Kubo and
-js-ipfs lay them out, so the same bytes and options give the same root CID as a reference
-IPFS node.  See the private modules' docstrings for the invariants.
+Files are chunked (``size-N`` natively; ``rabin[-MIN-AVG-MAX]``, ``buzhash`` and this
+project's ``fastcdc-MIN-AVG-MAX`` by the sandboxed Wasm chunker modules) and stored as
+balanced or trickle dag-pb DAGs, directories as plain or HAMT-sharded nodes, exactly as Kubo
+v0.43.1's ``ipfs add`` lays them out: the same bytes and options give the same CIDs (see
+docs/unixfs.md and tests/test_unixfs_kubo.py).  ``cat`` checks sizes at every node before
+streaming.  See the private modules' docstrings for the invariants.
 """
 
 from __future__ import annotations
