@@ -67,7 +67,7 @@ def _modules(kind: str) -> list[tuple[dict[str, Any], Path]]:
 
 
 CODEC_MODULES = _modules("codec")
-HASHER_MODULES = [wasm for _meta, wasm in _modules("hasher")]
+HASHER_MODULES = {code: wasm for meta, wasm in _modules("hasher") for code in meta.get("codes", [])}
 
 
 @cache
@@ -106,7 +106,7 @@ def test_extension_codec_blocks_from_kubo_by_node_and_gateway(kubo_node, tmp_pat
             for b, _ in cases]
     assert kubo_cids == ours  # Kubo and autocodec address every block alike
 
-    modules = [wasm, *HASHER_MODULES]
+    modules = [wasm, *([HASHER_MODULES[hash_code(hash_name)]] if hash_code(hash_name) in HASHER_MODULES else [])]
     api = kubo_node.api_multiaddr
     for label, kw in (("node", {"node": api}), ("gateway", {"gateways": [kubo_node.gateway_url]})):
         with Runtime(tmp_path / f"home-{label}", modules=modules, default_set=False, **kw) as rt:
