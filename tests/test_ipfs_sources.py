@@ -115,6 +115,17 @@ def test_stopped_node_gives_a_clear_error_quickly(tmp_path) -> None:
         with pytest.raises(SourceUnavailable, match="connection refused"):
             fetch(cid)
         assert time.monotonic() - started < 2
+    # following a set over IPNS (pin add/update) through the stopped node: the same
+    from dataclasses import replace
+
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.registry._pins import resolve_ipns
+
+    started = time.monotonic()
+    with pytest.raises(SourceUnavailable, match="connection refused"):
+        resolve_ipns(node.api_multiaddr, "/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8",
+                     replace(DEFAULT_LIMITS, fetch=FAST))
+    assert time.monotonic() - started < 2
     # the CLI with default limits: one short line, quickly
     started = time.monotonic()
     proc = run_cli(tmp_path / "home", "decode", str(cid), "--node", node.api_multiaddr, check=False)
