@@ -163,3 +163,23 @@ def test_parts_are_injected(world: TrustWorld) -> None:
         assert rt.sandbox is sandbox and rt.resolver.loader is sandbox
         assert rt.decode(world.codec_cid) == {"age": 36, "name": b"Bob"}
         assert sandbox.cache is None and rt.metrics.snapshot()[("module_loads_total", (("kind", "codec"),))] == 1
+
+
+def test_polling_the_trust_epoch_never_waits_for_a_writer(world: TrustWorld) -> None:
+    """Another process holding the write lock (a long import) does not delay a runtime's poll."""
+    import sqlite3
+
+    with Runtime(world.user_home) as rt:
+        before = rt.trust.epoch()
+        writer = sqlite3.connect(world.user_home / "store.sqlite", isolation_level=None)
+        try:
+            writer.execute("BEGIN IMMEDIATE")  # holds the write lock, as an import in progress does
+            writer.execute("UPDATE trust_epoch SET n = n + 1 WHERE id = 1")  # not committed: invisible
+            start = time.monotonic()
+            assert rt.trust.epoch() == before
+            assert rt.decode(world.codec_cid) == {"age": 36, "name": b"Bob"}
+            assert time.monotonic() - start < 0.5
+            writer.execute("COMMIT")
+        finally:
+            writer.close()
+        assert rt.trust.epoch() == before + 1

@@ -19,10 +19,13 @@ Invariants:
 from __future__ import annotations
 
 import re
+import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Self
 
 from ..cid import CID
@@ -36,6 +39,7 @@ from ..errors import (
     RollbackError,
     RootChainError,
     SetNotFound,
+    StoreError,
 )
 from ..home import Home
 from ..log import get_logger
@@ -165,6 +169,8 @@ class TrustStore:
         self.limits = limits
         self._owns_blocks = owns_blocks
         self._writes = 0
+        self._reader: sqlite3.Connection | None = None
+        self._reader_lock = threading.Lock()
 
     @classmethod
     def open(cls, home: Home | str | None = None, *, limits: Limits | None = None, blocks: Any = None) -> TrustStore:
@@ -189,6 +195,10 @@ class TrustStore:
 
     def close(self) -> None:
         """Close the database, unless the caller passed in a ``BlockStore`` it still owns."""
+        with self._reader_lock:
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
         if self._owns_blocks:
             self.blocks.close()
 
@@ -221,9 +231,34 @@ class TrustStore:
         rows = self._rows("SELECT n FROM trust_epoch WHERE id = 1")
         return int(rows[0][0]) if rows else 0
 
+    def _read_connection(self) -> sqlite3.Connection | None:
+        """A read-only connection of this object's own (None if the database has no file)."""
+        if self._reader is None:
+            try:
+                uri = Path(self.blocks.path).absolute().as_uri() + "?mode=ro"
+                self._reader = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None,
+                                               timeout=self.limits.store.busy_timeout_ms / 1000)
+            except (sqlite3.Error, AttributeError, TypeError, ValueError):
+                return None
+        return self._reader
+
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        with self.blocks.transaction() as conn:
-            rows: list[Any] = conn.execute(sql, params).fetchall()
+        """Rows of one read of committed trust state.
+
+        Reads go through a read-only connection: in WAL mode a read takes no write lock and
+        never waits for a writer (another process importing blocks holds the write lock for a
+        while), so polling and resolving cost a request nothing. Every write of this object
+        is committed before it reads again, so it reads its own writes.
+        """
+        with self._reader_lock:
+            conn = self._read_connection()
+            if conn is not None:
+                try:
+                    return list(conn.execute(sql, params).fetchall())
+                except sqlite3.Error as exc:
+                    raise StoreError(f"cannot read the trust state in {self.blocks.path}: {exc}") from None
+        with self.blocks.transaction() as conn2:
+            rows: list[Any] = conn2.execute(sql, params).fetchall()
         return rows
 
     # --- revocation and allow-list ---------------------------------------------------------
