@@ -28,6 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
 BENCODE = REPO / "wasm-src" / "bencode" / "bencode.wasm"
 INTERVAL = 2.0
+V1 = json.loads((GIT_RAW.parent / "module.json").read_text())["version"]  # as committed
+V2, V3 = "90.0.0", "91.0.0"  # the upgrade and the refused version, whatever V1 is
 
 
 def _git_objects(tmp: Path) -> list[tuple[CID, bytes]]:
@@ -130,7 +132,7 @@ def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -
     try:
         _wait_for(lambda: _get(f"{base}/healthz", timeout=1)[0] == 200 if server.poll() is None else True, 30)
         assert server.poll() is None, log_path.read_text()
-        assert _serving_version(base) == "1.0.0"
+        assert _serving_version(base) == V1
         workers.extend(threading.Thread(target=load, args=(w,), daemon=True) for w in range(4))
         for w in workers:
             w.start()
@@ -138,12 +140,12 @@ def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -
 
         # v2: the same codec, new bytes (and CID); it passes its vectors and agrees with v1.
         v2_path = tmp_path / "git-raw-v2.wasm"
-        v2_path.write_bytes(with_meta(GIT_RAW.read_bytes(), version="2.0.0"))
+        v2_path.write_bytes(with_meta(GIT_RAW.read_bytes(), version=V2))
         v2 = publish_module(publisher, v2_path, key, vectors=GIT_RAW.parent)
         add_manifest(publisher, "live", v2.manifest_cid)
         publish_set(publisher, "live", [key])
         export_set(publisher, "live", bundle)
-        moved_after = _wait_for(lambda: _serving_version(base) == "2.0.0", 2 * INTERVAL + 1.0,
+        moved_after = _wait_for(lambda: _serving_version(base) == V2, 2 * INTERVAL + 1.0,
                                 lambda: log_path.read_text()[-3000:])
         assert moved_after <= 2 * INTERVAL + 1.0
         print(f"\nlive upgrade: v2 serving {moved_after:.2f} s after export (refresh interval {INTERVAL} s), "
@@ -151,13 +153,13 @@ def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -
 
         # v3 claims git-raw but is the bencode module: its own vectors pass, the canary does not.
         v3_path = tmp_path / "git-raw-v3.wasm"
-        v3_path.write_bytes(with_meta(BENCODE.read_bytes(), name="git-raw", codes=[0x78], version="3.0.0"))
+        v3_path.write_bytes(with_meta(BENCODE.read_bytes(), name="git-raw", codes=[0x78], version=V3))
         v3 = publish_module(publisher, v3_path, key, vectors=BENCODE.parent)
         add_manifest(publisher, "live", v3.manifest_cid)
         publish_set(publisher, "live", [key])
         export_set(publisher, "live", bundle)
         _wait_for(lambda: "CanaryFailed" in log_path.read_text(), 30, lambda: log_path.read_text()[-3000:])
-        assert _serving_version(base) == "2.0.0"
+        assert _serving_version(base) == V2
         assert not failures, (failures[:5], log_path.read_text()[-3000:])
         served_before_revocation = done[0]
         assert served_before_revocation > 50
