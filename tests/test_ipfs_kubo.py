@@ -99,7 +99,7 @@ def test_extension_codec_blocks_from_kubo_by_node_and_gateway(kubo_node, tmp_pat
     for i, (block, _expect) in enumerate(cases):
         files.append(tmp_path / f"block{i:05d}")  # the ipfs CLI takes file arguments in name order
         files[-1].write_bytes(block)
-    out = kubo_node.ipfs("block", "put", "--cid-codec", codec_name(code), "--mhtype", hash_name,
+    out = kubo_node.ipfs("block", "put", "--cid-codec", f"0x{code:x}", "--mhtype", hash_name,
                          *files).stdout.decode().split()
     kubo_cids = [CID.parse(c) for c in out]
     ours = [CID.build(code, bytes([hash_code(hash_name)]) + bytes([len(d := _digest(hash_name, b))]) + d)
