@@ -47,14 +47,15 @@ def _href(segments: list[str]) -> str:
 class _Render:
     """Renders a data-model value as nested HTML, counting what it leaves out."""
 
-    def __init__(self, base: list[str]) -> None:
+    def __init__(self, base: list[str], by_path: bool = True) -> None:
         self.base = base
+        self.by_path = by_path  # False for dag-pb: /ipfs/ paths name UnixFS entries, not fields
 
     def value(self, value: Any, at: list[str], depth: int = 0) -> str:
         if depth > MAX_DEPTH:
             return '<span class="more">(nested deeper than shown)</span>'
         if isinstance(value, CID):
-            here = _href(self.base + at)
+            here = _href(self.base + at) if self.by_path else f"/explore/{value}"
             return (f'<a class="link" data-cid="{_e(value)}" href="{_e(here)}">{_e(value)}</a> '
                     f'<a class="bycid" title="open this CID alone" href="/explore/{_e(value)}">&#8599;</a>')
         if isinstance(value, dict):
@@ -137,7 +138,7 @@ def render(runtime: "Runtime", text: str) -> tuple[int, str]:
     walked = list(path.segments)
     node = runtime.decode_block(target.cid, target.data, verified=True)
     value = target.value if target.remainder else node
-    renderer = _Render(root + walked)
+    renderer = _Render(root + walked, by_path=target.cid.codec != 0x70)
     unixfs = _unixfs_note(runtime, target.cid, target.data, root + walked)
     inside = f" at <code>{_e('/'.join(target.remainder))}</code> inside the block" if target.remainder else ""
     page = f"""<!DOCTYPE html>

@@ -1,0 +1,193 @@
+"""The explorer in a real headless Chromium (Debian's chromium + chromium-driver, WebDriver over
+HTTP with urllib), against a running `autocodec serve`: click from a git commit to its tree to
+a file, from an Ethereum mainnet header through its transaction trie to a transaction, and
+through a UnixFS folder; screenshots are saved in the test's tmp folder (not committed).
+
+tools/setup.d/50-chromium.sh installs the browser; without it the test skips (fails on CI).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import shutil
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests._explorer_world import ExplorerWorld, build
+from tests._kubo import free_port
+from tests._serve_proc import ServeProcess
+
+pytestmark = pytest.mark.slow
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-dev-shm-usage", "--window-size=1280,1400"]
+ELEMENT = "element-6066-11e4-a52e-4f735466cecf"
+
+
+def _require_chromium() -> tuple[str, str]:
+    browser = shutil.which("chromium")
+    driver = shutil.which("chromedriver")
+    if browser and driver:
+        return browser, driver
+    reason = "chromium and chromium-driver not installed (tools/setup.d/50-chromium.sh installs them with apt)"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+class Browser:
+    """A WebDriver session (W3C protocol) on a local chromedriver."""
+
+    def __init__(self, driver_url: str, browser: str, profile: Path) -> None:
+        self.base = driver_url
+        caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+            "binary": browser, "args": [*FLAGS, f"--user-data-dir={profile}"]}}}}
+        self.session = self._call("POST", "/session", caps)["sessionId"]
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=60) as resp:
+                return json.loads(resp.read())["value"]
+        except urllib.error.HTTPError as exc:
+            raise AssertionError(f"webdriver {method} {path}: {exc.read()[:500]!r}") from None
+
+    def s(self, method: str, path: str, body: Any = None) -> Any:
+        return self._call(method, f"/session/{self.session}{path}", body)
+
+    def open(self, url: str) -> None:
+        self.s("POST", "/url", {"url": url})
+
+    def find(self, css: str) -> str:
+        return str(self.s("POST", "/element", {"using": "css selector", "value": css})[ELEMENT])
+
+    def find_all(self, css: str) -> list[str]:
+        return [e[ELEMENT] for e in self.s("POST", "/elements", {"using": "css selector", "value": css})]
+
+    def click(self, css: str) -> None:
+        self.s("POST", f"/element/{self.find(css)}/click", {})
+
+    def text(self, css: str) -> str:
+        return str(self.s("GET", f"/element/{self.find(css)}/text"))
+
+    def url(self) -> str:
+        return str(self.s("GET", "/url"))
+
+    def source(self) -> str:
+        return str(self.s("GET", "/source"))
+
+    def screenshot(self, path: Path) -> None:
+        path.write_bytes(base64.b64decode(self.s("GET", "/screenshot")))
+
+    def close(self) -> None:
+        try:
+            self.s("DELETE", "")
+        except AssertionError:
+            pass
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    browser_bin, driver_bin = _require_chromium()
+    tmp = tmp_path_factory.mktemp("explorer")
+    world = build(tmp)
+    port = free_port()
+    driver = subprocess.Popen([driver_bin, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2) as resp:
+                    if json.loads(resp.read())["value"]["ready"]:
+                        break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        with ServeProcess(world.home, tmp) as server:
+            browser = Browser(f"http://127.0.0.1:{port}", browser_bin, tmp / "profile")
+            try:
+                yield world, server, browser, tmp
+            finally:
+                browser.close()
+    finally:
+        driver.terminate()
+        driver.wait(timeout=20)
+
+
+def test_git_commit_to_tree_to_file(setup: Any) -> None:
+    world, server, browser, tmp = setup
+    w: ExplorerWorld = world
+    browser.open(f"{server.url}/explore/{w.commit}")
+    assert browser.text("#cid") == str(w.commit)
+    assert "first commit" in browser.text("#node")
+    assert w.publisher_did in browser.text("#provenance")  # the pinned set's publisher decoded it
+    assert "sandboxed" in browser.source() and "git-raw" in browser.text("#provenance")
+    assert "git-raw (0x78)" in browser.text("#parts")
+    browser.click(f'a.link[data-cid="{w.tree}"]')
+    assert browser.url().endswith(f"/explore/{w.commit}/tree")
+    assert browser.text("#cid") == str(w.tree)
+    assert "tree" in browser.text("#crumbs")
+    browser.screenshot(tmp / "git-tree.png")
+    browser.click(f'a.link[data-cid="{w.blob}"]')
+    assert browser.url().endswith(f"/explore/{w.commit}/tree/{w.blob_name}/hash")
+    assert browser.text("#cid") == str(w.blob)
+    assert "README.md" in browser.text("#crumbs")
+    assert "blob 16.# explor" in browser.text("#hex")  # the object's bytes (header, NUL, "# explorer test")
+    browser.screenshot(tmp / "git-file.png")
+    assert (tmp / "git-file.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_ethereum_header_to_a_transaction(setup: Any) -> None:
+    world, server, browser, tmp = setup
+    w: ExplorerWorld = world
+    browser.open(f"{server.url}/explore/{w.eth_header}")
+    assert browser.text("#cid") == str(w.eth_header)
+    assert "keccak-256 (0x1b)" in browser.text("#parts")
+    assert "eth-block" in browser.text("#provenance")
+    browser.click(f'a.link[data-cid="{w.tx_root}"]')
+    assert browser.url().endswith(f"/explore/{w.eth_header}/TxRootCID")
+    assert "TrieBranchNode" in browser.text("#node")
+    for _ in range(8):  # down the trie by the first child link until a leaf holds a transaction
+        if browser.find_all("#node th") and "Transaction" in [browser.s("GET", f"/element/{e}/text")
+                                                             for e in browser.find_all("#node th")]:
+            break
+        browser.click("#node a.link")
+    else:
+        raise AssertionError(f"no transaction reached: {browser.url()}")
+    node = browser.text("#node")
+    assert "Transaction" in node and "Recipient" in node and "AccountNonce" in node, node[:500]
+    assert "/TxRootCID/" in browser.url()
+    browser.screenshot(tmp / "eth-transaction.png")
+    assert (tmp / "eth-transaction.png").stat().st_size > 10_000
+
+
+def test_unixfs_folder_entries_are_clickable(setup: Any) -> None:
+    world, server, browser, tmp = setup
+    w: ExplorerWorld = world
+    browser.open(f"{server.url}/explore/{w.folder}")
+    assert "hello.txt" in browser.text("#entries")
+    assert "builtin" in browser.source()
+    browser.click('#entries a.entry[href$="/hello.txt"]')
+    assert browser.url().endswith(f"/explore/{w.folder}/hello.txt")
+    assert "hello from" in browser.text("#hex")  # a dag-pb file node holding its data inline
+    assert "UnixFS file" in browser.source()
+    browser.open(f"{server.url}/explore/{w.folder}/inner")
+    browser.click('#entries a.entry[href$="/data.json"]')
+    assert "data.json" in browser.text("#crumbs")
+    browser.screenshot(tmp / "unixfs.png")
+
+
+def test_a_bad_cid_is_a_page_not_a_traceback(setup: Any) -> None:
+    world, server, browser, tmp = setup
+    browser.open(f"{server.url}/explore/not-a-cid")
+    assert "400" in browser.text("h1")
+    assert "Traceback" not in browser.source()
