@@ -232,6 +232,12 @@ def build_corpus(root: Path, huge_tree: int = 3000) -> Corpus:
       env={"GIT_AUTHOR_NAME": os.fsdecode(latin.encode("latin-1"))})
     n["latin1"] = g.oid("rev-parse", "HEAD")
     n["empty_message"] = g.commit("", "--allow-empty-message")
+    # git re-encodes a message that is not UTF-8 (latin-1 assumed); CRLF lines are kept
+    (root / "raw.txt").write_bytes(b"bytes \xff\xfe not UTF-8\r\nsecond line\r\n")
+    g("commit", "-q", "--allow-empty", "--cleanup=verbatim", "-F", str(root / "raw.txt"))
+    n["raw_message"] = g.oid("rev-parse", "HEAD")
+    g("tag", "-a", "latin-tag", "--cleanup=verbatim", "-F", str(root / "msg.txt"))
+    n["latin1_tag"] = g.oid("rev-parse", "latin-tag")
 
     if fpr:
         g.write("signed.txt", b"gpg\n")
@@ -302,6 +308,9 @@ def _literal_objects(g: Git, n: dict[str, str]) -> None:
     }
     for name, body in commits.items():
         n[name] = g.literal("commit", body.encode())
+    n["invalid_utf8"] = g.literal(  # no encoding header; bytes that are not UTF-8 in a name, a header, the message
+        "commit", f"{t}".encode() + b"author Bj\xf6rn <b@example.org> 1 +0000\n" + f"committer {IDENT}\n".encode()
+        + b"x-extra \xe2\x82\n\ntrunc \xe2\x82 \xed\xa0\x80 \xc0\xaf\n")
     n["tag_no_tagger"] = g.literal("tag", f"object {head}\ntype commit\ntag ancient\n\nno tagger here\n".encode())
     n["tag_no_message"] = g.literal("tag", f"object {head}\ntype commit\ntag bare\ntagger {IDENT}\n".encode())
     n["unsorted_tree"] = g.literal(
