@@ -13,6 +13,8 @@ tests check the Wasm rabin/buzhash chunkers and the blake3/keccak hashers agains
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,8 @@ from autocodec.cid import CID
 from autocodec.loader import xorshift_bytes
 from autocodec.unixfs._layout import HAMT_THRESHOLD_BYTES
 
-from ._kubo import KuboRepo, require_kubo
+from ._cli import run_cli
+from ._kubo import KUBO_BIN, KuboRepo, require_kubo
 from ._unixfs_ref import kubo_flags, make_tree, our_add
 from .conftest import WASM_SRC
 
@@ -294,8 +297,6 @@ CLI_FLAGS = [
 @pytest.mark.parametrize("flags", CLI_FLAGS, ids=lambda f: " ".join(f) or "default")
 def test_cli_prints_what_kubo_prints(kubo: KuboRepo, home: Path, tree: Path, files: Path, flags: list[str]) -> None:
     """``autocodec add`` with Kubo's flags prints Kubo's lines, byte for byte and in Kubo's order."""
-    from ._cli import run_cli
-
     paths = [tree, files] if "-w" in flags else [tree]
     theirs = kubo.ipfs("add", "-r", "--only-hash", "--progress=false", *flags, *paths, timeout=600).stdout
     module = WASM_SRC / "chunker-rabin" / "chunker-rabin.wasm"  # not in the shipped set before it is rebuilt
@@ -310,8 +311,6 @@ def test_cli_prints_what_kubo_prints(kubo: KuboRepo, home: Path, tree: Path, fil
 def test_cli_order_under_sharded_directories(kubo: KuboRepo, home: Path, hamt_dirs: dict[str, Path],
                                               flags: list[str]) -> None:
     """Directories under a HAMT shard are reported in the shard's order, as Kubo does."""
-    from ._cli import run_cli
-
     big = hamt_dirs["big"].parent / "big-with-dirs"
     if not big.exists():
         for i in range(3000):
@@ -323,3 +322,21 @@ def test_cli_order_under_sharded_directories(kubo: KuboRepo, home: Path, hamt_di
     assert ours.splitlines() == theirs.splitlines()
     COMPARED["cases"] += 1
     COMPARED["entries"] += len(theirs.splitlines())
+
+
+def test_cli_names_dot_trailing_slash_and_stdin_as_kubo(kubo: KuboRepo, home: Path, tmp_path: Path) -> None:
+    """``.`` is named after the current folder, ``d/`` after ``d``, stdin after its own CID."""
+    (tmp_path / "dd" / "sub").mkdir(parents=True)
+    (tmp_path / "dd" / "sub" / "f").write_bytes(b"f")
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    for cwd, args in ((tmp_path / "dd", ["."]), (tmp_path, ["dd/"]), (tmp_path / "dd", ["-w", ".", "sub/"])):
+        theirs = subprocess.run([str(KUBO_BIN), "add", "-r", "--only-hash", *args], cwd=cwd, env=kubo.env(),
+                                capture_output=True, check=True).stdout
+        ours = subprocess.run([sys.executable, "-m", "autocodec", "add", "-r", "--only-hash", *args], cwd=cwd,
+                              env=env, capture_output=True, check=True).stdout
+        assert ours == theirs, args
+    data = xorshift_bytes(5, 300_000)
+    theirs = kubo.ipfs("add", "--only-hash", input=data).stdout
+    assert run_cli(home, "add", "--only-hash", "-", stdin=data).stdout == theirs
+    COMPARED["cases"] += 4
+    COMPARED["entries"] += 4 * 3

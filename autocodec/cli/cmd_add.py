@@ -109,13 +109,14 @@ def _kubo_arg_order(paths: list[str]) -> list[str]:
     base name, so they go in name order (stdin first); two with one base name are refused
     (Kubo would silently keep one)."""
     from ..errors import InvalidInput
+    from ..unixfs._add import entry_name
     from ..unixfs._layout import name_bytes
 
     named: dict[str, str] = {}
     for path in paths:
         if path == "-":
             continue
-        base = Path(path).name or path
+        base = entry_name(path)
         if base in named:
             raise InvalidInput(f"{named[base]} and {path} have the same name {base!r}",
                                hint="add them separately (Kubo would keep only one)")

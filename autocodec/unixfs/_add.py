@@ -222,7 +222,7 @@ class Adder:
         if stat_mod.S_ISDIR(st.st_mode) and not recursive:
             raise InvalidInput(f"{path} is a directory", hint="use -r to add a directory")
         self._done, self._total = 0, (_tree_size(path) if recursive else st.st_size)
-        name = path.name or str(path)
+        name = entry_name(path)
         results: list[Added] = []
         self._add_entry(path, name, st, results)
         self._sink.flush()
@@ -297,6 +297,12 @@ class Adder:
             if not stack:
                 return link
             stack[-1][3].append((dir_path.name, link))
+
+
+def entry_name(path: str | os.PathLike[str]) -> str:
+    """The name an added path gets, as Kubo: the base name of its absolute path (so ``.`` is
+    the current folder's name; symlinks in the path are not resolved)."""
+    return os.path.basename(os.path.abspath(path)) or os.fspath(path)
 
 
 def _bounded_identity(multihash: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
