@@ -31,6 +31,7 @@ typedef int (*sub_fn)(ac_buf *out, const rlp_item *it);
 
 typedef struct {
     const char *k;
+    size_t kn;          /* strlen(k), filled by write_ents */
     uint8_t kind;
     uint16_t codec;     /* V_LINK */
     const uint8_t *p;   /* V_BYTES: bytes; V_UINT8: minimal big-endian payload; V_LINK: digest */
@@ -61,20 +62,25 @@ static int write_uint8(ac_buf *out, const uint8_t *p, size_t n) {
     return acw_bytes(out, b, 8);
 }
 
+/* Write the entries as a map, sorted here into canonical key order (shorter keys first,
+ * then bytewise: an insertion sort on at most ~20 entries). */
 static int write_ents(ac_buf *out, ent *e, size_t n) {
+    for (size_t i = 0; i < n; i++) e[i].kn = ac_strlen(e[i].k);
     for (size_t i = 1; i < n; i++) {
         ent t = e[i];
         size_t j = i;
-        while (j > 0 && ac_key_cmp(e[j - 1].k, ac_strlen(e[j - 1].k), t.k, ac_strlen(t.k)) > 0) {
+        while (j > 0 && (e[j - 1].kn > t.kn || (e[j - 1].kn == t.kn && memcmp(e[j - 1].k, t.k, t.kn) > 0))) {
             e[j] = e[j - 1];
             j--;
         }
         e[j] = t;
     }
     acw_map(out, n);
-    acw_keycur cur = {0};
     for (size_t i = 0; i < n; i++) {
-        AC_TRY(acw_map_key(out, &cur, e[i].k, ac_strlen(e[i].k)));
+        if (i && e[i - 1].kn == e[i].kn && memcmp(e[i - 1].k, e[i].k, e[i].kn) == 0)
+            return ac_fail(AC_ERR_INTERNAL, "duplicate map key");
+        acw_head(out, 3, e[i].kn); /* keys are ASCII constants: no UTF-8 check needed */
+        ac_buf_put(out, e[i].k, e[i].kn);
         switch (e[i].kind) {
         case V_NULL: acw_null(out); break;
         case V_BYTES: acw_bytes(out, e[i].p, e[i].n); break;
