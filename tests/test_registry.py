@@ -96,7 +96,7 @@ def test_cli_publish_set_export_pin_decode_update_and_tampered_bundle(tmp_path: 
 
     # v2 of the module; `pin update` moves to it.
     v2 = tmp_path / "git-raw-v2.wasm"
-    v2.write_bytes(with_meta(GIT_RAW.read_bytes(), version="2.0.0"))
+    v2.write_bytes(with_meta(GIT_RAW.read_bytes(), version="90.0.0"))  # new bytes whatever the committed version
     manifest2 = run_cli(pub, "publish", str(v2), "--key", "k", "--vectors", str(GIT_RAW.parent)).stdout.decode().strip()
     run_cli(pub, "set", "add", "gitset", manifest2)
     run_cli(pub, "set", "publish", "gitset")
@@ -334,7 +334,8 @@ def test_a_later_set_takes_over_a_served_code_only_by_the_users_decision(publish
     _publish_set(rt, key, [WASM / name / f"{name}.wasm"], name="first")
     export_set(rt, "first", tmp_path / "first.car")
     other = tmp_path / f"{name}-2.wasm"
-    other.write_bytes(with_meta((WASM / name / f"{name}.wasm").read_bytes(), version="2.0.0"))
+    committed = json.loads((WASM / name / "module.json").read_text())["version"]
+    other.write_bytes(with_meta((WASM / name / f"{name}.wasm").read_bytes(), version="90.0.0"))
     init_set(rt, "second", [key], ["pub"])
     add_manifest(rt, "second", publish_module(rt, other, key, vectors=WASM / name).manifest_cid)
     publish_set(rt, "second", [key])
@@ -343,10 +344,10 @@ def test_a_later_set_takes_over_a_served_code_only_by_the_users_decision(publish
         pin_add(user, str(tmp_path / "first.car"))
         pin_add(user, str(tmp_path / "second.car"))
         served = user.resolve(kind, code)
-        assert (served.set_name, served.version) == ("first", "1.0.0")  # no decision: the first keeps it
+        assert (served.set_name, served.version) == ("first", committed)  # no decision: the first keeps it
         pin_add(user, str(tmp_path / "second.car"), override=True)
         served = user.resolve(kind, code)
-        assert (served.set_name, served.version) == ("second", "2.0.0")
+        assert (served.set_name, served.version) == ("second", "90.0.0")
         pin_rm(user, "second")
         assert user.resolve(kind, code).set_name == "first"
         pin_add(user, str(tmp_path / "second.car"))  # pinned again: the earlier decision is gone
