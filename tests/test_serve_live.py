@@ -114,13 +114,20 @@ def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -
     done = [0]
     refused = [0]
 
+    # the gateway routes share the load (issue 18): /decode, /ipfs/ (raw block, opt-in
+    # conversion through the live codec) and /explore/ (the page decodes with the live codec)
+    routes = ("/decode/{}", "/ipfs/{}?format=raw", "/ipfs/{}?format=dag-json&autocodec-convert=1", "/explore/{}")
+    served: dict[str, int] = {route: 0 for route in routes}
+
     def load(worker: int) -> None:
         i = worker
         while not stop.is_set():
             cid, _ = objects[i % len(objects)]
+            route = routes[(i // len(objects) + worker) % len(routes)]
             i += 1
-            status, body = _get(f"{base}/decode/{cid}")
+            status, body = _get(base + route.format(cid))
             if status == 200:
+                served[route] += 1
                 done[0] += 1
             elif status == 403 and revoked.is_set():
                 refused[0] += 1
@@ -186,7 +193,8 @@ def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -
         publisher.close()
     assert server.returncode == 0, log_path.read_text()[-2000:]
     assert not failures, failures[:5]
-    print(f"served {done[0]} decodes with 0 failures; {refused[0]} refused (403) after the revocation")
+    print(f"served {done[0]} requests with 0 failures ({served}); {refused[0]} refused (403) after the revocation")
+    assert all(count > 0 for count in served.values()), served
 
 
 def test_revocation_reaches_a_running_serve_on_every_path(tmp_path: Path) -> None:

@@ -143,6 +143,9 @@ def locate(runtime: "Runtime", path: DagPath) -> Target:
     if len(path.segments) > MAX_SEGMENTS:
         raise GatewayError(400, f"path has more than {MAX_SEGMENTS} segments")
     rec = _Recording(runtime)
+    if not path.segments:  # a bare CID: its bytes, never decoded (raw blocks of any codec are served)
+        data = rec.get(path.root)
+        return Target(path, [path.root], [], path.root, data, (), None)
     found = resolve_path(rec, DagPath("ipfs", path.root, (), path.root_text), limits=runtime.limits)
     roots = [path.root]
     for segment in path.segments:

@@ -1,0 +1,202 @@
+"""The /ipfs/ gateway and the explorer in-process (aiohttp test client, no Kubo): what the
+Kubo differential tests cannot show: raw blocks of codecs nothing decodes, the opt-in
+conversion's provenance for a Wasm codec, ETag revalidation, bounds, escaping, and that a
+request cannot make the server fetch from anywhere it was not configured with.
+The behaviour shared with Kubo is held to Kubo in tests/test_gateway_kubo.py."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import io
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from autocodec import CID
+from autocodec.registry import Runtime
+from autocodec.serve import make_app
+from autocodec.serve._car import car_params
+from autocodec.serve._gateway import sniff
+from autocodec.serve._unixfs import resolve_range
+from autocodec.store import CarReader
+from autocodec.unixfs import AddOptions, add_bytes
+
+REPO = Path(__file__).resolve().parents[1]
+GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Iterator[Runtime]:
+    with Runtime(tmp_path / "home", default_set=False) as rt:
+        yield rt
+
+
+def call(runtime: Runtime, path: str, headers: dict[str, str] | None = None,
+         method: str = "GET") -> tuple[int, dict[str, str], bytes]:
+    async def go() -> tuple[int, dict[str, str], bytes]:
+        async with TestClient(TestServer(make_app(runtime, workers=2))) as client:
+            resp = await client.request(method, path, headers=headers or {}, allow_redirects=False)
+            return resp.status, dict(resp.headers), await resp.read()
+
+    return asyncio.run(go())
+
+
+# --- pure parts --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("spec", "size", "expected"), [
+    ("0:*", 1026, (0, 1025)), ("512:1023", 1026, (512, 1023)), ("512:-256", 1026, (512, 770)),
+    ("-5:*", 1026, (1021, 1025)), ("-9999:*", 1026, (0, 1025)), ("-9999:-3", 1026, (0, 1023)),
+    ("0:0", 1026, (0, 0)), ("0:99999", 10, (0, 9)), ("5:*", 0, None), ("20:*", 10, None),
+])
+def test_entity_bytes_ranges(spec: str, size: int, expected: tuple[int, int] | None) -> None:
+    """The trustless gateway spec's entity-bytes arithmetic (the conformance suite's ranges)."""
+    assert resolve_range(size, spec) == expected
+
+
+@pytest.mark.parametrize("spec", ["", "0", "a:b", "1:", ":5", "10:2"])
+def test_entity_bytes_malformed(spec: str) -> None:
+    with pytest.raises(ValueError):
+        resolve_range(100, spec)
+
+
+def test_car_parameters() -> None:
+    params = car_params({"dag-scope": "entity", "car-dups": "y"}, {"order": "unk"})
+    assert (params.scope, params.dups, params.order) == ("entity", True, "unk")
+    assert params.content_type() == "application/vnd.ipld.car; version=1; order=unk; dups=y"
+    from autocodec.errors import InvalidInput
+
+    for query, accept in (({"dag-scope": "x"}, {}), ({}, {"version": "2"}), ({"car-order": "bfs"}, {}),
+                          ({"car-dups": "maybe"}, {}), ({"entity-bytes": "x"}, {})):
+        with pytest.raises(InvalidInput):
+            car_params(query, accept)
+
+
+@pytest.mark.parametrize(("head", "kind"), [
+    (b"\x89PNG\r\n\x1a\n....", "image/png"), (b"%PDF-1.7", "application/pdf"), (b"  <html><body>", "text/html"),
+    (b"plain words\n", "text/plain; charset=utf-8"), (b"\x00\x01\x02", "application/octet-stream"),
+    (b"caf\xc3\xa9", "text/plain; charset=utf-8"), (b"", "text/plain; charset=utf-8"),
+])
+def test_sniffing(head: bytes, kind: str) -> None:
+    assert sniff(head) == kind
+
+
+# --- routes ------------------------------------------------------------------------------------
+
+def test_raw_block_of_a_codec_nothing_decodes(runtime: Runtime) -> None:
+    """A trustless gateway serves any block by CID: the codec need not be known."""
+    data = b"opaque bytes of an unknown format"
+    cid = runtime.cid_for(data, 0x300001)
+    runtime.store.put(cid, data)
+    status, headers, body = call(runtime, f"/ipfs/{cid}?format=raw")
+    assert (status, body, headers["Content-Type"]) == (200, data, "application/vnd.ipld.raw")
+    status, _, body = call(runtime, f"/ipfs/{cid}?format=car")
+    assert status == 200
+    assert [(c, bytes(d)) for c, d in CarReader(io.BytesIO(body))] == [(cid, data)]
+    status, _, _ = call(runtime, f"/ipfs/{cid}?format=dag-json&autocodec-convert=1")
+    assert status == 501  # nothing trusted decodes it: said, not guessed
+
+
+def test_conversion_of_a_wasm_codec_says_which_module(runtime: Runtime, tmp_path: Path) -> None:
+    runtime.add_local_module(GIT_RAW)
+    body = b"hello\n"
+    obj = b"blob %d\x00" % len(body) + body
+    cid = CID.build(0x78, b"\x11\x14" + __import__("hashlib").sha1(obj).digest())
+    runtime.store.put(cid, obj)
+    status, _, text = call(runtime, f"/ipfs/{cid}?format=dag-json")
+    assert status == 406 and b"autocodec-convert=1" in text
+    status, headers, out = call(runtime, f"/ipfs/{cid}?format=dag-json&autocodec-convert=1")
+    assert status == 200, out
+    assert headers["X-Autocodec-Decoder"] == "extension"
+    assert headers["X-Autocodec-Codec"] == "git-raw"
+    assert headers["X-Autocodec-Sandboxed"] == "wasmtime"
+    assert CID.parse(headers["X-Autocodec-Module"])
+    status, headers, _ = call(runtime, f"/decode/{cid}")
+    assert status == 200
+
+
+def test_etag_revalidation_and_head(runtime: Runtime) -> None:
+    added = add_bytes(runtime.store, b"x" * 5000, AddOptions(cid_version=1, chunker="size-1024"))  # a CID
+    status, headers, body = call(runtime, f"/ipfs/{added}")
+    assert status == 200 and body == b"x" * 5000
+    assert headers["Cache-Control"] == "public, max-age=29030400, immutable"
+    etag = headers["Etag"]
+    assert call(runtime, f"/ipfs/{added}", {"If-None-Match": etag})[0] == 304
+    status, headers, body = call(runtime, f"/ipfs/{added}", method="HEAD")
+    assert (status, body, headers["Content-Length"]) == (200, b"", "5000")
+    status, headers, body = call(runtime, f"/ipfs/{added}", {"Range": "bytes=1020-1030"})
+    assert (status, body, headers["Content-Range"]) == (206, b"x" * 11, "bytes 1020-1030/5000")
+
+
+def test_bounds_and_bad_requests(runtime: Runtime) -> None:
+    cid = runtime.put(b"{}", "dag-json")
+    assert call(runtime, "/ipfs/" + str(cid) + "/a" * 65)[0] == 400
+    assert call(runtime, "/ipfs/")[0] == 400
+    assert call(runtime, "/ipfs/not-a-cid")[0] == 400
+    status, headers, body = call(runtime, f"/ipfs/{cid}?format=tar")
+    assert status == 406 and headers["X-Content-Type-Options"] == "nosniff"
+    assert b"Traceback" not in body
+
+
+def test_explorer_escapes_and_bounds(runtime: Runtime) -> None:
+    value = {"<script>alert(1)</script>": "<img src=x onerror=alert(1)>", "many": list(range(700)),
+             "link": runtime.put(b"{}", "dag-json")}
+    cid = runtime.put(runtime.encode(value, "dag-cbor"), "dag-cbor")
+    status, headers, page = call(runtime, f"/explore/{cid}")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")
+    assert b"<script>alert" not in page and b"<img src=x" not in page
+    assert b"&lt;script&gt;" in page
+    assert b"200 more items" in page  # 500 shown of 700
+    assert f'href="/explore/{cid}/link"'.encode() in page
+    assert b"builtin" in page
+    status, _, page = call(runtime, f"/explore/{cid}/many/3")
+    assert status == 200 and b"inside the block" in page
+    status, _, page = call(runtime, "/explore/bafkreinotacid")
+    assert status == 400 and b"Traceback" not in page
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        self.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"x")
+
+    do_POST = do_GET
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_a_request_cannot_name_a_source(runtime: Runtime) -> None:
+    """No query parameter or header makes the server fetch from elsewhere: with no source
+    configured, a missing block is a 404 and a listening server named in the request is
+    never contacted."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        there = f"http://127.0.0.1:{server.server_address[1]}"
+        missing = "bafkreie5noke3mb7hqxukzcy73nl23k6lxszxi5w3dtmuwz62wnvkpsscm"
+        for query in (f"?gateway={there}", f"?node={there}", f"?format=raw&source={there}"):
+            status, _, _ = call(runtime, f"/ipfs/{missing}{query}", {"X-Forwarded-Host": there, "Referer": there})
+            assert status == 404
+        assert _Recorder.hits == []
+    finally:
+        server.shutdown()
+
+
+def test_serve_listens_on_loopback_by_default() -> None:
+    import argparse
+
+    from autocodec.cli import cmd_serve
+
+    parser = argparse.ArgumentParser()
+    cmd_serve.register(parser.add_subparsers())
+    args = parser.parse_args(["serve"])
+    assert args.host == "127.0.0.1"
