@@ -4,13 +4,13 @@ Invariants:
 - A generation is made for one trust token (the trust store's epoch plus this process's
   in-process changes) and is never changed to describe another: its fields are frozen, and
   its memo only fills in values that are functions of that token (resolutions, module
-  decisions, loaded and checked modules, kind adapters). A value, once memoized for a key,
-  is never replaced.
+  decisions, loaded and checked modules, kind adapters); a value dropped to keep the memo
+  bounded (``MEMO_ENTRIES``) is made again from the same trust state if asked for.
 - Nothing crosses generations: a trust change anywhere yields a new generation with an
   empty memo, so every adapter, decision and loaded module is made again under the new
   trust state (the compiled-code cache below the sandbox is keyed by code bytes only and
   holds no trust decision).
-- A key is computed at most once per generation; the work runs under that key's own lock,
+- A key is computed once while it is kept; the work runs under that key's own lock,
   never under a lock shared with other keys, so a slow load (fetch, compile) for one module
   never blocks calls that need another. Failures are not memoized: the next call retries.
 """
