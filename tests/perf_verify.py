@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from autocodec.verify import TrustStore, verify_set
-from tests.test_attacks import NOW, World
+from tests._world import NOW, World
 
 
 def median_s(fn: Callable[[], object], runs: int) -> float:
