@@ -305,6 +305,18 @@ def _literal_objects(g: Git, n: dict[str, str]) -> None:
                        " MIAGCSqGSIb3DQEHAqCAMIACAQExDzANBglghkgBZQMEAgEFADCABgkqhkiG9w0B\n"
                        " -----END SIGNED MESSAGE-----\n\nx509\n",
         "multiline_other": f"{t}author {IDENT}\ncommitter {IDENT}\nx-custom first\n second\n \n third\n\nm\n",
+        "gpg_version_line": f"{t}author {IDENT}\ncommitter {IDENT}\ngpgsig -----BEGIN PGP SIGNATURE-----\n"
+                            " Version: GnuPG v1\n \n iQEcBAABAgAGBQJ\n =x1\n -----END PGP SIGNATURE-----\n\nold gpg\n",
+        "long_header": f"{t}author {IDENT}\ncommitter {IDENT}\nx-long {'y' * 5000}\n\nlong\n",
+        "crlf_headers": f"{t}author {IDENT}\r\ncommitter {IDENT}\r\n\r\ncrlf\r\n",
+        "ident_trailing": f"{t}author Ada <ada@example.org> 1700000000 +0100 extra\ncommitter {IDENT}\n\nx\n",
+        "ident_leading_space": f"{t}author  Ada <ada@example.org> 1 +0000\ncommitter {IDENT}\n\nx\n",
+        "ident_unsplittable": f"{t}author nobody\ncommitter {IDENT}\n\nx\n",
+        "upper_hex": f"tree {tree.upper()}\nauthor {IDENT}\ncommitter {IDENT}\n\nx\n",
+        "twice": f"{t}author {IDENT}\ncommitter {IDENT}\nencoding a\nencoding b\n\nx\n",
+        "mergetag_odd": f"{t}author {IDENT}\ncommitter {IDENT}\nmergetag object {head}\n type commit\n tag t1\n"
+                        f" x-note ignored\n \n msg\nmergetag object {head}\n type commit\n tag t2\n \n"
+                        f"gpgsig -----BEGIN PGP SIGNATURE-----\n \n iQ\n -----END PGP SIGNATURE-----\n\nodd\n",
     }
     for name, body in commits.items():
         n[name] = g.literal("commit", body.encode())
@@ -313,6 +325,9 @@ def _literal_objects(g: Git, n: dict[str, str]) -> None:
         + b"x-extra \xe2\x82\n\ntrunc \xe2\x82 \xed\xa0\x80 \xc0\xaf\n")
     n["tag_no_tagger"] = g.literal("tag", f"object {head}\ntype commit\ntag ancient\n\nno tagger here\n".encode())
     n["tag_no_message"] = g.literal("tag", f"object {head}\ntype commit\ntag bare\ntagger {IDENT}\n".encode())
+    n["tag_unknown_header"] = g.literal(
+        "tag", f"object {head}\ntype commit\ntag x\ntagger {IDENT}\nx-unknown 1\n\nm\n".encode())
+    n["tag_header_order"] = g.literal("tag", f"tag y\ntype commit\nobject {head}\ntagger {IDENT}\n\nm\n".encode())
     n["unsorted_tree"] = g.literal(
         "tree", b"100644 b\0" + blob + b"100644 a\0" + blob + b"040000 old-style\0" + bytes.fromhex(tree))
     n["dup_tree"] = g.literal("tree", b"100644 a\0" + blob + b"40000 a\0" + bytes.fromhex(tree))
