@@ -234,7 +234,7 @@ def test_revocation_reaches_a_running_serve_on_every_path(tmp_path: Path) -> Non
                 assert status(other) == (403 if other in revoked else 200), (path, other, log_path.read_text()[-2000:])
             subprocess.run([sys.executable, "-m", "autocodec", "trust", "revoke", str(target[path])], env=env,
                            check=True, capture_output=True, timeout=120)
-            took[path] = _wait_for(lambda: status(path) == 403, 10, lambda: log_path.read_text()[-3000:])
+            took[path] = _wait_for(lambda p=path: status(p) == 403, 10, lambda: log_path.read_text()[-3000:])
             revoked.append(path)
         body = _get(f"{base}/decode/{w.codec_cid}")[1]
         assert b"revoked" in body.lower(), body
@@ -248,3 +248,45 @@ def test_revocation_reaches_a_running_serve_on_every_path(tmp_path: Path) -> Non
             server.kill()
             raise
     assert server.returncode == 0, log_path.read_text()[-2000:]
+
+
+def test_revocation_reaches_remote_task_invocations_of_a_running_serve(tmp_path: Path) -> None:
+    """The task path of `serve` (POST /ipvm/invoke, UCAN-authorized): a task module revoked by
+    another process is refused on the next invocation, also for a task whose receipt is cached."""
+    from tests._cli import run_cli
+    from tests._trust_world import build
+
+    w = build(tmp_path)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "AUTOCODEC_HOME": str(w.user_home)}
+    log_path = tmp_path / "serve.log"
+    server = subprocess.Popen([sys.executable, "-m", "autocodec", "serve", "--port", str(port),
+                               "--refresh-interval", "3600"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(log_path, "wb"))
+    try:
+        _wait_for(lambda: _get(f"{base}/ipvm/executor", timeout=1)[0] == 200 if server.poll() is None else True, 60)
+        assert server.poll() is None, log_path.read_text()
+        client = tmp_path / "client"
+        run_cli(client, "init", "--no-default-set")
+        did = run_cli(client, "key", "gen", "me").stdout.decode().strip()
+        proof = tmp_path / "me.ucan"
+        run_cli(w.user_home, "ucan", "delegate", "--key", "executor", "--to", did, "--cmd", "/wasm/run",
+                "-o", str(proof))
+        job = ["run", "--remote", base, "--key", "me", "--proof", str(proof), str(w.task_module), "count",
+               "--arg", '{"a": [1, 2, 3]}', "--arg", '"a"']
+        assert run_cli(client, *job).stdout.decode().splitlines()[2] == "3"
+        run_cli(w.user_home, "trust", "revoke", str(w.task_module))  # another process
+        start = time.monotonic()
+        refused = run_cli(client, *job, check=False)  # the same task: its receipt is cached
+        took = time.monotonic() - start
+        err = refused.stderr.decode()
+        assert refused.returncode == 1 and "NotTrusted" in err and err.count("\n") == 1, err
+        print(f"\nremote task refused on the first invocation after the revocation ({took:.2f} s round trip)")
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
