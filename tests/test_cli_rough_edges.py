@@ -169,3 +169,19 @@ def test_progress_shows_rate_and_eta_on_a_terminal(monkeypatch: pytest.MonkeyPat
     err = capsys.readouterr().err
     assert "1.0 MiB / 4.0 MiB (25%), 1.0 MiB/s, ETA 3s" in err
     assert "(100%), 2.0 MiB/s" in err and err.endswith("\n")
+
+
+def test_cid_base_on_output(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from autocodec import CID
+
+    assert cli("init", "--no-default-set")[0] == 0
+    for base, prefix in (("base36", "k"), ("base58btc", "z"), ("base16", "f"), ("base32upper", "B")):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"a": 1}')))
+        code, out, _ = cli("block", "put", "--codec", "dag-json", "--cid-base", base)
+        assert code == 0 and out.decode().startswith(prefix), base
+        assert CID.parse(out.decode().strip()).codec == 0x0129
+        code, listed, _ = cli("block", "ls", "--cid-base", base)
+        assert out in listed.splitlines(keepends=True)
+        assert cli("decode", out.decode().strip())[1] == b'{"a":1}\n'

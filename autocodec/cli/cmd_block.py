@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ._cidbase import add_cid_base_option
 from ._runtime import add_source_options
 
 
@@ -28,6 +29,7 @@ def register(sub: Any) -> None:
     put.add_argument("file", nargs="?", default="-", metavar="FILE", help="the block's bytes (default: stdin)")
     put.add_argument("--codec", default="raw", help="multicodec name or 0xCODE (default raw)")
     put.add_argument("--hash", default="sha2-256", help="multihash name or 0xCODE (default sha2-256)")
+    add_cid_base_option(put)
     add_source_options(put)
     put.set_defaults(func=run_put)
 
@@ -42,6 +44,7 @@ def register(sub: Any) -> None:
 
     ls = bsub.add_parser("ls", help="list the CIDs of stored blocks")
     ls.add_argument("--codec", help="only blocks of this codec (name or 0xCODE)")
+    add_cid_base_option(ls)
     ls.set_defaults(func=run_ls)
 
     check = bsub.add_parser("check", help="read every stored block back and report corrupt ones (exit 1)")
@@ -59,6 +62,7 @@ def run_put(args: argparse.Namespace) -> int:
 
     from ..codes import codec_code, hash_code
     from ..errors import InvalidBlock, UnknownCodec
+    from ._cidbase import cid_text
     from ._io import read_input, write_line
     from ._local_modules import open_runtime
 
@@ -76,7 +80,7 @@ def run_put(args: argparse.Namespace) -> int:
                 _explain_compressed(codec, data, exc)
                 raise
         rt.store.put(cid, data)
-    write_line(str(cid))
+    write_line(cid_text(cid, args.cid_base))
     return 0
 
 
@@ -129,6 +133,7 @@ def run_stat(args: argparse.Namespace) -> int:
 
 def run_ls(args: argparse.Namespace) -> int:
     from ..codes import codec_code
+    from ._cidbase import cid_text
     from ._io import write_stdout
     from ._local_modules import open_runtime
 
@@ -137,7 +142,7 @@ def run_ls(args: argparse.Namespace) -> int:
         lines: list[str] = []
         for cid in rt.store:
             if wanted is None or cid.codec == wanted:
-                lines.append(f"{cid}\n")
+                lines.append(f"{cid_text(cid, args.cid_base)}\n")
                 if len(lines) >= 1024:
                     write_stdout("".join(lines).encode())
                     lines.clear()

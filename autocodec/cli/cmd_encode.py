@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ._cidbase import add_cid_base_option
 from ._local_modules import add_module_option
 
 
@@ -20,6 +21,7 @@ def register(sub: Any) -> None:
     p.add_argument("file", nargs="?", default="-", metavar="FILE", help="DAG-JSON document (default: stdin)")
     p.add_argument("--codec", required=True, help="multicodec name or 0xCODE, e.g. dag-cbor")
     p.add_argument("--hash", default="sha2-256", help="multihash name or 0xCODE (default sha2-256)")
+    add_cid_base_option(p)
     add_module_option(p)
     p.set_defaults(func=run)
 
@@ -27,6 +29,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from .. import builtin
     from ..codes import codec_code, hash_code
+    from ._cidbase import cid_text
     from ._io import read_input, write_line
     from ._local_modules import open_runtime
 
@@ -38,5 +41,5 @@ def run(args: argparse.Namespace) -> int:
         data = rt.encode(value, codec)
         cid = rt.cid_for(data, codec, mh_code)
         rt.store.put(cid, data)
-    write_line(str(cid))
+    write_line(cid_text(cid, args.cid_base))
     return 0
