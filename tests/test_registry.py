@@ -28,8 +28,8 @@ from autocodec.registry import (
     publish_module,
     publish_set,
 )
-from autocodec.registry._selfdescribing import ENVELOPE_CODEC, wrap
 from autocodec.registry._publish import VectorsFailed
+from autocodec.registry._selfdescribing import ENVELOPE_CODEC, wrap
 from autocodec.verify import KeyRing
 from tests._cli import run_cli
 from tests._wasm_tools import with_meta
