@@ -146,6 +146,8 @@ def test_parse_chunker() -> None:
     assert parse_chunker("rabin-3000").params == {"min": 1000, "avg": 3000, "max": 4500}
     assert parse_chunker("rabin-min:16-avg:64-max:128").params == {"min": 16, "avg": 64, "max": 128}
     assert parse_chunker("rabin-16-64-128").module == "chunker-rabin"
+    assert parse_chunker("rabin-30").whole_stream and parse_chunker("rabin-0").whole_stream  # Kubo: one chunk
+    assert not parse_chunker("rabin-48").whole_stream
     for bad in ("size-", "size-0", "size-2096897", "fastcdc-1-2", "fastcdc-4096-1024-16384", "rabin-15-64-128",
                 "rabin-64-64-128", "rabin-16-64-64", "rabin-16-64-2096897", "rabin-1398102", "rabin-1-2",
                 "rabin-avg:16-64-128", "rabin-x", "sized-5", "chunky"):

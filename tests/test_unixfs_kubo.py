@@ -214,7 +214,8 @@ def small_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.mark.parametrize("options", [{"chunker": "size-1"}, {"chunker": "size-1", "raw_leaves": True},
                                      {"chunker": "size-1", "trickle": True},
                                      {"chunker": "size-2", "trickle": True, "cid_version": 1},
-                                     {"chunker": "rabin-16-64-128"}, {"chunker": "rabin-16-17-18", "trickle": True}],
+                                     {"chunker": "rabin-16-64-128"}, {"chunker": "rabin-16-17-18", "trickle": True},
+                                     {"chunker": "rabin-30"}, {"chunker": "rabin-0", "cid_version": 1}],
                          ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
 def test_layout_boundaries_equal_kubo(kubo: KuboRepo, small_files: Path, options: dict[str, Any]) -> None:
     assert compare(kubo, [small_files], options) == len(SMALL_SIZES) + 1

@@ -85,3 +85,33 @@ def test_equals_kubos_code_on_other_inputs(rabin, spec: str, seed: int, length: 
     reference = json.loads(out.stdout)
     data = xorshift_bytes(seed, length)
     assert ends(rabin, parse_chunker(spec).params, [data[i : i + 65_537] for i in range(0, length, 65_537)]) == reference
+
+
+def test_small_rabin_avg_is_one_chunk_per_file_up_to_the_block_limit() -> None:
+    """Kubo's rabin-AVG with AVG < 48 has MIN < 16: boxo never hashes (its MIN - 16 wraps), so a
+    file is one chunk; over 2 MiB Kubo refuses it ("object size limit exceeded"), and so does
+    autocodec, after buffering at most the limit plus a few reads."""
+    from autocodec.errors import InvalidInput
+
+    data = xorshift_bytes(3, 100_000)
+    for spec in ("rabin-30", "rabin-0", "rabin-47"):
+        assert list(iter_chunks(io.BytesIO(data), parse_chunker(spec), module_path=MODULE)) == [data]
+
+    class Endless(io.RawIOBase):
+        def __init__(self) -> None:
+            self.served = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buf) -> int:  # type: ignore[no-untyped-def]
+            buf[: len(buf)] = b"\x01" * len(buf)
+            self.served += len(buf)
+            return len(buf)
+
+    endless = Endless()
+    with pytest.raises(InvalidInput, match="object size limit"):
+        for _ in iter_chunks(io.BufferedReader(endless), parse_chunker("rabin-30"), module_path=MODULE):
+            pass
+    assert endless.served <= 2 * 1024 * 1024 + 3 * (1024 * 1024)  # the limit and a few 1 MiB reads
+

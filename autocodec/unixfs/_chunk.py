@@ -41,12 +41,14 @@ class ChunkerSpec:
     module: str | None  # Wasm module name, None for the native fixed-size chunker
     params: dict[str, int] = field(default_factory=dict)
     max_chunk: int = 0
+    whole_stream: bool = False  # Kubo's rabin-AVG with AVG < 48: one chunk per file (see _rabin)
 
 
 KUBO_CHUNK_SIZE_LIMIT = 2 * 1024 * 1024 - 256
 """boxo chunker.ChunkSizeLimit (Kubo v0.43.1): 2 MiB (Bitswap's block limit) minus 256 bytes of
 framing; ``size-N``, ``rabin-AVG`` (times 1.5) and ``rabin-...-MAX`` above it are refused."""
 RABIN_DEFAULT_AVG = 262144  # boxo chunker.DefaultBlockSize, what plain `rabin` uses
+BITSWAP_BLOCK_LIMIT = 2 * 1024 * 1024  # boxo chunker.BlockSizeLimit: Kubo refuses a bigger leaf
 
 
 def _rabin(text: str, parts: list[str], cap: int) -> ChunkerSpec:
@@ -65,9 +67,10 @@ def _rabin(text: str, parts: list[str], cap: int) -> ChunkerSpec:
         avg = RABIN_DEFAULT_AVG if len(parts) == 1 else number(parts[1])
         if int(avg * 1.5) > KUBO_CHUNK_SIZE_LIMIT or avg * 3 // 2 > cap:
             raise InvalidInput(f"chunker {text!r}: 1.5 x AVG is over the chunk size limit {min(cap, KUBO_CHUNK_SIZE_LIMIT)}")
-        if avg < 48:  # min = AVG/3 < 16: boxo's window arithmetic wraps (one chunk per file)
-            raise InvalidInput(f"chunker {text!r}: AVG must be at least 48", hint="use e.g. rabin-262144")
         lo, hi = avg // 3, avg + avg // 2
+        if lo < 16:  # boxo: MIN - 16 wraps in uint64, nothing is ever hashed: one chunk per file
+            return ChunkerSpec(text, "chunker-rabin", {"min": lo, "avg": max(avg, 1), "max": max(hi, 1)},
+                               BITSWAP_BLOCK_LIMIT, whole_stream=True)
     elif len(parts) == 4:
         lo, avg, hi = number(parts[1], "min"), number(parts[2], "avg"), number(parts[3], "max")
         if lo < 16:
@@ -155,6 +158,14 @@ def load_chunker_module(name: str, module_path: Path | None, sandbox: Any) -> An
     return module
 
 
+def _too_big(spec: ChunkerSpec, n: int) -> None:
+    if spec.whole_stream:
+        raise InvalidInput(f"chunker {spec.text!r} makes the whole file one chunk of over {spec.max_chunk} bytes, "
+                           f"the block limit (Kubo: object size limit exceeded)",
+                           hint="use rabin-AVG with AVG >= 48, or rabin-MIN-AVG-MAX")
+    raise GuestFault(f"the {spec.module} module cut a chunk of at least {n} bytes, over its maximum {spec.max_chunk}")
+
+
 def _wasm(reader: BinaryIO, spec: ChunkerSpec, module: Any, read_bytes: int) -> Iterator[bytes]:
     pending = bytearray()
     state = {"start": 0}  # stream offset of pending[0]
@@ -165,13 +176,15 @@ def _wasm(reader: BinaryIO, spec: ChunkerSpec, module: Any, read_bytes: int) -> 
             if not buf:
                 return
             pending.extend(buf)
+            if len(pending) > spec.max_chunk + len(buf):  # a chunk end is overdue: stop before buffering more
+                _too_big(spec, len(pending))
             yield buf
 
     emitted = False
     for end in module.chunker(spec.params).boundaries(buffers()):
         n = end - state["start"]
         if n > spec.max_chunk:
-            raise GuestFault(f"the {spec.module} module cut a {n}-byte chunk, over its maximum {spec.max_chunk}")
+            _too_big(spec, n)
         chunk = bytes(pending[:n])
         del pending[:n]
         state["start"] = end
