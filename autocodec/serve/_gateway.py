@@ -118,6 +118,8 @@ class Target:
     data: bytes
     remainder: tuple[str, ...]
     value: Any = field(repr=False)
+    request_path: str = ""
+    """The path as requested (``X-Ipfs-Path``; keeps a trailing slash)."""
 
 
 class _Recording:
@@ -190,7 +192,7 @@ def _roots_header(target: Target) -> str:
 
 
 def _base_headers(target: Target) -> dict[str, str]:
-    return {"X-Ipfs-Path": str(target.path.__str__()), "X-Ipfs-Roots": _roots_header(target)}
+    return {"X-Ipfs-Path": target.request_path or str(target.path), "X-Ipfs-Roots": _roots_header(target)}
 
 
 def _disposition(kind: str, name: str) -> str:
@@ -200,8 +202,12 @@ def _disposition(kind: str, name: str) -> str:
 
 
 def _not_modified(request: web.Request, etag: str) -> bool:
+    """``If-None-Match`` names ``etag`` (weak comparison, RFC 9110 13.1.2) or is ``*``."""
     wanted = request.headers.get("If-None-Match", "")
-    return bool(wanted) and (wanted.strip() == "*" or etag in [v.strip() for v in wanted.split(",")])
+    if wanted.strip() == "*":
+        return True
+    bare = etag.removeprefix("W/")
+    return any(v.strip().removeprefix("W/") == bare for v in wanted.split(",") if v.strip())
 
 
 def provenance_headers(runtime: "Runtime", code: int) -> dict[str, str]:
@@ -330,6 +336,11 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         raise GatewayError(406 if media == TAR else 400,
                            f"{media} is not served by this gateway" + ("" if media == TAR else " under /ipfs/"))
     car = _car.car_params(request.query, params) if media == CAR else None
+    if "only-if-cached" in request.headers.get("Cache-Control", ""):
+        if not runtime.store.has(path.root):
+            raise GatewayError(412, f"{path.root} is not in this gateway's store (Cache-Control: only-if-cached)")
+        if request.method == "HEAD":  # a probe: answered from the store's index alone, as Kubo does
+            return web.Response(status=200)
     try:
         target: Target = await _run(request, locate, runtime, path)
     except MissingPath as exc:
@@ -339,6 +350,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         target = Target(path, exc.roots[:1], exc.blocks, _EMPTY_IDENTITY, b"", (), None)
         assert car is not None
         return await _car_response(request, runtime, target, _car.CarParams("block", None, car.order, car.dups))
+    target.request_path = request.path
     if media == CAR:
         assert car is not None
         return await _car_response(request, runtime, target, car)
@@ -347,6 +359,8 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
                                 "not a block: fetch the block with ?format=raw and read it client-side")
     if media == RAW:
         return _raw_response(request, target)
+    if media in (JSON, CBOR) and target.cid.codec == _unixfs.DAG_PB:
+        media = None  # Kubo v0.43.1 ignores the generic json/cbor formats for UnixFS
     if media in _MATCHING:
         return await _data_response(request, runtime, target, media)
     return await _path_response(request, runtime, target, raw_path.endswith("/"))
@@ -416,6 +430,10 @@ async def _data_response(request: web.Request, runtime: "Runtime", target: Targe
     if not convert:
         from ..codes import codec_name
 
+        if media in (JSON, CBOR):  # Kubo v0.43.1's answer to the generic formats
+            raise GatewayError(400, f'converting a "{codec_name(code)}" block to {media} is not supported: fetch '
+                                    "the raw block with ?format=raw, or opt in to this gateway's extension with "
+                                    "&autocodec-convert=1")
         raise GatewayError(406, f'format "{media}" requested but block has codec "{codec_name(code)}": codec '
                                 "conversion is not in the gateway spec; fetch the raw block with ?format=raw, or "
                                 "opt in to this gateway's extension with &autocodec-convert=1")
@@ -530,7 +548,8 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
     listing: list[tuple[str, CID, int | None]] = await _run(request, _unixfs.entries, runtime, target.cid,
                                                             target.data, runtime.limits)
     if not trailing_slash:  # relative links in a listing or index.html need the slash (as Kubo)
-        location = request.path + "/" + (f"?{request.query_string}" if request.query_string else "")
+        location = urllib.parse.quote(request.path + "/", safe="/$&+,:;=@-._~") + (
+            f"?{request.query_string}" if request.query_string else "")
         return web.Response(status=301, text=f'<a href="{html.escape(location)}">Moved Permanently</a>.\n\n',
                             content_type="text/html",
                             headers={"Location": location, "X-Ipfs-Roots": _roots_header(target)})
@@ -563,6 +582,15 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
     return web.Response(text=body, headers=headers, content_type="text/html")
 
 
+async def ipns(request: web.Request) -> web.Response:
+    """``/ipns/``: an autocodec home keeps no IPNS records and the server resolves no names
+    (it fetches only from the sources it was started with), so every IPNS request is a 501."""
+    return web.Response(status=501, text="this gateway serves no IPNS names or records: an autocodec home keeps "
+                                         "none; resolve the name with an IPFS node and ask for /ipfs/{cid}\n",
+                        content_type="text/plain", headers={"X-Content-Type-Options": "nosniff"})
+
+
 def setup_gateway(app: web.Application) -> None:
-    """Register ``GET``/``HEAD /ipfs/{path}``."""
+    """Register ``GET``/``HEAD /ipfs/{path}`` and ``/ipns/{path}``."""
     app.router.add_get("/ipfs/{path:.*}", ipfs)
+    app.router.add_get("/ipns/{path:.*}", ipns)
