@@ -300,6 +300,23 @@ class Pins:
         log.info("pin.rm", set=pin.name, set_id=str(pin.set_id))
         return pin
 
+    def offer_default_set(self, accept: bool, pin: Callable[[], object]) -> None:
+        """Pin the package's default set (``pin()``) the first time a runtime opens this home,
+        unless declined. The choice is recorded (``registry_meta``), so a home created with
+        ``default_set=False`` (``autocodec init --no-default-set``), or one whose user unpinned
+        it, stays that way."""
+        self.store.ensure_schema("registry-meta", 1, [
+            "CREATE TABLE IF NOT EXISTS registry_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"])
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT value FROM registry_meta WHERE key = 'default-set'").fetchone()
+        if row is not None:
+            return
+        if accept:
+            pin()
+        with self.store.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO registry_meta VALUES ('default-set', ?)",
+                         ("pinned" if accept else "declined",))
+
     # --- the blocks pinned sets need (issue 16, item 12) ---------------------------------------
 
     def needed(self, pin: PinInfo | None = None) -> dict[CID, str]:

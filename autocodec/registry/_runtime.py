@@ -130,25 +130,7 @@ class Runtime:
         self._refresher_lock = threading.Lock()
         for module in modules:
             self.add_local_module(module)
-        self._offer_default_set(default_set)
-
-    def _offer_default_set(self, accept: bool) -> None:
-        """Pin the default set the first time a runtime opens this home, unless declined.
-
-        The choice is recorded (``registry_meta``), so a home created with ``default_set=False``
-        (``autocodec init --no-default-set``), or one whose user unpinned it, stays that way.
-        """
-        self.store.ensure_schema("registry-meta", 1, [
-            "CREATE TABLE IF NOT EXISTS registry_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"])
-        with self.store.transaction() as conn:
-            row = conn.execute("SELECT value FROM registry_meta WHERE key = 'default-set'").fetchone()
-        if row is not None:
-            return
-        if accept:
-            self.pin_default_set()
-        with self.store.transaction() as conn:
-            conn.execute("INSERT OR REPLACE INTO registry_meta VALUES ('default-set', ?)",
-                         ("pinned" if accept else "declined",))
+        self.pins.offer_default_set(default_set, self.pin_default_set)
 
     def pin_default_set(self) -> "PinResult":
         """Pin the extension set shipped in the package (done once, when a home is created)."""
