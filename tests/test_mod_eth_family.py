@@ -18,6 +18,7 @@ Checked here, in the real sandbox:
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -91,12 +92,26 @@ def sets(blocks: list[Any], genesis: Any) -> dict[str, list[bytes]]:
     return out
 
 
+def _helper_stamp() -> str:
+    """What tools/setup.d/40-go-dageth.sh writes beside the binary: its sources' sha256, 16 hex."""
+    src = REPO / "tests" / "go-ref" / "dageth"
+    data = b"".join((src / name).read_bytes() for name in ("go.mod", "go.sum", "main.go"))
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
 @pytest.fixture(scope="module")
 def helper() -> Path:
+    """The go-codec-dageth helper, built and current (a failure under CI=true, else a skip)."""
+    version = HELPER.with_name("dageth-ref.version")
+    problem = None
     if not HELPER.is_file():
+        problem = "the go-codec-dageth helper is not built"
+    elif not version.is_file() or version.read_text().strip() != _helper_stamp():
+        problem = "the go-codec-dageth helper is older than its sources"
+    if problem:
         if os.environ.get("CI") == "true":
-            pytest.fail("the go-codec-dageth helper was not built by tools/setup.d/40-go-dageth.sh")
-        pytest.skip("the go-codec-dageth helper is not built (run ./dev setup; needs Go)")
+            pytest.fail(f"{problem} (tools/setup.d/40-go-dageth.sh)")
+        pytest.skip(f"{problem}: run bash tools/setup.d/40-go-dageth.sh (needs Go)")
     return HELPER
 
 
