@@ -8,7 +8,6 @@ from typing import Any
 from ._cidbase import add_cid_base_option
 from ._runtime import add_source_options
 
-
 EPILOG = """examples:
   echo hello | autocodec block put                     # -> bafkrei... (raw, sha2-256)
   autocodec block put --codec git-raw --hash sha1 obj  # a raw git object under git's own id

@@ -8,7 +8,6 @@ from typing import Any
 
 from ._local_modules import add_module_option
 
-
 EPILOG = """examples:
   autocodec car import fixtures.car     # verify and store every block; prints the roots
   autocodec car export CID -o dag.car   # the DAG under CID, every codec's links followed

@@ -8,7 +8,6 @@ from typing import Any
 from ._cidbase import add_cid_base_option
 from ._local_modules import add_module_option
 
-
 EPILOG = """examples:
   echo '{"a": {"/": "bafkrei..."}}' | autocodec encode --codec dag-cbor
   autocodec encode --codec dag-json doc.json --hash blake3

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-
 EPILOG = """examples:
   autocodec init                      # ~/.autocodec, or $AUTOCODEC_HOME
   autocodec --home ./h init --no-default-set

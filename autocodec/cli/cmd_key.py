@@ -6,7 +6,6 @@ import argparse
 import os
 from typing import Any
 
-
 EPILOG = """examples:
   autocodec key gen alice                              # prints did:key:z6Mk...
   PASS=s3cret autocodec key gen bob --passphrase-env PASS

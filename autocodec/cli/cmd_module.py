@@ -10,7 +10,6 @@ import argparse
 import json
 from typing import Any
 
-
 EPILOG = """examples:
   autocodec module inspect wasm-src/git-raw/git-raw.wasm --json
   autocodec module test wasm-src/git-raw/git-raw.wasm wasm-src/git-raw/vectors.json

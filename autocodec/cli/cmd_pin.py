@@ -7,7 +7,6 @@ from typing import Any
 
 from ._text import clean
 
-
 EPILOG = """examples:
   autocodec pin add bundle.car                      # a set exported with `autocodec set export`
   autocodec pin add /ipns/NAME --node /ip4/127.0.0.1/tcp/5001
@@ -48,11 +47,10 @@ def _describe(result: Any) -> str:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from ..errors import InvalidDocument, UnsupportedFormat
     from ..progress import stderr_progress
     from ..registry import Runtime, pin_add
     from ._io import write_line
-
-    from ..errors import InvalidDocument, UnsupportedFormat
 
     with Runtime(node=args.node, gateways=[args.gateway] if args.gateway else ()) as rt:
         try:

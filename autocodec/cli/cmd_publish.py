@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-
 EPILOG = """examples:
   autocodec publish wasm-src/git-raw/git-raw.wasm --key alice
   autocodec publish my.wasm --key alice --vectors ./vectors --version 1.2.0

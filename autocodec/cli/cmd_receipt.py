@@ -15,7 +15,6 @@ from typing import Any
 
 from ._runtime import add_source_options
 
-
 EPILOG = """examples:
   autocodec receipt show RECEIPT_CID
   autocodec receipt verify RECEIPT_CID --rerun     # re-execute and compare

@@ -22,7 +22,6 @@ from typing import Any
 
 from ._runtime import add_source_options
 
-
 EPILOG = """examples:
   autocodec run TASK_CID add --arg 2 --arg 3                 # prints the receipt CID, then the result
   autocodec run wordcount count --arg '{"ipvm/block": {"/": "bafkrei..."}}'

@@ -6,7 +6,6 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-
 EPILOG = """examples:
   autocodec set init myset --key alice
   autocodec set add myset MANIFEST_CID

@@ -6,7 +6,6 @@ import argparse
 import datetime
 from typing import Any
 
-
 EPILOG = """examples:
   autocodec trust add did:key:z6Mk... --codes 0x300000-0x3fffff
   autocodec trust ls

@@ -40,7 +40,7 @@ class RateLimitedLog:
 
     def __init__(self, interval_s: float) -> None:
         self.interval_s = interval_s
-        getattr(log, "warning")  # build the log pipeline now: later, descriptors may have run out
+        getattr(log, "warning")  # noqa: B009 - builds the lazy log pipeline now: later, descriptors may have run out
         self._last: dict[str, float] = {}
         self._suppressed: dict[str, int] = {}
 
