@@ -497,16 +497,17 @@ def test_malformed_blocks_are_typed_errors(codecs: dict[str, Any], sets: dict[st
 
 
 @pytest.mark.slow
-def test_walk_from_the_header_through_car_export(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize("index", [0, 2], ids=["london-14764013", "cancun-19426587"])
+def test_walk_from_the_header_through_car_export(index: int, home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                  monkeypatch: pytest.MonkeyPatch, blocks: list[Any],
                                                  codecs: dict[str, Any]) -> None:
-    """Put the header and every trie node of block 14764013 with the extensions (CIDs computed
-    by autocodec equal the real identifiers), resolve the tx trie from the header by path,
+    """Put the header and every trie node of a block with the extensions (CIDs computed by
+    autocodec equal the real identifiers), resolve the tx trie from the header by path,
     `car export` it, import the CAR into a fresh home and decode every block of it there."""
     from autocodec.cli import main
     from autocodec.store import CarReader
 
-    b = blocks[0]
+    b = blocks[index]
     modules = [arg for name in list(CODES) + ["keccak-256"]
                for arg in ("--module", str(WASM_SRC / name / f"{name}.wasm"))]
     assert main(["init"]) == 0
