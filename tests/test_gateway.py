@@ -114,9 +114,11 @@ def test_conversion_of_a_wasm_codec_says_which_module(runtime: Runtime, tmp_path
     assert headers["X-Autocodec-Decoder"] == "extension"
     assert headers["X-Autocodec-Codec"] == "git-raw"
     assert headers["X-Autocodec-Sandboxed"] == "wasmtime"
-    assert CID.parse(headers["X-Autocodec-Module"])
+    module = headers["X-Autocodec-Module"]
+    assert module == str(runtime.resolve("codec", "git-raw").module)
     status, headers, _ = call(runtime, f"/decode/{cid}")
-    assert status == 200
+    assert status == 200 and headers["X-Autocodec-Decoder"] == "extension"
+    assert headers["X-Autocodec-Module"] == module
 
 
 def test_etag_revalidation_and_head(runtime: Runtime) -> None:

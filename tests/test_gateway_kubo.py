@@ -172,7 +172,7 @@ def both(world: World, path: str, headers: dict[str, str] | None = None, method:
 
 
 SAME_HEADERS = ("content-type", "cache-control", "x-content-type-options", "content-range", "accept-ranges",
-                "x-ipfs-roots", "content-disposition")
+                "x-ipfs-roots", "content-disposition", "access-control-allow-origin")
 
 
 def same_headers(kubo: Reply, ours: Reply, names: tuple[str, ...] = SAME_HEADERS) -> None:

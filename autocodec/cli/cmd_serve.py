@@ -1,4 +1,5 @@
-"""``autocodec serve``: the decode gateway with live upgrades.
+"""``autocodec serve``: an IPFS HTTP gateway (trustless + UnixFS path gateway), the explorer and
+the decode API, with live upgrades (docs/gateway.md).
 
 Invariant: options are checked before anything starts (port 0-65535, at least one worker, a
 positive refresh interval, a host that resolves, a port that is free), so a bad option or a
@@ -11,7 +12,9 @@ import argparse
 from typing import Any
 
 EPILOG = """examples:
-  autocodec serve --port 8080                       # GET /decode/CID, /resolve/codec/git-raw, /metrics
+  autocodec serve --port 8080                       # http://127.0.0.1:8080/ipfs/CID, /explore/CID, /decode/CID
+  curl 'http://127.0.0.1:8080/ipfs/CID?format=car&dag-scope=entity' > dag.car   # trustless gateway
+  curl 'http://127.0.0.1:8080/ipfs/CID?format=dag-json&autocodec-convert=1'      # any codec as DAG-JSON (extension)
   autocodec serve --node /ip4/127.0.0.1/tcp/5001    # fetch blocks the store lacks from Kubo
   autocodec serve --refresh-interval 60             # look for new set versions every minute (SIGHUP: now)
 """
@@ -41,9 +44,10 @@ def _positive(kind: type) -> Any:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("serve", help="serve GET /decode/{cid}, /resolve/{kind}/{code}, /healthz, /metrics",
+    p = sub.add_parser("serve", help="serve an IPFS gateway (/ipfs/), the explorer (/explore/) and /decode/{cid}",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: loopback only; /admin is loopback only anyway)")
     p.add_argument("--port", type=_port, default=8080)
     p.add_argument("--refresh-interval", type=_positive(float), metavar="SECONDS",
                    help="how often pinned sets are refreshed (default: config refresh.interval_s, 300)")

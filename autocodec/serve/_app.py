@@ -1,8 +1,10 @@
 """The decode gateway's routes, error mapping and lifecycle.
 
-Routes: ``GET /decode/{cid}`` (DAG-JSON, or ``?format=json|dag-cbor``), ``GET /resolve/{kind}/{code}``,
+Routes: ``GET /decode/{cid}`` (DAG-JSON, or ``?format=json|dag-cbor``; ``X-Autocodec-*`` headers
+name the decoder: builtin, or module, version, publisher and set), ``GET /resolve/{kind}/{code}``,
 ``GET /healthz``, ``GET /metrics`` (Prometheus text), ``POST /admin/refresh`` (loopback only);
-the executor's ``/ipvm/*`` routes (remote UCAN invocations, job stream) are in ``_ipvm``.
+the executor's ``/ipvm/*`` routes (remote UCAN invocations, job stream) are in ``_ipvm``; the IPFS
+gateway (``/ipfs/``, ``/ipns/``) in ``_gateway``; the explorer (``/explore/``) in ``_explorer``.
 
 Invariants:
 - Decodes run in a thread pool (wasmtime releases the GIL), so many requests are in flight
@@ -109,23 +111,25 @@ async def decode(request: web.Request) -> web.Response:
         return web.json_response({"error": "BadRequest", "message": f"unknown format {fmt!r}",
                                   "hint": f"use one of {', '.join(_FORMATS)}"}, status=400)
 
-    def work() -> tuple[bytes, int]:
+    def work() -> tuple[bytes, int, dict[str, str]]:
         from ..cid import CID
+        from ._gateway import provenance_headers
 
         cid = CID.parse(request.match_info["cid"])
         value = runtime.decode(cid)
         # ``json`` is a JSON view for plain-JSON clients: DAG-JSON text (links as {"/": CID},
         # bytes as {"/": {"bytes": ...}}) is valid JSON; strict JSON could not show links.
-        return builtin.encode(value, "dag-json" if fmt == "json" else fmt), cid.codec
+        return builtin.encode(value, "dag-json" if fmt == "json" else fmt), cid.codec, provenance_headers(runtime,
+                                                                                                          cid.codec)
 
     try:
-        body, code = await _run(request, work)
+        body, code, provenance = await _run(request, work)
     except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
         return _error(exc, runtime, "decode")
     from ..codes import codec_name
 
     runtime.metrics.inc("decodes_total", codec=codec_name(code))
-    return web.Response(body=body, content_type=_FORMATS[fmt])
+    return web.Response(body=body, content_type=_FORMATS[fmt], headers=provenance)
 
 
 async def resolve(request: web.Request) -> web.Response:

@@ -590,7 +590,27 @@ async def ipns(request: web.Request) -> web.Response:
                         content_type="text/plain", headers={"X-Content-Type-Options": "nosniff"})
 
 
+_CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
+         "Access-Control-Allow-Headers": "Content-Type, Range, User-Agent, X-Requested-With",
+         "Access-Control-Expose-Headers": "Content-Length, Content-Range, X-Chunked-Output, X-Ipfs-Path, "
+                                          "X-Ipfs-Roots, X-Stream-Output, X-Autocodec-Decoder, X-Autocodec-Module"}
+
+
+async def _cors(request: web.Request, response: web.StreamResponse) -> None:
+    """Gateway answers are public and immutable: any origin may read them (as Kubo's gateway)."""
+    if request.path.startswith(("/ipfs/", "/ipns/")):
+        for name, value in _CORS.items():
+            response.headers.setdefault(name, value)
+
+
+async def _preflight(request: web.Request) -> web.Response:
+    return web.Response(status=200)
+
+
 def setup_gateway(app: web.Application) -> None:
-    """Register ``GET``/``HEAD /ipfs/{path}`` and ``/ipns/{path}``."""
+    """Register ``GET``/``HEAD``/``OPTIONS /ipfs/{path}`` and ``/ipns/{path}``, with CORS headers."""
     app.router.add_get("/ipfs/{path:.*}", ipfs)
     app.router.add_get("/ipns/{path:.*}", ipns)
+    app.router.add_route("OPTIONS", "/ipfs/{path:.*}", _preflight)
+    app.router.add_route("OPTIONS", "/ipns/{path:.*}", _preflight)
+    app.on_response_prepare.append(_cors)
