@@ -58,7 +58,7 @@ def test_refusals_are_one_line_errors(home: Path, capsys: pytest.CaptureFixture[
     status, _, err = _run(capsys, "run", "ipld-select", "nope")
     assert status == 1 and "no function 'nope'" in err
     status, _, err = _run(capsys, "run")
-    assert status == 1 and "--pipeline" in err
+    assert status == 2 and "--pipeline" in err  # a usage error (issue 17)
     status, _, err = _run(capsys, "receipt", "verify", str(SELECT_CID))
     assert status == 1 and "InvalidDocument" in err
 
