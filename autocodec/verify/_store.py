@@ -39,7 +39,6 @@ from ..errors import (
     RollbackError,
     RootChainError,
     SetNotFound,
-    StoreError,
 )
 from ..home import Home
 from ..log import get_logger
@@ -170,6 +169,7 @@ class TrustStore:
         self._owns_blocks = owns_blocks
         self._writes = 0
         self._reader: sqlite3.Connection | None = None
+        self._no_reader = False
         self._reader_lock = threading.Lock()
 
     @classmethod
@@ -233,13 +233,13 @@ class TrustStore:
 
     def _read_connection(self) -> sqlite3.Connection | None:
         """A read-only connection of this object's own (None if the database has no file)."""
-        if self._reader is None:
+        if self._reader is None and not self._no_reader:
             try:
                 uri = Path(self.blocks.path).absolute().as_uri() + "?mode=ro"
                 self._reader = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None,
                                                timeout=self.limits.store.busy_timeout_ms / 1000)
             except (sqlite3.Error, AttributeError, TypeError, ValueError):
-                return None
+                self._no_reader = True
         return self._reader
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
@@ -255,8 +255,10 @@ class TrustStore:
             if conn is not None:
                 try:
                     return list(conn.execute(sql, params).fetchall())
-                except sqlite3.Error as exc:
-                    raise StoreError(f"cannot read the trust state in {self.blocks.path}: {exc}") from None
+                except sqlite3.Error:  # e.g. a read-only folder without the WAL files: read as a writer
+                    conn.close()
+                    self._reader = None
+                    self._no_reader = True
         with self.blocks.transaction() as conn2:
             rows: list[Any] = conn2.execute(sql, params).fetchall()
         return rows
