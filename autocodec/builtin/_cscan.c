@@ -462,7 +462,162 @@ py_cbor_scan(PyObject *self, PyObject *args)
     return PyLong_FromLong(r);
 }
 
+/* --- DAG-PB ------------------------------------------------------------------------------
+ * pb_decode(data) -> {"Data"?: bytes, "Links": [{"Hash": CID, "Name"?: str, "Tsize"?: int}]}
+ * with exactly the acceptance rules of autocodec.builtin._dagpb.decode (the reference: on any
+ * refusal this raises ValueError and the caller re-runs the Python decoder for the message). */
+
+/* a minimal protobuf varint: at most 10 bytes, < 2^64; new position or -1 */
+static Py_ssize_t
+pb_varint(const uint8_t *p, Py_ssize_t end, Py_ssize_t pos, uint64_t *value)
+{
+    uint64_t v = 0;
+    Py_ssize_t start = pos;
+    for (int shift = 0;; shift += 7) {
+        if (pos >= end || pos - start >= 10)
+            return -1;
+        uint8_t b = p[pos++];
+        if (shift == 63 && (b & 0x7f) > 1)
+            return -1; /* over 64 bits */
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            if (b == 0 && pos - start > 1)
+                return -1;
+            *value = v;
+            return pos;
+        }
+    }
+}
+
+static PyObject *
+pb_refuse(void)
+{
+    PyErr_SetString(PyExc_ValueError, "dag-pb: refused (the Python decoder says why)");
+    return NULL;
+}
+
+static PyObject *
+pb_link(const uint8_t *p, Py_ssize_t pos, Py_ssize_t end)
+{
+    PyObject *hash = NULL, *name = NULL, *tsize = NULL, *link = NULL;
+    uint64_t last = 0;
+    while (pos < end) {
+        uint64_t key, len;
+        if ((pos = pb_varint(p, end, pos, &key)) < 0)
+            goto refuse;
+        uint64_t num = key >> 3, wire = key & 7;
+        if (num <= last || num > 3)
+            goto refuse;
+        last = num;
+        if (num == 3) {
+            uint64_t v;
+            if (wire != 0 || (pos = pb_varint(p, end, pos, &v)) < 0)
+                goto refuse;
+            tsize = PyLong_FromUnsignedLongLong(v);
+            if (tsize == NULL)
+                goto fail;
+            continue;
+        }
+        if (wire != 2 || (pos = pb_varint(p, end, pos, &len)) < 0 || len > (uint64_t)(end - pos))
+            goto refuse;
+        if (num == 1) {
+            PyObject *raw = PyBytes_FromStringAndSize((const char *)p + pos, (Py_ssize_t)len);
+            if (raw == NULL)
+                goto fail;
+            hash = py_link(NULL, raw);
+            Py_DECREF(raw);
+            if (hash == NULL) {
+                if (PyErr_ExceptionMatches(PyExc_ValueError))
+                    goto fail; /* a refusal: ValueError already set */
+                goto fail;
+            }
+        } else {
+            name = PyUnicode_DecodeUTF8((const char *)p + pos, (Py_ssize_t)len, "strict");
+            if (name == NULL) {
+                PyErr_Clear();
+                goto refuse;
+            }
+        }
+        pos += (Py_ssize_t)len;
+    }
+    if (hash == NULL)
+        goto refuse;
+    link = PyDict_New();
+    if (link == NULL || PyDict_SetItemString(link, "Hash", hash) < 0 ||
+        (name != NULL && PyDict_SetItemString(link, "Name", name) < 0) ||
+        (tsize != NULL && PyDict_SetItemString(link, "Tsize", tsize) < 0)) {
+        Py_CLEAR(link);
+    }
+    Py_XDECREF(hash);
+    Py_XDECREF(name);
+    Py_XDECREF(tsize);
+    return link;
+refuse:
+    pb_refuse();
+fail:
+    Py_XDECREF(hash);
+    Py_XDECREF(name);
+    Py_XDECREF(tsize);
+    return NULL;
+}
+
+static PyObject *
+py_pb_decode(PyObject *self, PyObject *data)
+{
+    if (cid_type == NULL || raw_offset < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "_cscan.bind(CID) was not called");
+        return NULL;
+    }
+    if (!PyBytes_CheckExact(data)) {
+        PyErr_SetString(PyExc_TypeError, "pb_decode() needs bytes");
+        return NULL;
+    }
+    const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(data);
+    Py_ssize_t end = PyBytes_GET_SIZE(data), pos = 0;
+    PyObject *links = PyList_New(0), *node_data = NULL, *node = NULL;
+    if (links == NULL)
+        return NULL;
+    while (pos < end) {
+        uint64_t key, len;
+        if ((pos = pb_varint(p, end, pos, &key)) < 0)
+            goto refuse;
+        uint64_t num = key >> 3, wire = key & 7;
+        if ((num != 1 && num != 2) || wire != 2 || node_data != NULL)
+            goto refuse;
+        if ((pos = pb_varint(p, end, pos, &len)) < 0 || len > (uint64_t)(end - pos))
+            goto refuse;
+        if (num == 1) {
+            node_data = PyBytes_FromStringAndSize((const char *)p + pos, (Py_ssize_t)len);
+            if (node_data == NULL)
+                goto fail;
+        } else {
+            PyObject *link = pb_link(p, pos, pos + (Py_ssize_t)len);
+            if (link == NULL)
+                goto fail;
+            int r = PyList_Append(links, link);
+            Py_DECREF(link);
+            if (r < 0)
+                goto fail;
+        }
+        pos += (Py_ssize_t)len;
+    }
+    node = PyDict_New();
+    if (node == NULL || (node_data != NULL && PyDict_SetItemString(node, "Data", node_data) < 0) ||
+        PyDict_SetItemString(node, "Links", links) < 0)
+        Py_CLEAR(node);
+    Py_XDECREF(node_data);
+    Py_DECREF(links);
+    return node;
+refuse:
+    pb_refuse();
+fail:
+    Py_XDECREF(node_data);
+    Py_DECREF(links);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"pb_decode", py_pb_decode, METH_O, "pb_decode(data) -> the DAG-PB node, or ValueError (re-run the Python decoder)"},
     {"cbor_scan", py_cbor_scan, METH_VARARGS,
      "cbor_scan(data, max_depth, budget, content=True) -> 0 ok, 1 nested deeper than max_depth, 2 gas over budget, -1 malformed"},
     {"cbor_exceeds", py_cbor_exceeds, METH_VARARGS,

@@ -16,6 +16,7 @@ cbor_exceeds: Callable[[bytes, int], int] | None = None
 cbor_scan: Callable[..., int] | None = None  # (data, max_depth, budget, content=True) -> int
 json_depth: Callable[[bytes, int], int] | None = None
 check: Callable[[Any, int, int], None] | None = None
+pb_decode: Callable[[bytes], Any] | None = None
 CHECK_LINKS, CHECK_BYTES, CHECK_CBOR_INTS = 1, 2, 4
 
 _cscan: Any
@@ -32,5 +33,6 @@ if _cscan is not None:
         _cscan.bind(CID)
         link = _cscan.link
         check = _cscan.check  # needs the bound CID class to accept links
+        pb_decode = getattr(_cscan, "pb_decode", None)  # None in a stale build
     except TypeError:  # pragma: no cover - CID no longer keeps its bytes in a `_raw` slot
         link = None
