@@ -202,3 +202,29 @@ def test_serve_listens_on_loopback_by_default() -> None:
     cmd_serve.register(parser.add_subparsers())
     args = parser.parse_args(["serve"])
     assert args.host == "127.0.0.1"
+
+
+def test_a_block_missing_mid_car_breaks_the_transfer(runtime: Runtime) -> None:
+    """After the 200 is sent, a missing block aborts the connection: the client cannot mistake
+    the truncated CAR for a whole one."""
+    import aiohttp
+
+    import random
+
+    data = random.Random(5).randbytes(40 * 1024)  # 40 distinct leaves
+    added = add_bytes(runtime.store, data, AddOptions(cid_version=1, chunker="size-1024"))
+    leaves = runtime.links(added, runtime.get(added))
+    assert len(set(leaves)) == 40
+    runtime.store.delete(leaves[5])
+
+    async def go() -> None:
+        async with TestClient(TestServer(make_app(runtime, workers=2))) as client:
+            resp = await client.get(f"/ipfs/{added}?format=car")
+            assert resp.status == 200
+            with pytest.raises(aiohttp.ClientPayloadError):
+                await resp.read()
+            # the server goes on serving
+            ok = await client.get(f"/ipfs/{leaves[0]}?format=raw")
+            assert ok.status == 200
+
+    asyncio.run(go())

@@ -276,22 +276,36 @@ def content_type_for(name: str, head: bytes) -> str:
 
 async def _stream(request: web.Request, response: web.StreamResponse, pieces: Iterator[bytes],
                   first: bytes | None = None) -> web.StreamResponse:
-    """Send ``first`` and then ``pieces`` (pulled one at a time on a worker thread)."""
-    from ._app import EXECUTOR
+    """Send ``first`` and then ``pieces`` (pulled one at a time on a worker thread).
+
+    An error after the status was sent (a block missing or invalid mid-DAG) aborts the
+    connection, so the client sees a truncated transfer, never a body that ends cleanly."""
+    from ._app import EXECUTOR, RUNTIME
 
     await response.prepare(request)
     if request.method == "HEAD":
         return response
     loop = asyncio.get_running_loop()
-    if first:
-        await response.write(first)
-    while True:
-        piece = await loop.run_in_executor(request.app[EXECUTOR], next, pieces, None)
-        if piece is None:
-            break
-        await response.write(piece)
+    try:
+        if first:
+            await response.write(first)
+        while True:
+            piece = await loop.run_in_executor(request.app[EXECUTOR], next, pieces, None)
+            if piece is None:
+                break
+            await response.write(piece)
+    except errors.AutocodecError as exc:
+        runtime = request.app[RUNTIME]
+        runtime.metrics.inc("errors_total", route="ipfs-stream", error=type(exc).__name__)
+        if request.transport is not None:
+            request.transport.abort()
+        raise _Aborted() from None
     await response.write_eof()
     return response
+
+
+class _Aborted(Exception):
+    """The body broke off after the status was sent (the connection was aborted)."""
 
 
 # --- the route ------------------------------------------------------------------------------
@@ -305,6 +319,8 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
         return await _ipfs(request, runtime)
     except web.HTTPException:
         raise
+    except _Aborted:
+        raise asyncio.CancelledError() from None  # nothing more can be sent on an aborted connection
     except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
         status = status_for_gateway(exc)
         if isinstance(exc, GatewayError):
