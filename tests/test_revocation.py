@@ -183,3 +183,47 @@ def test_polling_the_trust_epoch_never_waits_for_a_writer(world: TrustWorld) -> 
         finally:
             writer.close()
         assert rt.trust.epoch() == before + 1
+
+
+def test_concurrent_calls_see_a_revocation_within_the_poll_interval_and_nothing_else(world: TrustWorld) -> None:
+    """Four threads decode, hash and chunk in a loop while another connection revokes the
+    publisher: every call before the revocation succeeds, none succeeds later than the poll
+    interval after it, and the only failure is NotTrusted (no torn generation, no other error)."""
+    import threading
+
+    uses = _uses(world)
+    names = ["codec", "hasher (new block)", "chunker", "crypto"]
+    events: list[tuple[float, str, str]] = []
+    stop = threading.Event()
+    with Runtime(world.user_home) as rt:
+        for name in names:
+            uses[name](rt)
+
+        def work(name: str) -> None:
+            while not stop.is_set():
+                try:
+                    uses[name](rt)
+                    events.append((time.monotonic(), name, "ok"))
+                except Untrusted:
+                    events.append((time.monotonic(), name, "refused"))
+                except Exception as exc:  # noqa: BLE001 - recorded, then asserted absent
+                    events.append((time.monotonic(), name, f"{type(exc).__name__}: {exc}"))
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in names]
+        for t in threads:
+            t.start()
+        time.sleep(0.4)
+        with TrustStore.open(world.user_home) as other:
+            before = time.monotonic()
+            other.revoke(world.publisher_did, "test")
+            revoked_at = time.monotonic()
+        time.sleep(0.6)
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+    assert {outcome for _, _, outcome in events} <= {"ok", "refused"}, [e for e in events if e[2] not in ("ok", "refused")][:3]
+    assert all(outcome == "ok" for t, _, outcome in events if t < before)
+    late = [(t - revoked_at, name) for t, name, outcome in events if outcome == "ok" and t > revoked_at + TRUST_POLL_S + 0.1]
+    assert not late, late[:5]
+    for name in names:  # each path was exercised on both sides of the revocation
+        assert any(n == name and o == "ok" for _, n, o in events) and any(n == name and o == "refused" for _, n, o in events)
