@@ -59,14 +59,21 @@ _CASES: dict[str, tuple[str, str, str]] = {
         "try:\n    sandbox.load(wasm)\nexcept AutocodecError:\n    pass",
         "try:\n    sandbox.load(wasm)\nexcept AutocodecError:\n    pass",
     ),
+    "bounds.dagpb-links": (
+        "4 MiB DAG-PB block of 524k minimal links (was 12.6 s in Python)",
+        "from autocodec import builtin\nfrom autocodec.cid import CID\nraw = bytes(CID(b'\\x01\\x55\\x00\\x00'))\n"
+        "link = b'\\x0a' + bytes([len(raw)]) + raw\npiece = b'\\x12' + bytes([len(link)]) + link\n"
+        "data = piece * ((4 * 1024 * 1024 - 16) // len(piece))",
+        "builtin.decode(data, 'dag-pb')",
+    ),
     "bounds.codes": (
         "codec code '0x' + 5000 'f's (was a ValueError, a 500 in serve)",
         "from autocodec.codes import codec_code\ntext = '0x' + 'f' * 5000",
         "try:\n    codec_code(text)\nexcept AutocodecError:\n    pass",
     ),
 }
-_TIME_BOUND_S = {"bounds.compile-bomb": 5.0, "bounds.output-amplification": 3.0}
-_RSS_FIGURES = ("bounds.gas-block", "bounds.output-amplification", "bounds.compile-functions", "bounds.compile-bomb")
+_TIME_BOUND_S = {"bounds.compile-bomb": 5.0, "bounds.output-amplification": 3.0, "bounds.dagpb-links": 5.0}
+_RSS_FIGURES = ("bounds.gas-block", "bounds.dagpb-links", "bounds.output-amplification", "bounds.compile-functions", "bounds.compile-bomb")
 _RSS_BOUND_KIB = 512 * 1024
 
 _CHILD = """
