@@ -693,3 +693,13 @@ def test_cli_names_a_compressed_loose_object(repo, tmp_path: Path) -> None:
     message = out.stderr.decode().strip()
     assert out.returncode != 0 and len(message.splitlines()) == 1 and "Traceback" not in message
     assert "zlib-compressed" in message
+
+
+def test_many_unterminated_signatures_decode_within_the_sandbox_limits(codec) -> None:
+    """Each gpgsig header searches ahead for its END line; a search that found none is not
+    repeated, so 100k unterminated headers (1 MB) stay linear and within the default fuel."""
+    body = f"tree {EMPTY_TREE}\n".encode() + b"gpgsig x\n \n" * 100_000 + b"\nmessage"
+    block = block_of("commit", body)
+    value = codec.decode(block)
+    assert len(value["other"]) == 200_000 and value["signature"] is None and value["message"] == "message"
+    assert codec.encode(value) == block

@@ -346,19 +346,26 @@ static int read_mergetag(lines *r, gtag *t, span *rest, bool *has_rest) {
 }
 
 /* decodeGpgSig on a copy of the reader: the signature and true, or false where the reference
- * fails (first line not " ", " Version: " or " Comment: "; no " -----END PGP SIGNATURE-----"). */
-static int read_gpgsig(lines *r, span *sig, bool *ok) {
+ * fails (first line not " ", " Version: " or " Comment: "; no " -----END PGP SIGNATURE-----").
+ * *no_end is the earliest position from which a search found no END line: later searches from
+ * there on fail at once, so many unterminated gpgsig headers cost linear time, not quadratic. */
+static int read_gpgsig(lines *r, span *sig, bool *ok, size_t *no_end) {
     *ok = false;
     lines c = *r;
     span line;
     if (!next_line(&c, &line)) return AC_OK;
     if (!span_is(line, " ") && !has_prefix(line, " Version: ") && !has_prefix(line, " Comment: ")) return AC_OK;
+    size_t from = c.pos;
+    if (from >= *no_end) return AC_OK;
     ac_buf s;
     ac_buf_init(&s);
     AC_TRY(ac_buf_put(&s, line.p, line.n));
     AC_TRY(ac_buf_byte(&s, '\n'));
     for (;;) {
-        if (!next_line(&c, &line)) return AC_OK;
+        if (!next_line(&c, &line)) {
+            *no_end = from;
+            return AC_OK;
+        }
         if (span_is(line, " -----END PGP SIGNATURE-----")) break;
         AC_TRY(ac_buf_put(&s, line.p, line.n));
         AC_TRY(ac_buf_byte(&s, '\n'));
@@ -376,6 +383,7 @@ static int commit_parse(span body, gcommit *c) {
     lines r = { body, 0 };
     span line, pending;
     bool has_pending = false;
+    size_t no_end = (size_t)-1;
     for (;;) {
         if (has_pending) {
             line = pending;
@@ -419,7 +427,7 @@ static int commit_parse(span body, gcommit *c) {
             c->mt[c->nm++] = t;
         } else if (has_prefix(line, "gpgsig ")) {
             bool ok;
-            AC_TRY(read_gpgsig(&r, &c->sig, &ok));
+            AC_TRY(read_gpgsig(&r, &c->sig, &ok, &no_end));
             if (ok) c->has_sig = true;
             else AC_TRY(add_other(c, line)); /* not PGP: the reference fails here */
         } else if (line.n == 0) {
