@@ -352,7 +352,8 @@ def test_own_history_agrees_with_kubo(codec: Codec, kubo_node: KuboRepo) -> None
 
 
 def test_cli_decode_from_kubo_prints_kubos_model(corpus: Corpus, kubo_node: KuboRepo, tmp_path: Path) -> None:
-    """``autocodec decode --node`` (the CLI, blocks fetched from Kubo) prints what ``ipfs dag get`` prints."""
+    """``autocodec decode --node`` and ``--gateway`` (the CLI, blocks fetched from Kubo's RPC API and
+    its trustless gateway) print what ``ipfs dag get`` prints."""
     rpc = Rpc(kubo_node.api_port)
     home = tmp_path / "home"
     for name in ("octopus", "tag", "submodule_tree", "gpg_commit", "mergetag_gpg"):
@@ -365,6 +366,9 @@ def test_cli_decode_from_kubo_prints_kubos_model(corpus: Corpus, kubo_node: Kubo
         assert status == 200
         ours = run_cli(home, "decode", cid, "--node", kubo_node.api_multiaddr, "--module", str(WASM))
         assert json.loads(ours.stdout) == json.loads(kubo), name
+        via_gateway = run_cli(tmp_path / f"home-{name}", "decode", cid, "--gateway", kubo_node.gateway_url,
+                              "--module", str(WASM))
+        assert json.loads(via_gateway.stdout) == json.loads(kubo), name
 
 
 def test_blob_is_the_whole_object_like_kubo(corpus: Corpus, codec: Codec, kubo_node: KuboRepo) -> None:
