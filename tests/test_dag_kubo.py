@@ -224,7 +224,8 @@ def unixfs(kubo: KuboRepo, ours: Ours, tmp_path_factory: pytest.TempPathFactory)
     for root in (plain, sharded):
         car = tmp_path_factory.mktemp("car") / "x.car"
         car.write_bytes(kubo_out(kubo, "dag", "export", root))
-        ours.out("dag", "import", str(car))
+        args = ("dag", "import", "--stats", str(car))
+        assert ours.out(*args) == kubo_out(kubo, *args)  # "Pinned root\tCID\tsuccess", "Imported N blocks (B bytes)"
     return plain, sharded
 
 
