@@ -227,6 +227,16 @@ def as_raw(kind: str, value: Any) -> Any:
     return value
 
 
+def tree_raw(value: Any) -> dict[bytes, Any]:
+    """A decoded tree (map or list form) as {exact name: {b"hash", b"mode"}}."""
+    entries = value.items() if isinstance(value, dict) else [(None, e) for e in value]
+    out: dict[bytes, Any] = {}
+    for key, e in entries:
+        name = e.get("name", key)
+        out[name if isinstance(name, bytes) else name.encode()] = {b"hash": e["hash"], b"mode": e["mode"].encode()}
+    return out
+
+
 def as_json(value: Any) -> Any:
     return json.loads(encode(value, "dag-json"))
 
@@ -489,3 +499,52 @@ def test_line_mutants_agree_with_kubo(corpus: Corpus, codec: Codec, kubo_node: K
     print("\ngit-raw vs Kubo, line mutants:", dict(tally))
     assert not problems, "\n".join(problems[:10]) + f"\n({len(problems)} problems)"
     assert tally["agree"] > 400
+
+
+def random_trees(count: int, seed: int) -> list[bytes]:
+    """Trees of names git writes and names it does not: UTF-8, latin-1, broken sequences, names
+    that tie in git's order, in git's order or shuffled, sometimes with a duplicate."""
+    import random
+
+    rng = random.Random(seed)
+    pool = [b"a", b"a.b", b"a-b", b"a0", b"b", b"caf\xc3\xa9", b"caf\xe9", b"\xff", b"\xe2\x82", b"x\xed\xa0\x80",
+            b"\xf0\x9f\x98\x80", b"README.md", b" lead", b"trail ", b"\xef\xbf\xbd"]
+    modes = [b"100644", b"100755", b"120000", b"40000", b"160000"]
+    out = []
+    for _ in range(count):
+        names = rng.sample(pool, rng.randint(0, 6))
+        entries = [(rng.choice(modes), n, rng.randbytes(20)) for n in names]
+        if rng.random() < 0.6:
+            entries.sort(key=lambda e: e[1] + (b"/" if e[0] == b"40000" else b""))
+        else:
+            rng.shuffle(entries)
+        if entries and rng.random() < 0.1:
+            entries.append(entries[0])
+        out.append(block_of("tree", b"".join(m + b" " + n + b"\0" + h for m, n, h in entries)))
+    return out
+
+
+def test_random_trees_agree_with_kubo(codec: Codec, kubo_node: KuboRepo) -> None:
+    """Every tree Kubo decodes has exactly Kubo's entries (names compared as bytes, Kubo's DAG-CBOR);
+    the ones it refuses have duplicate names."""
+    import hashlib
+
+    trees = {hashlib.sha1(b).hexdigest(): b for b in random_trees(300, 0x7EE)}
+    rpc = Rpc(kubo_node.api_port)
+    rpc.put_many("block/put?cid-codec=git-raw&mhtype=sha1", list(trees.values()))
+    tally: Counter[str] = Counter()
+    for oid, block in sorted(trees.items()):
+        value = codec.decode(block)
+        assert codec.encode(value) == block
+        status, cbor = rpc.call(f"dag/get?arg={cid_of(oid)}&output-codec=dag-cbor")
+        if status != 200 or not cbor:
+            assert isinstance(value, list) and len({e["name"] for e in value}) < len(value), (block, cbor)
+            tally["kubo refuses: duplicate names"] += 1
+            continue
+        assert cbor_raw(cbor) == tree_raw(value), block
+        if isinstance(value, dict):  # and the keys are those of Kubo's DAG-JSON (E2)
+            shown = kubo_answer(*rpc.call(f"dag/get?arg={cid_of(oid)}&output-codec=dag-json"))
+            assert as_json(as_reference("tree", value, set())) == shown, block
+        tally[f"agree ({'list' if isinstance(value, list) else 'map'} form)"] += 1
+    print("\ngit-raw vs Kubo, random trees:", dict(tally))
+    assert tally["agree (map form)"] > 50
