@@ -263,6 +263,15 @@ class _LocalOnly:
         return found
 
 
+def _clear_progress() -> None:
+    """End a progress line on a terminal (as Kubo does) so the output starts on a clean line."""
+    if sys.stderr.isatty():
+        sys.stderr.write("\r\033[2K")
+    else:
+        sys.stderr.write("\n")
+    sys.stderr.flush()
+
+
 def _progress_wanted(flag: bool | None) -> bool:
     return sys.stderr.isatty() if flag is None else flag
 
@@ -284,6 +293,8 @@ def run_export(args: argparse.Namespace) -> int:
             export_car(rt, found.cid, sys.stdout.buffer,
                        progress=(lambda n, b: report(b, None)) if report else None)
             sys.stdout.buffer.flush()
+            if report is not None:
+                _clear_progress()
         except BrokenPipeError:
             silence_stdout()
             raise
@@ -310,6 +321,8 @@ def run_stat(args: argparse.Namespace) -> int:
             roots.append(found.cid)
         report = stderr_progress("stat") if _progress_wanted(args.progress) else None
         summary = stat(rt, roots, progress=(lambda n, b: report(b, None)) if report else None)
+    if report is not None:
+        _clear_progress()
     names = [cid_text(r.cid, args.cid_base) for r in summary.roots]
     if args.enc == "json":
         doc = {"UniqueBlocks": summary.unique_blocks, "TotalSize": summary.total_size,
