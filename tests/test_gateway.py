@@ -228,3 +228,24 @@ def test_a_block_missing_mid_car_breaks_the_transfer(runtime: Runtime) -> None:
             assert ok.status == 200
 
     asyncio.run(go())
+
+
+def test_listings_are_bounded_and_index_html_is_still_found(runtime: Runtime, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from autocodec.serve import _gateway
+    from autocodec.unixfs import add_path
+
+    monkeypatch.setattr(_gateway, "MAX_LISTING", 3)
+    folder = tmp_path / "dir"
+    folder.mkdir()
+    for name in ("a", "b", "c", "d"):
+        (folder / name).write_text(name)
+    listing_root = add_path(runtime.store, folder, recursive=True)[-1].cid
+    status, _, page = call(runtime, f"/ipfs/{listing_root}/")
+    assert status == 200 and b"Only the first 3 entries" in page
+    assert b">c</a>" in page and b">d</a>" not in page
+    (folder / "index.html").write_text("<html>home</html>")  # sorts after a-d: past the listed part
+    site = add_path(runtime.store, folder, recursive=True)[-1].cid
+    status, headers, page = call(runtime, f"/ipfs/{site}/")
+    assert (status, page) == (200, b"<html>home</html>")
+    assert headers["Etag"] == f'"{site}"'

@@ -172,7 +172,7 @@ def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str]) -> st
     try:
         node = _unixfs.classify(cid, data)
         if node.kind in ("directory", "hamt"):
-            listing = _unixfs.entries(runtime, cid, data, runtime.limits)[:MAX_ITEMS]
+            listing = _unixfs.entries(runtime, cid, data, runtime.limits, MAX_ITEMS)
             rows = "".join(f'<tr><td><a class="entry" href="{_e(_href(at + [name]))}">{_e(name)}</a></td>'
                            f'<td><code>{_e(link)}</code></td><td>{_e("" if size is None else size)}</td></tr>'
                            for name, link, size in listing)

@@ -24,7 +24,8 @@ Invariants:
   ``ETag``; ``If-None-Match`` with that ETag is a 304.
 - Errors are ``text/plain`` with ``X-Content-Type-Options: nosniff`` and a status from
   ``status_for_gateway``; no local folder name reaches the client.
-- Paths are bounded (``MAX_SEGMENTS``); bodies stream from a worker thread one block at a time.
+- Paths are bounded (``MAX_SEGMENTS``), listings too (``MAX_LISTING`` entries; a HAMT's shards
+  are read only that far); bodies stream from a worker thread one block at a time.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
 IMMUTABLE = "public, max-age=29030400, immutable"
 LISTING_CACHE = "public, max-age=604800, stale-while-revalidate=2678400"
 MAX_SEGMENTS = 64
+MAX_LISTING = 10_000  # directory entries shown in one listing page
 RAW, CAR = "application/vnd.ipld.raw", "application/vnd.ipld.car"
 DAG_JSON, DAG_CBOR = "application/vnd.ipld.dag-json", "application/vnd.ipld.dag-cbor"
 JSON, CBOR = "application/json", "application/cbor"
@@ -562,7 +564,7 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
     from ._app import _run
 
     listing: list[tuple[str, CID, int | None]] = await _run(request, _unixfs.entries, runtime, target.cid,
-                                                            target.data, runtime.limits)
+                                                            target.data, runtime.limits, MAX_LISTING + 1)
     if not trailing_slash:  # relative links in a listing or index.html need the slash (as Kubo)
         location = urllib.parse.quote(request.path + "/", safe="/$&+,:;=@-._~") + (
             f"?{request.query_string}" if request.query_string else "")
@@ -570,6 +572,12 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
                             content_type="text/html",
                             headers={"Location": location, "X-Ipfs-Roots": _roots_header(target)})
     index = next((entry for entry in listing if entry[0] == "index.html"), None)
+    if index is None and len(listing) > MAX_LISTING:  # index.html may be past the listed part
+        try:
+            await _run(request, locate, runtime, parse_path(f"{target.path}/index.html"))
+            index = ("index.html", target.cid, None)
+        except errors.PathNotFound:
+            pass
     if index is not None:
         sub = parse_path(f"{target.path}/index.html")
         inner: Target = await _run(request, locate, runtime, sub)
@@ -584,7 +592,8 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
     rows = []
     if target.path.segments:
         rows.append(f'<tr><td><a href="{html.escape(base.rsplit("/", 1)[0] + "/")}">..</a></td><td></td><td></td></tr>')
-    for name, cid, size in listing:
+    more = len(listing) > MAX_LISTING
+    for name, cid, size in listing[:MAX_LISTING]:
         href = html.escape(base + "/" + urllib.parse.quote(name))
         rows.append(f'<tr><td><a href="{href}">{html.escape(name)}</a></td>'
                     f'<td><a class="cid" href="/explore/{cid}">{cid}</a></td>'
@@ -594,7 +603,9 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
             f"<h1>Index of {html.escape(base)}</h1><p>{target.cid} &middot; "
             f'<a href="/explore/{target.cid}">explore</a></p>'
             f"<table><thead><tr><th>Name</th><th>CID</th><th>Size</th></tr></thead><tbody>{''.join(rows)}"
-            "</tbody></table></body></html>")
+            "</tbody></table>"
+            + (f"<p>Only the first {MAX_LISTING} entries are listed; the others open by name.</p>" if more else "")
+            + "</body></html>")
     return web.Response(text=body, headers=headers, content_type="text/html")
 
 

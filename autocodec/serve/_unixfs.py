@@ -91,11 +91,13 @@ def hamt_blocks(source: Source, cid: CID, data: bytes, limits: Limits | None = N
         stack.extend((child, None, depth + 1) for child in reversed(children))
 
 
-def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None) -> list[tuple[str, CID, int | None]]:
-    """``(name, cid, tsize)`` of every entry of a directory or HAMT shard, in link order."""
+def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
+            at_most: int | None = None) -> list[tuple[str, CID, int | None]]:
+    """``(name, cid, tsize)`` of the entries of a directory or HAMT shard, in link order (the
+    first ``at_most`` when given: a HAMT's shards are read only until that many are found)."""
     node = classify(cid, data)
     if node.kind == "directory":
-        return list(node.links)
+        return list(node.links[:at_most])
     if node.kind != "hamt":
         raise InvalidBlock(f"{cid} is not a UnixFS directory")
     out: list[tuple[str, CID, int | None]] = []
@@ -103,6 +105,8 @@ def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None)
         for name, link, size in classify(shard_cid, shard).links:
             if len(name) > 2:
                 out.append((name[2:], link, size))
+        if at_most is not None and len(out) >= at_most:
+            return out[:at_most]
     return out
 
 
