@@ -144,6 +144,21 @@ def test_typed_transactions_are_the_listed_ones(codecs: dict[str, Any]) -> None:
     assert set(t3) - set(t1) == {"MaxFeePerBlobGas", "BlobVersionedHashes"}
 
 
+def test_receipts_of_later_types(codecs: dict[str, Any], blocks: list[Any]) -> None:
+    """A receipt's shape is the same for every type: one of type 3 or 4 (extension: the
+    reference predates them) decodes like the type-2 receipt it is made from, its TxType aside;
+    type 5 and a 0x00 prefix are refused."""
+    rct = codecs["eth-tx-receipt"].codec()
+    raw = next(r for r in blocks[0].receipts if r[0] == 2)
+    base = rct.decode(raw)
+    for typ in (3, 4):
+        v = rct.decode(bytes([typ]) + raw[1:])
+        assert v == {**base, "TxType": bytes([typ])} and rct.encode(v) == bytes([typ]) + raw[1:]
+    for bad in (b"\x05" + raw[1:], b"\x00" + raw[1:]):
+        with pytest.raises(InvalidBlock):
+            rct.decode(bad)
+
+
 def test_set_code_transaction_layout(codecs: dict[str, Any]) -> None:
     """An EIP-7702 transaction laid out by the EIP (built here with pyrlp: no real one is in the
     corpus): the extension keys, the authorization tuples, the exact round trip."""
