@@ -18,11 +18,12 @@ class Kind(StrEnum):
     CHUNKER = "chunker"
     CRYPTO = "crypto"
     TASK = "task"
+    VERIFIER = "verifier"
 
     @property
     def coded(self) -> bool:
         """True for kinds keyed by a numeric code (multicodec, multihash, key type); chunkers
-        and tasks are keyed by name."""
+        tasks and verifiers are keyed by name."""
         return self in (Kind.CODEC, Kind.HASHER, Kind.CRYPTO)
 
 

@@ -49,6 +49,7 @@ KINDS: dict[str, tuple[str, ...]] = {
     "chunker": ("ac_chunk_init", "ac_chunk_update", "ac_chunk_final"),
     "crypto": ("ac_verify",),
     "task": ("ac_task",),
+    "verifier": ("ac_vfy_init", "ac_vfy_update", "ac_vfy_final", "ac_enc_init", "ac_enc_update", "ac_enc_final"),
 }
 COMMON_EXPORTS = ("memory", "ac_abi_version", "ac_input", "ac_result")
 META_REQUIRED = {"name": str, "kind": str, "codes": list, "version": str, "description": str}
@@ -157,9 +158,9 @@ def load_meta(name: str, src: Path | None = None) -> dict[str, Any]:
         raise BuildError(f"{name}: kind must be one of {sorted(KINDS)}")
     if not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < 1 << 63 for c in meta["codes"]):
         raise BuildError(f"{name}: codes must be non-negative integers")
-    if meta["kind"] in ("chunker", "task") and meta["codes"]:
+    if meta["kind"] in ("chunker", "task", "verifier") and meta["codes"]:
         raise BuildError(f"{name}: a {meta['kind']} has codes []")
-    if meta["kind"] not in ("chunker", "task") and not meta["codes"]:
+    if meta["kind"] not in ("chunker", "task", "verifier") and not meta["codes"]:
         raise BuildError(f"{name}: a {meta['kind']} needs at least one code")
     if meta["kind"] == "task":
         fns = meta.get("functions")

@@ -49,6 +49,10 @@ KIND_EXPORTS: dict[str, dict[str, _wasmparse.FuncType]] = {
     "chunker": {"ac_chunk_init": SIG_OP, "ac_chunk_update": SIG_OP, "ac_chunk_final": SIG_NULLARY},
     "crypto": {"ac_verify": SIG_OP},
     "task": {"ac_task": SIG_OP},
+    "verifier": {
+        "ac_vfy_init": SIG_OP, "ac_vfy_update": SIG_OP, "ac_vfy_final": SIG_NULLARY,
+        "ac_enc_init": SIG_OP, "ac_enc_update": SIG_OP, "ac_enc_final": SIG_NULLARY,
+    },
 }
 OPTIONAL_EXPORTS: dict[str, dict[str, _wasmparse.FuncType]] = {"codec": {"ac_links": SIG_OP}}
 _MAX_TEXT = 256
@@ -119,7 +123,7 @@ def _metadata(doc: dict[str, Any]) -> tuple[int, str, str, str, tuple[int, ...],
         raise ModuleRejected(f"{SECTION}: 'codes' must be a list of non-negative integers")
     if kind in ("codec", "hasher", "crypto") and not codes:
         raise ModuleRejected(f"{SECTION}: a {kind} must declare the codes it provides")
-    if kind in ("chunker", "task") and codes:
+    if kind in ("chunker", "task", "verifier") and codes:
         raise ModuleRejected(f"{SECTION}: a {kind} declares no codes")
     functions: list[str] = []
     if kind == "task":

@@ -73,7 +73,7 @@ def normalize(kind: str, code: int | str) -> tuple[Kind, int | str]:
         return k, hash_code(code)
     if k is Kind.CRYPTO:
         return k, key_type_code(code)
-    return k, str(code)  # chunkers and tasks are named
+    return k, str(code)  # chunkers, tasks and verifiers are named
 
 
 def _shown(kind: Kind, code: int | str) -> str:
@@ -238,7 +238,7 @@ class Resolver:
 
         def make() -> Any:
             loaded = self.loaded(res, generation=gen)
-            return loaded if res.kind is Kind.CHUNKER else getattr(loaded, str(res.kind))()
+            return loaded if res.kind in (Kind.CHUNKER, Kind.VERIFIER) else getattr(loaded, str(res.kind))()
 
         return gen.memo(("adapter", res.kind, res.code), make)
 

@@ -1,0 +1,133 @@
+"""Streaming Bao encode and verified decode over files, driving a verifier module.
+
+Invariants:
+- Memory is bounded for any content length: pieces of at most the module's
+  ``stream_chunk_bytes`` go in, verified bytes come out as they are checked.
+- ``decode`` writes only verified bytes: every byte handed to ``write`` was checked by the
+  module against the root hash; the first bad chunk or parent raises ``VerificationFailed``
+  (nothing of that piece is written) and an early end raises it too.
+- ``encode`` needs a seekable output (the tree is written in post-order and flipped in
+  place); ``encode_to`` spools through a temporary file for pipes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import struct
+import tempfile
+from collections.abc import Callable
+from typing import BinaryIO
+
+from ..errors import GuestError, IntegrityError, InvalidInput
+from ..loader._verifier import (
+    DONE,
+    MODE_COMBINED,
+    MODE_HASH,
+    MODE_OUTBOARD,
+    MODE_SLICE,
+    NEED_TREE,
+    UNKNOWN_LENGTH,
+    Verifier,
+)
+from ._tree import HEADER, flip_to_preorder
+
+_LEN = struct.Struct("<Q")
+_TREE_READ = 64 * 1024
+
+
+class VerificationFailed(IntegrityError):
+    """An encoding, outboard or slice that does not match its root hash (first bad piece)."""
+
+    hint = "the data is corrupt or not the one this hash names; bytes before the bad chunk were verified"
+
+
+def bao_hash(verifier: Verifier, src: BinaryIO) -> bytes:
+    """The Bao (= BLAKE3) root hash of a stream of any length."""
+    enc = verifier.encoder(UNKNOWN_LENGTH, MODE_HASH)
+    piece = enc.max_piece
+    while chunk := src.read(piece):
+        enc.update(chunk)
+    return enc.final()[1]
+
+
+def encode(verifier: Verifier, src: BinaryIO, dst: BinaryIO, *, outboard: bool = False) -> bytes:
+    """Write the combined (or outboard) encoding of ``src`` to the seekable ``dst`` from its
+    current position; returns the root hash."""
+    base = dst.tell()
+    dst.write(b"\0" * HEADER)
+    enc = verifier.encoder(UNKNOWN_LENGTH, MODE_OUTBOARD if outboard else MODE_COMBINED)
+    piece, length = enc.max_piece, 0
+    while chunk := src.read(piece):
+        length += len(chunk)
+        dst.write(enc.update(chunk))
+    rest, root = enc.final()
+    dst.write(rest)
+    dst.seek(base)
+    dst.write(_LEN.pack(length))
+    flip_to_preorder(dst, base + HEADER, length, outboard=outboard)
+    dst.seek(0, 2)
+    return root
+
+
+def encode_to(verifier: Verifier, src: BinaryIO, dst: BinaryIO, *, outboard: bool = False) -> bytes:
+    """``encode`` to any output: seekable files directly, pipes through a temporary file."""
+    try:
+        seekable = dst.seekable()
+    except (AttributeError, OSError):
+        seekable = False
+    if seekable:
+        return encode(verifier, src, dst, outboard=outboard)
+    with tempfile.TemporaryFile() as tmp:
+        root = encode(verifier, src, tmp, outboard=outboard)  # type: ignore[arg-type]
+        tmp.seek(0)
+        shutil.copyfileobj(tmp, dst, 1 << 20)
+    return root
+
+
+def _failed(exc: GuestError) -> VerificationFailed:
+    return VerificationFailed(exc.message)
+
+
+def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[bytes], object], *,
+           outboard: BinaryIO | None = None, start: int = 0, count: int = UNKNOWN_LENGTH,
+           slice_input: bool = False) -> int:
+    """Verify ``src`` against ``root`` and ``write`` the verified content bytes in
+    ``[start, start+count)``; returns how many were written.
+
+    ``src`` is a combined encoding, or with ``outboard`` the content itself (the outboard
+    tree comes from ``outboard``), or with ``slice_input`` a slice for ``(start, count)``.
+    """
+    if outboard is not None and slice_input:
+        raise InvalidInput("a slice carries its own tree: it takes no outboard")
+    mode = MODE_OUTBOARD if outboard is not None else MODE_SLICE if slice_input else MODE_COMBINED
+    try:
+        dec = verifier.decoder(root, mode, start, count)
+        written = 0
+        tree, data = b"", b""
+        reserve = _TREE_READ if outboard is not None else 0
+        data_room = dec.max_piece - reserve
+        need = NEED_TREE if outboard is not None else 1
+        while True:
+            if need == NEED_TREE:
+                assert outboard is not None
+                more = outboard.read(_TREE_READ - len(tree))
+                if not more:
+                    break
+                tree += more
+            else:
+                more = src.read(data_room - len(data))
+                if not more:
+                    break
+                data += more
+            step = dec.update(tree, data)
+            tree, data = tree[step.tree_used:], data[step.data_used:]
+            if step.verified:
+                write(step.verified)
+                written += len(step.verified)
+            if step.need == DONE:
+                break
+            need = step.need
+        dec.final()
+        return written
+    except GuestError as exc:
+        raise _failed(exc) from None

@@ -1,0 +1,193 @@
+"""Bao's tree shape on the host: sizes, the range rule, pre-order flip and slice extraction.
+
+Format facts from the Bao specification (oconnor663/bao, docs/spec.md): 1024-byte chunks,
+an 8-byte little-endian length header, 64-byte parent nodes, pre-order layout; a subtree of
+n > 1 chunks puts the largest power of two of chunks below n on the left (BLAKE3's tree).
+
+Invariants:
+- ``flip_to_preorder`` rewrites a post-order region in place, reading and writing backwards
+  with buffers of ``_BLOCK`` bytes and a stack of at most 2 x 64 entries: memory is bounded
+  for any content length, and no byte is overwritten before it was read.
+- ``extract_slice`` copies exactly the header, parents and chunks the verifier's range rule
+  checks (``autocodec.bao.covered``), so a slice decodes with the same range on its own.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from typing import BinaryIO
+
+from ..errors import InvalidInput
+
+CHUNK = 1024
+PARENT = 64
+HEADER = 8
+_BLOCK = 1 << 20
+_LEN = struct.Struct("<Q")
+
+
+def chunk_count(length: int) -> int:
+    """Chunks of a content of ``length`` bytes (an empty content is one empty chunk)."""
+    return max(1, -(-length // CHUNK))
+
+
+def left_chunks(n: int) -> int:
+    """Chunks in the left subtree of a subtree of ``n >= 2`` chunks."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+def span(first: int, n: int, length: int) -> tuple[int, int]:
+    """Content bytes ``[lo, hi)`` of the subtree of ``n`` chunks from chunk ``first``."""
+    return first * CHUNK, min(length, (first + n) * CHUNK)
+
+
+def covered(start: int, count: int, length: int) -> tuple[int, int]:
+    """The byte range whose chunks a range ``(start, count)`` checks: ``[start,
+    start+max(count,1))`` clamped to the content, or the final chunk for a start at or past
+    the end (the reference's slice rule)."""
+    if start >= length:
+        lo = (chunk_count(length) - 1) * CHUNK
+        return lo, lo + 1
+    return start, min(length, start + max(count, 1))
+
+
+def encoded_size(first: int, n: int, length: int, *, outboard: bool) -> int:
+    lo, hi = span(first, n, length)
+    return (n - 1) * PARENT + (0 if outboard else hi - lo)
+
+
+class _BackReader:
+    """Reads a file region ``[base, end)`` backwards in big blocks."""
+
+    def __init__(self, f: BinaryIO, base: int, end: int) -> None:
+        self._f, self._base, self._pos = f, base, end
+        self._buf = b""
+
+    def take(self, n: int) -> bytes:
+        while len(self._buf) < n:
+            size = min(_BLOCK, self._pos - self._base)
+            if size <= 0:
+                raise InvalidInput("the post-order encoding is shorter than its tree")
+            self._pos -= size
+            self._f.seek(self._pos)
+            self._buf = self._f.read(size) + self._buf
+        piece = self._buf[len(self._buf) - n:]
+        self._buf = self._buf[: len(self._buf) - n]
+        return piece
+
+
+class _BackWriter:
+    """Writes pieces backwards ending at ``end``; flushes in big blocks."""
+
+    def __init__(self, f: BinaryIO, end: int) -> None:
+        self._f, self._pos = f, end
+        self._pieces: list[bytes] = []
+        self._size = 0
+
+    def put(self, piece: bytes) -> None:
+        self._pieces.append(piece)
+        self._size += len(piece)
+        if self._size >= _BLOCK:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pieces:
+            return
+        data = b"".join(reversed(self._pieces))
+        self._pos -= len(data)
+        self._f.seek(self._pos)
+        self._f.write(data)
+        self._pieces, self._size = [], 0
+
+
+def flip_to_preorder(f: BinaryIO, base: int, length: int, *, outboard: bool) -> None:
+    """Rewrite the post-order tree at ``f[base:]`` (as the encoder emits it) into pre-order.
+
+    Walks the tree in reverse pre-order: a parent read (from the back) is held until both its
+    subtrees were written (to the back), so the write position never passes the read one.
+    """
+    total = chunk_count(length)
+    end = base + encoded_size(0, total, length, outboard=outboard)
+    reader, writer = _BackReader(f, base, end), _BackWriter(f, end)
+    stack: list[tuple[int, int] | bytes] = [(0, total)]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, bytes):
+            writer.put(item)
+            continue
+        first, n = item
+        if n == 1:
+            if not outboard:
+                lo, hi = span(first, 1, length)
+                writer.put(reader.take(hi - lo))
+            continue
+        if n == 2 and not outboard:  # post-order c0 c1 P is pre-order P c0 c1: one move
+            lo, hi = span(first, 2, length)
+            both = reader.take(hi - lo + PARENT)
+            writer.put(both[hi - lo:] + both[: hi - lo])
+            continue
+        parent = reader.take(PARENT)
+        left = left_chunks(n)
+        stack.append(parent)
+        stack.append((first, left))
+        stack.append((first + left, n - left))
+    writer.flush()
+
+
+class _Source:
+    """Sequential reads with skipping (a seek when the file can, reading past otherwise)."""
+
+    def __init__(self, f: BinaryIO) -> None:
+        self._f = f
+        try:
+            self._seekable = f.seekable()
+        except (AttributeError, OSError):
+            self._seekable = False
+
+    def read(self, n: int) -> bytes:
+        data = self._f.read(n)
+        if len(data) != n:
+            raise InvalidInput("the encoding ends before the slice does (truncated input)")
+        return data
+
+    def skip(self, n: int) -> None:
+        if self._seekable:
+            self._f.seek(n, 1)
+            return
+        while n:
+            got = self._f.read(min(n, _BLOCK))
+            if not got:
+                raise InvalidInput("the encoding ends before the slice does (truncated input)")
+            n -= len(got)
+
+
+def extract_slice(start: int, count: int, encoded: BinaryIO, write: Callable[[bytes], object],
+                  *, data: BinaryIO | None = None) -> None:
+    """Write the slice ``(start, count)`` of a combined encoding (or, with ``data``, of an
+    outboard encoding plus its content). Nothing is verified here: the reader of the slice
+    verifies it (``decode_slice``)."""
+    tree = _Source(encoded)
+    content = _Source(data) if data is not None else tree
+    header = tree.read(HEADER)
+    (length,) = _LEN.unpack(header)
+    write(header)
+    lo_r, hi_r = covered(start, count, length)
+    stack = [(0, chunk_count(length))]
+    while stack:
+        first, n = stack.pop()
+        lo, hi = span(first, n, length)
+        if length and not (lo < hi_r and lo_r < hi):
+            tree.skip((n - 1) * PARENT)
+            if data is not None:
+                content.skip(hi - lo)
+            else:
+                tree.skip(hi - lo)
+            continue
+        if n == 1:
+            write(content.read(hi - lo))
+            continue
+        write(tree.read(PARENT))
+        left = left_chunks(n)
+        stack.append((first + left, n - left))
+        stack.append((first, left))

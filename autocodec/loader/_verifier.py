@@ -1,0 +1,120 @@
+"""The ``verifier`` kind's adapter over a ``LoadedModule`` (docs/abi.md section 3, verifier).
+
+Invariants:
+- One decode or encode stream keeps one guest instance for its whole life and nothing else
+  (the guest's stream state lives in its statics); a fresh stream gets a fresh instance.
+- No guest call receives more than ``limits.stream_chunk_bytes`` (+ the 4-byte frame head):
+  the caller (``autocodec.bao``) sizes its pieces; bigger inputs are refused here.
+- Guest output is untrusted: the update head's counts must lie within what was given and
+  ``need`` must be 0, 1 or 2, else ``GuestFault``; an error status is a ``GuestError``.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..errors import GuestFault, InvalidInput
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._instance import GuestInstance
+    from ._sandbox import LoadedModule
+
+UNKNOWN_LENGTH = (1 << 64) - 1
+"""Encode length (and decode count) meaning "not known in advance" / "to the end"."""
+
+_HEAD = struct.Struct("<IIB")
+_U32 = struct.Struct("<I")
+_INIT = struct.Struct("<32sBQQ")
+_ENC = struct.Struct("<QB")
+
+MODE_COMBINED, MODE_OUTBOARD, MODE_SLICE, MODE_HASH = 0, 1, 2, 2
+NEED_TREE, NEED_DATA, DONE = 0, 1, 2
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """What one ``DecodeStream.update`` did: bytes taken from each stream, which stream it
+    needs next (``NEED_TREE``/``NEED_DATA``) or ``DONE``, and the newly verified content."""
+
+    tree_used: int
+    data_used: int
+    need: int
+    verified: bytes
+
+
+class DecodeStream:
+    """Incremental verification of one encoding against a root hash (one guest instance)."""
+
+    def __init__(self, loaded: LoadedModule, root: bytes, mode: int, start: int, count: int) -> None:
+        if len(root) != 32:
+            raise InvalidInput("a Bao root hash is 32 bytes")
+        if not (0 <= start < 1 << 64 and 0 <= count < 1 << 64):
+            raise InvalidInput("a Bao range's start and count are unsigned 64-bit numbers")
+        self._instance: GuestInstance = loaded.instance()
+        self._max = loaded.limits.stream_chunk_bytes
+        self._instance.call("ac_vfy_init", _INIT.pack(bytes(root), mode, start, count))
+
+    @property
+    def max_piece(self) -> int:
+        """The most tree + data bytes one ``update`` may carry."""
+        return self._max
+
+    def update(self, tree: bytes | memoryview, data: bytes | memoryview) -> Step:
+        if len(tree) + len(data) > self._max:
+            raise InvalidInput(f"one verifier update carries at most {self._max} bytes")
+        out = self._instance.call("ac_vfy_update", b"".join((_U32.pack(len(tree)), tree, data)))
+        if len(out) < _HEAD.size:
+            raise GuestFault("ac_vfy_update returned no 9-byte head")
+        tree_used, data_used, need = _HEAD.unpack_from(out)
+        if tree_used > len(tree) or data_used > len(data) or need > DONE:
+            raise GuestFault("ac_vfy_update's head is outside what it was given")
+        return Step(tree_used, data_used, need, out[_HEAD.size:])
+
+    def final(self) -> None:
+        """``GuestError`` unless every node of the encoding (or slice) was verified."""
+        self._instance.call("ac_vfy_final")
+
+
+class EncodeStream:
+    """Post-order Bao nodes of a content stream (one guest instance); ``final`` gives the rest
+    and the 32-byte root hash."""
+
+    def __init__(self, loaded: LoadedModule, length: int, mode: int) -> None:
+        self._instance: GuestInstance = loaded.instance()
+        self._max = loaded.limits.stream_chunk_bytes
+        self._instance.call("ac_enc_init", _ENC.pack(length, mode))
+
+    @property
+    def max_piece(self) -> int:
+        return self._max
+
+    def update(self, data: bytes | memoryview) -> bytes:
+        if len(data) > self._max:
+            raise InvalidInput(f"one encoder update carries at most {self._max} bytes")
+        return self._instance.call("ac_enc_update", data)
+
+    def final(self) -> tuple[bytes, bytes]:
+        """``(remaining post-order nodes, root hash)``."""
+        out = self._instance.call("ac_enc_final")
+        if len(out) < 32:
+            raise GuestFault("ac_enc_final returned no 32-byte root hash")
+        return out[:-32], out[-32:]
+
+
+class Verifier:
+    """A verifier module (Bao): streams that verify and streams that encode."""
+
+    def __init__(self, loaded: LoadedModule) -> None:
+        if loaded.info.kind != "verifier":
+            raise InvalidInput(f"module {loaded.info.name} is a {loaded.info.kind}, not a verifier")
+        self._loaded = loaded
+        self.name = loaded.info.name
+
+    def decoder(self, root: bytes, mode: int = MODE_COMBINED, start: int = 0,
+                count: int = UNKNOWN_LENGTH) -> DecodeStream:
+        return DecodeStream(self._loaded, root, mode, start, count)
+
+    def encoder(self, length: int = UNKNOWN_LENGTH, mode: int = MODE_COMBINED) -> EncodeStream:
+        return EncodeStream(self._loaded, length, mode)

@@ -1,0 +1,432 @@
+/*
+ * bao - Bao verified streaming (BLAKE3 tree, 1 KiB chunks) as an autocodec verifier.
+ *
+ * Written from the Bao specification (the reference implementation's docs/spec.md,
+ * oconnor663/bao): the combined encoding is an 8-byte little-endian content length followed
+ * by the BLAKE3 tree in pre-order, each parent node being its two children's 32-byte
+ * chaining values and each leaf a chunk's bytes; the outboard encoding is the same without
+ * the chunks; a slice is the combined encoding reduced to the nodes on the paths to the
+ * chunks that overlap a byte range.  A subtree of n > 1 chunks has a left subtree of the
+ * largest power of two of chunks below n (BLAKE3's tree, so the root is the BLAKE3 hash).
+ *
+ * BLAKE3 itself is not copied: wasm-src/blake3/blake3.c is compiled in by the #include below
+ * (its hasher exports turned into a no-op), so both modules hash with the same code.
+ *
+ * Exports (docs/abi.md, kind "verifier"):
+ *   ac_vfy_init(params)   params = hash[32] | mode u8 (0 combined, 1 outboard, 2 slice)
+ *                         | start u64 LE | count u64 LE (count = 2^64-1: to the end)
+ *   ac_vfy_update(frame)  frame = tree_len u32 LE | tree bytes | data bytes.  Combined and
+ *                         slice streams go in `data` (tree_len 0); in outboard mode the
+ *                         outboard goes in `tree` and the content in `data`.
+ *                         Output = tree_used u32 | data_used u32 | need u8 | verified bytes:
+ *                         `need` says which stream ran dry (0 tree, 1 data) or 2 when the
+ *                         encoding is complete; unused bytes are given again next call.
+ *   ac_vfy_final()        OK once every node was verified, an error if the stream ended early.
+ *   ac_enc_init(params)   params = content length u64 LE (2^64-1: not known in advance)
+ *                         | mode u8 (0 combined, 1 outboard, 2 hash only)
+ *   ac_enc_update(data)   output = the encoding's nodes in post-order so far (chunks too in
+ *                         combined mode); the host writes them after the 8-byte header and
+ *                         flips the tree to pre-order (autocodec/bao).
+ *   ac_enc_final()        output = the remaining post-order nodes, then the 32-byte root hash.
+ *
+ * Invariants:
+ *   - Verified bytes are returned only after the chunk holding them and every parent on its
+ *     path up to the root hash have been checked; the first mismatch is AC_ERR_INVALID naming
+ *     the chunk or parent node and its offset in the encoding, and the stream stays failed.
+ *   - State is bounded for any content length: a stack of at most 55 pending subtrees, one
+ *     64-byte parent buffer and one 1024-byte chunk buffer (statics; one stream per instance).
+ *   - The content length comes from the encoding's header and is authenticated by the tree:
+ *     a wrong length changes the tree's shape or the last chunk and fails a check.
+ *   - Range rule (as the reference's slices): the chunks checked are those overlapping
+ *     [start, start+max(count,1)) clamped to the content; a start at or past the end checks
+ *     the final chunk.  Bytes returned are [start, start+count) clamped to the content.
+ */
+#include "ac.h"
+
+#undef AC_EXPORT_HASHER
+#define AC_EXPORT_HASHER(hash_fn, init_fn, update_fn, final_fn)                                \
+    __attribute__((unused)) static const void *blake3_hasher_fns_[4] = {                      \
+        (const void *)hash_fn, (const void *)init_fn, (const void *)update_fn, (const void *)final_fn};
+#include "../blake3/blake3.c"
+
+#define BAO_HEADER 8
+#define BAO_PARENT 64
+#define BAO_MAX_STACK 64
+#define ALL ((uint64_t)-1)
+
+enum { MODE_COMBINED = 0, MODE_OUTBOARD = 1, MODE_SLICE = 2, MODE_HASH = 2 };
+
+typedef struct {
+    uint32_t cv[8];
+    uint64_t first;  /* first chunk index */
+    uint64_t n;      /* chunks */
+    bool root;
+} subtree;
+
+/* ---- helpers --------------------------------------------------------------------------- */
+
+static uint64_t chunks_of(uint64_t len) {
+    return len == 0 ? 1 : (len - 1) / B3_CHUNK_LEN + 1;
+}
+
+static uint64_t left_chunks(uint64_t n) { /* largest power of two strictly below n (n >= 2) */
+    uint64_t p = 1;
+    while (p * 2 < n) p *= 2;
+    return p;
+}
+
+static void words_of(const uint8_t *p, uint32_t w[8]) {
+    for (int i = 0; i < 8; i++) w[i] = ac_le32(p + 4 * i);
+}
+
+static bool same_cv(const uint32_t a[8], const uint32_t b[8]) {
+    uint32_t d = 0;
+    for (int i = 0; i < 8; i++) d |= a[i] ^ b[i];
+    return d == 0;
+}
+
+/* The CV (or, with root, the hash words) of one chunk of `len` <= 1024 bytes. */
+static void chunk_cv(const uint8_t *p, size_t len, uint64_t index, bool root, uint32_t cv[8]) {
+    b3_chunk c;
+    b3_output o;
+    uint32_t out[16];
+    chunk_reset(&c, index);
+    chunk_update(&c, p, len);
+    chunk_output(&c, &o);
+    compress(o.cv, o.block, o.block_len, o.counter, o.flags | (root ? ROOT : 0), out);
+    for (int i = 0; i < 8; i++) cv[i] = out[i];
+}
+
+static void parent_cv(const uint8_t node[BAO_PARENT], bool root, uint32_t cv[8]) {
+    uint32_t out[16];
+    compress(IV, node, BAO_PARENT, 0, PARENT | (root ? ROOT : 0), out);
+    for (int i = 0; i < 8; i++) cv[i] = out[i];
+}
+
+/* ---- decoding (verification) ----------------------------------------------------------- */
+
+static struct {
+    bool ready, failed, have_len;
+    uint8_t mode;
+    uint32_t root[8];
+    uint64_t start, count;       /* requested output range */
+    uint64_t vs, ve;             /* byte range whose chunks are checked */
+    uint64_t len;                /* content length (from the header) */
+    uint8_t hdr[BAO_HEADER];
+    uint32_t hdr_have;
+    subtree stack[BAO_MAX_STACK];
+    uint32_t depth;
+    uint8_t node[BAO_PARENT];
+    uint32_t node_have;
+    uint8_t chunk[B3_CHUNK_LEN];
+    uint32_t chunk_have;
+    uint64_t skip_tree, skip_data;  /* bytes of a subtree outside the range still to drop */
+    uint64_t tree_pos, data_pos;    /* bytes consumed from each stream (for messages) */
+} V;
+
+static char *u64_text(uint64_t v, char buf[24]) {
+    char *p = buf + 23;
+    *p = 0;
+    do { *--p = (char)('0' + v % 10); v /= 10; } while (v);
+    return p;
+}
+
+static int vfy_fail(const char *what, uint64_t index, uint64_t at) {
+    char a[24], b[24];
+    V.failed = true;
+    return ac_failf(AC_ERR_INVALID, "bao: %s %s (encoding offset %s) does not match the root hash",
+                    what, u64_text(index, a), u64_text(at, b));
+}
+
+/* Content bytes [lo, hi) of subtree s (hi clamped to the content length, no overflow). */
+static void span(const subtree *s, uint64_t *lo, uint64_t *hi) {
+    *lo = s->first * B3_CHUNK_LEN;
+    *hi = (s->first + s->n >= chunks_of(V.len)) ? V.len : (s->first + s->n) * B3_CHUNK_LEN;
+}
+
+static int vfy_init(const uint8_t *in, size_t n, ac_buf *out) {
+    (void)out;
+    if (n != 32 + 1 + 8 + 8) return ac_fail(AC_ERR_INVALID, "bao: init takes hash[32] mode[1] start[8] count[8]");
+    memset(&V, 0, sizeof V);
+    words_of(in, V.root);
+    V.mode = in[32];
+    if (V.mode > MODE_SLICE) return ac_fail(AC_ERR_INVALID, "bao: mode must be 0 (combined), 1 (outboard) or 2 (slice)");
+    V.start = ac_le64(in + 33);
+    V.count = ac_le64(in + 41);
+    V.ready = true;
+    return AC_OK;
+}
+
+/* After the header: the checked range and the root subtree. */
+static void vfy_begin(void) {
+    V.len = ac_le64(V.hdr);
+    V.have_len = true;
+    uint64_t total = chunks_of(V.len);
+    if (V.start >= V.len) {
+        V.vs = (total - 1) * B3_CHUNK_LEN;
+        V.ve = V.vs + 1;
+    } else {
+        uint64_t c = V.count == 0 ? 1 : V.count;
+        V.vs = V.start;
+        V.ve = (c > V.len - V.start) ? V.len : V.start + c;
+    }
+    subtree *r = &V.stack[0];
+    for (int i = 0; i < 8; i++) r->cv[i] = V.root[i];
+    r->first = 0;
+    r->n = total;
+    r->root = true;
+    V.depth = 1;
+}
+
+static bool overlaps(const subtree *s) {
+    uint64_t lo, hi;
+    span(s, &lo, &hi);
+    if (V.len == 0) return true;
+    return lo < V.ve && V.vs < hi;
+}
+
+/* Emit the part of chunk `index` (bytes p[0..len)) inside the requested output range. */
+static int emit(const uint8_t *p, size_t len, uint64_t index, ac_buf *out) {
+    uint64_t lo = index * B3_CHUNK_LEN, hi = lo + len;
+    uint64_t os = V.start, oe = (V.count > ALL - V.start) ? ALL : V.start + V.count;
+    if (os < lo) os = lo;
+    if (oe > hi) oe = hi;
+    if (os >= oe) return AC_OK;
+    return ac_buf_put(out, p + (os - lo), (size_t)(oe - os));
+}
+
+static int vfy_update(const uint8_t *in, size_t n, ac_buf *out) {
+    if (!V.ready) return ac_fail(AC_ERR_INVALID, "bao: ac_vfy_init was not called");
+    if (V.failed) return ac_fail(AC_ERR_INVALID, "bao: the stream already failed verification");
+    if (n < 4) return ac_fail(AC_ERR_INVALID, "bao: update frame shorter than its tree length");
+    uint32_t tl = ac_le32(in);
+    if (tl > n - 4) return ac_fail(AC_ERR_INVALID, "bao: update frame's tree length is past its end");
+    if (V.mode != MODE_OUTBOARD && tl != 0)
+        return ac_fail(AC_ERR_INVALID, "bao: only the outboard mode takes a separate tree stream");
+    const uint8_t *tp = in + 4, *dp = in + 4 + tl;
+    size_t tn = tl, dn = n - 4 - tl;
+    /* in combined and slice modes the one stream is `data`, and tree reads come from it */
+    const uint8_t **np = V.mode == MODE_OUTBOARD ? &tp : &dp;
+    size_t *nn = V.mode == MODE_OUTBOARD ? &tn : &dn;
+    uint64_t *npos = V.mode == MODE_OUTBOARD ? &V.tree_pos : &V.data_pos;
+    uint8_t *head = ac_buf_extend(out, 9);
+    if (!head) return out->err;
+    uint8_t need = 2;
+    for (;;) {
+        if (!V.have_len) {
+            size_t take = BAO_HEADER - V.hdr_have;
+            if (take > *nn) take = *nn;
+            memcpy(V.hdr + V.hdr_have, *np, take);
+            V.hdr_have += (uint32_t)take; *np += take; *nn -= take; *npos += take;
+            if (V.hdr_have < BAO_HEADER) { need = V.mode == MODE_OUTBOARD ? 0 : 1; break; }
+            vfy_begin();
+        }
+        if (V.skip_tree) {
+            size_t take = V.skip_tree < tn ? (size_t)V.skip_tree : tn;
+            tp += take; tn -= take; V.skip_tree -= take; V.tree_pos += take;
+            if (V.skip_tree) { need = 0; break; }
+        }
+        if (V.skip_data) {
+            size_t take = V.skip_data < dn ? (size_t)V.skip_data : dn;
+            dp += take; dn -= take; V.skip_data -= take; V.data_pos += take;
+            if (V.skip_data) { need = 1; break; }
+        }
+        if (V.depth == 0) { need = 2; break; }
+        subtree *s = &V.stack[V.depth - 1];
+        if (!overlaps(s)) {
+            if (V.mode != MODE_SLICE) { /* drop its bytes unchecked: they are outside the range */
+                uint64_t lo, hi;
+                span(s, &lo, &hi);
+                uint64_t parents = (s->n - 1) * BAO_PARENT;
+                if (V.mode == MODE_OUTBOARD) { V.skip_tree = parents; V.skip_data = hi - lo; }
+                else V.skip_data = parents + (hi - lo);
+            }
+            V.depth--;
+            continue;
+        }
+        if (s->n > 1) {
+            const uint8_t *node;
+            if (V.node_have == 0 && *nn >= BAO_PARENT) {
+                node = *np;
+            } else {
+                size_t take = BAO_PARENT - V.node_have;
+                if (take > *nn) take = *nn;
+                memcpy(V.node + V.node_have, *np, take);
+                V.node_have += (uint32_t)take; *np += take; *nn -= take; *npos += take;
+                if (V.node_have < BAO_PARENT) { need = V.mode == MODE_OUTBOARD ? 0 : 1; break; }
+                node = V.node;
+            }
+            uint32_t cv[8];
+            parent_cv(node, s->root, cv);
+            uint64_t at = *npos - (node == V.node ? BAO_PARENT : 0);
+            if (!same_cv(cv, s->cv)) return vfy_fail("parent node over chunk", s->first, at);
+            if (node != V.node) { *np += BAO_PARENT; *nn -= BAO_PARENT; *npos += BAO_PARENT; }
+            V.node_have = 0;
+            uint64_t ln = left_chunks(s->n);
+            subtree left, right;
+            words_of(node, left.cv);
+            words_of(node + 32, right.cv);
+            left.first = s->first; left.n = ln; left.root = false;
+            right.first = s->first + ln; right.n = s->n - ln; right.root = false;
+            V.stack[V.depth - 1] = right;
+            V.stack[V.depth++] = left;
+            continue;
+        }
+        /* a chunk */
+        uint64_t lo = s->first * B3_CHUNK_LEN;
+        size_t clen = (size_t)((V.len - lo) < B3_CHUNK_LEN ? (V.len - lo) : B3_CHUNK_LEN);
+        const uint8_t *chunk;
+        if (V.chunk_have == 0 && dn >= clen) {
+            chunk = dp;
+        } else {
+            size_t take = clen - V.chunk_have;
+            if (take > dn) take = dn;
+            memcpy(V.chunk + V.chunk_have, dp, take);
+            V.chunk_have += (uint32_t)take; dp += take; dn -= take; V.data_pos += take;
+            if (V.chunk_have < clen) { need = 1; break; }
+            chunk = V.chunk;
+        }
+        uint32_t cv[8];
+        chunk_cv(chunk, clen, s->first, s->root, cv);
+        uint64_t at = V.data_pos - (chunk == V.chunk ? clen : 0);
+        if (!same_cv(cv, s->cv)) return vfy_fail("chunk", s->first, at);
+        AC_TRY(emit(chunk, clen, s->first, out));
+        if (chunk != V.chunk) { dp += clen; dn -= clen; V.data_pos += clen; }
+        V.chunk_have = 0;
+        V.depth--;
+    }
+    head = out->data; /* the 9-byte head is at the buffer's start (it may have moved) */
+    ac_put_le32(head, (uint32_t)(tp - (in + 4)));
+    ac_put_le32(head + 4, (uint32_t)(dp - (in + 4 + tl)));
+    head[8] = need;
+    return AC_OK;
+}
+
+static int vfy_final(ac_buf *out) {
+    (void)out;
+    if (!V.ready) return ac_fail(AC_ERR_INVALID, "bao: ac_vfy_init was not called");
+    if (V.failed) return ac_fail(AC_ERR_INVALID, "bao: the stream failed verification");
+    if (!V.have_len) return ac_fail(AC_ERR_INVALID, "bao: the encoding ended inside its 8-byte length header");
+    if (V.depth || V.skip_tree || V.skip_data) {
+        char a[24];
+        return ac_failf(AC_ERR_INVALID, "bao: the encoding ended early (after %s encoded bytes)",
+                        u64_text(V.data_pos + V.tree_pos, a));
+    }
+    return AC_OK;
+}
+
+/* ---- encoding (post-order) ------------------------------------------------------------- */
+
+static struct {
+    bool ready, done;
+    uint8_t mode;
+    uint64_t len, fed;
+    b3_chunk chunk;
+    uint32_t stack[B3_MAX_DEPTH + 1][8];
+    uint32_t depth;
+} E;
+
+static int put_parent(const uint32_t l[8], const uint32_t r[8], ac_buf *out) {
+    if (E.mode != MODE_COMBINED && E.mode != MODE_OUTBOARD) return AC_OK;
+    uint8_t *p = ac_buf_extend(out, BAO_PARENT);
+    if (!p) return out->err;
+    for (int i = 0; i < 8; i++) { ac_put_le32(p + 4 * i, l[i]); ac_put_le32(p + 32 + 4 * i, r[i]); }
+    return AC_OK;
+}
+
+static int enc_init(const uint8_t *in, size_t n, ac_buf *out) {
+    (void)out;
+    if (n != 9) return ac_fail(AC_ERR_INVALID, "bao: encode init takes length[8] mode[1]");
+    memset(&E, 0, sizeof E);
+    E.len = ac_le64(in);
+    E.mode = in[8];
+    if (E.mode > MODE_HASH) return ac_fail(AC_ERR_INVALID, "bao: encode mode must be 0, 1 or 2");
+    chunk_reset(&E.chunk, 0);
+    E.ready = true;
+    return AC_OK;
+}
+
+/* A non-last chunk is complete: push its CV, merging complete subtrees (post-order parents). */
+static int enc_push(uint32_t cv[8], uint64_t total, ac_buf *out) {
+    while ((total & 1) == 0) {
+        uint32_t *l = E.stack[--E.depth];
+        AC_TRY(put_parent(l, cv, out));
+        b3_output o;
+        parent_output(l, cv, &o);
+        output_cv(&o, cv);
+        total >>= 1;
+    }
+    for (int i = 0; i < 8; i++) E.stack[E.depth][i] = cv[i];
+    E.depth++;
+    return AC_OK;
+}
+
+static int enc_update(const uint8_t *in, size_t n, ac_buf *out) {
+    if (!E.ready) return ac_fail(AC_ERR_INVALID, "bao: ac_enc_init was not called");
+    if (E.len != ALL && n > E.len - E.fed) return ac_fail(AC_ERR_INVALID, "bao: more content than the declared length");
+    while (n > 0) {
+        size_t have = chunk_len(&E.chunk);
+        if (have == B3_CHUNK_LEN) { /* full, and more content follows: not the last chunk */
+            b3_output o;
+            uint32_t cv[8];
+            chunk_output(&E.chunk, &o);
+            output_cv(&o, cv);
+            uint64_t total = E.chunk.chunk_counter + 1;
+            AC_TRY(enc_push(cv, total, out));
+            chunk_reset(&E.chunk, total);
+            have = 0;
+        }
+#ifdef B3_HAVE_HASH4
+        /* four whole chunks at once when more content follows them */
+        while (have == 0 && n >= 4 * B3_CHUNK_LEN &&
+               (E.len == ALL ? n > 4 * B3_CHUNK_LEN : E.len - E.fed > 4 * B3_CHUNK_LEN)) {
+            uint32_t cvs[4][8];
+            uint64_t counter = E.chunk.chunk_counter;
+            hash4_chunks(in, counter, cvs);
+            for (int k = 0; k < 4; k++) {
+                if (E.mode == MODE_COMBINED) AC_TRY(ac_buf_put(out, in + k * B3_CHUNK_LEN, B3_CHUNK_LEN));
+                AC_TRY(enc_push(cvs[k], counter + (uint64_t)k + 1, out));
+            }
+            chunk_reset(&E.chunk, counter + 4);
+            in += 4 * B3_CHUNK_LEN; n -= 4 * B3_CHUNK_LEN; E.fed += 4 * B3_CHUNK_LEN;
+        }
+        if (n == 0) break;
+#endif
+        size_t take = B3_CHUNK_LEN - have;
+        if (take > n) take = n;
+        chunk_update(&E.chunk, in, take);
+        if (E.mode == MODE_COMBINED) AC_TRY(ac_buf_put(out, in, take));
+        in += take; n -= take; E.fed += take;
+    }
+    return AC_OK;
+}
+
+static int enc_final(ac_buf *out) {
+    if (!E.ready) return ac_fail(AC_ERR_INVALID, "bao: ac_enc_init was not called");
+    if (E.len != ALL && E.fed != E.len) {
+        char a[24];
+        return ac_failf(AC_ERR_INVALID, "bao: content ended after %s of the declared bytes", u64_text(E.fed, a));
+    }
+    b3_output o;
+    chunk_output(&E.chunk, &o);
+    for (uint32_t i = E.depth; i > 0; i--) {
+        uint32_t cv[8];
+        output_cv(&o, cv);
+        AC_TRY(put_parent(E.stack[i - 1], cv, out));
+        parent_output(E.stack[i - 1], cv, &o);
+    }
+    uint32_t words[16];
+    compress(o.cv, o.block, o.block_len, 0, o.flags | ROOT, words);
+    uint8_t *d = ac_buf_extend(out, B3_OUT_LEN);
+    if (!d) return out->err;
+    for (int i = 0; i < 8; i++) ac_put_le32(d + 4 * i, words[i]);
+    E.ready = false;
+    return AC_OK;
+}
+
+AC_EXPORT(ac_vfy_init) int ac_vfy_init(const uint8_t *p, size_t n) { return ac__run(vfy_init, p, n); }
+AC_EXPORT(ac_vfy_update) int ac_vfy_update(const uint8_t *p, size_t n) { return ac__run(vfy_update, p, n); }
+AC_EXPORT(ac_vfy_final) int ac_vfy_final(void) { return ac__run0(vfy_final); }
+AC_EXPORT(ac_enc_init) int ac_enc_init(const uint8_t *p, size_t n) { return ac__run(enc_init, p, n); }
+AC_EXPORT(ac_enc_update) int ac_enc_update(const uint8_t *p, size_t n) { return ac__run(enc_update, p, n); }
+AC_EXPORT(ac_enc_final) int ac_enc_final(void) { return ac__run0(enc_final); }
