@@ -6,7 +6,9 @@ Invariants:
   whatever the file size.  Nothing is read twice.
 - Options default like Kubo's ``ipfs add``: ``size-262144`` chunks, sha2-256, CIDv0, dag-pb
   leaves; CIDv1 (asked for, or implied by a hash other than sha2-256) implies raw leaves
-  unless ``raw_leaves`` is given explicitly.
+  unless ``raw_leaves`` is given explicitly.  Hashes outside Kubo's allowlist (boxo
+  verifcid) are refused, CIDv0 with another hash than sha2-256 too, and identity CIDs of
+  blocks over 128 bytes, all as Kubo does.
 - Files use the balanced layout (Kubo's default) or, with ``trickle``, the trickle layout;
   ``max_file_links`` is Kubo's ``--max-file-links`` (174).
 - A directory is added depth-first with its entries in name order (bytes), as a HAMT shard
@@ -59,7 +61,7 @@ class AddOptions:
     raw_leaves: bool | None = None  # None: Kubo's default (raw leaves iff CIDv1)
     hidden: bool = False
     chunker_module: Path | None = None  # a Wasm chunker file instead of the source tree's
-    shard_threshold: int = HAMT_THRESHOLD_BYTES  # Kubo's Internal.UnixFSShardingSizeThreshold
+    shard_threshold: int = HAMT_THRESHOLD_BYTES  # Kubo's Import.UnixFSHAMTDirectorySizeThreshold
     hash: str = "sha2-256"  # any multihash a builtin or an extension hasher serves
     trickle: bool = False  # Kubo's --trickle layout instead of the balanced one
     empty_dirs: bool = True  # Kubo's --empty-dirs (-E), default true
