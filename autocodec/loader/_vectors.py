@@ -165,7 +165,84 @@ def _task(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
     return None if same(got, case["result"]) else f"result {got!r:.200}"
 
 
-_RUNNERS = {"codec": _codec, "hasher": _hasher, "chunker": _chunker, "crypto": _crypto, "task": _task}
+def bao_input(length: int) -> bytes:
+    """The official Bao vectors' content: 4-byte little-endian counters from 1, cut to ``length``."""
+    return b"".join(i.to_bytes(4, "little") for i in range(1, length // 4 + 2))[:length]
+
+
+def _verifier(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
+    """A Bao case (official vectors, wasm-src/bao/make_vectors.py): hash, combined and outboard
+    encodings (by sha2-256) that decode back, seeks, slices, and every corruption refused."""
+    import hashlib
+    import io
+
+    from .. import bao
+
+    verifier = bao.Verifier(loaded)
+    length = _need(case, "input_len", int)
+    if not 0 <= length <= 1 << 24:
+        raise InvalidDocument("'input_len' must be between 0 and 2^24")
+    data, root = bao_input(length), _need(case, "hash", bytes)
+    got = bao.bao_hash(verifier, io.BytesIO(data))
+    if got != root:
+        return f"hash {got.hex()} != {root.hex()}"
+
+    def refused(what: str, offsets: list[Any], good: bytes, run: Any) -> str | None:
+        for off in offsets:
+            if type(off) is not int or not 0 <= off < len(good):
+                raise InvalidDocument(f"{what} corruption offset {off!r} is outside the encoding")
+            bad = bytearray(good)
+            bad[off] ^= 1
+            try:
+                run(bytes(bad))
+            except bao.VerificationFailed:
+                continue
+            return f"{what} corrupted at byte {off} was accepted"
+        return None
+
+    def decoded(src: bytes, **kw: Any) -> bytes:
+        out = io.BytesIO()
+        bao.decode(verifier, root, io.BytesIO(src), out.write, **kw)
+        return out.getvalue()
+
+    encs: dict[str, bytes] = {}
+    for name, outboard in (("encoded", False), ("outboard", True)):
+        buf = io.BytesIO()
+        bao.encode(verifier, io.BytesIO(data), buf, outboard=outboard)
+        encs[name] = buf.getvalue()
+        if hashlib.sha256(encs[name]).digest() != _need(case, f"{name}_sha256", bytes):
+            return f"the {name} encoding differs from the vector ({len(encs[name])} bytes)"
+    enc, ob = encs["encoded"], encs["outboard"]
+    if decoded(enc) != data or decoded(data, outboard=io.BytesIO(ob)) != data:
+        return "decoding the encoding does not give the input back"
+    problem = (refused("encoding", _need(case, "corrupt", list), enc, lambda b: decoded(b))
+               or refused("outboard", _need(case, "outboard_corrupt", list), ob,
+                          lambda b: decoded(data, outboard=io.BytesIO(b)))
+               or refused("input", _need(case, "input_corrupt", list), data,
+                          lambda b: decoded(b, outboard=io.BytesIO(ob))))
+    if problem:
+        return problem
+    for at in _need(case, "seek", list):
+        if decoded(enc, start=at) != data[at:] or decoded(data, start=at, outboard=io.BytesIO(ob)) != data[at:]:
+            return f"seek to {at} gives other bytes"
+    for s in _need(case, "slices", list):
+        start, count = _need(s, "start", int), _need(s, "count", int)
+        out = io.BytesIO()
+        bao.extract_slice(start, count, io.BytesIO(enc), out.write)
+        piece = out.getvalue()
+        if hashlib.sha256(piece).digest() != _need(s, "sha256", bytes):
+            return f"slice {start}+{count} differs from the vector"
+        if decoded(piece, start=start, count=count, slice_input=True) != data[start:start + count]:
+            return f"slice {start}+{count} does not decode to its bytes"
+        problem = refused(f"slice {start}+{count}", _need(s, "corrupt", list), piece,
+                          lambda b: decoded(b, start=start, count=count, slice_input=True))  # noqa: B023
+        if problem:
+            return problem
+    return None
+
+
+_RUNNERS = {"codec": _codec, "hasher": _hasher, "chunker": _chunker, "crypto": _crypto, "task": _task,
+            "verifier": _verifier}
 
 
 def run_vectors(loaded: LoadedModule, vectors_doc: bytes | dict[str, Any]) -> VectorReport:
