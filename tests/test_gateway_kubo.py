@@ -204,6 +204,9 @@ RAW_CASES = {
     "t0117: GET raw block of a dag-cbor node": ("/ipfs/{outer}?format=raw", {}),
     "t0117: ?format=raw wins over a generic Accept: application/vnd.ipld.car": (
         "/ipfs/{root}?format=raw", {"Accept": "application/vnd.ipld.car"}),
+    "t0117: Accept names raw then car: the first explicit type wins": (
+        "/ipfs/{root}", {"Accept": "application/vnd.ipld.raw, application/vnd.ipld.car"}),
+    "t0117: dag-scope is ignored for raw blocks": ("/ipfs/{root}?format=raw&dag-scope=entity", {}),
 }
 
 
@@ -302,6 +305,7 @@ CAR_CASES = {
         "/ipfs/{root}/subdir/i-do-not-exist?format=car", {}),
     "t0118: car-dups=y and car-order=dfs as query parameters": ("/ipfs/{root}?format=car&car-dups=y&car-order=dfs", {}),
     "t0118: Accept: application/vnd.ipld.car without parameters": ("/ipfs/{root}/subdir", {"Accept": "application/vnd.ipld.car"}),
+
 }
 
 
@@ -331,6 +335,8 @@ ERROR_CASES = {
     "t0118: GET CAR with an unknown dag-scope is 400": "/ipfs/{root}?format=car&dag-scope=nope",
     "t0118: GET CAR with a malformed entity-bytes is 400": "/ipfs/{root}?format=car&dag-scope=entity&entity-bytes=x:y",
     "t0118: GET CAR with an unsupported dups value is 400": "/ipfs/{root}?format=car&car-dups=maybe",
+    "t0118: GET CAR with car-version=2 is 400": "/ipfs/{root}?format=car&car-version=2",
+    "t0118: GET CAR with car-order=bfs is 400": "/ipfs/{root}?format=car&car-order=bfs",
     "t0117: GET raw block of a missing block is 404 (offline)": "/ipfs/bafkreie5noke3mb7hqxukzcy73nl23k6lxszxi5w3dtmuwz62wnvkpsscm?format=raw",
     "t0117: an invalid CID is 400": "/ipfs/bafyinvalid?format=raw",
     "path: a missing name is 404": "/ipfs/{root}/nope",
@@ -372,6 +378,7 @@ FILE_CASES = {
     "Range: a suffix range bytes=-100": ("/ipfs/{root}/multiblock.txt", {"Range": "bytes=-100"}),
     "Range: a range of a single-block file": ("/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=0-4"}),
     "Range: a range past the end": ("/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=100-200"}),
+    "Range: several ranges (Kubo 0.43: the first one)": ("/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=0-1,3-4"}),
     "HEAD of a UnixFS file": ("/ipfs/{root}/subdir/hello.txt", {}),
     "GET a file under non-ASCII names": ("/ipfs/{root}/%C4%85/%C4%99/file-%C5%BA%C5%82.txt", {}),
     "TestGatewaySymlink: Test the symlink": ("/ipfs/{root}/link", {}),

@@ -493,12 +493,12 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
 
 
 def _parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """One ``bytes=a-b`` / ``bytes=a-`` / ``bytes=-n`` range as inclusive offsets; ``None`` when
-    the header asks for several ranges or is not understood (the whole file is sent)."""
+    """A ``bytes=a-b`` / ``bytes=a-`` / ``bytes=-n`` range as inclusive offsets (of several, the
+    first, as Kubo v0.43.1 answers); ``None`` when it is not understood (the whole file is sent)."""
     unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes" or "," in spec:
+    if unit.strip().lower() != "bytes":
         return None
-    first, sep, last = spec.strip().partition("-")
+    first, sep, last = spec.split(",")[0].strip().partition("-")
     if not sep:
         return None
     try:
