@@ -249,3 +249,14 @@ def test_listings_are_bounded_and_index_html_is_still_found(runtime: Runtime, tm
     status, headers, page = call(runtime, f"/ipfs/{site}/")
     assert (status, page) == (200, b"<html>home</html>")
     assert headers["Etag"] == f'"{site}"'
+
+
+def test_docs_name_every_case_compared_with_kubo() -> None:
+    """docs/gateway.md lists each differential case by name (the tables of test_gateway_kubo)."""
+    from tests import test_gateway_kubo as kubo_cases
+
+    doc = (REPO / "docs" / "gateway.md").read_text()
+    tables = (kubo_cases.RAW_CASES, kubo_cases.CAR_CASES, kubo_cases.ERROR_CASES, kubo_cases.FILE_CASES,
+              kubo_cases.DIR_CASES, kubo_cases.FORMAT_CASES)
+    missing = [name for table in tables for name in table if name not in doc]
+    assert not missing, missing
