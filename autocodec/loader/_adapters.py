@@ -1,8 +1,9 @@
 """Per-kind adapters over a ``LoadedModule`` (docs/abi.md section 3).
 
 Invariants:
-- Each top-level operation runs in a fresh instance; a stream (hasher ``stream()``, one
-  chunker ``boundaries()`` run) keeps one instance for its life and nothing else.
+- Each top-level operation runs in an instance in its post-instantiation state
+  (``LoadedModule.run``: fresh, or reused after an exact reset); a stream (hasher
+  ``stream()``, one chunker ``boundaries()`` run) keeps one instance for its life and nothing else.
 - Guest output is untrusted: DAG-CBOR from a codec is decoded by the builtin decoder under
   ``DecodeLimits`` (depth and the structural allocation budget ``max_gas``, a ``GuestFault``
   when over; its size is already capped by ``max_output_bytes``); batch frames, chunk offsets
@@ -86,15 +87,15 @@ class Codec:
         self.codes = loaded.info.codes
 
     def decode(self, data: bytes) -> Any:
-        out = self._loaded.instance().call("ac_decode", data, proportional=True)
+        out = self._loaded.run("ac_decode", data, proportional=True)
         return _cbor_decode(out, "the module's decode output")
 
     def encode(self, value: Any) -> bytes:
-        return self._loaded.instance().call("ac_encode", _cbor_encode(value))
+        return self._loaded.run("ac_encode", _cbor_encode(value))
 
     def links(self, data: bytes) -> list[CID]:
         if "ac_links" in self._loaded.info.exports:
-            found = _cbor_decode(self._loaded.instance().call("ac_links", data, proportional=True), "the module's links output")
+            found = _cbor_decode(self._loaded.run("ac_links", data, proportional=True), "the module's links output")
             if not isinstance(found, list) or not all(isinstance(c, CID) for c in found):
                 raise GuestFault("ac_links did not return a list of CIDs")
             return found
@@ -119,7 +120,7 @@ class Codec:
     def _batch(self, batch: list[bytes]) -> list[Any | AutocodecError]:
         frame = b"".join([_U32.pack(len(batch)), *(_U32.pack(len(b)) + b for b in batch)])
         try:
-            out = self._loaded.instance().call("ac_decode_batch", frame, proportional=True)
+            out = self._loaded.run("ac_decode_batch", frame, proportional=True)
             return _parse_batch(out, len(batch))
         except (SandboxError, GuestError):
             if len(batch) == 1:
@@ -203,7 +204,7 @@ class Hasher:
 
     def digest(self, data: bytes | bytearray | memoryview) -> bytes:
         if len(data) <= self._loaded.limits.stream_chunk_bytes:
-            return self._loaded.instance().call("ac_hash", data)
+            return self._loaded.run("ac_hash", data)
         stream = self.stream()
         stream.update(data)
         return stream.final()
@@ -263,7 +264,7 @@ class Crypto:
         frame = b"".join(
             [_U32.pack(key_type), _U32.pack(len(public_key)), public_key, _U32.pack(len(signature)), signature, message]
         )
-        out = self._loaded.instance().call("ac_verify", frame)
+        out = self._loaded.run("ac_verify", frame)
         if out not in (b"\x00", b"\x01"):
             raise GuestFault("ac_verify must return exactly one byte, 0 or 1")
         return out == b"\x01"

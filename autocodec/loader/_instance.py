@@ -13,11 +13,18 @@ Invariants:
   reported as ``MemoryLimitExceeded`` (wasmtime reports a refused grow only to the guest).
 - After any ``SandboxError`` the instance is *broken*: it refuses further calls, so state
   left by a half-run call can never leak into another result.
+- ``reset`` (only after ``enable_reset`` accepted the instance) puts it back to its exact
+  post-instantiation state: memory pages that were zero right after instantiation are
+  dropped (zeros again), the others copied back from a snapshot, and every mutable global
+  gets its initial value back; tables and segments cannot change (``_reset`` admits only such
+  modules). ``enable_reset`` checks once per instance that a reset gives back the recorded
+  memory byte for byte. A grown memory or any failure means no reset: the instance is discarded.
 """
 
 from __future__ import annotations
 
 import ctypes
+import os
 import struct
 
 import wasmtime
@@ -35,6 +42,14 @@ from ..errors import (
 )
 from . import _call
 from ._engine import WASM_PAGE, deadline_ticks
+
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_memmove = ctypes.memmove
+_madvise = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)(("madvise", ctypes.CDLL(None)))
+_MADV_DONTNEED = 4  # Linux: a private anonymous page reads as zeros after it
+_vp = ctypes.c_void_p
+_global_get = ctypes.CFUNCTYPE(None, _vp, _vp, _vp)(("wasmtime_global_get", ffi.dll))
+_global_set = ctypes.CFUNCTYPE(_vp, _vp, _vp, _vp)(("wasmtime_global_set", ffi.dll))
 
 OK, ERR_INVALID, ERR_UNSUPPORTED, ERR_NOMEM, ERR_INTERNAL = Status  # the ABI's status codes: autocodec.abi
 _MAX_MESSAGE = 1000
@@ -98,6 +113,69 @@ class GuestInstance:
         if self._slot + _SLOT.size > self._mem_len():
             self.broken = True
             raise GuestFault(f"result slot {self._slot:#x} is outside the module's memory")
+        self._reset_size = 0  # memory size at instantiation; 0: reset not enabled
+        self._globals: list[tuple[ffi.wasmtime_global_t, ffi.wasmtime_val_t]] = []  # (global, initial value)
+        self._snapshot: ctypes.Array[ctypes.c_char] | None = None
+        self._drops: list[tuple[int, int]] = []  # (address, length) of pages recorded as zero
+        self._copies: list[tuple[int, int, int]] = []  # (address, snapshot address, length) of the others
+
+    # --- reuse ------------------------------------------------------------------------------
+
+    def enable_reset(self, global_names: list[str]) -> bool:
+        """Record the state to restore: the memory's pages (which are zero, and a copy of the
+        others) and the initial value of every mutable global (``global_names``: their
+        exports). ``False`` (and the instance broken) when one ``reset`` does not give back
+        the recorded memory byte for byte."""
+        if self.broken:
+            return False
+        size, base = self._mem_len(), self._mem_base()
+        if not size or base % _PAGE or size % _PAGE:
+            return False
+        for name in global_names:
+            g = _call.export(self.store, self._instance, name).of.global_
+            value = ffi.wasmtime_val_t()
+            _global_get(self._context, ctypes.addressof(g), ctypes.addressof(value))
+            self._globals.append((g, value))
+        image = ctypes.string_at(base, size)
+        self._snapshot = ctypes.create_string_buffer(image, size)
+        snap = ctypes.addressof(self._snapshot)
+        zero = bytes(_PAGE)
+        runs: list[tuple[bool, int, int]] = []  # (zero?, start, end) of page runs
+        for start in range(0, size, _PAGE):
+            is_zero = image[start : start + _PAGE] == zero
+            if runs and runs[-1][0] == is_zero:
+                runs[-1] = (is_zero, runs[-1][1], start + _PAGE)
+            else:
+                runs.append((is_zero, start, start + _PAGE))
+        self._drops = [(base + lo, hi - lo) for z, lo, hi in runs if z]
+        self._copies = [(base + lo, snap + lo, hi - lo) for z, lo, hi in runs if not z]
+        self._reset_size = size
+        if not self.reset() or ctypes.string_at(base, size) != image:
+            self._reset_size = 0
+            self.broken = True
+            return False
+        return True
+
+    def reset(self) -> bool:
+        """Back to the recorded state; ``False`` when that is impossible (the caller discards
+        the instance). Pages recorded as zero are dropped (``madvise(DONTNEED)``: the kernel
+        gives zeros back on the next touch, so untouched pages cost nothing and touched
+        ones one fault); the others are copied back from the snapshot."""
+        size = self._reset_size
+        if not size or self.broken or self._mem_len() != size:
+            return False
+        for addr, length in self._drops:
+            if _madvise(addr, length, _MADV_DONTNEED):
+                self.broken = True
+                return False
+        for dst, src, length in self._copies:
+            _memmove(dst, src, length)
+        context = self._context
+        for g, value in self._globals:
+            if _global_set(context, ctypes.addressof(g), ctypes.addressof(value)):  # pragma: no cover
+                self.broken = True
+                return False
+        return True
 
     def _func(self, name: str) -> ffi.wasmtime_func_t:
         func = self._funcs.get(name)

@@ -5,8 +5,12 @@ Invariants:
 - ``load`` accepts a module only after ``inspect_module`` (static ABI rules) and one real
   instantiation under the sandbox limits with ``ac_abi_version() == 1``.
 - A compiled module is shared by all threads; every top-level operation (one decode, one
-  batch, one stream's life) runs in a *fresh* ``GuestInstance`` in the calling thread, so a
-  result never depends on an earlier call (docs/abi.md section 2, determinism).
+  batch, one stream's life) runs in an instance in its post-instantiation state, owned by the
+  calling thread for the operation, so a result never depends on an earlier call (docs/abi.md
+  section 2, determinism): a fresh ``GuestInstance``, or for a resettable module (``_reset``)
+  one reused after an exact ``reset``. An instance whose call failed in any way, or whose
+  memory grew, is discarded; at most ``_IDLE_TOTAL`` reset instances wait, process-wide, so
+  idle instances never take more than a quarter of the pooling allocator's slots.
 - Compiled artifacts are cached under ``cache_dir`` keyed by the sha2-256 of the module
   bytes (never by a caller-supplied label) and the engine fingerprint; see ``_cache``.
 - Limits come from ``SandboxLimits``: the sandbox's own, or per module at ``load``.
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +36,7 @@ from ..cid import CID
 from ..config import DEFAULT_LIMITS, SandboxLimits
 from ..errors import ModuleRejected, SandboxError
 from ..log import get_logger
-from . import _call, _wasmparse
+from . import _call, _reset, _wasmparse
 from ._cache import CompiledCache
 from ._compile import CompileRefused, compile_module
 from ._engine import EngineSpec, get_engine
@@ -44,6 +49,11 @@ if TYPE_CHECKING:  # pragma: no cover
 _log = get_logger("loader")
 _MEMO = 64
 _REFUSED = 1024
+_RESET_TAG = "+reset1"  # compiled artifacts carry the reset exports (``_reset``): own cache entries
+_IDLE_TOTAL = 16
+_idle_lock = threading.Lock()
+_idle_total = 0
+_holding: weakref.WeakSet[LoadedModule] = weakref.WeakSet()  # modules that may hold idle instances
 
 
 class LoadedModule:
@@ -60,12 +70,71 @@ class LoadedModule:
         wanted = {**COMMON_EXPORTS, **KIND_EXPORTS[info.kind]}
         wanted.update({k: v for k, v in OPTIONAL_EXPORTS.get(info.kind, {}).items() if k in info.exports})
         self._functions = {name: len(sig.params) for name, sig in wanted.items()}
+        names = [e.name for e in module.exports]
+        self._reset_globals: list[str] | None = (
+            [n for n in names if n.startswith(_reset.GLOBAL_PREFIX)] if _reset.MARKER in names else None
+        )
+        self._idle: list[GuestInstance] = []
+        pooled = limits.pooled_instances
+        self._idle_cap = 4 if pooled <= 0 else min(4, pooled // 8)
+        if self._reset_globals is not None:
+            _holding.add(self)
+
+    @property
+    def reusable(self) -> bool:
+        """Whether operations reuse reset instances (else each gets a fresh one)."""
+        return self._reset_globals is not None
+
+    def run(self, op: str, data: bytes | bytearray | memoryview | None = None, *, proportional: bool = False) -> bytes:
+        """One top-level call ``op`` in an instance in its post-instantiation state (see the
+        module docstring); same errors as ``GuestInstance.call``."""
+        global _idle_total
+        try:
+            instance = self._idle.pop()
+        except IndexError:
+            instance = self._reusable_instance()
+        else:
+            with _idle_lock:
+                _idle_total -= 1
+        out = instance.call(op, data, proportional=proportional)  # any error: the instance is dropped
+        if self._reset_globals is not None and len(self._idle) < self._idle_cap and instance.reset():
+            with _idle_lock:
+                if _idle_total >= _IDLE_TOTAL:
+                    return out
+                _idle_total += 1
+            self._idle.append(instance)
+        return out
+
+    def _reusable_instance(self) -> GuestInstance:
+        instance = self.instance()
+        names = self._reset_globals
+        if names is not None and not instance.enable_reset(names):
+            self._reset_globals = None  # memory not restorable this way here: fresh instances
+            _log.info("module instances are not resettable; using fresh ones", name=self.info.name)
+            instance = self.instance()
+        return instance
+
+    def close(self) -> None:
+        """Drop the idle instances (their pool slots are freed when collected)."""
+        global _idle_total
+        with _idle_lock:
+            _idle_total -= len(self._idle)
+            self._idle.clear()
 
     def __repr__(self) -> str:
         return f"<LoadedModule {self.info.kind} {self.info.name}@{self.info.version} {self.info.cid}>"
 
     def instance(self) -> GuestInstance:
-        """A fresh instance for one top-level operation, owned by the calling thread."""
+        """A fresh instance for one top-level operation, owned by the calling thread. When the
+        pooling allocator is full, the idle instances of every module are dropped and it is
+        tried once more."""
+        try:
+            return GuestInstance(self._engine, self._module, self._functions, self.limits, fast=self.fast)
+        except SandboxError as exc:
+            if "too many live module instances" not in exc.message or not _idle_total:
+                raise
+        for loaded in list(_holding):
+            loaded.close()
         return GuestInstance(self._engine, self._module, self._functions, self.limits, fast=self.fast)
 
     def _kind(self, kind: str) -> None:
@@ -141,7 +210,7 @@ class Sandbox:
                 self._memo.move_to_end(memo_key)
                 return hit
         engine, spec = get_engine(EngineSpec.from_limits(limits))
-        name = CompiledCache.entry_name(f"sha2-256:{digest}", spec.fingerprint())
+        name = CompiledCache.entry_name(f"sha2-256:{digest}{_RESET_TAG}", spec.fingerprint())
         self._check_refused(name)
         cached = self._cached(engine, name)
         # A cache hit is an artifact compiled from these very bytes (sha2-256 key, HMAC):
@@ -201,7 +270,9 @@ class Sandbox:
                     continue
         try:
             try:
-                module = compile_module(engine, spec, wasm, _wasmparse.parse(wasm), limits)
+                # the resettable rewrite (same behaviour, more exports) when the module allows it
+                target = (_reset.prepare(wasm) if len(wasm) <= _reset.MAX_SCAN_BYTES else None) or wasm
+                module = compile_module(engine, spec, target, _wasmparse.parse(target), limits)
             except CompileRefused as exc:
                 with self._lock:
                     self._refused[name] = exc.message

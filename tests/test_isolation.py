@@ -1,0 +1,116 @@
+"""Instance reuse (issue 19): a reused instance is put back exactly as instantiation left it.
+
+``sticky_state.wat`` keeps state every way a module can (hidden i32/i64 globals, a data
+segment counter, a counter in a zero page, the previous input's bytes); through the host it
+must answer like a fresh instance every time, while the same instance object is reused.
+The scanner (``_reset.prepare``) must refuse every instruction that changes a table or a
+segment, so those modules keep fresh instances.
+"""
+
+from __future__ import annotations
+
+import pytest
+import wasmtime
+
+from autocodec.errors import GuestFault, GuestTrap
+from autocodec.loader import Sandbox, _reset
+from autocodec.loader._adapters import _cbor_decode
+from tests.test_loader_wat import small_limits, wat_module
+
+FRESH = 1111  # sticky_state's answer on a fresh instance for an input of zero bytes
+
+
+def test_sticky_module_sees_no_state_across_reused_calls() -> None:
+    loaded = Sandbox(small_limits()).load(wat_module("sticky_state"))
+    assert loaded.reusable
+    codec = loaded.codec()
+    assert codec.decode(b"") == FRESH
+    reused = loaded._idle[-1]
+    answers = [codec.decode(d) for d in (b"", b"\x05\x05\x05\x05", b"", b"\x01", b"", b"")]
+    assert answers == [FRESH, FRESH + 20, FRESH, FRESH + 1, FRESH, FRESH]
+    assert loaded._idle == [reused]  # one instance served every call
+    # the proof can fail: the same instance without reset drifts
+    raw = loaded.instance()
+    assert [raw.call("ac_decode", b"") for _ in range(2)] == [b"\x19\x04\x57", b"\x19\x08\xae"]
+
+
+def test_failed_call_discards_the_instance_and_the_next_call_is_fresh() -> None:
+    loaded = Sandbox(small_limits()).load(wat_module("sticky_state"))
+    codec = loaded.codec()
+    codec.decode(b"")
+    before = loaded._idle[-1]
+    with pytest.raises(GuestTrap):
+        codec.decode(b"\xff\x01\x01\x01")  # counts, then traps
+    assert before not in loaded._idle
+    assert codec.decode(b"") == FRESH
+
+
+def test_grown_memory_is_never_reused() -> None:
+    loaded = Sandbox(small_limits()).load(wat_module("leaky_state"))
+    assert loaded.reusable
+    codec = loaded.codec()
+    assert [codec.decode(d) for d in (b"", b"\x05", b"", b"\x05")] == [1001, 1006, 1001, 1006]
+
+
+def test_unknown_status_is_a_fault_every_time() -> None:
+    loaded = Sandbox(small_limits()).load(wat_module("bad_status"))
+    codec = loaded.codec()
+    for _ in range(3):
+        with pytest.raises(GuestFault):
+            codec.decode(b"x")
+    assert not loaded._idle
+
+
+_BASE = """(module (memory (export "memory") 1) (table 2 funcref) {extra}
+  (func $f) (elem (i32.const 0) $f)
+  (func (export "ac_abi_version") (result i32) (i32.const 1))
+  (func (export "run") {body}))"""
+
+MUTATING = {
+    "table.set": ("", "(table.set (i32.const 0) (ref.null func))"),
+    "table.grow": ("", "(drop (table.grow (ref.null func) (i32.const 1)))"),
+    "table.fill": ("", "(table.fill (i32.const 0) (ref.null func) (i32.const 1))"),
+    "table.copy": ("", "(table.copy (i32.const 0) (i32.const 1) (i32.const 1))"),
+    "table.init": ("(elem $p func $f)", "(table.init $p (i32.const 0) (i32.const 0) (i32.const 1))"),
+    "elem.drop": ("(elem $p func $f)", "(elem.drop $p)"),
+    "memory.init": ('(data $d "ab")', "(memory.init $d (i32.const 0) (i32.const 0) (i32.const 1))"),
+    "data.drop": ('(data $d "ab")', "(data.drop $d)"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MUTATING))
+def test_state_changing_instructions_keep_fresh_instances(name: str) -> None:
+    extra, body = MUTATING[name]
+    wasm = wasmtime.wat2wasm(_BASE.format(extra=extra, body=body))
+    assert _reset.prepare(wasm) is None
+
+
+def test_read_only_instructions_are_resettable_and_rewrite_adds_only_exports() -> None:
+    body = ("(local i32) (drop (table.size)) (drop (memory.grow (i32.const 0)))"
+            " (memory.fill (i32.const 0) (i32.const 1) (i32.const 2))"
+            " (memory.copy (i32.const 0) (i32.const 1) (i32.const 2))"
+            " (drop (v128.load offset=3 (i32.const 0))) (drop (f64.const 1.5)) (br_table 0 0 (i32.const 0))")
+    wasm = wasmtime.wat2wasm(_BASE.format(extra='(global (mut i32) (i32.const 5)) (global i64 (i64.const 1))'
+                                          ' (global (mut f64) (f64.const 2))', body=body))
+    out = _reset.prepare(wasm)
+    assert out is not None
+    engine = wasmtime.Engine()
+    names = [e.name for e in wasmtime.Module(engine, out).exports]
+    assert names == ["memory", "ac_abi_version", "run", _reset.MARKER, "ac.reset:g0", "ac.reset:g2"]
+    store = wasmtime.Store(engine)
+    instance = wasmtime.Instance(store, wasmtime.Module(engine, out), [])
+    g0 = instance.exports(store)["ac.reset:g0"]
+    assert isinstance(g0, wasmtime.Global) and g0.value(store) == 5
+
+
+def test_real_modules_reused_equal_fresh() -> None:
+    from autocodec.bench._data import git_objects, module_bytes
+
+    loaded = Sandbox().load(module_bytes("git-raw"))
+    assert loaded.reusable
+    codec = loaded.codec()
+    objects = [raw for _, raw in git_objects()]
+    fresh = [codec._one(b) for b in objects[:60]]
+    direct = [_cbor_decode(loaded.instance().call("ac_decode", b, proportional=True), "x") for b in objects[:60]]
+    reused = [codec._one(b) for b in reversed(objects[:60])][::-1]
+    assert fresh == reused == direct
