@@ -260,3 +260,13 @@ def test_docs_name_every_case_compared_with_kubo() -> None:
               kubo_cases.DIR_CASES, kubo_cases.FORMAT_CASES)
     missing = [name for table in tables for name in table if name not in doc]
     assert not missing, missing
+
+
+def test_explorer_shows_the_bytes_of_a_block_nothing_decodes(runtime: Runtime) -> None:
+    data = b"\x00\x01opaque"
+    cid = runtime.cid_for(data, 0x300001)
+    runtime.store.put(cid, data)
+    status, _, page = call(runtime, f"/explore/{cid}")
+    assert status == 501
+    assert b'id="undecoded"' in page and b"00 01 6f 70 61 71 75 65" in page
+    assert f"{len(data)}</code> bytes".encode() in page

@@ -126,7 +126,8 @@ def _hex(data: bytes) -> str:
 
 
 def render(runtime: "Runtime", text: str) -> tuple[int, str]:
-    """The explorer page for the path ``text`` (``CID[/seg...]``): ``(status, html)``."""
+    """The explorer page for the path ``text`` (``CID[/seg...]``): ``(status, html)``; a block
+    nothing trusted decodes is a 501 page that still shows its CID, size, bytes and why."""
     from ._gateway import locate
 
     path = parse_path("/ipfs/" + text)
@@ -136,9 +137,14 @@ def render(runtime: "Runtime", text: str) -> tuple[int, str]:
     for i, seg in enumerate(path.segments):
         crumbs.append(f'<a href="{_e(_href(root + list(path.segments[: i + 1])))}">{_e(seg)}</a>')
     walked = list(path.segments)
-    node = runtime.decode_block(target.cid, target.data, verified=True)
-    value = target.value if target.remainder else node
     renderer = _Render(root + walked, by_path=target.cid.codec != 0x70)
+    try:
+        node = runtime.decode_block(target.cid, target.data, verified=True)
+        shown = renderer.value(target.value if target.remainder else node, list(target.remainder))
+        status = 200
+    except (errors.UnsupportedFormat, errors.Untrusted) as exc:  # the bytes are still worth showing
+        shown = f'<p class="error" id="undecoded">Not decoded: {_e(exc.message)}</p>'
+        status = 501
     unixfs = _unixfs_note(runtime, target.cid, target.data, root + walked)
     inside = f" at <code>{_e('/'.join(target.remainder))}</code> inside the block" if target.remainder else ""
     page = f"""<!DOCTYPE html>
@@ -158,10 +164,10 @@ def render(runtime: "Runtime", text: str) -> tuple[int, str]:
 <tr><th>size</th><td><code id="size">{len(target.data)}</code> bytes</td></tr></table></section>
 <section><h2>Decoder</h2>{_provenance(runtime, target.cid)}</section>
 {unixfs}
-<section><h2>Node</h2><div class="node" id="node">{renderer.value(value, list(target.remainder))}</div></section>
+<section><h2>Node</h2><div class="node" id="node">{shown}</div></section>
 <section><h2>Raw bytes <button type="button" id="toggle-hex">hide</button></h2>{_hex(target.data)}</section>
 </main><script src="/explore-static/explorer.js"></script></body></html>"""
-    return 200, page
+    return status, page
 
 
 def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str]) -> str:
