@@ -21,6 +21,7 @@ from typing import BinaryIO
 from ..errors import GuestError, IntegrityError, InvalidInput
 from ..loader._verifier import (
     DONE,
+    FAILED,
     MODE_COMBINED,
     MODE_HASH,
     MODE_OUTBOARD,
@@ -124,7 +125,7 @@ def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[byte
             if step.verified:
                 write(step.verified)
                 written += len(step.verified)
-            if step.need == DONE:
+            if step.need in (DONE, FAILED):
                 break
             need = step.need
         dec.final()

@@ -30,13 +30,15 @@ _INIT = struct.Struct("<32sBQQ")
 _ENC = struct.Struct("<QB")
 
 MODE_COMBINED, MODE_OUTBOARD, MODE_SLICE, MODE_HASH = 0, 1, 2, 2
-NEED_TREE, NEED_DATA, DONE = 0, 1, 2
+NEED_TREE, NEED_DATA, DONE, FAILED = 0, 1, 2, 3
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
     """What one ``DecodeStream.update`` did: bytes taken from each stream, which stream it
-    needs next (``NEED_TREE``/``NEED_DATA``) or ``DONE``, and the newly verified content."""
+    needs next (``NEED_TREE``/``NEED_DATA``), ``DONE``, or ``FAILED`` (a node failed its
+    check: ``verified`` holds what was checked before it, ``final`` raises the failure), and
+    the newly verified content."""
 
     tree_used: int
     data_used: int
@@ -68,7 +70,7 @@ class DecodeStream:
         if len(out) < _HEAD.size:
             raise GuestFault("ac_vfy_update returned no 9-byte head")
         tree_used, data_used, need = _HEAD.unpack_from(out)
-        if tree_used > len(tree) or data_used > len(data) or need > DONE:
+        if tree_used > len(tree) or data_used > len(data) or need > FAILED:
             raise GuestFault("ac_vfy_update's head is outside what it was given")
         return Step(tree_used, data_used, need, out[_HEAD.size:])
 

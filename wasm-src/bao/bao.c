@@ -19,8 +19,10 @@
  *                         slice streams go in `data` (tree_len 0); in outboard mode the
  *                         outboard goes in `tree` and the content in `data`.
  *                         Output = tree_used u32 | data_used u32 | need u8 | verified bytes:
- *                         `need` says which stream ran dry (0 tree, 1 data) or 2 when the
- *                         encoding is complete; unused bytes are given again next call.
+ *                         `need` says which stream ran dry (0 tree, 1 data), 2 when the
+ *                         encoding is complete, 3 when a node failed its check (the bytes
+ *                         returned were verified before it; ac_vfy_final names the failure);
+ *                         unused bytes are given again next call.
  *   ac_vfy_final()        OK once every node was verified, an error if the stream ended early.
  *   ac_enc_init(params)   params = content length u64 LE (2^64-1: not known in advance)
  *                         | mode u8 (0 combined, 1 outboard, 2 hash only)
@@ -31,8 +33,9 @@
  *
  * Invariants:
  *   - Verified bytes are returned only after the chunk holding them and every parent on its
- *     path up to the root hash have been checked; the first mismatch is AC_ERR_INVALID naming
- *     the chunk or parent node and its offset in the encoding, and the stream stays failed.
+ *     path up to the root hash have been checked; at the first mismatch the update stops
+ *     (need 3), ac_vfy_final is AC_ERR_INVALID naming the chunk or parent node and its offset
+ *     in the encoding, and every later update is refused.
  *   - State is bounded for any content length: a stack of at most 55 pending subtrees, one
  *     64-byte parent buffer and one 1024-byte chunk buffer (statics; one stream per instance).
  *   - The content length comes from the encoding's header and is authenticated by the tree:
@@ -122,6 +125,8 @@ static struct {
     uint32_t chunk_have;
     uint64_t skip_tree, skip_data;  /* bytes of a subtree outside the range still to drop */
     uint64_t tree_pos, data_pos;    /* bytes consumed from each stream (for messages) */
+    const char *fail_what;          /* the first mismatch, once failed */
+    uint64_t fail_index, fail_at;
 } V;
 
 static char *u64_text(uint64_t v, char buf[24]) {
@@ -131,11 +136,13 @@ static char *u64_text(uint64_t v, char buf[24]) {
     return p;
 }
 
-static int vfy_fail(const char *what, uint64_t index, uint64_t at) {
-    char a[24], b[24];
+/* Record the first mismatch; ac_vfy_final reports it (the update returns what was verified
+ * before it, with need = 3). */
+static void vfy_fail(const char *what, uint64_t index, uint64_t at) {
     V.failed = true;
-    return ac_failf(AC_ERR_INVALID, "bao: %s %s (encoding offset %s) does not match the root hash",
-                    what, u64_text(index, a), u64_text(at, b));
+    V.fail_what = what;
+    V.fail_index = index;
+    V.fail_at = at;
 }
 
 /* Content bytes [lo, hi) of subtree s (hi clamped to the content length, no overflow). */
@@ -259,7 +266,7 @@ static int vfy_update(const uint8_t *in, size_t n, ac_buf *out) {
             uint32_t cv[8];
             parent_cv(node, s->root, cv);
             uint64_t at = *npos - (node == V.node ? BAO_PARENT : 0);
-            if (!same_cv(cv, s->cv)) return vfy_fail("parent node over chunk", s->first, at);
+            if (!same_cv(cv, s->cv)) { vfy_fail("parent node over chunk", s->first, at); need = 3; break; }
             if (node != V.node) { *np += BAO_PARENT; *nn -= BAO_PARENT; *npos += BAO_PARENT; }
             V.node_have = 0;
             uint64_t ln = left_chunks(s->n);
@@ -289,7 +296,7 @@ static int vfy_update(const uint8_t *in, size_t n, ac_buf *out) {
         uint32_t cv[8];
         chunk_cv(chunk, clen, s->first, s->root, cv);
         uint64_t at = V.data_pos - (chunk == V.chunk ? clen : 0);
-        if (!same_cv(cv, s->cv)) return vfy_fail("chunk", s->first, at);
+        if (!same_cv(cv, s->cv)) { vfy_fail("chunk", s->first, at); need = 3; break; }
         AC_TRY(emit(chunk, clen, s->first, out));
         if (chunk != V.chunk) { dp += clen; dn -= clen; V.data_pos += clen; }
         V.chunk_have = 0;
@@ -305,7 +312,11 @@ static int vfy_update(const uint8_t *in, size_t n, ac_buf *out) {
 static int vfy_final(ac_buf *out) {
     (void)out;
     if (!V.ready) return ac_fail(AC_ERR_INVALID, "bao: ac_vfy_init was not called");
-    if (V.failed) return ac_fail(AC_ERR_INVALID, "bao: the stream failed verification");
+    if (V.failed) {
+        char a[24], b[24];
+        return ac_failf(AC_ERR_INVALID, "bao: %s %s (encoding offset %s) does not match the root hash",
+                        V.fail_what, u64_text(V.fail_index, a), u64_text(V.fail_at, b));
+    }
     if (!V.have_len) return ac_fail(AC_ERR_INVALID, "bao: the encoding ended inside its 8-byte length header");
     if (V.depth || V.skip_tree || V.skip_data) {
         char a[24];
