@@ -49,7 +49,7 @@ pytestmark = [
 
 WASM = WASM_SRC / "git-raw" / "git-raw.wasm"
 GIT_RAW = 0x78
-OWN_HISTORY_COMMITS = 150
+OWN_HISTORY_COMMITS = 100
 
 
 def cid_of(oid: str) -> CID:
