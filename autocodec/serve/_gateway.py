@@ -325,16 +325,14 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
         raise asyncio.CancelledError() from None  # nothing more can be sent on an aborted connection
     except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
         status = status_for_gateway(exc)
-        if isinstance(exc, GatewayError):
-            text = exc.text
-        elif isinstance(exc, errors.AutocodecError):
-            text = public_text(exc.message, runtime)
+        if isinstance(exc, (GatewayError, errors.AutocodecError)):
+            text = exc.text if isinstance(exc, GatewayError) else public_text(exc.message, runtime)
+            runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
         else:
             from ._app import _error
 
-            _error(exc, runtime, "ipfs")
+            _error(exc, runtime, "ipfs")  # counted and logged (rate-limited) there
             text = "unexpected error (see the server log)"
-        runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
         return web.Response(status=status, text=text + "\n", content_type="text/plain", charset="utf-8",
                             headers={"X-Content-Type-Options": "nosniff"})
 
