@@ -187,8 +187,8 @@ def test_polling_the_trust_epoch_never_waits_for_a_writer(world: TrustWorld) -> 
 
 def test_concurrent_calls_see_a_revocation_within_the_poll_interval_and_nothing_else(world: TrustWorld) -> None:
     """Four threads decode, hash and chunk in a loop while another connection revokes the
-    publisher: every call before the revocation succeeds, none succeeds later than the poll
-    interval after it, and the only failure is NotTrusted (no torn generation, no other error)."""
+    publisher: calls well before the revocation succeed, none started later than the poll
+    interval after it succeeds, and the only failure is NotTrusted (no other error)."""
     import threading
 
     uses = _uses(world)
@@ -201,13 +201,14 @@ def test_concurrent_calls_see_a_revocation_within_the_poll_interval_and_nothing_
 
         def work(name: str) -> None:
             while not stop.is_set():
+                started = time.monotonic()  # a call takes its generation when it starts
                 try:
                     uses[name](rt)
-                    events.append((time.monotonic(), name, "ok"))
+                    events.append((started, name, "ok"))
                 except Untrusted:
-                    events.append((time.monotonic(), name, "refused"))
+                    events.append((started, name, "refused"))
                 except Exception as exc:  # noqa: BLE001 - recorded, then asserted absent
-                    events.append((time.monotonic(), name, f"{type(exc).__name__}: {exc}"))
+                    events.append((started, name, f"{type(exc).__name__}: {exc}"))
 
         threads = [threading.Thread(target=work, args=(n,)) for n in names]
         for t in threads:
@@ -222,8 +223,8 @@ def test_concurrent_calls_see_a_revocation_within_the_poll_interval_and_nothing_
         for t in threads:
             t.join(timeout=30)
     assert {outcome for _, _, outcome in events} <= {"ok", "refused"}, [e for e in events if e[2] not in ("ok", "refused")][:3]
-    assert all(outcome == "ok" for t, _, outcome in events if t < before)
-    late = [(t - revoked_at, name) for t, name, outcome in events if outcome == "ok" and t > revoked_at + TRUST_POLL_S + 0.1]
+    assert all(outcome == "ok" for t, _, outcome in events if t < before - 0.2)  # well before: all served
+    late = [(t - revoked_at, name) for t, name, outcome in events if outcome == "ok" and t > revoked_at + TRUST_POLL_S]
     assert not late, late[:5]
     for name in names:  # each path was exercised on both sides of the revocation
         assert any(n == name and o == "ok" for _, n, o in events) and any(n == name and o == "refused" for _, n, o in events)

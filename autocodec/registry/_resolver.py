@@ -123,22 +123,26 @@ class Resolver:
             return self._gen
 
     def generation(self) -> Generation:
-        """The current generation, replaced first if the trust state changed anywhere."""
-        gen = self._gen
+        """The current generation, replaced first if the trust state changed anywhere.
+
+        Between polls (``poll_s``) this is one attribute read. A poll reads the cheap change
+        hint, then decides under the lock, so a call that starts more than ``poll_s`` after a
+        change was committed never gets a generation from before it.
+        """
         now = self._clock()
         if now < self._next_poll:
-            return gen
-        self._next_poll = now + self.poll_s
-        hint = self._read_hint()
-        if hint == self._hint and now - gen.started < self.max_age_s:
-            return gen
-        with self._lock:
-            self._hint = hint
-            token = (self.trust.epoch(), self._own)
-            if self._gen.token != token or now - self._gen.started >= self.max_age_s:
-                self._gen = Generation(self._gen.number + 1, token, started=now)
-                log.info("generation", number=self._gen.number, epoch=token[0])
             return self._gen
+        hint = self._read_hint()
+        with self._lock:
+            gen = self._gen
+            if hint != self._hint or now - gen.started >= self.max_age_s:
+                token = (self.trust.epoch(), self._own)
+                if gen.token != token or now - gen.started >= self.max_age_s:
+                    gen = self._gen = Generation(gen.number + 1, token, started=now)
+                    log.info("generation", number=gen.number, epoch=token[0])
+                self._hint = hint
+            self._next_poll = now + self.poll_s
+            return gen
 
     # --- resolution ----------------------------------------------------------------------------
 
