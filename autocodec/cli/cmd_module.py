@@ -1,7 +1,9 @@
-"""``autocodec module inspect|test``: look at a Wasm extension module, run its vectors.
+"""``autocodec module new|build|inspect|test``: write, build, look at a Wasm extension module, run its vectors.
 
-``inspect`` never runs the module (static checks only); ``test`` runs it in the sandbox
-under the configured limits. A rejected module is a one-line error and exit status 1.
+``new`` scaffolds a working module folder from a template (autocodec.modkit); ``build``
+compiles one reproducibly with the pinned toolchains; ``inspect`` never runs the module
+(static checks only); ``test`` runs it in the sandbox under the configured limits. A rejected
+module or a failed build is a one-line error and exit status 1.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ import json
 from typing import Any
 
 EPILOG = """examples:
+  autocodec module new --lang zig --kind codec my-codec
+  autocodec module build my-codec -o my-codec.wasm
+  autocodec module test my-codec.wasm my-codec/vectors.json
   autocodec module inspect wasm-src/git-raw/git-raw.wasm --json
   autocodec module test wasm-src/git-raw/git-raw.wasm wasm-src/git-raw/vectors.json
 """
@@ -22,6 +27,21 @@ def register(sub: Any) -> None:
     msub = p.add_subparsers(dest="module_command", metavar="ACTION")
     msub.required = True
 
+    new = msub.add_parser("new", help="scaffold a small working module (sources, module.json, vectors, README)")
+    new.add_argument("dir", metavar="DIR", help="the folder to create (its name is the module's name)")
+    new.add_argument("--lang", required=True, choices=("c", "zig", "assemblyscript"), help="the source language")
+    new.add_argument("--kind", required=True, choices=("codec", "hasher", "chunker", "crypto", "task", "verifier"),
+                     help="what the module provides")
+    new.add_argument("--name", help="the module name (default: the folder's name)")
+    new.add_argument("--code", type=lambda t: int(t, 0), help="the code a codec/hasher/crypto module serves "
+                     "(default: a private-use code, 0x300001...)")
+    new.set_defaults(func=run_new)
+
+    build = msub.add_parser("build", help="build a module folder reproducibly (same sources, same bytes and CID)")
+    build.add_argument("dir", metavar="DIR", help="the module folder (module.json and .c, .zig or .ts sources)")
+    build.add_argument("-o", "--output", metavar="FILE", help="where to write the .wasm (default: DIR/NAME.wasm)")
+    build.set_defaults(func=run_build)
+
     inspect = msub.add_parser("inspect", help="show a module's metadata, exports and CID without running it")
     inspect.add_argument("file", metavar="FILE", help="the .wasm file (- for stdin)")
     inspect.add_argument("--json", action="store_true", help="print one JSON object")
@@ -29,7 +49,8 @@ def register(sub: Any) -> None:
 
     test = msub.add_parser("test", help="run a module's test vectors (docs/abi.md section 5) in the sandbox")
     test.add_argument("file", metavar="FILE", help="the .wasm file")
-    test.add_argument("vectors", metavar="VECTORS", help="the vectors.json (DAG-JSON) document")
+    test.add_argument("vectors", metavar="VECTORS", nargs="?",
+                      help="the vectors.json (DAG-JSON) document (default: vectors.json beside FILE)")
     test.set_defaults(func=run_test)
 
 
@@ -109,6 +130,39 @@ def run_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_new(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..modkit import scaffold
+    from ._io import write_line
+
+    meta = scaffold(Path(args.dir), args.lang, args.kind, name=args.name, code=args.code)
+    write_line(f"created {args.dir}: {args.lang} {meta['kind']} {meta['name']} "
+               f"(next: autocodec module build {args.dir})")
+    return 0
+
+
+def run_build(args: argparse.Namespace) -> int:
+    import os
+    from pathlib import Path
+
+    from ..errors import InvalidInput
+    from ..modkit import build
+    from ._io import write_line
+
+    built = build(Path(args.dir))
+    out = Path(args.output) if args.output else Path(args.dir) / f"{built.info.name}.wasm"
+    tmp = out.with_name(f".{out.name}.tmp")
+    try:
+        tmp.write_bytes(built.wasm)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {out}: {exc.strerror or exc}") from None
+    write_line(f"{out} {built.info.size} bytes {built.info.cid} ({built.lang} {built.info.kind} "
+               f"{built.info.name} {built.info.version})")
+    return 0
+
+
 def run_test(args: argparse.Namespace) -> int:
     from ..config import DEFAULT_LIMITS
     from ..errors import ModuleRejected
@@ -117,6 +171,10 @@ def run_test(args: argparse.Namespace) -> int:
     from ._io import read_input, write_line
 
     wasm = _read_module(args.file)
+    if args.vectors is None:
+        from pathlib import Path
+
+        args.vectors = str(Path(args.file).with_name("vectors.json"))
     vectors = read_input(args.vectors, DEFAULT_LIMITS.trust.max_vectors_bytes, "vectors document")
     loaded = Sandbox(DEFAULT_LIMITS.sandbox, cache_dir=Home.resolve().compiled_cache_dir).load(wasm)
     report = run_vectors(loaded, vectors)

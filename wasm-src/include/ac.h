@@ -222,6 +222,32 @@ int acr_find(acr *r, const char *key, acr *val, bool *found);
 int acr_finish(acr *r);
 int acr_fail(acr *r, int status, const char *msg);
 
+/* ---- ABI entry points (docs/abi.md sections 1 and 3) ----------------------------------- *
+ * Declared here so that -Wmissing-prototypes holds for the AC_EXPORT_* expansions; a module
+ * defines only those of its kind (through the macro), lib/ac.c the first three. */
+int ac_abi_version(void);
+uint8_t *ac_input(size_t n);
+uint32_t *ac_result(void);
+int ac_decode(const uint8_t *p, size_t n);
+int ac_encode(const uint8_t *p, size_t n);
+int ac_decode_batch(const uint8_t *p, size_t n);
+int ac_links(const uint8_t *p, size_t n);
+int ac_hash(const uint8_t *p, size_t n);
+int ac_hash_init(void);
+int ac_hash_update(const uint8_t *p, size_t n);
+int ac_hash_final(void);
+int ac_chunk_init(const uint8_t *p, size_t n);
+int ac_chunk_update(const uint8_t *p, size_t n);
+int ac_chunk_final(void);
+int ac_verify(const uint8_t *p, size_t n);
+int ac_task(const uint8_t *p, size_t n);
+int ac_vfy_init(const uint8_t *p, size_t n);
+int ac_vfy_update(const uint8_t *p, size_t n);
+int ac_vfy_final(void);
+int ac_enc_init(const uint8_t *p, size_t n);
+int ac_enc_update(const uint8_t *p, size_t n);
+int ac_enc_final(void);
+
 /* ---- export macros ---------------------------------------------------------------------- *
  * Each module includes exactly one AC_EXPORT_<KIND> line.  Item functions get the input
  * (already in the arena) and write their output into `out`; they return a status, and on

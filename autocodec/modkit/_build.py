@@ -1,0 +1,177 @@
+"""``module build``: compile a module folder to a Wasm module with its ``autocodec.module`` section.
+
+Invariants:
+- Reproducible: sources and the SDK are copied into a fresh temporary tree and compiled there
+  with relative paths and fixed flags, by pinned compilers (the ``ziglang`` PyPI package for C
+  and Zig, AssemblyScript from npm as locked by tools/setup.d/60-assemblyscript.sh), so the
+  same folder gives the same bytes (and CID) wherever it lives.
+- The result passes the loader's own static checks (``inspect_module``): no imports, the
+  kind's exports with ABI signatures, one ``autocodec.module`` section; otherwise it fails.
+- A folder holds sources of exactly one language: ``*.c`` (C), ``*.zig`` (Zig) or ``*.ts``
+  (AssemblyScript).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ModuleRejected
+from ..loader import ModuleInfo, inspect_module
+from . import _sdk
+from ._errors import CompileFailed, InvalidModuleSource, ModuleBuildError, ToolchainMissing
+from ._meta import custom_section, load_meta, section_payload
+
+#: The ziglang PyPI version every C and Zig module is built with (pyproject.toml pins the same).
+ZIG_VERSION = "0.17.1"
+STACK_BYTES = 256 * 1024
+LANG_SUFFIX = {"c": ".c", "zig": ".zig", "assemblyscript": ".ts"}
+
+#: C flags shared with wasm-src/build.py (the platform modules) and the stricter warnings.
+CFLAGS: tuple[str, ...] = (
+    "--target=wasm32-freestanding", "-mcpu=generic", "-mbulk-memory", "-O2", "-std=c11",
+    "-ffreestanding", "-nostdlib", "-fno-stack-protector", "-Wall", "-Wextra", "-Werror",
+    "-Wno-unused-parameter", "-Iinclude",
+)
+STRICT_CFLAGS: tuple[str, ...] = ("-Wconversion", "-Wshadow", "-Wmissing-prototypes")
+LDFLAGS: tuple[str, ...] = (
+    "-Wl,--no-entry", "-Wl,--strip-all", "-Wl,--gc-sections", f"-Wl,-z,stack-size={STACK_BYTES}",
+)
+ZIGFLAGS: tuple[str, ...] = (
+    "-target", "wasm32-freestanding", "-O", "ReleaseSmall", "-fno-entry", "-rdynamic", "-fstrip",
+    "--stack", str(STACK_BYTES),
+)
+ASCFLAGS: tuple[str, ...] = (
+    "--runtime", "stub", "--optimizeLevel", "3", "--shrinkLevel", "0", "--noAssert", "--use", "abort=",
+)
+_TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class BuiltModule:
+    """A built module: its bytes, the loader's view of them, and the language it came from."""
+
+    wasm: bytes
+    info: ModuleInfo
+    lang: str
+
+
+def detect_lang(folder: Path) -> str:
+    """The language of ``folder``'s sources; refuses none or a mix."""
+    found = sorted(lang for lang, suffix in LANG_SUFFIX.items() if any(folder.glob(f"*{suffix}")))
+    if not found:
+        raise InvalidModuleSource(f"{folder} has no .c, .zig or .ts sources")
+    if len(found) > 1:
+        raise InvalidModuleSource(f"{folder} mixes sources of {' and '.join(found)}; keep one language per module")
+    return found[0]
+
+
+def _zig_env(cache: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("CFLAGS", "LDFLAGS")}
+    env["ZIG_GLOBAL_CACHE_DIR"] = str(cache / "global")
+    env["ZIG_LOCAL_CACHE_DIR"] = str(cache / "local")
+    env["SOURCE_DATE_EPOCH"] = "0"
+    return env
+
+
+def check_zig() -> None:
+    """Refuse any ziglang but the pinned one (module bytes, and so CIDs, depend on it)."""
+    try:
+        have = importlib.metadata.version("ziglang")
+    except importlib.metadata.PackageNotFoundError:
+        raise ToolchainMissing(f"the ziglang {ZIG_VERSION} Python package is not installed "
+                               "(it comes with autocodec's build extra)") from None
+    if have != ZIG_VERSION:
+        raise ToolchainMissing(f"ziglang {have} is installed but modules are built with {ZIG_VERSION}; "
+                               f"install ziglang=={ZIG_VERSION}")
+
+
+def _run(cmd: list[str], cwd: Path, env: dict[str, str], what: str) -> None:
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, check=False,
+                              timeout=_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise CompileFailed(f"{what} took over {_TIMEOUT} s") from None
+    except OSError as exc:
+        raise ToolchainMissing(f"cannot run {what}: {exc.strerror or exc}") from None
+    if proc.returncode != 0:
+        text = (proc.stderr or proc.stdout).strip().splitlines()
+        shown = "\n".join(text[:20]) or f"exit status {proc.returncode}"
+        raise CompileFailed(f"{what} failed:\n{shown}")
+
+
+def _copy_sources(folder: Path, dest: Path, suffixes: tuple[str, ...]) -> list[str]:
+    dest.mkdir(parents=True, exist_ok=True)
+    names = []
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and path.suffix in suffixes:
+            shutil.copyfile(path, dest / path.name)
+            names.append(path.name)
+    return names
+
+
+def _build_c(folder: Path, tmp: Path, cache: Path) -> bytes:
+    check_zig()
+    sdk = _sdk.c_files()
+    (tmp / "include").mkdir()
+    (tmp / "lib").mkdir()
+    shutil.copyfile(sdk.header, tmp / "include" / "ac.h")
+    shutil.copyfile(sdk.library, tmp / "lib" / "ac.c")
+    names = [n for n in _copy_sources(folder, tmp / "src", (".c", ".h")) if n.endswith(".c")]
+    cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *STRICT_CFLAGS, "-Isrc", *LDFLAGS,
+           "lib/ac.c", *(f"src/{n}" for n in names), "-o", "out.wasm"]
+    _run(cmd, tmp, _zig_env(cache), "zig cc")
+    return (tmp / "out.wasm").read_bytes()
+
+
+def _build_zig(folder: Path, tmp: Path, cache: Path) -> bytes:
+    check_zig()
+    names = _copy_sources(folder, tmp, (".zig",))
+    if "module.zig" not in names:
+        raise InvalidModuleSource(f"{folder}: a Zig module's root file is module.zig")
+    for path in _sdk.zig_files():
+        shutil.copyfile(path, tmp / path.name)
+    cmd = [sys.executable, "-m", "ziglang", "build-exe", *ZIGFLAGS, "--dep", "ac", "-Mroot=module.zig",
+           "-Mac=ac.zig", "-femit-bin=out.wasm", "--cache-dir", str(cache / "local"),
+           "--global-cache-dir", str(cache / "global")]
+    _run(cmd, tmp, _zig_env(cache), "zig build-exe")
+    return (tmp / "out.wasm").read_bytes()
+
+
+def _build_assemblyscript(folder: Path, tmp: Path, cache: Path) -> bytes:
+    asc = _sdk.asc()
+    names = _copy_sources(folder, tmp, (".ts",))
+    if "module.ts" not in names:
+        raise InvalidModuleSource(f"{folder}: an AssemblyScript module's entry file is module.ts")
+    for path in _sdk.assemblyscript_files():
+        shutil.copyfile(path, tmp / path.name)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NODE_")}
+    cmd = [*asc, "module.ts", "-o", "out.wasm", *ASCFLAGS]
+    _run(cmd, tmp, env, "asc (AssemblyScript)")
+    return (tmp / "out.wasm").read_bytes()
+
+
+_BUILDERS = {"c": _build_c, "zig": _build_zig, "assemblyscript": _build_assemblyscript}
+
+
+def build(folder: Path) -> BuiltModule:
+    """Build the module in ``folder``; nothing is written there."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise InvalidModuleSource(f"{folder} is not a folder")
+    meta = load_meta(folder)
+    lang = detect_lang(folder)
+    with tempfile.TemporaryDirectory(prefix="ac-modkit-") as tmpdir:
+        code = _BUILDERS[lang](folder.resolve(), Path(tmpdir), _sdk.cache_dir(lang))
+    wasm = code + custom_section(section_payload(meta))
+    try:
+        info = inspect_module(wasm)
+    except ModuleRejected as exc:
+        raise ModuleBuildError(f"{folder}: the {lang} build is not a valid module: {exc.message}") from None
+    return BuiltModule(wasm, info, lang)

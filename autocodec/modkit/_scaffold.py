@@ -1,0 +1,91 @@
+"""``module new``: scaffold a small, working module folder from the packaged templates.
+
+Invariants: the folder written holds module.json, vectors.json, README.md and the sources
+of one language; it builds with ``build`` and passes its own vectors as written. Templates
+live in ``autocodec/templates/<lang>/<kind>/``; ``{{name}}`` in them becomes the module name.
+Vectors are shared by every language of a kind (one behaviour, several implementations).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..abi import Kind
+from ._errors import InvalidModuleSource
+from ._vectors import TEMPLATE_VECTORS
+
+LANGS = ("c", "zig", "assemblyscript")
+#: Private-use codes (multicodec table: 0x300000-0x3fffff) the templates default to.
+DEFAULT_CODES: dict[Kind, int] = {Kind.CODEC: 0x300001, Kind.HASHER: 0x300002, Kind.CRYPTO: 0x300003}
+DESCRIPTIONS: dict[Kind, str] = {
+    Kind.CODEC: "a toy codec: UTF-8 text as the list of its lines",
+    Kind.HASHER: "a toy hasher: FNV-1a 64 (not for security)",
+    Kind.CHUNKER: "a toy chunker: fixed-size chunks of params.size bytes",
+    Kind.CRYPTO: "a toy crypto verifier: valid when the signature equals the key XOR the message (not secure)",
+    Kind.TASK: "a toy task: add(a, b) of two unsigned integers",
+    Kind.VERIFIER: "a toy verifier",
+}
+TASK_FUNCTIONS = ["add"]
+_NAME = re.compile(r"^[a-z][a-z0-9-]{0,62}$")
+
+
+def available(lang: str) -> list[Kind]:
+    """The kinds that have a template in ``lang``."""
+    root = resources.files("autocodec.templates").joinpath(lang)
+    return [k for k in Kind if root.joinpath(k.value).is_dir()]
+
+
+def _template_files(lang: str, kind: Kind) -> list[tuple[str, str]]:
+    if lang not in LANGS:
+        raise InvalidModuleSource(f"no SDK for language {lang!r}; choose one of {', '.join(LANGS)}")
+    folder = resources.files("autocodec.templates").joinpath(lang).joinpath(kind.value)
+    if not folder.is_dir():
+        have = ", ".join(k.value for k in available(lang)) or "none"
+        raise InvalidModuleSource(f"there is no {lang} template for a {kind} yet ({lang} has: {have})")
+    return sorted((f.name, f.read_text(encoding="utf-8")) for f in folder.iterdir()
+                  if f.is_file() and not f.name.startswith("."))
+
+
+def _readme(name: str, lang: str, kind: Kind, sources: list[str]) -> str:
+    return (f"# {name}\n\n{DESCRIPTIONS[kind]} - a {kind} module written in {lang} against the autocodec "
+            f"ABI v1 (docs/abi.md).\n\nSources: {', '.join(sources)}; metadata: module.json; test vectors: "
+            "vectors.json.\n\n```\n"
+            f"autocodec module build {name} -o {name}.wasm     # reproducible: same sources, same bytes\n"
+            f"autocodec module test {name}.wasm {name}/vectors.json\n"
+            f"autocodec module inspect {name}.wasm\n"
+            f"autocodec publish {name}.wasm --key KEY --vectors {name}\n```\n")
+
+
+def scaffold(folder: Path, lang: str, kind: str, *, name: str | None = None, code: int | None = None) -> dict[str, Any]:
+    """Write a new module folder; returns its module.json document. Refuses a non-empty folder."""
+    try:
+        k = Kind(kind)
+    except ValueError:
+        raise InvalidModuleSource(f"kind must be one of {', '.join(x.value for x in Kind)}") from None
+    files = _template_files(lang, k)
+    name = name or folder.name
+    if not _NAME.match(name):
+        raise InvalidModuleSource(f"module name {name!r} must be lowercase letters, digits and '-' "
+                                  "(starting with a letter); pass another folder or name")
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise InvalidModuleSource(f"{folder} already exists and is not an empty folder")
+    if code is not None and not k.coded:
+        raise InvalidModuleSource(f"a {k} has no code")
+    meta: dict[str, Any] = {
+        "name": name, "kind": k.value, "version": "0.1.0", "description": DESCRIPTIONS[k],
+        "codes": [code if code is not None else DEFAULT_CODES[k]] if k.coded else [],
+    }
+    if k is Kind.TASK:
+        meta["functions"] = list(TASK_FUNCTIONS)
+    folder.mkdir(parents=True, exist_ok=True)
+    for fname, text in files:
+        (folder / fname).write_text(text.replace("{{name}}", name), encoding="utf-8")
+    (folder / "module.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    vectors = TEMPLATE_VECTORS[k](meta["codes"])
+    (folder / "vectors.json").write_text(json.dumps(vectors, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    (folder / "README.md").write_text(_readme(name, lang, k, [f for f, _ in files]), encoding="utf-8")
+    return meta
