@@ -79,7 +79,7 @@ def encode_to(verifier: Verifier, src: BinaryIO, dst: BinaryIO, *, outboard: boo
     if seekable:
         return encode(verifier, src, dst, outboard=outboard)
     with tempfile.TemporaryFile() as tmp:
-        root = encode(verifier, src, tmp, outboard=outboard)  # type: ignore[arg-type]
+        root = encode(verifier, src, tmp, outboard=outboard)
         tmp.seek(0)
         shutil.copyfileobj(tmp, dst, 1 << 20)
     return root
