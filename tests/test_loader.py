@@ -35,6 +35,13 @@ def test_a_stateful_module_cannot_leak_state_between_operations() -> None:
     assert raw[0] != raw[2]
 
 
+def test_sticky_state_is_not_kept_by_a_reused_instance() -> None:
+    """sticky_state.wat keeps counters in hidden globals, data and zero pages; the reused
+    instance (tests/test_isolation.py has the rest) answers as a fresh one every time."""
+    codec = Sandbox(small_limits()).load(wat_module("sticky_state")).codec()
+    assert [codec.decode(b"") for _ in range(4)] == [1111] * 4
+
+
 @pytest.mark.parametrize("name, kind", [("ok_echo", "codec"), ("ok_fnv", "hasher")])
 def test_fast_and_slow_call_paths_agree(name: str, kind: str) -> None:
     fast = Sandbox(small_limits(), fast_calls=True).load(wat_module(name, kind))

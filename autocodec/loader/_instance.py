@@ -45,7 +45,12 @@ from ._engine import WASM_PAGE, deadline_ticks
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _memmove = ctypes.memmove
-_madvise = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)(("madvise", ctypes.CDLL(None)))
+_string_at = ctypes.string_at
+_libc = ctypes.CDLL(None)
+_madvise = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)(("madvise", _libc))
+_mincore = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)(("mincore", _libc))
+_memset = ctypes.memset
+_WINDOW_PAGES = 64  # at most this many pages are rewritten in place on each reset
 _MADV_DONTNEED = 4  # Linux: a private anonymous page reads as zeros after it
 _vp = ctypes.c_void_p
 _global_get = ctypes.CFUNCTYPE(None, _vp, _vp, _vp)(("wasmtime_global_get", ffi.dll))
@@ -88,6 +93,7 @@ class GuestInstance:
         self.limits = limits
         self.broken = False
         self._ticks = deadline_ticks(limits.deadline_ms)
+        self._small_ticks = min(self._ticks, deadline_ticks(limits.decode_deadline_base_ms))
         store = wasmtime.Store(engine)
         store.set_limits(
             memory_size=limits.max_memory_bytes,
@@ -113,11 +119,17 @@ class GuestInstance:
         if self._slot + _SLOT.size > self._mem_len():
             self.broken = True
             raise GuestFault(f"result slot {self._slot:#x} is outside the module's memory")
+        self._known_size = -1  # ``_memory``'s cache
+        self._known_base = 0
         self._reset_size = 0  # memory size at instantiation; 0: reset not enabled
         self._globals: list[tuple[ffi.wasmtime_global_t, ffi.wasmtime_val_t]] = []  # (global, initial value)
         self._snapshot: ctypes.Array[ctypes.c_char] | None = None
-        self._drops: list[tuple[int, int]] = []  # (address, length) of pages recorded as zero
-        self._copies: list[tuple[int, int, int]] = []  # (address, snapshot address, length) of the others
+        self._zero_pages = b""  # per page: 1 when it was all zeros after instantiation
+        self._base = 0
+        self._window = (0, 0)
+        self._restores: list[tuple[bool, int, int, int]] = []
+        self._drops: list[tuple[int, int]] = []  # (address, length) of zero pages outside the window
+        self._resets = 0
 
     # --- reuse ------------------------------------------------------------------------------
 
@@ -138,44 +150,87 @@ class GuestInstance:
             self._globals.append((g, value))
         image = ctypes.string_at(base, size)
         self._snapshot = ctypes.create_string_buffer(image, size)
-        snap = ctypes.addressof(self._snapshot)
         zero = bytes(_PAGE)
-        runs: list[tuple[bool, int, int]] = []  # (zero?, start, end) of page runs
-        for start in range(0, size, _PAGE):
-            is_zero = image[start : start + _PAGE] == zero
-            if runs and runs[-1][0] == is_zero:
-                runs[-1] = (is_zero, runs[-1][1], start + _PAGE)
-            else:
-                runs.append((is_zero, start, start + _PAGE))
-        self._drops = [(base + lo, hi - lo) for z, lo, hi in runs if z]
-        self._copies = [(base + lo, snap + lo, hi - lo) for z, lo, hi in runs if not z]
+        self._zero_pages = bytes(image[i : i + _PAGE] == zero for i in range(0, size, _PAGE))
+        self._base = base
         self._reset_size = size
+        pages = len(self._zero_pages)
+        data = [i for i in range(pages) if not self._zero_pages[i]]
+        self._set_window(data[0] if data else 0, data[-1] + 1 if data else 0)
+        self._resets = 0
         if not self.reset() or ctypes.string_at(base, size) != image:
             self._reset_size = 0
             self.broken = True
             return False
+        for addr, length in self._drops:  # the check above mapped them: unmap for ``_learn``
+            _madvise(addr, length, _MADV_DONTNEED)
         return True
+
+    def _set_window(self, lo: int, hi: int) -> None:
+        """Pages ``[lo, hi)`` are restored in place (memset/memmove, they stay resident: no
+        fault on the next touch); the pages outside are dropped with ``madvise``."""
+        assert self._snapshot is not None
+        base, snap, zero_pages = self._base, ctypes.addressof(self._snapshot), self._zero_pages
+        self._window = (lo, hi)
+        ops: list[tuple[bool, int, int, int]] = []  # (zero?, address, snapshot address, length)
+        page = lo
+        while page < hi:
+            end = page
+            while end < hi and zero_pages[end] == zero_pages[page]:
+                end += 1
+            ops.append((bool(zero_pages[page]), base + page * _PAGE, snap + page * _PAGE, (end - page) * _PAGE))
+            page = end
+        self._restores = ops
+        pages = len(zero_pages)
+        drops = [(0, lo), (hi, pages)] if hi > lo else [(0, pages)]
+        for start, end in drops:
+            for page in range(start, end):
+                if not zero_pages[page]:  # outside the window every page must be a zero page
+                    raise AssertionError("window must cover every non-zero page")
+        self._drops = [(base + start * _PAGE, (end - start) * _PAGE) for start, end in drops if end > start]
 
     def reset(self) -> bool:
         """Back to the recorded state; ``False`` when that is impossible (the caller discards
-        the instance). Pages recorded as zero are dropped (``madvise(DONTNEED)``: the kernel
-        gives zeros back on the next touch, so untouched pages cost nothing and touched
-        ones one fault); the others are copied back from the snapshot."""
+        the instance). Pages in the window are rewritten from the snapshot (zeros by memset);
+        the zero pages outside it are dropped (``madvise(DONTNEED)``: zeros on the next touch,
+        free when untouched). Which pages are in the window only changes the cost, never the
+        result: the first resets and every 64th ask the kernel (``mincore``) which outside
+        pages the module touched, and widen the window to them (up to ``_WINDOW_PAGES``)."""
         size = self._reset_size
         if not size or self.broken or self._mem_len() != size:
             return False
+        self._resets += 1
+        if 1 < self._resets < 10 or not self._resets % 64:
+            self._learn()
+        for zero, dst, src, length in self._restores:
+            if zero:
+                _memset(dst, 0, length)
+            else:
+                _memmove(dst, src, length)
         for addr, length in self._drops:
             if _madvise(addr, length, _MADV_DONTNEED):
                 self.broken = True
                 return False
-        for dst, src, length in self._copies:
-            _memmove(dst, src, length)
         context = self._context
         for g, value in self._globals:
             if _global_set(context, ctypes.addressof(g), ctypes.addressof(value)):  # pragma: no cover
                 self.broken = True
                 return False
         return True
+
+    def _learn(self) -> None:
+        pages = len(self._zero_pages)
+        vec = (ctypes.c_ubyte * pages)()
+        if _mincore(self._base, pages * _PAGE, vec):
+            return
+        lo, hi = self._window
+        touched = [i for i in range(pages) if vec[i] & 1 and not lo <= i < hi]
+        if not touched:
+            return
+        span = touched + ([lo, hi - 1] if hi > lo else [])
+        new_lo, new_hi = min(span), max(span) + 1
+        if new_hi - new_lo <= _WINDOW_PAGES:
+            self._set_window(new_lo, new_hi)
 
     def _func(self, name: str) -> ffi.wasmtime_func_t:
         func = self._funcs.get(name)
@@ -197,6 +252,15 @@ class GuestInstance:
     def _mem_base(self) -> int:
         return int(_call.memory_data(self._context, self._memory_addr) or 0)
 
+    def _memory(self) -> tuple[int, int]:
+        """``(size, base)`` now. The base is re-read only when the size changed: a memory
+        moves only when it grows, and it never shrinks."""
+        size = _call.memory_data_size(self._context, self._memory_addr)
+        if size != self._known_size:
+            self._known_size = size
+            self._known_base = int(_call.memory_data(self._context, self._memory_addr) or 0)
+        return size, self._known_base
+
     def _near_cap(self) -> bool:
         """Whether memory is over half the cap (or the cap is under a page away).
 
@@ -210,12 +274,12 @@ class GuestInstance:
 
     def _budget(self, size: int | None = None) -> None:
         """A full budget, or for a decode of ``size`` input bytes one proportional to it."""
-        fuel, ticks = self.limits.fuel, self._ticks
         limits = self.limits
+        fuel, ticks = limits.fuel, self._ticks
         if size is not None and limits.decode_fuel_per_byte:
             fuel = min(fuel, limits.decode_fuel_base + limits.decode_fuel_per_byte * size)
-            ms = limits.decode_deadline_base_ms + limits.decode_deadline_ms_per_mib * size // (1 << 20)
-            ticks = min(ticks, deadline_ticks(ms))
+            extra_ms = limits.decode_deadline_ms_per_mib * size // (1 << 20)
+            ticks = min(ticks, deadline_ticks(limits.decode_deadline_base_ms + extra_ms)) if extra_ms else self._small_ticks
         error = _call.set_fuel(self._context, fuel)
         if error:  # pragma: no cover - the engine always consumes fuel
             _call._raise_raw(error, None)
@@ -258,11 +322,12 @@ class GuestInstance:
                 if self._near_cap():
                     raise MemoryLimitExceeded(f"the module could not take a {size}-byte input under its memory cap")
                 raise GuestError(ERR_NOMEM, f"the module could not allocate a {size}-byte input")
-            if ptr + size > self._mem_len():
+            mem_size, base = self._memory()
+            if ptr + size > mem_size:
                 self.broken = True
                 raise GuestFault(f"ac_input returned {ptr:#x}, {size} bytes past it are outside memory")
             if size:
-                ctypes.memmove(self._mem_base() + ptr, data if isinstance(data, bytes) else bytes(data), size)
+                _memmove(base + ptr, data if isinstance(data, bytes) else bytes(data), size)
             status = self.invoke(op, ptr, size)
         out = self._read_result()
         if status == OK:
@@ -277,9 +342,8 @@ class GuestInstance:
         raise GuestFault(f"{op} returned unknown status {status}")
 
     def _read_result(self) -> bytes:
-        size = self._mem_len()
-        base = self._mem_base()
-        ptr, length = _SLOT.unpack(ctypes.string_at(base + self._slot, _SLOT.size))
+        size, base = self._memory()
+        ptr, length = _SLOT.unpack(_string_at(base + self._slot, _SLOT.size))
         if length > self.limits.max_output_bytes:
             self.broken = True
             cap = self.limits.max_output_bytes
@@ -287,7 +351,7 @@ class GuestInstance:
         if ptr + length > size:
             self.broken = True
             raise GuestFault(f"the result [{ptr:#x}, +{length}) is outside the module's {size}-byte memory")
-        return ctypes.string_at(base + ptr, length) if length else b""
+        return _string_at(base + ptr, length) if length else b""
 
     def abi_version(self) -> int:
         return self.invoke("ac_abi_version")

@@ -56,6 +56,20 @@ _idle_total = 0
 _holding: weakref.WeakSet[LoadedModule] = weakref.WeakSet()  # modules that may hold idle instances
 
 
+def _evict_one(keep: LoadedModule) -> None:
+    """Drop one idle instance of another module (process-wide cap ``_IDLE_TOTAL``)."""
+    global _idle_total
+    for loaded in list(_holding):
+        if loaded is not keep:
+            try:
+                loaded._idle.pop()
+            except IndexError:
+                continue
+            with _idle_lock:
+                _idle_total -= 1
+            return
+
+
 class LoadedModule:
     """A compiled module that passed every load-time check; thread-safe."""
 
@@ -99,9 +113,10 @@ class LoadedModule:
         out = instance.call(op, data, proportional=proportional)  # any error: the instance is dropped
         if self._reset_globals is not None and len(self._idle) < self._idle_cap and instance.reset():
             with _idle_lock:
-                if _idle_total >= _IDLE_TOTAL:
-                    return out
+                full = _idle_total >= _IDLE_TOTAL
                 _idle_total += 1
+            if full:
+                _evict_one(self)
             self._idle.append(instance)
         return out
 
