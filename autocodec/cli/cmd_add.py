@@ -3,6 +3,7 @@
 ``add`` takes Kubo's ``ipfs add`` options under Kubo's names (``-r``, ``-H/--hidden``,
 ``-E/--empty-dirs``, ``-w``, ``-q``, ``-Q``, ``--silent``, ``-n/--only-hash``, ``-s/--chunker``,
 ``-t/--trickle``, ``--cid-version``, ``--hash``, ``--raw-leaves``, ``--max-file-links``,
+``--max-directory-links``,
 ``-p/--progress``; Kubo's
 ``--flag=false`` spellings are accepted), has Kubo's defaults, gives the same root CIDs for the
 same bytes and options, and prints ``added CID NAME`` lines in Kubo's order (files as added,
@@ -72,6 +73,8 @@ def register(sub: Any) -> None:
                           "extension hashers such as blake3 come from the pinned sets or --module)")
     add.add_argument("--max-file-links", type=int, default=174, metavar="N",
                      help="most links in one file node (default 174, as Kubo)")
+    add.add_argument("--max-directory-links", type=int, default=0, metavar="N",
+                     help="shard a folder holding more entries (default 0: only the 256 KiB size rule, as Kubo)")
     add_module_option(add)
     add.set_defaults(func=run_add)
 
@@ -142,7 +145,7 @@ def run_add(args: argparse.Namespace) -> int:
 
     options = AddOptions(chunker=args.chunker, cid_version=args.cid_version, raw_leaves=args.raw_leaves,
                          hidden=args.hidden, hash=args.hash, trickle=args.trickle, empty_dirs=args.empty_dirs,
-                         max_file_links=args.max_file_links)
+                         max_file_links=args.max_file_links, max_directory_links=args.max_directory_links)
     code = hash_code(args.hash)
     quiet = args.quiet or args.quieter or args.silent
     show = args.progress if args.progress is not None else (sys.stderr.isatty() and not quiet)

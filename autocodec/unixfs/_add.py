@@ -37,7 +37,7 @@ from ..errors import InvalidInput, UnknownHash
 from ..log import get_logger
 from ..progress import Progress, no_progress
 from ._chunk import DEFAULT_CHUNKER, ChunkerSpec, iter_chunks, load_chunker_module, parse_chunker
-from ._layout import HAMT_THRESHOLD_BYTES, MAX_LINKS, FileBuilder, Link, directory, estimated_size, name_bytes, sha2_256, symlink
+from ._layout import HAMT_THRESHOLD_BYTES, MAX_LINKS, FileBuilder, Link, directory, name_bytes, sha2_256, should_shard, symlink
 from ._trickle import trickle
 
 log = get_logger("unixfs")
@@ -66,6 +66,7 @@ class AddOptions:
     trickle: bool = False  # Kubo's --trickle layout instead of the balanced one
     empty_dirs: bool = True  # Kubo's --empty-dirs (-E), default true
     max_file_links: int = MAX_LINKS  # Kubo's --max-file-links
+    max_directory_links: int = 0  # Kubo's --max-directory-links (0: no limit; more links shard)
 
     @property
     def version(self) -> int:
@@ -207,11 +208,15 @@ class Adder:
 
     def wrap(self, entries: list[tuple[str, Link]]) -> Added:
         """A directory holding ``entries`` (Kubo's ``--wrap-with-directory``), path ``""``."""
-        link = directory(entries, self._sink, cid_version=self._version,
-                         shard_threshold=self.options.shard_threshold, multihash=self._mh)
+        link, sharded = self._directory(entries)
         self._sink.flush()
-        return Added("", link.cid, 0, link.tsize, is_dir=True,
-                     sharded=estimated_size(entries) > self.options.shard_threshold)
+        return Added("", link.cid, 0, link.tsize, is_dir=True, sharded=sharded)
+
+    def _directory(self, entries: list[tuple[str, Link]]) -> tuple[Link, bool]:
+        options = self.options
+        link = directory(entries, self._sink, cid_version=self._version, shard_threshold=options.shard_threshold,
+                         multihash=self._mh, max_links=options.max_directory_links)
+        return link, should_shard(entries, options.shard_threshold, options.max_directory_links)
 
     def add_path(self, path: Path, *, recursive: bool = False) -> Iterator[Added]:
         """Add a file (or, with ``recursive``, a directory tree); yields every entry added,
@@ -292,10 +297,8 @@ class Adder:
                     entries.append((name, self._add_leaf(child, f"{dir_rel}/{name}", mode, results)))
                 continue
             stack.pop()
-            link = directory(entries, self._sink, cid_version=self._version,
-                             shard_threshold=self.options.shard_threshold, multihash=self._mh)
-            results.append(Added(dir_rel, link.cid, 0, link.tsize, is_dir=True,
-                                 sharded=estimated_size(entries) > self.options.shard_threshold))
+            link, sharded = self._directory(entries)
+            results.append(Added(dir_rel, link.cid, 0, link.tsize, is_dir=True, sharded=sharded))
             if not stack:
                 return link
             stack[-1][3].append((dir_path.name, link))

@@ -148,17 +148,28 @@ def estimated_size(entries: list[tuple[str, Link]]) -> int:
     return sum(len(name_bytes(name)) + len(bytes(link.cid)) for name, link in entries)
 
 
+def should_shard(entries: list[tuple[str, Link]], shard_threshold: int = HAMT_THRESHOLD_BYTES,
+                 max_links: int = 0) -> bool:
+    """boxo's BasicDirectory rule (Kubo v0.43.1, estimation mode ``links``): shard when the
+    estimated size is over ``shard_threshold``, or when ``max_links`` (Kubo's
+    ``--max-directory-links``, 0 = no limit) is exceeded; a threshold of 0 disables sharding."""
+    if shard_threshold == 0:
+        return False
+    return estimated_size(entries) > shard_threshold or 0 < max_links < len(entries)
+
+
 def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int = 0,
-              shard_threshold: int = HAMT_THRESHOLD_BYTES, multihash: Multihash = sha2_256) -> Link:
+              shard_threshold: int = HAMT_THRESHOLD_BYTES, multihash: Multihash = sha2_256,
+              max_links: int = 0) -> Link:
     """A UnixFS directory over ``entries`` (name, link); names must be unique.  It is a
-    HAMT shard when its estimated size reaches ``shard_threshold`` (Kubo's rule)."""
+    HAMT shard when Kubo would make one (``should_shard``)."""
     names = [name for name, _ in entries]
     for name in names:
         if not name or "/" in name or name in (".", ".."):
             raise InvalidInput(f"invalid directory entry name {name!r}")
     if len(set(names)) != len(names):
         raise InvalidInput("duplicate directory entry names")
-    if estimated_size(entries) > shard_threshold:
+    if should_shard(entries, shard_threshold, max_links):
         return _sharded(entries, emit, cid_version, multihash)
     ordered = sorted(entries, key=lambda e: name_bytes(e[0]))
     block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.DIRECTORY)), ordered)
