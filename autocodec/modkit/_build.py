@@ -101,9 +101,10 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str], what: str) -> None:
     except OSError as exc:
         raise ToolchainMissing(f"cannot run {what}: {exc.strerror or exc}") from None
     if proc.returncode != 0:
-        text = (proc.stderr or proc.stdout).strip().splitlines()
-        shown = "\n".join(text[:20]) or f"exit status {proc.returncode}"
-        raise CompileFailed(f"{what} failed:\n{shown}")
+        lines = [line.strip() for line in (proc.stderr or proc.stdout).splitlines() if line.strip()]
+        errors = [line for line in lines if "error" in line.lower()]
+        shown = (errors or lines or [f"exit status {proc.returncode}"])[0]
+        raise CompileFailed(f"{what} failed: {shown}")
 
 
 def _copy_sources(folder: Path, dest: Path, suffixes: tuple[str, ...]) -> list[str]:

@@ -8,14 +8,22 @@ from ..errors import AutocodecError
 class ModuleBuildError(AutocodecError):
     """A module folder could not be scaffolded or built; the message names the file or step."""
 
+    hint = "see docs/abi.md, 'Your first module'"
+
 
 class InvalidModuleSource(ModuleBuildError):
     """The module folder itself is wrong (module.json, missing or mixed sources): fix the folder."""
 
+    hint = "fix the module folder; `autocodec module new` shows a working one"
+
 
 class ToolchainMissing(ModuleBuildError):
-    """A pinned compiler is not installed here: run the project's setup (./dev setup)."""
+    """A pinned compiler or the SDK is not installed here."""
+
+    hint = "run the project's setup (./dev setup) from autocodec's source tree"
 
 
 class CompileFailed(ModuleBuildError):
-    """The compiler refused the sources; its first lines are in the message."""
+    """The compiler refused the sources; the first error line is in the message."""
+
+    hint = "fix the first error the compiler names and build again"

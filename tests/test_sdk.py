@@ -1,0 +1,192 @@
+"""Module SDKs (issue 21): the ABI constants of every SDK agree with autocodec.abi, and the
+template of each language is scaffolded, built twice to the same bytes, passes its vectors,
+inspects as the right kind and ABI, and is published, put in a set, pinned in a second home
+and decodes there. Real compilers (pinned ziglang, AssemblyScript from npm), real sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from autocodec.abi import Kind, Status
+from autocodec.loader._info import ABI_VERSION
+from autocodec.modkit import InvalidModuleSource, abi_consts, scaffold
+from autocodec.modkit._build import ZIG_VERSION, detect_lang
+from autocodec.modkit._sdk import ASC_DIR, SDK, WASM_SRC
+from autocodec.modkit._vectors import fnv1a64
+from tests._cli import run_cli
+
+REPO = Path(__file__).resolve().parents[1]
+LANGS = ("c", "zig", "assemblyscript")
+CODES = {"c": 0x300011, "zig": 0x300012, "assemblyscript": 0x300013}
+
+
+def _need_toolchain(lang: str) -> None:
+    if lang == "assemblyscript" and not (ASC_DIR / "node_modules" / "assemblyscript" / "bin" / "asc.js").is_file():
+        reason = "AssemblyScript not installed (tools/setup.d/60-assemblyscript.sh needs npm)"
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+
+
+# --- one source for the ABI's constants ---------------------------------------------------
+
+
+def test_generated_constants_files_equal_autocodec_abi() -> None:
+    for lang, rel in abi_consts.FILES.items():
+        assert (SDK / rel).read_text() == abi_consts.render(lang), f"wasm-src/sdk/{rel} is stale"
+    assert abi_consts.main(["--check"]) == 0
+
+
+def test_c_header_statuses_and_version_equal_autocodec_abi() -> None:
+    header = (WASM_SRC / "include" / "ac.h").read_text()
+    enum = re.search(r"enum \{\s*(AC_OK = 0,.*?)\};", header, re.S)
+    assert enum is not None
+    found = {m.group(1): int(m.group(2)) for m in re.finditer(r"AC_([A-Z_]+) = (\d+)", enum.group(1))}
+    assert found == {s.name: int(s.value) for s in Status}
+    assert re.search(r"#define AC_ABI_VERSION (\d+)", header).group(1) == str(ABI_VERSION)  # type: ignore[union-attr]
+
+
+def test_generated_constants_cover_every_status_and_kind() -> None:
+    for lang in abi_consts.FILES:
+        text = abi_consts.render(lang)
+        for s in Status:
+            assert re.search(rf"\b{s.name}: i32 = {int(s.value)};", text)
+        for k in Kind:
+            assert f'KIND_{k.name} = "{k.value}"' in text
+
+
+def test_toolchain_pins_agree() -> None:
+    assert f'"ziglang=={ZIG_VERSION}"' in (REPO / "pyproject.toml").read_text()
+    pkg = json.loads((REPO / "tools/setup.d/60-assemblyscript.package.json").read_text())
+    lock = json.loads((REPO / "tools/setup.d/60-assemblyscript.package-lock.json").read_text())
+    want = pkg["dependencies"]["assemblyscript"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", want), "AssemblyScript must be pinned to an exact version"
+    assert lock["packages"]["node_modules/assemblyscript"]["version"] == want
+
+
+def test_fnv1a64_published_vectors() -> None:
+    # FNV reference test vectors (Fowler/Noll/Vo, draft-eastlake-fnv): "" and "a".
+    assert fnv1a64(b"") == (0xCBF29CE484222325).to_bytes(8, "big")
+    assert fnv1a64(b"a") == (0xAF63DC4C8601EC8C).to_bytes(8, "big")
+    assert fnv1a64(b"foobar") == (0x85944171F73967E8).to_bytes(8, "big")
+
+
+# --- scaffolding refusals ------------------------------------------------------------------------
+
+
+def test_new_refuses_bad_requests(tmp_path: Path) -> None:
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    with pytest.raises(InvalidModuleSource, match="not an empty folder"):
+        scaffold(tmp_path / "full", "c", "codec")
+    with pytest.raises(InvalidModuleSource, match="module name"):
+        scaffold(tmp_path / "Bad_Name", "c", "codec")
+    with pytest.raises(InvalidModuleSource, match="has no code"):
+        scaffold(tmp_path / "ch", "c", "chunker", code=5)
+    proc = run_cli(tmp_path / "home", "module", "new", "--lang", "c", "--kind", "codec", str(tmp_path / "full"),
+                   check=False)
+    assert proc.returncode == 1 and len(proc.stderr.decode().strip().splitlines()) == 1
+
+
+def test_build_refuses_mixed_or_missing_sources(tmp_path: Path) -> None:
+    scaffold(tmp_path / "m", "c", "codec")
+    (tmp_path / "m" / "extra.zig").write_text("")
+    with pytest.raises(InvalidModuleSource, match="mixes"):
+        detect_lang(tmp_path / "m")
+    proc = run_cli(tmp_path / "home", "module", "build", str(tmp_path / "m"), check=False)
+    assert proc.returncode == 1 and "mixes" in proc.stderr.decode()
+    proc = run_cli(tmp_path / "home", "module", "build", str(tmp_path / "nothing"), check=False)
+    assert proc.returncode == 1 and len(proc.stderr.decode().strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_compile_error_is_one_line(tmp_path: Path) -> None:
+    scaffold(tmp_path / "broken", "c", "codec")
+    src = tmp_path / "broken" / "module.c"
+    src.write_text(src.read_text().replace("size_t lines = 1;", "int lines = 1;"))  # -Wconversion catches it
+    proc = run_cli(tmp_path / "home", "module", "build", str(tmp_path / "broken"), check=False, timeout=600)
+    err = proc.stderr.decode().strip()
+    assert proc.returncode == 1 and len(err.splitlines()) == 1 and "zig cc failed" in err and "error" in err
+
+
+# --- each language end to end ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Path]]:
+    """lang -> (module folder, built .wasm), scaffolded and built through the CLI once."""
+    root = tmp_path_factory.mktemp("sdk")
+    out: dict[str, tuple[Path, Path]] = {}
+    for lang in LANGS:
+        if lang == "assemblyscript" and not (ASC_DIR / "node_modules/assemblyscript/bin/asc.js").is_file():
+            continue
+        folder = root / f"toy-{lang}"
+        run_cli(root / "home", "module", "new", "--lang", lang, "--kind", "codec", "--code", hex(CODES[lang]),
+                str(folder))
+        wasm = root / f"toy-{lang}.wasm"
+        run_cli(root / "home", "module", "build", str(folder), "-o", str(wasm), timeout=600)
+        out[lang] = (folder, wasm)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", LANGS)
+def test_new_build_twice_test_inspect(lang: str, built: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
+    _need_toolchain(lang)
+    folder, wasm = built[lang]
+    # The same sources elsewhere (another path, another name on disk) give the same bytes.
+    again = tmp_path / "elsewhere" / "copy"
+    shutil.copytree(folder, again)
+    run_cli(tmp_path / "home", "module", "build", str(again), "-o", str(tmp_path / "again.wasm"), timeout=600)
+    assert (tmp_path / "again.wasm").read_bytes() == wasm.read_bytes()
+
+    passed = run_cli(tmp_path / "home", "module", "test", str(wasm), str(folder / "vectors.json")).stdout.decode()
+    assert passed.strip().endswith("13/13 vectors passed")
+    info = json.loads(run_cli(tmp_path / "home", "module", "inspect", str(wasm), "--json").stdout)
+    assert (info["kind"], info["abi"], info["codes"], info["imports"]) == ("codec", ABI_VERSION, [CODES[lang]], [])
+    assert {"memory", "ac_abi_version", "ac_input", "ac_result", "ac_decode", "ac_encode",
+            "ac_decode_batch"} <= set(info["exports"])
+
+    # The vectors can fail: a wrong expectation is reported and the exit status is 1.
+    doc = json.loads((folder / "vectors.json").read_text())
+    doc["cases"][0]["expect"] = ["hello", "WORLD"]
+    (tmp_path / "wrong.json").write_text(json.dumps(doc))
+    proc = run_cli(tmp_path / "home", "module", "test", str(wasm), str(tmp_path / "wrong.json"), check=False)
+    assert proc.returncode == 1 and "12/13 vectors passed" in proc.stdout.decode()
+
+
+@pytest.mark.slow
+def test_each_language_published_in_a_set_pinned_elsewhere_decodes(built: dict[str, tuple[Path, Path]],
+                                                                   tmp_path: Path) -> None:
+    for lang in LANGS:
+        _need_toolchain(lang)
+    pub, user = tmp_path / "pub", tmp_path / "user"
+    run_cli(pub, "key", "gen", "k")
+    run_cli(pub, "set", "init", "toys", "--key", "k")
+    manifests = {}
+    for lang, (folder, wasm) in built.items():
+        manifests[lang] = run_cli(pub, "publish", str(wasm), "--key", "k", "--vectors", str(folder)).stdout.decode().strip()
+        run_cli(pub, "set", "add", "toys", manifests[lang])
+    set_cid = run_cli(pub, "set", "publish", "toys").stdout.decode().strip()
+    shown = run_cli(pub, "set", "show", "toys").stdout.decode()
+    assert all(m in shown for m in manifests.values())
+    bundle = tmp_path / "toys.car"
+    run_cli(pub, "set", "export", "toys", "-o", str(bundle))
+
+    run_cli(user, "pin", "add", str(bundle))
+    assert set_cid in run_cli(user, "pin", "ls").stdout.decode()
+    text = "first line\nzweite Zeile \u00fc\n"
+    for lang in built:
+        doc = tmp_path / f"{lang}.txt"
+        doc.write_text(text + lang, encoding="utf-8")
+        cid = run_cli(user, "block", "put", "--codec", hex(CODES[lang]), str(doc)).stdout.decode().strip()
+        decoded = json.loads(run_cli(user, "decode", cid).stdout)
+        assert decoded == ["first line", "zweite Zeile \u00fc", lang]
+        assert manifests[lang] in run_cli(user, "resolve", "codec", hex(CODES[lang])).stdout.decode()
