@@ -352,3 +352,18 @@ def test_cli_decode_file_keeps_only_verified_bytes(cli: Any, tmp_path: Path) -> 
     code, _, err = cli("decode", h, str(enc), str(out))
     assert code == 1 and f"chunk {at // 1024} " in err
     assert out.read_bytes() == data[: (at // 1024) * 1024]
+
+
+def test_default_set_resolves_verifier_bao(home: Path, tmp_path: Path,
+                                           capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    """``autocodec resolve verifier bao`` finds the module in the shipped default set, and the
+    CLI uses it with no --module (the set is rebuilt from wasm-src by tools/make_default_set.py)."""
+    assert main(["init"]) == 0
+    capsysbinary.readouterr()
+    assert main(["resolve", "verifier", "bao"]) == 0
+    out = capsysbinary.readouterr().out.decode()
+    assert "verifier bao: extension" in out and "pinned-set" in out
+    data = tmp_path / "data"
+    data.write_bytes(bao_input(5000))
+    assert main(["bao", "hash", str(data)]) == 0
+    assert capsysbinary.readouterr().out.decode().strip() == _b3(bao_input(5000))
