@@ -185,3 +185,23 @@ def test_cid_base_on_output(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # ty
         code, listed, _ = cli("block", "ls", "--cid-base", base)
         assert out in listed.splitlines(keepends=True)
         assert cli("decode", out.decode().strip())[1] == b'{"a":1}\n'
+
+
+def test_decode_accepts_paths_and_any_multibase(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import io
+
+    from autocodec import CID
+
+    assert cli("init", "--no-default-set")[0] == 0
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"x": [1, {"y": "z"}]}')))
+    leaf = cli("dag", "put")[1].decode().strip()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b'{"l": {"/": "%s"}}' % leaf.encode())))
+    root = CID.parse(cli("dag", "put")[1].decode().strip())
+    for text in (str(root), root.encode("base36"), root.encode("base64url"), root.encode("base58btc")):
+        for prefix in ("", "/ipfs/", "ipfs://"):
+            code, out, err = cli("decode", f"{prefix}{text}/l/x/1/y")
+            assert (code, out) == (0, b'"z"\n'), (prefix, text, err)
+    code, out, err = cli("decode", "--pretty", f"{root}/l/x")
+    assert code == 0 and out.startswith(b"[\n")
+    code, _, err = cli("decode", f"{root}/l/nope")
+    assert code == 1 and "PathNotFound" in err and err.count("\n") == 1
