@@ -15,6 +15,7 @@ Invariants:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Protocol
@@ -124,16 +125,11 @@ def export_car(source: WalkSource, root: CID, out: BinaryIO, progress: Progress 
     """
     from ..store import CarWriter
 
-    blocks = source_iter = walk(source, root)
-    first = next(source_iter)  # the root, fetched before the header is written
+    blocks = walk(source, root)
+    first = next(blocks)  # the root, fetched before the header is written
     writer = CarWriter(out, [root])
     count = 0
-
-    def chain() -> Iterator[tuple[CID, bytes]]:
-        yield first
-        yield from blocks
-
-    for cid, data in chain():
+    for cid, data in itertools.chain([first], blocks):
         if cid.version == 1 and cid.hash_code == 0:
             continue
         writer.write(cid, data)
