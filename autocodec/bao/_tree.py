@@ -58,23 +58,24 @@ def encoded_size(first: int, n: int, length: int, *, outboard: bool) -> int:
 
 
 class _BackReader:
-    """Reads a file region ``[base, end)`` backwards in big blocks."""
+    """Reads a file region ``[base, end)`` backwards in big blocks (``_buf[:_end]`` is unread)."""
 
     def __init__(self, f: BinaryIO, base: int, end: int) -> None:
         self._f, self._base, self._pos = f, base, end
         self._buf = b""
+        self._end = 0
 
     def take(self, n: int) -> bytes:
-        while len(self._buf) < n:
+        if self._end < n:
             size = min(_BLOCK, self._pos - self._base)
-            if size <= 0:
+            if size + self._end < n:
                 raise InvalidInput("the post-order encoding is shorter than its tree")
             self._pos -= size
             self._f.seek(self._pos)
-            self._buf = self._f.read(size) + self._buf
-        piece = self._buf[len(self._buf) - n:]
-        self._buf = self._buf[: len(self._buf) - n]
-        return piece
+            self._buf = self._f.read(size) + self._buf[: self._end]
+            self._end = len(self._buf)
+        self._end -= n
+        return self._buf[self._end : self._end + n]
 
 
 class _BackWriter:
