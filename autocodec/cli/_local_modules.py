@@ -8,8 +8,6 @@ Invariants:
 - A ``--module`` file that is missing or unreadable is an ``InvalidInput`` naming it, and two
   files declaring the same (kind, code) are refused as ambiguous (``ConfigError``), before
   the runtime is built; a file that is not a valid module is the loader's ``ModuleRejected``.
-- ``link_finder`` walks what a codec resolves for and keeps, unwalked, blocks whose codec
-  does not resolve (a CAR export still carries them).
 - ``recheck`` re-hashes a block read from the store with its CID's own function when one
   resolves: ``BlockStore.get`` already checked sha2-256 CIDs (and a checksum for the rest).
 """
@@ -17,13 +15,12 @@ Invariants:
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cid import CID
-from ..errors import ConfigError, InvalidInput, UnknownCodec, UnknownHash
+from ..errors import ConfigError, InvalidInput, UnknownHash
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
@@ -77,15 +74,3 @@ def recheck(runtime: Any, cid: CID, data: bytes) -> None:
         return
     with suppress(UnknownHash):
         runtime.verify_block(cid, data)
-
-
-def link_finder(runtime: Any) -> Callable[[CID, bytes], list[CID]]:
-    """The runtime's ``links``, answering ``[]`` for a codec nothing resolves."""
-
-    def links(cid: CID, data: bytes) -> list[CID]:
-        try:
-            return list(runtime.links(cid, data))
-        except UnknownCodec:
-            return []
-
-    return links

@@ -58,20 +58,21 @@ def run_export(args: argparse.Namespace) -> int:
     from ..cid import CID
     from ..store import export_car, export_car_file
     from ._io import silence_stdout
-    from ._local_modules import link_finder, open_runtime
+    from ..dag import runtime_links
+    from ._local_modules import open_runtime
 
     cid = CID.parse(args.cid)
     with open_runtime(args) as rt:
         store = rt.store
         if args.output == "-":
             try:
-                result = export_car(store, cid, sys.stdout.buffer, links=link_finder(rt))
+                result = export_car(store, cid, sys.stdout.buffer, links=runtime_links(rt))
                 sys.stdout.buffer.flush()
             except BrokenPipeError:
                 silence_stdout()
                 raise
         else:
-            result = export_car_file(store, cid, args.output, links=link_finder(rt))
+            result = export_car_file(store, cid, args.output, links=runtime_links(rt))
     note = f"; {len(result.missing)} linked blocks not in the store were left out" if result.missing else ""
     print(f"exported {result.blocks} blocks ({result.bytes} bytes){note}", file=sys.stderr)
     return 0
