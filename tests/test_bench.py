@@ -49,6 +49,8 @@ def test_installed_peers_are_measured_and_targets_evaluated(report) -> None:  # 
     targets = {f.id for f in report.figures if f.target}
     assert targets == {"call.empty", "dagcbor.small", "dagcbor.nested", "dagcbor.bytes", "dagjson.nested",
                        "codec.git-raw.batched", "codec.eth-block.batched", "hash.keccak-256.1MiB",
+                       "codec.git-raw.single", "codec.eth-block.single", "codec.bencode.single",
+                       "hash.keccak-256.64B", "hash.blake3.64B",
                        "load.runtime", "load.sandbox", "threads.git-raw",
                        "memory.add.size", "memory.add.fastcdc", "memory.add.buzhash",
                        "cli.decode.builtin", "cli.decode.wasm", *EXPECTED["bounds"]}
@@ -96,18 +98,43 @@ def test_compare_reports_missing_and_failing_peers() -> None:
     assert set(fig.ratios()) == {"dumps", "slow", "len"}
 
 
-def test_missing_source_checkout_is_reported_per_figure(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_source_checkout_wasm_groups_use_the_default_set(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """As from a wheel: no wasm-src/ and no fixtures/; modules come from the package's pinned
+    default set (its staleness test compares it with wasm-src) and inputs are generated."""
     from autocodec.bench import _data
+    from autocodec.loader import inspect_module
 
     monkeypatch.setattr(_data, "WASM_SRC", tmp_path / "wasm-src")
     monkeypatch.setattr(_data, "FIXTURES", tmp_path / "fixtures")
+    for name in ("git-raw", "eth-block", "bencode", "keccak-256", "blake3"):
+        assert inspect_module(_data.module_bytes(name)).name == name
     report = run(BenchConfig.smoke(), ["codecs", "hashers"])
-    assert set(report.errors) == {"codecs", "hashers"}
-    assert all("NotFound" in e and "source checkout" in e for e in report.errors.values())
+    assert report.errors == {}
     assert [f.id for f in report.figures] == [*EXPECTED["codecs"], *EXPECTED["hashers"]]
-    assert all(f.ours is None and f.error for f in report.figures)
-    assert all(f.result() in ("-", "n/a") for f in report.figures)
-    assert "error: NotFound" in format_table(report)
+    assert all(f.ours is not None and f.error is None for f in report.figures)
+
+
+def test_generated_inputs_decode_in_both_ours_and_the_peers() -> None:
+    from autocodec.bench import _data
+    from autocodec.loader import Sandbox
+
+    sandbox = Sandbox()
+    git = sandbox.load(_data.module_bytes("git-raw")).codec()
+    objects = _data._generated_git_objects()
+    assert {t for t, _ in objects} == {1, 2, 3, 4}
+    assert not [x for x in git.decode_many([raw for _, raw in objects]) if isinstance(x, Exception)]
+    eth = sandbox.load(_data.module_bytes("eth-block")).codec()
+    headers = eth.decode_many(list(_data._generated_eth_headers()))
+    assert not [x for x in headers if isinstance(x, Exception)]
+    assert all(isinstance(h, dict) and len(h) >= 15 for h in headers)
+    if importlib.util.find_spec("dulwich") is not None:
+        import dulwich.objects
+
+        from autocodec.bench._codecs import _dulwich_decoder
+
+        convert = _dulwich_decoder(dulwich.objects)
+        assert all(convert(t, raw) is not None for t, raw in objects)
 
 
 def test_cli_strict_exit_status(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
