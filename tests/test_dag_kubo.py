@@ -252,3 +252,19 @@ def test_hamt_names_ipld_pathing_and_export_like_kubo(kubo: KuboRepo, ours: Ours
     for root in (plain, sharded):
         assert ours.out("dag", "export", root) == kubo_out(kubo, "dag", "export", root)
         assert ours.out("dag", "stat", "--progress=false", root) == kubo_out(kubo, "dag", "stat", "--progress=false", root)
+
+
+def test_plain_dag_pb_nodes_path_by_link_name_like_kubo(kubo: KuboRepo, ours: Ours) -> None:
+    leaf = kubo_out(kubo, "dag", "put", stdin=b'{"a": 1}').decode().strip()
+    links = [{"Hash": {"/": leaf}, "Name": "first", "Tsize": 9}, {"Hash": {"/": leaf}, "Name": "first", "Tsize": 1}]
+    doc = json.dumps({"Links": links}).encode()  # no Data: not UnixFS; go-unixfsnode paths it by link name
+    args = ("dag", "put", "--store-codec", "dag-pb")
+    node = kubo_out(kubo, *args, stdin=doc).decode().strip()
+    assert ours.out(*args, stdin=doc).decode().strip() == node
+    ours.out("dag", "put", stdin=b'{"a": 1}')
+    for ref in (f"{node}/first", f"{node}/first/a", f"/ipld/{node}/Links/1/Tsize", f"/ipld/{node}/Links/0/Hash/a"):
+        assert ours.out("dag", "get", ref) == kubo_out(kubo, "dag", "get", ref), ref
+        assert ours.out("dag", "resolve", ref) == kubo_out(kubo, "dag", "resolve", ref), ref
+    for ref in (f"{node}/Links", f"{node}/second", f"/ipld/{node}/first"):
+        assert kubo.ipfs("dag", "get", ref, check=False).returncode != 0
+        assert ours.run("dag", "get", ref)[0] == 1, ref
