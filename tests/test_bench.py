@@ -50,7 +50,7 @@ def test_installed_peers_are_measured_and_targets_evaluated(report) -> None:  # 
     assert targets == {"call.empty", "dagcbor.small", "dagcbor.nested", "dagcbor.bytes", "dagjson.nested",
                        "codec.git-raw.batched", "codec.eth-block.batched", "hash.keccak-256.1MiB",
                        "codec.git-raw.single", "codec.eth-block.single", "codec.bencode.single",
-                       "hash.keccak-256.64B", "hash.blake3.64B",
+                       "hash.keccak-256.64B", "hash.blake3.64B", "bulk.digest.blake3",
                        "load.runtime", "load.sandbox", "threads.git-raw",
                        "memory.add.size", "memory.add.fastcdc", "memory.add.buzhash",
                        "cli.decode.builtin", "cli.decode.wasm", *EXPECTED["bounds"]}

@@ -73,7 +73,7 @@ def run(config: BenchConfig) -> list[Figure]:
 
     def guest_only() -> None:
         for frame in frames:
-            loaded.instance().call("ac_decode_batch", frame)
+            loaded.run("ac_decode_batch", frame)
 
     guest = Figure("threads.git-raw.guest", "threads", "git-raw ac_decode_batch calls only (no conversion)",
                    ours_label="2 threads", note="contrast: the guest part alone, GIL released")
@@ -84,7 +84,40 @@ def run(config: BenchConfig) -> list[Figure]:
                      ours_label="2 threads", bytes_per_op=len(data),
                      note="the machine's own ceiling: native code with the GIL released")
     ceiling.peers["1 thread"], ceiling.ours = _scaling(lambda: hashlib.sha256(data).digest(), 1, rounds)
-    return [fig, guest, _hash_scaling(config, rounds), ceiling]
+    return [fig, guest, _hash_scaling(config, rounds), ceiling, *_bulk(config, rounds, blocks)]
+
+
+def _bulk(config: BenchConfig, rounds: int, blocks: list[bytes]) -> list[Figure]:
+    """The bulk API (``autocodec.bulk``): the same job in this process and over 2 forked
+    processes (pool start-up included). Digests come back small, so they show the spread
+    itself; decoded values must be rebuilt here (unpickled), which bounds ``bulk.decode``."""
+    from ..loader import Sandbox
+    from ..loader._pool import decode_many, digest_many
+
+    hasher = Sandbox().load(module_bytes("blake3")).hasher()
+    count = 200 if config.small_inputs else 20_000
+    pool = bytes(range(256)) * 8
+    inputs = [pool[i % 1024 : i % 1024 + 1024] for i in range(count)]
+    codec = Sandbox().load(module_bytes("git-raw")).codec()
+    figures = []
+    for fid, title, run, n in (
+        ("bulk.digest.blake3", f"BLAKE3 digests of {count} 1 KiB inputs", lambda w: digest_many(hasher, inputs, w), count),
+        ("bulk.decode.git-raw", f"git-raw decode of {len(blocks)} objects", lambda w: decode_many(codec, blocks, w),
+         len(blocks)),
+    ):
+        one: list[float] = []
+        two: list[float] = []
+        for _ in range(rounds):
+            for workers, out in ((1, one), (2, two)):
+                start = time.perf_counter_ns()
+                run(workers)
+                out.append((time.perf_counter_ns() - start) / n)
+        fig = Figure(fid, "threads", f"{title}, bulk API", ours_label="2 processes",
+                     target=Target("1 process", 1 / 1.8, ">= 1.8x one process") if fid.startswith("bulk.digest") else None,
+                     note="forked workers; results sent back")
+        fig.ours, fig.peers["1 process"] = Measurement.of(two), Measurement.of(one)
+        figures.append(fig)
+    return figures
 
 
 def _frame(batch: list[bytes]) -> bytes:
