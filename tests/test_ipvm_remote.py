@@ -134,6 +134,31 @@ def test_remote_invocation_end_to_end(server: Server, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+def test_remote_pipeline_runs_every_job_there_within_the_policy(server: Server, tmp_path: Path) -> None:
+    client = tmp_path / "client"
+    run_cli(client, "init", "--no-default-set")
+    did = run_cli(client, "key", "gen", "me").stdout.decode().strip()
+    proof = _delegate(server, did, tmp_path / "me.ucan", "--policy", '[["==", ".function", "select"]]')
+    pipeline = tmp_path / "p.json"
+    pipeline.write_text(json.dumps({"jobs": {
+        "inner": {"module": SELECT, "func": "select", "args": [{"a": {"b": [5, 6]}}, "a"]},
+        "outer": {"module": SELECT, "func": "select", "args": [{"await/ok": "inner"}, "b/1"]}},
+        "result": "outer"}))
+    out = run_cli(client, "run", "--remote", server.url, "--key", "me", "--proof", str(proof),
+                  "--pipeline", str(pipeline)).stdout.decode().splitlines()
+    assert out[1].startswith("receipt bafyrei") and out[2] == "6"
+    # A job the delegation's policy refuses cannot ride along as an awaited job.
+    pipeline.write_text(json.dumps({"jobs": {
+        "inner": {"module": SELECT, "func": "keys", "args": [{"a": 1}, ""]},
+        "outer": {"module": SELECT, "func": "select", "args": [{"await/ok": "inner"}, "0"]}},
+        "result": "outer"}))
+    proc = run_cli(client, "run", "--remote", server.url, "--key", "me", "--proof", str(proof),
+                   "--pipeline", str(pipeline), check=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and err.startswith("autocodec: MatchError: ") and "awaited job" in err, err
+
+
+@pytest.mark.slow
 def test_limits_per_issuer_hold_under_a_burst(server: Server, tmp_path: Path) -> None:
     """One issuer's burst of maximal-fuel jobs is refused (429) past its budget; another's still run."""
     homes = {}

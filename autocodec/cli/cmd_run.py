@@ -4,6 +4,7 @@
                   [--executor DID]...
     autocodec run --pipeline FILE.json [--no-cache] [--key NAME] [--executor DID]...
     autocodec run --remote URL --key NAME --proof FILE... MODULE FUNCTION [--arg DAG-JSON]...
+    autocodec run --remote URL --key NAME --proof FILE... --pipeline FILE.json
 
 MODULE is a module CID or the name of a task listed by a pinned set. Output: the receipt CID
 (with "cached" when it was not executed again), then the result as DAG-JSON, or the error.
@@ -87,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     from ..ipvm import Executor, Invocation, resolve_module
     from ._runtime import runtime_from_args
 
+    if args.pipeline is not None and args.remote is not None:
+        return _run_remote(args)
     if args.pipeline is not None:
         if args.module or args.function or args.args or args.fuel is not None or args.memory is not None:
             raise InvalidInput("--pipeline takes no MODULE, FUNCTION, --arg, --fuel or --memory",
@@ -115,8 +118,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_remote(args: argparse.Namespace) -> int:
     from ..errors import InvalidInput
-    from ..ipvm import Invocation
-    from ..ipvm._remote import run_remote
+    from ..ipvm import Invocation, load_pipeline
+    from ..ipvm._remote import LocalSubmitter, run_remote
     from ._io import write_line
     from ._runtime import load_keys, runtime_from_args
     from .cmd_ucan import read_token
@@ -128,12 +131,18 @@ def _run_remote(args: argparse.Namespace) -> int:
     proofs = [read_token(path) for path in args.proof]
     key = load_keys([args.key], None)[0]
     with runtime_from_args(args) as runtime:
-        values = [_parse_arg(text, i, runtime.limits.decode.max_block_bytes) for i, text in enumerate(args.args)]
         limits = runtime.limits.ipvm
-        module = _module_cid(runtime, args.module)
-        task = Invocation(module, args.function, values,
-                          fuel=args.fuel if args.fuel is not None else limits.fuel,
-                          memory=args.memory if args.memory is not None else limits.memory_bytes)
+        if args.pipeline is not None:  # built here, run there: the executor gets every job's invocation
+            if args.module or args.function or args.args or args.fuel is not None or args.memory is not None:
+                raise InvalidInput("--pipeline takes no MODULE, FUNCTION, --arg, --fuel or --memory",
+                                   hint="set them per job in the pipeline file")
+            pipeline = load_pipeline(LocalSubmitter(runtime, limits), _read_pipeline(args.pipeline, runtime))
+            task = Invocation.decode(runtime.store.get(pipeline.target), limits)
+        else:
+            values = [_parse_arg(text, i, runtime.limits.decode.max_block_bytes) for i, text in enumerate(args.args)]
+            task = Invocation(_module_cid(runtime, args.module), args.function, values,
+                              fuel=args.fuel if args.fuel is not None else limits.fuel,
+                              memory=args.memory if args.memory is not None else limits.memory_bytes)
         outcome = run_remote(runtime, args.remote, key, task, proofs)
     write_line(f"invocation {outcome.invocation.cid} (UCAN), task {task.cid}")
     return show_outcome(outcome)
@@ -151,25 +160,31 @@ def _module_cid(runtime: Any, spec: str) -> Any:
         return resolve_module(runtime, spec)
 
 
-def _run_pipeline(args: argparse.Namespace) -> int:
+def _read_pipeline(path_text: str, runtime: Any) -> Any:
+    """The decoded pipeline file (DAG-JSON), size-capped like any signed document."""
     from ..builtin import decode
     from ..errors import AutocodecError, ConfigError, InvalidDocument
-    from ..ipvm import Executor, load_pipeline
-    from ._io import write_line
-    from ._runtime import runtime_from_args
 
-    path = Path(args.pipeline)
+    path = Path(path_text)
     try:
         text = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read pipeline file {path}: {exc.strerror or exc}") from None
+    if len(text) > runtime.limits.trust.max_document_bytes:
+        raise InvalidDocument(f"pipeline file {path} is over {runtime.limits.trust.max_document_bytes} bytes")
+    try:
+        return decode(text, "dag-json")
+    except AutocodecError as exc:
+        raise InvalidDocument(f"pipeline file {path} is not DAG-JSON: {exc.message}") from None
+
+
+def _run_pipeline(args: argparse.Namespace) -> int:
+    from ..ipvm import Executor, load_pipeline
+    from ._io import write_line
+    from ._runtime import runtime_from_args
+
     with runtime_from_args(args) as runtime:
-        if len(text) > runtime.limits.trust.max_document_bytes:
-            raise InvalidDocument(f"pipeline file {path} is over {runtime.limits.trust.max_document_bytes} bytes")
-        try:
-            document = decode(text, "dag-json")
-        except AutocodecError as exc:
-            raise InvalidDocument(f"pipeline file {path} is not DAG-JSON: {exc.message}") from None
+        document = _read_pipeline(args.pipeline, runtime)
         executor = Executor(runtime, key_name=args.key, trusted_executors=tuple(args.executors))
         pipeline = load_pipeline(executor, document)
         outcomes = executor.run_all(pipeline.target, no_cache=args.no_cache)

@@ -2,7 +2,9 @@
 
 Wire format (docs/invocations.md, "Remote invocation"): ``POST /ipvm/invoke`` with a UCAN
 container, the DAG-CBOR map ``{"ctn-v1": [token bytes, ...]}`` holding exactly one invocation
-and the delegations its ``prf`` names. The invocation's arguments describe the job::
+and the delegations its ``prf`` names, and optionally ``"ipvm/blocks": [[CID, bytes], ...]``:
+the invocation blocks the job awaits (a pipeline) and the blocks it reads, which the
+executor would otherwise have to fetch from its own sources. The invocation's arguments describe the job::
 
     {"module": <link>, "function": "select", "args": [ARG, ...], "fuel": N, "memory": BYTES}
 
@@ -15,6 +17,11 @@ Invariants:
   executor, the invocation's subject is the executor's own DID (its compute is the resource),
   the command is covered by ``/wasm/run``, and no delegation in the chain is revoked in the
   executor's home (read per request, so a revocation by any process counts at once).
+- Every job the invocation awaits must satisfy the chain's policies as the invoked one does.
+- Shipped blocks are stored only after the invocation validated, each checked against its
+  CID by the store (builtin hashes), at most ``IpvmLimits.max_jobs`` of them; an awaited
+  invocation is then run (or found memoized) by this executor like any job: results are
+  never taken on the client's word.
 - Admission is per issuer (``Scheduler``): over a budget is ``RateLimited`` (HTTP 429) at once.
 - The client accepts a receipt only if it is signed by the executor it addressed (the chain's
   subject) and ``ran`` is the task it asked for; it stores the receipt and the task locally.
@@ -23,6 +30,7 @@ Invariants:
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +52,7 @@ from ._receipt import Receipt
 
 COMMAND = "/wasm/run"
 CONTAINER_KEY = "ctn-v1"
+BLOCKS_KEY = "ipvm/blocks"
 RECEIPT_HEADER = "X-Ipvm-Receipt"
 _ARG_KEYS = {"module", "function", "args", "fuel", "memory"}
 
@@ -65,14 +74,17 @@ def task_of(args: Any, limits: IpvmLimits) -> Invocation:
     return Invocation.from_value(value, limits)
 
 
-def encode_container(tokens: list[Token]) -> bytes:
+def encode_container(tokens: list[Token], blocks: Sequence[tuple[CID, bytes]] = ()) -> bytes:
     from ..builtin import encode
 
-    return encode({CONTAINER_KEY: [t.data for t in tokens]}, "dag-cbor")
+    value: dict[str, Any] = {CONTAINER_KEY: [t.data for t in tokens]}
+    if blocks:
+        value[BLOCKS_KEY] = [[cid, data] for cid, data in blocks]
+    return encode(value, "dag-cbor")
 
 
-def decode_container(data: bytes, limits: RemoteLimits) -> tuple[Token, list[Token]]:
-    """``(invocation, delegations)`` of a container; ``InvalidToken`` for anything else."""
+def decode_container(data: bytes, limits: RemoteLimits) -> tuple[Token, list[Token], list[tuple[CID, bytes]]]:
+    """``(invocation, delegations, shipped blocks)`` of a request; ``InvalidToken`` for anything else."""
     from ..builtin import decode
 
     if len(data) > limits.max_request_bytes:
@@ -81,14 +93,19 @@ def decode_container(data: bytes, limits: RemoteLimits) -> tuple[Token, list[Tok
         value = decode(bytes(data), "dag-cbor")
     except AutocodecError as exc:
         raise InvalidToken(f"the request is not a DAG-CBOR UCAN container: {exc.message}") from None
-    items = value.get(CONTAINER_KEY) if isinstance(value, dict) and len(value) == 1 else None
+    ok_keys = isinstance(value, dict) and CONTAINER_KEY in value and set(value) <= {CONTAINER_KEY, BLOCKS_KEY}
+    items = value.get(CONTAINER_KEY) if ok_keys else None
     if not isinstance(items, list) or not all(isinstance(i, bytes) for i in items) or len(items) > 64:
         raise InvalidToken(f"a UCAN container is {{{CONTAINER_KEY!r}: [token bytes, ...]}} (at most 64)")
+    shipped = value.get(BLOCKS_KEY, [])
+    if not isinstance(shipped, list) or not all(
+            isinstance(b, list) and len(b) == 2 and isinstance(b[0], CID) and isinstance(b[1], bytes) for b in shipped):
+        raise InvalidToken(f"{BLOCKS_KEY!r} must be a list of [CID, bytes] pairs")
     tokens = [parse_token(item) for item in items]
     invocations = [t for t in tokens if t.kind == "inv"]
     if len(invocations) != 1:
         raise InvalidToken(f"the container holds {len(invocations)} invocations; exactly one is expected")
-    return invocations[0], [t for t in tokens if t.kind == "dlg"]
+    return invocations[0], [t for t in tokens if t.kind == "dlg"], [(b[0], b[1]) for b in shipped]
 
 
 @dataclass(frozen=True)
@@ -120,20 +137,97 @@ class RemoteExecutor:
 
     def handle(self, container: bytes, *, now: int | None = None) -> tuple[CID, bytes, bool]:
         """Validate and run one pushed job; ``(receipt CID, receipt block, cached)``."""
-        invocation, proofs = decode_container(container, self.scheduler.limits)
+        invocation, proofs, shipped = decode_container(container, self.scheduler.limits)
         now = int(time.time()) if now is None else now
         if invocation.sub != self.did:
             raise InvalidSubject(f"invocation {invocation.cid} is about {invocation.sub}; this executor is {self.did}")
         if invocation.cmd != COMMAND:
             raise InvalidClaim(f"this executor runs {COMMAND}, not {invocation.cmd}")
-        validate_invocation(invocation, proofs, now, executor=self.did, revoked=self.revoked)
+        validated = validate_invocation(invocation, proofs, now, executor=self.did, revoked=self.revoked)
         task = task_of(invocation.payload["args"], self.executor.limits)
+        if len(shipped) > self.executor.limits.max_jobs:
+            raise InvalidInput(f"{len(shipped)} blocks shipped with the job, over limits.ipvm.max_jobs")
+        store = self.executor.runtime.store
+        for cid, data in shipped:
+            store.put(cid, data)  # verified against its CID by the store
+        self._authorize_awaits(validated.chain, task)
         with self.scheduler.admit(invocation.iss, task.fuel):
             outcome = self.executor.run(task)
         block = self.executor.runtime.store.get(outcome.receipt_cid)
         if self.stream is not None and not outcome.cached:
             self.stream.append(outcome.receipt_cid, outcome.invocation, source="remote", issuer=invocation.iss)
         return outcome.receipt_cid, block, outcome.cached
+
+
+    def _authorize_awaits(self, chain: tuple[Token, ...], task: Invocation) -> None:
+        """Every job the task awaits (transitively) must be one the chain's policies allow too:
+        a pipeline cannot smuggle a job the delegation would refuse."""
+        from ..verify.ucan import MatchError, failing_statement
+
+        limits = self.executor.limits
+        seen: set[CID] = set()
+        todo = list(task.awaits)
+        while todo:
+            cid = todo.pop()
+            if cid in seen:
+                continue
+            if len(seen) >= limits.max_jobs:
+                raise InvalidInput(f"the job awaits more than {limits.max_jobs} invocations")
+            seen.add(cid)
+            awaited = self.executor.invocation(cid)
+            args = task_args(awaited)
+            for token in chain:
+                failed = failing_statement(token.payload["pol"], args)
+                if failed is not None:
+                    raise MatchError(f"awaited job {cid} violates delegation {token.cid}'s policy statement "
+                                     f"{str(failed)[:120]}")
+            todo.extend(awaited.awaits)
+
+
+def shipped_blocks(store: Any, task: Invocation, limits: IpvmLimits) -> list[tuple[CID, bytes]]:
+    """The invocation blocks ``task`` awaits (transitively) and the ``ipvm/block`` blocks its jobs
+    read, as far as ``store`` has them: what an executor needs to run a pipeline built here."""
+    from ._invocation import BLOCK, special
+
+    out: dict[CID, bytes] = {}
+
+    def add_args(args: list[Any]) -> None:
+        for arg in args:
+            form = special(arg)
+            if form is not None and form[0] == BLOCK and isinstance(form[1], CID) and form[1] not in out:
+                if store.has(form[1]):
+                    out[form[1]] = store.get(form[1])
+
+    add_args(task.args)
+    todo = list(task.awaits)
+    while todo:
+        cid = todo.pop()
+        if cid in out:
+            continue
+        if len(out) >= limits.max_jobs:
+            raise InvalidInput(f"the pipeline needs more than {limits.max_jobs} blocks",
+                               hint="raise limits.ipvm.max_jobs, or split the pipeline")
+        data = store.get(cid)
+        out[cid] = data
+        awaited = Invocation.decode(data, limits)
+        add_args(awaited.args)
+        todo.extend(awaited.awaits)
+    return list(out.items())
+
+
+@dataclass(frozen=True)
+class LocalSubmitter:
+    """What ``load_pipeline`` needs to write a pipeline's invocations into a store without an
+    executor key: the runtime (to resolve task names), the limits, and ``submit``."""
+
+    runtime: Any
+    limits: IpvmLimits
+
+    def submit(self, invocation: Invocation) -> CID:
+        Invocation.from_value(invocation.to_value(), self.limits)
+        cid, data = invocation.block()
+        self.runtime.store.put(cid, data)
+        return cid
 
 
 def run_remote(runtime: Any, url: str, key: Any, task: Invocation, proofs: list[Token], *,
@@ -152,7 +246,7 @@ def run_remote(runtime: Any, url: str, key: Any, task: Invocation, proofs: list[
         raise InvalidInput("no delegation names the executor", hint="give the delegation the executor issued")
     now = int(time.time())
     token = invoke(key, subject, COMMAND, task_args(task), now=now, proofs=proofs, audience=subject)
-    body = encode_container([token, *proofs])
+    body = encode_container([token, *proofs], shipped_blocks(runtime.store, task, runtime.limits.ipvm))
     answer = exchange("POST", url.rstrip("/") + "/ipvm/invoke", what=f"executor {url}", deadline=Deadline(timeout_s),
                       read_timeout=timeout_s, cap=runtime.limits.decode.max_block_bytes,
                       headers={"Content-Type": "application/vnd.ipld.dag-cbor",

@@ -27,7 +27,7 @@ from ._errors import (
     UcanError,
     UnavailableProof,
 )
-from ._policy import check_policy, glob_match, matches, parse_selector, select
+from ._policy import check_policy, failing_statement, glob_match, matches, parse_selector, select
 from ._revocations import Revocations
 from ._token import (
     DELEGATION_TAG,
@@ -67,6 +67,7 @@ __all__ = [
     "check_policy",
     "command_covers",
     "delegate",
+    "failing_statement",
     "glob_match",
     "invoke",
     "matches",
