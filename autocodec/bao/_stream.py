@@ -89,7 +89,7 @@ def _failed(exc: GuestError) -> VerificationFailed:
     return VerificationFailed(exc.message)
 
 
-def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[bytes], object], *,
+def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[memoryview], object], *,
            outboard: BinaryIO | None = None, start: int = 0, count: int = UNKNOWN_LENGTH,
            slice_input: bool = False) -> int:
     """Verify ``src`` against ``root`` and ``write`` the verified content bytes in
@@ -114,14 +114,15 @@ def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[byte
                 more = outboard.read(_TREE_READ - len(tree))
                 if not more:
                     break
-                tree += more
+                tree = tree + more if tree else more
             else:
                 more = src.read(data_room - len(data))
                 if not more:
                     break
-                data += more
+                data = data + more if data else more
             step = dec.update(tree, data)
-            tree, data = tree[step.tree_used:], data[step.data_used:]
+            tree = tree[step.tree_used:] if step.tree_used < len(tree) else b""
+            data = data[step.data_used:] if step.data_used < len(data) else b""
             if step.verified:
                 write(step.verified)
                 written += len(step.verified)

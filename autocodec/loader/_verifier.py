@@ -43,7 +43,7 @@ class Step:
     tree_used: int
     data_used: int
     need: int
-    verified: bytes
+    verified: memoryview
 
 
 class DecodeStream:
@@ -72,7 +72,7 @@ class DecodeStream:
         tree_used, data_used, need = _HEAD.unpack_from(out)
         if tree_used > len(tree) or data_used > len(data) or need > FAILED:
             raise GuestFault("ac_vfy_update's head is outside what it was given")
-        return Step(tree_used, data_used, need, out[_HEAD.size:])
+        return Step(tree_used, data_used, need, memoryview(out)[_HEAD.size:])
 
     def final(self) -> None:
         """``GuestError`` unless every node of the encoding (or slice) was verified."""

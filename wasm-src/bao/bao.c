@@ -202,6 +202,92 @@ static int emit(const uint8_t *p, size_t len, uint64_t index, ac_buf *out) {
     return ac_buf_put(out, p + (os - lo), (size_t)(oe - os));
 }
 
+/* ---- fast path: a whole subtree per step ------------------------------------------------
+ * When a subtree of 4..FAST_MAX chunks lies inside the checked range and all its encoded
+ * bytes are in this call's input, its chunks are hashed four at a time (SIMD, gathered when
+ * the combined layout interleaves parents), the tree is rebuilt bottom-up and every parent
+ * node in the encoding is compared with the rebuilt one; the subtree root is compared with
+ * the expected CV.  Any mismatch falls back to the node-by-node path, which finds the first
+ * bad node exactly, so failures and their messages do not depend on this path. */
+#define FAST_MAX 256
+static const uint8_t *g_chunk_at[FAST_MAX];
+static size_t g_chunk_len[FAST_MAX];
+static const uint8_t *g_parent_at[FAST_MAX];
+static uint32_t g_cvs[FAST_MAX][8];
+static uint8_t g_gather[4 * B3_CHUNK_LEN];
+
+typedef struct { const uint8_t *t, *d; uint32_t parents; } fast_cursor;
+
+static void fast_layout(uint64_t base, uint64_t first, uint64_t n, bool outboard, fast_cursor *c) {
+    if (n == 1) {
+        uint64_t lo = first * B3_CHUNK_LEN;
+        size_t len = (size_t)((V.len - lo) < B3_CHUNK_LEN ? (V.len - lo) : B3_CHUNK_LEN);
+        g_chunk_at[first - base] = c->d;
+        g_chunk_len[first - base] = len;
+        c->d += len;
+        return;
+    }
+    if (outboard) { g_parent_at[c->parents++] = c->t; c->t += BAO_PARENT; }
+    else { g_parent_at[c->parents++] = c->d; c->d += BAO_PARENT; }
+    uint64_t ln = left_chunks(n);
+    fast_layout(base, first, ln, outboard, c);
+    fast_layout(base, first + ln, n - ln, outboard, c);
+}
+
+static bool fast_merge(uint64_t base, uint64_t first, uint64_t n, bool root, uint32_t *pi, uint32_t cv[8]) {
+    if (n == 1) {
+        for (int i = 0; i < 8; i++) cv[i] = g_cvs[first - base][i];
+        return true;
+    }
+    const uint8_t *node = g_parent_at[(*pi)++];
+    uint32_t l[8], r[8], w[8];
+    uint64_t ln = left_chunks(n);
+    if (!fast_merge(base, first, ln, false, pi, l) || !fast_merge(base, first + ln, n - ln, false, pi, r)) return false;
+    words_of(node, w);
+    if (!same_cv(w, l)) return false;
+    words_of(node + 32, w);
+    if (!same_cv(w, r)) return false;
+    parent_cv(node, root, cv);
+    return true;
+}
+
+/* Try subtree s from the input at (*tp, *dp); true when it was verified and emitted. */
+static bool fast_subtree(const subtree *s, const uint8_t **tp, size_t *tn, const uint8_t **dp, size_t *dn,
+                         ac_buf *out, int *status) {
+    uint64_t lo, hi;
+    span(s, &lo, &hi);
+    if (s->n < 4 || s->n > FAST_MAX || lo < V.vs || hi > V.ve || V.len == 0) return false;
+    bool outboard = V.mode == MODE_OUTBOARD;
+    uint64_t parents = (s->n - 1) * BAO_PARENT;
+    if (outboard ? (*tn < parents || *dn < hi - lo) : (*dn < parents + (hi - lo))) return false;
+    fast_cursor c = {*tp, *dp, 0};
+    fast_layout(s->first, s->first, s->n, outboard, &c);
+    uint64_t i = 0;
+#ifdef B3_HAVE_HASH4
+    for (; i + 4 <= s->n; i += 4) {
+        if (g_chunk_len[i + 3] != B3_CHUNK_LEN) break;
+        const uint8_t *p = g_chunk_at[i];
+        if (g_chunk_at[i + 1] != p + B3_CHUNK_LEN || g_chunk_at[i + 2] != p + 2 * B3_CHUNK_LEN ||
+            g_chunk_at[i + 3] != p + 3 * B3_CHUNK_LEN) {
+            for (int k = 0; k < 4; k++) memcpy(g_gather + k * B3_CHUNK_LEN, g_chunk_at[i + k], B3_CHUNK_LEN);
+            p = g_gather;
+        }
+        hash4_chunks(p, s->first + i, (uint32_t(*)[8])g_cvs[i]);
+    }
+#endif
+    for (; i < s->n; i++) chunk_cv(g_chunk_at[i], g_chunk_len[i], s->first + i, false, g_cvs[i]);
+    uint32_t pi = 0, cv[8];
+    if (!fast_merge(s->first, s->first, s->n, s->root, &pi, cv) || !same_cv(cv, s->cv)) return false;
+    for (i = 0; i < s->n; i++) {
+        int st = emit(g_chunk_at[i], g_chunk_len[i], s->first + i, out);
+        if (st) { *status = st; return true; }
+    }
+    if (outboard) { *tp += parents; *tn -= parents; V.tree_pos += parents; }
+    else { *dp += parents; *dn -= parents; V.data_pos += parents; }
+    *dp += hi - lo; *dn -= hi - lo; V.data_pos += hi - lo;
+    return true;
+}
+
 static int vfy_update(const uint8_t *in, size_t n, ac_buf *out) {
     if (!V.ready) return ac_fail(AC_ERR_INVALID, "bao: ac_vfy_init was not called");
     if (V.failed) return ac_fail(AC_ERR_INVALID, "bao: the stream already failed verification");
@@ -250,6 +336,14 @@ static int vfy_update(const uint8_t *in, size_t n, ac_buf *out) {
             }
             V.depth--;
             continue;
+        }
+        if (V.node_have == 0 && V.chunk_have == 0) {
+            int st = AC_OK;
+            if (fast_subtree(s, &tp, &tn, &dp, &dn, out, &st)) {
+                if (st) return st;
+                V.depth--;
+                continue;
+            }
         }
         if (s->n > 1) {
             const uint8_t *node;
