@@ -51,6 +51,7 @@ _MEMO = 64
 _REFUSED = 1024
 _RESET_TAG = "+reset1"  # compiled artifacts carry the reset exports (``_reset``): own cache entries
 _IDLE_TOTAL = 16
+_REUSE_INPUT = 256 * 1024
 _idle_lock = threading.Lock()
 _idle_total = 0
 _holding: weakref.WeakSet[LoadedModule] = weakref.WeakSet()  # modules that may hold idle instances
@@ -101,23 +102,36 @@ class LoadedModule:
 
     def run(self, op: str, data: bytes | bytearray | memoryview | None = None, *, proportional: bool = False) -> bytes:
         """One top-level call ``op`` in an instance in its post-instantiation state (see the
-        module docstring); same errors as ``GuestInstance.call``."""
+        module docstring); same errors as ``GuestInstance.call``. Inputs over ``_REUSE_INPUT``
+        bytes get a plain fresh instance: their call outweighs instantiation, and they often
+        grow memory (which would discard a reset instance after paying for its snapshot)."""
         global _idle_total
+        if self._reset_globals is None or (data is not None and len(data) > _REUSE_INPUT):
+            return self.instance().call(op, data, proportional=proportional)
         try:
             instance = self._idle.pop()
         except IndexError:
             instance = self._reusable_instance()
+            out = instance.call(op, data, proportional=proportional)  # any error: the instance is dropped
+            if len(self._idle) < self._idle_cap and instance.reset():
+                with _idle_lock:
+                    full = _idle_total >= _IDLE_TOTAL
+                    _idle_total += 1
+                if full:
+                    _evict_one(self)
+                self._idle.append(instance)
+            return out
+        try:
+            out = instance.call(op, data, proportional=proportional)
+        except BaseException:
+            with _idle_lock:
+                _idle_total -= 1
+            raise
+        if instance.reset():
+            self._idle.append(instance)  # back where it came from: the count is unchanged
         else:
             with _idle_lock:
                 _idle_total -= 1
-        out = instance.call(op, data, proportional=proportional)  # any error: the instance is dropped
-        if self._reset_globals is not None and len(self._idle) < self._idle_cap and instance.reset():
-            with _idle_lock:
-                full = _idle_total >= _IDLE_TOTAL
-                _idle_total += 1
-            if full:
-                _evict_one(self)
-            self._idle.append(instance)
         return out
 
     def _reusable_instance(self) -> GuestInstance:
