@@ -233,7 +233,7 @@ class Resolver:
             return None
         if res.source == Source.NONE:
             if res.policy != NO_SET_LISTS_IT:  # refused (revoked, expired...): say so, not "unknown"
-                raise NotTrusted(f"{res.kind} {_shown(res.kind, res.code)} {res.reason}")
+                raise NotTrusted(f"{res.kind} {_shown(res.kind, res.code)} {res.reason}", hint="")  # reason has it
             if res.kind is Kind.CODEC and isinstance(res.code, int):
                 raise UnknownCodec(res.code, res.reason, hint="pin an extension set that provides it (`autocodec pin add`)")
             if res.kind is Kind.HASHER and isinstance(res.code, int):

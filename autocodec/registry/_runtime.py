@@ -303,9 +303,8 @@ class Runtime:
         vouched for. With no hasher listed at all, the store's own checksum still vouches."""
         res = self.resolver.resolve(Kind.HASHER, code, generation=gen)
         if res.source == Source.NONE and res.policy != NO_SET_LISTS_IT:
-            raise NotTrusted(f"block hashed with {hash_name(code)}: {res.reason}",
-                             hint="the hasher that verified it is no longer trusted; pin a set that lists a "
-                                  "trusted one")
+            raise NotTrusted(f"block hashed with {hash_name(code)}, whose hasher is no longer trusted: {res.reason}",
+                             hint="")  # the reason carries the refusal's own hint
 
     def decode_many(self, cid_blocks: Sequence[tuple[CID, bytes]]) -> list[Any]:
         """Decode many verified-here blocks; results (or errors) in order, batched per codec."""
