@@ -95,7 +95,7 @@ static void sha256_final(sha256_ctx *c, uint8_t out[32]) {
     uint64_t bits = c->total * 8;
     uint8_t pad[72] = {0x80};
     size_t padlen = (c->buf_len < 56 ? 56 : 120) - c->buf_len;
-    for (int i = 0; i < 8; i++) pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
+    for (int i = 0; i < 8; i++) pad[padlen + (size_t)i] = (uint8_t)(bits >> (56 - 8 * i));
     sha256_update(c, pad, padlen + 8);
     for (int i = 0; i < 8; i++) {
         out[4 * i] = (uint8_t)(c->h[i] >> 24);

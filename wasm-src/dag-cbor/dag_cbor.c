@@ -72,7 +72,7 @@ static double half_to_double(uint16_t h) {
     int exp = (h >> 10) & 0x1f;
     double mant = h & 0x3ff, v;
     if (exp == 0) v = mant * (1.0 / (1 << 24));                      /* subnormal: m * 2^-24 */
-    else if (exp == 31) v = mant ? __builtin_nan("") : __builtin_inf();
+    else if (exp == 31) v = mant != 0.0 ? __builtin_nan("") : __builtin_inf();
     else {
         v = (mant + 1024.0) * (1.0 / (1 << 10));
         for (; exp > 15; exp--) v *= 2;

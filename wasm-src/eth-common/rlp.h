@@ -257,7 +257,7 @@ static void hex_prefix(ac_buf *out, const mpt_kv *kv, size_t from, size_t to, bo
     uint8_t flag = (uint8_t)((leaf ? 2 : 0) + (len & 1));
     size_t i = from;
     if (len & 1) {
-        tmp[k++] = (uint8_t)(flag << 4 | nib(kv, i));
+        tmp[k++] = (uint8_t)((unsigned)flag << 4 | nib(kv, i));
         i++;
     } else {
         tmp[k++] = (uint8_t)(flag << 4);

@@ -954,7 +954,7 @@ static int check_sig(span s) {
                                        "newline, the first one \" \" (or \" Version: ...\")");
     for (size_t i = 0; i < s.n;) {
         const uint8_t *e = find_byte(s.p + i, s.p + s.n, '\n');
-        if (span_is((span){ s.p + i, (size_t)(e - s.p - i) }, " -----END PGP SIGNATURE-----"))
+        if (span_is((span){ s.p + i, (size_t)(e - s.p) - i }, " -----END PGP SIGNATURE-----"))
             return ac_fail(AC_ERR_INVALID, "a commit signature must not contain the END armour line");
         i = (size_t)(e - s.p) + 1;
     }
