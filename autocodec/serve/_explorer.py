@@ -127,7 +127,8 @@ def _hex(data: bytes) -> str:
 
 def render(runtime: "Runtime", text: str) -> tuple[int, str]:
     """The explorer page for the path ``text`` (``CID[/seg...]``): ``(status, html)``; a block
-    nothing trusted decodes is a 501 page that still shows its CID, size, bytes and why."""
+    nothing decodes (501) or whose decoder is not trusted (403, e.g. revoked) is a page that
+    still shows its CID, size, bytes and why."""
     from ._gateway import locate
 
     path = parse_path("/ipfs/" + text)
@@ -143,8 +144,10 @@ def render(runtime: "Runtime", text: str) -> tuple[int, str]:
         shown = renderer.value(target.value if target.remainder else node, list(target.remainder))
         status = 200
     except (errors.UnsupportedFormat, errors.Untrusted) as exc:  # the bytes are still worth showing
+        from ._gateway import status_for_gateway
+
         shown = f'<p class="error" id="undecoded">Not decoded: {_e(exc.message)}</p>'
-        status = 501
+        status = status_for_gateway(exc)  # 501 nothing serves the codec, 403 its decoder is not trusted
     unixfs = _unixfs_note(runtime, target.cid, target.data, root + walked)
     inside = f" at <code>{_e('/'.join(target.remainder))}</code> inside the block" if target.remainder else ""
     page = f"""<!DOCTYPE html>
