@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40, "critical": 50}
@@ -79,8 +81,25 @@ def get_logger(wing: str) -> Any:
     return _LazyLogger(wing)
 
 
+_default_level: str | None = None
+
+
+@contextmanager
+def default_level(level: str | None) -> Iterator[None]:
+    """While the block runs, the threshold of records before ``configure`` is ``level``
+    (otherwise ``$AUTOCODEC_LOG_LEVEL``, else ``warning``). For applications: the CLI raises it
+    so a failing command prints one line."""
+    global _default_level, _fallback
+    previous = _default_level
+    _default_level, _fallback = level, None  # the fallback pipeline is rebuilt at the threshold
+    try:
+        yield
+    finally:
+        _default_level, _fallback = previous, None
+
+
 def _threshold() -> int:
-    name = (os.environ.get("AUTOCODEC_LOG_LEVEL") or "warning").lower()
+    name = (_default_level or os.environ.get("AUTOCODEC_LOG_LEVEL") or "warning").lower()
     return _LEVELS.get(name, _LEVELS["warning"])
 
 

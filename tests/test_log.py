@@ -32,3 +32,22 @@ def test_importing_and_logging_configure_nothing_until_the_application_does() ->
     assert "hidden-info" not in proc.stderr and "shown-warning" in proc.stderr
     after = [line for line in proc.stderr.splitlines() if "after-configure" in line]
     assert len(after) == 1 and '"logger": "registry"' in after[0] and '"k": 2' in after[0]
+
+
+@pytest.mark.slow
+def test_a_failing_command_prints_one_line_and_verbose_shows_the_decisions(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The library's warning records (a refused module) stay out of a failing command's one
+    line unless the user asks for logs (-v)."""
+    from autocodec.registry import Runtime
+    from tests._cli import run_cli
+
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    with Runtime(home) as rt:
+        module = rt.resolve("hasher", "keccak-256").module
+    run_cli(home, "trust", "revoke", str(module))
+    quiet = run_cli(home, "block", "put", "--hash", "keccak-256", stdin=b"hi\n", check=False)
+    assert quiet.returncode == 1 and quiet.stderr.decode().count("\n") == 1, quiet.stderr
+    assert quiet.stderr.startswith(b"autocodec: NotTrusted: hasher keccak-256 refused") and b"revoked" in quiet.stderr
+    loud = run_cli(home, "-v", "block", "put", "--hash", "keccak-256", stdin=b"hi\n", check=False)
+    assert loud.returncode == 1 and b"decision=refuse" in loud.stderr and b"policy=RevokedError" in loud.stderr

@@ -182,12 +182,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         level = {0: None, 1: "info"}.get(args.verbose, "debug")
         log.configure(level=level, json=True if args.log_json else None)
+    quiet = not _logging_wanted(args) and args.command != "serve"  # a failing command prints one line
     from ..home import chosen
 
     try:
         with chosen(args.home or None):  # --home: the default home for this command, no environment write
-            check_home(args)
-            status = args.func(args)
+            if quiet:
+                from .. import log
+
+                with log.default_level("error"):
+                    check_home(args)
+                    status = args.func(args)
+            else:
+                check_home(args)
+                status = args.func(args)
     except AutocodecError as exc:
         _fit_hint(exc, args)
         return _fail(f"{type(exc).__name__}: {exc.one_line()}")
