@@ -15,7 +15,7 @@ Invariants:
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from ..errors import InvalidInput
@@ -167,12 +167,18 @@ def extract_slice(start: int, count: int, encoded: BinaryIO, write: Callable[[by
                   *, data: BinaryIO | None = None) -> None:
     """Write the slice ``(start, count)`` of a combined encoding (or, with ``data``, of an
     outboard encoding plus its content). Nothing is verified here: the reader of the slice
-    verifies it (``decode_slice``)."""
+    verifies it (``decode`` with ``slice_input``)."""
+    for piece in iter_slice(start, count, encoded, data=data):
+        write(piece)
+
+
+def iter_slice(start: int, count: int, encoded: BinaryIO, *, data: BinaryIO | None = None) -> Iterator[bytes]:
+    """The pieces of the slice ``(start, count)`` in order (header, parents, chunks)."""
     tree = _Source(encoded)
     content = _Source(data) if data is not None else tree
     header = tree.read(HEADER)
     (length,) = _LEN.unpack(header)
-    write(header)
+    yield header
     lo_r, hi_r = covered(start, count, length)
     stack = [(0, chunk_count(length))]
     while stack:
@@ -186,9 +192,9 @@ def extract_slice(start: int, count: int, encoded: BinaryIO, write: Callable[[by
                 tree.skip(hi - lo)
             continue
         if n == 1:
-            write(content.read(hi - lo))
+            yield content.read(hi - lo)
             continue
-        write(tree.read(PARENT))
+        yield tree.read(PARENT)
         left = left_chunks(n)
         stack.append((first + left, n - left))
         stack.append((first, left))

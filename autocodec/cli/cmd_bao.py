@@ -18,6 +18,8 @@ EPILOG = """examples:
   autocodec bao decode HASH big.iso --outboard big.obao --start 1000000 --count 4096
   autocodec bao slice 1000000 4096 big.bao piece.slice
   autocodec bao decode-slice HASH 1000000 4096 piece.slice out.bin
+  autocodec bao add big.iso                           # -> bafkr4i... (raw + blake3 CID), kept with its outboard
+  autocodec bao cat CID --gateway http://127.0.0.1:8080 > big.iso   # from `autocodec serve`'s /bao/CID, verified
 """
 
 
@@ -70,6 +72,15 @@ def register(sub: Any) -> None:
     ds.add_argument("count", type=_count, metavar="COUNT")
     ds.add_argument("input", nargs="?", default="-", metavar="INPUT")
     ds.add_argument("output", nargs="?", default="-", metavar="OUTPUT")
+    a = cmds.add_parser("add", help="keep a file of any size as a BLAKE3 CID with its outboard (served by serve)")
+    a.add_argument("input", nargs="?", default="-", metavar="INPUT")
+    c = cmds.add_parser("cat", help="write a BLAKE3 CID's content, verified chunk by chunk (local or --gateway)")
+    c.add_argument("cid", metavar="CID")
+    c.add_argument("output", nargs="?", default="-", metavar="OUTPUT")
+    c.add_argument("--start", type=_count, default=None, help="first content byte (with --count: a verified slice)")
+    c.add_argument("--count", type=_count, default=None, help="bytes to output")
+    c.add_argument("--gateway", dest="cat_gateway", metavar="URL", help="an `autocodec serve` to fetch /bao/CID from")
+    c.add_argument("--timeout", type=float, default=60.0, help="seconds without data before giving up (gateway)")
     p.set_defaults(func=run)
 
 
@@ -128,6 +139,14 @@ def run(args: argparse.Namespace) -> int:
                 out = dst(args.outboard if args.outboard else args.output)
                 bao.encode_to(v, src(args.input), out, outboard=args.outboard is not None)
                 out.flush()
+            elif cmd == "add":
+                write_line(str(_store(rt).add(v, src(args.input))))
+            elif cmd == "cat":
+                out = dst(args.output)
+                try:
+                    _cat(v, rt, args, out)
+                finally:
+                    out.flush()
             elif cmd == "slice":
                 out = dst(args.output)
                 if args.outboard:
@@ -149,3 +168,48 @@ def run(args: argparse.Namespace) -> int:
         for f in opened:
             f.close()
     return 0
+
+
+def _store(rt: Any) -> Any:
+    from ..bao import BlobStore
+
+    return BlobStore(rt.home.root / "bao")
+
+
+def _cat(v: Any, rt: Any, args: argparse.Namespace, out: BinaryIO) -> None:
+    """Local: verify the stored content against its outboard; --gateway: fetch /bao/CID (or the
+    slice) and verify it incrementally; either way only verified bytes reach ``out``."""
+    from .. import bao
+    from ..cid import CID
+    from ..errors import InvalidInput
+
+    cid = CID.parse(args.cid)
+    bao.root_of(cid)
+    if (args.start is None) != (args.count is None) and args.count is not None:
+        raise InvalidInput("--count needs --start", hint="give --start N --count M for a slice")
+    start = args.start or 0
+    gateways = ([args.cat_gateway] if args.cat_gateway else []) + list(getattr(args, "gateway", None) or [])
+    if not gateways:
+        data_path, tree_path = _store(rt).paths(cid)
+        with open(data_path, "rb") as data, open(tree_path, "rb") as tree:
+            count = args.count if args.count is not None else bao.UNKNOWN_LENGTH
+            bao.decode(v, bao.root_of(cid), data, out.write, outboard=tree, start=start, count=count)
+        return
+    import urllib.error
+    import urllib.request
+
+    url = gateways[0].rstrip("/") + f"/bao/{cid}"
+    if args.count is not None:
+        url += f"?start={start}&count={args.count}"
+    if not url.startswith(("http://", "https://")):
+        raise InvalidInput(f"gateway {gateways[0]!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8080")
+    from ..errors import FetchError
+
+    try:
+        with urllib.request.urlopen(url, timeout=args.timeout) as response:  # noqa: S310 - http(s) checked above
+            bao.fetch(v, cid, response, out.write, start=start, count=args.count)
+    except urllib.error.HTTPError as exc:
+        raise FetchError(f"gateway answered {exc.code} for {cid}", hint="is the blob added on that node?") from None
+    except (urllib.error.URLError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise FetchError(f"cannot fetch {cid} from {gateways[0]}: {reason}", hint="check the gateway URL") from None

@@ -211,6 +211,9 @@ def make_app(runtime: "Runtime", *, workers: int = 8, guard: ConnectionGuard | N
 
     setup_gateway(app)
     setup_explorer(app)
+    from ._bao import setup_bao  # Bao streams of BLAKE3 CIDs (issue 23)
+
+    setup_bao(app)
 
     async def on_cleanup(app: web.Application) -> None:
         app[EXECUTOR].shutdown(wait=True, cancel_futures=True)
