@@ -123,17 +123,23 @@ def check_home(args: argparse.Namespace) -> None:
 
     Block readers check their CID or path arguments first (a typo is an ``InvalidCID``
     wherever the home is), then say that a missing home holds no blocks (``BlockNotFound``).
+    ``resolve`` checks its code itself first, then calls ``require_home``.
     """
     name = command_name(args)
-    if name not in READ_ONLY or getattr(args, "node", None) or getattr(args, "gateway", None):
+    if name not in READ_ONLY or name == "resolve" or getattr(args, "node", None) or getattr(args, "gateway", None):
         return
+    require_home(name, args)
+
+
+def require_home(name: str, args: argparse.Namespace | None = None) -> None:
+    """``ConfigError`` (``BlockNotFound`` for block readers) unless the home exists."""
     from ..home import Home
 
     if name in BLOCK_READERS:
         from ..dag import parse_path
 
         for attr in ("cid", "ref", "root", "roots"):
-            value = getattr(args, attr, None)
+            value = getattr(args, attr, None) if args is not None else None
             for text in value if isinstance(value, list) else [value] if value else []:
                 parse_path(text)
     home = Home.resolve()

@@ -50,6 +50,13 @@ def run(args: argparse.Namespace) -> int:
         if code is None:
             write_line(f"chunker {args.code}: builtin — fixed-size chunking is native (no module)")
             return 0
+    from ..codes import codec_code, hash_code, key_type_code
+    from ._app import require_home
+
+    normalize = {"codec": codec_code, "hasher": hash_code, "crypto": key_type_code}.get(kind)
+    if normalize is not None:
+        normalize(code)  # an unparseable code is refused before anything else
+    require_home("resolve")
     with Runtime() as rt:
         res = rt.resolve(kind, code)
     if args.json:
