@@ -190,3 +190,33 @@ def test_each_language_published_in_a_set_pinned_elsewhere_decodes(built: dict[s
         decoded = json.loads(run_cli(user, "decode", cid).stdout)
         assert decoded == ["first line", "zweite Zeile \u00fc", lang]
         assert manifests[lang] in run_cli(user, "resolve", "codec", hex(CODES[lang])).stdout.decode()
+
+
+# --- every template of every language ------------------------------------------------------------
+
+
+def _templates() -> list[tuple[str, str]]:
+    from autocodec.modkit import available
+
+    return [(lang, k.value) for lang in LANGS for k in available(lang)]
+
+
+def test_every_language_has_a_codec_and_hasher_template_and_c_has_every_coded_kind() -> None:
+    have = set(_templates())
+    assert {(lang, kind) for lang in LANGS for kind in ("codec", "hasher")} <= have
+    assert {("c", k) for k in ("codec", "hasher", "chunker", "crypto", "task")} <= have
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lang", "kind"), [t for t in _templates() if t[1] != "codec"])
+def test_template_builds_and_passes_its_vectors(lang: str, kind: str, tmp_path: Path) -> None:
+    _need_toolchain(lang)
+    folder = tmp_path / f"t-{kind}"
+    run_cli(tmp_path / "home", "module", "new", "--lang", lang, "--kind", kind, str(folder))
+    run_cli(tmp_path / "home", "module", "build", str(folder), timeout=600)
+    wasm = folder / f"t-{kind}.wasm"
+    out = run_cli(tmp_path / "home", "module", "test", str(wasm)).stdout.decode().strip()  # vectors.json beside it
+    total = len(json.loads((folder / "vectors.json").read_text())["cases"])
+    assert out.endswith(f"{total}/{total} vectors passed")
+    info = json.loads(run_cli(tmp_path / "home", "module", "inspect", str(wasm), "--json").stdout)
+    assert (info["kind"], info["abi"], info["imports"]) == (kind, ABI_VERSION, [])
