@@ -53,7 +53,7 @@ def test_installed_peers_are_measured_and_targets_evaluated(report) -> None:  # 
                        "hash.keccak-256.64B", "hash.blake3.64B", "bulk.digest.blake3",
                        "load.runtime", "load.sandbox", "threads.git-raw",
                        "memory.add.size", "memory.add.fastcdc", "memory.add.buzhash",
-                       "cli.decode.builtin", "cli.decode.wasm", *EXPECTED["bounds"]}
+                       "cli.decode.builtin", "cli.decode.wasm", *EXPECTED["bounds"], *EXPECTED["bao"]}
 
 
 def test_json_and_table(report) -> None:  # type: ignore[no-untyped-def]

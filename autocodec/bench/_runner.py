@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import AutocodecError
-from . import _bounds, _builtin, _calls, _chunkers, _cli, _codecs, _hashers, _load, _memory, _threads
+from . import _bao, _bounds, _builtin, _calls, _chunkers, _cli, _codecs, _hashers, _load, _memory, _threads
 from ._core import BenchConfig, Figure
 
 GROUPS: dict[str, Callable[[BenchConfig], list[Figure]]] = {
@@ -33,6 +33,7 @@ GROUPS: dict[str, Callable[[BenchConfig], list[Figure]]] = {
     "memory": _memory.run,
     "cli": _cli.run,
     "bounds": _bounds.run,
+    "bao": _bao.run,
 }
 """Group name -> its measuring function, in run order."""
 
@@ -48,6 +49,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "memory": ("memory.add.size", "memory.add.fastcdc", "memory.add.buzhash"),
     "cli": ("cli.decode.builtin", "cli.decode.wasm"),
     "bounds": _bounds.EXPECTED_IDS,
+    "bao": _bao.EXPECTED_IDS,
 }
 """Every figure id each group reports (a failed group reports them with its error)."""
 
