@@ -16,20 +16,32 @@ import pytest
 
 from autocodec.abi import Kind, Status
 from autocodec.loader._info import ABI_VERSION
-from autocodec.modkit import InvalidModuleSource, abi_consts, scaffold
-from autocodec.modkit._build import ZIG_VERSION, detect_lang
-from autocodec.modkit._sdk import ASC_DIR, SDK, WASM_SRC
+from autocodec.modkit import InvalidModuleSource, ToolchainMissing, abi_consts, scaffold
+from autocodec.modkit._build import RUST_TARGET, RUST_VERSION, ZIG_VERSION, detect_lang
+from autocodec.modkit._sdk import ASC_DIR, SDK, WASM_SRC, rustc
 from autocodec.modkit._vectors import fnv1a64
 from tests._cli import run_cli
 
 REPO = Path(__file__).resolve().parents[1]
-LANGS = ("c", "zig", "assemblyscript")
-CODES = {"c": 0x300011, "zig": 0x300012, "assemblyscript": 0x300013}
+LANGS = ("c", "zig", "assemblyscript", "rust")
+CODES = {"c": 0x300011, "zig": 0x300012, "assemblyscript": 0x300013, "rust": 0x300014}
+
+
+def _missing(lang: str) -> str | None:
+    """Why ``lang``'s toolchain is not usable here, or None."""
+    if lang == "assemblyscript" and not (ASC_DIR / "node_modules" / "assemblyscript" / "bin" / "asc.js").is_file():
+        return "AssemblyScript not installed (tools/setup.d/60-assemblyscript.sh needs npm)"
+    if lang == "rust":
+        try:
+            rustc(RUST_VERSION, RUST_TARGET)
+        except ToolchainMissing as exc:
+            return exc.message
+    return None
 
 
 def _need_toolchain(lang: str) -> None:
-    if lang == "assemblyscript" and not (ASC_DIR / "node_modules" / "assemblyscript" / "bin" / "asc.js").is_file():
-        reason = "AssemblyScript not installed (tools/setup.d/60-assemblyscript.sh needs npm)"
+    reason = _missing(lang)
+    if reason is not None:
         if os.environ.get("CI"):
             pytest.fail(reason)
         pytest.skip(reason)
@@ -59,11 +71,12 @@ def test_generated_constants_cover_every_status_and_kind() -> None:
         for s in Status:
             assert re.search(rf"\b{s.name}: i32 = {int(s.value)};", text)
         for k in Kind:
-            assert f'KIND_{k.name} = "{k.value}"' in text
+            assert re.search(rf'\bKIND_{k.name}(: &str)? = "{k.value}";', text)
 
 
 def test_toolchain_pins_agree() -> None:
     assert f'"ziglang=={ZIG_VERSION}"' in (REPO / "pyproject.toml").read_text()
+    assert f"VERSION={RUST_VERSION}\n" in (REPO / "tools/setup.d/61-rust-wasm32.sh").read_text()
     pkg = json.loads((REPO / "tools/setup.d/60-assemblyscript.package.json").read_text())
     lock = json.loads((REPO / "tools/setup.d/60-assemblyscript.package-lock.json").read_text())
     want = pkg["dependencies"]["assemblyscript"]
@@ -125,7 +138,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
     root = tmp_path_factory.mktemp("sdk")
     out: dict[str, tuple[Path, Path]] = {}
     for lang in LANGS:
-        if lang == "assemblyscript" and not (ASC_DIR / "node_modules/assemblyscript/bin/asc.js").is_file():
+        if _missing(lang) is not None:
             continue
         folder = root / f"toy-{lang}"
         run_cli(root / "home", "module", "new", "--lang", lang, "--kind", "codec", "--code", hex(CODES[lang]),

@@ -29,7 +29,8 @@ def register(sub: Any) -> None:
 
     new = msub.add_parser("new", help="scaffold a small working module (sources, module.json, vectors, README)")
     new.add_argument("dir", metavar="DIR", help="the folder to create (its name is the module's name)")
-    new.add_argument("--lang", required=True, choices=("c", "zig", "assemblyscript"), help="the source language")
+    new.add_argument("--lang", required=True, choices=("c", "zig", "assemblyscript", "rust"),
+                     help="the source language")
     new.add_argument("--kind", required=True, choices=("codec", "hasher", "chunker", "crypto", "task", "verifier"),
                      help="what the module provides")
     new.add_argument("--name", help="the module name (default: the folder's name)")
@@ -38,7 +39,7 @@ def register(sub: Any) -> None:
     new.set_defaults(func=run_new)
 
     build = msub.add_parser("build", help="build a module folder reproducibly (same sources, same bytes and CID)")
-    build.add_argument("dir", metavar="DIR", help="the module folder (module.json and .c, .zig or .ts sources)")
+    build.add_argument("dir", metavar="DIR", help="the module folder (module.json and .c, .zig, .ts or .rs sources)")
     build.add_argument("-o", "--output", metavar="FILE", help="where to write the .wasm (default: DIR/NAME.wasm)")
     build.set_defaults(func=run_build)
 

@@ -7,8 +7,8 @@ Invariants:
   same folder gives the same bytes (and CID) wherever it lives.
 - The result passes the loader's own static checks (``inspect_module``): no imports, the
   kind's exports with ABI signatures, one ``autocodec.module`` section; otherwise it fails.
-- A folder holds sources of exactly one language: ``*.c`` (C), ``*.zig`` (Zig) or ``*.ts``
-  (AssemblyScript).
+- A folder holds sources of exactly one language: ``*.c`` (C), ``*.zig`` (Zig), ``*.ts``
+  (AssemblyScript) or ``*.rs`` (Rust, rustc pinned to RUST_VERSION with the wasm32 target).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from ._meta import custom_section, load_meta, section_payload
 #: The ziglang PyPI version every C and Zig module is built with (pyproject.toml pins the same).
 ZIG_VERSION = "0.17.1"
 STACK_BYTES = 256 * 1024
-LANG_SUFFIX = {"c": ".c", "zig": ".zig", "assemblyscript": ".ts"}
+LANG_SUFFIX = {"c": ".c", "zig": ".zig", "assemblyscript": ".ts", "rust": ".rs"}
 
 #: C flags shared with wasm-src/build.py (the platform modules) and the stricter warnings.
 CFLAGS: tuple[str, ...] = (
@@ -50,6 +50,15 @@ ZIGFLAGS: tuple[str, ...] = (
 ASCFLAGS: tuple[str, ...] = (
     "--runtime", "stub", "--optimizeLevel", "3", "--shrinkLevel", "0", "--noAssert", "--use", "abort=",
 )
+#: The Rust toolchain Rust modules are built with (tools/setup.d/61-rust-wasm32.sh installs it).
+RUST_VERSION = "1.95.0"
+RUST_TARGET = "wasm32-unknown-unknown"
+RUSTFLAGS: tuple[str, ...] = (
+    "--edition", "2021", "--crate-type", "cdylib", "--crate-name", "module", "--target", RUST_TARGET,
+    "-C", "opt-level=s", "-C", "panic=abort", "-C", "strip=symbols", "-C", "debuginfo=0", "-C", "codegen-units=1",
+    "-C", f"link-arg=-zstack-size={STACK_BYTES}",
+)
+RUST_ROOT = '#![no_std]\n#[path = "ac.rs"]\npub mod ac;\n#[path = "module.rs"]\nmod module;\n'
 _TIMEOUT = 600
 
 
@@ -66,7 +75,7 @@ def detect_lang(folder: Path) -> str:
     """The language of ``folder``'s sources; refuses none or a mix."""
     found = sorted(lang for lang, suffix in LANG_SUFFIX.items() if any(folder.glob(f"*{suffix}")))
     if not found:
-        raise InvalidModuleSource(f"{folder} has no .c, .zig or .ts sources")
+        raise InvalidModuleSource(f"{folder} has no .c, .zig, .ts or .rs sources")
     if len(found) > 1:
         raise InvalidModuleSource(f"{folder} mixes sources of {' and '.join(found)}; keep one language per module")
     return found[0]
@@ -158,7 +167,23 @@ def _build_assemblyscript(folder: Path, tmp: Path, cache: Path) -> bytes:
     return (tmp / "out.wasm").read_bytes()
 
 
-_BUILDERS = {"c": _build_c, "zig": _build_zig, "assemblyscript": _build_assemblyscript}
+def _build_rust(folder: Path, tmp: Path, cache: Path) -> bytes:
+    rustc = _sdk.rustc(RUST_VERSION, RUST_TARGET)
+    names = _copy_sources(folder, tmp, (".rs",))
+    if "module.rs" not in names:
+        raise InvalidModuleSource(f"{folder}: a Rust module's root file is module.rs")
+    if {"lib.rs", "ac.rs", "ac_abi.rs"} & set(names):
+        raise InvalidModuleSource(f"{folder}: lib.rs, ac.rs and ac_abi.rs are the SDK's names; rename yours")
+    for path in _sdk.rust_files():
+        shutil.copyfile(path, tmp / path.name)
+    (tmp / "lib.rs").write_text(RUST_ROOT)
+    env = {k: v for k, v in os.environ.items() if k not in ("RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS")}
+    cmd = [*rustc, *RUSTFLAGS, f"--remap-path-prefix={tmp}=.", "lib.rs", "-o", "out.wasm"]
+    _run(cmd, tmp, env, "rustc")
+    return (tmp / "out.wasm").read_bytes()
+
+
+_BUILDERS = {"c": _build_c, "zig": _build_zig, "assemblyscript": _build_assemblyscript, "rust": _build_rust}
 
 
 def build(folder: Path) -> BuiltModule:

@@ -18,7 +18,7 @@ from ..abi import Kind
 from ._errors import InvalidModuleSource
 from ._vectors import TEMPLATE_VECTORS
 
-LANGS = ("c", "zig", "assemblyscript")
+LANGS = ("c", "zig", "assemblyscript", "rust")
 #: Private-use codes (multicodec table: 0x300000-0x3fffff) the templates default to.
 DEFAULT_CODES: dict[Kind, int] = {Kind.CODEC: 0x300001, Kind.HASHER: 0x300002, Kind.CRYPTO: 0x300003}
 DESCRIPTIONS: dict[Kind, str] = {

@@ -58,6 +58,31 @@ def asc() -> list[str]:
     return [node, str(entry)]
 
 
+def rust_files() -> list[Path]:
+    """The Rust SDK files (the crate's ``ac`` module)."""
+    return [_need(SDK / "rust" / "ac.rs"), _need(SDK / "rust" / "ac_abi.rs")]
+
+
+def rustc(version: str, target: str) -> list[str]:
+    """rustc at exactly ``version`` with ``target`` installed, as a command line."""
+    import subprocess
+
+    cmd = ["rustup", "run", version, "rustc"] if shutil.which("rustup") else ["rustc"]
+    how = (f"tools/setup.d/61-rust-wasm32.sh installs Rust {version} with the {target} target "
+           "through rustup")
+    try:
+        ver = subprocess.run([*cmd, "--version"], capture_output=True, text=True, timeout=60, check=False)
+        libdir = subprocess.run([*cmd, "--print", "target-libdir", "--target", target], capture_output=True,
+                                text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        raise ToolchainMissing(f"rustc {version} is not installed here ({how})") from None
+    if ver.returncode != 0 or not ver.stdout.startswith(f"rustc {version} "):
+        raise ToolchainMissing(f"rustc {version} is not installed here ({how})")
+    if libdir.returncode != 0 or not Path(libdir.stdout.strip()).is_dir():
+        raise ToolchainMissing(f"rustc {version} has no {target} target ({how})")
+    return cmd
+
+
 def cache_dir(lang: str) -> Path:
     """A persistent compiler cache (never part of the output)."""
     return TREE / ".cache" / f"modkit-{lang}"

@@ -1,7 +1,7 @@
 """The ABI's constants rendered for every SDK from one source, ``autocodec.abi``.
 
-Invariant: ``wasm-src/sdk/zig/ac_abi.zig`` and ``wasm-src/sdk/assemblyscript/ac_abi.ts``
-are exactly ``render(lang)``; ``python -m autocodec.modkit.abi_consts --write`` rewrites them
+Invariant: ``wasm-src/sdk/zig/ac_abi.zig``, ``wasm-src/sdk/assemblyscript/ac_abi.ts`` and
+``wasm-src/sdk/rust/ac_abi.rs`` are exactly ``render(lang)``; ``python -m autocodec.modkit.abi_consts --write`` rewrites them
 and tests/test_sdk.py fails when they (or the C header's enum) drift from ``autocodec.abi``.
 """
 
@@ -15,7 +15,7 @@ from ..loader._info import ABI_VERSION, SECTION as SECTION_NAME
 HEADER = "generated from autocodec/abi.py by `python -m autocodec.modkit.abi_consts --write`; do not edit"
 
 #: The file each language's constants live in, relative to wasm-src/sdk.
-FILES = {"zig": "zig/ac_abi.zig", "assemblyscript": "assemblyscript/ac_abi.ts"}
+FILES = {"zig": "zig/ac_abi.zig", "assemblyscript": "assemblyscript/ac_abi.ts", "rust": "rust/ac_abi.rs"}
 
 
 def _statuses() -> list[tuple[str, int]]:
@@ -23,7 +23,7 @@ def _statuses() -> list[tuple[str, int]]:
 
 
 def render(lang: str) -> str:
-    """The constants file of ``lang`` ("zig" or "assemblyscript")."""
+    """The constants file of ``lang`` ("zig", "assemblyscript" or "rust")."""
     if lang == "zig":
         lines = [f"//! {HEADER}", f"pub const ABI_VERSION: i32 = {ABI_VERSION};",
                  f'pub const SECTION_NAME = "{SECTION_NAME}";']
@@ -34,6 +34,11 @@ def render(lang: str) -> str:
                  f'export const SECTION_NAME = "{SECTION_NAME}";']
         lines += [f"export const {name}: i32 = {value};" for name, value in _statuses()]
         lines += [f'export const KIND_{k.name} = "{k.value}";' for k in Kind]
+    elif lang == "rust":
+        lines = [f"//! {HEADER}", f"pub const ABI_VERSION: i32 = {ABI_VERSION};",
+                 f'pub const SECTION_NAME: &str = "{SECTION_NAME}";']
+        lines += [f"pub const {name}: i32 = {value};" for name, value in _statuses()]
+        lines += [f'pub const KIND_{k.name}: &str = "{k.value}";' for k in Kind]
     else:
         raise ValueError(f"no constants file for {lang!r}")
     return "\n".join(lines) + "\n"
