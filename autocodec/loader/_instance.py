@@ -59,6 +59,7 @@ _global_set = ctypes.CFUNCTYPE(_vp, _vp, _vp, _vp)(("wasmtime_global_set", ffi.d
 OK, ERR_INVALID, ERR_UNSUPPORTED, ERR_NOMEM, ERR_INTERNAL = Status  # the ABI's status codes: autocodec.abi
 _MAX_MESSAGE = 1000
 _SLOT = struct.Struct("<II")
+_SlotView = ctypes.c_uint32.__ctype_le__ * 2  # the ABI's little-endian u32 pair, on any host
 
 
 def _instantiation_error(exc: Exception, limits: SandboxLimits) -> SandboxError:
@@ -121,6 +122,8 @@ class GuestInstance:
             raise GuestFault(f"result slot {self._slot:#x} is outside the module's memory")
         self._known_size = -1  # ``_memory``'s cache
         self._known_base = 0
+        self._slot_view = _SlotView()  # the result slot in memory, re-made when the memory moves
+        self._size_checked = False  # ``_known_size`` read after the last guest call
         self._reset_size = 0  # memory size at instantiation; 0: reset not enabled
         self._globals: list[tuple[ffi.wasmtime_global_t, ffi.wasmtime_val_t]] = []  # (global, initial value)
         self._snapshot: ctypes.Array[ctypes.c_char] | None = None
@@ -197,7 +200,9 @@ class GuestInstance:
         result: the first resets and every 64th ask the kernel (``mincore``) which outside
         pages the module touched, and widen the window to them (up to ``_WINDOW_PAGES``)."""
         size = self._reset_size
-        if not size or self.broken or self._mem_len() != size:
+        if not size or self.broken:
+            return False
+        if (self._known_size if self._size_checked else self._mem_len()) != size:
             return False
         self._resets += 1
         if 1 < self._resets < 10 or not self._resets % 64:
@@ -259,6 +264,7 @@ class GuestInstance:
         if size != self._known_size:
             self._known_size = size
             self._known_base = int(_call.memory_data(self._context, self._memory_addr) or 0)
+            self._slot_view = _SlotView.from_address(self._known_base + self._slot)
         return size, self._known_base
 
     def _near_cap(self) -> bool:
@@ -311,6 +317,7 @@ class GuestInstance:
         """
         if self.broken:
             raise GuestFault("this module instance failed earlier and cannot be reused")
+        self._size_checked = False
         self._budget(len(data) if proportional and data is not None else None)
         if data is None:
             status = self.invoke(op)
@@ -343,7 +350,9 @@ class GuestInstance:
 
     def _read_result(self) -> bytes:
         size, base = self._memory()
-        ptr, length = _SLOT.unpack(_string_at(base + self._slot, _SLOT.size))
+        self._size_checked = True
+        view = self._slot_view
+        ptr, length = view[0], view[1]
         if length > self.limits.max_output_bytes:
             self.broken = True
             cap = self.limits.max_output_bytes
