@@ -178,7 +178,7 @@ def test_polling_the_trust_epoch_never_waits_for_a_writer(world: TrustWorld) -> 
             start = time.monotonic()
             assert rt.trust.epoch() == before
             assert rt.decode(world.codec_cid) == {"age": 36, "name": b"Bob"}
-            assert time.monotonic() - start < 0.5
+            assert time.monotonic() - start < 3.0  # a read waiting for the writer would take the 10 s busy timeout
             writer.execute("COMMIT")
         finally:
             writer.close()
