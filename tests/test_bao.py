@@ -367,3 +367,24 @@ def test_default_set_resolves_verifier_bao(home: Path, tmp_path: Path,
     data.write_bytes(bao_input(5000))
     assert main(["bao", "hash", str(data)]) == 0
     assert capsysbinary.readouterr().out.decode().strip() == _b3(bao_input(5000))
+
+
+@pytest.mark.parametrize("size", [256 * 1024 - 1, 256 * 1024, 256 * 1024 + 1, 3 * 256 * 1024 + 10,
+                                  4 * 256 * 1024, 5 * 1024 * 1024 + 3])
+def test_encodings_across_group_boundaries(verifier: Verifier, size: int) -> None:
+    """Past the official vectors' 13 chunks: the encoder's 256-chunk groups and the host's flip
+    give encodings that the node-by-node verifier accepts in full (every parent, every chunk)
+    under BLAKE3's hash, and slices of them that verify on their own."""
+    data = _random(size, seed=size)
+    want = blake3.blake3(data).digest()
+    for outboard in (False, True):
+        root, enc = _encode(verifier, data, outboard=outboard)
+        assert root == want
+        src, kw = (data, {"outboard": io.BytesIO(enc)}) if outboard else (enc, {})
+        assert _decode(verifier, root, src, **kw) == data
+        assert len(enc) == 8 + (-(-size // 1024) - 1) * 64 + (0 if outboard else size)
+    _, enc = _encode(verifier, data)
+    start, count = size // 3, 300_000
+    out = io.BytesIO()
+    bao.extract_slice(start, count, io.BytesIO(enc), out.write)
+    assert _decode(verifier, want, out.getvalue(), start=start, count=count, slice_input=True) == data[start:start + count]

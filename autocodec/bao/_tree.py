@@ -5,9 +5,10 @@ an 8-byte little-endian length header, 64-byte parent nodes, pre-order layout; a
 n > 1 chunks puts the largest power of two of chunks below n on the left (BLAKE3's tree).
 
 Invariants:
-- ``flip_to_preorder`` rewrites a post-order region in place, reading and writing backwards
+- ``flip_to_preorder`` rewrites the encoder's output in place, reading and writing backwards
   with buffers of ``_BLOCK`` bytes and a stack of at most 2 x 64 entries: memory is bounded
-  for any content length, and no byte is overwritten before it was read.
+  for any content length, no byte is overwritten before it was read, and it takes one step
+  per 256-chunk group (the encoder orders each group itself).
 - ``extract_slice`` copies exactly the header, parents and chunks the verifier's range rule
   checks (``autocodec.bao.covered``), so a slice decodes with the same range on its own.
 """
@@ -24,6 +25,9 @@ CHUNK = 1024
 PARENT = 64
 HEADER = 8
 _BLOCK = 1 << 20
+GROUP_CHUNKS = 256
+"""The bao module's encoder writes each aligned group of this many chunks (a subtree) in
+pre-order itself; only the parents above the groups come in post-order."""
 _LEN = struct.Struct("<Q")
 
 
@@ -103,7 +107,8 @@ class _BackWriter:
 
 
 def flip_to_preorder(f: BinaryIO, base: int, length: int, *, outboard: bool) -> None:
-    """Rewrite the post-order tree at ``f[base:]`` (as the encoder emits it) into pre-order.
+    """Rewrite the tree at ``f[base:]`` as the encoder emits it (groups of ``GROUP_CHUNKS``
+    chunks already in pre-order, the parents above them in post-order) into pre-order.
 
     Walks the tree in reverse pre-order: a parent read (from the back) is held until both its
     subtrees were written (to the back), so the write position never passes the read one.
@@ -118,15 +123,10 @@ def flip_to_preorder(f: BinaryIO, base: int, length: int, *, outboard: bool) -> 
             writer.put(item)
             continue
         first, n = item
-        if n == 1:
-            if not outboard:
-                lo, hi = span(first, 1, length)
-                writer.put(reader.take(hi - lo))
-            continue
-        if n == 2 and not outboard:  # post-order c0 c1 P is pre-order P c0 c1: one move
-            lo, hi = span(first, 2, length)
-            both = reader.take(hi - lo + PARENT)
-            writer.put(both[hi - lo:] + both[: hi - lo])
+        if n <= GROUP_CHUNKS:  # a group the encoder already wrote in pre-order: one block
+            size = encoded_size(first, n, length, outboard=outboard)
+            if size:
+                writer.put(reader.take(size))
             continue
         parent = reader.take(PARENT)
         left = left_chunks(n)

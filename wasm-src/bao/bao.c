@@ -26,10 +26,12 @@
  *   ac_vfy_final()        OK once every node was verified, an error if the stream ended early.
  *   ac_enc_init(params)   params = content length u64 LE (2^64-1: not known in advance)
  *                         | mode u8 (0 combined, 1 outboard, 2 hash only)
- *   ac_enc_update(data)   output = the encoding's nodes in post-order so far (chunks too in
- *                         combined mode); the host writes them after the 8-byte header and
- *                         flips the tree to pre-order (autocodec/bao).
- *   ac_enc_final()        output = the remaining post-order nodes, then the 32-byte root hash.
+ *   ac_enc_update(data)   output = the encoding so far (chunks too in combined mode): each
+ *                         aligned group of 256 chunks (a subtree) in pre-order, the parents
+ *                         above the groups in post-order; the host writes it after the 8-byte
+ *                         header and flips the top of the tree to pre-order (autocodec/bao).
+ *   ac_enc_final()        output = the rest (the last group, the top parents), then the
+ *                         32-byte root hash.
  *
  * Invariants:
  *   - Verified bytes are returned only after the chunk holding them and every parent on its
@@ -420,16 +422,26 @@ static int vfy_final(ac_buf *out) {
     return AC_OK;
 }
 
-/* ---- encoding (post-order) ------------------------------------------------------------- */
+/* ---- encoding --------------------------------------------------------------------------
+ * Chunks are gathered in aligned groups of GROUP chunks (every such group is a subtree of
+ * Bao's tree, and so is the last, partial one).  A complete group is emitted at once in
+ * pre-order (its parents before its children); the parents above the groups are emitted in
+ * post-order as the groups merge, so the host flips only the top of the tree, treating each
+ * group as one block (autocodec/bao/_tree.py, GROUP_CHUNKS). */
+#define GROUP 256
 
 static struct {
-    bool ready, done;
+    bool ready;
     uint8_t mode;
     uint64_t len, fed;
-    b3_chunk chunk;
-    uint32_t stack[B3_MAX_DEPTH + 1][8];
+    b3_chunk chunk;            /* the chunk being filled (the last one stays here at final) */
+    uint64_t group_first;      /* chunk index of the group's first chunk */
+    uint32_t group_n;          /* completed chunks in the group */
+    uint32_t stack[B3_MAX_DEPTH + 1][8]; /* CVs of completed groups' subtrees awaiting merge */
     uint32_t depth;
 } E;
+static uint32_t g_gcv[GROUP][8];
+static uint8_t g_gdata[GROUP * B3_CHUNK_LEN];
 
 static int put_parent(const uint32_t l[8], const uint32_t r[8], ac_buf *out) {
     if (E.mode != MODE_COMBINED && E.mode != MODE_OUTBOARD) return AC_OK;
@@ -451,8 +463,66 @@ static int enc_init(const uint8_t *in, size_t n, ac_buf *out) {
     return AC_OK;
 }
 
-/* A non-last chunk is complete: push its CV, merging complete subtrees (post-order parents). */
-static int enc_push(uint32_t cv[8], uint64_t total, ac_buf *out) {
+/* Encoded bytes of group chunks [first, first+n) (local indexes); `last_len` is the length of
+ * the group's final chunk when the group ends the content (else every chunk is whole). */
+static size_t group_size(uint32_t first, uint32_t n, uint32_t total, size_t last_len) {
+    size_t parents = (size_t)(n - 1) * BAO_PARENT;
+    if (E.mode != MODE_COMBINED) return parents;
+    size_t bytes = (size_t)n * B3_CHUNK_LEN;
+    if (first + n == total) bytes = bytes - B3_CHUNK_LEN + last_len;
+    return parents + bytes;
+}
+
+/* Write group chunks [first, first+n) in pre-order at dst (NULL: hash only) and give the
+ * subtree's CV, or with `root` the root hash words.  `final` marks a group that ends the
+ * content: its last chunk is E.chunk (not finalised yet). */
+static void group_write(uint32_t first, uint32_t n, uint32_t total, bool final, bool root, uint8_t *dst,
+                        uint32_t cv[8]) {
+    size_t last_len = final ? chunk_len(&E.chunk) : B3_CHUNK_LEN;
+    if (n == 1) {
+        if (final && first == total - 1) {
+            b3_output o;
+            uint32_t words[16];
+            chunk_output(&E.chunk, &o);
+            compress(o.cv, o.block, o.block_len, o.counter, o.flags | (root ? ROOT : 0), words);
+            for (int i = 0; i < 8; i++) cv[i] = words[i];
+            if (dst && E.mode == MODE_COMBINED) memcpy(dst, g_gdata + (size_t)first * B3_CHUNK_LEN, last_len);
+        } else {
+            for (int i = 0; i < 8; i++) cv[i] = g_gcv[first][i];
+            if (dst && E.mode == MODE_COMBINED) memcpy(dst, g_gdata + (size_t)first * B3_CHUNK_LEN, B3_CHUNK_LEN);
+        }
+        return;
+    }
+    uint32_t ln = (uint32_t)left_chunks(n), l[8], r[8];
+    uint8_t *ld = dst ? dst + BAO_PARENT : NULL;
+    uint8_t *rd = dst ? ld + group_size(first, ln, total, last_len) : NULL;
+    group_write(first, ln, total, final, false, ld, l);
+    group_write(first + ln, n - ln, total, final, false, rd, r);
+    uint8_t node[BAO_PARENT];
+    for (int i = 0; i < 8; i++) { ac_put_le32(node + 4 * i, l[i]); ac_put_le32(node + 32 + 4 * i, r[i]); }
+    if (dst) memcpy(dst, node, BAO_PARENT);
+    parent_cv(node, root, cv);
+}
+
+/* Emit the current group (pre-order); give its CV (or the root hash if it is the whole tree). */
+static int group_emit(bool final, bool root, uint32_t cv[8], ac_buf *out) {
+    uint32_t total = E.group_n + (final ? 1 : 0);
+    size_t last_len = final ? chunk_len(&E.chunk) : B3_CHUNK_LEN;
+    uint8_t *dst = NULL;
+    size_t size = group_size(0, total, total, last_len);
+    if ((E.mode == MODE_COMBINED || E.mode == MODE_OUTBOARD) && size > 0) {
+        dst = ac_buf_extend(out, size);
+        if (!dst) return out->err ? out->err : AC_ERR_NOMEM;
+    }
+    group_write(0, total, total, final, root, dst, cv);
+    return AC_OK;
+}
+
+/* A non-final full group is done: emit it and merge it into the stack (post-order parents). */
+static int group_done(ac_buf *out) {
+    uint32_t cv[8];
+    AC_TRY(group_emit(false, false, cv, out));
+    uint64_t total = E.group_first / GROUP + 1; /* groups completed so far */
     while ((total & 1) == 0) {
         uint32_t *l = E.stack[--E.depth];
         AC_TRY(put_parent(l, cv, out));
@@ -463,12 +533,23 @@ static int enc_push(uint32_t cv[8], uint64_t total, ac_buf *out) {
     }
     for (int i = 0; i < 8; i++) E.stack[E.depth][i] = cv[i];
     E.depth++;
+    E.group_first += GROUP;
+    E.group_n = 0;
+    return AC_OK;
+}
+
+/* Chunk `E.group_n` of the group is complete with CV cv; more content follows it. */
+static int chunk_done(const uint32_t cv[8], ac_buf *out) {
+    for (int i = 0; i < 8; i++) g_gcv[E.group_n][i] = cv[i];
+    E.group_n++;
+    if (E.group_n == GROUP) return group_done(out);
     return AC_OK;
 }
 
 static int enc_update(const uint8_t *in, size_t n, ac_buf *out) {
     if (!E.ready) return ac_fail(AC_ERR_INVALID, "bao: ac_enc_init was not called");
     if (E.len != ALL && n > E.len - E.fed) return ac_fail(AC_ERR_INVALID, "bao: more content than the declared length");
+    bool keep = E.mode == MODE_COMBINED;
     while (n > 0) {
         size_t have = chunk_len(&E.chunk);
         if (have == B3_CHUNK_LEN) { /* full, and more content follows: not the last chunk */
@@ -476,31 +557,28 @@ static int enc_update(const uint8_t *in, size_t n, ac_buf *out) {
             uint32_t cv[8];
             chunk_output(&E.chunk, &o);
             output_cv(&o, cv);
-            uint64_t total = E.chunk.chunk_counter + 1;
-            AC_TRY(enc_push(cv, total, out));
-            chunk_reset(&E.chunk, total);
+            AC_TRY(chunk_done(cv, out));
+            chunk_reset(&E.chunk, E.group_first + E.group_n);
             have = 0;
         }
 #ifdef B3_HAVE_HASH4
         /* four whole chunks at once when more content follows them */
-        while (have == 0 && n >= 4 * B3_CHUNK_LEN &&
+        while (have == 0 && n >= 4 * B3_CHUNK_LEN && E.group_n + 4 <= GROUP &&
                (E.len == ALL ? n > 4 * B3_CHUNK_LEN : E.len - E.fed > 4 * B3_CHUNK_LEN)) {
             uint32_t cvs[4][8];
-            uint64_t counter = E.chunk.chunk_counter;
+            uint64_t counter = E.group_first + E.group_n;
             hash4_chunks(in, counter, cvs);
-            for (int k = 0; k < 4; k++) {
-                if (E.mode == MODE_COMBINED) AC_TRY(ac_buf_put(out, in + k * B3_CHUNK_LEN, B3_CHUNK_LEN));
-                AC_TRY(enc_push(cvs[k], counter + (uint64_t)k + 1, out));
-            }
-            chunk_reset(&E.chunk, counter + 4);
+            if (keep) memcpy(g_gdata + (size_t)E.group_n * B3_CHUNK_LEN, in, 4 * B3_CHUNK_LEN);
             in += 4 * B3_CHUNK_LEN; n -= 4 * B3_CHUNK_LEN; E.fed += 4 * B3_CHUNK_LEN;
+            for (int k = 0; k < 4; k++) AC_TRY(chunk_done(cvs[k], out));
+            chunk_reset(&E.chunk, E.group_first + E.group_n);
         }
         if (n == 0) break;
 #endif
         size_t take = B3_CHUNK_LEN - have;
         if (take > n) take = n;
         chunk_update(&E.chunk, in, take);
-        if (E.mode == MODE_COMBINED) AC_TRY(ac_buf_put(out, in, take));
+        if (keep) memcpy(g_gdata + (size_t)E.group_n * B3_CHUNK_LEN + have, in, take);
         in += take; n -= take; E.fed += take;
     }
     return AC_OK;
@@ -512,19 +590,17 @@ static int enc_final(ac_buf *out) {
         char a[24];
         return ac_failf(AC_ERR_INVALID, "bao: content ended after %s of the declared bytes", u64_text(E.fed, a));
     }
-    b3_output o;
-    chunk_output(&E.chunk, &o);
+    uint32_t cv[8];
+    AC_TRY(group_emit(true, E.depth == 0, cv, out));
     for (uint32_t i = E.depth; i > 0; i--) {
-        uint32_t cv[8];
-        output_cv(&o, cv);
+        uint8_t node[BAO_PARENT];
         AC_TRY(put_parent(E.stack[i - 1], cv, out));
-        parent_output(E.stack[i - 1], cv, &o);
+        for (int k = 0; k < 8; k++) { ac_put_le32(node + 4 * k, E.stack[i - 1][k]); ac_put_le32(node + 32 + 4 * k, cv[k]); }
+        parent_cv(node, i == 1, cv);
     }
-    uint32_t words[16];
-    compress(o.cv, o.block, o.block_len, 0, o.flags | ROOT, words);
     uint8_t *d = ac_buf_extend(out, B3_OUT_LEN);
     if (!d) return out->err;
-    for (int i = 0; i < 8; i++) ac_put_le32(d + 4 * i, words[i]);
+    for (int i = 0; i < 8; i++) ac_put_le32(d + 4 * i, cv[i]);
     E.ready = false;
     return AC_OK;
 }
