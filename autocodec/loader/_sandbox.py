@@ -9,8 +9,9 @@ Invariants:
   calling thread for the operation, so a result never depends on an earlier call (docs/abi.md
   section 2, determinism): a fresh ``GuestInstance``, or for a resettable module (``_reset``)
   one reused after an exact ``reset``. An instance whose call failed in any way, or whose
-  memory grew, is discarded; at most ``_IDLE_TOTAL`` reset instances wait, process-wide, so
-  idle instances never take more than a quarter of the pooling allocator's slots.
+  memory grew, is discarded; at most ``_IDLE_TOTAL`` reset instances wait, process-wide (a
+  quarter of the default pool's slots), and when the pool is full they are all dropped and
+  the instantiation is tried again.
 - Compiled artifacts are cached under ``cache_dir`` keyed by the sha2-256 of the module
   bytes (never by a caller-supplied label) and the engine fingerprint; see ``_cache``.
 - Limits come from ``SandboxLimits``: the sandbox's own, or per module at ``load``.
@@ -50,7 +51,7 @@ _log = get_logger("loader")
 _MEMO = 64
 _REFUSED = 1024
 _RESET_TAG = "+reset1"  # compiled artifacts carry the reset exports (``_reset``): own cache entries
-_IDLE_TOTAL = 16
+_IDLE_TOTAL = 32
 _REUSE_INPUT = 256 * 1024
 _idle_lock = threading.Lock()
 _idle_total = 0
@@ -91,7 +92,7 @@ class LoadedModule:
         )
         self._idle: list[GuestInstance] = []
         pooled = limits.pooled_instances
-        self._idle_cap = 4 if pooled <= 0 else min(4, pooled // 8)
+        self._idle_cap = 8 if pooled <= 0 else min(8, pooled // 8)
         if self._reset_globals is not None:
             _holding.add(self)
 
