@@ -1,5 +1,5 @@
 """Large content in IPFS terms: a BLAKE3 CID kept with its Bao outboard, served by a real
-``autocodec serve`` process on ``/bao/{cid}``, fetched with ``autocodec bao cat --gateway``
+``autocodec serve`` process on ``/bao/{cid}``, fetched with ``autocodec [bao] cat --gateway``
 verifying chunk by chunk; a corruption of the served content at 90% stops the fetch exactly
 at that chunk, with only the verified bytes before it written."""
 
@@ -35,6 +35,8 @@ def test_add_serve_cat_and_corruption(tmp_path: Path) -> None:
     with ServeProcess(home, tmp_path) as srv:
         out = run_cli(home, "bao", "cat", cid, "--gateway", srv.url).stdout
         assert out == data
+        assert run_cli(home, "cat", cid, "--gateway", srv.url).stdout == data  # plain `cat` of a BLAKE3 CID
+        assert run_cli(home, "cat", cid).stdout == data  # local: content checked against its outboard
         part = run_cli(home, "bao", "cat", cid, "--gateway", srv.url, "--start", "2000000", "--count", "70000").stdout
         assert part == data[2_000_000:2_070_000]
         with urllib.request.urlopen(f"{srv.url}/bao/{cid}?start=2000000&count=70000") as resp:
@@ -54,3 +56,6 @@ def test_add_serve_cat_and_corruption(tmp_path: Path) -> None:
         assert proc.returncode == 1
         assert f"chunk {at // 1024} " in proc.stderr.decode()
         assert target.read_bytes() == data[: (at // 1024) * 1024]
+        proc = run_cli(home, "cat", cid, "--gateway", srv.url, check=False)
+        assert proc.returncode == 1 and f"chunk {at // 1024} " in proc.stderr.decode()
+        assert proc.stdout == data[: (at // 1024) * 1024]

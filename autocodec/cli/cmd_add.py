@@ -188,6 +188,10 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_cat(args: argparse.Namespace) -> int:
+    from .cmd_bao import cat_blake3  # a BLAKE3 CID kept as a Bao blob streams verified (issue 23)
+
+    if cat_blake3(args):
+        return 0
     from ..unixfs import cat, resolve
     from ._io import write_stdout
     from ._local_modules import open_runtime

@@ -213,3 +213,59 @@ def _cat(v: Any, rt: Any, args: argparse.Namespace, out: BinaryIO) -> None:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise FetchError(f"cannot fetch {cid} from {gateways[0]}: {reason}", hint="check the gateway URL") from None
+
+
+def cat_blake3(args: argparse.Namespace) -> bool:
+    """``autocodec cat CID`` for a BLAKE3 CID kept as a Bao blob: True once its content was
+    written, verified chunk by chunk (from the first ``--gateway``'s ``/bao/CID``, or from the
+    local blob store); False to let ``cat`` read it as an ordinary block (not a BLAKE3 CID, no
+    such blob here, or a gateway without ``/bao/``: 404)."""
+    import sys
+    import urllib.error
+    import urllib.request
+
+    from .. import bao
+    from ..cid import CID
+    from ..errors import AutocodecError, FetchError, InvalidInput
+    from ._runtime import runtime_from_args
+
+    text = str(getattr(args, "cid", ""))
+    if "/" in text.removeprefix("/ipfs/"):
+        return False
+    try:
+        cid = CID.parse(text.removeprefix("/ipfs/"))
+        bao.root_of(cid)
+    except AutocodecError:
+        return False
+    if cid.codec != 0x55:
+        return False
+    out = sys.stdout.buffer
+    gateways = list(getattr(args, "gateway", None) or [])
+    with runtime_from_args(args) as rt:
+        if not gateways:
+            store = _store(rt)
+            try:
+                data_path, tree_path = store.paths(cid)
+            except AutocodecError:
+                return False
+            v = bao.verifier(rt)
+            with open(data_path, "rb") as data, open(tree_path, "rb") as tree:
+                bao.decode(v, bao.root_of(cid), data, out.write, outboard=tree)
+            out.flush()
+            return True
+        url = gateways[0].rstrip("/") + f"/bao/{cid}"
+        if not url.startswith(("http://", "https://")):
+            raise InvalidInput(f"gateway {gateways[0]!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8080")
+        try:
+            response = urllib.request.urlopen(url, timeout=60)  # noqa: S310 - http(s) checked above
+        except urllib.error.HTTPError as exc:
+            if exc.code in (400, 404, 405):
+                return False  # not a Bao-serving node, or not held there: an ordinary block fetch
+            raise FetchError(f"gateway answered {exc.code} for {cid}", hint="try again later") from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise FetchError(f"cannot fetch {cid} from {gateways[0]}: {getattr(exc, 'reason', exc)}",
+                             hint="check the gateway URL") from None
+        with response:
+            bao.fetch(bao.verifier(rt), cid, response, out.write)
+        out.flush()
+    return True
