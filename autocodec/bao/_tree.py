@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import BinaryIO
 
 from ..errors import InvalidInput
@@ -194,7 +195,40 @@ def iter_slice(start: int, count: int, encoded: BinaryIO, *, data: BinaryIO | No
         if n == 1:
             yield content.read(hi - lo)
             continue
+        if n <= GROUP_CHUNKS and lo_r <= lo and hi <= hi_r:  # a whole small subtree in range: one piece
+            if data is None:
+                yield tree.read((n - 1) * PARENT + hi - lo)
+            else:
+                yield _interleave(tree.read((n - 1) * PARENT), content.read(hi - lo), n)
+            continue
         yield tree.read(PARENT)
         left = left_chunks(n)
         stack.append((first + left, n - left))
         stack.append((first, left))
+
+
+@lru_cache(maxsize=64)
+def _layout(n: int) -> tuple[tuple[bool, int], ...]:
+    """Pre-order of a subtree of ``n`` chunks as ``(is_parent, index)`` (parents and chunks
+    numbered from 0 in their own streams)."""
+    order: list[tuple[bool, int]] = []
+    parents = 0
+    stack = [(0, n)]
+    while stack:
+        first, m = stack.pop()
+        if m == 1:
+            order.append((False, first))
+            continue
+        order.append((True, parents))
+        parents += 1
+        left = left_chunks(m)
+        stack.append((first + left, m - left))
+        stack.append((first, left))
+    return tuple(order)
+
+
+def _interleave(parents: bytes, chunks: bytes, n: int) -> bytes:
+    """The combined pre-order bytes of a subtree from its outboard parents and its content."""
+    pv, cv = memoryview(parents), memoryview(chunks)
+    return b"".join([pv[i * PARENT:(i + 1) * PARENT] if is_parent else cv[i * CHUNK:(i + 1) * CHUNK]
+                     for is_parent, i in _layout(n)])
