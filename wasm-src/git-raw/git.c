@@ -784,7 +784,7 @@ static int git_decode(const uint8_t *in, size_t n, ac_buf *out) {
     }
 }
 
-/* Collect every tag-42 link of a decoded value, in document order. */
+/* Collect every tag-42 link of a decoded value, in document order (commits and tags). */
 static int collect_links(acr *r, ac_buf *out, size_t *count, unsigned depth) {
     size_t n;
     switch (acr_peek(r)) {
@@ -814,6 +814,19 @@ static int collect_links(acr *r, ac_buf *out, size_t *count, unsigned depth) {
 }
 
 static int git_links(const uint8_t *in, size_t n, ac_buf *out) {
+    int type;
+    span body;
+    AC_TRY(parse_object(in, n, &type, &body));
+    if (type == OBJ_TREE) {
+        /* A tree's links in the object's own (git) order, as Kubo's go-ipld-git iterates a
+         * tree: DAG walks and CAR exports then visit entries in the order Kubo does. */
+        gent *e;
+        size_t count;
+        AC_TRY(tree_parse(body, &e, &count));
+        AC_TRY(acw_array(out, count));
+        for (size_t k = 0; k < count; k++) AC_TRY(w_link(out, e[k].sha));
+        return out->err;
+    }
     ac_buf dec, items;
     ac_buf_init(&dec);
     ac_buf_init(&items);
