@@ -232,3 +232,55 @@ def test_template_builds_and_passes_its_vectors(lang: str, kind: str, tmp_path: 
     assert out.endswith(f"{total}/{total} vectors passed")
     info = json.loads(run_cli(tmp_path / "home", "module", "inspect", str(wasm), "--json").stdout)
     assert (info["kind"], info["abi"], info["imports"]) == (kind, ABI_VERSION, [])
+
+
+# --- the SDKs agree with a Python reference on many inputs, one by one and batched ------------------
+
+
+def _reference(block: bytes) -> list[str] | None:
+    """The toy codec's meaning in Python: strict UTF-8 (no surrogates/overlongs), split on \\n."""
+    try:
+        return block.decode("utf-8", errors="strict").split("\n")
+    except UnicodeDecodeError:
+        return None
+
+
+def _inputs() -> list[bytes]:
+    import random
+
+    rng = random.Random(21)
+    alphabet = ["a", "\n", "\u00e9", "\u2603", "\U0001f600", " ", "\u0000", "\uffff"]
+    out = [b"", b"\n", b"\n\n\n", b"x" * 70000 + b"\ny"]
+    for _ in range(250):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40)))
+        data = bytearray(text.encode())
+        if rng.random() < 0.4 and data:  # corrupt a byte: often invalid UTF-8, sometimes still valid
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        out.append(bytes(data))
+    out += [b"\xed\xa0\x80", b"\xf4\x90\x80\x80", b"\xe0\x80\xaf", b"\xc2", b"ok\xf0\x9f\x98"]
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", LANGS)
+def test_toy_codec_agrees_with_python_one_by_one_and_batched(lang: str, built: dict[str, tuple[Path, Path]]) -> None:
+    _need_toolchain(lang)
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.errors import AutocodecError, GuestError
+    from autocodec.loader import Codec, Sandbox
+
+    codec = Codec(Sandbox(DEFAULT_LIMITS.sandbox).load(built[lang][1].read_bytes()))
+    blocks = _inputs()
+    batched = codec.decode_many(blocks)
+    valid = 0
+    for block, many in zip(blocks, batched, strict=True):
+        want = _reference(block)
+        if want is None:
+            with pytest.raises(GuestError):
+                codec.decode(block)
+            assert isinstance(many, AutocodecError)
+        else:
+            valid += 1
+            assert codec.decode(block) == want == many
+            assert codec.encode(want) == block
+    assert 100 < valid < len(blocks)  # both sides of the UTF-8 check were exercised
