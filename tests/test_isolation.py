@@ -9,6 +9,8 @@ segment, so those modules keep fresh instances.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 import wasmtime
 
@@ -114,3 +116,47 @@ def test_real_modules_reused_equal_fresh() -> None:
     direct = [_cbor_decode(loaded.instance().call("ac_decode", b, proportional=True), "x") for b in objects[:60]]
     reused = [codec._one(b) for b in reversed(objects[:60])][::-1]
     assert fresh == reused == direct
+
+
+def test_fast_body_scanner_agrees_with_the_general_reader() -> None:
+    """``_scan_body`` (unrolled, used at compile time) and ``_instructions`` give the same
+    verdict on every function body of every module in wasm-src/."""
+    from pathlib import Path
+
+    modules = sorted(Path(__file__).resolve().parents[1].glob("wasm-src/*/*.wasm"))
+    if not modules:
+        pytest.skip("needs a source checkout (wasm-src/)")
+    bodies = 0
+    for path in modules:
+        wasm = path.read_bytes()
+        r = _reset._R(wasm, 8, len(wasm))
+        while r.p < r.e:
+            section, size = r.byte(), r.leb()
+            start, r.p = r.p, r.p + size
+            if section != 10:
+                continue
+            code = _reset._R(wasm, start, start + size)
+            for _ in range(code.leb()):
+                n = code.leb()
+                fn = _reset._R(wasm, code.p, code.p + n)
+                code.skip(n)
+                for _ in range(fn.leb()):
+                    fn.leb()
+                    fn.byte()
+                verdicts = [_verdict(_reset._scan_body, wasm, fn.p, fn.e),
+                            _verdict(_general, wasm, fn.p, fn.e)]
+                assert verdicts[0] == verdicts[1], (path.name, fn.p)
+                bodies += 1
+    assert bodies > 100
+
+
+def _general(wasm: bytes, start: int, end: int) -> None:
+    _reset._instructions(_reset._R(wasm, start, end), until_end_of_expr=False)
+
+
+def _verdict(scan: Callable[[bytes, int, int], None], wasm: bytes, start: int, end: int) -> bool:
+    try:
+        scan(wasm, start, end)
+    except _reset._Stop:
+        return False
+    return True

@@ -107,30 +107,125 @@ def _instructions(r: _R, until_end_of_expr: bool) -> None:
             r.skip(8)
         elif op == 0xD0:
             r.byte()
-        elif op == 0xFC:
-            sub = r.leb()
-            if sub in _FC_MUTATING:
-                raise _Stop
-            for kind in _FC_IMMEDIATES.get(sub, "") if sub > 7 else "":
-                r.byte() if kind == "b" else r.leb()
-            if sub > 17:
-                raise _Stop
-        elif op == 0xFD:
-            sub = r.leb()
-            if sub in _FD_MEMARG:
-                _memarg(r)
-            elif sub in (12, 13):
-                r.skip(16)
-            elif sub in _FD_LANE:
-                r.byte()
-            elif sub in _FD_MEMLANE:
-                _memarg(r)
-                r.byte()
-            elif sub > 0xFF:  # relaxed SIMD and beyond: off in the engine
-                raise _Stop
+        elif op in (0xFC, 0xFD):
+            r.p -= 1
+            _prefixed(r)
         else:  # table.set (0x26) and every instruction of a feature the engine turns off
             raise _Stop
     if until_end_of_expr or depth != -1:
+        raise _Stop
+
+
+def _kinds() -> bytes:
+    """Opcode -> how its immediates are read by ``_scan_body`` (255: stop)."""
+    k = bytearray([255]) * 256
+    for op in (0x00, 0x01, 0x05, 0x0F, 0x1A, 0x1B, 0xD1, *range(0x45, 0xC5)):
+        k[op] = 0
+    for op in (0x0C, 0x0D, 0x10, 0x12, 0x20, 0x21, 0x22, 0x23, 0x24, 0x25, 0x41, 0x42, 0xD2):
+        k[op] = 1
+    k[0x11] = k[0x13] = 2
+    for op in range(0x28, 0x3F):
+        k[op] = 3
+    k[0x02] = k[0x03] = k[0x04] = 4
+    k[0x0E] = 5
+    k[0x1C] = 6
+    k[0x3F] = k[0x40] = k[0xD0] = 7
+    k[0x43] = 8
+    k[0x44] = 9
+    k[0xFC] = k[0xFD] = 10
+    k[0x0B] = 12
+    return bytes(k)
+
+
+_KIND = _kinds()
+
+
+def _scan_body(d: bytes, p: int, e: int) -> None:
+    """``_instructions`` for one function body ``d[p:e]``, unrolled for speed (it runs on
+    every instruction of a module at compile time); prefixed opcodes go through ``_R``."""
+    kinds = _KIND
+    depth = 0
+    while p < e:
+        op = d[p]
+        p += 1
+        kind = kinds[op]
+        if kind == 0:
+            continue
+        if kind == 1:
+            while d[p] & 0x80:
+                p += 1
+            p += 1
+        elif kind == 3:
+            flags = p
+            while d[p] & 0x80:
+                p += 1
+            p += 1
+            if d[flags] & 0x40:
+                while d[p] & 0x80:
+                    p += 1
+                p += 1
+            while d[p] & 0x80:
+                p += 1
+            p += 1
+        elif kind == 12:
+            depth -= 1
+        elif kind == 4:
+            if d[p] in _BLOCKTYPES:
+                p += 1
+            else:
+                while d[p] & 0x80:
+                    p += 1
+                p += 1
+            depth += 1
+        elif kind == 2:
+            for _ in range(2):
+                while d[p] & 0x80:
+                    p += 1
+                p += 1
+        elif kind == 7:
+            p += 1
+        elif kind == 8:
+            p += 4
+        elif kind == 9:
+            p += 8
+        elif kind == 10:
+            r = _R(d, p - 1, e)
+            _prefixed(r)
+            p = r.p
+        elif kind == 5:
+            r = _R(d, p, e)
+            for _ in range(r.leb() + 1):
+                r.leb()
+            p = r.p
+        elif kind == 6:
+            r = _R(d, p, e)
+            r.skip(r.leb())
+            p = r.p
+        else:
+            raise _Stop
+    if p != e or depth != -1:
+        raise _Stop
+
+
+def _prefixed(r: _R) -> None:
+    """One 0xFC or 0xFD instruction."""
+    op = r.byte()
+    sub = r.leb()
+    if op == 0xFC:
+        if sub in _FC_MUTATING or sub > 17:
+            raise _Stop
+        for kind in _FC_IMMEDIATES.get(sub, "") if sub > 7 else "":
+            r.byte() if kind == "b" else r.leb()
+    elif sub in _FD_MEMARG:
+        _memarg(r)
+    elif sub in (12, 13):
+        r.skip(16)
+    elif sub in _FD_LANE:
+        r.byte()
+    elif sub in _FD_MEMLANE:
+        _memarg(r)
+        r.byte()
+    elif sub > 0xFF:  # relaxed SIMD and beyond: off in the engine
         raise _Stop
 
 
@@ -192,7 +287,7 @@ def _prepare(wasm: bytes) -> bytes | None:
                 for _ in range(fn.leb()):
                     fn.leb()
                     fn.byte()
-                _instructions(fn, until_end_of_expr=False)
+                _scan_body(wasm, fn.p, fn.e)
     if export_span is None or "memory" not in names or any(n.startswith("ac.reset:") for n in names):
         return None
     extra = [(MARKER, 2, 0)] + [(f"{GLOBAL_PREFIX}{i}", 3, i) for i in mutable]
