@@ -162,6 +162,8 @@ def test_new_build_twice_test_inspect(lang: str, built: dict[str, tuple[Path, Pa
 
     passed = run_cli(tmp_path / "home", "module", "test", str(wasm), str(folder / "vectors.json")).stdout.decode()
     assert passed.strip().endswith("13/13 vectors passed")
+    # Without VECTORS: found in the folder named like FILE (built with -o beside it).
+    assert run_cli(tmp_path / "home", "module", "test", str(wasm)).stdout.decode() == passed
     info = json.loads(run_cli(tmp_path / "home", "module", "inspect", str(wasm), "--json").stdout)
     assert (info["kind"], info["abi"], info["codes"], info["imports"]) == ("codec", ABI_VERSION, [CODES[lang]], [])
     assert {"memory", "ac_abi_version", "ac_input", "ac_result", "ac_decode", "ac_encode",

@@ -51,7 +51,8 @@ def register(sub: Any) -> None:
     test = msub.add_parser("test", help="run a module's test vectors (docs/abi.md section 5) in the sandbox")
     test.add_argument("file", metavar="FILE", help="the .wasm file")
     test.add_argument("vectors", metavar="VECTORS", nargs="?",
-                      help="the vectors.json (DAG-JSON) document (default: vectors.json beside FILE)")
+                      help="the vectors.json (DAG-JSON) document (default: vectors.json beside FILE, "
+                      "or in the folder FILE was built from when named alike)")
     test.set_defaults(func=run_test)
 
 
@@ -164,6 +165,17 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _default_vectors(file: str) -> str:
+    """vectors.json beside FILE, else in the folder named after FILE (``module build X -o X.wasm``)."""
+    from pathlib import Path
+
+    path = Path(file)
+    for candidate in (path.with_name("vectors.json"), path.with_suffix("") / "vectors.json"):
+        if candidate.is_file():
+            return str(candidate)
+    return str(path.with_name("vectors.json"))
+
+
 def run_test(args: argparse.Namespace) -> int:
     from ..config import DEFAULT_LIMITS
     from ..errors import ModuleRejected
@@ -173,9 +185,7 @@ def run_test(args: argparse.Namespace) -> int:
 
     wasm = _read_module(args.file)
     if args.vectors is None:
-        from pathlib import Path
-
-        args.vectors = str(Path(args.file).with_name("vectors.json"))
+        args.vectors = _default_vectors(args.file)
     vectors = read_input(args.vectors, DEFAULT_LIMITS.trust.max_vectors_bytes, "vectors document")
     loaded = Sandbox(DEFAULT_LIMITS.sandbox, cache_dir=Home.resolve().compiled_cache_dir).load(wasm)
     report = run_vectors(loaded, vectors)
