@@ -39,7 +39,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent
 REPO = ROOT.parent
-NOT_MODULES = {"include", "lib"}
+NOT_MODULES = {"include", "lib", "sdk"}
 SECTION_NAME = "autocodec.module"
 ABI_VERSION = 1
 STACK_BYTES = 256 * 1024
@@ -53,8 +53,6 @@ KINDS: dict[str, tuple[str, ...]] = {
     "verifier": ("ac_vfy_init", "ac_vfy_update", "ac_vfy_final", "ac_enc_init", "ac_enc_update", "ac_enc_final"),
 }
 COMMON_EXPORTS = ("memory", "ac_abi_version", "ac_input", "ac_result")
-META_REQUIRED = {"name": str, "kind": str, "codes": list, "version": str, "description": str}
-META_OPTIONAL = {"functions": list}
 
 # The compiler flags are the module kit's (autocodec.modkit, also behind `autocodec module build`),
 # stricter warnings included (-Wconversion -Wshadow -Wmissing-prototypes; the ABI entry points are
@@ -140,68 +138,35 @@ def module_names() -> list[str]:
 
 
 def load_meta(name: str, src: Path | None = None) -> dict[str, Any]:
+    """module.json checked by the module kit's rules (autocodec.modkit), plus name == folder."""
+    from autocodec.modkit._errors import InvalidModuleSource
+    from autocodec.modkit._meta import validate_meta
+
     path = (src or ROOT / name) / "module.json"
     try:
         meta = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise BuildError(f"{name}: cannot read module.json: {exc}") from None
-    if not isinstance(meta, dict):
-        raise BuildError(f"{name}: module.json must be an object")
-    for key, typ in META_REQUIRED.items():
-        if not isinstance(meta.get(key), typ):
-            raise BuildError(f"{name}: module.json needs {key!r} ({typ.__name__})")
-    unknown = set(meta) - set(META_REQUIRED) - set(META_OPTIONAL)
-    if unknown:
-        raise BuildError(f"{name}: module.json has unknown keys {sorted(unknown)}")
+    try:
+        validate_meta(meta, name)
+    except InvalidModuleSource as exc:
+        raise BuildError(exc.message) from None
     if meta["name"] != name:
         raise BuildError(f"{name}: module.json name {meta['name']!r} differs from its folder")
-    if meta["kind"] not in KINDS:
-        raise BuildError(f"{name}: kind must be one of {sorted(KINDS)}")
-    if not all(isinstance(c, int) and not isinstance(c, bool) and 0 <= c < 1 << 63 for c in meta["codes"]):
-        raise BuildError(f"{name}: codes must be non-negative integers")
-    if meta["kind"] in ("chunker", "task", "verifier") and meta["codes"]:
-        raise BuildError(f"{name}: a {meta['kind']} has codes []")
-    if meta["kind"] not in ("chunker", "task", "verifier") and not meta["codes"]:
-        raise BuildError(f"{name}: a {meta['kind']} needs at least one code")
-    if meta["kind"] == "task":
-        fns = meta.get("functions")
-        if not fns or not all(isinstance(f, str) and f for f in fns):
-            raise BuildError(f"{name}: a task needs \"functions\": [names]")
-    elif "functions" in meta:
-        raise BuildError(f"{name}: only tasks have functions")
     return meta
 
 
-def encode_dag_cbor(value: Any) -> bytes:
-    """Canonical DAG-CBOR (the builtin codec if it has landed, else cbrrr: same bytes)."""
-    try:
-        sys.path.insert(0, str(REPO))
-        from autocodec.builtin import encode
-
-        return bytes(encode(value, "dag-cbor"))
-    except ImportError:
-        import cbrrr
-
-        return bytes(cbrrr.encode_dag_cbor(value))
-
-
 def section_payload(meta: dict[str, Any]) -> bytes:
-    return encode_dag_cbor({**meta, "abi": ABI_VERSION})
+    """The canonical DAG-CBOR of module.json plus ``"abi": 1`` (autocodec.modkit's)."""
+    from autocodec.modkit._meta import section_payload as kit_payload
 
-
-def leb128(n: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = n & 0x7F
-        n >>= 7
-        out.append(byte | (0x80 if n else 0))
-        if not n:
-            return bytes(out)
+    return kit_payload(meta)
 
 
 def custom_section(name: str, payload: bytes) -> bytes:
-    body = leb128(len(name)) + name.encode() + payload
-    return b"\x00" + leb128(len(body)) + body
+    from autocodec.modkit._meta import custom_section as kit_section
+
+    return kit_section(payload, name)
 
 
 # --- reading wasm: the package's own module parser (autocodec.loader), not a second one ------
