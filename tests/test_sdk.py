@@ -286,3 +286,15 @@ def test_toy_codec_agrees_with_python_one_by_one_and_batched(lang: str, built: d
             assert codec.decode(block) == want == many
             assert codec.encode(want) == block
     assert 100 < valid < len(blocks)  # both sides of the UTF-8 check were exercised
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["chunker-fixed", "bencode"])
+def test_module_build_of_a_platform_module_equals_the_committed_bytes(name: str, tmp_path: Path) -> None:
+    # `module build` and wasm-src/build.py are one toolchain: a self-contained wasm-src module
+    # built by the CLI from a copy elsewhere is byte for byte the committed .wasm.
+    copy = tmp_path / name
+    shutil.copytree(WASM_SRC / name, copy, ignore=shutil.ignore_patterns("*.wasm"))
+    out = tmp_path / "out.wasm"
+    run_cli(tmp_path / "home", "module", "build", str(copy), "-o", str(out), timeout=600)
+    assert out.read_bytes() == (WASM_SRC / name / f"{name}.wasm").read_bytes()
