@@ -9,7 +9,8 @@ if ! command -v rustup >/dev/null 2>&1; then
   echo "setup: rustup not found; Rust modules cannot be built (module build of .rs sources will refuse)" >&2
   exit 0
 fi
-if rustup run "$VERSION" rustc --print target-libdir --target "$TARGET" 2>/dev/null | xargs -r test -d; then
+libdir=$(rustup run "$VERSION" rustc --print target-libdir --target "$TARGET" 2>/dev/null || true)
+if [ -n "$libdir" ] && [ -d "$libdir" ]; then
   exit 0
 fi
 rustup toolchain install "$VERSION" --profile minimal --target "$TARGET" >/dev/null
