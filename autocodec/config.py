@@ -99,6 +99,10 @@ class FetchLimits:
     """Largest RPC answer that is neither a block nor a CAR (JSON of name/resolve, pin/ls...)."""
     operation_deadline_s: float = 600.0
     """Bound of all the fetches of one set operation together (pin add/update/repair, a refresh)."""
+    max_concurrent: int = 4
+    """Network fetches in flight at once in one process; one more is refused at once
+    (``FetchBusy``), so slow peers can hold at most this many of ``serve``'s workers and the
+    others keep answering from the local store."""
 
 
 @dataclass(frozen=True, slots=True)

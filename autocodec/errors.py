@@ -284,6 +284,12 @@ class FetchTooLarge(FetchError):
     hint = "the source sent more than limits.fetch.max_block_bytes"
 
 
+class FetchBusy(FetchError):
+    """Every network fetch slot of this process is taken; nothing was fetched."""
+
+    hint = "retry shortly; blocks in the local store are still served"
+
+
 class NotTrustless(FetchError):
     """A gateway answered, but not as the trustless gateway spec asks (raw block or CAR)."""
 

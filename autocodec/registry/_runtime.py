@@ -147,7 +147,7 @@ class Runtime:
                 sources.append(NodeSource(self.settings.node, limits=self.limits.fetch))
             elif kind == "gateway":
                 sources.extend(GatewaySource(url, limits=self.limits.fetch) for url in self.settings.gateways)
-        return Fetcher(self.store, sources, verify=self.verify_block)
+        return Fetcher(self.store, sources, verify=self.verify_block, max_concurrent=self.limits.fetch.max_concurrent)
 
     # --- lifecycle ---------------------------------------------------------------------------
 

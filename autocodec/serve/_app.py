@@ -54,9 +54,11 @@ EXECUTOR: web.AppKey[ThreadPoolExecutor] = web.AppKey("executor")
 
 def status_for(exc: BaseException) -> int:
     """The HTTP status for an error: 400 bad CID, 404 no block, 403 untrusted or no extension,
-    422 invalid block, 504 over a limit, 502 a bad upstream or module."""
+    422 invalid block, 503 every fetch slot busy, 504 over a limit, 502 a bad upstream or module."""
     if isinstance(exc, errors.InvalidCID):
         return 400
+    if isinstance(exc, errors.FetchBusy):
+        return 503
     if isinstance(exc, errors.NotFound):
         return 404
     if isinstance(exc, (errors.Untrusted, errors.UnsupportedFormat)):

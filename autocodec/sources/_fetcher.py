@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..cid import CID
-from ..errors import BlockNotFound, FetchError, HashMismatch, UnknownHash
+from ..errors import BlockNotFound, FetchBusy, FetchError, HashMismatch, UnknownHash
 from ..log import get_logger
 from ._base import BlockSource
 
@@ -22,7 +23,9 @@ class Fetcher:
     Invariants: bytes from a source are returned only after ``verify(cid, data)`` passed
     (through ``store.put``, which verifies, when there is a store); a verified block is cached
     in the store; a source that serves bytes not matching the CID is skipped (logged as a warning
-    if a later source serves the block; otherwise the raised ``HashMismatch`` names it).
+    if a later source serves the block; otherwise the raised ``HashMismatch`` names it); at most
+    ``max_concurrent`` network fetches run at once (``None``: no cap), one more is ``FetchBusy``
+    at once, never queued, so local answers never wait behind slow peers.
     """
 
     def __init__(
@@ -31,9 +34,12 @@ class Fetcher:
         sources: Sequence[BlockSource] = (),
         *,
         verify: Callable[[CID, bytes], None] | None = None,
+        max_concurrent: int | None = None,
     ) -> None:
         self.store = store
         self.sources = list(sources)
+        self.max_concurrent = max_concurrent
+        self._slots = threading.BoundedSemaphore(max_concurrent) if max_concurrent else None
         if verify is None and store is not None:
             verify = store.verify
         if verify is None:
@@ -48,6 +54,18 @@ class Fetcher:
                 return self.store.get(cid)
             except BlockNotFound:
                 pass
+        if not self.sources or self._slots is None:
+            return self._fetch(cid)
+        if not self._slots.acquire(blocking=False):
+            raise FetchBusy(f"block {cid} is not stored here, and all {self.max_concurrent} network fetch slots "
+                            "are busy")
+        try:
+            return self._fetch(cid)
+        finally:
+            self._slots.release()
+
+    def _fetch(self, cid: CID) -> bytes:
+        """Ask each source in order (the local store was already asked)."""
         failures: list[str] = []
         liars: list[str] = []
         last_error: FetchError | HashMismatch | None = None
