@@ -105,20 +105,19 @@ def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[memo
         dec = verifier.decoder(root, mode, start, count)
         written = 0
         tree, data = b"", b""
-        reserve = _TREE_READ if outboard is not None else 0
-        data_room = dec.max_piece - reserve
-        need = NEED_TREE if outboard is not None else 1
+        tree_room = 2 * _TREE_READ if outboard is not None else 0
+        data_room = dec.max_piece - tree_room
+        tree_eof = outboard is None
+        data_eof = False
         while True:
-            if need == NEED_TREE:
-                assert outboard is not None
-                more = outboard.read(_TREE_READ - len(tree))
-                if not more:
-                    break
+            # top both buffers up (the tree ahead of its data, so calls are rarely tree-bound)
+            if outboard is not None and not tree_eof and len(tree) <= _TREE_READ:
+                more = outboard.read(tree_room - len(tree))
+                tree_eof = not more
                 tree = tree + more if tree else more
-            else:
+            if not data_eof and len(data) < data_room // 2:
                 more = src.read(data_room - len(data))
-                if not more:
-                    break
+                data_eof = not more
                 data = data + more if data else more
             step = dec.update(tree, data)
             tree = tree[step.tree_used:] if step.tree_used < len(tree) else b""
@@ -128,7 +127,8 @@ def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[memo
                 written += len(step.verified)
             if step.need in (DONE, FAILED):
                 break
-            need = step.need
+            if (step.need == NEED_TREE and tree_eof) or (step.need != NEED_TREE and data_eof):
+                break  # the stream it needs has ended: final() says the encoding is short
         dec.final()
         return written
     except GuestError as exc:
