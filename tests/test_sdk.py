@@ -289,7 +289,7 @@ def test_toy_codec_agrees_with_python_one_by_one_and_batched(lang: str, built: d
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["chunker-fixed", "bencode"])
+@pytest.mark.parametrize("name", ["chunker-fixed", "bencode", "blake3"])  # blake3: build.flags -msimd128
 def test_module_build_of_a_platform_module_equals_the_committed_bytes(name: str, tmp_path: Path) -> None:
     # `module build` and wasm-src/build.py are one toolchain: a self-contained wasm-src module
     # built by the CLI from a copy elsewhere is byte for byte the committed .wasm.

@@ -75,8 +75,6 @@ STRICT_EXEMPT: dict[str, str] = {
 def warning_flags(name: str) -> tuple[str, ...]:
     """The stricter warnings for every module but the exempt ones."""
     return () if name in STRICT_EXEMPT else STRICT_CFLAGS
-# Extra per-module flags (wasm-src/<name>/build.flags, one per line) must match this.
-EXTRA_FLAG = re.compile(r"^(-m[a-z0-9-]+|-D[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_.]*)?|-O[0-3s])$")
 
 
 class BuildError(Exception):
@@ -214,14 +212,14 @@ def check_abi(name: str, kind: str, wasm: bytes) -> None:
 
 
 def extra_flags(name: str, src: Path | None = None) -> list[str]:
-    path = (src or ROOT / name) / "build.flags"
-    if not path.exists():
-        return []
-    flags = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
-    bad = [f for f in flags if not EXTRA_FLAG.match(f)]
-    if bad:
-        raise BuildError(f"{name}: build.flags may only hold -m..., -D... and -O... flags, not {bad}")
-    return flags
+    """build.flags, by the module kit's rule (autocodec.modkit._build.EXTRA_FLAG)."""
+    from autocodec.modkit._build import extra_cflags
+    from autocodec.modkit._errors import InvalidModuleSource
+
+    try:
+        return extra_cflags(src or ROOT / name)
+    except InvalidModuleSource as exc:
+        raise BuildError(exc.message) from None
 
 
 def build_module(name: str, *, src: Path | None = None, cache: Path | None = None) -> Built:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -60,6 +61,8 @@ RUSTFLAGS: tuple[str, ...] = (
 )
 RUST_ROOT = '#![no_std]\n#[path = "ac.rs"]\npub mod ac;\n#[path = "module.rs"]\nmod module;\n'
 _TIMEOUT = 600
+#: Extra C flags a module may ask for in ``build.flags`` (one per line, ``#`` comments).
+EXTRA_FLAG = re.compile(r"^(-m[a-z0-9-]+|-D[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_.]*)?|-O[0-3s])$")
 
 
 @dataclass(frozen=True)
@@ -126,15 +129,28 @@ def _copy_sources(folder: Path, dest: Path, suffixes: tuple[str, ...]) -> list[s
     return names
 
 
+def extra_cflags(folder: Path) -> list[str]:
+    """The flags of ``folder/build.flags`` (C modules only), each matching ``EXTRA_FLAG``."""
+    path = folder / "build.flags"
+    if not path.exists():
+        return []
+    flags = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    bad = [f for f in flags if not EXTRA_FLAG.match(f)]
+    if bad:
+        raise InvalidModuleSource(f"{folder.name}: build.flags may only hold -m..., -D... and -O... flags, not {bad}")
+    return flags
+
+
 def _build_c(folder: Path, tmp: Path, cache: Path) -> bytes:
     check_zig()
+    extra = extra_cflags(folder)
     sdk = _sdk.c_files()
     (tmp / "include").mkdir()
     (tmp / "lib").mkdir()
     shutil.copyfile(sdk.header, tmp / "include" / "ac.h")
     shutil.copyfile(sdk.library, tmp / "lib" / "ac.c")
     names = [n for n in _copy_sources(folder, tmp / "src", (".c", ".h")) if n.endswith(".c")]
-    cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *STRICT_CFLAGS, "-Isrc", *LDFLAGS,
+    cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *STRICT_CFLAGS, *extra, "-Isrc", *LDFLAGS,
            "lib/ac.c", *(f"src/{n}" for n in names), "-o", "out.wasm"]
     _run(cmd, tmp, _zig_env(cache), "zig cc")
     return (tmp / "out.wasm").read_bytes()
