@@ -298,3 +298,63 @@ def test_module_build_of_a_platform_module_equals_the_committed_bytes(name: str,
     out = tmp_path / "out.wasm"
     run_cli(tmp_path / "home", "module", "build", str(copy), "-o", str(out), timeout=600)
     assert out.read_bytes() == (WASM_SRC / name / f"{name}.wasm").read_bytes()
+
+
+def _encode_reference(doc: bytes) -> bytes | None:
+    """The toy codec's encode in Python: strict DAG-CBOR of a non-empty list of texts without \\n."""
+    from autocodec.builtin import decode
+    from autocodec.errors import AutocodecError
+
+    try:
+        value = decode(doc, "dag-cbor")
+    except AutocodecError:
+        return None
+    if not isinstance(value, list) or not value or not all(isinstance(t, str) and "\n" not in t for t in value):
+        return None
+    return "\n".join(value).encode()
+
+
+def _documents() -> list[bytes]:
+    import random
+
+    from autocodec.builtin import encode
+
+    rng = random.Random(2121)
+    docs = [bytes(encode(v, "dag-cbor")) for v in (["a"], ["", ""], ["x" * 300] * 3, ["caf\u00e9", "\U0001f600"])]
+    docs += [b"\x98\x02aaab", b"\x82\x78\x01aab", b"\x9f\x61a\xff", b"\x81\x7f\x61a\xff", b"\x81\x61\xff",
+             b"\x81\x63\xed\xa0\x80", b"\x81\x61", b"\x81\x61a\x00", b"\xa1\x61a\x61b", b"\x81\xd8\x2a\x41\x00"]
+    for _ in range(250):
+        base = bytearray(rng.choice(docs[:4]))
+        op = rng.randrange(4)
+        at = rng.randrange(len(base))
+        if op == 0:
+            base[at] = rng.randrange(256)
+        elif op == 1:
+            base.insert(at, rng.randrange(256))
+        elif op == 2:
+            del base[at]
+        else:
+            base = base[:at]
+        docs.append(bytes(base))
+    return docs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", LANGS)
+def test_toy_encode_reader_is_as_strict_as_the_builtin_dag_cbor(lang: str, built: dict[str, tuple[Path, Path]]) -> None:
+    _need_toolchain(lang)
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.errors import GuestError
+    from autocodec.loader import Sandbox
+
+    loaded = Sandbox(DEFAULT_LIMITS.sandbox).load(built[lang][1].read_bytes())
+    accepted = 0
+    for doc in _documents():
+        want = _encode_reference(doc)
+        if want is None:
+            with pytest.raises(GuestError):
+                loaded.run("ac_encode", doc)
+        else:
+            accepted += 1
+            assert loaded.run("ac_encode", doc) == want, doc.hex()
+    assert 10 < accepted < 200
