@@ -45,6 +45,14 @@ def test_add_serve_cat_and_corruption(tmp_path: Path) -> None:
         with pytest.raises(urllib.error.HTTPError) as err:
             urllib.request.urlopen(f"{srv.url}/bao/bafkreice6i5t5i2zl7ntkyvbrxmjo7rok5aocd2ghgaruxgbgykmflfv7m")
         assert err.value.code == 400  # not a BLAKE3 CID
+        for query, status in (("?start=5", 400), ("?start=x&count=1", 400), ("?start=-1&count=1", 400)):
+            with pytest.raises(urllib.error.HTTPError) as err:
+                urllib.request.urlopen(f"{srv.url}/bao/{cid}{query}")
+            assert err.value.code == status, query
+        unknown = "bafkr4i" + "a" * 52  # a BLAKE3 CID nobody added
+        with pytest.raises(urllib.error.HTTPError) as err:
+            urllib.request.urlopen(f"{srv.url}/bao/{unknown}")
+        assert err.value.code == 404
         # the served copy goes bad at 90%: the fetch stops at that chunk
         stored = home / "bao" / f"{cid}.data"
         at = int(len(data) * 0.9)
