@@ -358,3 +358,15 @@ def test_toy_encode_reader_is_as_strict_as_the_builtin_dag_cbor(lang: str, built
             accepted += 1
             assert loaded.run("ac_encode", doc) == want, doc.hex()
     assert 10 < accepted < 200
+
+
+def test_missing_toolchains_are_one_line_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autocodec.modkit import _sdk, build
+
+    monkeypatch.setattr(_sdk, "ASC_DIR", tmp_path / "no-asc")
+    scaffold(tmp_path / "as", "assemblyscript", "codec")
+    with pytest.raises(ToolchainMissing, match="AssemblyScript is not installed") as err:
+        build(tmp_path / "as")
+    assert "\n" not in err.value.one_line()
+    with pytest.raises(ToolchainMissing, match="rustc 0.0.1 is not installed"):
+        rustc("0.0.1", RUST_TARGET)
