@@ -65,7 +65,10 @@ def run(config: BenchConfig) -> list[Figure]:
                                ("wasm", "decode a Wasm-codec block (git-raw, cache warm)", 6.0)):
         fig = Figure(f"cli.decode.{name}", "cli", f"CLI start-up: {title}", ours_label="autocodec decode",
                      target=Target(_PEER, limit, f"<= {limit:g}x a bare interpreter start"),
-                     note="wall time of one process; medians of interleaved rounds")
+                     note="wall time of one process; medians of interleaved rounds" + (
+                         "; the extension runtime imports wasmtime's ctypes bindings, cryptography (each run "
+                         "checks the module manifest's signature) and the HTTP stack of the sources" if name == "wasm"
+                         else ""))
         fig.ours = Measurement.of(samples[name])
         fig.peers[_PEER] = peer
         figures.append(fig)
