@@ -370,3 +370,31 @@ def test_missing_toolchains_are_one_line_errors(tmp_path: Path, monkeypatch: pyt
     assert "\n" not in err.value.one_line()
     with pytest.raises(ToolchainMissing, match="rustc 0.0.1 is not installed"):
         rustc("0.0.1", RUST_TARGET)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["zig", "assemblyscript", "rust"])
+def test_sdk_writers_emit_the_canonical_bytes_python_does(lang: str) -> None:
+    # tests/guest/sdk-writers/<lang>: one document through every writer helper of the SDK
+    # (the C writer has its own self-test: tests/test_build_guestlib.py).
+    _need_toolchain(lang)
+    import hashlib
+
+    from autocodec.builtin import encode
+    from autocodec.cid import CID
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.loader import Sandbox
+    from autocodec.modkit import build
+
+    expected = {
+        "b": b"\x00\x01\x02",
+        "c": CID.build(0x55, b"\x12\x20" + hashlib.sha256(b"").digest()),
+        "i": [0, -1, -24, -25, -256, -257, -65537, -(2**32) - 1, -(2**63)],
+        "l": [True, False, None],
+        "t": "caf\u00e9 \U0001f600",
+        "u": [0, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**64 - 1],
+    }
+    module = build(REPO / "tests" / "guest" / "sdk-writers" / lang)
+    loaded = Sandbox(DEFAULT_LIMITS.sandbox).load(module.wasm)
+    got = loaded.run("ac_task", bytes(encode({"fn": "doc", "args": []}, "dag-cbor")))
+    assert got == bytes(encode(expected, "dag-cbor"))
