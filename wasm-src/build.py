@@ -99,7 +99,7 @@ class Built:
 
 def pinned_zig() -> str:
     text = (REPO / "pyproject.toml").read_text()
-    pins = set(re.findall(r'"ziglang==([^"]+)"', text))
+    pins: set[str] = set(re.findall(r'"ziglang==([^"]+)"', text))
     if len(pins) != 1:
         raise BuildError(f"pyproject.toml must pin exactly one ziglang version, found {sorted(pins)}")
     return pins.pop()
@@ -146,7 +146,7 @@ def load_meta(name: str, src: Path | None = None) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise BuildError(f"{name}: cannot read module.json: {exc}") from None
     try:
-        validate_meta(meta, name)
+        meta = validate_meta(meta, name)
     except InvalidModuleSource as exc:
         raise BuildError(exc.message) from None
     if meta["name"] != name:
