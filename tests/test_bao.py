@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from autocodec import bao
+from autocodec.bao._tree import slice_size
 from autocodec.cli import main
 from autocodec.loader import Sandbox
 from autocodec.loader._vectors import bao_input, run_vectors
@@ -140,6 +141,7 @@ def test_slices_and_corruptions(official: dict[str, Any], verifier: Verifier) ->
             bao.extract_slice(start, count, io.BytesIO(enc), out.write)
             piece = out.getvalue()
             assert len(piece) == s["output_len"] and _b3(piece) == s["output_blake3"]
+            assert slice_size(start, count, case["input_len"]) == s["output_len"]  # serve's Content-Length
             from_outboard = io.BytesIO()
             bao.extract_slice(start, count, io.BytesIO(ob), from_outboard.write, data=io.BytesIO(data))
             assert from_outboard.getvalue() == piece

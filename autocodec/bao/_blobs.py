@@ -25,7 +25,7 @@ from ..cid import CID
 from ..errors import InvalidCID, NotFound
 from ..loader._verifier import UNKNOWN_LENGTH, Verifier
 from ._stream import decode, encode
-from ._tree import iter_slice
+from ._tree import iter_slice, slice_size
 
 RAW, BLAKE3 = 0x55, 0x1E
 _PIECE = 1 << 20
@@ -77,6 +77,13 @@ class BlobStore:
 
     def length(self, cid: CID) -> int:
         return self.paths(cid)[0].stat().st_size
+
+    def stream_size(self, cid: CID, start: int = 0, count: int | None = None) -> int:
+        """Bytes ``serve_stream`` yields for the same arguments."""
+        length = self.length(cid)
+        if count is None:
+            return slice_size(0, max(length, 1), length)
+        return slice_size(start, count, length)
 
     def serve_stream(self, cid: CID, start: int = 0, count: int | None = None) -> Iterator[bytes]:
         """The combined encoding of ``cid`` (``count`` None: every node), or the slice

@@ -207,6 +207,26 @@ def iter_slice(start: int, count: int, encoded: BinaryIO, *, data: BinaryIO | No
         stack.append((first, left))
 
 
+def slice_size(start: int, count: int, length: int) -> int:
+    """Bytes of the slice ``(start, count)`` of a content of ``length`` bytes (what
+    ``iter_slice`` yields), computed from the tree's shape alone."""
+    lo_r, hi_r = covered(start, count, length)
+    size, stack = HEADER, [(0, chunk_count(length))]
+    while stack:
+        first, n = stack.pop()
+        lo, hi = span(first, n, length)
+        if length and not (lo < hi_r and lo_r < hi):
+            continue
+        if lo_r <= lo and hi <= hi_r or n == 1:  # wholly inside: every node of it
+            size += (n - 1) * PARENT + hi - lo
+            continue
+        size += PARENT
+        left = left_chunks(n)
+        stack.append((first + left, n - left))
+        stack.append((first, left))
+    return size
+
+
 @lru_cache(maxsize=64)
 def _layout(n: int) -> tuple[tuple[bool, int], ...]:
     """Pre-order of a subtree of ``n`` chunks as ``(is_parent, index)`` (parents and chunks

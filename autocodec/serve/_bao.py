@@ -42,6 +42,7 @@ async def bao_stream(request: web.Request) -> web.StreamResponse:
         if (start is None) != (count is None):
             raise InvalidInput("give both start and count, or neither")
         length = store.length(cid)
+        size = store.stream_size(cid, start or 0, count)
         pieces: Iterator[bytes] = store.serve_stream(cid, start or 0, count)
     except NotFound as exc:
         raise web.HTTPNotFound(text=exc.one_line() + "\n") from None
@@ -52,6 +53,7 @@ async def bao_stream(request: web.Request) -> web.StreamResponse:
         "X-Bao-Content-Length": str(length),
         "X-Content-Type-Options": "nosniff",
     })
+    response.content_length = size  # a plain body, not chunked: clients read it at full speed
     await response.prepare(request)
     loop = asyncio.get_running_loop()
     done = object()
