@@ -14,12 +14,14 @@ Invariants:
 
 from __future__ import annotations
 
-import http.client
 import socket
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    import http.client
 
 from ..errors import FetchTimeout, FetchTooLarge, SourceUnavailable
 
@@ -58,6 +60,9 @@ class Answer:
 def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeout: float, cap: int,
              headers: dict[str, str] | None = None, body: bytes | None = None) -> Answer:
     """Send one request and read the whole answer within ``deadline`` (see the module invariants)."""
+    import http.client  # here, not at import: commands that never fetch skip the HTTP stack (start-up)
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     if parts.hostname is None:
         raise SourceUnavailable(f"{what}: not a URL: {url!r}")
@@ -129,6 +134,8 @@ def _tighten(conn: http.client.HTTPConnection, read_timeout: float, deadline: De
 
 def _reason(exc: BaseException) -> str:
     """A short, one-line reason (no library class names or reprs)."""
+    import http.client
+
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
     if isinstance(exc, socket.gaierror):
