@@ -40,9 +40,13 @@ def _missing(lang: str) -> str | None:
 
 
 def _need_toolchain(lang: str) -> None:
+    """Skip without the language's toolchain; under CI a missing C/Zig/AssemblyScript toolchain
+    fails (the setup installs them from package registries), a missing Rust wasm32 target skips:
+    issue 21 asks for Rust only where the target is installed (rustup downloads from its own
+    host, which a machine that reaches only package registries cannot)."""
     reason = _missing(lang)
     if reason is not None:
-        if os.environ.get("CI"):
+        if os.environ.get("CI") and lang != "rust":
             pytest.fail(reason)
         pytest.skip(reason)
 

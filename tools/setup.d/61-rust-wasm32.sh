@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Rust 1.95.0 with the wasm32-unknown-unknown target, for `autocodec module build` of Rust modules
 # (autocodec/modkit/_build.py pins the same version). Through rustup, only when missing; without
-# rustup the step says so and the Rust SDK tests skip with a reason (they fail under CI=true).
+# rustup, or when rustup cannot download (it fetches toolchains from its own host, not a package
+# registry), the step says so and the Rust SDK tests skip with the reason: Rust is optional.
 set -euo pipefail
 VERSION=1.95.0
 TARGET=wasm32-unknown-unknown
@@ -13,4 +14,7 @@ libdir=$(rustup run "$VERSION" rustc --print target-libdir --target "$TARGET" 2>
 if [ -n "$libdir" ] && [ -d "$libdir" ]; then
   exit 0
 fi
-rustup toolchain install "$VERSION" --profile minimal --target "$TARGET" >/dev/null
+if ! rustup toolchain install "$VERSION" --profile minimal --target "$TARGET" >/dev/null 2>&1; then
+  echo "setup: could not install Rust $VERSION with $TARGET through rustup; Rust modules will be skipped" >&2
+fi
+exit 0
