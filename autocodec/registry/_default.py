@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_SET_NAME = "autocodec-default"
 DEFAULT_SET_CAR = Path(__file__).with_name("default-set.car")
-DEFAULT_SET_CID = CID.parse("bafyreiazcrckqykjgsjfcxl44omtnfmiuutyuesvaxwby3njeqfitxkvfu")  # rewritten by tools/make_default_set.py
+DEFAULT_SET_CID = CID.parse("bafyreidng7brexqgllt6n2ttupnqjozd5mhroqidrkumjdtrjg362d6b2i")  # rewritten by tools/make_default_set.py
 
 
 def pin_default_set(runtime: "Runtime") -> "PinResult":
