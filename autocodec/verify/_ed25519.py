@@ -12,15 +12,14 @@ Invariants:
 - ``verify`` refuses a signature whose ``S`` is not below the group order ``L`` (malleability)
   or whose ``R`` is not a canonical point encoding, before calling ``cryptography``.
 - Only this builtin Ed25519 takes part in trust decisions; Wasm crypto extensions never do.
+- ``cryptography`` is imported by the first ``verify`` call, not with this module: a command
+  whose signatures are all remembered as checked (``_sigmemo``) never pays for it.
 """
 
 from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
-
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from ..cid import b58decode, b58encode
 from ..errors import InvalidInput
@@ -131,6 +130,9 @@ class PublicKey:
             return False  # malleable: S + L would verify too
         if int.from_bytes(signature[:32], "little") & ((1 << 255) - 1) >= P:
             return False  # non-canonical R (y >= p); a non-point R fails in the check below
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         try:
             Ed25519PublicKey.from_public_bytes(self.raw).verify(bytes(signature), message)
         except (InvalidSignature, ValueError):

@@ -15,20 +15,26 @@ Invariants:
   canonical payload, signature count cap; only then are signatures looked at.
 - ``signers`` counts a key once however often it signed, ignores keys outside the role, and
   never counts a revoked key.
+- With a ``memo``, a signature already known valid for this envelope CID and key is not
+  checked again (the answer of a content-addressed signature never changes); revocation is
+  still checked before the memo is consulted.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cid import CID
 from ..errors import InvalidDocument, RevokedError, SignatureError, ThresholdNotMet
 from ..log import get_logger
 from ._canonical import decode_canonical, document_cid, encode
 from ._ed25519 import InvalidKey, PublicKey
-from ._keyring import SigningKey
+
+if TYPE_CHECKING:  # pragma: no cover - _keyring needs cryptography only to sign
+    from ._keyring import SigningKey
+    from ._sigmemo import SignatureMemo
 
 KINDS = ("root", "index", "manifest")
 def _log() -> Any:
@@ -59,12 +65,16 @@ class Envelope:
     document: Any
     signatures: tuple[tuple[str, bytes], ...]
 
-    def signers(self, keys: Collection[str], *, revoked: Collection[str] = ()) -> set[str]:
+    def signers(self, keys: Collection[str], *, revoked: Collection[str] = (),
+                memo: SignatureMemo | None = None) -> set[str]:
         """The distinct DIDs in ``keys`` with a valid signature (revoked keys excluded)."""
         message = pae(payload_type(self.kind), self.payload)
         found: set[str] = set()
         for keyid, sig in self.signatures:
             if keyid in found or keyid not in keys or keyid in revoked:
+                continue
+            if memo is not None and memo.known(self.cid, keyid):
+                found.add(keyid)
                 continue
             try:
                 ok = PublicKey.from_did(keyid).verify(sig, message)
@@ -72,12 +82,14 @@ class Envelope:
                 ok = False
             if ok:
                 found.add(keyid)
+                if memo is not None:
+                    memo.remember(self.cid, keyid)
         return found
 
     def require(self, keys: Collection[str], threshold: int, *, role: str, set_name: str,
-                revoked: Collection[str] = ()) -> set[str]:
+                revoked: Collection[str] = (), memo: SignatureMemo | None = None) -> set[str]:
         """Raise unless at least ``threshold`` distinct, unrevoked ``keys`` signed."""
-        good = self.signers(keys, revoked=revoked)
+        good = self.signers(keys, revoked=revoked, memo=memo)
         if len(good) >= threshold:
             _log().info("trust.signatures", decision="accept", document=str(self.cid), kind=self.kind,
                       set=set_name, role=role, keys=sorted(good), threshold=threshold)

@@ -20,12 +20,13 @@ import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typing import TYPE_CHECKING
 
 from ..errors import ConfigError, InvalidInput, KeyNotFound
 from ._ed25519 import PublicKey
+
+if TYPE_CHECKING:  # pragma: no cover - cryptography is imported where a key is used (start-up)
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 _MAX_KEY_FILE_BYTES = 16 * 1024
@@ -37,17 +38,23 @@ class SigningKey:
     __slots__ = ("_key", "public")
 
     def __init__(self, key: Ed25519PrivateKey) -> None:
+        from cryptography.hazmat.primitives import serialization
+
         self._key = key
         raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         self.public = PublicKey(raw)
 
     @classmethod
     def generate(cls) -> SigningKey:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         return cls(Ed25519PrivateKey.generate())
 
     @classmethod
     def from_seed(cls, seed: bytes) -> SigningKey:
         """A key from a 32-byte RFC 8032 seed (for reproducible test keys)."""
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         return cls(Ed25519PrivateKey.from_private_bytes(seed))
 
     @property
@@ -58,6 +65,8 @@ class SigningKey:
         return self._key.sign(message)
 
     def to_pem(self, passphrase: bytes | None = None) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
         enc: serialization.KeySerializationEncryption = (
             serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
         )
@@ -154,6 +163,9 @@ class KeyRing:
 
 
 def _parse_pem(name: str, data: bytes, passphrase: bytes | None) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     encrypted = b"ENCRYPTED PRIVATE KEY" in data[:64]
     if encrypted and not passphrase:
         raise ConfigError(f"key {name!r} is encrypted", hint="give the passphrase it was saved with")

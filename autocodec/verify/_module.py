@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..cid import CID, decode_varint
 from ..config import DEFAULT_LIMITS, TrustLimits
@@ -33,6 +33,9 @@ from ._canonical import _HASHES, IDENTITY, check_cid
 from ._documents import ABI_VERSION, Manifest
 from ._envelope import open_envelope
 from ._fetch import Fetch, fetch_verified, read_capped
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._sigmemo import SignatureMemo
 
 
 def _log() -> Any:
@@ -60,8 +63,12 @@ def check_content_hash(cid: CID, what: str) -> None:
 
 def verify_manifest(data: bytes, *, now: int, limits: TrustLimits = DEFAULT_LIMITS.trust,
                     revoked: Collection[str] = (), expect: tuple[str, int | str] | None = None,
-                    set_name: str = "-") -> VerifiedManifest:
-    """Check a manifest envelope (already fetched by CID) at the fixed time ``now``."""
+                    set_name: str = "-", memo: SignatureMemo | None = None) -> VerifiedManifest:
+    """Check a manifest envelope (already fetched by CID) at the fixed time ``now``.
+
+    ``memo`` spares re-checking a publisher signature already verified for this envelope CID;
+    revocation, expiry, ABI and the index's expectation are checked on every call.
+    """
     env = open_envelope(data, "manifest", max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
     m = Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
     for target, what in ((str(env.cid), "manifest"), (str(m.module), "module")):
@@ -69,7 +76,7 @@ def verify_manifest(data: bytes, *, now: int, limits: TrustLimits = DEFAULT_LIMI
             _log().warning("trust.manifest", decision="reject", document=str(env.cid), publisher=m.publisher,
                          set=set_name, policy="revoked", reason=what)
             raise RevokedError(f"{what} {target} was revoked")
-    env.require([m.publisher], 1, role="publisher", set_name=set_name, revoked=revoked)
+    env.require([m.publisher], 1, role="publisher", set_name=set_name, revoked=revoked, memo=memo)
     if m.abi != ABI_VERSION:
         raise ModuleRejected(f"manifest {env.cid} declares ABI {m.abi}; this autocodec speaks ABI {ABI_VERSION}")
     check_content_hash(m.module, "manifest module")

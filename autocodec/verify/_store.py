@@ -14,6 +14,9 @@ Invariants:
 - Revocation beats every other policy: a revoked key, manifest or module is refused even if a
   pinned set lists it or the allow-list names it.
 - Every decision is logged (``verify`` logger) with the document, publisher, set and policy.
+- A manifest's publisher signature verified once (at pin or update time, or by an earlier
+  call) is remembered in ``trust_signatures`` keyed by (manifest CID, key) and not re-checked
+  (``_sigmemo``); revocation and expiry are still decided on every call.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ from ._ed25519 import PublicKey
 from ._envelope import open_envelope
 from ._fetch import Fetch, fetch_verified
 from ._module import VerifiedManifest, verify_manifest
+from ._sigmemo import SCHEMA as MIGRATION_4
 from ._update import TrustedState, VerifiedSet, _open_root, trust_anchor, verify_set
 
 
@@ -171,6 +175,7 @@ class TrustStore:
         self._reader: sqlite3.Connection | None = None
         self._no_reader = False
         self._reader_lock = threading.Lock()
+        self._signatures: set[tuple[str, str]] = set()
 
     @classmethod
     def open(cls, home: Home | str | None = None, *, limits: Limits | None = None, blocks: Any = None) -> TrustStore:
@@ -186,7 +191,8 @@ class TrustStore:
 
             register_migration("trust", 1, SCHEMA)  # both steps known before any migration runs
             register_migration("trust", 2, MIGRATION_2)
-            blocks.ensure_schema("trust", 3, MIGRATION_3)
+            register_migration("trust", 3, MIGRATION_3)
+            blocks.ensure_schema("trust", 4, MIGRATION_4)
         except BaseException:
             if owns:
                 blocks.close()
@@ -262,6 +268,34 @@ class TrustStore:
         with self.blocks.transaction() as conn2:
             rows: list[Any] = conn2.execute(sql, params).fetchall()
         return rows
+
+    # --- remembered signature checks (a SignatureMemo) -------------------------------------
+
+    def known(self, document: CID, keyid: str) -> bool:
+        """True if ``document``'s signature by ``keyid`` was verified before (here or in the home)."""
+        pair = (str(document), keyid)
+        if pair in self._signatures:
+            return True
+        if self._rows("SELECT 1 FROM trust_signatures WHERE document = ? AND keyid = ?", pair):
+            self._signatures.add(pair)
+            return True
+        return False
+
+    def remember(self, document: CID, keyid: str) -> None:
+        """Remember a signature ``PublicKey.verify`` just accepted: in this object, and in the
+        home unless the database is busy or read-only (a short write that never waits)."""
+        pair = (str(document), keyid)
+        self._signatures.add(pair)
+        try:
+            conn = sqlite3.connect(str(self.blocks.path), timeout=0, isolation_level=None)
+        except (sqlite3.Error, AttributeError, TypeError, ValueError):
+            return
+        try:
+            conn.execute("INSERT OR IGNORE INTO trust_signatures VALUES (?, ?)", pair)
+        except sqlite3.Error:
+            pass  # busy or read-only: it is checked again next time
+        finally:
+            conn.close()
 
     # --- revocation and allow-list ---------------------------------------------------------
 
@@ -463,6 +497,7 @@ class TrustStore:
 
     def _write_entries(self, conn: Any, verified: VerifiedSet) -> None:
         rows = []
+        signed: set[tuple[str, str]] = set()  # every VerifiedManifest passed its publisher signature
         for (kind, key), (role, mcid) in verified.entries.items():
             vm = verified.manifests.get(mcid)
             if vm is None:
@@ -471,9 +506,11 @@ class TrustStore:
                     raise NotTrusted(f"manifest {mcid} was not verified with the set; cannot store the entry")
                 vm = verify_manifest(data, now=verified.checked_at, limits=self.limits.trust, expect=(kind, key),
                                      set_name=verified.name)
+            signed.add((str(vm.cid), vm.manifest.publisher))
             rows.append((str(verified.set_id), kind, _key_text(key), role, str(mcid), str(vm.manifest.module),
                          vm.manifest.publisher))
         conn.executemany("INSERT INTO trust_entries VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        conn.executemany("INSERT OR IGNORE INTO trust_signatures VALUES (?, ?)", sorted(signed))
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -497,7 +534,7 @@ class TrustStore:
     def _manifest(self, cid: CID, now: int, revoked: frozenset[str], set_name: str,
                   expect: EntryKey | None) -> VerifiedManifest:
         return verify_manifest(self.blocks.get(cid), now=now, limits=self.limits.trust, revoked=revoked,
-                               expect=expect, set_name=set_name)
+                               expect=expect, set_name=set_name, memo=self)
 
     def resolve(self, kind: str, key: int | str, *, now: int | None = None) -> Decision | None:
         """The trusted manifest for ``(kind, code|name)``, or None if no pinned set lists it.
