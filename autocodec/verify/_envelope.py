@@ -94,7 +94,7 @@ class Envelope:
             _log().info("trust.signatures", decision="accept", document=str(self.cid), kind=self.kind,
                       set=set_name, role=role, keys=sorted(good), threshold=threshold)
             return good
-        revoked_signers = self.signers(keys) & set(revoked)
+        revoked_signers = self.signers(keys, memo=memo) & set(revoked)
         _log().warning("trust.signatures", decision="reject", document=str(self.cid), kind=self.kind,
                      set=set_name, role=role, keys=sorted(good), revoked=sorted(revoked_signers),
                      threshold=threshold)
