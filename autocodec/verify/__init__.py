@@ -14,6 +14,9 @@ in SECURITY.md. Private modules hold one concept each:
 - ``_module``   manifest and module-bytes checks
 - ``_update``   verifying a set update (root chain, indexes, delegations, manifests)
 - ``_store``    the local trust store (pinned sets, versions, revocations, allow-list)
+- ``_sigmemo``  remembered signature checks, keyed by (envelope CID, key)
+
+``_keyring``, ``_sign`` and ``_update`` are loaded on first use of one of their names.
 
 Typical use (the registry)::
 
@@ -25,6 +28,9 @@ Typical use (the registry)::
 """
 
 from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from ._documents import (
     ABI_VERSION,
@@ -40,7 +46,6 @@ from ._documents import (
 from ._ed25519 import InvalidKey, PublicKey, did_of
 from ._envelope import Envelope, open_envelope, pae, payload_type
 from ._fetch import Fetch, fetch_verified, read_capped
-from ._keyring import KeyEntry, KeyRing, SigningKey
 from ._module import (
     VerifiedManifest,
     check_module_info,
@@ -49,7 +54,6 @@ from ._module import (
     verify_manifest,
     verify_module,
 )
-from ._sign import module_cid, sign
 from ._store import (
     AllowRule,
     Decision,
@@ -58,7 +62,33 @@ from ._store import (
     format_ranges,
     parse_ranges,
 )
-from ._update import TrustedState, VerifiedSet, trust_anchor, verify_set
+
+if TYPE_CHECKING:  # pragma: no cover - loaded on first use (``__getattr__``): a decode needs none of them
+    from ._keyring import KeyEntry as KeyEntry
+    from ._keyring import KeyRing as KeyRing
+    from ._keyring import SigningKey as SigningKey
+    from ._sign import module_cid as module_cid
+    from ._sign import sign as sign
+    from ._update import TrustedState as TrustedState
+    from ._update import VerifiedSet as VerifiedSet
+    from ._update import trust_anchor as trust_anchor
+    from ._update import verify_set as verify_set
+
+_LAZY = {
+    "KeyEntry": "_keyring", "KeyRing": "_keyring", "SigningKey": "_keyring",
+    "module_cid": "_sign", "sign": "_sign",
+    "TrustedState": "_update", "VerifiedSet": "_update", "trust_anchor": "_update", "verify_set": "_update",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Keys, signing and set updates are imported on first use (start-up of a decode)."""
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{where}"), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "ABI_VERSION",

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
@@ -51,7 +51,9 @@ from ._envelope import open_envelope
 from ._fetch import Fetch, fetch_verified
 from ._module import VerifiedManifest, verify_manifest
 from ._sigmemo import SCHEMA as MIGRATION_4
-from ._update import TrustedState, VerifiedSet, _open_root, trust_anchor, verify_set
+
+if TYPE_CHECKING:  # pragma: no cover - _update is imported by the methods that pin or update (start-up)
+    from ._update import TrustedState, VerifiedSet
 
 
 def _log() -> Any:
@@ -359,6 +361,8 @@ class TrustStore:
 
     def state(self, set_id: CID) -> TrustedState:
         """What is trusted for a pinned set (raises ``SetNotFound``)."""
+        from ._update import TrustedState, _open_root
+
         row = self._rows("SELECT root_cid FROM trust_sets WHERE set_id = ?", (str(set_id),))
         if not row:
             raise SetNotFound(f"no pinned set {set_id}")
@@ -371,6 +375,8 @@ class TrustStore:
     def _lineage(self, set_id: CID, root_cid: CID) -> dict[CID, int]:
         """The roots of a pinned set this home holds: the current one and every ``previous``
         before it (stored, verified blocks), with their versions."""
+        from ._update import _open_root
+
         out: dict[CID, int] = {}
         cid: CID | None = root_cid
         while cid is not None and cid not in out and len(out) <= self.limits.trust.max_root_chain:
@@ -395,6 +401,8 @@ class TrustStore:
         outside every lineage under the name of a pinned set is a different set (refused);
         anything else is pinned as a new anchor (trust on first use of what the user named).
         """
+        from ._update import _open_root, trust_anchor
+
         limits = self.limits.trust
         known: dict[CID, str] = {}
         names: dict[str, str] = {}
@@ -434,6 +442,8 @@ class TrustStore:
         """Verify the set version whose top index is ``index_cid`` against what is trusted:
         the pinned set whose lineage holds its root, or a new anchor. Stores nothing; returns the
         verified set and the anchor envelope to store with it (None for a pinned set)."""
+        from ._update import verify_set
+
         now = int(time.time()) if now is None else now
         limits = self.limits.trust
         if root_cid is None:
@@ -447,6 +457,8 @@ class TrustStore:
     def pin(self, root_envelope: bytes, index_cid: CID, fetch: Fetch, *, root_cid: CID | None = None,
             now: int | None = None) -> VerifiedSet:
         """Pin a set by a root chosen out of band and bring it up to ``index_cid``."""
+        from ._update import _open_root
+
         root_envelope = bytes(root_envelope)
         if root_cid is None:
             root_cid = _open_root(root_envelope, self.limits.trust)[0].cid
@@ -456,6 +468,8 @@ class TrustStore:
 
     def update(self, set_id: CID, index_cid: CID, fetch: Fetch, *, now: int | None = None) -> VerifiedSet:
         """Verify and apply the update of a pinned set whose new top index is ``index_cid``."""
+        from ._update import verify_set
+
         verified = verify_set(self.state(set_id), index_cid, fetch, now=now, limits=self.limits.trust)
         self.apply_update(verified, now=now)
         return verified
