@@ -15,7 +15,6 @@ Invariant: a missing file means defaults; a malformed one is a ``ConfigError`` n
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -34,6 +33,8 @@ class Settings:
     def load(cls, path: Path) -> "Settings":
         if not path.exists():
             return cls()
+        import tomllib  # here, not at the top: a home without a config file never needs it
+
         try:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -14,8 +14,10 @@ See the private modules' docstrings for the invariants.
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._generation import Generation
-from ._live import RefreshOutcome, RefreshStatus
 from ._pins import (
     Location,
     PinInfo,
@@ -28,21 +30,42 @@ from ._pins import (
     pin_update,
     resolve_ipns,
 )
-from ._publish import Published, VectorsFailed, publish_module
 from ._resolution import Resolution, Source
 from ._resolver import Resolver
 from ._runtime import Runtime
-from ._sets import (
-    SetState,
-    add_manifest,
-    entries,
-    export_set,
-    get_set,
-    init_set,
-    publish_set,
-    remove_entry,
-    set_blocks,
-)
+
+if TYPE_CHECKING:  # pragma: no cover - loaded on first use (``__getattr__``): a decode needs none of them
+    from ._live import RefreshOutcome as RefreshOutcome
+    from ._live import RefreshStatus as RefreshStatus
+    from ._publish import Published as Published
+    from ._publish import VectorsFailed as VectorsFailed
+    from ._publish import publish_module as publish_module
+    from ._sets import SetState as SetState
+    from ._sets import add_manifest as add_manifest
+    from ._sets import entries as entries
+    from ._sets import export_set as export_set
+    from ._sets import get_set as get_set
+    from ._sets import init_set as init_set
+    from ._sets import publish_set as publish_set
+    from ._sets import remove_entry as remove_entry
+    from ._sets import set_blocks as set_blocks
+
+_LAZY = {
+    "RefreshOutcome": "_live", "RefreshStatus": "_live",
+    "Published": "_publish", "VectorsFailed": "_publish", "publish_module": "_publish",
+    **{name: "_sets" for name in ("SetState", "add_manifest", "entries", "export_set", "get_set", "init_set",
+                                  "publish_set", "remove_entry", "set_blocks")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Live refresh, publishing and set editing are imported on first use (start-up of a decode)."""
+    where = _LAZY.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{where}"), name)
+    globals()[name] = value
+    return value
 
 __all__ = [
     "Generation",
