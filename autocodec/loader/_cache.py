@@ -26,9 +26,7 @@ import errno
 import hashlib
 import hmac
 import os
-import secrets
 import stat
-import tempfile
 from pathlib import Path
 
 import wasmtime
@@ -55,6 +53,9 @@ class CompiledCache:
             if not path.exists():
                 # Write a complete key under a temporary name, then link it into place:
                 # concurrent processes agree on whichever key was linked first.
+                import secrets
+                import tempfile
+
                 fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".key-")  # mode 0600
                 try:
                     with os.fdopen(fd, "wb") as f:
@@ -115,6 +116,8 @@ class CompiledCache:
     def refuse(self, name: str, reason: str) -> None:
         """Remember that ``name`` could not be compiled within bounds (best effort)."""
         try:
+            import tempfile  # here: a warm start (every lookup a hit) never writes
+
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".refused")
             try:
@@ -131,6 +134,8 @@ class CompiledCache:
         try:
             artifact = module.serialize()
             blob = MAGIC + self._mac(name, artifact) + artifact
+            import tempfile  # here: a warm start (every lookup a hit) never writes
+
             self.dir.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".cwasm")
             try:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from dataclasses import asdict, replace
 
@@ -90,6 +89,8 @@ def _in_child(spec: EngineSpec, wasm: bytes, limits: SandboxLimits) -> bytes:
     args = json.dumps({"spec": asdict(child_spec), "memory": limits.compile_memory_bytes,
                        "cpu_s": -(-limits.compile_timeout_ms // 1000) + 1})
     timeout = limits.compile_timeout_ms / 1000
+    import subprocess  # here: a warm start (compiled cache hit) starts no child
+
     try:
         proc = subprocess.run(
             [sys.executable, "-m", "autocodec.loader._compile", args],
