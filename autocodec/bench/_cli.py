@@ -66,8 +66,8 @@ def run(config: BenchConfig) -> list[Figure]:
         fig = Figure(f"cli.decode.{name}", "cli", f"CLI start-up: {title}", ours_label="autocodec decode",
                      target=Target(_PEER, limit, f"<= {limit:g}x a bare interpreter start"),
                      note="wall time of one process; medians of interleaved rounds" + (
-                         "; the extension runtime imports wasmtime's ctypes bindings, cryptography (each run "
-                         "checks the module manifest's signature) and the HTTP stack of the sources" if name == "wasm"
+                         "; the extension runtime imports wasmtime's ctypes bindings; the manifest's publisher "
+                         "signature was remembered when the set was pinned, so cryptography is not imported" if name == "wasm"
                          else ""))
         fig.ours = Measurement.of(samples[name])
         fig.peers[_PEER] = peer
