@@ -234,16 +234,15 @@ def run_remote(runtime: Any, url: str, key: Any, task: Invocation, proofs: list[
                executor: str | None = None, timeout_s: float = 120.0) -> RemoteOutcome:
     """Push ``task`` to the executor at ``url`` with the delegation chain ``proofs`` (root first).
 
-    The executor's DID is the chain's subject (or ``executor`` for a self-issued job). The
+    The executor's DID is the chain's subject, or ``executor``, or else the one the executor names (``GET
+    /ipvm/executor``: a job without delegations, which it refuses unless the key is its own). The
     receipt is verified, then stored with the task in ``runtime``'s store.
     """
     from ..builtin import cid_for
     from ..sources import Deadline, exchange
     from ._cache import ReceiptCache
 
-    subject = executor or (proofs[0].sub if proofs else None)
-    if subject is None:
-        raise InvalidInput("no delegation names the executor", hint="give the delegation the executor issued")
+    subject = executor or (proofs[0].sub if proofs else None) or executor_did(url, timeout_s)
     now = int(time.time())
     token = invoke(key, subject, COMMAND, task_args(task), now=now, proofs=proofs, audience=subject)
     body = encode_container([token, *proofs], shipped_blocks(runtime.store, task, runtime.limits.ipvm))
@@ -266,6 +265,26 @@ def run_remote(runtime: Any, url: str, key: Any, task: Invocation, proofs: list[
     runtime.store.put(task_cid, task_block)
     ReceiptCache(runtime.store).put(receipt_cid, answer.body, receipt)
     return RemoteOutcome(task, token, receipt_cid, receipt, answer.headers.get("x-ipvm-cached") == "1")
+
+
+def executor_did(url: str, timeout_s: float = 30.0) -> str:
+    """The DID an executor at ``url`` signs receipts with (``GET /ipvm/executor``), for a job
+    sent without delegations: the executor then decides (``InvalidClaim`` unless the key is its own)."""
+    import json
+
+    from ..sources import Deadline, exchange
+
+    answer = exchange("GET", url.rstrip("/") + "/ipvm/executor", what=f"executor {url}", deadline=Deadline(timeout_s),
+                      read_timeout=timeout_s, cap=64 * 1024)
+    if answer.status != 200:
+        raise _remote_error(answer.status, answer.body, url)
+    try:
+        did = json.loads(answer.body)["did"]
+    except (ValueError, KeyError, TypeError):
+        did = None
+    if not isinstance(did, str) or not did.startswith("did:key:"):
+        raise InvalidDocument(f"executor {url} did not name its DID", hint="is it an autocodec serve?")
+    return did
 
 
 def _remote_error(status: int, body: bytes, url: str) -> AutocodecError:
