@@ -85,7 +85,3 @@ class Scheduler:
                 state.running -= 1
                 self._lock.notify_all()
 
-    def snapshot(self) -> dict[str, tuple[int, int]]:
-        """``{issuer: (running, waiting)}`` for metrics and tests."""
-        with self._lock:
-            return {d: (s.running, s.waiting) for d, s in self._issuers.items()}

@@ -88,8 +88,3 @@ class JobStream:
                                    int(body["at"])))
         return out
 
-    def head(self) -> int:
-        """The highest ``seq`` (0 for an empty stream)."""
-        with self.store.transaction() as conn:
-            row = conn.execute("SELECT MAX(seq) FROM ipvm_stream").fetchone()
-        return int(row[0] or 0)

@@ -236,7 +236,3 @@ def _is_ipvm_document(store: Any, cid: CID) -> bool:
     return keys in ({"rsc", "op", "input", "meta", "nnc"}, {"rsc", "op", "input", "meta", "nnc", "iss"},
                     {RECEIPT_TAG, "sig"}, {STREAM_TAG})
 
-
-def block_cid(value: Any) -> CID | None:
-    """The CID an event trigger passed (``{"ipvm/block": CID}``), for tests and tools."""
-    return value.get("ipvm/block") if isinstance(value, dict) else None
