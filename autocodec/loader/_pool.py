@@ -117,34 +117,29 @@ def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = Non
     return run_bulk(codec.decode_many, blocks, workers)
 
 
-def links_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = None) -> list[list[Any] | AutocodecError]:
-    """The CIDs each block links to, or its error, in order."""
+def _each(fn: Callable[[bytes], Any]) -> Callable[[list[bytes]], list[Any]]:
+    """A chunk worker applying ``fn`` to each item, an ``AutocodecError`` kept as that item's result."""
 
-    def links(chunk: list[bytes]) -> list[Any]:
+    def work(chunk: list[bytes]) -> list[Any]:
         out: list[Any] = []
-        for block in chunk:
+        for item in chunk:
             try:
-                out.append(codec.links(block))
+                out.append(fn(item))
             except AutocodecError as exc:
                 out.append(exc)
         return out
 
-    return run_bulk(links, blocks, workers)
+    return work
+
+
+def links_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = None) -> list[list[Any] | AutocodecError]:
+    """The CIDs each block links to, or its error, in order."""
+    return run_bulk(_each(codec.links), blocks, workers)
 
 
 def digest_many(hasher: Hasher, inputs: Sequence[bytes], workers: int | None = None) -> list[bytes | AutocodecError]:
     """The raw digest of each input, or its error, in order."""
-
-    def digests(chunk: list[bytes]) -> list[Any]:
-        out: list[Any] = []
-        for data in chunk:
-            try:
-                out.append(hasher.digest(data))
-            except AutocodecError as exc:
-                out.append(exc)
-        return out
-
-    return run_bulk(digests, inputs, workers)
+    return run_bulk(_each(hasher.digest), inputs, workers)
 
 
 __all__ = ["decode_many", "links_many", "digest_many", "run_bulk", "workers_for", "cores"]
