@@ -19,6 +19,9 @@ Invariants:
   gets its initial value back; tables and segments cannot change (``_reset`` admits only such
   modules). ``enable_reset`` checks once per instance that a reset gives back the recorded
   memory byte for byte. A grown memory or any failure means no reset: the instance is discarded.
+- ``call_and_reset`` is ``call`` then ``reset`` (same results, same errors); with the C
+  accelerator (``_hot``) both run in one C call, except on the calls where ``reset`` learns
+  which pages the module touches (those take the Python path).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from __future__ import annotations
 import ctypes
 import os
 import struct
+from typing import Any
 
 import wasmtime
 from wasmtime import _ffi as ffi
@@ -40,7 +44,7 @@ from ..errors import (
     OutputTooLarge,
     SandboxError,
 )
-from . import _call
+from . import _call, _hot
 from ._engine import WASM_PAGE, deadline_ticks
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -133,6 +137,8 @@ class GuestInstance:
         self._restores: list[tuple[bool, int, int, int]] = []
         self._drops: list[tuple[int, int]] = []  # (address, length) of zero pages outside the window
         self._resets = 0
+        self._hot: object | None = None  # the C runner (``_hot.Runner``) once reset is enabled
+        self._func_addrs: dict[str, int] = {}
 
     # --- reuse ------------------------------------------------------------------------------
 
@@ -167,7 +173,20 @@ class GuestInstance:
             return False
         for addr, length in self._drops:  # the check above mapped them: unmap for ``_learn``
             _madvise(addr, length, _MADV_DONTNEED)
+        if _hot.Runner is not None and self._calls.fast:
+            keep = (self.store, self._memory_struct, self._funcs)
+            self._hot = _hot.Runner(self._context, self._memory_addr, self._func_addr("ac_input"), self._slot,
+                                    self.limits.max_output_bytes, keep)
+            self._push_reset()
         return True
+
+    def _push_reset(self) -> None:
+        """Hand the current restore list to the C runner (after every window change)."""
+        hot: Any = self._hot
+        if hot is None:
+            return
+        globals_ = [(ctypes.addressof(g), ctypes.addressof(v)) for g, v in self._globals]
+        hot.set_reset(self._reset_size, list(self._restores), list(self._drops), globals_, (self._snapshot, self._globals))
 
     def _set_window(self, lo: int, hi: int) -> None:
         """Pages ``[lo, hi)`` are restored in place (memset/memmove, they stay resident: no
@@ -236,12 +255,19 @@ class GuestInstance:
         new_lo, new_hi = min(span), max(span) + 1
         if new_hi - new_lo <= _WINDOW_PAGES:
             self._set_window(new_lo, new_hi)
+            self._push_reset()
 
     def _func(self, name: str) -> ffi.wasmtime_func_t:
         func = self._funcs.get(name)
         if func is None:
             func = self._funcs[name] = _call.export(self.store, self._instance, name).of.func
         return func
+
+    def _func_addr(self, name: str) -> int:
+        addr = self._func_addrs.get(name)
+        if addr is None:
+            addr = self._func_addrs[name] = ctypes.addressof(self._func(name))
+        return addr
 
     def _caller(self, name: str):  # type: ignore[no-untyped-def]
         caller = self._callers.get(name)
@@ -278,14 +304,20 @@ class GuestInstance:
         size = self._mem_len()
         return size * 2 > cap or size + WASM_PAGE > cap
 
-    def _budget(self, size: int | None = None) -> None:
-        """A full budget, or for a decode of ``size`` input bytes one proportional to it."""
+    def _budget_for(self, size: int | None) -> tuple[int, int]:
+        """``(fuel, epoch ticks)``: the full budget, or for a decode of ``size`` input bytes one
+        proportional to it."""
         limits = self.limits
         fuel, ticks = limits.fuel, self._ticks
         if size is not None and limits.decode_fuel_per_byte:
             fuel = min(fuel, limits.decode_fuel_base + limits.decode_fuel_per_byte * size)
             extra_ms = limits.decode_deadline_ms_per_mib * size // (1 << 20)
             ticks = min(ticks, deadline_ticks(limits.decode_deadline_base_ms + extra_ms)) if extra_ms else self._small_ticks
+        return fuel, ticks
+
+    def _budget(self, size: int | None = None) -> None:
+        """Set the budget of ``_budget_for(size)``."""
+        fuel, ticks = self._budget_for(size)
         error = _call.set_fuel(self._context, fuel)
         if error:  # pragma: no cover - the engine always consumes fuel
             _call._raise_raw(error, None)
@@ -296,15 +328,17 @@ class GuestInstance:
         try:
             status: int = self._caller(name)(a, b)
             return status
-        except MemoryLimitExceeded:
-            self.broken = True
-            raise
         except SandboxError as exc:
-            self.broken = True
-            if isinstance(exc, GuestTrap) and self._near_cap():
-                cap = self.limits.max_memory_bytes
-                raise MemoryLimitExceeded(f"the module hit the memory cap ({cap} bytes): {exc.message}") from None
-            raise
+            raise self._failed(exc) from None
+
+    def _failed(self, exc: SandboxError) -> SandboxError:
+        """A guest call failed with ``exc``: the instance is broken; a trap with memory near
+        the cap is reported as the cap."""
+        self.broken = True
+        if isinstance(exc, GuestTrap) and not isinstance(exc, MemoryLimitExceeded) and self._near_cap():
+            cap = self.limits.max_memory_bytes
+            return MemoryLimitExceeded(f"the module hit the memory cap ({cap} bytes): {exc.message}")
+        return exc
 
     # --- the calling convention -------------------------------------------------------------
 
@@ -336,7 +370,10 @@ class GuestInstance:
             if size:
                 _memmove(base + ptr, data if isinstance(data, bytes) else bytes(data), size)
             status = self.invoke(op, ptr, size)
-        out = self._read_result()
+        return self._status_result(op, status, self._read_result())
+
+    def _status_result(self, op: str, status: int, out: bytes) -> bytes:
+        """``out`` for an OK status, else the error the status stands for."""
         if status == OK:
             return out
         message = out[:_MAX_MESSAGE].decode("utf-8", "replace")
@@ -347,6 +384,59 @@ class GuestInstance:
             raise GuestError(status, message or f"the module returned error status {status}")
         self.broken = True
         raise GuestFault(f"{op} returned unknown status {status}")
+
+    def call_and_reset(
+        self, op: str, data: bytes | bytearray | memoryview, *, proportional: bool = False
+    ) -> tuple[bytes, bool]:
+        """``call(op, data)`` then ``reset()``: the output, and whether the instance is back in
+        its recorded state (else the caller discards it). Same errors as ``call``."""
+        hot: Any = self._hot
+        resets = self._resets + 1
+        if hot is None or self.broken or 1 < resets < 10 or not resets % 64:  # ``reset`` learns on these
+            out = self.call(op, data, proportional=proportional)
+            return out, self.reset()
+        self._resets = resets
+        fuel, ticks = self._budget_for(len(data) if proportional else None)
+        outcome = hot.run(self._func_addr(op), data if data.__class__ is bytes else bytes(data), fuel, ticks, True)
+        if outcome.__class__ is bytes:
+            return outcome, True
+        return self._hot_outcome(op, len(data), outcome)
+
+    def _hot_outcome(self, op: str, size: int, outcome: tuple[Any, ...]) -> tuple[bytes, bool]:
+        """The result or error of the pure-Python path for a C runner outcome other than
+        "OK and reset" (``_hotcall.c``'s ``RESULT_*``)."""
+        self._known_size = -1  # the guest ran: ``_memory`` must re-read
+        code = outcome[0]
+        if code == _hot.NOT_RESET:
+            if outcome[2] is not None:  # pragma: no cover - wasmtime_global_set on a checked global
+                wasmtime.WasmtimeError._from_ptr(ctypes.cast(outcome[2], ctypes.POINTER(ffi.wasmtime_error_t)))
+            self.broken = True
+            return outcome[1], False
+        if code == _hot.STATUS:
+            status, out = outcome[1], outcome[2]
+            return self._status_result(op, status, out), False
+        self.broken = True
+        if code == _hot.TRAP:
+            try:
+                _call._raise_raw(outcome[2], outcome[3])
+            except SandboxError as exc:
+                raise self._failed(exc) from None
+            raise GuestFault(f"{op} failed without an error")  # pragma: no cover - the runner saw one
+        if code == _hot.INPUT_NULL:
+            if self._near_cap():
+                raise MemoryLimitExceeded(f"the module could not take a {size}-byte input under its memory cap")
+            raise GuestError(ERR_NOMEM, f"the module could not allocate a {size}-byte input")
+        if code == _hot.INPUT_OOB:
+            raise GuestFault(f"ac_input returned {outcome[1]:#x}, {size} bytes past it are outside memory")
+        if code == _hot.OUT_LARGE:
+            cap = self.limits.max_output_bytes
+            raise OutputTooLarge(f"the module returned {outcome[1]} bytes, over the {cap}-byte cap")
+        if code == _hot.OUT_OOB:
+            ptr, length, mem = outcome[1], outcome[2], outcome[3]
+            raise GuestFault(f"the result [{ptr:#x}, +{length}) is outside the module's {mem}-byte memory")
+        if code == _hot.FUEL:  # pragma: no cover - the engine always consumes fuel
+            _call._raise_raw(outcome[1], None)
+        raise GuestFault(f"unknown runner outcome {code}")  # pragma: no cover
 
     def _read_result(self) -> bytes:
         size, base = self._memory()

@@ -123,12 +123,15 @@ class LoadedModule:
                 self._idle.append(instance)
             return out
         try:
-            out = instance.call(op, data, proportional=proportional)
+            if data is None:
+                out, clean = instance.call(op, None, proportional=proportional), instance.reset()
+            else:
+                out, clean = instance.call_and_reset(op, data, proportional=proportional)
         except BaseException:
             with _idle_lock:
                 _idle_total -= 1
             raise
-        if instance.reset():
+        if clean:
             self._idle.append(instance)  # back where it came from: the count is unchanged
         else:
             with _idle_lock:

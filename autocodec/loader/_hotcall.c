@@ -1,0 +1,416 @@
+/* autocodec.loader._hotcall: one top-level ABI call on a reusable instance, in one C call.
+ *
+ * The pure-Python path (loader/_instance.py: ``GuestInstance.call`` then ``reset``) makes about
+ * a dozen ctypes calls per operation (fuel, deadline, ac_input, memory size, copy in, the
+ * operation, memory size, copy out, page restores, madvise, globals); each costs about a
+ * microsecond of marshalling. ``Runner.run`` does the same steps, in the same order, with the
+ * same checks, calling the same wasmtime C functions (their addresses come from wasmtime-py's
+ * own library through ``bind``: this file links against nothing but libc and Python).
+ *
+ * Invariants:
+ * - The fast outcome is the bytes of a call whose status was OK, after which the instance is
+ *   back in its recorded state. Every other outcome is a tuple (see RESULT_* below) from which
+ *   Python raises exactly the error the pure-Python path raises; no guest number is trusted
+ *   (input pointer, result slot, result ptr + len are checked against the memory size, len
+ *   against max_output, before any byte is read or written).
+ * - The restore list (pages to memset/memcpy, ranges to madvise, globals to set) is the one
+ *   Python computed (``set_reset``); it is applied only when the memory size equals the size
+ *   it was computed for (a memory never shrinks, so the addresses are still valid then).
+ * - The GIL is released while the guest runs and while pages are restored; one thread uses a
+ *   Runner at a time (its instance is owned by the calling thread for the operation).
+ * - Pointers handed to ``Runner`` (context, memory, functions, snapshot pages, globals) belong
+ *   to Python objects that the Runner keeps alive (``keep``) for as long as it lives.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+
+typedef union {
+    int32_t i32;
+    int64_t i64;
+    uint8_t v128[16];
+    void *ref;
+} raw_val; /* wasmtime_val_raw_t: 16 bytes */
+
+typedef void *(*call_fn)(void *ctx, const void *func, raw_val *raw, size_t n, void **trap);
+typedef void *(*set_fuel_fn)(void *ctx, uint64_t fuel);
+typedef void (*set_deadline_fn)(void *ctx, uint64_t ticks);
+typedef uint8_t *(*mem_data_fn)(const void *ctx, const void *mem);
+typedef size_t (*mem_size_fn)(const void *ctx, const void *mem);
+typedef void *(*global_set_fn)(void *ctx, const void *global, const void *value);
+
+static call_fn api_call;
+static set_fuel_fn api_set_fuel;
+static set_deadline_fn api_set_deadline;
+static mem_data_fn api_mem_data;
+static mem_size_fn api_mem_size;
+static global_set_fn api_global_set;
+
+enum {
+    RESULT_TRAP = 1,        /* (1, step, error_ptr, trap_ptr): step 0 = ac_input, 1 = the operation */
+    RESULT_INPUT_NULL = 2,  /* (2,): ac_input returned 0 */
+    RESULT_INPUT_OOB = 3,   /* (3, ptr): the input would not fit in memory at ptr */
+    RESULT_OUT_LARGE = 4,   /* (4, length): over max_output */
+    RESULT_OUT_OOB = 5,     /* (5, ptr, length, memory_size) */
+    RESULT_STATUS = 6,      /* (6, status, output): a non-OK status; not reset */
+    RESULT_NOT_RESET = 7,   /* (7, output, error_ptr): OK, but the instance could not be reset */
+    RESULT_FUEL = 8,        /* (8, error_ptr): setting the fuel failed */
+};
+
+typedef struct {
+    int zero;
+    uint8_t *dst;
+    const uint8_t *src;
+    size_t len;
+} restore_op;
+
+typedef struct {
+    void *addr;
+    size_t len;
+} drop_op;
+
+typedef struct {
+    const void *global;
+    const void *value;
+} global_op;
+
+typedef struct {
+    PyObject_HEAD
+    void *ctx;
+    const void *memory;
+    const void *input_func;
+    size_t slot;
+    size_t max_output;
+    size_t reset_size;
+    restore_op *restores;
+    Py_ssize_t n_restores;
+    drop_op *drops;
+    Py_ssize_t n_drops;
+    global_op *globals;
+    Py_ssize_t n_globals;
+    PyObject *keep;
+} Runner;
+
+static void *as_ptr(PyObject *obj) {
+    return PyLong_AsVoidPtr(obj);
+}
+
+static int Runner_init(Runner *self, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {"context", "memory", "input_func", "slot", "max_output", "keep", NULL};
+    PyObject *ctx, *mem, *input;
+    Py_ssize_t slot, max_output;
+    PyObject *keep;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOnnO", kwlist, &ctx, &mem, &input, &slot, &max_output, &keep))
+        return -1;
+    if (!api_call) {
+        PyErr_SetString(PyExc_RuntimeError, "bind() the wasmtime functions first");
+        return -1;
+    }
+    self->ctx = as_ptr(ctx);
+    self->memory = as_ptr(mem);
+    self->input_func = as_ptr(input);
+    if (PyErr_Occurred())
+        return -1;
+    if (slot < 0 || max_output < 0) {
+        PyErr_SetString(PyExc_ValueError, "negative slot or max_output");
+        return -1;
+    }
+    self->slot = (size_t)slot;
+    self->max_output = (size_t)max_output;
+    Py_INCREF(keep);
+    Py_XSETREF(self->keep, keep);
+    return 0;
+}
+
+static void Runner_clear_reset(Runner *self) {
+    PyMem_Free(self->restores);
+    PyMem_Free(self->drops);
+    PyMem_Free(self->globals);
+    self->restores = NULL;
+    self->drops = NULL;
+    self->globals = NULL;
+    self->n_restores = self->n_drops = self->n_globals = 0;
+    self->reset_size = 0;
+}
+
+static void Runner_dealloc(Runner *self) {
+    Runner_clear_reset(self);
+    Py_XDECREF(self->keep);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* set_reset(size, restores, drops, globals, keep): restores [(zero, dst, src, len)], drops
+ * [(addr, len)], globals [(global_addr, value_addr)]; all addresses as ints. */
+static PyObject *Runner_set_reset(Runner *self, PyObject *args) {
+    Py_ssize_t size;
+    PyObject *restores, *drops, *globals, *keep;
+    if (!PyArg_ParseTuple(args, "nO!O!O!O", &size, &PyList_Type, &restores, &PyList_Type, &drops, &PyList_Type,
+                          &globals, &keep))
+        return NULL;
+    Runner_clear_reset(self);
+    Py_ssize_t nr = PyList_GET_SIZE(restores), nd = PyList_GET_SIZE(drops), ng = PyList_GET_SIZE(globals);
+    self->restores = PyMem_Calloc((size_t)(nr ? nr : 1), sizeof(restore_op));
+    self->drops = PyMem_Calloc((size_t)(nd ? nd : 1), sizeof(drop_op));
+    self->globals = PyMem_Calloc((size_t)(ng ? ng : 1), sizeof(global_op));
+    if (!self->restores || !self->drops || !self->globals) {
+        Runner_clear_reset(self);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t i = 0; i < nr; i++) {
+        PyObject *item = PyList_GET_ITEM(restores, i);
+        int zero;
+        PyObject *dst, *src;
+        Py_ssize_t len;
+        if (!PyArg_ParseTuple(item, "pOOn", &zero, &dst, &src, &len))
+            goto fail;
+        self->restores[i] = (restore_op){zero, as_ptr(dst), as_ptr(src), (size_t)len};
+    }
+    for (Py_ssize_t i = 0; i < nd; i++) {
+        PyObject *addr;
+        Py_ssize_t len;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(drops, i), "On", &addr, &len))
+            goto fail;
+        self->drops[i] = (drop_op){as_ptr(addr), (size_t)len};
+    }
+    for (Py_ssize_t i = 0; i < ng; i++) {
+        PyObject *g, *v;
+        if (!PyArg_ParseTuple(PyList_GET_ITEM(globals, i), "OO", &g, &v))
+            goto fail;
+        self->globals[i] = (global_op){as_ptr(g), as_ptr(v)};
+    }
+    if (PyErr_Occurred())
+        goto fail;
+    self->n_restores = nr;
+    self->n_drops = nd;
+    self->n_globals = ng;
+    self->reset_size = (size_t)size;
+    PyObject *both = PyTuple_Pack(2, self->keep ? self->keep : Py_None, keep);
+    if (!both)
+        goto fail;
+    Py_XSETREF(self->keep, both);
+    Py_RETURN_NONE;
+fail:
+    Runner_clear_reset(self);
+    return NULL;
+}
+
+static uint32_t load_le32(const uint8_t *p) {
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* Back to the recorded state; returns NULL on success, else a wasmtime error pointer or
+ * (void *)1 for a failure without one. Called without the GIL. */
+static void *restore(Runner *self) {
+    if (!self->reset_size || api_mem_size(self->ctx, self->memory) != self->reset_size)
+        return (void *)1;
+    for (Py_ssize_t i = 0; i < self->n_restores; i++) {
+        restore_op *op = &self->restores[i];
+        if (op->zero)
+            memset(op->dst, 0, op->len);
+        else
+            memcpy(op->dst, op->src, op->len);
+    }
+    for (Py_ssize_t i = 0; i < self->n_drops; i++)
+        if (madvise(self->drops[i].addr, self->drops[i].len, MADV_DONTNEED))
+            return (void *)1;
+    for (Py_ssize_t i = 0; i < self->n_globals; i++) {
+        void *err = api_global_set(self->ctx, self->globals[i].global, self->globals[i].value);
+        if (err)
+            return err;
+    }
+    return NULL;
+}
+
+static PyObject *ptr_or_none(void *p) {
+    return p ? PyLong_FromVoidPtr(p) : Py_NewRef(Py_None);
+}
+
+/* run(func, data, fuel, ticks, reset) -> bytes | tuple (see RESULT_*). */
+static PyObject *Runner_run(Runner *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "run(func, data, fuel, ticks, reset)");
+        return NULL;
+    }
+    const void *func = PyLong_AsVoidPtr(args[0]);
+    unsigned long long fuel = PyLong_AsUnsignedLongLong(args[2]);
+    unsigned long long ticks = PyLong_AsUnsignedLongLong(args[3]);
+    int want_reset = PyObject_IsTrue(args[4]);
+    if (PyErr_Occurred())
+        return NULL;
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[1], &view, PyBUF_SIMPLE) < 0)
+        return NULL;
+    size_t size = (size_t)view.len;
+    if (size > INT32_MAX) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "input over 2 GiB");
+        return NULL;
+    }
+    raw_val raw[2];
+    void *trap = NULL, *err = NULL;
+    int result = 0, step = 0;
+    uint32_t ptr = 0, status = 0, out_ptr = 0, out_len = 0;
+    size_t msize = 0;
+    uint8_t *base = NULL;
+
+    Py_BEGIN_ALLOW_THREADS
+    err = api_set_fuel(self->ctx, fuel);
+    if (err) {
+        result = RESULT_FUEL;
+        goto done;
+    }
+    api_set_deadline(self->ctx, ticks);
+    raw[0].i64 = 0;
+    raw[0].i32 = (int32_t)size;
+    err = api_call(self->ctx, self->input_func, raw, 1, &trap);
+    if (err || trap) {
+        result = RESULT_TRAP;
+        goto done;
+    }
+    ptr = (uint32_t)raw[0].i32;
+    if (ptr == 0) {
+        result = RESULT_INPUT_NULL;
+        goto done;
+    }
+    msize = api_mem_size(self->ctx, self->memory);
+    base = api_mem_data(self->ctx, self->memory);
+    if ((size_t)ptr + size > msize) {
+        result = RESULT_INPUT_OOB;
+        goto done;
+    }
+    if (size)
+        memcpy(base + ptr, view.buf, size);
+    raw[0].i64 = 0;
+    raw[0].i32 = (int32_t)ptr;
+    raw[1].i64 = 0;
+    raw[1].i32 = (int32_t)size;
+    step = 1;
+    err = api_call(self->ctx, func, raw, 2, &trap);
+    if (err || trap) {
+        result = RESULT_TRAP;
+        goto done;
+    }
+    status = (uint32_t)raw[0].i32;
+    msize = api_mem_size(self->ctx, self->memory);
+    base = api_mem_data(self->ctx, self->memory);
+    if (self->slot + 8 > msize) { /* checked at instantiation; memories never shrink */
+        result = RESULT_OUT_OOB;
+        goto done;
+    }
+    out_ptr = load_le32(base + self->slot);
+    out_len = load_le32(base + self->slot + 4);
+    if (out_len > self->max_output)
+        result = RESULT_OUT_LARGE;
+    else if ((size_t)out_ptr + out_len > msize)
+        result = RESULT_OUT_OOB;
+done:;
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&view);
+
+    switch (result) {
+    case RESULT_FUEL:
+        return Py_BuildValue("(iN)", result, PyLong_FromVoidPtr(err));
+    case RESULT_TRAP:
+        return Py_BuildValue("(iiNN)", result, step, ptr_or_none(err), ptr_or_none(trap));
+    case RESULT_INPUT_NULL:
+        return Py_BuildValue("(i)", result);
+    case RESULT_INPUT_OOB:
+        return Py_BuildValue("(ik)", result, (unsigned long)ptr);
+    case RESULT_OUT_LARGE:
+        return Py_BuildValue("(ik)", result, (unsigned long)out_len);
+    case RESULT_OUT_OOB:
+        return Py_BuildValue("(ikkn)", result, (unsigned long)out_ptr, (unsigned long)out_len, (Py_ssize_t)msize);
+    default:
+        break;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(out_len ? (const char *)(base + out_ptr) : "", (Py_ssize_t)out_len);
+    if (!out)
+        return NULL;
+    if (status != 0)
+        return Py_BuildValue("(ikN)", RESULT_STATUS, (unsigned long)status, out);
+    if (!want_reset)
+        return out;
+    void *failed;
+    Py_BEGIN_ALLOW_THREADS
+    failed = restore(self);
+    Py_END_ALLOW_THREADS
+    if (!failed)
+        return out;
+    return Py_BuildValue("(iNN)", RESULT_NOT_RESET, out, failed == (void *)1 ? Py_NewRef(Py_None) : PyLong_FromVoidPtr(failed));
+}
+
+static PyMethodDef Runner_methods[] = {
+    {"run", (PyCFunction)(void (*)(void))Runner_run, METH_FASTCALL, "One input + operation (+ reset): bytes or an outcome tuple."},
+    {"set_reset", (PyCFunction)Runner_set_reset, METH_VARARGS, "The restore list for a memory of the given size."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject RunnerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "autocodec.loader._hotcall.Runner",
+    .tp_basicsize = sizeof(Runner),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "One instance's input + call + reset in one C call.",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Runner_init,
+    .tp_dealloc = (destructor)Runner_dealloc,
+    .tp_methods = Runner_methods,
+};
+
+/* bind(call_unchecked, set_fuel, set_epoch_deadline, memory_data, memory_data_size, global_set) */
+static PyObject *hot_bind(PyObject *mod, PyObject *args) {
+    PyObject *a, *b, *c, *d, *e, *f;
+    if (!PyArg_ParseTuple(args, "OOOOOO", &a, &b, &c, &d, &e, &f))
+        return NULL;
+    call_fn call = (call_fn)as_ptr(a);
+    set_fuel_fn fuel = (set_fuel_fn)as_ptr(b);
+    set_deadline_fn deadline = (set_deadline_fn)as_ptr(c);
+    mem_data_fn data = (mem_data_fn)as_ptr(d);
+    mem_size_fn size = (mem_size_fn)as_ptr(e);
+    global_set_fn gset = (global_set_fn)as_ptr(f);
+    if (PyErr_Occurred())
+        return NULL;
+    if (!call || !fuel || !deadline || !data || !size || !gset) {
+        PyErr_SetString(PyExc_ValueError, "a null function address");
+        return NULL;
+    }
+    api_call = call;
+    api_set_fuel = fuel;
+    api_set_deadline = deadline;
+    api_mem_data = data;
+    api_mem_size = size;
+    api_global_set = gset;
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef module_methods[] = {
+    {"bind", hot_bind, METH_VARARGS, "Bind the wasmtime C functions (addresses as ints)."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef hotcall_module = {
+    PyModuleDef_HEAD_INIT, "_hotcall", "One top-level ABI call in one C call (see loader/_hot.py).", -1, module_methods,
+};
+
+PyMODINIT_FUNC PyInit__hotcall(void) {
+    if (PyType_Ready(&RunnerType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&hotcall_module);
+    if (!m)
+        return NULL;
+    Py_INCREF(&RunnerType);
+    if (PyModule_AddObject(m, "Runner", (PyObject *)&RunnerType) < 0) {
+        Py_DECREF(&RunnerType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(m, "RESULT_TRAP", RESULT_TRAP) || PyModule_AddIntConstant(m, "RESULT_INPUT_NULL", RESULT_INPUT_NULL) ||
+        PyModule_AddIntConstant(m, "RESULT_INPUT_OOB", RESULT_INPUT_OOB) || PyModule_AddIntConstant(m, "RESULT_OUT_LARGE", RESULT_OUT_LARGE) ||
+        PyModule_AddIntConstant(m, "RESULT_OUT_OOB", RESULT_OUT_OOB) || PyModule_AddIntConstant(m, "RESULT_STATUS", RESULT_STATUS) ||
+        PyModule_AddIntConstant(m, "RESULT_NOT_RESET", RESULT_NOT_RESET) || PyModule_AddIntConstant(m, "RESULT_FUEL", RESULT_FUEL)) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
