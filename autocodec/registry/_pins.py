@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..cid import CID
 from ..config import Limits
-from ..errors import AutocodecError, BlockNeeded, FetchError, IntegrityError, NotFound, SetNotFound
+from ..errors import AutocodecError, BlockNeeded, BlockNotFound, FetchError, IntegrityError, NotFound, SetNotFound
 from ..log import get_logger
 from ..progress import Progress, no_progress
 from ._protocols import BlockSource, Fetch
@@ -133,13 +133,19 @@ class Pins:
             if self.store.has(cid):
                 return self.store.get(cid)
             with operation_deadline(whole):
+                first: AutocodecError | None = None
                 if extra is not None:
                     try:
                         data: bytes = extra.get(cid)
                         return data
-                    except AutocodecError:
-                        pass
-                return self.sources.get(cid)
+                    except AutocodecError as exc:
+                        first = exc  # the location failed: the configured sources may still have it
+                try:
+                    return self.sources.get(cid)
+                except BlockNotFound:
+                    if first is not None:  # say why the location failed, not "no source configured"
+                        raise first from None
+                    raise
 
         return fetch
 
