@@ -352,3 +352,31 @@ def test_a_later_set_takes_over_a_served_code_only_by_the_users_decision(publish
         assert user.resolve(kind, code).set_name == "first"
         pin_add(user, str(tmp_path / "second.car"))  # pinned again: the earlier decision is gone
         assert user.resolve(kind, code).set_name == "first"
+
+
+def test_opening_a_runtime_does_not_wait_for_another_processs_writer(tmp_path: Path) -> None:
+    """Every open asks whether the default set was offered: a read, so a writer elsewhere
+    (an import in another process holding the write lock) never makes it wait."""
+    import sqlite3
+    import time as _time
+    from dataclasses import replace as _replace
+
+    from autocodec.config import DEFAULT_LIMITS, StoreLimits
+
+    with Runtime(tmp_path / "home", default_set=False) as rt:
+        path = rt.store.path
+        assert rt.pins.ls() == []  # the pins schema exists from here on
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        limits = _replace(DEFAULT_LIMITS, store=_replace(DEFAULT_LIMITS.store, busy_timeout_ms=3000))
+        assert isinstance(limits.store, StoreLimits)
+        started = _time.monotonic()
+        with Runtime(tmp_path / "home", default_set=False, limits=limits) as rt:
+            # reads go on beside the writer (WAL); only writes would wait for it
+            assert not rt.store.has(CID.parse("bafkreiblau4z23vqronx64wc4lsjvwneunhhji7kqxgkls725fhui43kdq"))
+        took = _time.monotonic() - started
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert took < 1.5, f"opening waited {took:.1f} s for the other writer"

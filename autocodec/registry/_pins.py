@@ -313,8 +313,7 @@ class Pins:
         it, stays that way."""
         self.store.ensure_schema("registry-meta", 1, [
             "CREATE TABLE IF NOT EXISTS registry_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"])
-        with self.store.transaction() as conn:
-            row = conn.execute("SELECT value FROM registry_meta WHERE key = 'default-set'").fetchone()
+        row = self.store.read_row("SELECT value FROM registry_meta WHERE key = 'default-set'")
         if row is not None:
             return
         if accept:

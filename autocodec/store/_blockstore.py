@@ -322,6 +322,13 @@ class BlockStore:
         with self._lock, _sqlite_errors(doing):
             return self._db().execute(sql, params).fetchone()
 
+    def read_row(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        """The first row of one ``SELECT`` (or ``None``), read without taking the write lock:
+        for other wings' tables, where ``transaction()`` would wait for a concurrent writer."""
+        if not sql.lstrip().upper().startswith("SELECT"):
+            raise StoreError("read_row runs SELECT statements only")
+        return self._query(sql, params, "read the store")
+
     def get(self, cid: CID) -> bytes:
         """The block's bytes, checked for on-disk corruption; ``BlockNotFound`` if absent."""
         if _is_identity(cid):
