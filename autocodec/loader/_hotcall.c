@@ -90,7 +90,8 @@ typedef struct {
     Py_ssize_t n_drops;
     global_op *globals;
     Py_ssize_t n_globals;
-    PyObject *keep;
+    PyObject *keep;       /* what the context, memory and functions belong to */
+    PyObject *reset_keep; /* what the restore list's snapshot pages and globals belong to */
 } Runner;
 
 static void *as_ptr(PyObject *obj) {
@@ -137,6 +138,7 @@ static void Runner_clear_reset(Runner *self) {
 
 static void Runner_dealloc(Runner *self) {
     Runner_clear_reset(self);
+    Py_XDECREF(self->reset_keep);
     Py_XDECREF(self->keep);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
@@ -186,10 +188,8 @@ static PyObject *Runner_set_reset(Runner *self, PyObject *args) {
     self->n_drops = nd;
     self->n_globals = ng;
     self->reset_size = (size_t)size;
-    PyObject *both = PyTuple_Pack(2, self->keep ? self->keep : Py_None, keep);
-    if (!both)
-        goto fail;
-    Py_XSETREF(self->keep, both);
+    Py_INCREF(keep);
+    Py_XSETREF(self->reset_keep, keep);
     Py_RETURN_NONE;
 fail:
     Runner_clear_reset(self);
@@ -360,6 +360,7 @@ static PyTypeObject RunnerType = {
 
 /* bind(call_unchecked, set_fuel, set_epoch_deadline, memory_data, memory_data_size, global_set) */
 static PyObject *hot_bind(PyObject *mod, PyObject *args) {
+    (void)mod;
     PyObject *a, *b, *c, *d, *e, *f;
     if (!PyArg_ParseTuple(args, "OOOOOO", &a, &b, &c, &d, &e, &f))
         return NULL;
