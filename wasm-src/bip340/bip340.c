@@ -3,7 +3,7 @@
  * module (key type secp256k1-pub, 0xe7).
  *
  * Written from BIP-340 ("Schnorr Signatures for secp256k1", latest revision: messages of
- * any length) and FIPS 180-4 (SHA-256); curve constants from SEC 2, section 2.4.1.
+ * any length) and FIPS 180-4 (SHA-256, shared with the Bitcoin modules); curve constants from SEC 2, section 2.4.1.
  *
  * Invariants:
  *   - Inputs: a 32-byte x-only public key, a 64-byte signature r || s, a message of any
@@ -19,90 +19,15 @@
  *   - No state outlives a call; every value lives on the stack.
  */
 #include "ac.h"
+#include "../bitcoin-tx/btc_hash.h"
 
 #define KEY_TYPE_SECP256K1_PUB 0xe7
 
-/* ---- SHA-256 (FIPS 180-4) ------------------------------------------------------------ */
-
-typedef struct {
-    uint32_t h[8];
-    uint8_t buf[64];
-    uint32_t buf_len;
-    uint64_t total;
-} sha256_ctx;
-
-static const uint32_t K256[64] = {
-    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-static inline uint32_t ror(uint32_t x, unsigned n) { return (x >> n) | (x << (32 - n)); }
+/* SHA-256 (FIPS 180-4): the Bitcoin modules' own (wasm-src/bitcoin-tx/btc_hash.c, compiled
+   into this module through btc_hash.c beside this file). */
 
 static inline uint32_t be32(const uint8_t *p) {
     return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void sha256_block(uint32_t h[8], const uint8_t *p) {
-    uint32_t w[64];
-    for (int i = 0; i < 16; i++) w[i] = be32(p + 4 * i);
-    for (int i = 16; i < 64; i++) {
-        uint32_t s0 = ror(w[i - 15], 7) ^ ror(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        uint32_t s1 = ror(w[i - 2], 17) ^ ror(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    uint32_t a = h[0], b = h[1], c = h[2], d = h[3], e = h[4], f = h[5], g = h[6], k = h[7];
-    for (int i = 0; i < 64; i++) {
-        uint32_t t1 = k + (ror(e, 6) ^ ror(e, 11) ^ ror(e, 25)) + ((e & f) ^ (~e & g)) + K256[i] + w[i];
-        uint32_t t2 = (ror(a, 2) ^ ror(a, 13) ^ ror(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-        k = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-    }
-    h[0] += a; h[1] += b; h[2] += c; h[3] += d; h[4] += e; h[5] += f; h[6] += g; h[7] += k;
-}
-
-static void sha256_init(sha256_ctx *c) {
-    static const uint32_t H0[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                   0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
-    for (int i = 0; i < 8; i++) c->h[i] = H0[i];
-    c->buf_len = 0;
-    c->total = 0;
-}
-
-static void sha256_update(sha256_ctx *c, const uint8_t *p, size_t n) {
-    c->total += n;
-    if (c->buf_len) {
-        size_t take = 64 - c->buf_len;
-        if (take > n) take = n;
-        memcpy(c->buf + c->buf_len, p, take);
-        c->buf_len += (uint32_t)take;
-        p += take;
-        n -= take;
-        if (c->buf_len < 64) return;
-        sha256_block(c->h, c->buf);
-        c->buf_len = 0;
-    }
-    for (; n >= 64; p += 64, n -= 64) sha256_block(c->h, p);
-    memcpy(c->buf, p, n);
-    c->buf_len = (uint32_t)n;
-}
-
-static void sha256_final(sha256_ctx *c, uint8_t out[32]) {
-    uint64_t bits = c->total * 8;
-    uint8_t pad[72] = {0x80};
-    size_t padlen = (c->buf_len < 56 ? 56 : 120) - c->buf_len;
-    for (int i = 0; i < 8; i++) pad[padlen + (size_t)i] = (uint8_t)(bits >> (56 - 8 * i));
-    sha256_update(c, pad, padlen + 8);
-    for (int i = 0; i < 8; i++) {
-        out[4 * i] = (uint8_t)(c->h[i] >> 24);
-        out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);
-        out[4 * i + 2] = (uint8_t)(c->h[i] >> 8);
-        out[4 * i + 3] = (uint8_t)c->h[i];
-    }
 }
 
 /* ---- 256-bit integers: 8 little-endian 32-bit limbs -------------------------------- */
@@ -416,17 +341,17 @@ static bool lift_x(fe *y, const fe *x) {
 static void tagged_hash(const char *tag, const uint8_t *a, size_t an, const uint8_t *b, size_t bn,
                         const uint8_t *c, size_t cn, uint8_t out[32]) {
     uint8_t th[32];
-    sha256_ctx s;
-    sha256_init(&s);
-    sha256_update(&s, (const uint8_t *)tag, ac_strlen(tag));
-    sha256_final(&s, th);
-    sha256_init(&s);
-    sha256_update(&s, th, 32);
-    sha256_update(&s, th, 32);
-    sha256_update(&s, a, an);
-    sha256_update(&s, b, bn);
-    sha256_update(&s, c, cn);
-    sha256_final(&s, out);
+    btc_sha256 s;
+    btc_sha256_init(&s);
+    btc_sha256_update(&s, (const uint8_t *)tag, ac_strlen(tag));
+    btc_sha256_final(&s, th);
+    btc_sha256_init(&s);
+    btc_sha256_update(&s, th, 32);
+    btc_sha256_update(&s, th, 32);
+    btc_sha256_update(&s, a, an);
+    btc_sha256_update(&s, b, bn);
+    btc_sha256_update(&s, c, cn);
+    btc_sha256_final(&s, out);
 }
 
 /* 1 valid, 0 invalid, or -1 when pk is not a valid x-only public key. */

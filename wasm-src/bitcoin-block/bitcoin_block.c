@@ -24,31 +24,11 @@
  */
 #include "ac.h"
 #include "../bitcoin-tx/btc_hash.h"
+#include "../bitcoin-tx/btc_common.h"
 
 #define HEADER_LEN 80
-#define DBL_SHA2_256 0x56
 #define BITCOIN_BLOCK 0xb0
 #define BITCOIN_TX 0xb1
-
-static bool all_zero(const uint8_t *p, size_t n) {
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++) acc |= p[i];
-    return acc == 0;
-}
-
-static int write_link(ac_buf *out, uint64_t codec, const uint8_t *digest) {
-    /* 0x01, varint codec (2 bytes for 0xb0/0xb1), 0x56, 0x20, digest */
-    uint8_t cid[37] = {0x01, (uint8_t)(codec | 0x80), (uint8_t)(codec >> 7), DBL_SHA2_256, 32};
-    memcpy(cid + 5, digest, 32);
-    return acw_cid(out, cid, sizeof cid);
-}
-
-static int write_hash_hex(ac_buf *out, const uint8_t *h) {
-    uint8_t rev[32];
-    for (int i = 0; i < 32; i++) rev[i] = h[31 - i];
-    acw_head(out, 3, 64);
-    return ac_buf_hex(out, rev, 32);
-}
 
 static int check_len(size_t n) {
     if (n != HEADER_LEN)

@@ -26,11 +26,11 @@
  */
 #include "ac.h"
 #include "btc_hash.h"
+#include "btc_common.h"
 #include "script.h"
 
 #define BITCOIN_TX 0xb1
 #define BITCOIN_WC 0xb2
-#define DBL_SHA2_256 0x56
 
 typedef struct { const uint8_t *p; size_t n; } span;
 typedef struct {
@@ -166,26 +166,6 @@ static int parse_tx(const uint8_t *in, size_t n, tx_t *t) {
         t->stripped = n;
     }
     return AC_OK;
-}
-
-static bool all_zero(const uint8_t *p, size_t n) {
-    uint8_t acc = 0;
-    for (size_t i = 0; i < n; i++) acc |= p[i];
-    return acc == 0;
-}
-
-static int write_link(ac_buf *out, uint64_t codec, const uint8_t *digest) {
-    uint8_t cid[37] = {0x01, (uint8_t)(codec | 0x80), (uint8_t)(codec >> 7), DBL_SHA2_256, 32};
-    memcpy(cid + 5, digest, 32);
-    return acw_cid(out, cid, sizeof cid);
-}
-
-/* A digest as Bitcoin shows it: hex of the reversed bytes. */
-static int write_hash_hex(ac_buf *out, const uint8_t *h) {
-    uint8_t rev[32];
-    for (int i = 0; i < 32; i++) rev[i] = h[31 - i];
-    acw_head(out, 3, 64);
-    return ac_buf_hex(out, rev, 32);
 }
 
 static int write_hex(ac_buf *out, const uint8_t *p, size_t n) {
