@@ -67,9 +67,7 @@ assert _KIT_STACK == STACK_BYTES
 CFLAGS = _KIT_CFLAGS
 LDFLAGS = _KIT_LDFLAGS
 # Modules built without STRICT_CFLAGS, each with its reason (remove once it compiles cleanly).
-STRICT_EXEMPT: dict[str, str] = {
-    "bao": "one -Wsign-conversion in bao.c (g_chunk_at[i + k], int k), left to its owner",
-}
+STRICT_EXEMPT: dict[str, str] = {}
 
 
 def warning_flags(name: str) -> tuple[str, ...]:

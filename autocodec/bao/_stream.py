@@ -21,6 +21,8 @@ from typing import BinaryIO
 from ..errors import GuestError, IntegrityError, InvalidInput
 from ..loader._verifier import (
     DONE,
+    TREE_HOLD,
+    DecodeStream,
     FAILED,
     MODE_COMBINED,
     MODE_HASH,
@@ -89,6 +91,41 @@ def _failed(exc: GuestError) -> VerificationFailed:
     return VerificationFailed(exc.message)
 
 
+def _decode_held(dec: DecodeStream, src: BinaryIO, write: Callable[[memoryview], object],
+                 outboard: BinaryIO | None) -> int:
+    """``decode`` with a module that holds the outboard itself: the tree is handed over ahead
+    (``TREE_HOLD`` at most), data goes in exactly as read (whole pieces from offset 0, so the
+    guest takes all of it but a short last chunk), and outboard verified bytes are views of
+    those pieces rather than copies."""
+    written, held = 0, 0
+    data = b""
+    piece = dec.max_piece
+    tree_eof, data_eof = outboard is None, False
+    while True:
+        if outboard is not None and not tree_eof and held <= TREE_HOLD // 2:
+            more = outboard.read(TREE_HOLD - held)
+            if more:
+                held = dec.tree(more)
+            else:
+                tree_eof = True
+        if not data_eof and len(data) < piece // 2:
+            more = src.read(piece - len(data))
+            data_eof = not more
+            data = data + more if data else more
+        step = dec.data(data)
+        held -= step.tree_used
+        if step.verified:
+            write(step.verified)
+            written += len(step.verified)
+        data = data[step.data_used:] if step.data_used < len(data) else b""
+        if step.need in (DONE, FAILED):
+            break
+        if (step.need == NEED_TREE and tree_eof) or (step.need != NEED_TREE and data_eof):
+            break  # the stream it needs has ended: final() says the encoding is short
+    dec.final()
+    return written
+
+
 def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[memoryview], object], *,
            outboard: BinaryIO | None = None, start: int = 0, count: int = UNKNOWN_LENGTH,
            slice_input: bool = False) -> int:
@@ -102,7 +139,9 @@ def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[memo
         raise InvalidInput("a slice carries its own tree: it takes no outboard")
     mode = MODE_OUTBOARD if outboard is not None else MODE_SLICE if slice_input else MODE_COMBINED
     try:
-        dec = verifier.decoder(root, mode, start, count)
+        dec = verifier.decoder(root, mode, start, count, ranges=True)
+        if dec.held_tree:
+            return _decode_held(dec, src, write, outboard)
         written = 0
         tree, data = b"", b""
         tree_room = 2 * _TREE_READ if outboard is not None else 0

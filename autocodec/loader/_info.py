@@ -54,7 +54,10 @@ KIND_EXPORTS: dict[str, dict[str, _wasmparse.FuncType]] = {
         "ac_enc_init": SIG_OP, "ac_enc_update": SIG_OP, "ac_enc_final": SIG_NULLARY,
     },
 }
-OPTIONAL_EXPORTS: dict[str, dict[str, _wasmparse.FuncType]] = {"codec": {"ac_links": SIG_OP}}
+OPTIONAL_EXPORTS: dict[str, dict[str, _wasmparse.FuncType]] = {
+    "codec": {"ac_links": SIG_OP},
+    "verifier": {"ac_vfy_tree": SIG_OP, "ac_vfy_data": SIG_OP},  # held outboard + zero-copy data (bao)
+}
 _MAX_TEXT = 256
 _MAX_LIST = 256
 

@@ -5,8 +5,13 @@ Invariants:
   (the guest's stream state lives in its statics); a fresh stream gets a fresh instance.
 - No guest call receives more than ``limits.stream_chunk_bytes`` (+ the 4-byte frame head):
   the caller (``autocodec.bao``) sizes its pieces; bigger inputs are refused here.
-- Guest output is untrusted: the update head's counts must lie within what was given and
-  ``need`` must be 0, 1 or 2, else ``GuestFault``; an error status is a ``GuestError``.
+- Guest output is untrusted: the update head's counts must lie within what was given,
+  ``need`` must be 0..3 and a reported verified range must lie inside the data taken, else
+  ``GuestFault``; an error status is a ``GuestError``.
+- With the optional exports ``ac_vfy_tree``/``ac_vfy_data`` (``DecodeStream.held_tree``), the
+  outboard is pushed ahead into the guest and data goes in as it was read (no frame to build);
+  with ``ranges`` the guest names the verified bytes as a range of that data, and ``Step.verified``
+  is a view of the caller's own bytes (no copy out). Old modules keep the one-frame protocol.
 """
 
 from __future__ import annotations
@@ -27,6 +32,11 @@ UNKNOWN_LENGTH = (1 << 64) - 1
 _HEAD = struct.Struct("<IIB")
 _U32 = struct.Struct("<I")
 _INIT = struct.Struct("<32sBQQ")
+_INIT_FLAGS = struct.Struct("<32sBQQB")
+_RANGE = struct.Struct("<II")
+INIT_RANGES = 1
+TREE_HOLD = 256 * 1024
+"""Outboard bytes the bao module holds at most (``ac_vfy_tree``)."""
 _ENC = struct.Struct("<QB")
 
 MODE_COMBINED, MODE_OUTBOARD, MODE_SLICE, MODE_HASH = 0, 1, 2, 2
@@ -49,14 +59,21 @@ class Step:
 class DecodeStream:
     """Incremental verification of one encoding against a root hash (one guest instance)."""
 
-    def __init__(self, loaded: LoadedModule, root: bytes, mode: int, start: int, count: int) -> None:
+    def __init__(self, loaded: LoadedModule, root: bytes, mode: int, start: int, count: int, *,
+                 ranges: bool = False) -> None:
         if len(root) != 32:
             raise InvalidInput("a Bao root hash is 32 bytes")
         if not (0 <= start < 1 << 64 and 0 <= count < 1 << 64):
             raise InvalidInput("a Bao range's start and count are unsigned 64-bit numbers")
         self._instance: GuestInstance = loaded.instance()
         self._max = loaded.limits.stream_chunk_bytes
-        self._instance.call("ac_vfy_init", _INIT.pack(bytes(root), mode, start, count))
+        self.held_tree = "ac_vfy_data" in loaded.info.exports and "ac_vfy_tree" in loaded.info.exports
+        """Whether ``tree``/``data`` are available (else only the one-frame ``update``)."""
+        self.ranges = ranges and self.held_tree and mode == MODE_OUTBOARD
+        if self.ranges:
+            self._instance.call("ac_vfy_init", _INIT_FLAGS.pack(bytes(root), mode, start, count, INIT_RANGES))
+        else:
+            self._instance.call("ac_vfy_init", _INIT.pack(bytes(root), mode, start, count))
 
     @property
     def max_piece(self) -> int:
@@ -73,6 +90,39 @@ class DecodeStream:
         if tree_used > len(tree) or data_used > len(data) or need > FAILED:
             raise GuestFault("ac_vfy_update's head is outside what it was given")
         return Step(tree_used, data_used, need, memoryview(out)[_HEAD.size:])
+
+    def tree(self, tree: bytes) -> int:
+        """Hand outboard bytes to the guest ahead of the data that needs them (at most
+        ``TREE_HOLD`` held); returns how many it holds now."""
+        if len(tree) > TREE_HOLD:
+            raise InvalidInput(f"the verifier holds at most {TREE_HOLD} outboard bytes")
+        out = self._instance.call("ac_vfy_tree", tree)
+        if len(out) != 4:
+            raise GuestFault("ac_vfy_tree returned no 4-byte count")
+        held: int = _U32.unpack(out)[0]
+        if held > TREE_HOLD:
+            raise GuestFault("ac_vfy_tree claims to hold more than it can")
+        return held
+
+    def data(self, data: bytes) -> Step:
+        """One step over ``data`` (the outboard from what ``tree`` handed over). With
+        ``ranges`` the verified bytes are a view of ``data`` itself."""
+        if len(data) > self._max:
+            raise InvalidInput(f"one verifier update carries at most {self._max} bytes")
+        out = self._instance.call("ac_vfy_data", data)
+        if len(out) < _HEAD.size:
+            raise GuestFault("ac_vfy_data returned no 9-byte head")
+        tree_used, data_used, need = _HEAD.unpack_from(out)
+        if tree_used > TREE_HOLD or data_used > len(data) or need > FAILED:
+            raise GuestFault("ac_vfy_data's head is outside what it was given")
+        if not self.ranges:
+            return Step(tree_used, data_used, need, memoryview(out)[_HEAD.size:])
+        if len(out) != _HEAD.size + _RANGE.size:
+            raise GuestFault("ac_vfy_data returned no verified range")
+        at, length = _RANGE.unpack_from(out, _HEAD.size)
+        if at + length > data_used:
+            raise GuestFault("ac_vfy_data's verified range is outside the data it took")
+        return Step(tree_used, data_used, need, memoryview(data)[at:at + length])
 
     def final(self) -> None:
         """``GuestError`` unless every node of the encoding (or slice) was verified."""
@@ -115,8 +165,8 @@ class Verifier:
         self.name = loaded.info.name
 
     def decoder(self, root: bytes, mode: int = MODE_COMBINED, start: int = 0,
-                count: int = UNKNOWN_LENGTH) -> DecodeStream:
-        return DecodeStream(self._loaded, root, mode, start, count)
+                count: int = UNKNOWN_LENGTH, *, ranges: bool = False) -> DecodeStream:
+        return DecodeStream(self._loaded, root, mode, start, count, ranges=ranges)
 
     def encoder(self, length: int = UNKNOWN_LENGTH, mode: int = MODE_COMBINED) -> EncodeStream:
         return EncodeStream(self._loaded, length, mode)

@@ -54,6 +54,120 @@
         (const void *)hash_fn, (const void *)init_fn, (const void *)update_fn, (const void *)final_fn};
 #include "../blake3/blake3.c"
 
+
+/* ---- four compressions at once (wasm SIMD128) -------------------------------------------
+ * b4_hash compresses four independent inputs of `blocks` 64-byte blocks each (lane k from
+ * in[k]): whole chunks (16 blocks, counters counter+k, CHUNK_START/CHUNK_END on the first and
+ * last block) or parent nodes (1 block, counter 0, PARENT).  Its rounds are fully unrolled so
+ * the message words stay in locals (the hasher module's loop keeps them in linear memory and
+ * reads the schedule per word); results are bit-identical to the scalar `compress`. */
+#include <wasm_simd128.h>
+
+#define B4_ROT16(x) wasm_i8x16_shuffle(x, x, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)
+#define B4_ROT8(x) wasm_i8x16_shuffle(x, x, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12)
+#define B4_ROT12(x) wasm_v128_or(wasm_u32x4_shr(x, 12), wasm_i32x4_shl(x, 20))
+#define B4_ROT7(x) wasm_v128_or(wasm_u32x4_shr(x, 7), wasm_i32x4_shl(x, 25))
+#define B4_G(a, b, c, d, x, y)                                                            \
+    do {                                                                                  \
+        a = wasm_i32x4_add(wasm_i32x4_add(a, b), x); d = B4_ROT16(wasm_v128_xor(d, a));   \
+        c = wasm_i32x4_add(c, d);                    b = B4_ROT12(wasm_v128_xor(b, c));   \
+        a = wasm_i32x4_add(wasm_i32x4_add(a, b), y); d = B4_ROT8(wasm_v128_xor(d, a));    \
+        c = wasm_i32x4_add(c, d);                    b = B4_ROT7(wasm_v128_xor(b, c));    \
+    } while (0)
+
+static void b4_hash(const uint8_t *const in[4], uint32_t blocks, uint64_t counter, bool counter_step,
+                    uint32_t flags, uint32_t flags_start, uint32_t flags_end, uint32_t out[4][8]) {
+    v128_t h0 = wasm_i32x4_splat((int32_t)IV[0]), h1 = wasm_i32x4_splat((int32_t)IV[1]);
+    v128_t h2 = wasm_i32x4_splat((int32_t)IV[2]), h3 = wasm_i32x4_splat((int32_t)IV[3]);
+    v128_t h4 = wasm_i32x4_splat((int32_t)IV[4]), h5 = wasm_i32x4_splat((int32_t)IV[5]);
+    v128_t h6 = wasm_i32x4_splat((int32_t)IV[6]), h7 = wasm_i32x4_splat((int32_t)IV[7]);
+    uint64_t c1 = counter + (counter_step ? 1u : 0u), c2 = counter + (counter_step ? 2u : 0u);
+    uint64_t c3 = counter + (counter_step ? 3u : 0u);
+    const v128_t ctr_lo = wasm_i32x4_make((int32_t)counter, (int32_t)c1, (int32_t)c2, (int32_t)c3);
+    const v128_t ctr_hi = wasm_i32x4_make((int32_t)(counter >> 32), (int32_t)(c1 >> 32), (int32_t)(c2 >> 32),
+                                          (int32_t)(c3 >> 32));
+    for (uint32_t blk = 0; blk < blocks; blk++) {
+        v128_t m[16];
+        size_t off = (size_t)blk * B3_BLOCK_LEN;
+#pragma clang loop unroll(full)
+        for (int j = 0; j < 16; j += 4) { /* 4x4 transpose: words j..j+3 of each input's block */
+            v128_t r0 = wasm_v128_load(in[0] + off + 4 * j), r1 = wasm_v128_load(in[1] + off + 4 * j);
+            v128_t r2 = wasm_v128_load(in[2] + off + 4 * j), r3 = wasm_v128_load(in[3] + off + 4 * j);
+            v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
+            v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+            m[j] = wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5);
+            m[j + 1] = wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7);
+            m[j + 2] = wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5);
+            m[j + 3] = wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7);
+        }
+        uint32_t f = flags | (blk == 0 ? flags_start : 0) | (blk + 1 == blocks ? flags_end : 0);
+        v128_t v0 = h0, v1 = h1, v2 = h2, v3 = h3, v4 = h4, v5 = h5, v6 = h6, v7 = h7;
+        v128_t v8 = wasm_i32x4_splat((int32_t)IV[0]), v9 = wasm_i32x4_splat((int32_t)IV[1]);
+        v128_t v10 = wasm_i32x4_splat((int32_t)IV[2]), v11 = wasm_i32x4_splat((int32_t)IV[3]);
+        v128_t v12 = ctr_lo, v13 = ctr_hi, v14 = wasm_i32x4_splat(B3_BLOCK_LEN), v15 = wasm_i32x4_splat((int32_t)f);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 7; r++) {
+            B4_G(v0, v4, v8, v12, m[SCHEDULE[r][0]], m[SCHEDULE[r][1]]);
+            B4_G(v1, v5, v9, v13, m[SCHEDULE[r][2]], m[SCHEDULE[r][3]]);
+            B4_G(v2, v6, v10, v14, m[SCHEDULE[r][4]], m[SCHEDULE[r][5]]);
+            B4_G(v3, v7, v11, v15, m[SCHEDULE[r][6]], m[SCHEDULE[r][7]]);
+            B4_G(v0, v5, v10, v15, m[SCHEDULE[r][8]], m[SCHEDULE[r][9]]);
+            B4_G(v1, v6, v11, v12, m[SCHEDULE[r][10]], m[SCHEDULE[r][11]]);
+            B4_G(v2, v7, v8, v13, m[SCHEDULE[r][12]], m[SCHEDULE[r][13]]);
+            B4_G(v3, v4, v9, v14, m[SCHEDULE[r][14]], m[SCHEDULE[r][15]]);
+        }
+        h0 = wasm_v128_xor(v0, v8); h1 = wasm_v128_xor(v1, v9);
+        h2 = wasm_v128_xor(v2, v10); h3 = wasm_v128_xor(v3, v11);
+        h4 = wasm_v128_xor(v4, v12); h5 = wasm_v128_xor(v5, v13);
+        h6 = wasm_v128_xor(v6, v14); h7 = wasm_v128_xor(v7, v15);
+    }
+    /* transpose back: out[k] = lane k of h0..h7 */
+    v128_t a0 = wasm_i32x4_shuffle(h0, h1, 0, 4, 1, 5), a1 = wasm_i32x4_shuffle(h0, h1, 2, 6, 3, 7);
+    v128_t a2 = wasm_i32x4_shuffle(h2, h3, 0, 4, 1, 5), a3 = wasm_i32x4_shuffle(h2, h3, 2, 6, 3, 7);
+    v128_t b0 = wasm_i32x4_shuffle(h4, h5, 0, 4, 1, 5), b1 = wasm_i32x4_shuffle(h4, h5, 2, 6, 3, 7);
+    v128_t b2 = wasm_i32x4_shuffle(h6, h7, 0, 4, 1, 5), b3 = wasm_i32x4_shuffle(h6, h7, 2, 6, 3, 7);
+    wasm_v128_store(&out[0][0], wasm_i32x4_shuffle(a0, a2, 0, 1, 4, 5));
+    wasm_v128_store(&out[0][4], wasm_i32x4_shuffle(b0, b2, 0, 1, 4, 5));
+    wasm_v128_store(&out[1][0], wasm_i32x4_shuffle(a0, a2, 2, 3, 6, 7));
+    wasm_v128_store(&out[1][4], wasm_i32x4_shuffle(b0, b2, 2, 3, 6, 7));
+    wasm_v128_store(&out[2][0], wasm_i32x4_shuffle(a1, a3, 0, 1, 4, 5));
+    wasm_v128_store(&out[2][4], wasm_i32x4_shuffle(b1, b3, 0, 1, 4, 5));
+    wasm_v128_store(&out[3][0], wasm_i32x4_shuffle(a1, a3, 2, 3, 6, 7));
+    wasm_v128_store(&out[3][4], wasm_i32x4_shuffle(b1, b3, 2, 3, 6, 7));
+}
+
+/* CVs of n whole chunks (none the root) at ptr[0..n), chunk counters counter.. */
+static void b4_chunks(const uint8_t *const *ptr, uint32_t n, uint64_t counter, uint32_t (*cvs)[8]) {
+    uint32_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        b4_hash(ptr + i, B3_CHUNK_LEN / B3_BLOCK_LEN, counter + i, true, 0, CHUNK_START, CHUNK_END, cvs + i);
+    if (i < n) { /* 1-3 left: lanes past the end repeat the last chunk and are dropped */
+        const uint8_t *p[4];
+        uint32_t tmp[4][8];
+        for (uint32_t k = 0; k < 4; k++) p[k] = ptr[i + k < n ? i + k : n - 1];
+        b4_hash(p, B3_CHUNK_LEN / B3_BLOCK_LEN, counter + i, true, 0, CHUNK_START, CHUNK_END, tmp);
+        for (uint32_t k = 0; i + k < n; k++) memcpy(cvs[i + k], tmp[k], 32);
+    }
+}
+
+/* One level up a row of m CVs (BLAKE3's tree: pairs from the left, an odd last one carried):
+ * up[j] = parent(row[2j], row[2j+1]); returns the length of `up`. */
+static uint32_t b4_level(const uint32_t (*row)[8], uint32_t m, uint32_t (*up)[8]) {
+    uint32_t pairs = m / 2, j = 0;
+    for (; j + 4 <= pairs; j += 4) {
+        const uint8_t *p[4] = {(const uint8_t *)row[2 * j], (const uint8_t *)row[2 * j + 2],
+                               (const uint8_t *)row[2 * j + 4], (const uint8_t *)row[2 * j + 6]};
+        b4_hash(p, 1, 0, false, PARENT, 0, 0, up + j);
+    }
+    for (; j < pairs; j++) {
+        uint32_t o[16];
+        compress(IV, (const uint8_t *)row[2 * j], 64, 0, PARENT, o);
+        memcpy(up[j], o, 32);
+    }
+    if (m & 1) memcpy(up[pairs], row[m - 1], 32);
+    return pairs + (m & 1);
+}
+
 #define BAO_HEADER 8
 #define BAO_PARENT 64
 #define BAO_MAX_STACK 64
@@ -110,6 +224,8 @@ static void parent_cv(const uint8_t node[BAO_PARENT], bool root, uint32_t cv[8])
 
 /* ---- decoding (verification) ----------------------------------------------------------- */
 
+#define VFY_RANGES 1u
+
 static struct {
     bool ready, failed, have_len;
     uint8_t mode;
@@ -129,7 +245,13 @@ static struct {
     uint64_t tree_pos, data_pos;    /* bytes consumed from each stream (for messages) */
     const char *fail_what;          /* the first mismatch, once failed */
     uint64_t fail_index, fail_at;
+    bool ranges;                    /* report verified bytes as a range of the data input */
+    const uint8_t *r_ptr;           /* this call's verified bytes (ranges mode) */
+    size_t r_len;
+    uint32_t t_have, t_off;         /* held outboard bytes g_tbuf[t_off, t_have) */
 } V;
+#define TREE_CAP (256u * 1024u)
+static uint8_t g_tbuf[TREE_CAP];
 
 static char *u64_text(uint64_t v, char buf[24]) {
     char *p = buf + 23;
@@ -155,11 +277,16 @@ static void span(const subtree *s, uint64_t *lo, uint64_t *hi) {
 
 static int vfy_init(const uint8_t *in, size_t n, ac_buf *out) {
     (void)out;
-    if (n != 32 + 1 + 8 + 8) return ac_fail(AC_ERR_INVALID, "bao: init takes hash[32] mode[1] start[8] count[8]");
+    if (n != 32 + 1 + 8 + 8 && n != 32 + 1 + 8 + 8 + 1)
+        return ac_fail(AC_ERR_INVALID, "bao: init takes hash[32] mode[1] start[8] count[8] [flags[1]]");
     memset(&V, 0, sizeof V);
     words_of(in, V.root);
     V.mode = in[32];
     if (V.mode > MODE_SLICE) return ac_fail(AC_ERR_INVALID, "bao: mode must be 0 (combined), 1 (outboard) or 2 (slice)");
+    uint8_t flags = n > 49 ? in[49] : 0;
+    if (flags & ~VFY_RANGES) return ac_fail(AC_ERR_INVALID, "bao: unknown init flags");
+    V.ranges = (flags & VFY_RANGES) != 0;
+    if (V.ranges && V.mode != MODE_OUTBOARD) return ac_fail(AC_ERR_INVALID, "bao: the ranges flag needs the outboard mode");
     V.start = ac_le64(in + 33);
     V.count = ac_le64(in + 41);
     V.ready = true;
@@ -201,56 +328,98 @@ static int emit(const uint8_t *p, size_t len, uint64_t index, ac_buf *out) {
     if (os < lo) os = lo;
     if (oe > hi) oe = hi;
     if (os >= oe) return AC_OK;
+    if (V.ranges) { /* every byte emitted in one call is the next one of the data input */
+        const uint8_t *q = p + (os - lo);
+        if (V.r_len == 0) V.r_ptr = q;
+        else if (q != V.r_ptr + V.r_len) return ac_fail(AC_ERR_INTERNAL, "bao: verified bytes are not contiguous");
+        V.r_len += (size_t)(oe - os);
+        return AC_OK;
+    }
     return ac_buf_put(out, p + (os - lo), (size_t)(oe - os));
+}
+
+/* ---- a subtree's levels -----------------------------------------------------------------
+ * Rows of CVs from the chunks up: row 0 the chunk CVs, row L+1 = b4_level(row L), up to a row
+ * of two (the top parent's children).  In a subtree of n chunks, the parent whose left child
+ * holds 2^L chunks from (relative) chunk f has its two children at row L, f >> L and the next:
+ * BLAKE3's left subtrees are complete, so pairing from the left rebuilds exactly its tree. */
+#define FAST_MAX 256
+typedef struct {
+    uint32_t (*row[10])[8];
+    uint32_t len[10];
+    uint32_t rows;
+} b4_tree;
+
+static uint32_t log2_of(uint64_t pow2) {
+    uint32_t l = 0;
+    while (((uint64_t)1 << l) < pow2) l++;
+    return l;
+}
+
+/* n >= 2 CVs in `cvs`; rows above go into `scratch` (room for n - 1 rows of 8 words). */
+static void b4_build(b4_tree *t, uint32_t (*cvs)[8], uint32_t n, uint32_t (*scratch)[8]) {
+    t->row[0] = cvs;
+    t->len[0] = n;
+    t->rows = 1;
+    while (t->len[t->rows - 1] > 2) {
+        uint32_t l = t->rows - 1;
+        t->row[l + 1] = scratch;
+        t->len[l + 1] = b4_level((const uint32_t(*)[8])t->row[l], t->len[l], scratch);
+        scratch += t->len[l + 1];
+        t->rows++;
+    }
+}
+
+/* The CV (with root: the hash words) of the top parent. */
+static void b4_top(const b4_tree *t, bool root, uint32_t cv[8]) {
+    parent_cv((const uint8_t *)t->row[t->rows - 1][0], root, cv);
+}
+
+/* The 64-byte parent node over (relative) chunks [first, first + n), n >= 2. */
+static const uint8_t *b4_node(const b4_tree *t, uint32_t first, uint32_t n) {
+    uint32_t l = log2_of(left_chunks(n));
+    return (const uint8_t *)t->row[l][first >> l];
+}
+
+static bool same_node(const uint8_t *a, const uint8_t *b) {
+    v128_t d = wasm_v128_xor(wasm_v128_load(a), wasm_v128_load(b));
+    d = wasm_v128_or(d, wasm_v128_xor(wasm_v128_load(a + 16), wasm_v128_load(b + 16)));
+    d = wasm_v128_or(d, wasm_v128_xor(wasm_v128_load(a + 32), wasm_v128_load(b + 32)));
+    d = wasm_v128_or(d, wasm_v128_xor(wasm_v128_load(a + 48), wasm_v128_load(b + 48)));
+    return !wasm_v128_any_true(d);
 }
 
 /* ---- fast path: a whole subtree per step ------------------------------------------------
  * When a subtree of 4..FAST_MAX chunks lies inside the checked range and all its encoded
- * bytes are in this call's input, its chunks are hashed four at a time (SIMD, gathered when
- * the combined layout interleaves parents), the tree is rebuilt bottom-up and every parent
- * node in the encoding is compared with the rebuilt one; the subtree root is compared with
- * the expected CV.  Any mismatch falls back to the node-by-node path, which finds the first
- * bad node exactly, so failures and their messages do not depend on this path. */
-#define FAST_MAX 256
+ * bytes are in this call's input, its chunks are hashed four at a time, its parents level by
+ * level four at a time (b4_tree), every parent node in the encoding is compared with the
+ * rebuilt one, and the subtree's CV with the expected one.  Any mismatch falls back to the
+ * node-by-node path, which finds the first bad node exactly, so failures and their messages
+ * do not depend on this path. */
 static const uint8_t *g_chunk_at[FAST_MAX];
-static size_t g_chunk_len[FAST_MAX];
 static const uint8_t *g_parent_at[FAST_MAX];
+static uint16_t g_parent_first[FAST_MAX], g_parent_n[FAST_MAX];
 static uint32_t g_cvs[FAST_MAX][8];
-static uint8_t g_gather[4 * B3_CHUNK_LEN];
+static uint32_t g_rows[FAST_MAX][8];
 
 typedef struct { const uint8_t *t, *d; uint32_t parents; } fast_cursor;
 
-static void fast_layout(uint64_t base, uint64_t first, uint64_t n, bool outboard, fast_cursor *c) {
+/* Pre-order walk of the subtree (relative chunks [first, first+n)): where each chunk and
+ * parent node is in the input. */
+static void fast_layout(uint32_t first, uint32_t n, uint64_t base, bool outboard, fast_cursor *c) {
     if (n == 1) {
-        uint64_t lo = first * B3_CHUNK_LEN;
-        size_t len = (size_t)((V.len - lo) < B3_CHUNK_LEN ? (V.len - lo) : B3_CHUNK_LEN);
-        g_chunk_at[first - base] = c->d;
-        g_chunk_len[first - base] = len;
-        c->d += len;
+        uint64_t lo = (base + first) * B3_CHUNK_LEN;
+        g_chunk_at[first] = c->d;
+        c->d += (V.len - lo) < B3_CHUNK_LEN ? (size_t)(V.len - lo) : B3_CHUNK_LEN;
         return;
     }
+    g_parent_first[c->parents] = (uint16_t)first;
+    g_parent_n[c->parents] = (uint16_t)n;
     if (outboard) { g_parent_at[c->parents++] = c->t; c->t += BAO_PARENT; }
     else { g_parent_at[c->parents++] = c->d; c->d += BAO_PARENT; }
-    uint64_t ln = left_chunks(n);
-    fast_layout(base, first, ln, outboard, c);
-    fast_layout(base, first + ln, n - ln, outboard, c);
-}
-
-static bool fast_merge(uint64_t base, uint64_t first, uint64_t n, bool root, uint32_t *pi, uint32_t cv[8]) {
-    if (n == 1) {
-        for (int i = 0; i < 8; i++) cv[i] = g_cvs[first - base][i];
-        return true;
-    }
-    const uint8_t *node = g_parent_at[(*pi)++];
-    uint32_t l[8], r[8], w[8];
-    uint64_t ln = left_chunks(n);
-    if (!fast_merge(base, first, ln, false, pi, l) || !fast_merge(base, first + ln, n - ln, false, pi, r)) return false;
-    words_of(node, w);
-    if (!same_cv(w, l)) return false;
-    words_of(node + 32, w);
-    if (!same_cv(w, r)) return false;
-    parent_cv(node, root, cv);
-    return true;
+    uint32_t ln = (uint32_t)left_chunks(n);
+    fast_layout(first, ln, base, outboard, c);
+    fast_layout(first + ln, n - ln, base, outboard, c);
 }
 
 /* Try subtree s from the input at (*tp, *dp); true when it was verified and emitted. */
@@ -262,44 +431,43 @@ static bool fast_subtree(const subtree *s, const uint8_t **tp, size_t *tn, const
     bool outboard = V.mode == MODE_OUTBOARD;
     uint64_t parents = (s->n - 1) * BAO_PARENT;
     if (outboard ? (*tn < parents || *dn < hi - lo) : (*dn < parents + (hi - lo))) return false;
+    uint32_t n = (uint32_t)s->n;
     fast_cursor c = {*tp, *dp, 0};
-    fast_layout(s->first, s->first, s->n, outboard, &c);
-    uint64_t i = 0;
-#ifdef B3_HAVE_HASH4
-    for (; i + 4 <= s->n; i += 4) {
-        if (g_chunk_len[i + 3] != B3_CHUNK_LEN) break;
-        const uint8_t *p = g_chunk_at[i];
-        if (g_chunk_at[i + 1] != p + B3_CHUNK_LEN || g_chunk_at[i + 2] != p + 2 * B3_CHUNK_LEN ||
-            g_chunk_at[i + 3] != p + 3 * B3_CHUNK_LEN) {
-            for (int k = 0; k < 4; k++) memcpy(g_gather + k * B3_CHUNK_LEN, g_chunk_at[i + k], B3_CHUNK_LEN);
-            p = g_gather;
-        }
-        hash4_chunks(p, s->first + i, (uint32_t(*)[8])g_cvs[i]);
-    }
-#endif
-    for (; i < s->n; i++) chunk_cv(g_chunk_at[i], g_chunk_len[i], s->first + i, false, g_cvs[i]);
-    uint32_t pi = 0, cv[8];
-    if (!fast_merge(s->first, s->first, s->n, s->root, &pi, cv) || !same_cv(cv, s->cv)) return false;
-    for (i = 0; i < s->n; i++) {
-        int st = emit(g_chunk_at[i], g_chunk_len[i], s->first + i, out);
+    fast_layout(0, n, s->first, outboard, &c);
+    size_t last_len = (size_t)(hi - lo) - (size_t)(n - 1) * B3_CHUNK_LEN;
+    uint32_t whole = last_len == B3_CHUNK_LEN ? n : n - 1;
+    b4_chunks(g_chunk_at, whole, s->first, g_cvs);
+    if (whole < n) chunk_cv(g_chunk_at[n - 1], last_len, s->first + n - 1, false, g_cvs[n - 1]);
+    b4_tree t;
+    b4_build(&t, g_cvs, n, g_rows);
+    for (uint32_t i = 0; i < c.parents; i++)
+        if (!same_node(g_parent_at[i], b4_node(&t, g_parent_first[i], g_parent_n[i]))) return false;
+    uint32_t cv[8];
+    b4_top(&t, s->root, cv);
+    if (!same_cv(cv, s->cv)) return false;
+    if (outboard) {
+        int st = emit(*dp, (size_t)(hi - lo), s->first, out);
         if (st) { *status = st; return true; }
+    } else {
+        for (uint32_t i = 0; i < n; i++) {
+            int st = emit(g_chunk_at[i], i + 1 < n ? B3_CHUNK_LEN : last_len, s->first + i, out);
+            if (st) { *status = st; return true; }
+        }
     }
     if (outboard) { *tp += parents; *tn -= parents; V.tree_pos += parents; }
     else { *dp += parents; *dn -= parents; V.data_pos += parents; }
     *dp += hi - lo; *dn -= hi - lo; V.data_pos += hi - lo;
     return true;
 }
-
-static int vfy_update(const uint8_t *in, size_t n, ac_buf *out) {
+/* One verification step over tree bytes t[0..tl) and data bytes d[0..dl); writes the head
+ * (tree_used, data_used, need) and the verified bytes, or in ranges mode their range. */
+static int vfy_run(const uint8_t *t, size_t tl, const uint8_t *d, size_t dl, ac_buf *out) {
     if (!V.ready) return ac_fail(AC_ERR_INVALID, "bao: ac_vfy_init was not called");
     if (V.failed) return ac_fail(AC_ERR_INVALID, "bao: the stream already failed verification");
-    if (n < 4) return ac_fail(AC_ERR_INVALID, "bao: update frame shorter than its tree length");
-    uint32_t tl = ac_le32(in);
-    if (tl > n - 4) return ac_fail(AC_ERR_INVALID, "bao: update frame's tree length is past its end");
-    if (V.mode != MODE_OUTBOARD && tl != 0)
-        return ac_fail(AC_ERR_INVALID, "bao: only the outboard mode takes a separate tree stream");
-    const uint8_t *tp = in + 4, *dp = in + 4 + tl;
-    size_t tn = tl, dn = n - 4 - tl;
+    const uint8_t *tp = t, *dp = d;
+    size_t tn = tl, dn = dl;
+    V.r_ptr = d;
+    V.r_len = 0;
     /* in combined and slice modes the one stream is `data`, and tree reads come from it */
     const uint8_t **np = V.mode == MODE_OUTBOARD ? &tp : &dp;
     size_t *nn = V.mode == MODE_OUTBOARD ? &tn : &dn;
@@ -349,6 +517,7 @@ static int vfy_update(const uint8_t *in, size_t n, ac_buf *out) {
         }
         if (s->n > 1) {
             const uint8_t *node;
+            if (V.ranges && dn == 0) { need = 1; break; } /* its data first: a later call takes it whole */
             if (V.node_have == 0 && *nn >= BAO_PARENT) {
                 node = *np;
             } else {
@@ -381,6 +550,9 @@ static int vfy_update(const uint8_t *in, size_t n, ac_buf *out) {
         const uint8_t *chunk;
         if (V.chunk_have == 0 && dn >= clen) {
             chunk = dp;
+        } else if (V.ranges) { /* no buffering: the chunk comes whole in a later call */
+            need = 1;
+            break;
         } else {
             size_t take = clen - V.chunk_have;
             if (take > dn) take = dn;
@@ -399,9 +571,49 @@ static int vfy_update(const uint8_t *in, size_t n, ac_buf *out) {
         V.depth--;
     }
     head = out->data; /* the 9-byte head is at the buffer's start (it may have moved) */
-    ac_put_le32(head, (uint32_t)(tp - (in + 4)));
-    ac_put_le32(head + 4, (uint32_t)(dp - (in + 4 + tl)));
+    ac_put_le32(head, (uint32_t)(tp - t));
+    ac_put_le32(head + 4, (uint32_t)(dp - d));
     head[8] = need;
+    if (V.ranges) {
+        uint8_t *r = ac_buf_extend(out, 8);
+        if (!r) return out->err;
+        ac_put_le32(r, (uint32_t)(V.r_ptr - d));
+        ac_put_le32(r + 4, (uint32_t)V.r_len);
+    }
+    return AC_OK;
+}
+
+/* ac_vfy_update: frame = tree_len u32 | tree | data. */
+static int vfy_update(const uint8_t *in, size_t n, ac_buf *out) {
+    if (n < 4) return ac_fail(AC_ERR_INVALID, "bao: update frame shorter than its tree length");
+    uint32_t tl = ac_le32(in);
+    if (tl > n - 4) return ac_fail(AC_ERR_INVALID, "bao: update frame's tree length is past its end");
+    if (V.mode != MODE_OUTBOARD && tl != 0)
+        return ac_fail(AC_ERR_INVALID, "bao: only the outboard mode takes a separate tree stream");
+    if (V.t_have != V.t_off) return ac_fail(AC_ERR_INVALID, "bao: outboard bytes given by ac_vfy_tree are still held");
+    return vfy_run(in + 4, tl, in + 4 + tl, n - 4 - tl, out);
+}
+
+/* ac_vfy_tree: append outboard bytes to the held tree (at most TREE_CAP); output u32 held. */
+static int vfy_tree(const uint8_t *in, size_t n, ac_buf *out) {
+    if (!V.ready) return ac_fail(AC_ERR_INVALID, "bao: ac_vfy_init was not called");
+    if (V.mode != MODE_OUTBOARD) return ac_fail(AC_ERR_INVALID, "bao: only the outboard mode takes a separate tree stream");
+    uint32_t held = V.t_have - V.t_off;
+    if (n > TREE_CAP - held) return ac_fail(AC_ERR_INVALID, "bao: more outboard bytes than the tree buffer holds");
+    if (V.t_off) memmove(g_tbuf, g_tbuf + V.t_off, held);
+    memcpy(g_tbuf + held, in, n);
+    V.t_off = 0;
+    V.t_have = held + (uint32_t)n;
+    uint8_t *p = ac_buf_extend(out, 4);
+    if (!p) return out->err;
+    ac_put_le32(p, V.t_have);
+    return AC_OK;
+}
+
+/* ac_vfy_data: data bytes; in outboard mode the tree comes from what ac_vfy_tree held. */
+static int vfy_data(const uint8_t *in, size_t n, ac_buf *out) {
+    AC_TRY(vfy_run(g_tbuf + V.t_off, V.t_have - V.t_off, in, n, out));
+    V.t_off += ac_le32(out->data);
     return AC_OK;
 }
 
@@ -473,48 +685,50 @@ static size_t group_size(uint32_t first, uint32_t n, uint32_t total, size_t last
     return parents + bytes;
 }
 
-/* Write group chunks [first, first+n) in pre-order at dst (NULL: hash only) and give the
- * subtree's CV, or with `root` the root hash words.  `final` marks a group that ends the
- * content: its last chunk is E.chunk (not finalised yet). */
-static void group_write(uint32_t first, uint32_t n, uint32_t total, bool final, bool root, uint8_t *dst,
-                        uint32_t cv[8]) {
-    size_t last_len = final ? chunk_len(&E.chunk) : B3_CHUNK_LEN;
+/* Write group chunks [first, first+n) in pre-order at dst from the group's rebuilt tree;
+ * returns the end of what was written.  Chunks are copied in combined mode only. */
+static uint8_t *group_write(const b4_tree *t, uint32_t first, uint32_t n, uint32_t total, size_t last_len,
+                            uint8_t *dst) {
     if (n == 1) {
-        if (final && first == total - 1) {
-            b3_output o;
-            uint32_t words[16];
-            chunk_output(&E.chunk, &o);
-            compress(o.cv, o.block, o.block_len, o.counter, o.flags | (root ? ROOT : 0), words);
-            for (int i = 0; i < 8; i++) cv[i] = words[i];
-            if (dst && E.mode == MODE_COMBINED) memcpy(dst, g_gdata + (size_t)first * B3_CHUNK_LEN, last_len);
-        } else {
-            for (int i = 0; i < 8; i++) cv[i] = g_gcv[first][i];
-            if (dst && E.mode == MODE_COMBINED) memcpy(dst, g_gdata + (size_t)first * B3_CHUNK_LEN, B3_CHUNK_LEN);
-        }
-        return;
+        if (E.mode != MODE_COMBINED) return dst;
+        size_t len = first + 1 == total ? last_len : B3_CHUNK_LEN;
+        memcpy(dst, g_gdata + (size_t)first * B3_CHUNK_LEN, len);
+        return dst + len;
     }
-    uint32_t ln = (uint32_t)left_chunks(n), l[8], r[8];
-    uint8_t *ld = dst ? dst + BAO_PARENT : NULL;
-    uint8_t *rd = dst ? ld + group_size(first, ln, total, last_len) : NULL;
-    group_write(first, ln, total, final, false, ld, l);
-    group_write(first + ln, n - ln, total, final, false, rd, r);
-    uint8_t node[BAO_PARENT];
-    for (int i = 0; i < 8; i++) { ac_put_le32(node + 4 * i, l[i]); ac_put_le32(node + 32 + 4 * i, r[i]); }
-    if (dst) memcpy(dst, node, BAO_PARENT);
-    parent_cv(node, root, cv);
+    memcpy(dst, b4_node(t, first, n), BAO_PARENT);
+    uint32_t ln = (uint32_t)left_chunks(n);
+    dst = group_write(t, first, ln, total, last_len, dst + BAO_PARENT);
+    return group_write(t, first + ln, n - ln, total, last_len, dst);
 }
 
-/* Emit the current group (pre-order); give its CV (or the root hash if it is the whole tree). */
+/* Emit the current group (pre-order); give its CV (or the root hash if it is the whole tree).
+ * `final` marks the group that ends the content: its last chunk is E.chunk. */
 static int group_emit(bool final, bool root, uint32_t cv[8], ac_buf *out) {
     uint32_t total = E.group_n + (final ? 1 : 0);
     size_t last_len = final ? chunk_len(&E.chunk) : B3_CHUNK_LEN;
-    uint8_t *dst = NULL;
+    if (final) {
+        b3_output o;
+        uint32_t words[16];
+        chunk_output(&E.chunk, &o);
+        compress(o.cv, o.block, o.block_len, o.counter, o.flags | (root && total == 1 ? ROOT : 0), words);
+        memcpy(g_gcv[total - 1], words, 32);
+    }
+    bool write = E.mode == MODE_COMBINED || E.mode == MODE_OUTBOARD;
     size_t size = group_size(0, total, total, last_len);
-    if ((E.mode == MODE_COMBINED || E.mode == MODE_OUTBOARD) && size > 0) {
+    uint8_t *dst = NULL;
+    if (write && size > 0) {
         dst = ac_buf_extend(out, size);
         if (!dst) return out->err ? out->err : AC_ERR_NOMEM;
     }
-    group_write(0, total, total, final, root, dst, cv);
+    if (total == 1) {
+        memcpy(cv, g_gcv[0], 32);
+        if (dst) memcpy(dst, g_gdata, last_len);
+        return AC_OK;
+    }
+    b4_tree t;
+    b4_build(&t, g_gcv, total, g_rows);
+    b4_top(&t, root, cv);
+    if (dst) group_write(&t, 0, total, total, last_len, dst);
     return AC_OK;
 }
 
@@ -561,20 +775,21 @@ static int enc_update(const uint8_t *in, size_t n, ac_buf *out) {
             chunk_reset(&E.chunk, E.group_first + E.group_n);
             have = 0;
         }
-#ifdef B3_HAVE_HASH4
-        /* four whole chunks at once when more content follows them */
-        while (have == 0 && n >= 4 * B3_CHUNK_LEN && E.group_n + 4 <= GROUP &&
-               (E.len == ALL ? n > 4 * B3_CHUNK_LEN : E.len - E.fed > 4 * B3_CHUNK_LEN)) {
-            uint32_t cvs[4][8];
-            uint64_t counter = E.group_first + E.group_n;
-            hash4_chunks(in, counter, cvs);
-            if (keep) memcpy(g_gdata + (size_t)E.group_n * B3_CHUNK_LEN, in, 4 * B3_CHUNK_LEN);
-            in += 4 * B3_CHUNK_LEN; n -= 4 * B3_CHUNK_LEN; E.fed += 4 * B3_CHUNK_LEN;
-            for (int k = 0; k < 4; k++) AC_TRY(chunk_done(cvs[k], out));
+        /* every whole chunk that more content follows, up to the group's end, four at a time */
+        size_t room = E.len == ALL ? (n - 1) / B3_CHUNK_LEN
+                                   : (size_t)((E.len - E.fed - 1) / B3_CHUNK_LEN < n / B3_CHUNK_LEN
+                                                  ? (E.len - E.fed - 1) / B3_CHUNK_LEN : n / B3_CHUNK_LEN);
+        if (have == 0 && room > 0) {
+            uint32_t k = room < GROUP - E.group_n ? (uint32_t)room : GROUP - E.group_n;
+            for (uint32_t i = 0; i < k; i++) g_chunk_at[i] = in + (size_t)i * B3_CHUNK_LEN;
+            b4_chunks(g_chunk_at, k, E.group_first + E.group_n, g_gcv + E.group_n);
+            if (keep) memcpy(g_gdata + (size_t)E.group_n * B3_CHUNK_LEN, in, (size_t)k * B3_CHUNK_LEN);
+            in += (size_t)k * B3_CHUNK_LEN; n -= (size_t)k * B3_CHUNK_LEN; E.fed += (uint64_t)k * B3_CHUNK_LEN;
+            E.group_n += k;
+            if (E.group_n == GROUP) AC_TRY(group_done(out));
             chunk_reset(&E.chunk, E.group_first + E.group_n);
+            continue;
         }
-        if (n == 0) break;
-#endif
         size_t take = B3_CHUNK_LEN - have;
         if (take > n) take = n;
         chunk_update(&E.chunk, in, take);
@@ -608,6 +823,11 @@ static int enc_final(ac_buf *out) {
 AC_EXPORT(ac_vfy_init) int ac_vfy_init(const uint8_t *p, size_t n) { return ac__run(vfy_init, p, n); }
 AC_EXPORT(ac_vfy_update) int ac_vfy_update(const uint8_t *p, size_t n) { return ac__run(vfy_update, p, n); }
 AC_EXPORT(ac_vfy_final) int ac_vfy_final(void) { return ac__run0(vfy_final); }
+/* optional verifier exports (docs/abi.md), not declared in ac.h */
+int ac_vfy_tree(const uint8_t *p, size_t n);
+int ac_vfy_data(const uint8_t *p, size_t n);
+AC_EXPORT(ac_vfy_tree) int ac_vfy_tree(const uint8_t *p, size_t n) { return ac__run(vfy_tree, p, n); }
+AC_EXPORT(ac_vfy_data) int ac_vfy_data(const uint8_t *p, size_t n) { return ac__run(vfy_data, p, n); }
 AC_EXPORT(ac_enc_init) int ac_enc_init(const uint8_t *p, size_t n) { return ac__run(enc_init, p, n); }
 AC_EXPORT(ac_enc_update) int ac_enc_update(const uint8_t *p, size_t n) { return ac__run(enc_update, p, n); }
 AC_EXPORT(ac_enc_final) int ac_enc_final(void) { return ac__run0(enc_final); }
