@@ -1,15 +1,49 @@
-"""Bulk work over every core (issue 19): many decodes, links or digests spread over forked
-worker processes, results exactly the serial ones, in order. See ``autocodec.loader._pool``
-for the invariants and docs/performance.md for when it pays (results that are small to
-send back: digests, links, verdicts; decoded values must be rebuilt in this process).
+"""Bulk work over every core (issue 19): many decodes, links, digests or block checks spread
+over a persistent pool of forked worker processes (threads where hashlib releases the GIL),
+results exactly the serial ones, in order. See ``autocodec.loader._pool`` for the pool's
+invariants, ``autocodec.store._verify_many`` for block checks, and docs/performance.md for
+when it pays (large jobs whose results are small to send back: digests, links, verdicts;
+``decode_many`` runs the guest calls in the workers and converts the output here).
 
     from autocodec.bulk import decode_many, digest_many, links_many, workers_for
     values = decode_many(codec, blocks)            # workers_for(len(blocks), bytes) processes
     digests = digest_many(hasher, inputs, workers=2)
+    job = register(fn)                             # fn(list of items) -> one result per item
+    results = run_bulk(job, items)                 # reuses the pool across calls
+    verifier = BlockVerifier(store.verify, hasher_for)
+    verdicts = verifier.check(pairs)               # True: the block hashes to its CID
 """
 
 from __future__ import annotations
 
-from .loader._pool import MIN_BYTES, MIN_ITEMS, cores, decode_many, digest_many, links_many, run_bulk, workers_for
+from .loader._pool import (
+    MIN_BYTES,
+    MIN_ITEMS,
+    cores,
+    decode_many,
+    digest_many,
+    links_many,
+    register,
+    run_bulk,
+    shutdown,
+    unregister,
+    workers_for,
+)
+from .store._verify_many import BlockVerifier, put_many_verified, runtime_verifier
 
-__all__ = ["decode_many", "digest_many", "links_many", "run_bulk", "workers_for", "cores", "MIN_ITEMS", "MIN_BYTES"]
+__all__ = [
+    "decode_many",
+    "digest_many",
+    "links_many",
+    "register",
+    "unregister",
+    "run_bulk",
+    "shutdown",
+    "workers_for",
+    "cores",
+    "BlockVerifier",
+    "put_many_verified",
+    "runtime_verifier",
+    "MIN_ITEMS",
+    "MIN_BYTES",
+]

@@ -1,17 +1,34 @@
-"""The bulk API (issue 19): work spread over forked processes gives exactly the serial results,
-in order, errors rebuilt as the same typed errors; small jobs stay in-process."""
+"""The bulk API (issue 19): a persistent pool of forked workers gives exactly the serial results,
+in order, errors rebuilt as the same typed errors; small jobs stay in-process; a dead worker is
+a ``SandboxError`` (a one-line CLI error), never a hang. CAR import with hashes checked over
+every core stores exactly what the serial import stores and fails the same way."""
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import os
+import random
 import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
 
 import pytest
 
+import autocodec
 from autocodec import bulk
-from autocodec.errors import GuestError, SandboxError
+from autocodec.cid import CID
+from autocodec.errors import FuelExhausted, GuestError, HashMismatch, InvalidCar, SandboxError
 from autocodec.loader import Sandbox
+from autocodec.loader import _pool
 from autocodec.bench._data import git_objects, module_bytes, repeat_to
+from autocodec.store import CarWriter, import_car
+from autocodec.store._verify_many import BlockVerifier, runtime_verifier
+
+from .test_loader_wat import small_limits, wat_module
 
 
 @pytest.fixture(scope="module")
@@ -19,25 +36,102 @@ def sandbox() -> Sandbox:
     return Sandbox()
 
 
+def _pids() -> list[int]:
+    return [p.pid for p in _pool._pool.procs] if _pool._pool is not None else []  # noqa: SLF001
+
+
 def test_decode_many_over_processes_equals_serial(sandbox: Sandbox) -> None:
+    """Several serial batches (1024 items each), bad blocks in three of them."""
     codec = sandbox.load(module_bytes("git-raw")).codec()
-    blocks = [raw for _, raw in repeat_to(git_objects(), 300)]
-    blocks.insert(7, b"not a git object")
+    blocks = [raw for _, raw in repeat_to(git_objects(), 3000)]
+    bad = (7, 1500, 2999)
+    for i in bad:
+        blocks[i] = b"not a git object %d" % i
     serial = codec.decode_many(blocks)
     spread = bulk.decode_many(codec, blocks, workers=2)
-    assert len(spread) == len(serial)
-    assert isinstance(spread[7], GuestError) and spread[7].code == serial[7].code
-    assert spread[7].message == serial[7].message
-    assert [x for i, x in enumerate(spread) if i != 7] == [x for i, x in enumerate(serial) if i != 7]
+    assert len(spread) == len(serial) == 3000
+    for i in bad:
+        assert isinstance(spread[i], GuestError) and type(spread[i]) is type(serial[i])
+        assert (spread[i].code, spread[i].message, spread[i].hint) == (serial[i].code, serial[i].message, serial[i].hint)
+    assert [x for i, x in enumerate(spread) if i not in bad] == [x for i, x in enumerate(serial) if i not in bad]
+
+
+def test_limits_hold_in_workers() -> None:
+    """A codec spinning forever is stopped by its fuel in the worker; each block's error comes
+    back typed, as the serial decode gives it."""
+    # pooled_instances: a worker inherits the instances this process holds when it forks
+    # (a failed call's error keeps its instance alive through its traceback)
+    limits = dataclasses.replace(small_limits(fuel=5_000_000, deadline_ms=5_000, pooled_instances=64), max_batch_items=2)
+    codec = Sandbox(limits).load(wat_module("loop_export")).codec()
+    blocks = [b"spin %d" % i for i in range(6)]
+    serial = codec.decode_many(blocks)
+    spread = bulk.decode_many(codec, blocks, workers=2)
+    assert all(isinstance(x, FuelExhausted) for x in serial)
+    assert [(type(x), x.message) for x in spread] == [(type(x), x.message) for x in serial]
 
 
 def test_links_and_digests_over_processes_equal_serial(sandbox: Sandbox) -> None:
     codec = sandbox.load(module_bytes("git-raw")).codec()
-    blocks = [raw for _, raw in git_objects()]
-    assert bulk.links_many(codec, blocks, workers=2) == [codec.links(b) for b in blocks]
+    blocks = [raw for _, raw in git_objects()] + [b"broken"]
+    serial_links = []
+    for b in blocks:
+        try:
+            serial_links.append(codec.links(b))
+        except GuestError as exc:
+            serial_links.append(exc)
+    spread = bulk.links_many(codec, blocks, workers=2)
+    assert spread[:-1] == serial_links[:-1] and any(spread[:-1])
+    assert all(isinstance(c, CID) for found in spread[:-1] for c in found)
+    assert isinstance(spread[-1], GuestError) and spread[-1].message == serial_links[-1].message
     hasher = sandbox.load(module_bytes("blake3")).hasher()
     inputs = [bytes([i]) * i for i in range(200)]
     assert bulk.digest_many(hasher, inputs, workers=2) == [hasher.digest(d) for d in inputs]
+
+
+def test_the_pool_is_reused_and_restarted_after_a_death(sandbox: Sandbox) -> None:
+    hasher = sandbox.load(module_bytes("blake3")).hasher()
+    inputs = [bytes([i % 256]) * 64 for i in range(50)]
+    expected = [hasher.digest(d) for d in inputs]
+    assert bulk.digest_many(hasher, inputs, workers=2) == expected
+    first = _pids()
+    assert len(first) == 2 and os.getpid() not in first
+    assert bulk.digest_many(hasher, inputs, workers=2) == expected
+    assert _pids() == first  # same workers: no fork per call
+    os.kill(first[0], signal.SIGKILL)
+    with pytest.raises(SandboxError, match="worker process died"):
+        bulk.digest_many(hasher, inputs, workers=2)
+    assert _pool._pool is None  # noqa: SLF001 - discarded
+    assert bulk.digest_many(hasher, inputs, workers=2) == expected
+    assert not set(_pids()) & set(first)
+
+
+def test_a_worker_killed_mid_call_is_a_sandbox_error_not_a_hang() -> None:
+    def slow(chunk: list[bytes]) -> list[int]:
+        if b"slow" in chunk:
+            time.sleep(30)
+        return [len(b) for b in chunk]
+
+    job = bulk.register(slow)
+    try:
+        assert bulk.run_bulk(job, [b"a", b"bb"], workers=2) == [1, 2]  # the pool now knows the job
+        victim = _pids()[-1]
+        t = threading.Timer(0.3, os.kill, (victim, signal.SIGKILL))
+        t.start()
+        begun = time.monotonic()
+        with pytest.raises(SandboxError, match="worker process died"):
+            bulk.run_bulk(job, [b"slow", b"slow"], workers=2)
+        t.join()
+        assert time.monotonic() - begun < 10
+    finally:
+        bulk.unregister(job)
+
+
+def test_a_failing_job_is_a_sandbox_error() -> None:
+    def broken(chunk: list[bytes]) -> list[int]:
+        raise ZeroDivisionError("boom")
+
+    with pytest.raises(SandboxError, match="ZeroDivisionError: boom"):
+        bulk.run_bulk(broken, [b"a", b"b"], workers=2)
 
 
 def test_small_jobs_stay_in_process() -> None:
@@ -60,3 +154,131 @@ def test_a_dying_worker_is_a_sandbox_error() -> None:
 
     with pytest.raises(SandboxError, match="worker process died"):
         bulk.run_bulk(die, [b"a", b"b", b"c", b"d"], workers=2)
+
+
+# --- CAR import with hashes checked over every core ----------------------------------------------
+
+
+def _mixed_car(rt: autocodec.Runtime, *, corrupt: int | None = None, tail: bytes = b"") -> tuple[bytes, list[tuple[CID, bytes]]]:
+    """24 sha2-256 blocks of 256 KiB (the thread path), 700 BLAKE3 blocks of 1 KiB (the
+    process path, an extension hasher) and an identity block; block ``corrupt`` altered."""
+    rnd = random.Random(19)
+    blocks = [(rt.cid_for(d, "raw"), d) for d in (rnd.randbytes(256 << 10) for _ in range(24))]
+    blocks += [(rt.cid_for(d, "raw", "blake3"), d) for d in (rnd.randbytes(1024) for _ in range(700))]
+    blocks.insert(30, (rt.cid_for(b"tiny", "raw", "identity"), b"tiny"))
+    if corrupt is not None:
+        cid, data = blocks[corrupt]
+        blocks[corrupt] = (cid, data[:-1] + bytes([data[-1] ^ 1]))
+    out = io.BytesIO()
+    writer = CarWriter(out, [blocks[0][0]])
+    for cid, data in blocks:
+        writer.write(cid, data)
+    return out.getvalue() + tail, blocks
+
+
+def _stored(rt: autocodec.Runtime, blocks: list[tuple[CID, bytes]]) -> list[bool]:
+    return [rt.store.has(cid) for cid, _ in blocks]
+
+
+def _import(home: Path, car: bytes, bulk_verify: bool) -> tuple[autocodec.Runtime, object]:
+    rt = autocodec.Runtime(home)
+    verifier = runtime_verifier(rt, workers=2) if bulk_verify else None
+    try:
+        return rt, import_car(rt.store, io.BytesIO(car), verifier=verifier)
+    except autocodec.AutocodecError as exc:
+        return rt, exc
+    finally:
+        if verifier is not None:
+            verifier.close()
+
+
+def test_bulk_verified_import_equals_the_serial_one(tmp_path: Path) -> None:
+    with autocodec.Runtime(tmp_path / "make") as rt:
+        car, blocks = _mixed_car(rt)
+        verifier = runtime_verifier(rt, workers=2)
+        try:
+            verdicts = verifier.check(blocks)
+        finally:
+            verifier.close()
+    assert verdicts[:24] == [True] * 24 and all(verdicts[31:])  # both paths ran (identity: serial)
+    results = {}
+    for mode in (False, True):
+        rt, result = _import(tmp_path / f"h{mode}", car, mode)
+        with rt:
+            assert all(_stored(rt, blocks[:30] + blocks[31:]))
+            assert all(rt.store.get(cid) == data for cid, data in blocks[:30] + blocks[31:])
+            assert not getattr(rt.store.verify, "passed", {})  # no verdict outlives its import
+        results[mode] = result
+    assert results[False] == results[True]
+
+
+@pytest.mark.parametrize("corrupt", [5, 400])  # a sha2-256 block (threads), a BLAKE3 block (processes)
+def test_a_corrupt_block_fails_the_bulk_import_as_the_serial_one(tmp_path: Path, corrupt: int) -> None:
+    with autocodec.Runtime(tmp_path / "make") as rt:
+        # the CAR also ends in a truncated section: the serial import never reaches it
+        car, blocks = _mixed_car(rt, corrupt=corrupt, tail=b"\x80\x01garbage")
+    outcome = {}
+    for mode in (False, True):
+        rt, result = _import(tmp_path / f"h{mode}", car, mode)
+        with rt:
+            assert isinstance(result, HashMismatch), result
+            outcome[mode] = (result.message, _stored(rt, blocks))
+            assert not getattr(rt.store.verify, "passed", {})
+    assert outcome[True] == outcome[False]
+    assert str(blocks[corrupt][0]) in outcome[True][0]
+    assert outcome[True][1][corrupt - 1] and not outcome[True][1][corrupt]
+
+
+def test_a_malformed_tail_fails_the_bulk_import_as_the_serial_one(tmp_path: Path) -> None:
+    with autocodec.Runtime(tmp_path / "make") as rt:
+        car, blocks = _mixed_car(rt, tail=b"\x80\x01garbage")
+    outcome = {}
+    for mode in (False, True):
+        rt, result = _import(tmp_path / f"h{mode}", car, mode)
+        with rt:
+            assert isinstance(result, InvalidCar), result
+            outcome[mode] = (result.message, _stored(rt, blocks))
+    assert outcome[True] == outcome[False] and all(outcome[True][1])
+
+
+def test_a_verifier_without_spare_workers_is_serial() -> None:
+    verifier = BlockVerifier(lambda cid, data: None, workers=1)
+    cid = CID.parse("bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy")
+    assert verifier.check([(cid, b"x" * (8 << 20))]) == [False]  # "not shown here": serial decides
+
+
+@pytest.mark.slow
+def test_cli_car_import_with_a_killed_worker_is_one_typed_line(tmp_path: Path) -> None:
+    """``autocodec car import`` of 40000 BLAKE3 blocks: a worker killed mid-import is one
+    line on stderr and a non-zero exit, not a traceback or a hang."""
+    home = tmp_path / "home"
+    with autocodec.Runtime(home) as rt:
+        rnd = random.Random(5)
+        out = io.BytesIO()
+        items = [(rt.cid_for(d, "raw", "blake3"), d) for d in (rnd.randbytes(1024) for _ in range(40_000))]
+        writer = CarWriter(out, [items[0][0]])
+        for cid, data in items:
+            writer.write(cid, data)
+    car = tmp_path / "b3.car"
+    car.write_bytes(out.getvalue())
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "autocodec", "car", "import", "-q", str(car)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    killed = False
+    deadline = time.monotonic() + 60
+    while proc.poll() is None and time.monotonic() < deadline and not killed:
+        pids = []  # the workers are forked by the thread that checks ahead: every thread's children
+        for task in Path(f"/proc/{proc.pid}/task").glob("*"):
+            try:
+                pids += (task / "children").read_text().split()
+            except OSError:
+                pass
+        if pids:
+            os.kill(int(pids[0]), signal.SIGKILL)
+            killed = True
+        time.sleep(0.01)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert killed, "the import never started a worker"
+    lines = stderr.decode().strip().splitlines()
+    assert proc.returncode != 0 and len(lines) == 1, stderr
+    assert "a bulk worker process died" in lines[0] and lines[0].startswith("autocodec: "), lines

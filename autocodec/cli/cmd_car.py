@@ -37,6 +37,7 @@ def register(sub: Any) -> None:
 def run_import(args: argparse.Namespace) -> int:
     from ..progress import no_progress, stderr_progress
     from ..store import import_car
+    from ..store._verify_many import runtime_verifier
     from ._io import open_input, write_line
     from ._local_modules import open_runtime
 
@@ -44,7 +45,11 @@ def run_import(args: argparse.Namespace) -> int:
     stream = open_input(args.file)
     try:
         with open_runtime(args) as rt:
-            result = import_car(rt.store, stream, progress=progress)
+            verifier = runtime_verifier(rt)  # large windows of blocks checked over every core
+            try:
+                result = import_car(rt.store, stream, progress=progress, verifier=verifier)
+            finally:
+                verifier.close()
     finally:
         if stream is not sys.stdin.buffer:
             stream.close()

@@ -1,50 +1,66 @@
-"""Bulk work over every core: guest operations spread over forked worker processes.
+"""Bulk work over every core: a persistent pool of forked worker processes.
 
 CPython runs Python code one thread at a time; guest calls release the GIL but converting
 their output to Python objects does not, so threads stop scaling at the conversion (issue 19).
-Worker *processes* each convert their own share. Public API (re-exported as ``autocodec.bulk``):
+Worker *processes* scale. Public API (re-exported as ``autocodec.bulk``):
 
 - ``decode_many(codec, blocks, workers=None)``: like ``Codec.decode_many`` (a value or the
-  error for each block, in order).
+  error for each block, in order). The workers run the guest calls (``ac_decode_batch``) on
+  the very batches ``Codec.decode_many`` would form; this process converts each batch's
+  output while the workers run the next ones (the conversion is the part that holds the GIL,
+  and a decoded value would cost as much to unpickle as to convert).
 - ``links_many(codec, blocks, workers=None)``: the CIDs each block links to (or its error).
 - ``digest_many(hasher, inputs, workers=None)``: the raw digest of each input.
+- ``run_bulk(job, items, workers=None)`` with ``job = register(fn)``: any function of a list
+  of items giving one small, picklable result per item.
 - ``workers_for(items, total_bytes)``: how many processes a job of that size is worth
   (``1`` below ``MIN_ITEMS`` items and ``MIN_BYTES`` bytes: small jobs stay in the calling
   thread, where threads keep working as before).
 
 Invariants:
-- Results are exactly the serial ones, in input order: each worker runs the same adapter on
-  a contiguous slice; errors travel as (class, message, status) and are rebuilt as the same
-  ``AutocodecError`` subclass.
-- Workers are forked (Linux/POSIX ``fork`` start method) after the module is loaded, so they
-  share its compiled code and never compile; the sandbox limits hold in each worker. Where
-  ``fork`` is unavailable, or with one worker, the work runs in the calling thread.
-- A worker that dies (killed, out of memory) is a ``SandboxError`` for the whole call, never
-  a hang; the pool is closed when the call returns.
+- Results are exactly the serial ones, in input order: workers run the same code on
+  contiguous shares (whole serial batches for ``decode_many``); errors travel as (class,
+  message, attributes) and are rebuilt as the same ``AutocodecError`` subclass.
+- The pool is started on first use and reused by later calls (``fork``: workers share this
+  process's compiled modules and never compile); it is restarted when a call needs a job
+  registered after its workers were forked, or more workers; it is closed at exit. A worker
+  that dies (killed, out of memory) is a ``SandboxError`` for the call, never a hang, and
+  the pool is discarded (the next call starts a new one). The sandbox limits (fuel,
+  deadline, memory) hold in each worker: it runs the same ``LoadedModule`` calls.
+- One call uses the pool at a time; a call made while another thread holds it, a call in a
+  worker, one worker's worth of work, or a platform without ``fork`` run in the calling thread.
+- Inputs travel to the workers once (pickled through a pipe by a sender thread, so results
+  are read while inputs are still being sent and neither side can block the other).
 """
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing
 import os
 import threading
+import weakref
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AutocodecError, SandboxError
+from ..errors import AutocodecError, GuestError, SandboxError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from multiprocessing.process import BaseProcess
+
+    from ..cid import CID
     from ._adapters import Codec, Hasher
 
 MIN_ITEMS = 2000
 MIN_BYTES = 8 << 20
 _CHUNKS_PER_WORKER = 4
 
-_jobs: dict[int, Callable[[list[bytes]], list[Any]]] = {}  # inherited by forked workers
+Job = Callable[[list[Any]], list[Any]]
+_jobs: dict[int, Job] = {}  # inherited by forked workers
 _jobs_lock = threading.Lock()
 _next_job = 0
+_in_worker = False
 
 
 def cores() -> int:
@@ -56,71 +72,255 @@ def cores() -> int:
 
 
 def workers_for(items: int, total_bytes: int) -> int:
-    """Processes worth starting for ``items`` inputs of ``total_bytes`` (1: stay in-process)."""
+    """Processes worth using for ``items`` inputs of ``total_bytes`` (1: stay in-process)."""
     if items < MIN_ITEMS and total_bytes < MIN_BYTES:
         return 1
     return max(1, min(cores(), items))
 
 
-def _ship(exc: AutocodecError) -> tuple[str, type[AutocodecError], str, int | None]:
-    return ("\0error", type(exc), exc.message, getattr(exc, "code", None))
-
-
-def _land(item: Any) -> Any:
-    if isinstance(item, tuple) and len(item) == 4 and item[0] == "\0error":
-        cls, message, code = item[1], item[2], item[3]
-        exc = cls.__new__(cls)
-        Exception.__init__(exc, message)
-        if code is not None:
-            exc.code = code
-        return exc
-    return item
-
-
-def _work(job: int, chunk: list[bytes]) -> list[Any]:
-    """In a worker: run the job's function on one slice; errors as plain tuples."""
-    out = _jobs[job](chunk)
-    return [_ship(x) if isinstance(x, AutocodecError) else x for x in out]
-
-
-def run_bulk(fn: Callable[[list[bytes]], list[Any]], items: Sequence[bytes], workers: int | None = None) -> list[Any]:
-    """``fn`` over ``items`` (a function of a list giving one result per item), spread over
-    ``workers`` forked processes (``None``: ``workers_for``); results in input order."""
-    items = list(items)
-    if workers is None:
-        workers = workers_for(len(items), sum(len(b) for b in items))
-    workers = max(1, min(workers, len(items)))
-    if workers == 1 or "fork" not in multiprocessing.get_all_start_methods():
-        return fn(items)
+def register(fn: Job) -> int:
+    """A job id for ``fn`` (a function of a list of items giving one result per item); the
+    pool's workers know every job registered before they were forked."""
     global _next_job
     with _jobs_lock:
         job = _next_job
         _next_job += 1
         _jobs[job] = fn
-    try:
-        pieces = workers * _CHUNKS_PER_WORKER
-        step = -(-len(items) // pieces)
-        chunks = [items[i : i + step] for i in range(0, len(items), step)]
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            try:
-                parts = list(pool.map(_work, [job] * len(chunks), chunks))
-            except BrokenProcessPool:
-                raise SandboxError("a bulk worker process died (killed or out of memory); retry with fewer workers") from None
-    finally:
+    return job
+
+
+def unregister(job: int) -> None:
+    with _jobs_lock:
+        _jobs.pop(job, None)
+
+
+# --- errors across the process boundary -------------------------------------------------------
+
+_ERROR = "\0error"
+
+
+def _ship(exc: AutocodecError) -> tuple[str, type[AutocodecError], str, dict[str, Any]]:
+    return (_ERROR, type(exc), exc.message, dict(vars(exc)))
+
+
+def _land(item: Any) -> Any:
+    if type(item) is tuple and len(item) == 4 and item[0] == _ERROR:
+        cls, message, attrs = item[1], item[2], item[3]
+        exc = cls.__new__(cls)
+        Exception.__init__(exc, message)
+        vars(exc).update(attrs)
+        return exc
+    return item
+
+
+# --- the pool ---------------------------------------------------------------------------------
+
+
+def _serve(conn: Connection, inherited: list[Connection]) -> None:
+    """A worker's loop: ``(seq, job, items)`` in, ``(seq, results)`` out, until the pipe closes."""
+    global _in_worker, _pool
+    _in_worker = True
+    _pool = None
+    for other in inherited:  # the parent's pipe ends: each worker must see EOF when the parent goes
+        other.close()
+    while True:
+        try:
+            seq, job, items = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            out: Any = [_ship(x) if isinstance(x, AutocodecError) else x for x in _jobs[job](items)]
+        except AutocodecError as exc:
+            out = _ship(exc)
+        except Exception as exc:  # a bug in a job: reported to the caller, not a silent hang
+            out = _ship(SandboxError(f"a bulk worker failed: {type(exc).__name__}: {exc}"))
+        conn.send((seq, out))
+
+
+class _Pool:
+    """``size`` forked workers that know jobs ``< known``."""
+
+    def __init__(self, size: int, known: int) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.known = known
+        self.procs: list[BaseProcess] = []
+        self.conns: list[Connection] = []
+        for _ in range(size):
+            mine, theirs = ctx.Pipe()
+            proc = ctx.Process(target=_serve, args=(theirs, [*self.conns, mine]), daemon=True, name="autocodec-bulk")
+            proc.start()
+            theirs.close()
+            self.procs.append(proc)
+            self.conns.append(mine)
+
+    def close(self, kill: bool = False) -> None:
+        for conn in self.conns:
+            conn.close()  # a live worker reads EOF and returns
+        for proc in self.procs:
+            if kill:
+                proc.kill()
+            proc.join(timeout=2)
+            if proc.is_alive():  # pragma: no cover - a worker stuck in a guest call past the close
+                proc.kill()
+                proc.join()
+
+
+_pool: _Pool | None = None
+_pool_lock = threading.Lock()
+
+
+def _pool_for(workers: int, job: int) -> _Pool:
+    global _pool
+    if _pool is not None and (job >= _pool.known or len(_pool.procs) < workers):
+        _pool.close()
+        _pool = None
+    if _pool is None:
         with _jobs_lock:
-            del _jobs[job]
+            known = _next_job
+        _pool = _Pool(workers, known)
+    return _pool
+
+
+def shutdown() -> None:
+    """Stop the pool's workers (at exit; the next bulk call starts a new pool)."""
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.close()
+            _pool = None
+
+
+atexit.register(shutdown)
+
+
+def _after_fork_in_child() -> None:
+    global _pool, _pool_lock
+    _pool = None  # a forked process never drives its parent's workers
+    _pool_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def _forkable() -> bool:
+    return not _in_worker and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[int, list[Any]], None]) -> None:
+    """Send chunk ``i`` to worker ``i % workers``; ``receive(i, results)`` as each comes back
+    (in this thread, while the other chunks are still being worked on)."""
+    global _pool
+    pool = _pool_for(workers, job)
+    conns = pool.conns[:workers]
+    procs = pool.procs[:workers]
+    failed: list[BaseException] = []
+
+    def send() -> None:
+        try:
+            for i, chunk in enumerate(chunks):
+                conns[i % workers].send((i, job, chunk))
+        except (OSError, ValueError) as exc:  # the pool was closed under us (a worker died)
+            failed.append(exc)
+
+    sender = threading.Thread(target=send, name="autocodec-bulk-send", daemon=True)
+    sender.start()
+    pending = len(chunks)
+    done = False
+    try:
+        by_sentinel = {p.sentinel: p for p in procs}
+        while pending:
+            for ready in wait([*conns, *by_sentinel]):
+                if isinstance(ready, Connection):
+                    try:
+                        seq, out = ready.recv()
+                    except (EOFError, OSError):
+                        raise _died() from None
+                    pending -= 1
+                    if type(out) is tuple:  # the whole chunk failed
+                        raise _land(out)
+                    receive(seq, out)
+                elif not any(c.poll() for c in conns):
+                    raise _died()
+        done = True
+    finally:
+        if not done:  # replies still in flight: the pool's state is unknown, discard it
+            pool.close(kill=True)
+            _pool = None
+        sender.join()
+
+
+def _died() -> SandboxError:
+    return SandboxError("a bulk worker process died (killed, or out of memory)",
+                        hint="the work it had was not used; retry, and check the machine's free memory")
+
+
+def _split(items: list[Any], workers: int) -> list[list[Any]]:
+    pieces = workers * _CHUNKS_PER_WORKER
+    step = -(-len(items) // pieces)
+    return [items[i : i + step] for i in range(0, len(items), step)]
+
+
+def run_bulk(job: int | Job, items: Sequence[Any], workers: int | None = None, total_bytes: int | None = None) -> list[Any]:
+    """The job over ``items``, spread over ``workers`` processes (``None``: ``workers_for``),
+    results in input order. ``job`` is a ``register`` id (reused pool) or a function
+    (registered for this call only)."""
+    items = list(items)
+    if workers is None:
+        size = total_bytes if total_bytes is not None else sum(len(b) for b in items if isinstance(b, (bytes, bytearray)))
+        workers = workers_for(len(items), size)
+    workers = max(1, min(workers, len(items)))
+    own = not isinstance(job, int)
+    fn = _jobs[job] if isinstance(job, int) else job
+    if workers == 1 or not _forkable() or not _pool_lock.acquire(blocking=False):
+        return fn(items)
+    try:
+        jid = job if isinstance(job, int) else register(fn)
+        try:
+            chunks = _split(items, workers)
+            parts: list[list[Any]] = [[] for _ in chunks]
+
+            def receive(i: int, out: list[Any]) -> None:
+                parts[i] = out
+
+            _spread(jid, chunks, workers, receive)
+        finally:
+            if own:
+                unregister(jid)
+    finally:
+        _pool_lock.release()
     return [_land(x) for part in parts for x in part]
 
 
-def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = None) -> list[Any | AutocodecError]:
-    """Each block's decoded value or its error, in order (``Codec.decode_many`` over processes)."""
-    return run_bulk(codec.decode_many, blocks, workers)
+# --- jobs per adapter (one registration per object and kind, so the pool is reused) ------------
+
+_by_object: dict[tuple[int, str], int] = {}
 
 
-def _each(fn: Callable[[bytes], Any]) -> Callable[[list[bytes]], list[Any]]:
-    """A chunk worker applying ``fn`` to each item, an ``AutocodecError`` kept as that item's result."""
+def _job_for(obj: Any, kind: str, make: Callable[[Callable[[], Any]], Job]) -> int:
+    """The job id of ``make(get_obj)`` for ``obj``; dropped when ``obj`` is collected."""
+    key = (id(obj), kind)
+    job = _by_object.get(key)
+    if job is None:
+        try:
+            ref: Callable[[], Any] = weakref.ref(obj)
+            weakref.finalize(obj, _forget, key)
+        except TypeError:  # not weakly referable: kept for the process's life
+            ref = lambda: obj  # noqa: E731
+        job = _by_object[key] = register(make(ref))
+    return job
 
-    def work(chunk: list[bytes]) -> list[Any]:
+
+def _forget(key: tuple[int, str]) -> None:
+    job = _by_object.pop(key, None)
+    if job is not None:
+        unregister(job)
+
+
+def _each(fn: Callable[[Any], Any]) -> Job:
+    """A chunk job applying ``fn`` to each item, an ``AutocodecError`` kept as that item's result."""
+
+    def work(chunk: list[Any]) -> list[Any]:
         out: list[Any] = []
         for item in chunk:
             try:
@@ -132,14 +332,108 @@ def _each(fn: Callable[[bytes], Any]) -> Callable[[list[bytes]], list[Any]]:
     return work
 
 
-def links_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = None) -> list[list[Any] | AutocodecError]:
-    """The CIDs each block links to, or its error, in order."""
-    return run_bulk(_each(codec.links), blocks, workers)
-
-
 def digest_many(hasher: Hasher, inputs: Sequence[bytes], workers: int | None = None) -> list[bytes | AutocodecError]:
     """The raw digest of each input, or its error, in order."""
-    return run_bulk(_each(hasher.digest), inputs, workers)
+    job = _job_for(hasher, "digest", lambda ref: _each(lambda data: ref().digest(data)))
+    return run_bulk(job, inputs, workers)
 
 
-__all__ = ["decode_many", "links_many", "digest_many", "run_bulk", "workers_for", "cores"]
+def _links_raw(ref: Callable[[], Any]) -> Job:
+    def one(data: bytes) -> list[bytes]:
+        return [bytes(c) for c in ref().links(data)]
+
+    return _each(one)
+
+
+def links_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = None) -> list[list[CID] | AutocodecError]:
+    """The CIDs each block links to, or its error, in order (sent back as CID bytes)."""
+    from ..cid import CID
+
+    out = run_bulk(_job_for(codec, "links", _links_raw), blocks, workers)
+    unchecked = CID._unchecked  # noqa: SLF001 - bytes of CIDs the worker's codec already built
+    return [x if isinstance(x, AutocodecError) else [unchecked(r) for r in x] for x in out]
+
+
+# --- decode: guest calls in the workers, conversion here ------------------------------------------
+
+
+def _batches(codec: Codec, blocks: list[bytes]) -> list[list[bytes]]:
+    """The batches ``Codec.decode_many`` forms for ``blocks`` (same rule, same boundaries:
+    a batch's fuel and deadline are proportional to the batch, so boundaries matter)."""
+    limits = codec._loaded.limits  # noqa: SLF001
+    out: list[list[bytes]] = []
+    batch: list[bytes] = []
+    size = 0
+    for block in blocks:
+        if batch and (len(batch) >= limits.max_batch_items or size + len(block) > limits.stream_chunk_bytes):
+            out.append(batch)
+            batch, size = [], 0
+        batch.append(bytes(block))
+        size += len(block) + 4
+    if batch:
+        out.append(batch)
+    return out
+
+
+def _guest_half(ref: Callable[[], Any]) -> Job:
+    """Per batch: the guest's raw output (bytes), or the batch's values when the call failed
+    (the codec's own bisecting path, run here)."""
+    from ._adapters import _U32
+
+    def work(batches: list[list[bytes]]) -> list[Any]:
+        codec = ref()
+        out: list[Any] = []
+        for batch in batches:
+            frame = b"".join([_U32.pack(len(batch)), *(_U32.pack(len(b)) + b for b in batch)])
+            try:
+                out.append(codec._loaded.run("ac_decode_batch", frame, proportional=True))  # noqa: SLF001
+            except (SandboxError, GuestError):
+                out.append([_ship(x) if isinstance(x, AutocodecError) else x for x in codec._batch(batch)])  # noqa: SLF001
+        return out
+
+    return work
+
+
+def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = None) -> list[Any | AutocodecError]:
+    """Each block's decoded value or its error, in order (``Codec.decode_many`` over processes)."""
+    from ._adapters import _parse_batch
+
+    blocks = list(blocks)
+    if workers is None:
+        workers = workers_for(len(blocks), sum(len(b) for b in blocks))
+    batches = _batches(codec, blocks)
+    workers = max(1, min(workers, len(batches)))
+    if workers == 1 or not _forkable() or not _pool_lock.acquire(blocking=False):
+        return codec.decode_many(blocks)
+    try:
+        job = _job_for(codec, "decode", _guest_half)
+        # Chunks of one batch each: conversion here starts as soon as the first one is back.
+        parts: list[list[Any]] = [[] for _ in batches]
+
+        def receive(i: int, out: list[Any]) -> None:
+            (result,) = out
+            if isinstance(result, list):
+                parts[i] = [_land(x) for x in result]
+                return
+            try:
+                parts[i] = _parse_batch(result, len(batches[i]))
+            except (SandboxError, GuestError):  # a malformed frame: the serial path decides
+                parts[i] = codec._batch(batches[i])  # noqa: SLF001
+
+        _spread(job, [[b] for b in batches], workers, receive)
+    finally:
+        _pool_lock.release()
+    return [x for part in parts for x in part]
+
+
+__all__ = [
+    "decode_many",
+    "links_many",
+    "digest_many",
+    "run_bulk",
+    "register",
+    "unregister",
+    "shutdown",
+    "workers_for",
+    "cores",
+]

@@ -1,0 +1,249 @@
+"""Checking many blocks against their CIDs over every core (``car import``, ``dag import``).
+
+``BlockVerifier.check(pairs)`` gives a verdict per ``(cid, data)``: ``True`` when the data
+hashes to the CID. Builtin hashers (hashlib, which releases the GIL on inputs of 2 KiB and
+more) run in threads over contiguous shares, with the store's own verify function; extension
+(Wasm) hashers, whose per-call host work holds the GIL, run in the bulk worker processes
+(``autocodec.loader._pool``) with the hasher adapters resolved here before the workers fork.
+
+``put_many_verified(store, blocks, verifier)`` is ``store.put_many(blocks)`` with the hashes
+checked ahead, a window of blocks at a time.
+
+Invariants:
+- Results and errors are exactly the serial ones: a block is skipped by the store's verify
+  only when its verdict is ``True`` (computed by the same hash); every other block (a
+  mismatch, an unknown hash, a failed worker verdict) is verified by the store's own function
+  in order, which raises the same error, naming the same block, as a serial import. An error
+  of the input (a malformed CAR) met while reading a window ahead is raised after the blocks
+  before it, where the serial import would meet it.
+- A verdict is bound to the very ``CID`` object that was checked (kept alive while it is
+  pending) and dropped when the window ends, so no other block can inherit it.
+- Small windows (below ``MIN_BYTES`` and ``MIN_ITEMS`` of the hash kind) stay serial.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from ..cid import CID
+from ..errors import AutocodecError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ._blockstore import BlockStore
+
+Verify = Callable[[CID, bytes], None]
+HasherFor = Callable[[int], Any]  # hash code -> an adapter with ``digest(data)``, or None
+
+WINDOW_BLOCKS = 4096
+WINDOW_BYTES = 16 << 20
+THREAD_MIN_BYTES = 4 << 20  # builtin hashes: threads pay when the bytes are many (GIL released)
+PROCESS_MIN_ITEMS = 256  # extension hashes: each call holds the GIL ~10-30 us, processes pay early
+PROCESS_MIN_BYTES = 4 << 20
+
+
+class BlockVerifier:
+    """Verdicts for many blocks over threads (builtin hashes) and processes (extensions)."""
+
+    def __init__(self, verify: Verify, hasher_for: HasherFor | None = None, *, workers: int | None = None) -> None:
+        from ..loader._pool import cores
+
+        self._verify = verify
+        self._hasher_for = hasher_for
+        self.workers = workers if workers is not None else cores()
+        self._table: dict[int, Any] = {}
+        self._refused: set[int] = set()
+        self._job: int | None = None
+        self._threads: ThreadPoolExecutor | None = None
+
+    def check(self, pairs: list[tuple[CID, bytes]]) -> list[bool]:
+        """``True`` for each block whose data hashes to its CID; ``False`` means "not shown
+        here" (a mismatch, an unknown hash, or too small a job): verify it the serial way."""
+        from .. import builtin
+
+        verdicts = [False] * len(pairs)
+        native: list[int] = []
+        wasm: list[int] = []
+        for i, (cid, _) in enumerate(pairs):
+            code = cid.hash_code
+            if builtin.has_hash(code):
+                native.append(i)
+            elif self._hasher_for is not None:
+                wasm.append(i)
+        if self.workers > 1:
+            self._native(pairs, native, verdicts)
+            self._wasm(pairs, wasm, verdicts)
+        return verdicts
+
+    def _native(self, pairs: list[tuple[CID, bytes]], index: list[int], verdicts: list[bool]) -> None:
+        if sum(len(pairs[i][1]) for i in index) < THREAD_MIN_BYTES:
+            return
+        if self._threads is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._threads = ThreadPoolExecutor(self.workers, thread_name_prefix="autocodec-verify")
+        verify = self._verify
+
+        def share(part: list[int]) -> list[tuple[int, bool]]:
+            out = []
+            for i in part:
+                try:
+                    verify(*pairs[i])
+                    out.append((i, True))
+                except AutocodecError:
+                    out.append((i, False))
+            return out
+
+        step = -(-len(index) // self.workers)
+        for part in self._threads.map(share, [index[k : k + step] for k in range(0, len(index), step)]):
+            for i, ok in part:
+                verdicts[i] = ok
+
+    def _wasm(self, pairs: list[tuple[CID, bytes]], index: list[int], verdicts: list[bool]) -> None:
+        from ..loader import _pool
+
+        if len(index) < PROCESS_MIN_ITEMS and sum(len(pairs[i][1]) for i in index) < PROCESS_MIN_BYTES:
+            return
+        codes = {pairs[i][0].hash_code for i in index}
+        new = codes - self._table.keys() - self._refused
+        for code in new:
+            try:
+                hasher = self._hasher_for(code) if self._hasher_for else None
+            except AutocodecError:  # the serial verify raises it, at its block
+                hasher = None
+            if hasher is None:
+                self._refused.add(code)
+            else:
+                self._table[code] = hasher
+        if self._job is None or new & self._table.keys():
+            if self._job is not None:
+                _pool.unregister(self._job)
+            self._job = _pool.register(_digests_match(dict(self._table)))
+        known = [i for i in index if pairs[i][0].hash_code in self._table]
+        if not known:
+            return
+        items = [(bytes(pairs[i][0]), pairs[i][1]) for i in known]
+        total = sum(len(d) for _, d in items)
+        for i, ok in zip(known, _pool.run_bulk(self._job, items, self.workers, total_bytes=total), strict=True):
+            verdicts[i] = ok is True
+
+    def close(self) -> None:
+        from ..loader import _pool
+
+        if self._threads is not None:
+            self._threads.shutdown()
+            self._threads = None
+        if self._job is not None:
+            _pool.unregister(self._job)
+            self._job = None
+
+
+def _digests_match(table: dict[int, Any]) -> Callable[[list[tuple[bytes, bytes]]], list[bool]]:
+    """A bulk job: for each ``(cid bytes, data)``, does the extension hasher's digest match."""
+
+    def work(items: list[tuple[bytes, bytes]]) -> list[bool]:
+        out = []
+        for raw, data in items:
+            cid = CID._unchecked(raw)  # noqa: SLF001 - bytes of a CID parsed in the caller
+            try:
+                out.append(table[cid.hash_code].digest(data) == cid.digest)
+            except AutocodecError:
+                out.append(False)
+        return out
+
+    return work
+
+
+class _Preverified:
+    """A store verify function that skips blocks whose verdict is already ``True``."""
+
+    def __init__(self, verify: Verify) -> None:
+        self.verify = verify
+        self.passed: dict[int, CID] = {}  # id -> the very object (alive, so the id is its own)
+
+    def __call__(self, cid: CID, data: bytes) -> None:
+        if self.passed.pop(id(cid), None) is cid:
+            return
+        self.verify(cid, data)
+
+
+def put_many_verified(store: BlockStore, blocks: Iterable[tuple[CID, bytes]], verifier: BlockVerifier | None) -> int:
+    """``store.put_many(blocks)``, hashes checked ahead by ``verifier`` one window at a time
+    (``None``: exactly ``put_many``)."""
+    if verifier is None or verifier.workers < 2:
+        return store.put_many(blocks)
+    pre = store.verify if isinstance(store.verify, _Preverified) else None
+    if pre is None:
+        pre = _Preverified(store.verify)
+        store.verify = pre  # the store's own verify stays the decision for every other block
+    mine: list[int] = []
+
+    def read(source: Iterator[tuple[CID, bytes]]) -> tuple[list[tuple[CID, bytes]], AutocodecError | None, bool]:
+        """The next window, the input error that ended it (raised after its blocks), and
+        whether the input ended."""
+        window: list[tuple[CID, bytes]] = []
+        size = 0
+        while len(window) < WINDOW_BLOCKS and size < WINDOW_BYTES:
+            try:
+                item = next(source)
+            except StopIteration:
+                return window, None, True
+            except AutocodecError as exc:
+                return window, exc, True
+            window.append(item)
+            size += len(item[1])
+        return window, None, False
+
+    def windows() -> Iterator[tuple[CID, bytes]]:
+        # Pipelined: the next window is read here and checked in the background while the
+        # store writes this one (sqlite, hashlib and the pool's pipes release the GIL).
+        from concurrent.futures import ThreadPoolExecutor
+
+        source = iter(blocks)
+        with ThreadPoolExecutor(1, thread_name_prefix="autocodec-verify-ahead") as ahead:
+            window, error, ended = read(source)
+            pending = ahead.submit(verifier.check, window)
+            while True:
+                if not ended:
+                    following, next_error, next_ended = read(source)
+                verdicts = pending.result()
+                if not ended:
+                    pending = ahead.submit(verifier.check, following)
+                for (cid, _), ok in zip(window, verdicts, strict=True):
+                    if ok:
+                        pre.passed[id(cid)] = cid
+                        mine.append(id(cid))
+                try:
+                    yield from window
+                finally:
+                    for key in mine:
+                        pre.passed.pop(key, None)
+                    mine.clear()
+                if error is not None:
+                    raise error
+                if ended:
+                    return
+                window, error, ended = following, next_error, next_ended
+
+    try:
+        return store.put_many(windows())
+    finally:
+        for key in mine:  # a window the store did not finish: its verdicts die with it
+            pre.passed.pop(key, None)
+
+
+def runtime_verifier(runtime: Any, workers: int | None = None) -> BlockVerifier:
+    """A ``BlockVerifier`` for a ``Runtime``'s store: builtin hashes through the store's own
+    verify, extension hashes through the runtime's trusted hasher modules."""
+    from ..abi import Kind
+
+    verify = runtime.store.verify
+    if isinstance(verify, _Preverified):
+        verify = verify.verify
+
+    def hasher_for(code: int) -> Any:
+        return runtime.resolver.adapter(Kind.HASHER, code)
+
+    return BlockVerifier(verify, hasher_for, workers=workers)
