@@ -8,12 +8,18 @@ from __future__ import annotations
 import random
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests._cli import run_cli
 from tests._serve_proc import ServeProcess
+
+from .conftest import WASM_SRC
+
+WASM = WASM_SRC / "bao" / "bao.wasm"
 
 blake3 = pytest.importorskip("blake3")
 
@@ -39,6 +45,12 @@ def test_add_serve_cat_and_corruption(tmp_path: Path) -> None:
         assert run_cli(home, "cat", cid).stdout == data  # local: content checked against its outboard
         part = run_cli(home, "bao", "cat", cid, "--gateway", srv.url, "--start", "2000000", "--count", "70000").stdout
         assert part == data[2_000_000:2_070_000]
+        part = run_cli(home, "cat", cid, "--gateway", srv.url, "-o", "2000000", "-l", "70000").stdout
+        assert part == data[2_000_000:2_070_000]  # `ipfs cat`'s -o/-l: a verified slice of /bao/CID
+        ranged = urllib.request.Request(f"{srv.url}/ipfs/{cid}", headers={"Range": "bytes=3000000-3100000"})
+        with urllib.request.urlopen(ranged) as resp:  # HTTP Range on /ipfs/: the server verifies what it sends
+            assert resp.status == 206 and resp.headers["Content-Range"] == f"bytes 3000000-3100000/{len(data)}"
+            assert resp.read() == data[3_000_000:3_100_001]
         with urllib.request.urlopen(f"{srv.url}/bao/{cid}?start=2000000&count=70000") as resp:
             piece = resp.read()
         assert len(piece) < 80_000 + 64 * 40  # a slice, not the whole encoding
@@ -67,3 +79,114 @@ def test_add_serve_cat_and_corruption(tmp_path: Path) -> None:
         proc = run_cli(home, "cat", cid, "--gateway", srv.url, check=False)
         assert proc.returncode == 1 and f"chunk {at // 1024} " in proc.stderr.decode()
         assert proc.stdout == data[: (at // 1024) * 1024]
+
+
+# --- HTTP Range on /ipfs/{cid} for a held blob, served by the app in-process --------------------
+
+def _blob_runtime(tmp_path: Path, data: bytes) -> tuple[Any, str]:
+    from autocodec import bao
+    from autocodec.registry import Runtime
+
+    rt = Runtime(tmp_path / "home", default_set=False)
+    rt.add_local_module(WASM.read_bytes())  # this checkout's bao verifier (the server resolves `verifier bao`)
+    src = tmp_path / "blob.bin"
+    src.write_bytes(data)
+    with open(src, "rb") as f:
+        cid = bao.BlobStore(rt.home.root / "bao").add(bao.verifier(rt), f)
+    return rt, str(cid)
+
+
+def _get(rt: Any, path: str, headers: dict[str, str] | None = None,
+         method: str = "GET") -> tuple[int, dict[str, str], bytes | None]:
+    import asyncio
+
+    import aiohttp
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from autocodec.serve import make_app
+
+    async def go() -> tuple[int, dict[str, str], bytes | None]:
+        async with TestClient(TestServer(make_app(rt, workers=2))) as client:
+            resp = await client.request(method, path, headers=headers or {})
+            try:
+                body: bytes | None = await resp.read()
+            except aiohttp.ClientPayloadError:
+                body = None  # the server cut the body short
+            return resp.status, dict(resp.headers), body
+
+    return asyncio.run(go())
+
+
+DATA = random.Random(2323).randbytes(700_001)  # 684 chunks: three 256-chunk groups, a short last chunk
+
+
+@pytest.fixture
+def blob(tmp_path: Path) -> Iterator[tuple[Any, str]]:
+    rt, cid = _blob_runtime(tmp_path, DATA)
+    with rt:
+        yield rt, cid
+
+
+def test_ipfs_whole_blob_is_verified_content(blob: tuple[Any, str]) -> None:
+    rt, cid = blob
+    status, headers, body = _get(rt, f"/ipfs/{cid}")
+    assert status == 200 and body == DATA
+    assert headers["Content-Length"] == str(len(DATA)) and headers["Accept-Ranges"] == "bytes"
+    assert headers["Etag"] == f'"{cid}"' and "immutable" in headers["Cache-Control"]
+    assert headers["X-Ipfs-Path"] == f"/ipfs/{cid}"
+    status, headers, body = _get(rt, f"/ipfs/{cid}?format=raw")
+    assert status == 200 and body == DATA and headers["Content-Type"] == "application/vnd.ipld.raw"
+    status, headers, body = _get(rt, f"/ipfs/{cid}", method="HEAD")
+    assert status == 200 and headers["Content-Length"] == str(len(DATA)) and not body
+    status, _, _ = _get(rt, f"/ipfs/{cid}", headers={"If-None-Match": f'"{cid}"'})
+    assert status == 304
+
+
+@pytest.mark.parametrize(("spec", "lo", "hi"), [
+    ("bytes=0-0", 0, 0), ("bytes=1000-70000", 1000, 70000), ("bytes=262143-262144", 262143, 262144),
+    ("bytes=-500", len(DATA) - 500, len(DATA) - 1), ("bytes=600000-", 600000, len(DATA) - 1),
+    ("bytes=699999-9999999", 699999, len(DATA) - 1), ("bytes=-99999999", 0, len(DATA) - 1),
+])
+def test_ipfs_range_is_a_verified_slice(blob: tuple[Any, str], spec: str, lo: int, hi: int) -> None:
+    rt, cid = blob
+    status, headers, body = _get(rt, f"/ipfs/{cid}", headers={"Range": spec})
+    assert status == 206, body
+    assert headers["Content-Range"] == f"bytes {lo}-{hi}/{len(DATA)}"
+    assert headers["Content-Length"] == str(hi - lo + 1)
+    assert body == DATA[lo:hi + 1]
+
+
+@pytest.mark.parametrize("spec", ["bytes=700001-", "bytes=800000-900000", "bytes=-0", "bytes=0-1,5-6",
+                                  "bytes=10-20, 30-40"])
+def test_ipfs_range_refused(blob: tuple[Any, str], spec: str) -> None:
+    rt, cid = blob
+    status, headers, body = _get(rt, f"/ipfs/{cid}", headers={"Range": spec})
+    assert status == 416 and headers["Content-Range"] == f"bytes */{len(DATA)}"
+    if "," in spec:
+        assert body is not None and b"one range per request" in body
+
+
+def test_ipfs_other_cids_go_to_the_gateway(blob: tuple[Any, str]) -> None:
+    rt, cid = blob
+    plain = rt.put(b"hello", "raw")  # sha2-256 raw block in the store: the gateway's own answer
+    status, _, body = _get(rt, f"/ipfs/{plain}?format=raw")
+    assert status == 200 and body == b"hello"
+    status, _, _ = _get(rt, "/ipfs/bafkr4i" + "a" * 52)  # a BLAKE3 CID nobody holds: the gateway's 404-class answer
+    assert status != 200 and status < 500
+    status, _, _ = _get(rt, f"/ipfs/{cid}?format=car")  # not a file response: the gateway decides
+    assert status != 206
+
+
+def test_ipfs_corrupt_store_is_never_served(blob: tuple[Any, str]) -> None:
+    rt, cid = blob
+    stored = rt.home.root / "bao" / f"{cid}.data"
+    bad = bytearray(DATA)
+    at = int(len(DATA) * 0.9)
+    bad[at] ^= 0x01
+    stored.write_bytes(bytes(bad))
+    status, _, body = _get(rt, f"/ipfs/{cid}", headers={"Range": f"bytes={at - 10}-{at + 10}"})
+    assert status == 500 and body is not None and f"chunk {at // 1024} ".encode() in body
+    status, _, body = _get(rt, f"/ipfs/{cid}", headers={"Range": "bytes=0-99999"})  # slices elsewhere still verify
+    assert status == 206 and body == DATA[:100000]
+    status, _, body = _get(rt, f"/ipfs/{cid}")  # the whole: cut before the bad chunk, never sent
+    assert status == 200 and body is None

@@ -11,20 +11,23 @@ Invariants:
   receiver does) but it never reads more than the tree needs.
 - ``fetch`` verifies every byte against the CID's digest before ``write`` sees it and stops at
   the first corrupt chunk with ``VerificationFailed``.
+- ``verified`` yields stored content only after checking it against the CID (a range through
+  its slice, so only the chunks and parents it needs are read): a store that went bad on disk
+  stops at the first corrupt chunk rather than serving it.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import IO, BinaryIO
 
 from ..cid import CID
 from ..errors import InvalidCID, NotFound
 from ..loader._verifier import UNKNOWN_LENGTH, Verifier
-from ._stream import decode, encode
+from ._stream import decode, encode, iter_decode
 from ._tree import iter_slice, slice_size
 
 RAW, BLAKE3 = 0x55, 0x1E
@@ -104,6 +107,43 @@ class BlobStore:
                     size = 0
         if pending:
             yield b"".join(pending)
+
+
+    def verified(self, verifier: Verifier, cid: CID, start: int = 0,
+                 count: int | None = None) -> Generator[memoryview, None, None]:
+        """The content of ``cid`` (with ``count``, bytes ``[start, start+count)`` clamped to it),
+        verified against the CID as it is read, in pieces valid until the next one."""
+        data_path, tree_path = self.paths(cid)
+        root = root_of(cid)
+        with open(data_path, "rb") as data, open(tree_path, "rb") as tree:
+            if count is None and start == 0:
+                yield from iter_decode(verifier, root, data, outboard=tree)
+                return
+            wanted = UNKNOWN_LENGTH if count is None else count
+            reader = _PieceReader(iter_slice(start, wanted, tree, data=data))
+            yield from iter_decode(verifier, root, reader, start=start, count=wanted, slice_input=True)
+
+
+class _PieceReader:
+    """``read(n)`` over an iterator of byte pieces."""
+
+    def __init__(self, pieces: Iterator[bytes]) -> None:
+        self._pieces = pieces
+        self._head = b""
+
+    def read(self, n: int = -1) -> bytes:
+        out: list[bytes] = []
+        size = 0
+        while n < 0 or size < n:
+            if not self._head:
+                self._head = next(self._pieces, b"")
+                if not self._head:
+                    break
+            take = self._head if n < 0 else self._head[: n - size]
+            self._head = self._head[len(take):]
+            out.append(take)
+            size += len(take)
+        return out[0] if len(out) == 1 else b"".join(out)
 
 
 class _Tee:

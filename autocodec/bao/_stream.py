@@ -15,8 +15,8 @@ from __future__ import annotations
 import shutil
 import struct
 import tempfile
-from collections.abc import Callable
-from typing import BinaryIO
+from collections.abc import Callable, Iterator
+from typing import BinaryIO, Protocol
 
 from ..errors import GuestError, IntegrityError, InvalidInput
 from ..loader._verifier import (
@@ -36,6 +36,12 @@ from ._tree import HEADER, flip_to_preorder
 
 _LEN = struct.Struct("<Q")
 _TREE_READ = 64 * 1024
+
+
+class Readable(Protocol):
+    """What the decoders read from: a binary file, an HTTP response, a reader of pieces."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class VerificationFailed(IntegrityError):
@@ -91,13 +97,12 @@ def _failed(exc: GuestError) -> VerificationFailed:
     return VerificationFailed(exc.message)
 
 
-def _decode_held(dec: DecodeStream, src: BinaryIO, write: Callable[[memoryview], object],
-                 outboard: BinaryIO | None) -> int:
-    """``decode`` with a module that holds the outboard itself: the tree is handed over ahead
-    (``TREE_HOLD`` at most), data goes in exactly as read (whole pieces from offset 0, so the
-    guest takes all of it but a short last chunk), and outboard verified bytes are views of
+def _held_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None) -> Iterator[memoryview]:
+    """Verified pieces from a module that holds the outboard itself: the tree is handed over
+    ahead (``TREE_HOLD`` at most), data goes in exactly as read (whole pieces from offset 0, so
+    the guest takes all of it but a short last chunk), and outboard verified bytes are views of
     those pieces rather than copies."""
-    written, held = 0, 0
+    held = 0
     data = b""
     piece = dec.max_piece
     tree_eof, data_eof = outboard is None, False
@@ -115,15 +120,57 @@ def _decode_held(dec: DecodeStream, src: BinaryIO, write: Callable[[memoryview],
         step = dec.data(data)
         held -= step.tree_used
         if step.verified:
-            write(step.verified)
-            written += len(step.verified)
+            yield step.verified
         data = data[step.data_used:] if step.data_used < len(data) else b""
         if step.need in (DONE, FAILED):
             break
         if (step.need == NEED_TREE and tree_eof) or (step.need != NEED_TREE and data_eof):
             break  # the stream it needs has ended: final() says the encoding is short
     dec.final()
-    return written
+
+
+def _frame_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None) -> Iterator[memoryview]:
+    """Verified pieces through the one-frame protocol (modules without ``ac_vfy_data``)."""
+    tree, data = b"", b""
+    tree_room = 2 * _TREE_READ if outboard is not None else 0
+    data_room = dec.max_piece - tree_room
+    tree_eof = outboard is None
+    data_eof = False
+    while True:
+        # top both buffers up (the tree ahead of its data, so calls are rarely tree-bound)
+        if outboard is not None and not tree_eof and len(tree) <= _TREE_READ:
+            more = outboard.read(tree_room - len(tree))
+            tree_eof = not more
+            tree = tree + more if tree else more
+        if not data_eof and len(data) < data_room // 2:
+            more = src.read(data_room - len(data))
+            data_eof = not more
+            data = data + more if data else more
+        step = dec.update(tree, data)
+        tree = tree[step.tree_used:] if step.tree_used < len(tree) else b""
+        data = data[step.data_used:] if step.data_used < len(data) else b""
+        if step.verified:
+            yield step.verified
+        if step.need in (DONE, FAILED):
+            break
+        if (step.need == NEED_TREE and tree_eof) or (step.need != NEED_TREE and data_eof):
+            break  # the stream it needs has ended: final() says the encoding is short
+    dec.final()
+
+
+def iter_decode(verifier: Verifier, root: bytes, src: Readable, *, outboard: BinaryIO | None = None,
+                start: int = 0, count: int = UNKNOWN_LENGTH, slice_input: bool = False) -> Iterator[memoryview]:
+    """``decode`` as an iterator of verified pieces (each valid until the next is asked for);
+    ``VerificationFailed`` at the first bad node, after the pieces verified before it."""
+    if outboard is not None and slice_input:
+        raise InvalidInput("a slice carries its own tree: it takes no outboard")
+    mode = MODE_OUTBOARD if outboard is not None else MODE_SLICE if slice_input else MODE_COMBINED
+    try:
+        dec = verifier.decoder(root, mode, start, count, ranges=True)
+        steps = _held_steps(dec, src, outboard) if dec.held_tree else _frame_steps(dec, src, outboard)
+        yield from steps
+    except GuestError as exc:
+        raise _failed(exc) from None
 
 
 def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[memoryview], object], *,
@@ -135,40 +182,9 @@ def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[memo
     ``src`` is a combined encoding, or with ``outboard`` the content itself (the outboard
     tree comes from ``outboard``), or with ``slice_input`` a slice for ``(start, count)``.
     """
-    if outboard is not None and slice_input:
-        raise InvalidInput("a slice carries its own tree: it takes no outboard")
-    mode = MODE_OUTBOARD if outboard is not None else MODE_SLICE if slice_input else MODE_COMBINED
-    try:
-        dec = verifier.decoder(root, mode, start, count, ranges=True)
-        if dec.held_tree:
-            return _decode_held(dec, src, write, outboard)
-        written = 0
-        tree, data = b"", b""
-        tree_room = 2 * _TREE_READ if outboard is not None else 0
-        data_room = dec.max_piece - tree_room
-        tree_eof = outboard is None
-        data_eof = False
-        while True:
-            # top both buffers up (the tree ahead of its data, so calls are rarely tree-bound)
-            if outboard is not None and not tree_eof and len(tree) <= _TREE_READ:
-                more = outboard.read(tree_room - len(tree))
-                tree_eof = not more
-                tree = tree + more if tree else more
-            if not data_eof and len(data) < data_room // 2:
-                more = src.read(data_room - len(data))
-                data_eof = not more
-                data = data + more if data else more
-            step = dec.update(tree, data)
-            tree = tree[step.tree_used:] if step.tree_used < len(tree) else b""
-            data = data[step.data_used:] if step.data_used < len(data) else b""
-            if step.verified:
-                write(step.verified)
-                written += len(step.verified)
-            if step.need in (DONE, FAILED):
-                break
-            if (step.need == NEED_TREE and tree_eof) or (step.need != NEED_TREE and data_eof):
-                break  # the stream it needs has ended: final() says the encoding is short
-        dec.final()
-        return written
-    except GuestError as exc:
-        raise _failed(exc) from None
+    written = 0
+    for piece in iter_decode(verifier, root, src, outboard=outboard, start=start, count=count,
+                             slice_input=slice_input):
+        write(piece)
+        written += len(piece)
+    return written

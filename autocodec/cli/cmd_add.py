@@ -81,6 +81,9 @@ def register(sub: Any) -> None:
     cat = sub.add_parser("cat", help="write the bytes of a UnixFS file to stdout", epilog=CAT_EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     cat.add_argument("cid", metavar="CID[/PATH]", help="a file's CID, or a directory's CID and a path in it")
+    from .cmd_bao import add_range_options  # -o/--offset, -l/--length as `ipfs cat` (issue 23)
+
+    add_range_options(cat)
     add_source_options(cat)
     cat.set_defaults(func=run_cat)
 
@@ -204,6 +207,8 @@ def run_cat(args: argparse.Namespace) -> int:
 
             raise InvalidInput(f"{root} is a {codec_name(root.codec)} block, not a UnixFS file",
                                hint="show it with `autocodec decode` or `autocodec dag get`")
-        for piece in cat(runtime, root):
+        from .cmd_bao import clip
+
+        for piece in clip(cat(runtime, root), args.offset, args.length):
             write_stdout(piece)
     return 0

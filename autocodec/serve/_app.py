@@ -208,14 +208,13 @@ def make_app(runtime: "Runtime", *, workers: int = 8, guard: ConnectionGuard | N
     from ._ipvm import setup_ipvm
 
     setup_ipvm(app, runtime)
+    from ._bao import setup_bao  # Bao streams of BLAKE3 CIDs (issue 23); before the gateway: /ipfs/{blob}
     from ._explorer import setup_explorer
     from ._gateway import setup_gateway
 
+    setup_bao(app)
     setup_gateway(app)
     setup_explorer(app)
-    from ._bao import setup_bao  # Bao streams of BLAKE3 CIDs (issue 23)
-
-    setup_bao(app)
 
     async def on_cleanup(app: web.Application) -> None:
         app[EXECUTOR].shutdown(wait=True, cancel_futures=True)
