@@ -64,20 +64,21 @@ def run_export(args: argparse.Namespace) -> int:
     from ..store import export_car, export_car_file
     from ._io import silence_stdout
     from ..dag import runtime_links
+    from ..dag._ahead import LinksAhead
     from ._local_modules import open_runtime
 
     cid = CID.parse(args.cid)
-    with open_runtime(args) as rt:
+    with open_runtime(args) as rt, LinksAhead(rt) as ahead:  # links of many blocks over every core
         store = rt.store
         if args.output == "-":
             try:
-                result = export_car(store, cid, sys.stdout.buffer, links=runtime_links(rt))
+                result = export_car(store, cid, sys.stdout.buffer, links=runtime_links(rt), ahead=ahead)
                 sys.stdout.buffer.flush()
             except BrokenPipeError:
                 silence_stdout()
                 raise
         else:
-            result = export_car_file(store, cid, args.output, links=runtime_links(rt))
+            result = export_car_file(store, cid, args.output, links=runtime_links(rt), ahead=ahead)
     note = f"; {len(result.missing)} linked blocks not in the store were left out" if result.missing else ""
     print(f"exported {result.blocks} blocks ({result.bytes} bytes){note}", file=sys.stderr)
     return 0

@@ -189,6 +189,7 @@ def run_put(args: argparse.Namespace) -> int:
 
 def run_import(args: argparse.Namespace) -> int:
     from ..dag import walk
+    from ..dag._ahead import LinksAhead
     from ..errors import AutocodecError, InvalidInput
     from ..progress import no_progress, stderr_progress
     from ._cidbase import cid_text
@@ -216,8 +217,9 @@ def run_import(args: argparse.Namespace) -> int:
             local = _LocalOnly(rt)
             for root in roots:
                 try:
-                    for _ in walk(local, root):
-                        pass
+                    with LinksAhead(rt) as ahead:  # the local store's blocks, as _LocalOnly reads them
+                        for _ in walk(local, root, ahead):
+                            pass
                 except AutocodecError as exc:
                     raise type(exc)(f"pinning root {cid_text(root, args.cid_base)!r} FAILED: {exc.message}",
                                     hint=exc.hint) from None
@@ -231,6 +233,7 @@ def run_import(args: argparse.Namespace) -> int:
 def _import_one(rt: Any, stream: Any, progress: Any) -> tuple[list[Any], int, int]:
     """Verify and store every block of one CAR stream: (roots, blocks, block bytes), as Kubo counts."""
     from ..store import CarReader
+    from ..store._verify_many import put_many_verified, runtime_verifier
 
     reader = CarReader(stream, limits=rt.store.limits)
     counts = [0, 0]
@@ -243,7 +246,11 @@ def _import_one(rt: Any, stream: Any, progress: Any) -> tuple[list[Any], int, in
                 progress(reader.offset, None)
             yield cid, data
 
-    rt.store.put_many(blocks())
+    verifier = runtime_verifier(rt)  # large windows of blocks checked over every core
+    try:
+        put_many_verified(rt.store, blocks(), verifier)
+    finally:
+        verifier.close()
     progress(reader.offset, reader.offset)
     return list(reader.roots), counts[0], counts[1]
 
@@ -278,6 +285,7 @@ def _progress_wanted(flag: bool | None) -> bool:
 
 def run_export(args: argparse.Namespace) -> int:
     from ..dag import export_car, resolve
+    from ..dag._ahead import LinksAhead
     from ..errors import InvalidPath
     from ..progress import stderr_progress
     from ._io import silence_stdout
@@ -290,8 +298,9 @@ def run_export(args: argparse.Namespace) -> int:
                               hint="export a CID or a path that ends at a link")
         report = stderr_progress("export") if _progress_wanted(args.progress) else None
         try:
-            export_car(rt, found.cid, sys.stdout.buffer,
-                       progress=(lambda n, b: report(b, None)) if report else None)
+            with LinksAhead(rt) as ahead:  # links of many blocks over every core
+                export_car(rt, found.cid, sys.stdout.buffer,
+                           progress=(lambda n, b: report(b, None)) if report else None, ahead=ahead)
             sys.stdout.buffer.flush()
             if report is not None:
                 _clear_progress()
@@ -305,6 +314,7 @@ def run_stat(args: argparse.Namespace) -> int:
     import json
 
     from ..dag import resolve, stat
+    from ..dag._ahead import LinksAhead
     from ..errors import InvalidPath
     from ..progress import stderr_progress
     from ._cidbase import cid_text
@@ -320,7 +330,8 @@ def run_stat(args: argparse.Namespace) -> int:
                                   hint="give a CID or a path that ends at a link")
             roots.append(found.cid)
         report = stderr_progress("stat") if _progress_wanted(args.progress) else None
-        summary = stat(rt, roots, progress=(lambda n, b: report(b, None)) if report else None)
+        with LinksAhead(rt) as ahead:  # links of many blocks over every core
+            summary = stat(rt, roots, progress=(lambda n, b: report(b, None)) if report else None, ahead=ahead)
     if report is not None:
         _clear_progress()
     names = [cid_text(r.cid, args.cid_base) for r in summary.roots]

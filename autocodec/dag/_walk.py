@@ -18,10 +18,13 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, Protocol
+from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from ..cid import CID
 from ..errors import UnknownCodec
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._ahead import LinksAhead
 
 Progress = Callable[[int, int], None]  # (blocks so far, bytes so far)
 
@@ -34,8 +37,11 @@ class WalkSource(Protocol):
     def links(self, cid: CID, data: bytes) -> list[CID]: ...
 
 
-def walk(source: WalkSource, root: CID) -> Iterator[tuple[CID, bytes]]:
-    """Every block of the DAG under ``root`` as ``(cid, bytes)``, DFS pre-order, each once."""
+def walk(source: WalkSource, root: CID, ahead: LinksAhead | None = None) -> Iterator[tuple[CID, bytes]]:
+    """Every block of the DAG under ``root`` as ``(cid, bytes)``, DFS pre-order, each once.
+
+    ``ahead`` (for a ``Runtime`` source): blocks near the top of the pending stack are read and
+    their links found in bulk worker processes; same blocks, same order, same errors."""
     seen: set[CID] = set()
     stack = [root]
     while stack:
@@ -44,6 +50,12 @@ def walk(source: WalkSource, root: CID) -> Iterator[tuple[CID, bytes]]:
         if key in seen:
             continue
         seen.add(key)
+        if ahead is not None:
+            got = ahead.take(key, stack, seen)
+            if got is not None:
+                yield cid, got[0]
+                stack.extend(reversed(got[1]))
+                continue
         data = source.get(cid)
         yield cid, data
         try:
@@ -84,7 +96,8 @@ class DagStatSummary:
         return sum(r.size for r in self.roots) / self.total_size if self.total_size else 0.0
 
 
-def stat(source: WalkSource, roots: Sequence[CID], progress: Progress | None = None) -> DagStatSummary:
+def stat(source: WalkSource, roots: Sequence[CID], progress: Progress | None = None,
+         ahead: LinksAhead | None = None) -> DagStatSummary:
     """Sizes and block counts of the DAGs under ``roots`` (each block counted once per root)."""
     summary = DagStatSummary()
     counted: set[CID] = set()
@@ -92,7 +105,7 @@ def stat(source: WalkSource, roots: Sequence[CID], progress: Progress | None = N
     for root in roots:
         figures = DagStat(root)
         summary.roots.append(figures)
-        for cid, data in walk(source, root):
+        for cid, data in walk(source, root, ahead):
             figures.size += len(data)
             figures.blocks += 1
             key = cid.to_v1()
@@ -116,7 +129,8 @@ class Exported:
     bytes: int
 
 
-def export_car(source: WalkSource, root: CID, out: BinaryIO, progress: Progress | None = None) -> Exported:
+def export_car(source: WalkSource, root: CID, out: BinaryIO, progress: Progress | None = None,
+               ahead: LinksAhead | None = None) -> Exported:
     """Write the DAG under ``root`` to ``out`` as a CARv1 with ``root`` as its only root.
 
     Every codec's links are followed (through ``source.links``); a block that cannot be had
@@ -125,7 +139,7 @@ def export_car(source: WalkSource, root: CID, out: BinaryIO, progress: Progress 
     """
     from ..store import CarWriter
 
-    blocks = walk(source, root)
+    blocks = walk(source, root, ahead)
     first = next(blocks)  # the root, fetched before the header is written
     writer = CarWriter(out, [root])
     count = 0

@@ -318,9 +318,14 @@ class BlockStore:
 
     # --- reading -------------------------------------------------------------------------
 
-    def _query(self, sql: str, params: tuple[Any, ...], doing: str) -> Any:
-        with self._lock, _sqlite_errors(doing):
-            return self._db().execute(sql, params).fetchone()
+    def _query(self, sql: str, params: tuple[Any, ...], doing: str, cid: CID | None = None) -> Any:
+        """One row; ``doing`` names the action in an error, `` {cid}`` appended only then
+        (formatting a CID per read was a measurable part of a DAG walk)."""
+        try:
+            with self._lock:
+                return self._db().execute(sql, params).fetchone()
+        except sqlite3.Error as exc:
+            raise translate_sqlite_error(exc, doing if cid is None else f"{doing} {cid}") from exc
 
     def read_row(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         """The first row of one ``SELECT`` (or ``None``), read without taking the write lock:
@@ -338,7 +343,8 @@ class BlockStore:
         row = self._query(
             "SELECT CAST(data AS BLOB), typeof(data), CAST(checksum AS BLOB), typeof(checksum) FROM blocks WHERE cid = ?",
             (_key(cid),),
-            f"read {cid}",
+            "read",
+            cid,
         )
         if row is None:
             raise BlockNotFound(f"block {cid} is not in the store")
@@ -387,7 +393,7 @@ class BlockStore:
     def has(self, cid: CID) -> bool:
         if _is_identity(cid):
             return True
-        return self._query("SELECT 1 FROM blocks WHERE cid = ?", (_key(cid),), f"look up {cid}") is not None
+        return self._query("SELECT 1 FROM blocks WHERE cid = ?", (_key(cid),), "look up", cid) is not None
 
     def __contains__(self, cid: object) -> bool:
         return isinstance(cid, CID) and self.has(cid)
@@ -398,7 +404,8 @@ class BlockStore:
         row = self._query(
             "SELECT CAST(size AS BLOB), typeof(size), CAST(codec AS BLOB), typeof(codec) FROM blocks WHERE cid = ?",
             (_key(cid),),
-            f"stat {cid}",
+            "stat",
+            cid,
         )
         if row is None:
             raise BlockNotFound(f"block {cid} is not in the store")

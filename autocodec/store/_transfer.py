@@ -28,6 +28,7 @@ from ._car import CarReader, CarWriter
 from ._links import LinkFinder, builtin_links
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..dag._ahead import LinksAhead
     from ._verify_many import BlockVerifier
 
 log = get_logger("store")
@@ -113,8 +114,12 @@ def export_car(
     out: BinaryIO,
     *,
     links: LinkFinder = builtin_links,
+    ahead: LinksAhead | None = None,
 ) -> CarExport:
-    """Write the DAG under ``root`` held by the store as a CARv1 with ``root`` as its root."""
+    """Write the DAG under ``root`` held by the store as a CARv1 with ``root`` as its root.
+
+    ``ahead`` (built on the runtime whose links ``links`` follows): blocks near the top of the
+    stack are read and their links found in bulk worker processes; same bytes out."""
     first = store.get(root)  # BlockNotFound before anything is written
     writer = CarWriter(out, [root])
     seen: set[CID] = {root.to_v1()}
@@ -123,16 +128,21 @@ def export_car(
     stack: list[tuple[CID, bytes | None]] = [(root, first)]
     while stack:
         cid, data = stack.pop()
+        found = None
         if data is None:
-            if not store.has(cid):
+            got = ahead.take(cid.to_v1(), stack, cid_of=_first) if ahead is not None else None
+            if got is not None:
+                data, found = got
+            elif not store.has(cid):
                 missing.append(cid)
                 continue
-            data = store.get(cid)
+            else:
+                data = store.get(cid)
         if not (cid.version == 1 and cid.hash_code == 0):  # identity: the data is in the CID
             writer.write(cid, data)
             count += 1
         children = []
-        for child in links(cid, data):
+        for child in links(cid, data) if found is None else found:
             key = child.to_v1()
             if key not in seen:
                 seen.add(key)
@@ -142,15 +152,20 @@ def export_car(
     return CarExport(root, count, writer.bytes_written, missing)
 
 
+def _first(entry: tuple[CID, bytes | None]) -> CID:
+    return entry[0]
+
+
 def export_car_file(
-    store: BlockStore, root: CID, path: str | os.PathLike[str], *, links: LinkFinder = builtin_links
+    store: BlockStore, root: CID, path: str | os.PathLike[str], *, links: LinkFinder = builtin_links,
+    ahead: LinksAhead | None = None,
 ) -> CarExport:
     """``export_car`` to a file, written beside it and renamed into place only when complete."""
     target = Path(path)
     partial = target.with_name(target.name + ".part")
     try:
         with open(partial, "wb") as out:
-            result = export_car(store, root, out, links=links)
+            result = export_car(store, root, out, links=links, ahead=ahead)
         os.replace(partial, target)
     except OSError as exc:
         partial.unlink(missing_ok=True)

@@ -1,0 +1,137 @@
+"""DAG walks with links found ahead in the bulk workers (``autocodec.dag._ahead``): the same
+CAR bytes, the same blocks counted, the same missing blocks and the same error for a corrupt
+block as the serial walk; small DAGs stay serial."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import autocodec
+from autocodec.cid import CID, encode_varint
+from autocodec.dag import export_car, stat
+from autocodec.dag._ahead import LinksAhead
+from autocodec.errors import StoreCorrupt
+from autocodec.store import export_car as store_export_car
+from autocodec.dag import runtime_links
+
+from ._cli import run_cli
+
+
+def _git(kind: bytes, body: bytes) -> tuple[CID, bytes]:
+    raw = kind + b" %d\0" % len(body) + body
+    return CID(b"\x01" + encode_varint(0x78) + b"\x11\x14" + hashlib.sha1(raw).digest()), raw
+
+
+def git_dag(rt: autocodec.Runtime, dirs: int, files: int) -> tuple[CID, list[CID]]:
+    """A git tree of ``dirs`` subtrees of ``files`` blobs each, plus a dag-cbor node and a
+    dag-pb node linking the tree (builtin codecs next to the git-raw extension)."""
+    blocks: list[tuple[CID, bytes]] = []
+    subs = []
+    for d in range(dirs):
+        entries = []
+        for f in range(files):
+            cid, raw = _git(b"blob", b"file %d/%d\n" % (d, f) * 4)
+            blocks.append((cid, raw))
+            entries.append(b"100644 f%04d\0" % f + cid.digest)
+        cid, raw = _git(b"tree", b"".join(entries))
+        blocks.append((cid, raw))
+        subs.append(b"40000 d%03d\0" % d + cid.digest)
+    tree, raw = _git(b"tree", b"".join(subs))
+    blocks.append((tree, raw))
+    rt.store.put_many(blocks)
+    node = rt.put(autocodec.encode({"tree": tree, "n": 1}, "dag-cbor"), "dag-cbor")
+    top = rt.put(autocodec.encode({"Links": [{"Hash": node, "Name": "a", "Tsize": 1}]}, "dag-pb"), "dag-pb")
+    return top, [cid for cid, _ in blocks]
+
+
+@pytest.fixture(scope="module")
+def dag(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, CID, list[CID]]:
+    home = tmp_path_factory.mktemp("walk") / "home"
+    with autocodec.Runtime(home) as rt:
+        root, blocks = git_dag(rt, 8, 96)
+    return home, root, blocks
+
+
+def _export(rt: autocodec.Runtime, root: CID, ahead: LinksAhead | None) -> bytes:
+    out = io.BytesIO()
+    export_car(rt, root, out, ahead=ahead)
+    return out.getvalue()
+
+
+def test_dag_export_with_links_ahead_is_the_serial_car(dag: tuple[Path, CID, list[CID]]) -> None:
+    home, root, blocks = dag
+    with autocodec.Runtime(home) as rt:
+        serial = _export(rt, root, None)
+        with LinksAhead(rt, workers=2) as ahead:
+            assert _export(rt, root, ahead) == serial
+            assert ahead.hits > len(blocks) // 2  # most blocks came from the workers
+        with LinksAhead(rt, workers=2) as ahead:
+            assert stat(rt, [root], ahead=ahead) == stat(rt, [root])
+
+
+def test_car_export_with_links_ahead_is_the_serial_car_and_missing(dag: tuple[Path, CID, list[CID]],
+                                                                  tmp_path: Path) -> None:
+    home, root, blocks = dag
+    with autocodec.Runtime(home) as rt:
+        gone = [blocks[5], blocks[300]]
+        kept = [rt.store.get(c) for c in gone]
+        for cid in gone:
+            rt.store.delete(cid)
+        try:
+            out = {}
+            for mode in (False, True):
+                buf = io.BytesIO()
+                with LinksAhead(rt, workers=2) as ahead:
+                    result = store_export_car(rt.store, root, buf, links=runtime_links(rt), ahead=ahead if mode else None)
+                    out[mode] = (buf.getvalue(), result)
+            assert out[True] == out[False]
+            assert out[True][1].missing == gone
+        finally:
+            rt.store.put_many(zip(gone, kept))
+
+
+def test_a_corrupt_block_stops_the_walk_as_it_does_serially(dag: tuple[Path, CID, list[CID]], tmp_path: Path) -> None:
+    home, root, blocks = dag
+    victim = blocks[400]
+    with autocodec.Runtime(home) as rt:
+        good = rt.store.get(victim)
+        conn = sqlite3.connect(rt.store.path)
+        with conn:
+            conn.execute("UPDATE blocks SET data = ? WHERE cid = ?", (b"blob 1\0x", bytes(victim)))
+        conn.close()
+        try:
+            seen = {}
+            for mode in (False, True):
+                with LinksAhead(rt, workers=2) as ahead:
+                    buf = io.BytesIO()
+                    with pytest.raises(StoreCorrupt) as caught:
+                        export_car(rt, root, buf, ahead=ahead if mode else None)
+                seen[mode] = (caught.value.message, buf.getvalue())
+            assert seen[True] == seen[False]
+            assert str(victim) in seen[True][0]
+        finally:
+            rt.store.delete(victim)
+            rt.store.put(victim, good)
+
+
+def test_small_dags_stay_serial(tmp_path: Path) -> None:
+    with autocodec.Runtime(tmp_path / "home") as rt:
+        root, _ = git_dag(rt, 2, 10)
+        with LinksAhead(rt, workers=2) as ahead:
+            _export(rt, root, ahead)
+            assert ahead.hits == 0
+
+
+@pytest.mark.slow
+def test_cli_dag_and_car_export_are_the_serial_car(dag: tuple[Path, CID, list[CID]], tmp_path: Path) -> None:
+    home, root, _ = dag
+    with autocodec.Runtime(home) as rt:
+        serial = _export(rt, root, None)
+    assert run_cli(home, "dag", "export", str(root)).stdout == serial
+    run_cli(home, "car", "export", str(root), "-o", str(tmp_path / "out.car"))
+    assert (tmp_path / "out.car").read_bytes() == serial
