@@ -27,7 +27,7 @@ from typing import IO, BinaryIO
 from ..cid import CID
 from ..errors import InvalidCID, NotFound
 from ..loader._verifier import UNKNOWN_LENGTH, Verifier
-from ._stream import decode, encode, iter_decode
+from ._stream import _reader_into, decode, encode, iter_decode
 from ._tree import iter_slice, slice_size
 
 RAW, BLAKE3 = 0x55, 0x1E
@@ -157,6 +157,13 @@ class _Tee:
         if data:
             self._sink.write(data)
         return data
+
+    def readinto(self, room: memoryview) -> int:
+        """Read into ``room`` (the verifier's input) and copy exactly those bytes to the sink."""
+        n = _reader_into(self._src)(room) or 0
+        if n:
+            self._sink.write(room[:n])
+        return n
 
 
 def fetch(verifier: Verifier, cid: CID, stream: BinaryIO, write: Callable[[memoryview], object], *,

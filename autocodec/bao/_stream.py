@@ -12,6 +12,7 @@ Invariants:
 
 from __future__ import annotations
 
+import io
 import shutil
 import struct
 import tempfile
@@ -50,25 +51,28 @@ class VerificationFailed(IntegrityError):
     hint = "the data is corrupt or not the one this hash names; bytes before the bad chunk were verified"
 
 
-def bao_hash(verifier: Verifier, src: BinaryIO) -> bytes:
+def bao_hash(verifier: Verifier, src: Readable) -> bytes:
     """The Bao (= BLAKE3) root hash of a stream of any length."""
     enc = verifier.encoder(UNKNOWN_LENGTH, MODE_HASH)
-    piece = enc.max_piece
-    while chunk := src.read(piece):
-        enc.update(chunk)
+    piece, ended = enc.max_piece, False
+    read_into = _reader_into(src)
+    while not ended:
+        ended = enc.pull(read_into, piece)[2]
     return enc.final()[1]
 
 
-def encode(verifier: Verifier, src: BinaryIO, dst: BinaryIO, *, outboard: bool = False) -> bytes:
+def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool = False) -> bytes:
     """Write the combined (or outboard) encoding of ``src`` to the seekable ``dst`` from its
     current position; returns the root hash."""
     base = dst.tell()
     dst.write(b"\0" * HEADER)
     enc = verifier.encoder(UNKNOWN_LENGTH, MODE_OUTBOARD if outboard else MODE_COMBINED)
-    piece, length = enc.max_piece, 0
-    while chunk := src.read(piece):
-        length += len(chunk)
-        dst.write(enc.update(chunk))
+    piece, length, ended = enc.max_piece, 0, False
+    read_into = _reader_into(src)
+    while not ended:  # read straight into the guest's input (no bytes object per piece)
+        out, got, ended = enc.pull(read_into, piece)
+        length += got
+        dst.write(out)
     rest, root = enc.final()
     dst.write(rest)
     dst.seek(base)
@@ -78,7 +82,7 @@ def encode(verifier: Verifier, src: BinaryIO, dst: BinaryIO, *, outboard: bool =
     return root
 
 
-def encode_to(verifier: Verifier, src: BinaryIO, dst: BinaryIO, *, outboard: bool = False) -> bytes:
+def encode_to(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool = False) -> bytes:
     """``encode`` to any output: seekable files directly, pipes through a temporary file."""
     try:
         seekable = dst.seekable()
@@ -97,14 +101,30 @@ def _failed(exc: GuestError) -> VerificationFailed:
     return VerificationFailed(exc.message)
 
 
+def _reader_into(src: Readable) -> Callable[[memoryview], int]:
+    """``src.readinto`` (files, BytesIO, HTTP responses, ``_Tee``), else ``read`` copied into
+    the room given (a ``RawIOBase`` subclass need not implement ``readinto``)."""
+    into = getattr(src, "readinto", None)
+    if into is not None and (isinstance(src, io.FileIO) or not isinstance(src, io.RawIOBase)):
+        return into  # type: ignore[no-any-return]
+
+    def read_into(room: memoryview) -> int:
+        data = src.read(len(room))
+        room[:len(data)] = data
+        return len(data)
+
+    return read_into
+
+
 def _held_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None) -> Iterator[memoryview]:
     """Verified pieces from a module that holds the outboard itself: the tree is handed over
-    ahead (``TREE_HOLD`` at most), data goes in exactly as read (whole pieces from offset 0, so
-    the guest takes all of it but a short last chunk), and outboard verified bytes are views of
-    those pieces rather than copies."""
+    ahead (``TREE_HOLD`` at most), data is read straight into the guest (``DecodeStream.pull``:
+    whole pieces from offset 0, so the guest takes all of it but a short last chunk), and
+    outboard verified bytes are views of that input (each valid until the next piece)."""
     held = 0
-    data = b""
+    carry = b""
     piece = dec.max_piece
+    read_into = _reader_into(src)
     tree_eof, data_eof = outboard is None, False
     while True:
         if outboard is not None and not tree_eof and held <= TREE_HOLD // 2:
@@ -113,20 +133,21 @@ def _held_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None) -> 
                 held = dec.tree(more)
             else:
                 tree_eof = True
-        if not data_eof and len(data) < piece // 2:
-            more = src.read(piece - len(data))
-            data_eof = not more
-            data = data + more if data else more
-        step = dec.data(data)
+        step, given, ended = dec.pull(read_into if not data_eof else _nothing, piece, carry)
+        data_eof = data_eof or ended
         held -= step.tree_used
         if step.verified:
             yield step.verified
-        data = data[step.data_used:] if step.data_used < len(data) else b""
+        carry = bytes(given[step.data_used:])  # copied out before the next call reuses the input
         if step.need in (DONE, FAILED):
             break
         if (step.need == NEED_TREE and tree_eof) or (step.need != NEED_TREE and data_eof):
             break  # the stream it needs has ended: final() says the encoding is short
     dec.final()
+
+
+def _nothing(room: memoryview) -> int:
+    return 0
 
 
 def _frame_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None) -> Iterator[memoryview]:

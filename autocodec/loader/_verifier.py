@@ -12,11 +12,18 @@ Invariants:
   outboard is pushed ahead into the guest and data goes in as it was read (no frame to build);
   with ``ranges`` the guest names the verified bytes as a range of that data, and ``Step.verified``
   is a view of the caller's own bytes (no copy out). Old modules keep the one-frame protocol.
+- ``DecodeStream.pull`` reads the next data straight into the guest's input region (no bytes
+  object, no copy in) and, with ``ranges``, gives the verified bytes as a view of that region:
+  the view is valid only until the stream's next call (the caller writes it out first). It
+  uses four ``GuestInstance`` internals (``_memory``, ``_budget``, ``_read_result``,
+  ``_status_result``); when they are absent it reads into bytes and goes through ``call``.
 """
 
 from __future__ import annotations
 
+import ctypes
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -70,6 +77,7 @@ class DecodeStream:
         self.held_tree = "ac_vfy_data" in loaded.info.exports and "ac_vfy_tree" in loaded.info.exports
         """Whether ``tree``/``data`` are available (else only the one-frame ``update``)."""
         self.ranges = ranges and self.held_tree and mode == MODE_OUTBOARD
+        self._direct = all(hasattr(self._instance, n) for n in _INTERNALS)
         if self.ranges:
             self._instance.call("ac_vfy_init", _INIT_FLAGS.pack(bytes(root), mode, start, count, INIT_RANGES))
         else:
@@ -109,7 +117,10 @@ class DecodeStream:
         ``ranges`` the verified bytes are a view of ``data`` itself."""
         if len(data) > self._max:
             raise InvalidInput(f"one verifier update carries at most {self._max} bytes")
-        out = self._instance.call("ac_vfy_data", data)
+        return self._step(self._instance.call("ac_vfy_data", data), memoryview(data))
+
+    def _step(self, out: bytes, data: memoryview) -> Step:
+        """The checked ``Step`` of ``ac_vfy_data``'s output over ``data``."""
         if len(out) < _HEAD.size:
             raise GuestFault("ac_vfy_data returned no 9-byte head")
         tree_used, data_used, need = _HEAD.unpack_from(out)
@@ -122,11 +133,55 @@ class DecodeStream:
         at, length = _RANGE.unpack_from(out, _HEAD.size)
         if at + length > data_used:
             raise GuestFault("ac_vfy_data's verified range is outside the data it took")
-        return Step(tree_used, data_used, need, memoryview(data)[at:at + length])
+        return Step(tree_used, data_used, need, data[at:at + length])
+
+    def pull(self, read_into: Callable[[memoryview], int], size: int, carry: bytes) -> tuple[Step, memoryview, bool]:
+        """One ``data`` step over ``carry`` followed by up to ``size - len(carry)`` bytes that
+        ``read_into`` (a ``readinto``: bytes read, 0 at the end) puts straight into the guest's
+        input. Returns the step, the data it was given (a view valid until the next call, for
+        the caller to keep what was not used) and whether the source ended."""
+        if size > self._max or len(carry) > size:
+            raise InvalidInput(f"one verifier update carries at most {self._max} bytes")
+        inst = self._instance
+        if not self._direct:
+            buf = bytearray(size)
+            buf[:len(carry)] = carry
+            got, ended = _fill(read_into, memoryview(buf)[len(carry):])
+            data = bytes(memoryview(buf)[:len(carry) + got])
+            return self.data(data), memoryview(data), ended
+        if inst.broken:
+            raise GuestFault("this module instance failed earlier and cannot be reused")
+        inst._budget(None)
+        ptr = inst.invoke("ac_input", size)
+        mem_size, base = inst._memory()
+        if ptr == 0 or ptr + size > mem_size:
+            inst.broken = True
+            raise GuestFault(f"ac_input gave no room for a {size}-byte input")
+        region = memoryview((ctypes.c_char * size).from_address(base + ptr)).cast("B")
+        region[:len(carry)] = carry
+        got, ended = _fill(read_into, region[len(carry):])
+        n = len(carry) + got
+        status = inst.invoke("ac_vfy_data", ptr, n)
+        out = inst._status_result("ac_vfy_data", status, inst._read_result())
+        return self._step(out, region[:n]), region[:n], ended
 
     def final(self) -> None:
         """``GuestError`` unless every node of the encoding (or slice) was verified."""
         self._instance.call("ac_vfy_final")
+
+
+_INTERNALS = ("_memory", "_budget", "_read_result", "_status_result", "invoke", "broken")
+
+
+def _fill(read_into: Callable[[memoryview], int], room: memoryview) -> tuple[int, bool]:
+    """Fill ``room`` from ``read_into``: ``(bytes read, whether the source ended)``."""
+    got = 0
+    while got < len(room):
+        n = read_into(room[got:])
+        if not n:
+            return got, True
+        got += n
+    return got, False
 
 
 class EncodeStream:
@@ -146,6 +201,30 @@ class EncodeStream:
         if len(data) > self._max:
             raise InvalidInput(f"one encoder update carries at most {self._max} bytes")
         return self._instance.call("ac_enc_update", data)
+
+    def pull(self, read_into: Callable[[memoryview], int], size: int) -> tuple[bytes, int, bool]:
+        """``update`` over up to ``size`` bytes that ``read_into`` puts straight into the
+        guest's input: ``(output, bytes read, whether the source ended)``."""
+        if size > self._max:
+            raise InvalidInput(f"one encoder update carries at most {self._max} bytes")
+        inst = self._instance
+        if not all(hasattr(inst, n) for n in _INTERNALS):
+            buf = bytearray(size)
+            got, ended = _fill(read_into, memoryview(buf))
+            return (self.update(memoryview(buf)[:got]) if got else b""), got, ended
+        if inst.broken:
+            raise GuestFault("this module instance failed earlier and cannot be reused")
+        inst._budget(None)
+        ptr = inst.invoke("ac_input", size)
+        mem_size, base = inst._memory()
+        if ptr == 0 or ptr + size > mem_size:
+            inst.broken = True
+            raise GuestFault(f"ac_input gave no room for a {size}-byte input")
+        got, ended = _fill(read_into, memoryview((ctypes.c_char * size).from_address(base + ptr)).cast("B"))
+        if not got:
+            return b"", 0, ended
+        status = inst.invoke("ac_enc_update", ptr, got)
+        return inst._status_result("ac_enc_update", status, inst._read_result()), got, ended
 
     def final(self) -> tuple[bytes, bytes]:
         """``(remaining post-order nodes, root hash)``."""

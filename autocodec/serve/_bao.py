@@ -160,7 +160,7 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     piece: memoryview | None = first
     try:
         while piece is not None:
-            await response.write(piece)
+            await response.write(bytes(piece))  # a copy: the view is reused by the next piece
             piece = await loop.run_in_executor(pool, next, pieces, None)
     except VerificationFailed:
         runtime.metrics.inc("errors_total", route="ipfs", error="VerificationFailed")
