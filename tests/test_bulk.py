@@ -282,3 +282,34 @@ def test_cli_car_import_with_a_killed_worker_is_one_typed_line(tmp_path: Path) -
     lines = stderr.decode().strip().splitlines()
     assert proc.returncode != 0 and len(lines) == 1, stderr
     assert "a bulk worker process died" in lines[0] and lines[0].startswith("autocodec: "), lines
+
+
+def test_a_fork_waits_for_a_thread_inside_the_loader(sandbox: Sandbox) -> None:
+    """The pool forks only while no other thread holds the loader's instance lock: a lock held
+    at the fork would stay locked in the workers, and their first guest call would hang."""
+    from autocodec.loader import _sandbox
+
+    hasher = sandbox.load(module_bytes("blake3")).hasher()
+    inputs = [bytes([i]) * 100 for i in range(40)]
+    expected = [hasher.digest(d) for d in inputs]
+    _pool.shutdown()
+    hasher._loaded.close()  # noqa: SLF001 - no idle instance: a worker's first call takes the lock
+    holding = threading.Event()
+
+    def hold() -> None:
+        with _sandbox._idle_lock:  # noqa: SLF001
+            holding.set()
+            time.sleep(0.5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    holding.wait()
+    got: list[object] = []
+    caller = threading.Thread(target=lambda: got.append(bulk.digest_many(hasher, inputs, workers=2)), daemon=True)
+    caller.start()
+    caller.join(timeout=30)
+    holder.join()
+    if caller.is_alive():  # broken: do not leave hung workers behind
+        for proc in _pool._pool.procs if _pool._pool else []:  # noqa: SLF001
+            proc.kill()
+    assert got == [expected]

@@ -38,9 +38,11 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import signal
 import threading
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
 from typing import TYPE_CHECKING, Any
 
@@ -121,6 +123,7 @@ def _serve(conn: Connection, inherited: list[Connection]) -> None:
     global _in_worker, _pool
     _in_worker = True
     _pool = None
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the caller's: it closes the pool
     for other in inherited:  # the parent's pipe ends: each worker must see EOF when the parent goes
         other.close()
     while True:
@@ -145,6 +148,10 @@ class _Pool:
         self.known = known
         self.procs: list[BaseProcess] = []
         self.conns: list[Connection] = []
+        with _loader_quiet():
+            self._start(ctx, size)
+
+    def _start(self, ctx: Any, size: int) -> None:
         for _ in range(size):
             mine, theirs = ctx.Pipe()
             proc = ctx.Process(target=_serve, args=(theirs, [*self.conns, mine]), daemon=True, name="autocodec-bulk")
@@ -167,6 +174,26 @@ class _Pool:
 
 _pool: _Pool | None = None
 _pool_lock = threading.Lock()
+_held: Any = None  # the loader lock held across a fork (released in the child too)
+
+
+@contextmanager
+def _loader_quiet() -> Iterator[None]:
+    """Fork only while no other thread is inside the loader's idle-instance bookkeeping: a
+    lock held by another thread at the fork would stay locked in the child forever."""
+    global _held
+    from . import _sandbox
+
+    lock = getattr(_sandbox, "_idle_lock", None)
+    if lock is None:  # pragma: no cover - the loader changed: nothing to hold
+        yield
+        return
+    with lock:
+        _held = lock
+        try:
+            yield
+        finally:
+            _held = None
 
 
 def _pool_for(workers: int, job: int) -> _Pool:
@@ -194,9 +221,12 @@ atexit.register(shutdown)
 
 
 def _after_fork_in_child() -> None:
-    global _pool, _pool_lock
+    global _pool, _pool_lock, _held
     _pool = None  # a forked process never drives its parent's workers
     _pool_lock = threading.Lock()
+    if _held is not None:  # forked by _Pool: the loader lock the parent holds is free here
+        _held.release()
+        _held = None
 
 
 if hasattr(os, "register_at_fork"):
@@ -364,12 +394,14 @@ def _batches(codec: Codec, blocks: list[bytes]) -> list[list[bytes]]:
     out: list[list[bytes]] = []
     batch: list[bytes] = []
     size = 0
+    most, cap = limits.max_batch_items, limits.stream_chunk_bytes
     for block in blocks:
-        if batch and (len(batch) >= limits.max_batch_items or size + len(block) > limits.stream_chunk_bytes):
+        n = len(block)
+        if batch and (len(batch) >= most or size + n > cap):
             out.append(batch)
             batch, size = [], 0
-        batch.append(bytes(block))
-        size += len(block) + 4
+        batch.append(block if type(block) is bytes else bytes(block))
+        size += n + 4
     if batch:
         out.append(batch)
     return out
