@@ -10,8 +10,9 @@ Invariants:
   ``GuestFault``; an error status is a ``GuestError``.
 - With the optional exports ``ac_vfy_tree``/``ac_vfy_data`` (``DecodeStream.held_tree``), the
   outboard is pushed ahead into the guest and data goes in as it was read (no frame to build);
-  with ``ranges`` the guest names the verified bytes as a range of that data, and ``Step.verified``
-  is a view of the caller's own bytes (no copy out). Old modules keep the one-frame protocol.
+  with ``ranges`` the guest names the verified bytes as a range of that data (outboard: where
+  they are; combined and slice: moved down over the consumed input) and ``Step.verified`` is a
+  view of that data (no copy out). Old modules keep the one-frame protocol.
 - ``DecodeStream.pull`` reads the next data straight into the guest's input region (no bytes
   object, no copy in) and, with ``ranges``, gives the verified bytes as a view of that region:
   the view is valid only until the stream's next call (the caller writes it out first). It
@@ -76,7 +77,7 @@ class DecodeStream:
         self._max = loaded.limits.stream_chunk_bytes
         self.held_tree = "ac_vfy_data" in loaded.info.exports and "ac_vfy_tree" in loaded.info.exports
         """Whether ``tree``/``data`` are available (else only the one-frame ``update``)."""
-        self.ranges = ranges and self.held_tree and mode == MODE_OUTBOARD
+        self.ranges = ranges and self.held_tree
         self._direct = all(hasattr(self._instance, n) for n in _INTERNALS)
         if self.ranges:
             self._instance.call("ac_vfy_init", _INIT_FLAGS.pack(bytes(root), mode, start, count, INIT_RANGES))

@@ -15,6 +15,7 @@
  * Exports (docs/abi.md, kind "verifier"):
  *   ac_vfy_init(params)   params = hash[32] | mode u8 (0 combined, 1 outboard, 2 slice)
  *                         | start u64 LE | count u64 LE (count = 2^64-1: to the end)
+ *                         [| flags u8: 1 = ranges, see ac_vfy_data]
  *   ac_vfy_update(frame)  frame = tree_len u32 LE | tree bytes | data bytes.  Combined and
  *                         slice streams go in `data` (tree_len 0); in outboard mode the
  *                         outboard goes in `tree` and the content in `data`.
@@ -23,6 +24,16 @@
  *                         encoding is complete, 3 when a node failed its check (the bytes
  *                         returned were verified before it; ac_vfy_final names the failure);
  *                         unused bytes are given again next call.
+ *   ac_vfy_tree(bytes)    (optional) outboard bytes held ahead in the guest, at most 256 KiB
+ *                         at a time; output = u32 bytes held.
+ *   ac_vfy_data(data)     (optional) ac_vfy_update without a frame: the data stream as is, the
+ *                         outboard (outboard mode) from what ac_vfy_tree holds; tree_used
+ *                         counts held bytes.  With the ranges flag the verified bytes are not
+ *                         copied out: the head is followed by offset u32 | length u32 naming
+ *                         them inside this call's data (outboard: where they are; combined and
+ *                         slice: moved down over the consumed input, so offset 0), no partial
+ *                         chunk is buffered (data_used stops before it; the host gives it again
+ *                         whole), and the host reads them before its next call.
  *   ac_vfy_final()        OK once every node was verified, an error if the stream ended early.
  *   ac_enc_init(params)   params = content length u64 LE (2^64-1: not known in advance)
  *                         | mode u8 (0 combined, 1 outboard, 2 hash only)
@@ -286,7 +297,6 @@ static int vfy_init(const uint8_t *in, size_t n, ac_buf *out) {
     uint8_t flags = n > 49 ? in[49] : 0;
     if (flags & ~VFY_RANGES) return ac_fail(AC_ERR_INVALID, "bao: unknown init flags");
     V.ranges = (flags & VFY_RANGES) != 0;
-    if (V.ranges && V.mode != MODE_OUTBOARD) return ac_fail(AC_ERR_INVALID, "bao: the ranges flag needs the outboard mode");
     V.start = ac_le64(in + 33);
     V.count = ac_le64(in + 41);
     V.ready = true;
@@ -328,11 +338,18 @@ static int emit(const uint8_t *p, size_t len, uint64_t index, ac_buf *out) {
     if (os < lo) os = lo;
     if (oe > hi) oe = hi;
     if (os >= oe) return AC_OK;
-    if (V.ranges) { /* every byte emitted in one call is the next one of the data input */
+    if (V.ranges) {
         const uint8_t *q = p + (os - lo);
-        if (V.r_len == 0) V.r_ptr = q;
-        else if (q != V.r_ptr + V.r_len) return ac_fail(AC_ERR_INTERNAL, "bao: verified bytes are not contiguous");
-        V.r_len += (size_t)(oe - os);
+        size_t m = (size_t)(oe - os);
+        if (V.mode != MODE_OUTBOARD) { /* compacted over the consumed input (never past q) */
+            uint8_t *dst = (uint8_t *)(uintptr_t)(V.r_ptr + V.r_len);
+            if (dst != q) memmove(dst, q, m);
+        } else if (V.r_len == 0) { /* content is contiguous in the data input: a range */
+            V.r_ptr = q;
+        } else if (q != V.r_ptr + V.r_len) {
+            return ac_fail(AC_ERR_INTERNAL, "bao: verified bytes are not contiguous");
+        }
+        V.r_len += m;
         return AC_OK;
     }
     return ac_buf_put(out, p + (os - lo), (size_t)(oe - os));
