@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from autocodec.bao import BlobStore
+from autocodec.cid import CID
 from autocodec.cli import main
 from tests._kubo import KuboRepo, require_kubo
 
@@ -62,9 +64,10 @@ def test_blob_cat_range_is_a_verified_slice(tmp_path: Path, home: Path,
         assert main(["cat", *module, *_args(offset, length), cid]) == 0
         end = None if length is None else offset + length
         assert capsysbinary.readouterr().out == DATA[offset:end], (offset, length)
-    stored = home / "bao" / f"{cid}.data"
-    bad = bytearray(DATA)
-    bad[500_000] ^= 0x04  # chunk 488
+    store = BlobStore(home / "bao")
+    stored = store.path(CID.parse(cid))
+    bad = bytearray(stored.read_bytes())
+    bad[store.content_offset(CID.parse(cid), 500_000)] ^= 0x04  # chunk 488
     stored.write_bytes(bytes(bad))
     assert main(["cat", *module, "-o", "1000", "-l", "300000", cid]) == 0  # the slice never reads chunk 488
     assert capsysbinary.readouterr().out == DATA[1000:301_000]

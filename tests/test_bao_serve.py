@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 
 from tests._cli import run_cli
+from autocodec.bao import BlobStore
+from autocodec.cid import CID
 from tests._serve_proc import ServeProcess
 
 from .conftest import WASM_SRC
@@ -34,8 +36,6 @@ def test_add_serve_cat_and_corruption(tmp_path: Path) -> None:
     cid = run_cli(home, "bao", "add", str(src)).stdout.decode().strip()
     digest = blake3.blake3(data).digest()
     assert cid.startswith("bafkr4i")  # CIDv1 raw + blake3, base32
-    from autocodec.cid import CID
-
     parsed = CID.parse(cid)
     assert parsed.codec == 0x55 and parsed.hash_code == 0x1E and parsed.digest == digest
     with ServeProcess(home, tmp_path) as srv:
@@ -66,10 +66,10 @@ def test_add_serve_cat_and_corruption(tmp_path: Path) -> None:
             urllib.request.urlopen(f"{srv.url}/bao/{unknown}")
         assert err.value.code == 404
         # the served copy goes bad at 90%: the fetch stops at that chunk
-        stored = home / "bao" / f"{cid}.data"
+        stored = home / "bao" / f"{cid}.bao"  # the combined encoding: content byte `at` is further in
         at = int(len(data) * 0.9)
         bad = bytearray(stored.read_bytes())
-        bad[at] ^= 0x10
+        bad[BlobStore(home / "bao").content_offset(parsed, at)] ^= 0x10
         stored.write_bytes(bytes(bad))
         target = tmp_path / "out.bin"
         proc = run_cli(home, "bao", "cat", cid, str(target), "--gateway", srv.url, check=False)
@@ -179,10 +179,11 @@ def test_ipfs_other_cids_go_to_the_gateway(blob: tuple[Any, str]) -> None:
 
 def test_ipfs_corrupt_store_is_never_served(blob: tuple[Any, str]) -> None:
     rt, cid = blob
-    stored = rt.home.root / "bao" / f"{cid}.data"
-    bad = bytearray(DATA)
+    store = BlobStore(rt.home.root / "bao")
+    stored = store.path(CID.parse(cid))
+    bad = bytearray(stored.read_bytes())
     at = int(len(DATA) * 0.9)
-    bad[at] ^= 0x01
+    bad[store.content_offset(CID.parse(cid), at)] ^= 0x01
     stored.write_bytes(bytes(bad))
     status, _, body = _get(rt, f"/ipfs/{cid}", headers={"Range": f"bytes={at - 10}-{at + 10}"})
     assert status == 500 and body is not None and f"chunk {at // 1024} ".encode() in body

@@ -1,14 +1,14 @@
 """Large content in IPFS terms: BLAKE3 CIDs (raw codec, blake3 multihash) of any size, kept as
-content + Bao outboard under ``<home>/bao/``, served as verified streams and slices, and
-fetched with incremental verification.
+their Bao combined encoding under ``<home>/bao/<cid>.bao``, served as verified streams and
+slices, and fetched with incremental verification.
 
 Invariants:
-- A blob is stored only complete: content and outboard are written to temporary files and
-  renamed into place after the root hash is known, so ``<cid>.data``/``<cid>.obao`` always
-  belong together and the CID names the content's BLAKE3 hash.
-- ``serve_stream`` yields the combined encoding (or the slice for a range) built from the
-  stored content and outboard in pieces of at most ``_PIECE`` bytes; it verifies nothing (the
-  receiver does) but it never reads more than the tree needs.
+- A blob is stored only complete: its encoding is written to a temporary file and renamed
+  into place once the root hash is known, so ``<cid>.bao`` is always whole and the CID names
+  its content's BLAKE3 hash.
+- The stored file is exactly what ``/bao/{cid}`` serves whole (``path``: the server can send
+  the file itself); ``serve_stream`` gives the slice for a range in pieces of about ``_PIECE``
+  bytes, reading only the nodes the tree needs. Neither verifies: the receiver does.
 - ``fetch`` verifies every byte against the CID's digest before ``write`` sees it and stops at
   the first corrupt chunk with ``VerificationFailed``.
 - ``verified`` yields stored content only after checking it against the CID (a range through
@@ -19,19 +19,21 @@ Invariants:
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import BinaryIO
 
 from ..cid import CID
 from ..errors import InvalidCID, NotFound
 from ..loader._verifier import UNKNOWN_LENGTH, Verifier
-from ._stream import _reader_into, decode, encode, iter_decode
-from ._tree import iter_slice, slice_size
+from ._stream import Readable, decode, encode, iter_decode
+from ._tree import chunk_offset, iter_slice, slice_size
 
 RAW, BLAKE3 = 0x55, 0x1E
 _PIECE = 1 << 20
+_LEN = struct.Struct("<Q")
 
 
 def blake3_cid(root: bytes) -> CID:
@@ -47,39 +49,44 @@ def root_of(cid: CID) -> bytes:
 
 
 class BlobStore:
-    """``<root>/<cid>.data`` and ``<root>/<cid>.obao`` for BLAKE3 CIDs."""
+    """``<root>/<cid>.bao``: the combined Bao encoding of each BLAKE3 CID held."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def add(self, verifier: Verifier, src: BinaryIO) -> CID:
-        """Store a content stream of any size with its outboard; returns its CID."""
+    def add(self, verifier: Verifier, src: Readable) -> CID:
+        """Store a content stream of any size as its combined encoding; returns its CID."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=self.root, suffix=".part", delete=False) as data, \
-                tempfile.NamedTemporaryFile(dir=self.root, suffix=".part", delete=False) as tree:
+        with tempfile.NamedTemporaryFile(dir=self.root, suffix=".part", delete=False) as out:
             try:
-                copied = _Tee(src, data)
-                root = encode(verifier, copied, tree, outboard=True)  # type: ignore[arg-type]
-                cid = blake3_cid(root)
-                data.flush()
-                tree.flush()
-                os.replace(data.name, self.root / f"{cid}.data")
-                os.replace(tree.name, self.root / f"{cid}.obao")
+                cid = blake3_cid(encode(verifier, src, out))  # type: ignore[arg-type]
+                out.flush()
+                os.replace(out.name, self.path(cid, must_exist=False))
             except BaseException:
-                for name in (data.name, tree.name):
-                    Path(name).unlink(missing_ok=True)
+                Path(out.name).unlink(missing_ok=True)
                 raise
         return cid
 
-    def paths(self, cid: CID) -> tuple[Path, Path]:
+    def path(self, cid: CID, *, must_exist: bool = True) -> Path:
+        """The stored encoding of ``cid``; ``NotFound`` when it is not held here."""
         root_of(cid)
-        data, tree = self.root / f"{cid}.data", self.root / f"{cid}.obao"
-        if not data.exists() or not tree.exists():
+        path = self.root / f"{cid}.bao"
+        if must_exist and not path.exists():
             raise NotFound(f"{cid} is not stored as a Bao blob here", hint="add it with `autocodec bao add FILE`")
-        return data, tree
+        return path
 
     def length(self, cid: CID) -> int:
-        return self.paths(cid)[0].stat().st_size
+        """The content length (the encoding's 8-byte header)."""
+        with open(self.path(cid), "rb") as f:
+            header = f.read(_LEN.size)
+        if len(header) != _LEN.size:
+            raise NotFound(f"the stored encoding of {cid} is truncated", hint="add the content again")
+        return int(_LEN.unpack(header)[0])
+
+    def content_offset(self, cid: CID, at: int) -> int:
+        """Where content byte ``at`` lies in the stored encoding (for tools and tests)."""
+        length = self.length(cid)
+        return chunk_offset(at // 1024, length) + at % 1024
 
     def stream_size(self, cid: CID, start: int = 0, count: int | None = None) -> int:
         """Bytes ``serve_stream`` yields for the same arguments."""
@@ -89,38 +96,36 @@ class BlobStore:
         return slice_size(start, count, length)
 
     def serve_stream(self, cid: CID, start: int = 0, count: int | None = None) -> Iterator[bytes]:
-        """The combined encoding of ``cid`` (``count`` None: every node), or the slice
-        ``(start, count)``, in pieces of about ``_PIECE`` bytes."""
-        data_path, tree_path = self.paths(cid)
-        length = data_path.stat().st_size
-        if count is None:
-            start, count = 0, max(length, 1)
-        pending: list[bytes] = []
-        size = 0
-        with open(data_path, "rb") as data, open(tree_path, "rb") as tree:
-            for piece in iter_slice(start, count, tree, data=data):
+        """The combined encoding of ``cid`` (``count`` None: the stored file as is), or the
+        slice ``(start, count)``, in pieces of about ``_PIECE`` bytes."""
+        with open(self.path(cid), "rb") as f:
+            if count is None:
+                while piece := f.read(_PIECE):
+                    yield piece
+                return
+            pending: list[bytes] = []
+            size = 0
+            for piece in iter_slice(start, count, f):
                 pending.append(piece)
                 size += len(piece)
                 if size >= _PIECE:
                     yield b"".join(pending)
                     pending.clear()
                     size = 0
-        if pending:
-            yield b"".join(pending)
-
+            if pending:
+                yield b"".join(pending)
 
     def verified(self, verifier: Verifier, cid: CID, start: int = 0,
                  count: int | None = None) -> Generator[memoryview, None, None]:
         """The content of ``cid`` (with ``count``, bytes ``[start, start+count)`` clamped to it),
         verified against the CID as it is read, in pieces valid until the next one."""
-        data_path, tree_path = self.paths(cid)
         root = root_of(cid)
-        with open(data_path, "rb") as data, open(tree_path, "rb") as tree:
+        with open(self.path(cid), "rb") as f:
             if count is None and start == 0:
-                yield from iter_decode(verifier, root, data, outboard=tree)
+                yield from iter_decode(verifier, root, f)
                 return
             wanted = UNKNOWN_LENGTH if count is None else count
-            reader = _PieceReader(iter_slice(start, wanted, tree, data=data))
+            reader = _PieceReader(iter_slice(start, wanted, f))
             yield from iter_decode(verifier, root, reader, start=start, count=wanted, slice_input=True)
 
 
@@ -144,26 +149,6 @@ class _PieceReader:
             out.append(take)
             size += len(take)
         return out[0] if len(out) == 1 else b"".join(out)
-
-
-class _Tee:
-    """A reader that copies what it reads into ``sink``."""
-
-    def __init__(self, src: BinaryIO, sink: IO[bytes]) -> None:
-        self._src, self._sink = src, sink
-
-    def read(self, n: int = -1) -> bytes:
-        data = self._src.read(n)
-        if data:
-            self._sink.write(data)
-        return data
-
-    def readinto(self, room: memoryview) -> int:
-        """Read into ``room`` (the verifier's input) and copy exactly those bytes to the sink."""
-        n = _reader_into(self._src)(room) or 0
-        if n:
-            self._sink.write(room[:n])
-        return n
 
 
 def fetch(verifier: Verifier, cid: CID, stream: BinaryIO, write: Callable[[memoryview], object], *,

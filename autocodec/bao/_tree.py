@@ -57,6 +57,24 @@ def covered(start: int, count: int, length: int) -> tuple[int, int]:
     return start, min(length, start + max(count, 1))
 
 
+def chunk_offset(index: int, length: int) -> int:
+    """Where chunk ``index`` starts in the combined encoding of a ``length``-byte content: the
+    header, every parent before it in pre-order (those of the subtrees that start at or before
+    it), and the chunks before it."""
+    parents, first, n = 0, 0, chunk_count(length)
+    if not 0 <= index < n:
+        raise InvalidInput(f"chunk {index} is outside a content of {n} chunks")
+    while n > 1:
+        parents += 1
+        left = left_chunks(n)
+        if index < first + left:
+            n = left
+        else:
+            parents += left - 1  # every parent of the left subtree comes first
+            first, n = first + left, n - left
+    return HEADER + parents * PARENT + index * CHUNK
+
+
 def encoded_size(first: int, n: int, length: int, *, outboard: bool) -> int:
     lo, hi = span(first, n, length)
     return (n - 1) * PARENT + (0 if outboard else hi - lo)

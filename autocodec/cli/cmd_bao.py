@@ -233,10 +233,8 @@ def _cat(v: Any, rt: Any, args: argparse.Namespace, out: BinaryIO) -> None:
     start = args.start or 0
     gateways = ([args.cat_gateway] if args.cat_gateway else []) + list(getattr(args, "gateway", None) or [])
     if not gateways:
-        data_path, tree_path = _store(rt).paths(cid)
-        with open(data_path, "rb") as data, open(tree_path, "rb") as tree:
-            count = args.count if args.count is not None else bao.UNKNOWN_LENGTH
-            bao.decode(v, bao.root_of(cid), data, out.write, outboard=tree, start=start, count=count)
+        for piece in _store(rt).verified(v, cid, start, args.count):
+            out.write(piece)
         return
     import urllib.error
     import urllib.request
@@ -291,7 +289,7 @@ def cat_blake3(args: argparse.Namespace) -> bool:
         if not gateways:
             store = _store(rt)
             try:
-                store.paths(cid)
+                store.path(cid)
             except AutocodecError:
                 return False
             v = bao.verifier(rt)

@@ -1,9 +1,9 @@
 """``GET /bao/{cid}``: a stored BLAKE3 CID as a Bao stream the client verifies as it reads.
 
-``/bao/{cid}`` answers the combined encoding (8-byte length, tree in pre-order, chunks);
-``/bao/{cid}?start=N&count=M`` answers the slice proving content bytes ``[N, N+M)``. Both are
-built from the content and outboard of ``<home>/bao/`` (``autocodec bao add``) in pieces of
-about 1 MiB, read in the worker pool, so memory is bounded for any size. The server verifies
+``/bao/{cid}`` answers the combined encoding (8-byte length, tree in pre-order, chunks): the
+stored file ``<home>/bao/<cid>.bao`` itself (``autocodec bao add``), sent with sendfile;
+``/bao/{cid}?start=N&count=M`` answers the slice proving content bytes ``[N, N+M)``, read from
+it in pieces of about 1 MiB in the worker pool, so memory is bounded for any size. The server verifies
 nothing: ``autocodec bao cat CID --gateway URL`` checks every chunk against the CID and stops
 at the first corrupt one. Errors: 400 for a malformed CID or range, 404 for a blob not held.
 
@@ -57,20 +57,18 @@ async def bao_stream(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text=exc.one_line() + "\n") from None
     except AutocodecError as exc:
         raise web.HTTPBadRequest(text=exc.one_line() + "\n") from None
-    response = web.StreamResponse(headers={
-        "Content-Type": "application/octet-stream",
-        "X-Bao-Content-Length": str(length),
-        "X-Content-Type-Options": "nosniff",
-    })
+    headers = {"Content-Type": "application/octet-stream", "X-Bao-Content-Length": str(length),
+               "X-Content-Type-Options": "nosniff"}
+    if count is None:  # the stored file is the combined encoding: sent as is (sendfile)
+        return web.FileResponse(store.path(cid), headers=headers)
+    response = web.StreamResponse(headers=headers)
     response.content_length = size  # a plain body, not chunked: clients read it at full speed
     await response.prepare(request)
     loop = asyncio.get_running_loop()
-    done = object()
     while True:
-        piece = await loop.run_in_executor(request.app[EXECUTOR], next, pieces, done)
-        if piece is done:
+        piece = await loop.run_in_executor(request.app[EXECUTOR], next, pieces, None)
+        if piece is None:
             break
-        assert isinstance(piece, bytes)
         await response.write(piece)
     await response.write_eof()
     return response
