@@ -13,7 +13,9 @@ Invariants:
 from __future__ import annotations
 
 import io
+import os
 import shutil
+import stat
 import struct
 import tempfile
 from collections.abc import Callable, Iterator
@@ -33,7 +35,7 @@ from ..loader._verifier import (
     UNKNOWN_LENGTH,
     Verifier,
 )
-from ._tree import HEADER, flip_to_preorder
+from ._tree import HEADER, emission_order, flip_to_preorder
 
 _LEN = struct.Struct("<Q")
 _TREE_READ = 64 * 1024
@@ -61,14 +63,68 @@ def bao_hash(verifier: Verifier, src: Readable) -> bytes:
     return enc.final()[1]
 
 
+def _known_length(src: Readable) -> int | None:
+    """Bytes left in ``src`` when it is a regular file (so the tree's shape is known), else None."""
+    try:
+        fileno = src.fileno()  # type: ignore[attr-defined]
+        st = os.fstat(fileno)
+        if not stat.S_ISREG(st.st_mode):
+            return None
+        return max(0, st.st_size - src.tell())  # type: ignore[attr-defined, no-any-return]
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+class _Placer:
+    """Writes the encoder's output pieces at their final offsets (``emission_order``)."""
+
+    def __init__(self, dst: BinaryIO, base: int, length: int, outboard: bool) -> None:
+        self._dst, self._base = dst, base
+        self._items = emission_order(length, outboard=outboard)
+        self._at, self._left, self._pos = 0, 0, -1
+
+    def write(self, out: bytes) -> None:
+        view, done = memoryview(out), 0
+        while done < len(view):
+            if not self._left:
+                try:
+                    self._at, self._left = next(self._items)
+                except StopIteration:
+                    raise InvalidInput("the encoder wrote more than the tree holds") from None
+                continue
+            take = min(self._left, len(view) - done)
+            if self._pos != self._at:
+                self._dst.seek(self._base + self._at)
+            self._dst.write(view[done:done + take])
+            self._at += take
+            self._pos = self._at
+            self._left -= take
+            done += take
+
+
 def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool = False) -> bytes:
     """Write the combined (or outboard) encoding of ``src`` to the seekable ``dst`` from its
-    current position; returns the root hash."""
+    current position; returns the root hash. From a regular file (its length known) every piece
+    goes straight to its place; from a stream the tree is flipped to pre-order at the end."""
     base = dst.tell()
-    dst.write(b"\0" * HEADER)
+    known = _known_length(src)
     enc = verifier.encoder(UNKNOWN_LENGTH, MODE_OUTBOARD if outboard else MODE_COMBINED)
     piece, length, ended = enc.max_piece, 0, False
     read_into = _reader_into(src)
+    if known is not None:
+        placer = _Placer(dst, base, known, outboard)
+        dst.write(_LEN.pack(known))
+        while not ended:
+            out, got, ended = enc.pull(read_into, piece)
+            length += got
+            placer.write(out)
+        rest, root = enc.final()
+        placer.write(rest)
+        if length != known:
+            raise InvalidInput(f"the file changed while it was encoded ({length} bytes read, {known} expected)")
+        dst.seek(0, 2)
+        return root
+    dst.write(b"\0" * HEADER)
     while not ended:  # read straight into the guest's input (no bytes object per piece)
         out, got, ended = enc.pull(read_into, piece)
         length += got

@@ -75,6 +75,58 @@ def chunk_offset(index: int, length: int) -> int:
     return HEADER + parents * PARENT + index * CHUNK
 
 
+def node_offset(first: int, n: int, length: int, *, outboard: bool) -> int:
+    """Where the subtree of ``n`` chunks from chunk ``first`` (a node of the tree) starts in the
+    combined (or outboard) encoding: after the header, every parent before it in pre-order and
+    (combined) the chunks before it."""
+    parents, f, m = 0, 0, chunk_count(length)
+    while (f, m) != (first, n):
+        if m == 1 or not f <= first < f + m:
+            raise InvalidInput(f"({first}, {n}) is not a subtree of a content of {length} bytes")
+        parents += 1
+        left = left_chunks(m)
+        if first < f + left:
+            m = left
+        else:
+            parents += left - 1
+            f, m = f + left, m - left
+    return HEADER + parents * PARENT + (0 if outboard else min(first * CHUNK, length))
+
+
+def emission_order(length: int, *, outboard: bool) -> Iterator[tuple[int, int]]:
+    """``(offset, size)`` in the final encoding of each piece the bao module's encoder emits,
+    in its order: every aligned ``GROUP_CHUNKS`` group (already in pre-order) but the last as it
+    completes, then the parents its completion merges (post-order); at the end the last group
+    and the parents above it, innermost first. Lets a writer that knows the length put every
+    piece in place at once instead of flipping the tree afterwards."""
+    total = chunk_count(length)
+    groups = -(-total // GROUP_CHUNKS)
+    stack: list[tuple[int, int]] = []
+
+    def piece(first: int, n: int) -> tuple[int, int]:
+        return node_offset(first, n, length, outboard=outboard), encoded_size(first, n, length, outboard=outboard)
+
+    for g in range(groups - 1):
+        first, n = g * GROUP_CHUNKS, GROUP_CHUNKS
+        yield piece(first, n)
+        done = g + 1
+        while done % 2 == 0:
+            left_first, left_n = stack.pop()
+            first, n = left_first, left_n + n
+            yield node_offset(first, n, length, outboard=outboard), PARENT
+            done //= 2
+        stack.append((first, n))
+    first = (groups - 1) * GROUP_CHUNKS
+    n = total - first
+    last = piece(first, n)
+    if last[1]:
+        yield last
+    while stack:
+        left_first, left_n = stack.pop()
+        first, n = left_first, left_n + n
+        yield node_offset(first, n, length, outboard=outboard), PARENT
+
+
 def encoded_size(first: int, n: int, length: int, *, outboard: bool) -> int:
     lo, hi = span(first, n, length)
     return (n - 1) * PARENT + (0 if outboard else hi - lo)
