@@ -36,11 +36,13 @@ Invariants:
 from __future__ import annotations
 
 import atexit
+import mmap
 import multiprocessing
 import os
 import signal
 import threading
 import weakref
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
@@ -96,6 +98,10 @@ def unregister(job: int) -> None:
         _jobs.pop(job, None)
 
 
+ARENA_BYTES = 64 << 20  # shared input arena per pool (virtual; pages are touched as used)
+_ARENA = "\0arena"
+
+
 # --- errors across the process boundary -------------------------------------------------------
 
 _ERROR = "\0error"
@@ -118,7 +124,20 @@ def _land(item: Any) -> Any:
 # --- the pool ---------------------------------------------------------------------------------
 
 
-def _serve(conn: Connection, inherited: list[Connection]) -> None:
+def _items(payload: Any, arena: mmap.mmap) -> Any:
+    """A request's items: a pickled list, or ``(_ARENA, start, lengths)``: contiguous bytes
+    in the shared arena (one copy each way instead of a pickle's three)."""
+    if type(payload) is not tuple or payload[0] != _ARENA:
+        return payload
+    _, pos, lengths = payload
+    items = []
+    for n in array("Q", lengths):
+        items.append(arena[pos : pos + n])
+        pos += n
+    return items
+
+
+def _serve(conn: Connection, inherited: list[Connection], arena: mmap.mmap) -> None:
     """A worker's loop: ``(seq, job, items)`` in, ``(seq, results)`` out, until the pipe closes."""
     global _in_worker, _pool
     _in_worker = True
@@ -128,16 +147,19 @@ def _serve(conn: Connection, inherited: list[Connection]) -> None:
         other.close()
     while True:
         try:
-            seq, job, items = conn.recv()
+            seq, job, payload = conn.recv()
         except (EOFError, OSError):
             return
         try:
-            out: Any = [_ship(x) if isinstance(x, AutocodecError) else x for x in _jobs[job](items)]
+            out: Any = [_ship(x) if isinstance(x, AutocodecError) else x for x in _jobs[job](_items(payload, arena))]
         except AutocodecError as exc:
             out = _ship(exc)
         except Exception as exc:  # a bug in a job: reported to the caller, not a silent hang
             out = _ship(SandboxError(f"a bulk worker failed: {type(exc).__name__}: {exc}"))
-        conn.send((seq, out))
+        try:
+            conn.send((seq, out))
+        except OSError:  # the caller closed the pool (a call failed or was interrupted): quietly
+            return
 
 
 class _Pool:
@@ -148,13 +170,15 @@ class _Pool:
         self.known = known
         self.procs: list[BaseProcess] = []
         self.conns: list[Connection] = []
+        self.arena = mmap.mmap(-1, ARENA_BYTES)  # MAP_SHARED | MAP_ANONYMOUS: the workers see it
         with _loader_quiet():
             self._start(ctx, size)
 
     def _start(self, ctx: Any, size: int) -> None:
         for _ in range(size):
             mine, theirs = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(theirs, [*self.conns, mine]), daemon=True, name="autocodec-bulk")
+            proc = ctx.Process(target=_serve, args=(theirs, [*self.conns, mine], self.arena), daemon=True,
+                               name="autocodec-bulk")
             proc.start()
             theirs.close()
             self.procs.append(proc)
@@ -200,6 +224,7 @@ def _pool_for(workers: int, job: int) -> _Pool:
     global _pool
     if _pool is not None and (job >= _pool.known or len(_pool.procs) < workers):
         _pool.close()
+        _pool.arena.close()
         _pool = None
     if _pool is None:
         with _jobs_lock:
@@ -214,6 +239,7 @@ def shutdown() -> None:
     with _pool_lock:
         if _pool is not None:
             _pool.close()
+            _pool.arena.close()
             _pool = None
 
 
@@ -246,11 +272,22 @@ def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[
     procs = pool.procs[:workers]
     failed: list[BaseException] = []
 
+    arena = pool.arena if _all_bytes(chunks) else None
+
     def send() -> None:
+        pos = 0
         try:
             for i, chunk in enumerate(chunks):
-                conns[i % workers].send((i, job, chunk))
-        except (OSError, ValueError) as exc:  # the pool was closed under us (a worker died)
+                payload: Any = chunk
+                if arena is not None:
+                    lengths = array("Q", map(len, chunk))
+                    size = sum(lengths)
+                    if pos + size <= ARENA_BYTES:  # else this chunk is pickled
+                        arena[pos : pos + size] = b"".join(chunk)
+                        payload = (_ARENA, pos, lengths.tobytes())
+                        pos += size
+                conns[i % workers].send((i, job, payload))
+        except Exception as exc:  # the pool was closed under us (a worker died): the caller raises
             failed.append(exc)
 
     sender = threading.Thread(target=send, name="autocodec-bulk-send", daemon=True)
@@ -277,7 +314,13 @@ def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[
         if not done:  # replies still in flight: the pool's state is unknown, discard it
             pool.close(kill=True)
             _pool = None
-        sender.join()
+        sender.join()  # ends at once when the pool was closed (its pipes are)
+        if not done:
+            pool.arena.close()
+
+
+def _all_bytes(chunks: list[list[Any]]) -> bool:
+    return all(type(x) is bytes for chunk in chunks for x in chunk)
 
 
 def _died() -> SandboxError:
