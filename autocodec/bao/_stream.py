@@ -176,7 +176,9 @@ def _held_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None) -> 
     """Verified pieces from a module that holds the outboard itself: the tree is handed over
     ahead (``TREE_HOLD`` at most), data is read straight into the guest (``DecodeStream.pull``:
     whole pieces from offset 0, so the guest takes all of it but a short last chunk), and
-    outboard verified bytes are views of that input (each valid until the next piece)."""
+    outboard verified bytes are views of that input (each valid until the next piece). (Reading
+    a socket ahead in a helper thread was tried: on two cores shared with the server it was
+    slower, the receive and the verification competing for the same CPUs.)"""
     held = 0
     carry = b""
     piece = dec.max_piece

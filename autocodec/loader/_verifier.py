@@ -147,7 +147,7 @@ class DecodeStream:
         if not self._direct:
             buf = bytearray(size)
             buf[:len(carry)] = carry
-            got, ended = _fill(read_into, memoryview(buf)[len(carry):])
+            got, ended = fill_from(read_into, memoryview(buf)[len(carry):])
             data = bytes(memoryview(buf)[:len(carry) + got])
             return self.data(data), memoryview(data), ended
         if inst.broken:
@@ -160,7 +160,7 @@ class DecodeStream:
             raise GuestFault(f"ac_input gave no room for a {size}-byte input")
         region = memoryview((ctypes.c_char * size).from_address(base + ptr)).cast("B")
         region[:len(carry)] = carry
-        got, ended = _fill(read_into, region[len(carry):])
+        got, ended = fill_from(read_into, region[len(carry):])
         n = len(carry) + got
         status = inst.invoke("ac_vfy_data", ptr, n)
         out = inst._status_result("ac_vfy_data", status, inst._read_result())
@@ -174,7 +174,7 @@ class DecodeStream:
 _INTERNALS = ("_memory", "_budget", "_read_result", "_status_result", "invoke", "broken")
 
 
-def _fill(read_into: Callable[[memoryview], int], room: memoryview) -> tuple[int, bool]:
+def fill_from(read_into: Callable[[memoryview], int], room: memoryview) -> tuple[int, bool]:
     """Fill ``room`` from ``read_into``: ``(bytes read, whether the source ended)``."""
     got = 0
     while got < len(room):
@@ -211,7 +211,7 @@ class EncodeStream:
         inst = self._instance
         if not all(hasattr(inst, n) for n in _INTERNALS):
             buf = bytearray(size)
-            got, ended = _fill(read_into, memoryview(buf))
+            got, ended = fill_from(read_into, memoryview(buf))
             return (self.update(memoryview(buf)[:got]) if got else b""), got, ended
         if inst.broken:
             raise GuestFault("this module instance failed earlier and cannot be reused")
@@ -221,7 +221,7 @@ class EncodeStream:
         if ptr == 0 or ptr + size > mem_size:
             inst.broken = True
             raise GuestFault(f"ac_input gave no room for a {size}-byte input")
-        got, ended = _fill(read_into, memoryview((ctypes.c_char * size).from_address(base + ptr)).cast("B"))
+        got, ended = fill_from(read_into, memoryview((ctypes.c_char * size).from_address(base + ptr)).cast("B"))
         if not got:
             return b"", 0, ended
         status = inst.invoke("ac_enc_update", ptr, got)
