@@ -191,3 +191,54 @@ def test_ipfs_corrupt_store_is_never_served(blob: tuple[Any, str]) -> None:
     assert status == 206 and body == DATA[:100000]
     status, _, body = _get(rt, f"/ipfs/{cid}")  # the whole: cut before the bad chunk, never sent
     assert status == 200 and body is None
+
+
+def test_fetch_over_http_verifies_as_it_reads(blob: tuple[Any, str]) -> None:
+    """``bao.fetch`` of ``/bao/CID`` (the stored encoding, sent as a file) and of a slice, read
+    from a real socket straight into the verifier; a corrupt chunk stops it with exactly the
+    verified bytes before it written."""
+    import asyncio
+    import threading
+
+    from aiohttp import web
+
+    from autocodec import bao
+    from autocodec.loader import Sandbox
+    from autocodec.serve import make_app
+
+    rt, cid_text = blob
+    cid = CID.parse(cid_text)
+    v = bao.Verifier(Sandbox().load(WASM.read_bytes()))
+    loop = asyncio.new_event_loop()
+    runner = web.AppRunner(make_app(rt, workers=2))
+    loop.run_until_complete(runner.setup())
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    loop.run_until_complete(site.start())
+    port = runner.addresses[0][1]
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{port}/bao/{cid}"
+        got = bytearray()
+        with urllib.request.urlopen(url) as resp:
+            assert bao.fetch(v, cid, resp, got.extend) == len(DATA)
+        assert got == DATA
+        got.clear()
+        with urllib.request.urlopen(url + "?start=300000&count=123457") as resp:
+            bao.fetch(v, cid, resp, got.extend, start=300_000, count=123_457)
+        assert got == DATA[300_000:423_457]
+        store = BlobStore(rt.home.root / "bao")
+        stored = store.path(cid)
+        bad = bytearray(stored.read_bytes())
+        at = int(len(DATA) * 0.9)
+        bad[store.content_offset(cid, at)] ^= 0x80
+        stored.write_bytes(bytes(bad))
+        got.clear()
+        with urllib.request.urlopen(url) as resp, pytest.raises(bao.VerificationFailed) as err:
+            bao.fetch(v, cid, resp, got.extend)
+        assert f"chunk {at // 1024} " in err.value.message
+        assert got == DATA[:(at // 1024) * 1024]
+    finally:
+        asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=30)
