@@ -4,7 +4,8 @@
 hashes to the CID. Builtin hashers (hashlib, which releases the GIL on inputs of 2 KiB and
 more) run in threads over contiguous shares, with the store's own verify function; extension
 (Wasm) hashers, whose per-call host work holds the GIL, run in the bulk worker processes
-(``autocodec.loader._pool``) with the hasher adapters resolved here before the workers fork.
+(``autocodec.loader._pool.digest_many``: the inputs travel, the digests come back and are
+compared here) with the hasher adapters resolved here before the workers fork.
 
 ``put_many_verified(store, blocks, verifier)`` is ``store.put_many(blocks)`` with the hashes
 checked ahead, a window of blocks at a time.
@@ -55,7 +56,6 @@ class BlockVerifier:
         self.workers = workers if workers is not None else cores()
         self._table: dict[int, Any] = {}
         self._refused: set[int] = set()
-        self._job: int | None = None
         self._threads: ThreadPoolExecutor | None = None
 
     def check(self, pairs: list[tuple[CID, bytes]]) -> list[bool]:
@@ -102,58 +102,43 @@ class BlockVerifier:
                 verdicts[i] = ok
 
     def _wasm(self, pairs: list[tuple[CID, bytes]], index: list[int], verdicts: list[bool]) -> None:
-        from ..loader import _pool
+        from ..loader._pool import digest_many
 
         if len(index) < PROCESS_MIN_ITEMS and sum(len(pairs[i][1]) for i in index) < PROCESS_MIN_BYTES:
             return
-        codes = {pairs[i][0].hash_code for i in index}
-        new = codes - self._table.keys() - self._refused
-        for code in new:
-            try:
-                hasher = self._hasher_for(code) if self._hasher_for else None
-            except AutocodecError:  # the serial verify raises it, at its block
-                hasher = None
+        by_code: dict[int, list[int]] = {}
+        for i in index:
+            by_code.setdefault(pairs[i][0].hash_code, []).append(i)
+        for code, group in by_code.items():
+            hasher = self._hasher(code)
             if hasher is None:
-                self._refused.add(code)
-            else:
-                self._table[code] = hasher
-        if self._job is None or new & self._table.keys():
-            if self._job is not None:
-                _pool.unregister(self._job)
-            self._job = _pool.register(_digests_match(dict(self._table)))
-        known = [i for i in index if pairs[i][0].hash_code in self._table]
-        if not known:
-            return
-        items = [(bytes(pairs[i][0]), pairs[i][1]) for i in known]
-        total = sum(len(d) for _, d in items)
-        for i, ok in zip(known, _pool.run_bulk(self._job, items, self.workers, total_bytes=total), strict=True):
-            verdicts[i] = ok is True
+                continue
+            # digests come back (32 bytes each) and are compared here: the inputs alone travel,
+            # as bytes through the pool's shared arena
+            digests = digest_many(hasher, [pairs[i][1] for i in group], self.workers)
+            for i, digest in zip(group, digests, strict=True):
+                verdicts[i] = digest == pairs[i][0].digest
+
+    def _hasher(self, code: int) -> Any:
+        """The extension hasher for ``code`` (resolved here, once), or None."""
+        if code in self._table:
+            return self._table[code]
+        if code in self._refused:
+            return None
+        try:
+            hasher = self._hasher_for(code) if self._hasher_for else None
+        except AutocodecError:  # the serial verify raises it, at its block
+            hasher = None
+        if hasher is None:
+            self._refused.add(code)
+        else:
+            self._table[code] = hasher
+        return hasher
 
     def close(self) -> None:
-        from ..loader import _pool
-
         if self._threads is not None:
             self._threads.shutdown()
             self._threads = None
-        if self._job is not None:
-            _pool.unregister(self._job)
-            self._job = None
-
-
-def _digests_match(table: dict[int, Any]) -> Callable[[list[tuple[bytes, bytes]]], list[bool]]:
-    """A bulk job: for each ``(cid bytes, data)``, does the extension hasher's digest match."""
-
-    def work(items: list[tuple[bytes, bytes]]) -> list[bool]:
-        out = []
-        for raw, data in items:
-            cid = CID._unchecked(raw)  # noqa: SLF001 - bytes of a CID parsed in the caller
-            try:
-                out.append(table[cid.hash_code].digest(data) == cid.digest)
-            except AutocodecError:
-                out.append(False)
-        return out
-
-    return work
 
 
 class _Preverified:
