@@ -27,7 +27,7 @@ def _git(kind: bytes, body: bytes) -> tuple[CID, bytes]:
     return CID(b"\x01" + encode_varint(0x78) + b"\x11\x14" + hashlib.sha1(raw).digest()), raw
 
 
-def git_dag(rt: autocodec.Runtime, dirs: int, files: int) -> tuple[CID, list[CID]]:
+def git_dag(rt: autocodec.Runtime, dirs: int, files: int, nodes: int = 100) -> tuple[CID, list[CID]]:
     """A git tree of ``dirs`` subtrees of ``files`` blobs each, plus a dag-cbor node and a
     dag-pb node linking the tree (builtin codecs next to the git-raw extension)."""
     blocks: list[tuple[CID, bytes]] = []
@@ -44,7 +44,12 @@ def git_dag(rt: autocodec.Runtime, dirs: int, files: int) -> tuple[CID, list[CID
     tree, raw = _git(b"tree", b"".join(subs))
     blocks.append((tree, raw))
     rt.store.put_many(blocks)
-    node = rt.put(autocodec.encode({"tree": tree, "n": 1}, "dag-cbor"), "dag-cbor")
+    # builtin codecs too, enough of them to go through the workers: 100 dag-cbor and 100
+    # dag-pb nodes, each linking a blob of the tree
+    cbor = [rt.put(autocodec.encode({"blob": blocks[i][0], "i": i}, "dag-cbor"), "dag-cbor") for i in range(nodes)]
+    pb = [rt.put(autocodec.encode({"Links": [{"Hash": blocks[i][0], "Name": "b", "Tsize": 9}]}, "dag-pb"), "dag-pb")
+          for i in range(nodes)]
+    node = rt.put(autocodec.encode({"tree": tree, "n": 1, "cbor": cbor, "pb": pb}, "dag-cbor"), "dag-cbor")
     top = rt.put(autocodec.encode({"Links": [{"Hash": node, "Name": "a", "Tsize": 1}]}, "dag-pb"), "dag-pb")
     return top, [cid for cid, _ in blocks]
 
@@ -70,6 +75,7 @@ def test_dag_export_with_links_ahead_is_the_serial_car(dag: tuple[Path, CID, lis
         with LinksAhead(rt, workers=2) as ahead:
             assert _export(rt, root, ahead) == serial
             assert ahead.hits > len(blocks) // 2  # most blocks came from the workers
+            assert ahead.codecs_done >= {0x71, 0x70, 0x78}  # dag-cbor, dag-pb and git-raw in bulk
         with LinksAhead(rt, workers=2) as ahead:
             assert stat(rt, [root], ahead=ahead) == stat(rt, [root])
 
@@ -121,7 +127,7 @@ def test_a_corrupt_block_stops_the_walk_as_it_does_serially(dag: tuple[Path, CID
 
 def test_small_dags_stay_serial(tmp_path: Path) -> None:
     with autocodec.Runtime(tmp_path / "home") as rt:
-        root, _ = git_dag(rt, 2, 10)
+        root, _ = git_dag(rt, 2, 10, nodes=5)
         with LinksAhead(rt, workers=2) as ahead:
             _export(rt, root, ahead)
             assert ahead.hits == 0

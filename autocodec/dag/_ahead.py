@@ -45,10 +45,10 @@ class LinksAhead:
         self._cache: dict[CID, tuple[bytes, list[CID]]] = {}
         self._table: dict[int, Any] = {}  # codec -> extension adapter, or None for the builtin walker
         self._refused: set[int] = set()
-        self._job: int | None = None
         self._visits = 0
         self._next_try = 0
         self.hits = 0
+        self.codecs_done: set[int] = set()  # codecs whose blocks had their links found in bulk
 
     def take(self, key: CID, pending: Sequence[Any], seen: Container[CID] = (),
              cid_of: Callable[[Any], CID] | None = None) -> tuple[bytes, list[CID]] | None:
@@ -80,8 +80,8 @@ class LinksAhead:
         if len(wanted) < self.min_items:
             self._next_try = self._visits + self.min_items
             return
-        items: list[tuple[bytes, bytes]] = []
-        size = 0
+        groups: dict[int, list[tuple[CID, bytes]]] = {}
+        count = size = 0
         for cid in wanted:
             if size >= self.max_bytes or not self._resolve(cid.codec):
                 continue
@@ -89,18 +89,27 @@ class LinksAhead:
                 data = store.get(cid)
             except AutocodecError:  # not here, or corrupt: the walk's own read decides
                 continue
-            items.append((bytes(cid), data))
+            groups.setdefault(cid.codec, []).append((cid, data))
+            count += 1
             size += len(data)
-        if len(items) < self.min_items:
+        if count < self.min_items:
             self._next_try = self._visits + self.min_items
             return
         from ..loader import _pool
 
-        found = _pool.run_bulk(self._job_id(), items, self.workers, total_bytes=size)
-        unchecked = CID._unchecked  # noqa: SLF001 - bytes of CIDs the worker's codec built
-        for (raw, data), links in zip(items, found, strict=True):
-            if isinstance(links, list):
-                self._cache[unchecked(raw)] = (data, [unchecked(r) for r in links])
+        for codec, group in groups.items():  # one bulk call per codec: the blocks alone travel
+            datas = [data for _, data in group]
+            adapter = self._table[codec]
+            if adapter is not None:
+                found: list[Any] = _pool.links_many(adapter, datas, self.workers)
+            else:
+                unchecked = CID._unchecked  # noqa: SLF001 - bytes of CIDs the worker's codec built
+                found = [x if not isinstance(x, list) else [unchecked(r) for r in x]
+                         for x in _pool.run_bulk(self._builtin_job(codec), datas, self.workers)]
+            for (cid, data), links in zip(group, found, strict=True):
+                if isinstance(links, list):
+                    self._cache[cid] = (data, links)
+                    self.codecs_done.add(codec)
 
     def __enter__(self) -> LinksAhead:
         return self
@@ -122,41 +131,37 @@ class LinksAhead:
             self._refused.add(codec)
             return False
         self._table[codec] = adapter
-        if self._job is not None:  # the workers must know the new codec: a new job
-            from ..loader import _pool
-
-            _pool.unregister(self._job)
-            self._job = None
         return True
 
-    def _job_id(self) -> int:
+    def _builtin_job(self, codec: int) -> int:
+        """The bulk job finding the links of ``codec`` blocks with the builtin walker."""
         from ..loader import _pool
 
-        if self._job is None:
-            self._job = _pool.register(_links_job(dict(self._table)))
-        return self._job
+        job = _builtin_jobs.get(codec)
+        if job is None:
+            job = _builtin_jobs[codec] = _pool.register(_builtin_links_of(codec))
+        return job
 
     def close(self) -> None:
-        from ..loader import _pool
-
-        if self._job is not None:
-            _pool.unregister(self._job)
-            self._job = None
         self._cache.clear()
 
 
-def _links_job(table: dict[int, Any]) -> Callable[[list[tuple[bytes, bytes]]], list[list[bytes] | None]]:
-    """A bulk job: each block's links as CID bytes (``Runtime.links``'s finder), ``None`` on error."""
+_builtin_jobs: dict[int, int] = {}  # codec -> job id, for the process's life (a handful of codecs)
+
+
+def _builtin_links_of(codec: int) -> Callable[[list[bytes]], list[list[bytes] | None]]:
+    """A bulk job: ``builtin_links`` of blocks of ``codec`` (through a CID of that codec, as the
+    walker only reads the codec), as CID bytes; ``None`` on error (the walk decides)."""
+    from ..cid import encode_varint
     from ..store import builtin_links
 
-    def work(items: list[tuple[bytes, bytes]]) -> list[list[bytes] | None]:
+    shape = CID(b"\x01" + encode_varint(codec) + b"\x00\x00")  # identity, empty: only .codec is read
+
+    def work(items: list[bytes]) -> list[list[bytes] | None]:
         out: list[list[bytes] | None] = []
-        for raw, data in items:
-            cid = CID._unchecked(raw)  # noqa: SLF001 - bytes of a CID parsed in the caller
-            adapter = table[cid.codec]
+        for data in items:
             try:
-                found = builtin_links(cid, data) if adapter is None else adapter.links(data)
-                out.append([bytes(c) for c in found])
+                out.append([bytes(c) for c in builtin_links(shape, data)])
             except AutocodecError:
                 out.append(None)
         return out
