@@ -406,3 +406,21 @@ def test_encode_from_a_file_puts_pieces_in_place(verifier: Verifier, tmp_path: P
         with open(src, "rb") as f, open(tmp_path / "out.enc", "w+b") as out:
             assert bao.encode(verifier, f, out, outboard=outboard) == root == blake3.blake3(data).digest()
         assert (tmp_path / "out.enc").read_bytes() == streamed.getvalue(), n
+
+
+def test_verified_views_never_outlive_guest_memory(verifier: Verifier, tmp_path: Path) -> None:
+    """Pieces are views of the guest's input (valid until the next piece); one kept past the
+    stream's end keeps the instance's memory alive instead of pointing into freed memory."""
+    import gc
+
+    data = _random(3 * 1024 * 1024 + 11)
+    root, enc = _encode(verifier, data)
+    path = tmp_path / "x.bao"
+    path.write_bytes(enc)
+    with open(path, "rb") as f:
+        pieces = list(bao.iter_decode(verifier, root, f))
+    gc.collect()
+    assert sum(len(p) for p in pieces) == len(data)
+    assert all(bytes(p[:16]) is not None for p in pieces)  # readable: the memory is still mapped
+    with open(path, "rb") as f:  # copied as they come, they are the content
+        assert b"".join(bytes(p) for p in bao.iter_decode(verifier, root, f)) == data

@@ -158,13 +158,23 @@ class DecodeStream:
         if ptr == 0 or ptr + size > mem_size:
             inst.broken = True
             raise GuestFault(f"ac_input gave no room for a {size}-byte input")
-        region = memoryview((ctypes.c_char * size).from_address(base + ptr)).cast("B")
+        region = self._view(base + ptr, size)
         region[:len(carry)] = carry
         got, ended = fill_from(read_into, region[len(carry):])
         n = len(carry) + got
         status = inst.invoke("ac_vfy_data", ptr, n)
         out = inst._status_result("ac_vfy_data", status, inst._read_result())
+        moved = inst._memory()[1]
+        if moved != base:  # a memory that grew may move: view it where it is now
+            region = self._view(moved + ptr, size)
         return self._step(out, region[:n]), region[:n], ended
+
+    def _view(self, address: int, size: int) -> memoryview:
+        """A view of guest memory that keeps this stream (so its instance and memory) alive
+        for as long as the view lives: a kept view never outlives the memory it shows."""
+        array = (ctypes.c_char * size).from_address(address)
+        array.owner = self  # type: ignore[attr-defined]
+        return memoryview(array).cast("B")
 
     def final(self) -> None:
         """``GuestError`` unless every node of the encoding (or slice) was verified."""
@@ -222,6 +232,7 @@ class EncodeStream:
             inst.broken = True
             raise GuestFault(f"ac_input gave no room for a {size}-byte input")
         got, ended = fill_from(read_into, memoryview((ctypes.c_char * size).from_address(base + ptr)).cast("B"))
+        # (the view is dropped before the call: the encoder's output is copied out by call's rules)
         if not got:
             return b"", 0, ended
         status = inst.invoke("ac_enc_update", ptr, got)
