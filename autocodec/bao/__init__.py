@@ -11,13 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..loader._verifier import UNKNOWN_LENGTH, Verifier
-from ._stream import VerificationFailed, bao_hash, decode, encode, encode_to
+from ._stream import VerificationFailed, bao_hash, decode, encode, encode_to, iter_decode
 from ._blobs import BlobStore, blake3_cid, fetch, root_of
 from ._tree import covered, extract_slice, iter_slice
 
 __all__ = [
     "UNKNOWN_LENGTH", "BlobStore", "VerificationFailed", "Verifier", "bao_hash", "blake3_cid", "covered", "decode",
-    "encode", "encode_to", "extract_slice", "fetch", "iter_slice", "root_of", "verifier",
+    "encode", "encode_to", "extract_slice", "fetch", "iter_decode", "iter_slice", "root_of", "verifier",
 ]
 
 
