@@ -7,8 +7,8 @@ A driver process makes a file (1 GiB; 8 MiB with ``small_inputs``), then, in int
 both next to the ``blake3`` package hashing the same file (its default: one thread, AVX2 where
 the CPU has it; ``max_threads=1`` is that package's default, so this is the same work on one
 core) — target <= 2x. Then once:
-``bao.add``        keeps it as a BLAKE3 CID (``BlobStore.add``: the combined encoding, flipped
-                   to pre-order in place) — <= 2x (a stretch: it writes the file twice);
+``bao.add``        keeps it as a BLAKE3 CID (``BlobStore.add``: the combined encoding, each
+                   piece written at its place) — <= 2x (a stretch: it also writes 1 GiB);
 and starts a real ``autocodec serve`` process over that home. A fresh client process per round:
 ``bao.fetch``      ``GET /bao/{cid}`` (the server sends the stored encoding) and verifies every
                    chunk as it arrives (``bao.fetch``, zero-copy) — <= 2x the blake3 package
