@@ -451,20 +451,18 @@ def _batches(codec: Codec, blocks: list[bytes]) -> list[list[bytes]]:
 
 
 def _guest_half(ref: Callable[[], Any]) -> Job:
-    """Per batch: the guest's raw output (bytes), or the batch's values when the call failed
-    (the codec's own bisecting path, run here)."""
+    """A chunk is one serial batch (its blocks, through the shared arena); the result is one
+    item: the guest's raw output (bytes), or the batch's values when the call failed (the
+    codec's own bisecting path, run here)."""
     from ._adapters import _U32
 
-    def work(batches: list[list[bytes]]) -> list[Any]:
+    def work(batch: list[bytes]) -> list[Any]:
         codec = ref()
-        out: list[Any] = []
-        for batch in batches:
-            frame = b"".join([_U32.pack(len(batch)), *(_U32.pack(len(b)) + b for b in batch)])
-            try:
-                out.append(codec._loaded.run("ac_decode_batch", frame, proportional=True))  # noqa: SLF001
-            except (SandboxError, GuestError):
-                out.append([_ship(x) if isinstance(x, AutocodecError) else x for x in codec._batch(batch)])  # noqa: SLF001
-        return out
+        frame = b"".join([_U32.pack(len(batch)), *(_U32.pack(len(b)) + b for b in batch)])
+        try:
+            return [codec._loaded.run("ac_decode_batch", frame, proportional=True)]  # noqa: SLF001
+        except (SandboxError, GuestError):
+            return [[_ship(x) if isinstance(x, AutocodecError) else x for x in codec._batch(batch)]]  # noqa: SLF001
 
     return work
 
@@ -495,7 +493,7 @@ def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = Non
             except (SandboxError, GuestError):  # a malformed frame: the serial path decides
                 parts[i] = codec._batch(batches[i])  # noqa: SLF001
 
-        _spread(job, [[b] for b in batches], workers, receive)
+        _spread(job, batches, workers, receive)
     finally:
         _pool_lock.release()
     return [x for part in parts for x in part]
