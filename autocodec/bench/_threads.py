@@ -160,7 +160,7 @@ def run(config: BenchConfig) -> list[Figure]:
     guest = Figure("threads.git-raw.guest", "threads", "git-raw ac_decode_batch calls only (no conversion)",
                    ours_label="2 threads", note="contrast: the guest part alone, GIL released")
     guest.peers["1 thread"], guest.ours = _scaling(guest_only, len(few), rounds)
-    return [*figures, old, guest, _hash_scaling(config, rounds)]
+    return [*figures, *_cli_paths(config, rounds, hasher, at), old, guest, _hash_scaling(config, rounds)]
 
 
 def _workers_cpu(bulk: Any) -> float:
@@ -193,6 +193,99 @@ def spin_each(items: list[int]) -> list[int]:
 def len_each(items: list[bytes]) -> list[int]:
     """The empty bulk job (a module-level function: it is registered, not pickled)."""
     return [len(b) for b in items]
+
+
+def _git_dag(rt: Any, dirs: int, files: int) -> Any:
+    """A git tree of ``dirs`` subtrees of ``files`` blobs (git-raw blocks, sha1 CIDs) put in
+    ``rt``'s store; its root CID."""
+    from ..cid import CID, encode_varint
+
+    def put(kind: bytes, body: bytes) -> tuple[CID, bytes]:
+        raw = kind + b" %d\0" % len(body) + body
+        return CID(b"\x01" + encode_varint(0x78) + b"\x11\x14" + hashlib.sha1(raw).digest()), raw
+
+    blocks = []
+    subtrees = []
+    for d in range(dirs):
+        entries = []
+        for f in range(files):
+            cid, raw = put(b"blob", b"file %d/%d\n" % (d, f) * 8)
+            blocks.append((cid, raw))
+            entries.append(b"100644 f%04d\0" % f + cid.digest)
+        cid, raw = put(b"tree", b"".join(entries))
+        blocks.append((cid, raw))
+        subtrees.append(b"40000 d%03d\0" % d + cid.digest)
+    root, raw = put(b"tree", b"".join(subtrees))
+    blocks.append((root, raw))
+    rt.store.put_many(blocks)
+    return root
+
+
+def _cli_paths(config: BenchConfig, rounds: int, hasher: Any, at: str) -> list[Figure]:
+    """What the CLI uses the bulk paths for, side by side with the serial path in each round:
+    hash checks of a CAR import (``BlockVerifier``) and a DAG export (``LinksAhead``)."""
+    import io
+    import os
+    import tempfile
+
+    from ..builtin import verify_cid
+    from ..cid import CID
+    from ..dag import export_car
+    from ..dag._ahead import LinksAhead
+    from ..registry import Runtime
+    from ..store._verify_many import BlockVerifier
+
+    small = config.small_inputs
+    sha = [os.urandom(256 << 10) for _ in range(4 if small else 64)]
+    sha_pairs = [(CID(b"\x01\x55\x12\x20" + hashlib.sha256(d).digest()), d) for d in sha]
+    b3 = [os.urandom(1024) for _ in range(300 if small else 8000)]
+    b3_pairs = [(CID(b"\x01\x55\x1e\x20" + hasher.digest(d)), d) for d in b3]
+
+    def serial_verify(pairs: list[tuple[CID, bytes]]) -> None:
+        for cid, data in pairs:
+            if cid.hash_code == 0x12:
+                verify_cid(cid, data)
+            elif hasher.digest(data) != cid.digest:
+                raise AssertionError("bench data")
+
+    verifier = BlockVerifier(verify_cid, lambda code: hasher if code == 0x1E else None, workers=2)
+    figures = []
+    with tempfile.TemporaryDirectory(prefix="autocodec-bench-") as home:
+        with Runtime(home) as rt:
+            dirs, files = (8, 16) if small else (64, 128)
+            root = _git_dag(rt, dirs, files)
+            blocks = dirs * (files + 1) + 1
+
+            def export(ahead: LinksAhead | None) -> bytes:
+                out = io.BytesIO()
+                export_car(rt, root, out, ahead=ahead)
+                return out.getvalue()
+
+            with LinksAhead(rt, workers=2) as ahead:
+                if export(ahead) != export(None):
+                    raise AssertionError("LinksAhead changed the exported CAR")
+            jobs: list[tuple[str, str, int, Callable[[], object], Callable[[], object]]] = [
+                ("bulk.verify.sha2-256", f"check {len(sha)} x 256 KiB sha2-256 blocks (threads)", len(sha),
+                 lambda: serial_verify(sha_pairs), lambda: verifier.check(sha_pairs)),
+                ("bulk.verify.blake3", f"check {len(b3)} x 1 KiB BLAKE3 blocks (processes)", len(b3),
+                 lambda: serial_verify(b3_pairs), lambda: verifier.check(b3_pairs)),
+                ("bulk.export.git-raw", f"dag export of a {blocks}-block git DAG (links ahead)", blocks,
+                 lambda: export(None), lambda: export(LinksAhead(rt, workers=2))),
+            ]
+            for _, _, _, _, fast in jobs:
+                fast()
+            samples: dict[str, tuple[list[float], list[float]]] = {fid: ([], []) for fid, *_ in jobs}
+            for _ in range(rounds):
+                for fid, _, n, slow, fast in jobs:
+                    samples[fid][0].append(_once(slow) / n)
+                    samples[fid][1].append(_once(fast) / n)
+            for fid, title, _, _, _ in jobs:
+                fig = Figure(fid, "threads", title, ours_label="2 workers",
+                             note=f"the CLI's bulk path (car/dag import, dag/car export) vs serial; {at}")
+                fig.peers["serial"], fig.ours = Measurement.of(samples[fid][0]), Measurement.of(samples[fid][1])
+                figures.append(fig)
+    verifier.close()
+    return figures
 
 
 def _frame(batch: list[bytes]) -> bytes:
