@@ -88,7 +88,7 @@ def test_links_and_digests_over_processes_equal_serial(sandbox: Sandbox) -> None
     assert bulk.digest_many(hasher, inputs, workers=2) == [hasher.digest(d) for d in inputs]
 
 
-def test_the_pool_is_reused_and_restarted_after_a_death(sandbox: Sandbox) -> None:
+def test_the_pool_is_reused_and_restarted_after_an_idle_death(sandbox: Sandbox) -> None:
     hasher = sandbox.load(module_bytes("blake3")).hasher()
     inputs = [bytes([i % 256]) * 64 for i in range(50)]
     expected = [hasher.digest(d) for d in inputs]
@@ -97,10 +97,9 @@ def test_the_pool_is_reused_and_restarted_after_a_death(sandbox: Sandbox) -> Non
     assert len(first) == 2 and os.getpid() not in first
     assert bulk.digest_many(hasher, inputs, workers=2) == expected
     assert _pids() == first  # same workers: no fork per call
-    os.kill(first[0], signal.SIGKILL)
-    with pytest.raises(SandboxError, match="worker process died"):
-        bulk.digest_many(hasher, inputs, workers=2)
-    assert _pool._pool is None  # noqa: SLF001 - discarded
+    victim = _pool._pool.procs[0]  # noqa: SLF001
+    victim.kill()  # dies while idle: nothing lost, the next call starts anew
+    victim.join()
     assert bulk.digest_many(hasher, inputs, workers=2) == expected
     assert not set(_pids()) & set(first)
 

@@ -222,6 +222,10 @@ def _loader_quiet() -> Iterator[None]:
 
 def _pool_for(workers: int, job: int) -> _Pool:
     global _pool
+    if _pool is not None and not all(p.is_alive() for p in _pool.procs):
+        _pool.close(kill=True)  # a worker died while idle (nothing of a call was lost): start anew
+        _pool.arena.close()
+        _pool = None
     if _pool is not None and (job >= _pool.known or len(_pool.procs) < workers):
         _pool.close()
         _pool.arena.close()
@@ -234,13 +238,20 @@ def _pool_for(workers: int, job: int) -> _Pool:
 
 
 def shutdown() -> None:
-    """Stop the pool's workers (at exit; the next bulk call starts a new pool)."""
+    """Stop the pool's workers (at exit; the next bulk call starts a new pool). A call still
+    running in another thread after 5 s (at exit: a daemon thread) does not hold exit up: its
+    workers are killed and it fails with the dead-worker ``SandboxError``."""
     global _pool
-    with _pool_lock:
-        if _pool is not None:
-            _pool.close()
-            _pool.arena.close()
-            _pool = None
+    locked = _pool_lock.acquire(timeout=5)
+    try:
+        pool, _pool = _pool, None
+        if pool is not None:
+            pool.close(kill=not locked)
+            if locked:
+                pool.arena.close()
+    finally:
+        if locked:
+            _pool_lock.release()
 
 
 atexit.register(shutdown)
