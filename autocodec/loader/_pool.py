@@ -29,8 +29,10 @@ Invariants:
   deadline, memory) hold in each worker: it runs the same ``LoadedModule`` calls.
 - One call uses the pool at a time; a call made while another thread holds it, a call in a
   worker, one worker's worth of work, or a platform without ``fork`` run in the calling thread.
-- Inputs travel to the workers once (pickled through a pipe by a sender thread, so results
-  are read while inputs are still being sent and neither side can block the other).
+- Inputs travel to the workers once: bytes items through a shared anonymous arena (offsets in
+  the request), others pickled; a sender thread sends while this thread reads results, so
+  neither side can block the other on a full pipe. A worker that died while idle is replaced
+  before the next call.
 """
 
 from __future__ import annotations
