@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from autocodec import bao
-from autocodec.bao._tree import slice_size
+from autocodec.bao._tree import chunk_offset, slice_size
 from autocodec.cli import main
 from autocodec.loader import Sandbox
 from autocodec.loader._vectors import bao_input, run_vectors
@@ -424,3 +424,40 @@ def test_verified_views_never_outlive_guest_memory(verifier: Verifier, tmp_path:
     assert all(bytes(p[:16]) is not None for p in pieces)  # readable: the memory is still mapped
     with open(path, "rb") as f:  # copied as they come, they are the content
         assert b"".join(bytes(p) for p in bao.iter_decode(verifier, root, f)) == data
+
+
+@pytest.mark.parametrize("held", [True, False])
+def test_both_protocols_agree(verifier: Verifier, monkeypatch: pytest.MonkeyPatch, held: bool) -> None:
+    """The held-outboard protocol (``ac_vfy_tree``/``ac_vfy_data``, ranges) and the one-frame
+    ``ac_vfy_update`` that older bao modules have give the same bytes and the same refusals, in
+    every mode; the host picks the frame one when a module lacks the pair."""
+    from autocodec.loader import _verifier
+
+    if not held:
+        original = _verifier.DecodeStream.__init__
+
+        def frame_only(self: Any, *args: Any, **kw: Any) -> None:
+            original(self, *args, **{**kw, "ranges": False})  # as a module without the pair is set up
+            self.held_tree = False
+
+        monkeypatch.setattr(_verifier.DecodeStream, "__init__", frame_only)
+    for n in (0, 1, 1024, 1025, 300_001, 1_100_000):
+        data = _random(n, seed=n)
+        root, enc = _encode(verifier, data)
+        _, ob = _encode(verifier, data, outboard=True)
+        assert _decode(verifier, root, enc) == data
+        assert _decode(verifier, root, data, outboard=io.BytesIO(ob)) == data
+        start, count = n // 3, n // 2 + 1
+        assert _decode(verifier, root, enc, start=start, count=count) == data[start:start + count]
+        piece = io.BytesIO()
+        bao.extract_slice(start, count, io.BytesIO(enc), piece.write)
+        assert _decode(verifier, root, piece.getvalue(), start=start, count=count, slice_input=True) == \
+            data[start:start + count]
+        if n > 2048:
+            at = (n * 9 // 10) // 1024
+            bad = bytearray(enc)
+            bad[chunk_offset(at, n)] ^= 1
+            out = io.BytesIO()
+            with pytest.raises(bao.VerificationFailed, match=f"chunk {at} "):
+                bao.decode(verifier, root, io.BytesIO(bytes(bad)), out.write)
+            assert out.getvalue() == data[:at * 1024]
