@@ -9,7 +9,9 @@ Invariants:
 - The walk's order and output are unchanged: an entry is the block's bytes as the local store
   returns them (the runtime's ``get`` reads the store first, so it is what the walk would
   have read) and the exact links its codec gives (the same builtin walker or the same trusted
-  extension adapter ``Runtime.links`` uses, resolved here before the workers fork).
+  extension adapter ``Runtime.links`` uses, resolved here for each job, so a revoked or
+  upgraded codec counts from the next job on; the resolver hands back the same adapter while
+  nothing changed, so the pool is not re-forked).
 - Only successes are kept: a block that is not stored here, fails its read, has a codec that
   does not resolve, or whose links fail is left to the walk's own path, which then raises (or
   fetches, or skips) exactly as without this.
@@ -80,6 +82,8 @@ class LinksAhead:
         if len(wanted) < self.min_items:
             self._next_try = self._visits + self.min_items
             return
+        self._table.clear()  # resolved again each fill: a revoked or upgraded codec counts at once
+        self._refused.clear()
         groups: dict[int, list[tuple[CID, bytes]]] = {}
         count = size = 0
         for cid in wanted:

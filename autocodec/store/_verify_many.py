@@ -5,7 +5,8 @@ hashes to the CID. Builtin hashers (hashlib, which releases the GIL on inputs of
 more) run in threads over contiguous shares, with the store's own verify function; extension
 (Wasm) hashers, whose per-call host work holds the GIL, run in the bulk worker processes
 (``autocodec.loader._pool.digest_many``: the inputs travel, the digests come back and are
-compared here) with the hasher adapters resolved here before the workers fork.
+compared here) with the hasher adapters resolved here for each window (a revoked or upgraded
+hasher counts from the next window; an unchanged one is the same adapter, so the pool is reused).
 
 ``put_many_verified(store, blocks, verifier)`` is ``store.put_many(blocks)`` with the hashes
 checked ahead, a window of blocks at a time.
@@ -109,6 +110,8 @@ class BlockVerifier:
         by_code: dict[int, list[int]] = {}
         for i in index:
             by_code.setdefault(pairs[i][0].hash_code, []).append(i)
+        self._table.clear()  # resolved again each window: a revoked or upgraded hasher counts at once
+        self._refused.clear()
         for code, group in by_code.items():
             hasher = self._hasher(code)
             if hasher is None:
@@ -120,7 +123,7 @@ class BlockVerifier:
                 verdicts[i] = digest == pairs[i][0].digest
 
     def _hasher(self, code: int) -> Any:
-        """The extension hasher for ``code`` (resolved here, once), or None."""
+        """The extension hasher for ``code`` (resolved here, once a window), or None."""
         if code in self._table:
             return self._table[code]
         if code in self._refused:
