@@ -12,7 +12,9 @@ core) — target <= 2x. Then once:
 and starts a real ``autocodec serve`` process over that home. A fresh client process per round:
 ``bao.fetch``      ``GET /bao/{cid}`` (the server sends the stored encoding) and verifies every
                    chunk as it arrives (``bao.fetch``, zero-copy) — <= 2x the blake3 package
-                   hashing the file; timed from the request to the last verified byte;
+                   hashing the file; timed from the request to the last verified byte; next
+                   to it the same download read into a buffer unchecked ("download only": what
+                   the loopback transfer alone costs on this machine);
 ``bao.rss``        peak RSS (VmHWM) of the driver (make, encode, verify, add) — < 100 MiB;
 ``bao.rss-server`` of the serve process after every fetch — < 100 MiB;
 ``bao.rss-client`` of the largest fetching client — < 100 MiB;
@@ -47,11 +49,17 @@ class Sink:
 sink = Sink()
 error = None
 t = time.perf_counter_ns()
-try:
+if sys.argv[3:] == ["raw"]:  # the transfer alone: the same response read into a buffer, unchecked
+    room = bytearray(1 << 20)
     with urllib.request.urlopen(url, timeout=600) as resp:
-        bao.fetch(v, cid, resp, sink.write)
-except bao.VerificationFailed as exc:
-    error = exc.message
+        while got := resp.readinto(room):
+            sink.n += got
+else:
+    try:
+        with urllib.request.urlopen(url, timeout=600) as resp:
+            bao.fetch(v, cid, resp, sink.write)
+    except bao.VerificationFailed as exc:
+        error = exc.message
 ns = time.perf_counter_ns() - t
 with open("/proc/self/status") as status:
     rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
@@ -73,7 +81,7 @@ with open(src, "wb") as f:
     for i in range(mib):
         f.write(random.Random(i).randbytes(1 << 20))
 v = bao.Verifier(Sandbox().load(module_bytes("bao")))
-out = {{"native_ns": [], "encode_ns": [], "verify_ns": [], "fetch_ns": [], "client_rss_kib": []}}
+out = {{"native_ns": [], "encode_ns": [], "verify_ns": [], "fetch_ns": [], "raw_ns": [], "client_rss_kib": []}}
 
 def native():
     h = blake3.blake3()  # max_threads=1, the package's default
@@ -120,8 +128,9 @@ try:
             time.sleep(0.1)
     url = f"{{base}}/bao/{{cid}}"
 
-    def client():
-        proc = subprocess.run([sys.executable, "-c", {client!r}, url, str(cid)], capture_output=True, timeout=1800)
+    def client(*extra):
+        proc = subprocess.run([sys.executable, "-c", {client!r}, url, str(cid), *extra], capture_output=True,
+                              timeout=1800)
         if proc.returncode != 0:
             raise RuntimeError(proc.stderr.decode(errors="replace")[-400:])
         return json.loads(proc.stdout.decode().strip().splitlines()[-1])
@@ -131,6 +140,8 @@ try:
         assert got["error"] is None and got["n"] == mib << 20, got
         out["fetch_ns"].append(got["ns"])
         out["client_rss_kib"].append(got["rss_kib"])
+        raw = client("raw")
+        out["raw_ns"].append(raw["ns"])
     at = int((mib << 20) * 0.9)
     pos = store.content_offset(cid, at)
     with open(store.path(cid), "r+b") as f:
@@ -201,6 +212,7 @@ def run(config: BenchConfig) -> list[Figure]:
         fig.ours = Measurement.of([float(x) for x in doc[key]])
         fig.peers[native] = natives
         fig.note = f"{rounds} interleaved rounds, medians; the blake3 package on one thread (its default)"
+    fetch.peers["download only"] = Measurement.of([float(x) for x in doc["raw_ns"]])
     add.ours = Measurement.of([float(doc["add_ns"])])
     add.peers[native] = natives
     add.note = "one run"
