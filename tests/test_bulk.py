@@ -94,7 +94,7 @@ def test_the_pool_is_reused_and_restarted_after_an_idle_death(sandbox: Sandbox) 
     expected = [hasher.digest(d) for d in inputs]
     assert bulk.digest_many(hasher, inputs, workers=2) == expected
     first = _pids()
-    assert len(first) == 2 and os.getpid() not in first
+    assert len(first) >= 1 and os.getpid() not in first
     assert bulk.digest_many(hasher, inputs, workers=2) == expected
     assert _pids() == first  # same workers: no fork per call
     victim = _pool._pool.procs[0]  # noqa: SLF001
@@ -106,14 +106,14 @@ def test_the_pool_is_reused_and_restarted_after_an_idle_death(sandbox: Sandbox) 
 
 def test_a_worker_killed_mid_call_is_a_sandbox_error_not_a_hang() -> None:
     def slow(chunk: list[bytes]) -> list[int]:
-        if b"slow" in chunk:
+        if b"slow" in chunk and _pool._in_worker:  # noqa: SLF001 - the caller runs a share too
             time.sleep(30)
         return [len(b) for b in chunk]
 
     job = bulk.register(slow)
     try:
         assert bulk.run_bulk(job, [b"a", b"bb"], workers=2) == [1, 2]  # the pool now knows the job
-        victim = _pids()[-1]
+        victim = _pids()[0]  # the first worker is the one the call uses
         t = threading.Timer(0.3, os.kill, (victim, signal.SIGKILL))
         t.start()
         begun = time.monotonic()
@@ -148,8 +148,9 @@ def test_small_jobs_stay_in_process() -> None:
 
 def test_a_dying_worker_is_a_sandbox_error() -> None:
     def die(chunk: list[bytes]) -> list[int]:
-        os.kill(os.getpid(), signal.SIGKILL)
-        return []
+        if _pool._in_worker:  # noqa: SLF001 - the caller runs a share too
+            os.kill(os.getpid(), signal.SIGKILL)
+        return [0 for _ in chunk]
 
     with pytest.raises(SandboxError, match="worker process died"):
         bulk.run_bulk(die, [b"a", b"b", b"c", b"d"], workers=2)

@@ -60,7 +60,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MIN_ITEMS = 2000
 MIN_BYTES = 8 << 20
-_CHUNKS_PER_WORKER = 4
+_CHUNKS_PER_WORKER = 8
 
 Job = Callable[[list[Any]], list[Any]]
 _jobs: dict[int, Job] = {}  # inherited by forked workers
@@ -276,21 +276,40 @@ def _forkable() -> bool:
     return not _in_worker and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[int, list[Any]], None]) -> None:
-    """Send chunk ``i`` to worker ``i % workers``; ``receive(i, results)`` as each comes back
-    (in this thread, while the other chunks are still being worked on)."""
+def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[int, list[Any]], None],
+            local: Job | None = None) -> None:
+    """Chunk ``i`` to a worker with fewer than two chunks outstanding, in order from the front;
+    ``receive(i, results)`` as each comes back (in this thread, while the other chunks are
+    still being worked on). With ``local``, this thread is one of the ``workers``: it takes
+    chunks from the back and runs ``local`` on them itself whenever no reply is waiting (no
+    transport for its share), so the pool has ``workers - 1`` processes."""
     global _pool
-    pool = _pool_for(workers, job)
-    conns = pool.conns[:workers]
-    procs = pool.procs[:workers]
-    failed: list[BaseException] = []
-
+    procs_wanted = workers - 1 if local is not None else workers
+    pool = _pool_for(procs_wanted, job)
+    conns = pool.conns[:procs_wanted]
+    procs = pool.procs[:procs_wanted]
     arena = pool.arena if _all_bytes(chunks) else None
+    queue = list(range(len(chunks)))  # chunk indexes not yet taken; workers from the front
+    front = 0
+    outstanding = [0] * len(conns)
+    cond = threading.Condition()
+    stop = False
 
     def send() -> None:
+        nonlocal front
         pos = 0
         try:
-            for i, chunk in enumerate(chunks):
+            while True:
+                with cond:
+                    while not stop and front < len(queue) and min(outstanding) >= 2:
+                        cond.wait()
+                    if stop or front >= len(queue):
+                        return
+                    i = queue[front]
+                    front += 1
+                    w = outstanding.index(min(outstanding))
+                    outstanding[w] += 1
+                chunk = chunks[i]
                 payload: Any = chunk
                 if arena is not None:
                     lengths = array("Q", map(len, chunk))
@@ -299,9 +318,15 @@ def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[
                         arena[pos : pos + size] = b"".join(chunk)
                         payload = (_ARENA, pos, lengths.tobytes())
                         pos += size
-                conns[i % workers].send((i, job, payload))
-        except Exception as exc:  # the pool was closed under us (a worker died): the caller raises
-            failed.append(exc)
+                conns[w].send((i, job, payload))
+        except Exception:  # the pool was closed under us (a worker died): the caller raises
+            return
+
+    def take_local() -> int | None:
+        with cond:
+            if front < len(queue):
+                return queue.pop()
+            return None
 
     sender = threading.Thread(target=send, name="autocodec-bulk-send", daemon=True)
     sender.start()
@@ -309,14 +334,29 @@ def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[
     done = False
     try:
         by_sentinel = {p.sentinel: p for p in procs}
+        index = {id(c): w for w, c in enumerate(conns)}
         while pending:
-            for ready in wait([*conns, *by_sentinel]):
+            mine = take_local() if local is not None else None
+            if mine is not None:
+                try:
+                    out = local(chunks[mine])  # type: ignore[misc]
+                except AutocodecError:
+                    raise
+                except Exception as exc:  # as a worker reports a failing job
+                    raise SandboxError(f"a bulk worker failed: {type(exc).__name__}: {exc}") from exc
+                pending -= 1
+                receive(mine, out)
+            ready_list = wait([*conns, *by_sentinel], timeout=0 if mine is not None else None)
+            for ready in ready_list:
                 if isinstance(ready, Connection):
                     try:
                         seq, out = ready.recv()
                     except (EOFError, OSError):
                         raise _died() from None
                     pending -= 1
+                    with cond:
+                        outstanding[index[id(ready)]] -= 1
+                        cond.notify()
                     if type(out) is tuple:  # the whole chunk failed
                         raise _land(out)
                     receive(seq, out)
@@ -324,6 +364,9 @@ def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[
                     raise _died()
         done = True
     finally:
+        with cond:
+            stop = True
+            cond.notify()
         if not done:  # replies still in flight: the pool's state is unknown, discard it
             pool.close(kill=True)
             _pool = None
@@ -342,7 +385,7 @@ def _died() -> SandboxError:
 
 
 def _split(items: list[Any], workers: int) -> list[list[Any]]:
-    pieces = workers * _CHUNKS_PER_WORKER
+    pieces = workers * _CHUNKS_PER_WORKER  # several per process: whoever is free takes the next
     step = -(-len(items) // pieces)
     return [items[i : i + step] for i in range(0, len(items), step)]
 
@@ -369,7 +412,7 @@ def run_bulk(job: int | Job, items: Sequence[Any], workers: int | None = None, t
             def receive(i: int, out: list[Any]) -> None:
                 parts[i] = out
 
-            _spread(jid, chunks, workers, receive)
+            _spread(jid, chunks, workers, receive, local=fn)
         finally:
             if own:
                 unregister(jid)
