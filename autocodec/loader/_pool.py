@@ -29,6 +29,9 @@ Invariants:
   deadline, memory) hold in each worker: it runs the same ``LoadedModule`` calls.
 - One call uses the pool at a time; a call made while another thread holds it, a call in a
   worker, one worker's worth of work, or a platform without ``fork`` run in the calling thread.
+- ``run_bulk`` counts the calling thread as one of its ``workers``: it runs shares from the
+  back itself while forked workers take them from the front (``decode_many``'s caller
+  converts instead, so all its ``workers`` are processes).
 - Inputs travel to the workers once: bytes items through a shared anonymous arena (offsets in
   the request), others pickled; a sender thread sends while this thread reads results, so
   neither side can block the other on a full pipe. A worker that died while idle is replaced
