@@ -80,15 +80,15 @@ def node_offset(first: int, n: int, length: int, *, outboard: bool) -> int:
     combined (or outboard) encoding: after the header, every parent before it in pre-order and
     (combined) the chunks before it."""
     parents, f, m = 0, 0, chunk_count(length)
-    while (f, m) != (first, n):
+    while f != first or m != n:
         if m == 1 or not f <= first < f + m:
             raise InvalidInput(f"({first}, {n}) is not a subtree of a content of {length} bytes")
-        parents += 1
-        left = left_chunks(m)
+        left = 1 << ((m - 1).bit_length() - 1)  # left_chunks(m), inlined: one call per level
         if first < f + left:
+            parents += 1
             m = left
         else:
-            parents += left - 1
+            parents += left
             f, m = f + left, m - left
     return HEADER + parents * PARENT + (0 if outboard else min(first * CHUNK, length))
 
