@@ -40,6 +40,7 @@ def _pids() -> list[int]:
     return [p.pid for p in _pool._pool.procs] if _pool._pool is not None else []  # noqa: SLF001
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 def test_decode_many_over_processes_equals_serial(sandbox: Sandbox) -> None:
     """Several serial batches (1024 items each), bad blocks in three of them."""
     codec = sandbox.load(module_bytes("git-raw")).codec()
@@ -56,6 +57,7 @@ def test_decode_many_over_processes_equals_serial(sandbox: Sandbox) -> None:
     assert [x for i, x in enumerate(spread) if i not in bad] == [x for i, x in enumerate(serial) if i not in bad]
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 def test_limits_hold_in_workers() -> None:
     """A codec spinning forever is stopped by its fuel in the worker; each block's error comes
     back typed, as the serial decode gives it."""
@@ -70,6 +72,7 @@ def test_limits_hold_in_workers() -> None:
     assert [(type(x), x.message) for x in spread] == [(type(x), x.message) for x in serial]
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 def test_links_and_digests_over_processes_equal_serial(sandbox: Sandbox) -> None:
     codec = sandbox.load(module_bytes("git-raw")).codec()
     blocks = [raw for _, raw in git_objects()] + [b"broken"]
@@ -88,6 +91,7 @@ def test_links_and_digests_over_processes_equal_serial(sandbox: Sandbox) -> None
     assert bulk.digest_many(hasher, inputs, workers=2) == [hasher.digest(d) for d in inputs]
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 def test_the_pool_is_reused_and_restarted_after_an_idle_death(sandbox: Sandbox) -> None:
     hasher = sandbox.load(module_bytes("blake3")).hasher()
     inputs = [bytes([i % 256]) * 64 for i in range(50)]
@@ -104,6 +108,7 @@ def test_the_pool_is_reused_and_restarted_after_an_idle_death(sandbox: Sandbox) 
     assert not set(_pids()) & set(first)
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 def test_a_worker_killed_mid_call_is_a_sandbox_error_not_a_hang() -> None:
     def slow(chunk: list[bytes]) -> list[int]:
         if b"slow" in chunk and _pool._in_worker:  # noqa: SLF001 - the caller runs a share too
@@ -125,6 +130,7 @@ def test_a_worker_killed_mid_call_is_a_sandbox_error_not_a_hang() -> None:
         bulk.unregister(job)
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 def test_a_failing_job_is_a_sandbox_error() -> None:
     def broken(chunk: list[bytes]) -> list[int]:
         raise ZeroDivisionError("boom")
@@ -146,6 +152,7 @@ def test_small_jobs_stay_in_process() -> None:
     assert pids == [os.getpid()]
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 def test_a_dying_worker_is_a_sandbox_error() -> None:
     def die(chunk: list[bytes]) -> list[int]:
         if _pool._in_worker:  # noqa: SLF001 - the caller runs a share too
@@ -192,6 +199,7 @@ def _import(home: Path, car: bytes, bulk_verify: bool) -> tuple[autocodec.Runtim
             verifier.close()
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 def test_bulk_verified_import_equals_the_serial_one(tmp_path: Path) -> None:
     with autocodec.Runtime(tmp_path / "make") as rt:
         car, blocks = _mixed_car(rt)
@@ -212,6 +220,7 @@ def test_bulk_verified_import_equals_the_serial_one(tmp_path: Path) -> None:
     assert results[False] == results[True]
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 @pytest.mark.parametrize("corrupt", [5, 400])  # a sha2-256 block (threads), a BLAKE3 block (processes)
 def test_a_corrupt_block_fails_the_bulk_import_as_the_serial_one(tmp_path: Path, corrupt: int) -> None:
     with autocodec.Runtime(tmp_path / "make") as rt:
@@ -229,6 +238,7 @@ def test_a_corrupt_block_fails_the_bulk_import_as_the_serial_one(tmp_path: Path,
     assert outcome[True][1][corrupt - 1] and not outcome[True][1][corrupt]
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 def test_a_malformed_tail_fails_the_bulk_import_as_the_serial_one(tmp_path: Path) -> None:
     with autocodec.Runtime(tmp_path / "make") as rt:
         car, blocks = _mixed_car(rt, tail=b"\x80\x01garbage")
@@ -284,6 +294,7 @@ def test_cli_car_import_with_a_killed_worker_is_one_typed_line(tmp_path: Path) -
     assert "a bulk worker process died" in lines[0] and lines[0].startswith("autocodec: "), lines
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 def test_a_fork_waits_for_a_thread_inside_the_loader(sandbox: Sandbox) -> None:
     """The pool forks only while no other thread holds the loader's instance lock: a lock held
     at the fork would stay locked in the workers, and their first guest call would hang."""

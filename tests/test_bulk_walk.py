@@ -68,6 +68,7 @@ def _export(rt: autocodec.Runtime, root: CID, ahead: LinksAhead | None) -> bytes
     return out.getvalue()
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 def test_dag_export_with_links_ahead_is_the_serial_car(dag: tuple[Path, CID, list[CID]]) -> None:
     home, root, blocks = dag
     with autocodec.Runtime(home) as rt:
@@ -80,6 +81,7 @@ def test_dag_export_with_links_ahead_is_the_serial_car(dag: tuple[Path, CID, lis
             assert stat(rt, [root], ahead=ahead) == stat(rt, [root])
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 def test_car_export_with_links_ahead_is_the_serial_car_and_missing(dag: tuple[Path, CID, list[CID]],
                                                                   tmp_path: Path) -> None:
     home, root, blocks = dag
@@ -101,6 +103,7 @@ def test_car_export_with_links_ahead_is_the_serial_car_and_missing(dag: tuple[Pa
             rt.store.put_many(zip(gone, kept))
 
 
+@pytest.mark.slow  # forks the bulk pool's worker processes
 def test_a_corrupt_block_stops_the_walk_as_it_does_serially(dag: tuple[Path, CID, list[CID]], tmp_path: Path) -> None:
     home, root, blocks = dag
     victim = blocks[400]
