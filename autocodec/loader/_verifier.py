@@ -77,8 +77,11 @@ class DecodeStream:
         self._max = loaded.limits.stream_chunk_bytes
         self.held_tree = "ac_vfy_data" in loaded.info.exports and "ac_vfy_tree" in loaded.info.exports
         """Whether ``tree``/``data`` are available (else only the one-frame ``update``)."""
-        self.ranges = ranges and self.held_tree
         self._direct = all(hasattr(self._instance, n) for n in _INTERNALS)
+        # combined and slice ranges are compacted in the guest's copy of the input: only a view
+        # of that copy (``pull`` writing into the guest) shows them; outboard ones are in place
+        self.ranges = ranges and self.held_tree and (mode == MODE_OUTBOARD or self._direct)
+        self._mode = mode
         if self.ranges:
             self._instance.call("ac_vfy_init", _INIT_FLAGS.pack(bytes(root), mode, start, count, INIT_RANGES))
         else:
@@ -115,9 +118,11 @@ class DecodeStream:
 
     def data(self, data: bytes) -> Step:
         """One step over ``data`` (the outboard from what ``tree`` handed over). With
-        ``ranges`` the verified bytes are a view of ``data`` itself."""
+        ``ranges`` (outboard mode) the verified bytes are a view of ``data`` itself."""
         if len(data) > self._max:
             raise InvalidInput(f"one verifier update carries at most {self._max} bytes")
+        if self.ranges and self._mode != MODE_OUTBOARD:
+            raise InvalidInput("a combined or slice stream with ranges is read with pull (its bytes move in the guest)")
         return self._step(self._instance.call("ac_vfy_data", data), memoryview(data))
 
     def _step(self, out: bytes, data: memoryview) -> Step:
