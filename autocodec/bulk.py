@@ -12,6 +12,8 @@ when it pays (large jobs whose results are small to send back: digests, links, v
     results = run_bulk(job, items)                 # reuses the pool across calls
     verifier = BlockVerifier(store.verify, hasher_for)
     verdicts = verifier.check(pairs)               # True: the block hashes to its CID
+    with LinksAhead(runtime) as ahead:             # a DAG walk/export with links found in bulk
+        autocodec.dag.export_car(runtime, root, out, ahead=ahead)
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from .loader._pool import (
     unregister,
     workers_for,
 )
+from .dag._ahead import LinksAhead
 from .store._verify_many import BlockVerifier, put_many_verified, runtime_verifier
 
 __all__ = [
@@ -42,6 +45,7 @@ __all__ = [
     "workers_for",
     "cores",
     "BlockVerifier",
+    "LinksAhead",
     "put_many_verified",
     "runtime_verifier",
     "MIN_ITEMS",
