@@ -324,3 +324,19 @@ def test_a_fork_waits_for_a_thread_inside_the_loader(sandbox: Sandbox) -> None:
         for proc in _pool._pool.procs if _pool._pool else []:  # noqa: SLF001
             proc.kill()
     assert got == [expected]
+
+
+@pytest.mark.slow  # forks the bulk pool's worker processes
+def test_inputs_past_the_arena_are_pickled(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bytes inputs go through the shared arena while they fit; the chunks past it are pickled
+    (same results either way), and non-bytes items always are."""
+    hasher = sandbox.load(module_bytes("blake3")).hasher()
+    inputs = [bytes([i % 256]) * 300 for i in range(64)]
+    expected = [hasher.digest(d) for d in inputs]
+    monkeypatch.setattr(_pool, "ARENA_BYTES", 2000)  # a few chunks fit, the rest do not
+    assert bulk.digest_many(hasher, inputs, workers=2) == expected
+    job = bulk.register(lambda chunk: [a + b for a, b in chunk])
+    try:
+        assert bulk.run_bulk(job, [(i, i) for i in range(100)], workers=2) == [2 * i for i in range(100)]
+    finally:
+        bulk.unregister(job)
