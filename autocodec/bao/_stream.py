@@ -90,7 +90,7 @@ class _Placer:
         except (AttributeError, OSError, ValueError):
             self._fd = None
 
-    def write(self, out: bytes) -> None:
+    def write(self, out: bytes | memoryview) -> None:
         view, done = memoryview(out), 0
         while done < len(view):
             if not self._left:

@@ -207,6 +207,8 @@ class EncodeStream:
     def __init__(self, loaded: LoadedModule, length: int, mode: int) -> None:
         self._instance: GuestInstance = loaded.instance()
         self._max = loaded.limits.stream_chunk_bytes
+        self._limit = loaded.limits.max_output_bytes
+        self._slot: int | None = None
         self._instance.call("ac_enc_init", _ENC.pack(length, mode))
 
     @property
@@ -218,9 +220,10 @@ class EncodeStream:
             raise InvalidInput(f"one encoder update carries at most {self._max} bytes")
         return self._instance.call("ac_enc_update", data)
 
-    def pull(self, read_into: Callable[[memoryview], int], size: int) -> tuple[bytes, int, bool]:
+    def pull(self, read_into: Callable[[memoryview], int], size: int) -> tuple[bytes | memoryview, int, bool]:
         """``update`` over up to ``size`` bytes that ``read_into`` puts straight into the
-        guest's input: ``(output, bytes read, whether the source ended)``."""
+        guest's input: ``(output, bytes read, whether the source ended)``. The output is a view
+        of the guest's result (valid until the next call) when the data went in directly."""
         if size > self._max:
             raise InvalidInput(f"one encoder update carries at most {self._max} bytes")
         inst = self._instance
@@ -241,7 +244,30 @@ class EncodeStream:
         if not got:
             return b"", 0, ended
         status = inst.invoke("ac_enc_update", ptr, got)
-        return inst._status_result("ac_enc_update", status, inst._read_result()), got, ended
+        if status != 0:
+            return inst._status_result("ac_enc_update", status, inst._read_result()), got, ended
+        return self._result_view(), got, ended
+
+    def _result_view(self) -> memoryview:
+        """The guest's result (the ABI's ``ac_result`` slot: ptr, len) as a view that keeps this
+        stream alive, checked like ``GuestInstance`` checks a result it copies."""
+        inst = self._instance
+        if self._slot is None:
+            self._slot = int(inst.invoke("ac_result"))
+        mem_size, base = inst._memory()
+        if self._slot + _RANGE.size > mem_size:
+            inst.broken = True
+            raise GuestFault("the result slot is outside the module's memory")
+        ptr, length = _RANGE.unpack(ctypes.string_at(base + self._slot, _RANGE.size))
+        if length > self._limit:
+            inst.broken = True
+            raise GuestFault(f"the module returned {length} bytes, over the {self._limit}-byte cap")
+        if ptr + length > mem_size:
+            inst.broken = True
+            raise GuestFault(f"the result [{ptr:#x}, +{length}) is outside the module's {mem_size}-byte memory")
+        array = (ctypes.c_char * int(length)).from_address(base + ptr)
+        array.owner = self  # type: ignore[attr-defined]
+        return memoryview(array).cast("B")
 
     def final(self) -> tuple[bytes, bytes]:
         """``(remaining post-order nodes, root hash)``."""
