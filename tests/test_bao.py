@@ -22,6 +22,7 @@ import pytest
 from autocodec import bao
 from autocodec.bao._tree import chunk_offset, slice_size
 from autocodec.cli import main
+from autocodec.errors import InvalidInput
 from autocodec.loader import Sandbox
 from autocodec.loader._vectors import bao_input, run_vectors
 from autocodec.loader._verifier import Verifier
@@ -465,3 +466,23 @@ def test_both_protocols_agree(verifier: Verifier, monkeypatch: pytest.MonkeyPatc
             with pytest.raises(bao.VerificationFailed, match=f"chunk {at} "):
                 bao.decode(verifier, root, io.BytesIO(bytes(bad)), out.write)
             assert out.getvalue() == data[:at * 1024]
+
+
+def test_an_appending_output_is_spooled_or_refused(verifier: Verifier, tmp_path: Path) -> None:
+    """Writes to an appending file (mode "a", or O_APPEND as a shell's ``>>`` sets) land at its
+    end whatever the position: ``encode_to`` spools through a temporary file and appends the
+    whole encoding in order; ``encode``, which writes out of order, refuses it."""
+    data = _random(700_000)
+    _, want = _encode(verifier, data)
+    src, out = tmp_path / "in.bin", tmp_path / "out.bao"
+    src.write_bytes(data)
+    out.write_bytes(b"HEAD")
+    with open(src, "rb") as f, open(out, "ab") as o:
+        bao.encode_to(verifier, f, o)
+    assert out.read_bytes() == b"HEAD" + want
+    fd = os.open(out, os.O_WRONLY | os.O_APPEND)
+    with open(src, "rb") as f, os.fdopen(fd, "wb") as o:  # mode "wb", but the descriptor appends
+        bao.encode_to(verifier, f, o)
+    assert out.read_bytes() == b"HEAD" + want + want
+    with open(src, "rb") as f, open(out, "ab") as o, pytest.raises(InvalidInput, match="not appending"):
+        bao.encode(verifier, f, o)

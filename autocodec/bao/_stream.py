@@ -116,10 +116,26 @@ class _Placer:
             done += take
 
 
+def _appending(dst: BinaryIO) -> bool:
+    """Whether writes to ``dst`` go to its end whatever its position (append mode, or a
+    descriptor with O_APPEND such as a shell's ``>>``)."""
+    if "a" in str(getattr(dst, "mode", "")):
+        return True
+    try:
+        import fcntl
+
+        return bool(fcntl.fcntl(dst.fileno(), fcntl.F_GETFL) & os.O_APPEND)
+    except (AttributeError, OSError, ValueError, ImportError):
+        return False
+
+
 def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool = False) -> bytes:
     """Write the combined (or outboard) encoding of ``src`` to the seekable ``dst`` from its
     current position; returns the root hash. From a regular file (its length known) every piece
     goes straight to its place; from a stream the tree is flipped to pre-order at the end."""
+    if _appending(dst):
+        raise InvalidInput("the encoding's output is written out of order: open it for writing, not appending",
+                           hint="write to a new file, or give a pipe and it is spooled through a temporary file")
     base = dst.tell()
     known = _known_length(src)
     enc = verifier.encoder(UNKNOWN_LENGTH, MODE_OUTBOARD if outboard else MODE_COMBINED)
@@ -155,7 +171,7 @@ def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool =
 def encode_to(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool = False) -> bytes:
     """``encode`` to any output: seekable files directly, pipes through a temporary file."""
     try:
-        seekable = dst.seekable()
+        seekable = dst.seekable() and not _appending(dst)  # an appending file is written in order, spooled
     except (AttributeError, OSError):
         seekable = False
     if seekable:
