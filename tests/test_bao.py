@@ -407,6 +407,10 @@ def test_encode_from_a_file_puts_pieces_in_place(verifier: Verifier, tmp_path: P
         with open(src, "rb") as f, open(tmp_path / "out.enc", "w+b") as out:
             assert bao.encode(verifier, f, out, outboard=outboard) == root == blake3.blake3(data).digest()
         assert (tmp_path / "out.enc").read_bytes() == streamed.getvalue(), n
+        seeking = io.BytesIO()  # no descriptor: placed by seeking instead of pwrite
+        with open(src, "rb") as f:
+            bao.encode(verifier, f, seeking, outboard=outboard)
+        assert seeking.getvalue() == streamed.getvalue(), n
 
 
 def test_verified_views_never_outlive_guest_memory(verifier: Verifier, tmp_path: Path) -> None:
