@@ -431,18 +431,14 @@ def test_verified_views_never_outlive_guest_memory(verifier: Verifier, tmp_path:
         assert b"".join(bytes(p) for p in bao.iter_decode(verifier, root, f)) == data
 
 
-@pytest.mark.parametrize("held", [True, False, "copying"])
-def test_both_protocols_agree(verifier: Verifier, monkeypatch: pytest.MonkeyPatch, held: bool | str) -> None:
+@pytest.mark.parametrize("held", [True, False])
+def test_both_protocols_agree(verifier: Verifier, monkeypatch: pytest.MonkeyPatch, held: bool) -> None:
     """The held-outboard protocol (``ac_vfy_tree``/``ac_vfy_data``, ranges) and the one-frame
     ``ac_vfy_update`` that older bao modules have give the same bytes and the same refusals, in
-    every mode; the host picks the frame one when a module lacks the pair. ``copying``: the
-    held protocol without the direct writes into guest memory (an instance without the
-    internals ``pull`` uses reads into bytes and goes through ``call``)."""
+    every mode; the host picks the frame one when a module lacks the pair."""
     from autocodec.loader import _verifier
 
-    if held == "copying":
-        monkeypatch.setattr(_verifier, "_INTERNALS", ("no_such_internal",))
-    elif not held:
+    if not held:
         original = _verifier.DecodeStream.__init__
 
         def frame_only(self: Any, *args: Any, **kw: Any) -> None:

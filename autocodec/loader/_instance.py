@@ -402,6 +402,57 @@ class GuestInstance:
             return outcome, True
         return self._hot_outcome(op, len(data), outcome)
 
+    # --- calls on input written in place (streams that read straight into the guest) --------
+
+    def prepare_input(self, size: int) -> int:
+        """Begin a call whose ``size`` input bytes the caller writes in place: a full budget,
+        ``ac_input(size)`` checked against the memory; returns the input's address in the
+        guest (fill it through ``view``, then ``finish``). Same errors as ``call``."""
+        if self.broken:
+            raise GuestFault("this module instance failed earlier and cannot be reused")
+        self._budget(None)
+        ptr = self.invoke("ac_input", size)
+        mem_size, _ = self._memory()
+        if ptr == 0 or ptr + size > mem_size:
+            self.broken = True
+            raise GuestFault(f"ac_input gave no room for a {size}-byte input")
+        return ptr
+
+    def view(self, ptr: int, size: int, owner: object) -> memoryview:
+        """Guest memory ``[ptr, ptr + size)`` as a writable view that keeps ``owner`` (the
+        object that keeps this instance alive) alive while it lives. Valid until the next
+        guest call: a memory that grows may move (take a new view after every call)."""
+        mem_size, base = self._memory()
+        if ptr + size > mem_size:
+            self.broken = True
+            raise GuestFault(f"[{ptr:#x}, +{size}) is outside the module's {mem_size}-byte memory")
+        array = (ctypes.c_char * size).from_address(base + ptr)
+        array.owner = owner  # type: ignore[attr-defined]
+        return memoryview(array).cast("B")
+
+    def finish(self, op: str, ptr: int, size: int) -> bytes:
+        """Run ``op`` on the ``size`` bytes at ``ptr`` (from ``prepare_input``) and return its
+        output, checked as ``call`` checks it."""
+        status = self.invoke(op, ptr, size)
+        return self._status_result(op, status, self._read_result())
+
+    def finish_view(self, op: str, ptr: int, size: int, owner: object) -> bytes | memoryview:
+        """``finish`` with an OK result given as a ``view`` (no copy out; valid until the next
+        guest call) instead of bytes; an error status is raised as ``finish`` raises it."""
+        status = self.invoke(op, ptr, size)
+        if status != OK:
+            return self._status_result(op, status, self._read_result())
+        mem_size, _ = self._memory()
+        view = self._slot_view
+        out_ptr, length = view[0], view[1]
+        if length > self.limits.max_output_bytes:
+            self.broken = True
+            raise OutputTooLarge(f"the module returned {length} bytes, over the {self.limits.max_output_bytes}-byte cap")
+        if out_ptr + length > mem_size:
+            self.broken = True
+            raise GuestFault(f"the result [{out_ptr:#x}, +{length}) is outside the module's {mem_size}-byte memory")
+        return self.view(out_ptr, length, owner)
+
     def _hot_outcome(self, op: str, size: int, outcome: tuple[Any, ...]) -> tuple[bytes, bool]:
         """The result or error of the pure-Python path for a C runner outcome other than
         "OK and reset" (``_hotcall.c``'s ``RESULT_*``)."""

@@ -16,13 +16,12 @@ Invariants:
 - ``DecodeStream.pull`` reads the next data straight into the guest's input region (no bytes
   object, no copy in) and, with ``ranges``, gives the verified bytes as a view of that region:
   the view is valid only until the stream's next call (the caller writes it out first). It
-  uses four ``GuestInstance`` internals (``_memory``, ``_budget``, ``_read_result``,
-  ``_status_result``); when they are absent it reads into bytes and goes through ``call``.
+  goes through ``GuestInstance.prepare_input``/``view``/``finish`` (guest memory is the
+  instance's to hand out).
 """
 
 from __future__ import annotations
 
-import ctypes
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -77,10 +76,9 @@ class DecodeStream:
         self._max = loaded.limits.stream_chunk_bytes
         self.held_tree = "ac_vfy_data" in loaded.info.exports and "ac_vfy_tree" in loaded.info.exports
         """Whether ``tree``/``data`` are available (else only the one-frame ``update``)."""
-        self._direct = all(hasattr(self._instance, n) for n in _INTERNALS)
-        # combined and slice ranges are compacted in the guest's copy of the input: only a view
-        # of that copy (``pull`` writing into the guest) shows them; outboard ones are in place
-        self.ranges = ranges and self.held_tree and (mode == MODE_OUTBOARD or self._direct)
+        # combined and slice ranges are compacted in the guest's copy of the input: a view of
+        # that copy (``pull`` writes into the guest) shows them; outboard ones are in place
+        self.ranges = ranges and self.held_tree
         self._mode = mode
         if self.ranges:
             self._instance.call("ac_vfy_init", _INIT_FLAGS.pack(bytes(root), mode, start, count, INIT_RANGES))
@@ -149,44 +147,19 @@ class DecodeStream:
         if size > self._max or len(carry) > size:
             raise InvalidInput(f"one verifier update carries at most {self._max} bytes")
         inst = self._instance
-        if not self._direct:
-            buf = bytearray(size)
-            buf[:len(carry)] = carry
-            got, ended = fill_from(read_into, memoryview(buf)[len(carry):])
-            data = bytes(memoryview(buf)[:len(carry) + got])
-            return self.data(data), memoryview(data), ended
-        if inst.broken:
-            raise GuestFault("this module instance failed earlier and cannot be reused")
-        inst._budget(None)
-        ptr = inst.invoke("ac_input", size)
-        mem_size, base = inst._memory()
-        if ptr == 0 or ptr + size > mem_size:
-            inst.broken = True
-            raise GuestFault(f"ac_input gave no room for a {size}-byte input")
-        region = self._view(base + ptr, size)
+        ptr = inst.prepare_input(size)
+        region = inst.view(ptr, size, self)  # keeps this stream (its instance, memory) alive
         region[:len(carry)] = carry
         got, ended = fill_from(read_into, region[len(carry):])
         n = len(carry) + got
-        status = inst.invoke("ac_vfy_data", ptr, n)
-        out = inst._status_result("ac_vfy_data", status, inst._read_result())
-        moved = inst._memory()[1]
-        if moved != base:  # a memory that grew may move: view it where it is now
-            region = self._view(moved + ptr, size)
-        return self._step(out, region[:n]), region[:n], ended
-
-    def _view(self, address: int, size: int) -> memoryview:
-        """A view of guest memory that keeps this stream (so its instance and memory) alive
-        for as long as the view lives: a kept view never outlives the memory it shows."""
-        array = (ctypes.c_char * size).from_address(address)
-        array.owner = self  # type: ignore[attr-defined]
-        return memoryview(array).cast("B")
+        del region  # the call may move the memory: view it anew after
+        out = inst.finish("ac_vfy_data", ptr, n)
+        region = inst.view(ptr, n, self)
+        return self._step(out, region), region, ended
 
     def final(self) -> None:
         """``GuestError`` unless every node of the encoding (or slice) was verified."""
         self._instance.call("ac_vfy_final")
-
-
-_INTERNALS = ("_memory", "_budget", "_read_result", "_status_result", "invoke", "broken")
 
 
 def fill_from(read_into: Callable[[memoryview], int], room: memoryview) -> tuple[int, bool]:
@@ -207,8 +180,6 @@ class EncodeStream:
     def __init__(self, loaded: LoadedModule, length: int, mode: int) -> None:
         self._instance: GuestInstance = loaded.instance()
         self._max = loaded.limits.stream_chunk_bytes
-        self._limit = loaded.limits.max_output_bytes
-        self._slot: int | None = None
         self._instance.call("ac_enc_init", _ENC.pack(length, mode))
 
     @property
@@ -227,47 +198,11 @@ class EncodeStream:
         if size > self._max:
             raise InvalidInput(f"one encoder update carries at most {self._max} bytes")
         inst = self._instance
-        if not all(hasattr(inst, n) for n in _INTERNALS):
-            buf = bytearray(size)
-            got, ended = fill_from(read_into, memoryview(buf))
-            return (self.update(memoryview(buf)[:got]) if got else b""), got, ended
-        if inst.broken:
-            raise GuestFault("this module instance failed earlier and cannot be reused")
-        inst._budget(None)
-        ptr = inst.invoke("ac_input", size)
-        mem_size, base = inst._memory()
-        if ptr == 0 or ptr + size > mem_size:
-            inst.broken = True
-            raise GuestFault(f"ac_input gave no room for a {size}-byte input")
-        got, ended = fill_from(read_into, memoryview((ctypes.c_char * size).from_address(base + ptr)).cast("B"))
-        # (the view is dropped before the call: the encoder's output is copied out by call's rules)
+        ptr = inst.prepare_input(size)
+        got, ended = fill_from(read_into, inst.view(ptr, size, self))  # the view dies before the call
         if not got:
             return b"", 0, ended
-        status = inst.invoke("ac_enc_update", ptr, got)
-        if status != 0:
-            return inst._status_result("ac_enc_update", status, inst._read_result()), got, ended
-        return self._result_view(), got, ended
-
-    def _result_view(self) -> memoryview:
-        """The guest's result (the ABI's ``ac_result`` slot: ptr, len) as a view that keeps this
-        stream alive, checked like ``GuestInstance`` checks a result it copies."""
-        inst = self._instance
-        if self._slot is None:
-            self._slot = int(inst.invoke("ac_result"))
-        mem_size, base = inst._memory()
-        if self._slot + _RANGE.size > mem_size:
-            inst.broken = True
-            raise GuestFault("the result slot is outside the module's memory")
-        ptr, length = _RANGE.unpack(ctypes.string_at(base + self._slot, _RANGE.size))
-        if length > self._limit:
-            inst.broken = True
-            raise GuestFault(f"the module returned {length} bytes, over the {self._limit}-byte cap")
-        if ptr + length > mem_size:
-            inst.broken = True
-            raise GuestFault(f"the result [{ptr:#x}, +{length}) is outside the module's {mem_size}-byte memory")
-        array = (ctypes.c_char * int(length)).from_address(base + ptr)
-        array.owner = self  # type: ignore[attr-defined]
-        return memoryview(array).cast("B")
+        return inst.finish_view("ac_enc_update", ptr, got, self), got, ended
 
     def final(self) -> tuple[bytes, bytes]:
         """``(remaining post-order nodes, root hash)``."""

@@ -95,19 +95,19 @@ def _nothing() -> Generator[memoryview, None, None]:
 def _single_range(header: str, size: int) -> tuple[int, int] | None:
     """The inclusive byte span of a one-range ``Range`` header (``None``: not a byte range,
     the whole content is sent); several ranges or an unsatisfiable one raise a 416."""
-    from ._gateway import GatewayError, _parse_range
+    from ._gateway import GatewayError, parse_range
 
     unit, _, spec = header.partition("=")
     if unit.strip().lower() == "bytes" and "," in spec:
         raise GatewayError(416, f"several ranges in {header[:100]!r}: this gateway answers one range per request")
-    return _parse_range(header, size)
+    return parse_range(header, size)
 
 
 async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     """``/ipfs/{cid}`` for a held BLAKE3 blob (see the module docstring), else the gateway."""
     from ..bao import verifier
     from ._app import EXECUTOR, RUNTIME
-    from ._gateway import IMMUTABLE, RAW, GatewayError, _not_modified, content_type_for, ipfs, negotiate
+    from ._gateway import IMMUTABLE, RAW, GatewayError, not_modified, content_type_for, ipfs, negotiate
 
     held = _held(request)
     if held is None:
@@ -122,7 +122,7 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     etag = f'"{cid}.raw"' if media == RAW else f'"{cid}"'
     headers = {"X-Ipfs-Path": f"/ipfs/{cid}", "X-Ipfs-Roots": str(cid), "Etag": etag, "Cache-Control": IMMUTABLE,
                "Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff"}
-    if _not_modified(request, etag):
+    if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
     span, status = ((0, size - 1) if size else None), 200
     if "Range" in request.headers and size:

@@ -203,7 +203,7 @@ def _disposition(kind: str, name: str) -> str:
     return f'{kind}; filename="{safe}"; filename*=UTF-8\'\'{quoted}'
 
 
-def _not_modified(request: web.Request, etag: str) -> bool:
+def not_modified(request: web.Request, etag: str) -> bool:
     """``If-None-Match`` names ``etag`` (weak comparison, RFC 9110 13.1.2) or is ``*``."""
     wanted = request.headers.get("If-None-Match", "")
     if wanted.strip() == "*":
@@ -390,7 +390,7 @@ def _raw_response(request: web.Request, target: Target) -> web.Response:
     etag = f'"{target.cid}.raw"'
     headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "bytes",
                "Content-Disposition": _disposition("attachment", request.query.get("filename", f"{target.cid}.bin"))}
-    if _not_modified(request, etag):
+    if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
     return web.Response(body=target.data, headers=headers, content_type=RAW)
 
@@ -406,7 +406,7 @@ async def _car_response(request: web.Request, runtime: "Runtime", target: Target
     headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "none",
                "Content-Disposition": _disposition("attachment", request.query.get("filename", name)),
                "Content-Type": params.content_type()}
-    if _not_modified(request, etag):
+    if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
     if target.remainder:
         raise GatewayError(501, f"{target.path} ends inside block {target.cid}: a CAR holds whole blocks")
@@ -440,7 +440,7 @@ async def _data_response(request: web.Request, runtime: "Runtime", target: Targe
         headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff"}
         kind, ext, how = _CODEC_TYPES.get(code, (media, "bin", "attachment"))
         headers["Content-Disposition"] = _disposition(how, f"{target.cid}.{ext}")
-        if _not_modified(request, etag):
+        if not_modified(request, etag):
             return web.Response(status=304, headers=headers)
         return web.Response(body=target.data, headers=headers, content_type=media)
     if not convert:
@@ -476,7 +476,7 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
         etag = f'"{cid}.{_FORMAT_SUFFIX[kind]}"'
         headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "bytes",
                    "Content-Disposition": _disposition(how, f"{cid}.{ext}")}
-        if _not_modified(request, etag):
+        if not_modified(request, etag):
             return web.Response(status=304, headers=headers)
         return web.Response(body=target.data, headers=headers, content_type=kind)
     node = await _run(request, _unixfs.classify, cid, target.data)
@@ -490,7 +490,7 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
     return _raw_response(request, target)
 
 
-def _parse_range(header: str, size: int) -> tuple[int, int] | None:
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
     """A ``bytes=a-b`` / ``bytes=a-`` / ``bytes=-n`` range as inclusive offsets (of several, the
     first, as Kubo v0.43.1 answers); ``None`` when it is not understood (the whole file is sent)."""
     unit, _, spec = header.partition("=")
@@ -525,11 +525,11 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
     span: tuple[int, int] | None = (0, size - 1) if size else None
     status = 200
     headers = {**_immutable(target, etag), "Accept-Ranges": "bytes"}
-    if _not_modified(request, etag):
+    if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
     if "Range" in request.headers and size:
         try:
-            asked = _parse_range(request.headers["Range"], size)
+            asked = parse_range(request.headers["Range"], size)
         except GatewayError as exc:
             headers["Content-Range"] = f"bytes */{size}"
             return web.Response(status=exc.status, text=exc.text + "\n", headers=headers)
@@ -584,7 +584,7 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
         return await _file_response(request, runtime, inner, node, etag_cid=target.cid)
     etag = f'"DirIndex-autocodec_CID-{target.cid}"'
     headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE}
-    if _not_modified(request, etag):
+    if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
     base = "/ipfs/" + "/".join((target.path.root_text, *target.path.segments))
     rows = []
