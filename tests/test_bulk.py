@@ -340,3 +340,16 @@ def test_inputs_past_the_arena_are_pickled(sandbox: Sandbox, monkeypatch: pytest
         assert bulk.run_bulk(job, [(i, i) for i in range(100)], workers=2) == [2 * i for i in range(100)]
     finally:
         bulk.unregister(job)
+
+
+@pytest.mark.slow  # forks the bulk pool's worker processes
+def test_an_input_that_cannot_be_sent_is_a_sandbox_error_not_a_hang() -> None:
+    job = bulk.register(lambda chunk: [0 for _ in chunk])
+    try:
+        items: list[object] = [threading.Lock() for _ in range(8)]  # not picklable
+        begun = time.monotonic()
+        with pytest.raises(SandboxError, match="could not be sent"):
+            bulk.run_bulk(job, items, workers=2)
+        assert time.monotonic() - begun < 10
+    finally:
+        bulk.unregister(job)

@@ -264,7 +264,10 @@ atexit.register(shutdown)
 
 def _after_fork_in_child() -> None:
     global _pool, _pool_lock, _held
-    _pool = None  # a forked process never drives its parent's workers
+    if _pool is not None:  # a forked process never drives its parent's workers, nor keeps their
+        for conn in _pool.conns:  # pipes open (they must see EOF when the parent goes)
+            conn.close()
+    _pool = None
     _pool_lock = threading.Lock()
     if _held is not None:  # forked by _Pool: the loader lock the parent holds is free here
         _held.release()
@@ -297,6 +300,7 @@ def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[
     outstanding = [0] * len(conns)
     cond = threading.Condition()
     stop = False
+    failed: list[BaseException] = []
 
     def send() -> None:
         nonlocal front
@@ -322,12 +326,12 @@ def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[
                         payload = (_ARENA, pos, lengths.tobytes())
                         pos += size
                 conns[w].send((i, job, payload))
-        except Exception:  # the pool was closed under us (a worker died): the caller raises
-            return
+        except Exception as exc:  # a closed pool (a worker died) or an input that cannot be sent
+            failed.append(exc)
 
     def take_local() -> int | None:
-        with cond:
-            if front < len(queue):
+        with cond:  # from the back, leaving one chunk per worker for the sender to take
+            if len(queue) - front > len(conns):
                 return queue.pop()
             return None
 
@@ -349,7 +353,10 @@ def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[
                     raise SandboxError(f"a bulk worker failed: {type(exc).__name__}: {exc}") from exc
                 pending -= 1
                 receive(mine, out)
-            ready_list = wait([*conns, *by_sentinel], timeout=0 if mine is not None else None)
+            ready_list = wait([*conns, *by_sentinel], timeout=0 if mine is not None else 0.5)
+            if not ready_list and failed and not sender.is_alive():
+                lost = failed[0]  # a chunk that was never sent would be waited for forever
+                raise SandboxError(f"a bulk input could not be sent to a worker: {type(lost).__name__}: {lost}")
             for ready in ready_list:
                 if isinstance(ready, Connection):
                     try:
