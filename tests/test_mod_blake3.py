@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 
 import pytest
 from hypothesis import given, settings
@@ -96,3 +97,28 @@ def test_large_input_is_streamed_by_the_adapter(module, hasher) -> None:
 def test_module_vectors_pass(module) -> None:
     report = run_vectors(module, (WASM_SRC / "blake3" / "vectors.json").read_bytes())
     assert report.ok, report.failures
+
+
+# The four-way kernel takes up to 256 whole chunks per batch and reduces each aligned
+# power-of-two run of them to one subtree (wasm-src/blake3/blake3.c, hasher_chunks): lengths
+# around one and two batches, and streams whose updates start at chunk counters that are not
+# aligned (odd counters, counters just below a batch), against the blake3 package.
+BATCH = 256 * 1024
+
+
+@pytest.mark.parametrize("size", [4 * 1024 + 1, BATCH - 1, BATCH, BATCH + 1, BATCH + 1024, 2 * BATCH + 3 * 1024 + 5, 3 * BATCH + 1])
+def test_one_shot_around_batches(hasher, size: int) -> None:
+    data = random.Random(size).randbytes(size)
+    assert hasher.digest(data) == blake3_pkg.blake3(data).digest()
+
+
+@pytest.mark.parametrize("steps", [(1024, 3 * 1024 + 17), (5 * 1024,), (255 * 1024 + 1, 2 * 1024), (7 * 1024 + 1000, BATCH + 1024), (1, BATCH)])
+def test_stream_with_unaligned_batches(hasher, steps: tuple[int, ...]) -> None:
+    data = random.Random(len(steps)).randbytes(3 * BATCH + 4321)
+    stream = hasher.stream()
+    at, i = 0, 0
+    while at < len(data):
+        step = steps[i % len(steps)]
+        stream.update(data[at : at + step])
+        at, i = at + step, i + 1
+    assert stream.final() == blake3_pkg.blake3(data).digest()

@@ -10,7 +10,10 @@
  * largest power of two of chunks below n (BLAKE3's tree, so the root is the BLAKE3 hash).
  *
  * BLAKE3 itself is not copied: wasm-src/blake3/blake3.c is compiled in by the #include below
- * (its hasher exports turned into a no-op), so both modules hash with the same code.
+ * (its hasher exports turned into a no-op), so both modules hash with the same code: its
+ * four-way kernel (b4_chunks for whole chunks, b4_level for a row of parents, both wasm SIMD128
+ * with unrolled rounds) and its scalar `compress`.  This file holds only what is Bao's: the
+ * tree's layout, the encoding and the verification.
  *
  * Exports (docs/abi.md, kind "verifier"):
  *   ac_vfy_init(params)   params = hash[32] | mode u8 (0 combined, 1 outboard, 2 slice)
@@ -64,120 +67,6 @@
     __attribute__((unused)) static const void *blake3_hasher_fns_[4] = {                      \
         (const void *)hash_fn, (const void *)init_fn, (const void *)update_fn, (const void *)final_fn};
 #include "../blake3/blake3.c"
-
-
-/* ---- four compressions at once (wasm SIMD128) -------------------------------------------
- * b4_hash compresses four independent inputs of `blocks` 64-byte blocks each (lane k from
- * in[k]): whole chunks (16 blocks, counters counter+k, CHUNK_START/CHUNK_END on the first and
- * last block) or parent nodes (1 block, counter 0, PARENT).  Its rounds are fully unrolled so
- * the message words stay in locals (the hasher module's loop keeps them in linear memory and
- * reads the schedule per word); results are bit-identical to the scalar `compress`. */
-#include <wasm_simd128.h>
-
-#define B4_ROT16(x) wasm_i8x16_shuffle(x, x, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)
-#define B4_ROT8(x) wasm_i8x16_shuffle(x, x, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12)
-#define B4_ROT12(x) wasm_v128_or(wasm_u32x4_shr(x, 12), wasm_i32x4_shl(x, 20))
-#define B4_ROT7(x) wasm_v128_or(wasm_u32x4_shr(x, 7), wasm_i32x4_shl(x, 25))
-#define B4_G(a, b, c, d, x, y)                                                            \
-    do {                                                                                  \
-        a = wasm_i32x4_add(wasm_i32x4_add(a, b), x); d = B4_ROT16(wasm_v128_xor(d, a));   \
-        c = wasm_i32x4_add(c, d);                    b = B4_ROT12(wasm_v128_xor(b, c));   \
-        a = wasm_i32x4_add(wasm_i32x4_add(a, b), y); d = B4_ROT8(wasm_v128_xor(d, a));    \
-        c = wasm_i32x4_add(c, d);                    b = B4_ROT7(wasm_v128_xor(b, c));    \
-    } while (0)
-
-static void b4_hash(const uint8_t *const in[4], uint32_t blocks, uint64_t counter, bool counter_step,
-                    uint32_t flags, uint32_t flags_start, uint32_t flags_end, uint32_t out[4][8]) {
-    v128_t h0 = wasm_i32x4_splat((int32_t)IV[0]), h1 = wasm_i32x4_splat((int32_t)IV[1]);
-    v128_t h2 = wasm_i32x4_splat((int32_t)IV[2]), h3 = wasm_i32x4_splat((int32_t)IV[3]);
-    v128_t h4 = wasm_i32x4_splat((int32_t)IV[4]), h5 = wasm_i32x4_splat((int32_t)IV[5]);
-    v128_t h6 = wasm_i32x4_splat((int32_t)IV[6]), h7 = wasm_i32x4_splat((int32_t)IV[7]);
-    uint64_t c1 = counter + (counter_step ? 1u : 0u), c2 = counter + (counter_step ? 2u : 0u);
-    uint64_t c3 = counter + (counter_step ? 3u : 0u);
-    const v128_t ctr_lo = wasm_i32x4_make((int32_t)counter, (int32_t)c1, (int32_t)c2, (int32_t)c3);
-    const v128_t ctr_hi = wasm_i32x4_make((int32_t)(counter >> 32), (int32_t)(c1 >> 32), (int32_t)(c2 >> 32),
-                                          (int32_t)(c3 >> 32));
-    for (uint32_t blk = 0; blk < blocks; blk++) {
-        v128_t m[16];
-        size_t off = (size_t)blk * B3_BLOCK_LEN;
-#pragma clang loop unroll(full)
-        for (int j = 0; j < 16; j += 4) { /* 4x4 transpose: words j..j+3 of each input's block */
-            v128_t r0 = wasm_v128_load(in[0] + off + 4 * j), r1 = wasm_v128_load(in[1] + off + 4 * j);
-            v128_t r2 = wasm_v128_load(in[2] + off + 4 * j), r3 = wasm_v128_load(in[3] + off + 4 * j);
-            v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
-            v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
-            m[j] = wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5);
-            m[j + 1] = wasm_i32x4_shuffle(t0, t2, 2, 3, 6, 7);
-            m[j + 2] = wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5);
-            m[j + 3] = wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7);
-        }
-        uint32_t f = flags | (blk == 0 ? flags_start : 0) | (blk + 1 == blocks ? flags_end : 0);
-        v128_t v0 = h0, v1 = h1, v2 = h2, v3 = h3, v4 = h4, v5 = h5, v6 = h6, v7 = h7;
-        v128_t v8 = wasm_i32x4_splat((int32_t)IV[0]), v9 = wasm_i32x4_splat((int32_t)IV[1]);
-        v128_t v10 = wasm_i32x4_splat((int32_t)IV[2]), v11 = wasm_i32x4_splat((int32_t)IV[3]);
-        v128_t v12 = ctr_lo, v13 = ctr_hi, v14 = wasm_i32x4_splat(B3_BLOCK_LEN), v15 = wasm_i32x4_splat((int32_t)f);
-#pragma clang loop unroll(full)
-        for (int r = 0; r < 7; r++) {
-            B4_G(v0, v4, v8, v12, m[SCHEDULE[r][0]], m[SCHEDULE[r][1]]);
-            B4_G(v1, v5, v9, v13, m[SCHEDULE[r][2]], m[SCHEDULE[r][3]]);
-            B4_G(v2, v6, v10, v14, m[SCHEDULE[r][4]], m[SCHEDULE[r][5]]);
-            B4_G(v3, v7, v11, v15, m[SCHEDULE[r][6]], m[SCHEDULE[r][7]]);
-            B4_G(v0, v5, v10, v15, m[SCHEDULE[r][8]], m[SCHEDULE[r][9]]);
-            B4_G(v1, v6, v11, v12, m[SCHEDULE[r][10]], m[SCHEDULE[r][11]]);
-            B4_G(v2, v7, v8, v13, m[SCHEDULE[r][12]], m[SCHEDULE[r][13]]);
-            B4_G(v3, v4, v9, v14, m[SCHEDULE[r][14]], m[SCHEDULE[r][15]]);
-        }
-        h0 = wasm_v128_xor(v0, v8); h1 = wasm_v128_xor(v1, v9);
-        h2 = wasm_v128_xor(v2, v10); h3 = wasm_v128_xor(v3, v11);
-        h4 = wasm_v128_xor(v4, v12); h5 = wasm_v128_xor(v5, v13);
-        h6 = wasm_v128_xor(v6, v14); h7 = wasm_v128_xor(v7, v15);
-    }
-    /* transpose back: out[k] = lane k of h0..h7 */
-    v128_t a0 = wasm_i32x4_shuffle(h0, h1, 0, 4, 1, 5), a1 = wasm_i32x4_shuffle(h0, h1, 2, 6, 3, 7);
-    v128_t a2 = wasm_i32x4_shuffle(h2, h3, 0, 4, 1, 5), a3 = wasm_i32x4_shuffle(h2, h3, 2, 6, 3, 7);
-    v128_t b0 = wasm_i32x4_shuffle(h4, h5, 0, 4, 1, 5), b1 = wasm_i32x4_shuffle(h4, h5, 2, 6, 3, 7);
-    v128_t b2 = wasm_i32x4_shuffle(h6, h7, 0, 4, 1, 5), b3 = wasm_i32x4_shuffle(h6, h7, 2, 6, 3, 7);
-    wasm_v128_store(&out[0][0], wasm_i32x4_shuffle(a0, a2, 0, 1, 4, 5));
-    wasm_v128_store(&out[0][4], wasm_i32x4_shuffle(b0, b2, 0, 1, 4, 5));
-    wasm_v128_store(&out[1][0], wasm_i32x4_shuffle(a0, a2, 2, 3, 6, 7));
-    wasm_v128_store(&out[1][4], wasm_i32x4_shuffle(b0, b2, 2, 3, 6, 7));
-    wasm_v128_store(&out[2][0], wasm_i32x4_shuffle(a1, a3, 0, 1, 4, 5));
-    wasm_v128_store(&out[2][4], wasm_i32x4_shuffle(b1, b3, 0, 1, 4, 5));
-    wasm_v128_store(&out[3][0], wasm_i32x4_shuffle(a1, a3, 2, 3, 6, 7));
-    wasm_v128_store(&out[3][4], wasm_i32x4_shuffle(b1, b3, 2, 3, 6, 7));
-}
-
-/* CVs of n whole chunks (none the root) at ptr[0..n), chunk counters counter.. */
-static void b4_chunks(const uint8_t *const *ptr, uint32_t n, uint64_t counter, uint32_t (*cvs)[8]) {
-    uint32_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        b4_hash(ptr + i, B3_CHUNK_LEN / B3_BLOCK_LEN, counter + i, true, 0, CHUNK_START, CHUNK_END, cvs + i);
-    if (i < n) { /* 1-3 left: lanes past the end repeat the last chunk and are dropped */
-        const uint8_t *p[4];
-        uint32_t tmp[4][8];
-        for (uint32_t k = 0; k < 4; k++) p[k] = ptr[i + k < n ? i + k : n - 1];
-        b4_hash(p, B3_CHUNK_LEN / B3_BLOCK_LEN, counter + i, true, 0, CHUNK_START, CHUNK_END, tmp);
-        for (uint32_t k = 0; i + k < n; k++) memcpy(cvs[i + k], tmp[k], 32);
-    }
-}
-
-/* One level up a row of m CVs (BLAKE3's tree: pairs from the left, an odd last one carried):
- * up[j] = parent(row[2j], row[2j+1]); returns the length of `up`. */
-static uint32_t b4_level(const uint32_t (*row)[8], uint32_t m, uint32_t (*up)[8]) {
-    uint32_t pairs = m / 2, j = 0;
-    for (; j + 4 <= pairs; j += 4) {
-        const uint8_t *p[4] = {(const uint8_t *)row[2 * j], (const uint8_t *)row[2 * j + 2],
-                               (const uint8_t *)row[2 * j + 4], (const uint8_t *)row[2 * j + 6]};
-        b4_hash(p, 1, 0, false, PARENT, 0, 0, up + j);
-    }
-    for (; j < pairs; j++) {
-        uint32_t o[16];
-        compress(IV, (const uint8_t *)row[2 * j], 64, 0, PARENT, o);
-        memcpy(up[j], o, 32);
-    }
-    if (m & 1) memcpy(up[pairs], row[m - 1], 32);
-    return pairs + (m & 1);
-}
 
 #define BAO_HEADER 8
 #define BAO_PARENT 64

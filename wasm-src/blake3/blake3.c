@@ -13,9 +13,11 @@
  *     bounded for any input length.
  *   - A chunk or block is finalised only once more input proves it is not the last one
  *     (the last block of the whole input carries the ROOT flag instead of being merged).
- *   - With wasm SIMD128 (build.flags: -msimd128) whole chunks are compressed four at a time
- *     (one chunk per vector lane); the result is bit-identical to the scalar path, which
- *     handles every partial chunk and the tree's parent nodes.
+ *   - One kernel (wasm SIMD128, build.flags: -msimd128): every whole chunk that more input
+ *     follows is compressed four at a time (one chunk per vector lane), and the parents of the
+ *     aligned subtrees those chunks form four at a time too (b4_hash); the scalar `compress`,
+ *     bit-identical, handles partial chunks, the root and the merges on the stack.  bao.c
+ *     #includes this file and hashes its tree with the same functions.
  *   - Stream state lives in static memory (`g_stream`); the one-shot `ac_hash` uses its
  *     own hasher on the stack, so it never disturbs a stream in progress.
  */
@@ -55,7 +57,22 @@ static inline uint32_t rotr(uint32_t x, unsigned n) { return (x >> n) | (x << (3
         c = c + d;       b = rotr(b ^ c, 7);                  \
     } while (0)
 
-/* The compression function; writes the full 16-word state into out. */
+/* Round r over the state v0..v15 with message words m[]: four column then four diagonal G
+ * steps, each taking the next two words in that round's schedule (scalar and four-way alike). */
+#define ROUND(G_, r)                                                       \
+    do {                                                                   \
+        G_(v0, v4, v8, v12, m[SCHEDULE[r][0]], m[SCHEDULE[r][1]]);         \
+        G_(v1, v5, v9, v13, m[SCHEDULE[r][2]], m[SCHEDULE[r][3]]);         \
+        G_(v2, v6, v10, v14, m[SCHEDULE[r][4]], m[SCHEDULE[r][5]]);        \
+        G_(v3, v7, v11, v15, m[SCHEDULE[r][6]], m[SCHEDULE[r][7]]);        \
+        G_(v0, v5, v10, v15, m[SCHEDULE[r][8]], m[SCHEDULE[r][9]]);        \
+        G_(v1, v6, v11, v12, m[SCHEDULE[r][10]], m[SCHEDULE[r][11]]);      \
+        G_(v2, v7, v8, v13, m[SCHEDULE[r][12]], m[SCHEDULE[r][13]]);       \
+        G_(v3, v4, v9, v14, m[SCHEDULE[r][14]], m[SCHEDULE[r][15]]);       \
+    } while (0)
+
+/* The compression function (one input, rounds unrolled); writes the full 16-word state into
+ * out.  Used for partial chunks, the root and the few parents the four-way kernel leaves. */
 static void compress(const uint32_t cv[8], const uint8_t block[B3_BLOCK_LEN], uint32_t block_len,
                      uint64_t counter, uint32_t flags, uint32_t out[16]) {
     uint32_t m[16];
@@ -64,59 +81,57 @@ static void compress(const uint32_t cv[8], const uint8_t block[B3_BLOCK_LEN], ui
     uint32_t v4 = cv[4], v5 = cv[5], v6 = cv[6], v7 = cv[7];
     uint32_t v8 = IV[0], v9 = IV[1], v10 = IV[2], v11 = IV[3];
     uint32_t v12 = (uint32_t)counter, v13 = (uint32_t)(counter >> 32), v14 = block_len, v15 = flags;
-    for (int r = 0; r < 7; r++) {
-        const uint8_t *s = SCHEDULE[r];
-        G(v0, v4, v8, v12, m[s[0]], m[s[1]]);
-        G(v1, v5, v9, v13, m[s[2]], m[s[3]]);
-        G(v2, v6, v10, v14, m[s[4]], m[s[5]]);
-        G(v3, v7, v11, v15, m[s[6]], m[s[7]]);
-        G(v0, v5, v10, v15, m[s[8]], m[s[9]]);
-        G(v1, v6, v11, v12, m[s[10]], m[s[11]]);
-        G(v2, v7, v8, v13, m[s[12]], m[s[13]]);
-        G(v3, v4, v9, v14, m[s[14]], m[s[15]]);
-    }
+#pragma clang loop unroll(full) /* constant schedule indexes: the words stay in locals */
+    for (int r = 0; r < 7; r++) ROUND(G, r);
     out[0] = v0 ^ v8;   out[1] = v1 ^ v9;   out[2] = v2 ^ v10;  out[3] = v3 ^ v11;
     out[4] = v4 ^ v12;  out[5] = v5 ^ v13;  out[6] = v6 ^ v14;  out[7] = v7 ^ v15;
     out[8] = v8 ^ cv[0];  out[9] = v9 ^ cv[1];  out[10] = v10 ^ cv[2]; out[11] = v11 ^ cv[3];
     out[12] = v12 ^ cv[4]; out[13] = v13 ^ cv[5]; out[14] = v14 ^ cv[6]; out[15] = v15 ^ cv[7];
 }
 
-#ifdef __wasm_simd128__
-/* ---- four chunks at once (wasm SIMD128): lane k of every vector belongs to chunk k ---- */
+/* ---- the four-way kernel (wasm SIMD128): lane k of every vector belongs to input k ------
+ * b4_hash compresses four independent inputs of `blocks` 64-byte blocks each (lane k from
+ * in[k]): whole chunks (16 blocks, counters counter+k, CHUNK_START/CHUNK_END on the first
+ * and last block) or parent nodes (1 block, counter 0, PARENT).  Its rounds are fully
+ * unrolled so the message words stay in locals; results are bit-identical to `compress`.
+ * The hasher uses it for every whole chunk that more input follows and for the parents of
+ * the aligned subtrees those chunks form; bao.c (which #includes this file) uses it for its
+ * tree. */
+#ifndef __wasm_simd128__
+#error "blake3.c needs wasm SIMD128 (build.flags: -msimd128)"
+#endif
 #include <wasm_simd128.h>
 
-static inline v128_t rot16(v128_t x) {
-    return wasm_i8x16_shuffle(x, x, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13);
-}
-static inline v128_t rot8(v128_t x) {
-    return wasm_i8x16_shuffle(x, x, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12);
-}
-static inline v128_t rot12(v128_t x) { return wasm_v128_or(wasm_u32x4_shr(x, 12), wasm_i32x4_shl(x, 20)); }
-static inline v128_t rot7(v128_t x) { return wasm_v128_or(wasm_u32x4_shr(x, 7), wasm_i32x4_shl(x, 25)); }
-
-#define G4(a, b, c, d, x, y)                                                   \
-    do {                                                                       \
-        a = wasm_i32x4_add(wasm_i32x4_add(a, b), x); d = rot16(wasm_v128_xor(d, a)); \
-        c = wasm_i32x4_add(c, d);                    b = rot12(wasm_v128_xor(b, c)); \
-        a = wasm_i32x4_add(wasm_i32x4_add(a, b), y); d = rot8(wasm_v128_xor(d, a));  \
-        c = wasm_i32x4_add(c, d);                    b = rot7(wasm_v128_xor(b, c));  \
+#define B4_ROT16(x) wasm_i8x16_shuffle(x, x, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13)
+#define B4_ROT8(x) wasm_i8x16_shuffle(x, x, 1, 2, 3, 0, 5, 6, 7, 4, 9, 10, 11, 8, 13, 14, 15, 12)
+#define B4_ROT12(x) wasm_v128_or(wasm_u32x4_shr(x, 12), wasm_i32x4_shl(x, 20))
+#define B4_ROT7(x) wasm_v128_or(wasm_u32x4_shr(x, 7), wasm_i32x4_shl(x, 25))
+#define B4_G(a, b, c, d, x, y)                                                            \
+    do {                                                                                  \
+        a = wasm_i32x4_add(wasm_i32x4_add(a, b), x); d = B4_ROT16(wasm_v128_xor(d, a));   \
+        c = wasm_i32x4_add(c, d);                    b = B4_ROT12(wasm_v128_xor(b, c));   \
+        a = wasm_i32x4_add(wasm_i32x4_add(a, b), y); d = B4_ROT8(wasm_v128_xor(d, a));    \
+        c = wasm_i32x4_add(c, d);                    b = B4_ROT7(wasm_v128_xor(b, c));    \
     } while (0)
 
-/* The chaining values of the four consecutive whole chunks at p (chunk counters
- * counter .. counter+3); none of them may be the last chunk of the input. */
-static void hash4_chunks(const uint8_t *p, uint64_t counter, uint32_t out[4][8]) {
-    v128_t cv[8];
-    for (int i = 0; i < 8; i++) cv[i] = wasm_i32x4_splat((int32_t)IV[i]);
-    const v128_t ctr_lo = wasm_i32x4_make((int32_t)counter, (int32_t)(counter + 1),
-                                          (int32_t)(counter + 2), (int32_t)(counter + 3));
-    const v128_t ctr_hi = wasm_i32x4_make((int32_t)(counter >> 32), (int32_t)((counter + 1) >> 32),
-                                          (int32_t)((counter + 2) >> 32), (int32_t)((counter + 3) >> 32));
-    for (int blk = 0; blk < B3_CHUNK_LEN / B3_BLOCK_LEN; blk++) {
+static void b4_hash(const uint8_t *const in[4], uint32_t blocks, uint64_t counter, bool counter_step,
+                    uint32_t flags, uint32_t flags_start, uint32_t flags_end, uint32_t out[4][8]) {
+    v128_t h0 = wasm_i32x4_splat((int32_t)IV[0]), h1 = wasm_i32x4_splat((int32_t)IV[1]);
+    v128_t h2 = wasm_i32x4_splat((int32_t)IV[2]), h3 = wasm_i32x4_splat((int32_t)IV[3]);
+    v128_t h4 = wasm_i32x4_splat((int32_t)IV[4]), h5 = wasm_i32x4_splat((int32_t)IV[5]);
+    v128_t h6 = wasm_i32x4_splat((int32_t)IV[6]), h7 = wasm_i32x4_splat((int32_t)IV[7]);
+    uint64_t c1 = counter + (counter_step ? 1u : 0u), c2 = counter + (counter_step ? 2u : 0u);
+    uint64_t c3 = counter + (counter_step ? 3u : 0u);
+    const v128_t ctr_lo = wasm_i32x4_make((int32_t)counter, (int32_t)c1, (int32_t)c2, (int32_t)c3);
+    const v128_t ctr_hi = wasm_i32x4_make((int32_t)(counter >> 32), (int32_t)(c1 >> 32), (int32_t)(c2 >> 32),
+                                          (int32_t)(c3 >> 32));
+    for (uint32_t blk = 0; blk < blocks; blk++) {
         v128_t m[16];
-        for (int j = 0; j < 16; j += 4) { /* 4x4 transpose: words j..j+3 of each chunk's block */
-            const uint8_t *q = p + blk * B3_BLOCK_LEN + 4 * j;
-            v128_t r0 = wasm_v128_load(q), r1 = wasm_v128_load(q + B3_CHUNK_LEN);
-            v128_t r2 = wasm_v128_load(q + 2 * B3_CHUNK_LEN), r3 = wasm_v128_load(q + 3 * B3_CHUNK_LEN);
+        size_t off = (size_t)blk * B3_BLOCK_LEN;
+#pragma clang loop unroll(full)
+        for (int j = 0; j < 16; j += 4) { /* 4x4 transpose: words j..j+3 of each input's block */
+            v128_t r0 = wasm_v128_load(in[0] + off + 4 * j), r1 = wasm_v128_load(in[1] + off + 4 * j);
+            v128_t r2 = wasm_v128_load(in[2] + off + 4 * j), r3 = wasm_v128_load(in[3] + off + 4 * j);
             v128_t t0 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), t1 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7);
             v128_t t2 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5), t3 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
             m[j] = wasm_i32x4_shuffle(t0, t2, 0, 1, 4, 5);
@@ -124,35 +139,65 @@ static void hash4_chunks(const uint8_t *p, uint64_t counter, uint32_t out[4][8])
             m[j + 2] = wasm_i32x4_shuffle(t1, t3, 0, 1, 4, 5);
             m[j + 3] = wasm_i32x4_shuffle(t1, t3, 2, 3, 6, 7);
         }
-        uint32_t flags = (blk == 0 ? CHUNK_START : 0) | (blk == 15 ? CHUNK_END : 0);
-        v128_t v0 = cv[0], v1 = cv[1], v2 = cv[2], v3 = cv[3], v4 = cv[4], v5 = cv[5], v6 = cv[6], v7 = cv[7];
+        uint32_t f = flags | (blk == 0 ? flags_start : 0) | (blk + 1 == blocks ? flags_end : 0);
+        v128_t v0 = h0, v1 = h1, v2 = h2, v3 = h3, v4 = h4, v5 = h5, v6 = h6, v7 = h7;
         v128_t v8 = wasm_i32x4_splat((int32_t)IV[0]), v9 = wasm_i32x4_splat((int32_t)IV[1]);
         v128_t v10 = wasm_i32x4_splat((int32_t)IV[2]), v11 = wasm_i32x4_splat((int32_t)IV[3]);
-        v128_t v12 = ctr_lo, v13 = ctr_hi, v14 = wasm_i32x4_splat(B3_BLOCK_LEN), v15 = wasm_i32x4_splat((int32_t)flags);
-        for (int r = 0; r < 7; r++) {
-            const uint8_t *s = SCHEDULE[r];
-            G4(v0, v4, v8, v12, m[s[0]], m[s[1]]);
-            G4(v1, v5, v9, v13, m[s[2]], m[s[3]]);
-            G4(v2, v6, v10, v14, m[s[4]], m[s[5]]);
-            G4(v3, v7, v11, v15, m[s[6]], m[s[7]]);
-            G4(v0, v5, v10, v15, m[s[8]], m[s[9]]);
-            G4(v1, v6, v11, v12, m[s[10]], m[s[11]]);
-            G4(v2, v7, v8, v13, m[s[12]], m[s[13]]);
-            G4(v3, v4, v9, v14, m[s[14]], m[s[15]]);
-        }
-        cv[0] = wasm_v128_xor(v0, v8); cv[1] = wasm_v128_xor(v1, v9);
-        cv[2] = wasm_v128_xor(v2, v10); cv[3] = wasm_v128_xor(v3, v11);
-        cv[4] = wasm_v128_xor(v4, v12); cv[5] = wasm_v128_xor(v5, v13);
-        cv[6] = wasm_v128_xor(v6, v14); cv[7] = wasm_v128_xor(v7, v15);
+        v128_t v12 = ctr_lo, v13 = ctr_hi, v14 = wasm_i32x4_splat(B3_BLOCK_LEN), v15 = wasm_i32x4_splat((int32_t)f);
+#pragma clang loop unroll(full)
+        for (int r = 0; r < 7; r++) ROUND(B4_G, r);
+        h0 = wasm_v128_xor(v0, v8); h1 = wasm_v128_xor(v1, v9);
+        h2 = wasm_v128_xor(v2, v10); h3 = wasm_v128_xor(v3, v11);
+        h4 = wasm_v128_xor(v4, v12); h5 = wasm_v128_xor(v5, v13);
+        h6 = wasm_v128_xor(v6, v14); h7 = wasm_v128_xor(v7, v15);
     }
-    for (int i = 0; i < 8; i++) {
-        uint32_t lanes[4];
-        wasm_v128_store(lanes, cv[i]);
-        for (int k = 0; k < 4; k++) out[k][i] = lanes[k];
+    /* transpose back: out[k] = lane k of h0..h7 (all inputs were read before this) */
+    v128_t a0 = wasm_i32x4_shuffle(h0, h1, 0, 4, 1, 5), a1 = wasm_i32x4_shuffle(h0, h1, 2, 6, 3, 7);
+    v128_t a2 = wasm_i32x4_shuffle(h2, h3, 0, 4, 1, 5), a3 = wasm_i32x4_shuffle(h2, h3, 2, 6, 3, 7);
+    v128_t b0 = wasm_i32x4_shuffle(h4, h5, 0, 4, 1, 5), b1 = wasm_i32x4_shuffle(h4, h5, 2, 6, 3, 7);
+    v128_t b2 = wasm_i32x4_shuffle(h6, h7, 0, 4, 1, 5), b3 = wasm_i32x4_shuffle(h6, h7, 2, 6, 3, 7);
+    wasm_v128_store(&out[0][0], wasm_i32x4_shuffle(a0, a2, 0, 1, 4, 5));
+    wasm_v128_store(&out[0][4], wasm_i32x4_shuffle(b0, b2, 0, 1, 4, 5));
+    wasm_v128_store(&out[1][0], wasm_i32x4_shuffle(a0, a2, 2, 3, 6, 7));
+    wasm_v128_store(&out[1][4], wasm_i32x4_shuffle(b0, b2, 2, 3, 6, 7));
+    wasm_v128_store(&out[2][0], wasm_i32x4_shuffle(a1, a3, 0, 1, 4, 5));
+    wasm_v128_store(&out[2][4], wasm_i32x4_shuffle(b1, b3, 0, 1, 4, 5));
+    wasm_v128_store(&out[3][0], wasm_i32x4_shuffle(a1, a3, 2, 3, 6, 7));
+    wasm_v128_store(&out[3][4], wasm_i32x4_shuffle(b1, b3, 2, 3, 6, 7));
+}
+
+/* CVs of n whole chunks (none the root) at ptr[0..n), chunk counters counter.. */
+static void b4_chunks(const uint8_t *const *ptr, uint32_t n, uint64_t counter, uint32_t (*cvs)[8]) {
+    uint32_t i = 0;
+    for (; i + 4 <= n; i += 4)
+        b4_hash(ptr + i, B3_CHUNK_LEN / B3_BLOCK_LEN, counter + i, true, 0, CHUNK_START, CHUNK_END, cvs + i);
+    if (i < n) { /* 1-3 left: lanes past the end repeat the last chunk and are dropped */
+        const uint8_t *p[4];
+        uint32_t tmp[4][8];
+        for (uint32_t k = 0; k < 4; k++) p[k] = ptr[i + k < n ? i + k : n - 1];
+        b4_hash(p, B3_CHUNK_LEN / B3_BLOCK_LEN, counter + i, true, 0, CHUNK_START, CHUNK_END, tmp);
+        for (uint32_t k = 0; i + k < n; k++) memcpy(cvs[i + k], tmp[k], 32);
     }
 }
-#define B3_HAVE_HASH4 1
-#endif
+
+/* One level up a row of m CVs (BLAKE3's tree: pairs from the left, an odd last one carried):
+ * up[j] = parent(row[2j], row[2j+1]), none of them the root; returns the length of `up`.
+ * `up` may be `row` itself (each step reads its pairs before it writes below them). */
+static uint32_t b4_level(const uint32_t (*row)[8], uint32_t m, uint32_t (*up)[8]) {
+    uint32_t pairs = m / 2, j = 0;
+    for (; j + 4 <= pairs; j += 4) {
+        const uint8_t *p[4] = {(const uint8_t *)row[2 * j], (const uint8_t *)row[2 * j + 2],
+                               (const uint8_t *)row[2 * j + 4], (const uint8_t *)row[2 * j + 6]};
+        b4_hash(p, 1, 0, false, PARENT, 0, 0, up + j);
+    }
+    for (; j < pairs; j++) {
+        uint32_t o[16];
+        compress(IV, (const uint8_t *)row[2 * j], B3_BLOCK_LEN, 0, PARENT, o);
+        memcpy(up[j], o, 32);
+    }
+    if (m & 1) memmove(up[pairs], row[m - 1], 32);
+    return pairs + (m & 1);
+}
 
 /* Compress and keep only the new chaining value (the first 8 words). */
 static inline void compress_cv(uint32_t cv[8], const uint8_t *block, uint32_t block_len,
@@ -256,17 +301,45 @@ static void hasher_init(b3_hasher *h) {
     h->stack_len = 0;
 }
 
-/* Push the CV of a completed chunk; `total` chunks are done so far.  Every trailing zero
- * bit of `total` is a completed subtree to merge with the CV below it on the stack. */
-static void push_chunk_cv(b3_hasher *h, uint32_t cv[8], uint64_t total) {
-    while ((total & 1) == 0) {
+/* Push the CV of a completed subtree; `done` subtrees of its size are complete so far.
+ * Every trailing zero bit of `done` is a completed subtree twice as large to merge with the
+ * CV below it on the stack (whose subtrees are never smaller than this one). */
+static void push_cv(b3_hasher *h, uint32_t cv[8], uint64_t done) {
+    while ((done & 1) == 0) {
         b3_output o;
         parent_output(h->stack[--h->stack_len], cv, &o);
         output_cv(&o, cv);
-        total >>= 1;
+        done >>= 1;
     }
     for (int i = 0; i < 8; i++) h->stack[h->stack_len][i] = cv[i];
     h->stack_len++;
+}
+
+#define B3_BATCH 256 /* whole chunks hashed per four-way batch */
+static const uint8_t *g_b3_at[B3_BATCH];
+static uint32_t g_b3_cvs[B3_BATCH][8];
+
+/* `count` whole chunks at p, chunk counters from `counter` (the chunks done so far), each
+ * followed by more input.  Their CVs come four at a time from b4_chunks; each aligned run of
+ * 2^L of them (a complete subtree of BLAKE3's tree) is reduced to its subtree's CV four
+ * parents at a time by b4_level and pushed as one. */
+static void hasher_chunks(b3_hasher *h, const uint8_t *p, uint64_t counter, uint64_t count) {
+    while (count > 0) {
+        uint32_t k = count < B3_BATCH ? (uint32_t)count : B3_BATCH;
+        for (uint32_t i = 0; i < k; i++) g_b3_at[i] = p + (size_t)i * B3_CHUNK_LEN;
+        b4_chunks(g_b3_at, k, counter, g_b3_cvs);
+        for (uint32_t i = 0; i < k;) {
+            uint64_t c = counter + i, low = c & (~c + 1); /* low: c's lowest set bit, 0 for 0 */
+            uint32_t run = 1, level = 0;
+            while (run * 2 <= k - i && (low == 0 || run * 2 <= low)) { run *= 2; level++; }
+            for (uint32_t m = run; m > 1;) m = b4_level((const uint32_t(*)[8])(g_b3_cvs + i), m, g_b3_cvs + i);
+            push_cv(h, g_b3_cvs[i], (c + run) >> level);
+            i += run;
+        }
+        counter += k;
+        p += (size_t)k * B3_CHUNK_LEN;
+        count -= k;
+    }
 }
 
 static void hasher_update(b3_hasher *h, const uint8_t *p, size_t n) {
@@ -277,21 +350,17 @@ static void hasher_update(b3_hasher *h, const uint8_t *p, size_t n) {
             chunk_output(&h->chunk, &o);
             output_cv(&o, cv);
             uint64_t total = h->chunk.chunk_counter + 1;
-            push_chunk_cv(h, cv, total);
+            push_cv(h, cv, total);
             chunk_reset(&h->chunk, total);
         }
-#ifdef B3_HAVE_HASH4
-        /* Four whole chunks straight from the input, while more input follows them. */
-        while (chunk_len(&h->chunk) == 0 && n > 4 * B3_CHUNK_LEN) {
-            uint32_t cvs[4][8];
+        if (chunk_len(&h->chunk) == 0 && n > B3_CHUNK_LEN) { /* whole chunks more input follows */
+            size_t count = (n - 1) / B3_CHUNK_LEN;
             uint64_t counter = h->chunk.chunk_counter;
-            hash4_chunks(p, counter, cvs);
-            for (int k = 0; k < 4; k++) push_chunk_cv(h, cvs[k], counter + (uint64_t)k + 1);
-            chunk_reset(&h->chunk, counter + 4);
-            p += 4 * B3_CHUNK_LEN;
-            n -= 4 * B3_CHUNK_LEN;
+            hasher_chunks(h, p, counter, count);
+            chunk_reset(&h->chunk, counter + count);
+            p += count * B3_CHUNK_LEN;
+            n -= count * B3_CHUNK_LEN;
         }
-#endif
         size_t take = B3_CHUNK_LEN - chunk_len(&h->chunk);
         if (take > n) take = n;
         chunk_update(&h->chunk, p, take);
