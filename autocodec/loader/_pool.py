@@ -29,9 +29,9 @@ Invariants:
   deadline, memory) hold in each worker: it runs the same ``LoadedModule`` calls.
 - One call uses the pool at a time; a call made while another thread holds it, a call in a
   worker, one worker's worth of work, or a platform without ``fork`` run in the calling thread.
-- ``run_bulk`` counts the calling thread as one of its ``workers``: it runs shares from the
-  back itself while forked workers take them from the front (``decode_many``'s caller
-  converts instead, so all its ``workers`` are processes).
+- The calling thread is one of the ``workers``: in ``run_bulk`` it runs shares from the back
+  itself while forked workers take them from the front; in ``decode_many`` it converts every
+  batch's output while ``workers - 1`` processes run the guest calls.
 - Inputs travel to the workers once: bytes items through a shared anonymous arena (offsets in
   the request), others pickled; a sender thread sends while this thread reads results, so
   neither side can block the other on a full pipe. A worker that died while idle is replaced
@@ -559,7 +559,10 @@ def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = Non
             except (SandboxError, GuestError):  # a malformed frame: the serial path decides
                 parts[i] = codec._batch(batches[i])  # noqa: SLF001
 
-        _spread(job, batches, workers, receive)
+        # The caller is one of the workers: it converts every batch's output, so the guest
+        # calls get the other workers - 1 processes (a third process would only slow the
+        # conversion, the bound, by taking turns with it on the cores).
+        _spread(job, batches, max(1, workers - 1), receive)
     finally:
         _pool_lock.release()
     return [x for part in parts for x in part]
