@@ -19,7 +19,8 @@
  *     bit-identical, handles partial chunks, the root and the merges on the stack.  bao.c
  *     #includes this file and hashes its tree with the same functions.
  *   - Stream state lives in static memory (`g_stream`); the one-shot `ac_hash` uses its
- *     own hasher on the stack, so it never disturbs a stream in progress.
+ *     own hasher on the stack, so it never disturbs a stream in progress (the batch scratch
+ *     `g_b3_at`/`g_b3_cvs` is static too, but holds nothing between calls).
  */
 #include "ac.h"
 
