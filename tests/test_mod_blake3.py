@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 import os
 import random
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autocodec.loader import Sandbox, run_vectors
+from autocodec.loader import Hasher, Sandbox, run_vectors
 
 from .conftest import FIXTURES, WASM_SRC
 
@@ -107,13 +108,13 @@ BATCH = 256 * 1024
 
 
 @pytest.mark.parametrize("size", [4 * 1024 + 1, BATCH - 1, BATCH, BATCH + 1, BATCH + 1024, 2 * BATCH + 3 * 1024 + 5, 3 * BATCH + 1])
-def test_one_shot_around_batches(hasher, size: int) -> None:
+def test_one_shot_around_batches(hasher: Hasher, size: int) -> None:
     data = random.Random(size).randbytes(size)
     assert hasher.digest(data) == blake3_pkg.blake3(data).digest()
 
 
 @pytest.mark.parametrize("steps", [(1024, 3 * 1024 + 17), (5 * 1024,), (255 * 1024 + 1, 2 * 1024), (7 * 1024 + 1000, BATCH + 1024), (1, BATCH)])
-def test_stream_with_unaligned_batches(hasher, steps: tuple[int, ...]) -> None:
+def test_stream_with_unaligned_batches(hasher: Hasher, steps: tuple[int, ...]) -> None:
     data = random.Random(len(steps)).randbytes(3 * BATCH + 4321)
     stream = hasher.stream()
     at, i = 0, 0
@@ -122,3 +123,30 @@ def test_stream_with_unaligned_batches(hasher, steps: tuple[int, ...]) -> None:
         stream.update(data[at : at + step])
         at, i = at + step, i + 1
     assert stream.final() == blake3_pkg.blake3(data).digest()
+
+
+@pytest.mark.slow  # runs Kubo
+@pytest.mark.ipfs
+def test_digests_match_kubo_block_put(hasher: Hasher, tmp_path: Path) -> None:
+    """Kubo (the reference node) stores blocks under blake3 multihashes; ours name the same digest.
+
+    Sizes around the chunk, the four-way group and the 256-chunk batch, up to two batches (with
+    --allow-big-block past Kubo's 1 MiB block limit)."""
+    from autocodec.cid import CID
+
+    from ._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    repo = KuboRepo.create(tmp_path / "kubo")
+    sizes = [0, 1, 1024, 1025, 4 * 1024 + 1, BATCH, BATCH + 1, 2 * BATCH + 3 * 1024 + 5]
+    paths = []
+    for size in sizes:
+        path = tmp_path / f"b{size}"
+        path.write_bytes(random.Random(size).randbytes(size))
+        paths.append(path)
+    out = repo.ipfs("block", "put", "--mhtype=blake3", "--allow-big-block", *paths).stdout.decode().split()
+    cids = [CID.parse(text) for text in out]  # one per block, not necessarily in argument order
+    assert len(cids) == len(sizes) and {c.hash_code for c in cids} == {0x1E}
+    kubo = {c.digest for c in cids}
+    ours = {hasher.digest(path.read_bytes()): size for size, path in zip(sizes, paths)}
+    assert [size for digest, size in ours.items() if digest not in kubo] == []
