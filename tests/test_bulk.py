@@ -274,18 +274,21 @@ def test_cli_car_import_with_a_killed_worker_is_one_typed_line(tmp_path: Path) -
     env = {**os.environ, "AUTOCODEC_HOME": str(home)}
     proc = subprocess.Popen([sys.executable, "-m", "autocodec", "car", "import", "-q", str(car)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    killed = False
-    deadline = time.monotonic() + 60
-    while proc.poll() is None and time.monotonic() < deadline and not killed:
+    killed = False  # every worker that appears is killed: one dies during a call (an idle one
+    deadline = time.monotonic() + 60  # would only be replaced)
+    while proc.poll() is None and time.monotonic() < deadline:
         pids = []  # the workers are forked by the thread that checks ahead: every thread's children
         for task in Path(f"/proc/{proc.pid}/task").glob("*"):
             try:
                 pids += (task / "children").read_text().split()
             except OSError:
                 pass
-        if pids:
-            os.kill(int(pids[0]), signal.SIGKILL)
-            killed = True
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+                killed = True
+            except ProcessLookupError:
+                pass
         time.sleep(0.01)
     stdout, stderr = proc.communicate(timeout=60)
     assert killed, "the import never started a worker"
@@ -353,3 +356,24 @@ def test_an_input_that_cannot_be_sent_is_a_sandbox_error_not_a_hang() -> None:
         assert time.monotonic() - begun < 10
     finally:
         bulk.unregister(job)
+
+
+@pytest.mark.slow  # forks the bulk pool's worker processes
+def test_a_bulk_import_forks_in_the_calling_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hashes are checked in a helper thread while the calling thread stores (and may run guest
+    code): the pool is started (forked) in the calling thread, never in the helper."""
+    with autocodec.Runtime(tmp_path / "make") as rt:
+        car, _ = _mixed_car(rt)
+    forks: list[str] = []
+    real = _pool._Pool.__init__  # noqa: SLF001
+
+    def record(self: object, *args: object) -> None:
+        forks.append(threading.current_thread().name)
+        real(self, *args)  # type: ignore[arg-type]
+
+    _pool.shutdown()
+    monkeypatch.setattr(_pool._Pool, "__init__", record)  # noqa: SLF001
+    rt, result = _import(tmp_path / "h", car, True)
+    with rt:
+        assert not isinstance(result, Exception)
+    assert forks == [threading.current_thread().name]

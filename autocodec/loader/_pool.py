@@ -242,6 +242,24 @@ def _pool_for(workers: int, job: int) -> _Pool:
     return _pool
 
 
+def prepare(jobs: Sequence[int], workers: int) -> None:
+    """Start (or re-fork) the pool now, in this thread, so that it knows ``jobs`` and has
+    ``workers`` processes: a caller that will run bulk calls from a helper thread while its
+    own thread runs guest code forks here, while no guest call is in flight (wasmtime's
+    internal locks are not covered by the loader-lock hold of ``_loader_quiet``)."""
+    if not jobs or workers < 1 or not _forkable() or not _pool_lock.acquire(blocking=False):
+        return
+    try:
+        _pool_for(workers, max(jobs))
+    finally:
+        _pool_lock.release()
+
+
+def digest_job(hasher: Hasher) -> int:
+    """The job ``digest_many`` uses for ``hasher`` (for ``prepare``)."""
+    return _job_for(hasher, "digest", lambda ref: _each(lambda data: ref().digest(data)))
+
+
 def shutdown() -> None:
     """Stop the pool's workers (at exit; the next bulk call starts a new pool). A call still
     running in another thread after 5 s (at exit: a daemon thread) does not hold exit up: its
@@ -473,8 +491,7 @@ def _each(fn: Callable[[Any], Any]) -> Job:
 
 def digest_many(hasher: Hasher, inputs: Sequence[bytes], workers: int | None = None) -> list[bytes | AutocodecError]:
     """The raw digest of each input, or its error, in order."""
-    job = _job_for(hasher, "digest", lambda ref: _each(lambda data: ref().digest(data)))
-    return run_bulk(job, inputs, workers)
+    return run_bulk(digest_job(hasher), inputs, workers)
 
 
 def _links_raw(ref: Callable[[], Any]) -> Job:

@@ -122,6 +122,23 @@ class BlockVerifier:
             for i, digest in zip(group, digests, strict=True):
                 verdicts[i] = digest == pairs[i][0].digest
 
+    def prepare(self, pairs: list[tuple[CID, bytes]]) -> None:
+        """Start the pool for the extension hashers ``pairs`` needs, in this thread (call it
+        where no guest call runs concurrently, before ``check`` runs in a helper thread)."""
+        from .. import builtin
+        from ..loader._pool import digest_job, prepare
+
+        if self.workers < 2 or self._hasher_for is None:
+            return
+        wasm = [(cid, data) for cid, data in pairs if not builtin.has_hash(cid.hash_code)]
+        if len(wasm) < PROCESS_MIN_ITEMS and sum(len(d) for _, d in wasm) < PROCESS_MIN_BYTES:
+            return  # check will not use the pool for this window
+        codes = {cid.hash_code for cid, _ in wasm}
+        self._table.clear()
+        self._refused.clear()
+        hashers = [h for h in (self._hasher(code) for code in codes) if h is not None]
+        prepare([digest_job(h) for h in hashers], self.workers - 1)
+
     def _hasher(self, code: int) -> Any:
         """The extension hasher for ``code`` (resolved here, once a window), or None."""
         if code in self._table:
@@ -192,12 +209,14 @@ def put_many_verified(store: BlockStore, blocks: Iterable[tuple[CID, bytes]], ve
         source = iter(blocks)
         with ThreadPoolExecutor(1, thread_name_prefix="autocodec-verify-ahead") as ahead:
             window, error, ended = read(source)
+            verifier.prepare(window)  # any fork happens here, with no guest call in flight
             pending = ahead.submit(verifier.check, window)
             while True:
                 if not ended:
                     following, next_error, next_ended = read(source)
                 verdicts = pending.result()
                 if not ended:
+                    verifier.prepare(following)
                     pending = ahead.submit(verifier.check, following)
                 for (cid, _), ok in zip(window, verdicts, strict=True):
                     if ok:
