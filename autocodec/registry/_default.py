@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_SET_NAME = "autocodec-default"
 DEFAULT_SET_CAR = Path(__file__).with_name("default-set.car")
-DEFAULT_SET_CID = CID.parse("bafyreidcxkphbrc6xl4qptxhkg5cufqu7mjug6bclgmq4phegqboxaqyse")  # rewritten by tools/make_default_set.py
+DEFAULT_SET_CID = CID.parse("bafyreia477yqrlpgmoew56ykuk4umut43cvqhnrgy7jl6jwwg4celyrpsu")  # rewritten by tools/make_default_set.py
 
 
 def pin_default_set(runtime: "Runtime") -> "PinResult":
