@@ -68,17 +68,19 @@ class LinksAhead:
 
     def _fill(self, key: CID, pending: Sequence[Any], seen: Container[CID], cid_of: Callable[[Any], CID] | None) -> None:
         store = self._rt.store
-        wanted: list[CID] = [key]
+        wanted: list[tuple[CID, int]] = [(key, key.codec)]  # (CIDv1, codec): each parsed once
         chosen = {key}
         for entry in reversed(pending):  # the top of the stack is visited first
             if len(wanted) >= self.max_items:
                 break
             k = (entry if cid_of is None else cid_of(entry)).to_v1()
-            # raw blocks have no links: reading them early would only hold their bytes longer
-            if k in chosen or k in seen or k in self._cache or k.hash_code == 0 or k.codec == _RAW:
+            if k in chosen or k in seen or k in self._cache:
+                continue
+            codec = k.codec
+            if codec == _RAW:  # no links: reading it early would only hold its bytes longer
                 continue
             chosen.add(k)
-            wanted.append(k)
+            wanted.append((k, codec))
         if len(wanted) < self.min_items:
             self._next_try = self._visits + self.min_items
             return
@@ -86,14 +88,14 @@ class LinksAhead:
         self._refused.clear()
         groups: dict[int, list[tuple[CID, bytes]]] = {}
         count = size = 0
-        for cid in wanted:
-            if size >= self.max_bytes or not self._resolve(cid.codec):
+        for cid, codec in wanted:
+            if size >= self.max_bytes or not self._resolve(codec):
                 continue
             try:
                 data = store.get(cid)
             except AutocodecError:  # not here, or corrupt: the walk's own read decides
                 continue
-            groups.setdefault(cid.codec, []).append((cid, data))
+            groups.setdefault(codec, []).append((cid, data))
             count += 1
             size += len(data)
         if count < self.min_items:
