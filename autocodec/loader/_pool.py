@@ -416,7 +416,7 @@ def _died() -> SandboxError:
 def _split(items: list[Any], workers: int) -> list[list[Any]]:
     # several per process (whoever is free takes the next), but not so small that the round
     # trip (~0.2-0.5 ms) outweighs the work
-    pieces = max(1, min(workers * _CHUNKS_PER_WORKER, len(items) // _MIN_CHUNK_ITEMS))
+    pieces = max(1, min(workers * _CHUNKS_PER_WORKER, max(workers, len(items) // _MIN_CHUNK_ITEMS), len(items)))
     step = -(-len(items) // pieces)
     return [items[i : i + step] for i in range(0, len(items), step)]
 
