@@ -30,6 +30,7 @@ from ..cid import CID, encode_varint
 from ..codes import codec_code
 from ..config import DEFAULT_LIMITS, DecodeLimits
 from ..errors import HashMismatch, InvalidInput, UnknownCodec
+from ._dagcbor import decode_small as decode_dag_cbor_small  # decode(data, "dag-cbor", limits=...), least overhead
 from ._dagjson import DagJson
 from ._registry import CODECS, HASHERS, Codec, Hasher, codec_for, hasher_for
 
@@ -130,6 +131,7 @@ __all__ = [
     "cid_for",
     "codec_for",
     "decode",
+    "decode_dag_cbor_small",
     "encode",
     "has_codec",
     "has_hash",

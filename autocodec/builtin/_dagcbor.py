@@ -95,6 +95,27 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
     return value
 
 
+def decode_small(data: bytes, limits: DecodeLimits) -> Any:
+    """``decode_dag_cbor`` for the many short values of a batch (guest output): a block too
+    short to reach ``limits.max_depth`` or ``max_gas`` needs no scan, so it goes straight to
+    the C decoder (no dispatch, no size checks: one frame); longer ones take the full path.
+    Same values, same errors."""
+    if type(data) is not bytes:
+        data = bytes(data)
+    n = len(data)
+    if n > limits.max_depth or n * _gas.WORST_GAS_PER_BYTE > limits.max_gas:
+        return decode_dag_cbor(data, limits)
+    try:
+        value, used = _decode(data, _link, False)
+    except InvalidCID as exc:
+        raise InvalidBlock(f"dag-cbor: bad link: {exc.message}") from None
+    except (ValueError, OverflowError, MemoryError) as exc:
+        raise InvalidBlock(f"dag-cbor: {exc}") from None
+    if used != n:
+        raise InvalidBlock(f"dag-cbor: {n - used} trailing bytes after the top-level item")
+    return value
+
+
 def _prescan(data: bytes, limits: DecodeLimits, name: str) -> None:
     """Depth and gas on the encoded bytes, in C, before anything is built."""
     found = _c_scan(data, limits.max_depth, limits.max_gas, limits.content_gas)  # type: ignore[misc]

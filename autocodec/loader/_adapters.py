@@ -38,8 +38,9 @@ def _cbor_decode(data: bytes, what: str) -> Any:
     map keys, string and byte contents free) apply here, counted on the bytes before any host
     object is built (a decoded value is larger than its block: a 4 MiB block must not be
     refused because its data model is 5 MiB; 64 MiB of empty lists must not become 67M objects)."""
+    decode = _decode_small or _bind_decode_small()
     try:
-        return _builtin().decode(data, _DAG_CBOR, limits=_output_limits(len(data)))
+        return decode(data, _OUTPUT_LIMITS if len(data) <= _OUTPUT_MAX else _output_limits(len(data)))
     except AutocodecError as exc:
         raise GuestFault(f"{what} is not valid DAG-CBOR: {exc.message}") from None
 
@@ -54,6 +55,16 @@ _builtin_module: Any = None
 
 
 _OUTPUT_LIMITS = replace(DEFAULT_LIMITS.decode, content_gas=False)
+
+
+_OUTPUT_MAX = _OUTPUT_LIMITS.max_block_bytes
+_decode_small: Any = None  # builtin.decode_dag_cbor_small, bound on first use
+
+
+def _bind_decode_small() -> Any:
+    global _decode_small
+    _decode_small = _builtin().decode_dag_cbor_small
+    return _decode_small
 
 
 def _output_limits(size: int) -> Any:
@@ -138,6 +149,7 @@ class Codec:
 
 def _parse_batch(out: bytes, count: int) -> list[Any | AutocodecError]:
     results: list[Any | AutocodecError] = []
+    decode_small = _decode_small or _bind_decode_small()
     pos = 0
     for _ in range(count):
         if pos + _FRAME.size > len(out):
@@ -150,9 +162,9 @@ def _parse_batch(out: bytes, count: int) -> list[Any | AutocodecError]:
         pos += length
         if status == 0:
             try:
-                results.append(_cbor_decode(item, "the module's decode output"))
-            except GuestFault as exc:
-                results.append(exc)
+                results.append(decode_small(item, _OUTPUT_LIMITS))  # items are short: one C call each
+            except AutocodecError as exc:
+                results.append(GuestFault(f"the module's decode output is not valid DAG-CBOR: {exc.message}"))
         elif status in (1, 2, 3, 4):
             results.append(GuestError(status, item[:1000].decode("utf-8", "replace") or f"error status {status}"))
         else:
