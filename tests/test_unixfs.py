@@ -1,7 +1,8 @@
 """UnixFS add/cat: root CIDs equal a reference IPFS node's, streaming, strict cat.
 
-Reference CIDs: fixtures/unixfs/reference.json, produced by the js-ipfs 0.66.1 node of
-tests/ipfs (see fixtures/unixfs/make_reference.py); the slow tests also ask a live node.
+Reference CIDs: fixtures/unixfs/reference.json, produced by Kubo v0.43.1 (see
+fixtures/unixfs/make_reference.py; the js-ipfs 0.66.1 node of the first milestone gave the same
+CIDs); the slow tests also ask a live Kubo node.
 """
 
 from __future__ import annotations
@@ -396,7 +397,8 @@ def decode_unixfs(store, cid: CID) -> "_pb.UnixfsData":
 def test_murmur3_reference_values() -> None:
     from autocodec.unixfs._hamt import murmur3_x64_128, slot_path
 
-    # MurmurHash3 x64 128 (seed 0) as @multiformats/murmur3 (js-ipfs) prints it: h1, h2 big endian.
+    # MurmurHash3 x64 128 (seed 0) as the multiformats murmur3-x64-64 reference (npm @multiformats/murmur3)
+    # prints it: h1, h2 big endian.
     for text, digest in [("", "00" * 16), ("hello", "cbd8a7b341bd9b025b1e906a48ae1d19"),
                          ("a", "85555565f6597889e6b53a48510e895a"),
                          ("abcdefghijklmnopq", "7564747f88bda657ecda499da1110de4")]:
