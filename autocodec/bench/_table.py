@@ -10,6 +10,7 @@ from ._core import Figure, Measurement
 from ._runner import Report
 
 _MB_S_FROM = 1 << 20
+ABSOLUTE = "bound"  # the peer name of figures whose target is an absolute bound (``_bounds``, ``_bao``)
 _HEAD = ("figure", "ours", "peer", "peer time", "ours/peer", "target", "result")
 
 
@@ -47,6 +48,8 @@ def _rows(fig: Figure) -> list[tuple[str, ...]]:
         m = fig.peers.get(name)
         peer_time = value(m, fig.bytes_per_op, spread=False, unit=fig.unit) if m else (fig.missing.get(name, "-") if name else "")
         ratio = f"{ratios[name]:.3g}x" if name in ratios else "-"
+        if name == ABSOLUTE:  # an absolute target's placeholder peer: nothing to compare with
+            name, peer_time, ratio = "", "", ""
         first = i == 0
         target = fig.target.text if fig.target and first else ""
         result = fig.result() if fig.target and first else ""
