@@ -48,6 +48,7 @@ import signal
 import threading
 import weakref
 from array import array
+from itertools import chain
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from multiprocessing.connection import Connection, wait
@@ -405,7 +406,12 @@ def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[
 
 
 def _all_bytes(chunks: list[list[Any]]) -> bool:
-    return all(type(x) is bytes for chunk in chunks for x in chunk)
+    return all(not chunk or set(map(type, chunk)) == {bytes} for chunk in chunks)  # C loops, no frame per item
+
+
+def _landed(part: list[Any]) -> list[Any]:
+    """``part`` with its shipped errors rebuilt (``_land``); a part without one is returned as is."""
+    return [_land(x) for x in part] if tuple in set(map(type, part)) else part
 
 
 def _died() -> SandboxError:
@@ -449,7 +455,7 @@ def run_bulk(job: int | Job, items: Sequence[Any], workers: int | None = None, t
                 unregister(jid)
     finally:
         _pool_lock.release()
-    return [_land(x) for part in parts for x in part]
+    return list(chain.from_iterable(map(_landed, parts)))
 
 
 # --- jobs per adapter (one registration per object and kind, so the pool is reused) ------------
@@ -572,7 +578,7 @@ def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = Non
         def receive(i: int, out: list[Any]) -> None:
             (result,) = out
             if isinstance(result, list):
-                parts[i] = [_land(x) for x in result]
+                parts[i] = _landed(result)
                 return
             try:
                 parts[i] = _parse_batch(result, len(batches[i]))
