@@ -16,8 +16,9 @@
  * - The restore list (pages to memset/memcpy, ranges to madvise, globals to set) is the one
  *   Python computed (``set_reset``); it is applied only when the memory size equals the size
  *   it was computed for (a memory never shrinks, so the addresses are still valid then).
- * - The GIL is released while the guest runs and while pages are restored; one thread uses a
- *   Runner at a time (its instance is owned by the calling thread for the operation).
+ * - The GIL is released while the guest runs (other threads, and the epoch ticker that
+ *   enforces deadlines, go on); the short restore keeps it. One thread uses a Runner at a
+ *   time (its instance is owned by the calling thread for the operation).
  * - Pointers handed to ``Runner`` (context, memory, functions, snapshot pages, globals) belong
  *   to Python objects that the Runner keeps alive (``keep``) for as long as it lives.
  */
@@ -332,10 +333,9 @@ done:;
         return Py_BuildValue("(ikN)", RESULT_STATUS, (unsigned long)status, out);
     if (!want_reset)
         return out;
-    void *failed;
-    Py_BEGIN_ALLOW_THREADS
-    failed = restore(self);
-    Py_END_ALLOW_THREADS
+    /* The restore is short and bounded (a few pages, two madvise calls): done with the GIL
+       held, since a release and re-acquire costs more than it when another thread waits. */
+    void *failed = restore(self);
     if (!failed)
         return out;
     return Py_BuildValue("(iNN)", RESULT_NOT_RESET, out, failed == (void *)1 ? Py_NewRef(Py_None) : PyLong_FromVoidPtr(failed));
