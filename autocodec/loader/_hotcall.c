@@ -202,7 +202,7 @@ static uint32_t load_le32(const uint8_t *p) {
 }
 
 /* Back to the recorded state; returns NULL on success, else a wasmtime error pointer or
- * (void *)1 for a failure without one. Called without the GIL. */
+ * (void *)1 for a failure without one. Called with the GIL held. */
 static void *restore(Runner *self) {
     if (!self->reset_size || api_mem_size(self->ctx, self->memory) != self->reset_size)
         return (void *)1;
