@@ -4,7 +4,6 @@ block as the serial walk; small DAGs stay serial."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import sqlite3
 from pathlib import Path
@@ -12,7 +11,8 @@ from pathlib import Path
 import pytest
 
 import autocodec
-from autocodec.cid import CID, encode_varint
+from autocodec.bench._threads import git_tree_blocks
+from autocodec.cid import CID
 from autocodec.dag import export_car, stat
 from autocodec.dag._ahead import LinksAhead
 from autocodec.errors import StoreCorrupt
@@ -22,27 +22,10 @@ from autocodec.dag import runtime_links
 from ._cli import run_cli
 
 
-def _git(kind: bytes, body: bytes) -> tuple[CID, bytes]:
-    raw = kind + b" %d\0" % len(body) + body
-    return CID(b"\x01" + encode_varint(0x78) + b"\x11\x14" + hashlib.sha1(raw).digest()), raw
-
-
 def git_dag(rt: autocodec.Runtime, dirs: int, files: int, nodes: int = 100) -> tuple[CID, list[CID]]:
     """A git tree of ``dirs`` subtrees of ``files`` blobs each, plus a dag-cbor node and a
     dag-pb node linking the tree (builtin codecs next to the git-raw extension)."""
-    blocks: list[tuple[CID, bytes]] = []
-    subs = []
-    for d in range(dirs):
-        entries = []
-        for f in range(files):
-            cid, raw = _git(b"blob", b"file %d/%d\n" % (d, f) * 4)
-            blocks.append((cid, raw))
-            entries.append(b"100644 f%04d\0" % f + cid.digest)
-        cid, raw = _git(b"tree", b"".join(entries))
-        blocks.append((cid, raw))
-        subs.append(b"40000 d%03d\0" % d + cid.digest)
-    tree, raw = _git(b"tree", b"".join(subs))
-    blocks.append((tree, raw))
+    tree, blocks = git_tree_blocks(dirs, files, repeat=4)
     rt.store.put_many(blocks)
     # builtin codecs too, enough of them to go through the workers: 100 dag-cbor and 100
     # dag-pb nodes, each linking a blob of the tree

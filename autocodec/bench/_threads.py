@@ -195,9 +195,9 @@ def len_each(items: list[bytes]) -> list[int]:
     return [len(b) for b in items]
 
 
-def _git_dag(rt: Any, dirs: int, files: int) -> Any:
-    """A git tree of ``dirs`` subtrees of ``files`` blobs (git-raw blocks, sha1 CIDs) put in
-    ``rt``'s store; its root CID."""
+def git_tree_blocks(dirs: int, files: int, repeat: int = 8) -> tuple[Any, list[tuple[Any, bytes]]]:
+    """A git tree of ``dirs`` subtrees of ``files`` blobs each (git-raw blocks, sha1 CIDs; each
+    blob ``repeat`` copies of its line): ``(root CID, [(cid, block), ...])``, root last."""
     from ..cid import CID, encode_varint
 
     def put(kind: bytes, body: bytes) -> tuple[CID, bytes]:
@@ -209,7 +209,7 @@ def _git_dag(rt: Any, dirs: int, files: int) -> Any:
     for d in range(dirs):
         entries = []
         for f in range(files):
-            cid, raw = put(b"blob", b"file %d/%d\n" % (d, f) * 8)
+            cid, raw = put(b"blob", b"file %d/%d\n" % (d, f) * repeat)
             blocks.append((cid, raw))
             entries.append(b"100644 f%04d\0" % f + cid.digest)
         cid, raw = put(b"tree", b"".join(entries))
@@ -217,6 +217,12 @@ def _git_dag(rt: Any, dirs: int, files: int) -> Any:
         subtrees.append(b"40000 d%03d\0" % d + cid.digest)
     root, raw = put(b"tree", b"".join(subtrees))
     blocks.append((root, raw))
+    return root, blocks
+
+
+def _git_dag(rt: Any, dirs: int, files: int) -> Any:
+    """``git_tree_blocks`` put in ``rt``'s store; its root CID."""
+    root, blocks = git_tree_blocks(dirs, files)
     rt.store.put_many(blocks)
     return root
 
