@@ -14,9 +14,9 @@ See the private modules' docstrings for the invariants.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from .._lazy import lazy_attributes
 from ._generation import Generation
 from ._pins import (
     Location,
@@ -58,14 +58,12 @@ _LAZY = {
 }
 
 
+_load = lazy_attributes(__name__, _LAZY)
+
+
 def __getattr__(name: str) -> Any:
     """Live refresh, publishing and set editing are imported on first use (start-up of a decode)."""
-    where = _LAZY.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{where}"), name)
-    globals()[name] = value
-    return value
+    return _load(name)
 
 __all__ = [
     "Generation",

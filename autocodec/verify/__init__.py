@@ -29,9 +29,9 @@ Typical use (the registry)::
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
+from .._lazy import lazy_attributes
 from ._documents import (
     ABI_VERSION,
     CODED_KINDS,
@@ -81,14 +81,12 @@ _LAZY = {
 }
 
 
+_load = lazy_attributes(__name__, _LAZY)
+
+
 def __getattr__(name: str) -> Any:
     """Keys, signing and set updates are imported on first use (start-up of a decode)."""
-    where = _LAZY.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{where}"), name)
-    globals()[name] = value
-    return value
+    return _load(name)
 
 __all__ = [
     "ABI_VERSION",
