@@ -442,15 +442,7 @@ class GuestInstance:
         status = self.invoke(op, ptr, size)
         if status != OK:
             return self._status_result(op, status, self._read_result())
-        mem_size, _ = self._memory()
-        view = self._slot_view
-        out_ptr, length = view[0], view[1]
-        if length > self.limits.max_output_bytes:
-            self.broken = True
-            raise OutputTooLarge(f"the module returned {length} bytes, over the {self.limits.max_output_bytes}-byte cap")
-        if out_ptr + length > mem_size:
-            self.broken = True
-            raise GuestFault(f"the result [{out_ptr:#x}, +{length}) is outside the module's {mem_size}-byte memory")
+        out_ptr, length, _ = self._result_range()
         return self.view(out_ptr, length, owner)
 
     def _hot_outcome(self, op: str, size: int, outcome: tuple[Any, ...]) -> tuple[bytes, bool]:
@@ -490,6 +482,12 @@ class GuestInstance:
         raise GuestFault(f"unknown runner outcome {code}")  # pragma: no cover
 
     def _read_result(self) -> bytes:
+        ptr, length, base = self._result_range()
+        return _string_at(base + ptr, length) if length else b""
+
+    def _result_range(self) -> tuple[int, int, int]:
+        """The result slot's ``(ptr, length)`` checked against the output cap and the memory,
+        and the memory's base address now."""
         size, base = self._memory()
         self._size_checked = True
         view = self._slot_view
@@ -501,7 +499,7 @@ class GuestInstance:
         if ptr + length > size:
             self.broken = True
             raise GuestFault(f"the result [{ptr:#x}, +{length}) is outside the module's {size}-byte memory")
-        return _string_at(base + ptr, length) if length else b""
+        return ptr, length, base
 
     def abi_version(self) -> int:
         return self.invoke("ac_abi_version")
