@@ -330,14 +330,29 @@ def test_a_fork_waits_for_a_thread_inside_the_loader(sandbox: Sandbox) -> None:
 
 
 @pytest.mark.slow  # forks the bulk pool's worker processes
-def test_inputs_past_the_arena_are_pickled(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Bytes inputs go through the shared arena while they fit; the chunks past it are pickled
-    (same results either way), and non-bytes items always are."""
+def test_inputs_past_the_arena_go_in_rounds(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Inputs larger than the shared arena go through it in rounds, a chunk larger than the
+    whole arena runs in the calling thread, and non-bytes items travel pickled: the same
+    results every way."""
     hasher = sandbox.load(module_bytes("blake3")).hasher()
-    inputs = [bytes([i % 256]) * 300 for i in range(64)]
+    inputs = [bytes([i % 256]) * 300 for i in range(640)]  # 10 chunks of 64 inputs (19200 bytes)
     expected = [hasher.digest(d) for d in inputs]
-    monkeypatch.setattr(_pool, "ARENA_BYTES", 2000)  # a few chunks fit, the rest do not
+    rounds: list[int] = []
+    real_round = _pool._spread_round  # noqa: SLF001
+
+    def counted(job: int, chunks: list[list[object]], *args: object) -> None:
+        rounds.append(len(chunks))
+        real_round(job, chunks, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_pool, "_spread_round", counted)
+    monkeypatch.setattr(_pool, "ARENA_BYTES", 80_000)  # rounds of two chunks (half the arena each)
     assert bulk.digest_many(hasher, inputs, workers=2) == expected
+    assert rounds == [2] * 5
+    rounds.clear()
+    monkeypatch.setattr(_pool, "ARENA_BYTES", 10_000)  # no chunk fits: each runs here
+    assert bulk.digest_many(hasher, inputs, workers=2) == expected
+    assert rounds == [1] * 10
+    monkeypatch.undo()
     job = bulk.register(lambda chunk: [a + b for a, b in chunk])
     try:
         assert bulk.run_bulk(job, [(i, i) for i in range(100)], workers=2) == [2 * i for i in range(100)]
@@ -377,3 +392,36 @@ def test_a_bulk_import_forks_in_the_calling_thread(tmp_path: Path, monkeypatch: 
     with rt:
         assert not isinstance(result, Exception)
     assert forks == [threading.current_thread().name]
+
+
+def test_tickets_refuse_a_stale_generation() -> None:
+    """A worker still finishing one call cannot claim a chunk of the next; the calling thread
+    claims from the back while workers claim from the front, each chunk once."""
+    import multiprocessing
+
+    tickets = _pool._Tickets(multiprocessing.get_context("fork"))  # noqa: SLF001
+    try:
+        tickets.open(1, 3)
+        assert tickets.claim_front(1) == 0
+        assert tickets.claim_back() == 2
+        tickets.open(2, 2)
+        assert tickets.claim_front(1) is None  # the old call's worker
+        assert [tickets.claim_front(2), tickets.claim_back(), tickets.claim_front(2), tickets.claim_back()] == [0, 1, None, None]
+        assert tickets.state() == (1, 1)
+    finally:
+        tickets.close()
+
+
+def test_the_calling_threads_share_shrinks_with_its_receive_cost() -> None:
+    """Before anything is measured the calling thread takes a chunk only if every worker still
+    has one; measured, it takes one only while it would finish no later than the workers:
+    with a receive as costly as a run it leaves the rest to them."""
+    share = _pool._Share(procs=1)  # noqa: SLF001
+    assert share.worth_taking(unsent=2, outstanding=0) and share.worth_taking(unsent=1, outstanding=1)
+    assert not share.worth_taking(unsent=1, outstanding=0) and not share.worth_taking(unsent=0, outstanding=3)
+    cheap = _pool._Share(procs=1)  # noqa: SLF001
+    cheap.ran(0.010, 0.0)
+    assert cheap.worth_taking(unsent=10, outstanding=1)
+    costly = _pool._Share(procs=1)  # noqa: SLF001
+    costly.ran(0.010, 0.010)
+    assert not any(costly.worth_taking(unsent=n, outstanding=1) for n in (1, 10, 1000))  # receiving alone is longer

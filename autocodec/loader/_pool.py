@@ -7,8 +7,9 @@ Worker *processes* scale. Public API (re-exported as ``autocodec.bulk``):
 - ``decode_many(codec, blocks, workers=None)``: like ``Codec.decode_many`` (a value or the
   error for each block, in order). The workers run the guest calls (``ac_decode_batch``) on
   the very batches ``Codec.decode_many`` would form; this process converts each batch's
-  output while the workers run the next ones (the conversion is the part that holds the GIL,
-  and a decoded value would cost as much to unpickle as to convert).
+  output while the workers run the next ones, and runs guest calls itself between replies
+  (the conversion is the part that holds the GIL, and a decoded value would cost as much to
+  unpickle as to convert).
 - ``links_many(codec, blocks, workers=None)``: the CIDs each block links to (or its error).
 - ``digest_many(hasher, inputs, workers=None)``: the raw digest of each input.
 - ``run_bulk(job, items, workers=None)`` with ``job = register(fn)``: any function of a list
@@ -29,13 +30,16 @@ Invariants:
   deadline, memory) hold in each worker: it runs the same ``LoadedModule`` calls.
 - One call uses the pool at a time; a call made while another thread holds it, a call in a
   worker, one worker's worth of work, or a platform without ``fork`` run in the calling thread.
-- The calling thread is one of the ``workers``: in ``run_bulk`` it runs shares from the back
-  itself while forked workers take them from the front; in ``decode_many`` it converts every
-  batch's output while ``workers - 1`` processes run the guest calls.
-- Inputs travel to the workers once: bytes items through a shared anonymous arena (offsets in
-  the request), others pickled; a sender thread sends while this thread reads results, so
-  neither side can block the other on a full pipe. A worker that died while idle is replaced
-  before the next call.
+- The calling thread is one of the ``workers``: it claims chunks from the back and runs them
+  itself while forked workers claim them from the front (``_Tickets``), as long as, by the
+  times measured in the call, it would still finish no later than they do (``_Share``); in
+  ``decode_many`` it also converts every batch's output as it arrives, so it takes fewer.
+- Inputs travel to the workers once: every chunk is written to a shared anonymous arena
+  (bytes items as contiguous bytes, others pickled) before the workers are told of the call,
+  so no worker ever waits for this thread to send it something; a receiver thread reads the
+  replies into a queue, and socket buffers are widened so that a worker writes a reply and
+  goes on. Inputs larger than the arena go in rounds. A worker that died while idle is
+  replaced before the next call.
 """
 
 from __future__ import annotations
@@ -44,14 +48,20 @@ import atexit
 import mmap
 import multiprocessing
 import os
+import pickle
 import signal
+import socket
+import struct
 import threading
+import time
 import weakref
 from array import array
 from itertools import chain
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from multiprocessing.connection import Connection, wait
+from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AutocodecError, GuestError, SandboxError
@@ -107,6 +117,7 @@ def unregister(job: int) -> None:
 
 ARENA_BYTES = 64 << 20  # shared input arena per pool (virtual; pages are touched as used)
 _ARENA = "\0arena"
+_PICKLED = "\0pickled"
 
 
 # --- errors across the process boundary -------------------------------------------------------
@@ -131,21 +142,24 @@ def _land(item: Any) -> Any:
 # --- the pool ---------------------------------------------------------------------------------
 
 
-def _items(payload: Any, arena: mmap.mmap) -> Any:
-    """A request's items: a pickled list, or ``(_ARENA, start, lengths)``: contiguous bytes
-    in the shared arena (one copy each way instead of a pickle's three)."""
-    if type(payload) is not tuple or payload[0] != _ARENA:
-        return payload
-    _, pos, lengths = payload
+def _items(entry: tuple[str, int, bytes | int], arena: mmap.mmap) -> list[Any]:
+    """A chunk's items from its table entry: ``(_ARENA, start, lengths)`` (contiguous bytes in
+    the arena: one copy each way) or ``(_PICKLED, start, size)`` (its pickle, in the arena)."""
+    kind, pos, shape = entry
+    if kind == _PICKLED:
+        assert isinstance(shape, int)
+        loaded: list[Any] = pickle.loads(arena[pos : pos + shape])
+        return loaded
     items = []
-    for n in array("Q", lengths):
+    for n in array("Q", shape):  # type: ignore[arg-type]
         items.append(arena[pos : pos + n])
         pos += n
     return items
 
 
-def _serve(conn: Connection, inherited: list[Connection], arena: mmap.mmap) -> None:
-    """A worker's loop: ``(seq, job, items)`` in, ``(seq, results)`` out, until the pipe closes."""
+def _serve(conn: Connection, inherited: list[Connection], arena: mmap.mmap, tickets: _Tickets) -> None:
+    """A worker's loop: a call's ``(generation, job, table)`` in; then, for every chunk it can
+    claim from the front of that call's tickets, ``(index, results)`` out; until the pipe closes."""
     global _in_worker, _pool
     _in_worker = True
     _pool = None
@@ -154,19 +168,62 @@ def _serve(conn: Connection, inherited: list[Connection], arena: mmap.mmap) -> N
         other.close()
     while True:
         try:
-            seq, job, payload = conn.recv()
+            generation, job, table = conn.recv()
         except (EOFError, OSError):
             return
-        try:
-            out: Any = [_ship(x) if isinstance(x, AutocodecError) else x for x in _jobs[job](_items(payload, arena))]
-        except AutocodecError as exc:
-            out = _ship(exc)
-        except Exception as exc:  # a bug in a job: reported to the caller, not a silent hang
-            out = _ship(SandboxError(f"a bulk worker failed: {type(exc).__name__}: {exc}"))
-        try:
-            conn.send((seq, out))
-        except OSError:  # the caller closed the pool (a call failed or was interrupted): quietly
-            return
+        while (seq := tickets.claim_front(generation)) is not None:
+            try:
+                out: Any = [_ship(x) if isinstance(x, AutocodecError) else x for x in _jobs[job](_items(table[seq], arena))]
+            except AutocodecError as exc:
+                out = _ship(exc)
+            except Exception as exc:  # a bug in a job: reported to the caller, not a silent hang
+                out = _ship(SandboxError(f"a bulk worker failed: {type(exc).__name__}: {exc}"))
+            try:
+                conn.send((seq, out))
+            except OSError:  # the caller closed the pool (a call failed or was interrupted): quietly
+                return
+
+
+class _Tickets:
+    """The chunks of the current call not yet claimed, ``[front, back)``, in shared memory:
+    workers claim from the front, the calling thread from the back, each under one
+    cross-process lock. A claim names the call's generation, so a worker still finishing one
+    call can never claim a chunk of the next one with the old call's table."""
+
+    _LAYOUT = struct.Struct("qqq")  # generation, front, back
+
+    def __init__(self, ctx: Any) -> None:
+        self.shared = mmap.mmap(-1, self._LAYOUT.size)
+        self.lock = ctx.Lock()
+
+    def open(self, generation: int, count: int) -> None:
+        with self.lock:
+            self._LAYOUT.pack_into(self.shared, 0, generation, 0, count)
+
+    def claim_front(self, generation: int) -> int | None:
+        with self.lock:
+            current, front, back = self._LAYOUT.unpack_from(self.shared)
+            if current != generation or front >= back:
+                return None
+            self._LAYOUT.pack_into(self.shared, 0, current, front + 1, back)
+            return int(front)
+
+    def claim_back(self) -> int | None:
+        with self.lock:
+            current, front, back = self._LAYOUT.unpack_from(self.shared)
+            if front >= back:
+                return None
+            self._LAYOUT.pack_into(self.shared, 0, current, front, back - 1)
+            return int(back - 1)
+
+    def state(self) -> tuple[int, int]:
+        """``(front, back)``: chunks claimed by workers so far, and the end of the unclaimed range."""
+        with self.lock:
+            _, front, back = self._LAYOUT.unpack_from(self.shared)
+        return int(front), int(back)
+
+    def close(self) -> None:
+        self.shared.close()
 
 
 class _Pool:
@@ -178,18 +235,27 @@ class _Pool:
         self.procs: list[BaseProcess] = []
         self.conns: list[Connection] = []
         self.arena = mmap.mmap(-1, ARENA_BYTES)  # MAP_SHARED | MAP_ANONYMOUS: the workers see it
+        self.tickets = _Tickets(ctx)
+        self.generation = 0
         with _loader_quiet():
             self._start(ctx, size)
 
     def _start(self, ctx: Any, size: int) -> None:
         for _ in range(size):
             mine, theirs = ctx.Pipe()
-            proc = ctx.Process(target=_serve, args=(theirs, [*self.conns, mine], self.arena), daemon=True,
+            _widen(mine)
+            _widen(theirs)
+            proc = ctx.Process(target=_serve, args=(theirs, [*self.conns, mine], self.arena, self.tickets), daemon=True,
                                name="autocodec-bulk")
             proc.start()
             theirs.close()
             self.procs.append(proc)
             self.conns.append(mine)
+
+    def release(self) -> None:
+        """Unmap the shared memory (after ``close``: no worker uses it any more)."""
+        self.arena.close()
+        self.tickets.close()
 
     def close(self, kill: bool = False) -> None:
         for conn in self.conns:
@@ -201,6 +267,25 @@ class _Pool:
             if proc.is_alive():  # pragma: no cover - a worker stuck in a guest call past the close
                 proc.kill()
                 proc.join()
+
+
+_SOCKET_BUFFER = 4 << 20
+
+
+def _widen(conn: Connection) -> None:
+    """Room for several replies in the socket, so a worker finishing a chunk while this
+    process is busy (converting, or running a share itself) writes it and goes on to its next
+    chunk instead of blocking on a full buffer (the kernel caps the size at its own maximum)."""
+    try:
+        sock = socket.socket(fileno=os.dup(conn.fileno()))
+    except OSError:  # pragma: no cover - not a socket on this platform
+        return
+    with sock:
+        for option in (socket.SO_RCVBUF, socket.SO_SNDBUF):
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, option, _SOCKET_BUFFER)
+            except OSError:  # pragma: no cover
+                pass
 
 
 _pool: _Pool | None = None
@@ -231,11 +316,11 @@ def _pool_for(workers: int, job: int) -> _Pool:
     global _pool
     if _pool is not None and not all(p.is_alive() for p in _pool.procs):
         _pool.close(kill=True)  # a worker died while idle (nothing of a call was lost): start anew
-        _pool.arena.close()
+        _pool.release()
         _pool = None
     if _pool is not None and (job >= _pool.known or len(_pool.procs) < workers):
         _pool.close()
-        _pool.arena.close()
+        _pool.release()
         _pool = None
     if _pool is None:
         with _jobs_lock:
@@ -273,7 +358,7 @@ def shutdown() -> None:
         if pool is not None:
             pool.close(kill=not locked)
             if locked:
-                pool.arena.close()
+                pool.release()
     finally:
         if locked:
             _pool_lock.release()
@@ -302,111 +387,220 @@ def _forkable() -> bool:
     return not _in_worker and "fork" in multiprocessing.get_all_start_methods()
 
 
+def _stage(chunks: list[list[Any]], arena: mmap.mmap) -> list[tuple[str, int, bytes | int]] | None:
+    """Write every chunk's items into the arena once, before the workers start: a table entry
+    per chunk (see ``_items``), or ``None`` when they do not all fit."""
+    table: list[tuple[str, int, bytes | int]] = []
+    pos = 0
+    for chunk in chunks:
+        if chunk and set(map(type, chunk)) == {bytes}:  # C loops, no frame per item
+            lengths = array("Q", map(len, chunk))
+            if pos + sum(lengths) > ARENA_BYTES:
+                return None
+            entry: tuple[str, int, bytes | int] = (_ARENA, pos, lengths.tobytes())
+            data: bytes = b"".join(chunk)
+        else:
+            try:
+                data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception as exc:  # an item that cannot cross to a process (a lock, a socket...)
+                raise SandboxError(f"a bulk input could not be sent to a worker: {type(exc).__name__}: {exc}") from None
+            entry = (_PICKLED, pos, len(data))
+            if pos + len(data) > ARENA_BYTES:
+                return None
+        arena[pos : pos + len(data)] = data
+        pos += len(data)
+        table.append(entry)
+    return table
+
+
+def _rounds(chunks: list[list[Any]]) -> Iterator[tuple[int, int]]:
+    """``[start, end)`` ranges of consecutive chunks whose bytes fit the arena together (about:
+    a pickled item is counted at its byte length or 64); one chunk is always a round."""
+    start, size = 0, 0
+    for i, chunk in enumerate(chunks):
+        n = sum(len(x) if isinstance(x, (bytes, bytearray)) else 64 for x in chunk)
+        if i > start and size + n > ARENA_BYTES // 2:
+            yield start, i
+            start, size = i, 0
+        size += n
+    if start < len(chunks):
+        yield start, len(chunks)
+
+
 def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[int, list[Any]], None],
             local: Job | None = None) -> None:
-    """Chunk ``i`` to a worker with fewer than two chunks outstanding, in order from the front;
-    ``receive(i, results)`` as each comes back (in this thread, while the other chunks are
-    still being worked on). With ``local``, this thread is one of the ``workers``: it takes
-    chunks from the back and runs ``local`` on them itself whenever no reply is waiting (no
-    transport for its share), so the pool has ``workers - 1`` processes."""
+    """Run ``job`` on every chunk; ``receive(i, results)`` in this thread as each comes back,
+    while the others are still being worked on. With ``local``, this thread is one of the
+    ``workers`` (the pool has ``workers - 1`` processes): between replies it runs ``local`` on
+    chunks it claims from the back, as much as ``_Share`` finds worth it.
+
+    Every chunk's input is in the arena before the workers are told of the call, and each
+    worker claims its next chunk itself as soon as it is done with one (``_Tickets``): no
+    worker waits on this thread, whatever this thread is busy with. A receiver thread reads
+    the replies (waiting with the GIL released) and hands them over through a queue. Inputs
+    larger than the arena go in consecutive rounds."""
+    for start, end in _rounds(chunks):
+        _spread_round(job, chunks[start:end], workers, partial(_shifted, receive, start), local)
+
+
+def _shifted(receive: Callable[[int, list[Any]], None], start: int, i: int, out: list[Any]) -> None:
+    receive(start + i, out)
+
+
+def _spread_round(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[int, list[Any]], None],
+                  local: Job | None) -> None:
     global _pool
     procs_wanted = workers - 1 if local is not None else workers
     pool = _pool_for(procs_wanted, job)
     conns = pool.conns[:procs_wanted]
     procs = pool.procs[:procs_wanted]
-    arena = pool.arena if _all_bytes(chunks) else None
-    queue = list(range(len(chunks)))  # chunk indexes not yet taken; workers from the front
-    front = 0
-    outstanding = [0] * len(conns)
-    cond = threading.Condition()
+    table = _stage(chunks, pool.arena)
+    if table is None:  # one chunk larger than the arena: in this thread, as a call without a pool
+        run = local or _jobs[job]
+        receive(0, run(chunks[0]))
+        return
+    pool.generation += 1
+    tickets = pool.tickets
+    tickets.open(pool.generation, len(chunks))
+    replies: SimpleQueue[tuple[float, tuple[int, Any]] | BaseException] = SimpleQueue()
     stop = False
-    failed: list[BaseException] = []
+    wake_in, wake_out = multiprocessing.Pipe(duplex=False)
 
-    def send() -> None:
-        nonlocal front
-        pos = 0
+    def collect() -> None:
+        by_sentinel = {p.sentinel: p for p in procs}
         try:
-            while True:
-                with cond:
-                    while not stop and front < len(queue) and min(outstanding) >= 2:
-                        cond.wait()
-                    if stop or front >= len(queue):
+            while not stop:
+                for ready in wait([*conns, *by_sentinel, wake_in], timeout=5):
+                    if ready is wake_in:  # the call is over
                         return
-                    i = queue[front]
-                    front += 1
-                    w = outstanding.index(min(outstanding))
-                    outstanding[w] += 1
-                chunk = chunks[i]
-                payload: Any = chunk
-                if arena is not None:
-                    lengths = array("Q", map(len, chunk))
-                    size = sum(lengths)
-                    if pos + size <= ARENA_BYTES:  # else this chunk is pickled
-                        arena[pos : pos + size] = b"".join(chunk)
-                        payload = (_ARENA, pos, lengths.tobytes())
-                        pos += size
-                conns[w].send((i, job, payload))
-        except Exception as exc:  # a closed pool (a worker died) or an input that cannot be sent
-            failed.append(exc)
+                    if isinstance(ready, Connection):
+                        try:
+                            reply = ready.recv()
+                        except (EOFError, OSError):
+                            replies.put(_died())
+                            return
+                        replies.put((time.perf_counter(), reply))
+                    elif not any(c.poll() for c in conns):
+                        replies.put(_died())
+                        return
+        except Exception as exc:  # the pool was closed under it (the call failed): nothing to report
+            if not stop:  # pragma: no cover - an unexpected transport failure
+                replies.put(SandboxError(f"a bulk reply could not be read: {type(exc).__name__}: {exc}"))
+
+    share = _Share(len(conns))
+    received = 0  # replies from workers
 
     def take_local() -> int | None:
-        with cond:  # from the back, leaving one chunk per worker for the sender to take
-            if len(queue) - front > len(conns):
-                return queue.pop()
+        front, back = tickets.state()
+        if not share.worth_taking(back - front, front - received):
             return None
+        return tickets.claim_back()
 
-    sender = threading.Thread(target=send, name="autocodec-bulk-send", daemon=True)
-    sender.start()
+    def run_local(mine: int) -> None:
+        began = time.perf_counter()
+        try:
+            out = local(chunks[mine])  # type: ignore[misc]
+        except AutocodecError:
+            raise
+        except Exception as exc:  # as a worker reports a failing job
+            raise SandboxError(f"a bulk worker failed: {type(exc).__name__}: {exc}") from exc
+        ran = time.perf_counter()
+        receive(mine, out)
+        share.ran(ran - began, time.perf_counter() - ran)
+
+    def land(reply: tuple[float, tuple[int, Any]] | BaseException) -> None:
+        if isinstance(reply, BaseException):
+            raise reply
+        at, (seq, out) = reply
+        if type(out) is tuple:  # the whole chunk failed
+            raise _land(out)
+        began = time.perf_counter()
+        receive(seq, out)
+        share.received(at, time.perf_counter() - began)
+
+    first = take_local() if local is not None else None  # claimed before any worker is told
+    collector = threading.Thread(target=collect, name="autocodec-bulk-receive", daemon=True)
     pending = len(chunks)
     done = False
     try:
-        by_sentinel = {p.sentinel: p for p in procs}
-        index = {id(c): w for w, c in enumerate(conns)}
+        collector.start()
+        for conn in conns:
+            try:
+                conn.send((pool.generation, job, table))
+            except OSError:  # a worker that died since the pool was checked
+                raise _died() from None
+        if first is not None:
+            run_local(first)
+            pending -= 1
         while pending:
-            mine = take_local() if local is not None else None
-            if mine is not None:
-                try:
-                    out = local(chunks[mine])  # type: ignore[misc]
-                except AutocodecError:
-                    raise
-                except Exception as exc:  # as a worker reports a failing job
-                    raise SandboxError(f"a bulk worker failed: {type(exc).__name__}: {exc}") from exc
-                pending -= 1
-                receive(mine, out)
-            ready_list = wait([*conns, *by_sentinel], timeout=0 if mine is not None else 0.5)
-            if not ready_list and failed and not sender.is_alive():
-                lost = failed[0]  # a chunk that was never sent would be waited for forever
-                raise SandboxError(f"a bulk input could not be sent to a worker: {type(lost).__name__}: {lost}")
-            for ready in ready_list:
-                if isinstance(ready, Connection):
-                    try:
-                        seq, out = ready.recv()
-                    except (EOFError, OSError):
-                        raise _died() from None
+            try:
+                reply = replies.get_nowait()
+            except Empty:
+                mine = take_local() if local is not None else None
+                if mine is not None:
+                    run_local(mine)
                     pending -= 1
-                    with cond:
-                        outstanding[index[id(ready)]] -= 1
-                        cond.notify()
-                    if type(out) is tuple:  # the whole chunk failed
-                        raise _land(out)
-                    receive(seq, out)
-                elif not any(c.poll() for c in conns):
-                    raise _died()
+                    continue
+                reply = replies.get()
+            received += 1
+            land(reply)
+            pending -= 1
         done = True
     finally:
-        with cond:
-            stop = True
-            cond.notify()
+        stop = True
+        wake_out.send_bytes(b"")
         if not done:  # replies still in flight: the pool's state is unknown, discard it
             pool.close(kill=True)
             _pool = None
-        sender.join()  # ends at once when the pool was closed (its pipes are)
+        if collector.is_alive():
+            collector.join()  # ends at once: the pool is closed, or every reply is in
+        wake_in.close()
+        wake_out.close()
         if not done:
-            pool.arena.close()
+            pool.release()
 
 
-def _all_bytes(chunks: list[list[Any]]) -> bool:
-    return all(not chunk or set(map(type, chunk)) == {bytes} for chunk in chunks)  # C loops, no frame per item
+class _Share:
+    """How much of a call this thread takes on itself besides receiving (``_spread``'s local
+    share): a chunk from the back whenever, after running it and receiving every other chunk,
+    this thread would still finish no later than the workers finish theirs. Times are measured
+    in this call: this thread's ``run`` and ``receive`` per chunk, and the workers' pace (their
+    replies so far over the time since the call began; until the first one, this thread's own
+    run time). With a cheap ``receive`` that is "while every worker still has a chunk, sent or
+    to send, after this one"; with a costly one (``decode_many`` converts every batch here) this
+    thread takes fewer, so the workers are never left idle while it converts."""
+
+    def __init__(self, procs: int) -> None:
+        self.procs = procs
+        self.began = time.perf_counter()
+        self.run_s = self.receive_s = 0.0
+        self.runs = self.receives = self.replies = 0
+        self.last_reply = self.began
+
+    def ran(self, run_s: float, receive_s: float) -> None:
+        self.run_s += run_s
+        self.runs += 1
+        self.receive_s += receive_s
+        self.receives += 1
+
+    def received(self, at: float, receive_s: float) -> None:
+        """A worker's reply that arrived at ``at`` took ``receive_s`` to receive here."""
+        self.replies += 1
+        self.last_reply = max(self.last_reply, at)
+        self.receive_s += receive_s
+        self.receives += 1
+
+    def worth_taking(self, unsent: int, outstanding: int) -> bool:
+        if unsent <= 0:
+            return False
+        if not self.runs:  # nothing measured yet: take one if every worker still has a chunk after
+            return unsent - 1 + outstanding >= self.procs
+        run = self.run_s / self.runs
+        theirs_each = (self.last_reply - self.began) * self.procs / self.replies if self.replies else run
+        receive = self.receive_s / self.receives
+        mine = run + receive * (unsent + outstanding)  # this chunk, then receiving every other one
+        theirs = (unsent - 1 + outstanding) * theirs_each / self.procs
+        return mine <= theirs
 
 
 def _landed(part: list[Any]) -> list[Any]:
@@ -585,10 +779,11 @@ def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = Non
             except (SandboxError, GuestError):  # a malformed frame: the serial path decides
                 parts[i] = codec._batch(batches[i])  # noqa: SLF001
 
-        # The caller is one of the workers: it converts every batch's output, so the guest
-        # calls get the other workers - 1 processes (a third process would only slow the
-        # conversion, the bound, by taking turns with it on the cores).
-        _spread(job, batches, max(1, workers - 1), receive)
+        # The caller is one of the workers: it converts every batch's output and, between
+        # replies, runs guest calls on batches from the back itself (with the collector paused
+        # during conversion, the guest calls are the larger half), so the pool has
+        # workers - 1 processes.
+        _spread(job, batches, workers, receive, local=_jobs[job])
     finally:
         _pool_lock.release()
     return [x for part in parts for x in part]
