@@ -32,6 +32,8 @@
 #include <Python.h>
 #include <structmember.h>
 #include <stdint.h>
+#include <math.h>
+#include <string.h>
 
 static PyTypeObject *cid_type = NULL;
 static Py_ssize_t raw_offset = -1;
@@ -268,6 +270,9 @@ py_link(PyObject *self, PyObject *raw)
         return NULL;
     Py_INCREF(raw);
     *(PyObject **)((char *)obj + raw_offset) = raw;
+    if (PyObject_IS_GC(obj) && PyObject_GC_IsTracked(obj))
+        PyObject_GC_UnTrack(obj); /* it holds one bytes object: it can be in no cycle, so the
+                                   * collector need never visit it (as CPython does for tuples of atoms) */
     return obj;
 }
 
@@ -616,7 +621,256 @@ fail:
     return NULL;
 }
 
+/* --- cbor_decode: the common DAG-CBOR subset, building the data model directly ------------ *
+ *
+ * It accepts only what is plainly canonical DAG-CBOR (minimal heads, definite lengths, text map
+ * keys in length-then-bytewise order without duplicates, tag 42 on a 0x00-prefixed byte string
+ * holding a valid CID, 64-bit finite floats, false/true/null, integers within int64) and builds
+ * the same values cbrrr builds (dict, list, str, bytes, int, float, bool, None, the bound CID
+ * class). Anything else (malformed, non-canonical, or merely unusual: an int beyond int64, nesting
+ * past FAST_DEPTH) raises ValueError, and the caller re-runs cbrrr, which gives the value or the
+ * exact error it always gave: this decoder may refuse more than cbrrr, never accept more. Map keys
+ * of up to KEY_CACHE_LEN bytes come from a small cache of str objects whose hashes are already
+ * computed (the GIL is held throughout, so the cache needs no lock). */
+#define FAST_DEPTH 200
+#define KEY_CACHE_SIZE 512
+#define KEY_CACHE_LEN 32
+
+typedef struct {
+    Py_ssize_t len;
+    PyObject *str;
+    char bytes[KEY_CACHE_LEN];
+} key_slot;
+
+static key_slot key_cache[KEY_CACHE_SIZE];
+
+typedef struct {
+    const uint8_t *p;
+    Py_ssize_t n, pos;
+} reader;
+
+static int
+fast_bail(void)
+{
+    if (!PyErr_Occurred() || PyErr_ExceptionMatches(PyExc_ValueError)) {
+        PyErr_Clear();
+        PyErr_SetString(PyExc_ValueError, "not in the fast subset");
+    }
+    return -1;
+}
+
+/* the head at r->pos: major type and argument, minimal encoding required; 0 or -1 */
+static int
+fast_head(reader *r, unsigned *major, uint64_t *arg, unsigned *info)
+{
+    if (r->pos >= r->n)
+        return fast_bail();
+    uint8_t head = r->p[r->pos++];
+    *major = head >> 5;
+    *info = head & 0x1f;
+    if (*info < 24) {
+        *arg = *info;
+        return 0;
+    }
+    if (*info > 27)
+        return fast_bail();
+    int len = 1 << (*info - 24);
+    if (r->n - r->pos < len)
+        return fast_bail();
+    uint64_t v = 0;
+    for (int i = 0; i < len; i++)
+        v = (v << 8) | r->p[r->pos++];
+    *arg = v;
+    if (*major == 7) /* float bits: minimality does not apply */
+        return 0;
+    uint64_t floor_ = *info == 24 ? 24 : *info == 25 ? 0x100 : *info == 26 ? 0x10000 : 0x100000000ULL;
+    if (v < floor_)
+        return fast_bail();
+    return 0;
+}
+
+static PyObject *
+fast_key(const uint8_t *s, Py_ssize_t len)
+{
+    if (len > KEY_CACHE_LEN)
+        return PyUnicode_DecodeUTF8((const char *)s, len, "strict");
+    uint32_t h = 2166136261u;
+    for (Py_ssize_t i = 0; i < len; i++)
+        h = (h ^ s[i]) * 16777619u;
+    key_slot *slot = &key_cache[h % KEY_CACHE_SIZE];
+    if (slot->str != NULL && slot->len == len && memcmp(slot->bytes, s, (size_t)len) == 0) {
+        Py_INCREF(slot->str);
+        return slot->str;
+    }
+    PyObject *str = PyUnicode_DecodeUTF8((const char *)s, len, "strict");
+    if (str == NULL || PyObject_Hash(str) == -1) {
+        Py_XDECREF(str);
+        return NULL;
+    }
+    Py_XSETREF(slot->str, str);
+    Py_INCREF(str);
+    slot->len = len;
+    memcpy(slot->bytes, s, (size_t)len);
+    return str;
+}
+
+static PyObject *fast_item(reader *r, int depth);
+
+static PyObject *
+fast_map(reader *r, uint64_t count, int depth)
+{
+    if (count > (uint64_t)(r->n - r->pos) / 2) {
+        fast_bail();
+        return NULL;
+    }
+    PyObject *map = _PyDict_NewPresized((Py_ssize_t)count);
+    if (map == NULL)
+        return NULL;
+    const uint8_t *prev = NULL;
+    uint64_t prev_len = 0;
+    for (uint64_t i = 0; i < count; i++) {
+        unsigned major, info;
+        uint64_t len;
+        if (fast_head(r, &major, &len, &info) < 0 || major != 3 || len > (uint64_t)(r->n - r->pos))
+            goto bail;
+        const uint8_t *key = r->p + r->pos;
+        if (prev != NULL && (len < prev_len || (len == prev_len && memcmp(prev, key, (size_t)len) >= 0)))
+            goto bail; /* out of canonical order, or a duplicate */
+        prev = key;
+        prev_len = len;
+        r->pos += (Py_ssize_t)len;
+        PyObject *k = fast_key(key, (Py_ssize_t)len);
+        if (k == NULL)
+            goto bail;
+        PyObject *v = fast_item(r, depth + 1);
+        if (v == NULL) {
+            Py_DECREF(k);
+            goto fail;
+        }
+        int rc = PyDict_SetItem(map, k, v);
+        Py_DECREF(k);
+        Py_DECREF(v);
+        if (rc < 0)
+            goto fail;
+    }
+    return map;
+bail:
+    fast_bail();
+fail:
+    Py_DECREF(map);
+    return NULL;
+}
+
+static PyObject *
+fast_item(reader *r, int depth)
+{
+    unsigned major, info;
+    uint64_t arg;
+    if (depth > FAST_DEPTH || fast_head(r, &major, &arg, &info) < 0) {
+        fast_bail();
+        return NULL;
+    }
+    switch (major) {
+    case 0:
+        if (arg > INT64_MAX)
+            break;
+        return PyLong_FromLongLong((long long)arg);
+    case 1:
+        if (arg > INT64_MAX)
+            break;
+        return PyLong_FromLongLong(-1 - (long long)arg);
+    case 2:
+        if (arg > (uint64_t)(r->n - r->pos))
+            break;
+        r->pos += (Py_ssize_t)arg;
+        return PyBytes_FromStringAndSize((const char *)r->p + r->pos - (Py_ssize_t)arg, (Py_ssize_t)arg);
+    case 3: {
+        if (arg > (uint64_t)(r->n - r->pos))
+            break;
+        r->pos += (Py_ssize_t)arg;
+        PyObject *s = PyUnicode_DecodeUTF8((const char *)r->p + r->pos - (Py_ssize_t)arg, (Py_ssize_t)arg, "strict");
+        if (s == NULL)
+            fast_bail();
+        return s;
+    }
+    case 4: {
+        if (arg > (uint64_t)(r->n - r->pos))
+            break;
+        PyObject *list = PyList_New((Py_ssize_t)arg);
+        if (list == NULL)
+            return NULL;
+        for (uint64_t i = 0; i < arg; i++) {
+            PyObject *v = fast_item(r, depth + 1);
+            if (v == NULL) {
+                Py_DECREF(list);
+                return NULL;
+            }
+            PyList_SET_ITEM(list, (Py_ssize_t)i, v);
+        }
+        return list;
+    }
+    case 5:
+        return fast_map(r, arg, depth);
+    case 6: {
+        unsigned m2, i2;
+        uint64_t len;
+        if (arg != 42 || fast_head(r, &m2, &len, &i2) < 0 || m2 != 2 || len < 1 ||
+            len > (uint64_t)(r->n - r->pos) || r->p[r->pos] != 0x00)
+            break;
+        PyObject *raw = PyBytes_FromStringAndSize((const char *)r->p + r->pos + 1, (Py_ssize_t)len - 1);
+        r->pos += (Py_ssize_t)len;
+        if (raw == NULL)
+            return NULL;
+        PyObject *cid = py_link(NULL, raw);
+        Py_DECREF(raw);
+        if (cid == NULL)
+            fast_bail();
+        return cid;
+    }
+    case 7:
+        if (info == 20)
+            Py_RETURN_FALSE;
+        if (info == 21)
+            Py_RETURN_TRUE;
+        if (info == 22)
+            Py_RETURN_NONE;
+        if (info == 27) {
+            double d;
+            memcpy(&d, &arg, sizeof d);
+            if (!isfinite(d))
+                break;
+            return PyFloat_FromDouble(d);
+        }
+        break;
+    }
+    fast_bail();
+    return NULL;
+}
+
+static PyObject *
+py_cbor_decode(PyObject *self, PyObject *data)
+{
+    if (cid_type == NULL || raw_offset < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "_cscan.bind(CID) was not called");
+        return NULL;
+    }
+    if (!PyBytes_CheckExact(data)) {
+        PyErr_SetString(PyExc_TypeError, "cbor_decode() needs bytes");
+        return NULL;
+    }
+    reader r = {(const uint8_t *)PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), 0};
+    PyObject *value = fast_item(&r, 1);
+    if (value != NULL && r.pos != r.n) { /* trailing bytes: cbrrr words the error */
+        Py_DECREF(value);
+        fast_bail();
+        return NULL;
+    }
+    return value;
+}
+
 static PyMethodDef methods[] = {
+    {"cbor_decode", py_cbor_decode, METH_O,
+     "cbor_decode(data) -> the DAG-CBOR value, or ValueError (re-run cbrrr: it gives the value or the error)"},
     {"pb_decode", py_pb_decode, METH_O, "pb_decode(data) -> the DAG-PB node, or ValueError (re-run the Python decoder)"},
     {"cbor_scan", py_cbor_scan, METH_VARARGS,
      "cbor_scan(data, max_depth, budget, content=True) -> 0 ok, 1 nested deeper than max_depth, 2 gas over budget, -1 malformed"},

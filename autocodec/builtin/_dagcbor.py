@@ -53,6 +53,7 @@ def _py_link(raw: bytes) -> CID:
 
 _link = _native.link or _py_link  # the C twin has the same rules and no Python frame per link
 _c_check = _native.check
+_fast = _native.cbor_decode  # the common canonical subset in C; refuses (ValueError) the rest, never accepts more
 
 
 class _TagInCbor(Exception):
@@ -82,6 +83,11 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
             post_scan = True
         else:
             _prescan(data, limits, "dag-cbor")
+    if _fast is not None and type(data) is bytes and not post_scan:
+        try:
+            return _fast(data)
+        except ValueError:  # outside its subset: cbrrr gives the value or the exact error
+            pass
     try:
         value, used = _decode(data, _link, False)
     except InvalidCID as exc:  # from _py_link (the C link raises ValueError)
@@ -105,6 +111,11 @@ def decode_small(data: bytes, limits: DecodeLimits) -> Any:
     n = len(data)
     if n > limits.max_depth or n * _gas.WORST_GAS_PER_BYTE > limits.max_gas:
         return decode_dag_cbor(data, limits)
+    if _fast is not None:
+        try:
+            return _fast(data)
+        except ValueError:  # outside its subset: cbrrr gives the value or the exact error
+            pass
     try:
         value, used = _decode(data, _link, False)
     except InvalidCID as exc:

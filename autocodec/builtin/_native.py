@@ -17,6 +17,7 @@ cbor_scan: Callable[..., int] | None = None  # (data, max_depth, budget, content
 json_depth: Callable[[bytes, int], int] | None = None
 check: Callable[[Any, int, int], None] | None = None
 pb_decode: Callable[[bytes], Any] | None = None
+cbor_decode: Callable[[bytes], Any] | None = None  # ValueError: not in its subset, re-run cbrrr
 CHECK_LINKS, CHECK_BYTES, CHECK_CBOR_INTS = 1, 2, 4
 
 _cscan: Any
@@ -34,5 +35,6 @@ if _cscan is not None:
         link = _cscan.link
         check = _cscan.check  # needs the bound CID class to accept links
         pb_decode = getattr(_cscan, "pb_decode", None)  # None in a stale build
+        cbor_decode = getattr(_cscan, "cbor_decode", None)
     except TypeError:  # pragma: no cover - CID no longer keeps its bytes in a `_raw` slot
         link = None

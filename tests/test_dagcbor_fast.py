@@ -1,0 +1,167 @@
+"""The C fast path of DAG-CBOR decoding (``_cscan.cbor_decode``) against cbrrr.
+
+Its contract: on any input it either refuses (``ValueError``: the caller re-runs cbrrr) or gives
+exactly cbrrr's value (same types, same float bits, same key order, same CIDs); it never
+accepts what cbrrr refuses. Checked on the official IPLD codec fixtures (positive and
+negative), hand-picked edge cases, generated values and thousands of mutated blocks.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import struct
+from typing import Any
+
+import cbrrr
+import pytest
+
+from autocodec.builtin import _dagcbor, _native
+from autocodec.cid import CID
+
+from .conftest import CODEC_FIXTURES
+
+fast = _native.cbor_decode
+pytestmark = pytest.mark.skipif(fast is None, reason="the C helpers are not built (no C compiler)")
+
+_cbrrr_decode = cbrrr._cbrrr.decode_dag_cbor
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of identical types (``True`` is not ``1``; ``-0.0`` is not ``0.0``)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float):
+        return struct.pack(">d", a) == struct.pack(">d", b)
+    return bool(a == b)
+
+
+def _reference(data: bytes) -> tuple[bool, Any]:
+    try:
+        value, used = _cbrrr_decode(data, _dagcbor._link, False)
+    except Exception:  # noqa: BLE001 - any refusal counts
+        return False, None
+    return used == len(data), value
+
+
+def _agree(data: bytes) -> str:
+    """'fast' (both accept, same value), 'refused' (fast defers), or raises on a divergence."""
+    assert fast is not None
+    ok, expected = _reference(data)
+    try:
+        got = fast(data)
+    except ValueError:
+        return "refused"
+    assert ok, f"fast path accepted what cbrrr refuses: {data.hex()}"
+    assert _same(got, expected), f"different values for {data.hex()}: {got!r} != {expected!r}"
+    return "fast"
+
+
+def _fixture_blocks() -> list[bytes]:
+    return sorted(p.read_bytes() for p in (CODEC_FIXTURES / "fixtures").glob("*/*.dag-cbor"))
+
+
+def test_official_fixtures_decode_the_same() -> None:
+    blocks = _fixture_blocks()
+    if not blocks:
+        pytest.skip(f"no codec fixtures at {CODEC_FIXTURES}")
+    outcomes = [_agree(b) for b in blocks]
+    assert outcomes.count("fast") >= len(blocks) * 3 // 4  # the subset covers the common blocks
+
+
+def test_official_negative_fixtures_are_never_accepted() -> None:
+    cases = [case for path in (CODEC_FIXTURES / "negative-fixtures" / "dag-cbor" / "decode").glob("*.json")
+             for case in json.loads(path.read_text())]
+    if not cases:
+        pytest.skip(f"no negative fixtures at {CODEC_FIXTURES}")
+    for case in cases:
+        assert _agree(bytes.fromhex(case["hex"])) == "refused", case["name"]
+
+
+@pytest.mark.parametrize(("hex_", "outcome"), [
+    ("00", "fast"), ("17", "fast"), ("1818", "fast"), ("1817", "refused"),  # minimal ints only
+    ("1b7fffffffffffffff", "fast"), ("1b8000000000000000", "refused"),  # beyond int64: cbrrr decides
+    ("3b7fffffffffffffff", "fast"), ("3bffffffffffffffff", "refused"),
+    ("fb8000000000000000", "fast"), ("fb3ff0000000000000", "fast"),  # -0.0 and 1.0
+    ("fb7ff8000000000000", "refused"), ("fb7ff0000000000000", "refused"), ("fa00000000", "refused"),
+    ("f4", "fast"), ("f5", "fast"), ("f6", "fast"), ("f7", "refused"), ("e0", "refused"),
+    ("a2616101616202", "fast"), ("a2616201616102", "refused"), ("a2616101616102", "refused"),
+    ("a261620162616102", "fast"), ("a262616101616202", "refused"),  # shorter keys first
+    ("a10102", "refused"), ("9fff", "refused"), ("5801ff", "refused"), ("61ff", "refused"),
+    ("6100", "fast"), ("63eda080", "refused"), ("0000", "refused"), ("82", "refused"),
+    ("d82a4100", "refused"), ("d82a4101", "refused"), ("c101", "refused"),
+])
+def test_edge_cases(hex_: str, outcome: str) -> None:
+    assert _agree(bytes.fromhex(hex_)) == outcome
+
+
+def test_links_and_nesting() -> None:
+    cid = CID.parse("bafyreihdb57fdysx5h35urvxz64ros7zvywshber7id6t6c6fek37jgyfe")
+    value = {"a": [cid, {"b": cid}], "l": [[[[]]]]}
+    data = _dagcbor._encode(value, CID, False)
+    assert _agree(data) == "fast"
+    deep = b"\x81" * 300 + b"\x00"  # past the fast path's own depth bound: cbrrr decides
+    assert _agree(deep) == "refused"
+
+
+def _random_value(rnd: random.Random, depth: int = 0) -> Any:
+    kind = rnd.randrange(10 if depth < 4 else 6)
+    if kind == 0:
+        return rnd.choice([0, 1, 23, 24, 255, 256, 65535, 65536, 2**32, 2**63 - 1, -1, -24, -25, -(2**63)])
+    if kind == 1:
+        return rnd.choice([0.5, -0.0, 1e300, -2.5, math.pi])
+    if kind == 2:
+        return rnd.randbytes(rnd.randrange(40))
+    if kind == 3:
+        return "".join(rnd.choice("ab\u00e9\u4e2d\U0001f600") for _ in range(rnd.randrange(12)))
+    if kind == 4:
+        return rnd.choice([True, False, None])
+    if kind == 5:
+        return CID.parse("bafyreihdb57fdysx5h35urvxz64ros7zvywshber7id6t6c6fek37jgyfe")
+    if kind < 8:
+        return [_random_value(rnd, depth + 1) for _ in range(rnd.randrange(5))]
+    return {"".join(rnd.choice("abc") for _ in range(rnd.randrange(4))): _random_value(rnd, depth + 1)
+            for _ in range(rnd.randrange(5))}
+
+
+def test_generated_values_and_their_mutations() -> None:
+    rnd = random.Random(42)
+    fast_count = 0
+    for _ in range(400):
+        data = _dagcbor._encode(_random_value(rnd), CID, False)
+        assert _agree(data) == "fast", data.hex()
+        fast_count += 1
+        for _ in range(10):  # flips, cuts and insertions: refused by both, or the same value
+            mutated = bytearray(data)
+            pos = rnd.randrange(len(mutated))
+            action = rnd.randrange(3)
+            if action == 0:
+                mutated[pos] ^= 1 << rnd.randrange(8)
+            elif action == 1:
+                del mutated[pos:]
+            else:
+                mutated.insert(pos, rnd.randrange(256))
+            _agree(bytes(mutated))
+    assert fast_count == 400
+
+
+def test_decoders_use_it_and_keep_cbrrr_errors() -> None:
+    """Through the builtin codec: the same values, and refusals worded by cbrrr as before."""
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.errors import InvalidBlock
+
+    limits = DEFAULT_LIMITS.decode
+    for data in _fixture_blocks()[:40]:
+        ok, expected = _reference(data)
+        if ok:
+            assert _same(_dagcbor.decode_dag_cbor(data, limits), expected)
+            assert _same(_dagcbor.decode_small(data, limits), expected)
+    for bad, words in [("a2616201616102", "non-canonical map key ordering"), ("1817", "not minimally encoded")]:
+        for decode in (_dagcbor.decode_dag_cbor, _dagcbor.decode_small):
+            with pytest.raises(InvalidBlock, match=words):
+                decode(bytes.fromhex(bad), limits)
