@@ -165,3 +165,18 @@ def test_decoders_use_it_and_keep_cbrrr_errors() -> None:
         for decode in (_dagcbor.decode_dag_cbor, _dagcbor.decode_small):
             with pytest.raises(InvalidBlock, match=words):
                 decode(bytes.fromhex(bad), limits)
+
+
+def test_decoded_links_are_not_visited_by_the_cycle_collector() -> None:
+    """A CID built in C holds one bytes object, so it is untracked (like a tuple of atoms):
+    collections during a large decode never visit it. It behaves as any other CID."""
+    import gc
+    import pickle
+
+    cid = CID.parse("bafyreihdb57fdysx5h35urvxz64ros7zvywshber7id6t6c6fek37jgyfe")
+    for decode in (fast, lambda d: _cbrrr_decode(d, _dagcbor._link, False)[0]):
+        assert decode is not None
+        got = decode(_dagcbor._encode([cid], CID, False))[0]
+        assert not gc.is_tracked(got)
+        assert got == cid and hash(got) == hash(cid) and str(got) == str(cid)
+        assert pickle.loads(pickle.dumps(got)) == cid and {got: 1}[cid] == 1
