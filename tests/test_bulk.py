@@ -402,9 +402,13 @@ def test_tickets_refuse_a_stale_generation() -> None:
     tickets = _pool._Tickets(multiprocessing.get_context("fork"))  # noqa: SLF001
     try:
         tickets.open(1, 3)
+        assert tickets.claim_front(1) == tickets.WAIT  # not in the arena yet
+        tickets.staged(1)
         assert tickets.claim_front(1) == 0
-        assert tickets.claim_back() == 2
+        assert tickets.claim_front(1) == tickets.WAIT
+        assert tickets.claim_back() == 2  # the caller's own share needs no arena
         tickets.open(2, 2)
+        tickets.staged(2)
         assert tickets.claim_front(1) is None  # the old call's worker
         assert [tickets.claim_front(2), tickets.claim_back(), tickets.claim_front(2), tickets.claim_back()] == [0, 1, None, None]
         assert tickets.state() == (1, 1)

@@ -172,6 +172,9 @@ def _serve(conn: Connection, inherited: list[Connection], arena: mmap.mmap, tick
         except (EOFError, OSError):
             return
         while (seq := tickets.claim_front(generation)) is not None:
+            if seq == _Tickets.WAIT:  # the caller is still copying it into the arena (microseconds)
+                time.sleep(0.0001)
+                continue
             try:
                 out: Any = [_ship(x) if isinstance(x, AutocodecError) else x for x in _jobs[job](_items(table[seq], arena))]
             except AutocodecError as exc:
@@ -190,7 +193,8 @@ class _Tickets:
     cross-process lock. A claim names the call's generation, so a worker still finishing one
     call can never claim a chunk of the next one with the old call's table."""
 
-    _LAYOUT = struct.Struct("qqq")  # generation, front, back
+    _LAYOUT = struct.Struct("qqqq")  # generation, front, back, staged
+    WAIT = -1
 
     def __init__(self, ctx: Any) -> None:
         self.shared = mmap.mmap(-1, self._LAYOUT.size)
@@ -198,28 +202,38 @@ class _Tickets:
 
     def open(self, generation: int, count: int) -> None:
         with self.lock:
-            self._LAYOUT.pack_into(self.shared, 0, generation, 0, count)
+            self._LAYOUT.pack_into(self.shared, 0, generation, 0, count, 0)
+
+    def staged(self, upto: int) -> None:
+        """Chunks ``< upto`` are in the arena: workers may claim them."""
+        with self.lock:
+            current, front, back, _ = self._LAYOUT.unpack_from(self.shared)
+            self._LAYOUT.pack_into(self.shared, 0, current, front, back, upto)
 
     def claim_front(self, generation: int) -> int | None:
+        """The next chunk from the front; ``WAIT`` while it is not in the arena yet; ``None``
+        when none is left for this generation."""
         with self.lock:
-            current, front, back = self._LAYOUT.unpack_from(self.shared)
+            current, front, back, staged = self._LAYOUT.unpack_from(self.shared)
             if current != generation or front >= back:
                 return None
-            self._LAYOUT.pack_into(self.shared, 0, current, front + 1, back)
+            if front >= staged:
+                return self.WAIT
+            self._LAYOUT.pack_into(self.shared, 0, current, front + 1, back, staged)
             return int(front)
 
     def claim_back(self) -> int | None:
         with self.lock:
-            current, front, back = self._LAYOUT.unpack_from(self.shared)
+            current, front, back, staged = self._LAYOUT.unpack_from(self.shared)
             if front >= back:
                 return None
-            self._LAYOUT.pack_into(self.shared, 0, current, front, back - 1)
+            self._LAYOUT.pack_into(self.shared, 0, current, front, back - 1, staged)
             return int(back - 1)
 
     def state(self) -> tuple[int, int]:
         """``(front, back)``: chunks claimed by workers so far, and the end of the unclaimed range."""
         with self.lock:
-            _, front, back = self._LAYOUT.unpack_from(self.shared)
+            _, front, back, _ = self._LAYOUT.unpack_from(self.shared)
         return int(front), int(back)
 
     def close(self) -> None:
@@ -387,30 +401,37 @@ def _forkable() -> bool:
     return not _in_worker and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _stage(chunks: list[list[Any]], arena: mmap.mmap) -> list[tuple[str, int, bytes | int]] | None:
-    """Write every chunk's items into the arena once, before the workers start: a table entry
-    per chunk (see ``_items``), or ``None`` when they do not all fit."""
-    table: list[tuple[str, int, bytes | int]] = []
-    pos = 0
-    for chunk in chunks:
-        if chunk and set(map(type, chunk)) == {bytes}:  # C loops, no frame per item
-            lengths = array("Q", map(len, chunk))
-            if pos + sum(lengths) > ARENA_BYTES:
-                return None
-            entry: tuple[str, int, bytes | int] = (_ARENA, pos, lengths.tobytes())
-            data: bytes = b"".join(chunk)
-        else:
-            try:
-                data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
-            except Exception as exc:  # an item that cannot cross to a process (a lock, a socket...)
-                raise SandboxError(f"a bulk input could not be sent to a worker: {type(exc).__name__}: {exc}") from None
-            entry = (_PICKLED, pos, len(data))
-            if pos + len(data) > ARENA_BYTES:
-                return None
+class _Staging:
+    """Where each chunk's input goes in the arena (``table``: an entry per chunk, see
+    ``_items``), planned before anything is copied; ``copy(i)`` then writes chunk ``i``.
+    ``fits`` is false when the chunks do not all fit (the plan is then unusable)."""
+
+    def __init__(self, chunks: list[list[Any]]) -> None:
+        self.table: list[tuple[str, int, bytes | int]] = []
+        self._data: list[list[bytes] | bytes] = []
+        pos = 0
+        for chunk in chunks:
+            if chunk and set(map(type, chunk)) == {bytes}:  # C loops, no frame per item
+                lengths = array("Q", map(len, chunk))
+                self.table.append((_ARENA, pos, lengths.tobytes()))
+                self._data.append(chunk)
+                pos += sum(lengths)
+            else:
+                try:
+                    data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception as exc:  # an item that cannot cross to a process (a lock, a socket...)
+                    raise SandboxError(f"a bulk input could not be sent to a worker: {type(exc).__name__}: {exc}") from None
+                self.table.append((_PICKLED, pos, len(data)))
+                self._data.append(data)
+                pos += len(data)
+        self.fits = pos <= ARENA_BYTES
+
+    def copy(self, i: int, arena: mmap.mmap) -> None:
+        pos = self.table[i][1]
+        piece = self._data[i]
+        data = piece if isinstance(piece, bytes) else b"".join(piece)
         arena[pos : pos + len(data)] = data
-        pos += len(data)
-        table.append(entry)
-    return table
+        self._data[i] = b""  # copied: nothing to keep
 
 
 def _rounds(chunks: list[list[Any]]) -> Iterator[tuple[int, int]]:
@@ -454,8 +475,8 @@ def _spread_round(job: int, chunks: list[list[Any]], workers: int, receive: Call
     pool = _pool_for(procs_wanted, job)
     conns = pool.conns[:procs_wanted]
     procs = pool.procs[:procs_wanted]
-    table = _stage(chunks, pool.arena)
-    if table is None:  # one chunk larger than the arena: in this thread, as a call without a pool
+    staging = _Staging(chunks)
+    if not staging.fits:  # one chunk larger than the arena: in this thread, as a call without a pool
         run = local or _jobs[job]
         receive(0, run(chunks[0]))
         return
@@ -524,11 +545,22 @@ def _spread_round(job: int, chunks: list[list[Any]], workers: int, receive: Call
     done = False
     try:
         collector.start()
+        # The first shares are copied before the workers are told, the rest while they work
+        # (in order: a worker claims only shares already in the arena).
+        _, back = tickets.state()
+        head = min(back, len(conns))
+        for i in range(head):
+            staging.copy(i, pool.arena)
+        tickets.staged(head)
         for conn in conns:
             try:
-                conn.send((pool.generation, job, table))
+                conn.send((pool.generation, job, staging.table))
             except OSError:  # a worker that died since the pool was checked
                 raise _died() from None
+        for i in range(head, back):
+            staging.copy(i, pool.arena)
+            if (i - head) % 4 == 3 or i == back - 1:
+                tickets.staged(i + 1)
         if first is not None:
             run_local(first)
             pending -= 1
