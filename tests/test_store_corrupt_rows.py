@@ -109,3 +109,45 @@ def test_cli_block_check_and_get_report_a_corrupt_row(tmp_path: Path) -> None:
     err = get.stderr.decode()
     assert get.returncode == 1 and len(err.strip().splitlines()) == 1 and "corrupt" in err, err
     assert str(home) not in err
+
+
+def test_check_in_small_windows_on_every_core_gives_the_per_row_verdicts(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """``check`` reads rows a window at a time and hashes a window's rows in threads: with tiny
+    windows (every row its own, and several rows in one) and threads forced, it lists exactly
+    the rows whose ``get`` or ``stat`` raises ``StoreCorrupt``."""
+    from autocodec.errors import BlockNotFound
+    from autocodec.store import _blockstore
+
+    store = BlockStore.open(tmp_path / "home")
+    cids = []
+    for i in range(60):
+        data = f"block {i} ".encode() * (1 + i % 7)
+        cid = builtin.cid_for(data, "raw", "sha2-256" if i % 3 else "sha2-512")
+        store.put(cid, data)
+        cids.append(cid)
+    for n, sql in enumerate([*(sql for sql, _ in CASES.values()), "UPDATE blocks SET size = 'x' WHERE cid = ?",
+                             "UPDATE blocks SET codec = CAST(x'ff' AS TEXT) WHERE cid = ?"]):
+        _tamper(store, sql, cids[5 * n + 2])
+
+    def per_row() -> list:
+        bad = []
+        for cid in store.cids():
+            try:
+                store.get(cid)
+                store.stat(cid)
+            except StoreCorrupt:
+                bad.append(cid)
+            except BlockNotFound:  # pragma: no cover - nothing is deleted here
+                pass
+        return bad
+
+    expected = per_row()
+    assert 4 <= len(expected) < 10
+    monkeypatch.setattr(_blockstore, "_PARALLEL_HASH_BYTES", 0)
+    for window in (1, 100, 1 << 20):
+        monkeypatch.setattr(_blockstore, "_CHECK_WINDOW_BYTES", window)
+        assert store.check() == expected
+    monkeypatch.setattr(_blockstore, "_PAGE", 7)  # pages that end inside the key range
+    assert store.check() == expected
+    store.close()
