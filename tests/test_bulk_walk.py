@@ -127,3 +127,24 @@ def test_cli_dag_and_car_export_are_the_serial_car(dag: tuple[Path, CID, list[CI
     assert run_cli(home, "dag", "export", str(root)).stdout == serial
     run_cli(home, "car", "export", str(root), "-o", str(tmp_path / "out.car"))
     assert (tmp_path / "out.car").read_bytes() == serial
+
+
+@pytest.mark.slow  # forks the bulk pool's worker processes
+def test_runtime_walk_in_bulk_is_the_serial_walk(dag: tuple[Path, CID, list[CID]]) -> None:
+    """``Runtime.walk(root, bulk=True)`` gives the same blocks in the same order, and did find
+    links in the workers."""
+    from autocodec.dag import _ahead
+
+    home, root, _ = dag
+    made: list[LinksAhead] = []
+    real = _ahead.LinksAhead.__init__
+
+    def record(self: LinksAhead, *args: object, **kwargs: object) -> None:
+        real(self, *args, **kwargs)  # type: ignore[arg-type]
+        made.append(self)
+
+    with autocodec.Runtime(home) as rt, pytest.MonkeyPatch.context() as mp:
+        serial = list(rt.walk(root))
+        mp.setattr(_ahead.LinksAhead, "__init__", record)
+        assert list(rt.walk(root, bulk=True)) == serial
+    assert len(made) == 1 and made[0].hits > len(serial) // 2
