@@ -380,3 +380,33 @@ def test_opening_a_runtime_does_not_wait_for_another_processs_writer(tmp_path: P
         writer.execute("ROLLBACK")
         writer.close()
     assert took < 1.5, f"opening waited {took:.1f} s for the other writer"
+
+
+def test_listing_pins_and_sets_does_not_wait_for_a_writer(tmp_path: Path) -> None:
+    """``pins ls`` and the publisher's set lookups are reads: beside another process's writer
+    (an import holding the write lock) they answer instead of failing with "locked" after the
+    busy timeout, as they did while they took a write transaction."""
+    import sqlite3
+    from dataclasses import replace as _replace
+
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.errors import SetNotFound
+    from autocodec.registry._sets import get_set
+
+    with Runtime(tmp_path / "home") as rt:  # pins the default set
+        path = rt.store.path
+        pinned = [p.name for p in rt.pins.ls()]
+        with pytest.raises(SetNotFound):  # (creates the publisher's tables: a write, once per home)
+            get_set(rt, "not-here")
+    assert pinned
+    limits = _replace(DEFAULT_LIMITS, store=_replace(DEFAULT_LIMITS.store, busy_timeout_ms=200))
+    with Runtime(tmp_path / "home", limits=limits) as rt:
+        writer = sqlite3.connect(path, isolation_level=None)
+        writer.execute("BEGIN IMMEDIATE")
+        try:
+            assert [p.name for p in rt.pins.ls()] == pinned
+            with pytest.raises(SetNotFound):
+                get_set(rt, "not-here")
+        finally:
+            writer.execute("ROLLBACK")
+            writer.close()

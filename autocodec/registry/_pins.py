@@ -253,8 +253,7 @@ class Pins:
 
     def ls(self) -> list[PinInfo]:
         self._ensure()
-        with self.store.transaction() as conn:
-            rows = {r[0]: r for r in conn.execute("SELECT * FROM registry_pins").fetchall()}
+        rows = {r[0]: r for r in self.store.read_rows("SELECT * FROM registry_pins")}  # no wait on a writer
         out = []
         for info in self.trust.sets():
             row = rows.get(str(info.set_id))

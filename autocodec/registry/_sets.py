@@ -61,8 +61,7 @@ def _ensure(runtime: "Runtime") -> None:
 
 def get_set(runtime: "Runtime", name: str) -> SetState:
     _ensure(runtime)
-    with runtime.store.transaction() as conn:
-        row = conn.execute("SELECT * FROM registry_sets WHERE name = ?", (name,)).fetchone()
+    row = runtime.store.read_row("SELECT * FROM registry_sets WHERE name = ?", (name,))
     if row is None:
         raise SetNotFound(f"no extension set named {name!r} is being published from this home",
                           hint="create the set first (`autocodec set init`)")
@@ -79,9 +78,8 @@ def init_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], key_na
     now = int(time.time()) if now is None else now
     if not 1 <= threshold <= len(keys):
         raise InvalidInput(f"threshold {threshold} needs between 1 and {len(keys)} keys")
-    with runtime.store.transaction() as conn:
-        if conn.execute("SELECT 1 FROM registry_sets WHERE name = ?", (name,)).fetchone():
-            raise InvalidInput(f"a set named {name!r} already exists in this home")
+    if runtime.store.read_row("SELECT 1 FROM registry_sets WHERE name = ?", (name,)):
+        raise InvalidInput(f"a set named {name!r} already exists in this home")
     role = Role(tuple(k.did for k in keys), threshold)
     root = Root(set=name, version=1, expires=int(now + expires_days * DAY), root=role, index=role)
     root_cid, envelope = sign(root, keys, limits=runtime.limits.trust)
@@ -123,9 +121,8 @@ def entries(runtime: "Runtime", name: str) -> list[tuple[str, int | str, CID]]:
     from ..verify._documents import CODED_KINDS
 
     get_set(runtime, name)
-    with runtime.store.transaction() as conn:
-        rows = conn.execute("SELECT kind, key, manifest_cid FROM registry_set_entries WHERE name = ? "
-                            "ORDER BY kind, key", (name,)).fetchall()
+    rows = runtime.store.read_rows("SELECT kind, key, manifest_cid FROM registry_set_entries WHERE name = ? "
+                                   "ORDER BY kind, key", (name,))
     return [(k, int(key) if k in CODED_KINDS else key, CID.parse(m)) for k, key, m in rows]
 
 

@@ -367,6 +367,16 @@ class BlockStore:
             raise StoreError("read_row runs SELECT statements only")
         return self._query(sql, params, "read the store")
 
+    def read_rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """Every row of one ``SELECT``, read without taking the write lock (as ``read_row``)."""
+        if not sql.lstrip().upper().startswith("SELECT"):
+            raise StoreError("read_rows runs SELECT statements only")
+        try:
+            with self._lock:
+                return list(self._db().execute(sql, params).fetchall())
+        except sqlite3.Error as exc:
+            raise translate_sqlite_error(exc, "read the store") from exc
+
     def get(self, cid: CID) -> bytes:
         """The block's bytes, checked for on-disk corruption; ``BlockNotFound`` if absent."""
         if _is_identity(cid):
