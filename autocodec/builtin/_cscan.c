@@ -276,6 +276,21 @@ py_link(PyObject *self, PyObject *raw)
     return obj;
 }
 
+/* the checks every decoder entry point makes: CID bound, an exact bytes argument; 0 or -1 */
+static int
+bound_bytes_arg(PyObject *data, const char *fn)
+{
+    if (cid_type == NULL || raw_offset < 0) {
+        PyErr_SetString(PyExc_RuntimeError, "_cscan.bind(CID) was not called");
+        return -1;
+    }
+    if (!PyBytes_CheckExact(data)) {
+        PyErr_Format(PyExc_TypeError, "%s() needs bytes", fn);
+        return -1;
+    }
+    return 0;
+}
+
 #define CHECK_LINKS 1
 #define CHECK_BYTES 2
 #define CHECK_CBOR_INTS 4
@@ -569,14 +584,8 @@ fail:
 static PyObject *
 py_pb_decode(PyObject *self, PyObject *data)
 {
-    if (cid_type == NULL || raw_offset < 0) {
-        PyErr_SetString(PyExc_RuntimeError, "_cscan.bind(CID) was not called");
+    if (bound_bytes_arg(data, "pb_decode") < 0)
         return NULL;
-    }
-    if (!PyBytes_CheckExact(data)) {
-        PyErr_SetString(PyExc_TypeError, "pb_decode() needs bytes");
-        return NULL;
-    }
     const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(data);
     Py_ssize_t end = PyBytes_GET_SIZE(data), pos = 0;
     PyObject *links = PyList_New(0), *node_data = NULL, *node = NULL;
@@ -850,14 +859,8 @@ fast_item(reader *r, int depth)
 static PyObject *
 py_cbor_decode(PyObject *self, PyObject *data)
 {
-    if (cid_type == NULL || raw_offset < 0) {
-        PyErr_SetString(PyExc_RuntimeError, "_cscan.bind(CID) was not called");
+    if (bound_bytes_arg(data, "cbor_decode") < 0)
         return NULL;
-    }
-    if (!PyBytes_CheckExact(data)) {
-        PyErr_SetString(PyExc_TypeError, "cbor_decode() needs bytes");
-        return NULL;
-    }
     reader r = {(const uint8_t *)PyBytes_AS_STRING(data), PyBytes_GET_SIZE(data), 0};
     PyObject *value = fast_item(&r, 1);
     if (value != NULL && r.pos != r.n) { /* trailing bytes: cbrrr words the error */
