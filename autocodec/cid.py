@@ -363,17 +363,30 @@ class CID:
         code, _ = decode_varint(raw, off)
         return codec, code, off
 
+    # codec, hash_code and multihash read one-byte varints (almost every CID: raw, dag-pb,
+    # dag-cbor, git-raw; sha2-256, sha1, blake3, keccak-256) straight from the bytes: these
+    # properties are read for every block of a walk
+
     @property
     def codec(self) -> int:
-        return self._parts()[0]
+        raw = self._raw
+        if raw[0] == 0x12:
+            return _DAG_PB
+        return raw[1] if raw[1] < 0x80 else self._parts()[0]
 
     @property
     def hash_code(self) -> int:
-        return self._parts()[1]
+        raw = self._raw
+        if raw[0] == 0x12:
+            return _SHA2_256
+        return raw[2] if raw[1] < 0x80 and raw[2] < 0x80 else self._parts()[1]
 
     @property
     def multihash(self) -> bytes:
-        return self._raw[self._parts()[2]:]
+        raw = self._raw
+        if raw[0] == 0x12:
+            return raw
+        return raw[2:] if raw[1] < 0x80 else raw[self._parts()[2]:]
 
     @property
     def digest(self) -> bytes:

@@ -44,3 +44,18 @@ def test_varint_minimal_and_bounded() -> None:
         decode_varint(b"\x80\x00")  # non-minimal
     with pytest.raises(ValueError):
         decode_varint(b"\xff" * 10)
+
+
+def test_parts_read_directly_agree_with_the_varint_parse() -> None:
+    """``codec``, ``hash_code`` and ``multihash`` read one-byte varints straight from the bytes;
+    for one- and several-byte codes alike they equal the general varint parse."""
+    import random
+
+    rnd = random.Random(3)
+    for codec in (0x55, 0x70, 0x71, 0x78, 0x7F, 0x80, 0x90, 0x300, 0xB401):
+        for code, size in ((0x12, 32), (0x11, 20), (0x1E, 32), (0x7F, 4), (0x80, 8), (0xB220, 32), (0x00, 5)):
+            mh = encode_varint(code) + encode_varint(size) + rnd.randbytes(size)
+            cid = CID(b"\x01" + encode_varint(codec) + mh)
+            assert (cid.codec, cid.hash_code, cid.multihash) == (codec, code, mh)
+    v0 = CID(b"\x12\x20" + bytes(32))
+    assert (v0.codec, v0.hash_code, v0.multihash) == (0x70, 0x12, bytes(v0))
