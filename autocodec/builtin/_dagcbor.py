@@ -86,7 +86,7 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
     if _fast is not None and type(data) is bytes and not post_scan:
         try:
             return _fast(data)
-        except ValueError:  # outside its subset: cbrrr gives the value or the exact error
+        except (ValueError, MemoryError):  # outside its subset (or out of memory): cbrrr gives the value or the exact error
             pass
     try:
         value, used = _decode(data, _link, False)
@@ -114,7 +114,7 @@ def decode_small(data: bytes, limits: DecodeLimits) -> Any:
     if _fast is not None:
         try:
             return _fast(data)
-        except ValueError:  # outside its subset: cbrrr gives the value or the exact error
+        except (ValueError, MemoryError):  # outside its subset (or out of memory): cbrrr gives the value or the exact error
             pass
     try:
         value, used = _decode(data, _link, False)
