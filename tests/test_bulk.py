@@ -429,3 +429,29 @@ def test_the_calling_threads_share_shrinks_with_its_receive_cost() -> None:
     costly = _pool._Share(procs=1)  # noqa: SLF001
     costly.ran(0.010, 0.010)
     assert not any(costly.worth_taking(unsent=n, outstanding=1) for n in (1, 10, 1000))  # receiving alone is longer
+
+
+@pytest.mark.slow  # forks the bulk pool's worker processes
+def test_workers_wait_for_shares_still_being_copied(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Shares after the first ones are copied into the arena while the workers already run: a
+    worker that reaches one not yet copied waits for it (never reads a stale arena), and the
+    results are the serial ones."""
+    real_copy = _pool._Staging.copy  # noqa: SLF001
+    copied: list[int] = []
+
+    def slow_copy(self: object, i: int, arena: object) -> None:
+        if i >= 1:
+            time.sleep(0.02)  # the worker is done with share 0 long before share 1 is in
+        real_copy(self, i, arena)  # type: ignore[arg-type]
+        copied.append(i)
+
+    monkeypatch.setattr(_pool._Staging, "copy", slow_copy)  # noqa: SLF001
+    items = [bytes([i % 251]) * (100 + i % 7) for i in range(4000)]
+    job = bulk.register(lambda chunk: [(len(x) * x[0], _pool._in_worker) for x in chunk])  # noqa: SLF001
+    try:
+        got = bulk.run_bulk(job, items, workers=2)
+    finally:
+        bulk.unregister(job)
+    assert [value for value, _ in got] == [len(x) * x[0] for x in items]
+    assert any(in_worker for _, in_worker in got)  # the worker did take shares
+    assert len(copied) >= 8  # the shares were copied one by one while the call ran
