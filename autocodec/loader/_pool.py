@@ -455,11 +455,13 @@ def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[
     ``workers`` (the pool has ``workers - 1`` processes): between replies it runs ``local`` on
     chunks it claims from the back, as much as ``_Share`` finds worth it.
 
-    Every chunk's input is in the arena before the workers are told of the call, and each
-    worker claims its next chunk itself as soon as it is done with one (``_Tickets``): no
-    worker waits on this thread, whatever this thread is busy with. A receiver thread reads
-    the replies (waiting with the GIL released) and hands them over through a queue. Inputs
-    larger than the arena go in consecutive rounds."""
+    Every chunk's place in the arena is planned first (``_Staging``); the first chunks are
+    copied there before the workers are told of the call and the rest right after, while they
+    run. Each worker claims its next chunk itself as soon as it is done with one
+    (``_Tickets``; only chunks already copied): no worker waits on this thread, whatever this
+    thread is busy with afterwards. A receiver thread reads the replies (waiting with the GIL
+    released) and hands them over through a queue. Inputs larger than the arena go in
+    consecutive rounds."""
     for start, end in _rounds(chunks):
         _spread_round(job, chunks[start:end], workers, partial(_shifted, receive, start), local)
 
