@@ -35,7 +35,8 @@ Invariants:
   times measured in the call, it would still finish no later than they do (``_Share``); in
   ``decode_many`` it also converts every batch's output as it arrives, so it takes fewer.
 - Inputs travel to the workers once: every chunk is written to a shared anonymous arena
-  (bytes items as contiguous bytes, others pickled) before the workers are told of the call,
+  (bytes items as contiguous bytes, others pickled), the first ones before the workers are
+  told of the call and the rest at once after, and workers claim only chunks already written,
   so no worker ever waits for this thread to send it something; a receiver thread reads the
   replies into a queue, and socket buffers are widened so that a worker writes a reply and
   goes on. Inputs larger than the arena go in rounds. A worker that died while idle is
