@@ -180,3 +180,63 @@ def test_decoded_links_are_not_visited_by_the_cycle_collector() -> None:
         assert not gc.is_tracked(got)
         assert got == cid and hash(got) == hash(cid) and str(got) == str(cid)
         assert pickle.loads(pickle.dumps(got)) == cid and {got: 1}[cid] == 1
+
+
+def _frame(records: list[tuple[int, bytes]]) -> bytes:
+    return b"".join(struct.pack("<II", tag, len(payload)) + payload for tag, payload in records)
+
+
+def _outcome(parse: Any, out: bytes, count: int) -> Any:
+    """Values compared by type and value; errors by class and message."""
+    try:
+        got = parse(out, count)
+    except Exception as exc:  # noqa: BLE001 - the error itself is the outcome
+        return ("raised", type(exc).__name__, str(exc))
+    return [("error", type(x).__name__, str(x)) if isinstance(x, Exception) else ("value", x) for x in got]
+
+
+def _same_outcome(a: Any, b: Any) -> bool:
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return bool(a == b)
+    return len(a) == len(b) and all(x[0] == y[0] and (_same(x[1], y[1]) if x[0] == "value" else x == y)
+                                    for x, y in zip(a, b))
+
+
+def test_batch_output_in_one_call_is_the_item_by_item_parse() -> None:
+    """``ac_decode_batch``'s output parsed by the C helper in one call gives exactly the
+    item-by-item parse: the same values, the same per-item errors (bad DAG-CBOR, guest error
+    statuses, unknown statuses), and the same fault for a truncated, overlong or trailing frame;
+    long items (past the no-scan size) and refused ones go the item-by-item way."""
+    from autocodec.loader._adapters import _parse_batch, _parse_items
+
+    rnd = random.Random(11)
+    big = _dagcbor._encode({"k": [bytes(40)] * 40}, CID, False)  # past max_depth bytes: scanned
+    for _ in range(600):
+        records = []
+        for _ in range(rnd.randrange(0, 12)):
+            kind = rnd.randrange(8)
+            if kind < 4:
+                payload = _dagcbor._encode(_random_value(rnd), CID, False)
+                if kind == 3 and payload:  # a corrupted value
+                    cut = bytearray(payload)
+                    cut[rnd.randrange(len(cut))] ^= 0xFF
+                    payload = bytes(cut)
+                records.append((0, payload))
+            elif kind == 4:
+                records.append((0, big))
+            elif kind == 5:
+                records.append((rnd.choice([1, 2, 3, 4]), "bad \u00e9 input".encode()[: rnd.randrange(12)]))
+            elif kind == 6:
+                records.append((rnd.choice([5, 99, 2**32 - 1]), b"x"))
+            else:
+                records.append((0, b""))
+        out, count = _frame(records), len(records)
+        damage = rnd.randrange(6)
+        if damage == 0 and out:
+            out = out[: rnd.randrange(len(out))]  # truncated
+        elif damage == 1:
+            out += b"\0" * rnd.randrange(1, 9)  # trailing bytes
+        elif damage == 2:
+            count += rnd.choice([-1, 1]) if count else 1  # a count that does not match
+        expected = _outcome(_parse_items, out, max(count, 0))
+        assert _same_outcome(_outcome(_parse_batch, out, max(count, 0)), expected), (records, damage)

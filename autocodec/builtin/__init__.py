@@ -31,6 +31,7 @@ from ..codes import codec_code
 from ..config import DEFAULT_LIMITS, DecodeLimits
 from ..errors import HashMismatch, InvalidInput, UnknownCodec
 from ._dagcbor import decode_small as decode_dag_cbor_small  # decode(data, "dag-cbor", limits=...), least overhead
+from ._dagcbor import decode_records as decode_dag_cbor_records  # many short values in one C call
 from ._dagjson import DagJson
 from ._registry import CODECS, HASHERS, Codec, Hasher, codec_for, hasher_for
 
@@ -132,6 +133,7 @@ __all__ = [
     "codec_for",
     "decode",
     "decode_dag_cbor_small",
+    "decode_dag_cbor_records",
     "encode",
     "has_codec",
     "has_hash",

@@ -871,7 +871,76 @@ py_cbor_decode(PyObject *self, PyObject *data)
     return value;
 }
 
+/* decode_records(buf, count, small_max) -> (values, todo), or None.
+ * ``buf`` holds ``count`` records of [u32 LE tag][u32 LE length][payload] (the layout of
+ * ac_decode_batch's output, docs/abi.md). values[i] is record i's payload decoded by the fast
+ * path when its tag is 0, it is at most ``small_max`` bytes and the fast path accepts it; every
+ * other record is listed in ``todo`` as (i, tag, start, length), with values[i] None, for the
+ * caller to handle as it would alone. None when the records do not exactly fill ``buf``
+ * (truncated, overlong, trailing bytes): the caller's own parse then names the fault. */
+static PyObject *
+py_decode_records(PyObject *self, PyObject *args)
+{
+    PyObject *buf;
+    Py_ssize_t count, small_max;
+    if (!PyArg_ParseTuple(args, "O!nn", &PyBytes_Type, &buf, &count, &small_max))
+        return NULL;
+    if (bound_bytes_arg(buf, "decode_records") < 0)
+        return NULL;
+    const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(buf);
+    Py_ssize_t n = PyBytes_GET_SIZE(buf), pos = 0;
+    if (count < 0 || count > n / 8)
+        Py_RETURN_NONE;
+    PyObject *values = PyList_New(count), *todo = PyList_New(0);
+    if (values == NULL || todo == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (n - pos < 8)
+            goto malformed;
+        uint32_t tag = (uint32_t)p[pos] | (uint32_t)p[pos + 1] << 8 | (uint32_t)p[pos + 2] << 16 | (uint32_t)p[pos + 3] << 24;
+        uint32_t len = (uint32_t)p[pos + 4] | (uint32_t)p[pos + 5] << 8 | (uint32_t)p[pos + 6] << 16 |
+                       (uint32_t)p[pos + 7] << 24;
+        pos += 8;
+        if ((Py_ssize_t)len > n - pos)
+            goto malformed;
+        PyObject *value = NULL;
+        if (tag == 0 && (Py_ssize_t)len <= small_max) {
+            reader r = {p + pos, (Py_ssize_t)len, 0};
+            value = fast_item(&r, 1);
+            if (value != NULL && r.pos != r.n)
+                Py_CLEAR(value);
+            if (value == NULL)
+                PyErr_Clear(); /* refused (or out of memory): the caller decides, as for one item */
+        }
+        if (value == NULL) {
+            PyObject *entry = Py_BuildValue("(nInI)", i, tag, pos, len);
+            if (entry == NULL || PyList_Append(todo, entry) < 0) {
+                Py_XDECREF(entry);
+                goto fail;
+            }
+            Py_DECREF(entry);
+            Py_INCREF(Py_None);
+            value = Py_None;
+        }
+        PyList_SET_ITEM(values, i, value);
+        pos += (Py_ssize_t)len;
+    }
+    if (pos != n)
+        goto malformed;
+    return Py_BuildValue("(NN)", values, todo);
+malformed:
+    Py_DECREF(values);
+    Py_DECREF(todo);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(values);
+    Py_XDECREF(todo);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
+    {"decode_records", py_decode_records, METH_VARARGS,
+     "decode_records(buf, count, small_max) -> (values, todo) or None (see the comment above it)"},
     {"cbor_decode", py_cbor_decode, METH_O,
      "cbor_decode(data) -> the DAG-CBOR value, or ValueError (re-run cbrrr: it gives the value or the error)"},
     {"pb_decode", py_pb_decode, METH_O, "pb_decode(data) -> the DAG-PB node, or ValueError (re-run the Python decoder)"},

@@ -54,6 +54,7 @@ def _py_link(raw: bytes) -> CID:
 _link = _native.link or _py_link  # the C twin has the same rules and no Python frame per link
 _c_check = _native.check
 _fast = _native.cbor_decode  # the common canonical subset in C; refuses (ValueError) the rest, never accepts more
+_records = _native.decode_records
 
 
 class _TagInCbor(Exception):
@@ -125,6 +126,23 @@ def decode_small(data: bytes, limits: DecodeLimits) -> Any:
     if used != n:
         raise InvalidBlock(f"dag-cbor: {n - used} trailing bytes after the top-level item")
     return value
+
+
+def decode_records(buf: bytes, count: int, limits: DecodeLimits) -> tuple[list[Any], list[tuple[int, int, int, int]]] | None:
+    """Many short values at once: ``buf`` holds ``count`` records ``[u32 LE tag][u32 LE
+    length][payload]`` (the layout of ``ac_decode_batch``'s output, docs/abi.md). Gives
+    ``(values, todo)``: ``values[i]`` is record ``i``'s payload decoded exactly as
+    ``decode_small(payload, limits)`` would (tag 0, a payload short enough to need no scan,
+    in the fast path's subset); every other record is in ``todo`` as ``(i, tag, start,
+    length)`` (its ``values[i]`` is None) for the caller to handle one by one. None when the C
+    helpers are not built or the records do not exactly fill ``buf`` (the caller's own parse
+    then names the fault)."""
+    if _records is None:
+        return None
+    small = min(limits.max_depth, limits.max_gas // _gas.WORST_GAS_PER_BYTE)
+    got: tuple[list[Any], list[tuple[int, int, int, int]]] | None = _records(buf if type(buf) is bytes else bytes(buf),
+                                                                               count, small)
+    return got
 
 
 def _prescan(data: bytes, limits: DecodeLimits, name: str) -> None:

@@ -18,6 +18,7 @@ json_depth: Callable[[bytes, int], int] | None = None
 check: Callable[[Any, int, int], None] | None = None
 pb_decode: Callable[[bytes], Any] | None = None
 cbor_decode: Callable[[bytes], Any] | None = None  # ValueError: not in its subset, re-run cbrrr
+decode_records: Callable[[bytes, int, int], Any] | None = None  # (values, todo) or None
 CHECK_LINKS, CHECK_BYTES, CHECK_CBOR_INTS = 1, 2, 4
 
 _cscan: Any
@@ -36,5 +37,6 @@ if _cscan is not None:
         check = _cscan.check  # needs the bound CID class to accept links
         pb_decode = getattr(_cscan, "pb_decode", None)  # None in a stale build
         cbor_decode = getattr(_cscan, "cbor_decode", None)
+        decode_records = getattr(_cscan, "decode_records", None)
     except TypeError:  # pragma: no cover - CID no longer keeps its bytes in a `_raw` slot
         link = None
