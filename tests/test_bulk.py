@@ -23,7 +23,7 @@ from autocodec import bulk
 from autocodec.cid import CID
 from autocodec.errors import FuelExhausted, GuestError, HashMismatch, InvalidCar, SandboxError
 from autocodec.loader import Sandbox
-from autocodec.loader import _pool
+from autocodec.loader import _pool, _pool_shared
 from autocodec.bench._data import git_objects, module_bytes, repeat_to
 from autocodec.store import CarWriter, import_car
 from autocodec.store._verify_many import BlockVerifier, runtime_verifier
@@ -345,11 +345,11 @@ def test_inputs_past_the_arena_go_in_rounds(sandbox: Sandbox, monkeypatch: pytes
         real_round(job, chunks, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(_pool, "_spread_round", counted)
-    monkeypatch.setattr(_pool, "ARENA_BYTES", 80_000)  # rounds of two chunks (half the arena each)
+    monkeypatch.setattr(_pool_shared, "ARENA_BYTES", 80_000)  # rounds of two chunks (half the arena each)
     assert bulk.digest_many(hasher, inputs, workers=2) == expected
     assert rounds == [2] * 5
     rounds.clear()
-    monkeypatch.setattr(_pool, "ARENA_BYTES", 10_000)  # no chunk fits: each runs here
+    monkeypatch.setattr(_pool_shared, "ARENA_BYTES", 10_000)  # no chunk fits: each runs here
     assert bulk.digest_many(hasher, inputs, workers=2) == expected
     assert rounds == [1] * 10
     monkeypatch.undo()
@@ -399,7 +399,7 @@ def test_tickets_refuse_a_stale_generation() -> None:
     claims from the back while workers claim from the front, each chunk once."""
     import multiprocessing
 
-    tickets = _pool._Tickets(multiprocessing.get_context("fork"))  # noqa: SLF001
+    tickets = _pool_shared._Tickets(multiprocessing.get_context("fork"))  # noqa: SLF001
     try:
         tickets.open(1, 3)
         assert tickets.claim_front(1) == tickets.WAIT  # not in the arena yet
@@ -420,13 +420,13 @@ def test_the_calling_threads_share_shrinks_with_its_receive_cost() -> None:
     """Before anything is measured the calling thread takes a chunk only if every worker still
     has one; measured, it takes one only while it would finish no later than the workers:
     with a receive as costly as a run it leaves the rest to them."""
-    share = _pool._Share(procs=1)  # noqa: SLF001
+    share = _pool_shared._Share(procs=1)  # noqa: SLF001
     assert share.worth_taking(unsent=2, outstanding=0) and share.worth_taking(unsent=1, outstanding=1)
     assert not share.worth_taking(unsent=1, outstanding=0) and not share.worth_taking(unsent=0, outstanding=3)
-    cheap = _pool._Share(procs=1)  # noqa: SLF001
+    cheap = _pool_shared._Share(procs=1)  # noqa: SLF001
     cheap.ran(0.010, 0.0)
     assert cheap.worth_taking(unsent=10, outstanding=1)
-    costly = _pool._Share(procs=1)  # noqa: SLF001
+    costly = _pool_shared._Share(procs=1)  # noqa: SLF001
     costly.ran(0.010, 0.010)
     assert not any(costly.worth_taking(unsent=n, outstanding=1) for n in (1, 10, 1000))  # receiving alone is longer
 
@@ -436,7 +436,7 @@ def test_workers_wait_for_shares_still_being_copied(monkeypatch: pytest.MonkeyPa
     """Shares after the first ones are copied into the arena while the workers already run: a
     worker that reaches one not yet copied waits for it (never reads a stale arena), and the
     results are the serial ones."""
-    real_copy = _pool._Staging.copy  # noqa: SLF001
+    real_copy = _pool_shared._Staging.copy  # noqa: SLF001
     copied: list[int] = []
 
     def slow_copy(self: object, i: int, arena: object) -> None:
@@ -445,7 +445,7 @@ def test_workers_wait_for_shares_still_being_copied(monkeypatch: pytest.MonkeyPa
         real_copy(self, i, arena)  # type: ignore[arg-type]
         copied.append(i)
 
-    monkeypatch.setattr(_pool._Staging, "copy", slow_copy)  # noqa: SLF001
+    monkeypatch.setattr(_pool_shared._Staging, "copy", slow_copy)  # noqa: SLF001
     items = [bytes([i % 251]) * (100 + i % 7) for i in range(4000)]
     job = bulk.register(lambda chunk: [(len(x) * x[0], _pool._in_worker) for x in chunk])  # noqa: SLF001
     try:
