@@ -455,3 +455,28 @@ def test_workers_wait_for_shares_still_being_copied(monkeypatch: pytest.MonkeyPa
     assert [value for value, _ in got] == [len(x) * x[0] for x in items]
     assert any(in_worker for _, in_worker in got)  # the worker did take shares
     assert len(copied) >= 8  # the shares were copied one by one while the call ran
+
+
+@pytest.mark.slow  # forks the bulk pool's worker processes
+def test_a_share_counter_left_locked_is_a_sandbox_error_not_a_hang() -> None:
+    """A worker killed inside a claim leaves the counters' cross-process lock taken forever;
+    the call then fails with a typed error after the lock's short bound (claims hold it for
+    microseconds), and the next call runs on a new pool."""
+    job = bulk.register(lambda chunk: [x * 2 for x in chunk])
+    try:
+        items = list(range(5000))
+        assert bulk.run_bulk(job, items, workers=2) == [x * 2 for x in items]
+        pool = _pool._pool  # noqa: SLF001
+        assert pool is not None
+        assert pool.tickets.lock.acquire(timeout=5)  # as a worker killed while holding it would
+        try:
+            begun = time.monotonic()
+            with pytest.raises(SandboxError, match="died while claiming work"):
+                bulk.run_bulk(job, items, workers=2)
+            assert time.monotonic() - begun < 30
+        finally:
+            pool.tickets.lock.release()
+        assert _pool._pool is not pool  # noqa: SLF001 - discarded
+        assert bulk.run_bulk(job, items, workers=2) == [x * 2 for x in items]
+    finally:
+        bulk.unregister(job)

@@ -157,7 +157,13 @@ def _serve(conn: Connection, inherited: list[Connection], arena: mmap.mmap, tick
             generation, job, table = conn.recv()
         except (EOFError, OSError):
             return
-        while (seq := tickets.claim_front(generation)) is not None:
+        while True:
+            try:
+                seq = tickets.claim_front(generation)
+            except SandboxError:  # the counter's lock was left taken: the caller sees it too and discards the pool
+                return
+            if seq is None:
+                break
             if seq == _Tickets.WAIT:  # the caller is still copying it into the arena (microseconds)
                 time.sleep(0.0001)
                 continue
@@ -351,7 +357,6 @@ def _spread_round(job: int, chunks: list[list[Any]], workers: int, receive: Call
         return
     pool.generation += 1
     tickets = pool.tickets
-    tickets.open(pool.generation, len(chunks))
     replies: SimpleQueue[tuple[float, tuple[int, Any]] | BaseException] = SimpleQueue()
     stop = False
     wake_in, wake_out = multiprocessing.Pipe(duplex=False)
@@ -408,11 +413,12 @@ def _spread_round(job: int, chunks: list[list[Any]], workers: int, receive: Call
         receive(seq, out)
         share.received(at, time.perf_counter() - began)
 
-    first = take_local() if local is not None else None  # claimed before any worker is told
     collector = threading.Thread(target=collect, name="autocodec-bulk-receive", daemon=True)
     pending = len(chunks)
     done = False
     try:
+        tickets.open(pool.generation, len(chunks))
+        first = take_local() if local is not None else None  # claimed before any worker is told
         collector.start()
         # The first shares are copied before the workers are told, the rest while they work
         # (in order: a worker claims only shares already in the arena).

@@ -22,6 +22,7 @@ import struct
 import time
 from array import array
 from collections.abc import Iterator
+from contextlib import contextmanager
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -55,25 +56,38 @@ class _Tickets:
 
     _LAYOUT = struct.Struct("qqqq")  # generation, front, back, staged
     WAIT = -1
+    STUCK_S = 2.0  # the lock is held for microseconds: this long means its holder died holding it
 
     def __init__(self, ctx: Any) -> None:
         self.shared = mmap.mmap(-1, self._LAYOUT.size)
         self.lock = ctx.Lock()
 
+    @contextmanager
+    def _held(self) -> Iterator[None]:
+        """The lock, or ``SandboxError`` when it stays taken (a worker killed inside a claim
+        leaves it taken forever: waiting on would hang the call)."""
+        if not self.lock.acquire(timeout=self.STUCK_S):
+            raise SandboxError("a bulk worker process died while claiming work (killed, or out of memory)",
+                               hint="the work it had was not used; retry, and check the machine's free memory")
+        try:
+            yield
+        finally:
+            self.lock.release()
+
     def open(self, generation: int, count: int) -> None:
-        with self.lock:
+        with self._held():
             self._LAYOUT.pack_into(self.shared, 0, generation, 0, count, 0)
 
     def staged(self, upto: int) -> None:
         """Chunks ``< upto`` are in the arena: workers may claim them."""
-        with self.lock:
+        with self._held():
             current, front, back, _ = self._LAYOUT.unpack_from(self.shared)
             self._LAYOUT.pack_into(self.shared, 0, current, front, back, upto)
 
     def claim_front(self, generation: int) -> int | None:
         """The next chunk from the front; ``WAIT`` while it is not in the arena yet; ``None``
         when none is left for this generation."""
-        with self.lock:
+        with self._held():
             current, front, back, staged = self._LAYOUT.unpack_from(self.shared)
             if current != generation or front >= back:
                 return None
@@ -83,7 +97,7 @@ class _Tickets:
             return int(front)
 
     def claim_back(self) -> int | None:
-        with self.lock:
+        with self._held():
             current, front, back, staged = self._LAYOUT.unpack_from(self.shared)
             if front >= back:
                 return None
@@ -92,7 +106,7 @@ class _Tickets:
 
     def state(self) -> tuple[int, int]:
         """``(front, back)``: chunks claimed by workers so far, and the end of the unclaimed range."""
-        with self.lock:
+        with self._held():
             _, front, back, _ = self._LAYOUT.unpack_from(self.shared)
         return int(front), int(back)
 
