@@ -5,6 +5,7 @@ every core stores exactly what the serial import stores and fails the same way."
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import os
@@ -480,3 +481,53 @@ def test_a_share_counter_left_locked_is_a_sandbox_error_not_a_hang() -> None:
         assert bulk.run_bulk(job, items, workers=2) == [x * 2 for x in items]
     finally:
         bulk.unregister(job)
+
+
+_ORPHAN = r"""
+import os, sys, threading, time
+sys.path.insert(0, sys.argv[1])
+from autocodec import bulk
+from autocodec.loader import _pool, _pool_shared
+job = bulk.register(lambda chunk: [len(x) for x in chunk])
+items = [b"x" * 100] * 4000
+bulk.run_bulk(job, items, workers=2)  # the pool is up
+real = _pool_shared._Staging.copy
+def stalled(self, i, arena):
+    if i >= 1:
+        time.sleep(60)  # the caller "dies" while the worker waits for this share
+    real(self, i, arena)
+_pool_shared._Staging.copy = stalled
+threading.Thread(target=bulk.run_bulk, args=(job, items, 2), daemon=True).start()
+time.sleep(1.0)
+print(" ".join(str(p.pid) for p in _pool._pool.procs), flush=True)
+os._exit(0)  # no cleanup: as a caller killed mid-call
+"""
+
+
+@pytest.mark.slow  # forks the bulk pool's worker processes
+def test_workers_waiting_for_a_share_exit_when_the_caller_dies() -> None:
+    """A worker waiting for a share the caller is still copying notices that the caller has
+    gone (its pipe at EOF) and exits, instead of waiting forever."""
+    from .conftest import REPO
+
+    proc = subprocess.run([sys.executable, "-c", _ORPHAN, str(REPO)], capture_output=True, text=True, timeout=120)
+    pids = [int(p) for p in proc.stdout.split()]
+    assert pids, proc.stderr[-2000:]
+    deadline = time.monotonic() + 20
+    alive = pids
+    try:
+        while alive and time.monotonic() < deadline:
+            time.sleep(0.1)
+            alive = [p for p in pids if Path(f"/proc/{p}").exists() and "Z" not in _state(p)]
+        assert not alive, f"workers still running after their caller died: {alive}"
+    finally:
+        for pid in alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return "Z"

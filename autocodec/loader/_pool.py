@@ -165,6 +165,8 @@ def _serve(conn: Connection, inherited: list[Connection], arena: mmap.mmap, tick
             if seq is None:
                 break
             if seq == _Tickets.WAIT:  # the caller is still copying it into the arena (microseconds)
+                if conn.poll():  # nothing is sent during a call: this is the caller gone (EOF)
+                    return
                 time.sleep(0.0001)
                 continue
             try:
