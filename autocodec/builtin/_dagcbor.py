@@ -71,7 +71,8 @@ def _check_size(data: bytes, limits: DecodeLimits, name: str) -> None:
 
 
 def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
-    """The hot path: keep it flat (one frame, no attribute chains beyond ``limits``)."""
+    """The hot path: keep it flat (no attribute chains beyond ``limits``; the checks here, the
+    value from ``_value``)."""
     n = len(data)
     if n > limits.max_block_bytes:
         _check_size(data, limits, "dag-cbor")
@@ -84,20 +85,8 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
             post_scan = True
         else:
             _prescan(data, limits, "dag-cbor")
-    if _fast is not None and type(data) is bytes and not post_scan:
-        try:
-            return _fast(data)
-        except (ValueError, MemoryError):  # outside its subset (or out of memory): cbrrr gives the value or the exact error
-            pass
-    try:
-        value, used = _decode(data, _link, False)
-    except InvalidCID as exc:  # from _py_link (the C link raises ValueError)
-        raise InvalidBlock(f"dag-cbor: bad link: {exc.message}") from None
-    except (ValueError, OverflowError, MemoryError) as exc:  # CbrrrDecodeError, UTF-8, C links
-        raise InvalidBlock(f"dag-cbor: {exc}") from None
-    if used != n:
-        raise InvalidBlock(f"dag-cbor: {n - used} trailing bytes after the top-level item")
-    if post_scan:
+    value = _value(data, n)
+    if post_scan:  # (only without the C helpers, so the fast path was not taken either)
         _postscan(data, value, limits, "dag-cbor")
     return value
 
@@ -105,23 +94,29 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
 def decode_small(data: bytes, limits: DecodeLimits) -> Any:
     """``decode_dag_cbor`` for the many short values of a batch (guest output): a block too
     short to reach ``limits.max_depth`` or ``max_gas`` needs no scan, so it goes straight to
-    the C decoder (no dispatch, no size checks: one frame); longer ones take the full path.
+    the C decoder (no dispatch, no size checks); longer ones take the full path.
     Same values, same errors."""
     if type(data) is not bytes:
         data = bytes(data)
     n = len(data)
     if n > limits.max_depth or n * _gas.WORST_GAS_PER_BYTE > limits.max_gas:
         return decode_dag_cbor(data, limits)
-    if _fast is not None:
+    return _value(data, n)
+
+
+def _value(data: bytes, n: int) -> Any:
+    """The value of a block whose size, depth and gas are already checked: the C fast path,
+    else cbrrr (which gives the value or the exact error; the fast path never accepts more)."""
+    if _fast is not None and type(data) is bytes:
         try:
             return _fast(data)
-        except (ValueError, MemoryError):  # outside its subset (or out of memory): cbrrr gives the value or the exact error
+        except (ValueError, MemoryError):  # outside its subset (or out of memory)
             pass
     try:
         value, used = _decode(data, _link, False)
-    except InvalidCID as exc:
+    except InvalidCID as exc:  # from _py_link (the C link raises ValueError)
         raise InvalidBlock(f"dag-cbor: bad link: {exc.message}") from None
-    except (ValueError, OverflowError, MemoryError) as exc:
+    except (ValueError, OverflowError, MemoryError) as exc:  # CbrrrDecodeError, UTF-8, C links
         raise InvalidBlock(f"dag-cbor: {exc}") from None
     if used != n:
         raise InvalidBlock(f"dag-cbor: {n - used} trailing bytes after the top-level item")
