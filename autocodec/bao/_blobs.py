@@ -28,7 +28,8 @@ from typing import BinaryIO
 from ..cid import CID
 from ..errors import InvalidCID, NotFound
 from ..loader._verifier import UNKNOWN_LENGTH, Verifier
-from ._stream import Readable, decode, encode, iter_decode
+from ._steps import Readable
+from ._stream import decode, encode, iter_decode
 from ._tree import chunk_offset, iter_slice, slice_size
 
 RAW, BLAKE3 = 0x55, 0x1E

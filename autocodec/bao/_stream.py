@@ -12,39 +12,29 @@ Invariants:
 
 from __future__ import annotations
 
-import io
 import os
 import shutil
 import stat
 import struct
 import tempfile
 from collections.abc import Callable, Iterator
-from typing import BinaryIO, Protocol
+from typing import BinaryIO
 
 from ..errors import GuestError, IntegrityError, InvalidInput
 from ..loader._verifier import (
-    DONE,
-    TREE_HOLD,
-    DecodeStream,
-    FAILED,
     MODE_COMBINED,
     MODE_HASH,
     MODE_OUTBOARD,
     MODE_SLICE,
-    NEED_TREE,
     UNKNOWN_LENGTH,
     Verifier,
 )
-from ._tree import HEADER, emission_order, flip_to_preorder
+from ._steps import Placer, Readable, frame_steps, held_steps, reader_into
+from ._tree import HEADER, flip_to_preorder
+from . import _tiles
 
 _LEN = struct.Struct("<Q")
 _TREE_READ = 64 * 1024
-
-
-class Readable(Protocol):
-    """What the decoders read from: a binary file, an HTTP response, a reader of pieces."""
-
-    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class VerificationFailed(IntegrityError):
@@ -53,11 +43,35 @@ class VerificationFailed(IntegrityError):
     hint = "the data is corrupt or not the one this hash names; bytes before the bad chunk were verified"
 
 
+def _tiling(verifier: Verifier, length: int) -> tuple[int, int] | None:
+    """``(chunks per tile, threads)`` when a content of ``length`` bytes is worth several
+    threads (``_tiles.plan``) and the module can join subtrees, else None."""
+    if not verifier.joins:
+        return None
+    threads = _tiles.workers()
+    t = _tiles.plan(length, threads)
+    return None if t is None else (t, threads)
+
+
+def _fd_of(f: object) -> int | None:
+    try:
+        return int(f.fileno())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
 def bao_hash(verifier: Verifier, src: Readable) -> bytes:
-    """The Bao (= BLAKE3) root hash of a stream of any length."""
+    """The Bao (= BLAKE3) root hash of a stream of any length (a regular file on every core)."""
+    known, fd = _known_length(src), _fd_of(src)
+    tiling = _tiling(verifier, known) if known is not None and fd is not None else None
+    if tiling is not None and fd is not None and known is not None:
+        at = src.tell()  # type: ignore[attr-defined]
+        root = _tiles.encode_fd(verifier, fd, at, known, None, 0, outboard=False, t=tiling[0], threads=tiling[1])
+        src.seek(at + known)  # type: ignore[attr-defined]
+        return root
     enc = verifier.encoder(UNKNOWN_LENGTH, MODE_HASH)
     piece, ended = enc.max_piece, False
-    read_into = _reader_into(src)
+    read_into = reader_into(src)
     while not ended:
         ended = enc.pull(read_into, piece)[2]
     return enc.final()[1]
@@ -73,47 +87,6 @@ def _known_length(src: Readable) -> int | None:
         return max(0, st.st_size - src.tell())  # type: ignore[attr-defined, no-any-return]
     except (AttributeError, OSError, ValueError):
         return None
-
-
-class _Placer:
-    """Writes the encoder's output pieces at their final offsets (``emission_order``): with
-    ``pwrite`` on the file's descriptor when it has one (no seek, no buffer flush per piece),
-    else by seeking."""
-
-    def __init__(self, dst: BinaryIO, base: int, length: int, outboard: bool) -> None:
-        self._dst, self._base = dst, base
-        self._items = emission_order(length, outboard=outboard)
-        self._at, self._left, self._pos = 0, 0, -1
-        try:
-            dst.flush()
-            self._fd: int | None = dst.fileno()
-        except (AttributeError, OSError, ValueError):
-            self._fd = None
-
-    def write(self, out: bytes | memoryview) -> None:
-        view, done = memoryview(out), 0
-        while done < len(view):
-            if not self._left:
-                try:
-                    self._at, self._left = next(self._items)
-                except StopIteration:
-                    raise InvalidInput("the encoder wrote more than the tree holds") from None
-                continue
-            take = min(self._left, len(view) - done)
-            piece = view[done:done + take]
-            if self._fd is not None:
-                while piece:
-                    wrote = os.pwrite(self._fd, piece, self._base + self._at)
-                    self._at += wrote
-                    piece = piece[wrote:]
-            else:
-                if self._pos != self._at:
-                    self._dst.seek(self._base + self._at)
-                self._dst.write(piece)
-                self._at += take
-                self._pos = self._at
-            self._left -= take
-            done += take
 
 
 def _appending(dst: BinaryIO) -> bool:
@@ -138,12 +111,22 @@ def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool =
                            hint="write to a new file, or give a pipe and it is spooled through a temporary file")
     base = dst.tell()
     known = _known_length(src)
+    src_fd, dst_fd = _fd_of(src), _fd_of(dst)
+    tiling = _tiling(verifier, known) if known is not None and src_fd is not None and dst_fd is not None else None
+    if tiling is not None and known is not None and src_fd is not None and dst_fd is not None:
+        dst.flush()
+        at = src.tell()  # type: ignore[attr-defined]
+        root = _tiles.encode_fd(verifier, src_fd, at, known, dst_fd, base, outboard=outboard, t=tiling[0],
+                                threads=tiling[1])
+        src.seek(at + known)  # type: ignore[attr-defined]
+        dst.seek(0, 2)
+        return root
     enc = verifier.encoder(UNKNOWN_LENGTH, MODE_OUTBOARD if outboard else MODE_COMBINED)
     piece, length, ended = enc.max_piece, 0, False
-    read_into = _reader_into(src)
+    read_into = reader_into(src)
     if known is not None:
         dst.write(_LEN.pack(known))
-        placer = _Placer(dst, base, known, outboard)  # flushes the header first
+        placer = Placer(dst, base, known, outboard)  # flushes the header first
         while not ended:
             out, got, ended = enc.pull(read_into, piece)
             length += got
@@ -187,86 +170,6 @@ def _failed(exc: GuestError) -> VerificationFailed:
     return VerificationFailed(exc.message)
 
 
-def _reader_into(src: Readable) -> Callable[[memoryview], int]:
-    """``src.readinto`` (files, BytesIO, HTTP responses, ``_Tee``), else ``read`` copied into
-    the room given (a ``RawIOBase`` subclass need not implement ``readinto``)."""
-    into = getattr(src, "readinto", None)
-    if into is not None and (isinstance(src, io.FileIO) or not isinstance(src, io.RawIOBase)):
-        return into  # type: ignore[no-any-return]
-
-    def read_into(room: memoryview) -> int:
-        data = src.read(len(room))
-        room[:len(data)] = data
-        return len(data)
-
-    return read_into
-
-
-def _held_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None) -> Iterator[memoryview]:
-    """Verified pieces from a module that holds the outboard itself: the tree is handed over
-    ahead (``TREE_HOLD`` at most), data is read straight into the guest (``DecodeStream.pull``:
-    whole pieces from offset 0, so the guest takes all of it but a short last chunk), and
-    outboard verified bytes are views of that input (each valid until the next piece). (Reading
-    a socket ahead in a helper thread was tried: on two cores shared with the server it was
-    slower, the receive and the verification competing for the same CPUs.)"""
-    held = 0
-    carry = b""
-    piece = dec.max_piece
-    read_into = _reader_into(src)
-    tree_eof, data_eof = outboard is None, False
-    while True:
-        if outboard is not None and not tree_eof and held <= TREE_HOLD // 2:
-            more = outboard.read(TREE_HOLD - held)
-            if more:
-                held = dec.tree(more)
-            else:
-                tree_eof = True
-        step, given, ended = dec.pull(read_into if not data_eof else _nothing, piece, carry)
-        data_eof = data_eof or ended
-        held -= step.tree_used
-        if step.verified:
-            yield step.verified
-        carry = bytes(given[step.data_used:])  # copied out before the next call reuses the input
-        if step.need in (DONE, FAILED):
-            break
-        if (step.need == NEED_TREE and tree_eof) or (step.need != NEED_TREE and data_eof):
-            break  # the stream it needs has ended: final() says the encoding is short
-    dec.final()
-
-
-def _nothing(room: memoryview) -> int:
-    return 0
-
-
-def _frame_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None) -> Iterator[memoryview]:
-    """Verified pieces through the one-frame protocol (modules without ``ac_vfy_data``)."""
-    tree, data = b"", b""
-    tree_room = 2 * _TREE_READ if outboard is not None else 0
-    data_room = dec.max_piece - tree_room
-    tree_eof = outboard is None
-    data_eof = False
-    while True:
-        # top both buffers up (the tree ahead of its data, so calls are rarely tree-bound)
-        if outboard is not None and not tree_eof and len(tree) <= _TREE_READ:
-            more = outboard.read(tree_room - len(tree))
-            tree_eof = not more
-            tree = tree + more if tree else more
-        if not data_eof and len(data) < data_room // 2:
-            more = src.read(data_room - len(data))
-            data_eof = not more
-            data = data + more if data else more
-        step = dec.update(tree, data)
-        tree = tree[step.tree_used:] if step.tree_used < len(tree) else b""
-        data = data[step.data_used:] if step.data_used < len(data) else b""
-        if step.verified:
-            yield step.verified
-        if step.need in (DONE, FAILED):
-            break
-        if (step.need == NEED_TREE and tree_eof) or (step.need != NEED_TREE and data_eof):
-            break  # the stream it needs has ended: final() says the encoding is short
-    dec.final()
-
-
 def iter_decode(verifier: Verifier, root: bytes, src: Readable, *, outboard: BinaryIO | None = None,
                 start: int = 0, count: int = UNKNOWN_LENGTH, slice_input: bool = False) -> Iterator[memoryview]:
     """``decode`` as an iterator of verified pieces (each valid until the next is asked for);
@@ -274,12 +177,52 @@ def iter_decode(verifier: Verifier, root: bytes, src: Readable, *, outboard: Bin
     if outboard is not None and slice_input:
         raise InvalidInput("a slice carries its own tree: it takes no outboard")
     mode = MODE_OUTBOARD if outboard is not None else MODE_SLICE if slice_input else MODE_COMBINED
+    if not slice_input and start == 0 and count == UNKNOWN_LENGTH and verifier.joins:
+        header = (outboard if outboard is not None else src).read(HEADER)
+        length = _LEN.unpack(header)[0] if len(header) == HEADER else 0
+        tiling = _tiling(verifier, length) if len(header) == HEADER else None
+        if tiling is not None:
+            try:
+                yield from _tiles.iter_verified(verifier, root, length, src, outboard, t=tiling[0], threads=tiling[1])
+            except _tiles.Failure as exc:
+                raise VerificationFailed(exc.message) from None
+            except GuestError as exc:
+                raise _failed(exc) from None
+            return
+        if outboard is not None:  # the header goes in again ahead of the rest
+            outboard = _Prefixed(header, outboard)  # type: ignore[assignment]
+        else:
+            src = _Prefixed(header, src)
     try:
         dec = verifier.decoder(root, mode, start, count, ranges=True)
-        steps = _held_steps(dec, src, outboard) if dec.held_tree else _frame_steps(dec, src, outboard)
+        steps = held_steps(dec, src, outboard) if dec.held_tree else frame_steps(dec, src, outboard)
         yield from steps
     except GuestError as exc:
         raise _failed(exc) from None
+
+
+class _Prefixed:
+    """``read``/``readinto`` of ``head`` then ``rest`` (a header read ahead, given back)."""
+
+    def __init__(self, head: bytes, rest: Readable) -> None:
+        self._head, self._rest = head, rest
+        self._into = reader_into(rest)
+
+    def readinto(self, room: memoryview) -> int:
+        if self._head:
+            n = min(len(room), len(self._head))
+            room[:n] = self._head[:n]
+            self._head = self._head[n:]
+            return n
+        return self._into(room)
+
+    def read(self, n: int = -1) -> bytes:
+        if not self._head:
+            return self._rest.read(n)
+        head = self._head if n < 0 else self._head[:n]
+        self._head = self._head[len(head):]
+        more = self._rest.read(-1 if n < 0 else n - len(head)) if n < 0 or len(head) < n else b""
+        return head + more
 
 
 def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[memoryview], object], *,

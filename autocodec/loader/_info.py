@@ -56,7 +56,8 @@ KIND_EXPORTS: dict[str, dict[str, _wasmparse.FuncType]] = {
 }
 OPTIONAL_EXPORTS: dict[str, dict[str, _wasmparse.FuncType]] = {
     "codec": {"ac_links": SIG_OP},
-    "verifier": {"ac_vfy_tree": SIG_OP, "ac_vfy_data": SIG_OP},  # held outboard + zero-copy data (bao)
+    "verifier": {"ac_vfy_tree": SIG_OP, "ac_vfy_data": SIG_OP,  # held outboard + zero-copy data (bao)
+                 "ac_vfy_parent": SIG_OP},  # a parent node's chaining value: subtrees joined (threads)
 }
 _MAX_TEXT = 256
 _MAX_LIST = 256

@@ -18,6 +18,14 @@ Invariants:
   the view is valid only until the stream's next call (the caller writes it out first). It
   goes through ``GuestInstance.prepare_input``/``view``/``finish`` (guest memory is the
   instance's to hand out).
+- A stream gets a fresh instance unless the caller hands it one (``instance=``, from
+  ``Verifier.instance``) that ran earlier streams *of the same operation* (the tiles of one
+  content, one after another on one thread): the guest sees nothing it was not shown by that
+  operation, as with one stream over the whole content.
+- Subtree streams (``subtree=``/``first=``, modules with ``ac_vfy_parent``: ``Verifier.joins``)
+  encode or verify one subtree of a larger content, without a header, against a non-root
+  chaining value; ``Joiner.parent`` gives a parent node's chaining value, so the host joins
+  subtrees handled by different instances (threads: each stream's instance is its own).
 """
 
 from __future__ import annotations
@@ -40,11 +48,26 @@ _HEAD = struct.Struct("<IIB")
 _U32 = struct.Struct("<I")
 _INIT = struct.Struct("<32sBQQ")
 _INIT_FLAGS = struct.Struct("<32sBQQB")
+_INIT_SUBTREE = struct.Struct("<32sBQQBQQQQ")
 _RANGE = struct.Struct("<II")
 INIT_RANGES = 1
+INIT_SUBTREE = 2
 TREE_HOLD = 256 * 1024
 """Outboard bytes the bao module holds at most (``ac_vfy_tree``)."""
 _ENC = struct.Struct("<QB")
+_ENC_SUBTREE = struct.Struct("<QBQ")
+
+
+@dataclass(frozen=True, slots=True)
+class Subtree:
+    """One subtree of a larger content for a subtree stream: ``length`` content bytes from chunk
+    ``first``, whose nodes start at ``tree_at`` (outboard: in the outboard) and ``data_at``
+    (the content, or the combined encoding) -- the offsets only name places in messages."""
+
+    first: int
+    length: int
+    tree_at: int = 0
+    data_at: int = 0
 
 MODE_COMBINED, MODE_OUTBOARD, MODE_SLICE, MODE_HASH = 0, 1, 2, 2
 NEED_TREE, NEED_DATA, DONE, FAILED = 0, 1, 2, 3
@@ -67,12 +90,12 @@ class DecodeStream:
     """Incremental verification of one encoding against a root hash (one guest instance)."""
 
     def __init__(self, loaded: LoadedModule, root: bytes, mode: int, start: int, count: int, *,
-                 ranges: bool = False) -> None:
+                 ranges: bool = False, subtree: Subtree | None = None, instance: GuestInstance | None = None) -> None:
         if len(root) != 32:
             raise InvalidInput("a Bao root hash is 32 bytes")
         if not (0 <= start < 1 << 64 and 0 <= count < 1 << 64):
             raise InvalidInput("a Bao range's start and count are unsigned 64-bit numbers")
-        self._instance: GuestInstance = loaded.instance()
+        self._instance: GuestInstance = instance if instance is not None else loaded.instance()
         self._max = loaded.limits.stream_chunk_bytes
         self.held_tree = "ac_vfy_data" in loaded.info.exports and "ac_vfy_tree" in loaded.info.exports
         """Whether ``tree``/``data`` are available (else only the one-frame ``update``)."""
@@ -80,7 +103,13 @@ class DecodeStream:
         # that copy (``pull`` writes into the guest) shows them; outboard ones are in place
         self.ranges = ranges and self.held_tree
         self._mode = mode
-        if self.ranges:
+        if subtree is not None:
+            if "ac_vfy_parent" not in loaded.info.exports:
+                raise InvalidInput(f"verifier {loaded.info.name} has no subtree streams (no ac_vfy_parent)")
+            flags = INIT_SUBTREE | (INIT_RANGES if self.ranges else 0)
+            self._instance.call("ac_vfy_init", _INIT_SUBTREE.pack(
+                bytes(root), mode, start, count, flags, subtree.first, subtree.length, subtree.tree_at, subtree.data_at))
+        elif self.ranges:
             self._instance.call("ac_vfy_init", _INIT_FLAGS.pack(bytes(root), mode, start, count, INIT_RANGES))
         else:
             self._instance.call("ac_vfy_init", _INIT.pack(bytes(root), mode, start, count))
@@ -114,7 +143,7 @@ class DecodeStream:
             raise GuestFault("ac_vfy_tree claims to hold more than it can")
         return held
 
-    def data(self, data: bytes) -> Step:
+    def data(self, data: bytes | memoryview) -> Step:
         """One step over ``data`` (the outboard from what ``tree`` handed over). With
         ``ranges`` (outboard mode) the verified bytes are a view of ``data`` itself."""
         if len(data) > self._max:
@@ -177,10 +206,16 @@ class EncodeStream:
     """Post-order Bao nodes of a content stream (one guest instance); ``final`` gives the rest
     and the 32-byte root hash."""
 
-    def __init__(self, loaded: LoadedModule, length: int, mode: int) -> None:
-        self._instance: GuestInstance = loaded.instance()
+    def __init__(self, loaded: LoadedModule, length: int, mode: int, first: int | None = None,
+                 instance: GuestInstance | None = None) -> None:
+        """With ``first``, the content is the subtree from chunk ``first`` (a multiple of 256) of a
+        larger content and ``final`` ends with its chaining value."""
+        if first is not None and "ac_vfy_parent" not in loaded.info.exports:
+            raise InvalidInput(f"verifier {loaded.info.name} has no subtree streams (no ac_vfy_parent)")
+        self._instance: GuestInstance = instance if instance is not None else loaded.instance()
         self._max = loaded.limits.stream_chunk_bytes
-        self._instance.call("ac_enc_init", _ENC.pack(length, mode))
+        params = _ENC.pack(length, mode) if first is None else _ENC_SUBTREE.pack(length, mode, first)
+        self._instance.call("ac_enc_init", params)
 
     @property
     def max_piece(self) -> int:
@@ -205,11 +240,27 @@ class EncodeStream:
         return inst.finish_view("ac_enc_update", ptr, got, self), got, ended
 
     def final(self) -> tuple[bytes, bytes]:
-        """``(remaining post-order nodes, root hash)``."""
+        """``(remaining post-order nodes, root hash)`` (a subtree's: its chaining value)."""
         out = self._instance.call("ac_enc_final")
         if len(out) < 32:
             raise GuestFault("ac_enc_final returned no 32-byte root hash")
         return out[:-32], out[-32:]
+
+
+class Joiner:
+    """Chaining values of parent nodes (``ac_vfy_parent``) from one guest instance."""
+
+    def __init__(self, loaded: LoadedModule) -> None:
+        self._instance: GuestInstance = loaded.instance()
+
+    def parent(self, node: bytes, *, root: bool) -> bytes:
+        """The 32-byte chaining value of a 64-byte parent node (the root hash with ``root``)."""
+        if len(node) != 64:
+            raise InvalidInput("a Bao parent node is 64 bytes")
+        out = self._instance.call("ac_vfy_parent", bytes(node) + (b"\x01" if root else b"\x00"))
+        if len(out) != 32:
+            raise GuestFault("ac_vfy_parent returned no 32-byte chaining value")
+        return out
 
 
 class Verifier:
@@ -221,9 +272,28 @@ class Verifier:
         self._loaded = loaded
         self.name = loaded.info.name
 
-    def decoder(self, root: bytes, mode: int = MODE_COMBINED, start: int = 0,
-                count: int = UNKNOWN_LENGTH, *, ranges: bool = False) -> DecodeStream:
-        return DecodeStream(self._loaded, root, mode, start, count, ranges=ranges)
+    @property
+    def joins(self) -> bool:
+        """Whether the module has subtree streams and ``joiner`` (encoding and verifying on
+        several threads)."""
+        return "ac_vfy_parent" in self._loaded.info.exports
 
-    def encoder(self, length: int = UNKNOWN_LENGTH, mode: int = MODE_COMBINED) -> EncodeStream:
-        return EncodeStream(self._loaded, length, mode)
+    def decoder(self, root: bytes, mode: int = MODE_COMBINED, start: int = 0,
+                count: int = UNKNOWN_LENGTH, *, ranges: bool = False, subtree: Subtree | None = None,
+                instance: GuestInstance | None = None) -> DecodeStream:
+        return DecodeStream(self._loaded, root, mode, start, count, ranges=ranges, subtree=subtree, instance=instance)
+
+    def encoder(self, length: int = UNKNOWN_LENGTH, mode: int = MODE_COMBINED, *,
+                first: int | None = None, instance: GuestInstance | None = None) -> EncodeStream:
+        return EncodeStream(self._loaded, length, mode, first, instance)
+
+    def instance(self) -> GuestInstance:
+        """A fresh guest instance for streams of one operation run one after another
+        (``instance=``): each stream's ``ac_vfy_init``/``ac_enc_init`` starts it anew, and its
+        grown memory is not faulted in again per stream."""
+        return self._loaded.instance()
+
+    def joiner(self) -> Joiner:
+        if not self.joins:
+            raise InvalidInput(f"verifier {self.name} has no ac_vfy_parent")
+        return Joiner(self._loaded)

@@ -18,7 +18,12 @@
  * Exports (docs/abi.md, kind "verifier"):
  *   ac_vfy_init(params)   params = hash[32] | mode u8 (0 combined, 1 outboard, 2 slice)
  *                         | start u64 LE | count u64 LE (count = 2^64-1: to the end)
- *                         [| flags u8: 1 = ranges, see ac_vfy_data]
+ *                         [| flags u8: 1 = ranges, see ac_vfy_data; 2 = subtree, followed by
+ *                          first u64 | length u64 | tree_at u64 | data_at u64: the stream is
+ *                          one subtree of a larger content, without a header: `length` bytes
+ *                          of content from chunk `first`, `hash` its (non-root) chaining value,
+ *                          start 0 and count 2^64-1; chunk indexes and encoding offsets in
+ *                          messages count from `first` and tree_at/data_at]
  *   ac_vfy_update(frame)  frame = tree_len u32 LE | tree bytes | data bytes.  Combined and
  *                         slice streams go in `data` (tree_len 0); in outboard mode the
  *                         outboard goes in `tree` and the content in `data`.
@@ -40,12 +45,18 @@
  *   ac_vfy_final()        OK once every node was verified, an error if the stream ended early.
  *   ac_enc_init(params)   params = content length u64 LE (2^64-1: not known in advance)
  *                         | mode u8 (0 combined, 1 outboard, 2 hash only)
+ *                         [| first u64 LE: the content is the subtree from chunk `first`, a
+ *                          multiple of 256, of a larger content; ac_enc_final then ends with
+ *                          its non-root chaining value instead of the root hash]
  *   ac_enc_update(data)   output = the encoding so far (chunks too in combined mode): each
  *                         aligned group of 256 chunks (a subtree) in pre-order, the parents
  *                         above the groups in post-order; the host writes it after the 8-byte
  *                         header and flips the top of the tree to pre-order (autocodec/bao).
  *   ac_enc_final()        output = the rest (the last group, the top parents), then the
  *                         32-byte root hash.
+ *   ac_vfy_parent(params) (optional) params = parent node[64] | flags u8 (1 = root); output =
+ *                         the node's 32-byte chaining value (the root hash with flag 1): lets
+ *                         the host join subtrees encoded or verified apart (several threads).
  *
  * Invariants:
  *   - Verified bytes are returned only after the chunk holding them and every parent on its
@@ -125,6 +136,7 @@ static void parent_cv(const uint8_t node[BAO_PARENT], bool root, uint32_t cv[8])
 /* ---- decoding (verification) ----------------------------------------------------------- */
 
 #define VFY_RANGES 1u
+#define VFY_SUBTREE 2u
 
 static struct {
     bool ready, failed, have_len;
@@ -149,6 +161,7 @@ static struct {
     const uint8_t *r_ptr;           /* this call's verified bytes (ranges mode) */
     size_t r_len;
     uint32_t t_have, t_off;         /* held outboard bytes g_tbuf[t_off, t_have) */
+    uint64_t base;                  /* chunk index of chunk 0 (a subtree stream), else 0 */
 } V;
 #define TREE_CAP (256u * 1024u)
 static uint8_t g_tbuf[TREE_CAP];
@@ -175,19 +188,37 @@ static void span(const subtree *s, uint64_t *lo, uint64_t *hi) {
     *hi = (s->first + s->n >= chunks_of(V.len)) ? V.len : (s->first + s->n) * B3_CHUNK_LEN;
 }
 
+static void vfy_begin(void);
+
 static int vfy_init(const uint8_t *in, size_t n, ac_buf *out) {
     (void)out;
-    if (n != 32 + 1 + 8 + 8 && n != 32 + 1 + 8 + 8 + 1)
-        return ac_fail(AC_ERR_INVALID, "bao: init takes hash[32] mode[1] start[8] count[8] [flags[1]]");
+    if (n != 32 + 1 + 8 + 8 && n != 32 + 1 + 8 + 8 + 1 && n != 32 + 1 + 8 + 8 + 1 + 32)
+        return ac_fail(AC_ERR_INVALID, "bao: init takes hash[32] mode[1] start[8] count[8] [flags[1] [subtree[32]]]");
     memset(&V, 0, sizeof V);
     words_of(in, V.root);
     V.mode = in[32];
     if (V.mode > MODE_SLICE) return ac_fail(AC_ERR_INVALID, "bao: mode must be 0 (combined), 1 (outboard) or 2 (slice)");
     uint8_t flags = n > 49 ? in[49] : 0;
-    if (flags & ~VFY_RANGES) return ac_fail(AC_ERR_INVALID, "bao: unknown init flags");
+    if (flags & ~(VFY_RANGES | VFY_SUBTREE)) return ac_fail(AC_ERR_INVALID, "bao: unknown init flags");
+    if (((flags & VFY_SUBTREE) != 0) != (n == 82))
+        return ac_fail(AC_ERR_INVALID, "bao: the subtree flag goes with first[8] length[8] tree_at[8] data_at[8]");
     V.ranges = (flags & VFY_RANGES) != 0;
     V.start = ac_le64(in + 33);
     V.count = ac_le64(in + 41);
+    if (flags & VFY_SUBTREE) {
+        uint64_t first = ac_le64(in + 50), len = ac_le64(in + 58);
+        if (V.mode == MODE_SLICE) return ac_fail(AC_ERR_INVALID, "bao: a subtree stream is combined or outboard");
+        if (V.start != 0 || V.count != ALL) return ac_fail(AC_ERR_INVALID, "bao: a subtree stream is verified whole");
+        if (len == 0 || first > ALL / B3_CHUNK_LEN - chunks_of(len))
+            return ac_fail(AC_ERR_INVALID, "bao: a subtree holds at least one byte within 2^64 chunks");
+        V.base = first;
+        V.tree_pos = ac_le64(in + 66);
+        V.data_pos = ac_le64(in + 74);
+        for (int i = 0; i < BAO_HEADER; i++) V.hdr[i] = (uint8_t)(len >> (8 * i));
+        V.hdr_have = BAO_HEADER;
+        vfy_begin();
+        V.stack[0].root = false;
+    }
     V.ready = true;
     return AC_OK;
 }
@@ -342,8 +373,8 @@ static bool fast_subtree(const subtree *s, const uint8_t **tp, size_t *tn, const
     fast_layout(0, n, s->first, outboard, &c);
     size_t last_len = (size_t)(hi - lo) - (size_t)(n - 1) * B3_CHUNK_LEN;
     uint32_t whole = last_len == B3_CHUNK_LEN ? n : n - 1;
-    b4_chunks(g_chunk_at, whole, s->first, g_cvs);
-    if (whole < n) chunk_cv(g_chunk_at[n - 1], last_len, s->first + n - 1, false, g_cvs[n - 1]);
+    b4_chunks(g_chunk_at, whole, V.base + s->first, g_cvs);
+    if (whole < n) chunk_cv(g_chunk_at[n - 1], last_len, V.base + s->first + n - 1, false, g_cvs[n - 1]);
     b4_tree t;
     b4_build(&t, g_cvs, n, g_rows);
     for (uint32_t i = 0; i < c.parents; i++)
@@ -437,7 +468,7 @@ static int vfy_run(const uint8_t *t, size_t tl, const uint8_t *d, size_t dl, ac_
             uint32_t cv[8];
             parent_cv(node, s->root, cv);
             uint64_t at = *npos - (node == V.node ? BAO_PARENT : 0);
-            if (!same_cv(cv, s->cv)) { vfy_fail("parent node over chunk", s->first, at); need = 3; break; }
+            if (!same_cv(cv, s->cv)) { vfy_fail("parent node over chunk", V.base + s->first, at); need = 3; break; }
             if (node != V.node) { *np += BAO_PARENT; *nn -= BAO_PARENT; *npos += BAO_PARENT; }
             V.node_have = 0;
             uint64_t ln = left_chunks(s->n);
@@ -468,9 +499,9 @@ static int vfy_run(const uint8_t *t, size_t tl, const uint8_t *d, size_t dl, ac_
             chunk = V.chunk;
         }
         uint32_t cv[8];
-        chunk_cv(chunk, clen, s->first, s->root, cv);
+        chunk_cv(chunk, clen, V.base + s->first, s->root, cv);
         uint64_t at = V.data_pos - (chunk == V.chunk ? clen : 0);
-        if (!same_cv(cv, s->cv)) { vfy_fail("chunk", s->first, at); need = 3; break; }
+        if (!same_cv(cv, s->cv)) { vfy_fail("chunk", V.base + s->first, at); need = 3; break; }
         AC_TRY(emit(chunk, clen, s->first, out));
         if (chunk != V.chunk) { dp += clen; dn -= clen; V.data_pos += clen; }
         V.chunk_have = 0;
@@ -557,6 +588,8 @@ static struct {
     uint32_t group_n;          /* completed chunks in the group */
     uint32_t stack[B3_MAX_DEPTH + 1][8]; /* CVs of completed groups' subtrees awaiting merge */
     uint32_t depth;
+    uint64_t base;             /* chunk index of chunk 0 (a subtree), else 0 */
+    bool subtree;              /* final gives the non-root chaining value */
 } E;
 static uint32_t g_gcv[GROUP][8];
 static uint8_t g_gdata[GROUP * B3_CHUNK_LEN];
@@ -571,12 +604,20 @@ static int put_parent(const uint32_t l[8], const uint32_t r[8], ac_buf *out) {
 
 static int enc_init(const uint8_t *in, size_t n, ac_buf *out) {
     (void)out;
-    if (n != 9) return ac_fail(AC_ERR_INVALID, "bao: encode init takes length[8] mode[1]");
+    if (n != 9 && n != 17) return ac_fail(AC_ERR_INVALID, "bao: encode init takes length[8] mode[1] [first[8]]");
     memset(&E, 0, sizeof E);
     E.len = ac_le64(in);
     E.mode = in[8];
     if (E.mode > MODE_HASH) return ac_fail(AC_ERR_INVALID, "bao: encode mode must be 0, 1 or 2");
-    chunk_reset(&E.chunk, 0);
+    if (n == 17) {
+        E.base = ac_le64(in + 9);
+        E.subtree = true;
+        if (E.base % GROUP) return ac_fail(AC_ERR_INVALID, "bao: a subtree to encode starts at a multiple of 256 chunks");
+        if (E.len == 0 || E.len == ALL || E.base > ALL / B3_CHUNK_LEN - chunks_of(E.len))
+            return ac_fail(AC_ERR_INVALID, "bao: a subtree to encode has a known length of at least one byte");
+    }
+    E.group_first = E.base;
+    chunk_reset(&E.chunk, E.base);
     E.ready = true;
     return AC_OK;
 }
@@ -642,7 +683,7 @@ static int group_emit(bool final, bool root, uint32_t cv[8], ac_buf *out) {
 static int group_done(ac_buf *out) {
     uint32_t cv[8];
     AC_TRY(group_emit(false, false, cv, out));
-    uint64_t total = E.group_first / GROUP + 1; /* groups completed so far */
+    uint64_t total = (E.group_first - E.base) / GROUP + 1; /* groups completed so far */
     while ((total & 1) == 0) {
         uint32_t *l = E.stack[--E.depth];
         AC_TRY(put_parent(l, cv, out));
@@ -712,17 +753,28 @@ static int enc_final(ac_buf *out) {
         return ac_failf(AC_ERR_INVALID, "bao: content ended after %s of the declared bytes", u64_text(E.fed, a));
     }
     uint32_t cv[8];
-    AC_TRY(group_emit(true, E.depth == 0, cv, out));
+    AC_TRY(group_emit(true, E.depth == 0 && !E.subtree, cv, out));
     for (uint32_t i = E.depth; i > 0; i--) {
         uint8_t node[BAO_PARENT];
         AC_TRY(put_parent(E.stack[i - 1], cv, out));
         for (int k = 0; k < 8; k++) { ac_put_le32(node + 4 * k, E.stack[i - 1][k]); ac_put_le32(node + 32 + 4 * k, cv[k]); }
-        parent_cv(node, i == 1, cv);
+        parent_cv(node, i == 1 && !E.subtree, cv);
     }
     uint8_t *d = ac_buf_extend(out, B3_OUT_LEN);
     if (!d) return out->err;
     for (int i = 0; i < 8; i++) ac_put_le32(d + 4 * i, cv[i]);
     E.ready = false;
+    return AC_OK;
+}
+
+/* ac_vfy_parent: node[64] | flags u8 (1 = root) -> the node's chaining value (32 bytes). */
+static int vfy_parent(const uint8_t *in, size_t n, ac_buf *out) {
+    if (n != BAO_PARENT + 1 || in[BAO_PARENT] > 1) return ac_fail(AC_ERR_INVALID, "bao: parent takes node[64] flags[1] (1 = root)");
+    uint32_t cv[8];
+    parent_cv(in, in[BAO_PARENT] == 1, cv);
+    uint8_t *d = ac_buf_extend(out, 32);
+    if (!d) return out->err;
+    for (int i = 0; i < 8; i++) ac_put_le32(d + 4 * i, cv[i]);
     return AC_OK;
 }
 
@@ -732,6 +784,8 @@ AC_EXPORT(ac_vfy_final) int ac_vfy_final(void) { return ac__run0(vfy_final); }
 /* optional verifier exports (docs/abi.md), not declared in ac.h */
 int ac_vfy_tree(const uint8_t *p, size_t n);
 int ac_vfy_data(const uint8_t *p, size_t n);
+int ac_vfy_parent(const uint8_t *p, size_t n);
+AC_EXPORT(ac_vfy_parent) int ac_vfy_parent(const uint8_t *p, size_t n) { return ac__run(vfy_parent, p, n); }
 AC_EXPORT(ac_vfy_tree) int ac_vfy_tree(const uint8_t *p, size_t n) { return ac__run(vfy_tree, p, n); }
 AC_EXPORT(ac_vfy_data) int ac_vfy_data(const uint8_t *p, size_t n) { return ac__run(vfy_data, p, n); }
 AC_EXPORT(ac_enc_init) int ac_enc_init(const uint8_t *p, size_t n) { return ac__run(enc_init, p, n); }

@@ -1,0 +1,158 @@
+"""The loops that drive one verifier stream over readers and writers (``_stream`` and
+``_tiles`` build on them).
+
+Invariants:
+- ``held_steps``/``frame_steps`` yield only verified bytes, each piece valid until the next
+  is asked for, and end with the stream's ``final`` (a ``GuestError`` when it failed or the
+  input ended early).
+- ``Placer`` writes an encoder's pieces where ``emission_order`` says they go: nothing is
+  written outside the tree it was made for.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Callable, Iterator
+from typing import BinaryIO, Protocol
+
+from ..errors import InvalidInput
+from ..loader._verifier import DONE, FAILED, NEED_TREE, TREE_HOLD, DecodeStream
+from ._tree import emission_order
+
+_TREE_READ = 64 * 1024
+
+
+class Readable(Protocol):
+    """What the decoders read from: a binary file, an HTTP response, a reader of pieces."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
+
+
+class Placer:
+    """Writes the encoder's output pieces at their final offsets (``emission_order``): with
+    ``pwrite`` on the file's descriptor when it has one (no seek, no buffer flush per piece),
+    else by seeking. ``dst`` may be a descriptor itself (``pwrite`` only: safe from several
+    threads writing apart)."""
+
+    def __init__(self, dst: BinaryIO | int, base: int, length: int, outboard: bool) -> None:
+        self._base = base
+        self._items = emission_order(length, outboard=outboard)
+        self._at, self._left, self._pos = 0, 0, -1
+        self._fd: int | None = None
+        if isinstance(dst, int):
+            self._fd = dst
+            return
+        self._dst = dst
+        try:
+            dst.flush()
+            self._fd = dst.fileno()
+        except (AttributeError, OSError, ValueError):
+            self._fd = None
+
+    def write(self, out: bytes | memoryview) -> None:
+        view, done = memoryview(out), 0
+        while done < len(view):
+            if not self._left:
+                try:
+                    self._at, self._left = next(self._items)
+                except StopIteration:
+                    raise InvalidInput("the encoder wrote more than the tree holds") from None
+                continue
+            take = min(self._left, len(view) - done)
+            piece = view[done:done + take]
+            if self._fd is not None:
+                while piece:
+                    wrote = os.pwrite(self._fd, piece, self._base + self._at)
+                    self._at += wrote
+                    piece = piece[wrote:]
+            else:
+                if self._pos != self._at:
+                    self._dst.seek(self._base + self._at)
+                self._dst.write(piece)
+                self._at += take
+                self._pos = self._at
+            self._left -= take
+            done += take
+
+
+def reader_into(src: Readable) -> Callable[[memoryview], int]:
+    """``src.readinto`` (files, BytesIO, HTTP responses, ``_Tee``), else ``read`` copied into
+    the room given (a ``RawIOBase`` subclass need not implement ``readinto``)."""
+    into = getattr(src, "readinto", None)
+    if into is not None and (isinstance(src, io.FileIO) or not isinstance(src, io.RawIOBase)):
+        return into  # type: ignore[no-any-return]
+
+    def read_into(room: memoryview) -> int:
+        data = src.read(len(room))
+        room[:len(data)] = data
+        return len(data)
+
+    return read_into
+
+
+def held_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None) -> Iterator[memoryview]:
+    """Verified pieces from a module that holds the outboard itself: the tree is handed over
+    ahead (``TREE_HOLD`` at most), data is read straight into the guest (``DecodeStream.pull``:
+    whole pieces from offset 0, so the guest takes all of it but a short last chunk), and
+    outboard verified bytes are views of that input (each valid until the next piece). (Reading
+    a socket ahead in a helper thread was tried: on two cores shared with the server it was
+    slower, the receive and the verification competing for the same CPUs.)"""
+    held = 0
+    carry = b""
+    piece = dec.max_piece
+    read_into = reader_into(src)
+    tree_eof, data_eof = outboard is None, False
+    while True:
+        if outboard is not None and not tree_eof and held <= TREE_HOLD // 2:
+            more = outboard.read(TREE_HOLD - held)
+            if more:
+                held = dec.tree(more)
+            else:
+                tree_eof = True
+        step, given, ended = dec.pull(read_into if not data_eof else nothing, piece, carry)
+        data_eof = data_eof or ended
+        held -= step.tree_used
+        if step.verified:
+            yield step.verified
+        carry = bytes(given[step.data_used:])  # copied out before the next call reuses the input
+        if step.need in (DONE, FAILED):
+            break
+        if (step.need == NEED_TREE and tree_eof) or (step.need != NEED_TREE and data_eof):
+            break  # the stream it needs has ended: final() says the encoding is short
+    dec.final()
+
+
+def nothing(room: memoryview) -> int:
+    return 0
+
+
+def frame_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None) -> Iterator[memoryview]:
+    """Verified pieces through the one-frame protocol (modules without ``ac_vfy_data``)."""
+    tree, data = b"", b""
+    tree_room = 2 * _TREE_READ if outboard is not None else 0
+    data_room = dec.max_piece - tree_room
+    tree_eof = outboard is None
+    data_eof = False
+    while True:
+        # top both buffers up (the tree ahead of its data, so calls are rarely tree-bound)
+        if outboard is not None and not tree_eof and len(tree) <= _TREE_READ:
+            more = outboard.read(tree_room - len(tree))
+            tree_eof = not more
+            tree = tree + more if tree else more
+        if not data_eof and len(data) < data_room // 2:
+            more = src.read(data_room - len(data))
+            data_eof = not more
+            data = data + more if data else more
+        step = dec.update(tree, data)
+        tree = tree[step.tree_used:] if step.tree_used < len(tree) else b""
+        data = data[step.data_used:] if step.data_used < len(data) else b""
+        if step.verified:
+            yield step.verified
+        if step.need in (DONE, FAILED):
+            break
+        if (step.need == NEED_TREE and tree_eof) or (step.need != NEED_TREE and data_eof):
+            break  # the stream it needs has ended: final() says the encoding is short
+    dec.final()
+
+

@@ -1,0 +1,396 @@
+"""Bao on several threads: the tree of a content of known length cut into tiles.
+
+A tile is an aligned run of ``t`` chunks (``t`` a power of two, a multiple of the encoder's
+256-chunk groups); the last one may be shorter. Every tile is a subtree of Bao's tree (a
+left subtree is complete, so splits above the tiles fall on multiples of ``t``), so one guest
+instance encodes or verifies it on its own (a subtree stream, docs/abi.md, verifier) and the
+few parents above the tiles are joined on the host (``Joiner.parent``). Wasmtime runs guest
+code without holding the GIL, so the tiles hash on every core.
+
+Invariants:
+- The same bytes and root hash as the one-stream path: each tile's pieces are written where
+  the one-stream encoder's would go (``node_offset``), the parents above them in pre-order.
+- Verified output is in content order and only verified: a tile's bytes are written once every
+  tile before it was, and the first bad node (a chunk or parent in a tile, or a parent above
+  the tiles, whichever comes first in the encoding) stops the call after exactly the bytes
+  before it, with the one-stream path's message.
+- Memory is bounded: at most ``workers + 1`` tiles are in flight (read, verified or waiting
+  to be written), each at most ``TILE_MAX_CHUNKS`` KiB of content plus its parents.
+- Used only when it can be (``plan``): known length, positional reads (a file descriptor) for
+  files or any stream for ``decode_stream``, a module with ``ac_vfy_parent``, two or more
+  workers and at least ``MIN_TILES`` tiles; the callers fall back to the one-stream path
+  otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+from ..errors import GuestError, InvalidInput
+from ..loader._instance import GuestInstance
+from ..loader._verifier import (
+    DONE,
+    FAILED,
+    MODE_COMBINED,
+    MODE_HASH,
+    MODE_OUTBOARD,
+    NEED_TREE,
+    TREE_HOLD,
+    DecodeStream,
+    Subtree,
+    Verifier,
+)
+from ._steps import Placer, Readable, held_steps
+from ._tree import CHUNK, GROUP_CHUNKS, HEADER, PARENT, chunk_count, encoded_size, left_chunks, node_offset
+
+TILE_MAX_CHUNKS = 4096
+"""The largest tile: 4 MiB of content, whose 4095 parents (262080 bytes) the module holds at
+once (``TREE_HOLD``)."""
+TILE_MIN_CHUNKS = 4 * GROUP_CHUNKS
+MIN_TILES = 4
+"""Fewer tiles than this is not worth the threads (the one stream runs)."""
+_LEN = struct.Struct("<Q")
+
+
+def workers() -> int:
+    """Threads for Bao work: the CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def plan(length: int, threads: int) -> int | None:
+    """Chunks per tile for a content of ``length`` bytes on ``threads`` threads, or None when
+    one stream is the better choice. Tiles shrink (to ``TILE_MIN_CHUNKS``) until there are
+    about four per thread, so the threads finish close together."""
+    total = chunk_count(length)
+    if threads < 2:
+        return None
+    t = TILE_MAX_CHUNKS
+    assert (t - 1) * PARENT <= TREE_HOLD, "a tile's parents are held in the guest at once"
+    while t > TILE_MIN_CHUNKS and total < 4 * threads * t:
+        t //= 2
+    return t if total >= MIN_TILES * t else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """A node above (or at) the tiles in pre-order: ``tile`` when it is one."""
+
+    first: int
+    n: int
+    tile: bool
+
+
+def _preorder(total: int, t: int) -> Iterator[_Node]:
+    """The parents above the tiles and the tiles, in the encoding's (pre-)order."""
+    stack = [(0, total)]
+    while stack:
+        first, n = stack.pop()
+        if n <= t:
+            yield _Node(first, n, True)
+            continue
+        yield _Node(first, n, False)
+        left = left_chunks(n)
+        stack.append((first + left, n - left))
+        stack.append((first, left))
+
+
+class Failure(Exception):
+    """A tile or parent failed its check (``message`` is the one-stream path's); raised after
+    every verified byte before it was yielded."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _parent_failure(first: int, at: int) -> str:
+    return f"bao: parent node over chunk {first} (encoding offset {at}) does not match the root hash"
+
+
+def _short(at: int) -> str:
+    return f"bao: the encoding ended early (after {at} encoded bytes)"
+
+
+# --- encoding ------------------------------------------------------------------------------------
+
+
+def encode_fd(verifier: Verifier, src_fd: int, src_at: int, length: int, dst_fd: int | None, dst_base: int, *,
+              outboard: bool, t: int, threads: int) -> bytes:
+    """Write the combined (or outboard) encoding of ``src_fd[src_at:src_at+length]`` at
+    ``dst_base`` of ``dst_fd`` with positional reads and writes (``dst_fd`` None: only hash);
+    returns the root hash. ``InvalidInput`` when the file is shorter than ``length``."""
+    total = chunk_count(length)
+    mode = MODE_HASH if dst_fd is None else MODE_OUTBOARD if outboard else MODE_COMBINED
+    if dst_fd is not None:
+        _pwrite_all(dst_fd, memoryview(_LEN.pack(length)), dst_base)
+
+    own = _ThreadInstances(verifier)
+
+    def tile(node: _Node) -> bytes:
+        lo, hi = node.first * CHUNK, min(length, (node.first + node.n) * CHUNK)
+        enc = verifier.encoder(hi - lo, mode, first=node.first, instance=own.get())
+        placer = None
+        if dst_fd is not None:  # the tile's encoding is a standalone one's without its header
+            base = dst_base + node_offset(node.first, node.n, length, outboard=outboard) - HEADER
+            placer = Placer(dst_fd, base, hi - lo, outboard)
+        read_into, ended = _pread_into(src_fd, src_at + lo, src_at + hi), False
+        while not ended:
+            out, _, ended = enc.pull(read_into, enc.max_piece)
+            if placer is not None:
+                placer.write(out)
+        rest, cv = enc.final()
+        if placer is not None:
+            placer.write(rest)
+        return cv
+
+    tiles = [node for node in _preorder(total, t) if node.tile]
+    with ThreadPoolExecutor(threads, thread_name_prefix="bao-tile") as pool:
+        cvs = {node.first: cv for node, cv in zip(tiles, pool.map(tile, tiles))}
+    joiner = verifier.joiner()
+
+    def join(first: int, n: int) -> bytes:
+        if n <= t:
+            return cvs[first]
+        left = left_chunks(n)
+        node = join(first, left) + join(first + left, n - left)
+        if dst_fd is not None:
+            _pwrite_all(dst_fd, memoryview(node), dst_base + node_offset(first, n, length, outboard=outboard))
+        return joiner.parent(node, root=n == total)
+
+    return join(0, total)
+
+
+class _ThreadInstances:
+    """One guest instance per pool thread for the tiles of one operation (a fresh instance per
+    tile would fault its memory in again: about 1 ms a tile, measured). The instances live as
+    long as the operation's pool threads."""
+
+    def __init__(self, verifier: Verifier) -> None:
+        self._verifier = verifier
+        self._local = threading.local()
+
+    def get(self) -> GuestInstance:
+        instance: GuestInstance | None = getattr(self._local, "instance", None)
+        if instance is None or instance.broken:
+            instance = self._local.instance = self._verifier.instance()
+        return instance
+
+
+def _pread_into(fd: int, at: int, end: int) -> Callable[[memoryview], int]:
+    """A ``readinto`` over ``fd[at:end]`` by positional reads (no shared file position)."""
+    pos = at
+
+    def read_into(room: memoryview) -> int:
+        nonlocal pos
+        want = min(len(room), end - pos)
+        if want <= 0:
+            return 0
+        got = os.preadv(fd, [room[:want]], pos)
+        if got == 0:
+            raise InvalidInput(f"the file changed while it was encoded (it ends at {pos - at} bytes of a tile)")
+        pos += got
+        return got
+
+    return read_into
+
+
+def _pwrite_all(fd: int, data: memoryview, at: int) -> None:
+    while data:
+        wrote = os.pwrite(fd, data, at)
+        data, at = data[wrote:], at + wrote
+
+
+# --- verification ----------------------------------------------------------------------------------
+
+
+class _Buffers:
+    """Reused tile buffers (a fresh 4 MiB ``bytearray`` faults its pages in again: about as
+    long as hashing a tenth of it, measured). A buffer is back in the pool only when nothing
+    yielded from it can be asked for any more."""
+
+    def __init__(self) -> None:
+        self._free: list[bytearray] = []
+        self._lock = threading.Lock()
+
+    def take(self, n: int) -> bytearray:
+        with self._lock:
+            for i, buf in enumerate(self._free):
+                if len(buf) >= n:
+                    return self._free.pop(i)
+        return bytearray(n)
+
+    def give(self, *bufs: bytearray | None) -> None:
+        with self._lock:
+            self._free.extend(buf for buf in bufs if buf is not None)
+
+
+@dataclass(slots=True)
+class _Checked:
+    """A verified tile: ``content[:got]`` verified; ``error`` the failure after it. ``bufs``
+    go back to the pool once the content was used."""
+
+    content: memoryview
+    got: int
+    error: str | None
+    bufs: tuple[bytearray | None, ...]
+
+
+class _Memory:
+    """``readinto`` over bytes in memory."""
+
+    def __init__(self, data: memoryview) -> None:
+        self._data, self._pos = data, 0
+
+    def readinto(self, room: memoryview) -> int:
+        n = min(len(room), len(self._data) - self._pos)
+        room[:n] = self._data[self._pos:self._pos + n]
+        self._pos += n
+        return n
+
+    def read(self, n: int = -1) -> bytes:  # pragma: no cover - held_steps reads with readinto
+        end = len(self._data) if n < 0 else min(len(self._data), self._pos + n)
+        piece = bytes(self._data[self._pos:end])
+        self._pos = end
+        return piece
+
+
+def _check_outboard(dec: DecodeStream, tree: memoryview, data: memoryview) -> tuple[int, str | None]:
+    """Verify a tile's content ``data`` against its parents ``tree`` (held in the guest at
+    once: a tile's parents fit ``TREE_HOLD``). The verified bytes are ``data`` itself (the
+    ranges flag names them in place: nothing is copied out). Returns how many bytes from the
+    start were verified and the failure, if any."""
+    got = 0
+    try:
+        if tree:
+            dec.tree(bytes(tree))
+        at, piece = 0, dec.max_piece
+        while True:
+            step = dec.data(data[at:at + piece])
+            got += len(step.verified)
+            at += step.data_used
+            if step.need in (DONE, FAILED) or step.need == NEED_TREE or not (step.data_used or step.tree_used):
+                break  # done, failed, or the tile's parents or content ended: final says which
+        dec.final()
+    except GuestError as exc:
+        return got, exc.message
+    return got, None
+
+
+def _check_tile(verifier: Verifier, own: _ThreadInstances, buffers: _Buffers, cv: bytes, sub: Subtree,
+                tree: bytearray | None, tree_n: int, data: bytearray, data_n: int) -> _Checked:
+    """Verify one tile (its outboard parents ``tree[:tree_n]`` and content, else its combined
+    encoding, in ``data[:data_n]``) against its chaining value; runs on a pool thread."""
+    view = memoryview(data)[:data_n]
+    if tree is not None:
+        dec = verifier.decoder(cv, MODE_OUTBOARD, ranges=True, subtree=sub, instance=own.get())
+        got, error = _check_outboard(dec, memoryview(tree)[:tree_n], view)
+        return _Checked(view, got, error, (tree, data))
+    out, got = buffers.take(sub.length), 0
+    try:
+        dec = verifier.decoder(cv, MODE_COMBINED, ranges=True, subtree=sub, instance=own.get())
+        for piece in held_steps(dec, _Memory(view), None):
+            out[got:got + len(piece)] = piece
+            got += len(piece)
+    except GuestError as exc:
+        return _Checked(memoryview(out), got, exc.message, (out, data))
+    return _Checked(memoryview(out), got, None, (out, data))
+
+
+def _read_full(src: Readable, buf: bytearray, n: int) -> int:
+    """Read up to ``n`` bytes of ``src`` into ``buf`` (fewer only at its end); how many."""
+    view, got = memoryview(buf), 0
+    into = getattr(src, "readinto", None)
+    while got < n:
+        if into is not None:
+            k = into(view[got:n])
+        else:
+            piece = src.read(n - got)
+            view[got:got + len(piece)] = piece
+            k = len(piece)
+        if not k:
+            break
+        got += k
+    return got
+
+
+def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, outboard: Readable | None, *,
+                  t: int, threads: int) -> Iterator[memoryview]:
+    """The verified content of an encoding whose 8-byte header (``length``) was read: ``src``
+    is the rest of the combined encoding, or with ``outboard`` (the rest of the outboard) the
+    content. Streams are read in order on this thread; tiles are checked on ``threads``
+    threads; pieces are yielded in content order, each valid until the next. ``Failure`` at
+    the first bad node, after every byte before it."""
+    total = chunk_count(length)
+    joiner = verifier.joiner()
+    tree_src = outboard if outboard is not None else src
+    pending: deque[Future[_Checked]] = deque()
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="bao-tile")
+    own, buffers = _ThreadInstances(verifier), _Buffers()
+    tree_pos, data_pos = HEADER, 0 if outboard is not None else HEADER
+    node = bytearray(PARENT)
+
+    def ready(limit: int) -> Iterator[memoryview]:
+        while len(pending) > limit:
+            checked = pending.popleft().result()
+            if checked.got:
+                yield checked.content[:checked.got]
+            if checked.error is not None:
+                raise Failure(checked.error)
+            buffers.give(*checked.bufs)  # the piece yielded from them is no longer valid
+
+    try:
+        stack = [(0, total, root)]
+        failure = None
+        while stack:
+            first, n, cv = stack.pop()
+            if n > t:  # a parent above the tiles: checked here, in order
+                got = _read_full(tree_src, node, PARENT)
+                at = tree_pos
+                tree_pos += got
+                if outboard is None:
+                    data_pos = tree_pos
+                if got < PARENT:
+                    failure = _short(tree_pos if outboard is None else tree_pos + data_pos)
+                    break
+                if joiner.parent(bytes(node), root=n == total) != cv:
+                    failure = _parent_failure(first, at)
+                    break
+                left = left_chunks(n)
+                stack.append((first + left, n - left, bytes(node[32:])))
+                stack.append((first, left, bytes(node[:32])))
+                continue
+            lo, hi = first * CHUNK, min(length, (first + n) * CHUNK)
+            if outboard is not None:
+                sub = Subtree(first, hi - lo, tree_pos, data_pos)
+                tree, data = buffers.take((n - 1) * PARENT), buffers.take(hi - lo)
+                tree_n = _read_full(tree_src, tree, (n - 1) * PARENT)
+                data_n = _read_full(src, data, hi - lo)  # all of it: the parents there are still check some
+                tree_pos, data_pos = tree_pos + tree_n, data_pos + data_n
+                short = tree_n < (n - 1) * PARENT or data_n < hi - lo
+            else:
+                size = encoded_size(first, n, length, outboard=False)
+                sub = Subtree(first, hi - lo, 0, data_pos)
+                tree, tree_n, data = None, 0, buffers.take(size)
+                data_n = _read_full(src, data, size)
+                data_pos = tree_pos = data_pos + data_n
+                short = data_n < size
+            pending.append(pool.submit(_check_tile, verifier, own, buffers, cv, sub, tree, tree_n, data, data_n))
+            if short:  # the tile's check says where it ended
+                break
+            yield from ready(threads)
+        yield from ready(0)
+        if failure is not None:
+            raise Failure(failure)
+    finally:
+        for future in pending:
+            future.cancel()
+        pool.shutdown(wait=True)

@@ -1,0 +1,198 @@
+"""Bao on several threads (``autocodec.bao._tiles``): the same bytes, hashes, verified output
+and failures as the one-stream path, and the subtree ABI's guards.
+
+Tiles are made small here (256 chunks) so contents of a few MiB have many of them; the
+one-stream path is what runs with one worker. Reference hashes come from the ``blake3``
+package.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autocodec import bao
+from autocodec.bao import _tiles
+from autocodec.bao._tree import chunk_count, node_offset
+from autocodec.errors import GuestError, InvalidInput
+from autocodec.loader import Sandbox
+from autocodec.loader._verifier import MODE_COMBINED, MODE_OUTBOARD, MODE_SLICE, Subtree, Verifier
+
+from .conftest import WASM_SRC
+
+blake3 = pytest.importorskip("blake3")
+
+TILE = 256
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Verifier:
+    return Verifier(Sandbox().load((WASM_SRC / "bao" / "bao.wasm").read_bytes()))
+
+
+@pytest.fixture
+def threads(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """``threads(n)`` sets the workers Bao uses (1: the one-stream path); tiles of 256 chunks."""
+    monkeypatch.setattr(_tiles, "TILE_MAX_CHUNKS", TILE)
+    monkeypatch.setattr(_tiles, "TILE_MIN_CHUNKS", TILE)
+
+    def use(n: int) -> None:
+        monkeypatch.setattr(_tiles, "workers", lambda: n)
+
+    use(2)
+    yield use
+
+
+def _data(size: int) -> bytes:
+    return random.Random(size).randbytes(size)
+
+
+def _encode_file(v: Verifier, tmp: Path, data: bytes, outboard: bool) -> tuple[bytes, bytes]:
+    (tmp / "content").write_bytes(data)
+    with open(tmp / "content", "rb") as f, open(tmp / "enc", "w+b") as out:
+        root = bao.encode(v, f, out, outboard=outboard)
+        assert f.tell() == len(data)
+    return root, (tmp / "enc").read_bytes()
+
+
+def _decode(v: Verifier, root: bytes, enc: bytes, content: bytes | None) -> tuple[bytes, str | None]:
+    """(verified output, failure message or None) from in-memory streams."""
+    out = bytearray()
+    try:
+        if content is None:
+            bao.decode(v, root, io.BytesIO(enc), out.extend)
+        else:
+            bao.decode(v, root, io.BytesIO(content), out.extend, outboard=io.BytesIO(enc))
+    except bao.VerificationFailed as exc:
+        return bytes(out), exc.message
+    return bytes(out), None
+
+
+def test_plan_uses_tiles_only_when_worth_it() -> None:
+    assert _tiles.plan(1 << 30, 1) is None
+    assert _tiles.plan(1 << 30, 2) == _tiles.TILE_MAX_CHUNKS
+    assert _tiles.plan(3 * 1024 * 1024, 2) is None  # fewer than MIN_TILES tiles of the smallest size
+    t = _tiles.plan(16 * 1024 * 1024, 2)
+    assert t is not None and t % 256 == 0 and chunk_count(16 << 20) >= _tiles.MIN_TILES * t
+
+
+@pytest.mark.parametrize("size", [TILE * 1024 * 4, TILE * 1024 * 4 + 1, TILE * 1024 * 7 - 5, 3 * 1024 * 1024 + 777])
+@pytest.mark.parametrize("outboard", [False, True])
+def test_tiled_encoding_is_the_one_stream_encoding(verifier: Verifier, threads: Any, tmp_path: Path,
+                                                   size: int, outboard: bool) -> None:
+    data = _data(size)
+    root, enc = _encode_file(verifier, tmp_path, data, outboard)
+    threads(1)
+    root1, enc1 = _encode_file(verifier, tmp_path, data, outboard)
+    assert root == root1 == blake3.blake3(data).digest()
+    assert enc == enc1
+    threads(2)
+    got, error = _decode(verifier, root, enc, data if outboard else None)
+    assert error is None and got == data
+    with open(tmp_path / "content", "rb") as f:
+        assert bao.bao_hash(verifier, f) == root
+
+
+def test_tiles_run_on_several_threads(verifier: Verifier, threads: Any, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: set[str] = set()
+    check = _tiles._check_tile
+
+    def spy(*args: Any) -> Any:
+        seen.add(threading.current_thread().name)
+        return check(*args)
+
+    monkeypatch.setattr(_tiles, "_check_tile", spy)
+    data = _data(TILE * 1024 * 16)
+    root, enc = _encode_file(verifier, tmp_path, data, False)
+    assert _decode(verifier, root, enc, None) == (data, None)
+    assert len(seen) == 2 and all(name.startswith("bao-tile") for name in seen)
+
+
+@pytest.mark.parametrize("outboard", [False, True])
+def test_every_failure_is_the_one_stream_failure(verifier: Verifier, threads: Any, tmp_path: Path,
+                                                 outboard: bool) -> None:
+    """Flipped bits anywhere (header, parents above and inside tiles, chunks, the content of an
+    outboard pair) and truncations: the same verified bytes and the same message."""
+    size = TILE * 1024 * 6 + 333
+    data = _data(size)
+    root, enc = _encode_file(verifier, tmp_path, data, outboard)
+    total = chunk_count(size)
+    rng = random.Random(7)
+    spots = {0, 7, 8, 8 + 63, 8 + 64, len(enc) - 1, len(enc) // 2, *(rng.randrange(len(enc)) for _ in range(12))}
+    for first, n in [(0, total), (0, 4 * TILE), (4 * TILE, total - 4 * TILE), (2 * TILE, 2 * TILE), (TILE, TILE)]:
+        spots.add(node_offset(first, n, size, outboard=outboard))
+    cases: list[tuple[bytes, bytes | None]] = []
+    for at in sorted(spots):
+        bad = bytearray(enc)
+        bad[at] ^= 1
+        cases.append((bytes(bad), data if outboard else None))
+    if outboard:
+        for at in (0, size // 2, size - 1, rng.randrange(size)):
+            bad = bytearray(data)
+            bad[at] ^= 1
+            cases.append((enc, bytes(bad)))
+    for cut in (0, 5, 8, 100, len(enc) // 3, len(enc) - 1):
+        cases.append((enc[:cut], data if outboard else None))
+    if outboard:
+        cases.append((enc, data[: size // 2]))
+    for encoding, content in cases:
+        threads(2)
+        tiled = _decode(verifier, root, encoding, content)
+        threads(1)
+        one = _decode(verifier, root, encoding, content)
+        assert tiled == one
+        assert tiled[1] is not None or (encoding == enc and content in (None, data))
+
+
+def test_a_failure_in_a_late_tile_yields_every_byte_before_it(verifier: Verifier, threads: Any,
+                                                             tmp_path: Path) -> None:
+    size = TILE * 1024 * 10
+    data = _data(size)
+    root, enc = _encode_file(verifier, tmp_path, data, True)
+    at = int(size * 0.9)
+    bad = bytearray(data)
+    bad[at] ^= 1
+    got, error = _decode(verifier, root, enc, bytes(bad))
+    assert error is not None and f"chunk {at // 1024} " in error
+    assert got == data[: at // 1024 * 1024]
+
+
+def test_a_file_shorter_than_its_length_is_refused(verifier: Verifier, tmp_path: Path) -> None:
+    (tmp_path / "content").write_bytes(_data(TILE * 1024 * 4))
+    with open(tmp_path / "content", "rb") as f, pytest.raises(InvalidInput, match="changed while it was encoded"):
+        _tiles.encode_fd(verifier, f.fileno(), 0, TILE * 1024 * 5, None, 0, outboard=False, t=TILE, threads=2)
+
+
+def test_subtree_streams_are_guarded(verifier: Verifier) -> None:
+    with pytest.raises(GuestError, match="multiple of 256"):
+        verifier.encoder(4096, MODE_COMBINED, first=3)
+    with pytest.raises(GuestError, match="at least one byte"):
+        verifier.encoder(0, MODE_COMBINED, first=256)
+    with pytest.raises(GuestError, match="combined or outboard"):
+        verifier.decoder(bytes(32), MODE_SLICE, subtree=Subtree(0, 1024))
+    with pytest.raises(GuestError, match="verified whole"):
+        verifier.decoder(bytes(32), MODE_OUTBOARD, 5, subtree=Subtree(0, 1024))
+    with pytest.raises(GuestError, match="at least one byte"):
+        verifier.decoder(bytes(32), MODE_COMBINED, subtree=Subtree(0, 0))
+    joiner = verifier.joiner()
+    with pytest.raises(InvalidInput):
+        joiner.parent(bytes(63), root=False)
+    # subtree chaining values and the parent join are BLAKE3's: 512 chunks as two subtrees
+    data = _data(512 * 1024)
+    whole = io.BytesIO()
+    root = bao.encode(verifier, io.BytesIO(data), whole)
+    node = whole.getvalue()[8:72]  # the root parent: the two halves' chaining values
+    for half, first in ((0, 0), (1, 256)):
+        enc = verifier.encoder(256 * 1024, MODE_COMBINED, first=first)
+        enc.update(data[half * 256 * 1024:(half + 1) * 256 * 1024])
+        _, cv = enc.final()
+        assert cv == node[half * 32:(half + 1) * 32]
+    assert joiner.parent(node, root=True) == root == blake3.blake3(data).digest()
+    assert joiner.parent(node, root=False) != root
