@@ -16,10 +16,14 @@ Invariants:
   before it, with the one-stream path's message.
 - Memory is bounded: at most ``workers + 1`` tiles are in flight (read, verified or waiting
   to be written), each at most ``TILE_MAX_CHUNKS`` KiB of content plus its parents.
-- Used only when it can be (``plan``): known length, positional reads (a file descriptor) for
-  files or any stream for ``decode_stream``, a module with ``ac_vfy_parent``, two or more
-  workers and at least ``MIN_TILES`` tiles; the callers fall back to the one-stream path
-  otherwise.
+- One guest instance per pool thread per operation (``_ThreadInstances``): a thread's tiles
+  run one after another in it, each stream started anew by its init call; the instances end
+  with the operation, so no state crosses from one operation into another.
+- Used only when it can be (``plan``) and the module has ``ac_vfy_parent``: encoding and
+  hashing need a known length and file descriptors (positional reads and writes, so threads
+  never share a file position); verification reads the streams (any readable: files, pipes,
+  HTTP responses) in order on the caller's thread, once the header gave the length. With one
+  CPU, fewer than ``MIN_TILES`` tiles, a range or a slice, the callers run one stream.
 """
 
 from __future__ import annotations
@@ -271,7 +275,7 @@ def _check_outboard(dec: DecodeStream, tree: memoryview, data: memoryview) -> tu
     got = 0
     try:
         if tree:
-            dec.tree(bytes(tree))
+            dec.tree(tree)
         at, piece = 0, dec.max_piece
         while True:
             step = dec.data(data[at:at + piece])

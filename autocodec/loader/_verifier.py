@@ -130,7 +130,7 @@ class DecodeStream:
             raise GuestFault("ac_vfy_update's head is outside what it was given")
         return Step(tree_used, data_used, need, memoryview(out)[_HEAD.size:])
 
-    def tree(self, tree: bytes) -> int:
+    def tree(self, tree: bytes | memoryview) -> int:
         """Hand outboard bytes to the guest ahead of the data that needs them (at most
         ``TREE_HOLD`` held); returns how many it holds now."""
         if len(tree) > TREE_HOLD:
