@@ -9,7 +9,8 @@ one thread, AVX2 where the CPU has it), the target's peer — target <= 2x — a
 with ``max_threads=AUTO`` (every core). Ours runs on every CPU the process may use (the tree
 cut into tiles, ``autocodec.bao._tiles``; one CPU runs one stream). Then once:
 ``bao.add``        keeps it as a BLAKE3 CID (``BlobStore.add``: the combined encoding, each
-                   piece written at its place) — <= 2x (a stretch: it also writes 1 GiB);
+                   piece written at its place) — <= 2x (a stretch: it also writes 1 GiB); next
+                   to it "write only", as many bytes written to a new file alone;
 and starts a real ``autocodec serve`` process over that home. A fresh client process per round:
 ``bao.fetch``      ``GET /bao/{cid}`` (the server sends the stored encoding) and verifies every
                    chunk as it arrives (``bao.fetch``, zero-copy) — <= 2x the blake3 package
@@ -112,6 +113,14 @@ for _ in range(rounds):
     out["verify_ns"].append(time.perf_counter_ns() - t)
 (tmp / "alone.obao").unlink()
 store = bao.BlobStore(tmp / "home" / "bao")
+store.root.mkdir(parents=True, exist_ok=True)
+piece = random.Random(-1).randbytes(1 << 20)
+t = time.perf_counter_ns()  # what writing that many bytes alone costs here (the add's floor)
+with open(store.root / "write-only.part", "wb") as f:
+    for _ in range(mib + mib // 16):  # the combined encoding: content + 1/16 parents
+        f.write(piece)
+out["write_ns"] = time.perf_counter_ns() - t
+(store.root / "write-only.part").unlink()
 t = time.perf_counter_ns()
 with open(src, "rb") as f:
     cid = store.add(v, f)
@@ -225,8 +234,10 @@ def run(config: BenchConfig) -> list[Figure]:
         fig.peers["blake3 (py, all cores)"] = Measurement.of([float(x) for x in doc["native_all_ns"]])
     fetch.peers["download only"] = Measurement.of([float(x) for x in doc["raw_ns"]])
     add.ours = Measurement.of([float(doc["add_ns"])])
+    add.peers["write only"] = Measurement.of([float(doc["write_ns"])])
     add.peers[native] = natives
-    add.note = "one run"
+    add.note = ("one run; 'write only': the same number of bytes written to a new file in the same folder with "
+                "plain 1 MiB writes just before (the floor the file system sets)")
     for fig, values in ((rss, [doc["rss_kib"]]), (rss_server, [doc["server_rss_kib"]]),
                         (rss_client, [max(doc["client_rss_kib"])])):
         fig.ours = Measurement.of([float(v) for v in values])
