@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import random
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -196,3 +197,23 @@ def test_subtree_streams_are_guarded(verifier: Verifier) -> None:
         assert cv == node[half * 32:(half + 1) * 32]
     assert joiner.parent(node, root=True) == root == blake3.blake3(data).digest()
     assert joiner.parent(node, root=False) != root
+
+
+def test_a_failed_tile_stops_the_tiles_not_started(verifier: Verifier, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file ends early: the call fails at the first short tile, and the tiles queued behind
+    it never run."""
+    (tmp_path / "content").write_bytes(_data(TILE * 1024 * 2))
+    started: list[int] = []
+    encoder = Verifier.encoder
+
+    def counting(self: Verifier, *args: Any, **kw: Any) -> Any:
+        started.append(kw.get("first", -1))
+        if kw.get("first", 0) >= 3 * TILE:  # past the end: slow enough for the cancel to be seen
+            time.sleep(0.02)
+        return encoder(self, *args, **kw)
+
+    monkeypatch.setattr(Verifier, "encoder", counting)
+    with open(tmp_path / "content", "rb") as f, pytest.raises(InvalidInput, match="changed while it was encoded"):
+        _tiles.encode_fd(verifier, f.fileno(), 0, TILE * 1024 * 64, None, 0, outboard=False, t=TILE, threads=2)
+    assert 3 <= len(started) < 16  # 64 tiles queued: two whole, the first short one, and a few racing it

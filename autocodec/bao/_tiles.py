@@ -157,8 +157,11 @@ def encode_fd(verifier: Verifier, src_fd: int, src_at: int, length: int, dst_fd:
         return cv
 
     tiles = [node for node in _preorder(total, t) if node.tile]
-    with ThreadPoolExecutor(threads, thread_name_prefix="bao-tile") as pool:
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="bao-tile")
+    try:  # a failed tile or an interrupt cancels the tiles not started yet
         cvs = {node.first: cv for node, cv in zip(tiles, pool.map(tile, tiles))}
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     joiner = verifier.joiner()
 
     def join(first: int, n: int) -> bytes:
@@ -395,6 +398,4 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
         if failure is not None:
             raise Failure(failure)
     finally:
-        for future in pending:
-            future.cancel()
-        pool.shutdown(wait=True)
+        pool.shutdown(wait=True, cancel_futures=True)
