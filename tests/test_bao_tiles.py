@@ -217,3 +217,11 @@ def test_a_failed_tile_stops_the_tiles_not_started(verifier: Verifier, tmp_path:
     with open(tmp_path / "content", "rb") as f, pytest.raises(InvalidInput, match="changed while it was encoded"):
         _tiles.encode_fd(verifier, f.fileno(), 0, TILE * 1024 * 64, None, 0, outboard=False, t=TILE, threads=2)
     assert 3 <= len(started) < 16  # 64 tiles queued: two whole, the first short one, and a few racing it
+
+
+def test_tiles_shrink_so_memory_in_flight_stays_bounded() -> None:
+    for threads in (2, 4, 8, 16):
+        t = _tiles.plan(1 << 30, threads)
+        assert t is not None and t % 256 == 0
+        assert (threads + 2) * t * 1024 <= _tiles.IN_FLIGHT_BYTES
+    assert _tiles.workers() <= _tiles.MAX_THREADS

@@ -90,6 +90,10 @@ def test_links_and_digests_over_processes_equal_serial(sandbox: Sandbox) -> None
     hasher = sandbox.load(module_bytes("blake3")).hasher()
     inputs = [bytes([i]) * i for i in range(200)]
     assert bulk.digest_many(hasher, inputs, workers=2) == [hasher.digest(d) for d in inputs]
+    keccak = sandbox.load(module_bytes("keccak-256")).hasher()  # no ac_hash_batch: one call per input
+    assert "ac_hash_batch" not in keccak._loaded.info.exports  # noqa: SLF001
+    assert bulk.digest_many(keccak, inputs, workers=2) == [keccak.digest(d) for d in inputs]
+    assert keccak.digest_many(inputs) == [keccak.digest(d) for d in inputs]
 
 
 @pytest.mark.slow  # forks the bulk pool's worker processes

@@ -150,3 +150,45 @@ def test_digests_match_kubo_block_put(hasher: Hasher, tmp_path: Path) -> None:
     kubo = {c.digest for c in cids}
     ours = {hasher.digest(path.read_bytes()): size for size, path in zip(sizes, paths)}
     assert [size for digest, size in ours.items() if digest not in kubo] == []
+
+
+def test_digest_many_batches_equal_one_by_one(module) -> None:
+    """``Hasher.digest_many`` (ac_hash_batch, 32 KiB frames) gives each input's digest in order:
+    empty inputs, inputs across frame boundaries, inputs too big for a batch between them."""
+    hasher = module.hasher()
+    assert "ac_hash_batch" in module.info.exports
+    rng = random.Random(5)
+    sizes = [0, 1, 64, 1024, 1025, 8 * 1024, 8 * 1024 + 1, 31 * 1024, 100_000, 3, 0]
+    sizes += [rng.randrange(0, 3000) for _ in range(300)]
+    inputs = [rng.randbytes(n) for n in sizes]
+    got = hasher.digest_many(inputs)
+    assert got == [blake3_pkg.blake3(x).digest() for x in inputs]
+    assert hasher.digest_many([]) == []
+
+
+@pytest.mark.parametrize("frame", [
+    b"", b"\x01\x00", b"\x02\x00\x00\x00\x01\x00\x00\x00a",  # short count; two counted, one there
+    b"\x01\x00\x00\x00\x05\x00\x00\x00ab",  # an input's length past the end
+    b"\x01\x00\x00\x00\x01\x00\x00\x00abc",  # bytes after the last input
+    b"\xff\xff\xff\xff",  # a count larger than the frame could hold
+])
+def test_malformed_hash_batches_are_refused(module, frame: bytes) -> None:
+    from autocodec.errors import GuestError
+
+    with pytest.raises(GuestError, match="blake3: "):
+        module.run("ac_hash_batch", frame)
+
+
+def test_a_call_that_grows_memory_moves_its_size_to_fresh_instances() -> None:
+    """A reset instance whose memory grew cannot be reset: inputs that large then take fresh
+    instances (no snapshot paid per call), with the same digests."""
+    loaded = Sandbox().load(WASM.read_bytes())
+    hasher = loaded.hasher()
+    small, big = bytes(1000), random.Random(1).randbytes(200 * 1024)
+    assert hasher.digest(small) == blake3_pkg.blake3(small).digest()
+    before = loaded._reuse_max
+    for _ in range(3):
+        assert hasher.digest(big) == blake3_pkg.blake3(big).digest()
+    assert loaded._reuse_max < len(big) <= before
+    assert loaded._reuse_max >= len(small)
+    assert hasher.digest(small) == blake3_pkg.blake3(small).digest()

@@ -14,8 +14,10 @@ Invariants:
   tile before it was, and the first bad node (a chunk or parent in a tile, or a parent above
   the tiles, whichever comes first in the encoding) stops the call after exactly the bytes
   before it, with the one-stream path's message.
-- Memory is bounded: at most ``workers + 1`` tiles are in flight (read, verified or waiting
-  to be written), each at most ``TILE_MAX_CHUNKS`` KiB of content plus its parents.
+- Memory is bounded: at most ``threads + 2`` tiles are in flight (one being read, the others
+  checked or waiting to be handed out), each at most ``TILE_MAX_CHUNKS`` KiB of content plus
+  its parents (and, combined, its verified copy), and ``plan`` shrinks tiles so they hold at
+  most ``IN_FLIGHT_BYTES`` of content together (``MAX_THREADS`` threads at most).
 - One guest instance per pool thread per operation (``_ThreadInstances``): a thread's tiles
   run one after another in it, each stream started anew by its init call; the instances end
   with the operation, so no state crosses from one operation into another.
@@ -59,15 +61,20 @@ once (``TREE_HOLD``)."""
 TILE_MIN_CHUNKS = 4 * GROUP_CHUNKS
 MIN_TILES = 4
 """Fewer tiles than this is not worth the threads (the one stream runs)."""
+MAX_THREADS = 16
+IN_FLIGHT_BYTES = 32 * 1024 * 1024
+"""Content bytes of the tiles in flight at once (``threads + 2`` tiles: one being read, the
+rest checked or waiting): tiles shrink on many-CPU machines so memory stays bounded."""
 _LEN = struct.Struct("<Q")
 
 
 def workers() -> int:
-    """Threads for Bao work: the CPUs this process may run on."""
+    """Threads for Bao work: the CPUs this process may run on, at most ``MAX_THREADS``."""
     try:
-        return len(os.sched_getaffinity(0))
+        cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return os.cpu_count() or 1
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_THREADS))
 
 
 def plan(length: int, threads: int) -> int | None:
@@ -79,7 +86,7 @@ def plan(length: int, threads: int) -> int | None:
         return None
     t = TILE_MAX_CHUNKS
     assert (t - 1) * PARENT <= TREE_HOLD, "a tile's parents are held in the guest at once"
-    while t > TILE_MIN_CHUNKS and total < 4 * threads * t:
+    while t > TILE_MIN_CHUNKS and (total < 4 * threads * t or (threads + 2) * t * CHUNK > IN_FLIGHT_BYTES):
         t //= 2
     return t if total >= MIN_TILES * t else None
 

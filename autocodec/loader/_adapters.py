@@ -230,6 +230,13 @@ class HashStream:
         return instance.call("ac_hash_final")
 
 
+_BATCH_BYTES = 32 * 1024
+"""A hash batch's frame at most: what a reset instance restores in place (measured: 2.1 us per 1 KiB
+input in 32 KiB frames, 10-24 us in 64-256 KiB ones, whose pages are dropped and faulted in again)."""
+_BATCH_ITEM = 8 * 1024
+"""Inputs larger than this are hashed one per call (the call's cost no longer matters)."""
+
+
 class Hasher:
     """A multihash function in Wasm; returns the raw digest (not the multihash)."""
 
@@ -243,6 +250,49 @@ class Hasher:
         stream = self.stream()
         stream.update(data)
         return stream.final()
+
+    def digest_many(self, inputs: Iterable[bytes | bytearray | memoryview]) -> list[bytes | AutocodecError]:
+        """The digest of each input (or its error), in order: small inputs go many to a guest
+        call when the module exports ``ac_hash_batch`` (the call's fixed cost, a few
+        microseconds, paid once per batch of up to ``_BATCH_BYTES``), the others one by one."""
+        if "ac_hash_batch" not in self._loaded.info.exports:
+            return [self._one(data) for data in inputs]
+        most = min(self._loaded.limits.max_batch_items, _BATCH_BYTES // 4)
+        results: list[bytes | AutocodecError] = []
+        batch: list[bytes | bytearray | memoryview] = []
+        size = 4
+        for data in inputs:
+            if len(data) > _BATCH_ITEM:
+                if batch:
+                    results.extend(self._batch(batch))
+                    batch, size = [], 4
+                results.append(self._one(data))
+                continue
+            if batch and (len(batch) >= most or size + 4 + len(data) > _BATCH_BYTES):
+                results.extend(self._batch(batch))
+                batch, size = [], 4
+            batch.append(data)
+            size += 4 + len(data)
+        if batch:
+            results.extend(self._batch(batch))
+        return results
+
+    def _batch(self, batch: list[bytes | bytearray | memoryview]) -> list[bytes | AutocodecError]:
+        frame = b"".join([_U32.pack(len(batch)), *(_U32.pack(len(b)) + bytes(b) for b in batch)])
+        try:
+            out = self._loaded.run("ac_hash_batch", frame)
+        except (SandboxError, GuestError):
+            return [self._one(data) for data in batch]  # each input's own result or error
+        size, rest = divmod(len(out), len(batch))
+        if rest or not size:
+            raise GuestFault("ac_hash_batch did not return one digest of one size per input")
+        return [out[i:i + size] for i in range(0, len(out), size)]
+
+    def _one(self, data: bytes | bytearray | memoryview) -> bytes | AutocodecError:
+        try:
+            return self.digest(data)
+        except AutocodecError as exc:
+            return exc
 
     def stream(self) -> HashStream:
         return HashStream(self._loaded)

@@ -56,6 +56,7 @@ KIND_EXPORTS: dict[str, dict[str, _wasmparse.FuncType]] = {
 }
 OPTIONAL_EXPORTS: dict[str, dict[str, _wasmparse.FuncType]] = {
     "codec": {"ac_links": SIG_OP},
+    "hasher": {"ac_hash_batch": SIG_OP},  # many one-shot hashes in one call (blake3)
     "verifier": {"ac_vfy_tree": SIG_OP, "ac_vfy_data": SIG_OP,  # held outboard + zero-copy data (bao)
                  "ac_vfy_parent": SIG_OP},  # a parent node's chaining value: subtrees joined (threads)
 }

@@ -280,7 +280,7 @@ def prepare(jobs: Sequence[int], workers: int) -> None:
 
 def digest_job(hasher: Hasher) -> int:
     """The job ``digest_many`` uses for ``hasher`` (for ``prepare``)."""
-    return _job_for(hasher, "digest", lambda ref: _each(lambda data: ref().digest(data)))
+    return _job_for(hasher, "digest", lambda ref: lambda chunk: ref().digest_many(chunk))  # batched guest calls
 
 
 def shutdown() -> None:

@@ -91,6 +91,10 @@ class LoadedModule:
             [n for n in names if n.startswith(_reset.GLOBAL_PREFIX)] if _reset.MARKER in names else None
         )
         self._idle: list[GuestInstance] = []
+        self._reuse_max = _REUSE_INPUT
+        """Inputs up to this size run on reset instances; lowered below any input whose call
+        grew the memory (a grown memory cannot be reset: the instance was discarded after
+        paying for its snapshot, about 1 ms here, against ~0.2 ms for a plain fresh one)."""
         pooled = limits.pooled_instances
         self._idle_cap = 8 if pooled <= 0 else min(8, pooled // 8)
         if self._reset_globals is not None:
@@ -103,18 +107,21 @@ class LoadedModule:
 
     def run(self, op: str, data: bytes | bytearray | memoryview | None = None, *, proportional: bool = False) -> bytes:
         """One top-level call ``op`` in an instance in its post-instantiation state (see the
-        module docstring); same errors as ``GuestInstance.call``. Inputs over ``_REUSE_INPUT``
+        module docstring); same errors as ``GuestInstance.call``. Inputs over ``_reuse_max``
         bytes get a plain fresh instance: their call outweighs instantiation, and they often
         grow memory (which would discard a reset instance after paying for its snapshot)."""
         global _idle_total
-        if self._reset_globals is None or (data is not None and len(data) > _REUSE_INPUT):
+        if self._reset_globals is None or (data is not None and len(data) > self._reuse_max):
             return self.instance().call(op, data, proportional=proportional)
         try:
             instance = self._idle.pop()
         except IndexError:
             instance = self._reusable_instance()
             out = instance.call(op, data, proportional=proportional)  # any error: the instance is dropped
-            if len(self._idle) < self._idle_cap and instance.reset():
+            if len(self._idle) < self._idle_cap:
+                if not instance.reset():
+                    self._grew(data)
+                    return out
                 with _idle_lock:
                     full = _idle_total >= _IDLE_TOTAL
                     _idle_total += 1
@@ -136,7 +143,14 @@ class LoadedModule:
         else:
             with _idle_lock:
                 _idle_total -= 1
+            self._grew(data)
         return out
+
+    def _grew(self, data: bytes | bytearray | memoryview | None) -> None:
+        """A call over ``data`` left an instance that cannot be reset (its memory grew): inputs
+        this large take plain fresh instances from now on."""
+        if data is not None:
+            self._reuse_max = min(self._reuse_max, len(data) - 1)
 
     def _reusable_instance(self) -> GuestInstance:
         instance = self.instance()

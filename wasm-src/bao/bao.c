@@ -77,6 +77,9 @@
 #define AC_EXPORT_HASHER(hash_fn, init_fn, update_fn, final_fn)                                \
     __attribute__((unused)) static const void *blake3_hasher_fns_[4] = {                      \
         (const void *)hash_fn, (const void *)init_fn, (const void *)update_fn, (const void *)final_fn};
+#undef AC_EXPORT_HASH_BATCH
+#define AC_EXPORT_HASH_BATCH(batch_fn) \
+    __attribute__((unused)) static const void *blake3_batch_fn_ = (const void *)batch_fn;
 #include "../blake3/blake3.c"
 
 #define BAO_HEADER 8

@@ -419,4 +419,28 @@ static int b3_final(ac_buf *out) {
     return AC_OK;
 }
 
+/* ac_hash_batch: u32 count | count x (u32 len | bytes) -> count x 32-byte digests, in order. */
+static int b3_hash_batch(const uint8_t *in, size_t n, ac_buf *out) {
+    if (n < 4) return ac_fail(AC_ERR_INVALID, "blake3: a batch starts with its u32 count");
+    uint32_t count = ac_le32(in);
+    if (count > (n - 4) / 4) return ac_fail(AC_ERR_INVALID, "blake3: a batch counts more inputs than it holds");
+    uint8_t *d = ac_buf_extend(out, (size_t)count * B3_OUT_LEN);
+    if (!d) return out->err;
+    size_t at = 4;
+    for (uint32_t i = 0; i < count; i++, d += B3_OUT_LEN) {
+        if (n - at < 4) return ac_fail(AC_ERR_INVALID, "blake3: a batch ends inside an input's length");
+        uint32_t len = ac_le32(in + at);
+        at += 4;
+        if (len > n - at) return ac_fail(AC_ERR_INVALID, "blake3: a batch ends inside an input");
+        b3_hasher h;
+        hasher_init(&h);
+        hasher_update(&h, in + at, len);
+        hasher_final(&h, d);
+        at += len;
+    }
+    if (at != n) return ac_fail(AC_ERR_INVALID, "blake3: bytes after a batch's last input");
+    return AC_OK;
+}
+
 AC_EXPORT_HASHER(b3_hash, b3_init, b3_update, b3_final)
+AC_EXPORT_HASH_BATCH(b3_hash_batch)

@@ -236,6 +236,7 @@ int ac_hash(const uint8_t *p, size_t n);
 int ac_hash_init(void);
 int ac_hash_update(const uint8_t *p, size_t n);
 int ac_hash_final(void);
+int ac_hash_batch(const uint8_t *p, size_t n); /* optional: many one-shot hashes in one call */
 int ac_chunk_init(const uint8_t *p, size_t n);
 int ac_chunk_update(const uint8_t *p, size_t n);
 int ac_chunk_final(void);
@@ -280,6 +281,11 @@ int ac__batch(ac_item_fn fn, const uint8_t *in, size_t n);
     AC_EXPORT(ac_hash_init) int ac_hash_init(void) { ac_set_result(0, 0); return init_fn(); } \
     AC_EXPORT(ac_hash_update) int ac_hash_update(const uint8_t *p, size_t n) { ac_set_result(0, 0); return update_fn(p, n); } \
     AC_EXPORT(ac_hash_final) int ac_hash_final(void) { return ac__run0(final_fn); }
+
+/* optional hasher export: batch_fn(in, n, out) gets u32 count | count x (u32 len | bytes) and
+ * appends each input's digest (docs/abi.md, hasher). */
+#define AC_EXPORT_HASH_BATCH(batch_fn)                                                          \
+    AC_EXPORT(ac_hash_batch) int ac_hash_batch(const uint8_t *p, size_t n) { return ac__run(batch_fn, p, n); }
 
 /* chunker: init_fn(params, n, out) parses the DAG-CBOR params; update_fn(p, n, out)
  * appends u64 LE chunk ends (ac_buf_le64); final_fn(out) appends the remaining ends. */
