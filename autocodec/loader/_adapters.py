@@ -156,6 +156,16 @@ class Codec:
             return exc
 
 
+def _unframe(frame: bytes) -> list[bytes]:
+    """The inputs of a batch frame made by ``Hasher._plan`` (``u32 count`` then ``u32 len, bytes``)."""
+    (count,), at, pieces = _U32.unpack_from(frame), 4, []
+    for _ in range(count):
+        (n,) = _U32.unpack_from(frame, at)
+        pieces.append(frame[at + 4:at + 4 + n])
+        at += 4 + n
+    return pieces
+
+
 def _parse_batch(out: bytes, count: int) -> list[Any | AutocodecError]:
     """Each item of ``ac_decode_batch``'s output: its value, or its error. The short items the
     C helper decodes come from one call for the whole batch; the others, and any frame the
@@ -254,39 +264,68 @@ class Hasher:
     def digest_many(self, inputs: Iterable[bytes | bytearray | memoryview]) -> list[bytes | AutocodecError]:
         """The digest of each input (or its error), in order: small inputs go many to a guest
         call when the module exports ``ac_hash_batch`` (the call's fixed cost, a few
-        microseconds, paid once per batch of up to ``_BATCH_BYTES``), the others one by one."""
-        if "ac_hash_batch" not in self._loaded.info.exports:
+        microseconds, paid once per frame of up to ``_BATCH_BYTES``), the others one by one."""
+        if not self.batches:
             return [self._one(data) for data in inputs]
+        plan = self._plan(inputs)
+        return self._unplan(plan, [self._run_planned(item) for item in plan])
+
+    @property
+    def batches(self) -> bool:
+        """Whether the module hashes many inputs per call (``ac_hash_batch``)."""
+        return "ac_hash_batch" in self._loaded.info.exports
+
+    def _plan(self, inputs: Iterable[bytes | bytearray | memoryview]) -> list[tuple[int, bytes]]:
+        """``inputs`` as work items, in order: ``(count, frame)`` for a batch frame of ``count``
+        small inputs, ``(0, input)`` for an input hashed on its own. ``_run_planned`` runs one
+        item, ``_unplan`` turns the items' outputs into digests."""
         most = min(self._loaded.limits.max_batch_items, _BATCH_BYTES // 4)
-        results: list[bytes | AutocodecError] = []
-        batch: list[bytes | bytearray | memoryview] = []
+        plan: list[tuple[int, bytes]] = []
+        batch: list[bytes] = []
         size = 4
+
+        def close() -> None:
+            plan.append((len(batch), b"".join([_U32.pack(len(batch)), *(_U32.pack(len(b)) + b for b in batch)])))
+
         for data in inputs:
             if len(data) > _BATCH_ITEM:
                 if batch:
-                    results.extend(self._batch(batch))
+                    close()
                     batch, size = [], 4
-                results.append(self._one(data))
+                plan.append((0, bytes(data)))
                 continue
             if batch and (len(batch) >= most or size + 4 + len(data) > _BATCH_BYTES):
-                results.extend(self._batch(batch))
+                close()
                 batch, size = [], 4
-            batch.append(data)
+            batch.append(data if type(data) is bytes else bytes(data))
             size += 4 + len(data)
         if batch:
-            results.extend(self._batch(batch))
-        return results
+            close()
+        return plan
 
-    def _batch(self, batch: list[bytes | bytearray | memoryview]) -> list[bytes | AutocodecError]:
-        frame = b"".join([_U32.pack(len(batch)), *(_U32.pack(len(b)) + bytes(b) for b in batch)])
+    def _run_planned(self, item: tuple[int, bytes]) -> bytes | AutocodecError:
+        """One work item of ``_plan``: the frame's digests end to end, or the input's digest (or
+        the error; a refused frame is redone input by input in ``_unplan``)."""
+        count, data = item
         try:
-            out = self._loaded.run("ac_hash_batch", frame)
-        except (SandboxError, GuestError):
-            return [self._one(data) for data in batch]  # each input's own result or error
-        size, rest = divmod(len(out), len(batch))
-        if rest or not size:
-            raise GuestFault("ac_hash_batch did not return one digest of one size per input")
-        return [out[i:i + size] for i in range(0, len(out), size)]
+            return self._loaded.run("ac_hash_batch", data) if count else self.digest(data)
+        except AutocodecError as exc:
+            return exc
+
+    def _unplan(self, plan: list[tuple[int, bytes]], outs: list[bytes | AutocodecError]) -> list[bytes | AutocodecError]:
+        """Each input's digest or error from ``_plan``'s items and their ``_run_planned`` outputs."""
+        results: list[bytes | AutocodecError] = []
+        for (count, data), out in zip(plan, outs, strict=True):
+            if not count:
+                results.append(out)
+            elif isinstance(out, AutocodecError):  # each input's own result or error
+                results.extend(self._one(piece) for piece in _unframe(data))
+            else:
+                size, rest = divmod(len(out), count)
+                if rest or not size:
+                    raise GuestFault("ac_hash_batch did not return one digest of one size per input")
+                results.extend(out[i:i + size] for i in range(0, len(out), size))
+        return results
 
     def _one(self, data: bytes | bytearray | memoryview) -> bytes | AutocodecError:
         try:

@@ -279,8 +279,11 @@ def prepare(jobs: Sequence[int], workers: int) -> None:
 
 
 def digest_job(hasher: Hasher) -> int:
-    """The job ``digest_many`` uses for ``hasher`` (for ``prepare``)."""
-    return _job_for(hasher, "digest", lambda ref: lambda chunk: ref().digest_many(chunk))  # batched guest calls
+    """The job ``digest_many`` uses for ``hasher`` (for ``prepare``): over ``Hasher.plan``'s
+    work items when the hasher batches, else over the inputs one by one."""
+    if hasher.batches:  # each worker frames its own share (in parallel) into batched calls
+        return _job_for(hasher, "digest-batched", lambda ref: lambda chunk: ref().digest_many(chunk))
+    return _job_for(hasher, "digest", lambda ref: _each(lambda data: ref().digest(data)))
 
 
 def shutdown() -> None:
@@ -559,7 +562,8 @@ def _each(fn: Callable[[Any], Any]) -> Job:
 
 
 def digest_many(hasher: Hasher, inputs: Sequence[bytes], workers: int | None = None) -> list[bytes | AutocodecError]:
-    """The raw digest of each input, or its error, in order."""
+    """The raw digest of each input, or its error, in order (with a hasher that batches, each
+    share in few guest calls: ``Hasher.digest_many``)."""
     return run_bulk(digest_job(hasher), inputs, workers)
 
 

@@ -53,6 +53,7 @@ _REFUSED = 1024
 _RESET_TAG = "+reset1"  # compiled artifacts carry the reset exports (``_reset``): own cache entries
 _IDLE_TOTAL = 32
 _REUSE_INPUT = 256 * 1024
+_REUSE_FLOOR = 16 * 1024
 _idle_lock = threading.Lock()
 _idle_total = 0
 _holding: weakref.WeakSet[LoadedModule] = weakref.WeakSet()  # modules that may hold idle instances
@@ -149,8 +150,8 @@ class LoadedModule:
     def _grew(self, data: bytes | bytearray | memoryview | None) -> None:
         """A call over ``data`` left an instance that cannot be reset (its memory grew): inputs
         this large take plain fresh instances from now on."""
-        if data is not None:
-            self._reuse_max = min(self._reuse_max, len(data) - 1)
+        if data is not None:  # never below _REUSE_FLOOR: one odd small input must not send every
+            self._reuse_max = max(_REUSE_FLOOR, min(self._reuse_max, len(data) - 1))  # later one fresh
 
     def _reusable_instance(self) -> GuestInstance:
         instance = self.instance()
