@@ -225,3 +225,19 @@ def test_tiles_shrink_so_memory_in_flight_stays_bounded() -> None:
         assert t is not None and t % 256 == 0
         assert (threads + 2) * t * 1024 <= _tiles.IN_FLIGHT_BYTES
     assert _tiles.workers() <= _tiles.MAX_THREADS
+
+
+def test_one_thread_asked_for_is_one_stream(verifier: Verifier, threads: Any, tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """``threads=1`` (what ``serve`` asks for its stored blobs) never starts tiles."""
+    data = _data(TILE * 1024 * 8)
+    store = bao.BlobStore(tmp_path / "bao")
+    cid = store.add(verifier, io.BytesIO(data))
+
+    def refuse(*args: Any, **kw: Any) -> Any:
+        raise AssertionError("tiles started")
+
+    monkeypatch.setattr(_tiles, "iter_verified", refuse)
+    assert b"".join(bytes(p) for p in store.verified(verifier, cid, threads=1)) == data
+    with pytest.raises(AssertionError, match="tiles started"):
+        list(store.verified(verifier, cid))

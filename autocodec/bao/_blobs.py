@@ -116,14 +116,15 @@ class BlobStore:
             if pending:
                 yield b"".join(pending)
 
-    def verified(self, verifier: Verifier, cid: CID, start: int = 0,
-                 count: int | None = None) -> Generator[memoryview, None, None]:
+    def verified(self, verifier: Verifier, cid: CID, start: int = 0, count: int | None = None, *,
+                 threads: int | None = None) -> Generator[memoryview, None, None]:
         """The content of ``cid`` (with ``count``, bytes ``[start, start+count)`` clamped to it),
-        verified against the CID as it is read, in pieces valid until the next one."""
+        verified against the CID as it is read, in pieces valid until the next one; a whole
+        content on ``threads`` threads (``iter_decode``)."""
         root = root_of(cid)
         with open(self.path(cid), "rb") as f:
             if count is None and start == 0:
-                yield from iter_decode(verifier, root, f)
+                yield from iter_decode(verifier, root, f, threads=threads)
                 return
             wanted = UNKNOWN_LENGTH if count is None else count
             reader = _PieceReader(iter_slice(start, wanted, f))

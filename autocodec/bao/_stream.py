@@ -43,12 +43,13 @@ class VerificationFailed(IntegrityError):
     hint = "the data is corrupt or not the one this hash names; bytes before the bad chunk were verified"
 
 
-def _tiling(verifier: Verifier, length: int) -> tuple[int, int] | None:
+def _tiling(verifier: Verifier, length: int, threads: int | None = None) -> tuple[int, int] | None:
     """``(chunks per tile, threads)`` when a content of ``length`` bytes is worth several
-    threads (``_tiles.plan``) and the module can join subtrees, else None."""
+    threads (``_tiles.plan``; ``threads`` None: one per CPU) and the module can join subtrees,
+    else None."""
     if not verifier.joins:
         return None
-    threads = _tiles.workers()
+    threads = _tiles.workers() if threads is None else threads
     t = _tiles.plan(length, threads)
     return None if t is None else (t, threads)
 
@@ -171,16 +172,19 @@ def _failed(exc: GuestError) -> VerificationFailed:
 
 
 def iter_decode(verifier: Verifier, root: bytes, src: Readable, *, outboard: BinaryIO | None = None,
-                start: int = 0, count: int = UNKNOWN_LENGTH, slice_input: bool = False) -> Iterator[memoryview]:
+                start: int = 0, count: int = UNKNOWN_LENGTH, slice_input: bool = False,
+                threads: int | None = None) -> Iterator[memoryview]:
     """``decode`` as an iterator of verified pieces (each valid until the next is asked for);
-    ``VerificationFailed`` at the first bad node, after the pieces verified before it."""
+    ``VerificationFailed`` at the first bad node, after the pieces verified before it.
+    ``threads``: how many verify a whole encoding at once (None: one per CPU; 1: one stream,
+    what a server answering many requests at once wants)."""
     if outboard is not None and slice_input:
         raise InvalidInput("a slice carries its own tree: it takes no outboard")
     mode = MODE_OUTBOARD if outboard is not None else MODE_SLICE if slice_input else MODE_COMBINED
     if not slice_input and start == 0 and count == UNKNOWN_LENGTH and verifier.joins:
         header = (outboard if outboard is not None else src).read(HEADER)
         length = _LEN.unpack(header)[0] if len(header) == HEADER else 0
-        tiling = _tiling(verifier, length) if len(header) == HEADER else None
+        tiling = _tiling(verifier, length, threads) if len(header) == HEADER else None
         if tiling is not None:
             try:
                 yield from _tiles.iter_verified(verifier, root, length, src, outboard, t=tiling[0], threads=tiling[1])

@@ -61,7 +61,7 @@ once (``TREE_HOLD``)."""
 TILE_MIN_CHUNKS = 4 * GROUP_CHUNKS
 MIN_TILES = 4
 """Fewer tiles than this is not worth the threads (the one stream runs)."""
-MAX_THREADS = 16
+MAX_THREADS = 8
 IN_FLIGHT_BYTES = 32 * 1024 * 1024
 """Content bytes of the tiles in flight at once (``threads + 2`` tiles: one being read, the
 rest checked or waiting): tiles shrink on many-CPU machines so memory stays bounded."""

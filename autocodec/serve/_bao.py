@@ -142,7 +142,9 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     elif status == 206:
         pieces = store.verified(verifier(runtime), cid, span[0], span[1] - span[0] + 1)
     else:
-        pieces = store.verified(verifier(runtime), cid)
+        # one stream: the server's parallelism is its concurrent requests (each would hold
+        # a thread, an instance and buffers per CPU otherwise)
+        pieces = store.verified(verifier(runtime), cid, threads=1)
     try:
         first: memoryview | None = await loop.run_in_executor(pool, next, pieces, None)
     except VerificationFailed as exc:
