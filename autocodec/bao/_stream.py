@@ -34,7 +34,6 @@ from ._tree import HEADER, flip_to_preorder
 from . import _tiles
 
 _LEN = struct.Struct("<Q")
-_TREE_READ = 64 * 1024
 
 
 class VerificationFailed(IntegrityError):
@@ -61,14 +60,28 @@ def _fd_of(f: object) -> int | None:
         return None
 
 
+def _encode_tiled(verifier: Verifier, src: Readable, known: int | None, dst_fd: int | None, base: int, *,
+                  outboard: bool, hash_only: bool = False) -> bytes | None:
+    """The root hash, having encoded (or only hashed) the regular file ``src`` on every core
+    (``_tiles.encode_fd``: positional reads and writes, ``src`` left at its end); None when
+    tiles do not apply (no length or descriptor, too small, one CPU), for the one stream."""
+    src_fd = _fd_of(src)
+    if known is None or src_fd is None or (dst_fd is None and not hash_only):
+        return None
+    tiling = _tiling(verifier, known)
+    if tiling is None:
+        return None
+    at = src.tell()  # type: ignore[attr-defined]
+    root = _tiles.encode_fd(verifier, src_fd, at, known, dst_fd, base, outboard=outboard, t=tiling[0],
+                            threads=tiling[1])
+    src.seek(at + known)  # type: ignore[attr-defined]
+    return root
+
+
 def bao_hash(verifier: Verifier, src: Readable) -> bytes:
     """The Bao (= BLAKE3) root hash of a stream of any length (a regular file on every core)."""
-    known, fd = _known_length(src), _fd_of(src)
-    tiling = _tiling(verifier, known) if known is not None and fd is not None else None
-    if tiling is not None and fd is not None and known is not None:
-        at = src.tell()  # type: ignore[attr-defined]
-        root = _tiles.encode_fd(verifier, fd, at, known, None, 0, outboard=False, t=tiling[0], threads=tiling[1])
-        src.seek(at + known)  # type: ignore[attr-defined]
+    root = _encode_tiled(verifier, src, _known_length(src), None, 0, outboard=False, hash_only=True)
+    if root is not None:
         return root
     enc = verifier.encoder(UNKNOWN_LENGTH, MODE_HASH)
     piece, ended = enc.max_piece, False
@@ -112,14 +125,11 @@ def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool =
                            hint="write to a new file, or give a pipe and it is spooled through a temporary file")
     base = dst.tell()
     known = _known_length(src)
-    src_fd, dst_fd = _fd_of(src), _fd_of(dst)
-    tiling = _tiling(verifier, known) if known is not None and src_fd is not None and dst_fd is not None else None
-    if tiling is not None and known is not None and src_fd is not None and dst_fd is not None:
-        dst.flush()
-        at = src.tell()  # type: ignore[attr-defined]
-        root = _tiles.encode_fd(verifier, src_fd, at, known, dst_fd, base, outboard=outboard, t=tiling[0],
-                                threads=tiling[1])
-        src.seek(at + known)  # type: ignore[attr-defined]
+    dst_fd = _fd_of(dst)
+    if dst_fd is not None:
+        dst.flush()  # positional writes follow (the tiles', or the placer's)
+    root = _encode_tiled(verifier, src, known, dst_fd, base, outboard=outboard)
+    if root is not None:
         dst.seek(0, 2)
         return root
     enc = verifier.encoder(UNKNOWN_LENGTH, MODE_OUTBOARD if outboard else MODE_COMBINED)
