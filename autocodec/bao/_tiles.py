@@ -91,29 +91,6 @@ def plan(length: int, threads: int) -> int | None:
     return t if total >= MIN_TILES * t else None
 
 
-@dataclass(frozen=True, slots=True)
-class _Node:
-    """A node above (or at) the tiles in pre-order: ``tile`` when it is one."""
-
-    first: int
-    n: int
-    tile: bool
-
-
-def _preorder(total: int, t: int) -> Iterator[_Node]:
-    """The parents above the tiles and the tiles, in the encoding's (pre-)order."""
-    stack = [(0, total)]
-    while stack:
-        first, n = stack.pop()
-        if n <= t:
-            yield _Node(first, n, True)
-            continue
-        yield _Node(first, n, False)
-        left = left_chunks(n)
-        stack.append((first + left, n - left))
-        stack.append((first, left))
-
-
 class Failure(Exception):
     """A tile or parent failed its check (``message`` is the one-stream path's); raised after
     every verified byte before it was yielded."""
@@ -146,12 +123,13 @@ def encode_fd(verifier: Verifier, src_fd: int, src_at: int, length: int, dst_fd:
 
     own = _ThreadInstances(verifier)
 
-    def tile(node: _Node) -> bytes:
-        lo, hi = node.first * CHUNK, min(length, (node.first + node.n) * CHUNK)
-        enc = verifier.encoder(hi - lo, mode, first=node.first, instance=own.get())
+    def tile(first: int) -> bytes:
+        n = min(t, total - first)
+        lo, hi = first * CHUNK, min(length, (first + n) * CHUNK)
+        enc = verifier.encoder(hi - lo, mode, first=first, instance=own.get())
         placer = None
         if dst_fd is not None:  # the tile's encoding is a standalone one's without its header
-            base = dst_base + node_offset(node.first, node.n, length, outboard=outboard) - HEADER
+            base = dst_base + node_offset(first, n, length, outboard=outboard) - HEADER
             placer = Placer(dst_fd, base, hi - lo, outboard)
         read_into, ended = _pread_into(src_fd, src_at + lo, src_at + hi), False
         while not ended:
@@ -163,10 +141,10 @@ def encode_fd(verifier: Verifier, src_fd: int, src_at: int, length: int, dst_fd:
             placer.write(rest)
         return cv
 
-    tiles = [node for node in _preorder(total, t) if node.tile]
+    tiles = range(0, total, t)  # aligned runs of t chunks (the last may be shorter): subtrees
     pool = ThreadPoolExecutor(threads, thread_name_prefix="bao-tile")
     try:  # a failed tile or an interrupt cancels the tiles not started yet
-        cvs = {node.first: cv for node, cv in zip(tiles, pool.map(tile, tiles))}
+        cvs = dict(zip(tiles, pool.map(tile, tiles)))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     joiner = verifier.joiner()
