@@ -279,9 +279,10 @@ def prepare(jobs: Sequence[int], workers: int) -> None:
 
 
 def digest_job(hasher: Hasher) -> int:
-    """The job ``digest_many`` uses for ``hasher`` (for ``prepare``): over ``Hasher.plan``'s
-    work items when the hasher batches, else over the inputs one by one."""
-    if hasher.batches:  # each worker frames its own share (in parallel) into batched calls
+    """The job ``digest_many`` uses for ``hasher`` (for ``prepare``): ``Hasher.digest_many`` over
+    each share when the hasher batches (each worker frames its own share), else one input at a
+    time."""
+    if hasher.batches:
         return _job_for(hasher, "digest-batched", lambda ref: lambda chunk: ref().digest_many(chunk))
     return _job_for(hasher, "digest", lambda ref: _each(lambda data: ref().digest(data)))
 
