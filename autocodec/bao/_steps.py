@@ -35,9 +35,9 @@ class Placer:
     else by seeking. ``dst`` may be a descriptor itself (``pwrite`` only: safe from several
     threads writing apart)."""
 
-    def __init__(self, dst: BinaryIO | int, base: int, length: int, outboard: bool) -> None:
+    def __init__(self, dst: BinaryIO | int, base: int, length: int, outboard: bool, leaf: int = 1) -> None:
         self._base = base
-        self._items = emission_order(length, outboard=outboard)
+        self._items = emission_order(length, outboard=outboard, leaf=leaf)
         self._at, self._left, self._pos = 0, 0, -1
         self._fd: int | None = None
         if isinstance(dst, int):

@@ -61,7 +61,7 @@ def _fd_of(f: object) -> int | None:
 
 
 def _encode_tiled(verifier: Verifier, src: Readable, known: int | None, dst_fd: int | None, base: int, *,
-                  outboard: bool, hash_only: bool = False) -> bytes | None:
+                  outboard: bool, hash_only: bool = False, group_log: int = 0) -> bytes | None:
     """The root hash, having encoded (or only hashed) the regular file ``src`` on every core
     (``_tiles.encode_fd``: positional reads and writes, ``src`` left at its end); None when
     tiles do not apply (no length or descriptor, too small, one CPU), for the one stream."""
@@ -73,7 +73,7 @@ def _encode_tiled(verifier: Verifier, src: Readable, known: int | None, dst_fd: 
         return None
     at = src.tell()  # type: ignore[attr-defined]
     root = _tiles.encode_fd(verifier, src_fd, at, known, dst_fd, base, outboard=outboard, t=tiling[0],
-                            threads=tiling[1])
+                            threads=tiling[1], group_log=group_log)
     src.seek(at + known)  # type: ignore[attr-defined]
     return root
 
@@ -116,10 +116,11 @@ def _appending(dst: BinaryIO) -> bool:
         return False
 
 
-def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool = False) -> bytes:
+def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool = False, group_log: int = 0) -> bytes:
     """Write the combined (or outboard) encoding of ``src`` to the seekable ``dst`` from its
     current position; returns the root hash. From a regular file (its length known) every piece
-    goes straight to its place; from a stream the tree is flipped to pre-order at the end."""
+    goes straight to its place; from a stream the tree is flipped to pre-order at the end.
+    ``group_log`` > 0: chunk groups of 2^group_log chunks (Iroh's bao-tree; 4 is 16 KiB)."""
     if _appending(dst):
         raise InvalidInput("the encoding's output is written out of order: open it for writing, not appending",
                            hint="write to a new file, or give a pipe and it is spooled through a temporary file")
@@ -128,16 +129,17 @@ def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool =
     dst_fd = _fd_of(dst)
     if dst_fd is not None:
         dst.flush()  # positional writes follow (the tiles', or the placer's)
-    root = _encode_tiled(verifier, src, known, dst_fd, base, outboard=outboard)
+    root = _encode_tiled(verifier, src, known, dst_fd, base, outboard=outboard, group_log=group_log)
     if root is not None:
         dst.seek(0, 2)
         return root
-    enc = verifier.encoder(UNKNOWN_LENGTH, MODE_OUTBOARD if outboard else MODE_COMBINED)
+    enc = verifier.encoder(UNKNOWN_LENGTH, MODE_OUTBOARD if outboard else MODE_COMBINED, group_log=group_log)
+    leaf = 1 << group_log
     piece, length, ended = enc.max_piece, 0, False
     read_into = reader_into(src)
     if known is not None:
         dst.write(_LEN.pack(known))
-        placer = Placer(dst, base, known, outboard)  # flushes the header first
+        placer = Placer(dst, base, known, outboard, leaf)  # flushes the header first
         while not ended:
             out, got, ended = enc.pull(read_into, piece)
             length += got
@@ -157,21 +159,21 @@ def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool =
     dst.write(rest)
     dst.seek(base)
     dst.write(_LEN.pack(length))
-    flip_to_preorder(dst, base + HEADER, length, outboard=outboard)
+    flip_to_preorder(dst, base + HEADER, length, outboard=outboard, leaf=leaf)
     dst.seek(0, 2)
     return root
 
 
-def encode_to(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool = False) -> bytes:
+def encode_to(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool = False, group_log: int = 0) -> bytes:
     """``encode`` to any output: seekable files directly, pipes through a temporary file."""
     try:
         seekable = dst.seekable() and not _appending(dst)  # an appending file is written in order, spooled
     except (AttributeError, OSError):
         seekable = False
     if seekable:
-        return encode(verifier, src, dst, outboard=outboard)
+        return encode(verifier, src, dst, outboard=outboard, group_log=group_log)
     with tempfile.TemporaryFile() as tmp:
-        root = encode(verifier, src, tmp, outboard=outboard)
+        root = encode(verifier, src, tmp, outboard=outboard, group_log=group_log)
         tmp.seek(0)
         shutil.copyfileobj(tmp, dst, 1 << 20)
     return root
@@ -183,11 +185,12 @@ def _failed(exc: GuestError) -> VerificationFailed:
 
 def iter_decode(verifier: Verifier, root: bytes, src: Readable, *, outboard: BinaryIO | None = None,
                 start: int = 0, count: int = UNKNOWN_LENGTH, slice_input: bool = False,
-                threads: int | None = None) -> Iterator[memoryview]:
+                threads: int | None = None, group_log: int = 0) -> Iterator[memoryview]:
     """``decode`` as an iterator of verified pieces (each valid until the next is asked for);
     ``VerificationFailed`` at the first bad node, after the pieces verified before it.
     ``threads``: how many verify a whole encoding at once (None: one per CPU; 1: one stream,
-    what a server answering many requests at once wants)."""
+    what a server answering many requests at once wants). ``group_log``: the encoding's chunk
+    groups (0: Bao's format)."""
     if outboard is not None and slice_input:
         raise InvalidInput("a slice carries its own tree: it takes no outboard")
     mode = MODE_OUTBOARD if outboard is not None else MODE_SLICE if slice_input else MODE_COMBINED
@@ -197,7 +200,8 @@ def iter_decode(verifier: Verifier, root: bytes, src: Readable, *, outboard: Bin
         tiling = _tiling(verifier, length, threads) if len(header) == HEADER else None
         if tiling is not None:
             try:
-                yield from _tiles.iter_verified(verifier, root, length, src, outboard, t=tiling[0], threads=tiling[1])
+                yield from _tiles.iter_verified(verifier, root, length, src, outboard, t=tiling[0], threads=tiling[1],
+                                                group_log=group_log)
             except _tiles.Failure as exc:
                 raise VerificationFailed(exc.message) from None
             except GuestError as exc:
@@ -208,7 +212,7 @@ def iter_decode(verifier: Verifier, root: bytes, src: Readable, *, outboard: Bin
         else:
             src = _Prefixed(header, src)
     try:
-        dec = verifier.decoder(root, mode, start, count, ranges=True)
+        dec = verifier.decoder(root, mode, start, count, ranges=True, group_log=group_log)
         steps = held_steps(dec, src, outboard) if dec.held_tree else frame_steps(dec, src, outboard)
         yield from steps
     except GuestError as exc:
@@ -241,7 +245,7 @@ class _Prefixed:
 
 def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[memoryview], object], *,
            outboard: BinaryIO | None = None, start: int = 0, count: int = UNKNOWN_LENGTH,
-           slice_input: bool = False) -> int:
+           slice_input: bool = False, group_log: int = 0) -> int:
     """Verify ``src`` against ``root`` and ``write`` the verified content bytes in
     ``[start, start+count)``; returns how many were written.
 
@@ -250,7 +254,7 @@ def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[memo
     """
     written = 0
     for piece in iter_decode(verifier, root, src, outboard=outboard, start=start, count=count,
-                             slice_input=slice_input):
+                             slice_input=slice_input, group_log=group_log):
         write(piece)
         written += len(piece)
     return written

@@ -53,7 +53,7 @@ from ..loader._verifier import (
     Verifier,
 )
 from ._steps import Placer, Readable, held_steps
-from ._tree import CHUNK, GROUP_CHUNKS, HEADER, PARENT, chunk_count, encoded_size, left_chunks, node_offset
+from ._tree import CHUNK, GROUP_CHUNKS, HEADER, PARENT, chunk_count, encoded_size, leaves, left_chunks, node_offset
 
 TILE_MAX_CHUNKS = 4096
 """The largest tile: 4 MiB of content, whose 4095 parents (262080 bytes) the module holds at
@@ -112,11 +112,11 @@ def _short(at: int) -> str:
 
 
 def encode_fd(verifier: Verifier, src_fd: int, src_at: int, length: int, dst_fd: int | None, dst_base: int, *,
-              outboard: bool, t: int, threads: int) -> bytes:
+              outboard: bool, t: int, threads: int, group_log: int = 0) -> bytes:
     """Write the combined (or outboard) encoding of ``src_fd[src_at:src_at+length]`` at
     ``dst_base`` of ``dst_fd`` with positional reads and writes (``dst_fd`` None: only hash);
     returns the root hash. ``InvalidInput`` when the file is shorter than ``length``."""
-    total = chunk_count(length)
+    total, leaf = chunk_count(length), 1 << group_log
     mode = MODE_HASH if dst_fd is None else MODE_OUTBOARD if outboard else MODE_COMBINED
     if dst_fd is not None:
         _pwrite_all(dst_fd, memoryview(_LEN.pack(length)), dst_base)
@@ -126,11 +126,11 @@ def encode_fd(verifier: Verifier, src_fd: int, src_at: int, length: int, dst_fd:
     def tile(first: int) -> bytes:
         n = min(t, total - first)
         lo, hi = first * CHUNK, min(length, (first + n) * CHUNK)
-        enc = verifier.encoder(hi - lo, mode, first=first, instance=own.get())
+        enc = verifier.encoder(hi - lo, mode, first=first, instance=own.get(), group_log=group_log)
         placer = None
         if dst_fd is not None:  # the tile's encoding is a standalone one's without its header
-            base = dst_base + node_offset(first, n, length, outboard=outboard) - HEADER
-            placer = Placer(dst_fd, base, hi - lo, outboard)
+            base = dst_base + node_offset(first, n, length, outboard=outboard, leaf=leaf) - HEADER
+            placer = Placer(dst_fd, base, hi - lo, outboard, leaf)
         read_into, ended = _pread_into(src_fd, src_at + lo, src_at + hi), False
         while not ended:
             out, _, ended = enc.pull(read_into, enc.max_piece)
@@ -155,7 +155,7 @@ def encode_fd(verifier: Verifier, src_fd: int, src_at: int, length: int, dst_fd:
         left = left_chunks(n)
         node = join(first, left) + join(first + left, n - left)
         if dst_fd is not None:
-            _pwrite_all(dst_fd, memoryview(node), dst_base + node_offset(first, n, length, outboard=outboard))
+            _pwrite_all(dst_fd, memoryview(node), dst_base + node_offset(first, n, length, outboard=outboard, leaf=leaf))
         return joiner.parent(node, root=n == total)
 
     return join(0, total)
@@ -278,17 +278,17 @@ def _check_outboard(dec: DecodeStream, tree: memoryview, data: memoryview) -> tu
 
 
 def _check_tile(verifier: Verifier, own: _ThreadInstances, buffers: _Buffers, cv: bytes, sub: Subtree,
-                tree: bytearray | None, tree_n: int, data: bytearray, data_n: int) -> _Checked:
+                tree: bytearray | None, tree_n: int, data: bytearray, data_n: int, group_log: int) -> _Checked:
     """Verify one tile (its outboard parents ``tree[:tree_n]`` and content, else its combined
     encoding, in ``data[:data_n]``) against its chaining value; runs on a pool thread."""
     view = memoryview(data)[:data_n]
     if tree is not None:
-        dec = verifier.decoder(cv, MODE_OUTBOARD, ranges=True, subtree=sub, instance=own.get())
+        dec = verifier.decoder(cv, MODE_OUTBOARD, ranges=True, subtree=sub, instance=own.get(), group_log=group_log)
         got, error = _check_outboard(dec, memoryview(tree)[:tree_n], view)
         return _Checked(view, got, error, (tree, data))
     out, got = buffers.take(sub.length), 0
     try:
-        dec = verifier.decoder(cv, MODE_COMBINED, ranges=True, subtree=sub, instance=own.get())
+        dec = verifier.decoder(cv, MODE_COMBINED, ranges=True, subtree=sub, instance=own.get(), group_log=group_log)
         for piece in held_steps(dec, _Memory(view), None):
             out[got:got + len(piece)] = piece
             got += len(piece)
@@ -315,13 +315,13 @@ def _read_full(src: Readable, buf: bytearray, n: int) -> int:
 
 
 def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, outboard: Readable | None, *,
-                  t: int, threads: int) -> Iterator[memoryview]:
+                  t: int, threads: int, group_log: int = 0) -> Iterator[memoryview]:
     """The verified content of an encoding whose 8-byte header (``length``) was read: ``src``
     is the rest of the combined encoding, or with ``outboard`` (the rest of the outboard) the
     content. Streams are read in order on this thread; tiles are checked on ``threads``
     threads; pieces are yielded in content order, each valid until the next. ``Failure`` at
     the first bad node, after every byte before it."""
-    total = chunk_count(length)
+    total, leaf = chunk_count(length), 1 << group_log
     joiner = verifier.joiner()
     tree_src = outboard if outboard is not None else src
     pending: deque[Future[_Checked]] = deque()
@@ -363,19 +363,21 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
             lo, hi = first * CHUNK, min(length, (first + n) * CHUNK)
             if outboard is not None:
                 sub = Subtree(first, hi - lo, tree_pos, data_pos)
-                tree, data = buffers.take((n - 1) * PARENT), buffers.take(hi - lo)
-                tree_n = _read_full(tree_src, tree, (n - 1) * PARENT)
+                parents = (leaves(n, leaf) - 1) * PARENT
+                tree, data = buffers.take(parents), buffers.take(hi - lo)
+                tree_n = _read_full(tree_src, tree, parents)
                 data_n = _read_full(src, data, hi - lo)  # all of it: the parents there are still check some
                 tree_pos, data_pos = tree_pos + tree_n, data_pos + data_n
-                short = tree_n < (n - 1) * PARENT or data_n < hi - lo
+                short = tree_n < parents or data_n < hi - lo
             else:
-                size = encoded_size(first, n, length, outboard=False)
+                size = encoded_size(first, n, length, outboard=False, leaf=leaf)
                 sub = Subtree(first, hi - lo, 0, data_pos)
                 tree, tree_n, data = None, 0, buffers.take(size)
                 data_n = _read_full(src, data, size)
                 data_pos = tree_pos = data_pos + data_n
                 short = data_n < size
-            pending.append(pool.submit(_check_tile, verifier, own, buffers, cv, sub, tree, tree_n, data, data_n))
+            pending.append(pool.submit(_check_tile, verifier, own, buffers, cv, sub, tree, tree_n, data, data_n,
+                                       group_log))
             if short:  # the tile's check says where it ended
                 break
             yield from ready(threads)

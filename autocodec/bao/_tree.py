@@ -4,6 +4,10 @@ Format facts from the Bao specification (oconnor663/bao, docs/spec.md): 1024-byt
 an 8-byte little-endian length header, 64-byte parent nodes, pre-order layout; a subtree of
 n > 1 chunks puts the largest power of two of chunks below n on the left (BLAKE3's tree).
 
+Chunk groups (as Iroh's bao-tree crate): with ``leaf`` = 2^group_log chunks, a subtree of at
+most ``leaf`` chunks is one leaf (its bytes in a row, no parents inside), so only the parents
+above the groups are stored; ``leaf`` = 1 is Bao's format. The root hash does not change.
+
 Invariants:
 - ``flip_to_preorder`` rewrites the encoder's output in place, reading and writing backwards
   with buffers of ``_BLOCK`` bytes and a stack of at most 2 x 64 entries: memory is bounded
@@ -18,9 +22,13 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable, Iterator
 from functools import lru_cache
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ..errors import InvalidInput
+from ..loader._verifier import MODE_COMBINED
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..loader._verifier import Verifier
 
 CHUNK = 1024
 PARENT = 64
@@ -42,6 +50,12 @@ def left_chunks(n: int) -> int:
     return 1 << ((n - 1).bit_length() - 1)
 
 
+def leaves(n: int, leaf: int = 1) -> int:
+    """Leaves of an aligned subtree of ``n`` chunks (``leaf`` chunks per leaf): it holds one
+    parent fewer."""
+    return -(-n // leaf)
+
+
 def span(first: int, n: int, length: int) -> tuple[int, int]:
     """Content bytes ``[lo, hi)`` of the subtree of ``n`` chunks from chunk ``first``."""
     return first * CHUNK, min(length, (first + n) * CHUNK)
@@ -57,43 +71,43 @@ def covered(start: int, count: int, length: int) -> tuple[int, int]:
     return start, min(length, start + max(count, 1))
 
 
-def chunk_offset(index: int, length: int) -> int:
+def chunk_offset(index: int, length: int, *, leaf: int = 1) -> int:
     """Where chunk ``index`` starts in the combined encoding of a ``length``-byte content: the
     header, every parent before it in pre-order (those of the subtrees that start at or before
     it), and the chunks before it."""
     parents, first, n = 0, 0, chunk_count(length)
     if not 0 <= index < n:
         raise InvalidInput(f"chunk {index} is outside a content of {n} chunks")
-    while n > 1:
+    while n > leaf:
         parents += 1
         left = left_chunks(n)
         if index < first + left:
             n = left
         else:
-            parents += left - 1  # every parent of the left subtree comes first
+            parents += leaves(left, leaf) - 1  # every parent of the left subtree comes first
             first, n = first + left, n - left
     return HEADER + parents * PARENT + index * CHUNK
 
 
-def node_offset(first: int, n: int, length: int, *, outboard: bool) -> int:
+def node_offset(first: int, n: int, length: int, *, outboard: bool, leaf: int = 1) -> int:
     """Where the subtree of ``n`` chunks from chunk ``first`` (a node of the tree) starts in the
     combined (or outboard) encoding: after the header, every parent before it in pre-order and
     (combined) the chunks before it."""
     parents, f, m = 0, 0, chunk_count(length)
     while f != first or m != n:
-        if m == 1 or not f <= first < f + m:
+        if m <= leaf or not f <= first < f + m:
             raise InvalidInput(f"({first}, {n}) is not a subtree of a content of {length} bytes")
         left = 1 << ((m - 1).bit_length() - 1)  # left_chunks(m), inlined: one call per level
         if first < f + left:
             parents += 1
             m = left
         else:
-            parents += left
+            parents += -(-left // leaf)  # this parent and the left subtree's: leaves(left)
             f, m = f + left, m - left
     return HEADER + parents * PARENT + (0 if outboard else min(first * CHUNK, length))
 
 
-def emission_order(length: int, *, outboard: bool) -> Iterator[tuple[int, int]]:
+def emission_order(length: int, *, outboard: bool, leaf: int = 1) -> Iterator[tuple[int, int]]:
     """``(offset, size)`` in the final encoding of each piece the bao module's encoder emits,
     in its order: every aligned ``GROUP_CHUNKS`` group (already in pre-order) but the last as it
     completes, then the parents its completion merges (post-order); at the end the last group
@@ -104,7 +118,8 @@ def emission_order(length: int, *, outboard: bool) -> Iterator[tuple[int, int]]:
     stack: list[tuple[int, int]] = []
 
     def piece(first: int, n: int) -> tuple[int, int]:
-        return node_offset(first, n, length, outboard=outboard), encoded_size(first, n, length, outboard=outboard)
+        return (node_offset(first, n, length, outboard=outboard, leaf=leaf),
+                encoded_size(first, n, length, outboard=outboard, leaf=leaf))
 
     for g in range(groups - 1):
         first, n = g * GROUP_CHUNKS, GROUP_CHUNKS
@@ -113,7 +128,7 @@ def emission_order(length: int, *, outboard: bool) -> Iterator[tuple[int, int]]:
         while done % 2 == 0:
             left_first, left_n = stack.pop()
             first, n = left_first, left_n + n
-            yield node_offset(first, n, length, outboard=outboard), PARENT
+            yield node_offset(first, n, length, outboard=outboard, leaf=leaf), PARENT
             done //= 2
         stack.append((first, n))
     first = (groups - 1) * GROUP_CHUNKS
@@ -124,12 +139,12 @@ def emission_order(length: int, *, outboard: bool) -> Iterator[tuple[int, int]]:
     while stack:
         left_first, left_n = stack.pop()
         first, n = left_first, left_n + n
-        yield node_offset(first, n, length, outboard=outboard), PARENT
+        yield node_offset(first, n, length, outboard=outboard, leaf=leaf), PARENT
 
 
-def encoded_size(first: int, n: int, length: int, *, outboard: bool) -> int:
+def encoded_size(first: int, n: int, length: int, *, outboard: bool, leaf: int = 1) -> int:
     lo, hi = span(first, n, length)
-    return (n - 1) * PARENT + (0 if outboard else hi - lo)
+    return (leaves(n, leaf) - 1) * PARENT + (0 if outboard else hi - lo)
 
 
 class _BackReader:
@@ -177,7 +192,7 @@ class _BackWriter:
         self._pieces, self._size = [], 0
 
 
-def flip_to_preorder(f: BinaryIO, base: int, length: int, *, outboard: bool) -> None:
+def flip_to_preorder(f: BinaryIO, base: int, length: int, *, outboard: bool, leaf: int = 1) -> None:
     """Rewrite the tree at ``f[base:]`` as the encoder emits it (groups of ``GROUP_CHUNKS``
     chunks already in pre-order, the parents above them in post-order) into pre-order.
 
@@ -185,7 +200,7 @@ def flip_to_preorder(f: BinaryIO, base: int, length: int, *, outboard: bool) -> 
     subtrees were written (to the back), so the write position never passes the read one.
     """
     total = chunk_count(length)
-    end = base + encoded_size(0, total, length, outboard=outboard)
+    end = base + encoded_size(0, total, length, outboard=outboard, leaf=leaf)
     reader, writer = _BackReader(f, base, end), _BackWriter(f, end)
     stack: list[tuple[int, int] | bytes] = [(0, total)]
     while stack:
@@ -195,7 +210,7 @@ def flip_to_preorder(f: BinaryIO, base: int, length: int, *, outboard: bool) -> 
             continue
         first, n = item
         if n <= GROUP_CHUNKS:  # a group the encoder already wrote in pre-order: one block
-            size = encoded_size(first, n, length, outboard=outboard)
+            size = encoded_size(first, n, length, outboard=outboard, leaf=leaf)
             if size:
                 writer.put(reader.take(size))
             continue
@@ -235,16 +250,51 @@ class _Source:
 
 
 def extract_slice(start: int, count: int, encoded: BinaryIO, write: Callable[[bytes], object],
-                  *, data: BinaryIO | None = None) -> None:
+                  *, data: BinaryIO | None = None, leaf: int = 1, verifier: Verifier | None = None) -> None:
     """Write the slice ``(start, count)`` of a combined encoding (or, with ``data``, of an
     outboard encoding plus its content). Nothing is verified here: the reader of the slice
-    verifies it (``decode`` with ``slice_input``)."""
-    for piece in iter_slice(start, count, encoded, data=data):
+    verifies it (``decode`` with ``slice_input``). With chunk groups (``leaf`` > 1) a group
+    the range covers in part goes down to its chunks, its inner parents recomputed from its
+    content by ``verifier`` (bao-tree's slices)."""
+    for piece in iter_slice(start, count, encoded, data=data, leaf=leaf, verifier=verifier):
         write(piece)
 
 
-def iter_slice(start: int, count: int, encoded: BinaryIO, *, data: BinaryIO | None = None) -> Iterator[bytes]:
-    """The pieces of the slice ``(start, count)`` in order (header, parents, chunks)."""
+def _whole_leaf(lo: int, hi: int, n: int, leaf: int, lo_r: int, hi_r: int) -> bool:
+    """Whether a slice sends the subtree over content ``[lo, hi)`` (``n`` chunks) as one leaf:
+    a chunk, or a chunk group all of whose chunks the checked range ``[lo_r, hi_r)`` touches."""
+    return n == 1 or (n <= leaf and lo >= lo_r // CHUNK * CHUNK and hi <= -(-hi_r // CHUNK) * CHUNK)
+
+
+def _group_slice(verifier: Verifier | None, first: int, content: bytes, lo_r: int, hi_r: int) -> Iterator[bytes]:
+    """The slice pieces inside a chunk group from chunk ``first`` that the range covers in part:
+    its 1 KiB tree rebuilt from ``content`` (a subtree encoding), then walked in pre-order --
+    a parent on the way to the range, a run of chunks the range covers whole as it is."""
+    if verifier is None:
+        raise InvalidInput("a slice of a chunk group the range covers in part needs its inner parents: give the verifier")
+    enc = verifier.encoder(len(content), MODE_COMBINED, first=first)
+    body = bytes(enc.update(content)) + enc.final()[0]  # one encoder group: already in pre-order
+    base, pos = first * CHUNK, 0
+    stack = [(0, chunk_count(len(content)))]
+    while stack:
+        f, n = stack.pop()
+        lo, hi = f * CHUNK, min(len(content), (f + n) * CHUNK)
+        if not (base + lo < hi_r and lo_r < base + hi):
+            pos += (n - 1) * PARENT + hi - lo
+        elif _whole_leaf(base + lo, base + hi, n, n, lo_r, hi_r):
+            yield content[lo:hi]
+            pos += (n - 1) * PARENT + hi - lo
+        else:
+            yield body[pos:pos + PARENT]
+            pos += PARENT
+            left = left_chunks(n)
+            stack.append((f + left, n - left))
+            stack.append((f, left))
+
+
+def iter_slice(start: int, count: int, encoded: BinaryIO, *, data: BinaryIO | None = None,
+               leaf: int = 1, verifier: Verifier | None = None) -> Iterator[bytes]:
+    """The pieces of the slice ``(start, count)`` in order (header, parents, leaves)."""
     tree = _Source(encoded)
     content = _Source(data) if data is not None else tree
     header = tree.read(HEADER)
@@ -256,20 +306,24 @@ def iter_slice(start: int, count: int, encoded: BinaryIO, *, data: BinaryIO | No
         first, n = stack.pop()
         lo, hi = span(first, n, length)
         if length and not (lo < hi_r and lo_r < hi):
-            tree.skip((n - 1) * PARENT)
+            tree.skip((leaves(n, leaf) - 1) * PARENT)
             if data is not None:
                 content.skip(hi - lo)
             else:
                 tree.skip(hi - lo)
             continue
-        if n == 1:
-            yield content.read(hi - lo)
+        if n <= leaf:
+            if _whole_leaf(lo, hi, n, leaf, lo_r, hi_r):
+                yield content.read(hi - lo)
+            else:
+                yield from _group_slice(verifier, first, content.read(hi - lo), lo_r, hi_r)
             continue
         if n <= GROUP_CHUNKS and lo_r <= lo and hi <= hi_r:  # a whole small subtree in range: one piece
+            parents = (leaves(n, leaf) - 1) * PARENT
             if data is None:
-                yield tree.read((n - 1) * PARENT + hi - lo)
+                yield tree.read(parents + hi - lo)
             else:
-                yield _interleave(tree.read((n - 1) * PARENT), content.read(hi - lo), n)
+                yield _interleave(tree.read(parents), content.read(hi - lo), n, leaf)
             continue
         yield tree.read(PARENT)
         left = left_chunks(n)
@@ -277,7 +331,7 @@ def iter_slice(start: int, count: int, encoded: BinaryIO, *, data: BinaryIO | No
         stack.append((first, left))
 
 
-def slice_size(start: int, count: int, length: int) -> int:
+def slice_size(start: int, count: int, length: int, *, leaf: int = 1) -> int:
     """Bytes of the slice ``(start, count)`` of a content of ``length`` bytes (what
     ``iter_slice`` yields), computed from the tree's shape alone."""
     lo_r, hi_r = covered(start, count, length)
@@ -287,8 +341,8 @@ def slice_size(start: int, count: int, length: int) -> int:
         lo, hi = span(first, n, length)
         if length and not (lo < hi_r and lo_r < hi):
             continue
-        if lo_r <= lo and hi <= hi_r or n == 1:  # wholly inside: every node of it
-            size += (n - 1) * PARENT + hi - lo
+        if lo_r <= lo and hi <= hi_r or _whole_leaf(lo, hi, n, leaf, lo_r, hi_r):  # every node of it
+            size += (leaves(n, leaf) - 1) * PARENT + hi - lo
             continue
         size += PARENT
         left = left_chunks(n)
@@ -298,18 +352,18 @@ def slice_size(start: int, count: int, length: int) -> int:
 
 
 @lru_cache(maxsize=64)
-def _layout(n: int) -> tuple[tuple[bool, int], ...]:
-    """Pre-order of a subtree of ``n`` chunks as ``(is_parent, index)`` (parents and chunks
-    numbered from 0 in their own streams)."""
-    order: list[tuple[bool, int]] = []
+def _layout(n: int, leaf: int) -> tuple[tuple[bool, int, int], ...]:
+    """Pre-order of a subtree of ``n`` chunks as ``(is_parent, index, chunks)`` (parents and
+    leaves numbered from 0 in their own streams: a parent's index, a leaf's first chunk)."""
+    order: list[tuple[bool, int, int]] = []
     parents = 0
     stack = [(0, n)]
     while stack:
         first, m = stack.pop()
-        if m == 1:
-            order.append((False, first))
+        if m <= leaf:
+            order.append((False, first, m))
             continue
-        order.append((True, parents))
+        order.append((True, parents, 1))
         parents += 1
         left = left_chunks(m)
         stack.append((first + left, m - left))
@@ -317,8 +371,8 @@ def _layout(n: int) -> tuple[tuple[bool, int], ...]:
     return tuple(order)
 
 
-def _interleave(parents: bytes, chunks: bytes, n: int) -> bytes:
+def _interleave(parents: bytes, chunks: bytes, n: int, leaf: int = 1) -> bytes:
     """The combined pre-order bytes of a subtree from its outboard parents and its content."""
     pv, cv = memoryview(parents), memoryview(chunks)
-    return b"".join([pv[i * PARENT:(i + 1) * PARENT] if is_parent else cv[i * CHUNK:(i + 1) * CHUNK]
-                     for is_parent, i in _layout(n)])
+    return b"".join([pv[i * PARENT:(i + 1) * PARENT] if is_parent else cv[i * CHUNK:(i + m) * CHUNK]
+                     for is_parent, i, m in _layout(n, leaf)])

@@ -19,6 +19,7 @@ EPILOG = """examples:
   autocodec bao decode HASH big.iso --outboard big.obao --start 1000000 --count 4096
   autocodec bao slice 1000000 4096 big.bao piece.slice
   autocodec bao decode-slice HASH 1000000 4096 piece.slice out.bin
+  autocodec bao encode big.iso --outboard big.obao4 --group-log 4   # chunk groups of 16 KiB (Iroh's bao-tree)
   autocodec bao add big.iso                           # -> bafkr4i... (raw + blake3 CID), kept with its outboard
   autocodec bao cat CID --gateway http://127.0.0.1:8080 > big.iso   # from `autocodec serve`'s /bao/CID, verified
 """
@@ -83,6 +84,22 @@ def clip(pieces: Iterable[bytes], offset: int, length: int | None) -> Iterator[b
             yield part
 
 
+def _group_log(text: str) -> int:
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value <= 8:
+        raise argparse.ArgumentTypeError("a chunk group log is 0..8 (groups of 1 to 256 chunks)")
+    return value
+
+
+def _add_group_log(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--group-log", type=_group_log, default=0, metavar="G",
+                   help="chunk groups of 2^G chunks, as Iroh's bao-tree (4: 16 KiB leaves, 1/16 the tree); "
+                        "default 0, the Bao format. Decoding needs the G the encoding was made with")
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("bao", help="Bao verified streaming: hash, encode, decode, slice, decode-slice (BLAKE3 trees)",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -96,6 +113,7 @@ def register(sub: Any) -> None:
     e.add_argument("input", nargs="?", default="-", metavar="INPUT")
     e.add_argument("output", nargs="?", default=None, metavar="OUTPUT")
     e.add_argument("--outboard", metavar="FILE", help="write the outboard tree to FILE (no OUTPUT then)")
+    _add_group_log(e)
     d = cmds.add_parser("decode", help="verify an encoding (or content + --outboard) against HASH, write the content")
     d.add_argument("hash", type=_hash, metavar="HASH")
     d.add_argument("input", nargs="?", default="-", metavar="INPUT")
@@ -103,18 +121,21 @@ def register(sub: Any) -> None:
     d.add_argument("--outboard", metavar="FILE", help="INPUT is the content and FILE its outboard tree")
     d.add_argument("--start", type=_count, default=0, help="first content byte to output (default 0)")
     d.add_argument("--count", type=_count, default=None, help="bytes to output (default: to the end)")
+    _add_group_log(d)
     s = cmds.add_parser("slice", help="extract the slice of an encoding that proves [START, START+COUNT)")
     s.add_argument("start", type=_count, metavar="START")
     s.add_argument("count", type=_count, metavar="COUNT")
     s.add_argument("input", nargs="?", default="-", metavar="INPUT")
     s.add_argument("output", nargs="?", default="-", metavar="OUTPUT")
     s.add_argument("--outboard", metavar="FILE", help="INPUT is the content and FILE its outboard tree")
+    _add_group_log(s)
     ds = cmds.add_parser("decode-slice", help="verify a slice against HASH, write its content bytes")
     ds.add_argument("hash", type=_hash, metavar="HASH")
     ds.add_argument("start", type=_count, metavar="START")
     ds.add_argument("count", type=_count, metavar="COUNT")
     ds.add_argument("input", nargs="?", default="-", metavar="INPUT")
     ds.add_argument("output", nargs="?", default="-", metavar="OUTPUT")
+    _add_group_log(ds)
     a = cmds.add_parser("add", help="keep a file of any size as a BLAKE3 CID with its outboard (served by serve)")
     a.add_argument("input", nargs="?", default="-", metavar="INPUT")
     c = cmds.add_parser("cat", help="write a BLAKE3 CID's content, verified chunk by chunk (local or --gateway)")
@@ -180,7 +201,7 @@ def run(args: argparse.Namespace) -> int:
                     raise InvalidInput("give either OUTPUT or --outboard FILE, not both or neither",
                                        hint="see `autocodec bao encode --help`")
                 out = dst(args.outboard if args.outboard else args.output)
-                bao.encode_to(v, src(args.input), out, outboard=args.outboard is not None)
+                bao.encode_to(v, src(args.input), out, outboard=args.outboard is not None, group_log=args.group_log)
                 out.flush()
             elif cmd == "add":
                 write_line(str(_store(rt).add(v, src(args.input))))
@@ -192,10 +213,12 @@ def run(args: argparse.Namespace) -> int:
                     out.flush()
             elif cmd == "slice":
                 out = dst(args.output)
+                leaf = 1 << args.group_log
                 if args.outboard:
-                    bao.extract_slice(args.start, args.count, src(args.outboard), out.write, data=src(args.input))
+                    bao.extract_slice(args.start, args.count, src(args.outboard), out.write, data=src(args.input),
+                                      leaf=leaf, verifier=v)
                 else:
-                    bao.extract_slice(args.start, args.count, src(args.input), out.write)
+                    bao.extract_slice(args.start, args.count, src(args.input), out.write, leaf=leaf, verifier=v)
                 out.flush()
             else:
                 out = dst(args.output)
@@ -204,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
                 outboard = src(args.outboard) if not slice_input and args.outboard else None
                 try:
                     bao.decode(v, args.hash, src(args.input), out.write, outboard=outboard, start=args.start,
-                               count=count, slice_input=slice_input)
+                               count=count, slice_input=slice_input, group_log=args.group_log)
                 finally:
                     out.flush()
     finally:

@@ -22,6 +22,9 @@ Invariants:
   ``Verifier.instance``) that ran earlier streams *of the same operation* (the tiles of one
   content, one after another on one thread): the guest sees nothing it was not shown by that
   operation, as with one stream over the whole content.
+- Chunk groups (``group_log`` > 0, modules with ``ac_vfy_groups``: ``Verifier.max_group_log``):
+  leaves of 2^group_log chunks, only the parents above them in the encoding (Iroh's
+  bao-tree); the init calls name the group log, nothing else changes.
 - Subtree streams (``subtree=``/``first=``, modules with ``ac_vfy_parent``: ``Verifier.joins``)
   encode or verify one subtree of a larger content, without a header, against a non-root
   chaining value; ``Joiner.parent`` gives a parent node's chaining value, so the host joins
@@ -52,6 +55,7 @@ _INIT_SUBTREE = struct.Struct("<32sBQQBQQQQ")
 _RANGE = struct.Struct("<II")
 INIT_RANGES = 1
 INIT_SUBTREE = 2
+INIT_GROUPS = 4
 TREE_HOLD = 256 * 1024
 """Outboard bytes the bao module holds at most (``ac_vfy_tree``)."""
 _ENC = struct.Struct("<QB")
@@ -90,7 +94,8 @@ class DecodeStream:
     """Incremental verification of one encoding against a root hash (one guest instance)."""
 
     def __init__(self, loaded: LoadedModule, root: bytes, mode: int, start: int, count: int, *,
-                 ranges: bool = False, subtree: Subtree | None = None, instance: GuestInstance | None = None) -> None:
+                 ranges: bool = False, subtree: Subtree | None = None, instance: GuestInstance | None = None,
+                 group_log: int = 0) -> None:
         if len(root) != 32:
             raise InvalidInput("a Bao root hash is 32 bytes")
         if not (0 <= start < 1 << 64 and 0 <= count < 1 << 64):
@@ -103,14 +108,16 @@ class DecodeStream:
         # that copy (``pull`` writes into the guest) shows them; outboard ones are in place
         self.ranges = ranges and self.held_tree
         self._mode = mode
+        groups = _group_param(loaded, group_log)
+        flags = (INIT_RANGES if self.ranges else 0) | (INIT_GROUPS if groups else 0)
         if subtree is not None:
             if "ac_vfy_parent" not in loaded.info.exports:
                 raise InvalidInput(f"verifier {loaded.info.name} has no subtree streams (no ac_vfy_parent)")
-            flags = INIT_SUBTREE | (INIT_RANGES if self.ranges else 0)
             self._instance.call("ac_vfy_init", _INIT_SUBTREE.pack(
-                bytes(root), mode, start, count, flags, subtree.first, subtree.length, subtree.tree_at, subtree.data_at))
-        elif self.ranges:
-            self._instance.call("ac_vfy_init", _INIT_FLAGS.pack(bytes(root), mode, start, count, INIT_RANGES))
+                bytes(root), mode, start, count, flags | INIT_SUBTREE, subtree.first, subtree.length, subtree.tree_at,
+                subtree.data_at) + groups)
+        elif flags:
+            self._instance.call("ac_vfy_init", _INIT_FLAGS.pack(bytes(root), mode, start, count, flags) + groups)
         else:
             self._instance.call("ac_vfy_init", _INIT.pack(bytes(root), mode, start, count))
 
@@ -191,6 +198,26 @@ class DecodeStream:
         self._instance.call("ac_vfy_final")
 
 
+def max_group_log(loaded: LoadedModule) -> int:
+    """The largest chunk group log the module's streams take (0: Bao's 1 KiB leaves only)."""
+    if "ac_vfy_groups" not in loaded.info.exports:
+        return 0
+    out = loaded.run("ac_vfy_groups", b"")
+    if len(out) != 1:
+        raise GuestFault("ac_vfy_groups returned no 1-byte group log")
+    return out[0]
+
+
+def _group_param(loaded: LoadedModule, group_log: int) -> bytes:
+    """The init calls' trailing group-log byte (empty for Bao's 1 KiB leaves)."""
+    if group_log == 0:
+        return b""
+    most = max_group_log(loaded)
+    if not 0 < group_log <= most:
+        raise InvalidInput(f"verifier {loaded.info.name} takes chunk groups of 2^0..2^{most} chunks, not 2^{group_log}")
+    return bytes([group_log])
+
+
 def fill_from(read_into: Callable[[memoryview], int], room: memoryview) -> tuple[int, bool]:
     """Fill ``room`` from ``read_into``: ``(bytes read, whether the source ended)``."""
     got = 0
@@ -207,15 +234,17 @@ class EncodeStream:
     and the 32-byte root hash."""
 
     def __init__(self, loaded: LoadedModule, length: int, mode: int, first: int | None = None,
-                 instance: GuestInstance | None = None) -> None:
+                 instance: GuestInstance | None = None, group_log: int = 0) -> None:
         """With ``first``, the content is the subtree from chunk ``first`` (a multiple of 256) of a
-        larger content and ``final`` ends with its chaining value."""
+        larger content and ``final`` ends with its chaining value; with ``group_log``, leaves of
+        2^group_log chunks (no parents inside them)."""
         if first is not None and "ac_vfy_parent" not in loaded.info.exports:
             raise InvalidInput(f"verifier {loaded.info.name} has no subtree streams (no ac_vfy_parent)")
+        groups = _group_param(loaded, group_log)
         self._instance: GuestInstance = instance if instance is not None else loaded.instance()
         self._max = loaded.limits.stream_chunk_bytes
         params = _ENC.pack(length, mode) if first is None else _ENC_SUBTREE.pack(length, mode, first)
-        self._instance.call("ac_enc_init", params)
+        self._instance.call("ac_enc_init", params + groups)
 
     @property
     def max_piece(self) -> int:
@@ -271,6 +300,7 @@ class Verifier:
             raise InvalidInput(f"module {loaded.info.name} is a {loaded.info.kind}, not a verifier")
         self._loaded = loaded
         self.name = loaded.info.name
+        self._max_group_log: int | None = None
 
     @property
     def joins(self) -> bool:
@@ -278,14 +308,22 @@ class Verifier:
         several threads)."""
         return "ac_vfy_parent" in self._loaded.info.exports
 
+    @property
+    def max_group_log(self) -> int:
+        """The largest chunk group log its streams take (0: 1 KiB leaves only, Bao's format)."""
+        if self._max_group_log is None:
+            self._max_group_log = max_group_log(self._loaded)
+        return self._max_group_log
+
     def decoder(self, root: bytes, mode: int = MODE_COMBINED, start: int = 0,
                 count: int = UNKNOWN_LENGTH, *, ranges: bool = False, subtree: Subtree | None = None,
-                instance: GuestInstance | None = None) -> DecodeStream:
-        return DecodeStream(self._loaded, root, mode, start, count, ranges=ranges, subtree=subtree, instance=instance)
+                instance: GuestInstance | None = None, group_log: int = 0) -> DecodeStream:
+        return DecodeStream(self._loaded, root, mode, start, count, ranges=ranges, subtree=subtree, instance=instance,
+                            group_log=group_log)
 
     def encoder(self, length: int = UNKNOWN_LENGTH, mode: int = MODE_COMBINED, *,
-                first: int | None = None, instance: GuestInstance | None = None) -> EncodeStream:
-        return EncodeStream(self._loaded, length, mode, first, instance)
+                first: int | None = None, instance: GuestInstance | None = None, group_log: int = 0) -> EncodeStream:
+        return EncodeStream(self._loaded, length, mode, first, instance, group_log)
 
     def instance(self) -> GuestInstance:
         """A fresh guest instance for streams of one operation run one after another

@@ -23,7 +23,8 @@
  *                          one subtree of a larger content, without a header: `length` bytes
  *                          of content from chunk `first`, `hash` its (non-root) chaining value,
  *                          start 0 and count 2^64-1; chunk indexes and encoding offsets in
- *                          messages count from `first` and tree_at/data_at]
+ *                          messages count from `first` and tree_at/data_at; 4 = chunk groups,
+ *                          followed (last) by group_log u8 0..8]
  *   ac_vfy_update(frame)  frame = tree_len u32 LE | tree bytes | data bytes.  Combined and
  *                         slice streams go in `data` (tree_len 0); in outboard mode the
  *                         outboard goes in `tree` and the content in `data`.
@@ -46,8 +47,10 @@
  *   ac_enc_init(params)   params = content length u64 LE (2^64-1: not known in advance)
  *                         | mode u8 (0 combined, 1 outboard, 2 hash only)
  *                         [| first u64 LE: the content is the subtree from chunk `first`, a
- *                          multiple of 256, of a larger content; ac_enc_final then ends with
- *                          its non-root chaining value instead of the root hash]
+ *                          multiple of 256 (or, for a subtree of at most 256 chunks, of its
+ *                          size rounded up to a power of two), of a larger content;
+ *                          ac_enc_final then ends with its non-root chaining value instead of
+ *                          the root hash] [| group_log u8, 0..8: chunk groups, see below]
  *   ac_enc_update(data)   output = the encoding so far (chunks too in combined mode): each
  *                         aligned group of 256 chunks (a subtree) in pre-order, the parents
  *                         above the groups in post-order; the host writes it after the 8-byte
@@ -57,6 +60,13 @@
  *   ac_vfy_parent(params) (optional) params = parent node[64] | flags u8 (1 = root); output =
  *                         the node's 32-byte chaining value (the root hash with flag 1): lets
  *                         the host join subtrees encoded or verified apart (several threads).
+ *   ac_vfy_groups()       (optional) output = the largest group_log u8 the init calls take.
+ *
+ * Chunk groups (group_log g > 0; the format of Iroh's bao-tree crate, fixtures/bao-groups):
+ * the same tree and root hash, but a subtree of at most 2^g chunks is one leaf -- its bytes in
+ * a row, no parent nodes inside -- in combined and outboard encodings.  In a slice a leaf is
+ * a group the checked range covers whole (in chunks); a group it covers in part is sent down
+ * to its chunks, with the inner parents on the way (the sender recomputes them).
  *
  * Invariants:
  *   - Verified bytes are returned only after the chunk holding them and every parent on its
@@ -64,7 +74,7 @@
  *     (need 3), ac_vfy_final is AC_ERR_INVALID naming the chunk or parent node and its offset
  *     in the encoding, and every later update is refused.
  *   - State is bounded for any content length: a stack of at most 55 pending subtrees, one
- *     64-byte parent buffer and one 1024-byte chunk buffer (statics; one stream per instance).
+ *     64-byte parent buffer and one leaf buffer of at most 256 KiB (statics; one stream per instance).
  *   - The content length comes from the encoding's header and is authenticated by the tree:
  *     a wrong length changes the tree's shape or the last chunk and fails a check.
  *   - Range rule (as the reference's slices): the chunks checked are those overlapping
@@ -140,6 +150,7 @@ static void parent_cv(const uint8_t node[BAO_PARENT], bool root, uint32_t cv[8])
 
 #define VFY_RANGES 1u
 #define VFY_SUBTREE 2u
+#define VFY_GROUPS 4u
 
 static struct {
     bool ready, failed, have_len;
@@ -154,8 +165,7 @@ static struct {
     uint32_t depth;
     uint8_t node[BAO_PARENT];
     uint32_t node_have;
-    uint8_t chunk[B3_CHUNK_LEN];
-    uint32_t chunk_have;
+    uint32_t chunk_have;            /* bytes of a leaf buffered in g_leaf */
     uint64_t skip_tree, skip_data;  /* bytes of a subtree outside the range still to drop */
     uint64_t tree_pos, data_pos;    /* bytes consumed from each stream (for messages) */
     const char *fail_what;          /* the first mismatch, once failed */
@@ -165,9 +175,17 @@ static struct {
     size_t r_len;
     uint32_t t_have, t_off;         /* held outboard bytes g_tbuf[t_off, t_have) */
     uint64_t base;                  /* chunk index of chunk 0 (a subtree stream), else 0 */
+    uint32_t glog;                  /* chunk group log: a leaf holds up to 2^glog chunks */
+    uint64_t leaf;                  /* 2^glog */
 } V;
 #define TREE_CAP (256u * 1024u)
 static uint8_t g_tbuf[TREE_CAP];
+#define GROUP_LOG_MAX 8u
+#define LEAF_MAX (1u << GROUP_LOG_MAX)
+static uint8_t g_leaf[LEAF_MAX * B3_CHUNK_LEN];
+
+/* Leaves of an aligned subtree of n >= 1 chunks (a leaf: an aligned run of up to `leaf`). */
+static uint64_t leaves_in(uint64_t n, uint64_t leaf) { return (n + leaf - 1) / leaf; }
 
 static char *u64_text(uint64_t v, char buf[24]) {
     char *p = buf + 23;
@@ -195,16 +213,19 @@ static void vfy_begin(void);
 
 static int vfy_init(const uint8_t *in, size_t n, ac_buf *out) {
     (void)out;
-    if (n != 32 + 1 + 8 + 8 && n != 32 + 1 + 8 + 8 + 1 && n != 32 + 1 + 8 + 8 + 1 + 32)
-        return ac_fail(AC_ERR_INVALID, "bao: init takes hash[32] mode[1] start[8] count[8] [flags[1] [subtree[32]]]");
+    if (n < 49 || n > 49 + 1 + 32 + 1)
+        return ac_fail(AC_ERR_INVALID, "bao: init takes hash[32] mode[1] start[8] count[8] [flags[1] [subtree[32]] [group_log[1]]]");
     memset(&V, 0, sizeof V);
     words_of(in, V.root);
     V.mode = in[32];
     if (V.mode > MODE_SLICE) return ac_fail(AC_ERR_INVALID, "bao: mode must be 0 (combined), 1 (outboard) or 2 (slice)");
     uint8_t flags = n > 49 ? in[49] : 0;
-    if (flags & ~(VFY_RANGES | VFY_SUBTREE)) return ac_fail(AC_ERR_INVALID, "bao: unknown init flags");
-    if (((flags & VFY_SUBTREE) != 0) != (n == 82))
-        return ac_fail(AC_ERR_INVALID, "bao: the subtree flag goes with first[8] length[8] tree_at[8] data_at[8]");
+    if (flags & ~(VFY_RANGES | VFY_SUBTREE | VFY_GROUPS)) return ac_fail(AC_ERR_INVALID, "bao: unknown init flags");
+    if (n != 49 + (n > 49) + ((flags & VFY_SUBTREE) ? 32u : 0u) + ((flags & VFY_GROUPS) ? 1u : 0u))
+        return ac_fail(AC_ERR_INVALID, "bao: the subtree flag goes with first[8] length[8] tree_at[8] data_at[8], the groups flag with group_log[1]");
+    V.glog = (flags & VFY_GROUPS) ? in[n - 1] : 0;
+    if (V.glog > GROUP_LOG_MAX) return ac_fail(AC_ERR_INVALID, "bao: a chunk group holds at most 2^8 chunks (group_log 0..8)");
+    V.leaf = (uint64_t)1 << V.glog;
     V.ranges = (flags & VFY_RANGES) != 0;
     V.start = ac_le64(in + 33);
     V.count = ac_le64(in + 41);
@@ -214,6 +235,7 @@ static int vfy_init(const uint8_t *in, size_t n, ac_buf *out) {
         if (V.start != 0 || V.count != ALL) return ac_fail(AC_ERR_INVALID, "bao: a subtree stream is verified whole");
         if (len == 0 || first > ALL / B3_CHUNK_LEN - chunks_of(len))
             return ac_fail(AC_ERR_INVALID, "bao: a subtree holds at least one byte within 2^64 chunks");
+        if (first % V.leaf) return ac_fail(AC_ERR_INVALID, "bao: a subtree starts at a chunk group's first chunk");
         V.base = first;
         V.tree_pos = ac_le64(in + 66);
         V.data_pos = ac_le64(in + 74);
@@ -245,6 +267,21 @@ static void vfy_begin(void) {
     r->n = total;
     r->root = true;
     V.depth = 1;
+}
+
+/* Whether subtree s is one leaf of the encoding: a chunk, or with chunk groups a subtree of
+ * at most 2^glog chunks -- in a slice only when the checked range covers all its chunks (a
+ * group the range covers in part is sent down to its chunks, its inner parents recomputed by
+ * the sender, as bao-tree's range encoder does). */
+static bool is_leaf(const subtree *s) {
+    if (s->n <= 1) return true;
+    if (s->n > V.leaf) return false;
+    if (V.mode != MODE_SLICE) return true;
+    uint64_t lo, hi;
+    span(s, &lo, &hi);
+    uint64_t clo = V.vs / B3_CHUNK_LEN * B3_CHUNK_LEN;
+    uint64_t chi = ((V.ve - 1) / B3_CHUNK_LEN + 1) * B3_CHUNK_LEN;
+    return lo >= clo && hi <= chi;
 }
 
 static bool overlaps(const subtree *s) {
@@ -329,6 +366,26 @@ static bool same_node(const uint8_t *a, const uint8_t *b) {
     return !wasm_v128_any_true(d);
 }
 
+/* The CV (with root: the hash words) of a leaf: `len` bytes of chunks from chunk `index`
+ * (one chunk, or with chunk groups up to LEAF_MAX of them hashed as their subtree). */
+static uint32_t g_leaf_cvs[LEAF_MAX][8], g_leaf_rows[LEAF_MAX][8];
+static const uint8_t *g_leaf_at[LEAF_MAX];
+static void leaf_cv(const uint8_t *p, size_t len, uint64_t index, bool root, uint32_t cv[8]) {
+    uint32_t n = (uint32_t)chunks_of(len);
+    if (n == 1) {
+        chunk_cv(p, len, index, root, cv);
+        return;
+    }
+    size_t last_len = len - (size_t)(n - 1) * B3_CHUNK_LEN;
+    uint32_t whole = last_len == B3_CHUNK_LEN ? n : n - 1;
+    for (uint32_t i = 0; i < n; i++) g_leaf_at[i] = p + (size_t)i * B3_CHUNK_LEN;
+    b4_chunks(g_leaf_at, whole, index, g_leaf_cvs);
+    if (whole < n) chunk_cv(g_leaf_at[n - 1], last_len, index + n - 1, false, g_leaf_cvs[n - 1]);
+    b4_tree t;
+    b4_build(&t, g_leaf_cvs, n, g_leaf_rows);
+    b4_top(&t, root, cv);
+}
+
 /* ---- fast path: a whole subtree per step ------------------------------------------------
  * When a subtree of 4..FAST_MAX chunks lies inside the checked range and all its encoded
  * bytes are in this call's input, its chunks are hashed four at a time, its parents level by
@@ -347,10 +404,10 @@ typedef struct { const uint8_t *t, *d; uint32_t parents; } fast_cursor;
 /* Pre-order walk of the subtree (relative chunks [first, first+n)): where each chunk and
  * parent node is in the input. */
 static void fast_layout(uint32_t first, uint32_t n, uint64_t base, bool outboard, fast_cursor *c) {
-    if (n == 1) {
-        uint64_t lo = (base + first) * B3_CHUNK_LEN;
-        g_chunk_at[first] = c->d;
-        c->d += (V.len - lo) < B3_CHUNK_LEN ? (size_t)(V.len - lo) : B3_CHUNK_LEN;
+    if (n <= V.leaf) { /* a leaf: its chunks in a row */
+        uint64_t lo = (base + first) * B3_CHUNK_LEN, bytes = (uint64_t)n * B3_CHUNK_LEN;
+        for (uint32_t i = 0; i < n; i++) g_chunk_at[first + i] = c->d + (size_t)i * B3_CHUNK_LEN;
+        c->d += (V.len - lo) < bytes ? (size_t)(V.len - lo) : (size_t)bytes;
         return;
     }
     g_parent_first[c->parents] = (uint16_t)first;
@@ -369,7 +426,7 @@ static bool fast_subtree(const subtree *s, const uint8_t **tp, size_t *tn, const
     span(s, &lo, &hi);
     if (s->n < 4 || s->n > FAST_MAX || lo < V.vs || hi > V.ve || V.len == 0) return false;
     bool outboard = V.mode == MODE_OUTBOARD;
-    uint64_t parents = (s->n - 1) * BAO_PARENT;
+    uint64_t parents = (leaves_in(s->n, V.leaf) - 1) * BAO_PARENT;
     if (outboard ? (*tn < parents || *dn < hi - lo) : (*dn < parents + (hi - lo))) return false;
     uint32_t n = (uint32_t)s->n;
     fast_cursor c = {*tp, *dp, 0};
@@ -440,7 +497,7 @@ static int vfy_run(const uint8_t *t, size_t tl, const uint8_t *d, size_t dl, ac_
             if (V.mode != MODE_SLICE) { /* drop its bytes unchecked: they are outside the range */
                 uint64_t lo, hi;
                 span(s, &lo, &hi);
-                uint64_t parents = (s->n - 1) * BAO_PARENT;
+                uint64_t parents = (leaves_in(s->n, V.leaf) - 1) * BAO_PARENT;
                 if (V.mode == MODE_OUTBOARD) { V.skip_tree = parents; V.skip_data = hi - lo; }
                 else V.skip_data = parents + (hi - lo);
             }
@@ -455,7 +512,7 @@ static int vfy_run(const uint8_t *t, size_t tl, const uint8_t *d, size_t dl, ac_
                 continue;
             }
         }
-        if (s->n > 1) {
+        if (!is_leaf(s)) {
             const uint8_t *node;
             if (V.ranges && dn == 0) { need = 1; break; } /* its data first: a later call takes it whole */
             if (V.node_have == 0 && *nn >= BAO_PARENT) {
@@ -484,29 +541,34 @@ static int vfy_run(const uint8_t *t, size_t tl, const uint8_t *d, size_t dl, ac_
             V.stack[V.depth++] = left;
             continue;
         }
-        /* a chunk */
-        uint64_t lo = s->first * B3_CHUNK_LEN;
-        size_t clen = (size_t)((V.len - lo) < B3_CHUNK_LEN ? (V.len - lo) : B3_CHUNK_LEN);
+        /* a leaf: one chunk, or a chunk group */
+        uint64_t lo, hi;
+        span(s, &lo, &hi);
+        size_t clen = (size_t)(hi - lo);
         const uint8_t *chunk;
         if (V.chunk_have == 0 && dn >= clen) {
             chunk = dp;
-        } else if (V.ranges) { /* no buffering: the chunk comes whole in a later call */
+        } else if (V.ranges) { /* no buffering: the leaf comes whole in a later call */
             need = 1;
             break;
         } else {
             size_t take = clen - V.chunk_have;
             if (take > dn) take = dn;
-            memcpy(V.chunk + V.chunk_have, dp, take);
+            memcpy(g_leaf + V.chunk_have, dp, take);
             V.chunk_have += (uint32_t)take; dp += take; dn -= take; V.data_pos += take;
             if (V.chunk_have < clen) { need = 1; break; }
-            chunk = V.chunk;
+            chunk = g_leaf;
         }
         uint32_t cv[8];
-        chunk_cv(chunk, clen, V.base + s->first, s->root, cv);
-        uint64_t at = V.data_pos - (chunk == V.chunk ? clen : 0);
-        if (!same_cv(cv, s->cv)) { vfy_fail("chunk", V.base + s->first, at); need = 3; break; }
+        leaf_cv(chunk, clen, V.base + s->first, s->root, cv);
+        uint64_t at = V.data_pos - (chunk == g_leaf ? clen : 0);
+        if (!same_cv(cv, s->cv)) {
+            vfy_fail(V.leaf > 1 ? "chunk group from chunk" : "chunk", V.base + s->first, at);
+            need = 3;
+            break;
+        }
         AC_TRY(emit(chunk, clen, s->first, out));
-        if (chunk != V.chunk) { dp += clen; dn -= clen; V.data_pos += clen; }
+        if (chunk != g_leaf) { dp += clen; dn -= clen; V.data_pos += clen; }
         V.chunk_have = 0;
         V.depth--;
     }
@@ -593,6 +655,7 @@ static struct {
     uint32_t depth;
     uint64_t base;             /* chunk index of chunk 0 (a subtree), else 0 */
     bool subtree;              /* final gives the non-root chaining value */
+    uint32_t leaf;             /* chunks per leaf (2^group_log): no parents inside a leaf */
 } E;
 static uint32_t g_gcv[GROUP][8];
 static uint8_t g_gdata[GROUP * B3_CHUNK_LEN];
@@ -607,17 +670,26 @@ static int put_parent(const uint32_t l[8], const uint32_t r[8], ac_buf *out) {
 
 static int enc_init(const uint8_t *in, size_t n, ac_buf *out) {
     (void)out;
-    if (n != 9 && n != 17) return ac_fail(AC_ERR_INVALID, "bao: encode init takes length[8] mode[1] [first[8]]");
+    if (n != 9 && n != 10 && n != 17 && n != 18)
+        return ac_fail(AC_ERR_INVALID, "bao: encode init takes length[8] mode[1] [first[8]] [group_log[1]]");
     memset(&E, 0, sizeof E);
     E.len = ac_le64(in);
     E.mode = in[8];
     if (E.mode > MODE_HASH) return ac_fail(AC_ERR_INVALID, "bao: encode mode must be 0, 1 or 2");
-    if (n == 17) {
+    uint32_t glog = (n == 10 || n == 18) ? in[n - 1] : 0;
+    if (glog > GROUP_LOG_MAX) return ac_fail(AC_ERR_INVALID, "bao: a chunk group holds at most 2^8 chunks (group_log 0..8)");
+    E.leaf = 1u << glog;
+    if (n >= 17) {
         E.base = ac_le64(in + 9);
         E.subtree = true;
-        if (E.base % GROUP) return ac_fail(AC_ERR_INVALID, "bao: a subtree to encode starts at a multiple of 256 chunks");
         if (E.len == 0 || E.len == ALL || E.base > ALL / B3_CHUNK_LEN - chunks_of(E.len))
             return ac_fail(AC_ERR_INVALID, "bao: a subtree to encode has a known length of at least one byte");
+        /* 256-chunk aligned, or a subtree of at most 256 chunks aligned to its own size (one
+         * encoder group: a chunk group whose inner nodes a slice needs) */
+        uint64_t c = chunks_of(E.len), size = 1;
+        while (size < c) size *= 2;
+        if (E.base % GROUP && (c > GROUP || E.base % size))
+            return ac_fail(AC_ERR_INVALID, "bao: a subtree to encode starts at a multiple of 256 chunks, or of its own size up to 256");
     }
     E.group_first = E.base;
     chunk_reset(&E.chunk, E.base);
@@ -628,7 +700,7 @@ static int enc_init(const uint8_t *in, size_t n, ac_buf *out) {
 /* Encoded bytes of group chunks [first, first+n) (local indexes); `last_len` is the length of
  * the group's final chunk when the group ends the content (else every chunk is whole). */
 static size_t group_size(uint32_t first, uint32_t n, uint32_t total, size_t last_len) {
-    size_t parents = (size_t)(n - 1) * BAO_PARENT;
+    size_t parents = (size_t)(leaves_in(n, E.leaf) - 1) * BAO_PARENT;
     if (E.mode != MODE_COMBINED) return parents;
     size_t bytes = (size_t)n * B3_CHUNK_LEN;
     if (first + n == total) bytes = bytes - B3_CHUNK_LEN + last_len;
@@ -639,9 +711,10 @@ static size_t group_size(uint32_t first, uint32_t n, uint32_t total, size_t last
  * returns the end of what was written.  Chunks are copied in combined mode only. */
 static uint8_t *group_write(const b4_tree *t, uint32_t first, uint32_t n, uint32_t total, size_t last_len,
                             uint8_t *dst) {
-    if (n == 1) {
+    if (n <= E.leaf) { /* a leaf: its chunks in a row */
         if (E.mode != MODE_COMBINED) return dst;
-        size_t len = first + 1 == total ? last_len : B3_CHUNK_LEN;
+        size_t len = (size_t)n * B3_CHUNK_LEN;
+        if (first + n == total) len = len - B3_CHUNK_LEN + last_len;
         memcpy(dst, g_gdata + (size_t)first * B3_CHUNK_LEN, len);
         return dst + len;
     }
@@ -781,6 +854,13 @@ static int vfy_parent(const uint8_t *in, size_t n, ac_buf *out) {
     return AC_OK;
 }
 
+/* ac_vfy_groups: no params -> the largest group_log the init calls take (u8). */
+static int vfy_groups(const uint8_t *in, size_t n, ac_buf *out) {
+    (void)in;
+    if (n != 0) return ac_fail(AC_ERR_INVALID, "bao: groups takes no params");
+    return ac_buf_put(out, (const uint8_t[]){GROUP_LOG_MAX}, 1);
+}
+
 AC_EXPORT(ac_vfy_init) int ac_vfy_init(const uint8_t *p, size_t n) { return ac__run(vfy_init, p, n); }
 AC_EXPORT(ac_vfy_update) int ac_vfy_update(const uint8_t *p, size_t n) { return ac__run(vfy_update, p, n); }
 AC_EXPORT(ac_vfy_final) int ac_vfy_final(void) { return ac__run0(vfy_final); }
@@ -788,6 +868,8 @@ AC_EXPORT(ac_vfy_final) int ac_vfy_final(void) { return ac__run0(vfy_final); }
 int ac_vfy_tree(const uint8_t *p, size_t n);
 int ac_vfy_data(const uint8_t *p, size_t n);
 int ac_vfy_parent(const uint8_t *p, size_t n);
+int ac_vfy_groups(const uint8_t *p, size_t n);
+AC_EXPORT(ac_vfy_groups) int ac_vfy_groups(const uint8_t *p, size_t n) { return ac__run(vfy_groups, p, n); }
 AC_EXPORT(ac_vfy_parent) int ac_vfy_parent(const uint8_t *p, size_t n) { return ac__run(vfy_parent, p, n); }
 AC_EXPORT(ac_vfy_tree) int ac_vfy_tree(const uint8_t *p, size_t n) { return ac__run(vfy_tree, p, n); }
 AC_EXPORT(ac_vfy_data) int ac_vfy_data(const uint8_t *p, size_t n) { return ac__run(vfy_data, p, n); }
