@@ -327,9 +327,13 @@ static int enc_null_key(kv_map *m, const char *k) {
     return AC_OK;
 }
 
-/* ---- lists of fixed-size byte strings (topics, storage keys, blob hashes) --------------- */
+/* ---- lists: an RLP list <-> an array, element by element ------------------------------- */
 
-static int dec_hashes(ac_buf *out, const rlp_item *list) {
+typedef int (*dec_elem_fn)(ac_buf *out, const rlp_item *it);
+typedef int (*enc_elem_fn)(ac_buf *out, acr *v, const char *what);
+
+/* The RLP list `list` as an array of its elements, each written by `elem`. */
+static int dec_list_of(ac_buf *out, const rlp_item *list, dec_elem_fn elem) {
     size_t count;
     AC_TRY(rlp_count(list, &count));
     acw_array(out, count);
@@ -337,29 +341,73 @@ static int dec_hashes(ac_buf *out, const rlp_item *list) {
     rlp_item it;
     while (q < end) {
         AC_TRY(rlp_next(&q, end, &it));
-        AC_TRY(rlp_fixed(&it, 32, "hash list entry"));
-        acw_bytes(out, it.p, 32);
+        AC_TRY(elem(out, &it));
     }
     return out->err;
 }
 
-static int enc_hashes(ac_buf *out, acr *v, const char *what) {
+/* The array `v` (named `what`) as an RLP list of its elements, each encoded by `elem` (named
+ * `elem_what` in its messages). */
+static int enc_list_of(ac_buf *out, acr *v, const char *what, enc_elem_fn elem, const char *elem_what) {
     size_t count;
     ac_buf pl;
     ac_buf_init(&pl);
     AC_TRY(in_array(v, &count, what));
     for (size_t i = 0; i < count; i++) {
         acr e;
-        const uint8_t *p;
         AC_TRY(in_elem(v, &e));
-        AC_TRY(in_fixed(&e, 32, &p, what));
-        rlpw_str(&pl, p, 32);
+        AC_TRY(elem(&pl, &e, elem_what));
     }
     AC_TRY(acr_finish(v));
     if (pl.err) return pl.err;
     rlpw_list(out, &pl);
     return out->err;
 }
+
+/* The RLP list `it` of exactly `fields` (at most 8), as the map of their values. */
+static int dec_struct(ac_buf *out, const rlp_item *it, const fdesc *const *fields, size_t nf, const char *what) {
+    rlp_item items[RLP_MAX_ITEMS];
+    ent e[8];
+    size_t ne = 0;
+    AC_TRY(dec_fields(fields, nf, it, items, e, &ne, what));
+    return write_ents(out, e, ne);
+}
+
+/* The map `m` holding exactly `fields`, as the RLP list of their values. */
+static int enc_struct_map(ac_buf *out, kv_map *m, const fdesc *const *fields, size_t nf) {
+    ac_buf item;
+    ac_buf_init(&item);
+    AC_TRY(enc_fields(fields, nf, m, &item));
+    AC_TRY(kv_all_used(m));
+    if (item.err) return item.err;
+    rlpw_list(out, &item);
+    return out->err;
+}
+
+static int enc_struct(ac_buf *out, acr *v, const char *what, const fdesc *const *fields, size_t nf) {
+    kv_map m;
+    AC_TRY(read_map(v, &m, what));
+    return enc_struct_map(out, &m, fields, nf);
+}
+
+/* ---- lists of fixed-size byte strings (topics, storage keys, blob hashes) --------------- */
+
+static int dec_hash(ac_buf *out, const rlp_item *it) {
+    AC_TRY(rlp_fixed(it, 32, "hash list entry"));
+    acw_bytes(out, it->p, 32);
+    return out->err;
+}
+
+static int enc_hash(ac_buf *out, acr *v, const char *what) {
+    const uint8_t *p;
+    AC_TRY(in_fixed(v, 32, &p, what));
+    rlpw_str(out, p, 32);
+    return out->err;
+}
+
+static int dec_hashes(ac_buf *out, const rlp_item *list) { return dec_list_of(out, list, dec_hash); }
+
+static int enc_hashes(ac_buf *out, acr *v, const char *what) { return enc_list_of(out, v, what, enc_hash, what); }
 
 /* ---- access lists (EIP-2930) ------------------------------------------------------------ */
 
@@ -367,47 +415,16 @@ static const fdesc FD_AL_ADDRESS = {"Address", F_FIXED, 20, 0, 0};
 static const fdesc FD_AL_KEYS = {"StorageKeys", F_SUB, 0, dec_hashes, enc_hashes};
 static const fdesc *const AL_FIELDS[] = {&FD_AL_ADDRESS, &FD_AL_KEYS};
 
-static int dec_access_list(ac_buf *out, const rlp_item *list) {
-    size_t count;
-    AC_TRY(rlp_count(list, &count));
-    acw_array(out, count);
-    const uint8_t *q = list->p, *end = list->p + list->n;
-    rlp_item it, items[2];
-    while (q < end) {
-        ent e[2];
-        size_t ne = 0;
-        AC_TRY(rlp_next(&q, end, &it));
-        AC_TRY(dec_fields(AL_FIELDS, 2, &it, items, e, &ne, "access list entry"));
-        AC_TRY(write_ents(out, e, ne));
-    }
-    return out->err;
+static int dec_access_entry(ac_buf *out, const rlp_item *it) {
+    return dec_struct(out, it, AL_FIELDS, 2, "access list entry");
 }
 
-static int enc_struct_list(ac_buf *out, acr *v, const char *what, const fdesc *const *fields, size_t nf) {
-    size_t count;
-    ac_buf pl;
-    ac_buf_init(&pl);
-    AC_TRY(in_array(v, &count, what));
-    for (size_t i = 0; i < count; i++) {
-        acr e;
-        kv_map m;
-        ac_buf item;
-        ac_buf_init(&item);
-        AC_TRY(in_elem(v, &e));
-        AC_TRY(read_map(&e, &m, what));
-        AC_TRY(enc_fields(fields, nf, &m, &item));
-        AC_TRY(kv_all_used(&m));
-        if (item.err) return item.err;
-        rlpw_list(&pl, &item);
-    }
-    AC_TRY(acr_finish(v));
-    if (pl.err) return pl.err;
-    rlpw_list(out, &pl);
-    return out->err;
-}
+static int enc_access_entry(ac_buf *out, acr *v, const char *what) { return enc_struct(out, v, what, AL_FIELDS, 2); }
+
+static int dec_access_list(ac_buf *out, const rlp_item *list) { return dec_list_of(out, list, dec_access_entry); }
 
 static int enc_access_list(ac_buf *out, acr *v, const char *what) {
-    return enc_struct_list(out, v, what, AL_FIELDS, 2);
+    return enc_list_of(out, v, what, enc_access_entry, what);
 }
 
 /* ---- EIP-7702 authorization lists (extension: the reference predates them) -------------- */
@@ -420,26 +437,20 @@ static const fdesc FD_AU_R = {"R", F_BIG, 0, 0, 0};
 static const fdesc FD_AU_S = {"S", F_BIG, 0, 0, 0};
 static const fdesc *const AU_FIELDS[] = {&FD_AU_CHAIN, &FD_AU_ADDRESS, &FD_AU_NONCE, &FD_AU_V, &FD_AU_R, &FD_AU_S};
 
-static int dec_auth_list(ac_buf *out, const rlp_item *list) {
-    size_t count;
-    AC_TRY(rlp_count(list, &count));
-    acw_array(out, count);
-    const uint8_t *q = list->p, *end = list->p + list->n;
-    rlp_item it, items[RLP_MAX_ITEMS];
-    while (q < end) {
-        ent e[6];
-        size_t ne = 0;
-        AC_TRY(rlp_next(&q, end, &it));
-        AC_TRY(dec_fields(AU_FIELDS, 6, &it, items, e, &ne, "authorization"));
-        if (items[3].n > 1) return eth_fail_at("authorization", "y parity wider than 8 bits");
-        AC_TRY(write_ents(out, e, ne));
-    }
-    return out->err;
+static int dec_auth(ac_buf *out, const rlp_item *it) {
+    rlp_item items[RLP_MAX_ITEMS];
+    ent e[6];
+    size_t ne = 0;
+    AC_TRY(dec_fields(AU_FIELDS, 6, it, items, e, &ne, "authorization"));
+    if (items[3].n > 1) return eth_fail_at("authorization", "y parity wider than 8 bits");
+    return write_ents(out, e, ne);
 }
 
-static int enc_auth_list(ac_buf *out, acr *v, const char *what) {
-    return enc_struct_list(out, v, what, AU_FIELDS, 6);
-}
+static int enc_auth(ac_buf *out, acr *v, const char *what) { return enc_struct(out, v, what, AU_FIELDS, 6); }
+
+static int dec_auth_list(ac_buf *out, const rlp_item *list) { return dec_list_of(out, list, dec_auth); }
+
+static int enc_auth_list(ac_buf *out, acr *v, const char *what) { return enc_list_of(out, v, what, enc_auth, what); }
 
 /* ---- header (0x90) ------------------------------------------------------------------------- */
 
@@ -508,33 +519,12 @@ static int enc_header(ac_buf *out, acr *v, const char *what) {
 /* ---- uncles (0x91) ------------------------------------------------------------------------- */
 
 static int dec_uncles(ac_buf *out, const rlp_item *list) {
-    size_t count;
     if (!list->list) return eth_fail_at("uncles", "not an RLP list");
-    AC_TRY(rlp_count(list, &count));
-    acw_array(out, count);
-    const uint8_t *q = list->p, *end = list->p + list->n;
-    rlp_item it;
-    while (q < end) {
-        AC_TRY(rlp_next(&q, end, &it));
-        AC_TRY(dec_header(out, &it));
-    }
-    return out->err;
+    return dec_list_of(out, list, dec_header);
 }
 
 static int enc_uncles(ac_buf *out, acr *v, const char *what) {
-    size_t count;
-    ac_buf pl;
-    ac_buf_init(&pl);
-    AC_TRY(in_array(v, &count, what));
-    for (size_t i = 0; i < count; i++) {
-        acr e;
-        AC_TRY(in_elem(v, &e));
-        AC_TRY(enc_header(&pl, &e, "uncle header"));
-    }
-    AC_TRY(acr_finish(v));
-    if (pl.err) return pl.err;
-    rlpw_list(out, &pl);
-    return out->err;
+    return enc_list_of(out, v, what, enc_header, "uncle header");
 }
 
 /* ---- transactions (0x93): legacy, EIP-2930, 1559, 4844, 7702 --------------------------------- */
@@ -649,39 +639,16 @@ static const fdesc FD_LOG_TOPICS = {"Topics", F_SUB, 0, dec_hashes, enc_hashes};
 static const fdesc FD_LOG_DATA = {"Data", F_BYTES, 0, 0, 0};
 static const fdesc *const LOG_FIELDS[] = {&FD_LOG_ADDRESS, &FD_LOG_TOPICS, &FD_LOG_DATA};
 
-static int dec_log(ac_buf *out, const rlp_item *it) {
-    rlp_item items[RLP_MAX_ITEMS];
-    ent e[3];
-    size_t ne = 0;
-    AC_TRY(dec_fields(LOG_FIELDS, 3, it, items, e, &ne, "log"));
-    return write_ents(out, e, ne);
-}
+static int dec_log(ac_buf *out, const rlp_item *it) { return dec_struct(out, it, LOG_FIELDS, 3, "log"); }
 
 static int enc_log(ac_buf *out, acr *v, const char *what) {
     kv_map m;
-    ac_buf pl;
-    ac_buf_init(&pl);
     AC_TRY(read_map(v, &m, what));
     AC_TRY(acr_finish(v));
-    AC_TRY(enc_fields(LOG_FIELDS, 3, &m, &pl));
-    AC_TRY(kv_all_used(&m));
-    if (pl.err) return pl.err;
-    rlpw_list(out, &pl);
-    return out->err;
+    return enc_struct_map(out, &m, LOG_FIELDS, 3);
 }
 
-static int dec_logs(ac_buf *out, const rlp_item *list) {
-    size_t count;
-    AC_TRY(rlp_count(list, &count));
-    acw_array(out, count);
-    const uint8_t *q = list->p, *end = list->p + list->n;
-    rlp_item it;
-    while (q < end) {
-        AC_TRY(rlp_next(&q, end, &it));
-        AC_TRY(dec_log(out, &it));
-    }
-    return out->err;
-}
+static int dec_logs(ac_buf *out, const rlp_item *list) { return dec_list_of(out, list, dec_log); }
 
 /* The root of the trie of a receipt's logs, keyed by RLP(index) (go-codec-dageth's LogRootCID):
  * `logs` is the payload of the logs list, whose items are the trie's values. */
@@ -715,21 +682,7 @@ static int log_root(const uint8_t *logs, size_t n, uint8_t root[32]) {
     return mpt_root(kv, count, root);
 }
 
-static int enc_logs(ac_buf *out, acr *v, const char *what) {
-    size_t count;
-    ac_buf pl;
-    ac_buf_init(&pl);
-    AC_TRY(in_array(v, &count, what));
-    for (size_t i = 0; i < count; i++) {
-        acr e;
-        AC_TRY(in_elem(v, &e));
-        AC_TRY(enc_log(&pl, &e, "log"));
-    }
-    AC_TRY(acr_finish(v));
-    if (pl.err) return pl.err;
-    rlpw_list(out, &pl);
-    return out->err;
-}
+static int enc_logs(ac_buf *out, acr *v, const char *what) { return enc_list_of(out, v, what, enc_log, "log"); }
 
 static const fdesc FD_CUMGAS = {"CumulativeGasUsed", F_UINT, 0, 0, 0};
 static const fdesc FD_BLOOM = {"Bloom", F_FIXED, 256, 0, 0};
@@ -812,25 +765,13 @@ static const fdesc FD_ACC_ROOT = {"StorageRootCID", F_LINK, MC_ETH_STORAGE_TRIE,
 static const fdesc FD_ACC_CODE = {"CodeCID", F_LINK, MC_RAW, 0, 0};
 static const fdesc *const ACC_FIELDS[] = {&FD_ACC_NONCE, &FD_ACC_BALANCE, &FD_ACC_ROOT, &FD_ACC_CODE};
 
-static int dec_account(ac_buf *out, const rlp_item *it) {
-    rlp_item items[RLP_MAX_ITEMS];
-    ent e[4];
-    size_t ne = 0;
-    AC_TRY(dec_fields(ACC_FIELDS, 4, it, items, e, &ne, "account"));
-    return write_ents(out, e, ne);
-}
+static int dec_account(ac_buf *out, const rlp_item *it) { return dec_struct(out, it, ACC_FIELDS, 4, "account"); }
 
 static int enc_account(ac_buf *out, acr *v, const char *what) {
     kv_map m;
-    ac_buf pl;
-    ac_buf_init(&pl);
     AC_TRY(read_map(v, &m, what));
     AC_TRY(acr_finish(v));
-    AC_TRY(enc_fields(ACC_FIELDS, 4, &m, &pl));
-    AC_TRY(kv_all_used(&m));
-    if (pl.err) return pl.err;
-    rlpw_list(out, &pl);
-    return out->err;
+    return enc_struct_map(out, &m, ACC_FIELDS, 4);
 }
 
 /* ---- trie nodes (0x92, 0x94, 0x96, 0x98, 0x99) ----------------------------------------------- */

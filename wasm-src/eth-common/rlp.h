@@ -176,43 +176,7 @@ static void rlpw_list(ac_buf *out, const ac_buf *payload) {
 
 /* ---- keccak-256 (Keccak[r=1088, c=512], original padding 0x01; the Keccak reference v3.0) ---- */
 
-static const uint64_t KRC[24] = {
-    0x0000000000000001ULL, 0x0000000000008082ULL, 0x800000000000808aULL, 0x8000000080008000ULL,
-    0x000000000000808bULL, 0x0000000080000001ULL, 0x8000000080008081ULL, 0x8000000000008009ULL,
-    0x000000000000008aULL, 0x0000000000000088ULL, 0x0000000080008009ULL, 0x000000008000000aULL,
-    0x000000008000808bULL, 0x800000000000008bULL, 0x8000000000008089ULL, 0x8000000000008003ULL,
-    0x8000000000008002ULL, 0x8000000000000080ULL, 0x000000000000800aULL, 0x800000008000000aULL,
-    0x8000000080008081ULL, 0x8000000000008080ULL, 0x0000000080000001ULL, 0x8000000080008008ULL,
-};
-/* rho offsets and pi destinations, walking lane 1 along the pi permutation */
-static const uint8_t KROT[24] = {1, 3, 6, 10, 15, 21, 28, 36, 45, 55, 2, 14,
-                                 27, 41, 56, 8, 25, 43, 62, 18, 39, 61, 20, 44};
-static const uint8_t KPI[24] = {10, 7, 11, 17, 18, 3, 5, 16, 8, 21, 24, 4,
-                                15, 23, 19, 13, 12, 2, 20, 14, 22, 9, 6, 1};
-
-static uint64_t krotl(uint64_t v, unsigned n) { return (v << n) | (v >> (64 - n)); }
-
-static void keccak_f(uint64_t s[25]) {
-    for (int round = 0; round < 24; round++) {
-        uint64_t c[5], t;
-        for (int x = 0; x < 5; x++) c[x] = s[x] ^ s[x + 5] ^ s[x + 10] ^ s[x + 15] ^ s[x + 20];
-        for (int x = 0; x < 5; x++) {
-            t = c[(x + 4) % 5] ^ krotl(c[(x + 1) % 5], 1);
-            for (int y = 0; y < 25; y += 5) s[y + x] ^= t;
-        }
-        t = s[1];
-        for (int i = 0; i < 24; i++) {
-            uint64_t u = s[KPI[i]];
-            s[KPI[i]] = krotl(t, KROT[i]);
-            t = u;
-        }
-        for (int y = 0; y < 25; y += 5) {
-            for (int x = 0; x < 5; x++) c[x] = s[y + x];
-            for (int x = 0; x < 5; x++) s[y + x] = c[x] ^ (~c[(x + 1) % 5] & c[(x + 2) % 5]);
-        }
-        s[0] ^= KRC[round];
-    }
-}
+#include "keccak_f1600.h"
 
 static void keccak256(const uint8_t *p, size_t n, uint8_t out[32]) {
     uint64_t s[25];
@@ -227,7 +191,7 @@ static void keccak256(const uint8_t *p, size_t n, uint8_t out[32]) {
             block[135] ^= 0x80;
         }
         for (int i = 0; i < 17; i++) s[i] ^= ac_le64(block + 8 * i);
-        keccak_f(s);
+        keccak_f1600(s);
         if (take < 136) break;
         p += 136;
         n -= 136;
