@@ -259,3 +259,28 @@ def test_cli_group_log(home: Path, tmp_path: Path, capsysbinary: pytest.CaptureF
     with pytest.raises(SystemExit) as exit_:
         cli("encode", str(src), str(enc), "--group-log", "9")
     assert exit_.value.code == 2 and "0..8" in capsysbinary.readouterr().err.decode()
+
+
+@pytest.mark.parametrize("g", [2, 4])
+def test_ranges_and_slice_sizes(verifier: Verifier, tmp_path: Path, g: int) -> None:
+    """A range of a group encoding (combined, outboard, or its slice) gives exactly those bytes,
+    starts past the end and empty counts included; ``slice_size`` is what ``iter_slice`` yields."""
+    from autocodec.bao._tree import slice_size
+
+    n = 100000
+    data = _input(n)
+    enc = _encode(verifier, data, g, tmp_path)
+    ob = _encode(verifier, data, g, tmp_path, outboard=True)
+    root = blake3.blake3(data).digest()
+    for start, count in [(0, 0), (0, 1), (1023, 2), (16383, 2), (40000, 3000), (n - 1, 5), (n, 10), (n + 5000, 1),
+                         (5000, 90000)]:
+        want = data[start:start + count]
+        assert _decoded(verifier, root, enc, g, start=start, count=count) == (want, None)
+        out = bytearray()
+        bao.decode(verifier, root, io.BytesIO(data), out.extend, outboard=io.BytesIO(ob), start=start, count=count,
+                   group_log=g)
+        assert out == want
+        pieces = bytearray()
+        bao.extract_slice(start, count, io.BytesIO(enc), pieces.extend, leaf=1 << g, verifier=verifier)
+        assert len(pieces) == slice_size(start, count, n, leaf=1 << g), (start, count)
+        assert _decoded(verifier, root, bytes(pieces), g, start=start, count=count, slice_input=True) == (want, None)
