@@ -7,7 +7,9 @@ A driver process makes a file (1 GiB; 8 MiB with ``small_inputs``), then, in int
 both next to the ``blake3`` package hashing the same file with its default (``max_threads=1``:
 one thread, AVX2 where the CPU has it), the target's peer — target <= 2x — and, for contrast,
 with ``max_threads=AUTO`` (every core). Ours runs on every CPU the process may use (the tree
-cut into tiles, ``autocodec.bao._tiles``; one CPU runs one stream). Then once:
+cut into tiles, ``autocodec.bao._tiles``; one CPU runs one stream); and next to them the
+same with chunk groups of 16 KiB (``group_log=4``, Iroh's bao-tree format: an outboard 1/16
+the size) as a peer, "ours, 16 KiB groups". Then once:
 ``bao.add``        keeps it as a BLAKE3 CID (``BlobStore.add``: the combined encoding, each
                    piece written at its place) — <= 2x (a stretch: it also writes 1 GiB); next
                    to it "write only", as many bytes written to a new file alone;
@@ -83,7 +85,8 @@ with open(src, "wb") as f:
     for i in range(mib):
         f.write(random.Random(i).randbytes(1 << 20))
 v = bao.Verifier(Sandbox().load(module_bytes("bao")))
-out = {{"native_ns": [], "native_all_ns": [], "encode_ns": [], "verify_ns": [], "fetch_ns": [], "raw_ns": [], "client_rss_kib": []}}
+out = {{"native_ns": [], "native_all_ns": [], "encode_ns": [], "verify_ns": [], "fetch_ns": [], "raw_ns": [], "client_rss_kib": [],
+        "encode_g4_ns": [], "verify_g4_ns": []}}
 
 def native():
     h = blake3.blake3()  # max_threads=1, the package's default
@@ -111,7 +114,16 @@ for _ in range(rounds):
     with open(src, "rb") as f, open(tmp / "alone.obao", "rb") as ob:
         assert bao.decode(v, root, f, lambda b: None, outboard=ob) == mib << 20
     out["verify_ns"].append(time.perf_counter_ns() - t)
+    t = time.perf_counter_ns()  # the same with chunk groups of 16 KiB (Iroh's format)
+    with open(src, "rb") as f, open(tmp / "alone.obao4", "w+b") as ob:
+        assert bao.encode(v, f, ob, outboard=True, group_log=4) == root
+    out["encode_g4_ns"].append(time.perf_counter_ns() - t)
+    t = time.perf_counter_ns()
+    with open(src, "rb") as f, open(tmp / "alone.obao4", "rb") as ob:
+        assert bao.decode(v, root, f, lambda b: None, outboard=ob, group_log=4) == mib << 20
+    out["verify_g4_ns"].append(time.perf_counter_ns() - t)
 (tmp / "alone.obao").unlink()
+(tmp / "alone.obao4").unlink()
 store = bao.BlobStore(tmp / "home" / "bao")
 store.root.mkdir(parents=True, exist_ok=True)
 piece = random.Random(-1).randbytes(1 << 20)
@@ -232,6 +244,8 @@ def run(config: BenchConfig) -> list[Figure]:
         fig.note = (f"{rounds} interleaved rounds, medians; ours on every CPU (tiles, docs/bao.md); the target's peer "
                     f"is the blake3 package's default (one thread), 'blake3 (py, all cores)' its max_threads=AUTO")
         fig.peers["blake3 (py, all cores)"] = Measurement.of([float(x) for x in doc["native_all_ns"]])
+    encode.peers["ours, 16 KiB groups"] = Measurement.of([float(x) for x in doc["encode_g4_ns"]])
+    verify.peers["ours, 16 KiB groups"] = Measurement.of([float(x) for x in doc["verify_g4_ns"]])
     fetch.peers["download only"] = Measurement.of([float(x) for x in doc["raw_ns"]])
     add.ours = Measurement.of([float(doc["add_ns"])])
     add.peers["write only"] = Measurement.of([float(doc["write_ns"])])
