@@ -103,17 +103,24 @@ def test_tiled_encoding_is_the_one_stream_encoding(verifier: Verifier, threads: 
 def test_tiles_run_on_several_threads(verifier: Verifier, threads: Any, tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     seen: set[str] = set()
-    check = _tiles._check_tile
 
-    def spy(*args: Any) -> Any:
-        seen.add(threading.current_thread().name)
-        return check(*args)
+    def spy(name: str) -> None:
+        check = getattr(_tiles, name)
 
-    monkeypatch.setattr(_tiles, "_check_tile", spy)
+        def spied(*args: Any) -> Any:
+            seen.add(threading.current_thread().name)
+            return check(*args)
+
+        monkeypatch.setattr(_tiles, name, spied)
+
+    spy("_check_tile")  # outboard tiles
+    spy("_check_in_place")  # combined tiles, verified where they were received
     data = _data(TILE * 1024 * 16)
-    root, enc = _encode_file(verifier, tmp_path, data, False)
-    assert _decode(verifier, root, enc, None) == (data, None)
-    assert len(seen) == 2 and all(name.startswith("bao-tile") for name in seen)
+    for outboard in (False, True):
+        seen.clear()
+        root, enc = _encode_file(verifier, tmp_path, data, outboard)
+        assert _decode(verifier, root, enc, data if outboard else None) == (data, None)
+        assert len(seen) == 2 and all(name.startswith("bao-tile") for name in seen)
 
 
 @pytest.mark.parametrize("outboard", [False, True])

@@ -16,11 +16,14 @@ Invariants:
   before it, with the one-stream path's message.
 - Memory is bounded: at most ``threads + 2`` tiles are in flight (one being read, the others
   checked or waiting to be handed out), each at most ``TILE_MAX_CHUNKS`` KiB of content plus
-  its parents (and, combined, its verified copy), and ``plan`` shrinks tiles so they hold at
-  most ``IN_FLIGHT_BYTES`` of content together (``MAX_THREADS`` threads at most).
-- One guest instance per pool thread per operation (``_ThreadInstances``): a thread's tiles
-  run one after another in it, each stream started anew by its init call; the instances end
-  with the operation, so no state crosses from one operation into another.
+  its parents, and ``plan`` shrinks tiles so they hold at most ``IN_FLIGHT_BYTES`` of content
+  together (``MAX_THREADS`` threads at most).
+- No copies of a combined tile: it is received straight into the memory of the guest instance
+  that verifies it (``DecodeStream.region``), verified there in windows and handed out as views
+  of that memory; the instance (one per tile in flight, ``_InstancePool``) takes its next tile
+  only after those views were used. Outboard tiles run in one guest instance per pool thread
+  (``_ThreadInstances``). Either way a stream is started anew by its init call, and the
+  instances end with the operation, so no state crosses from one operation into another.
 - Used only when it can be (``plan``) and the module has ``ac_vfy_parent``: encoding and
   hashing need a known length and file descriptors (positional reads and writes, so threads
   never share a file position); verification reads the streams (any readable: files, pipes,
@@ -52,7 +55,7 @@ from ..loader._verifier import (
     Subtree,
     Verifier,
 )
-from ._steps import Placer, Readable, held_steps
+from ._steps import Placer, Readable
 from ._tree import CHUNK, GROUP_CHUNKS, HEADER, PARENT, chunk_count, encoded_size, leaves, left_chunks, node_offset
 
 TILE_MAX_CHUNKS = 4096
@@ -236,23 +239,41 @@ class _Checked:
     bufs: tuple[bytearray | None, ...]
 
 
-class _Memory:
-    """``readinto`` over bytes in memory."""
+@dataclass(slots=True)
+class _InPlace:
+    """A combined tile verified in its own instance's memory: the verified bytes are the
+    ``spans`` (address, length) there, in order; ``error`` the failure after them. The instance
+    goes back to the pool once they were used."""
 
-    def __init__(self, data: memoryview) -> None:
-        self._data, self._pos = data, 0
+    dec: DecodeStream
+    instance: GuestInstance
+    spans: list[tuple[int, int]]
+    error: str | None
 
-    def readinto(self, room: memoryview) -> int:
-        n = min(len(room), len(self._data) - self._pos)
-        room[:n] = self._data[self._pos:self._pos + n]
-        self._pos += n
-        return n
 
-    def read(self, n: int = -1) -> bytes:  # pragma: no cover - held_steps reads with readinto
-        end = len(self._data) if n < 0 else min(len(self._data), self._pos + n)
-        piece = bytes(self._data[self._pos:end])
-        self._pos = end
-        return piece
+class _InstancePool:
+    """Guest instances for the combined tiles in flight, taken and given back on the caller's
+    thread: a tile's verified bytes stay in its instance until they were used, so each tile in
+    flight has one (at most ``cap``: ``threads + 2``)."""
+
+    def __init__(self, verifier: Verifier, cap: int) -> None:
+        self._verifier, self._cap = verifier, cap
+        self._free: list[GuestInstance] = []
+        self._made = 0
+
+    def take(self) -> GuestInstance:
+        if self._free:
+            return self._free.pop()
+        if self._made >= self._cap:  # pragma: no cover - iter_verified keeps threads + 2 in flight
+            raise RuntimeError("more Bao tiles in flight than instances")
+        self._made += 1
+        return self._verifier.instance()
+
+    def give(self, instance: GuestInstance) -> None:
+        if instance.broken:
+            self._made -= 1
+        else:
+            self._free.append(instance)
 
 
 def _check_outboard(dec: DecodeStream, tree: memoryview, data: memoryview) -> tuple[int, str | None]:
@@ -277,29 +298,43 @@ def _check_outboard(dec: DecodeStream, tree: memoryview, data: memoryview) -> tu
     return got, None
 
 
-def _check_tile(verifier: Verifier, own: _ThreadInstances, buffers: _Buffers, cv: bytes, sub: Subtree,
-                tree: bytearray | None, tree_n: int, data: bytearray, data_n: int, group_log: int) -> _Checked:
-    """Verify one tile (its outboard parents ``tree[:tree_n]`` and content, else its combined
-    encoding, in ``data[:data_n]``) against its chaining value; runs on a pool thread."""
-    view = memoryview(data)[:data_n]
-    if tree is not None:
-        dec = verifier.decoder(cv, MODE_OUTBOARD, ranges=True, subtree=sub, instance=own.get(), group_log=group_log)
-        got, error = _check_outboard(dec, memoryview(tree)[:tree_n], view)
-        return _Checked(view, got, error, (tree, data))
-    out, got = buffers.take(sub.length), 0
+def _check_in_place(dec: DecodeStream, instance: GuestInstance, ptr: int, n: int) -> _InPlace:
+    """Verify the combined tile received at ``ptr`` (``n`` bytes) in its instance, window by
+    window (``DecodeStream.data_at``: nothing is copied in or out)."""
+    spans: list[tuple[int, int]] = []
+    at = 0
     try:
-        dec = verifier.decoder(cv, MODE_COMBINED, ranges=True, subtree=sub, instance=own.get(), group_log=group_log)
-        for piece in held_steps(dec, _Memory(view), None):
-            out[got:got + len(piece)] = piece
-            got += len(piece)
+        while True:
+            used, need, where, length = dec.data_at(ptr + at, min(n - at, dec.max_piece))
+            if length:
+                spans.append((where, length))
+            at += used
+            if need in (DONE, FAILED) or not used:
+                break  # done, failed, or the tile's bytes ended: final says which
+        dec.final()
     except GuestError as exc:
-        return _Checked(memoryview(out), got, exc.message, (out, data))
-    return _Checked(memoryview(out), got, None, (out, data))
+        return _InPlace(dec, instance, spans, exc.message)
+    return _InPlace(dec, instance, spans, None)
+
+
+def _check_tile(verifier: Verifier, own: _ThreadInstances, cv: bytes, sub: Subtree, tree: bytearray, tree_n: int,
+                data: bytearray, data_n: int, group_log: int) -> _Checked:
+    """Verify one outboard tile (its parents ``tree[:tree_n]``, its content ``data[:data_n]``)
+    against its chaining value; runs on a pool thread."""
+    view = memoryview(data)[:data_n]
+    dec = verifier.decoder(cv, MODE_OUTBOARD, ranges=True, subtree=sub, instance=own.get(), group_log=group_log)
+    got, error = _check_outboard(dec, memoryview(tree)[:tree_n], view)
+    return _Checked(view, got, error, (tree, data))
 
 
 def _read_full(src: Readable, buf: bytearray, n: int) -> int:
     """Read up to ``n`` bytes of ``src`` into ``buf`` (fewer only at its end); how many."""
-    view, got = memoryview(buf), 0
+    return _read_full_view(src, memoryview(buf)[:n])
+
+
+def _read_full_view(src: Readable, view: memoryview) -> int:
+    """Fill ``view`` from ``src`` (less only at its end); how many bytes."""
+    got, n = 0, len(view)
     into = getattr(src, "readinto", None)
     while got < n:
         if into is not None:
@@ -324,15 +359,22 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
     total, leaf = chunk_count(length), 1 << group_log
     joiner = verifier.joiner()
     tree_src = outboard if outboard is not None else src
-    pending: deque[Future[_Checked]] = deque()
+    pending: deque[Future[_Checked | _InPlace]] = deque()
     pool = ThreadPoolExecutor(threads, thread_name_prefix="bao-tile")
-    own, buffers = _ThreadInstances(verifier), _Buffers()
+    own, buffers, instances = _ThreadInstances(verifier), _Buffers(), _InstancePool(verifier, threads + 2)
     tree_pos, data_pos = HEADER, 0 if outboard is not None else HEADER
     node = bytearray(PARENT)
 
     def ready(limit: int) -> Iterator[memoryview]:
         while len(pending) > limit:
             checked = pending.popleft().result()
+            if isinstance(checked, _InPlace):
+                for where, length in checked.spans:
+                    yield checked.dec.view(where, length)
+                if checked.error is not None:
+                    raise Failure(checked.error)
+                instances.give(checked.instance)  # the pieces yielded from it are no longer valid
+                continue
             if checked.got:
                 yield checked.content[:checked.got]
             if checked.error is not None:
@@ -369,15 +411,18 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
                 data_n = _read_full(src, data, hi - lo)  # all of it: the parents there are still check some
                 tree_pos, data_pos = tree_pos + tree_n, data_pos + data_n
                 short = tree_n < parents or data_n < hi - lo
-            else:
+                pending.append(pool.submit(_check_tile, verifier, own, cv, sub, tree, tree_n, data, data_n, group_log))
+            else:  # received straight into the guest that verifies it, and verified there
                 size = encoded_size(first, n, length, outboard=False, leaf=leaf)
-                sub = Subtree(first, hi - lo, 0, data_pos)
-                tree, tree_n, data = None, 0, buffers.take(size)
-                data_n = _read_full(src, data, size)
+                instance = instances.take()
+                dec = verifier.decoder(cv, MODE_COMBINED, ranges=True, subtree=Subtree(first, hi - lo, 0, data_pos),
+                                       instance=instance, group_log=group_log)
+                ptr, room = dec.region(size)
+                data_n = _read_full_view(src, room)
+                del room  # the guest's calls may move its memory
                 data_pos = tree_pos = data_pos + data_n
                 short = data_n < size
-            pending.append(pool.submit(_check_tile, verifier, own, buffers, cv, sub, tree, tree_n, data, data_n,
-                                       group_log))
+                pending.append(pool.submit(_check_in_place, dec, instance, ptr, data_n))
             if short:  # the tile's check says where it ended
                 break
             yield from ready(threads)

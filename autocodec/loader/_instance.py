@@ -430,6 +430,21 @@ class GuestInstance:
         array.owner = owner  # type: ignore[attr-defined]
         return memoryview(array).cast("B")
 
+    def call_in_place(self, op: str, ptr: int, size: int) -> bytes:
+        """Run ``op`` on ``size`` bytes already at ``ptr``: inside the input region of this
+        operation's ``prepare_input`` (a stream verifying one region in windows, each window
+        its own call with a full budget; the arena keeps the region, as no ``ac_input`` runs).
+        Same errors as ``call``."""
+        if self.broken:
+            raise GuestFault("this module instance failed earlier and cannot be reused")
+        mem_size, _ = self._memory()
+        if ptr == 0 or ptr + size > mem_size:
+            self.broken = True
+            raise GuestFault(f"[{ptr:#x}, +{size}) is outside the module's {mem_size}-byte memory")
+        self._budget(None)
+        status = self.invoke(op, ptr, size)
+        return self._status_result(op, status, self._read_result())
+
     def finish(self, op: str, ptr: int, size: int) -> bytes:
         """Run ``op`` on the ``size`` bytes at ``ptr`` (from ``prepare_input``) and return its
         output, checked as ``call`` checks it."""

@@ -193,6 +193,36 @@ class DecodeStream:
         region = inst.view(ptr, n, self)
         return self._step(out, region), region, ended
 
+    def region(self, size: int) -> tuple[int, memoryview]:
+        """Room for ``size`` data bytes in the guest, to be verified where they are in windows
+        (``data_at``): its address and a writable view (valid until the next call). The room
+        is the instance's until its next stream; calls of this stream keep it."""
+        inst = self._instance
+        ptr = inst.prepare_input(size)
+        return ptr, inst.view(ptr, size, self)
+
+    def data_at(self, ptr: int, size: int) -> tuple[int, int, int, int]:
+        """One ``data`` step over the ``size`` (at most ``max_piece``) bytes at ``ptr``, inside
+        ``region``: ``(data_used, need, verified address, verified length)``. With ``ranges``
+        (which this needs) a combined stream's verified bytes are moved down to ``ptr`` and stay
+        in the guest, untouched by later windows (they start past the bytes used), until the
+        instance's next stream; ``view`` shows them."""
+        if not self.ranges or self._mode == MODE_OUTBOARD or size > self._max:
+            raise InvalidInput("data_at verifies a combined stream with ranges, a window of at most max_piece bytes")
+        out = self._instance.call_in_place("ac_vfy_data", ptr, size)
+        if len(out) != _HEAD.size + _RANGE.size:
+            raise GuestFault("ac_vfy_data returned no verified range")
+        tree_used, data_used, need = _HEAD.unpack_from(out)
+        at, length = _RANGE.unpack_from(out, _HEAD.size)
+        if tree_used or data_used > size or need > FAILED or at + length > data_used:
+            raise GuestFault("ac_vfy_data's head is outside what it was given")
+        return data_used, need, ptr + at, length
+
+    def view(self, ptr: int, size: int) -> memoryview:
+        """Guest memory ``[ptr, ptr + size)`` (bytes ``data_at`` verified), valid until the
+        instance's next call."""
+        return self._instance.view(ptr, size, self)
+
     def final(self) -> None:
         """``GuestError`` unless every node of the encoding (or slice) was verified."""
         self._instance.call("ac_vfy_final")
