@@ -3,7 +3,8 @@
 ``verifier()`` resolves the ``bao`` verifier module from the pinned sets (like any extension);
 ``bao_hash``, ``encode``/``encode_to``, ``decode`` and ``extract_slice`` stream in bounded
 memory; a failed check raises ``VerificationFailed`` after only verified bytes were written.
-The format is the reference implementation's (oconnor663/bao, docs/spec.md).
+The format is the reference implementation's (oconnor663/bao, docs/spec.md); with
+``group_log`` (``leaf`` for slices) that of Iroh's bao-tree crate, chunk groups of 2^g chunks.
 """
 
 from __future__ import annotations
