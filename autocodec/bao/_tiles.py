@@ -246,7 +246,6 @@ class _InPlace:
     goes back to the pool once they were used."""
 
     dec: DecodeStream
-    instance: GuestInstance
     spans: list[tuple[int, int]]
     error: str | None
 
@@ -298,7 +297,7 @@ def _check_outboard(dec: DecodeStream, tree: memoryview, data: memoryview) -> tu
     return got, None
 
 
-def _check_in_place(dec: DecodeStream, instance: GuestInstance, ptr: int, n: int) -> _InPlace:
+def _check_in_place(dec: DecodeStream, ptr: int, n: int) -> _InPlace:
     """Verify the combined tile received at ``ptr`` (``n`` bytes) in its instance, window by
     window (``DecodeStream.data_at``: nothing is copied in or out)."""
     spans: list[tuple[int, int]] = []
@@ -313,8 +312,8 @@ def _check_in_place(dec: DecodeStream, instance: GuestInstance, ptr: int, n: int
                 break  # done, failed, or the tile's bytes ended: final says which
         dec.final()
     except GuestError as exc:
-        return _InPlace(dec, instance, spans, exc.message)
-    return _InPlace(dec, instance, spans, None)
+        return _InPlace(dec, spans, exc.message)
+    return _InPlace(dec, spans, None)
 
 
 def _check_tile(verifier: Verifier, own: _ThreadInstances, cv: bytes, sub: Subtree, tree: bytearray, tree_n: int,
@@ -373,7 +372,7 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
                     yield checked.dec.view(where, length)
                 if checked.error is not None:
                     raise Failure(checked.error)
-                instances.give(checked.instance)  # the pieces yielded from it are no longer valid
+                instances.give(checked.dec.instance)  # the pieces yielded from it are no longer valid
                 continue
             if checked.got:
                 yield checked.content[:checked.got]
@@ -414,15 +413,14 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
                 pending.append(pool.submit(_check_tile, verifier, own, cv, sub, tree, tree_n, data, data_n, group_log))
             else:  # received straight into the guest that verifies it, and verified there
                 size = encoded_size(first, n, length, outboard=False, leaf=leaf)
-                instance = instances.take()
                 dec = verifier.decoder(cv, MODE_COMBINED, ranges=True, subtree=Subtree(first, hi - lo, 0, data_pos),
-                                       instance=instance, group_log=group_log)
+                                       instance=instances.take(), group_log=group_log)
                 ptr, room = dec.region(size)
                 data_n = _read_full_view(src, room)
                 del room  # the guest's calls may move its memory
                 data_pos = tree_pos = data_pos + data_n
                 short = data_n < size
-                pending.append(pool.submit(_check_in_place, dec, instance, ptr, data_n))
+                pending.append(pool.submit(_check_in_place, dec, ptr, data_n))
             if short:  # the tile's check says where it ended
                 break
             yield from ready(threads)

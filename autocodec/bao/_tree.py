@@ -278,12 +278,12 @@ def _group_slice(verifier: Verifier | None, first: int, content: bytes, lo_r: in
     stack = [(0, chunk_count(len(content)))]
     while stack:
         f, n = stack.pop()
-        lo, hi = f * CHUNK, min(len(content), (f + n) * CHUNK)
-        if not (base + lo < hi_r and lo_r < base + hi):
-            pos += (n - 1) * PARENT + hi - lo
-        elif _whole_leaf(base + lo, base + hi, n, n, lo_r, hi_r):
-            yield content[lo:hi]
-            pos += (n - 1) * PARENT + hi - lo
+        lo, hi = span(f, n, len(content))
+        outside = not (base + lo < hi_r and lo_r < base + hi)
+        if outside or _whole_leaf(base + lo, base + hi, n, n, lo_r, hi_r):
+            if not outside:
+                yield content[lo:hi]
+            pos += encoded_size(f, n, len(content), outboard=False)
         else:
             yield body[pos:pos + PARENT]
             pos += PARENT

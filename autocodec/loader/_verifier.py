@@ -193,6 +193,12 @@ class DecodeStream:
         region = inst.view(ptr, n, self)
         return self._step(out, region), region, ended
 
+    @property
+    def instance(self) -> GuestInstance:
+        """The guest instance this stream runs in (for the caller's next stream of the same
+        operation, ``instance=``)."""
+        return self._instance
+
     def region(self, size: int) -> tuple[int, memoryview]:
         """Room for ``size`` data bytes in the guest, to be verified where they are in windows
         (``data_at``): its address and a writable view (valid until the next call). The room
