@@ -321,6 +321,7 @@ static int emit(const uint8_t *p, size_t len, uint64_t index, ac_buf *out) {
  * holds 2^L chunks from (relative) chunk f has its two children at row L, f >> L and the next:
  * BLAKE3's left subtrees are complete, so pairing from the left rebuilds exactly its tree. */
 #define FAST_MAX 256
+_Static_assert(LEAF_MAX <= FAST_MAX, "a chunk group's chunks fit the fast path's arrays (leaf_cv uses them)");
 typedef struct {
     uint32_t (*row[10])[8];
     uint32_t len[10];
@@ -366,26 +367,6 @@ static bool same_node(const uint8_t *a, const uint8_t *b) {
     return !wasm_v128_any_true(d);
 }
 
-/* The CV (with root: the hash words) of a leaf: `len` bytes of chunks from chunk `index`
- * (one chunk, or with chunk groups up to LEAF_MAX of them hashed as their subtree). */
-static uint32_t g_leaf_cvs[LEAF_MAX][8], g_leaf_rows[LEAF_MAX][8];
-static const uint8_t *g_leaf_at[LEAF_MAX];
-static void leaf_cv(const uint8_t *p, size_t len, uint64_t index, bool root, uint32_t cv[8]) {
-    uint32_t n = (uint32_t)chunks_of(len);
-    if (n == 1) {
-        chunk_cv(p, len, index, root, cv);
-        return;
-    }
-    size_t last_len = len - (size_t)(n - 1) * B3_CHUNK_LEN;
-    uint32_t whole = last_len == B3_CHUNK_LEN ? n : n - 1;
-    for (uint32_t i = 0; i < n; i++) g_leaf_at[i] = p + (size_t)i * B3_CHUNK_LEN;
-    b4_chunks(g_leaf_at, whole, index, g_leaf_cvs);
-    if (whole < n) chunk_cv(g_leaf_at[n - 1], last_len, index + n - 1, false, g_leaf_cvs[n - 1]);
-    b4_tree t;
-    b4_build(&t, g_leaf_cvs, n, g_leaf_rows);
-    b4_top(&t, root, cv);
-}
-
 /* ---- fast path: a whole subtree per step ------------------------------------------------
  * When a subtree of 4..FAST_MAX chunks lies inside the checked range and all its encoded
  * bytes are in this call's input, its chunks are hashed four at a time, its parents level by
@@ -400,6 +381,29 @@ static uint32_t g_cvs[FAST_MAX][8];
 static uint32_t g_rows[FAST_MAX][8];
 
 typedef struct { const uint8_t *t, *d; uint32_t parents; } fast_cursor;
+
+/* The tree over the n >= 2 chunks at g_chunk_at[0..n) from chunk `index` (the last one
+ * `last_len` bytes): their CVs four at a time into g_cvs, then the parents level by level. */
+static void chunk_rows(uint32_t n, size_t last_len, uint64_t index, b4_tree *t) {
+    uint32_t whole = last_len == B3_CHUNK_LEN ? n : n - 1;
+    b4_chunks(g_chunk_at, whole, index, g_cvs);
+    if (whole < n) chunk_cv(g_chunk_at[n - 1], last_len, index + n - 1, false, g_cvs[n - 1]);
+    b4_build(t, g_cvs, n, g_rows);
+}
+
+/* The CV (with root: the hash words) of a leaf: `len` bytes of chunks from chunk `index` (one
+ * chunk, or with chunk groups up to LEAF_MAX of them, hashed as their subtree). */
+static void leaf_cv(const uint8_t *p, size_t len, uint64_t index, bool root, uint32_t cv[8]) {
+    uint32_t n = (uint32_t)chunks_of(len);
+    if (n == 1) {
+        chunk_cv(p, len, index, root, cv);
+        return;
+    }
+    for (uint32_t i = 0; i < n; i++) g_chunk_at[i] = p + (size_t)i * B3_CHUNK_LEN;
+    b4_tree t;
+    chunk_rows(n, len - (size_t)(n - 1) * B3_CHUNK_LEN, index, &t);
+    b4_top(&t, root, cv);
+}
 
 /* Pre-order walk of the subtree (relative chunks [first, first+n)): where each chunk and
  * parent node is in the input. */
@@ -432,11 +436,8 @@ static bool fast_subtree(const subtree *s, const uint8_t **tp, size_t *tn, const
     fast_cursor c = {*tp, *dp, 0};
     fast_layout(0, n, s->first, outboard, &c);
     size_t last_len = (size_t)(hi - lo) - (size_t)(n - 1) * B3_CHUNK_LEN;
-    uint32_t whole = last_len == B3_CHUNK_LEN ? n : n - 1;
-    b4_chunks(g_chunk_at, whole, V.base + s->first, g_cvs);
-    if (whole < n) chunk_cv(g_chunk_at[n - 1], last_len, V.base + s->first + n - 1, false, g_cvs[n - 1]);
     b4_tree t;
-    b4_build(&t, g_cvs, n, g_rows);
+    chunk_rows(n, last_len, V.base + s->first, &t);
     for (uint32_t i = 0; i < c.parents; i++)
         if (!same_node(g_parent_at[i], b4_node(&t, g_parent_first[i], g_parent_n[i]))) return false;
     uint32_t cv[8];
