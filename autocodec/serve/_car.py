@@ -19,6 +19,7 @@ Invariants:
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -138,15 +139,7 @@ def response_blocks(path_blocks: Sequence[tuple[CID, bytes]], entity: Iterator[t
                     dups: bool) -> Iterator[tuple[CID, bytes]]:
     """Path blocks, then the entity's, without identity CIDs and (``dups=n``) without repeats."""
     seen: set[CID] = set()
-    for cid, data in path_blocks:
-        if _is_identity(cid):
-            continue
-        key = cid.to_v1()
-        if key in seen and not dups:
-            continue
-        seen.add(key)
-        yield cid, data
-    for cid, data in entity:
+    for cid, data in itertools.chain(path_blocks, entity):
         if _is_identity(cid):
             continue
         key = cid.to_v1()
