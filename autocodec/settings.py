@@ -1,4 +1,4 @@
-"""User settings from ``$AUTOCODEC_HOME/config.toml`` (sources and refresh), overridable per call.
+"""User settings from ``$AUTOCODEC_HOME/config.toml`` (sources, refresh, limits), overridable per call.
 
 Example::
 
@@ -10,15 +10,28 @@ Example::
     [refresh]
     interval_s = 300                        # how often `serve` refreshes pinned sets
 
-Invariant: a missing file means defaults; a malformed one is a ``ConfigError`` naming the key.
+    [limits.fetch]                          # any field of a group of ``config.Limits``
+    deadline_s = 120                        # e.g. an online node that searches the network
+
+Invariants: a missing file means defaults; a malformed one is a ``ConfigError`` naming the key.
+A limit override names a real group and field, has the default's type (an integer, a number,
+or true/false) and is positive (0 only where the field says 0 turns it off); the runtime's
+limits are the defaults with the overrides applied (``apply_limits``), unless a caller passes
+its own.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
+from .config import DEFAULT_LIMITS, Limits
 from .errors import ConfigError
+
+_ZERO_TURNS_OFF = {("sandbox", "decode_fuel_per_byte"), ("sandbox", "pooled_instances")}
+"""The limits whose docstrings give 0 a meaning (off); every other limit must be positive."""
 
 
 @dataclass(frozen=True)
@@ -27,7 +40,8 @@ class Settings:
     gateways: tuple[str, ...] = ()
     order: tuple[str, ...] = ("node", "gateway")
     refresh_interval_s: float = 300.0
-    extra: dict[str, object] = field(default_factory=dict)
+    limits: dict[str, dict[str, int | float | bool]] = field(default_factory=dict)
+    """``[limits.<group>]`` overrides of ``config.Limits``, checked on load (``apply_limits``)."""
 
     @classmethod
     def load(cls, path: Path) -> "Settings":
@@ -53,7 +67,13 @@ class Settings:
             raise ConfigError(f"{path}: sources.order may only name 'node' and 'gateway'")
         if not isinstance(interval, (int, float)) or interval <= 0:
             raise ConfigError(f"{path}: refresh.interval_s must be a positive number")
-        return cls(node, tuple(gateways), tuple(order), float(interval))
+        return cls(node, tuple(gateways), tuple(order), float(interval), _limit_overrides(path, doc.get("limits", {})))
+
+    def apply_limits(self, base: Limits = DEFAULT_LIMITS) -> Limits:
+        """``base`` with this file's ``[limits.<group>]`` overrides."""
+        if not self.limits:
+            return base
+        return replace(base, **{group: replace(getattr(base, group), **values) for group, values in self.limits.items()})
 
     def with_overrides(self, *, node: str | None = None, gateways: tuple[str, ...] | list[str] | None = None) -> "Settings":
         return replace(
@@ -61,3 +81,32 @@ class Settings:
             node=node if node is not None else self.node,
             gateways=tuple(gateways) if gateways else self.gateways,
         )
+
+
+def _limit_overrides(path: Path, table: Any) -> dict[str, dict[str, int | float | bool]]:
+    """The ``[limits.<group>]`` tables, each key checked against ``config.Limits``."""
+    groups = [f.name for f in dataclasses.fields(Limits)]
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        raise ConfigError(f"{path}: limits holds [limits.<group>] tables, one of {', '.join(groups)}")
+    out: dict[str, dict[str, int | float | bool]] = {}
+    for group, values in table.items():
+        if group not in groups:
+            raise ConfigError(f"{path}: limits.{group} is not a group of limits (one of {', '.join(groups)})")
+        defaults = getattr(DEFAULT_LIMITS, group)
+        fields = [f.name for f in dataclasses.fields(defaults)]
+        for key, value in values.items():
+            where = f"limits.{group}.{key}"
+            if key not in fields:
+                raise ConfigError(f"{path}: {where} is not a limit (limits.{group} has {', '.join(fields)})")
+            default = getattr(defaults, key)
+            if isinstance(default, bool):
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{path}: {where} must be true or false")
+            elif isinstance(value, bool) or not isinstance(value, int if isinstance(default, int) else (int, float)):
+                raise ConfigError(f"{path}: {where} must be {'an integer' if isinstance(default, int) else 'a number'}")
+            elif value < 0 or (value == 0 and (group, key) not in _ZERO_TURNS_OFF):
+                raise ConfigError(f"{path}: {where} must be positive")
+            elif not isinstance(default, int):
+                value = float(value)
+            out.setdefault(group, {})[key] = value
+    return out

@@ -232,3 +232,14 @@ def test_malformed_gateway_urls_are_config_errors(url: str) -> None:
 
     with pytest.raises(ConfigError, match="not a gateway URL"):
         GatewaySource(url)
+
+
+def test_cli_fetch_bounds_come_from_config_toml(tmp_path: Path) -> None:
+    """``[limits.fetch]`` in the home's config.toml sets the bound the CLI's fetch keeps."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text("[limits.fetch]\ndeadline_s = 2\ntimeout_s = 10\n")
+    with Peer(trickle(5.0)) as peer:
+        proc = run_cli(home, "decode", str(CID_RAW), "--gateway", peer.url, check=False, timeout=60)
+    err = proc.stderr.decode().strip()
+    assert proc.returncode != 0 and "within 2 s" in err, err

@@ -40,11 +40,13 @@ class LocalBuiltins:
     """``get``/``decode_block``/``links`` over the local store with builtin codecs only."""
 
     def __init__(self) -> None:
-        from ..config import DEFAULT_LIMITS
+        from ..home import Home
+        from ..settings import Settings
         from ..store import BlockStore
 
-        self.limits = DEFAULT_LIMITS
-        self.store = BlockStore.open(limits=self.limits)
+        home = Home.resolve()
+        self.limits = Settings.load(home.config_path).apply_limits()  # the limits a Runtime of this home has
+        self.store = BlockStore.open(home, limits=self.limits)
 
     def close(self) -> None:
         self.store.close()

@@ -111,10 +111,10 @@ class Runtime:
         from ..verify import TrustStore
 
         self.home = (home if isinstance(home, Home) else Home.resolve(home)).init()
-        self.limits = limits or DEFAULT_LIMITS
         self.settings = (settings or Settings.load(self.home.config_path)).with_overrides(
             node=node, gateways=tuple(gateways)
         )
+        self.limits = limits or self.settings.apply_limits(DEFAULT_LIMITS)
         self.metrics = Metrics()
         self.recent = RecentBlocks()
         self.store = store or BlockStore.open(self.home, verify=self.verify_block, limits=self.limits)
