@@ -185,16 +185,19 @@ json_exceeds(const uint8_t *p, Py_ssize_t n, Py_ssize_t max_depth)
     return (int)(deepest > INT_MAX ? INT_MAX : deepest);
 }
 
-/* a minimal unsigned varint of at most 9 bytes; returns the new position or -1 */
+/* a minimal unsigned varint of at most `limit` bytes (9 for multiformats' unsigned-varint,
+ * 10 for protobuf's) whose value fits 64 bits; returns the new position or -1 */
 static Py_ssize_t
-read_varint(const uint8_t *p, Py_ssize_t n, Py_ssize_t pos, uint64_t *value)
+read_uvarint(const uint8_t *p, Py_ssize_t end, Py_ssize_t pos, int limit, uint64_t *value)
 {
     uint64_t v = 0;
     Py_ssize_t start = pos;
     for (int shift = 0;; shift += 7) {
-        if (pos >= n || pos - start >= 9)
+        if (pos >= end || pos - start >= limit)
             return -1;
         uint8_t b = p[pos++];
+        if (shift == 63 && (b & 0x7f) > 1)
+            return -1; /* over 64 bits */
         v |= (uint64_t)(b & 0x7f) << shift;
         if (!(b & 0x80)) {
             if (b == 0 && pos - start > 1)
@@ -203,6 +206,12 @@ read_varint(const uint8_t *p, Py_ssize_t n, Py_ssize_t pos, uint64_t *value)
             return pos;
         }
     }
+}
+
+static Py_ssize_t
+read_varint(const uint8_t *p, Py_ssize_t n, Py_ssize_t pos, uint64_t *value)
+{
+    return read_uvarint(p, n, pos, 9, value);
 }
 
 static PyObject *
@@ -491,22 +500,7 @@ py_cbor_scan(PyObject *self, PyObject *args)
 static Py_ssize_t
 pb_varint(const uint8_t *p, Py_ssize_t end, Py_ssize_t pos, uint64_t *value)
 {
-    uint64_t v = 0;
-    Py_ssize_t start = pos;
-    for (int shift = 0;; shift += 7) {
-        if (pos >= end || pos - start >= 10)
-            return -1;
-        uint8_t b = p[pos++];
-        if (shift == 63 && (b & 0x7f) > 1)
-            return -1; /* over 64 bits */
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            if (b == 0 && pos - start > 1)
-                return -1;
-            *value = v;
-            return pos;
-        }
-    }
+    return read_uvarint(p, end, pos, 10, value);
 }
 
 static PyObject *

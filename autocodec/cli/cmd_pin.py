@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from ._text import clean
@@ -111,42 +112,37 @@ def run_ls(args: argparse.Namespace) -> int:
 
 
 def run_update(args: argparse.Namespace) -> int:
-    import sys
-
     from ..cid import CID
-    from ..errors import AutocodecError
     from ..registry import Runtime, pin_update
-    from ._io import write_line
 
     with Runtime() as rt:
         results = pin_update(rt, args.name, index=CID.parse(args.index) if args.index else None)
-    failed = 0
-    for result in results:
-        if isinstance(result, AutocodecError):
-            failed += 1
-            print(clean(f"autocodec: {type(result).__name__}: {result.one_line()}"), file=sys.stderr)
-        else:
-            write_line(_describe(result))
-    return 1 if failed else 0
+    return _report(results, _describe)
 
 
 def run_repair(args: argparse.Namespace) -> int:
-    import sys
-
-    from ..errors import AutocodecError
     from ..registry import Runtime, pin_repair
-    from ._io import write_line
 
     with Runtime() as rt:
         results = pin_repair(rt, args.name)
+    return _report(results, lambda result: f"repaired {result.name} v{result.version}: {result.modules} blocks "
+                                           f"fetched back from {result.location.describe()}")
+
+
+def _report(results: list[Any], describe: Callable[[Any], str]) -> int:
+    """One line per pin: a result on stdout, an error on stderr; 1 when any pin failed."""
+    import sys
+
+    from ..errors import AutocodecError
+    from ._io import write_line
+
     failed = 0
     for result in results:
         if isinstance(result, AutocodecError):
             failed += 1
             print(clean(f"autocodec: {type(result).__name__}: {result.one_line()}"), file=sys.stderr)
         else:
-            write_line(f"repaired {result.name} v{result.version}: {result.modules} blocks fetched back "
-                       f"from {result.location.describe()}")
+            write_line(describe(result))
     return 1 if failed else 0
 
 
