@@ -74,6 +74,11 @@ def test_abi_surface(name: str):
     assert [n for n, _ in build.custom_sections(wasm)] == ["autocodec.module"]
     for leak in (str(REPO).encode(), b"/tmp/", b"/home/", b"/root/", b".zig-cache", b".c\x00"):
         assert leak not in wasm
+    # the kit's initial memory (or more, declared in build.flags): mid-size inputs need no memory.grow
+    from autocodec.modkit._build import INITIAL_MEMORY_BYTES
+
+    (memory,) = [e.type for e in module.exports if isinstance(e.type, wasmtime.MemoryType)]
+    assert memory.limits.min * 65536 >= INITIAL_MEMORY_BYTES
 
 
 # --- failures are clear -----------------------------------------------------------------------------
@@ -99,6 +104,17 @@ def test_minimal_module_builds(tmp_path: Path):
     built = build.build_module("echo", src=write_module(tmp_path, "echo", ECHO))
     assert inspect_module(built.wasm).kind == "codec"
     assert built.cid.startswith("bafkrei")
+    (memory,) = [e.type for e in wasmtime.Module(wasmtime.Engine(), built.wasm).exports
+                 if isinstance(e.type, wasmtime.MemoryType)]
+    assert memory.limits.min == 16  # the kit's 1 MiB
+
+
+def test_a_module_may_declare_more_initial_memory(tmp_path: Path):
+    src = write_module(tmp_path, "big", ECHO)
+    (src / "build.flags").write_text("-Wl,--initial-memory=2097152\n")
+    (memory,) = [e.type for e in wasmtime.Module(wasmtime.Engine(), build.build_module("big", src=src).wasm).exports
+                 if isinstance(e.type, wasmtime.MemoryType)]
+    assert memory.limits.min == 32
 
 
 def test_imports_are_refused(tmp_path: Path):

@@ -143,6 +143,22 @@ def test_hasher_streams_inputs_larger_than_one_call() -> None:
     assert hasher.digest(data) == fnv1a64(data)
 
 
+def test_a_call_that_grows_memory_moves_its_size_to_fresh_instances() -> None:
+    """A reset instance whose memory grew cannot be reset: inputs that large then take fresh
+    instances (no snapshot paid per call), with the same digests. ok_fnv starts with one
+    page, so a 100 KiB input grows it."""
+    loaded = Sandbox().load(wat_module("ok_fnv", "hasher"))
+    hasher = loaded.hasher()
+    small, big = bytes(1000), bytes(range(256)) * 400
+    assert hasher.digest(small) == fnv1a64(small)
+    before = loaded._reuse_max
+    for _ in range(3):
+        assert hasher.digest(big) == fnv1a64(big)
+    assert loaded._reuse_max < len(big) <= before
+    assert loaded._reuse_max >= len(small)
+    assert hasher.digest(small) == fnv1a64(small)
+
+
 def test_two_streams_are_independent(sandbox: Sandbox) -> None:
     hasher = sandbox.load(wat_module("ok_fnv", "hasher")).hasher()
     a, b = hasher.stream(), hasher.stream()

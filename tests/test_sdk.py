@@ -13,11 +13,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+import wasmtime
 
 from autocodec.abi import Kind, Status
 from autocodec.loader._info import ABI_VERSION
 from autocodec.modkit import InvalidModuleSource, ToolchainMissing, abi_consts, scaffold
-from autocodec.modkit._build import RUST_TARGET, RUST_VERSION, ZIG_VERSION, detect_lang
+from autocodec.modkit._build import INITIAL_MEMORY_BYTES, RUST_TARGET, RUST_VERSION, ZIG_VERSION, detect_lang
 from autocodec.modkit._sdk import ASC_DIR, SDK, WASM_SRC, rustc
 from autocodec.modkit._vectors import fnv1a64
 from tests._cli import run_cli
@@ -172,6 +173,10 @@ def test_new_build_twice_test_inspect(lang: str, built: dict[str, tuple[Path, Pa
     assert (info["kind"], info["abi"], info["codes"], info["imports"]) == ("codec", ABI_VERSION, [CODES[lang]], [])
     assert {"memory", "ac_abi_version", "ac_input", "ac_result", "ac_decode", "ac_encode",
             "ac_decode_batch"} <= set(info["exports"])
+    # every toolchain links the kit's initial memory (mid-size inputs then need no memory.grow)
+    (memory,) = [e.type for e in wasmtime.Module(wasmtime.Engine(), wasm.read_bytes()).exports
+                 if isinstance(e.type, wasmtime.MemoryType)]
+    assert memory.limits.min * 65536 == INITIAL_MEMORY_BYTES
 
     # The vectors can fail: a wrong expectation is reported and the exit status is 1.
     doc = json.loads((folder / "vectors.json").read_text())

@@ -235,7 +235,7 @@ def build_module(name: str, *, src: Path | None = None, cache: Path | None = Non
         raise BuildError(f"{name}: no .c sources")
     with tempfile.TemporaryDirectory(prefix=f"ac-build-{name}-") as tmp:
         out = Path(tmp) / f"{name}.wasm"
-        cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *warning_flags(name), *extra_flags(name, src), *LDFLAGS,
+        cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *warning_flags(name), *LDFLAGS, *extra_flags(name, src),
                "lib/ac.c", *sources, "-o", str(out)]
         proc = subprocess.run(cmd, cwd=ROOT, env=zig_env(cache), capture_output=True, text=True, check=False)
         if proc.returncode != 0:

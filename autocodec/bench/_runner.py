@@ -41,7 +41,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "calls": ("call.empty", "call.instance"),
     "dag-cbor": ("dagcbor.small", "dagcbor.nested", "dagcbor.bytes", "dagjson.nested"),
     "codecs": tuple(f"codec.{m}.{w}" for m in ("git-raw", "eth-block", "bencode") for w in ("single", "batched")),
-    "hashers": tuple(f"hash.{h}.{s}" for s in ("1MiB", "64B") for h in ("keccak-256", "blake3")),
+    "hashers": tuple(f"hash.{h}.{label}" for label, _ in _hashers.SIZES for h in ("keccak-256", "blake3")),
     "chunkers": ("chunk.fixed", "chunk.fastcdc", "chunk.buzhash"),
     "load": ("load.runtime", "load.sandbox"),
     "threads": ("threads.sha256", "bulk.ceiling", "threads.git-raw", "bulk.digest.blake3", "bulk.links.git-raw",

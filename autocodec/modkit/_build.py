@@ -32,6 +32,12 @@ from ._meta import custom_section, load_meta, section_payload
 #: The ziglang PyPI version every C and Zig module is built with (pyproject.toml pins the same).
 ZIG_VERSION = "0.17.1"
 STACK_BYTES = 256 * 1024
+#: Linear memory every module starts with: the stack, static data, then the arena. Inputs up to
+#: the host's reuse bound (256 KiB, ``loader._sandbox``) and what a call makes of them fit
+#: without ``memory.grow``, so the host runs them on reset instances (a grown memory cannot be
+#: reset: that instance is discarded, and larger inputs take fresh ones). A module whose static
+#: data needs more declares it in build.flags (``-Wl,--initial-memory=N``, C).
+INITIAL_MEMORY_BYTES = 1 << 20
 LANG_SUFFIX = {"c": ".c", "zig": ".zig", "assemblyscript": ".ts", "rust": ".rs"}
 
 #: C flags shared with wasm-src/build.py (the platform modules) and the stricter warnings.
@@ -43,13 +49,15 @@ CFLAGS: tuple[str, ...] = (
 STRICT_CFLAGS: tuple[str, ...] = ("-Wconversion", "-Wshadow", "-Wmissing-prototypes")
 LDFLAGS: tuple[str, ...] = (
     "-Wl,--no-entry", "-Wl,--strip-all", "-Wl,--gc-sections", f"-Wl,-z,stack-size={STACK_BYTES}",
+    f"-Wl,--initial-memory={INITIAL_MEMORY_BYTES}",
 )
 ZIGFLAGS: tuple[str, ...] = (
     "-target", "wasm32-freestanding", "-O", "ReleaseSmall", "-fno-entry", "-rdynamic", "-fstrip",
-    "--stack", str(STACK_BYTES),
+    "--stack", str(STACK_BYTES), f"--initial-memory={INITIAL_MEMORY_BYTES}",
 )
 ASCFLAGS: tuple[str, ...] = (
     "--runtime", "stub", "--optimizeLevel", "3", "--shrinkLevel", "0", "--noAssert", "--use", "abort=",
+    "--initialMemory", str(INITIAL_MEMORY_BYTES >> 16),
 )
 #: The Rust toolchain Rust modules are built with (tools/setup.d/61-rust-wasm32.sh installs it).
 RUST_VERSION = "1.95.0"
@@ -57,12 +65,12 @@ RUST_TARGET = "wasm32-unknown-unknown"
 RUSTFLAGS: tuple[str, ...] = (
     "--edition", "2021", "--crate-type", "cdylib", "--crate-name", "module", "--target", RUST_TARGET,
     "-C", "opt-level=s", "-C", "panic=abort", "-C", "strip=symbols", "-C", "debuginfo=0", "-C", "codegen-units=1",
-    "-C", f"link-arg=-zstack-size={STACK_BYTES}",
+    "-C", f"link-arg=-zstack-size={STACK_BYTES}", "-C", f"link-arg=--initial-memory={INITIAL_MEMORY_BYTES}",
 )
 RUST_ROOT = '#![no_std]\n#[path = "ac.rs"]\npub mod ac;\n#[path = "module.rs"]\nmod module;\n'
 _TIMEOUT = 600
 #: Extra C flags a module may ask for in ``build.flags`` (one per line, ``#`` comments).
-EXTRA_FLAG = re.compile(r"^(-m[a-z0-9-]+|-D[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_.]*)?|-O[0-3s])$")
+EXTRA_FLAG = re.compile(r"^(-m[a-z0-9-]+|-D[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_.]*)?|-O[0-3s]|-Wl,--initial-memory=[0-9]+)$")
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,7 @@ def extra_cflags(folder: Path) -> list[str]:
     flags = [line.strip() for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
     bad = [f for f in flags if not EXTRA_FLAG.match(f)]
     if bad:
-        raise InvalidModuleSource(f"{folder.name}: build.flags may only hold -m..., -D... and -O... flags, not {bad}")
+        raise InvalidModuleSource(f"{folder.name}: build.flags may only hold -m..., -D..., -O... and -Wl,--initial-memory=N flags, not {bad}")
     return flags
 
 
@@ -150,7 +158,7 @@ def _build_c(folder: Path, tmp: Path, cache: Path) -> bytes:
     shutil.copyfile(sdk.header, tmp / "include" / "ac.h")
     shutil.copyfile(sdk.library, tmp / "lib" / "ac.c")
     names = [n for n in _copy_sources(folder, tmp / "src", (".c", ".h")) if n.endswith(".c")]
-    cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *STRICT_CFLAGS, *extra, "-Isrc", *LDFLAGS,
+    cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *STRICT_CFLAGS, "-Isrc", *LDFLAGS, *extra,
            "lib/ac.c", *(f"src/{n}" for n in names), "-o", "out.wasm"]
     _run(cmd, tmp, _zig_env(cache), "zig cc")
     return (tmp / "out.wasm").read_bytes()
