@@ -93,11 +93,11 @@ class LoadedModule:
         )
         self._idle: list[GuestInstance] = []
         self._reuse_max = _REUSE_INPUT if info.kind == "hasher" else _REUSE_INPUT // 2
-        """Inputs up to this size run on reset instances: what a call touches should stay in
-        the reset window (256 KiB with 4 KiB pages), and a hasher's call touches about its input, a decode's
-        about twice that (input and output). Lowered below any input whose call grew the
-        memory (a grown memory cannot be reset: the instance was discarded after paying for
-        its snapshot, about 1 ms here, against ~0.2 ms for a plain fresh one)."""
+        """Inputs up to this size run on reset instances. What a call touches should stay in
+        the reset window (256 KiB with 4 KiB pages): a hasher's call touches about its input,
+        a decode's about twice that (input and output). Lowered below any input whose call
+        grew the memory (a grown memory cannot be reset: the instance was discarded after
+        paying for its snapshot, about 1 ms here, against ~0.2 ms for a plain fresh one)."""
         pooled = limits.pooled_instances
         self._idle_cap = 8 if pooled <= 0 else min(8, pooled // 8)
         if self._reset_globals is not None:

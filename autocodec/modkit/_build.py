@@ -32,11 +32,12 @@ from ._meta import custom_section, load_meta, section_payload
 #: The ziglang PyPI version every C and Zig module is built with (pyproject.toml pins the same).
 ZIG_VERSION = "0.17.1"
 STACK_BYTES = 256 * 1024
-#: Linear memory every module starts with: the stack, static data, then the arena. Inputs up to
-#: the host's reuse bound (256 KiB, ``loader._sandbox``) and what a call makes of them fit
-#: without ``memory.grow``, so the host runs them on reset instances (a grown memory cannot be
-#: reset: that instance is discarded, and larger inputs take fresh ones). A module whose static
-#: data needs more declares it in build.flags (``-Wl,--initial-memory=N``, C).
+#: Linear memory every module starts with: the stack, static data, then the arena (~750 KiB).
+#: Inputs up to the host's reuse bound (256 KiB for a hasher, 128 KiB for other kinds,
+#: ``LoadedModule`` in ``loader._sandbox``) and what a call makes of them fit without
+#: ``memory.grow``, so the host runs them on reset instances (a grown memory cannot be reset:
+#: that instance is discarded, and larger inputs take fresh ones). A C module whose static
+#: data needs more declares it in build.flags (``-Wl,--initial-memory=N``).
 INITIAL_MEMORY_BYTES = 1 << 20
 LANG_SUFFIX = {"c": ".c", "zig": ".zig", "assemblyscript": ".ts", "rust": ".rs"}
 
