@@ -175,6 +175,45 @@ def test_descriptor_exhaustion_is_a_few_log_lines(tmp_path: Path) -> None:
     assert len(text) < 20_000, f"{len(text)} bytes of log: {text[-2000:]}"
 
 
+def _raw_request(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(data)
+        answer = b""
+        while chunk := s.recv(65536):
+            answer += chunk
+        return answer
+
+
+MALFORMED = {
+    "a request line over 8 KiB": b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "a header over 8 KiB": b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 100_000 + b"\r\n\r\n",
+    "an unknown HTTP version": b"GET / HTTP/9.9\r\n\r\n",
+    "a negative Content-Length": b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
+    "no HTTP at all": b"\x00\x01\x02 garbage\r\n\r\n",
+}
+
+
+def test_malformed_requests_are_400_and_one_log_line_each(tmp_path: Path) -> None:
+    """aiohttp answers a request it cannot parse with a 400 and logs the parser's exception:
+    that log goes through the rate-limited log, one line per kind, never a traceback."""
+    log = tmp_path / "serve.log"
+    server = Server(tmp_path / "home", log)
+    try:
+        for name, data in MALFORMED.items():
+            for _ in range(3):  # repeats within the interval are counted, not written
+                answer = _raw_request(server.port, data)
+                assert answer.split(b"\r\n", 1)[0].endswith(b"400 Bad Request"), (name, answer[:200])
+        assert server.get("/healthz")[0] == 200
+    finally:
+        server.stop()
+    text = log.read_text()
+    assert "Traceback" not in text and "Error handling request" not in text, text[-3000:]
+    lines = [line for line in text.splitlines() if "serve.http_error" in line]
+    kinds = {line.split("error=", 1)[1].split()[0] for line in lines}
+    assert {"LineTooLong", "BadStatusLine"} <= kinds, text[-3000:]
+    assert len(lines) == len(kinds), text[-3000:]  # one line per kind within the 5 s interval
+
+
 def test_errors_are_typed_and_bodies_carry_no_local_path(tmp_path: Path) -> None:
     home = tmp_path / "home"
     from autocodec.store import BlockStore

@@ -441,6 +441,28 @@ def test_path_gateway_files(world: World, case: str) -> None:
             assert ours.headers.get("content-length") == kubo.headers["content-length"]
 
 
+FILENAME_CASES = {
+    "a plain name": "foo.txt",
+    "a space, quote, backslash and semicolon": 'a b"c\\d;e.txt',
+    "non-ASCII characters": "\u017c\u00f3\u0142w \u00fcn\u00efcode.txt",
+    "slashes and dots": "../../x",
+    "control characters (NUL, US)": "a\x00b\x1fc",
+    "URL-special characters": "q?x=1&y=2#z%.txt",
+}
+
+
+@pytest.mark.parametrize("download", [False, True], ids=["inline", "download"])
+@pytest.mark.parametrize("case", list(FILENAME_CASES))
+def test_filename_param_sets_kubos_content_disposition(world: World, case: str, download: bool) -> None:
+    """?filename= (path_gateway_unixfs_test.go's Content-Disposition cases, plus hostile names):
+    the same header as Kubo's, whatever the name holds; never a server error."""
+    query = urllib.parse.urlencode({"filename": FILENAME_CASES[case], **({"download": "true"} if download else {})})
+    kubo, ours = both(world, f"/ipfs/{{root}}/subdir/hello.txt?{query}")
+    assert ours.status == kubo.status == 200
+    assert ours.body == kubo.body
+    assert ours.headers.get("content-disposition") == kubo.headers.get("content-disposition")
+
+
 DIR_CASES = {
     "t0115: GET a directory without index.html lists it": "/ipfs/{root}/subdir/",
     "t0115: GET a directory without trailing slash lists it": "/ipfs/{root}/subdir",

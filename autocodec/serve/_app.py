@@ -36,7 +36,7 @@ from .. import builtin, errors
 from ..abi import Kind
 from ..config import DEFAULT_LIMITS, ServeLimits
 from ..log import get_logger
-from ._guard import ConnectionGuard, RateLimitedLog
+from ._guard import ConnectionGuard, RateLimitedLog, http_logger
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
@@ -246,7 +246,8 @@ async def _serve_until_stopped(app: web.Application, guard: ConnectionGuard, run
                                port: int, refresh_interval_s: float | None) -> None:
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(guard.errors.loop_exception)
-    runner = web.AppRunner(app, handle_signals=False, keepalive_timeout=guard.limits.header_timeout_s)
+    runner = web.AppRunner(app, handle_signals=False, keepalive_timeout=guard.limits.header_timeout_s,
+                           logger=http_logger(guard.errors))
     await runner.setup()
     server = None
     try:

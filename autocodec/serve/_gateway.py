@@ -197,10 +197,17 @@ def _base_headers(target: Target) -> dict[str, str]:
     return {"X-Ipfs-Path": target.request_path or str(target.path), "X-Ipfs-Roots": _roots_header(target)}
 
 
+_PATH_SEGMENT_SAFE = "$&+:=@"
+"""What Go's ``url.PathEscape`` leaves as it is besides letters, digits and ``-._~``."""
+
+
 def _disposition(kind: str, name: str) -> str:
-    quoted = urllib.parse.quote(name)
-    safe = name.replace('"', "").replace("\\", "")
-    return f'{kind}; filename="{safe}"; filename*=UTF-8\'\'{quoted}'
+    """Content-Disposition as Kubo (boxo) writes it: both names percent-encoded as a URL path
+    segment, so no quote, backslash, separator or control character reaches the header; the
+    plain one with each non-ASCII character replaced by ``_``."""
+    plain = "".join(c if c < "\x80" else "_" for c in name)
+    plain, utf8 = (urllib.parse.quote(n, safe=_PATH_SEGMENT_SAFE) for n in (plain, name))
+    return f'{kind}; filename="{plain}"; filename*=UTF-8\'\'{utf8}'
 
 
 def not_modified(request: web.Request, etag: str) -> bool:

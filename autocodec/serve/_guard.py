@@ -14,13 +14,16 @@ Invariants:
   is bounded by ``request_timeout_s`` (a 503 JSON error after it).
 - ``RateLimitedLog`` writes at most one line per key per ``interval_s`` and reports how many
   were suppressed; it is also the event loop's exception handler, so a storm of accept()
-  errors is a few lines, not hundreds of thousands of tracebacks.
+  errors is a few lines, not hundreds of thousands of tracebacks, and, through
+  ``http_logger``, aiohttp's request-handler log: a malformed request (answered 400 by
+  aiohttp) is one line naming the error, never a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import resource
 import sys
 import time
@@ -67,6 +70,30 @@ class RateLimitedLog:
         kind = type(exc).__name__ if exc is not None else "error"
         self.warn(f"loop:{message[:40]}:{kind}", "serve.loop_error", message=message, error=kind,
                   detail=str(exc)[:200] if exc is not None else "")
+
+
+class _HttpErrors(logging.Handler):
+    """aiohttp's request-handler records (``Error handling request``, with the parser's or
+    handler's exception) as one rate-limited line each, keyed by the exception's type."""
+
+    def __init__(self, errors: RateLimitedLog) -> None:
+        super().__init__(logging.WARNING)
+        self._errors = errors
+
+    def emit(self, record: logging.LogRecord) -> None:
+        exc = record.exc_info[1] if record.exc_info else None
+        kind = type(exc).__name__ if exc is not None else "error"
+        detail = " ".join(str(exc if exc is not None else record.getMessage()).split())[:200]
+        self._errors.warn(f"http:{kind}", "serve.http_error", error=kind, detail=detail)
+
+
+def http_logger(errors: RateLimitedLog) -> logging.Logger:
+    """A logger for aiohttp's ``RequestHandler`` (its ``logger`` argument) that writes through
+    ``errors``. Made apart from the logging module's registry: no global logging state changes."""
+    logger = logging.Logger("autocodec.serve.http", logging.WARNING)
+    logger.propagate = False
+    logger.addHandler(_HttpErrors(errors))
+    return logger
 
 
 def effective_max_connections(limits: ServeLimits) -> int:
