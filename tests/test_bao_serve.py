@@ -156,14 +156,25 @@ def test_ipfs_range_is_a_verified_slice(blob: tuple[Any, str], spec: str, lo: in
     assert body == DATA[lo:hi + 1]
 
 
-@pytest.mark.parametrize("spec", ["bytes=700001-", "bytes=800000-900000", "bytes=-0", "bytes=0-1,5-6",
-                                  "bytes=10-20, 30-40"])
+@pytest.mark.parametrize("spec", ["bytes=700001-", "bytes=800000-900000", "bytes=0-1,5-6", "bytes=10-20, 30-40"])
 def test_ipfs_range_refused(blob: tuple[Any, str], spec: str) -> None:
     rt, cid = blob
     status, headers, body = _get(rt, f"/ipfs/{cid}", headers={"Range": spec})
     assert status == 416 and headers["Content-Range"] == f"bytes */{len(DATA)}"
     if "," in spec:
         assert body is not None and b"one range per request" in body
+
+
+def test_ipfs_range_edges_read_as_the_gateway_reads_them(blob: tuple[Any, str]) -> None:
+    """The gateway's (Kubo's) reading: a zero-length suffix is an empty 206, a malformed
+    header a 400 without Content-Range."""
+    rt, cid = blob
+    n = len(DATA)
+    status, headers, body = _get(rt, f"/ipfs/{cid}", headers={"Range": "bytes=-0"})
+    assert (status, headers["Content-Range"], headers["Content-Length"], body) == (206, f"bytes {n}-{n - 1}/{n}", "0", b"")
+    for spec in ("bytes=abc", "Bytes=0-1", "bytes=5-1"):
+        status, headers, body = _get(rt, f"/ipfs/{cid}", headers={"Range": spec})
+        assert status == 400 and "Content-Range" not in headers, (spec, status, headers)
 
 
 def test_ipfs_other_cids_go_to_the_gateway(blob: tuple[Any, str]) -> None:

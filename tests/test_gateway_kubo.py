@@ -557,3 +557,42 @@ def test_conversion_is_an_opt_in_extension_with_provenance(world: World) -> None
     assert ours.headers["x-autocodec-decoder"] == "builtin"
     assert ours.headers["x-autocodec-codec"] == "dag-cbor"
     assert ours.headers["content-type"] == "application/vnd.ipld.dag-json"
+
+
+
+EDGE_CASES = {
+    "Range: a malformed header is 400": ("/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=abc"}),
+    "Range: the unit is case-sensitive (400)": ("/ipfs/{root}/subdir/hello.txt", {"Range": "Bytes=0-1"}),
+    "Range: an end before the start is 400": ("/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=5-1"}),
+    "Range: a zero-length suffix is an empty 206": ("/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=-0"}),
+    "Range: ranges longer together than the file are ignored": (
+        "/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=0-11,0-11"}),
+    "Range: of several, the first is answered (a later one past the end)": (
+        "/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=2-4,100-200"}),
+    "Range: an empty list is ignored": ("/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=,"}),
+    "Range: on an empty file": ("/ipfs/{root}/empty.txt", {"Range": "bytes=0-"}),
+    "Range: spaces around the numbers": ("/ipfs/{root}/subdir/hello.txt", {"Range": "bytes= 2 - 3 "}),
+    "path: a malformed %-escape is 400": ("/ipfs/{root}/%", {}),
+    "path: dot segments redirect (307) to the clean path": ("/ipfs/{root}/subdir/../subdir/./hello.txt", {}),
+    "path: an empty segment redirects (307)": ("/ipfs/{root}/subdir//hello.txt?filename=x.txt", {}),
+    "path: a trailing dot segment keeps the slash": ("/ipfs/{root}/subdir/.", {}),
+    "path: undecodable bytes are a missing name (404)": ("/ipfs/{root}/%ff%fe", {}),
+    "/ipns/ with no name is 400": ("/ipns/", {}),
+    "an unknown ?format is ignored": ("/ipfs/{root}/subdir/hello.txt?format=garbage", {}),
+    "an Accept with a malformed q is served": ("/ipfs/{root}/subdir/hello.txt", {"Accept": "*/*;q=abc"}),
+    "a malformed If-None-Match is ignored": ("/ipfs/{root}/subdir/hello.txt", {"If-None-Match": '"zzz'}),
+}
+
+
+@pytest.mark.parametrize("case", list(EDGE_CASES))
+def test_edge_requests_get_kubos_answer(world: World, case: str) -> None:
+    """Requests at the edges of the spec (Range syntax as boxo parses it, unclean and malformed
+    paths as Go's server answers them): the same status, Content-Range, Location and body."""
+    path, headers = EDGE_CASES[case]
+    kubo, ours = both(world, path, headers)
+    assert ours.status == kubo.status, (kubo.status, kubo.body[:200], ours.status, ours.body[:200])
+    for name in ("content-range", "location"):
+        assert ours.headers.get(name) == kubo.headers.get(name), (name, kubo.headers, ours.headers)
+    if kubo.status < 300:
+        assert ours.body == kubo.body
+        assert ours.headers.get("content-length") == kubo.headers.get("content-length")

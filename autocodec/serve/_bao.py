@@ -129,7 +129,8 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
         try:
             asked = _single_range(request.headers["Range"], size)
         except GatewayError as exc:
-            headers["Content-Range"] = f"bytes */{size}"
+            if exc.status == 416:
+                headers["Content-Range"] = f"bytes */{size}"
             return web.Response(status=exc.status, text=exc.text + "\n", headers=headers, content_type="text/plain")
         if asked is not None:
             span, status = asked, 206
@@ -137,7 +138,7 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     runtime = request.app[RUNTIME]
     loop = asyncio.get_running_loop()
     pool = request.app[EXECUTOR]
-    if span is None:
+    if span is None or span[0] > span[1]:  # nothing asked, or a zero-length suffix
         pieces: Generator[memoryview, None, None] = _nothing()
     elif status == 206:
         pieces = store.verified(verifier(runtime), cid, span[0], span[1] - span[0] + 1)

@@ -34,6 +34,8 @@ import asyncio
 import hashlib
 import html
 import mimetypes
+import posixpath
+import re
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -199,6 +201,28 @@ def _base_headers(target: Target) -> dict[str, str]:
 
 _PATH_SEGMENT_SAFE = "$&+:=@"
 """What Go's ``url.PathEscape`` leaves as it is besides letters, digits and ``-._~``."""
+_PATH_SAFE = "/$&+,:;=@"
+"""What Go's ``url.URL.EscapedPath`` leaves as it is besides letters, digits and ``-._~``."""
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+
+
+def _unclean_path(request: web.Request) -> web.Response | None:
+    """What Go's HTTP server (Kubo's) answers before a handler runs: a 400 for a path with a
+    malformed %-escape, a 307 to the cleaned path (no ``.`` or ``..`` segments, no empty
+    ones; the query kept) for one that is not clean; None for a clean path. aiohttp's
+    ``request.path`` has dot segments removed already, so the raw target is read."""
+    raw = request.raw_path.partition("?")[0]
+    if _BAD_ESCAPE.search(raw):
+        raise GatewayError(400, "400 Bad Request")
+    path = urllib.parse.unquote(raw)
+    clean = "/" + posixpath.normpath(path).lstrip("/")
+    if path.endswith("/") and clean != "/":
+        clean += "/"
+    if clean == path:
+        return None
+    location = urllib.parse.quote(clean, safe=_PATH_SAFE) + (f"?{request.query_string}" if request.query_string else "")
+    return web.Response(status=307, text=f'<a href="{html.escape(location)}">Temporary Redirect</a>.\n\n',
+                        content_type="text/html", headers={"Location": location})
 
 
 def _disposition(kind: str, name: str) -> str:
@@ -325,7 +349,7 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
 
     runtime = request.app[RUNTIME]
     try:
-        return await _ipfs(request, runtime)
+        return _unclean_path(request) or await _ipfs(request, runtime)
     except web.HTTPException:
         raise
     except _Aborted:
@@ -498,27 +522,66 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:
-    """A ``bytes=a-b`` / ``bytes=a-`` / ``bytes=-n`` range as inclusive offsets (of several, the
-    first, as Kubo v0.43.1 answers); ``None`` when it is not understood (the whole file is sent)."""
-    unit, _, spec = header.partition("=")
-    if unit.strip().lower() != "bytes":
+    """The span a ``Range`` header asks of content of ``size`` bytes, read as Kubo v0.43.1
+    (boxo) reads it: the inclusive offsets of the first range that overlaps the content
+    (``(size, size - 1)``, no bytes, for a zero-length suffix), or None for all of it (no
+    range left, ranges longer together than the content, an empty content). A malformed
+    header is a 400; ranges that all start past the end are a 416."""
+    spans: list[tuple[int, int]] = []
+    past_end = False
+    for first, last in _byte_ranges(header):
+        if first is None:  # a suffix: the last ``last`` bytes
+            spans.append((size - min(last or 0, size), size - 1))
+        elif first >= size:
+            past_end = True
+        else:
+            spans.append((first, size - 1 if last is None else min(last, size - 1)))
+    if past_end and not spans:
+        if not size:
+            return None
+        raise GatewayError(416, f"range {header[:100]!r} is outside the content of {size} bytes")
+    if not spans or sum(end - start + 1 for start, end in spans) > size:
         return None
-    first, sep, last = spec.split(",")[0].strip().partition("-")
-    if not sep:
-        return None
+    return spans[0]
+
+
+_RANGE_INT = re.compile(r"[+-]?[0-9]{1,19}")
+
+
+def _byte_ranges(header: str) -> list[tuple[int | None, int | None]]:
+    """The ranges of a ``bytes=`` header, each ``(first, last)`` (``last`` None: to the end)
+    or ``(None, n)`` (the last ``n`` bytes); a 400 for anything else (boxo's
+    ``parseRangeWithoutLength``: the unit is case-sensitive, numbers are int64)."""
+    def number(text: str) -> int:
+        if not _RANGE_INT.fullmatch(text) or not -(1 << 63) <= int(text) < 1 << 63:
+            raise ValueError(text)
+        return int(text)
+
+    if not header.startswith("bytes="):
+        raise GatewayError(400, "invalid range request: invalid range")
+    out: list[tuple[int | None, int | None]] = []
     try:
-        if not first:
-            count = int(last)
-            if count <= 0:
-                raise GatewayError(416, f"unsatisfiable range {header!r}")
-            return max(size - count, 0), size - 1
-        start = int(first)
-        end = int(last) if last else size - 1
+        for part in header[6:].split(","):
+            first, sep, last = part.strip(" \t").partition("-")
+            if not first and not sep:
+                continue  # an empty element
+            first, last = first.strip(" \t"), last.strip(" \t")
+            if not sep or (not first and (not last or last[0] == "-")):
+                raise ValueError(part)
+            if not first:
+                if (n := number(last)) < 0:
+                    raise ValueError(part)
+                out.append((None, n))
+            elif not last:
+                out.append((number(first), None))
+            else:
+                a, b = number(first), number(last)
+                if b < 0 or a > b:
+                    raise ValueError(part)
+                out.append((a, b))
     except ValueError:
-        return None
-    if start >= size or end < start:
-        raise GatewayError(416, f"range {header!r} is outside the file of {size} bytes")
-    return start, min(end, size - 1)
+        raise GatewayError(400, "invalid range request: invalid range") from None
+    return out
 
 
 async def _file_response(request: web.Request, runtime: "Runtime", target: Target,
@@ -534,16 +597,18 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
     headers = {**_immutable(target, etag), "Accept-Ranges": "bytes"}
     if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
-    if "Range" in request.headers and size:
+    if "Range" in request.headers:
         try:
             asked = parse_range(request.headers["Range"], size)
         except GatewayError as exc:
+            if exc.status != 416:
+                raise
             headers["Content-Range"] = f"bytes */{size}"
             return web.Response(status=exc.status, text=exc.text + "\n", headers=headers)
         if asked is not None:
             span, status = asked, 206
             headers["Content-Range"] = f"bytes {asked[0]}-{asked[1]}/{size}"
-    if span is None:
+    if span is None or span[0] > span[1]:  # nothing asked, or a zero-length suffix
         pieces: Iterator[bytes] = iter(())
     else:
         pieces = _unixfs.read_range(runtime, cid, target.data, span[0], span[1], runtime.limits)
@@ -571,7 +636,7 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
     listing: list[tuple[str, CID, int | None]] = await _run(request, _unixfs.entries, runtime, target.cid,
                                                             target.data, runtime.limits, MAX_LISTING + 1)
     if not trailing_slash:  # relative links in a listing or index.html need the slash (as Kubo)
-        location = urllib.parse.quote(request.path + "/", safe="/$&+,:;=@-._~") + (
+        location = urllib.parse.quote(request.path + "/", safe=_PATH_SAFE) + (
             f"?{request.query_string}" if request.query_string else "")
         return web.Response(status=301, text=f'<a href="{html.escape(location)}">Moved Permanently</a>.\n\n',
                             content_type="text/html",
@@ -616,7 +681,11 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
 
 async def ipns(request: web.Request) -> web.Response:
     """``/ipns/``: an autocodec home keeps no IPNS records and the server resolves no names
-    (it fetches only from the sources it was started with), so every IPNS request is a 501."""
+    (it fetches only from the sources it was started with), so every IPNS request is a 501
+    (a path with no name is a 400, as Kubo's)."""
+    if not request.match_info["path"].strip("/"):
+        return web.Response(status=400, text='invalid path "/ipns/": path does not have enough components\n',
+                            content_type="text/plain", headers={"X-Content-Type-Options": "nosniff"})
     return web.Response(status=501, text="this gateway serves no IPNS names or records: an autocodec home keeps "
                                          "none; resolve the name with an IPFS node and ask for /ipfs/{cid}\n",
                         content_type="text/plain", headers={"X-Content-Type-Options": "nosniff"})
