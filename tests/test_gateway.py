@@ -10,7 +10,7 @@ import asyncio
 import http.server
 import io
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ from autocodec.serve._car import car_params
 from autocodec.serve._gateway import sniff
 from autocodec.serve._unixfs import resolve_range
 from autocodec.store import CarReader
-from autocodec.unixfs import AddOptions, add_bytes
+from autocodec.unixfs import AddOptions, _pb, add_bytes
 
 REPO = Path(__file__).resolve().parents[1]
 GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
@@ -139,8 +139,8 @@ def test_bounds_and_bad_requests(runtime: Runtime) -> None:
     assert call(runtime, "/ipfs/" + str(cid) + "/a" * 65)[0] == 400
     assert call(runtime, "/ipfs/")[0] == 400
     assert call(runtime, "/ipfs/not-a-cid")[0] == 400
-    status, headers, body = call(runtime, f"/ipfs/{cid}?format=tar")
-    assert status == 406 and headers["X-Content-Type-Options"] == "nosniff"
+    status, headers, body = call(runtime, f"/ipfs/{cid}?format=tar")  # a dag-json block has no TAR form
+    assert status == 400 and headers["X-Content-Type-Options"] == "nosniff" and b"no TAR form" in body
     assert b"Traceback" not in body
 
 
@@ -270,3 +270,51 @@ def test_explorer_shows_the_bytes_of_a_block_nothing_decodes(runtime: Runtime) -
     assert status == 501
     assert b'id="undecoded"' in page and b"00 01 6f 70 61 71 75 65" in page
     assert f"{len(data)}</code> bytes".encode() in page
+
+
+def _dag_pb(runtime: Runtime, meta: _pb.UnixfsData, links: Sequence[tuple[str, CID]] = ()) -> CID:
+    """A UnixFS dag-pb node in the store (links in dag-pb's canonical order)."""
+    ordered = sorted(links, key=lambda link: link[0].encode())
+    node = {"Data": _pb.encode(meta), "Links": [{"Hash": cid, "Name": name, "Tsize": 1} for name, cid in ordered]}
+    return runtime.put(runtime.encode(node, "dag-pb"), "dag-pb")
+
+
+def test_tar_keeps_unixfs_mode_and_mtime(runtime: Runtime) -> None:
+    """UnixFS 1.5 mode and mtime go into the TAR headers; without them, Kubo's default modes
+    and time 0 (the same bytes for the same CID)."""
+    import tarfile
+
+    leaf = _dag_pb(runtime, _pb.UnixfsData(_pb.FILE, b"hello", 5, mode=0o100600, mtime=(1_700_000_000, 5)))
+    plain = _dag_pb(runtime, _pb.UnixfsData(_pb.FILE, b"x", 1))
+    link = _dag_pb(runtime, _pb.UnixfsData(_pb.SYMLINK, b"a.txt"))
+    root = _dag_pb(runtime, _pb.UnixfsData(_pb.DIRECTORY), [("a.txt", leaf), ("b", plain), ("c", link)])
+    status, headers, body = call(runtime, f"/ipfs/{root}?format=tar")
+    assert status == 200 and headers["Content-Type"] == "application/x-tar"
+    assert body == call(runtime, f"/ipfs/{root}?format=tar")[2]  # the same bytes every time
+    with tarfile.open(fileobj=io.BytesIO(body)) as archive:
+        got = [(m.name, m.type, m.mode, m.mtime, m.linkname) for m in archive]
+        assert archive.extractfile(f"{root}/a.txt").read() == b"hello"  # type: ignore[union-attr]
+    assert got == [(str(root), tarfile.DIRTYPE, 0o755, 0, ""),
+                   (f"{root}/a.txt", tarfile.REGTYPE, 0o600, 1_700_000_000, ""),
+                   (f"{root}/b", tarfile.REGTYPE, 0o644, 0, ""),
+                   (f"{root}/c", tarfile.SYMTYPE, 0o777, 0, "a.txt")]
+
+
+@pytest.mark.parametrize("name", ["..", "../x", "a/../../x"])
+def test_tar_refuses_a_name_that_leaves_the_root(runtime: Runtime, name: str) -> None:
+    """An entry named to escape the archive's root (a hostile DAG) ends the stream before it
+    is written: a truncated transfer, never a member outside the root (Kubo refuses it too)."""
+    import aiohttp
+
+    leaf = _dag_pb(runtime, _pb.UnixfsData(_pb.FILE, b"evil", 4))
+    root = _dag_pb(runtime, _pb.UnixfsData(_pb.DIRECTORY), [("ok", leaf), (name, leaf)])
+
+    async def go() -> bytes:
+        async with TestClient(TestServer(make_app(runtime, workers=2))) as client:
+            resp = await client.get(f"/ipfs/{root}?format=tar")
+            assert resp.status == 200  # the refusal comes mid-stream, after the root's header
+            with pytest.raises(aiohttp.ClientPayloadError):
+                await resp.read()
+            return b""
+
+    asyncio.run(go())

@@ -560,6 +560,55 @@ def test_conversion_is_an_opt_in_extension_with_provenance(world: World) -> None
 
 
 
+
+# --- TAR (path_gateway_tar_test.go, t0122) ----------------------------------------------------
+
+TAR_CASES = {
+    "GET TAR with format=tar and extract": ("/ipfs/{root}/subdir?format=tar", {}),
+    "GET TAR with 'Accept: application/x-tar' and extract": ("/ipfs/{root}/subdir", {"Accept": "application/x-tar"}),
+    "GET TAR with format=tar has expected Content-Type and Content-Disposition": ("/ipfs/{root}?format=tar", {}),
+    "GET TAR with explicit ?filename= succeeds with modified Content-Disposition header": (
+        "/ipfs/{root}?format=tar&filename=testtest.tar", {}),
+    "t0122: TAR of a single file": ("/ipfs/{root}/subdir/hello.txt?format=tar", {}),
+    "t0122: TAR of a chunked file": ("/ipfs/{big}?format=tar", {}),
+    "t0122: TAR of a HAMT-sharded directory": ("/ipfs/{hamt}?format=tar", {}),
+    "t0122: TAR of a CIDv0 tree": ("/ipfs/{root_v0}?format=tar", {}),
+    "t0122: TAR of a file under a DAG-CBOR link": ("/ipfs/{outer}/document/files/multiblock?format=tar", {}),
+}
+
+
+def _members(body: bytes) -> list[tuple[str, bytes, int, int, str, bytes]]:
+    """Each member of a TAR body: name, type, mode, size, link target, content (mtime aside:
+    Kubo writes the time of the request)."""
+    import tarfile
+
+    out = []
+    with tarfile.open(fileobj=io.BytesIO(body), mode="r:") as archive:
+        for member in archive:
+            content = archive.extractfile(member).read() if member.isreg() else b""  # type: ignore[union-attr]
+            out.append((member.name, member.type, member.mode, member.size, member.linkname, content))
+    return out
+
+
+@pytest.mark.parametrize("case", list(TAR_CASES))
+def test_tar_has_kubos_members(world: World, case: str) -> None:
+    path, headers = TAR_CASES[case]
+    kubo, ours = both(world, path, headers)
+    assert ours.status == kubo.status == 200, (kubo.status, kubo.body[:200], ours.status, ours.body[:200])
+    same_headers(kubo, ours, ("content-type", "cache-control", "x-content-type-options", "x-ipfs-roots",
+                              "content-disposition"))
+    same_etag(kubo, ours)
+    members = _members(ours.body)
+    assert members == _members(kubo.body)
+    assert len(members) >= 1 and members[0][0] == path.split("?")[0].format(**{
+        k.replace("-", "_"): v for k, v in world.cids.items()}).rsplit("/", 1)[-1] or members
+
+
+def test_tar_of_a_dag_cbor_block_is_an_error_in_both(world: World) -> None:
+    kubo, ours = both(world, "/ipfs/{outer}?format=tar")
+    assert kubo.status >= 400 and ours.status >= 400, (kubo.status, kubo.body[:200], ours.status, ours.body[:200])
+
+
 EDGE_CASES = {
     "Range: a malformed header is 400": ("/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=abc"}),
     "Range: the unit is case-sensitive (400)": ("/ipfs/{root}/subdir/hello.txt", {"Range": "Bytes=0-1"}),

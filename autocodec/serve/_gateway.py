@@ -47,7 +47,7 @@ from .. import errors
 from ..cid import CID
 from ..dag import DagPath, parse_path
 from ..dag import resolve as resolve_path
-from . import _car, _unixfs
+from . import _car, _tar, _unixfs
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
@@ -379,9 +379,8 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     except errors.InvalidInput as exc:
         raise GatewayError(400, f"invalid path {('/ipfs/' + raw_path)[:200]!r}: {exc.message}") from None
     media, params = negotiate(request)
-    if media in (TAR, IPNS_RECORD):
-        raise GatewayError(406 if media == TAR else 400,
-                           f"{media} is not served by this gateway" + ("" if media == TAR else " under /ipfs/"))
+    if media == IPNS_RECORD:
+        raise GatewayError(400, f"{media} is not served by this gateway under /ipfs/")
     car = _car.car_params(request.query, params) if media == CAR else None
     if "only-if-cached" in request.headers.get("Cache-Control", ""):
         if not runtime.store.has(path.root):
@@ -406,6 +405,8 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
                                 "not a block: fetch the block with ?format=raw and read it client-side")
     if media == RAW:
         return _raw_response(request, target)
+    if media == TAR:
+        return await _tar_response(request, runtime, target)
     if media in (JSON, CBOR) and target.cid.codec == _unixfs.DAG_PB:
         media = None  # Kubo v0.43.1 ignores the generic json/cbor formats for UnixFS
     if media in _MATCHING:
@@ -458,6 +459,22 @@ async def _car_response(request: web.Request, runtime: "Runtime", target: Target
 
     response = web.StreamResponse(status=200, headers=headers)
     return await _stream(request, response, frames(), header)
+
+
+async def _tar_response(request: web.Request, runtime: "Runtime", target: Target) -> web.StreamResponse:
+    """``?format=tar`` of a UnixFS entity (``_tar``), streamed; other blocks are a 400."""
+    from ._app import _run
+
+    etag = f'W/"{target.cid}.x-tar"'
+    headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Content-Type": TAR,
+               "Content-Disposition": _disposition("attachment", request.query.get("filename", f"{target.cid}.tar"))}
+    if not_modified(request, etag):
+        return web.Response(status=304, headers=headers)
+    if _unixfs.classify(target.cid, target.data).kind not in ("file", "directory", "hamt", "symlink"):
+        raise GatewayError(400, f"{target.cid} is not a UnixFS file, directory or symlink: it has no TAR form")
+    pieces = _tar.tar_pieces(runtime, target.cid, target.data, runtime.limits)
+    first = await _run(request, next, pieces, None)  # the root's header: errors before the status is sent
+    return await _stream(request, web.StreamResponse(status=200, headers=headers), pieces, first)
 
 
 async def _data_response(request: web.Request, runtime: "Runtime", target: Target, media: str) -> web.Response:

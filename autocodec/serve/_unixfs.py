@@ -93,20 +93,35 @@ def hamt_blocks(source: Source, cid: CID, data: bytes, limits: Limits | None = N
 
 def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
             at_most: int | None = None) -> list[tuple[str, CID, int | None]]:
-    """``(name, cid, tsize)`` of the entries of a directory or HAMT shard, in link order (the
-    first ``at_most`` when given: a HAMT's shards are read only until that many are found)."""
+    """``(name, cid, tsize)`` of the entries of a directory or HAMT shard, in link order: a
+    HAMT's depth first, each shard's links in order and a sub-shard's entries where its link
+    stands, as Kubo (boxo's ``Shard.ForEachLink``) lists them. The first ``at_most`` when
+    given: shards are read only until that many are found."""
     node = classify(cid, data)
     if node.kind == "directory":
         return list(node.links[:at_most])
     if node.kind != "hamt":
         raise InvalidBlock(f"{cid} is not a UnixFS directory")
+    limits = limits or DEFAULT_LIMITS
     out: list[tuple[str, CID, int | None]] = []
-    for shard_cid, shard in hamt_blocks(source, cid, data, limits):
-        for name, link, size in classify(shard_cid, shard).links:
+    frames: list[tuple[tuple[tuple[str, CID, int | None], ...], int, int]] = [(node.links, 0, 0)]
+    while frames:
+        links, at, depth = frames.pop()
+        while at < len(links):
+            name, link, size = links[at]
+            at += 1
             if len(name) > 2:
                 out.append((name[2:], link, size))
-        if at_most is not None and len(out) >= at_most:
-            return out[:at_most]
+                if at_most is not None and len(out) >= at_most:
+                    return out
+            elif len(name) == 2:  # a sub-shard: its entries come here, then the rest of this shard
+                if depth + 1 > limits.unixfs.max_dag_depth:
+                    raise InvalidBlock(f"HAMT under {cid} deeper than {limits.unixfs.max_dag_depth} levels")
+                shard = classify(link, source.get(link))
+                if shard.kind != "hamt":
+                    raise InvalidBlock(f"{link} inside the HAMT {cid} is not a HAMT shard")
+                frames += [(links, at, depth), (shard.links, 0, depth + 1)]
+                break
     return out
 
 

@@ -42,6 +42,10 @@ class UnixfsData:
     blocksizes: tuple[int, ...] = field(default_factory=tuple)
     hash_type: int | None = None
     fanout: int | None = None
+    mode: int | None = None
+    """UnixFS 1.5: the POSIX mode bits (permissions in the low 12)."""
+    mtime: tuple[int, int] | None = None
+    """UnixFS 1.5: seconds since the epoch (may be negative) and nanoseconds."""
 
 
 def _varint(value: int) -> bytes:
@@ -66,7 +70,31 @@ def encode(node: UnixfsData) -> bytes:
         out += b"\x28" + _varint(node.hash_type)
     if node.fanout is not None:
         out += b"\x30" + _varint(node.fanout)
+    if node.mode is not None:
+        out += b"\x38" + _varint(node.mode)
+    if node.mtime is not None:
+        seconds, nanos = node.mtime
+        time = b"\x08" + _varint(seconds & _MAX_U64) + (b"\x15" + nanos.to_bytes(4, "little") if nanos else b"")
+        out += b"\x42" + _varint(len(time)) + time
     return bytes(out)
+
+
+def _decode_time(buf: bytes) -> tuple[int, int]:
+    """``UnixTime {required int64 Seconds = 1; optional fixed32 FractionalNanoseconds = 2}``."""
+    seconds: int | None = None
+    nanos, pos = 0, 0
+    while pos < len(buf):
+        key, pos = _read_varint(buf, pos)
+        if key == 0x08:
+            value, pos = _read_varint(buf, pos)
+            seconds = value - (1 << 64) if value >> 63 else value
+        elif key == 0x15 and pos + 4 <= len(buf):
+            nanos, pos = int.from_bytes(buf[pos:pos + 4], "little"), pos + 4
+        else:
+            raise InvalidBlock(f"unixfs: unexpected field in mtime (key {key})")
+    if seconds is None or nanos >= 1_000_000_000:
+        raise InvalidBlock("unixfs: mtime has no Seconds or over 10^9 nanoseconds")
+    return seconds, nanos
 
 
 def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
@@ -100,6 +128,8 @@ def decode(buf: bytes) -> UnixfsData:
     filesize: int | None = None
     hash_type: int | None = None
     fanout: int | None = None
+    mode: int | None = None
+    mtime: tuple[int, int] | None = None
     blocksizes: list[int] = []
     pos = 0
     while pos < len(buf):
@@ -115,6 +145,8 @@ def decode(buf: bytes) -> UnixfsData:
                 hash_type = value
             elif number == 6:
                 fanout = value
+            else:
+                mode = value
         elif number == 4 and wire == 0:
             value, pos = _read_varint(buf, pos)
             blocksizes.append(value)
@@ -128,10 +160,12 @@ def decode(buf: bytes) -> UnixfsData:
             value_bytes, pos = _read_bytes(buf, pos)
             if number == 2:
                 data = value_bytes
+            else:
+                mtime = _decode_time(value_bytes)
         else:
             raise InvalidBlock(f"unixfs: unexpected field {number} with wire type {wire}")
     if kind is None:
         raise InvalidBlock("unixfs: the Data message has no Type")
     if kind not in TYPE_NAMES:
         raise InvalidBlock(f"unixfs: unknown node type {kind}")
-    return UnixfsData(kind, data, filesize, tuple(blocksizes), hash_type, fanout)
+    return UnixfsData(kind, data, filesize, tuple(blocksizes), hash_type, fanout, mode, mtime)

@@ -1,0 +1,78 @@
+"""``?format=tar`` (``application/x-tar``): a UnixFS file, directory or symlink as a TAR stream,
+with the members Kubo v0.43.1 (boxo's ``files.TarWriter``) writes.
+
+Spec: the path gateway spec's TAR response (ipfs/specs, ``path-gateway.md``); the archive
+format is POSIX ustar, with pax extended headers where a name or link does not fit ustar
+(non-ASCII, too long), as Go's ``archive/tar`` chooses them.
+
+Invariants:
+- Members come in Kubo's order: a directory's header, then each entry in link order (a
+  HAMT's in shard order), depth first. The root is named by its CID, each member
+  ``root/.../name``; a name that would leave the root (``..``, ``/``) ends the stream with
+  ``InvalidBlock``, as Kubo refuses it.
+- Modes are the UnixFS 1.5 ``mode`` permissions when set, else Kubo's defaults (0644 files,
+  0755 directories, 0777 symlinks); uid, gid and owner names are empty. The modification time
+  is the UnixFS 1.5 ``mtime`` when set, else 0 (Kubo writes the time of the request there:
+  this answer stays the same bytes for the same CID, as its immutable caching says).
+- Files stream in pieces (``read_range``): memory does not grow with a file; the walk is
+  iterative, bounded by ``limits`` like every UnixFS read of the gateway.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import tarfile
+from collections.abc import Iterator
+
+from ..cid import CID
+from ..config import DEFAULT_LIMITS, Limits
+from ..errors import InvalidBlock
+from . import _unixfs
+
+_BLOCK = 512
+_DEFAULT_MODE = {"file": 0o644, "directory": 0o755, "hamt": 0o755, "symlink": 0o777}
+_TYPE = {"file": tarfile.REGTYPE, "directory": tarfile.DIRTYPE, "hamt": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE}
+
+
+def tar_pieces(source: _unixfs.Source, cid: CID, data: bytes, limits: Limits | None = None) -> Iterator[bytes]:
+    """The TAR stream of the UnixFS entity ``cid`` (block ``data``), in pieces."""
+    limits = limits or DEFAULT_LIMITS
+    base = str(cid)
+    stack: list[tuple[str, CID, bytes | None]] = [(base, cid, data)]
+    while stack:
+        name, current, block = stack.pop()
+        block = source.get(current) if block is None else block
+        node = _unixfs.classify(current, block)
+        if node.kind not in _TYPE:
+            raise InvalidBlock(f"{current} at {name} is not a UnixFS file, directory or symlink: it has no TAR form")
+        yield _header(name, node)
+        if node.kind == "file":
+            if node.size:
+                yield from _unixfs.read_range(source, current, block, 0, node.size - 1, limits)
+            if node.size % _BLOCK:
+                yield bytes(_BLOCK - node.size % _BLOCK)
+        elif node.kind in ("directory", "hamt"):
+            children = []
+            for entry, child, _size in _unixfs.entries(source, current, block, limits):
+                path = posixpath.normpath(posixpath.join(name, entry))
+                if not path.startswith(base) or path.startswith(".."):
+                    raise InvalidBlock(f"the entry {entry!r} of {name} leaves the archive's root: "
+                                       "fetch this DAG as a CAR instead")
+                children.append((path, child, None))
+            stack.extend(reversed(children))
+    yield bytes(2 * _BLOCK)
+
+
+def _header(name: str, node: _unixfs.Node) -> bytes:
+    info = tarfile.TarInfo(name)
+    info.type = _TYPE[node.kind]
+    meta = node.meta
+    info.mode = (meta.mode & 0o777 if meta is not None and meta.mode else 0) or _DEFAULT_MODE[node.kind]
+    info.mtime = meta.mtime[0] if meta is not None and meta.mtime is not None else 0
+    info.uname = info.gname = ""
+    if node.kind == "file":
+        info.size = node.size
+    elif node.kind == "symlink":
+        assert meta is not None
+        info.linkname = meta.data.decode("utf-8", "surrogateescape")
+    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
