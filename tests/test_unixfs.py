@@ -245,6 +245,20 @@ def test_unixfs_pb_round_trip_and_strictness() -> None:
             _pb.decode(bad)
 
 
+def test_unixfs_pb_mode_and_mtime() -> None:
+    """UnixFS 1.5: mode (field 7) and mtime (field 8: int64 seconds, fixed32 nanoseconds) are
+    kept; a malformed mtime is refused like any other malformed field."""
+    for node in (_pb.UnixfsData(_pb.FILE, b"x", 1, mode=0o100644, mtime=(1_700_000_000, 123)),
+                 _pb.UnixfsData(_pb.DIRECTORY, mode=0o40755, mtime=(-86_400, 0))):
+        assert _pb.decode(_pb.encode(node)) == node
+    # as go-unixfs writes them: mode 0o644 and mtime {Seconds: 1}
+    assert _pb.decode(b"\x08\x02\x38\xa4\x03\x42\x02\x08\x01") == _pb.UnixfsData(_pb.FILE, mode=0o644, mtime=(1, 0))
+    for bad_time in (b"", b"\x15\x00\x00\x00\x00", b"\x08\x01\x15\x00\xca\x9a", b"\x08\x01\x18\x01",
+                     b"\x08\x01\x15\x00\xca\x9a\x3b"):  # none; nanoseconds alone; a short fixed32; field 3; 10^9 ns
+        with pytest.raises(InvalidBlock):
+            _pb.decode(b"\x08\x02\x42" + bytes([len(bad_time)]) + bad_time)
+
+
 # --- cat ----------------------------------------------------------------------------------------
 
 

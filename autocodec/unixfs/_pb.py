@@ -88,7 +88,9 @@ def _decode_time(buf: bytes) -> tuple[int, int]:
         if key == 0x08:
             value, pos = _read_varint(buf, pos)
             seconds = value - (1 << 64) if value >> 63 else value
-        elif key == 0x15 and pos + 4 <= len(buf):
+        elif key == 0x15:
+            if pos + 4 > len(buf):
+                raise InvalidBlock("unixfs: mtime's nanoseconds run past the end")
             nanos, pos = int.from_bytes(buf[pos:pos + 4], "little"), pos + 4
         else:
             raise InvalidBlock(f"unixfs: unexpected field in mtime (key {key})")
