@@ -9,6 +9,7 @@ Response kinds, chosen by ``?format=`` (media type) and ``Accept`` (its paramete
 names the same type; an explicit vendor type in Accept is used when there is no ``format``):
 - ``application/vnd.ipld.raw``: the verified block the path ends at;
 - ``application/vnd.ipld.car``: see ``_car`` (streamed, CARv1, order=dfs);
+- ``application/x-tar``: a UnixFS entity as a tar, see ``_tar`` (streamed);
 - ``dag-json|dag-cbor|json|cbor``: the block as stored when its codec is that format; any other
   codec is 406 (no conversion), unless the request opts in to the documented extension
   ``autocodec-convert=1`` (see docs/gateway.md), which decodes with the codec's trusted module
@@ -26,6 +27,9 @@ Invariants:
   ``status_for_gateway``; no local folder name reaches the client.
 - Paths are bounded (``MAX_SEGMENTS``), listings too (``MAX_LISTING`` entries; a HAMT's shards
   are read only that far); bodies stream from a worker thread one block at a time.
+- What Go's HTTP server decides before Kubo's handlers, this module decides the same way: an
+  unclean path (``.``, ``..``, empty segments) is a 307 to the clean one, a malformed
+  ``%``-escape a 400; ``Range`` headers are read as boxo reads them (``parse_range``).
 """
 
 from __future__ import annotations
@@ -207,10 +211,10 @@ _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def _unclean_path(request: web.Request) -> web.Response | None:
-    """What Go's HTTP server (Kubo's) answers before a handler runs: a 400 for a path with a
-    malformed %-escape, a 307 to the cleaned path (no ``.`` or ``..`` segments, no empty
-    ones; the query kept) for one that is not clean; None for a clean path. aiohttp's
-    ``request.path`` has dot segments removed already, so the raw target is read."""
+    """What Go's HTTP server (Kubo's) answers before a handler runs: ``GatewayError`` 400 for a
+    path with a malformed %-escape; a 307 response to the cleaned path (no ``.`` or ``..``
+    segments, no empty ones; the query kept) for one that is not clean; None for a clean path.
+    aiohttp's ``request.path`` has dot segments removed already, so the raw target is read."""
     raw = request.raw_path.partition("?")[0]
     if _BAD_ESCAPE.search(raw):
         raise GatewayError(400, "400 Bad Request")
