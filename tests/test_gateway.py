@@ -318,3 +318,28 @@ def test_tar_refuses_a_name_that_leaves_the_root(runtime: Runtime, name: str) ->
             return b""
 
     asyncio.run(go())
+
+
+def test_a_hamt_of_empty_shards_is_refused_after_a_bounded_walk(runtime: Runtime) -> None:
+    """A hostile "HAMT" whose shards link 256 times to the same empty shard would take 256^3
+    reads to list. A real HAMT has fewer shards than entries, so the walk stops once it has
+    read more than twice as many shards as it found entries (plus two depth bounds)."""
+    from autocodec.errors import InvalidBlock
+    from autocodec.serve._unixfs import entries
+
+    shard = _pb.UnixfsData(_pb.HAMT_SHARD, b"\xff" * 32, hash_type=0x22, fanout=256)
+    level = _dag_pb(runtime, shard)
+    for _ in range(3):
+        level = _dag_pb(runtime, shard, [(f"{i:02X}", level) for i in range(256)])
+
+    class Counting:
+        reads = 0
+
+        def get(self, cid: CID) -> bytes:
+            Counting.reads += 1
+            return runtime.get(cid)
+
+    with pytest.raises(InvalidBlock, match="not a UnixFS HAMT"):
+        entries(Counting(), level, runtime.get(level))
+    assert Counting.reads <= 2 * 64 + 1
+    assert call(runtime, f"/ipfs/{level}/")[0] == 502  # the listing: an invalid block

@@ -96,7 +96,10 @@ def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
     """``(name, cid, tsize)`` of the entries of a directory or HAMT shard, in link order: a
     HAMT's depth first, each shard's links in order and a sub-shard's entries where its link
     stands, as Kubo (boxo's ``Shard.ForEachLink``) lists them. The first ``at_most`` when
-    given: shards are read only until that many are found."""
+    given: shards are read only until that many are found. A HAMT has fewer shards than
+    entries (a shard holds at least two children), so a walk that reads more than twice as
+    many shards as it found entries, plus two paths of the depth bound, is refused: a
+    hostile HAMT of empty shards cannot hold a worker thread."""
     node = classify(cid, data)
     if node.kind == "directory":
         return list(node.links[:at_most])
@@ -104,6 +107,7 @@ def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
         raise InvalidBlock(f"{cid} is not a UnixFS directory")
     limits = limits or DEFAULT_LIMITS
     out: list[tuple[str, CID, int | None]] = []
+    shards = 0
     frames: list[tuple[tuple[tuple[str, CID, int | None], ...], int, int]] = [(node.links, 0, 0)]
     while frames:
         links, at, depth = frames.pop()
@@ -117,6 +121,10 @@ def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
             elif len(name) == 2:  # a sub-shard: its entries come here, then the rest of this shard
                 if depth + 1 > limits.unixfs.max_dag_depth:
                     raise InvalidBlock(f"HAMT under {cid} deeper than {limits.unixfs.max_dag_depth} levels")
+                shards += 1
+                if shards > 2 * (len(out) + limits.unixfs.max_dag_depth):
+                    raise InvalidBlock(f"the HAMT {cid} has {shards} shards for {len(out)} entries so far: "
+                                       "not a UnixFS HAMT (a shard holds at least two children)")
                 shard = classify(link, source.get(link))
                 if shard.kind != "hamt":
                     raise InvalidBlock(f"{link} inside the HAMT {cid} is not a HAMT shard")
