@@ -15,6 +15,7 @@ docs/gateway.md with the reason.
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import random
@@ -48,7 +49,7 @@ class World:
 class Reply:
     status: int
     headers: dict[str, str]
-    body: bytes
+    body: bytes | None
 
 
 def fetch(base: str, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
@@ -61,7 +62,11 @@ def fetch(base: str, path: str, headers: dict[str, str] | None = None, method: s
     opener = urllib.request.build_opener(NoRedirect)
     try:
         with opener.open(req, timeout=60) as resp:
-            return Reply(resp.status, {k.lower(): v for k, v in resp.headers.items()}, resp.read())
+            try:
+                body: bytes | None = resp.read()
+            except http.client.IncompleteRead:
+                body = None  # shorter than its Content-Length (a Kubo bug, named where a test meets it)
+            return Reply(resp.status, {k.lower(): v for k, v in resp.headers.items()}, body)
     except urllib.error.HTTPError as exc:
         return Reply(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
 
@@ -648,12 +653,51 @@ def test_edge_requests_get_kubos_answer(world: World, case: str) -> None:
 
 
 @pytest.mark.parametrize("spec", ["bytes=abc", "Bytes=0-1", "bytes=5-1", "bytes=-0", "bytes=100-200", "bytes=0-3",
-                                  "bytes=0-11,0-11"])
+                                  "bytes=0-11,0-11", "bytes=13-12", "bytes=12-11,-1", "bytes=25-0, 3-"])
 def test_head_with_range_gets_kubos_answer(world: World, spec: str) -> None:
     """HEAD reads Range as Kubo's HEAD does: boxo checks the syntax on GET only, so on HEAD a
-    malformed header is its content server's 416, not a 400."""
+    malformed header is its content server's 416, not a 400, and an element starting past the
+    end is skipped before its end is read."""
     kubo, ours = both(world, "/ipfs/{root}/subdir/hello.txt", {"Range": spec}, method="HEAD")
     assert ours.status == kubo.status, (spec, kubo.status, ours.status)
     assert ours.headers.get("content-range") == kubo.headers.get("content-range")
     if kubo.status < 300:
         assert ours.headers.get("content-length") == kubo.headers.get("content-length")
+
+
+def _random_range(rng: random.Random, size: int) -> str:
+    """A ``Range`` header from a grammar of what clients send and what they get wrong."""
+    def number() -> str:
+        return rng.choice([str(rng.randrange(size * 2 + 2)), str(size), str(size - 1), "0", "", " 3", "+2", "-1",
+                           "99999999999999999999", "00", "1e3"])
+
+    def element() -> str:
+        return rng.choice([lambda: f"{number()}-{number()}", lambda: f"-{number()}", lambda: f"{number()}-",
+                           lambda: rng.choice(["", " ", "-", "--", "a-b", "1-2-3"]),
+                           lambda: f" {number()} - {number()} "])()
+
+    unit = rng.choice(["bytes=", "bytes=", "bytes=", "bytes =", "BYTES=", "bytes= ", "items="])
+    return unit + rng.choice([",", ", "]).join(element() for _ in range(rng.choice([1, 1, 1, 2, 3])))
+
+
+@pytest.mark.parametrize("path,size", [("/ipfs/{root}/subdir/hello.txt", 12), ("/ipfs/{root}/multiblock.txt", 1026)])
+def test_random_ranges_get_kubos_answer(world: World, path: str, size: int) -> None:
+    """200 generated Range headers per file, GET and HEAD: the same status and Content-Range
+    as Kubo, and the same bytes. Two Kubo answers are not copied (docs/gateway.md): a suffix
+    longer than the file is its 500 (here the whole file), and where it ignores the ranges or
+    the first one lies past the end it sends a body short of its Content-Length."""
+    rng = random.Random(size)
+    differ = []
+    for spec in (_random_range(rng, size) for _ in range(200)):
+        for method in ("GET", "HEAD"):
+            kubo, ours = both(world, path, {"Range": spec}, method=method)
+            if kubo.status == 500 and kubo.body and b"negative start bigger than the file size" in kubo.body:
+                assert (ours.status, ours.headers.get("content-range")) == (206, f"bytes 0-{size - 1}/{size}"), spec
+                continue
+            same = (ours.status, ours.headers.get("content-range")) == (kubo.status, kubo.headers.get("content-range"))
+            if same and kubo.status < 300 and kubo.body is not None:
+                same = ours.body == kubo.body and ours.headers.get("content-length") == kubo.headers.get("content-length")
+            if not same:
+                differ.append((method, spec, kubo.status, kubo.headers.get("content-range"), ours.status,
+                               ours.headers.get("content-range")))
+    assert not differ, differ

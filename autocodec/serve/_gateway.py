@@ -542,67 +542,94 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
     return _raw_response(request, target)
 
 
-def parse_range(header: str, size: int) -> tuple[int, int] | None:
+class UnsatisfiableRange(GatewayError):
+    """A 416 because every range starts past the end of the content (answered with
+    ``Content-Range: bytes */size``, as Go's content server answers it)."""
+
+
+def parse_range(header: str, size: int, *, head: bool = False) -> tuple[int, int] | None:
     """The span a ``Range`` header asks of content of ``size`` bytes, read as Kubo v0.43.1
-    (boxo) reads it: the inclusive offsets of the first range that overlaps the content
+    reads it: the inclusive offsets of the first range that overlaps the content
     (``(size, size - 1)``, no bytes, for a zero-length suffix), or None for all of it (no
-    range left, ranges longer together than the content, an empty content). A malformed
-    header is a 400; ranges that all start past the end are a 416."""
+    range left, ranges longer together than the content).
+
+    Two readers in turn, as in Kubo: on GET, boxo first checks the syntax of every element
+    (``parseRangeWithoutLength``; a malformed header is a 400); then Go's content server
+    (``parseRange``, GET and HEAD) reads it against the size, skipping an element that starts
+    past the end before its end is read: what it cannot read is a 416, and ranges that all
+    start past the end an ``UnsatisfiableRange`` (unless the content is empty: all of it)."""
+    elements = _range_elements(header)
+    if not head and (elements is None or not all(_well_formed(start, end) for start, end in elements)):
+        raise GatewayError(400, "invalid range request: invalid range")
+    if elements is None:
+        raise GatewayError(416, "invalid range")
     spans: list[tuple[int, int]] = []
     past_end = False
-    for first, last in _byte_ranges(header):
-        if first is None:  # a suffix: the last ``last`` bytes
-            spans.append((size - min(last or 0, size), size - 1))
-        elif first >= size:
+    for start, end in elements:
+        if not start:  # a suffix: the last ``end`` bytes
+            count = _suffix_count(end)
+            if count is None:
+                raise GatewayError(416, "invalid range")
+            spans.append((size - min(count, size), size - 1))
+            continue
+        first = _int64(start)
+        if first is None or first < 0:
+            raise GatewayError(416, "invalid range")
+        if first >= size:
             past_end = True
-        else:
-            spans.append((first, size - 1 if last is None else min(last, size - 1)))
-    if past_end and not spans:
-        if not size:
-            return None
-        raise GatewayError(416, f"range {header[:100]!r} is outside the content of {size} bytes")
+            continue
+        last = _int64(end) if end else size - 1
+        if last is None or first > last:
+            raise GatewayError(416, "invalid range")
+        spans.append((first, min(last, size - 1)))
+    if past_end and not spans and size:
+        raise UnsatisfiableRange(416, f"range {header[:100]!r} is outside the content of {size} bytes")
     if not spans or sum(end - start + 1 for start, end in spans) > size:
         return None
     return spans[0]
 
 
 _RANGE_INT = re.compile(r"[+-]?[0-9]{1,19}")
+_HTTP_SPACE = " \t"
 
 
-def _byte_ranges(header: str) -> list[tuple[int | None, int | None]]:
-    """The ranges of a ``bytes=`` header, each ``(first, last)`` (``last`` None: to the end)
-    or ``(None, n)`` (the last ``n`` bytes); a 400 for anything else (boxo's
-    ``parseRangeWithoutLength``: the unit is case-sensitive, numbers are int64)."""
-    def number(text: str) -> int:
-        if not _RANGE_INT.fullmatch(text) or not -(1 << 63) <= int(text) < 1 << 63:
-            raise ValueError(text)
-        return int(text)
+def _int64(text: str) -> int | None:
+    """``text`` as Go's ``strconv.ParseInt(text, 10, 64)`` reads it, or None."""
+    if not _RANGE_INT.fullmatch(text) or not -(1 << 63) <= int(text) < 1 << 63:
+        return None
+    return int(text)
 
+
+def _suffix_count(end: str) -> int | None:
+    """The byte count of a suffix element (``-end``), or None (Go takes no sign of its own)."""
+    return _int64(end) if end[:1] not in ("", "-") else None
+
+
+def _range_elements(header: str) -> list[tuple[str, str]] | None:
+    """The trimmed ``(start, end)`` texts of a ``bytes=`` header's non-empty elements (the unit
+    is case-sensitive); None when it is not one or an element has no ``-``."""
     if not header.startswith("bytes="):
-        raise GatewayError(400, "invalid range request: invalid range")
-    out: list[tuple[int | None, int | None]] = []
-    try:
-        for part in header[6:].split(","):
-            first, sep, last = part.strip(" \t").partition("-")
-            if not first and not sep:
-                continue  # an empty element
-            first, last = first.strip(" \t"), last.strip(" \t")
-            if not sep or (not first and (not last or last[0] == "-")):
-                raise ValueError(part)
-            if not first:
-                if (n := number(last)) < 0:
-                    raise ValueError(part)
-                out.append((None, n))
-            elif not last:
-                out.append((number(first), None))
-            else:
-                a, b = number(first), number(last)
-                if b < 0 or a > b:
-                    raise ValueError(part)
-                out.append((a, b))
-    except ValueError:
-        raise GatewayError(400, "invalid range request: invalid range") from None
+        return None
+    out = []
+    for part in header[6:].split(","):
+        if part := part.strip(_HTTP_SPACE):
+            start, sep, end = part.partition("-")
+            if not sep:
+                return None
+            out.append((start.strip(_HTTP_SPACE), end.strip(_HTTP_SPACE)))
     return out
+
+
+def _well_formed(start: str, end: str) -> bool:
+    """Whether boxo's ``parseRangeWithoutLength`` takes the element: a suffix of a non-negative
+    count, or int64 offsets with the end (if any) non-negative and not before the start."""
+    if not start:
+        return _suffix_count(end) is not None
+    first = _int64(start)
+    if first is None or not end:
+        return first is not None
+    last = _int64(end)
+    return last is not None and 0 <= last and first <= last
 
 
 async def _file_response(request: web.Request, runtime: "Runtime", target: Target,
@@ -620,11 +647,11 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
         return web.Response(status=304, headers=headers)
     if "Range" in request.headers:
         try:
-            asked = parse_range(request.headers["Range"], size)
+            asked = parse_range(request.headers["Range"], size, head=request.method == "HEAD")
         except GatewayError as exc:
-            if exc.status != 416 and request.method != "HEAD":
-                raise  # boxo checks the syntax on GET only (400); on HEAD its content server answers 416
-            if exc.status == 416:
+            if exc.status != 416:
+                raise
+            if isinstance(exc, UnsatisfiableRange):
                 headers["Content-Range"] = f"bytes */{size}"
             return web.Response(status=416, text=exc.text + "\n", headers=headers)
         if asked is not None:
