@@ -411,8 +411,8 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         return _raw_response(request, target)
     if media == TAR:
         return await _tar_response(request, runtime, target)
-    if media in (JSON, CBOR) and target.cid.codec == _unixfs.DAG_PB:
-        media = None  # Kubo v0.43.1 ignores the generic json/cbor formats for UnixFS
+    if media in (JSON, CBOR) and target.cid.codec in (_unixfs.DAG_PB, _unixfs.RAW):
+        media = None  # Kubo v0.43.1 ignores the generic json/cbor formats for UnixFS and raw blocks
     if media in _MATCHING:
         return await _data_response(request, runtime, target, media)
     return await _path_response(request, runtime, target, raw_path.endswith("/"))
