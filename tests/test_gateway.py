@@ -58,7 +58,7 @@ def test_entity_bytes_ranges(spec: str, size: int, expected: tuple[int, int] | N
     assert resolve_range(size, spec) == expected
 
 
-@pytest.mark.parametrize("spec", ["", "0", "a:b", "1:", ":5", "10:2"])
+@pytest.mark.parametrize("spec", ["", "0", "a:b", "1:", ":5", "10:2", "-1:-5", "1:2:3", " 5:6", "1_0:20", "0:1" + "0" * 19])
 def test_entity_bytes_malformed(spec: str) -> None:
     with pytest.raises(ValueError):
         resolve_range(100, spec)
@@ -74,6 +74,42 @@ def test_car_parameters() -> None:
                           ({"car-dups": "maybe"}, {}), ({"entity-bytes": "x"}, {})):
         with pytest.raises(InvalidInput):
             car_params(query, accept)
+    won = car_params({"car-dups": "y", "car-order": ""}, {"dups": "n", "order": "unk"})  # a query value wins
+    assert (won.dups, won.order) == (True, "unk")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("5", 5), ("+5", 5), ("-5", -5), ("-0", 0), ("0" * 30 + "7", 7), (str(2**63 - 1), 2**63 - 1), (str(-2**63), -2**63),
+    (str(2**63), None), (" 5", None), ("5 ", None), ("1_0", None), ("\u0663", None), ("", None), ("+", None),
+    ("9" * 5000, None),
+])
+def test_go_int64(text: str, expected: int | None) -> None:
+    """Numbers in requests read as Go's strconv.ParseInt(text, 10, 64) reads them."""
+    from autocodec.serve._goparse import parse_int64
+
+    assert parse_int64(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("application/vnd.ipld.car; version=1; dups=y", ("application/vnd.ipld.car", {"version": "1", "dups": "y"})),
+    ("Application/VND.ipld.CAR;ORDER=dfs", ("application/vnd.ipld.car", {"order": "dfs"})),
+    ('application/vnd.ipld.car; dups="y"; x="a\\"b"', ("application/vnd.ipld.car", {"dups": "y", "x": 'a"b'})),
+    ("application/vnd.ipld.car; dups=y; dups=y;", ("application/vnd.ipld.car", {"dups": "y"})),
+    ("application/vnd.ipld.car;order", "mime: invalid media parameter"),
+    ('application/vnd.ipld.car; x="open', "mime: invalid media parameter"),
+    ("application/vnd.ipld.car; dups=y; dups=n", "mime: duplicate parameter name"),
+    ("application/vnd.ipld.car x", "mime: unexpected content after media subtype"),
+    ("application/", "mime: expected token after slash"),
+])
+def test_go_media_type(text: str, expected: Any) -> None:
+    """One Accept element read as Go's mime.ParseMediaType reads it (what Kubo answers 400)."""
+    from autocodec.serve._goparse import parse_media_type
+
+    if isinstance(expected, str):
+        with pytest.raises(ValueError, match=expected):
+            parse_media_type(text)
+    else:
+        assert parse_media_type(text) == expected
 
 
 @pytest.mark.parametrize(("head", "kind"), [

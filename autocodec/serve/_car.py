@@ -48,23 +48,28 @@ class CarParams:
 
 def car_params(query: Any, accept_params: dict[str, str]) -> CarParams:
     """Parameters from the query (``dag-scope``, ``entity-bytes``, ``car-version``, ``car-order``,
-    ``car-dups``) and the Accept media-type parameters (which win); ``InvalidInput`` when bad."""
+    ``car-dups``) and the Accept media-type parameters, a query value that is not empty
+    winning (IPIP-523, as boxo's ``buildCarParams``); ``InvalidInput`` when bad."""
     scope = query.get("dag-scope", "all")
     if scope not in SCOPES:
         raise InvalidInput(f"unsupported dag-scope {scope!r}", hint=f"use one of {', '.join(SCOPES)}")
-    version = accept_params.get("version", query.get("car-version", "1"))
+
+    def asked(key: str, default: str) -> str:
+        return query.get(f"car-{key}") or accept_params.get(key) or default
+
+    version = asked("version", "1")
     if version != "1":
         raise InvalidInput(f"unsupported CAR version {version!r}", hint="only version=1 is produced")
-    order = accept_params.get("order", query.get("car-order", "dfs"))
+    order = asked("order", "dfs")
     if order not in ("dfs", "unk"):
         raise InvalidInput(f"unsupported CAR order {order!r}", hint="use order=dfs or order=unk")
-    dups = accept_params.get("dups", query.get("car-dups", "n"))
+    dups = asked("dups", "n")
     if dups not in ("y", "n"):
         raise InvalidInput(f"unsupported CAR dups {dups!r}", hint="use dups=y or dups=n")
     entity_bytes = query.get("entity-bytes")
     if entity_bytes is not None:
         try:
-            _unixfs.resolve_range(1 << 62, entity_bytes)
+            _unixfs.parse_entity_bytes(entity_bytes)
         except ValueError as exc:
             raise InvalidInput(str(exc), hint="write entity-bytes as from:to, e.g. 0:1023 or -512:*") from None
     # order=unk lets the server choose: blocks are always sent in dfs order, and the answer

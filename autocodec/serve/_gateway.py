@@ -52,6 +52,7 @@ from ..cid import CID
 from ..dag import DagPath, parse_path
 from ..dag import resolve as resolve_path
 from . import _car, _tar, _unixfs
+from ._goparse import parse_int64, parse_media_type
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
@@ -173,18 +174,18 @@ def locate(runtime: "Runtime", path: DagPath) -> Target:
 
 
 def negotiate(request: web.Request) -> tuple[str | None, dict[str, str]]:
-    """The response media type asked for and its parameters (see module docstring)."""
+    """The response media type asked for and its parameters (see module docstring); a 400
+    ``GatewayError`` when the Accept element it takes is not a media type Go can parse."""
     accept_type: str | None = None
     accept_params: dict[str, str] = {}
     for header in request.headers.getall("Accept", []):
         for value in header.split(","):
             text = value.strip()
             if text.startswith(_EXPLICIT):
-                kind, *params = (part.strip() for part in text.split(";"))
-                accept_type = kind.lower()
-                for param in params:
-                    key, _, val = param.partition("=")
-                    accept_params[key.strip().lower()] = val.strip().strip('"')
+                try:
+                    accept_type, accept_params = parse_media_type(text)
+                except ValueError as exc:
+                    raise GatewayError(400, f"error while processing the Accept header: {exc}") from None
                 break
         if accept_type:
             break
@@ -572,13 +573,13 @@ def parse_range(header: str, size: int, *, head: bool = False) -> tuple[int, int
                 raise GatewayError(416, "invalid range")
             spans.append((size - min(count, size), size - 1))
             continue
-        first = _int64(start)
+        first = parse_int64(start)
         if first is None or first < 0:
             raise GatewayError(416, "invalid range")
         if first >= size:
             past_end = True
             continue
-        last = _int64(end) if end else size - 1
+        last = parse_int64(end) if end else size - 1
         if last is None or first > last:
             raise GatewayError(416, "invalid range")
         spans.append((first, min(last, size - 1)))
@@ -589,20 +590,12 @@ def parse_range(header: str, size: int, *, head: bool = False) -> tuple[int, int
     return spans[0]
 
 
-_RANGE_INT = re.compile(r"[+-]?[0-9]{1,19}")
 _HTTP_SPACE = " \t"
-
-
-def _int64(text: str) -> int | None:
-    """``text`` as Go's ``strconv.ParseInt(text, 10, 64)`` reads it, or None."""
-    if not _RANGE_INT.fullmatch(text) or not -(1 << 63) <= int(text) < 1 << 63:
-        return None
-    return int(text)
 
 
 def _suffix_count(end: str) -> int | None:
     """The byte count of a suffix element (``-end``), or None (Go takes no sign of its own)."""
-    return _int64(end) if end[:1] not in ("", "-") else None
+    return parse_int64(end) if end[:1] not in ("", "-") else None
 
 
 def _range_elements(header: str) -> list[tuple[str, str]] | None:
@@ -625,10 +618,10 @@ def _well_formed(start: str, end: str) -> bool:
     count, or int64 offsets with the end (if any) non-negative and not before the start."""
     if not start:
         return _suffix_count(end) is not None
-    first = _int64(start)
+    first = parse_int64(start)
     if first is None or not end:
         return first is not None
-    last = _int64(end)
+    last = parse_int64(end)
     return last is not None and 0 <= last and first <= last
 
 

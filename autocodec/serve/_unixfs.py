@@ -25,6 +25,7 @@ from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidBlock
 from ..unixfs import _pb
 from ..unixfs._cat import _check_sizes
+from ._goparse import parse_int64
 
 DAG_PB = 0x70
 RAW = 0x55
@@ -133,21 +134,27 @@ def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
     return out
 
 
+def parse_entity_bytes(spec: str) -> tuple[int, int | None]:
+    """``entity-bytes`` ``from:to`` as boxo's ``NewDagByteRange`` reads it: int64 offsets (a
+    negative one counts from the end), ``to`` may be ``*`` (None); ``ValueError`` for anything
+    else, or ``from`` after ``to`` where both have one sign."""
+    parts = spec.split(":")
+    if len(parts) != 2:
+        raise ValueError(f"entity-bytes {spec!r} is not from:to")
+    first, last = parse_int64(parts[0]), None if parts[1] == "*" else parse_int64(parts[1])
+    if first is None or (last is None and parts[1] != "*"):
+        raise ValueError(f"entity-bytes {spec!r}: from and to are int64 numbers (to may be *)")
+    if last is not None and (first < 0) == (last < 0) and first > last:
+        raise ValueError(f"entity-bytes {spec!r}: to is before from")
+    return first, last
+
+
 def resolve_range(size: int, spec: str) -> tuple[int, int] | None:
     """``entity-bytes`` ``from:to`` as inclusive offsets clamped to a file of ``size`` bytes,
     or ``None`` when the range holds no byte. ``ValueError`` for a malformed spec."""
-    first, sep, last = spec.partition(":")
-    if not sep or not first or not last:
-        raise ValueError(f"entity-bytes {spec!r} is not from:to")
-    start = int(first)
-    start = max(0, size + start) if start < 0 else start
-    if last == "*":
-        end = size - 1
-    else:
-        end = int(last)
-        end = size + end if end < 0 else end
-        if end < start and int(last) >= 0 and int(first) >= 0:
-            raise ValueError(f"entity-bytes {spec!r}: to is before from")
+    first, last = parse_entity_bytes(spec)
+    start = max(0, size + first) if first < 0 else first
+    end = size - 1 if last is None else size + last if last < 0 else last
     end = min(end, size - 1)
     if size == 0 or start > end:
         return None

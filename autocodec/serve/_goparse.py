@@ -1,0 +1,110 @@
+"""Request values read as Go's standard library reads them in Kubo's gateway (boxo).
+
+Where a request is malformed, what Kubo answers is decided by these readers, not by the
+gateway spec; the gateway uses them so that its answers to malformed requests are Kubo's:
+- ``parse_int64``: ``strconv.ParseInt(text, 10, 64)`` (an optional sign, ASCII digits, int64;
+  unlike Python's ``int`` no spaces, no ``_``, no other digits);
+- ``parse_media_type``: ``mime.ParseMediaType`` for one ``Accept`` element (a lower-cased
+  ``type/subtype``, then ``; key=value`` parameters with token or quoted values; a duplicate
+  name with a different value, or a parameter that does not parse, is an error; a trailing
+  ``;`` is not; RFC 2231 continuations are kept as the keys they are).
+Both are pure functions of their text.
+"""
+
+from __future__ import annotations
+
+import re
+
+_INT = re.compile(r"[+-]?[0-9]+")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+"""RFC 2045 token characters: Go's ``isTokenChar`` (ASCII above space, below DEL, no tspecials)."""
+_TSPECIALS = frozenset('()<>@,;:\\"/[]?=')
+_SPACE = " \t\r\n\v\f"
+
+
+def parse_int64(text: str) -> int | None:
+    """``text`` as a base-10 int64, or None where Go's ``ParseInt`` fails."""
+    if not _INT.fullmatch(text) or len(text.lstrip("+-").lstrip("0")) > 19:  # no huge int() either
+        return None
+    value = int(text)
+    return value if -(1 << 63) <= value < 1 << 63 else None
+
+
+def parse_media_type(text: str) -> tuple[str, dict[str, str]]:
+    """The lower-cased media type and parameters (keys lower-cased) of ``text``;
+    ``ValueError`` with Go's message where ``mime.ParseMediaType`` fails."""
+    base = text.partition(";")[0]
+    media = base.strip(_SPACE).lower()
+    _check_media_type(media)
+    params: dict[str, str] = {}
+    rest = text[len(base):]
+    while rest := rest.lstrip(_SPACE):
+        parsed = _media_param(rest)
+        if parsed is None:
+            if rest.strip(_SPACE) == ";":
+                break  # a trailing semicolon is not an error
+            raise ValueError("mime: invalid media parameter")
+        key, value, rest = parsed
+        if params.get(key, value) != value:
+            raise ValueError("mime: duplicate parameter name")
+        params[key] = value
+    return media, params
+
+
+def _check_media_type(media: str) -> None:
+    kind = _TOKEN.match(media)
+    if kind is None:
+        raise ValueError("mime: no media type")
+    rest = media[kind.end():]
+    if not rest:
+        return
+    if not rest.startswith("/"):
+        raise ValueError("mime: expected slash after first token")
+    sub = _TOKEN.match(rest, 1)
+    if sub is None:
+        raise ValueError("mime: expected token after slash")
+    if sub.end() != len(rest):
+        raise ValueError("mime: unexpected content after media subtype")
+
+
+def _media_param(text: str) -> tuple[str, str, str] | None:
+    """``; key=value`` at the start of ``text``: key (lower-cased), value, what follows."""
+    rest = text.lstrip(_SPACE)
+    if not rest.startswith(";"):
+        return None
+    rest = rest[1:].lstrip(_SPACE)
+    key = _TOKEN.match(rest)
+    if key is None:
+        return None
+    rest = rest[key.end():].lstrip(_SPACE)
+    if not rest.startswith("="):
+        return None
+    rest = rest[1:].lstrip(_SPACE)
+    if rest.startswith('"'):
+        quoted = _quoted(rest)
+        return None if quoted is None else (key.group().lower(), *quoted)
+    value = _TOKEN.match(rest)
+    if value is None:
+        return None
+    return key.group().lower(), value.group(), rest[value.end():]
+
+
+def _quoted(text: str) -> tuple[str, str] | None:
+    """A quoted string at the start of ``text`` and what follows, as Go's ``consumeValue``
+    reads it: a backslash escapes only a tspecial (else it is itself), CR or LF or no closing
+    quote fail."""
+    out: list[str] = []
+    i = 1
+    while i < len(text):
+        char = text[i]
+        if char == '"':
+            return "".join(out), text[i + 1:]
+        if char == "\\" and i + 1 < len(text) and text[i + 1] in _TSPECIALS:
+            out.append(text[i + 1])
+            i += 2
+            continue
+        if char in "\r\n":
+            return None
+        out.append(char)
+        i += 1
+    return None
