@@ -784,3 +784,49 @@ def test_random_car_requests_get_kubos_answer(world: World) -> None:
         if theirs != mine:
             differ.append((method, path, accept, theirs, mine))
     assert not differ, differ
+
+
+PATH_SEGMENTS = ("subdir", "ascii.txt", "hello.txt", "multiblock.txt", "page.html", "noext", "image.png", "binary",
+                 "empty.txt", "%C4%85", "%C4%99", "file-%C5%BA%C5%82.txt", "link", "site", "index.html", "other.txt",
+                 "nope", ".", "..", "", "%2e", "%2e%2e", "%2F", "subdir%2Fhello.txt", "a%00b", "a%20b", "%20", "~", "@",
+                 "%ff", "SUBDIR", "1.txt")
+PATH_ROOTS = ("/ipfs/{root}", "/ipfs/{root_v0}", "/ipfs/{hamt}", "/ipfs/{outer}", "/ipfs/{document}", "/ipfs/{identity}",
+              "/ipfs/{git_commit}", "/ipfs/{site}")
+PATH_QUERIES = ("", "?filename=a.txt", "?download=true", "?filename=x%22y&download=true", "?format=", "?go-get=1",
+                "?x=1&y=2")
+PATH_VALIDATORS = (None, "*", '"{hello}"', 'W/"{hello}"', '"bafy"', '"{root}", "{hello}"', "garbage", '""')
+
+
+def test_random_paths_get_kubos_answer(world: World) -> None:
+    """400 generated path-gateway requests (roots of every kind, up to three segments drawn
+    from names, dot segments plain and escaped, escaped slashes, spaces, NULs and bad UTF-8,
+    a trailing slash or not, queries, If-None-Match validators; GET and HEAD): the same status,
+    media type, body, Location, Content-Disposition, ETag and Cache-Control as Kubo. Left out,
+    as named in docs/gateway.md: a listing's HTML and ETag (this server's own), and a HEAD of
+    a listing (Kubo's has no headers)."""
+    rng = random.Random(1)
+    cids = {k.replace("-", "_"): v for k, v in world.cids.items()}
+    differ = []
+    for _ in range(400):
+        path = rng.choice(PATH_ROOTS) + "".join("/" + rng.choice(PATH_SEGMENTS) for _ in range(rng.randrange(4)))
+        path += ("/" if rng.random() < 0.3 else "") + rng.choice(PATH_QUERIES)
+        validator = rng.choice(PATH_VALIDATORS)
+        headers = {"If-None-Match": validator.format(**cids)} if validator else {}
+        method = rng.choice(["GET", "GET", "HEAD"])
+        kubo, ours = both(world, path, headers, method=method)
+        kubo_type, our_type = (r.headers.get("content-type", "").split(";")[0] for r in (kubo, ours))
+        listing = kubo_type == "text/html" and kubo.status == 200 and b"DirIndex" in kubo.headers.get("etag", "").encode()
+        if method == "HEAD" and kubo.status == 200 and not kubo_type:
+            listing = True  # Kubo's HEAD of a listing carries no headers
+        theirs = [kubo.status, kubo.headers.get("location")]
+        mine = [ours.status, ours.headers.get("location")]
+        if kubo.status < 400 and not listing:
+            names = ("content-disposition", "etag", "cache-control")
+            theirs += [kubo_type, *(kubo.headers.get(n) for n in names)]
+            mine += [our_type, *(ours.headers.get(n) for n in names)]
+            if method == "GET" and kubo.status == 200:
+                theirs.append(kubo.body)
+                mine.append(ours.body)
+        if theirs != mine:
+            differ.append((method, path, validator, theirs[:7], mine[:7]))
+    assert not differ, differ

@@ -42,15 +42,16 @@ def _clean(text: str) -> list[str]:
     return [seg for seg in cleaned.split("/") if seg]
 
 
-def parse_path(path: "str | CID | DagPath") -> DagPath:
-    """Parse a CID or a content path; ``InvalidPath``/``InvalidCID`` naming what is wrong."""
+def parse_path(path: "str | CID | DagPath", *, strip: bool = True) -> DagPath:
+    """Parse a CID or a content path; ``InvalidPath``/``InvalidCID`` naming what is wrong.
+    ``strip``: surrounding whitespace is no part of it (pasted text); a gateway's paths keep it."""
     if isinstance(path, DagPath):
         return path
     if isinstance(path, CID):
         return DagPath("ipfs", path, (), str(path))
     if not isinstance(path, str):
         raise InvalidPath(f"not a path: {type(path).__name__}")
-    text = path.strip()
+    text = path.strip() if strip else path
     for scheme in NAMESPACES:
         for sep in ("://", ":"):
             if text.startswith(scheme + sep):

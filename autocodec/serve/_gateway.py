@@ -209,23 +209,33 @@ _PATH_SEGMENT_SAFE = "$&+:=@"
 _PATH_SAFE = "/$&+,:;=@"
 """What Go's ``url.URL.EscapedPath`` leaves as it is besides letters, digits and ``-._~``."""
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_VALID_ENCODED = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~$&+,/:;=@!'()*[]%")
+"""What Go's ``validEncoded`` takes in a path as sent (else the decoded path is escaped again)."""
+
+
+def _clean(path: str) -> str:
+    """``path`` as Go's ``cleanPath`` (and ``http.Redirect``) leave it: no ``.``, ``..`` or
+    empty segments, rooted, a trailing slash kept."""
+    clean = "/" + posixpath.normpath(path).lstrip("/")
+    return clean + "/" if path.endswith("/") and clean != "/" else clean
 
 
 def _unclean_path(request: web.Request) -> web.Response | None:
     """What Go's HTTP server (Kubo's) answers before a handler runs: ``GatewayError`` 400 for a
-    path with a malformed %-escape; a 307 response to the cleaned path (no ``.`` or ``..``
-    segments, no empty ones; the query kept) for one that is not clean; None for a clean path.
-    aiohttp's ``request.path`` has dot segments removed already, so the raw target is read."""
-    raw = request.raw_path.partition("?")[0]
+    path with a malformed %-escape; a 307 response for a path that is not clean, None for one
+    that is. As Go's ``ServeMux``, the path is cleaned (no ``.`` or ``..`` segments, no empty
+    ones) as sent, escapes and all (``%2e``, ``%2F`` are no dots or slashes there; the handler's
+    path cleaning sees them later), and the cleaned path is escaped once more for the Location
+    (``%20`` becomes ``%2520``: Go's answer, copied); the query is kept as sent."""
+    raw, _, raw_query = request.raw_path.partition("?")
     if _BAD_ESCAPE.search(raw):
         raise GatewayError(400, "400 Bad Request")
-    path = urllib.parse.unquote(raw)
-    clean = "/" + posixpath.normpath(path).lstrip("/")
-    if path.endswith("/") and clean != "/":
-        clean += "/"
-    if clean == path:
+    escaped = raw if all(c in _VALID_ENCODED for c in raw) else urllib.parse.quote(
+        urllib.parse.unquote_to_bytes(raw), safe=_PATH_SAFE)  # Go's URL.EscapedPath
+    clean = _clean(escaped)
+    if clean == escaped:
         return None
-    location = urllib.parse.quote(clean, safe=_PATH_SAFE) + (f"?{request.query_string}" if request.query_string else "")
+    location = urllib.parse.quote(clean, safe=_PATH_SAFE) + (f"?{raw_query}" if raw_query else "")
     return web.Response(status=307, text=f'<a href="{html.escape(location)}">Temporary Redirect</a>.\n\n',
                         content_type="text/html", headers={"Location": location})
 
@@ -380,7 +390,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if not raw_path:
         raise GatewayError(400, "no CID in the path: use /ipfs/{cid}[/path]")
     try:
-        path = parse_path("/ipfs/" + raw_path)
+        path = parse_path("/ipfs/" + raw_path, strip=False)
     except errors.InvalidInput as exc:
         raise GatewayError(400, f"invalid path {('/ipfs/' + raw_path)[:200]!r}: {exc.message}") from None
     media, params = negotiate(request)
@@ -405,6 +415,8 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media == CAR:
         assert car is not None
         return await _car_response(request, runtime, target, car)
+    if (early := _early_not_modified(request, target.cid, media)) is not None:
+        return early
     if target.remainder:
         raise GatewayError(501, f"{'/' + '/'.join(target.remainder)} of {path} is a value inside block {target.cid}, "
                                 "not a block: fetch the block with ?format=raw and read it client-side")
@@ -417,6 +429,34 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media in _MATCHING:
         return await _data_response(request, runtime, target, media)
     return await _path_response(request, runtime, target, raw_path.endswith("/"))
+
+
+def format_etag(cid: CID, media: str | None) -> str:
+    """The ETag of ``cid`` answered as ``media`` (None: as its codec's own type where it has
+    one, else plain), as boxo's ``getEtag`` names it: ``"{cid}"``, ``"{cid}.{short type}"``
+    (``raw``, ``dag-json``, ...), a TAR's weak ``W/"{cid}.x-tar"``."""
+    media = media or _CODEC_TYPES.get(cid.codec, (None,))[0]
+    if media is None:
+        return f'"{cid}"'
+    short = media[max(media.rfind("/"), media.rfind(".")) + 1:]
+    return f'{"W/" if media == TAR else ""}"{cid}.{short}"'
+
+
+def _listing_etag(cid: CID) -> str:
+    return f'"DirIndex-autocodec_CID-{cid}"'
+
+
+def _early_not_modified(request: web.Request, cid: CID, media: str | None) -> web.Response | None:
+    """Kubo's first answer to ``If-None-Match`` (boxo's ``handleIfNoneMatch``), before the kind
+    of response is known: a 304 when it names the terminal block's ETag for the format asked
+    (``*`` does), or its listing's; the 304 carries the validator matched and its 200's
+    Cache-Control, nothing else. None otherwise (the handlers check their own ETags again)."""
+    if "If-None-Match" not in request.headers:
+        return None
+    for etag, cache in ((format_etag(cid, media), IMMUTABLE), (_listing_etag(cid), LISTING_CACHE)):
+        if not_modified(request, etag):
+            return web.Response(status=304, headers={"Etag": etag, "Cache-Control": cache})
+    return None
 
 
 def _immutable(target: Target, etag: str) -> dict[str, str]:
@@ -489,10 +529,10 @@ async def _data_response(request: web.Request, runtime: "Runtime", target: Targe
     suffix = _FORMAT_SUFFIX[media]
     convert = request.query.get("autocodec-convert", "").lower() in ("1", "true", "yes")
     if code in _MATCHING[media]:
-        etag = f'"{target.cid}.{suffix}"'
+        etag = format_etag(target.cid, media)
         headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff"}
         kind, ext, how = _CODEC_TYPES.get(code, (media, "bin", "attachment"))
-        headers["Content-Disposition"] = _disposition(how, f"{target.cid}.{ext}")
+        headers["Content-Disposition"] = _disposition(how, request.query.get("filename") or f"{target.cid}.{ext}")
         if not_modified(request, etag):
             return web.Response(status=304, headers=headers)
         return web.Response(body=target.data, headers=headers, content_type=media)
@@ -526,9 +566,9 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
     cid = target.cid
     if cid.codec in _CODEC_TYPES:
         kind, ext, how = _CODEC_TYPES[cid.codec]
-        etag = f'"{cid}.{_FORMAT_SUFFIX[kind]}"'
+        etag = format_etag(cid, None)
         headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "bytes",
-                   "Content-Disposition": _disposition(how, f"{cid}.{ext}")}
+                   "Content-Disposition": _disposition(how, request.query.get("filename") or f"{cid}.{ext}")}
         if not_modified(request, etag):
             return web.Response(status=304, headers=headers)
         return web.Response(body=target.data, headers=headers, content_type=kind)
@@ -540,6 +580,8 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
     if node.kind == "symlink" and node.meta is not None:
         etag = f'"{cid}"'
         return web.Response(body=node.meta.data, headers=_immutable(target, etag), content_type="inode/symlink")
+    if cid.codec != _unixfs.DAG_PB:  # a block of any other codec is a file of its bytes, as Kubo serves it
+        return await _file_response(request, runtime, target, _unixfs.Node("file", len(target.data), None, ()))
     return _raw_response(request, target)
 
 
@@ -652,6 +694,8 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
             headers["Content-Range"] = f"bytes {asked[0]}-{asked[1]}/{size}"
     if span is None or span[0] > span[1]:  # nothing asked, or a zero-length suffix
         pieces: Iterator[bytes] = iter(())
+    elif cid.codec != _unixfs.DAG_PB:  # a raw block, or one of any codec served as its bytes
+        pieces = iter((target.data[span[0]:span[1] + 1],))
     else:
         pieces = _unixfs.read_range(runtime, cid, target.data, span[0], span[1], runtime.limits)
     head = b""
@@ -677,9 +721,10 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
 
     listing: list[tuple[str, CID, int | None]] = await _run(request, _unixfs.entries, runtime, target.cid,
                                                             target.data, runtime.limits, MAX_LISTING + 1)
-    if not trailing_slash:  # relative links in a listing or index.html need the slash (as Kubo)
-        location = urllib.parse.quote(request.path + "/", safe=_PATH_SAFE) + (
-            f"?{request.query_string}" if request.query_string else "")
+    if not trailing_slash and request.query.get("go-get") != "1":  # relative links need the slash (as Kubo;
+        raw_query = request.raw_path.partition("?")[2]            # not for `go get`, which reads the page)
+        location = urllib.parse.quote(_clean(request.path + "/"), safe=_PATH_SAFE) + (
+            f"?{urllib.parse.quote(raw_query, safe=_PATH_SEGMENT_SAFE)}" if raw_query else "")
         return web.Response(status=301, text=f'<a href="{html.escape(location)}">Moved Permanently</a>.\n\n',
                             content_type="text/html",
                             headers={"Location": location, "X-Ipfs-Roots": _roots_header(target)})
@@ -696,7 +741,7 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
         node = await _run(request, _unixfs.classify, inner.cid, inner.data)
         inner.roots, inner.path = target.roots, target.path
         return await _file_response(request, runtime, inner, node, etag_cid=target.cid)
-    etag = f'"DirIndex-autocodec_CID-{target.cid}"'
+    etag = _listing_etag(target.cid)
     headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE}
     if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
