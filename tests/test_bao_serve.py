@@ -133,7 +133,7 @@ def test_ipfs_whole_blob_is_verified_content(blob: tuple[Any, str]) -> None:
     assert status == 200 and body == DATA
     assert headers["Content-Length"] == str(len(DATA)) and headers["Accept-Ranges"] == "bytes"
     assert headers["Etag"] == f'"{cid}"' and "immutable" in headers["Cache-Control"]
-    assert headers["X-Ipfs-Path"] == f"/ipfs/{cid}"
+    assert headers["Ipfs-Uri"] == f"ipfs://{cid}" and "X-Ipfs-Path" not in headers
     status, headers, body = _get(rt, f"/ipfs/{cid}?format=raw")
     assert status == 200 and body == DATA and headers["Content-Type"] == "application/vnd.ipld.raw"
     status, headers, body = _get(rt, f"/ipfs/{cid}", method="HEAD")

@@ -120,7 +120,7 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
         return await ipfs(request)
     store, cid, size = held
     etag = f'"{cid}.raw"' if media == RAW else f'"{cid}"'
-    headers = {"X-Ipfs-Path": f"/ipfs/{cid}", "X-Ipfs-Roots": str(cid), "Etag": etag, "Cache-Control": IMMUTABLE,
+    headers = {"Ipfs-Uri": f"ipfs://{cid}", "X-Ipfs-Roots": str(cid), "Etag": etag, "Cache-Control": IMMUTABLE,
                "Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff"}
     if not_modified(request, etag):
         return web.Response(status=304, headers=headers)

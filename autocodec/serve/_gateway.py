@@ -127,8 +127,6 @@ class Target:
     data: bytes
     remainder: tuple[str, ...]
     value: Any = field(repr=False)
-    request_path: str = ""
-    """The path as requested (``X-Ipfs-Path``; keeps a trailing slash)."""
 
 
 class _Recording:
@@ -201,7 +199,7 @@ def _roots_header(target: Target) -> str:
 
 
 def _base_headers(target: Target) -> dict[str, str]:
-    return {"X-Ipfs-Path": target.request_path or str(target.path), "X-Ipfs-Roots": _roots_header(target)}
+    return {"X-Ipfs-Roots": _roots_header(target)}
 
 
 _PATH_SEGMENT_SAFE = "$&+:=@"
@@ -393,6 +391,8 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         path = parse_path("/ipfs/" + raw_path, strip=False)
     except errors.InvalidInput as exc:
         raise GatewayError(400, f"invalid path {('/ipfs/' + raw_path)[:200]!r}: {exc.message}") from None
+    if (uri := ipfs_uri(path.root, request.raw_path.partition("?")[0])) is not None:
+        request[_IPFS_URI] = uri  # on every answer from here on, errors included (``_content_headers``)
     media, params = negotiate(request)
     if media == IPNS_RECORD:
         raise GatewayError(400, f"{media} is not served by this gateway under /ipfs/")
@@ -411,7 +411,6 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         target = Target(path, exc.roots[:1], exc.blocks, _EMPTY_IDENTITY, b"", (), None)
         assert car is not None
         return await _car_response(request, runtime, target, _car.CarParams("block", None, car.order, car.dups))
-    target.request_path = request.path
     if media == CAR:
         assert car is not None
         return await _car_response(request, runtime, target, car)
@@ -457,6 +456,30 @@ def _early_not_modified(request: web.Request, cid: CID, media: str | None) -> we
         if not_modified(request, etag):
             return web.Response(status=304, headers={"Etag": etag, "Cache-Control": cache})
     return None
+
+
+_IPFS_URI: web.RequestKey[str] = web.RequestKey("ipfs_uri", str)
+_URI_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def ipfs_uri(root: CID, raw_path: str) -> str | None:
+    """The ``Ipfs-Uri`` header of the content path sent as ``raw_path`` (IPIP-0548, as boxo
+    writes it): ``ipfs://``, the root as CIDv1 in base32, then the path's segments after the
+    root, decoded and cleaned as boxo cleans a content path, each percent-encoded but for RFC
+    3986 unreserved bytes, the trailing slash kept; None past 8192 characters."""
+    decoded = urllib.parse.unquote_to_bytes(raw_path)
+    clean = posixpath.normpath(b"/" + decoded.lstrip(b"/"))
+    if decoded.endswith(b"/") and clean != b"/":
+        clean += b"/"
+    segments = clean.split(b"/")[3:]  # "", "ipfs", the root
+    uri = f"ipfs://{root.to_v1()}" + "".join("/" + _uri_segment(segment) for segment in segments)
+    return uri if len(uri) <= 8192 else None
+
+
+def _uri_segment(segment: bytes) -> str:
+    if segment in (b".", b".."):
+        return "%2E" * len(segment)
+    return "".join(chr(b) if chr(b) in _URI_UNRESERVED else f"%{b:02X}" for b in segment)
 
 
 def _immutable(target: Target, etag: str) -> dict[str, str]:
@@ -780,15 +803,18 @@ async def ipns(request: web.Request) -> web.Response:
 
 _CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
          "Access-Control-Allow-Headers": "Content-Type, Range, User-Agent, X-Requested-With",
-         "Access-Control-Expose-Headers": "Content-Length, Content-Range, X-Chunked-Output, X-Ipfs-Path, "
+         "Access-Control-Expose-Headers": "Content-Length, Content-Range, Ipfs-Uri, X-Chunked-Output, "
                                           "X-Ipfs-Roots, X-Stream-Output, X-Autocodec-Decoder, X-Autocodec-Module"}
 
 
-async def _cors(request: web.Request, response: web.StreamResponse) -> None:
-    """Gateway answers are public and immutable: any origin may read them (as Kubo's gateway)."""
+async def _content_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """Gateway answers are public and immutable: any origin may read them (as Kubo's gateway);
+    every answer about a content path names it (``Ipfs-Uri``, once the path parsed)."""
     if request.path.startswith(("/ipfs/", "/ipns/")):
         for name, value in _CORS.items():
             response.headers.setdefault(name, value)
+        if (uri := request.get(_IPFS_URI)) is not None:
+            response.headers.setdefault("Ipfs-Uri", uri)
 
 
 async def _preflight(request: web.Request) -> web.Response:
@@ -801,4 +827,4 @@ def setup_gateway(app: web.Application) -> None:
     app.router.add_get("/ipns/{path:.*}", ipns)
     app.router.add_route("OPTIONS", "/ipfs/{path:.*}", _preflight)
     app.router.add_route("OPTIONS", "/ipns/{path:.*}", _preflight)
-    app.on_response_prepare.append(_cors)
+    app.on_response_prepare.append(_content_headers)
