@@ -394,6 +394,8 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if (uri := ipfs_uri(path.root, request.raw_path.partition("?")[0])) is not None:
         request[_IPFS_URI] = uri  # on every answer from here on, errors included (``_content_headers``)
     media, params = negotiate(request)
+    if media is not None and (location := _content_location(request, media, params)) is not None:
+        request[_CONTENT_LOCATION] = location
     if media == IPNS_RECORD:
         raise GatewayError(400, f"{media} is not served by this gateway under /ipfs/")
     car = _car.car_params(request.query, params) if media == CAR else None
@@ -480,6 +482,28 @@ def _uri_segment(segment: bytes) -> str:
     if segment in (b".", b".."):
         return "%2E" * len(segment)
     return "".join(chr(b) if chr(b) in _URI_UNRESERVED else f"%{b:02X}" for b in segment)
+
+
+_CONTENT_LOCATION: web.RequestKey[str] = web.RequestKey("content_location", str)
+_FORMAT_PARAMS = {media: name for name, media in FORMATS.items()}
+
+
+def _content_location(request: web.Request, media: str, params: dict[str, str]) -> str | None:
+    """``Content-Location`` of an answer whose format the ``Accept`` header chose (boxo's
+    ``addContentLocation``): the path with ``?format=`` set and the Accept's parameters as
+    ``{format}-{name}`` where the query has none, keys sorted; None when the query named the
+    format itself. Caches then tell the formats of one URL apart."""
+    name = _FORMAT_PARAMS.get(media, "")
+    if request.query.get("format") == name and name:
+        return None
+    query: dict[str, list[str]] = {}
+    for key, value in request.query.items():
+        query.setdefault(key, []).append(value)
+    query["format"] = [name]
+    for key, value in params.items():
+        query.setdefault(f"{name}-{key}", [value])
+    pairs = [(key, value) for key in sorted(query) for value in query[key]]
+    return urllib.parse.unquote(request.raw_path.partition("?")[0]) + "?" + urllib.parse.urlencode(pairs)
 
 
 def _immutable(target: Target, etag: str) -> dict[str, str]:
@@ -602,7 +626,8 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
         return await _directory_response(request, runtime, target, trailing_slash)
     if node.kind == "symlink" and node.meta is not None:
         etag = f'"{cid}"'
-        return web.Response(body=node.meta.data, headers=_immutable(target, etag), content_type="inode/symlink")
+        return web.Response(body=node.meta.data, headers={**_immutable(target, etag), "Accept-Ranges": "bytes"},
+                            content_type="inode/symlink")
     if cid.codec != _unixfs.DAG_PB:  # a block of any other codec is a file of its bytes, as Kubo serves it
         return await _file_response(request, runtime, target, _unixfs.Node("file", len(target.data), None, ()))
     return _raw_response(request, target)
@@ -711,7 +736,8 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
                 raise
             if isinstance(exc, UnsatisfiableRange):
                 headers["Content-Range"] = f"bytes */{size}"
-            return web.Response(status=416, text=exc.text + "\n", headers=headers)
+            del headers["Accept-Ranges"]  # Go's content server names it only with content; its error is nosniff
+            return web.Response(status=416, text=exc.text + "\n", headers={**headers, "X-Content-Type-Options": "nosniff"})
         if asked is not None:
             span, status = asked, 206
             headers["Content-Range"] = f"bytes {asked[0]}-{asked[1]}/{size}"
@@ -809,12 +835,14 @@ _CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GE
 
 async def _content_headers(request: web.Request, response: web.StreamResponse) -> None:
     """Gateway answers are public and immutable: any origin may read them (as Kubo's gateway);
-    every answer about a content path names it (``Ipfs-Uri``, once the path parsed)."""
+    every answer about a content path names it (``Ipfs-Uri``, once the path parsed), and one
+    whose format the Accept header chose says where that format lives (``Content-Location``)."""
     if request.path.startswith(("/ipfs/", "/ipns/")):
         for name, value in _CORS.items():
             response.headers.setdefault(name, value)
-        if (uri := request.get(_IPFS_URI)) is not None:
-            response.headers.setdefault("Ipfs-Uri", uri)
+        for header, key in (("Ipfs-Uri", _IPFS_URI), ("Content-Location", _CONTENT_LOCATION)):
+            if (found := request.get(key)) is not None:
+                response.headers.setdefault(header, found)
 
 
 async def _preflight(request: web.Request) -> web.Response:
