@@ -73,7 +73,6 @@ _EXPLICIT = ("application/vnd.ipld", "application/x-tar", "application/json", "a
 _MATCHING = {DAG_JSON: (0x0129,), DAG_CBOR: (0x71,), JSON: (0x0200, 0x0129), CBOR: (0x51, 0x71)}
 _CODEC_TYPES = {0x0129: (DAG_JSON, "json", "inline"), 0x71: (DAG_CBOR, "cbor", "attachment"),
                 0x0200: (JSON, "json", "inline"), 0x51: (CBOR, "cbor", "attachment")}
-_FORMAT_SUFFIX = {DAG_JSON: "dag-json", DAG_CBOR: "dag-cbor", JSON: "json", CBOR: "cbor"}
 _ENCODE_AS = {DAG_JSON: "dag-json", DAG_CBOR: "dag-cbor", JSON: "dag-json", CBOR: "dag-cbor"}
 
 
@@ -469,11 +468,8 @@ def ipfs_uri(root: CID, raw_path: str) -> str | None:
     writes it): ``ipfs://``, the root as CIDv1 in base32, then the path's segments after the
     root, decoded and cleaned as boxo cleans a content path, each percent-encoded but for RFC
     3986 unreserved bytes, the trailing slash kept; None past 8192 characters."""
-    decoded = urllib.parse.unquote_to_bytes(raw_path)
-    clean = posixpath.normpath(b"/" + decoded.lstrip(b"/"))
-    if decoded.endswith(b"/") and clean != b"/":
-        clean += b"/"
-    segments = clean.split(b"/")[3:]  # "", "ipfs", the root
+    path = urllib.parse.unquote_to_bytes(raw_path).decode("latin-1")  # byte for byte: no UTF-8 is assumed
+    segments = _clean(path).encode("latin-1").split(b"/")[3:]  # "", "ipfs", the root
     uri = f"ipfs://{root.to_v1()}" + "".join("/" + _uri_segment(segment) for segment in segments)
     return uri if len(uri) <= 8192 else None
 
@@ -573,7 +569,6 @@ async def _data_response(request: web.Request, runtime: "Runtime", target: Targe
     from ._app import _run
 
     code = target.cid.codec
-    suffix = _FORMAT_SUFFIX[media]
     convert = request.query.get("autocodec-convert", "").lower() in ("1", "true", "yes")
     if code in _MATCHING[media]:
         etag = format_etag(target.cid, media)
@@ -601,7 +596,7 @@ async def _data_response(request: web.Request, runtime: "Runtime", target: Targe
         return builtin.encode(value, _ENCODE_AS[media]), provenance_headers(runtime, code)
 
     body, provenance = await _run(request, work)
-    etag = f'"{target.cid}.{suffix}.autocodec"'
+    etag = format_etag(target.cid, media).removesuffix('"') + '.autocodec"'
     headers = {**_immutable(target, etag), **provenance, "X-Content-Type-Options": "nosniff"}
     return web.Response(body=body, headers=headers, content_type=media)
 
