@@ -91,6 +91,29 @@ def test_go_int64(text: str, expected: int | None) -> None:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
+    ("Wed, 01 Jan 2020 00:00:00 GMT", 1577836800), ("Wednesday, 01-Jan-20 00:00:00 GMT", 1577836800),
+    ("Wed Jan  1 00:00:00 2020", 1577836800), ("Wed, 01 Jan 2020 00:00:00 UTC", None), ("2020-01-01", None), ("", None),
+])
+def test_go_http_time(text: str, expected: int | None) -> None:
+    """HTTP dates read as Go's http.ParseTime reads them (If-Modified-Since, If-Range, ...)."""
+    from autocodec.serve._goparse import parse_http_time
+
+    assert parse_http_time(text) == expected
+
+
+@pytest.mark.parametrize(("header", "weak", "expected"), [
+    ('"a"', True, False), ('"b"', True, True), ('W/"b"', True, True), ('W/"b"', False, False), ('"b"', False, True),
+    ('"a", "b"', False, True), (" , *", False, True), ('zz, "b"', True, False), ('"a" junk "b"', True, False),
+    ("", True, False), ('"b', True, False),
+])
+def test_go_etag_lists(header: str, weak: bool, expected: bool) -> None:
+    """ETag lists read as Go's checkIfMatch/checkIfNoneMatch read them, against the ETag "b"."""
+    from autocodec.serve._goparse import etag_listed
+
+    assert etag_listed(header, '"b"', weak=weak) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
     ("application/vnd.ipld.car; version=1; dups=y", ("application/vnd.ipld.car", {"version": "1", "dups": "y"})),
     ("Application/VND.ipld.CAR;ORDER=dfs", ("application/vnd.ipld.car", {"order": "dfs"})),
     ('application/vnd.ipld.car; dups="y"; x="a\\"b"', ("application/vnd.ipld.car", {"dups": "y", "x": 'a"b'})),

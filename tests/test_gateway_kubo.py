@@ -18,6 +18,7 @@ from __future__ import annotations
 import http.client
 import io
 import json
+import os
 import random
 import urllib.error
 import urllib.parse
@@ -34,7 +35,8 @@ from autocodec.store import CarReader
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
 GIT_RAW = Path(__file__).resolve().parents[1] / "wasm-src" / "git-raw" / "git-raw.wasm"
-MULTIBLOCK = bytes(range(256)) * 4 + b"\n\n"  # 1026 bytes: 4 x 256 + 2 (the conformance fixture's shape)
+MULTIBLOCK = bytes(range(256)) * 4 + b"\n\n"
+DATED = 1577836800  # 2020-01-01T00:00:00Z  # 1026 bytes: 4 x 256 + 2 (the conformance fixture's shape)
 
 
 @dataclass
@@ -104,7 +106,14 @@ def _write_tree(base: Path) -> dict[str, Path]:
         (hamt / f"{i}.txt").write_bytes((f"file {i}\n" * (i % 7 + 1) * 40).encode())
     missing = base / "file-3k"
     missing.write_bytes(bytes(i % 251 for i in range(3000)))
-    return {"root": root, "big": big, "hamt": hamt, "missing": missing}
+    dated = base / "dated"  # UnixFS 1.5 mtimes (ipfs add --preserve-mtime): Last-Modified, If-*-Since
+    (dated / "site").mkdir(parents=True)
+    (dated / "old.txt").write_text("written on new year's day 2020\n")
+    (dated / "site" / "index.html").write_text("<html><body>dated</body></html>\n")
+    for where, when in ((dated / "old.txt", DATED), (dated / "site" / "index.html", DATED + 60),
+                        (dated / "site", DATED + 120), (dated, DATED + 180)):
+        os.utime(where, (when, when))
+    return {"root": root, "big": big, "hamt": hamt, "missing": missing, "dated": dated}
 
 
 @pytest.fixture(scope="module")
@@ -129,6 +138,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "big": add(paths["big"], "--cid-version=1"),
         "hamt": add(paths["hamt"], "--cid-version=1", "--chunker=size-256"),
         "missing": add(paths["missing"], "--chunker=size-1000", "--pin=false"),
+        "dated": add(paths["dated"], "--cid-version=1", "--preserve-mtime"),
     }
     doc = {"files": {"single": {"/": _path_cid(kubo, cids["root"], "ascii.txt")},
                      "multiblock": {"/": _path_cid(kubo, cids["root"], "multiblock.txt")}},
@@ -157,7 +167,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
     home = tmp / "home"
     with Runtime(home, default_set=False) as runtime:
-        for name in ("root", "root-v0", "big", "hamt", "missing", "outer", "dag-json", "json", "cbor"):
+        for name in ("root", "root-v0", "big", "hamt", "missing", "outer", "dag-json", "json", "cbor", "dated"):
             car = tmp / f"{name}.car"
             car.write_bytes(kubo.ipfs("dag", "export", cids[name]).stdout)
             import_car(runtime.store, car)
@@ -837,3 +847,59 @@ def test_random_paths_get_kubos_answer(world: World) -> None:
         if theirs != mine:
             differ.append((method, path, validator, theirs[:7], mine[:7]))
     assert not differ, differ
+
+
+def _http_date(seconds: int) -> str:
+    import email.utils
+
+    return email.utils.formatdate(seconds, usegmt=True)
+
+
+CONDITIONAL_CASES = {
+    "a file with a UnixFS mtime has its Last-Modified": ("/ipfs/{dated}/old.txt", {}),
+    "If-Modified-Since the mtime is a 304": ("/ipfs/{dated}/old.txt", {"If-Modified-Since": _http_date(DATED)}),
+    "If-Modified-Since before the mtime is a 200": ("/ipfs/{dated}/old.txt", {"If-Modified-Since": _http_date(DATED - 1)}),
+    "If-Modified-Since in asctime form": ("/ipfs/{dated}/old.txt", {"If-Modified-Since": "Wed Jan  1 00:00:00 2020"}),
+    "a malformed If-Modified-Since is ignored": ("/ipfs/{dated}/old.txt", {"If-Modified-Since": "yesterday"}),
+    "If-Modified-Since of a file without mtime is ignored": (
+        "/ipfs/{root}/subdir/hello.txt", {"If-Modified-Since": _http_date(DATED)}),
+    "If-Modified-Since applies to the raw block too": (
+        "/ipfs/{dated}/old.txt?format=raw", {"If-Modified-Since": _http_date(DATED + 5)}),
+    "If-Modified-Since of a dated directory": ("/ipfs/{dated}/site/", {"If-Modified-Since": _http_date(DATED + 500)}),
+    "If-None-Match that misses, If-Modified-Since that holds (Kubo checks both)": (
+        "/ipfs/{dated}/old.txt", {"If-None-Match": '"other"', "If-Modified-Since": _http_date(DATED)}),
+    "If-Unmodified-Since before the mtime is a 412": (
+        "/ipfs/{dated}/old.txt", {"If-Unmodified-Since": _http_date(DATED - 1)}),
+    "If-Unmodified-Since after the mtime is a 200": (
+        "/ipfs/{dated}/old.txt", {"If-Unmodified-Since": _http_date(DATED + 1)}),
+    "If-Match * is a 200": ("/ipfs/{root}/subdir/hello.txt", {"If-Match": "*"}),
+    "If-Match naming the ETag is a 200": ("/ipfs/{root}/subdir/hello.txt", {"If-Match": '"x", "{hello}"'}),
+    "If-Match with another ETag is a 412": ("/ipfs/{root}/subdir/hello.txt", {"If-Match": '"x"'}),
+    "If-Match compares strongly (a weak ETag is a 412)": ("/ipfs/{root}/subdir/hello.txt", {"If-Match": 'W/"{hello}"'}),
+    "If-Range with the ETag keeps the range": (
+        "/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=0-3", "If-Range": '"{hello}"'}),
+    "If-Range with another ETag drops the range": (
+        "/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=0-3", "If-Range": '"x"'}),
+    "If-Range with a weak ETag drops the range": (
+        "/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=0-3", "If-Range": 'W/"{hello}"'}),
+    "If-Range with the mtime keeps the range": (
+        "/ipfs/{dated}/old.txt", {"Range": "bytes=0-3", "If-Range": _http_date(DATED)}),
+    "If-Range with another date drops the range": (
+        "/ipfs/{dated}/old.txt", {"Range": "bytes=0-3", "If-Range": _http_date(DATED + 1)}),
+    "index.html of a dated directory": ("/ipfs/{dated}/site/", {}),
+}
+
+
+@pytest.mark.parametrize("case", list(CONDITIONAL_CASES))
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_conditional_requests_get_kubos_answer(world: World, case: str, method: str) -> None:
+    """Last-Modified from UnixFS 1.5 mtimes and the conditional headers (RFC 9110 13) as Kubo
+    answers them: its early If-None-Match and If-Modified-Since, then Go's checkPreconditions."""
+    path, headers = CONDITIONAL_CASES[case]
+    cids = {k.replace("-", "_"): v for k, v in world.cids.items()}
+    headers = {k: v.format(**cids) for k, v in headers.items()}
+    kubo, ours = both(world, path, headers, method=method)
+    names = ("etag", "last-modified", "cache-control", "content-range", "content-length")
+    assert ([ours.status, *(ours.headers.get(n) for n in names)]
+            == [kubo.status, *(kubo.headers.get(n) for n in names)]), (kubo.headers, ours.headers)
+    assert ours.body == kubo.body

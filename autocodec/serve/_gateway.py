@@ -35,6 +35,7 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import hashlib
 import html
 import mimetypes
@@ -52,9 +53,10 @@ from ..cid import CID
 from ..dag import DagPath, parse_path
 from ..dag import resolve as resolve_path
 from . import _car, _tar, _unixfs
-from ._goparse import parse_int64, parse_media_type
+from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..unixfs import _pb
     from ..registry import Runtime
 
 IMMUTABLE = "public, max-age=29030400, immutable"
@@ -247,12 +249,9 @@ def _disposition(kind: str, name: str) -> str:
 
 
 def not_modified(request: web.Request, etag: str) -> bool:
-    """``If-None-Match`` names ``etag`` (weak comparison, RFC 9110 13.1.2) or is ``*``."""
-    wanted = request.headers.get("If-None-Match", "")
-    if wanted.strip() == "*":
-        return True
-    bare = etag.removeprefix("W/")
-    return any(v.strip().removeprefix("W/") == bare for v in wanted.split(",") if v.strip())
+    """``If-None-Match`` names ``etag`` (weak comparison, RFC 9110 13.1.2) or ``*``, read as
+    Go reads the list."""
+    return etag_listed(request.headers.get("If-None-Match", ""), etag, weak=True)
 
 
 def provenance_headers(runtime: "Runtime", code: int) -> dict[str, str]:
@@ -415,7 +414,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media == CAR:
         assert car is not None
         return await _car_response(request, runtime, target, car)
-    if (early := _early_not_modified(request, target.cid, media)) is not None:
+    if (early := _early_not_modified(request, target, media)) is not None:
         return early
     if target.remainder:
         raise GatewayError(501, f"{'/' + '/'.join(target.remainder)} of {path} is a value inside block {target.cid}, "
@@ -446,16 +445,18 @@ def _listing_etag(cid: CID) -> str:
     return f'"DirIndex-autocodec_CID-{cid}"'
 
 
-def _early_not_modified(request: web.Request, cid: CID, media: str | None) -> web.Response | None:
+def _early_not_modified(request: web.Request, target: Target, media: str | None) -> web.Response | None:
     """Kubo's first answer to ``If-None-Match`` (boxo's ``handleIfNoneMatch``), before the kind
     of response is known: a 304 when it names the terminal block's ETag for the format asked
-    (``*`` does), or its listing's; the 304 carries the validator matched and its 200's
-    Cache-Control, nothing else. None otherwise (the handlers check their own ETags again)."""
-    if "If-None-Match" not in request.headers:
-        return None
-    for etag, cache in ((format_etag(cid, media), IMMUTABLE), (_listing_etag(cid), LISTING_CACHE)):
-        if not_modified(request, etag):
-            return web.Response(status=304, headers={"Etag": etag, "Cache-Control": cache})
+    (``*`` does) or its listing's; the 304 carries the validator matched and its 200's
+    Cache-Control, nothing else. None otherwise: the handlers check their own validators, a
+    file's as Go's content server does (``_preconditions``). (boxo's early If-Modified-Since
+    check reads a modification time its path resolution never sets, so Kubo answers it only
+    for files; so does this server.)"""
+    if "If-None-Match" in request.headers:
+        for etag, cache in ((format_etag(target.cid, media), IMMUTABLE), (_listing_etag(target.cid), LISTING_CACHE)):
+            if not_modified(request, etag):
+                return web.Response(status=304, headers={"Etag": etag, "Cache-Control": cache})
     return None
 
 
@@ -710,9 +711,50 @@ def _well_formed(start: str, end: str) -> bool:
     return last is not None and 0 <= last and first <= last
 
 
-async def _file_response(request: web.Request, runtime: "Runtime", target: Target,
-                         node: _unixfs.Node, etag_cid: CID | None = None) -> web.StreamResponse:
-    """A UnixFS file (``etag_cid``: the directory whose index.html it is, which names the ETag)."""
+def _modtime(meta: "_pb.UnixfsData | None") -> int | None:
+    """A UnixFS 1.5 mtime as Unix seconds; None when there is none or it is the epoch (Go's
+    ``isZeroTime``)."""
+    if meta is None or meta.mtime is None or meta.mtime == (0, 0):
+        return None
+    return meta.mtime[0]
+
+
+def _preconditions(request: web.Request, headers: dict[str, str],
+                   modtime: int | None) -> tuple[web.Response | None, bool]:
+    """The conditional headers of a file request, decided as Go's ``checkPreconditions``
+    (RFC 9110 13.2.2), which Kubo's content server runs: a 412 (``If-Match``, else
+    ``If-Unmodified-Since``, fails) or a 304 (``If-None-Match`` names the ETag, else
+    ``If-Modified-Since`` is not before ``modtime``), or None and whether a ``Range`` header
+    still applies (no ``If-Range``, or one naming the ETag strongly or ``modtime`` exactly)."""
+    etag, asked = headers["Etag"], request.headers
+    passed = etag_listed(asked["If-Match"], etag, weak=False) if asked.get("If-Match") else None
+    since = parse_http_time(asked.get("If-Unmodified-Since", ""))
+    if passed is None and since is not None and modtime is not None:
+        passed = modtime <= since
+    if passed is False:
+        return web.Response(status=412, headers=headers), False
+    if asked.get("If-None-Match"):
+        fresh = etag_listed(asked["If-None-Match"], etag, weak=True)
+    else:
+        since = parse_http_time(asked.get("If-Modified-Since", ""))
+        fresh = since is not None and modtime is not None and modtime <= since
+    if fresh:  # no representation metadata on a 304, and no Last-Modified beside an ETag
+        return web.Response(status=304, headers={k: v for k, v in headers.items() if k != "Last-Modified"}), False
+    if "Range" not in asked:
+        return None, False
+    if_range = asked.get("If-Range", "")
+    if not if_range:
+        return None, True
+    tag, _ = scan_etag(if_range)
+    if tag:
+        return None, tag == etag and tag[0] == '"'
+    return None, modtime is not None and parse_http_time(if_range) == modtime
+
+
+async def _file_response(request: web.Request, runtime: "Runtime", target: Target, node: _unixfs.Node,
+                         etag_cid: CID | None = None, modtime: int | None = None) -> web.StreamResponse:
+    """A UnixFS file (``etag_cid``: the directory whose index.html it is, which names the ETag;
+    ``modtime``: Unix seconds for ``Last-Modified``, by default the file's UnixFS mtime)."""
     from ._app import _run
 
     cid, size = target.cid, node.size
@@ -721,9 +763,13 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
     span: tuple[int, int] | None = (0, size - 1) if size else None
     status = 200
     headers = {**_immutable(target, etag), "Accept-Ranges": "bytes"}
-    if not_modified(request, etag):
-        return web.Response(status=304, headers=headers)
-    if "Range" in request.headers:
+    modtime = _modtime(node.meta) if etag_cid is None else modtime
+    if modtime is not None:
+        headers["Last-Modified"] = email.utils.formatdate(modtime, usegmt=True)
+    decided, ranged = _preconditions(request, headers, modtime)
+    if decided is not None:
+        return decided
+    if ranged:
         try:
             asked = parse_range(request.headers["Range"], size, head=request.method == "HEAD")
         except GatewayError as exc:
@@ -784,7 +830,8 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
         inner: Target = await _run(request, locate, runtime, sub)
         node = await _run(request, _unixfs.classify, inner.cid, inner.data)
         inner.roots, inner.path = target.roots, target.path
-        return await _file_response(request, runtime, inner, node, etag_cid=target.cid)
+        directory = await _run(request, _unixfs.classify, target.cid, target.data)
+        return await _file_response(request, runtime, inner, node, target.cid, _modtime(directory.meta))
     etag = _listing_etag(target.cid)
     headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE}
     if not_modified(request, etag):

@@ -7,13 +7,17 @@ gateway spec; the gateway uses them so that its answers to malformed requests ar
 - ``parse_media_type``: ``mime.ParseMediaType`` for one ``Accept`` element (a lower-cased
   ``type/subtype``, then ``; key=value`` parameters with token or quoted values; a duplicate
   name with a different value, or a parameter that does not parse, is an error; a trailing
-  ``;`` is not; RFC 2231 continuations are kept as the keys they are).
-Both are pure functions of their text.
+  ``;`` is not; RFC 2231 continuations are kept as the keys they are);
+- ``parse_http_time``: ``http.ParseTime`` (RFC 1123 with GMT, RFC 850, asctime);
+- ``etag_listed``: the loop of Go's ``checkIfMatch``/``checkIfNoneMatch`` over an ETag list
+  (``*`` matches, a malformed element ends the list).
+All are pure functions of their text.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 
 _INT = re.compile(r"[+-]?[0-9]+")
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
@@ -108,3 +112,50 @@ def _quoted(text: str) -> tuple[str, str] | None:
         out.append(char)
         i += 1
     return None
+
+
+_HTTP_TIME_FORMATS = ("%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", "%a %b %d %H:%M:%S %Y")
+
+
+def parse_http_time(text: str) -> int | None:
+    """An HTTP date as Unix seconds, read as Go's ``http.ParseTime`` reads it, or None."""
+    for form in _HTTP_TIME_FORMATS:
+        try:
+            return int(datetime.strptime(text, form).replace(tzinfo=timezone.utc).timestamp())
+        except ValueError:
+            continue
+    return None
+
+
+def scan_etag(text: str) -> tuple[str, str]:
+    """The ETag (``"..."`` or ``W/"..."``) at the start of ``text`` and what follows, or
+    ``("", "")`` where none is (Go's ``scanETag``)."""
+    text = text.strip(_SPACE)
+    start = 2 if text.startswith("W/") else 0
+    if len(text) - start < 2 or text[start] != '"':
+        return "", ""
+    for i in range(start + 1, len(text)):
+        code = ord(text[i])
+        if code == 0x22:
+            return text[:i + 1], text[i + 1:]
+        if not (code == 0x21 or 0x23 <= code <= 0x7E or code >= 0x80):
+            return "", ""
+    return "", ""
+
+
+def etag_listed(header: str, etag: str, *, weak: bool) -> bool:
+    """Whether the ETag list ``header`` holds ``*`` or ``etag`` (weak comparison: ``W/`` aside;
+    strong: equal and not weak), read element by element until one does not parse."""
+    rest = header
+    while rest := rest.strip(_SPACE):
+        if rest[0] == ",":
+            rest = rest[1:]
+            continue
+        if rest[0] == "*":
+            return True
+        tag, rest = scan_etag(rest)
+        if not tag:
+            break
+        if (tag.removeprefix("W/") == etag.removeprefix("W/")) if weak else (tag == etag and tag[0] == '"'):
+            return True
+    return False
