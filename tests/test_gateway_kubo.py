@@ -623,6 +623,22 @@ def test_tar_has_kubos_members(world: World, case: str) -> None:
         k.replace("-", "_"): v for k, v in world.cids.items()}).rsplit("/", 1)[-1] or members
 
 
+def test_tar_of_dated_entries_has_kubos_times(world: World) -> None:
+    """Members with a UnixFS 1.5 mtime (``ipfs add --preserve-mtime``) carry it, as Kubo's do."""
+    import tarfile
+
+    kubo, ours = both(world, "/ipfs/{dated}?format=tar")
+    assert (kubo.status, ours.status) == (200, 200)
+    assert _members(ours.body) == _members(kubo.body)
+
+    def times(body: bytes) -> list[tuple[str, int]]:
+        with tarfile.open(fileobj=io.BytesIO(body), mode="r:") as archive:
+            return [(member.name, int(member.mtime)) for member in archive]
+
+    assert times(ours.body) == times(kubo.body)
+    assert sorted(t for _, t in times(ours.body)) == [DATED, DATED + 60, DATED + 120, DATED + 180]
+
+
 def test_tar_of_a_dag_cbor_block_is_an_error_in_both(world: World) -> None:
     kubo, ours = both(world, "/ipfs/{outer}?format=tar")
     assert kubo.status >= 400 and ours.status >= 400, (kubo.status, kubo.body[:200], ours.status, ours.body[:200])
