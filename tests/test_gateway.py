@@ -118,6 +118,7 @@ def test_go_etag_lists(header: str, weak: bool, expected: bool) -> None:
     ("Application/VND.ipld.CAR;ORDER=dfs", ("application/vnd.ipld.car", {"order": "dfs"})),
     ('application/vnd.ipld.car; dups="y"; x="a\\"b"', ("application/vnd.ipld.car", {"dups": "y", "x": 'a"b'})),
     ("application/vnd.ipld.car; dups=y; dups=y;", ("application/vnd.ipld.car", {"dups": "y"})),
+    ("application/vnd.ipld.car; x={a}", ("application/vnd.ipld.car", {"x": "{a}"})),  # braces are token characters
     ("application/vnd.ipld.car;order", "mime: invalid media parameter"),
     ('application/vnd.ipld.car; x="open', "mime: invalid media parameter"),
     ("application/vnd.ipld.car; dups=y; dups=n", "mime: duplicate parameter name"),

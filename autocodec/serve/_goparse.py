@@ -20,7 +20,7 @@ import re
 from datetime import datetime, timezone
 
 _INT = re.compile(r"[+-]?[0-9]+")
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`{|}~0-9A-Za-z]+")
 """RFC 2045 token characters: Go's ``isTokenChar`` (ASCII above space, below DEL, no tspecials)."""
 _TSPECIALS = frozenset('()<>@,;:\\"/[]?=')
 _SPACE = " \t\r\n\v\f"
