@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import sys
 import threading
 from contextlib import contextmanager
@@ -37,7 +38,23 @@ from ..config import DecodeLimits
 from ..errors import EncodeError, InvalidBlock, InvalidCID
 from . import _jsontext, _native, _walk
 
-_encode_str = json.encoder.encode_basestring  # the C escaper (ensure_ascii=False)
+_basestring = json.encoder.encode_basestring  # the C escaper (ensure_ascii=False)
+_GO_ESCAPED = re.compile("[\x08\x0c\u2028\u2029]")
+_ESCAPE_PAIR = re.compile(r"\\(.)")
+_GO_FORMS = {"b": "\\u0008", "f": "\\u000c"}
+
+
+def _encode_str(text: str) -> str:
+    """A JSON string as Kubo's encoders (go-ipld-prime) write it: Python's escapes, except
+    that backspace and form feed are ``\\u0008``/``\\u000c`` (not ``\\b``/``\\f``) and U+2028
+    and U+2029 are escaped."""
+    out = _basestring(text)
+    if _GO_ESCAPED.search(text) is None:
+        return out
+    out = _ESCAPE_PAIR.sub(lambda pair: _GO_FORMS.get(pair.group(1), pair.group(0)), out)
+    return out.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
 _b64encode = base64.b64encode
 
 
