@@ -252,6 +252,19 @@ def test_hamt_names_ipld_pathing_and_export_like_kubo(kubo: KuboRepo, ours: Ours
         assert ours.out("dag", "stat", "--progress=false", root) == kubo_out(kubo, "dag", "stat", "--progress=false", root)
 
 
+def test_dag_put_sorts_dag_pb_links_like_kubo(kubo: KuboRepo, ours: Ours) -> None:
+    """Links given out of order are stored sorted by name bytes, stably (the DAG-PB spec's
+    encoded order), as Kubo's ``dag put`` stores them: the same CID."""
+    leaf = kubo_out(kubo, "dag", "put", stdin=b'{"b": 2}').decode().strip()
+    links = [{"Hash": {"/": leaf}, "Name": name, "Tsize": size}
+             for name, size in (("b", 1), ("a", 2), ("", 3), ("b", 4), ("\u00e9", 5), ("a", 6))]
+    doc = json.dumps({"Data": {"/": {"bytes": "eA"}}, "Links": links}).encode()
+    args = ("dag", "put", "--store-codec", "dag-pb")
+    node = kubo_out(kubo, *args, stdin=doc).decode().strip()
+    assert ours.out(*args, stdin=doc).decode().strip() == node
+    assert ours.out("dag", "get", node) == kubo_out(kubo, "dag", "get", node)
+
+
 def test_plain_dag_pb_nodes_path_by_link_name_like_kubo(kubo: KuboRepo, ours: Ours) -> None:
     leaf = kubo_out(kubo, "dag", "put", stdin=b'{"a": 1}').decode().strip()
     links = [{"Hash": {"/": leaf}, "Name": "first", "Tsize": 9}, {"Hash": {"/": leaf}, "Name": "first", "Tsize": 1}]

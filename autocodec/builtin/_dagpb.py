@@ -198,6 +198,21 @@ def _check_link(link: Any, index: int) -> bytes:
     return name
 
 
+def sort_links(value: Any) -> Any:
+    """``value`` with its ``Links`` in the order the spec requires of an encoded node: by the
+    UTF-8 bytes of Name (a missing one as empty), stably, as Kubo's ``dag put`` stores them
+    (the codec's ``encode`` refuses unsorted links instead of reordering what it was given).
+    Anything that is not a node with a list of links comes back as it is, for ``encode`` to judge."""
+    if type(value) is not dict or type(value.get("Links")) is not list:
+        return value
+
+    def name(link: Any) -> bytes:
+        found = link.get("Name", "") if type(link) is dict else ""
+        return found.encode("utf-8", "surrogatepass") if type(found) is str else b""
+
+    return {**value, "Links": sorted(value["Links"], key=name)}
+
+
 def encode(value: Any, limits: DecodeLimits) -> bytes:
     if type(value) is not dict:
         raise EncodeError(f"dag-pb: a node must be a map, not {type(value).__name__}")
