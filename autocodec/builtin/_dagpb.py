@@ -16,6 +16,9 @@ Invariants:
 - Encode accepts exactly the data model above (no extra keys, no nulls, links sorted by the
   UTF-8 bytes of Name with a missing Name as empty, as the spec requires) and writes the
   canonical layout, so decode(encode(x)) == x. Failures are ``EncodeError``.
+- An absent Data, Name or Tsize is absent from the value, as the official IPLD fixtures spell
+  it (``dagpb_empty``: ``{"Links":[]}``). Kubo 0.43.1's ``dag get`` shows them as ``null``,
+  a view its own ``dag put`` refuses ("AssignNull called on a dagpb.Bytes node"); not copied.
 """
 
 from __future__ import annotations
