@@ -122,7 +122,7 @@ def test_encode_then_decode_prints_dag_json_links(cli) -> None:  # type: ignore[
     assert decode(raw.out, "dag-cbor")["leaf"] == CID.parse(leaf)
     one_line_error(cli("decode", str(cid), "--output", "json"), "EncodeError")
     plain = cli("encode", "--codec", "json", stdin=b'{"a": [true, null]}')
-    assert cli("decode", plain.text.strip(), "-o", "json").text == '{"a":[true,null]}\n'
+    assert cli("decode", plain.text.strip(), "-o", "json").text == '{\n\t"a": [\n\t\ttrue,\n\t\tnull\n\t]\n}\n'  # Kubo's
     one_line_error(cli("encode", "--codec", "dag-cbor", stdin=b"{not json"), "InvalidBlock")
 
 

@@ -9,9 +9,11 @@ Invariants:
   keys, list, str, bytes, int, float, bool, None, ``CID``) or raises ``InvalidBlock``, within
   ``DecodeLimits`` (size and nesting), never a crash, ``RecursionError`` or ``MemoryError``.
 - ``encode`` is canonical: ``encode(decode(b)) == b`` for every block ``b`` decode accepts,
-  except that dag-json/json decoders accept unsorted keys and whitespace and the dag-pb
-  decoder accepts links not sorted by Name (which the encoder refuses, per the spec); it
-  raises ``EncodeError`` for values outside the codec's data model.
+  except that dag-json/json decoders accept unsorted keys and other whitespace (JSON is
+  written as Kubo's JSON codec writes it: the map order given, indented), a number read from
+  ``-0`` is an integer, and the dag-pb decoder accepts links not sorted by Name (which the
+  encoder refuses, per the spec); it raises ``EncodeError`` for values outside the codec's
+  data model. The text of DAG-JSON and JSON is Kubo's (integral floats as integers).
 - Limits: one ``DecodeLimits`` bounds both directions (``max_block_bytes`` on decode,
   ``max_depth`` on decode and encode); the default is ``DEFAULT_LIMITS.decode``.
 - ``CODECS`` / ``HASHERS`` are the read-only tables (code -> codec object / ``Hasher``).

@@ -16,10 +16,16 @@ Invariants (decode, both codecs):
   object whose only key is ``"bytes"`` with a string value (standard base64, no padding,
   canonical trailing bits). A malformed link or bytes form is an error, never a plain map.
 
-Invariants (encode): canonical and compact: keys sorted by their UTF-8 bytes, no whitespace,
-floats as ``_jsontext.format_float``; DAG-JSON writes bytes as ``{"/":{"bytes":"..."}}`` and
-links as ``{"/":"<cid>"}``, and refuses a map that would read back as one of those forms.
-Plain JSON refuses bytes and links. The encoder is iterative.
+Invariants (encode): the text Kubo's encoders (go-ipld-prime) write, measured against Kubo in
+``tests/test_ipld_values_kubo.py``: floats as ``_jsontext.format_float``, strings with Go's
+escapes (``_encode_str``).
+- DAG-JSON is canonical and compact: keys sorted by their UTF-8 bytes, no whitespace; bytes as
+  ``{"/":{"bytes":"..."}}``, links as ``{"/":"<cid>"}``, and a map that would read back as one of
+  those forms is refused.
+- Plain JSON keeps the map order given and is indented as Kubo's JSON codec indents it (one
+  entry per line, tabs, ``": "``, a newline after a top-level container); it refuses bytes and
+  links.
+Both encoders are iterative.
 """
 
 from __future__ import annotations
@@ -282,6 +288,39 @@ def _emit(value: Any, dag: bool) -> str:
     return "".join(out)
 
 
+def _emit_json(value: Any) -> str:
+    """Kubo's text for the JSON codec (go-ipld-prime's ``codec/json``): maps in the order given
+    (not sorted), one entry per line indented by tabs, ``": "`` after a key, empty containers
+    inline, and a newline after a top-level container. Scalars as in ``_emit``."""
+    out: list[str] = []
+    append = out.append
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        v, depth = pop()
+        t = type(v)
+        if t is _Raw:
+            append(v)
+        elif t is list or t is dict:
+            if not v:
+                append("[]" if t is list else "{}")
+                continue
+            append("[\n" if t is list else "{\n")
+            push((_Raw("\n" + "\t" * depth + ("]" if t is list else "}")), depth))
+            items = list(v.items()) if t is dict else [(None, item) for item in v]
+            indent = "\t" * (depth + 1)
+            for i in range(len(items) - 1, -1, -1):
+                key, item = items[i]
+                push((item, depth + 1))
+                push((_Raw(indent if key is None else f"{indent}{_encode_str(key)}: "), depth))
+                if i:
+                    push((_Raw(",\n"), depth))
+        else:
+            append(_emit(v, False))
+    text = "".join(out)
+    return text + "\n" if type(value) in (list, dict) else text
+
+
 def _ambiguous(inner: Any) -> bool:
     return type(inner) is str or (type(inner) is dict and len(inner) == 1 and "bytes" in inner)
 
@@ -319,6 +358,6 @@ class Json:
     def encode(value: Any, limits: DecodeLimits) -> bytes:
         _walk.check(value, codec="json", max_depth=limits.max_depth, links=False, byte_strings=False)
         try:
-            return _emit(value, False).encode("utf-8")
+            return _emit_json(value).encode("utf-8")
         except ValueError as exc:  # an int past the interpreter's str() digit limit
             raise EncodeError(f"json: {exc}") from None

@@ -63,5 +63,5 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.pretty:  # the canonical text is valid JSON: re-indent it, keeping key order
         out = json.dumps(json.loads(out), indent=2, ensure_ascii=False).encode()
-    write_stdout(out + b"\n")
+    write_stdout(out if out.endswith(b"\n") else out + b"\n")  # JSON's own text may end a line already
     return 0
