@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from autocodec import CID
 from autocodec.builtin import cid_for, decode, encode, to_dag_json_text
 from autocodec.builtin._jsontext import format_float
+from tests._model import same_value
 
 links = st.builds(
     lambda data, codec, hash_name: cid_for(data, codec, hash_name),
@@ -56,8 +57,7 @@ def json_reading(value: object) -> object:
 
 
 def same(a: object, b: object) -> bool:
-    """Equality that also tells 1 from 1.0 and -0.0 from 0.0 (via canonical DAG-CBOR)."""
-    return encode(a, "dag-cbor") == encode(b, "dag-cbor")
+    return same_value(a, b)
 
 
 @settings(max_examples=300, deadline=None)

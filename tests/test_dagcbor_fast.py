@@ -20,6 +20,7 @@ import pytest
 from autocodec.builtin import _dagcbor, _native
 from autocodec.cid import CID
 
+from ._model import same_value
 from .conftest import CODEC_FIXTURES
 
 fast = _native.cbor_decode
@@ -29,16 +30,8 @@ _cbrrr_decode = cbrrr._cbrrr.decode_dag_cbor
 
 
 def _same(a: Any, b: Any) -> bool:
-    """Equal values of identical types (``True`` is not ``1``; ``-0.0`` is not ``0.0``)."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, dict):
-        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
-    if isinstance(a, list):
-        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
-    if isinstance(a, float):
-        return struct.pack(">d", a) == struct.pack(">d", b)
-    return bool(a == b)
+    """Equal values of identical types, keys in the same order (``True`` is not ``1``)."""
+    return same_value(a, b, key_order=True)
 
 
 def _reference(data: bytes) -> tuple[bool, Any]:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from autocodec import CID, builtin
 from autocodec.errors import GuestError, InvalidBlock
 from autocodec.loader import Sandbox, run_vectors
+from tests._model import same_value
 from tests.conftest import CODEC_FIXTURES, WASM_SRC
 
 MODULE = WASM_SRC / "dag-cbor" / "dag-cbor.wasm"
@@ -39,22 +40,7 @@ def loaded():
 
 def same(a: Any, b: Any) -> bool:
     """Strict data-model equality (types and key order included: 1 is not 1.0 nor True)."""
-    stack = [(a, b)]
-    while stack:
-        x, y = stack.pop()
-        if type(x) is not type(y):
-            return False
-        if isinstance(x, dict):
-            if list(x) != list(y):
-                return False
-            stack.extend((x[k], y[k]) for k in x)
-        elif isinstance(x, list):
-            if len(x) != len(y):
-                return False
-            stack.extend(zip(x, y))
-        elif x != y:
-            return False
-    return True
+    return same_value(a, b, key_order=True)
 
 
 def outcome(fn: Any, *args: Any) -> tuple[bool, Any]:
