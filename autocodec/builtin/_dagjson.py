@@ -288,10 +288,26 @@ def _emit(value: Any, dag: bool) -> str:
     return "".join(out)
 
 
+def _scalar(v: Any) -> str:
+    """The text of a string, boolean, integer, null or float (as ``_emit`` writes them inline)."""
+    t = type(v)
+    if t is str:
+        return _encode_str(v)
+    if t is bool:
+        return "true" if v else "false"
+    if t is int:
+        return str(v)
+    if v is None:
+        return "null"
+    if t is float:
+        return _jsontext.format_float(v)
+    raise EncodeError(f"cannot encode a {t.__name__}")  # unreachable after _walk.check
+
+
 def _emit_json(value: Any) -> str:
     """Kubo's text for the JSON codec (go-ipld-prime's ``codec/json``): maps in the order given
     (not sorted), one entry per line indented by tabs, ``": "`` after a key, empty containers
-    inline, and a newline after a top-level container. Scalars as in ``_emit``."""
+    inline, and a newline after a top-level container. Scalars as ``_emit`` writes them."""
     out: list[str] = []
     append = out.append
     stack: list[tuple[Any, int]] = [(value, 0)]
@@ -316,7 +332,7 @@ def _emit_json(value: Any) -> str:
                 if i:
                     push((_Raw(",\n"), depth))
         else:
-            append(_emit(v, False))
+            append(_scalar(v))
     text = "".join(out)
     return text + "\n" if type(value) in (list, dict) else text
 
