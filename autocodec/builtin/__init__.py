@@ -35,6 +35,7 @@ from ..errors import HashMismatch, InvalidInput, UnknownCodec
 from ._dagcbor import decode_small as decode_dag_cbor_small  # decode(data, "dag-cbor", limits=...), least overhead
 from ._dagcbor import decode_records as decode_dag_cbor_records  # many short values in one C call
 from ._dagjson import DagJson
+from ._dagpb import sort_links as sort_dag_pb_links  # the spec's link order, as Kubo's dag put stores it
 from ._registry import CODECS, HASHERS, Codec, Hasher, codec_for, hasher_for
 
 _DEFAULT = DEFAULT_LIMITS.decode
@@ -141,6 +142,7 @@ __all__ = [
     "has_hash",
     "hasher_for",
     "multihash_digest",
+    "sort_dag_pb_links",
     "to_dag_json_text",
     "verify_cid",
 ]

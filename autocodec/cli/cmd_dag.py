@@ -172,9 +172,7 @@ def run_put(args: argparse.Namespace) -> int:
             else:
                 value = rt.decode_block(rt.cid_for(raw, input_code), raw, verified=True)
             if store_code == 0x70:  # dag-pb: links stored sorted, as Kubo's dag put stores them
-                from ..builtin._dagpb import sort_links
-
-                value = sort_links(value)
+                value = builtin.sort_dag_pb_links(value)
             data = _encode_output(rt, value, str(store_code))
             if len(data) > rt.limits.decode.max_block_bytes:
                 from ..errors import InvalidBlock
