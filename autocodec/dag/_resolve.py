@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
+from .._goint import parse_int64
 from ..errors import InvalidBlock, NotFound, PathNotFound
 from ._path import DagPath, parse_path
 
@@ -72,16 +73,16 @@ def _where(cid: CID, inside: list[str]) -> str:
 
 
 def step(value: Any, segment: str, cid: CID, inside: list[str]) -> Any:
-    """The data-model child ``segment`` of ``value`` (map key, or list index in decimal)."""
+    """The data-model child ``segment`` of ``value`` (map key, or list index in decimal, read
+    as Kubo reads it: Go's ``ParseInt``)."""
     if isinstance(value, dict):
         if segment in value:
             return value[segment]
         raise PathNotFound(f"no field {segment!r} in {_where(cid, inside)}")
     if isinstance(value, list):
-        if segment.isascii() and segment.isdigit():
-            index = int(segment)
-            if index < len(value):
-                return value[index]
+        index = parse_int64(segment)  # as go-ipld-prime reads an index: "+1", "01" and "-0" too
+        if index is not None and 0 <= index < len(value):
+            return value[index]
         raise PathNotFound(f"no index {segment!r} in the list of {len(value)} at {_where(cid, inside)}")
     raise PathNotFound(f"{_where(cid, inside)} is a {_kind(value)}; it has no {segment!r} below it")
 

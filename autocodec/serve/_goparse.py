@@ -2,8 +2,8 @@
 
 Where a request is malformed, what Kubo answers is decided by these readers, not by the
 gateway spec; the gateway uses them so that its answers to malformed requests are Kubo's:
-- ``parse_int64``: ``strconv.ParseInt(text, 10, 64)`` (an optional sign, ASCII digits, int64;
-  unlike Python's ``int`` no spaces, no ``_``, no other digits);
+- ``parse_int64``: ``strconv.ParseInt(text, 10, 64)`` (``autocodec._goint``, shared with path
+  indexes);
 - ``parse_media_type``: ``mime.ParseMediaType`` for one ``Accept`` element (a lower-cased
   ``type/subtype``, then ``; key=value`` parameters with token or quoted values; a duplicate
   name with a different value, or a parameter that does not parse, is an error; a trailing
@@ -19,19 +19,14 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 
-_INT = re.compile(r"[+-]?[0-9]+")
+from .._goint import parse_int64
+
+__all__ = ["etag_listed", "parse_http_time", "parse_int64", "parse_media_type", "scan_etag"]
+
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`{|}~0-9A-Za-z]+")
 """RFC 2045 token characters: Go's ``isTokenChar`` (ASCII above space, below DEL, no tspecials)."""
 _TSPECIALS = frozenset('()<>@,;:\\"/[]?=')
 _SPACE = " \t\r\n\v\f"
-
-
-def parse_int64(text: str) -> int | None:
-    """``text`` as a base-10 int64, or None where Go's ``ParseInt`` fails."""
-    if not _INT.fullmatch(text) or len(text.lstrip("+-").lstrip("0")) > 19:  # no huge int() either
-        return None
-    value = int(text)
-    return value if -(1 << 63) <= value < 1 << 63 else None
 
 
 def parse_media_type(text: str) -> tuple[str, dict[str, str]]:
