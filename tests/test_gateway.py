@@ -385,7 +385,7 @@ def test_a_hamt_of_empty_shards_is_refused_after_a_bounded_walk(runtime: Runtime
     reads to list. A real HAMT has fewer shards than entries, so the walk stops once it has
     read more than twice as many shards as it found entries (plus two depth bounds)."""
     from autocodec.errors import InvalidBlock
-    from autocodec.serve._unixfs import entries
+    from autocodec.serve._unixfs import entries, hamt_blocks
 
     shard = _pb.UnixfsData(_pb.HAMT_SHARD, b"\xff" * 32, hash_type=0x22, fanout=256)
     level = _dag_pb(runtime, shard)
@@ -403,3 +403,7 @@ def test_a_hamt_of_empty_shards_is_refused_after_a_bounded_walk(runtime: Runtime
         entries(Counting(), level, runtime.get(level))
     assert Counting.reads <= 2 * 64 + 1
     assert call(runtime, f"/ipfs/{level}/")[0] == 502  # the listing: an invalid block
+    Counting.reads = 0  # the CAR of the entity walks the shards with the same bound
+    with pytest.raises(InvalidBlock, match="not a UnixFS HAMT"):
+        list(hamt_blocks(Counting(), level, runtime.get(level)))
+    assert Counting.reads <= 2 * 64 + 1

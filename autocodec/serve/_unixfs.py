@@ -25,7 +25,7 @@ from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidBlock
 from ..unixfs import _pb
 from ..unixfs._cat import _check_sizes
-from ._goparse import parse_int64
+from .._goint import parse_int64
 
 DAG_PB = 0x70
 RAW = 0x55
@@ -75,19 +75,35 @@ def classify(cid: CID, data: bytes) -> Node:
     return Node(kind, len(meta.data), meta, links)
 
 
+def _check_shards(cid: CID, shards: int, entries: int, limits: Limits) -> None:
+    """Refuse a HAMT walk past what a HAMT can be: a shard holds at least two children, so a
+    HAMT has fewer shards than entries; a walk that has read more than twice as many sub-shards
+    as it found entries, plus two paths of the depth bound, is not one (a hostile "HAMT" of
+    shards linking many times to one empty shard would otherwise take 256^depth reads)."""
+    if shards > 2 * (entries + limits.unixfs.max_dag_depth):
+        raise InvalidBlock(f"the HAMT {cid} has {shards} shards for {entries} entries so far: "
+                           "not a UnixFS HAMT (a shard holds at least two children)")
+
+
 def hamt_blocks(source: Source, cid: CID, data: bytes, limits: Limits | None = None) -> Iterator[tuple[CID, bytes]]:
-    """The shard blocks of the HAMT rooted at ``cid`` (the root first, DFS pre-order in slot order)."""
+    """The shard blocks of the HAMT rooted at ``cid`` (the root first, DFS pre-order in slot
+    order), the walk bounded as ``entries`` bounds it (``_check_shards``)."""
     limits = limits or DEFAULT_LIMITS
     stack: list[tuple[CID, bytes | None, int]] = [(cid, data, 0)]
+    shards = found = 0
     while stack:
         current, block, depth = stack.pop()
         if depth > limits.unixfs.max_dag_depth:
             raise InvalidBlock(f"HAMT under {cid} deeper than {limits.unixfs.max_dag_depth} levels")
+        if depth:
+            shards += 1
+            _check_shards(cid, shards, found, limits)
         block = source.get(current) if block is None else block
         yield current, block
         node = classify(current, block)
         if node.kind != "hamt":
             raise InvalidBlock(f"{current} inside the HAMT {cid} is not a HAMT shard")
+        found += sum(1 for name, _, _ in node.links if len(name) > 2)
         children = [link for name, link, _ in node.links if len(name) == 2]
         stack.extend((child, None, depth + 1) for child in reversed(children))
 
@@ -97,10 +113,8 @@ def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
     """``(name, cid, tsize)`` of the entries of a directory or HAMT shard, in link order: a
     HAMT's depth first, each shard's links in order and a sub-shard's entries where its link
     stands, as Kubo (boxo's ``Shard.ForEachLink``) lists them. The first ``at_most`` when
-    given: shards are read only until that many are found. A HAMT has fewer shards than
-    entries (a shard holds at least two children), so a walk that reads more than twice as
-    many shards as it found entries, plus two paths of the depth bound, is refused: a
-    hostile HAMT of empty shards cannot hold a worker thread."""
+    given: shards are read only until that many are found. The walk is bounded by what a
+    HAMT can be (``_check_shards``): a hostile HAMT of empty shards cannot hold a worker."""
     node = classify(cid, data)
     if node.kind == "directory":
         return list(node.links[:at_most])
@@ -123,9 +137,7 @@ def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
                 if depth + 1 > limits.unixfs.max_dag_depth:
                     raise InvalidBlock(f"HAMT under {cid} deeper than {limits.unixfs.max_dag_depth} levels")
                 shards += 1
-                if shards > 2 * (len(out) + limits.unixfs.max_dag_depth):
-                    raise InvalidBlock(f"the HAMT {cid} has {shards} shards for {len(out)} entries so far: "
-                                       "not a UnixFS HAMT (a shard holds at least two children)")
+                _check_shards(cid, shards, len(out), limits)
                 shard = classify(link, source.get(link))
                 if shard.kind != "hamt":
                     raise InvalidBlock(f"{link} inside the HAMT {cid} is not a HAMT shard")
