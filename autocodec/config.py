@@ -31,6 +31,13 @@ class DecodeLimits:
     """Whether string and byte-string values count towards ``max_gas`` (Kubo's rule, True for
     blocks). Guest output is decoded with False: its bytes are capped by ``max_output_bytes``
     already, the budget then bounds only its structure (items and map keys)."""
+    strict_blocks: bool = False
+    """Whether blocks read as data (``Runtime.decode``, paths, ``dag get``/``put``, the gateway,
+    DAG walks) must be DAG-CBOR/CBOR in canonical form. False, Kubo's reading and the spec's
+    default for decoders ("Decode strictness"): map keys in any order, half and single floats,
+    ``undefined`` and stray tags on items that are not byte strings are read as their canonical
+    twins (``builtin._cbor_relaxed``). True refuses them. Documents this package checks
+    (manifests, sets, UCANs, invocations, receipts) and guest output are always strict."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -153,6 +153,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                              input=b'{"plain":"json"}').stdout.decode().strip()
     cids["cbor"] = kubo.ipfs("block", "put", "--cid-codec", "cbor", input=bytes.fromhex("a16161f5")
                              ).stdout.decode().strip()
+    # a DAG-CBOR block not in canonical form, as old encoders wrote them: keys out of order, a half
+    # float, undefined (both gateways read it as the spec's "Decode strictness" allows)
+    document_link = bytes(CID.parse(cids["document"]))
+    loose = (bytes.fromhex("a3616ef93e0068") + b"document" + bytes.fromhex("d82a5825") + b"\x00" + document_link
+             + bytes.fromhex("6161f7"))
+    cids["loose"] = kubo.ipfs("block", "put", "--cid-codec", "dag-cbor", input=loose).stdout.decode().strip()
     cids["identity"] = "bafkqaf3imvwgy3zaneqgc3janfxgy2lomvscay3jmqfa"  # "hello i am inlined cid\n"
     cids["hello"] = _path_cid(kubo, cids["root"], "subdir/hello.txt")
     # a git repository made with git, every object a git-raw block (Kubo decodes git-raw itself)
@@ -178,6 +184,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         runtime.store.delete(CID.parse(middle))
         for cid, data in git_objects:
             runtime.store.put(cid, data)
+        runtime.store.put(CID.parse(cids["loose"]), loose)
     kubo.ipfs("block", "rm", middle)
     kubo.start()
     try:
@@ -544,6 +551,10 @@ FORMAT_CASES = {
     "GET DAG-JSON block with ?format=cbor (Kubo 0.43: 400)": "/ipfs/{dag_json}?format=cbor",
     "GET CBOR block with ?format=dag-cbor": "/ipfs/{cbor}?format=dag-cbor",
     "GET JSON block with ?format=dag-json": "/ipfs/{json}?format=dag-json",
+    "GET a DAG-CBOR block not in canonical form, as stored": "/ipfs/{loose}",
+    "GET a path through a DAG-CBOR block not in canonical form": "/ipfs/{loose}/document/files/single",
+    "GET a path to a half float in a DAG-CBOR block not in canonical form": "/ipfs/{loose}/n",
+    "GET a path to undefined in a DAG-CBOR block not in canonical form": "/ipfs/{loose}/a",
 }
 
 

@@ -14,6 +14,8 @@ Invariants:
   ``-0`` is an integer, and the dag-pb decoder accepts links not sorted by Name (which the
   encoder refuses, per the spec); it raises ``EncodeError`` for values outside the codec's
   data model. The text of DAG-JSON and JSON is Kubo's (integral floats as integers).
+- ``decode(..., strict=False)`` also reads DAG-CBOR/CBOR blocks not in canonical form as Kubo
+  reads them (``_cbor_relaxed``): the round trip then gives the canonical twin, not the block.
 - Limits: one ``DecodeLimits`` bounds both directions (``max_block_bytes`` on decode,
   ``max_depth`` on decode and encode); the default is ``DEFAULT_LIMITS.decode``.
 - ``CODECS`` / ``HASHERS`` are the read-only tables (code -> codec object / ``Hasher``).
@@ -43,14 +45,25 @@ _DEFAULT = DEFAULT_LIMITS.decode
 
 # code and name -> decode function: one dict lookup on the hot path
 _DECODERS: dict[int | str, Any] = {k: c.decode for c in CODECS.values() for k in (c.code, c.name)}
+_RELAXED: dict[int | str, Any] = {k: getattr(c, "decode_relaxed", c.decode) for c in CODECS.values()
+                                  for k in (c.code, c.name)}
 _KEY_TYPES = frozenset({int, str})
 
 
-def decode(data: bytes, codec: str | int, *, limits: DecodeLimits | None = None) -> Any:
-    """The data-model value of a block; ``InvalidBlock`` if it is not valid for ``codec``."""
-    fn = _DECODERS.get(codec) if type(codec) in _KEY_TYPES else None
+def decode(data: bytes, codec: str | int, *, limits: DecodeLimits | None = None, strict: bool = True) -> Any:
+    """The data-model value of a block; ``InvalidBlock`` if it is not valid for ``codec``.
+
+    ``strict=False`` reads DAG-CBOR and CBOR blocks that are not in canonical form as Kubo
+    reads them (the spec's decode relaxations: map keys in any order, half and single floats,
+    ``undefined`` as null, a dropped tag on an item that is not a byte string; see
+    ``_cbor_relaxed``); a canonical block decodes the same either way. The default, strict,
+    is for documents whose bytes must be the one encoding of their value (signed manifests,
+    sets, UCANs, invocations); ``Runtime`` reads blocks as data with ``DecodeLimits.strict_blocks``.
+    """
+    fn = (_DECODERS if strict else _RELAXED).get(codec) if type(codec) in _KEY_TYPES else None
     if fn is None:
-        fn = codec_for(codec).decode
+        found = codec_for(codec)
+        fn = found.decode if strict else getattr(found, "decode_relaxed", found.decode)
     if type(data) is not bytes:
         if not isinstance(data, (bytearray, memoryview)):
             raise InvalidInput(f"decode needs bytes, not {type(data).__name__}")

@@ -31,7 +31,7 @@ import cbrrr
 from ..cid import CID
 from ..config import DecodeLimits
 from ..errors import EncodeError, InvalidBlock, InvalidCID
-from . import _depth, _gas, _native, _walk
+from . import _cbor_relaxed, _depth, _gas, _native, _walk
 
 _decode = cbrrr._cbrrr.decode_dag_cbor  # (data, cid_ctor, atjson_mode) -> (value, consumed)
 _encode = cbrrr._cbrrr.encode_dag_cbor  # (value, cid_type, atjson_mode) -> bytes
@@ -88,6 +88,28 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
     value = _value(data, n)
     if post_scan:  # (only without the C helpers, so the fast path was not taken either)
         _postscan(data, value, limits, "dag-cbor")
+    return value
+
+
+def decode_dag_cbor_relaxed(data: bytes, limits: DecodeLimits) -> Any:
+    """``decode_dag_cbor``, then for a block it refuses Kubo's reading (``_cbor_relaxed``):
+    the same bounds (size, depth, gas) on the same terms, and a canonical block's value is
+    the strict path's."""
+    return _relaxed(data, limits, "dag-cbor", _link)
+
+
+def _relaxed(data: bytes, limits: DecodeLimits, name: str, link: Any) -> Any:
+    n = len(data)
+    _check_size(data, limits, name)
+    scan = n > limits.max_depth or n * _gas.WORST_GAS_PER_BYTE > limits.max_gas
+    if scan and _c_scan is not None:
+        _prescan(data, limits, name)
+    try:
+        value = _value(data, n) if link is _link else Cbor.strict_value(data)
+    except InvalidBlock:
+        value = _cbor_relaxed.read(data, link, name)
+    if scan and _c_scan is None:
+        _postscan(data, value, limits, name)
     return value
 
 
@@ -183,6 +205,7 @@ class DagCbor:
     name = "dag-cbor"
     code = 0x71
     decode = staticmethod(decode_dag_cbor)
+    decode_relaxed = staticmethod(decode_dag_cbor_relaxed)
     encode = staticmethod(encode_dag_cbor)
 
 
@@ -197,6 +220,20 @@ class Cbor:
         scan = n > limits.max_depth or n * _gas.WORST_GAS_PER_BYTE > limits.max_gas
         if scan and _c_scan is not None:
             _prescan(data, limits, "cbor")
+        value = Cbor.strict_value(data)
+        if scan and _c_scan is None:
+            _postscan(data, value, limits, "cbor")
+        return value
+
+    @staticmethod
+    def decode_relaxed(data: bytes, limits: DecodeLimits) -> Any:
+        """``decode``, then for a block it refuses Kubo's reading of CBOR (``_cbor_relaxed``
+        without links: go-ipld-prime's ``codec/cbor`` is its DAG-CBOR decoder without them)."""
+        return _relaxed(data, limits, "cbor", None)
+
+    @staticmethod
+    def strict_value(data: bytes) -> Any:
+        """The value of a canonical CBOR block whose bounds were checked, or ``InvalidBlock``."""
         try:
             value, used = _decode(data, _no_link, False)
         except _TagInCbor:
@@ -205,8 +242,6 @@ class Cbor:
             raise InvalidBlock(f"cbor: {exc}") from None
         if used != len(data):
             raise InvalidBlock(f"cbor: {len(data) - used} trailing bytes after the top-level item")
-        if scan and _c_scan is None:
-            _postscan(data, value, limits, "cbor")
         return value
 
     @staticmethod

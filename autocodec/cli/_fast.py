@@ -79,10 +79,10 @@ class LocalBuiltins:
         self._builtin(cid)
         if not verified:
             builtin.verify_cid(cid, data)
-        return builtin.decode(data, cid.codec, limits=self.limits.decode)
+        return builtin.decode(data, cid.codec, limits=self.limits.decode, strict=self.limits.decode.strict_blocks)
 
     def links(self, cid: CID, data: bytes) -> list[CID]:
         from ..store import builtin_links
 
         self._builtin(cid)
-        return list(builtin_links(cid, data))
+        return list(builtin_links(cid, data, strict=self.limits.decode.strict_blocks))

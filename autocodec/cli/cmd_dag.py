@@ -168,7 +168,7 @@ def run_put(args: argparse.Namespace) -> int:
         for name in args.files:
             raw = read_input(name, rt.limits.decode.max_block_bytes, what="object")
             if builtin.has_codec(input_code):
-                value = builtin.decode(raw, input_code, limits=rt.limits.decode)
+                value = builtin.decode(raw, input_code, limits=rt.limits.decode, strict=rt.limits.decode.strict_blocks)
             else:
                 value = rt.decode_block(rt.cid_for(raw, input_code), raw, verified=True)
             if store_code == 0x70:  # dag-pb: links stored sorted, as Kubo's dag put stores them

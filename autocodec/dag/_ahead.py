@@ -143,21 +143,23 @@ class LinksAhead:
         """The bulk job finding the links of ``codec`` blocks with the builtin walker."""
         from ..loader import _pool
 
-        job = _builtin_jobs.get(codec)
+        key = (codec, bool(self._rt.limits.decode.strict_blocks))
+        job = _builtin_jobs.get(key)
         if job is None:
-            job = _builtin_jobs[codec] = _pool.register(_builtin_links_of(codec))
+            job = _builtin_jobs[key] = _pool.register(_builtin_links_of(*key))
         return job
 
     def close(self) -> None:
         self._cache.clear()
 
 
-_builtin_jobs: dict[int, int] = {}  # codec -> job id, for the process's life (a handful of codecs)
+_builtin_jobs: dict[tuple[int, bool], int] = {}  # (codec, strict) -> job id, for the process's life
 
 
-def _builtin_links_of(codec: int) -> Callable[[list[bytes]], list[list[bytes] | None]]:
+def _builtin_links_of(codec: int, strict: bool) -> Callable[[list[bytes]], list[list[bytes] | None]]:
     """A bulk job: ``builtin_links`` of blocks of ``codec`` (through a CID of that codec, as the
-    walker only reads the codec), as CID bytes; ``None`` on error (the walk decides)."""
+    walker only reads the codec; ``strict``: ``DecodeLimits.strict_blocks``), as CID bytes;
+    ``None`` on error (the walk decides)."""
     from ..cid import encode_varint
     from ..store import builtin_links
 
@@ -167,7 +169,7 @@ def _builtin_links_of(codec: int) -> Callable[[list[bytes]], list[list[bytes] | 
         out: list[list[bytes] | None] = []
         for data in items:
             try:
-                out.append([bytes(c) for c in builtin_links(shape, data)])
+                out.append([bytes(c) for c in builtin_links(shape, data, strict=strict)])
             except AutocodecError:
                 out.append(None)
         return out

@@ -91,6 +91,15 @@ def _reencode(name: str) -> Callable[[bytes, Any], bytes]:
     return lambda data, value: builtin.encode(value, name)
 
 
+def _relaxed(data: bytes) -> Any:
+    """Kubo's reading of DAG-CBOR; what it accepts must have a canonical twin with its value."""
+    value = builtin.decode(data, "dag-cbor", strict=False)
+    twin = builtin.encode(value, "dag-cbor")
+    if builtin.decode(twin, "dag-cbor") != value:
+        raise FuzzFailure(f"dag-cbor-relaxed: the canonical twin of {data[:64].hex()}... has another value")
+    return value
+
+
 def _car(data: bytes) -> list[tuple[CID, bytes]]:
     from ..store import CarReader
 
@@ -125,6 +134,8 @@ def _seeds() -> dict[str, tuple[bytes, ...]]:
     writer.write(builtin.cid_for(cbor, "dag-cbor"), cbor)
     return {
         "cbor": (cbor, builtin.encode([1, "two", {"k": b"v"}], "cbor")),
+        # loose forms Kubo reads: keys out of order, a half float, undefined, a stray tag
+        "loose": (bytes.fromhex("a3616ef93e006162c1f56161f7"), bytes.fromhex("a26262620161618201fa3fc00000")),
         "json": (builtin.encode(value, "dag-json"), b'{"a":[1,2.5,"\\u00e9"],"b":null}'),
         "pb": (pb, builtin.encode({"Links": []}, "dag-pb")),
         "car": (out.getvalue(),),
@@ -141,6 +152,7 @@ def _targets() -> dict[str, Target]:
     return {t.name: t for t in (
         Target("dag-cbor", _codec("dag-cbor"), seeds["cbor"], _reencode("dag-cbor")),
         Target("cbor", _codec("cbor"), seeds["cbor"], _reencode("cbor")),
+        Target("dag-cbor-relaxed", _relaxed, seeds["loose"] + seeds["cbor"]),
         Target("dag-json", _codec("dag-json"), seeds["json"]),
         Target("json", _codec("json"), seeds["json"]),
         Target("dag-pb", _codec("dag-pb"), seeds["pb"]),

@@ -293,7 +293,7 @@ class Runtime:
         if builtin.has_codec(code) and builtin.has_hash(cid.hash_code):  # fast path: nothing to resolve
             if not verified:
                 builtin.verify_cid(cid, data)
-            return builtin.decode(data, code, limits=self.limits.decode)
+            return builtin.decode(data, code, limits=self.limits.decode, strict=self.limits.decode.strict_blocks)
         if len(data) > self.limits.decode.max_block_bytes:
             raise InvalidBlock(f"block {cid} is {len(data)} bytes, over limits.decode.max_block_bytes "
                                f"({self.limits.decode.max_block_bytes})")
@@ -307,7 +307,7 @@ class Runtime:
             return self.resolver.module_codec(module, generation=gen).decode(payload)
         codec = self.resolver.adapter(Kind.CODEC, code, generation=gen)
         if codec is None:
-            return builtin.decode(data, code, limits=self.limits.decode)
+            return builtin.decode(data, code, limits=self.limits.decode, strict=self.limits.decode.strict_blocks)
         value = codec.decode(data)
         self.recent.add(code, cid, data)
         return value
@@ -338,7 +338,8 @@ class Runtime:
             if codec is None:
                 for i in indexes:
                     try:
-                        out[i] = builtin.decode(cid_blocks[i][1], code, limits=self.limits.decode)
+                        out[i] = builtin.decode(cid_blocks[i][1], code, limits=self.limits.decode,
+                                                strict=self.limits.decode.strict_blocks)
                     except AutocodecError as exc:
                         out[i] = exc
             else:
@@ -360,7 +361,7 @@ class Runtime:
 
         adapter = self.resolver.adapter(Kind.CODEC, cid.codec)
         if adapter is None:
-            return list(builtin_links(cid, data))
+            return list(builtin_links(cid, data, strict=self.limits.decode.strict_blocks))
         found: list[CID] = adapter.links(data)
         return found
 

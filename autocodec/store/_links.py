@@ -36,11 +36,12 @@ def links_in(value: Any) -> list[CID]:
     return found
 
 
-def builtin_links(cid: CID, data: bytes) -> list[CID]:
-    """Links of a dag-pb/dag-cbor/dag-json block; ``[]`` for any other codec."""
+def builtin_links(cid: CID, data: bytes, *, strict: bool = False) -> list[CID]:
+    """Links of a dag-pb/dag-cbor/dag-json block; ``[]`` for any other codec. A DAG-CBOR block
+    not in canonical form is read as Kubo reads it unless ``strict`` (``builtin.decode``)."""
     codec = cid.codec
     if codec not in _WALKED_CODECS:
         return []
     from ..builtin import decode
 
-    return links_in(decode(data, codec))
+    return links_in(decode(data, codec, strict=strict))
