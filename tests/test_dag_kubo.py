@@ -279,3 +279,44 @@ def test_plain_dag_pb_nodes_path_by_link_name_like_kubo(kubo: KuboRepo, ours: Ou
     for ref in (f"{node}/Links", f"{node}/second", f"/ipld/{node}/first"):
         assert kubo.ipfs("dag", "get", ref, check=False).returncode != 0
         assert ours.run("dag", "get", ref)[0] == 1, ref
+
+
+def _car_header_cases() -> dict[str, bytes]:
+    """CARv1 headers as loose writers make them (go-car reads a header as a ``CarHeader``
+    struct: keys in any order, stray tags, no roots; no other field, an integer version)."""
+    from autocodec import builtin
+
+    root = bytes(builtin.cid_for(b"hello car", "raw"))
+    roots = b"\x65roots\x81\xd8\x2a" + bytes([0x58, len(root) + 1]) + b"\x00" + root
+    return {
+        "canonical": b"\xa2" + roots + b"\x67version\x01",
+        "keys out of order": b"\xa2\x67version\x01" + roots,
+        "a tag on the version": b"\xa2" + roots + b"\x67version\xc1\x01",
+        "a tag on the roots": b"\xa2" + roots.replace(b"\x81", b"\xc1\x81", 1) + b"\x67version\x01",
+        "no roots": b"\xa1\x67version\x01",
+        "null roots": b"\xa2\x65roots\xf6\x67version\x01",
+        "empty roots": b"\xa2\x65roots\x80\x67version\x01",
+        "a float version": b"\xa2" + roots + b"\x67version\xfb\x3f\xf0" + bytes(6),
+        "a bool version": b"\xa2" + roots + b"\x67version\xf5",
+        "a null version": b"\xa2\x67version\xf6" + roots,
+        "another field": b"\xa3\x61x\x01" + roots + b"\x67version\x01",
+        "roots that are not links": b"\xa2\x65roots\x81\x01\x67version\x01",
+        "a list": b"\x82\x01\x80",
+    }
+
+
+@pytest.mark.parametrize("case", list(_car_header_cases()))
+def test_car_headers_import_like_kubo(kubo: KuboRepo, ours: Ours, tmp_path: Path, case: str) -> None:
+    """``dag import`` of a CAR whose header was written loosely: both import it or both refuse."""
+    from autocodec import builtin
+    from autocodec.cid import encode_varint
+
+    header, data = _car_header_cases()[case], b"hello car"
+    section = bytes(builtin.cid_for(data, "raw")) + data
+    car = tmp_path / "loose.car"
+    car.write_bytes(encode_varint(len(header)) + header + encode_varint(len(section)) + section)
+    theirs = kubo.ipfs("dag", "import", "--pin-roots=false", car, check=False)
+    code, _out, err = ours.run("car", "import", str(car))
+    assert (code == 0) == (theirs.returncode == 0), (theirs.stderr, err)
+    if code:
+        assert len(err.decode().strip().splitlines()) == 1 and b"Traceback" not in err, err

@@ -98,15 +98,31 @@ class _Input:
 
 
 def _decode_header(raw: bytes, offset: int, limits: Limits) -> dict[str, object]:
+    """The header map, read as Kubo (go-car) reads it: DAG-CBOR not necessarily in canonical form
+    (keys in any order, a stray tag: nothing hashes a header), and only the fields of the
+    CARv1 spec's ``CarHeader`` struct (``version``, ``roots``)."""
     from ..builtin import decode
 
     try:
-        header = decode(raw, "dag-cbor", limits=limits.decode)
+        header = decode(raw, "dag-cbor", limits=limits.decode, strict=False)
     except AutocodecError as exc:
         raise InvalidCar(f"malformed CAR header at byte {offset}: {exc.message}") from None
     if not isinstance(header, dict) or "version" not in header:
         raise InvalidCar(f"malformed CAR header at byte {offset}: not a map with a version")
+    unknown = sorted(set(header) - _HEADER_FIELDS)
+    if unknown:
+        raise InvalidCar(f"malformed CAR header at byte {offset}: unknown field {unknown[0]!r} "
+                         "(a header has only version and roots)")
     return header
+
+
+_HEADER_FIELDS = frozenset({"version", "roots"})
+
+
+def _version(header: dict[str, object]) -> int | None:
+    """The header's version when it is an integer (a float or a bool is not, as in go-car)."""
+    version = header.get("version")
+    return version if type(version) is int else None
 
 
 def _split_section(section: bytes, offset: int) -> tuple[CID, bytes]:
@@ -167,19 +183,21 @@ class CarReader:
 
     def _read_header(self) -> tuple[int, list[CID]]:
         header, start = self._read_v1_header()
-        version = header.get("version")
+        version = _version(header)
         if version == 2 and self._in.offset == len(_V2_PRAGMA):
             self._enter_v2_payload()
             header, start = self._read_v1_header()
-            version = header.get("version")
+            version = _version(header)
             if version != 1:
                 raise InvalidCar(f"malformed CARv2: the payload at byte {start} is not a CARv1")
             outer = 2
         elif version == 1:
             outer = 1
         else:
-            raise InvalidCar(f"unsupported CAR version {version!r} (autocodec reads CARv1 and CARv2)")
+            raise InvalidCar(f"unsupported CAR version {header.get('version')!r} (autocodec reads CARv1 and CARv2)")
         roots = header.get("roots")
+        if roots is None:  # absent or null: no roots (go-car reads both so)
+            roots = []
         if not isinstance(roots, list) or not all(isinstance(r, CID) for r in roots):
             raise InvalidCar(f"malformed CAR header at byte {start}: roots must be a list of CIDs")
         cap = self.limits.store.max_car_roots
