@@ -92,22 +92,23 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
 
 
 def decode_dag_cbor_relaxed(data: bytes, limits: DecodeLimits) -> Any:
-    """``decode_dag_cbor``, then for a block it refuses Kubo's reading (``_cbor_relaxed``):
-    the same bounds (size, depth, gas) on the same terms, and a canonical block's value is
-    the strict path's."""
-    return _relaxed(data, limits, "dag-cbor", _link)
+    """``decode_dag_cbor``, and for a block it refuses, Kubo's reading (``_cbor_relaxed``):
+    a canonical block costs what it costs strictly and has the strict path's value."""
+    try:
+        return decode_dag_cbor(data, limits)
+    except InvalidBlock:
+        return _reread(data, limits, "dag-cbor", _link)
 
 
-def _relaxed(data: bytes, limits: DecodeLimits, name: str, link: Any) -> Any:
+def _reread(data: bytes, limits: DecodeLimits, name: str, link: Any) -> Any:
+    """Kubo's reading of a block the strict decoder refused, under the same bounds on the same
+    terms: a bound it broke (size, depth, gas) is raised again by the same check."""
     n = len(data)
     _check_size(data, limits, name)
     scan = n > limits.max_depth or n * _gas.WORST_GAS_PER_BYTE > limits.max_gas
     if scan and _c_scan is not None:
         _prescan(data, limits, name)
-    try:
-        value = _value(data, n) if link is _link else Cbor.strict_value(data)
-    except InvalidBlock:
-        value = _cbor_relaxed.read(data, link, name)
+    value = _cbor_relaxed.read(data, link, name)
     if scan and _c_scan is None:
         _postscan(data, value, limits, name)
     return value
@@ -220,20 +221,6 @@ class Cbor:
         scan = n > limits.max_depth or n * _gas.WORST_GAS_PER_BYTE > limits.max_gas
         if scan and _c_scan is not None:
             _prescan(data, limits, "cbor")
-        value = Cbor.strict_value(data)
-        if scan and _c_scan is None:
-            _postscan(data, value, limits, "cbor")
-        return value
-
-    @staticmethod
-    def decode_relaxed(data: bytes, limits: DecodeLimits) -> Any:
-        """``decode``, then for a block it refuses Kubo's reading of CBOR (``_cbor_relaxed``
-        without links: go-ipld-prime's ``codec/cbor`` is its DAG-CBOR decoder without them)."""
-        return _relaxed(data, limits, "cbor", None)
-
-    @staticmethod
-    def strict_value(data: bytes) -> Any:
-        """The value of a canonical CBOR block whose bounds were checked, or ``InvalidBlock``."""
         try:
             value, used = _decode(data, _no_link, False)
         except _TagInCbor:
@@ -242,7 +229,18 @@ class Cbor:
             raise InvalidBlock(f"cbor: {exc}") from None
         if used != len(data):
             raise InvalidBlock(f"cbor: {len(data) - used} trailing bytes after the top-level item")
+        if scan and _c_scan is None:
+            _postscan(data, value, limits, "cbor")
         return value
+
+    @staticmethod
+    def decode_relaxed(data: bytes, limits: DecodeLimits) -> Any:
+        """``decode``, and for a block it refuses, Kubo's reading of CBOR (``_cbor_relaxed``
+        without links: go-ipld-prime's ``codec/cbor`` is its DAG-CBOR decoder without them)."""
+        try:
+            return Cbor.decode(data, limits)
+        except InvalidBlock:
+            return _reread(data, limits, "cbor", None)
 
     @staticmethod
     def encode(value: Any, limits: DecodeLimits) -> bytes:
