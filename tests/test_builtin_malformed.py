@@ -183,8 +183,8 @@ PB_BAD = {
     "link duplicate Hash": b"\x12\x48" + (b"\x0a\x22" + bytes(CID.parse("QmNPWHBrVQiiV8FpyNuEPhB9E2rbvdy9Yx79EY1EJuyf9o"))) * 2,
     "link unknown field": b"\x12\x26\x0a\x22" + bytes(CID.parse("QmNPWHBrVQiiV8FpyNuEPhB9E2rbvdy9Yx79EY1EJuyf9o")) + b"\x20\x01",
     "link Tsize wrong wire type": b"\x12\x27\x0a\x22" + bytes(CID.parse("QmNPWHBrVQiiV8FpyNuEPhB9E2rbvdy9Yx79EY1EJuyf9o")) + b"\x1a\x01a",
-    "link Name invalid UTF-8": b"\x12\x28\x0a\x22" + bytes(CID.parse("QmNPWHBrVQiiV8FpyNuEPhB9E2rbvdy9Yx79EY1EJuyf9o")) + b"\x12\x02\xc3\x28",
-    "link Tsize over 64 bits": b"\x12\x2f\x0a\x22" + bytes(CID.parse("QmNPWHBrVQiiV8FpyNuEPhB9E2rbvdy9Yx79EY1EJuyf9o")) + b"\x18" + b"\xff" * 9 + b"\x02",
+    "link Tsize over 64 bits": b"\x12\x2f\x0a\x22" + bytes(CID.parse("QmNPWHBrVQiiV8FpyNuEPhB9E2rbvdy9Yx79EY1EJuyf9o"))
+                               + b"\x18" + b"\xff" * 9 + b"\x02",
     "varint longer than 10 bytes": b"\x0a" + b"\x80" * 10 + b"\x00",
 }
 
@@ -193,6 +193,20 @@ PB_BAD = {
 def test_dag_pb_rejects(name: str) -> None:
     with pytest.raises(InvalidBlock):
         decode(PB_BAD[name], "dag-pb")
+
+
+def test_dag_pb_name_that_is_not_utf8_is_kept_byte_for_byte() -> None:
+    """Kubo stores a file name's bytes as they are; the name reads as surrogate escapes (PEP
+    383), the node encodes back to its bytes, and its DAG-JSON shows each such byte as Kubo's
+    ``\\ufffd`` (tests/test_unixfs_kubo.py compares whole trees with Kubo)."""
+
+    block = b"\x12\x28\x0a\x22" + bytes(CID.parse("QmNPWHBrVQiiV8FpyNuEPhB9E2rbvdy9Yx79EY1EJuyf9o")) + b"\x12\x02\xc3\x28"
+    node = decode(block, "dag-pb")
+    assert node["Links"][0]["Name"] == "\udcc3("
+    assert encode(node, "dag-pb") == block
+    assert b'"Name":"\\ufffd("' in encode(node, "dag-json")
+    with pytest.raises(EncodeError, match="lone surrogate"):  # a surrogate that stands for no byte
+        encode({"Links": [{"Hash": node["Links"][0]["Hash"], "Name": "\ud800"}]}, "dag-pb")
 
 
 @pytest.mark.parametrize("codec", ["raw", "dag-cbor", "cbor", "dag-json", "json", "dag-pb"])

@@ -47,7 +47,7 @@ def kubo_add(kubo: KuboRepo, paths: list[Path], options: dict[str, Any], wrap: b
         args.append("--wrap-with-directory")
     proc = kubo.ipfs(*args, *paths, timeout=600)
     out = {}
-    for line in proc.stdout.decode("utf-8").split("\n"):
+    for line in proc.stdout.decode("utf-8", "surrogateescape").split("\n"):  # names are bytes
         if line:
             word, cid, name = line.split(" ", 2)
             assert word == "added", line
@@ -368,3 +368,82 @@ def test_cat_reads_what_kubo_stored(kubo: KuboRepo, home: Path, files: Path, ham
         assert run_cli(home, "cat", f"{root}/{name}").stdout == expected, name
     COMPARED["cases"] += 1
     COMPARED["entries"] += len(names)
+
+
+# --- names that are not UTF-8 -------------------------------------------------------------------
+
+def _bytes_names_tree(base: Path) -> Path:
+    """File names are bytes on Linux; these are not all UTF-8 (Latin-1, a lone continuation
+    byte, an encoded surrogate), in a plain folder, a subfolder and a HAMT-sharded folder."""
+    root = base / "names"
+    raw = os.fsencode(root)
+    os.makedirs(raw)
+    for name in (b"\xff\xfe-bad.txt", b"caf\xe9", b"ok.txt", b"\xed\xa0\x80-cesu", b"mixed-\xc3\xa9-\xe9"):
+        with open(raw + b"/" + name, "wb") as out:
+            out.write(name + b"\n")
+    os.makedirs(raw + b"/\xc3(-dir")
+    with open(raw + b"/\xc3(-dir/inner\x80", "wb") as out:
+        out.write(b"inner\n")
+    shard = raw + b"/shard-\xfe"
+    os.makedirs(shard)
+    for i in range(3000):  # over the sharding threshold: each name's raw bytes pick its slot
+        with open(shard + f"/entry-{i:05d}-".encode() + bytes([0x80 + i % 64]) + b"x" * 60, "wb") as out:
+            out.write(b"%d\n" % i)
+    return root
+
+
+@pytest.fixture(scope="module")
+def bytes_names(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _bytes_names_tree(tmp_path_factory.mktemp("bytes-names"))
+
+
+@pytest.mark.parametrize("options", [{}, {"cid_version": 1}, {"cid_version": 1, "raw_leaves": False}],
+                         ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()) or "default")
+def test_names_that_are_not_utf8_equal_kubo(kubo: KuboRepo, bytes_names: Path, options: dict[str, Any]) -> None:
+    """Kubo stores such a name's bytes as they are; so does ``add`` here: the same CIDs."""
+    assert compare(kubo, [bytes_names], options) > 3000
+
+
+def test_names_that_are_not_utf8_read_like_kubo(bytes_names: Path, tmp_path: Path) -> None:
+    """The tree Kubo adds reads here as in Kubo: ``dag get`` text (each such byte ``\\ufffd``),
+    ``cat`` by the raw name, and the gateway, where the name is percent-encoded byte for byte."""
+    import urllib.error
+    import urllib.request
+
+    from ._serve_proc import ServeProcess
+
+    def get(url: str) -> tuple[int, bytes]:
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    require_kubo()
+    home = tmp_path / "home"
+    with KuboRepo.create(tmp_path / "kubo") as kubo:
+        root = kubo.ipfs("add", "-r", "-Q", "--cid-version=1", bytes_names, timeout=600).stdout.decode().strip()
+        ours = run_cli(home, "add", "-r", "-Q", "--cid-version=1", str(bytes_names), timeout=600).stdout.decode().strip()
+        assert ours == root
+        paths = [b"", b"/\xff\xfe-bad.txt", b"/caf\xe9", b"/\xc3(-dir", b"/\xc3(-dir/inner\x80",
+                 b"/shard-\xfe/entry-00007-\x87" + b"x" * 60, b"/shard-\xfe/entry-02999-\xb7" + b"x" * 60]
+        for sub in paths:
+            arg = os.fsdecode(root.encode() + sub)
+            assert run_cli(home, "dag", "get", arg).stdout == kubo.ipfs("dag", "get", arg).stdout, sub
+        for sub in paths[1:3] + paths[4:]:
+            arg = os.fsdecode(root.encode() + sub)
+            assert run_cli(home, "cat", arg).stdout == kubo.ipfs("cat", arg).stdout, sub
+        kubo.start()
+        with ServeProcess(home, tmp_path) as serve:
+            for sub in paths[1:] + [b"/\xff\xfe-missing"]:
+                url = f"/ipfs/{root}{urllib.parse.quote(sub)}"
+                theirs, mine = get(kubo.gateway_url + url), get(serve.url + url)
+                assert mine[0] == theirs[0], (sub, theirs, mine)
+                if theirs[0] == 200 and sub != b"/\xc3(-dir":
+                    assert mine[1] == theirs[1], sub
+            status, page = get(f"{serve.url}/ipfs/{root}/")
+            assert status == 200
+            assert b'href="/ipfs/' + root.encode() + b'/%FF%FE-bad.txt"' in page
+            assert "\ufffd\ufffd-bad.txt".encode() in page
+            status, page = get(f"{serve.url}/explore/{root}")
+            assert status == 200 and b"%FF%FE-bad.txt" in page

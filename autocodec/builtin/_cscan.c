@@ -546,11 +546,10 @@ pb_link(const uint8_t *p, Py_ssize_t pos, Py_ssize_t end)
                 goto fail;
             }
         } else {
-            name = PyUnicode_DecodeUTF8((const char *)p + pos, (Py_ssize_t)len, "strict");
-            if (name == NULL) {
-                PyErr_Clear();
-                goto refuse;
-            }
+            /* bytes that are not UTF-8 as surrogate escapes (PEP 383), as _dagpb.py reads them */
+            name = PyUnicode_DecodeUTF8((const char *)p + pos, (Py_ssize_t)len, "surrogateescape");
+            if (name == NULL)
+                goto fail;
         }
         pos += (Py_ssize_t)len;
     }

@@ -45,19 +45,22 @@ from ..errors import EncodeError, InvalidBlock, InvalidCID
 from . import _jsontext, _native, _walk
 
 _basestring = json.encoder.encode_basestring  # the C escaper (ensure_ascii=False)
-_GO_ESCAPED = re.compile("[\x08\x0c\u2028\u2029]")
+_GO_ESCAPED = re.compile("[\x08\x0c\u2028\u2029\udc80-\udcff]")
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
 _ESCAPE_PAIR = re.compile(r"\\(.)")
 _GO_FORMS = {"b": "\\u0008", "f": "\\u000c"}
 
 
 def _encode_str(text: str) -> str:
     """A JSON string as Kubo's encoders (go-ipld-prime) write it: Python's escapes, except
-    that backspace and form feed are ``\\u0008``/``\\u000c`` (not ``\\b``/``\\f``) and U+2028
-    and U+2029 are escaped."""
+    that backspace and form feed are ``\\u0008``/``\\u000c`` (not ``\\b``/``\\f``), U+2028
+    and U+2029 are escaped, and a byte that is not UTF-8 (a surrogate escape, as a DAG-PB name
+    may hold) is ``\\ufffd``, as Go writes an invalid byte of a string."""
     out = _basestring(text)
     if _GO_ESCAPED.search(text) is None:
         return out
     out = _ESCAPE_PAIR.sub(lambda pair: _GO_FORMS.get(pair.group(1), pair.group(0)), out)
+    out = _ESCAPED_BYTE.sub(r"\\ufffd", out)
     return out.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
 
 
@@ -355,7 +358,7 @@ class DagJson:
 
     @staticmethod
     def encode_text(value: Any, limits: DecodeLimits) -> str:
-        _walk.check(value, codec="dag-json", max_depth=limits.max_depth)
+        _walk.check(value, codec="dag-json", max_depth=limits.max_depth, escaped_bytes=True)
         try:
             return _emit(value, True)
         except ValueError as exc:  # an int past the interpreter's str() digit limit
@@ -372,7 +375,8 @@ class Json:
 
     @staticmethod
     def encode(value: Any, limits: DecodeLimits) -> bytes:
-        _walk.check(value, codec="json", max_depth=limits.max_depth, links=False, byte_strings=False)
+        _walk.check(value, codec="json", max_depth=limits.max_depth, links=False, byte_strings=False,
+                    escaped_bytes=True)
         try:
             return _emit_json(value).encode("utf-8")
         except ValueError as exc:  # an int past the interpreter's str() digit limit

@@ -10,9 +10,15 @@ Invariants:
   ``Links`` is always present on decode (possibly empty), ``Data`` only when the block has it.
 - Decode accepts only the canonical byte layout: every Links entry before Data, at most one
   Data, inside a link Hash then Name then Tsize each at most once, Hash present and a valid
-  CID, Name valid UTF-8, the right wire type for every field, minimal varints, Tsize < 2^64,
-  and nothing else (unknown fields, groups, fixed-width types, trailing garbage are refused).
-  Failures are ``InvalidBlock``.
+  CID, the right wire type for every field, minimal varints, Tsize < 2^64, and nothing else
+  (unknown fields, groups, fixed-width types, trailing garbage are refused). Failures are
+  ``InvalidBlock``.
+- A Name is the link's bytes as a ``str``: UTF-8, and any byte that is not part of UTF-8 as a
+  surrogate escape (U+DC80-U+DCFF, PEP 383, as ``os.listdir`` gives such file names). Kubo
+  stores a file name's bytes as they are (``ipfs add`` of a directory whose names are not
+  UTF-8) and reads them back; so does this codec, and encode writes the escaped bytes back, so
+  such a node round-trips to its CID. Its DAG-JSON shows each escaped byte as ``\ufffd``, as
+  Kubo's ``dag get`` does (``_jsontext``).
 - Encode accepts exactly the data model above (no extra keys, no nulls, links sorted by the
   UTF-8 bytes of Name with a missing Name as empty, as the spec requires) and writes the
   canonical layout, so decode(encode(x)) == x. Failures are ``EncodeError``.
@@ -110,10 +116,7 @@ def _decode_link(data: bytes, pos: int, end: int) -> dict[str, Any]:
         if num == 1:
             link["Hash"] = _link_cid(data[start:pos])
         else:
-            try:
-                link["Name"] = data[start:pos].decode("utf-8")
-            except UnicodeDecodeError:
-                raise InvalidBlock("dag-pb: link Name is not valid UTF-8") from None
+            link["Name"] = data[start:pos].decode("utf-8", "surrogateescape")
     if "Hash" not in link:
         raise InvalidBlock("dag-pb: link without a Hash")
     return {"Hash": link["Hash"], **{k: link[k] for k in ("Name", "Tsize") if k in link}}
@@ -174,7 +177,7 @@ def _put_bytes(out: bytearray, key: int, payload: bytes) -> None:
 
 
 def _check_link(link: Any, index: int) -> bytes:
-    """Validate one link of the data model; return its Name as UTF-8 (for the sort check)."""
+    """Validate one link of the data model; return its Name's bytes (for the sort check)."""
     if type(link) is not dict:
         raise EncodeError(f"dag-pb: Links[{index}] is not a map (bad link)")
     extra = set(link) - {"Hash", "Name", "Tsize"}
@@ -189,9 +192,9 @@ def _check_link(link: Any, index: int) -> bytes:
         if type(link["Name"]) is not str:
             raise EncodeError(f"dag-pb: Links[{index}].Name must be a string")
         try:
-            name = link["Name"].encode("utf-8")
+            name = link["Name"].encode("utf-8", "surrogateescape")
         except UnicodeEncodeError:
-            raise EncodeError(f"dag-pb: Links[{index}].Name has a lone surrogate") from None
+            raise EncodeError(f"dag-pb: Links[{index}].Name has a lone surrogate that is no escaped byte") from None
     if "Tsize" in link:
         tsize = link["Tsize"]
         if type(tsize) is not int:
@@ -211,7 +214,10 @@ def sort_links(value: Any) -> Any:
 
     def name(link: Any) -> bytes:
         found = link.get("Name", "") if type(link) is dict else ""
-        return found.encode("utf-8", "surrogatepass") if type(found) is str else b""
+        try:
+            return found.encode("utf-8", "surrogateescape") if type(found) is str else b""
+        except UnicodeEncodeError:  # a lone surrogate that is no escaped byte: encode refuses it
+            return b""
 
     return {**value, "Links": sorted(value["Links"], key=name)}
 

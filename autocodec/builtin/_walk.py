@@ -5,7 +5,9 @@ Invariants:
   exact builtin types (dict with str keys, list, str, bytes, int, float, bool, None, plus
   ``CID`` when links are allowed), no deeper than ``max_depth`` containers, with finite
   floats, ints inside ``int_range`` (when given) and strings that are valid Unicode
-  (no lone surrogates). Anything else raises ``EncodeError`` naming the path.
+  (no lone surrogates; with ``escaped_bytes``, the surrogate escapes U+DC80-U+DCFF that stand
+  for bytes that are not UTF-8, as DAG-PB names may hold, are allowed: the JSON codecs write
+  them as Kubo does). Anything else raises ``EncodeError`` naming the path.
 - The walk is iterative (an explicit stack), so a cyclic or very deep value is rejected by
   the depth bound, never by a ``RecursionError`` or by running out of memory.
 - The C twin (``_native.check``) runs first when built; only when it refuses does the Python
@@ -38,6 +40,7 @@ def check(
     links: bool = True,
     byte_strings: bool = True,
     int_range: tuple[int, int] | None = None,
+    escaped_bytes: bool = False,
 ) -> None:
     """Raise ``EncodeError`` unless ``value`` fits the data model (see module docstring)."""
     c_check = _native.check
@@ -51,9 +54,13 @@ def check(
             c_check(value, max_depth, flags)
             return
         except (ValueError, TypeError, OverflowError, MemoryError) as exc:  # UnicodeError is a ValueError
-            _py_check(value, codec=codec, max_depth=max_depth, links=links, byte_strings=byte_strings, int_range=int_range)
+            _py_check(value, codec=codec, max_depth=max_depth, links=links, byte_strings=byte_strings,
+                      int_range=int_range, escaped_bytes=escaped_bytes)
+            if escaped_bytes and isinstance(exc, UnicodeError):
+                return  # the C walk refuses every surrogate; the Python one allowed these
             raise EncodeError(f"{codec}: {exc}") from None
-    _py_check(value, codec=codec, max_depth=max_depth, links=links, byte_strings=byte_strings, int_range=int_range)
+    _py_check(value, codec=codec, max_depth=max_depth, links=links, byte_strings=byte_strings, int_range=int_range,
+              escaped_bytes=escaped_bytes)
 
 
 def _py_check(
@@ -64,6 +71,7 @@ def _py_check(
     links: bool,
     byte_strings: bool,
     int_range: tuple[int, int] | None,
+    escaped_bytes: bool = False,
 ) -> None:
     # stack of (value, depth, path); path is kept only for messages (cheap tuples)
     stack: list[tuple[Any, int, tuple[Any, ...]]] = [(value, 0, ())]
@@ -78,13 +86,13 @@ def _py_check(
                 for k, item in v.items():
                     if type(k) is not str:
                         raise EncodeError(f"{codec}: map key {k!r} is not a string at {_where(list(path))}")
-                    _check_str(k, codec, path)
+                    _check_str(k, codec, path, escaped_bytes)
                     push((item, depth + 1, path + (k,)))
             else:
                 for i, item in enumerate(v):
                     push((item, depth + 1, path + (i,)))
         elif t is str:
-            _check_str(v, codec, path)
+            _check_str(v, codec, path, escaped_bytes)
         elif t is int:
             if int_range is not None and not int_range[0] <= v <= int_range[1]:
                 raise EncodeError(f"{codec}: integer {v} out of range at {_where(list(path))}")
@@ -103,9 +111,9 @@ def _py_check(
             raise EncodeError(f"{codec}: cannot encode a {t.__name__} at {_where(list(path))}")
 
 
-def _check_str(s: str, codec: str, path: tuple[Any, ...]) -> None:
+def _check_str(s: str, codec: str, path: tuple[Any, ...], escaped_bytes: bool = False) -> None:
     if not s.isascii():
         try:
-            s.encode("utf-8")
+            s.encode("utf-8", "surrogateescape" if escaped_bytes else "strict")
         except UnicodeEncodeError:
             raise EncodeError(f"{codec}: string with a lone surrogate at {_where(list(path))}") from None

@@ -67,7 +67,8 @@ def silence_stdout() -> None:
 
 
 def write_line(text: str) -> None:
-    """One line of text output, control characters stripped (it may carry untrusted names)."""
+    """One line of text output, control characters stripped (it may carry untrusted names);
+    a name's bytes that are not UTF-8 (surrogate escapes) are written as the bytes they are."""
     from ._text import clean
 
-    write_stdout((clean(text) + "\n").encode())
+    write_stdout((clean(text) + "\n").encode("utf-8", "surrogateescape"))

@@ -92,10 +92,16 @@ _GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", 
                "\v": "\\v", "\\": "\\\\"}
 
 
+def _escaped_byte(ch: str) -> bool:
+    return "\udc80" <= ch <= "\udcff"
+
+
 def kubo_escape(name: str) -> str:
     """A name as Kubo prints it (cmdenv.EscNonPrint): Go's strconv.Quote without the quotes,
-    and with ``"`` left as is, when the name holds a backslash or a non-printable character."""
-    if "\\" not in name and name.isprintable():
+    and with ``"`` left as is, when the name holds a backslash or a non-printable character.
+    A byte that is not UTF-8 (a surrogate escape from ``os.listdir``) reads as U+FFFD in Go,
+    which is printable: alone it is written as the byte it is, and quoted it is ``\\xNN``."""
+    if "\\" not in name and (name.isprintable() or all(ch.isprintable() or _escaped_byte(ch) for ch in name)):
         return name
     out = []
     for ch in name:
@@ -105,6 +111,8 @@ def kubo_escape(name: str) -> str:
             out.append(ch)
         elif ord(ch) < 0x80:
             out.append(f"\\x{ord(ch):02x}")
+        elif _escaped_byte(ch):
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
         else:
             out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
     return "".join(out)

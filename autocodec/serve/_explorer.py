@@ -26,6 +26,8 @@ from aiohttp import web
 from .. import errors
 from ..cid import CID
 from ..dag import parse_path
+from ._gateway import content_path
+from ._gateway import shown as display_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
@@ -37,11 +39,11 @@ MAX_DEPTH = 24
 
 
 def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
+    return html.escape(display_text(str(text)), quote=True)
 
 
 def _href(segments: list[str]) -> str:
-    return "/explore/" + "/".join(urllib.parse.quote(seg, safe="") for seg in segments)
+    return "/explore/" + "/".join(urllib.parse.quote(seg, safe="", errors="surrogateescape") for seg in segments)
 
 
 class _Render:
@@ -200,7 +202,7 @@ async def explore(request: web.Request) -> web.Response:
     from ._gateway import status_for_gateway
 
     runtime = request.app[RUNTIME]
-    text = request.match_info["path"]
+    text = content_path(request, "/explore/")
     if not text:
         return web.Response(text=_index_page(), content_type="text/html")
     try:

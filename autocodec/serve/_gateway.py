@@ -244,7 +244,7 @@ def _disposition(kind: str, name: str) -> str:
     segment, so no quote, backslash, separator or control character reaches the header; the
     plain one with each non-ASCII character replaced by ``_``."""
     plain = "".join(c if c < "\x80" else "_" for c in name)
-    plain, utf8 = (urllib.parse.quote(n, safe=_PATH_SEGMENT_SAFE) for n in (plain, name))
+    plain, utf8 = (urllib.parse.quote(n, safe=_PATH_SEGMENT_SAFE, errors="surrogateescape") for n in (plain, name))
     return f'{kind}; filename="{plain}"; filename*=UTF-8\'\'{utf8}'
 
 
@@ -375,14 +375,14 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
 
             _error(exc, runtime, "ipfs")  # counted and logged (rate-limited) there
             text = "unexpected error (see the server log)"
-        return web.Response(status=status, text=text + "\n", content_type="text/plain", charset="utf-8",
+        return web.Response(status=status, text=shown(text) + "\n", content_type="text/plain", charset="utf-8",
                             headers={"X-Content-Type-Options": "nosniff"})
 
 
 async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     from ._app import _run
 
-    raw_path = request.match_info["path"]
+    raw_path = content_path(request)
     if not raw_path:
         raise GatewayError(400, "no CID in the path: use /ipfs/{cid}[/path]")
     try:
@@ -462,6 +462,27 @@ def _early_not_modified(request: web.Request, target: Target, media: str | None)
 
 _IPFS_URI: web.RequestKey[str] = web.RequestKey("ipfs_uri", str)
 _URI_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def content_path(request: web.Request, prefix: str = "/ipfs/") -> str:
+    """The path after ``prefix`` with its escapes decoded to bytes, as Go's ``PathUnescape``
+    gives them to Kubo, and the bytes that are not UTF-8 kept as surrogate escapes (PEP 383),
+    as DAG-PB names that are not UTF-8 are read (``builtin._dagpb``): such a name is reached
+    byte for byte. (aiohttp's own decoding leaves such an escape as its text.)"""
+    raw = request.raw_path.partition("?")[0]
+    if not raw.startswith(prefix):  # an escaped prefix: aiohttp's reading of it
+        return str(request.match_info["path"])
+    return urllib.parse.unquote(raw[len(prefix):], errors="surrogateescape")
+
+
+def shown(text: str) -> str:
+    """``text`` for display: each byte that is not UTF-8 (a surrogate escape) as U+FFFD."""
+    return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def href_path(segments: "tuple[str, ...] | list[str]") -> str:
+    """Path segments as an href: each percent-encoded as its bytes (escaped ones included)."""
+    return "/".join(urllib.parse.quote(seg, safe=_PATH_SEGMENT_SAFE, errors="surrogateescape") for seg in segments)
 
 
 def ipfs_uri(root: CID, raw_path: str) -> str | None:
@@ -813,7 +834,8 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
                                                             target.data, runtime.limits, MAX_LISTING + 1)
     if not trailing_slash and request.query.get("go-get") != "1":  # relative links need the slash (as Kubo;
         raw_query = request.raw_path.partition("?")[2]            # not for `go get`, which reads the page)
-        location = urllib.parse.quote(_clean(request.path + "/"), safe=_PATH_SAFE) + (
+        location = urllib.parse.quote(_clean(f"/ipfs/{content_path(request)}/"), safe=_PATH_SAFE,
+                                      errors="surrogateescape") + (
             f"?{urllib.parse.quote(raw_query, safe=_PATH_SEGMENT_SAFE)}" if raw_query else "")
         return web.Response(status=301, text=f'<a href="{html.escape(location)}">Moved Permanently</a>.\n\n',
                             content_type="text/html",
@@ -836,14 +858,15 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
     headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE}
     if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
-    base = "/ipfs/" + "/".join((target.path.root_text, *target.path.segments))
+    segments = (target.path.root_text, *target.path.segments)
+    base, base_href = shown("/ipfs/" + "/".join(segments)), "/ipfs/" + href_path(segments)
     rows = []
     if target.path.segments:
-        rows.append(f'<tr><td><a href="{html.escape(base.rsplit("/", 1)[0] + "/")}">..</a></td><td></td><td></td></tr>')
+        rows.append(f'<tr><td><a href="{html.escape(base_href.rsplit("/", 1)[0] + "/")}">..</a></td><td></td><td></td></tr>')
     more = len(listing) > MAX_LISTING
     for name, cid, size in listing[:MAX_LISTING]:
-        href = html.escape(base + "/" + urllib.parse.quote(name))
-        rows.append(f'<tr><td><a href="{href}">{html.escape(name)}</a></td>'
+        href = html.escape(base_href + "/" + href_path([name]))
+        rows.append(f'<tr><td><a href="{href}">{html.escape(shown(name))}</a></td>'
                     f'<td><a class="cid" href="/explore/{cid}">{cid}</a></td>'
                     f'<td>{"" if size is None else size}</td></tr>')
     body = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(base)}</title>"

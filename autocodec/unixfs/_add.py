@@ -262,13 +262,6 @@ class Adder:
             raise InvalidInput(f"cannot list {path}: {exc.strerror or exc}") from None
         if not self.options.hidden:
             names = [n for n in names if not n.startswith(".")]
-        for name in names:
-            try:
-                name.encode("utf-8")
-            except UnicodeEncodeError:
-                raise InvalidInput(f"the name of {path / name!r} is not valid UTF-8",
-                                   hint="rename it: dag-pb link names must be UTF-8 (Kubo stores the raw bytes, "
-                                        "which strict dag-pb decoders refuse)") from None
         if len(names) > self.limits.unixfs.max_dir_entries:
             raise InvalidInput(f"{path} has {len(names)} entries, over limits.unixfs.max_dir_entries")
         names.reverse()  # popped from the end: name order

@@ -72,8 +72,9 @@ def murmur3_x64_128(data: bytes, seed: int = 0) -> bytes:
 
 def slot_path(name: str) -> bytes:
     """The slot of ``name`` at each level: the bytes of h1 (the first 64 bits of murmur3 x64
-    128) most significant first, as Go's murmur3 Sum64 gives them."""
-    return murmur3_x64_128(name.encode("utf-8"))[7::-1]
+    128) most significant first, as Go's murmur3 Sum64 gives them. The name's bytes are the
+    link's: UTF-8, surrogate escapes as the bytes they stand for (``_layout.name_bytes``)."""
+    return murmur3_x64_128(name.encode("utf-8", "surrogateescape"))[7::-1]
 
 
 @dataclass
