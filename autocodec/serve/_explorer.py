@@ -17,7 +17,6 @@ Invariants:
 from __future__ import annotations
 
 import html
-import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +25,7 @@ from aiohttp import web
 from .. import errors
 from ..cid import CID
 from ..dag import parse_path
-from ._gateway import content_path
+from ._gateway import content_path, href_path
 from ._gateway import shown as display_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -43,7 +42,7 @@ def _e(text: object) -> str:
 
 
 def _href(segments: list[str]) -> str:
-    return "/explore/" + "/".join(urllib.parse.quote(seg, safe="", errors="surrogateescape") for seg in segments)
+    return "/explore/" + href_path(segments)
 
 
 class _Render:
