@@ -1,0 +1,140 @@
+"""UnixFS directories and what a block is to UnixFS: plain and HAMT-sharded entries, the blocks of
+a HAMT. Read by the gateway, the explorer, TAR and CAR answers, and ``autocodec ls``.
+
+Spec: ipfs/specs UNIXFS.md (HAMT: the ``hamt-sharding`` section).
+
+Invariants:
+- Every block comes from ``source.get`` (verified against its CID); dag-pb and UnixFS Data are
+  decoded strictly (``autocodec.builtin``, ``_pb``).
+- Walks are iterative (explicit stacks); HAMT walks are bounded by ``limits.unixfs.max_dag_depth``
+  and by what a HAMT can be (``_check_shards``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..cid import CID
+from ..config import DEFAULT_LIMITS, Limits
+from ..errors import InvalidBlock
+from . import _pb
+
+DAG_PB = 0x70
+RAW = 0x55
+
+
+class Source(Protocol):
+    """Verified block bytes by CID (a ``Runtime``)."""
+
+    def get(self, cid: CID) -> bytes: ...
+
+
+@dataclass(frozen=True)
+class Node:
+    """What a block is to the path gateway: ``kind`` is file, directory, hamt, symlink or other."""
+
+    kind: str
+    size: int
+    meta: "_pb.UnixfsData | None"
+    links: tuple[tuple[str, CID, int | None], ...]
+
+
+def _pb_node(data: bytes) -> dict[str, Any]:
+    from ..builtin import decode
+
+    node: dict[str, Any] = decode(data, "dag-pb")
+    return node
+
+
+def classify(cid: CID, data: bytes) -> Node:
+    """The UnixFS reading of a block (``other`` for codecs and dag-pb nodes that are not UnixFS)."""
+    if cid.codec == RAW:
+        return Node("file", len(data), None, ())
+    if cid.codec != DAG_PB:
+        return Node("other", len(data), None, ())
+    node = _pb_node(data)
+    links = tuple((str(link.get("Name", "")), link["Hash"], link.get("Tsize")) for link in node["Links"])
+    if "Data" not in node:
+        return Node("other", len(data), None, links)
+    try:
+        meta = _pb.decode(node["Data"])
+    except InvalidBlock:
+        return Node("other", len(data), None, links)
+    if meta.type in (_pb.FILE, _pb.RAW):
+        size = meta.filesize if meta.filesize is not None else len(meta.data) + sum(meta.blocksizes)
+        return Node("file", size, meta, links)
+    kind = {_pb.DIRECTORY: "directory", _pb.HAMT_SHARD: "hamt", _pb.SYMLINK: "symlink"}.get(meta.type, "other")
+    return Node(kind, len(meta.data), meta, links)
+
+
+def _check_shards(cid: CID, shards: int, entries: int, limits: Limits) -> None:
+    """Refuse a HAMT walk past what a HAMT can be: a shard holds at least two children, so a
+    HAMT has fewer shards than entries; a walk that has read more than twice as many sub-shards
+    as it found entries, plus two paths of the depth bound, is not one (a hostile "HAMT" of
+    shards linking many times to one empty shard would otherwise take 256^depth reads)."""
+    if shards > 2 * (entries + limits.unixfs.max_dag_depth):
+        raise InvalidBlock(f"the HAMT {cid} has {shards} shards for {entries} entries so far: "
+                           "not a UnixFS HAMT (a shard holds at least two children)")
+
+
+def hamt_blocks(source: Source, cid: CID, data: bytes, limits: Limits | None = None) -> Iterator[tuple[CID, bytes]]:
+    """The shard blocks of the HAMT rooted at ``cid`` (the root first, DFS pre-order in slot
+    order), the walk bounded as ``entries`` bounds it (``_check_shards``)."""
+    limits = limits or DEFAULT_LIMITS
+    stack: list[tuple[CID, bytes | None, int]] = [(cid, data, 0)]
+    shards = found = 0
+    while stack:
+        current, block, depth = stack.pop()
+        if depth > limits.unixfs.max_dag_depth:
+            raise InvalidBlock(f"HAMT under {cid} deeper than {limits.unixfs.max_dag_depth} levels")
+        if depth:
+            shards += 1
+            _check_shards(cid, shards, found, limits)
+        block = source.get(current) if block is None else block
+        yield current, block
+        node = classify(current, block)
+        if node.kind != "hamt":
+            raise InvalidBlock(f"{current} inside the HAMT {cid} is not a HAMT shard")
+        found += sum(1 for name, _, _ in node.links if len(name) > 2)
+        children = [link for name, link, _ in node.links if len(name) == 2]
+        stack.extend((child, None, depth + 1) for child in reversed(children))
+
+
+def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
+            at_most: int | None = None) -> list[tuple[str, CID, int | None]]:
+    """``(name, cid, tsize)`` of the entries of a directory or HAMT shard, in link order: a
+    HAMT's depth first, each shard's links in order and a sub-shard's entries where its link
+    stands, as Kubo (boxo's ``Shard.ForEachLink``) lists them. The first ``at_most`` when
+    given: shards are read only until that many are found. The walk is bounded by what a
+    HAMT can be (``_check_shards``): a hostile HAMT of empty shards cannot hold a worker."""
+    node = classify(cid, data)
+    if node.kind == "directory":
+        return list(node.links[:at_most])
+    if node.kind != "hamt":
+        raise InvalidBlock(f"{cid} is not a UnixFS directory")
+    limits = limits or DEFAULT_LIMITS
+    out: list[tuple[str, CID, int | None]] = []
+    shards = 0
+    frames: list[tuple[tuple[tuple[str, CID, int | None], ...], int, int]] = [(node.links, 0, 0)]
+    while frames:
+        links, at, depth = frames.pop()
+        while at < len(links):
+            name, link, size = links[at]
+            at += 1
+            if len(name) > 2:
+                out.append((name[2:], link, size))
+                if at_most is not None and len(out) >= at_most:
+                    return out
+            elif len(name) == 2:  # a sub-shard: its entries come here, then the rest of this shard
+                if depth + 1 > limits.unixfs.max_dag_depth:
+                    raise InvalidBlock(f"HAMT under {cid} deeper than {limits.unixfs.max_dag_depth} levels")
+                shards += 1
+                _check_shards(cid, shards, len(out), limits)
+                shard = classify(link, source.get(link))
+                if shard.kind != "hamt":
+                    raise InvalidBlock(f"{link} inside the HAMT {cid} is not a HAMT shard")
+                frames += [(links, at, depth), (shard.links, 0, depth + 1)]
+                break
+    return out
