@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from autocodec.cid import CID, encode_varint
-from autocodec.cli.cmd_add import kubo_escape
+from autocodec.cli._kubo import kubo_escape
 from autocodec.codes import hash_code
 from autocodec.loader import Sandbox, xorshift_bytes
 from autocodec.unixfs import Adder, AddOptions

@@ -19,20 +19,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._kubo import bool_flag, kubo_escape
 from ._local_modules import add_module_option
 from ._runtime import add_source_options
-
-
-def _bool_flag(parser: argparse.ArgumentParser, short: str | None, name: str, default: bool | None,
-               help: str) -> None:
-    """A Kubo boolean option: ``--name`` sets it, ``--name=false`` / ``--no-name`` clear it."""
-    dest = name.replace("-", "_")
-    flags = [f"--{name}", *([short] if short else [])]
-    parser.add_argument(*flags, dest=dest, action="store_const", const=True, default=default, help=help)
-    spellings = [f"--{name}=true", *([f"{short}=true"] if short else [])]
-    parser.add_argument(*spellings, dest=dest, action="store_const", const=True, help=argparse.SUPPRESS)
-    spellings = [f"--no-{name}", f"--{name}=false", *([f"{short}=false"] if short else [])]
-    parser.add_argument(*spellings, dest=dest, action="store_const", const=False, help=argparse.SUPPRESS)
 
 
 ADD_EPILOG = """examples:
@@ -53,21 +42,21 @@ def register(sub: Any) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     add.add_argument("paths", nargs="+", metavar="FILE", help="files to add (- for stdin; directories with -r)")
     add.add_argument("-r", "--recursive", action="store_true", help="add directories recursively")
-    _bool_flag(add, "-H", "hidden", False, "include files whose names start with '.'")
-    _bool_flag(add, "-E", "empty-dirs", True, "include empty directories (default; --empty-dirs=false skips them)")
-    _bool_flag(add, "-w", "wrap-with-directory", False, "wrap the added files in a directory (its CID is printed last)")
-    _bool_flag(add, "-q", "quiet", False, "print only CIDs, no progress")
-    _bool_flag(add, "-Q", "quieter", False, "print only the last root CID")
-    _bool_flag(add, None, "silent", False, "print nothing")
-    _bool_flag(add, "-p", "progress", None, "show progress on stderr (default: when stderr is a terminal, as Kubo)")
-    _bool_flag(add, "-n", "only-hash", False, "only chunk and hash: print the CIDs, store nothing")
+    bool_flag(add, "-H", "hidden", False, "include files whose names start with '.'")
+    bool_flag(add, "-E", "empty-dirs", True, "include empty directories (default; --empty-dirs=false skips them)")
+    bool_flag(add, "-w", "wrap-with-directory", False, "wrap the added files in a directory (its CID is printed last)")
+    bool_flag(add, "-q", "quiet", False, "print only CIDs, no progress")
+    bool_flag(add, "-Q", "quieter", False, "print only the last root CID")
+    bool_flag(add, None, "silent", False, "print nothing")
+    bool_flag(add, "-p", "progress", None, "show progress on stderr (default: when stderr is a terminal, as Kubo)")
+    bool_flag(add, "-n", "only-hash", False, "only chunk and hash: print the CIDs, store nothing")
     add.add_argument("-s", "--chunker", default="size-262144", metavar="SPEC",
                      help="size-N (default size-262144), rabin[-AVG | -MIN-AVG-MAX], buzhash, "
                           "or fastcdc-MIN-AVG-MAX (an autocodec extension)")
-    _bool_flag(add, "-t", "trickle", False, "use the trickle DAG layout instead of the balanced one")
+    bool_flag(add, "-t", "trickle", False, "use the trickle DAG layout instead of the balanced one")
     add.add_argument("--cid-version", type=int, choices=(0, 1), default=None,
                      help="CID version (default 0, as Kubo; 1 when --hash is not sha2-256)")
-    _bool_flag(add, None, "raw-leaves", None, "raw leaf blocks (default: yes with CIDv1, no with CIDv0)")
+    bool_flag(add, None, "raw-leaves", None, "raw leaf blocks (default: yes with CIDv1, no with CIDv0)")
     add.add_argument("--hash", default="sha2-256", metavar="NAME",
                      help="multihash for every block (default sha2-256; others imply CIDv1, as in Kubo; "
                           "extension hashers such as blake3 come from the pinned sets or --module)")
@@ -86,36 +75,6 @@ def register(sub: Any) -> None:
     add_range_options(cat)
     add_source_options(cat)
     cat.set_defaults(func=run_cat)
-
-
-_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-               "\v": "\\v", "\\": "\\\\"}
-
-
-def _escaped_byte(ch: str) -> bool:
-    return "\udc80" <= ch <= "\udcff"
-
-
-def kubo_escape(name: str) -> str:
-    """A name as Kubo prints it (cmdenv.EscNonPrint): Go's strconv.Quote without the quotes,
-    and with ``"`` left as is, when the name holds a backslash or a non-printable character.
-    A byte that is not UTF-8 (a surrogate escape from ``os.listdir``) reads as U+FFFD in Go,
-    which is printable: alone it is written as the byte it is, and quoted it is ``\\xNN``."""
-    if "\\" not in name and (name.isprintable() or all(ch.isprintable() or _escaped_byte(ch) for ch in name)):
-        return name
-    out = []
-    for ch in name:
-        if ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif _escaped_byte(ch):
-            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
-        else:
-            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
-    return "".join(out)
 
 
 def _kubo_arg_order(paths: list[str]) -> list[str]:
