@@ -135,10 +135,18 @@ def test_each_liberty_and_fault_alone(rpc: Rpc) -> None:
     assert not differ, differ
 
 
-def test_text_that_is_not_utf8_is_a_known_difference(rpc: Rpc) -> None:
-    """Kubo keeps a string's bytes whatever they are; a Python ``str`` cannot hold them, so
-    this package refuses the block (documented in ``builtin._cbor_relaxed``)."""
-    block = bytes.fromhex("a1617862ff61")
+@pytest.mark.parametrize("hexed", ["a1617862ff61", "a1617863c32841", "a1617863eda080", "8262ff6161c3"])
+def test_text_that_is_not_utf8_reads_as_kubo_shows_it(rpc: Rpc, hexed: str) -> None:
+    """Kubo keeps a string's bytes whatever they are and ``dag get`` writes each byte that is
+    not UTF-8 as ``\\ufffd``; here such a byte is a surrogate escape, written the same way."""
+    block = bytes.fromhex(hexed)
+    assert _kubo_reads(rpc, block) == _we_read(block, strict=False) is not None
+    assert _we_read(block, strict=True) is None
+
+
+def test_a_map_key_that_is_not_utf8_is_a_known_difference(rpc: Rpc) -> None:
+    """Kubo reads a map key that is not UTF-8 too; this package refuses it (``_cbor_relaxed``)."""
+    block = bytes.fromhex("a162ff6101")
     assert _kubo_reads(rpc, block) is not None
     assert _we_read(block, strict=False) is None
 

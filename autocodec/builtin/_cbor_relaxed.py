@@ -22,9 +22,12 @@ Invariants:
   ``links=False``, tagged at all); a link without its 0x00 prefix or not a CID; NaN and
   infinities; simple values other than false, true, null and undefined; map keys that are not
   text; trailing bytes.
-- Refused although Kubo reads it: text that is not UTF-8 (a ``str`` cannot hold it; Kubo keeps
-  the bytes). Integers keep the strict decoder's range, [-2^64, 2^64-1] (Kubo refuses those
-  below -2^63).
+- A text value that is not UTF-8 is read as Kubo keeps it, byte for byte: each byte that is
+  not part of UTF-8 is a surrogate escape (U+DC80-U+DCFF, PEP 383), which DAG-JSON writes as
+  ``\\ufffd``, as Kubo's ``dag get`` does (the DAG-CBOR encoder refuses such a string: it has no
+  UTF-8 form). A map key that is not UTF-8 is refused though Kubo reads it (map order is by
+  bytes, and such keys would need it). Integers keep the strict decoder's range,
+  [-2^64, 2^64-1] (Kubo refuses those below -2^63).
 - Iterative (no recursion, whatever the nesting) and linear in the block's size; depth and the
   allocation budget are the caller's checks, made on the encoded bytes before this runs (or on
   the value after it, without the C helpers), exactly as for the strict path.
@@ -92,7 +95,7 @@ def read(data: bytes, link: Callable[[bytes], Any] | None, name: str) -> Any:
         if frame is not None and frame[2] is _NO_KEY:  # a map key
             if major != 3:
                 raise fail("a map key that is not text", start)
-            key = _text(data, pos, arg, n, fail, start)
+            key = _text(data, pos, arg, n, fail, start, "strict")
             pos += arg
             if key in frame[0]:
                 raise fail(f"repeated map key {key!r}", start)
@@ -112,7 +115,7 @@ def read(data: bytes, link: Callable[[bytes], Any] | None, name: str) -> Any:
             if tag is not None:
                 value = _link(value, tag, link, fail, start)
         elif major == 3:
-            value = _text(data, pos, arg, n, fail, start)
+            value = _text(data, pos, arg, n, fail, start, "surrogateescape")
             pos += arg
         elif major == 4 or major == 5:
             if arg > n - pos:  # every item takes a byte at least: a false count, not a big list
@@ -141,13 +144,14 @@ def read(data: bytes, link: Callable[[bytes], Any] | None, name: str) -> Any:
     return root
 
 
-def _text(data: bytes, pos: int, size: int, n: int, fail: Callable[[str, int], InvalidBlock], start: int) -> str:
+def _text(data: bytes, pos: int, size: int, n: int, fail: Callable[[str, int], InvalidBlock], start: int,
+          errors: str) -> str:
     if size > n - pos:
         raise fail("the block ends inside a text string", start)
     try:
-        return data[pos:pos + size].decode("utf-8")
+        return data[pos:pos + size].decode("utf-8", errors)
     except UnicodeDecodeError:
-        raise fail("text that is not UTF-8", start) from None
+        raise fail("a map key that is not UTF-8", start) from None
 
 
 def _link(payload: bytes, tag: int, link: Callable[[bytes], Any] | None,
