@@ -14,10 +14,13 @@ import argparse
 import datetime
 import math
 import stat as stat_mod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._kubo import bool_flag, kubo_escape
 from ._runtime import add_source_options
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..unixfs._ls import LsEntry
 
 LS_EPILOG = """examples:
   autocodec ls QmDir                         # CID, size and name of each entry
@@ -98,7 +101,7 @@ def _header(args: argparse.Namespace) -> list[str]:
             *(["ModTime"] if args.long else []), "Name"]
 
 
-def _row(entry: Any, args: argparse.Namespace, now: datetime.datetime) -> str:
+def _row(entry: "LsEntry", args: argparse.Namespace, now: datetime.datetime) -> str:
     from ..unixfs._ls import DIRECTORY
     from ._cidbase import cid_text
 

@@ -15,6 +15,7 @@ Invariants:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,8 +51,8 @@ def _unixfs(cid: CID, data: bytes) -> tuple[_pb.UnixfsData, list[dict[str, Any]]
         raise InvalidBlock(f"{cid} is a dag-pb node but not UnixFS: {exc.message}") from None
 
 
-def ls(source: Source, cid: CID, *, resolve: bool = True, links_of: Any = None,
-       limits: Limits | None = None) -> list[LsEntry]:
+def ls(source: Source, cid: CID, *, resolve: bool = True,
+       links_of: Callable[[CID, bytes], Sequence[CID]] | None = None, limits: Limits | None = None) -> list[LsEntry]:
     """The entries of the node ``cid`` (module docstring). ``links_of(cid, data)`` gives the
     links of a block of another codec (a ``Runtime``'s ``links``); without it such a block
     lists nothing."""
