@@ -1,0 +1,110 @@
+"""``autocodec refs`` next to Kubo v0.43.1's ``ipfs refs`` on the same blocks: the same lines.
+
+Kubo adds a tree with repeated content (so ``-u`` matters) and a HAMT-sharded folder, puts a
+DAG-CBOR document linking into it several times, and stores the objects of a git repository
+(git-raw, which Kubo decodes itself and this package through the git-raw Wasm module of the
+default set). This package imports the same blocks. Every case runs ``ipfs refs ARGS`` and
+``autocodec refs ARGS``: the same stdout, and both succeed or both fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autocodec.cid import CID
+from tests._kubo import KuboRepo, require_kubo
+
+pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
+
+
+class World:
+    def __init__(self, kubo: KuboRepo, home: Path, cids: dict[str, str]) -> None:
+        self.kubo, self.home, self.cids = kubo, home, cids
+
+    def ours(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+        env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
+        return subprocess.run([sys.executable, "-m", "autocodec", "--home", str(self.home), "refs", *args],
+                              capture_output=True, env=env, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    from tests._explorer_world import _git_objects
+
+    require_kubo()
+    base = tmp_path_factory.mktemp("refs")
+    tree = base / "tree"
+    (tree / "sub" / "deeper").mkdir(parents=True)
+    for path in ("a", "sub/b", "sub/deeper/c"):
+        (tree / path).write_text("the same bytes")
+    (tree / "big").write_bytes(bytes(range(256)) * 2000)  # two chunks
+    (tree / "tab\tname").write_text("t")
+    hamt = tree / "hamt"
+    hamt.mkdir()
+    for i in range(40):
+        (hamt / f"{i:03d}-{'n' * 40}").write_text(str(i % 3))
+    home = base / "home"
+    with KuboRepo.create(base / "kubo") as kubo:
+        kubo.set_config("Import.UnixFSHAMTDirectorySizeThreshold", "1KiB")
+
+        def put_car(cid: str) -> None:
+            car = base / f"{cid}.car"
+            car.write_bytes(kubo.ipfs("dag", "export", cid).stdout)
+            subprocess.run([sys.executable, "-m", "autocodec", "--home", str(home), "car", "import", str(car)],
+                           check=True, capture_output=True, timeout=120)
+
+        cids = {"root": kubo.ipfs("add", "-r", "-Q", "--chunker=size-262144", tree).stdout.decode().strip()}
+        cids["a"] = kubo.ipfs("resolve", f"/ipfs/{cids['root']}/a").stdout.decode().strip().rsplit("/", 1)[-1]
+        doc = {"z": {"/": cids["root"]}, "a": [{"/": cids["a"]}, {"/": cids["root"]}], "m": {"k": {"/": cids["a"]}}}
+        cids["cbor"] = kubo.ipfs("dag", "put", input=json.dumps(doc).encode()).stdout.decode().strip()
+        put_car(cids["cbor"])
+        git_objects, head = _git_objects(base)
+        for cid, data in git_objects:
+            kubo.ipfs("block", "put", "--cid-codec", "git-raw", "--mhtype", "sha1", input=data)
+            subprocess.run([sys.executable, "-m", "autocodec", "--home", str(home), "block", "put", "--codec", "git-raw",
+                            "--hash", "sha1", "-"], input=data, check=True, capture_output=True, timeout=120)
+        cids["git"] = str(CID.build(0x78, b"\x11\x14" + bytes.fromhex(head)))
+        yield World(kubo, home, cids)
+
+
+CASES = {
+    "direct links": ["{root}"],
+    "recursive": ["-r", "{root}"],
+    "recursive, unique": ["-r", "-u", "{root}"],
+    "edges": ["-e", "-r", "{root}"],
+    "a format with every token": ["-r", "--format=<linkname> <src> <dst>", "{root}"],
+    "a path by names": ["-r", "/ipfs/{root}/sub"],
+    "a HAMT-sharded folder": ["-r", "{root}/hamt"],
+    "a HAMT-sharded folder, unique": ["-r", "-u", "{root}/hamt"],
+    "DAG-CBOR, recursive": ["-r", "{cbor}"],
+    "DAG-CBOR, unique": ["-r", "-u", "{cbor}"],
+    "DAG-CBOR, link names are empty": ["-r", "--format=[<linkname>]", "{cbor}"],
+    "max depth 1": ["-r", "--max-depth=1", "{cbor}"],
+    "max depth 2, unique": ["-r", "-u", "--max-depth=2", "{cbor}"],
+    "max depth 0": ["-r", "--max-depth=0", "{root}"],
+    "two roots": ["-r", "{root}", "{root}"],
+    "two roots, unique across them": ["-r", "-u", "{root}", "{cbor}"],
+    "a git commit, recursive": ["-r", "{git}"],
+    "a git commit, unique edges": ["-r", "-u", "-e", "{git}"],
+    "CIDv1 in base32": ["--cid-base=base32", "-r", "{root}"],
+    "edges with a format (an error)": ["-e", "--format=x", "{root}"],
+    "a missing name (an error)": ["{root}/no-such-name"],
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_refs_print_what_kubo_prints(world: World, case: str) -> None:
+    args = [arg.format(**world.cids) for arg in CASES[case]]
+    theirs = world.kubo.ipfs("refs", *args, check=False)
+    ours = world.ours(*args)
+    assert (ours.returncode == 0) == (theirs.returncode == 0), (theirs.stderr, ours.stderr)
+    assert ours.stdout == theirs.stdout, (theirs.stdout.decode()[:2000], ours.stdout.decode()[:2000])
+    if ours.returncode:
+        assert len(ours.stderr.decode().strip().splitlines()) == 1 and b"Traceback" not in ours.stderr
