@@ -4,7 +4,8 @@ Kubo's options under Kubo's names (``-r/--recursive``, ``-u/--unique``, ``-e/--e
 ``--format`` with ``<src>``, ``<dst>`` and ``<linkname>``, ``--max-depth``, ``--cid-base``) and
 its output, one reference a line as it is found, for nodes of every codec the runtime decodes
 (git, Ethereum and the rest through their extensions). Checked against Kubo v0.43.1 in
-tests/test_refs_kubo.py.
+tests/test_refs_kubo.py. One difference: a link name is printed without its control characters
+but tab (as every line this CLI prints; Kubo prints the name as it is).
 """
 
 from __future__ import annotations
