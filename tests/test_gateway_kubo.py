@@ -113,7 +113,16 @@ def _write_tree(base: Path) -> dict[str, Path]:
     for where, when in ((dated / "old.txt", DATED), (dated / "site" / "index.html", DATED + 60),
                         (dated / "site", DATED + 120), (dated, DATED + 180)):
         os.utime(where, (when, when))
-    return {"root": root, "big": big, "hamt": hamt, "missing": missing, "dated": dated}
+    moded = base / "moded"  # UnixFS 1.5 modes with special bits and mtimes with nanoseconds (TAR headers)
+    (moded / "sticky").mkdir(parents=True)
+    (moded / "setuid").write_text("s")
+    (moded / "sticky" / "late").write_text("l")
+    os.chmod(moded / "setuid", 0o4755)
+    os.chmod(moded / "sticky", 0o1777)
+    for where, nanos in ((moded / "setuid", DATED * 10**9 + 700_000_000), (moded / "sticky" / "late", DATED * 10**9 + 200_000_000),
+                         (moded / "sticky", DATED * 10**9 + 500_000_000), (moded, DATED * 10**9)):
+        os.utime(where, ns=(nanos, nanos))
+    return {"root": root, "big": big, "hamt": hamt, "missing": missing, "dated": dated, "moded": moded}
 
 
 @pytest.fixture(scope="module")
@@ -139,6 +148,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         "hamt": add(paths["hamt"], "--cid-version=1", "--chunker=size-256"),
         "missing": add(paths["missing"], "--chunker=size-1000", "--pin=false"),
         "dated": add(paths["dated"], "--cid-version=1", "--preserve-mtime"),
+        "moded": add(paths["moded"], "--cid-version=1", "--preserve-mode", "--preserve-mtime"),
     }
     doc = {"files": {"single": {"/": _path_cid(kubo, cids["root"], "ascii.txt")},
                      "multiblock": {"/": _path_cid(kubo, cids["root"], "multiblock.txt")}},
@@ -173,7 +183,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 
     home = tmp / "home"
     with Runtime(home, default_set=False) as runtime:
-        for name in ("root", "root-v0", "big", "hamt", "missing", "outer", "dag-json", "json", "cbor", "dated"):
+        for name in ("root", "root-v0", "big", "hamt", "missing", "outer", "dag-json", "json", "cbor", "dated", "moded"):
             car = tmp / f"{name}.car"
             car.write_bytes(kubo.ipfs("dag", "export", cids[name]).stdout)
             import_car(runtime.store, car)
@@ -648,6 +658,23 @@ def test_tar_of_dated_entries_has_kubos_times(world: World) -> None:
 
     assert times(ours.body) == times(kubo.body)
     assert sorted(t for _, t in times(ours.body)) == [DATED, DATED + 60, DATED + 120, DATED + 180]
+
+
+def test_tar_keeps_special_mode_bits_and_rounds_times_as_kubo(world: World) -> None:
+    """Members with UnixFS 1.5 modes and sub-second mtimes: setuid and sticky bits kept and times
+    rounded to the nearest second (Go's TAR writer), as in Kubo's answer."""
+    import tarfile
+
+    kubo, ours = both(world, "/ipfs/{moded}?format=tar")
+    assert (kubo.status, ours.status) == (200, 200)
+
+    def headers(body: bytes) -> list[tuple[str, int, int]]:
+        with tarfile.open(fileobj=io.BytesIO(body), mode="r:") as archive:
+            return [(member.name.split("/", 1)[-1], member.mode, int(member.mtime)) for member in archive]
+
+    assert headers(ours.body) == headers(kubo.body)
+    assert {name: (mode, when - DATED) for name, mode, when in headers(ours.body)[1:]} == {
+        "setuid": (0o4755, 1), "sticky": (0o1777, 1), "sticky/late": (0o644, 0)}
 
 
 def test_tar_of_a_dag_cbor_block_is_an_error_in_both(world: World) -> None:

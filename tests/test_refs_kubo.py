@@ -66,7 +66,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         cids["cbor"] = kubo.ipfs("dag", "put", input=json.dumps(doc).encode()).stdout.decode().strip()
         put_car(cids["cbor"])
         git_objects, head = _git_objects(base)
-        for cid, data in git_objects:
+        for _cid, data in git_objects:
             kubo.ipfs("block", "put", "--cid-codec", "git-raw", "--mhtype", "sha1", input=data)
             subprocess.run([sys.executable, "-m", "autocodec", "--home", str(home), "block", "put", "--codec", "git-raw",
                             "--hash", "sha1", "-"], input=data, check=True, capture_output=True, timeout=120)

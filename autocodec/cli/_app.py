@@ -37,7 +37,7 @@ EPILOG = """examples:
 """
 
 BLOCK_READERS = frozenset({
-    "decode", "cat", "ls", "refs", "block get", "block stat", "block rm", "car export", "dag get", "dag resolve", "dag stat",
+    "decode", "cat", "get", "ls", "refs", "block get", "block stat", "block rm", "car export", "dag get", "dag resolve", "dag stat",
     "dag export",
 })
 """Commands that read blocks (or paths) from the store: a missing home holds no blocks."""

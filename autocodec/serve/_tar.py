@@ -10,9 +10,10 @@ Invariants:
   HAMT's in shard order), depth first. The root is named by its CID, each member
   ``root/.../name``; a name that would leave the root (``..``, ``/``) ends the stream with
   ``InvalidBlock``, as Kubo refuses it.
-- Modes are the UnixFS 1.5 ``mode`` permissions when set, else Kubo's defaults (0644 files,
+- Modes are the UnixFS 1.5 ``mode`` permissions when set (setuid, setgid and sticky bits
+  included, as boxo's ``UnixPermsOrDefault`` keeps them), else Kubo's defaults (0644 files,
   0755 directories, 0777 symlinks); uid, gid and owner names are empty. The modification time
-  is the UnixFS 1.5 ``mtime`` when set, else 0 (Kubo writes the time of the request there:
+  is the UnixFS 1.5 ``mtime`` rounded to a second as Go's writer rounds it, else 0 (Kubo writes the time of the request there:
   this answer stays the same bytes for the same CID, as its immutable caching says).
 - Files stream in pieces (``read_range``): memory does not grow with a file; the walk is
   iterative, bounded by ``limits`` like every UnixFS read of the gateway.
@@ -34,10 +35,14 @@ _DEFAULT_MODE = {"file": 0o644, "directory": 0o755, "hamt": 0o755, "symlink": 0o
 _TYPE = {"file": tarfile.REGTYPE, "directory": tarfile.DIRTYPE, "hamt": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE}
 
 
-def tar_pieces(source: _unixfs.Source, cid: CID, data: bytes, limits: Limits | None = None) -> Iterator[bytes]:
-    """The TAR stream of the UnixFS entity ``cid`` (block ``data``), in pieces."""
+def tar_pieces(source: _unixfs.Source, cid: CID, data: bytes, limits: Limits | None = None,
+               root_name: str | None = None, no_mtime: int = 0) -> Iterator[bytes]:
+    """The TAR stream of the UnixFS entity ``cid`` (block ``data``), in pieces; the root is
+    named ``root_name`` (default: the CID, as the gateway names it; ``ipfs get -a``: the last
+    component of the path asked for), and an entry without a UnixFS mtime is dated
+    ``no_mtime`` (the gateway: 0; ``ipfs get -a``: the time of the call, as Kubo)."""
     limits = limits or DEFAULT_LIMITS
-    base = str(cid)
+    base = root_name or str(cid)
     stack: list[tuple[str, CID, bytes | None]] = [(base, cid, data)]
     while stack:
         name, current, block = stack.pop()
@@ -45,7 +50,7 @@ def tar_pieces(source: _unixfs.Source, cid: CID, data: bytes, limits: Limits | N
         node = _unixfs.classify(current, block)
         if node.kind not in _TYPE:
             raise InvalidBlock(f"{current} at {name} is not a UnixFS file, directory or symlink: it has no TAR form")
-        yield _header(name, node)
+        yield _header(name, node, no_mtime)
         if node.kind == "file":
             if node.size:
                 yield from _unixfs.read_range(source, current, block, 0, node.size - 1, limits)
@@ -63,12 +68,19 @@ def tar_pieces(source: _unixfs.Source, cid: CID, data: bytes, limits: Limits | N
     yield bytes(2 * _BLOCK)
 
 
-def _header(name: str, node: _unixfs.Node) -> bytes:
+def whole_seconds(mtime: tuple[int, int]) -> int:
+    """A UnixFS mtime (seconds, nanoseconds) as Go's TAR writer keeps it: rounded to the nearest
+    second, a half second up (``Time.Round(time.Second)``, the format being unspecified)."""
+    seconds, nanos = mtime
+    return seconds + (1 if nanos >= 500_000_000 else 0)
+
+
+def _header(name: str, node: _unixfs.Node, no_mtime: int) -> bytes:
     info = tarfile.TarInfo(name)
     info.type = _TYPE[node.kind]
     meta = node.meta
-    info.mode = (meta.mode & 0o777 if meta is not None and meta.mode else 0) or _DEFAULT_MODE[node.kind]
-    info.mtime = meta.mtime[0] if meta is not None and meta.mtime is not None else 0
+    info.mode = (meta.mode & 0o7777 if meta is not None and meta.mode else 0) or _DEFAULT_MODE[node.kind]
+    info.mtime = whole_seconds(meta.mtime) if meta is not None and meta.mtime is not None else no_mtime
     info.uname = info.gname = ""
     if node.kind == "file":
         info.size = node.size

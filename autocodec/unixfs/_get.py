@@ -1,0 +1,129 @@
+"""Writing a UnixFS file, directory or symlink to disk, as Kubo's ``ipfs get`` writes it.
+
+Kubo streams the node as a TAR (boxo ``files.TarWriter``) into boxo's ``tar.Extractor``; this
+module writes the same tree from the DAG directly, with the extractor's rules:
+
+Invariants:
+- A directory root becomes ``output`` (created, or kept if it is a directory; a symlink or file
+  there is refused); a file or symlink root becomes ``output``, or ``output/NAME`` when
+  ``output`` is an existing directory (``NAME`` the last component of the path asked for).
+- A file is written to a temporary file beside its target and renamed over it (what was there,
+  a file, a symlink or an empty directory, is replaced); a symlink replaces what was there. No
+  component is ever followed through a symlink: a directory on the way that is a symlink is
+  refused (``cannot extract to symlink``), so a DAG cannot write outside ``output``.
+- A name that is empty, ``.``, ``..``, or holds ``/`` or NUL is refused before anything is
+  written under it (Kubo's TAR writer and extractor refuse them too).
+- Modes are the UnixFS 1.5 permissions (setuid, setgid and sticky included) or Kubo's defaults
+  (0644 files, 0755 directories); times the UnixFS 1.5 mtime or the time of the call (Kubo's
+  TAR carries the time it was written), to the nanosecond (Kubo's TAR for ``get`` is PAX). Directories get theirs last, deepest first, as the
+  extractor's deferred updates do, so writing into them cannot change them afterwards.
+- Memory does not grow with a file (``cat`` streams it); the walk is iterative and bounded by
+  ``limits`` like every UnixFS read.
+"""
+
+from __future__ import annotations
+
+import os
+import stat as stat_mod
+import tempfile
+import time
+from pathlib import Path
+
+from ..cid import CID
+from ..config import DEFAULT_LIMITS, Limits
+from ..errors import InvalidBlock, InvalidInput
+from ._cat import cat
+from ._dir import Node, Source, classify, entries
+
+_DEFAULT_MODE = {"file": 0o644, "directory": 0o755, "hamt": 0o755}
+
+
+def write_tree(source: Source, cid: CID, output: Path, name: str, *, limits: Limits | None = None,
+               now: float | None = None) -> Path:
+    """Write the UnixFS node ``cid`` at ``output`` (module docstring); returns the path written."""
+    limits = limits or DEFAULT_LIMITS
+    now = time.time() if now is None else now
+    node = classify(cid, source.get(cid))
+    if node.kind not in ("file", "directory", "hamt", "symlink"):
+        raise InvalidInput(f"{cid} is not a UnixFS file, directory or symlink", hint="export it as a CAR instead")
+    if node.kind in ("file", "symlink"):
+        target = output
+        if output.is_dir() and not output.is_symlink():
+            _check_name(name, output)
+            target = output / name
+        _write_leaf(source, cid, node, target, limits, now)
+        return target
+    deferred: list[tuple[Path, Node]] = []
+    stack: list[tuple[Path, CID, Node]] = [(output, cid, node)]
+    while stack:
+        path, current, here = stack.pop()
+        _make_dir(path)
+        deferred.append((path, here))
+        children = []
+        for entry, child, _size in entries(source, current, source.get(current), limits):
+            _check_name(entry, path)
+            kid = classify(child, source.get(child))
+            if kid.kind in ("directory", "hamt"):
+                children.append((path / entry, child, kid))
+            elif kid.kind in ("file", "symlink"):
+                _write_leaf(source, child, kid, path / entry, limits, now)
+            else:
+                raise InvalidBlock(f"{child} at {path / entry} is not a UnixFS file, directory or symlink")
+        stack.extend(reversed(children))
+    for path, here in reversed(deferred):
+        _set_meta(path, here, now)
+    return output
+
+
+def _check_name(name: str, parent: Path) -> None:
+    if name in ("", ".", "..") or "/" in name or "\0" in name:
+        raise InvalidBlock(f"the entry {name!r} in {parent} is not a file name: nothing is written under it")
+
+
+def _make_dir(path: Path) -> None:
+    try:
+        path.mkdir(mode=0o755, parents=True)
+    except FileExistsError:
+        pass
+    if not stat_mod.S_ISDIR(os.lstat(path).st_mode):
+        raise InvalidInput(f"cannot extract to symlink: {path} exists and is not a directory",
+                           hint="choose another output path")
+
+
+def _write_leaf(source: Source, cid: CID, node: Node, path: Path, limits: Limits, now: float) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+    except IsADirectoryError:
+        os.rmdir(path)  # an empty directory is replaced; a full one fails here, as in Kubo
+    if node.kind == "symlink":
+        assert node.meta is not None
+        os.symlink(os.fsdecode(node.meta.data), path)
+        os.utime(path, ns=(_mtime(node, now),) * 2, follow_symlinks=False)
+        return
+    fd, temp = tempfile.mkstemp(dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for piece in cat(source, cid, limits=limits):
+                out.write(piece)
+        os.rename(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+    _set_meta(path, node, now)
+
+
+def _set_meta(path: Path, node: Node, now: float) -> None:
+    mode = (node.meta.mode or 0) & 0o7777 if node.meta is not None else 0
+    os.chmod(path, mode or _DEFAULT_MODE[node.kind])
+    os.utime(path, ns=(_mtime(node, now),) * 2)
+
+
+def _mtime(node: Node, now: float) -> int:
+    """Nanoseconds since the epoch: the UnixFS mtime, else ``now`` (Kubo's TAR for ``get`` is PAX,
+    which keeps nanoseconds, and carries the time it was written where the DAG has none)."""
+    if node.meta is not None and node.meta.mtime is not None:
+        seconds, nanos = node.meta.mtime
+        return seconds * 1_000_000_000 + nanos
+    return int(now * 1e9)
