@@ -27,9 +27,8 @@ import pytest
 from autocodec import builtin
 from autocodec.errors import InvalidBlock
 from tests._cli import run_cli
-from tests._kubo import KuboRepo, require_kubo
 from tests._loose_cbor import FAULTS, LooseWriter
-from tests.test_ipld_values_kubo import Rpc, _values
+from tests.test_ipld_values_kubo import Rpc, _values, kubo_rpc
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -51,10 +50,7 @@ def _blocks(count: int, seed: int) -> list[tuple[bytes, bool, str | None]]:
 
 @pytest.fixture(scope="module")
 def rpc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rpc]:
-    require_kubo()
-    with KuboRepo.create(tmp_path_factory.mktemp("cbor-relaxed") / "kubo") as kubo:
-        kubo.start()
-        yield Rpc(kubo.api_url)
+    yield from kubo_rpc(tmp_path_factory, "cbor-relaxed")
 
 
 def _kubo_reads(rpc: Rpc, block: bytes) -> bytes | None:

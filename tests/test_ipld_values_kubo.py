@@ -124,12 +124,17 @@ class Rpc:
         return str(json.loads(answer)["Cid"]["/"])
 
 
-@pytest.fixture(scope="module")
-def rpc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rpc]:
+def kubo_rpc(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Rpc]:
+    """A started throw-away Kubo (offline, loopback) for one test module, as its RPC API."""
     require_kubo()
-    with KuboRepo.create(tmp_path_factory.mktemp("ipld-values") / "kubo") as kubo:
+    with KuboRepo.create(tmp_path_factory.mktemp(name) / "kubo") as kubo:
         kubo.start()
         yield Rpc(kubo.api_url)
+
+
+@pytest.fixture(scope="module")
+def rpc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rpc]:
+    yield from kubo_rpc(tmp_path_factory, "ipld-values")
 
 
 @pytest.mark.parametrize("seed", range(4))
