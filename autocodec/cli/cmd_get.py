@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import argparse
 import posixpath
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._kubo import bool_flag
 from ._runtime import add_source_options
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..cid import CID
+    from ..registry import Runtime
 
 GET_EPILOG = """examples:
   autocodec get QmDir                          # writes ./QmDir (a directory tree)
@@ -54,14 +59,15 @@ def run_get(args: argparse.Namespace) -> int:
     output = args.output or posixpath.normpath(posixpath.basename(trimmed))
     with open_runtime(args) as runtime:
         from ..dag import resolve
-
-        cid = resolve(runtime, args.path, limits=runtime.limits).cid
         from ..unixfs._dir import classify
 
-        if classify(cid, runtime.get(cid)).kind not in ("file", "directory", "hamt", "symlink"):
+        cid = resolve(runtime, args.path, limits=runtime.limits).cid
+        data = runtime.get(cid)
+        kind = classify(cid, data).kind
+        if kind not in ("file", "directory", "hamt", "symlink"):
             raise InvalidInput(f"{cid} is not a UnixFS file, directory or symlink", hint="export it as a CAR instead")
         if args.archive or level is not None:
-            return _write_archive(runtime, cid, output, name, args.archive, level)
+            return _write_archive(runtime, cid, data, kind, output, name, args.archive, level)
         from ..unixfs._get import write_tree
 
         write_line(f"Saving file(s) to {output}")
@@ -69,23 +75,24 @@ def run_get(args: argparse.Namespace) -> int:
     return 0
 
 
-def _write_archive(runtime: Any, cid: Any, output: str, name: str, archive: bool, level: int | None) -> int:
+def _write_archive(runtime: "Runtime", cid: "CID", data: bytes, kind: str, output: str, name: str, archive: bool,
+                   level: int | None) -> int:
+    """``-a`` and/or ``-C``: the TAR of the node, or (``-C`` alone) a file's bytes; gzipped with ``-C``."""
     import gzip
     import time
 
     from ..errors import InvalidInput
-    from ..unixfs._dir import classify
     from ._io import write_line
 
-    data = runtime.get(cid)
+    pieces: Iterator[bytes]
     if archive:
         from ..serve._tar import tar_pieces
 
         if not output.endswith((".tar", ".tar.gz")):
             output += ".tar"
         pieces = tar_pieces(runtime, cid, data, runtime.limits, root_name=name, no_mtime=round(time.time()))
-    else:  # -C alone: a file's bytes, gzipped
-        if classify(cid, data).kind != "file":
+    else:
+        if kind != "file":
             raise InvalidInput("file is not regular", hint="add -a to write a directory as a TAR archive")
         from ..unixfs import cat
 
@@ -94,9 +101,11 @@ def _write_archive(runtime: Any, cid: Any, output: str, name: str, archive: bool
         output += ".gz"
     write_line(f"Saving archive to {output}")
     with open(output, "wb") as raw:
-        out: Any = gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=level, mtime=0) if level is not None else raw
-        for piece in pieces:
-            out.write(piece)
-        if level is not None:
-            out.close()
+        if level is None:
+            for piece in pieces:
+                raw.write(piece)
+        else:
+            with gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=level, mtime=0) as packed:
+                for piece in pieces:
+                    packed.write(piece)
     return 0
