@@ -1,4 +1,4 @@
-"""Integers written as Go's ``strconv.ParseInt(text, 10, 64)`` reads them.
+"""Integers written as Go's ``strconv.ParseInt``/``ParseUint`` read them.
 
 Kubo answers malformed numbers (a ``Range`` or ``entity-bytes`` offset, a list index in a
 path) by what this reader takes, so the places that answer as Kubo does share it: an optional
@@ -19,3 +19,25 @@ def parse_int64(text: str) -> int | None:
         return None
     value = int(text)
     return value if -(1 << 63) <= value < 1 << 63 else None
+
+
+_BASE0 = re.compile(r"([+-]?)(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
+
+
+def parse_base0(text: str, bits: int, *, signed: bool) -> int | None:
+    """``text`` as Go's ``ParseInt(text, 0, bits)`` (or ``ParseUint``, unsigned) reads it, the
+    way Kubo's command options are read: ``0x``/``0o``/``0b`` prefixes, a leading ``0`` for
+    octal, else decimal; None where Go fails (underscores are refused here too)."""
+    match = _BASE0.fullmatch(text)
+    if match is None or len(text) > 80 or (match.group(1) and not signed):
+        return None
+    sign, body = match.groups()
+    if body[:2].lower() in ("0x", "0o", "0b"):
+        value = int(body, 0)
+    elif len(body) > 1 and body[0] == "0":
+        value = int(body, 8)
+    else:
+        value = int(body)
+    value = -value if sign == "-" else value
+    low, high = (-(1 << (bits - 1)), 1 << (bits - 1)) if signed else (0, 1 << bits)
+    return value if low <= value < high else None

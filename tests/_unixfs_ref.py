@@ -54,14 +54,20 @@ class _NoStore:
 _FLAGS = {  # AddOptions field -> Kubo flag
     "chunker": "--chunker", "cid_version": "--cid-version", "raw_leaves": "--raw-leaves", "hidden": "--hidden",
     "hash": "--hash", "trickle": "--trickle", "empty_dirs": "--empty-dirs", "max_file_links": "--max-file-links",
-    "max_directory_links": "--max-directory-links",
+    "max_directory_links": "--max-directory-links", "preserve_mode": "--preserve-mode",
+    "preserve_mtime": "--preserve-mtime", "mode": "--mode",
 }
 
 
 def kubo_flags(options: dict[str, Any]) -> list[str]:
     out = []
     for key, value in options.items():
-        out.append(f"{_FLAGS[key]}={str(value).lower() if isinstance(value, bool) else value}")
+        if key == "mtime":  # (seconds, nanoseconds)
+            out += [f"--mtime={value[0]}", f"--mtime-nsecs={value[1]}"]
+        elif key == "mode":
+            out.append(f"--mode=0o{value:o}")
+        else:
+            out.append(f"{_FLAGS[key]}={str(value).lower() if isinstance(value, bool) else value}")
     return out
 
 

@@ -40,8 +40,10 @@ def kubo_add(kubo: KuboRepo, paths: list[Path], options: dict[str, Any], wrap: b
 
     ``--only-hash``, except with ``--max-directory-links``: there Kubo v0.43.1's only-hash root
     of a folder sharded by link count differs from the root its real add stores (the same
-    inputs, checked by hand), and the stored DAG is the reference."""
-    hash_only = ["--only-hash"] if "max_directory_links" not in options else ["--pin=false"]
+    inputs, checked by hand), and the stored DAG is the reference; and with UnixFS 1.5 metadata,
+    where Kubo's ``--only-hash`` fails ("ipld: could not find" its own folder node)."""
+    stored = {"max_directory_links", "preserve_mode", "preserve_mtime", "mode", "mtime"}
+    hash_only = ["--only-hash"] if not stored & set(options) else ["--pin=false"]
     args = ["add", "-r", *hash_only, "--progress=false", *kubo_flags(options)]
     if wrap:
         args.append("--wrap-with-directory")
@@ -447,3 +449,91 @@ def test_names_that_are_not_utf8_read_like_kubo(bytes_names: Path, tmp_path: Pat
             assert "\ufffd\ufffd-bad.txt".encode() in page
             status, page = get(f"{serve.url}/explore/{root}")
             assert status == 200 and b"%FF%FE-bad.txt" in page
+
+
+# --- UnixFS 1.5 metadata (--preserve-mode, --preserve-mtime, --mode, --mtime) -------------------
+
+@pytest.fixture(scope="module")
+def dated_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Files of one and many chunks, a symlink, nested, empty and HAMT-sharded folders, with
+    modes (setuid, sticky, none at all) and times (nanoseconds, before the epoch, recent)."""
+    root = tmp_path_factory.mktemp("dated") / "dated"
+    (root / "sub" / "deeper").mkdir(parents=True)
+    (root / "empty").mkdir()
+    (root / "one").write_bytes(b"one chunk")
+    (root / "big").write_bytes(xorshift_bytes(5, 700_000))
+    (root / "sub" / "deeper" / "c").write_bytes(b"c")
+    (root / "nothing").write_bytes(b"")
+    os.symlink("one", root / "link")
+    hamt = root / "hamt"
+    hamt.mkdir()
+    for i in range(3000):
+        (hamt / f"{i:05d}-{'h' * 60}").write_bytes(b"%d" % (i % 7))
+    os.chmod(root / "one", 0o4750)
+    os.chmod(root / "sub", 0o1777)
+    os.chmod(root / "nothing", 0o000)
+    for path, ns in ((root / "one", 1_600_000_000_250_000_000), (root / "big", -86_400_000_000_000),
+                     (root / "sub" / "deeper" / "c", 1_700_000_000_000_000_001), (root / "empty", 1_500_000_000_000_000_000),
+                     (root / "sub" / "deeper", 1_400_000_000_999_999_999), (hamt, 1_300_000_000_000_000_000)):
+        os.utime(path, ns=(ns, ns))
+    os.utime(root / "link", ns=(1_200_000_000_000_000_000,) * 2, follow_symlinks=False)
+    return root
+
+
+META_OPTIONS = [
+    {"preserve_mode": True, "preserve_mtime": True},
+    {"preserve_mtime": True, "cid_version": 1},
+    {"preserve_mode": True, "trickle": True},
+    {"mode": 0o700, "mtime": (1234567890, 0)},
+    {"mode": 0o4755, "mtime": (1234567890, 500)},
+    {"mtime": (-5, 7), "preserve_mode": True, "cid_version": 1, "hash": "blake3"},
+]
+
+
+@pytest.mark.parametrize("options", META_OPTIONS, ids=lambda o: ",".join(f"{k}={v}" for k, v in o.items()))
+def test_unixfs_metadata_equals_kubo(kubo: KuboRepo, dated_tree: Path, options: dict[str, Any]) -> None:
+    """Kubo's add with UnixFS 1.5 metadata: raw leaves off, mode and mtime in each file's root
+    (a one-chunk file's leaf), in each folder (a HAMT's root shard), mtime only in symlinks."""
+    assert compare(kubo, [dated_tree], options) > 3000
+
+
+def test_a_mode_of_special_bits_only_gives_kubos_stored_root(kubo: KuboRepo, dated_tree: Path) -> None:
+    """``--mode=0o1000`` (only a bit Go's FileMode does not hold as sticky): folders store mode 0.
+    The DAG equals the one Kubo stores (the same root), but Kubo's printed line for the HAMT
+    folder names another CID than the one its parent links (a node without the mode, which the
+    stored DAG does not use); this package prints the linked one."""
+    theirs = kubo_add(kubo, [dated_tree], {"mode": 0o1000})
+    ours = our_add([dated_tree], {"mode": 0o1000})
+    differ = {name for name in theirs if theirs[name] != ours.get(name)}
+    assert differ == {"dated/hamt"}
+    root = kubo.ipfs("dag", "get", str(theirs["dated"])).stdout
+    assert str(ours["dated/hamt"]).encode() in root and str(theirs["dated/hamt"]).encode() not in root
+
+
+def test_unixfs_metadata_refuses_raw_leaves(kubo: KuboRepo, files: Path) -> None:
+    """``--raw-leaves`` with metadata is refused by both, as Kubo refuses it."""
+    theirs = kubo.ipfs("add", "-r", "--only-hash", "--raw-leaves=true", "--preserve-mtime", files, check=False)
+    with pytest.raises(Exception, match="raw-leaves can't be used with UnixFS metadata"):
+        our_add([files], {"raw_leaves": True, "preserve_mtime": True})
+    assert theirs.returncode != 0 and b"raw-leaves can't be used" in theirs.stderr
+
+
+@pytest.mark.parametrize("flags", [["--preserve-mode", "--preserve-mtime", "-w"],
+                                   ["--mode=0644", "--mtime=1700000000", "--mtime-nsecs=5", "--cid-version=1"],
+                                   ["--preserve-mtime", "--trickle", "-Q"]],
+                         ids=lambda f: " ".join(f))
+def test_cli_metadata_flags_print_what_kubo_prints(kubo: KuboRepo, home: Path, dated_tree: Path,
+                                                   flags: list[str]) -> None:
+    """``autocodec add`` with Kubo's metadata flags prints Kubo's lines (both store the blocks:
+    Kubo's ``--only-hash`` fails with metadata)."""
+    theirs = kubo.ipfs("add", "-r", "--pin=false", "--progress=false", *flags, dated_tree, timeout=600).stdout
+    ours = run_cli(home, "add", "-r", *flags, str(dated_tree), timeout=600).stdout
+    assert ours.splitlines() == theirs.splitlines()
+
+
+def test_cli_metadata_flag_errors_like_kubo(kubo: KuboRepo, home: Path, files: Path) -> None:
+    for flags in (["--mtime-nsecs=5"], ["--raw-leaves", "--preserve-mode"], ["--mode=12x"]):
+        theirs = kubo.ipfs("add", "-r", "--pin=false", *flags, files, check=False)
+        ours = run_cli(home, "add", "-r", *flags, str(files), check=False)
+        assert theirs.returncode != 0 and ours.returncode != 0, flags
+        assert len(ours.stderr.decode().strip().splitlines()) == 1, ours.stderr

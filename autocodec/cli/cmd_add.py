@@ -64,6 +64,13 @@ def register(sub: Any) -> None:
                      help="most links in one file node (default 174, as Kubo)")
     add.add_argument("--max-directory-links", type=int, default=0, metavar="N",
                      help="shard a folder holding more entries (default 0: only the 256 KiB size rule, as Kubo)")
+    bool_flag(add, None, "preserve-mode", False, "store each entry's permission bits (UnixFS 1.5; turns raw leaves off)")
+    bool_flag(add, None, "preserve-mtime", False, "store each entry's modification time (UnixFS 1.5; raw leaves off)")
+    add.add_argument("--mode", default="0", metavar="MODE",
+                     help="store these permission bits in every entry, e.g. 0644 (UnixFS 1.5; raw leaves off)")
+    add.add_argument("--mtime", default="0", metavar="SECONDS",
+                     help="store this modification time in every entry, seconds from the epoch (raw leaves off)")
+    add.add_argument("--mtime-nsecs", default="0", metavar="NANOS", help="the nanoseconds of --mtime")
     add_module_option(add)
     add.set_defaults(func=run_add)
 
@@ -75,6 +82,25 @@ def register(sub: Any) -> None:
     add_range_options(cat)
     add_source_options(cat)
     cat.set_defaults(func=run_cat)
+
+
+def _metadata_options(args: argparse.Namespace) -> tuple[int, tuple[int, int] | None]:
+    """``--mode`` and ``--mtime``/``--mtime-nsecs`` read as Kubo reads them (Go's base-0
+    integers: ``0644`` is octal); a zero mode or mtime stores none, as in Kubo."""
+    from .._goint import parse_base0
+    from ..errors import InvalidInput
+
+    mode = parse_base0(args.mode, 32, signed=False)
+    seconds = parse_base0(args.mtime, 64, signed=True)
+    nanos = parse_base0(args.mtime_nsecs, 32, signed=False)
+    for name, value, text in (("mode", mode, args.mode), ("mtime", seconds, args.mtime),
+                              ("mtime-nsecs", nanos, args.mtime_nsecs)):
+        if value is None:
+            raise InvalidInput(f"--{name}: {text!r} is not a number")
+    assert mode is not None and seconds is not None and nanos is not None
+    if nanos and not seconds:
+        raise InvalidInput('option "mtime-nsecs" requires "mtime" to be provided as well')
+    return mode, ((seconds, nanos) if seconds else None)
 
 
 def _kubo_arg_order(paths: list[str]) -> list[str]:
@@ -113,9 +139,11 @@ def run_add(args: argparse.Namespace) -> int:
     from ._io import write_line
     from ._local_modules import open_runtime
 
+    mode, mtime = _metadata_options(args)
     options = AddOptions(chunker=args.chunker, cid_version=args.cid_version, raw_leaves=args.raw_leaves,
                          hidden=args.hidden, hash=args.hash, trickle=args.trickle, empty_dirs=args.empty_dirs,
-                         max_file_links=args.max_file_links, max_directory_links=args.max_directory_links)
+                         max_file_links=args.max_file_links, max_directory_links=args.max_directory_links,
+                         preserve_mode=args.preserve_mode, preserve_mtime=args.preserve_mtime, mode=mode, mtime=mtime)
     code = hash_code(args.hash)
     quiet = args.quiet or args.quieter or args.silent
     show = args.progress if args.progress is not None else (sys.stderr.isatty() and not quiet)

@@ -37,7 +37,8 @@ from ..errors import InvalidInput, UnknownHash
 from ..log import get_logger
 from ..progress import Progress, no_progress
 from ._chunk import DEFAULT_CHUNKER, ChunkerSpec, iter_chunks, load_chunker_module, parse_chunker
-from ._layout import HAMT_THRESHOLD_BYTES, MAX_LINKS, FileBuilder, Link, directory, name_bytes, sha2_256, should_shard, symlink
+from ._layout import (HAMT_THRESHOLD_BYTES, MAX_LINKS, NO_META, FileBuilder, Link, Meta, directory, name_bytes, sha2_256,
+                      should_shard, symlink)
 from ._trickle import trickle
 
 log = get_logger("unixfs")
@@ -67,6 +68,16 @@ class AddOptions:
     empty_dirs: bool = True  # Kubo's --empty-dirs (-E), default true
     max_file_links: int = MAX_LINKS  # Kubo's --max-file-links
     max_directory_links: int = 0  # Kubo's --max-directory-links (0: no limit; more links shard)
+    preserve_mode: bool = False  # Kubo's --preserve-mode: each entry's permission bits (UnixFS 1.5)
+    preserve_mtime: bool = False  # Kubo's --preserve-mtime: each entry's modification time
+    mode: int = 0  # Kubo's --mode: its permission bits (0o777) on every entry (0: none)
+    mtime: tuple[int, int] | None = None  # Kubo's --mtime/--mtime-nsecs on every entry
+
+    @property
+    def has_meta(self) -> bool:
+        """Whether entries carry UnixFS 1.5 metadata (which keeps a file's root from being raw:
+        Kubo then turns raw leaves off)."""
+        return self.preserve_mode or self.preserve_mtime or bool(self.mode) or self.mtime is not None
 
     @property
     def version(self) -> int:
@@ -78,7 +89,26 @@ class AddOptions:
 
     @property
     def leaves_raw(self) -> bool:
+        if self.has_meta:
+            return False
         return self.raw_leaves if self.raw_leaves is not None else self.version == 1
+
+    def meta(self, st: os.stat_result | None) -> Meta:
+        """The metadata of an entry whose ``lstat`` is ``st`` (None: a stream), as Kubo's adder
+        picks it: the entry's own mode/mtime when preserved, else ``--mode``/``--mtime``.
+
+        --mode's number reaches boxo as a Go FileMode, whose setuid/setgid/sticky are other
+        bits: only 0o777 of it is stored (a preserved mode keeps 0o7777). A file stores no mode
+        when those bits are 0; a directory stores them, 0 included, whenever a mode was given
+        (boxo's directory ``SetStat`` takes any non-zero FileMode, a directory's own always is)."""
+        preserved = st is not None and self.preserve_mode
+        mode: int | None = stat_mod.S_IMODE(st.st_mode) if preserved and st is not None else self.mode & 0o777
+        if not mode and not (st is not None and stat_mod.S_ISDIR(st.st_mode) and (preserved or self.mode)):
+            mode = None
+        mtime = self.mtime
+        if st is not None and self.preserve_mtime:
+            mtime = divmod(st.st_mtime_ns, 1_000_000_000)
+        return Meta(mode, mtime)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +172,9 @@ class Adder:
         if self.options.cid_version == 0 and code != 0x12:
             raise InvalidInput(f"CIDv0 only supports sha2-256, not {self.options.hash}",
                                hint="leave the CID version unset or use 1 with another hash (as Kubo)")
+        if self.options.raw_leaves and self.options.has_meta:
+            raise InvalidInput("raw-leaves can't be used with UnixFS metadata like mode or modification time",
+                               hint="leave raw leaves unset: Kubo then turns them off")
         if not kubo_allows_hash(code):
             raise InvalidInput(f"{self.options.hash} is a potentially insecure hash function (Kubo refuses it too)",
                                hint="use sha2-256, sha2-512, sha3-*, blake2b-160..512, blake3, keccak-*, ...")
@@ -178,17 +211,19 @@ class Adder:
             self._module = load_chunker_module(self.spec.module, self.options.chunker_module, self._sandbox)
         return self._module
 
-    def add_stream(self, reader: BinaryIO) -> Link:
-        """Chunk ``reader`` to its end and store the file DAG; returns the root link.
+    def add_stream(self, reader: BinaryIO, meta: Meta | None = None) -> Link:
+        """Chunk ``reader`` to its end and store the file DAG; returns the root link. ``meta``
+        (default: ``--mode``/``--mtime``, as for Kubo's stdin) goes into the root.
 
         Progress counts bytes since the last ``add_path`` (or from 0 for a bare stream)."""
+        meta = self.options.meta(None) if meta is None else meta
         chunks = self._counted(iter_chunks(reader, self.spec, module=self._loaded_chunker(), limits=self.limits))
         if self.options.trickle:
             root = trickle(chunks, self._sink, cid_version=self._version, raw_leaves=self.options.leaves_raw,
-                           multihash=self._mh, max_links=self.options.max_file_links)
+                           multihash=self._mh, max_links=self.options.max_file_links, meta=meta)
         else:
             builder = FileBuilder(self._sink, cid_version=self._version, raw_leaves=self.options.leaves_raw,
-                                  multihash=self._mh, max_links=self.options.max_file_links)
+                                  multihash=self._mh, max_links=self.options.max_file_links, meta=meta)
             for chunk in chunks:
                 builder.add(chunk)
             root = builder.finish()
@@ -212,10 +247,10 @@ class Adder:
         self._sink.flush()
         return Added("", link.cid, 0, link.tsize, is_dir=True, sharded=sharded)
 
-    def _directory(self, entries: list[tuple[str, Link]]) -> tuple[Link, bool]:
+    def _directory(self, entries: list[tuple[str, Link]], meta: Meta = NO_META) -> tuple[Link, bool]:
         options = self.options
         link = directory(entries, self._sink, cid_version=self._version, shard_threshold=options.shard_threshold,
-                         multihash=self._mh, max_links=options.max_directory_links)
+                         multihash=self._mh, max_links=options.max_directory_links, meta=meta)
         return link, should_shard(entries, options.shard_threshold, options.max_directory_links)
 
     def add_path(self, path: Path, *, recursive: bool = False) -> Iterator[Added]:
@@ -239,16 +274,18 @@ class Adder:
             self._progress(self._done, self._done)
         return iter(results)
 
-    def _add_leaf(self, path: Path, rel: str, mode: int, results: list[Added]) -> Link:
+    def _add_leaf(self, path: Path, rel: str, st: os.stat_result, results: list[Added]) -> Link:
         """A symlink or regular file."""
+        mode = st.st_mode
         if stat_mod.S_ISLNK(mode):
-            link = symlink(os.readlink(path), self._sink, cid_version=self._version, multihash=self._mh)
+            link = symlink(os.readlink(path), self._sink, cid_version=self._version, multihash=self._mh,
+                           mtime=self.options.meta(st).mtime)
             results.append(Added(rel, link.cid, 0, link.tsize))
             return link
         if stat_mod.S_ISREG(mode):
             try:
                 with path.open("rb") as reader:
-                    link = self.add_stream(reader)
+                    link = self.add_stream(reader, self.options.meta(st))
             except OSError as exc:
                 raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
             results.append(Added(rel, link.cid, link.filesize, link.tsize))
@@ -270,31 +307,32 @@ class Adder:
     def _add_entry(self, path: Path, rel: str, st: os.stat_result, results: list[Added]) -> Link:
         """Add a file, symlink or directory tree, depth-first with an explicit stack (any depth)."""
         if not stat_mod.S_ISDIR(st.st_mode):
-            return self._add_leaf(path, rel, st.st_mode, results)
-        # frame: (path, rel, names left to add, entries added)
-        stack: list[tuple[Path, str, list[str], list[tuple[str, Link]]]] = [(path, rel, self._list(path), [])]
+            return self._add_leaf(path, rel, st, results)
+        # frame: (path, rel, its lstat, names left to add, entries added)
+        Frame = tuple[Path, str, os.stat_result, list[str], list[tuple[str, Link]]]
+        stack: list[Frame] = [(path, rel, st, self._list(path), [])]
         while True:
-            dir_path, dir_rel, pending, entries = stack[-1]
+            dir_path, dir_rel, dir_st, pending, entries = stack[-1]
             if pending:
                 name = pending.pop()
                 child = dir_path / name
                 try:
-                    mode = child.lstat().st_mode
+                    child_st = child.lstat()
                 except OSError as exc:
                     raise InvalidInput(f"cannot read {child}: {exc.strerror or exc}") from None
-                if stat_mod.S_ISDIR(mode):
+                if stat_mod.S_ISDIR(child_st.st_mode):
                     names = self._list(child)
                     if names or self.options.empty_dirs:  # Kubo: skipped only below the added root
-                        stack.append((child, f"{dir_rel}/{name}", names, []))
+                        stack.append((child, f"{dir_rel}/{name}", child_st, names, []))
                 else:
-                    entries.append((name, self._add_leaf(child, f"{dir_rel}/{name}", mode, results)))
+                    entries.append((name, self._add_leaf(child, f"{dir_rel}/{name}", child_st, results)))
                 continue
             stack.pop()
-            link, sharded = self._directory(entries)
+            link, sharded = self._directory(entries, self.options.meta(dir_st))
             results.append(Added(dir_rel, link.cid, 0, link.tsize, is_dir=True, sharded=sharded))
             if not stack:
                 return link
-            stack[-1][3].append((dir_path.name, link))
+            stack[-1][4].append((dir_path.name, link))
 
 
 def entry_name(path: str | os.PathLike[str]) -> str:

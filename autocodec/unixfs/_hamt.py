@@ -17,6 +17,7 @@ Invariants:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..errors import UnsupportedFormat
 from . import _pb
@@ -103,7 +104,10 @@ class Shard:
             self.slots[slot] = child
 
 
-def shard_data(slots: list[int]) -> bytes:
+def shard_data(slots: list[int], meta: Any = None) -> bytes:
+    """The UnixFS Data of a shard holding ``slots`` (``meta``: the root shard's mode and mtime)."""
     bits = sum(1 << s for s in slots)
     field_bytes = bits.to_bytes((bits.bit_length() + 7) // 8, "big")
-    return _pb.encode(_pb.UnixfsData(_pb.HAMT_SHARD, field_bytes, hash_type=MURMUR3_X64_64, fanout=FANOUT))
+    mode, mtime = (meta.mode, meta.mtime) if meta else (None, None)
+    return _pb.encode(_pb.UnixfsData(_pb.HAMT_SHARD, field_bytes, hash_type=MURMUR3_X64_64, fanout=FANOUT,
+                                     mode=mode, mtime=mtime))

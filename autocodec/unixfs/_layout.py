@@ -21,6 +21,7 @@ Invariants:
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -70,17 +71,68 @@ def _dag_pb(data: bytes, links: list[tuple[str, Link]]) -> bytes:
     return encode(node, "dag-pb")
 
 
+@dataclass(frozen=True, slots=True)
+class Meta:
+    """UnixFS 1.5 metadata of one entry: permission bits (``mode & 0o7777``) and modification
+    time (seconds, nanoseconds); None where not stored."""
+
+    mode: int | None = None
+    mtime: tuple[int, int] | None = None
+
+    def __bool__(self) -> bool:
+        return self.mode is not None or self.mtime is not None
+
+
+NO_META = Meta()
+
+
+class HoldLast:
+    """An ``Emit`` that keeps the last block back: a DAG's root is built last, and metadata
+    (boxo's ``SetFileAttributes``) goes into the root before it is stored, so no root without
+    it is ever stored."""
+
+    def __init__(self, emit: Emit) -> None:
+        self._emit = emit
+        self._held: tuple[CID, bytes] | None = None
+
+    def __call__(self, cid: CID, block: bytes) -> None:
+        if self._held is not None:
+            self._emit(*self._held)
+        self._held = (cid, block)
+
+    def release(self, root: Link, meta: Meta, version: int, multihash: Multihash) -> Link:
+        """Store the held block, which is ``root``'s, with ``meta`` set in its UnixFS Data."""
+        assert self._held is not None and self._held[0] == root.cid
+        cid, block = self._held
+        self._held = None
+        if meta and cid.codec == DAG_PB:
+            from ..builtin import decode, encode
+
+            node = decode(block, "dag-pb")
+            unixfs = _pb.decode(node["Data"])
+            node["Data"] = _pb.encode(dataclasses.replace(unixfs, mode=meta.mode, mtime=meta.mtime))
+            new = encode(node, "dag-pb")
+            cid = make_cid(DAG_PB, new, version, multihash)
+            root = Link(cid, root.tsize - len(block) + len(new), root.filesize)
+            block = new
+        self._emit(cid, block)
+        return root
+
+
 class FileBuilder:
-    """Streams one file's chunks into a balanced UnixFS DAG."""
+    """Streams one file's chunks into a balanced UnixFS DAG (``meta`` in its root: the leaf of
+    a one-chunk file, else the top node; a raw root cannot hold it, as in boxo)."""
 
     def __init__(self, emit: Emit, *, cid_version: int = 0, raw_leaves: bool = False,
-                 multihash: Multihash = sha2_256, max_links: int = MAX_LINKS) -> None:
+                 multihash: Multihash = sha2_256, max_links: int = MAX_LINKS, meta: Meta = NO_META) -> None:
         if cid_version not in (0, 1):
             raise InvalidInput(f"CID version {cid_version} is not 0 or 1")
         if max_links < 2:
             raise InvalidInput(f"max links per file node must be at least 2, not {max_links}")
         self._max_links = max_links
-        self._emit = emit
+        self._hold = HoldLast(emit)
+        self._emit: Emit = self._hold
+        self._meta = meta
         self._mh = multihash
         self._version = cid_version
         self._raw = raw_leaves
@@ -130,7 +182,7 @@ class FileBuilder:
             row = self._levels[level]
             higher = any(self._levels[level + 1 :])
             if not higher and len(row) == 1:
-                return row[0]
+                return self._hold.release(row[0], self._meta, self._version, self._mh)
             if row:
                 self._levels[level] = []
                 self._push(level + 1, self._parent(row))
@@ -160,9 +212,10 @@ def should_shard(entries: list[tuple[str, Link]], shard_threshold: int = HAMT_TH
 
 def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int = 0,
               shard_threshold: int = HAMT_THRESHOLD_BYTES, multihash: Multihash = sha2_256,
-              max_links: int = 0) -> Link:
+              max_links: int = 0, meta: Meta = NO_META) -> Link:
     """A UnixFS directory over ``entries`` (name, link); names must be unique.  It is a
-    HAMT shard when Kubo would make one (``should_shard``)."""
+    HAMT shard when Kubo would make one (``should_shard``); ``meta`` goes into its node (a
+    HAMT's root shard)."""
     names = [name for name, _ in entries]
     for name in names:
         if not name or "/" in name or name in (".", ".."):
@@ -170,15 +223,16 @@ def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int =
     if len(set(names)) != len(names):
         raise InvalidInput("duplicate directory entry names")
     if should_shard(entries, shard_threshold, max_links):
-        return _sharded(entries, emit, cid_version, multihash)
+        return _sharded(entries, emit, cid_version, multihash, meta)
     ordered = sorted(entries, key=lambda e: name_bytes(e[0]))
-    block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.DIRECTORY)), ordered)
+    block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.DIRECTORY, mode=meta.mode, mtime=meta.mtime)), ordered)
     cid = make_cid(DAG_PB, block, cid_version, multihash)
     emit(cid, block)
     return Link(cid, len(block) + sum(link.tsize for _, link in ordered), 0)
 
 
-def _sharded(entries: list[tuple[str, Link]], emit: Emit, cid_version: int, multihash: Multihash) -> Link:
+def _sharded(entries: list[tuple[str, Link]], emit: Emit, cid_version: int, multihash: Multihash,
+             meta: Meta = NO_META) -> Link:
     root = _hamt.Shard()
     for name, link in entries:
         root.put(name, link)
@@ -192,7 +246,7 @@ def _sharded(entries: list[tuple[str, Link]], emit: Emit, cid_version: int, mult
             else:
                 name, link = value
                 links.append((f"{slot:02X}{name}", link))  # type: ignore[arg-type]
-        block = _dag_pb(_hamt.shard_data(sorted(shard.slots)), links)
+        block = _dag_pb(_hamt.shard_data(sorted(shard.slots), meta if shard is root else NO_META), links)
         cid = make_cid(DAG_PB, block, cid_version, multihash)
         emit(cid, block)
         return Link(cid, len(block) + sum(link.tsize for _, link in links), 0)
@@ -200,9 +254,12 @@ def _sharded(entries: list[tuple[str, Link]], emit: Emit, cid_version: int, mult
     return flush(root)
 
 
-def symlink(target: str, emit: Emit, *, cid_version: int = 0, multihash: Multihash = sha2_256) -> Link:
-    """A UnixFS symlink node pointing at ``target`` (stored, never followed)."""
-    block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.SYMLINK, target.encode("utf-8", "surrogateescape"))), [])
+def symlink(target: str, emit: Emit, *, cid_version: int = 0, multihash: Multihash = sha2_256,
+            mtime: tuple[int, int] | None = None) -> Link:
+    """A UnixFS symlink node pointing at ``target`` (stored, never followed); Kubo stores a
+    modification time for it, never a mode."""
+    data = _pb.UnixfsData(_pb.SYMLINK, target.encode("utf-8", "surrogateescape"), mtime=mtime)
+    block = _dag_pb(_pb.encode(data), [])
     cid = make_cid(DAG_PB, block, cid_version, multihash)
     emit(cid, block)
     return Link(cid, len(block), 0)

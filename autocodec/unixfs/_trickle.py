@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from . import _pb
-from ._layout import DAG_PB, MAX_LINKS, RAW, Emit, Link, Multihash, _dag_pb, make_cid, sha2_256
+from ._layout import DAG_PB, MAX_LINKS, NO_META, RAW, Emit, HoldLast, Link, Meta, Multihash, _dag_pb, make_cid, sha2_256
 
 DEPTH_REPEAT = 4  # boxo trickle.depthRepeat
 
@@ -78,8 +78,11 @@ class _Trickle:
 
 
 def trickle(chunks: Iterator[bytes], emit: Emit, *, cid_version: int = 0, raw_leaves: bool = False,
-            multihash: Multihash = sha2_256, max_links: int = MAX_LINKS) -> Link:
+            multihash: Multihash = sha2_256, max_links: int = MAX_LINKS, meta: Meta = NO_META) -> Link:
     """Store the chunks (in order) as a trickle DAG; returns the root link.  Empty chunks are
-    skipped as boxo's splitters never yield them (so an empty stream is an empty root)."""
+    skipped as boxo's splitters never yield them (so an empty stream is an empty root).
+    ``meta`` (UnixFS 1.5 mode and mtime) goes into the root node."""
     source = _Chunks(chunk for chunk in chunks if chunk)
-    return _Trickle(emit, cid_version, raw_leaves, multihash, max_links).node(source, None)
+    hold = HoldLast(emit)
+    root = _Trickle(hold, cid_version, raw_leaves, multihash, max_links).node(source, None)
+    return hold.release(root, meta, cid_version, multihash)
