@@ -28,10 +28,10 @@ from collections.abc import Iterator
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidBlock
+from ..unixfs._dir import DEFAULT_MODE
 from . import _unixfs
 
 _BLOCK = 512
-_DEFAULT_MODE = {"file": 0o644, "directory": 0o755, "hamt": 0o755, "symlink": 0o777}
 _TYPE = {"file": tarfile.REGTYPE, "directory": tarfile.DIRTYPE, "hamt": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE}
 
 
@@ -79,7 +79,7 @@ def _header(name: str, node: _unixfs.Node, no_mtime: int) -> bytes:
     info = tarfile.TarInfo(name)
     info.type = _TYPE[node.kind]
     meta = node.meta
-    info.mode = (meta.mode & 0o7777 if meta is not None and meta.mode else 0) or _DEFAULT_MODE[node.kind]
+    info.mode = (meta.mode & 0o7777 if meta is not None and meta.mode else 0) or DEFAULT_MODE[node.kind]
     info.mtime = whole_seconds(meta.mtime) if meta is not None and meta.mtime is not None else no_mtime
     info.uname = info.gname = ""
     if node.kind == "file":

@@ -23,6 +23,9 @@ from . import _pb
 
 DAG_PB = 0x70
 RAW = 0x55
+DEFAULT_MODE = {"file": 0o644, "directory": 0o755, "hamt": 0o755, "symlink": 0o777}
+"""The permissions Kubo gives an entry without a UnixFS 1.5 mode (boxo's ``UnixPermsOrDefault``),
+by ``Node.kind``: in its TAR members and in what ``ipfs get`` writes."""
 
 
 class Source(Protocol):

@@ -33,9 +33,8 @@ from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidBlock, InvalidInput
 from ._cat import cat
-from ._dir import Node, Source, classify, entries
+from ._dir import DEFAULT_MODE, Node, Source, classify, entries
 
-_DEFAULT_MODE = {"file": 0o644, "directory": 0o755, "hamt": 0o755}
 
 
 def write_tree(source: Source, cid: CID, output: Path, name: str, *, limits: Limits | None = None,
@@ -116,7 +115,7 @@ def _write_leaf(source: Source, cid: CID, node: Node, path: Path, limits: Limits
 
 def _set_meta(path: Path, node: Node, now: float) -> None:
     mode = (node.meta.mode or 0) & 0o7777 if node.meta is not None else 0
-    os.chmod(path, mode or _DEFAULT_MODE[node.kind])
+    os.chmod(path, mode or DEFAULT_MODE[node.kind])
     os.utime(path, ns=(_mtime(node, now),) * 2)
 
 
