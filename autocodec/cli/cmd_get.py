@@ -86,7 +86,7 @@ def _write_archive(runtime: "Runtime", cid: "CID", data: bytes, kind: str, outpu
 
     pieces: Iterator[bytes]
     if archive:
-        from ..serve._tar import tar_pieces
+        from ..unixfs._tar import tar_pieces
 
         if not output.endswith((".tar", ".tar.gz")):
             output += ".tar"

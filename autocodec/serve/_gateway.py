@@ -9,7 +9,7 @@ Response kinds, chosen by ``?format=`` (media type) and ``Accept`` (its paramete
 names the same type; an explicit vendor type in Accept is used when there is no ``format``):
 - ``application/vnd.ipld.raw``: the verified block the path ends at;
 - ``application/vnd.ipld.car``: see ``_car`` (streamed, CARv1, order=dfs);
-- ``application/x-tar``: a UnixFS entity as a tar, see ``_tar`` (streamed);
+- ``application/x-tar``: a UnixFS entity as a tar, see ``unixfs._tar`` (streamed);
 - ``dag-json|dag-cbor|json|cbor``: the block as stored when its codec is that format; any other
   codec is 406 (no conversion), unless the request opts in to the documented extension
   ``autocodec-convert=1`` (see docs/gateway.md), which decodes with the codec's trusted module
@@ -52,7 +52,8 @@ from .. import errors
 from ..cid import CID
 from ..dag import DagPath, parse_path
 from ..dag import resolve as resolve_path
-from . import _car, _tar, _unixfs
+from ..unixfs import _tar
+from . import _car, _unixfs
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -1,5 +1,6 @@
-"""``?format=tar`` (``application/x-tar``): a UnixFS file, directory or symlink as a TAR stream,
-with the members Kubo v0.43.1 (boxo's ``files.TarWriter``) writes.
+"""A UnixFS file, directory or symlink as a TAR stream, with the members Kubo v0.43.1 (boxo's
+``files.TarWriter``) writes: the gateway's ``?format=tar`` (``application/x-tar``) answer and
+``autocodec get -a``.
 
 Spec: the path gateway spec's TAR response (ipfs/specs, ``path-gateway.md``); the archive
 format is POSIX ustar, with pax extended headers where a name or link does not fit ustar
@@ -28,14 +29,14 @@ from collections.abc import Iterator
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidBlock
-from ..unixfs._dir import DEFAULT_MODE
-from . import _unixfs
+from ._dir import DEFAULT_MODE, Node, Source, classify, entries
+from ._ranges import read_range
 
 _BLOCK = 512
 _TYPE = {"file": tarfile.REGTYPE, "directory": tarfile.DIRTYPE, "hamt": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE}
 
 
-def tar_pieces(source: _unixfs.Source, cid: CID, data: bytes, limits: Limits | None = None,
+def tar_pieces(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
                root_name: str | None = None, no_mtime: int = 0) -> Iterator[bytes]:
     """The TAR stream of the UnixFS entity ``cid`` (block ``data``), in pieces; the root is
     named ``root_name`` (default: the CID, as the gateway names it; ``ipfs get -a``: the last
@@ -47,18 +48,18 @@ def tar_pieces(source: _unixfs.Source, cid: CID, data: bytes, limits: Limits | N
     while stack:
         name, current, block = stack.pop()
         block = source.get(current) if block is None else block
-        node = _unixfs.classify(current, block)
+        node = classify(current, block)
         if node.kind not in _TYPE:
             raise InvalidBlock(f"{current} at {name} is not a UnixFS file, directory or symlink: it has no TAR form")
         yield _header(name, node, no_mtime)
         if node.kind == "file":
             if node.size:
-                yield from _unixfs.read_range(source, current, block, 0, node.size - 1, limits)
+                yield from read_range(source, current, block, 0, node.size - 1, limits)
             if node.size % _BLOCK:
                 yield bytes(_BLOCK - node.size % _BLOCK)
         elif node.kind in ("directory", "hamt"):
             children = []
-            for entry, child, _size in _unixfs.entries(source, current, block, limits):
+            for entry, child, _size in entries(source, current, block, limits):
                 path = posixpath.normpath(posixpath.join(name, entry))
                 if not path.startswith(base) or path.startswith(".."):
                     raise InvalidBlock(f"the entry {entry!r} of {name} leaves the archive's root: "
@@ -75,7 +76,7 @@ def whole_seconds(mtime: tuple[int, int]) -> int:
     return seconds + (1 if nanos >= 500_000_000 else 0)
 
 
-def _header(name: str, node: _unixfs.Node, no_mtime: int) -> bytes:
+def _header(name: str, node: Node, no_mtime: int) -> bytes:
     info = tarfile.TarInfo(name)
     info.type = _TYPE[node.kind]
     meta = node.meta
