@@ -50,6 +50,7 @@ def register(sub: Any) -> None:
 def run_ls(args: argparse.Namespace) -> int:
     from ..errors import InvalidInput
     from ..unixfs import resolve
+    from ..unixfs._layout import name_bytes
     from ..unixfs._ls import ls
     from ._io import write_stdout
     from ._local_modules import open_runtime
@@ -66,7 +67,7 @@ def run_ls(args: argparse.Namespace) -> int:
             cid = resolve(runtime, path)
             found = ls(runtime, cid, resolve=resolve_children, links_of=runtime.links, limits=runtime.limits)
             if not args.stream:
-                found.sort(key=lambda e: _name_bytes(e.name))
+                found.sort(key=lambda e: name_bytes(e.name))
                 if args.sort_size:
                     found.sort(key=lambda e: e.size, reverse=True)  # stable: by name within a size
             listings.append((path, found))
@@ -90,10 +91,6 @@ def run_ls(args: argparse.Namespace) -> int:
     text = "".join(out) if args.stream else align("".join(out))
     write_stdout(text.encode("utf-8", "surrogateescape"))
     return 0
-
-
-def _name_bytes(name: str) -> bytes:
-    return name.encode("utf-8", "surrogateescape")
 
 
 def _header(args: argparse.Namespace) -> list[str]:

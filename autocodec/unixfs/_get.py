@@ -42,7 +42,8 @@ def write_tree(source: Source, cid: CID, output: Path, name: str, *, limits: Lim
     """Write the UnixFS node ``cid`` at ``output`` (module docstring); returns the path written."""
     limits = limits or DEFAULT_LIMITS
     now = time.time() if now is None else now
-    node = classify(cid, source.get(cid))
+    data = source.get(cid)
+    node = classify(cid, data)
     if node.kind not in ("file", "directory", "hamt", "symlink"):
         raise InvalidInput(f"{cid} is not a UnixFS file, directory or symlink", hint="export it as a CAR instead")
     if node.kind in ("file", "symlink"):
@@ -53,17 +54,18 @@ def write_tree(source: Source, cid: CID, output: Path, name: str, *, limits: Lim
         _write_leaf(source, cid, node, target, limits, now)
         return target
     deferred: list[tuple[Path, Node]] = []
-    stack: list[tuple[Path, CID, Node]] = [(output, cid, node)]
+    stack: list[tuple[Path, CID, bytes, Node]] = [(output, cid, data, node)]  # each block read once
     while stack:
-        path, current, here = stack.pop()
+        path, current, block, here = stack.pop()
         _make_dir(path)
         deferred.append((path, here))
         children = []
-        for entry, child, _size in entries(source, current, source.get(current), limits):
+        for entry, child, _size in entries(source, current, block, limits):
             _check_name(entry, path)
-            kid = classify(child, source.get(child))
+            child_block = source.get(child)
+            kid = classify(child, child_block)
             if kid.kind in ("directory", "hamt"):
-                children.append((path / entry, child, kid))
+                children.append((path / entry, child, child_block, kid))
             elif kid.kind in ("file", "symlink"):
                 _write_leaf(source, child, kid, path / entry, limits, now)
             else:
