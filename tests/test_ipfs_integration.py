@@ -114,3 +114,48 @@ def test_publish_set_to_node_pin_it_from_a_second_home_and_follow_ipns(ipfs_node
         assert not isinstance(updated, Exception), updated
         assert updated.changed and updated.version == 2
         assert rt.resolve("codec", "git-raw").version == "2.0.0"
+
+
+def test_pin_a_set_by_ipns_through_kubos_gateway_alone_records_verified_here(ipfs_node, tmp_path: Path) -> None:
+    """No node for the second home: the set's IPNS record comes from Kubo's gateway
+    (``?format=ipns-record``) and is verified here, its blocks come as raw blocks."""
+    from autocodec.errors import RollbackError
+    from autocodec.registry import Runtime, pin_add, pin_update
+    from autocodec.verify._ipns import IpnsName
+    from tests._wasm_tools import with_meta
+
+    node, gateway = ipfs_node.api_multiaddr, ipfs_node.gateway_url
+    publisher = tmp_path / "publisher"
+    run_cli(publisher, "key", "gen", "carol")
+    manifest = run_cli(publisher, "publish", str(GIT_RAW), "--key", "carol").stdout.decode().strip()
+    run_cli(publisher, "set", "init", "bygateway", "--key", "carol")
+    run_cli(publisher, "set", "add", "bygateway", manifest)
+    published = run_cli(publisher, "set", "publish", "bygateway", "--to-node", node)
+    ipns = published.stderr.decode().split("IPNS ")[1].split()[0]
+    name = IpnsName.parse(ipns)
+
+    with Runtime(tmp_path / "second", default_set=False) as rt:
+        result = pin_add(rt, ipns, gateway=gateway)
+        assert result.version == 1 and result.location.kind == "ipns-gateway"
+        assert result.location.describe() == f"ipns:{ipns} via {gateway}"
+        first = rt.pins.names.kept(name)
+        assert first is not None
+        assert rt.resolve("codec", "git-raw").version == "2.0.1"  # the module's own version
+
+        v2 = tmp_path / "git-raw-v2.wasm"
+        v2.write_bytes(with_meta(GIT_RAW.read_bytes(), version="9.0.0"))
+        manifest2 = run_cli(publisher, "publish", str(v2), "--key", "carol", "--vectors",
+                            str(GIT_RAW.parent)).stdout.decode().strip()
+        run_cli(publisher, "set", "add", "bygateway", manifest2)
+        run_cli(publisher, "set", "publish", "bygateway", "--to-node", node)
+        (updated,) = [r for r in pin_update(rt) if getattr(r, "name", None) == "bygateway"]
+        assert not isinstance(updated, Exception), updated
+        assert updated.changed and updated.version == 2
+        assert rt.resolve("codec", "git-raw").version == "9.0.0"
+        second = rt.pins.names.kept(name)
+        assert second is not None and second.sequence() == first.sequence() + 1
+
+        # the v1 record, validly signed, offered again (a gateway replaying it): refused
+        with pytest.raises(RollbackError, match="an old record replayed"):
+            rt.pins.names.accept(name, first.raw)
+        assert rt.pins.names.kept(name) == second

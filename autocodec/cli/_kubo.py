@@ -1,5 +1,6 @@
 """Kubo's command-line conventions, shared by the commands that copy Kubo's: boolean options
-(``--name``, ``--name=false``) and the way Kubo prints names (``cmdenv.EscNonPrint``)."""
+(``--name``, ``--name=false``), the way Kubo prints names (``cmdenv.EscNonPrint``), Go's
+``%q`` quoting and ``hex.Dump``."""
 
 from __future__ import annotations
 
@@ -33,10 +34,22 @@ def kubo_escape(name: str) -> str:
     which is printable: alone it is written as the byte it is, and quoted it is ``\\xNN``."""
     if "\\" not in name and (name.isprintable() or all(ch.isprintable() or _escaped_byte(ch) for ch in name)):
         return name
+    return _go_escape(name, quote=False)
+
+
+def go_quote(text: str) -> str:
+    """Go's ``strconv.Quote`` (``%q``): double quotes, ``"`` and ``\\`` escaped, non-printable
+    characters as Go escapes them, a byte that is not UTF-8 as ``\\xNN``."""
+    return '"' + _go_escape(text, quote=True) + '"'
+
+
+def _go_escape(text: str, *, quote: bool) -> str:
     out = []
-    for ch in name:
+    for ch in text:
         if ch in _GO_ESCAPES:
             out.append(_GO_ESCAPES[ch])
+        elif ch == '"' and quote:
+            out.append('\\"')
         elif ch.isprintable():
             out.append(ch)
         elif ord(ch) < 0x80:
@@ -46,3 +59,17 @@ def kubo_escape(name: str) -> str:
         else:
             out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
     return "".join(out)
+
+
+def go_hex_dump(data: bytes) -> str:
+    """Go's ``encoding/hex.Dump``: 16 bytes a line, offset, hex in two groups, ``|ASCII|``."""
+    lines = []
+    for offset in range(0, len(data), 16):
+        chunk = data[offset:offset + 16]
+        cells = [f"{offset:08x}  "]
+        for i in range(16):
+            cell = f"{chunk[i]:02x} " if i < len(chunk) else "   "
+            cells.append(cell + (" " if i == 7 else " |" if i == 15 else ""))
+        text = "".join(chr(b) if 32 <= b <= 126 else "." for b in chunk)
+        lines.append("".join(cells) + text + "|\n")
+    return "".join(lines)

@@ -10,6 +10,7 @@ from ._text import clean
 
 EPILOG = """examples:
   autocodec pin add bundle.car                      # a set exported with `autocodec set export`
+  autocodec pin add /ipns/NAME --gateway https://trustless-gateway.link   # records verified here
   autocodec pin add /ipns/NAME --node /ip4/127.0.0.1/tcp/5001
   autocodec pin ls
   autocodec pin update                              # newer verified versions, canaried
@@ -24,7 +25,7 @@ def register(sub: Any) -> None:
     add = ps.add_parser("add", help="pin a set version (SET_CID), an IPNS name (/ipns/...) or a bundle CAR")
     add.add_argument("target", metavar="SET_CID|/ipns/NAME|bundle.car")
     add.add_argument("--node", metavar="ADDR", help="fetch the set from this IPFS node (RPC API)")
-    add.add_argument("--gateway", metavar="URL", help="fetch the set from this trustless gateway")
+    add.add_argument("--gateway", metavar="URL", help="fetch the set (and an IPNS name's records, verified here) from this trustless gateway")
     add.add_argument("--override", action="store_true",
                      help="let this set take over codecs, hashers and names that sets pinned earlier serve")
     add.set_defaults(func=run_add)

@@ -124,6 +124,37 @@ def _cid_text(data: bytes) -> CID:
     return CID.parse(text)
 
 
+_FUZZ_KEY_SEED = bytes(range(32))
+_FUZZ_NOW_NS = 1_800_000_000 * 10**9
+
+
+def _ipns_record(data: bytes) -> Any:
+    """A record as ``name inspect --verify`` reads it: parsed, every field tried, checked."""
+    from ..verify._ipns import IpnsName, IpnsRecord, problem
+    from ..verify._keyring import SigningKey
+    from ..verify._libp2p_key import PublicKey
+
+    record = IpnsRecord.parse(data)
+    for read in (record.value, record.validity_type, record.validity_ns, record.sequence, record.ttl_ns):
+        try:
+            read()
+        except AutocodecError:
+            pass
+    name = IpnsName.of_key(PublicKey.ed25519(SigningKey.from_seed(_FUZZ_KEY_SEED).public.raw))
+    return record.pb_size, record.signature_type, problem(record, name, now_ns=_FUZZ_NOW_NS)
+
+
+def _ipns_seeds() -> tuple[bytes, ...]:
+    from ..verify._ipns import create_record
+    from ..verify._keyring import SigningKey
+    from ..verify._libp2p_key import PublicKey
+
+    signer = SigningKey.from_seed(_FUZZ_KEY_SEED)
+    key = PublicKey.ed25519(signer.public.raw)
+    return tuple(create_record(signer.sign, key, value, sequence=seq, eol_ns=_FUZZ_NOW_NS + 10**12, v1=v1)
+                 for value, seq, v1 in (("/ipfs/bafkqaaa", 0, True), ("/ipns/k51qzi5uqu5dh/x", 2**40, False)))
+
+
 def _wasm(data: bytes) -> Any:
     from ..loader import inspect_module
 
@@ -169,6 +200,7 @@ def _targets() -> dict[str, Target]:
         Target("cid-text", _cid_text, seeds["cid"]),
         Target("wasm-inspect", _wasm, seeds["wasm"]),
         Target("codec-code", lambda d: codec_code(d.decode("latin-1")), seeds["code"]),
+        Target("ipns-record", _ipns_record, _ipns_seeds()),
     )}
 
 

@@ -1,8 +1,9 @@
 """The user's side of extension sets: pin, list, update, repair, unpin (``Pins``).
 
 A pin is made from a set version's CID (its top index) found in the local store, an IPFS
-node, a gateway or a bundle CAR, or from an IPNS name that points at it. Where it was found
-is remembered (table ``registry_pins``, owned here), so ``update`` can look there again.
+node, a gateway or a bundle CAR, or from an IPNS name that points at it (its records fetched
+from a gateway or the node and verified here: ``_ipns``). Where it was found is remembered
+(table ``registry_pins``, owned here), so ``update`` can look there again.
 
 Invariants:
 - One pin path: every pin and update goes through ``TrustStore.verify`` (which picks the
@@ -29,6 +30,7 @@ from ..config import Limits
 from ..errors import AutocodecError, BlockNeeded, BlockNotFound, FetchError, IntegrityError, NotFound, SetNotFound
 from ..log import get_logger
 from ..progress import Progress, no_progress
+from ._ipns import IpnsNames
 from ._protocols import BlockSource, Fetch
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -48,14 +50,18 @@ SCHEMA = [
 
 @dataclass(frozen=True)
 class Location:
-    """Where a set was found: ``car`` (a path), ``ipns`` (a name on ``node``), ``node``, ``gateway``, ``store``."""
+    """Where a set was found: ``car`` (a path), ``ipns`` (a name looked up on ``node``),
+    ``ipns-gateway`` (a name whose records come from the gateway in ``node``), ``node``,
+    ``gateway``, ``store``."""
 
     kind: str
     where: str
     node: str | None = None
 
     def describe(self) -> str:
-        return f"{self.kind}:{self.where}" + (f" via {self.node}" if self.node and self.kind == "ipns" else "")
+        if self.kind in ("ipns", "ipns-gateway"):
+            return f"ipns:{self.where}" + (f" via {self.node}" if self.node else "")
+        return f"{self.kind}:{self.where}"
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,8 @@ Canary = Callable[["VerifiedSet", Fetch], None]
 
 
 def resolve_ipns(node: str, name: str, limits: "Limits | Runtime") -> CID:
-    """The set version an IPNS name points at on ``node`` (``limits``: the runtime's, or a runtime)."""
+    """The set version an IPNS name points at, in ``node``'s own answer (``name/resolve``;
+    ``limits``: the runtime's, or a runtime). Pins verify records themselves (``_ipns``)."""
     from ..sources import NodeSource
 
     if not isinstance(limits, Limits):
@@ -107,6 +114,7 @@ class Pins:
         self.limits = limits
         self.settings = settings
         self.on_change = on_change
+        self.names = IpnsNames(store, limits)
         self._ready = False
 
     def _ensure(self) -> None:
@@ -128,6 +136,8 @@ class Pins:
             extra = NodeSource(location.node, limits=self.limits.fetch)
         elif location.kind == "gateway":
             extra = GatewaySource(location.where, limits=self.limits.fetch)
+        elif location.kind == "ipns-gateway" and location.node:
+            extra = GatewaySource(location.node, limits=self.limits.fetch)
 
         def fetch(cid: CID) -> bytes:
             if self.store.has(cid):
@@ -149,7 +159,7 @@ class Pins:
 
         return fetch
 
-    def _head(self, location: Location) -> CID | None:
+    def _head(self, location: Location, now: int | None = None) -> CID | None:
         """The newest set version a location offers (None if it cannot say)."""
         if location.kind == "car":
             from ..sources import CarSource
@@ -163,7 +173,9 @@ class Pins:
                 raise IntegrityError(f"{path} must have exactly one root (the set's index), it has {len(source.roots)}")
             return source.roots[0]
         if location.kind == "ipns":
-            return resolve_ipns(location.node or "", location.where, self.limits)
+            return self.names.follow(location.where, node=location.node or "", now=now).index_cid
+        if location.kind == "ipns-gateway":
+            return self.names.follow(location.where, gateway=location.node or "", now=now).index_cid
         return None
 
     def _fetch_modules(self, verified: "VerifiedSet", fetch: Fetch, progress: Progress) -> int:
@@ -205,10 +217,14 @@ class Pins:
             location = Location("car", str(path.resolve()))
             index_cid = self._head(location)
         elif target.startswith("/ipns/"):
-            if not (node or self.settings.node):
-                raise AutocodecError("an IPNS name needs a node to resolve it", hint="give the node's address")
-            location = Location("ipns", target, node or self.settings.node)
-            index_cid = self._head(location)
+            if gateway or not (node or self.settings.node) and self.settings.gateways:
+                location = Location("ipns-gateway", target, gateway or self.settings.gateways[0])
+            elif node or self.settings.node:
+                location = Location("ipns", target, node or self.settings.node)
+            else:
+                raise AutocodecError("an IPNS name needs a gateway or a node to look its record up on",
+                                     hint="give a trustless gateway's URL or a node's address")
+            index_cid = self._head(location, now)
         else:
             index_cid = CID.parse(target)
             if node:
@@ -277,7 +293,7 @@ class Pins:
         results: list[PinResult | AutocodecError] = []
         for pin in pins:
             try:
-                head = index or self._head(pin.location)
+                head = index or self._head(pin.location, now)
                 if head is None or head == pin.index_cid:
                     if self.missing(pin):
                         results.append(self.repair_one(pin, progress=progress, now=now))

@@ -53,6 +53,7 @@ from ..cid import CID
 from ..dag import DagPath, parse_path
 from ..dag import resolve as resolve_path
 from ..unixfs import _tar
+from ..verify._ipns import IpnsName
 from . import _car, _unixfs
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
 
@@ -882,15 +883,47 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
 
 
 async def ipns(request: web.Request) -> web.Response:
-    """``/ipns/``: an autocodec home keeps no IPNS records and the server resolves no names
-    (it fetches only from the sources it was started with), so every IPNS request is a 501
-    (a path with no name is a 400, as Kubo's)."""
-    if not request.match_info["path"].strip("/"):
-        return web.Response(status=400, text='invalid path "/ipns/": path does not have enough components\n',
-                            content_type="text/plain", headers={"X-Content-Type-Options": "nosniff"})
-    return web.Response(status=501, text="this gateway serves no IPNS names or records: an autocodec home keeps "
-                                         "none; resolve the name with an IPFS node and ask for /ipfs/{cid}\n",
-                        content_type="text/plain", headers={"X-Content-Type-Options": "nosniff"})
+    """``/ipns/{name}``: the name's IPNS record (``?format=ipns-record`` or its Accept type), as
+    a trustless gateway serves it, when this home keeps a record for it that still verifies
+    (``autocodec name publish``, ``name resolve``, pins that follow names); content under a
+    name is not resolved here (501, saying where the name points)."""
+    from ._app import RUNTIME, _run
+
+    text = 'invalid path "/ipns/": path does not have enough components\n'
+    plain = {"X-Content-Type-Options": "nosniff"}
+    raw = content_path(request, "/ipns/")
+    if not raw.strip("/"):
+        return web.Response(status=400, text=text, content_type="text/plain", headers=plain)
+    name_text, _, rest = raw.strip("/").partition("/")
+    try:
+        media, _params = negotiate(request)
+        name = IpnsName.parse(name_text)
+    except GatewayError as exc:
+        return web.Response(status=exc.status, text=exc.text + "\n", content_type="text/plain", headers=plain)
+    except errors.AutocodecError as exc:
+        return web.Response(status=400, text=shown(exc.message) + "\n", content_type="text/plain", headers=plain)
+    segments = [seg for seg in rest.split("/") if seg]
+    uri = f"ipns://{name}" + "".join("/" + _uri_segment(seg.encode("utf-8", "surrogateescape")) for seg in segments)
+    headers = {**plain, "Ipfs-Uri": uri + ("/" if segments and raw.endswith("/") else "")}
+    if media == IPNS_RECORD and rest:
+        return web.Response(status=400, text="an IPNS record is asked for by name alone: /ipns/{name}\n",
+                            content_type="text/plain", headers=headers)
+    runtime = request.app[RUNTIME]
+    checked = await _run(request, runtime.pins.names.verified, name)
+    if checked is None:
+        return web.Response(status=404 if media == IPNS_RECORD else 501, headers=headers, content_type="text/plain",
+                            text=f"this gateway's home holds no valid IPNS record for {name}; it resolves no "
+                                 "names over the network\n")
+    if media != IPNS_RECORD:
+        return web.Response(status=501, headers=headers, content_type="text/plain",
+                            text=f"this gateway serves IPNS records, not content under names: {name} points at "
+                                 f"{shown(checked.value)}; ask for that path\n")
+    etag = '"' + hashlib.sha256(checked.record.raw).hexdigest()[:32] + '"'
+    headers.update({"Etag": etag, "Cache-Control": f"public, max-age={max(0, checked.ttl_ns // 1_000_000_000)}",
+                    "Content-Disposition": _disposition("attachment", f"{name}.ipns-record")})
+    if not_modified(request, etag):
+        return web.Response(status=304, headers=headers)
+    return web.Response(body=checked.record.raw, headers=headers, content_type=IPNS_RECORD)
 
 
 _CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",

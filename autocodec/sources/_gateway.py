@@ -1,8 +1,9 @@
 """A trustless HTTP gateway (IPFS Trustless Gateway spec, specs.ipfs.tech/http-gateways/trustless-gateway/).
 
 One block: ``GET /ipfs/{cid}?format=raw`` with ``Accept: application/vnd.ipld.raw``; a DAG:
-``?format=car`` with ``Accept: application/vnd.ipld.car``. Both the query and the header are
-sent, as the spec allows either and some gateways honour only one.
+``?format=car`` with ``Accept: application/vnd.ipld.car``; an IPNS record: ``GET
+/ipns/{name}?format=ipns-record`` with ``Accept: application/vnd.ipfs.ipns-record``. Both the
+query and the header are sent, as the spec allows either and some gateways honour only one.
 
 Invariants:
 - the gateway is untrusted: bytes are verified by the ``Fetcher``; this module only checks
@@ -11,7 +12,7 @@ Invariants:
   ``NotTrustless``, said as such, never reported as a hash mismatch;
 - every fetch ends within ``limits.deadline_s`` (all attempts and bytes), no socket operation
   waits more than ``limits.timeout_s``, and bodies are capped (``max_block_bytes`` for a block,
-  ``max_car_bytes`` for a CAR).
+  ``max_car_bytes`` for a CAR, 10 KiB for an IPNS record, which the caller verifies).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from ._http import Deadline, exchange
 
 RAW = "application/vnd.ipld.raw"
 CAR = "application/vnd.ipld.car"
+IPNS_RECORD = "application/vnd.ipfs.ipns-record"
+MAX_IPNS_RECORD_BYTES = 10 * 1024  # the IPNS record spec's limit
 
 
 class GatewaySource:
@@ -45,11 +48,12 @@ class GatewaySource:
         self.name = f"gateway:{url}"
         self.limits = limits or DEFAULT_LIMITS.fetch
 
-    def _fetch(self, cid: CID, fmt: str, media: str, cap: int) -> bytes:
+    def _fetch(self, cid: CID | str, fmt: str, media: str, cap: int) -> bytes:
         what = f"{self.name} (?format={fmt})"
+        namespace = "ipns" if fmt == "ipns-record" else "ipfs"
 
         def attempt(deadline: Deadline) -> bytes:
-            answer = exchange("GET", f"{self.url}/ipfs/{cid}?format={fmt}", what=what, deadline=deadline,
+            answer = exchange("GET", f"{self.url}/{namespace}/{cid}?format={fmt}", what=what, deadline=deadline,
                               read_timeout=self.limits.timeout_s, cap=cap, headers={"Accept": media})
             status = answer.status
             if status in (404, 410):
@@ -75,6 +79,10 @@ class GatewaySource:
     def export_dag(self, root: CID) -> bytes:
         """The CAR of the DAG under ``root`` (unverified bytes)."""
         return self._fetch(root, "car", CAR, self.limits.max_car_bytes)
+
+    def ipns_record(self, name: str) -> bytes:
+        """The IPNS record the gateway has for ``name`` (a k51... name; unverified bytes)."""
+        return self._fetch(name, "ipns-record", IPNS_RECORD, MAX_IPNS_RECORD_BYTES)
 
 
 def _message(body: bytes) -> str:

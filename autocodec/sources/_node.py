@@ -206,6 +206,15 @@ class NodeSource:
         first = items[0] if items and isinstance(items[0], dict) else {}
         return str(first.get("Path", ""))
 
+    def ipns_record(self, name: str) -> bytes:
+        """The IPNS record the node finds for ``name`` (``name/get``; unverified bytes). An
+        offline node refuses (it resolves only names it holds records of)."""
+
+        def attempt(deadline: Deadline) -> bytes:
+            return self._call("name/get", (name,), {}, deadline, 10 * 1024).body
+
+        return with_retries("", self.limits, attempt)
+
     def key_names(self) -> set[str]:
         """Names of the node's IPNS keys (``key/list``)."""
         answer = self._request("key/list", decoder="json")

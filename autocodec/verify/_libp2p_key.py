@@ -1,0 +1,146 @@
+"""libp2p public keys and peer IDs, as IPNS names use them.
+
+Facts from the libp2p peer-ID spec (github.com/libp2p/specs, peer-ids/peer-ids.md) and
+go-libp2p v0.4x ``core/crypto``: a public key is the protobuf ``PublicKey {Type = 1;
+Data = 2}`` with ``Type`` RSA 0, Ed25519 1, Secp256k1 2, ECDSA 3; ``Data`` is 32 raw bytes
+(Ed25519), a 33- or 65-byte SEC1 point (Secp256k1), or a DER SubjectPublicKeyInfo (RSA,
+ECDSA). A peer ID is the identity multihash of the serialized key when that is at most 42
+bytes, else its sha2-256 multihash. Signatures: Ed25519 over the message; RSA PKCS#1 v1.5,
+Secp256k1 and ECDSA (DER) over its SHA-256.
+
+Invariants: ``PublicKey.parse`` refuses what go-libp2p's ``UnmarshalPublicKey`` refuses
+(unknown type, wrong sizes, RSA under 2048 or over 8192 bits) with ``InvalidKeyData``;
+``verify`` never raises for a bad signature, it answers False.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from ..cid import decode_varint, encode_varint
+from ..errors import InvalidInput
+from ._pbwire import Field, read_fields
+
+RSA, ED25519, SECP256K1, ECDSA = 0, 1, 2, 3
+KEY_TYPE_NAMES = {RSA: "RSA", ED25519: "Ed25519", SECP256K1: "Secp256k1", ECDSA: "ECDSA"}
+MAX_INLINE_KEY_BYTES = 42  # a serialized key up to this size is its own peer ID (identity multihash)
+MIN_RSA_BITS, MAX_RSA_BITS = 2048, 8192
+IDENTITY, SHA2_256 = 0x00, 0x12
+
+
+class InvalidKeyData(InvalidInput):
+    """A serialized libp2p public key that go-libp2p would not read."""
+
+    hint = "the key is malformed or of a type libp2p does not know"
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """A libp2p public key: its type and the serialized ``PublicKey`` protobuf it came from."""
+
+    key_type: int
+    data: bytes
+    serialized: bytes
+
+    @classmethod
+    def parse(cls, serialized: bytes) -> PublicKey:
+        """Read a serialized ``PublicKey`` protobuf (both fields required, proto2)."""
+        try:
+            fields = read_fields(serialized)
+        except ValueError as exc:
+            raise InvalidKeyData(f"public key: {exc}") from None
+        kind = _last(fields, 1, 0)
+        data = _last(fields, 2, 2)
+        if not isinstance(kind, int) or not isinstance(data, bytes):
+            raise InvalidKeyData("public key: the protobuf lacks its Type or Data")
+        kind &= 0xFFFFFFFF  # an enum is an int32 on the wire
+        key = cls(kind, data, serialized)
+        key._loaded()  # refuse what go-libp2p refuses
+        return key
+
+    @classmethod
+    def ed25519(cls, raw: bytes) -> PublicKey:
+        serialized = b"\x08" + encode_varint(ED25519) + b"\x12" + encode_varint(len(raw)) + raw
+        return cls.parse(serialized)
+
+    @property
+    def type_name(self) -> str:
+        return KEY_TYPE_NAMES.get(self.key_type, str(self.key_type))
+
+    def peer_id(self) -> bytes:
+        """The key's peer ID as a multihash (identity when short, else sha2-256)."""
+        if len(self.serialized) <= MAX_INLINE_KEY_BYTES:
+            return bytes([IDENTITY]) + encode_varint(len(self.serialized)) + self.serialized
+        return bytes([SHA2_256, 32]) + hashlib.sha256(self.serialized).digest()
+
+    def _loaded(self) -> Any:
+        """The ``cryptography`` key object (raises ``InvalidKeyData``)."""
+        from cryptography.exceptions import UnsupportedAlgorithm
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+        data, kind = self.data, self.key_type
+        try:
+            if kind == ED25519:
+                if len(data) != 32:
+                    raise InvalidKeyData(f"expect ed25519 public key data size to be 32, got {len(data)}")
+                return ed25519.Ed25519PublicKey.from_public_bytes(data)
+            if kind == SECP256K1:
+                return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256K1(), data)
+            if kind in (RSA, ECDSA):
+                key = serialization.load_der_public_key(data)
+                if kind == RSA:
+                    if not isinstance(key, rsa.RSAPublicKey):
+                        raise InvalidKeyData("public key: not an RSA key")
+                    if not MIN_RSA_BITS <= key.key_size <= MAX_RSA_BITS:
+                        raise InvalidKeyData(f"public key: RSA keys must be {MIN_RSA_BITS}-{MAX_RSA_BITS} bits, "
+                                             f"this one is {key.key_size}")
+                elif not isinstance(key, ec.EllipticCurvePublicKey):
+                    raise InvalidKeyData("public key: not an ECDSA key")
+                return key
+        except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
+            raise InvalidKeyData(f"public key ({self.type_name}): {exc}") from None
+        raise InvalidKeyData(f"public key: unknown key type {kind}")
+
+    def verify(self, signature: bytes, message: bytes) -> bool:
+        """Whether ``signature`` is this key's over ``message`` (the key type's scheme)."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec, padding
+
+        key = self._loaded()
+        try:
+            if self.key_type == ED25519:
+                if len(signature) != 64:
+                    return False
+                key.verify(signature, message)
+            elif self.key_type == RSA:
+                key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
+            else:
+                key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+
+def key_from_peer_id(multihash: bytes) -> PublicKey | None:
+    """The key a peer ID holds inline (identity multihash), or None when it only hashes one."""
+    try:
+        code, pos = decode_varint(multihash)
+        length, pos = decode_varint(multihash, pos)
+    except ValueError:
+        return None
+    if code != IDENTITY or len(multihash) - pos != length:
+        return None
+    return PublicKey.parse(multihash[pos:])
+
+
+def _last(fields: list[Field], number: int, wire: int) -> int | bytes | None:
+    """The last value of field ``number`` read with ``wire`` type (protobuf: the last one wins)."""
+    found: int | bytes | None = None
+    for field in fields:
+        if field.number == number and field.wire == wire:
+            found = field.value
+    return found
