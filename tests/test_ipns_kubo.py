@@ -371,10 +371,53 @@ def test_serve_answers_for_names_its_home_holds_as_kubos_gateway_does(world: Wor
                 assert mine.body == kubo.body == record.read_bytes()
         etag = fetch(ours.url, f"/ipns/{name}?format=ipns-record").headers["etag"]
         assert fetch(ours.url, f"/ipns/{name}?format=ipns-record", {"If-None-Match": etag}).status == 304
-        content = fetch(ours.url, f"/ipns/{name}/x")  # content under names is not resolved here
-        assert content.status == 501 and f"/ipfs/{CID_A}".encode() in (content.body or b"")
+        content = fetch(ours.url, f"/ipns/{name}")  # the name's value is a block this home lacks
+        assert content.status == 404 and CID_A.encode() in (content.body or b"")
         unknown = fetch(ours.url, f"/ipns/{world.names['rk']}?format=ipns-record")
         assert unknown.status == 404
         follower = tmp_path / "follower"
         resolved = run_cli(follower, "name", "resolve", name, "--gateway", ours.url).stdout.decode()
         assert resolved == f"/ipfs/{CID_A}\n"
+
+
+IPNS_CONTENT_PATHS = ("/ipns/{name}/sub/a.txt", "/ipns/{name}/sub/", "/ipns/{name}/sub", "/ipns/{name}",
+                      "/ipns/{name}/sub/a.txt?format=raw", "/ipns/{name}/nope", "/ipns/{name}/sub/./a.txt",
+                      "/ipns/{name}/sub/a.txt?filename=b.txt", "/ipns/{name}/index.txt")
+IPNS_CONTENT_HEADERS = ("cache-control", "ipfs-uri", "location", "etag", "x-ipfs-roots", "content-disposition")
+
+
+def test_serve_answers_content_under_names_its_home_holds_as_kubos_gateway_does(world: World, tmp_path: Path) -> None:
+    """Content under a name the home holds a record of: the status, body, media type,
+    caching (the record's TTL), ``Ipfs-Uri`` and redirect ``Location`` of Kubo's gateway."""
+    from tests._serve_proc import ServeProcess
+    from tests.test_gateway_kubo import fetch
+
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "a.txt").write_text("hello\n")
+    (tree / "index.txt").write_text("the index\n")
+    root = world.kubo.ipfs("add", "-Q", "-r", "--cid-version=1", tree).stdout.decode().strip()
+    world.kubo.ipfs("key", "gen", "--type", "ed25519", "web")
+    out = world.kubo.ipfs("name", "publish", "--allow-offline", "--key", "web", "--ttl", "90s",
+                          f"/ipfs/{root}").stdout.decode()
+    name = out.split()[2].rstrip(":")
+    home = tmp_path / "home"
+    car = tmp_path / "tree.car"
+    car.write_bytes(world.kubo.ipfs("dag", "export", root).stdout)
+    run_cli(home, "car", "import", str(car))
+    assert run_cli(home, "name", "resolve", name, "--gateway", world.kubo.gateway_url).stdout.decode() == f"/ipfs/{root}\n"
+    differ = []
+    with ServeProcess(home, tmp_path) as ours:
+        for template in IPNS_CONTENT_PATHS:
+            path = template.format(name=name)
+            kubo, mine = fetch(world.kubo.gateway_url, path), fetch(ours.url, path)
+            if kubo.headers.get("etag", "").startswith('"DirIndex-'):  # the listing's template hash: ours
+                assert mine.headers.get("etag", "").startswith('"DirIndex-autocodec_CID-'), mine.headers
+                kubo.headers["etag"] = mine.headers["etag"]  # (docs/gateway.md)
+            theirs = (kubo.status, *(kubo.headers.get(h) for h in IPNS_CONTENT_HEADERS),
+                      kubo.headers.get("content-type", "").split(";")[0] if kubo.status < 300 else "")
+            mine_ = (mine.status, *(mine.headers.get(h) for h in IPNS_CONTENT_HEADERS),
+                     mine.headers.get("content-type", "").split(";")[0] if mine.status < 300 else "")
+            if theirs != mine_ or (kubo.status == 200 and "sub/" not in path and kubo.body != mine.body):
+                differ.append((path, theirs, mine_))
+    assert not differ, differ

@@ -882,48 +882,83 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
     return web.Response(text=body, headers=headers, content_type="text/html")
 
 
-async def ipns(request: web.Request) -> web.Response:
-    """``/ipns/{name}``: the name's IPNS record (``?format=ipns-record`` or its Accept type), as
-    a trustless gateway serves it, when this home keeps a record for it that still verifies
-    (``autocodec name publish``, ``name resolve``, pins that follow names); content under a
-    name is not resolved here (501, saying where the name points)."""
+_IPNS_VIEW: web.RequestKey[tuple[str, str, int, str]] = web.RequestKey("ipns_view", tuple)
+
+
+async def ipns(request: web.Request) -> web.StreamResponse:
+    """``/ipns/{name}[/path]`` for the names this home keeps a record of that still verifies
+    (``autocodec name publish``, ``name resolve``, pins that follow names): the record itself
+    (``?format=ipns-record`` or its Accept type), as a trustless gateway serves it, or the
+    content under the name's value, answered as ``/ipfs/`` answers it but cached for the
+    record's TTL and named ``ipns://`` (Kubo's headers). No name is resolved over the network."""
     from ._app import RUNTIME, _run
 
-    text = 'invalid path "/ipns/": path does not have enough components\n'
     plain = {"X-Content-Type-Options": "nosniff"}
     raw = content_path(request, "/ipns/")
     if not raw.strip("/"):
-        return web.Response(status=400, text=text, content_type="text/plain", headers=plain)
-    name_text, _, rest = raw.strip("/").partition("/")
+        return web.Response(status=400, text='invalid path "/ipns/": path does not have enough components\n',
+                            content_type="text/plain", headers=plain)
+    name_text, _, rest = raw.partition("/")
     try:
+        unclean = _unclean_path(request)
         media, _params = negotiate(request)
         name = IpnsName.parse(name_text)
     except GatewayError as exc:
         return web.Response(status=exc.status, text=exc.text + "\n", content_type="text/plain", headers=plain)
     except errors.AutocodecError as exc:
         return web.Response(status=400, text=shown(exc.message) + "\n", content_type="text/plain", headers=plain)
+    if unclean is not None:
+        return unclean
     segments = [seg for seg in rest.split("/") if seg]
     uri = f"ipns://{name}" + "".join("/" + _uri_segment(seg.encode("utf-8", "surrogateescape")) for seg in segments)
-    headers = {**plain, "Ipfs-Uri": uri + ("/" if segments and raw.endswith("/") else "")}
-    if media == IPNS_RECORD and rest:
-        return web.Response(status=400, text="an IPNS record is asked for by name alone: /ipns/{name}\n",
-                            content_type="text/plain", headers=headers)
+    uri += "/" if segments and raw.endswith("/") else ""
+    headers = {**plain, "Ipfs-Uri": uri}
+    if media == IPNS_RECORD and segments:
+        return web.Response(status=400, text="cannot find ipns key for subpath\n", content_type="text/plain",
+                            headers=headers)
     runtime = request.app[RUNTIME]
     checked = await _run(request, runtime.pins.names.verified, name)
     if checked is None:
         return web.Response(status=404 if media == IPNS_RECORD else 501, headers=headers, content_type="text/plain",
                             text=f"this gateway's home holds no valid IPNS record for {name}; it resolves no "
                                  "names over the network\n")
-    if media != IPNS_RECORD:
+    ttl_s = max(0, checked.ttl_ns // 1_000_000_000)
+    if media == IPNS_RECORD:
+        etag = '"' + hashlib.sha256(checked.record.raw).hexdigest()[:32] + '"'
+        headers.update({"Etag": etag, "Cache-Control": f"public, max-age={ttl_s}",
+                        "Content-Disposition": _disposition("attachment", f"{name}.ipns-record")})
+        if not_modified(request, etag):
+            return web.Response(status=304, headers=headers)
+        return web.Response(body=checked.record.raw, headers=headers, content_type=IPNS_RECORD)
+    if not checked.value.startswith("/ipfs/"):
         return web.Response(status=501, headers=headers, content_type="text/plain",
-                            text=f"this gateway serves IPNS records, not content under names: {name} points at "
-                                 f"{shown(checked.value)}; ask for that path\n")
-    etag = '"' + hashlib.sha256(checked.record.raw).hexdigest()[:32] + '"'
-    headers.update({"Etag": etag, "Cache-Control": f"public, max-age={max(0, checked.ttl_ns // 1_000_000_000)}",
-                    "Content-Disposition": _disposition("attachment", f"{name}.ipns-record")})
-    if not_modified(request, etag):
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=checked.record.raw, headers=headers, content_type=IPNS_RECORD)
+                            text=f"{name} points at {shown(checked.value)}; this gateway resolves no names\n")
+    raw_path, _, query = request.raw_path.partition("?")
+    external = raw_path[:len("/ipns/") + len(raw_path[len("/ipns/"):].split("/")[0])]
+    internal = urllib.parse.quote(checked.value.rstrip("/") if raw_path != external else checked.value,
+                                  safe=_PATH_SAFE, errors="surrogateescape")
+    request[_IPNS_VIEW] = (internal, external, ttl_s, uri)
+    inner = request.clone(rel_url=internal + raw_path[len(external):] + (f"?{query}" if query else ""))
+    response = await ipfs(inner)
+    if _CONTENT_LOCATION in inner:
+        request[_CONTENT_LOCATION] = inner[_CONTENT_LOCATION]
+    return response
+
+
+def _ipns_view(request: web.Request, response: web.StreamResponse) -> None:
+    """An ``/ipns/`` answer made by the ``/ipfs/`` handler: its paths and URI under the name,
+    cached for the record's TTL (Kubo's ``public, max-age=TTL``) instead of for ever."""
+    internal, external, ttl_s, uri = request[_IPNS_VIEW]
+    response.headers["Ipfs-Uri"] = uri
+    for header in ("Location", "Content-Location"):
+        value = response.headers.get(header)
+        if value is not None and value.startswith(internal):
+            response.headers[header] = external + value[len(internal):]
+    cache = response.headers.get("Cache-Control")
+    if cache is not None:
+        parts = [part.strip() for part in cache.split(",") if part.strip() != "immutable"]
+        response.headers["Cache-Control"] = ", ".join(
+            f"max-age={ttl_s}" if part.startswith("max-age=") else part for part in parts)
 
 
 _CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GET, HEAD, OPTIONS",
@@ -942,6 +977,8 @@ async def _content_headers(request: web.Request, response: web.StreamResponse) -
         for header, key in (("Ipfs-Uri", _IPFS_URI), ("Content-Location", _CONTENT_LOCATION)):
             if (found := request.get(key)) is not None:
                 response.headers.setdefault(header, found)
+        if _IPNS_VIEW in request:
+            _ipns_view(request, response)
 
 
 async def _preflight(request: web.Request) -> web.Response:

@@ -15,6 +15,9 @@ in SECURITY.md. Private modules hold one concept each:
 - ``_update``   verifying a set update (root chain, indexes, delegations, manifests)
 - ``_store``    the local trust store (pinned sets, versions, revocations, allow-list)
 - ``_sigmemo``  remembered signature checks, keyed by (envelope CID, key)
+- ``_ipns``     IPNS names and records: parsed, verified as boxo verifies them, signed
+- ``_libp2p_key`` libp2p public keys and peer IDs (Ed25519, RSA, secp256k1, ECDSA)
+- ``_pbwire``   the protobuf wire format, read as protobuf-go reads it
 
 ``_keyring``, ``_sign`` and ``_update`` are loaded on first use of one of their names.
 
