@@ -204,7 +204,26 @@ _DECODERS: dict[str, Any] = {
     "M": lambda t: _b64decode(t, None, padded=True),
     "u": lambda t: _b64decode(t, b"-_"),
     "U": lambda t: _b64decode(t, b"-_", padded=True),
+    "\U0001F680": lambda t: _emoji_decode(t),
 }
+
+
+def _emoji_decode(text: str) -> bytes:
+    """base256emoji (🚀): one symbol of go-multibase's alphabet per byte."""
+    from ._multiformats import tables
+
+    index = {symbol: i for i, symbol in enumerate(tables().emoji)}
+    try:
+        return bytes(index[symbol] for symbol in text)
+    except KeyError as exc:
+        raise ValueError(f"not a base256emoji symbol: {exc.args[0]!r}") from None
+
+
+def _emoji_encode(data: bytes) -> str:
+    from ._multiformats import tables
+
+    alphabet = tables().emoji
+    return "\U0001F680" + "".join(alphabet[b] for b in data)
 
 
 def _fail(reason: str) -> bytes:
@@ -234,11 +253,12 @@ MULTIBASES: dict[str, Any] = {
     "base64pad": lambda d: "M" + base64.b64encode(d).decode("ascii"),
     "base64url": lambda d: "u" + base64.urlsafe_b64encode(d).decode("ascii").rstrip("="),
     "base64urlpad": lambda d: "U" + base64.urlsafe_b64encode(d).decode("ascii"),
+    "base256emoji": lambda d: _emoji_encode(d),
 }
 
 
 def multibase_decode(text: str) -> bytes:
-    """Decode a multibase string: every base of the multibase table but base256emoji and proquint."""
+    """Decode a multibase string: every base of the multibase table but identity and proquint."""
     if not text:
         raise ValueError("empty multibase string")
     prefix, body = text[0], text[1:]

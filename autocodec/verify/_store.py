@@ -675,6 +675,11 @@ class TrustStore:
         return [CID.parse(r[0]) for r in self._rows(
             "SELECT DISTINCT manifest_cid FROM trust_entries WHERE set_id = ? ORDER BY manifest_cid", (str(set_id),))]
 
+    def listed(self, kind: str) -> list[str]:
+        """Every code (or name) of ``kind`` some pinned set lists, sorted; whether each decides
+        now (expiry, revocation) is ``resolve``'s question."""
+        return [r[0] for r in self._rows("SELECT DISTINCT key FROM trust_entries WHERE kind = ? ORDER BY key", (kind,))]
+
     def module_allowed(self, module: CID) -> bool:
         """True if the user allow-listed this module CID itself (and it is not revoked)."""
         text = str(module)

@@ -1,0 +1,157 @@
+"""``autocodec cid ...`` next to Kubo v0.43.1's ``ipfs cid ...``: the same stdout and exit status.
+
+CIDs of every shape (v0; v1 in each multibase go-multibase knows; identity, sha1, blake3,
+keccak, blake2b and unknown hashes; dag-pb, raw, dag-cbor, git-raw, libp2p-key, private-use and
+unknown codecs) run through ``format`` with generated format strings and conversions, through
+``base32`` and ``inspect``; the tables (``bases``, ``codecs``, ``hashes``) are compared whole.
+``ipfs cid`` needs no daemon; this package's side runs in-process (``autocodec.cli.main``).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autocodec.cid import CID, MULTIBASES
+from autocodec.cli import main
+from tests._kubo import KuboRepo, require_kubo
+
+pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
+
+DIGEST = bytes(range(32))
+MULTIHASHES = {
+    "sha2-256": b"\x12\x20" + DIGEST, "identity": b"\x00\x05hello", "empty identity": b"\x00\x00",
+    "sha1": b"\x11\x14" + DIGEST[:20], "blake3": b"\x1e\x20" + DIGEST, "keccak-256": b"\x1b\x20" + DIGEST,
+    "blake2b-256": b"\xa0\xe4\x02\x20" + DIGEST, "unknown hash": b"\xf0\x01\x03abc", "short sha2-256": b"\x12\x03abc",
+}
+CODECS = {"dag-pb": 0x70, "raw": 0x55, "dag-cbor": 0x71, "git-raw": 0x78, "libp2p-key": 0x72, "private": 0x300001,
+          "unknown": 0x7FFF}
+BASES = ("base32", "base32upper", "base36", "base36upper", "base58btc", "base58flickr", "base16", "base16upper",
+         "base64", "base64url", "base64pad", "base64urlpad", "base32hex", "base32pad", "base2", "base256emoji")
+
+
+def _cids() -> list[str]:
+    out = [str(CID.build(0x70, MULTIHASHES["sha2-256"], version=0))]
+    rng = random.Random(7)
+    for mh in MULTIHASHES.values():
+        for codec in CODECS.values():
+            out.append(CID.build(codec, mh).encode(rng.choice(BASES)))
+    out += ["QmNotACid", "bafy", "", "zzzz", "bafkqaaa ", "k51qzi5uqu5diatyqcwwl4otl82zt9fjos7gqh6sv55kyi3vwlmnzkd7hu9gyr",
+            "12D3KooWFY4iehPFQeTNbzHPxvynXQKgHqjcoLzLy2P8qPWbKV8E", "bafkqaaa", "f01551220" + DIGEST.hex(),
+            "F01551220" + DIGEST.hex().upper(), "mAVUSIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"]
+    return out
+
+
+@pytest.fixture(scope="module")
+def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
+    require_kubo()
+    yield KuboRepo.create(tmp_path_factory.mktemp("cid") / "kubo")
+
+
+def _ours(capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch, home: Path,
+          args: list[str], stdin: bytes | None = None) -> tuple[int, bytes]:
+    import io
+    import sys
+
+    monkeypatch.setenv("AUTOCODEC_HOME", str(home))
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+    try:
+        code = main(args)
+    except SystemExit as exc:  # an argument argparse refused
+        code = exc.code if isinstance(exc.code, int) else 2
+    return (0 if code == 0 else 1), capsysbinary.readouterr().out
+
+
+def _kubos(kubo: KuboRepo, args: list[str], stdin: bytes | None = None) -> tuple[int, bytes]:
+    proc = kubo.ipfs(*args, input=stdin, check=False)
+    return (0 if proc.returncode == 0 else 1), proc.stdout
+
+
+def _compare(kubo: KuboRepo, capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch,
+             home: Path, cases: list[list[str]]) -> list[str]:
+    differ = []
+    for args in cases:
+        theirs, ours = _kubos(kubo, args), _ours(capsysbinary, monkeypatch, home, args)
+        if theirs != ours:
+            differ.append(f"{args}:\n  kubo {theirs!r}\n  ours {ours!r}")
+    return differ
+
+
+def test_format_and_base32_print_what_kubo_prints(kubo: KuboRepo, capsysbinary: pytest.CaptureFixture[bytes],
+                                                  monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    rng = random.Random(11)
+    cids = _cids()
+    specifiers = list("bBvVcChHLmMdDsSP%")
+    cases: list[list[str]] = [["cid", "base32", cid] for cid in cids]
+    cases.append(["cid", "format", "-f", "%P %s", *cids[:12]])
+    for _ in range(200):
+        spec = "".join(rng.choice(["%" + rng.choice(specifiers), "-", "x", " "]) for _ in range(rng.randint(1, 5)))
+        args = ["cid", "format", f"-f={spec}"]
+        if rng.random() < 0.4:
+            args += ["-v", rng.choice(["0", "1", "1", "2"])]
+        if rng.random() < 0.4:
+            args += ["-b", rng.choice([*BASES, "z", "k", "b", "identity", "base8", "nope", ""])]
+        if rng.random() < 0.3:
+            args += ["--mc", rng.choice(["raw", "dag-pb", "dag-cbor", "0x55", "113", "0x300001", "0x7fff", "nope",
+                                         "sha2-256", "0o160"])]
+        cases.append([*args, *rng.sample(cids, rng.randint(1, 3))])
+    for bad in ("%x", "nopercent", "%", "100%%"):
+        cases.append(["cid", "format", "-f", bad, "bafkqaaa"])
+    differ = _compare(kubo, capsysbinary, monkeypatch, tmp_path / "home", cases)
+    # arguments on stdin, one per line
+    lines = ("\n".join(cids[:6]) + "\n").encode()
+    for args in (["cid", "format", "-f", "%s %c"], ["cid", "base32"]):
+        if _kubos(kubo, args, lines) != _ours(capsysbinary, monkeypatch, tmp_path / "home", args, lines):
+            differ.append(f"{args} on stdin")
+    assert not differ, "\n".join(differ[:10]) + f"\n({len(differ)} of {len(cases)} differ)"
+
+
+def test_inspect_prints_what_kubo_prints(kubo: KuboRepo, capsysbinary: pytest.CaptureFixture[bytes],
+                                         monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import json
+
+    cases = [["cid", "inspect", cid] for cid in _cids()]
+    differ = _compare(kubo, capsysbinary, monkeypatch, tmp_path / "home", cases)
+    for cid in _cids():  # JSON: an invalid CID is a result with errorMsg (worded by each side)
+        args = ["cid", "inspect", "--enc=json", cid]
+        theirs, ours = _kubos(kubo, args), _ours(capsysbinary, monkeypatch, tmp_path / "home", args)
+        kubo_doc, our_doc = json.loads(theirs[1]), json.loads(ours[1])
+        if ("errorMsg" in kubo_doc) != ("errorMsg" in our_doc) or theirs[0] != ours[0]:
+            differ.append(f"{args}: {theirs!r} / {ours!r}")
+        elif "errorMsg" not in kubo_doc and theirs != ours:
+            differ.append(f"{args}: {theirs!r} / {ours!r}")
+        elif {**kubo_doc, "errorMsg": ""} != {**our_doc, "errorMsg": ""}:
+            differ.append(f"{args}: {theirs!r} / {ours!r}")
+    assert not differ, "\n".join(differ[:10]) + f"\n({len(differ)} differ)"
+
+
+def test_tables_are_kubos(kubo: KuboRepo, capsysbinary: pytest.CaptureFixture[bytes],
+                          monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    cases = [["cid", "bases", *opts] for opts in ([], ["--prefix"], ["--numeric"], ["--prefix", "--numeric"])]
+    cases += [["cid", table, *opts] for table in ("codecs", "hashes") for opts in ([], ["-n"], ["--numeric"])]
+    cases += [["cid", "hashes", "-s"]]  # Kubo ignores --supported here; this package lists what it hashes
+    differ = _compare(kubo, capsysbinary, monkeypatch, tmp_path / "home", cases[:-1])
+    assert not differ, "\n".join(differ)
+    # every base Kubo names is one this package writes, and the other way round but base8/base10
+    names = set(_kubos(kubo, ["cid", "bases"])[1].decode().split())
+    assert names - {"identity"} == set(MULTIBASES) - {"base8", "base10"}
+
+
+def test_supported_lists_what_this_installation_decodes(capsysbinary: pytest.CaptureFixture[bytes],
+                                                        monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """An extension: ``--supported`` lists the builtins and the pinned sets' codes (a fresh home
+    pins the shipped default set: git-raw, the Ethereum and Bitcoin codecs, Wasm hashers)."""
+    from tests._cli import run_cli
+
+    home = tmp_path / "home"
+    bare = _ours(capsysbinary, monkeypatch, home, ["cid", "codecs", "-s", "-n"])[1].decode()
+    assert "  113  dag-cbor\n" in bare and "git-raw" not in bare  # no home yet: builtins only
+    run_cli(home, "init")
+    codecs = _ours(capsysbinary, monkeypatch, home, ["cid", "codecs", "-s"])[1].decode().split()
+    assert {"dag-pb", "dag-cbor", "dag-json", "raw", "git-raw", "eth-block", "bitcoin-block"} <= set(codecs)
+    hashes = _ours(capsysbinary, monkeypatch, home, ["cid", "hashes", "-s"])[1].decode().split()
+    assert {"sha2-256", "blake3", "keccak-256"} <= set(hashes) and "sha2-512" in hashes
