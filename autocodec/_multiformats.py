@@ -53,10 +53,7 @@ def codec_name(code: int) -> str:
 
 def codec_code(name: str) -> int | None:
     """The code of a multicodec name (any tag), or None."""
-    for code, (known, _tag) in tables().codecs.items():
-        if known == name:
-            return code
-    return None
+    return _codes_by_name()[0].get(name)
 
 
 def hash_name(code: int) -> str | None:
@@ -65,13 +62,24 @@ def hash_name(code: int) -> str | None:
     return found[0] if found else None
 
 
+def hash_code(name: str) -> int | None:
+    """The code of a hash function by its go-multihash name, or None."""
+    return _codes_by_name()[1].get(name)
+
+
 def base_name(prefix: str) -> str | None:
     """The multibase named by its prefix character, or None."""
     return tables().bases.get(ord(prefix)) if len(prefix) == 1 else None
 
 
 def base_code(name: str) -> int | None:
-    for code, known in tables().bases.items():
-        if known == name:
-            return code
-    return None
+    """The code of a multibase by its name, or None."""
+    return _codes_by_name()[2].get(name)
+
+
+@cache
+def _codes_by_name() -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    found = tables()
+    return ({name: code for code, (name, _tag) in found.codecs.items()},
+            {name: code for code, (name, _allowed) in found.hashes.items()},
+            {name: code for code, name in found.bases.items()})

@@ -1,8 +1,8 @@
 """Names and numbers of the multicodec table that autocodec speaks.
 
 Source of the numbers: the multicodec table (github.com/multiformats/multicodec, table.csv).
-Only the entries autocodec uses are listed; any other code is still usable by number
-(``0x...``), a name is a convenience.
+The entries autocodec uses are listed here; a name of any other entry of the table (as Kubo
+knows it: ``_multiformats``) is taken too, and any code is usable by number (``0x...``).
 
 Invariants: each table maps a name to exactly one code and back; lookups accept a name,
 an int, or a ``0x``-prefixed hex string, and fail with ``UnknownCodec``/``UnknownHash`` for
@@ -137,6 +137,10 @@ def _out_of_range(value: object) -> bool:
 def codec_code(codec: str | int) -> int:
     """The multicodec code for a codec name or number; ``UnknownCodec`` if unparseable."""
     code = _parse(codec, CODECS)
+    if code is None and isinstance(codec, str) and len(codec) <= 256:
+        from ._multiformats import codec_code as any_codec
+
+        code = any_codec(codec.strip().lower())
     if code is None:
         if _out_of_range(codec):
             raise UnknownCodec(_shown(codec), f"not a multicodec code: {_shown(codec)!r}",
@@ -148,6 +152,10 @@ def codec_code(codec: str | int) -> int:
 def hash_code(hash_name: str | int) -> int:
     """The multihash code for a hash name or number; ``UnknownHash`` if unparseable."""
     code = _parse(hash_name, MULTIHASHES)
+    if code is None and isinstance(hash_name, str) and len(hash_name) <= 256:
+        from ._multiformats import hash_code as any_hash
+
+        code = any_hash(hash_name.strip().lower())
     if code is None:
         if _out_of_range(hash_name):
             raise UnknownHash(_shown(hash_name), f"not a multihash code: {_shown(hash_name)!r}",

@@ -53,6 +53,17 @@ def _eth_block(name: str) -> tuple[CID, bytes, dict]:
     return CID.build(0x90, b"\x1b\x20" + digest), data, info
 
 
+def _publish_git_raw_set(publisher: Path, set_name: str, key: str, node: str) -> tuple[str, str]:
+    """A set listing the git-raw module, published to the node (blocks pinned, IPNS pointed at
+    it by the node's key); returns (index CID, /ipns/ name)."""
+    run_cli(publisher, "key", "gen", key)
+    manifest = run_cli(publisher, "publish", str(GIT_RAW), "--key", key).stdout.decode().strip()
+    run_cli(publisher, "set", "init", set_name, "--key", key)
+    run_cli(publisher, "set", "add", set_name, manifest)
+    published = run_cli(publisher, "set", "publish", set_name, "--to-node", node)
+    return published.stdout.decode().strip(), published.stderr.decode().split("IPNS ")[1].split()[0]
+
+
 def test_fresh_home_with_only_node_decodes_git_and_eth_blocks(ipfs_node, tmp_path: Path) -> None:
     git_cid, git_block, _oid = _git_commit_block(tmp_path)
     eth_cid, eth_block, _info = _eth_block("mainnet-17034870-shanghai.rlp")
@@ -76,13 +87,7 @@ def test_publish_set_to_node_pin_it_from_a_second_home_and_follow_ipns(ipfs_node
 
     node = ipfs_node.api_multiaddr
     publisher = tmp_path / "publisher"
-    run_cli(publisher, "key", "gen", "bob")
-    manifest = run_cli(publisher, "publish", str(GIT_RAW), "--key", "bob").stdout.decode().strip()
-    run_cli(publisher, "set", "init", "overipfs", "--key", "bob")
-    run_cli(publisher, "set", "add", "overipfs", manifest)
-    published = run_cli(publisher, "set", "publish", "overipfs", "--to-node", node)
-    index_cid = published.stdout.decode().strip()
-    ipns = published.stderr.decode().split("IPNS ")[1].split()[0]
+    index_cid, ipns = _publish_git_raw_set(publisher, "overipfs", "bob", node)
     assert ipns.startswith("/ipns/")
     pins = NodeSource(node).pins()
     assert CID.parse(index_cid) in pins and len(pins) >= 3  # the index, and every block of the set itself
@@ -126,12 +131,7 @@ def test_pin_a_set_by_ipns_through_kubos_gateway_alone_records_verified_here(ipf
 
     node, gateway = ipfs_node.api_multiaddr, ipfs_node.gateway_url
     publisher = tmp_path / "publisher"
-    run_cli(publisher, "key", "gen", "carol")
-    manifest = run_cli(publisher, "publish", str(GIT_RAW), "--key", "carol").stdout.decode().strip()
-    run_cli(publisher, "set", "init", "bygateway", "--key", "carol")
-    run_cli(publisher, "set", "add", "bygateway", manifest)
-    published = run_cli(publisher, "set", "publish", "bygateway", "--to-node", node)
-    ipns = published.stderr.decode().split("IPNS ")[1].split()[0]
+    _index, ipns = _publish_git_raw_set(publisher, "bygateway", "carol", node)
     name = IpnsName.parse(ipns)
 
     with Runtime(tmp_path / "second", default_set=False) as rt:
