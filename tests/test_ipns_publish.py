@@ -1,0 +1,58 @@
+"""A publisher with no IPFS node: its extension set and an IPNS name signed with its own key,
+served by ``autocodec serve``; a follower pins the name through that server as a trustless
+gateway and follows the next version. The records are verified by the follower; the server is
+trusted for nothing (every block is checked against its CID, every set version against the
+pinned root)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from tests._cli import run_cli
+from tests._serve_proc import ServeProcess
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[1]
+GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
+GIT_BLOB = b"blob 6\x00hello\n"  # a git object: `git hash-object` of "hello\n"
+
+
+def test_a_set_followed_by_ipns_through_the_publishers_own_server(tmp_path: Path) -> None:
+    from tests._wasm_tools import with_meta
+
+    publisher, follower = tmp_path / "publisher", tmp_path / "follower"
+    run_cli(publisher, "key", "gen", "ann")
+    manifest = run_cli(publisher, "publish", str(GIT_RAW), "--key", "ann").stdout.decode().strip()
+    run_cli(publisher, "set", "init", "anns", "--key", "ann")
+    run_cli(publisher, "set", "add", "anns", manifest)
+    v1 = run_cli(publisher, "set", "publish", "anns").stdout.decode().strip()
+    line = run_cli(publisher, "name", "publish", f"/ipfs/{v1}", "--key", "ann").stdout.decode()
+    name = line.split()[2].rstrip(":")
+    blob = run_cli(publisher, "block", "put", "--codec", "git-raw", "--hash", "sha1", stdin=GIT_BLOB).stdout.decode().strip()
+
+    run_cli(follower, "init", "--no-default-set")  # so that git-raw can only come from the followed set
+    with ServeProcess(publisher, tmp_path) as server:
+        pinned = run_cli(follower, "pin", "add", f"/ipns/{name}", "--gateway", server.url).stdout.decode()
+        assert f"anns v1 {v1}" in pinned and f"via {server.url}" in pinned
+        assert json.loads(run_cli(follower, "resolve", "codec", "git-raw", "--json").stdout)["set_name"] == "anns"
+        decoded = json.loads(run_cli(follower, "decode", blob, "--gateway", server.url).stdout)
+        # the git-raw module of the set decoded it: go-ipld-git's blob is the object's bytes, header included
+        assert decoded == {"/": {"bytes": base64.b64encode(GIT_BLOB).decode().rstrip("=")}}
+
+        # the publisher ships a new version and moves the name; the follower's update follows it
+        v2_module = tmp_path / "git-raw-v2.wasm"
+        v2_module.write_bytes(with_meta(GIT_RAW.read_bytes(), version="9.0.0"))
+        manifest2 = run_cli(publisher, "publish", str(v2_module), "--key", "ann", "--vectors",
+                            str(GIT_RAW.parent)).stdout.decode().strip()
+        run_cli(publisher, "set", "add", "anns", manifest2)
+        v2 = run_cli(publisher, "set", "publish", "anns").stdout.decode().strip()
+        run_cli(publisher, "name", "publish", f"/ipfs/{v2}", "--key", "ann")
+        updated = run_cli(follower, "pin", "update").stdout.decode()
+        assert f"anns v2 {v2}" in updated, updated
+        resolved = json.loads(run_cli(follower, "resolve", "codec", "git-raw", "--json").stdout)
+        assert resolved["version"] == "9.0.0"
