@@ -270,12 +270,17 @@ def test_kubo_verifies_stores_and_resolves_records_signed_here(world: World, tmp
     assert IpnsRecord.parse(second.read_bytes()).sequence() == 1
     world.kubo.ipfs("name", "put", "--allow-offline", name, second)
     assert world.kubo.ipfs("name", "resolve", name).stdout.decode().strip() == f"/ipfs/{CID_B}"
+    # straight to the node: `name publish --to-node` (Kubo's name/put checks the record)
+    run_cli(home, "name", "publish", f"/ipfs/{CID_A}", "--key", "pub", "--to-node", world.kubo.api_multiaddr)
+    assert world.kubo.ipfs("name", "resolve", name).stdout.decode().strip() == f"/ipfs/{CID_A}"
     # the first one again: an offline Kubo stores it (it cannot look up the name's record while
-    # offline) but keeps resolving the newer one; this home refuses to sign below its last
+    # offline) but keeps resolving the newest; this home refuses to sign below its last
     world.kubo.ipfs("name", "put", "--allow-offline", name, record)
-    assert world.kubo.ipfs("name", "resolve", name).stdout.decode().strip() == f"/ipfs/{CID_B}"
-    refused = run_cli(home, "name", "publish", f"/ipfs/{CID_A}", "--key", "pub", "--sequence", "0", check=False)
-    assert refused.returncode == 1 and b"below the 1 already seen" in refused.stderr
+    assert world.kubo.ipfs("name", "resolve", name).stdout.decode().strip() == f"/ipfs/{CID_A}"
+    refused = run_cli(home, "name", "publish", f"/ipfs/{CID_B}", "--key", "pub", "--sequence", "1", "--to-node",
+                      world.kubo.api_multiaddr, check=False)
+    assert refused.returncode == 1 and b"below the 2 already seen" in refused.stderr
+    assert world.kubo.ipfs("name", "resolve", name).stdout.decode().strip() == f"/ipfs/{CID_A}"
 
 
 class _Hostile(http.server.BaseHTTPRequestHandler):

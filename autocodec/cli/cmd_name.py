@@ -28,6 +28,7 @@ EPILOG = """examples:
   autocodec name resolve k51... --gateway http://127.0.0.1:8080 # the record verified here, its value
   autocodec name get k51... --gateway https://gw.example > record.bin
   autocodec name publish /ipfs/bafy... --key bob --lifetime 24h -o record.bin
+  autocodec name publish /ipfs/bafy... --key bob --to-node /ip4/127.0.0.1/tcp/5001   # Kubo resolves it too
 """
 
 
@@ -57,6 +58,7 @@ def register(sub: Any) -> None:
     pub.add_argument("--ttl", default="5m", help="how long readers may cache it (Go duration, default 5m)")
     pub.add_argument("--sequence", type=int, help="the sequence number (default: one past the home's last)")
     pub.add_argument("-o", "--output", metavar="FILE", help="also write the record to FILE")
+    pub.add_argument("--to-node", metavar="ADDR", help="also store the record on this IPFS node (name/put)")
     pub.set_defaults(func=run_publish)
 
 
@@ -227,5 +229,10 @@ def run_publish(args: argparse.Namespace) -> int:
                 out.write(raw)
         except OSError as exc:
             raise InvalidInput(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    if args.to_node:
+        from ..sources import NodeSource
+
+        with _home_names() as (names, _settings):
+            NodeSource(args.to_node, limits=names.limits.fetch).name_put(str(name), raw)
     write_line(f"Published to {name}: {value}")
     return 0

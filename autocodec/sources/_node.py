@@ -235,6 +235,17 @@ class NodeSource:
             raise FetchError(f"{self.name} did not publish {path} under key {key!r}")
         return str(item["Name"])
 
+    def name_put(self, name: str, record: bytes) -> None:
+        """Store a signed IPNS record for ``name`` on the node (``name/put``, offline allowed);
+        the node checks it (signature, size, sequence against the record it holds)."""
+        body, content_type = _multipart([record])
+
+        def attempt(deadline: Deadline) -> Answer:
+            return self._call("name/put", (name,), {"allow-offline": "true"}, deadline, self.limits.max_answer_bytes,
+                              body, {"Content-Type": content_type})
+
+        with_retries("", self.limits, attempt)
+
 
 def _multipart(payloads: Sequence[bytes]) -> tuple[bytes, str]:
     """A ``multipart/form-data`` body with one file part per payload (what Kubo's ``block/put`` reads)."""
