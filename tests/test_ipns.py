@@ -209,3 +209,30 @@ def test_cli_inspects_a_record_and_publishes_with_a_home_key(tmp_path: Path) -> 
     again = tmp_path / "rec2.bin"
     run_cli(home, "name", "publish", "/ipfs/bafkqaaa", "--key", "alice", "-o", str(again))
     assert IpnsRecord.parse(again.read_bytes()).sequence() == 1
+
+
+def test_paths_use_the_kept_record_while_its_ttl_runs_then_until_it_expires(tmp_path: Path) -> None:
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.errors import FetchError, NotFound
+    from autocodec.home import Home
+    from autocodec.registry._ipns import IpnsNames
+    from autocodec.store import BlockStore
+
+    dead = "http://127.0.0.1:9"  # nothing listens: every fetch fails at once
+    store = BlockStore.open(Home.resolve(tmp_path / "home").init(), limits=DEFAULT_LIMITS)
+    try:
+        names = IpnsNames(store, DEFAULT_LIMITS)
+        with pytest.raises(NotFound):
+            names.lookup(str(NAME), fresh=False)
+        start = time.time()
+        names.accept(NAME, _record("/ipfs/bafkqaaa/kept"), now=start)  # TTL 60 s
+        within = names.lookup(str(NAME), gateway=dead, fresh=False, now=start + 10)
+        assert (within.value, within.verified_by) == ("/ipfs/bafkqaaa/kept", "autocodec (kept)")
+        after = names.lookup(str(NAME), gateway=dead, fresh=False, now=start + 120)  # the source is down
+        assert after.value == "/ipfs/bafkqaaa/kept"
+        with pytest.raises(FetchError):
+            names.lookup(str(NAME), gateway=dead, fresh=False, now=SOON / NS + 10)  # expired: not used
+        with pytest.raises(FetchError):
+            names.lookup(str(NAME), gateway=dead, now=start + 10)  # a pin looks afresh
+    finally:
+        store.close()

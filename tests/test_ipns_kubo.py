@@ -426,3 +426,12 @@ def test_serve_answers_content_under_names_its_home_holds_as_kubos_gateway_does(
             if theirs != mine_ or (kubo.status == 200 and "sub/" not in path and kubo.body != mine.body):
                 differ.append((path, theirs, mine_))
     assert not differ, differ
+    # the CLI's content commands take /ipns/ paths as Kubo's do (the record verified here)
+    for args in (["cat", f"/ipns/{name}/sub/a.txt"], ["ls", f"/ipns/{name}"], ["ls", f"/ipns/{name}/sub"],
+                 ["dag", "resolve", f"/ipns/{name}/sub/a.txt"], ["refs", "-r", f"/ipns/{name}"],
+                 ["dag", "get", f"/ipns/{name}/index.txt"]):
+        theirs = world.kubo.ipfs(*args, check=False)
+        ours = run_cli(home, *args, check=False)
+        assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout), (args, ours, theirs)
+    gone = run_cli(home, "cat", f"/ipns/{world.names['rk']}/x", check=False)  # no record here, no source
+    assert gone.returncode == 1 and b"no valid IPNS record" in gone.stderr

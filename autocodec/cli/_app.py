@@ -180,6 +180,15 @@ def _fail(text: str) -> int:
     return 1
 
 
+def _ipns_paths(args: argparse.Namespace) -> None:
+    """``/ipns/NAME/...`` arguments become ``/ipfs/...`` paths (``_ipns_paths``), before anything."""
+    from ._ipns_paths import PATH_ARGUMENTS, resolve_ipns_arguments
+
+    name = command_name(args)
+    if name in PATH_ARGUMENTS:
+        resolve_ipns_arguments(args, name)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(argv)
     args = parser.parse_args(go_booleans(parser, list(sys.argv[1:] if argv is None else argv)))
@@ -197,9 +206,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 from .. import log
 
                 with log.default_level("error"):
+                    _ipns_paths(args)
                     check_home(args)
                     status = args.func(args)
             else:
+                _ipns_paths(args)
                 check_home(args)
                 status = args.func(args)
     except AutocodecError as exc:

@@ -10,7 +10,8 @@ Invariants:
   text so outputs can answer in the same base (Kubo's ``dag resolve`` does).
 - ``segments`` never holds an empty, ``.`` or ``..`` segment.
 - The namespace is ``ipfs`` (UnixFS-aware: directory and HAMT names) or ``ipld`` (plain IPLD
-  data-model pathing); ``/ipns/`` names are refused with what to do instead.
+  data-model pathing); ``/ipns/`` names are refused with what to do instead (the CLI resolves
+  them first: ``cli/_ipns_paths.py``).
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ def parse_path(path: "str | CID | DagPath", *, strip: bool = True) -> DagPath:
                 text = f"/{scheme}/" + text[len(scheme) + len(sep):]
     if text.startswith(("ipns://", "/ipns/", "ipns:")):
         raise InvalidPath(f"{path[:80]!r} is an IPNS name, not a content path",
-                          hint="resolve the name to /ipfs/CID with an IPFS node first (ipfs name resolve)")
+                          hint="resolve the name to /ipfs/CID first (`autocodec name resolve` verifies its record; "
+                               "the CLI's content commands do it themselves)")
     if not text.startswith("/"):
         text = "/ipfs/" + text
     segments = _clean(text)

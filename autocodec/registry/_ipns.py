@@ -15,6 +15,8 @@ Invariants:
 - A node that cannot give records (an offline Kubo answers ``name/get`` only online) is asked
   to resolve the name itself (``name/resolve``); the node verified the record then, not this
   process, and the log says so (``verified_by="node"``). A gateway's word is never taken.
+- Pins always look a name up afresh; paths (``cat /ipns/NAME/...``) use the kept record while
+  its TTL runs since it was last checked, and, when no source answers, until it expires.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from ..cid import CID
 from ..config import Limits
-from ..errors import AutocodecError, FetchError, InvalidCID, RollbackError
+from ..errors import AutocodecError, FetchError, InvalidCID, NotFound, RollbackError
 from ..log import get_logger
 from ..verify._ipns import IpnsName, IpnsRecord, VerifiedRecord, newest, validate
 
@@ -45,9 +47,9 @@ class Followed:
     """Where a name pointed when it was looked up, and who verified the record."""
 
     name: str
-    index_cid: CID
+    value: str  # the content path, e.g. /ipfs/bafy...
     sequence: int | None
-    verified_by: str  # "autocodec" (the record was checked here) or "node"
+    verified_by: str  # "autocodec", "autocodec (kept)" (the home's record, checked again) or "node"
 
 
 class IpnsNames:
@@ -80,10 +82,12 @@ class IpnsNames:
             return None
 
     def accept(self, name: IpnsName, raw: bytes, *, now: float | None = None) -> VerifiedRecord:
-        """Verify ``raw`` for ``name``; refuse a rollback; keep it if it is the newest seen."""
+        """Verify ``raw`` for ``name``; refuse a rollback; keep it if it is the newest seen (and
+        note that the name was checked now, which starts its TTL again)."""
         self._ensure()
         record = IpnsRecord.parse(raw)
         checked = validate(record, name, now_ns=_ns(now))
+        at = int(time.time() if now is None else now)
         with self.store.transaction() as conn:
             row = conn.execute("SELECT record FROM registry_ipns WHERE name = ?", (str(name),)).fetchone()
             previous = IpnsRecord.parse(bytes(row[0])) if row is not None else None
@@ -92,35 +96,70 @@ class IpnsNames:
                                     f"below the {previous.sequence()} already seen: an old record replayed")
             if previous is None or newest([previous, record]) is record:
                 conn.execute("INSERT OR REPLACE INTO registry_ipns VALUES (?, ?, ?, ?)",
-                             (str(name), str(checked.sequence), raw, int(time.time() if now is None else now)))
+                             (str(name), str(checked.sequence), raw, at))
+            else:
+                conn.execute("UPDATE registry_ipns SET checked_at = ? WHERE name = ?", (at, str(name)))
         return checked
 
-    def follow(self, text: str, *, node: str | None = None, gateway: str | None = None,
-               now: float | None = None) -> Followed:
-        """The set version ``/ipns/NAME`` points at, from ``gateway`` or else ``node``."""
+    def lookup(self, text: str, *, node: str | None = None, gateway: str | None = None,
+               now: float | None = None, fresh: bool = True) -> Followed:
+        """Where ``/ipns/NAME`` points, by a record verified here, from ``gateway`` or else
+        ``node`` (see the module invariants for a node without records). Unless ``fresh``,
+        the kept record answers while its TTL runs since it was last checked (Kubo's cache
+        rule), and again, until it expires, when no source answers."""
         from ..sources import GatewaySource, NodeSource
 
         name = IpnsName.parse(text)
-        if gateway:
-            raw = GatewaySource(gateway, limits=self.limits.fetch).ipns_record(str(name))
-            where = f"gateway {gateway}"
-        elif node:
-            source = NodeSource(node, limits=self.limits.fetch)
-            try:
-                raw = source.ipns_record(str(name))
-            except FetchError as exc:  # e.g. an offline node: it resolves only what it holds
-                path = source.resolve_name(name.path)
-                cid = _set_version(name, path, f"node {node}")
-                log.info("ipns.follow", name=str(name), index=str(cid), verified_by="node", reason=exc.message[:200])
-                return Followed(str(name), cid, None, "node")
-            where = f"node {node}"
-        else:
-            raise AutocodecError(f"no node or gateway to look {name.path} up on", hint="give a node or a gateway")
+        now_s = time.time() if now is None else now
+        kept: VerifiedRecord | None = None
+        if not fresh:
+            kept, checked_at = self._kept_verified(name, now_s)
+            if kept is not None and now_s - checked_at < kept.ttl_ns / 1e9:
+                return Followed(str(name), kept.value, kept.sequence, "autocodec (kept)")
+        try:
+            if gateway:
+                raw = GatewaySource(gateway, limits=self.limits.fetch).ipns_record(str(name))
+                where = f"gateway {gateway}"
+            elif node:
+                source = NodeSource(node, limits=self.limits.fetch)
+                try:
+                    raw = source.ipns_record(str(name))
+                except FetchError as exc:  # e.g. an offline node: it resolves only what it holds
+                    path = source.resolve_name(name.path)
+                    log.info("ipns.lookup", name=str(name), value=path[:200], verified_by="node",
+                             reason=exc.message[:200])
+                    return Followed(str(name), path, None, "node")
+                where = f"node {node}"
+            else:
+                if kept is not None:
+                    return Followed(str(name), kept.value, kept.sequence, "autocodec (kept)")
+                raise NotFound(f"no valid IPNS record for {name} in this home, and no node or gateway to look it up on",
+                               hint="give a trustless gateway's URL or a node's address")
+        except FetchError as exc:
+            if kept is None:
+                raise
+            log.warning("ipns.lookup", name=str(name), decision="kept-record", reason=exc.message[:200])
+            return Followed(str(name), kept.value, kept.sequence, "autocodec (kept)")
         checked = self.accept(name, raw, now=now)
-        cid = _set_version(name, checked.value, where)
-        log.info("ipns.follow", name=str(name), index=str(cid), sequence=checked.sequence, where=where,
+        log.info("ipns.lookup", name=str(name), value=checked.value[:200], sequence=checked.sequence, where=where,
                  verified_by="autocodec")
-        return Followed(str(name), cid, checked.sequence, "autocodec")
+        return Followed(str(name), checked.value, checked.sequence, "autocodec")
+
+    def follow(self, text: str, *, node: str | None = None, gateway: str | None = None,
+               now: float | None = None) -> CID:
+        """The set version ``/ipns/NAME`` points at now (always looked up afresh)."""
+        found = self.lookup(text, node=node, gateway=gateway, now=now)
+        return _set_version(IpnsName.parse(text), found.value, gateway or node or "")
+
+    def _kept_verified(self, name: IpnsName, now_s: float) -> tuple[VerifiedRecord | None, float]:
+        self._ensure()
+        row = self.store.read_row("SELECT record, checked_at FROM registry_ipns WHERE name = ?", (str(name),))
+        if row is None:
+            return None, 0.0
+        try:
+            return validate(IpnsRecord.parse(bytes(row[0])), name, now_ns=_ns(now_s)), float(row[1])
+        except AutocodecError:
+            return None, 0.0
 
 
 def _set_version(name: IpnsName, path: str, where: str) -> CID:

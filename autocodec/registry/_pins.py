@@ -173,9 +173,9 @@ class Pins:
                 raise IntegrityError(f"{path} must have exactly one root (the set's index), it has {len(source.roots)}")
             return source.roots[0]
         if location.kind == "ipns":
-            return self.names.follow(location.where, node=location.node or "", now=now).index_cid
+            return self.names.follow(location.where, node=location.node or "", now=now)
         if location.kind == "ipns-gateway":
-            return self.names.follow(location.where, gateway=location.node or "", now=now).index_cid
+            return self.names.follow(location.where, gateway=location.node or "", now=now)
         return None
 
     def _fetch_modules(self, verified: "VerifiedSet", fetch: Fetch, progress: Progress) -> int:

@@ -1,0 +1,88 @@
+"""``/ipns/NAME/...`` arguments of the commands that read content (``cat``, ``ls``, ``get``,
+``refs``, ``decode``, ``dag get|resolve|export|stat``), resolved as Kubo resolves them: the
+name's value, then the rest of the path under it.
+
+The record is verified here (``registry._ipns``): the home's record while its TTL runs, else
+one fetched from ``--gateway``/``--node`` (or the configured sources), else the home's until it
+expires. The argument is rewritten to ``/ipfs/...`` before the command runs, so every command
+reads the same content a gateway would serve under that name.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import InvalidPath
+
+PATH_ARGUMENTS = {"cat": ("cid",), "get": ("path",), "ls": ("paths",), "refs": ("paths",), "decode": ("cid",),
+                  "dag get": ("ref",), "dag resolve": ("ref",), "dag export": ("root",), "dag stat": ("roots",)}
+_PREFIXES = ("/ipns/", "ipns://", "ipns:")
+
+
+def resolve_ipns_arguments(args: argparse.Namespace, command: str) -> None:
+    """Rewrite the ``/ipns/`` path arguments of ``command`` in ``args`` to ``/ipfs/`` paths."""
+    for attribute in PATH_ARGUMENTS.get(command, ()):
+        value = getattr(args, attribute, None)
+        if isinstance(value, list):
+            setattr(args, attribute, [_resolved(v, args) if _is_ipns(v) else v for v in value])
+        elif isinstance(value, str) and _is_ipns(value):
+            setattr(args, attribute, _resolved(value, args))
+
+
+def _is_ipns(text: str) -> bool:
+    return text.strip().startswith(_PREFIXES)
+
+
+def _resolved(text: str, args: argparse.Namespace) -> str:
+    from ..home import Home
+    from ..registry._ipns import IpnsNames
+    from ..settings import Settings
+    from ..store import BlockStore
+
+    body = text.strip()
+    for prefix in _PREFIXES:
+        if body.startswith(prefix):
+            body = body[len(prefix):]
+            break
+    name, _, rest = body.partition("/")
+    if not name:
+        raise InvalidPath(f"{text[:80]!r} names no IPNS name", hint="write /ipns/NAME[/path]")
+    home = Home.resolve().init()
+    settings = Settings.load(home.config_path)
+    limits = settings.apply_limits()
+    gateways = getattr(args, "gateway", None) or []
+    gateway = (gateways[0] if isinstance(gateways, list) and gateways else gateways if isinstance(gateways, str)
+               else None)
+    node = getattr(args, "node", None)
+    if not gateway and not node:
+        gateway, node = next(iter(settings.gateways), None), settings.node
+        if gateway and settings.order and settings.order[0] == "node" and node:
+            gateway = None
+    store = BlockStore.open(home, limits=limits)
+    try:
+        found = IpnsNames(store, limits).lookup(name, node=node, gateway=gateway, fresh=False)
+    finally:
+        store.close()
+    if not found.value.startswith(("/ipfs/", "/ipld/")):
+        raise InvalidPath(f"/ipns/{name} points at {found.value[:200]!r}, not at content (/ipfs/...)",
+                          hint="names that point at other names are not followed here")
+    return _in_base_of(found.value.rstrip("/"), name) + (f"/{rest}" if rest else "")
+
+
+def _in_base_of(value: str, name: str) -> str:
+    """``value`` with its root CID written in the name's multibase (base36 for ``k51...``):
+    Kubo answers in the base of the path it was given (``dag resolve``)."""
+    from ..cid import CID
+    from ..dag import base_of
+    from ..errors import InvalidCID
+
+    base = base_of(name)
+    namespace, _, tail = value[1:].partition("/")
+    root, sep, below = tail.partition("/")
+    try:
+        cid = CID.parse(root)
+    except InvalidCID:
+        return value
+    if base is None or cid.version == 0:
+        return value
+    return f"/{namespace}/{cid.encode(base)}{sep}{below}"
