@@ -47,7 +47,14 @@ def _resolved(text: str, args: argparse.Namespace) -> str:
     name, _, rest = body.partition("/")
     if not name:
         raise InvalidPath(f"{text[:80]!r} names no IPNS name", hint="write /ipns/NAME[/path]")
-    home = Home.resolve().init()
+    home = Home.resolve()
+    given = getattr(args, "gateway", None) or getattr(args, "node", None)
+    if not home.exists() and not given:
+        from ..errors import NotFound
+
+        raise NotFound(f"{home.root} holds no IPNS record for {name}, and no node or gateway was given",
+                       hint="give a trustless gateway's URL or a node's address")
+    home.init()
     settings = Settings.load(home.config_path)
     limits = settings.apply_limits()
     gateways = getattr(args, "gateway", None) or []
