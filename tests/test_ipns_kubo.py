@@ -433,5 +433,11 @@ def test_serve_answers_content_under_names_its_home_holds_as_kubos_gateway_does(
         theirs = world.kubo.ipfs(*args, check=False)
         ours = run_cli(home, *args, check=False)
         assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout), (args, ours, theirs)
+    # a name pointing at a name: followed, as Kubo follows it (both records verified here)
+    world.kubo.ipfs("key", "gen", "--type", "ed25519", "alias")
+    alias = world.kubo.ipfs("name", "publish", "--allow-offline", "--resolve=false", "--key", "alias",
+                            f"/ipns/{name}/sub").stdout.decode().split()[2].rstrip(":")
+    args = ["cat", f"/ipns/{alias}/a.txt", "--gateway", world.kubo.gateway_url]
+    assert run_cli(home, *args).stdout == world.kubo.ipfs(*args[:2]).stdout == b"hello\n"
     gone = run_cli(home, "cat", f"/ipns/{world.names['rk']}/x", check=False)  # no record here, no source
     assert gone.returncode == 1 and b"no valid IPNS record" in gone.stderr

@@ -4,8 +4,9 @@ name's value, then the rest of the path under it.
 
 The record is verified here (``registry._ipns``): the home's record while its TTL runs, else
 one fetched from ``--gateway``/``--node`` (or the configured sources), else the home's until it
-expires. The argument is rewritten to ``/ipfs/...`` before the command runs, so every command
-reads the same content a gateway would serve under that name.
+expires. A name pointing at another name is followed, up to 32 names, as Kubo does. The
+argument is rewritten to ``/ipfs/...`` before the command runs, so every command reads the same
+content a gateway would serve under that name.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ..errors import InvalidPath
 PATH_ARGUMENTS = {"cat": ("cid",), "get": ("path",), "ls": ("paths",), "refs": ("paths",), "decode": ("cid",),
                   "dag get": ("ref",), "dag resolve": ("ref",), "dag export": ("root",), "dag stat": ("roots",)}
 _PREFIXES = ("/ipns/", "ipns://", "ipns:")
+MAX_NAME_HOPS = 32  # Kubo's namesys DefaultDepthLimit
 
 
 def resolve_ipns_arguments(args: argparse.Namespace, command: str) -> None:
@@ -66,14 +68,23 @@ def _resolved(text: str, args: argparse.Namespace) -> str:
         if gateway and settings.order and settings.order[0] == "node" and node:
             gateway = None
     store = BlockStore.open(home, limits=limits)
+    names = IpnsNames(store, limits)
+    first, path = name, f"/ipns/{name}" + (f"/{rest}" if rest else "")
     try:
-        found = IpnsNames(store, limits).lookup(name, node=node, gateway=gateway, fresh=False)
+        for _ in range(MAX_NAME_HOPS):  # a name may point at another name (Kubo follows up to 32)
+            name, _, rest = path[len("/ipns/"):].partition("/")
+            found = names.lookup(name, node=node, gateway=gateway, fresh=False)
+            path = found.value.rstrip("/") + (f"/{rest}" if rest else "")
+            if not path.startswith("/ipns/"):
+                break
+        else:
+            raise InvalidPath(f"/ipns/{first} leads through more than {MAX_NAME_HOPS} names",
+                              hint="names pointing at names in a loop are never resolved")
     finally:
         store.close()
-    if not found.value.startswith(("/ipfs/", "/ipld/")):
-        raise InvalidPath(f"/ipns/{name} points at {found.value[:200]!r}, not at content (/ipfs/...)",
-                          hint="names that point at other names are not followed here")
-    return _in_base_of(found.value.rstrip("/"), name) + (f"/{rest}" if rest else "")
+    if not path.startswith(("/ipfs/", "/ipld/")):
+        raise InvalidPath(f"/ipns/{first} points at {path[:200]!r}, not at content (/ipfs/...)")
+    return _in_base_of(path, first)
 
 
 def _in_base_of(value: str, name: str) -> str:
