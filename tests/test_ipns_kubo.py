@@ -439,5 +439,9 @@ def test_serve_answers_content_under_names_its_home_holds_as_kubos_gateway_does(
                             f"/ipns/{name}/sub").stdout.decode().split()[2].rstrip(":")
     args = ["cat", f"/ipns/{alias}/a.txt", "--gateway", world.kubo.gateway_url]
     assert run_cli(home, *args).stdout == world.kubo.ipfs(*args[:2]).stdout == b"hello\n"
+    for options in ([], ["--recursive=false"]):
+        theirs = world.kubo.ipfs("name", "resolve", *options, alias).stdout
+        ours = run_cli(home, "name", "resolve", *options, alias, "--gateway", world.kubo.gateway_url).stdout
+        assert ours == theirs, (options, ours, theirs)
     gone = run_cli(home, "cat", f"/ipns/{world.names['rk']}/x", check=False)  # no record here, no source
     assert gone.returncode == 1 and b"no valid IPNS record" in gone.stderr

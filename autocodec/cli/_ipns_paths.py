@@ -18,7 +18,6 @@ from ..errors import InvalidPath
 PATH_ARGUMENTS = {"cat": ("cid",), "get": ("path",), "ls": ("paths",), "refs": ("paths",), "decode": ("cid",),
                   "dag get": ("ref",), "dag resolve": ("ref",), "dag export": ("root",), "dag stat": ("roots",)}
 _PREFIXES = ("/ipns/", "ipns://", "ipns:")
-MAX_NAME_HOPS = 32  # Kubo's namesys DefaultDepthLimit
 
 
 def resolve_ipns_arguments(args: argparse.Namespace, command: str) -> None:
@@ -68,23 +67,14 @@ def _resolved(text: str, args: argparse.Namespace) -> str:
         if gateway and settings.order and settings.order[0] == "node" and node:
             gateway = None
     store = BlockStore.open(home, limits=limits)
-    names = IpnsNames(store, limits)
-    first, path = name, f"/ipns/{name}" + (f"/{rest}" if rest else "")
     try:
-        for _ in range(MAX_NAME_HOPS):  # a name may point at another name (Kubo follows up to 32)
-            name, _, rest = path[len("/ipns/"):].partition("/")
-            found = names.lookup(name, node=node, gateway=gateway, fresh=False)
-            path = found.value.rstrip("/") + (f"/{rest}" if rest else "")
-            if not path.startswith("/ipns/"):
-                break
-        else:
-            raise InvalidPath(f"/ipns/{first} leads through more than {MAX_NAME_HOPS} names",
-                              hint="names pointing at names in a loop are never resolved")
+        path = IpnsNames(store, limits).resolve(f"/ipns/{name}" + (f"/{rest}" if rest else ""), node=node,
+                                                gateway=gateway, fresh=False)
     finally:
         store.close()
     if not path.startswith(("/ipfs/", "/ipld/")):
-        raise InvalidPath(f"/ipns/{first} points at {path[:200]!r}, not at content (/ipfs/...)")
-    return _in_base_of(path, first)
+        raise InvalidPath(f"/ipns/{name} points at {path[:200]!r}, not at content (/ipfs/...)")
+    return _in_base_of(path, name)
 
 
 def _in_base_of(value: str, name: str) -> str:

@@ -49,6 +49,9 @@ def register(sub: Any) -> None:
         sp.add_argument("name", help="the IPNS name (k51..., /ipns/k51... or a peer ID)")
         sp.add_argument("--gateway", metavar="URL", help="a trustless gateway to fetch the record from")
         sp.add_argument("--node", metavar="ADDR", help="an IPFS node to fetch the record from (name/get)")
+        if action == "resolve":
+            bool_flag(sp, "-r", "recursive", True, "follow a name that points at a name (default; "
+                      "--recursive=false: the first record's value)")
         sp.set_defaults(func=run_resolve if action == "resolve" else run_get)
     pub = ns.add_parser("publish", help="sign an IPNS record with a home key and keep it in the home")
     pub.add_argument("path", help="the content path the name points at, e.g. /ipfs/bafy...")
@@ -186,7 +189,12 @@ def _fetch(args: argparse.Namespace) -> "VerifiedRecord":
 def run_resolve(args: argparse.Namespace) -> int:
     from ._io import write_line
 
-    write_line(_fetch(args).value)
+    value = _fetch(args).value
+    if args.recursive and value.startswith("/ipns/"):
+        with _home_names() as (names, settings):
+            gateway = args.gateway or (None if args.node else next(iter(settings.gateways), None))
+            value = names.resolve(value, gateway=gateway, node=args.node or (None if gateway else settings.node))
+    write_line(value)
     return 0
 
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from ..cid import CID
 from ..config import Limits
-from ..errors import AutocodecError, FetchError, InvalidCID, NotFound, RollbackError
+from ..errors import AutocodecError, FetchError, InvalidCID, InvalidPath, NotFound, RollbackError
 from ..log import get_logger
 from ..verify._ipns import IpnsName, IpnsRecord, VerifiedRecord, newest, validate
 
@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..store import BlockStore
 
 log = get_logger("registry")
+MAX_NAME_HOPS = 32  # boxo namesys' DefaultDepthLimit
 
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS registry_ipns ("
@@ -144,6 +145,21 @@ class IpnsNames:
         log.info("ipns.lookup", name=str(name), value=checked.value[:200], sequence=checked.sequence, where=where,
                  verified_by="autocodec")
         return Followed(str(name), checked.value, checked.sequence, "autocodec")
+
+    def resolve(self, path: str, *, node: str | None = None, gateway: str | None = None,
+                now: float | None = None, fresh: bool = True) -> str:
+        """The content path ``/ipns/NAME[/rest]`` reaches: each name's value (``lookup``) with
+        the rest under it, names pointing at names followed up to ``MAX_NAME_HOPS`` (Kubo's
+        depth limit); an ``InvalidPath`` past that."""
+        first = path
+        for _ in range(MAX_NAME_HOPS):
+            name, _, rest = path[len("/ipns/"):].partition("/")
+            found = self.lookup(name, node=node, gateway=gateway, now=now, fresh=fresh)
+            path = found.value.rstrip("/") + (f"/{rest}" if rest else "")
+            if not path.startswith("/ipns/"):
+                return path
+        raise InvalidPath(f"{first[:200]} leads through more than {MAX_NAME_HOPS} names",
+                          hint="names pointing at names in a loop are never resolved")
 
     def follow(self, text: str, *, node: str | None = None, gateway: str | None = None,
                now: float | None = None) -> CID:
