@@ -67,11 +67,6 @@ def hash_code(name: str) -> int | None:
     return _codes_by_name()[1].get(name)
 
 
-def base_name(prefix: str) -> str | None:
-    """The multibase named by its prefix character, or None."""
-    return tables().bases.get(ord(prefix)) if len(prefix) == 1 else None
-
-
 def base_code(name: str) -> int | None:
     """The code of a multibase by its name, or None."""
     return _codes_by_name()[2].get(name)

@@ -181,7 +181,11 @@ def _fail(text: str) -> int:
 
 
 def _ipns_paths(args: argparse.Namespace) -> None:
-    """``/ipns/NAME/...`` arguments become ``/ipfs/...`` paths (``_ipns_paths``), before anything."""
+    """``/ipns/NAME/...`` arguments become ``/ipfs/...`` paths (``_ipns_paths``), before anything
+    (the module is loaded only when an argument names IPNS: no start-up cost otherwise)."""
+    values = [v for value in vars(args).values() for v in (value if isinstance(value, list) else [value])]
+    if not any(isinstance(v, str) and ("ipns:" in v or "/ipns/" in v) for v in values):
+        return
     from ._ipns_paths import PATH_ARGUMENTS, resolve_ipns_arguments
 
     name = command_name(args)

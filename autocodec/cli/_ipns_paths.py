@@ -13,7 +13,12 @@ from __future__ import annotations
 
 import argparse
 
+from typing import TYPE_CHECKING
+
 from ..errors import InvalidPath
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..settings import Settings
 
 PATH_ARGUMENTS = {"cat": ("cid",), "get": ("path",), "ls": ("paths",), "refs": ("paths",), "decode": ("cid",),
                   "dag get": ("ref",), "dag resolve": ("ref",), "dag export": ("root",), "dag stat": ("roots",)}
@@ -58,14 +63,7 @@ def _resolved(text: str, args: argparse.Namespace) -> str:
     home.init()
     settings = Settings.load(home.config_path)
     limits = settings.apply_limits()
-    gateways = getattr(args, "gateway", None) or []
-    gateway = (gateways[0] if isinstance(gateways, list) and gateways else gateways if isinstance(gateways, str)
-               else None)
-    node = getattr(args, "node", None)
-    if not gateway and not node:
-        gateway, node = next(iter(settings.gateways), None), settings.node
-        if gateway and settings.order and settings.order[0] == "node" and node:
-            gateway = None
+    gateway, node = record_source(args, settings)
     store = BlockStore.open(home, limits=limits)
     try:
         path = IpnsNames(store, limits).resolve(f"/ipns/{name}" + (f"/{rest}" if rest else ""), node=node,
@@ -75,6 +73,20 @@ def _resolved(text: str, args: argparse.Namespace) -> str:
     if not path.startswith(("/ipfs/", "/ipld/")):
         raise InvalidPath(f"/ipns/{name} points at {path[:200]!r}, not at content (/ipfs/...)")
     return _in_base_of(path, name)
+
+
+def record_source(args: argparse.Namespace, settings: "Settings") -> tuple[str | None, str | None]:
+    """(gateway, node) to ask for IPNS records: the command's ``--gateway`` (the first) or
+    ``--node``, else the configured ones, the first source of ``sources.order`` winning."""
+    given = getattr(args, "gateway", None) or None
+    gateway = given[0] if isinstance(given, list) else given
+    node = getattr(args, "node", None)
+    if gateway or node:
+        return gateway, None if gateway else node
+    gateway, node = next(iter(settings.gateways), None), settings.node
+    if gateway and node:
+        return (None, node) if settings.order[:1] == ("node",) else (gateway, None)
+    return gateway, node
 
 
 def _in_base_of(value: str, name: str) -> str:

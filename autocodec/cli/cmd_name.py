@@ -171,11 +171,11 @@ def _fetch(args: argparse.Namespace) -> "VerifiedRecord":
     from ..errors import AutocodecError
     from ..sources import GatewaySource, NodeSource
     from ..verify._ipns import IpnsName
+    from ._ipns_paths import record_source
 
     name = IpnsName.parse(args.name)
     with _home_names() as (names, settings):
-        gateway = args.gateway or (None if args.node else next(iter(settings.gateways), None))
-        node = args.node or (None if gateway else settings.node)
+        gateway, node = record_source(args, settings)
         if gateway:
             raw = GatewaySource(gateway, limits=names.limits.fetch).ipns_record(str(name))
         elif node:
@@ -188,12 +188,13 @@ def _fetch(args: argparse.Namespace) -> "VerifiedRecord":
 
 def run_resolve(args: argparse.Namespace) -> int:
     from ._io import write_line
+    from ._ipns_paths import record_source
 
     value = _fetch(args).value
     if args.recursive and value.startswith("/ipns/"):
         with _home_names() as (names, settings):
-            gateway = args.gateway or (None if args.node else next(iter(settings.gateways), None))
-            value = names.resolve(value, gateway=gateway, node=args.node or (None if gateway else settings.node))
+            gateway, node = record_source(args, settings)
+            value = names.resolve(value, gateway=gateway, node=node)
     write_line(value)
     return 0
 

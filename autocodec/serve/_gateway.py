@@ -492,9 +492,15 @@ def ipfs_uri(root: CID, raw_path: str) -> str | None:
     writes it): ``ipfs://``, the root as CIDv1 in base32, then the path's segments after the
     root, decoded and cleaned as boxo cleans a content path, each percent-encoded but for RFC
     3986 unreserved bytes, the trailing slash kept; None past 8192 characters."""
+    return content_uri(f"ipfs://{root.to_v1()}", raw_path)
+
+
+def content_uri(head: str, raw_path: str) -> str | None:
+    """``head`` (``ipfs://CID`` or ``ipns://NAME``) and the segments of ``raw_path`` after its
+    namespace and root, as ``ipfs_uri`` writes them; None past 8192 characters."""
     path = urllib.parse.unquote_to_bytes(raw_path).decode("latin-1")  # byte for byte: no UTF-8 is assumed
-    segments = _clean(path).encode("latin-1").split(b"/")[3:]  # "", "ipfs", the root
-    uri = f"ipfs://{root.to_v1()}" + "".join("/" + _uri_segment(segment) for segment in segments)
+    segments = _clean(path).encode("latin-1").split(b"/")[3:]  # "", the namespace, the root
+    uri = head + "".join("/" + _uri_segment(segment) for segment in segments)
     return uri if len(uri) <= 8192 else None
 
 
@@ -909,11 +915,10 @@ async def ipns(request: web.Request) -> web.StreamResponse:
         return web.Response(status=400, text=shown(exc.message) + "\n", content_type="text/plain", headers=plain)
     if unclean is not None:
         return unclean
-    segments = [seg for seg in rest.split("/") if seg]
-    uri = f"ipns://{name}" + "".join("/" + _uri_segment(seg.encode("utf-8", "surrogateescape")) for seg in segments)
-    uri += "/" if segments and raw.endswith("/") else ""
-    headers = {**plain, "Ipfs-Uri": uri}
-    if media == IPNS_RECORD and segments:
+    raw_path, _, query = request.raw_path.partition("?")
+    uri = content_uri(f"ipns://{name}", raw_path)
+    headers = {**plain, **({"Ipfs-Uri": uri} if uri is not None else {})}
+    if media == IPNS_RECORD and rest.strip("/"):
         return web.Response(status=400, text="cannot find ipns key for subpath\n", content_type="text/plain",
                             headers=headers)
     runtime = request.app[RUNTIME]
@@ -933,11 +938,10 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     if not checked.value.startswith("/ipfs/"):
         return web.Response(status=501, headers=headers, content_type="text/plain",
                             text=f"{name} points at {shown(checked.value)}; this gateway resolves no names\n")
-    raw_path, _, query = request.raw_path.partition("?")
-    external = raw_path[:len("/ipns/") + len(raw_path[len("/ipns/"):].split("/")[0])]
+    external = "/ipns/" + raw_path[len("/ipns/"):].partition("/")[0]  # the name, as sent
     internal = urllib.parse.quote(checked.value.rstrip("/") if raw_path != external else checked.value,
                                   safe=_PATH_SAFE, errors="surrogateescape")
-    request[_IPNS_VIEW] = (internal, external, ttl_s, uri)
+    request[_IPNS_VIEW] = (internal, external, ttl_s, uri or "")
     inner = request.clone(rel_url=internal + raw_path[len(external):] + (f"?{query}" if query else ""))
     response = await ipfs(inner)
     if _CONTENT_LOCATION in inner:
@@ -949,7 +953,10 @@ def _ipns_view(request: web.Request, response: web.StreamResponse) -> None:
     """An ``/ipns/`` answer made by the ``/ipfs/`` handler: its paths and URI under the name,
     cached for the record's TTL (Kubo's ``public, max-age=TTL``) instead of for ever."""
     internal, external, ttl_s, uri = request[_IPNS_VIEW]
-    response.headers["Ipfs-Uri"] = uri
+    if uri:
+        response.headers["Ipfs-Uri"] = uri
+    else:
+        response.headers.pop("Ipfs-Uri", None)
     for header in ("Location", "Content-Location"):
         value = response.headers.get(header)
         if value is not None and value.startswith(internal):

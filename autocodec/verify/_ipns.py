@@ -38,9 +38,7 @@ MAX_RECORD_BYTES = 10 * 1024
 LIBP2P_KEY = 0x72
 SIGNATURE_V2_PREFIX = b"ipns-signature:"
 NOOP_VALUE = "/ipfs/bafkqaaa"  # boxo's stand-in for an empty value: the empty identity CID
-DEFAULT_LIFETIME_NS = 48 * 3600 * 10**9
 DEFAULT_TTL_NS = 5 * 60 * 10**9
-_DATA_KEYS = ("Value", "Validity", "ValidityType", "Sequence", "TTL")
 _PB_NAMES = {1: "value", 2: "signatureV1", 3: "validityType", 4: "validity", 5: "sequence", 6: "ttl",
              7: "pubKey", 8: "signatureV2", 9: "data"}
 _PB_VARINTS = {3, 5, 6}
