@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import argparse
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidPath
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..registry._ipns import IpnsNames
     from ..settings import Settings
 
 PATH_ARGUMENTS = {"cat": ("cid",), "get": ("path",), "ls": ("paths",), "refs": ("paths",), "decode": ("cid",),
@@ -39,11 +42,26 @@ def _is_ipns(text: str) -> bool:
     return text.strip().startswith(_PREFIXES)
 
 
-def _resolved(text: str, args: argparse.Namespace) -> str:
+@contextmanager
+def home_names() -> Iterator[tuple["IpnsNames", "Settings"]]:
+    """The home's IPNS records and settings (no runtime: no module is loaded, no set pinned)."""
     from ..home import Home
     from ..registry._ipns import IpnsNames
     from ..settings import Settings
     from ..store import BlockStore
+
+    home = Home.resolve().init()
+    settings = Settings.load(home.config_path)
+    limits = settings.apply_limits()
+    store = BlockStore.open(home, limits=limits)
+    try:
+        yield IpnsNames(store, limits), settings
+    finally:
+        store.close()
+
+
+def _resolved(text: str, args: argparse.Namespace) -> str:
+    from ..home import Home
 
     body = text.strip()
     for prefix in _PREFIXES:
@@ -60,16 +78,10 @@ def _resolved(text: str, args: argparse.Namespace) -> str:
 
         raise NotFound(f"{home.root} holds no IPNS record for {name}, and no node or gateway was given",
                        hint="give a trustless gateway's URL or a node's address")
-    home.init()
-    settings = Settings.load(home.config_path)
-    limits = settings.apply_limits()
-    gateway, node = record_source(args, settings)
-    store = BlockStore.open(home, limits=limits)
-    try:
-        path = IpnsNames(store, limits).resolve(f"/ipns/{name}" + (f"/{rest}" if rest else ""), node=node,
-                                                gateway=gateway, fresh=False)
-    finally:
-        store.close()
+    with home_names() as (names, settings):
+        gateway, node = record_source(args, settings)
+        path = names.resolve(f"/ipns/{name}" + (f"/{rest}" if rest else ""), node=node, gateway=gateway,
+                             fresh=False)
     if not path.startswith(("/ipfs/", "/ipld/")):
         raise InvalidPath(f"/ipns/{name} points at {path[:200]!r}, not at content (/ipfs/...)")
     return _in_base_of(path, name)

@@ -1,6 +1,6 @@
 """Kubo's command-line conventions, shared by the commands that copy Kubo's: boolean options
 (``--name``, ``--name=false``), the way Kubo prints names (``cmdenv.EscNonPrint``), Go's
-``%q`` quoting and ``hex.Dump``."""
+``%q`` quoting, ``hex.Dump`` and JSON."""
 
 from __future__ import annotations
 
@@ -59,6 +59,17 @@ def _go_escape(text: str, *, quote: bool) -> str:
         else:
             out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
     return "".join(out)
+
+
+def go_json(value: object) -> str:
+    """``value`` as Kubo's ``--enc=json`` writes it (Go's ``encoding/json``): compact, UTF-8 as
+    is, and ``<``, ``>``, ``&``, U+2028 and U+2029 escaped (Go's HTML-safe default); a newline."""
+    import json
+
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    for char in "<>&\u2028\u2029":
+        text = text.replace(char, f"\\u{ord(char):04x}")
+    return text + "\n"
 
 
 def go_hex_dump(data: bytes) -> str:

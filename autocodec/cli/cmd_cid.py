@@ -16,7 +16,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._kubo import bool_flag
+from ._kubo import bool_flag, go_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cid import CID
@@ -139,10 +139,9 @@ def _codec_by_text(text: str) -> int:
 
 def _parse(text: str) -> "CID":
     """go-cid's ``Decode``: the text as given (no space trimmed)."""
+    from .._multiformats import tables
     from ..cid import CID
     from ..errors import InvalidCID
-
-    from .._multiformats import tables
 
     if not text or text != text.strip():
         raise InvalidCID(f"invalid cid: {text[:100]!r}")
@@ -164,12 +163,10 @@ class FormatStringError(ValueError):
 def format_cid(spec: str, base: int, cid: "CID") -> str:
     """go-cidutil's ``Format``."""
     from .._multiformats import codec_name, hash_name
-    from ..cid import decode_varint
 
     encode = _encoder(base)
-    code, pos = decode_varint(cid.multihash)
-    length, pos = decode_varint(cid.multihash, pos)
-    digest = cid.multihash[pos:]
+    code, digest = cid.hash_code, cid.digest
+    length = len(digest)
     hname = hash_name(code) or f"hash?{code}"
     out: list[str] = []
     i = 0
@@ -262,9 +259,7 @@ def _to_v0(cid: "CID") -> "CID":
 
 
 def _to_v1(cid: "CID") -> "CID":
-    from ..cid import CID
-
-    return CID.build(cid.codec, cid.multihash)
+    return cid.to_v1()
 
 
 def run_format(args: argparse.Namespace) -> int:
@@ -298,10 +293,8 @@ def run_base32(args: argparse.Namespace) -> int:
 
 
 def run_inspect(args: argparse.Namespace) -> int:
-    import json
-
     from .._multiformats import codec_name, hash_name, tables
-    from ..cid import CID, decode_varint
+    from ..cid import CID
     from ..errors import AutocodecError, InvalidCID
     from ._io import write_stdout
 
@@ -321,12 +314,11 @@ def run_inspect(args: argparse.Namespace) -> int:
             empty = {"cid": text, "version": 0, "multibase": {"prefix": "", "name": ""},
                      "multicodec": {"code": 0, "name": ""},
                      "multihash": {"code": 0, "name": "", "length": 0, "digest": ""}, "cidV1": "", "errorMsg": message}
-            write_stdout((json.dumps(empty, separators=(",", ":"), ensure_ascii=False) + "\n").encode(
-                "utf-8", "surrogateescape"))
+            write_stdout(go_json(empty).encode("utf-8", "surrogateescape"))
             return 0
         raise InvalidCID(message.replace("\nNote: ", "; ").replace(":\n  ", ": ")) from None
-    code, pos = decode_varint(cid.multihash)
-    length, pos = decode_varint(cid.multihash, pos)
+    code, digest = cid.hash_code, cid.digest
+    length = len(digest)
     base = ord("z") if cid.version == 0 else _base_of(text)
     codec = codec_name(cid.codec)
     result: dict[str, Any] = {
@@ -334,16 +326,13 @@ def run_inspect(args: argparse.Namespace) -> int:
         "multibase": {"prefix": chr(base) if base >= 0 else "\ufffd", "name": tables().bases.get(base, "")},
         "multicodec": {"code": cid.codec, "name": "unknown" if codec.startswith("Code(") else codec},
         "multihash": {"code": code, "name": hash_name(code) or "unknown", "length": length,
-                      "digest": cid.multihash[pos:].hex()},
+                      "digest": digest.hex()},
     }
     if cid.codec == 0x70 and code == 0x12 and length == 32:
         result["cidV0"] = str(CID.build(0x70, cid.multihash, version=0))
-    result["cidV1"] = CID.build(cid.codec, cid.multihash).encode("base36" if cid.codec == 0x72 else "base32")
+    result["cidV1"] = cid.to_v1().encode("base36" if cid.codec == 0x72 else "base32")
     if args.enc == "json":
-        out = json.dumps(result, separators=(",", ":"), ensure_ascii=False)
-        for char in "<>&":
-            out = out.replace(char, f"\\u{ord(char):04x}")
-        write_stdout((out + "\n").encode("utf-8", "surrogateescape"))
+        write_stdout(go_json(result).encode("utf-8", "surrogateescape"))
         return 0
     implicit = ", implicit" if cid.version == 0 else ""
     mb, mc, mh = result["multibase"], result["multicodec"], result["multihash"]

@@ -10,13 +10,10 @@ refused afterwards); ``publish`` signs a record with one of the home's keys.
 from __future__ import annotations
 
 import argparse
-import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
-from ._kubo import bool_flag
+from ._kubo import bool_flag, go_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry._ipns import IpnsNames
@@ -130,10 +127,7 @@ def _inspect_json(result: dict[str, Any]) -> str:
     entry = dict(result["Entry"])
     if entry["Validity"] is not None:
         entry["Validity"] = format_rfc3339nano(entry["Validity"])
-    text = json.dumps({**result, "Entry": entry}, separators=(",", ":"), ensure_ascii=False)
-    for char in "<>&\u2028\u2029":  # Go's encoding/json escapes these (HTML-safe)
-        text = text.replace(char, f"\\u{ord(char):04x}")
-    return text + "\n"
+    return go_json({**result, "Entry": entry})
 
 
 def run_inspect(args: argparse.Namespace) -> int:
@@ -147,25 +141,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-@contextmanager
-def _home_names() -> Iterator[tuple["IpnsNames", "Settings"]]:
-    """The home's IPNS records (no runtime: no module is loaded, no set pinned)."""
-    from ..home import Home
-    from ..registry._ipns import IpnsNames
-    from ..settings import Settings
-    from ..store import BlockStore
-
-    home = Home.resolve().init()
-    settings = Settings.load(home.config_path)
-    limits = settings.apply_limits()
-    store = BlockStore.open(home, limits=limits)
-    try:
-        yield IpnsNames(store, limits), settings
-    finally:
-        store.close()
-
-
-def _fetch(args: argparse.Namespace) -> "VerifiedRecord":
+def _fetch(args: argparse.Namespace, names: "IpnsNames", settings: "Settings") -> "VerifiedRecord":
     """The verified record for ``args.name`` from ``--gateway``/``--node`` (or the configured
     sources), kept in the home; rollback-checked against the one kept before."""
     from ..errors import AutocodecError
@@ -174,25 +150,24 @@ def _fetch(args: argparse.Namespace) -> "VerifiedRecord":
     from ._ipns_paths import record_source
 
     name = IpnsName.parse(args.name)
-    with _home_names() as (names, settings):
-        gateway, node = record_source(args, settings)
-        if gateway:
-            raw = GatewaySource(gateway, limits=names.limits.fetch).ipns_record(str(name))
-        elif node:
-            raw = NodeSource(node, limits=names.limits.fetch).ipns_record(str(name))
-        else:
-            raise AutocodecError(f"no gateway or node to fetch the record of {name} from",
-                                 hint="give a trustless gateway's URL or a node's address")
-        return names.accept(name, raw)
+    gateway, node = record_source(args, settings)
+    if gateway:
+        raw = GatewaySource(gateway, limits=names.limits.fetch).ipns_record(str(name))
+    elif node:
+        raw = NodeSource(node, limits=names.limits.fetch).ipns_record(str(name))
+    else:
+        raise AutocodecError(f"no gateway or node to fetch the record of {name} from",
+                             hint="give a trustless gateway's URL or a node's address")
+    return names.accept(name, raw)
 
 
 def run_resolve(args: argparse.Namespace) -> int:
     from ._io import write_line
-    from ._ipns_paths import record_source
+    from ._ipns_paths import home_names, record_source
 
-    value = _fetch(args).value
-    if args.recursive and value.startswith("/ipns/"):
-        with _home_names() as (names, settings):
+    with home_names() as (names, settings):
+        value = _fetch(args, names, settings).value
+        if args.recursive and value.startswith("/ipns/"):
             gateway, node = record_source(args, settings)
             value = names.resolve(value, gateway=gateway, node=node)
     write_line(value)
@@ -201,8 +176,11 @@ def run_resolve(args: argparse.Namespace) -> int:
 
 def run_get(args: argparse.Namespace) -> int:
     from ._io import write_stdout
+    from ._ipns_paths import home_names
 
-    write_stdout(_fetch(args).record.raw)
+    with home_names() as (names, settings):
+        raw = _fetch(args, names, settings).record.raw
+    write_stdout(raw)
     return 0
 
 
@@ -212,6 +190,7 @@ def run_publish(args: argparse.Namespace) -> int:
     from ..verify._ipns import IpnsName, content_path, create_record
     from ..verify._libp2p_key import PublicKey
     from ._io import write_line
+    from ._ipns_paths import home_names
     from ._runtime import load_keys
 
     try:
@@ -226,12 +205,13 @@ def run_publish(args: argparse.Namespace) -> int:
     (signing,) = load_keys([args.key], args.passphrase_env)
     key = PublicKey.ed25519(signing.public.raw)
     name = IpnsName.of_key(key)
-    with _home_names() as (names, _settings):
+    with home_names() as (names, _settings):
         kept = names.kept(name)
         sequence = args.sequence if args.sequence is not None else (kept.sequence() + 1 if kept else 0)
         raw = create_record(signing.sign, key, value, sequence=sequence, eol_ns=time.time_ns() + lifetime,
                             ttl_ns=ttl)
         names.accept(name, raw)  # refuses a sequence below the home's last
+        fetch_limits = names.limits.fetch
     if args.output:
         try:
             with open(args.output, "wb") as out:
@@ -241,7 +221,6 @@ def run_publish(args: argparse.Namespace) -> int:
     if args.to_node:
         from ..sources import NodeSource
 
-        with _home_names() as (names, _settings):
-            NodeSource(args.to_node, limits=names.limits.fetch).name_put(str(name), raw)
+        NodeSource(args.to_node, limits=fetch_limits).name_put(str(name), raw)
     write_line(f"Published to {name}: {value}")
     return 0

@@ -39,7 +39,7 @@ MAX_NAME_HOPS = 32  # boxo namesys' DefaultDepthLimit
 
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS registry_ipns ("
-    " name TEXT PRIMARY KEY, sequence TEXT NOT NULL, record BLOB NOT NULL, checked_at INTEGER NOT NULL)",
+    " name TEXT PRIMARY KEY, record BLOB NOT NULL, checked_at INTEGER NOT NULL)",
 ]
 
 
@@ -74,13 +74,7 @@ class IpnsNames:
 
     def verified(self, name: IpnsName, *, now: float | None = None) -> VerifiedRecord | None:
         """The kept record for ``name`` if it still verifies now (not expired), else None."""
-        record = self.kept(name)
-        if record is None:
-            return None
-        try:
-            return validate(record, name, now_ns=_ns(now))
-        except AutocodecError:
-            return None
+        return self._kept_verified(name, time.time() if now is None else now)[0]
 
     def accept(self, name: IpnsName, raw: bytes, *, now: float | None = None) -> VerifiedRecord:
         """Verify ``raw`` for ``name``; refuse a rollback; keep it if it is the newest seen (and
@@ -96,8 +90,7 @@ class IpnsNames:
                 raise RollbackError(f"the IPNS record offered for {name} has sequence {checked.sequence}, "
                                     f"below the {previous.sequence()} already seen: an old record replayed")
             if previous is None or newest([previous, record]) is record:
-                conn.execute("INSERT OR REPLACE INTO registry_ipns VALUES (?, ?, ?, ?)",
-                             (str(name), str(checked.sequence), raw, at))
+                conn.execute("INSERT OR REPLACE INTO registry_ipns VALUES (?, ?, ?)", (str(name), raw, at))
             else:
                 conn.execute("UPDATE registry_ipns SET checked_at = ? WHERE name = ?", (at, str(name)))
         return checked

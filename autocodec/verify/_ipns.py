@@ -23,6 +23,7 @@ Invariants:
 from __future__ import annotations
 
 import enum
+import posixpath
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -215,7 +216,8 @@ class IpnsRecord:
 
 def content_path(text: str) -> str:
     """A value path cleaned as boxo's ``path.NewPath`` cleans it (``InvalidIpnsRecord`` if not one)."""
-    segments = [s for s in _go_clean(text).strip("/").split("/") if s] if text else []
+    # Go's path.Clean of a rooted path, as dag/_path cleans one
+    segments = [s for s in posixpath.normpath("/" + text.lstrip("/")).split("/") if s]
     if not text.startswith("/") or len(segments) < 2:
         raise InvalidIpnsRecord(f"value is not a valid content path: {text[:200]!r}")
     cleaned = "/" + "/".join(segments) + ("/" if text.endswith("/") else "")
@@ -227,24 +229,6 @@ def content_path(text: str) -> str:
     elif segments[0] != "ipns":
         raise InvalidIpnsRecord(f"value is not a valid content path: unknown namespace {segments[0]!r}")
     return cleaned
-
-
-def _go_clean(text: str) -> str:
-    """Go's ``path.Clean`` (lexical: one slash, no ``.``, ``..`` resolved; rooted stays rooted)."""
-    rooted = text.startswith("/")
-    out: list[str] = []
-    for part in text.split("/"):
-        if part in ("", "."):
-            continue
-        if part == "..":
-            if out and out[-1] != "..":
-                out.pop()
-            elif not rooted:
-                out.append("..")
-            continue
-        out.append(part)
-    joined = "/".join(out)
-    return ("/" + joined) if rooted else (joined or ".")
 
 
 # --- verification ------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from ..cid import decode_varint, encode_varint
@@ -57,7 +58,7 @@ class PublicKey:
             raise InvalidKeyData("public key: the protobuf lacks its Type or Data")
         kind &= 0xFFFFFFFF  # an enum is an int32 on the wire
         key = cls(kind, data, serialized)
-        key._loaded()  # refuse what go-libp2p refuses
+        _ = key._loaded  # refuse what go-libp2p refuses (and keep the key object for ``verify``)
         return key
 
     @classmethod
@@ -75,6 +76,7 @@ class PublicKey:
             return bytes([IDENTITY]) + encode_varint(len(self.serialized)) + self.serialized
         return bytes([SHA2_256, 32]) + hashlib.sha256(self.serialized).digest()
 
+    @cached_property
     def _loaded(self) -> Any:
         """The ``cryptography`` key object (raises ``InvalidKeyData``)."""
         from cryptography.exceptions import UnsupportedAlgorithm
@@ -110,7 +112,7 @@ class PublicKey:
         from cryptography.hazmat.primitives import hashes
         from cryptography.hazmat.primitives.asymmetric import ec, padding
 
-        key = self._loaded()
+        key = self._loaded
         try:
             if self.key_type == ED25519:
                 if len(signature) != 64:
