@@ -290,6 +290,19 @@ class FetchBusy(FetchError):
     hint = "retry shortly; blocks in the local store are still served"
 
 
+class DnsError(FetchError):
+    """A DNS lookup failed: no resolver answered in time, or its answer was malformed."""
+
+    hint = "check the DNS resolvers (dns.resolvers in config.toml) and that they are reachable"
+
+
+class DnsLinkError(NotFound):
+    """A domain has no usable DNSLink: no TXT record at ``_dnslink.DOMAIN`` naming /ipfs/ or
+    /ipns/ content, or more than one."""
+
+    hint = "the domain's owner sets one TXT record dnslink=/ipfs/CID (or /ipns/NAME) at _dnslink.DOMAIN"
+
+
 class NotTrustless(FetchError):
     """A gateway answered, but not as the trustless gateway spec asks (raw block or CAR)."""
 

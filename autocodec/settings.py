@@ -10,6 +10,11 @@ Example::
     [refresh]
     interval_s = 300                        # how often `serve` refreshes pinned sets
 
+    [dns.resolvers]                         # DNSLink lookups, as Kubo's DNS.Resolvers
+    "." = "https://cloudflare-dns.com/dns-query"   # DoH for every domain (default: the system's)
+    "eth." = "https://dns.eth.limo/dns-query"      # Kubo's default for .eth, kept unless named
+    "example." = "dns://192.0.2.53"                # plain DNS to one server (our extension)
+
     [limits.fetch]                          # any field of a group of ``config.Limits``
     deadline_s = 120                        # e.g. an online node that searches the network
 
@@ -42,6 +47,9 @@ class Settings:
     refresh_interval_s: float = 300.0
     limits: dict[str, dict[str, int | float | bool]] = field(default_factory=dict)
     """``[limits.<group>]`` overrides of ``config.Limits``, checked on load (``apply_limits``)."""
+    dns_resolvers: dict[str, str] = field(default_factory=dict)
+    """``[dns.resolvers]``: FQDN ("." for every domain) to a DoH URL, ``dns://HOST[:PORT]`` or ""
+    (the system's servers); Kubo's defaults fill in the domains it does not name."""
 
     @classmethod
     def load(cls, path: Path) -> "Settings":
@@ -67,7 +75,8 @@ class Settings:
             raise ConfigError(f"{path}: sources.order may only name 'node' and 'gateway'")
         if not isinstance(interval, (int, float)) or interval <= 0:
             raise ConfigError(f"{path}: refresh.interval_s must be a positive number")
-        return cls(node, tuple(gateways), tuple(order), float(interval), _limit_overrides(path, doc.get("limits", {})))
+        return cls(node, tuple(gateways), tuple(order), float(interval), _limit_overrides(path, doc.get("limits", {})),
+                   _dns_resolvers(path, doc.get("dns", {})))
 
     def apply_limits(self, base: Limits = DEFAULT_LIMITS) -> Limits:
         """``base`` with this file's ``[limits.<group>]`` overrides."""
@@ -81,6 +90,21 @@ class Settings:
             node=node if node is not None else self.node,
             gateways=tuple(gateways) if gateways else self.gateways,
         )
+
+
+def _dns_resolvers(path: Path, table: Any) -> dict[str, str]:
+    """The ``[dns.resolvers]`` table: FQDN keys ("." or ending in "."), resolver values."""
+    resolvers = table.get("resolvers", {}) if isinstance(table, dict) else None
+    if not isinstance(resolvers, dict) or set(table) - {"resolvers"}:
+        raise ConfigError(f"{path}: dns holds one table, dns.resolvers (a domain to a resolver URL)")
+    for domain, url in resolvers.items():
+        if domain != "." and (not domain.endswith(".") or domain.startswith(".")):
+            raise ConfigError(f"{path}: dns.resolvers key {domain!r} must be a fully qualified domain "
+                              "ending in '.' (or '.' for every domain)")
+        if not isinstance(url, str) or (url and not url.startswith(("https://", "http://", "dns://"))):
+            raise ConfigError(f"{path}: dns.resolvers.{domain!r} must be an https:// (DNS over HTTPS) or "
+                              "dns://HOST[:PORT] URL, or \"\" for the system's resolver")
+    return dict(resolvers)
 
 
 def _limit_overrides(path: Path, table: Any) -> dict[str, dict[str, int | float | bool]]:

@@ -1,6 +1,6 @@
 """``/ipns/NAME/...`` arguments of the commands that read content (``cat``, ``ls``, ``get``,
 ``refs``, ``decode``, ``dag get|resolve|export|stat``), resolved as Kubo resolves them: the
-name's value, then the rest of the path under it.
+name's value (an IPNS record's, or a domain's DNSLink), then the rest of the path under it.
 
 The record is verified here (``registry._ipns``): the home's record while its TTL runs, else
 one fetched from ``--gateway``/``--node`` (or the configured sources), else the home's until it
@@ -55,7 +55,7 @@ def home_names() -> Iterator[tuple["IpnsNames", "Settings"]]:
     limits = settings.apply_limits()
     store = BlockStore.open(home, limits=limits)
     try:
-        yield IpnsNames(store, limits), settings
+        yield IpnsNames(store, limits, settings.dns_resolvers), settings
     finally:
         store.close()
 
@@ -73,7 +73,7 @@ def _resolved(text: str, args: argparse.Namespace) -> str:
         raise InvalidPath(f"{text[:80]!r} names no IPNS name", hint="write /ipns/NAME[/path]")
     home = Home.resolve()
     given = getattr(args, "gateway", None) or getattr(args, "node", None)
-    if not home.exists() and not given:
+    if not home.exists() and not given and not is_domain(name):
         from ..errors import NotFound
 
         raise NotFound(f"{home.root} holds no IPNS record for {name}, and no node or gateway was given",
@@ -101,6 +101,17 @@ def record_source(args: argparse.Namespace, settings: "Settings") -> tuple[str |
     return gateway, node
 
 
+def is_domain(name: str) -> bool:
+    """Whether ``name`` is read from DNS (DNSLink) rather than from an IPNS record."""
+    from ..registry._ipns import parse_name
+    from ..verify._ipns import InvalidIpnsName
+
+    try:
+        return isinstance(parse_name(name), str)
+    except InvalidIpnsName:
+        return False
+
+
 def _in_base_of(value: str, name: str) -> str:
     """``value`` with its root CID written in the name's multibase (base36 for ``k51...``):
     Kubo answers in the base of the path it was given (``dag resolve``)."""
@@ -108,6 +119,10 @@ def _in_base_of(value: str, name: str) -> str:
     from ..dag import base_of
     from ..errors import InvalidCID
 
+    try:
+        CID.parse(name)
+    except InvalidCID:  # a peer ID or a domain: Kubo answers in its default base
+        return value
     base = base_of(name)
     namespace, _, tail = value[1:].partition("/")
     root, sep, below = tail.partition("/")

@@ -4,7 +4,9 @@
 results, hex dump and JSON; checked byte for byte against Kubo v0.43.1 in
 tests/test_ipns_kubo.py). ``resolve`` and ``get`` fetch a name's record from a trustless
 gateway (or a node), verify it here and keep the newest one seen in the home (an older one is
-refused afterwards); ``publish`` signs a record with one of the home's keys.
+refused afterwards); ``resolve`` of a domain reads its DNSLink (``_dnslink.DOMAIN`` TXT,
+through the resolvers of ``[dns.resolvers]``, as Kubo does); ``publish`` signs a record with
+one of the home's keys.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 EPILOG = """examples:
   autocodec name inspect --verify k51... < record.bin          # fields, signature, expiry (as Kubo's)
   autocodec name resolve k51... --gateway http://127.0.0.1:8080 # the record verified here, its value
+  autocodec name resolve docs.ipfs.tech                          # a domain's DNSLink, then its names
   autocodec name get k51... --gateway https://gw.example > record.bin
   autocodec name publish /ipfs/bafy... --key bob --lifetime 24h -o record.bin
   autocodec name publish /ipfs/bafy... --key bob --to-node /ip4/127.0.0.1/tcp/5001   # Kubo resolves it too
@@ -40,10 +43,12 @@ def register(sub: Any) -> None:
     bool_flag(ins, None, "dump", True, "include a hex dump of the record (default; --dump=false: none)")
     ins.add_argument("--enc", choices=("text", "json"), default="text", help="output encoding (default text)")
     ins.set_defaults(func=run_inspect)
-    for action, text in (("resolve", "print the path an IPNS name points at (record verified here)"),
+    for action, text in (("resolve", "print the path an IPNS name (record verified here) or a domain "
+                                      "(DNSLink) points at"),
                          ("get", "write an IPNS name's record to stdout (verified here)")):
         sp = ns.add_parser(action, help=text)
-        sp.add_argument("name", help="the IPNS name (k51..., /ipns/k51... or a peer ID)")
+        sp.add_argument("name", help="the IPNS name (k51..., /ipns/k51... or a peer ID)"
+                        + (", or a domain with a DNSLink" if action == "resolve" else ""))
         sp.add_argument("--gateway", metavar="URL", help="a trustless gateway to fetch the record from")
         sp.add_argument("--node", metavar="ADDR", help="an IPFS node to fetch the record from (name/get)")
         if action == "resolve":
@@ -163,10 +168,14 @@ def _fetch(args: argparse.Namespace, names: "IpnsNames", settings: "Settings") -
 
 def run_resolve(args: argparse.Namespace) -> int:
     from ._io import write_line
-    from ._ipns_paths import home_names, record_source
+    from ._ipns_paths import is_domain, home_names, record_source
 
     with home_names() as (names, settings):
-        value = _fetch(args, names, settings).value
+        name = args.name[len("/ipns/"):] if args.name.startswith("/ipns/") else args.name
+        if is_domain(name):  # a DNSLink: the TXT record's path (Kubo's namesys order)
+            value = names.dnslinks.lookup(name).value
+        else:
+            value = _fetch(args, names, settings).value
         if args.recursive and value.startswith("/ipns/"):
             gateway, node = record_source(args, settings)
             value = names.resolve(value, gateway=gateway, node=node)

@@ -43,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
             run()
         except _Done:
             pass
+        except ExceptionGroup as group:  # Hypothesis replaying the input that met the time limit
+            if group.subgroup(lambda e: not isinstance(e, (_Done, ExceptionGroup))) is not None:  # noqa: B023
+                raise
         except AssertionError as exc:
             print(f"{name}: FAILED after {count[0]} inputs: {exc}", file=sys.stderr)
             return 1

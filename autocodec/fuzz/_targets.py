@@ -155,6 +155,37 @@ def _ipns_seeds() -> tuple[bytes, ...]:
                  for value, seq, v1 in (("/ipfs/bafkqaaa", 0, True), ("/ipns/k51qzi5uqu5dh/x", 2**40, False)))
 
 
+_DNS_NAME = "_dnslink.example.com"
+
+
+def _dns_answer(data: bytes) -> Any:
+    """A DNS message as a DNSLink lookup reads it (the id taken from the message, so every
+    input reaches the parser), then each TXT value as a DNSLink value."""
+    from ..registry._dnslink import dnslink_entry
+    from ..sources._dns import parse_txt_answer
+
+    answer = parse_txt_answer(data, _DNS_NAME, int.from_bytes(data[:2], "big"), split=True)
+    return [dnslink_entry(value) for value in answer.values]
+
+
+def _dns_seeds() -> tuple[bytes, ...]:
+    import struct
+
+    from ..sources._dns import build_query
+
+    query, ident = build_query(_DNS_NAME)
+    question = query[12:]
+    seeds = []
+    for values in ((b"dnslink=/ipfs/bafkqaaa",), (b"dnslink=/ipns/example.org/a", b"v=spf1 -all")):
+        records = b""
+        for value in values:  # each record's name a compression pointer to the question's (offset 12)
+            rdata = bytes([len(value)]) + value
+            records += b"\xc0\x0c" + struct.pack("!HHIH", 16, 1, 300, len(rdata)) + rdata
+        seeds.append(struct.pack("!HHHHHH", ident, 0x8180, 1, len(values), 0, 0) + question + records)
+    seeds.append(struct.pack("!HHHHHH", ident, 0x8183, 1, 0, 0, 0) + question)  # NXDOMAIN
+    return tuple(seeds)
+
+
 def _wasm(data: bytes) -> Any:
     from ..loader import inspect_module
 
@@ -201,6 +232,7 @@ def _targets() -> dict[str, Target]:
         Target("wasm-inspect", _wasm, seeds["wasm"]),
         Target("codec-code", lambda d: codec_code(d.decode("latin-1")), seeds["code"]),
         Target("ipns-record", _ipns_record, _ipns_seeds()),
+        Target("dns-answer", _dns_answer, _dns_seeds()),
     )}
 
 

@@ -15,6 +15,8 @@ Invariants:
 - A node that cannot give records (an offline Kubo answers ``name/get`` only online) is asked
   to resolve the name itself (``name/resolve``); the node verified the record then, not this
   process, and the log says so (``verified_by="node"``). A gateway's word is never taken.
+- A name that is not an IPNS name but a domain is read from its DNSLink (``registry._dnslink``),
+  as Kubo's namesys does; names, domains and their paths chain up to ``MAX_NAME_HOPS`` in all.
 - Pins always look a name up afresh; paths (``cat /ipns/NAME/...``) use the kept record while
   its TTL runs since it was last checked, and, when no source answers, until it expires.
 """
@@ -22,6 +24,7 @@ Invariants:
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -29,7 +32,9 @@ from ..cid import CID
 from ..config import Limits
 from ..errors import AutocodecError, FetchError, InvalidCID, InvalidPath, NotFound, RollbackError
 from ..log import get_logger
-from ..verify._ipns import IpnsName, IpnsRecord, VerifiedRecord, newest, validate
+from ..sources._dns import is_domain_name
+from ..verify._ipns import InvalidIpnsName, IpnsName, IpnsRecord, VerifiedRecord, newest, validate
+from ._dnslink import DnsLinks
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..store import BlockStore
@@ -56,8 +61,9 @@ class Followed:
 class IpnsNames:
     """The IPNS records of one home: fetch, verify, keep the best per name."""
 
-    def __init__(self, store: "BlockStore", limits: Limits) -> None:
+    def __init__(self, store: "BlockStore", limits: Limits, dns_resolvers: Mapping[str, str] | None = None) -> None:
         self.store = store
+        self.dnslinks = DnsLinks(dns_resolvers or {}, limits.fetch)
         self.limits = limits
         self._ready = False
 
@@ -141,18 +147,27 @@ class IpnsNames:
 
     def resolve(self, path: str, *, node: str | None = None, gateway: str | None = None,
                 now: float | None = None, fresh: bool = True) -> str:
-        """The content path ``/ipns/NAME[/rest]`` reaches: each name's value (``lookup``) with
+        """The content path ``/ipns/NAME[/rest]`` reaches: each name's value (``value_of``) with
         the rest under it, names pointing at names followed up to ``MAX_NAME_HOPS`` (Kubo's
         depth limit); an ``InvalidPath`` past that."""
         first = path
         for _ in range(MAX_NAME_HOPS):
             name, _, rest = path[len("/ipns/"):].partition("/")
-            found = self.lookup(name, node=node, gateway=gateway, now=now, fresh=fresh)
-            path = found.value.rstrip("/") + (f"/{rest}" if rest else "")
+            value = self.value_of(name, node=node, gateway=gateway, now=now, fresh=fresh)
+            path = value.rstrip("/") + (f"/{rest}" if rest else "")
             if not path.startswith("/ipns/"):
                 return path
         raise InvalidPath(f"{first[:200]} leads through more than {MAX_NAME_HOPS} names",
                           hint="names pointing at names in a loop are never resolved")
+
+    def value_of(self, name: str, *, node: str | None = None, gateway: str | None = None,
+                 now: float | None = None, fresh: bool = True) -> str:
+        """What one ``/ipns/`` name points at: an IPNS name's record (``lookup``), else, for a
+        domain, its DNSLink (boxo's order: a name that parses as IPNS is never looked up in DNS)."""
+        parsed = parse_name(name)
+        if isinstance(parsed, str):
+            return self.dnslinks.lookup(parsed).value
+        return self.lookup(name, node=node, gateway=gateway, now=now, fresh=fresh).value
 
     def follow(self, text: str, *, node: str | None = None, gateway: str | None = None,
                now: float | None = None) -> CID:
@@ -169,6 +184,17 @@ class IpnsNames:
             return validate(IpnsRecord.parse(bytes(row[0])), name, now_ns=_ns(now_s)), float(row[1])
         except AutocodecError:
             return None, 0.0
+
+
+def parse_name(text: str) -> IpnsName | str:
+    """The name of an ``/ipns/`` path: an IPNS name, else (boxo's order: only what is not one)
+    a domain to read the DNSLink of, returned as it is; ``InvalidIpnsName`` when neither."""
+    try:
+        return IpnsName.parse(text)
+    except InvalidIpnsName:
+        if not is_domain_name(text):
+            raise
+        return text
 
 
 def _set_version(name: IpnsName, path: str, where: str) -> CID:

@@ -114,7 +114,7 @@ class Pins:
         self.limits = limits
         self.settings = settings
         self.on_change = on_change
-        self.names = IpnsNames(store, limits)
+        self.names = IpnsNames(store, limits, settings.dns_resolvers)
         self._ready = False
 
     def _ensure(self) -> None:

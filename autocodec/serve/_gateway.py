@@ -53,6 +53,8 @@ from ..cid import CID
 from ..dag import DagPath, parse_path
 from ..dag import resolve as resolve_path
 from ..unixfs import _tar
+from ..registry._dnslink import DEFAULT_TTL_S
+from ..registry._ipns import MAX_NAME_HOPS, parse_name
 from ..verify._ipns import IpnsName
 from . import _car, _unixfs
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
@@ -60,6 +62,7 @@ from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_typ
 if TYPE_CHECKING:  # pragma: no cover
     from ..unixfs import _pb
     from ..registry import Runtime
+    from ..registry._ipns import IpnsNames
 
 IMMUTABLE = "public, max-age=29030400, immutable"
 LISTING_CACHE = "public, max-age=604800, stale-while-revalidate=2678400"
@@ -893,10 +896,12 @@ _IPNS_VIEW: web.RequestKey[tuple[str, str, int, str]] = web.RequestKey("ipns_vie
 
 async def ipns(request: web.Request) -> web.StreamResponse:
     """``/ipns/{name}[/path]`` for the names this home keeps a record of that still verifies
-    (``autocodec name publish``, ``name resolve``, pins that follow names): the record itself
+    (``autocodec name publish``, ``name resolve``, pins that follow names) and for domains with a
+    DNSLink (looked up through ``[dns.resolvers]``): an IPNS name's record itself
     (``?format=ipns-record`` or its Accept type), as a trustless gateway serves it, or the
-    content under the name's value, answered as ``/ipfs/`` answers it but cached for the
-    record's TTL and named ``ipns://`` (Kubo's headers). No name is resolved over the network."""
+    content the name leads to, answered as ``/ipfs/`` answers it but cached for the smallest
+    TTL on the way and named ``ipns://`` (Kubo's headers). No IPNS record is fetched over the
+    network: a name whose record the home does not hold is 501."""
     from ._app import RUNTIME, _run
 
     plain = {"X-Content-Type-Options": "nosniff"}
@@ -905,10 +910,12 @@ async def ipns(request: web.Request) -> web.StreamResponse:
         return web.Response(status=400, text='invalid path "/ipns/": path does not have enough components\n',
                             content_type="text/plain", headers=plain)
     name_text, _, rest = raw.partition("/")
+    name: IpnsName | None = None
     try:
         unclean = _unclean_path(request)
         media, _params = negotiate(request)
-        name = IpnsName.parse(name_text)
+        parsed = parse_name(name_text)
+        name = parsed if isinstance(parsed, IpnsName) else None
     except GatewayError as exc:
         return web.Response(status=exc.status, text=exc.text + "\n", content_type="text/plain", headers=plain)
     except errors.AutocodecError as exc:
@@ -916,30 +923,38 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     if unclean is not None:
         return unclean
     raw_path, _, query = request.raw_path.partition("?")
-    uri = content_uri(f"ipns://{name}", raw_path)
+    uri = content_uri(f"ipns://{name or name_text}", raw_path)
     headers = {**plain, **({"Ipfs-Uri": uri} if uri is not None else {})}
-    if media == IPNS_RECORD and rest.strip("/"):
-        return web.Response(status=400, text="cannot find ipns key for subpath\n", content_type="text/plain",
-                            headers=headers)
-    runtime = request.app[RUNTIME]
-    checked = await _run(request, runtime.pins.names.verified, name)
-    if checked is None:
-        return web.Response(status=404 if media == IPNS_RECORD else 501, headers=headers, content_type="text/plain",
-                            text=f"this gateway's home holds no valid IPNS record for {name}; it resolves no "
-                                 "names over the network\n")
-    ttl_s = max(0, checked.ttl_ns // 1_000_000_000)
-    if media == IPNS_RECORD:
+    if media == IPNS_RECORD and (rest.strip("/") or name is None):
+        return web.Response(status=400, text="cannot find ipns key for subpath\n" if name else
+                            f"{shown(name_text)} is a DNSLink domain; only IPNS names have records\n",
+                            content_type="text/plain", headers=headers)
+    names = request.app[RUNTIME].pins.names
+    if name is not None and media == IPNS_RECORD:
+        checked = await _run(request, names.verified, name)
+        if checked is None:
+            return web.Response(status=404, headers=headers, content_type="text/plain",
+                                text=f"this gateway's home holds no valid IPNS record for {name}\n")
         etag = '"' + hashlib.sha256(checked.record.raw).hexdigest()[:32] + '"'
-        headers.update({"Etag": etag, "Cache-Control": f"public, max-age={ttl_s}",
-                        "Content-Disposition": _disposition("attachment", f"{name}.ipns-record")})
+        headers.update({"Etag": etag, "Content-Disposition": _disposition("attachment", f"{name}.ipns-record"),
+                        "Cache-Control": f"public, max-age={max(0, checked.ttl_ns // 1_000_000_000)}"})
         if not_modified(request, etag):
             return web.Response(status=304, headers=headers)
         return web.Response(body=checked.record.raw, headers=headers, content_type=IPNS_RECORD)
-    if not checked.value.startswith("/ipfs/"):
+    try:
+        led = await _run(request, _follow_name, names, name_text)
+    except (errors.DnsLinkError, errors.DnsError) as exc:  # Kubo's status for a failed DNSLink lookup
+        return web.Response(status=500, text=shown(exc.message) + "\n", content_type="text/plain", headers=headers)
+    except (errors.FetchError, errors.InvalidInput) as exc:
+        return web.Response(status=502 if isinstance(exc, errors.FetchError) else 400, content_type="text/plain",
+                            text=shown(exc.message) + "\n", headers=headers)
+    if isinstance(led, str):
         return web.Response(status=501, headers=headers, content_type="text/plain",
-                            text=f"{name} points at {shown(checked.value)}; this gateway resolves no names\n")
+                            text=f"this gateway's home holds no valid IPNS record for {led}; it resolves no "
+                                 "names over the network\n")
+    value, ttl_s = led
     external = "/ipns/" + raw_path[len("/ipns/"):].partition("/")[0]  # the name, as sent
-    internal = urllib.parse.quote(checked.value.rstrip("/") if raw_path != external else checked.value,
+    internal = urllib.parse.quote(value.rstrip("/") if raw_path != external else value,
                                   safe=_PATH_SAFE, errors="surrogateescape")
     request[_IPNS_VIEW] = (internal, external, ttl_s, uri or "")
     inner = request.clone(rel_url=internal + raw_path[len(external):] + (f"?{query}" if query else ""))
@@ -947,6 +962,31 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     if _CONTENT_LOCATION in inner:
         request[_CONTENT_LOCATION] = inner[_CONTENT_LOCATION]
     return response
+
+
+def _follow_name(names: IpnsNames, first: str) -> tuple[str, int] | str:
+    """The ``/ipfs/`` path ``/ipns/{first}`` leads to, through the home's valid records and
+    domains' DNSLinks (up to ``MAX_NAME_HOPS``), and the smallest TTL on the way; or, as a
+    plain string, the first IPNS name whose record the home does not hold."""
+    path, ttl_s = f"/ipns/{first}", None
+    for _ in range(MAX_NAME_HOPS):
+        name, _, rest = path[len("/ipns/"):].partition("/")
+        parsed = parse_name(name)
+        if isinstance(parsed, str):
+            link = names.dnslinks.lookup(parsed)
+            value, hop_ttl = link.value, link.ttl_s or DEFAULT_TTL_S
+        else:
+            checked = names.verified(parsed)
+            if checked is None:
+                return name
+            value, hop_ttl = checked.value, max(0, checked.ttl_ns // 1_000_000_000)
+        ttl_s = hop_ttl if ttl_s is None else min(ttl_s, hop_ttl)
+        path = value.rstrip("/") + f"/{rest}" if rest else value
+        if not path.startswith("/ipns/"):
+            if not path.startswith("/ipfs/"):
+                raise errors.InvalidPath(f"/ipns/{first} leads to {shown(path)}, not to content (/ipfs/...)")
+            return path, ttl_s
+    raise errors.InvalidPath(f"/ipns/{first} leads through more than {MAX_NAME_HOPS} names")
 
 
 def _ipns_view(request: web.Request, response: web.StreamResponse) -> None:
