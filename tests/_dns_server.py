@@ -43,7 +43,7 @@ class DnsZone:
         query = dns.message.from_wire(wire)
         response = dns.message.make_response(query)
         question = query.question[0]
-        name = question.name.to_text(omit_final_dot=True)
+        name = question.name.to_text(omit_final_dot=True).lower()  # DNS names match without case
         self.queries.append(name)
         if self.mode == "servfail":
             response.set_rcode(dns.rcode.SERVFAIL)

@@ -206,3 +206,22 @@ def test_the_resolver_map_is_read_from_the_config(tmp_path: Path) -> None:
     path = tmp_path / "config.toml"
     path.write_text('[dns.resolvers]\n"." = "https://doh.example/dns-query"\n"eth." = ""\n')
     assert Settings.load(path).dns_resolvers == {".": "https://doh.example/dns-query", "eth.": ""}
+
+
+@pytest.mark.parametrize(("host", "want"), [
+    ("example.org", "example.org"), ("Example.ORG:8080", "example.org"), ("example.org.", "example.org"),
+    ("127.0.0.1", None), ("127.0.0.1:8080", None), ("[::1]:8080", None), ("::1", None), ("localhost", None),
+    ("localhost:8080", None), ("", None), (None, None), ("a..b", None), ("x" * 64 + ".org", None),
+])
+def test_only_domain_hosts_are_looked_up_for_dnslink_sites(host: str | None, want: str | None) -> None:
+    from autocodec.serve._dnslink_host import hosted_domain
+
+    assert hosted_domain(host) == want
+
+
+def test_a_host_without_dnslink_is_asked_once_per_minute(zone: DnsZone) -> None:
+    with doh_server(zone) as doh:
+        links = DnsLinks({".": doh}, FAST)
+        assert [links.has("missing.test") for _ in range(5)] == [False] * 5
+        assert [links.has("site.test") for _ in range(5)] == [True] * 5
+        assert zone.queries == ["_dnslink.missing.test", "_dnslink.site.test"]

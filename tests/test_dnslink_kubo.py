@@ -164,3 +164,34 @@ def test_serve_answers_under_a_domain_as_kubos_gateway_does(world: World, tmp_pa
 
 def _ages(cache_control: str) -> int:
     return int(re.search(r"max-age=(\d+)", cache_control).group(1))  # type: ignore[union-attr]
+
+
+HOSTED = [("site.test", "/"), ("site.test", "/index.html"), ("site.test", "/sub/note.txt"), ("site.test", "/sub"),
+          ("SITE.test:8080", "/sub/note.txt?format=raw"), ("alias.test", "/note.txt"), ("site.test", "/nope"),
+          ("site.test", "/ipfs/{site}/index.html"), ("missing.test", "/ipfs/{site}/index.html"),
+          ("missing.test", "/"), ("site.test", "/sub//note.txt")]
+
+
+def test_serve_hosts_dnslink_sites_by_host_as_kubos_gateway_does(world: World, tmp_path: Path) -> None:
+    """``Host: site.test`` reads every path inside the site (Kubo's Gateway.NoDNSLink false);
+    a host without a DNSLink is the path gateway as before."""
+    from tests._serve_proc import ServeProcess
+    from tests.test_gateway_kubo import fetch
+
+    home = world.home(tmp_path / "home")
+    with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
+        for host, path in HOSTED:
+            path = path.format(site=world.site)
+            kubo = fetch(world.kubo.gateway_url, path, {"Host": host})
+            mine = fetch(ours.url, path, {"Host": host})
+            assert mine.status == kubo.status, (host, path, mine.status, mine.body[:200])
+            for header in ("content-type", "etag", "x-ipfs-roots", "location"):
+                if kubo.status < 400:
+                    assert mine.headers.get(header) == kubo.headers.get(header), (host, path, header)
+            if kubo.status == 200:
+                assert mine.body == kubo.body, (host, path)
+                assert re.sub(r"\d+", "N", mine.headers["cache-control"]) == re.sub(
+                    r"\d+", "N", kubo.headers["cache-control"]), (host, path)
+    with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url, "--no-dnslink") as off:
+        assert fetch(off.url, "/sub/note.txt", {"Host": "site.test"}).status == 404
+        assert fetch(off.url, f"/ipfs/{world.site}/index.html", {"Host": "site.test"}).status == 200

@@ -17,6 +17,7 @@ EPILOG = """examples:
   curl 'http://127.0.0.1:8080/ipfs/CID?format=dag-json&autocodec-convert=1'      # any codec as DAG-JSON (extension)
   autocodec serve --node /ip4/127.0.0.1/tcp/5001    # fetch blocks the store lacks from Kubo
   autocodec serve --refresh-interval 60             # look for new set versions every minute (SIGHUP: now)
+  curl -H 'Host: example.org' http://127.0.0.1:8080/  # a DNSLink site by Host (Kubo's; --no-dnslink: off)
 """
 
 
@@ -52,6 +53,9 @@ def register(sub: Any) -> None:
     p.add_argument("--refresh-interval", type=_positive(float), metavar="SECONDS",
                    help="how often pinned sets are refreshed (default: config refresh.interval_s, 300)")
     p.add_argument("--workers", type=_positive(int), default=8, help="decode threads (at least 1)")
+    p.add_argument("--no-dnslink", dest="dnslink", action="store_false",
+                   help="do not answer requests whose Host is a DNSLink domain from that site (Kubo's "
+                        "Gateway.NoDNSLink); /ipns/DOMAIN/ paths still work")
     from ._runtime import add_source_options
 
     add_source_options(p)
@@ -88,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         serve(runtime_from_args(args), args.host, args.port, refresh_interval_s=args.refresh_interval,
-              workers=args.workers)
+              workers=args.workers, dnslink=args.dnslink)
     except OSError as exc:  # lost a race for the port after the check
         raise ConfigError(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}",
                           hint="choose another --port") from None

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 from ..cid import CID
 from ..config import FetchLimits
-from ..errors import DnsLinkError, InvalidCID
+from ..errors import DnsError, DnsLinkError, InvalidCID
 from ..log import get_logger
 from ..sources._dns import is_domain_name, lookup_txt
 
@@ -50,6 +50,7 @@ class DnsLinks:
         self.resolvers = dict(resolvers)
         self.limits = limits
         self._cache: dict[str, tuple[DnsLink, float]] = {}
+        self._absent: dict[str, float] = {}  # domains without a usable DNSLink, until when
         self._lock = threading.Lock()
 
     def lookup(self, domain: str) -> DnsLink:
@@ -78,6 +79,27 @@ class DnsLinks:
                 self._cache.clear()
             self._cache[key] = (found, now + (found.ttl_s or DEFAULT_TTL_S))
         return found
+
+
+    def has(self, domain: str) -> bool:
+        """Whether ``domain`` has a usable DNSLink now; an absence (or a failed lookup) is
+        remembered for ``DEFAULT_TTL_S``, so a server asked about a host on every request asks
+        DNS about it once a minute."""
+        key = domain.rstrip(".").lower()
+        now = time.monotonic()
+        with self._lock:
+            until = self._absent.get(key)
+        if until is not None and until > now:
+            return False
+        try:
+            self.lookup(key)
+        except (DnsLinkError, DnsError):
+            with self._lock:
+                if len(self._absent) >= _CACHE_MAX:
+                    self._absent.clear()
+                self._absent[key] = now + DEFAULT_TTL_S
+            return False
+        return True
 
 
 def dnslink_entry(text: str) -> str | None:

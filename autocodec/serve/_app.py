@@ -194,9 +194,14 @@ def _serve_limits(runtime: "Runtime") -> ServeLimits:
     return serve_limits if isinstance(serve_limits, ServeLimits) else DEFAULT_LIMITS.serve
 
 
-def make_app(runtime: "Runtime", *, workers: int = 8, guard: ConnectionGuard | None = None) -> web.Application:
+def make_app(runtime: "Runtime", *, workers: int = 8, guard: ConnectionGuard | None = None,
+             dnslink: bool = True) -> web.Application:
+    """The server's application; ``dnslink``: answer DNSLink sites by ``Host`` (``_dnslink_host``)."""
+    from ._dnslink_host import DNSLINK_HOSTING
+
     guard = guard or ConnectionGuard(_serve_limits(runtime))
     app = web.Application(middlewares=[guard.middleware])
+    app[DNSLINK_HOSTING] = dnslink
     app[RUNTIME] = runtime
     app[GUARD] = guard
     app[EXECUTOR] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="autocodec-decode")
@@ -224,13 +229,13 @@ def make_app(runtime: "Runtime", *, workers: int = 8, guard: ConnectionGuard | N
 
 
 def serve(runtime: "Runtime", host: str = "127.0.0.1", port: int = 8080, *, refresh_interval_s: float | None = None,
-          workers: int = 8) -> None:
+          workers: int = 8, dnslink: bool = True) -> None:
     """Run the gateway until SIGTERM/SIGINT; refresh pinned sets on an interval and on SIGHUP.
 
     Connections are admitted by a ``ConnectionGuard`` (cap, header and request deadlines,
     rate-limited error logs; ``ServeLimits``)."""
     guard = ConnectionGuard(_serve_limits(runtime))
-    app = make_app(runtime, workers=workers, guard=guard)
+    app = make_app(runtime, workers=workers, guard=guard, dnslink=dnslink)
 
     async def on_startup(app: web.Application) -> None:
         runtime.start_refresh(refresh_interval_s)

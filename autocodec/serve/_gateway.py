@@ -54,6 +54,7 @@ from ..dag import DagPath, parse_path
 from ..dag import resolve as resolve_path
 from ..unixfs import _tar
 from ..registry._dnslink import DEFAULT_TTL_S
+from ._dnslink_host import HOSTED, dnslink_hosting
 from ..registry._ipns import MAX_NAME_HOPS, parse_name
 from ..verify._ipns import IpnsName
 from . import _car, _unixfs
@@ -911,8 +912,9 @@ async def ipns(request: web.Request) -> web.StreamResponse:
                             content_type="text/plain", headers=plain)
     name_text, _, rest = raw.partition("/")
     name: IpnsName | None = None
+    hosted = HOSTED in request  # a DNSLink site by Host (``_dnslink_host``): its paths are the site's
     try:
-        unclean = _unclean_path(request)
+        unclean = None if hosted else _unclean_path(request)
         media, _params = negotiate(request)
         parsed = parse_name(name_text)
         name = parsed if isinstance(parsed, IpnsName) else None
@@ -956,7 +958,7 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     external = "/ipns/" + raw_path[len("/ipns/"):].partition("/")[0]  # the name, as sent
     internal = urllib.parse.quote(value.rstrip("/") if raw_path != external else value,
                                   safe=_PATH_SAFE, errors="surrogateescape")
-    request[_IPNS_VIEW] = (internal, external, ttl_s, uri or "")
+    request[_IPNS_VIEW] = (internal, "" if hosted else external, ttl_s, uri or "")
     inner = request.clone(rel_url=internal + raw_path[len(external):] + (f"?{query}" if query else ""))
     response = await ipfs(inner)
     if _CONTENT_LOCATION in inner:
@@ -989,6 +991,16 @@ def _follow_name(names: IpnsNames, first: str) -> tuple[str, int] | str:
     raise errors.InvalidPath(f"/ipns/{first} leads through more than {MAX_NAME_HOPS} names")
 
 
+def carry_view(inner: web.Request, outer: web.Request) -> None:
+    """Hand what an answer made for ``inner`` (a clone) says about its path to ``outer``, the
+    request the answer is sent for (its headers are written from ``outer``)."""
+    if _IPNS_VIEW in inner:
+        outer[_IPNS_VIEW] = inner[_IPNS_VIEW]
+    for key in (_IPFS_URI, _CONTENT_LOCATION):
+        if key in inner:
+            outer[key] = inner[key]
+
+
 def _ipns_view(request: web.Request, response: web.StreamResponse) -> None:
     """An ``/ipns/`` answer made by the ``/ipfs/`` handler: its paths and URI under the name,
     cached for the record's TTL (Kubo's ``public, max-age=TTL``) instead of for ever."""
@@ -1018,7 +1030,7 @@ async def _content_headers(request: web.Request, response: web.StreamResponse) -
     """Gateway answers are public and immutable: any origin may read them (as Kubo's gateway);
     every answer about a content path names it (``Ipfs-Uri``, once the path parsed), and one
     whose format the Accept header chose says where that format lives (``Content-Location``)."""
-    if request.path.startswith(("/ipfs/", "/ipns/")):
+    if request.path.startswith(("/ipfs/", "/ipns/")) or HOSTED in request:
         for name, value in _CORS.items():
             response.headers.setdefault(name, value)
         for header, key in (("Ipfs-Uri", _IPFS_URI), ("Content-Location", _CONTENT_LOCATION)):
@@ -1039,3 +1051,4 @@ def setup_gateway(app: web.Application) -> None:
     app.router.add_route("OPTIONS", "/ipfs/{path:.*}", _preflight)
     app.router.add_route("OPTIONS", "/ipns/{path:.*}", _preflight)
     app.on_response_prepare.append(_content_headers)
+    app.middlewares.append(dnslink_hosting)
