@@ -24,7 +24,7 @@ Invariants:
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -147,16 +147,25 @@ class IpnsNames:
 
     def resolve(self, path: str, *, node: str | None = None, gateway: str | None = None,
                 now: float | None = None, fresh: bool = True) -> str:
-        """The content path ``/ipns/NAME[/rest]`` reaches: each name's value (``value_of``) with
-        the rest under it, names pointing at names followed up to ``MAX_NAME_HOPS`` (Kubo's
-        depth limit); an ``InvalidPath`` past that."""
-        first = path
+        """The content path ``/ipns/NAME[/rest]`` reaches, each name's value by ``value_of``."""
+        return self.walk(path, lambda name: (self.value_of(name, node=node, gateway=gateway, now=now,
+                                                          fresh=fresh), 0))[0]
+
+    @staticmethod
+    def walk(path: str, hop: Callable[[str], tuple[str, int]]) -> tuple[str, int]:
+        """The path ``/ipns/NAME[/rest]`` reaches when ``hop(name)`` gives each name's value and
+        TTL: the rest joined under each value (as boxo's ``joinPaths``: a value stands as it is
+        when nothing follows the name), names pointing at names followed up to
+        ``MAX_NAME_HOPS`` (Kubo's depth limit; an ``InvalidPath`` past that); and the smallest
+        TTL on the way."""
+        first, ttl = path, None
         for _ in range(MAX_NAME_HOPS):
             name, _, rest = path[len("/ipns/"):].partition("/")
-            value = self.value_of(name, node=node, gateway=gateway, now=now, fresh=fresh)
-            path = value.rstrip("/") + (f"/{rest}" if rest else "")
+            value, hop_ttl = hop(name)
+            ttl = hop_ttl if ttl is None else min(ttl, hop_ttl)
+            path = value.rstrip("/") + f"/{rest}" if rest else value
             if not path.startswith("/ipns/"):
-                return path
+                return path, ttl
         raise InvalidPath(f"{first[:200]} leads through more than {MAX_NAME_HOPS} names",
                           hint="names pointing at names in a loop are never resolved")
 

@@ -55,7 +55,7 @@ from ..dag import resolve as resolve_path
 from ..unixfs import _tar
 from ..registry._dnslink import DEFAULT_TTL_S
 from ._dnslink_host import HOSTED, dnslink_hosting
-from ..registry._ipns import MAX_NAME_HOPS, parse_name
+from ..registry._ipns import parse_name
 from ..verify._ipns import IpnsName
 from . import _car, _unixfs
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
@@ -966,29 +966,32 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     return response
 
 
+class _NotKept(Exception):
+    """An IPNS name on the way whose record the home does not hold (serve fetches none)."""
+
+
 def _follow_name(names: IpnsNames, first: str) -> tuple[str, int] | str:
     """The ``/ipfs/`` path ``/ipns/{first}`` leads to, through the home's valid records and
-    domains' DNSLinks (up to ``MAX_NAME_HOPS``), and the smallest TTL on the way; or, as a
-    plain string, the first IPNS name whose record the home does not hold."""
-    path, ttl_s = f"/ipns/{first}", None
-    for _ in range(MAX_NAME_HOPS):
-        name, _, rest = path[len("/ipns/"):].partition("/")
+    domains' DNSLinks (``IpnsNames.walk``), and the smallest TTL on the way; or, as a plain
+    string, the first IPNS name whose record the home does not hold."""
+
+    def hop(name: str) -> tuple[str, int]:
         parsed = parse_name(name)
         if isinstance(parsed, str):
             link = names.dnslinks.lookup(parsed)
-            value, hop_ttl = link.value, link.ttl_s or DEFAULT_TTL_S
-        else:
-            checked = names.verified(parsed)
-            if checked is None:
-                return name
-            value, hop_ttl = checked.value, max(0, checked.ttl_ns // 1_000_000_000)
-        ttl_s = hop_ttl if ttl_s is None else min(ttl_s, hop_ttl)
-        path = value.rstrip("/") + f"/{rest}" if rest else value
-        if not path.startswith("/ipns/"):
-            if not path.startswith("/ipfs/"):
-                raise errors.InvalidPath(f"/ipns/{first} leads to {shown(path)}, not to content (/ipfs/...)")
-            return path, ttl_s
-    raise errors.InvalidPath(f"/ipns/{first} leads through more than {MAX_NAME_HOPS} names")
+            return link.value, link.ttl_s or DEFAULT_TTL_S
+        checked = names.verified(parsed)
+        if checked is None:
+            raise _NotKept(name)
+        return checked.value, max(0, checked.ttl_ns // 1_000_000_000)
+
+    try:
+        path, ttl_s = names.walk(f"/ipns/{first}", hop)
+    except _NotKept as missing:
+        return str(missing.args[0])
+    if not path.startswith("/ipfs/"):
+        raise errors.InvalidPath(f"/ipns/{first} leads to {shown(path)}, not to content (/ipfs/...)")
+    return path, ttl_s
 
 
 def carry_view(inner: web.Request, outer: web.Request) -> None:
