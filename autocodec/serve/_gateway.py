@@ -41,6 +41,7 @@ import html
 import mimetypes
 import posixpath
 import re
+import time
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -467,6 +468,9 @@ def _early_not_modified(request: web.Request, target: Target, media: str | None)
 
 
 _IPFS_URI: web.RequestKey[str] = web.RequestKey("ipfs_uri", str)
+_RESOLVED_AT: web.RequestKey[int] = web.RequestKey("resolved_at", int)
+"""When the ``/ipns/`` name of an answer was resolved (Unix seconds): its ``Last-Modified``
+where the content has no time of its own, as boxo's ``addCacheControlHeaders`` for mutable paths."""
 _URI_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
 
@@ -536,6 +540,12 @@ def _content_location(request: web.Request, media: str, params: dict[str, str]) 
     return urllib.parse.unquote(request.raw_path.partition("?")[0]) + "?" + urllib.parse.urlencode(pairs)
 
 
+def _resolved_headers(request: web.Request) -> dict[str, str]:
+    """``Last-Modified`` of an answer under an ``/ipns/`` name: when the name was resolved."""
+    at = request.get(_RESOLVED_AT)
+    return {} if at is None else {"Last-Modified": email.utils.formatdate(at, usegmt=True)}
+
+
 def _immutable(target: Target, etag: str) -> dict[str, str]:
     return {**_base_headers(target), "Etag": etag, "Cache-Control": IMMUTABLE}
 
@@ -544,9 +554,9 @@ def _raw_response(request: web.Request, target: Target) -> web.Response:
     etag = f'"{target.cid}.raw"'
     headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "bytes",
                "Content-Disposition": _disposition("attachment", request.query.get("filename", f"{target.cid}.bin"))}
-    if not_modified(request, etag):
+    if not_modified(request, etag):  # no Last-Modified beside an ETag on a 304 (Go's writeNotModified)
         return web.Response(status=304, headers=headers)
-    return web.Response(body=target.data, headers=headers, content_type=RAW)
+    return web.Response(body=target.data, headers={**headers, **_resolved_headers(request)}, content_type=RAW)
 
 
 async def _car_response(request: web.Request, runtime: "Runtime", target: Target,
@@ -596,7 +606,8 @@ async def _tar_response(request: web.Request, runtime: "Runtime", target: Target
         raise GatewayError(400, f"{target.cid} is not a UnixFS file, directory or symlink: it has no TAR form")
     pieces = _tar.tar_pieces(runtime, target.cid, target.data, runtime.limits)
     first = await _run(request, next, pieces, None)  # the root's header: errors before the status is sent
-    return await _stream(request, web.StreamResponse(status=200, headers=headers), pieces, first)
+    response = web.StreamResponse(status=200, headers={**headers, **_resolved_headers(request)})
+    return await _stream(request, response, pieces, first)
 
 
 async def _data_response(request: web.Request, runtime: "Runtime", target: Target, media: str) -> web.Response:
@@ -611,7 +622,7 @@ async def _data_response(request: web.Request, runtime: "Runtime", target: Targe
         headers["Content-Disposition"] = _disposition(how, request.query.get("filename") or f"{target.cid}.{ext}")
         if not_modified(request, etag):
             return web.Response(status=304, headers=headers)
-        return web.Response(body=target.data, headers=headers, content_type=media)
+        return web.Response(body=target.data, headers={**headers, **_resolved_headers(request)}, content_type=media)
     if not convert:
         from ..codes import codec_name
 
@@ -797,6 +808,8 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
     status = 200
     headers = {**_immutable(target, etag), "Accept-Ranges": "bytes"}
     modtime = _modtime(node.meta) if etag_cid is None else modtime
+    if modtime is None:
+        modtime = request.get(_RESOLVED_AT)
     if modtime is not None:
         headers["Last-Modified"] = email.utils.formatdate(modtime, usegmt=True)
     decided, ranged = _preconditions(request, headers, modtime)
@@ -960,6 +973,7 @@ async def ipns(request: web.Request) -> web.StreamResponse:
                                   safe=_PATH_SAFE, errors="surrogateescape")
     request[_IPNS_VIEW] = (internal, "" if hosted else external, ttl_s, uri or "")
     inner = request.clone(rel_url=internal + raw_path[len(external):] + (f"?{query}" if query else ""))
+    inner[_RESOLVED_AT] = int(time.time())
     response = await ipfs(inner)
     if _CONTENT_LOCATION in inner:
         request[_CONTENT_LOCATION] = inner[_CONTENT_LOCATION]
