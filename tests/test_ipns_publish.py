@@ -56,3 +56,44 @@ def test_a_set_followed_by_ipns_through_the_publishers_own_server(tmp_path: Path
         assert f"anns v2 {v2}" in updated, updated
         resolved = json.loads(run_cli(follower, "resolve", "codec", "git-raw", "--json").stdout)
         assert resolved["version"] == "9.0.0"
+
+
+def test_a_set_followed_by_dnslink_where_dns_is_trusted_for_nothing_but_the_pointer(tmp_path: Path) -> None:
+    """``pin add /ipns/DOMAIN``: the DNSLink names the set version; every version is checked as
+    a set update, so DNS pointing back at an older version is refused like any rollback."""
+    from tests._dns_server import DnsZone, doh_server
+    from tests._wasm_tools import with_meta
+
+    publisher, follower = tmp_path / "publisher", tmp_path / "follower"
+    run_cli(publisher, "key", "gen", "ann")
+    manifest = run_cli(publisher, "publish", str(GIT_RAW), "--key", "ann").stdout.decode().strip()
+    run_cli(publisher, "set", "init", "anns", "--key", "ann")
+    run_cli(publisher, "set", "add", "anns", manifest)
+    v1 = run_cli(publisher, "set", "publish", "anns").stdout.decode().strip()
+    run_cli(follower, "init", "--no-default-set")
+    zone = DnsZone({"_dnslink.sets.test": [(f"dnslink=/ipfs/{v1}",)]})
+    with doh_server(zone) as doh, ServeProcess(publisher, tmp_path) as server:
+        config = follower / "config.toml"
+        config.write_text((config.read_text() if config.exists() else "") + f'\n[dns.resolvers]\n"." = "{doh}"\n')
+        pinned = run_cli(follower, "pin", "add", "/ipns/sets.test", "--gateway", server.url).stdout.decode()
+        assert f"anns v1 {v1}" in pinned and "sets.test" in pinned, pinned
+
+        v2_module = tmp_path / "git-raw-v2.wasm"
+        v2_module.write_bytes(with_meta(GIT_RAW.read_bytes(), version="9.0.0"))
+        manifest2 = run_cli(publisher, "publish", str(v2_module), "--key", "ann", "--vectors",
+                            str(GIT_RAW.parent)).stdout.decode().strip()
+        run_cli(publisher, "set", "add", "anns", manifest2)
+        v2 = run_cli(publisher, "set", "publish", "anns").stdout.decode().strip()
+        zone.records["_dnslink.sets.test"] = [(f"dnslink=/ipfs/{v2}",)]
+        assert f"anns v2 {v2}" in run_cli(follower, "pin", "update").stdout.decode()
+
+        zone.records["_dnslink.sets.test"] = [(f"dnslink=/ipfs/{v1}",)]  # DNS points back at v1
+        back = run_cli(follower, "pin", "update", check=False)
+        assert back.returncode != 0 and back.stderr.count(b"\n") == 1, back
+        assert back.stderr.startswith(b"autocodec: RollbackError: index v1 of set 'anns' is older than v2"), back
+        resolved = json.loads(run_cli(follower, "resolve", "codec", "git-raw", "--json").stdout)
+        assert resolved["version"] == "9.0.0"  # still v2's module
+
+        zone.records["_dnslink.sets.test"] = [("v=spf1 -all",)]  # no DNSLink any more: a clear refusal
+        gone = run_cli(follower, "pin", "update", check=False)
+        assert gone.returncode != 0 and gone.stderr.startswith(b"autocodec: DnsLinkError: "), gone

@@ -12,6 +12,7 @@ EPILOG = """examples:
   autocodec pin add bundle.car                      # a set exported with `autocodec set export`
   autocodec pin add /ipns/NAME --gateway https://trustless-gateway.link   # records verified here
   autocodec pin add /ipns/NAME --node /ip4/127.0.0.1/tcp/5001
+  autocodec pin add /ipns/sets.example.org --gateway URL   # by DNSLink ([dns.resolvers]); versions verified
   autocodec pin ls
   autocodec pin update                              # newer verified versions, canaried
 """
@@ -22,7 +23,8 @@ def register(sub: Any) -> None:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ps = p.add_subparsers(dest="pin_command", metavar="ACTION")
     ps.required = True
-    add = ps.add_parser("add", help="pin a set version (SET_CID), an IPNS name (/ipns/...) or a bundle CAR")
+    add = ps.add_parser("add", help="pin a set version (SET_CID), an IPNS name or DNSLink domain (/ipns/...) "
+                                    "or a bundle CAR")
     add.add_argument("target", metavar="SET_CID|/ipns/NAME|bundle.car")
     add.add_argument("--node", metavar="ADDR", help="fetch the set from this IPFS node (RPC API)")
     add.add_argument("--gateway", metavar="URL", help="fetch the set (and an IPNS name's records, verified here) from this trustless gateway")

@@ -17,6 +17,8 @@ Invariants:
   process, and the log says so (``verified_by="node"``). A gateway's word is never taken.
 - A name that is not an IPNS name but a domain is read from its DNSLink (``registry._dnslink``),
   as Kubo's namesys does; names, domains and their paths chain up to ``MAX_NAME_HOPS`` in all.
+  A set may be followed by domain: DNS is trusted for nothing but the pointer, and every version
+  it points at is checked as a set update (roots, thresholds, versions, expiry) like any other.
 - Pins always look a name up afresh; paths (``cat /ipns/NAME/...``) use the kept record while
   its TTL runs since it was last checked, and, when no source answers, until it expires.
 """
@@ -180,9 +182,15 @@ class IpnsNames:
 
     def follow(self, text: str, *, node: str | None = None, gateway: str | None = None,
                now: float | None = None) -> CID:
-        """The set version ``/ipns/NAME`` points at now (always looked up afresh)."""
-        found = self.lookup(text, node=node, gateway=gateway, now=now)
-        return _set_version(IpnsName.parse(text), found.value, gateway or node or "")
+        """The set version ``/ipns/NAME`` points at now (always looked up afresh), or, for
+        ``/ipns/DOMAIN``, the one its DNSLink leads to (through names, each record verified)."""
+        body = text[len("/ipns/"):] if text.startswith("/ipns/") else text
+        parsed = parse_name(body)
+        if isinstance(parsed, str):
+            value = self.resolve(f"/ipns/{parsed}", node=node, gateway=gateway, now=now)
+            return _set_version(f"/ipns/{parsed}", value, f"DNSLink of {parsed}")
+        found = self.lookup(body, node=node, gateway=gateway, now=now)
+        return _set_version(parsed.path, found.value, gateway or node or "")
 
     def _kept_verified(self, name: IpnsName, now_s: float) -> tuple[VerifiedRecord | None, float]:
         self._ensure()
@@ -206,14 +214,14 @@ def parse_name(text: str) -> IpnsName | str:
         return text
 
 
-def _set_version(name: IpnsName, path: str, where: str) -> CID:
+def _set_version(name: str, path: str, where: str) -> CID:
     parts = path.strip("/").split("/")
     if len(parts) != 2 or parts[0] != "ipfs":
-        raise FetchError(f"{name.path} points at {path[:200]!r} on {where}, not at a set version (/ipfs/CID)")
+        raise FetchError(f"{name} points at {path[:200]!r} on {where}, not at a set version (/ipfs/CID)")
     try:
         return CID.parse(parts[1])
     except InvalidCID as exc:
-        raise FetchError(f"{name.path} points at {path[:200]!r} on {where}: {exc.message}") from None
+        raise FetchError(f"{name} points at {path[:200]!r} on {where}: {exc.message}") from None
 
 
 def _ns(now: float | None) -> int | None:
