@@ -22,15 +22,31 @@ GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
 GIT_BLOB = b"blob 6\x00hello\n"  # a git object: `git hash-object` of "hello\n"
 
 
-def test_a_set_followed_by_ipns_through_the_publishers_own_server(tmp_path: Path) -> None:
-    from tests._wasm_tools import with_meta
-
-    publisher, follower = tmp_path / "publisher", tmp_path / "follower"
+def _publish_first_version(publisher: Path) -> str:
+    """Set ``anns`` v1 of key ``ann``: the git-raw module; its index CID."""
     run_cli(publisher, "key", "gen", "ann")
     manifest = run_cli(publisher, "publish", str(GIT_RAW), "--key", "ann").stdout.decode().strip()
     run_cli(publisher, "set", "init", "anns", "--key", "ann")
     run_cli(publisher, "set", "add", "anns", manifest)
-    v1 = run_cli(publisher, "set", "publish", "anns").stdout.decode().strip()
+    return run_cli(publisher, "set", "publish", "anns").stdout.decode().strip()
+
+
+def _publish_second_version(publisher: Path, tmp_path: Path) -> str:
+    """Set ``anns`` v2: git-raw as version 9.0.0, with its vectors; its index CID."""
+    from tests._wasm_tools import with_meta
+
+    v2_module = tmp_path / "git-raw-v2.wasm"
+    v2_module.write_bytes(with_meta(GIT_RAW.read_bytes(), version="9.0.0"))
+    manifest2 = run_cli(publisher, "publish", str(v2_module), "--key", "ann", "--vectors",
+                        str(GIT_RAW.parent)).stdout.decode().strip()
+    run_cli(publisher, "set", "add", "anns", manifest2)
+    return run_cli(publisher, "set", "publish", "anns").stdout.decode().strip()
+
+
+def test_a_set_followed_by_ipns_through_the_publishers_own_server(tmp_path: Path) -> None:
+
+    publisher, follower = tmp_path / "publisher", tmp_path / "follower"
+    v1 = _publish_first_version(publisher)
     line = run_cli(publisher, "name", "publish", f"/ipfs/{v1}", "--key", "ann").stdout.decode()
     name = line.split()[2].rstrip(":")
     blob = run_cli(publisher, "block", "put", "--codec", "git-raw", "--hash", "sha1", stdin=GIT_BLOB).stdout.decode().strip()
@@ -45,12 +61,7 @@ def test_a_set_followed_by_ipns_through_the_publishers_own_server(tmp_path: Path
         assert decoded == {"/": {"bytes": base64.b64encode(GIT_BLOB).decode().rstrip("=")}}
 
         # the publisher ships a new version and moves the name; the follower's update follows it
-        v2_module = tmp_path / "git-raw-v2.wasm"
-        v2_module.write_bytes(with_meta(GIT_RAW.read_bytes(), version="9.0.0"))
-        manifest2 = run_cli(publisher, "publish", str(v2_module), "--key", "ann", "--vectors",
-                            str(GIT_RAW.parent)).stdout.decode().strip()
-        run_cli(publisher, "set", "add", "anns", manifest2)
-        v2 = run_cli(publisher, "set", "publish", "anns").stdout.decode().strip()
+        v2 = _publish_second_version(publisher, tmp_path)
         run_cli(publisher, "name", "publish", f"/ipfs/{v2}", "--key", "ann")
         updated = run_cli(follower, "pin", "update").stdout.decode()
         assert f"anns v2 {v2}" in updated, updated
@@ -62,14 +73,9 @@ def test_a_set_followed_by_dnslink_where_dns_is_trusted_for_nothing_but_the_poin
     """``pin add /ipns/DOMAIN``: the DNSLink names the set version; every version is checked as
     a set update, so DNS pointing back at an older version is refused like any rollback."""
     from tests._dns_server import DnsZone, doh_server
-    from tests._wasm_tools import with_meta
 
     publisher, follower = tmp_path / "publisher", tmp_path / "follower"
-    run_cli(publisher, "key", "gen", "ann")
-    manifest = run_cli(publisher, "publish", str(GIT_RAW), "--key", "ann").stdout.decode().strip()
-    run_cli(publisher, "set", "init", "anns", "--key", "ann")
-    run_cli(publisher, "set", "add", "anns", manifest)
-    v1 = run_cli(publisher, "set", "publish", "anns").stdout.decode().strip()
+    v1 = _publish_first_version(publisher)
     run_cli(follower, "init", "--no-default-set")
     zone = DnsZone({"_dnslink.sets.test": [(f"dnslink=/ipfs/{v1}",)]})
     with doh_server(zone) as doh, ServeProcess(publisher, tmp_path) as server:
@@ -78,12 +84,7 @@ def test_a_set_followed_by_dnslink_where_dns_is_trusted_for_nothing_but_the_poin
         pinned = run_cli(follower, "pin", "add", "/ipns/sets.test", "--gateway", server.url).stdout.decode()
         assert f"anns v1 {v1}" in pinned and "sets.test" in pinned, pinned
 
-        v2_module = tmp_path / "git-raw-v2.wasm"
-        v2_module.write_bytes(with_meta(GIT_RAW.read_bytes(), version="9.0.0"))
-        manifest2 = run_cli(publisher, "publish", str(v2_module), "--key", "ann", "--vectors",
-                            str(GIT_RAW.parent)).stdout.decode().strip()
-        run_cli(publisher, "set", "add", "anns", manifest2)
-        v2 = run_cli(publisher, "set", "publish", "anns").stdout.decode().strip()
+        v2 = _publish_second_version(publisher, tmp_path)
         zone.records["_dnslink.sets.test"] = [(f"dnslink=/ipfs/{v2}",)]
         assert f"anns v2 {v2}" in run_cli(follower, "pin", "update").stdout.decode()
 
