@@ -9,7 +9,9 @@ package.
 from __future__ import annotations
 
 import io
+import os
 import random
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -19,7 +21,8 @@ from typing import Any
 import pytest
 
 from autocodec import bao
-from autocodec.bao import _tiles
+from autocodec.bao import _stream, _tiles
+from autocodec.bao._steps import reserve
 from autocodec.bao._tree import chunk_count, node_offset
 from autocodec.errors import GuestError, InvalidInput
 from autocodec.loader import Sandbox
@@ -75,6 +78,31 @@ def _decode(v: Verifier, root: bytes, enc: bytes, content: bytes | None) -> tupl
     return bytes(out), None
 
 
+def _decode_files(v: Verifier, root: bytes, enc: bytes, content: bytes | None, tmp: Path,
+                  prefix: bytes = b"") -> tuple[bytes, str | None]:
+    """``_decode`` from regular files (the tiles read them by positional reads), each stream
+    after ``prefix`` in its file and the file positioned there; the streams must end where
+    sequential reads leave them."""
+    (tmp / "enc.in").write_bytes(prefix + enc)
+    (tmp / "content.in").write_bytes(prefix + (content or b""))
+    out = bytearray()
+    error = None
+    with open(tmp / "enc.in", "rb") as e, open(tmp / "content.in", "rb") as c:
+        e.seek(len(prefix))
+        c.seek(len(prefix))
+        try:
+            if content is None:
+                bao.decode(v, root, e, out.extend)
+            else:
+                bao.decode(v, root, c, out.extend, outboard=e)
+        except bao.VerificationFailed as exc:
+            error = exc.message
+        if error is None:
+            assert e.tell() == len(prefix) + len(enc)
+            assert content is None or c.tell() == len(prefix) + len(content)
+    return bytes(out), error
+
+
 def test_plan_uses_tiles_only_when_worth_it() -> None:
     assert _tiles.plan(1 << 30, 1) is None
     assert _tiles.plan(1 << 30, 2) == _tiles.TILE_MAX_CHUNKS
@@ -113,14 +141,16 @@ def test_tiles_run_on_several_threads(verifier: Verifier, threads: Any, tmp_path
 
         monkeypatch.setattr(_tiles, name, spied)
 
-    spy("_check_tile")  # outboard tiles
-    spy("_check_in_place")  # combined tiles, verified where they were received
+    spy("_check_tile")  # outboard tiles from streams
+    spy("_check_in_place")  # combined tiles from streams, verified where they were received
+    spy("_check_at")  # tiles of regular files, each read by its thread
     data = _data(TILE * 1024 * 16)
     for outboard in (False, True):
-        seen.clear()
         root, enc = _encode_file(verifier, tmp_path, data, outboard)
-        assert _decode(verifier, root, enc, data if outboard else None) == (data, None)
-        assert len(seen) == 2 and all(name.startswith("bao-tile") for name in seen)
+        for decode in (_decode, lambda *a: _decode_files(*a, tmp_path)):
+            seen.clear()
+            assert decode(verifier, root, enc, data if outboard else None) == (data, None)
+            assert len(seen) == 2 and all(name.startswith("bao-tile") for name in seen)
 
 
 @pytest.mark.parametrize("outboard", [False, True])
@@ -153,10 +183,50 @@ def test_every_failure_is_the_one_stream_failure(verifier: Verifier, threads: An
     for encoding, content in cases:
         threads(2)
         tiled = _decode(verifier, root, encoding, content)
+        from_files = _decode_files(verifier, root, encoding, content, tmp_path, prefix=b"x" * 13)
         threads(1)
         one = _decode(verifier, root, encoding, content)
-        assert tiled == one
+        assert tiled == one == from_files
         assert tiled[1] is not None or (encoding == enc and content in (None, data))
+
+
+@pytest.mark.parametrize("outboard", [False, True])
+def test_files_read_by_position_give_the_stream_path_bytes(verifier: Verifier, threads: Any, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch, outboard: bool) -> None:
+    """Regular files go through ``_check_at`` (each tile read by its thread); anything else
+    (a pipe-like stream) through the in-order reads."""
+    calls: list[int] = []
+    check_at = _tiles._check_at
+
+    def counting(*args: Any) -> Any:
+        calls.append(args[-2])  # the tile's file offset
+        return check_at(*args)
+
+    monkeypatch.setattr(_tiles, "_check_at", counting)
+    data = _data(TILE * 1024 * 9 + 4321)
+    root, enc = _encode_file(verifier, tmp_path, data, outboard)
+    assert _decode_files(verifier, root, enc, data if outboard else None, tmp_path, prefix=b"p" * 100) == (data, None)
+    assert len(calls) == 10 and calls == sorted(calls) and calls[0] >= 100
+    calls.clear()
+    assert _decode(verifier, root, enc, data if outboard else None) == (data, None)
+    assert calls == []
+
+
+def test_a_file_cut_while_it_is_verified_yields_only_verified_bytes(verifier: Verifier, threads: Any,
+                                                                     tmp_path: Path) -> None:
+    """The tiles' file shrinks after the reads began: the call fails having yielded a prefix of
+    the content, every byte of it verified."""
+    data = _data(TILE * 1024 * 12)
+    root, enc = _encode_file(verifier, tmp_path, data, False)
+    (tmp_path / "enc.in").write_bytes(enc)
+    out = bytearray()
+    with open(tmp_path / "enc.in", "rb") as f, pytest.raises(bao.VerificationFailed, match="ended early"):
+        for piece in bao.iter_decode(verifier, root, f):
+            if not out:
+                with open(tmp_path / "enc.in", "r+b") as cut:
+                    cut.truncate(len(enc) // 2)
+            out += piece
+    assert 0 < len(out) < len(data) and bytes(out) == data[:len(out)]
 
 
 def test_a_failure_in_a_late_tile_yields_every_byte_before_it(verifier: Verifier, threads: Any,
@@ -248,3 +318,27 @@ def test_one_thread_asked_for_is_one_stream(verifier: Verifier, threads: Any, tm
     assert b"".join(bytes(p) for p in store.verified(verifier, cid, threads=1)) == data
     with pytest.raises(AssertionError, match="tiles started"):
         list(store.verified(verifier, cid))
+
+
+def test_an_encoding_reserves_its_blocks_first_and_best_effort(verifier: Verifier, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """``reserve`` asks for the encoding's blocks before the out-of-order writes (the file has
+    its final size at once); where the call is refused nothing happens."""
+    asked: list[tuple[int, int]] = []
+
+    def spy(fd: int, at: int, size: int) -> None:
+        asked.append((at, size))
+        reserve(fd, at, size)
+        if sys.platform.startswith("linux"):
+            assert os.fstat(fd).st_size >= at + size
+
+    monkeypatch.setattr(_stream, "reserve", spy)
+    data = _data(TILE * 1024 * 5 + 17)
+    root, enc = _encode_file(verifier, tmp_path, data, False)
+    assert asked == [(0, len(enc))] and root == blake3.blake3(data).digest()
+    read_end, write_end = os.pipe()
+    try:
+        reserve(write_end, 0, 1 << 20)  # a pipe: refused, and nothing else happens
+    finally:
+        os.close(read_end)
+        os.close(write_end)

@@ -29,8 +29,8 @@ from ..loader._verifier import (
     UNKNOWN_LENGTH,
     Verifier,
 )
-from ._steps import Placer, Readable, frame_steps, held_steps, reader_into
-from ._tree import HEADER, flip_to_preorder
+from ._steps import Placer, Readable, frame_steps, held_steps, reader_into, reserve
+from ._tree import HEADER, chunk_count, encoded_size, flip_to_preorder
 from . import _tiles
 
 _LEN = struct.Struct("<Q")
@@ -129,6 +129,9 @@ def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool =
     dst_fd = _fd_of(dst)
     if dst_fd is not None:
         dst.flush()  # positional writes follow (the tiles', or the placer's)
+        if known is not None:
+            reserve(dst_fd, base, HEADER + encoded_size(0, chunk_count(known), known, outboard=outboard,
+                                                         leaf=1 << group_log))
     root = _encode_tiled(verifier, src, known, dst_fd, base, outboard=outboard, group_log=group_log)
     if root is not None:
         dst.seek(0, 2)

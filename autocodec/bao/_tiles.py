@@ -18,22 +18,28 @@ Invariants:
   checked or waiting to be handed out), each at most ``TILE_MAX_CHUNKS`` KiB of content plus
   its parents, and ``plan`` shrinks tiles so they hold at most ``IN_FLIGHT_BYTES`` of content
   together (``MAX_THREADS`` threads at most).
-- No copies of a combined tile: it is received straight into the memory of the guest instance
-  that verifies it (``DecodeStream.region``), verified there in windows and handed out as views
-  of that memory; the instance (one per tile in flight, ``_InstancePool``) takes its next tile
-  only after those views were used. Outboard tiles run in one guest instance per pool thread
-  (``_ThreadInstances``). Either way a stream is started anew by its init call, and the
-  instances end with the operation, so no state crosses from one operation into another.
+- No copies of a combined tile, nor of any tile of regular files: it is received (or read by
+  its pool thread) straight into the memory of the guest instance that verifies it
+  (``DecodeStream.region``), verified there in windows and handed out as views of that
+  memory; the instance (one per tile in flight, ``_InstancePool``) takes its next tile only
+  after those views were used. Outboard tiles of other streams are copied into reused host
+  buffers and run in one guest instance per pool thread (``_ThreadInstances``). Either way a
+  stream is started anew by its init call, and the instances end with the operation, so no
+  state crosses from one operation into another.
 - Used only when it can be (``plan``) and the module has ``ac_vfy_parent``: encoding and
   hashing need a known length and file descriptors (positional reads and writes, so threads
-  never share a file position); verification reads the streams (any readable: files, pipes,
-  HTTP responses) in order on the caller's thread, once the header gave the length. With one
-  CPU, fewer than ``MIN_TILES`` tiles, a range or a slice, the callers run one stream.
+  never share a file position). Verification, once the header gave the length, reads regular
+  files (``file_at``: seekable, long enough) by positional reads on the tiles' threads, and
+  any other readable (pipes, HTTP responses) in order on the caller's thread; either way the
+  parents above the tiles are checked on the caller's thread, in order, and the streams end
+  where sequential reads would leave them. With one CPU, fewer than ``MIN_TILES`` tiles, a
+  range or a slice, the callers run one stream.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import struct
 import threading
 from collections import deque
@@ -297,23 +303,91 @@ def _check_outboard(dec: DecodeStream, tree: memoryview, data: memoryview) -> tu
     return got, None
 
 
-def _check_in_place(dec: DecodeStream, ptr: int, n: int) -> _InPlace:
-    """Verify the combined tile received at ``ptr`` (``n`` bytes) in its instance, window by
-    window (``DecodeStream.data_at``: nothing is copied in or out)."""
+def _check_in_place(dec: DecodeStream, ptr: int, n: int,
+                    fill: Callable[[int, int], int] | None = None) -> _InPlace:
+    """Verify the tile of ``n`` bytes at ``ptr`` in its instance (a combined tile, or an
+    outboard tile's content whose parents the stream holds), window by window
+    (``DecodeStream.data_at``: nothing is copied in or out). Without ``fill`` the bytes are
+    there; with it, ``fill(at, end)`` reads the tile's bytes ``[at, end)`` into place just
+    before the window that needs them (so they are checked while still in the CPU's cache) and
+    returns how many it read; a short read ends the tile there."""
     spans: list[tuple[int, int]] = []
-    at = 0
+    at = filled = 0
     try:
         while True:
-            used, need, where, length = dec.data_at(ptr + at, min(n - at, dec.max_piece))
+            end = min(n, at + dec.max_piece)
+            if fill is not None and filled < end:
+                got = fill(filled, end)
+                filled += got
+                if filled < end:
+                    n = end = filled  # the file ended early: final says where
+            tree_used, used, need, where, length = dec.data_at(ptr + at, end - at)
             if length:
                 spans.append((where, length))
             at += used
-            if need in (DONE, FAILED) or not used:
+            if need in (DONE, FAILED, NEED_TREE) or not (used or tree_used):
                 break  # done, failed, or the tile's bytes ended: final says which
         dec.final()
     except GuestError as exc:
         return _InPlace(dec, spans, exc.message)
     return _InPlace(dec, spans, None)
+
+
+@dataclass(frozen=True, slots=True)
+class FileAt:
+    """A stream that is a regular file, read by positional reads (so threads never share its
+    position): its descriptor and the offset where the stream (its header, if any) starts."""
+
+    fd: int
+    base: int
+
+
+def file_at(f: object, back: int, need: int) -> FileAt | None:
+    """``f`` as a ``FileAt`` when it is a seekable regular file holding at least ``need``
+    bytes from ``back`` bytes before its position (the header already read), else None."""
+    try:
+        fd = int(f.fileno())  # type: ignore[attr-defined]
+        if not f.seekable():  # type: ignore[attr-defined]
+            return None
+        info = os.fstat(fd)
+        base = int(f.tell()) - back  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        return None
+    if not stat.S_ISREG(info.st_mode) or base < 0 or info.st_size < base + need:
+        return None
+    return FileAt(fd, base)
+
+
+def _pread_full(fd: int, room: memoryview, at: int) -> int:
+    """Fill ``room`` from ``fd`` at ``at`` (less only at the file's end); how many bytes."""
+    got = 0
+    while got < len(room):
+        k = os.preadv(fd, [room[got:]], at + got)
+        if not k:
+            break
+        got += k
+    return got
+
+
+def _check_at(verifier: Verifier, cv: bytes, sub: Subtree, instance: GuestInstance, mode: int, group_log: int,
+              tree: tuple[FileAt, int, int] | None, data: FileAt, data_at: int, size: int) -> _InPlace:
+    """Read one tile by positional reads and verify it in ``instance`` (runs on a pool thread):
+    an outboard tile's parents (``tree``: file, offset, size) are handed to the guest first,
+    then its content (or a combined tile, parents and chunks) is read straight into the
+    guest's memory at ``data_at`` and verified where it is (``_check_in_place``)."""
+    dec = verifier.decoder(cv, mode, ranges=True, subtree=sub, instance=instance, group_log=group_log)
+    if tree is not None and tree[2]:
+        parents = os.pread(tree[0].fd, tree[2], tree[1])
+        try:
+            dec.tree(parents)
+        except GuestError as exc:
+            return _InPlace(dec, [], exc.message)
+    ptr = dec.region(size)[0]
+
+    def fill(lo: int, hi: int) -> int:
+        return _pread_full(data.fd, dec.view(ptr + lo, hi - lo), data_at + lo)  # a new view: memory may move
+
+    return _check_in_place(dec, ptr, size, fill)
 
 
 def _check_tile(verifier: Verifier, own: _ThreadInstances, cv: bytes, sub: Subtree, tree: bytearray, tree_n: int,
@@ -363,6 +437,10 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
     own, buffers, instances = _ThreadInstances(verifier), _Buffers(), _InstancePool(verifier, threads + 2)
     tree_pos, data_pos = HEADER, 0 if outboard is not None else HEADER
     node = bytearray(PARENT)
+    tree_file = file_at(tree_src, HEADER, HEADER + encoded_size(0, total, length, outboard=outboard is not None,
+                                                                 leaf=leaf))
+    data_file = tree_file if outboard is None else file_at(src, 0, length)
+    files = None if tree_file is None or data_file is None else (tree_file, data_file)
 
     def ready(limit: int) -> Iterator[memoryview]:
         while len(pending) > limit:
@@ -386,7 +464,10 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
         while stack:
             first, n, cv = stack.pop()
             if n > t:  # a parent above the tiles: checked here, in order
-                got = _read_full(tree_src, node, PARENT)
+                if files is not None:
+                    got = _pread_full(files[0].fd, memoryview(node), files[0].base + tree_pos)
+                else:
+                    got = _read_full(tree_src, node, PARENT)
                 at = tree_pos
                 tree_pos += got
                 if outboard is None:
@@ -402,7 +483,23 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
                 stack.append((first, left, bytes(node[:32])))
                 continue
             lo, hi = first * CHUNK, min(length, (first + n) * CHUNK)
-            if outboard is not None:
+            if files is not None:  # each tile read by its pool thread, straight into its guest
+                tree_file, data_file = files
+                if outboard is not None:
+                    parents = (leaves(n, leaf) - 1) * PARENT
+                    pending.append(pool.submit(
+                        _check_at, verifier, cv, Subtree(first, hi - lo, tree_pos, data_pos), instances.take(),
+                        MODE_OUTBOARD, group_log, (tree_file, tree_file.base + tree_pos, parents), data_file,
+                        data_file.base + data_pos, hi - lo))
+                    tree_pos, data_pos = tree_pos + parents, data_pos + hi - lo
+                else:
+                    size = encoded_size(first, n, length, outboard=False, leaf=leaf)
+                    pending.append(pool.submit(
+                        _check_at, verifier, cv, Subtree(first, hi - lo, 0, data_pos), instances.take(), MODE_COMBINED,
+                        group_log, None, data_file, data_file.base + data_pos, size))
+                    data_pos = tree_pos = data_pos + size
+                short = False  # a file that shrank meanwhile: the tile's check says where it ended
+            elif outboard is not None:
                 sub = Subtree(first, hi - lo, tree_pos, data_pos)
                 parents = (leaves(n, leaf) - 1) * PARENT
                 tree, data = buffers.take(parents), buffers.take(hi - lo)
@@ -427,5 +524,8 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
         yield from ready(0)
         if failure is not None:
             raise Failure(failure)
+        if files is not None:  # the streams end where sequential reads would have left them
+            tree_src.seek(files[0].base + tree_pos)  # type: ignore[attr-defined]
+            src.seek(files[1].base + data_pos)  # type: ignore[attr-defined]
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

@@ -207,22 +207,24 @@ class DecodeStream:
         ptr = inst.prepare_input(size)
         return ptr, inst.view(ptr, size, self)
 
-    def data_at(self, ptr: int, size: int) -> tuple[int, int, int, int]:
+    def data_at(self, ptr: int, size: int) -> tuple[int, int, int, int, int]:
         """One ``data`` step over the ``size`` (at most ``max_piece``) bytes at ``ptr``, inside
-        ``region``: ``(data_used, need, verified address, verified length)``. With ``ranges``
-        (which this needs) a combined stream's verified bytes are moved down to ``ptr`` and stay
-        in the guest, untouched by later windows (they start past the bytes used), until the
-        instance's next stream; ``view`` shows them."""
-        if not self.ranges or self._mode == MODE_OUTBOARD or size > self._max:
-            raise InvalidInput("data_at verifies a combined stream with ranges, a window of at most max_piece bytes")
+        ``region``: ``(tree_used, data_used, need, verified address, verified length)``. Needs
+        ``ranges``. A combined (or slice) stream's verified bytes are moved down to ``ptr``; an outboard
+        stream's (its parents held by ``tree`` before ``region`` was taken) are where they are.
+        Either way they stay in the guest, untouched by later windows (they start past the
+        bytes used), until the instance's next stream; ``view`` shows them."""
+        if not self.ranges or size > self._max:
+            raise InvalidInput("data_at verifies a stream with ranges, a window of at most max_piece bytes")
         out = self._instance.call_in_place("ac_vfy_data", ptr, size)
         if len(out) != _HEAD.size + _RANGE.size:
             raise GuestFault("ac_vfy_data returned no verified range")
         tree_used, data_used, need = _HEAD.unpack_from(out)
         at, length = _RANGE.unpack_from(out, _HEAD.size)
-        if tree_used or data_used > size or need > FAILED or at + length > data_used:
+        if ((tree_used and self._mode != MODE_OUTBOARD) or tree_used > TREE_HOLD or data_used > size or need > FAILED
+                or at + length > data_used):
             raise GuestFault("ac_vfy_data's head is outside what it was given")
-        return data_used, need, ptr + at, length
+        return tree_used, data_used, need, ptr + at, length
 
     def view(self, ptr: int, size: int) -> memoryview:
         """Guest memory ``[ptr, ptr + size)`` (bytes ``data_at`` verified), valid until the
