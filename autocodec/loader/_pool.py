@@ -53,6 +53,7 @@ import signal
 import threading
 import time
 import weakref
+from array import array
 from itertools import chain
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -66,6 +67,7 @@ from ._pool_shared import (
     ARENA_BYTES,
     _items,
     _rounds,
+    _shape,
     _Share,
     _Staging,
     _Tickets,
@@ -341,22 +343,23 @@ def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[
     thread is busy with afterwards. A receiver thread reads the replies (waiting with the GIL
     released) and hands them over through a queue. Inputs larger than the arena go in
     consecutive rounds."""
-    for start, end in _rounds(chunks):
-        _spread_round(job, chunks[start:end], workers, partial(_shifted, receive, start), local)
+    shapes = [_shape(chunk) for chunk in chunks]
+    for start, end in _rounds(shapes):
+        _spread_round(job, chunks[start:end], shapes[start:end], workers, partial(_shifted, receive, start), local)
 
 
 def _shifted(receive: Callable[[int, list[Any]], None], start: int, i: int, out: list[Any]) -> None:
     receive(start + i, out)
 
 
-def _spread_round(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[int, list[Any]], None],
-                  local: Job | None) -> None:
+def _spread_round(job: int, chunks: list[list[Any]], shapes: list[tuple[array[int] | None, int]], workers: int,
+                  receive: Callable[[int, list[Any]], None], local: Job | None) -> None:
     global _pool
     procs_wanted = workers - 1 if local is not None else workers
     pool = _pool_for(procs_wanted, job)
     conns = pool.conns[:procs_wanted]
     procs = pool.procs[:procs_wanted]
-    staging = _Staging(chunks)
+    staging = _Staging(chunks, shapes)
     if not staging.fits:  # one chunk larger than the arena: in this thread, as a call without a pool
         run = local or _jobs[job]
         receive(0, run(chunks[0]))

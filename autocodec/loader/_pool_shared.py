@@ -114,21 +114,30 @@ class _Tickets:
         self.shared.close()
 
 
+def _shape(chunk: list[Any]) -> tuple[array[int] | None, int]:
+    """A chunk's item lengths when its items are all ``bytes`` (C loops, no Python code per
+    item), and its size in the arena (other items counted at 64 bytes each: ``_rounds``)."""
+    if chunk and set(map(type, chunk)) == {bytes}:
+        lengths = array("Q", map(len, chunk))
+        return lengths, sum(lengths)
+    return None, sum(len(x) if isinstance(x, (bytes, bytearray)) else 64 for x in chunk)
+
+
 class _Staging:
     """Where each chunk's input goes in the arena (``table``: an entry per chunk, see
     ``_items``), planned before anything is copied; ``copy(i)`` then writes chunk ``i``.
-    ``fits`` is false when the chunks do not all fit (the plan is then unusable)."""
+    ``fits`` is false when the chunks do not all fit (the plan is then unusable). ``shapes``
+    are the chunks' ``_shape``s."""
 
-    def __init__(self, chunks: list[list[Any]]) -> None:
+    def __init__(self, chunks: list[list[Any]], shapes: list[tuple[array[int] | None, int]]) -> None:
         self.table: list[tuple[str, int, bytes | int]] = []
         self._data: list[list[bytes] | bytes] = []
         pos = 0
-        for chunk in chunks:
-            if chunk and set(map(type, chunk)) == {bytes}:  # C loops, no frame per item
-                lengths = array("Q", map(len, chunk))
+        for chunk, (lengths, size) in zip(chunks, shapes, strict=True):
+            if lengths is not None:  # contiguous bytes, no frame per item
                 self.table.append((_ARENA, pos, lengths.tobytes()))
                 self._data.append(chunk)
-                pos += sum(lengths)
+                pos += size
             else:
                 try:
                     data = pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
@@ -147,18 +156,18 @@ class _Staging:
         self._data[i] = b""  # copied: nothing to keep
 
 
-def _rounds(chunks: list[list[Any]]) -> Iterator[tuple[int, int]]:
-    """``[start, end)`` ranges of consecutive chunks whose bytes fit the arena together (about:
-    a pickled item is counted at its byte length or 64); one chunk is always a round."""
+def _rounds(shapes: list[tuple[array[int] | None, int]]) -> Iterator[tuple[int, int]]:
+    """``[start, end)`` ranges of consecutive chunks (their ``_shape``s) whose bytes fit the
+    arena together (about: a pickled item is counted at its byte length or 64); one chunk is
+    always a round."""
     start, size = 0, 0
-    for i, chunk in enumerate(chunks):
-        n = sum(len(x) if isinstance(x, (bytes, bytearray)) else 64 for x in chunk)
+    for i, (_, n) in enumerate(shapes):
         if i > start and size + n > ARENA_BYTES // 2:
             yield start, i
             start, size = i, 0
         size += n
-    if start < len(chunks):
-        yield start, len(chunks)
+    if start < len(shapes):
+        yield start, len(shapes)
 
 
 class _Share:
