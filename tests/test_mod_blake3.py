@@ -166,6 +166,64 @@ def test_digest_many_batches_equal_one_by_one(module) -> None:
     assert hasher.digest_many([]) == []
 
 
+def _greedy_frames(lengths: list[int], most: int) -> list[tuple[int, int, bool]]:
+    """The frame rule said plainly, one input at a time: an input joins the open frame unless
+    the frame has ``most`` inputs or would pass ``_BATCH_BYTES`` framed; one larger than
+    ``_BATCH_ITEM`` closes it and goes alone."""
+    from autocodec.loader._adapters import _BATCH_BYTES, _BATCH_ITEM
+
+    out: list[tuple[int, int, bool]] = []
+    start, size = None, 4
+    for k, n in enumerate(lengths):
+        if n > _BATCH_ITEM:
+            if start is not None:
+                out.append((start, k, True))
+            out.append((k, k + 1, False))
+            start, size = None, 4
+            continue
+        if start is not None and (k - start >= most or size + 4 + n > _BATCH_BYTES):
+            out.append((start, k, True))
+            start, size = None, 4
+        if start is None:
+            start = k
+        size += 4 + n
+    if start is not None:
+        out.append((start, len(lengths), True))
+    return out
+
+
+@given(st.lists(st.one_of(st.integers(0, 2000), st.sampled_from([0, 8 * 1024, 8 * 1024 + 1, 31 * 1024, 40_000])),
+                max_size=400), st.sampled_from([1, 2, 31, 1024]))
+@settings(max_examples=300, deadline=None)
+def test_frames_are_cut_as_the_plain_rule_cuts_them(lengths: list[int], most: int) -> None:
+    from autocodec.loader._adapters import _frames
+
+    assert list(_frames(lengths, most)) == _greedy_frames(lengths, most)
+
+
+def test_a_refused_frame_is_redone_input_by_input_and_a_bad_one_is_a_fault(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autocodec.errors import GuestError, GuestFault
+
+    loaded = Sandbox().load(WASM.read_bytes())
+    hasher = loaded.hasher()
+    inputs = [random.Random(n).randbytes(n) for n in range(0, 3000, 37)]
+    want = [blake3_pkg.blake3(x).digest() for x in inputs]
+    run = loaded.run
+    refused: list[int] = []
+
+    def refusing(op: str, data: bytes, **kw: object) -> bytes:
+        if op == "ac_hash_batch" and not refused:
+            refused.append(len(data))
+            raise GuestError(1, "refused once")
+        return run(op, data, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loaded, "run", refusing)
+    assert hasher.digest_many(inputs) == want and refused
+    monkeypatch.setattr(loaded, "run", lambda op, data, **kw: b"\0" * 31 if op == "ac_hash_batch" else run(op, data))
+    with pytest.raises(GuestFault, match="one digest of one size"):
+        hasher.digest_many(inputs)
+
+
 @pytest.mark.parametrize("frame", [
     b"", b"\x01\x00", b"\x02\x00\x00\x00\x01\x00\x00\x00a",  # short count; two counted, one there
     b"\x01\x00\x00\x00\x05\x00\x00\x00ab",  # an input's length past the end
