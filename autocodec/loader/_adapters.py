@@ -140,7 +140,7 @@ class Codec:
         return results
 
     def _batch(self, batch: list[bytes]) -> list[Any | AutocodecError]:
-        frame = b"".join([_U32.pack(len(batch)), *(_U32.pack(len(b)) + b for b in batch)])
+        frame = _frame(batch)
         try:
             out = self._loaded.run("ac_decode_batch", frame, proportional=True)
             return _parse_batch(out, len(batch))
@@ -156,6 +156,12 @@ class Codec:
             return self.decode(block)
         except AutocodecError as exc:
             return exc
+
+
+def _frame(items: list[bytes]) -> bytes:
+    """A batch frame (``ac_decode_batch``, ``ac_hash_batch``): ``u32 count``, then ``u32 len,
+    bytes`` for each item, joined by C loops."""
+    return b"".join([_U32.pack(len(items)), *chain.from_iterable(zip(map(_U32.pack, map(len, items)), items))])
 
 
 def _frames(lengths: list[int], most: int) -> Iterator[tuple[int, int, bool]]:
@@ -286,10 +292,8 @@ class Hasher:
             if not framed:
                 results.append(self._one(items[i]))
                 continue
-            frame = b"".join(chain((_U32.pack(j - i),), chain.from_iterable(zip(map(_U32.pack, lengths[i:j]),
-                                                                               items[i:j]))))
             try:
-                out = self._loaded.run("ac_hash_batch", frame)
+                out = self._loaded.run("ac_hash_batch", _frame(items[i:j]))
             except AutocodecError:  # each input's own result or error
                 results.extend(map(self._one, items[i:j]))
                 continue
