@@ -166,6 +166,39 @@ def test_digest_many_batches_equal_one_by_one(module) -> None:
     assert hasher.digest_many([]) == []
 
 
+def _frame(inputs: list[bytes]) -> bytes:
+    return len(inputs).to_bytes(4, "little") + b"".join(len(x).to_bytes(4, "little") + x for x in inputs)
+
+
+@pytest.mark.parametrize("copies", [1, 2, 3, 4, 5, 7])
+def test_lanes_of_one_chunk_inputs_give_each_its_own_digest(module, copies: int) -> None:
+    """ac_hash_batch hashes inputs of up to one chunk four at a time, one per SIMD lane, grouped
+    by block count: every length 0..1025 (partial, whole and empty last blocks, the chunk
+    boundary), ``copies`` different inputs of each, interleaved so the buckets fill out of
+    order and leave 0-3 inputs each for the end, digests in frame order."""
+    rng = random.Random(copies)
+    inputs = [rng.randbytes(n) for _ in range(copies) for n in range(0, 1026)]
+    rng.shuffle(inputs)
+    for start in range(0, len(inputs), 300):  # frames of up to 300 inputs (each under the call's input bound)
+        part = inputs[start : start + 300]
+        out = module.run("ac_hash_batch", _frame(part))
+        assert [out[i : i + 32] for i in range(0, len(out), 32)] == [blake3_pkg.blake3(x).digest() for x in part]
+
+
+def test_a_refused_batch_leaves_nothing_queued_for_the_next(module) -> None:
+    """Inputs queued in lanes before a malformed length are dropped with the refused call: the
+    next batch's digests are its own."""
+    from autocodec.errors import GuestError
+
+    queued = [bytes([n]) * 100 for n in range(3)]
+    bad = (4).to_bytes(4, "little") + _frame(queued)[4:] + (1000).to_bytes(4, "little") + b"short"
+    with pytest.raises(GuestError, match="ends inside an input"):
+        module.run("ac_hash_batch", bad)
+    fresh = [b"z" * 100, b"y" * 100]
+    out = module.run("ac_hash_batch", _frame(fresh))
+    assert [out[:32], out[32:]] == [blake3_pkg.blake3(x).digest() for x in fresh]
+
+
 def _greedy_frames(lengths: list[int], most: int) -> list[tuple[int, int, bool]]:
     """The frame rule said plainly, one input at a time: an input joins the open frame unless
     the frame has ``most`` inputs or would pass ``_BATCH_BYTES`` framed; one larger than

@@ -17,7 +17,8 @@
  *     follows is compressed four at a time (one chunk per vector lane), and the parents of the
  *     aligned subtrees those chunks form four at a time too (b4_hash); the scalar `compress`,
  *     bit-identical, handles partial chunks, the root and the merges on the stack.  bao.c
- *     #includes this file and hashes its tree with the same functions.
+ *     #includes this file and hashes its tree with the same functions.  ac_hash_batch also
+ *     hashes inputs of up to one chunk four at a time, one input per lane (each its own root).
  *   - Stream state lives in static memory (`g_stream`); the one-shot `ac_hash` uses its
  *     own hasher on the stack, so it never disturbs a stream in progress (the batch scratch
  *     `g_b3_at`/`g_b3_cvs` is static too, but holds nothing between calls).
@@ -93,7 +94,9 @@ static void compress(const uint32_t cv[8], const uint8_t block[B3_BLOCK_LEN], ui
 /* ---- the four-way kernel (wasm SIMD128): lane k of every vector belongs to input k ------
  * b4_hash compresses four independent inputs of `blocks` 64-byte blocks each (lane k from
  * in[k]): whole chunks (16 blocks, counters counter+k, CHUNK_START/CHUNK_END on the first
- * and last block) or parent nodes (1 block, counter 0, PARENT).  Its rounds are fully
+ * and last block), parent nodes (1 block, counter 0, PARENT) or whole one-chunk inputs (counter
+ * 0, ROOT with CHUNK_END).  Lane k's last block counts last_len[k] bytes (B4_FULL: 64 each);
+ * the bytes past them must be zero, as BLAKE3 pads.  Its rounds are fully
  * unrolled so the message words stay in locals; results are bit-identical to `compress`.
  * The hasher uses it for every whole chunk that more input follows and for the parents of
  * the aligned subtrees those chunks form; bao.c (which #includes this file) uses it for its
@@ -116,7 +119,7 @@ static void compress(const uint32_t cv[8], const uint8_t block[B3_BLOCK_LEN], ui
     } while (0)
 
 static void b4_hash(const uint8_t *const in[4], uint32_t blocks, uint64_t counter, bool counter_step,
-                    uint32_t flags, uint32_t flags_start, uint32_t flags_end, uint32_t out[4][8]) {
+                    uint32_t flags, uint32_t flags_start, uint32_t flags_end, v128_t last_len, uint32_t out[4][8]) {
     v128_t h0 = wasm_i32x4_splat((int32_t)IV[0]), h1 = wasm_i32x4_splat((int32_t)IV[1]);
     v128_t h2 = wasm_i32x4_splat((int32_t)IV[2]), h3 = wasm_i32x4_splat((int32_t)IV[3]);
     v128_t h4 = wasm_i32x4_splat((int32_t)IV[4]), h5 = wasm_i32x4_splat((int32_t)IV[5]);
@@ -144,7 +147,8 @@ static void b4_hash(const uint8_t *const in[4], uint32_t blocks, uint64_t counte
         v128_t v0 = h0, v1 = h1, v2 = h2, v3 = h3, v4 = h4, v5 = h5, v6 = h6, v7 = h7;
         v128_t v8 = wasm_i32x4_splat((int32_t)IV[0]), v9 = wasm_i32x4_splat((int32_t)IV[1]);
         v128_t v10 = wasm_i32x4_splat((int32_t)IV[2]), v11 = wasm_i32x4_splat((int32_t)IV[3]);
-        v128_t v12 = ctr_lo, v13 = ctr_hi, v14 = wasm_i32x4_splat(B3_BLOCK_LEN), v15 = wasm_i32x4_splat((int32_t)f);
+        v128_t v12 = ctr_lo, v13 = ctr_hi, v14 = blk + 1 == blocks ? last_len : wasm_i32x4_splat(B3_BLOCK_LEN);
+        v128_t v15 = wasm_i32x4_splat((int32_t)f);
 #pragma clang loop unroll(full)
         for (int r = 0; r < 7; r++) ROUND(B4_G, r);
         h0 = wasm_v128_xor(v0, v8); h1 = wasm_v128_xor(v1, v9);
@@ -167,16 +171,18 @@ static void b4_hash(const uint8_t *const in[4], uint32_t blocks, uint64_t counte
     wasm_v128_store(&out[3][4], wasm_i32x4_shuffle(b1, b3, 2, 3, 6, 7));
 }
 
+#define B4_FULL wasm_i32x4_splat(B3_BLOCK_LEN) /* every lane's last block is whole */
+
 /* CVs of n whole chunks (none the root) at ptr[0..n), chunk counters counter.. */
 static void b4_chunks(const uint8_t *const *ptr, uint32_t n, uint64_t counter, uint32_t (*cvs)[8]) {
     uint32_t i = 0;
     for (; i + 4 <= n; i += 4)
-        b4_hash(ptr + i, B3_CHUNK_LEN / B3_BLOCK_LEN, counter + i, true, 0, CHUNK_START, CHUNK_END, cvs + i);
+        b4_hash(ptr + i, B3_CHUNK_LEN / B3_BLOCK_LEN, counter + i, true, 0, CHUNK_START, CHUNK_END, B4_FULL, cvs + i);
     if (i < n) { /* 1-3 left: lanes past the end repeat the last chunk and are dropped */
         const uint8_t *p[4];
         uint32_t tmp[4][8];
         for (uint32_t k = 0; k < 4; k++) p[k] = ptr[i + k < n ? i + k : n - 1];
-        b4_hash(p, B3_CHUNK_LEN / B3_BLOCK_LEN, counter + i, true, 0, CHUNK_START, CHUNK_END, tmp);
+        b4_hash(p, B3_CHUNK_LEN / B3_BLOCK_LEN, counter + i, true, 0, CHUNK_START, CHUNK_END, B4_FULL, tmp);
         for (uint32_t k = 0; i + k < n; k++) memcpy(cvs[i + k], tmp[k], 32);
     }
 }
@@ -189,7 +195,7 @@ static uint32_t b4_level(const uint32_t (*row)[8], uint32_t m, uint32_t (*up)[8]
     for (; j + 4 <= pairs; j += 4) {
         const uint8_t *p[4] = {(const uint8_t *)row[2 * j], (const uint8_t *)row[2 * j + 2],
                                (const uint8_t *)row[2 * j + 4], (const uint8_t *)row[2 * j + 6]};
-        b4_hash(p, 1, 0, false, PARENT, 0, 0, up + j);
+        b4_hash(p, 1, 0, false, PARENT, 0, 0, B4_FULL, up + j);
     }
     for (; j < pairs; j++) {
         uint32_t o[16];
@@ -388,13 +394,12 @@ static void hasher_final(const b3_hasher *h, uint8_t out[B3_OUT_LEN]) {
 static b3_hasher g_stream;
 static bool g_stream_ready; /* a stream used without ac_hash_init starts empty */
 
+static void b3_one(const uint8_t *in, size_t n, uint8_t digest[B3_OUT_LEN]);
+
 static int b3_hash(const uint8_t *in, size_t n, ac_buf *out) {
-    b3_hasher h;
-    hasher_init(&h);
-    hasher_update(&h, in, n);
     uint8_t *d = ac_buf_extend(out, B3_OUT_LEN);
     if (!d) return out->err;
-    hasher_final(&h, d);
+    b3_one(in, n, d);
     return AC_OK;
 }
 
@@ -419,26 +424,95 @@ static int b3_final(ac_buf *out) {
     return AC_OK;
 }
 
-/* ac_hash_batch: u32 count | count x (u32 len | bytes) -> count x 32-byte digests, in order. */
+/* ---- ac_hash_batch: many one-shot hashes per call ------------------------------------
+ * Frame: u32 count | count x (u32 len | bytes) -> count x 32-byte digests, in order.
+ * An input of at most one chunk is its own root chunk, so four of them with the same number
+ * of blocks are hashed together by b4_hash, one per lane (counter 0, CHUNK_START on the first
+ * block, CHUNK_END | ROOT and each lane's own length on the last): the lane's CV is its
+ * digest, as the scalar path's root output would be.  Such inputs wait in a bucket per block
+ * count (1-16) until four are there; what is left at the end goes two to four per b4_hash
+ * (idle lanes repeat one and are dropped) or, alone, through the scalar hasher.  Longer
+ * inputs take the hasher at once.  An input whose last block is partial is first copied
+ * into its lane's zeroed slot (the kernel reads whole blocks; BLAKE3 pads with zeros). */
+typedef struct {
+    const uint8_t *at[4];
+    uint32_t len[4];
+    uint8_t *digest[4];
+    uint32_t n;
+} b3_bucket;
+
+static b3_bucket g_b3_buckets[B3_CHUNK_LEN / B3_BLOCK_LEN];
+static uint8_t g_b3_slot[B3_CHUNK_LEN / B3_BLOCK_LEN][4][B3_CHUNK_LEN];
+
+static void b3_one(const uint8_t *in, size_t n, uint8_t digest[B3_OUT_LEN]) {
+    b3_hasher h;
+    hasher_init(&h);
+    hasher_update(&h, in, n);
+    hasher_final(&h, digest);
+}
+
+/* Hash the bucket's 2-4 inputs of `blocks` blocks each in one b4_hash and empty it. */
+static void b3_bucket_flush(b3_bucket *b, uint32_t blocks) {
+    const uint8_t *in[4];
+    int32_t last[4];
+    for (uint32_t k = 0; k < 4; k++) {
+        uint32_t lane = k < b->n ? k : b->n - 1;
+        in[k] = b->at[lane];
+        last[k] = (int32_t)(b->len[lane] - (blocks - 1) * B3_BLOCK_LEN);
+    }
+    uint32_t cvs[4][8];
+    b4_hash(in, blocks, 0, false, 0, CHUNK_START, CHUNK_END | ROOT, wasm_i32x4_make(last[0], last[1], last[2], last[3]),
+            cvs);
+    for (uint32_t k = 0; k < b->n; k++)
+        for (int i = 0; i < 8; i++) ac_put_le32(b->digest[k] + 4 * i, cvs[k][i]);
+    b->n = 0;
+}
+
+/* Queue one input of at most a chunk; its bucket is hashed once it holds four. */
+static void b3_bucket_add(const uint8_t *in, uint32_t len, uint8_t *digest) {
+    uint32_t blocks = len == 0 ? 1 : (len + B3_BLOCK_LEN - 1) / B3_BLOCK_LEN;
+    b3_bucket *b = &g_b3_buckets[blocks - 1];
+    if (len != blocks * B3_BLOCK_LEN) { /* the last block is partial (or empty): zero-pad a copy */
+        uint8_t *slot = g_b3_slot[blocks - 1][b->n];
+        memcpy(slot, in, len);
+        memset(slot + len, 0, blocks * B3_BLOCK_LEN - len);
+        in = slot;
+    }
+    b->at[b->n] = in;
+    b->len[b->n] = len;
+    b->digest[b->n] = digest;
+    if (++b->n == 4) b3_bucket_flush(b, blocks);
+}
+
 static int b3_hash_batch(const uint8_t *in, size_t n, ac_buf *out) {
     if (n < 4) return ac_fail(AC_ERR_INVALID, "blake3: a batch starts with its u32 count");
     uint32_t count = ac_le32(in);
     if (count > (n - 4) / 4) return ac_fail(AC_ERR_INVALID, "blake3: a batch counts more inputs than it holds");
     uint8_t *d = ac_buf_extend(out, (size_t)count * B3_OUT_LEN);
     if (!d) return out->err;
+    for (uint32_t b = 0; b < B3_CHUNK_LEN / B3_BLOCK_LEN; b++) g_b3_buckets[b].n = 0; /* nothing from a failed call */
     size_t at = 4;
     for (uint32_t i = 0; i < count; i++, d += B3_OUT_LEN) {
         if (n - at < 4) return ac_fail(AC_ERR_INVALID, "blake3: a batch ends inside an input's length");
         uint32_t len = ac_le32(in + at);
         at += 4;
         if (len > n - at) return ac_fail(AC_ERR_INVALID, "blake3: a batch ends inside an input");
-        b3_hasher h;
-        hasher_init(&h);
-        hasher_update(&h, in + at, len);
-        hasher_final(&h, d);
+        if (len <= B3_CHUNK_LEN)
+            b3_bucket_add(in + at, len, d);
+        else
+            b3_one(in + at, len, d);
         at += len;
     }
     if (at != n) return ac_fail(AC_ERR_INVALID, "blake3: bytes after a batch's last input");
+    for (uint32_t blocks = 1; blocks <= B3_CHUNK_LEN / B3_BLOCK_LEN; blocks++) {
+        b3_bucket *b = &g_b3_buckets[blocks - 1];
+        if (b->n == 1) {
+            b3_one(b->at[0], b->len[0], b->digest[0]);
+            b->n = 0;
+        } else if (b->n > 1) {
+            b3_bucket_flush(b, blocks);
+        }
+    }
     return AC_OK;
 }
 
