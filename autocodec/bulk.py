@@ -7,7 +7,7 @@ when it pays (large jobs whose results are small to send back: digests, links, v
 
     from autocodec.bulk import decode_many, digest_many, links_many, workers_for
     values = decode_many(codec, blocks)            # workers_for(len(blocks), bytes) processes
-    digests = digest_many(hasher, inputs, workers=2)
+    digests = digest_many(hasher, inputs)          # digest_workers(hasher, len(inputs), bytes)
     job = register(fn)                             # fn(list of items) -> one result per item
     results = run_bulk(job, items)                 # reuses the pool across calls
     verifier = BlockVerifier(store.verify, hasher_for)
@@ -19,11 +19,13 @@ when it pays (large jobs whose results are small to send back: digests, links, v
 from __future__ import annotations
 
 from .loader._pool import (
+    DIGEST_MIN_AVERAGE,
     MIN_BYTES,
     MIN_ITEMS,
     cores,
     decode_many,
     digest_many,
+    digest_workers,
     links_many,
     prepare,
     register,
@@ -45,6 +47,7 @@ __all__ = [
     "run_bulk",
     "shutdown",
     "workers_for",
+    "digest_workers",
     "cores",
     "BlockVerifier",
     "LinksAhead",
@@ -52,4 +55,5 @@ __all__ = [
     "runtime_verifier",
     "MIN_ITEMS",
     "MIN_BYTES",
+    "DIGEST_MIN_AVERAGE",
 ]

@@ -157,6 +157,44 @@ def test_small_jobs_stay_in_process() -> None:
     assert pids == [os.getpid()]
 
 
+def test_digests_take_the_pool_only_for_many_bytes_of_large_enough_inputs(sandbox: Sandbox) -> None:
+    """A batching hasher's inputs go to the pool from ``MIN_BYTES`` of inputs averaging
+    ``DIGEST_MIN_AVERAGE`` bytes (below, 2 processes measured slower than one); a hasher
+    without batches follows ``workers_for``; ``most`` caps the count."""
+    blake3 = sandbox.load(module_bytes("blake3")).hasher()
+    keccak = sandbox.load(module_bytes("keccak-256")).hasher()
+    assert blake3.batches and not keccak.batches
+    every = max(1, bulk.cores())
+    big, avg = bulk.MIN_BYTES, bulk.DIGEST_MIN_AVERAGE
+    assert bulk.digest_workers(blake3, 100_000, 100_000 * 64) == 1  # many inputs, small ones
+    assert bulk.digest_workers(blake3, 100, big - 1) == 1  # too few bytes
+    assert bulk.digest_workers(blake3, big // avg, big) == min(every, big // avg)
+    assert bulk.digest_workers(blake3, big // avg + 1, big) == 1  # average just under
+    assert bulk.digest_workers(blake3, big // avg, big, most=1) == 1
+    assert bulk.digest_workers(keccak, bulk.MIN_ITEMS, bulk.MIN_ITEMS * 64) == bulk.workers_for(bulk.MIN_ITEMS, 0)
+    assert bulk.digest_workers(keccak, 10, 640) == 1
+
+
+def test_a_small_window_of_a_batching_hash_is_checked_in_this_thread(tmp_path: Path) -> None:
+    """Extension hashes that batch get verdicts for a window of any size, batched in the
+    checking thread when the pool would not pay (no worker process is started); a corrupted
+    block is "not shown here" (the serial verify then names it)."""
+    _pool.shutdown()
+    with autocodec.Runtime(tmp_path / "h") as rt:
+        rnd = random.Random(3)
+        pairs = [(rt.cid_for(d, "raw", "blake3"), d) for d in (rnd.randbytes(n) for n in range(0, 3000, 7))]
+        cid, data = pairs[5]
+        pairs[5] = (cid, data + b"!")
+        verifier = runtime_verifier(rt, workers=2)
+        try:
+            verifier.prepare(pairs)
+            verdicts = verifier.check(pairs)
+        finally:
+            verifier.close()
+    assert _pool._pool is None  # noqa: SLF001 - nothing forked
+    assert verdicts == [i != 5 for i in range(len(pairs))]
+
+
 @pytest.mark.slow  # forks the bulk pool's worker processes
 def test_a_dying_worker_is_a_sandbox_error() -> None:
     def die(chunk: list[bytes]) -> list[int]:
@@ -172,11 +210,12 @@ def test_a_dying_worker_is_a_sandbox_error() -> None:
 
 
 def _mixed_car(rt: autocodec.Runtime, *, corrupt: int | None = None, tail: bytes = b"") -> tuple[bytes, list[tuple[CID, bytes]]]:
-    """24 sha2-256 blocks of 256 KiB (the thread path), 700 BLAKE3 blocks of 1 KiB (the
-    process path, an extension hasher) and an identity block; block ``corrupt`` altered."""
+    """24 sha2-256 blocks of 256 KiB (the thread path), 700 BLAKE3 blocks of 12 KiB (the
+    process path, an extension hasher: 8.2 MiB, ``digest_workers``) and an identity block;
+    block ``corrupt`` altered."""
     rnd = random.Random(19)
     blocks = [(rt.cid_for(d, "raw"), d) for d in (rnd.randbytes(256 << 10) for _ in range(24))]
-    blocks += [(rt.cid_for(d, "raw", "blake3"), d) for d in (rnd.randbytes(1024) for _ in range(700))]
+    blocks += [(rt.cid_for(d, "raw", "blake3"), d) for d in (rnd.randbytes(12 << 10) for _ in range(700))]
     blocks.insert(30, (rt.cid_for(b"tiny", "raw", "identity"), b"tiny"))
     if corrupt is not None:
         cid, data = blocks[corrupt]
@@ -264,13 +303,14 @@ def test_a_verifier_without_spare_workers_is_serial() -> None:
 
 @pytest.mark.slow
 def test_cli_car_import_with_a_killed_worker_is_one_typed_line(tmp_path: Path) -> None:
-    """``autocodec car import`` of 40000 BLAKE3 blocks: a worker killed mid-import is one
-    line on stderr and a non-zero exit, not a traceback or a hang."""
+    """``autocodec car import`` of 20000 BLAKE3 blocks of 3 KiB (windows of 12 MiB: checked over
+    processes, ``digest_workers``): a worker killed mid-import is one line on stderr and a
+    non-zero exit, not a traceback or a hang."""
     home = tmp_path / "home"
     with autocodec.Runtime(home) as rt:
         rnd = random.Random(5)
         out = io.BytesIO()
-        items = [(rt.cid_for(d, "raw", "blake3"), d) for d in (rnd.randbytes(1024) for _ in range(40_000))]
+        items = [(rt.cid_for(d, "raw", "blake3"), d) for d in (rnd.randbytes(3072) for _ in range(20_000))]
         writer = CarWriter(out, [items[0][0]])
         for cid, data in items:
             writer.write(cid, data)

@@ -20,7 +20,10 @@ Invariants:
   before it, where the serial import would meet it.
 - A verdict is bound to the very ``CID`` object that was checked (kept alive while it is
   pending) and dropped when the window ends, so no other block can inherit it.
-- Small windows (below ``MIN_BYTES`` and ``MIN_ITEMS`` of the hash kind) stay serial.
+- Builtin hashes of small windows (below ``THREAD_MIN_BYTES``) stay serial; so do extension
+  hashes without batches below ``PROCESS_MIN_ITEMS`` and ``PROCESS_MIN_BYTES``. Extension
+  hashes that batch are always checked here: over processes where ``digest_workers`` finds it
+  worth it, else batched in this thread.
 """
 
 from __future__ import annotations
@@ -102,23 +105,38 @@ class BlockVerifier:
             for i, ok in part:
                 verdicts[i] = ok
 
-    def _wasm(self, pairs: list[tuple[CID, bytes]], index: list[int], verdicts: list[bool]) -> None:
-        from ..loader._pool import digest_many
+    def _plan(self, pairs: list[tuple[CID, bytes]], index: list[int]) -> list[tuple[Any, list[int], int]]:
+        """``(hasher, blocks, workers)`` for each extension hash among ``index`` that is worth
+        checking here (resolved again each window: a revoked or upgraded hasher counts at once).
+        A hasher that batches always is (``digest_workers`` processes; 1: batched in this
+        thread, still far below a guest call per block); one that does not, only with
+        ``PROCESS_MIN_ITEMS`` blocks or ``PROCESS_MIN_BYTES`` (each call holds the GIL)."""
+        from ..loader._pool import digest_workers
 
-        if len(index) < PROCESS_MIN_ITEMS and sum(len(pairs[i][1]) for i in index) < PROCESS_MIN_BYTES:
-            return
         by_code: dict[int, list[int]] = {}
         for i in index:
             by_code.setdefault(pairs[i][0].hash_code, []).append(i)
-        self._table.clear()  # resolved again each window: a revoked or upgraded hasher counts at once
+        self._table.clear()
         self._refused.clear()
+        plan = []
         for code, group in by_code.items():
             hasher = self._hasher(code)
             if hasher is None:
                 continue
+            size = sum(len(pairs[i][1]) for i in group)
+            if hasher.batches:
+                plan.append((hasher, group, digest_workers(hasher, len(group), size, self.workers)))
+            elif len(group) >= PROCESS_MIN_ITEMS or size >= PROCESS_MIN_BYTES:
+                plan.append((hasher, group, self.workers))
+        return plan
+
+    def _wasm(self, pairs: list[tuple[CID, bytes]], index: list[int], verdicts: list[bool]) -> None:
+        from ..loader._pool import digest_many
+
+        for hasher, group, workers in self._plan(pairs, index):
             # digests come back (32 bytes each) and are compared here: the inputs alone travel,
             # as bytes through the pool's shared arena
-            digests = digest_many(hasher, [pairs[i][1] for i in group], self.workers)
+            digests = digest_many(hasher, [pairs[i][1] for i in group], workers)
             for i, digest in zip(group, digests, strict=True):
                 verdicts[i] = digest == pairs[i][0].digest
 
@@ -130,14 +148,9 @@ class BlockVerifier:
 
         if self.workers < 2 or self._hasher_for is None:
             return
-        wasm = [(cid, data) for cid, data in pairs if not builtin.has_hash(cid.hash_code)]
-        if len(wasm) < PROCESS_MIN_ITEMS and sum(len(d) for _, d in wasm) < PROCESS_MIN_BYTES:
-            return  # check will not use the pool for this window
-        codes = {cid.hash_code for cid, _ in wasm}
-        self._table.clear()
-        self._refused.clear()
-        hashers = [h for h in (self._hasher(code) for code in codes) if h is not None]
-        prepare([digest_job(h) for h in hashers], self.workers - 1)
+        wasm = [i for i, (cid, _) in enumerate(pairs) if not builtin.has_hash(cid.hash_code)]
+        jobs = [digest_job(hasher) for hasher, _, workers in self._plan(pairs, wasm) if workers > 1]
+        prepare(jobs, self.workers - 1)  # no job: nothing to start
 
     def _hasher(self, code: int) -> Any:
         """The extension hasher for ``code`` (resolved here, once a window), or None."""
