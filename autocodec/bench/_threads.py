@@ -273,7 +273,7 @@ def _cli_paths(config: BenchConfig, rounds: int, hasher: Any, at: str) -> list[F
             jobs: list[tuple[str, str, int, Callable[[], object], Callable[[], object]]] = [
                 ("bulk.verify.sha2-256", f"check {len(sha)} x 256 KiB sha2-256 blocks (threads)", len(sha),
                  lambda: serial_verify(sha_pairs), lambda: verifier.check(sha_pairs)),
-                ("bulk.verify.blake3", f"check {len(b3)} x 1 KiB BLAKE3 blocks (processes)", len(b3),
+                ("bulk.verify.blake3", f"check {len(b3)} x 1 KiB BLAKE3 blocks (Wasm hash, batched)", len(b3),
                  lambda: serial_verify(b3_pairs), lambda: verifier.check(b3_pairs)),
                 ("bulk.export.git-raw", f"dag export of a {blocks}-block git DAG (links ahead)", blocks,
                  lambda: export(None), lambda: export(LinksAhead(rt, workers=2))),
