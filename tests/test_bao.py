@@ -413,6 +413,57 @@ def test_encode_from_a_file_puts_pieces_in_place(verifier: Verifier, tmp_path: P
         assert seeking.getvalue() == streamed.getvalue(), n
 
 
+class _FailingReader(io.RawIOBase):
+    """A stream that gives ``good`` bytes, then fails as a dying disk or connection would."""
+
+    def __init__(self, data: bytes, good: int) -> None:
+        self.data, self.good, self.at = data, good, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self.at >= self.good:
+            raise OSError(5, "Input/output error")
+        n = min(len(b), self.good - self.at)
+        b[:n] = self.data[self.at : self.at + n]
+        self.at += n
+        return n
+
+
+@pytest.mark.parametrize("path", ["stream", "tiles"])
+def test_a_failed_encode_leaves_the_file_as_long_as_before(verifier: Verifier, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch, path: str) -> None:
+    """The encoding's whole room is reserved up front (tiles) or written as it comes (a stream):
+    either way a failure cuts the output back to its length before, so nothing that looks like
+    a whole encoding is left; the bytes before the encoding's start are kept."""
+    from autocodec.bao import _tiles
+
+    data = _random(4 << 20)  # four tiles of 1024 chunks
+    src = tmp_path / "in.bin"
+    src.write_bytes(data)
+    if path == "tiles":
+        monkeypatch.setattr(_tiles, "workers", lambda: 2)  # tiled on a one-CPU machine too
+        real = _tiles.encode_fd
+
+        def failing(*args: Any, **kw: Any) -> bytes:
+            real(*args, **kw)
+            raise OSError(28, "No space left on device")  # after every tile was written
+
+        monkeypatch.setattr(_tiles, "encode_fd", failing)
+    out_path = tmp_path / "out.bao"
+    out_path.write_bytes(b"kept" * 25)
+    with open(out_path, "r+b") as out:
+        out.seek(100)
+        with pytest.raises(OSError):
+            if path == "tiles":
+                with open(src, "rb") as f:
+                    bao.encode(verifier, f, out)
+            else:
+                bao.encode(verifier, _FailingReader(data, 1 << 20), out)
+    assert out_path.read_bytes() == b"kept" * 25
+
+
 def test_verified_views_never_outlive_guest_memory(verifier: Verifier, tmp_path: Path) -> None:
     """Pieces are views of the guest's input (valid until the next piece); one kept past the
     stream's end keeps the instance's memory alive instead of pointing into freed memory."""

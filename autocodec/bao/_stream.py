@@ -12,6 +12,7 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import stat
@@ -120,13 +121,40 @@ def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool =
     """Write the combined (or outboard) encoding of ``src`` to the seekable ``dst`` from its
     current position; returns the root hash. From a regular file (its length known) every piece
     goes straight to its place; from a stream the tree is flipped to pre-order at the end.
-    ``group_log`` > 0: chunk groups of 2^group_log chunks (Iroh's bao-tree; 4 is 16 KiB)."""
+    ``group_log`` > 0: chunk groups of 2^group_log chunks (Iroh's bao-tree; 4 is 16 KiB).
+    When it fails, a file ``dst`` is cut back to its length before (the encoding's room is
+    reserved at once: a failure must not leave a file that looks whole)."""
     if _appending(dst):
         raise InvalidInput("the encoding's output is written out of order: open it for writing, not appending",
                            hint="write to a new file, or give a pipe and it is spooled through a temporary file")
+    dst_fd = _fd_of(dst)
+    before = _file_size(dst_fd)
+    try:
+        return _encode(verifier, src, dst, dst_fd, outboard, group_log)
+    except BaseException:
+        if before is not None and dst_fd is not None:
+            with contextlib.suppress(OSError, ValueError):
+                dst.flush()  # buffered pieces land now, not past the cut when the file is closed
+                if os.fstat(dst_fd).st_size > before:
+                    os.ftruncate(dst_fd, before)
+        raise
+
+
+def _file_size(fd: int | None) -> int | None:
+    """The size of the regular file ``fd``, else None."""
+    if fd is None:
+        return None
+    try:
+        st = os.fstat(fd)
+    except OSError:
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
+
+
+def _encode(verifier: Verifier, src: Readable, dst: BinaryIO, dst_fd: int | None, outboard: bool,
+            group_log: int) -> bytes:
     base = dst.tell()
     known = _known_length(src)
-    dst_fd = _fd_of(dst)
     if dst_fd is not None:
         dst.flush()  # positional writes follow (the tiles', or the placer's)
         if known is not None:
