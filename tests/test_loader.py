@@ -10,6 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autocodec import FuelExhausted, GuestError, MemoryLimitExceeded, OutputTooLarge, SandboxError
 from autocodec.builtin import encode
@@ -343,3 +345,37 @@ def test_guest_calls_release_the_gil(fast: bool) -> None:
     assert thread.is_alive()  # the guest call is still running: the GIL was not held
     thread.join()
     assert outcome == ["DeadlineExceeded"]
+
+
+def _plain_batches(blocks: list[bytes], most: int, cap: int) -> list[list[bytes]]:
+    """The batch rule said plainly, one block at a time: a block closes the open batch when the
+    batch holds ``most`` blocks or the block would take it past ``cap`` (4 bytes each counted)."""
+    out: list[list[bytes]] = []
+    batch: list[bytes] = []
+    size = 0
+    for block in blocks:
+        if batch and (len(batch) >= most or size + len(block) > cap):
+            out.append(batch)
+            batch, size = [], 0
+        batch.append(block)
+        size += len(block) + 4
+    if batch:
+        out.append(batch)
+    return out
+
+
+@given(st.lists(st.integers(0, 300), max_size=200), st.integers(1, 40), st.integers(0, 1200))
+@settings(max_examples=300, deadline=None)
+def test_decode_batches_are_cut_as_the_plain_rule_cuts_them(lengths: list[int], most: int, cap: int) -> None:
+    """``Codec.cut_batches`` (a running sum and a bisection) cuts exactly where a block-by-block
+    loop would: the batch boundaries decide each call's fuel and deadline."""
+    from types import SimpleNamespace
+
+    from autocodec.loader import Codec
+
+    codec = Codec.__new__(Codec)
+    codec._loaded = SimpleNamespace(limits=SimpleNamespace(max_batch_items=most, stream_chunk_bytes=cap))  # type: ignore[assignment]  # noqa: SLF001
+    blocks = [bytes([k % 256]) * n for k, n in enumerate(lengths)]
+    got = codec.cut_batches([bytearray(b) if k % 3 == 0 else b for k, b in enumerate(blocks)])
+    assert got == _plain_batches(blocks, most, cap)
+    assert all(type(b) is bytes for batch in got for b in batch)

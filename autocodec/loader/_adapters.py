@@ -125,19 +125,29 @@ class Codec:
 
     def decode_many(self, blocks: list[bytes]) -> list[Any | AutocodecError]:
         """Decode many blocks in few calls; item ``i`` is a value or the error for block ``i``."""
-        limits = self._loaded.limits
         results: list[Any | AutocodecError] = []
-        batch: list[bytes] = []
-        size = 0
-        for block in blocks:
-            if batch and (len(batch) >= limits.max_batch_items or size + len(block) > limits.stream_chunk_bytes):
-                results.extend(self._batch(batch))
-                batch, size = [], 0
-            batch.append(bytes(block))
-            size += len(block) + 4
-        if batch:
+        for batch in self.cut_batches(blocks):
             results.extend(self._batch(batch))
         return results
+
+    def cut_batches(self, blocks: Iterable[bytes | bytearray | memoryview]) -> list[list[bytes]]:
+        """``blocks`` (as ``bytes``) in the batches ``decode_many`` sends, in order: a batch
+        closes before a block that would make it pass ``max_batch_items`` blocks or
+        ``stream_chunk_bytes`` (4 framing bytes counted per block); a larger block is a batch
+        of its own. Cut with a running sum and a bisection (no Python code per block): a
+        batch's fuel and deadline are proportional to it, so every caller cuts the same way."""
+        given = list(blocks)
+        items: list[bytes] = given if set(map(type, given)) <= {bytes} else [bytes(b) for b in given]  # type: ignore[assignment]
+        limits = self._loaded.limits
+        most, cap = max(1, limits.max_batch_items), limits.stream_chunk_bytes
+        ends = list(accumulate(map((4).__add__, map(len, items)), initial=0))  # ends[k]: framed size of items[:k]
+        out: list[list[bytes]] = []
+        i, n = 0, len(items)
+        while i < n:
+            j = max(i + 1, min(n, i + most, bisect_right(ends, ends[i] + cap + 4, i + 1) - 1))
+            out.append(items[i:j])
+            i = j
+        return out
 
     def _batch(self, batch: list[bytes]) -> list[Any | AutocodecError]:
         frame = _frame(batch)

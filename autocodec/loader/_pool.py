@@ -610,26 +610,6 @@ def links_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = None
 # --- decode: guest calls in the workers, conversion here ------------------------------------------
 
 
-def _batches(codec: Codec, blocks: list[bytes]) -> list[list[bytes]]:
-    """The batches ``Codec.decode_many`` forms for ``blocks`` (same rule, same boundaries:
-    a batch's fuel and deadline are proportional to the batch, so boundaries matter)."""
-    limits = codec._loaded.limits  # noqa: SLF001
-    out: list[list[bytes]] = []
-    batch: list[bytes] = []
-    size = 0
-    most, cap = limits.max_batch_items, limits.stream_chunk_bytes
-    for block in blocks:
-        n = len(block)
-        if batch and (len(batch) >= most or size + n > cap):
-            out.append(batch)
-            batch, size = [], 0
-        batch.append(block if type(block) is bytes else bytes(block))
-        size += n + 4
-    if batch:
-        out.append(batch)
-    return out
-
-
 def _guest_half(ref: Callable[[], Any]) -> Job:
     """A chunk is one serial batch (its blocks, through the shared arena); the result is one
     item: the guest's raw output (bytes), or the batch's values when the call failed (the
@@ -654,7 +634,7 @@ def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = Non
     blocks = list(blocks)
     if workers is None:
         workers = workers_for(len(blocks), sum(len(b) for b in blocks))
-    batches = _batches(codec, blocks)
+    batches = codec.cut_batches(blocks)
     workers = max(1, min(workers, len(batches)))
     if workers == 1 or not _forkable() or not _pool_lock.acquire(blocking=False):
         return codec.decode_many(blocks)
