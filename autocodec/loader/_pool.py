@@ -571,7 +571,7 @@ def digest_workers(hasher: Hasher, count: int, total_bytes: int, most: int | Non
     default every core). A hasher that batches costs about 1.4 us per 1 KiB input in one
     process, near what the pool adds per input (the copies, the digests sent back), so it
     takes the pool only for ``MIN_BYTES`` or more of inputs averaging ``DIGEST_MIN_AVERAGE``
-    bytes or more; one that does not batches pays a guest call per input, and ``workers_for``
+    bytes or more; one that does not batch pays a guest call per input, and ``workers_for``
     decides."""
     if not hasher.batches:
         n = workers_for(count, total_bytes)
