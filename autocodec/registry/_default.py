@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_SET_NAME = "autocodec-default"
 DEFAULT_SET_CAR = Path(__file__).with_name("default-set.car")
-DEFAULT_SET_CID = CID.parse("bafyreiadxnaagssyoydfebq3pqkymwuyhqnxcnykusynija6sqfnfpryka")  # rewritten by tools/make_default_set.py
+DEFAULT_SET_CID = CID.parse("bafyreiasrz5djofxbb5npltjrxncpkqul63vqkzd4fn4nc42p46mebzg7i")  # rewritten by tools/make_default_set.py
 
 
 def pin_default_set(runtime: "Runtime") -> "PinResult":

@@ -433,7 +433,10 @@ static int b3_final(ac_buf *out) {
  * count (1-16) until four are there; what is left at the end goes two to four per b4_hash
  * (idle lanes repeat one and are dropped) or, alone, through the scalar hasher.  Longer
  * inputs take the hasher at once.  An input whose last block is partial is first copied
- * into its lane's zeroed slot (the kernel reads whole blocks; BLAKE3 pads with zeros). */
+ * into its lane's zeroed slot (the kernel reads whole blocks; BLAKE3 pads with zeros).
+ * Buckets and slots live in the call's arena, not in static memory: the host restores the
+ * pages between the lowest and highest a module touches after every call, and a static
+ * 64 KiB there would be restored after every one-shot digest too. */
 typedef struct {
     const uint8_t *at[4];
     uint32_t len[4];
@@ -441,8 +444,12 @@ typedef struct {
     uint32_t n;
 } b3_bucket;
 
-static b3_bucket g_b3_buckets[B3_CHUNK_LEN / B3_BLOCK_LEN];
-static uint8_t g_b3_slot[B3_CHUNK_LEN / B3_BLOCK_LEN][4][B3_CHUNK_LEN];
+/* A batch's lanes, in the call's arena (so a one-shot call's reset never covers them): a
+ * bucket per block count and, for each, four slots for zero-padded copies. */
+typedef struct {
+    b3_bucket bucket[B3_CHUNK_LEN / B3_BLOCK_LEN];
+    uint8_t slot[B3_CHUNK_LEN / B3_BLOCK_LEN][4][B3_CHUNK_LEN];
+} b3_lanes;
 
 static void b3_one(const uint8_t *in, size_t n, uint8_t digest[B3_OUT_LEN]) {
     b3_hasher h;
@@ -469,11 +476,11 @@ static void b3_bucket_flush(b3_bucket *b, uint32_t blocks) {
 }
 
 /* Queue one input of at most a chunk; its bucket is hashed once it holds four. */
-static void b3_bucket_add(const uint8_t *in, uint32_t len, uint8_t *digest) {
+static void b3_bucket_add(b3_lanes *lanes, const uint8_t *in, uint32_t len, uint8_t *digest) {
     uint32_t blocks = len == 0 ? 1 : (len + B3_BLOCK_LEN - 1) / B3_BLOCK_LEN;
-    b3_bucket *b = &g_b3_buckets[blocks - 1];
+    b3_bucket *b = &lanes->bucket[blocks - 1];
     if (len != blocks * B3_BLOCK_LEN) { /* the last block is partial (or empty): zero-pad a copy */
-        uint8_t *slot = g_b3_slot[blocks - 1][b->n];
+        uint8_t *slot = lanes->slot[blocks - 1][b->n];
         memcpy(slot, in, len);
         memset(slot + len, 0, blocks * B3_BLOCK_LEN - len);
         in = slot;
@@ -490,7 +497,9 @@ static int b3_hash_batch(const uint8_t *in, size_t n, ac_buf *out) {
     if (count > (n - 4) / 4) return ac_fail(AC_ERR_INVALID, "blake3: a batch counts more inputs than it holds");
     uint8_t *d = ac_buf_extend(out, (size_t)count * B3_OUT_LEN);
     if (!d) return out->err;
-    for (uint32_t b = 0; b < B3_CHUNK_LEN / B3_BLOCK_LEN; b++) g_b3_buckets[b].n = 0; /* nothing from a failed call */
+    b3_lanes *lanes = ac_alloc(sizeof *lanes); /* pages touched only as slots are used */
+    if (!lanes) return ac_fail(AC_ERR_NOMEM, "blake3: no room for a batch's lanes");
+    for (uint32_t b = 0; b < B3_CHUNK_LEN / B3_BLOCK_LEN; b++) lanes->bucket[b].n = 0;
     size_t at = 4;
     for (uint32_t i = 0; i < count; i++, d += B3_OUT_LEN) {
         if (n - at < 4) return ac_fail(AC_ERR_INVALID, "blake3: a batch ends inside an input's length");
@@ -498,14 +507,14 @@ static int b3_hash_batch(const uint8_t *in, size_t n, ac_buf *out) {
         at += 4;
         if (len > n - at) return ac_fail(AC_ERR_INVALID, "blake3: a batch ends inside an input");
         if (len <= B3_CHUNK_LEN)
-            b3_bucket_add(in + at, len, d);
+            b3_bucket_add(lanes, in + at, len, d);
         else
             b3_one(in + at, len, d);
         at += len;
     }
     if (at != n) return ac_fail(AC_ERR_INVALID, "blake3: bytes after a batch's last input");
     for (uint32_t blocks = 1; blocks <= B3_CHUNK_LEN / B3_BLOCK_LEN; blocks++) {
-        b3_bucket *b = &g_b3_buckets[blocks - 1];
+        b3_bucket *b = &lanes->bucket[blocks - 1];
         if (b->n == 1) {
             b3_one(b->at[0], b->len[0], b->digest[0]);
             b->n = 0;
