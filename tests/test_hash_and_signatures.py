@@ -66,6 +66,45 @@ def test_hash_cli_prints_multihash_for_extension_and_builtin(tmp_path: Path) -> 
     assert bad.returncode == 1 and "UnknownHash" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_hash_many_equals_one_at_a_time(runtime) -> None:
+    """``Runtime.hash_many``: each input's multihash, in order, whatever the hasher (blake3
+    batches many inputs to a guest call; keccak-256 does not; sha2-256 is builtin)."""
+    sizes = [0, 1, 63, 64, 65, 1023, 1024, 1025, 3000, 135, 136, 137, 1 << 20, 0, 7]
+    datas = [_data(n + k) for k, n in enumerate(sizes)]
+    mixed = [bytearray(d) if k % 3 == 1 else memoryview(d) if k % 3 == 2 else d for k, d in enumerate(datas)]
+    for name in ("blake3", "keccak-256", "sha2-256", "identity"):
+        small = datas if name != "identity" else datas[:5]  # identity holds at most 1 KiB
+        assert runtime.hash_many(mixed[: len(small)], name) == [runtime.hash(d, name) for d in small], name
+        assert runtime.hash_many([], name) == []
+
+
+def test_hash_cli_many_files_one_line_each_in_order(tmp_path: Path) -> None:
+    """``autocodec hash FILE...``: a line per file in the order given, small files batched,
+    a file over the batching size and stdin streamed between them; an unreadable file stops
+    the run with one line on stderr after the lines of the files before it."""
+    names = []
+    for k, n in enumerate([0, 5, 1024, 3 << 20, 77, 1 << 20, (1 << 20) + 1, 9]):
+        path = tmp_path / f"f{k}"
+        path.write_bytes(_data(n + 1)[:n])
+        names.append(str(path))
+    env = {**os.environ, "AUTOCODEC_HOME": str(tmp_path / "home")}
+    stdin = _data(5000)
+    out = subprocess.run([sys.executable, "-m", "autocodec", "hash", "--hash", "blake3", *names[:4], "-", *names[4:]],
+                         env=env, input=stdin, capture_output=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    want = [(blake3.blake3(Path(n).read_bytes()).hexdigest(), n) for n in names[:4]]
+    want += [(blake3.blake3(stdin).hexdigest(), "-")]
+    want += [(blake3.blake3(Path(n).read_bytes()).hexdigest(), n) for n in names[4:]]
+    assert [tuple(line.split("  ")) for line in out.stdout.decode().splitlines()] == [("1e20" + d, n) for d, n in want]
+    digests = subprocess.run([sys.executable, "-m", "autocodec", "hash", "--hash", "sha2-256", "--digest", *names[:3]],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert digests.stdout.split() == [hashlib.sha256(Path(n).read_bytes()).hexdigest() for n in names[:3]]
+    bad = subprocess.run([sys.executable, "-m", "autocodec", "hash", "--hash", "blake3", names[1], str(tmp_path / "nope"),
+                          names[2]], env=env, capture_output=True, text=True, timeout=60)
+    assert bad.returncode != 0 and bad.stdout.split() == ["1e20" + want[1][0], names[1]]
+    assert len(bad.stderr.strip().splitlines()) == 1 and "cannot read" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_verify_signature_ed25519_is_builtin_and_strict() -> None:
     key = Ed25519PrivateKey.generate()
     public = key.public_key().public_bytes_raw()

@@ -15,7 +15,7 @@ from ..abi import Kind
 from ..cid import CID, encode_varint
 from ..codes import hash_code, hash_name, key_type_code
 from ..config import Limits
-from ..errors import HashMismatch, InvalidInput
+from ..errors import AutocodecError, HashMismatch, InvalidInput
 from ._generation import Generation
 from ._hashing import hashlib_stream
 from ._resolver import Resolver
@@ -45,6 +45,25 @@ class Hashes:
             return builtin.multihash_digest(data, code)
         digest: bytes = self.resolver.adapter(Kind.HASHER, code).digest(data)
         return encode_varint(code) + encode_varint(len(digest)) + digest
+
+    def hash_many(self, datas: Iterable[bytes | bytearray | memoryview], hash: str | int = "sha2-256") -> list[bytes]:
+        """The full multihash of each input, in order. An extension hasher gets them all at once
+        (``bulk.digest_many``: many inputs to a guest call where the module batches, over
+        processes where ``digest_workers`` finds it worth it); the first input it refuses raises
+        that input's error."""
+        code = hash_code(hash)
+        items = [d if type(d) is bytes else bytes(d) for d in datas]
+        prefix = encode_varint(code)
+        if builtin.has_hash(code):
+            return [builtin.multihash_digest(bytes(d), code) for d in items]
+        from ..loader._pool import digest_many
+
+        out: list[bytes] = []
+        for digest in digest_many(self.resolver.adapter(Kind.HASHER, code), items):
+            if isinstance(digest, AutocodecError):
+                raise digest
+            out.append(prefix + encode_varint(len(digest)) + digest)
+        return out
 
     def hash_stream(self, chunks: Iterable[bytes], hash: str | int = "sha2-256") -> bytes:
         """The full multihash of a stream of chunks, in bounded memory (builtin or extension)."""

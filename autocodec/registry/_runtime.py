@@ -218,6 +218,10 @@ class Runtime:
         """The full multihash of ``data`` with a builtin or extension hasher."""
         return self.hashes.hash(data, hash)
 
+    def hash_many(self, datas: Iterable[bytes | bytearray | memoryview], hash: str | int = "sha2-256") -> list[bytes]:
+        """The full multihash of each input, in order (an extension hasher batched; see ``Hashes``)."""
+        return self.hashes.hash_many(datas, hash)
+
     def hash_stream(self, chunks: Iterable[bytes], hash: str | int = "sha2-256") -> bytes:
         """The full multihash of a stream of chunks, in bounded memory (builtin or extension)."""
         return self.hashes.hash_stream(chunks, hash)
