@@ -76,6 +76,7 @@ def test_hash_many_equals_one_at_a_time(runtime) -> None:
         small = datas if name != "identity" else datas[:5]  # identity holds at most 1 KiB
         assert runtime.hash_many(mixed[: len(small)], name) == [runtime.hash(d, name) for d in small], name
         assert runtime.hash_many([], name) == []
+        assert runtime.hash_stream(iter([]), name) == runtime.hash(b"", name)  # no chunk at all
 
 
 def test_hash_cli_many_files_one_line_each_in_order(tmp_path: Path) -> None:

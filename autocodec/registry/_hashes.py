@@ -9,6 +9,7 @@ bounded memory (non-streaming builtins are capped at ``limits.decode.max_block_b
 from __future__ import annotations
 
 from collections.abc import Iterable
+from itertools import chain
 
 from .. import builtin
 from ..abi import Kind
@@ -82,10 +83,17 @@ class Hashes:
                 update(chunk)
             digest = final()
         else:
-            stream = self.resolver.adapter(Kind.HASHER, code).stream()
-            for chunk in chunks:
-                stream.update(chunk)
-            digest = bytes(stream.final())
+            hasher = self.resolver.adapter(Kind.HASHER, code)
+            it = iter(chunks)
+            first = next(it, b"")
+            second = next(it, None)
+            if second is None:  # one chunk: one call (a stream takes an instance and three calls)
+                digest = bytes(hasher.digest(first))
+            else:
+                stream = hasher.stream()
+                for chunk in chain((first, second), it):
+                    stream.update(chunk)
+                digest = bytes(stream.final())
         return encode_varint(code) + encode_varint(len(digest)) + digest
 
     def verify_signature(self, key_type: str | int, public_key: bytes, message: bytes, signature: bytes) -> bool:
