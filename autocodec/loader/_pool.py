@@ -573,12 +573,8 @@ def digest_workers(hasher: Hasher, count: int, total_bytes: int, most: int | Non
     takes the pool only for ``MIN_BYTES`` or more of inputs averaging ``DIGEST_MIN_AVERAGE``
     bytes or more; one that does not batch pays a guest call per input, and ``workers_for``
     decides."""
-    if not hasher.batches:
-        n = workers_for(count, total_bytes)
-    elif total_bytes < MIN_BYTES or total_bytes < count * DIGEST_MIN_AVERAGE:
-        n = 1
-    else:
-        n = max(1, min(cores(), count))
+    small = total_bytes < MIN_BYTES or total_bytes < count * DIGEST_MIN_AVERAGE
+    n = 1 if hasher.batches and small else workers_for(count, total_bytes)
     return n if most is None else max(1, min(n, most))
 
 
