@@ -56,7 +56,7 @@ class Hashes:
         items = [d if type(d) is bytes else bytes(d) for d in datas]
         prefix = encode_varint(code)
         if builtin.has_hash(code):
-            return [builtin.multihash_digest(bytes(d), code) for d in items]
+            return [builtin.multihash_digest(d, code) for d in items]
         from ..loader._pool import digest_many
 
         out: list[bytes] = []
