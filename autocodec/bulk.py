@@ -1,6 +1,7 @@
 """Bulk work over every core (issue 19): many decodes, links, digests or block checks spread
-over a persistent pool of forked worker processes (threads where hashlib releases the GIL),
-results exactly the serial ones, in order. See ``autocodec.loader._pool`` for the pool's
+over a persistent pool of forked worker processes, or over threads where the work runs with the
+GIL released (hashlib; extension hashers whose batch frames run in one C call,
+``Hasher.batches_off_gil``), results exactly the serial ones, in order. See ``autocodec.loader._pool`` for the pool's
 invariants, ``autocodec.store._verify_many`` for block checks, and docs/performance.md for
 when it pays (large jobs whose results are small to send back: digests, links, verdicts;
 ``decode_many`` runs the guest calls in the workers and converts the output here).
@@ -22,6 +23,7 @@ from .loader._pool import (
     DIGEST_MIN_AVERAGE,
     MIN_BYTES,
     MIN_ITEMS,
+    THREAD_DIGEST_MIN_BYTES,
     cores,
     decode_many,
     digest_many,
@@ -56,4 +58,5 @@ __all__ = [
     "MIN_ITEMS",
     "MIN_BYTES",
     "DIGEST_MIN_AVERAGE",
+    "THREAD_DIGEST_MIN_BYTES",
 ]

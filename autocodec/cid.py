@@ -411,6 +411,8 @@ class CID:
     @property
     def digest(self) -> bytes:
         mh = self.multihash
+        if mh[0] < 0x80 and mh[1] < 0x80:  # one-byte code and length: almost every CID
+            return mh[2:]
         _code, off = decode_varint(mh, 0)
         _size, off = decode_varint(mh, off)
         return mh[off:]

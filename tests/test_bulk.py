@@ -41,6 +41,12 @@ def _pids() -> list[int]:
     return [p.pid for p in _pool._pool.procs] if _pool._pool is not None else []  # noqa: SLF001
 
 
+def _pooled(hasher: object, inputs: list[bytes]) -> list[object]:
+    """Digests through the process pool's job (the path of hashers that do not batch off the
+    GIL; ``bulk.digest_many`` takes threads for those that do)."""
+    return bulk.run_bulk(_pool.digest_job(hasher), inputs, workers=2)  # type: ignore[arg-type]
+
+
 @pytest.mark.slow  # forks the bulk pool's worker processes
 def test_decode_many_over_processes_equals_serial(sandbox: Sandbox) -> None:
     """Several serial batches (1024 items each), bad blocks in three of them."""
@@ -89,7 +95,8 @@ def test_links_and_digests_over_processes_equal_serial(sandbox: Sandbox) -> None
     assert isinstance(spread[-1], GuestError) and spread[-1].message == serial_links[-1].message
     hasher = sandbox.load(module_bytes("blake3")).hasher()
     inputs = [bytes([i]) * i for i in range(200)]
-    assert bulk.digest_many(hasher, inputs, workers=2) == [hasher.digest(d) for d in inputs]
+    assert bulk.digest_many(hasher, inputs, workers=2) == [hasher.digest(d) for d in inputs]  # threads
+    assert _pooled(hasher, inputs) == [hasher.digest(d) for d in inputs]  # each worker batches its share
     keccak = sandbox.load(module_bytes("keccak-256")).hasher()  # no ac_hash_batch: one call per input
     assert "ac_hash_batch" not in keccak._loaded.info.exports  # noqa: SLF001
     assert bulk.digest_many(keccak, inputs, workers=2) == [keccak.digest(d) for d in inputs]
@@ -98,7 +105,7 @@ def test_links_and_digests_over_processes_equal_serial(sandbox: Sandbox) -> None
 
 @pytest.mark.slow  # forks the bulk pool's worker processes
 def test_the_pool_is_reused_and_restarted_after_an_idle_death(sandbox: Sandbox) -> None:
-    hasher = sandbox.load(module_bytes("blake3")).hasher()
+    hasher = sandbox.load(module_bytes("keccak-256")).hasher()  # no batches: the process pool
     inputs = [bytes([i % 256]) * 64 for i in range(50)]
     expected = [hasher.digest(d) for d in inputs]
     assert bulk.digest_many(hasher, inputs, workers=2) == expected
@@ -157,13 +164,47 @@ def test_small_jobs_stay_in_process() -> None:
     assert pids == [os.getpid()]
 
 
-def test_digests_take_the_pool_only_for_many_bytes_of_large_enough_inputs(sandbox: Sandbox) -> None:
-    """A batching hasher's inputs go to the pool from ``MIN_BYTES`` of inputs averaging
-    ``DIGEST_MIN_AVERAGE`` bytes (below, 2 processes measured slower than one); a hasher
-    without batches follows ``workers_for``; ``most`` caps the count."""
+def test_digests_take_threads_from_a_megabyte_when_the_batches_run_off_the_gil(sandbox: Sandbox) -> None:
+    """A hasher whose batches run with the GIL released takes threads from
+    ``THREAD_DIGEST_MIN_BYTES`` of inputs, whatever their sizes; the work is spread over them
+    (nothing forked) and the digests are the serial ones, in order."""
+    blake3 = sandbox.load(module_bytes("blake3")).hasher()
+    if not blake3.batches_off_gil:
+        pytest.skip("the C runner is not built: blake3 batches on the GIL (the rule below applies)")
+    every = max(1, bulk.cores())
+    least = bulk.THREAD_DIGEST_MIN_BYTES
+    assert bulk.digest_workers(blake3, 1, least - 1) == 1
+    assert bulk.digest_workers(blake3, least // 64, least) == min(every, least // 64)  # small inputs too
+    assert bulk.digest_workers(blake3, 3, least, most=1) == 1
+    _pool.shutdown()
+    rnd = random.Random(5)
+    inputs = [rnd.randbytes(rnd.randrange(0, 3000)) for _ in range(3000)] + [rnd.randbytes(20_000)]
+    seen: set[str] = set()
+    real = blake3.digest_many
+
+    def spy(items: list[bytes]) -> list[object]:
+        seen.add(threading.current_thread().name)
+        return real(items)
+
+    blake3.digest_many = spy  # type: ignore[method-assign]
+    try:
+        assert bulk.digest_many(blake3, inputs) == [blake3.digest(d) for d in inputs]
+    finally:
+        del blake3.digest_many
+    assert _pool._pool is None  # noqa: SLF001 - no process forked
+    if every > 1:
+        assert len(seen) == 2 and threading.current_thread().name in seen
+
+
+def test_digests_take_the_pool_only_for_many_bytes_of_large_enough_inputs(sandbox: Sandbox,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A hasher that batches on the GIL (no C runner) sends its inputs to the process pool from
+    ``MIN_BYTES`` of inputs averaging ``DIGEST_MIN_AVERAGE`` bytes (below, 2 processes measured
+    slower than one); a hasher without batches follows ``workers_for``; ``most`` caps the count."""
     blake3 = sandbox.load(module_bytes("blake3")).hasher()
     keccak = sandbox.load(module_bytes("keccak-256")).hasher()
-    assert blake3.batches and not keccak.batches
+    monkeypatch.setattr(type(blake3._loaded), "frames_off_gil", property(lambda self: False))  # noqa: SLF001
+    assert blake3.batches and not blake3.batches_off_gil and not keccak.batches
     every = max(1, bulk.cores())
     big, avg = bulk.MIN_BYTES, bulk.DIGEST_MIN_AVERAGE
     assert bulk.digest_workers(blake3, 100_000, 100_000 * 64) == 1  # many inputs, small ones
@@ -210,12 +251,14 @@ def test_a_dying_worker_is_a_sandbox_error() -> None:
 
 
 def _mixed_car(rt: autocodec.Runtime, *, corrupt: int | None = None, tail: bytes = b"") -> tuple[bytes, list[tuple[CID, bytes]]]:
-    """24 sha2-256 blocks of 256 KiB (the thread path), 700 BLAKE3 blocks of 12 KiB (the
-    process path, an extension hasher: 8.2 MiB, ``digest_workers``) and an identity block;
-    block ``corrupt`` altered."""
+    """24 sha2-256 blocks of 256 KiB (threads, hashlib), 700 BLAKE3 blocks of 12 KiB (an
+    extension hasher batching off the GIL: threads, ``digest_workers``), 300 keccak-256 blocks
+    of 1 KiB (an extension hasher without batches: the process pool, ``PROCESS_MIN_ITEMS``) and
+    an identity block; block ``corrupt`` altered."""
     rnd = random.Random(19)
     blocks = [(rt.cid_for(d, "raw"), d) for d in (rnd.randbytes(256 << 10) for _ in range(24))]
     blocks += [(rt.cid_for(d, "raw", "blake3"), d) for d in (rnd.randbytes(12 << 10) for _ in range(700))]
+    blocks += [(rt.cid_for(d, "raw", "keccak-256"), d) for d in (rnd.randbytes(1024) for _ in range(300))]
     blocks.insert(30, (rt.cid_for(b"tiny", "raw", "identity"), b"tiny"))
     if corrupt is not None:
         cid, data = blocks[corrupt]
@@ -265,7 +308,7 @@ def test_bulk_verified_import_equals_the_serial_one(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow  # forks the bulk pool's worker processes
-@pytest.mark.parametrize("corrupt", [5, 400])  # a sha2-256 block (threads), a BLAKE3 block (processes)
+@pytest.mark.parametrize("corrupt", [5, 400, 900])  # sha2-256 and BLAKE3 (threads), keccak-256 (processes)
 def test_a_corrupt_block_fails_the_bulk_import_as_the_serial_one(tmp_path: Path, corrupt: int) -> None:
     with autocodec.Runtime(tmp_path / "make") as rt:
         # the CAR also ends in a truncated section: the serial import never reaches it
@@ -303,14 +346,14 @@ def test_a_verifier_without_spare_workers_is_serial() -> None:
 
 @pytest.mark.slow
 def test_cli_car_import_with_a_killed_worker_is_one_typed_line(tmp_path: Path) -> None:
-    """``autocodec car import`` of 20000 BLAKE3 blocks of 3 KiB (windows of 12 MiB: checked over
-    processes, ``digest_workers``): a worker killed mid-import is one line on stderr and a
+    """``autocodec car import`` of 20000 keccak-256 blocks of 3 KiB (an extension hash without
+    batches: checked over processes): a worker killed mid-import is one line on stderr and a
     non-zero exit, not a traceback or a hang."""
     home = tmp_path / "home"
     with autocodec.Runtime(home) as rt:
         rnd = random.Random(5)
         out = io.BytesIO()
-        items = [(rt.cid_for(d, "raw", "blake3"), d) for d in (rnd.randbytes(3072) for _ in range(20_000))]
+        items = [(rt.cid_for(d, "raw", "keccak-256"), d) for d in (rnd.randbytes(3072) for _ in range(20_000))]
         writer = CarWriter(out, [items[0][0]])
         for cid, data in items:
             writer.write(cid, data)
@@ -348,7 +391,7 @@ def test_a_fork_waits_for_a_thread_inside_the_loader(sandbox: Sandbox) -> None:
     at the fork would stay locked in the workers, and their first guest call would hang."""
     from autocodec.loader import _sandbox
 
-    hasher = sandbox.load(module_bytes("blake3")).hasher()
+    hasher = sandbox.load(module_bytes("keccak-256")).hasher()  # no batches: the process pool
     inputs = [bytes([i]) * 100 for i in range(40)]
     expected = [hasher.digest(d) for d in inputs]
     _pool.shutdown()
@@ -391,11 +434,11 @@ def test_inputs_past_the_arena_go_in_rounds(sandbox: Sandbox, monkeypatch: pytes
 
     monkeypatch.setattr(_pool, "_spread_round", counted)
     monkeypatch.setattr(_pool_shared, "ARENA_BYTES", 80_000)  # rounds of two chunks (half the arena each)
-    assert bulk.digest_many(hasher, inputs, workers=2) == expected
+    assert _pooled(hasher, inputs) == expected
     assert rounds == [2] * 5
     rounds.clear()
     monkeypatch.setattr(_pool_shared, "ARENA_BYTES", 10_000)  # no chunk fits: each runs here
-    assert bulk.digest_many(hasher, inputs, workers=2) == expected
+    assert _pooled(hasher, inputs) == expected
     assert rounds == [1] * 10
     monkeypatch.undo()
     job = bulk.register(lambda chunk: [a + b for a, b in chunk])

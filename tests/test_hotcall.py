@@ -91,3 +91,108 @@ def test_many_calls_through_the_codec_reuse_one_instance_and_stay_fresh() -> Non
     codec = loaded.codec()
     assert [codec.decode(b"\x01") for _ in range(200)] == [1112] * 200
     assert len(loaded._idle) == 1 and loaded._idle[0]._resets >= 199
+
+
+# --- many hash frames in one C call (``hash_frames``) -----------------------------------------
+
+_MODES = {"trap": 0xF1, "status": 0xF2, "short": 0xF3, "outside": 0xF4, "grow": 0xF5, "spin": 0xF6}
+
+
+def _fnv(data: bytes) -> bytes:
+    h = 0xCBF29CE484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h.to_bytes(8, "little")
+
+
+def _frames_hasher() -> Any:
+    """``batch_modes`` with its one instance past ``reset``'s learning calls (the C loop runs)."""
+    hasher = Sandbox(small_limits()).load(wat_module("batch_modes", "hasher")).hasher()
+    for _ in range(_PAST_LEARNING):
+        assert hasher.digest_many([b"warm"]) == [_fnv(b"warm")]
+    return hasher
+
+
+def _inputs(mode: int | None = None, at: int = 9) -> list[bytes]:
+    """30 inputs of 8 KiB (three to a 32 KiB frame), input ``at`` (a frame's first) starting ``mode``."""
+    out = [bytes([n]) * 8192 for n in range(30)]
+    if mode is not None:
+        out[at] = bytes([mode]) + out[at][1:]
+    return out
+
+
+def _c_frames(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
+    """Record the ``(start, end)`` of every C loop that hashed something."""
+    from autocodec.loader._instance import GuestInstance
+
+    runs: list[tuple[int, int]] = []
+    real = GuestInstance.hash_frames
+
+    def spy(self: Any, op: str, items: list[bytes], start: int, *rest: int) -> Any:
+        got = real(self, op, items, start, *rest)
+        if got is not None and got[0] > start:
+            runs.append((start, got[0]))
+        return got
+
+    monkeypatch.setattr(GuestInstance, "hash_frames", spy)
+    return runs
+
+
+@needs_runner
+def test_frames_in_one_c_call_restore_every_frame(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hundreds of frames in one C call: each frame's digests XOR the state are exact, so each
+    frame started from the recorded state (without the restores the state grows by 3 a call)."""
+    hasher = _frames_hasher()
+    runs = _c_frames(monkeypatch)
+    inputs = [bytes([n % 200]) * (n % 700) for n in range(20_000)]  # no mode byte (F1-F6)
+    assert hasher.digest_many(inputs) == [_fnv(x) for x in inputs]
+    assert sum(end - start for start, end in runs) > 19_000
+    raw = hasher._loaded.instance()  # the proof can fail: an instance that is not reset drifts
+    assert raw.call("ac_hash", b"a") == _fnv(b"a") and raw.call("ac_hash", b"a") != _fnv(b"a")
+
+
+@needs_runner
+@pytest.mark.parametrize("mode", ["trap", "status", "outside", "grow", "spin"])
+def test_a_frame_failing_in_the_c_loop_is_redone_on_the_checked_path(mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A frame that traps, answers an error, names output outside memory or spins is redone
+    input by input, as on the checked path; one that grows memory keeps its digests; every
+    frame after it is exact, and the instance that failed is not reused."""
+    from autocodec.loader._instance import GuestInstance
+
+    hasher = _frames_hasher()
+    runs = _c_frames(monkeypatch)
+    inputs = _inputs(_MODES[mode])
+    want = [_fnv(x) for x in inputs]
+    assert hasher.digest_many(inputs) == want
+    assert runs and runs[0][0] == 0 and runs[0][1] == 9  # the C loop stopped before the bad frame
+    assert hasher.digest_many(_inputs()) == [_fnv(x) for x in _inputs()]  # no state from the failure
+    monkeypatch.setattr(GuestInstance, "hash_frames", lambda *a: None)  # the checked path alone
+    assert hasher.digest_many(inputs) == want
+
+
+@needs_runner
+def test_a_frame_of_the_wrong_shape_is_a_fault_on_both_paths(monkeypatch: pytest.MonkeyPatch) -> None:
+    from autocodec.errors import GuestFault
+    from autocodec.loader._instance import GuestInstance
+
+    hasher = _frames_hasher()
+    runs = _c_frames(monkeypatch)
+    with pytest.raises(GuestFault, match="one digest of one size"):
+        hasher.digest_many(_inputs(_MODES["short"]))
+    assert runs == [(0, 9)]
+    monkeypatch.setattr(GuestInstance, "hash_frames", lambda *a: None)
+    with pytest.raises(GuestFault, match="one digest of one size"):
+        hasher.digest_many(_inputs(_MODES["short"]))
+
+
+@needs_runner
+def test_inputs_that_are_not_bytes_and_large_ones_take_their_turn() -> None:
+    """bytearray and memoryview inputs are hashed as their bytes; inputs over ``_BATCH_ITEM``
+    alone; the order of the answers is the order of the inputs."""
+    hasher = _frames_hasher()
+    inputs: list[Any] = [bytes([n % 200]) * (n * 37 % 900) for n in range(400)]
+    inputs[5] = bytearray(inputs[5])
+    inputs[150] = memoryview(inputs[150])
+    inputs[200] = b"\x07" * 20_000
+    inputs[201] = bytearray(b"\x08" * 9_000)
+    assert hasher.digest_many(inputs) == [_fnv(bytes(x)) for x in inputs]

@@ -7,10 +7,12 @@ the `hash` field.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -199,6 +201,12 @@ def test_a_refused_batch_leaves_nothing_queued_for_the_next(module) -> None:
     assert [out[:32], out[32:]] == [blake3_pkg.blake3(x).digest() for x in fresh]
 
 
+@functools.cache
+def _hot_instance() -> Any:
+    """A reset-enabled blake3 instance: its C runner cuts frames like ``hash_frames`` does."""
+    return Sandbox().load(WASM.read_bytes())._reusable_instance()  # noqa: SLF001
+
+
 def _greedy_frames(lengths: list[int], most: int) -> list[tuple[int, int, bool]]:
     """The frame rule said plainly, one input at a time: an input joins the open frame unless
     the frame has ``most`` inputs or would pass ``_BATCH_BYTES`` framed; one larger than
@@ -229,9 +237,32 @@ def _greedy_frames(lengths: list[int], most: int) -> list[tuple[int, int, bool]]
                 max_size=400), st.sampled_from([1, 2, 31, 1024]))
 @settings(max_examples=300, deadline=None)
 def test_frames_are_cut_as_the_plain_rule_cuts_them(lengths: list[int], most: int) -> None:
-    from autocodec.loader._adapters import _frames
+    """``_frame_end`` (the checked path) and ``hash_frames`` (the C loop, one frame a call) cut
+    the frames the plain rule cuts."""
+    from autocodec.loader._adapters import _BATCH_BYTES, _BATCH_ITEM, _frame_end
 
-    assert list(_frames(lengths, most)) == _greedy_frames(lengths, most)
+    items = [bytes(n) for n in lengths]
+    want = _greedy_frames(lengths, most)
+    python, i = [], 0
+    while i < len(items):
+        j = _frame_end(items, i, most)
+        python.append((i, j, len(items[i]) <= _BATCH_ITEM))
+        i = j
+    assert python == want
+    instance = _hot_instance()
+    hot = instance._hot  # noqa: SLF001
+    if hot is None:
+        return
+    func = instance._func_addr("ac_hash_batch")  # noqa: SLF001
+    fuel, ticks = instance._budget_for(None)  # noqa: SLF001
+    c, i = [], 0
+    while i < len(items):
+        end, done, digests, failed = hot.hash_frames(func, items, i, most, _BATCH_BYTES, _BATCH_ITEM, 1, fuel, ticks)
+        assert failed is None and len(digests) == end - i
+        assert digests == [blake3_pkg.blake3(x).digest() for x in items[i:end]]
+        c.append((i, end, True) if done else (i, i + 1, False))  # nothing done: an input hashed alone
+        i = end if done else i + 1
+    assert c == want
 
 
 def test_a_refused_frame_is_redone_input_by_input_and_a_bad_one_is_a_fault(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -250,6 +281,7 @@ def test_a_refused_frame_is_redone_input_by_input_and_a_bad_one_is_a_fault(monke
             raise GuestError(1, "refused once")
         return run(op, data, **kw)  # type: ignore[arg-type]
 
+    monkeypatch.setattr(loaded, "run_frames", lambda *a: None)  # the checked path (the C loop: test_hotcall)
     monkeypatch.setattr(loaded, "run", refusing)
     assert hasher.digest_many(inputs) == want and refused
     monkeypatch.setattr(loaded, "run", lambda op, data, **kw: b"\0" * 31 if op == "ac_hash_batch" else run(op, data))

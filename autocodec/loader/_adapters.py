@@ -18,7 +18,7 @@ from __future__ import annotations
 import struct
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from itertools import accumulate, chain, compress
+from itertools import accumulate, chain
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
@@ -174,22 +174,20 @@ def _frame(items: list[bytes]) -> bytes:
     return b"".join([_U32.pack(len(items)), *chain.from_iterable(zip(map(_U32.pack, map(len, items)), items))])
 
 
-def _frames(lengths: list[int], most: int) -> Iterator[tuple[int, int, bool]]:
-    """``Hasher.digest_many``'s calls over inputs of these ``lengths``, in order: ``(i, j,
-    True)`` for a batch frame of inputs ``i..j-1`` (``u32 count`` then ``u32 len, bytes`` each:
-    at most ``_BATCH_BYTES`` framed and ``most`` inputs), ``(i, i + 1, False)`` for an input
-    larger than ``_BATCH_ITEM``, hashed on its own (it also ends the frame before it). Cut with
-    a running sum and a bisection: no Python code per input."""
-    ends = list(accumulate(map((4).__add__, lengths), initial=0))  # ends[k]: framed size of inputs[:k]
-    i = 0
-    for stop in [*compress(range(len(lengths)), map(_BATCH_ITEM.__lt__, lengths)), len(lengths)]:
-        while i < stop:  # the small inputs before each one hashed alone
-            j = max(i + 1, min(stop, i + most, bisect_right(ends, ends[i] + _BATCH_BYTES - 4, i + 1) - 1))
-            yield i, j, True
-            i = j
-        if stop < len(lengths):
-            yield stop, stop + 1, False
-            i = stop + 1
+def _frame_end(items: list[bytes], i: int, most: int) -> int:
+    """The end of ``Hasher.digest_many``'s call that starts at input ``i``: ``j`` for a batch
+    frame of inputs ``i..j-1`` (``u32 count`` then ``u32 len, bytes`` each: at most
+    ``_BATCH_BYTES`` framed and ``most`` inputs), ``i + 1`` for an input larger than
+    ``_BATCH_ITEM``, hashed on its own (it also ends the frame before it). ``_hotcall.c``'s
+    ``hash_frames`` cuts by the same rule."""
+    size, j, n = 4, i, len(items)
+    while j < n and j - i < most:
+        length = len(items[j])
+        if length > _BATCH_ITEM or size + 4 + length > _BATCH_BYTES:
+            break
+        size += 4 + length
+        j += 1
+    return j if j > i else i + 1
 
 
 def _parse_batch(out: bytes, count: int) -> list[Any | AutocodecError]:
@@ -291,32 +289,55 @@ class Hasher:
         """The digest of each input (or its error), in order: small inputs go many to a guest
         call when the module exports ``ac_hash_batch`` (the call's fixed cost, a few
         microseconds, paid once per frame of up to ``_BATCH_BYTES``), the others one by one.
-        Each frame is built just before its call (the same 32 KiB of memory, reused, instead of
-        every frame at once in fresh pages: about 20% of 20,000 1 KiB inputs, measured)."""
+        With the C runner, runs of frames go in one C call that writes each frame straight into
+        the guest and holds the GIL only to cut the frames and to make the digests' bytes
+        objects (``GuestInstance.hash_frames``), so threads hashing shares of their own scale;
+        otherwise each frame is built just before its call (the same 32 KiB of memory, reused)."""
         if not self.batches:
             return [self._one(data) for data in inputs]
-        items = [data if type(data) is bytes else bytes(data) for data in inputs]
-        lengths = list(map(len, items))
+        items: list[Any] = list(inputs)  # bytes in the end (see below); the caller's list is left alone
+        most = min(self._loaded.limits.max_batch_items, _BATCH_BYTES // 4)
+        loaded = self._loaded
         results: list[bytes | AutocodecError] = []
-        for i, j, framed in _frames(lengths, min(self._loaded.limits.max_batch_items, _BATCH_BYTES // 4)):
-            if not framed:
+        i, n = 0, len(items)
+        while i < n:
+            many = loaded.run_frames("ac_hash_batch", items, i, most, _BATCH_BYTES, _BATCH_ITEM)
+            if many is not None and many[0] > i:  # frames in one C call, the GIL released
+                i = many[0]
+                results.extend(many[1])
+                continue
+            if type(items[i]) is not bytes:  # bytearray, memoryview...: the rest made bytes, once
+                items[i:] = [data if type(data) is bytes else bytes(data) for data in items[i:]]
+            j = _frame_end(items, i, most)
+            if len(items[i]) > _BATCH_ITEM:
                 results.append(self._one(items[i]))
-                continue
-            try:
-                out = self._loaded.run("ac_hash_batch", _frame(items[i:j]))
-            except AutocodecError:  # each input's own result or error
-                results.extend(map(self._one, items[i:j]))
-                continue
-            size, rest = divmod(len(out), j - i)
-            if rest or not size:
-                raise GuestFault("ac_hash_batch did not return one digest of one size per input")
-            results.extend(out[k:k + size] for k in range(0, len(out), size))
+            else:
+                results.extend(self._frame(items[i:j]))
+            i = j
         return results
+
+    def _frame(self, items: list[bytes]) -> list[bytes | AutocodecError]:
+        """One batch frame on the checked path: each input's digest, or when the frame is
+        refused each input's own result or error."""
+        try:
+            out = self._loaded.run("ac_hash_batch", _frame(items))
+        except AutocodecError:
+            return list(map(self._one, items))
+        size, rest = divmod(len(out), len(items))
+        if rest or not size:
+            raise GuestFault("ac_hash_batch did not return one digest of one size per input")
+        return [out[k:k + size] for k in range(0, len(out), size)]
 
     @property
     def batches(self) -> bool:
         """Whether the module hashes many inputs per call (``ac_hash_batch``)."""
         return "ac_hash_batch" in self._loaded.info.exports
+
+    @property
+    def batches_off_gil(self) -> bool:
+        """Whether ``digest_many`` hashes its frames with the GIL released (so threads, each
+        hashing inputs of its own, scale: ``autocodec.bulk.digest_many``)."""
+        return self.batches and self._loaded.frames_off_gil
 
     def _one(self, data: bytes | bytearray | memoryview) -> bytes | AutocodecError:
         try:

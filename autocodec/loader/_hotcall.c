@@ -17,8 +17,11 @@
  *   Python computed (``set_reset``); it is applied only when the memory size equals the size
  *   it was computed for (a memory never shrinks, so the addresses are still valid then).
  * - The GIL is released while the guest runs (other threads, and the epoch ticker that
- *   enforces deadlines, go on); the short restore keeps it. One thread uses a Runner at a
+ *   enforces deadlines, go on); ``run``'s short restore keeps it, while ``hash_frames`` (many
+ *   calls in one) restores between its calls without it. One thread uses a Runner at a
  *   time (its instance is owned by the calling thread for the operation).
+ * - ``hash_frames`` holds its own references to the inputs it reads while the GIL is
+ *   released, so no other thread can free them under it.
  * - Pointers handed to ``Runner`` (context, memory, functions, snapshot pages, globals) belong
  *   to Python objects that the Runner keeps alive (``keep``) for as long as it lives.
  */
@@ -202,7 +205,8 @@ static uint32_t load_le32(const uint8_t *p) {
 }
 
 /* Back to the recorded state; returns NULL on success, else a wasmtime error pointer or
- * (void *)1 for a failure without one. Called with the GIL held. */
+ * (void *)1 for a failure without one. Uses no Python API (``hash_frames`` runs it with the
+ * GIL released). */
 static void *restore(Runner *self) {
     if (!self->reset_size || api_mem_size(self->ctx, self->memory) != self->reset_size)
         return (void *)1;
@@ -341,9 +345,216 @@ done:;
     return Py_BuildValue("(iNN)", RESULT_NOT_RESET, out, failed == (void *)1 ? Py_NewRef(Py_None) : PyLong_FromVoidPtr(failed));
 }
 
+/* One hash frame's call inside ``Runner_hash_frames`` (GIL released): ``ac_input``, the
+ * frame written in place (u32 count, then u32 length + bytes per item), the operation, the
+ * output checked (status OK, count equal digests inside memory), the digests appended to
+ * ``*acc``, the instance restored. Returns 0, or 1 when this frame failed in any way (the
+ * caller stops; the instance is then not trusted to be in its recorded state), with the
+ * wasmtime error or trap it owns in ``*err`` / ``*trap`` (for Python to take and free). */
+static int hash_one_frame(Runner *self, const void *func, const uint8_t *const *ptrs, const Py_ssize_t *lens,
+                          Py_ssize_t count, size_t size, unsigned long long fuel, unsigned long long ticks,
+                          uint8_t **acc, size_t *acc_len, size_t *acc_cap, size_t *digest, void **err, void **trap) {
+    raw_val raw[2];
+    if ((*err = api_set_fuel(self->ctx, fuel)) != NULL)
+        return 1;
+    api_set_deadline(self->ctx, ticks);
+    raw[0].i64 = 0;
+    raw[0].i32 = (int32_t)size;
+    if ((*err = api_call(self->ctx, self->input_func, raw, 1, trap)) != NULL || *trap)
+        return 1;
+    uint32_t ptr = (uint32_t)raw[0].i32;
+    size_t msize = api_mem_size(self->ctx, self->memory);
+    uint8_t *base = api_mem_data(self->ctx, self->memory);
+    if (ptr == 0 || (size_t)ptr + size > msize)
+        return 1;
+    uint8_t *w = base + ptr;
+    uint32_t n32 = (uint32_t)count;
+    memcpy(w, &n32, 4); /* little endian: the only byte order wasmtime runs on here (x86-64, aarch64) */
+    w += 4;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        uint32_t len = (uint32_t)lens[k];
+        memcpy(w, &len, 4);
+        w += 4;
+        if (len)
+            memcpy(w, ptrs[k], len);
+        w += len;
+    }
+    raw[0].i64 = 0;
+    raw[0].i32 = (int32_t)ptr;
+    raw[1].i64 = 0;
+    raw[1].i32 = (int32_t)size;
+    if ((*err = api_call(self->ctx, func, raw, 2, trap)) != NULL || *trap)
+        return 1;
+    uint32_t status = (uint32_t)raw[0].i32;
+    msize = api_mem_size(self->ctx, self->memory);
+    base = api_mem_data(self->ctx, self->memory);
+    if (status != 0 || self->slot + 8 > msize)
+        return 1;
+    uint32_t out_ptr = load_le32(base + self->slot), out_len = load_le32(base + self->slot + 4);
+    if (out_len > self->max_output || (size_t)out_ptr + out_len > msize || !out_len || out_len % (uint32_t)count)
+        return 1;
+    if (*acc_len + out_len > *acc_cap) {
+        size_t cap = *acc_cap ? *acc_cap : 4096;
+        while (cap < *acc_len + out_len)
+            cap *= 2;
+        uint8_t *grown = PyMem_RawRealloc(*acc, cap);
+        if (!grown)
+            return 1;
+        *acc = grown;
+        *acc_cap = cap;
+    }
+    memcpy(*acc + *acc_len, base + out_ptr, out_len);
+    *acc_len += out_len;
+    *digest = out_len / (uint32_t)count;
+    void *failed = restore(self);
+    if (failed && failed != (void *)1)
+        *err = failed;
+    return failed != NULL;
+}
+
+/* hash_frames(func, items, start, most_items, most_bytes, big_item, max_frames, fuel, ticks)
+ *   -> (end, frames, digests, failed)
+ *
+ * ``ac_hash_batch`` over ``items[start:]`` (a list of bytes), frame after frame, in one C call
+ * with the GIL released throughout the guest work: the same frames ``_adapters._frames`` cuts
+ * (at most ``most_items`` inputs and ``most_bytes`` framed bytes each), stopping before an input
+ * over ``big_item`` bytes (hashed on its own by the caller) or one that is not exactly bytes
+ * (the caller converts it), after ``max_frames`` frames, or at the first frame that fails in
+ * any way. ``digests`` holds one bytes object per input of
+ * the ``frames`` successful frames, ``items[start:end]``; ``failed`` is ``None``, or when the
+ * frame at ``end`` failed, ``(error_ptr, trap_ptr)`` (wasmtime objects owned by the caller from
+ * now on, each ``None`` when absent): the instance is then not reusable; the caller discards it
+ * and runs that frame again on the checked path, which raises or falls back exactly as it
+ * always did. Every frame is restored after its call, as ``run`` does. */
+static PyObject *Runner_hash_frames(Runner *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 9) {
+        PyErr_SetString(PyExc_TypeError, "hash_frames(func, items, start, most_items, most_bytes, big_item, max_frames, fuel, ticks)");
+        return NULL;
+    }
+    if (!PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "items must be a list");
+        return NULL;
+    }
+    const void *func = PyLong_AsVoidPtr(args[0]);
+    Py_ssize_t start = PyLong_AsSsize_t(args[2]), most_items = PyLong_AsSsize_t(args[3]);
+    Py_ssize_t most_bytes = PyLong_AsSsize_t(args[4]), big_item = PyLong_AsSsize_t(args[5]);
+    Py_ssize_t max_frames = PyLong_AsSsize_t(args[6]);
+    unsigned long long fuel = PyLong_AsUnsignedLongLong(args[7]);
+    unsigned long long ticks = PyLong_AsUnsignedLongLong(args[8]);
+    if (PyErr_Occurred())
+        return NULL;
+    if (most_items < 1 || most_bytes < 8 || big_item < 0 || big_item + 8 > most_bytes || most_bytes > INT32_MAX ||
+        start < 0 || max_frames < 0) {
+        PyErr_SetString(PyExc_ValueError, "hash_frames: bad limits");
+        return NULL;
+    }
+    /* Plan every frame with the GIL held (lengths only), then hold the planned items in a
+       slice of their own: another thread changing the list cannot free them under us. */
+    PyObject *list = args[1];
+    Py_ssize_t n = PyList_GET_SIZE(list), i = start < n ? start : n, frames = 0;
+    Py_ssize_t *bounds = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(max_frames + 1));
+    if (!bounds)
+        return PyErr_NoMemory();
+    bounds[0] = i;
+    int other = 0; /* an item that is not bytes: the frames stop before it */
+    while (frames < max_frames && i < n && !other) {
+        Py_ssize_t j = i, framed = 4;
+        while (j < n && j - i < most_items) {
+            PyObject *item = PyList_GET_ITEM(list, j);
+            if (!PyBytes_CheckExact(item)) {
+                other = 1;
+                break;
+            }
+            Py_ssize_t len = PyBytes_GET_SIZE(item);
+            if (len > big_item || framed + 4 + len > most_bytes)
+                break;
+            framed += 4 + len;
+            j++;
+        }
+        if (j == i) /* an input over big_item (the caller hashes it alone), or not bytes */
+            break;
+        bounds[++frames] = i = j;
+    }
+    Py_ssize_t end = bounds[frames], total = end - bounds[0];
+    PyObject *held = PyList_GetSlice(list, bounds[0], end);
+    const uint8_t **ptrs = PyMem_Malloc(sizeof(uint8_t *) * (size_t)(total ? total : 1));
+    Py_ssize_t *lens = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(total ? total : 1));
+    if (!held || !ptrs || !lens) {
+        Py_XDECREF(held);
+        PyMem_Free(ptrs);
+        PyMem_Free(lens);
+        PyMem_Free(bounds);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t k = 0; k < total; k++) {
+        PyObject *item = PyList_GET_ITEM(held, k);
+        ptrs[k] = (const uint8_t *)PyBytes_AS_STRING(item);
+        lens[k] = PyBytes_GET_SIZE(item);
+    }
+    size_t *digest_sizes = PyMem_Malloc(sizeof(size_t) * (size_t)(frames ? frames : 1));
+    if (!digest_sizes) {
+        Py_DECREF(held);
+        PyMem_Free(ptrs);
+        PyMem_Free(lens);
+        PyMem_Free(bounds);
+        return PyErr_NoMemory();
+    }
+    uint8_t *acc = NULL;
+    size_t acc_len = 0, acc_cap = 0;
+    Py_ssize_t done = 0;
+    int failed = 0;
+    void *err = NULL, *trap = NULL;
+
+    Py_BEGIN_ALLOW_THREADS
+    for (; done < frames; done++) {
+        Py_ssize_t a = bounds[done] - bounds[0], b = bounds[done + 1] - bounds[0];
+        size_t size = 4;
+        for (Py_ssize_t k = a; k < b; k++)
+            size += 4 + (size_t)lens[k];
+        if (hash_one_frame(self, func, ptrs + a, lens + a, b - a, size, fuel, ticks, &acc, &acc_len, &acc_cap,
+                           &digest_sizes[done], &err, &trap)) {
+            failed = 1;
+            break;
+        }
+    }
+    Py_END_ALLOW_THREADS
+
+    Py_ssize_t handled = bounds[done] - bounds[0];
+    PyObject *digests = PyList_New(handled);
+    if (digests) {
+        size_t pos = 0;
+        Py_ssize_t k = 0;
+        for (Py_ssize_t f = 0; f < done && digests; f++) {
+            for (Py_ssize_t m = bounds[f]; m < bounds[f + 1]; m++, k++) {
+                PyObject *d = PyBytes_FromStringAndSize((const char *)acc + pos, (Py_ssize_t)digest_sizes[f]);
+                if (!d) {
+                    Py_CLEAR(digests);
+                    break;
+                }
+                PyList_SET_ITEM(digests, k, d);
+                pos += digest_sizes[f];
+            }
+        }
+    }
+    Py_ssize_t stop = bounds[done];
+    PyMem_RawFree(acc);
+    PyMem_Free(digest_sizes);
+    PyMem_Free(ptrs);
+    PyMem_Free(lens);
+    PyMem_Free(bounds);
+    Py_DECREF(held);
+    if (!digests) /* the wasmtime objects are leaked here: only when Python itself is out of memory */
+        return NULL;
+    if (!failed)
+        return Py_BuildValue("(nnNO)", stop, done, digests, Py_None);
+    return Py_BuildValue("(nnN(NN))", stop, done, digests, ptr_or_none(err), ptr_or_none(trap));
+}
+
 static PyMethodDef Runner_methods[] = {
     {"run", (PyCFunction)(void (*)(void))Runner_run, METH_FASTCALL, "One input + operation (+ reset): bytes or an outcome tuple."},
     {"set_reset", (PyCFunction)Runner_set_reset, METH_VARARGS, "The restore list for a memory of the given size."},
+    {"hash_frames", (PyCFunction)(void (*)(void))Runner_hash_frames, METH_FASTCALL,
+     "ac_hash_batch frame after frame, GIL released: (end, frames, digests, failed)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -55,6 +55,8 @@ _madvise = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctyp
 _mincore = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)(("mincore", _libc))
 _memset = ctypes.memset
 _WINDOW_PAGES = 64  # at most this many pages are rewritten in place on each reset
+_LEARN_FIRST = 64  # resets between two looks at the touched pages (``reset``), at first
+_LEARN_MOST = 4096  # and at most, after looks that found nothing new
 _MADV_DONTNEED = 4  # Linux: a private anonymous page reads as zeros after it
 _vp = ctypes.c_void_p
 _global_get = ctypes.CFUNCTYPE(None, _vp, _vp, _vp)(("wasmtime_global_get", ffi.dll))
@@ -137,6 +139,8 @@ class GuestInstance:
         self._restores: list[tuple[bool, int, int, int]] = []
         self._drops: list[tuple[int, int]] = []  # (address, length) of zero pages outside the window
         self._resets = 0
+        self._next_learn = _LEARN_FIRST  # the reset on which ``reset`` next asks the kernel
+        self._learn_period = _LEARN_FIRST
         self._hot: object | None = None  # the C runner (``_hot.Runner``) once reset is enabled
         self._func_addrs: dict[str, int] = {}
 
@@ -167,6 +171,7 @@ class GuestInstance:
         data = [i for i in range(pages) if not self._zero_pages[i]]
         self._set_window(data[0] if data else 0, data[-1] + 1 if data else 0)
         self._resets = 0
+        self._next_learn = self._learn_period = _LEARN_FIRST
         if not self.reset() or ctypes.string_at(base, size) != image:
             self._reset_size = 0
             self.broken = True
@@ -216,16 +221,23 @@ class GuestInstance:
         the instance). Pages in the window are rewritten from the snapshot (zeros by memset);
         the zero pages outside it are dropped (``madvise(DONTNEED)``: zeros on the next touch,
         free when untouched). Which pages are in the window only changes the cost, never the
-        result: the first resets and every 64th ask the kernel (``mincore``) which outside
-        pages the module touched, and widen the window to them (up to ``_WINDOW_PAGES``)."""
+        result: the first resets and then every ``_LEARN_FIRST``-th ask the kernel (``mincore``)
+        which outside pages the module touched, and widen the window to them (up to
+        ``_WINDOW_PAGES``); each time the answer is "none", the next question waits twice as
+        long (up to ``_LEARN_MOST`` resets), and any other answer brings it back to
+        ``_LEARN_FIRST``."""
         size = self._reset_size
         if not size or self.broken:
             return False
         if (self._known_size if self._size_checked else self._mem_len()) != size:
             return False
-        self._resets += 1
-        if 1 < self._resets < 10 or not self._resets % 64:
-            self._learn()
+        resets = self._resets = self._resets + 1
+        if self._learns(resets):
+            quiet = not self._learn()
+            if resets >= self._next_learn:
+                period = self._learn_period
+                self._learn_period = period = min(_LEARN_MOST, period * 2) if quiet else _LEARN_FIRST
+                self._next_learn = resets + period
         for zero, dst, src, length in self._restores:
             if zero:
                 _memset(dst, 0, length)
@@ -242,20 +254,27 @@ class GuestInstance:
                 return False
         return True
 
-    def _learn(self) -> None:
+    def _learns(self, resets: int) -> bool:
+        """Whether the reset numbered ``resets`` asks the kernel which pages were touched."""
+        return 1 < resets < 10 or resets >= self._next_learn
+
+    def _learn(self) -> bool:
+        """Widen the window to the pages touched outside it, when it stays small enough;
+        whether any page outside it was touched (or the kernel would not say)."""
         pages = len(self._zero_pages)
         vec = (ctypes.c_ubyte * pages)()
         if _mincore(self._base, pages * _PAGE, vec):
-            return
+            return True
         lo, hi = self._window
         touched = [i for i in range(pages) if vec[i] & 1 and not lo <= i < hi]
         if not touched:
-            return
+            return False
         span = touched + ([lo, hi - 1] if hi > lo else [])
         new_lo, new_hi = min(span), max(span) + 1
         if new_hi - new_lo <= _WINDOW_PAGES:
             self._set_window(new_lo, new_hi)
             self._push_reset()
+        return True
 
     def _func(self, name: str) -> ffi.wasmtime_func_t:
         func = self._funcs.get(name)
@@ -392,7 +411,7 @@ class GuestInstance:
         its recorded state (else the caller discards it). Same errors as ``call``."""
         hot: Any = self._hot
         resets = self._resets + 1
-        if hot is None or self.broken or 1 < resets < 10 or not resets % 64:  # ``reset`` learns on these
+        if hot is None or self.broken or self._learns(resets):  # ``reset`` learns on these
             out = self.call(op, data, proportional=proportional)
             return out, self.reset()
         self._resets = resets
@@ -401,6 +420,36 @@ class GuestInstance:
         if outcome.__class__ is bytes:
             return outcome, True
         return self._hot_outcome(op, len(data), outcome)
+
+    def hash_frames(self, op: str, items: list[bytes], start: int, most_items: int, most_bytes: int,
+                    big_item: int) -> tuple[int, list[bytes]] | None:
+        """``op`` (``ac_hash_batch``) over the frames of ``items[start:]`` in one C call, the GIL
+        released for all of them (``_hotcall.c``'s ``hash_frames``; frames cut as
+        ``_adapters._frames`` cuts them): ``(end, digests)`` of ``items[start:end]``, stopping
+        before an input over ``big_item`` bytes, at the next call on which ``reset`` learns, or
+        before a frame that failed (the instance is then broken: the caller discards it and runs
+        that frame again on the checked path). ``None``: no C runner, or ``reset`` learns on the
+        next call; take the one-call path."""
+        hot: Any = self._hot
+        if hot is None or self.broken:
+            return None
+        resets = self._resets
+        frames = self._next_learn - resets - 1  # up to the reset that learns next (``reset``)
+        if resets < 9 or frames <= 0:  # and the first ones
+            return None
+        fuel, ticks = self._budget_for(None)
+        end, done, digests, failed = hot.hash_frames(self._func_addr(op), items, start, most_items, most_bytes,
+                                                     big_item, frames, fuel, ticks)
+        self._resets = resets + done
+        self._size_checked = False
+        if failed is not None:
+            self.broken = True
+            self._known_size = -1
+            try:  # take ownership of wasmtime's error or trap (freed with it)
+                _call._raise_raw(*failed)
+            except SandboxError:
+                pass
+        return end, digests
 
     # --- calls on input written in place (streams that read straight into the guest) --------
 

@@ -11,7 +11,8 @@ Worker *processes* scale. Public API (re-exported as ``autocodec.bulk``):
   (the conversion is the part that holds the GIL, and a decoded value would cost as much to
   unpickle as to convert).
 - ``links_many(codec, blocks, workers=None)``: the CIDs each block links to (or its error).
-- ``digest_many(hasher, inputs, workers=None)``: the raw digest of each input.
+- ``digest_many(hasher, inputs, workers=None)``: the raw digest of each input (on threads,
+  ``_threads.spread``, when the hasher's batch frames run with the GIL released).
 - ``run_bulk(job, items, workers=None)`` with ``job = register(fn)``: any function of a list
   of items giving one small, picklable result per item.
 - ``workers_for(items, total_bytes)``: how many processes a job of that size is worth
@@ -63,6 +64,7 @@ from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from ..errors import AutocodecError, GuestError, SandboxError
+from . import _threads
 from ._pool_shared import (
     ARENA_BYTES,
     _items,
@@ -83,6 +85,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MIN_ITEMS = 2000
 MIN_BYTES = 8 << 20
 DIGEST_MIN_AVERAGE = 1024  # bytes per input a batching hasher needs to take the pool (digest_workers)
+THREAD_DIGEST_MIN_BYTES = 1 << 20  # inputs a hasher batching off the GIL needs to take threads
 _CHUNKS_PER_WORKER = 8
 _MIN_CHUNK_ITEMS = 64
 
@@ -567,23 +570,31 @@ def _each(fn: Callable[[Any], Any]) -> Job:
 
 
 def digest_workers(hasher: Hasher, count: int, total_bytes: int, most: int | None = None) -> int:
-    """Processes worth using to digest ``count`` inputs of ``total_bytes`` (at most ``most``,
-    default every core). A hasher that batches costs about 1.4 us per 1 KiB input in one
-    process, near what the pool adds per input (the copies, the digests sent back), so it
-    takes the pool only for ``MIN_BYTES`` or more of inputs averaging ``DIGEST_MIN_AVERAGE``
-    bytes or more; one that does not batch pays a guest call per input, and ``workers_for``
-    decides."""
-    small = total_bytes < MIN_BYTES or total_bytes < count * DIGEST_MIN_AVERAGE
-    n = 1 if hasher.batches and small else workers_for(count, total_bytes)
+    """Workers worth using to digest ``count`` inputs of ``total_bytes`` (at most ``most``,
+    default every core). A hasher whose batches run with the GIL released
+    (``Hasher.batches_off_gil``) takes threads from ``THREAD_DIGEST_MIN_BYTES``. One that batches
+    otherwise costs about 1.4 us per 1 KiB input in one process, near what the process pool
+    adds per input (the copies, the digests sent back), so it takes the pool only for
+    ``MIN_BYTES`` or more of inputs averaging ``DIGEST_MIN_AVERAGE`` bytes or more; one that
+    does not batch pays a guest call per input, and ``workers_for`` decides."""
+    if hasher.batches_off_gil:
+        n = 1 if total_bytes < THREAD_DIGEST_MIN_BYTES else max(1, min(cores(), count))
+    elif hasher.batches and (total_bytes < MIN_BYTES or total_bytes < count * DIGEST_MIN_AVERAGE):
+        n = 1
+    else:
+        n = workers_for(count, total_bytes)
     return n if most is None else max(1, min(n, most))
 
 
 def digest_many(hasher: Hasher, inputs: Sequence[bytes], workers: int | None = None) -> list[bytes | AutocodecError]:
     """The raw digest of each input, or its error, in order (with a hasher that batches, each
-    share in few guest calls: ``Hasher.digest_many``); ``workers=None``: ``digest_workers``."""
+    share in few guest calls: ``Hasher.digest_many``); ``workers=None``: ``digest_workers``.
+    Threads when the hasher's batches run with the GIL released, else processes."""
     if workers is None:
         inputs = list(inputs)
         workers = digest_workers(hasher, len(inputs), sum(map(len, inputs)))
+    if hasher.batches_off_gil:
+        return _threads.spread(hasher.digest_many, inputs, workers, _MIN_CHUNK_ITEMS)
     return run_bulk(digest_job(hasher), inputs, workers)
 
 

@@ -37,7 +37,7 @@ from ..cid import CID
 from ..config import DEFAULT_LIMITS, SandboxLimits
 from ..errors import ModuleRejected, SandboxError
 from ..log import get_logger
-from . import _call, _reset, _wasmparse
+from . import _call, _hot, _reset, _wasmparse
 from ._cache import CompiledCache
 from ._compile import CompileRefused, compile_module
 from ._engine import EngineSpec, get_engine
@@ -108,6 +108,12 @@ class LoadedModule:
         """Whether operations reuse reset instances (else each gets a fresh one)."""
         return self._reset_globals is not None
 
+    @property
+    def frames_off_gil(self) -> bool:
+        """Whether ``run_frames`` can run batch frames in one C call with the GIL released
+        (reset instances and the C runner: ``_hot``)."""
+        return self._reset_globals is not None and _hot.Runner is not None and self.fast
+
     def run(self, op: str, data: bytes | bytearray | memoryview | None = None, *, proportional: bool = False) -> bytes:
         """One top-level call ``op`` in an instance in its post-instantiation state (see the
         module docstring); same errors as ``GuestInstance.call``. Inputs over ``_reuse_max``
@@ -148,6 +154,29 @@ class LoadedModule:
                 _idle_total -= 1
             self._grew(data)
         return out
+
+    def run_frames(self, op: str, items: list[bytes], start: int, most_items: int, most_bytes: int,
+                   big_item: int) -> tuple[int, list[bytes]] | None:
+        """``GuestInstance.hash_frames`` on an idle reset instance: many batch frames in one C
+        call. ``None`` when there is none to take, or that instance declines (the caller takes
+        the one-call path, ``run``, which pools one); an instance left broken is dropped."""
+        global _idle_total
+        try:
+            instance = self._idle.pop()
+        except IndexError:
+            return None
+        try:
+            got = instance.hash_frames(op, items, start, most_items, most_bytes, big_item)
+        except BaseException:
+            with _idle_lock:
+                _idle_total -= 1
+            raise
+        if instance.broken:
+            with _idle_lock:
+                _idle_total -= 1
+        else:
+            self._idle.append(instance)
+        return got
 
     def _grew(self, data: bytes | bytearray | memoryview | None) -> None:
         """A call over ``data`` left an instance that cannot be reset (its memory grew): inputs

@@ -3,10 +3,11 @@
 ``BlockVerifier.check(pairs)`` gives a verdict per ``(cid, data)``: ``True`` when the data
 hashes to the CID. Builtin hashers (hashlib, which releases the GIL on inputs of 2 KiB and
 more) run in threads over contiguous shares, with the store's own verify function; extension
-(Wasm) hashers, whose per-call host work holds the GIL, run in the bulk worker processes
-(``autocodec.loader._pool.digest_many``: the inputs travel, the digests come back and are
-compared here) with the hasher adapters resolved here for each window (a revoked or upgraded
-hasher counts from the next window; an unchanged one is the same adapter, so the pool is reused).
+(Wasm) hashers go through ``autocodec.loader._pool.digest_many``: threads for those whose batch
+frames run with the GIL released, else the bulk worker processes (the inputs travel, the
+digests come back); the digests are compared here, with the hasher adapters resolved here for
+each window (a revoked or upgraded hasher counts from the next window; an unchanged one is the
+same adapter, so the pool is reused).
 
 ``put_many_verified(store, blocks, verifier)`` is ``store.put_many(blocks)`` with the hashes
 checked ahead, a window of blocks at a time.
@@ -22,8 +23,8 @@ Invariants:
   pending) and dropped when the window ends, so no other block can inherit it.
 - Builtin hashes of small windows (below ``THREAD_MIN_BYTES``) stay serial; so do extension
   hashes without batches below ``PROCESS_MIN_ITEMS`` and ``PROCESS_MIN_BYTES``. Extension
-  hashes that batch are always checked here: over processes where ``digest_workers`` finds it
-  worth it, else batched in this thread.
+  hashes that batch are always checked here: over ``digest_workers`` workers (threads or
+  processes), or batched in this thread when one is all that pays.
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ PROCESS_MIN_BYTES = 4 << 20
 
 
 class BlockVerifier:
-    """Verdicts for many blocks over threads (builtin hashes) and processes (extensions)."""
+    """Verdicts for many blocks over threads (builtin hashes, extensions batching off the GIL)
+    and processes (other extensions)."""
 
     def __init__(self, verify: Verify, hasher_for: HasherFor | None = None, *, workers: int | None = None) -> None:
         from ..loader._pool import cores
@@ -68,17 +70,19 @@ class BlockVerifier:
         from .. import builtin
 
         verdicts = [False] * len(pairs)
-        native: list[int] = []
-        wasm: list[int] = []
-        for i, (cid, _) in enumerate(pairs):
-            code = cid.hash_code
-            if builtin.has_hash(code):
-                native.append(i)
-            elif self._hasher_for is not None:
-                wasm.append(i)
-        if self.workers > 1:
-            self._native(pairs, native, verdicts)
-            self._wasm(pairs, wasm, verdicts)
+        if self.workers < 2:
+            return verdicts
+        codes = [cid.hash_code for cid, _ in pairs]
+        by_code: dict[int, list[int]] = {}
+        if len(set(codes)) == 1:  # the usual window: one hash for every block
+            by_code[codes[0]] = list(range(len(codes)))
+        else:
+            for i, code in enumerate(codes):
+                by_code.setdefault(code, []).append(i)
+        native = [i for code, group in by_code.items() if builtin.has_hash(code) for i in group]
+        self._native(pairs, native, verdicts)
+        if self._hasher_for is not None:
+            self._wasm(pairs, {code: group for code, group in by_code.items() if not builtin.has_hash(code)}, verdicts)
         return verdicts
 
     def _native(self, pairs: list[tuple[CID, bytes]], index: list[int], verdicts: list[bool]) -> None:
@@ -105,17 +109,15 @@ class BlockVerifier:
             for i, ok in part:
                 verdicts[i] = ok
 
-    def _plan(self, pairs: list[tuple[CID, bytes]], index: list[int]) -> list[tuple[Any, list[int], int]]:
-        """``(hasher, blocks, workers)`` for each extension hash among ``index`` that is worth
-        checking here (resolved again each window: a revoked or upgraded hasher counts at once).
-        A hasher that batches always is (``digest_workers`` processes; 1: batched in this
-        thread, still far below a guest call per block); one that does not, only with
-        ``PROCESS_MIN_ITEMS`` blocks or ``PROCESS_MIN_BYTES`` (each call holds the GIL)."""
+    def _plan(self, pairs: list[tuple[CID, bytes]], by_code: dict[int, list[int]]) -> list[tuple[Any, list[int], int]]:
+        """``(hasher, blocks, workers)`` for each extension hash of ``by_code`` (hash code: the
+        indexes of its blocks) that is worth checking here (resolved again each window: a
+        revoked or upgraded hasher counts at once). A hasher that batches always is
+        (``digest_workers`` workers; 1: batched in this thread, still far below a guest call
+        per block); one that does not, only with ``PROCESS_MIN_ITEMS`` blocks or
+        ``PROCESS_MIN_BYTES`` (each call holds the GIL)."""
         from ..loader._pool import digest_workers
 
-        by_code: dict[int, list[int]] = {}
-        for i in index:
-            by_code.setdefault(pairs[i][0].hash_code, []).append(i)
         self._table.clear()
         self._refused.clear()
         plan = []
@@ -130,12 +132,12 @@ class BlockVerifier:
                 plan.append((hasher, group, self.workers))
         return plan
 
-    def _wasm(self, pairs: list[tuple[CID, bytes]], index: list[int], verdicts: list[bool]) -> None:
+    def _wasm(self, pairs: list[tuple[CID, bytes]], by_code: dict[int, list[int]], verdicts: list[bool]) -> None:
         from ..loader._pool import digest_many
 
-        for hasher, group, workers in self._plan(pairs, index):
-            # digests come back (32 bytes each) and are compared here: the inputs alone travel,
-            # as bytes through the pool's shared arena
+        for hasher, group, workers in self._plan(pairs, by_code):
+            # digests come back (threads, or processes whose inputs travel through the pool's
+            # shared arena) and are compared here
             digests = digest_many(hasher, [pairs[i][1] for i in group], workers)
             for i, digest in zip(group, digests, strict=True):
                 verdicts[i] = digest == pairs[i][0].digest
@@ -148,8 +150,12 @@ class BlockVerifier:
 
         if self.workers < 2 or self._hasher_for is None:
             return
-        wasm = [i for i, (cid, _) in enumerate(pairs) if not builtin.has_hash(cid.hash_code)]
-        jobs = [digest_job(hasher) for hasher, _, workers in self._plan(pairs, wasm) if workers > 1]
+        wasm: dict[int, list[int]] = {}
+        for i, (cid, _) in enumerate(pairs):
+            if not builtin.has_hash(cid.hash_code):
+                wasm.setdefault(cid.hash_code, []).append(i)
+        jobs = [digest_job(hasher) for hasher, _, workers in self._plan(pairs, wasm)
+                if workers > 1 and not hasher.batches_off_gil]  # threads need no pool
         prepare(jobs, self.workers - 1)  # no job: nothing to start
 
     def _hasher(self, code: int) -> Any:

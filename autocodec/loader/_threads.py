@@ -1,0 +1,91 @@
+"""Bulk work on threads of this process: for work that holds the GIL only briefly.
+
+Hashing many inputs with an extension hasher that batches runs whole runs of frames in one C
+call with the GIL released (``GuestInstance.hash_frames``), so threads scale there without the
+process pool's copies and round trips (issue 19). ``spread(fn, items, workers)`` cuts ``items``
+into contiguous pieces and runs ``fn`` over them on ``workers`` threads, the calling thread
+being one of them; each thread claims the next piece as it finishes one, so a thread slowed by
+another process on its core takes fewer.
+
+Invariants:
+- The result is ``fn`` of each piece, concatenated in input order: exactly the serial result
+  when ``fn`` treats each item on its own (as ``Hasher.digest_many`` does).
+- Every piece has ended (run or skipped) before ``spread`` returns or raises; the first
+  exception (in piece order) is raised in the calling thread, and no piece starts after it.
+- The helper threads are one process-wide executor, made on first use and never copied into a
+  forked child (a child starts its own).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from itertools import chain, count
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+PIECES_PER_WORKER = 4  # whoever is free takes the next piece
+_executor: ThreadPoolExecutor | None = None
+_size = 0
+_lock = threading.Lock()
+
+
+def _helpers(n: int) -> ThreadPoolExecutor:
+    """The process-wide executor, with at least ``n`` threads."""
+    global _executor, _size
+    with _lock:
+        if _executor is None or _size < n:
+            old, _executor, _size = _executor, ThreadPoolExecutor(n, thread_name_prefix="autocodec-bulk"), n
+            if old is not None:
+                old.shutdown(wait=False)
+        return _executor
+
+
+def spread(fn: Callable[[list[T]], list[R]], items: Sequence[T], workers: int, min_piece: int = 1) -> list[R]:
+    """``fn`` over contiguous pieces of ``items`` on ``workers`` threads (this one included),
+    results in input order; pieces of at least ``min_piece`` items."""
+    items = list(items)
+    pieces_wanted = max(1, min(workers * PIECES_PER_WORKER, len(items) // max(1, min_piece)))
+    if workers < 2 or pieces_wanted < 2:
+        return fn(items)
+    step = -(-len(items) // pieces_wanted)
+    pieces = [items[i : i + step] for i in range(0, len(items), step)]
+    results: list[list[R] | None] = [None] * len(pieces)
+    errors: list[tuple[int, BaseException]] = []
+    claim = count()  # next() is atomic under the GIL
+    failed = threading.Event()
+
+    def work() -> None:
+        while not failed.is_set():
+            k = next(claim)
+            if k >= len(pieces):
+                return
+            try:
+                results[k] = fn(pieces[k])
+            except BaseException as exc:  # reported in the caller, in piece order
+                errors.append((k, exc))
+                failed.set()
+                return
+
+    helpers = min(workers, len(pieces)) - 1
+    pool = _helpers(helpers)
+    futures: list[Future[Any]] = [pool.submit(work) for _ in range(helpers)]
+    work()
+    for future in futures:
+        future.result()
+    if errors:
+        raise min(errors, key=lambda e: e[0])[1]
+    return list(chain.from_iterable(r for r in results if r is not None))
+
+
+def _after_fork_in_child() -> None:
+    global _executor, _size, _lock
+    _executor, _size, _lock = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
