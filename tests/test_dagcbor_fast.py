@@ -175,6 +175,46 @@ def test_decoded_links_are_not_visited_by_the_cycle_collector() -> None:
         assert pickle.loads(pickle.dumps(got)) == cid and {got: 1}[cid] == 1
 
 
+def test_maps_of_atoms_and_links_are_untracked_and_cycles_through_them_are_still_collected() -> None:
+    """A decoded map whose values are atoms or links can be in no cycle: it is untracked, as
+    CPython leaves its own maps of atoms. A map holding a list or a map stays tracked. Once
+    user code puts a container in an untracked map it is tracked again, and a cycle through it
+    is collected. A batch's conversion leaves the collector as it found it, on or off."""
+    import gc
+    import weakref
+
+    from autocodec.builtin import _cscan
+
+    cid = CID.parse("bafyreihdb57fdysx5h35urvxz64ros7zvywshber7id6t6c6fek37jgyfe")
+    assert fast is not None
+    atoms = fast(_dagcbor._encode({"a": 1, "b": "x", "c": b"y", "d": cid, "e": None, "f": 1.5, "g": True}, CID, False))
+    nested = fast(_dagcbor._encode({"list": [1], "map": {"k": cid}}, CID, False))
+    assert not gc.is_tracked(atoms) and not gc.is_tracked(nested["map"])
+    assert gc.is_tracked(nested) and gc.is_tracked(nested["list"])
+
+    class Marker:
+        pass
+
+    marker = Marker()
+    gone = weakref.ref(marker)
+    atoms["marker"] = marker
+    marker.back = atoms  # type: ignore[attr-defined]
+    assert gc.is_tracked(atoms)
+    del atoms, marker
+    gc.collect()
+    assert gone() is None
+
+    out = _frame([(0, _dagcbor._encode({"k": [cid]}, CID, False))] * 3)
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            values, todo = _cscan.decode_records(out, 3, 1 << 20)
+            assert gc.isenabled() is enabled and not todo and values[2] == {"k": [cid]}
+            assert _cscan.decode_records(out[:-1], 3, 1 << 20) is None and gc.isenabled() is enabled
+        finally:
+            gc.enable()
+
+
 def _frame(records: list[tuple[int, bytes]]) -> bytes:
     return b"".join(struct.pack("<II", tag, len(payload)) + payload for tag, payload in records)
 
