@@ -273,3 +273,39 @@ def test_batch_output_in_one_call_is_the_item_by_item_parse() -> None:
             count += rnd.choice([-1, 1]) if count else 1  # a count that does not match
         expected = _outcome(_parse_items, out, max(count, 0))
         assert _same_outcome(_outcome(_parse_batch, out, max(count, 0)), expected), (records, damage)
+
+
+def test_blocks_past_the_no_scan_size_try_the_fast_path_before_any_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A block longer than ``max_depth`` bytes used to be scanned before any decode. The fast
+    path accepts only values nested at most ``FAST_DEPTH`` deep and spends at most
+    ``WORST_GAS_PER_BYTE`` per byte, so with both inside the limits it goes first; the scan runs
+    only for a block it refuses, which then fails (or decodes) exactly as before. Below that
+    depth the scan still comes first. Batch records of that size take the fast path too."""
+    import dataclasses
+
+    from autocodec.builtin import _native
+    from autocodec.config import DecodeLimits
+    from autocodec.errors import InvalidBlock
+
+    limits = DecodeLimits()
+    assert limits.max_depth > _native.fast_depth > 0
+    real = _dagcbor._prescan
+    scans: list[int] = []
+
+    def counted(data: bytes, *rest: Any) -> None:
+        scans.append(len(data))
+        real(data, *rest)
+
+    monkeypatch.setattr(_dagcbor, "_prescan", counted)
+    value = {"k": [bytes(40)] * 40, "l": CID.parse("bafyreihdb57fdysx5h35urvxz64ros7zvywshber7id6t6c6fek37jgyfe")}
+    data = _dagcbor._encode(value, CID, False)
+    assert len(data) > limits.max_depth
+    assert _dagcbor.decode_dag_cbor(data, limits) == value and scans == []
+    deep = b"\x81" * (limits.max_depth + 1) + b"\x00"
+    with pytest.raises(InvalidBlock, match="nesting deeper than max_depth"):
+        _dagcbor.decode_dag_cbor(deep, limits)
+    assert scans == [len(deep)]
+    shallow = dataclasses.replace(limits, max_depth=_native.fast_depth)
+    assert _dagcbor.decode_dag_cbor(data, shallow) == value and len(scans) == 2
+    values, todo = _dagcbor.decode_records(_frame([(0, data), (0, deep)]), 2, limits)
+    assert values[0] == value and [t[0] for t in todo] == [1]

@@ -976,5 +976,8 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_cscan", NULL, -1, m
 PyMODINIT_FUNC
 PyInit__cscan(void)
 {
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddIntConstant(m, "FAST_DEPTH", FAST_DEPTH) < 0)
+        Py_CLEAR(m);
+    return m;
 }

@@ -54,6 +54,7 @@ def _py_link(raw: bytes) -> CID:
 _link = _native.link or _py_link  # the C twin has the same rules and no Python frame per link
 _c_check = _native.check
 _fast = _native.cbor_decode  # the common canonical subset in C; refuses (ValueError) the rest, never accepts more
+_FAST_DEPTH = _native.fast_depth  # it refuses values nested deeper than this
 _records = _native.decode_records
 
 
@@ -84,6 +85,11 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
         if _c_scan is None:
             post_scan = True
         else:
+            if _fast_within(n, limits):  # a value it accepts is within both limits: no scan needed
+                try:
+                    return _fast(data)  # type: ignore[misc]
+                except (ValueError, MemoryError):  # outside its subset: scan, then the strict path
+                    pass
             _prescan(data, limits, "dag-cbor")
     value = _value(data, n)
     if post_scan:  # (only without the C helpers, so the fast path was not taken either)
@@ -127,6 +133,14 @@ def decode_small(data: bytes, limits: DecodeLimits) -> Any:
     return _value(data, n)
 
 
+def _fast_within(n: int, limits: DecodeLimits) -> bool:
+    """Whether the C fast path may decode a block of ``n`` bytes before any scan: its gas is
+    at most ``WORST_GAS_PER_BYTE`` per byte, and the values it accepts nest at most
+    ``_FAST_DEPTH`` deep, so when both are inside ``limits`` no block it accepts can break them
+    (a block it refuses is scanned, then decoded strictly, as before)."""
+    return _FAST_DEPTH > 0 and limits.max_depth > _FAST_DEPTH and n * _gas.WORST_GAS_PER_BYTE <= limits.max_gas
+
+
 def _value(data: bytes, n: int) -> Any:
     """The value of a block whose size, depth and gas are already checked: the C fast path,
     else cbrrr (which gives the value or the exact error; the fast path never accepts more)."""
@@ -150,14 +164,15 @@ def decode_records(buf: bytes, count: int, limits: DecodeLimits) -> tuple[list[A
     """Many short values at once: ``buf`` holds ``count`` records ``[u32 LE tag][u32 LE
     length][payload]`` (the layout of ``ac_decode_batch``'s output, docs/abi.md). Gives
     ``(values, todo)``: ``values[i]`` is record ``i``'s payload decoded exactly as
-    ``decode_small(payload, limits)`` would (tag 0, a payload short enough to need no scan,
-    in the fast path's subset); every other record is in ``todo`` as ``(i, tag, start,
+    ``decode_small(payload, limits)`` would (tag 0, a payload short enough to need no scan or
+    one the fast path may take before any scan (``_fast_within``), in the fast path's subset); every other record is in ``todo`` as ``(i, tag, start,
     length)`` (its ``values[i]`` is None) for the caller to handle one by one. None when the C
     helpers are not built or the records do not exactly fill ``buf`` (the caller's own parse
     then names the fault)."""
     if _records is None:
         return None
-    small = min(limits.max_depth, limits.max_gas // _gas.WORST_GAS_PER_BYTE)
+    gas_bound = limits.max_gas // _gas.WORST_GAS_PER_BYTE
+    small = gas_bound if _fast_within(gas_bound, limits) else min(limits.max_depth, gas_bound)
     got: tuple[list[Any], list[tuple[int, int, int, int]]] | None = _records(buf if type(buf) is bytes else bytes(buf),
                                                                                count, small)
     return got

@@ -19,6 +19,7 @@ check: Callable[[Any, int, int], None] | None = None
 pb_decode: Callable[[bytes], Any] | None = None
 cbor_decode: Callable[[bytes], Any] | None = None  # ValueError: not in its subset, re-run cbrrr
 decode_records: Callable[[bytes, int, int], Any] | None = None  # (values, todo) or None
+fast_depth = 0  # cbor_decode refuses values nested deeper than this (0: no cbor_decode)
 CHECK_LINKS, CHECK_BYTES, CHECK_CBOR_INTS = 1, 2, 4
 
 _cscan: Any
@@ -37,6 +38,7 @@ if _cscan is not None:
         check = _cscan.check  # needs the bound CID class to accept links
         pb_decode = getattr(_cscan, "pb_decode", None)  # None in a stale build
         cbor_decode = getattr(_cscan, "cbor_decode", None)
+        fast_depth = getattr(_cscan, "FAST_DEPTH", 0) if cbor_decode is not None else 0
         decode_records = getattr(_cscan, "decode_records", None)
     except TypeError:  # pragma: no cover - CID no longer keeps its bytes in a `_raw` slot
         link = None
