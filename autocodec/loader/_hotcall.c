@@ -416,7 +416,7 @@ static int hash_one_frame(Runner *self, const void *func, const uint8_t *const *
  *   -> (end, frames, digests, failed)
  *
  * ``ac_hash_batch`` over ``items[start:]`` (a list of bytes), frame after frame, in one C call
- * with the GIL released throughout the guest work: the same frames ``_adapters._frames`` cuts
+ * with the GIL released throughout the guest work: the same frames ``_adapters._frame_end`` cuts
  * (at most ``most_items`` inputs and ``most_bytes`` framed bytes each), stopping before an input
  * over ``big_item`` bytes (hashed on its own by the caller) or one that is not exactly bytes
  * (the caller converts it), after ``max_frames`` frames, or at the first frame that fails in

@@ -425,9 +425,9 @@ class GuestInstance:
                     big_item: int) -> tuple[int, list[bytes]] | None:
         """``op`` (``ac_hash_batch``) over the frames of ``items[start:]`` in one C call, the GIL
         released for all of them (``_hotcall.c``'s ``hash_frames``; frames cut as
-        ``_adapters._frames`` cuts them): ``(end, digests)`` of ``items[start:end]``, stopping
-        before an input over ``big_item`` bytes, at the next call on which ``reset`` learns, or
-        before a frame that failed (the instance is then broken: the caller discards it and runs
+        ``_adapters._frame_end`` cuts them): ``(end, digests)`` of ``items[start:end]``, stopping
+        before an input over ``big_item`` bytes or one that is not ``bytes``, at the next call
+        on which ``reset`` learns, or before a frame that failed (the instance is then broken: the caller discards it and runs
         that frame again on the checked path). ``None``: no C runner, or ``reset`` learns on the
         next call; take the one-call path."""
         hot: Any = self._hot
