@@ -97,15 +97,15 @@ def test_links_and_digests_over_processes_equal_serial(sandbox: Sandbox) -> None
     inputs = [bytes([i]) * i for i in range(200)]
     assert bulk.digest_many(hasher, inputs, workers=2) == [hasher.digest(d) for d in inputs]  # threads
     assert _pooled(hasher, inputs) == [hasher.digest(d) for d in inputs]  # each worker batches its share
-    keccak = sandbox.load(module_bytes("keccak-256")).hasher()  # no ac_hash_batch: one call per input
-    assert "ac_hash_batch" not in keccak._loaded.info.exports  # noqa: SLF001
-    assert bulk.digest_many(keccak, inputs, workers=2) == [keccak.digest(d) for d in inputs]
-    assert keccak.digest_many(inputs) == [keccak.digest(d) for d in inputs]
+    fnv = sandbox.load(wat_module("ok_fnv", "hasher")).hasher()  # no ac_hash_batch: one call per input
+    assert not fnv.batches
+    assert bulk.digest_many(fnv, inputs, workers=2) == [fnv.digest(d) for d in inputs]
+    assert fnv.digest_many(inputs) == [fnv.digest(d) for d in inputs]
 
 
 @pytest.mark.slow  # forks the bulk pool's worker processes
 def test_the_pool_is_reused_and_restarted_after_an_idle_death(sandbox: Sandbox) -> None:
-    hasher = sandbox.load(module_bytes("keccak-256")).hasher()  # no batches: the process pool
+    hasher = sandbox.load(wat_module("ok_fnv", "hasher")).hasher()  # no batches: the process pool
     inputs = [bytes([i % 256]) * 64 for i in range(50)]
     expected = [hasher.digest(d) for d in inputs]
     assert bulk.digest_many(hasher, inputs, workers=2) == expected
@@ -202,9 +202,9 @@ def test_digests_take_the_pool_only_for_many_bytes_of_large_enough_inputs(sandbo
     ``MIN_BYTES`` of inputs averaging ``DIGEST_MIN_AVERAGE`` bytes (below, 2 processes measured
     slower than one); a hasher without batches follows ``workers_for``; ``most`` caps the count."""
     blake3 = sandbox.load(module_bytes("blake3")).hasher()
-    keccak = sandbox.load(module_bytes("keccak-256")).hasher()
+    fnv = sandbox.load(wat_module("ok_fnv", "hasher")).hasher()
     monkeypatch.setattr(type(blake3._loaded), "frames_off_gil", property(lambda self: False))  # noqa: SLF001
-    assert blake3.batches and not blake3.batches_off_gil and not keccak.batches
+    assert blake3.batches and not blake3.batches_off_gil and not fnv.batches
     every = max(1, bulk.cores())
     big, avg = bulk.MIN_BYTES, bulk.DIGEST_MIN_AVERAGE
     assert bulk.digest_workers(blake3, 100_000, 100_000 * 64) == 1  # many inputs, small ones
@@ -212,8 +212,8 @@ def test_digests_take_the_pool_only_for_many_bytes_of_large_enough_inputs(sandbo
     assert bulk.digest_workers(blake3, big // avg, big) == min(every, big // avg)
     assert bulk.digest_workers(blake3, big // avg + 1, big) == 1  # average just under
     assert bulk.digest_workers(blake3, big // avg, big, most=1) == 1
-    assert bulk.digest_workers(keccak, bulk.MIN_ITEMS, bulk.MIN_ITEMS * 64) == bulk.workers_for(bulk.MIN_ITEMS, 0)
-    assert bulk.digest_workers(keccak, 10, 640) == 1
+    assert bulk.digest_workers(fnv, bulk.MIN_ITEMS, bulk.MIN_ITEMS * 64) == bulk.workers_for(bulk.MIN_ITEMS, 0)
+    assert bulk.digest_workers(fnv, 10, 640) == 1
 
 
 def test_a_small_window_of_a_batching_hash_is_checked_in_this_thread(tmp_path: Path) -> None:
@@ -251,10 +251,9 @@ def test_a_dying_worker_is_a_sandbox_error() -> None:
 
 
 def _mixed_car(rt: autocodec.Runtime, *, corrupt: int | None = None, tail: bytes = b"") -> tuple[bytes, list[tuple[CID, bytes]]]:
-    """24 sha2-256 blocks of 256 KiB (threads, hashlib), 700 BLAKE3 blocks of 12 KiB (an
-    extension hasher batching off the GIL: threads, ``digest_workers``), 300 keccak-256 blocks
-    of 1 KiB (an extension hasher without batches: the process pool, ``PROCESS_MIN_ITEMS``) and
-    an identity block; block ``corrupt`` altered."""
+    """24 sha2-256 blocks of 256 KiB (threads, hashlib), 700 BLAKE3 blocks of 12 KiB and 300
+    keccak-256 blocks of 1 KiB (extension hashers batching off the GIL: threads; see
+    ``mechanism`` for the process pool) and an identity block; block ``corrupt`` altered."""
     rnd = random.Random(19)
     blocks = [(rt.cid_for(d, "raw"), d) for d in (rnd.randbytes(256 << 10) for _ in range(24))]
     blocks += [(rt.cid_for(d, "raw", "blake3"), d) for d in (rnd.randbytes(12 << 10) for _ in range(700))]
@@ -286,8 +285,21 @@ def _import(home: Path, car: bytes, bulk_verify: bool) -> tuple[autocodec.Runtim
             verifier.close()
 
 
+@pytest.fixture(params=["threads", "processes"])
+def mechanism(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """How extension hashes are checked: threads (batches off the GIL, the C loop), or as
+    without the C runner, batches on the GIL, where BLAKE3's 8.2 MiB window takes the process
+    pool (``digest_workers``) and keccak-256's 300 KiB stays batched in the checking thread."""
+    _pool.shutdown()
+    if request.param == "processes":
+        from autocodec.loader._sandbox import LoadedModule
+
+        monkeypatch.setattr(LoadedModule, "frames_off_gil", property(lambda self: False))
+    return str(request.param)
+
+
 @pytest.mark.slow  # forks the bulk pool's worker processes
-def test_bulk_verified_import_equals_the_serial_one(tmp_path: Path) -> None:
+def test_bulk_verified_import_equals_the_serial_one(tmp_path: Path, mechanism: str) -> None:
     with autocodec.Runtime(tmp_path / "make") as rt:
         car, blocks = _mixed_car(rt)
         verifier = runtime_verifier(rt, workers=2)
@@ -295,7 +307,8 @@ def test_bulk_verified_import_equals_the_serial_one(tmp_path: Path) -> None:
             verdicts = verifier.check(blocks)
         finally:
             verifier.close()
-    assert verdicts[:24] == [True] * 24 and all(verdicts[31:])  # both paths ran (identity: serial)
+    assert verdicts[:24] == [True] * 24 and all(verdicts[31:])  # every path ran (identity: serial)
+    assert (_pool._pool is not None) == (mechanism == "processes")  # noqa: SLF001 - forked only for the pool
     results = {}
     for mode in (False, True):
         rt, result = _import(tmp_path / f"h{mode}", car, mode)
@@ -308,8 +321,8 @@ def test_bulk_verified_import_equals_the_serial_one(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow  # forks the bulk pool's worker processes
-@pytest.mark.parametrize("corrupt", [5, 400, 900])  # sha2-256 and BLAKE3 (threads), keccak-256 (processes)
-def test_a_corrupt_block_fails_the_bulk_import_as_the_serial_one(tmp_path: Path, corrupt: int) -> None:
+@pytest.mark.parametrize("corrupt", [5, 400, 900])  # sha2-256, BLAKE3, keccak-256
+def test_a_corrupt_block_fails_the_bulk_import_as_the_serial_one(tmp_path: Path, corrupt: int, mechanism: str) -> None:
     with autocodec.Runtime(tmp_path / "make") as rt:
         # the CAR also ends in a truncated section: the serial import never reaches it
         car, blocks = _mixed_car(rt, corrupt=corrupt, tail=b"\x80\x01garbage")
@@ -346,8 +359,9 @@ def test_a_verifier_without_spare_workers_is_serial() -> None:
 
 @pytest.mark.slow
 def test_cli_car_import_with_a_killed_worker_is_one_typed_line(tmp_path: Path) -> None:
-    """``autocodec car import`` of 20000 keccak-256 blocks of 3 KiB (an extension hash without
-    batches: checked over processes): a worker killed mid-import is one line on stderr and a
+    """``autocodec car import`` of 20000 keccak-256 blocks of 3 KiB, without the C runner
+    (``AUTOCODEC_SLOW_CALLS``: batches on the GIL, so windows of 12 MiB are checked over
+    processes, ``digest_workers``): a worker killed mid-import is one line on stderr and a
     non-zero exit, not a traceback or a hang."""
     home = tmp_path / "home"
     with autocodec.Runtime(home) as rt:
@@ -359,7 +373,7 @@ def test_cli_car_import_with_a_killed_worker_is_one_typed_line(tmp_path: Path) -
             writer.write(cid, data)
     car = tmp_path / "b3.car"
     car.write_bytes(out.getvalue())
-    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    env = {**os.environ, "AUTOCODEC_HOME": str(home), "AUTOCODEC_SLOW_CALLS": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "autocodec", "car", "import", "-q", str(car)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     killed = False  # every worker that appears is killed: one dies during a call (an idle one
@@ -391,7 +405,7 @@ def test_a_fork_waits_for_a_thread_inside_the_loader(sandbox: Sandbox) -> None:
     at the fork would stay locked in the workers, and their first guest call would hang."""
     from autocodec.loader import _sandbox
 
-    hasher = sandbox.load(module_bytes("keccak-256")).hasher()  # no batches: the process pool
+    hasher = sandbox.load(wat_module("ok_fnv", "hasher")).hasher()  # no batches: the process pool
     inputs = [bytes([i]) * 100 for i in range(40)]
     expected = [hasher.digest(d) for d in inputs]
     _pool.shutdown()
@@ -464,7 +478,11 @@ def test_an_input_that_cannot_be_sent_is_a_sandbox_error_not_a_hang() -> None:
 @pytest.mark.slow  # forks the bulk pool's worker processes
 def test_a_bulk_import_forks_in_the_calling_thread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hashes are checked in a helper thread while the calling thread stores (and may run guest
-    code): the pool is started (forked) in the calling thread, never in the helper."""
+    code): the pool is started (forked) in the calling thread, never in the helper. (Batches
+    on the GIL here, so that BLAKE3's window takes the pool: see ``mechanism``.)"""
+    from autocodec.loader._sandbox import LoadedModule
+
+    monkeypatch.setattr(LoadedModule, "frames_off_gil", property(lambda self: False))
     with autocodec.Runtime(tmp_path / "make") as rt:
         car, _ = _mixed_car(rt)
     forks: list[str] = []

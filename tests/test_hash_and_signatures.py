@@ -68,7 +68,7 @@ def test_hash_cli_prints_multihash_for_extension_and_builtin(tmp_path: Path) -> 
 
 def test_hash_many_equals_one_at_a_time(runtime) -> None:
     """``Runtime.hash_many``: each input's multihash, in order, whatever the hasher (blake3
-    batches many inputs to a guest call; keccak-256 does not; sha2-256 is builtin)."""
+    and keccak-256 batch many inputs to a guest call; sha2-256 is builtin)."""
     sizes = [0, 1, 63, 64, 65, 1023, 1024, 1025, 3000, 135, 136, 137, 1 << 20, 0, 7]
     datas = [_data(n + k) for k, n in enumerate(sizes)]
     mixed = [bytearray(d) if k % 3 == 1 else memoryview(d) if k % 3 == 2 else d for k, d in enumerate(datas)]

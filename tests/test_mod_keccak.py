@@ -127,3 +127,27 @@ def test_stream_larger_than_one_guest_call(hasher) -> None:
     stream.update(data)
     assert stream.final() == reference(data)
     assert hasher.digest(data) == reference(data)
+
+
+def test_many_per_call_equal_one_at_a_time(hasher) -> None:
+    """``ac_hash_batch``: every length from 0 to 3 rates and random ones, in frames of many
+    inputs (the C loop and the checked path), each digest the reference's, in order."""
+    rnd = random.Random(8)
+    inputs = [xorshift_bytes(n, n) for n in range(3 * RATE + 2)]
+    inputs += [rnd.randbytes(rnd.randrange(0, 9000)) for _ in range(3000)]
+    assert hasher.batches
+    for _ in range(2):  # the second time past the resets that learn: the C loop runs
+        assert hasher.digest_many(inputs) == [reference(x) for x in inputs]
+
+
+@pytest.mark.parametrize("frame", [
+    b"", b"\x01\x00", b"\x02\x00\x00\x00\x01\x00\x00\x00a",  # short count; two counted, one there
+    b"\x01\x00\x00\x00\x05\x00\x00\x00ab",  # an input's length past the end
+    b"\x01\x00\x00\x00\x01\x00\x00\x00abc",  # bytes after the last input
+    b"\xff\xff\xff\xff",  # a count larger than the frame could hold
+])
+def test_malformed_batches_are_refused(loaded, frame: bytes) -> None:
+    from autocodec.errors import GuestError
+
+    with pytest.raises(GuestError, match="keccak-256: "):
+        loaded.run("ac_hash_batch", frame)

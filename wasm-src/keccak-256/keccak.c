@@ -12,7 +12,8 @@
  *   - The stream state (state, partial block, its fill) lives in statics; a fresh module
  *     and a finished stream both hold the empty stream, so init/update/final never depend
  *     on anything but the bytes streamed since the last init or final.
- *   - ac_hash (one shot) does not touch the stream state.
+ *   - ac_hash (one shot) and ac_hash_batch (many one-shot hashes) do not touch the stream
+ *     state.
  */
 #include "ac.h"
 
@@ -44,7 +45,7 @@ static void finish(uint64_t s[25], const uint8_t *tail, size_t n, uint8_t out[DI
 
 /* ---- one shot ---------------------------------------------------------------------- */
 
-static int hash_one(const uint8_t *in, size_t n, ac_buf *out) {
+static void keccak_into(const uint8_t *in, size_t n, uint8_t d[DIGEST]) {
     uint64_t s[25];
     memset(s, 0, sizeof s);
     while (n >= RATE) {
@@ -52,9 +53,36 @@ static int hash_one(const uint8_t *in, size_t n, ac_buf *out) {
         in += RATE;
         n -= RATE;
     }
+    finish(s, in, n, d);
+}
+
+static int hash_one(const uint8_t *in, size_t n, ac_buf *out) {
     uint8_t *d = ac_buf_extend(out, DIGEST);
     if (!d) return out->err;
-    finish(s, in, n, d);
+    keccak_into(in, n, d);
+    return AC_OK;
+}
+
+/* ---- many one-shot hashes per call (ac_hash_batch) --------------------------------------
+ * Frame: u32 count | count x (u32 len | bytes) -> count x 32-byte digests, in order; every
+ * length is checked against the bytes present before any input is read. */
+
+static int hash_batch(const uint8_t *in, size_t n, ac_buf *out) {
+    if (n < 4) return ac_fail(AC_ERR_INVALID, "keccak-256: a batch starts with its u32 count");
+    uint32_t count = ac_le32(in);
+    if (count > (n - 4) / 4) return ac_fail(AC_ERR_INVALID, "keccak-256: a batch counts more inputs than it holds");
+    uint8_t *d = ac_buf_extend(out, (size_t)count * DIGEST);
+    if (!d) return out->err;
+    size_t at = 4;
+    for (uint32_t i = 0; i < count; i++, d += DIGEST) {
+        if (n - at < 4) return ac_fail(AC_ERR_INVALID, "keccak-256: a batch ends inside an input's length");
+        uint32_t len = ac_le32(in + at);
+        at += 4;
+        if (len > n - at) return ac_fail(AC_ERR_INVALID, "keccak-256: a batch ends inside an input");
+        keccak_into(in + at, len, d);
+        at += len;
+    }
+    if (at != n) return ac_fail(AC_ERR_INVALID, "keccak-256: bytes after a batch's last input");
     return AC_OK;
 }
 
@@ -100,3 +128,4 @@ static int stream_final(ac_buf *out) {
 }
 
 AC_EXPORT_HASHER(hash_one, stream_init, stream_update, stream_final)
+AC_EXPORT_HASH_BATCH(hash_batch)
