@@ -204,6 +204,13 @@ static uint32_t load_le32(const uint8_t *p) {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
+static void store_le32(uint8_t *p, uint32_t v) { /* Wasm memory is little endian, whatever the host */
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
 /* Back to the recorded state; returns NULL on success, else a wasmtime error pointer or
  * (void *)1 for a failure without one. Uses no Python API (``hash_frames`` runs it with the
  * GIL released). */
@@ -368,12 +375,11 @@ static int hash_one_frame(Runner *self, const void *func, const uint8_t *const *
     if (ptr == 0 || (size_t)ptr + size > msize)
         return 1;
     uint8_t *w = base + ptr;
-    uint32_t n32 = (uint32_t)count;
-    memcpy(w, &n32, 4); /* little endian: the only byte order wasmtime runs on here (x86-64, aarch64) */
+    store_le32(w, (uint32_t)count);
     w += 4;
     for (Py_ssize_t k = 0; k < count; k++) {
         uint32_t len = (uint32_t)lens[k];
-        memcpy(w, &len, 4);
+        store_le32(w, len);
         w += 4;
         if (len)
             memcpy(w, ptrs[k], len);
