@@ -492,27 +492,23 @@ static void b3_bucket_add(b3_lanes *lanes, const uint8_t *in, uint32_t len, uint
 }
 
 static int b3_hash_batch(const uint8_t *in, size_t n, ac_buf *out) {
-    if (n < 4) return ac_fail(AC_ERR_INVALID, "blake3: a batch starts with its u32 count");
-    uint32_t count = ac_le32(in);
-    if (count > (n - 4) / 4) return ac_fail(AC_ERR_INVALID, "blake3: a batch counts more inputs than it holds");
-    uint8_t *d = ac_buf_extend(out, (size_t)count * B3_OUT_LEN);
+    ac_batch batch;
+    AC_TRY(ac_batch_open(&batch, "blake3", in, n));
+    uint8_t *d = ac_buf_extend(out, (size_t)batch.count * B3_OUT_LEN);
     if (!d) return out->err;
     b3_lanes *lanes = ac_alloc(sizeof *lanes); /* pages touched only as slots are used */
     if (!lanes) return ac_fail(AC_ERR_NOMEM, "blake3: no room for a batch's lanes");
     for (uint32_t b = 0; b < B3_CHUNK_LEN / B3_BLOCK_LEN; b++) lanes->bucket[b].n = 0;
-    size_t at = 4;
-    for (uint32_t i = 0; i < count; i++, d += B3_OUT_LEN) {
-        if (n - at < 4) return ac_fail(AC_ERR_INVALID, "blake3: a batch ends inside an input's length");
-        uint32_t len = ac_le32(in + at);
-        at += 4;
-        if (len > n - at) return ac_fail(AC_ERR_INVALID, "blake3: a batch ends inside an input");
+    for (uint32_t i = 0; i < batch.count; i++, d += B3_OUT_LEN) {
+        const uint8_t *p;
+        uint32_t len;
+        AC_TRY(ac_batch_next(&batch, &p, &len));
         if (len <= B3_CHUNK_LEN)
-            b3_bucket_add(lanes, in + at, len, d);
+            b3_bucket_add(lanes, p, len, d);
         else
-            b3_one(in + at, len, d);
-        at += len;
+            b3_one(p, len, d);
     }
-    if (at != n) return ac_fail(AC_ERR_INVALID, "blake3: bytes after a batch's last input");
+    AC_TRY(ac_batch_close(&batch));
     for (uint32_t blocks = 1; blocks <= B3_CHUNK_LEN / B3_BLOCK_LEN; blocks++) {
         b3_bucket *b = &lanes->bucket[blocks - 1];
         if (b->n == 1) {

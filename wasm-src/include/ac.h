@@ -11,6 +11,7 @@
  *   - a canonical DAG-CBOR writer        (acw_*)
  *   - a strict, bounds-checked DAG-CBOR reader (acr_*)
  *   - varint / CID / little-endian helpers (ac_varint_*, ac_cid_v1, ac_le32 ...)
+ *   - the reader of ac_hash_batch's frame  (ac_batch_*)
  *   - export macros generating the ABI entry points of each module kind (AC_EXPORT_*)
  *
  * Invariants:
@@ -248,6 +249,44 @@ int ac_vfy_final(void);
 int ac_enc_init(const uint8_t *p, size_t n);
 int ac_enc_update(const uint8_t *p, size_t n);
 int ac_enc_final(void);
+
+/* ---- hash batches (ac_hash_batch's frame, docs/abi.md) ------------------------------------ *
+ * u32 count, then count x (u32 len, bytes).  ac_batch_open checks the count against the frame's
+ * size, ac_batch_next gives each input in turn (its length checked against the bytes left
+ * before anything is read), ac_batch_close refuses bytes after the last input.  Every message
+ * starts with the module's `name`.  Inline: a module that does not batch gets none of it. */
+typedef struct {
+    const uint8_t *p;
+    size_t n, at;
+    uint32_t count;
+    const char *name;
+} ac_batch;
+
+static inline int ac_batch_open(ac_batch *b, const char *name, const uint8_t *p, size_t n) {
+    b->p = p;
+    b->n = n;
+    b->at = 4;
+    b->count = 0;
+    b->name = name;
+    if (n < 4) return ac_failf(AC_ERR_INVALID, "%s: a batch starts with its u32 count", name);
+    b->count = ac_le32(p);
+    if (b->count > (n - 4) / 4) return ac_failf(AC_ERR_INVALID, "%s: a batch counts more inputs than it holds", name);
+    return AC_OK;
+}
+
+static inline int ac_batch_next(ac_batch *b, const uint8_t **in, uint32_t *len) {
+    if (b->n - b->at < 4) return ac_failf(AC_ERR_INVALID, "%s: a batch ends inside an input's length", b->name);
+    *len = ac_le32(b->p + b->at);
+    b->at += 4;
+    if (*len > b->n - b->at) return ac_failf(AC_ERR_INVALID, "%s: a batch ends inside an input", b->name);
+    *in = b->p + b->at;
+    b->at += *len;
+    return AC_OK;
+}
+
+static inline int ac_batch_close(const ac_batch *b) {
+    return b->at == b->n ? AC_OK : ac_failf(AC_ERR_INVALID, "%s: bytes after a batch's last input", b->name);
+}
 
 /* ---- export macros ---------------------------------------------------------------------- *
  * Each module includes exactly one AC_EXPORT_<KIND> line.  Item functions get the input

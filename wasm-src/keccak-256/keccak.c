@@ -64,26 +64,21 @@ static int hash_one(const uint8_t *in, size_t n, ac_buf *out) {
 }
 
 /* ---- many one-shot hashes per call (ac_hash_batch) --------------------------------------
- * Frame: u32 count | count x (u32 len | bytes) -> count x 32-byte digests, in order; every
- * length is checked against the bytes present before any input is read. */
+ * Frame: u32 count | count x (u32 len | bytes) -> count x 32-byte digests, in order (read by
+ * ac_batch_*: every length is checked against the bytes present before the input is read). */
 
 static int hash_batch(const uint8_t *in, size_t n, ac_buf *out) {
-    if (n < 4) return ac_fail(AC_ERR_INVALID, "keccak-256: a batch starts with its u32 count");
-    uint32_t count = ac_le32(in);
-    if (count > (n - 4) / 4) return ac_fail(AC_ERR_INVALID, "keccak-256: a batch counts more inputs than it holds");
-    uint8_t *d = ac_buf_extend(out, (size_t)count * DIGEST);
+    ac_batch batch;
+    AC_TRY(ac_batch_open(&batch, "keccak-256", in, n));
+    uint8_t *d = ac_buf_extend(out, (size_t)batch.count * DIGEST);
     if (!d) return out->err;
-    size_t at = 4;
-    for (uint32_t i = 0; i < count; i++, d += DIGEST) {
-        if (n - at < 4) return ac_fail(AC_ERR_INVALID, "keccak-256: a batch ends inside an input's length");
-        uint32_t len = ac_le32(in + at);
-        at += 4;
-        if (len > n - at) return ac_fail(AC_ERR_INVALID, "keccak-256: a batch ends inside an input");
-        keccak_into(in + at, len, d);
-        at += len;
+    for (uint32_t i = 0; i < batch.count; i++, d += DIGEST) {
+        const uint8_t *p;
+        uint32_t len;
+        AC_TRY(ac_batch_next(&batch, &p, &len));
+        keccak_into(p, len, d);
     }
-    if (at != n) return ac_fail(AC_ERR_INVALID, "keccak-256: bytes after a batch's last input");
-    return AC_OK;
+    return ac_batch_close(&batch);
 }
 
 /* ---- stream (static state) --------------------------------------------------------- */
