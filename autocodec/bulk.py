@@ -1,8 +1,9 @@
 """Bulk work over every core (issue 19): many decodes, links, digests or block checks spread
 over a persistent pool of forked worker processes, or over threads where the work runs with the
 GIL released (hashlib; extension hashers whose batch frames run in one C call,
-``Hasher.batches_off_gil``), results exactly the serial ones, in order. See ``autocodec.loader._pool`` for the pool's
-invariants, ``autocodec.store._verify_many`` for block checks, and docs/performance.md for
+``Hasher.batches_off_gil``), results exactly the serial ones, in order. See
+``autocodec.loader._pool`` for the pool's invariants, ``autocodec.loader._threads`` for the
+threads', ``autocodec.store._verify_many`` for block checks, and docs/performance.md for
 when it pays (large jobs whose results are small to send back: digests, links, verdicts;
 ``decode_many`` runs the guest calls in the workers and converts the output here).
 

@@ -305,7 +305,10 @@ def test_blocks_past_the_no_scan_size_try_the_fast_path_before_any_scan(monkeypa
     with pytest.raises(InvalidBlock, match="nesting deeper than max_depth"):
         _dagcbor.decode_dag_cbor(deep, limits)
     assert scans == [len(deep)]
+    unusual = {"k": [bytes(40)] * 40, "u": (1 << 64) - 1}  # past int64: the fast path refuses it
+    odd = _dagcbor._encode(unusual, CID, False)
+    assert _dagcbor.decode_dag_cbor(odd, limits) == unusual and scans == [len(deep), len(odd)]
     shallow = dataclasses.replace(limits, max_depth=_native.fast_depth)
-    assert _dagcbor.decode_dag_cbor(data, shallow) == value and len(scans) == 2
+    assert _dagcbor.decode_dag_cbor(data, shallow) == value and len(scans) == 3
     values, todo = _dagcbor.decode_records(_frame([(0, data), (0, deep)]), 2, limits)
     assert values[0] == value and [t[0] for t in todo] == [1]

@@ -88,8 +88,9 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
             if _fast_within(n, limits):  # a value it accepts is within both limits: no scan needed
                 try:
                     return _fast(data)  # type: ignore[misc]
-                except (ValueError, MemoryError):  # outside its subset: scan, then the strict path
-                    pass
+                except (ValueError, MemoryError):  # outside its subset: scan, then cbrrr alone
+                    _prescan(data, limits, "dag-cbor")
+                    return _strict(data, n)
             _prescan(data, limits, "dag-cbor")
     value = _value(data, n)
     if post_scan:  # (only without the C helpers, so the fast path was not taken either)
@@ -149,6 +150,11 @@ def _value(data: bytes, n: int) -> Any:
             return _fast(data)
         except (ValueError, MemoryError):  # outside its subset (or out of memory)
             pass
+    return _strict(data, n)
+
+
+def _strict(data: bytes, n: int) -> Any:
+    """cbrrr's value of a checked block, or its exact error as ``InvalidBlock``."""
     try:
         value, used = _decode(data, _link, False)
     except InvalidCID as exc:  # from _py_link (the C link raises ValueError)
@@ -165,10 +171,10 @@ def decode_records(buf: bytes, count: int, limits: DecodeLimits) -> tuple[list[A
     length][payload]`` (the layout of ``ac_decode_batch``'s output, docs/abi.md). Gives
     ``(values, todo)``: ``values[i]`` is record ``i``'s payload decoded exactly as
     ``decode_small(payload, limits)`` would (tag 0, a payload short enough to need no scan or
-    one the fast path may take before any scan (``_fast_within``), in the fast path's subset); every other record is in ``todo`` as ``(i, tag, start,
-    length)`` (its ``values[i]`` is None) for the caller to handle one by one. None when the C
-    helpers are not built or the records do not exactly fill ``buf`` (the caller's own parse
-    then names the fault)."""
+    one the fast path may take before any scan, ``_fast_within``, in the fast path's subset);
+    every other record is in ``todo`` as ``(i, tag, start, length)`` (its ``values[i]`` is None)
+    for the caller to handle one by one. None when the C helpers are not built or the records
+    do not exactly fill ``buf`` (the caller's own parse then names the fault)."""
     if _records is None:
         return None
     gas_bound = limits.max_gas // _gas.WORST_GAS_PER_BYTE
