@@ -11,9 +11,10 @@ and converting its DAG-CBOR output to Python objects hold it, which bounds that 
 ``bulk.digest.blake3`` and ``bulk.links.git-raw``: the bulk API against one worker doing the
 same work in this process (digests of a hasher whose batch frames run with the GIL released go
 on two threads, ``Hasher.batches_off_gil``; links on the warm process pool); ``bulk.start``:
-starting the pool (fork of two workers), paid once per process. Every figure is ``ours / peer`` (below 1 is a speedup);
-each bulk figure's note also gives the CPU time of caller plus workers over the in-process
-CPU time (the mechanism's own cost, which load on the machine does not change much).
+starting the pool (fork of two workers), paid once per process. Every figure is
+``ours / peer`` (below 1 is a speedup); each bulk figure's note also gives the CPU time of
+caller plus workers over the in-process CPU time (the mechanism's own cost, which load on the
+machine does not change much).
 
 The machine's own ceiling is ``threads.sha256`` (hashlib with the GIL released, two threads
 vs one) and ``bulk.ceiling`` (a pure-Python loop over the same pool: tiny inputs and
@@ -136,8 +137,8 @@ def run(config: BenchConfig) -> list[Figure]:
         work = sum(cpu[fid][1]) / sum(cpu[fid][0]) if sum(cpu[fid][0]) > 0 else float("nan")
         mechanism = "2 threads" if fid == "bulk.digest.blake3" and hasher.batches_off_gil else "2 processes"
         fig = Figure(fid, "threads", title, ours_label=mechanism, target=target,
-                     note=f"the bulk API (threads or the warm pool) vs the same work in this process; CPU time of caller + workers / "
-                          f"in-process: {work:.2f}; {at}")
+                     note=f"the bulk API (threads or the warm pool) vs the same work in this process; "
+                          f"CPU time of caller + workers / in-process: {work:.2f}; {at}")
         fig.peers["1 process"], fig.ours = Measurement.of(samples[fid][0]), Measurement.of(samples[fid][1])
         figures.append(fig)
     first = Figure("bulk.start", "threads", "start the bulk pool (fork 2 workers; once per process)",

@@ -72,13 +72,7 @@ class BlockVerifier:
         verdicts = [False] * len(pairs)
         if self.workers < 2:
             return verdicts
-        codes = [cid.hash_code for cid, _ in pairs]
-        by_code: dict[int, list[int]] = {}
-        if len(set(codes)) == 1:  # the usual window: one hash for every block
-            by_code[codes[0]] = list(range(len(codes)))
-        else:
-            for i, code in enumerate(codes):
-                by_code.setdefault(code, []).append(i)
+        by_code = _by_hash(pairs)
         native = [i for code, group in by_code.items() if builtin.has_hash(code) for i in group]
         self._native(pairs, native, verdicts)
         if self._hasher_for is not None:
@@ -150,10 +144,7 @@ class BlockVerifier:
 
         if self.workers < 2 or self._hasher_for is None:
             return
-        wasm: dict[int, list[int]] = {}
-        for i, (cid, _) in enumerate(pairs):
-            if not builtin.has_hash(cid.hash_code):
-                wasm.setdefault(cid.hash_code, []).append(i)
+        wasm = {code: group for code, group in _by_hash(pairs).items() if not builtin.has_hash(code)}
         jobs = [digest_job(hasher) for hasher, _, workers in self._plan(pairs, wasm)
                 if workers > 1 and not hasher.batches_off_gil]  # threads need no pool
         prepare(jobs, self.workers - 1)  # no job: nothing to start
@@ -178,6 +169,14 @@ class BlockVerifier:
         if self._threads is not None:
             self._threads.shutdown()
             self._threads = None
+
+
+def _by_hash(pairs: list[tuple[CID, bytes]]) -> dict[int, list[int]]:
+    """The indexes of the blocks of each hash code, in order."""
+    by_code: dict[int, list[int]] = {}
+    for i, (cid, _) in enumerate(pairs):
+        by_code.setdefault(cid.hash_code, []).append(i)
+    return by_code
 
 
 class _Preverified:
