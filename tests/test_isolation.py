@@ -9,6 +9,7 @@ segment, so those modules keep fresh instances.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 
 import pytest
@@ -160,3 +161,36 @@ def _verdict(scan: Callable[[bytes, int, int], None], wasm: bytes, start: int, e
     except _reset._Stop:
         return False
     return True
+
+
+def _pages(k: int) -> bytes:
+    return k.to_bytes(2, "little")
+
+
+def test_the_reset_window_widens_for_large_calls_and_narrows_after_them() -> None:
+    """``sweep_pages`` touches k pages from 64 KiB on (host page 16) and answers 0 only when
+    every one was as instantiation left it. Its calls must answer 0 whichever pages the reset
+    rewrites in place and which it drops, while the window follows the calls: over 64 pages
+    for calls touching 100 (restored in place, not faulted in again on every call), a few
+    pages again soon after only small calls come, and unchanged past ``_WINDOW_PAGES``."""
+    from autocodec.loader import _instance
+
+    assert _instance._PAGE == 4096  # the module counts in 4 KiB pages
+    loaded = Sandbox(small_limits()).load(wat_module("sweep_pages"))
+    assert loaded.reusable
+    codec = loaded.codec()
+    assert [codec.decode(_pages(100)) for _ in range(40)] == [0] * 40
+    (instance,) = loaded._idle
+    lo, hi = instance._window
+    assert lo <= 16 and hi >= 116 and hi - lo <= _instance._WINDOW_PAGES, (lo, hi)
+    assert [codec.decode(_pages(1)) for _ in range(3 * _instance._LEARN_FIRST)] == [0] * (3 * _instance._LEARN_FIRST)
+    assert loaded._idle == [instance]
+    lo, hi = instance._window
+    assert hi - lo <= 18, (lo, hi)  # the input's page up to the one page swept
+    rng = random.Random(7)
+    ks = [rng.choice((0, 1, 3, 60, 100, 200, 239, 300, 496)) for _ in range(600)]
+    assert [codec.decode(_pages(k)) for k in ks] == [0] * len(ks)  # wider than the cap for 300, 496
+    assert loaded._idle == [instance]
+    # the proof can fail: the same instance without a reset keeps the pages it wrote
+    raw = loaded.instance()
+    assert [raw.call("ac_decode", _pages(3)) for _ in range(2)] == [b"\x00", b"\x06"]

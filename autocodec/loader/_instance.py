@@ -54,9 +54,11 @@ _libc = ctypes.CDLL(None)
 _madvise = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)(("madvise", _libc))
 _mincore = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)(("mincore", _libc))
 _memset = ctypes.memset
-_WINDOW_PAGES = 64  # at most this many pages are rewritten in place on each reset
+_WINDOW_PAGES = 256  # at most this many pages are rewritten in place on each reset
 _LEARN_FIRST = 64  # resets between two looks at the touched pages (``reset``), at first
 _LEARN_MOST = 4096  # and at most, after looks that found nothing new
+_LEARN_WIDE = 64  # a window wider than this many pages is looked at every _LEARN_FIRST resets
+_ZERO_PAGE = bytes(_PAGE)
 _MADV_DONTNEED = 4  # Linux: a private anonymous page reads as zeros after it
 _vp = ctypes.c_void_p
 _global_get = ctypes.CFUNCTYPE(None, _vp, _vp, _vp)(("wasmtime_global_get", ffi.dll))
@@ -163,8 +165,7 @@ class GuestInstance:
             self._globals.append((g, value))
         image = ctypes.string_at(base, size)
         self._snapshot = ctypes.create_string_buffer(image, size)
-        zero = bytes(_PAGE)
-        self._zero_pages = bytes(image[i : i + _PAGE] == zero for i in range(0, size, _PAGE))
+        self._zero_pages = bytes(image[i : i + _PAGE] == _ZERO_PAGE for i in range(0, size, _PAGE))
         self._base = base
         self._reset_size = size
         pages = len(self._zero_pages)
@@ -221,11 +222,11 @@ class GuestInstance:
         the instance). Pages in the window are rewritten from the snapshot (zeros by memset);
         the zero pages outside it are dropped (``madvise(DONTNEED)``: zeros on the next touch,
         free when untouched). Which pages are in the window only changes the cost, never the
-        result: the first resets and then every ``_LEARN_FIRST``-th ask the kernel (``mincore``)
-        which outside pages the module touched, and widen the window to them (up to
-        ``_WINDOW_PAGES``); each time the answer is "none", the next question waits twice as
-        long (up to ``_LEARN_MOST`` resets), and any other answer brings it back to
-        ``_LEARN_FIRST``."""
+        result: the first resets and then every ``_LEARN_FIRST``-th fit the window to the pages
+        the last call touched (``_learn``); each time that leaves the window as it was, the next
+        look waits twice as long (up to ``_LEARN_MOST`` resets, or ``_LEARN_FIRST`` for a window
+        over ``_LEARN_WIDE`` pages, so that it narrows soon after large calls stop), and any other
+        answer brings it back to ``_LEARN_FIRST``."""
         size = self._reset_size
         if not size or self.broken:
             return False
@@ -236,7 +237,9 @@ class GuestInstance:
             quiet = not self._learn()
             if resets >= self._next_learn:
                 period = self._learn_period
-                self._learn_period = period = min(_LEARN_MOST, period * 2) if quiet else _LEARN_FIRST
+                lo, hi = self._window
+                most = _LEARN_MOST if hi - lo <= _LEARN_WIDE else _LEARN_FIRST
+                self._learn_period = period = min(most, period * 2) if quiet else _LEARN_FIRST
                 self._next_learn = resets + period
         for zero, dst, src, length in self._restores:
             if zero:
@@ -259,22 +262,31 @@ class GuestInstance:
         return 1 < resets < 10 or resets >= self._next_learn
 
     def _learn(self) -> bool:
-        """Widen the window to the pages touched outside it, when it stays small enough;
-        whether any page outside it was touched (or the kernel would not say)."""
+        """Fit the window to the pages the last call touched: outside it, those the kernel has
+        mapped again since they were dropped (``mincore``); inside it, the pages that were zero
+        and are not now. Their span, with every page that was not zero, becomes the window when
+        it is at most ``_WINDOW_PAGES`` (wider or narrower); otherwise the window stays. Whether
+        anything changed or pages outside the window were touched (or the kernel would not say).
+        Called before the restore, so the touched pages still hold what the call wrote."""
         pages = len(self._zero_pages)
         vec = (ctypes.c_ubyte * pages)()
         if _mincore(self._base, pages * _PAGE, vec):
             return True
         lo, hi = self._window
-        touched = [i for i in range(pages) if vec[i] & 1 and not lo <= i < hi]
-        if not touched:
-            return False
-        span = touched + ([lo, hi - 1] if hi > lo else [])
-        new_lo, new_hi = min(span), max(span) + 1
-        if new_hi - new_lo <= _WINDOW_PAGES:
+        zero_pages = self._zero_pages
+        outside = [i for i in range(pages) if vec[i] & 1 and not lo <= i < hi]
+        keep = [i for i in range(lo, hi) if not zero_pages[i]]
+        if hi > lo:
+            inside = _string_at(self._base + lo * _PAGE, (hi - lo) * _PAGE)
+            keep += [i for i in range(lo, hi)
+                     if zero_pages[i] and inside[(i - lo) * _PAGE : (i - lo + 1) * _PAGE] != _ZERO_PAGE]
+        span = outside + keep
+        new_lo, new_hi = (min(span), max(span) + 1) if span else (0, 0)
+        if (new_lo, new_hi) != (lo, hi) and new_hi - new_lo <= _WINDOW_PAGES:
             self._set_window(new_lo, new_hi)
             self._push_reset()
-        return True
+            return True
+        return bool(outside)
 
     def _func(self, name: str) -> ffi.wasmtime_func_t:
         func = self._funcs.get(name)

@@ -92,9 +92,9 @@ class LoadedModule:
             [n for n in names if n.startswith(_reset.GLOBAL_PREFIX)] if _reset.MARKER in names else None
         )
         self._idle: list[GuestInstance] = []
-        self._reuse_max = _REUSE_INPUT if info.kind == "hasher" else _REUSE_INPUT // 2
+        self._reuse_max = _REUSE_INPUT
         """Inputs up to this size run on reset instances. What a call touches should stay in
-        the reset window (256 KiB with 4 KiB pages): a hasher's call touches about its input,
+        the reset window (1 MiB with 4 KiB pages): a hasher's call touches about its input,
         a decode's about twice that (input and output). Lowered below any input whose call
         grew the memory (a grown memory cannot be reset: the instance was discarded after
         paying for its snapshot, about 1 ms here, against ~0.2 ms for a plain fresh one)."""
