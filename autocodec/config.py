@@ -214,6 +214,12 @@ class ServeLimits:
     previous response (keep-alive idle included); else it is closed (slowloris)."""
     request_timeout_s: float = 60.0
     """Whole-request bound once the headers are in: body, work and response (503 after it)."""
+    max_request_line_bytes: int = 128 * KiB
+    """Longest request line (method, path and query) read; a longer one is a 400. Kubo reads
+    up to 1 MiB of request line and headers together; this bound keeps a connection's buffer
+    small while long paths and queries still reach the handlers (404s, not 400s)."""
+    max_header_bytes: int = 64 * KiB
+    """Longest single header line (a long ``Accept`` or ``Range`` list); longer is a 400."""
     error_log_interval_s: float = 10.0
     """At most one log line per kind of server error in this interval (the rest are counted)."""
 

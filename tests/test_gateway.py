@@ -139,7 +139,7 @@ def test_go_media_type(text: str, expected: Any) -> None:
 @pytest.mark.parametrize(("head", "kind"), [
     (b"\x89PNG\r\n\x1a\n....", "image/png"), (b"%PDF-1.7", "application/pdf"), (b"  <html><body>", "text/html"),
     (b"plain words\n", "text/plain; charset=utf-8"), (b"\x00\x01\x02", "application/octet-stream"),
-    (b"caf\xc3\xa9", "text/plain; charset=utf-8"), (b"", "text/plain; charset=utf-8"),
+    (b"caf\xc3\xa9", "text/plain; charset=utf-8"), (b"", "text/plain"),
 ])
 def test_sniffing(head: bytes, kind: str) -> None:
     assert sniff(head) == kind
@@ -402,7 +402,7 @@ def test_a_hamt_of_empty_shards_is_refused_after_a_bounded_walk(runtime: Runtime
     with pytest.raises(InvalidBlock, match="not a UnixFS HAMT"):
         entries(Counting(), level, runtime.get(level))
     assert Counting.reads <= 2 * 64 + 1
-    assert call(runtime, f"/ipfs/{level}/")[0] == 502  # the listing: an invalid block
+    assert call(runtime, f"/ipfs/{level}/")[0] == 500  # the listing: an invalid block (as Kubo)
     Counting.reads = 0  # the CAR of the entity walks the shards with the same bound
     with pytest.raises(InvalidBlock, match="not a UnixFS HAMT"):
         list(hamt_blocks(Counting(), level, runtime.get(level)))

@@ -252,7 +252,8 @@ async def _serve_until_stopped(app: web.Application, guard: ConnectionGuard, run
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(guard.errors.loop_exception)
     runner = web.AppRunner(app, handle_signals=False, keepalive_timeout=guard.limits.header_timeout_s,
-                           logger=http_logger(guard.errors))
+                           logger=http_logger(guard.errors), max_line_size=guard.limits.max_request_line_bytes,
+                           max_field_size=guard.limits.max_header_bytes)
     await runner.setup()
     server = None
     try:

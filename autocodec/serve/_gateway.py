@@ -91,15 +91,17 @@ _EMPTY_IDENTITY = CID(bytes.fromhex("01550000"))  # raw, identity multihash of n
 class GatewayError(Exception):
     """A request the gateway answers with ``status`` and a one-line ``text``."""
 
-    def __init__(self, status: int, text: str) -> None:
+    def __init__(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(text)
         self.status = status
         self.text = text
+        self.headers = headers or {}
 
 
 def status_for_gateway(exc: BaseException) -> int:
-    """The status for an error on ``/ipfs/``: 400 bad CID/path/parameter, 404 not found, 501 a
-    codec nothing trusted decodes, 504 a timeout, else ``serve.status_for``."""
+    """The status for an error on ``/ipfs/``: 400 bad CID/path/parameter, 404 not found, 500 an
+    invalid block (as Kubo), 501 a codec nothing trusted decodes, 504 a timeout, else
+    ``serve.status_for``."""
     from ._app import status_for
 
     if isinstance(exc, GatewayError):
@@ -109,7 +111,7 @@ def status_for_gateway(exc: BaseException) -> int:
     if isinstance(exc, errors.UnsupportedFormat):
         return 501
     if isinstance(exc, errors.InvalidBlock):
-        return 502
+        return 500
     if isinstance(exc, errors.InvalidInput):
         return 400
     return status_for(exc)
@@ -308,7 +310,7 @@ def sniff(head: bytes) -> str:
     # Go's http.DetectContentType (which Kubo uses): text unless a byte is binary data
     if any(b <= 0x08 or b == 0x0B or 0x0E <= b <= 0x1A or 0x1C <= b <= 0x1F for b in head[:512]):
         return "application/octet-stream"
-    return "text/plain; charset=utf-8"
+    return "text/plain; charset=utf-8" if head else "text/plain"  # nothing to sniff: Kubo's bare text/plain
 
 
 def content_type_for(name: str, head: bytes) -> str:
@@ -374,6 +376,9 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
         raise asyncio.CancelledError() from None  # nothing more can be sent on an aborted connection
     except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
         status = status_for_gateway(exc)
+        headers = {"X-Content-Type-Options": "nosniff"}
+        if isinstance(exc, GatewayError):
+            headers.update(exc.headers)
         if isinstance(exc, (GatewayError, errors.AutocodecError)):
             text = exc.text if isinstance(exc, GatewayError) else public_text(exc.message, runtime)
             runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
@@ -383,7 +388,7 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
             _error(exc, runtime, "ipfs")  # counted and logged (rate-limited) there
             text = "unexpected error (see the server log)"
         return web.Response(status=status, text=shown(text) + "\n", content_type="text/plain", charset="utf-8",
-                            headers={"X-Content-Type-Options": "nosniff"})
+                            headers=headers)
 
 
 async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
@@ -423,11 +428,12 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         return await _car_response(request, runtime, target, car)
     if (early := _early_not_modified(request, target, media)) is not None:
         return early
+    if media == RAW:  # a path ending inside a block's value: that block, as Kubo answers
+        return _raw_response(request, target)
     if target.remainder:
         raise GatewayError(501, f"{'/' + '/'.join(target.remainder)} of {path} is a value inside block {target.cid}, "
-                                "not a block: fetch the block with ?format=raw and read it client-side")
-    if media == RAW:
-        return _raw_response(request, target)
+                                "not a block: fetch the block with ?format=raw and read it client-side",
+                           _base_headers(target))
     if media == TAR:
         return await _tar_response(request, runtime, target)
     if media in (JSON, CBOR) and target.cid.codec in (_unixfs.DAG_PB, _unixfs.RAW):
@@ -552,11 +558,50 @@ def _immutable(target: Target, etag: str) -> dict[str, str]:
 
 def _raw_response(request: web.Request, target: Target) -> web.Response:
     etag = f'"{target.cid}.raw"'
-    headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "bytes",
+    headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff",
                "Content-Disposition": _disposition("attachment", request.query.get("filename", f"{target.cid}.bin"))}
-    if not_modified(request, etag):  # no Last-Modified beside an ETag on a 304 (Go's writeNotModified)
-        return web.Response(status=304, headers=headers)
-    return web.Response(body=target.data, headers={**headers, **_resolved_headers(request)}, content_type=RAW)
+    return _whole_body(request, headers, target.data, RAW, _resolved_headers(request))
+
+
+def _whole_body(request: web.Request, headers: dict[str, str], body: bytes, content_type: str,
+                extra: dict[str, str] | None = None, modtime: int | None = None) -> web.Response:
+    """``body`` held whole (a block as stored, a symlink's target), answered as Go's
+    ``http.ServeContent`` answers it for Kubo: the conditional headers first
+    (``_preconditions``, with ``modtime`` when there is one: a 304 or 412), then ``Range``
+    (``_asked_span``: a 206 of one span, a 416, or all of it); ``extra`` headers go on a body only."""
+    headers = {**headers, "Accept-Ranges": "bytes"}
+    decided, ranged = _preconditions(request, headers, modtime)
+    if decided is not None:
+        return decided
+    asked = _asked_span(request, headers, len(body), ranged)
+    if isinstance(asked, web.Response):
+        return asked
+    span, status = asked
+    part = body if span is None or status == 200 else body[span[0]:span[1] + 1]
+    return web.Response(status=status, body=part, headers={**headers, **(extra or {})}, content_type=content_type)
+
+
+def _asked_span(request: web.Request, headers: dict[str, str], size: int,
+                ranged: bool) -> tuple[tuple[int, int] | None, int] | web.Response:
+    """The inclusive span of ``size`` bytes to send and the status: all of it (None when empty)
+    and 200, or the span a ``Range`` header asks (``ranged``: ``_preconditions`` let it apply)
+    and 206 with ``Content-Range`` set in ``headers``; a 416 response when it cannot be met."""
+    span: tuple[int, int] | None = (0, size - 1) if size else None
+    if not ranged:
+        return span, 200
+    try:
+        asked = parse_range(request.headers["Range"], size, head=request.method == "HEAD")
+    except GatewayError as exc:
+        if exc.status != 416:
+            raise
+        if isinstance(exc, UnsatisfiableRange):
+            headers["Content-Range"] = f"bytes */{size}"
+        headers.pop("Accept-Ranges", None)  # Go's content server names it only with content; its error is nosniff
+        return web.Response(status=416, text=exc.text + "\n", headers={**headers, "X-Content-Type-Options": "nosniff"})
+    if asked is None:
+        return span, 200
+    headers["Content-Range"] = f"bytes {asked[0]}-{asked[1]}/{size}"
+    return asked, 206
 
 
 async def _car_response(request: web.Request, runtime: "Runtime", target: Target,
@@ -570,11 +615,9 @@ async def _car_response(request: web.Request, runtime: "Runtime", target: Target
     headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "none",
                "Content-Disposition": _disposition("attachment", request.query.get("filename", name)),
                "Content-Type": params.content_type()}
-    if not_modified(request, etag):
-        return web.Response(status=304, headers=headers)
-    if target.remainder:
-        raise GatewayError(501, f"{target.path} ends inside block {target.cid}: a CAR holds whole blocks")
-    buf = _car.FrameBuffer()
+    if not_modified(request, etag):  # as Kubo's: the validator, caching and the name only
+        return web.Response(status=304, headers={k: headers[k] for k in ("Etag", "Cache-Control", "Content-Disposition")})
+    buf = _car.FrameBuffer()  # a path ending inside a block's value: the CAR starts at that block, as Kubo's
     writer = CarWriter(buf, [target.cid])
     header = buf.take()
     entity = _car.entity_blocks(runtime, target.cid, target.data, params, runtime.limits)
@@ -620,19 +663,17 @@ async def _data_response(request: web.Request, runtime: "Runtime", target: Targe
         headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff"}
         kind, ext, how = _CODEC_TYPES.get(code, (media, "bin", "attachment"))
         headers["Content-Disposition"] = _disposition(how, request.query.get("filename") or f"{target.cid}.{ext}")
-        if not_modified(request, etag):
-            return web.Response(status=304, headers=headers)
-        return web.Response(body=target.data, headers={**headers, **_resolved_headers(request)}, content_type=media)
+        return _whole_body(request, headers, target.data, media, _resolved_headers(request))
     if not convert:
         from ..codes import codec_name
 
         if media in (JSON, CBOR):  # Kubo v0.43.1's answer to the generic formats
             raise GatewayError(400, f'converting a "{codec_name(code)}" block to {media} is not supported: fetch '
                                     "the raw block with ?format=raw, or opt in to this gateway's extension with "
-                                    "&autocodec-convert=1")
+                                    "&autocodec-convert=1", _base_headers(target))
         raise GatewayError(406, f'format "{media}" requested but block has codec "{codec_name(code)}": codec '
                                 "conversion is not in the gateway spec; fetch the raw block with ?format=raw, or "
-                                "opt in to this gateway's extension with &autocodec-convert=1")
+                                "opt in to this gateway's extension with &autocodec-convert=1", _base_headers(target))
 
     def work() -> tuple[bytes, dict[str, str]]:
         from .. import builtin
@@ -651,26 +692,30 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
     from ._app import _run
 
     cid = target.cid
+    if cid.codec not in (_unixfs.DAG_PB, _unixfs.RAW) and target.value is None:
+        # served as stored, but only once it decodes: Kubo answers an invalid block with a 500
+        await _run(request, lambda: runtime.decode_block(cid, target.data, verified=True))
     if cid.codec in _CODEC_TYPES:
         kind, ext, how = _CODEC_TYPES[cid.codec]
-        etag = format_etag(cid, None)
-        headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "bytes",
+        headers = {**_immutable(target, format_etag(cid, None)), "X-Content-Type-Options": "nosniff",
                    "Content-Disposition": _disposition(how, request.query.get("filename") or f"{cid}.{ext}")}
-        if not_modified(request, etag):
-            return web.Response(status=304, headers=headers)
-        return web.Response(body=target.data, headers=headers, content_type=kind)
+        return _whole_body(request, headers, target.data, kind)
     node = await _run(request, _unixfs.classify, cid, target.data)
     if node.kind == "file":
         return await _file_response(request, runtime, target, node)
     if node.kind in ("directory", "hamt"):
         return await _directory_response(request, runtime, target, trailing_slash)
     if node.kind == "symlink" and node.meta is not None:
-        etag = f'"{cid}"'
-        return web.Response(body=node.meta.data, headers={**_immutable(target, etag), "Accept-Ranges": "bytes"},
-                            content_type="inode/symlink")
+        headers = _immutable(target, f'"{cid}"')
+        if (modtime := _modtime(node.meta)) is not None:
+            headers["Last-Modified"] = email.utils.formatdate(modtime, usegmt=True)
+        return _whole_body(request, headers, node.meta.data, "inode/symlink", modtime=modtime)
     if cid.codec != _unixfs.DAG_PB:  # a block of any other codec is a file of its bytes, as Kubo serves it
         return await _file_response(request, runtime, target, _unixfs.Node("file", len(target.data), None, ()))
-    return _raw_response(request, target)
+    raise GatewayError(500, f"{cid} is a dag-pb node but not a UnixFS file, directory or symlink (no UnixFS Data, "
+                            "or Data of an unknown type): fetch it with ?format=raw or ?format=dag-json",
+                       _base_headers(target))
+
 
 
 class UnsatisfiableRange(GatewayError):
@@ -804,8 +849,6 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
     cid, size = target.cid, node.size
     etag = f'"{etag_cid or cid}"'
     name = target.path.segments[-1] if target.path.segments else ""
-    span: tuple[int, int] | None = (0, size - 1) if size else None
-    status = 200
     headers = {**_immutable(target, etag), "Accept-Ranges": "bytes"}
     modtime = _modtime(node.meta) if etag_cid is None else modtime
     if modtime is None:
@@ -815,19 +858,10 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
     decided, ranged = _preconditions(request, headers, modtime)
     if decided is not None:
         return decided
-    if ranged:
-        try:
-            asked = parse_range(request.headers["Range"], size, head=request.method == "HEAD")
-        except GatewayError as exc:
-            if exc.status != 416:
-                raise
-            if isinstance(exc, UnsatisfiableRange):
-                headers["Content-Range"] = f"bytes */{size}"
-            del headers["Accept-Ranges"]  # Go's content server names it only with content; its error is nosniff
-            return web.Response(status=416, text=exc.text + "\n", headers={**headers, "X-Content-Type-Options": "nosniff"})
-        if asked is not None:
-            span, status = asked, 206
-            headers["Content-Range"] = f"bytes {asked[0]}-{asked[1]}/{size}"
+    asked = _asked_span(request, headers, size, ranged)
+    if isinstance(asked, web.Response):
+        return asked
+    span, status = asked
     if span is None or span[0] > span[1]:  # nothing asked, or a zero-length suffix
         pieces: Iterator[bytes] = iter(())
     elif cid.codec != _unixfs.DAG_PB:  # a raw block, or one of any codec served as its bytes
@@ -840,11 +874,20 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
         if piece is None:
             break
         head += piece
-    if "filename" in request.query:
+    if request.query.get("filename"):  # an empty one names nothing (Kubo sends no Content-Disposition)
         headers["Content-Disposition"] = _disposition(
             "attachment" if request.query.get("download") == "true" else "inline", request.query["filename"])
     sniff_name = request.query.get("filename", name)
-    headers["Content-Type"] = content_type_for(sniff_name, head)  # sniffed on the bytes sent, as Kubo
+    sniffed = head
+    if span is not None and span[0] == 0 <= span[1] < size - 1 and len(head) < 512 and not mimetypes.guess_type(sniff_name)[0]:
+        # a short span at the start: Kubo sniffs the file's first bytes (a span elsewhere: its own)
+        end = min(size - 1, 511)
+        if cid.codec != _unixfs.DAG_PB:
+            sniffed = target.data[span[0]:end + 1]
+        else:
+            more = _unixfs.read_range(runtime, cid, target.data, span[1] + 1, end, runtime.limits)
+            sniffed = head + b"".join(await _run(request, list, more))
+    headers["Content-Type"] = content_type_for(sniff_name, sniffed)
     length = 0 if span is None else span[1] - span[0] + 1
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = length
@@ -1061,10 +1104,21 @@ async def _preflight(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+async def _namespace(request: web.Request) -> web.Response:
+    """``/ipfs`` and ``/ipns`` without their slash: a 307 to the namespace root (Go's ServeMux,
+    which Kubo's gateway mux answers with), the query kept."""
+    query = request.raw_path.partition("?")[2]
+    location = request.path + "/" + (f"?{query}" if query else "")
+    return web.Response(status=307, text=f'<a href="{html.escape(location)}">Temporary Redirect</a>.\n\n',
+                        content_type="text/html", headers={"Location": location})
+
+
 def setup_gateway(app: web.Application) -> None:
     """Register ``GET``/``HEAD``/``OPTIONS /ipfs/{path}`` and ``/ipns/{path}``, with CORS headers."""
     app.router.add_get("/ipfs/{path:.*}", ipfs)
     app.router.add_get("/ipns/{path:.*}", ipns)
+    app.router.add_get("/ipfs", _namespace)
+    app.router.add_get("/ipns", _namespace)
     app.router.add_route("OPTIONS", "/ipfs/{path:.*}", _preflight)
     app.router.add_route("OPTIONS", "/ipns/{path:.*}", _preflight)
     app.on_response_prepare.append(_content_headers)

@@ -20,6 +20,7 @@ from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidBlock
 from . import _pb
+from ._hamt import FANOUT, MURMUR3_X64_64
 
 DAG_PB = 0x70
 RAW = 0x55
@@ -72,6 +73,21 @@ def classify(cid: CID, data: bytes) -> Node:
     return Node(kind, len(meta.data), meta, links)
 
 
+def readable_shard(node: Node, cid: CID, root: CID) -> Node:
+    """``node`` (the block ``cid`` of the HAMT ``root``) when it is a shard this reader follows:
+    hashType murmur3-x64-64 and fanout 256, what Kubo writes and its lookups require (boxo
+    refuses any other hash); ``InvalidBlock`` otherwise, for listings and lookups alike."""
+    if node.kind != "hamt":
+        raise InvalidBlock(f"{cid} inside the HAMT {root} is not a HAMT shard")
+    meta = node.meta
+    if meta is None or meta.hash_type != MURMUR3_X64_64 or meta.fanout != FANOUT:
+        hash_type = "none" if meta is None or meta.hash_type is None else f"{meta.hash_type:#x}"
+        fanout = "none" if meta is None or meta.fanout is None else str(meta.fanout)
+        raise InvalidBlock(f"the HAMT shard {cid} has hashType {hash_type} and fanout {fanout}: only murmur3-x64-64 "
+                           f"({MURMUR3_X64_64:#x}) with fanout {FANOUT} is supported")
+    return node
+
+
 def _check_shards(cid: CID, shards: int, entries: int, limits: Limits) -> None:
     """Refuse a HAMT walk past what a HAMT can be: a shard holds at least two children, so a
     HAMT has fewer shards than entries; a walk that has read more than twice as many sub-shards
@@ -97,9 +113,7 @@ def hamt_blocks(source: Source, cid: CID, data: bytes, limits: Limits | None = N
             _check_shards(cid, shards, found, limits)
         block = source.get(current) if block is None else block
         yield current, block
-        node = classify(current, block)
-        if node.kind != "hamt":
-            raise InvalidBlock(f"{current} inside the HAMT {cid} is not a HAMT shard")
+        node = readable_shard(classify(current, block), current, cid)
         found += sum(1 for name, _, _ in node.links if len(name) > 2)
         children = [link for name, link, _ in node.links if len(name) == 2]
         stack.extend((child, None, depth + 1) for child in reversed(children))
@@ -117,6 +131,7 @@ def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
         return list(node.links[:at_most])
     if node.kind != "hamt":
         raise InvalidBlock(f"{cid} is not a UnixFS directory")
+    readable_shard(node, cid, cid)
     limits = limits or DEFAULT_LIMITS
     out: list[tuple[str, CID, int | None]] = []
     shards = 0
@@ -135,9 +150,7 @@ def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
                     raise InvalidBlock(f"HAMT under {cid} deeper than {limits.unixfs.max_dag_depth} levels")
                 shards += 1
                 _check_shards(cid, shards, len(out), limits)
-                shard = classify(link, source.get(link))
-                if shard.kind != "hamt":
-                    raise InvalidBlock(f"{link} inside the HAMT {cid} is not a HAMT shard")
+                shard = readable_shard(classify(link, source.get(link)), link, cid)
                 frames += [(links, at, depth), (shard.links, 0, depth + 1)]
                 break
     return out

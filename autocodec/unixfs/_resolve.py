@@ -42,7 +42,7 @@ def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
         raise NotFound(f"no entry {name!r} in the directory {cid}")
     path = _hamt.slot_path(name)
     for depth in range(min(len(path), limits.unixfs.max_dag_depth)):
-        if meta is None or meta.type != _pb.HAMT_SHARD or meta.fanout != _hamt.FANOUT:
+        if meta is None or meta.type != _pb.HAMT_SHARD or meta.fanout != _hamt.FANOUT or meta.hash_type != _hamt.MURMUR3_X64_64:
             raise InvalidBlock(f"HAMT shard of {cid} is malformed or has an unsupported fanout")
         prefix = f"{path[depth]:02X}"
         entry = next((link for link in links if link.get("Name", "").startswith(prefix)), None)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import posixpath
 import tarfile
 from collections.abc import Iterator
+from typing import Any
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
@@ -76,8 +77,18 @@ def whole_seconds(mtime: tuple[int, int]) -> int:
     return seconds + (1 if nanos >= 500_000_000 else 0)
 
 
+class _Member(tarfile.TarInfo):
+    """A member named exactly as given: Go's ``archive/tar`` (Kubo's) writes a directory's name
+    without the trailing ``/`` that ``tarfile`` adds."""
+
+    def get_info(self) -> dict[str, Any]:
+        info = dict(super().get_info())
+        info["name"] = self.name
+        return info
+
+
 def _header(name: str, node: Node, no_mtime: int) -> bytes:
-    info = tarfile.TarInfo(name)
+    info = _Member(name)
     info.type = _TYPE[node.kind]
     meta = node.meta
     info.mode = (meta.mode & 0o7777 if meta is not None and meta.mode else 0) or DEFAULT_MODE[node.kind]
