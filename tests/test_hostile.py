@@ -198,7 +198,8 @@ def test_error_status_is_a_guest_error_not_a_sandbox_error(good) -> None:  # noq
 
 def test_every_hostile_file_is_exercised() -> None:
     names = {p.stem for p in HOSTILE.glob("*.wat")}
-    source = "".join((Path(__file__).parent / name).read_text() for name in ("test_hostile.py", "test_loader.py", "test_hotcall.py", "test_isolation.py"))
+    users = ("test_hostile.py", "test_loader.py", "test_hotcall.py", "test_isolation.py")
+    source = "".join((Path(__file__).parent / name).read_text() for name in users)
     missing = [n for n in names if not n.startswith("ok_") and f'"{n}"' not in source]
     assert not missing, missing
 
