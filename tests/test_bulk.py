@@ -64,6 +64,18 @@ def test_decode_many_over_processes_equals_serial(sandbox: Sandbox) -> None:
     assert [x for i, x in enumerate(spread) if i not in bad] == [x for i, x in enumerate(serial) if i not in bad]
 
 
+def test_a_batch_item_decodes_to_what_one_call_gives_past_the_block_bound(sandbox: Sandbox) -> None:
+    """A git blob of about 4 MiB decodes one per call; its item in a batch, whose DAG-CBOR output
+    is a few bytes over ``max_block_bytes``, must decode the same (guest output is bounded by
+    ``max_output_bytes``, not by the block bound): it was a GuestFault blaming the module."""
+    codec = sandbox.load(module_bytes("git-raw")).codec()
+    small = b"blob 1\x00z"
+    for n in (4 * 2**20 - 14, 5 * 2**20):
+        blob = b"blob %d\x00" % n + b"y" * n
+        one = codec.decode(blob)
+        assert codec.decode_many([small, blob, small]) == [codec.decode(small), one, codec.decode(small)]
+
+
 @pytest.mark.slow  # forks the bulk pool's worker processes
 def test_limits_hold_in_workers() -> None:
     """A codec spinning forever is stopped by its fuel in the worker; each block's error comes

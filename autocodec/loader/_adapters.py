@@ -222,8 +222,9 @@ def _parse_items(out: bytes, count: int) -> list[Any | AutocodecError]:
 
 def _parse_item(status: int, item: bytes) -> Any | AutocodecError:
     if status == 0:
+        limits = _OUTPUT_LIMITS if len(item) <= _OUTPUT_MAX else _output_limits(len(item))  # as ``_cbor_decode``
         try:
-            return (_decode_small or _bind_decode_small())(item, _OUTPUT_LIMITS)  # items are short: one C call each
+            return (_decode_small or _bind_decode_small())(item, limits)  # items are short: one C call each
         except AutocodecError as exc:
             return GuestFault(f"the module's decode output is not valid DAG-CBOR: {exc.message}")
     if status in (1, 2, 3, 4):
