@@ -148,7 +148,7 @@ class HashMismatch(IntegrityError):
 
 
 class StoreCorrupt(IntegrityError):
-    hint = "remove the block with `autocodec block rm CID` and fetch it again"
+    hint = "put, import or fetch the block again (a verified copy replaces the damaged row)"
 
 
 # --- trust ----------------------------------------------------------------------------------

@@ -151,3 +151,23 @@ def test_check_in_small_windows_on_every_core_gives_the_per_row_verdicts(tmp_pat
     monkeypatch.setattr(_blockstore, "_PAGE", 7)  # pages that end inside the key range
     assert store.check() == expected
     store.close()
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("victim_index", [0, 1])  # sha2-256 (no checksum column) and sha2-512
+def test_putting_a_corrupt_block_again_repairs_its_row(case: str, victim_index: int, tmp_path: Path) -> None:
+    """A verified put of a block whose row is damaged replaces the row (it used to be ignored
+    as already there, leaving the damage in place while reporting success); a row holding the
+    same bytes under another column type is rewritten as bytes; intact rows stay as they are."""
+    store, cids = _store(tmp_path)
+    sql, _ = CASES[case]
+    victim = cids[victim_index]
+    _tamper(store, sql.replace("SET checksum = CAST(checksum AS TEXT)", "SET checksum = CAST(x'00' AS TEXT)")
+            if victim_index == 0 else sql, victim)
+    good = f"block {victim_index}".encode()
+    assert store.put_many([(victim, good), (cids[2], b"block 2")]) == 2
+    assert store.get(victim) == good
+    assert store.check() == []
+    conn = sqlite3.connect(store.path)
+    assert conn.execute("SELECT typeof(data) FROM blocks WHERE cid = ?", (bytes(victim.to_v1()),)).fetchone() == ("blob",)
+    conn.close()

@@ -28,6 +28,8 @@ Invariants:
 - A corrupt row (a value of the wrong column type, a key that is no CID, bytes that fail the
   checksum) is ``StoreCorrupt`` for that block only; ``check`` lists it and goes on. Messages
   name the CID, never the store's path (they may end up in an HTTP body); logs carry the path.
+  Putting the block again repairs it: a verified write replaces a row that does not hold
+  exactly its bytes (``_UPSERT``; a row that does is left alone, at the cost of comparing it).
 """
 
 from __future__ import annotations
@@ -93,6 +95,17 @@ def _is_identity(cid: CID) -> bool:
 
 def _is_sha2_256(multihash: bytes) -> bool:
     return len(multihash) == 34 and multihash[:2] == b"\x12\x20"
+
+
+_UPSERT = (
+    "INSERT INTO blocks (cid, codec, size, data, checksum) VALUES (?, ?, ?, ?, ?) "
+    "ON CONFLICT (cid) DO UPDATE SET codec = excluded.codec, size = excluded.size, data = excluded.data, "
+    "checksum = excluded.checksum WHERE blocks.data IS NOT excluded.data OR blocks.size IS NOT excluded.size "
+    "OR blocks.checksum IS NOT excluded.checksum OR blocks.codec IS NOT excluded.codec"
+)
+"""A verified block is written once; a row already there is left alone when it holds exactly these
+bytes, and replaced when it does not (a row damaged on disk or by hand is repaired by putting the
+block again, as ``StoreCorrupt`` advises)."""
 
 
 def _checksum(multihash: bytes, data: bytes) -> bytes | None:
@@ -297,7 +310,7 @@ class BlockStore:
         self.verify(cid, data)
 
     def put(self, cid: CID, data: bytes) -> None:
-        """Verify and store one block (idempotent)."""
+        """Verify and store one block (idempotent; it repairs a damaged row of the same CID)."""
         data = bytes(data)
         self._admit(cid, data)
         if not _is_identity(cid):
@@ -335,10 +348,7 @@ class BlockStore:
             codec = cid.codec
             rows.append((_key(cid), codec, len(data), data, _checksum(cid.multihash, data)))
         with self.transaction() as conn:
-            conn.executemany(
-                "INSERT OR IGNORE INTO blocks (cid, codec, size, data, checksum) VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
+            conn.executemany(_UPSERT, rows)
         log.debug("blocks_written", count=len(rows))
 
     def delete(self, cid: CID) -> bool:
