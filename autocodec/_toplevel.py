@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from ._inputs import as_bytes
 from .cid import CID
 from .config import DecodeLimits
 from .errors import UnknownCodec
@@ -71,7 +72,7 @@ def decode(data: bytes, codec: str | int, *, limits: DecodeLimits | None = None,
     rt = runtime or default_runtime(code)
     if builtin.has_codec(code):
         return builtin.decode(data, code, limits=limits or rt.limits.decode)
-    return rt.extension("codec", code).decode(bytes(data))
+    return rt.extension("codec", code).decode(as_bytes(data, "decode"))
 
 
 def encode(value: Any, codec: str | int, *, limits: DecodeLimits | None = None,

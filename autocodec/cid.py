@@ -313,6 +313,9 @@ class CID:
     _raw: bytes
 
     def __init__(self, raw: bytes | bytearray | memoryview) -> None:
+        if not isinstance(raw, (bytes, bytearray, memoryview)):
+            how = ": parse its text form with CID.parse" if isinstance(raw, str) else ""
+            raise InvalidCID(f"a CID is made from its binary form (bytes), not {type(raw).__name__}{how}")
         raw = bytes(raw)
         _check_structure(raw)
         self._raw = raw

@@ -295,6 +295,8 @@ def _group_slice(verifier: Verifier | None, first: int, content: bytes, lo_r: in
 def iter_slice(start: int, count: int, encoded: BinaryIO, *, data: BinaryIO | None = None,
                leaf: int = 1, verifier: Verifier | None = None) -> Iterator[bytes]:
     """The pieces of the slice ``(start, count)`` in order (header, parents, leaves)."""
+    if type(leaf) is not int or leaf < 1 or leaf & (leaf - 1):
+        raise InvalidInput(f"leaf must be a whole number of chunks, a power of two (1, 2, 4, ...), not {leaf!r}")
     tree = _Source(encoded)
     content = _Source(data) if data is not None else tree
     header = tree.read(HEADER)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .._inputs import as_bytes
 from ..cid import CID, encode_varint
 from ..codes import codec_code
 from ..config import DEFAULT_LIMITS, DecodeLimits
@@ -90,18 +91,10 @@ def to_dag_json_text(value: Any, pretty: bool = False, *, limits: DecodeLimits |
         return text
 
 
-def _as_bytes(data: Any, what: str) -> bytes:
-    if type(data) is bytes:
-        return data
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data)
-    raise InvalidInput(f"{what} needs bytes, not {type(data).__name__}")
-
-
 def multihash_digest(data: bytes, hash: str | int = "sha2-256") -> bytes:
     """The full multihash (code varint, length varint, digest) of ``data``."""
     hasher = hasher_for(hash)
-    digest = hasher.digest(_as_bytes(data, "multihash_digest"))
+    digest = hasher.digest(as_bytes(data, "multihash_digest"))
     return encode_varint(hasher.code) + encode_varint(len(digest)) + digest
 
 
@@ -117,7 +110,7 @@ def verify_cid(cid: CID, data: bytes) -> None:
     """Return if ``data`` hashes to ``cid``'s multihash; ``HashMismatch`` or ``UnknownHash`` otherwise."""
     if not isinstance(cid, CID):
         raise InvalidInput(f"verify_cid needs a CID, not {type(cid).__name__}")
-    data = _as_bytes(data, "verify_cid")
+    data = as_bytes(data, "verify_cid")
     expected_digest = cid.digest
     hasher = hasher_for(cid.hash_code)
     if hasher.code == 0x00:  # identity: the digest is the data

@@ -110,6 +110,10 @@ class Runtime:
         from ..store import BlockStore
         from ..verify import TrustStore
 
+        if isinstance(gateways, str):  # one URL, not its characters
+            gateways = (gateways,)
+        if isinstance(modules, (str, bytes, os.PathLike)):  # one module, not its characters
+            modules = (modules,)
         self.home = (home if isinstance(home, Home) else Home.resolve(home)).init()
         self.settings = (settings or Settings.load(self.home.config_path)).with_overrides(
             node=node, gateways=tuple(gateways)

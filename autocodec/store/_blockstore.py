@@ -44,6 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._inputs import as_bytes
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import AutocodecError, BlockNotFound, InvalidBlock, InvalidCID, StorageFull, StoreCorrupt, StoreError
@@ -87,6 +88,13 @@ class BlockStat:
 
 def _key(cid: CID) -> bytes:
     return bytes(cid.to_v1())
+
+
+def _need_cid(cid: Any) -> None:
+    """``InvalidCID`` unless ``cid`` is a ``CID`` (text is parsed by ``CID.parse`` first)."""
+    if not isinstance(cid, CID):
+        how = ": parse its text form with CID.parse" if isinstance(cid, str) else ""
+        raise InvalidCID(f"blocks are named by a CID, not {type(cid).__name__}{how}")
 
 
 def _is_identity(cid: CID) -> bool:
@@ -311,7 +319,8 @@ class BlockStore:
 
     def put(self, cid: CID, data: bytes) -> None:
         """Verify and store one block (idempotent; it repairs a damaged row of the same CID)."""
-        data = bytes(data)
+        _need_cid(cid)
+        data = as_bytes(data, "put")
         self._admit(cid, data)
         if not _is_identity(cid):
             self._write([(cid, data)])
@@ -324,7 +333,8 @@ class BlockStore:
         limits = self.limits.store
         try:
             for cid, data in blocks:
-                data = bytes(data)
+                _need_cid(cid)
+                data = as_bytes(data, "put_many")
                 self._admit(cid, data)
                 count += 1
                 if _is_identity(cid):
@@ -353,6 +363,7 @@ class BlockStore:
 
     def delete(self, cid: CID) -> bool:
         """Remove a block; True if it was there. Identity CIDs are never stored: False."""
+        _need_cid(cid)
         if _is_identity(cid):
             return False
         with self.transaction() as conn:
@@ -389,6 +400,7 @@ class BlockStore:
 
     def get(self, cid: CID) -> bytes:
         """The block's bytes, checked for on-disk corruption; ``BlockNotFound`` if absent."""
+        _need_cid(cid)
         if _is_identity(cid):
             return cid.digest
         # CAST: a column whose type changed on disk (one flipped bit turns a BLOB into TEXT) is
@@ -444,6 +456,7 @@ class BlockStore:
         return (int(rows[-1][0]) if rows else mark), found
 
     def has(self, cid: CID) -> bool:
+        _need_cid(cid)
         if _is_identity(cid):
             return True
         return self._query("SELECT 1 FROM blocks WHERE cid = ?", (_key(cid),), "look up", cid) is not None
@@ -452,6 +465,7 @@ class BlockStore:
         return isinstance(cid, CID) and self.has(cid)
 
     def stat(self, cid: CID) -> BlockStat:
+        _need_cid(cid)
         if _is_identity(cid):
             return BlockStat(cid, len(cid.digest), cid.codec, inline=True)
         row = self._query(

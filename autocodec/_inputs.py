@@ -1,0 +1,22 @@
+"""Checks of the arguments the public API takes, so that a wrong type is a typed error.
+
+Invariant: a value of the wrong type is never converted into something else (``bytes(5)`` is
+five zero bytes, not a block); ``InvalidInput`` names the argument and the type it got.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import InvalidInput
+
+
+def as_bytes(data: Any, what: str) -> bytes:
+    """``data`` as ``bytes`` when it is bytes-like (bytes, bytearray, memoryview); else
+    ``InvalidInput`` saying what ``what`` needs."""
+    if type(data) is bytes:
+        return data
+    if isinstance(data, (bytes, bytearray, memoryview)):
+        return bytes(data)
+    extra = " (encode text first, e.g. str.encode())" if isinstance(data, str) else ""
+    raise InvalidInput(f"{what} needs bytes, not {type(data).__name__}{extra}")

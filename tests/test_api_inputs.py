@@ -1,0 +1,58 @@
+"""Arguments of the wrong type to the public API are typed errors (``InvalidInput``,
+``InvalidCID``), never converted into something else: ``bytes(5)`` is five zero bytes, and
+``CID(5)`` or ``decode(5, ...)`` used to read them as a CID or a block."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+import autocodec
+from autocodec import CID, bao
+from autocodec.errors import InvalidCID, InvalidInput
+from autocodec.store import BlockStore
+
+BLOCK = b"blob 1\x00z"
+
+
+@pytest.mark.parametrize("raw", [5, "bafkqaaa", None, 1.5, [1, 2]])
+def test_a_cid_is_made_from_bytes_only(raw: object) -> None:
+    with pytest.raises(InvalidCID, match="binary form"):
+        CID(raw)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("data", [5, "blob 1\x00z", None, [98, 108]])
+def test_an_extension_decode_takes_bytes_only(data: object, tmp_path: Path) -> None:
+    with autocodec.Runtime(tmp_path / "home") as rt:
+        assert autocodec.decode(bytearray(BLOCK), "git-raw", runtime=rt) == autocodec.decode(BLOCK, "git-raw", runtime=rt)
+        with pytest.raises(InvalidInput, match="decode needs bytes"):
+            autocodec.decode(data, "git-raw", runtime=rt)  # type: ignore[arg-type]
+
+
+def test_the_block_store_names_blocks_by_cid_and_takes_bytes(tmp_path: Path) -> None:
+    store = BlockStore.open(tmp_path / "home")
+    cid = autocodec.cid_for(b"x", "raw")
+    for call in (lambda: store.get(str(cid)), lambda: store.has(str(cid)), lambda: store.stat(None),
+                 lambda: store.delete(bytes(cid)), lambda: store.put(str(cid), b"x"),
+                 lambda: store.put_many([(str(cid), b"x")])):
+        with pytest.raises(InvalidCID, match="named by a CID"):
+            call()  # type: ignore[no-untyped-call]
+    for data in (None, "x", 5):
+        with pytest.raises(InvalidInput, match="needs bytes"):
+            store.put(cid, data)  # type: ignore[arg-type]
+    assert not store.has(cid)
+    store.put(cid, memoryview(b"x"))
+    assert store.get(cid) == b"x"
+
+
+def test_one_gateway_or_module_given_as_a_string_is_one_not_its_characters(tmp_path: Path) -> None:
+    with autocodec.Runtime(tmp_path / "home", gateways="http://127.0.0.1:9", default_set=False) as rt:
+        assert rt.settings.gateways == ("http://127.0.0.1:9",)
+
+
+@pytest.mark.parametrize("leaf", [0, 3, -1, 1.0])
+def test_a_slice_leaf_that_is_no_power_of_two_is_refused(leaf: object) -> None:
+    with pytest.raises(InvalidInput, match="power of two"):
+        bao.extract_slice(0, 10, io.BytesIO(bytes(8)), lambda b: None, leaf=leaf)  # type: ignore[arg-type]
