@@ -74,7 +74,7 @@ class UnknownCodec(UnsupportedFormat):
 
     def __init__(self, code: int | str, message: str | None = None, **kw: object) -> None:
         self.code = code
-        shown = f"0x{code:x}" if isinstance(code, int) else repr(code)
+        shown = f"0x{code:x}" if isinstance(code, int) and code >= 0 else repr(code)
         super().__init__(message or f"unknown codec {shown}", **kw)  # type: ignore[arg-type]
 
 
@@ -83,7 +83,7 @@ class UnknownHash(UnsupportedFormat):
 
     def __init__(self, code: int | str, message: str | None = None, **kw: object) -> None:
         self.code = code
-        shown = f"0x{code:x}" if isinstance(code, int) else repr(code)
+        shown = f"0x{code:x}" if isinstance(code, int) and code >= 0 else repr(code)
         super().__init__(message or f"unknown multihash {shown}", **kw)  # type: ignore[arg-type]
 
 
@@ -115,7 +115,8 @@ class InvalidPath(InvalidInput):
 class InvalidBlock(InvalidInput):
     """Bytes that are not a valid block of the codec (malformed, hostile or over a limit)."""
 
-    hint = "the block is malformed for its codec; it was rejected, nothing was stored"
+    hint = ("these bytes are not a valid block of the codec their CID names, or are over a size limit: "
+            "get the block again from a source you trust, or check what produced it")
 
 
 class EncodeError(InvalidInput):

@@ -34,7 +34,7 @@ from .._inputs import as_bytes
 from ..cid import CID, encode_varint
 from ..codes import codec_code
 from ..config import DEFAULT_LIMITS, DecodeLimits
-from ..errors import HashMismatch, InvalidInput, UnknownCodec
+from ..errors import HashMismatch, InvalidInput, UnknownCodec, UnknownHash
 from ._dagcbor import decode_small as decode_dag_cbor_small  # decode(data, "dag-cbor", limits=...), least overhead
 from ._dagcbor import decode_records as decode_dag_cbor_records  # many short values in one C call
 from ._dagjson import DagJson
@@ -91,9 +91,16 @@ def to_dag_json_text(value: Any, pretty: bool = False, *, limits: DecodeLimits |
         return text
 
 
+_EXTENSION_HASH_HINT = ("this function knows the builtin hashes only; an extension hash (blake3, keccak-256...) "
+                        "runs through a Runtime over a home with its set pinned: Runtime.hash, Runtime.cid_for")
+
+
 def multihash_digest(data: bytes, hash: str | int = "sha2-256") -> bytes:
-    """The full multihash (code varint, length varint, digest) of ``data``."""
-    hasher = hasher_for(hash)
+    """The full multihash (code varint, length varint, digest) of ``data`` (builtin hashes)."""
+    try:
+        hasher = hasher_for(hash)
+    except UnknownHash as exc:
+        raise UnknownHash(exc.code, exc.message, hint=_EXTENSION_HASH_HINT) from None
     digest = hasher.digest(as_bytes(data, "multihash_digest"))
     return encode_varint(hasher.code) + encode_varint(len(digest)) + digest
 
