@@ -266,7 +266,8 @@ class BlockNeeded(StoreError):
 
 
 class StorageFull(StoreError):
-    hint = "free disk space; nothing partial was written"
+    hint = ("free disk space and run it again: no block was left half-written (whole blocks written "
+            "before the disk filled stay, and the next run reuses them)")
 
 
 class FetchError(AutocodecError):

@@ -33,6 +33,7 @@ from ..codes import codec_code, codec_name, hash_code, hash_name, key_type_code
 from ..config import Limits
 from ..errors import (
     AutocodecError,
+    BlockNotFound,
     HashMismatch,
     NotTrusted,
     UnknownCodec,
@@ -200,7 +201,14 @@ class Resolver:
         def make() -> Any:
             from ..verify import check_module_info, fetch_module
 
-            wasm = fetch_module(manifest, self.blocks.get, limits=self.limits.trust)
+            try:
+                wasm = fetch_module(manifest, self.blocks.get, limits=self.limits.trust)
+            except BlockNotFound as exc:
+                where = f"the pinned set {set_name!r}" if set_name else "its manifest"
+                raise BlockNotFound(f"the module {module} of {manifest.name} {manifest.version}, named by {where}, is "
+                                    f"not in the store: {exc.message}",
+                                    hint="repair the pinned sets (`autocodec pin repair`), which fetches again every "
+                                         "block they name, or put or import the module") from None
             loaded = self.loader.load(wasm, cid=module)
             check_module_info(manifest, loaded.info)
             self.metrics.inc("module_loads_total", kind=str(loaded.info.kind))
