@@ -199,6 +199,7 @@ _SECTION = bytes(cid_for(_BLOCK, "raw")) + _BLOCK
         (_header([1, 2]), "not a map"),
         (_header({"roots": []}), "not a map with a version"),
         (_header({"version": 3, "roots": []}), "unsupported CAR version"),
+        (_header({"version": 2, "roots": []}), "starts with the 11-byte CARv2 pragma"),  # not a CARv2's pragma
         (_header({"version": 1, "roots": "nope"}), "roots must be a list"),
         (_header({"version": 1, "roots": [1]}), "roots must be a list"),
         (b"\x02\xa1\x61", "malformed CAR header"),  # DAG-CBOR map cut short
