@@ -42,8 +42,9 @@ def default_runtime(code: int | None = None) -> "Runtime":
                 from .codes import codec_name
 
                 what = f"{codec_name(code)} is not a builtin codec" if code is not None else "no runtime was given"
+                state = "is not a home folder" if home.root.exists() else "does not exist"
                 raise UnknownCodec(code if code is not None else "?",
-                                   f"{what}, and the default home {home.root} does not exist to resolve it through",
+                                   f"{what}, and the default home {home.root} {state} to resolve it through",
                                    hint="pass runtime=autocodec.Runtime(HOME), or create the default home "
                                         "(`autocodec init`) so its pinned extension sets serve the codec")
             _default = Runtime(home)

@@ -53,6 +53,13 @@ class Home:
 
     @classmethod
     def resolve(cls, path: str | os.PathLike[str] | None = None) -> "Home":
+        """The home at ``path`` (default: ``default_home()``); ``ConfigError`` for an empty path,
+        which would otherwise name the current folder."""
+        if path is not None and not os.fspath(path):
+            from .errors import ConfigError
+
+            raise ConfigError("the home folder path is empty", hint="name a folder for the home, or give none "
+                                                                     "to use $AUTOCODEC_HOME or ~/.autocodec")
         return cls(Path(path).expanduser() if path is not None else default_home())
 
     @property

@@ -56,3 +56,12 @@ def test_one_gateway_or_module_given_as_a_string_is_one_not_its_characters(tmp_p
 def test_a_slice_leaf_that_is_no_power_of_two_is_refused(leaf: object) -> None:
     with pytest.raises(InvalidInput, match="power of two"):
         bao.extract_slice(0, 10, io.BytesIO(bytes(8)), lambda b: None, leaf=leaf)  # type: ignore[arg-type]
+
+
+def test_an_empty_home_path_is_refused_not_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from autocodec.errors import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="home folder path is empty"):
+        autocodec.Runtime("")
+    assert list(tmp_path.iterdir()) == []  # nothing created in the current folder
