@@ -65,3 +65,24 @@ def test_an_empty_home_path_is_refused_not_the_current_folder(tmp_path: Path, mo
     with pytest.raises(ConfigError, match="home folder path is empty"):
         autocodec.Runtime("")
     assert list(tmp_path.iterdir()) == []  # nothing created in the current folder
+
+
+def test_the_bulk_api_checks_its_arguments_before_spreading_work() -> None:
+    """A str item used to reach a worker as a TypeError reported as a misbehaving module."""
+    from autocodec import bulk
+    from autocodec.bench._data import module_bytes
+    from autocodec.loader import Sandbox
+
+    sandbox = Sandbox()
+    codec, hasher = sandbox.load(module_bytes("git-raw")).codec(), sandbox.load(module_bytes("blake3")).hasher()
+    for call in (lambda: bulk.links_many(codec, ["abc"] * 2500, 2), lambda: bulk.decode_many(codec, [BLOCK, None]),
+                 lambda: bulk.digest_many(hasher, ["abc"])):
+        with pytest.raises(InvalidInput, match="needs bytes"):
+            call()
+    for call in (lambda: bulk.decode_many("git-raw", [BLOCK]), lambda: bulk.digest_many(codec, [b"x"]),  # type: ignore[arg-type]
+                 lambda: bulk.links_many(None, [BLOCK])):  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput, match="of a loaded module"):
+            call()
+    with pytest.raises(InvalidInput, match="workers"):
+        bulk.decode_many(codec, [BLOCK], "2")  # type: ignore[arg-type]
+    assert bulk.decode_many(codec, [bytearray(BLOCK)]) == [BLOCK]

@@ -63,7 +63,8 @@ from multiprocessing.connection import Connection, wait
 from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any
 
-from ..errors import AutocodecError, GuestError, SandboxError
+from .._inputs import as_bytes
+from ..errors import AutocodecError, GuestError, InvalidInput, SandboxError
 from . import _threads
 from ._pool_shared import (
     ARENA_BYTES,
@@ -586,12 +587,31 @@ def digest_workers(hasher: Hasher, count: int, total_bytes: int, most: int | Non
     return n if most is None else max(1, min(n, most))
 
 
+def _checked(adapter: Any, kind: str, items: Sequence[Any], workers: int | None, what: str) -> list[bytes]:
+    """``items`` as a list of ``bytes`` (bytes-like items converted), after checking the
+    arguments: ``adapter`` must be a loaded module's ``kind`` adapter and ``workers`` None or an
+    int; ``InvalidInput`` otherwise, before any work is spread (a worker's TypeError would
+    otherwise read as a misbehaving module)."""
+    from ._adapters import Codec, Hasher
+
+    expected = {"codec": Codec, "hasher": Hasher}[kind]
+    if not isinstance(adapter, expected):
+        raise InvalidInput(f"{what} needs a {kind} of a loaded module (LoadedModule.{kind}() or "
+                           f"Runtime.extension({kind!r}, CODE)), not {type(adapter).__name__}")
+    if workers is not None and type(workers) is not int:
+        raise InvalidInput(f"{what}: workers must be a whole number or None, not {type(workers).__name__}")
+    out = list(items)
+    if not set(map(type, out)) <= {bytes}:
+        out = [as_bytes(x, what) for x in out]
+    return out
+
+
 def digest_many(hasher: Hasher, inputs: Sequence[bytes], workers: int | None = None) -> list[bytes | AutocodecError]:
     """The raw digest of each input, or its error, in order (with a hasher that batches, each
     share in few guest calls: ``Hasher.digest_many``); ``workers=None``: ``digest_workers``.
     Threads when the hasher's batches run with the GIL released, else processes."""
+    inputs = _checked(hasher, "hasher", inputs, workers, "digest_many")
     if workers is None:
-        inputs = list(inputs)
         workers = digest_workers(hasher, len(inputs), sum(map(len, inputs)))
     if hasher.batches_off_gil:
         return _threads.spread(hasher.digest_many, inputs, workers, _MIN_CHUNK_ITEMS)
@@ -609,6 +629,7 @@ def links_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = None
     """The CIDs each block links to, or its error, in order (sent back as CID bytes)."""
     from ..cid import CID
 
+    blocks = _checked(codec, "codec", blocks, workers, "links_many")
     out = run_bulk(_job_for(codec, "links", _links_raw), blocks, workers)
     unchecked = CID._unchecked  # noqa: SLF001 - bytes of CIDs the worker's codec already built
     return [x if isinstance(x, AutocodecError) else [unchecked(r) for r in x] for x in out]
@@ -638,7 +659,7 @@ def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = Non
     """Each block's decoded value or its error, in order (``Codec.decode_many`` over processes)."""
     from ._adapters import _parse_batch
 
-    blocks = list(blocks)
+    blocks = _checked(codec, "codec", blocks, workers, "decode_many")
     if workers is None:
         workers = workers_for(len(blocks), sum(len(b) for b in blocks))
     batches = codec.cut_batches(blocks)
