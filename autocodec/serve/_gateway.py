@@ -372,8 +372,8 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
         return _unclean_path(request) or await _ipfs(request, runtime)
     except web.HTTPException:
         raise
-    except _Aborted:
-        raise asyncio.CancelledError() from None  # nothing more can be sent on an aborted connection
+    except (_Aborted, ConnectionResetError):  # aborted by us mid-body, or the client went away
+        raise asyncio.CancelledError() from None  # nothing more can be sent on that connection
     except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
         status = status_for_gateway(exc)
         headers = {"X-Content-Type-Options": "nosniff"}
