@@ -185,8 +185,8 @@ def _raw_request(port: int, data: bytes) -> bytes:
 
 
 MALFORMED = {
-    "a request line over 8 KiB": b"GET /" + b"a" * 20_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
-    "a header over 8 KiB": b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 100_000 + b"\r\n\r\n",
+    "a request line over 128 KiB (ServeLimits.max_request_line_bytes)": b"GET /" + b"a" * 140_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+    "a header over 64 KiB (ServeLimits.max_header_bytes)": b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + b"y" * 100_000 + b"\r\n\r\n",
     "an unknown HTTP version": b"GET / HTTP/9.9\r\n\r\n",
     "a negative Content-Length": b"GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n",
     "no HTTP at all": b"\x00\x01\x02 garbage\r\n\r\n",
