@@ -62,6 +62,8 @@ def run_list(args: argparse.Namespace) -> int:
 
     for entry in _ring().list():
         suffix = "\t(encrypted)" if entry.encrypted else ""
+        if entry.problem:
+            suffix += f"\t(unusable: {entry.problem})"
         write_line(f"{entry.name}\t{entry.did}{suffix}")
     return 0
 

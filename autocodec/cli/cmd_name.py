@@ -2,11 +2,15 @@
 
 ``inspect`` prints a record as Kubo's ``ipfs name inspect`` does (the same fields, validation
 results, hex dump and JSON; checked byte for byte against Kubo v0.43.1 in
-tests/test_ipns_kubo.py). ``resolve`` and ``get`` fetch a name's record from a trustless
-gateway (or a node), verify it here and keep the newest one seen in the home (an older one is
-refused afterwards); ``resolve`` of a domain reads its DNSLink (``_dnslink.DOMAIN`` TXT,
-through the resolvers of ``[dns.resolvers]``, as Kubo does); ``publish`` signs a record with
-one of the home's keys.
+tests/test_ipns_kubo.py); with ``--verify``, a record that fails the check exits 1 after the
+report. ``resolve`` and ``get`` fetch a name's record from the trustless gateway (or node)
+given on the command line, verify it here and keep the newest one seen in the home (an older
+one is refused afterwards); without one, the home's kept record answers first (while its TTL
+runs, then the configured sources, then the kept record until it expires), as for ``cat
+/ipns/...``. ``resolve`` of a domain reads its DNSLink (``_dnslink.DOMAIN`` TXT, through the
+resolvers of ``[dns.resolvers]``, as Kubo does). ``publish`` signs a record with one of the
+home's keys; its sequence is allocated atomically in the home (concurrent publishers never
+share one), and a record pointing at its own name is refused.
 """
 
 from __future__ import annotations
@@ -143,7 +147,19 @@ def run_inspect(args: argparse.Namespace) -> int:
     result = _inspect_result(raw, args.verify, args.dump)
     text = _inspect_json(result) if args.enc == "json" else _inspect_text(result)
     write_stdout(text.encode("utf-8", "surrogateescape"))
+    check = result["Validation"]
+    if check is not None and not check["Valid"]:  # the report is printed; the check failed: exit 1
+        _raise_invalid(raw, args.verify, check["Reason"])
     return 0
+
+
+def _raise_invalid(raw: bytes, name: str, reason: str) -> None:
+    """The typed error of a record that failed ``--verify`` (signature, expiry, key, form)."""
+    from ..errors import Untrusted
+    from ..verify._ipns import IpnsName, IpnsRecord, validate
+
+    validate(IpnsRecord.parse(raw), IpnsName.parse(name))  # raises the error of its problem
+    raise Untrusted(f"the IPNS record for {name} does not verify: {reason}")  # pragma: no cover - a race
 
 
 def _fetch(args: argparse.Namespace, names: "IpnsNames", settings: "Settings") -> "VerifiedRecord":
@@ -172,23 +188,34 @@ def run_resolve(args: argparse.Namespace) -> int:
 
     with home_names() as (names, settings):
         name = args.name[len("/ipns/"):] if args.name.startswith("/ipns/") else args.name
+        gateway, node = record_source(args, settings)
+        # a source named on the command line is asked afresh; else the home's kept record answers
+        # while its TTL runs (then the configured sources, then the kept record until it expires),
+        # as for `cat /ipns/...`
+        fresh = bool(args.gateway or args.node)
         if is_domain(name):  # a DNSLink: the TXT record's path (Kubo's namesys order)
             value = names.dnslinks.lookup(name).value
-        else:
+        elif fresh:
             value = _fetch(args, names, settings).value
+        else:
+            value = names.lookup(name, gateway=gateway, node=node, fresh=False).value
         if args.recursive and value.startswith("/ipns/"):
-            gateway, node = record_source(args, settings)
-            value = names.resolve(value, gateway=gateway, node=node)
+            value = names.resolve(value, gateway=gateway, node=node, fresh=fresh)
     write_line(value)
     return 0
 
 
 def run_get(args: argparse.Namespace) -> int:
+    from ..verify._ipns import IpnsName
     from ._io import write_stdout
-    from ._ipns_paths import home_names
+    from ._ipns_paths import home_names, record_source
 
     with home_names() as (names, settings):
-        raw = _fetch(args, names, settings).record.raw
+        if args.gateway or args.node:  # a source named on the command line is asked afresh
+            raw = _fetch(args, names, settings).record.raw
+        else:  # the home's kept record first, as `name resolve` and `cat /ipns/...`
+            gateway, node = record_source(args, settings)
+            raw = names.current(IpnsName.parse(args.name), gateway=gateway, node=node).record.raw
     write_stdout(raw)
     return 0
 
@@ -196,7 +223,7 @@ def run_get(args: argparse.Namespace) -> int:
 def run_publish(args: argparse.Namespace) -> int:
     from .._gotime import parse_duration
     from ..errors import InvalidInput
-    from ..verify._ipns import IpnsName, content_path, create_record
+    from ..verify._ipns import InvalidIpnsRecord, IpnsName, content_path, create_record
     from ..verify._libp2p_key import PublicKey
     from ._io import write_line
     from ._ipns_paths import home_names
@@ -210,16 +237,22 @@ def run_publish(args: argparse.Namespace) -> int:
         raise InvalidInput("the lifetime must be positive and the TTL not negative")
     if args.sequence is not None and not 0 <= args.sequence < 1 << 63:
         raise InvalidInput("the sequence must be between 0 and 2^63 - 1")
-    value = content_path(args.path)
+    try:
+        value = content_path(args.path)
+    except InvalidIpnsRecord:
+        raise InvalidInput(f"{args.path[:200]!r} is not a content path to publish",
+                           hint="give /ipfs/CID[/path] or /ipns/NAME[/path], e.g. /ipfs/bafy...") from None
     (signing,) = load_keys([args.key], args.passphrase_env)
     key = PublicKey.ed25519(signing.public.raw)
     name = IpnsName.of_key(key)
+
+    def make(sequence: int) -> bytes:
+        return create_record(signing.sign, key, value, sequence=sequence, eol_ns=time.time_ns() + lifetime,
+                             ttl_ns=ttl)
+
+    make(0)  # a value the record cannot hold (e.g. the name itself) is refused before the home is opened
     with home_names() as (names, _settings):
-        kept = names.kept(name)
-        sequence = args.sequence if args.sequence is not None else (kept.sequence() + 1 if kept else 0)
-        raw = create_record(signing.sign, key, value, sequence=sequence, eol_ns=time.time_ns() + lifetime,
-                            ttl_ns=ttl)
-        names.accept(name, raw)  # refuses a sequence below the home's last
+        raw = names.publish(name, make, sequence=args.sequence).record.raw  # sequence allocated atomically
         fetch_limits = names.limits.fetch
     if args.output:
         try:

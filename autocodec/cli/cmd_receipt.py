@@ -15,6 +15,8 @@ from typing import Any
 
 from ._runtime import add_source_options
 
+_MAX_LIMIT = 10_000  # what one read of the job stream returns at most
+
 EPILOG = """examples:
   autocodec receipt show RECEIPT_CID
   autocodec receipt verify RECEIPT_CID --rerun     # re-execute and compare
@@ -34,6 +36,7 @@ def register(sub: Any) -> None:
     ver.add_argument("cid", metavar="CID")
     ver.add_argument("--rerun", action="store_true", help="execute the invocation again and compare the result")
     ver.add_argument("--key", metavar="NAME", help="key to sign the re-run's receipt (default: executor)")
+    ver.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")
     add_source_options(ver, modules=False)
     ver.set_defaults(func=run_verify)
     ls = rsub.add_parser("ls", help="list this node's job stream (remote jobs and triggers)")
@@ -71,7 +74,7 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_verify(args: argparse.Namespace) -> int:
-    from ..ipvm import Executor, Receipt
+    from ..ipvm import Receipt
     from ._io import write_line
     from ._runtime import runtime_from_args
 
@@ -80,7 +83,9 @@ def run_verify(args: argparse.Namespace) -> int:
             receipt = Receipt.verify_block(runtime.get(_cid(args.cid)))
             write_line(f"signature ok: {receipt.issuer} ran {receipt.ran}")
             return 0
-        executor = Executor(runtime, key_name=args.key)
+        from .cmd_run import executor_from_args
+
+        executor = executor_from_args(args, runtime)
         receipt, outcome = executor.verify(_cid(args.cid), rerun=True)
         write_line(f"signature ok: {receipt.issuer} ran {receipt.ran}")
         assert outcome is not None
@@ -100,12 +105,18 @@ def run_reindex(args: argparse.Namespace) -> int:
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    from ..errors import NotFound
+    from ..errors import InvalidInput, NotFound
     from ..home import Home
     from ..ipvm._stream import JobStream
     from ..store import BlockStore
     from ._io import write_line
 
+    if not 0 <= args.since < 1 << 63:
+        raise InvalidInput(f"--since {args.since} is outside the sequence numbers of a job stream",
+                           hint="give a sequence number from 0 to 2^63 - 1 (0: from the start)")
+    if not 1 <= args.limit <= _MAX_LIMIT:
+        raise InvalidInput(f"--limit {args.limit} is outside 1 to {_MAX_LIMIT}",
+                           hint=f"list at most {_MAX_LIMIT} entries at a time; page on with --since")
     home = Home.resolve()
     if not home.db_path.exists():
         raise NotFound(f"no autocodec home at {home.root}", hint="create one with `autocodec init`")

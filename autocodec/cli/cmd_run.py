@@ -1,7 +1,7 @@
 """``autocodec run``: run a task function of a Wasm module as a memoized, signed IPVM invocation.
 
     autocodec run MODULE FUNCTION [--arg DAG-JSON]... [--fuel N] [--memory BYTES] [--no-cache] [--key NAME]
-                  [--executor DID]...
+                  [--passphrase-env VAR] [--executor DID]...
     autocodec run --pipeline FILE.json [--no-cache] [--key NAME] [--executor DID]...
     autocodec run --remote URL --key NAME --proof FILE... MODULE FUNCTION [--arg DAG-JSON]...
     autocodec run --remote URL --key NAME --proof FILE... --pipeline FILE.json
@@ -44,6 +44,7 @@ def register(sub: Any) -> None:
     p.add_argument("--pipeline", metavar="FILE", help="run the jobs of a pipeline file (docs/invocations.md)")
     p.add_argument("--no-cache", action="store_true", help="execute even if a receipt is cached")
     p.add_argument("--key", metavar="NAME", help="sign receipts with this key (default: executor, made on first use)")
+    p.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")
     p.add_argument("--executor", action="append", default=[], metavar="DID", dest="executors",
                    help="also accept cached receipts signed by this executor (repeatable; default: only this home's)")
     p.add_argument("--remote", metavar="URL", help="run on another node's `autocodec serve` (UCAN invocation)")
@@ -67,6 +68,20 @@ def _parse_arg(text: str, i: int, limit: int) -> Any:
                            hint='quote text as JSON, e.g. --arg \'"a/b"\'') from None
 
 
+def _check_job_limits(args: argparse.Namespace, limits: Any) -> None:
+    """``--fuel``/``--memory`` as the user gave them: refused here as options, not as a document."""
+    from ..errors import InvalidInput
+
+    if args.fuel is not None and not 1 <= args.fuel <= limits.max_fuel:
+        raise InvalidInput(f"--fuel {args.fuel} is outside 1 to {limits.max_fuel}",
+                           hint=f"give a fuel budget of at least 1 (leave it out for limits.ipvm.fuel, {limits.fuel})")
+    memory = args.memory
+    if memory is not None and (not 65536 <= memory <= limits.max_memory_bytes or memory & (memory - 1)):
+        raise InvalidInput(f"--memory {memory} is not a power of two from 65536 to {limits.max_memory_bytes}",
+                           hint=f"e.g. --memory 16777216 (leave it out for limits.ipvm.memory_bytes, "
+                                f"{limits.memory_bytes})")
+
+
 def show_outcome(outcome: Any, label: str = "") -> int:
     """Print a receipt CID (and whether it was cached) and its result; the exit status."""
     from ..builtin import encode
@@ -85,7 +100,7 @@ def show_outcome(outcome: Any, label: str = "") -> int:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import InvalidInput
-    from ..ipvm import Executor, Invocation, resolve_module
+    from ..ipvm import Invocation, resolve_module
     from ._runtime import runtime_from_args
 
     if args.pipeline is not None and args.remote is not None:
@@ -106,14 +121,26 @@ def run(args: argparse.Namespace) -> int:
     if args.proof:
         raise InvalidInput("--proof goes with --remote", hint="see `autocodec run --help`")
     with runtime_from_args(args) as runtime:
-        values = [_parse_arg(text, i, runtime.limits.decode.max_block_bytes) for i, text in enumerate(args.args)]
-        executor = Executor(runtime, key_name=args.key, trusted_executors=tuple(args.executors))
         limits = runtime.limits.ipvm
+        _check_job_limits(args, limits)
+        values = [_parse_arg(text, i, runtime.limits.decode.max_block_bytes) for i, text in enumerate(args.args)]
+        executor = executor_from_args(args, runtime)
         invocation = Invocation(resolve_module(runtime, args.module), args.function, values,
                                 fuel=args.fuel if args.fuel is not None else limits.fuel,
                                 memory=args.memory if args.memory is not None else limits.memory_bytes)
         outcome = executor.run(invocation, no_cache=args.no_cache)
         return show_outcome(outcome)
+
+
+def executor_from_args(args: argparse.Namespace, runtime: Any) -> Any:
+    """The executor of a local run, signing with ``--key`` (decrypted with ``--passphrase-env``)."""
+    from ..ipvm import Executor
+    from ..ipvm._keys import executor_key
+    from .cmd_key import passphrase_from_env
+
+    passphrase = passphrase_from_env(getattr(args, "passphrase_env", None))
+    key = executor_key(runtime.home, args.key, passphrase) if passphrase is not None else None
+    return Executor(runtime, key, key_name=args.key, trusted_executors=tuple(getattr(args, "executors", None) or ()))
 
 
 def _run_remote(args: argparse.Namespace) -> int:
@@ -129,7 +156,7 @@ def _run_remote(args: argparse.Namespace) -> int:
     if args.no_cache or args.executors:
         raise InvalidInput("--no-cache and --executor apply to local runs only")
     proofs = [read_token(path) for path in args.proof]
-    key = load_keys([args.key], None)[0]
+    key = load_keys([args.key], args.passphrase_env)[0]
     with runtime_from_args(args) as runtime:
         limits = runtime.limits.ipvm
         if args.pipeline is not None:  # built here, run there: the executor gets every job's invocation
@@ -139,6 +166,7 @@ def _run_remote(args: argparse.Namespace) -> int:
             pipeline = load_pipeline(LocalSubmitter(runtime, limits), _read_pipeline(args.pipeline, runtime))
             task = Invocation.decode(runtime.store.get(pipeline.target), limits)
         else:
+            _check_job_limits(args, limits)
             values = [_parse_arg(text, i, runtime.limits.decode.max_block_bytes) for i, text in enumerate(args.args)]
             task = Invocation(_module_cid(runtime, args.module), args.function, values,
                               fuel=args.fuel if args.fuel is not None else limits.fuel,
@@ -179,13 +207,13 @@ def _read_pipeline(path_text: str, runtime: Any) -> Any:
 
 
 def _run_pipeline(args: argparse.Namespace) -> int:
-    from ..ipvm import Executor, load_pipeline
+    from ..ipvm import load_pipeline
     from ._io import write_line
     from ._runtime import runtime_from_args
 
     with runtime_from_args(args) as runtime:
         document = _read_pipeline(args.pipeline, runtime)
-        executor = Executor(runtime, key_name=args.key, trusted_executors=tuple(args.executors))
+        executor = executor_from_args(args, runtime)
         pipeline = load_pipeline(executor, document)
         outcomes = executor.run_all(pipeline.target, no_cache=args.no_cache)
         by_cid = {cid: name for name, cid in pipeline.invocations.items()}

@@ -42,10 +42,10 @@ def run_add(args: argparse.Namespace) -> int:
     from ..verify import format_ranges, parse_ranges
     from ._io import write_line
 
-    ranges = parse_ranges(args.codes)
+    ranges = None if args.codes is None else parse_ranges(args.codes)  # "" or blanks: refused
     with _store() as store:
         target = store.allow(args.target, ranges)
-    write_line(f"trusted {target} for codes {format_ranges(ranges)}" if target.startswith("did:")
+    write_line(f"trusted {target} for codes {format_ranges(ranges or ())}" if target.startswith("did:")
                else f"trusted module {target}")
     return 0
 

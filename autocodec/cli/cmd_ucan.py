@@ -3,9 +3,9 @@
 - ``validate TOKEN [--proof FILE]... [--at UNIX_TIME] [--executor DID]``: exit 0 with
   ``valid <kind> <CID>``, or 1 with the UCAN error's name (``InvalidClaim``, ``Expired``, ...).
 - ``inspect TOKEN``: the token's payload as DAG-JSON, and its CID.
-- ``delegate --key NAME --to DID --cmd CMD [--policy JSON] [--expires SECONDS|never]
-  [--proof FILE] -o FILE``: a delegation (subject: the issuer, or the proof's subject).
-- ``revoke DELEGATION --key NAME [--proof FILE]... [-o FILE]``: sign a ``/ucan/revoke``
+- ``delegate --key NAME [--passphrase-env VAR] --to DID --cmd CMD [--policy JSON]
+  [--expires SECONDS|never] [--proof FILE] -o FILE``: a delegation (subject: the issuer, or the proof's subject).
+- ``revoke DELEGATION --key NAME [--passphrase-env VAR] [--proof FILE]... [-o FILE]``: sign a ``/ucan/revoke``
   invocation and record it in this home (every process of the home refuses the chain at once).
 - ``revoked``: list the revocations recorded in this home.
 
@@ -45,6 +45,7 @@ def register(sub: Any) -> None:
     ins.set_defaults(func=run_inspect)
     dlg = usub.add_parser("delegate", help="issue a delegation")
     dlg.add_argument("--key", required=True, metavar="NAME", help="the issuer's key in this home")
+    dlg.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")
     dlg.add_argument("--to", required=True, metavar="DID", help="the audience (did:key)")
     dlg.add_argument("--cmd", required=True, metavar="CMD", help="the command delegated, e.g. /wasm/run")
     dlg.add_argument("--policy", metavar="JSON", default="[]", help='policy statements, e.g. [["==", ".fn", "f"]]')
@@ -56,6 +57,7 @@ def register(sub: Any) -> None:
     rev = usub.add_parser("revoke", help="revoke a delegation (recorded in this home)")
     rev.add_argument("token", metavar="DELEGATION", help="the delegation's token file")
     rev.add_argument("--key", required=True, metavar="NAME", help="its issuer's (or an upstream issuer's) key")
+    rev.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")
     rev.add_argument("--proof", metavar="FILE", action="append", default=[],
                      help="the proofs above the delegation, when an upstream issuer revokes")
     rev.add_argument("-o", "--output", metavar="FILE", help="also write the revocation invocation here")
@@ -134,23 +136,27 @@ def run_inspect(args: argparse.Namespace) -> int:
     return 0
 
 
-def _load_key(name: str) -> Any:
+def _load_key(name: str, passphrase_env: str | None) -> Any:
     from ._runtime import load_keys
 
-    return load_keys([name], None)[0]
+    return load_keys([name], passphrase_env)[0]
 
 
 def run_delegate(args: argparse.Namespace) -> int:
     import json
 
     from ..errors import InvalidInput
-    from ..verify.ucan import delegate
+    from ..verify.ucan import check_did, delegate
     from ._io import write_line
 
     try:
         policy = json.loads(args.policy)
     except ValueError as exc:
         raise InvalidInput(f"--policy is not JSON: {exc}", hint='e.g. [["==", ".function", "decode"]]') from None
+    if not isinstance(policy, list):
+        raise InvalidInput(f"--policy is a JSON {_json_kind(policy)}, not a list of statements",
+                           hint='e.g. [["==", ".function", "decode"]], or [] for no conditions')
+    check_did(args.to, "audience (--to)")
     if args.expires == "never":
         expires: int | None = None
     else:
@@ -158,12 +164,20 @@ def run_delegate(args: argparse.Namespace) -> int:
             expires = int(args.expires)
         except ValueError:
             raise InvalidInput(f"--expires {args.expires!r} is not a number of seconds or 'never'") from None
+        if expires <= 0:
+            raise InvalidInput(f"--expires {args.expires} would issue a delegation that is already expired",
+                               hint="give a positive number of seconds, or 'never'")
     proof = read_token(args.proof) if args.proof else None
-    token = delegate(_load_key(args.key), args.to, args.cmd, now=int(time.time()), policy=policy,
+    token = delegate(_load_key(args.key, args.passphrase_env), args.to, args.cmd, now=int(time.time()), policy=policy,
                      expires_in=expires, not_before=args.not_before, proof=proof)
     _write(args.output, token.data)
     write_line(str(token.cid))
     return 0
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "object", str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}
+    return kinds.get(type(value), type(value).__name__)
 
 
 def _write(path: str, data: bytes) -> None:
@@ -185,7 +199,7 @@ def run_revoke(args: argparse.Namespace) -> int:
     if delegation.kind != "dlg":
         raise InvalidToken(f"{args.token} is not a delegation")
     proofs = tuple(read_token(p) for p in args.proof)
-    token = revocation(_load_key(args.key), delegation, now=int(time.time()), proofs=proofs)
+    token = revocation(_load_key(args.key, args.passphrase_env), delegation, now=int(time.time()), proofs=proofs)
     Revocations(Home.resolve().init().db_path).record(token, delegation, proofs)
     if args.output:
         _write(args.output, token.data)

@@ -11,6 +11,8 @@ Invariants:
   a gateway cannot replay an old, validly signed record to hold a set back. An equal sequence
   is accepted (a republished record), and the kept record changes only to a newer one (boxo's
   ``Select`` order).
+- ``publish`` allocates a name's next sequence, signs and keeps the record in one write
+  transaction: concurrent publishers of one name (threads or processes) never share a sequence.
 - Only an ``/ipfs/CID`` value (no path under it) names a set version.
 - A node that cannot give records (an offline Kubo answers ``name/get`` only online) is asked
   to resolve the name itself (``name/resolve``); the node verified the record then, not this
@@ -102,6 +104,53 @@ class IpnsNames:
             else:
                 conn.execute("UPDATE registry_ipns SET checked_at = ? WHERE name = ?", (at, str(name)))
         return checked
+
+    def publish(self, name: IpnsName, make: Callable[[int], bytes], *, sequence: int | None = None,
+                now: float | None = None) -> VerifiedRecord:
+        """Make (``make(sequence)``), verify and keep a new record of one of the home's names.
+
+        The sequence is one past the kept record's (0 for a first record) unless ``sequence`` is
+        given; it is read, the record made and kept in one write transaction of the home's
+        database, so concurrent publishers (threads or processes) never reuse a sequence.
+        """
+        self._ensure()
+        with self.store.transaction() as conn:
+            row = conn.execute("SELECT record FROM registry_ipns WHERE name = ?", (str(name),)).fetchone()
+            last = IpnsRecord.parse(bytes(row[0])).sequence() if row is not None else None
+            if sequence is None:
+                sequence = 0 if last is None else last + 1
+            elif last is not None and sequence < last:
+                raise RollbackError(f"sequence {sequence} for {name} is below the {last} already seen in this home",
+                                    hint=f"give a sequence of at least {last}, or let it be allocated")
+            return self.accept(name, make(sequence), now=now)  # nested: a savepoint of this transaction
+
+    def current(self, name: IpnsName, *, node: str | None = None, gateway: str | None = None,
+                now: float | None = None) -> VerifiedRecord:
+        """The record of ``name``, verified here: the kept one while its TTL runs since it was last
+        checked, else one fetched from ``gateway`` or ``node`` (its record, never its word), else
+        the kept one until it expires (as ``lookup`` with ``fresh=False``)."""
+        from ..sources import GatewaySource, NodeSource
+
+        now_s = time.time() if now is None else now
+        kept, checked_at = self._kept_verified(name, now_s)
+        if kept is not None and now_s - checked_at < kept.ttl_ns / 1e9:
+            return kept
+        try:
+            if gateway:
+                raw = GatewaySource(gateway, limits=self.limits.fetch).ipns_record(str(name))
+            elif node:
+                raw = NodeSource(node, limits=self.limits.fetch).ipns_record(str(name))
+            elif kept is not None:
+                return kept
+            else:
+                raise NotFound(f"no valid IPNS record for {name} in this home, and no node or gateway to "
+                               "look it up on", hint="give a trustless gateway's URL or a node's address")
+        except FetchError as exc:
+            if kept is None:
+                raise
+            log.warning("ipns.lookup", name=str(name), decision="kept-record", reason=exc.message[:200])
+            return kept
+        return self.accept(name, raw, now=now)
 
     def lookup(self, text: str, *, node: str | None = None, gateway: str | None = None,
                now: float | None = None, fresh: bool = True) -> Followed:

@@ -18,6 +18,8 @@ Invariants:
   ``InvalidIpnsRecord``) error, so nothing unverified is returned as a name's value.
 - ``newest`` orders records as boxo's ``Validator.Select``: a V2 signature, then the higher
   sequence, then the later validity, then the greater bytes.
+- ``create_record`` never signs a record whose value is its own name (``/ipns/NAME[/...]``):
+  such a record can only loop.
 """
 
 from __future__ import annotations
@@ -347,6 +349,16 @@ def newest(records: list[IpnsRecord]) -> IpnsRecord:
 # --- making records ----------------------------------------------------------------------------
 
 
+def _points_at(value: str, multihash: bytes) -> bool:
+    """Whether the content path ``value`` is ``/ipns/NAME[/...]`` of the name ``multihash``."""
+    if not value.startswith("/ipns/"):
+        return False
+    try:
+        return IpnsName.parse(value[len("/ipns/"):].split("/", 1)[0]).multihash == multihash
+    except InvalidIpnsName:
+        return False  # a domain (DNSLink): not a record of this key
+
+
 def create_record(sign: Callable[[bytes], bytes], key: PublicKey, value: str, *, sequence: int,
                   eol_ns: int, ttl_ns: int = DEFAULT_TTL_NS, v1: bool = True) -> bytes:
     """A signed record, shaped as boxo's ``NewRecord`` shapes it (V1 fields too by default;
@@ -355,7 +367,11 @@ def create_record(sign: Callable[[bytes], bytes], key: PublicKey, value: str, *,
 
     if not 0 <= sequence < 1 << 63:
         raise InvalidInput(f"an IPNS sequence is 0 to 2^63 - 1 (boxo signs it as an int64), not {sequence}")
-    value_bytes = content_path(value).encode("utf-8", "surrogateescape")
+    value = content_path(value)
+    if _points_at(value, key.peer_id()):
+        raise InvalidInput(f"a record of {IpnsName.of_key(key)} cannot point at that name itself ({value[:200]}): "
+                           "it would never resolve", hint="point the name at content (/ipfs/CID) or at another name")
+    value_bytes = value.encode("utf-8", "surrogateescape")
     validity = format_rfc3339nano(eol_ns).encode()
     data = encode({"Value": value_bytes, "Validity": validity, "ValidityType": 0, "Sequence": sequence,
                    "TTL": max(0, ttl_ns)}, "dag-cbor")

@@ -5,7 +5,11 @@ Layout: ``keys/NAME.pem`` (PKCS#8 PEM, optionally encrypted with the best encryp
 passphrase).
 
 Invariants:
-- Key files are created with mode 0600 (``O_EXCL``: never overwritten) in a 0700 folder.
+- Key files are created with mode 0600 in a 0700 folder, atomically: written to a temporary
+  file in the same folder, fsynced, then linked to ``NAME.pem`` (never overwriting a key); on
+  any error (a full disk) the temporary file is removed and no ``NAME.pem``/``NAME.did`` is left.
+- One bad entry in the folder (a directory, an unreadable or non-key file named ``*.pem``) is
+  listed as unusable and refused by name when used; it never hides the other keys.
 - Like ssh, a private key file readable or writable by group or others is refused, and
   nothing is read from it.
 - The DID a key signs as is always derived from the private key itself, never read from the
@@ -15,14 +19,17 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
 import re
+import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError, InvalidInput, KeyNotFound
+from ..errors import ConfigError, InvalidInput, KeyNotFound, StorageFull
 from ._ed25519 import PublicKey
 
 if TYPE_CHECKING:  # pragma: no cover - cryptography is imported where a key is used (start-up)
@@ -81,6 +88,8 @@ class KeyEntry:
     name: str
     did: str
     encrypted: bool
+    problem: str | None = None
+    """Why the key cannot be used (its file is a directory, unreadable, ...); None if it looks usable."""
 
 
 class KeyRing:
@@ -98,38 +107,85 @@ class KeyRing:
         return self.dir / f"{name}{suffix}"
 
     def generate(self, name: str, passphrase: bytes | None = None) -> SigningKey:
-        """Create and store a new key; refuses to overwrite an existing one."""
+        """Create and store a new key; refuses to overwrite an existing one.
+
+        Written atomically (see the module invariants): a failure leaves no file behind.
+        """
         pem_path = self._path(name, ".pem")
+        did_path = self._path(name, ".did")
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if os.path.lexists(pem_path):
+            raise ConfigError(f"key {name!r} already exists", hint="choose another name")
         key = SigningKey.generate()
+        tmp = self._write_temp(name, key.to_pem(passphrase))
         try:
-            fd = os.open(pem_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            raise ConfigError(f"key {name!r} already exists", hint="choose another name") from None
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key.to_pem(passphrase))
-        os.chmod(pem_path, 0o600)  # whatever the umask did
-        self._path(name, ".did").write_text(key.did + "\n", encoding="ascii")
+            try:
+                os.link(tmp, pem_path)  # atomic, and never replaces a key created meanwhile
+            except FileExistsError:
+                raise ConfigError(f"key {name!r} already exists", hint="choose another name") from None
+            except OSError as exc:
+                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                    raise _write_error(name, pem_path, exc) from None
+                if os.path.lexists(pem_path):  # a folder without hard links: rename, checked first
+                    raise ConfigError(f"key {name!r} already exists", hint="choose another name") from None
+                os.rename(tmp, pem_path)
+        finally:
+            _remove(tmp)
+        try:
+            did_tmp = self._write_temp(name, (key.did + "\n").encode("ascii"))
+            try:
+                os.replace(did_tmp, did_path)
+            finally:
+                _remove(did_tmp)
+            _fsync_dir(self.dir)
+        except BaseException:
+            _remove(pem_path)  # ours: linked above; a key without its .did is never left behind
+            raise
         return key
+
+    def _write_temp(self, name: str, data: bytes) -> Path:
+        """``data`` in a new 0600 file of the keys folder, fsynced; removed again on any error."""
+        tmp = self.dir / f".{name}.{secrets.token_hex(8)}.tmp"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError as exc:
+            raise _write_error(name, tmp, exc) from None
+        try:
+            try:
+                os.fchmod(fd, 0o600)  # whatever the umask did
+                view = memoryview(data)
+                while view:
+                    written = os.write(fd, view)
+                    if written <= 0:
+                        raise OSError(errno.EIO, "short write")
+                    view = view[written:]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError as exc:
+            _remove(tmp)
+            raise _write_error(name, tmp, exc) from None
+        except BaseException:
+            _remove(tmp)
+            raise
+        return tmp
 
     def load(self, name: str, passphrase: bytes | None = None) -> SigningKey:
         pem_path = self._path(name, ".pem")
+        fd = _open_key_file(name, pem_path)
         try:
-            fd = os.open(pem_path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-        except FileNotFoundError:
-            raise KeyNotFound(f"no key named {name!r} in {self.dir}") from None
-        except OSError as exc:
-            raise ConfigError(f"cannot open key {name!r}: {exc.strerror}") from None
-        with os.fdopen(fd, "rb") as fh:
-            mode = os.fstat(fh.fileno()).st_mode
-            if not stat.S_ISREG(mode):
-                raise ConfigError(f"key {name!r} is not a regular file")
+            mode = os.fstat(fd).st_mode
             if mode & 0o077:
                 raise ConfigError(
                     f"key file {pem_path} has permissions {stat.S_IMODE(mode):04o}: too open, refusing to use it",
                     hint=f"run `chmod 600 {pem_path}`",
                 )
-            data = fh.read(_MAX_KEY_FILE_BYTES + 1)
+            data = _read_fd(name, pem_path, fd, _MAX_KEY_FILE_BYTES + 1)
+        finally:
+            os.close(fd)
+        if not data:
+            raise ConfigError(f"key file {pem_path} is empty (a key whose writing was interrupted?)",
+                              hint=f"remove {pem_path} and create the key again")
         if len(data) > _MAX_KEY_FILE_BYTES:
             raise ConfigError(f"key file {pem_path} is too large to be a key")
         return SigningKey(_parse_pem(name, data, passphrase))
@@ -137,29 +193,109 @@ class KeyRing:
     def did(self, name: str) -> str:
         """The public DID of a key, from its ``.did`` file (no passphrase needed)."""
         path = self._path(name, ".did")
-        if not self._path(name, ".pem").exists():
-            raise KeyNotFound(f"no key named {name!r} in {self.dir}")
+        os.close(_open_key_file(name, self._path(name, ".pem")))  # KeyNotFound, or a bad entry named
         try:
             text = path.read_text(encoding="ascii").strip()
         except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"cannot read the public part of key {name!r}: {exc}") from None
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise ConfigError(f"cannot read the public part of key {name!r} ({path}): {reason}") from None
         return PublicKey.from_did(text).did
 
     def list(self) -> list[KeyEntry]:
         if not self.dir.is_dir():
             return []
         out = []
-        for pem in sorted(self.dir.glob("*.pem")):
+        try:
+            pems = sorted(self.dir.glob("*.pem"))
+        except OSError as exc:
+            raise ConfigError(f"cannot list the keys folder {self.dir}: {exc.strerror or exc}") from None
+        for pem in pems:
             name = pem.stem
             if not _NAME.fullmatch(name):
                 continue
+            problem: str | None = None
+            head = b""
+            try:
+                fd = _open_key_file(name, pem)
+                try:
+                    head = _read_fd(name, pem, fd, 64)
+                finally:
+                    os.close(fd)
+                if not head:
+                    problem = "empty file"
+            except (ConfigError, KeyNotFound) as exc:
+                problem = exc.message
             try:
                 did = self.did(name)
-            except (ConfigError, InvalidInput):
+            except (ConfigError, InvalidInput, KeyNotFound) as exc:
                 did = "?"
-            encrypted = b"ENCRYPTED" in pem.read_bytes()[:64]
-            out.append(KeyEntry(name, did, encrypted))
+                problem = problem or exc.message
+            out.append(KeyEntry(name, did, b"ENCRYPTED" in head, problem))
         return out
+
+
+def _open_key_file(name: str, path: Path) -> int:
+    """A read descriptor of a key's regular file (not following a symlink, not blocking on a
+    FIFO); ``KeyNotFound`` if missing, else ``ConfigError`` naming the file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise KeyNotFound(f"no key named {name!r} in {path.parent}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot open key {name!r} ({path}): {exc.strerror or exc}",
+                          hint=f"make {path} a readable key file, or remove it") from None
+    try:
+        mode = os.fstat(fd).st_mode
+    except OSError as exc:
+        os.close(fd)
+        raise ConfigError(f"cannot read key {name!r} ({path}): {exc.strerror or exc}") from None
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise ConfigError(f"key file {path} is {what}", hint=f"remove or rename {path}")
+    return fd
+
+
+def _read_fd(name: str, path: Path, fd: int, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size < limit:
+            chunk = os.read(fd, limit - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise ConfigError(f"cannot read key {name!r} ({path}): {exc.strerror or exc}") from None
+    return b"".join(chunks)
+
+
+def _write_error(name: str, path: Path, exc: OSError) -> ConfigError | StorageFull:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return StorageFull(f"cannot write key {name!r} in {path.parent}: {exc.strerror or exc}",
+                           hint="free disk space; no key file was left behind")
+    return ConfigError(f"cannot write key {name!r} in {path.parent}: {exc.strerror or exc}",
+                       hint=f"check that {path.parent} is writable")
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):  # best effort: a temporary file is named .NAME.*.tmp
+        os.unlink(path)
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the folder's new entries durable (best effort: not every system can fsync a folder)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _parse_pem(name: str, data: bytes, passphrase: bytes | None) -> Ed25519PrivateKey:

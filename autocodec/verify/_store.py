@@ -103,9 +103,16 @@ _MAX_RANGES = 64
 
 
 def parse_ranges(text: str | None) -> tuple[tuple[int, int], ...]:
-    """``"0x300000-0x3fffff,0x78"`` -> ``((0x300000, 0x3fffff), (0x78, 0x78))``; None/"" -> ()."""
-    if not text:
+    """``"0x300000-0x3fffff,0x78"`` -> ``((0x300000, 0x3fffff), (0x78, 0x78))``; None -> ().
+
+    A text that names no code at all (``""``, blanks) is refused: read as "no restriction" it
+    would grant every code, the opposite of what a range list means.
+    """
+    if text is None:
         return ()
+    if not text.strip():
+        raise InvalidInput("the code range list is empty",
+                           hint="name the codes, e.g. 0x300000-0x3fffff or 0x78,0x7b; leave it out to allow every code")
     out = []
     for part in text.split(",")[: _MAX_RANGES + 1]:
         m = _RANGE.fullmatch(part)
@@ -324,11 +331,21 @@ class TrustStore:
     def revocations(self) -> list[tuple[str, str, str, int]]:
         return [tuple(r) for r in self._rows("SELECT target, what, reason, at FROM trust_revoked ORDER BY at, target")]
 
-    def allow(self, target: str, ranges: tuple[tuple[int, int], ...] = (), *, now: int | None = None) -> str:
-        """Allow a publisher (DID, optionally only for code ranges) or one module (CID)."""
+    def allow(self, target: str, ranges: tuple[tuple[int, int], ...] | None = None, *,
+              now: int | None = None) -> str:
+        """Allow a publisher (DID) for every code (``ranges`` None) or only for ``ranges``, or
+        one module (CID). An empty ``ranges`` is refused: it would be read back as "every code"."""
         text, what = self._target(target)
         if what == "cid" and ranges:
             raise InvalidInput("code ranges apply to publishers (DIDs), not to a module CID")
+        if ranges is not None and what == "key":
+            if not ranges:
+                raise InvalidInput("an empty code range list would allow every code",
+                                   hint="name the codes the publisher may serve, or give none to allow every code")
+            for lo, hi in ranges:
+                if not (isinstance(lo, int) and isinstance(hi, int) and 0 <= lo <= hi < 1 << 63):
+                    raise InvalidInput(f"bad code range {lo!r}-{hi!r}: empty, negative or too large")
+        ranges = ranges or ()
         with self._write() as conn:
             col = "did" if what == "key" else "module_cid"
             conn.execute(f"DELETE FROM trust_allow WHERE {col} = ?", (text,))

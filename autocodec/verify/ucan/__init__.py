@@ -6,6 +6,7 @@ the working group's fixtures (tests/test_ucan.py).
 - ``_token``    the Varsig envelope (canonical DAG-CBOR, Ed25519), parsing and sealing
 - ``_policy``   selectors and policy statements (bounded, linear-time glob)
 - ``_validate`` chain validation in the order that gives each failure its fixture name
+- ``_did``      principals: DIDs, did:key of a known key type
 - ``_build``    issuing delegations, invocations and revocations
 - ``_errors``   one ``Untrusted`` subclass per UCAN error name
 """
@@ -13,6 +14,7 @@ the working group's fixtures (tests/test_ucan.py).
 from __future__ import annotations
 
 from ._build import REVOKE_COMMAND, delegate, invoke, revocation
+from ._did import check_did
 from ._errors import (
     ERRORS,
     Expired,
@@ -64,6 +66,7 @@ __all__ = [
     "UcanError",
     "UnavailableProof",
     "Validated",
+    "check_did",
     "check_policy",
     "command_covers",
     "delegate",

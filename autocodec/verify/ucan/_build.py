@@ -6,6 +6,8 @@ Invariants:
 - A re-delegation (``proof`` given) keeps the proof's subject and command scope: it is issued
   only by the proof's audience and only for a command the proof covers; its expiry is never
   later than the proof's (delegation narrows time bounds).
+- Audiences and subjects are DIDs (``_did.check_did``) and a policy is a list of statements:
+  anything else is refused before signing, never coerced.
 - Nonces are 16 random bytes; ``exp`` is required by the spec (``None`` means "never").
 """
 
@@ -16,8 +18,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...cid import CID
+from ...errors import InvalidInput
 from .._keyring import SigningKey
-from ._errors import InvalidClaim
+from ._did import check_did
+from ._errors import InvalidClaim, InvalidToken
 from ._policy import check_policy
 from ._token import DELEGATION_TAG, INVOCATION_TAG, Token, check_command, seal
 from ._validate import command_covers
@@ -40,7 +44,12 @@ def delegate(
 ) -> Token:
     """A delegation of ``command`` to ``audience``; ``subject`` "" means the issuer itself (a root)."""
     check_command(command, kind="delegation")
+    check_did(audience, "audience")
+    if not isinstance(policy, (list, tuple)):  # never turn a map or a string into a list of its keys
+        raise InvalidToken(f"the policy is a {type(policy).__name__}, not a list of statements",
+                           hint='write it as a list of statements, e.g. [["==", ".function", "decode"]]')
     check_policy(list(policy))
+    _check_lifetime(expires_in)
     exp = None if expires_in is None else now + int(expires_in)
     if proof is not None:
         if proof.aud != key.did:
@@ -52,6 +61,8 @@ def delegate(
             exp = proof.exp if exp is None else min(exp, proof.exp)
     elif subject == "":
         subject = key.did
+    if subject is not None:
+        check_did(subject, "subject")
     payload: dict[str, Any] = {
         "iss": key.did, "aud": audience, "sub": subject, "cmd": command, "pol": list(policy),
         "nonce": os.urandom(16), "exp": exp,
@@ -77,6 +88,10 @@ def invoke(
 ) -> Token:
     """An invocation of ``command`` on ``subject``; ``proofs`` root first (as ``prf`` orders them)."""
     check_command(command, kind="invocation")
+    _check_lifetime(expires_in)
+    check_did(subject, "subject")
+    if audience is not None:
+        check_did(audience, "audience")
     payload: dict[str, Any] = {
         "iss": key.did, "sub": subject, "cmd": command, "args": dict(args),
         "prf": [p.cid for p in proofs], "nonce": os.urandom(16),
@@ -87,6 +102,14 @@ def invoke(
     if cause is not None:
         payload["cause"] = cause
     return seal(key, INVOCATION_TAG, payload)
+
+
+def _check_lifetime(expires_in: int | None) -> None:
+    """A token must be valid for a while: a lifetime of 0 or less makes it expired when issued."""
+    if expires_in is not None and (isinstance(expires_in, bool) or not isinstance(expires_in, int)
+                                   or expires_in <= 0):
+        raise InvalidInput(f"a token lifetime of {expires_in!r} seconds would make it expired when issued",
+                           hint="give a positive number of seconds (or no expiry)")
 
 
 def revocation(key: SigningKey, delegation: Token, *, now: int, proofs: Sequence[Token] = ()) -> Token:

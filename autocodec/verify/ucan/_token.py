@@ -10,7 +10,7 @@ and the signature is over the canonical DAG-CBOR bytes of the inner map (the "si
 Invariants:
 - ``parse_token`` refuses bytes over ``MAX_TOKEN_BYTES``, non-canonical DAG-CBOR, any header but
   Ed25519 + DAG-CBOR (``34 01 ed01 ed01 13 71``), an unknown type tag, and payloads whose fields
-  have the wrong kinds; it does not check the signature (``Token.check_signature`` does), so a
+  have the wrong kinds, or an ``aud``/``sub`` that is not a DID (``_did``); it does not check the signature (``Token.check_signature`` does), so a
   validator can report the fixture's error order.
 - A ``Token``'s ``cid`` is CIDv1 dag-cbor sha2-256 of its exact bytes: the identity that ``prf``
   lists and revocations name.
@@ -28,6 +28,7 @@ from ...errors import AutocodecError
 from .._canonical import decode_canonical, document_cid, encode
 from .._ed25519 import PublicKey
 from .._keyring import SigningKey
+from ._did import check_did
 from ._errors import InvalidSignature, InvalidToken
 
 MAX_TOKEN_BYTES = 1 << 20
@@ -170,6 +171,9 @@ def _check_payload(kind: str, payload: Mapping[str, Any]) -> None:
         want("cause", (CID,), required=False)
         if not all(isinstance(p, CID) for p in payload["prf"]):
             raise InvalidToken("UCAN invocation 'prf' must list delegation CIDs")
+    for field in ("aud", "sub"):  # principals: DIDs (a did:key of a known key type)
+        if payload.get(field) is not None:
+            check_did(payload[field], f"{field} of the UCAN {kind}")
     for field in ("exp", "nbf", "iat"):
         value = payload.get(field)
         if isinstance(value, int) and not -_MAX_TIME <= value <= _MAX_TIME:
