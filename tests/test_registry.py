@@ -410,3 +410,21 @@ def test_listing_pins_and_sets_does_not_wait_for_a_writer(tmp_path: Path) -> Non
         finally:
             writer.execute("ROLLBACK")
             writer.close()
+
+
+@pytest.mark.parametrize("days", [0, -5, -0.5])
+def test_a_lifetime_that_has_already_ended_is_refused(publisher, days: float) -> None:  # noqa: ANN001
+    """0 or fewer days would sign a document already expired (``--expires-days 0`` even signed a
+    manifest that never expires, as if no lifetime had been given)."""
+    from autocodec.errors import InvalidInput
+
+    rt, key = publisher
+    with pytest.raises(InvalidInput, match="already expired"):
+        publish_module(rt, GIT_RAW, key, expires_days=days)
+    with pytest.raises(InvalidInput, match="already expired"):
+        init_set(rt, "s", [key], ["pub"], expires_days=days)
+    init_set(rt, "s", [key], ["pub"])
+    add_manifest(rt, "s", publish_module(rt, GIT_RAW, key, expires_days=1).manifest_cid)
+    with pytest.raises(InvalidInput, match="already expired"):
+        publish_set(rt, "s", [key], expires_days=days)
+    assert publish_set(rt, "s", [key], expires_days=0.5) is not None

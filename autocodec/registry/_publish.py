@@ -92,6 +92,14 @@ def _toolchain() -> dict[str, str]:
         return {"toolchain": "ziglang (python -m ziglang cc --target=wasm32-freestanding)", "version": "unknown"}
 
 
+def check_lifetime(days: float | None) -> None:
+    """``InvalidInput`` for a lifetime that would sign a document already expired (0 or less;
+    None means the document does not expire)."""
+    if days is not None and not days > 0:
+        raise InvalidInput(f"a lifetime of {days} days would sign a document that has already expired",
+                           hint="give a positive number of days")
+
+
 def publish_module(
     runtime: "Runtime",
     module_path: str | Path,
@@ -107,6 +115,7 @@ def publish_module(
     from ..verify import Manifest, module_cid, sign
 
     now = int(time.time()) if now is None else now
+    check_lifetime(expires_days)
     path = Path(module_path)
     try:
         wasm = path.read_bytes()
@@ -139,7 +148,7 @@ def publish_module(
     manifest = Manifest(
         kind=info.kind, name=info.name, codes=tuple(info.codes), module=module, size=len(wasm),
         version=version or info.version, publisher=key.did, issued=now,
-        expires=int(now + expires_days * 86400) if expires_days else None,
+        expires=int(now + expires_days * 86400) if expires_days is not None else None,
         source=source, build=_toolchain(), vectors=vectors_cid, supersedes=supersedes,
     )
     manifest_cid, envelope = sign(manifest, [key], limits=runtime.limits.trust)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, BinaryIO
 from ..cid import CID
 from ..errors import AutocodecError, InvalidInput, SetNotFound
 from ..log import get_logger
+from ._publish import check_lifetime
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..verify import SigningKey
@@ -76,6 +77,7 @@ def init_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], key_na
 
     _ensure(runtime)
     now = int(time.time()) if now is None else now
+    check_lifetime(expires_days)
     if not 1 <= threshold <= len(keys):
         raise InvalidInput(f"threshold {threshold} needs between 1 and {len(keys)} keys")
     if runtime.store.read_row("SELECT 1 FROM registry_sets WHERE name = ?", (name,)):
@@ -134,6 +136,7 @@ def publish_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], *, 
     state = get_set(runtime, name)
     now = int(time.time()) if now is None else now
     days = expires_days if expires_days is not None else state.expires_days
+    check_lifetime(days)
     listed = [IndexEntry(kind, key, mcid) for kind, key, mcid in entries(runtime, name)]
     if not listed:
         raise InvalidInput(f"set {name!r} lists nothing yet", hint="add manifests with `autocodec set add NAME MANIFEST_CID`")
