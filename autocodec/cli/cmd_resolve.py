@@ -32,6 +32,10 @@ def _chunker_module(text: str) -> str | None:
     """The module name behind a chunker as ``add --chunker`` spells it (``fastcdc-MIN-AVG-MAX``,
     ``buzhash``, ``rabin...``); None for the native ``size-N``; other text is taken as a name."""
     family = text.split("-", 1)[0]
+    if "-" in text and family in ("size", "fastcdc", "buzhash", "rabin"):  # parameters: checked as add checks them
+        from ..unixfs import parse_chunker
+
+        return parse_chunker(text).module
     if family == "size":
         return None
     if family in ("fastcdc", "buzhash", "rabin"):
