@@ -105,7 +105,7 @@ def test_resolve_chunker_accepts_add_spellings(cli) -> None:  # type: ignore[no-
     assert code == 0 and b"builtin" in out
     for refused in ("size-0", "fastcdc-1-2-3", "size-x"):  # what add refuses, resolve refuses alike
         code, _, err = cli("resolve", "chunker", refused)
-        assert code == 1 and err.count(b"\n") == 1, (refused, err)
+        assert code == 1 and err.count("\n") == 1, (refused, err)
 
 
 def test_wrong_kind_of_input_says_what_it_is(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
