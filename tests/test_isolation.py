@@ -194,3 +194,23 @@ def test_the_reset_window_widens_for_large_calls_and_narrows_after_them() -> Non
     # the proof can fail: the same instance without a reset keeps the pages it wrote
     raw = loaded.instance()
     assert [raw.call("ac_decode", _pages(3)) for _ in range(2)] == [b"\x00", b"\x06"]
+
+
+def test_a_larger_input_than_any_learned_from_widens_the_window_at_once() -> None:
+    """Once small calls have made the looks rare (one in up to ``_LEARN_MOST`` resets), a call
+    whose input is larger than any the window was learned from is looked at right away, so
+    the pages it touches are restored in place from then on instead of faulting in on every
+    call until the next scheduled look."""
+    from autocodec.loader import _instance
+
+    loaded = Sandbox(small_limits()).load(wat_module("sweep_pages"))
+    codec = loaded.codec()
+    for _ in range(2 * _instance._LEARN_MOST):
+        assert codec.decode(_pages(1)) == 0
+    (instance,) = loaded._idle
+    assert instance._learn_period == _instance._LEARN_MOST
+    big = _pages(100) + bytes(50_000)
+    assert codec.decode(big) == 0
+    lo, hi = instance._window
+    assert hi >= 116, (lo, hi)  # after that one call
+    assert [codec.decode(big) for _ in range(3)] == [0, 0, 0]

@@ -58,6 +58,7 @@ _WINDOW_PAGES = 256  # at most this many pages are rewritten in place on each re
 _LEARN_FIRST = 64  # resets between two looks at the touched pages (``reset``), at first
 _LEARN_MOST = 4096  # and at most, after looks that found nothing new
 _LEARN_WIDE = 64  # a window wider than this many pages is looked at every _LEARN_FIRST resets
+_LEARN_STEP = 4096  # an input this much larger than any learned from makes its reset learn
 _ZERO_PAGE = bytes(_PAGE)
 _MADV_DONTNEED = 4  # Linux: a private anonymous page reads as zeros after it
 _vp = ctypes.c_void_p
@@ -143,6 +144,7 @@ class GuestInstance:
         self._resets = 0
         self._next_learn = _LEARN_FIRST  # the reset on which ``reset`` next asks the kernel
         self._learn_period = _LEARN_FIRST
+        self._input_learned = 0  # the largest input a learning reset has followed (``call_and_reset``)
         self._hot: object | None = None  # the C runner (``_hot.Runner``) once reset is enabled
         self._func_addrs: dict[str, int] = {}
 
@@ -226,7 +228,10 @@ class GuestInstance:
         the last call touched (``_learn``); each time that leaves the window as it was, the next
         look waits twice as long (up to ``_LEARN_MOST`` resets, or ``_LEARN_FIRST`` for a window
         over ``_LEARN_WIDE`` pages, so that it narrows soon after large calls stop), and any other
-        answer brings it back to ``_LEARN_FIRST``."""
+        answer brings it back to ``_LEARN_FIRST``. A call whose input is over ``_LEARN_STEP``
+        bytes larger than any since the window last narrowed is looked at on its own reset
+        (``call_and_reset``), so a larger kind of call does not fault its pages in until the
+        next scheduled look."""
         size = self._reset_size
         if not size or self.broken:
             return False
@@ -283,6 +288,8 @@ class GuestInstance:
         span = outside + keep
         new_lo, new_hi = (min(span), max(span) + 1) if span else (0, 0)
         if (new_lo, new_hi) != (lo, hi) and new_hi - new_lo <= _WINDOW_PAGES:
+            if new_hi - new_lo < hi - lo:
+                self._input_learned = 0  # narrowed: the next larger input learns again at once
             self._set_window(new_lo, new_hi)
             self._push_reset()
             return True
@@ -423,6 +430,9 @@ class GuestInstance:
         its recorded state (else the caller discards it). Same errors as ``call``."""
         hot: Any = self._hot
         resets = self._resets + 1
+        if len(data) > self._input_learned + _LEARN_STEP:  # a larger input than any learned from: learn now
+            self._input_learned = len(data)
+            self._next_learn = min(self._next_learn, resets)
         if hot is None or self.broken or self._learns(resets):  # ``reset`` learns on these
             out = self.call(op, data, proportional=proportional)
             return out, self.reset()

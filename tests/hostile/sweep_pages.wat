@@ -2,13 +2,14 @@
 ;; must widen and narrow (loader/_instance.py, ``_learn``). ac_decode reads a u16 (little
 ;; endian; one byte: that byte) k, then for each of the k pages from 64 KiB on adds up the
 ;; i32 at the page's start and at its end and writes 1 to both. It returns that sum as a CBOR
-;; uint (0..23; 23 for more): 0 on a fresh instance, more when any page kept a write.
+;; uint (0..23; 23 for more): 0 on a fresh instance, more when any page kept a write. Inputs of
+;; up to 60 KiB (below the pages it sweeps) are taken; bytes after the first two are ignored.
 (module
   (memory (export "memory") 32)
   (func (export "ac_abi_version") (result i32) (i32.const 1))
   (func (export "ac_result") (result i32) (i32.const 16))
   (func (export "ac_input") (param $n i32) (result i32)
-    (if (i32.gt_u (local.get $n) (i32.const 2)) (then (return (i32.const 0))))
+    (if (i32.gt_u (local.get $n) (i32.const 61440)) (then (return (i32.const 0))))
     (i32.const 4096))
   (func $sweep (param $p i32) (param $n i32) (result i32)
     (local $k i32) (local $a i32) (local $sum i32)
