@@ -111,6 +111,61 @@ def go_booleans(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     return out
 
 
+def _one_value_options(parser: argparse.ArgumentParser) -> dict[str, bool]:
+    """Each option string of ``parser``: whether it takes exactly one value."""
+    return {opt: action.nargs is None for action in parser._actions for opt in action.option_strings}
+
+
+def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
+    """``--lifetime -1h`` read as Go's flag package reads it: an option that takes one value
+    takes the next word even when it starts with ``-`` and a digit (argparse would take ``-1h``
+    for an option and say the value is missing), by writing it ``--lifetime=-1h``."""
+    out: list[str] = []
+    current = parser
+    options = _one_value_options(current)
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            out.extend(argv[i:])
+            break
+        if arg in options:
+            out.append(arg)
+            if options[arg] and i + 1 < len(argv):
+                value = argv[i + 1]
+                if value[:1] == "-" and value[1:2].isdigit():
+                    out[-1] = f"{arg}={value}"
+                else:
+                    out.append(value)
+                i += 1
+            i += 1
+            continue
+        chosen = _subcommands(current).get(arg) if not arg.startswith("-") else None
+        if chosen is not None:
+            current = chosen
+            options = _one_value_options(current)
+        out.append(arg)
+        i += 1
+    return out
+
+
+def _innermost(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)parser of the command and action ``args`` names, for its own usage line."""
+    chosen = _subcommands(parser).get(str(getattr(args, "command", "")))
+    if chosen is None:
+        return parser
+    action = getattr(args, f"{str(args.command).replace('-', '_')}_command", None)
+    deeper = _subcommands(chosen).get(str(action)) if action else None
+    return deeper or chosen
+
+
 def command_name(args: argparse.Namespace) -> str:
     """``"dag get"``, ``"decode"``...: the command and its action, if it has one."""
     name = str(args.command)
@@ -195,7 +250,19 @@ def _ipns_paths(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(argv)
-    args = parser.parse_args(go_booleans(parser, list(sys.argv[1:] if argv is None else argv)))
+    words = dash_values(parser, go_booleans(parser, list(sys.argv[1:] if argv is None else argv)))
+    args, extras = parser.parse_known_args(words)
+    if extras:  # the command's own usage, not the top level's
+        _innermost(parser, args).error(f"unrecognized arguments: {' '.join(extras)}")
+    if args.home is not None and not args.home.strip():
+        return _fail("ConfigError: --home is empty (name the home folder, or leave --home out for the default)")
+    from ._io import guard_std_streams
+
+    with guard_std_streams():  # a closed stdin/stdout is a one-line error, not a traceback
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     if _logging_wanted(args):
         from .. import log
 

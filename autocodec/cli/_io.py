@@ -1,27 +1,144 @@
-"""Command-line input and output helpers shared by the block commands.
+"""Command-line input and output helpers shared by the commands.
 
 Invariants: input is read with a byte cap (never unbounded into memory); a missing or
 unreadable file is an ``InvalidInput``; a closed stdout (``| head``) ends the command quietly
-instead of printing a traceback at interpreter exit.
+instead of printing a traceback at interpreter exit; a standard stream whose descriptor was
+closed (``<&-``, ``>&-``) is an ``InvalidInput`` when a command uses it (``guard_std_streams``).
+
+Outputs named by ``-o`` (``open_output``): a regular file (or a new one) is written to a
+temporary file beside it and renamed over it only when complete, so a failure leaves what
+was there untouched and nothing else behind; a symlink is followed (the file it points to is
+replaced, in that file's folder, and the link stays); a character device, FIFO or socket is
+written straight through (never replaced); a folder, an empty path or a missing parent folder
+is refused before anything is written; bytes that cannot be written are an ``InvalidInput``
+naming the output.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import sys
-from typing import BinaryIO
+import tempfile
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO, NoReturn, cast
 
 from ..errors import InvalidBlock, InvalidInput
+
+
+class ClosedStream:
+    """Stands in for ``sys.stdin``/``sys.stdout`` when the process started with that descriptor
+    closed: any read or write is an ``InvalidInput`` (one line), never an ``AttributeError``."""
+
+    closed = False
+
+    def __init__(self, which: str) -> None:
+        self.which = which
+
+    def _refuse(self, *_args: Any, **_kwargs: Any) -> NoReturn:
+        hint = ("give the data as a file, or pipe it in" if self.which == "input"
+                else "send the output to a file or a pipe")
+        raise InvalidInput(f"standard {self.which} is closed", hint=hint)
+
+    read = read1 = readinto = readline = readlines = write = writelines = fileno = _refuse
+
+    def __iter__(self) -> Iterator[bytes]:
+        self._refuse()
+
+    @property
+    def buffer(self) -> ClosedStream:
+        return self
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def isatty(self) -> bool:
+        return False
+
+    def readable(self) -> bool:
+        return self.which == "input"
+
+    def writable(self) -> bool:
+        return self.which == "output"
+
+    def seekable(self) -> bool:
+        return False
+
+
+@contextlib.contextmanager
+def guard_std_streams() -> Iterator[None]:
+    """For the length of a command: a standard descriptor that was closed is held open on
+    /dev/null (so no file the command opens lands on it), and the stream Python left as None is
+    a ``ClosedStream`` (stdin, stdout) or writes to /dev/null (stderr: nothing to report to)."""
+    saved = sys.stdin, sys.stdout, sys.stderr
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            held = os.open(os.devnull, os.O_RDWR)
+            if held != fd:
+                os.dup2(held, fd)
+                os.close(held)
+    devnull = None
+    try:
+        if sys.stdin is None:
+            sys.stdin = cast(Any, ClosedStream("input"))
+        if sys.stdout is None:
+            sys.stdout = cast(Any, ClosedStream("output"))
+        if sys.stderr is None:  # print(file=None) would write to stdout: send it nowhere instead
+            devnull = open(os.devnull, "w")  # noqa: SIM115 (closed below)
+            sys.stderr = devnull
+        yield
+    finally:
+        sys.stdin, sys.stdout, sys.stderr = saved
+        if devnull is not None:
+            devnull.close()
+
+
+def stdin_binary() -> BinaryIO:
+    """``sys.stdin.buffer``; ``InvalidInput`` if standard input is closed."""
+    stream = sys.stdin
+    if stream is None:
+        ClosedStream("input")._refuse()
+    return cast(BinaryIO, stream.buffer)
+
+
+def stdout_binary() -> BinaryIO:
+    """``sys.stdout.buffer``; ``InvalidInput`` if standard output is closed."""
+    stream = sys.stdout
+    if stream is None:
+        ClosedStream("output")._refuse()
+    return cast(BinaryIO, stream.buffer)
 
 
 def open_input(path: str | None) -> BinaryIO:
     """A binary stream for ``path`` (``-`` or None: stdin); ``InvalidInput`` if unreadable."""
     if path in (None, "-"):
-        return sys.stdin.buffer
+        return stdin_binary()
+    assert path is not None
+    if path == "":
+        raise InvalidInput("the input path is empty", hint="name a file, or - for standard input")
     try:
         return open(path, "rb")  # noqa: SIM115 (the caller closes it)
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}", hint="check the path") from None
+
+
+def checked_read(stream: BinaryIO, path: str | None) -> Callable[[int], bytes]:
+    """``stream.read``, with a read error an ``InvalidInput`` naming the file (or stdin)."""
+    where = "standard input" if path in (None, "-") else path
+
+    def read(size: int) -> bytes:
+        try:
+            return stream.read(size)
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {where}: {exc.strerror or exc}", hint="check the input") from None
+
+    return read
 
 
 def read_input(path: str | None, limit: int, what: str = "block") -> bytes:
@@ -30,9 +147,10 @@ def read_input(path: str | None, limit: int, what: str = "block") -> bytes:
     try:
         data = stream.read(limit + 1)
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path or 'stdin'}: {exc.strerror or exc}") from None
+        where = "standard input" if path in (None, "-") else path
+        raise InvalidInput(f"cannot read {where}: {exc.strerror or exc}") from None
     finally:
-        if stream is not sys.stdin.buffer:
+        if path not in (None, "-"):
             stream.close()
     if len(data) > limit:
         raise InvalidBlock(
@@ -44,7 +162,7 @@ def read_input(path: str | None, limit: int, what: str = "block") -> bytes:
 
 def write_stdout(data: bytes) -> None:
     """Write bytes to stdout; on a closed pipe, silence stdout and re-raise BrokenPipeError."""
-    out = sys.stdout.buffer
+    out = stdout_binary()
     view = memoryview(data)
     try:
         sys.stdout.flush()
@@ -72,3 +190,198 @@ def write_line(text: str) -> None:
     from ._text import clean
 
     write_stdout((clean(text) + "\n").encode("utf-8", "surrogateescape"))
+
+
+# --- outputs named by -o ---------------------------------------------------------------------
+
+
+def _cannot_write(path: str, exc: OSError) -> InvalidInput:
+    return InvalidInput(f"cannot write {path}: {exc.strerror or exc}", hint="check the output path")
+
+
+class _Output:
+    """A binary output whose failed writes are ``InvalidInput`` naming the output; everything
+    else (seek, tell, read, fileno...) is the underlying file's. ``seekable`` is False for a
+    device, FIFO or socket: they are written in order."""
+
+    def __init__(self, raw: Any, path: str, seekable: bool) -> None:
+        self._raw = raw
+        self._path = path
+        self._seekable = seekable
+
+    def write(self, data: Any) -> int:
+        try:
+            return int(self._raw.write(data))
+        except OSError as exc:
+            raise _cannot_write(self._path, exc) from None
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def flush(self) -> None:
+        try:
+            self._raw.flush()
+        except OSError as exc:
+            raise _cannot_write(self._path, exc) from None
+
+    def seekable(self) -> bool:
+        return self._seekable and bool(self._raw.seekable())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._raw, name)
+
+
+def output_target(path: str) -> tuple[str, os.stat_result | None]:
+    """Check an output path before anything is read or written: the file to write (a symlink
+    followed) and its ``stat`` (None: it does not exist yet). ``InvalidInput`` for an empty path,
+    a folder, or a parent folder that does not exist."""
+    if path == "":
+        raise InvalidInput("the output path is empty", hint="name the file to write")
+    target = os.path.realpath(path)
+    try:
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    if st is not None and stat.S_ISDIR(st.st_mode):
+        raise InvalidInput(f"cannot write {path}: it is a directory", hint="name a file, not a folder")
+    if st is None:
+        parent = os.path.dirname(target)
+        if not os.path.isdir(parent):
+            shown = os.path.dirname(path.rstrip("/")) or parent
+            raise InvalidInput(f"cannot write {path}: the folder {shown} does not exist",
+                               hint="create the folder first, or choose another output path")
+    return target, st
+
+
+def _open_special(path: str, target: str, st: os.stat_result) -> Any:
+    """A device or FIFO opened for writing (a socket: connected to), never replaced."""
+    try:
+        if stat.S_ISSOCK(st.st_mode):
+            import socket
+
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(target)
+            except OSError:
+                sock.close()
+                raise
+            stream = sock.makefile("wb")
+            sock.close()  # the file object keeps the connection open
+            return stream
+        return open(target, "wb")  # noqa: SIM115 (the caller closes it)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+
+
+@contextlib.contextmanager
+def open_output(path: str, *, readable: bool = False) -> Iterator[BinaryIO]:
+    """The output ``path`` for the length of the block (module docstring): a regular file is
+    replaced atomically when the block completes, and left untouched if it raises.
+    ``readable``: the temporary file is opened for reading too (an encoder that reads back)."""
+    target, st = output_target(path)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        raw = _open_special(path, target, st)
+        out = _Output(raw, path, seekable=False)
+        try:
+            yield cast(BinaryIO, out)
+            out.flush()
+        finally:
+            try:
+                raw.close()
+            except OSError:
+                pass  # a failed flush was reported above; an error leaving the block stands
+        return
+    folder, name = os.path.split(target)
+    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
+    try:
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name[:96]}.", suffix=".part")
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+    try:
+        with os.fdopen(fd, "w+b" if readable else "wb") as raw:
+            out = _Output(raw, path, seekable=True)
+            yield cast(BinaryIO, out)
+            out.flush()
+            try:
+                os.fchmod(raw.fileno(), mode)
+                os.fsync(raw.fileno())
+            except OSError as exc:
+                raise _cannot_write(path, exc) from None
+        try:
+            os.replace(temp, target)
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+class LazyOutput:
+    """An output file opened (created or truncated) only at its first write, or by ``finish``:
+    a command that fails before it has anything to write leaves an existing file as it was.
+    ``-`` is standard output. Devices, FIFOs and symlinks are written through, as ``open`` does."""
+
+    def __init__(self, path: str | None) -> None:
+        self.path = None if path in (None, "-") else path
+        self._raw: Any = None
+        if self.path is not None:
+            output_target(self.path)  # an empty path, a folder, a missing folder: refused up front
+
+    def _open(self) -> Any:
+        if self._raw is None:
+            if self.path is None:
+                self._raw = stdout_binary()
+            else:
+                try:
+                    self._raw = open(self.path, "wb")  # noqa: SIM115 (closed by close())
+                except OSError as exc:
+                    raise _cannot_write(self.path, exc) from None
+        return self._raw
+
+    def write(self, data: Any) -> int:
+        raw = self._open()
+        try:
+            return int(raw.write(data))
+        except BrokenPipeError:
+            if self.path is None:
+                silence_stdout()
+                raise
+            raise _cannot_write(self.path, BrokenPipeError(32, "Broken pipe")) from None
+        except OSError as exc:
+            if self.path is None:
+                raise
+            raise _cannot_write(self.path, exc) from None
+
+    def flush(self) -> None:
+        if self._raw is None:
+            return
+        try:
+            self._raw.flush()
+        except BrokenPipeError:
+            if self.path is None:
+                silence_stdout()
+            raise
+        except OSError as exc:
+            if self.path is None:
+                raise
+            raise _cannot_write(self.path, exc) from None
+
+    def finish(self) -> None:
+        """The command succeeded: create the output even if nothing was written, flush it."""
+        self._open()
+        self.flush()
+
+    def close(self) -> None:
+        if self._raw is not None and self.path is not None:
+            with contextlib.suppress(OSError):
+                self._raw.close()

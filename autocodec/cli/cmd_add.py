@@ -93,10 +93,14 @@ def _metadata_options(args: argparse.Namespace) -> tuple[int, tuple[int, int] | 
     mode = parse_base0(args.mode, 32, signed=False)
     seconds = parse_base0(args.mtime, 64, signed=True)
     nanos = parse_base0(args.mtime_nsecs, 32, signed=False)
-    for name, value, text in (("mode", mode, args.mode), ("mtime", seconds, args.mtime),
-                              ("mtime-nsecs", nanos, args.mtime_nsecs)):
+    for name, value, text, bits, signed in (("mode", mode, args.mode, 32, False),
+                                             ("mtime", seconds, args.mtime, 64, True),
+                                             ("mtime-nsecs", nanos, args.mtime_nsecs, 32, False)):
         if value is None:
-            raise InvalidInput(f"--{name}: {text!r} is not a number")
+            if parse_base0(text, 1024, signed=True) is None:  # not a number at all, at any size
+                raise InvalidInput(f"--{name}: {text!r} is not a number")
+            low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
+            raise InvalidInput(f"--{name}: {text} is out of range (it must be between {low} and {high})")
     assert mode is not None and seconds is not None and nanos is not None
     if nanos and not seconds:
         raise InvalidInput('option "mtime-nsecs" requires "mtime" to be provided as well')

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Iterable, Iterator
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, cast
 
 EPILOG = """examples:
   autocodec bao hash big.iso                          # the BLAKE3 (= Bao) root hash, hex
@@ -100,13 +100,30 @@ def _add_group_log(p: argparse.ArgumentParser) -> None:
                         "default 0, the Bao format. Decoding needs the G the encoding was made with")
 
 
+class _Intermixed(argparse.ArgumentParser):
+    """A subcommand parser that takes its positionals wherever they are: the reference tool's
+    ``bao decode HASH --outboard F INPUT OUTPUT`` (argparse would give INPUT and OUTPUT their
+    defaults at the first option and then refuse the words after it)."""
+
+    _inner = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._inner:
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("bao", help="Bao verified streaming: hash, encode, decode, slice, decode-slice (BLAKE3 trees)",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     from ._runtime import add_source_options
 
     add_source_options(p)
-    cmds = p.add_subparsers(dest="bao_command", metavar="COMMAND", required=True)
+    cmds = p.add_subparsers(dest="bao_command", metavar="COMMAND", required=True, parser_class=_Intermixed)
     h = cmds.add_parser("hash", help="print the root hash of each input (stdin when none)")
     h.add_argument("inputs", nargs="*", metavar="FILE")
     e = cmds.add_parser("encode", help="write the combined encoding (or with --outboard the tree only)")
@@ -154,26 +171,17 @@ def _open_in(path: str | None) -> BinaryIO:
     return open_input(None if path in (None, "-") else path)
 
 
-def _open_out(path: str | None) -> BinaryIO:
-    import sys
-
-    from ..errors import InvalidInput
-
-    if path in (None, "-"):
-        return sys.stdout.buffer
-    try:
-        return open(path, "w+b")  # noqa: SIM115 - closed by the caller
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}", hint="check the output path") from None
-
-
 def run(args: argparse.Namespace) -> int:
+    """Inputs are opened as they are needed and closed at the end; OUTPUT is opened (created or
+    truncated) only at its first verified byte, or at the end of a command that succeeded, so a
+    verification that fails at once leaves an existing OUTPUT as it was; ``encode`` writes its
+    OUTPUT (or --outboard FILE) beside it and renames it into place when complete."""
     from .. import bao
     from ..errors import InvalidInput
-    from ._io import write_line
+    from ._io import LazyOutput, open_output, stdout_binary, write_line
     from ._runtime import runtime_from_args
 
-    opened: list[BinaryIO] = []
+    opened: list[Any] = []
 
     def src(path: str | None) -> BinaryIO:
         f = _open_in(path)
@@ -181,11 +189,10 @@ def run(args: argparse.Namespace) -> int:
             opened.append(f)
         return f
 
-    def dst(path: str | None) -> BinaryIO:
-        f = _open_out(path)
-        if path not in (None, "-"):
-            opened.append(f)
-        return f
+    def dst(path: str | None) -> LazyOutput:
+        out = LazyOutput(path)
+        opened.append(out)
+        return out
 
     try:
         with runtime_from_args(args) as rt:
@@ -200,17 +207,25 @@ def run(args: argparse.Namespace) -> int:
                 if (args.output is None) == (args.outboard is None):
                     raise InvalidInput("give either OUTPUT or --outboard FILE, not both or neither",
                                        hint="see `autocodec bao encode --help`")
-                out = dst(args.outboard if args.outboard else args.output)
-                bao.encode_to(v, src(args.input), out, outboard=args.outboard is not None, group_log=args.group_log)
-                out.flush()
+                target = args.outboard if args.outboard else args.output
+                if target == "-":
+                    stdout = stdout_binary()
+                    bao.encode_to(v, src(args.input), stdout, outboard=args.outboard is not None,
+                                  group_log=args.group_log)
+                    stdout.flush()
+                else:
+                    with open_output(target, readable=True) as stream:
+                        bao.encode_to(v, src(args.input), stream, outboard=args.outboard is not None,
+                                      group_log=args.group_log)
             elif cmd == "add":
                 write_line(str(_store(rt).add(v, src(args.input))))
             elif cmd == "cat":
                 out = dst(args.output)
                 try:
-                    _cat(v, rt, args, out)
+                    _cat(v, rt, args, cast(BinaryIO, out))
                 finally:
                     out.flush()
+                out.finish()
             elif cmd == "slice":
                 out = dst(args.output)
                 leaf = 1 << args.group_log
@@ -219,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
                                       leaf=leaf, verifier=v)
                 else:
                     bao.extract_slice(args.start, args.count, src(args.input), out.write, leaf=leaf, verifier=v)
-                out.flush()
+                out.finish()
             else:
                 out = dst(args.output)
                 slice_input = cmd == "decode-slice"
@@ -230,6 +245,7 @@ def run(args: argparse.Namespace) -> int:
                                count=count, slice_input=slice_input, group_log=args.group_log)
                 finally:
                     out.flush()
+                out.finish()
     finally:
         for f in opened:
             f.close()

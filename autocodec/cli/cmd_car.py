@@ -51,7 +51,7 @@ def run_import(args: argparse.Namespace) -> int:
             finally:
                 verifier.close()
     finally:
-        if stream is not sys.stdin.buffer:
+        if args.file != "-":
             stream.close()
     print(f"imported {result.blocks} blocks ({result.bytes} bytes) from CARv{result.version}", file=sys.stderr)
     for root in result.roots:
@@ -61,24 +61,28 @@ def run_import(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from ..cid import CID
-    from ..store import export_car, export_car_file
-    from ._io import silence_stdout
+    from ..store import export_car
+    from ._io import open_output, output_target, silence_stdout, stdout_binary
     from ..dag import runtime_links
     from ..dag._ahead import LinksAhead
     from ._local_modules import open_runtime
 
     cid = CID.parse(args.cid)
+    if args.output != "-":
+        output_target(args.output)  # an empty path, a folder, a missing folder: refused before any work
     with open_runtime(args) as rt, LinksAhead(rt) as ahead:  # links of many blocks over every core
         store = rt.store
         if args.output == "-":
             try:
-                result = export_car(store, cid, sys.stdout.buffer, links=runtime_links(rt), ahead=ahead)
-                sys.stdout.buffer.flush()
+                stdout = stdout_binary()
+                result = export_car(store, cid, stdout, links=runtime_links(rt), ahead=ahead)
+                stdout.flush()
             except BrokenPipeError:
                 silence_stdout()
                 raise
         else:
-            result = export_car_file(store, cid, args.output, links=runtime_links(rt), ahead=ahead)
+            with open_output(args.output) as out:  # replaced only when complete; devices written through
+                result = export_car(store, cid, out, links=runtime_links(rt), ahead=ahead)
     note = f"; {len(result.missing)} linked blocks not in the store were left out" if result.missing else ""
     print(f"exported {result.blocks} blocks ({result.bytes} bytes){note}", file=sys.stderr)
     return 0

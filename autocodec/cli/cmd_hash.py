@@ -71,17 +71,20 @@ class _Printer:
     def _one(self, name: str, stream: Any) -> None:
         from itertools import chain
 
+        from ._io import checked_read
+
+        read = checked_read(stream, name)
         if name != "-" and self._small(stream):
-            data = stream.read(_WHOLE + 1)
+            data = read(_WHOLE + 1)
             if len(data) <= _WHOLE:
                 self.group.append((name, data))
                 self.size += len(data)
                 if self.size >= _GROUP_BYTES or len(self.group) >= _GROUP_FILES:
                     self.flush()
                 return
-            rest: Any = chain([data], iter(lambda: stream.read(_CHUNK), b""))  # it grew: stream the rest
+            rest: Any = chain([data], iter(lambda: read(_CHUNK), b""))  # it grew: stream the rest
         else:
-            rest = iter(lambda: stream.read(_CHUNK), b"")
+            rest = iter(lambda: read(_CHUNK), b"")
         self.flush()  # keep the lines in order
         self._print(name, self.rt.hash_stream(rest, self.hash))
 

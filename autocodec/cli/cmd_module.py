@@ -21,6 +21,17 @@ EPILOG = """examples:
 """
 
 
+def _code_number(text: str) -> int:
+    """``--code``: a multicodec code, decimal or 0x hex."""
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a code number (give e.g. 0x300001 or 3145729)") from None
+    if not 0 <= value < 1 << 63:
+        raise argparse.ArgumentTypeError(f"{text!r} is out of range (a code is between 0 and 2^63-1)")
+    return value
+
+
 def register(sub: Any) -> None:
     p = sub.add_parser("module", help="inspect a Wasm extension module or run its test vectors",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -34,7 +45,7 @@ def register(sub: Any) -> None:
     new.add_argument("--kind", required=True, choices=("codec", "hasher", "chunker", "crypto", "task", "verifier"),
                      help="what the module provides")
     new.add_argument("--name", help="the module name (default: the folder's name)")
-    new.add_argument("--code", type=lambda t: int(t, 0), help="the code a codec/hasher/crypto module serves "
+    new.add_argument("--code", type=_code_number, metavar="CODE", help="the code a codec/hasher/crypto module serves "
                      "(default: a private-use code, 0x300001...)")
     new.set_defaults(func=run_new)
 
@@ -145,21 +156,17 @@ def run_new(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    import os
     from pathlib import Path
 
-    from ..errors import InvalidInput
     from ..modkit import build
-    from ._io import write_line
+    from ._io import open_output, output_target, write_line
 
+    if args.output is not None:
+        output_target(args.output)  # an empty path, a folder, a missing folder: refused before the build
     built = build(Path(args.dir))
-    out = Path(args.output) if args.output else Path(args.dir) / f"{built.info.name}.wasm"
-    tmp = out.with_name(f".{out.name}.tmp")
-    try:
-        tmp.write_bytes(built.wasm)
-        os.replace(tmp, out)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {out}: {exc.strerror or exc}") from None
+    out = Path(args.output) if args.output is not None else Path(args.dir) / f"{built.info.name}.wasm"
+    with open_output(str(out)) as stream:  # replaced only when complete; devices written through
+        stream.write(built.wasm)
     write_line(f"{out} {built.info.size} bytes {built.info.cid} ({built.lang} {built.info.kind} "
                f"{built.info.name} {built.info.version})")
     return 0

@@ -56,6 +56,7 @@ def run_add(args: argparse.Namespace) -> int:
     from ..registry import Runtime, pin_add
     from ._io import write_line
 
+    _check_target(args.target)
     with Runtime(node=args.node, gateways=[args.gateway] if args.gateway else ()) as rt:
         try:
             result = pin_add(rt, args.target, node=args.node, gateway=args.gateway,
@@ -65,6 +66,27 @@ def run_add(args: argparse.Namespace) -> int:
             raise
     write_line(_describe(result))
     return 0
+
+
+def _check_target(target: str) -> None:
+    """A target that is neither an existing file nor a CID (nor an IPNS path) says so, instead
+    of a CID parser's complaint about what may be a misspelt file name."""
+    import os
+
+    from ..cid import CID
+    from ..errors import InvalidCID
+
+    if target.startswith("/ipns/") or os.path.exists(target):
+        return
+    if target.endswith(".car"):
+        from ..errors import InvalidInput
+
+        raise InvalidInput(f"cannot read {target}: no such file", hint="check the path of the bundle CAR")
+    try:
+        CID.parse(target)
+    except InvalidCID:
+        raise InvalidCID(f"{target!r} is neither an existing file nor a CID",
+                         hint="name a bundle CAR made by `autocodec set export`, a set CID, or /ipns/NAME") from None
 
 
 def _explain_ordinary_car(target: str, exc: Exception) -> None:

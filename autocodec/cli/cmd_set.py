@@ -123,9 +123,11 @@ def run_export(args: argparse.Namespace) -> int:
     import sys
 
     from ..registry import Runtime, export_set
+    from ._io import open_output, output_target
 
-    with Runtime() as rt:
-        index_cid, count = export_set(rt, args.name, args.output)
+    output_target(args.output)  # an empty path, a folder, a missing folder: refused before any work
+    with Runtime() as rt, open_output(args.output) as out:  # replaced only when complete
+        index_cid, count = export_set(rt, args.name, out)
     print(f"autocodec: wrote {count} blocks of set {args.name!r} ({index_cid}) to {args.output}", file=sys.stderr)
     return 0
 
