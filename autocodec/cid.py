@@ -265,7 +265,11 @@ def multibase_decode(text: str) -> bytes:
     decoder = _DECODERS.get(prefix)
     if decoder is None:
         raise ValueError(f"unsupported multibase prefix {prefix!r}")
-    result: bytes = decoder(body)
+    try:
+        result: bytes = decoder(body)
+    except (ValueError, binascii.Error) as exc:  # e.g. "Incorrect padding": say what it means
+        raise ValueError(f"the text after the multibase prefix {prefix!r} is not valid in that base: cut short "
+                         f"or mistyped? ({exc})") from None
     return result
 
 

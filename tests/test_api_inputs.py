@@ -86,3 +86,10 @@ def test_the_bulk_api_checks_its_arguments_before_spreading_work() -> None:
     with pytest.raises(InvalidInput, match="workers"):
         bulk.decode_many(codec, [BLOCK], "2")  # type: ignore[arg-type]
     assert bulk.decode_many(codec, [bytearray(BLOCK)]) == [BLOCK]
+
+
+@pytest.mark.parametrize("text", ["bafy", "f0", "bafyx!"])
+def test_a_cut_short_or_mistyped_cid_says_so(text: str) -> None:
+    """The base decoder's own words ("Incorrect padding") were the whole message."""
+    with pytest.raises(InvalidCID, match="cut short or mistyped"):
+        CID.parse(text)
