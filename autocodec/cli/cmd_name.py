@@ -251,15 +251,18 @@ def run_publish(args: argparse.Namespace) -> int:
                              ttl_ns=ttl)
 
     make(0)  # a value the record cannot hold (e.g. the name itself) is refused before the home is opened
+    if args.output:
+        from ._io import output_target
+
+        output_target(args.output)  # a path that cannot be written is refused before anything is published
     with home_names() as (names, _settings):
         raw = names.publish(name, make, sequence=args.sequence).record.raw  # sequence allocated atomically
         fetch_limits = names.limits.fetch
     if args.output:
-        try:
-            with open(args.output, "wb") as out:
-                out.write(raw)
-        except OSError as exc:
-            raise InvalidInput(f"cannot write {args.output}: {exc.strerror or exc}") from None
+        from ._io import open_output
+
+        with open_output(args.output) as out:
+            out.write(raw)
     if args.to_node:
         from ..sources import NodeSource
 

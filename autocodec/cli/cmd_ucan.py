@@ -181,13 +181,10 @@ def _json_kind(value: Any) -> str:
 
 
 def _write(path: str, data: bytes) -> None:
-    from ..errors import InvalidInput
+    from ._io import open_output
 
-    try:
-        with open(path, "wb") as f:
-            f.write(data)
-    except OSError as exc:
-        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}", hint="check the path") from None
+    with open_output(path) as f:  # atomic for a file; devices and FIFOs written through
+        f.write(data)
 
 
 def run_revoke(args: argparse.Namespace) -> int:
