@@ -4,13 +4,17 @@ Invariants:
 - Each segment is looked up in the current node only: a plain directory by exact link name,
   a HAMT shard by following the name's slot path (``_hamt.slot_path``) through child shards
   (links named by two hex digits) to the link named hex digits + name.
-- A segment that is missing is ``NotFound``; a segment under a file or symlink, an empty
-  segment or "." / ".." is ``InvalidInput`` (paths are not normalised); a malformed node is
-  ``InvalidBlock``.  At most ``limits.unixfs.max_dag_depth`` shard levels are followed.
+- A path is cleaned first as Kubo's ``path.NewPath`` cleans it (Go's ``path.Clean``): empty
+  and "." segments go, ".." removes the segment before it, so ``CID//a`` and ``CID/x/../a``
+  name ``CID/a`` and ``CID/../a`` names the CID ``a`` (refused as one).
+- A segment that is missing is ``NotFound``; a segment under a file or symlink is
+  ``InvalidInput``; a malformed node is ``InvalidBlock``. At most
+  ``limits.unixfs.max_dag_depth`` shard levels are followed.
 """
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any, cast
 
 from ..cid import CID
@@ -63,12 +67,13 @@ def resolve(store: Any, path: str | CID, *, limits: Limits | None = None) -> CID
     if isinstance(path, CID):
         return path
     text = path[len("/ipfs/"):] if path.startswith("/ipfs/") else path
-    root, _, rest = text.partition("/")
+    cleaned = posixpath.normpath("/ipfs/" + text)  # Go's path.Clean, as Kubo's path.NewPath
+    if not cleaned.startswith("/ipfs/"):
+        raise InvalidInput(f"invalid path {path!r}: it names no CID once its '..' segments are applied")
+    root, _, rest = cleaned[len("/ipfs/"):].partition("/")
     cid = CID.parse(root)
     if not rest:
         return cid
     for segment in rest.split("/"):
-        if segment in ("", ".", ".."):
-            raise InvalidInput(f"invalid path segment {segment!r} in {path!r}")
         cid = _child(store, cid, segment, limits)
     return cid
