@@ -321,6 +321,15 @@ def open_output(path: str, *, readable: bool = False) -> Iterator[BinaryIO]:
 
 
 def _umask() -> int:
+    """The process's umask, read without changing it where the kernel tells it (Linux 4.7+):
+    setting it to read it back would race with files other threads create meanwhile."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask

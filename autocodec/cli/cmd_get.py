@@ -12,9 +12,7 @@ Checked against Kubo v0.43.1 in tests/test_get_kubo.py.
 from __future__ import annotations
 
 import argparse
-import os
 import posixpath
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,135 +70,12 @@ def run_get(args: argparse.Namespace) -> int:
             raise InvalidInput(f"{cid} is not a UnixFS file, directory or symlink", hint="export it as a CAR instead")
         if args.archive or level is not None:
             return _write_archive(runtime, cid, data, kind, output, name, args.archive, level)
-        if kind in ("directory", "hamt"):
-            _check_directory_output(output)
-        else:
-            _check_leaf_output(output, name)
+        from ..unixfs._get import check_output, write_staged
+
+        check_output(kind, Path(output), name)  # refused before anything is written
         write_line(f"Saving file(s) to {output}")
-        _write(runtime, cid, kind, Path(output), name)
+        write_staged(runtime, cid, Path(output), name, limits=runtime.limits)
     return 0
-
-
-def _kind_of(st: os.stat_result) -> str:
-    mode = st.st_mode
-    return ("a symlink" if stat.S_ISLNK(mode) else "a regular file" if stat.S_ISREG(mode)
-            else "a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a directory")
-
-
-def _lstat(path: Path) -> os.stat_result | None:
-    try:
-        return os.lstat(path)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        from ..errors import InvalidInput
-
-        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}", hint="check the output path") from None
-
-
-def _check_directory_output(output: str) -> None:
-    """A directory goes to a directory, or to a new path: anything else there is refused before
-    anything is written (boxo's extractor refuses it too)."""
-    from ..errors import InvalidInput
-
-    st = _lstat(Path(output))
-    if st is not None and not stat.S_ISDIR(st.st_mode):
-        raise InvalidInput(f"cannot write a directory to {output}: it exists and is {_kind_of(st)}",
-                           hint="choose another output path, or remove it first")
-
-
-def _leaf_target(output: str, name: str) -> Path:
-    """Where a file or symlink root goes: ``output``, or ``output/NAME`` in an existing directory."""
-    path = Path(output)
-    st = _lstat(path)
-    return path / name if st is not None and stat.S_ISDIR(st.st_mode) else path
-
-
-def _check_leaf_output(output: str, name: str) -> None:
-    from ..errors import InvalidInput
-
-    target = _leaf_target(output, name)
-    parent = target.parent
-    if not parent.is_dir():
-        raise InvalidInput(f"cannot write {output}: the folder {parent} does not exist",
-                           hint="create the folder first, or choose another output path")
-
-
-def _special(st: os.stat_result | None) -> bool:
-    """A character or block device, FIFO or socket: written through, never replaced."""
-    return st is not None and (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) or stat.S_ISFIFO(st.st_mode)
-                               or stat.S_ISSOCK(st.st_mode))
-
-
-def _write(runtime: "Runtime", cid: "CID", kind: str, output: Path, name: str) -> None:
-    """Write the node as ``unixfs._get.write_tree`` does, but into a fresh folder beside the
-    output first, moved into place only once complete: a failure leaves nothing behind (not an
-    empty folder, not half a file) and what was at the output as it was. A directory merged into
-    an existing directory is written in place (as Kubo does); a file onto a device, FIFO or
-    socket is written through it."""
-    import shutil
-    import tempfile
-
-    from ..unixfs import cat
-    from ..unixfs._get import write_tree
-
-    if kind in ("directory", "hamt"):
-        st = _lstat(output)
-        if st is not None:  # an existing directory (checked): merged into
-            write_tree(runtime, cid, output, name, limits=runtime.limits)
-            return
-        made = _make_parents(output.parent)
-        try:
-            temp = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name[:96]}.", suffix=".part"))
-            try:
-                write_tree(runtime, cid, temp, name, limits=runtime.limits)
-                os.rename(temp, output)
-            except BaseException:
-                shutil.rmtree(temp, ignore_errors=True)
-                raise
-        except BaseException:
-            if made is not None:
-                shutil.rmtree(made, ignore_errors=True)
-            raise
-        return
-    target = _leaf_target(str(output), name)
-    if kind == "file" and _special(_lstat(target)):
-        from ._io import open_output
-
-        with open_output(str(target)) as out:
-            for piece in cat(runtime, cid, limits=runtime.limits):
-                out.write(piece)
-        return
-    temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name[:96]}.", suffix=".part"))
-    try:
-        write_tree(runtime, cid, temp / "leaf", name, limits=runtime.limits)
-        try:
-            os.replace(temp / "leaf", target)
-        except IsADirectoryError:
-            os.rmdir(target)  # an empty directory is replaced; a full one fails here, as in Kubo
-            os.replace(temp / "leaf", target)
-    finally:
-        shutil.rmtree(temp, ignore_errors=True)
-
-
-def _make_parents(folder: Path) -> Path | None:
-    """Create ``folder`` and its missing parents (a directory's output may be deep, as in Kubo);
-    the topmost one created, to remove on failure, or None."""
-    missing = []
-    here = folder
-    while not here.exists() and here != here.parent:
-        missing.append(here)
-        here = here.parent
-    if not missing:
-        return None
-    try:
-        folder.mkdir(mode=0o755, parents=True)
-    except OSError as exc:
-        from ..errors import InvalidInput
-
-        raise InvalidInput(f"cannot create {folder}: {exc.strerror or exc}", hint="check the output path") from None
-    return missing[-1]
 
 
 def _write_archive(runtime: "Runtime", cid: "CID", data: bytes, kind: str, output: str, name: str, archive: bool,

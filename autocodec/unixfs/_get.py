@@ -19,6 +19,9 @@ Invariants:
   extractor's deferred updates do, so writing into them cannot change them afterwards.
 - Memory does not grow with a file (``cat`` streams it); the walk is iterative and bounded by
   ``limits`` like every UnixFS read.
+- ``write_staged`` (``autocodec get``) writes the same tree into a fresh folder beside the
+  output and moves it into place only once complete, so a failure leaves nothing behind;
+  ``check_output`` refuses an output the node cannot go to before anything is written.
 """
 
 from __future__ import annotations
@@ -128,3 +131,116 @@ def _mtime(node: Node, now: float) -> int:
         seconds, nanos = node.meta.mtime
         return seconds * 1_000_000_000 + nanos
     return int(now * 1e9)
+
+
+# --- staged writes: a failure leaves nothing behind ------------------------------------------------
+
+
+def check_output(kind: str, output: Path, name: str) -> None:
+    """Refuse, before anything is written, an output a node of ``kind`` cannot go to: a
+    directory onto anything but a directory or a new path (boxo's extractor refuses it too); a
+    file or symlink into a folder that does not exist."""
+    if kind in ("directory", "hamt"):
+        st = _lstat(output)
+        if st is not None and not stat_mod.S_ISDIR(st.st_mode):
+            raise InvalidInput(f"cannot write a directory to {output}: it exists and is {_kind_of(st)}",
+                               hint="choose another output path, or remove it first")
+        return
+    parent = _leaf_target(output, name).parent
+    if not parent.is_dir():
+        raise InvalidInput(f"cannot write {output}: the folder {parent} does not exist",
+                           hint="create the folder first, or choose another output path")
+
+
+def write_staged(source: Source, cid: CID, output: Path, name: str, *, limits: Limits | None = None) -> None:
+    """``write_tree``, written into a fresh folder beside the output first and moved into place
+    only once complete: a failure leaves nothing behind (no empty folder, no half a file, no
+    parent folder it created) and what was at the output as it was. A directory merged into an
+    existing directory is written in place (as Kubo does); a file onto a device, FIFO or socket
+    is written through it, never replaced."""
+    import shutil
+
+    node = classify(cid, source.get(cid))
+    if node.kind in ("directory", "hamt"):
+        if _lstat(output) is not None:  # an existing directory (``check_output``): merged into
+            write_tree(source, cid, output, name, limits=limits)
+            return
+        made = _make_parents(output.parent)
+        try:
+            temp = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name[:96]}.", suffix=".part"))
+            try:
+                write_tree(source, cid, temp, name, limits=limits)
+                os.rename(temp, output)
+            except BaseException:
+                shutil.rmtree(temp, ignore_errors=True)
+                raise
+        except BaseException:
+            if made is not None:
+                shutil.rmtree(made, ignore_errors=True)
+            raise
+        return
+    target = _leaf_target(output, name)
+    if node.kind == "file" and _special(_lstat(target)):
+        try:
+            with open(target, "wb") as out:
+                for piece in cat(source, cid, limits=limits):
+                    out.write(piece)
+        except OSError as exc:
+            raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", hint="check the output path") from None
+        return
+    temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name[:96]}.", suffix=".part"))
+    try:
+        write_tree(source, cid, temp / "leaf", name, limits=limits)
+        try:
+            os.replace(temp / "leaf", target)
+        except IsADirectoryError:
+            os.rmdir(target)  # an empty directory is replaced; a full one fails here, as in Kubo
+            os.replace(temp / "leaf", target)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _kind_of(st: os.stat_result) -> str:
+    mode = st.st_mode
+    return ("a symlink" if stat_mod.S_ISLNK(mode) else "a regular file" if stat_mod.S_ISREG(mode)
+            else "a FIFO" if stat_mod.S_ISFIFO(mode) else "a socket" if stat_mod.S_ISSOCK(mode)
+            else "a device" if stat_mod.S_ISCHR(mode) or stat_mod.S_ISBLK(mode) else "not a directory")
+
+
+def _lstat(path: Path) -> os.stat_result | None:
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}", hint="check the output path") from None
+
+
+def _leaf_target(output: Path, name: str) -> Path:
+    """Where a file or symlink root goes: ``output``, or ``output/NAME`` in an existing
+    directory (``write_tree``'s rule)."""
+    st = _lstat(output)
+    return output / name if st is not None and stat_mod.S_ISDIR(st.st_mode) else output
+
+
+def _special(st: os.stat_result | None) -> bool:
+    """A character or block device, FIFO or socket."""
+    return st is not None and (stat_mod.S_ISCHR(st.st_mode) or stat_mod.S_ISBLK(st.st_mode)
+                               or stat_mod.S_ISFIFO(st.st_mode) or stat_mod.S_ISSOCK(st.st_mode))
+
+
+def _make_parents(folder: Path) -> Path | None:
+    """Create ``folder`` and its missing parents (a directory's output may be deep, as in Kubo);
+    the topmost one created, to remove on failure, or None."""
+    missing = []
+    here = folder
+    while not here.exists() and here != here.parent:
+        missing.append(here)
+        here = here.parent
+    if not missing:
+        return None
+    try:
+        folder.mkdir(mode=0o755, parents=True)
+    except OSError as exc:
+        raise InvalidInput(f"cannot create {folder}: {exc.strerror or exc}", hint="check the output path") from None
+    return missing[-1]
