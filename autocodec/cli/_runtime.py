@@ -27,6 +27,11 @@ def runtime_from_args(args: argparse.Namespace) -> Any:
                    modules=getattr(args, "modules", None) or ())
 
 
+def add_passphrase_env(parser: Any) -> None:
+    """``--passphrase-env VAR``: where an encrypted signing key's passphrase is (``load_keys``)."""
+    parser.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")
+
+
 def load_keys(names: list[str], passphrase_env: str | None) -> list[Any]:
     from ..home import Home
     from ..verify import KeyRing

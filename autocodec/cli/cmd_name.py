@@ -20,6 +20,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ._kubo import bool_flag, go_json
+from ._runtime import add_passphrase_env
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry._ipns import IpnsNames
@@ -62,7 +63,7 @@ def register(sub: Any) -> None:
     pub = ns.add_parser("publish", help="sign an IPNS record with a home key and keep it in the home")
     pub.add_argument("path", help="the content path the name points at, e.g. /ipfs/bafy...")
     pub.add_argument("--key", required=True, help="the home key that signs (its IPNS name is printed)")
-    pub.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")
+    add_passphrase_env(pub)
     pub.add_argument("--lifetime", default="48h", help="how long the record stays valid (Go duration, default 48h)")
     pub.add_argument("--ttl", default="5m", help="how long readers may cache it (Go duration, default 5m)")
     pub.add_argument("--sequence", type=int, help="the sequence number (default: one past the home's last)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from ._runtime import add_passphrase_env
 from typing import Any
 
 EPILOG = """examples:
@@ -16,7 +17,7 @@ def register(sub: Any) -> None:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("module", metavar="MODULE.wasm")
     p.add_argument("--key", required=True, help="signing key name (see `autocodec key list`)")
-    p.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")
+    add_passphrase_env(p)
     p.add_argument("--version", dest="semver", help="semantic version (default: the module's own)")
     p.add_argument("--vectors", metavar="DIR", help="folder with vectors.json (default: beside the module)")
     p.add_argument("--expires-days", type=float, help="manifest expiry (default: none)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from ._runtime import add_source_options
+from ._runtime import add_passphrase_env, add_source_options
 
 _MAX_LIMIT = 10_000  # what one read of the job stream returns at most
 
@@ -36,7 +36,7 @@ def register(sub: Any) -> None:
     ver.add_argument("cid", metavar="CID")
     ver.add_argument("--rerun", action="store_true", help="execute the invocation again and compare the result")
     ver.add_argument("--key", metavar="NAME", help="key to sign the re-run's receipt (default: executor)")
-    ver.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")
+    add_passphrase_env(ver)
     add_source_options(ver, modules=False)
     ver.set_defaults(func=run_verify)
     ls = rsub.add_parser("ls", help="list this node's job stream (remote jobs and triggers)")

@@ -21,7 +21,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ._runtime import add_source_options
+from ._runtime import add_passphrase_env, add_source_options
 
 EPILOG = """examples:
   autocodec run TASK_CID add --arg 2 --arg 3                 # prints the receipt CID, then the result
@@ -44,7 +44,7 @@ def register(sub: Any) -> None:
     p.add_argument("--pipeline", metavar="FILE", help="run the jobs of a pipeline file (docs/invocations.md)")
     p.add_argument("--no-cache", action="store_true", help="execute even if a receipt is cached")
     p.add_argument("--key", metavar="NAME", help="sign receipts with this key (default: executor, made on first use)")
-    p.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")
+    add_passphrase_env(p)
     p.add_argument("--executor", action="append", default=[], metavar="DID", dest="executors",
                    help="also accept cached receipts signed by this executor (repeatable; default: only this home's)")
     p.add_argument("--remote", metavar="URL", help="run on another node's `autocodec serve` (UCAN invocation)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from ._runtime import add_passphrase_env
 from collections.abc import Callable
 from typing import Any
 
@@ -24,7 +25,7 @@ def register(sub: Any) -> None:
     init.add_argument("--key", action="append", required=True, help="key name (repeat for several keys)")
     init.add_argument("--threshold", type=int, default=1, help="signatures needed per role (default 1)")
     init.add_argument("--expires-days", type=float, default=365.0, help="root and default index lifetime")
-    init.add_argument("--passphrase-env", metavar="VAR")
+    add_passphrase_env(init)
     init.set_defaults(func=run_init)
     add = ss.add_parser("add", help="stage a manifest for the next version")
     add.add_argument("name")
@@ -39,7 +40,7 @@ def register(sub: Any) -> None:
     pub.add_argument("name")
     pub.add_argument("--key", action="append", help="index keys to sign with (default: the set's keys)")
     pub.add_argument("--expires-days", type=float)
-    pub.add_argument("--passphrase-env", metavar="VAR")
+    add_passphrase_env(pub)
     pub.add_argument("--to-node", metavar="ADDR", help="put every block on this IPFS node, pin it there, and "
                      "point the IPNS key autocodec-set-NAME at this version")
     pub.set_defaults(func=run_publish)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from ._runtime import add_passphrase_env
 from typing import Any
 
 EPILOG = """examples:
@@ -45,7 +46,7 @@ def register(sub: Any) -> None:
     ins.set_defaults(func=run_inspect)
     dlg = usub.add_parser("delegate", help="issue a delegation")
     dlg.add_argument("--key", required=True, metavar="NAME", help="the issuer's key in this home")
-    dlg.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")
+    add_passphrase_env(dlg)
     dlg.add_argument("--to", required=True, metavar="DID", help="the audience (did:key)")
     dlg.add_argument("--cmd", required=True, metavar="CMD", help="the command delegated, e.g. /wasm/run")
     dlg.add_argument("--policy", metavar="JSON", default="[]", help='policy statements, e.g. [["==", ".fn", "f"]]')
@@ -57,7 +58,7 @@ def register(sub: Any) -> None:
     rev = usub.add_parser("revoke", help="revoke a delegation (recorded in this home)")
     rev.add_argument("token", metavar="DELEGATION", help="the delegation's token file")
     rev.add_argument("--key", required=True, metavar="NAME", help="its issuer's (or an upstream issuer's) key")
-    rev.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")
+    add_passphrase_env(rev)
     rev.add_argument("--proof", metavar="FILE", action="append", default=[],
                      help="the proofs above the delegation, when an upstream issuer revokes")
     rev.add_argument("-o", "--output", metavar="FILE", help="also write the revocation invocation here")
