@@ -31,6 +31,7 @@ from autocodec.errors import (
     RevokedError,
     RollbackError,
     RootChainError,
+    SetNotFound,
     SignatureError,
     ThresholdNotMet,
     Untrusted,
@@ -810,6 +811,36 @@ def test_stale_verified_set_cannot_roll_back_store(world: World, home: Path) -> 
         with pytest.raises(RollbackError):
             store.apply_update(stale)
         assert store.state(v1.set_id).versions["index"] == 3
+
+
+def test_update_racing_an_unpin_does_not_pin_the_set_again(world: World, home: Path) -> None:
+    """An update verified before another process unpinned the set (``pin rm``) must not bring
+    the set back when it is applied: the user's unpin stands."""
+    with TrustStore.open(home) as store:
+        v1 = store.pin(world.blocks[world.anchor], world.index(1), world.fetch, root_cid=world.anchor, now=NOW)
+        pending = verify_set(store.state(v1.set_id), world.index(2), world.fetch, now=NOW)
+        store.unpin(v1.set_id)
+        with pytest.raises(SetNotFound, match="unpinned while this update was verified"):
+            store.apply_update(pending, now=NOW)
+        assert store.sets() == []
+
+
+def test_pinning_again_after_unpin_never_goes_back_to_an_older_version(world: World, home: Path) -> None:
+    """Unpin keeps the versions seen; pinning the set again from an older version under a newer
+    root (a stale mirror) is a rollback, and a newer version pins it again under its first anchor."""
+    with TrustStore.open(home) as store:
+        v1 = store.pin(world.blocks[world.anchor], world.index(1), world.fetch, root_cid=world.anchor, now=NOW)
+        root2, _ = world.make_root(2)
+        older, newer = world.index(2), world.index(3)
+        store.update(v1.set_id, newer, world.fetch, now=NOW)
+        store.unpin(v1.set_id)
+        with pytest.raises(RollbackError):
+            store.pin(world.blocks[root2], older, world.fetch, root_cid=root2, now=NOW)
+        assert store.sets() == []
+        root3, _ = world.make_root(3)
+        again = store.pin(world.blocks[root3], world.index(4), world.fetch, root_cid=root3, now=NOW)
+        assert again.set_id == v1.set_id  # the same set, not a new anchor
+        assert store.state(v1.set_id).versions == {"root": 3, "index": 4}
 
 
 def test_tampered_index_bytes_never_verify(world: World) -> None:

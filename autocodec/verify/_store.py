@@ -8,7 +8,10 @@ Invariants:
   and entries of a ``VerifiedSet``; a crash (even SIGKILL) half-way leaves the previous state
   intact and usable.
 - Per set and role, the stored version never goes down: ``apply_update`` re-checks the
-  versions under the write lock, so a stale or concurrent ``VerifiedSet`` cannot roll back.
+  versions under the write lock, so a stale or concurrent ``VerifiedSet`` cannot roll back,
+  and an update of a set unpinned meanwhile is refused (it cannot undo the unpin).
+- Unpinning keeps the versions seen: a set pinned again (by any root of its lineage) is
+  verified against the state it was left in, under its first anchor, never from scratch.
 - Decisions (``resolve``, ``authorize``) use one fixed ``now``; a set whose root or any active
   index has expired at ``now`` decides nothing (freeze attack) until it is updated.
 - Revocation beats every other policy: a revoked key, manifest or module is refused even if a
@@ -389,6 +392,37 @@ class TrustStore:
         return TrustedState(set_id, root, root_cid, {r: v for r, v, _ in vers},
                             {r: CID.parse(c) for r, _, c in vers}, self.revoked())
 
+    def _kept(self) -> dict[CID, CID]:
+        """Sets unpinned earlier whose versions are kept: anchor (``set_id``) -> newest root seen."""
+        return {CID.parse(s): CID.parse(c) for s, c in self._rows(
+            "SELECT set_id, cid FROM trust_versions WHERE role = 'root' "
+            "AND set_id NOT IN (SELECT set_id FROM trust_sets) ORDER BY version")}
+
+    def _kept_state(self, set_id: CID, root_cid: CID, fetch: Fetch) -> tuple[TrustedState, bytes]:
+        """The trusted state an unpinned set was left in (its newest root and every version seen),
+        and its anchor envelope: pinning it again verifies against this, never from scratch."""
+        from ._update import TrustedState, _open_root
+
+        limits = self.limits.trust
+
+        def block(cid: CID, what: str) -> bytes:
+            if self.blocks.has(cid):
+                return bytes(self.blocks.get(cid))
+            try:
+                return fetch_verified(fetch, cid, limits.max_document_bytes, what)
+            except AutocodecError as exc:
+                raise RootChainError(
+                    f"set {set_id} was pinned before, up to root {root_cid}; that root is neither in the store nor "
+                    f"where this version was found ({exc.message}), so its versions cannot be checked",
+                    hint="pin the set from a place that also holds its newest root") from None
+
+        _env, root = _open_root(block(root_cid, "root"), limits)
+        anchor = block(set_id, "root")
+        vers = self._rows("SELECT role, version, cid FROM trust_versions WHERE set_id = ?", (str(set_id),))
+        state = TrustedState(set_id, root, root_cid, {r: v for r, v, _ in vers},
+                             {r: CID.parse(c) for r, _, c in vers}, self.revoked())
+        return state, anchor
+
     def _lineage(self, set_id: CID, root_cid: CID) -> dict[CID, int]:
         """The roots of a pinned set this home holds: the current one and every ``previous``
         before it (stored, verified blocks), with their versions."""
@@ -427,6 +461,10 @@ class TrustStore:
             names[set_name] = set_id
             for known_cid in self._lineage(CID.parse(set_id), CID.parse(current)):
                 known[known_cid] = set_id
+        kept: dict[CID, tuple[CID, CID]] = {}  # root -> (anchor, newest root) of a set unpinned earlier
+        for kept_id, kept_root in self._kept().items():
+            for kept_cid in self._lineage(kept_id, kept_root):
+                kept[kept_cid] = (kept_id, kept_root)
         first: bytes | None = None
         name: str | None = None
         cid: CID | None = root_cid
@@ -436,6 +474,8 @@ class TrustStore:
             hit = known.get(cid)
             if hit is not None:
                 return self.state(CID.parse(hit)), None  # verify_set refuses an older root's index
+            if cid in kept:  # pinned before and unpinned: its versions still bind (never back)
+                return self._kept_state(*kept[cid], fetch)
             try:
                 data = root_envelope if (cid == root_cid and root_envelope is not None) else fetch_verified(
                     fetch, cid, limits.max_document_bytes, "root")
@@ -497,6 +537,12 @@ class TrustStore:
         set_id = str(verified.set_id)
         now = int(time.time()) if now is None else now
         with self._write() as conn:
+            if anchor_envelope is None and not conn.execute(
+                    "SELECT 1 FROM trust_sets WHERE set_id = ?", (set_id,)).fetchone():
+                # an update of a set unpinned meanwhile (another process): applying it would undo the unpin
+                raise SetNotFound(f"set {verified.name!r} ({set_id}) was unpinned while this update was verified; "
+                                  "nothing was applied",
+                                  hint="pin the set again if you mean to trust it")
             stored = {r: (v, c) for r, v, c in conn.execute(
                 "SELECT role, version, cid FROM trust_versions WHERE set_id = ?", (set_id,))}
             stored_root = stored.get("root", (0, ""))[0]
