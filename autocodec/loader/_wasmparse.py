@@ -71,6 +71,26 @@ class _Reader:
             shift += 7
         raise ModuleRejected("malformed Wasm: LEB128 too long")
 
+    def skip(self, n: int) -> None:
+        if n > self.end - self.pos:
+            raise ModuleRejected("truncated Wasm module")
+        self.pos += n
+
+    def u32_run(self, count: int) -> list[int]:
+        """``count`` u32s in a row (the function section), one-byte ones read inline."""
+        data, pos, end = self.data, self.pos, self.end
+        out: list[int] = []
+        for _ in range(count):
+            if pos < end and data[pos] < 0x80:
+                out.append(data[pos])
+                pos += 1
+            else:
+                self.pos = pos
+                out.append(self.u32())
+                pos = self.pos
+        self.pos = pos
+        return out
+
     def take(self, n: int) -> bytes:
         if n > self.end - self.pos:
             raise ModuleRejected("truncated Wasm module")
@@ -151,15 +171,18 @@ def parse(wasm: bytes) -> WasmSummary:
                 if index is not None:
                     func_types.append(index)
         elif section == 3:
-            func_types.extend(body.u32() for _ in range(body.u32()))
+            func_types.extend(body.u32_run(body.u32()))
         elif section == 10:
             out.code_bytes = size
             out.loop_bytes = wasm.count(b"\x03", body.pos, body.end)
             out.functions = body.u32()
+            largest = 0
             for _ in range(out.functions):  # at least one byte a body: bounded by the section
                 n = body.u32()
-                body.take(n)
-                out.largest_body = max(out.largest_body, n)
+                body.skip(n)
+                if n > largest:
+                    largest = n
+            out.largest_body = largest
         elif section == 7:
             for _ in range(body.u32()):
                 name = body.name()
