@@ -229,6 +229,51 @@ def test_freeze_stored_set_expired_decides_nothing(world: World, home: Path) -> 
             store.resolve("codec", 0x300001, now=NOW + DAY)
 
 
+def test_freeze_a_running_resolver_stops_serving_a_set_when_its_index_expires(world: World, home: Path) -> None:
+    """A decision kept by a running process ends with the documents it relied on: at the index's
+    expiry the next resolution is refused, though no trust write happened and the generation is
+    young (it used to be kept for up to a minute past the expiry)."""
+    from autocodec.loader import Sandbox
+    from autocodec.registry import Resolver
+    from autocodec.store import BlockStore
+
+    m = world.manifest()
+    expires = NOW + DAY
+    wall = [float(NOW)]
+    with BlockStore.open(home) as blocks, TrustStore.open(home, blocks=blocks) as store:
+        store.pin(world.blocks[world.anchor], world.index(1, [("codec", 0x300001, m)], expires=expires),
+                  world.fetch, root_cid=world.anchor, now=NOW)
+        resolver = Resolver(store, Sandbox(store.limits.sandbox), blocks, store.limits, poll_s=0.0,
+                            wall_clock=lambda: wall[0])
+        assert resolver.resolve("codec", 0x300001).manifest == m
+        wall[0] = expires - 1
+        assert resolver.resolve("codec", 0x300001).manifest == m
+        wall[0] = expires
+        refused = resolver.resolve("codec", 0x300001)
+        assert refused.module is None and refused.policy == "ExpiredError", refused
+
+
+@pytest.mark.slow
+def test_freeze_a_running_runtime_stops_serving_a_set_at_its_expiry_in_real_time(world: World, home: Path) -> None:
+    """The same with the real clock and a real runtime: a set whose index expires a few seconds
+    from now serves until then and is refused after, with no write, refresh or restart."""
+    import time
+
+    from autocodec.registry import Runtime
+
+    m = world.manifest()
+    expires = int(time.time()) + 8
+    with Runtime(home, default_set=False) as rt:
+        rt.trust.pin(world.blocks[world.anchor], world.index(1, [("codec", 0x300001, m)], expires=expires),
+                     world.fetch, root_cid=world.anchor)
+        rt.trust_changed()
+        assert rt.resolve("codec", 0x300001).manifest == m
+        while time.time() < expires + 0.2:
+            time.sleep(0.2)
+        refused = rt.resolve("codec", 0x300001)
+        assert refused.module is None and refused.policy == "ExpiredError", refused
+
+
 # --- mix and match, arbitrary software, endless data -------------------------------------------
 
 

@@ -10,6 +10,9 @@ Invariants:
   empty memo, so every adapter, decision and loaded module is made again under the new
   trust state (the compiled-code cache below the sandbox is keyed by code bytes only and
   holds no trust decision).
+- A generation ends at the earliest expiry (wall-clock Unix seconds) of the trust documents
+  its decisions relied on (``note_expiry``): from then on its resolver starts a new one, so
+  nothing decided under a set, index or manifest outlives that document's expiry.
 - A key is computed once while it is kept; the work runs under that key's own lock,
   never under a lock shared with other keys, so a slow load (fetch, compile) for one module
   never blocks calls that need another. Failures are not memoized: the next call retries.
@@ -17,6 +20,7 @@ Invariants:
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -41,6 +45,18 @@ class Generation:
     _memo: dict[Hashable, Any] = field(default_factory=dict, repr=False)
     _locks: dict[Hashable, threading.Lock] = field(default_factory=dict, repr=False)
     _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _expiry: list[float] = field(default_factory=lambda: [math.inf], repr=False)
+
+    @property
+    def expires_at(self) -> float:
+        """Unix time at which a decision made in this generation stops holding (inf: none expires)."""
+        return self._expiry[0]
+
+    def note_expiry(self, at: float | None) -> None:
+        """A decision of this generation relies on a document that expires at ``at`` (None: never)."""
+        if at is not None:
+            with self._guard:
+                self._expiry[0] = min(self._expiry[0], at)
 
     def memo(self, key: Hashable, make: Callable[[], T]) -> T:
         """The value memoized for ``key`` in this generation, made by ``make()`` the first time."""

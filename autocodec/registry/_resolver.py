@@ -12,7 +12,9 @@ Invariants:
   made it. ``generation()`` starts a new one when the trust store's epoch moved (a pin,
   update, unpin, revocation or allow-list change committed by any process; polled at most
   every ``poll_s``), when this process changed trust (``invalidate``), or when the
-  generation is older than ``max_age_s`` (so expiry is judged again without any write).
+  generation is older than ``max_age_s``, or once the wall clock reaches the earliest expiry
+  of a set, index or manifest one of its decisions relied on (``Generation.expires_at``):
+  an expired set stops serving within ``poll_s`` of its expiry, with no write and no refresh.
 - A loaded module is checked against the manifest it is used under, for every (module,
   manifest) pair: a module listed under two manifests is checked against each.
 - Nothing runs that did not verify back to a pinned set, the allow-list, or a module file the
@@ -91,7 +93,8 @@ class Resolver:
     def __init__(self, trust: TrustView, loader: ModuleLoader, blocks: BlockSource, limits: Limits, *,
                  local: LocalModules | None = None, metrics: Metrics | None = None,
                  change_hint: Callable[[], int] | None = None, poll_s: float = TRUST_POLL_S,
-                 max_age_s: float = GENERATION_MAX_AGE_S, clock: Callable[[], float] = time.monotonic) -> None:
+                 max_age_s: float = GENERATION_MAX_AGE_S, clock: Callable[[], float] = time.monotonic,
+                 wall_clock: Callable[[], float] = time.time) -> None:
         self.trust = trust
         self.loader = loader
         self.blocks = blocks
@@ -102,6 +105,7 @@ class Resolver:
         self.poll_s = poll_s
         self.max_age_s = max_age_s
         self._clock = clock
+        self._wall = wall_clock
         self._lock = threading.Lock()
         self._own = 0
         self._next_poll = 0.0
@@ -136,9 +140,10 @@ class Resolver:
         hint = self._read_hint()
         with self._lock:
             gen = self._gen
-            if hint != self._hint or now - gen.started >= self.max_age_s:
+            stale = now - gen.started >= self.max_age_s or self._wall() >= gen.expires_at
+            if hint != self._hint or stale:
                 token = (self.trust.epoch(), self._own)
-                if gen.token != token or now - gen.started >= self.max_age_s:
+                if gen.token != token or stale:
                     gen = self._gen = Generation(gen.number + 1, token, started=now)
                     log.info("generation", number=gen.number, epoch=token[0])
                 self._hint = hint
@@ -151,9 +156,9 @@ class Resolver:
         """Who serves ``(kind, code)``: a builtin, an extension (and through which set), or none."""
         k, key = normalize(kind, code)
         gen = generation or self.generation()
-        return gen.memo(("resolution", k, key), lambda: self._resolve_uncached(k, key))
+        return gen.memo(("resolution", k, key), lambda: self._resolve_uncached(gen, k, key))
 
-    def _resolve_uncached(self, kind: Kind, code: int | str) -> Resolution:
+    def _resolve_uncached(self, gen: Generation, kind: Kind, code: int | str) -> Resolution:
         if kind is Kind.CODEC and isinstance(code, int) and builtin.has_codec(code):
             return Resolution(kind, code, Source.BUILTIN, f"{codec_name(code)} is a builtin codec")
         if kind is Kind.HASHER and isinstance(code, int) and builtin.has_hash(code):
@@ -166,7 +171,7 @@ class Resolver:
             return Resolution(kind, code, Source.EXTENSION, f"module file named by the user ({info.name} {info.version})",
                               policy="local-file", module=info.cid, name=info.name, version=info.version)
         try:
-            decision = self.trust.resolve(str(kind), code)
+            decision = self.trust.resolve(str(kind), code, now=int(self._wall()))
         except Untrusted as exc:
             log.warning("resolve", decision="refuse", kind=str(kind), code=code, reason=exc.message,
                         policy=type(exc).__name__)
@@ -175,6 +180,7 @@ class Resolver:
             return Resolution(kind, code, Source.NONE,
                               f"no builtin {kind} for {_shown(kind, code)} and no pinned extension set lists it",
                               policy=NO_SET_LISTS_IT)
+        gen.note_expiry(decision.valid_until)
         manifest = decision.manifest
         set_version = None
         if decision.set_id is not None:
@@ -266,12 +272,13 @@ class Resolver:
         return gen.memo(("envelope", module), lambda: self._module_codec(gen, module))
 
     def _module_codec(self, gen: Generation, module: CID) -> Any:
-        decision = self.trust.decide_module(module)
+        decision = self.trust.decide_module(module, now=int(self._wall()))
         if decision is None:
             raise NotTrusted(
                 f"block needs codec module {module}, which no pinned set lists and you have not allowed",
                 hint=f"pin a set that lists it, or allow this module: `autocodec trust add {module}`",
             )
+        gen.note_expiry(decision.valid_until)
         if decision.manifest is not None and decision.manifest_cid is not None:
             loaded = self._load_listed(gen, module, decision.manifest_cid, decision.manifest, decision.set_name)
         else:

@@ -149,6 +149,15 @@ class Decision:
     manifest: Manifest | None = None
     set_id: CID | None = None
     set_name: str | None = None
+    valid_until: int | None = None
+    """The earliest expiry (Unix seconds) of what decided: the set's root and active indexes and
+    the manifest; None if nothing that decided expires. From then on the decision must be made
+    again (a running process that keeps it past this time serves an expired set)."""
+
+
+def _earliest(*times: int | None) -> int | None:
+    found = [t for t in times if t is not None]
+    return min(found) if found else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,14 +600,19 @@ class TrustStore:
 
     # --- decisions ---------------------------------------------------------------------------
 
-    def _fresh(self, set_id: str, name: str, now: int) -> None:
+    def _fresh(self, set_id: str, name: str, now: int) -> int | None:
+        """Raise ``ExpiredError`` if the set's root or an active index expired at ``now``; else
+        the earliest of their expiries (None if the set has no active document)."""
+        earliest: int | None = None
         for role, cid, expires in self._rows(
                 "SELECT role, cid, expires FROM trust_versions WHERE set_id = ? AND active = 1", (set_id,)):
+            earliest = _earliest(earliest, expires)
             if now >= expires:
                 _log().warning("trust.decision", decision="reject", set=name, document=cid, role=role,
                              policy="expiry", expires=expires, now=now)
                 raise ExpiredError(f"{role} {cid} of set {name!r} expired at {expires}",
                                    hint="update the set (`autocodec pin update`)")
+        return earliest
 
     def _check_revoked(self, vm: VerifiedManifest, revoked: frozenset[str], set_name: str | None) -> None:
         m = vm.manifest
@@ -637,7 +651,7 @@ class TrustStore:
         first: AutocodecError | None = None
         for set_id, name, mcid, overrides in rows:
             try:
-                self._fresh(set_id, name, now)
+                fresh_until = self._fresh(set_id, name, now)
                 vm = self._manifest(CID.parse(mcid), now, revoked, name, (kind, key))
                 self._check_revoked(vm, revoked, name)
             except (ExpiredError, RevokedError, NotTrusted) as exc:
@@ -646,7 +660,8 @@ class TrustStore:
             _log().info("trust.decision", decision="accept", document=mcid, publisher=vm.manifest.publisher,
                         set=name, module=str(vm.manifest.module), kind=kind, code=key, policy="pinned-set",
                         overrides=bool(overrides), listed_by=len(rows))
-            return Decision(vm.manifest.module, "pinned-set", vm.cid, vm.manifest, CID.parse(set_id), name)
+            return Decision(vm.manifest.module, "pinned-set", vm.cid, vm.manifest, CID.parse(set_id), name,
+                            _earliest(fresh_until, vm.manifest.expires))
         assert first is not None
         raise first
 
@@ -666,10 +681,10 @@ class TrustStore:
                 "SELECT e.set_id, s.name FROM trust_entries e JOIN trust_sets s USING (set_id) "
                 "WHERE e.manifest_cid = ? ORDER BY s.pinned_at", (str(vm.cid),)):
             try:
-                self._fresh(set_id, name, now)
+                fresh_until = self._fresh(set_id, name, now)
             except ExpiredError:
                 continue
-            return self._decide(vm, "pinned-set", CID.parse(set_id), name)
+            return self._decide(vm, "pinned-set", CID.parse(set_id), name, fresh_until)
         for rule in self.allowed():
             if rule.target == str(m.module):
                 return self._decide(vm, "allow-list:module")
@@ -682,10 +697,11 @@ class TrustStore:
                          hint=f"pin a set that lists it, or `autocodec trust add {m.publisher}` if you trust the publisher")
 
     def _decide(self, vm: VerifiedManifest, policy: str, set_id: CID | None = None,
-                set_name: str | None = None) -> Decision:
+                set_name: str | None = None, fresh_until: int | None = None) -> Decision:
         _log().info("trust.decision", decision="accept", document=str(vm.cid), publisher=vm.manifest.publisher,
                   module=str(vm.manifest.module), set=set_name, policy=policy)
-        return Decision(vm.manifest.module, policy, vm.cid, vm.manifest, set_id, set_name)
+        return Decision(vm.manifest.module, policy, vm.cid, vm.manifest, set_id, set_name,
+                        _earliest(fresh_until, vm.manifest.expires))
 
     def decide_module(self, module: CID, *, now: int | None = None) -> Decision | None:
         """May the module with this CID run? (for blocks that name their decoder by CID)
