@@ -173,7 +173,9 @@ PB_BAD = {
     "Data wrong wire type": b"\x08\x01",
     "Links wrong wire type": b"\x10\x01",
     "duplicate Data": b"\x0a\x01a\x0a\x01b",
-    "Links after Data": b"\x0a\x01a\x12\x24\x0a\x22" + bytes(CID.parse("QmNPWHBrVQiiV8FpyNuEPhB9E2rbvdy9Yx79EY1EJuyf9o")),
+    "Links on both sides of Data": (b"\x12\x24\x0a\x22" + bytes(CID.parse("QmNPWHBrVQiiV8FpyNuEPhB9E2rbvdy9Yx79EY1EJuyf9o"))
+                                    + b"\x0a\x01a\x12\x24\x0a\x22"
+                                    + bytes(CID.parse("QmNPWHBrVQiiV8FpyNuEPhB9E2rbvdy9Yx79EY1EJuyf9o"))),
     "length past end": b"\x0a\x05ab",
     "truncated varint": b"\x0a\x80",
     "non-minimal length": b"\x0a\x81\x00",

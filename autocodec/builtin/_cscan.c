@@ -583,6 +583,7 @@ py_pb_decode(PyObject *self, PyObject *data)
     const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(data);
     Py_ssize_t end = PyBytes_GET_SIZE(data), pos = 0;
     PyObject *links = PyList_New(0), *node_data = NULL, *node = NULL;
+    int links_before_data = 0; /* Data closed a run of Links: another link is a second Links section */
     if (links == NULL)
         return NULL;
     while (pos < end) {
@@ -590,7 +591,7 @@ py_pb_decode(PyObject *self, PyObject *data)
         if ((pos = pb_varint(p, end, pos, &key)) < 0)
             goto refuse;
         uint64_t num = key >> 3, wire = key & 7;
-        if ((num != 1 && num != 2) || wire != 2 || node_data != NULL)
+        if ((num != 1 && num != 2) || wire != 2 || (num == 1 && node_data != NULL) || (num == 2 && links_before_data))
             goto refuse;
         if ((pos = pb_varint(p, end, pos, &len)) < 0 || len > (uint64_t)(end - pos))
             goto refuse;
@@ -598,6 +599,7 @@ py_pb_decode(PyObject *self, PyObject *data)
             node_data = PyBytes_FromStringAndSize((const char *)p + pos, (Py_ssize_t)len);
             if (node_data == NULL)
                 goto fail;
+            links_before_data = PyList_GET_SIZE(links) > 0;
         } else {
             PyObject *link = pb_link(p, pos, pos + (Py_ssize_t)len);
             if (link == NULL)

@@ -8,11 +8,14 @@ Spec: ipld.io/specs/codecs/dag-pb/spec. Schema (protobuf field numbers)::
 Invariants:
 - Data model: ``{"Links": [{"Hash": CID, "Name"?: str, "Tsize"?: int}, ...], "Data"?: bytes}``;
   ``Links`` is always present on decode (possibly empty), ``Data`` only when the block has it.
-- Decode accepts only the canonical byte layout: every Links entry before Data, at most one
-  Data, inside a link Hash then Name then Tsize each at most once, Hash present and a valid
-  CID, the right wire type for every field, minimal varints, Tsize < 2^64, and nothing else
-  (unknown fields, groups, fixed-width types, trailing garbage are refused). Failures are
-  ``InvalidBlock``.
+- Decode accepts the canonical byte layout and one other: the Links entries as one run before
+  or after Data (a node with Data first decodes, as Kubo's go-codec-dagpb and the UnixFS spec's
+  "decoders MUST accept both field orderings" have it; Links on both sides of Data is refused),
+  at most one Data, inside a link Hash then Name then Tsize each at most once, Hash present and
+  a valid CID, the right wire type for every field, minimal varints, Tsize < 2^64, and nothing
+  else (unknown fields, groups, fixed-width types, trailing garbage are refused). Failures are
+  ``InvalidBlock``. A Data-first block decodes to the value of its canonical (Links-first)
+  twin, so re-encoding it gives that twin, not the block.
 - A Name is the link's bytes as a ``str``: UTF-8, and any byte that is not part of UTF-8 as a
   surrogate escape (U+DC80-U+DCFF, PEP 383, as ``os.listdir`` gives such file names). Kubo
   stores a file name's bytes as they are (``ipfs add`` of a directory whose names are not
@@ -143,17 +146,21 @@ def py_decode(data: bytes) -> dict[str, Any]:
     pos = 0
     links: list[dict[str, Any]] = []
     node: dict[str, Any] = {}
+    links_before_data = False  # Data closed a run of Links: another link is a second Links section
     while pos < end:
         num, wire, pos = _field(data, pos, end)
         if num not in (1, 2):
             raise InvalidBlock(f"dag-pb: unknown node field {num}")
         if wire != 2:
             raise InvalidBlock(f"dag-pb: node field {num} has wire type {wire}, expected 2 (bytes)")
-        if "Data" in node:
-            raise InvalidBlock("dag-pb: duplicate Data section" if num == 1 else "dag-pb: Links after Data (duplicate Links section)")
+        if num == 1 and "Data" in node:
+            raise InvalidBlock("dag-pb: duplicate Data section")
+        if num == 2 and links_before_data:
+            raise InvalidBlock("dag-pb: Links on both sides of Data (duplicate Links section)")
         start, pos = _length_delimited(data, pos, end, "node field")
         if num == 1:
             node["Data"] = data[start:pos]
+            links_before_data = bool(links)
         else:
             links.append(_decode_link(data, start, pos))
     node["Links"] = links
