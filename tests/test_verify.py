@@ -305,3 +305,42 @@ def test_cli_trust_add_ls_revoke(home: Path, capsys: pytest.CaptureFixture[str])
         assert main(bad) == 1
         err = capsys.readouterr().err
         assert err.startswith("autocodec: ") and "Traceback" not in err
+
+
+_EDITED_ROWS = {
+    "expires-text": "UPDATE trust_versions SET expires = 'soon' WHERE role = 'index'",
+    "version-text": "UPDATE trust_versions SET version = 'two' WHERE role = 'index'",
+    "root-version-real": "UPDATE trust_sets SET root_version = 1.5",
+    "root-cid-garbage": "UPDATE trust_sets SET root_cid = 'garbage'",
+    "manifest-cid-blob": "UPDATE trust_entries SET manifest_cid = x'0155'",
+}
+
+
+@pytest.mark.parametrize("sql", list(_EDITED_ROWS.values()), ids=list(_EDITED_ROWS))
+def test_trust_rows_edited_by_hand_are_a_typed_error(home: Path, sql: str,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """A trust row whose type or value this code never writes (edited by hand, damaged on disk)
+    is a ``StoreCorrupt`` naming the column, one line and exit 1 in the CLI, never a TypeError."""
+    import sqlite3
+
+    from autocodec.errors import StoreCorrupt
+
+    w = World()
+    m = w.manifest()
+    with TrustStore.open(home) as store:
+        pinned = store.pin(w.blocks[w.anchor], w.index(1, [("codec", 0x300001, m)], expires=NOW + 100 * YEAR),
+                           w.fetch, root_cid=w.anchor, now=NOW)
+        conn = sqlite3.connect(store.blocks.path)
+        conn.execute(sql)
+        conn.commit()
+        conn.close()
+        with pytest.raises(StoreCorrupt, match=r"trust_\w+\.\w+ holds"):
+            store.sets()
+            store.state(pinned.set_id)
+            store.resolve("codec", 0x300001, now=NOW)
+    for args in (["pin", "ls"], ["trust", "ls"], ["resolve", "codec", "0x300001"]):
+        code = main(args)
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "TypeError" not in err, err
+        if code:
+            assert code == 1 and err.startswith("autocodec: ") and len(err.strip().splitlines()) == 1, err

@@ -53,6 +53,7 @@ from ._ed25519 import PublicKey
 from ._envelope import open_envelope
 from ._fetch import Fetch, fetch_verified
 from ._module import VerifiedManifest, verify_manifest
+from ._rowtypes import row_cid, row_int
 from ._sigmemo import SCHEMA as MIGRATION_4
 
 if TYPE_CHECKING:  # pragma: no cover - _update is imported by the methods that pin or update (start-up)
@@ -379,12 +380,14 @@ class TrustStore:
         out = []
         for set_id, name, root_version, index_cid in self._rows(
                 "SELECT set_id, name, root_version, index_cid FROM trust_sets ORDER BY pinned_at, set_id"):
-            vers = self._rows("SELECT role, version, expires FROM trust_versions WHERE set_id = ? AND active = 1",
-                              (set_id,))
+            vers = [(r, row_int(v, "trust_versions.version"), row_int(e, "trust_versions.expires"))
+                    for r, v, e in self._rows(
+                        "SELECT role, version, expires FROM trust_versions WHERE set_id = ? AND active = 1", (set_id,))]
             count = self._rows("SELECT COUNT(*) FROM trust_entries WHERE set_id = ?", (set_id,))[0][0]
             index_version = next((v for r, v, _ in vers if r == "index"), None)
-            out.append(SetInfo(CID.parse(set_id), name, root_version, index_version,
-                               CID.parse(index_cid) if index_cid else None,
+            out.append(SetInfo(row_cid(set_id, "trust_sets.set_id"), str(name),
+                               row_int(root_version, "trust_sets.root_version"), index_version,
+                               row_cid(index_cid, "trust_sets.index_cid") if index_cid else None,
                                min((e for _, _, e in vers), default=0), count))
         return out
 
@@ -395,15 +398,20 @@ class TrustStore:
         row = self._rows("SELECT root_cid FROM trust_sets WHERE set_id = ?", (str(set_id),))
         if not row:
             raise SetNotFound(f"no pinned set {set_id}")
-        root_cid = CID.parse(row[0][0])
+        root_cid = row_cid(row[0][0], "trust_sets.root_cid")
         _env, root = _open_root(self.blocks.get(root_cid), self.limits.trust)
+        versions, cids = self._versions(set_id)
+        return TrustedState(set_id, root, root_cid, versions, cids, self.revoked())
+
+    def _versions(self, set_id: CID) -> tuple[dict[str, int], dict[str, CID]]:
+        """Per role, the highest version seen of a set and its document's CID."""
         vers = self._rows("SELECT role, version, cid FROM trust_versions WHERE set_id = ?", (str(set_id),))
-        return TrustedState(set_id, root, root_cid, {r: v for r, v, _ in vers},
-                            {r: CID.parse(c) for r, _, c in vers}, self.revoked())
+        return ({str(r): row_int(v, "trust_versions.version") for r, v, _ in vers},
+                {str(r): row_cid(c, "trust_versions.cid") for r, _, c in vers})
 
     def _kept(self) -> dict[CID, CID]:
         """Sets unpinned earlier whose versions are kept: anchor (``set_id``) -> newest root seen."""
-        return {CID.parse(s): CID.parse(c) for s, c in self._rows(
+        return {row_cid(s, "trust_versions.set_id"): row_cid(c, "trust_versions.cid") for s, c in self._rows(
             "SELECT set_id, cid FROM trust_versions WHERE role = 'root' "
             "AND set_id NOT IN (SELECT set_id FROM trust_sets) ORDER BY version")}
 
@@ -427,10 +435,8 @@ class TrustStore:
 
         _env, root = _open_root(block(root_cid, "root"), limits)
         anchor = block(set_id, "root")
-        vers = self._rows("SELECT role, version, cid FROM trust_versions WHERE set_id = ?", (str(set_id),))
-        state = TrustedState(set_id, root, root_cid, {r: v for r, v, _ in vers},
-                             {r: CID.parse(c) for r, _, c in vers}, self.revoked())
-        return state, anchor
+        versions, cids = self._versions(set_id)
+        return TrustedState(set_id, root, root_cid, versions, cids, self.revoked()), anchor
 
     def _lineage(self, set_id: CID, root_cid: CID) -> dict[CID, int]:
         """The roots of a pinned set this home holds: the current one and every ``previous``
@@ -468,7 +474,7 @@ class TrustStore:
         names: dict[str, str] = {}
         for set_id, set_name, current in self._rows("SELECT set_id, name, root_cid FROM trust_sets"):
             names[set_name] = set_id
-            for known_cid in self._lineage(CID.parse(set_id), CID.parse(current)):
+            for known_cid in self._lineage(row_cid(set_id, "trust_sets.set_id"), row_cid(current, "trust_sets.root_cid")):
                 known[known_cid] = set_id
         kept: dict[CID, tuple[CID, CID]] = {}  # root -> (anchor, newest root) of a set unpinned earlier
         for kept_id, kept_root in self._kept().items():
@@ -482,7 +488,7 @@ class TrustStore:
                 break
             hit = known.get(cid)
             if hit is not None:
-                return self.state(CID.parse(hit)), None  # verify_set refuses an older root's index
+                return self.state(row_cid(hit, "trust_sets.set_id")), None  # verify_set refuses an older root's index
             if cid in kept:  # pinned before and unpinned: its versions still bind (never back)
                 return self._kept_state(*kept[cid], fetch)
             try:
@@ -606,6 +612,7 @@ class TrustStore:
         earliest: int | None = None
         for role, cid, expires in self._rows(
                 "SELECT role, cid, expires FROM trust_versions WHERE set_id = ? AND active = 1", (set_id,)):
+            expires = row_int(expires, "trust_versions.expires")
             earliest = _earliest(earliest, expires)
             if now >= expires:
                 _log().warning("trust.decision", decision="reject", set=name, document=cid, role=role,
@@ -652,7 +659,7 @@ class TrustStore:
         for set_id, name, mcid, overrides in rows:
             try:
                 fresh_until = self._fresh(set_id, name, now)
-                vm = self._manifest(CID.parse(mcid), now, revoked, name, (kind, key))
+                vm = self._manifest(row_cid(mcid, "trust_entries.manifest_cid"), now, revoked, name, (kind, key))
                 self._check_revoked(vm, revoked, name)
             except (ExpiredError, RevokedError, NotTrusted) as exc:
                 first = first or exc
@@ -660,7 +667,7 @@ class TrustStore:
             _log().info("trust.decision", decision="accept", document=mcid, publisher=vm.manifest.publisher,
                         set=name, module=str(vm.manifest.module), kind=kind, code=key, policy="pinned-set",
                         overrides=bool(overrides), listed_by=len(rows))
-            return Decision(vm.manifest.module, "pinned-set", vm.cid, vm.manifest, CID.parse(set_id), name,
+            return Decision(vm.manifest.module, "pinned-set", vm.cid, vm.manifest, row_cid(set_id, "trust_sets.set_id"), name,
                             _earliest(fresh_until, vm.manifest.expires))
         assert first is not None
         raise first
@@ -684,7 +691,7 @@ class TrustStore:
                 fresh_until = self._fresh(set_id, name, now)
             except ExpiredError:
                 continue
-            return self._decide(vm, "pinned-set", CID.parse(set_id), name, fresh_until)
+            return self._decide(vm, "pinned-set", row_cid(set_id, "trust_sets.set_id"), name, fresh_until)
         for rule in self.allowed():
             if rule.target == str(m.module):
                 return self._decide(vm, "allow-list:module")
@@ -713,7 +720,7 @@ class TrustStore:
                 "SELECT e.manifest_cid FROM trust_entries e JOIN trust_sets s USING (set_id) "
                 "WHERE e.module_cid = ? ORDER BY s.rowid DESC", (str(module),)):
             try:
-                return self.authorize(self.blocks.get(CID.parse(mcid)), now=now)
+                return self.authorize(self.blocks.get(row_cid(mcid, "trust_entries.manifest_cid")), now=now)
             except (ExpiredError, RevokedError, NotTrusted):
                 continue
         if self.module_allowed(module):
@@ -747,11 +754,11 @@ class TrustStore:
 
     def overrides(self) -> frozenset[CID]:
         """Pinned sets the user allowed to take over codes other pinned sets serve."""
-        return frozenset(CID.parse(r[0]) for r in self._rows("SELECT set_id FROM trust_overrides"))
+        return frozenset(row_cid(r[0], "trust_overrides.set_id") for r in self._rows("SELECT set_id FROM trust_overrides"))
 
     def manifests_of(self, set_id: CID) -> list[CID]:
         """The manifests a pinned set lists (from its verified entries)."""
-        return [CID.parse(r[0]) for r in self._rows(
+        return [row_cid(r[0], "trust_entries.manifest_cid") for r in self._rows(
             "SELECT DISTINCT manifest_cid FROM trust_entries WHERE set_id = ? ORDER BY manifest_cid", (str(set_id),))]
 
     def listed(self, kind: str) -> list[str]:
