@@ -10,6 +10,8 @@ differently before its fix; the differences kept on purpose are listed in docs/b
 - DAG-PB: a node whose Data comes before its Links decodes, as go-codec-dagpb reads it (the
   UnixFS spec: decoders must accept both field orders); Links on both sides of Data is refused
   by both.
+- DAG-JSON: ``{"/": {"bytes": X}}`` with X not a string is an ordinary map (as go-ipld-prime
+  reads it), read, stored and printed as Kubo does.
 """
 
 from __future__ import annotations
@@ -120,3 +122,26 @@ def test_dag_put_and_paths_of_a_data_first_node_like_kubo(rpc: Rpc, home: Path) 
     mine = ours(home, "dag", "get", "--output-codec", "raw", ref)
     assert mine.returncode == 0, mine.stderr.decode()
     assert mine.stdout == kubo_get(rpc, ref, "raw") == b"x"
+
+
+# --- DAG-JSON: {"/": ...} maps that are neither a link nor bytes ----------------------------
+
+SLASH_TEXTS = [
+    b'{"/":{"bytes":5}}', b'{"/":{"bytes":null}}', b'{"/":{"bytes":[]}}', b'{"/":{"bytes":{}}}',
+    b'{"/":{"bytes":{"/":{"bytes":""}}}}', b'{"/":{"bytes":{"/":"bafkqaaa"}}}', b'{"a":[{"/":{"bytes":true}}]}',
+    b'{"/":{"bytes":"AQ"}}', b'{"/":5}', b'{"/":{"bytes":"AQ","x":1}}',
+]
+
+
+@pytest.mark.parametrize("text", SLASH_TEXTS, ids=lambda t: t.decode())
+def test_dag_put_of_slash_maps_like_kubo(rpc: Rpc, home: Path, text: bytes) -> None:
+    """A ``"bytes"`` value that is not a string leaves an ordinary map (go-ipld-prime looks for
+    a string there before it takes the bytes form): ``dag put`` stores the block Kubo stores, and
+    ``dag get`` prints Kubo's text back (it was refused, on read and on write)."""
+    theirs = kubo_put(rpc, text, "dag-json", "dag-cbor")
+    done = ours(home, "dag", "put", stdin=text)
+    assert done.returncode == 0, done.stderr.decode()
+    assert theirs is not None and done.stdout.decode().strip() == theirs
+    shown = ours(home, "dag", "get", theirs)
+    assert shown.returncode == 0, shown.stderr.decode()
+    assert shown.stdout == kubo_get(rpc, theirs, "dag-json")

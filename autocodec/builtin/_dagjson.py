@@ -14,7 +14,9 @@ Invariants (decode, both codecs):
   CID is refused, so two different blocks never decode to the same data, and text longer than
   the longest canonical CID is refused before base decoding) and bytes when its value is an
   object whose only key is ``"bytes"`` with a string value (standard base64, no padding,
-  canonical trailing bits). A malformed link or bytes form is an error, never a plain map.
+  canonical trailing bits). A malformed link or bytes form is an error, never a plain map;
+  ``{"/": X}`` where X is neither a string nor that one-key object (``{"/": 5}``,
+  ``{"/": {"bytes": 5}}``) is a plain map, as Kubo reads it, and is written back as one.
 
 Invariants (encode): the text Kubo's encoders (go-ipld-prime) write, measured against Kubo in
 ``tests/test_ipld_values_kubo.py``: floats as ``_jsontext.format_float``, strings with Go's
@@ -103,7 +105,7 @@ def _dag_object(pairs: list[tuple[str, Any]]) -> Any:
         inner = pairs[0][1]
         if type(inner) is str:
             return _parse_link(inner)
-        if type(inner) is dict and len(inner) == 1 and "bytes" in inner:
+        if _is_bytes_form(inner):
             return _parse_bytes(inner["bytes"])
         return {"/": inner}
     obj = dict(pairs)
@@ -161,9 +163,14 @@ def _parse_link(text: str) -> CID:
     return cid
 
 
-def _parse_bytes(text: Any) -> bytes:
-    if type(text) is not str:
-        raise _Reject('the "bytes" form needs a base64 string')
+def _is_bytes_form(inner: Any) -> bool:
+    """Whether ``inner`` (the value under a lone ``"/"`` key) makes the map the bytes form:
+    one ``"bytes"`` key whose value is a string. A ``"bytes"`` value of any other kind leaves
+    an ordinary map, as go-ipld-prime (Kubo) and js-dag-json read it."""
+    return type(inner) is dict and len(inner) == 1 and type(inner.get("bytes")) is str
+
+
+def _parse_bytes(text: str) -> bytes:
     try:
         raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
     except (binascii.Error, ValueError):
@@ -341,7 +348,8 @@ def _emit_json(value: Any) -> str:
 
 
 def _ambiguous(inner: Any) -> bool:
-    return type(inner) is str or (type(inner) is dict and len(inner) == 1 and "bytes" in inner)
+    """Whether ``{"/": inner}`` would be read back as a link or as bytes (or refused as one)."""
+    return type(inner) is str or _is_bytes_form(inner)
 
 
 class DagJson:
