@@ -848,6 +848,47 @@ def test_crash_during_update_keeps_old_state(world: World, home: Path, tmp_path:
         assert store.resolve("codec", 0x300001, now=NOW) is None
 
 
+_KILLED_PIN_CHILD = textwrap.dedent(
+    """
+    import os, signal, sys
+    from autocodec.registry import Runtime, pin_add
+    from autocodec.verify import TrustStore
+
+    home, index = sys.argv[1], sys.argv[2]
+    real = TrustStore.apply_update
+
+    def die_once_applied(self, *args, **kwargs):
+        real(self, *args, **kwargs)  # the set is committed: die before anything else runs
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    TrustStore.apply_update = die_once_applied
+    with Runtime(home, default_set=False) as rt:
+        pin_add(rt, index)
+    print("not reached")
+    """
+)
+
+
+@pytest.mark.slow
+def test_process_killed_right_after_a_pin_commits_leaves_where_the_set_was_found(world: World, home: Path) -> None:
+    """A pin killed just after the trust store committed (SIGKILL) leaves a consistent home: the set
+    and where it was found are both there (``pin update`` knows where to look), not a set whose
+    origin is lost (it used to be listed as pinned from 'unknown', with no update channel)."""
+    from autocodec.registry import Runtime, pin_ls
+
+    index = world.index(1, [("codec", 0x300001, world.manifest())])
+    with Runtime(home, default_set=False) as rt:
+        for cid, data in world.blocks.items():
+            rt.store.put(cid, data)
+    proc = subprocess.run([sys.executable, "-c", _KILLED_PIN_CHILD, str(home), str(index)], capture_output=True,
+                          text=True, timeout=120, check=False, env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.returncode == -signal.SIGKILL, proc.stderr
+    with Runtime(home, default_set=False) as rt:
+        (pin,) = pin_ls(rt)
+        assert pin.index_cid == index
+        assert pin.location.kind == "store", pin.location
+
+
 def test_stale_verified_set_cannot_roll_back_store(world: World, home: Path) -> None:
     with TrustStore.open(home) as store:
         v1 = store.pin(world.blocks[world.anchor], world.index(1), world.fetch, root_cid=world.anchor, now=NOW)

@@ -15,6 +15,8 @@ Invariants:
 - Versions never go down (the trust store refuses rollbacks); an update to the version
   already pinned is a no-op, but still re-fetches any of its blocks the store lost.
 - Every change ends with ``on_change()`` (the runtime starts a new generation).
+- Where a set was found (``registry_pins``) is written in the trust store's transaction of
+  the update: a process killed at any point leaves both the old or both the new.
 """
 
 from __future__ import annotations
@@ -253,13 +255,18 @@ class Pins:
         changed = current != verified.index_cid
         if changed and canary is not None:
             canary(verified, fetch)  # raises CanaryFailed: nothing applied
-        if changed:
-            self.trust.apply_update(verified, anchor_envelope=anchor, now=now)
-        with self.store.transaction() as conn:
+        def record(conn: Any) -> None:
             conn.execute("INSERT OR REPLACE INTO registry_pins VALUES (?, ?, ?, ?, ?, ?, COALESCE("
                          "(SELECT pinned_at FROM registry_pins WHERE set_id = ?), ?))",
                          (str(verified.set_id), verified.name, location.kind, location.where, location.node,
                           str(verified.index_cid), str(verified.set_id), now))
+
+        self._ensure()
+        if changed:  # where the set was found commits with the set (a kill in between lost it)
+            self.trust.apply_update(verified, anchor_envelope=anchor, now=now, also=record)
+        else:
+            with self.store.transaction() as conn:
+                record(conn)
         self.on_change()
         log.info("pin", set=verified.name, set_id=str(verified.set_id), index=str(verified.index_cid),
                  version=verified.index.version, changed=changed, location=location.describe(), modules=modules,

@@ -28,7 +28,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -547,8 +547,11 @@ class TrustStore:
         return verified
 
     def apply_update(self, verified: VerifiedSet, *, anchor_envelope: bytes | None = None,
-                     now: int | None = None) -> None:
-        """Store a ``VerifiedSet`` in one transaction (all or nothing); refuses rollbacks."""
+                     now: int | None = None, also: Callable[[Any], object] | None = None) -> None:
+        """Store a ``VerifiedSet`` in one transaction (all or nothing); refuses rollbacks.
+
+        ``also(conn)`` runs inside that transaction, after the set is written: a caller's own
+        record of the update (where the set was found) commits with it or not at all."""
         set_id = str(verified.set_id)
         now = int(time.time()) if now is None else now
         with self._write() as conn:
@@ -584,6 +587,8 @@ class TrustStore:
                               int(role in verified.expires)))
             conn.execute("DELETE FROM trust_entries WHERE set_id = ?", (set_id,))
             self._write_entries(conn, verified)
+            if also is not None:
+                also(conn)
         _log().info("trust.store", decision="accept", set=verified.name, document=str(verified.index_cid),
                   versions=verified.versions, policy="all-or-nothing")
 
