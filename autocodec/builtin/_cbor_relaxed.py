@@ -18,7 +18,7 @@ Invariants:
   - one tag on an item that is not a byte string: the tag is dropped (go-ipld-prime looks at tags
     only on byte strings), map keys included.
 - Still refused, as Kubo refuses them: integers, lengths and tag numbers not in their shortest
-  form; indefinite lengths; two tags on one item; a byte string tagged other than 42 (or, with
+  form; tag numbers above 2^63-1; indefinite lengths; two tags on one item; a byte string tagged other than 42 (or, with
   ``links=False``, tagged at all); a link without its 0x00 prefix or not a CID; NaN and
   infinities; simple values other than false, true, null and undefined; map keys that are not
   text; trailing bytes.
@@ -47,6 +47,8 @@ _SINGLE = struct.Struct(">f")
 _DOUBLE = struct.Struct(">d")
 _MINIMUM = {24: 24, 25: 0x100, 26: 0x10000, 27: 0x100000000}
 """The smallest argument each long head form may carry (a shorter form holds anything less)."""
+_MAX_TAG = (1 << 63) - 1
+"""The largest tag number Kubo reads (its CBOR tokenizer refuses larger ones, dropped or not)."""
 _NO_KEY = object()
 _INFINITY = float("inf")
 
@@ -87,6 +89,8 @@ def read(data: bytes, link: Callable[[bytes], Any] | None, name: str) -> Any:
         major, info, arg, pos = head(pos)
         tag = None
         if major == 6:
+            if arg > _MAX_TAG:
+                raise fail(f"tag number {arg} is over 2^63-1", start)
             tag = arg
             major, info, arg, pos = head(pos)
             if major == 6:
