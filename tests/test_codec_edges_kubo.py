@@ -13,6 +13,7 @@ differently before its fix; the differences kept on purpose are listed in docs/b
 - DAG-JSON: ``{"/": {"bytes": X}}`` with X not a string is an ordinary map (as go-ipld-prime
   reads it), read, stored and printed as Kubo does.
 - DAG-CBOR and CBOR: a tag number above 2^63-1 is refused, as Kubo's tokenizer refuses it.
+- ``dag export`` writes identity-CID blocks, as Kubo's does: the same CAR bytes.
 """
 
 from __future__ import annotations
@@ -172,3 +173,22 @@ def test_tag_numbers_read_like_kubo(rpc: Rpc, codec: str, case: str) -> None:
     except InvalidBlock:
         mine = None
     assert mine == (theirs.rstrip(b"\n") if theirs is not None else None)
+
+
+# --- dag export: identity CIDs --------------------------------------------------------------
+
+
+def test_dag_export_writes_identity_blocks_like_kubo(rpc: Rpc, home: Path) -> None:
+    """Kubo's ``dag export`` writes a section for each identity CID it meets (the root too), as
+    ``dag stat`` counts them; the export here skipped them (same blocks counted, fewer written)."""
+    leaf = b'{"x":1}'
+    doc = json.dumps({"i": {"/": "bafkqaaa"}, "j": {"/": "bafkqaf3imvwgy3zaneqgc3janfxgy2lomvscay3jmqfa"},
+                      "k": {"/": kubo_put(rpc, leaf, "dag-json", "dag-cbor")}}).encode()
+    root = kubo_put(rpc, doc, "dag-json", "dag-cbor")
+    for text in (leaf, doc):
+        assert ours(home, "dag", "put", stdin=text).returncode == 0
+    assert root is not None
+    for ref in (root, "bafkqaaa"):
+        mine = ours(home, "dag", "export", ref)
+        assert mine.returncode == 0, mine.stderr.decode()
+        assert mine.stdout == rpc.call("dag/export", {"arg": ref}), ref

@@ -133,7 +133,8 @@ def export_car(source: WalkSource, root: CID, out: BinaryIO, progress: Progress 
                ahead: LinksAhead | None = None) -> Exported:
     """Write the DAG under ``root`` to ``out`` as a CARv1 with ``root`` as its only root.
 
-    Every codec's links are followed (through ``source.links``); a block that cannot be had
+    Every codec's links are followed (through ``source.links``); blocks under identity CIDs are
+    written too, each once, as Kubo's ``dag export`` writes them. A block that cannot be had
     raises before or while writing (the CAR is then incomplete: write to a temporary file
     and rename when it matters).
     """
@@ -143,9 +144,7 @@ def export_car(source: WalkSource, root: CID, out: BinaryIO, progress: Progress 
     first = next(blocks)  # the root, fetched before the header is written
     writer = CarWriter(out, [root])
     count = 0
-    for cid, data in itertools.chain([first], blocks):
-        if cid.version == 1 and cid.hash_code == 0:
-            continue
+    for cid, data in itertools.chain([first], blocks):  # identity CIDs too, as Kubo's dag export writes them
         writer.write(cid, data)
         count += 1
         if progress is not None:
