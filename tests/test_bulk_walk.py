@@ -1,6 +1,7 @@
 """DAG walks with links found ahead in the bulk workers (``autocodec.dag._ahead``): the same
 CAR bytes, the same blocks counted, the same missing blocks and the same error for a corrupt
-block as the serial walk; small DAGs stay serial."""
+block as the serial walk; small DAGs stay serial. The DAG here is small, so the walks that are
+about the bulk path start jobs from 64 blocks (the default waits for 512)."""
 
 from __future__ import annotations
 
@@ -56,11 +57,11 @@ def test_dag_export_with_links_ahead_is_the_serial_car(dag: tuple[Path, CID, lis
     home, root, blocks = dag
     with autocodec.Runtime(home) as rt:
         serial = _export(rt, root, None)
-        with LinksAhead(rt, workers=2) as ahead:
+        with LinksAhead(rt, workers=2, min_items=64) as ahead:
             assert _export(rt, root, ahead) == serial
             assert ahead.hits > len(blocks) // 2  # most blocks came from the workers
             assert ahead.codecs_done >= {0x71, 0x70, 0x78}  # dag-cbor, dag-pb and git-raw in bulk
-        with LinksAhead(rt, workers=2) as ahead:
+        with LinksAhead(rt, workers=2, min_items=64) as ahead:
             assert stat(rt, [root], ahead=ahead) == stat(rt, [root])
 
 
@@ -77,7 +78,7 @@ def test_car_export_with_links_ahead_is_the_serial_car_and_missing(dag: tuple[Pa
             out = {}
             for mode in (False, True):
                 buf = io.BytesIO()
-                with LinksAhead(rt, workers=2) as ahead:
+                with LinksAhead(rt, workers=2, min_items=64) as ahead:
                     result = store_export_car(rt.store, root, buf, links=runtime_links(rt), ahead=ahead if mode else None)
                     out[mode] = (buf.getvalue(), result)
             assert out[True] == out[False]
@@ -99,7 +100,7 @@ def test_a_corrupt_block_stops_the_walk_as_it_does_serially(dag: tuple[Path, CID
         try:
             seen = {}
             for mode in (False, True):
-                with LinksAhead(rt, workers=2) as ahead:
+                with LinksAhead(rt, workers=2, min_items=64) as ahead:
                     buf = io.BytesIO()
                     with pytest.raises(StoreCorrupt) as caught:
                         export_car(rt, root, buf, ahead=ahead if mode else None)
@@ -114,7 +115,7 @@ def test_a_corrupt_block_stops_the_walk_as_it_does_serially(dag: tuple[Path, CID
 def test_small_dags_stay_serial(tmp_path: Path) -> None:
     with autocodec.Runtime(tmp_path / "home") as rt:
         root, _ = git_dag(rt, 2, 10, nodes=5)
-        with LinksAhead(rt, workers=2) as ahead:
+        with LinksAhead(rt, workers=2, min_items=64) as ahead:
             _export(rt, root, ahead)
             assert ahead.hits == 0
 
@@ -141,6 +142,7 @@ def test_runtime_walk_in_bulk_is_the_serial_walk(dag: tuple[Path, CID, list[CID]
 
     def record(self: LinksAhead, *args: object, **kwargs: object) -> None:
         real(self, *args, **kwargs)  # type: ignore[arg-type]
+        self.min_items = 64  # the DAG is small: jobs from 64 blocks, as in the tests above
         made.append(self)
 
     with autocodec.Runtime(home) as rt, pytest.MonkeyPatch.context() as mp:
@@ -148,3 +150,18 @@ def test_runtime_walk_in_bulk_is_the_serial_walk(dag: tuple[Path, CID, list[CID]
         mp.setattr(_ahead.LinksAhead, "__init__", record)
         assert list(rt.walk(root, bulk=True)) == serial
     assert len(made) == 1 and made[0].hits > len(serial) // 2
+
+
+@pytest.mark.slow  # forks the bulk pool's worker processes
+def test_by_default_only_a_stack_of_512_blocks_starts_a_job(tmp_path: Path) -> None:
+    """A job's round trip costs what the links of a few hundred blocks do here: the narrow DAG
+    (subtrees of 96 blobs) stays serial by default, a wide one (a subtree of 700) does not."""
+    with autocodec.Runtime(tmp_path / "home") as rt:
+        narrow, _ = git_dag(rt, 8, 96, nodes=5)
+        wide, blocks = git_dag(rt, 1, 700, nodes=5)
+        with LinksAhead(rt, workers=2) as ahead:
+            _export(rt, narrow, ahead)
+            assert ahead.hits == 0
+        with LinksAhead(rt, workers=2) as ahead:
+            assert _export(rt, wide, ahead) == _export(rt, wide, None)
+            assert ahead.hits > 600  # all but the few visited before the stack held 512

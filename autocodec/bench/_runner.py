@@ -47,6 +47,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "load": ("load.runtime", "load.sandbox"),
     "threads": ("threads.sha256", "bulk.ceiling", "threads.git-raw", "bulk.digest.blake3", "bulk.links.git-raw",
                 "bulk.start", "bulk.verify.sha2-256", "bulk.verify.blake3", "bulk.export.git-raw",
+                "bulk.export.git-raw.wide",
                 "threads.git-raw.threads", "threads.git-raw.guest", "threads.blake3"),
     "memory": ("memory.add.size", "memory.add.fastcdc", "memory.add.buzhash"),
     "cli": ("cli.decode.builtin", "cli.decode.wasm"),

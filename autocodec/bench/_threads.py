@@ -264,22 +264,29 @@ def _cli_paths(config: BenchConfig, rounds: int, hasher: Any, at: str) -> list[F
             dirs, files = (8, 16) if small else (64, 128)
             root = _git_dag(rt, dirs, files)
             blocks = dirs * (files + 1) + 1
+            wide_dirs, wide_files = (2, 600) if small else (2, 4096)  # a stack of 512 starts jobs
+            wide = _git_dag(rt, wide_dirs, wide_files)
+            wide_blocks = wide_dirs * (wide_files + 1) + 1
 
-            def export(ahead: LinksAhead | None) -> bytes:
+            def export(ahead: LinksAhead | None, top: CID = root) -> bytes:
                 out = io.BytesIO()
-                export_car(rt, root, out, ahead=ahead)
+                export_car(rt, top, out, ahead=ahead)
                 return out.getvalue()
 
-            with LinksAhead(rt, workers=2) as ahead:
-                if export(ahead) != export(None):
-                    raise AssertionError("LinksAhead changed the exported CAR")
+            for top in (root, wide):
+                with LinksAhead(rt, workers=2) as ahead:
+                    if export(ahead, top) != export(None, top):
+                        raise AssertionError("LinksAhead changed the exported CAR")
             jobs: list[tuple[str, str, int, Callable[[], object], Callable[[], object]]] = [
                 ("bulk.verify.sha2-256", f"check {len(sha)} x 256 KiB sha2-256 blocks (threads)", len(sha),
                  lambda: serial_verify(sha_pairs), lambda: verifier.check(sha_pairs)),
                 ("bulk.verify.blake3", f"check {len(b3)} x 1 KiB BLAKE3 blocks (Wasm hash, batched)", len(b3),
                  lambda: serial_verify(b3_pairs), lambda: verifier.check(b3_pairs)),
-                ("bulk.export.git-raw", f"dag export of a {blocks}-block git DAG (links ahead)", blocks,
-                 lambda: export(None), lambda: export(LinksAhead(rt, workers=2))),
+                ("bulk.export.git-raw", f"dag export of a {blocks}-block git DAG, {dirs} x {files} (links ahead)",
+                 blocks, lambda: export(None), lambda: export(LinksAhead(rt, workers=2))),
+                ("bulk.export.git-raw.wide", f"dag export of a {wide_blocks}-block git DAG, {wide_dirs} x {wide_files}"
+                 " (links ahead)", wide_blocks,
+                 lambda: export(None, wide), lambda: export(LinksAhead(rt, workers=2), wide)),
             ]
             for _, _, _, _, fast in jobs:
                 fast()

@@ -16,8 +16,14 @@ Invariants:
   does not resolve, or whose links fail is left to the walk's own path, which then raises (or
   fetches, or skips) exactly as without this.
 - Bounded: at most ``max_items`` blocks and ``max_bytes`` of data are held; a job is started
-  only for ``min_items`` or more blocks (small DAGs stay serial), and after a futile look the
-  next one waits ``min_items`` visits.
+  only for ``min_items`` or more blocks (small DAGs, and narrow ones whose stack never holds
+  that many, stay serial); the stack is looked at only once it holds ``min_items`` entries,
+  and after a futile look (entries already seen, raw, or not stored) the next one waits
+  ``min_items`` visits.
+  A job's round trip costs about what finding the links of 400-500 git objects in this
+  process does (measured on 2 cores: ``links_many`` of 512 git objects on 2
+  workers 0.89x of 1, of 128 1.4x), so the default is 512: with 64, exporting 64 trees of 128
+  blobs took 1.2x the serial time (64 jobs of ~190 blocks), and 0.94x with 512 (serial).
 """
 
 from __future__ import annotations
@@ -35,7 +41,7 @@ _RAW = 0x55
 class LinksAhead:
     """Cached ``(data, links)`` of blocks a walk over ``runtime`` is about to visit."""
 
-    def __init__(self, runtime: Any, *, workers: int | None = None, min_items: int = 64,
+    def __init__(self, runtime: Any, *, workers: int | None = None, min_items: int = 512,
                  max_items: int = 4096, max_bytes: int = 32 << 20) -> None:
         from ..loader._pool import cores
 
@@ -59,7 +65,8 @@ class LinksAhead:
         CID of a stack entry; ``seen``: CIDv1s already visited, not to read again)."""
         self._visits += 1
         got = self._cache.pop(key, None)
-        if got is None and self.workers > 1 and self._visits >= self._next_try:
+        if (got is None and self.workers > 1 and self._visits >= self._next_try
+                and len(pending) + 1 >= self.min_items):  # a smaller stack cannot fill a job
             self._fill(key, pending, seen, cid_of)
             got = self._cache.pop(key, None)
         if got is not None:
