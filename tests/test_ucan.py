@@ -260,3 +260,61 @@ def test_cli_delegate_and_revoke(tmp_path: Path) -> None:
     bad = run_cli(home, "ucan", "delegate", "--key", "alice", "--to", bob_did, "--cmd", "/x", "--policy", "[[",
                   "-o", str(tmp_path / "x"), check=False)
     assert bad.returncode == 1 and bad.stderr.decode().count("\n") == 1
+
+
+def _chain(length: int, now: int) -> tuple[list[SigningKey], list[Any]]:
+    """``length`` delegations of /wasm/run, each key to the next; keys[0] is the subject."""
+    keys = [SigningKey.generate() for _ in range(length + 1)]
+    chain: list[Any] = []
+    for i in range(length):
+        chain.append(delegate(keys[i], keys[i + 1].did, "/wasm/run", now=now, proof=chain[-1] if chain else None))
+    return keys, chain
+
+
+MAX_CHAIN = 32  # the documented caps (docs/invocations.md), stated here so the tests run on any version
+MAX_STEPS = 1_000_000
+
+
+def test_chains_up_to_the_cap_validate_longer_ones_are_refused() -> None:
+    now = int(time.time())
+    keys, chain = _chain(MAX_CHAIN + 1, now)
+    top = invoke(keys[-1], keys[0].did, "/wasm/run", {}, now=now, proofs=chain)
+    with pytest.raises(InvalidClaim, match=f"at most {MAX_CHAIN}"):
+        validate_invocation(top, chain, now)
+    # the same subject, MAX_CHAIN delegations deep: valid
+    fits = invoke(keys[-2], keys[0].did, "/wasm/run", {}, now=now, proofs=chain[:-1])
+    assert len(validate_invocation(fits, chain[:-1], now).chain) == MAX_CHAIN
+
+
+def test_a_prf_repeating_a_delegation_is_refused_before_any_signature_is_checked() -> None:
+    # Each prf entry used to cost a signature check and a policy check, repeated entries too, all
+    # before the chain was known to be rooted at the subject: a 4 MiB container naming one forged
+    # delegation 100k times kept an executor busy for minutes. Refused now before any signature.
+    now = int(time.time())
+    executor, mallory = SigningKey.generate(), SigningKey.generate()
+    forged = bytearray(delegate(mallory, mallory.did, "/wasm/run", now=now).data)
+    forged[5] ^= 1  # a bad signature: checking it would say InvalidSignature
+    bad = parse_token(bytes(forged))
+    with pytest.raises(InvalidSignature):
+        validate_invocation(invoke(mallory, executor.did, "/wasm/run", {}, now=now, proofs=[bad]), [bad], now)
+    twice = invoke(mallory, executor.did, "/wasm/run", {}, now=now, proofs=[bad, bad])
+    with pytest.raises(InvalidClaim, match="more than once"):
+        validate_invocation(twice, [bad], now)
+    many = invoke(mallory, executor.did, "/wasm/run", {}, now=now, proofs=[bad] * 1000)
+    with pytest.raises(InvalidClaim, match="at most"):
+        validate_invocation(many, [bad], now)
+
+
+def test_policy_evaluation_is_bounded_in_work() -> None:
+    # A delegate may add any policy when re-delegating, and the invoker chooses the arguments:
+    # 300 statements quantifying over a 100k-item list took 32 s to evaluate (and held).
+    now = int(time.time())
+    owner, delegate_key = SigningKey.generate(), SigningKey.generate()
+    items = MAX_STEPS // 10
+    heavy = [["all", ".a", ["==", ".", 1]]] * 11  # 11 * (1 + items) steps > MAX_STEPS
+    dlg = delegate(owner, delegate_key.did, "/wasm/run", now=now, policy=heavy)
+    inv = invoke(delegate_key, owner.did, "/wasm/run", {"a": [1] * items}, now=now, proofs=[dlg])
+    with pytest.raises(MatchError, match="evaluation budget"):
+        validate_invocation(inv, [dlg], now)
+    assert not matches(heavy, {"a": [1] * items})
+    assert matches(heavy[:9], {"a": [1] * items})  # within the budget it holds

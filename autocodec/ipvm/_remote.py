@@ -162,9 +162,10 @@ class RemoteExecutor:
     def _authorize_awaits(self, chain: tuple[Token, ...], task: Invocation) -> None:
         """Every job the task awaits (transitively) must be one the chain's policies allow too:
         a pipeline cannot smuggle a job the delegation would refuse."""
-        from ..verify.ucan import MatchError, failing_statement
+        from ..verify.ucan import EvalBudget, MatchError, failing_statement
 
         limits = self.executor.limits
+        budget = EvalBudget()  # one budget for every awaited job, as for the invoked one
         seen: set[CID] = set()
         todo = list(task.awaits)
         while todo:
@@ -177,7 +178,7 @@ class RemoteExecutor:
             awaited = self.executor.invocation(cid)
             args = task_args(awaited)
             for token in chain:
-                failed = failing_statement(token.payload["pol"], args)
+                failed = failing_statement(token.payload["pol"], args, budget)
                 if failed is not None:
                     raise MatchError(f"awaited job {cid} violates delegation {token.cid}'s policy statement "
                                      f"{str(failed)[:120]}")

@@ -29,7 +29,7 @@ from ._errors import (
     UcanError,
     UnavailableProof,
 )
-from ._policy import check_policy, failing_statement, glob_match, matches, parse_selector, select
+from ._policy import EvalBudget, check_policy, failing_statement, glob_match, matches, parse_selector, select
 from ._revocations import Revocations
 from ._token import (
     DELEGATION_TAG,
@@ -52,6 +52,7 @@ __all__ = [
     "INVOCATION_TAG",
     "RECEIPT_TAG",
     "REVOKE_COMMAND",
+    "EvalBudget",
     "Expired",
     "InvalidAudience",
     "InvalidClaim",

@@ -13,23 +13,44 @@ Invariants:
 - Equality is IPLD data-model equality with one numeric rule: an integer equals a float of
   the same value (``1 == 1.0``); booleans equal only booleans. Ordering compares numbers only.
 - ``and []`` and ``or []`` are true; ``all`` over an empty collection is true, ``any`` false.
+- Evaluation is also bounded in work: every statement applied (each element a quantifier
+  visits counts) spends one step of an ``EvalBudget`` (``MAX_STEPS`` per invocation, shared by
+  every policy of its chain); a policy that needs more does not hold (``MatchError``), so a
+  large policy over large arguments cannot keep the validator busy for minutes.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from ...cid import CID
-from ._errors import InvalidToken
+from ._errors import InvalidToken, MatchError
 
 MAX_DEPTH = 32
 """Deepest nesting of statements accepted in one policy."""
 
+MAX_STEPS = 1_000_000
+"""Statements one validation may apply (about a second of CPU); see ``EvalBudget``."""
+
 _COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
 _MISSING = object()
+
+
+class EvalBudget:
+    """Steps left for evaluating policies; ``spend`` raises ``MatchError`` when none are left."""
+
+    def __init__(self, steps: int = MAX_STEPS) -> None:
+        self.steps = steps
+
+    def spend(self) -> None:
+        self.steps -= 1
+        if self.steps < 0:
+            raise MatchError("the delegations' policies need more than their evaluation budget "
+                             f"({MAX_STEPS} statement applications) for these arguments")
 
 
 @dataclass(frozen=True)
@@ -148,35 +169,40 @@ def _check(st: Any, depth: int) -> None:
         raise InvalidToken(f"unknown policy operator {op[:20]!r}")
 
 
-def matches(policy: Sequence[Any], args: Any) -> bool:
-    """True when every statement of a (checked) policy holds for ``args``."""
-    return all(_eval(st, args) for st in policy)
+def matches(policy: Sequence[Any], args: Any, budget: EvalBudget | None = None) -> bool:
+    """True when every statement of a (checked) policy holds for ``args`` within ``budget``."""
+    try:
+        return failing_statement(policy, args, budget) is None
+    except MatchError:
+        return False
 
 
-def failing_statement(policy: Sequence[Any], args: Any) -> Any | None:
-    """The first statement of ``policy`` that does not hold, or None."""
+def failing_statement(policy: Sequence[Any], args: Any, budget: EvalBudget | None = None) -> Any | None:
+    """The first statement of ``policy`` that does not hold, or None (``MatchError`` past ``budget``)."""
+    budget = EvalBudget() if budget is None else budget
     for st in policy:
-        if not _eval(st, args):
+        if not _eval(st, args, budget):
             return st
     return None
 
 
-def _eval(st: Sequence[Any], value: Any) -> bool:
+def _eval(st: Sequence[Any], value: Any, budget: EvalBudget) -> bool:
+    budget.spend()
     op = st[0]
     if op == "not":
-        return not _eval(st[1], value)
+        return not _eval(st[1], value, budget)
     if op == "and":
-        return all(_eval(inner, value) for inner in st[1])
+        return all(_eval(inner, value, budget) for inner in st[1])
     if op == "or":
-        return not st[1] or any(_eval(inner, value) for inner in st[1])
-    selected = select(parse_selector(st[1]), value)
+        return not st[1] or any(_eval(inner, value, budget) for inner in st[1])
+    selected = select(_parsed(st[1]), value)
     if selected is _MISSING:
         return False
     if op in ("all", "any"):
         items = list(selected.values()) if isinstance(selected, dict) else selected
         if not isinstance(items, list):
             return False
-        results = (_eval(st[2], item) for item in items)
+        results = (_eval(st[2], item, budget) for item in items)
         return all(results) if op == "all" else any(results)
     if op == "==":
         return equal(selected, st[2])
@@ -188,6 +214,11 @@ def _eval(st: Sequence[Any], value: Any) -> bool:
         return False
     a, b = selected, st[2]
     return bool({"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op])
+
+
+@functools.lru_cache(maxsize=1024)
+def _parsed(text: str) -> tuple[_Step, ...]:
+    return parse_selector(text)
 
 
 def _is_number(v: Any) -> bool:

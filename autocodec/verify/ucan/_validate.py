@@ -6,7 +6,9 @@ alignment, subject, powerline, policy). ``prf`` lists the chain from the root de
 
 Invariants (checked in this order, so each failure has the fixture's error name):
 1. the invocation's signature (``InvalidSignature``) and its own time bounds (``Expired``);
-2. every ``prf`` CID is among the given proofs (``UnavailableProof``); no proofs at all is
+2. ``prf`` names at most ``MAX_CHAIN`` delegations, none twice (``InvalidClaim``: a chain never
+   needs a delegation twice, and each entry costs a signature check, so this is checked before
+   any); every ``prf`` CID is among the given proofs (``UnavailableProof``); no proofs at all is
    only allowed when the invoker is the subject (``InvalidClaim``);
 3. each delegation's signature, then its time bounds at ``now`` (``Expired``, ``TooEarly``);
 4. the root delegation names a subject (a powerline ``sub: null`` is only valid further down)
@@ -15,7 +17,8 @@ Invariants (checked in this order, so each failure has the fixture's error name)
 5. each delegation's ``aud`` issues the next token, the last one's the invocation
    (``InvalidAudience``); the executor, when given, is the invocation's audience (or subject);
 6. each delegation's command covers the invoked one segment-wise (``InvalidClaim``), and its
-   policy holds for the invocation's arguments (``MatchError``);
+   policy holds for the invocation's arguments (``MatchError``, also when the policies need more
+   than one ``EvalBudget`` of work for them);
 7. no delegation in the chain is revoked (``Revoked``).
 Nothing here reads a clock: ``now`` is always passed in.
 """
@@ -38,8 +41,11 @@ from ._errors import (
     TooEarly,
     UnavailableProof,
 )
-from ._policy import check_policy, failing_statement
+from ._policy import EvalBudget, check_policy, failing_statement
 from ._token import Token
+
+MAX_CHAIN = 32
+"""Most delegations one invocation's ``prf`` may name (a chain of delegates 32 deep)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +93,12 @@ def validate_invocation(
     invocation.check_signature()
     check_time(invocation, now)
     prf: list[CID] = list(invocation.payload["prf"])
+    if len(prf) > MAX_CHAIN:
+        raise InvalidClaim(f"invocation {invocation.cid} names {len(prf)} proofs; a chain has at most {MAX_CHAIN}")
+    if len(set(prf)) != len(prf):
+        twice = next(cid for cid in prf if prf.count(cid) > 1)
+        raise InvalidClaim(f"invocation {invocation.cid} names delegation {twice} more than once in prf "
+                           f"(a chain never needs a delegation twice)")
     chain: list[Token] = []
     for cid in prf:
         token = by_cid.get(cid)
@@ -123,10 +135,11 @@ def validate_invocation(
         audience = invocation.aud or subject
         if audience != executor:
             raise InvalidAudience(f"invocation {invocation.cid} is for {audience}, not this executor {executor}")
+    budget = EvalBudget()  # one budget for the whole chain
     for token in chain:
         if not command_covers(token.cmd, invocation.cmd):
             raise InvalidClaim(f"delegation {token.cid} grants {token.cmd}, not {invocation.cmd}")
-        failed = failing_statement(token.payload["pol"], invocation.payload["args"])
+        failed = failing_statement(token.payload["pol"], invocation.payload["args"], budget)
         if failed is not None:
             raise MatchError(f"invocation arguments violate delegation {token.cid}'s policy statement "
                              f"{str(failed)[:120]}")
