@@ -318,3 +318,60 @@ def test_policy_evaluation_is_bounded_in_work() -> None:
         validate_invocation(inv, [dlg], now)
     assert not matches(heavy, {"a": [1] * items})
     assert matches(heavy[:9], {"a": [1] * items})  # within the budget it holds
+
+
+def test_selector_forms_of_the_policy_spec() -> None:
+    # ucan-wg/delegation, "Selectors": repeated optionals are one; a quoted field name is any key.
+    args = {"a]b": 1, 'q"': 2, "1": 3, "list": [10, 20]}
+    assert matches([["==", ".foo???", None]], args)  # refused as malformed before
+    assert matches([["==", '.["a]b"]', 1]], args)  # a ']' inside the quotes ended the bracket
+    assert matches([["==", '.["q\\""]', 2]], args)  # the escape was kept as a backslash
+    assert matches([["==", '.["1"]', 3], ["==", ".list[1]?", 20], ["==", ".list[5]??", None]], args)
+    for bad in (".1", ".[]", '.["x"', '.["x"]]', ".a..b"):  # .1 selected the key "1" before
+        with pytest.raises(InvalidToken):
+            check_policy([["==", bad, 1]])
+
+
+def test_inequalities_take_numbers_when_the_policy_is_checked() -> None:
+    # The spec's schema: an inequality's value is a Number. ["<", ".fuel", "9"] was accepted and
+    # never held, so ["not", ["<", ".fuel", "9"]] held for every invocation.
+    for value in ("9", None, True, [1], {"a": 1}):
+        with pytest.raises(InvalidToken):
+            check_policy([["not", ["<", ".fuel", value]]])
+    check_policy([["<", ".fuel", 9], [">=", ".fuel", 1.5]])
+
+
+@pytest.mark.parametrize(("policy", "args", "want"), [
+    # numbers: integers and floats compare by value, booleans are not numbers
+    ([["==", ".a", 1.0], ["<", ".a", 1.5], [">=", ".a", 1.0]], {"a": 1}, True),
+    ([["<", ".a", 2**64]], {"a": 2**64 - 1}, True),
+    ([[">", ".a", 0]], {"a": True}, False),
+    ([["==", ".a", 1]], {"a": True}, False),
+    # missing paths: the statement does not hold; '?' selects null instead
+    ([["==", ".a.b", None]], {"a": {}}, False),
+    ([["==", ".a.b?", None]], {"a": {}}, True),
+    ([["==", ".a.b?.c", None]], {"a": {}}, True),  # an optional miss selects null for the whole selector
+    ([["==", ".x.y?", None]], {}, False),  # a miss before the optional segment still fails (the spec)
+    ([["any", ".missing", ["==", ".", 1]]], {}, False),
+    # quantifiers: over list elements or map values; over anything else they do not hold
+    ([["all", ".m", [">", ".", 0]]], {"m": {"x": 1, "y": 2}}, True),
+    ([["any", ".s", ["==", ".", "a"]]], {"s": "abc"}, False),
+    ([["all", ".s", ["==", ".", "a"]]], {"s": "abc"}, False),
+    ([["all", ".n", ["==", ".", 1]]], {"n": 1}, False),
+    ([["all", ".e", ["==", ".", 1]], ["not", ["any", ".e", ["==", ".", 1]]]], {"e": []}, True),
+    # nested quantifiers (the spec's newsletter example, the fixture policy.json cannot be read for)
+    ([["all", ".newsletters", ["any", ".recipients", ["==", ".email", "bob@example.com"]]]],
+     {"newsletters": {"xmas": {"recipients": [{"email": "bob@example.com"}]},
+                      "news": {"recipients": [{"email": "ann@example.com"}, {"email": "bob@example.com"}]}}}, True),
+    ([["all", ".newsletters", ["any", ".recipients", ["==", ".email", "bob@example.com"]]]],
+     {"newsletters": {"xmas": {"recipients": [{"email": "ann@example.com"}]}}}, False),
+    # like: '*' any run, '\*' a literal star, anything else literal (a backslash too), whole string
+    ([["like", ".a", "a\\*b"]], {"a": "a*b"}, True),
+    ([["like", ".a", "a\\*b"]], {"a": "axb"}, False),
+    ([["like", ".a", "a\\b*"]], {"a": "a\\bcd"}, True),
+    ([["like", ".a", "*"]], {"a": 5}, False),
+    ([["like", ".a", "a*"]], {"a": "xa"}, False),
+])
+def test_policy_semantics_edge_cases(policy: list[Any], args: Any, want: bool) -> None:
+    check_policy(policy)
+    assert matches(policy, args) is want

@@ -6,7 +6,8 @@ negative indices, ``.[a:b]`` slices, ``?`` optional; statements ``==``, ``!=``, 
 
 Invariants:
 - ``check_policy`` refuses a malformed policy (unknown operator, wrong arity, bad selector,
-  nesting deeper than ``MAX_DEPTH``) before anything is evaluated.
+  an inequality with a value that is not a number, nesting deeper than ``MAX_DEPTH``) before
+  anything is evaluated. ``[]`` (collection values) is not supported: ``all``/``any`` say it.
 - Evaluation is total and bounded: a selector that does not resolve (missing key, index out of
   range, wrong kind) makes its statement false, unless it ends in ``?`` (then it selects null);
   ``like`` is a linear-time glob (``*`` any run, ``\\*`` a literal star), never a regex.
@@ -22,6 +23,7 @@ Invariants:
 from __future__ import annotations
 
 import functools
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -64,16 +66,24 @@ class _Step:
 
 
 def parse_selector(text: str) -> tuple[_Step, ...]:
-    """Parse a selector; raises ``InvalidToken`` for a malformed one."""
+    """Parse a selector; raises ``InvalidToken`` for a malformed one.
+
+    ``.name`` takes a name starting with a letter or ``_`` (then letters, digits, ``_``);
+    ``.["any key"]`` a JSON string (escapes decoded, ``]`` allowed inside); a run of ``?`` is
+    one optional mark (the spec: repeated optionals are a single one).
+    """
     if not isinstance(text, str) or not text.startswith(".") or len(text) > 1024:
         raise InvalidToken(f"policy selector {str(text)[:60]!r} is malformed (selectors start with '.')")
-    if text == ".":
+    if text.rstrip("?") == ".":
         return ()
     steps: list[_Step] = []
     i, n = 0, len(text)
     while i < n:
         if text[i] == "." and i + 1 < n and text[i + 1] != "[":
             j = i + 1
+            if text[j].isdigit():
+                raise InvalidToken(f"policy selector {text[:60]!r}: a field name cannot start with a digit "
+                                   '(write .["1"] for the key "1", .[1] for an index)')
             while j < n and (text[j].isalnum() or text[j] == "_"):
                 j += 1
             if j == i + 1:
@@ -82,31 +92,44 @@ def parse_selector(text: str) -> tuple[_Step, ...]:
             i = j
         elif text[i] == "[" or text.startswith(".[", i):
             i += 1 if text[i] == "[" else 2
-            close = text.find("]", i)
-            if close < 0:
-                raise InvalidToken(f"policy selector {text[:60]!r} has an unclosed '['")
-            body = text[i:close]
-            step = _bracket(body, text)
-            i = close + 1
+            step, i = _bracket(text, i)
         else:
             raise InvalidToken(f"policy selector {text[:60]!r} is malformed at {i}")
         if i < n and text[i] == "?":
             step = _Step(step.kind, step.key, step.index, step.start, step.stop, optional=True)
-            i += 1
+            while i < n and text[i] == "?":
+                i += 1
         steps.append(step)
     return tuple(steps)
 
 
-def _bracket(body: str, text: str) -> _Step:
-    if len(body) >= 2 and body[0] == body[-1] == '"':
-        return _Step("key", key=body[1:-1])
+def _bracket(text: str, i: int) -> tuple[_Step, int]:
+    """The step of the bracket whose body starts at ``text[i]``, and the index after its ``]``."""
+    if text.startswith('"', i):
+        j = i + 1
+        while j < len(text) and text[j] != '"':
+            j += 2 if text[j] == "\\" else 1
+        if j >= len(text) or not text.startswith("]", j + 1):
+            raise InvalidToken(f"policy selector {text[:60]!r} has an unclosed quoted key")
+        try:
+            key = json.loads(text[i:j + 1])
+        except ValueError:
+            raise InvalidToken(f"policy selector {text[:60]!r} has a malformed quoted key") from None
+        return _Step("key", key=key), j + 2
+    close = text.find("]", i)
+    if close < 0:
+        raise InvalidToken(f"policy selector {text[:60]!r} has an unclosed '['")
+    body = text[i:close]
     try:
         if ":" in body:
             a, _, b = body.partition(":")
-            return _Step("slice", start=int(a) if a.strip() else None, stop=int(b) if b.strip() else None)
-        return _Step("index", index=int(body))
+            step = _Step("slice", start=int(a) if a.strip() else None, stop=int(b) if b.strip() else None)
+        else:
+            step = _Step("index", index=int(body))
     except ValueError:
-        raise InvalidToken(f"policy selector {text[:60]!r} has a malformed bracket [{body[:20]}]") from None
+        raise InvalidToken(f"policy selector {text[:60]!r} has a malformed bracket [{body[:20]}] "
+                           "(an index, a slice a:b or a quoted key; [] is not supported, use all/any)") from None
+    return step, close + 1
 
 
 def select(steps: Sequence[_Step], value: Any) -> Any:
@@ -151,6 +174,8 @@ def _check(st: Any, depth: int) -> None:
         parse_selector(st[1])
         if op == "like" and not isinstance(st[2], str):
             raise InvalidToken("policy 'like' takes a string pattern")
+        if op in ("<", "<=", ">", ">=") and not _is_number(st[2]):
+            raise InvalidToken(f"policy '{op}' compares with a number, not {str(st[2])[:40]!r}")
     elif op == "not":
         if len(st) != 2:
             raise InvalidToken("policy 'not' takes one statement")
