@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from autocodec.config import RemoteLimits
-from autocodec.errors import RateLimited
+from autocodec.errors import ConfigError, RateLimited
 from autocodec.ipvm._scheduler import Scheduler
-from autocodec.ipvm._triggers import Cron
+from autocodec.ipvm._triggers import Cron, load_triggers
 from autocodec.verify import module_cid
 from tests._cli import run_cli
 from tests.conftest import WASM_SRC
@@ -231,3 +231,30 @@ def test_scheduler_refuses_over_budget_and_frees_slots() -> None:
 ])
 def test_cron(expr: str, t: int, want: bool) -> None:
     assert Cron.parse(expr).matches(t) is want
+
+
+@pytest.mark.parametrize(("expr", "t", "want"), [
+    # POSIX crontab: day of month and weekday both restricted -> either matches (1970-01-05 was a Monday)
+    ("0 0 1 * 1", 4 * 86400, True), ("0 0 1 * 1", 0, True), ("0 0 2 * 1", 2 * 86400, False),
+    ("0 0 * * 1", 4 * 86400, True), ("0 0 5 * *", 4 * 86400, True), ("0 0 5 * *", 5 * 86400, False),
+    ("0 0 31 2 1", 4 * 86400, False), ("0 0 31 2 1", 32 * 86400, True),  # Mondays of February
+])
+def test_cron_day_and_weekday_combine_as_in_posix(expr: str, t: int, want: bool) -> None:
+    assert Cron.parse(expr).matches(t) is want
+
+
+@pytest.mark.parametrize("expr", ["0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 31 2-4/2 *", "60 * * * *", "* * * * 7",
+                                  "*/0 * * * *", "1,,2 * * * *", "* * *", "a * * * *", "5-3 * * * *"])
+def test_cron_schedules_that_never_fire_or_are_malformed_are_refused(expr: str) -> None:
+    with pytest.raises(ConfigError):
+        Cron.parse(expr)
+
+
+def test_trigger_names_are_unique() -> None:
+    # Two triggers named alike shared the "fired this minute" state: the second never fired.
+    doc = {"ipvm": {"triggers": [{"name": "t", "cron": "* * * * *", "module": "m", "function": "f"},
+                                 {"name": "t", "cron": "*/2 * * * *", "module": "m", "function": "g"}]}}
+    with pytest.raises(ConfigError, match="used by another trigger"):
+        load_triggers(doc)
+    doc["ipvm"]["triggers"][1]["name"] = "u"
+    assert [t.name for t in load_triggers(doc)] == ["t", "u"]

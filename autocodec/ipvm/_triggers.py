@@ -18,7 +18,9 @@ Configured in ``config.toml`` (docs/invocations.md, "Triggers")::
 
 Invariants:
 - Cron fields accept ``*``, numbers, ranges ``a-b``, lists ``a,b`` and steps ``*/n``/``a-b/n``;
-  a schedule fires at most once per matching minute, never twice for one minute.
+  a schedule fires at most once per matching minute, never twice for one minute. Day of month
+  and weekday combine as in POSIX crontab (either, when both are restricted); a schedule that
+  can never fire (``0 0 30 2 *``) is refused. Trigger names are unique (each keys its state).
 - Events are found by polling (``poll_s``): new blocks in the home's store (from any process)
   after the runner started, and changes of the trust generation; a trigger never sees a block
   stored before it started, and one poll handles at most ``max_events`` blocks.
@@ -47,21 +49,35 @@ _EVENTS = ("block-stored", "set-updated")
 
 @dataclass(frozen=True)
 class Cron:
-    """A parsed five-field cron schedule (UTC)."""
+    """A parsed five-field cron schedule (UTC), read as POSIX crontab does: when both the day
+    of the month and the weekday are restricted (neither is ``*``), either one matching is enough."""
 
     fields: tuple[frozenset[int], ...]
+    either_day: bool = False
 
     @classmethod
     def parse(cls, text: str) -> Cron:
         parts = text.split()
         if len(parts) != 5:
             raise ConfigError(f"cron schedule {text[:60]!r} needs 5 fields (minute hour day month weekday)")
-        return cls(tuple(_field(part, name, lo, hi) for part, (name, lo, hi) in zip(parts, _FIELDS, strict=True)))
+        fields = tuple(_field(part, name, lo, hi) for part, (name, lo, hi) in zip(parts, _FIELDS, strict=True))
+        cron = cls(fields, either_day=parts[2] != "*" and parts[4] != "*")
+        days, months = fields[2], fields[3]
+        if parts[4] == "*" and not any(d <= _MONTH_DAYS[m] for m in months for d in days):
+            raise ConfigError(f"cron schedule {text[:60]!r} never fires (no month listed has those days)",
+                              hint="check the day and month fields")
+        return cron
 
     def matches(self, t: float) -> bool:
         tm = time.gmtime(t)
-        values = (tm.tm_min, tm.tm_hour, tm.tm_mday, tm.tm_mon, (tm.tm_wday + 1) % 7)
-        return all(v in allowed for v, allowed in zip(values, self.fields, strict=True))
+        minute, hour, day, month, weekday = self.fields
+        if tm.tm_min not in minute or tm.tm_hour not in hour or tm.tm_mon not in month:
+            return False
+        day_ok, weekday_ok = tm.tm_mday in day, (tm.tm_wday + 1) % 7 in weekday
+        return (day_ok or weekday_ok) if self.either_day else (day_ok and weekday_ok)
+
+
+_MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
 
 
 def _field(text: str, name: str, lo: int, hi: int) -> frozenset[int]:
@@ -112,6 +128,8 @@ def load_triggers(doc: dict[str, Any]) -> list[Trigger]:
         if not isinstance(item, dict):
             raise ConfigError(f"{where} must be a table")
         name = str(item.get("name", f"trigger-{i}"))
+        if any(t.name == name for t in out):  # a name keys its schedule's state and its stream source
+            raise ConfigError(f"{where}.name {name[:60]!r} is used by another trigger", hint="give each trigger its own name")
         for key in ("module", "function"):
             if not isinstance(item.get(key), str):
                 raise ConfigError(f"{where}.{key} must be a string")
