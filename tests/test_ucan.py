@@ -375,3 +375,23 @@ def test_inequalities_take_numbers_when_the_policy_is_checked() -> None:
 def test_policy_semantics_edge_cases(policy: list[Any], args: Any, want: bool) -> None:
     check_policy(policy)
     assert matches(policy, args) is want
+
+
+def test_a_revocation_needs_the_delegations_own_chain(tmp_path: Path) -> None:
+    # Any token issued by the revoker counted as "a proof above" the delegation: mallory could
+    # revoke bob's delegation to carol by passing a delegation she issued to herself.
+    alice, bob, carol, mallory = (SigningKey.generate() for _ in range(4))
+    now = int(time.time())
+    root = delegate(alice, bob.did, "/wasm/run", now=now)
+    sub = delegate(bob, carol.did, "/wasm/run", now=now, proof=root)
+    unrelated = delegate(mallory, mallory.did, "/wasm/run", now=now)
+    table = Revocations(tmp_path / "db.sqlite")
+    with pytest.raises(InvalidClaim, match="not delegation"):
+        table.record(revocation(mallory, sub, now=now, proofs=(unrelated,)), sub, (unrelated,))
+    forged = bytearray(root.data)
+    forged[5] ^= 1
+    with pytest.raises(InvalidSignature):
+        table.record(revocation(alice, sub, now=now, proofs=(root,)), sub, (parse_token(bytes(forged)),))
+    assert not table.is_revoked(sub.cid)
+    table.record(revocation(alice, sub, now=now, proofs=(root,)), sub, (root,))  # the subject, above bob: fine
+    assert table.is_revoked(sub.cid)

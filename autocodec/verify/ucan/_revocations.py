@@ -3,7 +3,9 @@
 Invariants:
 - A revocation is recorded only from a ``/ucan/revoke`` invocation whose signature verifies
   and whose issuer issued the revoked delegation or one of the proofs above it
-  (ucan-wg/revocation); the invocation's bytes are kept as the evidence.
+  (ucan-wg/revocation); the proofs must be signed delegations forming its chain (each one's
+  audience issued the next), so an unrelated token cannot make someone a revoker. The
+  invocation's bytes are kept as the evidence.
 - ``is_revoked`` reads the table on every call (a revocation by another process counts at once).
 - Revocations are never removed: a revoked delegation stays revoked.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from itertools import pairwise
 from pathlib import Path
 
 from ...cid import CID
@@ -45,6 +48,14 @@ class Revocations:
         revocation.check_signature()
         if revocation.payload["args"].get("ucan") != delegation.cid:
             raise InvalidClaim(f"revocation {revocation.cid} does not name delegation {delegation.cid}")
+        for proof in proofs:  # the proofs must be the delegation's own chain, root first, each signed
+            if proof.kind != "dlg":
+                raise InvalidToken(f"{proof.cid} is not a delegation")
+            proof.check_signature()
+        for above, below in pairwise((*proofs, delegation)):
+            if above.aud != below.iss:
+                raise InvalidClaim(f"proof {above.cid} is to {above.aud}, not to {below.iss} who issued the next "
+                                   f"token: the proofs are not delegation {delegation.cid}'s chain")
         if revocation.iss not in {delegation.iss, *(p.iss for p in proofs)}:
             raise InvalidClaim(f"{revocation.iss} issued neither delegation {delegation.cid} nor a proof above it")
         with self._connect() as conn:
