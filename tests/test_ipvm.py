@@ -408,3 +408,52 @@ def test_every_single_byte_change_of_a_receipt_fails_verification(rt: Runtime) -
 def test_receipt_shapes_are_checked(value: Any) -> None:
     with pytest.raises((InvalidDocument, SignatureError)):
         Receipt.verify_block(encode(value, "dag-cbor"))
+
+
+def test_remote_replays_are_answered_from_the_cache_and_hostile_jobs_refused(rt: Runtime) -> None:
+    # In process with the real parts (executor key, SQLite home, revocation table, scheduler).
+    import time
+
+    from autocodec.ipvm._remote import COMMAND, RemoteExecutor, encode_container, task_args
+    from autocodec.ipvm._scheduler import Scheduler
+    from autocodec.verify.ucan import (
+        Expired,
+        InvalidSubject,
+        MatchError,
+        Revocations,
+        Revoked,
+        delegate,
+        invoke,
+        revocation,
+    )
+
+    executor = Executor(rt)
+    revocations = Revocations(rt.home.db_path)
+    remote = RemoteExecutor(executor, Scheduler(rt.limits.remote), revocations.is_revoked)
+    client = SigningKey.generate()
+    now = int(time.time())
+    root = delegate(executor.key, client.did, COMMAND, now=now,
+                    policy=[["==", ".function", "select"], ["<=", ".fuel", 10**8]])
+
+    def send(args: dict[str, Any], *, subject: str = executor.key.did, at: int = now) -> tuple[Any, bytes, bool]:
+        token = invoke(client, subject, COMMAND, args, now=now, proofs=[root], audience=subject)
+        return remote.handle(encode_container([token, root]), now=at)
+
+    task = _select(DOC, "a/1/b", fuel=10**7)
+    token = invoke(client, executor.key.did, COMMAND, task_args(task), now=now, proofs=[root])
+    container = encode_container([token, root])
+    first, block, cached = remote.handle(container, now=now)
+    assert not cached and Receipt.verify_block(block).value == "x"
+    assert remote.handle(container, now=now) == (first, block, True)  # a replay: same receipt, not run again
+    assert send(task_args(task))[0] == first  # another nonce, the same task: memoized on the task
+    with pytest.raises(MatchError):
+        send({**task_args(task), "function": "count"})
+    with pytest.raises(MatchError):  # no fuel: the policy's "<=" does not hold on a missing field
+        send({k: v for k, v in task_args(task).items() if k != "fuel"})
+    with pytest.raises(InvalidSubject):
+        send(task_args(task), subject=client.did)
+    with pytest.raises(Expired):
+        remote.handle(container, now=now + 301)
+    revocations.record(revocation(executor.key, root, now=now), root)
+    with pytest.raises(Revoked):
+        remote.handle(container, now=now)
