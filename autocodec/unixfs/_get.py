@@ -13,14 +13,22 @@ Invariants:
   refused (``cannot extract to symlink``), so a DAG cannot write outside ``output``.
 - A name that is empty, ``.``, ``..``, or holds ``/`` or NUL is refused before anything is
   written under it (Kubo's TAR writer and extractor refuse them too).
-- Modes are the UnixFS 1.5 permissions (setuid, setgid and sticky included) or Kubo's defaults
-  (0644 files, 0755 directories); times the UnixFS 1.5 mtime or the time of the call (Kubo's
+- A name a directory holds twice is written as boxo's extractor writes it: a later file or
+  symlink replaces an earlier file or symlink, a directory merges into an earlier directory;
+  a directory after a file or symlink of its name (or the reverse) is ``InvalidBlock``. A
+  symlink target that is empty or holds NUL is ``InvalidBlock`` (it cannot be a symlink).
+  Any ``OSError`` on the way (a name over the file system's limit, a full disk) is a typed
+  error naming the entry as the user will find it (``_fsops.write_error``).
+- Modes are the UnixFS 1.5 permissions with the sticky bit, or Kubo's defaults (0644 files,
+  0755 directories); the setuid and setgid bits are never written (Kubo writes them: a DAG
+  from anyone must not leave a set-user-ID program on disk); times the UnixFS 1.5 mtime or the time of the call (Kubo's
   TAR carries the time it was written), to the nanosecond (Kubo's TAR for ``get`` is PAX). Directories get theirs last, deepest first, as the
   extractor's deferred updates do, so writing into them cannot change them afterwards.
 - Memory does not grow with a file (``cat`` streams it); the walk is iterative and bounded by
   ``limits`` like every UnixFS read.
 - ``write_staged`` (``autocodec get``) writes the same tree into a fresh folder beside the
-  output and moves it into place only once complete, so a failure leaves nothing behind;
+  output and moves it into place only once complete, so a failure leaves nothing behind (the
+  staged folder is removed without recursion, ``_fsops.remove_tree``, however deep it got);
   ``check_output`` refuses an output the node cannot go to before anything is written.
 """
 
@@ -30,6 +38,8 @@ import os
 import stat as stat_mod
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..cid import CID
@@ -37,12 +47,16 @@ from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidBlock, InvalidInput
 from ._cat import cat
 from ._dir import DEFAULT_MODE, Node, Source, classify, entries
+from ._fsops import NOT_WRITABLE_HINT, remove_tree, write_error
 
+WRITTEN_MODE_BITS = 0o1777
+"""The mode bits ``get`` writes: permissions and sticky; never setuid (0o4000) or setgid (0o2000)."""
 
 
 def write_tree(source: Source, cid: CID, output: Path, name: str, *, limits: Limits | None = None,
-               now: float | None = None) -> Path:
-    """Write the UnixFS node ``cid`` at ``output`` (module docstring); returns the path written."""
+               now: float | None = None, shown: Path | None = None) -> Path:
+    """Write the UnixFS node ``cid`` at ``output`` (module docstring); returns the path written.
+    Errors name paths under ``shown`` (where the user will find them) instead of ``output``."""
     limits = limits or DEFAULT_LIMITS
     now = time.time() if now is None else now
     data = source.get(cid)
@@ -54,53 +68,90 @@ def write_tree(source: Source, cid: CID, output: Path, name: str, *, limits: Lim
         if output.is_dir() and not output.is_symlink():
             _check_name(name, output)
             target = output / name
-        _write_leaf(source, cid, node, target, limits, now)
+        with _writing(target, output, shown):
+            _write_leaf(source, cid, node, target, limits, now)
         return target
     deferred: list[tuple[Path, Node]] = []
     stack: list[tuple[Path, CID, bytes, Node]] = [(output, cid, data, node)]  # each block read once
     while stack:
         path, current, block, here = stack.pop()
-        _make_dir(path)
+        with _writing(path, output, shown):
+            _make_dir(path, path == output, _display(path, output, shown))
         deferred.append((path, here))
         children = []
         for entry, child, _size in entries(source, current, block, limits):
-            _check_name(entry, path)
+            _check_name(entry, _display(path, output, shown))
             child_block = source.get(child)
             kid = classify(child, child_block)
             if kid.kind in ("directory", "hamt"):
                 children.append((path / entry, child, child_block, kid))
             elif kid.kind in ("file", "symlink"):
-                _write_leaf(source, child, kid, path / entry, limits, now)
+                there = path / entry
+                with _writing(there, output, shown):
+                    _write_leaf(source, child, kid, there, limits, now)
             else:
-                raise InvalidBlock(f"{child} at {path / entry} is not a UnixFS file, directory or symlink")
+                raise InvalidBlock(f"{child} at {_display(path / entry, output, shown)} is not a UnixFS file, "
+                                   "directory or symlink")
         stack.extend(reversed(children))
     for path, here in reversed(deferred):
-        _set_meta(path, here, now)
+        with _writing(path, output, shown):
+            _set_meta(path, here, now)
     return output
+
+
+def _display(path: Path, output: Path, shown: Path | None) -> Path:
+    """``path`` (under ``output``) as the user will find it: under ``shown`` when given."""
+    if shown is None or path == output:
+        return shown or path
+    return shown / path.relative_to(output)
+
+
+@contextmanager
+def _writing(path: Path, output: Path, shown: Path | None) -> Iterator[None]:
+    """One file system step for ``path``: an ``OSError`` in it becomes a typed error naming it."""
+    try:
+        yield
+    except OSError as exc:
+        raise write_error(exc, _display(path, output, shown)) from None
 
 
 def _check_name(name: str, parent: Path) -> None:
     if name in ("", ".", "..") or "/" in name or "\0" in name:
-        raise InvalidBlock(f"the entry {name!r} in {parent} is not a file name: nothing is written under it")
+        raise InvalidBlock(f"the entry {name!r} in {parent} is not a file name: nothing is written under it",
+                           hint=NOT_WRITABLE_HINT)
 
 
-def _make_dir(path: Path) -> None:
+def _make_dir(path: Path, is_output: bool, shown: Path) -> None:
     try:
         path.mkdir(mode=0o755, parents=True)
     except FileExistsError:
         pass
-    if not stat_mod.S_ISDIR(os.lstat(path).st_mode):
-        raise InvalidInput(f"cannot extract to symlink: {path} exists and is not a directory",
+    if stat_mod.S_ISDIR(os.lstat(path).st_mode):
+        return
+    if is_output:
+        raise InvalidInput(f"cannot extract to symlink: {shown} exists and is not a directory",
                            hint="choose another output path")
+    raise InvalidBlock(f"cannot write the directory {shown}: its parent names a file or symlink {shown.name!r} too "
+                       "(a name twice in one directory)", hint=NOT_WRITABLE_HINT)
 
 
 def _write_leaf(source: Source, cid: CID, node: Node, path: Path, limits: Limits, now: float) -> None:
+    if node.kind == "symlink":
+        assert node.meta is not None
+        if not node.meta.data or b"\0" in node.meta.data:
+            raise InvalidBlock(f"the symlink {path.name!r} ({cid}) has an {'empty target' if not node.meta.data else 'target with NUL'}:"
+                               " no file system can hold it", hint=NOT_WRITABLE_HINT)
     try:
         os.remove(path)
     except FileNotFoundError:
         pass
     except IsADirectoryError:
-        os.rmdir(path)  # an empty directory is replaced; a full one fails here, as in Kubo
+        try:
+            os.rmdir(path)  # an empty directory is replaced; a full one cannot be, as in Kubo
+        except OSError:
+            raise InvalidBlock(f"cannot write the {node.kind} {path.name!r}: a directory of that name, written "
+                               "before it, is not empty (a name twice in one directory)",
+                               hint=NOT_WRITABLE_HINT) from None
     if node.kind == "symlink":
         assert node.meta is not None
         os.symlink(os.fsdecode(node.meta.data), path)
@@ -120,7 +171,7 @@ def _write_leaf(source: Source, cid: CID, node: Node, path: Path, limits: Limits
 
 def _set_meta(path: Path, node: Node, now: float) -> None:
     mode = (node.meta.mode or 0) & 0o7777 if node.meta is not None else 0
-    os.chmod(path, mode or DEFAULT_MODE[node.kind])
+    os.chmod(path, (mode or DEFAULT_MODE[node.kind]) & WRITTEN_MODE_BITS)
     os.utime(path, ns=(_mtime(node, now),) * 2)
 
 
@@ -158,25 +209,23 @@ def write_staged(source: Source, cid: CID, output: Path, name: str, *, limits: L
     parent folder it created) and what was at the output as it was. A directory merged into an
     existing directory is written in place (as Kubo does); a file onto a device, FIFO or socket
     is written through it, never replaced."""
-    import shutil
-
     node = classify(cid, source.get(cid))
     if node.kind in ("directory", "hamt"):
         if _lstat(output) is not None:  # an existing directory (``check_output``): merged into
-            write_tree(source, cid, output, name, limits=limits)
+            write_tree(source, cid, output, name, limits=limits, shown=output)
             return
         made = _make_parents(output.parent)
         try:
             temp = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name[:96]}.", suffix=".part"))
             try:
-                write_tree(source, cid, temp, name, limits=limits)
+                write_tree(source, cid, temp, name, limits=limits, shown=output)
                 os.rename(temp, output)
             except BaseException:
-                shutil.rmtree(temp, ignore_errors=True)
+                remove_tree(temp)
                 raise
         except BaseException:
             if made is not None:
-                shutil.rmtree(made, ignore_errors=True)
+                remove_tree(made)
             raise
         return
     target = _leaf_target(output, name)
@@ -190,14 +239,14 @@ def write_staged(source: Source, cid: CID, output: Path, name: str, *, limits: L
         return
     temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name[:96]}.", suffix=".part"))
     try:
-        write_tree(source, cid, temp / "leaf", name, limits=limits)
+        write_tree(source, cid, temp / "leaf", name, limits=limits, shown=target)
         try:
             os.replace(temp / "leaf", target)
         except IsADirectoryError:
             os.rmdir(target)  # an empty directory is replaced; a full one fails here, as in Kubo
             os.replace(temp / "leaf", target)
     finally:
-        shutil.rmtree(temp, ignore_errors=True)
+        remove_tree(temp)
 
 
 def _kind_of(st: os.stat_result) -> str:
