@@ -407,3 +407,20 @@ def test_a_hamt_of_empty_shards_is_refused_after_a_bounded_walk(runtime: Runtime
     with pytest.raises(InvalidBlock, match="not a UnixFS HAMT"):
         list(hamt_blocks(Counting(), level, runtime.get(level)))
     assert Counting.reads <= 2 * 64 + 1
+
+
+def test_a_hamt_link_named_with_fewer_than_two_characters_is_refused_not_skipped(runtime: Runtime) -> None:
+    """A shard link named "A" is neither a sub-shard (two hex digits) nor an entry (digits and
+    a name). boxo refuses it (``ipfs ls``: "invalid link name 'A'"); skipping it would hide an
+    entry Kubo refuses to list, in listings, TARs and ``get`` alike."""
+    from autocodec.errors import InvalidBlock
+    from autocodec.serve._unixfs import entries, hamt_blocks
+
+    leaf = _dag_pb(runtime, _pb.UnixfsData(_pb.FILE, b"x", 1))
+    shard = _pb.UnixfsData(_pb.HAMT_SHARD, (1 << 0x0A | 1 << 0xB3).to_bytes(32, "big"), hash_type=0x22, fanout=256)
+    root = _dag_pb(runtime, shard, [("A", leaf), ("B3ok", leaf)])
+    with pytest.raises(InvalidBlock, match="link named 'A'"):
+        entries(runtime, root, runtime.get(root))
+    with pytest.raises(InvalidBlock, match="link named 'A'"):
+        list(hamt_blocks(runtime, root, runtime.get(root)))
+    assert call(runtime, f"/ipfs/{root}/")[0] == 500  # the listing: an invalid block (as Kubo)

@@ -7,7 +7,9 @@ Invariants:
 - Every block comes from ``source.get`` (verified against its CID); dag-pb and UnixFS Data are
   decoded strictly (``autocodec.builtin``, ``_pb``).
 - Walks are iterative (explicit stacks); HAMT walks are bounded by ``limits.unixfs.max_dag_depth``
-  and by what a HAMT can be (``_check_shards``).
+  and by what a HAMT can be (``_check_shards``). A shard link named with fewer than two
+  characters is ``InvalidBlock`` (boxo: ``invalid link name``), never skipped: a listing, a
+  TAR and ``get`` must not silently hide entries Kubo refuses to list.
 """
 
 from __future__ import annotations
@@ -98,6 +100,15 @@ def _check_shards(cid: CID, shards: int, entries: int, limits: Limits) -> None:
                            "not a UnixFS HAMT (a shard holds at least two children)")
 
 
+def _check_link_names(node: Node, cid: CID) -> None:
+    """Every link of a shard is named by its slot (two hex digits), then the entry's name when
+    it is an entry: a shorter name is neither, and boxo refuses it (``invalid link name``)."""
+    for name, _, _ in node.links:
+        if len(name) < 2:
+            raise InvalidBlock(f"the HAMT shard {cid} has a link named {name!r}: a shard's links are named by "
+                               "two hex digits and then the entry's name")
+
+
 def hamt_blocks(source: Source, cid: CID, data: bytes, limits: Limits | None = None) -> Iterator[tuple[CID, bytes]]:
     """The shard blocks of the HAMT rooted at ``cid`` (the root first, DFS pre-order in slot
     order), the walk bounded as ``entries`` bounds it (``_check_shards``)."""
@@ -114,6 +125,7 @@ def hamt_blocks(source: Source, cid: CID, data: bytes, limits: Limits | None = N
         block = source.get(current) if block is None else block
         yield current, block
         node = readable_shard(classify(current, block), current, cid)
+        _check_link_names(node, current)
         found += sum(1 for name, _, _ in node.links if len(name) > 2)
         children = [link for name, link, _ in node.links if len(name) == 2]
         stack.extend((child, None, depth + 1) for child in reversed(children))
@@ -132,6 +144,7 @@ def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
     if node.kind != "hamt":
         raise InvalidBlock(f"{cid} is not a UnixFS directory")
     readable_shard(node, cid, cid)
+    _check_link_names(node, cid)
     limits = limits or DEFAULT_LIMITS
     out: list[tuple[str, CID, int | None]] = []
     shards = 0
@@ -151,6 +164,7 @@ def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
                 shards += 1
                 _check_shards(cid, shards, len(out), limits)
                 shard = readable_shard(classify(link, source.get(link)), link, cid)
+                _check_link_names(shard, link)
                 frames += [(links, at, depth), (shard.links, 0, depth + 1)]
                 break
     return out
