@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..cid import CID
-from ..errors import BlockNotFound, FetchBusy, FetchError, HashMismatch, UnknownHash
+from ..errors import AutocodecError, BlockNotFound, FetchBusy, HashMismatch, UnknownHash
 from ..log import get_logger
 from ._base import BlockSource
 
@@ -25,7 +25,10 @@ class Fetcher:
     in the store; a source that serves bytes not matching the CID is skipped (logged as a warning
     if a later source serves the block; otherwise the raised ``HashMismatch`` names it); at most
     ``max_concurrent`` network fetches run at once (``None``: no cap), one more is ``FetchBusy``
-    at once, never queued, so local answers never wait behind slow peers.
+    at once, never queued, so local answers never wait behind slow peers; any typed failure of a
+    source (unreachable, timed out, not trustless, a malformed CAR) moves on to the next source,
+    and when none has the block the error is the last failure's type, listing every source's
+    reason, with that source's hint.
     """
 
     def __init__(
@@ -68,14 +71,14 @@ class Fetcher:
         """Ask each source in order (the local store was already asked)."""
         failures: list[str] = []
         liars: list[str] = []
-        last_error: FetchError | HashMismatch | None = None
+        last_error: AutocodecError | None = None
         for source in self.sources:
             try:
                 data = source.get(cid)
             except BlockNotFound as exc:
                 failures.append(exc.message)
                 continue
-            except FetchError as exc:
+            except AutocodecError as exc:  # FetchError, or a source's own (a malformed CAR): the next one may have it
                 failures.append(exc.message)
                 last_error = exc
                 continue
@@ -94,8 +97,8 @@ class Fetcher:
                 self.store.put(cid, data)
             log.debug("fetched block", cid=str(cid), source=source.name, size=len(data))
             return data
-        if last_error is not None:
-            raise type(last_error)(f"{cid}: " + "; ".join(failures))
+        if last_error is not None:  # its hint too: a source's own advice (a redirect, a 429) says what to do
+            raise type(last_error)(f"{cid}: " + "; ".join(failures), hint=last_error.hint)
         if not self.sources:
             raise BlockNotFound(f"block {cid} is not in the local store and no node or gateway is configured")
         raise BlockNotFound(f"block {cid} is in none of the sources tried: local store; " + "; ".join(failures),

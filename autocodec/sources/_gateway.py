@@ -10,6 +10,9 @@ Invariants:
   that the answer *is* what a trustless gateway sends: a 2xx whose ``Content-Type`` is the
   asked media type. Anything else (a deserialized JSON or HTML page, a 406) is
   ``NotTrustless``, said as such, never reported as a hash mismatch;
+- redirects are never followed (a redirect to another host, a private address or ``file://`` is
+  one ``FetchError`` naming where it pointed); a 429 is final for this gateway (``Retry-After``
+  is not waited for), a 502/503/504 is retried within the deadline;
 - every fetch ends within ``limits.deadline_s`` (all attempts and bytes), no socket operation
   waits more than ``limits.timeout_s``, and bodies are capped (``max_block_bytes`` for a block,
   ``max_car_bytes`` for a CAR, 10 KiB for an IPNS record, which the caller verifies).
@@ -23,6 +26,7 @@ from ..cid import CID
 from ..config import DEFAULT_LIMITS, FetchLimits
 from ..errors import BlockNotFound, ConfigError, FetchError, NotTrustless, SourceUnavailable
 from ._base import with_retries
+from ._car import check_car_root
 from ._http import Deadline, exchange
 
 RAW = "application/vnd.ipld.raw"
@@ -60,6 +64,15 @@ class GatewaySource:
                 raise BlockNotFound(f"{self.name} does not have it (HTTP {status})")
             if status == 406:
                 raise NotTrustless(f"{self.name} is not a trustless gateway: it refused {media} for {cid} (HTTP 406)")
+            if 300 <= status < 400:
+                where = _printable(answer.headers.get("location", ""))
+                raise FetchError(f"{self.name} redirected the request for {cid} (HTTP {status})"
+                                 f"{f' to {where}' if where else ''}; redirects are not followed",
+                                 hint="give the gateway's final address, or use another gateway")
+            if status == 429:
+                # Retry-After is not waited for: the fetch's deadline is the bound, the next source is tried
+                raise FetchError(f"{self.name} is limiting its request rate (HTTP 429) and did not send {cid}",
+                                 hint="try again later, or use another gateway")
             if status in (502, 503, 504):
                 # Kubo answers 504 when the block is not found within its own retrieval timeout
                 raise SourceUnavailable(f"{self.name} answered HTTP {status} for {cid}{_message(answer.body)}")
@@ -77,8 +90,8 @@ class GatewaySource:
         return self._fetch(cid, "raw", RAW, self.limits.max_block_bytes)
 
     def export_dag(self, root: CID) -> bytes:
-        """The CAR of the DAG under ``root`` (unverified bytes)."""
-        return self._fetch(root, "car", CAR, self.limits.max_car_bytes)
+        """The CAR of the DAG under ``root`` (unverified blocks; its header must name ``root``)."""
+        return check_car_root(self._fetch(root, "car", CAR, self.limits.max_car_bytes), root, self.name)
 
     def ipns_record(self, name: str) -> bytes:
         """The IPNS record the gateway has for ``name`` (a k51... name; unverified bytes)."""
@@ -88,5 +101,10 @@ class GatewaySource:
 def _message(body: bytes) -> str:
     """The first line of an error body, printable and short ('' if none)."""
     text = body[:300].decode("utf-8", "replace").strip().splitlines()
-    line = "".join(ch for ch in (text[0] if text else "") if ch.isprintable())[:200]
+    line = _printable(text[0] if text else "")
     return f": {line}" if line else ""
+
+
+def _printable(text: str) -> str:
+    """Peer text fit for a one-line message: printable characters only, at most 200."""
+    return "".join(ch for ch in text if ch.isprintable())[:200]

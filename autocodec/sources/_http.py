@@ -8,8 +8,15 @@ Invariants:
   early, before the whole deadline is spent);
 - a body is read only up to ``cap`` bytes (a declared ``Content-Length`` over the cap is refused
   before reading); an error body is read only up to ``ERROR_BODY_CAP`` bytes;
+- a body shorter than its declared ``Content-Length`` (the peer closed mid-answer) is never
+  returned as complete: it is ``SourceUnavailable`` and retried, never a short block or CAR;
+- bodies are asked for and accepted only as sent (``Accept-Encoding: identity``): an answer with
+  a ``Content-Encoding`` or a ``Transfer-Encoding`` other than chunked is refused
+  (``FetchError``), never decompressed, so no compression bomb is ever inflated;
 - failures are typed: ``FetchTimeout`` (deadline or read timeout), ``SourceUnavailable``
-  (cannot connect, connection dropped), ``FetchTooLarge``.
+  (cannot connect, connection dropped, an answer that is not HTTP), ``FetchTooLarge``,
+  ``FetchError`` (an encoded body); their messages never echo the peer's bytes except a
+  printable, short status line or error text.
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     import http.client
 
-from ..errors import FetchTimeout, FetchTooLarge, SourceUnavailable
+from ..errors import FetchError, FetchTimeout, FetchTooLarge, SourceUnavailable
 
 ERROR_BODY_CAP = 64 * 1024
 _CHUNK = 64 * 1024
@@ -90,11 +97,16 @@ def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeo
     watchdog.start()
     try:
         try:
-            conn.request(method, target, body=body, headers=headers or {})
+            conn.request(method, target, body=body, headers={"Accept-Encoding": "identity", **(headers or {})})
             _tighten(conn, read_timeout, deadline)
             resp = conn.getresponse()
             answer_headers = {k.lower(): v for k, v in resp.getheaders()}
             limit = cap if 200 <= resp.status < 300 else ERROR_BODY_CAP
+            coding = _coding(answer_headers)
+            if coding and limit == cap:
+                raise FetchError(f"{what}: the answer is sent {coding}, though only an unencoded body was "
+                                 "accepted (Accept-Encoding: identity); it was not read",
+                                 hint="use another source, or turn compression off for this path on that server")
             declared = answer_headers.get("content-length", "")
             if limit == cap and declared.isdigit() and int(declared) > cap:
                 raise FetchTooLarge(f"{what}: the answer declares {declared} bytes, over the {cap}-byte limit")
@@ -112,6 +124,12 @@ def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeo
                     break
             if fired.is_set():
                 raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s")
+            missing = resp.length if len(out) < limit and not resp.chunked else None
+            if missing:  # http.client's read1 returns b"" at an early close instead of raising
+                raise SourceUnavailable(f"{what}: the connection was closed mid-answer ({len(out)} of "
+                                        f"{len(out) + missing} declared bytes)")
+            if coding:
+                out.clear()  # an error body in a coding we did not ask for: not text we can show
             return Answer(resp.status, answer_headers, bytes(out))
         except (socket.timeout, TimeoutError):
             if fired.is_set() or deadline.expired():
@@ -132,9 +150,25 @@ def _tighten(conn: http.client.HTTPConnection, read_timeout: float, deadline: De
         conn.sock.settimeout(max(0.01, min(read_timeout, deadline.remaining())))
 
 
+def _coding(headers: dict[str, str]) -> str:
+    """The content or transfer coding of an answer that is not plain bytes ('' when plain)."""
+    content = headers.get("content-encoding", "").strip().lower()
+    if content and content != "identity":
+        return f"with Content-Encoding: {_printable(content)}"
+    transfer = headers.get("transfer-encoding", "").strip().lower()
+    if transfer and transfer != "chunked":  # http.client decodes chunked alone and only when it is all
+        return f"with Transfer-Encoding: {_printable(transfer)}"
+    return ""
+
+
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text if ch.isprintable())[:60]
+
+
 def _reason(exc: BaseException) -> str:
     """A short, one-line reason (no library class names or reprs)."""
     import http.client
+    import ssl
 
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
@@ -142,5 +176,13 @@ def _reason(exc: BaseException) -> str:
         return "unknown host"
     if isinstance(exc, (ConnectionResetError, http.client.RemoteDisconnected, http.client.IncompleteRead)):
         return "the connection was closed mid-answer"
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        return f"its TLS certificate does not verify ({exc.verify_message})"
+    if isinstance(exc, ssl.SSLError):  # str() is OpenSSL's '[SSL: X] x (_ssl.c:N)'
+        reason = str(exc.reason or "error").lower().replace("_", " ")
+        return f"the TLS handshake failed ({reason}): is it an https server?"
+    if isinstance(exc, (http.client.BadStatusLine, http.client.LineTooLong)):
+        # the exception's text is the peer's own bytes: not repeated to the user
+        return "it answered something that is not HTTP (is it the right address, and http or https as it expects?)"
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return " ".join(str(text).split())[:200]

@@ -34,6 +34,7 @@ from ..config import DEFAULT_LIMITS, FetchLimits
 from ..errors import BlockNotFound, ConfigError, FetchError
 from ..log import get_logger
 from ._base import with_retries
+from ._car import check_car_root
 from ._http import Answer, Deadline, exchange
 
 log = get_logger("sources")
@@ -123,12 +124,13 @@ class NodeSource:
         return with_retries("", self.limits, attempt)
 
     def export_dag(self, root: CID) -> bytes:
-        """The CAR of the DAG under ``root`` as the node holds it (unverified bytes)."""
+        """The CAR of the DAG under ``root`` as the node holds it (unverified blocks; its header
+        must name ``root``)."""
 
         def attempt(deadline: Deadline) -> bytes:
             return self._call("dag/export", (str(root),), {}, deadline, self.limits.max_car_bytes).body
 
-        return with_retries("", self.limits, attempt)
+        return check_car_root(with_retries("", self.limits, attempt), root, self.name)
 
     def put_blocks(self, blocks: Iterable[tuple[CID, bytes]], *, pin_root: CID | None = None,
                    pin_all: bool = False) -> int:
@@ -258,13 +260,15 @@ def _multipart(payloads: Sequence[bytes]) -> tuple[bytes, str]:
 
 
 def _json(body: bytes, what: str) -> object:
+    """A JSON answer (or a stream of JSON lines as a list); RecursionError: nesting deeper than
+    the interpreter's stack, which a hostile answer reaches in a few KiB."""
     try:
         return json.loads(body) if body.strip() else None
-    except ValueError:
+    except (ValueError, RecursionError):
         pass
     try:
         return [json.loads(line) for line in body.splitlines() if line.strip()]
-    except ValueError:
+    except (ValueError, RecursionError):
         raise FetchError(f"{what}: the node answered something that is not JSON") from None
 
 
@@ -272,6 +276,6 @@ def _error_text(body: bytes) -> str:
     """Kubo's error ``Message`` (or the body's first line), printable and short."""
     try:
         message = json.loads(body).get("Message", "")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         message = body[:300].decode("utf-8", "replace").strip().splitlines()[0] if body.strip() else ""
     return "".join(ch for ch in " ".join(str(message).split()) if ch.isprintable())[:300]
