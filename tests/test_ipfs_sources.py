@@ -156,3 +156,47 @@ def test_dag_export_as_car_from_node_rpc_and_trustless_gateway(ipfs_node, tmp_pa
             verify_cid(cid, data)
         seen.append(set(blocks))
     assert seen[0] == seen[1] and root in seen[0] and len(seen[0]) == 4
+
+
+def test_a_frozen_node_killed_mid_fetch_ends_every_fetch_typed_within_the_deadline(tmp_path) -> None:
+    """A hung Kubo (SIGSTOP: connections accepted by the kernel, never answered) holds at most
+    ``max_concurrent`` fetches, each bounded by the deadline; killed while they wait, each ends
+    at once in a typed error (the connection dropped, then refused on retry), never a hang."""
+    import os
+    import signal
+    import threading
+
+    from autocodec.errors import AutocodecError, FetchBusy
+
+    require_kubo()
+    limits = FetchLimits(timeout_s=20.0, retries=2, backoff_s=0.05, deadline_s=20.0)
+    with KuboRepo.create(tmp_path / "kubo").start() as node:
+        cid, data = _raw(b"held by a node that hangs %f" % time.time())
+        NodeSource(node.api_url, limits=FAST).put_blocks([(cid, data)])
+        assert node.process is not None
+        fetcher = Fetcher(None, [NodeSource(node.api_url, limits=limits), GatewaySource(node.gateway_url, limits=limits)],
+                          max_concurrent=2)
+        os.kill(node.process.pid, signal.SIGSTOP)  # the daemon's own pid, started by this test
+        outcomes: list[BaseException] = []
+
+        def fetch() -> None:
+            try:
+                fetcher.get(cid)
+            except BaseException as exc:  # noqa: BLE001 - recorded for the assertions
+                outcomes.append(exc)
+
+        threads = [threading.Thread(target=fetch) for _ in range(6)]
+        for t in threads:
+            t.start()
+        time.sleep(1.0)  # the two admitted fetches wait on the frozen node; the others were refused
+        assert sum(isinstance(e, FetchBusy) for e in outcomes) == 4
+        killed = time.monotonic()
+        os.kill(node.process.pid, signal.SIGKILL)
+        for t in threads:
+            t.join(limits.deadline_s + 5)
+        ended = time.monotonic() - killed
+    assert not any(t.is_alive() for t in threads)
+    assert len(outcomes) == 6 and all(isinstance(e, AutocodecError) for e in outcomes), outcomes
+    dropped = [e for e in outcomes if not isinstance(e, FetchBusy)]
+    assert all(isinstance(e, SourceUnavailable) and "connection refused" in e.message for e in dropped), dropped
+    assert ended < limits.deadline_s / 2, ended  # not left to the deadline: the drop is noticed at once
