@@ -424,3 +424,30 @@ def test_a_hamt_link_named_with_fewer_than_two_characters_is_refused_not_skipped
     with pytest.raises(InvalidBlock, match="link named 'A'"):
         list(hamt_blocks(runtime, root, runtime.get(root)))
     assert call(runtime, f"/ipfs/{root}/")[0] == 500  # the listing: an invalid block (as Kubo)
+
+
+@pytest.mark.parametrize("query", ["format=tar", "format=car&car-dups=y"])
+def test_a_dag_expanding_without_end_is_cut_at_the_request_deadline_as_a_truncated_transfer(
+        runtime: Runtime, query: str) -> None:
+    """31 blocks, each directory linking the next twice: 2^30 files in a TAR (and a CAR with
+    duplicates). The whole-request deadline stops the stream; the client must see the transfer
+    break off, not a connection left open with no more bytes (what it saw before). The
+    ``wait_for`` only turns that old hang into a failure; nothing here depends on timing."""
+    import aiohttp
+
+    from autocodec.config import ServeLimits
+    from autocodec.serve._guard import ConnectionGuard
+
+    here = _dag_pb(runtime, _pb.UnixfsData(_pb.DIRECTORY), [("f", _dag_pb(runtime, _pb.UnixfsData(_pb.FILE, b"x", 1)))])
+    for _ in range(30):
+        here = _dag_pb(runtime, _pb.UnixfsData(_pb.DIRECTORY), [("a", here), ("b", here)])
+
+    async def go() -> None:
+        guard = ConnectionGuard(ServeLimits(request_timeout_s=1))
+        async with TestClient(TestServer(make_app(runtime, workers=2, guard=guard))) as client:
+            resp = await client.get(f"/ipfs/{here}?{query}")
+            assert resp.status == 200
+            with pytest.raises(aiohttp.ClientPayloadError):
+                await asyncio.wait_for(resp.read(), 30)
+
+    asyncio.run(go())

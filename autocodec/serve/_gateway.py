@@ -332,7 +332,11 @@ async def _stream(request: web.Request, response: web.StreamResponse, pieces: It
     """Send ``first`` and then ``pieces`` (pulled one at a time on a worker thread).
 
     An error after the status was sent (a block missing or invalid mid-DAG) aborts the
-    connection, so the client sees a truncated transfer, never a body that ends cleanly."""
+    connection, so the client sees a truncated transfer, never a body that ends cleanly. So
+    does the whole-request deadline (``ServeLimits.request_timeout_s``, which cancels this
+    task): a TAR or CAR of shared subtrees that expands without end (a small DAG linking one
+    directory twice per level) stops there, and the client is not left on an open, silent
+    connection (before, the body just stopped and the connection stayed open)."""
     from ._app import EXECUTOR, RUNTIME
 
     await response.prepare(request)
@@ -347,6 +351,10 @@ async def _stream(request: web.Request, response: web.StreamResponse, pieces: It
             if piece is None:
                 break
             await response.write(piece)
+    except asyncio.CancelledError:  # the request's deadline: the body cannot end cleanly
+        if request.transport is not None:
+            request.transport.abort()
+        raise
     except errors.AutocodecError as exc:
         runtime = request.app[RUNTIME]
         runtime.metrics.inc("errors_total", route="ipfs-stream", error=type(exc).__name__)
