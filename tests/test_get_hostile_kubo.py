@@ -1,0 +1,100 @@
+"""``autocodec get`` next to Kubo v0.43.1's ``ipfs get`` on hostile DAGs built block by block
+(names given twice, a symlink then a directory "through" it, a name over NAME_MAX, an empty
+symlink target, setuid modes): both refuse the same DAGs; autocodec with a one-line typed
+error, leaving nothing behind, writing nothing outside the output, and never a setuid bit
+(where Kubo writes one: the documented difference, docs/unixfs.md)."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from autocodec import builtin
+from autocodec.cid import CID
+from autocodec.store import CarWriter
+from autocodec.unixfs import _pb
+from tests._kubo import KUBO_BIN, KuboRepo, require_kubo
+
+pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    return bytes(out + bytes([n]))
+
+
+def _field(number: int, body: bytes) -> bytes:
+    return bytes([number << 3 | 2]) + _varint(len(body)) + body
+
+
+class Dag(dict[CID, bytes]):
+    def node(self, meta: _pb.UnixfsData, links: list[tuple[str, CID]] = []) -> CID:  # noqa: B006
+        data = b"".join(_field(2, _field(1, bytes(c)) + _field(2, n.encode())) for n, c in links)
+        return self.put(data + _field(1, _pb.encode(meta)), "dag-pb")
+
+    def put(self, data: bytes, codec: str) -> CID:
+        cid = builtin.cid_for(data, codec)
+        self[cid] = data
+        return cid
+
+
+def _cases(victim: Path) -> dict[str, tuple[Dag, CID]]:
+    out = {}
+    for name in ("symlink then directory", "a name too long", "an empty symlink target", "setuid"):
+        dag = Dag()
+        d = _pb.UnixfsData(_pb.DIRECTORY)
+        if name == "symlink then directory":
+            inner = dag.node(d, [("passwd", dag.put(b"pwned", "raw"))])
+            root = dag.node(d, [("link", dag.node(_pb.UnixfsData(_pb.SYMLINK, os.fsencode(victim)))), ("link", inner)])
+        elif name == "a name too long":
+            root = dag.node(d, [("n" * 300, dag.put(b"x", "raw"))])
+        elif name == "an empty symlink target":
+            root = dag.node(d, [("l", dag.node(_pb.UnixfsData(_pb.SYMLINK, b"")))])
+        else:
+            root = dag.node(d, [("suid", dag.node(_pb.UnixfsData(_pb.FILE, b"x", filesize=1, mode=0o6755)))])
+        out[name] = (dag, root)
+    return out
+
+
+def test_hostile_dags_refused_as_kubo_refuses_them_nothing_written_outside_no_setuid(tmp_path: Path) -> None:
+    require_kubo()
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
+    with KuboRepo.create(tmp_path / "kubo") as kubo:
+        for name, (dag, root) in _cases(victim).items():
+            car = tmp_path / f"{root}.car"
+            with open(car, "wb") as out:
+                writer = CarWriter(out, [root])
+                for cid, data in dag.items():
+                    writer.write(cid, data)
+            kubo.ipfs("dag", "import", "--pin-roots=false", car)
+            subprocess.run([sys.executable, "-m", "autocodec", "--home", str(home), "car", "import", str(car)],
+                           check=True, capture_output=True, timeout=120, env=env)
+            theirs_dir, ours_dir = tmp_path / name / "kubo", tmp_path / name / "ours"
+            theirs_dir.mkdir(parents=True)
+            ours_dir.mkdir(parents=True)
+            theirs = subprocess.run([str(KUBO_BIN), "get", str(root)], cwd=theirs_dir, env=kubo.env(),
+                                    capture_output=True, timeout=120)
+            ours = subprocess.run([sys.executable, "-m", "autocodec", "--home", str(home), "get", str(root)],
+                                  cwd=ours_dir, env=env, capture_output=True, timeout=120)
+            assert (ours.returncode == 0) == (theirs.returncode == 0), (name, theirs.stderr, ours.stderr)
+            assert list(victim.iterdir()) == []
+            if ours.returncode:
+                lines = ours.stderr.decode().strip().splitlines()
+                assert len(lines) == 1 and lines[0].startswith("autocodec: InvalidBlock: "), (name, lines)
+                assert ".part" not in lines[0]
+                assert os.listdir(ours_dir) == []  # nothing left behind
+                continue
+            theirs_mode = stat.S_IMODE(os.lstat(theirs_dir / str(root) / "suid").st_mode)
+            ours_mode = stat.S_IMODE(os.lstat(ours_dir / str(root) / "suid").st_mode)
+            assert (theirs_mode, ours_mode) == (0o6755, 0o755)
