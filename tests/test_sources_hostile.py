@@ -334,3 +334,31 @@ def test_every_hostile_answer_above_ends_typed(honest: Peer) -> None:
             except AutocodecError:
                 continue
             assert got == DATA
+
+
+@pytest.mark.parametrize("body", [b'{"Keys": 5}', b'{"Keys": ["bafy", 2]}', b'{"Keys": {"x": {"Type": "recursive"}}}'],
+                         ids=["number", "list", "not-a-cid"])
+def test_a_node_answering_a_malformed_pin_list_is_the_nodes_fault_not_the_users_input(body: bytes) -> None:
+    """Keys as a number was a TypeError traceback; a key that is no CID an InvalidCID telling the
+    user how to write a CID."""
+    from autocodec.errors import InvalidCID
+
+    with Peer(answer("200 OK", "application/json", body)) as peer:
+        with pytest.raises(FetchError, match="pin/ls") as info:
+            NodeSource(peer.url, limits=SHORT).pins()
+    assert not isinstance(info.value, InvalidCID)
+
+
+def test_a_timeout_names_the_settings_that_exist() -> None:
+    """FetchTimeout's hint named 'limits.fetch.timeout', which config.toml does not have."""
+    from tests._http_peers import trickle
+
+    from autocodec.errors import FetchTimeout
+
+    limits = FetchLimits(timeout_s=0.5, retries=1, backoff_s=0.05, deadline_s=1.5)
+    with Peer(trickle(5.0)) as peer:
+        with pytest.raises(FetchTimeout) as info:
+            Fetcher(None, [GatewaySource(peer.url, limits=limits)]).get(CID_RAW)
+    line = info.value.one_line()
+    assert "deadline_s or timeout_s under [limits.fetch] in config.toml" in line, line
+    assert "limits.fetch.timeout " not in line and "--" not in line, line

@@ -78,7 +78,8 @@ def with_retries(what: str, limits: FetchLimits, attempt: Callable[[Deadline], T
             last_try = attempts > limits.retries or deadline.remaining() <= delay
             if last_try:
                 tries = f" (after {attempts} attempts)" if attempts > 1 else ""
-                raise type(exc)(f"{what}: {exc.message}{tries}" if what else f"{exc.message}{tries}") from None
+                raise type(exc)(f"{what}: {exc.message}{tries}" if what else f"{exc.message}{tries}",
+                                hint=exc.hint) from None
             time.sleep(delay)
             delay *= 2
 

@@ -181,7 +181,7 @@ class NodeSource:
         if len(keys) != len(group):
             raise FetchError(f"{self.name} stored {len(keys)} of {len(group)} blocks")
         for key, (cid, _data) in zip(keys, group):
-            got = CID.parse(str(key))
+            got = _answer_cid(key, f"{self.name} block/put")
             if (got.codec, got.multihash) != (cid.codec, cid.multihash):
                 raise FetchError(f"{self.name} addressed a block as {got}, not {cid} (hash {name})")
         return [cid for cid, _data in group]
@@ -197,8 +197,10 @@ class NodeSource:
         found: set[CID] = set()
         for item in answer if isinstance(answer, list) else [answer]:
             keys = item.get("Keys", {}) if isinstance(item, dict) else {}
-            for key in keys or {}:
-                found.add(CID.parse(key))
+            if not isinstance(keys, dict):
+                raise FetchError(f"{self.name} pin/ls answered something that is not a pin list")
+            for key in keys:
+                found.add(_answer_cid(key, f"{self.name} pin/ls"))
         return found
 
     def resolve_name(self, name: str) -> str:
@@ -257,6 +259,18 @@ def _multipart(payloads: Sequence[bytes]) -> tuple[bytes, str]:
         parts.append(f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"block{i}\"\r\n"
                      f"Content-Type: application/octet-stream\r\n\r\n".encode() + payload + b"\r\n")
     return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
+
+
+def _answer_cid(key: object, what: str) -> CID:
+    """A CID the node named in its answer; anything else is the node's fault, not the user's input."""
+    from ..errors import InvalidCID
+
+    try:
+        if not isinstance(key, str):
+            raise InvalidCID("not text")
+        return CID.parse(key)
+    except InvalidCID:
+        raise FetchError(f"{what}: the node answered something that is not a CID: {str(key)[:80]!r}") from None
 
 
 def _json(body: bytes, what: str) -> object:
