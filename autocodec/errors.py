@@ -217,7 +217,8 @@ class ModuleRejected(SandboxError):
 
 
 class FuelExhausted(SandboxError):
-    hint = "the call used its whole fuel budget; raise limits.sandbox.fuel if the input is legitimately large"
+    hint = ("the call used its whole fuel budget; if the input is legitimately large, raise fuel under "
+            "[limits.sandbox] in config.toml")
 
 
 class DeadlineExceeded(SandboxError):
@@ -229,7 +230,7 @@ class MemoryLimitExceeded(SandboxError):
 
 
 class OutputTooLarge(SandboxError):
-    hint = "the module returned more than limits.sandbox.max_output_bytes"
+    hint = "the module returned more than max_output_bytes under [limits.sandbox] in config.toml allows"
 
 
 class GuestTrap(SandboxError):
@@ -279,11 +280,12 @@ class SourceUnavailable(FetchError):
 
 
 class FetchTimeout(FetchError):
-    hint = "the source did not answer in time; raise limits.fetch.timeout or try another source"
+    hint = ("the source did not answer in time: try another source, or raise deadline_s or timeout_s under "
+            "[limits.fetch] in config.toml")
 
 
 class FetchTooLarge(FetchError):
-    hint = "the source sent more than limits.fetch.max_block_bytes"
+    hint = "the source sent more than max_block_bytes (or max_car_bytes) under [limits.fetch] in config.toml allows"
 
 
 class FetchBusy(FetchError):

@@ -62,3 +62,26 @@ def test_the_runtime_and_the_cli_fast_path_use_the_homes_limits(tmp_path: Path,
 
     with LocalBuiltins() as fast:
         assert fast.limits.decode.max_depth == 7
+
+
+def test_error_hints_name_settings_that_exist() -> None:
+    """A hint that tells the user to raise a limit names a real field of a real
+    ``[limits.GROUP]`` of config.toml (one named 'limits.fetch.timeout', which never existed)."""
+    import dataclasses
+    import re
+
+    from autocodec import errors
+
+    named = []
+    for obj in vars(errors).values():
+        hint = getattr(obj, "hint", None) if isinstance(obj, type) else None
+        if isinstance(hint, str):
+            for fields, group in re.findall(r"raise ([\w ,]+?) under \[limits\.(\w+)\]", hint):
+                named += [(group, f) for f in re.split(r",? or |, ", fields)]
+            for field_, group in re.findall(r"more than (\w+)(?: \(or \w+\))? under \[limits\.(\w+)\]", hint):
+                named.append((group, field_))
+            assert not re.search(r"limits\.\w+\.\w+", hint), hint  # the dotted form names nothing in config.toml
+    assert len(named) >= 4, named
+    for group, field_ in named:
+        assert group in {f.name for f in dataclasses.fields(DEFAULT_LIMITS)}, group
+        assert field_ in {f.name for f in dataclasses.fields(getattr(DEFAULT_LIMITS, group))}, (group, field_)

@@ -33,9 +33,6 @@ if TYPE_CHECKING:  # pragma: no cover
 from ..errors import FetchError, FetchTimeout, FetchTooLarge, SourceUnavailable
 
 ERROR_BODY_CAP = 64 * 1024
-# the settings' real names (FetchTimeout's class hint names a 'limits.fetch.timeout' that does not exist)
-TIMEOUT_HINT = ("the source did not answer in time: try another source, or raise deadline_s or timeout_s under "
-                "[limits.fetch] in config.toml")
 _CHUNK = 64 * 1024
 
 
@@ -80,7 +77,7 @@ def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeo
     if parts.query:
         target += "?" + parts.query
     if deadline.expired():
-        raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s", hint=TIMEOUT_HINT)
+        raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s")
     first = max(0.01, min(read_timeout, deadline.remaining()))
     conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = conn_cls(parts.hostname, parts.port, timeout=first)
@@ -126,7 +123,7 @@ def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeo
                     del out[limit:]
                     break
             if fired.is_set():
-                raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s", hint=TIMEOUT_HINT)
+                raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s")
             missing = resp.length if len(out) < limit and not resp.chunked else None
             if missing:  # http.client's read1 returns b"" at an early close instead of raising
                 raise SourceUnavailable(f"{what}: the connection was closed mid-answer ({len(out)} of "
@@ -136,11 +133,11 @@ def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeo
             return Answer(resp.status, answer_headers, bytes(out))
         except (socket.timeout, TimeoutError):
             if fired.is_set() or deadline.expired():
-                raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s", hint=TIMEOUT_HINT) from None
-            raise FetchTimeout(f"{what}: silent for {read_timeout:g} s", hint=TIMEOUT_HINT) from None
+                raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s") from None
+            raise FetchTimeout(f"{what}: silent for {read_timeout:g} s") from None
         except (http.client.HTTPException, OSError, ValueError) as exc:  # ValueError: http.client.InvalidURL
             if fired.is_set():
-                raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s", hint=TIMEOUT_HINT) from None
+                raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s") from None
             raise SourceUnavailable(f"{what}: {_reason(exc)}") from None
     finally:
         watchdog.cancel()
