@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autocodec import builtin
-from autocodec.cid import CID
+from autocodec.cid import CID, encode_varint
 from autocodec.store import CarWriter
 from autocodec.unixfs import _pb
 from tests._kubo import KUBO_BIN, KuboRepo, require_kubo
@@ -23,16 +23,10 @@ from tests._kubo import KUBO_BIN, KuboRepo, require_kubo
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    return bytes(out + bytes([n]))
 
 
 def _field(number: int, body: bytes) -> bytes:
-    return bytes([number << 3 | 2]) + _varint(len(body)) + body
+    return bytes([number << 3 | 2]) + encode_varint(len(body)) + body
 
 
 class Dag(dict[CID, bytes]):

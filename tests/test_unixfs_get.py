@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from autocodec import builtin
-from autocodec.cid import CID
+from autocodec.cid import CID, encode_varint
 from autocodec.errors import InvalidBlock, InvalidInput
 from autocodec.unixfs import _pb
 from autocodec.unixfs._get import write_staged, write_tree
@@ -73,18 +73,12 @@ def test_a_file_replaces_a_symlink_instead_of_writing_through_it(tmp_path: Path)
 def _pb_node(data: _pb.UnixfsData, links: list[tuple[str, CID]]) -> bytes:
     """A dag-pb node with ``links`` in the order given (names may repeat, unsorted)."""
     def field(number: int, body: bytes) -> bytes:
-        return bytes([number << 3 | 2]) + _varint(len(body)) + body
+        return bytes([number << 3 | 2]) + encode_varint(len(body)) + body
 
     out = b"".join(field(2, field(1, bytes(cid)) + field(2, name.encode())) for name, cid in links)
     return out + field(1, _pb.encode(data))
 
 
-def _varint(n: int) -> bytes:
-    out = bytearray()
-    while n >= 0x80:
-        out.append(n & 0x7F | 0x80)
-        n >>= 7
-    return bytes(out + bytes([n]))
 
 
 
