@@ -24,9 +24,10 @@ from ..cid import CID
 from ..errors import AutocodecError, InvalidInput, SetNotFound
 from ..log import get_logger
 from ._publish import check_lifetime
+from ._signers import check_role_keys, check_signers
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..verify import SigningKey
+    from ..verify import Root, SigningKey
     from ._runtime import Runtime
 
 log = get_logger("registry")
@@ -78,8 +79,7 @@ def init_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], key_na
     _ensure(runtime)
     now = int(time.time()) if now is None else now
     check_lifetime(expires_days)
-    if not 1 <= threshold <= len(keys):
-        raise InvalidInput(f"threshold {threshold} needs between 1 and {len(keys)} keys")
+    check_role_keys(key_names, [k.did for k in keys], threshold)
     if runtime.store.read_row("SELECT 1 FROM registry_sets WHERE name = ?", (name,)):
         raise InvalidInput(f"a set named {name!r} already exists in this home")
     role = Role(tuple(k.did for k in keys), threshold)
@@ -137,6 +137,7 @@ def publish_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], *, 
     now = int(time.time()) if now is None else now
     days = expires_days if expires_days is not None else state.expires_days
     check_lifetime(days)
+    check_signers(name, _current_root(runtime, state).index, keys)
     listed = [IndexEntry(kind, key, mcid) for kind, key, mcid in entries(runtime, name)]
     if not listed:
         raise InvalidInput(f"set {name!r} lists nothing yet", hint="add manifests with `autocodec set add NAME MANIFEST_CID`")
@@ -150,6 +151,16 @@ def publish_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], *, 
     log.info("set.publish", set=name, index=str(index_cid), version=index.version, entries=len(listed),
              expires=index.expires)
     return index_cid
+
+
+def _current_root(runtime: "Runtime", state: SetState) -> "Root":
+    """The set's current root document, read back from the home's block store."""
+    from ..verify import Root, open_envelope
+
+    limits = runtime.limits.trust
+    env = open_envelope(runtime.get(state.root_cid), "root", max_bytes=limits.max_document_bytes,
+                        max_signatures=limits.max_signatures)
+    return Root.from_value(env.document, max_keys=limits.max_role_keys, max_delegations=limits.max_delegations)
 
 
 def set_blocks(runtime: "Runtime", index_cid: CID) -> list[tuple[CID, bytes]]:
