@@ -7,10 +7,13 @@ Real modules from wasm-src/, real keys and signatures, real homes; no mocks.
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from pathlib import Path
 
 import pytest
 
+from autocodec import CID, builtin
 from autocodec.cli import main
 from autocodec.errors import AutocodecError, InvalidInput
 from autocodec.registry import (
@@ -26,7 +29,8 @@ from autocodec.registry import (
 from autocodec.verify import KeyRing, SigningKey
 
 REPO = Path(__file__).resolve().parents[1]
-GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
+WASM_SRC = REPO / "wasm-src"
+GIT_RAW = WASM_SRC / "git-raw" / "git-raw.wasm"
 
 
 @pytest.fixture
@@ -94,3 +98,85 @@ def test_cli_set_publish_below_threshold_is_one_line(home: Path, capsys: pytest.
     assert main(["set", "publish", "s", "--key", "a"]) != 0
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "needs 2 signatures" in err and "Traceback" not in err
+
+
+# --- the source tree a manifest names ---------------------------------------------------------
+
+
+def _tree(rt: Runtime, manifest_cid: CID) -> dict[str, CID] | None:
+    from autocodec.verify import Manifest, open_envelope
+
+    env = open_envelope(rt.get(manifest_cid), "manifest", max_bytes=1 << 20, max_signatures=8)
+    source = Manifest.from_value(env.document, max_module_bytes=1 << 24).source
+    if source is None:
+        return None
+    files: dict[str, CID] = builtin.decode(rt.get(source), "dag-cbor")["files"]
+    return files
+
+
+def test_files_near_a_module_are_not_its_source_tree(rt: Runtime, tmp_path: Path) -> None:
+    """A .wasm published from /usr/local/x.wasm took every file of /usr/include and /usr/lib
+    (169 system headers here) as its signed 'source tree' and shipped them in the set."""
+    (tmp_path / "pub" / "stray").mkdir(parents=True)
+    for shared in ("include", "lib"):
+        (tmp_path / "pub" / shared).mkdir()
+        (tmp_path / "pub" / shared / "private.h").write_text("secret\n")
+    (tmp_path / "pub" / "build.py").write_text("")
+    wasm = tmp_path / "pub" / "stray" / "x.wasm"
+    shutil.copy(GIT_RAW, wasm)
+    (tmp_path / "pub" / "stray" / "notes.md").write_text("not the module's\n")
+    (key,) = _keys(rt, "a")
+    published = publish_module(rt, wasm, key, vectors=GIT_RAW.parent)
+    tree = _tree(rt, published.manifest_cid)
+    assert tree is not None and "include/private.h" not in tree and "stray/notes.md" not in tree
+    assert "git-raw/git.c" in tree  # the vectors' folder names the module: its sources
+
+
+def test_source_tree_holds_what_the_compiler_read(rt: Runtime) -> None:
+    """eth-* modules include ../eth-common/*.h and bao's build.flags sets its memory; the
+    trees left both out, so a manifest's sources could not rebuild its module."""
+    (key,) = _keys(rt, "a")
+    eth = _tree(rt, publish_module(rt, WASM_SRC / "eth-block" / "eth-block.wasm", key).manifest_cid)
+    assert eth is not None and {"eth-common/dageth.h", "eth-common/rlp.h", "lib/ac.c", "build.py"} <= set(eth)
+    bao = _tree(rt, publish_module(rt, WASM_SRC / "bao" / "bao.wasm", key).manifest_cid)
+    assert bao is not None and "bao/build.flags" in bao
+
+
+def test_default_set_names_the_source_trees_of_wasm_src() -> None:
+    """The shipped set's manifests name the trees publishing wasm-src gives now (rebuild it with
+    tools/make_default_set.py when this fails)."""
+    from autocodec.registry._default import DEFAULT_SET_CAR
+    from autocodec.registry._sourcetree import source_tree
+    from autocodec.sources import CarSource
+    from autocodec.verify import Manifest, open_envelope
+
+    def cid_only(data: bytes, codec: str) -> CID:
+        return CID.build({"raw": 0x55, "dag-cbor": 0x71}[codec], b"\x12\x20" + hashlib.sha256(data).digest())
+
+    checked = 0
+    for data in CarSource(DEFAULT_SET_CAR).all_blocks().values():
+        try:
+            env = open_envelope(data, "manifest", max_bytes=1 << 20, max_signatures=8)
+        except AutocodecError:
+            continue
+        manifest = Manifest.from_value(env.document, max_module_bytes=1 << 24)
+        assert manifest.source == source_tree(cid_only, WASM_SRC / manifest.name), manifest.name
+        checked += 1
+    assert checked == len(list(WASM_SRC.glob("*/*.wasm")))
+
+
+@pytest.mark.slow
+def test_a_kit_module_published_beside_its_folder_names_its_sources(home: Path, tmp_path: Path,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """The documented path (module new, build -o beside the folder, publish --vectors DIR)
+    recorded no source tree at all."""
+    folder = tmp_path / "lines"
+    assert main(["module", "new", "--lang", "c", "--kind", "codec", str(folder)]) == 0
+    assert main(["module", "build", str(folder), "-o", str(tmp_path / "lines.wasm")]) == 0
+    assert main(["key", "gen", "me"]) == 0
+    capsys.readouterr()
+    assert main(["publish", str(tmp_path / "lines.wasm"), "--key", "me", "--vectors", str(folder)]) == 0
+    manifest = CID.parse(capsys.readouterr().out.split()[-1])
+    with Runtime(home) as rt:
+        tree = _tree(rt, manifest)
+    assert tree is not None and {"lines/module.c", "lines/module.json", "lines/vectors.json"} <= set(tree)

@@ -6,7 +6,8 @@ Invariants:
 - Kind, codes and name come from the module's own ``autocodec.module`` section, so a
   manifest can never claim codes its module does not declare.
 - The manifest names the module, vectors and source tree by CID; all of them are stored in the
-  home's block store, so ``set export`` and ``--to-node`` can ship them.
+  home's block store, so ``set export`` and ``--to-node`` can ship them. The source tree is the
+  module's own folder only (``_sourcetree``): never files that happen to sit near the ``.wasm``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from .. import builtin
 from ..cid import CID
 from ..errors import AutocodecError, InvalidInput
 from ..log import get_logger
+from ._sourcetree import source_folder, source_tree
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..verify import Manifest, SigningKey
@@ -61,26 +63,6 @@ def _find_vectors(module_path: Path, vectors: Path | None) -> Path:
         f"no test vectors for {module_path.name} (looked for {', '.join(map(str, candidates))})",
         hint="give a vectors folder holding vectors.json (docs/abi.md section 5); modules are never published untested",
     )
-
-
-def _source_tree(runtime: "Runtime", module_path: Path) -> CID | None:
-    """A DAG-CBOR map of the module's source files (and the shared guest library), by CID."""
-    src = module_path.parent
-    root = src.parent
-    files: dict[str, Any] = {}
-    paths = [p for p in sorted(src.iterdir()) if p.is_file() and p.suffix in (".c", ".h", ".json", ".md", ".zig")]
-    for shared in ("include", "lib"):
-        if (root / shared).is_dir():
-            paths += [p for p in sorted((root / shared).iterdir()) if p.is_file()]
-    if (root / "build.py").is_file():
-        paths.append(root / "build.py")
-    if not paths:
-        return None
-    for path in paths:
-        data = path.read_bytes()
-        files[str(path.relative_to(root))] = runtime.put(data, "raw")
-    tree = builtin.encode({"type": "source-tree", "files": files}, "dag-cbor")
-    return runtime.put(tree, "dag-cbor")
 
 
 def _toolchain() -> dict[str, str]:
@@ -136,7 +118,7 @@ def publish_module(
     module = runtime.put(wasm, "raw")
     assert module == module_cid(wasm)
     vectors_cid = runtime.put(builtin.encode(vectors_value, "dag-cbor"), "dag-cbor")
-    source = _source_tree(runtime, path)
+    source = source_tree(runtime.put, source_folder(path, Path(vectors) if vectors else None, info.name))
     supersedes = None
     rows = runtime.store.transaction
     with rows() as conn:
