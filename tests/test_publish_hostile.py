@@ -180,3 +180,34 @@ def test_a_kit_module_published_beside_its_folder_names_its_sources(home: Path, 
     with Runtime(home) as rt:
         tree = _tree(rt, manifest)
     assert tree is not None and {"lines/module.c", "lines/module.json", "lines/vectors.json"} <= set(tree)
+
+
+# --- a key file that is not a key ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pem", [
+    b"garbage\n",
+    b"-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n",
+    b"p256",  # replaced by a real P-256 private key below
+])
+def test_a_key_file_that_is_not_a_key(home: Path, pem: bytes, capsys: pytest.CaptureFixture[str]) -> None:
+    """Was a ConfigError pointing at config.toml, with cryptography's text and FAQ URL."""
+    from autocodec.verify._keyring import KeyFileInvalid
+
+    if pem == b"p256":
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    keys = home / "keys"
+    keys.mkdir(parents=True)
+    (keys / "bad.pem").write_bytes(pem)
+    (keys / "bad.pem").chmod(0o600)
+    with pytest.raises(KeyFileInvalid) as info:
+        KeyRing(keys).load("bad")
+    assert "config.toml" not in (info.value.hint or "") and "http" not in info.value.message
+    _no_cli_flags(info.value)
+    assert main(["set", "init", "s", "--key", "bad"]) != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "KeyFileInvalid" in err and "generate a new key" in err

@@ -198,7 +198,9 @@ class KeyRing:
             text = path.read_text(encoding="ascii").strip()
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            raise ConfigError(f"cannot read the public part of key {name!r} ({path}): {reason}") from None
+            raise KeyFileInvalid(f"cannot read the public part of key {name!r} ({path}): {reason}",
+                                 hint=f"a key is written as NAME.pem with its NAME.did; restore {path.name}, "
+                                      "or move the key away and generate a new one") from None
         return PublicKey.from_did(text).did
 
     def list(self) -> list[KeyEntry]:
@@ -298,6 +300,13 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
+class KeyFileInvalid(ConfigError):
+    """A file in the keys folder is not a usable autocodec key (not PEM, not Ed25519, no .did)."""
+
+    hint = ("a key is an Ed25519 private key in PEM (PKCS#8), as key generation writes it; "
+            "move this file out of the keys folder and generate a new key")
+
+
 def _parse_pem(name: str, data: bytes, passphrase: bytes | None) -> Ed25519PrivateKey:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -307,12 +316,12 @@ def _parse_pem(name: str, data: bytes, passphrase: bytes | None) -> Ed25519Priva
         raise ConfigError(f"key {name!r} is encrypted", hint="give the passphrase it was saved with")
     try:
         key = serialization.load_pem_private_key(data, password=passphrase if encrypted else None)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError):
         if encrypted:
             raise ConfigError(f"cannot decrypt key {name!r}: wrong passphrase?") from None
-        raise ConfigError(f"key file for {name!r} is malformed: {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - cryptography raises UnsupportedAlgorithm and friends
-        raise ConfigError(f"key file for {name!r} cannot be loaded: {exc}") from None
+        raise KeyFileInvalid(f"the key file of {name!r} is not a PEM private key") from None
+    except Exception:  # noqa: BLE001 - cryptography raises UnsupportedAlgorithm and friends
+        raise KeyFileInvalid(f"the key file of {name!r} holds a private key of a kind that cannot be loaded") from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise ConfigError(f"key {name!r} is not an Ed25519 key")
+        raise KeyFileInvalid(f"key {name!r} is not an Ed25519 key (autocodec signs with Ed25519 only)")
     return key
