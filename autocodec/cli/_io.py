@@ -143,9 +143,11 @@ def checked_read(stream: BinaryIO, path: str | None) -> Callable[[int], bytes]:
 
 def read_input(path: str | None, limit: int, what: str = "block") -> bytes:
     """All bytes of ``path`` (or stdin), refusing more than ``limit`` bytes."""
+    from ..store._readable import read_upto
+
     stream = open_input(path)
     try:
-        data = stream.read(limit + 1)
+        data = read_upto(stream, limit + 1)  # a non-blocking stdin is waited for, never cut short
     except OSError as exc:
         where = "standard input" if path in (None, "-") else path
         raise InvalidInput(f"cannot read {where}: {exc.strerror or exc}") from None

@@ -26,6 +26,7 @@ from typing import BinaryIO
 from ..cid import CID, MAX_DIGEST_BYTES, MAX_VARINT_BYTES, decode_varint, encode_varint
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import AutocodecError, InvalidCar, InvalidCID
+from ._readable import read_some
 
 _READ_CHUNK = 64 * 1024
 _MAX_CID_BYTES = 1 + 3 * MAX_VARINT_BYTES + MAX_DIGEST_BYTES
@@ -52,7 +53,7 @@ class _Input:
                 del self._buf[: self._pos]
                 self._pos = 0
             try:
-                chunk = self._stream.read(max(_READ_CHUNK, need - len(self._buf)))
+                chunk = read_some(self._stream, max(_READ_CHUNK, need - len(self._buf)))
             except OSError as exc:
                 raise InvalidCar(f"cannot read the CAR at byte {self.offset}: {exc}") from None
             if not chunk:
