@@ -7,7 +7,21 @@ that still passes plain strings or ints keeps working, and new code names the me
 
 from __future__ import annotations
 
+import re
 from enum import IntEnum, StrEnum
+
+NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+"""A module's name (its ``autocodec.module`` section and its signed manifest), and the names
+of sets, roles and delegations: lower case, digits, ``.``, ``_`` and ``-``, never ``/`` or a
+leading dot, at most 64 characters (used as keys and in file names)."""
+
+VERSION = re.compile(
+    r"(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(-[0-9A-Za-z.-]{1,64})?(\+[0-9A-Za-z.-]{1,64})?"
+)
+"""A module's version: semantic versioning 2.0.0 (semver.org), each number at most 9 digits."""
+
+MAX_CODES = 64
+"""Most codes one module (and its manifest) may serve; each listed once."""
 
 
 class Kind(StrEnum):

@@ -278,14 +278,22 @@ def test_inspect_reports_metadata_exports_and_cid() -> None:
 @pytest.mark.parametrize(
     "meta, words",
     [
-        ({"abi": 2, "kind": "codec", "name": "x", "version": "1", "codes": [1]}, "abi"),
-        ({"abi": 1, "kind": "linker", "name": "x", "version": "1", "codes": [1]}, "kind"),
-        ({"abi": 1, "kind": "codec", "name": "", "version": "1", "codes": [1]}, "name"),
-        ({"abi": 1, "kind": "codec", "name": "x", "version": "1", "codes": []}, "codes"),
-        ({"abi": 1, "kind": "codec", "name": "x", "version": "1", "codes": [-1]}, "codes"),
-        ({"abi": 1, "kind": "codec", "name": "x", "version": "1", "codes": ["1"]}, "codes"),
-        ({"abi": 1, "kind": "task", "name": "x", "version": "1", "codes": []}, "functions"),
-        ({"abi": 1, "kind": "hasher", "name": "x", "version": "1", "codes": [1]}, "must export"),
+        ({"abi": 2, "kind": "codec", "name": "x", "version": "1.0.0", "codes": [1]}, "abi"),
+        ({"abi": 1, "kind": "linker", "name": "x", "version": "1.0.0", "codes": [1]}, "kind"),
+        ({"abi": 1, "kind": "codec", "name": "", "version": "1.0.0", "codes": [1]}, "name"),
+        ({"abi": 1, "kind": "codec", "name": "x", "version": "1.0.0", "codes": []}, "codes"),
+        ({"abi": 1, "kind": "codec", "name": "x", "version": "1.0.0", "codes": [-1]}, "codes"),
+        ({"abi": 1, "kind": "codec", "name": "x", "version": "1.0.0", "codes": ["1"]}, "codes"),
+        ({"abi": 1, "kind": "task", "name": "x", "version": "1.0.0", "codes": []}, "functions"),
+        ({"abi": 1, "kind": "hasher", "name": "x", "version": "1.0.0", "codes": [1]}, "must export"),
+        # the rules a signed manifest holds the module to: one inspected as valid can be published
+        ({"abi": 1, "kind": "codec", "name": "x", "version": "1.0.0", "codes": [1, 1]}, "a code twice"),
+        ({"abi": 1, "kind": "codec", "name": "x", "version": "1.0.0", "codes": list(range(65))}, "at most 64"),
+        ({"abi": 1, "kind": "codec", "name": "../x", "version": "1.0.0", "codes": [1]}, "not a module name"),
+        ({"abi": 1, "kind": "codec", "name": "Git", "version": "1.0.0", "codes": [1]}, "not a module name"),
+        ({"abi": 1, "kind": "codec", "name": "x" * 65, "version": "1.0.0", "codes": [1]}, "not a module name"),
+        ({"abi": 1, "kind": "codec", "name": "x", "version": "1", "codes": [1]}, "not a semantic version"),
+        ({"abi": 1, "kind": "codec", "name": "x", "version": "01.0.0", "codes": [1]}, "not a semantic version"),
     ],
 )
 def test_inspect_rejects_bad_metadata(meta: dict[str, Any], words: str) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import wasmtime
 
-from ..abi import Kind
+from ..abi import MAX_CODES, NAME, VERSION, Kind
 from ..cid import CID, encode_varint
 from ..config import DEFAULT_LIMITS, SandboxLimits
 from ..errors import AutocodecError, ModuleRejected
@@ -121,12 +121,19 @@ def _metadata(doc: dict[str, Any]) -> tuple[int, str, str, str, tuple[int, ...],
     if kind not in KINDS:
         raise ModuleRejected(f"{SECTION}: kind {kind!r} is not one of {', '.join(KINDS)}")
     name, version = _text(doc, "name"), _text(doc, "version")
+    if not NAME.fullmatch(name):
+        raise ModuleRejected(f"{SECTION}: name {name[:70]!r} is not a module name (lower-case letters, digits, "
+                             "'.', '_' and '-', starting with a letter or digit, at most 64 characters)")
+    if not VERSION.fullmatch(version):
+        raise ModuleRejected(f"{SECTION}: version {version[:70]!r} is not a semantic version such as 1.0.0")
     description = _text(doc, "description", limit=8 * _MAX_TEXT, required=False)
     codes = doc.get("codes")
-    if not isinstance(codes, list) or len(codes) > _MAX_LIST or any(
+    if not isinstance(codes, list) or len(codes) > MAX_CODES or any(
         type(c) is not int or not 0 <= c < 1 << 63 for c in codes
     ):
-        raise ModuleRejected(f"{SECTION}: 'codes' must be a list of non-negative integers")
+        raise ModuleRejected(f"{SECTION}: 'codes' must be a list of at most {MAX_CODES} non-negative integers")
+    if len(set(codes)) != len(codes):
+        raise ModuleRejected(f"{SECTION}: 'codes' lists a code twice")
     if kind in ("codec", "hasher", "crypto") and not codes:
         raise ModuleRejected(f"{SECTION}: a {kind} must declare the codes it provides")
     if kind in ("chunker", "task", "verifier") and codes:

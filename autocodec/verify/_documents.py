@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..abi import Kind
+from ..abi import MAX_CODES, NAME, VERSION, Kind
 from ..cid import CID
 from ..errors import InvalidDocument
 from ._ed25519 import InvalidKey, PublicKey
@@ -28,7 +28,7 @@ NAMED_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if not k.coded)
 MODULE_KINDS = CODED_KINDS + NAMED_KINDS
 _MAX_CODE = (1 << 63) - 1
 _MAX_TIME = (1 << 53)
-_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+_NAME = NAME
 RESERVED_ROLE_NAMES = frozenset({"root", "index"})
 """Names of the top roles; no delegation may take one (issue 16, item 5: role confusion)."""
 
@@ -37,7 +37,7 @@ def delegation_role(name: str) -> str:
     """The key under which a delegation's versions are stored: its own namespace, so a
     delegation's name can never reach a top role's version floor (``_NAME`` has no ``/``)."""
     return f"delegation/{name}"
-_SEMVER = re.compile(r"(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})\.(0|[1-9]\d{0,8})(-[0-9A-Za-z.-]{1,64})?(\+[0-9A-Za-z.-]{1,64})?")
+_SEMVER = VERSION
 
 EntryKey = tuple[str, int | str]
 """``(kind, code)`` or ``(kind, name)``."""
@@ -326,8 +326,8 @@ class Manifest:
         if v["type"] != "manifest" or v["spec"] != SPEC:
             raise InvalidDocument("not a manifest document of spec 1")
         kind = _kind(v["kind"], "manifest kind")
-        if not isinstance(v["codes"], list) or len(v["codes"]) > 64:
-            raise InvalidDocument("manifest codes must be a list of at most 64 codes")
+        if not isinstance(v["codes"], list) or len(v["codes"]) > MAX_CODES:
+            raise InvalidDocument(f"manifest codes must be a list of at most {MAX_CODES} codes")
         codes = tuple(_int(c, "manifest code") for c in v["codes"])
         if len(set(codes)) != len(codes):
             raise InvalidDocument("manifest lists a code twice")
