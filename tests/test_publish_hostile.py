@@ -182,6 +182,43 @@ def test_a_kit_module_published_beside_its_folder_names_its_sources(home: Path, 
     assert tree is not None and {"lines/module.c", "lines/module.json", "lines/vectors.json"} <= set(tree)
 
 
+def _build(rt: Runtime, manifest_cid: CID) -> dict[str, str] | None:
+    from autocodec.verify import Manifest, open_envelope
+
+    env = open_envelope(rt.get(manifest_cid), "manifest", max_bytes=1 << 20, max_signatures=8)
+    return Manifest.from_value(env.document, max_module_bytes=1 << 24).build
+
+
+@pytest.mark.slow  # builds a kit module with AssemblyScript
+def test_a_manifest_records_the_toolchain_of_its_sources_language(home: Path, tmp_path: Path,
+                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Every manifest said it was built by ziglang cc: AssemblyScript and Rust modules too, and
+    a bare .wasm whose sources nobody named."""
+    from autocodec.modkit import toolchain
+    from autocodec.modkit._sdk import asc_version
+
+    folder = tmp_path / "words"
+    assert main(["module", "new", "--lang", "assemblyscript", "--kind", "codec", str(folder)]) == 0
+    assert main(["module", "build", str(folder), "-o", str(tmp_path / "words.wasm")]) == 0
+    bare = tmp_path / "elsewhere" / "git-raw.wasm"
+    bare.parent.mkdir()
+    shutil.copy(GIT_RAW, bare)
+    shutil.copy(GIT_RAW.parent / "vectors.json", bare.parent / "vectors.json")
+    assert main(["key", "gen", "me"]) == 0
+    capsys.readouterr()
+    published = []
+    for wasm, vectors in ((tmp_path / "words.wasm", folder), (GIT_RAW, GIT_RAW.parent),
+                          (bare, bare.parent)):
+        assert main(["publish", str(wasm), "--key", "me", "--vectors", str(vectors)]) == 0
+        published.append(CID.parse(capsys.readouterr().out.split()[-1]))
+    with Runtime(home) as rt:
+        builds = [_build(rt, cid) for cid in published]
+    assert asc_version() != "unknown"
+    assert builds[0] == {"toolchain": "asc (the assemblyscript npm package)", "version": asc_version()}
+    assert builds[1] == toolchain("c") and builds[1]["toolchain"].startswith("ziglang")
+    assert builds[2] is None  # no folder names the module: nothing is guessed
+
+
 # --- a key file that is not a key ------------------------------------------------------------------
 
 

@@ -211,6 +211,19 @@ def _build_rust(folder: Path, tmp: Path, cache: Path) -> bytes:
 _BUILDERS = {"c": _build_c, "zig": _build_zig, "assemblyscript": _build_assemblyscript, "rust": _build_rust}
 
 
+def toolchain(lang: str) -> dict[str, str]:
+    """The pinned compiler a ``lang`` module is built with, as a manifest's ``build`` records it."""
+    if lang == "c":  # the text the shipped manifests carry (wasm-src/build.py builds C the same way)
+        return {"toolchain": "ziglang (python -m ziglang cc --target=wasm32-freestanding)", "version": ZIG_VERSION}
+    if lang == "zig":
+        return {"toolchain": "ziglang (python -m ziglang build-exe, wasm32-freestanding)", "version": ZIG_VERSION}
+    if lang == "rust":
+        return {"toolchain": f"rustc --target={RUST_TARGET}", "version": RUST_VERSION}
+    if lang == "assemblyscript":
+        return {"toolchain": "asc (the assemblyscript npm package)", "version": _sdk.asc_version()}
+    raise InvalidModuleSource(f"no toolchain for language {lang!r}")
+
+
 def build(folder: Path) -> BuiltModule:
     """Build the module in ``folder``; nothing is written there."""
     folder = Path(folder)

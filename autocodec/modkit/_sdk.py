@@ -48,6 +48,18 @@ def assemblyscript_files() -> list[Path]:
     return [_need(SDK / "assemblyscript" / "ac.ts"), _need(SDK / "assemblyscript" / "ac_abi.ts")]
 
 
+def asc_version() -> str:
+    """The AssemblyScript version the setup pins (``tools/setup.d``), or ``unknown`` without the tree."""
+    import json
+
+    try:
+        pinned = json.loads((TREE / "tools" / "setup.d" / "60-assemblyscript.package.json").read_text())
+        version = pinned["dependencies"]["assemblyscript"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "unknown"
+    return version if isinstance(version, str) else "unknown"
+
+
 def asc() -> list[str]:
     """The pinned AssemblyScript compiler as a command line."""
     entry = ASC_DIR / "node_modules" / "assemblyscript" / "bin" / "asc.js"

@@ -65,13 +65,17 @@ def _find_vectors(module_path: Path, vectors: Path | None) -> Path:
     )
 
 
-def _toolchain() -> dict[str, str]:
-    try:
-        from importlib.metadata import version
+def _toolchain(folder: Path | None) -> dict[str, str] | None:
+    """What built the module, from its source folder's language; None when no folder names it
+    (a bare ``.wasm``: nothing known is recorded rather than a guess)."""
+    if folder is None:
+        return None
+    from ..modkit import ModuleBuildError, detect_lang, toolchain
 
-        return {"toolchain": "ziglang (python -m ziglang cc --target=wasm32-freestanding)", "version": version("ziglang")}
-    except Exception:  # the build extra is not installed: record what is known
-        return {"toolchain": "ziglang (python -m ziglang cc --target=wasm32-freestanding)", "version": "unknown"}
+    try:
+        return toolchain(detect_lang(folder))
+    except ModuleBuildError:  # no sources of one known language in the folder
+        return None
 
 
 def check_lifetime(days: float | None) -> None:
@@ -118,7 +122,8 @@ def publish_module(
     module = runtime.put(wasm, "raw")
     assert module == module_cid(wasm)
     vectors_cid = runtime.put(builtin.encode(vectors_value, "dag-cbor"), "dag-cbor")
-    source = source_tree(runtime.put, source_folder(path, Path(vectors) if vectors else None, info.name))
+    folder = source_folder(path, Path(vectors) if vectors else None, info.name)
+    source = source_tree(runtime.put, folder)
     supersedes = None
     rows = runtime.store.transaction
     with rows() as conn:
@@ -131,7 +136,7 @@ def publish_module(
         kind=info.kind, name=info.name, codes=tuple(info.codes), module=module, size=len(wasm),
         version=version or info.version, publisher=key.did, issued=now,
         expires=int(now + expires_days * 86400) if expires_days is not None else None,
-        source=source, build=_toolchain(), vectors=vectors_cid, supersedes=supersedes,
+        source=source, build=_toolchain(folder), vectors=vectors_cid, supersedes=supersedes,
     )
     manifest_cid, envelope = sign(manifest, [key], limits=runtime.limits.trust)
     runtime.store.put(manifest_cid, envelope)
