@@ -22,7 +22,7 @@ import pytest
 
 from autocodec.builtin import cid_for
 from autocodec.store import BlockStore, CarReader, CarWriter
-from autocodec.store._readable import read_upto
+from autocodec.store._nonblocking import flush_all, read_upto
 
 BLOCKS = 40
 
@@ -144,3 +144,68 @@ def test_block_put_of_a_paused_nonblocking_stdin_stores_the_whole_input(tmp_path
     done = _run_with_paused_nonblocking_stdin(home, ["block", "put"], b"first half;", b"second half")
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.decode().strip() == str(cid_for(b"first half;second half", "raw"))
+
+
+def test_car_writer_waits_while_a_nonblocking_output_is_full(nonblocking_pipe: tuple[int, int]) -> None:
+    """The writer raised BlockingIOError as soon as the pipe (64 KiB) was full."""
+    r, w = nonblocking_pipe
+    fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) & ~os.O_NONBLOCK)
+    fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+    blocks = [(cid_for(d, "raw"), d) for d in (i.to_bytes(4, "big") * 4096 for i in range(64))]  # 1 MiB
+    got = bytearray()
+
+    def drain() -> None:
+        with os.fdopen(os.dup(r), "rb") as stream:
+            while chunk := stream.read(65536):
+                got.extend(chunk)
+
+    with os.fdopen(os.dup(w), "wb") as out:
+        os.close(w)
+        writer = CarWriter(out, [])
+        reader_thread = threading.Timer(0.3, drain)  # starts after the pipe has filled up
+        reader_thread.start()
+        for cid, data in blocks:
+            writer.write(cid, data)
+        flush_all(out)
+    reader_thread.join()
+    import io
+
+    assert [(bytes(c), d) for c, d in CarReader(io.BytesIO(bytes(got)))] == [(bytes(c), d) for c, d in blocks]
+
+
+def _run_with_slow_nonblocking_stdout(home: Path, args: list[str]) -> tuple[int, bytes, bytes]:
+    r, w = os.pipe()
+    fcntl.fcntl(w, fcntl.F_SETFL, fcntl.fcntl(w, fcntl.F_GETFL) | os.O_NONBLOCK)
+    proc = subprocess.Popen([sys.executable, "-m", "autocodec", *args], stdout=w, stderr=subprocess.PIPE,
+                            env={**os.environ, "AUTOCODEC_HOME": str(home)})
+    os.close(w)
+    with os.fdopen(r, "rb") as stream:
+        deadline = time.monotonic() + 60  # not an assertion: a bound on waiting for the pipe to fill
+        while _pending(stream.fileno()) < 65536 and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        out = stream.read()
+    err = proc.stderr.read() if proc.stderr else b""
+    return proc.wait(timeout=120), out, err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", [["dag", "export"], ["car", "export", "-o", "-"]])
+def test_export_to_a_slow_nonblocking_stdout_writes_the_whole_car(tmp_path: Path, command: list[str]) -> None:
+    from autocodec.builtin import encode
+
+    home = tmp_path / "home"
+    with BlockStore.open(home) as store:
+        leaves = []
+        for i in range(64):
+            data = i.to_bytes(4, "big") * 4096
+            leaves.append(cid_for(data, "raw"))
+            store.put(leaves[-1], data)
+        root_data = encode({"leaves": leaves}, "dag-cbor")
+        root = cid_for(root_data, "dag-cbor")
+        store.put(root, root_data)
+    args = [*command[:2], str(root), *command[2:]]
+    code, out, err = _run_with_slow_nonblocking_stdout(home, args)
+    assert code == 0, err.decode()
+    import io
+
+    assert [c for c, _ in CarReader(io.BytesIO(out))] == [root, *leaves]

@@ -143,7 +143,7 @@ def checked_read(stream: BinaryIO, path: str | None) -> Callable[[int], bytes]:
 
 def read_input(path: str | None, limit: int, what: str = "block") -> bytes:
     """All bytes of ``path`` (or stdin), refusing more than ``limit`` bytes."""
-    from ..store._readable import read_upto
+    from ..store._nonblocking import read_upto
 
     stream = open_input(path)
     try:

@@ -62,6 +62,7 @@ def run_import(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from ..cid import CID
     from ..store import export_car
+    from ..store._nonblocking import flush_all
     from ._io import open_output, output_target, silence_stdout, stdout_binary
     from ..dag import runtime_links
     from ..dag._ahead import LinksAhead
@@ -76,7 +77,7 @@ def run_export(args: argparse.Namespace) -> int:
             try:
                 stdout = stdout_binary()
                 result = export_car(store, cid, stdout, links=runtime_links(rt), ahead=ahead)
-                stdout.flush()
+                flush_all(stdout)  # a non-blocking stdout is waited for while full
             except BrokenPipeError:
                 silence_stdout()
                 raise

@@ -290,6 +290,7 @@ def run_export(args: argparse.Namespace) -> int:
     from ..dag._ahead import LinksAhead
     from ..errors import InvalidPath
     from ..progress import stderr_progress
+    from ..store._nonblocking import flush_all
     from ._io import silence_stdout
     from ._local_modules import open_runtime
 
@@ -303,7 +304,7 @@ def run_export(args: argparse.Namespace) -> int:
             with LinksAhead(rt) as ahead:  # links of many blocks over every core
                 export_car(rt, found.cid, sys.stdout.buffer,
                            progress=(lambda n, b: report(b, None)) if report else None, ahead=ahead)
-            sys.stdout.buffer.flush()
+            flush_all(sys.stdout.buffer)  # a non-blocking stdout is waited for while full
             if report is not None:
                 _clear_progress()
         except BrokenPipeError:

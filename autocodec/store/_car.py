@@ -26,7 +26,7 @@ from typing import BinaryIO
 from ..cid import CID, MAX_DIGEST_BYTES, MAX_VARINT_BYTES, decode_varint, encode_varint
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import AutocodecError, InvalidCar, InvalidCID
-from ._readable import read_some
+from ._nonblocking import read_some, write_all
 
 _READ_CHUNK = 64 * 1024
 _MAX_CID_BYTES = 1 + 3 * MAX_VARINT_BYTES + MAX_DIGEST_BYTES
@@ -247,12 +247,7 @@ class CarWriter:
         self._emit(encode_varint(len(header)) + header)
 
     def _emit(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:  # raw and pipe streams may accept a write only in part
-            written = self._out.write(view)
-            if written is None:
-                raise BlockingIOError("the CAR output stream is non-blocking and full")
-            view = view[written:]
+        write_all(self._out, data)  # a part at a time, waiting while a non-blocking output is full
         self.bytes_written += len(data)
 
     def write(self, cid: CID, data: bytes) -> None:

@@ -1,0 +1,90 @@
+"""Reading and writing streams that may be non-blocking, without taking "not now" for "never".
+
+A pipe or socket handed to autocodec may have ``O_NONBLOCK`` set (by the parent process, by a
+shell or runtime that shares the descriptor). Its ``read`` then answers ``None`` (or raises
+``BlockingIOError``) whenever the writer has not written yet, and its ``write``/``flush``
+answer ``None`` or raise ``BlockingIOError`` whenever the reader is behind. A reader treating
+the first as end of file took a CAR or a block cut at an arbitrary point as complete; a writer
+treating the second as an error failed every export to a slower reader.
+
+Invariants:
+- ``read_some(stream, n)`` returns between 1 and ``n`` bytes, or ``b""`` only at the real end
+  of the stream; ``read_upto`` reads until ``n`` bytes or that end.
+- ``write_all(stream, data)`` returns only when every byte was accepted; ``flush_all`` only
+  when the stream's buffer is empty.
+- When the descriptor is not ready they wait (``poll``, no deadline: as a blocking call would)
+  until it is. A stream with no descriptor to wait on that answers "not now" is an
+  ``InvalidInput``, never an end nor a silent loss.
+"""
+
+from __future__ import annotations
+
+import select
+from typing import BinaryIO
+
+from ..errors import InvalidInput
+
+
+def _wait(stream: BinaryIO, events: int, what: str) -> None:
+    try:
+        fd = stream.fileno()
+    except (OSError, AttributeError, ValueError) as exc:
+        raise InvalidInput(
+            f"the {what} stream is non-blocking and not ready, and it has no descriptor to wait on",
+            hint=f"give the {what} as a file or as a blocking stream",
+        ) from exc
+    poller = select.poll()
+    poller.register(fd, events)
+    poller.poll()  # no timeout: a stalled peer is waited for, as a blocking call would
+
+
+def read_some(stream: BinaryIO, n: int) -> bytes:
+    """Up to ``n`` bytes (at least one), or ``b""`` at the end of the stream."""
+    while True:
+        try:
+            chunk = stream.read(n)
+        except BlockingIOError:
+            chunk = None
+        if chunk is not None:
+            return chunk
+        _wait(stream, select.POLLIN | select.POLLPRI, "input")
+
+
+def read_upto(stream: BinaryIO, n: int) -> bytes:
+    """Bytes until ``n`` are read or the stream ends (a short answer only at the end)."""
+    parts: list[bytes] = []
+    left = n
+    while left > 0:
+        chunk = read_some(stream, left)
+        if not chunk:
+            break
+        parts.append(chunk)
+        left -= len(chunk)
+    return b"".join(parts)
+
+
+def write_all(stream: BinaryIO, data: bytes | memoryview) -> None:
+    """Every byte of ``data`` handed to ``stream`` (raw and pipe streams may take a part)."""
+    view = memoryview(data)
+    while view:
+        try:
+            written = stream.write(view)
+        except BlockingIOError as exc:  # a buffered stream took ``characters_written`` of them
+            written = exc.characters_written
+            view = view[written:]
+            _wait(stream, select.POLLOUT, "output")
+            continue
+        if written is None:  # a raw stream took none
+            _wait(stream, select.POLLOUT, "output")
+            continue
+        view = view[written:]
+
+
+def flush_all(stream: BinaryIO) -> None:
+    """``stream.flush()``, waiting while a non-blocking descriptor is full."""
+    while True:
+        try:
+            stream.flush()
+            return
+        except BlockingIOError:
+            _wait(stream, select.POLLOUT, "output")
