@@ -222,6 +222,35 @@ def test_malformed_cars_raise_invalid_car(data: bytes, fragment: str) -> None:
     assert "\n" not in info.value.one_line()
 
 
+def _carv2(data_offset: int, data_size: int, index_offset: int) -> bytes:
+    payload = _GOOD_HEADER + encode_varint(len(_SECTION)) + _SECTION
+    head = struct.pack("<16sQQQ", bytes(16), data_offset, data_size, index_offset)
+    return bytes.fromhex("0aa16776657273696f6e02") + head + payload
+
+
+@pytest.mark.parametrize(
+    ("offset", "size", "index", "field"),
+    [
+        (1 << 63, 40, 0, "data offset"),
+        (51, (1 << 64) - 1, 0, "data size"),
+        (51, 40, (1 << 64) - 1, "index offset"),
+    ],
+)
+def test_carv2_header_fields_past_any_file_are_refused_as_by_go_car(offset: int, size: int, index: int,
+                                                                     field: str) -> None:
+    """Kubo v0.43.1 refuses these ("invalid data payload size: 18446744073709551615", "invalid index
+    offset: ..."); a data size or index offset this large was read as 'to the end' and imported."""
+    with pytest.raises(InvalidCar) as info:
+        list(CarReader(io.BytesIO(_carv2(offset, size, index))))
+    assert f"{field} {offset if field == 'data offset' else size if field == 'data size' else index}" in info.value.message
+
+
+def test_carv2_with_a_lying_but_possible_data_size_reads_to_the_end() -> None:
+    """A data size past the file's end (4 GiB claimed) reads the payload to its end, as Kubo does."""
+    blocks = list(CarReader(io.BytesIO(_carv2(51, (4 << 30) + 5, 0))))
+    assert [d for _, d in blocks] == [_BLOCK]
+
+
 def test_limits_are_configurable() -> None:
     def limits(**kw: int):  # type: ignore[no-untyped-def]
         return dataclasses.replace(DEFAULT_LIMITS, store=dataclasses.replace(DEFAULT_LIMITS.store, **kw))

@@ -32,6 +32,7 @@ _READ_CHUNK = 64 * 1024
 _MAX_CID_BYTES = 1 + 3 * MAX_VARINT_BYTES + MAX_DIGEST_BYTES
 _V2_PRAGMA = bytes.fromhex("0aa16776657273696f6e02")
 _V2_HEADER = struct.Struct("<16sQQQ")
+_MAX_V2_FIELD = (1 << 63) - 1
 
 
 class _Input:
@@ -212,7 +213,10 @@ class CarReader:
     def _enter_v2_payload(self) -> None:
         src = self._in
         fields = src.read(_V2_HEADER.size, "CARv2 header")
-        _characteristics, data_offset, data_size, _index_offset = _V2_HEADER.unpack(fields)
+        _characteristics, data_offset, data_size, index_offset = _V2_HEADER.unpack(fields)
+        for name, value in (("data offset", data_offset), ("data size", data_size), ("index offset", index_offset)):
+            if value > _MAX_V2_FIELD:  # over a signed 64-bit offset: no file has it (go-car refuses too)
+                raise InvalidCar(f"malformed CARv2 header: {name} {value} is past any file's end")
         if data_offset < src.offset or data_size == 0:
             raise InvalidCar(f"malformed CARv2 header: data offset {data_offset}, size {data_size}")
         src.skip(data_offset - src.offset, "CARv2 padding")
