@@ -133,8 +133,10 @@ def checked_read(stream: BinaryIO, path: str | None) -> Callable[[int], bytes]:
     where = "standard input" if path in (None, "-") else path
 
     def read(size: int) -> bytes:
+        from .._nonblocking import read_upto
+
         try:
-            return stream.read(size)
+            return read_upto(stream, size)  # a non-blocking stdin is waited for, never cut short
         except OSError as exc:
             raise InvalidInput(f"cannot read {where}: {exc.strerror or exc}", hint="check the input") from None
 
@@ -143,7 +145,7 @@ def checked_read(stream: BinaryIO, path: str | None) -> Callable[[int], bytes]:
 
 def read_input(path: str | None, limit: int, what: str = "block") -> bytes:
     """All bytes of ``path`` (or stdin), refusing more than ``limit`` bytes."""
-    from ..store._nonblocking import read_upto
+    from .._nonblocking import read_upto
 
     stream = open_input(path)
     try:
@@ -157,7 +159,7 @@ def read_input(path: str | None, limit: int, what: str = "block") -> bytes:
     if len(data) > limit:
         raise InvalidBlock(
             f"the {what} is over the {limit}-byte limit",
-            hint="split it (e.g. into a UnixFS DAG) or raise limits.decode.max_block_bytes",
+            hint="split it (e.g. into a UnixFS DAG) or raise max_block_bytes under [limits.decode] in config.toml",
         )
     return data
 

@@ -62,7 +62,7 @@ def run_import(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from ..cid import CID
     from ..store import export_car
-    from ..store._nonblocking import flush_all
+    from .._nonblocking import flush_all
     from ._io import open_output, output_target, silence_stdout, stdout_binary
     from ..dag import runtime_links
     from ..dag._ahead import LinksAhead

@@ -290,7 +290,7 @@ def run_export(args: argparse.Namespace) -> int:
     from ..dag._ahead import LinksAhead
     from ..errors import InvalidPath
     from ..progress import stderr_progress
-    from ..store._nonblocking import flush_all
+    from .._nonblocking import flush_all
     from ._io import silence_stdout
     from ._local_modules import open_runtime
 

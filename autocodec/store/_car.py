@@ -26,7 +26,7 @@ from typing import BinaryIO
 from ..cid import CID, MAX_DIGEST_BYTES, MAX_VARINT_BYTES, decode_varint, encode_varint
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import AutocodecError, InvalidCar, InvalidCID
-from ._nonblocking import read_some, write_all
+from .._nonblocking import read_some, write_all
 
 _READ_CHUNK = 64 * 1024
 _MAX_CID_BYTES = 1 + 3 * MAX_VARINT_BYTES + MAX_DIGEST_BYTES

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .._nonblocking import read_some, read_upto
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import GuestFault, InvalidInput, UnknownChunker
 
@@ -115,15 +116,9 @@ def parse_chunker(text: str, limits: Limits | None = None) -> ChunkerSpec:
 
 
 def _read_full(reader: BinaryIO, n: int) -> bytes:
-    """Up to n bytes; fewer only at the end of the stream (pipes may return short reads)."""
-    parts, got = [], 0
-    while got < n:
-        piece = reader.read(n - got)
-        if not piece:
-            break
-        parts.append(piece)
-        got += len(piece)
-    return b"".join(parts)
+    """Up to n bytes; fewer only at the end of the stream (pipes may return short reads, and a
+    non-blocking one "nothing yet": waited for, never taken for the end)."""
+    return read_upto(reader, n)
 
 
 def _fixed(reader: BinaryIO, size: int) -> Iterator[bytes]:
@@ -172,7 +167,7 @@ def _wasm(reader: BinaryIO, spec: ChunkerSpec, module: Any, read_bytes: int) -> 
 
     def buffers() -> Iterable[bytes]:
         while True:
-            buf = reader.read(read_bytes)
+            buf = read_some(reader, read_bytes)
             if not buf:
                 return
             pending.extend(buf)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import select
 from typing import BinaryIO
 
-from ..errors import InvalidInput
+from .errors import InvalidInput
 
 
 def _wait(stream: BinaryIO, events: int, what: str) -> None:

@@ -9,6 +9,7 @@ put`` stored the bytes written before the pause as the whole block.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import subprocess
 import sys
@@ -22,7 +23,7 @@ import pytest
 
 from autocodec.builtin import cid_for
 from autocodec.store import BlockStore, CarReader, CarWriter
-from autocodec.store._nonblocking import flush_all, read_upto
+from autocodec._nonblocking import flush_all, read_upto
 
 BLOCKS = 40
 
@@ -209,3 +210,26 @@ def test_export_to_a_slow_nonblocking_stdout_writes_the_whole_car(tmp_path: Path
     import io
 
     assert [c for c, _ in CarReader(io.BytesIO(out))] == [root, *leaves]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("chunker", ["size-262144", "buzhash"])  # the fixed reader and the Wasm chunker's
+def test_add_of_a_paused_nonblocking_stdin_adds_the_whole_input(tmp_path: Path, chunker: str) -> None:
+    """``add -`` took "nothing yet" for the end of stdin: the file was cut where the writer paused."""
+    data = bytes(range(256)) * 4096  # 1 MiB: more than one chunk either way
+    cut = 300_000
+    home = tmp_path / "home"
+    done = _run_with_paused_nonblocking_stdin(home, ["add", "-Q", "--chunker", chunker, "-"], data[:cut], data[cut:])
+    assert done.returncode == 0, done.stderr.decode()
+    whole = subprocess.run([sys.executable, "-m", "autocodec", "add", "-Q", "--only-hash", "--chunker", chunker, "-"],
+                           input=data, capture_output=True, env={**os.environ, "AUTOCODEC_HOME": str(home)}, check=True)
+    assert done.stdout == whole.stdout
+
+
+@pytest.mark.slow
+def test_hash_of_a_paused_nonblocking_stdin_hashes_the_whole_input(tmp_path: Path) -> None:
+    """``hash -`` read "nothing yet" as a None chunk and failed, or hashed a cut input."""
+    home = tmp_path / "home"
+    done = _run_with_paused_nonblocking_stdin(home, ["hash", "--digest", "-"], b"first half;", b"second half")
+    assert done.returncode == 0, done.stderr.decode()
+    assert done.stdout.decode().split()[0] == hashlib.sha256(b"first half;second half").hexdigest(), done.stdout
