@@ -12,6 +12,8 @@ Invariants:
   of the stream; ``read_upto`` reads until ``n`` bytes or that end.
 - ``write_all(stream, data)`` returns only when every byte was accepted; ``flush_all`` only
   when the stream's buffer is empty.
+- ``waiting_reader(stream)`` is a stream whose every read behaves as on a blocking one (for
+  readers that call ``read``/``readline`` themselves: the CLI's standard input).
 - When the descriptor is not ready they wait (``poll``, no deadline: as a blocking call would)
   until it is. A stream with no descriptor to wait on that answers "not now" is an
   ``InvalidInput``, never an end nor a silent loss.
@@ -19,8 +21,10 @@ Invariants:
 
 from __future__ import annotations
 
+import io
+import os
 import select
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 from .errors import InvalidInput
 
@@ -88,3 +92,41 @@ def flush_all(stream: BinaryIO) -> None:
             return
         except BlockingIOError:
             _wait(stream, select.POLLOUT, "output")
+
+
+class _WaitingRaw(io.RawIOBase):
+    """A descriptor read as if it were blocking: "no data yet" waits (``poll``) instead of
+    answering ``None``. It never closes the descriptor (standard input stays the process's)."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+
+    def readable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def readinto(self, room: Any) -> int:
+        while True:
+            try:
+                return os.readv(self._fd, [room])
+            except BlockingIOError:
+                poller = select.poll()
+                poller.register(self._fd, select.POLLIN | select.POLLPRI)
+                poller.poll()
+
+
+def waiting_reader(stream: BinaryIO) -> BinaryIO:
+    """``stream`` itself, or, when its descriptor is non-blocking, a buffered reader of that
+    descriptor that waits for data (so every ``read``/``readline``/iteration behaves as on a
+    blocking stream). Call it before anything was read from ``stream`` (its buffer is not carried over)."""
+    try:
+        fd = stream.fileno()
+        blocking = os.get_blocking(fd)
+    except (OSError, AttributeError, ValueError):
+        return stream
+    if blocking:
+        return stream
+    return cast(BinaryIO, io.BufferedReader(_WaitingRaw(fd)))

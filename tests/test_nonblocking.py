@@ -233,3 +233,22 @@ def test_hash_of_a_paused_nonblocking_stdin_hashes_the_whole_input(tmp_path: Pat
     done = _run_with_paused_nonblocking_stdin(home, ["hash", "--digest", "-"], b"first half;", b"second half")
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout.decode().split()[0] == hashlib.sha256(b"first half;second half").hexdigest(), done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("args", [["bao", "hash"], ["bao", "hash", "-"], ["cid", "format", "-b", "base16"]])
+def test_commands_reading_stdin_themselves_wait_for_a_paused_writer(tmp_path: Path, args: list[str]) -> None:
+    """Every command's standard input (``stdin_binary``) reads a non-blocking descriptor as a
+    blocking one: ``bao hash`` hashed the part before the pause, ``cid format`` dropped the
+    lines after it, both with exit 0."""
+    home = tmp_path / "home"
+    if args[0] == "cid":
+        first = b"bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy\n"
+        rest = b"bafkqaaa\n"
+    else:
+        first, rest = b"x" * 70_000, b"y" * 5000
+    done = _run_with_paused_nonblocking_stdin(home, args, first, rest)
+    assert done.returncode == 0, done.stderr.decode()
+    whole = subprocess.run([sys.executable, "-m", "autocodec", *args], input=first + rest, capture_output=True,
+                           env={**os.environ, "AUTOCODEC_HOME": str(home)}, check=True)
+    assert done.stdout == whole.stdout and done.stdout

@@ -100,11 +100,23 @@ def guard_std_streams() -> Iterator[None]:
 
 
 def stdin_binary() -> BinaryIO:
-    """``sys.stdin.buffer``; ``InvalidInput`` if standard input is closed."""
+    """``sys.stdin.buffer``; ``InvalidInput`` if standard input is closed. When a parent left
+    it non-blocking, a reader of it that waits for data (``waiting_reader``): no command may take
+    "nothing yet" for the end of its input."""
+    global _stdin_reader
+    from .._nonblocking import waiting_reader
+
     stream = sys.stdin
     if stream is None:
         ClosedStream("input")._refuse()
-    return cast(BinaryIO, stream.buffer)
+    if _stdin_reader is None or _stdin_reader[0] is not stream:
+        _stdin_reader = (stream, waiting_reader(cast(BinaryIO, stream.buffer)))
+    return _stdin_reader[1]
+
+
+_stdin_reader: tuple[Any, BinaryIO] | None = None
+"""``sys.stdin`` and the reader ``stdin_binary`` gave for it (one reader: a second would lose
+what the first one buffered)."""
 
 
 def stdout_binary() -> BinaryIO:

@@ -140,7 +140,7 @@ def run_add(args: argparse.Namespace) -> int:
     from ..progress import no_progress, stderr_progress
     from ..unixfs import Added, Adder, AddOptions
     from ..unixfs._output import kubo_order
-    from ._io import write_line
+    from ._io import stdin_binary, write_line
     from ._local_modules import open_runtime
 
     mode, mtime = _metadata_options(args)
@@ -164,7 +164,7 @@ def run_add(args: argparse.Namespace) -> int:
             if name == "-":
                 if args.wrap_with_directory:
                     raise InvalidInput("stdin has no name to wrap", hint="add a file instead of - with -w")
-                link = adder.add_stream(sys.stdin.buffer)
+                link = adder.add_stream(stdin_binary())
                 printed.append((str(link.cid), str(link.cid)))  # Kubo names stdin by its CID
                 continue
             path = Path(name)

@@ -77,7 +77,9 @@ def _arguments(given: list[str]) -> Iterator[str]:
         return
     if sys.stdin is None or sys.stdin.isatty():
         return
-    for line in sys.stdin.buffer:
+    from ._io import stdin_binary
+
+    for line in stdin_binary():
         yield line.decode("utf-8", "surrogateescape").strip()
 
 

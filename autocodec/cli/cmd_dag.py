@@ -209,7 +209,7 @@ def run_import(args: argparse.Namespace) -> int:
             try:
                 got = _import_one(rt, stream, stderr_progress(f"import {name}") if show else no_progress)
             finally:
-                if stream is not sys.stdin.buffer:
+                if name != "-":
                     stream.close()
             blocks += got[1]
             size += got[2]
