@@ -253,3 +253,17 @@ def test_fetch_over_http_verifies_as_it_reads(blob: tuple[Any, str]) -> None:
         asyncio.run_coroutine_threadsafe(runner.cleanup(), loop).result(timeout=30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=30)
+
+
+@pytest.mark.parametrize("query", [
+    "start=%C2%B2&count=1",  # '²': str.isdigit() holds, int() raised ValueError (a 500)
+    "start=1&count=%C2%B2",
+    "start=%D9%A3&count=1",  # Arabic-Indic 3: was read as 3
+    "start=0&count=" + "9" * 5000,  # over int()'s 4300-digit limit: was a 500
+    "start=&count=1",
+    "start=18446744073709551616&count=1",  # 2^64
+])
+def test_bao_slice_numbers_are_ascii_decimals_or_400(blob: tuple[Any, str], query: str) -> None:
+    rt, cid = blob
+    status, _, body = _get(rt, f"/bao/{cid}?{query}")
+    assert status == 400 and body is not None and b"decimal number below 2^64" in body, (status, body)

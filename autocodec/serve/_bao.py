@@ -29,13 +29,16 @@ from ..errors import AutocodecError, InvalidInput, NotFound
 from ..bao import VerificationFailed
 
 _MAX = (1 << 64) - 1
+_MAX_DIGITS = 20  # len(str(_MAX)); leading zeros past it are refused too
 
 
 def _number(request: web.Request, name: str) -> int | None:
     text = request.query.get(name)
     if text is None:
         return None
-    if not text.isdigit() or int(text) > _MAX:
+    # ASCII digits only, and no more than 2^64 has: str.isdigit() also takes '²' (int() then
+    # raises ValueError, a 500) and Arabic-Indic digits, and int() refuses over 4300 digits
+    if not (0 < len(text) <= _MAX_DIGITS and text.isascii() and text.isdigit()) or int(text) > _MAX:
         raise InvalidInput(f"{name} must be a decimal number below 2^64")
     return int(text)
 
