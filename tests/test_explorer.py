@@ -67,3 +67,38 @@ def test_explorer_shows_a_block_of_every_codec(tmp_path: Path, name: str, code: 
     assert len(anchors) == _links(case["expect"])
     for target in anchors:
         CID.parse(target)
+
+
+HOSTILE = "</script><script>document.title='pwned'</script><img src=x onerror=alert(1)>"
+
+
+def test_every_explorer_response_carries_nosniff_and_the_policy(tmp_path: Path) -> None:
+    """The index, the /explore redirect, a page, an error page and the static files: each has
+    ``nosniff`` and the CSP (the index and the static files had neither)."""
+    from autocodec.serve._page_headers import CSP
+
+    with Runtime(tmp_path / "home", default_set=False) as runtime:
+        cid = runtime.put(builtin.encode({"x": HOSTILE, HOSTILE: 1}, "dag-json"), "dag-json")
+
+        async def go() -> dict[str, tuple[int, str, str, str]]:
+            out = {}
+            async with TestClient(TestServer(make_app(runtime, workers=2))) as client:
+                for path in ("/explore/", "/explore", f"/explore/{cid}", "/explore/notacid",
+                             "/explore-static/explorer.js", "/explore-static/explorer.css"):
+                    resp = await client.get(path, allow_redirects=False)
+                    out[path] = (resp.status, resp.headers.get("X-Content-Type-Options", ""),
+                                 resp.headers.get("Content-Security-Policy", ""), await resp.text())
+            return out
+
+        answers = asyncio.run(go())
+    for path, (status, sniff, csp, _) in answers.items():
+        assert status < 500 and sniff == "nosniff" and csp == CSP, (path, status, sniff, csp)
+    page = answers[f"/explore/{cid}"][3]
+    assert HOSTILE not in page and "<script>document" not in page and "<img src=x" not in page
+    assert html_unescape_count(page, HOSTILE) == 2  # shown, escaped, as the key and as the value
+
+
+def html_unescape_count(page: str, text: str) -> int:
+    import html
+
+    return page.count(html.escape(text, quote=True))

@@ -191,3 +191,39 @@ def test_a_bad_cid_is_a_page_not_a_traceback(setup: Any) -> None:
     browser.open(f"{server.url}/explore/not-a-cid")
     assert "400" in browser.text("h1")
     assert "Traceback" not in browser.source()
+
+
+HOSTILE = "</script><script>document.title='pwned'</script><img src=x onerror=\"document.title='pwned'\">"
+
+
+def test_block_content_and_unixfs_names_never_become_markup(setup: Any) -> None:
+    """A DAG-JSON string and key holding ``</script>`` and an ``<img onerror>``, and a UnixFS
+    entry named with HTML, rendered in Chromium: shown as text, no element made of them, no
+    script of theirs run (the title is untouched), the page framed by nothing (CSP)."""
+    from tests._cli import run_cli
+
+    world, server, browser, tmp = setup
+    w: ExplorerWorld = world
+    doc = tmp / "hostile.json"
+    doc.write_text(json.dumps({"x": HOSTILE, HOSTILE: [1]}))
+    block = run_cli(w.home, "dag", "put", "--store-codec", "dag-json", str(doc)).stdout.decode().split()[-1]
+    folder = tmp / "hostile-folder"
+    folder.mkdir()
+    name = "<img src=x onerror=\"document.title='pwned'\">.txt"
+    (folder / name).write_text("x")
+    added = run_cli(w.home, "add", "-r", "--quieter", str(folder)).stdout.decode().split()[-1]
+
+    def script(source: str) -> Any:
+        return browser.s("POST", "/execute/sync", {"script": source, "args": []})
+
+    browser.open(f"{server.url}/explore/{block}")
+    assert script("return document.title") == f"explore {block}"
+    assert script("return document.querySelectorAll('#node img, #node script, body > script').length") == 1
+    strings = script("return Array.from(document.querySelectorAll('#node .string, #node th'))"
+                     ".map(e => e.textContent)")
+    assert strings.count(HOSTILE) == 2, strings
+    browser.open(f"{server.url}/explore/{added}")
+    assert script("return document.title") == f"explore {added}"
+    assert script("return document.querySelectorAll('#entries img').length") == 0
+    assert name in browser.text("#entries")
+    browser.screenshot(tmp / "hostile.png")

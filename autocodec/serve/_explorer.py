@@ -10,6 +10,8 @@ data under ``static/`` (no build step), served at ``/explore-static/``.
 Invariants:
 - Blocks are read and resolved exactly as ``/ipfs/`` does (``_gateway.locate``: verified, only
   from configured sources); nothing from the block reaches the page unescaped.
+- Every explorer response (pages, index, errors, static files) carries ``nosniff`` and the
+  Content-Security-Policy of ``_page_headers``.
 - The page is bounded: at most ``MAX_HEX`` bytes shown in hex, ``MAX_ITEMS`` items per map or
   list and ``MAX_DEPTH`` levels of nesting (the rest is counted, not shown).
 """
@@ -217,10 +219,7 @@ async def explore(request: web.Request) -> web.Response:
                 f'<p><a href="/explore/">explorer</a></p></main></body></html>')
         runtime.metrics.inc("errors_total", route="explore", error=type(exc).__name__)
     runtime.metrics.inc("explore_total")
-    return web.Response(text=page, status=status, content_type="text/html",
-                        headers={"X-Content-Type-Options": "nosniff",
-                                 "Content-Security-Policy": "default-src 'self'; style-src 'self'; "
-                                                            "script-src 'self'; img-src 'self' data:"})
+    return web.Response(text=page, status=status, content_type="text/html")  # headers: _page_headers
 
 
 def _index_page() -> str:
@@ -238,6 +237,9 @@ async def _to_index(request: web.Request) -> web.Response:
 
 def setup_explorer(app: web.Application) -> None:
     """Register ``GET /explore/{path}`` and the static files under ``/explore-static/``."""
+    from ._page_headers import add_page_headers
+
+    app.on_response_prepare.append(add_page_headers)
     app.router.add_get("/explore/{path:.*}", explore)
     app.router.add_get("/explore", _to_index)
     app.router.add_static("/explore-static/", STATIC, follow_symlinks=False)
