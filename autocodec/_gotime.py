@@ -6,11 +6,12 @@ and Kubo prints it so too; a ``time.Duration`` prints with ``Duration.String`` (
 ``1.5s``, ``300ms``) and parses with ``time.ParseDuration``.
 
 Invariants: times are integers of nanoseconds since the Unix epoch (UTC), so years 0 to 9999
-and instants before 1970 need no ``datetime``; ``parse_ipfs_time`` takes what Go's RFC 3339
-fast path takes (four-digit year, two-digit fields in range, an optional ``.`` and any number
-of digits of which the first nine count, ``Z`` or ``+hh:mm`` with hh < 24) and raises
-``ValueError`` otherwise. (Go falls back to its general parser for other text, which also
-takes one-digit hours and the like; such validities are refused here.)
+and instants before 1970 need no ``datetime``; ``parse_ipfs_time`` takes what Go's
+``time.Parse(RFC3339Nano, ...)`` takes, its fast path and the general parser it falls back to
+(four-digit year, a one- or two-digit hour, the other fields two digits and in range, an optional
+``.`` or ``,`` and any number of digits of which the first nine count, ``Z`` or ``+hh:mm`` with
+hh <= 24 and mm <= 60, as Go's range checks allow; checked against Kubo v0.43.1) and raises
+``ValueError`` otherwise.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import re
 
 NS = 1_000_000_000
 _DAY_NS = 86_400 * NS
-_IPFS_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:\d{2})\Z",
+_IPFS_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}:\d{2})\Z",
                         re.ASCII)
 
 
@@ -67,7 +68,7 @@ def parse_ipfs_time(text: str) -> int:
     offset = 0
     if zone != "Z":
         zh, zm = int(zone[1:3]), int(zone[4:6])
-        if zh > 23 or zm > 59:
+        if zh > 24 or zm > 60:  # Go's bounds (time.Parse), not the clock's
             raise ValueError("time zone offset out of range")
         offset = (zh * 3600 + zm * 60) * (1 if zone[0] == "+" else -1)
     seconds = _days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset

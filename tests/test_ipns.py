@@ -58,7 +58,8 @@ def test_times_and_durations_as_go_writes_them() -> None:
     assert format_rfc3339nano(1_500_000_000) == "1970-01-01T00:00:01.5Z"
     assert parse_ipfs_time("2024-02-29T23:59:59.123456789123+01:30") == parse_ipfs_time("2024-02-29T22:29:59.123456789Z")
     for bad in ("2023-02-29T00:00:00Z", "2024-01-01T24:00:00Z", "2024-01-01T00:00:00", "2024-01-01 00:00:00Z",
-                "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00+24:00", "２０２４-01-01T00:00:00Z"):
+                "2024-01-01T00:00:00.Z", "2024-01-01T00:00:00+25:00", "2024-01-01T00:00:00+23:61",
+                "2024-01-01T00:00:00,Z", "2024-1-01T00:00:00Z", "2024-01-01T00:0:00Z", "２０２４-01-01T00:00:00Z"):
         with pytest.raises(ValueError):
             parse_ipfs_time(bad)
     # Go's Duration.String examples
@@ -72,6 +73,68 @@ def test_times_and_durations_as_go_writes_them() -> None:
     for bad in ("", "1", "h", "1d", "1.s.", "--1s"):
         with pytest.raises(ValueError):
             parse_duration(bad)
+
+
+def test_validities_go_parses_beyond_rfc3339_are_read_as_kubo_reads_them() -> None:
+    # Kubo v0.43.1 (`ipfs name inspect --verify`, `name put` + `name resolve`) takes these: Go's
+    # time.Parse falls back to its general parser (a one-digit hour, a comma before the fraction)
+    # and bounds a zone offset by 24 hours and 60 minutes, not by the clock
+    base = parse_ipfs_time("2099-01-01T01:00:00Z")
+    assert parse_ipfs_time("2099-01-01T1:00:00Z") == base
+    assert parse_ipfs_time("2099-01-01T01:00:00,5Z") == base + NS // 2
+    assert parse_ipfs_time("2099-01-01T01:00:00+24:00") == base - 24 * 3600 * NS
+    assert parse_ipfs_time("2099-01-01T01:00:00-23:60") == base + 24 * 3600 * NS
+    raw = _signed_data({"Value": b"/ipfs/bafkqaaa", "Validity": b"2099-01-01T1:00:00,5+24:60",
+                        "ValidityType": 0, "Sequence": 1, "TTL": 60 * NS})
+    assert validate(IpnsRecord.parse(raw), NAME).validity_ns == base + NS // 2 - (25 * 3600) * NS
+
+
+def _signed_data(data: dict[str, object]) -> bytes:
+    """A V2-only record of NAME over ``data`` as given (fields boxo may not be able to read)."""
+    from autocodec.builtin import encode
+    from autocodec.cid import encode_varint
+
+    body = encode(data, "dag-cbor")
+    signature = SIGNER.sign(b"ipns-signature:" + body)
+    return (b"\x42" + encode_varint(len(signature)) + signature + b"\x4a" + encode_varint(len(body)) + body)
+
+
+@pytest.mark.parametrize(("ttl", "sequence"), [
+    (None, None), ("60", 2 ** 63), (60.0, 2 ** 64 - 1), (2 ** 64 - 1, "1"), (None, 3),
+])
+def test_a_ttl_or_sequence_boxo_cannot_read_fails_nothing(ttl: object, sequence: object) -> None:
+    # Kubo v0.43.1 verifies, stores (`name put`) and resolves such records: its resolver takes
+    # its default TTL (1 minute) and the sequence is needed only to rank records
+    data: dict[str, object] = {"Value": b"/ipfs/bafkqaaa", "Validity": format_rfc3339nano(SOON).encode(),
+                               "ValidityType": 0}
+    if ttl is not None:
+        data["TTL"] = ttl
+    if sequence is not None:
+        data["Sequence"] = sequence
+    record = IpnsRecord.parse(_signed_data(data))
+    assert problem(record, NAME) is None
+    checked = validate(record, NAME)
+    assert (checked.value, checked.ttl_ns) == ("/ipfs/bafkqaaa", 60 * NS)
+    assert checked.sequence == (3 if sequence == 3 else 0)
+
+
+def test_a_record_without_a_readable_sequence_never_passes_for_a_newer_one(tmp_path: Path) -> None:
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.home import Home
+    from autocodec.registry._ipns import IpnsNames
+    from autocodec.store import BlockStore
+
+    unnumbered = _signed_data({"Value": b"/ipfs/bafkqaaa", "Validity": format_rfc3339nano(SOON).encode(),
+                               "ValidityType": 0, "TTL": 60 * NS})
+    store = BlockStore.open(Home.resolve(tmp_path / "home").init(), limits=DEFAULT_LIMITS)
+    try:
+        names = IpnsNames(store, DEFAULT_LIMITS)
+        assert names.accept(NAME, unnumbered).sequence == 0  # kept: the name's only record
+        assert names.accept(NAME, _record(sequence=2)).sequence == 2  # the kept one ranks as 0
+        with pytest.raises(RollbackError, match="sequence 0, below the 2"):
+            names.accept(NAME, unnumbered)
+    finally:
+        store.close()
 
 
 # --- the protobuf reader --------------------------------------------------------------------

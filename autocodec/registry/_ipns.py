@@ -37,7 +37,7 @@ from ..config import Limits
 from ..errors import AutocodecError, FetchError, InvalidCID, InvalidPath, NotFound, RollbackError
 from ..log import get_logger
 from ..sources._dns import is_domain_name
-from ..verify._ipns import InvalidIpnsName, IpnsName, IpnsRecord, VerifiedRecord, newest, validate
+from ..verify._ipns import InvalidIpnsName, IpnsName, IpnsRecord, VerifiedRecord, newest, sequence_of, validate
 from ._dnslink import DnsLinks
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -96,9 +96,9 @@ class IpnsNames:
         with self.store.transaction() as conn:
             row = conn.execute("SELECT record FROM registry_ipns WHERE name = ?", (str(name),)).fetchone()
             previous = IpnsRecord.parse(bytes(row[0])) if row is not None else None
-            if previous is not None and checked.sequence < previous.sequence():
+            if previous is not None and checked.sequence < sequence_of(previous):
                 raise RollbackError(f"the IPNS record offered for {name} has sequence {checked.sequence}, "
-                                    f"below the {previous.sequence()} already seen: an old record replayed")
+                                    f"below the {sequence_of(previous)} already seen: an old record replayed")
             if previous is None or newest([previous, record]) is record:
                 conn.execute("INSERT OR REPLACE INTO registry_ipns VALUES (?, ?, ?)", (str(name), raw, at))
             else:
@@ -116,7 +116,7 @@ class IpnsNames:
         self._ensure()
         with self.store.transaction() as conn:
             row = conn.execute("SELECT record FROM registry_ipns WHERE name = ?", (str(name),)).fetchone()
-            last = IpnsRecord.parse(bytes(row[0])).sequence() if row is not None else None
+            last = sequence_of(IpnsRecord.parse(bytes(row[0]))) if row is not None else None
             if sequence is None:
                 sequence = 0 if last is None else last + 1
             elif last is not None and sequence < last:

@@ -15,7 +15,10 @@ Invariants:
   read as Kubo reads DAG-CBOR (``strict=False``).
 - ``problem`` runs boxo's ``ValidateWithName`` checks in its order and returns the first
   failure in boxo's words (None: valid); ``validate`` raises it as an ``Untrusted`` (or
-  ``InvalidIpnsRecord``) error, so nothing unverified is returned as a name's value.
+  ``InvalidIpnsRecord``) error, so nothing unverified is returned as a name's value. As in boxo,
+  a ``TTL`` or ``Sequence`` that ``data`` lacks or holds in a form boxo cannot read (not an int,
+  2^63 or more) fails nothing: the TTL is then boxo's resolver default (1 minute) and the
+  sequence 0 (``sequence_of``), checked against Kubo v0.43.1's ``name put``/``name resolve``.
 - ``newest`` orders records as boxo's ``Validator.Select``: a V2 signature, then the higher
   sequence, then the later validity, then the greater bytes.
 - ``create_record`` never signs a record whose value is its own name (``/ipns/NAME[/...]``):
@@ -42,6 +45,7 @@ LIBP2P_KEY = 0x72
 SIGNATURE_V2_PREFIX = b"ipns-signature:"
 NOOP_VALUE = "/ipfs/bafkqaaa"  # boxo's stand-in for an empty value: the empty identity CID
 DEFAULT_TTL_NS = 5 * 60 * 10**9
+DEFAULT_RESOLVER_TTL_NS = 60 * 10**9  # boxo namesys' DefaultResolverCacheTTL, for a TTL it cannot read
 _PB_NAMES = {1: "value", 2: "signatureV1", 3: "validityType", 4: "validity", 5: "sequence", 6: "ttl",
              7: "pubKey", 8: "signatureV2", 9: "data"}
 _PB_VARINTS = {3, 5, 6}
@@ -276,7 +280,7 @@ def problem(record: IpnsRecord, name: IpnsName, *, now_ns: int | None = None) ->
         now = time.time_ns() if now_ns is None else now_ns
         if now > eol:
             return Problem.EXPIRED, "record is expired"
-        if record.ttl_ns() < 0:
+        if _readable(record.ttl_ns, 0) < 0:  # a TTL boxo cannot read is no failure (it resolves)
             return Problem.MALFORMED, "record is malformed: negative TTL"
     except InvalidIpnsRecord as exc:
         return Problem.MALFORMED, exc.message
@@ -331,7 +335,22 @@ def validate(record: IpnsRecord, name: IpnsName, *, now_ns: int | None = None) -
         if cause is Problem.KEY:
             raise Untrusted(f"{where}: {reason}", hint="the record was signed for another name")
         raise InvalidIpnsRecord(f"{where}: {reason}")
-    return VerifiedRecord(name, record, record.value(), record.sequence(), record.validity_ns(), record.ttl_ns())
+    return VerifiedRecord(name, record, record.value(), sequence_of(record), record.validity_ns(),
+                          _readable(record.ttl_ns, DEFAULT_RESOLVER_TTL_NS))
+
+
+def sequence_of(record: IpnsRecord) -> int:
+    """The record's sequence, or 0 when ``data`` holds none boxo can read (missing, not an int, or
+    2^63 and over as a CBOR unsigned): boxo still validates and resolves such a record, and here
+    it ranks below every numbered one, so it never passes as newer than a record already seen."""
+    return _readable(record.sequence, 0)
+
+
+def _readable(read: Callable[[], int], default: int) -> int:
+    try:
+        return read()
+    except InvalidIpnsRecord:
+        return default
 
 
 def newest(records: list[IpnsRecord]) -> IpnsRecord:
