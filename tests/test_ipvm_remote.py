@@ -258,3 +258,35 @@ def test_trigger_names_are_unique() -> None:
         load_triggers(doc)
     doc["ipvm"]["triggers"][1]["name"] = "u"
     assert [t.name for t in load_triggers(doc)] == ["t", "u"]
+
+
+def test_one_issuer_never_holds_every_job_thread() -> None:
+    """serve runs admissions on a pool of ``job_threads`` threads; a job waiting for its
+    issuer's slot holds one. With 4 threads, an issuer with 2 jobs running and 2 waiting held
+    them all, and another issuer's job waited for theirs to end."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.ipvm._scheduler import job_threads
+
+    limits = DEFAULT_LIMITS.remote
+    sched = Scheduler(limits)
+    release = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=job_threads(limits, 4))
+
+    def greedy() -> None:
+        with sched.admit("did:key:greedy", 1):
+            release.wait(60)
+
+    try:
+        held = [pool.submit(greedy) for _ in range(limits.concurrent + limits.queue)]
+        def modest_job() -> str:
+            with sched.admit("did:key:modest", 1):
+                return "ran"
+
+        modest = pool.submit(modest_job)
+        assert modest.result(timeout=30) == "ran"  # a bound on waiting, not a timing assertion
+        assert not any(f.done() for f in held)  # the greedy issuer's jobs are all still held
+    finally:
+        release.set()
+        pool.shutdown(wait=True)

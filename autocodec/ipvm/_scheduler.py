@@ -8,6 +8,9 @@ Invariants:
   behind the issuer's other jobs past ``queue``, and one issuer's burst never takes another
   issuer's slots.
 - A job that waits for a slot waits at most ``wait_s`` seconds, then is refused.
+- A waiting job holds the thread it was admitted on, so the thread pool that runs admissions
+  has ``job_threads(limits, spare)`` threads: every thread one issuer can hold (``concurrent``
+  running plus ``queue`` waiting) and ``spare`` more, so one issuer alone never holds them all.
 - Everything is in memory, per process; nothing here reads the job's content.
 """
 
@@ -22,6 +25,13 @@ from dataclasses import dataclass, field
 
 from ..config import RemoteLimits
 from ..errors import RateLimited
+
+
+def job_threads(limits: RemoteLimits, spare: int) -> int:
+    """Threads for a pool that runs admissions: one issuer holds at most ``concurrent +
+    queue`` of them (running or waiting for a slot), and ``spare`` (at least 1) stay for the
+    others."""
+    return limits.concurrent + limits.queue + max(1, spare)
 
 
 @dataclass

@@ -113,7 +113,7 @@ def setup_ipvm(app: web.Application, runtime: Runtime, *, jobs: int = 4, key_nam
     """Add the executor's routes and trigger runner to ``app`` (all parts built here, once)."""
     from ..ipvm import Executor
     from ..ipvm._remote import RemoteExecutor
-    from ..ipvm._scheduler import Scheduler
+    from ..ipvm._scheduler import Scheduler, job_threads
     from ..ipvm._stream import JobStream
     from ..ipvm._triggers import TriggerRunner, load_triggers
     from ..verify.ucan import Revocations
@@ -123,7 +123,9 @@ def setup_ipvm(app: web.Application, runtime: Runtime, *, jobs: int = 4, key_nam
     revocations = Revocations(runtime.home.db_path)
     app[STREAM] = job_stream
     app[REMOTE] = RemoteExecutor(executor, Scheduler(runtime.limits.remote), revocations.is_revoked, job_stream)
-    app[JOBS] = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="autocodec-job")
+    # a job waiting for its issuer's slot holds its thread: one issuer must never hold them all
+    app[JOBS] = ThreadPoolExecutor(max_workers=job_threads(runtime.limits.remote, jobs),
+                                   thread_name_prefix="autocodec-job")
     app[TRIGGERS] = TriggerRunner(executor, job_stream, load_triggers(_config_doc(runtime)), poll_s=trigger_poll_s)
     app.router.add_post("/ipvm/invoke", invoke)
     app.router.add_get("/ipvm/stream", stream)
