@@ -45,6 +45,12 @@ FAST = FetchLimits(timeout_s=1.0, retries=0, deadline_s=2.0)
     ("", None),
     ("/ipfs", None),
     ("/foo/" + CID, None),
+    (f"dnslink=/ipfs/{CID} ", None),  # go-cid's Decode takes no whitespace around a CID
+    (f"dnslink=/ipfs/{CID}\t/a", None),
+    (f"dnslink= /ipfs/{CID}", None),
+    (f"{CID}\n", None),
+    (f"dnslink={CID} ", None),
+    ("dnslink=/ipns/example.org ", "/ipns/example.org "),  # /ipns/ roots are not checked by path.NewPath
 ])
 def test_a_txt_value_is_read_as_boxo_reads_it(value: str, want: str | None) -> None:
     assert dnslink_entry(value) == want

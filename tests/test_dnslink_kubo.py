@@ -80,13 +80,22 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 "_dnslink.junk.test": [("dnslink=/ipfs/not-a-cid",), ("dnslink=",), ("v=spf1 -all",)],
                 "_dnslink.loop.test": [("dnslink=/ipns/loop.test",)],
                 "_dnslink.deep.test": [("dnslink=/ipns/site.test/sub/note.txt",)],
+                # go-cid reads no whitespace around a CID: a trailing space or tab leaves no value
+                "_dnslink.trail.test": [(f"dnslink=/ipfs/{site} ",)],
+                "_dnslink.tab.test": [(f"dnslink=/ipfs/{site}\t",), ("dnslink=/ipns/alias.test",)],
+                "_dnslink.trailbare.test": [(f"{site} ",)],
+                "_dnslink.same.test": [(f"dnslink=/ipfs/{site}",), (f"dnslink=/ipfs/{site}",)],  # two, though alike
+                "_dnslink.cased.test": [(f"DNSLink=/ipfs/{site}",), (f" dnslink=/ipfs/{RAW}",),
+                                        (f"dnslink= /ipfs/{RAW}",), ("dnslink=/ipns/alias.test",)],
+                "bareonly.test": [(f"dnslink=/ipfs/{site}",)],  # only _dnslink.DOMAIN is asked
             })
             yield World(kubo, zone, doh, site, name)
 
 
 DOMAINS = ["site.test", "alias.test", "twice.test", "bare.test", "pathonly.test", "legacy.test", "ipld.test",
            "split.test", "halves.test", "many.test", "junk.test", "missing.test", "/ipns/site.test", "deep.test", "named.test",
-           "localhost", "bad..test"]
+           "localhost", "bad..test", "trail.test", "tab.test", "trailbare.test", "same.test", "cased.test",
+           "bareonly.test"]
 
 
 @pytest.mark.parametrize("recursive", ["true", "false"])

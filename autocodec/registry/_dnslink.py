@@ -124,17 +124,23 @@ def _path(text: str) -> str | None:
         return None
     cleaned = "/" + "/".join(segments) + ("/" if text.endswith("/") else "")
     if segments[0] in ("ipfs", "ipld"):
-        try:
-            CID.parse(segments[1])
-        except InvalidCID:
-            return None
-        return cleaned
+        return cleaned if _cid(segments[1]) is not None else None
     return cleaned if segments[0] == "ipns" else None
 
 
 def _bare_cid(text: str) -> str | None:
+    cid = _cid(text)
+    return None if cid is None else f"/ipfs/{cid}"
+
+
+def _cid(text: str) -> CID | None:
+    """``text`` as go-cid's ``cid.Decode`` reads it, or None. ``CID.parse`` forgives whitespace
+    around a CID; go-cid does not, so ``dnslink=/ipfs/CID `` (a trailing space, or a tab, which
+    go-doh-resolver hands over as ``\\009``) names nothing in Kubo and nothing here."""
+    if any(c.isspace() for c in text):
+        return None
     try:
-        return f"/ipfs/{CID.parse(text)}"
+        return CID.parse(text)
     except InvalidCID:
         return None
 
