@@ -231,3 +231,17 @@ def test_a_host_without_dnslink_is_asked_once_per_minute(zone: DnsZone) -> None:
         assert [links.has("missing.test") for _ in range(5)] == [False] * 5
         assert [links.has("site.test") for _ in range(5)] == [True] * 5
         assert zone.queries == ["_dnslink.missing.test", "_dnslink.site.test"]
+
+
+def test_the_cli_follows_32_names_as_kubo_and_refuses_33(tmp_path: Path) -> None:
+    """Kubo resolves a chain of 32 domains and refuses 33 ('recursion limit exceeded'); the CLI
+    looked the first one up itself and then allowed 32 more, so 33 resolved."""
+    chain = {f"_dnslink.d{i}.test": [(f"dnslink=/ipns/d{i + 1}.test",)] for i in range(1, 34)}
+    chain["_dnslink.d33.test"] = [(f"dnslink=/ipfs/{CID}",)]
+    home = tmp_path / "home"
+    home.mkdir()
+    with plain_dns_server(DnsZone(chain, ttl=90)) as plain:
+        (home / "config.toml").write_text(f'[dns.resolvers]\n"." = "{plain}"\n')
+        assert run_cli(home, "name", "resolve", "d2.test").stdout == f"/ipfs/{CID}\n".encode()  # 32 names
+        proc = run_cli(home, "name", "resolve", "d1.test", check=False)  # 33 names
+        assert proc.returncode != 0 and b"more than 32" in proc.stderr and proc.stderr.count(b"\n") == 1
