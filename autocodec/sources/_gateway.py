@@ -27,7 +27,7 @@ from ..config import DEFAULT_LIMITS, FetchLimits
 from ..errors import BlockNotFound, ConfigError, FetchError, NotTrustless, SourceUnavailable
 from ._base import with_retries
 from ._car import check_car_root
-from ._http import Deadline, exchange
+from ._http import Deadline, exchange, printable
 
 RAW = "application/vnd.ipld.raw"
 CAR = "application/vnd.ipld.car"
@@ -65,7 +65,7 @@ class GatewaySource:
             if status == 406:
                 raise NotTrustless(f"{self.name} is not a trustless gateway: it refused {media} for {cid} (HTTP 406)")
             if 300 <= status < 400:
-                where = _printable(answer.headers.get("location", ""))
+                where = printable(answer.headers.get("location", ""), 200)
                 raise FetchError(f"{self.name} redirected the request for {cid} (HTTP {status})"
                                  f"{f' to {where}' if where else ''}; redirects are not followed",
                                  hint="give the gateway's final address, or use another gateway")
@@ -101,10 +101,6 @@ class GatewaySource:
 def _message(body: bytes) -> str:
     """The first line of an error body, printable and short ('' if none)."""
     text = body[:300].decode("utf-8", "replace").strip().splitlines()
-    line = _printable(text[0] if text else "")
+    line = printable(text[0] if text else "", 200)
     return f": {line}" if line else ""
 
-
-def _printable(text: str) -> str:
-    """Peer text fit for a one-line message: printable characters only, at most 200."""
-    return "".join(ch for ch in text if ch.isprintable())[:200]

@@ -154,15 +154,16 @@ def _coding(headers: dict[str, str]) -> str:
     """The content or transfer coding of an answer that is not plain bytes ('' when plain)."""
     content = headers.get("content-encoding", "").strip().lower()
     if content and content != "identity":
-        return f"with Content-Encoding: {_printable(content)}"
+        return f"with Content-Encoding: {printable(content)}"
     transfer = headers.get("transfer-encoding", "").strip().lower()
     if transfer and transfer != "chunked":  # http.client decodes chunked alone and only when it is all
-        return f"with Transfer-Encoding: {_printable(transfer)}"
+        return f"with Transfer-Encoding: {printable(transfer)}"
     return ""
 
 
-def _printable(text: str) -> str:
-    return "".join(ch for ch in text if ch.isprintable())[:60]
+def printable(text: str, limit: int = 60) -> str:
+    """Peer text fit for a one-line message: printable characters only, at most ``limit``."""
+    return "".join(ch for ch in text if ch.isprintable())[:limit]
 
 
 def _reason(exc: BaseException) -> str:

@@ -28,16 +28,14 @@ NAMED_KINDS: tuple[str, ...] = tuple(k.value for k in Kind if not k.coded)
 MODULE_KINDS = CODED_KINDS + NAMED_KINDS
 _MAX_CODE = (1 << 63) - 1
 _MAX_TIME = (1 << 53)
-_NAME = NAME
 RESERVED_ROLE_NAMES = frozenset({"root", "index"})
 """Names of the top roles; no delegation may take one (issue 16, item 5: role confusion)."""
 
 
 def delegation_role(name: str) -> str:
     """The key under which a delegation's versions are stored: its own namespace, so a
-    delegation's name can never reach a top role's version floor (``_NAME`` has no ``/``)."""
+    delegation's name can never reach a top role's version floor (``NAME`` has no ``/``)."""
     return f"delegation/{name}"
-_SEMVER = VERSION
 
 EntryKey = tuple[str, int | str]
 """``(kind, code)`` or ``(kind, name)``."""
@@ -145,7 +143,7 @@ class Delegation:
     @classmethod
     def from_value(cls, value: Any, max_keys: int) -> Delegation:
         v = _fields(value, "delegation", {"name", "keys", "threshold", "kinds", "ranges"})
-        name = _str(v["name"], "delegation name", _NAME)
+        name = _str(v["name"], "delegation name", NAME)
         if name in RESERVED_ROLE_NAMES:
             raise InvalidDocument(f"a delegation cannot be named {name!r}: that name is reserved for a top role")
         role = Role.from_value({"keys": v["keys"], "threshold": v["threshold"]}, f"delegation {name!r}", max_keys)
@@ -206,7 +204,7 @@ class Root:
         delegations = tuple(Delegation.from_value(d, max_keys) for d in v["delegations"])
         if len({d.name for d in delegations}) != len(delegations):
             raise InvalidDocument("root names a delegation twice")
-        return cls(_str(v["set"], "set name", _NAME), version, _time(v["expires"], "root expires"),  # type: ignore[arg-type]
+        return cls(_str(v["set"], "set name", NAME), version, _time(v["expires"], "root expires"),  # type: ignore[arg-type]
                    Role.from_value(roles["root"], "root role", max_keys),
                    Role.from_value(roles["index"], "index role", max_keys), delegations, previous)
 
@@ -234,7 +232,7 @@ class IndexEntry:
             key: int | str = _int(v["code"], "index entry code")
         else:
             v = _fields(value, "index entry", {"kind", "name", "manifest"})
-            key = _str(v["name"], "index entry name", _NAME)
+            key = _str(v["name"], "index entry name", NAME)
         return cls(kind, key, _cid(v["manifest"], "index entry manifest"))  # type: ignore[arg-type]
 
 
@@ -264,7 +262,7 @@ class Index:
         v = _fields(value, "index", {"type", "spec", "set", "role", "version", "expires", "root", "entries", "delegations"})
         if v["type"] != "index" or v["spec"] != SPEC:
             raise InvalidDocument("not an index document of spec 1")
-        role = _str(v["role"], "index role", _NAME)
+        role = _str(v["role"], "index role", NAME)
         if not isinstance(v["entries"], list) or len(v["entries"]) > max_entries:
             raise InvalidDocument(f"index entries must be a list of at most {max_entries}")
         entries = tuple(IndexEntry.from_value(e) for e in v["entries"])
@@ -278,10 +276,10 @@ class Index:
             raise InvalidDocument(f"index delegations must be a map of at most {max_delegations}")
         if dele and role != "index":
             raise InvalidDocument("only the top index may pin delegated indexes")
-        delegations = {_str(k, "delegation name", _NAME): _cid(c, "delegated index") for k, c in dele.items()}
+        delegations = {_str(k, "delegation name", NAME): _cid(c, "delegated index") for k, c in dele.items()}
         if RESERVED_ROLE_NAMES & delegations.keys():
             raise InvalidDocument("an index cannot pin a delegated index under a reserved role name (root, index)")
-        return cls(_str(v["set"], "set name", _NAME), role, _int(v["version"], "index version", 1),
+        return cls(_str(v["set"], "set name", NAME), role, _int(v["version"], "index version", 1),
                    _time(v["expires"], "index expires"), _cid(v["root"], "index root"),  # type: ignore[arg-type]
                    entries, delegations)  # type: ignore[arg-type]
 
@@ -337,11 +335,11 @@ class Manifest:
         if build is not None:
             b = _fields(build, "manifest build", {"toolchain", "version"})
             build = {"toolchain": _str(b["toolchain"], "build toolchain"), "version": _str(b["version"], "build version")}
-        return cls(kind=kind, name=_str(v["name"], "manifest name", _NAME), codes=codes,
+        return cls(kind=kind, name=_str(v["name"], "manifest name", NAME), codes=codes,
                    module=_cid(v["module"], "manifest module"),  # type: ignore[arg-type]
                    size=_int(v["size"], "manifest size", 1, max_module_bytes),
                    abi=_int(v["abi"], "manifest abi", 0, 1 << 31),
-                   version=_str(v["version"], "manifest version", _SEMVER),
+                   version=_str(v["version"], "manifest version", VERSION),
                    publisher=_did(v["publisher"], "manifest publisher"),
                    issued=_time(v["issued"], "manifest issued"),  # type: ignore[arg-type]
                    expires=_time(v["expires"], "manifest expires", optional=True),
