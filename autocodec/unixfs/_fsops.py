@@ -20,8 +20,7 @@ from pathlib import Path
 
 from ..errors import InvalidBlock, InvalidInput
 
-NOT_WRITABLE_HINT = ("the DAG cannot be written as files here: fetch it as a TAR (`autocodec get -a`) or a CAR "
-                     "(`autocodec dag export`) instead")
+NOT_WRITABLE_HINT = "the DAG cannot be written as files here: fetch it as a TAR archive or a CAR file instead"
 
 
 def remove_tree(top: Path) -> None:
