@@ -32,7 +32,7 @@ def pin_default_set(runtime: "Runtime") -> "PinResult":
         raise IntegrityError(f"the default extension set {DEFAULT_SET_CAR} is missing from the package",
                              hint="reinstall autocodec")
     source = CarSource(DEFAULT_SET_CAR, limits=runtime.limits)
-    source.all_blocks()
+    source.scan()
     if source.roots != [DEFAULT_SET_CID]:
         raise IntegrityError(
             f"{DEFAULT_SET_CAR} holds set version {source.roots}, but this package pins {DEFAULT_SET_CID}",

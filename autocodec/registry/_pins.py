@@ -170,7 +170,7 @@ class Pins:
             if not path.exists():
                 raise FetchError(f"the bundle {path} the set was pinned from is gone")
             source = CarSource(path, limits=self.limits)
-            source.all_blocks()
+            source.scan()
             if len(source.roots) != 1:
                 raise IntegrityError(f"{path} must have exactly one root (the set's index), it has {len(source.roots)}")
             return source.roots[0]

@@ -9,7 +9,7 @@ wings keep their state in the same database through ``register_migration`` and
 from __future__ import annotations
 
 from ._blockstore import BlockStat, BlockStore, Verifier, translate_sqlite_error
-from ._car import CarReader, CarWriter
+from ._car import CarReader, CarWriter, read_section_at
 from ._links import LinkFinder, builtin_links, links_in
 from ._schema import Migration, register_migration, schema_version
 from ._transfer import CarExport, CarImport, export_car, export_car_file, import_car
@@ -29,6 +29,7 @@ __all__ = [
     "export_car_file",
     "import_car",
     "links_in",
+    "read_section_at",
     "register_migration",
     "schema_version",
     "translate_sqlite_error",

@@ -19,6 +19,7 @@ Invariants:
 
 from __future__ import annotations
 
+import os
 import struct
 from collections.abc import Iterator, Sequence
 from typing import BinaryIO
@@ -156,7 +157,8 @@ class CarReader:
     """Reads a CARv1 or CARv2 stream: ``roots`` at once, then blocks by iterating.
 
     Iterating yields ``(cid, block_bytes)`` in file order; ``offset`` is the number of bytes
-    consumed so far (for progress).
+    consumed so far (for progress), ``section_offset`` the byte offset in the stream of the
+    section last yielded (its length varint; see ``read_section_at``).
     """
 
     def __init__(self, stream: BinaryIO, *, limits: Limits | None = None) -> None:
@@ -164,6 +166,7 @@ class CarReader:
         self._in = _Input(stream)
         self.version, self.roots = self._read_header()
         self._started = False
+        self.section_offset = 0
 
     @property
     def offset(self) -> int:
@@ -236,7 +239,34 @@ class CarReader:
             if size > cap:
                 raise InvalidCar(f"CAR section of {size} bytes at byte {start} is over the {cap}-byte limit")
             section = src.read(size, "section")
+            self.section_offset = start
             yield _split_section(section, start)
+
+
+def read_section_at(fd: int, offset: int, *, limits: Limits | None = None) -> tuple[CID, bytes]:
+    """The ``(cid, block_bytes)`` of the section at byte ``offset`` of the open file ``fd`` (a
+    ``CarReader``'s ``section_offset``), read with ``os.pread`` (the file position is untouched).
+
+    The same checks as when iterating, with the same limits: a bad varint, an empty or over-long
+    section, a bad CID or a file that ends first is an ``InvalidCar`` naming the offset. An
+    ``OSError`` of the read is not caught. Nothing checks the section is one the file's framing
+    reaches: the caller gives an offset a ``CarReader`` reported, and compares the CID.
+    """
+    cap = (limits or DEFAULT_LIMITS).decode.max_block_bytes + _MAX_CID_BYTES
+    head = os.pread(fd, MAX_VARINT_BYTES, offset)
+    try:
+        size, used = decode_varint(head, 0)
+    except ValueError as exc:
+        kind = "truncated CAR" if "truncated" in str(exc) else "malformed CAR"
+        raise InvalidCar(f"{kind}: section length varint at byte {offset}: {exc}") from None
+    if size == 0:
+        raise InvalidCar(f"malformed CAR: zero-length section at byte {offset}")
+    if size > cap:
+        raise InvalidCar(f"CAR section of {size} bytes at byte {offset} is over the {cap}-byte limit")
+    section = os.pread(fd, size, offset + used)
+    if len(section) < size:  # a regular file's pread is short only at its end
+        raise InvalidCar(f"truncated CAR: section at byte {offset + used} needs {size} bytes")
+    return _split_section(section, offset)
 
 
 class CarWriter:
