@@ -394,3 +394,49 @@ def test_odd_merkle_levels_walk_by_links(count, codecs) -> None:
     duplicated = [codecs[BITCOIN_TX].decode(b) for c, b in graph.blocks.items() if len(b) == 64 and b[:32] == b[32:]]
     assert len(duplicated) == (count in (3, 5, 7)) + (count in (5,))  # levels of odd width
     assert all(node[0] == node[1] for node in duplicated)
+
+
+# ---- real transactions of script types the fixture blocks lack (fixtures/bitcoin/transactions.json) ----------
+
+
+REAL_TXS = json.loads((FIXTURES / "bitcoin" / "transactions.json").read_text())
+
+
+def _stripped(tx: bytes) -> bytes:
+    """A segwit transaction without its marker, flag and witness data (the txid's bytes)."""
+    def compact(i: int) -> tuple[int, int]:
+        c = tx[i]
+        if c < 253:
+            return c, i + 1
+        width = {253: 2, 254: 4, 255: 8}[c]
+        return int.from_bytes(tx[i + 1 : i + 1 + width], "little"), i + 1 + width
+
+    n, i = compact(6)
+    for _ in range(n):
+        length, i = compact(i + 36)
+        i += length + 4
+    n, i = compact(i)
+    for _ in range(n):
+        length, i = compact(i + 8)
+        i += length
+    return tx[:4] + tx[6:i] + tx[-4:]
+
+
+def test_real_taproot_and_p2wsh_transactions_against_the_reference(codecs) -> None:
+    """A P2TR key-path spend, the P2WPKH spend that made its output and a P2WSH multisig spend
+    (mainnet, txids checked): with and without witness data, the reference's DAG-CBOR exactly."""
+    require_refjs()
+    items = []
+    for t in REAL_TXS:
+        whole = bytes.fromhex(t["hex"])
+        assert dbl_sha256(_stripped(whole))[::-1].hex() == t["txid"]
+        items += [(BITCOIN_TX, whole), (BITCOIN_TX, _stripped(whole))]
+    assert _reference_agrees(codecs, items) == (6, 0)
+    spend = codecs[BITCOIN_TX].decode(bytes.fromhex(REAL_TXS[0]["hex"]))
+    assert spend["txid"] == REAL_TXS[0]["txid"] and spend["vin"][0]["scriptSig"] == {"asm": "", "hex": ""}
+    assert [len(w) for w in spend["vin"][0]["txinwitness"]] == [128]  # one 64-byte Schnorr signature
+    assert [o["scriptPubKey"]["type"] for o in spend["vout"]] == ["nulldata", "witness_unknown"]
+    # bech32, not BIP 350's bech32m, for a v1 program: the reference's choice (bitcoin-tx.ipldsch)
+    assert spend["vout"][1]["scriptPubKey"]["addresses"] == ["bc1p5d7rjq7g6rdk2yhzks9smlaqtedr4dekq08ge8ztwac72sfr9rusn5pxqu"]
+    multisig = codecs[BITCOIN_TX].decode(bytes.fromhex(REAL_TXS[2]["hex"]))
+    assert multisig["vin"][0]["txinwitness"][0] == "" and len(multisig["vin"][0]["txinwitness"]) == 4
