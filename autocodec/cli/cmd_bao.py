@@ -20,7 +20,7 @@ EPILOG = """examples:
   autocodec bao slice 1000000 4096 big.bao piece.slice
   autocodec bao decode-slice HASH 1000000 4096 piece.slice out.bin
   autocodec bao encode big.iso --outboard big.obao4 --group-log 4   # chunk groups of 16 KiB (Iroh's bao-tree)
-  autocodec bao add big.iso                           # -> bafkr4i... (raw + blake3 CID), kept with its outboard
+  autocodec bao add big.iso                           # -> bafkr4i... (raw + blake3 CID), kept as its combined encoding
   autocodec bao cat CID --gateway http://127.0.0.1:8080 > big.iso   # from `autocodec serve`'s /bao/CID, verified
 """
 
@@ -118,7 +118,7 @@ class _Intermixed(argparse.ArgumentParser):
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("bao", help="Bao verified streaming: hash, encode, decode, slice, decode-slice (BLAKE3 trees)",
+    p = sub.add_parser("bao", help="Bao verified streaming: hash, encode, decode, slice, decode-slice, add, cat (BLAKE3 trees)",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     from ._runtime import add_source_options
 
@@ -153,7 +153,7 @@ def register(sub: Any) -> None:
     ds.add_argument("input", nargs="?", default="-", metavar="INPUT")
     ds.add_argument("output", nargs="?", default="-", metavar="OUTPUT")
     _add_group_log(ds)
-    a = cmds.add_parser("add", help="keep a file of any size as a BLAKE3 CID with its outboard (served by serve)")
+    a = cmds.add_parser("add", help="keep a file of any size as a BLAKE3 CID, stored as its combined encoding (served by serve)")
     a.add_argument("input", nargs="?", default="-", metavar="INPUT")
     c = cmds.add_parser("cat", help="write a BLAKE3 CID's content, verified chunk by chunk (local or --gateway)")
     c.add_argument("cid", metavar="CID")

@@ -24,7 +24,7 @@ EPILOG = """examples:
   autocodec dag get bafy.../tree/src/hash/main.py/hash   # across git links
   autocodec dag get /ipfs/QmDir/docs/readme.md           # UnixFS names (HAMT too)
   autocodec dag get /ipld/QmDir/Links/0/Hash             # plain IPLD pathing of DAG-PB
-  autocodec dag resolve k51q.../a/b                      # -> CID/remainder, in the input's base
+  autocodec dag resolve k2jvsl.../a/b                    # -> CID/remainder, in the input's base
   echo '{"a": 1}' | autocodec dag put --store-codec dag-cbor
   autocodec dag export bafy... > dag.car && autocodec dag import dag.car
   autocodec dag stat bafy...

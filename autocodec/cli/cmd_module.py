@@ -33,7 +33,7 @@ def _code_number(text: str) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("module", help="inspect a Wasm extension module or run its test vectors",
+    p = sub.add_parser("module", help="scaffold, build, inspect and test Wasm extension modules",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     msub = p.add_subparsers(dest="module_command", metavar="ACTION")
     msub.required = True

@@ -24,7 +24,7 @@ EPILOG = """examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("receipt", help="show, verify (optionally by re-running) or reindex IPVM receipts", epilog=EPILOG,
+    p = sub.add_parser("receipt", help="show, verify (optionally by re-running), list or reindex IPVM receipts", epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     rsub = p.add_subparsers(dest="receipt_command", metavar="ACTION")
     rsub.required = True

@@ -24,8 +24,9 @@ from typing import Any
 from ._runtime import add_passphrase_env, add_source_options
 
 EPILOG = """examples:
-  autocodec run TASK_CID add --arg 2 --arg 3                 # prints the receipt CID, then the result
-  autocodec run wordcount count --arg '{"ipvm/block": {"/": "bafkrei..."}}'
+  autocodec run ipld-select select --arg '{"a": [10, 20]}' --arg '"a/1"'   # prints the receipt CID, then 20
+  autocodec run ipld-select count --arg '{"ipvm/block": {"/": "bafyrei..."}}' --arg '"a"'   # a stored DAG-CBOR block
+  autocodec run TASK_CID FUNCTION --arg DAG-JSON --fuel 100000000           # a task module by CID
   autocodec run --pipeline jobs.json
 """
 
