@@ -1,0 +1,262 @@
+"""The user-facing docs (README.md, SECURITY.md, docs/*.md) and the ``--help`` examples name only
+what exists: every ``autocodec`` command line names real commands and options, every test the docs
+cite is a test, every limit they name is a field of ``autocodec.config`` with the default they state,
+every config example loads, and the lists of options or groups they spell out match the parser.
+
+A new user copies these lines first; a renamed option or test would otherwise go stale silently
+(a docs review found `add`'s UnixFS 1.5 options listed as "not implemented" beside the table that
+documents them, and `bench --group` missing three of its groups). Fast: no process, no home.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import re
+import shlex
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from autocodec.cli._app import build_parser
+from autocodec.config import DEFAULT_LIMITS, Limits
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = [REPO / "README.md", REPO / "SECURITY.md", *sorted((REPO / "docs").glob("*.md"))]
+GLOBAL_OPTIONS = {"--home", "-v", "-vv", "--log-json", "--version", "-h", "--help"}
+
+
+def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return dict(action.choices)
+    return {}
+
+
+def _options(parser: argparse.ArgumentParser) -> set[str]:
+    return {opt for action in parser._actions for opt in action.option_strings}
+
+
+PARSER = build_parser([])
+
+
+def _command_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, the words after ``autocodec``) of every command line: in fenced blocks (also
+    the second column of side-by-side examples) and in inline code."""
+    found: list[tuple[int, str]] = []
+    fenced = False
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip().startswith("```"):
+            fenced = not fenced
+            continue
+        if fenced:
+            pieces = re.findall(r"(?:^|\s)autocodec\s+(.*?)(?=\s{3,}|\s+#|$)", line)
+        else:
+            pieces = re.findall(r"`autocodec ([^`]*)`", line)
+        found += [(number, piece) for piece in pieces]
+    return found
+
+
+def _words(piece: str) -> list[str]:
+    piece = re.split(r"\s(?:\||&&|>|<|2>)\s", piece.split(" #")[0])[0].rstrip("\\ ")
+    try:
+        words = shlex.split(piece)
+    except ValueError:
+        words = piece.split()
+    return [w.strip("[]") for w in words if w.strip("[]")]
+
+
+def _check_command(words: list[str]) -> str | None:
+    """None if ``words`` (after ``autocodec``) names a command and only options it has, else why not."""
+    i = 0
+    while i < len(words) and words[i] in GLOBAL_OPTIONS:
+        i += 2 if words[i] == "--home" else 1
+    parser, path = PARSER, []
+    while i < len(words) and words[i] in _subparsers(parser):
+        path.append(words[i])
+        parser = _subparsers(parser)[words[i]]
+        i += 1
+    if not path:
+        return None if i == len(words) else f"no command in {words}"  # `autocodec --help` alone is fine
+    known = _options(parser) | GLOBAL_OPTIONS
+    for word in words[i:]:
+        name = word.split("=")[0]
+        if re.match(r"^--?[a-zA-Z]", word) and name not in known:
+            return f"{' '.join(path)} has no option {name}"
+    return None
+
+
+def test_every_command_line_in_the_docs_names_real_commands_and_options() -> None:
+    wrong, checked = [], 0
+    for doc in DOCS:
+        for number, piece in _command_lines(doc.read_text()):
+            words = _words(piece)
+            if not words or words[0] in ("COMMAND",) or (words[0].startswith("-") and words[0] not in GLOBAL_OPTIONS):
+                continue  # prose ("`autocodec COMMAND --help`"), or a figure in a table
+            if re.fullmatch(r"[\d.]+|add:", words[0]):
+                continue  # performance.md's "autocodec add: 56.3 MiB RSS" figures
+            checked += 1
+            if (why := _check_command(words)) is not None:
+                wrong.append(f"{doc.name}:{number}: {why}")
+    assert checked >= 150, checked
+    assert not wrong, wrong
+
+
+def test_every_example_in_the_help_texts_names_real_commands_and_options() -> None:
+    wrong, checked = [], 0
+
+    def walk(parser: argparse.ArgumentParser, path: list[str]) -> None:
+        nonlocal checked
+        for line in (parser.epilog or "").splitlines():
+            for piece in re.findall(r"(?:^|\s)autocodec\s+(.*?)(?=\s{3,}|\s+#|$)", line):
+                words = _words(piece)
+                if words and words[0] != "COMMAND":
+                    checked += 1
+                    if (why := _check_command(words)) is not None:
+                        wrong.append(f"{' '.join(path) or 'autocodec'} --help: {why}")
+        for name, sub in _subparsers(parser).items():
+            walk(sub, [*path, name])
+
+    walk(PARSER, [])
+    assert checked >= 100, checked
+    assert not wrong, wrong
+
+
+def _test_names() -> dict[str, set[str]]:
+    return {p.name: set(re.findall(r"^\s*(?:async )?def (test_\w+)", p.read_text(), re.M))
+            for p in (REPO / "tests").glob("test_*.py")}
+
+
+def test_every_test_the_docs_cite_exists() -> None:
+    """``tests/test_x.py::test_y`` must be in that file; a bare ``test_y`` in some test file; and in
+    SECURITY.md's first table, whose tests are in tests/test_attacks.py "unless stated", there."""
+    names = _test_names()
+    every = set().union(*names.values())
+    wrong = []
+
+    def missing(name: str, pool: set[str]) -> bool:
+        pattern = re.compile(name.replace("*", r"\w*") + r"\Z")
+        return not any(pattern.match(n) for n in pool)
+
+    for doc in DOCS:
+        text = doc.read_text()
+        for file in re.findall(r"`(?:tests/)?(test_\w+\.py)", text):
+            if file not in names:
+                wrong.append(f"{doc.name}: no tests/{file}")
+        for file, name in re.findall(r"`(?:tests/)?(?:(test_\w+\.py)::)?(test_[\w*]+)(?:\[[^\]]*\])?`", text):
+            if missing(name, names.get(file, set()) if file else every):
+                wrong.append(f"{doc.name}: {file + '::' if file else ''}{name}")
+    attacks_table = (REPO / "SECURITY.md").read_text().split("Registry and runtime")[0]
+    for name in re.findall(r"(?<![:/\w])`(test_[\w*]+)(?:\[[^\]]*\])?`", attacks_table):
+        if missing(name, names["test_attacks.py"]):
+            wrong.append(f"SECURITY.md (tests/test_attacks.py unless stated): {name}")
+    assert not wrong, wrong
+
+
+GROUPS = {f.name: getattr(DEFAULT_LIMITS, f.name) for f in dataclasses.fields(Limits)}
+CLASSES = {type(group).__name__: group for group in GROUPS.values()}
+
+
+def test_every_limit_the_docs_name_exists() -> None:
+    wrong, seen = [], 0
+    for doc in DOCS:
+        text = doc.read_text()
+        for cls, name in re.findall(r"\b([A-Z]\w*Limits)\.(\w+)", text):
+            seen += 1
+            if cls not in CLASSES or not any(f.name.startswith(name.rstrip("_")) if name.endswith("_")
+                                             else f.name == name for f in dataclasses.fields(CLASSES[cls])):
+                wrong.append(f"{doc.name}: {cls}.{name}")
+        for group, name in re.findall(r"\blimits\.([a-z_]+)(?:\.([a-z_]+))?", text):
+            seen += 1
+            if group not in GROUPS or (name and not hasattr(GROUPS[group], name)):
+                wrong.append(f"{doc.name}: limits.{group}{'.' + name if name else ''}")
+        for group, name in re.findall(r"\[limits\.([a-z_]+)\]`?\s*`?([a-z_]+)", text):
+            if group not in GROUPS or not hasattr(GROUPS[group], name):
+                wrong.append(f"{doc.name}: [limits.{group}] {name}")
+    assert seen >= 35, seen
+    assert not wrong, wrong
+
+
+_UNITS = {"": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "s": 1, "ms": 1e-3}
+
+
+def test_the_bounds_tables_state_the_config_defaults() -> None:
+    """docs/bounds.md's tables: a row whose Config is one field and whose Default starts with a
+    plain amount (``4 MiB``, ``30 s``, ``10 000``) states that field's default."""
+    compared, wrong = 0, []
+    header: list[str] = []
+    for line in (REPO / "docs" / "bounds.md").read_text().splitlines():
+        if not line.startswith("|"):
+            header = []
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not header:
+            header = cells
+            continue
+        if "Default" not in header or "Config" not in header or set(line) <= set("|- "):
+            continue
+        default, config = cells[header.index("Default")], cells[header.index("Config")]
+        field_ = re.fullmatch(r"`([A-Z]\w+Limits)\.(\w+)`", config)
+        amount = re.match(r"([\d][\d ,.]*?)\s*(KiB|MiB|GiB|ms|s)?(?=$|[\s,(])", default)
+        if not field_ or not amount or "+" in default:
+            continue
+        actual = getattr(CLASSES[field_[1]], field_[2])
+        stated = float(re.sub(r"[ ,]", "", amount[1])) * _UNITS[amount[2] or ""]
+        if field_[2].endswith("_ms"):
+            stated *= 1000
+        compared += 1
+        if abs(stated - actual) > 1e-9:
+            wrong.append(f"{field_[1]}.{field_[2]}: docs {default!r}, config {actual}")
+    assert compared >= 14, compared
+    assert not wrong, wrong
+
+
+def test_every_config_example_in_the_docs_loads(tmp_path: Path) -> None:
+    from autocodec.ipvm._triggers import load_triggers
+    from autocodec.settings import Settings
+
+    blocks = [block for doc in DOCS for block in re.findall(r"```toml\n(.*?)```", doc.read_text(), re.S)]
+    assert len(blocks) >= 2
+    for block in blocks:
+        (tmp_path / "config.toml").write_text(block)
+        Settings.load(tmp_path / "config.toml")  # a wrong key is a ConfigError
+        load_triggers(tomllib.loads(block))
+
+
+def test_options_the_unixfs_docs_call_not_implemented_are_not_in_add() -> None:
+    text = (REPO / "docs" / "unixfs.md").read_text()
+    listed = re.search(r"^- (`--ignore`.*?) are not implemented", text, re.S | re.M)
+    assert listed is not None
+    options = {o for part in re.findall(r"`(--[\w/-]+)`", listed[1]) for o in part.split("/")}
+    assert "--nocopy" in options
+    add = _subparsers(PARSER)["add"]
+    assert not options & _options(add), options & _options(add)
+
+
+def test_the_bench_groups_the_docs_list_are_the_benchs() -> None:
+    from autocodec.cli.cmd_bench import GROUP_NAMES
+
+    listed = re.search(r"one group \(repeatable\): ([\w, -]+)", (REPO / "docs" / "performance.md").read_text())
+    assert listed is not None
+    assert [g.strip() for g in listed[1].split(",")] == list(GROUP_NAMES)
+
+
+@pytest.mark.parametrize("group", ["bao", "module", "receipt"])
+def test_a_command_groups_one_line_help_names_its_actions(group: str) -> None:
+    """The groups whose one-line help is a list of their actions list all of them (``module``
+    said "inspect ... or run its test vectors" after ``new`` and ``build`` came)."""
+    words = {"new": "scaffold", "ls": "list"}
+    commands = next(a for a in PARSER._actions if isinstance(a, argparse._SubParsersAction))
+    line = next(c.help for c in commands._choices_actions if c.dest == group)
+    assert line is not None
+    for action in _subparsers(_subparsers(PARSER)[group]):
+        assert words.get(action, action) in line, (group, action, line)
+
+
+def test_the_command_check_refuses_what_does_not_exist() -> None:
+    assert _check_command(["add", "--bogus", "x"]) == "add has no option --bogus"
+    assert _check_command(["frob", "x"]) is not None
+    assert _check_command(["pin", "add", "--override", "x.car"]) is None
+    assert _check_command(["--home", "h", "init", "--no-default-set"]) is None
+    assert _check_command(["add", "--raw-leaves=false", "-r", "d"]) is None
