@@ -7,8 +7,9 @@ Invariants:
 - Every block comes from ``source.get`` (verified against its CID); dag-pb and UnixFS Data are
   decoded strictly (``autocodec.builtin``, ``_pb``).
 - Walks are iterative (explicit stacks); HAMT walks are bounded by ``limits.unixfs.max_dag_depth``
-  and by what a HAMT can be (``_check_shards``). A shard link named with fewer than two
-  characters is ``InvalidBlock`` (boxo: ``invalid link name``), never skipped: a listing, a
+  and by what a HAMT can be (``_check_shards``). Each shard is read with its own fanout (8 to
+  1024, ``readable_shard``); a shard link named with fewer characters than its slot digits
+  is ``InvalidBlock`` (boxo: ``invalid link name``), never skipped: a listing, a
   TAR and ``get`` must not silently hide entries Kubo refuses to list.
 """
 
@@ -22,7 +23,7 @@ from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidBlock
 from . import _pb
-from ._hamt import FANOUT, MURMUR3_X64_64
+from ._hamt import MAX_FANOUT, MIN_FANOUT, MURMUR3_X64_64, pad_len, readable_fanout
 
 DAG_PB = 0x70
 RAW = 0x55
@@ -77,16 +78,18 @@ def classify(cid: CID, data: bytes) -> Node:
 
 def readable_shard(node: Node, cid: CID, root: CID) -> Node:
     """``node`` (the block ``cid`` of the HAMT ``root``) when it is a shard this reader follows:
-    hashType murmur3-x64-64 and fanout 256, what Kubo writes and its lookups require (boxo
-    refuses any other hash); ``InvalidBlock`` otherwise, for listings and lookups alike."""
+    hashType murmur3-x64-64 (boxo refuses any other hash) and a fanout boxo reads, a power of
+    two from 8 to 1024 (Kubo writes any of them: ``Import.UnixFSHAMTDirectoryMaxFanout``,
+    ``--max-hamt-fanout``); ``InvalidBlock`` otherwise, for listings and lookups alike."""
     if node.kind != "hamt":
         raise InvalidBlock(f"{cid} inside the HAMT {root} is not a HAMT shard")
     meta = node.meta
-    if meta is None or meta.hash_type != MURMUR3_X64_64 or meta.fanout != FANOUT:
+    if meta is None or meta.hash_type != MURMUR3_X64_64 or not readable_fanout(meta.fanout):
         hash_type = "none" if meta is None or meta.hash_type is None else f"{meta.hash_type:#x}"
         fanout = "none" if meta is None or meta.fanout is None else str(meta.fanout)
         raise InvalidBlock(f"the HAMT shard {cid} has hashType {hash_type} and fanout {fanout}: only murmur3-x64-64 "
-                           f"({MURMUR3_X64_64:#x}) with fanout {FANOUT} is supported")
+                           f"({MURMUR3_X64_64:#x}) with a fanout that is a power of two from {MIN_FANOUT} to "
+                           f"{MAX_FANOUT} is supported")
     return node
 
 
@@ -94,19 +97,23 @@ def _check_shards(cid: CID, shards: int, entries: int, limits: Limits) -> None:
     """Refuse a HAMT walk past what a HAMT can be: a shard holds at least two children, so a
     HAMT has fewer shards than entries; a walk that has read more than twice as many sub-shards
     as it found entries, plus two paths of the depth bound, is not one (a hostile "HAMT" of
-    shards linking many times to one empty shard would otherwise take 256^depth reads)."""
+    shards linking many times to one empty shard would otherwise take fanout^depth reads)."""
     if shards > 2 * (entries + limits.unixfs.max_dag_depth):
         raise InvalidBlock(f"the HAMT {cid} has {shards} shards for {entries} entries so far: "
                            "not a UnixFS HAMT (a shard holds at least two children)")
 
 
-def _check_link_names(node: Node, cid: CID) -> None:
-    """Every link of a shard is named by its slot (two hex digits), then the entry's name when
-    it is an entry: a shorter name is neither, and boxo refuses it (``invalid link name``)."""
+def _slot_digits(node: Node, cid: CID) -> int:
+    """The hex digits naming a slot of the (readable) shard ``node``, after checking that every
+    link has at least that many: a shorter name is neither a sub-shard (the bare digits) nor an
+    entry (the digits, then the entry's name), and boxo refuses it (``invalid link name``)."""
+    assert node.meta is not None and node.meta.fanout is not None
+    digits = pad_len(node.meta.fanout)
     for name, _, _ in node.links:
-        if len(name) < 2:
+        if len(name) < digits:
             raise InvalidBlock(f"the HAMT shard {cid} has a link named {name!r}: a shard's links are named by "
-                               "two hex digits and then the entry's name")
+                               f"{digits} hex digits and then the entry's name")
+    return digits
 
 
 def hamt_blocks(source: Source, cid: CID, data: bytes, limits: Limits | None = None) -> Iterator[tuple[CID, bytes]]:
@@ -125,9 +132,9 @@ def hamt_blocks(source: Source, cid: CID, data: bytes, limits: Limits | None = N
         block = source.get(current) if block is None else block
         yield current, block
         node = readable_shard(classify(current, block), current, cid)
-        _check_link_names(node, current)
-        found += sum(1 for name, _, _ in node.links if len(name) > 2)
-        children = [link for name, link, _ in node.links if len(name) == 2]
+        digits = _slot_digits(node, current)
+        found += sum(1 for name, _, _ in node.links if len(name) > digits)
+        children = [link for name, link, _ in node.links if len(name) == digits]
         stack.extend((child, None, depth + 1) for child in reversed(children))
 
 
@@ -143,28 +150,27 @@ def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
         return list(node.links[:at_most])
     if node.kind != "hamt":
         raise InvalidBlock(f"{cid} is not a UnixFS directory")
-    readable_shard(node, cid, cid)
-    _check_link_names(node, cid)
+    digits = _slot_digits(readable_shard(node, cid, cid), cid)
     limits = limits or DEFAULT_LIMITS
     out: list[tuple[str, CID, int | None]] = []
     shards = 0
-    frames: list[tuple[tuple[tuple[str, CID, int | None], ...], int, int]] = [(node.links, 0, 0)]
+    # frames: (a shard's links, the next one to read, the shard's depth, its slot digits)
+    frames: list[tuple[tuple[tuple[str, CID, int | None], ...], int, int, int]] = [(node.links, 0, 0, digits)]
     while frames:
-        links, at, depth = frames.pop()
+        links, at, depth, digits = frames.pop()
         while at < len(links):
             name, link, size = links[at]
             at += 1
-            if len(name) > 2:
-                out.append((name[2:], link, size))
+            if len(name) > digits:
+                out.append((name[digits:], link, size))
                 if at_most is not None and len(out) >= at_most:
                     return out
-            elif len(name) == 2:  # a sub-shard: its entries come here, then the rest of this shard
+            else:  # a sub-shard (named by the bare digits): its entries come here, then the rest of this shard
                 if depth + 1 > limits.unixfs.max_dag_depth:
                     raise InvalidBlock(f"HAMT under {cid} deeper than {limits.unixfs.max_dag_depth} levels")
                 shards += 1
                 _check_shards(cid, shards, len(out), limits)
                 shard = readable_shard(classify(link, source.get(link)), link, cid)
-                _check_link_names(shard, link)
-                frames += [(links, at, depth), (shard.links, 0, depth + 1)]
+                frames += [(links, at, depth, digits), (shard.links, 0, depth + 1, _slot_digits(shard, link))]
                 break
     return out

@@ -12,6 +12,10 @@ Invariants:
   Data is UnixFS ``{Type: HAMTShard, Data: bitfield, hashType: 0x22, fanout: 256}`` with the
   bitfield of occupied slots as a minimal big-endian integer.
 - More than 8 levels (a 64-bit hash collision on a full prefix) is refused, not guessed.
+- Readers take each shard's own fanout, as boxo does (``readable_fanout``): any power of two
+  from 8 to 1024 (what Kubo writes with ``Import.UnixFSHAMTDirectoryMaxFanout`` or
+  ``--max-hamt-fanout``); a shard of fanout F names its links by ``pad_len(F)`` hex digits and
+  takes log2(F) bits of the hash per level (``hash_bits``).
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ from . import _pb
 
 MURMUR3_X64_64 = 0x22
 FANOUT = 256
+MIN_FANOUT, MAX_FANOUT = 8, 1024
+"""The fanouts boxo reads (a power of two, a multiple of 8 for the bitfield, at most its
+``maximumHamtWidth``) and Kubo v0.43.1 writes (its config check: a power of 2 from 8 to 1024)."""
 _M64 = (1 << 64) - 1
 _C1, _C2 = 0x87C37B91114253D5, 0x4CF5AD432745937F
 
@@ -76,6 +83,26 @@ def slot_path(name: str) -> bytes:
     128) most significant first, as Go's murmur3 Sum64 gives them. The name's bytes are the
     link's: UTF-8, surrogate escapes as the bytes they stand for (``_layout.name_bytes``)."""
     return murmur3_x64_128(name.encode("utf-8", "surrogateescape"))[7::-1]
+
+
+def readable_fanout(fanout: int | None) -> bool:
+    """Whether a shard of this fanout can be read (see ``MIN_FANOUT``)."""
+    return fanout is not None and MIN_FANOUT <= fanout <= MAX_FANOUT and fanout & (fanout - 1) == 0
+
+
+def pad_len(fanout: int) -> int:
+    """The hex digits naming a slot in a shard of ``fanout`` (boxo: ``len("%X" % (fanout-1))``):
+    1 for 8 and 16, 2 for 32..256, 3 for 512 and 1024."""
+    return len(f"{fanout - 1:X}")
+
+
+def hash_bits(path: bytes, consumed: int, count: int) -> int | None:
+    """``count`` bits of the name hash ``path`` (``slot_path``) after the first ``consumed``,
+    most significant first (boxo's ``hashBits.Next``); None when the 64 bits run out."""
+    if consumed + count > len(path) * 8:
+        return None
+    value = int.from_bytes(path, "big")
+    return (value >> (len(path) * 8 - consumed - count)) & ((1 << count) - 1)
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 Invariants:
 - Each segment is looked up in the current node only: a plain directory by exact link name,
-  a HAMT shard by following the name's slot path (``_hamt.slot_path``) through child shards
-  (links named by two hex digits) to the link named hex digits + name.
+  a HAMT shard by following the name's slot path (``_hamt.slot_path``, log2(fanout) bits per
+  level, each shard's own fanout) through child shards (links named by the slot's hex digits)
+  to the link named hex digits + name.
 - A path is cleaned first as Kubo's ``path.NewPath`` cleans it (Go's ``path.Clean``): empty
   and "." segments go, ".." removes the segment before it, so ``CID//a`` and ``CID/x/../a``
   name ``CID/a`` and ``CID/../a`` names the CID ``a`` (refused as one).
@@ -45,10 +46,18 @@ def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
                 return cast(CID, link["Hash"])
         raise NotFound(f"no entry {name!r} in the directory {cid}")
     path = _hamt.slot_path(name)
-    for depth in range(min(len(path), limits.unixfs.max_dag_depth)):
-        if meta is None or meta.type != _pb.HAMT_SHARD or meta.fanout != _hamt.FANOUT or meta.hash_type != _hamt.MURMUR3_X64_64:
+    consumed = 0
+    for _ in range(limits.unixfs.max_dag_depth):
+        if (meta is None or meta.type != _pb.HAMT_SHARD or meta.hash_type != _hamt.MURMUR3_X64_64
+                or not _hamt.readable_fanout(meta.fanout)):
             raise InvalidBlock(f"HAMT shard of {cid} is malformed or has an unsupported fanout")
-        prefix = f"{path[depth]:02X}"
+        assert meta.fanout is not None
+        bits = meta.fanout.bit_length() - 1  # this shard's own fanout, as boxo reads each one
+        slot = _hamt.hash_bits(path, consumed, bits)
+        if slot is None:  # the name's 64 hash bits are used up (boxo: "sharded directory too deep")
+            break
+        consumed += bits
+        prefix = f"{slot:0{_hamt.pad_len(meta.fanout)}X}"
         entry = next((link for link in links if link.get("Name", "").startswith(prefix)), None)
         if entry is None:
             break
