@@ -13,6 +13,7 @@ The reference is the real Kubo binary (``tests/_kubo.py``), run offline on a thr
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -278,6 +279,35 @@ def test_plain_dag_pb_nodes_path_by_link_name_like_kubo(kubo: KuboRepo, ours: Ou
         assert ours.out("dag", "resolve", ref) == kubo_out(kubo, "dag", "resolve", ref), ref
     for ref in (f"{node}/Links", f"{node}/second", f"/ipld/{node}/first"):
         assert kubo.ipfs("dag", "get", ref, check=False).returncode != 0
+        assert ours.run("dag", "get", ref)[0] == 1, ref
+
+
+def test_resolve_ending_at_a_link_does_not_need_its_block_like_kubo(kubo: KuboRepo, ours: Ours) -> None:
+    """``dag resolve`` names the block a path ends at without reading it (boxo's
+    ``ResolveToLastNode``): a path whose last segment is a link to a block neither side holds,
+    or a bare CID of one, resolves in Kubo and here; a path through that block fails in both."""
+    from autocodec import builtin
+
+    missing = str(builtin.cid_for(b"a block nobody holds", "raw"))
+    missing_pb = str(builtin.cid_for(b"\x0a\x02\x08\x02", "dag-pb"))  # a UnixFS file node, not held
+    doc = json.dumps({"a": {"/": missing}, "b": [{"/": missing}], "c": {"d": {"/": missing}}}).encode()
+    root = kubo_out(kubo, "dag", "put", stdin=doc).decode().strip()
+    assert ours.out("dag", "put", stdin=doc).decode().strip() == root
+    unixfs_dir = base64.b64encode(b"\x08\x01").decode().rstrip("=")
+    pb = json.dumps({"Data": {"/": {"bytes": unixfs_dir}},
+                     "Links": [{"Hash": {"/": missing_pb}, "Name": "gone.txt", "Tsize": 4}]}).encode()
+    args = ("dag", "put", "--store-codec", "dag-pb")
+    directory = kubo_out(kubo, *args, stdin=pb).decode().strip()
+    assert ours.out(*args, stdin=pb).decode().strip() == directory
+    for ref in (f"{root}/a", f"/ipfs/{root}/b/0", f"/ipld/{root}/c/d", missing, f"/ipfs/{missing}",
+                f"{directory}/gone.txt", f"/ipld/{directory}/Links/0/Hash", f"{root}/c"):
+        assert ours.out("dag", "resolve", ref) == kubo_out(kubo, "--offline", "dag", "resolve", ref), ref
+    for ref in (f"{root}/a/x", f"{directory}/gone.txt/y", f"{missing}/z"):
+        assert kubo.ipfs("--offline", "dag", "resolve", ref, check=False).returncode != 0, ref
+        code, _, err = ours.run("dag", "resolve", ref)
+        assert code == 1 and b"BlockNotFound" in err and b"Traceback" not in err, ref
+    for ref in (f"{root}/a", missing):  # dag get needs the block, in both
+        assert kubo.ipfs("--offline", "dag", "get", ref, check=False).returncode != 0, ref
         assert ours.run("dag", "get", ref)[0] == 1, ref
 
 

@@ -136,20 +136,20 @@ def run_get(args: argparse.Namespace) -> int:
 
 
 def run_resolve(args: argparse.Namespace) -> int:
-    from ..dag import base_of, parse_path, resolve
+    from ..dag import base_of, parse_path, resolve_cid
     from ._cidbase import cid_text
     from ._io import write_stdout
     from ._local_modules import open_runtime
 
     path = parse_path(args.ref)
     with open_runtime(args) as rt:
-        found = resolve(rt, path, limits=rt.limits)
+        cid, remainder = resolve_cid(rt, path, limits=rt.limits)
     if args.cid_base:
-        text = cid_text(found.cid, args.cid_base)
+        text = cid_text(cid, args.cid_base)
     else:
         base = base_of(path.root_text) if path.root.version == 1 else None
-        text = cid_text(found.cid, base, upgrade=False)
-    write_stdout((text + found.remainder_path()).encode())
+        text = cid_text(cid, base, upgrade=False)
+    write_stdout((text + "".join("/" + seg for seg in remainder)).encode())
     return 0
 
 

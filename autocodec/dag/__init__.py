@@ -2,14 +2,15 @@
 
 ``parse_path`` reads ``[/ipfs/|/ipld/]CID[/seg...]`` (any multibase); ``resolve`` follows a path
 across links of any codec the runtime decodes (builtin or Wasm extension) to the last block and
-the remainder inside it; ``walk``/``stat``/``export_car`` visit a whole DAG, following every
+the remainder inside it (``resolve_cid``: only where it lands, as ``dag resolve``);
+``walk``/``stat``/``export_car`` visit a whole DAG, following every
 codec's links. All take a *source* with ``get``/``decode_block``/``links``: a ``Runtime``.
 """
 
 from __future__ import annotations
 
 from ._path import DagPath, base_of, parse_path
-from ._resolve import BlockSource, Resolved, block_at, resolve
+from ._resolve import BlockSource, Resolved, block_at, resolve, resolve_cid
 from ._walk import DagStat, DagStatSummary, Exported, WalkSource, export_car, runtime_links, stat, walk
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "export_car",
     "parse_path",
     "resolve",
+    "resolve_cid",
     "runtime_links",
     "stat",
     "walk",

@@ -118,21 +118,44 @@ def _unixfs_step(source: BlockSource, cid: CID, node: Any, segment: str, limits:
 
 
 def resolve(source: BlockSource, path: "str | CID | DagPath", *, limits: Limits | None = None) -> Resolved:
-    """Resolve ``path`` to the last block it reaches and the remainder inside it (``dag resolve``)."""
-    limits = limits or DEFAULT_LIMITS
-    parsed = parse_path(path)
+    """Resolve ``path`` to the last block it reaches and the remainder inside it, with that
+    block's bytes and the value there (what ``dag get`` prints)."""
+    found = _walk(source, parse_path(path), limits or DEFAULT_LIMITS, load_last=True)
+    assert isinstance(found, Resolved)
+    return found
+
+
+def resolve_cid(source: BlockSource, path: "str | CID | DagPath", *,
+                limits: Limits | None = None) -> tuple[CID, tuple[str, ...]]:
+    """Where ``path`` lands as ``dag resolve`` says it: the CID and the remainder inside it.
+
+    As boxo's ``ResolveToLastNode`` (Kubo v0.43): the block a path ends at is not loaded, so a
+    path whose last segment is a link (or a bare CID) resolves even when that block is not
+    held; only the blocks the path walks through are read."""
+    found = _walk(source, parse_path(path), limits or DEFAULT_LIMITS, load_last=False)
+    return (found.cid, found.remainder) if isinstance(found, Resolved) else (found, ())
+
+
+def _walk(source: BlockSource, parsed: DagPath, limits: Limits, *, load_last: bool) -> "Resolved | CID":
+    """Follow ``parsed``; without ``load_last``, a path ending at a link gives that link's CID
+    (its block unread) instead of a ``Resolved``."""
     cid = parsed.root
+    if not load_last and not parsed.segments:
+        return cid
     data = source.get(cid)
     node = source.decode_block(cid, data, verified=True)
     value = node
     inside: list[str] = []
-    for segment in parsed.segments:
+    last = len(parsed.segments) - 1
+    for at, segment in enumerate(parsed.segments):
         if parsed.namespace == "ipfs" and cid.codec == DAG_PB and not inside:
             child: Any = _unixfs_step(source, cid, node, segment, limits)
         else:
             child = step(value, segment, cid, inside)
         if isinstance(child, CID):
             cid = child
+            if at == last and not load_last:
+                return cid
             data = source.get(cid)
             node = value = source.decode_block(cid, data, verified=True)
             inside = []
