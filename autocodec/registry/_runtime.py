@@ -186,8 +186,9 @@ class Runtime:
                 generation: Generation | None = None) -> Resolution | Resolved:
         """Who serves ``(kind, code)``: a builtin, an extension (and through which set), or none.
 
-        With one argument, a path: the last block it reaches and the remainder inside it
-        (``autocodec.dag.Resolved``), as ``dag resolve`` does.
+        With one argument, a path: the last block it reaches (read and decoded) and the
+        remainder inside it (``autocodec.dag.Resolved``). ``autocodec.dag.resolve_cid`` says
+        only where a path lands, without reading that block, as ``dag resolve`` does.
         """
         if code is None:
             from ..dag import resolve as resolve_path
