@@ -342,7 +342,10 @@ def test_cli_bad_arguments_are_one_line(cli: Any, tmp_path: Path) -> None:
     assert exc.value.code == 2
 
 
-def test_cli_decode_file_keeps_only_verified_bytes(cli: Any, tmp_path: Path) -> None:
+def test_cli_decode_keeps_only_verified_bytes(cli: Any, tmp_path: Path) -> None:
+    """A stream (stdout) gets the bytes verified before the bad chunk; a file OUTPUT is put in
+    place only when the whole content verified, so a failed decode leaves none (a prefix under
+    the name asked for would look like the file)."""
     data = _random(200_000, seed=3)
     src, enc, out = tmp_path / "in", tmp_path / "in.bao", tmp_path / "out"
     src.write_bytes(data)
@@ -352,9 +355,12 @@ def test_cli_decode_file_keeps_only_verified_bytes(cli: Any, tmp_path: Path) -> 
     bad = bytearray(enc.read_bytes())
     bad[_combined_offset(len(data), at)] ^= 0x80
     enc.write_bytes(bytes(bad))
+    code, stdout, err = cli("decode", h, str(enc))
+    assert code == 1 and f"chunk {at // 1024} " in err
+    assert stdout == data[: (at // 1024) * 1024]
     code, _, err = cli("decode", h, str(enc), str(out))
     assert code == 1 and f"chunk {at // 1024} " in err
-    assert out.read_bytes() == data[: (at // 1024) * 1024]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "in", "in.bao"]
 
 
 def test_default_set_resolves_verifier_bao(home: Path, tmp_path: Path,

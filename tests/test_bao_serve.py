@@ -75,7 +75,10 @@ def test_add_serve_cat_and_corruption(tmp_path: Path) -> None:
         proc = run_cli(home, "bao", "cat", cid, str(target), "--gateway", srv.url, check=False)
         assert proc.returncode == 1
         assert f"chunk {at // 1024} " in proc.stderr.decode()
-        assert target.read_bytes() == data[: (at // 1024) * 1024]
+        assert not target.exists()  # a file OUTPUT is put in place only once all of it verified
+        proc = run_cli(home, "bao", "cat", cid, "--gateway", srv.url, check=False)
+        assert proc.returncode == 1 and f"chunk {at // 1024} " in proc.stderr.decode()
+        assert proc.stdout == data[: (at // 1024) * 1024]  # a stream gets the bytes verified before it
         proc = run_cli(home, "cat", cid, "--gateway", srv.url, check=False)
         assert proc.returncode == 1 and f"chunk {at // 1024} " in proc.stderr.decode()
         assert proc.stdout == data[: (at // 1024) * 1024]

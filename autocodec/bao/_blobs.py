@@ -18,6 +18,7 @@ Invariants:
 
 from __future__ import annotations
 
+import errno
 import os
 import struct
 import tempfile
@@ -26,13 +27,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..cid import CID
-from ..errors import InvalidCID, NotFound
+from ..errors import InvalidCID, NotFound, StorageFull, StoreError
 from ..loader._verifier import UNKNOWN_LENGTH, Verifier
 from ._steps import Readable
 from ._stream import decode, encode, iter_decode
 from ._tree import chunk_offset, iter_slice, slice_size
 
 RAW, BLAKE3 = 0x55, 0x1E
+_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+_WRITE_ERRORS = _FULL | {errno.EACCES, errno.EPERM, errno.EROFS}
 _PIECE = 1 << 20
 _LEN = struct.Struct("<Q")
 
@@ -56,17 +59,35 @@ class BlobStore:
         self.root = root
 
     def add(self, verifier: Verifier, src: Readable) -> CID:
-        """Store a content stream of any size as its combined encoding; returns its CID."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=self.root, suffix=".part", delete=False) as out:
+        """Store a content stream of any size as its combined encoding; returns its CID.
+        ``StorageFull`` when the disk (or the file size limit) is met, ``StoreError`` when the
+        folder cannot be written; nothing is left behind either way."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            out = tempfile.NamedTemporaryFile(dir=self.root, suffix=".part", delete=False)  # noqa: SIM115
+        except OSError as exc:
+            raise self._cannot_store(exc) from None
+        with out:
             try:
                 cid = blake3_cid(encode(verifier, src, out))  # type: ignore[arg-type]
                 out.flush()
                 os.replace(out.name, self.path(cid, must_exist=False))
+            except OSError as exc:
+                Path(out.name).unlink(missing_ok=True)
+                if exc.errno not in _WRITE_ERRORS:  # the source's (a read error): as it is
+                    raise
+                raise self._cannot_store(exc) from None
             except BaseException:
                 Path(out.name).unlink(missing_ok=True)
                 raise
         return cid
+
+    def _cannot_store(self, exc: OSError) -> StoreError:
+        text = f"cannot store a blob in {self.root}: {exc.strerror or exc}"
+        if exc.errno in _FULL:
+            return StorageFull(text, hint="free disk space (or raise the file size limit) and add it again: "
+                                          "no part of it was kept")
+        return StoreError(text, hint=f"check that {self.root} is a folder you can write")
 
     def path(self, cid: CID, *, must_exist: bool = True) -> Path:
         """The stored encoding of ``cid``; ``NotFound`` when it is not held here."""

@@ -10,7 +10,8 @@ Invariants:
   the commands that read blocks, after checking their CID arguments); given a ``--node``/``--gateway``
   source it may create the home, because fetching into the store is then the point.
 - Every error reaches the user as one line on stderr, control characters stripped: an
-  ``AutocodecError`` with its hint, an ``OSError`` with its cause; exit 1 (2 for usage,
+  ``AutocodecError`` with its hint, an ``OSError`` with its cause, an argument whose bytes are
+  not UTF-8 reaching code that needs text (a name looked up in the store); exit 1 (2 for usage,
   130 for Ctrl-C). No traceback.
 """
 
@@ -295,7 +296,20 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as exc:  # a file, socket or folder the command could not use
         where = f" ({exc.filename})" if exc.filename else ""
         return _fail(f"{type(exc).__name__}: {exc.strerror or exc}{where}")
+    except UnicodeEncodeError as exc:
+        if not _undecodable_argument(exc):
+            raise
+        text = exc.object if len(exc.object) <= 80 else exc.object[:77] + "..."
+        return _fail(f"InvalidInput: {text!r} is not UTF-8 text (only file paths may hold other bytes; "
+                     "give names, codes and values in UTF-8)")
     return int(status or 0)
+
+
+def _undecodable_argument(exc: UnicodeEncodeError) -> bool:
+    """Whether ``exc`` is about bytes of the command line that are not UTF-8: Python hands them
+    over as lone surrogates (``surrogateescape``), which a file path may hold but SQLite, JSON or
+    a name may not."""
+    return isinstance(exc.object, str) and any(0xDC80 <= ord(c) <= 0xDCFF for c in exc.object[exc.start:exc.end])
 
 
 if __name__ == "__main__":  # pragma: no cover

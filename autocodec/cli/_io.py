@@ -11,12 +11,16 @@ was there untouched and nothing else behind; a symlink is followed (the file it 
 replaced, in that file's folder, and the link stays); a character device, FIFO or socket is
 written straight through (never replaced); a folder, an empty path or a missing parent folder
 is refused before anything is written; bytes that cannot be written are an ``InvalidInput``
-naming the output.
+naming the output (also when the disk or the file size limit is met by a write that went to
+the file's descriptor directly). ``LazyOutput`` (streamed outputs: ``bao decode``...) writes a
+regular file the same way, so a command that fails or is interrupted part-way leaves no file
+that looks whole.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import sys
@@ -211,8 +215,16 @@ def write_line(text: str) -> None:
 # --- outputs named by -o ---------------------------------------------------------------------
 
 
+_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+"""Errors only a write can meet (no space, over the file size limit, over the quota): raised
+inside an output's block, they are the output's, even from a write that went to its descriptor
+(``os.pwrite``) rather than through ``write``."""
+
+
 def _cannot_write(path: str, exc: OSError) -> InvalidInput:
-    return InvalidInput(f"cannot write {path}: {exc.strerror or exc}", hint="check the output path")
+    hint = ("free space (or raise the file size limit) where it goes, or choose another output path"
+            if exc.errno in _FULL else "check the output path")
+    return InvalidInput(f"cannot write {path}: {exc.strerror or exc}", hint=hint)
 
 
 class _Output:
@@ -319,7 +331,12 @@ def open_output(path: str, *, readable: bool = False) -> Iterator[BinaryIO]:
     try:
         with os.fdopen(fd, "w+b" if readable else "wb") as raw:
             out = _Output(raw, path, seekable=True)
-            yield cast(BinaryIO, out)
+            try:
+                yield cast(BinaryIO, out)
+            except OSError as exc:
+                if exc.errno in _FULL:
+                    raise _cannot_write(path, exc) from None
+                raise
             out.flush()
             try:
                 os.fchmod(raw.fileno(), mode)
@@ -351,14 +368,22 @@ def _umask() -> int:
     return mask
 
 
+class _Abandoned(Exception):
+    """Thrown into an unfinished ``open_output`` so it removes its temporary file."""
+
+
 class LazyOutput:
-    """An output file opened (created or truncated) only at its first write, or by ``finish``:
-    a command that fails before it has anything to write leaves an existing file as it was.
-    ``-`` is standard output. Devices, FIFOs and symlinks are written through, as ``open`` does."""
+    """An output opened only at its first write, or by ``finish``: a command that fails before
+    it has anything to write leaves an existing file as it was. A regular file (or a new one) is
+    written as ``open_output`` writes it, beside it, and put in place by ``finish`` only: a
+    command that fails, or is interrupted, after its first write leaves the file as it was too,
+    and nothing beside it. ``-`` is standard output; devices, FIFOs and sockets are written
+    through, symlinks followed (``open_output``)."""
 
     def __init__(self, path: str | None) -> None:
         self.path = None if path in (None, "-") else path
         self._raw: Any = None
+        self._placing: contextlib.AbstractContextManager[BinaryIO] | None = None
         if self.path is not None:
             output_target(self.path)  # an empty path, a folder, a missing folder: refused up front
 
@@ -367,10 +392,9 @@ class LazyOutput:
             if self.path is None:
                 self._raw = stdout_binary()
             else:
-                try:
-                    self._raw = open(self.path, "wb")  # noqa: SIM115 (closed by close())
-                except OSError as exc:
-                    raise _cannot_write(self.path, exc) from None
+                placing = open_output(self.path)
+                self._raw = placing.__enter__()
+                self._placing = placing
         return self._raw
 
     def write(self, data: Any) -> int:
@@ -380,12 +404,7 @@ class LazyOutput:
         except BrokenPipeError:
             if self.path is None:
                 silence_stdout()
-                raise
-            raise _cannot_write(self.path, BrokenPipeError(32, "Broken pipe")) from None
-        except OSError as exc:
-            if self.path is None:
-                raise
-            raise _cannot_write(self.path, exc) from None
+            raise
 
     def flush(self) -> None:
         if self._raw is None:
@@ -396,17 +415,20 @@ class LazyOutput:
             if self.path is None:
                 silence_stdout()
             raise
-        except OSError as exc:
-            if self.path is None:
-                raise
-            raise _cannot_write(self.path, exc) from None
 
     def finish(self) -> None:
-        """The command succeeded: create the output even if nothing was written, flush it."""
+        """The command succeeded: create the output even if nothing was written, flush it, and
+        put a file in place (``InvalidInput`` if that fails)."""
         self._open()
         self.flush()
+        placing, self._placing = self._placing, None
+        if placing is not None:
+            placing.__exit__(None, None, None)
 
     def close(self) -> None:
-        if self._raw is not None and self.path is not None:
-            with contextlib.suppress(OSError):
-                self._raw.close()
+        """Without ``finish`` first: the file written so far is removed, the output left as it was."""
+        placing, self._placing = self._placing, None
+        if placing is not None:
+            abandoned = _Abandoned()
+            with contextlib.suppress(_Abandoned, OSError):
+                placing.__exit__(_Abandoned, abandoned, None)

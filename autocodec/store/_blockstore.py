@@ -37,6 +37,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
@@ -188,6 +189,25 @@ def translate_sqlite_error(exc: sqlite3.Error, doing: str) -> StoreError:
     return StoreError(f"cannot {doing}: {text}")
 
 
+def _check_files(path: Path) -> None:
+    """``StoreError`` naming the file when the database (or its ``-wal``/``-shm`` companion) is
+    there but is not a regular file: SQLite would say only "unable to open database file" or
+    "disk I/O error", which reads as a full or read-only disk."""
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        anew = "a new, empty store is made in its place" if name == path else "it is made anew"
+        try:
+            mode = os.stat(name).st_mode
+        except FileNotFoundError:
+            continue
+        except OSError as exc:
+            raise StoreError(f"cannot open the store: {name}: {exc.strerror or exc}",
+                             hint=f"move {name} aside ({anew})") from None
+        if not stat.S_ISREG(mode):
+            kind = "a folder" if stat.S_ISDIR(mode) else "a device, FIFO or socket"
+            raise StoreError(f"cannot open the store: {name} is {kind}, not a database file",
+                             hint=f"move {name} aside ({anew})")
+
+
 @contextmanager
 def _sqlite_errors(doing: str) -> Iterator[None]:
     try:
@@ -228,6 +248,7 @@ class BlockStore:
         except OSError as exc:
             raise StoreError(f"cannot create the home folder {home.root}: {exc.strerror or exc}") from None
         path = home.db_path
+        _check_files(path)
         with _sqlite_errors(f"open the store {path}"):
             conn = sqlite3.connect(
                 path,

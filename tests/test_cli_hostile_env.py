@@ -1,0 +1,214 @@
+"""The command line in a hostile environment: a file size limit met mid-write (RLIMIT_FSIZE,
+SIGXFSZ ignored, so writes fail with EFBIG as on a full disk), Ctrl-C and SIGKILL part-way,
+a store file replaced by a folder, a store held locked by another process, arguments whose
+bytes are not UTF-8. Each case runs the real command in a child process and checks for one
+line on stderr, the exit status, and that nothing half-written is left where it can be seen."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests._cli import run_cli
+
+
+def _limited(max_bytes: int) -> Callable[[], None]:
+    """A ``preexec_fn``: files may grow to ``max_bytes``; a write past it fails with EFBIG."""
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+
+    return apply
+
+
+def _cli(home: Path, *args: str, max_bytes: int | None = None, stdin: bytes | None = None,
+         timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    return subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, capture_output=True, input=stdin,
+                          timeout=timeout, preexec_fn=None if max_bytes is None else _limited(max_bytes))
+
+
+def _popen(home: Path, *args: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    return subprocess.Popen([sys.executable, "-m", "autocodec", *args], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def _one_line(proc: subprocess.CompletedProcess[bytes], code: int = 1) -> str:
+    err = proc.stderr.decode(errors="replace")
+    assert proc.returncode == code, err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    return err
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    return home
+
+
+@pytest.fixture()
+def encoded(tmp_path: Path, home: Path) -> tuple[str, Path, bytes]:
+    """(Bao hash, combined encoding, content) of 2 MB of random bytes."""
+    content = os.urandom(2_000_000)
+    (tmp_path / "content.bin").write_bytes(content)
+    run_cli(home, "bao", "encode", str(tmp_path / "content.bin"), str(tmp_path / "content.bao"))
+    digest = run_cli(home, "bao", "hash", str(tmp_path / "content.bin")).stdout.decode().strip()
+    return digest, tmp_path / "content.bao", content
+
+
+# --- streamed outputs (bao decode, slice) cut short: no file that looks whole ----------------------
+
+
+def test_bao_decode_cut_short_by_the_size_limit_leaves_no_output(home: Path, tmp_path: Path,
+                                                                 encoded: tuple[str, Path, bytes]) -> None:
+    digest, encoding, content = encoded
+    work = tmp_path / "work"
+    work.mkdir()
+    new, old = work / "new.bin", work / "old.bin"
+    old.write_bytes(b"keep")
+    for out in (new, old):
+        err = _one_line(_cli(home, "bao", "decode", digest, str(encoding), str(out), max_bytes=1_000_000))
+        assert f"cannot write {out}: File too large" in err
+    assert not new.exists()  # was: the first 1,000,000 bytes, exit 1, under the name asked for
+    assert old.read_bytes() == b"keep"
+    err = _one_line(_cli(home, "bao", "slice", "0", "2000000", str(encoding), str(new), max_bytes=1_000_000))
+    assert "File too large" in err
+    assert sorted(os.listdir(work)) == ["old.bin"]  # no temporary file left either
+    run_cli(home, "bao", "decode", digest, str(encoding), str(new))  # and without the limit, all of it
+    assert new.read_bytes() == content
+
+
+def test_bao_decode_interrupted_leaves_no_output(home: Path, tmp_path: Path, encoded: tuple[str, Path, bytes]) -> None:
+    digest, encoding, _ = encoded
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = _popen(home, "bao", "decode", digest, "-", str(work / "out.bin"))
+    assert proc.stdin is not None
+    proc.stdin.write(encoding.read_bytes()[:1_500_000])  # verified bytes are written; the rest never comes
+    proc.stdin.flush()
+    deadline = time.monotonic() + 60
+    while not os.listdir(work) and time.monotonic() < deadline:  # the output (or its temporary file) exists
+        time.sleep(0.05)
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.decode() == "autocodec: interrupted\n"
+    assert os.listdir(work) == []  # was: out.bin, about a megabyte of a 2 MB content
+
+
+# --- writes to the home and to outputs past the size limit: typed, one line -----------------------
+
+
+def test_bao_encode_and_add_past_the_size_limit_are_typed(home: Path, tmp_path: Path,
+                                                          encoded: tuple[str, Path, bytes]) -> None:
+    source = tmp_path / "content.bin"
+    out = tmp_path / "work" / "x.bao"
+    out.parent.mkdir()
+    err = _one_line(_cli(home, "bao", "encode", str(source), str(out), max_bytes=1_000_000))
+    assert f"InvalidInput: cannot write {out}: File too large" in err  # was: "OSError: File too large"
+    assert os.listdir(out.parent) == []
+    err = _one_line(_cli(home, "bao", "add", str(source), max_bytes=1_000_000))
+    assert "StorageFull: cannot store a blob in" in err and "File too large" in err
+    assert [p.name for p in (home / "bao").iterdir()] == []
+    cid = run_cli(home, "bao", "add", str(source)).stdout.decode().strip()  # the rerun succeeds
+    assert run_cli(home, "cat", cid).stdout == source.read_bytes()
+
+
+def test_store_writes_past_the_size_limit_leave_a_consistent_store(home: Path, tmp_path: Path) -> None:
+    big, block = tmp_path / "big.bin", tmp_path / "block.bin"
+    big.write_bytes(os.urandom(6_000_000))
+    block.write_bytes(os.urandom(3_000_000))
+    size = sum(p.stat().st_size for p in home.iterdir() if p.is_file())
+    for args in (["add", "-Q", str(big)], ["block", "put", str(block)]):
+        err = _one_line(_cli(home, *args, max_bytes=size + 1_000_000))
+        assert "StoreError" in err or "StorageFull" in err, err
+    assert run_cli(home, "block", "check").stdout.decode().endswith("blocks intact\n")
+    cid = run_cli(home, "add", "-Q", str(big)).stdout.decode().strip()
+    assert run_cli(home, "cat", cid).stdout == big.read_bytes()
+
+
+# --- a damaged home ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["store.sqlite", "store.sqlite-wal"])
+def test_a_store_file_that_is_a_folder_is_named(home: Path, tmp_path: Path, name: str) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        (home / f"store.sqlite{suffix}").unlink(missing_ok=True)
+    (home / "store.sqlite").write_bytes(b"") if name != "store.sqlite" else None
+    (home / name).mkdir()
+    (tmp_path / "f").write_bytes(b"x")
+    for args in (["block", "ls"], ["add", str(tmp_path / "f")]):
+        err = _one_line(_cli(home, *args))
+        # was: "unable to open database file (check ... writable and has free space)"
+        assert f"StoreError: cannot open the store: {home / name} is a folder" in err, err
+        assert "move" in err
+
+
+def test_a_store_locked_by_another_process_fails_after_the_busy_timeout(home: Path, tmp_path: Path) -> None:
+    (home / "config.toml").write_text("[limits.store]\nbusy_timeout_ms = 300\n")
+    (tmp_path / "f").write_bytes(b"locked out\n")
+    holder = sqlite3.connect(home / "store.sqlite", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("CREATE TABLE IF NOT EXISTS holder_test (x)")
+        started = time.monotonic()
+        err = _one_line(_cli(home, "add", "-Q", str(tmp_path / "f"), timeout=60))
+        assert time.monotonic() - started < 30
+        assert "locked by another process" in err and "busy_timeout_ms" in err
+        assert run_cli(home, "block", "ls").returncode == 0  # readers go on beside the writer
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    run_cli(home, "add", "-Q", str(tmp_path / "f"))
+
+
+# --- SIGKILL part-way through a long write, then the rerun --------------------------------------
+
+
+@pytest.mark.slow
+def test_car_import_killed_part_way_then_rerun(home: Path, tmp_path: Path) -> None:
+    content = tmp_path / "content.bin"
+    content.write_bytes(os.urandom(40_000_000))
+    cid = run_cli(home, "add", "-Q", str(content)).stdout.decode().strip()
+    car = tmp_path / "content.car"
+    run_cli(home, "car", "export", cid, "-o", str(car))
+    target = tmp_path / "target"
+    run_cli(target, "init")
+    data = car.read_bytes()
+    proc = _popen(target, "car", "import", "-")
+    assert proc.stdin is not None and proc.stderr is not None
+    proc.stdin.write(data[: len(data) // 2])
+    proc.stdin.flush()
+    proc.stderr.readline()  # the first progress line: the import is under way
+    time.sleep(0.5)
+    proc.kill()
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL
+    # every stored block's bytes hash to its CID; some were stored before the kill
+    assert run_cli(target, "block", "check").stdout.decode().startswith("all ")
+    run_cli(target, "car", "import", str(car))  # no lock or partial state stops the rerun
+    assert run_cli(target, "cat", cid).stdout == content.read_bytes()
+
+
+# --- arguments ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["set", "export", "bad\udcff", "-o", "OUT"], ["run", "bad\udcff", "f"]])
+def test_an_argument_that_is_not_utf8_is_one_line(home: Path, tmp_path: Path, args: list[str]) -> None:
+    args = [str(tmp_path / "out") if a == "OUT" else a for a in args]
+    err = _one_line(_cli(home, *args))  # subprocess passes the surrogate on as the byte 0xff
+    assert "InvalidInput: 'bad\\udcff' is not UTF-8 text" in err  # was: a UnicodeEncodeError traceback
+    assert not (tmp_path / "out").exists()
