@@ -2,7 +2,8 @@
 reference tool's shape (oconnor663/bao's ``bao`` command), through the pinned ``verifier bao``.
 
 Invariants: ``-`` or an absent INPUT/OUTPUT is stdin/stdout; memory stays bounded for any
-input size; a failed verification exits non-zero having written only verified bytes.
+input size; a failed verification exits non-zero having written only verified bytes (to a
+stream; a file OUTPUT is put in place only whole).
 """
 
 from __future__ import annotations
@@ -172,10 +173,11 @@ def _open_in(path: str | None) -> BinaryIO:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Inputs are opened as they are needed and closed at the end; OUTPUT is opened (created or
-    truncated) only at its first verified byte, or at the end of a command that succeeded, so a
-    verification that fails at once leaves an existing OUTPUT as it was; ``encode`` writes its
-    OUTPUT (or --outboard FILE) beside it and renames it into place when complete."""
+    """Inputs are opened as they are needed and closed at the end. A file OUTPUT (and
+    ``encode``'s --outboard FILE) is written beside it and renamed into place only when the
+    command succeeds (``LazyOutput``, ``open_output``): a verification that fails, a full disk or
+    Ctrl-C leaves an existing OUTPUT as it was and no new one; standard output, a FIFO or a
+    device gets the verified bytes as they come."""
     from .. import bao
     from ..errors import InvalidInput
     from ._io import LazyOutput, open_output, stdout_binary, write_line
