@@ -40,9 +40,11 @@ def kubo_add(kubo: KuboRepo, paths: list[Path], options: dict[str, Any], wrap: b
 
     ``--only-hash``, except with ``--max-directory-links``: there Kubo v0.43.1's only-hash root
     of a folder sharded by link count differs from the root its real add stores (the same
-    inputs, checked by hand), and the stored DAG is the reference; and with UnixFS 1.5 metadata,
-    where Kubo's ``--only-hash`` fails ("ipld: could not find" its own folder node)."""
-    stored = {"max_directory_links", "preserve_mode", "preserve_mtime", "mode", "mtime"}
+    inputs, checked by hand), and the stored DAG is the reference; with ``--max-hamt-fanout``,
+    where Kubo's only-hash root, when the added folder is itself sharded, has fanout 256 whatever
+    was asked (its subfolders have the fanout asked; the stored root has it too); and with UnixFS
+    1.5 metadata, where Kubo's ``--only-hash`` fails ("ipld: could not find" its own folder node)."""
+    stored = {"max_directory_links", "max_hamt_fanout", "preserve_mode", "preserve_mtime", "mode", "mtime"}
     hash_only = ["--only-hash"] if not stored & set(options) else ["--pin=false"]
     args = ["add", "-r", *hash_only, "--progress=false", *kubo_flags(options)]
     if wrap:
@@ -267,6 +269,12 @@ HAMT_CASES += [("big", {}), ("big", {"cid_version": 1, "trickle": True}), ("nest
                ("nested", {"max_directory_links": 2}), ("at-threshold", {"max_directory_links": 2788}),
                ("at-threshold", {"max_directory_links": 2789}),
                ("nested", {"hidden": True, "raw_leaves": True}), ("nested", {"hash": "blake3", "empty_dirs": False})]
+# Kubo's --max-hamt-fanout (a power of 2 from 8 to 1024): slots named by 1 to 3 hex digits,
+# log2(fanout) hash bits per level (autocodec wrote fanout 256 whatever was asked)
+HAMT_CASES += [("nested", {"max_hamt_fanout": 8}), ("nested", {"max_hamt_fanout": 16, "cid_version": 1}),
+               ("nested", {"max_hamt_fanout": 64}), ("over-threshold", {"max_hamt_fanout": 128}),
+               ("big", {"max_hamt_fanout": 512}), ("nested", {"max_hamt_fanout": 1024, "hash": "blake2b-256"}),
+               ("nested", {"max_hamt_fanout": 32, "max_directory_links": 2})]
 
 
 @pytest.mark.parametrize("case,options", HAMT_CASES, ids=lambda v: v if isinstance(v, str) else
@@ -317,7 +325,8 @@ def test_cli_prints_what_kubo_prints(kubo: KuboRepo, home: Path, tree: Path, fil
     COMPARED["entries"] += len(theirs.splitlines())
 
 
-@pytest.mark.parametrize("flags", [[], ["-w", "-H"]], ids=lambda f: " ".join(f) or "default")
+@pytest.mark.parametrize("flags", [[], ["-w", "-H"], ["--max-hamt-fanout=16"], ["--max-hamt-fanout=1024", "-w"]],
+                         ids=lambda f: " ".join(f) or "default")
 def test_cli_order_under_sharded_directories(kubo: KuboRepo, home: Path, hamt_dirs: dict[str, Path],
                                               flags: list[str]) -> None:
     """Directories under a HAMT shard are reported in the shard's order, as Kubo does."""
@@ -327,11 +336,23 @@ def test_cli_order_under_sharded_directories(kubo: KuboRepo, home: Path, hamt_di
             (big / f"sub-{i:04d}-{'w' * 60}").mkdir(parents=True)
         (big / "sub-0001-" / "x").mkdir(parents=True)
     paths = [hamt_dirs["nested"], big]
-    theirs = kubo.ipfs("add", "-r", "--only-hash", "--progress=false", *flags, *paths, timeout=600).stdout
+    # a sharded added folder: Kubo's --only-hash gives it fanout 256 whatever was asked (see kubo_add)
+    hash_only = "--pin=false" if any(f.startswith("--max-hamt-fanout") for f in flags) else "--only-hash"
+    theirs = kubo.ipfs("add", "-r", hash_only, "--progress=false", *flags, *paths, timeout=600).stdout
     ours = run_cli(home, "add", "-r", "--only-hash", *flags, *map(str, paths), timeout=600).stdout
     assert ours.splitlines() == theirs.splitlines()
     COMPARED["cases"] += 1
     COMPARED["entries"] += len(theirs.splitlines())
+
+
+@pytest.mark.parametrize("fanout", ["0", "4", "12", "2048", "-8"])
+def test_cli_refuses_the_hamt_fanouts_kubo_refuses(kubo: KuboRepo, home: Path, files: Path, fanout: str) -> None:
+    theirs = kubo.ipfs("add", "-r", "--only-hash", f"--max-hamt-fanout={fanout}", files, check=False)
+    ours = run_cli(home, "add", "-r", "--only-hash", f"--max-hamt-fanout={fanout}", str(files), check=False)
+    assert theirs.returncode and ours.returncode, (theirs.stdout, ours.stdout)
+    assert f"power of 2, between 8 and 1024 (got {fanout})".encode() in theirs.stderr
+    assert f"power of 2, between 8 and 1024 (got {fanout})".encode() in ours.stderr
+    assert len(ours.stderr.splitlines()) == 1 and b"Traceback" not in ours.stderr
 
 
 def test_cli_names_dot_trailing_slash_and_stdin_as_kubo(kubo: KuboRepo, home: Path, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ Invariants:
 - Files use the balanced layout (Kubo's default) or, with ``trickle``, the trickle layout;
   ``max_file_links`` is Kubo's ``--max-file-links`` (174).
 - A directory is added depth-first with its entries in name order (bytes), as a HAMT shard
-  when Kubo would make one (``shard_threshold``); hidden entries (names starting with ".")
+  (of ``max_hamt_fanout``) when Kubo would make one (``shard_threshold``); hidden entries (names starting with ".")
   are skipped unless ``hidden``; a directory below the one added that has no entries left
   is skipped when ``empty_dirs`` is false (Kubo's ``--empty-dirs=false``; the added
   directory itself is always kept); symlinks become UnixFS symlink nodes (never followed);
@@ -39,6 +39,8 @@ from ..progress import Progress, no_progress
 from ._chunk import DEFAULT_CHUNKER, ChunkerSpec, iter_chunks, load_chunker_module, parse_chunker
 from ._layout import (HAMT_THRESHOLD_BYTES, MAX_LINKS, NO_META, FileBuilder, Link, Meta, directory, name_bytes, sha2_256,
                       should_shard, symlink)
+from ._hamt import FANOUT as HAMT_FANOUT
+from ._hamt import MAX_FANOUT, MIN_FANOUT, readable_fanout
 from ._trickle import trickle
 
 log = get_logger("unixfs")
@@ -68,6 +70,7 @@ class AddOptions:
     empty_dirs: bool = True  # Kubo's --empty-dirs (-E), default true
     max_file_links: int = MAX_LINKS  # Kubo's --max-file-links
     max_directory_links: int = 0  # Kubo's --max-directory-links (0: no limit; more links shard)
+    max_hamt_fanout: int = HAMT_FANOUT  # Kubo's --max-hamt-fanout (a power of 2 from 8 to 1024)
     preserve_mode: bool = False  # Kubo's --preserve-mode: each entry's permission bits (UnixFS 1.5)
     preserve_mtime: bool = False  # Kubo's --preserve-mtime: each entry's modification time
     mode: int = 0  # Kubo's --mode: its permission bits (0o777) on every entry (0: none)
@@ -168,6 +171,9 @@ class Adder:
         self.spec: ChunkerSpec = parse_chunker(self.options.chunker, self.limits)
         if self.options.cid_version not in (None, 0, 1):
             raise InvalidInput(f"the CID version must be 0 or 1, not {self.options.cid_version}")
+        if not readable_fanout(self.options.max_hamt_fanout):
+            raise InvalidInput(f"HAMT fanout must be a power of 2, between {MIN_FANOUT} and {MAX_FANOUT} "
+                               f"(got {self.options.max_hamt_fanout})", hint="use 256 (Kubo's default)")
         code = hash_code(self.options.hash)
         if self.options.cid_version == 0 and code != 0x12:
             raise InvalidInput(f"CIDv0 only supports sha2-256, not {self.options.hash}",
@@ -250,7 +256,8 @@ class Adder:
     def _directory(self, entries: list[tuple[str, Link]], meta: Meta = NO_META) -> tuple[Link, bool]:
         options = self.options
         link = directory(entries, self._sink, cid_version=self._version, shard_threshold=options.shard_threshold,
-                         multihash=self._mh, max_links=options.max_directory_links, meta=meta)
+                         multihash=self._mh, max_links=options.max_directory_links, meta=meta,
+                         fanout=options.max_hamt_fanout)
         return link, should_shard(entries, options.shard_threshold, options.max_directory_links)
 
     def add_path(self, path: Path, *, recursive: bool = False) -> Iterator[Added]:

@@ -7,11 +7,13 @@ Austin Appleby's public-domain algorithm), fanout 256, so one byte of the hash p
 Invariants:
 - The tree depends only on the set of entries: an entry sits in its parent's slot given by
   the next byte of its name's hash; two entries in one slot move down into a child shard.
-- A shard node is dag-pb: links in slot order, named by the slot as two upper-case hex digits,
+- A shard node is dag-pb: links in slot order, named by the slot in upper-case hex digits,
   followed by the entry name for an entry (a child shard's link is the bare two digits);
   Data is UnixFS ``{Type: HAMTShard, Data: bitfield, hashType: 0x22, fanout: 256}`` with the
   bitfield of occupied slots as a minimal big-endian integer.
-- More than 8 levels (a 64-bit hash collision on a full prefix) is refused, not guessed.
+- A fanout of 2^k takes k bits of the hash per level (``hash_bits``) and names a slot by
+  ``pad_len`` hex digits (Kubo's ``--max-hamt-fanout``; 256 by default).
+- A name whose 64 hash bits are used up (a collision on a full prefix) is refused, not guessed.
 - Readers take each shard's own fanout, as boxo does (``readable_fanout``): any power of two
   from 8 to 1024 (what Kubo writes with ``Import.UnixFSHAMTDirectoryMaxFanout`` or
   ``--max-hamt-fanout``); a shard of fanout F names its links by ``pad_len(F)`` hex digits and
@@ -107,16 +109,18 @@ def hash_bits(path: bytes, consumed: int, count: int) -> int | None:
 
 @dataclass
 class Shard:
-    """One level of the HAMT: slot -> (name, value) or a child ``Shard``."""
+    """One level of the HAMT: slot -> (name, value) or a child ``Shard``; ``bits`` = log2 of the
+    fanout (8 for 256), the hash bits each level takes."""
 
     depth: int = 0
     slots: dict[int, "tuple[str, object] | Shard"] = field(default_factory=dict)
+    bits: int = 8
 
     def put(self, name: str, value: object, path: bytes | None = None) -> None:
         path = path if path is not None else slot_path(name)
-        if self.depth >= len(path):
+        slot = hash_bits(path, self.depth * self.bits, self.bits)
+        if slot is None:
             raise UnsupportedFormat(f"HAMT hash collision too deep for entry {name!r}")
-        slot = path[self.depth]
         here = self.slots.get(slot)
         if here is None:
             self.slots[slot] = (name, value)
@@ -125,16 +129,17 @@ class Shard:
         elif here[0] == name:
             self.slots[slot] = (name, value)
         else:
-            child = Shard(self.depth + 1)
+            child = Shard(self.depth + 1, bits=self.bits)
             child.put(*here)
             child.put(name, value, path)
             self.slots[slot] = child
 
 
-def shard_data(slots: list[int], meta: Any = None) -> bytes:
-    """The UnixFS Data of a shard holding ``slots`` (``meta``: the root shard's mode and mtime)."""
+def shard_data(slots: list[int], meta: Any = None, fanout: int = FANOUT) -> bytes:
+    """The UnixFS Data of a shard holding ``slots`` (``meta``: the root shard's mode and mtime),
+    the bitfield of occupied slots as a minimal big-endian integer (go-bitfield's ``Bytes``)."""
     bits = sum(1 << s for s in slots)
     field_bytes = bits.to_bytes((bits.bit_length() + 7) // 8, "big")
     mode, mtime = (meta.mode, meta.mtime) if meta else (None, None)
-    return _pb.encode(_pb.UnixfsData(_pb.HAMT_SHARD, field_bytes, hash_type=MURMUR3_X64_64, fanout=FANOUT,
+    return _pb.encode(_pb.UnixfsData(_pb.HAMT_SHARD, field_bytes, hash_type=MURMUR3_X64_64, fanout=fanout,
                                      mode=mode, mtime=mtime))

@@ -212,10 +212,10 @@ def should_shard(entries: list[tuple[str, Link]], shard_threshold: int = HAMT_TH
 
 def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int = 0,
               shard_threshold: int = HAMT_THRESHOLD_BYTES, multihash: Multihash = sha2_256,
-              max_links: int = 0, meta: Meta = NO_META) -> Link:
+              max_links: int = 0, meta: Meta = NO_META, fanout: int = _hamt.FANOUT) -> Link:
     """A UnixFS directory over ``entries`` (name, link); names must be unique.  It is a
-    HAMT shard when Kubo would make one (``should_shard``); ``meta`` goes into its node (a
-    HAMT's root shard)."""
+    HAMT shard of ``fanout`` (Kubo's ``--max-hamt-fanout``) when Kubo would make one
+    (``should_shard``); ``meta`` goes into its node (a HAMT's root shard)."""
     names = [name for name, _ in entries]
     for name in names:
         if not name or "/" in name or name in (".", ".."):
@@ -223,7 +223,7 @@ def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int =
     if len(set(names)) != len(names):
         raise InvalidInput("duplicate directory entry names")
     if should_shard(entries, shard_threshold, max_links):
-        return _sharded(entries, emit, cid_version, multihash, meta)
+        return _sharded(entries, emit, cid_version, multihash, meta, fanout)
     ordered = sorted(entries, key=lambda e: name_bytes(e[0]))
     block = _dag_pb(_pb.encode(_pb.UnixfsData(_pb.DIRECTORY, mode=meta.mode, mtime=meta.mtime)), ordered)
     cid = make_cid(DAG_PB, block, cid_version, multihash)
@@ -232,8 +232,12 @@ def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int =
 
 
 def _sharded(entries: list[tuple[str, Link]], emit: Emit, cid_version: int, multihash: Multihash,
-             meta: Meta = NO_META) -> Link:
-    root = _hamt.Shard()
+             meta: Meta = NO_META, fanout: int = _hamt.FANOUT) -> Link:
+    if not _hamt.readable_fanout(fanout):
+        raise InvalidInput(f"HAMT fanout must be a power of 2, between {_hamt.MIN_FANOUT} and {_hamt.MAX_FANOUT} "
+                           f"(got {fanout})")
+    root = _hamt.Shard(bits=fanout.bit_length() - 1)
+    digits = _hamt.pad_len(fanout)
     for name, link in entries:
         root.put(name, link)
 
@@ -242,11 +246,12 @@ def _sharded(entries: list[tuple[str, Link]], emit: Emit, cid_version: int, mult
         for slot in sorted(shard.slots):
             value = shard.slots[slot]
             if isinstance(value, _hamt.Shard):
-                links.append((f"{slot:02X}", flush(value)))
+                links.append((f"{slot:0{digits}X}", flush(value)))
             else:
                 name, link = value
-                links.append((f"{slot:02X}{name}", link))  # type: ignore[arg-type]
-        block = _dag_pb(_hamt.shard_data(sorted(shard.slots), meta if shard is root else NO_META), links)
+                links.append((f"{slot:0{digits}X}{name}", link))  # type: ignore[arg-type]
+        data = _hamt.shard_data(sorted(shard.slots), meta if shard is root else NO_META, fanout)
+        block = _dag_pb(data, links)
         cid = make_cid(DAG_PB, block, cid_version, multihash)
         emit(cid, block)
         return Link(cid, len(block) + sum(link.tsize for _, link in links), 0)
