@@ -92,3 +92,56 @@ def test_hostile_dags_refused_as_kubo_refuses_them_nothing_written_outside_no_se
             theirs_mode = stat.S_IMODE(os.lstat(theirs_dir / str(root) / "suid").st_mode)
             ours_mode = stat.S_IMODE(os.lstat(ours_dir / str(root) / "suid").st_mode)
             assert (theirs_mode, ours_mode) == (0o6755, 0o755)
+
+
+# (filesize, blocksizes) of a root over two raw leaves of 3 and 4 bytes ("abc", "defg"), and what
+# Kubo v0.43.1 does with it: cat streams the leaves whatever the sizes say; get writes a TAR whose
+# header takes the root's filesize, so it fails unless that is 7 ("write too long", "unexpected EOF").
+SIZE_CASES = {
+    "filesize over the bytes": ((10, (3, 4)), "cat", "refused"),
+    "filesize under the bytes": ((5, (3, 4)), "cat", "refused"),
+    "blocksizes under, filesize right": ((7, (3, 3)), "cat+get", "refused"),
+    "blocksizes and filesize agree, a leaf is longer": ((6, (3, 3)), "cat", "refused"),
+    "a leaf is shorter than its blocksize": ((9, (3, 6)), "cat", "refused"),
+    "one blocksize for two links": ((7, (7,)), "cat+get", "refused"),
+    "no blocksizes": ((7, ()), "cat+get", "refused"),
+    "no filesize": ((None, (3, 4)), "cat", "cat+get"),
+}
+
+
+@pytest.mark.parametrize("case", list(SIZE_CASES))
+def test_file_sizes_that_do_not_add_up_kubo_streams_autocodec_refuses(tmp_path: Path, case: str) -> None:
+    """The difference on purpose (docs/unixfs.md, "cat on hostile DAGs"): autocodec checks a
+    node's filesize, blocksizes and children before streaming it, so a root cannot promise 10
+    bytes and stream 2^40; Kubo reads the children as they come. Both sides are checked here, so
+    a change in either shows."""
+    require_kubo()
+    (filesize, blocksizes), kubo_ok, ours_ok = SIZE_CASES[case]
+    dag = Dag()
+    leaves = [dag.put(b"abc", "raw"), dag.put(b"defg", "raw")]
+    root = dag.node(_pb.UnixfsData(_pb.FILE, b"", filesize, blocksizes), [("", leaf) for leaf in leaves])
+    car = tmp_path / "sizes.car"
+    with open(car, "wb") as out:
+        writer = CarWriter(out, [root])
+        for cid, data in dag.items():
+            writer.write(cid, data)
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
+    ours_cmd = [sys.executable, "-m", "autocodec", "--home", str(home)]
+    subprocess.run([*ours_cmd, "car", "import", str(car)], check=True, capture_output=True, timeout=120, env=env)
+    with KuboRepo.create(tmp_path / "kubo") as kubo:
+        kubo.ipfs("dag", "import", "--pin-roots=false", car)
+        results: dict[str, dict[str, bool]] = {"kubo": {}, "ours": {}}
+        for side, cmd, run_env in (("kubo", [str(KUBO_BIN)], kubo.env()), ("ours", ours_cmd, env)):
+            cat = subprocess.run([*cmd, "cat", str(root)], capture_output=True, env=run_env, timeout=120)
+            results[side]["cat"] = cat.returncode == 0 and cat.stdout == b"abcdefg"
+            where = tmp_path / f"get-{side}"
+            where.mkdir()
+            get = subprocess.run([*cmd, "get", "-o", "f", str(root)], cwd=where, capture_output=True, env=run_env,
+                                 timeout=120)
+            results[side]["get"] = get.returncode == 0 and (where / "f").read_bytes() == b"abcdefg"
+            if side == "ours":
+                for proc in (cat, get):
+                    assert proc.returncode == 0 or (b"InvalidBlock" in proc.stderr and b"Traceback" not in proc.stderr)
+    assert results["kubo"] == {what: what in kubo_ok.split("+") for what in ("cat", "get")}
+    assert results["ours"] == {what: what in ours_ok.split("+") for what in ("cat", "get")}
