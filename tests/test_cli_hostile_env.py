@@ -212,3 +212,33 @@ def test_an_argument_that_is_not_utf8_is_one_line(home: Path, tmp_path: Path, ar
     err = _one_line(_cli(home, *args))  # subprocess passes the surrogate on as the byte 0xff
     assert "InvalidInput: 'bad\\udcff' is not UTF-8 text" in err  # was: a UnicodeEncodeError traceback
     assert not (tmp_path / "out").exists()
+
+
+# --- Ctrl-C while the command line loads --------------------------------------------------------
+
+_SIGINT_WHILE_LOADING = """
+import os, signal, sys
+from autocodec.cli import _app
+
+build = _app.build_parser
+
+def interrupted_build(argv):
+    parser = build(argv)
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C lands while the parser is being made
+    for _ in range(1000):  # the handler runs at the next bytecode boundaries
+        pass
+    return parser
+
+_app.build_parser = interrupted_build
+sys.exit(_app.main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_the_command_line_loads_is_one_line(home: Path, tmp_path: Path) -> None:
+    (tmp_path / "f").write_bytes(b"x")
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-c", _SIGINT_WHILE_LOADING, "add", "-Q", str(tmp_path / "f")], env=env,
+                          capture_output=True, timeout=60)
+    assert proc.returncode == 130, proc.stderr.decode()  # was: a KeyboardInterrupt traceback
+    assert proc.stderr == b"autocodec: interrupted\n"
+    assert proc.stdout == b""

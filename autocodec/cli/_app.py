@@ -250,6 +250,18 @@ def _ipns_paths(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # Ctrl-C while the command line loads (the command's own: ``_run``)
+        return _interrupted()
+
+
+def _interrupted() -> int:
+    print("autocodec: interrupted", file=sys.stderr)
+    return 130
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser(argv)
     words = dash_values(parser, go_booleans(parser, list(sys.argv[1:] if argv is None else argv)))
     args, extras = parser.parse_known_args(words)
@@ -289,8 +301,7 @@ def _run(args: argparse.Namespace) -> int:
         _fit_hint(exc, args)
         return _fail(f"{type(exc).__name__}: {exc.one_line()}")
     except KeyboardInterrupt:
-        print("autocodec: interrupted", file=sys.stderr)
-        return 130
+        return _interrupted()
     except BrokenPipeError:
         return 1
     except OSError as exc:  # a file, socket or folder the command could not use
