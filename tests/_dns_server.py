@@ -3,9 +3,11 @@ of ``autocodec.sources._dns``): one zone of TXT records answered over DNS over H
 POST and GET, as Kubo's go-doh-resolver asks) and over plain DNS (UDP, TCP when truncated).
 
 A zone maps a name (no trailing dot) to its TXT records, each a tuple of character-strings;
-a name not in the zone is NXDOMAIN. ``ttl`` is every record's TTL. ``mode`` makes the DoH
-server hostile: "garbage" (bytes that are no DNS message), "wrong-type" (a JSON content type),
-"wrong-id" (an answer to another query), "servfail", "slow" (no answer for 30 s).
+a name not in the zone is NXDOMAIN. ``addresses`` maps a name to the IPv4 address its A
+record gives (for host-name lookups through the system's resolver). ``ttl`` is every record's
+TTL. ``mode`` makes the DoH server hostile: "garbage" (bytes that are no DNS message),
+"wrong-type" (a JSON content type), "wrong-id" (an answer to another query), "servfail",
+"slow" (no answer for 30 s; the plain DNS server then never answers).
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ Zone = dict[str, list[tuple[str, ...]]]
 class DnsZone:
     """The records both servers answer from (changed in place by tests)."""
 
-    def __init__(self, records: Zone | None = None, ttl: int = 300) -> None:
+    def __init__(self, records: Zone | None = None, ttl: int = 300, addresses: dict[str, str] | None = None) -> None:
         self.records: Zone = dict(records or {})
+        self.addresses: dict[str, str] = dict(addresses or {})
         self.ttl = ttl
         self.mode = ""
         self.queries: list[str] = []
@@ -47,6 +50,11 @@ class DnsZone:
         self.queries.append(name)
         if self.mode == "servfail":
             response.set_rcode(dns.rcode.SERVFAIL)
+        elif name in self.addresses:
+            if question.rdtype == dns.rdatatype.A:
+                rrset = dns.rrset.RRset(question.name, dns.rdataclass.IN, dns.rdatatype.A)
+                rrset.add(dns.rdata.from_text(dns.rdataclass.IN, dns.rdatatype.A, self.addresses[name]), self.ttl)
+                response.answer.append(rrset)
         elif name not in self.records:
             response.set_rcode(dns.rcode.NXDOMAIN)
         elif question.rdtype == dns.rdatatype.TXT:
@@ -103,17 +111,19 @@ def doh_server(zone: DnsZone) -> Iterator[str]:
 
 
 @contextmanager
-def plain_dns_server(zone: DnsZone) -> Iterator[str]:
-    """A plain DNS server for ``zone`` on one loopback port, UDP and TCP; yields
-    ``dns://127.0.0.1:PORT``. A UDP answer over 512 bytes is sent truncated (TC), as a
-    server must, so the client asks again over TCP."""
+def plain_dns_server(zone: DnsZone, port: int = 0) -> Iterator[str]:
+    """A plain DNS server for ``zone`` on one loopback port (``port``, or any free one), UDP and
+    TCP; yields ``dns://127.0.0.1:PORT``. A UDP answer over 512 bytes is sent truncated (TC), as
+    a server must, so the client asks again over TCP."""
     tcp = socket.socket()
-    tcp.bind(("127.0.0.1", 0))
+    tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    tcp.bind(("127.0.0.1", port))
     port = tcp.getsockname()[1]
     tcp.listen(8)
     udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     udp.bind(("127.0.0.1", port))
     stop = threading.Event()
+    held: list[socket.socket] = []  # TCP connections a "slow" zone never answers
 
     def serve_udp() -> None:
         udp.settimeout(0.2)
@@ -124,6 +134,9 @@ def plain_dns_server(zone: DnsZone) -> Iterator[str]:
                 continue
             except OSError:
                 return
+            if zone.mode == "slow":
+                zone.queries.append("(unanswered)")
+                continue
             out = zone.answer(wire)
             if len(out) > 512:
                 small = dns.message.make_response(dns.message.from_wire(wire))
@@ -140,6 +153,9 @@ def plain_dns_server(zone: DnsZone) -> Iterator[str]:
                 continue
             except OSError:
                 return
+            if zone.mode == "slow":
+                held.append(conn)
+                continue
             with conn:
                 size = int.from_bytes(conn.recv(2), "big")
                 wire = b""
@@ -159,6 +175,8 @@ def plain_dns_server(zone: DnsZone) -> Iterator[str]:
             t.join(timeout=2)
         udp.close()
         tcp.close()
+        for conn in held:
+            conn.close()
 
 
 __all__ = ["DnsZone", "doh_server", "plain_dns_server"]

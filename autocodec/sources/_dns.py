@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from ..config import FetchLimits
 from ..errors import DnsError, FetchError
-from ._http import Deadline, exchange
+from ._http import Deadline, exchange, resolve
 
 DEFAULT_RESOLVERS: Mapping[str, str] = {"eth.": "https://dns.eth.limo/dns-query"}  # Kubo's gateway.defaultResolvers
 """Resolvers every map includes unless it names the same domain (Kubo's rule)."""
@@ -177,13 +177,17 @@ def system_servers() -> list[tuple[str, int]]:
 
 
 def _plain_exchange(query: bytes, server: tuple[str, int], deadline: Deadline, read_timeout: float) -> bytes:
-    """One query to ``server`` over UDP, again over TCP when the answer is truncated."""
-    family = socket.AF_INET6 if ":" in server[0] else socket.AF_INET
+    """One query to ``server`` over UDP, again over TCP when the answer is truncated (a server
+    given by name is looked up first, within the same deadline)."""
     where = f"DNS server {server[0]}:{server[1]}"
+    try:
+        family, _kind, _proto, _name, address = resolve(server[0], server[1], what=where, deadline=deadline)[0]
+    except FetchError as exc:
+        raise DnsError(exc.message) from None
     try:
         with socket.socket(family, socket.SOCK_DGRAM) as udp:
             udp.settimeout(_left(deadline, read_timeout, where))
-            udp.connect(server)
+            udp.connect(address)
             udp.send(query)
             while True:
                 udp.settimeout(_left(deadline, read_timeout, where))
@@ -191,7 +195,9 @@ def _plain_exchange(query: bytes, server: tuple[str, int], deadline: Deadline, r
                 if message[:2] == query[:2]:
                     break  # another datagram (a late answer to someone else) is ignored
         if len(message) >= 4 and message[2] & 0x02:  # TC: the answer did not fit a datagram
-            with socket.create_connection(server, timeout=_left(deadline, read_timeout, where)) as tcp:
+            with socket.socket(family, socket.SOCK_STREAM) as tcp:
+                tcp.settimeout(_left(deadline, read_timeout, where))
+                tcp.connect(address)
                 tcp.sendall(struct.pack("!H", len(query)) + query)
                 size = struct.unpack("!H", _recv_exact(tcp, 2, deadline, read_timeout, where))[0]
                 message = _recv_exact(tcp, size, deadline, read_timeout, where)

@@ -13,6 +13,12 @@ Invariants:
 - bodies are asked for and accepted only as sent (``Accept-Encoding: identity``): an answer with
   a ``Content-Encoding`` or a ``Transfer-Encoding`` other than chunked is refused
   (``FetchError``), never decompressed, so no compression bomb is ever inflated;
+- the host name is looked up (``getaddrinfo``, the system's resolver) in a thread of its own
+  that the caller waits for only until the deadline: a resolver that does not answer is a
+  ``FetchTimeout`` by the deadline, not after the resolver's own timeouts (glibc: 5 s per try
+  and server); the connection then goes to the addresses found, without a second lookup. At
+  most ``MAX_LOOKUPS`` lookups run at once (a thread left waiting on a silent resolver ends when
+  the resolver gives up); one more waits for a free one, within its deadline;
 - failures are typed: ``FetchTimeout`` (deadline or read timeout), ``SourceUnavailable``
   (cannot connect, connection dropped, an answer that is not HTTP), ``FetchTooLarge``,
   ``FetchError`` (an encoded body); their messages never echo the peer's bytes except a
@@ -25,7 +31,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import http.client
@@ -33,7 +39,10 @@ if TYPE_CHECKING:  # pragma: no cover
 from ..errors import FetchError, FetchTimeout, FetchTooLarge, SourceUnavailable
 
 ERROR_BODY_CAP = 64 * 1024
+MAX_LOOKUPS = 32
 _CHUNK = 64 * 1024
+_LOOKUPS = threading.BoundedSemaphore(MAX_LOOKUPS)
+_Address = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]  # getaddrinfo's: family, type, proto, name, address
 
 
 class Deadline:
@@ -78,9 +87,17 @@ def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeo
         target += "?" + parts.query
     if deadline.expired():
         raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s")
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:  # a port out of range
+        raise SourceUnavailable(f"{what}: {_reason(exc)}") from None
+    addresses = resolve(parts.hostname, port, what=what, deadline=deadline)
     first = max(0.01, min(read_timeout, deadline.remaining()))
     conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    conn = conn_cls(parts.hostname, parts.port, timeout=first)
+    conn = conn_cls(parts.hostname, port, timeout=first)
+    # http.client's own hook for making the socket: connect to the addresses found, no second lookup
+    setattr(conn, "_create_connection",  # noqa: B010 (not in http.client's type stubs)
+            lambda _address, timeout, _source=None: _connect(addresses, timeout, deadline))
     fired = threading.Event()
 
     def kill() -> None:
@@ -142,6 +159,68 @@ def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeo
     finally:
         watchdog.cancel()
         conn.close()
+
+
+def resolve(host: str, port: int, *, what: str, deadline: Deadline) -> list[_Address]:
+    """The TCP addresses of ``host`` (the system's resolver), or a typed failure by ``deadline``.
+
+    An IP address is read at once. A name is looked up in a daemon thread, waited for until the
+    deadline: ``FetchTimeout`` then (the thread ends when the resolver gives up, its answer
+    unused), ``SourceUnavailable`` for a name the resolver cannot find. At most ``MAX_LOOKUPS``
+    run at once; another waits for one to end, within its deadline.
+    """
+    try:
+        return list(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST))
+    except (socket.gaierror, UnicodeError):
+        pass  # not an IP address: a name to look up
+    late = FetchTimeout(f"{what}: the host name {printable(host, 100)!r} was not resolved within "
+                        f"{deadline.seconds:g} s",
+                        hint="check the system's DNS resolver (/etc/resolv.conf), or give the source by IP address")
+    if not _LOOKUPS.acquire(timeout=deadline.remaining()):
+        raise late
+    done = threading.Event()
+    found: list[_Address] = []
+    failed: list[OSError] = []
+
+    def lookup() -> None:
+        try:
+            found.extend(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM))
+        except OSError as exc:
+            failed.append(exc)
+        except UnicodeError:  # a name IDNA cannot encode
+            failed.append(socket.gaierror(socket.EAI_NONAME, "unknown host"))
+        finally:
+            _LOOKUPS.release()
+            done.set()
+
+    try:
+        threading.Thread(target=lookup, name="autocodec-lookup", daemon=True).start()
+    except BaseException:
+        _LOOKUPS.release()
+        raise
+    if not done.wait(deadline.remaining()):
+        raise late
+    if failed or not found:
+        raise SourceUnavailable(f"{what}: {_reason(failed[0]) if failed else 'unknown host'}")
+    return found
+
+
+def _connect(addresses: list[_Address], timeout: float, deadline: Deadline) -> socket.socket:
+    """A TCP connection to the first of ``addresses`` that accepts, each try waiting at most
+    ``timeout`` and never past the deadline (as ``socket.create_connection``, without its lookup)."""
+    last: OSError = OSError("no address to connect to")
+    for family, kind, proto, _name, address in addresses:
+        if deadline.expired():
+            raise TimeoutError("the deadline passed while connecting")
+        sock = socket.socket(family, kind, proto)
+        try:
+            sock.settimeout(max(0.01, min(timeout, deadline.remaining())))
+            sock.connect(address)
+            return sock
+        except OSError as exc:
+            sock.close()
+            last = exc
+    raise last
 
 
 def _tighten(conn: http.client.HTTPConnection, read_timeout: float, deadline: Deadline) -> None:
