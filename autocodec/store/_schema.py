@@ -17,6 +17,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 
 from ..errors import StoreError
@@ -104,6 +105,8 @@ def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration] | None = N
                     )
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite rolled back itself after an I/O error or a full disk
+                    with suppress(sqlite3.Error):  # the original error is the one to report
+                        conn.execute("ROLLBACK")
                 raise
             current = step.version
