@@ -55,6 +55,7 @@ _FLAGS = {  # AddOptions field -> Kubo flag
     "chunker": "--chunker", "cid_version": "--cid-version", "raw_leaves": "--raw-leaves", "hidden": "--hidden",
     "hash": "--hash", "trickle": "--trickle", "empty_dirs": "--empty-dirs", "max_file_links": "--max-file-links",
     "max_directory_links": "--max-directory-links", "max_hamt_fanout": "--max-hamt-fanout",
+    "inline": "--inline", "inline_limit": "--inline-limit",
     "preserve_mode": "--preserve-mode",
     "preserve_mtime": "--preserve-mtime", "mode": "--mode",
 }

@@ -175,6 +175,13 @@ FILE_OPTIONS = [
     {"hash": "dbl-sha2-256"},
     {"hash": "shake-256"},
     {"hash": "sha3-224", "cid_version": 1, "raw_leaves": False},
+    # Kubo's --inline: blocks of at most --inline-limit bytes (32) get identity CIDv1s (leaves,
+    # file nodes and folders alike; autocodec had no such option)
+    {"inline": True},
+    {"inline": True, "inline_limit": 128, "chunker": "size-50"},
+    {"inline": True, "inline_limit": 100, "cid_version": 1, "chunker": "size-40", "trickle": True},
+    {"inline": True, "inline_limit": -1},
+    {"inline_limit": 128},
 ]
 
 
@@ -249,6 +256,8 @@ TREE_OPTIONS = [
     {"trickle": True, "hidden": True},
     {"hash": "blake2b-256"},
     {"chunker": "rabin-4096", "cid_version": 1},
+    {"inline": True, "hidden": True},
+    {"inline": True, "inline_limit": 128, "hash": "blake3", "raw_leaves": False},
 ]
 
 
@@ -274,7 +283,8 @@ HAMT_CASES += [("big", {}), ("big", {"cid_version": 1, "trickle": True}), ("nest
 HAMT_CASES += [("nested", {"max_hamt_fanout": 8}), ("nested", {"max_hamt_fanout": 16, "cid_version": 1}),
                ("nested", {"max_hamt_fanout": 64}), ("over-threshold", {"max_hamt_fanout": 128}),
                ("big", {"max_hamt_fanout": 512}), ("nested", {"max_hamt_fanout": 1024, "hash": "blake2b-256"}),
-               ("nested", {"max_hamt_fanout": 32, "max_directory_links": 2})]
+               ("nested", {"max_hamt_fanout": 32, "max_directory_links": 2}),
+               ("nested", {"inline": True, "inline_limit": 128, "max_hamt_fanout": 8})]
 
 
 @pytest.mark.parametrize("case,options", HAMT_CASES, ids=lambda v: v if isinstance(v, str) else
@@ -303,6 +313,7 @@ def test_threshold_sides_are_what_kubo_makes(kubo: KuboRepo, hamt_dirs: dict[str
 
 CLI_FLAGS = [
     [],
+    ["--inline", "--inline-limit=100", "-w", "--chunker=size-60"],
     ["-H", "--cid-version=1"],
     ["--trickle", "--chunker=rabin-4096", "--raw-leaves"],
     ["--hash=blake3", "-E=false", "--chunker=buzhash"],
@@ -343,6 +354,40 @@ def test_cli_order_under_sharded_directories(kubo: KuboRepo, home: Path, hamt_di
     assert ours.splitlines() == theirs.splitlines()
     COMPARED["cases"] += 1
     COMPARED["entries"] += len(theirs.splitlines())
+
+
+def test_cli_refuses_an_inline_limit_over_128_as_kubo(kubo: KuboRepo, home: Path, files: Path) -> None:
+    args = ["add", "-r", "--only-hash", "--inline", "--inline-limit=129"]
+    theirs = kubo.ipfs(*args, files, check=False)
+    ours = run_cli(home, *args, str(files), check=False)
+    assert theirs.returncode and ours.returncode and b"129" in theirs.stderr and b"128" in theirs.stderr
+    assert b"InvalidInput" in ours.stderr and b"129" in ours.stderr and len(ours.stderr.splitlines()) == 1
+    same = ["add", "-r", "--only-hash", "--inline-limit=129"]  # without --inline the limit is not checked
+    assert run_cli(home, *same, str(files)).stdout == kubo.ipfs(*same, files).stdout
+
+
+def test_kubo_reads_the_inlined_dag_autocodec_stored(kubo: KuboRepo, home: Path, tmp_path: Path) -> None:
+    """The other direction: ``autocodec add --inline`` stores the DAG, ``car export`` writes it
+    (identity blocks need no block: Kubo leaves them out of its CARs too), Kubo imports it and
+    lists, reads and writes out what autocodec does, and what was added."""
+    tree = tmp_path / "in"
+    (tree / "sub" / "deeper").mkdir(parents=True)
+    (tree / "small").write_bytes(b"tiny\n")
+    (tree / "big").write_bytes(xorshift_bytes(5, 3000))
+    (tree / "sub" / "x").write_bytes(b"x")
+    (tree / "link").symlink_to("small")
+    flags = ["--inline", "--inline-limit=64", "--chunker=size-1000"]
+    root = run_cli(home, "add", "-r", "-Q", *flags, str(tree)).stdout.decode().strip()
+    assert root == kubo.ipfs("add", "-r", "-Q", "--only-hash", *flags, tree).stdout.decode().strip()
+    run_cli(home, "car", "export", "-o", str(tmp_path / "ours.car"), root)
+    kubo.ipfs("dag", "import", "--pin-roots=false", tmp_path / "ours.car")
+    listing = kubo.ipfs("ls", root).stdout
+    assert listing == run_cli(home, "ls", root).stdout and listing.count(b"bafyaa") == 3  # link, small, sub
+    assert kubo.ipfs("cat", f"{root}/big").stdout == (tree / "big").read_bytes()
+    assert kubo.ipfs("cat", f"{root}/sub/x").stdout == b"x"
+    kubo.ipfs("get", "-o", tmp_path / "out", root)
+    assert (tmp_path / "out" / "small").read_bytes() == b"tiny\n" and os.readlink(tmp_path / "out" / "link") == "small"
+    assert (tmp_path / "out" / "sub" / "deeper").is_dir()
 
 
 @pytest.mark.parametrize("fanout", ["0", "4", "12", "2048", "-8"])

@@ -3,7 +3,7 @@
 ``add`` takes Kubo's ``ipfs add`` options under Kubo's names (``-r``, ``-H/--hidden``,
 ``-E/--empty-dirs``, ``-w``, ``-q``, ``-Q``, ``--silent``, ``-n/--only-hash``, ``-s/--chunker``,
 ``-t/--trickle``, ``--cid-version``, ``--hash``, ``--raw-leaves``, ``--max-file-links``,
-``--max-directory-links``, ``--max-hamt-fanout``,
+``--max-directory-links``, ``--max-hamt-fanout``, ``--inline``, ``--inline-limit``,
 ``-p/--progress``; Kubo's
 ``--flag=false`` spellings are accepted), has Kubo's defaults, gives the same root CIDs for the
 same bytes and options, and prints ``added CID NAME`` lines in Kubo's order (files as added,
@@ -64,6 +64,9 @@ def register(sub: Any) -> None:
                      help="most links in one file node (default 174, as Kubo)")
     add.add_argument("--max-directory-links", type=int, default=0, metavar="N",
                      help="shard a folder holding more entries (default 0: only the 256 KiB size rule, as Kubo)")
+    bool_flag(add, None, "inline", False, "name blocks of at most --inline-limit bytes by identity CIDs (as Kubo)")
+    add.add_argument("--inline-limit", type=int, default=32, metavar="N",
+                     help="the biggest block --inline names by an identity CID (default 32, at most 128, as Kubo)")
     add.add_argument("--max-hamt-fanout", type=int, default=256, metavar="N",
                      help="links per HAMT shard of a sharded folder: a power of 2 from 8 to 1024 (default 256, as Kubo)")
     bool_flag(add, None, "preserve-mode", False, "store each entry's permission bits (UnixFS 1.5; turns raw leaves off)")
@@ -149,7 +152,8 @@ def run_add(args: argparse.Namespace) -> int:
     options = AddOptions(chunker=args.chunker, cid_version=args.cid_version, raw_leaves=args.raw_leaves,
                          hidden=args.hidden, hash=args.hash, trickle=args.trickle, empty_dirs=args.empty_dirs,
                          max_file_links=args.max_file_links, max_directory_links=args.max_directory_links,
-                         max_hamt_fanout=args.max_hamt_fanout, preserve_mode=args.preserve_mode,
+                         max_hamt_fanout=args.max_hamt_fanout, inline=args.inline, inline_limit=args.inline_limit,
+                         preserve_mode=args.preserve_mode,
                          preserve_mtime=args.preserve_mtime, mode=mode, mtime=mtime)
     code = hash_code(args.hash)
     quiet = args.quiet or args.quieter or args.silent

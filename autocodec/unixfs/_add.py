@@ -17,6 +17,8 @@ Invariants:
   is skipped when ``empty_dirs`` is false (Kubo's ``--empty-dirs=false``; the added
   directory itself is always kept); symlinks become UnixFS symlink nodes (never followed);
   other special files (sockets, devices, FIFOs) are refused.
+- With ``inline`` (Kubo's ``--inline``), every block of at most ``inline_limit`` bytes gets an
+  identity CIDv1 instead of a hash (``_inlining``).
 - The store verifies every block's CID; a failure leaves the blocks already written (they are
   valid, content-addressed blocks) and raises.
 """
@@ -30,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..cid import CID
+from ..cid import CID, encode_varint
 from ..codes import hash_code
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidInput, UnknownHash
@@ -71,6 +73,8 @@ class AddOptions:
     max_file_links: int = MAX_LINKS  # Kubo's --max-file-links
     max_directory_links: int = 0  # Kubo's --max-directory-links (0: no limit; more links shard)
     max_hamt_fanout: int = HAMT_FANOUT  # Kubo's --max-hamt-fanout (a power of 2 from 8 to 1024)
+    inline: bool = False  # Kubo's --inline: a block of at most inline_limit bytes gets an identity CIDv1
+    inline_limit: int = 32  # Kubo's --inline-limit (at most 128)
     preserve_mode: bool = False  # Kubo's --preserve-mode: each entry's permission bits (UnixFS 1.5)
     preserve_mtime: bool = False  # Kubo's --preserve-mtime: each entry's modification time
     mode: int = 0  # Kubo's --mode: its permission bits (0o777) on every entry (0: none)
@@ -171,6 +175,9 @@ class Adder:
         self.spec: ChunkerSpec = parse_chunker(self.options.chunker, self.limits)
         if self.options.cid_version not in (None, 0, 1):
             raise InvalidInput(f"the CID version must be 0 or 1, not {self.options.cid_version}")
+        if self.options.inline and self.options.inline_limit > IDENTITY_MAX_BYTES:
+            raise InvalidInput(f"the inline limit {self.options.inline_limit} is over the {IDENTITY_MAX_BYTES} bytes "
+                               "an identity CID may hold (Kubo refuses it too)", hint="inline at most 128 bytes")
         if not readable_fanout(self.options.max_hamt_fanout):
             raise InvalidInput(f"HAMT fanout must be a power of 2, between {MIN_FANOUT} and {MAX_FANOUT} "
                                f"(got {self.options.max_hamt_fanout})", hint="use 256 (Kubo's default)")
@@ -195,6 +202,8 @@ class Adder:
                 multihash = lambda block: multihash_digest(block, code)  # noqa: E731
         if code == 0x00:
             multihash = _bounded_identity(multihash)
+        if self.options.inline:
+            multihash = _inlining(multihash, self.options.inline_limit)
         self._mh = multihash
         self._version = self.options.version
         self._sink = _Sink(store, self.limits.store.batch_bytes)
@@ -357,6 +366,19 @@ def _bounded_identity(multihash: Callable[[bytes], bytes]) -> Callable[[bytes], 
         return multihash(block)
 
     return bounded
+
+
+def _inlining(multihash: Callable[[bytes], bytes], limit: int) -> Callable[[bytes], bytes]:
+    """Kubo's ``--inline`` (go-cidutil's ``InlineBuilder``): a block of at most ``limit`` bytes
+    is named by an identity multihash (so a CIDv1 of its codec: ``make_cid`` keeps CIDv0 for
+    sha2-256 only), a bigger one by ``multihash``. Every block: leaves, file nodes, folders,
+    HAMT shards, symlinks."""
+    def inlined(block: bytes) -> bytes:
+        if len(block) <= limit:
+            return bytes([0x00]) + encode_varint(len(block)) + block
+        return multihash(block)
+
+    return inlined
 
 
 def _tree_size(path: Path) -> int | None:
