@@ -252,3 +252,16 @@ def test_init_cut_short_by_the_size_limit_reports_the_write_error(tmp_path: Path
     run_cli(home, "init")  # the rerun completes the home
     (tmp_path / "f").write_bytes(b"x")
     run_cli(home, "add", "-Q", str(tmp_path / "f"))
+
+
+def test_module_new_cut_short_by_the_size_limit_leaves_no_folder(home: Path, tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    err = _one_line(_cli(home, "module", "new", "--lang", "c", "--kind", "codec", str(work / "m"), max_bytes=100))
+    # was: "OSError: File too large", and a folder with some of the files
+    assert f"ModuleBuildError: cannot write the module folder {work / 'm'}: File too large" in err
+    assert os.listdir(work) == []
+    (work / "m").mkdir()  # an empty folder is filled, as before
+    run_cli(home, "module", "new", "--lang", "c", "--kind", "codec", str(work / "m"))
+    assert sorted(os.listdir(work / "m")) == ["README.md", "module.c", "module.json", "vectors.json"]
+    assert os.listdir(work) == ["m"]

@@ -9,13 +9,16 @@ Vectors are shared by every language of a kind (one behaviour, several implement
 from __future__ import annotations
 
 import json
+import os
 import re
+import secrets
+import shutil
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from ..abi import Kind
-from ._errors import InvalidModuleSource
+from ._errors import InvalidModuleSource, ModuleBuildError
 from ._vectors import TEMPLATE_VECTORS
 
 LANGS = ("c", "zig", "assemblyscript", "rust")
@@ -81,11 +84,36 @@ def scaffold(folder: Path, lang: str, kind: str, *, name: str | None = None, cod
     }
     if k is Kind.TASK:
         meta["functions"] = list(TASK_FUNCTIONS)
-    folder.mkdir(parents=True, exist_ok=True)
-    for fname, text in files:
-        (folder / fname).write_text(text.replace("{{name}}", name), encoding="utf-8")
-    (folder / "module.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     vectors = TEMPLATE_VECTORS[k](meta["codes"])
-    (folder / "vectors.json").write_text(json.dumps(vectors, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    (folder / "README.md").write_text(_readme(name, lang, k, [f for f, _ in files]), encoding="utf-8")
+    _write_folder(folder, [(fname, text.replace("{{name}}", name)) for fname, text in files] + [
+        ("module.json", json.dumps(meta, indent=2, sort_keys=True) + "\n"),
+        ("vectors.json", json.dumps(vectors, indent=1, sort_keys=True) + "\n"),
+        ("README.md", _readme(name, lang, k, [f for f, _ in files])),
+    ])
     return meta
+
+
+def _write_folder(folder: Path, files: list[tuple[str, str]]) -> None:
+    """``files`` written into a new folder beside ``folder``, renamed onto it (absent or empty)
+    once all are written: a full disk or a failed write leaves no half a module folder.
+    ``ModuleBuildError`` naming the folder when it cannot be written."""
+    temp = folder.with_name(f".{folder.name[:96]}.{secrets.token_hex(6)}.part")
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        temp.mkdir()
+    except OSError as exc:
+        raise _cannot_write(folder, exc) from None
+    try:
+        for fname, text in files:
+            (temp / fname).write_text(text, encoding="utf-8")
+        os.rename(temp, folder)  # onto an empty folder too
+    except BaseException as exc:
+        shutil.rmtree(temp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise _cannot_write(folder, exc) from None
+        raise
+
+
+def _cannot_write(folder: Path, exc: OSError) -> ModuleBuildError:
+    return ModuleBuildError(f"cannot write the module folder {folder}: {exc.strerror or exc}",
+                            hint="check that its parent folder is writable and has free space")
