@@ -438,6 +438,22 @@ def test_cat_reads_what_kubo_stored(kubo: KuboRepo, home: Path, files: Path, ham
     COMPARED["entries"] += len(names)
 
 
+def test_cat_of_a_symlink_writes_its_target_as_kubo(kubo: KuboRepo, home: Path, tmp_path: Path) -> None:
+    """``ipfs cat`` of a symlink writes its target (boxo reads a symlink as a file of those
+    bytes), with ``-o``/``-l`` on them; autocodec refused it ("a symlink, not a file")."""
+    (tmp_path / "s").mkdir()
+    (tmp_path / "s" / "rel").symlink_to("some/target/path")
+    (tmp_path / "s" / "abs").symlink_to("/etc/héllo")
+    root = kubo.ipfs("add", "-r", "-Q", "--pin=false", tmp_path / "s").stdout.decode().strip()
+    (tmp_path / "s.car").write_bytes(kubo.ipfs("dag", "export", root).stdout)
+    run_cli(home, "car", "import", str(tmp_path / "s.car"))
+    for name in ("rel", "abs"):
+        for args in ([], ["-o", "1"], ["-o", "1", "-l", "2"], ["-o", "16"], ["-o", "40"], ["-l", "0"]):
+            theirs = kubo.ipfs("cat", *args, f"{root}/{name}").stdout
+            assert run_cli(home, "cat", *args, f"{root}/{name}").stdout == theirs, (name, args)
+    assert kubo.ipfs("cat", f"{root}/rel").stdout == b"some/target/path"
+
+
 # --- names that are not UTF-8 -------------------------------------------------------------------
 
 def _bytes_names_tree(base: Path) -> Path:

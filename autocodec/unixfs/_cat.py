@@ -13,7 +13,8 @@ Invariants:
   of its bytes.
 - Every node is checked: dag-pb decoded strictly by the builtin codec, its UnixFS Data
   decoded strictly; a directory, HAMT shard or symlink inside a file is ``InvalidBlock``;
-  a size mismatch is ``InvalidBlock``.  A root that is a directory is ``InvalidInput``.
+  a size mismatch is ``InvalidBlock``.  A root that is a directory is ``InvalidInput``; a
+  root that is a symlink gives its target's bytes, as Kubo's ``ipfs cat`` does.
 - Missing blocks are ``BlockNotFound`` (from the store).
 """
 
@@ -53,7 +54,8 @@ def _check_sizes(current: CID, meta: _pb.UnixfsData, links: list[CID], expected:
 
 
 def cat(store: Any, cid: CID, *, limits: Limits | None = None) -> Iterator[bytes]:
-    """The bytes of the UnixFS file ``cid``, in pieces (sizes checked before streaming)."""
+    """The bytes of the UnixFS file ``cid``, in pieces (sizes checked before streaming); of a
+    symlink, its target."""
     limits = limits or DEFAULT_LIMITS
     max_depth = limits.unixfs.max_dag_depth
     # stack entries: (cid, depth, file bytes its parent says it holds, or None for the root)
@@ -72,6 +74,10 @@ def cat(store: Any, cid: CID, *, limits: Limits | None = None) -> Iterator[bytes
         if current.codec != DAG_PB:
             raise InvalidBlock(f"{current} is not a UnixFS node (codec 0x{current.codec:x})")
         meta, links = _node(block)
+        if depth == 0 and meta.type == _pb.SYMLINK:  # Kubo's ipfs cat writes a symlink's target (links unread)
+            if meta.data:
+                yield meta.data
+            continue
         if meta.type not in (_pb.FILE, _pb.RAW):
             what = _pb.TYPE_NAMES[meta.type]
             if depth == 0:
