@@ -265,3 +265,12 @@ def test_module_new_cut_short_by_the_size_limit_leaves_no_folder(home: Path, tmp
     run_cli(home, "module", "new", "--lang", "c", "--kind", "codec", str(work / "m"))
     assert sorted(os.listdir(work / "m")) == ["README.md", "module.c", "module.json", "vectors.json"]
     assert os.listdir(work) == ["m"]
+
+
+@pytest.mark.parametrize("value", ["-1", "nan", "inf", "1e400", "0"])
+def test_bao_cat_refuses_a_timeout_a_socket_cannot_take(home: Path, value: str) -> None:
+    blake3_cid = "bafkr4ieojr6bxgo37viopkkrqx7k2xxbish2sbfc7xlxr2xv6ln72yu2te"  # BLAKE3 of b"hello\n"
+    proc = _cli(home, "bao", "cat", blake3_cid, "--gateway", "http://127.0.0.1:1", "--timeout", value)
+    err = proc.stderr.decode()
+    assert proc.returncode == 2 and "Traceback" not in err, err  # was: a ValueError/OverflowError traceback
+    assert "is not a timeout" in err

@@ -85,6 +85,21 @@ def clip(pieces: Iterable[bytes], offset: int, length: int | None) -> Iterator[b
             yield part
 
 
+_MAX_TIMEOUT_S = 1e6
+
+
+def _seconds(text: str) -> float:
+    """A timeout: a finite number of seconds above 0 (a socket refuses NaN, infinity, a negative
+    value or one past its clock; 0 would mean "do not wait at all")."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not 0 < value <= _MAX_TIMEOUT_S:  # NaN fails both comparisons
+        raise argparse.ArgumentTypeError(f"{text!r} is not a timeout: give seconds above 0, at most {_MAX_TIMEOUT_S:.0f}")
+    return value
+
+
 def _group_log(text: str) -> int:
     try:
         value = int(text, 0)
@@ -162,7 +177,7 @@ def register(sub: Any) -> None:
     c.add_argument("--start", type=_count, default=None, help="first content byte (with --count: a verified slice)")
     c.add_argument("--count", type=_count, default=None, help="bytes to output")
     c.add_argument("--gateway", dest="cat_gateway", metavar="URL", help="an `autocodec serve` to fetch /bao/CID from")
-    c.add_argument("--timeout", type=float, default=60.0, help="seconds without data before giving up (gateway)")
+    c.add_argument("--timeout", type=_seconds, default=60.0, help="seconds without data before giving up (gateway)")
     p.set_defaults(func=run)
 
 
