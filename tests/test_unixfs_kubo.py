@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from autocodec.cid import CID
+from autocodec.errors import InvalidInput
 from autocodec.loader import xorshift_bytes
 from autocodec.unixfs._layout import HAMT_THRESHOLD_BYTES
 
@@ -197,6 +198,30 @@ def test_identity_cids_equal_kubo(kubo: KuboRepo, tmp_path: Path, options: dict[
         path = tmp_path / f"tiny-{size}"
         path.write_bytes(xorshift_bytes(size, size))
         assert compare(kubo, [path], options) == 1
+
+
+# boxo reads chunker numbers with Go's strconv.Atoi: a leading "+" and any number of leading
+# zeros are fine (autocodec refused "size-+5", "rabin-+4096" and sizes of over 10 digits)
+ATOI_CHUNKERS = ["size-+5", "size-00000000000000000001000", "size-+2096896", "rabin-+4096", "rabin-0004096",
+                 "rabin-min:+16-avg:+32-max:+64", "rabin-+16-+32-+64", "rabin-+0"]
+NOT_CHUNKERS = ["size-+0", "size-++5", "size-5+", "size-\u0663", "size- 5", "size-9223372036854775808",
+                "size-9223372036854775807", "rabin-++16-32-64", "rabin-+-16-32-64", "rabin--32-64"]
+
+
+@pytest.mark.parametrize("chunker", ATOI_CHUNKERS)
+def test_chunker_numbers_read_as_go_reads_them(kubo: KuboRepo, tmp_path: Path, chunker: str) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(xorshift_bytes(31, 30_000))
+    assert compare(kubo, [path], {"chunker": chunker}) == 1
+
+
+@pytest.mark.parametrize("chunker", NOT_CHUNKERS)
+def test_chunker_strings_kubo_refuses_are_refused(kubo: KuboRepo, tmp_path: Path, chunker: str) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"x")
+    assert kubo.ipfs("add", "-Q", "--only-hash", f"--chunker={chunker}", path, check=False).returncode
+    with pytest.raises(InvalidInput):
+        our_add([path], {"chunker": chunker})
 
 
 @pytest.mark.parametrize("hash_name", ["md5", "blake2b-128", "shake-128", "sha2-384", "murmur3-x64-64"])

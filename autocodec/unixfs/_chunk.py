@@ -52,6 +52,21 @@ RABIN_DEFAULT_AVG = 262144  # boxo chunker.DefaultBlockSize, what plain `rabin` 
 BITSWAP_BLOCK_LIMIT = 2 * 1024 * 1024  # boxo chunker.BlockSizeLimit: Kubo refuses a bigger leaf
 
 
+_INT64_MAX = (1 << 63) - 1
+
+
+def _go_atoi(text: str) -> int | None:
+    """A number as Go's ``strconv.Atoi`` reads it (boxo parses chunker sizes with it): an
+    optional sign, then ASCII decimal digits (leading zeros allowed), within int64; else None."""
+    if not re.fullmatch(r"[+-]?[0-9]+", text):
+        return None
+    digits = text.lstrip("+-").lstrip("0") or "0"
+    if len(digits) > 19:  # past int64 whatever the digits (Go: "value out of range")
+        return None
+    value = -int(digits) if text.startswith("-") else int(digits)
+    return value if -_INT64_MAX - 1 <= value <= _INT64_MAX else None
+
+
 def _rabin(text: str, parts: list[str], cap: int) -> ChunkerSpec:
     """Kubo's ``rabin``, ``rabin-AVG`` and ``rabin-[min:]MIN-[avg:]AVG-[max:]MAX`` (boxo parse.go)."""
     def number(part: str, label: str | None = None) -> int:
@@ -60,9 +75,10 @@ def _rabin(text: str, parts: list[str], cap: int) -> ChunkerSpec:
             if len(sub) > 1 and sub[0] != label:
                 raise InvalidInput(f"chunker {text!r}: the label of {part!r} must be {label}")
             part = sub[-1]
-        if not re.fullmatch(r"\d{1,10}", part):
+        value = _go_atoi(part)
+        if value is None:
             raise InvalidInput(f"chunker {text!r}: {part!r} is not a size", hint="use e.g. rabin-87381-262144-393216")
-        return int(part)
+        return value
 
     if len(parts) in (1, 2):
         avg = RABIN_DEFAULT_AVG if len(parts) == 1 else number(parts[1])
@@ -86,7 +102,8 @@ def _rabin(text: str, parts: list[str], cap: int) -> ChunkerSpec:
 
 
 def parse_chunker(text: str, limits: Limits | None = None) -> ChunkerSpec:
-    """Parse a ``--chunker`` value as Kubo does: ``size-N``, ``rabin[-AVG | -MIN-AVG-MAX]``,
+    """Parse a ``--chunker`` value as Kubo does (numbers as Go's ``strconv.Atoi`` reads them:
+    ``size-+5`` and ``size-0001000`` are sizes): ``size-N``, ``rabin[-AVG | -MIN-AVG-MAX]``,
     ``buzhash`` (anything after ``buzhash-`` is ignored, as in Kubo), ``default`` (= size-262144);
     plus this project's ``fastcdc-MIN-AVG-MAX`` (an extension Kubo does not have)."""
     cap = (limits or DEFAULT_LIMITS).unixfs.max_chunk_bytes
@@ -94,10 +111,11 @@ def parse_chunker(text: str, limits: Limits | None = None) -> ChunkerSpec:
         text = DEFAULT_CHUNKER
     name, _, _ = text.partition("-")
     if name == "size":
-        m = re.fullmatch(r"size-(\d{1,10})", text)
-        if m is None:
+        parts = text.split("-")
+        size_or_none = _go_atoi(parts[1]) if len(parts) == 2 else None
+        if size_or_none is None:
             raise InvalidInput(f"chunker {text!r}: expected size-N", hint="use e.g. size-262144")
-        size = int(m.group(1))
+        size = size_or_none
         top = min(cap, KUBO_CHUNK_SIZE_LIMIT)
         if not 1 <= size <= top:
             raise InvalidInput(f"chunk size {size} is outside 1..{top}", hint="use e.g. size-262144")
