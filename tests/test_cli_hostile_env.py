@@ -274,3 +274,17 @@ def test_bao_cat_refuses_a_timeout_a_socket_cannot_take(home: Path, value: str) 
     err = proc.stderr.decode()
     assert proc.returncode == 2 and "Traceback" not in err, err  # was: a ValueError/OverflowError traceback
     assert "is not a timeout" in err
+
+
+@pytest.mark.parametrize(("setting", "said"), [
+    ("[limits.fetch]\ndeadline_s = nan", "must be a finite number"),
+    ("[limits.fetch]\ndeadline_s = inf", "must be a finite number"),
+    ("[limits.fetch]\ndeadline_s = 1e300", "must be at most"),
+    ("[limits.store]\nbusy_timeout_ms = 99999999999999999999", "must be at most"),
+])
+def test_config_limits_that_no_clock_can_keep_are_refused(home: Path, setting: str, said: str) -> None:
+    (home / "config.toml").write_text(setting + "\n")
+    dead = "/ip4/127.0.0.1/tcp/1"  # refused at once: the fetch would have used the deadline
+    err = _one_line(_cli(home, "cat", "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", "--node", dead))
+    # was: accepted; deadline_s = inf or 1e300 then ended a fetch in an OverflowError traceback
+    assert "ConfigError" in err and said in err
