@@ -5,29 +5,48 @@ stored file ``<home>/bao/<cid>.bao`` itself (``autocodec bao add``), sent with s
 ``/bao/{cid}?start=N&count=M`` answers the slice proving content bytes ``[N, N+M)``, read from
 it in pieces of about 1 MiB in the worker pool, so memory is bounded for any size. The server verifies
 nothing: ``autocodec bao cat CID --gateway URL`` checks every chunk against the CID and stops
-at the first corrupt one. Errors: 400 for a malformed CID or range, 404 for a blob not held.
+at the first corrupt one. Errors: 400 for a malformed CID or range, 404 for a blob not held,
+500 for a stored file whose size is not the one its length header implies (truncated, or
+grown, on disk) or whose first piece cannot be read: both are found before the status is sent,
+so a blob known bad is an error status, not a cut connection. Past the first piece, a read
+error cuts the connection (the Content-Length is never met).
 
 ``GET|HEAD /ipfs/{cid}`` of a BLAKE3 CID held here as a blob (no path, no format or
 ``format=raw``) answers its content, verified against the CID by the server as it is read
 (``BlobStore.verified``): ``Range: bytes=a-b`` (or ``a-``, ``-n``) is 206 with that slice,
 read through its Bao slice so only the chunks it covers are read and checked; an unsatisfiable
 range is 416 and so is a request for several ranges (one range per request, docs/bao.md).
-Stored content that fails its check is 500 before the first byte, or a cut connection after
-it (the Content-Length is then never met). Every other ``/ipfs/`` request goes to the gateway.
+Stored content that fails its check (or a stored file of the wrong size) is 500 before the
+first byte, or a cut connection after it (the Content-Length is then never met).
+
+The verifier module a blob stream starts with verifies it to the end only while it is still
+the one that serves ``verifier bao``: the trust state is looked at again whenever its
+generation moves (``Runtime.generation``, polled every ``TRUST_POLL_S``), before each piece is
+verified and before each is sent; a module revoked, expired, withdrawn from its set or
+replaced by an upgrade cuts the connection, and no piece it verifies after that is sent. A
+client resumes with a ``Range`` request, which the current module serves (or a 403 when no
+trusted module serves ``verifier bao`` any more). Every other ``/ipfs/`` request goes to the gateway.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Generator, Iterator
+from concurrent.futures import Executor, Future
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from aiohttp import web
 
-from ..bao import BlobStore
+from ..abi import Kind
+from ..bao import BlobStore, VerificationFailed
 from ..cid import CID
-from ..errors import AutocodecError, InvalidInput, NotFound
-from ..bao import VerificationFailed
+from ..errors import AutocodecError, InvalidInput, NotFound, NotTrusted
+from ..loader._verifier import Verifier
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ..registry import Runtime
+
+_T = TypeVar("_T")
 _MAX = (1 << 64) - 1
 _MAX_DIGITS = 20  # len(str(_MAX)); leading zeros past it are refused too
 
@@ -60,21 +79,115 @@ async def bao_stream(request: web.Request) -> web.StreamResponse:
         raise web.HTTPNotFound(text=exc.one_line() + "\n") from None
     except AutocodecError as exc:
         raise web.HTTPBadRequest(text=exc.one_line() + "\n") from None
+    _whole_on_disk(request, store, cid)
     headers = {"Content-Type": "application/octet-stream", "X-Bao-Content-Length": str(length),
                "X-Content-Type-Options": "nosniff"}
     if count is None:  # the stored file is the combined encoding: sent as is (sendfile)
         return web.FileResponse(store.path(cid), headers=headers)
-    response = web.StreamResponse(headers=headers)
-    response.content_length = size  # a plain body, not chunked: clients read it at full speed
-    await response.prepare(request)
-    loop = asyncio.get_running_loop()
-    while True:
-        piece = await loop.run_in_executor(request.app[EXECUTOR], next, pieces, None)
-        if piece is None:
-            break
-        await response.write(piece)
-    await response.write_eof()
-    return response
+    pull: _Pull[bytes] = _Pull(request.app[EXECUTOR], pieces)
+    try:
+        try:  # the first piece before the status: a blob bad at its start is an error status
+            piece: bytes | None = await pull.next()
+        except (AutocodecError, OSError) as exc:
+            raise _stored_bad(request, cid, exc) from None
+        response = web.StreamResponse(headers=headers)
+        response.content_length = size  # a plain body, not chunked: clients read it at full speed
+        await response.prepare(request)
+        try:
+            while piece is not None:
+                await response.write(piece)
+                piece = await pull.next()
+        except (AutocodecError, OSError) as exc:
+            if isinstance(exc, ConnectionError):  # the client went away
+                raise asyncio.CancelledError() from None
+            _stored_bad(request, cid, exc)  # counted; the status is sent: the connection is cut
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError() from None
+        await response.write_eof()
+        return response
+    finally:
+        pull.close()
+
+
+class _Pull(Generic[_T]):
+    """Pieces pulled one at a time on a worker thread. ``close`` closes the source (its file,
+    its guest instance) at once, or, when a pull is still running on a worker (the request
+    was cancelled: a client gone, the request deadline), as soon as that pull ends: a
+    stream a client abandons never holds a descriptor until the garbage collector comes."""
+
+    def __init__(self, pool: Executor, pieces: Iterator[_T]) -> None:
+        self._pool = pool
+        self._pieces = pieces
+        self._running: Future[_T | None] | None = None
+
+    async def next(self) -> _T | None:
+        self._running = self._pool.submit(next, self._pieces, None)
+        return await asyncio.wrap_future(self._running)
+
+    def close(self) -> None:
+        close = getattr(self._pieces, "close", None)  # a generator's; a plain iterator holds nothing
+        if close is None:
+            return
+        running = self._running
+        if running is not None and not running.done():
+            running.add_done_callback(lambda _done: close())
+        else:
+            close()
+
+
+def _stored_bad(request: web.Request, cid: CID, exc: BaseException) -> web.HTTPInternalServerError:
+    """Count a stored blob that cannot be served; the 500 to answer before the status was sent."""
+    from ._app import RUNTIME
+
+    request.app[RUNTIME].metrics.inc("errors_total", route="bao", error=type(exc).__name__)
+    what = exc.message if isinstance(exc, AutocodecError) else type(exc).__name__
+    return web.HTTPInternalServerError(text=f"the stored copy of {cid} cannot be served: {what}; "
+                                            "the server's operator adds the content again to repair it\n")
+
+
+def _whole_on_disk(request: web.Request, store: BlobStore, cid: CID) -> None:
+    """A 500 unless the stored encoding has the size its length header implies (one stat)."""
+    try:
+        expected, actual = store.stream_size(cid), store.path(cid).stat().st_size
+    except (AutocodecError, OSError) as exc:
+        raise _stored_bad(request, cid, exc) from None
+    if actual != expected:
+        raise _stored_bad(request, cid, InvalidInput(f"it is {actual} bytes on disk, its header implies {expected}"))
+
+
+class _Watch:
+    """The ``verifier`` module one stream started with, checked again each time the runtime's
+    trust generation moves; ``check`` raises ``NotTrusted`` once it no longer serves."""
+
+    def __init__(self, runtime: "Runtime", name: str) -> None:
+        gen = runtime.generation()
+        self.runtime, self.name, self.number = runtime, name, gen.number
+        self.module = runtime.resolve(Kind.VERIFIER, name, generation=gen).module
+        self.verifier = Verifier(runtime.resolver.adapter(Kind.VERIFIER, name, generation=gen))
+
+    def check(self) -> None:
+        gen = self.runtime.generation()
+        if gen.number == self.number:
+            return
+        now = self.runtime.resolve(Kind.VERIFIER, self.name, generation=gen)
+        if now.module != self.module:
+            raise NotTrusted(f"verifier {self.name} ({self.module}) stopped serving while this stream was sent: "
+                             f"{now.reason}", hint="request the rest again (a Range request)")
+        self.number = gen.number
+
+    def pieces(self, inner: Generator[memoryview, None, None]) -> Generator[memoryview, None, None]:
+        """``inner``'s pieces, each verified and sent only while the module still serves."""
+        try:
+            while True:
+                self.check()
+                piece = next(inner, None)
+                if piece is None:
+                    return
+                self.check()
+                yield piece
+        finally:
+            inner.close()
 
 
 def _held(request: web.Request) -> tuple[BlobStore, CID, int] | None:
@@ -108,9 +221,8 @@ def _single_range(header: str, size: int) -> tuple[int, int] | None:
 
 async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     """``/ipfs/{cid}`` for a held BLAKE3 blob (see the module docstring), else the gateway."""
-    from ..bao import verifier
     from ._app import EXECUTOR, RUNTIME
-    from ._gateway import IMMUTABLE, RAW, GatewayError, not_modified, content_type_for, ipfs, negotiate
+    from ._gateway import IMMUTABLE, RAW, GatewayError, ipfs, negotiate, not_modified
 
     held = _held(request)
     if held is None:
@@ -139,35 +251,66 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
             span, status = asked, 206
             headers["Content-Range"] = f"bytes {asked[0]}-{asked[1]}/{size}"
     runtime = request.app[RUNTIME]
-    loop = asyncio.get_running_loop()
     pool = request.app[EXECUTOR]
+    _whole_on_disk(request, store, cid)
+    try:
+        watch = _Watch(runtime, "bao")
+    except AutocodecError as exc:  # no trusted verifier serves now (revoked, withdrawn...)
+        from ._app import public_text
+        from ._gateway import status_for_gateway
+
+        runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
+        return web.Response(status=status_for_gateway(exc), text=public_text(exc.message, runtime) + "\n",
+                            headers={"X-Content-Type-Options": "nosniff"}, content_type="text/plain")
     if span is None or span[0] > span[1]:  # nothing asked, or a zero-length suffix
         pieces: Generator[memoryview, None, None] = _nothing()
     elif status == 206:
-        pieces = store.verified(verifier(runtime), cid, span[0], span[1] - span[0] + 1)
+        pieces = watch.pieces(store.verified(watch.verifier, cid, span[0], span[1] - span[0] + 1))
     else:
         # one stream: the server's parallelism is its concurrent requests (each would hold
         # a thread, an instance and buffers per CPU otherwise)
-        pieces = store.verified(verifier(runtime), cid, threads=1)
+        pieces = watch.pieces(store.verified(watch.verifier, cid, threads=1))
+    pull = _Pull(pool, pieces)
     try:
-        first: memoryview | None = await loop.run_in_executor(pool, next, pieces, None)
+        return await _send_blob(request, pull, cid, media, status, span, headers)
+    finally:
+        pull.close()
+
+
+async def _send_blob(request: web.Request, pull: _Pull[memoryview], cid: CID, media: str | None, status: int,
+                     span: tuple[int, int] | None, headers: dict[str, str]) -> web.StreamResponse:
+    from ._app import RUNTIME
+    from ._gateway import RAW, content_type_for
+
+    runtime = request.app[RUNTIME]
+    try:
+        first = await pull.next()
     except VerificationFailed as exc:
         runtime.metrics.inc("errors_total", route="ipfs", error="VerificationFailed")
         raise web.HTTPInternalServerError(text=f"the stored copy of {cid} does not match it: {exc.message}\n") from None
+    except NotTrusted as exc:  # the verifier stopped serving between the check above and now
+        runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
+        return web.Response(status=403, text=exc.message + "\n", headers={"X-Content-Type-Options": "nosniff"},
+                            content_type="text/plain")
+    except (AutocodecError, OSError) as exc:
+        raise _stored_bad(request, cid, exc) from None
     headers["Content-Type"] = RAW if media == RAW else content_type_for("", bytes(first[:512]) if first else b"")
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = 0 if span is None else span[1] - span[0] + 1
     await response.prepare(request)
     if request.method == "HEAD":
-        pieces.close()
         return response
-    piece: memoryview | None = first
+    piece = first
     try:
         while piece is not None:
             await response.write(bytes(piece))  # a copy: the view is reused by the next piece
-            piece = await loop.run_in_executor(pool, next, pieces, None)
-    except VerificationFailed:
-        runtime.metrics.inc("errors_total", route="ipfs", error="VerificationFailed")
+            piece = await pull.next()
+    except ConnectionError:  # the client went away
+        raise asyncio.CancelledError() from None
+    except (AutocodecError, OSError) as exc:  # a bad piece, or the verifier stopped serving
+        runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
+        if request.transport is not None:
+            request.transport.abort()
         raise asyncio.CancelledError() from None  # cut short: the client sees the body end early
     await response.write_eof()
     return response

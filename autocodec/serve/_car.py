@@ -14,6 +14,12 @@ Invariants:
   with ``dups=y`` a block is written again each time the traversal meets it. Identity CIDs
   are never written. Only CARv1 is produced.
 - Blocks are produced lazily, one at a time, so a response streams in bounded memory.
+- Each block's links are found by the codec that serves its code when the walk reaches it
+  (the trust state of that moment: a live upgrade in mid-response is used from the next
+  block on; a revoked codec raises, and the gateway cuts the response). A codec that no
+  pinned set lists is a leaf, except one that served links earlier in the same response:
+  it was withdrawn mid-response (e.g. dropped by its set's publisher through an update),
+  and the walk raises ``CodecWithdrawn`` rather than end a shortened CAR that looks whole.
 """
 
 from __future__ import annotations
@@ -24,9 +30,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .. import builtin
 from ..cid import CID
+from ..codes import codec_name
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import InvalidInput, UnknownCodec
+from ..errors import InvalidInput, NotTrusted, UnknownCodec
 from . import _unixfs
 
 SCOPES = ("block", "entity", "all")
@@ -81,21 +89,64 @@ def _is_identity(cid: CID) -> bool:
     return cid.hash_code == 0
 
 
+class CodecWithdrawn(NotTrusted):
+    """An extension codec that found links earlier in a response is served by nothing now."""
+
+
+class _ResponseLinks:
+    """``runtime.links`` for one response, remembering which extension codecs served it."""
+
+    def __init__(self, runtime: Any, root: CID, data: bytes) -> None:
+        self.runtime = runtime
+        self.root = root
+        self.data = data
+        self.served: set[int] = set()
+        self._root_links: list[CID] | None = None
+
+    def prime(self) -> None:
+        """Find the root's links now (before anything is yielded, so before the status is
+        sent): a root whose codec is refused is an error status, not a cut CAR."""
+        try:
+            self._root_links = self.links(self.root, self.data)
+        except UnknownCodec:
+            self._root_links = []
+
+    def get(self, wanted: CID) -> bytes:
+        return self.data if wanted == self.root else bytes(self.runtime.get(wanted))
+
+    def links(self, of: CID, block: bytes) -> list[CID]:
+        if self._root_links is not None and of == self.root:
+            found_first, self._root_links = self._root_links, None
+            return found_first
+        try:
+            found: list[CID] = self.runtime.links(of, block)
+        except UnknownCodec:
+            if of.codec in self.served:
+                raise CodecWithdrawn(
+                    f"codec {codec_name(of.codec)} found links earlier in this response and is served by nothing now "
+                    "(withdrawn from its pinned set while the response was sent)",
+                    hint="request it again: a new request uses the current trust state") from None
+            raise
+        if not builtin.has_codec(of.codec):
+            self.served.add(of.codec)
+        return found
+
+
 def _all(runtime: Any, cid: CID, data: bytes, dups: bool) -> Iterator[tuple[CID, bytes]]:
     """The DAG under ``cid``, DFS pre-order; repeated blocks again when ``dups`` (``dag.walk``
-    is this order with ``dups=n``; it is used for that case)."""
+    is this order with ``dups=n``; it is used for that case). The root's links are found in
+    this call, the rest as the iterator is read."""
+    source = _ResponseLinks(runtime, cid, data)
+    source.prime()
+    return _walk_all(source, cid, data, dups)
+
+
+def _walk_all(source: _ResponseLinks, cid: CID, data: bytes, dups: bool) -> Iterator[tuple[CID, bytes]]:
+    runtime = source.runtime
     if not dups:
         from ..dag import walk
 
-        class _First:
-            def get(self, wanted: CID) -> bytes:
-                return data if wanted == cid else bytes(runtime.get(wanted))
-
-            def links(self, of: CID, block: bytes) -> list[CID]:
-                found: list[CID] = runtime.links(of, block)
-                return found
-
-        yield from walk(_First(), cid)
+        yield from walk(source, cid)
         return
     stack: list[tuple[CID, bytes | None]] = [(cid, data)]
     while stack:
@@ -103,7 +154,7 @@ def _all(runtime: Any, cid: CID, data: bytes, dups: bool) -> Iterator[tuple[CID,
         block = runtime.get(current) if block is None else block
         yield current, block
         try:
-            children = runtime.links(current, block)
+            children = source.links(current, block)
         except UnknownCodec:
             children = []
         stack.extend((child, None) for child in reversed(children))
@@ -111,14 +162,18 @@ def _all(runtime: Any, cid: CID, data: bytes, dups: bool) -> Iterator[tuple[CID,
 
 def entity_blocks(runtime: Any, cid: CID, data: bytes, params: CarParams,
                   limits: Limits | None = None) -> Iterator[tuple[CID, bytes]]:
-    """The blocks of the terminal entity ``cid`` for ``params.scope`` (the block itself first)."""
-    limits = limits or DEFAULT_LIMITS
+    """The blocks of the terminal entity ``cid`` for ``params.scope`` (the block itself first).
+    With ``dag-scope=all`` the root's links are found in this call (a blocking call: run it on
+    a worker thread), so a refused codec raises here, before a response's status is sent."""
+    if params.scope == "all":
+        return _all(runtime, cid, data, params.dups)
+    return _entity(runtime, cid, data, params, limits or DEFAULT_LIMITS)
+
+
+def _entity(runtime: Any, cid: CID, data: bytes, params: CarParams, limits: Limits) -> Iterator[tuple[CID, bytes]]:
     if params.scope == "block":
         if cid.hash_code != 0 or data:
             yield cid, data
-        return
-    if params.scope == "all":
-        yield from _all(runtime, cid, data, params.dups)
         return
     if cid.codec not in (_unixfs.DAG_PB,):
         yield cid, data

@@ -628,7 +628,7 @@ async def _car_response(request: web.Request, runtime: "Runtime", target: Target
     buf = _car.FrameBuffer()  # a path ending inside a block's value: the CAR starts at that block, as Kubo's
     writer = CarWriter(buf, [target.cid])
     header = buf.take()
-    entity = _car.entity_blocks(runtime, target.cid, target.data, params, runtime.limits)
+    entity = await _run(request, _car.entity_blocks, runtime, target.cid, target.data, params, runtime.limits)
     blocks = _car.response_blocks(target.path_blocks, entity, params.dups)
     first = await _run(request, next, blocks, None)  # the first entity block before the status is sent
 

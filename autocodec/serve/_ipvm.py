@@ -5,7 +5,9 @@ Routes (docs/invocations.md, "Remote invocation"):
   ``/wasm/run`` invocation and its delegations; answers the signed receipt block
   (``application/vnd.ipld.dag-cbor``, ``X-Ipvm-Receipt: CID``, ``X-Ipvm-Cached: 0|1``), or
   a JSON error ``{"error": NAME, "message", "hint"}``: 400 ``InvalidToken``, 403 for a UCAN
-  that does not authorize (its UCAN error name), 429 ``RateLimited`` (with ``Retry-After``).
+  that does not authorize (its UCAN error name), 413 ``InvalidInput`` for a body over
+  ``limits.remote.max_request_bytes`` (said by its Content-Length, or found while reading it),
+  429 ``RateLimited`` (with ``Retry-After``).
 - ``GET /ipvm/stream?since=N&limit=M``: job-stream entries after ``seq`` N as JSON.
 - ``GET /ipvm/executor``: this executor's DID (what delegations must be rooted at).
 
@@ -62,16 +64,24 @@ def _json_error(exc: BaseException) -> web.Response:
                              status=500)
 
 
+def _too_large(cap: int) -> web.Response:
+    """413 (Content Too Large, RFC 9110 section 15.5.14), in the routes' error body shape."""
+    exc = errors.InvalidInput(f"the request is over {cap} bytes",
+                              hint="send a smaller container, or raise max_request_bytes under [limits.remote] "
+                                   "in the executor's config.toml")
+    return web.json_response({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}, status=413)
+
+
 async def invoke(request: web.Request) -> web.Response:
     remote = request.app[REMOTE]
     cap = remote.scheduler.limits.max_request_bytes
     if request.content_length is not None and request.content_length > cap:
-        return _json_error(errors.InvalidInput(f"the request is over {cap} bytes"))
+        return _too_large(cap)
     body = bytearray()
     async for chunk in request.content.iter_chunked(64 * 1024):
         body += chunk
         if len(body) > cap:
-            return _json_error(errors.InvalidInput(f"the request is over {cap} bytes"))
+            return _too_large(cap)
     try:
         cid, block, cached = await asyncio.get_running_loop().run_in_executor(
             request.app[JOBS], remote.handle, bytes(body))
