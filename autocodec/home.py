@@ -91,9 +91,16 @@ class Home:
                              hint="point $AUTOCODEC_HOME (or the home argument) at a folder")
         try:
             self.root.mkdir(parents=True, exist_ok=True)
-            self.keys_dir.mkdir(mode=0o700, exist_ok=True)
-            self.compiled_cache_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the home {self.root}: {exc.strerror or exc}",
                              hint="choose a home folder in a writable place") from None
+        for folder in (self.keys_dir, self.compiled_cache_dir.parent, self.compiled_cache_dir):
+            try:
+                folder.mkdir(mode=0o700 if folder == self.keys_dir else 0o777, exist_ok=True)
+            except FileExistsError:  # a file (or a link to one) where the home keeps a folder
+                raise StoreError(f"the home {self.root} is damaged: {folder} is not a folder",
+                                 hint=f"move {folder} aside (the folder is made anew)") from None
+            except OSError as exc:
+                raise StoreError(f"cannot create {folder} in the home: {exc.strerror or exc}",
+                                 hint="check that the home folder is writable") from None
         return self

@@ -288,3 +288,16 @@ def test_config_limits_that_no_clock_can_keep_are_refused(home: Path, setting: s
     err = _one_line(_cli(home, "cat", "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", "--node", dead))
     # was: accepted; deadline_s = inf or 1e300 then ended a fetch in an OverflowError traceback
     assert "ConfigError" in err and said in err
+
+
+@pytest.mark.parametrize("folder", ["keys", "cache", "cache/compiled"])
+def test_a_home_folder_replaced_by_a_file_is_named(home: Path, folder: str) -> None:
+    import shutil
+
+    shutil.rmtree(home / folder)
+    (home / folder).write_bytes(b"not a folder")
+    for args in (["key", "list"], ["resolve", "codec", "dag-cbor"]):
+        err = _one_line(_cli(home, *args))
+        # was: "cannot create the home HOME: File exists (choose a home folder in a writable place)"
+        assert f"StoreError: the home {home} is damaged: {home / folder} is not a folder" in err
+        assert f"move {home / folder} aside" in err
