@@ -301,3 +301,38 @@ def test_a_home_folder_replaced_by_a_file_is_named(home: Path, folder: str) -> N
         # was: "cannot create the home HOME: File exists (choose a home folder in a writable place)"
         assert f"StoreError: the home {home} is damaged: {home / folder} is not a folder" in err
         assert f"move {home / folder} aside" in err
+
+
+def test_bao_add_into_a_folder_made_read_only_part_way_is_typed(home: Path) -> None:
+    """The blob's temporary file exists when its folder turns read-only: the rename fails, and so
+    does removing the temporary file; the error is the store's, not the clean-up's."""
+    import shutil
+
+    drop: list[str] = []
+    if os.geteuid() == 0:  # root writes anywhere: drop the capability that lets it
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("needs setpriv to write as root without CAP_DAC_OVERRIDE")
+        drop = [setpriv, "--bounding-set=-dac_override,-dac_read_search", "--inh-caps=-dac_override,-dac_read_search"]
+    folder = home / "bao"
+    folder.mkdir()
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    proc = subprocess.Popen([*drop, sys.executable, "-m", "autocodec", "bao", "add", "-"], env=env,
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdin is not None
+    try:
+        proc.stdin.write(os.urandom(1_000_000))
+        proc.stdin.flush()
+        deadline = time.monotonic() + 60
+        while not any(folder.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        folder.chmod(0o555)
+        proc.stdin.write(os.urandom(1_000_000))
+        proc.stdin.close()
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        proc.wait(timeout=60)
+    finally:
+        folder.chmod(0o755)
+    assert proc.returncode == 1 and "Traceback" not in err and err.count("\n") == 1, err
+    # was: "PermissionError: Permission denied (HOME/bao/tmpXXXX.part)" from the failed clean-up
+    assert f"StoreError: cannot store a blob in {folder}: Permission denied" in err

@@ -18,6 +18,7 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import struct
@@ -38,6 +39,13 @@ _FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 _WRITE_ERRORS = _FULL | {errno.EACCES, errno.EPERM, errno.EROFS}
 _PIECE = 1 << 20
 _LEN = struct.Struct("<Q")
+
+
+def _discard(path: Path) -> None:
+    """Remove a temporary file if the folder still lets us (one made read-only meanwhile does
+    not: the error being raised is the one to report)."""
+    with contextlib.suppress(OSError):
+        path.unlink(missing_ok=True)
 
 
 def blake3_cid(root: bytes) -> CID:
@@ -73,12 +81,12 @@ class BlobStore:
                 out.flush()
                 os.replace(out.name, self.path(cid, must_exist=False))
             except OSError as exc:
-                Path(out.name).unlink(missing_ok=True)
+                _discard(Path(out.name))
                 if exc.errno not in _WRITE_ERRORS:  # the source's (a read error): as it is
                     raise
                 raise self._cannot_store(exc) from None
             except BaseException:
-                Path(out.name).unlink(missing_ok=True)
+                _discard(Path(out.name))
                 raise
         return cid
 
