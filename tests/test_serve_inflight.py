@@ -444,3 +444,86 @@ def test_many_clients_slow_readers_and_resets_leave_nothing_behind(world: World,
         assert max(rss for _, _, rss in peaks + rounds) < base[2] + 400 * 1024, (base, peaks, rounds)  # bounded
         log = srv.log_path.read_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+SPIN_WAT = """(module
+  (memory (export "memory") 1)
+  (func (export "ac_abi_version") (result i32) (i32.const 1))
+  (func (export "ac_result") (result i32) (i32.const 16))
+  (func (export "ac_input") (param $n i32) (result i32)
+    (if (i32.gt_u (local.get $n) (i32.const 60000)) (then (return (i32.const 0))))
+    (i32.const 4096))
+  (func (export "ac_task") (param $p i32) (param $n i32) (result i32)
+    (local $i i32)
+    (local.set $i (i32.const ITERATIONS))
+    (loop $spin (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $spin (local.get $i)))
+    (i32.store (i32.const 16) (local.get $p))
+    (i32.store (i32.const 20) (local.get $n))
+    (i32.const 0)))"""
+
+
+def spin_task(iterations: int) -> bytes:
+    """A task module whose one function spins ``iterations`` times, then answers its input."""
+    import wasmtime
+
+    from autocodec import builtin
+    from autocodec.cid import encode_varint
+
+    wasm = bytes(wasmtime.wat2wasm(SPIN_WAT.replace("ITERATIONS", str(iterations))))
+    meta = {"abi": 1, "kind": "task", "name": "spin", "codes": [], "version": "1.0.0", "functions": ["spin"],
+            "description": "spins, then answers its input"}
+    name = b"autocodec.module"
+    payload = encode_varint(len(name)) + name + builtin.encode(meta, "dag-cbor")
+    return wasm + b"\x00" + encode_varint(len(payload)) + payload  # a custom section may come last
+
+
+def test_a_task_revoked_while_its_remote_job_runs_gets_no_receipt(tmp_path: Path) -> None:
+    """POST /ipvm/invoke of a job that runs 2-3 s; its module is revoked (another SQLite
+    connection to the server's home) while it runs. The job's call finishes, but the
+    executor signs and caches no receipt: the client gets 403 NotTrusted in one line, and the
+    next invocation is refused at once. A job that is not revoked gets its receipt."""
+    import threading
+
+    from autocodec.verify import TrustStore
+
+    home = tmp_path / "server"
+    with Runtime(home, default_set=False) as rt:
+        module = rt.put(spin_task(2_000_000_000), "raw")  # about 12e9 fuel, 2-3 s
+        rt.trust.allow(str(module))
+    client = tmp_path / "client"
+    run_cli(client, "init", "--no-default-set")
+    did = run_cli(client, "key", "gen", "me").stdout.decode().strip()
+    proof = tmp_path / "me.ucan"
+    with ServeProcess(home, tmp_path) as srv:  # makes the executor's key
+        run_cli(home, "ucan", "delegate", "--key", "executor", "--to", did, "--cmd", "/wasm/run", "-o", str(proof))
+
+        def job(arg: str) -> list[str]:
+            return ["run", "--remote", srv.url, "--key", "me", "--proof", str(proof), str(module), "spin",
+                    "--arg", arg, "--fuel", "14000000000"]
+
+        started = time.monotonic()
+        assert run_cli(client, *job("1")).stdout.decode().splitlines()[2] == '{"args":[1],"fn":"spin"}'
+        took = time.monotonic() - started
+        assert took > 2.5, f"the job took {took:.2f} s: too short to revoke its module while it runs"
+        revoked_at: list[float] = []
+
+        def revoke() -> None:
+            time.sleep(1.5)  # the client has started (under 1 s) and sent the job, which runs 2 s more
+            with TrustStore.open(home) as other:
+                other.revoke(str(module), "test")
+            revoked_at.append(time.monotonic())
+
+        revoker = threading.Thread(target=revoke)
+        revoker.start()
+        refused = run_cli(client, *job("2"), check=False)
+        ended = time.monotonic()
+        revoker.join()
+        err = refused.stderr.decode()
+        assert revoked_at and revoked_at[0] < ended - 0.2, "the revocation did not land while the job ran"
+        assert refused.returncode == 1 and "NotTrusted" in err and "while the job ran" in err, err
+        assert err.count("\n") == 1, err
+        again = run_cli(client, *job("2"), check=False)
+        assert again.returncode == 1 and "NotTrusted" in again.stderr.decode(), again.stderr
+        assert _get(f"{srv.url}/healthz")[0] == 200
+        stream = json.loads(_get(f"{srv.url}/ipvm/stream")[1])
+        assert len(stream["entries"]) == 1, stream  # the first job's receipt only

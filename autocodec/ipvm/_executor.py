@@ -16,7 +16,10 @@ Invariants:
   revoked module's results are not served from the cache).
 - Trust decisions and loaded modules are memoized per trust generation
   (``Runtime.generation()``): a pin, revocation or allow-list change, here or in another
-  process, makes the next job decide again.
+  process, makes the next job decide again. A job whose module stops being trusted while
+  it runs (revoked, expired, withdrawn from its set: seen within the trust poll interval)
+  is decided again when its call returns: it raises ``NotTrusted`` and no receipt is signed
+  or cached, so the executor never vouches for a result of a module it no longer trusts.
 - Each job is run in a fresh instance with its own fuel budget and memory cap; the fuel in a
   receipt is what the ``ac_task`` call consumed (the whole budget when it ran out).
 """
@@ -37,6 +40,7 @@ from ..errors import (
     InvalidDocument,
     InvalidInput,
     ModuleRejected,
+    NotTrusted,
     SandboxError,
 )
 from ..log import get_logger
@@ -211,6 +215,10 @@ class Executor:
             out, fuel = Receipt.error_out("AwaitFailed", f"awaited invocation {dep} failed: {kind}: {message}"), 0
         else:
             out, fuel = self._call(module, invocation.func, self._args(invocation.args, awaited), invocation.fuel)
+        if not self._is_trusted(invocation.module):  # revoked while the call ran: nothing to vouch for
+            raise NotTrusted(f"task module {invocation.module} ({label}) stopped being trusted while the job ran "
+                             "(revoked, expired or withdrawn from its set); no receipt was signed",
+                             hint="run the job with a module trusted now")
         receipt = Receipt(cid, out, fuel, label, self.key.did)
         receipt_cid, block = receipt.sign(self.key)
         self.cache.put(receipt_cid, block, receipt)
