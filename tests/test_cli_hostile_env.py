@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import resource
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -147,7 +148,8 @@ def test_store_writes_past_the_size_limit_leave_a_consistent_store(home: Path, t
 def test_a_store_file_that_is_a_folder_is_named(home: Path, tmp_path: Path, name: str) -> None:
     for suffix in ("", "-wal", "-shm"):
         (home / f"store.sqlite{suffix}").unlink(missing_ok=True)
-    (home / "store.sqlite").write_bytes(b"") if name != "store.sqlite" else None
+    if name != "store.sqlite":
+        (home / "store.sqlite").write_bytes(b"")  # the database is there; its WAL is in the way
     (home / name).mkdir()
     (tmp_path / "f").write_bytes(b"x")
     for args in (["block", "ls"], ["add", str(tmp_path / "f")]):
@@ -292,8 +294,6 @@ def test_config_limits_that_no_clock_can_keep_are_refused(home: Path, setting: s
 
 @pytest.mark.parametrize("folder", ["keys", "cache", "cache/compiled"])
 def test_a_home_folder_replaced_by_a_file_is_named(home: Path, folder: str) -> None:
-    import shutil
-
     shutil.rmtree(home / folder)
     (home / folder).write_bytes(b"not a folder")
     for args in (["key", "list"], ["resolve", "codec", "dag-cbor"]):
@@ -306,8 +306,6 @@ def test_a_home_folder_replaced_by_a_file_is_named(home: Path, folder: str) -> N
 def test_bao_add_into_a_folder_made_read_only_part_way_is_typed(home: Path) -> None:
     """The blob's temporary file exists when its folder turns read-only: the rename fails, and so
     does removing the temporary file; the error is the store's, not the clean-up's."""
-    import shutil
-
     drop: list[str] = []
     if os.geteuid() == 0:  # root writes anywhere: drop the capability that lets it
         setpriv = shutil.which("setpriv")
