@@ -41,11 +41,13 @@ def test_run_prints_receipt_and_result_then_hits_the_cache(home: Path, capsys: p
 def test_run_by_task_name_and_error_receipts_exit_1(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     status, lines, _ = _run(capsys, "run", "ipld-select", "keys", "--arg", '{"b": 1, "a": 2}', "--arg", '""')
     assert status == 0 and lines[1] == '["a","b"]'
-    status, lines, _ = _run(capsys, "run", "ipld-select", "select", "--arg", "[1]", "--arg", '"5"', "--fuel", "100000")
+    status, lines, err = _run(capsys, "run", "ipld-select", "select", "--arg", "[1]", "--arg", '"5"', "--fuel", "100000")
     assert status == 1 and lines[1].startswith("error GuestError: index 5 out of range")
-    status, lines, _ = _run(capsys, "run", "ipld-select", "count", "--arg", json.dumps({"a": list(range(3000))}),
-                            "--arg", '"a"', "--fuel", "1000")
-    assert status == 1 and lines[1].startswith("error FuelExhausted")
+    assert err.startswith("autocodec: GuestError: index 5 out of range") and len(err.strip().splitlines()) == 1
+    assert lines[0].split()[1] in err  # the error receipt's CID
+    status, lines, err = _run(capsys, "run", "ipld-select", "count", "--arg", json.dumps({"a": list(range(3000))}),
+                              "--arg", '"a"', "--fuel", "1000")
+    assert status == 1 and lines[1].startswith("error FuelExhausted") and err.startswith("autocodec: FuelExhausted")
 
 
 def test_refusals_are_one_line_errors(home: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -85,8 +85,11 @@ def _check_job_limits(args: argparse.Namespace, limits: Any) -> None:
 
 def show_outcome(outcome: Any, label: str = "") -> int:
     """Print a receipt CID (and whether it was cached) and its result; the exit status."""
+    import sys
+
     from ..builtin import encode
     from ._io import write_line
+    from ._text import clean
 
     receipt = outcome.receipt
     cached = "  cached (not executed again)" if outcome.cached else ""
@@ -96,6 +99,9 @@ def show_outcome(outcome: Any, label: str = "") -> int:
         return 0
     kind, message = receipt.error or ("", "")
     write_line(f"error {kind}: {message}")
+    one_line = clean(f"{kind}: {message}").replace("\n", " ")
+    print(f"autocodec: {one_line} (the invocation ended in an error; its receipt is {outcome.receipt_cid})",
+          file=sys.stderr)
     return 1
 
 
