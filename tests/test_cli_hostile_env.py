@@ -334,3 +334,18 @@ def test_bao_add_into_a_folder_made_read_only_part_way_is_typed(home: Path) -> N
     assert proc.returncode == 1 and "Traceback" not in err and err.count("\n") == 1, err
     # was: "PermissionError: Permission denied (HOME/bao/tmpXXXX.part)" from the failed clean-up
     assert f"StoreError: cannot store a blob in {folder}: Permission denied" in err
+
+
+@pytest.mark.parametrize("args", [["block", "ls"], ["cid", "bases"], ["cat", "CID"], ["add", "FILE"]])
+def test_standard_output_on_a_full_disk_is_named(home: Path, tmp_path: Path, args: list[str]) -> None:
+    if not os.path.exists("/dev/full"):
+        pytest.skip("needs /dev/full")
+    (tmp_path / "f").write_bytes(b"some bytes\n")
+    cid = run_cli(home, "add", "-Q", str(tmp_path / "f")).stdout.decode().strip()
+    args = [cid if a == "CID" else str(tmp_path / "f") if a == "FILE" else a for a in args]
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    with open("/dev/full", "wb") as full:  # every write: ENOSPC
+        proc = subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, stdout=full,
+                              stderr=subprocess.PIPE, timeout=120)
+    err = _one_line(proc)
+    assert "InvalidInput: cannot write standard output: No space left on device" in err  # was: "OSError: No space..."

@@ -195,6 +195,12 @@ def write_stdout(data: bytes) -> None:
     except BrokenPipeError:
         silence_stdout()
         raise
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        silence_stdout()  # what is still buffered cannot be written at exit either
+        raise InvalidInput(f"cannot write standard output: {exc.strerror or exc}",
+                           hint="free space where the output goes, or send it elsewhere") from None
 
 
 def silence_stdout() -> None:
