@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .._goint import parse_int64
 from .._nonblocking import read_some, read_upto
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import GuestFault, InvalidInput, UnknownChunker
@@ -52,21 +53,6 @@ RABIN_DEFAULT_AVG = 262144  # boxo chunker.DefaultBlockSize, what plain `rabin` 
 BITSWAP_BLOCK_LIMIT = 2 * 1024 * 1024  # boxo chunker.BlockSizeLimit: Kubo refuses a bigger leaf
 
 
-_INT64_MAX = (1 << 63) - 1
-
-
-def _go_atoi(text: str) -> int | None:
-    """A number as Go's ``strconv.Atoi`` reads it (boxo parses chunker sizes with it): an
-    optional sign, then ASCII decimal digits (leading zeros allowed), within int64; else None."""
-    if not re.fullmatch(r"[+-]?[0-9]+", text):
-        return None
-    digits = text.lstrip("+-").lstrip("0") or "0"
-    if len(digits) > 19:  # past int64 whatever the digits (Go: "value out of range")
-        return None
-    value = -int(digits) if text.startswith("-") else int(digits)
-    return value if -_INT64_MAX - 1 <= value <= _INT64_MAX else None
-
-
 def _rabin(text: str, parts: list[str], cap: int) -> ChunkerSpec:
     """Kubo's ``rabin``, ``rabin-AVG`` and ``rabin-[min:]MIN-[avg:]AVG-[max:]MAX`` (boxo parse.go)."""
     def number(part: str, label: str | None = None) -> int:
@@ -75,7 +61,7 @@ def _rabin(text: str, parts: list[str], cap: int) -> ChunkerSpec:
             if len(sub) > 1 and sub[0] != label:
                 raise InvalidInput(f"chunker {text!r}: the label of {part!r} must be {label}")
             part = sub[-1]
-        value = _go_atoi(part)
+        value = parse_int64(part)  # Go's strconv.Atoi, as boxo reads it
         if value is None:
             raise InvalidInput(f"chunker {text!r}: {part!r} is not a size", hint="use e.g. rabin-87381-262144-393216")
         return value
@@ -112,7 +98,7 @@ def parse_chunker(text: str, limits: Limits | None = None) -> ChunkerSpec:
     name, _, _ = text.partition("-")
     if name == "size":
         parts = text.split("-")
-        size_or_none = _go_atoi(parts[1]) if len(parts) == 2 else None
+        size_or_none = parse_int64(parts[1]) if len(parts) == 2 else None
         if size_or_none is None:
             raise InvalidInput(f"chunker {text!r}: expected size-N", hint="use e.g. size-262144")
         size = size_or_none
