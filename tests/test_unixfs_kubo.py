@@ -208,6 +208,26 @@ NOT_CHUNKERS = ["size-+0", "size-++5", "size-5+", "size-\u0663", "size- 5", "siz
                 "size-9223372036854775807", "rabin-++16-32-64", "rabin-+-16-32-64", "rabin--32-64"]
 
 
+# Kubo's int options are go-ipfs-cmds' strconv.ParseInt(v, 0, 32): 0x, 0o, 0b, a leading 0 for
+# octal, "_" between digits; autocodec read them as Python's int (010 was 10, 0x10 refused)
+INT_OPTIONS = ["--max-file-links=010", "--max-file-links=0x10", "--max-file-links=0b11", "--max-file-links=1_0",
+               "--max-file-links=0x_1F", "--cid-version=0x1", "--cid-version=01", "--max-hamt-fanout=0400",
+               "--inline-limit=0x10", "--max-directory-links=0b1", "--max-file-links=1__0", "--max-file-links=_1",
+               "--max-file-links=0_x1", "--max-file-links=4294967297"]
+
+
+@pytest.mark.parametrize("option", INT_OPTIONS)
+def test_cli_int_options_read_as_kubo_reads_them(kubo: KuboRepo, home: Path, tmp_path: Path, option: str) -> None:
+    (tmp_path / "d" / "e").mkdir(parents=True)
+    (tmp_path / "d" / "f").write_bytes(xorshift_bytes(41, 30_000))
+    flags = ["-r", "--inline", "--chunker=size-1000", option]
+    # Kubo's stored add: its --only-hash root differs for a folder sharded by link count (kubo_add)
+    theirs = kubo.ipfs("add", "--pin=false", *flags, tmp_path / "d", check=False)
+    ours = run_cli(home, "add", "-n", *flags, str(tmp_path / "d"), check=False)
+    assert (ours.returncode == 0) == (theirs.returncode == 0), (theirs.stderr, ours.stderr)
+    assert ours.stdout == theirs.stdout and b"Traceback" not in ours.stderr
+
+
 @pytest.mark.parametrize("chunker", ATOI_CHUNKERS)
 def test_chunker_numbers_read_as_go_reads_them(kubo: KuboRepo, tmp_path: Path, chunker: str) -> None:
     path = tmp_path / "f"
