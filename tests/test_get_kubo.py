@@ -133,6 +133,10 @@ CASES = {
     "an archive, gzipped": (["-a", "-C", "{dated}/sub"], "archive", True),
     "an archive named by -o": (["-a", "-o", "x.tar", "{plain}/sub"], "archive", False),
     "a file, gzipped": (["-C", "-l", "9", "{plain}/sub/deeper/c"], "archive", False),
+    # Kubo reads int options as Go's ParseInt(v, 0, 32): 0x9 is 9, 011 is octal 9, 012 is 10
+    "a level in hex (Go syntax)": (["-C", "-l", "0x9", "{plain}/sub/deeper/c"], "archive", False),
+    "a level in octal (Go syntax)": (["-a", "-C", "-l", "011", "{plain}/sub"], "archive", False),
+    "a level of octal 10 (an error)": (["-C", "-l", "012", "{plain}/a.txt"], "error", False),
     "a directory gzipped without -a (an error)": (["-C", "{plain}"], "error", False),
     "a compression level out of range (an error)": (["-C", "-l", "12", "{plain}/a.txt"], "error", False),
     "a DAG-CBOR block (an error)": (["{cbor}"], "error", False),

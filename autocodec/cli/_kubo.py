@@ -23,6 +23,17 @@ _GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", 
                "\v": "\\v", "\\": "\\\\"}
 
 
+def go_int(text: str) -> int:
+    """An ``int`` option as Kubo's command line reads it (go-ipfs-cmds: ``strconv.ParseInt(v, 0,
+    32)``): ``0x10`` is 16, ``010`` is 8 (octal), ``1_0`` is 10; for ``argparse`` ``type=``."""
+    from .._goint import parse_base0
+
+    value = parse_base0(text, 32, signed=True)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a 32-bit integer (Go syntax: 10, 0x0a, 012, 0b1010)")
+    return value
+
+
 def _escaped_byte(ch: str) -> bool:
     return "\udc80" <= ch <= "\udcff"
 

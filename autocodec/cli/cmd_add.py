@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from ._kubo import bool_flag, kubo_escape
+from ._kubo import bool_flag, go_int, kubo_escape
 from ._local_modules import add_module_option
 from ._runtime import add_source_options
 
@@ -35,17 +35,6 @@ CAT_EPILOG = """examples:
   autocodec cat QmFile > out
   autocodec cat /ipfs/QmDir/docs/readme.md    # names in directories and HAMT shards
 """
-
-
-def _go_int(text: str) -> int:
-    """An ``int`` option as Kubo's command line reads it (go-ipfs-cmds: ``strconv.ParseInt(v, 0,
-    32)``): ``0x10`` is 16 and ``010`` is 8 (octal), as in ``--max-file-links=010``."""
-    from .._goint import parse_base0
-
-    value = parse_base0(text, 32, signed=True)
-    if value is None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a 32-bit integer (Go syntax: 10, 0x0a, 012, 0b1010)")
-    return value
 
 
 def register(sub: Any) -> None:
@@ -65,20 +54,20 @@ def register(sub: Any) -> None:
                      help="size-N (default size-262144), rabin[-AVG | -MIN-AVG-MAX], buzhash, "
                           "or fastcdc-MIN-AVG-MAX (an autocodec extension)")
     bool_flag(add, "-t", "trickle", False, "use the trickle DAG layout instead of the balanced one")
-    add.add_argument("--cid-version", type=_go_int, choices=(0, 1), default=None,
+    add.add_argument("--cid-version", type=go_int, choices=(0, 1), default=None,
                      help="CID version (default 0, as Kubo; 1 when --hash is not sha2-256)")
     bool_flag(add, None, "raw-leaves", None, "raw leaf blocks (default: yes with CIDv1, no with CIDv0)")
     add.add_argument("--hash", default="sha2-256", metavar="NAME",
                      help="multihash for every block (default sha2-256; others imply CIDv1, as in Kubo; "
                           "extension hashers such as blake3 come from the pinned sets or --module)")
-    add.add_argument("--max-file-links", type=_go_int, default=174, metavar="N",
+    add.add_argument("--max-file-links", type=go_int, default=174, metavar="N",
                      help="most links in one file node (default 174, as Kubo)")
-    add.add_argument("--max-directory-links", type=_go_int, default=0, metavar="N",
+    add.add_argument("--max-directory-links", type=go_int, default=0, metavar="N",
                      help="shard a folder holding more entries (default 0: only the 256 KiB size rule, as Kubo)")
     bool_flag(add, None, "inline", False, "name blocks of at most --inline-limit bytes by identity CIDs (as Kubo)")
-    add.add_argument("--inline-limit", type=_go_int, default=32, metavar="N",
+    add.add_argument("--inline-limit", type=go_int, default=32, metavar="N",
                      help="the biggest block --inline names by an identity CID (default 32, at most 128, as Kubo)")
-    add.add_argument("--max-hamt-fanout", type=_go_int, default=256, metavar="N",
+    add.add_argument("--max-hamt-fanout", type=go_int, default=256, metavar="N",
                      help="links per HAMT shard of a sharded folder: a power of 2 from 8 to 1024 (default 256, as Kubo)")
     bool_flag(add, None, "preserve-mode", False, "store each entry's permission bits (UnixFS 1.5; turns raw leaves off)")
     bool_flag(add, None, "preserve-mtime", False, "store each entry's modification time (UnixFS 1.5; raw leaves off)")

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._kubo import bool_flag
+from ._kubo import bool_flag, go_int
 from ._runtime import add_source_options
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -38,7 +38,7 @@ def register(sub: Any) -> None:
     get.add_argument("-o", "--output", metavar="PATH", help="where to write it (default: its name, here)")
     bool_flag(get, "-a", "archive", False, "write a TAR archive")
     bool_flag(get, "-C", "compress", False, "compress the output with gzip")
-    get.add_argument("-l", "--compression-level", type=int, default=None, metavar="N",
+    get.add_argument("-l", "--compression-level", type=go_int, default=None, metavar="N",
                      help="gzip level, 1-9 (with -C)")
     add_source_options(get)
     get.set_defaults(func=run_get)
