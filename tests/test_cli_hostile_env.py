@@ -336,7 +336,9 @@ def test_bao_add_into_a_folder_made_read_only_part_way_is_typed(home: Path) -> N
     assert f"StoreError: cannot store a blob in {folder}: Permission denied" in err
 
 
-@pytest.mark.parametrize("args", [["block", "ls"], ["cid", "bases"], ["cat", "CID"], ["add", "FILE"]])
+@pytest.mark.parametrize("args", [["block", "ls"], ["cid", "bases"], ["cat", "CID"], ["add", "FILE"],
+                                  ["car", "export", "CID", "-o", "-"], ["dag", "export", "CID"], ["bao", "encode", "FILE", "-"],
+                                  ["bao", "encode", "FILE", "--outboard", "-"]])
 def test_standard_output_on_a_full_disk_is_named(home: Path, tmp_path: Path, args: list[str]) -> None:
     if not os.path.exists("/dev/full"):
         pytest.skip("needs /dev/full")

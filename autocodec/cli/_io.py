@@ -198,9 +198,35 @@ def write_stdout(data: bytes) -> None:
     except OSError as exc:
         if exc.errno not in _FULL:
             raise
-        silence_stdout()  # what is still buffered cannot be written at exit either
-        raise InvalidInput(f"cannot write standard output: {exc.strerror or exc}",
-                           hint="free space where the output goes, or send it elsewhere") from None
+        raise _stdout_full(exc) from None
+
+
+@contextlib.contextmanager
+def streaming_stdout() -> Iterator[BinaryIO]:
+    """Standard output for a command that streams to it (``car export``, ``dag export``,
+    ``bao encode -``), flushed at the end (a non-blocking one waited for while full). As
+    ``write_stdout``: a closed pipe silences stdout and re-raises ``BrokenPipeError``; a full
+    disk is ``InvalidInput`` naming standard output. Only writes may happen inside: any
+    ENOSPC/EFBIG/EDQUOT raised there is taken for the output's."""
+    from .._nonblocking import flush_all
+
+    out = stdout_binary()
+    try:
+        yield out
+        flush_all(out)
+    except BrokenPipeError:
+        silence_stdout()
+        raise
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        raise _stdout_full(exc) from None
+
+
+def _stdout_full(exc: OSError) -> InvalidInput:
+    silence_stdout()  # what is still buffered cannot be written at exit either
+    return InvalidInput(f"cannot write standard output: {exc.strerror or exc}",
+                        hint="free space where the output goes, or send it elsewhere")
 
 
 def silence_stdout() -> None:

@@ -195,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     device gets the verified bytes as they come."""
     from .. import bao
     from ..errors import InvalidInput
-    from ._io import LazyOutput, open_output, stdout_binary, write_line
+    from ._io import LazyOutput, open_output, streaming_stdout, write_line
     from ._runtime import runtime_from_args
 
     opened: list[Any] = []
@@ -226,10 +226,9 @@ def run(args: argparse.Namespace) -> int:
                                        hint="see `autocodec bao encode --help`")
                 target = args.outboard if args.outboard else args.output
                 if target == "-":
-                    stdout = stdout_binary()
-                    bao.encode_to(v, src(args.input), stdout, outboard=args.outboard is not None,
-                                  group_log=args.group_log)
-                    stdout.flush()
+                    with streaming_stdout() as stdout:
+                        bao.encode_to(v, src(args.input), stdout, outboard=args.outboard is not None,
+                                      group_log=args.group_log)
                 else:
                     with open_output(target, readable=True) as stream:
                         bao.encode_to(v, src(args.input), stream, outboard=args.outboard is not None,

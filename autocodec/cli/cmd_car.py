@@ -62,8 +62,7 @@ def run_import(args: argparse.Namespace) -> int:
 def run_export(args: argparse.Namespace) -> int:
     from ..cid import CID
     from ..store import export_car
-    from .._nonblocking import flush_all
-    from ._io import open_output, output_target, silence_stdout, stdout_binary
+    from ._io import open_output, output_target, streaming_stdout
     from ..dag import runtime_links
     from ..dag._ahead import LinksAhead
     from ._local_modules import open_runtime
@@ -74,13 +73,8 @@ def run_export(args: argparse.Namespace) -> int:
     with open_runtime(args) as rt, LinksAhead(rt) as ahead:  # links of many blocks over every core
         store = rt.store
         if args.output == "-":
-            try:
-                stdout = stdout_binary()
+            with streaming_stdout() as stdout:
                 result = export_car(store, cid, stdout, links=runtime_links(rt), ahead=ahead)
-                flush_all(stdout)  # a non-blocking stdout is waited for while full
-            except BrokenPipeError:
-                silence_stdout()
-                raise
         else:
             with open_output(args.output) as out:  # replaced only when complete; devices written through
                 result = export_car(store, cid, out, links=runtime_links(rt), ahead=ahead)

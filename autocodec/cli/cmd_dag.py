@@ -290,8 +290,7 @@ def run_export(args: argparse.Namespace) -> int:
     from ..dag._ahead import LinksAhead
     from ..errors import InvalidPath
     from ..progress import stderr_progress
-    from .._nonblocking import flush_all
-    from ._io import silence_stdout
+    from ._io import streaming_stdout
     from ._local_modules import open_runtime
 
     with open_runtime(args) as rt:
@@ -300,16 +299,11 @@ def run_export(args: argparse.Namespace) -> int:
             raise InvalidPath(f"{args.root} ends inside block {found.cid}, not at a block",
                               hint="export a CID or a path that ends at a link")
         report = stderr_progress("export") if _progress_wanted(args.progress) else None
-        try:
-            with LinksAhead(rt) as ahead:  # links of many blocks over every core
-                export_car(rt, found.cid, sys.stdout.buffer,
-                           progress=(lambda n, b: report(b, None)) if report else None, ahead=ahead)
-            flush_all(sys.stdout.buffer)  # a non-blocking stdout is waited for while full
-            if report is not None:
-                _clear_progress()
-        except BrokenPipeError:
-            silence_stdout()
-            raise
+        with streaming_stdout() as stdout, LinksAhead(rt) as ahead:  # links of many blocks over every core
+            export_car(rt, found.cid, stdout, progress=(lambda n, b: report(b, None)) if report else None,
+                       ahead=ahead)
+        if report is not None:
+            _clear_progress()
     return 0
 
 
