@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..cid import CID
-from ..errors import InvalidCID, NotFound, StorageFull, StoreError
+from ..errors import InvalidCID, NotFound, StoreCorrupt, StorageFull, StoreError
 from ..loader._verifier import UNKNOWN_LENGTH, Verifier
 from ._steps import Readable
 from ._stream import decode, encode, iter_decode
@@ -109,8 +109,9 @@ class BlobStore:
         """The content length (the encoding's 8-byte header)."""
         with open(self.path(cid), "rb") as f:
             header = f.read(_LEN.size)
-        if len(header) != _LEN.size:
-            raise NotFound(f"the stored encoding of {cid} is truncated", hint="add the content again")
+        if len(header) != _LEN.size:  # held, but damaged: not a "not found"
+            raise StoreCorrupt(f"the stored encoding of {cid} is truncated (shorter than its length header)",
+                               hint="add the content again")
         return int(_LEN.unpack(header)[0])
 
     def content_offset(self, cid: CID, at: int) -> int:

@@ -40,7 +40,7 @@ from aiohttp import web
 from ..abi import Kind
 from ..bao import BlobStore, VerificationFailed
 from ..cid import CID
-from ..errors import AutocodecError, InvalidInput, NotFound, NotTrusted
+from ..errors import AutocodecError, InvalidInput, NotFound, NotTrusted, StoreCorrupt
 from ..loader._verifier import Verifier
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -77,6 +77,8 @@ async def bao_stream(request: web.Request) -> web.StreamResponse:
         pieces: Iterator[bytes] = store.serve_stream(cid, start or 0, count)
     except NotFound as exc:
         raise web.HTTPNotFound(text=exc.one_line() + "\n") from None
+    except StoreCorrupt as exc:
+        raise _stored_bad(request, cid, exc) from None
     except AutocodecError as exc:
         raise web.HTTPBadRequest(text=exc.one_line() + "\n") from None
     _whole_on_disk(request, store, cid)
@@ -200,6 +202,8 @@ def _held(request: web.Request) -> tuple[BlobStore, CID, int] | None:
             return None
         store = BlobStore(request.app[RUNTIME].home.root / "bao")
         return store, cid, store.length(cid)
+    except StoreCorrupt as exc:  # held but damaged: an error status, not another route's 404
+        raise _stored_bad(request, cid, exc) from None
     except AutocodecError:
         return None
 
