@@ -351,3 +351,47 @@ def test_standard_output_on_a_full_disk_is_named(home: Path, tmp_path: Path, arg
                               stderr=subprocess.PIPE, timeout=120)
     err = _one_line(proc)
     assert "InvalidInput: cannot write standard output: No space left on device" in err  # was: "OSError: No space..."
+
+
+def test_a_blob_writer_killed_mid_add_leaves_nothing_the_next_add_keeps(home: Path, tmp_path: Path) -> None:
+    """``bao add`` killed (SIGKILL) mid-way leaves its ``.part`` file; a later ``add`` removes it
+    once it is old enough, but never the ``.part`` of a writer still alive (it holds a lock),
+    however old its file looks."""
+    folder = home / "bao"
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+
+    def start() -> subprocess.Popen[bytes]:
+        before = set(folder.glob("*.part")) if folder.exists() else set()
+        proc = subprocess.Popen([sys.executable, "-m", "autocodec", "bao", "add", "-"], env=env,
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdin is not None
+        proc.stdin.write(os.urandom(1_000_000))
+        proc.stdin.flush()
+        deadline = time.monotonic() + 60
+        while not (set(folder.glob("*.part")) - before if folder.exists() else set()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return proc
+
+    def aged(part: Path) -> None:
+        old = time.time() - 3600
+        os.utime(part, (old, old))
+
+    killed = start()
+    (dead,) = folder.glob("*.part")
+    killed.kill()
+    killed.wait(timeout=60)
+    aged(dead)
+    alive = start()
+    try:
+        (live,) = set(folder.glob("*.part")) - {dead}
+        aged(live)
+        (tmp_path / "small").write_bytes(b"x" * 5000)
+        run_cli(home, "bao", "add", str(tmp_path / "small"))  # sweeps what a dead writer left, only that
+        assert not dead.exists() and live.exists()
+        out, err = alive.communicate(os.urandom(10_000), timeout=60)
+    finally:
+        if alive.poll() is None:
+            alive.kill()
+    assert alive.returncode == 0, err.decode()
+    cid = out.decode().strip()
+    assert (folder / f"{cid}.bao").exists() and not list(folder.glob("*.part"))

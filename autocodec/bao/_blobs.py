@@ -48,6 +48,31 @@ def _discard(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+STALE_PART_S = 60.0
+"""A ``.part`` file no process holds a lock on and untouched for this long was left by a writer
+that died (killed mid-``add``); the next ``add`` removes it."""
+
+
+def _sweep_stale_parts(root: Path) -> None:
+    """Remove the temporary files of writers that died. A live writer holds an exclusive
+    ``flock`` on its ``.part`` file for as long as it writes (the kernel drops it when the
+    process dies); the age check covers the instant between a file's creation and its lock."""
+    import fcntl
+    import time
+
+    now = time.time()
+    for part in root.glob("tmp*.part"):
+        with contextlib.suppress(OSError):
+            fd = os.open(part, os.O_RDONLY | os.O_NOFOLLOW)
+            try:
+                if now - os.fstat(fd).st_mtime < STALE_PART_S:
+                    continue
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # BlockingIOError: its writer is alive
+                part.unlink()
+            finally:
+                os.close(fd)
+
+
 def blake3_cid(root: bytes) -> CID:
     """CIDv1, raw codec, blake3 multihash of a 32-byte root hash."""
     return CID.build(RAW, bytes([BLAKE3, 32]) + root)
@@ -69,12 +94,18 @@ class BlobStore:
     def add(self, verifier: Verifier, src: Readable) -> CID:
         """Store a content stream of any size as its combined encoding; returns its CID.
         ``StorageFull`` when the disk (or the file size limit) is met, ``StoreError`` when the
-        folder cannot be written; nothing is left behind either way."""
+        folder cannot be written; nothing is left behind either way. What a killed writer left
+        (a ``.part`` file) is removed by a later ``add`` (``_sweep_stale_parts``)."""
+        import fcntl
+
         try:
             self.root.mkdir(parents=True, exist_ok=True)
+            _sweep_stale_parts(self.root)
             out = tempfile.NamedTemporaryFile(dir=self.root, suffix=".part", delete=False)  # noqa: SIM115
         except OSError as exc:
             raise self._cannot_store(exc) from None
+        with contextlib.suppress(OSError):  # where flock is not supported, no file is ever swept
+            fcntl.flock(out.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)  # held until closed: not stale
         with out:
             try:
                 cid = blake3_cid(encode(verifier, src, out))  # type: ignore[arg-type]
