@@ -83,6 +83,33 @@ def test_export_walks_depth_first_once_each_and_round_trips(store: BlockStore, t
             assert fresh.get(cid) == store.get(cid)
 
 
+def test_export_to_a_file_reports_its_own_error_when_the_clean_up_fails_too(store: BlockStore,
+                                                                            tmp_path: Path) -> None:
+    """``export_car_file``: the write's error is the one raised, even when removing the partial
+    file fails as well (here it has become a folder, which unlink refuses even to root)."""
+    from autocodec.store._links import builtin_links
+    from autocodec.errors import InvalidInput
+    from autocodec.store import export_car_file
+
+    root, _ = build_dag(store)
+    target = tmp_path / "dag.car"
+    (target / "taken").mkdir(parents=True)  # the rename onto a non-empty folder fails
+    partial = tmp_path / "dag.car.part"
+
+    def links(cid: CID, data: bytes) -> list[CID]:
+        if partial.is_file():
+            partial.unlink()
+            (partial / "x").mkdir(parents=True)
+        return list(builtin_links(cid, data))
+
+    with pytest.raises(InvalidInput, match="cannot write .*dag.car"):  # was: IsADirectoryError from the clean-up
+        export_car_file(store, root, target, links=links)
+    missing = tmp_path / "nowhere" / "dag.car"
+    with pytest.raises(InvalidInput, match="No such file") as caught:
+        export_car_file(store, root, missing)
+    assert "check that its folder exists" in caught.value.hint
+
+
 def test_export_skips_missing_blocks_and_reports_them(store: BlockStore) -> None:
     root, order = build_dag(store)
     store.delete(order[3])  # the shared leaf

@@ -161,18 +161,29 @@ def export_car_file(
     ahead: LinksAhead | None = None,
 ) -> CarExport:
     """``export_car`` to a file, written beside it and renamed into place only when complete."""
+    import contextlib
+    import errno
+
+    from ..errors import InvalidInput
+
     target = Path(path)
     partial = target.with_name(target.name + ".part")
+
+    def discard() -> None:  # a failed clean-up must not hide the error being raised
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+
     try:
         with open(partial, "wb") as out:
             result = export_car(store, root, out, links=links, ahead=ahead)
         os.replace(partial, target)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
-        from ..errors import InvalidInput
-
-        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", hint="check the path") from None
+        discard()
+        full = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}",
+                           hint="free space where the file goes" if full else
+                           "check that its folder exists and can be written") from None
     except BaseException:
-        partial.unlink(missing_ok=True)
+        discard()
         raise
     return result
