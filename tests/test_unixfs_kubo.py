@@ -499,6 +499,22 @@ def test_cat_of_a_symlink_writes_its_target_as_kubo(kubo: KuboRepo, home: Path, 
     assert kubo.ipfs("cat", f"{root}/rel").stdout == b"some/target/path"
 
 
+def test_cat_offsets_are_read_in_go_syntax_as_kubo(kubo: KuboRepo, home: Path, tmp_path: Path) -> None:
+    """``ipfs cat -o/-l`` are int64 options read by ``strconv.ParseInt(v, 0, 64)``: ``010`` is
+    octal 8, ``0x3``, ``0b11``, ``0o7``, ``1_0`` and ``+2`` are numbers, ``" 3"`` and 2^63 are
+    not. autocodec read them with Python's ``int(text, 0)`` (``010`` refused)."""
+    (tmp_path / "f").write_bytes(b"0123456789abcdef")
+    cid = kubo.ipfs("add", "-Q", "--pin=false", tmp_path / "f").stdout.decode().strip()
+    assert run_cli(home, "add", "-Q", str(tmp_path / "f")).stdout.decode().strip() == cid
+    for value in ("010", "0x3", "0b11", "0o7", "1_0", "+2", "9223372036854775807"):
+        for args in (["-o", value, "-l", "3"], ["-l", value]):
+            theirs = kubo.ipfs("cat", *args, cid)
+            assert run_cli(home, "cat", *args, cid).stdout == theirs.stdout, args
+    for value in (" 3", "9223372036854775808", "-1", "1__0", "3.0", "٣"):
+        assert kubo.ipfs("cat", "-o", value, cid, check=False).returncode != 0, value
+        assert run_cli(home, "cat", "-o", value, cid, check=False).returncode != 0, value
+
+
 # --- names that are not UTF-8 -------------------------------------------------------------------
 
 def _bytes_names_tree(base: Path) -> Path:

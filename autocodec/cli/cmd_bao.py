@@ -44,15 +44,17 @@ def _hash(text: str) -> bytes:
 
 
 def _nonnegative(what: str) -> Any:
+    """An int64 option as ``ipfs cat`` reads it (go-ipfs-cmds: ``strconv.ParseInt(v, 0, 64)``:
+    ``010`` is octal 8, ``0x10``, ``0b1``, ``1_0``, a leading ``+``), then Kubo's refusal of a
+    negative value."""
+    from .._goint import parse_base0
+
     def parse(text: str) -> int:
-        try:
-            value = int(text, 0)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+        value = parse_base0(text, 64, signed=True)
+        if value is None:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a 64-bit integer (Go syntax: 10, 0x0a, 012, 0b1010)")
         if value < 0:
             raise argparse.ArgumentTypeError(f"cannot specify negative {what}")  # Kubo's words
-        if value >= 1 << 64:
-            raise argparse.ArgumentTypeError(f"the {what} must be below 2^64")
         return value
 
     return parse
