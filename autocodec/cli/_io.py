@@ -181,24 +181,16 @@ def read_input(path: str | None, limit: int, what: str = "block") -> bytes:
 
 
 def write_stdout(data: bytes) -> None:
-    """Write bytes to stdout; on a closed pipe, silence stdout and re-raise BrokenPipeError."""
-    out = stdout_binary()
-    view = memoryview(data)
-    try:
+    """Write bytes to stdout; on a closed pipe, silence stdout and re-raise BrokenPipeError; a
+    full disk is ``InvalidInput`` naming standard output (``streaming_stdout``)."""
+    with streaming_stdout() as out:
         sys.stdout.flush()
+        view = memoryview(data)
         while view:  # a write interrupted by the reader going away returns short: loop
             written = out.write(view)
             if written is None:
                 raise BlockingIOError("stdout is non-blocking and full")
             view = view[written:]
-        out.flush()
-    except BrokenPipeError:
-        silence_stdout()
-        raise
-    except OSError as exc:
-        if exc.errno not in _FULL:
-            raise
-        raise _stdout_full(exc) from None
 
 
 @contextlib.contextmanager
