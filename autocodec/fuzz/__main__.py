@@ -2,7 +2,9 @@
 
 Runs each target until it has tried ``--examples`` inputs or spent ``--seconds`` (whichever
 comes first), prints one line per target, exits 1 on the first broken contract (the failing
-input is shrunk by Hypothesis and printed; it is also kept in ``.hypothesis/`` for replay).
+input is shrunk by Hypothesis and printed; no example database is written, so replay it from
+the printed input). A target may run past ``--seconds`` while Hypothesis shrinks a failure or
+finishes the example in hand.
 """
 
 from __future__ import annotations
