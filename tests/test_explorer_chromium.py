@@ -26,6 +26,7 @@ from tests._kubo import free_port
 from tests._serve_proc import ServeProcess
 
 pytestmark = pytest.mark.slow
+EXTRA_SESSIONS: list["Browser"] = []  # closed with the module's fixture
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-dev-shm-usage", "--window-size=1280,1400"]
@@ -46,10 +47,12 @@ def _require_chromium() -> tuple[str, str]:
 class Browser:
     """A WebDriver session (W3C protocol) on a local chromedriver."""
 
-    def __init__(self, driver_url: str, browser: str, profile: Path) -> None:
+    def __init__(self, driver_url: str, browser: str, profile: Path, prefs: dict[str, Any] | None = None) -> None:
         self.base = driver_url
-        caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
-            "binary": browser, "args": [*FLAGS, f"--user-data-dir={profile}"]}}}}
+        options: dict[str, Any] = {"binary": browser, "args": [*FLAGS, f"--user-data-dir={profile}"]}
+        if prefs:
+            options["prefs"] = prefs
+        caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}}
         self.session = self._call("POST", "/session", caps)["sessionId"]
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
@@ -73,6 +76,12 @@ class Browser:
 
     def find_all(self, css: str) -> list[str]:
         return [e[ELEMENT] for e in self.s("POST", "/elements", {"using": "css selector", "value": css})]
+
+    def type(self, css: str, text: str) -> None:
+        self.s("POST", f"/element/{self.find(css)}/value", {"text": text})
+
+    def script(self, source: str) -> Any:
+        return self.s("POST", "/execute/sync", {"script": source, "args": []})
 
     def click(self, css: str) -> None:
         self.s("POST", f"/element/{self.find(css)}/click", {})
@@ -118,6 +127,8 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Any:
                 yield world, server, browser, tmp
             finally:
                 browser.close()
+                for extra in EXTRA_SESSIONS:
+                    extra.close()
     finally:
         driver.terminate()
         driver.wait(timeout=20)
@@ -227,3 +238,69 @@ def test_block_content_and_unixfs_names_never_become_markup(setup: Any) -> None:
     assert script("return document.querySelectorAll('#entries img').length") == 0
     assert name in browser.text("#entries")
     browser.screenshot(tmp / "hostile.png")
+
+
+def test_a_users_path_search_box_links_back_and_forward(setup: Any) -> None:
+    """A CID typed into the search box (with ``ipfs://``, a path and spaces), a link clicked,
+    back and forward; then junk typed: the error page is typed and has the box again (before,
+    an error page was a bare status heading with no way on but a link to the index)."""
+    world, server, browser, tmp = setup
+    w: ExplorerWorld = world
+    browser.open(f"{server.url}/explore/")
+    assert browser.text("h1") == "autocodec explorer"
+    browser.type("#go input", f"  ipfs://{w.commit}/tree  ")
+    browser.click("#go button")
+    assert browser.url().endswith(f"/explore/{w.commit}/tree") and browser.text("#cid") == str(w.tree)
+    browser.click(f'a.link[data-cid="{w.blob}"]')
+    assert browser.text("#cid") == str(w.blob)
+    browser.s("POST", "/back", {})
+    assert browser.url().endswith(f"/explore/{w.commit}/tree") and browser.text("#cid") == str(w.tree)
+    browser.s("POST", "/forward", {})
+    assert browser.text("#cid") == str(w.blob)
+    browser.type("#go input", "not a cid/../x?y#z")
+    browser.click("#go button")
+    assert browser.text("h1") == "400 Bad Request"
+    assert browser.script("return document.getElementById('error').dataset.error") == "InvalidCID"
+    assert browser.script("return document.title") == "explore: 400 Bad Request"
+    browser.type("#go input", str(w.eth_header))
+    browser.click("#go button")
+    assert browser.text("#cid") == str(w.eth_header)
+
+
+def test_the_search_box_works_without_javascript(setup: Any) -> None:
+    """The page says it works without its script: in a Chromium with JavaScript off, a CID and
+    path typed into the box opens its page (the form had no action: it reloaded the page)."""
+    world, server, browser, tmp = setup
+    w: ExplorerWorld = world
+    plain = Browser(browser.base, shutil.which("chromium") or "chromium", tmp / "profile-nojs",
+                    prefs={"profile.managed_default_content_settings.javascript": 2})
+    EXTRA_SESSIONS.append(plain)
+    plain.open(f"{server.url}/explore/{w.folder}")
+    plain.type("#go input", f"/ipfs/{w.commit}/tree")
+    plain.click("#go button")
+    assert plain.url().endswith(f"/explore/{w.commit}/tree"), plain.url()
+    assert plain.text("#cid") == str(w.tree)
+    plain.click("#toggle-hex")  # the script is off: the button does nothing, the bytes stay
+    assert plain.text("#hex")
+
+
+def test_a_bidi_override_in_a_name_cannot_reorder_the_crumbs(setup: Any) -> None:
+    """A field named with U+202E (right-to-left override) on the walked path: each crumb is
+    still drawn right of the one before it (before, the override ran on past its crumb and
+    drew the following crumbs reversed, to its left: the path shown was not the path)."""
+    from tests._cli import run_cli
+
+    world, server, browser, tmp = setup
+    w: ExplorerWorld = world
+    doc = tmp / "bidi.json"
+    evil = "\u202etxt.exe"
+    doc.write_text(json.dumps({evil: {"/": str(w.commit)}}))
+    block = run_cli(w.home, "dag", "put", "--store-codec", "dag-json", str(doc)).stdout.decode().split()[-1]
+    browser.open(f"{server.url}/explore/{block}")
+    browser.click(f'a.link[data-cid="{w.commit}"]')
+    browser.click(f'a.link[data-cid="{w.tree}"]')
+    assert browser.text("#cid") == str(w.tree)
+    lefts = browser.script("return Array.from(document.querySelectorAll('#crumbs a'))"
+                           ".map(a => a.getBoundingClientRect().left)")
+    assert len(lefts) == 3 and lefts == sorted(lefts), lefts
+    browser.screenshot(tmp / "bidi.png")

@@ -13,12 +13,22 @@ Invariants:
 - Every explorer response (pages, index, errors, static files) carries ``nosniff`` and the
   Content-Security-Policy of ``_page_headers``.
 - The page is bounded: at most ``MAX_HEX`` bytes shown in hex, ``MAX_ITEMS`` items per map or
-  list and ``MAX_DEPTH`` levels of nesting (the rest is counted, not shown).
+  list, ``MAX_DEPTH`` levels of nesting, ``MAX_VALUES`` values in all, ``MAX_STRING``
+  characters of any one string or key and ``MAX_TEXT`` characters of strings and keys in all
+  (the rest is counted, not shown): a 2 MiB block of nested lists or one long string is a page
+  of some hundred KiB, not of tens of MB.
+- A link whose field name cannot be a path segment (empty, ``.``, ``..``, holding ``/``) or
+  whose path would be over the gateway's segment limit opens by CID: every link leads to the
+  block it names.
+- Text from a block or a path is isolated for bidi (``unicode-bidi: isolate`` in the CSS): an
+  override (U+202E) inside one name cannot reorder the breadcrumbs or headings around it.
 """
 
 from __future__ import annotations
 
 import html
+import http
+import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +37,7 @@ from aiohttp import web
 from .. import errors
 from ..cid import CID
 from ..dag import parse_path
-from ._gateway import content_path, href_path
+from ._gateway import MAX_SEGMENTS, content_path, href_path
 from ._gateway import shown as display_text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,6 +47,10 @@ STATIC = Path(__file__).with_name("static")
 MAX_HEX = 4096
 MAX_ITEMS = 500
 MAX_DEPTH = 24
+MAX_VALUES = 5000
+MAX_STRING = 1024
+MAX_TEXT = 65536
+_NOT_SEGMENTS = ("", ".", "..")
 
 
 def _e(text: object) -> str:
@@ -47,33 +61,59 @@ def _href(segments: list[str]) -> str:
     return "/explore/" + href_path(segments)
 
 
+def _addressable(segments: list[str]) -> bool:
+    """Whether ``segments`` survive a trip through a URL path (``parse_path`` cleans and splits)."""
+    return len(segments) <= MAX_SEGMENTS and all(s not in _NOT_SEGMENTS and "/" not in s for s in segments)
+
+
+def _why(shown: int) -> str:
+    return "" if shown >= MAX_ITEMS else f" (the page shows at most {MAX_VALUES} values)"
+
+
 class _Render:
     """Renders a data-model value as nested HTML, counting what it leaves out."""
 
     def __init__(self, base: list[str], by_path: bool = True) -> None:
         self.base = base
         self.by_path = by_path  # False for dag-pb: /ipfs/ paths name UnixFS entries, not fields
+        self.values_left = MAX_VALUES
+        self.text_left = MAX_TEXT
+
+    def text(self, text: str) -> str:
+        """``text`` escaped, cut to ``MAX_STRING`` characters and to what is left of ``MAX_TEXT``."""
+        keep = max(0, min(len(text), MAX_STRING, self.text_left))
+        self.text_left -= keep
+        if keep == len(text):
+            return _e(text)
+        return f'{_e(text[:keep])}<span class="more"> &hellip; ({len(text) - keep} more characters)</span>'
+
+    def _full(self) -> bool:
+        return self.values_left <= 0
 
     def value(self, value: Any, at: list[str], depth: int = 0) -> str:
+        self.values_left -= 1
         if depth > MAX_DEPTH:
             return '<span class="more">(nested deeper than shown)</span>'
         if isinstance(value, CID):
-            here = _href(self.base + at) if self.by_path else f"/explore/{value}"
+            path = self.base + at
+            here = _href(path) if self.by_path and _addressable(path) else f"/explore/{value}"
             return (f'<a class="link" data-cid="{_e(value)}" href="{_e(here)}">{_e(value)}</a> '
-                    f'<a class="bycid" title="open this CID alone" href="/explore/{_e(value)}">&#8599;</a>')
+                    f'<a class="bycid" title="open this CID alone" aria-label="open {_e(value)} alone" '
+                    f'href="/explore/{_e(value)}">&#8599;</a>')
         if isinstance(value, dict):
             rows = []
             for i, (key, item) in enumerate(value.items()):
-                if i >= MAX_ITEMS:
-                    rows.append(f'<tr><td colspan="2" class="more">{len(value) - MAX_ITEMS} more fields</td></tr>')
+                if i >= MAX_ITEMS or self._full():
+                    rows.append(f'<tr><td colspan="2" class="more">{len(value) - i} more fields{_why(i)}</td></tr>')
                     break
-                rows.append(f'<tr><th>{_e(key)}</th><td>{self.value(item, [*at, str(key)], depth + 1)}</td></tr>')
+                rows.append(f'<tr><th>{self.text(str(key))}</th>'
+                            f'<td>{self.value(item, [*at, str(key)], depth + 1)}</td></tr>')
             return f'<table class="map">{"".join(rows)}</table>' if rows else '<span class="kind">{}</span>'
         if isinstance(value, list):
             items = []
             for i, item in enumerate(value):
-                if i >= MAX_ITEMS:
-                    items.append(f'<li class="more">{len(value) - MAX_ITEMS} more items</li>')
+                if i >= MAX_ITEMS or self._full():
+                    items.append(f'<li class="more">{len(value) - i} more items{_why(i)}</li>')
                     break
                 items.append(f'<li value="{i}">{self.value(item, [*at, str(i)], depth + 1)}</li>')
             return f'<ol class="list" start="0">{"".join(items)}</ol>' if items else '<span class="kind">[]</span>'
@@ -83,7 +123,7 @@ class _Render:
             more = f" &hellip; ({len(data)} bytes)" if len(data) > 64 else f" ({len(data)} bytes)"
             return f'<code class="bytes">0x{shown}</code><span class="kind">{more}</span>'
         if isinstance(value, str):
-            return f'<span class="string">{_e(value)}</span>'
+            return f'<span class="string">{self.text(value)}</span>'
         if value is None:
             return '<span class="null">null</span>'
         if isinstance(value, bool):
@@ -137,7 +177,7 @@ def render(runtime: "Runtime", text: str) -> tuple[int, str]:
     path = parse_path("/ipfs/" + text)
     target = locate(runtime, path)
     root = [path.root_text]
-    crumbs = [f'<a href="{_e(_href(root))}">{_e(path.root_text)}</a>']
+    crumbs = [f'<a href="{_e(_href(root))}">{_e(path.root_text)}</a>']  # isolated for bidi: explorer.css
     for i, seg in enumerate(path.segments):
         crumbs.append(f'<a href="{_e(_href(root + list(path.segments[: i + 1])))}">{_e(seg)}</a>')
     walked = list(path.segments)
@@ -146,20 +186,23 @@ def render(runtime: "Runtime", text: str) -> tuple[int, str]:
         node = runtime.decode_block(target.cid, target.data, verified=True)
         shown = renderer.value(target.value if target.remainder else node, list(target.remainder))
         status = 200
-    except (errors.UnsupportedFormat, errors.Untrusted) as exc:  # the bytes are still worth showing
+    except (errors.UnsupportedFormat, errors.Untrusted, errors.InvalidBlock, errors.SandboxError) as exc:
+        from ._app import public_text
         from ._gateway import status_for_gateway
 
-        shown = f'<p class="error" id="undecoded">Not decoded: {_e(exc.message)}</p>'
-        status = status_for_gateway(exc)  # 501 nothing serves the codec, 403 its decoder is not trusted
+        # the bytes are still worth showing: 501 nothing serves the codec, 403 its decoder is not
+        # trusted (e.g. revoked), 500 the bytes are not a block of their codec (as /ipfs/ answers)
+        shown = (f'<p class="error" id="undecoded" data-error="{_kind(exc)}">Not decoded '
+                 f"({_kind(exc)}): {_e(public_text(exc.message, runtime))}</p>"
+                 f'<p class="hint">{_e(public_text(exc.hint, runtime))}</p>')
+        status = status_for_gateway(exc)
     unixfs = _unixfs_note(runtime, target.cid, target.data, root + walked)
     inside = f" at <code>{_e('/'.join(target.remainder))}</code> inside the block" if target.remainder else ""
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>explore {_e(target.cid)}</title><link rel="stylesheet" href="/explore-static/explorer.css"></head>
 <body data-cid="{_e(target.cid)}">
-<header><a class="home" href="/explore/{_e(target.cid)}">autocodec explorer</a>
-<form id="go"><input name="cid" placeholder="CID or CID/path" aria-label="CID or path"><button>explore</button></form>
-</header>
+{_HEADER}
 <main>
 <nav class="crumbs" id="crumbs">{' / '.join(crumbs)}</nav>
 <h1><code id="cid">{_e(target.cid)}</code>{inside}</h1>
@@ -185,7 +228,8 @@ def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str]) -> st
         node = _unixfs.classify(cid, data)
         if node.kind in ("directory", "hamt"):
             listing = _unixfs.entries(runtime, cid, data, runtime.limits, MAX_ITEMS)
-            rows = "".join(f'<tr><td><a class="entry" href="{_e(_href(at + [name]))}">{_e(name)}</a></td>'
+            clip = _Render(at)
+            rows = "".join(f'<tr><td><a class="entry" href="{_e(_href(at + [name]))}">{clip.text(name)}</a></td>'
                            f'<td><code>{_e(link)}</code></td><td>{_e("" if size is None else size)}</td></tr>'
                            for name, link, size in listing)
             return (f'<section><h2>UnixFS {node.kind}</h2><table class="entries" id="entries">{rows}</table>'
@@ -198,36 +242,77 @@ def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str]) -> st
     return ""
 
 
+_HEADER = ('<header><a class="home" href="/explore/">autocodec explorer</a>'
+           '<form id="go" action="/explore/" method="get" role="search"><input name="cid" '
+           'placeholder="CID or CID/path" aria-label="CID or path"><button>explore</button></form></header>')
+"""The header of every page: the search form works without the script (``GET /explore/?cid=``
+is redirected to the page; the script only spares the round trip)."""
+
+
+def _typed_path(text: str) -> str:
+    """What a user typed into the form (``CID[/path]``, ``/ipfs/CID``, ``ipfs://CID``) as the
+    explorer's URL path, each segment percent-encoded (as the script does)."""
+    text = text.strip()
+    for prefix in ("ipfs://", "/ipfs/", "ipfs/", "/ipld/", "ipld/"):
+        if text.startswith(prefix):
+            text = text[len(prefix):]
+            break
+    return "/explore/" + "/".join(urllib.parse.quote(seg, safe="") for seg in text.split("/"))
+
+
 async def explore(request: web.Request) -> web.Response:
-    from ._app import RUNTIME, _run, public_text
+    from ._app import RUNTIME, _run
     from ._gateway import status_for_gateway
 
     runtime = request.app[RUNTIME]
     text = content_path(request, "/explore/")
     if not text:
+        typed = request.query.get("cid", "").strip()
+        if typed:  # the search form, sent without the script
+            raise web.HTTPSeeOther(_typed_path(typed))
         return web.Response(text=_index_page(), content_type="text/html")
     try:
         status, page = await _run(request, render, runtime, text)
     except Exception as exc:  # noqa: BLE001 - shown as a page with a status, never a traceback
         status = status_for_gateway(exc)
-        message = public_text(exc.message, runtime) if isinstance(exc, errors.AutocodecError) else \
-            getattr(exc, "text", "unexpected error (see the server log)")
-        hint = public_text(exc.hint, runtime) if isinstance(exc, errors.AutocodecError) else ""
-        page = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>explore: error</title>'
-                f'<link rel="stylesheet" href="/explore-static/explorer.css"></head><body><main>'
-                f'<h1>{status}</h1><p class="error" id="error">{_e(message)}</p><p>{_e(hint)}</p>'
-                f'<p><a href="/explore/">explorer</a></p></main></body></html>')
+        page = _error_page(status, exc, runtime)
         runtime.metrics.inc("errors_total", route="explore", error=type(exc).__name__)
     runtime.metrics.inc("explore_total")
     return web.Response(text=page, status=status, content_type="text/html")  # headers: _page_headers
 
 
+def _error_page(status: int, exc: BaseException, runtime: "Runtime") -> str:
+    """An error as a page: its status and reason, its type (``BlockNotFound``...), what went
+    wrong and what to do next, and the search form to go on."""
+    from ._app import public_text
+
+    if isinstance(exc, errors.AutocodecError):
+        kind, message, hint = _kind(exc), public_text(exc.message, runtime), public_text(exc.hint, runtime)
+    else:  # an aiohttp HTTPException carries its text; anything else is not shown
+        kind, message, hint = "InternalError", getattr(exc, "text", "unexpected error"), "see the server log"
+    try:
+        reason = http.HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Error"
+    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>explore: {status} {_e(reason)}'
+            f'</title><link rel="stylesheet" href="/explore-static/explorer.css"></head><body>{_HEADER}<main>'
+            f'<h1>{status} {_e(reason)}</h1><p class="error" id="error" data-error="{_e(kind)}">'
+            f'<code>{_e(kind)}</code>: {_e(message)}</p><p class="hint">{_e(hint)}</p>'
+            '<p><a href="/explore/">explorer</a></p></main>'
+            '<script src="/explore-static/explorer.js"></script></body></html>')
+
+
+def _kind(exc: errors.AutocodecError) -> str:
+    """The error's public type: its nearest class in ``autocodec.errors`` (a wing's own
+    subclass, e.g. the gateway's ``MissingPath``, is shown as the ``PathNotFound`` it is)."""
+    return next(c.__name__ for c in type(exc).__mro__ if c.__module__ == errors.__name__)
+
+
 def _index_page() -> str:
     return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>autocodec explorer</title>'
-            '<link rel="stylesheet" href="/explore-static/explorer.css"></head><body><header>'
-            '<a class="home" href="/explore/">autocodec explorer</a><form id="go"><input name="cid" '
-            'placeholder="CID or CID/path" aria-label="CID or path"><button>explore</button></form></header>'
-            "<main><p>Give a CID of any codec the server's pinned sets decode.</p></main>"
+            f'<link rel="stylesheet" href="/explore-static/explorer.css"></head><body>{_HEADER}'
+            "<main><h1>autocodec explorer</h1><p>Give a CID of any codec the server's pinned sets decode, "
+            "with a path if you like (<code>CID/field/0</code>).</p></main>"
             '<script src="/explore-static/explorer.js"></script></body></html>')
 
 

@@ -1,0 +1,130 @@
+"""The explorer's pages over plain HTTP (aiohttp test client, a real runtime and store): big
+blocks stay small pages, a malformed block is still a page with its bytes, links under field
+names a path cannot hold lead to their block, error pages are typed, and the search form works
+without the script. The browser side is tests/test_explorer_chromium.py."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from autocodec import CID, builtin
+from autocodec.registry import Runtime
+from autocodec.serve import make_app
+
+
+def _get(runtime: Runtime, *paths: str) -> list[tuple[int, str, str]]:
+    """``(status, Location, body)`` of each path, redirects not followed."""
+    async def go() -> list[tuple[int, str, str]]:
+        out = []
+        async with TestClient(TestServer(make_app(runtime, workers=2))) as client:
+            for path in paths:
+                resp = await client.get(path, allow_redirects=False)
+                out.append((resp.status, resp.headers.get("Location", ""), await resp.text()))
+        return out
+
+    return asyncio.run(go())
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Any:
+    with Runtime(tmp_path / "home", default_set=False) as rt:
+        yield rt
+
+
+def _put(runtime: Runtime, value: Any) -> CID:
+    return runtime.put(builtin.encode(value, "dag-cbor"), "dag-cbor")
+
+
+def test_big_blocks_are_bounded_pages(runtime: Runtime) -> None:
+    """A 1.5 MB string, 700 lists of 700 numbers (a 1.4 MiB block) and a list of 100,000 items:
+    each page under 512 KiB, with notes saying what was left out (before: 6 MB and 13 MB pages;
+    strings were shown whole and the 500-items-per-list bound multiplied with nesting)."""
+    big_string = _put(runtime, {"s": "<" * 1_500_000, "t": "ok"})
+    nested = _put(runtime, [list(range(700)) for _ in range(700)])
+    long_list = _put(runtime, list(range(100_000)))
+    many_keys = _put(runtime, {"k" * 2000 + str(i): i for i in range(400)})
+    pages = _get(runtime, *(f"/explore/{c}" for c in (big_string, nested, long_list, many_keys)))
+    for status, _, page in pages:
+        assert status == 200 and len(page) < 512 * 1024, (status, len(page))
+    assert "1498976 more characters" in pages[0][2] and ">ok<" in pages[0][2]
+    assert "more items (the page shows at most 5000 values)" in pages[1][2]
+    assert "99500 more items" in pages[2][2]
+    assert "more characters" in pages[3][2]
+
+
+def test_a_malformed_block_is_a_page_with_its_bytes(runtime: Runtime) -> None:
+    """Bytes under a dag-cbor CID that are not DAG-CBOR: the page still shows the CID, size and
+    bytes, and says why it was not decoded, typed (before: a bare "500" page, no bytes)."""
+    data = b"\xa1\x61"
+    cid = runtime.cid_for(data, 0x71)
+    runtime.store.put(cid, data)
+    [(status, _, page)] = _get(runtime, f"/explore/{cid}")
+    assert status == 500
+    assert f'<code id="cid">{cid}</code>' in page and '<code id="size">2</code>' in page
+    assert 'id="hex"' in page and "a1 61" in page
+    assert re.search(r'id="undecoded" data-error="InvalidBlock">Not decoded \(InvalidBlock\): dag-cbor', page)
+
+
+def _hrefs(page: str) -> dict[str, str]:
+    """data-cid -> href of each link anchor on a page."""
+    return {cid: html.unescape(href) for cid, href in re.findall(r'<a class="link" data-cid="([^"]+)" href="([^"]+)"',
+                                                                  page)}
+
+
+def test_every_link_leads_to_its_block_whatever_its_field_name(runtime: Runtime) -> None:
+    """Links under the keys "", ".", "..", "a/b" and "%2F" (which a URL path cannot carry as one
+    segment) open their block by CID; a link under a plain key extends the path. Each href,
+    followed, is the page of the block it names (before: "a/b" was a 404, ".." the parent)."""
+    keys = ["", ".", "..", "a/b", "%2F", "plain"]
+    targets = {key: _put(runtime, {"name": key}) for key in keys}
+    root = _put(runtime, {key: cid for key, cid in targets.items()})
+    [(status, _, page)] = _get(runtime, f"/explore/{root}")
+    assert status == 200
+    hrefs = _hrefs(page)
+    assert len(hrefs) == len(keys)
+    assert hrefs[str(targets["plain"])] == f"/explore/{root}/plain"
+    assert hrefs[str(targets["a/b"])] == f"/explore/{targets['a/b']}"
+    answers = _get(runtime, *(hrefs[str(targets[key])] for key in keys))
+    for key, (status, _, linked) in zip(keys, answers):
+        assert status == 200, (key, status, linked[:300])
+        assert f'<code id="cid">{targets[key]}</code>' in linked, key
+
+
+def test_error_pages_are_typed_and_lead_on(runtime: Runtime) -> None:
+    """A block not held, a field that is not there, a bad CID: each page says the status and
+    its reason, the error's public type and what to do, and has the search form (before: a
+    bare "404" heading; the gateway's own MissingPath class would have been shown)."""
+    held = _put(runtime, {"a": 1})
+    missing = "bafyreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku"
+    pages = _get(runtime, f"/explore/{missing}", f"/explore/{held}/nope", "/explore/not-a-cid")
+    expect = [(404, "Not Found", "BlockNotFound"), (404, "Not Found", "PathNotFound"), (400, "Bad Request", "InvalidCID")]
+    for (status, _, page), (code, reason, kind) in zip(pages, expect):
+        assert status == code
+        assert f"<title>explore: {code} {reason}</title>" in page and f"<h1>{code} {reason}</h1>" in page
+        assert f'data-error="{kind}"><code>{kind}</code>: ' in page, page
+        assert '<p class="hint">' in page and '<form id="go" action="/explore/" method="get"' in page
+
+
+def test_the_search_form_works_without_the_script(runtime: Runtime) -> None:
+    """The form submits ``GET /explore/?cid=...`` (it had no action: without the script it
+    reloaded the same page); that is a redirect to the page, prefixes and spaces cleaned, each
+    segment escaped; an empty box is the index."""
+    cid = _put(runtime, {"a": {"b": 1}})
+    v0ish = "QmNLei78zWmzUdbeRB3CiUfAizWUrbeeZh5K1rhAQKCh51"
+    answers = _get(runtime, f"/explore/?cid=+ipfs://{cid}/a/b+", f"/explore/?cid=/ipfs/{v0ish}",
+                   "/explore/?cid=junk%3Fx/%23y", "/explore/?cid=+", "/explore/")
+    assert answers[0][:2] == (303, f"/explore/{cid}/a/b")
+    assert answers[1][:2] == (303, f"/explore/{v0ish}")
+    assert answers[2][:2] == (303, "/explore/junk%3Fx/%23y")
+    for status, _, page in answers[3:]:
+        assert status == 200 and "<h1>autocodec explorer</h1>" in page
+        assert '<form id="go" action="/explore/" method="get"' in page
+    [(status, _, page)] = _get(runtime, answers[0][1])
+    assert status == 200 and "inside the block" in page
