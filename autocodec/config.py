@@ -78,6 +78,13 @@ class SandboxLimits:
     inline_compile_functions: int = 2_000
     inline_compile_loops: int = 2_000
     """Most 0x03 bytes (an upper bound on ``loop`` opcodes) in a code section compiled in-process."""
+    inline_compile_body_bytes: int = 16 * KiB
+    """Largest function body compiled in-process (shipped modules: <= 10 KiB). Branches cost more
+    than linearly within one function: a 125 KB body of nested ``if`` took ~11 s in-process."""
+    inline_compile_locals: int = 100_000
+    """Most locals declared by all function bodies of a module compiled in-process (shipped
+    modules: <= 410). Each costs compile time whether used or not: 1990 functions of 50 000
+    locals (14 KB of code) took ~8 s."""
     compile_timeout_ms: int = 20_000
     """Wall-clock bound on compiling one module in the child process (a refusal is remembered)."""
     compile_memory_bytes: int = 1024 * MiB

@@ -174,3 +174,75 @@ def test_limits_are_plain_config() -> None:
     limits = dataclasses.replace(small_limits(), max_functions=5)
     with pytest.raises(ModuleRejected, match="over the cap of 5"):
         inspect_module(wat_module("ok_echo"), limits=limits)
+
+
+# --- the in-process envelope also bounds one body's size and the declared locals -------------
+
+
+def _with_locals(functions: int, count: int) -> bytes:
+    """ok_echo plus ``functions`` empty functions each declaring ``count`` i64 locals (one run:
+    a few bytes a function, so the code section stays tiny)."""
+    from autocodec.cid import decode_varint, encode_varint
+
+    base = _with("(func)\n" * functions)
+    out, off = bytearray(base[:8]), 8
+    while off < len(base):
+        sid = base[off]
+        size, start = decode_varint(base, off + 1)
+        payload, off = base[start:start + size], start + size
+        if sid == 10:
+            n, pos = decode_varint(payload, 0)
+            bodies = []
+            for _ in range(n):
+                length, pos = decode_varint(payload, pos)
+                body, pos = payload[pos:pos + length], pos + length
+                if body == b"\x00\x0b":
+                    body = b"\x01" + encode_varint(count) + b"\x7e\x0b"
+                bodies.append(encode_varint(len(body)) + body)
+            payload = encode_varint(n) + b"".join(bodies)
+        out += bytes([sid]) + encode_varint(len(payload)) + payload
+    return bytes(out)
+
+
+def _nested_ifs(depth: int) -> str:
+    return "(func (param i32)\n" + "local.get 0\nif\n" * depth + "end\n" * depth + ")\n"
+
+
+def test_big_bodies_and_many_locals_compile_in_the_bounded_child() -> None:
+    """Found by the sandbox sweep: the in-process envelope counted only code bytes, functions
+    and 0x03 bytes, so one 125 KB body of nested ``if`` (10.8 s, ~230 MiB) or 1990 functions of
+    49 151 locals in 14 KB of code (~8 s) compiled in-process, beyond compile_timeout_ms."""
+    from autocodec.config import SandboxLimits
+    from autocodec.loader._compile import in_process
+    from autocodec.loader._wasmparse import parse
+
+    limits = SandboxLimits()
+    ifs = parse(_with(_nested_ifs(4_000)))  # one ~20 KB body: over inline_compile_body_bytes
+    assert ifs.code_bytes <= limits.inline_compile_bytes and ifs.loop_bytes <= limits.inline_compile_loops
+    assert not in_process(ifs, limits)
+    many = parse(_with_locals(10, 49_151))  # 491 510 locals in ~100 bytes of code
+    echo = parse(_with("")).locals  # ok_echo's own
+    assert many.locals == echo + 10 * 49_151 and many.code_bytes < 2_000
+    assert not in_process(many, limits)
+    assert parse(_with_locals(10, 100)).locals == echo + 1_000
+    assert in_process(parse(_with_locals(10, 100)), limits)
+    for shipped in sorted((Path(__file__).parent.parent / "wasm-src").glob("*/*.wasm")):
+        assert in_process(parse(shipped.read_bytes()), limits), shipped.name
+
+
+def test_many_local_runs_count_as_the_per_function_cap() -> None:
+    from autocodec.loader._wasmparse import _body_locals
+
+    runs = 65
+    head = bytes([runs]) + b"\x00\x7f" * runs + b"\x0b"  # 65 runs of zero locals: the read stops at 64
+    assert _body_locals(head, 0, len(head)) == 50_000
+    assert _body_locals(b"\x01\xff", 0, 2) == 0  # malformed: validation refuses it, not this count
+
+
+def test_a_locals_bomb_is_refused_at_the_compile_deadline() -> None:
+    wasm = _with_locals(1_980, 49_151)  # under the function count; third LEB byte 0x02: no 0x03 byte
+    limits = _limits(compile_timeout_ms=1_000)
+    started = time.monotonic()
+    with pytest.raises(CompileRefused, match="compile_timeout_ms"):
+        Sandbox(limits).load(wasm)
+    assert time.monotonic() - started < 5

@@ -5,9 +5,13 @@ Invariants:
 - ``compile_module`` returns a ``wasmtime.Module`` for ``engine`` or raises
   ``CompileRefused`` (a ``ModuleRejected``); it never holds a lock while compiling.
 - In-process only when the code section is at most ``limits.inline_compile_bytes``, defines at
-  most ``limits.inline_compile_functions`` functions and has at most
-  ``limits.inline_compile_loops`` 0x03 bytes (loops dominate compile cost; the worst case
-  within these bounds is about a second and ~130 MiB). Otherwise a fresh
+  most ``limits.inline_compile_functions`` functions, has at most
+  ``limits.inline_compile_loops`` 0x03 bytes (loops dominate compile cost), no function body
+  over ``limits.inline_compile_body_bytes`` (branches cost more than linearly within one
+  function: one 125 KB body of nested ``if`` or of ``br_if`` took 10-11 s) and at most
+  ``limits.inline_compile_locals`` declared locals in all (each costs compile time: 1990
+  functions of 49 151 locals, 14 KB of code, took ~8 s). The worst case within these bounds is
+  about two seconds and ~140 MiB. Otherwise a fresh
   interpreter (``python -m autocodec.loader._compile``) compiles with ``RLIMIT_DATA =
   limits.compile_memory_bytes`` and ``RLIMIT_CPU``, is killed at ``limits.compile_timeout_ms``,
   and hands back wasmtime's serialized artifact on stdout; the parent deserializes it (the
@@ -50,6 +54,8 @@ def in_process(summary: WasmSummary | None, limits: SandboxLimits) -> bool:
         and summary.code_bytes <= limits.inline_compile_bytes
         and summary.functions <= limits.inline_compile_functions
         and summary.loop_bytes <= limits.inline_compile_loops
+        and summary.largest_body <= limits.inline_compile_body_bytes
+        and summary.locals <= limits.inline_compile_locals
     )
 
 

@@ -42,6 +42,7 @@ class WasmSummary:
     code_bytes: int = 0  # size of the code section
     largest_body: int = 0  # bytes of the largest function body
     loop_bytes: int = 0  # 0x03 bytes in the code section: an upper bound on its ``loop`` opcodes
+    locals: int = 0  # locals declared by all bodies (an upper bound: see ``_body_locals``)
 
 
 class _Reader:
@@ -136,6 +137,28 @@ def _skip_import_desc(r: _Reader, kind: int) -> int | None:
     return None
 
 
+_MAX_FUNCTION_LOCALS = 50_000  # wasmtime's (wasmparser's) cap on one function's locals
+_LOCAL_RUNS_READ = 64
+
+
+def _body_locals(wasm: bytes, pos: int, end: int) -> int:
+    """Locals declared at the head of the body ``wasm[pos:end]``, at most what wasmtime accepts
+    in one function; a body with more than ``_LOCAL_RUNS_READ`` runs counts as that cap (so the
+    read stays short whatever the body). Malformed heads count 0: validation refuses them."""
+    r = _Reader(wasm, pos, end)
+    try:
+        runs = r.u32()
+        if runs > _LOCAL_RUNS_READ:
+            return _MAX_FUNCTION_LOCALS
+        total = 0
+        for _ in range(runs):
+            total += r.u32()
+            r.byte()
+    except ModuleRejected:
+        return 0
+    return min(total, _MAX_FUNCTION_LOCALS)
+
+
 def parse(wasm: bytes) -> WasmSummary:
     """Summarise a Wasm binary; raises ``ModuleRejected`` when it is not one."""
     if not wasm.startswith(MAGIC):
@@ -176,13 +199,15 @@ def parse(wasm: bytes) -> WasmSummary:
             out.code_bytes = size
             out.loop_bytes = wasm.count(b"\x03", body.pos, body.end)
             out.functions = body.u32()
-            largest = 0
+            largest = declared = 0
             for _ in range(out.functions):  # at least one byte a body: bounded by the section
                 n = body.u32()
+                declared += _body_locals(wasm, body.pos, body.pos + n)
                 body.skip(n)
                 if n > largest:
                     largest = n
             out.largest_body = largest
+            out.locals = declared
         elif section == 7:
             for _ in range(body.u32()):
                 name = body.name()
