@@ -128,3 +128,26 @@ def test_the_search_form_works_without_the_script(runtime: Runtime) -> None:
         assert '<form id="go" action="/explore/" method="get"' in page
     [(status, _, page)] = _get(runtime, answers[0][1])
     assert status == 200 and "inside the block" in page
+
+
+@pytest.mark.parametrize("sharded", [False, True], ids=["directory", "hamt"])
+def test_a_long_unixfs_listing_says_it_is_cut(runtime: Runtime, tmp_path: Path, sharded: bool) -> None:
+    """A folder of 520 files: the page lists 500 and says there are more (before, the 500th
+    row was the last, with nothing to say the folder held more), and the 520th is reachable
+    by its path."""
+    from autocodec.unixfs import add_path
+    from autocodec.unixfs._add import AddOptions
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(520):
+        (folder / f"f{i:04d}.txt").write_text(str(i))
+    options = AddOptions(shard_threshold=1 if sharded else 1 << 30)
+    root = add_path(runtime.store, folder, options, recursive=True)[-1].cid
+    [(status, _, page), (status_last, _, last)] = _get(runtime, f"/explore/{root}", f"/explore/{root}/f0519.txt")
+    assert status == 200 and status_last == 200 and "UnixFS file" in last
+    assert page.count('class="entry"') == 500
+    assert f"UnixFS {'hamt' if sharded else 'directory'}" in page
+    note = re.search(r'id="more-entries">([^<]*)<', page)
+    assert note and note.group(1) == f"{'more entries' if sharded else '20 more entries'} (the page lists at most 500; " \
+                                     "the path gateway lists them all)"

@@ -227,11 +227,15 @@ def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str]) -> st
     try:
         node = _unixfs.classify(cid, data)
         if node.kind in ("directory", "hamt"):
-            listing = _unixfs.entries(runtime, cid, data, runtime.limits, MAX_ITEMS)
+            listing = _unixfs.entries(runtime, cid, data, runtime.limits, MAX_ITEMS + 1)
             clip = _Render(at)
             rows = "".join(f'<tr><td><a class="entry" href="{_e(_href(at + [name]))}">{clip.text(name)}</a></td>'
                            f'<td><code>{_e(link)}</code></td><td>{_e("" if size is None else size)}</td></tr>'
-                           for name, link, size in listing)
+                           for name, link, size in listing[:MAX_ITEMS])
+            if len(listing) > MAX_ITEMS:  # a HAMT's entries are not counted: its shards are read only so far
+                more = f"{len(node.links) - MAX_ITEMS} more entries" if node.kind == "directory" else "more entries"
+                rows += (f'<tr><td colspan="3" class="more" id="more-entries">{more} (the page lists at most '
+                         f"{MAX_ITEMS}; the path gateway lists them all)</td></tr>")
             return (f'<section><h2>UnixFS {node.kind}</h2><table class="entries" id="entries">{rows}</table>'
                     f'<p><a href="/ipfs/{_e(cid)}/">open in the path gateway</a></p></section>')
         if node.kind == "file":
