@@ -8,8 +8,9 @@ Invariants:
   exact signatures, and exactly one well-formed ``autocodec.module`` custom section. Only
   ``ac_abi_version() == 1`` is left to the loader, because it needs a call.
 - Every refusal is a ``ModuleRejected`` with a message naming the broken rule.
-- Complexity (``check_complexity``: defined functions, largest body) is checked on a linear
-  read of the bytes before wasmtime validates or compiles anything.
+- Complexity (``check_complexity``: defined functions, largest body; the section count in
+  ``_wasmparse``) is checked on a linear read of the bytes before wasmtime validates or
+  compiles anything.
 """
 
 from __future__ import annotations
@@ -192,6 +193,8 @@ def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits
         raise ModuleRejected("not a WebAssembly core module (bad magic or version)")
     try:  # the cheap linear read first: complexity is refused before wasmtime sees the bytes
         early: _wasmparse.WasmSummary | None = _wasmparse.parse(wasm)
+    except _wasmparse.TooManySections:
+        raise
     except ModuleRejected:
         early = None  # malformed: wasmtime's validation names the problem best
     if early is not None:

@@ -5,6 +5,9 @@ Spec: WebAssembly Core Specification 2.0, chapter 5 (binary format).
 Invariants:
 - Reads, never executes; linear in the input size; every read is bounds-checked and every
   malformation raises ``ModuleRejected`` (no IndexError, no RecursionError).
+- At most ``MAX_SECTIONS`` sections (``TooManySections``, read no further): 8 MiB of empty
+  custom sections is 2.8 million of them, and each Python pass over them cost seconds (a load
+  took 9.3 s and ~220 MiB before this cap). Toolchains emit about a dozen.
 - Only the type, import, function, export and custom sections are decoded, and the code
   section's body sizes (for the complexity checks before compiling); other sections are
   skipped by their declared size. Full validation is wasmtime's (``Module.validate``).
@@ -19,6 +22,15 @@ from ..errors import ModuleRejected
 MAGIC = b"\x00asm\x01\x00\x00\x00"
 _VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128", 0x70: "funcref", 0x6F: "externref"}
 _KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+
+
+MAX_SECTIONS = 1000
+
+
+class TooManySections(ModuleRejected):
+    """The module has more than ``MAX_SECTIONS`` sections."""
+
+    hint = "a module is refused before compiling when it has this many sections; merge its custom sections"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,7 +180,11 @@ def parse(wasm: bytes) -> WasmSummary:
     types: list[FuncType] = []
     func_types: list[int] = []  # type index per function (imported first)
     exports: list[tuple[str, int, int]] = []
+    sections = 0
     while r.pos < r.end:
+        sections += 1
+        if sections > MAX_SECTIONS:
+            raise TooManySections(f"the module has more than {MAX_SECTIONS} sections")
         section = r.byte()
         size = r.u32()
         body = _Reader(wasm, r.pos, r.pos + size)
