@@ -304,3 +304,26 @@ def test_a_bidi_override_in_a_name_cannot_reorder_the_crumbs(setup: Any) -> None
                            ".map(a => a.getBoundingClientRect().left)")
     assert len(lefts) == 3 and lefts == sorted(lefts), lefts
     browser.screenshot(tmp / "bidi.png")
+
+
+def test_hostile_values_stay_text_and_long_ones_stay_in_the_window(setup: Any) -> None:
+    """``javascript:`` and ``data:`` URLs, a NUL, a very long key, string and list item: the
+    only anchors in the node are links to CIDs on this explorer, the URLs are shown as text,
+    and nothing makes the page wider than the window."""
+    from tests._cli import run_cli
+
+    world, server, browser, tmp = setup
+    w: ExplorerWorld = world
+    doc = tmp / "long.json"
+    doc.write_text(json.dumps({"js": "javascript:alert(1)", "data": "data:text/html,<b>x</b>", "nul": "a\u0000b",
+                               "k" * 900: "v" * 900, "list": ["x" * 900, {"/": str(w.commit)}],
+                               "https://example.org/": "https://example.org/"}))
+    block = run_cli(w.home, "dag", "put", "--store-codec", "dag-json", str(doc)).stdout.decode().split()[-1]
+    browser.open(f"{server.url}/explore/{block}")
+    hrefs = browser.script("return Array.from(document.querySelectorAll('#node a')).map(a => a.getAttribute('href'))")
+    assert hrefs == [f"/explore/{block}/list/1", f"/explore/{w.commit}"], hrefs
+    strings = browser.script("return Array.from(document.querySelectorAll('#node .string')).map(e => e.textContent)")
+    assert "javascript:alert(1)" in strings and "data:text/html,<b>x</b>" in strings
+    widths = browser.script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    browser.screenshot(tmp / "long.png")

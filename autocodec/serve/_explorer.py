@@ -194,7 +194,7 @@ def render(runtime: "Runtime", text: str) -> tuple[int, str]:
         # trusted (e.g. revoked), 500 the bytes are not a block of their codec (as /ipfs/ answers)
         shown = (f'<p class="error" id="undecoded" data-error="{_kind(exc)}">Not decoded '
                  f"({_kind(exc)}): {_e(public_text(exc.message, runtime))}</p>"
-                 f'<p class="hint">{_e(public_text(exc.hint, runtime))}</p>')
+                 f"{_hint(public_text(exc.hint, runtime))}")
         status = status_for_gateway(exc)
     unixfs = _unixfs_note(runtime, target.cid, target.data, root + walked)
     inside = f" at <code>{_e('/'.join(target.remainder))}</code> inside the block" if target.remainder else ""
@@ -301,9 +301,13 @@ def _error_page(status: int, exc: BaseException, runtime: "Runtime") -> str:
     return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>explore: {status} {_e(reason)}'
             f'</title><link rel="stylesheet" href="/explore-static/explorer.css"></head><body>{_HEADER}<main>'
             f'<h1>{status} {_e(reason)}</h1><p class="error" id="error" data-error="{_e(kind)}">'
-            f'<code>{_e(kind)}</code>: {_e(message)}</p><p class="hint">{_e(hint)}</p>'
+            f'<code>{_e(kind)}</code>: {_e(message)}</p>{_hint(hint)}'
             '<p><a href="/explore/">explorer</a></p></main>'
             '<script src="/explore-static/explorer.js"></script></body></html>')
+
+
+def _hint(hint: str) -> str:
+    return f'<p class="hint">{_e(hint)}</p>' if hint else ""
 
 
 def _kind(exc: errors.AutocodecError) -> str:
