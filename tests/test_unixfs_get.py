@@ -70,6 +70,28 @@ def test_a_file_replaces_a_symlink_instead_of_writing_through_it(tmp_path: Path)
     assert target.read_bytes() == b"keep"
 
 
+def test_a_failed_clean_up_does_not_hide_the_error_that_stopped_a_file(tmp_path: Path) -> None:
+    """The temporary file of a leaf being written could not be removed (here it has become a
+    folder, which unlink refuses even to root): the error raised is the one that stopped the
+    write, not the clean-up's ``IsADirectoryError``."""
+    class Failing(Blocks):
+        reads = 0
+
+        def get(self, cid: CID) -> bytes:  # type: ignore[override]
+            self.reads += 1
+            if self.reads == 2:  # inside the leaf's write: its temporary file exists
+                (temp,) = [p for p in tmp_path.iterdir() if p.name.startswith("tmp")]
+                temp.unlink()
+                (temp / "x").mkdir(parents=True)
+                raise InvalidBlock("the source failed")
+            return super().get(cid)
+
+    blocks = Failing()
+    leaf = blocks.put(b"payload", "raw")
+    with pytest.raises(InvalidBlock, match="the source failed"):  # was: IsADirectoryError from the clean-up
+        write_tree(blocks, leaf, tmp_path / "out", "out")
+
+
 def _pb_node(data: _pb.UnixfsData, links: list[tuple[str, CID]]) -> bytes:
     """A dag-pb node with ``links`` in the order given (names may repeat, unsorted)."""
     def field(number: int, body: bytes) -> bytes:

@@ -34,6 +34,7 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat as stat_mod
 import tempfile
@@ -164,7 +165,8 @@ def _write_leaf(source: Source, cid: CID, node: Node, path: Path, limits: Limits
                 out.write(piece)
         os.rename(temp, path)
     except BaseException:
-        Path(temp).unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # a failed clean-up must not hide the error being raised
+            Path(temp).unlink(missing_ok=True)
         raise
     _set_meta(path, node, now)
 
