@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import wasmtime
 
 from autocodec.builtin import encode
@@ -237,6 +239,30 @@ def test_many_local_runs_count_as_the_per_function_cap() -> None:
     head = bytes([runs]) + b"\x00\x7f" * runs + b"\x0b"  # 65 runs of zero locals: the read stops at 64
     assert _body_locals(head, 0, len(head)) == 50_000
     assert _body_locals(b"\x01\xff", 0, 2) == 0  # malformed: validation refuses it, not this count
+
+
+@given(st.binary(max_size=40), st.lists(st.tuples(st.integers(0, 300), st.sampled_from([0x7F, 0x7E, 0x7B])),
+                                         max_size=70))
+def test_the_quick_locals_count_agrees_with_the_careful_read(noise: bytes, runs: list[tuple[int, int]]) -> None:
+    """``_body_locals`` reads one-byte counts without a reader object (loads stay cheap); it must
+    count exactly what the careful LEB128 read counts, on well-formed heads and on noise."""
+    from autocodec.loader._wasmparse import _LOCAL_RUNS_READ, _MAX_FUNCTION_LOCALS, _body_locals
+
+    def leb(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            byte, n = n & 0x7F, n >> 7
+            out.append(byte | (0x80 if n else 0))
+            if not n:
+                return bytes(out)
+
+    head = leb(len(runs)) + b"".join(leb(n) + bytes([t]) for n, t in runs) + b"\x0b"
+    expected = (_MAX_FUNCTION_LOCALS if len(runs) > _LOCAL_RUNS_READ
+                else min(sum(n for n, _ in runs), _MAX_FUNCTION_LOCALS))
+    assert _body_locals(head, 0, len(head)) == expected
+    body = noise + head
+    assert _body_locals(body, len(noise), len(body)) == expected
+    _body_locals(noise, 0, len(noise))  # any bytes: a count, never an exception
 
 
 def test_a_locals_bomb_is_refused_at_the_compile_deadline() -> None:

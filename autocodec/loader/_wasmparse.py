@@ -157,6 +157,15 @@ def _body_locals(wasm: bytes, pos: int, end: int) -> int:
     """Locals declared at the head of the body ``wasm[pos:end]``, at most what wasmtime accepts
     in one function; a body with more than ``_LOCAL_RUNS_READ`` runs counts as that cap (so the
     read stays short whatever the body). Malformed heads count 0: validation refuses them."""
+    if pos < end and wasm[pos] <= _LOCAL_RUNS_READ:  # the usual head: one-byte counts (loads stay cheap)
+        runs, at, total = wasm[pos], pos + 1, 0
+        for _ in range(runs):
+            if at + 1 >= end or wasm[at] >= 0x80:
+                break  # a multi-byte count or a short body: the careful read below
+            total += wasm[at]
+            at += 2
+        else:
+            return total
     r = _Reader(wasm, pos, end)
     try:
         runs = r.u32()
