@@ -246,15 +246,8 @@ def test_many_local_runs_count_as_the_per_function_cap() -> None:
 def test_the_quick_locals_count_agrees_with_the_careful_read(noise: bytes, runs: list[tuple[int, int]]) -> None:
     """``_body_locals`` reads one-byte counts without a reader object (loads stay cheap); it must
     count exactly what the careful LEB128 read counts, on well-formed heads and on noise."""
+    from autocodec.cid import encode_varint as leb  # unsigned LEB128, as Wasm's u32
     from autocodec.loader._wasmparse import _LOCAL_RUNS_READ, _MAX_FUNCTION_LOCALS, _body_locals
-
-    def leb(n: int) -> bytes:
-        out = bytearray()
-        while True:
-            byte, n = n & 0x7F, n >> 7
-            out.append(byte | (0x80 if n else 0))
-            if not n:
-                return bytes(out)
 
     head = leb(len(runs)) + b"".join(leb(n) + bytes([t]) for n, t in runs) + b"\x0b"
     expected = (_MAX_FUNCTION_LOCALS if len(runs) > _LOCAL_RUNS_READ
