@@ -17,6 +17,10 @@ Invariants:
   cannot write. Otherwise nothing from the cache is trusted or written (logged), loads compile.
 - A module that could not be compiled within the compile bounds is remembered as
   ``<name>.refused`` (``refuse``/``refused``), so it is refused again without compiling.
+- Temporary files (``.tmp-????????.cwasm``, ``.tmp-????????.refused``) are locked by their
+  writer while it writes (``_partfiles``); what a killed writer left is removed by a later write
+  to the cache once it is a minute old, never a live writer's. A warm start writes nothing and
+  sweeps nothing.
 """
 
 from __future__ import annotations
@@ -116,16 +120,14 @@ class CompiledCache:
     def refuse(self, name: str, reason: str) -> None:
         """Remember that ``name`` could not be compiled within bounds (best effort)."""
         try:
-            import tempfile  # here: a warm start (every lookup a hit) never writes
-
             self.dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".refused")
+            fd, tmp = self._temp(".refused")
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(reason.encode("utf-8")[:1000])
                 os.replace(tmp, self.dir / (name + ".refused"))
             except BaseException:
-                self._discard(Path(tmp))
+                self._discard(tmp)
                 raise
         except OSError as exc:
             _log.warning("compiled cache: cannot record a refusal", dir=str(self.dir), error=str(exc))
@@ -134,19 +136,26 @@ class CompiledCache:
         try:
             artifact = module.serialize()
             blob = MAGIC + self._mac(name, artifact) + artifact
-            import tempfile  # here: a warm start (every lookup a hit) never writes
-
             self.dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.dir, prefix=".tmp-", suffix=".cwasm")
+            fd, tmp = self._temp(".cwasm")
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(blob)
                 os.replace(tmp, self.dir / name)
             except BaseException:
-                self._discard(Path(tmp))
+                self._discard(tmp)
                 raise
         except (OSError, wasmtime.WasmtimeError) as exc:  # UnsafeKey included: nothing is written
             _log.warning("compiled cache write failed", dir=str(self.dir), error=str(exc))
+
+    def _temp(self, suffix: str) -> tuple[int, Path]:
+        """A new locked temporary file in the cache folder, after removing what killed writers
+        left there (here: a warm start, every lookup a hit, never writes)."""
+        from .._partfiles import create, sweep
+
+        for kind in (".cwasm", ".refused"):
+            sweep(self.dir, ".tmp-", kind)
+        return create(self.dir, ".tmp-", suffix)
 
     @staticmethod
     def _discard(path: Path) -> None:

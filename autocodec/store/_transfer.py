@@ -160,21 +160,30 @@ def export_car_file(
     store: BlockStore, root: CID, path: str | os.PathLike[str], *, links: LinkFinder = builtin_links,
     ahead: LinksAhead | None = None,
 ) -> CarExport:
-    """``export_car`` to a file, written beside it and renamed into place only when complete."""
+    """``export_car`` to a file, written beside it and renamed into place only when complete.
+
+    The file is written under a name of its own (``.NAME.????????.part``, ``_partfiles``), so
+    exports to one path from several processes at once each put a whole CAR in place (the last
+    one stays); what a killed export left there is removed by a later export to that path."""
     import contextlib
     import errno
 
+    from .._partfiles import create, sweep
     from ..errors import InvalidInput
 
     target = Path(path)
-    partial = target.with_name(target.name + ".part")
+    prefix, suffix = f".{target.name[:96]}.", ".part"
+    partial: Path | None = None
 
     def discard() -> None:  # a failed clean-up must not hide the error being raised
-        with contextlib.suppress(OSError):
-            partial.unlink(missing_ok=True)
+        if partial is not None:
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
 
     try:
-        with open(partial, "wb") as out:
+        sweep(target.parent, prefix, suffix)
+        fd, partial = create(target.parent, prefix, suffix, 0o666)
+        with os.fdopen(fd, "wb") as out:
             result = export_car(store, root, out, links=links, ahead=ahead)
         os.replace(partial, target)
     except OSError as exc:

@@ -1,0 +1,221 @@
+"""One home, many processes: writers racing on the same files, and writers killed part-way.
+
+Each case runs real processes (``python -c`` with the library) that wait on a gate file, so
+they start their writes together; killed writers are killed with SIGKILL. What is checked:
+every process that says it succeeded left a whole result, and what the dead left behind is
+removed by the next writer of the same kind (it does not pile up), never what a live one holds.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from autocodec.builtin import cid_for, encode
+from autocodec.cid import CID
+from autocodec.store import BlockStore, CarReader, export_car_file
+
+
+def _gated(code: str, gate: Path, *args: str) -> subprocess.Popen[str]:
+    """``python -c code args...`` that imports what it needs, says it is ready, then waits for ``gate``."""
+    prologue = textwrap.dedent(
+        """
+        import os, sys, time
+        gate = sys.argv[1]
+        open(gate + ".ready." + str(os.getpid()), "w").close()
+        while not os.path.exists(gate):
+            time.sleep(0.001)
+        """
+    )
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code) + prologue + "main(sys.argv[2:])\n",
+                             str(gate), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _open_gate(gate: Path, procs: list[subprocess.Popen[str]]) -> None:
+    deadline = time.monotonic() + 60
+    while len(list(gate.parent.glob(gate.name + ".ready.*"))) < len(procs):
+        assert time.monotonic() < deadline and all(p.poll() is None for p in procs), "a racer died before the gate"
+        time.sleep(0.005)
+    gate.touch()
+
+
+def _dag(store: BlockStore, tag: bytes, leaves: int, size: int) -> CID:
+    """A dag-cbor root linking ``leaves`` raw blocks of ``size`` bytes, all distinct per ``tag``."""
+    links = []
+    for i in range(leaves):
+        data = (tag + i.to_bytes(4, "big")) * (size // (len(tag) + 4))
+        cid = cid_for(data, "raw")
+        store.put(cid, data)
+        links.append(cid)
+    root_data = encode({"tag": tag.decode(), "leaves": links}, "dag-cbor")
+    root = cid_for(root_data, "dag-cbor")
+    store.put(root, root_data)
+    return root
+
+
+EXPORTER = """
+from autocodec.cid import CID
+from autocodec.store import BlockStore, export_car_file
+
+def main(args):
+    with BlockStore.open(args[0]) as store:
+        result = export_car_file(store, CID.parse(args[1]), args[2])
+    print(result.blocks)
+"""
+
+
+def test_exports_to_one_path_at_once_each_put_a_whole_car_in_place(tmp_path: Path) -> None:
+    """Several processes export different DAGs to the same file at once. Each wrote beside the
+    file under the one name ``NAME.part``: they truncated and interleaved each other's bytes, one
+    renamed the mixture into place and said it succeeded (a CAR whose blocks fail their CIDs),
+    the others failed with "No such file or directory". Now each writes its own temporary file:
+    all succeed, and the file is exactly one of the exports."""
+    home = tmp_path / "home"
+    with BlockStore.open(home) as store:
+        roots = [_dag(store, b"alpha", 40, 20_000), _dag(store, b"beta-beta", 7, 90_000)]
+        expected = {}
+        for root in roots:
+            export_car_file(store, root, tmp_path / f"{root}.car")
+            expected[root] = (tmp_path / f"{root}.car").read_bytes()
+    for trial in range(4):
+        gate = tmp_path / f"gate{trial}"
+        out = tmp_path / f"out{trial}.car"
+        procs = [_gated(EXPORTER, gate, str(home), str(root), str(out)) for root in roots * 2]
+        _open_gate(gate, procs)
+        results = [p.communicate(timeout=60) for p in procs]
+        for proc, (_stdout, stderr) in zip(procs, results):
+            assert proc.returncode == 0, stderr
+        data = out.read_bytes()
+        assert data in expected.values(), f"trial {trial}: the exported CAR is none of the exports"
+        assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+KILLED_EXPORTER = """
+import sys
+from autocodec.cid import CID
+from autocodec.store import BlockStore, export_car_file
+
+with BlockStore.open(sys.argv[1]) as store:
+    export_car_file(store, CID.parse(sys.argv[2]), sys.argv[3])
+"""
+
+HOLDER = """
+import sys, time
+from pathlib import Path
+from autocodec import _partfiles
+
+fd, path = _partfiles.create(Path(sys.argv[1]), sys.argv[2], ".part")
+print(path, flush=True)
+time.sleep(120)
+"""
+
+
+def test_an_export_killed_part_way_leaves_a_file_the_next_export_removes(tmp_path: Path) -> None:
+    """What SIGKILLed exports left beside the file is removed by the next export to that path
+    once it is old enough; the temporary file of a writer still running is not, however old."""
+    home = tmp_path / "home"
+    with BlockStore.open(home) as store:
+        root = _dag(store, b"gamma", 150, 100_000)
+    out = tmp_path / "out.car"
+    killed: list[Path] = []
+    for _ in range(3):
+        before = set(tmp_path.glob(".out.car.*.part"))
+        proc = subprocess.Popen([sys.executable, "-c", KILLED_EXPORTER, str(home), str(root), str(out)])
+        deadline = time.monotonic() + 60
+        while not (new := set(tmp_path.glob(".out.car.*.part")) - before):
+            assert proc.poll() is None and time.monotonic() < deadline, "the export ended before it was killed"
+            time.sleep(0.001)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        killed += new
+    assert len(killed) == 3 and not out.exists()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path), ".out.car."], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout is not None
+        live = Path(holder.stdout.readline().strip())
+        old = time.time() - 3600
+        for path in [*killed, live]:
+            os.utime(path, (old, old))
+        with BlockStore.open(home) as store:
+            export_car_file(store, root, out)
+        assert [path for path in killed if path.exists()] == []
+        assert live.exists()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    with out.open("rb") as f:
+        assert CarReader(f).roots == [root]
+
+
+ARTIFACT_WRITER = """
+import sys
+from pathlib import Path
+import wasmtime
+from autocodec.loader._cache import CompiledCache
+
+engine = wasmtime.Engine()
+module = wasmtime.Module(engine, Path(sys.argv[2]).read_bytes())
+cache = CompiledCache(Path(sys.argv[1]))
+cache.put("shared.cwasm", module)
+print("ready", flush=True)
+while True:  # rewrite the artifact until killed, as many cold loads of one module would
+    cache.put("shared.cwasm", module)
+"""
+
+
+def test_artifact_writers_killed_mid_write_leave_whole_artifacts_and_no_pile_of_temporaries(tmp_path: Path) -> None:
+    """Processes rewriting one compiled artifact are SIGKILLed at random moments. The artifact
+    in place is always whole (it deserializes under the HMAC); the ``.tmp-*.cwasm`` files the
+    dead left were never removed before (each kill mid-write added one for good); now a later
+    write to the cache removes them once a minute old, and never the file of a live writer."""
+    import random
+
+    import wasmtime
+
+    from autocodec.loader import Sandbox
+    from autocodec.loader._cache import CompiledCache
+    from tests.test_loader import DAG_CBOR_WASM
+    from tests.test_loader_wat import small_limits, wat_module
+
+    if not DAG_CBOR_WASM.exists():
+        pytest.skip("wasm-src/dag-cbor/dag-cbor.wasm not built")
+    cache_dir = tmp_path / "compiled"
+    engine = wasmtime.Engine()
+    dead: set[Path] = set()
+    rng = random.Random(41)
+    for _ in range(80):
+        proc = subprocess.Popen([sys.executable, "-c", ARTIFACT_WRITER, str(cache_dir), str(DAG_CBOR_WASM)],
+                                stdout=subprocess.PIPE, text=True)
+        assert proc.stdout is not None and proc.stdout.readline() == "ready\n"
+        time.sleep(rng.uniform(0, 0.02))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        assert CompiledCache(cache_dir).get(engine, "shared.cwasm") is not None  # whole, never half written
+        dead |= set(cache_dir.glob(".tmp-*"))
+        if len(dead) >= 2:
+            break
+    assert dead, "no kill landed inside a write in 80 tries"
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER.replace('".part"', '".cwasm"'), str(cache_dir), ".tmp-"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        live = Path(holder.stdout.readline().strip())
+        Sandbox(small_limits(), cache_dir).load(wat_module("ok_echo"))  # a cold load writes: the dead are too young
+        assert all(path.exists() for path in dead)
+        old = time.time() - 3600
+        for path in [*dead, live]:
+            os.utime(path, (old, old))
+        loaded = Sandbox(small_limits(), cache_dir).load(wat_module("ok_fnv", "hasher"))  # another cold load
+        assert loaded.hasher().digest(b"x")
+        assert [path for path in dead if path.exists()] == [] and live.exists()
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
