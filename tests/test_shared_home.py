@@ -219,3 +219,45 @@ def test_artifact_writers_killed_mid_write_leave_whole_artifacts_and_no_pile_of_
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait(timeout=30)
+
+
+def test_cli_outputs_of_killed_commands_are_removed_by_the_next_write_of_that_output(tmp_path: Path) -> None:
+    """``car export -o FILE`` SIGKILLed part-way leaves ``.FILE.????????.part``; each kill added
+    one and nothing ever removed them. Now the next command writing FILE removes those a minute
+    old, and leaves the one a running command holds."""
+    home = tmp_path / "home"
+    with BlockStore.open(home) as store:
+        root = _dag(store, b"delta", 150, 100_000)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    out = out_dir / "out.car"
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    export = [sys.executable, "-m", "autocodec", "car", "export", "-o", str(out), str(root)]
+    dead: set[Path] = set()
+    for _ in range(3):
+        before = set(out_dir.glob(".out.car.*.part"))
+        proc = subprocess.Popen(export, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not (new := set(out_dir.glob(".out.car.*.part")) - before):
+            assert proc.poll() is None and time.monotonic() < deadline, "the export ended before it was killed"
+            time.sleep(0.0005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        dead |= new
+    assert len(dead) == 3 and not out.exists()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out_dir), ".out.car."], stdout=subprocess.PIPE,
+                              text=True)
+    try:
+        assert holder.stdout is not None
+        live = Path(holder.stdout.readline().strip())
+        old = time.time() - 3600
+        for path in [*dead, live]:
+            os.utime(path, (old, old))
+        done = subprocess.run(export, env=env, capture_output=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert sorted(out_dir.iterdir()) == sorted([out, live])
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    with out.open("rb") as f:
+        assert CarReader(f).roots == [root]

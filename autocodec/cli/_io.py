@@ -14,7 +14,9 @@ is refused before anything is written; bytes that cannot be written are an ``Inv
 naming the output (also when the disk or the file size limit is met by a write that went to
 the file's descriptor directly). ``LazyOutput`` (streamed outputs: ``bao decode``...) writes a
 regular file the same way, so a command that fails or is interrupted part-way leaves no file
-that looks whole.
+that looks whole. The temporary file (``.NAME.????????.part``) is locked while it is written;
+one a killed command left (SIGKILL leaves it) is removed by the next write of that output once
+a minute old, never one a running command holds (``autocodec._partfiles``).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import errno
 import os
 import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, NoReturn, cast
 
@@ -346,10 +347,16 @@ def open_output(path: str, *, readable: bool = False) -> Iterator[BinaryIO]:
             except OSError:
                 pass  # a failed flush was reported above; an error leaving the block stands
         return
+    from pathlib import Path
+
+    from .._partfiles import create, sweep
+
     folder, name = os.path.split(target)
     mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
     try:
-        fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{name[:96]}.", suffix=".part")
+        sweep(Path(folder or "."), f".{name[:96]}.", ".part")  # what killed writers of this output left
+        fd, temp_path = create(Path(folder or "."), f".{name[:96]}.", ".part")  # locked while written
+        temp = str(temp_path)
     except OSError as exc:
         raise _cannot_write(path, exc) from None
     try:
