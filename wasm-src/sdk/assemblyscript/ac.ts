@@ -153,8 +153,47 @@ export class Reader {
     this.p += <usize>n;
     return <usize>n;
   }
+  /** The major type (0-7) of the next item, -1 at the end or after an error; nothing is consumed.
+   *  Tells a link (6) from bytes (2), text (3)... before choosing the reader. */
+  peek(): i32 { return this.error !== null || this.p >= this.end ? -1 : <i32>(load<u8>(this.p) >> 5); }
+  /** A link (tag 42): sets `at` to the binary CID without its 0x00 prefix and returns its length,
+   *  checked as the host checks one (cidValid). */
+  cid(): usize {
+    if (this.head(6) != 42) { this.fail("only tag 42 (CID) is allowed"); return 0; }
+    const n = this.bytes();
+    if (this.error !== null) return 0;
+    if (n == 0 || load<u8>(this.at) != 0) { this.fail("tag 42 bytes must start with 0x00"); return 0; }
+    if (!cidValid(this.at + 1, n - 1)) { this.fail("tag 42 holds a malformed CID"); return 0; }
+    this.at += 1;
+    return n - 1;
+  }
   /** Fail unless every byte was read. */
   finish(): void { if (this.error === null && !this.done()) this.fail("trailing bytes after the DAG-CBOR item"); }
+}
+
+/** True if [p, p + n) is a structurally valid binary CID: CIDv0 (0x12 0x20 + 32 bytes) or CIDv1
+ *  (0x01, then minimal unsigned varints of at most 9 bytes for codec, hash code and length, and a
+ *  digest of at most 1024 bytes that ends the CID): what the host and the C SDK's ac_cid_check accept. */
+export function cidValid(p: usize, n: usize): bool {
+  if (n == 34 && load<u8>(p) == 0x12 && load<u8>(p + 1) == 0x20) return true;
+  if (n < 4 || load<u8>(p) != 0x01) return false;
+  let pos: usize = 1, v: u64 = 0;
+  for (let k = 0; k < 3; k++) {
+    v = 0;
+    let i: u64 = 0;
+    for (;;) {
+      if (i == 9 || pos >= n) return false;
+      const c = load<u8>(p + pos);
+      pos++;
+      v |= (<u64>(c & 0x7f)) << (7 * i);
+      if ((c & 0x80) == 0) {
+        if (c == 0 && i > 0) return false;
+        break;
+      }
+      i++;
+    }
+  }
+  return v <= 1024 && v == <u64>(n - pos);
 }
 
 /** Signature of an item function: input [p, p + n), output appended to `out`. */

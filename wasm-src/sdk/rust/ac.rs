@@ -238,9 +238,63 @@ impl<'a> Reader<'a> {
         }
         Ok(n as usize)
     }
+    /// The major type (0-7) of the next item, None at the end; nothing is consumed. Tells a
+    /// link (6) from bytes (2), text (3)... before choosing the reader.
+    pub fn peek(&self) -> Option<u8> {
+        self.s.get(self.pos).map(|b| b >> 5)
+    }
+    /// A link (tag 42): the binary CID without its 0x00 prefix, checked as the host checks
+    /// one (`cid_valid`).
+    pub fn cid(&mut self) -> Result<&'a [u8]> {
+        if self.head(6)? != 42 {
+            return Err(invalid("only tag 42 (CID) is allowed"));
+        }
+        let b = self.bytes_item()?;
+        if b.first() != Some(&0) {
+            return Err(invalid("tag 42 bytes must start with 0x00"));
+        }
+        if !cid_valid(&b[1..]) {
+            return Err(invalid("tag 42 holds a malformed CID"));
+        }
+        Ok(&b[1..])
+    }
     /// Fail unless every byte was read.
     pub fn finish(&self) -> Result<()> {
         if self.done() { Ok(()) } else { Err(invalid("trailing bytes after the DAG-CBOR item")) }
+    }
+}
+
+/// An unsigned varint (multiformats) at `s[*pos..]`: minimal, at most 9 bytes; advances `pos`.
+pub fn varint(s: &[u8], pos: &mut usize) -> Option<u64> {
+    let mut v = 0u64;
+    for i in 0..9 {
+        let c = *s.get(*pos)?;
+        *pos += 1;
+        v |= ((c & 0x7f) as u64) << (7 * i);
+        if c & 0x80 == 0 {
+            return if c == 0 && i > 0 { None } else { Some(v) };
+        }
+    }
+    None
+}
+
+/// True if `c` is a structurally valid binary CID: CIDv0 (0x12 0x20 + 32 bytes) or CIDv1
+/// (0x01, minimal varints for codec, hash code and length, a digest of at most 1024 bytes that
+/// ends the CID): what the host and the C SDK's `ac_cid_check` accept.
+pub fn cid_valid(c: &[u8]) -> bool {
+    if c.len() == 34 && c[0] == 0x12 && c[1] == 0x20 {
+        return true;
+    }
+    if c.len() < 4 || c[0] != 0x01 {
+        return false;
+    }
+    let mut pos = 1usize;
+    if varint(c, &mut pos).is_none() || varint(c, &mut pos).is_none() {
+        return false;
+    }
+    match varint(c, &mut pos) {
+        Some(size) => size <= 1024 && size == (c.len() - pos) as u64,
+        None => false,
     }
 }
 

@@ -262,11 +262,56 @@ pub const Reader = struct {
         if (n > self.s.len - self.pos) return fail(error.Invalid, "map longer than its bytes");
         return @intCast(n);
     }
+    /// The major type (0-7) of the next item, null at the end; nothing is consumed. Tells a
+    /// link (6) from bytes (2), text (3)... before choosing the reader.
+    pub fn peek(self: *const Reader) ?u8 {
+        if (self.pos >= self.s.len) return null;
+        return self.s[self.pos] >> 5;
+    }
+    /// A link (tag 42): the binary CID without its 0x00 prefix, checked as the host checks
+    /// one (`cidValid`).
+    pub fn cid(self: *Reader) Error![]const u8 {
+        if (try self.head(6) != 42) return fail(error.Invalid, "only tag 42 (CID) is allowed");
+        const b = try self.bytesItem();
+        if (b.len == 0 or b[0] != 0) return fail(error.Invalid, "tag 42 bytes must start with 0x00");
+        if (!cidValid(b[1..])) return fail(error.Invalid, "tag 42 holds a malformed CID");
+        return b[1..];
+    }
     /// Fail unless every byte was read.
     pub fn finish(self: *const Reader) Error!void {
         if (!self.done()) return fail(error.Invalid, "trailing bytes after the DAG-CBOR item");
     }
 };
+
+/// An unsigned varint (multiformats) at `s[pos.*..]`: minimal, at most 9 bytes; advances `pos`.
+pub fn varint(s: []const u8, pos: *usize) ?u64 {
+    var v: u64 = 0;
+    var i: u6 = 0;
+    while (i < 9) : (i += 1) {
+        if (pos.* >= s.len) return null;
+        const c = s[pos.*];
+        pos.* += 1;
+        v |= @as(u64, c & 0x7f) << (7 * i);
+        if (c & 0x80 == 0) {
+            if (c == 0 and i > 0) return null;
+            return v;
+        }
+    }
+    return null;
+}
+
+/// True if `c` is a structurally valid binary CID: CIDv0 (0x12 0x20 + 32 bytes) or CIDv1
+/// (0x01, minimal varints for codec, hash code and length, a digest of at most 1024 bytes that
+/// ends the CID): what the host and the C SDK's `ac_cid_check` accept.
+pub fn cidValid(c: []const u8) bool {
+    if (c.len == 34 and c[0] == 0x12 and c[1] == 0x20) return true;
+    if (c.len < 4 or c[0] != 0x01) return false;
+    var pos: usize = 1;
+    _ = varint(c, &pos) orelse return false;
+    _ = varint(c, &pos) orelse return false;
+    const size = varint(c, &pos) orelse return false;
+    return size <= 1024 and size == c.len - pos;
+}
 
 /// The signature of an item function: input bytes in, output appended to `out`.
 pub const ItemFn = fn (in: []const u8, out: *Buf) Error!void;
