@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 EPILOG = """examples:
@@ -158,12 +159,20 @@ def run_new(args: argparse.Namespace) -> int:
 def run_build(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ..modkit import build
+    from ..modkit import CompileFailed, build
     from ._io import open_output, output_target, write_line
+    from ._text import clean
 
     if args.output is not None:
         output_target(args.output)  # an empty path, a folder, a missing folder: refused before the build
-    built = build(Path(args.dir))
+    try:
+        built = build(Path(args.dir))
+    except CompileFailed as exc:
+        if args.verbose and exc.output:  # the compiler's own report, then the one-line error
+            print(clean(exc.output), file=sys.stderr, flush=True)
+        elif exc.output:
+            exc.hint = f"{exc.hint}; `autocodec -v module build` shows all the compiler printed"
+        raise
     out = Path(args.output) if args.output is not None else Path(args.dir) / f"{built.info.name}.wasm"
     with open_output(str(out)) as stream:  # replaced only when complete; devices written through
         stream.write(built.wasm)

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ..errors import ModuleRejected
 from ..loader import ModuleInfo, inspect_module
+from ..log import get_logger
 from . import _sdk
 from ._errors import CompileFailed, InvalidModuleSource, ModuleBuildError, ToolchainMissing
 from ._meta import custom_section, load_meta, section_payload
@@ -70,6 +71,7 @@ RUSTFLAGS: tuple[str, ...] = (
 )
 RUST_ROOT = '#![no_std]\n#[path = "ac.rs"]\npub mod ac;\n#[path = "module.rs"]\nmod module;\n'
 _TIMEOUT = 600
+_log = get_logger("modkit")
 #: Extra C flags a module may ask for in ``build.flags`` (one per line, ``#`` comments).
 EXTRA_FLAG = re.compile(r"^(-m[a-z0-9-]+|-D[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_.]*)?|-O[0-3s]|-Wl,--initial-memory=[0-9]+)$")
 
@@ -122,10 +124,32 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str], what: str) -> None:
     except OSError as exc:
         raise ToolchainMissing(f"cannot run {what}: {exc.strerror or exc}") from None
     if proc.returncode != 0:
+        output = "\n".join(part.rstrip() for part in (proc.stderr, proc.stdout) if part and part.strip())
+        _log.debug("compiler output", tool=what, status=proc.returncode, output=output)
         lines = [line.strip() for line in (proc.stderr or proc.stdout).splitlines() if line.strip()]
-        errors = [line for line in lines if "error" in line.lower()]
-        shown = (errors or lines or [f"exit status {proc.returncode}"])[0]
-        raise CompileFailed(f"{what} failed: {shown}")
+        errors = [i for i, line in enumerate(lines) if "error" in line.lower()]
+        first = errors[0] if errors else 0
+        shown = lines[first] if lines else f"exit status {proc.returncode}"
+        raise CompileFailed(f"{what} failed: {shown}{_location(shown, lines[first + 1:])}", output=output)
+
+
+#: Where a compiler says an error is, when its first line does not: rustc's ``--> FILE:LINE:COL``
+#: and asc's ``in FILE(LINE,COL)`` on a later line (zig and zig cc start the line with it).
+_HAS_PLACE = re.compile(r"[\w.-]+\.(?:rs|ts|zig|c|h)[:(]\d+")
+_PLACE = re.compile(r"^(?:-->\s*(\S+:\d+:\d+)|.*\bin (\S+\.ts\(\d+,\d+\)))")
+
+
+def _location(shown: str, after: list[str]) -> str:
+    """`` (at FILE:LINE:COL)`` from the lines after the first error, unless it names its place."""
+    if _HAS_PLACE.search(shown):
+        return ""
+    for line in after[:12]:
+        if "error" in line.lower():
+            break  # the next error's place is not this one's
+        found = _PLACE.match(line)
+        if found:
+            return f" (at {found.group(1) or found.group(2)})"
+    return ""
 
 
 def _copy_sources(folder: Path, dest: Path, suffixes: tuple[str, ...]) -> list[str]:

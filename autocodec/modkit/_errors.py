@@ -24,6 +24,11 @@ class ToolchainMissing(ModuleBuildError):
 
 
 class CompileFailed(ModuleBuildError):
-    """The compiler refused the sources; the first error line is in the message."""
+    """The compiler refused the sources; the first error line (and where it is) is in the
+    message, everything the compiler printed in ``output``."""
 
     hint = "fix the first error the compiler names and build again"
+
+    def __init__(self, message: str, *, output: str = "", hint: str | None = None) -> None:
+        super().__init__(message, hint=hint)
+        self.output = output

@@ -1,0 +1,60 @@
+"""What a module author sees when a build goes wrong, in every SDK language: a source that does
+not compile is one line naming the first error and where it is, and ``autocodec -v module
+build`` shows everything the compiler printed. Real compilers, the real CLI.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from autocodec.modkit import CompileFailed, build, scaffold
+from tests._cli import run_cli
+from tests.test_sdk import _need_toolchain
+
+#: lang -> (source file, the template's line to break, the broken line, where the error is)
+BREAKS = {
+    "c": ("module.c", "acw_array(out, lines)", "acw_arrayy(out, lines)", r"module\.c:\d+:\d+"),
+    "zig": ("module.zig", "out.array(lines)", "out.arrayy(lines)", r"module\.zig:\d+:\d+"),
+    "assemblyscript": ("module.ts", "out.array(lines)", "out.arrayy(lines)", r"module\.ts\(\d+,\d+\)"),
+    "rust": ("module.rs", "out.array(", "out.arrayy(", r"module\.rs:\d+:\d+"),
+}
+
+
+def _broken(lang: str, folder: Path) -> Path:
+    source, good, bad, _ = BREAKS[lang]
+    scaffold(folder, lang, "codec")
+    path = folder / source
+    text = path.read_text()
+    assert text.count(good) == 1, f"the {lang} template changed; update BREAKS"
+    path.write_text(text.replace(good, bad))
+    return path
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", list(BREAKS))
+def test_a_compile_error_names_its_place_and_v_shows_the_compiler_output(lang: str, tmp_path: Path) -> None:
+    _need_toolchain(lang)
+    folder = tmp_path / "broken"
+    _broken(lang, folder)
+    place = BREAKS[lang][3]
+
+    with pytest.raises(CompileFailed) as err:
+        build(folder)
+    assert re.search(place, err.value.message), err.value.message
+    assert "arrayy" in err.value.output and len(err.value.output.splitlines()) > 1
+
+    proc = run_cli(tmp_path / "home", "module", "build", str(folder), check=False, timeout=600)
+    text = proc.stderr.decode()
+    assert proc.returncode == 1 and len(text.strip().splitlines()) == 1, text
+    assert text.startswith("autocodec: CompileFailed: ") and re.search(place, text) and "-v module build" in text
+    assert not list(folder.glob("*.wasm"))
+
+    proc = run_cli(tmp_path / "home", "-v", "module", "build", str(folder), check=False, timeout=600)
+    lines = proc.stderr.decode().strip().splitlines()
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr.decode()
+    assert lines[-1].startswith("autocodec: CompileFailed: ")
+    report = "\n".join(lines[:-1])  # the compiler's own text, as it printed it, before the one line
+    assert "arrayy" in report and len(lines) > 2, lines
