@@ -261,3 +261,44 @@ def test_cli_outputs_of_killed_commands_are_removed_by_the_next_write_of_that_ou
         holder.wait(timeout=30)
     with out.open("rb") as f:
         assert CarReader(f).roots == [root]
+
+
+def test_ucan_revoke_while_another_process_writes_waits_the_busy_timeout_then_is_one_typed_line(
+        tmp_path: Path) -> None:
+    """``ucan revoke`` while another process holds the store's write lock: it waited 30 s whatever
+    ``limits.store.busy_timeout_ms`` said, then died with a traceback ending in
+    ``sqlite3.OperationalError: database is locked``; and every read of the revocation table
+    (``ucan validate``) first tried to create it, so on a home where nothing was revoked yet a
+    read waited for the writer too. Now the write waits the configured timeout and says the
+    store is locked (one line, exit 1), reads do not wait, and the revocation succeeds once the
+    lock is released."""
+    import sqlite3
+
+    from tests._cli import run_cli
+
+    home = tmp_path / "home"
+    run_cli(home, "init", "--no-default-set")
+    bob = run_cli(home, "key", "gen", "bob").stdout.decode().strip()
+    run_cli(home, "key", "gen", "alice")
+    token = tmp_path / "bob.ucan"
+    run_cli(home, "ucan", "delegate", "--key", "alice", "--to", bob, "--cmd", "/wasm/run", "-o", str(token))
+    (home / "config.toml").write_text("[limits.store]\nbusy_timeout_ms = 300\n")
+    holder = sqlite3.connect(home / "store.sqlite", isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("CREATE TABLE IF NOT EXISTS holder_test (x)")
+        started = time.monotonic()
+        refused = run_cli(home, "ucan", "revoke", str(token), "--key", "alice", check=False, timeout=60)
+        assert time.monotonic() - started < 10
+        err = refused.stderr.decode()
+        assert refused.returncode == 1 and err.count("\n") == 1 and "Traceback" not in err, err
+        assert err.startswith("autocodec: StoreError: ") and "locked by another process" in err
+        started = time.monotonic()
+        assert run_cli(home, "ucan", "validate", str(token), timeout=60).returncode == 0  # a read: no wait
+        assert time.monotonic() - started < 10
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    run_cli(home, "ucan", "revoke", str(token), "--key", "alice")
+    again = run_cli(home, "ucan", "validate", str(token), check=False)
+    assert again.returncode == 1 and again.stderr.decode().startswith("autocodec: Revoked: ")

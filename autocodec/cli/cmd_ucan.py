@@ -190,6 +190,7 @@ def _write(path: str, data: bytes) -> None:
 
 def run_revoke(args: argparse.Namespace) -> int:
     from ..home import Home
+    from ..settings import Settings
     from ..verify.ucan import InvalidToken, Revocations, revocation
     from ._io import write_line
 
@@ -198,7 +199,9 @@ def run_revoke(args: argparse.Namespace) -> int:
         raise InvalidToken(f"{args.token} is not a delegation")
     proofs = tuple(read_token(p) for p in args.proof)
     token = revocation(_load_key(args.key, args.passphrase_env), delegation, now=int(time.time()), proofs=proofs)
-    Revocations(Home.resolve().init().db_path).record(token, delegation, proofs)
+    home = Home.resolve().init()
+    limits = Settings.load(home.config_path).apply_limits()  # the busy timeout a store of this home waits
+    Revocations(home.db_path, busy_timeout_ms=limits.store.busy_timeout_ms).record(token, delegation, proofs)
     if args.output:
         _write(args.output, token.data)
     write_line(f"revoked {delegation.cid} (revocation {token.cid})")

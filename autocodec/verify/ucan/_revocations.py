@@ -8,16 +8,25 @@ Invariants:
   invocation's bytes are kept as the evidence.
 - ``is_revoked`` reads the table on every call (a revocation by another process counts at once).
 - Revocations are never removed: a revoked delegation stays revoked.
+- Reads never write: a home where nothing was revoked yet (no table) has no revocation, and a
+  read does not wait for another process's write. ``record`` takes the write lock at once
+  (``BEGIN IMMEDIATE``) and waits for it up to ``busy_timeout_ms`` (the store's limit). A SQLite
+  error is a ``StoreError`` (``translate_sqlite_error``): "locked by another process" when the
+  wait ran out, never a bare ``sqlite3`` exception.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 
 from ...cid import CID
+from ...config import DEFAULT_LIMITS
 from ._build import REVOKE_COMMAND
 from ._errors import InvalidClaim, InvalidToken
 from ._token import Token
@@ -33,13 +42,31 @@ _DDL = """CREATE TABLE IF NOT EXISTS ucan_revocations (
 class Revocations:
     """The revocation table of one home database."""
 
-    def __init__(self, db_path: Path) -> None:
+    def __init__(self, db_path: Path, *, busy_timeout_ms: int | None = None) -> None:
         self._db_path = db_path
+        timeout = DEFAULT_LIMITS.store.busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
+        self._timeout_s = max(0, timeout) / 1000
 
-    def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self._db_path, timeout=30)
-        conn.execute(_DDL)
-        return conn
+    @contextmanager
+    def _connect(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """A connection of its own (autocommit), closed afterwards; SQLite errors as ``StoreError``."""
+        from ...store import translate_sqlite_error
+
+        try:
+            with closing(sqlite3.connect(self._db_path, timeout=self._timeout_s, isolation_level=None)) as conn:
+                yield conn
+        except sqlite3.Error as exc:
+            raise translate_sqlite_error(exc, doing) from exc
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """Rows of one read; none when nothing was ever revoked here (the table is made by ``record``)."""
+        with self._connect("read the UCAN revocations") as conn:
+            try:
+                return conn.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                if str(exc).startswith("no such table: ucan_revocations"):
+                    return []
+                raise
 
     def record(self, revocation: Token, delegation: Token, proofs: tuple[Token, ...] = ()) -> None:
         """Record ``revocation`` (a verified ``/ucan/revoke`` invocation) of ``delegation``."""
@@ -58,16 +85,22 @@ class Revocations:
                                    f"token: the proofs are not delegation {delegation.cid}'s chain")
         if revocation.iss not in {delegation.iss, *(p.iss for p in proofs)}:
             raise InvalidClaim(f"{revocation.iss} issued neither delegation {delegation.cid} nor a proof above it")
-        with self._connect() as conn:
-            conn.execute("INSERT OR IGNORE INTO ucan_revocations VALUES (?, ?, ?, ?)",
-                         (str(delegation.cid), revocation.iss, revocation.data, int(time.time())))
+        with self._connect("record the UCAN revocation") as conn:
+            conn.execute("BEGIN IMMEDIATE")  # waits for another writer up to the busy timeout
+            try:
+                conn.execute(_DDL)
+                conn.execute("INSERT OR IGNORE INTO ucan_revocations VALUES (?, ?, ?, ?)",
+                             (str(delegation.cid), revocation.iss, revocation.data, int(time.time())))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):  # the original error is the one to report
+                        conn.execute("ROLLBACK")
+                raise
 
     def is_revoked(self, cid: CID) -> bool:
-        with self._connect() as conn:
-            row = conn.execute("SELECT 1 FROM ucan_revocations WHERE delegation = ?", (str(cid),)).fetchone()
-        return row is not None
+        return bool(self._read("SELECT 1 FROM ucan_revocations WHERE delegation = ?", (str(cid),)))
 
     def list(self) -> list[tuple[str, str, int]]:
-        with self._connect() as conn:
-            return [(str(d), str(r), int(a)) for d, r, a in
-                    conn.execute("SELECT delegation, revoker, at FROM ucan_revocations ORDER BY at")]
+        return [(str(d), str(r), int(a)) for d, r, a in
+                self._read("SELECT delegation, revoker, at FROM ucan_revocations ORDER BY at")]
