@@ -1,6 +1,7 @@
 """What a module author sees when a build goes wrong, in every SDK language: a source that does
 not compile is one line naming the first error and where it is, and ``autocodec -v module
-build`` shows everything the compiler printed. Real compilers, the real CLI.
+build`` shows everything the compiler printed. And what an SDK writes is valid whatever the
+language's strings hold (AssemblyScript's lone surrogates). Real compilers, the real CLI.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ import pytest
 from autocodec.modkit import CompileFailed, build, scaffold
 from tests._cli import run_cli
 from tests.test_sdk import _need_toolchain
+
+REPO = Path(__file__).resolve().parents[1]
 
 #: lang -> (source file, the template's line to break, the broken line, where the error is)
 BREAKS = {
@@ -58,3 +61,21 @@ def test_a_compile_error_names_its_place_and_v_shows_the_compiler_output(lang: s
     assert lines[-1].startswith("autocodec: CompileFailed: ")
     report = "\n".join(lines[:-1])  # the compiler's own text, as it printed it, before the one line
     assert "arrayy" in report and len(lines) > 2, lines
+
+
+@pytest.mark.slow
+def test_assemblyscript_text_with_lone_surrogates_is_valid_utf8() -> None:
+    # AssemblyScript's String.UTF8.encode writes a lone surrogate as WTF-8 (ED A0 80) by default:
+    # Buf.text made invalid DAG-CBOR text, which the host refused as the module's output.
+    _need_toolchain("assemblyscript")
+    from autocodec.builtin import encode
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.errors import GuestError
+    from autocodec.loader import Sandbox
+
+    loaded = Sandbox(DEFAULT_LIMITS.sandbox).load(build(REPO / "tests" / "guest" / "sdk-as-text").wasm)
+    out = loaded.run("ac_task", bytes(encode({"fn": "texts", "args": []}, "dag-cbor")))
+    assert out == bytes(encode(["\ufffda", "b\ufffd", "\U0001f600", "\ufffd\ufffd"], "dag-cbor"))
+    with pytest.raises(GuestError) as err:
+        loaded.run("ac_task", bytes(encode({"fn": "fail", "args": []}, "dag-cbor")))
+    assert err.value.message == "bad \ufffd!"  # one U+FFFD, not the host's three for WTF-8's bytes

@@ -68,9 +68,10 @@ export class Buf {
   bytes(p: usize, n: usize): void { this.head(2, <u64>n); this.put(p, n); }
   /** Text given as UTF-8 bytes already checked (see utf8Valid). */
   textUtf8(p: usize, n: usize): void { this.head(3, <u64>n); this.put(p, n); }
-  /** An AssemblyScript string, encoded to UTF-8. */
+  /** An AssemblyScript string, encoded to UTF-8; a lone surrogate (UTF-16 that has no UTF-8 form)
+   *  becomes U+FFFD, as a TextEncoder writes it, so the text is always valid. */
   text(s: string): void {
-    const b = String.UTF8.encode(s);
+    const b = utf8(s);
     this.textUtf8(changetype<usize>(b), <usize>b.byteLength);
   }
   array(n: usize): void { this.head(4, <u64>n); }
@@ -200,8 +201,13 @@ export function cidValid(p: usize, n: usize): bool {
 export type ItemFn = (p: usize, n: usize, out: Buf) => Failure | null;
 export type FinalFn = (out: Buf) => Failure | null;
 
+/** `s` as valid UTF-8 (a lone surrogate becomes U+FFFD; the default mode writes it as WTF-8). */
+function utf8(s: string): ArrayBuffer {
+  return String.UTF8.encode(s, false, String.UTF8.ErrorMode.REPLACE);
+}
+
 function report(f: Failure): i32 {
-  const b = String.UTF8.encode(f.message);
+  const b = utf8(f.message);
   setResult(changetype<usize>(b), <usize>b.byteLength);
   return f.status;
 }
@@ -241,7 +247,7 @@ export function batch(fn: ItemFn, p: usize, n: usize): i32 {
       out.le64(<u64>one.len << 32);
       out.put(one.ptr, one.len);
     } else {
-      const m = String.UTF8.encode(f.message);
+      const m = utf8(f.message);
       out.le64(<u64>f.status | (<u64>m.byteLength << 32));
       out.put(changetype<usize>(m), <usize>m.byteLength);
     }
