@@ -79,3 +79,22 @@ def test_assemblyscript_text_with_lone_surrogates_is_valid_utf8() -> None:
     with pytest.raises(GuestError) as err:
         loaded.run("ac_task", bytes(encode({"fn": "fail", "args": []}, "dag-cbor")))
     assert err.value.message == "bad \ufffd!"  # one U+FFFD, not the host's three for WTF-8's bytes
+
+
+@pytest.mark.slow
+def test_a_module_exporting_another_abi_version_does_not_build(tmp_path: Path) -> None:
+    # Every load refuses it (ac_abi_version() is called on instantiation); the build said
+    # nothing and wrote it, so the author learnt it only at `module test` or `publish`.
+    _need_toolchain("assemblyscript")
+    folder = tmp_path / "abi2"
+    scaffold(folder, "assemblyscript", "codec")
+    source = folder / "module.ts"
+    text = source.read_text()
+    assert "export { ac_abi_version, ac_input, ac_result }" in text
+    source.write_text(text.replace("export { ac_abi_version, ", "export { ")
+                      + "export function ac_abi_version(): i32 { return 2; }\n")
+    out = tmp_path / "abi2.wasm"
+    proc = run_cli(tmp_path / "home", "module", "build", str(folder), "-o", str(out), check=False, timeout=600)
+    text = proc.stderr.decode()
+    assert proc.returncode == 1 and len(text.strip().splitlines()) == 1, text
+    assert "ModuleBuildError" in text and "ac_abi_version() returned 2" in text and not out.exists()

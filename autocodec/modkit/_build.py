@@ -5,8 +5,9 @@ Invariants:
   with relative paths and fixed flags, by pinned compilers (the ``ziglang`` PyPI package for C
   and Zig, AssemblyScript from npm as locked by tools/setup.d/60-assemblyscript.sh), so the
   same folder gives the same bytes (and CID) wherever it lives.
-- The result passes the loader's own static checks (``inspect_module``): no imports, the
-  kind's exports with ABI signatures, one ``autocodec.module`` section; otherwise it fails.
+- The result passes the loader's own checks (``inspect_module``: no imports, the kind's
+  exports with ABI signatures, one ``autocodec.module`` section; then a test instantiation
+  whose ``ac_abi_version()`` is this host's ABI); otherwise it fails.
 - A folder holds sources of exactly one language: ``*.c`` (C), ``*.zig`` (Zig), ``*.ts``
   (AssemblyScript) or ``*.rs`` (Rust, rustc pinned to RUST_VERSION with the wasm32 target).
 """
@@ -23,8 +24,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ModuleRejected
-from ..loader import ModuleInfo, inspect_module
+from ..config import DEFAULT_LIMITS
+from ..errors import SandboxError
+from ..loader import ModuleInfo, Sandbox, inspect_module
 from ..log import get_logger
 from . import _sdk
 from ._errors import CompileFailed, InvalidModuleSource, ModuleBuildError, ToolchainMissing
@@ -260,6 +262,9 @@ def build(folder: Path) -> BuiltModule:
     wasm = code + custom_section(section_payload(meta))
     try:
         info = inspect_module(wasm)
-    except ModuleRejected as exc:
+        # Instantiated once, as every load does: a module whose ac_abi_version() is not this
+        # host's ABI, or that traps on start, would build and then be refused by every load.
+        Sandbox(DEFAULT_LIMITS.sandbox).load(wasm)
+    except SandboxError as exc:  # ModuleRejected included
         raise ModuleBuildError(f"{folder}: the {lang} build is not a valid module: {exc.message}") from None
     return BuiltModule(wasm, info, lang)
