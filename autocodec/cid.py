@@ -102,13 +102,24 @@ def b58decode(text: str) -> bytes:
     return b"\0" * zeros + body
 
 
-def _b32decode(text: str, alphabet: str = "") -> bytes:
-    if text != text.lower() and text != text.upper():
-        raise ValueError("mixed-case base32")
-    text = text.upper().rstrip("=") if alphabet == "pad" else text.upper()
+def _b32decode(text: str, alphabet: str = "", padded: bool = False) -> bytes:
+    """RFC 4648 base32 (``alphabet="hex"``: the extended-hex alphabet), read in either case, as the
+    multibase spec's case_insensitivity vectors and go-multibase (Kubo) read it. ``padded``
+    (base32pad, base32hexpad): whole 8-character groups, the last padded with '=' as RFC 4648
+    pads it; otherwise '=' is refused."""
+    if not text.isascii():  # str.upper would make letters of others ('ß' -> 'SS', 'ı' -> 'I')
+        raise ValueError("invalid base32 character (not ASCII)")
+    text = text.upper()
+    if padded:
+        body = text.rstrip("=")
+        if len(text) % 8 or len(text) - len(body) not in (0, 1, 3, 4, 6):
+            raise ValueError("padded base32 must be whole 8-character groups, the last padded with '='")
+        text = body
     if "=" in text:
         raise ValueError("unexpected base32 padding")
     if alphabet == "hex":
+        if text.strip(_B32_HEX):
+            raise ValueError("invalid base32hex character")
         text = text.translate(_B32HEX_TO_STD)
     return base64.b32decode(text + "=" * (-len(text) % 8))
 
@@ -120,6 +131,8 @@ def _b64decode(text: str, altchars: bytes | None, padded: bool = False) -> bytes
         text = text.rstrip("=")
     if "=" in text:
         raise ValueError("unexpected base64 padding")
+    if altchars is not None and ("+" in text or "/" in text):  # b64decode would take them with altchars
+        raise ValueError("'+' and '/' are not in the base64url alphabet")
     return base64.b64decode(text + "=" * (-len(text) % 4), altchars=altchars, validate=True)
 
 
@@ -158,6 +171,13 @@ def _radix_encode(data: bytes, alphabet: str) -> str:
     return alphabet[0] * zeros + "".join(reversed(out))
 
 
+def _b36decode(text: str) -> bytes:
+    """base36 in either case (the multibase spec's case_insensitivity vectors; go-base36)."""
+    if not text.isascii():  # str.lower would make letters of others (the Kelvin sign -> 'k')
+        raise ValueError("invalid base36 character (not ASCII)")
+    return _radix_decode(text.lower(), _B36_ALPHABET)
+
+
 def _bits_decode(text: str, bits: int) -> bytes:
     """base2 (1 bit a character) and base8 (3 bits), the RFC 4648-style bit packings of multibase."""
     if any(ch not in "01234567"[: 1 << bits] for ch in text):
@@ -175,9 +195,8 @@ def _bits_encode(data: bytes, bits: int) -> str:
     return "".join(str(int(stream[i:i + bits], 2)) for i in range(0, len(stream), bits))
 
 
-def _hex_decode(body: str, upper: bool) -> bytes:
-    if body != (body.upper() if upper else body.lower()):
-        raise ValueError("base16 text in the wrong case for its prefix")
+def _hex_decode(body: str) -> bytes:
+    """base16 in either case (the multibase spec's case_insensitivity vectors; Go's hex.DecodeString)."""
     return binascii.unhexlify(body)
 
 
@@ -186,18 +205,18 @@ _DECODERS: dict[str, Any] = {
     "0": lambda t: _bits_decode(t, 1),
     "7": lambda t: _bits_decode(t, 3),
     "9": lambda t: _radix_decode(t, "0123456789"),
-    "f": lambda t: _hex_decode(t, False),
-    "F": lambda t: _hex_decode(t, True),
-    "b": lambda t: _b32decode(t) if t == t.lower() else _fail("base32 (b) must be lowercase"),
-    "B": lambda t: _b32decode(t) if t == t.upper() else _fail("base32upper (B) must be uppercase"),
-    "c": lambda t: _b32decode(t, "pad"),
-    "C": lambda t: _b32decode(t, "pad"),
+    "f": _hex_decode,
+    "F": _hex_decode,
+    "b": _b32decode,
+    "B": _b32decode,
+    "c": lambda t: _b32decode(t, padded=True),
+    "C": lambda t: _b32decode(t, padded=True),
     "v": lambda t: _b32decode(t, "hex"),
     "V": lambda t: _b32decode(t, "hex"),
-    "t": lambda t: _b32decode(t.rstrip("="), "hex"),
-    "T": lambda t: _b32decode(t.rstrip("="), "hex"),
-    "k": lambda t: _radix_decode(t, _B36_ALPHABET),
-    "K": lambda t: _radix_decode(t.lower(), _B36_ALPHABET) if t == t.upper() else _fail("base36upper must be uppercase"),
+    "t": lambda t: _b32decode(t, "hex", padded=True),
+    "T": lambda t: _b32decode(t, "hex", padded=True),
+    "k": lambda t: _b36decode(t),
+    "K": lambda t: _b36decode(t),
     "z": lambda t: b58decode(t),
     "Z": lambda t: b58decode(t.translate(_FLICKR_TO_BTC)),
     "m": lambda t: _b64decode(t, None),
@@ -224,10 +243,6 @@ def _emoji_encode(data: bytes) -> str:
 
     alphabet = tables().emoji
     return "\U0001F680" + "".join(alphabet[b] for b in data)
-
-
-def _fail(reason: str) -> bytes:
-    raise ValueError(reason)
 
 
 # name (as Kubo's --cid-base spells it) -> encoder including the prefix
@@ -353,9 +368,7 @@ class CID:
             raw = multibase_decode(text)
         except (ValueError, binascii.Error) as exc:
             raise InvalidCID(f"cannot parse CID {text[:80]!r}: {exc}") from None
-        if raw[:1] == b"\x12":
-            raise InvalidCID(f"CIDv0 must be written in base58btc without a prefix: {text[:80]!r}")
-        return cls(raw)
+        return cls(raw)  # a CIDv0 in a multibase (zQm..., bciq...) is a CIDv0, as go-cid's Decode reads it
 
     @classmethod
     def build(cls, codec: int, multihash: bytes, version: int = 1) -> "CID":

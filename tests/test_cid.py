@@ -59,3 +59,42 @@ def test_parts_read_directly_agree_with_the_varint_parse() -> None:
             assert (cid.codec, cid.hash_code, cid.multihash) == (codec, code, mh)
     v0 = CID(b"\x12\x20" + bytes(32))
     assert (v0.codec, v0.hash_code, v0.multihash) == (0x70, 0x12, bytes(v0))
+
+
+# The multibase spec's tests/case_insensitivity.csv (github.com/multiformats/multibase): each
+# decodes to b"hello world" whatever the case of its letters.
+CASE_INSENSITIVITY = ["f68656c6c6f20776F726C64", "F68656c6c6f20776F726C64", "bnbswy3dpeB3W64TMMQ",
+                      "Bnbswy3dpeB3W64TMMQ", "vd1imor3f41RMUSJCCG", "Vd1imor3f41RMUSJCCG",
+                      "cnbswy3dpeB3W64TMMQ======", "Cnbswy3dpeB3W64TMMQ======", "td1imor3f41RMUSJCCG======",
+                      "Td1imor3f41RMUSJCCG======", "kfUvrsIvVnfRbjWaJo", "KfUVrSIVVnFRbJWAJo"]
+
+
+@pytest.mark.parametrize("text", CASE_INSENSITIVITY)
+def test_multibase_case_insensitivity_vectors(text: str) -> None:
+    from autocodec.cid import multibase_decode
+
+    assert multibase_decode(text) == b"hello world"
+
+
+@pytest.mark.parametrize("text", [
+    "cnbswy3dpeb3w64tmmq",  # base32pad without its padding
+    "td1imor3f41rmusjccg",  # base32hexpad without its padding
+    "VD1IMOR3F41RMUSJCCW",  # W is not in the base32hex alphabet
+    "uaGVsbG8/d29ybGQ",  # '/' is base64, not base64url
+    "baßgqzlmnrxq",  # 'ß'.upper() is 'SS' (baSSgqzlmnrxq is valid): not a base32 letter
+    "KFUVRSIVVNFRBJWAJO" + "\u212a",  # the Kelvin sign lowercases to 'k'
+])
+def test_multibase_refuses_what_is_not_in_the_alphabet(text: str) -> None:
+    from autocodec.cid import multibase_decode
+
+    with pytest.raises(ValueError):
+        multibase_decode(text)
+
+
+def test_a_cidv0_in_a_multibase_is_that_cidv0() -> None:
+    """go-cid's Decode (Kubo) reads a CIDv0's bytes in any multibase as the CIDv0."""
+    from autocodec.cid import multibase_encode
+
+    v0 = CID.parse("QmQg1v4o9xdT3Q14wh4S7dxZkDjyZ9ssFzFzyep1YrVJBY")
+    for base in ("base58btc", "base32", "base16", "base36", "base64url"):
+        assert CID.parse(multibase_encode(bytes(v0), base)) == v0

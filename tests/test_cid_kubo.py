@@ -155,3 +155,46 @@ def test_supported_lists_what_this_installation_decodes(capsysbinary: pytest.Cap
     assert {"dag-pb", "dag-cbor", "dag-json", "raw", "git-raw", "eth-block", "bitcoin-block"} <= set(codecs)
     hashes = _ours(capsysbinary, monkeypatch, home, ["cid", "hashes", "-s"])[1].decode().split()
     assert {"sha2-256", "blake3", "keccak-256"} <= set(hashes) and "sha2-512" in hashes
+
+
+def _mutations(text: str, rng: random.Random) -> Iterator[str]:
+    """Spellings of one CID string a reader may meet: the case of some letters flipped (the
+    multibase spec's case_insensitivity vectors), its padding dropped, a character swapped for
+    one of the other base64 alphabet or for a non-ASCII letter that str.upper/str.lower would
+    turn into an ASCII one (ß -> SS, the Kelvin sign -> k, ı -> I). Not in base2, whose reader in
+    go-multibase takes any character as a bit (a quirk this package does not copy)."""
+    prefix, body = text[0], text[1:]
+    yield prefix + body.swapcase()
+    yield prefix + "".join(ch.swapcase() if rng.random() < 0.5 else ch for ch in body)
+    if "=" in body:
+        yield prefix + body.rstrip("=")
+    for swap in () if prefix == "0" else ("+", "/", "-", "_", "ß", "\u212a", "ı", "W", "0"):
+        at = rng.randrange(1, len(body))
+        yield prefix + body[:at] + swap + body[at + 1:]
+
+
+def test_every_multibase_spelling_is_read_as_kubo_reads_it(kubo: KuboRepo, capsysbinary: pytest.CaptureFixture[bytes],
+                                                           monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """go-cid's Decode with go-multibase: base16, base32* and base36 in either case (a lowercase
+    prefix with uppercase text too), padded base32 only with its padding, base64url without '+'
+    or '/', no non-ASCII letter taken for an ASCII one, and a CIDv0's bytes in any multibase
+    (``zQm...``, ``bciq...``) read as that CIDv0. Each string alone: accepted or refused as
+    Kubo does, and printed the same."""
+    rng = random.Random(5)
+    v0 = CID.build(0x70, MULTIHASHES["sha2-256"], version=0)
+    cids = [v0, CID.build(0x55, MULTIHASHES["sha2-256"]), CID.build(0x71, MULTIHASHES["identity"]),
+            CID.build(0x300001, MULTIHASHES["blake2b-256"])]
+    texts: list[str] = []
+    for cid in cids:
+        for base in sorted(set(MULTIBASES) - {"base8", "base10"}):
+            raw = bytes(cid)  # a CIDv0's own bytes too, which Kubo reads from any multibase
+            for spelled in {cid.encode(base), MULTIBASES[base](raw)}:
+                texts.append(spelled)
+                texts += _mutations(spelled, rng) if base != "base256emoji" else []
+    differ = []
+    for text in dict.fromkeys(texts):
+        args = ["cid", "format", "-f", "%P %s %b", text]
+        theirs, ours = _kubos(kubo, args), _ours(capsysbinary, monkeypatch, tmp_path / "home", args)
+        if theirs != ours:
+            differ.append(f"{text!r}: kubo {theirs!r}, ours {ours!r}")
+    assert not differ, "\n".join(differ[:10]) + f"\n({len(differ)} of {len(texts)} differ)"
