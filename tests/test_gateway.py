@@ -137,12 +137,30 @@ def test_go_media_type(text: str, expected: Any) -> None:
 
 
 @pytest.mark.parametrize(("head", "kind"), [
-    (b"\x89PNG\r\n\x1a\n....", "image/png"), (b"%PDF-1.7", "application/pdf"), (b"  <html><body>", "text/html"),
+    (b"\x89PNG\r\n\x1a\n....", "image/png"), (b"%PDF-1.7", "application/pdf"),
+    (b"  <html><body>", "text/html; charset=utf-8"), (b"\xef\xbb\xbf<html>", "text/plain; charset=utf-8"),
     (b"plain words\n", "text/plain; charset=utf-8"), (b"\x00\x01\x02", "application/octet-stream"),
-    (b"caf\xc3\xa9", "text/plain; charset=utf-8"), (b"", "text/plain"),
+    (b"caf\xc3\xa9", "text/plain; charset=utf-8"), (b"", "text/plain"), (b'{"a": 1}', "text/plain; charset=utf-8"),
 ])
 def test_sniffing(head: bytes, kind: str) -> None:
+    """A range that starts past the file's first byte: Go's http.DetectContentType."""
     assert sniff(head) == kind
+
+
+@pytest.mark.parametrize(("head", "kind"), [
+    (b'{"a": 1}', "application/json"), (b"[1,]", "application/json"), (b"123", "text/plain; charset=utf-8"),
+    (b'{"a": 1}\n[2]\n', "application/x-ndjson"), (b"a,b\n1,2\n", "text/csv"), (b"a\tb\n1\t2\n", "text/tab-separated-values"),
+    (b"#!/usr/bin/env -S  python3\n", "text/x-python"), (b"#!/bin/shell\n", "text/plain; charset=utf-8"),
+    (b"caf\xe9\n", "text/plain; charset=iso-8859-1"), (b"\xef\xbb\xbf <html>", "text/html"),
+    (b"[" + b"1," * 3000, "application/json"), (b"[" + b"1," * 1000 + b"x", "text/plain; charset=utf-8"),
+    (b"text " * 900 + b"\x01", "text/plain; charset=utf-8"), (b"text " * 800 + b"\x01", "application/octet-stream"),
+])
+def test_detecting_a_file_type_from_its_start(head: bytes, kind: str) -> None:
+    """A file answered from its first byte: boxo's mimetype detection over 4 KiB (differential
+    cases against Kubo in tests/test_gateway_kubo.py::test_sniffed_types_get_kubos_answer)."""
+    from autocodec.serve._detect import detect
+
+    assert detect(head) == kind
 
 
 # --- routes ------------------------------------------------------------------------------------

@@ -59,6 +59,8 @@ from ._dnslink_host import HOSTED, dnslink_hosting
 from ..registry._ipns import parse_name
 from ..verify._ipns import IpnsName
 from . import _car, _unixfs
+from ._detect import LIMIT as DETECT_LIMIT
+from ._detect import detect
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -284,7 +286,9 @@ def provenance_headers(runtime: "Runtime", code: int) -> dict[str, str]:
 
 # --- content types --------------------------------------------------------------------------
 
-_SNIFF = ((b"%PDF-", "application/pdf"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
+_SNIFF = ((b"%PDF-", "application/pdf"), (b"%!PS-Adobe-", "application/postscript"),
+          (b"\xfe\xff", "text/plain; charset=utf-16be"), (b"\xff\xfe", "text/plain; charset=utf-16le"),
+          (b"\xef\xbb\xbf", "text/plain; charset=utf-8"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
           (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"), (b"\x1f\x8b\x08", "application/gzip"),
           (b"PK\x03\x04", "application/zip"), (b"\x00asm", "application/wasm"))
 _HTML_TAGS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<h1", b"<div",
@@ -292,32 +296,33 @@ _HTML_TAGS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<if
 
 
 def sniff(head: bytes) -> str:
-    """A content type from the first bytes sent (the common signatures of WHATWG MIME sniffing,
-    then Go's text-or-binary rule, as Kubo's gateway does)."""
+    """A content type from the first bytes of a range that does not start at the file's first
+    byte, as Go's ``http.DetectContentType`` reads them for Kubo's content server (its common
+    signatures, then its text-or-binary rule); from the first byte, ``_detect.detect``."""
+    lowered = head.lstrip(b"\t\n\x0c\r ").lower()
+    for tag in _HTML_TAGS:
+        if lowered.startswith(tag) and lowered[len(tag):len(tag) + 1] in (b" ", b">"):
+            return "text/html; charset=utf-8"
+    if lowered.startswith(b"<?xml"):
+        return "text/xml; charset=utf-8"
     for magic, kind in _SNIFF:
         if head.startswith(magic):
             return kind
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"
-    lowered = head.lstrip(b"\t\n\x0c\r ").lower()
-    for tag in _HTML_TAGS:
-        if lowered.startswith(tag) and lowered[len(tag):len(tag) + 1] in (b" ", b">"):
-            return "text/html"
-    if lowered.startswith(b"<?xml"):
-        return "text/xml; charset=utf-8"
-    if lowered.startswith(b"<svg"):
-        return "image/svg+xml"
     # Go's http.DetectContentType (which Kubo uses): text unless a byte is binary data
     if any(b <= 0x08 or b == 0x0B or 0x0E <= b <= 0x1A or 0x1C <= b <= 0x1F for b in head[:512]):
         return "application/octet-stream"
     return "text/plain; charset=utf-8" if head else "text/plain"  # nothing to sniff: Kubo's bare text/plain
 
 
-def content_type_for(name: str, head: bytes) -> str:
-    """Content-Type of a file: from its name's extension when known, else sniffed."""
+def content_type_for(name: str, head: bytes, from_start: bool = False) -> str:
+    """Content-Type of a file: from its name's extension when known, else from its bytes: for
+    an answer from the file's first byte ``from_start`` (``head``: its first ``_detect.LIMIT``
+    bytes) as boxo's mimetype library detects it, else as Go's content server sniffs ``head``."""
     guessed = mimetypes.guess_type(name)[0] if name else None
     if guessed is None:
-        return sniff(head)
+        return detect(head) if from_start else sniff(head)
     if guessed == "text/html":  # as Kubo v0.43.1 answers
         return guessed
     if guessed.startswith("text/") or guessed in ("application/javascript",):
@@ -876,8 +881,10 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
         pieces = iter((target.data[span[0]:span[1] + 1],))
     else:
         pieces = _unixfs.read_range(runtime, cid, target.data, span[0], span[1], runtime.limits)
+    from_start = span is None or span[0] == 0
+    wanted = DETECT_LIMIT if from_start else 512  # enough to tell the type; errors before the status is sent
     head = b""
-    while len(head) < 512:  # enough for sniffing; errors before the status is sent
+    while len(head) < wanted:
         piece = await _run(request, next, pieces, None)
         if piece is None:
             break
@@ -887,15 +894,15 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
             "attachment" if request.query.get("download") == "true" else "inline", request.query["filename"])
     sniff_name = request.query.get("filename", name)
     sniffed = head
-    if span is not None and span[0] == 0 <= span[1] < size - 1 and len(head) < 512 and not mimetypes.guess_type(sniff_name)[0]:
-        # a short span at the start: Kubo sniffs the file's first bytes (a span elsewhere: its own)
-        end = min(size - 1, 511)
+    if span is not None and span[0] == 0 <= span[1] < size - 1 and len(head) < wanted and not mimetypes.guess_type(sniff_name)[0]:
+        # a short span at the start: Kubo reads the file's first bytes for its type (a span elsewhere: its own)
+        end = min(size - 1, wanted - 1)
         if cid.codec != _unixfs.DAG_PB:
             sniffed = target.data[span[0]:end + 1]
         else:
             more = _unixfs.read_range(runtime, cid, target.data, span[1] + 1, end, runtime.limits)
             sniffed = head + b"".join(await _run(request, list, more))
-    headers["Content-Type"] = content_type_for(sniff_name, sniffed)
+    headers["Content-Type"] = content_type_for(sniff_name, sniffed, from_start)
     length = 0 if span is None else span[1] - span[0] + 1
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = length
