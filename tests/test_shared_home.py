@@ -8,6 +8,7 @@ removed by the next writer of the same kind (it does not pile up), never what a 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -20,6 +21,7 @@ import pytest
 
 from autocodec.builtin import cid_for, encode
 from autocodec.cid import CID
+from autocodec.config import DEFAULT_LIMITS
 from autocodec.store import BlockStore, CarReader, export_car_file
 
 
@@ -302,3 +304,54 @@ def test_ucan_revoke_while_another_process_writes_waits_the_busy_timeout_then_is
     run_cli(home, "ucan", "revoke", str(token), "--key", "alice")
     again = run_cli(home, "ucan", "validate", str(token), check=False)
     assert again.returncode == 1 and again.stderr.decode().startswith("autocodec: Revoked: ")
+
+
+WRITE_LOCK_HOLDER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("CREATE TABLE IF NOT EXISTS holder_test (x)")  # a write under way in another process
+print("held", flush=True)
+sys.stdin.read()
+conn.execute("ROLLBACK")
+"""
+
+
+def _hold_write_lock(db: Path) -> subprocess.Popen[str]:
+    holder = subprocess.Popen([sys.executable, "-c", WRITE_LOCK_HOLDER, str(db)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    return holder
+
+
+def test_a_cached_run_and_the_job_stream_are_read_beside_another_process_writing(tmp_path: Path) -> None:
+    """A run answered from the receipt cache, and a read of the job stream, while another
+    process holds the store's write lock (an import under way). Both took the write lock
+    (the run stored its invocation block again, the cache lookup and ``JobStream.since`` read in
+    a write transaction) and failed after the busy timeout with "the store is locked by another
+    process" although they write nothing new. Now they read beside the writer at once."""
+    from autocodec.ipvm._stream import JobStream
+    from tests._cli import run_cli
+
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    args = ("run", "ipld-select", "select", "--arg", '{"a": [1, {"b": "x"}]}', "--arg", '"a/1/b"')
+    first = run_cli(home, *args).stdout.decode().splitlines()
+    with BlockStore.open(home) as store:
+        stream = JobStream(store)
+        receipt = CID.parse(first[0].split()[1])
+        stream.append(receipt, receipt, source="remote")
+    (home / "config.toml").write_text("[limits.store]\nbusy_timeout_ms = 300\n")
+    holder = _hold_write_lock(home / "store.sqlite")
+    try:
+        again = run_cli(home, *args, check=False, timeout=60)
+        assert again.returncode == 0, again.stderr.decode()
+        assert again.stdout.decode().splitlines() == [first[0] + "  cached (not executed again)", '"x"']
+        limits = dataclasses.replace(DEFAULT_LIMITS, store=dataclasses.replace(DEFAULT_LIMITS.store,
+                                                                                busy_timeout_ms=300))
+        with BlockStore.open(home, limits=limits) as store:
+            assert [entry.receipt for entry in JobStream(store).since(0)] == [receipt]
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)

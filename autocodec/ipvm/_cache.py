@@ -7,6 +7,8 @@ Invariants:
 - A receipt is indexed only after its block is stored and its signature verified; ``get``
   re-verifies the stored block before returning it, so a cache hit is as trustworthy as a
   fresh run by the same executor.
+- Lookups read without the write lock (``read_rows``): another process importing or writing
+  never makes a lookup wait, nor fail as "locked".
 - Only receipts by executors the caller names are used (by default the home's own executor):
   someone else's receipt is a claim, not a fact, until ``receipt verify --rerun`` checks it.
 """
@@ -41,9 +43,8 @@ class ReceiptCache:
     def get(self, invocation: CID, executors: Collection[str], *, prefer: str | None = None
             ) -> tuple[CID, Receipt] | None:
         """A verified cached receipt for ``invocation`` by one of ``executors`` (``prefer``'s first), or None."""
-        with self.store.transaction() as conn:
-            rows = conn.execute("SELECT executor, receipt FROM ipvm_receipts WHERE invocation = ? ORDER BY executor",
-                                (str(invocation),)).fetchall()
+        rows = self.store.read_rows(  # a read: never waits for another process's write
+            "SELECT executor, receipt FROM ipvm_receipts WHERE invocation = ? ORDER BY executor", (str(invocation),))
         rows.sort(key=lambda row: row[0] != prefer)
         for executor, text in rows:
             if executor not in executors:

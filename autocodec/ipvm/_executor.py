@@ -33,6 +33,7 @@ from typing import Any
 
 from ..cid import CID
 from ..errors import (
+    BlockNotFound,
     DeadlineExceeded,
     FuelExhausted,
     GuestError,
@@ -42,6 +43,7 @@ from ..errors import (
     ModuleRejected,
     NotTrusted,
     SandboxError,
+    StoreCorrupt,
 )
 from ..log import get_logger
 from ._cache import ReceiptCache
@@ -107,10 +109,17 @@ class Executor:
     # --- invocations as blocks -----------------------------------------------------------------
 
     def submit(self, invocation: Invocation) -> CID:
-        """Store the invocation block (after checking its limits); returns its CID."""
+        """Store the invocation block (after checking its limits); returns its CID. One already
+        stored intact is not written again: a run answered from the cache takes no write lock, so
+        it neither waits for nor fails beside another process's write."""
         Invocation.from_value(invocation.to_value(), self.limits)  # same checks as a fetched one
         cid, data = invocation.block()
-        self.runtime.store.put(cid, data)
+        try:
+            held = self.runtime.store.get(cid) == data
+        except (BlockNotFound, StoreCorrupt):  # missing, or damaged: the put below repairs it
+            held = False
+        if not held:
+            self.runtime.store.put(cid, data)
         return cid
 
     def invocation(self, cid: CID) -> Invocation:

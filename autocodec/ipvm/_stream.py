@@ -12,6 +12,7 @@ Invariants:
   self-checking); the ``ipvm_stream`` table only indexes ``seq -> entry CID``.
 - Appends are serialized by one SQLite transaction (``BEGIN IMMEDIATE``), so two processes of
   one home never write two entries with the same ``seq``.
+- Reads (``since``) take no write lock: a reader never waits for, nor fails beside, a writer.
 - ``at`` is informative (wall clock); nothing validates against it.
 """
 
@@ -77,9 +78,9 @@ class JobStream:
         """Entries with a ``seq`` above ``seq``, oldest first, at most ``limit``, read from their blocks."""
         from ..builtin import decode
 
-        with self.store.transaction() as conn:
-            rows = conn.execute("SELECT seq, entry FROM ipvm_stream WHERE seq > ? ORDER BY seq LIMIT ?",
-                                (int(seq), max(1, min(int(limit), 10_000)))).fetchall()
+        rows = self.store.read_rows(  # a read: never waits for another process's write
+            "SELECT seq, entry FROM ipvm_stream WHERE seq > ? ORDER BY seq LIMIT ?",
+            (int(seq), max(1, min(int(limit), 10_000))))
         out: list[StreamEntry] = []
         for number, raw in rows:
             cid = CID(bytes(raw))
