@@ -228,3 +228,54 @@ def test_concurrent_calls_see_a_revocation_within_the_poll_interval_and_nothing_
     assert not late, late[:5]
     for name in names:  # each path was exercised on both sides of the revocation
         assert any(n == name and o == "ok" for _, n, o in events) and any(n == name and o == "refused" for _, n, o in events)
+
+
+def test_a_revocation_through_the_runtimes_own_trust_store_holds_for_the_very_next_call_on_every_thread(
+        world: TrustWorld) -> None:
+    """``rt.trust.revoke`` in this process ends the generation at once, not at the next poll:
+    eight threads decode, hash and chunk on one runtime while the main thread revokes the
+    publisher; no call that started after ``revoke`` returned is served, whatever the poll
+    interval (60 s here, so waiting for a poll cannot pass the test), and every failure is
+    ``Untrusted``. Found embedding the library: calls up to 32 ms after the revocation returned
+    were still served by the revoked modules."""
+    import threading
+
+    uses = _uses(world)
+    names = ["codec", "hasher (stored block)", "hasher (new block)", "chunker", "crypto", "task"]
+    events: list[tuple[float, str, str]] = []
+    stop = threading.Event()
+    with Runtime(world.user_home, poll_s=60.0) as rt:
+        for name in names:
+            uses[name](rt)
+
+        def work(n: int) -> None:
+            name = names[n % len(names)]
+            while not stop.is_set():
+                started = time.monotonic()
+                try:
+                    uses[name](rt)
+                    events.append((started, name, "ok"))
+                except Untrusted:
+                    events.append((started, name, "refused"))
+                except Exception as exc:  # noqa: BLE001 - recorded, then asserted absent
+                    events.append((started, name, f"{type(exc).__name__}: {exc}"))
+
+        threads = [threading.Thread(target=work, args=(n,), daemon=True) for n in range(8)]
+        for t in threads:
+            t.start()
+        time.sleep(0.3)
+        rt.trust.revoke(world.publisher_did, "test")
+        revoked_at = time.monotonic()
+        with pytest.raises(Untrusted):  # the caller's own next call
+            rt.decode(world.codec_cid)
+        time.sleep(0.3)
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        assert not any(t.is_alive() for t in threads), "a worker is stuck"
+        assert rt.decode(world.envelope_cid) == ENVELOPE_VALUE  # allowed by CID, not by the publisher
+    assert {outcome for _, _, outcome in events} <= {"ok", "refused"}, [e for e in events if e[2] not in ("ok", "refused")][:3]
+    late = [(t - revoked_at, name) for t, name, outcome in events if outcome == "ok" and t > revoked_at]
+    assert not late, late[:5]
+    for name in names:  # each path served before and was refused after
+        assert any(n == name and o == "ok" for _, n, o in events) and any(n == name and o == "refused" for _, n, o in events)

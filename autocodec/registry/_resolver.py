@@ -11,7 +11,8 @@ Invariants:
 - Every resolution, module decision, loaded module and adapter lives in the generation that
   made it. ``generation()`` starts a new one when the trust store's epoch moved (a pin,
   update, unpin, revocation or allow-list change committed by any process; polled at most
-  every ``poll_s``), when this process changed trust (``invalidate``), or when the
+  every ``poll_s``), when this process changed trust (``invalidate``, or a write through
+  ``trust``: seen by the next call, not the next poll), or when the
   generation is older than ``max_age_s``, or once the wall clock reaches the earliest expiry
   of a set, index or manifest one of its decisions relied on (``Generation.expires_at``):
   an expired set stops serving within ``poll_s`` of its expiry, with no write and no refresh.
@@ -130,12 +131,15 @@ class Resolver:
     def generation(self) -> Generation:
         """The current generation, replaced first if the trust state changed anywhere.
 
-        Between polls (``poll_s``) this is one attribute read. A poll reads the cheap change
-        hint, then decides under the lock, so a call that starts more than ``poll_s`` after a
-        change was committed never gets a generation from before it.
+        Between polls (``poll_s``) this is two attribute reads: a trust write committed through
+        this process's trust store (``trust.writes``) ends the generation at once, whatever the
+        poll, so a call that starts after ``rt.trust.revoke(...)`` returned, on any thread, never
+        runs on the revoked module. A poll reads the cheap change hint, then decides under the
+        lock, so a call that starts more than ``poll_s`` after a change was committed by another
+        process never gets a generation from before it.
         """
         now = self._clock()
-        if now < self._next_poll:
+        if now < self._next_poll and self.trust.writes == self._hint[1]:
             return self._gen
         hint = self._read_hint()
         with self._lock:
