@@ -355,3 +355,47 @@ def test_a_cached_run_and_the_job_stream_are_read_beside_another_process_writing
         assert holder.stdin is not None
         holder.stdin.close()
         holder.wait(timeout=30)
+
+
+SET_EXPORTER = """
+from pathlib import Path
+from autocodec.registry import Runtime, export_set
+
+def main(args):
+    with Runtime(Path(args[0]), default_set=False) as runtime:
+        print(export_set(runtime, args[1], Path(args[2]))[0])
+"""
+
+
+@pytest.mark.slow
+def test_set_exports_to_one_path_at_once_each_put_a_whole_car_in_place(tmp_path: Path) -> None:
+    """``export_set`` to a path wrote ``PATH.part`` and renamed it: processes exporting two sets
+    to one path at once shared that file; one left a CAR that was neither set (bytes of both)
+    while saying it succeeded, another died with a bare ``FileNotFoundError``. Now each writes
+    a temporary file of its own: all succeed, and the file is one of the two sets, whole."""
+    from autocodec.registry import Runtime, add_manifest, export_set, init_set, publish_module, publish_set
+    from autocodec.verify import KeyRing
+    from tests.conftest import WASM_SRC
+
+    publisher = tmp_path / "publisher"
+    names = ("one", "a-set-with-a-much-longer-name")
+    expected = set()
+    with Runtime(publisher, default_set=False) as runtime:
+        key = KeyRing(runtime.home.keys_dir).generate("pub")
+        module = publish_module(runtime, WASM_SRC / "bencode" / "bencode.wasm", key)
+        for name in names:
+            init_set(runtime, name, [key], ["pub"])
+            add_manifest(runtime, name, module.manifest_cid)
+            publish_set(runtime, name, [key])
+            export_set(runtime, name, tmp_path / f"{name}.car")
+            expected.add((tmp_path / f"{name}.car").read_bytes())
+    for trial in range(10):
+        gate = tmp_path / f"gate{trial}"
+        out = tmp_path / f"set{trial}.car"
+        procs = [_gated(SET_EXPORTER, gate, str(publisher), name, str(out)) for name in names * 2]
+        _open_gate(gate, procs)
+        for proc in procs:
+            _stdout, stderr = proc.communicate(timeout=60)
+            assert proc.returncode == 0, stderr
+        assert out.read_bytes() in expected, f"trial {trial}: the file is neither set"
+    assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]

@@ -199,8 +199,42 @@ def set_blocks(runtime: "Runtime", index_cid: CID) -> list[tuple[CID, bytes]]:
     return list(out.items())
 
 
+def _write_car_file(target: Path, root: CID, blocks: list[tuple[CID, bytes]]) -> None:
+    """A CAR of ``blocks`` at ``target``, written beside it under a name of its own and renamed
+    into place when complete: exports to one path at once each put a whole file there (the
+    last stays); what a killed export left is removed by a later one (``_partfiles``)."""
+    import contextlib
+    import errno
+    import os
+
+    from .._partfiles import create, sweep
+    from ..store import CarWriter
+
+    prefix, suffix = f".{target.name[:96]}.", ".part"
+    partial: Path | None = None
+    try:
+        sweep(target.parent, prefix, suffix)
+        fd, partial = create(target.parent, prefix, suffix, 0o666)
+        with os.fdopen(fd, "wb") as stream:
+            writer = CarWriter(stream, [root])
+            for cid, data in blocks:
+                writer.write(cid, data)
+        os.replace(partial, target)
+    except BaseException as exc:
+        if partial is not None:
+            with contextlib.suppress(OSError):  # a failed clean-up must not hide the error being raised
+                partial.unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
+        full = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}",
+                           hint="free space where the file goes" if full else
+                           "check that its folder exists and can be written") from None
+
+
 def export_set(runtime: "Runtime", name: str, out: BinaryIO | str | Path) -> tuple[CID, int]:
-    """Write the set's latest published version as one CAR; returns (index CID, blocks)."""
+    """Write the set's latest published version as one CAR; returns (index CID, blocks). A
+    path is written as a whole file or not at all (``_write_car_file``)."""
     from ..store import CarWriter
 
     state = get_set(runtime, name)
@@ -208,12 +242,7 @@ def export_set(runtime: "Runtime", name: str, out: BinaryIO | str | Path) -> tup
         raise AutocodecError(f"set {name!r} has never been published", hint="run `autocodec set publish NAME` first")
     blocks = set_blocks(runtime, state.index_cid)
     if isinstance(out, (str, Path)):
-        tmp = Path(str(out) + ".part")
-        with open(tmp, "wb") as stream:
-            writer = CarWriter(stream, [state.index_cid])
-            for cid, data in blocks:
-                writer.write(cid, data)
-        tmp.replace(out)
+        _write_car_file(Path(out), state.index_cid, blocks)
     else:
         writer = CarWriter(out, [state.index_cid])
         for cid, data in blocks:
