@@ -122,6 +122,7 @@ class Runtime:
         self.metrics = Metrics()
         self.recent = RecentBlocks()
         self.store = store or BlockStore.open(self.home, verify=self.verify_block, limits=self.limits)
+        self._own_trust = trust is None  # closed with the runtime; a trust store passed in is the caller's
         self.trust = trust or TrustStore.open(self.home, limits=self.limits, blocks=self.store)
         self.sandbox = sandbox or Sandbox(self.limits.sandbox, cache_dir=self.home.compiled_cache_dir)
         self.fetcher = fetcher or self._make_fetcher()
@@ -156,7 +157,11 @@ class Runtime:
     # --- lifecycle ---------------------------------------------------------------------------
 
     def close(self) -> None:
+        """Stop the refresher and close the databases (the trust store's reader too, unless
+        the trust store was passed in): no descriptor of the home stays open."""
         self.stop_refresh()
+        if self._own_trust:
+            self.trust.close()
         self.store.close()
 
     def __enter__(self) -> "Runtime":

@@ -1,0 +1,51 @@
+"""autocodec embedded in a long-running application: what a ``Runtime`` holds after ``close``.
+
+Found by the library-embedding sweep (an application opening and closing runtimes, e.g. one per
+job or per test): the descriptors of a home must be released by ``close`` itself, not only
+when the garbage collector gets to the runtime (it sits in a reference cycle through the store's
+``verify`` callback, so that can take a while). Real homes, real SQLite, the real default set.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from autocodec import Runtime
+
+GIT_BLOB = b"blob 6\x00hello\n"
+
+
+def _open_paths_under(folder: Path) -> list[str]:
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile (the listing's own descriptor)
+        if target.startswith(str(folder)):
+            found.append(target)
+    return found
+
+
+def test_closing_a_runtime_releases_every_descriptor_of_its_home(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    rt = Runtime(home)
+    cid = rt.put(GIT_BLOB, "git-raw", "sha1")
+    rt.decode(cid)  # through the pinned git-raw module: the trust store's reader is open now
+    rt.hash(b"x", "keccak-256")
+    assert any(p.endswith("store.sqlite") for p in _open_paths_under(home))
+    rt.close()
+    assert _open_paths_under(home) == []  # while the application still holds the runtime
+    rt.close()  # twice is fine
+
+
+def test_a_trust_store_passed_in_stays_open_for_its_owner(tmp_path: Path) -> None:
+    from autocodec.verify import TrustStore
+
+    home = tmp_path / "home"
+    Runtime(home).close()
+    with TrustStore.open(home) as trust:
+        with Runtime(home, trust=trust) as rt:
+            rt.decode(rt.put(GIT_BLOB, "git-raw", "sha1"))
+        assert trust.epoch() >= 1  # still usable: the runtime closed only what it opened
