@@ -138,3 +138,27 @@ def test_needs_bytes(data: object) -> None:
     with pytest.raises(InvalidInput):
         verify_cid("bafkqaaa", b"")  # type: ignore[arg-type]
     assert not has_codec([0x71]) and not has_hash("sha2-256")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("code", [c for c in sorted(HASHERS) if HASHERS[c].size > 20],
+                         ids=[HASHERS[c].name for c in sorted(HASHERS) if HASHERS[c].size > 20])
+def test_truncated_digests_verify_as_kubo_verifies_them(code: int) -> None:
+    """A multihash may carry the first bytes of its hash, at least 20 (go-multihash's Sum with a
+    length, Kubo's ``block put --mhlen``; boxo verifcid's minimum): such a CID verifies its data."""
+    from autocodec.builtin import MIN_TRUNCATED_DIGEST
+
+    full = CID(bytes(cid_for(b"hello", "raw", code))).digest
+
+    def cut(length: int, digest: bytes = full) -> CID:
+        return CID(b"\x01\x55" + encode_varint(code) + encode_varint(length) + digest[:length])
+
+    for length in (MIN_TRUNCATED_DIGEST, len(full) - 1):
+        verify_cid(cut(length), b"hello")
+        with pytest.raises(HashMismatch):
+            verify_cid(cut(length), b"hellO")
+        with pytest.raises(HashMismatch):  # the last bytes of the hash are not its first
+            verify_cid(cut(length, full[len(full) - length:]), b"hello")
+    with pytest.raises(HashMismatch):  # under verifcid's minimum
+        verify_cid(cut(MIN_TRUNCATED_DIGEST - 1), b"hello")
+    with pytest.raises(HashMismatch):  # longer than the hash
+        verify_cid(CID(b"\x01\x55" + encode_varint(code) + encode_varint(len(full) + 1) + full + b"\0"), b"hello")

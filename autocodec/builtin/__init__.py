@@ -113,8 +113,23 @@ def cid_for(data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
     return CID._unchecked(b"\x01" + encode_varint(code) + multihash_digest(data, hash))
 
 
+MIN_TRUNCATED_DIGEST = 20
+"""Shortest truncated digest a CID may carry: boxo verifcid's minimum (Kubo v0.43.1 refuses
+shorter ones; a hash's own full size, as blake2b-8's one byte, is not a truncation)."""
+
+
+def digest_names(full: bytes, expected: bytes) -> bool:
+    """Whether a CID's digest ``expected`` names the hash output ``full``: equal to it, or its
+    first bytes, at least ``MIN_TRUNCATED_DIGEST`` of them (a truncated multihash, as
+    go-multihash's ``Sum`` with a length and Kubo's ``block put --mhlen`` make)."""
+    if len(expected) == len(full):
+        return expected == full
+    return MIN_TRUNCATED_DIGEST <= len(expected) < len(full) and full.startswith(expected)
+
+
 def verify_cid(cid: CID, data: bytes) -> None:
-    """Return if ``data`` hashes to ``cid``'s multihash; ``HashMismatch`` or ``UnknownHash`` otherwise."""
+    """Return if ``data`` hashes to ``cid``'s multihash (its digest whole or truncated to at least
+    ``MIN_TRUNCATED_DIGEST`` bytes); ``HashMismatch`` or ``UnknownHash`` otherwise."""
     if not isinstance(cid, CID):
         raise InvalidInput(f"verify_cid needs a CID, not {type(cid).__name__}")
     data = as_bytes(data, "verify_cid")
@@ -124,9 +139,11 @@ def verify_cid(cid: CID, data: bytes) -> None:
         if data != expected_digest:
             raise HashMismatch(f"block does not match identity {cid}")
         return
-    if hasher.size and len(expected_digest) != hasher.size:
-        raise HashMismatch(f"{cid}: {hasher.name} digest must be {hasher.size} bytes, the CID has {len(expected_digest)}")
-    if hasher.digest(data) != expected_digest:
+    size = len(expected_digest)
+    if hasher.size and size != hasher.size and not MIN_TRUNCATED_DIGEST <= size < hasher.size:
+        raise HashMismatch(f"{cid}: a {hasher.name} digest is {hasher.size} bytes, or at least "
+                           f"{MIN_TRUNCATED_DIGEST} cut from them; the CID has {size}")
+    if not digest_names(hasher.digest(data), expected_digest):
         raise HashMismatch(f"block does not match {cid} ({hasher.name}, {len(data)} bytes)")
 
 
@@ -158,4 +175,6 @@ __all__ = [
     "sort_dag_pb_links",
     "to_dag_json_text",
     "verify_cid",
+    "digest_names",
+    "MIN_TRUNCATED_DIGEST",
 ]

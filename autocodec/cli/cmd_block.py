@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._cidbase import add_cid_base_option
+from ._kubo import go_int
 from ._runtime import add_source_options
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..cid import CID
 
 EPILOG = """examples:
   echo hello | autocodec block put                     # -> bafkrei... (raw, sha2-256)
@@ -26,8 +30,11 @@ def register(sub: Any) -> None:
 
     put = bsub.add_parser("put", help="store a block and print its CIDv1")
     put.add_argument("file", nargs="?", default="-", metavar="FILE", help="the block's bytes (default: stdin)")
-    put.add_argument("--codec", default="raw", help="multicodec name or 0xCODE (default raw)")
-    put.add_argument("--hash", default="sha2-256", help="multihash name or 0xCODE (default sha2-256)")
+    put.add_argument("--codec", "--cid-codec", default="raw", help="multicodec name or 0xCODE (default raw)")
+    put.add_argument("--hash", "--mhtype", default="sha2-256", help="multihash name or 0xCODE (default sha2-256)")
+    put.add_argument("--mhlen", type=go_int, default=-1, metavar="N",
+                     help="cut the digest to its first N bytes, at least 20 (default -1: the whole digest; "
+                          "identity ignores it, as Kubo)")
     add_cid_base_option(put)
     add_source_options(put)
     put.set_defaults(func=run_put)
@@ -69,7 +76,7 @@ def run_put(args: argparse.Namespace) -> int:
     mh_code = hash_code(args.hash)
     with open_runtime(args) as rt:
         data = read_input(args.file, rt.limits.decode.max_block_bytes)
-        cid = rt.cid_for(data, codec, mh_code)
+        cid = _truncated(rt.cid_for(data, codec, mh_code), args.mhlen)
         # Refuse a malformed block before storing it; with no decoder for the codec, the block
         # is stored as given, like any IPFS node would.
         with suppress(UnknownCodec):
@@ -81,6 +88,28 @@ def run_put(args: argparse.Namespace) -> int:
         rt.store.put(cid, data)
     write_line(cid_text(cid, args.cid_base))
     return 0
+
+
+def _truncated(cid: CID, length: int) -> CID:
+    """``cid`` with its digest cut to ``length`` bytes, as Kubo's ``--mhlen`` cuts it (go-multihash's
+    ``Sum``): -1 keeps it whole, identity ignores it, more than the digest or fewer than boxo
+    verifcid's minimum (20) is refused."""
+    from ..builtin import MIN_TRUNCATED_DIGEST
+    from ..cid import CID, encode_varint
+    from ..codes import hash_name
+    from ..errors import InvalidInput
+
+    digest = cid.digest
+    if length == -1 or cid.hash_code == 0x00 or length == len(digest):
+        return cid
+    name = hash_name(cid.hash_code)
+    if length < 0 or length > len(digest):
+        raise InvalidInput(f"a {name} digest is {len(digest)} bytes: it cannot be cut to {length}",
+                           hint=f"give a length from {MIN_TRUNCATED_DIGEST} to {len(digest)}, or -1 for all of it")
+    if length < MIN_TRUNCATED_DIGEST:
+        raise InvalidInput(f"a digest of {length} bytes is too short: Kubo refuses digests under "
+                           f"{MIN_TRUNCATED_DIGEST} bytes", hint=f"give a length from {MIN_TRUNCATED_DIGEST} to {len(digest)}")
+    return CID.build(cid.codec, encode_varint(cid.hash_code) + encode_varint(length) + digest[:length])
 
 
 def _explain_compressed(codec: int, data: bytes, exc: Exception) -> None:

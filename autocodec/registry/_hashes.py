@@ -36,7 +36,7 @@ class Hashes:
             builtin.verify_cid(cid, data)
             return
         hasher = self.resolver.adapter(Kind.HASHER, code, generation=generation)
-        if hasher.digest(data) != cid.digest:
+        if not builtin.digest_names(hasher.digest(data), cid.digest):
             raise HashMismatch(f"block does not match {cid} ({hash_name(code)} extension, {len(data)} bytes)")
 
     def hash(self, data: bytes, hash: str | int = "sha2-256") -> bytes:
