@@ -31,7 +31,7 @@ trusted module serves ``verifier bao`` any more). Every other ``/ipfs/`` request
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, Generic, TypeVar
 
@@ -275,20 +275,42 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
         # a thread, an instance and buffers per CPU otherwise)
         pieces = watch.pieces(store.verified(watch.verifier, cid, threads=1))
     pull = _Pull(pool, pieces)
+
+    def file_head(count: int) -> bytes:  # the content's first bytes, verified, to type a short span at its start
+        return b"".join(bytes(p) for p in watch.pieces(store.verified(watch.verifier, cid, 0, min(count, size))))
+
     try:
-        return await _send_blob(request, pull, cid, media, status, span, headers)
+        return await _send_blob(request, pull, cid, media, status, span, headers, file_head)
     finally:
         pull.close()
 
 
 async def _send_blob(request: web.Request, pull: _Pull[memoryview], cid: CID, media: str | None, status: int,
-                     span: tuple[int, int] | None, headers: dict[str, str]) -> web.StreamResponse:
-    from ._app import RUNTIME
+                     span: tuple[int, int] | None, headers: dict[str, str],
+                     file_head: Callable[[int], bytes]) -> web.StreamResponse:
+    """Send ``pull``'s pieces. The type is read as Kubo reads a raw block's: the first 4 KiB of
+    the content for an answer from its first byte (a short span there reads them apart, with
+    ``file_head``), else Go's sniff of the span's first 512 bytes; so up to that much is read,
+    and verified, before the status is sent."""
+    from ._app import EXECUTOR, RUNTIME
+    from ._detect import LIMIT
     from ._gateway import RAW, content_type_for
 
     runtime = request.app[RUNTIME]
+    from_start = span is None or span[0] == 0
+    want = LIMIT if from_start else 512
+    ahead: list[bytes] = []  # pieces read before the status (copies: a view is reused by the next piece)
     try:
-        first = await pull.next()
+        piece = await pull.next()
+        while piece is not None:
+            ahead.append(bytes(piece))
+            if sum(map(len, ahead)) >= want or media == RAW:
+                break
+            piece = await pull.next()
+        head = b"".join(ahead)[:want]
+        if media != RAW and status == 206 and from_start and span is not None and len(head) == span[1] + 1 < want:
+            loop = asyncio.get_running_loop()  # a short span at the start: its type is the content's
+            head = await loop.run_in_executor(request.app[EXECUTOR], file_head, want)
     except VerificationFailed as exc:
         runtime.metrics.inc("errors_total", route="ipfs", error="VerificationFailed")
         raise web.HTTPInternalServerError(text=f"the stored copy of {cid} does not match it: {exc.message}\n") from None
@@ -298,14 +320,16 @@ async def _send_blob(request: web.Request, pull: _Pull[memoryview], cid: CID, me
                             content_type="text/plain")
     except (AutocodecError, OSError) as exc:
         raise _stored_bad(request, cid, exc) from None
-    headers["Content-Type"] = RAW if media == RAW else content_type_for("", bytes(first[:512]) if first else b"")
+    headers["Content-Type"] = RAW if media == RAW else content_type_for("", head, from_start)
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = 0 if span is None else span[1] - span[0] + 1
     await response.prepare(request)
     if request.method == "HEAD":
         return response
-    piece = first
     try:
+        for early in ahead:
+            await response.write(early)
+        piece = await pull.next() if piece is not None else None
         while piece is not None:
             await response.write(bytes(piece))  # a copy: the view is reused by the next piece
             piece = await pull.next()
