@@ -40,6 +40,28 @@ def test_closing_a_runtime_releases_every_descriptor_of_its_home(tmp_path: Path)
     rt.close()  # twice is fine
 
 
+def test_a_call_after_close_is_refused_and_opens_nothing_again(tmp_path: Path) -> None:
+    """A thread still calling when the application closes the runtime (a shutdown) gets a typed
+    error, and its call reopens no connection that nothing would close."""
+    import time
+
+    import pytest
+
+    from autocodec.errors import AutocodecError
+
+    home = tmp_path / "home"
+    rt = Runtime(home)
+    cid = rt.put(GIT_BLOB, "git-raw", "sha1")
+    rt.decode(cid)
+    rt.close()
+    time.sleep(rt.resolver.poll_s)  # the next call polls the trust state
+    for call in (lambda: rt.decode(cid), lambda: rt.hash(b"x", "keccak-256"), lambda: rt.resolve("codec", "git-raw"),
+                 lambda: rt.trust.epoch()):
+        with pytest.raises(AutocodecError):
+            call()
+    assert _open_paths_under(home) == []
+
+
 def test_a_trust_store_passed_in_stays_open_for_its_owner(tmp_path: Path) -> None:
     from autocodec.verify import TrustStore
 

@@ -222,8 +222,11 @@ class TrustStore:
         return cls(blocks, limits, owns_blocks=owns)
 
     def close(self) -> None:
-        """Close the database, unless the caller passed in a ``BlockStore`` it still owns."""
+        """Close the database, unless the caller passed in a ``BlockStore`` it still owns. Reads
+        after this go to the block store (``StoreError`` once it is closed); none reopens the
+        read-only connection, which nothing would close again."""
         with self._reader_lock:
+            self._no_reader = True
             if self._reader is not None:
                 self._reader.close()
                 self._reader = None
