@@ -215,5 +215,9 @@ def test_block_put_mhtype_mhlen_give_kubos_cids(kubo: KuboRepo, capsysbinary: py
             if not (name == "blake3" and int(length) > 32):
                 cases.append(["block", "put", "--cid-codec", "dag-json" if length == "20" else "raw",
                               "--mhtype", name, "--mhlen", length, str(path)])
+    for size in (128, 129, 1024):  # identity: at most boxo verifcid's 128 bytes
+        sized = tmp_path / f"block{size}"
+        sized.write_bytes(b"i" * size)
+        cases.append(["block", "put", "--mhtype", "identity", str(sized)])
     differ = _compare(kubo, capsysbinary, monkeypatch, tmp_path / "home", cases)
     assert not differ, "\n".join(differ[:10]) + f"\n({len(differ)} of {len(cases)} differ)"

@@ -93,13 +93,17 @@ def run_put(args: argparse.Namespace) -> int:
 def _truncated(cid: CID, length: int) -> CID:
     """``cid`` with its digest cut to ``length`` bytes, as Kubo's ``--mhlen`` cuts it (go-multihash's
     ``Sum``): -1 keeps it whole, identity ignores it, more than the digest or fewer than boxo
-    verifcid's minimum (20) is refused."""
+    verifcid's minimum (20) is refused; so is an identity CID over verifcid's 128 bytes."""
     from ..builtin import MIN_TRUNCATED_DIGEST
     from ..cid import CID, encode_varint
     from ..codes import hash_name
     from ..errors import InvalidInput
+    from ..unixfs._add import IDENTITY_MAX_BYTES
 
     digest = cid.digest
+    if cid.hash_code == 0x00 and len(digest) > IDENTITY_MAX_BYTES:
+        raise InvalidInput(f"an identity CID holds at most {IDENTITY_MAX_BYTES} bytes (Kubo refuses longer ones), "
+                           f"the block has {len(digest)}", hint="hash it, e.g. with sha2-256")
     if length == -1 or cid.hash_code == 0x00 or length == len(digest):
         return cid
     name = hash_name(cid.hash_code)
