@@ -265,3 +265,17 @@ def test_messages_say_what_is_wrong(home: Path, tmp_path: Path) -> None:
     assert "expected one argument" not in err and "Traceback" not in err
     proc = run_cli(home, "block", "put", "--cid-version", "0", str(tmp_path / "f"), check=False)
     assert proc.returncode == 2 and proc.stderr.decode().startswith("usage: autocodec block put")
+
+
+# --- set add says which entry a manifest takes the place of ---------------------------------------
+
+
+def test_set_add_says_on_stderr_which_entry_it_replaces(home: Path, published_set: str) -> None:
+    listed = run_cli(home, "set", "show", published_set).stdout.decode().splitlines()
+    first = listed[1].split("\t")[2]  # "codec\tgit-raw\tMANIFEST"
+    again = run_cli(home, "set", "add", published_set, first)  # the same manifest: nothing replaced
+    assert again.stderr == b"" and again.stdout.decode().startswith("codec\t120\t")
+    newer = run_cli(home, "publish", str(GIT_RAW), "--key", "ann", "--version", "9.0.0").stdout.decode().strip()
+    added = run_cli(home, "set", "add", published_set, newer)
+    assert added.stdout.decode() == f"codec\t120\t{newer}\n"  # stdout as before: what is staged
+    assert added.stderr.decode() == f"codec 120: replaces {first} in the next version\n"

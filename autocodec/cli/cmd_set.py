@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from ._runtime import add_passphrase_env
 from collections.abc import Callable
 from typing import Any
@@ -73,13 +74,19 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    """Stage a manifest; an entry it takes the place of (the way to a new version) is said on stderr."""
     from ..cid import CID
-    from ..registry import Runtime, add_manifest
+    from ..registry import Runtime, add_manifest, entries
     from ._io import write_line
 
+    manifest = CID.parse(args.manifest)
     with Runtime() as rt:
-        for kind, key in add_manifest(rt, args.name, CID.parse(args.manifest)):
+        before = {(kind, str(key)): old for kind, key, old in entries(rt, args.name)}
+        for kind, key in add_manifest(rt, args.name, manifest):
             write_line(f"{kind}\t{key}\t{args.manifest}")
+            old = before.get((kind, str(key)))
+            if old is not None and old != manifest:
+                print(f"{kind} {key}: replaces {old} in the next version", file=sys.stderr)
     return 0
 
 
