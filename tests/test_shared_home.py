@@ -399,3 +399,31 @@ def test_set_exports_to_one_path_at_once_each_put_a_whole_car_in_place(tmp_path:
             assert proc.returncode == 0, stderr
         assert out.read_bytes() in expected, f"trial {trial}: the file is neither set"
     assert not [p.name for p in tmp_path.iterdir() if p.name.endswith(".part")]
+
+
+@pytest.mark.parametrize("args", [["trust", "revoke", "did:key:z6MkmgJMMAKSgQ8YApoYKYxuD6NXkETVb96VbjC4WB453UZ7"],
+                                  ["receipt", "reindex"]])
+def test_writers_beside_a_locked_store_wait_the_busy_timeout_the_home_configures(tmp_path: Path,
+                                                                                 args: list[str]) -> None:
+    """The home's ``limits.store.busy_timeout_ms`` is how long a command waits for another
+    process's write; ``trust revoke`` and ``receipt reindex`` opened the store with the default
+    limits and waited 10 s whatever the home said. Now they give up after the configured 300 ms
+    with the typed one-line error."""
+    from tests._cli import run_cli
+
+    home = tmp_path / "home"
+    run_cli(home, "init", "--no-default-set")
+    (home / "config.toml").write_text("[limits.store]\nbusy_timeout_ms = 300\n")
+    holder = _hold_write_lock(home / "store.sqlite")
+    try:
+        started = time.monotonic()
+        refused = run_cli(home, *args, check=False, timeout=60)
+        took = time.monotonic() - started
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    err = refused.stderr.decode()
+    assert refused.returncode == 1 and err.count("\n") == 1 and "locked by another process" in err, err
+    assert took < 6, f"waited {took:.1f} s"
+    assert run_cli(home, *args).returncode == 0  # and works once the other writer is done

@@ -94,11 +94,14 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def run_reindex(args: argparse.Namespace) -> int:
+    from ..home import Home
     from ..ipvm import ReceiptCache
+    from ..settings import Settings
     from ..store import BlockStore
     from ._io import write_line
 
-    with BlockStore.open() as store:
+    home = Home.resolve()
+    with BlockStore.open(home, limits=Settings.load(home.config_path).apply_limits()) as store:  # its busy timeout
         count = ReceiptCache(store).rebuild()
     write_line(f"indexed {count} receipts")
     return 0
@@ -108,6 +111,7 @@ def run_ls(args: argparse.Namespace) -> int:
     from ..errors import InvalidInput, NotFound
     from ..home import Home
     from ..ipvm._stream import JobStream
+    from ..settings import Settings
     from ..store import BlockStore
     from ._io import write_line
 
@@ -120,7 +124,7 @@ def run_ls(args: argparse.Namespace) -> int:
     home = Home.resolve()
     if not home.db_path.exists():
         raise NotFound(f"no autocodec home at {home.root}", hint="create one with `autocodec init`")
-    with BlockStore.open(home) as store:
+    with BlockStore.open(home, limits=Settings.load(home.config_path).apply_limits()) as store:  # its busy timeout
         for entry in JobStream(store).since(args.since, args.limit):
             issuer = f" issuer {entry.issuer}" if entry.issuer else ""
             write_line(f"{entry.seq}\t{entry.receipt}\t{entry.source}{issuer}\tran {entry.ran}")

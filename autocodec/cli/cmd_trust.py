@@ -33,9 +33,11 @@ def register(sub: Any) -> None:
 
 def _store() -> Any:
     from ..home import Home
+    from ..settings import Settings
     from ..verify import TrustStore
 
-    return TrustStore.open(Home.resolve().init())
+    home = Home.resolve().init()
+    return TrustStore.open(home, limits=Settings.load(home.config_path).apply_limits())  # its busy timeout
 
 
 def run_add(args: argparse.Namespace) -> int:
