@@ -93,3 +93,30 @@ def test_a_cut_short_or_mistyped_cid_says_so(text: str) -> None:
     """The base decoder's own words ("Incorrect padding") were the whole message."""
     with pytest.raises(InvalidCID, match="cut short or mistyped"):
         CID.parse(text)
+
+
+@pytest.mark.parametrize("data", [5, "blob 1\x00z", None, [98, 108], -1, 2**70])
+def test_the_runtimes_bytes_arguments_take_bytes_only(data: object, tmp_path: Path) -> None:
+    """Found by the library-embedding sweep: through an extension (keccak-256, git-raw, bip340)
+    ``rt.hash_many([5])`` hashed five zero bytes and ``verify_signature`` read them as a key;
+    a str, a huge or negative int were a TypeError, ValueError or OverflowError from the
+    adapter glue, and ``rt.links`` took no CID string (AttributeError)."""
+    with autocodec.Runtime(tmp_path / "home") as rt:
+        cid = rt.put(BLOCK, "git-raw", "sha1")
+        assert rt.links(str(cid), BLOCK) == rt.links(cid, BLOCK) == []
+        assert rt.hash_many([memoryview(b"x")], "keccak-256") == [rt.hash(b"x", "keccak-256")]
+        calls = {
+            "hash": lambda: rt.hash(data, "keccak-256"),  # type: ignore[arg-type]
+            "hash_many": lambda: rt.hash_many([b"ok", data], "keccak-256"),  # type: ignore[list-item]
+            "hash_stream": lambda: rt.hash_stream([b"ok", data], "keccak-256"),  # type: ignore[list-item]
+            "hash_many (builtin)": lambda: rt.hash_many([data], "sha2-256"),  # type: ignore[list-item]
+            "verify_signature": lambda: rt.verify_signature("secp256k1-pub", data, b"m", bytes(64)),  # type: ignore[arg-type]
+            "decode_block": lambda: rt.decode_block(cid, data),  # type: ignore[arg-type]
+            "links": lambda: rt.links(cid, data),  # type: ignore[arg-type]
+            "cid_for": lambda: rt.cid_for(data, "raw", "keccak-256"),  # type: ignore[arg-type]
+        }
+        for name, call in calls.items():
+            with pytest.raises(InvalidInput, match=f"{name.split()[0]} needs bytes|hash needs bytes"):
+                call()  # type: ignore[no-untyped-call]
+        with pytest.raises(InvalidCID):
+            rt.links(5, BLOCK)  # type: ignore[arg-type]

@@ -31,6 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from .. import builtin
+from .._inputs import as_bytes
 from ..abi import Kind
 from ..cid import CID, encode_varint
 from ..codes import codec_code, hash_name
@@ -63,6 +64,19 @@ __all__ = ["KINDS", "RECENT_BLOCKS", "TRUST_POLL_S", "Generation", "RecentBlocks
 
 KINDS = tuple(k.value for k in Kind)
 RECENT_BLOCKS = 16
+
+
+def _bytes_like(data: object, what: str) -> None:
+    """``InvalidInput`` unless ``data`` is bytes-like: an extension's adapter would take
+    ``bytes(5)`` as five zero bytes and a str as a TypeError from inside the sandbox glue."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        as_bytes(data, what)  # raises, with the hint for text
+
+
+def _checked_chunks(chunks: Iterable[bytes], what: str) -> Iterator[bytes]:
+    for chunk in chunks:
+        _bytes_like(chunk, what)
+        yield chunk
 
 
 class RecentBlocks:
@@ -226,18 +240,24 @@ class Runtime:
 
     def hash(self, data: bytes, hash: str | int = "sha2-256") -> bytes:
         """The full multihash of ``data`` with a builtin or extension hasher."""
+        _bytes_like(data, "hash")
         return self.hashes.hash(data, hash)
 
     def hash_many(self, datas: Iterable[bytes | bytearray | memoryview], hash: str | int = "sha2-256") -> list[bytes]:
         """The full multihash of each input, in order (an extension hasher batched; see ``Hashes``)."""
+        datas = list(datas)
+        for data in datas:
+            _bytes_like(data, "hash_many")
         return self.hashes.hash_many(datas, hash)
 
     def hash_stream(self, chunks: Iterable[bytes], hash: str | int = "sha2-256") -> bytes:
         """The full multihash of a stream of chunks, in bounded memory (builtin or extension)."""
-        return self.hashes.hash_stream(chunks, hash)
+        return self.hashes.hash_stream(_checked_chunks(chunks, "hash_stream"), hash)
 
     def verify_signature(self, key_type: str | int, public_key: bytes, message: bytes, signature: bytes) -> bool:
         """Ed25519 with the builtin, other key types with a crypto extension (see ``Hashes``)."""
+        for data in (public_key, message, signature):
+            _bytes_like(data, "verify_signature")
         return self.hashes.verify_signature(key_type, public_key, message, signature)
 
     def cid_for(self, data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
@@ -303,6 +323,7 @@ class Runtime:
         that only an extension can check must still resolve to a trusted hasher now.
         """
         cid = CID.parse(cid)
+        _bytes_like(data, "decode_block")
         code = cid.codec
         if builtin.has_codec(code) and builtin.has_hash(cid.hash_code):  # fast path: nothing to resolve
             if not verified:
@@ -369,10 +390,12 @@ class Runtime:
         data: bytes = adapter.encode(value)
         return data
 
-    def links(self, cid: CID, data: bytes) -> list[CID]:
+    def links(self, cid: CID | str, data: bytes) -> list[CID]:
         """The links of a block (builtin walker, or the codec extension's ``links``)."""
         from ..store import builtin_links
 
+        cid = CID.parse(cid)
+        _bytes_like(data, "links")
         adapter = self.resolver.adapter(Kind.CODEC, cid.codec)
         if adapter is None:
             return list(builtin_links(cid, data, strict=self.limits.decode.strict_blocks))
