@@ -137,7 +137,16 @@ def test_needs_bytes(data: object) -> None:
         verify_cid(cid_for(b"x", "raw"), data)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput):
         verify_cid("bafkqaaa", b"")  # type: ignore[arg-type]
-    assert not has_codec([0x71]) and not has_hash("sha2-256")  # type: ignore[arg-type]
+    assert not has_codec([0x71]) and not has_hash(b"sha2-256")  # type: ignore[arg-type]
+
+
+def test_has_codec_and_has_hash_take_names_as_encode_and_cid_for_do() -> None:
+    """Found by the library-embedding sweep: autocodec.has_codec("dag-cbor") was False (only
+    ints were looked up), a wrong answer to a user of the public API, where encode and cid_for
+    take the same names."""
+    assert has_codec("dag-cbor") and has_codec("raw") and has_codec("0x71") and has_hash("sha2-256")
+    assert not has_codec("git-raw") and not has_hash("keccak-256")  # extensions, not builtins
+    assert not has_codec("no-such-codec") and not has_hash("no-such-hash") and not has_codec(True)
 
 
 @pytest.mark.parametrize("code", [c for c in sorted(HASHERS) if HASHERS[c].size > 20],

@@ -32,7 +32,7 @@ from typing import Any
 
 from .._inputs import as_bytes
 from ..cid import CID, encode_varint
-from ..codes import codec_code
+from ..codes import codec_code, hash_code
 from ..config import DEFAULT_LIMITS, DecodeLimits
 from ..errors import HashMismatch, InvalidInput, UnknownCodec, UnknownHash
 from ._dagcbor import decode_small as decode_dag_cbor_small  # decode(data, "dag-cbor", limits=...), least overhead
@@ -147,14 +147,31 @@ def verify_cid(cid: CID, data: bytes) -> None:
         raise HashMismatch(f"block does not match {cid} ({hasher.name}, {len(data)} bytes)")
 
 
-def has_codec(code: int) -> bool:
-    """True if ``code`` has a builtin codec."""
-    return type(code) is int and code in CODECS
+def has_codec(code: int | str) -> bool:
+    """True if ``code`` (a multicodec number or name, as ``encode`` takes) has a builtin codec.
+
+    A name is read as ``encode`` reads it (``"dag-cbor"`` is builtin); a name no table knows,
+    or anything but an int or a str, has none."""
+    if type(code) is int:
+        return code in CODECS
+    if isinstance(code, str):
+        try:
+            return codec_code(code) in CODECS
+        except UnknownCodec:
+            return False
+    return False
 
 
-def has_hash(code: int) -> bool:
-    """True if ``code`` has a builtin multihash function."""
-    return type(code) is int and code in HASHERS
+def has_hash(code: int | str) -> bool:
+    """True if ``code`` (a multihash number or name, as ``cid_for`` takes) has a builtin function."""
+    if type(code) is int:
+        return code in HASHERS
+    if isinstance(code, str):
+        try:
+            return hash_code(code) in HASHERS
+        except UnknownHash:
+            return False
+    return False
 
 
 __all__ = [
