@@ -102,6 +102,16 @@ class Runtime:
     A home created by this runtime starts with the package's default extension set pinned
     (``default_set=False`` opts out), so git-raw, eth-block, bitcoin-block and bencode blocks
     decode and keccak-256 and BLAKE3 CIDs verify out of the box, with no network.
+
+    Threads: one runtime serves any number of threads (guest code runs without the GIL); a
+    trust change made through it (``trust.revoke``, pins) holds for every call that starts
+    after it returned. asyncio: there is no async API; every call blocks its thread (a fetch,
+    a guest run, both bounded by ``limits``), so call from a thread, as ``serve`` does::
+
+        value = await asyncio.to_thread(rt.decode, cid)       # or loop.run_in_executor(pool, ...)
+        blocks = await asyncio.to_thread(lambda: list(rt.walk(root)))  # iterate walks there too
+
+    ``close()`` releases the home's files; calls after it raise ``StoreError``.
     """
 
     def __init__(
