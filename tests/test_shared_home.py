@@ -427,3 +427,54 @@ def test_writers_beside_a_locked_store_wait_the_busy_timeout_the_home_configures
     assert refused.returncode == 1 and err.count("\n") == 1 and "locked by another process" in err, err
     assert took < 6, f"waited {took:.1f} s"
     assert run_cli(home, *args).returncode == 0  # and works once the other writer is done
+
+
+def test_gets_killed_part_way_leave_staging_folders_the_next_get_removes(tmp_path: Path) -> None:
+    """``get -o OUT`` stages the tree in ``.OUT.????????.part`` beside it; a SIGKILLed get left
+    that folder with everything written so far, and nothing ever removed it (each kill added
+    one, as large as the DAG got). Now the next get to OUT removes those a minute old, never
+    the one a running get holds, and writes OUT whole."""
+    from tests._cli import run_cli
+
+    home = tmp_path / "home"
+    source = tmp_path / "src"
+    source.mkdir()
+    for i in range(40):
+        (source / f"f{i}").write_bytes(os.urandom(200_000))
+    run_cli(home, "init", "--no-default-set")
+    root = run_cli(home, "add", "-r", "-Q", str(source)).stdout.decode().strip()
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    get = [sys.executable, "-m", "autocodec", "get", "-o", str(out_dir / "tree"), root]
+    dead: set[Path] = set()
+    for _ in range(2):
+        before = set(out_dir.glob(".tree.*.part"))
+        proc = subprocess.Popen(get, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not (new := {p for p in set(out_dir.glob(".tree.*.part")) - before if any(p.iterdir())}):
+            assert proc.poll() is None and time.monotonic() < deadline, "the get ended before it was killed"
+            time.sleep(0.0005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        dead |= new
+    assert len(dead) == 2 and all(path.is_dir() for path in dead)
+    holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
+                               "from autocodec import _partfiles\n"
+                               "fd, path = _partfiles.create_dir(Path(sys.argv[1]), '.tree.', '.part')\n"
+                               "print(path, flush=True)\ntime.sleep(120)\n", str(out_dir)],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        live = Path(holder.stdout.readline().strip())
+        old = time.time() - 3600
+        for path in [*dead, live]:
+            os.utime(path, (old, old))
+        done = subprocess.run(get, env=env, capture_output=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert sorted(out_dir.iterdir()) == sorted([out_dir / "tree", live])
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+    assert sorted(p.name for p in (out_dir / "tree").iterdir()) == sorted(p.name for p in source.iterdir())
+    assert all((out_dir / "tree" / p.name).read_bytes() == p.read_bytes() for p in source.iterdir())

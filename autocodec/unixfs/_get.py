@@ -218,13 +218,15 @@ def write_staged(source: Source, cid: CID, output: Path, name: str, *, limits: L
             return
         made = _make_parents(output.parent)
         try:
-            temp = Path(tempfile.mkdtemp(dir=output.parent, prefix=f".{output.name[:96]}.", suffix=".part"))
+            held, temp = _staging(output)
             try:
                 write_tree(source, cid, temp, name, limits=limits, shown=output)
                 os.rename(temp, output)
             except BaseException:
                 remove_tree(temp)
                 raise
+            finally:
+                os.close(held)
         except BaseException:
             if made is not None:
                 remove_tree(made)
@@ -239,7 +241,7 @@ def write_staged(source: Source, cid: CID, output: Path, name: str, *, limits: L
         except OSError as exc:
             raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", hint="check the output path") from None
         return
-    temp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name[:96]}.", suffix=".part"))
+    held, temp = _staging(target)
     try:
         write_tree(source, cid, temp / "leaf", name, limits=limits, shown=target)
         try:
@@ -249,6 +251,21 @@ def write_staged(source: Source, cid: CID, output: Path, name: str, *, limits: L
             os.replace(temp / "leaf", target)
     finally:
         remove_tree(temp)
+        os.close(held)
+
+
+def _staging(output: Path) -> tuple[int, Path]:
+    """A fresh folder ``.NAME.????????.part`` beside ``output`` and the descriptor that holds
+    its lock while it is written (``_partfiles``), after removing the ones killed writes of
+    ``output`` left there (a minute old and no longer held)."""
+    from .._partfiles import create_dir, sweep
+
+    prefix = f".{output.name[:96]}."
+    sweep(output.parent, prefix, ".part", remove_tree=remove_tree)
+    try:
+        return create_dir(output.parent, prefix, ".part")
+    except OSError as exc:
+        raise InvalidInput(f"cannot write {output}: {exc.strerror or exc}", hint="check the output path") from None
 
 
 def _kind_of(st: os.stat_result) -> str:
