@@ -148,6 +148,13 @@ class HashMismatch(IntegrityError):
     """Bytes whose multihash does not match the CID they were given under."""
 
 
+class WeakDigest(IntegrityError):
+    """A CID whose digest is too short for bytes from elsewhere to be checked against it (under
+    20 bytes, Kubo's minimum): anyone could make other bytes with that digest."""
+
+    hint = "put the block into the local store yourself, or ask for it by a CID with a longer digest"
+
+
 class StoreCorrupt(IntegrityError):
     hint = "put, import or fetch the block again (a verified copy replaces the damaged row)"
 

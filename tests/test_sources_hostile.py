@@ -362,3 +362,38 @@ def test_a_timeout_names_the_settings_that_exist() -> None:
     line = info.value.one_line()
     assert "deadline_s or timeout_s under [limits.fetch] in config.toml" in line, line
     assert "limits.fetch.timeout " not in line and "--" not in line, line
+
+
+# --- digests too short to check bytes against (Kubo's verifcid minimum) ------------------------
+
+
+def _blake2b_8(data: bytes) -> CID:
+    return CID.build(0x55, b"\x81\xe4\x02\x01" + hashlib.blake2b(data, digest_size=1).digest())
+
+
+def test_a_forger_cannot_serve_a_block_under_a_one_byte_digest(tmp_path: Path) -> None:
+    """A blake2b-8 CID (a 1-byte digest, which autocodec verifies and Kubo refuses) is found by
+    any peer with a few hundred tries: such a CID is never fetched (``WeakDigest``, no peer
+    asked), while a 20-byte digest (a truncated sha2-256, Kubo's minimum) still is."""
+    from autocodec.errors import WeakDigest
+
+    wanted = _blake2b_8(DATA)
+    forged = next(b"forged %d" % i for i in range(100_000) if _blake2b_8(b"forged %d" % i) == wanted)
+    asked: list[str] = []
+
+    def forger(request: str, send: Send, stopped: threading.Event) -> None:
+        asked.append(request.split("\r\n", 1)[0])
+        answer("200 OK", "application/vnd.ipld.raw", forged)(request, send, stopped)
+
+    with Peer(forger) as peer:
+        fetcher = Fetcher(None, [GatewaySource(peer.url, limits=SHORT)])
+        with pytest.raises(WeakDigest) as err:
+            fetcher.get(wanted)
+        assert "1 bytes" in err.value.message and "at least 20 bytes" in err.value.message
+        assert asked == []
+        proc = run_cli(tmp_path / "home", "block", "get", str(wanted), "--gateway", peer.url, check=False)
+        assert proc.returncode == 1 and proc.stdout == b"" and asked == []
+        assert proc.stderr.decode().count("\n") == 1 and "WeakDigest" in proc.stderr.decode()
+    truncated = CID.build(0x55, b"\x12\x14" + hashlib.sha256(DATA).digest()[:20])
+    with Peer(answer("200 OK", "application/vnd.ipld.raw", DATA)) as honest_peer:
+        assert Fetcher(None, [GatewaySource(honest_peer.url, limits=SHORT)]).get(truncated) == DATA

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..cid import CID
-from ..errors import AutocodecError, BlockNotFound, FetchBusy, HashMismatch, UnknownHash
+from ..errors import AutocodecError, BlockNotFound, FetchBusy, HashMismatch, UnknownHash, WeakDigest
 from ..log import get_logger
 from ._base import BlockSource
 
@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..store import BlockStore
 
 log = get_logger("sources")
+
+IDENTITY = 0x00
+MIN_FETCH_DIGEST = 20  # Kubo's minimum for any CID but identity (boxo verifcid: DefaultMinDigestSize)
 
 
 class Fetcher:
@@ -28,7 +31,9 @@ class Fetcher:
     at once, never queued, so local answers never wait behind slow peers; any typed failure of a
     source (unreachable, timed out, not trustless, a malformed CAR) moves on to the next source,
     and when none has the block the error is the last failure's type, listing every source's
-    reason, with that source's hint.
+    reason, with that source's hint; a CID whose digest is under ``MIN_FETCH_DIGEST`` bytes
+    (not identity) is ``WeakDigest`` before any source is asked, as Kubo refuses it
+    (boxo's verifcid): its bytes could not be told from a forgery.
     """
 
     def __init__(
@@ -69,6 +74,9 @@ class Fetcher:
 
     def _fetch(self, cid: CID) -> bytes:
         """Ask each source in order (the local store was already asked)."""
+        if self.sources and cid.hash_code != IDENTITY and len(cid.digest) < MIN_FETCH_DIGEST:
+            raise WeakDigest(f"block {cid} is not stored here, and its digest is {len(cid.digest)} bytes: a block "
+                             f"from another node is taken only under a digest of at least {MIN_FETCH_DIGEST} bytes")
         failures: list[str] = []
         liars: list[str] = []
         last_error: AutocodecError | None = None
