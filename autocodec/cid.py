@@ -321,7 +321,9 @@ def _check_structure(raw: bytes) -> None:
         size, off = decode_varint(raw, off)
     except ValueError as exc:
         raise InvalidCID(f"malformed CID: {exc}") from None
-    if size > MAX_DIGEST_BYTES or off + size != n:
+    if size > MAX_DIGEST_BYTES:
+        raise InvalidCID(f"malformed CID: digest length {size} is over the {MAX_DIGEST_BYTES} bytes a CID may have")
+    if off + size != n:
         raise InvalidCID(f"malformed CID: digest length {size} does not match the {n - off} bytes left")
 
 

@@ -28,3 +28,16 @@ def test_longest_cid_parses_in_every_wide_base(base: str) -> None:
     started = time.monotonic()
     assert CID.parse(text) == LONGEST
     assert time.monotonic() - started < 0.5
+
+
+def test_a_digest_over_the_cap_is_said_to_be_over_it() -> None:
+    """A digest of 1025 bytes, all of them there: the error names the cap (it said the length
+    did not match the 1025 bytes left, which it did)."""
+    from autocodec.cid import MAX_DIGEST_BYTES, encode_varint
+
+    raw = b"\x01\x55\x12" + encode_varint(MAX_DIGEST_BYTES + 1) + bytes(MAX_DIGEST_BYTES + 1)
+    with pytest.raises(InvalidCID, match=f"over the {MAX_DIGEST_BYTES} bytes"):
+        CID(raw)
+    short = b"\x01\x55\x12" + encode_varint(40) + bytes(30)
+    with pytest.raises(InvalidCID, match="digest length 40 does not match the 30 bytes left"):
+        CID(short)
