@@ -20,3 +20,11 @@ def as_bytes(data: Any, what: str) -> bytes:
         return bytes(data)
     extra = " (encode text first, e.g. str.encode())" if isinstance(data, str) else ""
     raise InvalidInput(f"{what} needs bytes, not {type(data).__name__}{extra}")
+
+
+def of_type(value: Any, kind: type | tuple[type, ...], what: str) -> None:
+    """``InvalidInput`` unless ``value`` is ``None`` or a ``kind``: an option of the wrong type is
+    named here, not met later as an ``AttributeError`` from deep inside."""
+    if value is not None and not isinstance(value, kind):
+        names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
+        raise InvalidInput(f"{what} needs {names}, not {type(value).__name__}")

@@ -120,3 +120,23 @@ def test_the_runtimes_bytes_arguments_take_bytes_only(data: object, tmp_path: Pa
                 call()  # type: ignore[no-untyped-call]
         with pytest.raises(InvalidCID):
             rt.links(5, BLOCK)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("options", [{"limits": "x"}, {"node": 5}, {"gateways": 5}, {"gateways": [5]},
+                                     {"settings": {}}, {"home": 5}],
+                         ids=["limits", "node", "gateways", "a-gateway", "settings", "home"])
+def test_runtime_options_of_the_wrong_type_are_named(options: dict[str, object], tmp_path: Path) -> None:
+    """A Runtime option of the wrong type was an AttributeError or TypeError from deep inside
+    (``'str' object has no attribute 'store'``); it is an ``InvalidInput`` naming the option."""
+    kwargs: dict[str, object] = {"home": tmp_path / "home", "default_set": False, **options}
+    name = next(iter(options))
+    with pytest.raises(InvalidInput, match=f"Runtime's {name}|each of Runtime's gateways"):
+        autocodec.Runtime(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("wasm", ["\0asm", 5, -1, 2**70, None], ids=["str", "int", "negative", "huge", "none"])
+def test_inspect_module_takes_bytes_only(wasm: object) -> None:
+    """``inspect_module(5)`` read five zero bytes (a 'bad magic' refusal); -1, 2**70 and a str
+    were a ValueError, OverflowError or TypeError."""
+    with pytest.raises(InvalidInput, match="a module needs bytes"):
+        autocodec.inspect_module(wasm)  # type: ignore[arg-type]

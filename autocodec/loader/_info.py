@@ -23,6 +23,7 @@ from typing import Any
 
 import wasmtime
 
+from .._inputs import as_bytes
 from ..abi import MAX_CODES, NAME, VERSION, Kind
 from ..cid import CID, encode_varint
 from ..config import DEFAULT_LIMITS, SandboxLimits
@@ -186,7 +187,7 @@ def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits
     bytes); the size, import, export and metadata checks always run.
     """
     limits = limits or DEFAULT_LIMITS.sandbox
-    wasm = bytes(wasm)
+    wasm = as_bytes(wasm, "a module")  # never bytes(5): five zero bytes
     if len(wasm) > limits.max_module_bytes:
         raise ModuleRejected(f"module is {len(wasm)} bytes, over the {limits.max_module_bytes}-byte cap")
     if not wasm.startswith(_wasmparse.MAGIC):

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from .. import builtin
-from .._inputs import as_bytes
+from .._inputs import as_bytes, of_type
 from ..abi import Kind
 from ..cid import CID, encode_varint
 from ..codes import codec_code, hash_name
@@ -138,6 +138,13 @@ class Runtime:
             gateways = (gateways,)
         if isinstance(modules, (str, bytes, os.PathLike)):  # one module, not its characters
             modules = (modules,)
+        of_type(home, (str, os.PathLike, Home), "Runtime's home")
+        of_type(limits, Limits, "Runtime's limits")
+        of_type(node, str, "Runtime's node")
+        of_type(settings, Settings, "Runtime's settings")
+        of_type(gateways, Sequence, "Runtime's gateways (a list of URLs)")
+        for url in gateways:
+            of_type(url, str, "each of Runtime's gateways")
         self.home = (home if isinstance(home, Home) else Home.resolve(home)).init()
         self.settings = (settings or Settings.load(self.home.config_path)).with_overrides(
             node=node, gateways=tuple(gateways)

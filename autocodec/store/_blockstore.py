@@ -282,7 +282,7 @@ class BlockStore:
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise StoreError("the store is closed", hint="open it again with BlockStore.open")
+            raise StoreError("the store is closed", hint="open it again (a new Runtime, or BlockStore.open)")
         return self._conn
 
     # --- transactions and schema (for other wings) ---------------------------------------
