@@ -20,8 +20,10 @@ Invariants:
   it runs (revoked, expired, withdrawn from its set: seen within the trust poll interval)
   is decided again when its call returns: it raises ``NotTrusted`` and no receipt is signed
   or cached, so the executor never vouches for a result of a module it no longer trusts.
-- Each job is run in a fresh instance with its own fuel budget and memory cap; the fuel in a
-  receipt is what the ``ac_task`` call consumed (the whole budget when it ran out).
+- Each job is run in a fresh instance with its own fuel budget and memory cap, and the fixed
+  ``_modules.TASK_LIMITS`` (stack, table, output) and ``TASK_DECODE_LIMITS`` (its result), never
+  the home's: what a receipt says depends on the invocation alone. The fuel in a receipt is what
+  the ``ac_task`` call consumed (the whole budget when it ran out).
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ from ..log import get_logger
 from ._cache import ReceiptCache
 from ._invocation import AWAIT_OK, BLOCK, Invocation, special
 from ._keys import executor_key
-from ._modules import load_task
+from ._modules import TASK_DECODE_LIMITS, load_task
 from ._receipt import Receipt
 
 _log = get_logger("ipvm")
@@ -270,7 +272,7 @@ class Executor:
             return Receipt.error_out(type(exc).__name__, exc.message), budget - instance.store.get_fuel()
         used = budget - instance.store.get_fuel()
         try:
-            value = decode(raw, "dag-cbor", limits=self.runtime.limits.decode)
+            value = decode(raw, "dag-cbor", limits=TASK_DECODE_LIMITS)  # the same in every home
         except InvalidBlock as exc:
             return Receipt.error_out("GuestFault", f"the task's result is not valid DAG-CBOR: {exc.message}"), used
         return Receipt.ok_out(value), used

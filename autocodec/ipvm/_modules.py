@@ -10,7 +10,12 @@ Invariants:
   CID before anything looks at them; the sandbox then checks them statically and by one
   instantiation (``Sandbox.load``) before any job runs.
 - A job's fuel and memory cap replace the sandbox defaults for that load only
-  (``dataclasses.replace``); the deadline and every other sandbox limit stay.
+  (``dataclasses.replace``). The other limits that can change a job's *result* (the wasm
+  stack, the table size, the output cap: ``TASK_LIMITS``) are fixed, not the home's
+  ``limits.sandbox``: a receipt may only depend on the invocation, and a home configured with a
+  smaller stack would otherwise sign a stack-overflow error for a job another home answers ok,
+  under the same invocation CID (found by a probe module recursing 3000 deep). The deadline
+  and the other host limits stay the home's: running into them raises, it is never receipted.
 """
 
 from __future__ import annotations
@@ -19,7 +24,20 @@ import dataclasses
 from typing import Any
 
 from ..cid import CID
+from ..config import DEFAULT_LIMITS
 from ..errors import AutocodecError, InvalidInput, NotTrusted
+
+
+TASK_LIMITS = {
+    "max_wasm_stack_bytes": DEFAULT_LIMITS.sandbox.max_wasm_stack_bytes,
+    "max_table_elements": DEFAULT_LIMITS.sandbox.max_table_elements,
+    "max_output_bytes": DEFAULT_LIMITS.sandbox.max_output_bytes,
+}
+"""The sandbox limits a task job always runs under, whatever the home's config says: each decides
+whether a job ends in a result or an error receipt (stack overflow, ``table.grow`` answering -1,
+``OutputTooLarge``), and receipts are memoized and compared across homes by invocation CID."""
+TASK_DECODE_LIMITS = DEFAULT_LIMITS.decode
+"""How a task's result is decoded (not ``limits.decode`` of the home), for the same reason."""
 
 
 def resolve_module(runtime: Any, spec: str | CID) -> CID:
@@ -64,5 +82,5 @@ def trusted_module(runtime: Any, module: CID) -> tuple[bytes, str]:
 def load_task(runtime: Any, module: CID, fuel: int, memory: int) -> Any:
     """The ``LoadedModule`` of a trusted task module under a job's fuel and memory cap."""
     wasm, _policy = trusted_module(runtime, module)
-    limits = dataclasses.replace(runtime.limits.sandbox, fuel=fuel, max_memory_bytes=memory)
+    limits = dataclasses.replace(runtime.limits.sandbox, fuel=fuel, max_memory_bytes=memory, **TASK_LIMITS)
     return runtime.sandbox.load(wasm, cid=module, limits=limits)
