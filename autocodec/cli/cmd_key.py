@@ -30,15 +30,25 @@ def register(sub: Any) -> None:
     show.set_defaults(func=run_show)
 
 
+_taken: dict[str, str] = {}
+"""Passphrases this process already took out of its environment, by variable name."""
+
+
 def passphrase_from_env(var: str | None) -> bytes | None:
-    """The passphrase held in environment variable ``var`` (None if no variable was named)."""
+    """The passphrase held in environment variable ``var`` (None if no variable was named).
+
+    The variable is removed from this process's environment as it is read, so no child process
+    started afterwards (the bounded compiler, bulk workers, build tools) inherits the passphrase;
+    a later read in the same process (``main`` called again) gets the value taken, unless the
+    variable was set anew."""
     from ..errors import ConfigError
 
     if var is None:
         return None
-    value = os.environ.get(var)
+    value = os.environ.pop(var, None) or _taken.get(var)
     if not value:
         raise ConfigError(f"environment variable {var} is not set or empty", hint=f"export {var}=... first")
+    _taken[var] = value
     return value.encode("utf-8")
 
 
