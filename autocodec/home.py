@@ -11,6 +11,13 @@ Layout (created by ``Home.init``):
 Invariants: ``Home`` is a value (no I/O); only ``init`` creates anything, and when it cannot
 (a file in the way, a read-only or virtual file system) it raises ``StoreError`` naming the
 folder and the cause; ``exists`` says whether the home has its store.
+
+A home ``init`` creates is private, whatever the umask: the folder, ``keys/`` and
+``cache/compiled/`` are made mode 0700 (like ``~/.ssh``), so no other user can read its blocks or
+replace its database, and the compiled cache (which refuses a folder group or others can write)
+works under umask 002 or 000. The cache folders of an existing home that group or others can
+write are narrowed to 0700 when they belong to this user (they are autocodec's alone); a home
+folder that exists is left as it is.
 """
 
 from __future__ import annotations
@@ -90,13 +97,15 @@ class Home:
             raise StoreError(f"the home {self.root} is a file, not a folder",
                              hint="point $AUTOCODEC_HOME (or the home argument) at a folder")
         try:
-            self.root.mkdir(parents=True, exist_ok=True)
+            self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:
             raise StoreError(f"cannot create the home {self.root}: {exc.strerror or exc}",
                              hint="choose a home folder in a writable place") from None
         for folder in (self.keys_dir, self.compiled_cache_dir.parent, self.compiled_cache_dir):
             try:
-                folder.mkdir(mode=0o700 if folder == self.keys_dir else 0o777, exist_ok=True)
+                folder.mkdir(mode=0o700, exist_ok=True)
+                if folder != self.keys_dir:
+                    _narrow(folder)
             except FileExistsError:  # a file (or a link to one) where the home keeps a folder
                 raise StoreError(f"the home {self.root} is damaged: {folder} is not a folder",
                                  hint=f"move {folder} aside (the folder is made anew)") from None
@@ -104,3 +113,16 @@ class Home:
                 raise StoreError(f"cannot create {folder} in the home: {exc.strerror or exc}",
                                  hint="check that the home folder is writable") from None
         return self
+
+
+def _narrow(folder: Path) -> None:
+    """Make a cache folder of this user's that group or others can write 0700 (best effort:
+    where it cannot be changed, the compiled cache says why it is not used)."""
+    import stat
+
+    try:
+        st = os.lstat(folder)
+        if stat.S_ISDIR(st.st_mode) and st.st_mode & 0o022 and st.st_uid == os.getuid():
+            os.chmod(folder, 0o700)  # a folder, not a link (lstat above)
+    except OSError:
+        pass

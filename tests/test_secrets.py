@@ -5,12 +5,13 @@ of ``serve`` receives names no local folder or credential. Real processes, real 
 from __future__ import annotations
 
 import os
-
+import stat
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 
 from ._cli import run_cli
 
@@ -53,3 +54,38 @@ def test_a_passphrase_from_the_environment_reaches_no_child_process(tmp_path: Pa
     assert "autocodec.loader._compile" in seen  # the spy saw the compile child start
     assert SECRET not in seen and "PASS=" not in seen
 
+
+def _with_umask(mask: int) -> object:
+    return lambda: os.umask(mask)
+
+
+@pytest.mark.parametrize("mask", [0o000, 0o002])
+def test_a_new_home_is_private_and_its_compiled_cache_works_whatever_the_umask(tmp_path: Path, mask: int) -> None:
+    home = tmp_path / "home"
+    env = {**os.environ, "AUTOCODEC_HOME": str(home), "AUTOCODEC_BUILTIN": "0"}
+
+    def hash_once() -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "autocodec", "-v", "hash", "--hash", "keccak-256", "-"],
+                              input=b"hi\n", capture_output=True, timeout=120, env=env, preexec_fn=_with_umask(mask))
+
+    subprocess.run([sys.executable, "-m", "autocodec", "init"], check=True, capture_output=True, timeout=120,
+                   env=env, preexec_fn=_with_umask(mask))
+    for folder in (home, home / "keys", home / "cache", home / "cache" / "compiled"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+    first, second = hash_once(), hash_once()
+    assert first.returncode == 0 and second.returncode == 0, (first.stderr, second.stderr)
+    assert first.stdout == second.stdout
+    assert b"compiled cache" not in first.stderr + second.stderr, first.stderr + second.stderr
+    assert any(p.suffix == ".cwasm" for p in (home / "cache" / "compiled").iterdir())  # written, then reused
+
+
+def test_an_existing_homes_group_writable_cache_folders_are_narrowed(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    home.chmod(0o775)
+    for folder in (home / "cache", home / "cache" / "compiled"):
+        folder.chmod(0o775)
+    run_cli(home, "init")
+    assert stat.S_IMODE(home.stat().st_mode) == 0o775  # the user's own choice for the home folder stays
+    for folder in (home / "cache", home / "cache" / "compiled"):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder

@@ -244,7 +244,7 @@ class BlockStore:
         if verify is None:
             verify = _builtin_verify
         try:
-            home.root.mkdir(parents=True, exist_ok=True)
+            home.root.mkdir(mode=0o700, parents=True, exist_ok=True)  # private, as Home.init makes it
         except OSError as exc:
             raise StoreError(f"cannot create the home folder {home.root}: {exc.strerror or exc}") from None
         path = home.db_path
