@@ -70,13 +70,15 @@ PROBE_WAT = """(module
       (call $be (i32.const 39) (i64.reinterpret_f64
         (f64.sqrt (f64.sub (f64.convert_i32_u (local.get $zero)) (f64.const 1)))) (i32.const 8))
       (return (call $answer (i32.const 15)))))
-    ;; probe 5: a result 40 lists deep
+    ;; probes 5, 6, 7: a result 41, 1023 or 1021 lists deep
+    (local.set $n (select (i32.const 40) (select (i32.const 1022) (i32.const 1020)
+      (i32.eq (local.get $probe) (i32.const 6))) (i32.eq (local.get $probe) (i32.const 5))))
     (loop $nest
       (i32.store8 (i32.add (i32.const 32) (local.get $i)) (i32.const 0x81))
       (local.set $i (i32.add (local.get $i) (i32.const 1)))
-      (br_if $nest (i32.lt_u (local.get $i) (i32.const 40))))
-    (i32.store8 (i32.const 72) (i32.const 0x80))
-    (call $answer (i32.const 41))))"""
+      (br_if $nest (i32.lt_u (local.get $i) (local.get $n))))
+    (i32.store8 (i32.add (i32.const 32) (local.get $n)) (i32.const 0x80))
+    (call $answer (i32.add (local.get $n) (i32.const 1)))))"""
 
 MEMORY = 2 * 65536  # the probes' memory cap: one page more than the module starts with
 
@@ -122,6 +124,25 @@ with Runtime(Path(sys.argv[1]), default_set=False) as rt:
         out.append([str(o.invocation), str(o.receipt_cid)])
 print(json.dumps(out))
 """
+
+
+def test_a_result_too_deep_for_its_receipt_is_an_error_receipt(home: Path) -> None:
+    """A result 1023 lists deep decodes within the default depth (1024), but its receipt nests it
+    3 deeper: signing used to raise EncodeError (no receipt, for a job whose outcome depends only
+    on the invocation). It is a GuestFault receipt that verifies; 1021 deep is still a result."""
+    wasm = probe_module()
+    with Runtime(home, default_set=False) as rt:
+        module = rt.put(wasm, "raw")
+        rt.trust.allow(str(module))
+        ex = Executor(rt)
+        deep = ex.run(Invocation(module, "p", [6], memory=MEMORY))
+        assert deep.receipt.error is not None and deep.receipt.error[0] == "GuestFault", deep.receipt.out
+        assert "max_depth (1021)" in deep.receipt.error[1], deep.receipt.error
+        assert ex.verify(deep.receipt_cid)[0] == deep.receipt
+        assert ex.run(Invocation(module, "p", [6], memory=MEMORY)).cached
+        fits = ex.run(Invocation(module, "p", [7], memory=MEMORY))
+        assert builtin.encode(fits.receipt.value, "dag-cbor") == b"\x81" * 1020 + b"\x80"  # == recurses too deep
+        assert ex.verify(fits.receipt_cid)[0].ran == fits.invocation  # it verifies
 
 
 def test_a_probing_task_gets_the_same_receipt_results_in_every_home_and_process(tmp_path: Path) -> None:

@@ -36,8 +36,13 @@ TASK_LIMITS = {
 """The sandbox limits a task job always runs under, whatever the home's config says: each decides
 whether a job ends in a result or an error receipt (stack overflow, ``table.grow`` answering -1,
 ``OutputTooLarge``), and receipts are memoized and compared across homes by invocation CID."""
-TASK_DECODE_LIMITS = DEFAULT_LIMITS.decode
-"""How a task's result is decoded (not ``limits.decode`` of the home), for the same reason."""
+RECEIPT_NESTING = 3
+"""How deep a receipt block nests a result: ``{"ipvm/receipt@1": {"out": {"ok": RESULT}}}``."""
+TASK_DECODE_LIMITS = dataclasses.replace(DEFAULT_LIMITS.decode,
+                                         max_depth=DEFAULT_LIMITS.decode.max_depth - RECEIPT_NESTING)
+"""How a task's result is decoded (not ``limits.decode`` of the home, for the same reason), with
+room for the receipt around it: a result nested deeper would make a receipt that cannot be
+encoded (nor decoded by anyone with the default limits), so it is a ``GuestFault`` receipt."""
 
 
 def resolve_module(runtime: Any, spec: str | CID) -> CID:
