@@ -89,3 +89,35 @@ def test_an_existing_homes_group_writable_cache_folders_are_narrowed(tmp_path: P
     assert stat.S_IMODE(home.stat().st_mode) == 0o775  # the user's own choice for the home folder stays
     for folder in (home / "cache", home / "cache" / "compiled"):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700, folder
+
+
+def _one_line(proc: subprocess.CompletedProcess[bytes]) -> str:
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and "Traceback" not in err and err.count("\n") == 1, (proc.returncode, err)
+    return err
+
+
+def test_key_refusals_are_one_line_that_says_what_to_do_and_shows_no_secret(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    cli = [sys.executable, "-m", "autocodec"]
+    subprocess.run([*cli, "key", "gen", "enc", "--passphrase-env", "PASS"], check=True, capture_output=True,
+                   timeout=60, env={**env, "PASS": SECRET})
+    pem = (home / "keys" / "enc.pem").read_bytes()
+    delegate = ["ucan", "delegate", "--key", "enc", "--to", "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                "--cmd", "/x", "-o", str(tmp_path / "t.ucan"), "--passphrase-env", "PASS"]
+    for flags in ([], ["-vv"], ["-vv", "--log-json"]):
+        proc = subprocess.run([*cli, *flags, *delegate], capture_output=True, timeout=60, env={**env, "PASS": "wrong"})
+        err = _one_line(proc)
+        assert "wrong passphrase" in err and "passphrase the key was created with" in err, err
+        assert "config.toml" not in err  # the passphrase is not in the configuration
+        assert "wrong" not in err.replace("wrong passphrase", "") and SECRET not in err
+        assert pem.split(b"\n")[1].decode() not in err  # nothing of the ciphertext
+    # a key file replaced by a symbolic link is refused by what it is, as ssh refuses loose modes
+    real = tmp_path / "elsewhere.pem"
+    (home / "keys" / "enc.pem").rename(real)
+    (home / "keys" / "enc.pem").symlink_to(real)
+    err = _one_line(subprocess.run([*cli, *delegate], capture_output=True, timeout=60, env={**env, "PASS": SECRET}))
+    assert "is a symbolic link" in err and "replace the link by the key file itself" in err, err
+    assert not (tmp_path / "t.ucan").exists()

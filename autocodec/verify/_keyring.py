@@ -244,6 +244,10 @@ def _open_key_file(name: str, path: Path) -> int:
     except FileNotFoundError:
         raise KeyNotFound(f"no key named {name!r} in {path.parent}") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP and os.path.islink(path):
+            raise ConfigError(f"key file {path} is a symbolic link: a key is read only from a regular file in the "
+                              "keys folder, never through a link (which could point anywhere)",
+                              hint=f"replace the link by the key file itself, mode 0600, or remove {path}") from None
         raise ConfigError(f"cannot open key {name!r} ({path}): {exc.strerror or exc}",
                           hint=f"make {path} a readable key file, or remove it") from None
     try:
@@ -318,7 +322,8 @@ def _parse_pem(name: str, data: bytes, passphrase: bytes | None) -> Ed25519Priva
         key = serialization.load_pem_private_key(data, password=passphrase if encrypted else None)
     except (ValueError, TypeError):
         if encrypted:
-            raise ConfigError(f"cannot decrypt key {name!r}: wrong passphrase?") from None
+            raise ConfigError(f"cannot decrypt key {name!r}: wrong passphrase?",
+                              hint="give the passphrase the key was created with") from None
         raise KeyFileInvalid(f"the key file of {name!r} is not a PEM private key") from None
     except Exception:  # noqa: BLE001 - cryptography raises UnsupportedAlgorithm and friends
         raise KeyFileInvalid(f"the key file of {name!r} holds a private key of a kind that cannot be loaded") from None
