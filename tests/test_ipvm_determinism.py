@@ -184,3 +184,28 @@ def test_a_probing_task_gets_the_same_receipt_results_in_every_home_and_process(
             ex_a.verify(receipt_cid, rerun=True)
             assert builtin.encode(mine.receipt.out, "dag-cbor") == builtin.encode(theirs.out, "dag-cbor")
     assert [out for _, out in results["a"]] == [{"ok": value} for value in EXPECTED], results["a"]
+
+
+def test_a_cron_trigger_never_fires_a_minute_twice_when_the_clock_steps_back(home: Path) -> None:
+    """A ``* * * * *`` trigger on an injected clock: it fires in minute M and M+1; the clock then
+    steps back into minute M (an NTP correction), which used to fire M again (the runner only
+    remembered the last minute, not that time had passed it). A step back of more than
+    ``CLOCK_RESET_MINUTES`` is a reset clock and fires."""
+    from autocodec.ipvm._stream import JobStream
+    from autocodec.ipvm._triggers import Cron, Trigger, TriggerRunner
+
+    with Runtime(home, default_set=False) as rt:
+        module = rt.put(probe_module(), "raw")
+        rt.trust.allow(str(module))
+        now = [1_767_225_600.0 + 5]  # 2026-01-01 00:00:05 UTC
+        stream = JobStream(rt.store)
+        runner = TriggerRunner(Executor(rt), stream, [Trigger("tick", str(module), "p", (1,), cron=Cron.parse("* * * * *"))],
+                               clock=lambda: now[0])
+        fired = []
+        for t in (0, 30, 60, 25, 59, 65, -4 * 3600):  # the last: 4 hours back, past CLOCK_RESET_MINUTES
+            now[0] = 1_767_225_605.0 + t
+            fired.append(runner.tick())
+        assert fired == [1, 0, 1, 0, 0, 0, 1]
+        entries = stream.since(0)
+        assert [e.source for e in entries] == ["cron:tick"] * 3
+        assert len({e.receipt for e in entries}) == 1  # one job, memoized: one receipt

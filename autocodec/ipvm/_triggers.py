@@ -18,7 +18,10 @@ Configured in ``config.toml`` (docs/invocations.md, "Triggers")::
 
 Invariants:
 - Cron fields accept ``*``, numbers, ranges ``a-b``, lists ``a,b`` and steps ``*/n``/``a-b/n``;
-  a schedule fires at most once per matching minute, never twice for one minute. Day of month
+  a schedule fires at most once per matching minute, never twice for one minute, even when the
+  clock steps back (it fires only in a minute after the last one it fired in, unless the clock
+  stepped back more than ``CLOCK_RESET_MINUTES``; not across a restart: the state is in memory,
+  and a job fired again is answered from the memo cache, the same receipt). Day of month
   and weekday combine as in POSIX crontab (either, when both are restricted); a schedule that
   can never fire (``0 0 30 2 *``) is refused. Trigger names are unique (each keys its state).
 - Events are found by polling (``poll_s``): new blocks in the home's store (from any process)
@@ -45,6 +48,8 @@ from ..log import get_logger
 _log = get_logger("ipvm")
 _FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 6))
 _EVENTS = ("block-stored", "set-updated")
+CLOCK_RESET_MINUTES = 180
+"""A clock stepped back by more than this is taken as reset, a new time (Vixie cron draws its line at 3 hours too)."""
 
 
 @dataclass(frozen=True)
@@ -198,7 +203,7 @@ class TriggerRunner:
         now = self.clock()
         minute = int(now // 60)
         for trig in self.triggers:
-            if trig.cron is not None and self._last_minute.get(trig.name) != minute and trig.cron.matches(now):
+            if trig.cron is not None and self._due(trig.name, minute) and trig.cron.matches(now):
                 self._last_minute[trig.name] = minute
                 ran += self._fire(trig, (), f"cron:{trig.name}")
         event_triggers = [t for t in self.triggers if t.on == "block-stored"]
@@ -219,6 +224,13 @@ class TriggerRunner:
                 if trig.on == "set-updated":
                     ran += self._fire(trig, (generation,), f"event:{trig.name}")
         return ran
+
+    def _due(self, name: str, minute: int) -> bool:
+        """Whether ``name`` may fire in ``minute``: only after the last minute it fired in, so a
+        clock stepped back (an NTP correction) does not fire a minute again; a step back of more
+        than ``CLOCK_RESET_MINUTES`` is taken as the clock having been reset, and fires anew."""
+        last = self._last_minute.get(name)
+        return last is None or minute > last or minute < last - CLOCK_RESET_MINUTES
 
     def _fire(self, trig: Trigger, extra: tuple[Any, ...], source: str) -> int:
         from ._invocation import Invocation
