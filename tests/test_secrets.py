@@ -121,3 +121,35 @@ def test_key_refusals_are_one_line_that_says_what_to_do_and_shows_no_secret(tmp_
     err = _one_line(subprocess.run([*cli, *delegate], capture_output=True, timeout=60, env={**env, "PASS": SECRET}))
     assert "is a symbolic link" in err and "replace the link by the key file itself" in err, err
     assert not (tmp_path / "t.ucan").exists()
+
+
+def test_a_gateway_url_with_credentials_is_refused_and_never_shown_to_a_client(tmp_path: Path) -> None:
+    """Credentials in a gateway URL were never sent, but the URL named the source in every fetch
+    error: ``serve`` handed ``user:token`` to any client asking for a block it lacks."""
+    import urllib.error
+    import urllib.request
+
+    from ._kubo import free_port
+    from ._serve_proc import ServeProcess
+
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    gateway = f"http://user:{SECRET}@127.0.0.1:{free_port()}"
+    missing = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
+    proc = run_cli(home, "block", "get", missing, "--gateway", gateway, check=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and err.count("\n") == 1 and SECRET not in err, err
+    assert "user name or password" in err and "***@127.0.0.1" in err
+    try:
+        with ServeProcess(home, tmp_path, "--gateway", gateway) as srv:  # the old code served
+            for route in ("/ipfs/", "/explore/", "/decode/"):
+                try:
+                    with urllib.request.urlopen(srv.url + route + missing, timeout=60) as resp:
+                        body = resp.read()
+                except urllib.error.HTTPError as exc:
+                    body = exc.read()
+                assert SECRET.encode() not in body, (route, body)
+    except RuntimeError as exc:  # serve refused to start, saying why in one line
+        assert "user name or password" in str(exc) and SECRET not in str(exc)
+    else:
+        raise AssertionError("serve started with credentials in a gateway URL")

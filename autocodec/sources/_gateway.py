@@ -15,7 +15,10 @@ Invariants:
   is not waited for), a 502/503/504 is retried within the deadline;
 - every fetch ends within ``limits.deadline_s`` (all attempts and bytes), no socket operation
   waits more than ``limits.timeout_s``, and bodies are capped (``max_block_bytes`` for a block,
-  ``max_car_bytes`` for a CAR, 10 KiB for an IPNS record, which the caller verifies).
+  ``max_car_bytes`` for a CAR, 10 KiB for an IPNS record, which the caller verifies);
+- a URL with a user name or password (``https://user:token@host``) is refused without being shown:
+  no credentials are ever sent to a gateway, and the URL names the source in every error and log
+  record, which ``serve`` passes on to its clients.
 """
 
 from __future__ import annotations
@@ -44,10 +47,16 @@ class GatewaySource:
             parts = urlsplit(url)
             _port = parts.port  # raises on a port out of range
             ok = parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
+            credentials = "@" in parts.netloc
         except ValueError:
-            ok = False
+            ok = credentials = False
+        if credentials:
+            raise ConfigError(f"a gateway URL with a user name or password ({_without_userinfo(url)[:200]!r}): "
+                              "credentials are never sent to a gateway, and the URL is shown in errors and logs",
+                              hint="give the gateway's URL without user:password@") from None
         if not ok or len(url) > 2048 or not url.isprintable():
-            raise ConfigError(f"not a gateway URL: {url[:200]!r}", hint="give a URL like http://127.0.0.1:8080")
+            raise ConfigError(f"not a gateway URL: {_without_userinfo(url)[:200]!r}",
+                              hint="give a URL like http://127.0.0.1:8080")
         self.url = url
         self.name = f"gateway:{url}"
         self.limits = limits or DEFAULT_LIMITS.fetch
@@ -104,3 +113,15 @@ def _message(body: bytes) -> str:
     line = printable(text[0] if text else "", 200)
     return f": {line}" if line else ""
 
+
+def _without_userinfo(url: str) -> str:
+    """``url`` with what precedes the last ``@`` of its authority shown as ``***`` (plain text
+    work: it also serves for URLs ``urlsplit`` refuses)."""
+    scheme, sep, rest = url.partition("//")
+    if not sep:
+        scheme, rest = "", url
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority = rest[:end]
+    if "@" not in authority:
+        return url
+    return f"{scheme}{sep}***@{authority.rpartition('@')[2]}{rest[end:]}"
