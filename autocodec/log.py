@@ -8,6 +8,9 @@ Invariants:
   ``configure(level=...)`` sets the threshold.
 - structlog is imported only when a record at or above the threshold is emitted or
   ``configure`` is called: a command that logs nothing does not pay for it at start-up.
+- A record's traceback (``exc_info``) shows frames, never their local variables, in both
+  renderers: a local may be a passphrase, a key's bytes or a token (structlog's JSON tracebacks
+  and its rich console tracebacks show locals by default).
 - The library never configures logging: importing it or emitting a record changes no global
   state. Until the application calls ``configure`` (the CLI does), records at or above the
   threshold go through a private pipeline to stderr (like the standard library's last-resort
@@ -38,16 +41,12 @@ def configure(level: str | None = None, json: bool | None = None) -> None:
 
     level_name = (level or os.environ.get("AUTOCODEC_LOG_LEVEL") or "warning").lower()
     as_json = json if json is not None else os.environ.get("AUTOCODEC_LOG", "") == "json"
-    renderer: Any = (
-        structlog.processors.JSONRenderer(sort_keys=True)
-        if as_json
-        else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    renderer: Any = structlog.processors.JSONRenderer(sort_keys=True) if as_json else _console()
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.dict_tracebacks if as_json else structlog.dev.set_exc_info,
+            _dict_tracebacks() if as_json else structlog.dev.set_exc_info,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level_name, _LEVELS["warning"])),
@@ -56,6 +55,21 @@ def configure(level: str | None = None, json: bool | None = None) -> None:
     )
     _configured = True
     _version += 1
+
+
+def _console() -> Any:
+    """The console renderer, its tracebacks plain (rich's would show every frame's locals)."""
+    import structlog
+
+    return structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)
+
+
+def _dict_tracebacks() -> Any:
+    """``dict_tracebacks`` without the local variables of each frame (structlog shows them by default)."""
+    import structlog
+    from structlog.tracebacks import ExceptionDictTransformer
+
+    return structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False))
 
 
 class _StderrLogger:
@@ -117,7 +131,7 @@ def _unconfigured() -> Any:
         _fallback = structlog.wrap_logger(
             _StderrLogger(),
             processors=[structlog.processors.add_log_level, structlog.processors.TimeStamper(fmt="iso", utc=True),
-                        structlog.dev.set_exc_info, structlog.dev.ConsoleRenderer(colors=False)],
+                        structlog.dev.set_exc_info, _console()],
             wrapper_class=structlog.make_filtering_bound_logger(_threshold()),
             cache_logger_on_first_use=False,
         )

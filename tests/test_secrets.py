@@ -153,3 +153,23 @@ def test_a_gateway_url_with_credentials_is_refused_and_never_shown_to_a_client(t
         assert "user name or password" in str(exc) and SECRET not in str(exc)
     else:
         raise AssertionError("serve started with credentials in a gateway URL")
+
+
+def test_a_logged_traceback_shows_no_local_variable() -> None:
+    """structlog's JSON tracebacks list every frame's locals unless told not to: a passphrase or a
+    key's bytes held by a failing function would be written to the log."""
+    code = textwrap.dedent(f"""
+        import sys
+        from autocodec import log
+        log.configure(level="info", json=sys.argv[1] == "json")
+        def load(passphrase):
+            raise ValueError("cannot decrypt")
+        try:
+            load(b"{SECRET}")
+        except ValueError:
+            log.get_logger("verify").error("failed", exc_info=True)
+    """)
+    for mode in ("json", "console"):
+        proc = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, timeout=60)
+        assert proc.returncode == 0 and "cannot decrypt" in proc.stderr and "load" in proc.stderr, proc.stderr
+        assert SECRET not in proc.stderr, (mode, proc.stderr)
