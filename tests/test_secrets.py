@@ -173,3 +173,38 @@ def test_a_logged_traceback_shows_no_local_variable() -> None:
         proc = subprocess.run([sys.executable, "-c", code, mode], capture_output=True, text=True, timeout=60)
         assert proc.returncode == 0 and "cannot decrypt" in proc.stderr and "load" in proc.stderr, proc.stderr
         assert SECRET not in proc.stderr, (mode, proc.stderr)
+
+
+def test_the_admin_call_is_refused_to_web_pages_that_reach_it_from_loopback(tmp_path: Path) -> None:
+    """A page the gateway serves from its own store (same origin), a site whose name was rebound to
+    127.0.0.1, or any site posting across origins reaches /admin/refresh from the loopback address;
+    a browser names the page's origin on every POST, so such a call is refused."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from ._serve_proc import ServeProcess
+
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    page = tmp_path / "page.html"
+    page.write_text("<script>fetch('/admin/refresh', {method: 'POST'})</script>")
+    cid = run_cli(home, "add", "-Q", str(page)).stdout.decode().strip()
+
+    def post(url: str, headers: dict[str, str]) -> tuple[int, bytes]:
+        request = urllib.request.Request(url, method="POST", headers=headers, data=b"")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as resp:
+                return resp.status, resp.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    with ServeProcess(home, tmp_path) as srv:
+        with urllib.request.urlopen(f"{srv.url}/ipfs/{cid}", timeout=60) as resp:  # the page, on this origin
+            assert resp.headers["Content-Type"].startswith("text/html")
+        for origin in (srv.url, "http://rebound.example:" + str(srv.port), "https://elsewhere.example", "null"):
+            status, body = post(srv.url + "/admin/refresh", {"Origin": origin})
+            assert status == 403, (origin, status, body)
+            assert json.loads(body)["error"] == "Forbidden"
+        status, body = post(srv.url + "/admin/refresh", {})
+        assert status == 200 and isinstance(json.loads(body), list), (status, body)

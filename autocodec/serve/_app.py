@@ -2,7 +2,10 @@
 
 Routes: ``GET /decode/{cid}`` (DAG-JSON, or ``?format=json|dag-cbor``; ``X-Autocodec-*`` headers
 name the decoder: builtin, or module, version, publisher and set), ``GET /resolve/{kind}/{code}``,
-``GET /healthz``, ``GET /metrics`` (Prometheus text), ``POST /admin/refresh`` (loopback only);
+``GET /healthz``, ``GET /metrics`` (Prometheus text), ``POST /admin/refresh`` (loopback only, and
+never from a web page: a request with an ``Origin`` header is refused, since a page the gateway
+itself serves from the store, a page of a site whose name was rebound to 127.0.0.1, or any site
+posting across origins, all reach it from the loopback address);
 the executor's ``/ipvm/*`` routes (remote UCAN invocations, job stream) are in ``_ipvm``; the IPFS
 gateway (``/ipfs/``, ``/ipns/``) in ``_gateway``; the explorer (``/explore/``) in ``_explorer``.
 
@@ -183,6 +186,10 @@ async def admin_refresh(request: web.Request) -> web.Response:
     if not local:
         return web.json_response({"error": "Forbidden", "message": "the admin call is loopback only",
                                   "hint": "call it from the server's machine"}, status=403)
+    if "Origin" in request.headers:  # browsers send it on every POST; curl and scripts do not
+        return web.json_response({"error": "Forbidden", "message": "the admin call is not taken from a web page",
+                                  "hint": "call it with an HTTP client that sends no Origin header, "
+                                          "or send the server SIGHUP"}, status=403)
     outcomes = await _run(request, runtime.refresh)
     return web.json_response([{"set": o.set_name, "status": o.status, "version": o.version, "reason": o.reason}
                               for o in outcomes])
