@@ -208,3 +208,27 @@ def test_the_admin_call_is_refused_to_web_pages_that_reach_it_from_loopback(tmp_
             assert json.loads(body)["error"] == "Forbidden"
         status, body = post(srv.url + "/admin/refresh", {})
         assert status == 200 and isinstance(json.loads(body), list), (status, body)
+
+
+def test_a_directory_listing_escapes_names_and_carries_nosniff_and_csp(tmp_path: Path) -> None:
+    """The gateway's listing is HTML of its own showing names from someone's DAG, like the explorer's
+    pages: the names are escaped, and the explorer's second wall (nosniff, CSP) stands too."""
+    import urllib.request
+
+    from autocodec.serve._page_headers import CSP
+
+    from ._serve_proc import ServeProcess
+
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "<img src=x onerror=alert(1)>").write_text("x")
+    cid = run_cli(home, "add", "-Q", "-r", str(folder)).stdout.decode().strip()
+    with ServeProcess(home, tmp_path) as srv:
+        request = urllib.request.Request(f"{srv.url}/ipfs/{cid}/", headers={"Accept": "text/html"})
+        with urllib.request.urlopen(request, timeout=60) as resp:
+            body, headers = resp.read().decode(), resp.headers
+    assert headers["Content-Type"].startswith("text/html") and "Index of" in body
+    assert "&lt;img src=x onerror=alert(1)&gt;" in body and "<img" not in body
+    assert headers["X-Content-Type-Options"] == "nosniff" and headers["Content-Security-Policy"] == CSP

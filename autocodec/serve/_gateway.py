@@ -25,6 +25,8 @@ Invariants:
   ``ETag``; ``If-None-Match`` with that ETag is a 304.
 - Errors are ``text/plain`` with ``X-Content-Type-Options: nosniff`` and a status from
   ``status_for_gateway``; no local folder name reaches the client.
+- A directory listing (HTML this module writes, showing names from the DAG) escapes every name
+  and carries the explorer's ``X-Content-Type-Options: nosniff`` and Content-Security-Policy.
 - Paths are bounded (``MAX_SEGMENTS``), listings too (``MAX_LISTING`` entries; a HAMT's shards
   are read only that far); bodies stream from a worker thread one block at a time.
 - What Go's HTTP server decides before Kubo's handlers, this module decides the same way: an
@@ -62,6 +64,7 @@ from . import _car, _unixfs
 from ._detect import LIMIT as DETECT_LIMIT
 from ._detect import detect
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
+from ._page_headers import HEADERS as PAGE_HEADERS
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..unixfs import _pb
@@ -940,7 +943,8 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
         directory = await _run(request, _unixfs.classify, target.cid, target.data)
         return await _file_response(request, runtime, inner, node, target.cid, _modtime(directory.meta))
     etag = _listing_etag(target.cid)
-    headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE}
+    # the listing shows names from the DAG: escaped, and the explorer's nosniff and CSP besides
+    headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE, **PAGE_HEADERS}
     if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
     segments = (target.path.root_text, *target.path.segments)
