@@ -4,7 +4,8 @@ Spec: ipld.io/specs/codecs/dag-json/spec and RFC 8259.
 
 Invariants (decode, both codecs):
 - Input is UTF-8 (no BOM, no UTF-16/32 detection), one JSON value, no NaN/Infinity, no
-  number that overflows a float, no duplicate map keys, no lone surrogates, nesting at most
+  number that overflows a float or has more than 2^64-1 before its fraction or exponent (Kubo
+  refuses those too), no duplicate map keys, no lone surrogates, nesting at most
   ``limits.max_depth`` (checked before parsing; deep but allowed texts get recursion-limit
   headroom for the stdlib C scanner, see ``_headroom``), size at most ``limits.max_block_bytes``. Any failure is ``InvalidBlock``.
 - Map key order and whitespace are not checked on decode (only encode is canonical): the
@@ -77,10 +78,21 @@ def _bad_constant(name: str) -> Any:
     raise _Reject(f"{name} is not allowed")
 
 
+_UINT64_DIGITS = len(str(2**64 - 1))
+
+
 def _finite_float(text: str) -> float:
+    """A number with a fraction or exponent. Kubo v0.43.1's reader (go-ipld-prime over refmt)
+    takes the digits before the fraction or exponent as a uint64 first and refuses the text
+    when they pass 2^64-1 (``strconv.ParseInt: ... value out of range``); so is it refused here."""
     value = float(text)
     if value - value != 0.0:  # inf (nan cannot come from a JSON number)
         raise _Reject(f"number {text[:40]} overflows a float")
+    if len(text) > _UINT64_DIGITS:
+        whole = re.match(r"-?([0-9]*)", text)
+        if whole is not None and len(whole[1]) >= _UINT64_DIGITS and int(whole[1]) > 2**64 - 1:
+            raise _Reject(f"number {text[:40]} has more than 2^64-1 before its fraction or exponent, which "
+                          "Kubo's reader refuses too: write it in exponent form (1.8e+19)")
     return value
 
 
