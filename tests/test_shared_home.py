@@ -100,12 +100,21 @@ def test_exports_to_one_path_at_once_each_put_a_whole_car_in_place(tmp_path: Pat
 
 
 KILLED_EXPORTER = """
-import sys
+import sys, time
 from autocodec.cid import CID
 from autocodec.store import BlockStore, export_car_file
+from autocodec.store._links import builtin_links
+
+calls = []
+
+def links_then_stall(cid, data):  # part way: the kill always comes mid-write, however busy the machine
+    calls.append(cid)
+    if len(calls) > 2:
+        time.sleep(600)
+    return builtin_links(cid, data)
 
 with BlockStore.open(sys.argv[1]) as store:
-    export_car_file(store, CID.parse(sys.argv[2]), sys.argv[3])
+    export_car_file(store, CID.parse(sys.argv[2]), sys.argv[3], links=links_then_stall)
 """
 
 HOLDER = """
