@@ -18,7 +18,9 @@ Generators (one per codec, each ``gen_X(rng) -> bytes``):
   varints, wrong wire types, big Tsize, names that are not UTF-8, hashes that are not CIDs);
 - raw: random bytes;
 - git-raw: commits, tags, trees and blobs with headers moved, repeated, dropped or changed
-  (modes, dates, time zones, gpgsig and mergetag blocks, encodings).
+  (modes, dates, time zones, gpgsig and mergetag blocks, encodings);
+- json and cbor: the dag-json and dag-cbor mutants (Kubo reads them with the same tokenizers;
+  plain JSON is compared as Kubo's indented JSON output).
 
 ``Kubo`` batches the puts (one multipart request per batch) and keeps one connection alive.
 ``ours(codec, block)`` is this package's answer, ``our_put`` its ``dag put``. Differences kept
@@ -45,7 +47,13 @@ from autocodec.errors import AutocodecError
 from tests._loose_cbor import FAULTS, LooseWriter, _head
 from tests.test_ipld_values_kubo import LINKS, _values
 
-CODES = {"dag-cbor": 0x71, "dag-json": 0x0129, "dag-pb": 0x70, "raw": 0x55, "git-raw": 0x78}
+CODES = {"dag-cbor": 0x71, "dag-json": 0x0129, "dag-pb": 0x70, "raw": 0x55, "git-raw": 0x78, "json": 0x0200, "cbor": 0x51}
+FAMILY = {"json": "dag-json", "cbor": "dag-cbor"}  # plain JSON and CBOR: Kubo reads them with the same tokenizers
+
+
+def output_codec(codec: str) -> str:
+    """What a block's data model is shown in: plain JSON as JSON (Kubo's indented form), the rest as DAG-JSON."""
+    return "json" if codec == "json" else "dag-json"
 
 
 # --- Kubo over its RPC API ----------------------------------------------------------------------
@@ -91,7 +99,7 @@ class Kubo:
         """Kubo's output (a DAG-JSON text's trailing newline dropped), or None when it refuses (an
         error status, or an empty DAG-JSON body: a stream error after the headers)."""
         status, out = self.call(f"dag/get?arg={cid}&output-codec={output_codec}")
-        if status != 200 or (not out and output_codec == "dag-json"):  # an empty DAG-PB node is b""
+        if status != 200 or (not out and output_codec != "dag-pb"):  # an empty DAG-PB node is b""
             return None
         return out[:-1] if out.endswith(b"\n") and output_codec == "dag-json" else out
 
@@ -133,7 +141,7 @@ def ours(codec: str, block: bytes, git: Any = None) -> Answer:
     else:
         shown = value
     try:
-        return Answer(builtin.encode(shown, "dag-json"), value=value)
+        return Answer(builtin.encode(shown, output_codec(codec)), value=value)
     except AutocodecError as exc:
         return Answer(None, f"encode: {type(exc).__name__}: {exc}", value)
 
@@ -584,7 +592,7 @@ def gen_git_raw(rng: random.Random) -> bytes:
 
 
 GENERATORS = {"dag-cbor": gen_dag_cbor, "dag-json": gen_dag_json, "dag-pb": gen_dag_pb, "raw": gen_raw,
-              "git-raw": gen_git_raw}
+              "git-raw": gen_git_raw, "json": gen_dag_json, "cbor": gen_dag_cbor}
 
 
 def cases(codec: str, count: int, seed: int) -> list[bytes]:
@@ -623,6 +631,7 @@ DAG_JSON_LENIENCIES = (  # docs/bounds.md: JSON that RFC 8259 does not allow; by
 def documented(codec: str, block: bytes, kubo: bytes | None, mine: Answer) -> str | None:
     """The docs/bounds.md item (or git-raw extension) that explains a difference, or None."""
     why = mine.why
+    codec = FAMILY.get(codec, codec)
     if codec in ("dag-cbor", "dag-json") and mine.text is not None and past_int64(mine.value):
         return "integers past int64 round-trip here"
     if kubo is not None and mine.text is None and "EncodeError" in why and '"/"' in why:
@@ -653,6 +662,7 @@ def documented_put(codec: str, block: bytes, kubo: tuple[str | None, bytes | Non
     """The documented reason ``dag put`` (CID) or ``dag get --output-codec dag-cbor/dag-pb``
     (bytes) differs, or None."""
     value = builtin.decode(block, codec, strict=False)
+    codec = FAMILY.get(codec, codec)
     if mine[0] is None and kubo[0] is not None and codec == "dag-cbor" and _has_text_not_utf8(value):
         return "dag-cbor: text that is not UTF-8 has no DAG-CBOR encoding here"
     if codec == "dag-pb" and kubo[0] == mine[0] and not kubo[1] and "Data" not in value:
