@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pytest
@@ -245,20 +246,7 @@ def test_cli_outputs_of_killed_commands_are_removed_by_the_next_write_of_that_ou
     out = out_dir / "out.car"
     env = {**os.environ, "AUTOCODEC_HOME": str(home)}
     export = [sys.executable, "-m", "autocodec", "car", "export", "-o", str(out), str(root)]
-    dead: set[Path] = set()
-    for _attempt in range(30):  # a busy machine may let an export end before it is seen: try again
-        before = set(out_dir.glob(".out.car.*.part"))
-        proc = subprocess.Popen(export, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while not (new := set(out_dir.glob(".out.car.*.part")) - before) and proc.poll() is None:
-            assert time.monotonic() < deadline, "the export neither wrote nor ended"
-            time.sleep(0.0005)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-        dead |= {path for path in new if path.exists()}
-        out.unlink(missing_ok=True)  # an export that ended whole
-        if len(dead) == 3:
-            break
+    dead = _killed_part_way(export, env, out_dir.glob, ".out.car.*.part", 3, lambda: out.unlink(missing_ok=True))
     assert len(dead) == 3 and not out.exists()
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out_dir), ".out.car."], stdout=subprocess.PIPE,
                               text=True)
@@ -442,6 +430,28 @@ def test_writers_beside_a_locked_store_wait_the_busy_timeout_the_home_configures
     assert run_cli(home, *args).returncode == 0  # and works once the other writer is done
 
 
+def _killed_part_way(command: list[str], env: dict[str, str], found: Callable[[str], Iterable[Path]], pattern: str,
+                     want: int, undo_whole: Callable[[], object]) -> set[Path]:
+    """Run ``command`` until ``want`` runs were SIGKILLed with a new temporary output
+    (``found(pattern)``) in place; a run that ends whole first (a busy machine may let it) is
+    undone with ``undo_whole`` and tried again. The temporary outputs the killed runs left."""
+    dead: set[Path] = set()
+    for _attempt in range(30):
+        before = set(found(pattern))
+        proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while not (new := set(found(pattern)) - before) and proc.poll() is None:
+            assert time.monotonic() < deadline, "the command neither wrote nor ended"
+            time.sleep(0.0005)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        dead |= {path for path in new if path.exists()}
+        undo_whole()
+        if len(dead) == want:
+            break
+    return dead
+
+
 def _has_entries(folder: Path) -> bool:
     try:
         return any(folder.iterdir())
@@ -467,21 +477,11 @@ def test_gets_killed_part_way_leave_staging_folders_the_next_get_removes(tmp_pat
     out_dir.mkdir()
     env = {**os.environ, "AUTOCODEC_HOME": str(home)}
     get = [sys.executable, "-m", "autocodec", "get", "-o", str(out_dir / "tree"), root]
-    dead: set[Path] = set()
-    for _attempt in range(30):  # a busy machine may let a get end before it is seen: try again
-        before = set(out_dir.glob(".tree.*.part"))
-        proc = subprocess.Popen(get, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 60
-        while (not (new := {p for p in set(out_dir.glob(".tree.*.part")) - before if _has_entries(p)})
-               and proc.poll() is None):
-            assert time.monotonic() < deadline, "the get neither wrote nor ended"
-            time.sleep(0.0005)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-        dead |= {path for path in new if path.exists()}
-        shutil.rmtree(out_dir / "tree", ignore_errors=True)  # a get that ended whole
-        if len(dead) == 2:
-            break
+    def staged(pattern: str) -> Iterable[Path]:  # staging folders a get has begun to fill
+        return (p for p in out_dir.glob(pattern) if _has_entries(p))
+
+    dead = _killed_part_way(get, env, staged, ".tree.*.part", 2,
+                            lambda: shutil.rmtree(out_dir / "tree", ignore_errors=True))
     assert len(dead) == 2 and all(path.is_dir() for path in dead)
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time\nfrom pathlib import Path\n"
                                "from autocodec import _partfiles\n"
