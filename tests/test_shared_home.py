@@ -8,6 +8,7 @@ removed by the next writer of the same kind (it does not pile up), never what a 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import shutil
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import textwrap
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import pytest
@@ -137,33 +138,14 @@ def test_an_export_killed_part_way_leaves_a_file_the_next_export_removes(tmp_pat
     with BlockStore.open(home) as store:
         root = _dag(store, b"gamma", 150, 100_000)
     out = tmp_path / "out.car"
-    killed: list[Path] = []
-    for _ in range(3):
-        before = set(tmp_path.glob(".out.car.*.part"))
-        proc = subprocess.Popen([sys.executable, "-c", KILLED_EXPORTER, str(home), str(root), str(out)])
-        deadline = time.monotonic() + 60
-        while not (new := set(tmp_path.glob(".out.car.*.part")) - before):
-            assert proc.poll() is None and time.monotonic() < deadline, "the export ended before it was killed"
-            time.sleep(0.001)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-        killed += new
-    assert len(killed) == 3 and not out.exists()
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(tmp_path), ".out.car."], stdout=subprocess.PIPE,
-                              text=True)
-    try:
-        assert holder.stdout is not None
-        live = Path(holder.stdout.readline().strip())
-        old = time.time() - 3600
-        for path in [*killed, live]:
-            os.utime(path, (old, old))
+    exporter = [sys.executable, "-c", KILLED_EXPORTER, str(home), str(root), str(out)]
+    killed = _killed_part_way(exporter, dict(os.environ), tmp_path.glob, ".out.car.*.part", 3, lambda: None)
+    assert len(killed) == 3 and not out.exists()  # it stalls part way: never a whole export to undo
+    with _an_hour_old_beside_a_live_writer(tmp_path, ".out.car.", killed) as live:
         with BlockStore.open(home) as store:
             export_car_file(store, root, out)
         assert [path for path in killed if path.exists()] == []
         assert live.exists()
-    finally:
-        holder.send_signal(signal.SIGKILL)
-        holder.wait(timeout=30)
     with out.open("rb") as f:
         assert CarReader(f).roots == [root]
 
@@ -248,20 +230,10 @@ def test_cli_outputs_of_killed_commands_are_removed_by_the_next_write_of_that_ou
     export = [sys.executable, "-m", "autocodec", "car", "export", "-o", str(out), str(root)]
     dead = _killed_part_way(export, env, out_dir.glob, ".out.car.*.part", 3, lambda: out.unlink(missing_ok=True))
     assert len(dead) == 3 and not out.exists()
-    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(out_dir), ".out.car."], stdout=subprocess.PIPE,
-                              text=True)
-    try:
-        assert holder.stdout is not None
-        live = Path(holder.stdout.readline().strip())
-        old = time.time() - 3600
-        for path in [*dead, live]:
-            os.utime(path, (old, old))
+    with _an_hour_old_beside_a_live_writer(out_dir, ".out.car.", dead) as live:
         done = subprocess.run(export, env=env, capture_output=True, timeout=120)
         assert done.returncode == 0, done.stderr
         assert sorted(out_dir.iterdir()) == sorted([out, live])
-    finally:
-        holder.send_signal(signal.SIGKILL)
-        holder.wait(timeout=30)
     with out.open("rb") as f:
         assert CarReader(f).roots == [root]
 
@@ -428,6 +400,23 @@ def test_writers_beside_a_locked_store_wait_the_busy_timeout_the_home_configures
     assert refused.returncode == 1 and err.count("\n") == 1 and "locked by another process" in err, err
     assert took < 6, f"waited {took:.1f} s"
     assert run_cli(home, *args).returncode == 0  # and works once the other writer is done
+
+
+@contextlib.contextmanager
+def _an_hour_old_beside_a_live_writer(folder: Path, prefix: str, left: Iterable[Path]) -> Iterator[Path]:
+    """A live process holding a temporary file of its own in ``folder`` (yielded); it and what
+    killed writers ``left`` are made an hour old, so only the lock tells them apart."""
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(folder), prefix], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None
+        live = Path(holder.stdout.readline().strip())
+        old = time.time() - 3600
+        for path in [*left, live]:
+            os.utime(path, (old, old))
+        yield live
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
 
 
 def _killed_part_way(command: list[str], env: dict[str, str], found: Callable[[str], Iterable[Path]], pattern: str,
