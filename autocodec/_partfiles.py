@@ -7,6 +7,9 @@ Invariants:
   takes an exclusive ``flock`` on it at once: the lock lasts as long as the descriptor is open,
   and the kernel drops it when the writer dies, however it dies.
 - ``create_dir`` does the same for a folder a tree is staged in (the lock is on the folder).
+- ``write_whole`` puts a file in place whole or not at all: written under ``create``'s name,
+  renamed over the destination when complete, removed on any failure; an ``OSError`` is an
+  ``InvalidInput`` naming the destination.
 - ``sweep`` removes, in one folder, the regular files (or staging folders) of that exact name form that no process
   holds a lock on and that were untouched for ``STALE_S``: what writers that died left there
   (SIGKILL, a power cut). A live writer's file is never removed; the age check covers the
@@ -24,6 +27,9 @@ import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO, TypeVar
+
+_T = TypeVar("_T")
 
 STALE_S = 60.0
 """How long a temporary file nobody holds must have been untouched before it is removed."""
@@ -110,3 +116,32 @@ def sweep(folder: Path, prefix: str, suffix: str, *, remove_tree: Callable[[Path
             finally:
                 os.close(fd)
     return removed
+
+
+def write_whole(target: Path, write: Callable[[BinaryIO], _T], mode: int = 0o666) -> _T:
+    """``write(stream)`` into a new locked file beside ``target`` (after sweeping what killed
+    writers of ``target`` left), renamed over ``target`` once ``write`` returned; its result.
+    Writers to one path at once each put a whole file there (the last one stays)."""
+    import errno
+
+    from .errors import InvalidInput
+
+    prefix, suffix = f".{target.name[:96]}.", ".part"
+    partial: Path | None = None
+    try:
+        sweep(target.parent, prefix, suffix)
+        fd, partial = create(target.parent, prefix, suffix, mode)
+        with os.fdopen(fd, "wb") as stream:
+            result = write(stream)
+        os.replace(partial, target)
+        return result
+    except BaseException as exc:
+        if partial is not None:
+            with contextlib.suppress(OSError):  # a failed clean-up must not hide the error being raised
+                partial.unlink(missing_ok=True)
+        if not isinstance(exc, OSError):
+            raise
+        full = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}",
+                           hint="free space where the file goes" if full else
+                           "check that its folder exists and can be written") from None

@@ -200,36 +200,18 @@ def set_blocks(runtime: "Runtime", index_cid: CID) -> list[tuple[CID, bytes]]:
 
 
 def _write_car_file(target: Path, root: CID, blocks: list[tuple[CID, bytes]]) -> None:
-    """A CAR of ``blocks`` at ``target``, written beside it under a name of its own and renamed
-    into place when complete: exports to one path at once each put a whole file there (the
-    last stays); what a killed export left is removed by a later one (``_partfiles``)."""
-    import contextlib
-    import errno
-    import os
-
-    from .._partfiles import create, sweep
+    """A CAR of ``blocks`` at ``target``, whole or not at all (``_partfiles.write_whole``):
+    exports to one path at once each put a whole file there (the last stays); what a killed
+    export left is removed by a later one."""
+    from .._partfiles import write_whole
     from ..store import CarWriter
 
-    prefix, suffix = f".{target.name[:96]}.", ".part"
-    partial: Path | None = None
-    try:
-        sweep(target.parent, prefix, suffix)
-        fd, partial = create(target.parent, prefix, suffix, 0o666)
-        with os.fdopen(fd, "wb") as stream:
-            writer = CarWriter(stream, [root])
-            for cid, data in blocks:
-                writer.write(cid, data)
-        os.replace(partial, target)
-    except BaseException as exc:
-        if partial is not None:
-            with contextlib.suppress(OSError):  # a failed clean-up must not hide the error being raised
-                partial.unlink(missing_ok=True)
-        if not isinstance(exc, OSError):
-            raise
-        full = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}",
-                           hint="free space where the file goes" if full else
-                           "check that its folder exists and can be written") from None
+    def write(stream: BinaryIO) -> None:
+        writer = CarWriter(stream, [root])
+        for cid, data in blocks:
+            writer.write(cid, data)
+
+    write_whole(target, write)
 
 
 def export_set(runtime: "Runtime", name: str, out: BinaryIO | str | Path) -> tuple[CID, int]:

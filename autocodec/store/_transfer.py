@@ -165,34 +165,6 @@ def export_car_file(
     The file is written under a name of its own (``.NAME.????????.part``, ``_partfiles``), so
     exports to one path from several processes at once each put a whole CAR in place (the last
     one stays); what a killed export left there is removed by a later export to that path."""
-    import contextlib
-    import errno
+    from .._partfiles import write_whole
 
-    from .._partfiles import create, sweep
-    from ..errors import InvalidInput
-
-    target = Path(path)
-    prefix, suffix = f".{target.name[:96]}.", ".part"
-    partial: Path | None = None
-
-    def discard() -> None:  # a failed clean-up must not hide the error being raised
-        if partial is not None:
-            with contextlib.suppress(OSError):
-                partial.unlink(missing_ok=True)
-
-    try:
-        sweep(target.parent, prefix, suffix)
-        fd, partial = create(target.parent, prefix, suffix, 0o666)
-        with os.fdopen(fd, "wb") as out:
-            result = export_car(store, root, out, links=links, ahead=ahead)
-        os.replace(partial, target)
-    except OSError as exc:
-        discard()
-        full = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}",
-                           hint="free space where the file goes" if full else
-                           "check that its folder exists and can be written") from None
-    except BaseException:
-        discard()
-        raise
-    return result
+    return write_whole(Path(path), lambda out: export_car(store, root, out, links=links, ahead=ahead))
