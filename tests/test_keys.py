@@ -150,3 +150,62 @@ def test_cli_key_gen_list_show(home: Path, capsys: pytest.CaptureFixture[str], m
     assert main(["key", "gen", "carol", "--passphrase-env", "UNSET_VARIABLE_X"]) == 1
     err = capsys.readouterr().err
     assert "UNSET_VARIABLE_X" in err and "Traceback" not in err
+
+
+_KILLED_WRITER = """
+import os, sys, time
+from pathlib import Path
+from autocodec.verify import KeyRing
+ring = KeyRing(Path(sys.argv[1]))
+ring.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+fd_path = ring._write_temp(sys.argv[2], b"-----BEGIN PRIVATE KEY-----\\n")
+print(fd_path, flush=True)
+time.sleep(60)
+"""
+
+_LIVE_WRITER = """
+import os, sys, time
+from pathlib import Path
+from autocodec import _partfiles
+fd, path = _partfiles.create(Path(sys.argv[1]), "." + sys.argv[2] + ".", ".tmp", 0o600)
+os.utime(path, (time.time() - 3600, time.time() - 3600))
+print(path, flush=True)
+time.sleep(60)
+"""
+
+
+def test_temporary_key_files_of_killed_writers_are_removed_by_the_next_key_write(tmp_path: Path) -> None:
+    """A ``key gen`` SIGKILLed while its temporary file exists left a copy of the private key
+    (``.NAME.????????.tmp``) that nothing removed. The next key written in that folder, under
+    any name, removes such files once unlocked and over a minute old; a live writer's file stays."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    keys = tmp_path / "keys"
+    leftovers = []
+    for name in ("alice", "bob.work"):
+        proc = subprocess.Popen([sys.executable, "-c", _KILLED_WRITER, str(keys), name], stdout=subprocess.PIPE,
+                                text=True)
+        assert proc.stdout is not None
+        path = Path(proc.stdout.readline().strip())
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        assert path.exists() and path.name.startswith(f".{name}.") and path.name.endswith(".tmp")
+        os.utime(path, (time.time() - 120, time.time() - 120))
+        leftovers.append(path)
+    live = subprocess.Popen([sys.executable, "-c", _LIVE_WRITER, str(keys), "carol"], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        assert live.stdout is not None
+        live_path = Path(live.stdout.readline().strip())
+        young = keys / ".dave.abcdefgh.tmp"  # unlocked, but written a moment ago: perhaps about to be locked
+        young.write_bytes(b"x")
+        KeyRing(keys).generate("erin")
+        assert [p for p in leftovers if p.exists()] == []
+        assert live_path.exists() and young.exists()
+        assert sorted(p.name for p in keys.iterdir() if not p.name.startswith(".")) == ["erin.did", "erin.pem"]
+    finally:
+        live.kill()
+        live.wait()

@@ -8,6 +8,9 @@ Invariants:
 - Key files are created with mode 0600 in a 0700 folder, atomically: written to a temporary
   file in the same folder, fsynced, then linked to ``NAME.pem`` (never overwriting a key); on
   any error (a full disk) the temporary file is removed and no ``NAME.pem``/``NAME.did`` is left.
+- A temporary key file is locked while it is written (``_partfiles.create``); every key write
+  first removes the ones killed writers left (``.NAME.????????.tmp``, unlocked, over a minute
+  old), so no stray copy of a private key outlives the process that wrote it.
 - One bad entry in the folder (a directory, an unreadable or non-key file named ``*.pem``) is
   listed as unusable and refused by name when used; it never hides the other keys.
 - Like ssh, a private key file readable or writable by group or others is refused, and
@@ -23,12 +26,12 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import _partfiles
 from ..errors import ConfigError, InvalidInput, KeyNotFound, StorageFull
 from ._ed25519 import PublicKey
 
@@ -36,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover - cryptography is imported where a key is 
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_TEMP = re.compile(r"\.([A-Za-z0-9][A-Za-z0-9._-]{0,63})\.[^.]+\.tmp")
 _MAX_KEY_FILE_BYTES = 16 * 1024
 
 
@@ -114,6 +118,7 @@ class KeyRing:
         pem_path = self._path(name, ".pem")
         did_path = self._path(name, ".did")
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._sweep_temporaries()
         if os.path.lexists(pem_path):
             raise ConfigError(f"key {name!r} already exists", hint="choose another name")
         key = SigningKey.generate()
@@ -143,13 +148,20 @@ class KeyRing:
             raise
         return key
 
+    def _sweep_temporaries(self) -> None:
+        """Remove the temporary key files killed writers left, whatever key they were for."""
+        with contextlib.suppress(OSError):
+            names = {m.group(1) for entry in os.listdir(self.dir) if (m := _TEMP.fullmatch(entry))}
+            for name in names:
+                _partfiles.sweep(self.dir, f".{name}.", ".tmp")
+
     def _write_temp(self, name: str, data: bytes) -> Path:
-        """``data`` in a new 0600 file of the keys folder, fsynced; removed again on any error."""
-        tmp = self.dir / f".{name}.{secrets.token_hex(8)}.tmp"
+        """``data`` in a new 0600 file of the keys folder, locked while written, fsynced;
+        removed again on any error."""
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+            fd, tmp = _partfiles.create(self.dir, f".{name}.", ".tmp", 0o600)
         except OSError as exc:
-            raise _write_error(name, tmp, exc) from None
+            raise _write_error(name, self.dir / f".{name}.tmp", exc) from None
         try:
             try:
                 os.fchmod(fd, 0o600)  # whatever the umask did
