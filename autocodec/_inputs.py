@@ -22,6 +22,13 @@ def as_bytes(data: Any, what: str) -> bytes:
     raise InvalidInput(f"{what} needs bytes, not {type(data).__name__}{extra}")
 
 
+def check_bytes(data: Any, what: str) -> None:
+    """``InvalidInput`` unless ``data`` is bytes-like, without copying it (for arguments passed
+    on as they are: an extension's adapter would take ``bytes(5)`` as five zero bytes)."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        as_bytes(data, what)  # raises, with the hint for text
+
+
 def of_type(value: Any, kind: type | tuple[type, ...], what: str) -> None:
     """``InvalidInput`` unless ``value`` is ``None`` or a ``kind``: an option of the wrong type is
     named here, not met later as an ``AttributeError`` from deep inside."""

@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from .. import builtin
-from .._inputs import as_bytes, of_type
+from .._inputs import check_bytes, of_type
 from ..abi import Kind
 from ..cid import CID, encode_varint
 from ..codes import codec_code, hash_name
@@ -66,16 +66,9 @@ KINDS = tuple(k.value for k in Kind)
 RECENT_BLOCKS = 16
 
 
-def _bytes_like(data: object, what: str) -> None:
-    """``InvalidInput`` unless ``data`` is bytes-like: an extension's adapter would take
-    ``bytes(5)`` as five zero bytes and a str as a TypeError from inside the sandbox glue."""
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        as_bytes(data, what)  # raises, with the hint for text
-
-
 def _checked_chunks(chunks: Iterable[bytes], what: str) -> Iterator[bytes]:
     for chunk in chunks:
-        _bytes_like(chunk, what)
+        check_bytes(chunk, what)
         yield chunk
 
 
@@ -257,14 +250,14 @@ class Runtime:
 
     def hash(self, data: bytes, hash: str | int = "sha2-256") -> bytes:
         """The full multihash of ``data`` with a builtin or extension hasher."""
-        _bytes_like(data, "hash")
+        check_bytes(data, "hash")
         return self.hashes.hash(data, hash)
 
     def hash_many(self, datas: Iterable[bytes | bytearray | memoryview], hash: str | int = "sha2-256") -> list[bytes]:
         """The full multihash of each input, in order (an extension hasher batched; see ``Hashes``)."""
         datas = list(datas)
         for data in datas:
-            _bytes_like(data, "hash_many")
+            check_bytes(data, "hash_many")
         return self.hashes.hash_many(datas, hash)
 
     def hash_stream(self, chunks: Iterable[bytes], hash: str | int = "sha2-256") -> bytes:
@@ -274,7 +267,7 @@ class Runtime:
     def verify_signature(self, key_type: str | int, public_key: bytes, message: bytes, signature: bytes) -> bool:
         """Ed25519 with the builtin, other key types with a crypto extension (see ``Hashes``)."""
         for data in (public_key, message, signature):
-            _bytes_like(data, "verify_signature")
+            check_bytes(data, "verify_signature")
         return self.hashes.verify_signature(key_type, public_key, message, signature)
 
     def cid_for(self, data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
@@ -340,7 +333,7 @@ class Runtime:
         that only an extension can check must still resolve to a trusted hasher now.
         """
         cid = CID.parse(cid)
-        _bytes_like(data, "decode_block")
+        check_bytes(data, "decode_block")
         code = cid.codec
         if builtin.has_codec(code) and builtin.has_hash(cid.hash_code):  # fast path: nothing to resolve
             if not verified:
@@ -412,7 +405,7 @@ class Runtime:
         from ..store import builtin_links
 
         cid = CID.parse(cid)
-        _bytes_like(data, "links")
+        check_bytes(data, "links")
         adapter = self.resolver.adapter(Kind.CODEC, cid.codec)
         if adapter is None:
             return list(builtin_links(cid, data, strict=self.limits.decode.strict_blocks))
