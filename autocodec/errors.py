@@ -314,6 +314,15 @@ class DnsLinkError(NotFound):
     hint = "the domain's owner sets one TXT record dnslink=/ipfs/CID (or /ipns/NAME) at _dnslink.DOMAIN"
 
 
+class NodeAccessDenied(FetchError):
+    """An IPFS node's RPC API refused the request (HTTP 401 or 403): it asks for credentials
+    (Kubo's ``API.Authorizations``) and none were given, the ones given are wrong, or they do not
+    allow the RPC path asked for. The message names the node, never the credentials."""
+
+    hint = ("give the node's credentials: USER:PASSWORD in its URL (http://USER:PASSWORD@HOST:PORT), or its "
+            "AuthSecret (basic:USER:PASSWORD or bearer:TOKEN) in the AUTOCODEC_NODE_AUTH environment variable")
+
+
 class NotTrustless(FetchError):
     """A gateway answered, but not as the trustless gateway spec asks (raw block or CAR)."""
 

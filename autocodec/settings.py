@@ -3,7 +3,8 @@
 Example::
 
     [sources]
-    node = "/ip4/127.0.0.1/tcp/5001"        # an IPFS node's RPC API (Kubo or js-ipfs)
+    node = "/ip4/127.0.0.1/tcp/5001"        # an IPFS node's RPC API (Kubo or js-ipfs); a URL may carry
+                                            # USER:PASSWORD@ (else $AUTOCODEC_NODE_AUTH; README.md)
     gateways = ["http://127.0.0.1:8080"]    # trustless HTTP gateways
     order = ["node", "gateway"]             # after the local store, which always comes first
 
@@ -56,6 +57,13 @@ class Settings:
     dns_resolvers: dict[str, str] = field(default_factory=dict)
     """``[dns.resolvers]``: FQDN ("." for every domain) to a DoH URL, ``dns://HOST[:PORT]`` or ""
     (the system's servers); Kubo's defaults fill in the domains it does not name."""
+
+    def __post_init__(self) -> None:
+        if self.node is not None and "@" in self.node:
+            # a node URL's USER:PASSWORD: kept in the node sources' memory, never in what is shown or stored
+            from .sources import public_node
+
+            object.__setattr__(self, "node", public_node(self.node))
 
     @classmethod
     def load(cls, path: Path) -> "Settings":

@@ -275,6 +275,22 @@ def _main(argv: Sequence[str] | None) -> int:
         return _run(args)
 
 
+def _node_credentials(args: argparse.Namespace) -> None:
+    """Node URLs' ``USER:PASSWORD@`` leave the arguments (kept in the node sources' memory, so no
+    message, log record or pin names them), and ``$AUTOCODEC_NODE_AUTH`` leaves the environment
+    (no child process inherits it). Nothing is imported unless one is there (start-up)."""
+    nodes = [(attr, value) for attr in ("node", "to_node") if isinstance(value := getattr(args, attr, None), str)
+             and "@" in value]
+    if not nodes and "AUTOCODEC_NODE_AUTH" not in os.environ:
+        return
+    from ..sources import public_node
+    from ..sources._node import take_env_secret
+
+    for attr, value in nodes:
+        setattr(args, attr, public_node(value))
+    take_env_secret()
+
+
 def _run(args: argparse.Namespace) -> int:
     if _logging_wanted(args):
         from .. import log
@@ -286,6 +302,7 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         with chosen(args.home or None):  # --home: the default home for this command, no environment write
+            _node_credentials(args)
             if quiet:
                 from .. import log
 

@@ -180,7 +180,7 @@ class IpnsNames:
                     log.info("ipns.lookup", name=str(name), value=path[:200], verified_by="node",
                              reason=exc.message[:200])
                     return Followed(str(name), path, None, "node")
-                where = f"node {node}"
+                where = f"node {source.addr}"
             else:
                 if kept is not None:
                     return Followed(str(name), kept.value, kept.sequence, "autocodec (kept)")
@@ -239,6 +239,10 @@ class IpnsNames:
             value = self.resolve(f"/ipns/{parsed}", node=node, gateway=gateway, now=now)
             return _set_version(f"/ipns/{parsed}", value, f"DNSLink of {parsed}")
         found = self.lookup(body, node=node, gateway=gateway, now=now)
+        if not gateway and node:
+            from ..sources import public_node
+
+            node = public_node(node)  # the message names the node, never its URL's credentials
         return _set_version(parsed.path, found.value, gateway or node or "")
 
     def _kept_verified(self, name: IpnsName, now_s: float) -> tuple[VerifiedRecord | None, float]:

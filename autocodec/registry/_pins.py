@@ -99,9 +99,10 @@ def resolve_ipns(node: str, name: str, limits: "Limits | Runtime") -> CID:
     if not isinstance(limits, Limits):
         limits = limits.limits
 
-    path = NodeSource(node, limits=limits.fetch).resolve_name(name)
+    source = NodeSource(node, limits=limits.fetch)
+    path = source.resolve_name(name)
     if not path.startswith("/ipfs/"):
-        raise FetchError(f"{name} did not resolve to an /ipfs/ path on {node} (got {path[:200]!r})")
+        raise FetchError(f"{name} did not resolve to an /ipfs/ path on {source.addr} (got {path[:200]!r})")
     return CID.parse(path[len("/ipfs/"):].split("/")[0])
 
 
@@ -214,6 +215,10 @@ class Pins:
         sets pinned earlier serve (without it, they keep serving them)."""
         self._ensure()
         now = int(time.time()) if now is None else now
+        if node:
+            from ..sources import public_node
+
+            node = public_node(node)  # stored and shown without a URL's credentials (kept in memory only)
         path = Path(target)
         if target.endswith(".car") or (path.exists() and path.is_file()):
             location = Location("car", str(path.resolve()))

@@ -19,9 +19,10 @@ from ._car import CarSource
 from ._fetcher import Fetcher
 from ._gateway import GatewaySource
 from ._http import Answer, Deadline, exchange
-from ._node import NodeSource, node_address, node_url
+from ._node import AUTH_ENV, NodeSource, node_address, node_url, public_node
 
 __all__ = [
+    "AUTH_ENV",
     "Answer",
     "BlockSource",
     "CarSource",
@@ -33,4 +34,5 @@ __all__ = [
     "node_address",
     "node_url",
     "operation_deadline",
+    "public_node",
 ]

@@ -15,23 +15,45 @@ Facts measured against Kubo 0.43.1 (the test node, ``tests/_kubo.py``) that shap
 - ``pin/add`` of a block whose codec Kubo cannot decode fails ("no decoder"), direct or not;
   ``block/put`` with ``pin=true`` pins any block (listed as a recursive pin) without decoding.
 
+- ``API.Authorizations`` (Kubo docs/config.md; ``corehttp/commands.go``): with entries, every
+  RPC (``version`` too) needs an ``Authorization`` header equal to one entry's ``AuthSecret``
+  as ``config.ConvertAuthSecret`` turns it into a header (``basic:USER:PASSWORD`` is
+  ``Basic base64(USER:PASSWORD)``, ``basic:B64`` is ``Basic B64``, ``bearer:TOKEN`` and a bare
+  token are ``Bearer TOKEN``), and a path under one of its ``AllowedPaths`` prefixes, except
+  ``/api/v0/version``, always allowed to valid credentials. Everything else is ``403`` with the
+  same ``text/plain`` body ("Kubo RPC Access Denied: ..."), so a 403 with credentials is told
+  apart by asking ``version`` with them: allowed means the path is not.
+
+Credentials: the userinfo of a node URL (``http://USER:PASSWORD@HOST:PORT``, percent-decoded,
+HTTP Basic), else the ``auth`` a caller gives, else those of an earlier URL for the same node
+in this process (``public_node``), else a Kubo ``AuthSecret`` in ``$AUTOCODEC_NODE_AUTH``.
+They go in the ``Authorization`` header of requests to the node's own address only (``_http``
+follows no redirect), are kept in this process's memory only, and never appear in a name,
+message, log record or anything stored: the node is always shown as its multiaddr, or as its
+URL without the userinfo. The environment variable is taken out of the environment when read
+(no child process inherits it), as ``--passphrase-env`` passphrases are.
+
 Invariants: every call ends within ``limits.deadline_s`` whatever the node does (``_http``),
 answers are capped (blocks at ``max_block_bytes``, CARs at ``max_car_bytes``, JSON at
 ``max_answer_bytes``), failures are typed (``SourceUnavailable`` for an unreachable node, in
-one short line; ``BlockNotFound`` when the node says it lacks the block).
+one short line; ``BlockNotFound`` when the node says it lacks the block; ``NodeAccessDenied``
+when it refuses the credentials, or their absence, or the path).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import math
+import os
 import secrets
+import threading
 from collections.abc import Iterable, Sequence
-from urllib.parse import quote, urlencode, urlsplit
+from urllib.parse import quote, unquote_to_bytes, urlencode, urlsplit
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, FetchLimits
-from ..errors import BlockNotFound, ConfigError, FetchError
+from ..errors import BlockNotFound, ConfigError, FetchError, NodeAccessDenied
 from ..log import get_logger
 from ._base import with_retries
 from ._car import check_car_root
@@ -40,6 +62,94 @@ from ._http import Answer, Deadline, exchange
 log = get_logger("sources")
 
 _HOST_PROTOS = ("ip4", "ip6", "dns", "dns4", "dns6")
+
+AUTH_ENV = "AUTOCODEC_NODE_AUTH"
+"""The environment variable that may hold a Kubo ``AuthSecret`` for nodes given without credentials."""
+
+_lock = threading.Lock()
+_remembered: dict[str, str] = {}
+"""Node multiaddr to the ``Authorization`` value its URL carried, for this process only."""
+_env_taken: str | None = None
+"""The secret taken out of ``$AUTOCODEC_NODE_AUTH`` (a value set anew later wins)."""
+
+
+def public_node(addr: str) -> str:
+    """``addr`` as it may be shown, logged or stored: a URL's userinfo removed. Credentials it
+    carried are remembered (in memory) for the node's address, so a ``NodeSource`` made later in
+    this process from the returned text still sends them."""
+    shown = _without_userinfo(addr)
+    if shown != addr:
+        try:
+            where = node_address(shown)
+            header = _url_credentials(addr)
+        except ConfigError:
+            return shown  # not a node address: NodeSource refuses it later, naming the shown form
+        if header is not None:
+            with _lock:
+                _remembered[where] = header
+    return shown
+
+
+def take_env_secret() -> str | None:
+    """The ``AuthSecret`` in ``$AUTOCODEC_NODE_AUTH`` (taken out of the environment as it is read,
+    so no child process inherits it; kept for later reads in this process), or None."""
+    global _env_taken
+    with _lock:
+        value = os.environ.pop(AUTH_ENV, None)
+        if value:
+            _env_taken = value
+        return _env_taken
+
+
+def auth_header(secret: str, *, origin: str = "the secret given") -> str:
+    """The ``Authorization`` value for a Kubo ``AuthSecret``, as Kubo's ``config.ConvertAuthSecret``
+    makes it (``basic:USER:PASSWORD``, ``basic:BASE64``, ``bearer:TOKEN``, or a bare token)."""
+    secret = secret.strip()
+    kind, colon, value = secret.partition(":")
+    if not secret or not all(" " <= ch <= "~" for ch in secret):
+        raise ConfigError(f"{origin} is not a node secret: empty, or not printable ASCII",
+                          hint="give it as Kubo's API.Authorizations AuthSecret: basic:USER:PASSWORD or bearer:TOKEN")
+    if not colon:
+        return f"Bearer {secret}"
+    if kind == "basic":
+        return "Basic " + (base64.b64encode(value.encode()).decode() if ":" in value else value)
+    if kind == "bearer":
+        return f"Bearer {value}"
+    raise ConfigError(f"{origin} is not a node secret: its type (before the first ':') is neither basic nor bearer",
+                      hint="give it as Kubo's API.Authorizations AuthSecret: basic:USER:PASSWORD or bearer:TOKEN")
+
+
+def _without_userinfo(addr: str) -> str:
+    """``addr`` without a URL's ``USER:PASSWORD@`` (the authority ends at the first / ? or #, as
+    ``urlsplit`` reads it; a multiaddr has none)."""
+    scheme, sep, rest = addr.partition("://")
+    if not sep:
+        scheme, rest = "", addr
+    if rest.startswith("/"):
+        return addr
+    end = min([i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0] or [len(rest)])
+    authority = rest[:end]
+    if "@" not in authority:
+        return addr
+    return scheme + sep + authority.rpartition("@")[2] + rest[end:]
+
+
+def _url_credentials(addr: str) -> str | None:
+    """The ``Authorization`` value (HTTP Basic) of a node URL's ``USER:PASSWORD@``, or None."""
+    if _without_userinfo(addr) == addr:
+        return None
+    text = addr.strip()
+    try:
+        userinfo = urlsplit(text if "://" in text else f"http://{text}").netloc.rpartition("@")[0]
+    except ValueError:
+        userinfo = ""
+    user, colon, password = userinfo.partition(":")
+    if not colon or not user:
+        raise ConfigError(f"the node URL {_without_userinfo(addr)[:200]!r} carries credentials that are not "
+                          "USER:PASSWORD", hint="write them as http://USER:PASSWORD@HOST:PORT (percent-encode "
+                          f"':' '@' '/' in them), or put a bearer token in {AUTH_ENV}")
+    pair = unquote_to_bytes(user) + b":" + unquote_to_bytes(password)  # the bytes, as Kubo compares them
+    return "Basic " + base64.b64encode(pair).decode()
 
 
 def node_address(addr: str) -> str:
@@ -53,7 +163,8 @@ def node_address(addr: str) -> str:
     except ValueError:
         parts, port = urlsplit(""), None
     if parts.scheme not in ("http", "https") or not parts.hostname or not port or not addr.isprintable():
-        raise ConfigError(f"not a node address: {addr[:200]!r}", hint="give a multiaddr like /ip4/127.0.0.1/tcp/5001 or a URL like http://127.0.0.1:5001")
+        raise ConfigError(f"not a node address: {_without_userinfo(addr)[:200]!r}",
+                          hint="give a multiaddr like /ip4/127.0.0.1/tcp/5001 or a URL like http://127.0.0.1:5001")
     host = parts.hostname
     proto = "ip6" if ":" in host else ("ip4" if host.replace(".", "").isdigit() else "dns")
     return f"/{proto}/{host}/tcp/{port}/{parts.scheme}"
@@ -66,20 +177,65 @@ def node_url(addr: str) -> str:
     if (len(parts) != 5 or parts[0] not in _HOST_PROTOS or parts[2] != "tcp" or not parts[3].isdigit()
             or len(parts[3]) > 5 or parts[4] not in ("http", "https") or not 0 < int(parts[3]) < 65536
             or not parts[1] or not parts[1].isprintable() or any(c.isspace() or c in "?#@[]" for c in parts[1])):
-        raise ConfigError(f"not a node address: {addr[:200]!r}",
+        raise ConfigError(f"not a node address: {_without_userinfo(addr)[:200]!r}",
                           hint="give a multiaddr like /ip4/127.0.0.1/tcp/5001 or a URL like http://127.0.0.1:5001")
     host = f"[{parts[1]}]" if parts[0] == "ip6" else parts[1]
     return f"{parts[4]}://{host}:{parts[3]}"
 
 
 class NodeSource:
-    """Blocks from (and to) an IPFS node's RPC API."""
+    """Blocks from (and to) an IPFS node's RPC API.
 
-    def __init__(self, addr: str, *, limits: FetchLimits | None = None) -> None:
+    ``auth``: a Kubo ``AuthSecret`` (``basic:USER:PASSWORD``, ``bearer:TOKEN``) for a node whose
+    URL carries none; see the module's Credentials for the order they are looked for in."""
+
+    def __init__(self, addr: str, *, limits: FetchLimits | None = None, auth: str | None = None) -> None:
         self.addr = node_address(addr)
         self.url = node_url(addr)
         self.name = f"node:{self.addr}"
         self.limits = limits or DEFAULT_LIMITS.fetch
+        header = _url_credentials(addr)
+        self._auth: str | None
+        if header is not None:
+            self._auth, self._auth_origin = header, "the credentials in its URL"
+            with _lock:
+                _remembered[self.addr] = header
+        elif auth is not None:
+            self._auth, self._auth_origin = auth_header(auth), "the secret given"
+        else:
+            with _lock:
+                kept = _remembered.get(self.addr)
+            env = None if kept else take_env_secret()
+            self._auth = kept or (auth_header(env, origin=AUTH_ENV) if env else None)
+            self._auth_origin = "the credentials in its URL" if kept else f"the secret in {AUTH_ENV}"
+
+    def __repr__(self) -> str:
+        return f"NodeSource({self.addr!r})"
+
+    def _denied(self, path: str, status: int, deadline: Deadline) -> NodeAccessDenied:
+        """The typed refusal of a 401/403: no credentials, wrong ones, or a path they do not allow
+        (told apart by ``version``, which Kubo grants every valid secret)."""
+        if self._auth is None:
+            return NodeAccessDenied(f"the IPFS node at {self.addr} refused {path} (HTTP {status}): its RPC API asks "
+                                    "for credentials, and none were given")
+        allowed = False
+        if path != "version" and not deadline.expired():
+            try:
+                probe = exchange("POST", f"{self.url}/api/v0/version", what=f"{self.name} version", deadline=deadline,
+                                 read_timeout=self.limits.timeout_s, cap=64 * 1024,
+                                 headers={"Authorization": self._auth})
+                allowed = 200 <= probe.status < 300
+            except FetchError:
+                pass
+        if allowed:
+            return NodeAccessDenied(
+                f"the IPFS node at {self.addr} accepted {self._auth_origin} but refused /api/v0/{path} (HTTP {status}):"
+                " the path is not among the AllowedPaths of those credentials",
+                hint=f"ask the node's operator to allow /api/v0/{path} for these credentials (API.Authorizations "
+                     "AllowedPaths), or give credentials that allow it")
+        return NodeAccessDenied(f"the IPFS node at {self.addr} refused {self._auth_origin} (HTTP {status} for {path})",
+                                hint="check the user and password or the token against the node's "
+                                     "API.Authorizations; in a URL, percent-encode ':' '@' '/' in them")
 
     def _call(self, path: str, args: Sequence[str], opts: dict[str, str], deadline: Deadline, cap: int,
               body: bytes | None = None, headers: dict[str, str] | None = None) -> Answer:
@@ -88,10 +244,14 @@ class NodeSource:
         # Kubo's own timeout: the time left, so an online node stops searching when we stop waiting
         query.append(("timeout", f"{max(1, math.floor(deadline.remaining()))}s"))
         url = f"{self.url}/api/v0/{path.strip('/')}?{urlencode(query, quote_via=quote)}"
+        if self._auth is not None:
+            headers = {**(headers or {}), "Authorization": self._auth}
         answer = exchange("POST", url, what=f"{self.name} {path.strip('/')}", deadline=deadline,
                           read_timeout=self.limits.timeout_s, cap=cap, body=body, headers=headers)
         if 200 <= answer.status < 300:
             return answer
+        if answer.status in (401, 403):
+            raise self._denied(path.strip("/"), answer.status, deadline)
         text = _error_text(answer.body) or f"HTTP {answer.status}"
         lowered = text.lower()
         if "not found" in lowered or "could not find" in lowered or "deadline exceeded" in lowered:
