@@ -1,0 +1,203 @@
+"""Homes written by older autocodec releases keep working after an upgrade, and a home a newer
+release migrated is refused by code that is older than its schema.
+
+The homes are ``fixtures/old-homes/<rev>/`` (made by ``fixtures/old-homes/make.sh`` with the
+release ``<rev>``; its README names each release and what it wrote). They are rebuilt here from
+their SQL dumps and key files; no git worktree is needed at test time.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autocodec.cli._app import main
+from autocodec.store import BlockStore, schema_version
+from autocodec.store._schema import registered
+from autocodec.verify import TrustStore
+from tests.conftest import FIXTURES
+
+OLD_HOMES = FIXTURES / "old-homes"
+RELEASES = sorted(p.name for p in OLD_HOMES.iterdir() if (p / "store.sql.gz").exists())
+
+
+def _facts(rev: str) -> dict[str, Any]:
+    facts: dict[str, Any] = json.loads((OLD_HOMES / rev / "facts.json").read_text())
+    return facts
+
+
+def make_old_home(rev: str, where: Path) -> Path:
+    """The home release ``rev`` wrote, as it left it on disk (0700 folders, 0600 key files)."""
+    home = where / f"home-{rev}"
+    (home / "keys").mkdir(parents=True, mode=0o700)
+    for key in (OLD_HOMES / rev / "keys").iterdir():
+        shutil.copyfile(key, home / "keys" / key.name)
+        os.chmod(home / "keys" / key.name, 0o600 if key.suffix == ".pem" else 0o644)
+    conn = sqlite3.connect(home / "store.sqlite")
+    try:
+        conn.executescript(gzip.decompress((OLD_HOMES / rev / "store.sql.gz").read_bytes()).decode())
+        conn.execute("PRAGMA journal_mode=WAL")
+    finally:
+        conn.close()
+    return home
+
+
+def _cli(capsys: pytest.CaptureFixture[str], home: Path, *argv: str) -> tuple[int, str, str]:
+    status = main(["--home", str(home), *argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_the_fixture_homes_span_the_schema_changes() -> None:
+    """The releases chosen wrote trust schema v1, v3 and v4 (registry-ipns from v4's release on)."""
+    trust = {rev: {r["key"]: r["value"] for r in _facts(rev)["schema"]}["schema:trust"] for rev in RELEASES}
+    assert sorted(trust.values()) == ["1", "3", "4"], trust
+
+
+@pytest.mark.parametrize("rev", RELEASES)
+def test_an_old_home_opens_with_every_command_and_keeps_its_data(
+        rev: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    facts = _facts(rev)
+    home = make_old_home(rev, tmp_path)
+    root = facts["dir"]
+
+    status, out, err = _cli(capsys, home, "cat", f"{root}/a.txt")
+    assert (status, out) == (0, "hello autocodec\n"), err
+    with BlockStore.open(home) as store:  # migrated to what this code knows, wing by wing
+        conn = store._db()
+        for wing, steps in registered().items():
+            if not wing.startswith("test"):
+                assert schema_version(conn, wing) in (0, steps[-1].version), wing
+
+    status, out, err = _cli(capsys, home, "trust", "ls")
+    assert status == 0, err
+    assert "fixtures\t" in out and f"{facts['alice']}\tcodes 0x300000-0x3fffff" in out
+    assert "fixture revocation" in out
+    status, out, err = _cli(capsys, home, "pin", "ls")
+    assert status == 0 and out.startswith("fixtures\tv1\t"), (out, err)
+    status, out, err = _cli(capsys, home, "key", "list")
+    assert status == 0 and f"alice\t{facts['alice']}" in out and "executor\tdid:key:" in out, err
+
+    status, out, err = _cli(capsys, home, "block", "get", facts["raw"])
+    assert (status, out) == (0, "d4:infod6:lengthi3e4:name5:helloee"), err
+    status, out, err = _cli(capsys, home, "cat", facts["other"])  # imported from a CAR
+    assert (status, out) == (0, "imported via car\n"), err
+    status, out, err = _cli(capsys, home, "ls", root)
+    assert status == 0 and " a.txt" in out and " sub/" in out, err
+    status, _, err = _cli(capsys, home, "get", root, "-o", str(tmp_path / "got"))
+    assert status == 0, err
+    assert (tmp_path / "got" / "sub" / "b.bin").read_bytes() == bytes(range(256)) * 12
+    status, out, err = _cli(capsys, home, "block", "check")
+    assert status == 0 and "intact" in out, (out, err)
+
+    receipt = facts["receipt"]
+    status, out, err = _cli(capsys, home, "receipt", "show", receipt)
+    assert status == 0 and "signature ok: did:key:" in out, err
+    status, out, err = _cli(capsys, home, "run", "ipld-select", "count", "--arg", '{"a": [1, 2, 3]}', "--arg", '"a"')
+    assert status == 0 and out.splitlines() == [f"receipt {receipt}  cached (not executed again)", "3"], (out, err)
+    status, out, err = _cli(capsys, home, "run", "ipld-select", "keys", "--arg", '{"b": 1, "a": 2}', "--arg", '""')
+    assert status == 0 and out.splitlines()[1] == '["a","b"]', (out, err)
+
+    if facts["name"]:  # the release kept IPNS records (registry_ipns)
+        status, out, err = _cli(capsys, home, "name", "resolve", facts["name"])
+        assert (status, out) == (0, f"/ipfs/{root}\n"), err
+    status, out, err = _cli(capsys, home, "name", "publish", f"/ipfs/{root}", "--key", "alice", "-o",
+                            str(tmp_path / "record.bin"))
+    assert status == 0 and out.startswith("Published to k51"), err
+
+
+@pytest.mark.parametrize("rev", RELEASES)
+def test_a_home_with_a_newer_schema_is_refused_in_one_line_and_left_untouched(
+        rev: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """What an older release does with a home this code migrated, played by this code with a
+    home a still newer release migrated: it refuses before writing anything."""
+    home = make_old_home(rev, tmp_path)
+    assert _cli(capsys, home, "trust", "ls")[0] == 0  # migrated here
+    newest = registered()["trust"][-1].version
+    with sqlite3.connect(home / "store.sqlite") as conn:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema:trust'", (str(newest + 1),))
+    before = _dump(home)
+    for argv in (("trust", "ls"), ("cat", f"{_facts(rev)['dir']}/a.txt"), ("pin", "update")):
+        status, out, err = _cli(capsys, home, *argv)
+        assert status == 1 and out == "", argv
+        assert err.count("\n") == 1 and f"trust schema v{newest + 1}, newer than v{newest}" in err, err
+        assert "upgrade autocodec" in err
+    assert _dump(home) == before
+
+
+def _dump(home: Path) -> list[str]:
+    conn = sqlite3.connect(home / "store.sqlite")
+    try:
+        return list(conn.iterdump())
+    finally:
+        conn.close()
+
+
+_MIGRATE_SLOWLY = """
+import sys
+from autocodec.store import BlockStore, register_migration
+# one step that takes seconds: a killed process must leave neither its table nor its version
+register_migration("upgrade-test", 1, [
+    "CREATE TABLE upgrade_test (n INTEGER)",
+    "INSERT INTO upgrade_test WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < %d) "
+    "SELECT n FROM c",
+])
+print("migrating", flush=True)
+with BlockStore.open(sys.argv[1]) as store:
+    print("done", store.read_row("SELECT count(*) FROM upgrade_test")[0], flush=True)
+"""
+
+
+def _migrator(home: Path, rows: int) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", _MIGRATE_SLOWLY % rows, str(home)], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def test_a_migration_killed_part_way_leaves_the_old_schema_and_runs_again(tmp_path: Path) -> None:
+    home = make_old_home(RELEASES[0], tmp_path)
+    before = _dump(home)
+    proc = _migrator(home, 50_000_000)
+    assert proc.stdout is not None and proc.stdout.readline() == "migrating\n"
+    time.sleep(1.0)  # well into the INSERT (several seconds long)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    conn = sqlite3.connect(home / "store.sqlite")
+    try:
+        assert conn.execute("SELECT count(*) FROM sqlite_master WHERE name = 'upgrade_test'").fetchone() == (0,)
+        assert schema_version(conn, "upgrade-test") == 0
+    finally:
+        conn.close()
+    assert [line for line in _dump(home) if "upgrade" not in line] == [
+        line for line in before if "upgrade" not in line]
+    again = _migrator(home, 1000)
+    out, err = again.communicate(timeout=60)
+    assert again.returncode == 0 and out.splitlines()[-1] == "done 1000", err
+
+
+def test_two_processes_upgrading_one_old_home_at_once_both_succeed(tmp_path: Path) -> None:
+    """The second opener waits for the first one's migration (its write lock), then finds it done."""
+    rev = RELEASES[0]
+    home = make_old_home(rev, tmp_path)
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    procs = [subprocess.Popen([sys.executable, "-m", "autocodec", "trust", "ls"], env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    for proc in procs:
+        out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0 and "fixtures\t" in out, err
+    TrustStore.open(str(tmp_path / "fresh")).close()  # registers every trust step in this process
+    conn = sqlite3.connect(home / "store.sqlite")
+    try:
+        assert schema_version(conn, "trust") == registered()["trust"][-1].version
+    finally:
+        conn.close()
