@@ -669,6 +669,10 @@ FORMAT_CASES = {
     "GET a path through a DAG-CBOR block not in canonical form": "/ipfs/{loose}/document/files/single",
     "GET a path to a half float in a DAG-CBOR block not in canonical form": "/ipfs/{loose}/n",
     "GET a path to undefined in a DAG-CBOR block not in canonical form": "/ipfs/{loose}/a",
+    "GET a git-raw block with ?format=json (Kubo 0.43: ignored for a codec that is no data format)":
+        "/ipfs/{git_commit}?format=json",
+    "GET a git-raw block by path with ?format=cbor (Kubo 0.43: ignored for a codec that is no data format)":
+        "/ipfs/{git_commit}/tree?format=cbor",
 }
 
 
@@ -1236,11 +1240,76 @@ def test_pbnode_field_order_gets_kubos_answer(world: World, cid: str) -> None:
     assert ours.body == kubo.body == b"hello\n"
 
 
+@pytest.mark.parametrize("accept", [None, "application/vnd.ipld.raw", "application/vnd.ipld.car; dups",
+                                    "application/vnd.ipfs.ipns-record", "application/vnd.ipld.rawx"])
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
-def test_only_if_cached_of_a_missing_block_is_412(world: World, method: str) -> None:
+def test_only_if_cached_of_a_missing_block_is_412(world: World, method: str, accept: str | None) -> None:
+    """Kubo checks only-if-cached first, before it reads Accept (no Content-Location, and no 400
+    for a malformed or unknown type); its HEAD 412 is bare: no Content-Type, no nosniff."""
     kubo, ours = both(world, "/ipfs/QmYzfKSE55XCjD1MW128RfciAf2DViABhEiXfgVFMabSjN",
-                      {"Cache-Control": "only-if-cached"}, method=method)
-    assert kubo.status == ours.status == 412
+                      {"Cache-Control": "only-if-cached", **({"Accept": accept} if accept else {})}, method=method)
+    assert kubo.status == ours.status == 412, (kubo.status, ours.status)
+    same_headers(kubo, ours, ("content-type", "x-content-type-options", "content-location", "ipfs-uri"))
+
+
+UNSERVED_ACCEPT = ("application/vnd.ipld.rawx", "application/vnd.ipld.*", "application/vnd.ipld.car+json",
+                   "application/jsonx", "application/json-seq", "application/cbor-seq", "application/x-tarball",
+                   "application/vnd.ipfs", "application/vnd.ipfs.ipns-recordx;q=1",
+                   "application/vnd.ipld.rawx;q=0, application/vnd.ipld.raw")
+
+
+@pytest.mark.parametrize("accept", UNSERVED_ACCEPT)
+def test_an_accept_type_with_no_answer_gets_kubos_answer(world: World, accept: str) -> None:
+    """An Accept whose first explicit element (boxo's prefixes: application/vnd.ipld, vnd.ipfs,
+    x-tar, json, cbor) names a type no answer is made in is Kubo's 400 (its catch-all), before
+    the path is read (a missing block too), unless ``?format=`` names a type or If-None-Match
+    matches first (its ETag then names the type asked). Weights are not read, as in Kubo."""
+    cases = [("/ipfs/{root}/subdir/hello.txt", {}, "GET"), ("/ipfs/{root}/subdir/hello.txt", {}, "HEAD"),
+             ("/ipfs/{outer}", {}, "GET"), ("/ipfs/{root}/subdir/", {}, "GET"), ("/ipfs/{root}/nope", {}, "GET"),
+             ("/ipfs/bafkreie5noke3mb7hqxukzcy73nl23k6lxszxi5w3dtmuwz62wnvkpsscm", {}, "GET"),
+             ("/ipfs/{root}/subdir/hello.txt?format=raw", {}, "GET"), ("/ipfs/{root}/subdir/hello.txt?format=x", {}, "GET"),
+             ("/ipfs/{root}/subdir/hello.txt", {"If-None-Match": "*"}, "GET"),
+             ("/ipfs/{root}/nope", {"If-None-Match": "*"}, "GET")]
+    differ = []
+    for path, headers, method in cases:
+        kubo, ours = both(world, path, {"Accept": accept, **headers}, method=method)
+        names = ("content-type", "content-location", "etag")
+        theirs = [kubo.status, *(kubo.headers.get(n) for n in names), kubo.body if kubo.status == 200 else None]
+        mine = [ours.status, *(ours.headers.get(n) for n in names), ours.body if ours.status == 200 else None]
+        if theirs != mine:
+            differ.append((method, path, headers, theirs, mine))
+    assert not differ, differ
+
+
+PRECONDITION_CASES = {
+    "a text file": ("/ipfs/{root}/subdir/hello.txt", {}),
+    "a file named by ?filename=, as a download": ("/ipfs/{root}/subdir/hello.txt?filename=a.bin&download=true", {}),
+    "a file typed from its bytes (HTML)": ("/ipfs/{root}/noext", {}),
+    "a chunked file typed from its first 4 KiB (JSON)": ("/ipfs/{sniff}/json-big", {}),
+    "an empty file": ("/ipfs/{root}/empty.txt", {}),
+    "a PNG by its name": ("/ipfs/{root}/image.png", {}),
+    "a raw block": ("/ipfs/{root}/image.png?format=raw", {}),
+    "a DAG-CBOR block as stored": ("/ipfs/{outer}", {}),
+    "a symlink": ("/ipfs/{root}/link", {}),
+    "a git block as a file": ("/ipfs/{git_commit}", {}),
+    "a dated file, If-Unmodified-Since before its mtime": (
+        "/ipfs/{dated}/old.txt", {"If-Unmodified-Since": "Mon, 01 Jan 2001 00:00:00 GMT"}),
+    "a dated file, If-Modified-Since its mtime (304)": (
+        "/ipfs/{dated}/old.txt?filename=a.txt", {"If-Modified-Since": "Wed, 01 Jan 2020 00:00:00 GMT"}),
+}
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("case", list(PRECONDITION_CASES))
+def test_a_precondition_answer_carries_kubos_headers(world: World, case: str, method: str) -> None:
+    """A 412 (If-Match, If-Unmodified-Since) or a 304 from Go's content server carries the
+    headers boxo set before it ran: the 200's Content-Type (on a 412) and Content-Disposition,
+    and no Accept-Ranges, which Go sets only once it serves content."""
+    path, headers = PRECONDITION_CASES[case]
+    kubo, ours = both(world, path, headers or {"If-Match": '"x"'}, method=method)
+    assert kubo.status == ours.status and kubo.status in (304, 412), (kubo.status, ours.status)
+    same_headers(kubo, ours, ("content-type", "accept-ranges", "content-disposition", "content-length", "etag",
+                              "cache-control", "last-modified", "x-content-type-options"))
 
 
 def _cors(base: str, method: str) -> dict[str, set[str]]:

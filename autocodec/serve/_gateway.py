@@ -81,6 +81,8 @@ JSON, CBOR = "application/json", "application/cbor"
 TAR, IPNS_RECORD = "application/x-tar", "application/vnd.ipfs.ipns-record"
 FORMATS = {"raw": RAW, "car": CAR, "dag-json": DAG_JSON, "dag-cbor": DAG_CBOR, "json": JSON, "cbor": CBOR,
            "tar": TAR, "ipns-record": IPNS_RECORD}
+_SERVED = frozenset(FORMATS.values())
+"""The media types a request may name; another explicit one (``_EXPLICIT``) is Kubo's 400."""
 _EXPLICIT = ("application/vnd.ipld", "application/x-tar", "application/json", "application/cbor",
              "application/vnd.ipfs")
 # the codecs each data format serves as stored (multicodec table)
@@ -421,17 +423,24 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         raise GatewayError(400, f"invalid path {('/ipfs/' + raw_path)[:200]!r}: {exc.message}") from None
     if (uri := ipfs_uri(path.root, request.raw_path.partition("?")[0])) is not None:
         request[_IPFS_URI] = uri  # on every answer from here on, errors included (``_content_headers``)
+    if "only-if-cached" in request.headers.get("Cache-Control", ""):  # first, as Kubo: before Accept is read
+        if request.method == "HEAD":  # a probe: answered from the store's index alone, bare, as Kubo does
+            return web.Response(status=200 if runtime.store.has(path.root) else 412)
+        if not runtime.store.has(path.root):
+            raise GatewayError(412, f"{path.root} is not in this gateway's store (Cache-Control: only-if-cached)")
     media, params = negotiate(request)
     if media is not None and (location := _content_location(request, media, params)) is not None:
         request[_CONTENT_LOCATION] = location
+    if media is not None and media not in _SERVED:  # an explicit type this gateway has no answer in
+        if "If-None-Match" in request.headers:  # Kubo answers If-None-Match first (its ETag names the type)
+            early = _early_not_modified(request, await _run(request, locate, runtime, path), media)
+            if early is not None:
+                return early
+        raise GatewayError(400, f"unsupported response format requested ({media}): ask for one of "
+                                f"{', '.join(sorted(_SERVED))}, or leave it out of the Accept header")
     if media == IPNS_RECORD:
         raise GatewayError(400, f"{media} is not served by this gateway under /ipfs/")
     car = _car.car_params(request.query, params) if media == CAR else None
-    if "only-if-cached" in request.headers.get("Cache-Control", ""):
-        if not runtime.store.has(path.root):
-            raise GatewayError(412, f"{path.root} is not in this gateway's store (Cache-Control: only-if-cached)")
-        if request.method == "HEAD":  # a probe: answered from the store's index alone, as Kubo does
-            return web.Response(status=200)
     try:
         target: Target = await _run(request, locate, runtime, path)
     except MissingPath as exc:
@@ -454,8 +463,9 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
                            _base_headers(target))
     if media == TAR:
         return await _tar_response(request, runtime, target)
-    if media in (JSON, CBOR) and target.cid.codec in (_unixfs.DAG_PB, _unixfs.RAW):
-        media = None  # Kubo v0.43.1 ignores the generic json/cbor formats for UnixFS and raw blocks
+    if media in (JSON, CBOR) and target.cid.codec not in _CODEC_TYPES and (
+            target.cid.codec in (_unixfs.DAG_PB, _unixfs.RAW) or not _converting(request)):
+        media = None  # Kubo v0.43.1 ignores the generic json/cbor formats for blocks not in a data format
     if media in _MATCHING:
         return await _data_response(request, runtime, target, media)
     return await _path_response(request, runtime, target, raw_path.endswith("/"))
@@ -590,6 +600,8 @@ def _whole_body(request: web.Request, headers: dict[str, str], body: bytes, cont
     headers = {**headers, "Accept-Ranges": "bytes"}
     decided, ranged = _preconditions(request, headers, modtime)
     if decided is not None:
+        if decided.status == 412:  # its type is set before Go's content server decides, as in Kubo
+            decided.headers["Content-Type"] = content_type
         return decided
     asked = _asked_span(request, headers, len(body), ranged)
     if isinstance(asked, web.Response):
@@ -671,11 +683,16 @@ async def _tar_response(request: web.Request, runtime: "Runtime", target: Target
     return await _stream(request, response, pieces, first)
 
 
+def _converting(request: web.Request) -> bool:
+    """Whether the request opts in to this gateway's codec conversion (``autocodec-convert``)."""
+    return request.query.get("autocodec-convert", "").lower() in ("1", "true", "yes")
+
+
 async def _data_response(request: web.Request, runtime: "Runtime", target: Target, media: str) -> web.Response:
     from ._app import _run
 
     code = target.cid.codec
-    convert = request.query.get("autocodec-convert", "").lower() in ("1", "true", "yes")
+    convert = _converting(request)
     if code in _MATCHING[media]:
         etag = format_etag(target.cid, media)
         headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff"}
@@ -838,15 +855,16 @@ def _preconditions(request: web.Request, headers: dict[str, str],
     since = parse_http_time(asked.get("If-Unmodified-Since", ""))
     if passed is None and since is not None and modtime is not None:
         passed = modtime <= since
-    if passed is False:
-        return web.Response(status=412, headers=headers), False
+    if passed is False:  # the 200's headers but Accept-Ranges, which Go's content server sets later
+        return web.Response(status=412, headers={k: v for k, v in headers.items() if k != "Accept-Ranges"}), False
     if asked.get("If-None-Match"):
         fresh = etag_listed(asked["If-None-Match"], etag, weak=True)
     else:
         since = parse_http_time(asked.get("If-Modified-Since", ""))
         fresh = since is not None and modtime is not None and modtime <= since
-    if fresh:  # no representation metadata on a 304, and no Last-Modified beside an ETag
-        return web.Response(status=304, headers={k: v for k, v in headers.items() if k != "Last-Modified"}), False
+    if fresh:  # no representation metadata on a 304, no Last-Modified beside an ETag, no Accept-Ranges yet
+        return web.Response(status=304, headers={k: v for k, v in headers.items()
+                                                 if k not in ("Last-Modified", "Accept-Ranges")}), False
     if "Range" not in asked:
         return None, False
     if_range = asked.get("If-Range", "")
@@ -873,8 +891,15 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
         modtime = request.get(_RESOLVED_AT)
     if modtime is not None:
         headers["Last-Modified"] = email.utils.formatdate(modtime, usegmt=True)
+    if request.query.get("filename"):  # an empty one names nothing (Kubo sends no Content-Disposition)
+        headers["Content-Disposition"] = _disposition(
+            "attachment" if request.query.get("download") == "true" else "inline", request.query["filename"])
+    sniff_name = request.query.get("filename", name)
     decided, ranged = _preconditions(request, headers, modtime)
     if decided is not None:
+        if decided.status == 412:  # the type of the whole file, read before Go's content server decides (Kubo)
+            head = b"" if mimetypes.guess_type(sniff_name)[0] else await _file_head(request, runtime, target, size)
+            decided.headers["Content-Type"] = content_type_for(sniff_name, head, True)
         return decided
     asked = _asked_span(request, headers, size, ranged)
     if isinstance(asked, web.Response):
@@ -894,10 +919,6 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
         if piece is None:
             break
         head += piece
-    if request.query.get("filename"):  # an empty one names nothing (Kubo sends no Content-Disposition)
-        headers["Content-Disposition"] = _disposition(
-            "attachment" if request.query.get("download") == "true" else "inline", request.query["filename"])
-    sniff_name = request.query.get("filename", name)
     sniffed = head
     if span is not None and span[0] == 0 <= span[1] < size - 1 and len(head) < wanted and not mimetypes.guess_type(sniff_name)[0]:
         # a short span at the start: Kubo reads the file's first bytes for its type (a span elsewhere: its own)
@@ -912,6 +933,17 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = length
     return await _stream(request, response, pieces, head)
+
+
+async def _file_head(request: web.Request, runtime: "Runtime", target: Target, size: int) -> bytes:
+    """The first bytes of a file that its type is detected from (``_detect.LIMIT``)."""
+    from ._app import _run
+
+    end = min(size, DETECT_LIMIT) - 1
+    if end < 0 or target.cid.codec != _unixfs.DAG_PB:
+        return target.data[:end + 1]
+    pieces = _unixfs.read_range(runtime, target.cid, target.data, 0, end, runtime.limits)
+    return b"".join(await _run(request, list, pieces))
 
 
 async def _directory_response(request: web.Request, runtime: "Runtime", target: Target,
