@@ -276,3 +276,21 @@ def test_public_text_hides_local_folders(tmp_path: Path) -> None:
 
     text = public_text(f"cannot open {tmp_path}/store.sqlite (in {os.getcwd()})", FakeRuntime())  # type: ignore[arg-type]
     assert str(tmp_path) not in text and os.getcwd() not in text and "<local>" in text
+
+
+def test_ipvm_error_bodies_name_no_local_folder(tmp_path: Path) -> None:
+    """An /ipvm/* error answer goes through ``public_text`` as the other routes' do: a store error
+    naming the home's files (message and hint) reaches the client as ``<local>``."""
+    import json
+
+    from autocodec import errors
+    from autocodec.registry import Runtime
+    from autocodec.serve._ipvm import _json_error
+
+    with Runtime(tmp_path / "home", default_set=False) as runtime:
+        db = tmp_path / "home" / "store.sqlite"
+        exc = errors.StoreError(f"cannot open the store {db}: disk I/O error", hint=f"move {db} aside")
+        reply = _json_error(exc, runtime)
+    body = json.loads(reply.body)  # type: ignore[arg-type]
+    assert reply.status == 500 and body["error"] == "StoreError"
+    assert str(tmp_path) not in body["message"] + body["hint"] and "<local>" in body["message"] + body["hint"]

@@ -242,7 +242,9 @@ def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str]) -> st
             return (f"<section><h2>UnixFS file</h2><p>{node.size} bytes &middot; "
                     f'<a href="/ipfs/{_e(cid)}">open the file</a></p></section>')
     except errors.AutocodecError as exc:
-        return f"<section><h2>UnixFS</h2><p>not readable as UnixFS: {_e(exc.message)}</p></section>"
+        from ._app import public_text
+
+        return f"<section><h2>UnixFS</h2><p>not readable as UnixFS: {_e(public_text(exc.message, runtime))}</p></section>"
     return ""
 
 

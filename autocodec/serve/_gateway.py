@@ -1012,7 +1012,7 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     content the name leads to, answered as ``/ipfs/`` answers it but cached for the smallest
     TTL on the way and named ``ipns://`` (Kubo's headers). No IPNS record is fetched over the
     network: a name whose record the home does not hold is 501."""
-    from ._app import RUNTIME, _run
+    from ._app import RUNTIME, _run, public_text
 
     plain = {"X-Content-Type-Options": "nosniff"}
     raw = content_path(request, "/ipns/")
@@ -1030,7 +1030,7 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     except GatewayError as exc:
         return web.Response(status=exc.status, text=exc.text + "\n", content_type="text/plain", headers=plain)
     except errors.AutocodecError as exc:
-        return web.Response(status=400, text=shown(exc.message) + "\n", content_type="text/plain", headers=plain)
+        return web.Response(status=400, text=shown(public_text(exc.message, request.app[RUNTIME])) + "\n", content_type="text/plain", headers=plain)
     if unclean is not None:
         return unclean
     raw_path, _, query = request.raw_path.partition("?")
@@ -1055,10 +1055,10 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     try:
         led = await _run(request, _follow_name, names, name_text)
     except (errors.DnsLinkError, errors.DnsError) as exc:  # Kubo's status for a failed DNSLink lookup
-        return web.Response(status=500, text=shown(exc.message) + "\n", content_type="text/plain", headers=headers)
+        return web.Response(status=500, text=shown(public_text(exc.message, request.app[RUNTIME])) + "\n", content_type="text/plain", headers=headers)
     except (errors.FetchError, errors.InvalidInput) as exc:
         return web.Response(status=502 if isinstance(exc, errors.FetchError) else 400, content_type="text/plain",
-                            text=shown(exc.message) + "\n", headers=headers)
+                            text=shown(public_text(exc.message, request.app[RUNTIME])) + "\n", headers=headers)
     if isinstance(led, str):
         return web.Response(status=501, headers=headers, content_type="text/plain",
                             text=f"this gateway's home holds no valid IPNS record for {led}; it resolves no "

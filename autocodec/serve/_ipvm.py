@@ -42,11 +42,15 @@ JOBS: web.AppKey[ThreadPoolExecutor] = web.AppKey("ipvm-jobs")
 TRIGGERS: web.AppKey[TriggerRunner] = web.AppKey("ipvm-triggers")
 
 
-def _json_error(exc: BaseException) -> web.Response:
+def _json_error(exc: BaseException, runtime: Runtime) -> web.Response:
+    """The JSON error answer for ``exc``; its message and hint name no local folder (``public_text``)."""
     from ..verify.ucan import InvalidToken, UcanError
+    from ._app import public_text
 
+    if isinstance(exc, errors.AutocodecError):
+        message, hint = public_text(exc.message, runtime), public_text(exc.hint, runtime)
     if isinstance(exc, errors.RateLimited):
-        return web.json_response({"error": "RateLimited", "message": exc.message, "hint": exc.hint},
+        return web.json_response({"error": "RateLimited", "message": message, "hint": hint},
                                  status=429, headers={"Retry-After": "5"})
     if isinstance(exc, InvalidToken):
         status = 400
@@ -57,8 +61,7 @@ def _json_error(exc: BaseException) -> web.Response:
 
         status = status_for(exc)
     if isinstance(exc, errors.AutocodecError):
-        return web.json_response({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint},
-                                 status=status)
+        return web.json_response({"error": type(exc).__name__, "message": message, "hint": hint}, status=status)
     log.error("ipvm.unexpected", error=type(exc).__name__, detail=str(exc)[:300])
     return web.json_response({"error": "InternalError", "message": "unexpected error", "hint": "see the server log"},
                              status=500)
@@ -86,7 +89,9 @@ async def invoke(request: web.Request) -> web.Response:
         cid, block, cached = await asyncio.get_running_loop().run_in_executor(
             request.app[JOBS], remote.handle, bytes(body))
     except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
-        return _json_error(exc)
+        from ._app import RUNTIME
+
+        return _json_error(exc, request.app[RUNTIME])
     return web.Response(body=block, content_type="application/vnd.ipld.dag-cbor",
                         headers={"X-Ipvm-Receipt": str(cid), "X-Ipvm-Cached": "1" if cached else "0"})
 
