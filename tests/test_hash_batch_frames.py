@@ -19,7 +19,7 @@ MALFORMED = [
 ]
 
 
-@pytest.mark.parametrize("name", ["blake3", "keccak-256"])
+@pytest.mark.parametrize("name", ["blake3", "keccak-256", "keccak-512"])
 @pytest.mark.parametrize("frame", MALFORMED)
 def test_malformed_batches_are_refused(name: str, frame: bytes) -> None:
     loaded = Sandbox().load((WASM_SRC / name / f"{name}.wasm").read_bytes())

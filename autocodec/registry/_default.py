@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_SET_NAME = "autocodec-default"
 DEFAULT_SET_CAR = Path(__file__).with_name("default-set.car")
-DEFAULT_SET_CID = CID.parse("bafyreigqyhf2ifkqse5pdgopj4sjrx3qsaqgvg2i2zbllx6n4zrr275kna")  # rewritten by tools/make_default_set.py
+DEFAULT_SET_CID = CID.parse("bafyreihhlughftqicbzsl7yrzefrpvb44hwcvjxzke6lxfuyykz4pc5qsq")  # rewritten by tools/make_default_set.py
 
 
 def pin_default_set(runtime: "Runtime") -> "PinResult":
