@@ -140,10 +140,11 @@ class _Pull(Generic[_T]):
 
 def _stored_bad(request: web.Request, cid: CID, exc: BaseException) -> web.HTTPInternalServerError:
     """Count a stored blob that cannot be served; the 500 to answer before the status was sent."""
-    from ._app import RUNTIME
+    from ._app import RUNTIME, public_text
 
-    request.app[RUNTIME].metrics.inc("errors_total", route="bao", error=type(exc).__name__)
-    what = exc.message if isinstance(exc, AutocodecError) else type(exc).__name__
+    runtime = request.app[RUNTIME]
+    runtime.metrics.inc("errors_total", route="bao", error=type(exc).__name__)
+    what = public_text(exc.message, runtime) if isinstance(exc, AutocodecError) else type(exc).__name__
     return web.HTTPInternalServerError(text=f"the stored copy of {cid} cannot be served: {what}; "
                                             "the server's operator adds the content again to repair it\n")
 
@@ -292,7 +293,7 @@ async def _send_blob(request: web.Request, pull: _Pull[memoryview], cid: CID, me
     the content for an answer from its first byte (a short span there reads them apart, with
     ``file_head``), else Go's sniff of the span's first 512 bytes; so up to that much is read,
     and verified, before the status is sent."""
-    from ._app import EXECUTOR, RUNTIME
+    from ._app import EXECUTOR, RUNTIME, public_text
     from ._detect import LIMIT
     from ._gateway import RAW, content_type_for
 
@@ -313,10 +314,10 @@ async def _send_blob(request: web.Request, pull: _Pull[memoryview], cid: CID, me
             head = await loop.run_in_executor(request.app[EXECUTOR], file_head, want)
     except VerificationFailed as exc:
         runtime.metrics.inc("errors_total", route="ipfs", error="VerificationFailed")
-        raise web.HTTPInternalServerError(text=f"the stored copy of {cid} does not match it: {exc.message}\n") from None
+        raise web.HTTPInternalServerError(text=f"the stored copy of {cid} does not match it: {public_text(exc.message, runtime)}\n") from None
     except NotTrusted as exc:  # the verifier stopped serving between the check above and now
         runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
-        return web.Response(status=403, text=exc.message + "\n", headers={"X-Content-Type-Options": "nosniff"},
+        return web.Response(status=403, text=public_text(exc.message, runtime) + "\n", headers={"X-Content-Type-Options": "nosniff"},
                             content_type="text/plain")
     except (AutocodecError, OSError) as exc:
         raise _stored_bad(request, cid, exc) from None
