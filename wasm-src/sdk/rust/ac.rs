@@ -6,7 +6,8 @@
 //! - `alloc` never traps: it returns None when linear memory cannot grow (-> ERR_NOMEM).
 //! - `Buf` writes canonical DAG-CBOR heads (shortest form); map keys must be written in
 //!   canonical order by the caller (shorter first, then bytewise).
-//! - `Reader` never reads outside its slice and rejects non-minimal heads.
+//! - `Reader` never reads outside its slice and accepts strict DAG-CBOR only, with the C SDK's
+//!   semantics and messages (acr_* in ac.h); `skip`/`walk` use no recursion (MAX_DEPTH levels).
 //! - A panic traps (unreachable): the host reports a sandbox error, never a wrong result.
 //! Status codes and the ABI version come from ac_abi.rs, generated from autocodec/abi.py.
 #![allow(dead_code)]
@@ -141,6 +142,19 @@ impl Buf {
     pub fn int(&mut self, v: i64) -> Result<()> {
         if v >= 0 { self.head(0, v as u64) } else { self.head(1, !(v as u64)) }
     }
+    /// The negative integer -1 - m (m = 2^64-1 writes -2^64, the least DAG-CBOR holds).
+    pub fn neg(&mut self, m: u64) -> Result<()> {
+        self.head(1, m)
+    }
+    /// A float, always 64-bit (as DAG-CBOR requires); NaN and +-Inf fail ERR_INVALID (DAG-CBOR
+    /// has no form for them).
+    pub fn float64(&mut self, v: f64) -> Result<()> {
+        if !v.is_finite() {
+            return Err(invalid("NaN and Infinity are not allowed in DAG-CBOR"));
+        }
+        self.byte(0xfb)?;
+        self.put(&v.to_bits().to_be_bytes())
+    }
     pub fn bytes_item(&mut self, b: &[u8]) -> Result<()> {
         self.head(2, b.len() as u64)?;
         self.put(b)
@@ -170,7 +184,50 @@ impl Buf {
     }
 }
 
-/// A strict DAG-CBOR reader over a slice (heads must be minimal; lengths are checked).
+/// Nesting `Reader::skip` and `Reader::walk` accept (matches the host's DecodeLimits.max_depth
+/// and the C SDK's AC_MAX_DEPTH).
+pub const MAX_DEPTH: usize = 1024;
+
+/// `msg` as the C SDK words a reader failure: "DAG-CBOR: <msg> at byte <at>".
+fn fail_at(msg: &str, at: usize) -> Fail {
+    let mut buf = [0u8; 160];
+    let mut n = 0usize;
+    let mut push = |b: &[u8]| {
+        let k = b.len().min(buf.len() - n);
+        buf[n..n + k].copy_from_slice(&b[..k]);
+        n += k;
+    };
+    push(b"DAG-CBOR: ");
+    push(msg.as_bytes());
+    push(b" at byte ");
+    let mut digits = [0u8; 20];
+    let (mut i, mut v) = (digits.len(), at);
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    push(&digits[i..]);
+    // The messages are ASCII, so a cut at the buffer's end never splits a character.
+    fail(ERR_INVALID, core::str::from_utf8(&buf[..n]).unwrap_or("DAG-CBOR: invalid input"))
+}
+
+/// One open container of `Reader::walk`: items left (a map counts keys and values) and the
+/// previous key of a map (for the canonical order check).
+#[derive(Clone, Copy)]
+struct Level {
+    rem: u64,
+    key: Option<(usize, usize)>,
+    is_map: bool,
+}
+
+/// A strict DAG-CBOR reader over a slice, with the C SDK's semantics and messages (acr_*):
+/// minimal heads, no indefinite lengths, tag 42 only, simple values false/true/null only,
+/// floats 64-bit and finite, valid UTF-8, lengths bounded by the bytes left. A failure puts
+/// "DAG-CBOR: <what> at byte <offset>" in the result slot and returns ERR_INVALID.
 pub struct Reader<'a> {
     s: &'a [u8],
     pos: usize,
@@ -183,84 +240,267 @@ impl<'a> Reader<'a> {
     pub fn done(&self) -> bool {
         self.pos >= self.s.len()
     }
-    pub fn head(&mut self, major: u8) -> Result<u64> {
-        let b = *self.s.get(self.pos).ok_or_else(|| invalid("unexpected end of DAG-CBOR"))?;
-        if b >> 5 != major {
-            return Err(invalid("unexpected DAG-CBOR type"));
+    /// Bytes not read yet.
+    pub fn left(&self) -> usize {
+        self.s.len() - self.pos
+    }
+    /// The next head, validated (acr_head): major type and argument (for major 7 the raw
+    /// simple value or float bits). Lengths are checked against the bytes left only by the
+    /// typed readers.
+    pub fn next_head(&mut self) -> Result<(u8, u64)> {
+        let at = self.pos;
+        let ib = *self.s.get(at).ok_or_else(|| fail_at("unexpected end of data", at))?;
+        let (m, ai) = (ib >> 5, ib & 31);
+        let extra = match ai {
+            0..=23 => 0usize,
+            24..=27 => 1usize << (ai - 24),
+            31 => return Err(fail_at("indefinite length items are not allowed", at)),
+            _ => return Err(fail_at("reserved additional information", at)),
+        };
+        if self.s.len() - at - 1 < extra {
+            return Err(fail_at("unexpected end of data", at));
         }
-        self.pos += 1;
-        let ai = b & 0x1f;
-        if ai < 24 {
-            return Ok(ai as u64);
+        let v = if ai < 24 { ai as u64 } else { self.s[at + 1..at + 1 + extra].iter().fold(0u64, |v, &d| (v << 8) | d as u64) };
+        if m == 7 {
+            if ai == 27 {
+                if (v >> 52) & 0x7ff == 0x7ff {
+                    return Err(fail_at("NaN and Infinity are not allowed", at));
+                }
+            } else if !(20..=22).contains(&ai) {
+                let why = if ai == 25 || ai == 26 { "floats must be 64-bit" } else { "only true, false and null simple values are allowed" };
+                return Err(fail_at(why, at));
+            }
+        } else {
+            if ai >= 24 && v < [24u64, 0x100, 0x1_0000, 0x1_0000_0000][(ai - 24) as usize] {
+                return Err(fail_at("integer or length not minimally encoded", at));
+            }
+            if m == 6 && v != 42 {
+                return Err(fail_at("only tag 42 (CID) is allowed", at));
+            }
         }
-        if ai > 27 {
-            return Err(invalid("indefinite or reserved DAG-CBOR head"));
-        }
-        let n = 1usize << (ai - 24);
-        let raw = self.take(n as u64).map_err(|_| invalid("truncated DAG-CBOR head"))?;
-        let v = raw.iter().fold(0u64, |v, &d| (v << 8) | d as u64);
-        let min = [24u64, 0x100, 0x1_0000, 0x1_0000_0000][(ai - 24) as usize];
-        if v < min {
-            return Err(invalid("non-minimal DAG-CBOR head"));
+        self.pos = at + 1 + extra;
+        Ok((m, v))
+    }
+    fn expect(&mut self, want: u8, what: &str) -> Result<u64> {
+        let at = self.pos;
+        let (m, v) = self.next_head()?;
+        if m != want {
+            self.pos = at;
+            return Err(fail_at(what, at));
         }
         Ok(v)
     }
-    fn take(&mut self, n: u64) -> Result<&'a [u8]> {
-        if n > (self.s.len() - self.pos) as u64 {
-            return Err(invalid("DAG-CBOR length past the end"));
+    /// The head of an item of major type `major` (0-7): its argument.
+    pub fn head(&mut self, major: u8) -> Result<u64> {
+        const WHAT: [&str; 8] = [
+            "expected an unsigned integer",
+            "expected a negative integer",
+            "expected bytes",
+            "expected a string",
+            "expected an array",
+            "expected a map",
+            "expected a link (tag 42)",
+            "expected a boolean, null or a float",
+        ];
+        self.expect(major, WHAT[(major & 7) as usize])
+    }
+    fn span(&mut self, major: u8, what: &str) -> Result<&'a [u8]> {
+        let at = self.pos;
+        let n = self.expect(major, what)?;
+        if n > self.left() as u64 {
+            self.pos = at;
+            return Err(fail_at("length runs past the end of data", at));
         }
         let out = &self.s[self.pos..self.pos + n as usize];
         self.pos += n as usize;
         Ok(out)
     }
+    /// An unsigned integer, 0 ..= 2^64-1.
     pub fn uint(&mut self) -> Result<u64> {
-        self.head(0)
+        self.expect(0, "expected an unsigned integer")
+    }
+    /// Any integer -2^64 ..= 2^64-1 as (negative, m): the value is m, or -1 - m when negative.
+    pub fn integer(&mut self) -> Result<(bool, u64)> {
+        let at = self.pos;
+        let (m, v) = self.next_head()?;
+        if m > 1 {
+            self.pos = at;
+            return Err(fail_at("expected an integer", at));
+        }
+        Ok((m == 1, v))
+    }
+    /// Any integer that fits in i64.
+    pub fn int(&mut self) -> Result<i64> {
+        let at = self.pos;
+        let (neg, m) = self.integer()?;
+        if m > i64::MAX as u64 {
+            self.pos = at;
+            return Err(fail_at("integer out of 64-bit range", at));
+        }
+        Ok(if neg { -1 - m as i64 } else { m as i64 })
     }
     pub fn bytes_item(&mut self) -> Result<&'a [u8]> {
-        let n = self.head(2)?;
-        self.take(n)
+        self.span(2, "expected bytes")
     }
     pub fn text(&mut self) -> Result<&'a str> {
-        let n = self.head(3)?;
-        core::str::from_utf8(self.take(n)?).map_err(|_| invalid("text is not valid UTF-8"))
+        let at = self.pos;
+        let s = self.span(3, "expected a string")?;
+        core::str::from_utf8(s).map_err(|_| {
+            self.pos = at;
+            fail_at("string is not valid UTF-8", at)
+        })
     }
+    /// An array's item count (bounded by the bytes left).
     pub fn array(&mut self) -> Result<usize> {
-        let n = self.head(4)?;
-        if n > (self.s.len() - self.pos) as u64 {
-            return Err(invalid("array longer than its bytes"));
+        let at = self.pos;
+        let n = self.expect(4, "expected an array")?;
+        if n > self.left() as u64 {
+            self.pos = at;
+            return Err(fail_at("array length runs past the end of data", at));
         }
         Ok(n as usize)
     }
+    /// A map's count of key/value pairs (bounded by the bytes left).
     pub fn map(&mut self) -> Result<usize> {
-        let n = self.head(5)?;
-        if n > (self.s.len() - self.pos) as u64 {
-            return Err(invalid("map longer than its bytes"));
+        let at = self.pos;
+        let n = self.expect(5, "expected a map")?;
+        if n > (self.left() / 2) as u64 {
+            self.pos = at;
+            return Err(fail_at("map length runs past the end of data", at));
         }
         Ok(n as usize)
+    }
+    pub fn boolean(&mut self) -> Result<bool> {
+        let at = self.pos;
+        self.expect(7, "expected a boolean")?;
+        match self.s[at] {
+            0xf4 => Ok(false),
+            0xf5 => Ok(true),
+            _ => {
+                self.pos = at;
+                Err(fail_at("expected a boolean", at))
+            }
+        }
+    }
+    pub fn null(&mut self) -> Result<()> {
+        if self.try_null() { Ok(()) } else { Err(fail_at("expected null", self.pos)) }
+    }
+    /// True (and consumed) if the next item is null: an optional field.
+    pub fn try_null(&mut self) -> bool {
+        let yes = self.s.get(self.pos) == Some(&0xf6);
+        self.pos += yes as usize;
+        yes
+    }
+    /// A float (DAG-CBOR has only finite 64-bit ones; -0.0 is one of them).
+    pub fn float64(&mut self) -> Result<f64> {
+        let at = self.pos;
+        let bits = self.expect(7, "expected a float")?;
+        if self.s[at] != 0xfb {
+            self.pos = at;
+            return Err(fail_at("expected a float", at));
+        }
+        Ok(f64::from_bits(bits))
     }
     /// The major type (0-7) of the next item, None at the end; nothing is consumed. Tells a
     /// link (6) from bytes (2), text (3)... before choosing the reader.
     pub fn peek(&self) -> Option<u8> {
         self.s.get(self.pos).map(|b| b >> 5)
     }
-    /// A link (tag 42): the binary CID without its 0x00 prefix, checked as the host checks
-    /// one (`cid_valid`).
-    pub fn cid(&mut self) -> Result<&'a [u8]> {
-        if self.head(6)? != 42 {
-            return Err(invalid("only tag 42 (CID) is allowed"));
-        }
-        let b = self.bytes_item()?;
+    /// After a tag 42 head: the 0x00-prefixed binary CID.
+    fn cid_body(&mut self) -> Result<&'a [u8]> {
+        let b = self.span(2, "tag 42 must wrap bytes")?;
         if b.first() != Some(&0) {
-            return Err(invalid("tag 42 bytes must start with 0x00"));
+            return Err(fail_at("tag 42 bytes must start with 0x00", self.pos));
         }
         if !cid_valid(&b[1..]) {
-            return Err(invalid("tag 42 holds a malformed CID"));
+            return Err(fail_at("tag 42 holds a malformed CID", self.pos));
         }
         Ok(&b[1..])
     }
+    /// A link (tag 42): the binary CID without its 0x00 prefix, checked as the host checks
+    /// one (`cid_valid`).
+    pub fn cid(&mut self) -> Result<&'a [u8]> {
+        self.expect(6, "expected a link (tag 42)")?;
+        self.cid_body()
+    }
+    /// Skip one whole item of any kind, validated as strictly as the typed readers (map keys
+    /// text in canonical order, no duplicates). No recursion: nesting deeper than MAX_DEPTH
+    /// fails "nesting too deep".
+    pub fn skip(&mut self) -> Result<()> {
+        self.walk(|_| Ok(()))
+    }
+    /// Like `skip`, calling `on_cid` with every link (binary CID) in document order; an error
+    /// from `on_cid` stops the walk and is returned.
+    pub fn walk(&mut self, mut on_cid: impl FnMut(&'a [u8]) -> Result<()>) -> Result<()> {
+        let mut st = [Level { rem: 0, key: None, is_map: false }; MAX_DEPTH + 1];
+        let mut d = 0usize;
+        st[0].rem = 1;
+        loop {
+            while st[d].rem == 0 {
+                if d == 0 {
+                    return Ok(());
+                }
+                d -= 1;
+            }
+            let is_key = st[d].is_map && st[d].rem & 1 == 0;
+            st[d].rem -= 1;
+            let at = self.pos;
+            if is_key {
+                if self.peek().is_some_and(|m| m != 3) {
+                    return Err(fail_at("map keys must be strings", at));
+                }
+                let k = self.text()?.as_bytes();
+                if let Some((p, n)) = st[d].key {
+                    let prev = &self.s[p..p + n];
+                    if (prev.len(), prev) >= (k.len(), k) {
+                        self.pos = at;
+                        let why = if prev == k { "duplicate map key" } else { "map keys not in canonical order" };
+                        return Err(fail_at(why, at));
+                    }
+                }
+                st[d].key = Some((self.pos - k.len(), k.len()));
+                continue;
+            }
+            let (m, arg) = self.next_head()?;
+            let left = self.left() as u64;
+            match m {
+                2 | 3 => {
+                    if arg > left {
+                        self.pos = at;
+                        return Err(fail_at("length runs past the end of data", at));
+                    }
+                    let body = &self.s[self.pos..self.pos + arg as usize];
+                    if m == 3 && core::str::from_utf8(body).is_err() {
+                        self.pos = at;
+                        return Err(fail_at("string is not valid UTF-8", at));
+                    }
+                    self.pos += arg as usize;
+                }
+                4 | 5 => {
+                    if (m == 5 && arg > left / 2) || (m == 4 && arg > left) {
+                        self.pos = at;
+                        return Err(fail_at("length runs past the end of data", at));
+                    }
+                    if d >= MAX_DEPTH {
+                        self.pos = at;
+                        return Err(fail_at("nesting too deep", at));
+                    }
+                    if arg > 0 {
+                        d += 1;
+                        st[d] = Level { rem: if m == 5 { arg * 2 } else { arg }, key: None, is_map: m == 5 };
+                    }
+                }
+                6 => {
+                    let c = self.cid_body()?;
+                    on_cid(c)?;
+                }
+                _ => {} // 0, 1, 7: fully validated by next_head
+            }
+        }
+    }
     /// Fail unless every byte was read.
     pub fn finish(&self) -> Result<()> {
-        if self.done() { Ok(()) } else { Err(invalid("trailing bytes after the DAG-CBOR item")) }
+        if self.done() { Ok(()) } else { Err(fail_at("trailing bytes after the item", self.pos)) }
     }
 }
 
