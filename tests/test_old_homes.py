@@ -22,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from autocodec.cid import CID
 from autocodec.cli._app import main
 from autocodec.store import BlockStore, schema_version
 from autocodec.store._schema import registered
@@ -201,3 +202,100 @@ def test_two_processes_upgrading_one_old_home_at_once_both_succeed(tmp_path: Pat
         assert schema_version(conn, "trust") == registered()["trust"][-1].version
     finally:
         conn.close()
+
+
+def _earlier_default_set(tmp: Path, *, car_name: str = "default-set.car") -> Path:
+    """What an earlier release shipped: a set named autocodec-default under a key made for that
+    build (another lineage than this package's set), in its package's registry folder."""
+    from autocodec.registry import Runtime, add_manifest, export_set, init_set, publish_module, publish_set
+    from autocodec.registry._default import DEFAULT_SET_NAME
+    from autocodec.verify import KeyRing
+    from tests.conftest import WASM_SRC
+
+    bundle = tmp / "old-site-packages" / "autocodec" / "registry" / car_name
+    bundle.parent.mkdir(parents=True)
+    with Runtime(tmp / "builder", default_set=False) as rt:
+        key = KeyRing(rt.home.keys_dir).generate(DEFAULT_SET_NAME)
+        init_set(rt, DEFAULT_SET_NAME, [key], [DEFAULT_SET_NAME], expires_days=3650)
+        published = publish_module(rt, WASM_SRC / "ipld-select" / "ipld-select.wasm", key)
+        add_manifest(rt, DEFAULT_SET_NAME, published.manifest_cid)
+        publish_set(rt, DEFAULT_SET_NAME, [key], expires_days=3650)
+        export_set(rt, DEFAULT_SET_NAME, bundle)
+    return bundle
+
+
+def _home_that_took(bundle: Path, home: Path, choice: str = "pinned") -> str:
+    """A home whose earlier release pinned ``bundle`` as its default set (``registry_meta`` as
+    that release wrote it); returns the earlier set's id."""
+    from autocodec.registry import Runtime, pin_add
+
+    with Runtime(home, default_set=False) as rt:
+        set_id = str(pin_add(rt, str(bundle)).set_id)
+        with rt.store.transaction() as conn:
+            conn.execute("UPDATE registry_meta SET value = ? WHERE key = 'default-set'", (choice,))
+    return set_id
+
+
+def test_a_home_on_an_earlier_releases_default_set_moves_to_the_shipped_one(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Each release signs its default set with a key of its own, so `pin update` could never
+    reach the shipped set (RootChainError) and an upgraded home kept the earlier modules."""
+    from autocodec.registry._default import DEFAULT_SET_CID, DEFAULT_SET_NAME
+
+    bundle = _earlier_default_set(tmp_path)
+    home = tmp_path / "home"
+    earlier = _home_that_took(bundle, home)
+    bundle.write_bytes(b"")  # the upgrade replaced the package, and its CAR with it
+
+    status, out, err = _cli(capsys, home, "pin", "ls")
+    assert status == 0, err
+    pins = out.splitlines()
+    assert len(pins) == 1 and pins[0].startswith(f"{DEFAULT_SET_NAME}\tv1\t{DEFAULT_SET_CID}\t"), pins
+    assert earlier not in out
+    status, out, err = _cli(capsys, home, "pin", "update")
+    assert status == 0 and out.startswith(f"already at {DEFAULT_SET_NAME} v1 {DEFAULT_SET_CID}"), (out, err)
+    status, out, err = _cli(capsys, home, "resolve", "hash", "keccak-256")  # not in the earlier set
+    assert status == 0 and f"listed by pinned set '{DEFAULT_SET_NAME}'" in out, err
+    status, out, err = _cli(capsys, home, "run", "ipld-select", "count", "--arg", "[1, 2]", "--arg", '""')
+    assert status == 0 and out.splitlines()[1] == "2", err
+
+
+@pytest.mark.parametrize("case", ["declined", "user-unpinned", "other-bundle-name"])
+def test_a_default_set_the_user_chose_otherwise_is_left_alone(
+        case: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from autocodec.registry._default import DEFAULT_SET_NAME
+
+    bundle = _earlier_default_set(tmp_path, car_name="mine.car" if case == "other-bundle-name" else "default-set.car")
+    home = tmp_path / "home"
+    earlier = _home_that_took(bundle, home, "declined" if case == "declined" else "pinned")
+    if case == "user-unpinned":
+        assert _cli(capsys, home, "pin", "rm", DEFAULT_SET_NAME)[0] == 0
+    status, out, err = _cli(capsys, home, "pin", "ls")
+    assert status == 0, err
+    assert out == "" if case == "user-unpinned" else (earlier in out and len(out.splitlines()) == 1), out
+
+
+def test_replacing_a_set_is_one_transaction(tmp_path: Path) -> None:
+    """A replacement that fails after the earlier set's rows are gone leaves the earlier set pinned."""
+    from autocodec.registry import Runtime
+    from autocodec.registry._default import DEFAULT_SET_CAR, DEFAULT_SET_CID
+    from autocodec.registry._pins import Location
+    from autocodec.errors import SetNotFound
+
+    home = tmp_path / "home"
+    earlier = _home_that_took(_earlier_default_set(tmp_path), home, "declined")
+    with Runtime(home, default_set=False) as rt:
+        fetch = rt.pins._fetcher_for(Location("car", str(DEFAULT_SET_CAR)))
+        verified, anchor = rt.trust.verify(DEFAULT_SET_CID, fetch, replacing=CID.parse(earlier))
+        rt.pins._fetch_modules(verified, fetch, lambda *a: None)
+
+        def crash(conn: Any) -> None:
+            raise OSError("disk gone")
+
+        with pytest.raises(OSError):
+            rt.trust.replace(CID.parse(earlier), verified, anchor_envelope=anchor, also=crash)
+        assert [str(s.set_id) for s in rt.trust.sets()] == [earlier]
+        rt.trust.unpin(CID.parse(earlier))
+        with pytest.raises(SetNotFound):  # unpinned meanwhile: nothing is applied
+            rt.trust.replace(CID.parse(earlier), verified, anchor_envelope=anchor)
+        assert rt.trust.sets() == []

@@ -160,6 +160,10 @@ class Runtime:
         for module in modules:
             self.add_local_module(module)
         self.pins.offer_default_set(default_set, self.pin_default_set)
+        if default_set:  # a home upgraded from an earlier release moves to the default set shipped now
+            from ._upgrade import follow_shipped_default_set
+
+            follow_shipped_default_set(self)
 
     def pin_default_set(self) -> "PinResult":
         """Pin the extension set shipped in the package (done once, when a home is created)."""

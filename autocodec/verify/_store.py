@@ -457,8 +457,8 @@ class TrustStore:
         out.setdefault(set_id, 1)
         return out
 
-    def anchor_for(self, root_cid: CID, fetch: Fetch, *,
-                   root_envelope: bytes | None = None) -> tuple[TrustedState, bytes | None]:
+    def anchor_for(self, root_cid: CID, fetch: Fetch, *, root_envelope: bytes | None = None,
+                   replacing: CID | None = None) -> tuple[TrustedState, bytes | None]:
         """The trusted state an index under root ``root_cid`` must verify against, and the root
         envelope to store as a new anchor (None when a pinned set already owns that root).
 
@@ -467,8 +467,9 @@ class TrustStore:
         root up to ``limits.trust.max_root_chain``). Links read from unverified roots only
         choose which trusted state to verify against; they decide nothing (an index under a
         root older than the trusted one is then refused by ``verify_set`` as a rollback). A root
-        outside every lineage under the name of a pinned set is a different set (refused);
-        anything else is pinned as a new anchor (trust on first use of what the user named).
+        outside every lineage under the name of a pinned set is a different set (refused), unless
+        that set is ``replacing`` (``replace`` unpins it in the same transaction); anything else
+        is pinned as a new anchor (trust on first use of what the user named).
         """
         from ._update import _open_root, trust_anchor
 
@@ -476,7 +477,8 @@ class TrustStore:
         known: dict[CID, str] = {}
         names: dict[str, str] = {}
         for set_id, set_name, current in self._rows("SELECT set_id, name, root_cid FROM trust_sets"):
-            names[set_name] = set_id
+            if replacing is None or set_id != str(replacing):
+                names[set_name] = set_id
             for known_cid in self._lineage(row_cid(set_id, "trust_sets.set_id"), row_cid(current, "trust_sets.root_cid")):
                 known[known_cid] = set_id
         kept: dict[CID, tuple[CID, CID]] = {}  # root -> (anchor, newest root) of a set unpinned earlier
@@ -513,10 +515,12 @@ class TrustStore:
         return trust_anchor(first, cid=root_cid, limits=limits, revoked=self.revoked()), first
 
     def verify(self, index_cid: CID, fetch: Fetch, *, now: int | None = None, root_envelope: bytes | None = None,
-               root_cid: CID | None = None, manifests: bool = True) -> tuple[VerifiedSet, bytes | None]:
+               root_cid: CID | None = None, manifests: bool = True,
+               replacing: CID | None = None) -> tuple[VerifiedSet, bytes | None]:
         """Verify the set version whose top index is ``index_cid`` against what is trusted:
         the pinned set whose lineage holds its root, or a new anchor. Stores nothing; returns the
-        verified set and the anchor envelope to store with it (None for a pinned set)."""
+        verified set and the anchor envelope to store with it (None for a pinned set).
+        ``replacing``: a pinned set whose name the new anchor may take (see ``replace``)."""
         from ._update import verify_set
 
         now = int(time.time()) if now is None else now
@@ -526,7 +530,7 @@ class TrustStore:
                                       max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
             root_cid = Index.from_value(index_env.document, max_entries=limits.max_index_entries,
                                         max_delegations=limits.max_delegations).root
-        state, anchor = self.anchor_for(root_cid, fetch, root_envelope=root_envelope)
+        state, anchor = self.anchor_for(root_cid, fetch, root_envelope=root_envelope, replacing=replacing)
         return verify_set(state, index_cid, fetch, now=now, limits=limits, manifests=manifests), anchor
 
     def pin(self, root_envelope: bytes, index_cid: CID, fetch: Fetch, *, root_cid: CID | None = None,
@@ -740,13 +744,29 @@ class TrustStore:
         """Stop trusting a pinned set (one transaction). The highest versions seen are kept,
         so pinning it again can never go back to an older version."""
         with self._write() as conn:
-            gone = conn.execute("DELETE FROM trust_sets WHERE set_id = ?", (str(set_id),)).rowcount
-            conn.execute("DELETE FROM trust_entries WHERE set_id = ?", (str(set_id),))
-            conn.execute("UPDATE trust_versions SET active = 0 WHERE set_id = ?", (str(set_id),))
-            conn.execute("DELETE FROM trust_overrides WHERE set_id = ?", (str(set_id),))
+            gone = self._unpin_rows(conn, set_id)
         if not gone:
             raise SetNotFound(f"no pinned set {set_id}")
         _log().info("trust.unpin", set=str(set_id), policy="user")
+
+    @staticmethod
+    def _unpin_rows(conn: Any, set_id: CID) -> int:
+        gone: int = conn.execute("DELETE FROM trust_sets WHERE set_id = ?", (str(set_id),)).rowcount
+        conn.execute("DELETE FROM trust_entries WHERE set_id = ?", (str(set_id),))
+        conn.execute("UPDATE trust_versions SET active = 0 WHERE set_id = ?", (str(set_id),))
+        conn.execute("DELETE FROM trust_overrides WHERE set_id = ?", (str(set_id),))
+        return gone
+
+    def replace(self, old: CID, verified: VerifiedSet, *, anchor_envelope: bytes | None,
+                now: int | None = None, also: Callable[[Any], object] | None = None) -> None:
+        """Unpin ``old`` and pin ``verified`` (verified with ``replacing=old``) in one transaction:
+        a crash leaves one or the other pinned, never neither. ``SetNotFound`` (nothing changed)
+        if ``old`` was unpinned meanwhile; ``apply_update``'s refusals otherwise."""
+        with self._write() as conn:
+            if not self._unpin_rows(conn, old):
+                raise SetNotFound(f"set {old} was unpinned while its replacement was verified; nothing was applied")
+            self.apply_update(verified, anchor_envelope=anchor_envelope, now=now, also=also)
+        _log().info("trust.replace", set=verified.name, old=str(old), new=str(verified.set_id), policy="default-set")
 
     def set_override(self, set_id: CID, allow: bool = True, *, now: int | None = None) -> None:
         """The user's decision that pinned set ``set_id`` may (or may no longer) take over codes
