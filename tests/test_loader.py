@@ -200,6 +200,45 @@ def test_artifact_under_another_key_is_rejected(tmp_path: Path) -> None:
     assert artifact.read_bytes() != old
 
 
+def _variant(wasm: bytes, i: int) -> bytes:
+    """``wasm`` with one more custom section: the same module, other bytes (another cache entry)."""
+    name = b"variant"
+    body = bytes([len(name)]) + name + str(i).encode()
+    return wasm + b"\x00" + bytes([len(body)]) + body
+
+
+def test_cache_folder_stays_within_its_entry_and_byte_caps(tmp_path: Path) -> None:
+    # A server upgrading a set for weeks compiled each version once and kept every artifact:
+    # the folder had no bound. Now the oldest-written go once a cap is passed (a miss compiles).
+    folder = tmp_path / "compiled"
+    wasm = wat_module("ok_echo")
+    sandbox = Sandbox(small_limits(), folder)
+    assert sandbox.cache is not None
+    sandbox.cache.max_entries = 3
+    seen: set[Path] = set()
+    for i in range(8):
+        sandbox.load(_variant(wasm, i))
+        now = set(folder.glob("*.cwasm"))
+        assert len(now) == min(i + 1, 3) and len(now - seen) == 1  # the one just written is kept
+        seen |= now
+    artifacts = list(folder.glob("*.cwasm"))
+    size = artifacts[0].stat().st_size
+    assert (folder / "hmac.key").exists() and not list(folder.glob(".tmp-*"))
+    again = Sandbox(small_limits(), folder)  # an evicted version is compiled again, and kept
+    assert again.cache is not None
+    again.cache.max_entries = 3
+    before = set(folder.glob("*.cwasm"))
+    assert again.load(_variant(wasm, 0)).codec().decode(b"z") == b"z"
+    now = set(folder.glob("*.cwasm"))
+    assert len(now - before) == 1 and len(now) == 3
+    again.cache.max_entries = 100
+    again.cache.max_bytes = size * 2 + size // 2
+    for i in range(8, 11):
+        again.load(_variant(wasm, i))
+        assert len(list(folder.glob("*.cwasm"))) <= 2
+    assert sum(p.stat().st_size for p in folder.glob("*.cwasm")) <= again.cache.max_bytes
+
+
 def test_unwritable_cache_degrades_to_compiling(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")

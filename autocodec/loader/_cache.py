@@ -17,6 +17,10 @@ Invariants:
   cannot write. Otherwise nothing from the cache is trusted or written (logged), loads compile.
 - A module that could not be compiled within the compile bounds is remembered as
   ``<name>.refused`` (``refuse``/``refused``), so it is refused again without compiling.
+- The folder is bounded: after each write, the oldest-written entries (artifacts and refusals)
+  are removed until at most ``MAX_ENTRIES`` remain holding at most ``MAX_BYTES`` (the entry just
+  written always stays). A removed entry is a miss: that module is compiled again. A process
+  that upgraded sets for weeks kept every version's artifact it had ever compiled.
 - Temporary files (``.tmp-????????.cwasm``, ``.tmp-????????.refused``) are locked by their
   writer while it writes (``_partfiles``); what a killed writer left is removed by a later write
   to the cache once it is a minute old, never a live writer's. A warm start writes nothing and
@@ -39,14 +43,20 @@ from ..log import get_logger
 
 MAGIC = b"ACWASMC1"
 _MAC_LEN = 32
+MAX_ENTRIES = 512
+"""Most entries (artifacts and refusals) one cache folder keeps; the oldest-written go first."""
+MAX_BYTES = 512 * 1024 * 1024
+"""Most bytes of entries one cache folder keeps (the default set's artifacts are a few MiB)."""
 _log = get_logger("loader")
 
 
 class CompiledCache:
     """Artifacts for one engine fingerprint under ``cache_dir``."""
 
-    def __init__(self, cache_dir: Path) -> None:
+    def __init__(self, cache_dir: Path, *, max_entries: int = MAX_ENTRIES, max_bytes: int = MAX_BYTES) -> None:
         self.dir = Path(cache_dir)
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self._key: bytes | None = None
 
     def _load_key(self) -> bytes:
@@ -131,6 +141,8 @@ class CompiledCache:
                 raise
         except OSError as exc:
             _log.warning("compiled cache: cannot record a refusal", dir=str(self.dir), error=str(exc))
+            return
+        self._bound(keep=name + ".refused")
 
     def put(self, name: str, module: wasmtime.Module) -> None:
         try:
@@ -147,6 +159,37 @@ class CompiledCache:
                 raise
         except (OSError, wasmtime.WasmtimeError) as exc:  # UnsafeKey included: nothing is written
             _log.warning("compiled cache write failed", dir=str(self.dir), error=str(exc))
+            return
+        self._bound(keep=name)
+
+    def _bound(self, keep: str) -> None:
+        """Remove the oldest-written entries beyond ``max_entries`` / ``max_bytes`` (never ``keep``)."""
+        entries: list[tuple[int, str, int]] = []
+        try:
+            with os.scandir(self.dir) as found:
+                for entry in found:
+                    if entry.name.startswith(".") or not entry.name.endswith((".cwasm", ".refused")):
+                        continue  # temporary files and the key are not entries
+                    with contextlib.suppress(OSError):
+                        st = entry.stat(follow_symlinks=False)
+                        entries.append((st.st_mtime_ns, entry.name, st.st_size))
+        except OSError as exc:
+            _log.warning("compiled cache not bounded: folder unreadable", dir=str(self.dir), error=str(exc))
+            return
+        total = sum(size for _, _, size in entries)
+        count = len(entries)
+        removed = 0
+        for _, name, size in sorted(entries):
+            if count <= self.max_entries and total <= self.max_bytes:
+                break
+            if name == keep:
+                continue
+            self._discard(self.dir / name)  # another process may have removed it first: same outcome
+            count -= 1
+            total -= size
+            removed += 1
+        if removed:
+            _log.info("compiled cache bounded", dir=str(self.dir), removed=removed, entries=count, bytes=total)
 
     def _temp(self, suffix: str) -> tuple[int, Path]:
         """A new locked temporary file in the cache folder, after removing what killed writers
