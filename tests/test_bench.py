@@ -52,7 +52,7 @@ def test_installed_peers_are_measured_and_targets_evaluated(report) -> None:  # 
                        "codec.git-raw.single", "codec.eth-block.single", "codec.bencode.single",
                        "hash.keccak-256.64B", "hash.blake3.64B", "bulk.digest.blake3",
                        "load.runtime", "load.sandbox", "threads.git-raw",
-                       "memory.add.size", "memory.add.fastcdc", "memory.add.buzhash",
+                       "memory.add.size", "memory.add.fastcdc", "memory.add.buzhash", "serve.rss-per-upgrade",
                        "cli.decode.builtin", "cli.decode.wasm", *EXPECTED["bounds"], *EXPECTED["bao"]}
 
 

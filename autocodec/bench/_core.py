@@ -40,15 +40,20 @@ class BenchConfig:
     """Blocks per batched-decode figure."""
     small_inputs: bool = False
     """Use small blocks instead of the ~100 KB and ~1 MB ones (smoke tests only)."""
+    upgrades: int = 160
+    """Live upgrades of the ``serve.rss-per-upgrade`` figure."""
+    upgrade_skip: int = 80
+    """Upgrades before its RSS growth is counted (past the 64-module compiled memo)."""
 
     @classmethod
     def quick(cls) -> BenchConfig:
-        return cls(rounds=5, sample_ns=5_000_000, warmup=1, slow_rounds=2, chunk_mib=4, batch_items=500, add_mib=32)
+        return cls(rounds=5, sample_ns=5_000_000, warmup=1, slow_rounds=2, chunk_mib=4, batch_items=500, add_mib=32,
+                   upgrades=120, upgrade_skip=70)
 
     @classmethod
     def smoke(cls) -> BenchConfig:
         return cls(rounds=1, sample_ns=0, warmup=1, slow_rounds=1, chunk_mib=1, batch_items=20, small_inputs=True,
-                   add_mib=1)
+                   add_mib=1, upgrades=3, upgrade_skip=1)
 
 
 @dataclass(frozen=True, slots=True)

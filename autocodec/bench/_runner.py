@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import AutocodecError
-from . import _bao, _bounds, _builtin, _calls, _chunkers, _cli, _codecs, _hashers, _load, _memory, _threads
+from . import _bao, _bounds, _builtin, _calls, _chunkers, _cli, _codecs, _hashers, _load, _memory, _threads, _upgrades
 from ._core import BenchConfig, Figure
 
 GROUPS: dict[str, Callable[[BenchConfig], list[Figure]]] = {
@@ -30,7 +30,7 @@ GROUPS: dict[str, Callable[[BenchConfig], list[Figure]]] = {
     "chunkers": _chunkers.run,
     "load": _load.run,
     "threads": _threads.run,
-    "memory": _memory.run,
+    "memory": lambda config: [*_memory.run(config), *_upgrades.run(config)],
     "cli": _cli.run,
     "bounds": _bounds.run,
     "bao": _bao.run,
@@ -49,7 +49,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
                 "bulk.start", "bulk.verify.sha2-256", "bulk.verify.blake3", "bulk.export.git-raw",
                 "bulk.export.git-raw.wide",
                 "threads.git-raw.threads", "threads.git-raw.guest", "threads.blake3"),
-    "memory": ("memory.add.size", "memory.add.fastcdc", "memory.add.buzhash"),
+    "memory": ("memory.add.size", "memory.add.fastcdc", "memory.add.buzhash", "serve.rss-per-upgrade"),
     "cli": ("cli.decode.builtin", "cli.decode.wasm"),
     "bounds": _bounds.EXPECTED_IDS,
     "bao": _bao.EXPECTED_IDS,
