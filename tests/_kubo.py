@@ -17,6 +17,14 @@ Use: ``repo = KuboRepo.create(tmp_path / "kubo")``, then ``repo.ipfs("add", "-Q"
 (or ``with KuboRepo.create(p).start() as repo:``). The session-wide daemon is the ``kubo_node``
 fixture (alias ``ipfs_node``) in ``tests/conftest.py``.
 Tests that need Kubo call ``require_kubo()`` (skips with a reason locally; fails on CI).
+
+Two nodes that talk (``peered_pair(root)``): each repo is made with ``KuboRepo.create(path,
+swarm=True)``, which keeps everything above except that the node listens for peers on one free
+loopback TCP port (``swarm_multiaddr``), routes with Kubo's ``dht`` (a dual DHT: the LAN DHT takes
+loopback peers because ``--profile test`` sets ``Routing.LoopbackAddressesOnLanDHT``, so IPNS
+records and provider records move between the two nodes) and runs its daemon online. Each names
+the other in ``Peering.Peers`` (Kubo keeps that connection up and redials it), the bootstrap list
+stays empty and ``AutoConf`` stays off (as ``--profile test`` sets it), so nothing leaves loopback. Blocks move by bitswap.
 """
 
 from __future__ import annotations
@@ -67,12 +75,34 @@ class KuboRepo:
     api_port: int = field(default_factory=free_port)
     gateway_port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    swarm_port: int | None = None  # set by create(..., swarm=True): listens for peers, online daemon
 
     @classmethod
-    def create(cls, path: Path) -> "KuboRepo":
-        repo = cls(path)
+    def create(cls, path: Path, *, swarm: bool = False) -> "KuboRepo":
+        repo = cls(path, swarm_port=free_port() if swarm else None)
         repo.init()
         return repo
+
+    @property
+    def peer_id(self) -> str:
+        return str(json.loads((self.path / "config").read_text())["Identity"]["PeerID"])
+
+    @property
+    def swarm_multiaddr(self) -> str:
+        if self.swarm_port is None:
+            raise RuntimeError("this repo has no swarm listener (KuboRepo.create(path, swarm=True) makes one)")
+        return f"/ip4/127.0.0.1/tcp/{self.swarm_port}/p2p/{self.peer_id}"
+
+    def peer_with(self, other: "KuboRepo") -> None:
+        """Name ``other`` in this repo's ``Peering.Peers`` (read when the daemon starts)."""
+        peers = json.loads(self.ipfs("config", "Peering.Peers").stdout or b"null") or []
+        peers.append({"ID": other.peer_id, "Addrs": [other.swarm_multiaddr.rsplit("/p2p/", 1)[0]]})
+        self.set_config("Peering.Peers", peers)
+
+    def swarm_peers(self) -> set[str]:
+        """Peer IDs this running daemon is connected to."""
+        out = self.ipfs("swarm", "peers", timeout=30).stdout.decode().split()
+        return {line.rsplit("/p2p/", 1)[-1] for line in out}
 
     @property
     def api_multiaddr(self) -> str:
@@ -105,8 +135,8 @@ class KuboRepo:
         self.path.mkdir(parents=True, exist_ok=True)
         self.ipfs("init", "--profile", "test", "--empty-repo")
         self.set_config("Bootstrap", [])
-        self.set_config("Routing.Type", "none")
-        self.set_config("Addresses.Swarm", [])
+        self.set_config("Routing.Type", "none" if self.swarm_port is None else "dht")
+        self.set_config("Addresses.Swarm", [] if self.swarm_port is None else [f"/ip4/127.0.0.1/tcp/{self.swarm_port}"])
         self.set_config("Addresses.API", f"/ip4/127.0.0.1/tcp/{self.api_port}")
         self.set_config("Addresses.Gateway", f"/ip4/127.0.0.1/tcp/{self.gateway_port}")
 
@@ -114,9 +144,10 @@ class KuboRepo:
         self.ipfs("config", "--json", key, json.dumps(value))
 
     def start(self, timeout: float = 60.0) -> "KuboRepo":
-        """Start ``ipfs daemon --offline`` and wait until its RPC API answers."""
+        """Start ``ipfs daemon --offline`` (online for a ``swarm`` repo) and wait until its RPC API answers."""
         log = open(self.path / "daemon.log", "wb")
-        self.process = subprocess.Popen([str(KUBO_BIN), "daemon", "--offline"], env=self.env(),
+        mode = ["--offline"] if self.swarm_port is None else []
+        self.process = subprocess.Popen([str(KUBO_BIN), "daemon", *mode], env=self.env(),
                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         deadline = time.monotonic() + timeout
@@ -164,3 +195,26 @@ class KuboRepo:
             except ProcessLookupError:
                 pass
             proc.wait(timeout=5)
+
+
+def peered_pair(root: Path, timeout: float = 60.0) -> tuple[KuboRepo, KuboRepo]:
+    """Two running Kubo daemons under ``root`` (``a``, ``b``), peered with each other on loopback
+    only (see the module docstring); returns once each lists the other in ``swarm peers``.
+    The caller stops both (``stop()``, or ``with`` on each)."""
+    first, second = KuboRepo.create(root / "a", swarm=True), KuboRepo.create(root / "b", swarm=True)
+    first.peer_with(second)
+    second.peer_with(first)
+    first.start()
+    try:
+        second.start()
+        second.ipfs("swarm", "connect", first.swarm_multiaddr, timeout=30)  # at once, not at Peering's next redial
+        deadline = time.monotonic() + timeout
+        while not (second.peer_id in first.swarm_peers() and first.peer_id in second.swarm_peers()):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the two Kubo nodes did not connect to each other in time")
+            time.sleep(0.2)
+    except BaseException:
+        first.stop()
+        second.stop()
+        raise
+    return first, second

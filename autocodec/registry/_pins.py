@@ -129,7 +129,7 @@ class Pins:
 
     def _fetcher_for(self, location: Location) -> Fetch:
         """``fetch(cid)`` over the location first (verified by the trust layer), then the sources."""
-        from ..sources import CarSource, Deadline, GatewaySource, NodeSource, operation_deadline
+        from ..sources import CarSource, Deadline, Fetcher, GatewaySource, NodeSource, operation_deadline
 
         whole = Deadline(self.limits.fetch.operation_deadline_s)  # all fetches of this set operation
         extra: Any = None
@@ -141,6 +141,11 @@ class Pins:
             extra = GatewaySource(location.where, limits=self.limits.fetch)
         elif location.kind == "ipns-gateway" and location.node:
             extra = GatewaySource(location.node, limits=self.limits.fetch)
+        fallback: BlockSource = self.sources
+        if extra is not None and isinstance(self.sources, Fetcher):
+            # the location is often a configured source too (serve --node ADDR following a set pinned
+            # from ADDR): asked once, as an online node that lacks a block takes deadline_s to say so
+            fallback = self.sources.without(extra.name)
 
         def fetch(cid: CID) -> bytes:
             if self.store.has(cid):
@@ -154,11 +159,15 @@ class Pins:
                     except AutocodecError as exc:
                         first = exc  # the location failed: the configured sources may still have it
                 try:
-                    return self.sources.get(cid)
+                    return fallback.get(cid)
                 except BlockNotFound:
-                    if first is not None:  # say why the location failed, not "no source configured"
-                        raise first from None
-                    raise
+                    if first is None:
+                        raise
+                    # say why the location failed, not "no source configured"; and which block: a
+                    # source's own message ("node:... does not have it") leaves that to its caller
+                    if isinstance(first, (BlockNotFound, FetchError)) and str(cid) not in first.message:
+                        raise type(first)(f"block {cid}: {first.message}", hint=first.hint) from None
+                    raise first from None
 
         return fetch
 

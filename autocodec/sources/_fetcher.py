@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
@@ -55,6 +56,13 @@ class Fetcher:
 
             verify = verify_cid
         self.verify: Callable[[CID, bytes], None] = verify
+
+    def without(self, name: str) -> "Fetcher":
+        """This fetcher less its sources named ``name``: the same store, verification and fetch
+        slots (for a caller that already asked that source)."""
+        other = copy.copy(self)
+        other.sources = [source for source in self.sources if getattr(source, "name", None) != name]
+        return other
 
     def get(self, cid: CID) -> bytes:
         if self.store is not None:
