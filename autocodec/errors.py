@@ -87,6 +87,14 @@ class UnknownHash(UnsupportedFormat):
         super().__init__(message or f"unknown multihash {shown}", **kw)  # type: ignore[arg-type]
 
 
+class DigestLengthUnsupported(UnsupportedFormat):
+    """A digest longer than the hash's own output, from a hasher that cannot make one (no
+    extendable output: a Wasm hasher without ``ac_hash_xof``, or a fixed-size builtin)."""
+
+    hint = ("use a CID with the hash's own digest length, or pin an extension set whose hasher "
+            "makes longer digests (extendable output)")
+
+
 class UnknownChunker(UnsupportedFormat):
     hint = "use size-N, fastcdc-MIN-AVG-MAX or buzhash"
 
@@ -153,6 +161,13 @@ class WeakDigest(IntegrityError):
     20 bytes, Kubo's minimum): anyone could make other bytes with that digest."""
 
     hint = "put the block into the local store yourself, or ask for it by a CID with a longer digest"
+
+
+class DigestTooLong(IntegrityError):
+    """A CID whose digest is over 128 bytes (boxo verifcid's maximum): Kubo refuses it whatever
+    the bytes, and so does autocodec."""
+
+    hint = "ask for the block by a CID with a digest of at most 128 bytes"
 
 
 class StoreCorrupt(IntegrityError):

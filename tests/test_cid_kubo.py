@@ -205,6 +205,60 @@ def test_kubo_made_keccak_512_blocks_verify(kubo: KuboRepo, capsysbinary: pytest
         assert _ours(capsysbinary, monkeypatch, tmp_path / f"home{length}", ["car", "import", str(bad)])[0] == 1
 
 
+def _ours_err(capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch, home: Path,
+              args: list[str]) -> tuple[int, bytes]:
+    """``_ours``, giving the one line the CLI wrote to stderr instead of stdout."""
+    monkeypatch.setenv("AUTOCODEC_HOME", str(home))
+    code = main(args)
+    return (0 if code == 0 else 1), capsysbinary.readouterr().err
+
+
+@pytest.mark.parametrize("length", ["64", "128"])
+def test_kubo_made_long_blake3_blocks_verify(kubo: KuboRepo, capsysbinary: pytest.CaptureFixture[bytes],
+                                            monkeypatch: pytest.MonkeyPatch, tmp_path: Path, length: str) -> None:
+    """A block Kubo stored under a 64- or 128-byte blake3 digest (``--mhlen``) comes in through
+    ``car import`` and out of ``block get``; the same CAR with the block's bytes changed is a
+    HashMismatch. Before blake3's extendable output, good data was refused as not matching."""
+    path = tmp_path / "block"
+    path.write_bytes(b"a block Kubo hashed with a long blake3 digest\n" * 3)
+    cid = kubo.ipfs("block", "put", "--mhtype", "blake3", "--mhlen", length, path).stdout.decode().strip()
+    assert kubo.ipfs("cid", "format", "-f", "%h %L", cid).stdout.decode().split() == ["blake3", length]
+    car = tmp_path / "good.car"
+    car.write_bytes(kubo.ipfs("dag", "export", cid).stdout)
+    home = tmp_path / "home"
+    assert _ours(capsysbinary, monkeypatch, home, ["car", "import", str(car)]) == (0, cid.encode() + b"\n")
+    assert _ours(capsysbinary, monkeypatch, home, ["block", "get", cid]) == (0, path.read_bytes())
+    bad = tmp_path / "bad.car"
+    bad.write_bytes(car.read_bytes().replace(b"hashed", b"HASHED"))
+    code, err = _ours_err(capsysbinary, monkeypatch, tmp_path / "home-bad", ["car", "import", str(bad)])
+    assert code == 1 and b"HashMismatch" in err, err
+
+
+def test_long_blake3_blocks_are_fetched_from_kubos_gateway(kubo_node: KuboRepo, capsysbinary: pytest.CaptureFixture[bytes],
+                                                           monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """``block get --gateway`` fetches blocks Kubo stored under 64- and 128-byte blake3 digests
+    and checks them; a block Kubo's gateway serves changed (its file edited in Kubo's repo) is
+    refused as HashMismatch naming the gateway; a CID with a 129-byte digest is refused before
+    any source is asked (DigestTooLong), where Kubo refuses it too ("digest too large")."""
+    from autocodec.cid import CID, encode_varint
+
+    data = b"fetched under a long blake3 digest " + tmp_path.name.encode()
+    path = tmp_path / "block"
+    path.write_bytes(data)
+    gateway = ["--gateway", kubo_node.gateway_url]
+    for length in ("64", "128"):
+        cid = kubo_node.ipfs("block", "put", "--mhtype", "blake3", "--mhlen", length, path).stdout.decode().strip()
+        assert _ours(capsysbinary, monkeypatch, tmp_path / f"home{length}", ["block", "get", cid, *gateway]) == (0, data)
+    block_file = kubo_node.block_file(CID.parse(cid).multihash)
+    block_file.write_bytes(data.upper())
+    code, err = _ours_err(capsysbinary, monkeypatch, tmp_path / "home-bad", ["block", "get", cid, *gateway])
+    assert code == 1 and b"HashMismatch" in err and b"served bytes that do not match" in err, err
+    too_long = CID.build(0x55, b"\x1e" + encode_varint(129) + bytes(129)).encode()
+    assert kubo_node.ipfs("block", "get", too_long, check=False).returncode != 0
+    code, err = _ours_err(capsysbinary, monkeypatch, tmp_path / "home-long", ["block", "get", too_long, *gateway])
+    assert code == 1 and b"DigestTooLong" in err, err
+
+
 def _mutations(text: str, rng: random.Random) -> Iterator[str]:
     """Spellings of one CID string a reader may meet: the case of some letters flipped (the
     multibase spec's case_insensitivity vectors), its padding dropped, a character swapped for
@@ -252,17 +306,17 @@ def test_block_put_mhtype_mhlen_give_kubos_cids(kubo: KuboRepo, capsysbinary: py
                                                  monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """``block put --cid-codec --mhtype --mhlen`` under Kubo's names: the same CID for each hash
     (builtin and extension) and digest length, or a refusal where Kubo refuses (fewer than 20
-    bytes, more than the hash gives); the truncated CIDs verify (the store checks each block).
-    Not compared: blake3 beyond 32 bytes (Kubo reads more of its XOF; the extension gives 32)."""
+    bytes, more than the hash gives, over 128); the truncated and extended CIDs verify (the store
+    checks each block). blake3 gives any length from 20 to 128 from its extendable output, as
+    Kubo does (ours refused 33..128 before the module's ac_hash_xof)."""
     path = tmp_path / "block"
     path.write_bytes(b'"' + b"truncated digests " * 7 + b'"')  # a JSON string: a valid dag-json block
     cases = []
     for name in ("sha2-256", "sha2-512", "sha3-256", "shake-256", "sha1", "dbl-sha2-256", "blake2b-256",
                  "keccak-256", "keccak-512", "blake3", "identity"):
-        for length in ("-1", "0", "19", "20", "21", "31", "32", "33", "64", "65"):
-            if not (name == "blake3" and int(length) > 32):
-                cases.append(["block", "put", "--cid-codec", "dag-json" if length == "20" else "raw",
-                              "--mhtype", name, "--mhlen", length, str(path)])
+        for length in ("-1", "0", "19", "20", "21", "31", "32", "33", "64", "65", "127", "128", "129"):
+            cases.append(["block", "put", "--cid-codec", "dag-json" if length == "20" else "raw",
+                          "--mhtype", name, "--mhlen", length, str(path)])
     for size in (128, 129, 1024):  # identity: at most boxo verifcid's 128 bytes
         sized = tmp_path / f"block{size}"
         sized.write_bytes(b"i" * size)

@@ -131,3 +131,46 @@ def test_verify_signature_bip340_official_vectors_through_the_extension(runtime,
         valid = False  # e.g. a public key not on the curve: refused as malformed
     assert valid is expected, vector["comment"]
     assert runtime.resolve("crypto", "secp256k1-pub").source == "extension"
+
+
+@pytest.mark.parametrize("size", [5, 3 * (1 << 20) + 7])  # one guest call; streamed
+def test_blake3_digests_of_every_length_kubo_takes_verify(runtime, size: int) -> None:
+    """A blake3 CID with a 20..128-byte digest (Kubo's ``block put --mhlen``: the first bytes of
+    BLAKE3's extended output) verifies its data; the same data changed is ``HashMismatch``; a
+    digest over 128 bytes is ``DigestTooLong`` whatever the bytes. Before the blake3 module's
+    ``ac_hash_xof``, a 33..128-byte digest was a ``HashMismatch`` for good data."""
+    from autocodec.cid import CID, encode_varint
+    from autocodec.errors import DigestTooLong, HashMismatch
+
+    data = _data(size)
+    for length in (20, 31, 32, 33, 64, 127, 128):
+        digest = blake3.blake3(data).digest(length)
+        multihash = b"\x1e" + encode_varint(length) + digest
+        assert runtime.hash(data, "blake3", length=length) == multihash
+        cid = CID.build(0x55, multihash)
+        runtime.verify_block(cid, data)
+        with pytest.raises(HashMismatch):
+            runtime.verify_block(cid, data[:-1] + bytes([data[-1] ^ 1]))
+    too_long = CID.build(0x55, b"\x1e" + encode_varint(129) + blake3.blake3(data).digest(129))
+    with pytest.raises(DigestTooLong, match="129 bytes; Kubo refuses digests over 128"):
+        runtime.verify_block(too_long, data)
+
+
+def test_a_longer_digest_than_a_hasher_makes_is_refused_with_the_reason(runtime) -> None:
+    """keccak-256's module has no extendable output: a 64-byte keccak-256 digest cannot be made
+    or checked (``DigestLengthUnsupported``, not ``HashMismatch``); a builtin's cannot be made
+    either, and no hash makes one over 128 bytes."""
+    from autocodec.cid import CID
+    from autocodec.errors import DigestLengthUnsupported, InvalidInput
+
+    with pytest.raises(DigestLengthUnsupported, match="cannot make one of 64 bytes"):
+        runtime.verify_block(CID.build(0x55, b"\x1b\x40" + bytes(64)), b"data")
+    with pytest.raises(DigestLengthUnsupported):
+        runtime.hash(b"data", "keccak-256", length=64)
+    with pytest.raises(InvalidInput, match="a sha2-256 digest is 32 bytes: it cannot be made 33 bytes long"):
+        runtime.hash(b"data", "sha2-256", length=33)
+    with pytest.raises(InvalidInput, match="Kubo refuses digests over 128 bytes"):
+        runtime.hash(b"data", "blake3", length=129)
+    with pytest.raises(InvalidInput, match="too short"):
+        runtime.hash(b"data", "blake3", length=19)
+    assert runtime.hash(b"data", "sha2-256", length=20) == b"\x12\x14" + hashlib.sha256(b"data").digest()[:20]

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from autocodec.errors import DigestLengthUnsupported, GuestError
 from autocodec.loader import Hasher, Sandbox, run_vectors
 
 from .conftest import FIXTURES, WASM_SRC
@@ -83,6 +84,62 @@ def test_stream_split_anywhere_equals_one_shot(hasher, data: bytes, cuts: list[i
     expected = blake3_pkg.blake3(data).digest()
     assert stream.final() == expected
     assert hasher.digest(data) == expected
+
+
+XOF_LENGTHS = (1, 20, 31, 32, 33, 63, 64, 65, 127, 128, 131)
+
+
+@pytest.mark.parametrize("case", VECTORS, ids=lambda c: str(c["input_len"]))
+def test_official_extended_outputs_one_shot_and_streamed(hasher: Hasher, case: dict[str, Any]) -> None:
+    """The vectors' 131-byte extended outputs (three output blocks, the last partial) through
+    ``ac_hash_xof`` and, streamed, ``ac_hash_final_xof``: each length is their first bytes."""
+    data = official_input(case["input_len"])
+    want = bytes.fromhex(case["hash"])
+    assert len(want) == 131 and hasher.extends
+    for length in XOF_LENGTHS:
+        assert hasher.digest(data, length) == want[:length], length
+        stream = hasher.stream()
+        for start in range(0, len(data), 1000):
+            stream.update(data[start : start + 1000])
+        assert stream.final(length) == want[:length], length
+
+
+def test_extended_output_of_a_streamed_input_and_the_longest_asked(module, hasher: Hasher) -> None:
+    """Past one guest call the adapter streams and ends with ``ac_hash_final_xof``; 64 KiB is the
+    most the module makes; the stream after an extended final starts empty again."""
+    data = random.Random(3).randbytes(module.limits.stream_chunk_bytes * 2 + 77)
+    for length in (64, 128, 65536):
+        assert hasher.digest(data, length) == blake3_pkg.blake3(data).digest(length)
+    stream = module.instance()
+    stream.call("ac_hash_init")
+    stream.call("ac_hash_update", b"abc")
+    assert stream.call("ac_hash_final_xof", (40).to_bytes(4, "little")) == blake3_pkg.blake3(b"abc").digest(40)
+    assert stream.call("ac_hash_final_xof", (40).to_bytes(4, "little")) == blake3_pkg.blake3(b"").digest(40)
+
+
+@pytest.mark.parametrize("frame, message", [
+    (b"", "starts with a u32 output length"), (b"\x00\x00\x00", "starts with a u32 output length"),
+    ((0).to_bytes(4, "little") + b"data", "an output of 0 bytes asked"),
+    ((65537).to_bytes(4, "little"), "an output of 65537 bytes asked; it makes 1 to 65536"),
+])
+def test_extended_output_lengths_out_of_range_are_refused(module, frame: bytes, message: str) -> None:
+    with pytest.raises(GuestError, match=message):
+        module.run("ac_hash_xof", frame)
+    with pytest.raises(GuestError, match="takes only the u32 output length"):
+        module.run("ac_hash_final_xof", (32).to_bytes(4, "little") + b"x")
+
+
+def test_a_hasher_without_extendable_output_says_it_cannot_make_the_length() -> None:
+    """keccak-256 exports no ``ac_hash_xof``: a longer digest is ``DigestLengthUnsupported``,
+    one shot and streamed, naming the module and the length."""
+    keccak = Sandbox().load((WASM_SRC / "keccak-256" / "keccak-256.wasm").read_bytes()).hasher()
+    assert not keccak.extends
+    with pytest.raises(DigestLengthUnsupported, match="keccak-256 .* cannot make one of 64 bytes"):
+        keccak.digest(b"data", 64)
+    stream = keccak.stream()
+    stream.update(b"data")
+    with pytest.raises(DigestLengthUnsupported, match="cannot make one of 33 bytes"):
+        stream.final(33)
 
 
 def test_one_mebibyte_matches_blake3_package(hasher) -> None:

@@ -117,6 +117,10 @@ MIN_TRUNCATED_DIGEST = 20
 """Shortest truncated digest a CID may carry: boxo verifcid's minimum (Kubo v0.43.1 refuses
 shorter ones; a hash's own full size, as blake2b-8's one byte, is not a truncation)."""
 
+MAX_DIGEST = 128
+"""Longest digest a CID may carry: boxo verifcid's maximum (Kubo v0.43.1 refuses a CID with a
+longer one, "digest too large"; blake3's extended output makes digests up to it)."""
+
 
 def digest_names(full: bytes, expected: bytes) -> bool:
     """Whether a CID's digest ``expected`` names the hash output ``full``: equal to it, or its
@@ -193,5 +197,6 @@ __all__ = [
     "to_dag_json_text",
     "verify_cid",
     "digest_names",
+    "MAX_DIGEST",
     "MIN_TRUNCATED_DIGEST",
 ]

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ._cidbase import add_cid_base_option
 from ._kubo import go_int
 from ._runtime import add_source_options
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..cid import CID
 
 EPILOG = """examples:
   echo hello | autocodec block put                     # -> bafkrei... (raw, sha2-256)
@@ -33,8 +30,8 @@ def register(sub: Any) -> None:
     put.add_argument("--codec", "--cid-codec", default="raw", help="multicodec name or 0xCODE (default raw)")
     put.add_argument("--hash", "--mhtype", default="sha2-256", help="multihash name or 0xCODE (default sha2-256)")
     put.add_argument("--mhlen", type=go_int, default=-1, metavar="N",
-                     help="cut the digest to its first N bytes, at least 20 (default -1: the whole digest; "
-                          "identity ignores it, as Kubo)")
+                     help="a digest of N bytes: the hash's cut to at least 20, or for blake3 up to 128 (default -1: "
+                          "the whole digest; identity ignores it, as Kubo)")
     add_cid_base_option(put)
     add_source_options(put)
     put.set_defaults(func=run_put)
@@ -76,7 +73,7 @@ def run_put(args: argparse.Namespace) -> int:
     mh_code = hash_code(args.hash)
     with open_runtime(args) as rt:
         data = read_input(args.file, rt.limits.decode.max_block_bytes)
-        cid = _truncated(rt.cid_for(data, codec, mh_code), args.mhlen)
+        cid = rt.cid_for(data, codec, mh_code, length=_digest_length(mh_code, data, args.mhlen))
         # Refuse a malformed block before storing it; with no decoder for the codec, the block
         # is stored as given, like any IPFS node would.
         with suppress(UnknownCodec):
@@ -90,30 +87,19 @@ def run_put(args: argparse.Namespace) -> int:
     return 0
 
 
-def _truncated(cid: CID, length: int) -> CID:
-    """``cid`` with its digest cut to ``length`` bytes, as Kubo's ``--mhlen`` cuts it (go-multihash's
-    ``Sum``): -1 keeps it whole, identity ignores it, more than the digest or fewer than boxo
-    verifcid's minimum (20) is refused; so is an identity CID over verifcid's 128 bytes."""
-    from ..builtin import MIN_TRUNCATED_DIGEST
-    from ..cid import CID, encode_varint
-    from ..codes import hash_name
+def _digest_length(mh_code: int, data: bytes, length: int) -> int | None:
+    """``--mhlen`` as ``Runtime.cid_for`` takes it, as Kubo reads it (go-multihash's ``Sum``): -1
+    is the whole digest and identity ignores it; an identity CID over verifcid's 128 bytes is
+    refused (the runtime cuts, extends or refuses the other lengths)."""
     from ..errors import InvalidInput
     from ..unixfs._add import IDENTITY_MAX_BYTES
 
-    digest = cid.digest
-    if cid.hash_code == 0x00 and len(digest) > IDENTITY_MAX_BYTES:
-        raise InvalidInput(f"an identity CID holds at most {IDENTITY_MAX_BYTES} bytes (Kubo refuses longer ones), "
-                           f"the block has {len(digest)}", hint="hash it, e.g. with sha2-256")
-    if length == -1 or cid.hash_code == 0x00 or length == len(digest):
-        return cid
-    name = hash_name(cid.hash_code)
-    if length < 0 or length > len(digest):
-        raise InvalidInput(f"a {name} digest is {len(digest)} bytes: it cannot be cut to {length}",
-                           hint=f"give a length from {MIN_TRUNCATED_DIGEST} to {len(digest)}, or -1 for all of it")
-    if length < MIN_TRUNCATED_DIGEST:
-        raise InvalidInput(f"a digest of {length} bytes is too short: Kubo refuses digests under "
-                           f"{MIN_TRUNCATED_DIGEST} bytes", hint=f"give a length from {MIN_TRUNCATED_DIGEST} to {len(digest)}")
-    return CID.build(cid.codec, encode_varint(cid.hash_code) + encode_varint(length) + digest[:length])
+    if mh_code == 0x00:
+        if len(data) > IDENTITY_MAX_BYTES:
+            raise InvalidInput(f"an identity CID holds at most {IDENTITY_MAX_BYTES} bytes (Kubo refuses longer ones), "
+                               f"the block has {len(data)}", hint="hash it, e.g. with sha2-256")
+        return None
+    return None if length == -1 else length
 
 
 def _explain_compressed(codec: int, data: bytes, exc: Exception) -> None:

@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS
-from ..errors import AutocodecError, GuestError, GuestFault, InvalidInput, SandboxError, UnknownKeyType
+from ..errors import (AutocodecError, DigestLengthUnsupported, GuestError, GuestFault, InvalidInput, SandboxError,
+                      UnknownKeyType)
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._info import ModuleInfo
     from ._instance import GuestInstance
     from ._sandbox import LoadedModule
 
@@ -249,6 +251,7 @@ class HashStream:
 
     def __init__(self, loaded: LoadedModule) -> None:
         self._instance: GuestInstance | None = loaded.instance()
+        self._info = loaded.info
         self._chunk = loaded.limits.stream_chunk_bytes
         self._instance.call("ac_hash_init")
 
@@ -258,11 +261,41 @@ class HashStream:
         for piece in _pieces(data, self._chunk):
             self._instance.call("ac_hash_update", piece)
 
-    def final(self) -> bytes:
+    def final(self, length: int | None = None) -> bytes:
+        """The digest of the stream; ``length``: that many bytes of the hash's extended output
+        (``ac_hash_final_xof``; ``Hasher.digest``'s ``length``)."""
         if self._instance is None:
             raise InvalidInput("the hash stream is already finalised")
+        if length is not None:
+            _check_extends(self._info, length)
         instance, self._instance = self._instance, None
-        return instance.call("ac_hash_final")
+        if length is None:
+            return instance.call("ac_hash_final")
+        return _sized(instance.call("ac_hash_final_xof", _xof_length(length)), length, "ac_hash_final_xof")
+
+
+_XOF_MAX = 65536
+"""The longest extended output the host asks for (blake3's module makes up to this much)."""
+
+
+def _xof_length(length: int) -> bytes:
+    if type(length) is not int or not 1 <= length <= _XOF_MAX:
+        raise InvalidInput(f"a digest length is 1 to {_XOF_MAX} bytes, not {length!r}")
+    return length.to_bytes(4, "little")
+
+
+def _check_extends(info: ModuleInfo, length: int) -> None:
+    """``DigestLengthUnsupported`` unless the module makes digests of a given length."""
+    _xof_length(length)
+    if "ac_hash_xof" not in info.exports or "ac_hash_final_xof" not in info.exports:
+        raise DigestLengthUnsupported(f"the {info.name} {info.version} hasher makes digests of its own length only "
+                                      f"(no extendable output): it cannot make one of {length} bytes")
+
+
+def _sized(out: bytes, length: int, op: str) -> bytes:
+    if len(out) != length:
+        raise GuestFault(f"{op} returned {len(out)} bytes, {length} were asked")
+    return out
 
 
 _BATCH_BYTES = 32 * 1024
@@ -279,12 +312,32 @@ class Hasher:
         self._loaded = loaded
         self.codes = loaded.info.codes
 
-    def digest(self, data: bytes | bytearray | memoryview) -> bytes:
+    def digest(self, data: bytes | bytearray | memoryview, length: int | None = None) -> bytes:
+        """The digest of ``data``; ``length``: the first ``length`` bytes of the hash's extended
+        output instead (a multihash digest of that length, as go-multihash's ``Sum`` makes it:
+        ``ac_hash_xof``), ``DigestLengthUnsupported`` from a module without it."""
+        if length is not None:
+            return self._extended(data, length)
         if len(data) <= self._loaded.limits.stream_chunk_bytes:
             return self._loaded.run("ac_hash", data)
         stream = self.stream()
         stream.update(data)
         return stream.final()
+
+    @property
+    def extends(self) -> bool:
+        """Whether the module makes digests of a given length (``ac_hash_xof`` and ``ac_hash_final_xof``)."""
+        exports = self._loaded.info.exports
+        return "ac_hash_xof" in exports and "ac_hash_final_xof" in exports
+
+    def _extended(self, data: bytes | bytearray | memoryview, length: int) -> bytes:
+        _check_extends(self._loaded.info, length)
+        prefix = _xof_length(length)
+        if len(data) + 4 <= self._loaded.limits.stream_chunk_bytes:
+            return _sized(self._loaded.run("ac_hash_xof", prefix + bytes(data)), length, "ac_hash_xof")
+        stream = self.stream()
+        stream.update(data)
+        return stream.final(length)
 
     def digest_many(self, inputs: Iterable[bytes | bytearray | memoryview]) -> list[bytes | AutocodecError]:
         """The digest of each input (or its error), in order: small inputs go many to a guest

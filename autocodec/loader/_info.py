@@ -58,7 +58,8 @@ KIND_EXPORTS: dict[str, dict[str, _wasmparse.FuncType]] = {
 }
 OPTIONAL_EXPORTS: dict[str, dict[str, _wasmparse.FuncType]] = {
     "codec": {"ac_links": SIG_OP},
-    "hasher": {"ac_hash_batch": SIG_OP},  # many one-shot hashes in one call (blake3)
+    "hasher": {"ac_hash_batch": SIG_OP,  # many one-shot hashes in one call (blake3)
+               "ac_hash_xof": SIG_OP, "ac_hash_final_xof": SIG_OP},  # digests of a given length (blake3)
     "verifier": {"ac_vfy_tree": SIG_OP, "ac_vfy_data": SIG_OP,  # held outboard + zero-copy data (bao)
                  "ac_vfy_parent": SIG_OP,  # a parent node's chaining value: subtrees joined (threads)
                  "ac_vfy_groups": SIG_OP},  # the largest chunk group log the init calls take

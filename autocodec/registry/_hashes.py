@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from itertools import chain
+from typing import Any
 
 from .. import builtin
 from ..abi import Kind
 from ..cid import CID, encode_varint
 from ..codes import hash_code, hash_name, key_type_code
 from ..config import Limits
-from ..errors import AutocodecError, HashMismatch, InvalidInput
+from ..errors import AutocodecError, DigestTooLong, HashMismatch, InvalidInput
 from ._generation import Generation
 from ._hashing import hashlib_stream
 from ._resolver import Resolver
@@ -35,16 +36,37 @@ class Hashes:
         if builtin.has_hash(code):
             builtin.verify_cid(cid, data)
             return
+        size = len(cid.digest)
+        if size > builtin.MAX_DIGEST:
+            raise DigestTooLong(f"{cid}: its {hash_name(code)} digest is {size} bytes; Kubo refuses digests over "
+                                f"{builtin.MAX_DIGEST} bytes")
         hasher = self.resolver.adapter(Kind.HASHER, code, generation=generation)
-        if not builtin.digest_names(hasher.digest(data), cid.digest):
+        if size >= builtin.MIN_TRUNCATED_DIGEST and hasher.extends:  # any length Kubo takes, in one call
+            match = hasher.digest(data, size) == cid.digest
+        else:
+            full = hasher.digest(data)
+            if size > len(full):
+                hasher.digest(data, size)  # DigestLengthUnsupported: a module with no extendable output
+            match = builtin.digest_names(full, cid.digest)
+        if not match:
             raise HashMismatch(f"block does not match {cid} ({hash_name(code)} extension, {len(data)} bytes)")
 
-    def hash(self, data: bytes, hash: str | int = "sha2-256") -> bytes:
-        """The full multihash of ``data`` with a builtin or extension hasher."""
+    def hash(self, data: bytes, hash: str | int = "sha2-256", *, length: int | None = None) -> bytes:
+        """The multihash of ``data`` with a builtin or extension hasher: its whole digest, or with
+        ``length`` a digest of that many bytes, as Kubo's ``block put --mhlen`` makes it (the
+        digest cut, to at least ``MIN_TRUNCATED_DIGEST`` bytes, or longer, up to ``MAX_DIGEST``,
+        from a hasher with extendable output); identity ignores ``length``."""
         code = hash_code(hash)
+        hasher = None
         if builtin.has_hash(code):
-            return builtin.multihash_digest(data, code)
-        digest: bytes = self.resolver.adapter(Kind.HASHER, code).digest(data)
+            if length is None or code == 0x00:
+                return builtin.multihash_digest(data, code)
+            digest = builtin.hasher_for(code).digest(data)
+        else:
+            hasher = self.resolver.adapter(Kind.HASHER, code)
+            digest = hasher.digest(data)
+        if length is not None and length != len(digest):
+            digest = _resized(hasher, data, digest, length, hash_name(code))
         return encode_varint(code) + encode_varint(len(digest)) + digest
 
     def hash_many(self, datas: Iterable[bytes | bytearray | memoryview], hash: str | int = "sha2-256") -> list[bytes]:
@@ -112,3 +134,22 @@ class Hashes:
                 return False
         crypto = self.resolver.adapter(Kind.CRYPTO, code)
         return bool(crypto.verify(code, bytes(public_key), bytes(message), bytes(signature)))
+
+
+def _resized(hasher: Any, data: bytes, digest: bytes, length: int, name: str) -> bytes:
+    """``digest`` (the hash's own output) made ``length`` bytes long: cut, or extended by an
+    extension ``hasher`` with extendable output (``None``: a builtin, which has none)."""
+    if length < 0 or (length > len(digest) and hasher is None):
+        raise InvalidInput(f"a {name} digest is {len(digest)} bytes: it cannot be made {length} bytes long",
+                           hint=f"give a length from {builtin.MIN_TRUNCATED_DIGEST} to {len(digest)}")
+    if length > builtin.MAX_DIGEST:
+        raise InvalidInput(f"a digest of {length} bytes is too long: Kubo refuses digests over {builtin.MAX_DIGEST} "
+                           "bytes", hint=f"give a length from {builtin.MIN_TRUNCATED_DIGEST} to {builtin.MAX_DIGEST}")
+    if length > len(digest):
+        extended: bytes = hasher.digest(data, length)  # DigestLengthUnsupported: no extendable output
+        return extended
+    if length < builtin.MIN_TRUNCATED_DIGEST:
+        raise InvalidInput(f"a digest of {length} bytes is too short: Kubo refuses digests under "
+                           f"{builtin.MIN_TRUNCATED_DIGEST} bytes",
+                           hint=f"give a length from {builtin.MIN_TRUNCATED_DIGEST} to {len(digest)}")
+    return digest[:length]

@@ -252,10 +252,11 @@ class Runtime:
         """``HashMismatch`` unless ``data`` hashes to ``cid`` (builtin or a trusted hasher extension)."""
         self.hashes.verify_block(cid, data, generation=generation)
 
-    def hash(self, data: bytes, hash: str | int = "sha2-256") -> bytes:
-        """The full multihash of ``data`` with a builtin or extension hasher."""
+    def hash(self, data: bytes, hash: str | int = "sha2-256", *, length: int | None = None) -> bytes:
+        """The multihash of ``data`` with a builtin or extension hasher; ``length``: a digest of
+        that many bytes, cut or (blake3) extended, as Kubo's ``block put --mhlen`` (see ``Hashes``)."""
         check_bytes(data, "hash")
-        return self.hashes.hash(data, hash)
+        return self.hashes.hash(data, hash, length=length)
 
     def hash_many(self, datas: Iterable[bytes | bytearray | memoryview], hash: str | int = "sha2-256") -> list[bytes]:
         """The full multihash of each input, in order (an extension hasher batched; see ``Hashes``)."""
@@ -274,8 +275,9 @@ class Runtime:
             check_bytes(data, "verify_signature")
         return self.hashes.verify_signature(key_type, public_key, message, signature)
 
-    def cid_for(self, data: bytes, codec: str | int, hash: str | int = "sha2-256") -> CID:
-        return CID(b"\x01" + encode_varint(codec_code(codec)) + self.hash(data, hash))
+    def cid_for(self, data: bytes, codec: str | int, hash: str | int = "sha2-256", *, length: int | None = None) -> CID:
+        """The CIDv1 of a block; ``length``: its digest that many bytes long (``hash``)."""
+        return CID(b"\x01" + encode_varint(codec_code(codec)) + self.hash(data, hash, length=length))
 
     def get(self, cid: CID | str) -> bytes:
         """The verified bytes of a block (local store first, then the configured sources).

@@ -115,7 +115,7 @@ def status_for_gateway(exc: BaseException) -> int:
         return exc.status
     if isinstance(exc, (errors.InvalidCID, errors.InvalidPath)):
         return 400
-    if isinstance(exc, errors.WeakDigest):
+    if isinstance(exc, (errors.WeakDigest, errors.DigestTooLong)):
         return 500  # as Kubo answers a CID boxo's verifcid refuses
     if isinstance(exc, errors.UnsupportedFormat):
         return 501

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..cid import CID
-from ..errors import AutocodecError, BlockNotFound, FetchBusy, HashMismatch, UnknownHash, WeakDigest
+from ..errors import AutocodecError, BlockNotFound, DigestTooLong, FetchBusy, HashMismatch, UnknownHash, WeakDigest
 from ..log import get_logger
 from ._base import BlockSource
 
@@ -19,6 +19,7 @@ log = get_logger("sources")
 
 IDENTITY = 0x00
 MIN_FETCH_DIGEST = 20  # Kubo's minimum for any CID but identity (boxo verifcid: DefaultMinDigestSize)
+MAX_FETCH_DIGEST = 128  # Kubo's maximum (boxo verifcid: "digest too large"); builtin.MAX_DIGEST
 
 
 class Fetcher:
@@ -34,7 +35,8 @@ class Fetcher:
     and when none has the block the error is the last failure's type, listing every source's
     reason, with that source's hint; a CID whose digest is under ``MIN_FETCH_DIGEST`` bytes
     (not identity) is ``WeakDigest`` before any source is asked, as Kubo refuses it
-    (boxo's verifcid): its bytes could not be told from a forgery.
+    (boxo's verifcid): its bytes could not be told from a forgery; one over ``MAX_FETCH_DIGEST`` is
+    ``DigestTooLong``, stored or not, as Kubo refuses it too.
     """
 
     def __init__(
@@ -85,6 +87,9 @@ class Fetcher:
         if self.sources and cid.hash_code != IDENTITY and len(cid.digest) < MIN_FETCH_DIGEST:
             raise WeakDigest(f"block {cid} is not stored here, and its digest is {len(cid.digest)} bytes: a block "
                              f"from another node is taken only under a digest of at least {MIN_FETCH_DIGEST} bytes")
+        if len(cid.digest) > MAX_FETCH_DIGEST:  # nothing is stored under it either
+            raise DigestTooLong(f"block {cid}: its digest is {len(cid.digest)} bytes, and Kubo refuses digests over "
+                                f"{MAX_FETCH_DIGEST} bytes (no block is stored or fetched under it)")
         failures: list[str] = []
         liars: list[str] = []
         last_error: AutocodecError | None = None

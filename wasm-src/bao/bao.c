@@ -90,6 +90,9 @@
 #undef AC_EXPORT_HASH_BATCH
 #define AC_EXPORT_HASH_BATCH(batch_fn) \
     __attribute__((unused)) static const void *blake3_batch_fn_ = (const void *)batch_fn;
+#undef AC_EXPORT_HASH_XOF
+#define AC_EXPORT_HASH_XOF(xof_fn, final_xof_fn) \
+    __attribute__((unused)) static const void *blake3_xof_fns_[2] = {(const void *)xof_fn, (const void *)final_xof_fn};
 #include "../blake3/blake3.c"
 
 #define BAO_HEADER 8

@@ -3,7 +3,8 @@
  *
  * Written from the BLAKE3 specification (Aumasson, Neves, O'Connor, Wilcox-O'Hearn,
  * "BLAKE3: one function, fast everywhere", 2020, sections 2.1-2.6): only the default
- * `hash` mode (no key, no derive_key) and a 32-byte output.
+ * `hash` mode (no key, no derive_key); a 32-byte digest, and extended output of up to 64 KiB
+ * (ac_hash_xof, ac_hash_final_xof: multihash blake3 of 20..128 bytes, as Kubo makes them).
  *
  * Invariants:
  *   - The input is split into 1024-byte chunks of 64-byte blocks; each chunk is compressed
@@ -376,17 +377,40 @@ static void hasher_update(b3_hasher *h, const uint8_t *p, size_t n) {
     }
 }
 
-static void hasher_final(const b3_hasher *h, uint8_t out[B3_OUT_LEN]) {
-    b3_output o;
-    chunk_output(&h->chunk, &o);
+/* The root node of the input so far: the current chunk merged with every CV on the stack. */
+static void hasher_root(const b3_hasher *h, b3_output *o) {
+    chunk_output(&h->chunk, o);
     for (uint32_t i = h->stack_len; i > 0; i--) {
         uint32_t cv[8];
-        output_cv(&o, cv);
-        parent_output(h->stack[i - 1], cv, &o);
+        output_cv(o, cv);
+        parent_output(h->stack[i - 1], cv, o);
     }
+}
+
+static void hasher_final(const b3_hasher *h, uint8_t out[B3_OUT_LEN]) {
+    b3_output o;
+    hasher_root(h, &o);
     uint32_t words[16];
     compress(o.cv, o.block, o.block_len, 0, o.flags | ROOT, words);
     for (int i = 0; i < 8; i++) ac_put_le32(out + 4 * i, words[i]);
+}
+
+/* Extendable output (the spec's section 2.6): the root's compression with the ROOT flag and
+ * output block counters 0, 1, 2, ..., each giving all 16 state words (64 bytes), until `len`
+ * bytes are written.  Its first 32 bytes are hasher_final's digest. */
+static void hasher_xof(const b3_hasher *h, uint8_t *out, size_t len) {
+    b3_output o;
+    hasher_root(h, &o);
+    for (uint64_t counter = 0; len > 0; counter++) {
+        uint32_t words[16];
+        uint8_t bytes[B3_BLOCK_LEN];
+        compress(o.cv, o.block, o.block_len, counter, o.flags | ROOT, words);
+        for (int i = 0; i < 16; i++) ac_put_le32(bytes + 4 * i, words[i]);
+        size_t take = len < B3_BLOCK_LEN ? len : B3_BLOCK_LEN;
+        memcpy(out, bytes, take);
+        out += take;
+        len -= take;
+    }
 }
 
 /* ---- ABI entry points -------------------------------------------------------------- */
@@ -420,6 +444,44 @@ static int b3_final(ac_buf *out) {
     uint8_t *d = ac_buf_extend(out, B3_OUT_LEN);
     if (!d) return out->err;
     hasher_final(&g_stream, d);
+    b3_init(); /* the next stream starts empty */
+    return AC_OK;
+}
+
+/* ---- ac_hash_xof / ac_hash_final_xof: digests of any length up to B3_XOF_MAX ---------------
+ * Input of both: u32 LE output length (1..B3_XOF_MAX), then (ac_hash_xof) the data.  A length
+ * L gives the first L bytes of the extended output, as go-multihash's blake3 Sum(data, L) and
+ * Kubo's `block put --mhtype blake3 --mhlen L` make them. */
+#define B3_XOF_MAX 65536u
+
+static int b3_xof_len(const uint8_t *in, size_t n, const char *op, uint32_t *len) {
+    if (n < 4) return ac_failf(AC_ERR_INVALID, "blake3: %s input starts with a u32 output length", op);
+    *len = ac_le32(in);
+    if (*len == 0 || *len > B3_XOF_MAX)
+        return ac_failf(AC_ERR_INVALID, "blake3: an output of %u bytes asked; it makes 1 to %u", *len, B3_XOF_MAX);
+    return AC_OK;
+}
+
+static int b3_hash_xof(const uint8_t *in, size_t n, ac_buf *out) {
+    uint32_t len;
+    AC_TRY(b3_xof_len(in, n, "ac_hash_xof", &len));
+    uint8_t *d = ac_buf_extend(out, len);
+    if (!d) return out->err;
+    b3_hasher h;
+    hasher_init(&h);
+    hasher_update(&h, in + 4, n - 4);
+    hasher_xof(&h, d, len);
+    return AC_OK;
+}
+
+static int b3_final_xof(const uint8_t *in, size_t n, ac_buf *out) {
+    uint32_t len;
+    AC_TRY(b3_xof_len(in, n, "ac_hash_final_xof", &len));
+    if (n != 4) return ac_fail(AC_ERR_INVALID, "blake3: ac_hash_final_xof takes only the u32 output length");
+    if (!g_stream_ready) b3_init();
+    uint8_t *d = ac_buf_extend(out, len);
+    if (!d) return out->err;
+    hasher_xof(&g_stream, d, len);
     b3_init(); /* the next stream starts empty */
     return AC_OK;
 }
@@ -523,3 +585,4 @@ static int b3_hash_batch(const uint8_t *in, size_t n, ac_buf *out) {
 
 AC_EXPORT_HASHER(b3_hash, b3_init, b3_update, b3_final)
 AC_EXPORT_HASH_BATCH(b3_hash_batch)
+AC_EXPORT_HASH_XOF(b3_hash_xof, b3_final_xof)

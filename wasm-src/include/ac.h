@@ -238,6 +238,8 @@ int ac_hash_init(void);
 int ac_hash_update(const uint8_t *p, size_t n);
 int ac_hash_final(void);
 int ac_hash_batch(const uint8_t *p, size_t n); /* optional: many one-shot hashes in one call */
+int ac_hash_xof(const uint8_t *p, size_t n);       /* optional: u32 LE length, data -> that many bytes */
+int ac_hash_final_xof(const uint8_t *p, size_t n); /* optional: u32 LE length -> the stream's digest of it */
 int ac_chunk_init(const uint8_t *p, size_t n);
 int ac_chunk_update(const uint8_t *p, size_t n);
 int ac_chunk_final(void);
@@ -325,6 +327,13 @@ int ac__batch(ac_item_fn fn, const uint8_t *in, size_t n);
  * appends each input's digest (docs/abi.md, hasher). */
 #define AC_EXPORT_HASH_BATCH(batch_fn)                                                          \
     AC_EXPORT(ac_hash_batch) int ac_hash_batch(const uint8_t *p, size_t n) { return ac__run(batch_fn, p, n); }
+
+/* optional hasher exports, for hashes with extendable output: xof_fn(in, n, out) gets u32 LE
+ * output length L, then the data, and appends an L-byte digest; final_xof_fn(in, n, out) gets
+ * only L and ends the stream as final_fn does, appending L bytes (docs/abi.md, hasher). */
+#define AC_EXPORT_HASH_XOF(xof_fn, final_xof_fn)                                                \
+    AC_EXPORT(ac_hash_xof) int ac_hash_xof(const uint8_t *p, size_t n) { return ac__run(xof_fn, p, n); } \
+    AC_EXPORT(ac_hash_final_xof) int ac_hash_final_xof(const uint8_t *p, size_t n) { return ac__run(final_xof_fn, p, n); }
 
 /* chunker: init_fn(params, n, out) parses the DAG-CBOR params; update_fn(p, n, out)
  * appends u64 LE chunk ends (ac_buf_le64); final_fn(out) appends the remaining ends. */
