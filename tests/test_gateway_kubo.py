@@ -15,6 +15,7 @@ docs/gateway.md with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import io
 import json
@@ -249,7 +250,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         assert put.stdout.decode().strip() == str(cid)
     cids["git-commit"] = str(CID.build(0x78, b"\x11\x14" + bytes.fromhex(head)))
     cids["site"] = _path_cid(kubo, cids["root"], "site")
-    for cid, data in PBNODE_ORDER_BLOCKS.items():
+    for cid, data in {**PBNODE_ORDER_BLOCKS, **HOSTILE_TAR_BLOCKS}.items():
         codec = "raw" if cid.startswith("bafk") else "dag-pb"
         assert kubo.ipfs("block", "put", "--cid-codec", codec, input=data).stdout.decode().strip() == cid
 
@@ -268,7 +269,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for cid, data in git_objects:
             runtime.store.put(cid, data)
         runtime.store.put(CID.parse(cids["loose"]), loose)
-        for cid, data in PBNODE_ORDER_BLOCKS.items():  # IPIP-550's fixtures, on both sides
+        for cid, data in {**PBNODE_ORDER_BLOCKS, **HOSTILE_TAR_BLOCKS}.items():  # IPIP-550's fixtures, on both sides
             runtime.store.put(CID.parse(cid), data)
         # the sniff samples as BLAKE3 CIDs: a raw block in Kubo, a held blob (Bao) here, one CID
         from autocodec import bao
@@ -726,6 +727,63 @@ TAR_CASES = {
     "t0122: TAR of a file under a DAG-CBOR link": ("/ipfs/{outer}/document/files/multiblock?format=tar", {}),
 }
 
+
+def _pb_varint(n: int) -> bytes:
+    out = bytearray()
+    while n >= 0x80:
+        out.append(n & 0x7F | 0x80)
+        n >>= 7
+    return bytes(out + bytes([n]))
+
+
+def _pb_field(number: int, payload: bytes) -> bytes:
+    return _pb_varint(number << 3 | 2) + _pb_varint(len(payload)) + payload
+
+
+def _hostile_tar_blocks() -> tuple[dict[str, bytes], dict[str, str]]:
+    """Directories whose entry names or symlink targets a TAR writer must think about (hand-made
+    dag-pb: Kubo's ``dag put`` and our encoder keep names to UTF-8 without NUL), and the case
+    name of each root."""
+    import hashlib
+
+    blocks: dict[str, bytes] = {}
+
+    def put(data: bytes, codec: int) -> str:
+        cid = str(CID.build(codec, b"\x12\x20" + hashlib.sha256(data).digest()))
+        blocks[cid] = data
+        return cid
+
+    leaf = CID.parse(put(b"evil", 0x55))
+
+    def link(target: CID | str, name: bytes) -> tuple[bytes, bytes]:
+        return name, _pb_field(2, _pb_field(1, bytes(CID.parse(str(target)))) + _pb_field(2, name) + b"\x18\x04")
+
+    def directory(*links: tuple[bytes, bytes]) -> str:  # links sorted by name, as dag-pb's canonical form
+        return put(b"".join(encoded for _name, encoded in sorted(links)) + _pb_field(1, b"\x08\x01"), 0x70)
+
+    def symlink(target: bytes) -> str:
+        return put(_pb_field(1, b"\x08\x04" + _pb_field(2, target)), 0x70)
+
+    ok = link(leaf, b"ok")
+    unsorted = put(b"".join(encoded for _name, encoded in (link(leaf, b"zz"), ok, link(leaf, b"ab"), link(leaf, b"ok")))
+                   + _pb_field(1, b"\x08\x01"), 0x70)
+    roots = {
+        "links out of name order, one name twice": unsorted,
+        "absolute name": directory(link(leaf, b"/etc"), ok),
+        "absolute deep name": directory(link(leaf, b"/a/b"), ok),
+        "name with a slash": directory(link(leaf, b"a/b"), ok),
+        "name with NUL": directory(ok, link(leaf, b"x\x00y")),
+        "symlink target with NUL": directory(ok, link(symlink(b"a\x00b"), b"s")),
+        "name not UTF-8": directory(link(leaf, b"caf\xe9"), ok),
+        "long symlink target": directory(ok, link(symlink(b"t" * 200), b"s")),
+        "absolute symlink target": directory(ok, link(symlink(b"/etc/passwd"), b"s")),
+        "name ..": directory(ok, link(leaf, b"..")),
+        "name a/../../x": directory(ok, link(leaf, b"a/../../x")),
+    }
+    return blocks, roots
+
+
+HOSTILE_TAR_BLOCKS, HOSTILE_TAR_ROOTS = _hostile_tar_blocks()
 
 def _members(body: bytes) -> list[tuple[str, bytes, int, int, str, bytes]]:
     """Each member of a TAR body: name, type, mode, size, link target, content (mtime aside:
@@ -1339,3 +1397,57 @@ def test_cors_headers_are_kubos(world: World, method: str) -> None:
         assert values <= ours[name] and all(v.startswith("X-Autocodec-") for v in extra), (name, values, ours[name])
     assert {"GET", "HEAD", "OPTIONS"} <= ours["access-control-allow-methods"]
     assert "Ipfs-Uri" in ours["access-control-expose-headers"]
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_TAR_ROOTS))
+def test_tar_of_hostile_names_has_kubos_members_or_ends_where_kubos_ends(world: World, case: str) -> None:
+    """Entry names and symlink targets of hand-made DAGs, as TAR members. An absolute name is
+    joined into the root as Go's ``path.Join`` joins it (``/etc`` is ``ROOT/etc``; we refused it);
+    a NUL in a name or target ends both streams before that member (Kubo's writer cannot encode
+    it; ours wrote a ustar name that reads as ``x``, a member of another name). Where Kubo's stream
+    ends early, it writes its error's text as TAR bytes with status 200; ours cuts the transfer
+    (a payload error), so only the members before the failure are compared."""
+    root = HOSTILE_TAR_ROOTS[case]
+    kubo = fetch(world.kubo_url, f"/ipfs/{root}?format=tar")
+    ours = fetch(world.ours_url, f"/ipfs/{root}?format=tar")
+    assert kubo.status == ours.status == 200
+    if ours.body is not None:  # whole: Kubo's is whole too and has the same members
+        assert b"archive/tar:" not in (kubo.body or b"") and _members(ours.body) == _members(kubo.body or b"")
+        return
+    import tarfile
+
+    def names(body: bytes) -> list[str]:
+        found = []
+        with contextlib.suppress(tarfile.TarError):
+            with tarfile.open(fileobj=io.BytesIO(body), mode="r:") as archive:
+                found.extend(member.name for member in archive)
+        return found
+
+    partial = _partial(world.ours_url, f"/ipfs/{root}?format=tar")
+    assert kubo.body is not None and (b"archive/tar:" in kubo.body or b"outside the root" in kubo.body), kubo.body[-300:]
+    assert names(partial) == names(kubo.body)
+
+
+def _partial(base: str, path: str) -> bytes:
+    """What a transfer cut short delivered before it ended."""
+    try:
+        with urllib.request.urlopen(base + path, timeout=60) as resp:
+            return resp.read()
+    except http.client.IncompleteRead as exc:
+        return exc.partial
+
+
+def test_a_directory_with_links_out_of_order_is_listed_sorted_as_kubo_lists_it(world: World) -> None:
+    """A dag-pb directory written with its links out of name order (zz, ok, ab, ok): Kubo lists a
+    sorted copy (boxo's ``ProtoNode.Copy`` sorts, stably), in its HTML listing as in its TAR
+    (the test above); ours listed link order."""
+    import re
+
+    root = HOSTILE_TAR_ROOTS["links out of name order, one name twice"]
+    kubo, ours = both(world, f"/ipfs/{root}/")
+    assert kubo.status == ours.status == 200
+
+    def names(body: bytes | None) -> list[bytes]:
+        return re.findall(rb'href="/ipfs/[^"]*/([a-z]{2})"', body or b"")
+
+    assert names(ours.body) == names(kubo.body) == [b"ab", b"ok", b"ok", b"zz"]

@@ -138,16 +138,23 @@ def hamt_blocks(source: Source, cid: CID, data: bytes, limits: Limits | None = N
         stack.extend((child, None, depth + 1) for child in reversed(children))
 
 
+def _name_bytes(link: tuple[str, CID, int | None]) -> bytes:
+    return link[0].encode("utf-8", "surrogateescape")
+
+
 def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
             at_most: int | None = None) -> list[tuple[str, CID, int | None]]:
-    """``(name, cid, tsize)`` of the entries of a directory or HAMT shard, in link order: a
-    HAMT's depth first, each shard's links in order and a sub-shard's entries where its link
-    stands, as Kubo (boxo's ``Shard.ForEachLink``) lists them. The first ``at_most`` when
-    given: shards are read only until that many are found. The walk is bounded by what a
-    HAMT can be (``_check_shards``): a hostile HAMT of empty shards cannot hold a worker."""
+    """``(name, cid, tsize)`` of the entries of a directory or HAMT shard, in Kubo's order. A
+    plain directory's are sorted by name (bytes; stable, so equal names keep link order): boxo
+    lists a copy of the node, and copying sorts its links (``merkledag.ProtoNode.Copy``), so a
+    directory whose links were written out of order lists sorted in Kubo's TAR, listing and
+    ``ls``. A HAMT's come depth first, each shard's links in order and a sub-shard's entries
+    where its link stands (boxo's ``Shard.ForEachLink``). The first ``at_most`` when given:
+    shards are read only until that many are found. The walk is bounded by what a HAMT can be
+    (``_check_shards``): a hostile HAMT of empty shards cannot hold a worker."""
     node = classify(cid, data)
     if node.kind == "directory":
-        return list(node.links[:at_most])
+        return sorted(node.links, key=_name_bytes)[:at_most]
     if node.kind != "hamt":
         raise InvalidBlock(f"{cid} is not a UnixFS directory")
     digits = _slot_digits(readable_shard(node, cid, cid), cid)

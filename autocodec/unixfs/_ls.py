@@ -10,7 +10,8 @@ Invariants:
   UnixFS type says, sized by ``filesize`` (a file), the target's length (a symlink) or 0 (a
   directory), with its UnixFS 1.5 mode and mtime; a link to any other codec is of unknown kind
   and size 0. Without ``resolve`` only raw links are known (files of their Tsize).
-- Entries come in link order (a HAMT's as ``_dir.entries`` walks it); sorting is the caller's.
+- Entries come in ``_dir.entries``' order (a plain directory's by name, as boxo lists it; a
+  HAMT's as the walk meets them); sorting for display is the caller's.
 """
 
 from __future__ import annotations

@@ -7,10 +7,15 @@ format is POSIX ustar, with pax extended headers where a name or link does not f
 (non-ASCII, too long), as Go's ``archive/tar`` chooses them.
 
 Invariants:
-- Members come in Kubo's order: a directory's header, then each entry in link order (a
-  HAMT's in shard order), depth first. The root is named by its CID, each member
-  ``root/.../name``; a name that would leave the root (``..``, ``/``) ends the stream with
-  ``InvalidBlock``, as Kubo refuses it.
+- Members come in Kubo's order: a directory's header, then each entry in ``_dir.entries``'
+  order (a plain directory's sorted by name, a HAMT's in shard order), depth first. The root is named by its CID, each member
+  ``root/.../name``, joined and cleaned as Go's ``path.Join`` does (an entry ``/etc`` is
+  ``root/etc``, as in Kubo). A name that would leave the root (``..``) ends the stream with
+  ``InvalidBlock``, as Kubo refuses it; so does a NUL in a name or a symlink's target (Go's
+  writer cannot encode it and Kubo's stream ends there; a ustar name would stop at it, so
+  ``x\\0y`` would read as a member ``x``). Stricter than Kubo on purpose: a cleaned name must be
+  the root or lie under ``root/``; boxo compares string prefixes, so ``../ROOTx`` passes there
+  and lands beside the root when extracted.
 - Modes are the UnixFS 1.5 ``mode`` permissions when set (setuid, setgid and sticky bits
   included, as boxo's ``UnixPermsOrDefault`` keeps them), else Kubo's defaults (0644 files,
   0755 directories, 0777 symlinks); uid, gid and owner names are empty. The modification time
@@ -45,9 +50,11 @@ def tar_pieces(source: Source, cid: CID, data: bytes, limits: Limits | None = No
     ``no_mtime`` (the gateway: 0; ``ipfs get -a``: the time of the call, as Kubo)."""
     limits = limits or DEFAULT_LIMITS
     base = root_name or str(cid)
-    stack: list[tuple[str, CID, bytes | None]] = [(base, cid, data)]
+    stack: list[tuple[str, CID, bytes | None, str | None]] = [(base, cid, data, None)]
     while stack:
-        name, current, block = stack.pop()
+        name, current, block, refusal = stack.pop()
+        if refusal is not None:  # refused where its member would be: the members before it are written, as Kubo's
+            raise InvalidBlock(refusal)
         block = source.get(current) if block is None else block
         node = classify(current, block)
         if node.kind not in _TYPE:
@@ -61,11 +68,15 @@ def tar_pieces(source: Source, cid: CID, data: bytes, limits: Limits | None = No
         elif node.kind in ("directory", "hamt"):
             children = []
             for entry, child, _size in entries(source, current, block, limits):
-                path = posixpath.normpath(posixpath.join(name, entry))
-                if not path.startswith(base) or path.startswith(".."):
-                    raise InvalidBlock(f"the entry {entry!r} of {name} leaves the archive's root: "
-                                       "fetch this DAG as a CAR instead")
-                children.append((path, child, None))
+                path = posixpath.normpath(f"{name}/{entry}")  # Go's path.Join: "/etc" is root/etc
+                refusal = None
+                if "\x00" in entry:
+                    refusal = (f"the entry {entry!r} of {name} has a NUL in its name, which TAR cannot hold: "
+                               "fetch this DAG as a CAR instead")
+                elif path != base and not path.startswith(base + "/"):
+                    refusal = (f"the entry {entry!r} of {name} leaves the archive's root: "
+                               "fetch this DAG as a CAR instead")
+                children.append((path, child, None, refusal))
             stack.extend(reversed(children))
     yield bytes(2 * _BLOCK)
 
@@ -98,5 +109,8 @@ def _header(name: str, node: Node, no_mtime: int) -> bytes:
         info.size = node.size
     elif node.kind == "symlink":
         assert meta is not None
+        if b"\x00" in meta.data:
+            raise InvalidBlock(f"the symlink {name} has a NUL in its target, which TAR cannot hold: "
+                               "fetch this DAG as a CAR instead")
         info.linkname = meta.data.decode("utf-8", "surrogateescape")
     return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
