@@ -267,3 +267,33 @@ def test_a_reset_snapshot_is_a_mapping_of_its_own_given_back_when_the_instance_g
     del snapshot, instance
     gc.collect()
     assert _mapping_at(mapping[0]) != mapping, "the snapshot's mapping outlived its instance"
+
+
+def _variant(wasm: bytes, i: int) -> bytes:
+    """``wasm`` with one more custom section: the same module, other bytes (another module)."""
+    body = b"\x07variant" + str(i).encode()
+    return wasm + b"\x00" + bytes([len(body)]) + body
+
+
+def test_idle_instances_of_dropped_modules_leave_the_process_wide_budget() -> None:
+    # The process-wide cap on idle instances was a counter beside the modules' lists; a module
+    # collected with an idle instance (an old version, after upgrades) never gave its share
+    # back. After 300 live upgrades the counter sat at the cap with 3 instances waiting, and
+    # every module that pooled an instance evicted another live module's.
+    from autocodec.loader import _sandbox
+
+    for loaded in list(_sandbox._holding):
+        loaded.close()  # other tests' modules: their idle instances are not this test's
+    wasm = wat_module("sticky_state")
+    limits = small_limits(pooled_instances=128)
+    old = Sandbox(limits)
+    dropped = [old.load(_variant(wasm, i)) for i in range(_sandbox._IDLE_TOTAL)]
+    for loaded in dropped:
+        assert loaded.codec().decode(b"") == FRESH
+    assert [len(loaded._idle) for loaded in dropped] == [1] * _sandbox._IDLE_TOTAL
+    del dropped, loaded, old
+    gc.collect()
+    live = Sandbox(limits)
+    first, second = (live.load(_variant(wasm, 100 + i)) for i in range(2))
+    assert first.codec().decode(b"") == FRESH and second.codec().decode(b"") == FRESH
+    assert (len(first._idle), len(second._idle)) == (1, 1), "a live module's idle instance was evicted"

@@ -11,7 +11,9 @@ Invariants:
   one reused after an exact ``reset``. An instance whose call failed in any way, or whose
   memory grew, is discarded; at most ``_IDLE_TOTAL`` reset instances wait, process-wide (a
   quarter of the default pool's slots), and when the pool is full they are all dropped and
-  the instantiation is tried again.
+  the instantiation is tried again. The idle instances are counted where they are (the
+  ``_idle`` lists of live modules), never in a separate counter: a module dropped with idle
+  instances (an old version after upgrades) takes them with it.
 - Compiled artifacts are cached under ``cache_dir`` keyed by the sha2-256 of the module
   bytes (never by a caller-supplied label) and the engine fingerprint; see ``_cache``.
 - Limits come from ``SandboxLimits``: the sandbox's own, or per module at ``load``.
@@ -54,22 +56,27 @@ _RESET_TAG = "+reset1"  # compiled artifacts carry the reset exports (``_reset``
 _IDLE_TOTAL = 32
 _REUSE_INPUT = 256 * 1024
 _REUSE_FLOOR = 16 * 1024
-_idle_lock = threading.Lock()
-_idle_total = 0
+_idle_lock = threading.Lock()  # guards _holding's membership and iteration, and judging the cap
 _holding: weakref.WeakSet[LoadedModule] = weakref.WeakSet()  # modules that may hold idle instances
 
 
+def _idle_count() -> int:
+    """Idle instances waiting in every live module (the caller holds ``_idle_lock``). A counter
+    kept beside the lists drifted: a module collected with idle instances (an old version after
+    upgrades) never gave its share back, so after some hundred upgrades the counter sat at the
+    cap while a few instances waited, and every module that pooled one evicted another module's."""
+    return sum(len(loaded._idle) for loaded in list(_holding))
+
+
 def _evict_one(keep: LoadedModule) -> None:
-    """Drop one idle instance of another module (process-wide cap ``_IDLE_TOTAL``)."""
-    global _idle_total
+    """Drop one idle instance of another module (process-wide cap ``_IDLE_TOTAL``; the caller
+    holds ``_idle_lock``)."""
     for loaded in list(_holding):
         if loaded is not keep:
             try:
                 loaded._idle.pop()
             except IndexError:
                 continue
-            with _idle_lock:
-                _idle_total -= 1
             return
 
 
@@ -101,7 +108,8 @@ class LoadedModule:
         pooled = limits.pooled_instances
         self._idle_cap = 8 if pooled <= 0 else min(8, pooled // 8)
         if self._reset_globals is not None:
-            _holding.add(self)
+            with _idle_lock:
+                _holding.add(self)
 
     @property
     def reusable(self) -> bool:
@@ -119,7 +127,6 @@ class LoadedModule:
         module docstring); same errors as ``GuestInstance.call``. Inputs over ``_reuse_max``
         bytes get a plain fresh instance: their call outweighs instantiation, and they often
         grow memory (which would discard a reset instance after paying for its snapshot)."""
-        global _idle_total
         if self._reset_globals is None or (data is not None and len(data) > self._reuse_max):
             return self.instance().call(op, data, proportional=proportional)
         try:
@@ -132,26 +139,18 @@ class LoadedModule:
                     self._grew(data)
                     return out
                 with _idle_lock:
-                    full = _idle_total >= _IDLE_TOTAL
-                    _idle_total += 1
-                if full:
-                    _evict_one(self)
-                self._idle.append(instance)
+                    if _idle_count() >= _IDLE_TOTAL:
+                        _evict_one(self)
+                    self._idle.append(instance)
             return out
-        try:
-            if data is None:
-                out, clean = instance.call(op, None, proportional=proportional), instance.reset()
-            else:
-                out, clean = instance.call_and_reset(op, data, proportional=proportional)
-        except BaseException:
-            with _idle_lock:
-                _idle_total -= 1
-            raise
+        # any error: the instance taken is dropped (no longer in a list, so no longer counted)
+        if data is None:
+            out, clean = instance.call(op, None, proportional=proportional), instance.reset()
+        else:
+            out, clean = instance.call_and_reset(op, data, proportional=proportional)
         if clean:
             self._idle.append(instance)  # back where it came from: the count is unchanged
         else:
-            with _idle_lock:
-                _idle_total -= 1
             self._grew(data)
         return out
 
@@ -160,21 +159,12 @@ class LoadedModule:
         """``GuestInstance.hash_frames`` on an idle reset instance: many batch frames in one C
         call. ``None`` when there is none to take, or that instance declines (the caller takes
         the one-call path, ``run``, which pools one); an instance left broken is dropped."""
-        global _idle_total
         try:
             instance = self._idle.pop()
         except IndexError:
             return None
-        try:
-            got = instance.hash_frames(op, items, start, most_items, most_bytes, big_item)
-        except BaseException:
-            with _idle_lock:
-                _idle_total -= 1
-            raise
-        if instance.broken:
-            with _idle_lock:
-                _idle_total -= 1
-        else:
+        got = instance.hash_frames(op, items, start, most_items, most_bytes, big_item)  # raises: dropped
+        if not instance.broken:
             self._idle.append(instance)
         return got
 
@@ -195,10 +185,7 @@ class LoadedModule:
 
     def close(self) -> None:
         """Drop the idle instances (their pool slots are freed when collected)."""
-        global _idle_total
-        with _idle_lock:
-            _idle_total -= len(self._idle)
-            self._idle.clear()
+        self._idle.clear()
 
     def __repr__(self) -> str:
         return f"<LoadedModule {self.info.kind} {self.info.name}@{self.info.version} {self.info.cid}>"
@@ -210,9 +197,13 @@ class LoadedModule:
         try:
             return GuestInstance(self._engine, self._module, self._functions, self.limits, fast=self.fast)
         except SandboxError as exc:
-            if "too many live module instances" not in exc.message or not _idle_total:
+            if "too many live module instances" not in exc.message:
                 raise
-        for loaded in list(_holding):
+            with _idle_lock:
+                holders = list(_holding)
+            if not any(loaded._idle for loaded in holders):
+                raise
+        for loaded in holders:
             loaded.close()
         return GuestInstance(self._engine, self._module, self._functions, self.limits, fast=self.fast)
 
