@@ -44,6 +44,14 @@ class BlockNotFound(NotFound):
     hint = "put or import the block, or configure a node or gateway to fetch it from"
 
 
+class NameNotFound(NotFound):
+    """No IPNS record of a name where it was looked up: the node's routing found none, the
+    gateway had none, or the node is offline and holds none."""
+
+    hint = ("check the name; its publisher may not have published it yet or its record may have expired, "
+            "or ask an online node or another gateway")
+
+
 class KeyNotFound(NotFound):
     hint = "list keys with `autocodec key list`, or create one with `autocodec key gen NAME`"
 

@@ -449,3 +449,57 @@ def test_serve_answers_content_under_names_its_home_holds_as_kubos_gateway_does(
         assert ours == theirs, (options, ours, theirs)
     gone = run_cli(home, "cat", f"/ipns/{world.names['rk']}/x", check=False)  # no record here, no source
     assert gone.returncode == 1 and b"no valid IPNS record" in gone.stderr
+
+
+UNPUBLISHED = "k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8"
+
+
+def test_a_name_nobody_published_is_one_typed_error_on_every_path(world: World, tmp_path: Path) -> None:
+    """A name no record exists for: Kubo's gateway answers 500 "routing: not found", an online
+    node's ``name/get`` the same words in an RPC error. They were a ``FetchError`` ("check the node
+    or gateway address") and a ``BlockNotFound`` (with the CLI's hint about CIDs); both are now
+    ``NameNotFound`` naming the name. An offline node hands out no records at all (Kubo: "must be
+    run in online mode"): still a ``FetchError``, with a hint that says so."""
+    from autocodec.errors import FetchError, NameNotFound
+    from autocodec.sources import GatewaySource, NodeSource
+
+    with pytest.raises(NameNotFound, match=f"found no IPNS record of {UNPUBLISHED} \\(routing: not found\\)"):
+        GatewaySource(world.kubo.gateway_url).ipns_record(UNPUBLISHED)
+    with pytest.raises(FetchError, match="online mode") as offline:
+        NodeSource(world.kubo.api_url).ipns_record(UNPUBLISHED)
+    assert type(offline.value) is FetchError and "offline node hands out no IPNS records" in offline.value.hint
+    with KuboRepo.create(tmp_path / "online", swarm=True).start() as online:
+        with pytest.raises(NameNotFound, match=f"found no IPNS record of {UNPUBLISHED} \\(routing: not found\\)"):
+            NodeSource(online.api_url).ipns_record(UNPUBLISHED)
+        for source in (("--gateway", world.kubo.gateway_url), ("--node", online.api_url)):
+            proc = run_cli(tmp_path / "home", "name", "resolve", UNPUBLISHED, *source, check=False)
+            lines = proc.stderr.decode().strip().splitlines()
+            assert proc.returncode != 0 and len(lines) == 1 and lines[0].startswith("autocodec: NameNotFound:"), lines
+            assert UNPUBLISHED in lines[0] and "--node" not in lines[0].split("(hint")[0], lines
+
+
+def test_a_kept_record_answers_while_an_online_node_finds_none(world: World, tmp_path: Path) -> None:
+    """A home holding a valid record of a name, asked to look it up on an online node whose routing
+    finds nothing: the kept record answers until it expires, as when a gateway fails. The node's
+    "not found" was a ``BlockNotFound`` the fallback did not catch, so the lookup failed."""
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.home import Home
+    from autocodec.registry._ipns import IpnsNames
+    from autocodec.store import BlockStore
+    from autocodec.verify._ipns import create_record
+
+    signer = world.signers["ek"]
+    name = IpnsName.parse(world.names["ek"])
+    record = create_record(signer.sign, signer.key, f"/ipfs/{CID_A}", sequence=7,
+                           eol_ns=time.time_ns() + 3600 * 10**9, ttl_ns=1)
+    store = BlockStore.open(Home.resolve(tmp_path / "home").init(), limits=DEFAULT_LIMITS)
+    try:
+        names = IpnsNames(store, DEFAULT_LIMITS)
+        assert names.accept(name, record).sequence == 7
+        with KuboRepo.create(tmp_path / "online", swarm=True).start() as online:
+            time.sleep(0.01)  # past the kept record's 1 ns TTL: it must be looked up afresh
+            found = names.lookup(str(name), node=online.api_url, fresh=False)
+            assert (found.value, found.sequence, found.verified_by) == (f"/ipfs/{CID_A}", 7, "autocodec (kept)")
+            assert names.current(name, node=online.api_url).sequence == 7
+    finally:
+        store.close()

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from ..cid import CID
 from ..config import Limits
-from ..errors import AutocodecError, FetchError, InvalidCID, InvalidPath, NotFound, RollbackError
+from ..errors import AutocodecError, FetchError, InvalidCID, InvalidPath, NameNotFound, NotFound, RollbackError
 from ..log import get_logger
 from ..sources._dns import is_domain_name
 from ..verify._ipns import InvalidIpnsName, IpnsName, IpnsRecord, VerifiedRecord, newest, sequence_of, validate
@@ -145,7 +145,7 @@ class IpnsNames:
             else:
                 raise NotFound(f"no valid IPNS record for {name} in this home, and no node or gateway to "
                                "look it up on", hint="give a trustless gateway's URL or a node's address")
-        except FetchError as exc:
+        except (FetchError, NameNotFound) as exc:
             if kept is None:
                 raise
             log.warning("ipns.lookup", name=str(name), decision="kept-record", reason=exc.message[:200])
@@ -186,7 +186,7 @@ class IpnsNames:
                     return Followed(str(name), kept.value, kept.sequence, "autocodec (kept)")
                 raise NotFound(f"no valid IPNS record for {name} in this home, and no node or gateway to look it up on",
                                hint="give a trustless gateway's URL or a node's address")
-        except FetchError as exc:
+        except (FetchError, NameNotFound) as exc:
             if kept is None:
                 raise
             log.warning("ipns.lookup", name=str(name), decision="kept-record", reason=exc.message[:200])

@@ -27,7 +27,7 @@ from urllib.parse import urlsplit
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, FetchLimits
-from ..errors import BlockNotFound, ConfigError, FetchError, NotTrustless, SourceUnavailable
+from ..errors import BlockNotFound, ConfigError, FetchError, NameNotFound, NotTrustless, SourceUnavailable
 from ._base import with_retries
 from ._car import check_car_root
 from ._http import Deadline, exchange, printable
@@ -103,8 +103,16 @@ class GatewaySource:
         return check_car_root(self._fetch(root, "car", CAR, self.limits.max_car_bytes), root, self.name)
 
     def ipns_record(self, name: str) -> bytes:
-        """The IPNS record the gateway has for ``name`` (a k51... name; unverified bytes)."""
-        return self._fetch(name, "ipns-record", IPNS_RECORD, MAX_IPNS_RECORD_BYTES)
+        """The IPNS record the gateway has for ``name`` (a k51... name; unverified bytes).
+        ``NameNotFound`` when it has none: a 404 or 410, or Kubo's 500 "routing: not found"."""
+        try:
+            return self._fetch(name, "ipns-record", IPNS_RECORD, MAX_IPNS_RECORD_BYTES)
+        except BlockNotFound as exc:
+            raise NameNotFound(f"{self.name} has no IPNS record of {name} ({exc.message.rpartition('(')[2]}") from None
+        except FetchError as exc:
+            if type(exc) is not FetchError or "routing: not found" not in exc.message:
+                raise
+            raise NameNotFound(f"{self.name} found no IPNS record of {name} (routing: not found)") from None
 
 
 def _message(body: bytes) -> str:

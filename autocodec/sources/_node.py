@@ -53,7 +53,7 @@ from urllib.parse import quote, unquote_to_bytes, urlencode, urlsplit
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, FetchLimits
-from ..errors import BlockNotFound, ConfigError, FetchError, NodeAccessDenied
+from ..errors import BlockNotFound, ConfigError, FetchError, NameNotFound, NodeAccessDenied
 from ..log import get_logger
 from ._base import with_retries
 from ._car import check_car_root
@@ -377,7 +377,15 @@ class NodeSource:
         def attempt(deadline: Deadline) -> bytes:
             return self._call("name/get", (name,), {}, deadline, 10 * 1024).body
 
-        return with_retries("", self.limits, attempt)
+        try:
+            return with_retries("", self.limits, attempt)
+        except BlockNotFound as exc:  # Kubo: "routing: not found", or its search ran out of time
+            raise NameNotFound(f"the IPFS node at {self.addr} found no IPNS record of {name} "
+                               f"({exc.message.partition(f'{name}: ')[2][:200] or 'not found'})") from None
+        except FetchError as exc:
+            if type(exc) is FetchError and "online mode" in exc.message:  # Kubo offline: no name/get at all
+                exc.hint = "an offline node hands out no IPNS records: ask an online node or a gateway"
+            raise
 
     def key_names(self) -> set[str]:
         """Names of the node's IPNS keys (``key/list``)."""
