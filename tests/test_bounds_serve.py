@@ -254,6 +254,25 @@ def test_generation_memo_is_bounded() -> None:
     assert gen.memo(("resolution", MEMO_ENTRIES + 499), lambda: -1) == MEMO_ENTRIES + 499  # newest kept
 
 
+def test_generation_keeps_no_lock_for_a_key_whose_value_failed() -> None:
+    # Failures are not memoized, and their per-key locks were not dropped either: a generation
+    # kept one lock per failing key (e.g. every untrusted module an envelope block named).
+    from autocodec.errors import NotTrusted
+    from autocodec.registry._generation import Generation
+
+    gen = Generation(1, (0, 0))
+
+    def refuse() -> int:
+        raise NotTrusted("refused")
+
+    for i in range(1000):
+        with pytest.raises(NotTrusted):
+            gen.memo(("envelope", i), refuse)
+    assert len(gen._locks) == 0 and len(gen) == 0
+    assert gen.memo(("envelope", 1), lambda: 7) == 7  # a later success is made and kept
+    assert len(gen._locks) == 0 and len(gen) == 1
+
+
 def test_rate_limited_log_counts_what_it_suppresses(capfd: pytest.CaptureFixture[str]) -> None:
     from autocodec.serve._guard import RateLimitedLog
 

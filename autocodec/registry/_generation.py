@@ -68,7 +68,12 @@ class Generation:
         with lock:
             found = self._memo.get(key, _MISSING)
             if found is _MISSING:
-                found = make()
+                try:
+                    found = make()
+                except BaseException:
+                    with self._guard:  # a failure leaves no lock behind (keys a client chose, e.g.
+                        self._locks.pop(key, None)  # modules named by envelope blocks, all refused)
+                    raise
                 with self._guard:  # bounded (issue 16, case 7): the oldest entries go first
                     self._memo[key] = found
                     self._locks.pop(key, None)
