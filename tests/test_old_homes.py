@@ -275,6 +275,40 @@ def test_a_default_set_the_user_chose_otherwise_is_left_alone(
     assert out == "" if case == "user-unpinned" else (earlier in out and len(out.splitlines()) == 1), out
 
 
+def test_the_move_is_logged_where_a_user_sees_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """It changes what the home trusts without a command asking: at info it was below every
+    default threshold (a server's log, a library's stderr) and no one saw it happen."""
+    from autocodec import log
+    from autocodec.registry import Runtime
+    from autocodec.registry._default import DEFAULT_SET_CID
+
+    home = tmp_path / "home"
+    earlier = _home_that_took(_earlier_default_set(tmp_path), home)
+    capsys.readouterr()
+    with log.default_level("warning"), Runtime(home):
+        pass
+    err = capsys.readouterr().err
+    assert "default_set.upgrade" in err and earlier in err and str(DEFAULT_SET_CID) in err, err
+
+
+def test_a_set_the_user_pinned_after_removing_the_default_one_is_left_alone(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A user who removed the default set and pinned an earlier release's own (its CAR named
+    default-set.car, under the same set name) chose it: the home was moved back to the shipped
+    set at every open, undoing that pin."""
+    from autocodec.registry._default import DEFAULT_SET_CID, DEFAULT_SET_NAME
+
+    bundle = _earlier_default_set(tmp_path)
+    home = tmp_path / "home"
+    assert _cli(capsys, home, "init")[0] == 0
+    assert _cli(capsys, home, "pin", "rm", DEFAULT_SET_NAME)[0] == 0
+    status, out, err = _cli(capsys, home, "pin", "add", str(bundle))
+    assert status == 0, err
+    status, out, err = _cli(capsys, home, "pin", "ls")
+    assert status == 0, err
+    assert len(out.splitlines()) == 1 and str(DEFAULT_SET_CID) not in out and str(bundle) in out, out
+
+
 def test_replacing_a_set_is_one_transaction(tmp_path: Path) -> None:
     """A replacement that fails after the earlier set's rows are gone leaves the earlier set pinned."""
     from autocodec.registry import Runtime

@@ -334,19 +334,27 @@ class Pins:
         return results
 
     def rm(self, which: str) -> PinInfo:
+        """Unpin a set. Removing the default set declines it from then on (``registry_meta``:
+        ``default-set = declined``, a value every release reads so): a set pinned under its name
+        afterwards is the user's, never moved to the shipped one (``_upgrade``)."""
+        from ._default import DEFAULT_SET_NAME
+
         pin = self.find(which)
         self.trust.unpin(pin.set_id)
         with self.store.transaction() as conn:
             conn.execute("DELETE FROM registry_pins WHERE set_id = ?", (str(pin.set_id),))
+            if pin.name == DEFAULT_SET_NAME:
+                conn.execute("UPDATE registry_meta SET value = 'declined' WHERE key = 'default-set' "
+                             "AND value = 'pinned'")
         self.on_change()
         log.info("pin.rm", set=pin.name, set_id=str(pin.set_id))
         return pin
 
     def offer_default_set(self, accept: bool, pin: Callable[[], object]) -> None:
         """Pin the package's default set (``pin()``) the first time a runtime opens this home,
-        unless declined. The choice is recorded (``registry_meta``), so a home created with
-        ``default_set=False`` (``autocodec init --no-default-set``), or one whose user unpinned
-        it, stays that way."""
+        unless declined. The choice is recorded (``registry_meta``: ``pinned`` or ``declined``,
+        which ``rm`` of the default set writes too), so a home created with ``default_set=False``
+        (``autocodec init --no-default-set``), or one whose user unpinned it, stays that way."""
         self.store.ensure_schema("registry-meta", 1, [
             "CREATE TABLE IF NOT EXISTS registry_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"])
         row = self.store.read_row("SELECT value FROM registry_meta WHERE key = 'default-set'")

@@ -11,15 +11,16 @@ Invariants:
   the pin is a set named ``autocodec-default`` pinned from a bundle named ``default-set.car``
   (where every release pinned its own from) whose index is not the shipped one. A set the user
   pinned under another name, or from a file of another name, is never touched; neither is a
-  home whose user unpinned the default set (no such pin is left).
+  home whose user unpinned the default set (``pin rm`` records ``declined``, so a set pinned
+  under its name afterwards, even an earlier release's own, is the user's choice and stays).
 - The move is one transaction of the trust store (``TrustStore.replace``): the shipped set,
   verified as a new anchor from the package's CAR (whose root must be the index CID this
-  package pins, as ``init`` checks it),
-  is pinned and the earlier one unpinned together, with where each was found. A crash leaves
-  one or the other pinned, never neither. When the shipped set cannot be pinned (a damaged
-  package, a downgrade to an older version of the pinned set's own lineage), nothing changes
-  and the reason is logged (info: it is tried again at every open); the home keeps the set it
-  has, and ``pin update`` says why it cannot move.
+  package pins, as ``init`` checks it), is pinned and the earlier one unpinned together, with
+  where each was found, and a warning names both (the home's trust changed without a command
+  asking). A crash leaves one or the other pinned, never neither. When the shipped set cannot
+  be pinned (a damaged package, a downgrade to an older version of the pinned set's own
+  lineage), nothing changes and the reason is logged (info: it is tried again at every open);
+  the home keeps the set it has, and ``pin update`` says why it cannot move.
 - Two processes moving one home at once: the second finds the earlier set unpinned
   (``SetNotFound`` in its transaction) and changes nothing.
 """
@@ -100,5 +101,6 @@ def _move(runtime: "Runtime", earlier: str) -> None:
 
     runtime.trust.replace(old, verified, anchor_envelope=anchor, now=now, also=record)
     pins.on_change()
-    log.info("default_set.upgrade", decision="moved", earlier=earlier, set_id=str(verified.set_id),
-             index=str(verified.index_cid), modules=len(verified.manifests))
+    # a warning: the home's trust changed without a command asking (once per home and release)
+    log.warning("default_set.upgrade", decision="moved", earlier=earlier, set_id=str(verified.set_id),
+                index=str(verified.index_cid), modules=len(verified.manifests), policy="default-set")
