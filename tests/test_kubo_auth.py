@@ -299,6 +299,25 @@ def test_cli_refusals_are_one_line_naming_the_node_and_no_secret_in_logs(protect
     _clean(loud.stderr.decode() + loud.stdout.decode())
 
 
+def test_cli_malformed_url_credentials_are_a_config_error_not_dropped(protected: Protected, tmp_path: Path) -> None:
+    """``--node http://TOKEN@HOST:PORT`` (and the same in config.toml) lost its credentials on the
+    way (``public_node`` dropped what it could not read), so the node's refusal said none were
+    given; the library's own NodeSource said what was wrong."""
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    given = f"http://{TOKEN}@127.0.0.1:{protected.port}"
+    got = _cli(home, "block", "get", str(protected.cid), "--node", given)
+    lines = got.stderr.decode().splitlines()
+    assert got.returncode == 1 and len(lines) == 1, got.stderr
+    assert lines[0].startswith("autocodec: ConfigError: ") and "not USER:PASSWORD" in lines[0], lines
+    _clean(lines[0])
+    (home / "config.toml").write_text(f'[sources]\nnode = "{given}"\n')
+    got = _cli(home, "block", "get", str(protected.cid))
+    lines = got.stderr.decode().splitlines()
+    assert got.returncode == 1 and len(lines) == 1 and "not USER:PASSWORD" in lines[0], got.stderr
+    _clean(lines[0])
+
+
 def test_cli_name_publish_to_node_with_credentials_and_a_path_not_allowed(protected: Protected,
                                                                           tmp_path: Path) -> None:
     home = tmp_path / "home"

@@ -76,14 +76,15 @@ _env_taken: str | None = None
 def public_node(addr: str) -> str:
     """``addr`` as it may be shown, logged or stored: a URL's userinfo removed. Credentials it
     carried are remembered (in memory) for the node's address, so a ``NodeSource`` made later in
-    this process from the returned text still sends them."""
+    this process from the returned text still sends them; ``ConfigError`` if they are not
+    ``USER:PASSWORD``."""
     shown = _without_userinfo(addr)
     if shown != addr:
         try:
             where = node_address(shown)
-            header = _url_credentials(addr)
         except ConfigError:
             return shown  # not a node address: NodeSource refuses it later, naming the shown form
+        header = _url_credentials(addr)  # ConfigError, naming no secret: dropped, they read as "none given"
         if header is not None:
             with _lock:
                 _remembered[where] = header
