@@ -779,6 +779,10 @@ def _hostile_tar_blocks() -> tuple[dict[str, bytes], dict[str, str]]:
         "absolute symlink target": directory(ok, link(symlink(b"/etc/passwd"), b"s")),
         "name ..": directory(ok, link(leaf, b"..")),
         "name a/../../x": directory(ok, link(leaf, b"a/../../x")),
+        "name .": directory(ok, link(leaf, b".")),
+        "empty name": directory(ok, link(leaf, b"")),
+        "name .. in a subdirectory": directory(ok, link(directory(ok, link(leaf, b"..")), b"sub")),
+        "name ../ROOT-like in a subdirectory": directory(link(directory(link(leaf, b"../sub2")), b"sub"), ok),
     }
     return blocks, roots
 
