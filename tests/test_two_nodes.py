@@ -206,3 +206,24 @@ def test_a_version_the_node_lacks_is_named_when_an_update_cannot_fetch_it(ipfs_n
         (failed,) = pin_update(user, "lacking", index=absent)
     assert isinstance(failed, BlockNotFound), failed
     assert failed.message.startswith(f"block {absent}: node:") and "does not have it" in failed.message, failed.message
+
+
+def test_an_online_node_searching_past_the_deadline_is_named_as_such(tmp_path: Path) -> None:
+    """An online node asked for a block no peer has searches until the timeout we pass it and
+    answers "context deadline exceeded"; that read "does not have it" with a hint to put the
+    block on the node, as if it had answered at once. It now says the node did not find the
+    block within the fetch deadline and how to give it longer."""
+    import dataclasses
+
+    from autocodec.cid import CID
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.errors import BlockNotFound
+    from autocodec.sources import NodeSource
+
+    require_kubo()
+    absent = CID.parse("bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy")  # "hello world", never put
+    limits = dataclasses.replace(DEFAULT_LIMITS.fetch, deadline_s=2.0)
+    with KuboRepo.create(tmp_path / "online", swarm=True).start() as online:
+        with pytest.raises(BlockNotFound, match="did not find it within the fetch deadline") as failed:
+            NodeSource(online.api_url, limits=limits).get(absent)
+    assert "deadline_s" in failed.value.hint and "--" not in failed.value.hint

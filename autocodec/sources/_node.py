@@ -258,6 +258,11 @@ class NodeSource:
         if "not found" in lowered or "could not find" in lowered or "deadline exceeded" in lowered:
             if path.strip("/") in ("block/get", "dag/export"):
                 # Kubo's message repeats the CID after ": ipld:"; the caller names it already
+                if "deadline exceeded" in lowered:  # an online node searched the network until our deadline
+                    raise BlockNotFound(f"{self.name} did not find it within the fetch deadline "
+                                        f"({text.split(': ipld:')[0]})",
+                                        hint="check that the node is connected to a peer that has it, or raise "
+                                             "[limits.fetch] deadline_s in config.toml")
                 raise BlockNotFound(f"{self.name} does not have it ({text.split(': ipld:')[0]})")
             raise BlockNotFound(f"{self.name} {path.strip('/')} {' '.join(args)[:200]}: {text}")
         raise FetchError(f"the IPFS node at {self.addr} refused {path.strip('/')}: {text}")
