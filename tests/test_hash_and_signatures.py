@@ -156,6 +156,38 @@ def test_blake3_digests_of_every_length_kubo_takes_verify(runtime, size: int) ->
         runtime.verify_block(too_long, data)
 
 
+@pytest.mark.parametrize("length", [25.5, "32", True, None])
+def test_a_digest_length_that_is_not_an_int_is_invalid_input(runtime, length: object) -> None:
+    """``length`` from a caller: a float or str was a TypeError from a slice or a comparison
+    inside, and True a one-byte request."""
+    from autocodec.errors import InvalidInput
+
+    for hash_name in ("sha2-256", "blake3"):
+        if length is None:
+            assert len(runtime.hash(b"data", hash_name, length=length)) == 34
+            continue
+        with pytest.raises(InvalidInput, match="a digest length is a whole number of bytes"):
+            runtime.hash(b"data", hash_name, length=length)
+        with pytest.raises(InvalidInput):
+            runtime.cid_for(b"data", "raw", hash_name, length=length)
+
+
+@pytest.mark.parametrize("code", [0x12, 0x13, 0xB220])  # sha2-256, sha2-512, blake2b-256: builtin
+def test_a_builtin_hash_under_a_digest_over_128_bytes_is_digest_too_long(runtime, code: int) -> None:
+    """Kubo refuses such a CID whatever the hash (boxo verifcid); a builtin hash's was a
+    HashMismatch (an extension's was already DigestTooLong), so the same CID got another error,
+    and another answer, by which hash it named."""
+    from autocodec import verify_cid
+    from autocodec.cid import CID, encode_varint
+    from autocodec.errors import DigestTooLong
+
+    cid = CID.build(0x55, encode_varint(code) + encode_varint(129) + bytes(129))
+    with pytest.raises(DigestTooLong, match="129 bytes"):
+        runtime.verify_block(cid, b"data")
+    with pytest.raises(DigestTooLong):
+        verify_cid(cid, b"data")
+
+
 def test_a_longer_digest_than_a_hasher_makes_is_refused_with_the_reason(runtime) -> None:
     """keccak-256's module has no extendable output: a 64-byte keccak-256 digest cannot be made
     or checked (``DigestLengthUnsupported``, not ``HashMismatch``); a builtin's cannot be made

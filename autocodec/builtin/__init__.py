@@ -34,7 +34,7 @@ from .._inputs import as_bytes
 from ..cid import CID, encode_varint
 from ..codes import codec_code, hash_code
 from ..config import DEFAULT_LIMITS, DecodeLimits
-from ..errors import HashMismatch, InvalidInput, UnknownCodec, UnknownHash
+from ..errors import DigestTooLong, HashMismatch, InvalidInput, UnknownCodec, UnknownHash
 from ._dagcbor import decode_small as decode_dag_cbor_small  # decode(data, "dag-cbor", limits=...), least overhead
 from ._dagcbor import decode_records as decode_dag_cbor_records  # many short values in one C call
 from ._dagjson import DagJson
@@ -133,7 +133,8 @@ def digest_names(full: bytes, expected: bytes) -> bool:
 
 def verify_cid(cid: CID, data: bytes) -> None:
     """Return if ``data`` hashes to ``cid``'s multihash (its digest whole or truncated to at least
-    ``MIN_TRUNCATED_DIGEST`` bytes); ``HashMismatch`` or ``UnknownHash`` otherwise."""
+    ``MIN_TRUNCATED_DIGEST`` bytes); ``HashMismatch`` or ``UnknownHash`` otherwise, and
+    ``DigestTooLong`` for a digest over ``MAX_DIGEST`` bytes (Kubo refuses the CID before hashing)."""
     if not isinstance(cid, CID):
         raise InvalidInput(f"verify_cid needs a CID, not {type(cid).__name__}")
     data = as_bytes(data, "verify_cid")
@@ -144,6 +145,9 @@ def verify_cid(cid: CID, data: bytes) -> None:
             raise HashMismatch(f"block does not match identity {cid}")
         return
     size = len(expected_digest)
+    if size > MAX_DIGEST:  # as Hashes.verify_block for an extension's hash
+        raise DigestTooLong(f"{cid}: its {hasher.name} digest is {size} bytes; Kubo refuses digests over "
+                            f"{MAX_DIGEST} bytes")
     if hasher.size and size != hasher.size and not MIN_TRUNCATED_DIGEST <= size < hasher.size:
         raise HashMismatch(f"{cid}: a {hasher.name} digest is {hasher.size} bytes, or at least "
                            f"{MIN_TRUNCATED_DIGEST} cut from them; the CID has {size}")

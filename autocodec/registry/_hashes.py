@@ -37,7 +37,7 @@ class Hashes:
             builtin.verify_cid(cid, data)
             return
         size = len(cid.digest)
-        if size > builtin.MAX_DIGEST:
+        if size > builtin.MAX_DIGEST:  # before any hasher is looked for (builtin.verify_cid: the same)
             raise DigestTooLong(f"{cid}: its {hash_name(code)} digest is {size} bytes; Kubo refuses digests over "
                                 f"{builtin.MAX_DIGEST} bytes")
         hasher = self.resolver.adapter(Kind.HASHER, code, generation=generation)
@@ -57,6 +57,9 @@ class Hashes:
         digest cut, to at least ``MIN_TRUNCATED_DIGEST`` bytes, or longer, up to ``MAX_DIGEST``,
         from a hasher with extendable output); identity ignores ``length``."""
         code = hash_code(hash)
+        if length is not None and type(length) is not int:
+            raise InvalidInput(f"a digest length is a whole number of bytes, not {type(length).__name__} {length!r}"[:200],
+                               hint=f"give a length from {builtin.MIN_TRUNCATED_DIGEST} to {builtin.MAX_DIGEST}")
         hasher = None
         if builtin.has_hash(code):
             if length is None or code == 0x00:
