@@ -115,6 +115,23 @@ def test_without_a_source_checkout_wasm_groups_use_the_default_set(tmp_path: Pat
     assert all(f.ours is not None and f.error is None for f in report.figures)
 
 
+def test_without_a_source_checkout_module_vectors_come_from_the_default_set(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """``serve.rss-per-upgrade`` publishes versions of git-raw with its vectors; from a wheel it
+    exited 'needs wasm-src/git-raw/vectors.json'. The vectors are the ones the default set's
+    manifests link to: the same values as wasm-src's, for every module of the set."""
+    from autocodec import builtin
+    from autocodec.bench import _data
+
+    shipped = _data._default_set_vectors()
+    sources = {p.parent.name: p for p in _data.WASM_SRC.glob("*/vectors.json")}
+    assert "git-raw" in shipped and set(shipped) <= set(sources)
+    for name, vectors in shipped.items():
+        assert builtin.decode(vectors, "dag-json") == builtin.decode(sources[name].read_bytes(), "dag-json"), name
+    monkeypatch.setattr(_data, "WASM_SRC", tmp_path / "wasm-src")
+    assert _data.module_vectors_json("git-raw") == shipped["git-raw"]
+
+
 def test_generated_inputs_decode_in_both_ours_and_the_peers() -> None:
     from autocodec.bench import _data
     from autocodec.loader import Sandbox

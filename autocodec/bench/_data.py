@@ -43,6 +43,45 @@ def module_bytes(name: str) -> bytes:
     return found
 
 
+def module_vectors_json(name: str) -> bytes:
+    """The test vectors of module ``name`` as DAG-JSON: ``wasm-src/NAME/vectors.json``, or else
+    the vectors its manifest in the package's default set links to (a wheel has no ``wasm-src``)."""
+    path = WASM_SRC / name / "vectors.json"
+    if path.is_file():
+        return path.read_bytes()
+    found = _default_set_vectors().get(name)
+    if found is None:
+        raise NotFound(f"no test vectors of module {name} in {WASM_SRC} or in the package's default set", hint=_HINT)
+    return found
+
+
+@cache
+def _default_set_vectors() -> dict[str, bytes]:
+    """Module name -> its manifest's vectors as DAG-JSON, for every manifest in the shipped
+    default-set CAR (signed envelopes whose payload is a manifest naming ``vectors``)."""
+    from .. import builtin
+    from ..registry._default import DEFAULT_SET_CAR
+    from ..store._car import CarReader
+
+    if not DEFAULT_SET_CAR.is_file():
+        return {}
+    blocks: dict[CID, bytes] = {}
+    with open(DEFAULT_SET_CAR, "rb") as stream:
+        for cid, block in CarReader(stream):
+            blocks[cid] = bytes(block)
+    out: dict[str, bytes] = {}
+    for cid, block in blocks.items():
+        if cid.codec != 0x71:
+            continue
+        envelope = builtin.decode(block, "dag-cbor")
+        payload = envelope.get("payload") if isinstance(envelope, dict) else None
+        manifest = builtin.decode(payload, "dag-cbor") if isinstance(payload, bytes) else None
+        if isinstance(manifest, dict) and isinstance(manifest.get("name"), str) and manifest.get("vectors") in blocks:
+            vectors = builtin.decode(blocks[manifest["vectors"]], "dag-cbor")
+            out.setdefault(manifest["name"], builtin.encode(vectors, "dag-json"))
+    return out
+
+
 @cache
 def _default_set_modules() -> dict[str, bytes]:
     """Module name -> bytes, for every module in the shipped default-set CAR."""
