@@ -478,6 +478,24 @@ def test_a_name_nobody_published_is_one_typed_error_on_every_path(world: World, 
             assert UNPUBLISHED in lines[0] and "--node" not in lines[0].split("(hint")[0], lines
 
 
+def test_an_offline_node_asked_to_resolve_a_name_it_has_no_record_of_says_name_not_found(
+        world: World, tmp_path: Path) -> None:
+    """Pins and content paths ask an offline node, which hands out no records, to resolve the name
+    itself (``name/resolve``). For a name it holds no record of, Kubo answers "could not resolve
+    name": that was a plain ``FetchError`` telling the user to check the node's address (found
+    running docs/trust.md's IPNS errors by hand); it is the ``NameNotFound`` every other path gives."""
+    from autocodec.errors import NameNotFound
+    from autocodec.sources import NodeSource
+
+    with pytest.raises(NameNotFound, match=f"found no IPNS record of /ipns/{UNPUBLISHED} \\(could not resolve name\\)"):
+        NodeSource(world.kubo.api_url).resolve_name(f"/ipns/{UNPUBLISHED}")
+    for command in (("pin", "add"), ("decode",)):
+        proc = run_cli(tmp_path / "home", *command, f"/ipns/{UNPUBLISHED}", "--node", world.kubo.api_url, check=False)
+        lines = proc.stderr.decode().strip().splitlines()
+        assert proc.returncode == 1 and len(lines) == 1 and lines[0].startswith("autocodec: NameNotFound:"), lines
+        assert "check the node or gateway address" not in lines[0] and "offline node" in lines[0], lines
+
+
 def test_a_kept_record_answers_while_an_online_node_finds_none(world: World, tmp_path: Path) -> None:
     """A home holding a valid record of a name, asked to look it up on an online node whose routing
     finds nothing: the kept record answers until it expires, as when a gateway fails. The node's

@@ -370,8 +370,21 @@ class NodeSource:
         return found
 
     def resolve_name(self, name: str) -> str:
-        """The path an IPNS name points at on this node (``name/resolve``), e.g. ``/ipfs/bafy...``."""
-        answer = self._request("name/resolve", (name,), decoder="json")
+        """The path an IPNS name points at on this node (``name/resolve``), e.g. ``/ipfs/bafy...``;
+        ``NameNotFound`` when the node finds no record of it (Kubo, online or offline: "could not
+        resolve name"; an offline node resolves only names it holds records of)."""
+        try:
+            answer = self._request("name/resolve", (name,), decoder="json")
+        except BlockNotFound as exc:  # "not found" or a search that ran out of time: no record, not a block
+            raise NameNotFound(f"the IPFS node at {self.addr} found no IPNS record of {name} "
+                               f"({exc.message.partition(f'{name}: ')[2][:200] or 'not found'})") from None
+        except FetchError as exc:
+            if type(exc) is not FetchError or "could not resolve name" not in exc.message:
+                raise
+            raise NameNotFound(f"the IPFS node at {self.addr} found no IPNS record of {name} (could not resolve name)",
+                               hint="check the name; its publisher may not have published it yet or its record may "
+                                    "have expired; an offline node resolves only the names it holds records of, so "
+                                    "ask an online node or a gateway") from None
         items = answer if isinstance(answer, list) else [answer]
         first = items[0] if items and isinstance(items[0], dict) else {}
         return str(first.get("Path", ""))
