@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import http.server
 import os
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -196,6 +197,23 @@ def test_runtime_settings_hold_no_credentials_and_fetch_with_them(protected: Pro
     with Runtime(tmp_path / "home", node=protected.url(), default_set=False) as rt:
         assert rt.settings.node == f"http://127.0.0.1:{protected.port}"
         assert rt.get(protected.cid) == DATA
+
+
+def test_a_pin_an_older_release_stored_with_url_credentials_is_listed_without_them(tmp_path: Path) -> None:
+    """Releases before this one kept ``pin add --node URL`` as given, credentials included (they
+    were then dropped on the way to the node, so an unprotected node served the set): ``pin ls``
+    and ``pin update`` printed the stored URL, password and all."""
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    stored = f"http://alice:{URL_PASSWORD}@127.0.0.1:9"  # nothing listens on the discard port
+    conn = sqlite3.connect(home / "store.sqlite")
+    with conn:
+        conn.execute("UPDATE registry_pins SET location_kind = 'node', location = ?, node = ?", (stored, stored))
+    conn.close()
+    listed = _cli(home, "pin", "ls")
+    assert listed.returncode == 0 and b"node:http://127.0.0.1:9" in listed.stdout, listed
+    updated = _cli(home, "pin", "update")
+    _clean((listed.stdout + listed.stderr + updated.stdout + updated.stderr).decode())
 
 
 def test_malformed_credentials_and_secrets_are_config_errors_without_the_secret() -> None:

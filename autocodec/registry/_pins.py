@@ -61,9 +61,13 @@ class Location:
     node: str | None = None
 
     def describe(self) -> str:
+        """Where, as it may be shown: a node URL without credentials (releases before the one
+        that kept them in memory only stored ``--node`` URLs as given, password included)."""
+        from ..sources._node import _without_userinfo
+
         if self.kind in ("ipns", "ipns-gateway"):
-            return f"ipns:{self.where}" + (f" via {self.node}" if self.node else "")
-        return f"{self.kind}:{self.where}"
+            return f"ipns:{self.where}" + (f" via {_without_userinfo(self.node)}" if self.node else "")
+        return f"{self.kind}:{_without_userinfo(self.where) if self.kind == 'node' else self.where}"
 
 
 @dataclass(frozen=True)
