@@ -260,3 +260,82 @@ def test_the_command_check_refuses_what_does_not_exist() -> None:
     assert _check_command(["pin", "add", "--override", "x.car"]) is None
     assert _check_command(["--home", "h", "init", "--no-default-set"]) is None
     assert _check_command(["add", "--raw-leaves=false", "-r", "d"]) is None
+
+
+def test_the_constants_the_bounds_tables_name_hold_the_amount_they_state() -> None:
+    """docs/bounds.md's rows whose Config is a module constant (``sources._fetcher.MAX_FETCH_DIGEST``)
+    name one that exists, holding the first amount the row states (``at most 128 bytes``)."""
+    import importlib
+
+    compared, wrong = 0, []
+    for line in (REPO / "docs" / "bounds.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or len(cells) < 3:
+            continue
+        for ref in re.findall(r"`((?:[a-z_]+\.)+[A-Z][A-Z0-9_]+)`", cells[-1]):
+            module, _, name = ref.rpartition(".")
+            value = getattr(importlib.import_module(f"autocodec.{module}"), name, None)
+            amount = re.search(r"(\d[\d ,]*)\s*(KiB|MiB)?", cells[1])
+            compared += 1
+            if value is None or amount is None:
+                wrong.append(f"{ref}: {'no such constant' if value is None else 'no amount stated'}")
+            elif int(re.sub(r"[ ,]", "", amount[1])) * _UNITS[amount[2] or ""] != value:
+                wrong.append(f"{ref}: docs {cells[1][:40]!r}, code {value}")
+    assert compared >= 6, compared
+    assert not wrong, wrong
+
+
+_SDK_SOURCES = {"C": ("wasm-src/include/ac.h", r"\b{}\s*\("), "Rust": ("wasm-src/sdk/rust/ac.rs", r"\bfn {}\b"),
+                "Zig": ("wasm-src/sdk/zig/ac.zig", r"\bfn {}\b"),
+                "AssemblyScript": ("wasm-src/sdk/assemblyscript/ac.ts", r"^\s*{}\s*\(")}
+
+
+def test_the_sdk_reader_and_writer_table_names_what_each_sdk_has() -> None:
+    """docs/abi.md's kind-by-kind table: every function it names in a language's column is in that
+    SDK's source (a renamed reader call would otherwise stay in the table)."""
+    text = (REPO / "docs" / "abi.md").read_text()
+    header, _, rest = text.partition("| kind | C (")
+    assert rest, "the reader/writer table is gone from docs/abi.md"
+    rows = ("| kind | C (" + rest).split("\n\n")[0].splitlines()
+    languages = [cell.split(" (")[0].strip() for cell in rows[0].strip().strip("|").split("|")[1:]]
+    assert languages == list(_SDK_SOURCES), languages
+    checked, wrong = 0, []
+    for row in rows[2:]:
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", row.strip().strip("|"))]
+        for language, cell in zip(languages, cells[1:]):
+            path, pattern = _SDK_SOURCES[language]
+            source = (REPO / path).read_text()
+            for code in re.findall(r"`([^`]+)`", cell):
+                for name in re.findall(r"\b(ac[rw]_\w+|[a-z]\w*(?=\())", code):
+                    checked += 1
+                    if not re.search(pattern.format(re.escape(name)), source, re.M):
+                        wrong.append(f"{language}: {name} ({cells[0]})")
+    assert checked >= 90, checked
+    assert not wrong, wrong
+
+
+_ERROR_WORDS = r"(?:Error|NotFound|Mismatch|Unsupported|TooLong|Denied|Digest|Busy|Timeout|Fault|Cancelled)"
+
+
+def test_every_error_the_docs_name_exists_and_no_error_hint_names_a_cli_option() -> None:
+    """Every error class the docs name in backticks is a class of the package (the CLI prints its
+    name first on the line a user searches the docs for), this round's new ones among them; and
+    library errors say what to do next without naming a CLI option (``autocodec --help`` aside)."""
+    import builtins
+
+    import autocodec.errors as errors
+
+    defined = {name for path in (REPO / "autocodec").rglob("*.py")
+               for name in re.findall(r"^class (\w+)\(", path.read_text(), re.M)}
+    defined |= {name for name in dir(builtins) if name.endswith("Error")}  # `OSError`
+    named = {name for doc in DOCS for name in re.findall(rf"`([A-Z][A-Za-z]*{_ERROR_WORDS})`", doc.read_text())}
+    assert {"NodeAccessDenied", "NameNotFound", "DigestTooLong", "DigestLengthUnsupported", "WeakDigest"} <= named
+    assert len(named) >= 25, sorted(named)
+    assert not named - defined, sorted(named - defined)
+    flagged = []
+    for name, cls in vars(errors).items():
+        if isinstance(cls, type) and issubclass(cls, errors.AutocodecError):
+            hint = cls.hint.replace("autocodec --help", "")
+            if re.search(r"(?<![\w-])--?[a-z]", hint):
+                flagged.append(f"{name}: {cls.hint}")
+    assert not flagged, flagged
