@@ -275,6 +275,37 @@ def test_a_default_set_the_user_chose_otherwise_is_left_alone(
     assert out == "" if case == "user-unpinned" else (earlier in out and len(out.splitlines()) == 1), out
 
 
+def test_the_moved_set_keeps_the_earlier_ones_place_among_pinned_sets(tmp_path: Path) -> None:
+    """The first pinned set that lists a code serves it (``TrustStore.resolve``). The shipped set
+    took a new row, last, so a set the user pinned after the default one and listing the same
+    module (or hasher) took it over at the move, without an override, where before the default
+    set served it."""
+    from autocodec.registry import (Runtime, add_manifest, export_set, init_set, pin_add, publish_module,
+                                    publish_set)
+    from autocodec.registry._default import DEFAULT_SET_CID, DEFAULT_SET_NAME
+    from autocodec.verify import KeyRing
+    from tests.conftest import WASM_SRC
+
+    home = tmp_path / "home"
+    earlier = _home_that_took(_earlier_default_set(tmp_path), home)
+    mine = tmp_path / "mine.car"
+    with Runtime(tmp_path / "publisher", default_set=False) as rt:
+        key = KeyRing(rt.home.keys_dir).generate("mine")
+        init_set(rt, "mine", [key], ["mine"], expires_days=3650)
+        published = publish_module(rt, WASM_SRC / "ipld-select" / "ipld-select.wasm", key)
+        add_manifest(rt, "mine", published.manifest_cid)
+        publish_set(rt, "mine", [key], expires_days=3650)
+        export_set(rt, "mine", mine)
+    with Runtime(home, default_set=False) as rt:
+        pin_add(rt, str(mine))
+        assert rt.trust.resolve("task", "ipld-select").set_name == DEFAULT_SET_NAME  # the earlier default set
+    with Runtime(home) as rt:  # the move
+        assert sorted(s.name for s in rt.trust.sets()) == [DEFAULT_SET_NAME, "mine"]
+        assert str(rt.trust.state(rt.pins.find(DEFAULT_SET_NAME).set_id).cids["index"]) == str(DEFAULT_SET_CID)
+        assert earlier not in [str(s.set_id) for s in rt.trust.sets()]
+        assert rt.trust.resolve("task", "ipld-select").set_name == DEFAULT_SET_NAME
+
+
 def test_the_move_is_logged_where_a_user_sees_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """It changes what the home trusts without a command asking: at info it was below every
     default threshold (a server's log, a library's stderr) and no one saw it happen."""

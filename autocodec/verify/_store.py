@@ -760,12 +760,17 @@ class TrustStore:
     def replace(self, old: CID, verified: VerifiedSet, *, anchor_envelope: bytes | None,
                 now: int | None = None, also: Callable[[Any], object] | None = None) -> None:
         """Unpin ``old`` and pin ``verified`` (verified with ``replacing=old``) in one transaction:
-        a crash leaves one or the other pinned, never neither. ``SetNotFound`` (nothing changed)
-        if ``old`` was unpinned meanwhile; ``apply_update``'s refusals otherwise."""
+        a crash leaves one or the other pinned, never neither. The new set takes the old one's
+        place among pinned sets (its row and pinned time), so which set serves a code listed by
+        several (``resolve``: the first pinned, unless overridden) is what it was. ``SetNotFound``
+        (nothing changed) if ``old`` was unpinned meanwhile; ``apply_update``'s refusals otherwise."""
         with self._write() as conn:
-            if not self._unpin_rows(conn, old):
+            place = conn.execute("SELECT rowid, pinned_at FROM trust_sets WHERE set_id = ?", (str(old),)).fetchone()
+            if place is None or not self._unpin_rows(conn, old):
                 raise SetNotFound(f"set {old} was unpinned while its replacement was verified; nothing was applied")
             self.apply_update(verified, anchor_envelope=anchor_envelope, now=now, also=also)
+            conn.execute("UPDATE trust_sets SET rowid = ?, pinned_at = ? WHERE set_id = ?",
+                         (place[0], place[1], str(verified.set_id)))
         _log().info("trust.replace", set=verified.name, old=str(old), new=str(verified.set_id), policy="default-set")
 
     def set_override(self, set_id: CID, allow: bool = True, *, now: int | None = None) -> None:
