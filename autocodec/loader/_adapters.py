@@ -284,10 +284,15 @@ def _xof_length(length: int) -> bytes:
     return length.to_bytes(4, "little")
 
 
+def _extends(info: ModuleInfo) -> bool:
+    """Whether a hasher makes digests of a given length (``ac_hash_xof`` and ``ac_hash_final_xof``)."""
+    return "ac_hash_xof" in info.exports and "ac_hash_final_xof" in info.exports
+
+
 def _check_extends(info: ModuleInfo, length: int) -> None:
     """``DigestLengthUnsupported`` unless the module makes digests of a given length."""
     _xof_length(length)
-    if "ac_hash_xof" not in info.exports or "ac_hash_final_xof" not in info.exports:
+    if not _extends(info):
         raise DigestLengthUnsupported(f"the {info.name} {info.version} hasher makes digests of its own length only "
                                       f"(no extendable output): it cannot make one of {length} bytes")
 
@@ -327,8 +332,7 @@ class Hasher:
     @property
     def extends(self) -> bool:
         """Whether the module makes digests of a given length (``ac_hash_xof`` and ``ac_hash_final_xof``)."""
-        exports = self._loaded.info.exports
-        return "ac_hash_xof" in exports and "ac_hash_final_xof" in exports
+        return _extends(self._loaded.info)
 
     def _extended(self, data: bytes | bytearray | memoryview, length: int) -> bytes:
         _check_extends(self._loaded.info, length)
