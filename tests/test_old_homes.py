@@ -340,6 +340,30 @@ def test_a_set_the_user_pinned_after_removing_the_default_one_is_left_alone(
     assert len(out.splitlines()) == 1 and str(DEFAULT_SET_CID) not in out and str(bundle) in out, out
 
 
+def test_the_default_set_pinned_again_from_the_package_follows_the_package_again(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Removing the default set declines it; pinning the package's own CAR again accepts it."""
+    import sqlite3
+
+    from autocodec.registry._default import DEFAULT_SET_CAR, DEFAULT_SET_NAME
+
+    home = tmp_path / "home"
+    assert _cli(capsys, home, "init")[0] == 0
+
+    def choice() -> str:
+        conn = sqlite3.connect(home / "store.sqlite")
+        try:
+            return str(conn.execute("SELECT value FROM registry_meta WHERE key = 'default-set'").fetchone()[0])
+        finally:
+            conn.close()
+
+    assert choice() == "pinned"
+    assert _cli(capsys, home, "pin", "rm", DEFAULT_SET_NAME)[0] == 0
+    assert choice() == "declined"
+    assert _cli(capsys, home, "pin", "add", str(DEFAULT_SET_CAR))[0] == 0
+    assert choice() == "pinned"
+
+
 def test_replacing_a_set_is_one_transaction(tmp_path: Path) -> None:
     """A replacement that fails after the earlier set's rows are gone leaves the earlier set pinned."""
     from autocodec.registry import Runtime

@@ -258,7 +258,20 @@ class Pins:
         if override:  # after the pin: until then the set serves only what no other set serves
             self.trust.set_override(result.set_id, True, now=now)
             self.on_change()
+        self._accepts_default_set(result)
         return result
+
+    def _accepts_default_set(self, result: PinResult) -> None:
+        """The package's own default set pinned from its own CAR (again, after ``rm``, or in a
+        home that declined it) is the default set accepted: it follows the package from then on
+        (``registry_meta``: ``pinned``; ``_upgrade``)."""
+        from ._default import DEFAULT_SET_CAR, DEFAULT_SET_CID
+
+        if (result.location.kind != "car" or result.index_cid != DEFAULT_SET_CID
+                or Path(result.location.where) != DEFAULT_SET_CAR.resolve()):
+            return
+        with self.store.transaction() as conn:  # no row yet: offer_default_set records it
+            conn.execute("UPDATE registry_meta SET value = 'pinned' WHERE key = 'default-set'")
 
     def _apply(self, index_cid: CID, location: Location, *, progress: Progress, now: int,
                canary: Canary | None = None) -> PinResult:
@@ -340,7 +353,8 @@ class Pins:
     def rm(self, which: str) -> PinInfo:
         """Unpin a set. Removing the default set declines it from then on (``registry_meta``:
         ``default-set = declined``, a value every release reads so): a set pinned under its name
-        afterwards is the user's, never moved to the shipped one (``_upgrade``)."""
+        afterwards is the user's, never moved to the shipped one (``_upgrade``), unless it is
+        the package's own, pinned from the package's CAR (``add``)."""
         from ._default import DEFAULT_SET_NAME
 
         pin = self.find(which)
