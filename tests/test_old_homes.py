@@ -364,6 +364,26 @@ def test_the_default_set_pinned_again_from_the_package_follows_the_package_again
     assert choice() == "pinned"
 
 
+def test_a_home_that_took_the_default_set_before_the_choice_was_recorded_opens_and_moves(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Homes made between b33f604 (the default set) and 8cd45aa (registry_meta) pinned the
+    default set and recorded nothing: the runtime offered it again, its pin was refused
+    (RootChainError: another lineage under the same name) and every command failed."""
+    import sqlite3
+
+    from autocodec.registry._default import DEFAULT_SET_CID, DEFAULT_SET_NAME
+
+    home = tmp_path / "home"
+    earlier = _home_that_took(_earlier_default_set(tmp_path), home)
+    conn = sqlite3.connect(home / "store.sqlite")
+    with conn:
+        conn.execute("DELETE FROM registry_meta")
+    conn.close()
+    status, out, err = _cli(capsys, home, "pin", "ls")
+    assert status == 0, err
+    assert out.startswith(f"{DEFAULT_SET_NAME}\tv1\t{DEFAULT_SET_CID}\t") and earlier not in out, out
+
+
 def test_replacing_a_set_is_one_transaction(tmp_path: Path) -> None:
     """A replacement that fails after the earlier set's rows are gone leaves the earlier set pinned."""
     from autocodec.registry import Runtime

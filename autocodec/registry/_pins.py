@@ -378,7 +378,11 @@ class Pins:
         row = self.store.read_row("SELECT value FROM registry_meta WHERE key = 'default-set'")
         if row is not None:
             return
-        if accept:
+        from ._default import DEFAULT_SET_NAME
+
+        # a set of that name already pinned is the default set a home took before the choice was
+        # recorded (before 8cd45aa): pinning again would be refused as another lineage; _upgrade moves it
+        if accept and not any(info.name == DEFAULT_SET_NAME for info in self.trust.sets()):
             pin()
         with self.store.transaction() as conn:
             conn.execute("INSERT OR REPLACE INTO registry_meta VALUES ('default-set', ?)",
