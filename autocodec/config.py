@@ -229,6 +229,11 @@ class ServeLimits:
     """Longest single header line (a long ``Accept`` or ``Range`` list); longer is a 400."""
     error_log_interval_s: float = 10.0
     """At most one log line per kind of server error in this interval (the rest are counted)."""
+    shutdown_s: float = 5.0
+    """How long ``serve`` takes to stop (SIGTERM, SIGINT), about: fetches in flight are cancelled
+    at once; responses still running are cut off after half of it (the client sees an incomplete
+    body); the refresher gets the rest. A guest call in flight still runs to its own deadline
+    (``SandboxLimits.deadline_ms``). ``Runtime.close`` waits this long for a refresh too."""
 
 
 @dataclass(frozen=True, slots=True)

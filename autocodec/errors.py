@@ -324,6 +324,13 @@ class FetchBusy(FetchError):
     hint = "retry shortly; blocks in the local store are still served"
 
 
+class FetchCancelled(FetchError):
+    """A fetch was ended from another thread: the operation it served is being stopped (a server
+    shutting down, ``Runtime.close`` during a refresh). Nothing half-fetched was kept."""
+
+    hint = "nothing to fix: the operation was stopped on purpose; run it again to finish it"
+
+
 class DnsError(FetchError):
     """A DNS lookup failed: no resolver answered in time, or its answer was malformed."""
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from ._protocols import Fetch
 from ._resolution import Source
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..sources import Cancel
     from ..verify import VerifiedSet
     from ._runtime import Runtime
 
@@ -118,13 +120,28 @@ def refresh(runtime: "Runtime", which: str | None = None) -> list[RefreshOutcome
 
 
 class Refresher:
-    """A daemon thread refreshing every ``interval_s`` and whenever ``wake()`` is called."""
+    """A daemon thread refreshing every ``interval_s`` and whenever ``wake()`` is called.
 
-    def __init__(self, runtime: "Runtime", interval_s: float) -> None:
+    Stopping (``stop``) is prompt: the refresh in flight runs under its own ``cancel``, so its
+    fetches end with ``FetchCancelled`` as soon as ``stop`` or ``signal_stop`` is called (a socket
+    is shut from the stopping thread), and ``stop`` waits at most ``timeout_s`` for the thread. A
+    refresh writes the trust store in one transaction after all its fetches, so a cancelled one
+    changed nothing. If the thread is still busy then (a canary's guest run, a transaction being
+    committed), ``stop(then=...)`` hands ``then`` (closing the stores) to the thread, which runs it
+    when it ends: a connection is never closed under a live transaction.
+    """
+
+    def __init__(self, runtime: "Runtime", interval_s: float, cancel: "Cancel | None" = None) -> None:
+        from ..sources import Cancel
+
         self.runtime = runtime
         self.interval_s = interval_s
+        self.cancel = cancel or Cancel("the refresh was stopped")
         self._wake = threading.Event()
         self._stop = threading.Event()
+        self._ended = False
+        self._then: Callable[[], None] | None = None
+        self._end_lock = threading.Lock()
         self.last: list[RefreshOutcome] = []
         self.last_at = 0.0
         self._thread = threading.Thread(target=self._run, name="autocodec-refresh", daemon=True)
@@ -136,19 +153,47 @@ class Refresher:
     def wake(self) -> None:
         self._wake.set()
 
-    def stop(self) -> None:
+    def signal_stop(self) -> None:
+        """Tell the thread to stop and cancel its fetches in flight, without waiting for it."""
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout=30)
+        self.cancel.cancel()
+
+    def stop(self, timeout_s: float = 5.0, then: Callable[[], None] | None = None) -> bool:
+        """Stop refreshing: cancel the fetches in flight and wait up to ``timeout_s`` for the thread.
+
+        True when it has ended (``then`` was run here); False when it is still finishing its
+        step, and ``then`` will run on it as it ends."""
+        self.signal_stop()
+        if self._thread.is_alive():
+            self._thread.join(timeout=timeout_s)
+        with self._end_lock:
+            ended = self._ended or not self._thread.is_alive()
+            if not ended:
+                self._then = then
+        if ended and then is not None:
+            then()
+        return ended
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
-            if self._stop.is_set():
-                return
-            try:
-                self.last = refresh(self.runtime)
-                self.last_at = time.time()
-            except Exception as exc:  # never let the refresher die; report and retry next round
-                log.error("refresh", decision="error", reason=str(exc)[:300])
+        from ..sources import cancellable
+
+        try:
+            with cancellable(self.cancel):
+                while not self._stop.is_set():
+                    self._wake.wait(self.interval_s)
+                    self._wake.clear()
+                    if self._stop.is_set():
+                        return
+                    try:
+                        self.last = refresh(self.runtime)
+                        self.last_at = time.time()
+                    except Exception as exc:  # never let the refresher die; report and retry next round
+                        if not self._stop.is_set():
+                            log.error("refresh", decision="error", reason=str(exc)[:300])
+        finally:
+            with self._end_lock:
+                self._ended = True
+                then, self._then = self._then, None
+            if then is not None:
+                then()

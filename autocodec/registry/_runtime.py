@@ -157,6 +157,11 @@ class Runtime:
                          on_change=self.resolver.invalidate)
         self._refresher: "Refresher | None" = None
         self._refresher_lock = threading.Lock()
+        from ..sources import Cancel
+
+        self.closing = Cancel("the runtime is closing")
+        """Cancelled by ``close``: every fetch made inside ``cancellable(runtime.closing)`` (``refresh``;
+        ``serve``'s request threads) then ends with ``FetchCancelled``."""
         for module in modules:
             self.add_local_module(module)
         self.pins.offer_default_set(default_set, self.pin_default_set)
@@ -184,10 +189,28 @@ class Runtime:
 
     # --- lifecycle ---------------------------------------------------------------------------
 
-    def close(self) -> None:
+    def close(self, *, wait_s: float | None = None) -> None:
         """Stop the refresher and close the databases (the trust store's reader too, unless
-        the trust store was passed in): no descriptor of the home stays open."""
-        self.stop_refresh()
+        the trust store was passed in): no descriptor of the home stays open.
+
+        Prompt, whatever is in flight: fetches under ``closing`` (a refresh's) are cancelled, and
+        the refresher is waited for at most ``wait_s`` (default ``limits.serve.shutdown_s``). A refresh still busy then
+        (a guest run, a commit) closes the databases itself as it ends, so no connection is ever
+        closed under its transaction; a process that exits first leaves SQLite to roll the
+        unfinished transaction back at the next open, as it does after any crash."""
+        wait_s = self.limits.serve.shutdown_s if wait_s is None else wait_s
+        self.closing.cancel()
+        with self._refresher_lock:
+            refresher, self._refresher = self._refresher, None
+        if refresher is None:
+            self._close_stores()
+        elif not refresher.stop(wait_s, then=self._close_stores):
+            from ..log import get_logger
+
+            get_logger("registry").warning("close.deferred", reason="a refresh step is still running; the home "
+                                           "is closed when it ends", waited_s=wait_s)
+
+    def _close_stores(self) -> None:
         if self._own_trust:
             self.trust.close()
         self.store.close()
@@ -431,9 +454,11 @@ class Runtime:
 
     def refresh(self, which: str | None = None) -> "list[RefreshOutcome]":
         """Look for newer versions of pinned sets now; verified, canaried ones are swapped in."""
+        from ..sources import cancellable
         from ._live import refresh
 
-        return refresh(self, which)
+        with cancellable(self.closing):  # close() from another thread ends its fetches
+            return refresh(self, which)
 
     def start_refresh(self, interval_s: float | None = None) -> "Refresher":
         """Refresh in a background thread every ``interval_s`` (default from settings)."""
@@ -454,8 +479,9 @@ class Runtime:
         if self._refresher is not None:
             self._refresher.wake()
 
-    def stop_refresh(self) -> None:
+    def stop_refresh(self) -> bool:
+        """Stop the background refresher: its fetches in flight are cancelled, and it is waited
+        for at most ``limits.serve.shutdown_s``; False if it is still finishing its step then."""
         with self._refresher_lock:
             refresher, self._refresher = self._refresher, None
-        if refresher is not None:
-            refresher.stop()
+        return refresher is None or refresher.stop(self.limits.serve.shutdown_s)

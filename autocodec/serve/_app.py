@@ -19,6 +19,12 @@ Invariants:
   per kind per ``error_log_interval_s``.
 - Connections go through a ``ConnectionGuard`` (``_guard``): a cap below the descriptor limit,
   header and whole-request deadlines, rate-limited loop errors.
+- Stopping (SIGTERM, SIGINT) is prompt and clean (``ServeLimits.shutdown_s``, docs/gateway.md
+  "Stopping"): the listener closes, every fetch in flight (a request's, a refresh's) is cancelled
+  at once, responses still running are let go within half the bound (a slow reader's body is cut
+  off: the client sees it incomplete), the request and job threads are waited for (each ends
+  within its own bound: a guest call's deadline), then the refresher for the rest of the bound,
+  then the home is closed; exit status 0, no traceback.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ import os
 import signal
 import sys
 import tempfile
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,10 +65,11 @@ EXECUTOR: web.AppKey[ThreadPoolExecutor] = web.AppKey("executor")
 
 def status_for(exc: BaseException) -> int:
     """The HTTP status for an error: 400 bad CID, 404 no block, 403 untrusted or no extension,
-    422 invalid block, 503 every fetch slot busy, 504 over a limit, 502 a bad upstream or module."""
+    422 invalid block, 503 every fetch slot busy or the server stopping, 504 over a limit, 502 a
+    bad upstream or module."""
     if isinstance(exc, errors.InvalidCID):
         return 400
-    if isinstance(exc, errors.FetchBusy):
+    if isinstance(exc, (errors.FetchBusy, errors.FetchCancelled)):  # busy, or the server is stopping
         return 503
     if isinstance(exc, errors.NotFound):
         return 404
@@ -201,6 +210,27 @@ def _serve_limits(runtime: "Runtime") -> ServeLimits:
     return serve_limits if isinstance(serve_limits, ServeLimits) else DEFAULT_LIMITS.serve
 
 
+def obey_closing(runtime: "Runtime") -> dict[str, Any]:
+    """``ThreadPoolExecutor`` arguments making its threads' fetches end when ``runtime`` closes
+    (``Runtime.closing``), so no request thread waits out a silent source while the server stops."""
+    closing = getattr(runtime, "closing", None)
+    if closing is None:
+        return {}
+    from ..sources import obey
+
+    return {"initializer": obey, "initargs": (closing,)}
+
+
+def begin_stop(runtime: "Runtime") -> None:
+    """The first step of stopping: cancel every fetch in flight and tell the refresher to stop."""
+    closing = getattr(runtime, "closing", None)
+    if closing is not None:
+        closing.cancel()
+    refresher = getattr(runtime, "refresher", None)
+    if refresher is not None:
+        refresher.signal_stop()
+
+
 def make_app(runtime: "Runtime", *, workers: int = 8, guard: ConnectionGuard | None = None,
              dnslink: bool = True) -> web.Application:
     """The server's application; ``dnslink``: answer DNSLink sites by ``Host`` (``_dnslink_host``)."""
@@ -211,7 +241,8 @@ def make_app(runtime: "Runtime", *, workers: int = 8, guard: ConnectionGuard | N
     app[DNSLINK_HOSTING] = dnslink
     app[RUNTIME] = runtime
     app[GUARD] = guard
-    app[EXECUTOR] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="autocodec-decode")
+    app[EXECUTOR] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="autocodec-decode",
+                                       **obey_closing(runtime))
     app.router.add_get("/decode/{cid}", decode)
     app.router.add_get("/resolve/{kind}/{code}", resolve)
     app.router.add_get("/healthz", healthz)
@@ -248,17 +279,31 @@ def serve(runtime: "Runtime", host: str = "127.0.0.1", port: int = 8080, *, refr
         runtime.start_refresh(refresh_interval_s)
 
     app.on_startup.append(on_startup)
+    stopping: list[float] = []  # when the stop signal came (monotonic)
     try:
-        asyncio.run(_serve_until_stopped(app, guard, runtime, host, port, refresh_interval_s))
+        asyncio.run(_serve_until_stopped(app, guard, runtime, host, port, refresh_interval_s, stopping))
     finally:
-        runtime.close()
+        before: dict[signal.Signals, Any] = {}
+        if stopping and threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):  # a second signal while closing: still no traceback
+                before[sig] = signal.signal(sig, signal.SIG_IGN)
+        try:
+            bound = guard.limits.shutdown_s
+            left = bound - (time.monotonic() - stopping[0]) if stopping else bound
+            runtime.close(wait_s=max(0.5, left))
+        finally:
+            for stopped_by, handler in before.items():
+                signal.signal(stopped_by, handler)
 
 
 async def _serve_until_stopped(app: web.Application, guard: ConnectionGuard, runtime: "Runtime", host: str,
-                               port: int, refresh_interval_s: float | None) -> None:
+                               port: int, refresh_interval_s: float | None, stopping: list[float]) -> None:
     loop = asyncio.get_running_loop()
     loop.set_exception_handler(guard.errors.loop_exception)
+    # aiohttp waits this long for the handlers in flight to finish, then cancels them and waits as long
+    # again (a handler blocked on a slow reader's socket is only let go then): half the bound in all
     runner = web.AppRunner(app, handle_signals=False, keepalive_timeout=guard.limits.header_timeout_s,
+                           shutdown_timeout=guard.limits.shutdown_s / 4,
                            logger=http_logger(guard.errors), max_line_size=guard.limits.max_request_line_bytes,
                            max_field_size=guard.limits.max_header_bytes)
     await runner.setup()
@@ -275,8 +320,10 @@ async def _serve_until_stopped(app: web.Application, guard: ConnectionGuard, run
         log.info("serve.start", host=host, port=port, refresh_interval_s=refresh_interval_s,
                  max_connections=guard.max_connections)
         await stop.wait()
-        log.info("serve.stop")
+        log.info("serve.stop", bound_s=guard.limits.shutdown_s)
     finally:
+        stopping.append(time.monotonic())
+        begin_stop(runtime)
         if server is not None:
             server.close()
         await runner.shutdown()

@@ -139,8 +139,10 @@ def setup_ipvm(app: web.Application, runtime: Runtime, *, jobs: int = 4, key_nam
     app[STREAM] = job_stream
     app[REMOTE] = RemoteExecutor(executor, Scheduler(runtime.limits.remote), revocations.is_revoked, job_stream)
     # a job waiting for its issuer's slot holds its thread: one issuer must never hold them all
+    from ._app import obey_closing
+
     app[JOBS] = ThreadPoolExecutor(max_workers=job_threads(runtime.limits.remote, jobs),
-                                   thread_name_prefix="autocodec-job")
+                                   thread_name_prefix="autocodec-job", **obey_closing(runtime))
     app[TRIGGERS] = TriggerRunner(executor, job_stream, load_triggers(_config_doc(runtime)), poll_s=trigger_poll_s)
     app.router.add_post("/ipvm/invoke", invoke)
     app.router.add_get("/ipvm/stream", stream)

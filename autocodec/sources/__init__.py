@@ -8,7 +8,8 @@ Invariants:
 - Every network fetch is bounded: a whole-operation deadline (``FetchLimits.deadline_s``,
   retries and every byte included, enforced by a watchdog on the socket), a per-read timeout,
   retries with backoff, and a size cap from ``autocodec.config.FetchLimits``. A dead, slow or
-  trickling source is a typed ``FetchError`` in bounded time, never a hang.
+  trickling source is a typed ``FetchError`` in bounded time, never a hang; and every fetch made
+  inside ``cancellable(cancel)`` ends with ``FetchCancelled`` soon after ``cancel.cancel()``.
 - A gateway that does not answer as a trustless gateway is ``NotTrustless``, not a mismatch.
 """
 
@@ -18,21 +19,24 @@ from ._base import BlockSource, operation_deadline
 from ._car import CarSource
 from ._fetcher import Fetcher
 from ._gateway import GatewaySource
-from ._http import Answer, Deadline, exchange
+from ._http import Answer, Cancel, Deadline, cancellable, exchange, obey
 from ._node import AUTH_ENV, NodeSource, node_address, node_url, public_node
 
 __all__ = [
     "AUTH_ENV",
     "Answer",
     "BlockSource",
+    "Cancel",
     "CarSource",
     "Deadline",
     "Fetcher",
     "GatewaySource",
     "NodeSource",
+    "cancellable",
     "exchange",
     "node_address",
     "node_url",
+    "obey",
     "operation_deadline",
     "public_node",
 ]

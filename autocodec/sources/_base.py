@@ -11,7 +11,7 @@ from typing import Protocol, TypeVar
 from ..cid import CID
 from ..config import FetchLimits
 from ..errors import FetchTimeout, SourceUnavailable
-from ._http import Deadline
+from ._http import Cancel, Deadline, cancellable, current_cancel
 
 T = TypeVar("T")
 
@@ -80,7 +80,11 @@ def with_retries(what: str, limits: FetchLimits, attempt: Callable[[Deadline], T
                 tries = f" (after {attempts} attempts)" if attempts > 1 else ""
                 raise type(exc)(f"{what}: {exc.message}{tries}" if what else f"{exc.message}{tries}",
                                 hint=exc.hint) from None
-            time.sleep(delay)
+            cancel = current_cancel()
+            if cancel is None:
+                time.sleep(delay)
+            elif cancel.wait(delay):
+                cancel.check(what or "fetch")
             delay *= 2
 
 
@@ -96,4 +100,5 @@ def read_capped(chunks: Iterable[bytes], cap: int, what: str) -> bytes:
     return bytes(out)
 
 
-__all__ = ["BlockSource", "Deadline", "operation_deadline", "read_capped", "with_retries"]
+__all__ = ["BlockSource", "Cancel", "Deadline", "cancellable", "current_cancel", "operation_deadline",
+           "read_capped", "with_retries"]

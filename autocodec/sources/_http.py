@@ -19,6 +19,10 @@ Invariants:
   and server); the connection then goes to the addresses found, without a second lookup. At
   most ``MAX_LOOKUPS`` lookups run at once (a thread left waiting on a silent resolver ends when
   the resolver gives up); one more waits for a free one, within its deadline;
+- an exchange made inside ``cancellable(cancel)`` ends soon after ``cancel.cancel()`` is called
+  from any thread (its socket is shut down from that thread, a lookup is no longer waited for)
+  with ``FetchCancelled``; one started after it fails at once. That is how a refresh in flight
+  is stopped when its runtime closes or its server stops;
 - failures are typed: ``FetchTimeout`` (deadline or read timeout), ``SourceUnavailable``
   (cannot connect, connection dropped, an answer that is not HTTP), ``FetchTooLarge``,
   ``FetchError`` (an encoded body); their messages never echo the peer's bytes except a
@@ -27,16 +31,20 @@ Invariants:
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     import http.client
 
-from ..errors import FetchError, FetchTimeout, FetchTooLarge, SourceUnavailable
+from ..errors import FetchCancelled, FetchError, FetchTimeout, FetchTooLarge, SourceUnavailable
 
 ERROR_BODY_CAP = 64 * 1024
 MAX_LOOKUPS = 32
@@ -57,6 +65,77 @@ class Deadline:
 
     def expired(self) -> bool:
         return time.monotonic() >= self.end
+
+
+class Cancel:
+    """A stop signal for every fetch made inside ``cancellable(self)``, given from any thread.
+
+    ``cancel()`` is final: it runs the hooks of the exchanges in flight (each shuts its socket
+    down), and from then on ``check`` raises ``FetchCancelled`` and ``wait`` returns at once."""
+
+    def __init__(self, reason: str = "the operation was stopped") -> None:
+        self.reason = reason
+        self._event = threading.Event()
+        self._lock = threading.Lock()
+        self._hooks: dict[int, Callable[[], None]] = {}
+        self._next = 0
+
+    def cancel(self) -> None:
+        with self._lock:
+            self._event.set()
+            hooks = list(self._hooks.values())
+        for hook in hooks:
+            hook()
+
+    def is_set(self) -> bool:
+        return self._event.is_set()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True (at once) when cancelled."""
+        return self._event.wait(max(0.0, seconds))
+
+    def check(self, what: str) -> None:
+        if self._event.is_set():
+            raise FetchCancelled(f"{what}: {self.reason}")
+
+    @contextmanager
+    def hook(self, fn: Callable[[], None]) -> Iterator[None]:
+        """Run ``fn`` at ``cancel()`` while the block runs (at once if already cancelled)."""
+        with self._lock:
+            key, self._next = self._next, self._next + 1
+            self._hooks[key] = fn
+            already = self._event.is_set()
+        if already:
+            fn()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._hooks.pop(key, None)
+
+
+_CANCEL: contextvars.ContextVar[Cancel | None] = contextvars.ContextVar("autocodec_fetch_cancel", default=None)
+
+
+@contextmanager
+def cancellable(cancel: Cancel) -> Iterator[Cancel]:
+    """Make every fetch inside the block (this thread or task) end when ``cancel`` is cancelled."""
+    token = _CANCEL.set(cancel)
+    try:
+        yield cancel
+    finally:
+        _CANCEL.reset(token)
+
+
+def obey(cancel: Cancel) -> None:
+    """Make every later fetch of the calling thread obey ``cancel`` (a worker pool's initializer:
+    the thread's own context keeps it for the thread's life)."""
+    _CANCEL.set(cancel)
+
+
+def current_cancel() -> Cancel | None:
+    """The ``Cancel`` the fetches made here obey (None outside ``cancellable``)."""
+    return _CANCEL.get()
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +164,9 @@ def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeo
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
+    cancel = _CANCEL.get()
+    if cancel is not None:
+        cancel.check(what)
     if deadline.expired():
         raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s")
     try:
@@ -113,52 +195,72 @@ def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeo
     watchdog.daemon = True
     watchdog.start()
     try:
-        try:
-            conn.request(method, target, body=body, headers={"Accept-Encoding": "identity", **(headers or {})})
-            _tighten(conn, read_timeout, deadline)
-            resp = conn.getresponse()
-            answer_headers = {k.lower(): v for k, v in resp.getheaders()}
-            limit = cap if 200 <= resp.status < 300 else ERROR_BODY_CAP
-            coding = _coding(answer_headers)
-            if coding and limit == cap:
-                raise FetchError(f"{what}: the answer is sent {coding}, though only an unencoded body was "
-                                 "accepted (Accept-Encoding: identity); it was not read",
-                                 hint="use another source, or turn compression off for this path on that server")
-            declared = answer_headers.get("content-length", "")
-            if limit == cap and declared.isdigit() and int(declared) > cap:
-                raise FetchTooLarge(f"{what}: the answer declares {declared} bytes, over the {cap}-byte limit")
-            out = bytearray()
-            while True:
-                _tighten(conn, read_timeout, deadline)
-                chunk = resp.read1(_CHUNK) if hasattr(resp, "read1") else resp.read(_CHUNK)
-                if not chunk:
-                    break
-                out += chunk
-                if len(out) > limit:
-                    if limit == cap:
-                        raise FetchTooLarge(f"{what}: the answer is over the {cap}-byte limit")
-                    del out[limit:]
-                    break
-            if fired.is_set():
-                raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s")
-            missing = resp.length if len(out) < limit and not resp.chunked else None
-            if missing:  # http.client's read1 returns b"" at an early close instead of raising
-                raise SourceUnavailable(f"{what}: the connection was closed mid-answer ({len(out)} of "
-                                        f"{len(out) + missing} declared bytes)")
-            if coding:
-                out.clear()  # an error body in a coding we did not ask for: not text we can show
-            return Answer(resp.status, answer_headers, bytes(out))
-        except (socket.timeout, TimeoutError):
-            if fired.is_set() or deadline.expired():
-                raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s") from None
-            raise FetchTimeout(f"{what}: silent for {read_timeout:g} s") from None
-        except (http.client.HTTPException, OSError, ValueError) as exc:  # ValueError: http.client.InvalidURL
-            if fired.is_set():
-                raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s") from None
-            raise SourceUnavailable(f"{what}: {_reason(exc)}") from None
+        with cancel.hook(kill) if cancel is not None else contextlib.nullcontext():
+            answer = _answer(conn, method, target, body, headers, what=what, deadline=deadline,
+                             read_timeout=read_timeout, cap=cap, fired=fired)
+        if cancel is not None:
+            cancel.check(what)  # a socket shut mid-body can look like its end: never returned as complete
+        return answer
+    except FetchError:
+        if cancel is not None:
+            cancel.check(what)  # the socket was shut from the stopping thread: say so, not "timeout"
+        raise
     finally:
         watchdog.cancel()
         conn.close()
+
+
+def _answer(conn: http.client.HTTPConnection, method: str, target: str, body: bytes | None,
+            headers: dict[str, str] | None, *, what: str, deadline: Deadline, read_timeout: float, cap: int,
+            fired: threading.Event) -> Answer:
+    """The exchange on ``conn`` proper (``exchange`` owns the watchdog, the cancel hook and closing)."""
+    import http.client
+
+    try:
+        conn.request(method, target, body=body, headers={"Accept-Encoding": "identity", **(headers or {})})
+        if fired.is_set():  # the watchdog or a cancel came while connecting, before there was a socket to shut
+            raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s")
+        _tighten(conn, read_timeout, deadline)
+        resp = conn.getresponse()
+        answer_headers = {k.lower(): v for k, v in resp.getheaders()}
+        limit = cap if 200 <= resp.status < 300 else ERROR_BODY_CAP
+        coding = _coding(answer_headers)
+        if coding and limit == cap:
+            raise FetchError(f"{what}: the answer is sent {coding}, though only an unencoded body was "
+                             "accepted (Accept-Encoding: identity); it was not read",
+                             hint="use another source, or turn compression off for this path on that server")
+        declared = answer_headers.get("content-length", "")
+        if limit == cap and declared.isdigit() and int(declared) > cap:
+            raise FetchTooLarge(f"{what}: the answer declares {declared} bytes, over the {cap}-byte limit")
+        out = bytearray()
+        while True:
+            _tighten(conn, read_timeout, deadline)
+            chunk = resp.read1(_CHUNK) if hasattr(resp, "read1") else resp.read(_CHUNK)
+            if not chunk:
+                break
+            out += chunk
+            if len(out) > limit:
+                if limit == cap:
+                    raise FetchTooLarge(f"{what}: the answer is over the {cap}-byte limit")
+                del out[limit:]
+                break
+        if fired.is_set():
+            raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s")
+        missing = resp.length if len(out) < limit and not resp.chunked else None
+        if missing:  # http.client's read1 returns b"" at an early close instead of raising
+            raise SourceUnavailable(f"{what}: the connection was closed mid-answer ({len(out)} of "
+                                    f"{len(out) + missing} declared bytes)")
+        if coding:
+            out.clear()  # an error body in a coding we did not ask for: not text we can show
+        return Answer(resp.status, answer_headers, bytes(out))
+    except (socket.timeout, TimeoutError):
+        if fired.is_set() or deadline.expired():
+            raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s") from None
+        raise FetchTimeout(f"{what}: silent for {read_timeout:g} s") from None
+    except (http.client.HTTPException, OSError, ValueError) as exc:  # ValueError: http.client.InvalidURL
+        if fired.is_set():
+            raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s") from None
+        raise SourceUnavailable(f"{what}: {_reason(exc)}") from None
 
 
 def resolve(host: str, port: int, *, what: str, deadline: Deadline) -> list[_Address]:
@@ -198,8 +300,12 @@ def resolve(host: str, port: int, *, what: str, deadline: Deadline) -> list[_Add
     except BaseException:
         _LOOKUPS.release()
         raise
-    if not done.wait(deadline.remaining()):
-        raise late
+    cancel = _CANCEL.get()
+    while not done.wait(min(0.1, deadline.remaining()) if cancel is not None else deadline.remaining()):
+        if cancel is not None:
+            cancel.check(what)
+        if deadline.expired():
+            raise late
     if failed or not found:
         raise SourceUnavailable(f"{what}: {_reason(failed[0]) if failed else 'unknown host'}")
     return found
