@@ -397,3 +397,30 @@ def test_a_forger_cannot_serve_a_block_under_a_one_byte_digest(tmp_path: Path) -
     truncated = CID.build(0x55, b"\x12\x14" + hashlib.sha256(DATA).digest()[:20])
     with Peer(answer("200 OK", "application/vnd.ipld.raw", DATA)) as honest_peer:
         assert Fetcher(None, [GatewaySource(honest_peer.url, limits=SHORT)]).get(truncated) == DATA
+
+
+def test_a_cid_no_hasher_here_can_check_is_refused_before_any_peer_is_asked(tmp_path: Path) -> None:
+    """A keccak-256 CID with a 64-byte digest (keccak-256 has no extendable output) or a hash no
+    hasher serves: whatever a peer sends could not be verified. The fetch asked every source
+    first (an online node searches for 30 s) and refused afterwards; now it refuses at once, as
+    ``verify`` would, and no peer is asked. A checkable CID is still fetched."""
+    from autocodec.errors import DigestLengthUnsupported, UnknownHash
+    from autocodec.registry import Runtime
+
+    asked: list[str] = []
+
+    def peer_answering(request: str, send: Send, stopped: threading.Event) -> None:
+        asked.append(request.split("\r\n", 1)[0])
+        answer("200 OK", "application/vnd.ipld.raw", DATA)(request, send, stopped)
+
+    long_keccak = CID.build(0x55, b"\x1b\x40" + bytes(64))
+    unknown = CID.build(0x55, b"\xb4\x01\x20" + bytes(32))  # 0xb401: no hasher, builtin or extension
+    with Runtime(tmp_path / "home") as runtime, Peer(peer_answering) as peer:
+        fetcher = Fetcher(None, [GatewaySource(peer.url, limits=SHORT)], verify=runtime.verify_block)
+        with pytest.raises(DigestLengthUnsupported):
+            fetcher.get(long_keccak)
+        with pytest.raises(UnknownHash):
+            fetcher.get(unknown)
+        assert asked == []
+        checkable = runtime.cid_for(DATA, "raw", hash="keccak-256")
+        assert fetcher.get(checkable) == DATA and len(asked) == 1

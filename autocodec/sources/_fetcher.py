@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..cid import CID
-from ..errors import AutocodecError, BlockNotFound, DigestTooLong, FetchBusy, HashMismatch, UnknownHash, WeakDigest
+from ..errors import (AutocodecError, BlockNotFound, DigestTooLong, FetchBusy, HashMismatch, UnknownHash,
+                      UnsupportedFormat, WeakDigest)
 from ..log import get_logger
 from ._base import BlockSource
 
@@ -36,7 +37,9 @@ class Fetcher:
     reason, with that source's hint; a CID whose digest is under ``MIN_FETCH_DIGEST`` bytes
     (not identity) is ``WeakDigest`` before any source is asked, as Kubo refuses it
     (boxo's verifcid): its bytes could not be told from a forgery; one over ``MAX_FETCH_DIGEST`` is
-    ``DigestTooLong``, stored or not, as Kubo refuses it too.
+    ``DigestTooLong``, stored or not, as Kubo refuses it too; a CID this process cannot check
+    (an unknown hash, a digest longer than its hasher can make) is refused as ``verify`` refuses
+    it (``UnsupportedFormat``) before any source is asked, not after a network search.
     """
 
     def __init__(
@@ -82,6 +85,17 @@ class Fetcher:
         finally:
             self._slots.release()
 
+    def _check_verifiable(self, cid: CID) -> None:
+        """``UnsupportedFormat`` (``UnknownHash``, ``DigestLengthUnsupported``) when no bytes could
+        ever be verified under ``cid`` here: ``verify`` of empty bytes raises it before comparing
+        (any other outcome, a mismatch or even a match, says the hash can be checked)."""
+        try:
+            self.verify(cid, b"")
+        except UnsupportedFormat:
+            raise
+        except AutocodecError:
+            pass
+
     def _fetch(self, cid: CID) -> bytes:
         """Ask each source in order (the local store was already asked)."""
         if self.sources and cid.hash_code != IDENTITY and len(cid.digest) < MIN_FETCH_DIGEST:
@@ -90,6 +104,8 @@ class Fetcher:
         if len(cid.digest) > MAX_FETCH_DIGEST:  # nothing is stored under it either
             raise DigestTooLong(f"block {cid}: its digest is {len(cid.digest)} bytes, and Kubo refuses digests over "
                                 f"{MAX_FETCH_DIGEST} bytes (no block is stored or fetched under it)")
+        if self.sources:
+            self._check_verifiable(cid)
         failures: list[str] = []
         liars: list[str] = []
         last_error: AutocodecError | None = None
