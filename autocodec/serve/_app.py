@@ -20,8 +20,8 @@ Invariants:
 - Connections go through a ``ConnectionGuard`` (``_guard``): a cap below the descriptor limit,
   header and whole-request deadlines, rate-limited loop errors.
 - Stopping (SIGTERM, SIGINT) is prompt and clean (``ServeLimits.shutdown_s``, docs/gateway.md
-  "Stopping"): the listener closes, every fetch in flight (a request's, a refresh's) is cancelled
-  at once, responses still running are let go within half the bound (a slow reader's body is cut
+  "Stopping"): the listener closes, the fetches in flight (a request's, a remote job's, a
+  refresh's) are cancelled at once, responses still running are let go within half the bound (a slow reader's body is cut
   off: the client sees it incomplete), the request and job threads are waited for (each ends
   within its own bound: a guest call's deadline), then the refresher for the rest of the bound,
   then the home is closed; exit status 0, no traceback.
