@@ -61,9 +61,9 @@ class Settings:
     def __post_init__(self) -> None:
         if self.node is not None and "@" in self.node:
             # a node URL's USER:PASSWORD: kept in the node sources' memory, never in what is shown or stored
-            from .sources import public_node
+            from .sources import named_node
 
-            object.__setattr__(self, "node", public_node(self.node))
+            object.__setattr__(self, "node", named_node(self.node))
 
     @classmethod
     def load(cls, path: Path) -> "Settings":

@@ -30,7 +30,7 @@ import pytest
 
 from autocodec import CID
 from autocodec.errors import ConfigError, FetchError, NodeAccessDenied
-from autocodec.sources import NodeSource, public_node
+from autocodec.sources import NodeSource, named_node, public_node
 from autocodec.sources import _node as node_module
 from tests._cli import run_cli
 from tests._kubo import KUBO_BIN, KuboRepo, require_kubo
@@ -100,6 +100,7 @@ def _no_secret_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     """Each test starts with no node secret remembered by this process or in its environment."""
     monkeypatch.setattr(node_module, "_remembered", {})
     monkeypatch.setattr(node_module, "_env_taken", None)
+    monkeypatch.setattr(node_module, "_named", set())
     monkeypatch.delenv("AUTOCODEC_NODE_AUTH", raising=False)
 
 
@@ -150,9 +151,28 @@ def test_a_bearer_token_given_to_the_library(protected: Protected) -> None:
 def test_the_environment_secret_is_used_and_taken_out_of_the_environment(protected: Protected,
                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUTOCODEC_NODE_AUTH", f"bearer:{TOKEN}")
+    named_node(protected.multiaddr)  # as the configuration, --node or a Runtime's node names it
     assert NodeSource(protected.multiaddr).get(protected.cid) == DATA
     assert "AUTOCODEC_NODE_AUTH" not in os.environ  # no child process started now inherits it
     assert NodeSource(protected.multiaddr).get(protected.cid) == DATA  # kept for this process
+
+
+def test_the_environment_secret_goes_only_to_nodes_the_user_named(protected: Protected,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """The secret is the user's own node's. It went to every node given without credentials: a
+    set pinned (in another process) from a publisher's node at another address had the user's
+    secret sent there at every pin update and refresh, over plain http here. Now only nodes
+    named in this process get it; another node is asked without an Authorization header."""
+    monkeypatch.setenv("AUTOCODEC_NODE_AUTH", f"bearer:{TOKEN}")
+    other = _serve((404, {}))
+    try:
+        named_node(protected.multiaddr)
+        assert NodeSource(protected.multiaddr).get(protected.cid) == DATA
+        with pytest.raises(FetchError):  # a pinned location's node: not named here
+            NodeSource(f"/ip4/127.0.0.1/tcp/{other.server_address[1]}/http").get(protected.cid)
+        assert other.seen and all("Authorization" not in seen for seen in other.seen), other.seen
+    finally:
+        other.shutdown()
 
 
 def test_no_credentials_is_one_typed_error_naming_the_node(protected: Protected) -> None:

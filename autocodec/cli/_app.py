@@ -277,17 +277,18 @@ def _main(argv: Sequence[str] | None) -> int:
 
 def _node_credentials(args: argparse.Namespace) -> None:
     """Node URLs' ``USER:PASSWORD@`` leave the arguments (kept in the node sources' memory, so no
-    message, log record or pin names them), and ``$AUTOCODEC_NODE_AUTH`` leaves the environment
-    (no child process inherits it). Nothing is imported unless one is there (start-up)."""
+    message, log record or pin names them), ``$AUTOCODEC_NODE_AUTH`` leaves the environment
+    (no child process inherits it), and the nodes given here are the ones it goes to
+    (``named_node``). Nothing is imported unless one is there (start-up)."""
     nodes = [(attr, value) for attr in ("node", "to_node") if isinstance(value := getattr(args, attr, None), str)
-             and "@" in value]
-    if not nodes and "AUTOCODEC_NODE_AUTH" not in os.environ:
-        return
-    from ..sources import public_node
+             and value]
+    if not any("@" in value for _attr, value in nodes) and "AUTOCODEC_NODE_AUTH" not in os.environ:
+        return  # nothing to strip, and no environment secret for the nodes named here
+    from ..sources import named_node
     from ..sources._node import take_env_secret
 
     for attr, value in nodes:
-        setattr(args, attr, public_node(value))
+        setattr(args, attr, named_node(value))
     take_env_secret()
 
 

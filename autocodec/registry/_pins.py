@@ -229,9 +229,9 @@ class Pins:
         self._ensure()
         now = int(time.time()) if now is None else now
         if node:
-            from ..sources import public_node
+            from ..sources import named_node
 
-            node = public_node(node)  # stored and shown without a URL's credentials (kept in memory only)
+            node = named_node(node)  # stored and shown without a URL's credentials (kept in memory only)
         path = Path(target)
         if target.endswith(".car") or (path.exists() and path.is_file()):
             location = Location("car", str(path.resolve()))

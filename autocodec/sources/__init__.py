@@ -20,7 +20,7 @@ from ._car import CarSource
 from ._fetcher import Fetcher
 from ._gateway import GatewaySource
 from ._http import Answer, Cancel, Deadline, cancellable, exchange, obey
-from ._node import AUTH_ENV, NodeSource, node_address, node_url, public_node
+from ._node import AUTH_ENV, NodeSource, named_node, node_address, node_url, public_node
 
 __all__ = [
     "AUTH_ENV",
@@ -38,5 +38,6 @@ __all__ = [
     "node_url",
     "obey",
     "operation_deadline",
+    "named_node",
     "public_node",
 ]

@@ -26,7 +26,12 @@ Facts measured against Kubo 0.43.1 (the test node, ``tests/_kubo.py``) that shap
 
 Credentials: the userinfo of a node URL (``http://USER:PASSWORD@HOST:PORT``, percent-decoded,
 HTTP Basic), else the ``auth`` a caller gives, else those of an earlier URL for the same node
-in this process (``public_node``), else a Kubo ``AuthSecret`` in ``$AUTOCODEC_NODE_AUTH``.
+in this process (``public_node``), else a Kubo ``AuthSecret`` in ``$AUTOCODEC_NODE_AUTH`` when
+the node is one the user named in this process (``named_node``: ``sources.node`` or a
+Runtime's node, the CLI's ``--node``/``--to-node``, the node a pin is added through). The
+environment secret is the user's own node's: it never goes to a node only a stored pin
+location names (a publisher's node a set was pinned from in another process), as Kubo's
+``--api-auth`` goes only to its one ``--api`` node.
 They go in the ``Authorization`` header of requests to the node's own address only (``_http``
 follows no redirect), are kept in this process's memory only, and never appear in a name,
 message, log record or anything stored: the node is always shown as its multiaddr, or as its
@@ -71,6 +76,22 @@ _remembered: dict[str, str] = {}
 """Node multiaddr to the ``Authorization`` value its URL carried, for this process only."""
 _env_taken: str | None = None
 """The secret taken out of ``$AUTOCODEC_NODE_AUTH`` (a value set anew later wins)."""
+_named: set[str] = set()
+"""Multiaddrs of the nodes the user named in this process (``named_node``): the ones the
+environment secret goes to."""
+
+
+def named_node(addr: str) -> str:
+    """``public_node(addr)`` for a node the user names (configuration, a command's option, a
+    Runtime's settings): the environment secret, if any, goes to it in this process."""
+    shown = public_node(addr)
+    try:
+        where = node_address(shown)
+    except ConfigError:
+        return shown  # not a node address: NodeSource refuses it later, naming the shown form
+    with _lock:
+        _named.add(where)
+    return shown
 
 
 def public_node(addr: str) -> str:
@@ -206,7 +227,8 @@ class NodeSource:
         else:
             with _lock:
                 kept = _remembered.get(self.addr)
-            env = None if kept else take_env_secret()
+                named = self.addr in _named
+            env = None if kept or not named else take_env_secret()
             self._auth = kept or (auth_header(env, origin=AUTH_ENV) if env else None)
             self._auth_origin = "the credentials in its URL" if kept else f"the secret in {AUTH_ENV}"
 
