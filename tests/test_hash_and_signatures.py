@@ -172,6 +172,18 @@ def test_a_digest_length_that_is_not_an_int_is_invalid_input(runtime, length: ob
             runtime.cid_for(b"data", "raw", hash_name, length=length)
 
 
+@pytest.mark.parametrize(("hash_name", "most"), [("blake3", 128), ("sha2-256", 32), ("keccak-256", 32)])
+def test_a_refused_digest_length_names_the_lengths_that_hash_takes(runtime, hash_name: str, most: int) -> None:
+    """Too short or negative: the hint offered 20 to 32 for blake3 too, which makes up to 128
+    bytes (its extendable output); a hash without one offers its own size."""
+    from autocodec.errors import InvalidInput
+
+    for length in (-2, 16):
+        with pytest.raises(InvalidInput) as refused:
+            runtime.hash(b"data", hash_name, length=length)
+        assert refused.value.hint == f"give a length from 20 to {most}", (length, refused.value.hint)
+
+
 @pytest.mark.parametrize("code", [0x12, 0x13, 0xB220])  # sha2-256, sha2-512, blake2b-256: builtin
 def test_a_builtin_hash_under_a_digest_over_128_bytes_is_digest_too_long(runtime, code: int) -> None:
     """Kubo refuses such a CID whatever the hash (boxo verifcid); a builtin hash's was a

@@ -142,9 +142,10 @@ class Hashes:
 def _resized(hasher: Any, data: bytes, digest: bytes, length: int, name: str) -> bytes:
     """``digest`` (the hash's own output) made ``length`` bytes long: cut, or extended by an
     extension ``hasher`` with extendable output (``None``: a builtin, which has none)."""
+    most = builtin.MAX_DIGEST if hasher is not None and hasher.extends else len(digest)  # what a hint may offer
     if length < 0 or (length > len(digest) and hasher is None):
         raise InvalidInput(f"a {name} digest is {len(digest)} bytes: it cannot be made {length} bytes long",
-                           hint=f"give a length from {builtin.MIN_TRUNCATED_DIGEST} to {len(digest)}")
+                           hint=f"give a length from {builtin.MIN_TRUNCATED_DIGEST} to {most}")
     if length > builtin.MAX_DIGEST:
         raise InvalidInput(f"a digest of {length} bytes is too long: Kubo refuses digests over {builtin.MAX_DIGEST} "
                            "bytes", hint=f"give a length from {builtin.MIN_TRUNCATED_DIGEST} to {builtin.MAX_DIGEST}")
@@ -154,5 +155,5 @@ def _resized(hasher: Any, data: bytes, digest: bytes, length: int, name: str) ->
     if length < builtin.MIN_TRUNCATED_DIGEST:
         raise InvalidInput(f"a digest of {length} bytes is too short: Kubo refuses digests under "
                            f"{builtin.MIN_TRUNCATED_DIGEST} bytes",
-                           hint=f"give a length from {builtin.MIN_TRUNCATED_DIGEST} to {len(digest)}")
+                           hint=f"give a length from {builtin.MIN_TRUNCATED_DIGEST} to {most}")
     return digest[:length]
