@@ -87,7 +87,10 @@ def protected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Protected]:
         "alice": {"AuthSecret": f"basic:alice:{PASSWORD}", "AllowedPaths": ["/api/v0"]},
         "bob": {"AuthSecret": f"bearer:{TOKEN}", "AllowedPaths": ["/api/v0"]},
         "carol": {"AuthSecret": f"basic:carol:{READONLY}", "AllowedPaths": ["/api/v0/block/get", "/api/v0/dag/export"]},
+        "dave": {"AuthSecret": f"basic:dave:{READONLY}", "AllowedPaths": ["/api/v0/name/resolve"]},
     })
+    repo.ipfs("key", "gen", "--type", "ed25519", "names")
+    repo.ipfs("name", "publish", "--allow-offline", "--key", "names", f"/ipfs/{cid}")
     _protected_start(repo, f"Bearer {TOKEN}")
     try:
         yield Protected(repo, cid)
@@ -376,3 +379,26 @@ def test_cli_name_publish_to_node_with_credentials_and_a_path_not_allowed(protec
         if path.is_file():
             data = path.read_bytes()
             assert not any(secret.encode() in data for secret in SECRETS), path
+
+
+def test_credentials_refused_for_name_get_are_said_not_replaced_by_the_nodes_word(protected: Protected,
+                                                                                 tmp_path: Path) -> None:
+    """A node that will not hand out a name's record because the credentials do not allow
+    ``name/get`` (only ``name/resolve``): the lookup fell back to the node's own, unverified
+    answer, as it does for an offline node, and the user never learnt the credentials were short.
+    Now it is the ``NodeAccessDenied`` naming ``name/get``. (Found by helper 58.)"""
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.home import Home
+    from autocodec.registry._ipns import IpnsNames
+    from autocodec.store import BlockStore
+
+    listed = protected.repo.ipfs("--api-auth", f"bearer:{TOKEN}", "key", "list", "-l").stdout.decode()
+    name = next(line.split()[0] for line in listed.splitlines() if line.split()[1:] == ["names"])
+    dave = f"http://dave:{READONLY}@127.0.0.1:{protected.repo.api_url.rsplit(':', 1)[1]}"
+    store = BlockStore.open(Home.resolve(tmp_path / "home").init(), limits=DEFAULT_LIMITS)
+    try:
+        with pytest.raises(NodeAccessDenied, match="name/get") as refused:
+            IpnsNames(store, DEFAULT_LIMITS).lookup(name, node=dave)
+    finally:
+        store.close()
+    _clean(refused.value.one_line())

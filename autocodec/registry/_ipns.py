@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING
 
 from ..cid import CID
 from ..config import Limits
-from ..errors import AutocodecError, FetchError, InvalidCID, InvalidPath, NameNotFound, NotFound, RollbackError
+from ..errors import (AutocodecError, FetchError, InvalidCID, InvalidPath, NameNotFound, NodeAccessDenied, NotFound,
+                      RollbackError)
 from ..log import get_logger
 from ..sources._dns import is_domain_name
 from ..verify._ipns import InvalidIpnsName, IpnsName, IpnsRecord, VerifiedRecord, newest, sequence_of, validate
@@ -176,6 +177,8 @@ class IpnsNames:
                 try:
                     raw = source.ipns_record(str(name))
                 except FetchError as exc:  # e.g. an offline node: it resolves only what it holds
+                    if isinstance(exc, NodeAccessDenied):  # not the node's limit but its credentials':
+                        raise  # say so, rather than take its unverified word for the name
                     path = source.resolve_name(name.path)
                     log.info("ipns.lookup", name=str(name), value=path[:200], verified_by="node",
                              reason=exc.message[:200])
