@@ -297,3 +297,38 @@ def test_idle_instances_of_dropped_modules_leave_the_process_wide_budget() -> No
     first, second = (live.load(_variant(wasm, 100 + i)) for i in range(2))
     assert first.codec().decode(b"") == FRESH and second.codec().decode(b"") == FRESH
     assert (len(first._idle), len(second._idle)) == (1, 1), "a live module's idle instance was evicted"
+
+
+def test_a_full_pool_held_only_by_garbage_cycles_is_collected_not_refused() -> None:
+    """Every failed call's instance is dropped, and its pool slot comes back when the instance
+    is collected. An exception kept with its traceback in a reference cycle (as a logger or a
+    test framework keeps one) holds the instance until the cyclic collector runs, which in a
+    large process may be long: the fresh-clone CI run failed three SDK tests with "too many live
+    module instances" that way. A full pool with no idle instances to drop was refused at once;
+    it is now collected once, then tried again."""
+    import dataclasses
+    from pathlib import Path
+
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.errors import GuestError, SandboxError
+
+    limits = dataclasses.replace(DEFAULT_LIMITS.sandbox, pooled_instances=8)
+    wasm = (Path(__file__).resolve().parents[1] / "wasm-src" / "dag-cbor" / "dag-cbor.wasm").read_bytes()
+    codec = Sandbox(limits).load(wasm).codec()
+    kept = 0
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for i in range(3 * limits.pooled_instances):
+            try:
+                codec.decode(b"\xff\xff" + bytes([i]))  # no DAG-CBOR: the guest refuses it, the instance goes
+            except GuestError as exc:
+                cycle: list[object] = [exc]
+                cycle.append(cycle)  # the error (and the instance its traceback reaches) only in a cycle
+                kept += 1
+            except SandboxError as exc:
+                raise AssertionError(f"call {i}: {exc.message}") from None
+    finally:
+        if was_enabled:
+            gc.enable()
+    assert kept == 3 * limits.pooled_instances

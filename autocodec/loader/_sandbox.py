@@ -193,18 +193,28 @@ class LoadedModule:
     def instance(self) -> GuestInstance:
         """A fresh instance for one top-level operation, owned by the calling thread. When the
         pooling allocator is full, the idle instances of every module are dropped and it is
-        tried once more."""
+        tried again; then, once, after a garbage collection: an instance whose call failed is
+        freed only when collected, and one reachable only from a reference cycle (an exception
+        kept with its traceback, as loggers and test frameworks keep them) waits for the cyclic
+        collector, which in a large process may not run a full pass for a long time."""
         try:
             return GuestInstance(self._engine, self._module, self._functions, self.limits, fast=self.fast)
         except SandboxError as exc:
             if "too many live module instances" not in exc.message:
                 raise
-            with _idle_lock:
-                holders = list(_holding)
-            if not any(loaded._idle for loaded in holders):
-                raise
-        for loaded in holders:
-            loaded.close()
+        with _idle_lock:
+            holders = list(_holding)
+        if any(loaded._idle for loaded in holders):
+            for loaded in holders:
+                loaded.close()
+            try:
+                return GuestInstance(self._engine, self._module, self._functions, self.limits, fast=self.fast)
+            except SandboxError as exc:
+                if "too many live module instances" not in exc.message:
+                    raise
+        import gc
+
+        gc.collect()
         return GuestInstance(self._engine, self._module, self._functions, self.limits, fast=self.fast)
 
     def _kind(self, kind: str) -> None:
