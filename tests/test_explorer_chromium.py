@@ -92,6 +92,14 @@ class Browser:
     def url(self) -> str:
         return str(self.s("GET", "/url"))
 
+    def wait_for_url(self, suffix: str, timeout_s: float = 20.0) -> str:
+        """The current URL once it ends with ``suffix``: a form submitted by a click may still be
+        navigating when the click returns (the driver does not always wait for it)."""
+        deadline = time.monotonic() + timeout_s
+        while not (current := self.url()).endswith(suffix) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return current
+
     def source(self) -> str:
         return str(self.s("GET", "/source"))
 
@@ -144,12 +152,12 @@ def test_git_commit_to_tree_to_file(setup: Any) -> None:
     assert "sandboxed" in browser.source() and "git-raw" in browser.text("#provenance")
     assert "git-raw (0x78)" in browser.text("#parts")
     browser.click(f'a.link[data-cid="{w.tree}"]')
-    assert browser.url().endswith(f"/explore/{w.commit}/tree")
+    assert browser.wait_for_url(f"/explore/{w.commit}/tree").endswith(f"/explore/{w.commit}/tree")
     assert browser.text("#cid") == str(w.tree)
     assert "tree" in browser.text("#crumbs")
     browser.screenshot(tmp / "git-tree.png")
     browser.click(f'a.link[data-cid="{w.blob}"]')
-    assert browser.url().endswith(f"/explore/{w.commit}/tree/{w.blob_name}/hash")
+    assert browser.wait_for_url(f"/explore/{w.commit}/tree/{w.blob_name}/hash").endswith(f"/explore/{w.commit}/tree/{w.blob_name}/hash")
     assert browser.text("#cid") == str(w.blob)
     assert "README.md" in browser.text("#crumbs")
     assert "blob 16.# explor" in browser.text("#hex")  # the object's bytes (header, NUL, "# explorer test")
@@ -165,7 +173,7 @@ def test_ethereum_header_to_a_transaction(setup: Any) -> None:
     assert "keccak-256 (0x1b)" in browser.text("#parts")
     assert "eth-block" in browser.text("#provenance")
     browser.click(f'a.link[data-cid="{w.tx_root}"]')
-    assert browser.url().endswith(f"/explore/{w.eth_header}/TxRootCID")
+    assert browser.wait_for_url(f"/explore/{w.eth_header}/TxRootCID").endswith(f"/explore/{w.eth_header}/TxRootCID")
     assert "TrieBranchNode" in browser.text("#node")
     for _ in range(8):  # down the trie by the first child link until a leaf holds a transaction
         if browser.find_all("#node th") and "Transaction" in [browser.s("GET", f"/element/{e}/text")
@@ -188,7 +196,7 @@ def test_unixfs_folder_entries_are_clickable(setup: Any) -> None:
     assert "hello.txt" in browser.text("#entries")
     assert "builtin" in browser.source()
     browser.click('#entries a.entry[href$="/hello.txt"]')
-    assert browser.url().endswith(f"/explore/{w.folder}/hello.txt")
+    assert browser.wait_for_url(f"/explore/{w.folder}/hello.txt").endswith(f"/explore/{w.folder}/hello.txt")
     assert "hello from" in browser.text("#hex")  # a dag-pb file node holding its data inline
     assert "UnixFS file" in browser.source()
     browser.open(f"{server.url}/explore/{w.folder}/inner")
@@ -250,11 +258,11 @@ def test_a_users_path_search_box_links_back_and_forward(setup: Any) -> None:
     assert browser.text("h1") == "autocodec explorer"
     browser.type("#go input", f"  ipfs://{w.commit}/tree  ")
     browser.click("#go button")
-    assert browser.url().endswith(f"/explore/{w.commit}/tree") and browser.text("#cid") == str(w.tree)
+    assert browser.wait_for_url(f"/explore/{w.commit}/tree").endswith(f"/explore/{w.commit}/tree") and browser.text("#cid") == str(w.tree)
     browser.click(f'a.link[data-cid="{w.blob}"]')
     assert browser.text("#cid") == str(w.blob)
     browser.s("POST", "/back", {})
-    assert browser.url().endswith(f"/explore/{w.commit}/tree") and browser.text("#cid") == str(w.tree)
+    assert browser.wait_for_url(f"/explore/{w.commit}/tree").endswith(f"/explore/{w.commit}/tree") and browser.text("#cid") == str(w.tree)
     browser.s("POST", "/forward", {})
     assert browser.text("#cid") == str(w.blob)
     browser.type("#go input", "not a cid/../x?y#z")
@@ -278,7 +286,8 @@ def test_the_search_box_works_without_javascript(setup: Any) -> None:
     plain.open(f"{server.url}/explore/{w.folder}")
     plain.type("#go input", f"/ipfs/{w.commit}/tree")
     plain.click("#go button")
-    assert plain.url().endswith(f"/explore/{w.commit}/tree"), plain.url()
+    landed = plain.wait_for_url(f"/explore/{w.commit}/tree")
+    assert landed.endswith(f"/explore/{w.commit}/tree"), landed
     assert plain.text("#cid") == str(w.tree)
     plain.click("#toggle-hex")  # the script is off: the button does nothing, the bytes stay
     assert plain.text("#hex")
