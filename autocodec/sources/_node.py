@@ -391,6 +391,11 @@ class NodeSource:
                 found.add(_answer_cid(key, f"{self.name} pin/ls"))
         return found
 
+    def _no_record(self, name: str, exc: BlockNotFound) -> NameNotFound:
+        """A "not found" from an IPNS call: the node holds or found no record of ``name``."""
+        said = exc.message.partition(f"{name}: ")[2][:200] or "not found"
+        return NameNotFound(f"the IPFS node at {self.addr} found no IPNS record of {name} ({said})")
+
     def resolve_name(self, name: str) -> str:
         """The path an IPNS name points at on this node (``name/resolve``), e.g. ``/ipfs/bafy...``;
         ``NameNotFound`` when the node finds no record of it (Kubo, online or offline: "could not
@@ -398,8 +403,7 @@ class NodeSource:
         try:
             answer = self._request("name/resolve", (name,), decoder="json")
         except BlockNotFound as exc:  # "not found" or a search that ran out of time: no record, not a block
-            raise NameNotFound(f"the IPFS node at {self.addr} found no IPNS record of {name} "
-                               f"({exc.message.partition(f'{name}: ')[2][:200] or 'not found'})") from None
+            raise self._no_record(name, exc) from None
         except FetchError as exc:
             if type(exc) is not FetchError or "could not resolve name" not in exc.message:
                 raise
@@ -421,8 +425,7 @@ class NodeSource:
         try:
             return with_retries("", self.limits, attempt)
         except BlockNotFound as exc:  # Kubo: "routing: not found", or its search ran out of time
-            raise NameNotFound(f"the IPFS node at {self.addr} found no IPNS record of {name} "
-                               f"({exc.message.partition(f'{name}: ')[2][:200] or 'not found'})") from None
+            raise self._no_record(name, exc) from None
         except FetchError as exc:
             if type(exc) is FetchError and "online mode" in exc.message:  # Kubo offline: no name/get at all
                 exc.hint = "an offline node hands out no IPNS records: ask an online node or a gateway"
