@@ -642,13 +642,12 @@ def _guest_half(ref: Callable[[], Any]) -> Job:
     """A chunk is one serial batch (its blocks, through the shared arena); the result is one
     item: the guest's raw output (bytes), or the batch's values when the call failed (the
     codec's own bisecting path, run here)."""
-    from ._adapters import _U32
+    from ._adapters import _frame
 
     def work(batch: list[bytes]) -> list[Any]:
         codec = ref()
-        frame = b"".join([_U32.pack(len(batch)), *(_U32.pack(len(b)) + b for b in batch)])
         try:
-            return [codec._loaded.run("ac_decode_batch", frame, proportional=True)]  # noqa: SLF001
+            return [codec._loaded.run("ac_decode_batch", _frame(batch), proportional=True)]  # noqa: SLF001
         except (SandboxError, GuestError):
             return [[_ship(x) if isinstance(x, AutocodecError) else x for x in codec._batch(batch)]]  # noqa: SLF001
 
