@@ -140,3 +140,38 @@ def test_inspect_module_takes_bytes_only(wasm: object) -> None:
     were a ValueError, OverflowError or TypeError."""
     with pytest.raises(InvalidInput, match="a module needs bytes"):
         autocodec.inspect_module(wasm)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("data", [5, "blob 1\x00z", None, [98, 108]], ids=["int", "str", "none", "list"])
+def test_a_loaded_modules_adapters_take_bytes_only(data: object) -> None:
+    """The adapters of ``Sandbox().load(...)`` are public (the bulk API takes them): an int
+    given to ``Hasher.digest_many`` was hashed as that many zero bytes, ``Codec.decode_many([5])``
+    decoded five zero bytes (a ``GuestError`` about the block), and a str or an int elsewhere
+    was a ``TypeError`` from the glue. Each is an ``InvalidInput`` naming the call."""
+    from autocodec.bench._data import module_bytes
+    from autocodec.loader import Sandbox
+
+    sandbox = Sandbox()
+    codec = sandbox.load(module_bytes("git-raw")).codec()
+    hasher = sandbox.load(module_bytes("blake3")).hasher()
+    chunker = sandbox.load(module_bytes("chunker-fastcdc")).chunker({"min": 64, "avg": 256, "max": 1024})
+    crypto = sandbox.load(module_bytes("bip340")).crypto()
+    key_type = next(iter(crypto.codes))
+    assert hasher.digest_many([bytearray(b"x"), memoryview(b"y")]) == [hasher.digest(b"x"), hasher.digest(b"y")]
+    assert codec.decode_many([bytearray(BLOCK)]) == [codec.decode(BLOCK)]
+    calls = {
+        "Codec.decode": lambda: codec.decode(data),
+        "Codec.links": lambda: codec.links(data),
+        "Codec.decode_many": lambda: codec.decode_many([BLOCK, data]),
+        "Hasher.digest": lambda: hasher.digest(data),
+        "Hasher.digest ": lambda: hasher.digest(data, 40),
+        "Hasher.digest_many": lambda: hasher.digest_many([b"ok", data]),
+        "Hasher.digest_many ": lambda: hasher.digest_many([data, b"ok"]),
+        "HashStream.update": lambda: hasher.stream().update(data),
+        "Chunker.boundaries": lambda: list(chunker.boundaries([b"ok", data])),
+        "Crypto.verify": lambda: crypto.verify(key_type, data, b"m", bytes(64)),
+        "Crypto.verify ": lambda: crypto.verify(key_type, bytes(32), data, bytes(64)),
+    }
+    for name, call in calls.items():
+        with pytest.raises(InvalidInput, match=f"{name.strip()} needs bytes"):
+            call()

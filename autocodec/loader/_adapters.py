@@ -22,6 +22,7 @@ from itertools import accumulate, chain
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from .._inputs import as_bytes, check_bytes
 from ..cid import CID
 from ..config import DEFAULT_LIMITS
 from ..errors import (AutocodecError, DigestLengthUnsupported, GuestError, GuestFault, InvalidInput, SandboxError,
@@ -111,6 +112,8 @@ class Codec:
         self.codes = loaded.info.codes
 
     def decode(self, data: bytes) -> Any:
+        if type(data) is not bytes:
+            check_bytes(data, "Codec.decode")
         out = self._loaded.run("ac_decode", data, proportional=True)
         return _cbor_decode(out, "the module's decode output")
 
@@ -118,6 +121,8 @@ class Codec:
         return self._loaded.run("ac_encode", _cbor_encode(value))
 
     def links(self, data: bytes) -> list[CID]:
+        if type(data) is not bytes:
+            check_bytes(data, "Codec.links")
         if "ac_links" in self._loaded.info.exports:
             found = _cbor_decode(self._loaded.run("ac_links", data, proportional=True), "the module's links output")
             if not isinstance(found, list) or not all(isinstance(c, CID) for c in found):
@@ -139,7 +144,8 @@ class Codec:
         of its own. Cut with a running sum and a bisection (no Python code per block): a
         batch's fuel and deadline are proportional to it, so every caller cuts the same way."""
         given = list(blocks)
-        items: list[bytes] = given if set(map(type, given)) <= {bytes} else [bytes(b) for b in given]  # type: ignore[assignment]
+        items: list[bytes] = (given if set(map(type, given)) <= {bytes}  # type: ignore[assignment]
+                              else [as_bytes(b, "Codec.decode_many") for b in given])
         limits = self._loaded.limits
         most, cap = max(1, limits.max_batch_items), limits.stream_chunk_bytes
         ends = list(accumulate(map((4).__add__, map(len, items)), initial=0))  # ends[k]: framed size of items[:k]
@@ -258,6 +264,7 @@ class HashStream:
     def update(self, data: bytes | bytearray | memoryview) -> None:
         if self._instance is None:
             raise InvalidInput("the hash stream is already finalised")
+        check_bytes(data, "HashStream.update")
         for piece in _pieces(data, self._chunk):
             self._instance.call("ac_hash_update", piece)
 
@@ -321,6 +328,8 @@ class Hasher:
         """The digest of ``data``; ``length``: the first ``length`` bytes of the hash's extended
         output instead (a multihash digest of that length, as go-multihash's ``Sum`` makes it:
         ``ac_hash_xof``), ``DigestLengthUnsupported`` from a module without it."""
+        if type(data) is not bytes:
+            check_bytes(data, "Hasher.digest")
         if length is not None:
             return self._extended(data, length)
         if len(data) <= self._loaded.limits.stream_chunk_bytes:
@@ -351,21 +360,24 @@ class Hasher:
         the guest and holds the GIL only to cut the frames and to make the digests' bytes
         objects (``GuestInstance.hash_frames``), so threads hashing shares of their own scale;
         otherwise each frame is built just before its call (the same 32 KiB of memory, reused)."""
-        if not self.batches:
-            return [self._one(data) for data in inputs]
+        if not self.batches:  # a wrong type raises here, not as that input's result
+            return [self._one(data if type(data) is bytes else as_bytes(data, "Hasher.digest_many")) for data in inputs]
         items: list[Any] = list(inputs)  # bytes in the end (see below); the caller's list is left alone
         most = min(self._loaded.limits.max_batch_items, _BATCH_BYTES // 4)
         loaded = self._loaded
         results: list[bytes | AutocodecError] = []
         i, n = 0, len(items)
+        converted = False
         while i < n:
             many = loaded.run_frames("ac_hash_batch", items, i, most, _BATCH_BYTES, _BATCH_ITEM)
             if many is not None and many[0] > i:  # frames in one C call, the GIL released
                 i = many[0]
                 results.extend(many[1])
                 continue
-            if type(items[i]) is not bytes:  # bytearray, memoryview...: the rest made bytes, once
-                items[i:] = [data if type(data) is bytes else bytes(data) for data in items[i:]]
+            if not converted:  # the C path stopped (before a bytearray, a memoryview, a large input...): the rest
+                # made bytes once, or InvalidInput for an item of another type (bytes(5) is five zero bytes)
+                items[i:] = [data if type(data) is bytes else as_bytes(data, "Hasher.digest_many") for data in items[i:]]
+                converted = True
             j = _frame_end(items, i, most)
             if len(items[i]) > _BATCH_ITEM:
                 results.append(self._one(items[i]))
@@ -420,6 +432,7 @@ class Chunker:
         instance.call("ac_chunk_init", self._params)
         fed = last = 0
         for buffer in buffers:
+            check_bytes(buffer, "Chunker.boundaries")
             for piece in _pieces(buffer, self._loaded.limits.stream_chunk_bytes):
                 fed += len(piece)
                 out = instance.call("ac_chunk_update", piece)
@@ -455,6 +468,7 @@ class Crypto:
     def verify(self, key_type: int, public_key: bytes, message: bytes, signature: bytes) -> bool:
         if key_type not in self.codes:
             raise UnknownKeyType(f"module {self._loaded.info.name} does not verify key type 0x{key_type:x}")
+        public_key, message, signature = (as_bytes(x, "Crypto.verify") for x in (public_key, message, signature))
         frame = b"".join(
             [_U32.pack(key_type), _U32.pack(len(public_key)), public_key, _U32.pack(len(signature)), signature, message]
         )
