@@ -175,3 +175,22 @@ def test_a_loaded_modules_adapters_take_bytes_only(data: object) -> None:
     for name, call in calls.items():
         with pytest.raises(InvalidInput, match=f"{name.strip()} needs bytes"):
             call()
+
+
+@pytest.mark.parametrize("bad", [5, "abc", None])
+def test_bulk_digests_on_threads_refuse_an_item_of_another_type(bad: object) -> None:
+    """``bulk.digest_many`` with a hasher whose batches run off the GIL spreads the inputs over
+    threads without looking at each first (each thread's ``Hasher.digest_many`` checks its share):
+    an item of another type anywhere, on one thread or two, is still an ``InvalidInput``."""
+    from autocodec import bulk
+    from autocodec.bench._data import module_bytes
+    from autocodec.loader import Sandbox
+
+    hasher = Sandbox().load(module_bytes("blake3")).hasher()  # threads with the C runner, else processes
+    inputs: list[object] = [b"x" * 1024] * 3000
+    for workers in (None, 1, 2):
+        for at in (0, 1500, 2999):
+            with pytest.raises(InvalidInput, match="needs bytes"):
+                bulk.digest_many(hasher, [*inputs[:at], bad, *inputs[at + 1:]], workers)  # type: ignore[list-item]
+    mixed = [bytearray(b"a"), memoryview(b"b"), b"c"] * 1000
+    assert bulk.digest_many(hasher, mixed, 2) == [hasher.digest(bytes(x)) for x in mixed]

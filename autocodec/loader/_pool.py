@@ -587,11 +587,14 @@ def digest_workers(hasher: Hasher, count: int, total_bytes: int, most: int | Non
     return n if most is None else max(1, min(n, most))
 
 
-def _checked(adapter: Any, kind: str, items: Sequence[Any], workers: int | None, what: str) -> list[bytes]:
+def _checked(adapter: Any, kind: str, items: Sequence[Any], workers: int | None, what: str, *,
+             each: bool = True) -> list[Any]:
     """``items`` as a list of ``bytes`` (bytes-like items converted), after checking the
     arguments: ``adapter`` must be a loaded module's ``kind`` adapter and ``workers`` None or an
     int; ``InvalidInput`` otherwise, before any work is spread (a worker's TypeError would
-    otherwise read as a misbehaving module)."""
+    otherwise read as a misbehaving module). ``each=False``: the items are listed but not looked
+    at, for work on threads of this process, where the adapter refuses an item of another type
+    itself (``InvalidInput``) and converts bytes-like ones."""
     from ._adapters import Codec, Hasher
 
     expected = {"codec": Codec, "hasher": Hasher}[kind]
@@ -601,19 +604,32 @@ def _checked(adapter: Any, kind: str, items: Sequence[Any], workers: int | None,
     if workers is not None and type(workers) is not int:
         raise InvalidInput(f"{what}: workers must be a whole number or None, not {type(workers).__name__}")
     out = list(items)
-    if not set(map(type, out)) <= {bytes}:
+    if each and not set(map(type, out)) <= {bytes}:
         out = [as_bytes(x, what) for x in out]
     return out
+
+
+def _byte_total(items: list[Any], what: str) -> int:
+    """The total length of ``items``; ``InvalidInput`` for the first that has none (an int...)."""
+    try:
+        return sum(map(len, items))
+    except TypeError:
+        for x in items:
+            as_bytes(x, what)
+        raise
 
 
 def digest_many(hasher: Hasher, inputs: Sequence[bytes], workers: int | None = None) -> list[bytes | AutocodecError]:
     """The raw digest of each input, or its error, in order (with a hasher that batches, each
     share in few guest calls: ``Hasher.digest_many``); ``workers=None``: ``digest_workers``.
     Threads when the hasher's batches run with the GIL released, else processes."""
-    inputs = _checked(hasher, "hasher", inputs, workers, "digest_many")
+    from ._adapters import Hasher
+
+    on_threads = isinstance(hasher, Hasher) and hasher.batches_off_gil
+    inputs = _checked(hasher, "hasher", inputs, workers, "digest_many", each=not on_threads)
     if workers is None:
-        workers = digest_workers(hasher, len(inputs), sum(map(len, inputs)))
-    if hasher.batches_off_gil:
+        workers = digest_workers(hasher, len(inputs), _byte_total(inputs, "digest_many"))
+    if on_threads:  # each thread's Hasher.digest_many checks its share's items
         return _threads.spread(hasher.digest_many, inputs, workers, _MIN_CHUNK_ITEMS)
     return run_bulk(digest_job(hasher), inputs, workers)
 

@@ -48,7 +48,7 @@ def _helpers(n: int) -> ThreadPoolExecutor:
 def spread(fn: Callable[[list[T]], list[R]], items: Sequence[T], workers: int, min_piece: int = 1) -> list[R]:
     """``fn`` over contiguous pieces of ``items`` on ``workers`` threads (this one included),
     results in input order; pieces of at least ``min_piece`` items."""
-    items = list(items)
+    items = items if type(items) is list else list(items)  # only read here
     pieces_wanted = max(1, min(workers * PIECES_PER_WORKER, len(items) // max(1, min_piece)))
     if workers < 2 or pieces_wanted < 2:
         return fn(items)
