@@ -6,7 +6,7 @@ five zero bytes, not a block); ``InvalidInput`` names the argument and the type 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from .errors import InvalidInput
 
@@ -22,11 +22,18 @@ def as_bytes(data: Any, what: str) -> bytes:
     raise InvalidInput(f"{what} needs bytes, not {type(data).__name__}{extra}")
 
 
-def check_bytes(data: Any, what: str) -> None:
-    """``InvalidInput`` unless ``data`` is bytes-like, without copying it (for arguments passed
-    on as they are: an extension's adapter would take ``bytes(5)`` as five zero bytes)."""
-    if not isinstance(data, (bytes, bytearray, memoryview)):
-        as_bytes(data, what)  # raises, with the hint for text
+def bytes_like(data: Any, what: str) -> bytes:
+    """``data`` to pass on without copying when it is bytes-like and ``len()`` counts its bytes
+    (bytes, bytearray, a flat memoryview of single bytes); the bytes of any other memoryview
+    (``memoryview(array('I', ...))``: ``len()`` counts its items, and a guest was handed that
+    many bytes); else ``InvalidInput`` saying what ``what`` needs. Typed ``bytes`` as the public
+    signatures type their bytes-like arguments: what it returns reads as bytes do (``len``,
+    slices, the buffer protocol)."""
+    if isinstance(data, (bytes, bytearray)):
+        return cast(bytes, data)
+    if isinstance(data, memoryview):
+        return cast(bytes, data) if data.itemsize == 1 and data.ndim == 1 else data.tobytes()
+    return as_bytes(data, what)  # raises, with the hint for text
 
 
 def of_type(value: Any, kind: type | tuple[type, ...], what: str) -> None:

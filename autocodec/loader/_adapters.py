@@ -22,7 +22,7 @@ from itertools import accumulate, chain
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from .._inputs import as_bytes, check_bytes
+from .._inputs import as_bytes, bytes_like
 from ..cid import CID
 from ..config import DEFAULT_LIMITS
 from ..errors import (AutocodecError, DigestLengthUnsupported, GuestError, GuestFault, InvalidInput, SandboxError,
@@ -113,7 +113,7 @@ class Codec:
 
     def decode(self, data: bytes) -> Any:
         if type(data) is not bytes:
-            check_bytes(data, "Codec.decode")
+            data = bytes_like(data, "Codec.decode")
         out = self._loaded.run("ac_decode", data, proportional=True)
         return _cbor_decode(out, "the module's decode output")
 
@@ -122,7 +122,7 @@ class Codec:
 
     def links(self, data: bytes) -> list[CID]:
         if type(data) is not bytes:
-            check_bytes(data, "Codec.links")
+            data = bytes_like(data, "Codec.links")
         if "ac_links" in self._loaded.info.exports:
             found = _cbor_decode(self._loaded.run("ac_links", data, proportional=True), "the module's links output")
             if not isinstance(found, list) or not all(isinstance(c, CID) for c in found):
@@ -264,7 +264,7 @@ class HashStream:
     def update(self, data: bytes | bytearray | memoryview) -> None:
         if self._instance is None:
             raise InvalidInput("the hash stream is already finalised")
-        check_bytes(data, "HashStream.update")
+        data = bytes_like(data, "HashStream.update")
         for piece in _pieces(data, self._chunk):
             self._instance.call("ac_hash_update", piece)
 
@@ -329,7 +329,7 @@ class Hasher:
         output instead (a multihash digest of that length, as go-multihash's ``Sum`` makes it:
         ``ac_hash_xof``), ``DigestLengthUnsupported`` from a module without it."""
         if type(data) is not bytes:
-            check_bytes(data, "Hasher.digest")
+            data = bytes_like(data, "Hasher.digest")
         if length is not None:
             return self._extended(data, length)
         if len(data) <= self._loaded.limits.stream_chunk_bytes:
@@ -432,7 +432,7 @@ class Chunker:
         instance.call("ac_chunk_init", self._params)
         fed = last = 0
         for buffer in buffers:
-            check_bytes(buffer, "Chunker.boundaries")
+            buffer = bytes_like(buffer, "Chunker.boundaries")
             for piece in _pieces(buffer, self._loaded.limits.stream_chunk_bytes):
                 fed += len(piece)
                 out = instance.call("ac_chunk_update", piece)

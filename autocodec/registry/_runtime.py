@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from .. import builtin
-from .._inputs import check_bytes, of_type
+from .._inputs import bytes_like, of_type
 from ..abi import Kind
 from ..cid import CID, encode_varint
 from ..codes import codec_code, hash_name
@@ -68,7 +68,7 @@ RECENT_BLOCKS = 16
 
 def _checked_chunks(chunks: Iterable[bytes], what: str) -> Iterator[bytes]:
     for chunk in chunks:
-        check_bytes(chunk, what)
+        chunk = bytes_like(chunk, what)
         yield chunk
 
 
@@ -278,14 +278,12 @@ class Runtime:
     def hash(self, data: bytes, hash: str | int = "sha2-256", *, length: int | None = None) -> bytes:
         """The multihash of ``data`` with a builtin or extension hasher; ``length``: a digest of
         that many bytes, cut or (blake3) extended, as Kubo's ``block put --mhlen`` (see ``Hashes``)."""
-        check_bytes(data, "hash")
+        data = bytes_like(data, "hash")
         return self.hashes.hash(data, hash, length=length)
 
     def hash_many(self, datas: Iterable[bytes | bytearray | memoryview], hash: str | int = "sha2-256") -> list[bytes]:
         """The full multihash of each input, in order (an extension hasher batched; see ``Hashes``)."""
-        datas = list(datas)
-        for data in datas:
-            check_bytes(data, "hash_many")
+        datas = [data if type(data) is bytes else bytes_like(data, "hash_many") for data in datas]
         return self.hashes.hash_many(datas, hash)
 
     def hash_stream(self, chunks: Iterable[bytes], hash: str | int = "sha2-256") -> bytes:
@@ -294,8 +292,7 @@ class Runtime:
 
     def verify_signature(self, key_type: str | int, public_key: bytes, message: bytes, signature: bytes) -> bool:
         """Ed25519 with the builtin, other key types with a crypto extension (see ``Hashes``)."""
-        for data in (public_key, message, signature):
-            check_bytes(data, "verify_signature")
+        public_key, message, signature = (bytes_like(x, "verify_signature") for x in (public_key, message, signature))
         return self.hashes.verify_signature(key_type, public_key, message, signature)
 
     def cid_for(self, data: bytes, codec: str | int, hash: str | int = "sha2-256", *, length: int | None = None) -> CID:
@@ -362,7 +359,7 @@ class Runtime:
         that only an extension can check must still resolve to a trusted hasher now.
         """
         cid = CID.parse(cid)
-        check_bytes(data, "decode_block")
+        data = bytes_like(data, "decode_block")
         code = cid.codec
         if builtin.has_codec(code) and builtin.has_hash(cid.hash_code):  # fast path: nothing to resolve
             if not verified:
@@ -434,7 +431,7 @@ class Runtime:
         from ..store import builtin_links
 
         cid = CID.parse(cid)
-        check_bytes(data, "links")
+        data = bytes_like(data, "links")
         adapter = self.resolver.adapter(Kind.CODEC, cid.codec)
         if adapter is None:
             return list(builtin_links(cid, data, strict=self.limits.decode.strict_blocks))

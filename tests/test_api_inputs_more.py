@@ -1,0 +1,34 @@
+"""More of the public API given arguments of the wrong type or shape (the sweep after
+``tests/test_api_inputs.py``): each is a typed ``AutocodecError`` naming the argument, or the
+value the caller meant, never a bare ``TypeError``/``AttributeError`` or a silently wrong result."""
+
+from __future__ import annotations
+
+from array import array
+from pathlib import Path
+
+
+import autocodec
+from autocodec.bench._data import module_bytes
+from autocodec.loader import Sandbox
+
+BLOCK = b"blob 1\x00z"
+
+
+def test_a_memoryview_of_wider_items_is_taken_as_its_bytes(tmp_path: Path) -> None:
+    """``len()`` of ``memoryview(array('I', [1, 2]))`` is 2 (items), not 8 (bytes): the adapters
+    handed the guest 2 bytes, so ``Hasher.digest`` returned the digest of other bytes, silently."""
+    words = memoryview(array("I", [0x626F6C62, 0x00312000]))
+    raw = words.tobytes()
+    sandbox = Sandbox()
+    hasher = sandbox.load(module_bytes("blake3")).hasher()
+    codec = sandbox.load(module_bytes("git-raw")).codec()
+    git = memoryview(array("H", b"blob 3\x00xyz"))  # 10 bytes, 5 items
+    assert hasher.digest(words) == hasher.digest(raw)
+    assert hasher.digest(words, 40) == hasher.digest(raw, 40)
+    assert codec.decode(git) == codec.decode(git.tobytes())
+    with autocodec.Runtime(tmp_path / "home") as rt:
+        assert rt.hash(words, "keccak-256") == rt.hash(raw, "keccak-256")
+        assert rt.hash_many([words], "keccak-256") == [rt.hash(raw, "keccak-256")]
+        cid = rt.put(git.tobytes(), "git-raw", "sha1")
+        assert rt.decode_block(cid, git) == rt.decode(cid)
