@@ -21,13 +21,15 @@ def verify_signature(key_type: str | int, public_key: bytes, message: bytes, sig
     run a crypto extension from the pinned sets. Malformed keys or signatures are False or a
     typed error, never a crash; an unknown key type is ``UnknownKeyType``/``NotTrusted``.
     """
+    from .._inputs import as_bytes
     from ..codes import key_type_code
 
+    public_key, message, signature = (as_bytes(x, "verify_signature") for x in (public_key, message, signature))
     if key_type_code(key_type) == 0xED and runtime is None:
         from ..verify import InvalidKey, PublicKey
 
         try:
-            return PublicKey(bytes(public_key)).verify(bytes(signature), bytes(message))
+            return PublicKey(public_key).verify(signature, message)
         except InvalidKey:
             return False
     if runtime is not None:

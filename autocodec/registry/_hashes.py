@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from itertools import chain
 from typing import Any
 
+from .._inputs import as_bytes
 from .. import builtin
 from ..abi import Kind
 from ..cid import CID, encode_varint
@@ -128,15 +129,16 @@ class Hashes:
         Trust decisions never come here: the trust layer always uses the builtin Ed25519.
         """
         code = key_type_code(key_type)
+        public_key, message, signature = (as_bytes(x, "verify_signature") for x in (public_key, message, signature))
         if code == 0xED:
             from ..verify import InvalidKey, PublicKey
 
             try:
-                return PublicKey(bytes(public_key)).verify(bytes(signature), bytes(message))
+                return PublicKey(public_key).verify(signature, message)
             except InvalidKey:
                 return False
         crypto = self.resolver.adapter(Kind.CRYPTO, code)
-        return bool(crypto.verify(code, bytes(public_key), bytes(message), bytes(signature)))
+        return bool(crypto.verify(code, public_key, message, signature))
 
 
 def _resized(hasher: Any, data: bytes, digest: bytes, length: int, name: str) -> bytes:
