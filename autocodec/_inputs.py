@@ -6,9 +6,11 @@ five zero bytes, not a block); ``InvalidInput`` names the argument and the type 
 
 from __future__ import annotations
 
+import os
 from typing import Any, cast
 
-from .errors import InvalidInput
+from .cid import CID
+from .errors import InvalidCID, InvalidInput
 
 
 def as_bytes(data: Any, what: str) -> bytes:
@@ -42,3 +44,26 @@ def of_type(value: Any, kind: type | tuple[type, ...], what: str) -> None:
     if value is not None and not isinstance(value, kind):
         names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
         raise InvalidInput(f"{what} needs {names}, not {type(value).__name__}")
+
+
+def need_cid(value: Any, what: str) -> CID:
+    """``value`` when it is a ``CID``; else ``InvalidCID`` (``bytes(5)`` would be written as
+    five zero bytes where a CID belongs, a str as CBOR text)."""
+    if isinstance(value, CID):
+        return value
+    how = ": parse its text form with CID.parse" if isinstance(value, str) else ""
+    raise InvalidCID(f"{what} needs a CID, not {type(value).__name__}{how}")
+
+
+def need_stream(stream: Any, method: str, what: str) -> None:
+    """``InvalidInput`` unless ``stream`` has a callable ``method`` (``read`` or ``write``): a
+    path or bytes given for a file object is named here, not met as an ``AttributeError``."""
+    if callable(getattr(stream, method, None)):
+        return
+    mode = "reading" if method == "read" else "writing"
+    hint = ""
+    if isinstance(stream, (str, os.PathLike)):
+        hint = f" (open the file first, e.g. open(path, {'rb' if method == 'read' else 'wb'!r}))"
+    elif isinstance(stream, (bytes, bytearray, memoryview)) and method == "read":
+        hint = " (wrap bytes in io.BytesIO)"
+    raise InvalidInput(f"{what} needs a binary file object open for {mode}, not {type(stream).__name__}{hint}")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from ._inputs import as_bytes
 from .cid import CID
 from .config import DecodeLimits
-from .errors import UnknownCodec
+from .errors import InvalidInput, UnknownCodec
 
 if TYPE_CHECKING:  # pragma: no cover
     from .registry import Runtime
@@ -100,12 +100,15 @@ def export_car(source: "BlockStore | Runtime", root: CID | str, out: BinaryIO, *
     from .store import BlockStore
     from .store import export_car as store_export
 
+    from .registry import Runtime
+
     cid = CID.parse(root)
+    if not isinstance(source, (BlockStore, Runtime)):
+        raise InvalidInput(f"export_car's source is a Runtime or a BlockStore, not {type(source).__name__}")
     if isinstance(source, BlockStore):
         if links is not None:
             return store_export(source, cid, out, links=links)
         from .home import Home
-        from .registry import Runtime
 
         with Runtime(Home(source.path.parent)) as rt:
             return store_export(source, cid, out, links=runtime_links(rt))

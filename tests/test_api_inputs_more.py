@@ -49,3 +49,61 @@ def test_the_builtin_ed25519_check_takes_bytes_only(bad: object, at: int) -> Non
     args[at] = bad
     with pytest.raises(InvalidInput, match="verify_signature needs bytes"):
         autocodec.verify_signature("ed25519-pub", *args)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("bad", [5, 0, b"", [1], True, "bafkqaaa", None])
+def test_a_car_writer_writes_cids_only(bad: object) -> None:
+    """``CarWriter.write(5, data)`` wrote five zero bytes where the section's CID belongs, and
+    roots that were no CIDs went into the header as CBOR ints or text: a CAR no reader takes,
+    written without a word. Both are an ``InvalidCID`` now, before anything is written."""
+    import io
+
+    from autocodec.errors import InvalidCID, InvalidInput
+    from autocodec.store import CarReader, CarWriter
+
+    cid = autocodec.cid_for(b"x", "raw")
+    out = io.BytesIO()
+    writer = CarWriter(out, [cid])
+    header = out.getvalue()
+    with pytest.raises(InvalidCID, match="CarWriter.write needs a CID"):
+        writer.write(bad, b"x")  # type: ignore[arg-type]
+    assert out.getvalue() == header
+    for roots in ([bad], [cid, bad]):
+        with pytest.raises(InvalidCID, match="each of CarWriter's roots needs a CID"):
+            CarWriter(io.BytesIO(), roots)  # type: ignore[list-item]
+    with pytest.raises(InvalidInput, match="roots are a list of CIDs"):
+        CarWriter(io.BytesIO(), cid)  # type: ignore[arg-type]
+    if not isinstance(bad, (bytes, list)):
+        with pytest.raises(InvalidInput, match="CarWriter.write needs bytes"):
+            writer.write(cid, bad)  # type: ignore[arg-type]
+    writer.write(cid, memoryview(b"x"))
+    assert list(CarReader(io.BytesIO(out.getvalue()))) == [(cid, b"x")]
+
+
+def test_car_streams_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
+    """A path, bytes or None given where a CAR reader, writer, import or export takes a file
+    object was an ``AttributeError`` ('str' object has no attribute 'read')."""
+    import io
+
+    from autocodec.errors import InvalidInput
+    from autocodec.store import BlockStore, CarReader, CarWriter, export_car, import_car
+
+    cid = autocodec.cid_for(b"x", "raw")
+    with BlockStore.open(tmp_path / "home") as store:
+        store.put(cid, b"x")
+        calls = {
+            "CarReader needs a binary file object open for reading, not str .open the file first":
+                lambda: CarReader("x.car"),  # type: ignore[arg-type]
+            "CarReader needs .* reading, not bytes .wrap bytes in io.BytesIO": lambda: CarReader(b"..."),  # type: ignore[arg-type]
+            "CarReader's limits needs Limits, not int": lambda: CarReader(io.BytesIO(), limits=5),  # type: ignore[arg-type]
+            "CarWriter needs .* writing, not PosixPath": lambda: CarWriter(tmp_path / "out.car", [cid]),  # type: ignore[arg-type]
+            "import_car's source .* not bytes": lambda: import_car(store, b"..."),  # type: ignore[arg-type]
+            "import_car's source .* not NoneType": lambda: import_car(store, None),  # type: ignore[arg-type]
+            "export_car needs .* writing, not str": lambda: export_car(store, cid, "out.car"),  # type: ignore[arg-type]
+            "export_car's source is a Runtime or a BlockStore, not str":
+                lambda: autocodec.export_car(str(tmp_path / "home"), cid, io.BytesIO()),  # type: ignore[arg-type]
+        }
+        for message, call in calls.items():
+            with pytest.raises(InvalidInput, match=message):
+                call()
+    assert not (tmp_path / "out.car").exists()

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import BinaryIO
 
 from ..cid import CID, MAX_DIGEST_BYTES, MAX_VARINT_BYTES, decode_varint, encode_varint
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import AutocodecError, InvalidCar, InvalidCID
+from .._inputs import bytes_like, need_cid, need_stream, of_type
+from ..errors import AutocodecError, InvalidCar, InvalidCID, InvalidInput
 from .._nonblocking import read_some, write_all
 
 _READ_CHUNK = 64 * 1024
@@ -162,6 +163,8 @@ class CarReader:
     """
 
     def __init__(self, stream: BinaryIO, *, limits: Limits | None = None) -> None:
+        need_stream(stream, "read", "CarReader")
+        of_type(limits, Limits, "CarReader's limits")
         self.limits = limits or DEFAULT_LIMITS
         self._in = _Input(stream)
         self.version, self.roots = self._read_header()
@@ -275,8 +278,11 @@ class CarWriter:
     def __init__(self, out: BinaryIO, roots: Sequence[CID]) -> None:
         from ..builtin import encode
 
+        need_stream(out, "write", "CarWriter")
+        if isinstance(roots, (str, bytes, CID)) or not isinstance(roots, Iterable):
+            raise InvalidInput(f"CarWriter's roots are a list of CIDs, not {type(roots).__name__}")
         self._out = out
-        header = encode({"roots": list(roots), "version": 1}, "dag-cbor")
+        header = encode({"roots": [need_cid(r, "each of CarWriter's roots") for r in roots], "version": 1}, "dag-cbor")
         self.bytes_written = 0
         self._emit(encode_varint(len(header)) + header)
 
@@ -285,6 +291,8 @@ class CarWriter:
         self.bytes_written += len(data)
 
     def write(self, cid: CID, data: bytes) -> None:
-        raw = bytes(cid)
+        """One section: ``cid`` (a ``CID``) and ``data`` (bytes-like), written as they are."""
+        raw = bytes(need_cid(cid, "CarWriter.write"))
+        data = bytes_like(data, "CarWriter.write")
         self._emit(encode_varint(len(raw) + len(data)) + raw)
         self._emit(bytes(data))

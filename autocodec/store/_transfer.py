@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from .._inputs import need_stream
 from ..cid import CID
 from ..log import get_logger
 from ..progress import Progress, no_progress
@@ -81,6 +82,7 @@ def import_car(
             raise InvalidInput(f"cannot open {source}: {exc.strerror or exc}", hint="check the path") from None
         owned = True
     else:
+        need_stream(source, "read", "import_car's source (a path or a file object)")
         stream, owned = source, False
     try:
         total = _size_of(stream)
@@ -120,6 +122,7 @@ def export_car(
 
     ``ahead`` (built on the runtime whose links ``links`` follows): blocks near the top of the
     stack are read and their links found in bulk worker processes; same bytes out."""
+    need_stream(out, "write", "export_car")
     first = store.get(root)  # BlockNotFound before anything is written
     writer = CarWriter(out, [root])
     seen: set[CID] = {root.to_v1()}
