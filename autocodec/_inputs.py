@@ -7,6 +7,7 @@ five zero bytes, not a block); ``InvalidInput`` names the argument and the type 
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any, cast
 
 from .cid import CID
@@ -44,6 +45,18 @@ def of_type(value: Any, kind: type | tuple[type, ...], what: str) -> None:
     if value is not None and not isinstance(value, kind):
         names = " or ".join(k.__name__ for k in (kind if isinstance(kind, tuple) else (kind,)))
         raise InvalidInput(f"{what} needs {names}, not {type(value).__name__}")
+
+
+def as_path(value: Any, what: str) -> Path:
+    """``value`` (a str or an ``os.PathLike``) as a ``Path``; else ``InvalidInput``, and for an
+    empty str too (``Path("")`` is the current folder, which nobody names that way)."""
+    if isinstance(value, Path):
+        return value
+    if not isinstance(value, (str, os.PathLike)) or not isinstance(os.fspath(value), str):
+        raise InvalidInput(f"{what} needs a path (str or pathlib.Path), not {type(value).__name__}")
+    if not os.fspath(value):
+        raise InvalidInput(f"{what} needs a path, not an empty string")
+    return Path(value)
 
 
 def need_cid(value: Any, what: str) -> CID:

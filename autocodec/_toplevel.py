@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ._inputs import as_bytes
+from ._inputs import as_bytes, of_type
 from .cid import CID
 from .config import DecodeLimits
 from .errors import InvalidInput, UnknownCodec
@@ -67,6 +67,8 @@ def decode(data: bytes, codec: str | int, *, limits: DecodeLimits | None = None,
     """
     from . import builtin
 
+    if limits is not None:
+        of_type(limits, DecodeLimits, "decode's limits")
     code = _codec_code(codec)
     if runtime is None and builtin.has_codec(code):
         return builtin.decode(data, code, limits=limits)
@@ -81,6 +83,8 @@ def encode(value: Any, codec: str | int, *, limits: DecodeLimits | None = None,
     """The canonical bytes of ``value`` in ``codec`` (builtin, or an extension as in ``decode``)."""
     from . import builtin
 
+    if limits is not None:
+        of_type(limits, DecodeLimits, "encode's limits")
     code = _codec_code(codec)
     if builtin.has_codec(code):
         return builtin.encode(value, code, limits=limits)

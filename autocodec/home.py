@@ -62,6 +62,9 @@ class Home:
     def resolve(cls, path: str | os.PathLike[str] | None = None) -> "Home":
         """The home at ``path`` (default: ``default_home()``); ``ConfigError`` for an empty path,
         which would otherwise name the current folder."""
+        from ._inputs import of_type
+
+        of_type(path, (str, os.PathLike), "the home folder path")
         if path is not None and not os.fspath(path):
             from .errors import ConfigError
 

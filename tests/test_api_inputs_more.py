@@ -107,3 +107,53 @@ def test_car_streams_of_the_wrong_kind_are_named(tmp_path: Path) -> None:
             with pytest.raises(InvalidInput, match=message):
                 call()
     assert not (tmp_path / "out.car").exists()
+
+
+@pytest.mark.parametrize("bad", [None, 5, "x", 1.5, [1]], ids=["none", "int", "str", "float", "list"])
+def test_unixfs_add_bytes_takes_bytes_only(bad: object, tmp_path: Path) -> None:
+    """``unixfs.add_bytes(store, None)`` stored an empty file and returned its CID (``BytesIO(None)``
+    is empty); an int or a str was a ``TypeError`` from ``io.BytesIO``."""
+    from autocodec import unixfs
+    from autocodec.errors import InvalidInput
+    from autocodec.store import BlockStore
+
+    with BlockStore.open(tmp_path / "home") as store:
+        with pytest.raises(InvalidInput, match="add_bytes needs bytes"):
+            unixfs.add_bytes(store, bad)  # type: ignore[arg-type]
+        assert len(store) == 0
+        assert unixfs.add_bytes(store, memoryview(array("H", b"ab"))) == unixfs.add_bytes(store, b"ab")
+
+
+def test_paths_and_limits_of_the_wrong_type_are_named(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A path argument of another type was a TypeError from pathlib, an empty one named the
+    current folder; a limits argument of another type was accepted and met later as an
+    AttributeError (``'int' object has no attribute 'max_block_bytes'``)."""
+    from autocodec import Limits, unixfs
+    from autocodec.errors import InvalidInput
+    from autocodec.store import BlockStore, export_car_file
+
+    monkeypatch.chdir(tmp_path)
+    cid = autocodec.cid_for(b"x", "raw")
+    with BlockStore.open(tmp_path / "home") as store:
+        store.put(cid, b"x")
+        calls = {
+            "the home folder path needs str or PathLike, not int": lambda: BlockStore.open(5),  # type: ignore[arg-type]
+            "Sandbox's cache_dir needs a path .* not int": lambda: Sandbox(cache_dir=5),  # type: ignore[arg-type]
+            "Sandbox's cache_dir needs a path, not an empty string": lambda: Sandbox(cache_dir=""),  # type: ignore[arg-type]
+            "Sandbox's limits needs SandboxLimits, not Limits": lambda: Sandbox(Limits()),  # type: ignore[arg-type]
+            "Sandbox.load's limits needs SandboxLimits, not int":
+                lambda: Sandbox().load(module_bytes("blake3"), limits=5),  # type: ignore[arg-type]
+            "export_car_file needs a path .* not NoneType": lambda: export_car_file(store, cid, None),  # type: ignore[arg-type]
+            "add_path needs a path .* not int": lambda: unixfs.add_path(store, 5),  # type: ignore[arg-type]
+            "add_path needs a path, not an empty string": lambda: unixfs.add_path(store, ""),
+            "add_stream needs a binary file object open for reading, not bytes":
+                lambda: unixfs.Adder(store).add_stream(b"x"),  # type: ignore[arg-type]
+            "decode's limits needs DecodeLimits, not int": lambda: autocodec.decode(b"\xa0", "dag-cbor", limits=5),  # type: ignore[arg-type]
+            "encode's limits needs DecodeLimits, not Limits": lambda: autocodec.encode({}, "dag-cbor", limits=Limits()),  # type: ignore[arg-type]
+        }
+        for message, call in calls.items():
+            with pytest.raises(InvalidInput, match=message):
+                call()
+        assert len(store) == 1
+    assert autocodec.decode(b"\xa0", "dag-cbor", limits=Limits().decode) == {}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 import wasmtime
 
+from .._inputs import as_path, of_type
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, SandboxLimits
 from ..errors import ModuleRejected, SandboxError
@@ -265,8 +266,9 @@ class Sandbox:
         *,
         fast_calls: bool | None = None,
     ) -> None:
+        of_type(limits, SandboxLimits, "Sandbox's limits")
         self.limits = limits or DEFAULT_LIMITS.sandbox
-        self.cache = CompiledCache(Path(cache_dir)) if cache_dir is not None else None
+        self.cache = CompiledCache(as_path(cache_dir, "Sandbox's cache_dir")) if cache_dir is not None else None
         self.fast_calls = (not _call.slow_calls_default()) if fast_calls is None else fast_calls
         self._memo: OrderedDict[tuple[str, SandboxLimits, CID | None], LoadedModule] = OrderedDict()
         self._modules: OrderedDict[str, wasmtime.Module] = OrderedDict()  # compiled, by cache entry name
@@ -276,6 +278,8 @@ class Sandbox:
 
     def load(self, wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits | None = None) -> LoadedModule:
         """Check, compile (or fetch from the cache) and test-instantiate ``wasm``."""
+        if limits is not None:
+            of_type(limits, SandboxLimits, "Sandbox.load's limits")
         limits = limits or self.limits
         wasm = bytes(wasm)
         if cid is not None:

@@ -17,10 +17,9 @@ import os
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from .._inputs import need_stream
+from .._inputs import as_path, need_stream
 from ..cid import CID
 from ..log import get_logger
 from ..progress import Progress, no_progress
@@ -170,4 +169,4 @@ def export_car_file(
     one stays); what a killed export left there is removed by a later export to that path."""
     from .._partfiles import write_whole
 
-    return write_whole(Path(path), lambda out: export_car(store, root, out, links=links, ahead=ahead))
+    return write_whole(as_path(path, "export_car_file"), lambda out: export_car(store, root, out, links=links, ahead=ahead))

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from .._inputs import as_path, bytes_like, need_stream
 from ..cid import CID, encode_varint
 from ..codes import hash_code
 from ..config import DEFAULT_LIMITS, Limits
@@ -231,6 +232,7 @@ class Adder:
         (default: ``--mode``/``--mtime``, as for Kubo's stdin) goes into the root.
 
         Progress counts bytes since the last ``add_path`` (or from 0 for a bare stream)."""
+        need_stream(reader, "read", "add_stream")
         meta = self.options.meta(None) if meta is None else meta
         chunks = self._counted(iter_chunks(reader, self.spec, module=self._loaded_chunker(), limits=self.limits))
         if self.options.trickle:
@@ -254,7 +256,7 @@ class Adder:
     def add_bytes(self, data: bytes) -> Link:
         import io
 
-        return self.add_stream(io.BytesIO(data))
+        return self.add_stream(io.BytesIO(bytes_like(data, "add_bytes")))
 
     def wrap(self, entries: list[tuple[str, Link]]) -> Added:
         """A directory holding ``entries`` (Kubo's ``--wrap-with-directory``), path ``""``."""
@@ -272,7 +274,7 @@ class Adder:
     def add_path(self, path: Path, *, recursive: bool = False) -> Iterator[Added]:
         """Add a file (or, with ``recursive``, a directory tree); yields every entry added,
         the given path last."""
-        path = Path(path)
+        path = as_path(path, "add_path")
         try:
             st = path.lstat()  # a symlink is added as a symlink, as Kubo (never followed)
         except OSError as exc:
@@ -406,4 +408,4 @@ def add_bytes(store: Any, data: bytes, options: AddOptions | None = None, **kw: 
 def add_path(store: Any, path: str | os.PathLike[str], options: AddOptions | None = None, *,
              recursive: bool = False, progress: Callable[..., None] = no_progress, **kw: Any) -> list[Added]:
     """Add a file or directory tree; the last entry is the root of what was added."""
-    return list(Adder(store, options, progress=progress, **kw).add_path(Path(path), recursive=recursive))
+    return list(Adder(store, options, progress=progress, **kw).add_path(as_path(path, "add_path"), recursive=recursive))
