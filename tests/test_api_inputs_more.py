@@ -157,3 +157,29 @@ def test_paths_and_limits_of_the_wrong_type_are_named(tmp_path: Path, monkeypatc
         assert len(store) == 1
     assert autocodec.decode(b"\xa0", "dag-cbor", limits=Limits().decode) == {}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+
+
+@pytest.mark.parametrize("interval", [-1, float("nan"), "60", True, 2**70, [60]])
+def test_a_refresh_interval_is_a_positive_number_of_seconds(interval: object, tmp_path: Path) -> None:
+    """``start_refresh(-1)`` refreshed without pause (a wait of -1 s returns at once), and a str,
+    a list or 2**70 started a thread that died of a TypeError or OverflowError on its first wait."""
+    from autocodec.errors import InvalidInput
+
+    with autocodec.Runtime(tmp_path / "home", default_set=False) as rt:
+        with pytest.raises(InvalidInput, match="interval_s is a number of seconds above 0"):
+            rt.start_refresh(interval)  # type: ignore[arg-type]
+        assert rt.refresher is None
+
+
+def test_verify_block_takes_a_cid_or_its_text(tmp_path: Path) -> None:
+    """``Runtime.verify_block`` took no CID text (an AttributeError, where ``decode_block`` and
+    ``links`` parse it) and was an AttributeError for an int."""
+    from autocodec.errors import HashMismatch, InvalidCID
+
+    cid = autocodec.cid_for(b"x", "raw")
+    with autocodec.Runtime(tmp_path / "home", default_set=False) as rt:
+        rt.verify_block(str(cid), b"x")
+        with pytest.raises(HashMismatch):
+            rt.verify_block(str(cid), b"y")
+        with pytest.raises(InvalidCID):
+            rt.verify_block(5, b"x")  # type: ignore[arg-type]

@@ -39,6 +39,7 @@ from ..config import DEFAULT_LIMITS, Limits
 from ..errors import (
     AutocodecError,
     InvalidBlock,
+    InvalidInput,
     NotTrusted,
 )
 from ..home import Home
@@ -271,9 +272,9 @@ class Runtime:
 
     # --- blocks --------------------------------------------------------------------------------
 
-    def verify_block(self, cid: CID, data: bytes, *, generation: Generation | None = None) -> None:
+    def verify_block(self, cid: CID | str, data: bytes, *, generation: Generation | None = None) -> None:
         """``HashMismatch`` unless ``data`` hashes to ``cid`` (builtin or a trusted hasher extension)."""
-        self.hashes.verify_block(cid, data, generation=generation)
+        self.hashes.verify_block(CID.parse(cid), data, generation=generation)
 
     def hash(self, data: bytes, hash: str | int = "sha2-256", *, length: int | None = None) -> bytes:
         """The multihash of ``data`` with a builtin or extension hasher; ``length``: a digest of
@@ -458,9 +459,13 @@ class Runtime:
             return refresh(self, which)
 
     def start_refresh(self, interval_s: float | None = None) -> "Refresher":
-        """Refresh in a background thread every ``interval_s`` (default from settings)."""
+        """Refresh in a background thread every ``interval_s`` (default from settings): a number of
+        seconds above 0, checked here (the thread would die of it, or refresh without pause)."""
         from ._live import Refresher
 
+        if interval_s is not None and not (type(interval_s) in (int, float)
+                                           and 0 < interval_s <= threading.TIMEOUT_MAX):
+            raise InvalidInput(f"start_refresh's interval_s is a number of seconds above 0, not {interval_s!r}")
         with self._refresher_lock:
             if self._refresher is None:
                 self._refresher = Refresher(self, interval_s or self.settings.refresh_interval_s).start()
