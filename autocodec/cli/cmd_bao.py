@@ -27,7 +27,11 @@ EPILOG = """examples:
 
 
 def _count(text: str) -> int:
-    value = int(text, 0)
+    """A byte offset or count: an integer from 0 to 2^64-1 (``0x``, ``0o``, ``0b`` prefixes too)."""
+    try:
+        value = int(text, 0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
     if not 0 <= value < 1 << 64:
         raise argparse.ArgumentTypeError("must be between 0 and 2^64-1")
     return value
@@ -226,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
                 if (args.output is None) == (args.outboard is None):
                     raise InvalidInput("give either OUTPUT or --outboard FILE, not both or neither",
                                        hint="see `autocodec bao encode --help`")
-                target = args.outboard if args.outboard else args.output
+                target = args.outboard if args.outboard is not None else args.output
                 if target == "-":
                     with streaming_stdout() as stdout:
                         bao.encode_to(v, src(args.input), stdout, outboard=args.outboard is not None,
@@ -247,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
             elif cmd == "slice":
                 out = dst(args.output)
                 leaf = 1 << args.group_log
-                if args.outboard:
+                if args.outboard is not None:
                     bao.extract_slice(args.start, args.count, src(args.outboard), out.write, data=src(args.input),
                                       leaf=leaf, verifier=v)
                 else:
@@ -257,7 +261,7 @@ def run(args: argparse.Namespace) -> int:
                 out = dst(args.output)
                 slice_input = cmd == "decode-slice"
                 count = args.count if args.count is not None else bao.UNKNOWN_LENGTH
-                outboard = src(args.outboard) if not slice_input and args.outboard else None
+                outboard = src(args.outboard) if not slice_input and args.outboard is not None else None
                 try:
                     bao.decode(v, args.hash, src(args.input), out.write, outboard=outboard, start=args.start,
                                count=count, slice_input=slice_input, group_log=args.group_log)
