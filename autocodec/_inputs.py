@@ -6,7 +6,9 @@ five zero bytes, not a block); ``InvalidInput`` names the argument and the type 
 
 from __future__ import annotations
 
+import operator
 import os
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -80,3 +82,37 @@ def need_stream(stream: Any, method: str, what: str) -> None:
     elif isinstance(stream, (bytes, bytearray, memoryview)) and method == "read":
         hint = " (wrap bytes in io.BytesIO)"
     raise InvalidInput(f"{what} needs a binary file object open for {mode}, not {type(stream).__name__}{hint}")
+
+
+def whole_number(value: Any, what: str, *, most: int | None = None) -> int:
+    """``value`` when it is an ``int`` from 0 to ``most`` (any ``operator.index`` integer, not a
+    bool); else ``InvalidInput``. A float, a str or NaN is never rounded or parsed into one."""
+    if type(value) is int:
+        number: int = value
+    elif isinstance(value, bool) or not hasattr(type(value), "__index__"):
+        raise InvalidInput(f"{what} needs a whole number, not {type(value).__name__} {value!r}"[:200])
+    else:
+        number = operator.index(value)
+    if number < 0 or (most is not None and number > most):
+        top = "" if most is None else f" up to {most}"
+        raise InvalidInput(f"{what} needs a whole number from 0{top}, not {number}"[:200])
+    return number
+
+
+def need_iterable(items: Any, what: str, of: str) -> None:
+    """``InvalidInput`` unless ``items`` is an iterable of separate items (``of`` says which): a
+    str, bytes or mapping is refused whole, as iterating one yields characters, ints or keys (an
+    empty str quietly stood for no items)."""
+    if isinstance(items, (str, bytes, bytearray, memoryview, Mapping)) or not hasattr(items, "__iter__"):
+        raise InvalidInput(f"{what} needs an iterable of {of}, not {type(items).__name__}")
+
+
+def pair(item: Any, what: str) -> tuple[Any, Any]:
+    """``item`` as a 2-tuple when it is a sequence of two (a tuple or a list); else
+    ``InvalidInput``. Callers test ``type(item) is tuple and len(item) == 2`` first."""
+    if isinstance(item, Sequence) and not isinstance(item, (str, bytes, bytearray)) and len(item) == 2:
+        return item[0], item[1]
+    got = type(item).__name__
+    if isinstance(item, Sequence):
+        got = f"a {got} of length {len(item)}"
+    raise InvalidInput(f"{what} needs (CID, bytes) pairs, not {got}")

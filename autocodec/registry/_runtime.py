@@ -31,7 +31,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from .. import builtin
-from .._inputs import bytes_like, of_type
+from .._inputs import bytes_like, need_iterable, of_type, pair
 from ..abi import Kind
 from ..cid import CID, encode_varint
 from ..codes import codec_code, hash_name
@@ -393,13 +393,18 @@ class Runtime:
             raise NotTrusted(f"block hashed with {hash_name(code)}, whose hasher is no longer trusted: {res.reason}",
                              hint="")  # the reason carries the refusal's own hint
 
-    def decode_many(self, cid_blocks: Sequence[tuple[CID, bytes]]) -> list[Any]:
-        """Decode many verified-here blocks; results (or errors) in order, batched per codec."""
+    def decode_many(self, cid_blocks: Iterable[tuple[CID | str, bytes]]) -> list[Any]:
+        """Decode many verified-here blocks; results (or errors) in order, batched per codec.
+        ``cid_blocks``: ``(CID or its text, bytes)`` pairs, else ``InvalidInput`` before any work;
+        a block that fails (a CID that does not parse among them) is its error in the results."""
+        need_iterable(cid_blocks, "decode_many", "(CID, bytes) pairs")
+        cid_blocks = [b if type(b) is tuple and len(b) == 2 else pair(b, "decode_many") for b in cid_blocks]
         gen = self.generation()
         out: list[Any] = [None] * len(cid_blocks)
         groups: dict[int, list[int]] = {}
         for i, (cid, data) in enumerate(cid_blocks):
             try:
+                cid = CID.parse(cid)
                 self.verify_block(cid, data, generation=gen)
             except AutocodecError as exc:
                 out[i] = exc

@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .._inputs import as_bytes
+from .._inputs import as_bytes, need_iterable, pair, whole_number
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import AutocodecError, BlockNotFound, InvalidBlock, InvalidCID, StorageFull, StoreCorrupt, StoreError
@@ -57,6 +57,7 @@ Verifier = Callable[[CID, bytes], None]
 """Raises ``HashMismatch`` (or ``UnknownHash``) unless ``data`` hashes to ``cid``'s multihash."""
 
 _PAGE = 1_000
+_ROWID_MAX = (1 << 63) - 1  # SQLite's largest INTEGER (a rowid)
 _BYTES_TYPES = frozenset({"blob", "text"})  # "text": a BLOB whose type bit flipped; its bytes are checked
 
 SCHEMA = register_migration(
@@ -347,13 +348,16 @@ class BlockStore:
             self._write([(cid, data)])
 
     def put_many(self, blocks: Iterable[tuple[CID, bytes]]) -> int:
-        """Verify and store blocks, one transaction per batch; returns how many were given."""
+        """Verify and store blocks, one transaction per batch; returns how many were given.
+        ``blocks`` is any iterable of ``(CID, bytes)`` pairs (read once, as it goes)."""
+        need_iterable(blocks, "put_many", "(CID, bytes) pairs")
         batch: list[tuple[CID, bytes]] = []
         batch_bytes = 0
         count = 0
         limits = self.limits.store
         try:
-            for cid, data in blocks:
+            for item in blocks:
+                cid, data = item if type(item) is tuple and len(item) == 2 else pair(item, "put_many")
                 _need_cid(cid)
                 data = as_bytes(data, "put_many")
                 self._admit(cid, data)
@@ -461,12 +465,15 @@ class BlockStore:
         """Blocks stored (by any process) after ``mark``, oldest first, at most ``limit``; and the new mark.
 
         For event triggers: a block deleted and stored again counts as new; keys that are not
-        CIDs are skipped (and logged), never returned.
+        CIDs are skipped (and logged), never returned. ``mark`` (0: from the first block) and
+        ``limit`` (0 reads as 1) are whole numbers, else ``InvalidInput``.
         """
+        mark = whole_number(mark, "inserted_since's mark", most=_ROWID_MAX)
+        limit = max(1, whole_number(limit, "inserted_since's limit", most=_ROWID_MAX))
         with self._lock, _sqlite_errors("list new blocks"):
             rows = self._db().execute(
                 "SELECT rowid, cid FROM blocks WHERE rowid > ? AND typeof(cid) = 'blob' ORDER BY rowid LIMIT ?",
-                (int(mark), max(1, int(limit))),
+                (mark, limit),
             ).fetchall()
         found: list[CID] = []
         for _rowid, raw in rows:
