@@ -42,3 +42,66 @@ def test_inserted_since_takes_whole_numbers(bad: object, tmp_path: Path) -> None
         for args in ((bad,), (0, bad)):
             with pytest.raises(InvalidInput, match="inserted_since's (mark|limit) needs a whole number"):
                 store.inserted_since(*args)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def verifier() -> object:
+    from autocodec.bao import Verifier
+    from autocodec.bench._data import module_bytes
+    from autocodec.loader import Sandbox
+
+    return Verifier(Sandbox().load(module_bytes("bao")))
+
+
+@pytest.mark.parametrize("bad", [1.5, float("nan"), -1, "3", None, True])
+def test_a_bao_range_is_whole_numbers(bad: object, verifier: object) -> None:
+    """``bao.covered(1.5, 10, 100)`` returned ``(1.5, 11.5)``, NaN ``(nan, 100)`` and -1
+    ``(-1, 9)``: ranges no chunk boundary bounds, handed on to slices and servers; a str was a
+    TypeError. ``iter_slice`` yielded the header before meeting it."""
+    import io
+
+    from autocodec import bao
+
+    assert bao.covered(5, 10, 100) == (5, 15)
+    encoded = io.BytesIO()
+    bao.encode(verifier, io.BytesIO(bytes(3000)), encoded)  # type: ignore[arg-type]
+    for call in (lambda: bao.covered(bad, 10, 100), lambda: bao.covered(0, bad, 100),  # type: ignore[arg-type]
+                 lambda: next(bao.iter_slice(bad, 1, io.BytesIO(encoded.getvalue()))),  # type: ignore[arg-type]
+                 lambda: bao.iter_decode(verifier, bytes(32), io.BytesIO(), start=bad)):  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput, match="needs a whole number"):
+            call()
+
+
+def test_bao_entries_name_a_wrong_argument(verifier: object, tmp_path: Path) -> None:
+    """A verifier or stream of the wrong type was an AttributeError (``'int' object has no
+    attribute 'encoder'``), ``group_log="x"`` or ``1.5`` a TypeError, ``decode(root=5)`` and
+    ``blake3_cid(5)`` TypeErrors, ``root_of(5)`` an AttributeError; ``BlobStore(5)`` was accepted
+    and failed at its first use."""
+    import io
+
+    from autocodec import bao
+
+    data = io.BytesIO(b"x")
+    root = bao.bao_hash(verifier, io.BytesIO(b"x"))  # type: ignore[arg-type]
+    calls = {
+        "bao_hash needs a Verifier .autocodec.bao.verifier.*, not int": lambda: bao.bao_hash(5, data),  # type: ignore[arg-type]
+        "bao_hash needs .* reading, not bytes .wrap bytes in io.BytesIO": lambda: bao.bao_hash(verifier, b"x"),  # type: ignore[arg-type]
+        "encode's group_log needs a whole number, not str":
+            lambda: bao.encode(verifier, data, io.BytesIO(), group_log="x"),  # type: ignore[arg-type]
+        "encode_to's group_log needs a whole number, not float":
+            lambda: bao.encode_to(verifier, data, io.BytesIO(), group_log=1.5),  # type: ignore[arg-type]
+        "encode's output needs .* writing, not bytes": lambda: bao.encode(verifier, data, b""),  # type: ignore[arg-type]
+        "decode's root needs bytes, not int": lambda: bao.decode(verifier, 5, data, print),  # type: ignore[arg-type]
+        "decode's write needs a callable": lambda: bao.decode(verifier, root, data, None),  # type: ignore[arg-type]
+        "decode needs a Verifier": lambda: bao.iter_decode(None, root, data),  # type: ignore[arg-type]
+        "blake3_cid needs bytes, not int": lambda: bao.blake3_cid(5),  # type: ignore[arg-type]
+        "blake3_cid needs a 32-byte Bao root hash, not 3 bytes": lambda: bao.blake3_cid(b"abc"),
+        "a Bao stream's name needs a CID, not int": lambda: bao.root_of(5),  # type: ignore[arg-type]
+        "BlobStore's root folder needs a path .* not int": lambda: bao.BlobStore(5),  # type: ignore[arg-type]
+    }
+    for message, call in calls.items():
+        with pytest.raises(InvalidInput, match=message):
+            call()
+    assert data.tell() == 0  # nothing was read before the refusal
+    assert bao.root_of(bao.blake3_cid(bytearray(root))) == root
+    assert bao.BlobStore(str(tmp_path)).root == tmp_path

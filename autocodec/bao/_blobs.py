@@ -27,8 +27,9 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from .._inputs import as_bytes, as_path, need_cid
 from ..cid import CID
-from ..errors import InvalidCID, NotFound, StoreCorrupt, StorageFull, StoreError
+from ..errors import InvalidCID, InvalidInput, NotFound, StoreCorrupt, StorageFull, StoreError
 from ..loader._verifier import UNKNOWN_LENGTH, Verifier
 from ._steps import Readable
 from ._stream import decode, encode, iter_decode
@@ -74,12 +75,16 @@ def _sweep_stale_parts(root: Path) -> None:
 
 
 def blake3_cid(root: bytes) -> CID:
-    """CIDv1, raw codec, blake3 multihash of a 32-byte root hash."""
+    """CIDv1, raw codec, blake3 multihash of a 32-byte root hash (else ``InvalidInput``)."""
+    root = as_bytes(root, "blake3_cid")
+    if len(root) != 32:
+        raise InvalidInput(f"blake3_cid needs a 32-byte Bao root hash, not {len(root)} bytes")
     return CID.build(RAW, bytes([BLAKE3, 32]) + root)
 
 
 def root_of(cid: CID) -> bytes:
     """The Bao root hash a CID names; ``InvalidCID`` unless it is raw + blake3 (32 bytes)."""
+    need_cid(cid, "a Bao stream's name")
     if cid.hash_code != BLAKE3 or len(cid.digest) != 32:
         raise InvalidCID(f"{cid} is not a BLAKE3 CID", hint="Bao streams are named by raw + blake3 (0x1e) CIDs")
     return cid.digest
@@ -88,8 +93,8 @@ def root_of(cid: CID) -> bytes:
 class BlobStore:
     """``<root>/<cid>.bao``: the combined Bao encoding of each BLAKE3 CID held."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = root
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = as_path(root, "BlobStore's root folder")
 
     def add(self, verifier: Verifier, src: Readable) -> CID:
         """Store a content stream of any size as its combined encoding; returns its CID.

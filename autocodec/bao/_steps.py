@@ -19,8 +19,9 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import BinaryIO, Protocol
 
+from .._inputs import need_stream, whole_number
 from ..errors import InvalidInput
-from ..loader._verifier import DONE, FAILED, NEED_TREE, TREE_HOLD, DecodeStream
+from ..loader._verifier import DONE, FAILED, NEED_TREE, TREE_HOLD, DecodeStream, Verifier
 from ._tree import emission_order
 
 _TREE_READ = 64 * 1024
@@ -56,6 +57,20 @@ class Readable(Protocol):
     """What the decoders read from: a binary file, an HTTP response, a reader of pieces."""
 
     def read(self, size: int = -1, /) -> bytes: ...
+
+
+MAX_GROUP_LOG = 255
+"""The largest ``group_log`` a stream's init call can carry (one byte); a module takes fewer."""
+
+
+def check_entry(what: str, verifier: object, src: object, group_log: object = 0) -> int:
+    """The checks every public Bao entry makes before any work: ``verifier`` is a ``Verifier``,
+    ``src`` has ``read``, ``group_log`` a whole number (returned); else ``InvalidInput``
+    naming ``what`` (not an ``AttributeError`` or ``TypeError`` from deep inside)."""
+    if not isinstance(verifier, Verifier):
+        raise InvalidInput(f"{what} needs a Verifier (autocodec.bao.verifier()), not {type(verifier).__name__}")
+    need_stream(src, "read", what)
+    return whole_number(group_log, f"{what}'s group_log", most=MAX_GROUP_LOG)
 
 
 class Placer:

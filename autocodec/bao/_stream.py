@@ -30,7 +30,8 @@ from ..loader._verifier import (
     UNKNOWN_LENGTH,
     Verifier,
 )
-from ._steps import Placer, Readable, frame_steps, held_steps, reader_into, reserve
+from .._inputs import as_bytes, need_stream, whole_number
+from ._steps import Placer, Readable, check_entry, frame_steps, held_steps, reader_into, reserve
 from ._tree import HEADER, chunk_count, encoded_size, flip_to_preorder
 from . import _tiles
 
@@ -81,6 +82,7 @@ def _encode_tiled(verifier: Verifier, src: Readable, known: int | None, dst_fd: 
 
 def bao_hash(verifier: Verifier, src: Readable) -> bytes:
     """The Bao (= BLAKE3) root hash of a stream of any length (a regular file on every core)."""
+    check_entry("bao_hash", verifier, src)
     root = _encode_tiled(verifier, src, _known_length(src), None, 0, outboard=False, hash_only=True)
     if root is not None:
         return root
@@ -124,6 +126,7 @@ def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool =
     ``group_log`` > 0: chunk groups of 2^group_log chunks (Iroh's bao-tree; 4 is 16 KiB).
     When it fails, a file ``dst`` is cut back to its length before (the encoding's room is
     reserved at once: a failure must not leave a file that looks whole)."""
+    group_log = _check_encode("encode", verifier, src, dst, group_log)
     if _appending(dst):
         raise InvalidInput("the encoding's output is written out of order: open it for writing, not appending",
                            hint="write to a new file, or give a pipe and it is spooled through a temporary file")
@@ -197,6 +200,7 @@ def _encode(verifier: Verifier, src: Readable, dst: BinaryIO, dst_fd: int | None
 
 def encode_to(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool = False, group_log: int = 0) -> bytes:
     """``encode`` to any output: seekable files directly, pipes through a temporary file."""
+    _check_encode("encode_to", verifier, src, dst, group_log)
     try:
         seekable = dst.seekable() and not _appending(dst)  # an appending file is written in order, spooled
     except (AttributeError, OSError):
@@ -210,6 +214,13 @@ def encode_to(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: boo
     return root
 
 
+def _check_encode(what: str, verifier: Verifier, src: Readable, dst: BinaryIO, group_log: int) -> int:
+    """``check_entry`` and an output with ``write``, before any byte is read or written."""
+    group_log = check_entry(what, verifier, src, group_log)
+    need_stream(dst, "write", f"{what}'s output")
+    return group_log
+
+
 def _failed(exc: GuestError) -> VerificationFailed:
     return VerificationFailed(exc.message)
 
@@ -221,9 +232,23 @@ def iter_decode(verifier: Verifier, root: bytes, src: Readable, *, outboard: Bin
     ``VerificationFailed`` at the first bad node, after the pieces verified before it.
     ``threads``: how many verify a whole encoding at once (None: one per CPU; 1: one stream,
     what a server answering many requests at once wants). ``group_log``: the encoding's chunk
-    groups (0: Bao's format)."""
+    groups (0: Bao's format). The arguments are checked here, not at the first piece."""
+    group_log = check_entry("decode", verifier, src, group_log)
+    root = as_bytes(root, "decode's root")
+    if outboard is not None:
+        need_stream(outboard, "read", "decode's outboard")
+    start = whole_number(start, "decode's start", most=UNKNOWN_LENGTH)
+    count = whole_number(count, "decode's count", most=UNKNOWN_LENGTH)
+    if threads is not None:
+        whole_number(threads, "decode's threads")
     if outboard is not None and slice_input:
         raise InvalidInput("a slice carries its own tree: it takes no outboard")
+    return _iter_decode(verifier, root, src, outboard, start, count, slice_input, threads, group_log)
+
+
+def _iter_decode(verifier: Verifier, root: bytes, src: Readable, outboard: BinaryIO | None, start: int, count: int,
+                 slice_input: bool, threads: int | None, group_log: int) -> Iterator[memoryview]:
+    """``iter_decode`` once its arguments are checked."""
     mode = MODE_OUTBOARD if outboard is not None else MODE_SLICE if slice_input else MODE_COMBINED
     if not slice_input and start == 0 and count == UNKNOWN_LENGTH and verifier.joins:
         header = (outboard if outboard is not None else src).read(HEADER)
@@ -283,6 +308,8 @@ def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[memo
     ``src`` is a combined encoding, or with ``outboard`` the content itself (the outboard
     tree comes from ``outboard``), or with ``slice_input`` a slice for ``(start, count)``.
     """
+    if not callable(write):
+        raise InvalidInput(f"decode's write needs a callable taking the verified bytes, not {type(write).__name__}")
     written = 0
     for piece in iter_decode(verifier, root, src, outboard=outboard, start=start, count=count,
                              slice_input=slice_input, group_log=group_log):

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, BinaryIO
 
+from .._inputs import whole_number
 from ..errors import InvalidInput
 from ..loader._verifier import MODE_COMBINED
 
@@ -64,7 +65,10 @@ def span(first: int, n: int, length: int) -> tuple[int, int]:
 def covered(start: int, count: int, length: int) -> tuple[int, int]:
     """The byte range whose chunks a range ``(start, count)`` checks: ``[start,
     start+max(count,1))`` clamped to the content, or the final chunk for a start at or past
-    the end (the reference's slice rule)."""
+    the end (the reference's slice rule). ``start`` and ``count`` are whole numbers, else
+    ``InvalidInput`` (1.5 or NaN gave a range no chunk boundary bounds)."""
+    start = whole_number(start, "a Bao range's start")
+    count = whole_number(count, "a Bao range's count")
     if start >= length:
         lo = (chunk_count(length) - 1) * CHUNK
         return lo, lo + 1
@@ -295,6 +299,7 @@ def _group_slice(verifier: Verifier | None, first: int, content: bytes, lo_r: in
 def iter_slice(start: int, count: int, encoded: BinaryIO, *, data: BinaryIO | None = None,
                leaf: int = 1, verifier: Verifier | None = None) -> Iterator[bytes]:
     """The pieces of the slice ``(start, count)`` in order (header, parents, leaves)."""
+    covered(start, count, 0)  # checks the range before the header is read
     if type(leaf) is not int or leaf < 1 or leaf & (leaf - 1):
         raise InvalidInput(f"leaf must be a whole number of chunks, a power of two (1, 2, 4, ...), not {leaf!r}")
     tree = _Source(encoded)
