@@ -18,7 +18,7 @@ import base64
 import binascii
 from typing import TYPE_CHECKING, Any
 
-from .errors import InvalidCID
+from .errors import InvalidCID, InvalidInput
 
 if TYPE_CHECKING:  # pragma: no cover
     import multiformats
@@ -289,10 +289,11 @@ def multibase_decode(text: str) -> bytes:
 
 
 def multibase_encode(data: bytes, base: str) -> str:
-    """``data`` in the multibase named ``base`` (e.g. ``base36``), prefix included."""
-    encoder = MULTIBASES.get(base)
+    """``data`` in the multibase named ``base`` (e.g. ``base36``), prefix included;
+    ``InvalidInput`` for a name (or a value of another type) that is none of ``MULTIBASES``."""
+    encoder = MULTIBASES.get(base) if type(base) is str else None
     if encoder is None:
-        raise ValueError(f"unsupported base {base!r}; known: {', '.join(MULTIBASES)}")
+        raise InvalidInput(f"unknown multibase {base!r}"[:120], hint=f"use one of: {', '.join(MULTIBASES)}")
     text: str = encoder(data)
     return text
 

@@ -105,3 +105,13 @@ def test_bao_entries_name_a_wrong_argument(verifier: object, tmp_path: Path) -> 
     assert data.tell() == 0  # nothing was read before the refusal
     assert bao.root_of(bao.blake3_cid(bytearray(root))) == root
     assert bao.BlobStore(str(tmp_path)).root == tmp_path
+
+
+@pytest.mark.parametrize("base", ["base99", "", ["base32"], None, 5, b"base32"])
+def test_a_cid_in_an_unknown_base_is_an_invalid_input(base: object) -> None:
+    """``CID.encode("base99")`` was a ValueError and ``CID.encode(["base32"])`` a TypeError
+    (``unhashable type: 'list'``); both are an ``InvalidInput`` whose hint lists the bases."""
+    assert CID_X.encode("base36").startswith("k")
+    with pytest.raises(InvalidInput, match="unknown multibase") as caught:
+        CID_X.encode(base)  # type: ignore[arg-type]
+    assert "base58btc" in caught.value.hint
