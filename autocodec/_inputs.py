@@ -116,3 +116,13 @@ def pair(item: Any, what: str) -> tuple[Any, Any]:
     if isinstance(item, Sequence):
         got = f"a {got} of length {len(item)}"
     raise InvalidInput(f"{what} needs (CID, bytes) pairs, not {got}")
+
+
+def need_store(store: Any, method: str, what: str) -> None:
+    """``InvalidInput`` unless ``store`` has a callable ``method`` (``get`` to read blocks,
+    ``put_many`` to write them): a path or a CID given for the store is named here, not met
+    as an ``AttributeError`` from the first block."""
+    if not callable(getattr(store, method, None)):
+        hint = " (open it first: BlockStore.open(path))" if isinstance(store, (str, os.PathLike)) else ""
+        which = "a BlockStore (or a Runtime)" if method == "get" else "a BlockStore"  # a Runtime only reads so
+        raise InvalidInput(f"{what} needs {which}, not {type(store).__name__}{hint}")

@@ -115,3 +115,37 @@ def test_a_cid_in_an_unknown_base_is_an_invalid_input(base: object) -> None:
     with pytest.raises(InvalidInput, match="unknown multibase") as caught:
         CID_X.encode(base)  # type: ignore[arg-type]
     assert "base58btc" in caught.value.hint
+
+
+def test_unixfs_entries_name_a_wrong_argument(tmp_path: Path) -> None:
+    """``parse_chunker(5)`` and ``Adder(store, AddOptions(chunker=5))`` were AttributeErrors
+    (``'int' object has no attribute 'partition'``), ``resolve(store, 5)`` one too, a store of the
+    wrong type (a path, say) an AttributeError at its first block, ``iter_chunks`` with bytes
+    for its reader an AttributeError at the first chunk."""
+    import io
+
+    from autocodec import unixfs
+    from autocodec.errors import InvalidPath
+
+    with BlockStore.open(tmp_path / "home") as store:
+        cid = unixfs.add_bytes(store, b"hello")
+        spec = unixfs.parse_chunker("size-2")
+        calls = {
+            "a chunker is named by text such as size-262144, not int": lambda: unixfs.parse_chunker(5),  # type: ignore[arg-type]
+            "a chunker is named by text .* not NoneType": lambda: unixfs.Adder(store, unixfs.AddOptions(chunker=None)),  # type: ignore[arg-type]
+            "Adder's options needs AddOptions, not dict": lambda: unixfs.Adder(store, {"chunker": "size-2"}),  # type: ignore[arg-type]
+            "Adder needs a BlockStore, not str .open it first":
+                lambda: unixfs.add_bytes(str(tmp_path / "home"), b"x"),  # type: ignore[arg-type]
+            "cat needs a BlockStore .or a Runtime., not PosixPath": lambda: next(unixfs.cat(tmp_path, cid)),  # type: ignore[arg-type]
+            "resolve needs a BlockStore": lambda: unixfs.resolve(None, cid),
+            "iter_chunks needs a binary file object open for reading, not bytes": lambda: unixfs.iter_chunks(b"ab", spec),  # type: ignore[arg-type]
+            "iter_chunks needs a ChunkerSpec .parse_chunker.text.., not str":
+                lambda: unixfs.iter_chunks(io.BytesIO(b"ab"), "size-2"),  # type: ignore[arg-type]
+        }
+        for message, call in calls.items():
+            with pytest.raises(InvalidInput, match=message):
+                call()
+        with pytest.raises(InvalidPath, match="resolve needs a CID or a path .str., not int"):
+            unixfs.resolve(store, 5)  # type: ignore[arg-type]
+        assert unixfs.resolve(store, f"/ipfs/{cid}") == cid
+        assert list(unixfs.iter_chunks(io.BytesIO(b"abc"), spec)) == [b"ab", b"c"]

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .._inputs import as_path, bytes_like, need_stream
+from .._inputs import as_path, bytes_like, need_store, need_stream, of_type
 from ..cid import CID, encode_varint
 from ..codes import hash_code
 from ..config import DEFAULT_LIMITS, Limits
@@ -171,6 +171,9 @@ class Adder:
                  progress: Progress = no_progress, sandbox: Any = None,
                  multihash: Callable[[bytes], bytes] | None = None,
                  chunker_module: Callable[[str], Any] | None = None) -> None:
+        need_store(store, "put_many", "Adder")
+        of_type(options, AddOptions, "Adder's options")
+        of_type(limits, Limits, "Adder's limits")
         self.options = options or AddOptions()
         self.limits = limits or DEFAULT_LIMITS
         self.spec: ChunkerSpec = parse_chunker(self.options.chunker, self.limits)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from .._inputs import need_store
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidBlock, InvalidInput
@@ -56,6 +57,7 @@ def _check_sizes(current: CID, meta: _pb.UnixfsData, links: list[CID], expected:
 def cat(store: Any, cid: CID, *, limits: Limits | None = None) -> Iterator[bytes]:
     """The bytes of the UnixFS file ``cid``, in pieces (sizes checked before streaming); of a
     symlink, its target."""
+    need_store(store, "get", "cat")
     limits = limits or DEFAULT_LIMITS
     max_depth = limits.unixfs.max_dag_depth
     # stack entries: (cid, depth, file bytes its parent says it holds, or None for the root)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from .._goint import parse_int64
+from .._inputs import need_stream
 from .._nonblocking import read_some, read_upto
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import GuestFault, InvalidInput, UnknownChunker
@@ -92,6 +93,9 @@ def parse_chunker(text: str, limits: Limits | None = None) -> ChunkerSpec:
     ``size-+5`` and ``size-0001000`` are sizes): ``size-N``, ``rabin[-AVG | -MIN-AVG-MAX]``,
     ``buzhash`` (anything after ``buzhash-`` is ignored, as in Kubo), ``default`` (= size-262144);
     plus this project's ``fastcdc-MIN-AVG-MAX`` (an extension Kubo does not have)."""
+    if type(text) is not str:
+        raise InvalidInput(f"a chunker is named by text such as size-262144, not {type(text).__name__}",
+                           hint="use size-N, rabin-MIN-AVG-MAX, buzhash or fastcdc-MIN-AVG-MAX")
     cap = (limits or DEFAULT_LIMITS).unixfs.max_chunk_bytes
     if text in ("", "default"):
         text = DEFAULT_CHUNKER
@@ -199,6 +203,9 @@ def iter_chunks(reader: BinaryIO, spec: ChunkerSpec, *, sandbox: Any = None,
     """The chunks of ``reader``'s bytes under ``spec`` (see the module invariants).
 
     ``module``: an already loaded chunker module (``LoadedModule``) to use for ``spec``."""
+    need_stream(reader, "read", "iter_chunks")
+    if not isinstance(spec, ChunkerSpec):
+        raise InvalidInput(f"iter_chunks needs a ChunkerSpec (parse_chunker(text)), not {type(spec).__name__}")
     limits = limits or DEFAULT_LIMITS
     if spec.module is None:
         return _fixed(reader, spec.params["size"])

@@ -18,9 +18,10 @@ from __future__ import annotations
 import posixpath
 from typing import Any, cast
 
+from .._inputs import need_store
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import InvalidBlock, InvalidInput, NotFound
+from ..errors import InvalidBlock, InvalidInput, InvalidPath, NotFound
 from . import _hamt, _pb
 from ._layout import DAG_PB
 
@@ -72,9 +73,12 @@ def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
 
 def resolve(store: Any, path: str | CID, *, limits: Limits | None = None) -> CID:
     """The CID that ``path`` (``CID`` or ``CID/seg/seg``, optionally ``/ipfs/``-prefixed) names."""
+    need_store(store, "get", "resolve")
     limits = limits or DEFAULT_LIMITS
     if isinstance(path, CID):
         return path
+    if type(path) is not str:
+        raise InvalidPath(f"resolve needs a CID or a path (str), not {type(path).__name__}")
     text = path[len("/ipfs/"):] if path.startswith("/ipfs/") else path
     cleaned = posixpath.normpath("/ipfs/" + text)  # Go's path.Clean, as Kubo's path.NewPath
     if not cleaned.startswith("/ipfs/"):
