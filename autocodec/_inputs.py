@@ -123,6 +123,10 @@ def need_store(store: Any, method: str, what: str) -> None:
     ``put_many`` to write them): a path or a CID given for the store is named here, not met
     as an ``AttributeError`` from the first block."""
     if not callable(getattr(store, method, None)):
-        hint = " (open it first: BlockStore.open(path))" if isinstance(store, (str, os.PathLike)) else ""
+        hint = ""
+        if isinstance(store, (str, os.PathLike)):
+            hint = " (open it first: BlockStore.open(path))"
+        elif callable(getattr(getattr(store, "store", None), method, None)):
+            hint = " (give a Runtime's own: runtime.store)"
         which = "a BlockStore (or a Runtime)" if method == "get" else "a BlockStore"  # a Runtime only reads so
         raise InvalidInput(f"{what} needs {which}, not {type(store).__name__}{hint}")

@@ -149,3 +149,31 @@ def test_unixfs_entries_name_a_wrong_argument(tmp_path: Path) -> None:
             unixfs.resolve(store, 5)  # type: ignore[arg-type]
         assert unixfs.resolve(store, f"/ipfs/{cid}") == cid
         assert list(unixfs.iter_chunks(io.BytesIO(b"abc"), spec)) == [b"ab", b"c"]
+
+
+def test_car_transfers_name_a_store_of_the_wrong_type(tmp_path: Path) -> None:
+    """``import_car(5, f)`` was an AttributeError (``'int' object has no attribute 'limits'``), a
+    Runtime one at its first block (it has no ``put_many``); ``export_car`` with a path for its
+    store an AttributeError (``'str' object has no attribute 'get'``)."""
+    import io
+
+    from autocodec.store import export_car, export_car_file, import_car
+
+    with autocodec.Runtime(tmp_path / "home", default_set=False) as rt:
+        rt.store.put(CID_X, b"x")
+        car = io.BytesIO()
+        export_car(rt.store, CID_X, car)
+        calls = {
+            "import_car needs a BlockStore, not int": lambda: import_car(5, io.BytesIO(car.getvalue())),  # type: ignore[arg-type]
+            "import_car needs a BlockStore, not Runtime .give a Runtime's own: runtime.store.":
+                lambda: import_car(rt, io.BytesIO(car.getvalue())),  # type: ignore[arg-type]
+            "export_car needs a BlockStore .or a Runtime., not str .open it first":
+                lambda: export_car(str(tmp_path / "home"), CID_X, io.BytesIO()),  # type: ignore[arg-type]
+            "export_car_file needs a BlockStore .or a Runtime., not NoneType":
+                lambda: export_car_file(None, CID_X, tmp_path / "out.car"),  # type: ignore[arg-type]
+        }
+        for message, call in calls.items():
+            with pytest.raises(InvalidInput, match=message):
+                call()
+        assert import_car(rt.store, io.BytesIO(car.getvalue())).blocks == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, BinaryIO
 
-from .._inputs import as_path, need_stream
+from .._inputs import as_path, need_store, need_stream
 from ..cid import CID
 from ..log import get_logger
 from ..progress import Progress, no_progress
@@ -72,6 +72,7 @@ def import_car(
 ) -> CarImport:
     """Verify and store every block of a CAR file or binary stream (hashes checked over every
     core by ``verifier`` when given: see ``_verify_many``; same blocks stored, same errors)."""
+    need_store(store, "put_many", "import_car")
     if isinstance(source, (str, os.PathLike)):
         try:
             stream: BinaryIO = open(source, "rb")  # noqa: SIM115 (closed below)
@@ -121,6 +122,7 @@ def export_car(
 
     ``ahead`` (built on the runtime whose links ``links`` follows): blocks near the top of the
     stack are read and their links found in bulk worker processes; same bytes out."""
+    need_store(store, "get", "export_car")
     need_stream(out, "write", "export_car")
     first = store.get(root)  # BlockNotFound before anything is written
     writer = CarWriter(out, [root])
@@ -169,4 +171,5 @@ def export_car_file(
     one stays); what a killed export left there is removed by a later export to that path."""
     from .._partfiles import write_whole
 
+    need_store(store, "get", "export_car_file")
     return write_whole(as_path(path, "export_car_file"), lambda out: export_car(store, root, out, links=links, ahead=ahead))
