@@ -5,12 +5,17 @@ line for a usage error), no traceback, nothing on stdout and no output file left
 
 from __future__ import annotations
 
+import os
+import resource
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests._cli import run_cli
+
+GIT_RAW = Path(__file__).resolve().parents[1] / "wasm-src" / "git-raw" / "git-raw.wasm"
 
 
 def _refused(proc: subprocess.CompletedProcess[bytes], code: int = 1) -> str:
@@ -71,3 +76,61 @@ def test_bao_an_empty_outboard_input_is_refused_not_ignored(home: Path, tmp_path
     line = _refused(run_cli(home, "bao", *head, "--outboard", "", str(content), str(out), check=False))
     assert "input path is empty" in line
     assert not out.exists()
+
+
+# --- inputs without end: read up to their cap, never whole -----------------------------------------
+
+
+def _heap_limited() -> None:
+    """A ``preexec_fn``: at most 1 GiB of heap, so a command reading ``/dev/zero`` whole fails
+    fast (MemoryError) instead of taking the machine's memory."""
+    resource.setrlimit(resource.RLIMIT_DATA, (1 << 30, 1 << 30))
+
+
+def _endless(home: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """``autocodec ARGS`` with ``/dev/zero`` on stdin, its heap limited (``_heap_limited``)."""
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    with open("/dev/zero", "rb") as zero:
+        return subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, stdin=zero, capture_output=True,
+                              preexec_fn=_heap_limited, timeout=60)
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["publish", "--key", "k", "/dev/zero"], "module cap"),
+    (["add", "--module", "/dev/zero", "CONTENT"], "module cap"),
+    (["run", "--pipeline", "/dev/zero"], "is over 1048576 bytes"),
+    (["run", "--pipeline", "-"], "is over 1048576 bytes"),
+    (["cid", "format"], "a line of standard input is over"),
+    (["cid", "base32"], "a line of standard input is over"),
+    (["cid", "inspect"], "a line of standard input is over"),
+])
+def test_an_input_without_end_is_refused_at_its_cap(home: Path, content: Path, args: list[str], said: str) -> None:
+    """Each read the whole file (or stdin's first line) into memory: ``/dev/zero`` took gigabytes
+    until the kernel killed the command, and Ctrl-C did not stop it."""
+    if args[0] == "publish":
+        run_cli(home, "key", "gen", "k")
+    args = [str(content) if a == "CONTENT" else a for a in args]
+    assert said in _refused(_endless(home, *args))
+
+
+# --- empty paths: refused, never read as "." or as "not given" --------------------------------------
+
+
+def test_run_pipeline_from_an_empty_path_is_refused_as_input(home: Path) -> None:
+    """It was a ConfigError about the current folder ('cannot read pipeline file .')."""
+    line = _refused(run_cli(home, "run", "--pipeline", "", check=False))
+    assert "InvalidInput: the input path is empty" in line
+
+
+# --- lifetimes: finite, and short enough for a document's expiry ------------------------------------
+
+
+@pytest.mark.parametrize("days", ["inf", "1e309", "nan", str(2**70)])
+@pytest.mark.parametrize("command", ["publish", "set init"])
+def test_a_lifetime_that_is_not_a_finite_number_of_days_is_refused(home: Path, days: str, command: str) -> None:
+    """``inf`` was an OverflowError traceback; 2^70 an InvalidDocument telling the user to ask
+    the document's publisher (themselves) for a valid one; ``nan`` 'has already expired'."""
+    run_cli(home, "key", "gen", "k")
+    tail = [str(GIT_RAW)] if command == "publish" else ["s1"]
+    line = _refused(run_cli(home, *command.split(), "--key", "k", "--expires-days", days, *tail, check=False))
+    assert "InvalidInput: a lifetime of" in line and ("not a number of days" in line or "longer than" in line)

@@ -132,8 +132,9 @@ def stdout_binary() -> BinaryIO:
     return cast(BinaryIO, stream.buffer)
 
 
-def open_input(path: str | None) -> BinaryIO:
-    """A binary stream for ``path`` (``-`` or None: stdin); ``InvalidInput`` if unreadable."""
+def open_input(path: str | None, what: str = "") -> BinaryIO:
+    """A binary stream for ``path`` (``-`` or None: stdin); ``InvalidInput`` if unreadable
+    (``cannot read WHAT PATH``)."""
     if path in (None, "-"):
         return stdin_binary()
     assert path is not None
@@ -142,7 +143,8 @@ def open_input(path: str | None) -> BinaryIO:
     try:
         return open(path, "rb")  # noqa: SIM115 (the caller closes it)
     except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}", hint="check the path") from None
+        name = f"{what} {path}" if what else path
+        raise InvalidInput(f"cannot read {name}: {exc.strerror or exc}", hint="check the path") from None
 
 
 def checked_read(stream: BinaryIO, path: str | None) -> Callable[[int], bytes]:
@@ -160,11 +162,12 @@ def checked_read(stream: BinaryIO, path: str | None) -> Callable[[int], bytes]:
     return read
 
 
-def read_input(path: str | None, limit: int, what: str = "block") -> bytes:
-    """All bytes of ``path`` (or stdin), refusing more than ``limit`` bytes."""
+def read_bounded(path: str | None, limit: int, what: str = "") -> tuple[bytes, bool]:
+    """The first ``limit`` bytes of ``path`` (or stdin) and whether it holds more: never more
+    than ``limit + 1`` bytes are read, whatever the file (``/dev/zero`` too)."""
     from .._nonblocking import read_upto
 
-    stream = open_input(path)
+    stream = open_input(path, what)
     try:
         data = read_upto(stream, limit + 1)  # a non-blocking stdin is waited for, never cut short
     except OSError as exc:
@@ -173,11 +176,29 @@ def read_input(path: str | None, limit: int, what: str = "block") -> bytes:
     finally:
         if path not in (None, "-"):
             stream.close()
-    if len(data) > limit:
+    return data[:limit], len(data) > limit
+
+
+def read_input(path: str | None, limit: int, what: str = "block") -> bytes:
+    """All bytes of ``path`` (or stdin), refusing more than ``limit`` bytes."""
+    data, more = read_bounded(path, limit)
+    if more:
         raise InvalidBlock(
             f"the {what} is over the {limit}-byte limit",
             hint="split it (e.g. into a UnixFS DAG) or raise max_block_bytes under [limits.decode] in config.toml",
         )
+    return data
+
+
+def read_module_file(path: str) -> bytes:
+    """A Wasm module file's bytes (``-``: stdin), ``ModuleRejected`` past the module cap."""
+    from ..config import DEFAULT_LIMITS
+    from ..errors import ModuleRejected
+
+    cap = DEFAULT_LIMITS.sandbox.max_module_bytes
+    data, more = read_bounded(path, cap, "module")
+    if more:
+        raise ModuleRejected(f"{path} is over the {cap}-byte module cap")
     return data
 
 

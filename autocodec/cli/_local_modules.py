@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import argparse
 from contextlib import suppress
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..cid import CID
-from ..errors import ConfigError, InvalidInput, UnknownHash
+from ..errors import ConfigError, UnknownHash
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
@@ -40,13 +39,11 @@ def module_bytes(paths: list[str]) -> list[bytes]:
     if not paths:
         return wasms
     from ..loader import inspect_module
+    from ._io import read_module_file
 
     claimed: dict[tuple[str, int | str], str] = {}
     for path in paths:
-        try:
-            wasm = Path(path).read_bytes()
-        except OSError as exc:
-            raise InvalidInput(f"cannot read module {path}: {exc.strerror or exc}", hint="check the path") from None
+        wasm = read_module_file(path)  # capped: --module /dev/zero is refused, not read into memory
         info = inspect_module(wasm)
         keys: list[int | str] = list(info.codes) or [info.name]
         for code in keys:

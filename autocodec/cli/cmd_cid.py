@@ -77,10 +77,19 @@ def _arguments(given: list[str]) -> Iterator[str]:
         return
     if sys.stdin is None or sys.stdin.isatty():
         return
+    from ..errors import InvalidInput
     from ._io import stdin_binary
 
-    for line in stdin_binary():
+    stream = stdin_binary()
+    while line := stream.readline(_MAX_LINE + 1):  # a line without end (< /dev/zero) is cut, not held whole
+        if len(line) > _MAX_LINE and not line.endswith(b"\n"):
+            raise InvalidInput(f"a line of standard input is over {_MAX_LINE} bytes, far more than any CID",
+                               hint="give one CID per line")
         yield line.decode("utf-8", "surrogateescape").strip()
+
+
+_MAX_LINE = 1 << 20
+"""The longest line of standard input read as one CID (a CID's text is a few hundred bytes)."""
 
 
 def _base_of(text: str) -> int:

@@ -68,25 +68,6 @@ def register(sub: Any) -> None:
     test.set_defaults(func=run_test)
 
 
-def _read_module(path: str) -> bytes:
-    from ..config import DEFAULT_LIMITS
-    from ..errors import InvalidInput, ModuleRejected
-    from ._io import open_input
-
-    cap = DEFAULT_LIMITS.sandbox.max_module_bytes
-    stream = open_input(path)
-    try:
-        data = stream.read(cap + 1)
-    except OSError as exc:
-        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
-    finally:
-        if path not in (None, "-"):
-            stream.close()
-    if len(data) > cap:
-        raise ModuleRejected(f"{path} is over the {cap}-byte module cap")
-    return data
-
-
 def _code_names(kind: str, codes: tuple[int, ...]) -> list[str]:
     from ..codes import codec_name, hash_name, key_type_name
 
@@ -115,9 +96,9 @@ def describe(info: Any) -> dict[str, Any]:
 
 def run_inspect(args: argparse.Namespace) -> int:
     from ..loader import inspect_module
-    from ._io import write_line
+    from ._io import read_module_file, write_line
 
-    info = inspect_module(_read_module(args.file))
+    info = inspect_module(read_module_file(args.file))
     doc = describe(info)
     if args.json:
         write_line(json.dumps(doc, sort_keys=True))
@@ -197,9 +178,9 @@ def run_test(args: argparse.Namespace) -> int:
     from ..errors import ModuleRejected
     from ..home import Home
     from ..loader import Sandbox, run_vectors
-    from ._io import read_input, write_line
+    from ._io import read_input, read_module_file, write_line
 
-    wasm = _read_module(args.file)
+    wasm = read_module_file(args.file)
     if args.vectors is None:
         args.vectors = _default_vectors(args.file)
     vectors = read_input(args.vectors, DEFAULT_LIMITS.trust.max_vectors_bytes, "vectors document")

@@ -198,15 +198,14 @@ def _module_cid(runtime: Any, spec: str) -> Any:
 def _read_pipeline(path_text: str, runtime: Any) -> Any:
     """The decoded pipeline file (DAG-JSON), size-capped like any signed document."""
     from ..builtin import decode
-    from ..errors import AutocodecError, ConfigError, InvalidDocument
+    from ..errors import AutocodecError, InvalidDocument
+    from ._io import read_bounded
 
     path = Path(path_text)
-    try:
-        text = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"cannot read pipeline file {path}: {exc.strerror or exc}") from None
-    if len(text) > runtime.limits.trust.max_document_bytes:
-        raise InvalidDocument(f"pipeline file {path} is over {runtime.limits.trust.max_document_bytes} bytes")
+    cap = runtime.limits.trust.max_document_bytes
+    text, more = read_bounded(path_text, cap)  # an empty path, a folder, /dev/zero: refused, never read whole
+    if more:
+        raise InvalidDocument(f"pipeline file {path} is over {cap} bytes", hint="split its jobs into smaller pipeline files")
     try:
         return decode(text, "dag-json")
     except AutocodecError as exc:

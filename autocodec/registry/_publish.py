@@ -12,6 +12,7 @@ Invariants:
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from .. import builtin
 from ..cid import CID
-from ..errors import AutocodecError, InvalidInput
+from ..errors import AutocodecError, InvalidInput, ModuleRejected
 from ..log import get_logger
 from ._sourcetree import source_folder, source_tree
 
@@ -78,12 +79,26 @@ def _toolchain(folder: Path | None) -> dict[str, str] | None:
         return None
 
 
+_MAX_LIFETIME_DAYS = 1 << 30
+"""The longest lifetime a document is signed for (about 2.9 million years): its expiry, seconds
+since 1970, then stays far below the 2^53 the documents' ``expires`` field holds."""
+
+
 def check_lifetime(days: float | None) -> None:
-    """``InvalidInput`` for a lifetime that would sign a document already expired (0 or less;
-    None means the document does not expire)."""
-    if days is not None and not days > 0:
+    """``InvalidInput`` for a lifetime that would sign a document already expired (0 or less),
+    one that is not a finite number of days, or one past ``_MAX_LIFETIME_DAYS``; None means
+    the document does not expire."""
+    if days is None:
+        return
+    if not math.isfinite(days):
+        raise InvalidInput(f"a lifetime of {days} days is not a number of days",
+                           hint="give a positive number of days, or none for a document that does not expire")
+    if not days > 0:
         raise InvalidInput(f"a lifetime of {days} days would sign a document that has already expired",
                            hint="give a positive number of days")
+    if days > _MAX_LIFETIME_DAYS:
+        raise InvalidInput(f"a lifetime of {days} days is longer than the {_MAX_LIFETIME_DAYS} days a document's "
+                           "expiry can hold", hint="give fewer days, or none for a document that does not expire")
 
 
 def publish_module(
@@ -103,10 +118,14 @@ def publish_module(
     now = int(time.time()) if now is None else now
     check_lifetime(expires_days)
     path = Path(module_path)
+    cap = runtime.limits.sandbox.max_module_bytes
     try:
-        wasm = path.read_bytes()
+        with path.open("rb") as stream:
+            wasm = stream.read(cap + 1)  # never more: a path to /dev/zero is refused, not read whole
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
+    if len(wasm) > cap:
+        raise ModuleRejected(f"{path} is over the {cap}-byte module cap")
     loaded = runtime.sandbox.load(wasm)
     info = loaded.info
     vectors_path = _find_vectors(path, Path(vectors) if vectors else None)
