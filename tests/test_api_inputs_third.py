@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import autocodec
-from autocodec.errors import InvalidInput
+from autocodec.errors import InvalidCID, InvalidInput
 from autocodec.store import BlockStore
 
 CID_X = autocodec.cid_for(b"x", "raw")
@@ -177,3 +177,25 @@ def test_car_transfers_name_a_store_of_the_wrong_type(tmp_path: Path) -> None:
                 call()
         assert import_car(rt.store, io.BytesIO(car.getvalue())).blocks == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+
+
+def test_runtime_module_calls_name_a_wrong_argument(tmp_path: Path) -> None:
+    """``module_codec`` given a trusted module's CID as text failed deep inside (``verify_cid
+    needs a CID, not str``, where ``decode`` and ``get`` take text), ``module_codec([1])`` and ``recent_blocks([1])``
+    were TypeErrors (unhashable), ``recent_blocks("git-raw")`` quietly held nothing, and
+    ``add_local_module(5)`` or ``(None)`` a TypeError from pathlib."""
+    from autocodec.errors import UnknownCodec
+
+    with autocodec.Runtime(tmp_path / "home") as rt:
+        module = rt.resolve("codec", "git-raw").module
+        assert module is not None
+        assert type(rt.module_codec(str(module))) is type(rt.module_codec(module))
+        with pytest.raises(InvalidCID):
+            rt.module_codec([1])  # type: ignore[arg-type]
+        rt.decode(rt.put(b"blob 1\x00z", "git-raw", "sha1"))
+        assert rt.recent_blocks("git-raw") == rt.recent_blocks(0x78) != []  # git-raw is 0x78
+        with pytest.raises(UnknownCodec):
+            rt.recent_blocks([1])  # type: ignore[arg-type]
+        for bad in (5, None, ""):
+            with pytest.raises(InvalidInput, match="add_local_module .a module file or its bytes. needs a path"):
+                rt.add_local_module(bad)  # type: ignore[arg-type]

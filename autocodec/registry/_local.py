@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 import threading
-from pathlib import Path
 from typing import Any
 
+from .._inputs import as_bytes, as_path
 from ..errors import InvalidInput
 from ._protocols import ModuleLoader
 
@@ -27,13 +27,15 @@ class LocalModules:
         return self._by_key.get((str(kind), code))
 
     def add(self, loader: ModuleLoader, module: str | os.PathLike[str] | bytes) -> Any:
-        """Load ``module`` (a path or the bytes) and serve it for every code it declares."""
-        if isinstance(module, bytes):
-            wasm, shown = module, "module bytes"
+        """Load ``module`` (a path or the bytes) and serve it for every code it declares; a
+        value of another type is an ``InvalidInput``."""
+        if isinstance(module, (bytes, bytearray, memoryview)):
+            wasm, shown = as_bytes(module, "add_local_module"), "module bytes"
         else:
-            shown = str(module)
+            path = as_path(module, "add_local_module (a module file or its bytes)")
+            shown = str(path)
             try:
-                wasm = Path(module).read_bytes()
+                wasm = path.read_bytes()
             except OSError as exc:
                 raise InvalidInput(f"cannot read module file {shown}: {exc.strerror or exc}",
                                    hint="check the module file's path") from None

@@ -266,9 +266,10 @@ class Runtime:
             raise AutocodecError(f"{kind} {code} is builtin, not an extension")
         return adapter
 
-    def module_codec(self, module: CID) -> Any:
-        """The codec of a module named by CID, if trusted now (pinned set or allow-listed CID)."""
-        return self.resolver.module_codec(module)
+    def module_codec(self, module: CID | str) -> Any:
+        """The codec of a module named by CID (or its text, parsed here), if trusted now (pinned
+        set or allow-listed CID)."""
+        return self.resolver.module_codec(CID.parse(module))
 
     # --- blocks --------------------------------------------------------------------------------
 
@@ -449,9 +450,10 @@ class Runtime:
         stats = getattr(self.sandbox, "stats", None)
         return dict(stats()) if callable(stats) else {}
 
-    def recent_blocks(self, code: int) -> list[tuple[CID, bytes]]:
-        """Blocks of codec ``code`` recently decoded by an extension (the canary's sample)."""
-        return self.recent.get(code)
+    def recent_blocks(self, code: int | str) -> list[tuple[CID, bytes]]:
+        """Blocks of codec ``code`` (a code or a name) recently decoded by an extension (the
+        canary's sample); ``UnknownCodec`` for what names no codec (a name read as none held)."""
+        return self.recent.get(codec_code(code))
 
     # --- live upgrades -------------------------------------------------------------------------
 
