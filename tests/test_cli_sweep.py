@@ -134,3 +134,46 @@ def test_a_lifetime_that_is_not_a_finite_number_of_days_is_refused(home: Path, d
     tail = [str(GIT_RAW)] if command == "publish" else ["s1"]
     line = _refused(run_cli(home, *command.split(), "--key", "k", "--expires-days", days, *tail, check=False))
     assert "InvalidInput: a lifetime of" in line and ("not a number of days" in line or "longer than" in line)
+
+
+@pytest.mark.parametrize("args", [["add", "-r", ""], ["add", "CONTENT", ""]])
+def test_add_of_an_empty_path_is_refused_not_the_current_folder(home: Path, tmp_path: Path, content: Path,
+                                                                args: list[str]) -> None:
+    """``Path("")`` is ``.``: ``add -r ""`` added the current folder, ``add ""`` said it was a folder."""
+    args = [str(content) if a == "CONTENT" else a for a in args]
+    proc = subprocess.run([sys.executable, "-m", "autocodec", *args], env={**os.environ, "AUTOCODEC_HOME": str(home)},
+                          capture_output=True, cwd=tmp_path, timeout=60)
+    assert "a path to add is empty" in _refused(proc)
+
+
+def test_publish_with_an_empty_vectors_path_is_refused_not_defaulted(home: Path) -> None:
+    run_cli(home, "key", "gen", "k")
+    line = _refused(run_cli(home, "publish", "--key", "k", "--vectors", "", str(GIT_RAW), check=False))
+    assert "the --vectors path is empty" in line
+
+
+def test_name_publish_to_an_empty_output_is_refused_before_publishing(home: Path) -> None:
+    """``-o ""`` was skipped as if not given: the record was published and written nowhere."""
+    run_cli(home, "key", "gen", "k")
+    path = "/ipfs/bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
+    line = _refused(run_cli(home, "name", "publish", "--key", "k", "-o", "", path, check=False))
+    assert "the output path is empty" in line
+    first = run_cli(home, "name", "publish", "--key", "k", path).stdout.decode()
+    assert first.startswith("Published to ")  # the refusal used no sequence number
+    name = first.split()[2].rstrip(":")
+    record = home / "rec"
+    run_cli(home, "name", "publish", "--key", "k", "-o", str(record), path)
+    fields = run_cli(home, "name", "inspect", "--verify", name, str(record)).stdout.decode().splitlines()
+    assert "Sequence: 1" in [" ".join(line.split()) for line in fields]
+
+
+@pytest.mark.parametrize("output", ["", "missing/folder/revocation"])
+def test_ucan_revoke_to_an_unwritable_output_records_nothing(home: Path, tmp_path: Path, output: str) -> None:
+    """The revocation was recorded, then the output failed: exit 1, yet the delegation revoked."""
+    run_cli(home, "key", "gen", "k")
+    did = run_cli(home, "key", "show", "k").stdout.decode().strip()
+    token = tmp_path / "dlg"
+    run_cli(home, "ucan", "delegate", "--key", "k", "--to", did, "--cmd", "/wasm/run", "-o", str(token))
+    out = str(tmp_path / output) if output else ""
+    _refused(run_cli(home, "ucan", "revoke", "--key", "k", "-o", out, str(token), check=False))
+    assert run_cli(home, "ucan", "revoked").stdout == b""

@@ -148,6 +148,8 @@ def run_add(args: argparse.Namespace) -> int:
     from ._io import stdin_binary, write_line
     from ._local_modules import open_runtime
 
+    if "" in args.paths:  # Path("") is ".": it added the current folder (with -r) or said it was a folder
+        raise InvalidInput("a path to add is empty", hint="name a file or folder, or - for standard input")
     mode, mtime = _metadata_options(args)
     options = AddOptions(chunker=args.chunker, cid_version=args.cid_version, raw_leaves=args.raw_leaves,
                          hidden=args.hidden, hash=args.hash, trickle=args.trickle, empty_dirs=args.empty_dirs,

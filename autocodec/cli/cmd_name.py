@@ -260,14 +260,14 @@ def run_publish(args: argparse.Namespace) -> int:
                              ttl_ns=ttl)
 
     make(0)  # a value the record cannot hold (e.g. the name itself) is refused before the home is opened
-    if args.output:
+    if args.output is not None:  # -o "" is an empty path, refused
         from ._io import output_target
 
         output_target(args.output)  # a path that cannot be written is refused before anything is published
     with home_names() as (names, _settings):
         raw = names.publish(name, make, sequence=args.sequence).record.raw  # sequence allocated atomically
         fetch_limits = names.limits.fetch
-    if args.output:
+    if args.output is not None:  # -o "" is an empty path, refused
         from ._io import open_output
 
         with open_output(args.output) as out:

@@ -30,6 +30,10 @@ def run(args: argparse.Namespace) -> int:
     from ._io import write_line
     from ._runtime import load_keys, runtime_from_args
 
+    if args.vectors == "":
+        from ..errors import InvalidInput
+
+        raise InvalidInput("the --vectors path is empty", hint="name the folder holding vectors.json, or leave --vectors out")
     (key,) = load_keys([args.key], args.passphrase_env)
     with runtime_from_args(args) as rt:
         published = publish_module(rt, args.module, key, version=args.semver, vectors=args.vectors,

@@ -194,6 +194,10 @@ def run_revoke(args: argparse.Namespace) -> int:
     from ..verify.ucan import InvalidToken, Revocations, revocation
     from ._io import write_line
 
+    if args.output is not None:
+        from ._io import output_target
+
+        output_target(args.output)  # a path that cannot be written is refused before the revocation is recorded
     delegation = read_token(args.token)
     if delegation.kind != "dlg":
         raise InvalidToken(f"{args.token} is not a delegation")
@@ -202,7 +206,7 @@ def run_revoke(args: argparse.Namespace) -> int:
     home = Home.resolve().init()
     limits = Settings.load(home.config_path).apply_limits()  # the busy timeout a store of this home waits
     Revocations(home.db_path, busy_timeout_ms=limits.store.busy_timeout_ms).record(token, delegation, proofs)
-    if args.output:
+    if args.output is not None:
         _write(args.output, token.data)
     write_line(f"revoked {delegation.cid} (revocation {token.cid})")
     return 0
