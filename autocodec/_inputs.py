@@ -70,6 +70,17 @@ def need_cid(value: Any, what: str) -> CID:
     raise InvalidCID(f"{what} needs a CID, not {type(value).__name__}{how}")
 
 
+def as_cid(value: Any, what: str) -> CID:
+    """``value`` when it is a ``CID``, its text parsed (``CID.parse``) when it is a str; else
+    ``InvalidCID`` naming ``what``. For entries that key rows by a CID's text: ``str(5)`` or a
+    CID in another base was read as a CID nothing is stored under (a silent "not found")."""
+    if isinstance(value, CID):
+        return value
+    if isinstance(value, str):
+        return CID.parse(value)
+    raise InvalidCID(f"{what} needs a CID, not {type(value).__name__}")
+
+
 def need_stream(stream: Any, method: str, what: str) -> None:
     """``InvalidInput`` unless ``stream`` has a callable ``method`` (``read`` or ``write``): a
     path or bytes given for a file object is named here, not met as an ``AttributeError``."""
@@ -107,7 +118,7 @@ def need_iterable(items: Any, what: str, of: str) -> None:
         raise InvalidInput(f"{what} needs an iterable of {of}, not {type(items).__name__}")
 
 
-def pair(item: Any, what: str) -> tuple[Any, Any]:
+def pair(item: Any, what: str, of: str = "(CID, bytes) pairs") -> tuple[Any, Any]:
     """``item`` as a 2-tuple when it is a sequence of two (a tuple or a list); else
     ``InvalidInput``. Callers test ``type(item) is tuple and len(item) == 2`` first."""
     if isinstance(item, Sequence) and not isinstance(item, (str, bytes, bytearray)) and len(item) == 2:
@@ -115,7 +126,7 @@ def pair(item: Any, what: str) -> tuple[Any, Any]:
     got = type(item).__name__
     if isinstance(item, Sequence):
         got = f"a {got} of length {len(item)}"
-    raise InvalidInput(f"{what} needs (CID, bytes) pairs, not {got}")
+    raise InvalidInput(f"{what} needs {of}, not {got}")
 
 
 def need_store(store: Any, method: str, what: str) -> None:

@@ -199,3 +199,46 @@ def test_runtime_module_calls_name_a_wrong_argument(tmp_path: Path) -> None:
         for bad in (5, None, ""):
             with pytest.raises(InvalidInput, match="add_local_module .a module file or its bytes. needs a path"):
                 rt.add_local_module(bad)  # type: ignore[arg-type]
+
+
+def test_the_trust_store_reads_cids_in_any_base_and_names_a_wrong_argument(tmp_path: Path) -> None:
+    """The trust store keys its rows by a CID's text: a pinned set or a module named by a CID in
+    another base (or by ``5``) was read as one nothing is stored under, so ``manifests_of`` said
+    ``[]``, ``decide_module`` ``None`` and ``unpin`` ``SetNotFound`` for a set that is pinned. A
+    kind or key of another type found nothing silently; a target, a code range list or ranges of
+    another type was an AttributeError or TypeError; ``revoke(now="x")`` was stored as the time."""
+    from autocodec.errors import SetNotFound
+    from autocodec.verify import parse_ranges
+
+    with autocodec.Runtime(tmp_path / "home") as rt:
+        trust = rt.trust
+        set_id = trust.sets()[0].set_id
+        module = rt.resolve("codec", "git-raw").module
+        assert module is not None
+        manifests = trust.manifests_of(set_id)
+        assert manifests and trust.manifests_of(set_id.encode("base36")) == manifests
+        decision = trust.decide_module(module.encode("base58btc"))
+        assert decision is not None and decision.module == module
+        with pytest.raises(InvalidCID, match="decide_module needs a CID, not int"):
+            trust.decide_module(5)  # type: ignore[arg-type]
+        with pytest.raises(InvalidCID, match="unpin needs a CID, not list"):
+            trust.unpin([set_id])  # type: ignore[arg-type]
+        calls = {
+            "a module kind is one of codec, .* not 'codecs'": lambda: trust.resolve("codecs", 0x78),
+            "a module kind is one of .* not 5": lambda: trust.listed(5),  # type: ignore[arg-type]
+            "looked up by its code .int. or name .str., not list": lambda: trust.resolve("codec", [0x78]),  # type: ignore[arg-type]
+            "a trust target is a publisher's DID or a CID, not int": lambda: trust.revoke(5),  # type: ignore[arg-type]
+            "a trust target .* not NoneType": lambda: trust.allow(None),  # type: ignore[arg-type]
+            "revoke's reason is text, not int": lambda: trust.revoke(str(module), 5),  # type: ignore[arg-type]
+            "revoke's now needs a whole number, not str": lambda: trust.revoke(str(module), now="x"),  # type: ignore[arg-type]
+            "a code range list is text .* not int": lambda: parse_ranges(5),  # type: ignore[arg-type]
+            "allow's ranges needs an iterable of .LO, HI. code pairs, not str":
+                lambda: trust.allow("did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK", "0x78"),  # type: ignore[arg-type]
+        }
+        for message, call in calls.items():
+            with pytest.raises(InvalidInput, match=message):
+                call()
+        assert trust.revoked() == frozenset() and trust.allowed() == []
+        trust.unpin(set_id.encode("base36"))
+        with pytest.raises(SetNotFound):
+            trust.state(set_id)

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
+from .._inputs import as_cid, need_iterable, pair, whole_number
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import (
@@ -48,7 +49,7 @@ from ..errors import (
 )
 from ..home import Home
 from ..log import get_logger
-from ._documents import CODED_KINDS, EntryKey, Index, Manifest
+from ._documents import CODED_KINDS, MODULE_KINDS, EntryKey, Index, Manifest
 from ._ed25519 import PublicKey
 from ._envelope import open_envelope
 from ._fetch import Fetch, fetch_verified
@@ -114,6 +115,8 @@ def parse_ranges(text: str | None) -> tuple[tuple[int, int], ...]:
     """
     if text is None:
         return ()
+    if type(text) is not str:
+        raise InvalidInput(f"a code range list is text such as 0x300000-0x3fffff,0x78, not {type(text).__name__}")
     if not text.strip():
         raise InvalidInput("the code range list is empty",
                            hint="name the codes, e.g. 0x300000-0x3fffff or 0x78,0x7b; leave it out to allow every code")
@@ -137,7 +140,25 @@ def format_ranges(ranges: tuple[tuple[int, int], ...]) -> str:
 
 
 def _key_text(key: int | str) -> str:
-    return str(key)
+    """A code or name as the entries hold it; ``InvalidInput`` for a value of another type (a
+    list or None was looked up as its repr and found nothing, silently)."""
+    if type(key) is int or type(key) is str:
+        return str(key)
+    raise InvalidInput(f"a module is looked up by its code (int) or name (str), not {type(key).__name__}")
+
+
+def _when(now: int | None, what: str) -> int:
+    """``now`` (whole seconds since the epoch) or the current time: a str or float was stored
+    as the row's time as it was."""
+    return int(time.time()) if now is None else whole_number(now, f"{what}'s now")
+
+
+def _kind(kind: str) -> str:
+    """``kind`` when it is one of ``MODULE_KINDS``; else ``InvalidInput`` (looked up as it
+    was, any other value found nothing, silently)."""
+    if kind not in MODULE_KINDS:
+        raise InvalidInput(f"a module kind is one of {', '.join(MODULE_KINDS)}, not {kind!r}"[:200])
+    return str(kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +319,7 @@ class TrustStore:
 
     def known(self, document: CID, keyid: str) -> bool:
         """True if ``document``'s signature by ``keyid`` was verified before (here or in the home)."""
-        pair = (str(document), keyid)
+        pair = (str(as_cid(document, "a remembered signature's document")), keyid)
         if pair in self._signatures:
             return True
         if self._rows("SELECT 1 FROM trust_signatures WHERE document = ? AND keyid = ?", pair):
@@ -309,7 +330,7 @@ class TrustStore:
     def remember(self, document: CID, keyid: str) -> None:
         """Remember a signature ``PublicKey.verify`` just accepted: in this object, and in the
         home unless the database is busy or read-only (a short write that never waits)."""
-        pair = (str(document), keyid)
+        pair = (str(as_cid(document, "a remembered signature's document")), keyid)
         self._signatures.add(pair)
         try:
             conn = sqlite3.connect(str(self.blocks.path), timeout=0, isolation_level=None)
@@ -327,6 +348,10 @@ class TrustStore:
     @staticmethod
     def _target(target: str) -> tuple[str, str]:
         """Normalise a DID or CID; returns (text, "key" | "cid")."""
+        if isinstance(target, CID):
+            return str(target), "cid"
+        if type(target) is not str:
+            raise InvalidInput(f"a trust target is a publisher's DID or a CID, not {type(target).__name__}")
         target = target.strip()
         if target.startswith("did:"):
             return PublicKey.from_did(target).did, "key"
@@ -335,9 +360,11 @@ class TrustStore:
     def revoke(self, target: str, reason: str = "", *, now: int | None = None) -> str:
         """Revoke a key (DID) or a manifest/module (CID); returns the normalised target."""
         text, what = self._target(target)
+        if type(reason) is not str:
+            raise InvalidInput(f"revoke's reason is text, not {type(reason).__name__}")
+        at = _when(now, "revoke")
         with self._write() as conn:
-            conn.execute("INSERT OR REPLACE INTO trust_revoked VALUES (?, ?, ?, ?)",
-                         (text, what, reason[:500], int(time.time()) if now is None else now))
+            conn.execute("INSERT OR REPLACE INTO trust_revoked VALUES (?, ?, ?, ?)", (text, what, reason[:500], at))
         _log().info("trust.revoke", target=text, what=what, reason=reason, policy="user")
         return text
 
@@ -358,17 +385,20 @@ class TrustStore:
             if not ranges:
                 raise InvalidInput("an empty code range list would allow every code",
                                    hint="name the codes the publisher may serve, or give none to allow every code")
+            need_iterable(ranges, "allow's ranges", "(LO, HI) code pairs")
+            ranges = tuple(r if type(r) is tuple and len(r) == 2 else pair(r, "allow's ranges", "(LO, HI) code pairs")
+                           for r in ranges)
             for lo, hi in ranges:
                 if not (isinstance(lo, int) and isinstance(hi, int) and 0 <= lo <= hi < 1 << 63):
                     raise InvalidInput(f"bad code range {lo!r}-{hi!r}: empty, negative or too large")
         ranges = ranges or ()
+        at = _when(now, "allow")
         with self._write() as conn:
             col = "did" if what == "key" else "module_cid"
             conn.execute(f"DELETE FROM trust_allow WHERE {col} = ?", (text,))
             conn.execute(
                 "INSERT INTO trust_allow (did, module_cid, ranges, at) VALUES (?, ?, ?, ?)",
-                (text if what == "key" else None, text if what == "cid" else None, format_ranges(ranges),
-                 int(time.time()) if now is None else now),
+                (text if what == "key" else None, text if what == "cid" else None, format_ranges(ranges), at),
             )
         _log().info("trust.allow", target=text, ranges=format_ranges(ranges), policy="user")
         return text
@@ -398,6 +428,7 @@ class TrustStore:
         """What is trusted for a pinned set (raises ``SetNotFound``)."""
         from ._update import TrustedState, _open_root
 
+        set_id = as_cid(set_id, "a pinned set's id")
         row = self._rows("SELECT root_cid FROM trust_sets WHERE set_id = ?", (str(set_id),))
         if not row:
             raise SetNotFound(f"no pinned set {set_id}")
@@ -662,7 +693,7 @@ class TrustStore:
             "JOIN trust_sets s USING (set_id) LEFT JOIN trust_overrides o ON o.set_id = e.set_id "
             "WHERE e.kind = ? AND e.key = ? "
             "ORDER BY o.set_id IS NOT NULL DESC, CASE WHEN o.set_id IS NULL THEN s.rowid ELSE -s.rowid END",
-            (kind, _key_text(key)))
+            (_kind(kind), _key_text(key)))
         if not rows:
             _log().info("trust.decision", decision="none", kind=kind, code=key, policy="no-pinned-set-lists-it")
             return None
@@ -728,6 +759,7 @@ class TrustStore:
         Yes if a fresh pinned set lists a manifest for it that still verifies (most recently
         pinned first), or if the user allow-listed the module CID itself; else None.
         """
+        module = as_cid(module, "decide_module")
         for (mcid,) in self._rows(
                 "SELECT e.manifest_cid FROM trust_entries e JOIN trust_sets s USING (set_id) "
                 "WHERE e.module_cid = ? ORDER BY s.rowid DESC", (str(module),)):
@@ -743,6 +775,7 @@ class TrustStore:
     def unpin(self, set_id: CID) -> None:
         """Stop trusting a pinned set (one transaction). The highest versions seen are kept,
         so pinning it again can never go back to an older version."""
+        set_id = as_cid(set_id, "unpin")
         with self._write() as conn:
             gone = self._unpin_rows(conn, set_id)
         if not gone:
@@ -764,6 +797,7 @@ class TrustStore:
         place among pinned sets (its row and pinned time), so which set serves a code listed by
         several (``resolve``: the first pinned, unless overridden) is what it was. ``SetNotFound``
         (nothing changed) if ``old`` was unpinned meanwhile; ``apply_update``'s refusals otherwise."""
+        old = as_cid(old, "replace")
         with self._write() as conn:
             place = conn.execute("SELECT rowid, pinned_at FROM trust_sets WHERE set_id = ?", (str(old),)).fetchone()
             if place is None or not self._unpin_rows(conn, old):
@@ -776,11 +810,11 @@ class TrustStore:
     def set_override(self, set_id: CID, allow: bool = True, *, now: int | None = None) -> None:
         """The user's decision that pinned set ``set_id`` may (or may no longer) take over codes
         and names that earlier pinned sets serve (see ``resolve``)."""
-        self.state(set_id)  # SetNotFound unless pinned
+        set_id = self.state(set_id).set_id  # parsed; SetNotFound unless pinned
+        at = _when(now, "set_override")
         with self._write() as conn:
             if allow:
-                conn.execute("INSERT OR REPLACE INTO trust_overrides VALUES (?, ?)",
-                             (str(set_id), int(time.time()) if now is None else now))
+                conn.execute("INSERT OR REPLACE INTO trust_overrides VALUES (?, ?)", (str(set_id), at))
             else:
                 conn.execute("DELETE FROM trust_overrides WHERE set_id = ?", (str(set_id),))
         _log().info("trust.override", set=str(set_id), allow=allow, policy="user")
@@ -791,17 +825,19 @@ class TrustStore:
 
     def manifests_of(self, set_id: CID) -> list[CID]:
         """The manifests a pinned set lists (from its verified entries)."""
+        set_id = as_cid(set_id, "manifests_of")
         return [row_cid(r[0], "trust_entries.manifest_cid") for r in self._rows(
             "SELECT DISTINCT manifest_cid FROM trust_entries WHERE set_id = ? ORDER BY manifest_cid", (str(set_id),))]
 
     def listed(self, kind: str) -> list[str]:
         """Every code (or name) of ``kind`` some pinned set lists, sorted; whether each decides
         now (expiry, revocation) is ``resolve``'s question."""
-        return [r[0] for r in self._rows("SELECT DISTINCT key FROM trust_entries WHERE kind = ? ORDER BY key", (kind,))]
+        return [r[0] for r in self._rows("SELECT DISTINCT key FROM trust_entries WHERE kind = ? ORDER BY key",
+                                                (_kind(kind),))]
 
     def module_allowed(self, module: CID) -> bool:
         """True if the user allow-listed this module CID itself (and it is not revoked)."""
-        text = str(module)
+        text = str(as_cid(module, "module_allowed"))
         if text in self.revoked():
             return False
         return any(r.target == text for r in self.allowed())
