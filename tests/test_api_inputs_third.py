@@ -242,3 +242,29 @@ def test_the_trust_store_reads_cids_in_any_base_and_names_a_wrong_argument(tmp_p
         trust.unpin(set_id.encode("base36"))
         with pytest.raises(SetNotFound):
             trust.state(set_id)
+
+
+@pytest.mark.parametrize("bad", [5, "ab" * 16, None, [1] * 32])
+def test_ed25519_keys_take_bytes(bad: object) -> None:
+    """``did_of(5)``, ``PublicKey(5)``, ``SigningKey.from_seed("...")``, ``SigningKey.sign(5)``
+    and a message of another type to ``PublicKey.verify`` were TypeErrors (``object of type
+    'int' has no len()``, ``Cannot convert ... to a buffer``). A signature of another type stays
+    False: documents carry signatures, and one bad entry must not stop a threshold count."""
+    from autocodec.verify import PublicKey, SigningKey, did_of
+
+    key = SigningKey.from_seed(bytes(range(32)))
+    assert did_of(bytearray(key.public.raw)) == key.did
+    signature = key.sign(memoryview(b"m"))
+    assert key.public.verify(signature, bytearray(b"m")) and not key.public.verify(bad, b"m")  # type: ignore[arg-type]
+    calls = {
+        "an Ed25519 public key needs bytes": lambda: did_of(bad),  # type: ignore[arg-type]
+        "an Ed25519 public key needs bytes ": lambda: PublicKey(bad),  # type: ignore[arg-type]
+        "SigningKey.from_seed needs bytes": lambda: SigningKey.from_seed(bad),  # type: ignore[arg-type]
+        "SigningKey.sign needs bytes": lambda: key.sign(bad),  # type: ignore[arg-type]
+        "PublicKey.verify's message needs bytes": lambda: key.public.verify(signature, bad),  # type: ignore[arg-type]
+    }
+    for message, call in calls.items():
+        with pytest.raises(InvalidInput, match=message.strip()):
+            call()
+    with pytest.raises(InvalidInput, match="an Ed25519 seed is 32 bytes, not 3"):
+        SigningKey.from_seed(b"abc")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from .._inputs import as_bytes, bytes_like
 from ..cid import b58decode, b58encode
 from ..errors import InvalidInput
 
@@ -99,6 +100,8 @@ class PublicKey:
     raw: bytes
 
     def __post_init__(self) -> None:
+        if type(self.raw) is not bytes:  # len(5) or bytes("ab") failed as a TypeError
+            object.__setattr__(self, "raw", as_bytes(self.raw, "an Ed25519 public key"))
         check_public_key(self.raw)
 
     @classmethod
@@ -123,7 +126,11 @@ class PublicKey:
         return DID_PREFIX + b58encode(_ED25519_PUB + self.raw)
 
     def verify(self, signature: bytes, message: bytes) -> bool:
-        """Strict RFC 8032 verification: canonical R, ``S < L``, then the curve equation."""
+        """Strict RFC 8032 verification: canonical R, ``S < L``, then the curve equation. A
+        ``signature`` of any other type or length is False (documents carry it: a bad entry is
+        skipped, not fatal); ``message`` is the caller's own, bytes-like or ``InvalidInput``."""
+        if type(message) is not bytes:
+            message = bytes_like(message, "PublicKey.verify's message")
         if not isinstance(signature, (bytes, bytearray)) or len(signature) != 64:
             return False
         if int.from_bytes(signature[32:], "little") >= L:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import _partfiles
+from .._inputs import as_bytes, bytes_like
 from ..errors import ConfigError, InvalidInput, KeyNotFound, StorageFull
 from ._ed25519 import PublicKey
 
@@ -63,9 +64,12 @@ class SigningKey:
 
     @classmethod
     def from_seed(cls, seed: bytes) -> SigningKey:
-        """A key from a 32-byte RFC 8032 seed (for reproducible test keys)."""
+        """A key from a 32-byte RFC 8032 seed (for reproducible test keys); else ``InvalidInput``."""
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+        seed = as_bytes(seed, "SigningKey.from_seed")
+        if len(seed) != 32:
+            raise InvalidInput(f"an Ed25519 seed is 32 bytes, not {len(seed)}")
         return cls(Ed25519PrivateKey.from_private_bytes(seed))
 
     @property
@@ -73,7 +77,8 @@ class SigningKey:
         return self.public.did
 
     def sign(self, message: bytes) -> bytes:
-        return self._key.sign(message)
+        """The Ed25519 signature of ``message`` (bytes-like, else ``InvalidInput``)."""
+        return self._key.sign(message if type(message) is bytes else bytes_like(message, "SigningKey.sign"))
 
     def to_pem(self, passphrase: bytes | None = None) -> bytes:
         from cryptography.hazmat.primitives import serialization
