@@ -268,3 +268,26 @@ def test_ed25519_keys_take_bytes(bad: object) -> None:
             call()
     with pytest.raises(InvalidInput, match="an Ed25519 seed is 32 bytes, not 3"):
         SigningKey.from_seed(b"abc")
+
+
+def test_a_key_ring_takes_a_folder_and_bytes_passphrases(tmp_path: Path) -> None:
+    """``KeyRing(5)`` was a TypeError from pathlib; a str passphrase was a ValueError from
+    cryptography ("Password must be 1 or more bytes") to ``generate`` and ``to_pem``, and
+    ``load`` said "wrong passphrase?" for the right one given as text; ``generate(name, b"")``
+    stored the key unencrypted without a word."""
+    from autocodec.verify import KeyRing, SigningKey
+
+    ring = KeyRing(tmp_path / "keys")
+    ring.generate("k", bytearray(b"pw"))
+    calls = {
+        "KeyRing's folder needs a path .* not int": lambda: KeyRing(5),  # type: ignore[arg-type]
+        "generate's passphrase needs bytes, not str .encode text first": lambda: ring.generate("a", "pw"),  # type: ignore[arg-type]
+        "an empty passphrase would leave the key unencrypted": lambda: ring.generate("b", b""),
+        "to_pem's passphrase needs bytes, not int": lambda: SigningKey.generate().to_pem(5),  # type: ignore[arg-type]
+        "load's passphrase needs bytes, not str": lambda: ring.load("k", "pw"),  # type: ignore[arg-type]
+    }
+    for message, call in calls.items():
+        with pytest.raises(InvalidInput, match=message):
+            call()
+    assert ring.load("k", b"pw").did == ring.did("k")
+    assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["k.did", "k.pem"]

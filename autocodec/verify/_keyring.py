@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .. import _partfiles
-from .._inputs import as_bytes, bytes_like
+from .._inputs import as_bytes, as_path, bytes_like
 from ..errors import ConfigError, InvalidInput, KeyNotFound, StorageFull
 from ._ed25519 import PublicKey
 
@@ -81,7 +81,11 @@ class SigningKey:
         return self._key.sign(message if type(message) is bytes else bytes_like(message, "SigningKey.sign"))
 
     def to_pem(self, passphrase: bytes | None = None) -> bytes:
+        """The key as PKCS#8 PEM, encrypted with ``passphrase`` (bytes; None: not encrypted).
+        An empty passphrase is refused: it wrote the key unencrypted without a word."""
         from cryptography.hazmat.primitives import serialization
+
+        passphrase = _passphrase(passphrase, "to_pem", storing=True)
 
         enc: serialization.KeySerializationEncryption = (
             serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
@@ -104,8 +108,8 @@ class KeyEntry:
 class KeyRing:
     """The named keys of one home folder."""
 
-    def __init__(self, keys_dir: Path) -> None:
-        self.dir = Path(keys_dir)
+    def __init__(self, keys_dir: str | os.PathLike[str]) -> None:
+        self.dir = as_path(keys_dir, "KeyRing's folder")
 
     def _path(self, name: str, suffix: str) -> Path:
         if not isinstance(name, str) or not _NAME.fullmatch(name):
@@ -122,6 +126,7 @@ class KeyRing:
         """
         pem_path = self._path(name, ".pem")
         did_path = self._path(name, ".did")
+        passphrase = _passphrase(passphrase, "generate", storing=True)  # refused before any file is made
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._sweep_temporaries()
         if os.path.lexists(pem_path):
@@ -188,6 +193,7 @@ class KeyRing:
         return tmp
 
     def load(self, name: str, passphrase: bytes | None = None) -> SigningKey:
+        passphrase = _passphrase(passphrase, "load")
         pem_path = self._path(name, ".pem")
         fd = _open_key_file(name, pem_path)
         try:
@@ -326,6 +332,20 @@ class KeyFileInvalid(ConfigError):
 
     hint = ("a key is an Ed25519 private key in PEM (PKCS#8), as key generation writes it; "
             "move this file out of the keys folder and generate a new key")
+
+
+def _passphrase(passphrase: bytes | None, what: str, *, storing: bool = False) -> bytes | None:
+    """``passphrase`` as bytes, or None; else ``InvalidInput`` (a str was refused by
+    cryptography as "Password must be 1 or more bytes", and ``load`` said "wrong passphrase?"
+    for the right one given as text). ``storing``: an empty one is refused too (it left the
+    key unencrypted without a word)."""
+    if passphrase is None:
+        return None
+    passphrase = as_bytes(passphrase, f"{what}'s passphrase")
+    if storing and not passphrase:
+        raise InvalidInput("an empty passphrase would leave the key unencrypted",
+                           hint="give a passphrase of at least one byte, or None to store the key unencrypted")
+    return passphrase
 
 
 def _parse_pem(name: str, data: bytes, passphrase: bytes | None) -> Ed25519PrivateKey:
