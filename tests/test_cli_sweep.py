@@ -22,7 +22,7 @@ def _refused(proc: subprocess.CompletedProcess[bytes], code: int = 1) -> str:
     """The one line (the last, for a usage error) a refusal printed; asserts its shape."""
     err = proc.stderr.decode(errors="replace")
     assert proc.returncode == code, err
-    assert "Traceback" not in err and proc.stdout == b"", err
+    assert "Traceback" not in err and not proc.stdout, err
     lines = err.splitlines()
     if code == 2:
         assert lines[0].startswith("usage:") and ": error: " in lines[-1], err
@@ -177,3 +177,15 @@ def test_ucan_revoke_to_an_unwritable_output_records_nothing(home: Path, tmp_pat
     out = str(tmp_path / output) if output else ""
     _refused(run_cli(home, "ucan", "revoke", "--key", "k", "-o", out, str(token), check=False))
     assert run_cli(home, "ucan", "revoked").stdout == b""
+
+
+# --- help and version text on a full disk -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["dag", "--help"], ["bao", "decode", "--help"]])
+def test_help_and_version_on_a_full_disk_are_one_line(tmp_path: Path, args: list[str]) -> None:
+    """argparse ignores a failed write: nothing was printed, and the exit status was 0."""
+    with open("/dev/full", "wb") as full:
+        proc = subprocess.run([sys.executable, "-m", "autocodec", *args], stdout=full, stderr=subprocess.PIPE,
+                              env={**os.environ, "AUTOCODEC_HOME": str(tmp_path / "home")}, timeout=60)
+    assert "cannot write standard output" in _refused(proc)

@@ -18,14 +18,19 @@ Invariants:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import pkgutil
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, TextIO, cast
 
 from .. import __version__
 from ..errors import AutocodecError, ConfigError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from _typeshed import SupportsWrite
 
 EPILOG = """examples:
   autocodec init                                  # create ~/.autocodec, pin the shipped extension set
@@ -47,10 +52,23 @@ READ_ONLY = BLOCK_READERS | {"resolve", "block ls", "block check", "pin ls", "tr
 """Commands that only read the home: they never create it (see ``check_home``)."""
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, except that help and version text that cannot be written to stdout
+    (``> /dev/full``) is an ``OSError`` for ``main``, not ignored with exit status 0."""
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        stdout = cast(TextIO | None, sys.stdout)
+        if message and stdout is not None and file is cast(object, stdout):
+            stdout.write(message)
+            stdout.flush()
+            return
+        super()._print_message(message, file)
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; given ``argv`` naming a command ``X`` with a ``cmd_X`` module, only that
     module is registered (start-up cost), otherwise every ``cmd_*`` module is."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="autocodec",
         description="Signed, content-addressed Wasm codecs, hashers, chunkers and crypto for IPFS.",
         epilog=EPILOG,
@@ -264,7 +282,10 @@ def _interrupted() -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser(argv)
     words = dash_values(parser, go_booleans(parser, list(sys.argv[1:] if argv is None else argv)))
-    args, extras = parser.parse_known_args(words)
+    try:
+        args, extras = parser.parse_known_args(words)
+    except OSError as exc:  # --help or --version could not be written (``Parser``)
+        return _stdout_failed(exc)
     if extras:  # the command's own usage, not the top level's
         _innermost(parser, args).error(f"unrecognized arguments: {' '.join(extras)}")
     if args.home is not None and not args.home.strip():
@@ -273,6 +294,19 @@ def _main(argv: Sequence[str] | None) -> int:
 
     with guard_std_streams():  # a closed stdin/stdout is a one-line error, not a traceback
         return _run(args)
+
+
+def _stdout_failed(exc: OSError) -> int:
+    """Exit 1 for output that could not be written: one line for a full disk, none for a reader
+    that went away (a closed pipe); stdout is silenced so the interpreter's exit does not retry."""
+    from ._io import silence_stdout
+
+    with contextlib.suppress(OSError, ValueError):
+        silence_stdout()
+    if isinstance(exc, BrokenPipeError):
+        return 1
+    return _fail(f"InvalidInput: cannot write standard output: {exc.strerror or exc} "
+                 "(free space where the output goes, or send it elsewhere)")
 
 
 def _node_credentials(args: argparse.Namespace) -> None:

@@ -12,6 +12,8 @@ import argparse
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, cast
 
+from ._app import Parser
+
 EPILOG = """examples:
   autocodec bao hash big.iso                          # the BLAKE3 (= Bao) root hash, hex
   autocodec bao encode big.iso big.bao                # combined encoding
@@ -122,8 +124,9 @@ def _add_group_log(p: argparse.ArgumentParser) -> None:
                         "default 0, the Bao format. Decoding needs the G the encoding was made with")
 
 
-class _Intermixed(argparse.ArgumentParser):
-    """A subcommand parser that takes its positionals wherever they are: the reference tool's
+class _Intermixed(Parser):
+    """A subcommand parser (help that cannot be written is an error, as for every command:
+    ``Parser``) that takes its positionals wherever they are: the reference tool's
     ``bao decode HASH --outboard F INPUT OUTPUT`` (argparse would give INPUT and OUTPUT their
     defaults at the first option and then refuse the words after it)."""
 
