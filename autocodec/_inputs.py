@@ -81,6 +81,25 @@ def as_cid(value: Any, what: str) -> CID:
     raise InvalidCID(f"{what} needs a CID, not {type(value).__name__}")
 
 
+def need_text(value: Any, what: str) -> str:
+    """``value`` when it is a ``str``; else ``InvalidInput`` naming ``what`` (an address or URL
+    of another type was an ``AttributeError`` from its first ``strip``)."""
+    if isinstance(value, str):
+        return value
+    raise InvalidInput(f"{what} needs text (str), not {type(value).__name__}")
+
+
+def need_seconds(value: Any, what: str) -> float:
+    """``value`` as a number of seconds (an int or a float, not a bool), NaN refused: every
+    comparison with NaN is False, so a NaN bound was never reached (no bound at all)."""
+    if type(value) is not float and type(value) is not int:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidInput(f"{what} needs a number of seconds, not {type(value).__name__}")
+    if value != value:
+        raise InvalidInput(f"{what} needs a number of seconds, not NaN")
+    return float(value)
+
+
 def need_stream(stream: Any, method: str, what: str) -> None:
     """``InvalidInput`` unless ``stream`` has a callable ``method`` (``read`` or ``write``): a
     path or bytes given for a file object is named here, not met as an ``AttributeError``."""

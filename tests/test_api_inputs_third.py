@@ -291,3 +291,55 @@ def test_a_key_ring_takes_a_folder_and_bytes_passphrases(tmp_path: Path) -> None
             call()
     assert ring.load("k", b"pw").did == ring.did("k")
     assert sorted(p.name for p in (tmp_path / "keys").iterdir()) == ["k.did", "k.pem"]
+
+
+def test_a_nan_fetch_deadline_is_refused_not_ignored() -> None:
+    """``Deadline(nan)`` never expired (every comparison with NaN is False) and
+    ``operation_deadline(nan)`` was set aside for each fetch's own bound: a bound the caller
+    asked for silently did not apply. A str was a TypeError."""
+    from autocodec.sources import Deadline, operation_deadline
+
+    assert Deadline(-1).expired() and not Deadline(30).expired()
+    for bad in (float("nan"), "30", None, True):
+        with pytest.raises(InvalidInput, match="a fetch deadline needs a number of seconds"):
+            Deadline(bad)  # type: ignore[arg-type]
+        with pytest.raises(InvalidInput, match="a fetch deadline needs a number of seconds"):
+            with operation_deadline(bad):  # type: ignore[arg-type]
+                pass
+
+
+def test_sources_name_a_wrong_argument(tmp_path: Path) -> None:
+    """A gateway URL, node address or node secret of another type was an AttributeError from its
+    first ``strip``; ``limits=5`` to a source was accepted and failed at its first fetch;
+    ``CarSource("")`` named the current folder and ``CarSource(5)`` was a TypeError; ``obey(5)``
+    made every later fetch of the thread an AttributeError; ``Fetcher`` with a store, sources
+    or a source of the wrong type failed at the first ``get``."""
+    from autocodec.sources import (CarSource, Fetcher, GatewaySource, NodeSource, cancellable, node_url, obey,
+                                   public_node)
+
+    with BlockStore.open(tmp_path / "home") as store:
+        calls = {
+            "a gateway URL needs text .str., not int": lambda: GatewaySource(5),  # type: ignore[arg-type]
+            "GatewaySource's limits needs FetchLimits, not int":
+                lambda: GatewaySource("http://127.0.0.1:9", limits=5),  # type: ignore[arg-type]
+            "a node address needs text .str., not NoneType": lambda: NodeSource(None),  # type: ignore[arg-type]
+            "a node secret needs text .str., not bytes": lambda: NodeSource("http://127.0.0.1:9", auth=b"bearer:x"),  # type: ignore[arg-type]
+            "NodeSource's limits needs FetchLimits, not Limits":
+                lambda: NodeSource("http://127.0.0.1:9", limits=autocodec.Limits()),  # type: ignore[arg-type]
+            "a node address needs text .str., not int": lambda: node_url(5),  # type: ignore[arg-type]
+            "a node address needs text .str., not list": lambda: public_node(["http://127.0.0.1:9"]),  # type: ignore[arg-type]
+            "CarSource needs a path, not an empty string": lambda: CarSource(""),
+            "CarSource needs a path .* not int": lambda: CarSource(5),  # type: ignore[arg-type]
+            "cancellable needs a Cancel, not int": lambda: cancellable(5).__enter__(),  # type: ignore[arg-type]
+            "obey needs a Cancel, not NoneType": lambda: obey(None),  # type: ignore[arg-type]
+            "Fetcher needs a BlockStore, not str": lambda: Fetcher(str(tmp_path / "home")),  # type: ignore[arg-type]
+            "Fetcher's sources needs an iterable of block sources, not GatewaySource":
+                lambda: Fetcher(store, GatewaySource("http://127.0.0.1:9")),  # type: ignore[arg-type]
+            "each of Fetcher's sources needs a get.cid. method .* not str": lambda: Fetcher(store, ["http://127.0.0.1:9"]),  # type: ignore[list-item]
+            "Fetcher's max_concurrent needs a whole number": lambda: Fetcher(store, (), max_concurrent="4"),  # type: ignore[arg-type]
+        }
+        for message, call in calls.items():
+            with pytest.raises(InvalidInput, match=message):
+                call()
+        store.put(CID_X, b"x")
+        assert Fetcher(store, [GatewaySource("http://127.0.0.1:9")], max_concurrent=2).get(CID_X) == b"x"

@@ -9,9 +9,9 @@ import stat
 import threading
 from array import array
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import BinaryIO, TypeVar
 
+from .._inputs import as_path, of_type
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import BlockNotFound, FetchTooLarge, HashMismatch, InvalidCar, SourceUnavailable
@@ -116,7 +116,8 @@ class CarSource:
     _index_type: type[_OffsetIndex] = _OffsetIndex
 
     def __init__(self, path: str | os.PathLike[str], *, limits: Limits | None = None) -> None:
-        self.path = Path(path)
+        of_type(limits, Limits, "CarSource's limits")
+        self.path = as_path(path, "CarSource")
         self.name = f"car:{self.path}"
         self._limits = limits or DEFAULT_LIMITS
         self._index: _OffsetIndex | None = None

@@ -7,8 +7,9 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from .._inputs import need_iterable, need_store, whole_number
 from ..cid import CID
-from ..errors import (AutocodecError, BlockNotFound, DigestTooLong, FetchBusy, HashMismatch, UnknownHash,
+from ..errors import (AutocodecError, BlockNotFound, DigestTooLong, FetchBusy, HashMismatch, InvalidInput, UnknownHash,
                       UnsupportedFormat, WeakDigest)
 from ..log import get_logger
 from ._base import BlockSource
@@ -50,8 +51,17 @@ class Fetcher:
         verify: Callable[[CID, bytes], None] | None = None,
         max_concurrent: int | None = None,
     ) -> None:
-        self.store = store
+        if store is not None:
+            need_store(store, "put", "Fetcher")
+        need_iterable(sources, "Fetcher's sources", "block sources")
         self.sources = list(sources)
+        for source in self.sources:
+            if not callable(getattr(source, "get", None)):
+                raise InvalidInput(f"each of Fetcher's sources needs a get(cid) method (a GatewaySource, NodeSource "
+                                   f"or CarSource), not {type(source).__name__}")
+        if max_concurrent is not None:
+            whole_number(max_concurrent, "Fetcher's max_concurrent")
+        self.store = store
         self.max_concurrent = max_concurrent
         self._slots = threading.BoundedSemaphore(max_concurrent) if max_concurrent else None
         if verify is None and store is not None:

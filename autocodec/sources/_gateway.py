@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from .._inputs import need_text, of_type
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, FetchLimits
 from ..errors import BlockNotFound, ConfigError, FetchError, NameNotFound, NotTrustless, SourceUnavailable
@@ -42,7 +43,8 @@ class GatewaySource:
     """Blocks and DAGs from one trustless HTTP gateway."""
 
     def __init__(self, url: str, *, limits: FetchLimits | None = None) -> None:
-        url = url.strip().rstrip("/")
+        of_type(limits, FetchLimits, "GatewaySource's limits")
+        url = need_text(url, "a gateway URL").strip().rstrip("/")
         try:
             parts = urlsplit(url)
             _port = parts.port  # raises on a port out of range

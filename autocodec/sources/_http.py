@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     import http.client
 
-from ..errors import FetchCancelled, FetchError, FetchTimeout, FetchTooLarge, SourceUnavailable
+from .._inputs import need_seconds, need_text
+from ..errors import FetchCancelled, FetchError, FetchTimeout, FetchTooLarge, InvalidInput, SourceUnavailable
 
 ERROR_BODY_CAP = 64 * 1024
 MAX_LOOKUPS = 32
@@ -57,8 +58,9 @@ class Deadline:
     """A point in monotonic time by which a whole operation (all attempts, every byte) ends."""
 
     def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
+        """``seconds`` from now (0 or less: already over; a str or NaN, ``InvalidInput``)."""
+        self.seconds = need_seconds(seconds, "a fetch deadline")
+        self.end = time.monotonic() + self.seconds
 
     def remaining(self) -> float:
         return max(0.0, self.end - time.monotonic())
@@ -120,7 +122,7 @@ _CANCEL: contextvars.ContextVar[Cancel | None] = contextvars.ContextVar("autocod
 @contextmanager
 def cancellable(cancel: Cancel) -> Iterator[Cancel]:
     """Make every fetch inside the block (this thread or task) end when ``cancel`` is cancelled."""
-    token = _CANCEL.set(cancel)
+    token = _CANCEL.set(_need_cancel(cancel, "cancellable"))
     try:
         yield cancel
     finally:
@@ -130,7 +132,15 @@ def cancellable(cancel: Cancel) -> Iterator[Cancel]:
 def obey(cancel: Cancel) -> None:
     """Make every later fetch of the calling thread obey ``cancel`` (a worker pool's initializer:
     the thread's own context keeps it for the thread's life)."""
-    _CANCEL.set(cancel)
+    _CANCEL.set(_need_cancel(cancel, "obey"))
+
+
+def _need_cancel(cancel: Cancel, what: str) -> Cancel:
+    """``cancel`` when it is a ``Cancel``; else ``InvalidInput``: every later fetch under it
+    would be an ``AttributeError`` (for ``obey``, for the thread's whole life)."""
+    if not isinstance(cancel, Cancel):
+        raise InvalidInput(f"{what} needs a Cancel, not {type(cancel).__name__}")
+    return cancel
 
 
 def current_cancel() -> Cancel | None:
@@ -158,7 +168,10 @@ def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeo
     import http.client  # here, not at import: commands that never fetch skip the HTTP stack (start-up)
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
+    need_text(method, "exchange's method")
+    if not isinstance(deadline, Deadline):
+        raise InvalidInput(f"exchange's deadline needs a Deadline, not {type(deadline).__name__}")
+    parts = urlsplit(need_text(url, "exchange's url"))
     if parts.hostname is None:
         raise SourceUnavailable(f"{what}: not a URL: {url!r}")
     target = parts.path or "/"

@@ -56,6 +56,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from urllib.parse import quote, unquote_to_bytes, urlencode, urlsplit
 
+from .._inputs import need_text, of_type
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, FetchLimits
 from ..errors import BlockNotFound, ConfigError, FetchError, NameNotFound, NodeAccessDenied
@@ -99,7 +100,7 @@ def public_node(addr: str) -> str:
     carried are remembered (in memory) for the node's address, so a ``NodeSource`` made later in
     this process from the returned text still sends them; ``ConfigError`` if they are not
     ``USER:PASSWORD``."""
-    shown = _without_userinfo(addr)
+    shown = _without_userinfo(need_text(addr, "a node address"))
     if shown != addr:
         try:
             where = node_address(shown)
@@ -126,7 +127,7 @@ def take_env_secret() -> str | None:
 def auth_header(secret: str, *, origin: str = "the secret given") -> str:
     """The ``Authorization`` value for a Kubo ``AuthSecret``, as Kubo's ``config.ConvertAuthSecret``
     makes it (``basic:USER:PASSWORD``, ``basic:BASE64``, ``bearer:TOKEN``, or a bare token)."""
-    secret = secret.strip()
+    secret = need_text(secret, "a node secret").strip()
     kind, colon, value = secret.partition(":")
     if not secret or not all(" " <= ch <= "~" for ch in secret):
         raise ConfigError(f"{origin} is not a node secret: empty, or not printable ASCII",
@@ -176,7 +177,7 @@ def _url_credentials(addr: str) -> str | None:
 
 def node_address(addr: str) -> str:
     """A node's RPC address as a multiaddr, from a multiaddr or an http(s) URL."""
-    addr = addr.strip()
+    addr = need_text(addr, "a node address").strip()
     if addr.startswith("/"):
         return addr if addr.rstrip("/").endswith(("/http", "/https")) else addr.rstrip("/") + "/http"
     try:
@@ -212,6 +213,7 @@ class NodeSource:
     URL carries none; see the module's Credentials for the order they are looked for in."""
 
     def __init__(self, addr: str, *, limits: FetchLimits | None = None, auth: str | None = None) -> None:
+        of_type(limits, FetchLimits, "NodeSource's limits")
         self.addr = node_address(addr)
         self.url = node_url(addr)
         self.name = f"node:{self.addr}"
