@@ -343,3 +343,20 @@ def test_sources_name_a_wrong_argument(tmp_path: Path) -> None:
                 call()
         store.put(CID_X, b"x")
         assert Fetcher(store, [GatewaySource("http://127.0.0.1:9")], max_concurrent=2).get(CID_X) == b"x"
+
+
+@pytest.mark.parametrize("field, bad", [("module", 5), ("func", 5), ("func", ""), ("fuel", "x"), ("fuel", 1.5),
+                                        ("fuel", 0), ("fuel", True), ("memory", 1000), ("issuer", 5),
+                                        ("issuer", "bob")])
+def test_an_invocation_is_checked_when_made(field: str, bad: object) -> None:
+    """``Invocation(5, "f")``, a func that is no name, a fuel or memory of another type or out
+    of shape, or an issuer that is no DID was accepted: ``.block()`` gave the CID of an
+    invocation no executor accepts (``Invocation.decode`` of its own bytes refused them). A
+    module given as CID text is parsed."""
+    from autocodec.ipvm import Invocation
+
+    fields: dict[str, object] = {"module": CID_X, "func": "f", field: bad}
+    with pytest.raises(InvalidInput, match=f"Invocation's {field}"):
+        Invocation(**fields)  # type: ignore[arg-type]
+    made = Invocation(str(CID_X), "f", [1])  # type: ignore[arg-type]
+    assert made.module == CID_X and Invocation.decode(made.block()[1]) == made

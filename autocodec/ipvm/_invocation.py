@@ -32,9 +32,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._inputs import need_cid
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, IpvmLimits
-from ..errors import InvalidDocument
+from ..errors import InvalidDocument, InvalidInput
 
 OP = "wasm/run"
 AWAIT_OK = "await/ok"
@@ -75,6 +76,20 @@ class Invocation:
     issuer: str | None = None
 
     def __post_init__(self) -> None:
+        """The fields as ``from_value`` reads them back (their bounds under ``IpvmLimits`` are
+        the executor's to check): a field of another type made a block whose CID named an
+        invocation no executor accepts. The module may be given as CID text."""
+        if isinstance(self.module, str):
+            object.__setattr__(self, "module", CID.parse(self.module))
+        need_cid(self.module, "Invocation's module")
+        if type(self.func) is not str or not self.func:
+            raise InvalidInput(f"Invocation's func is the task function's name (non-empty text), not {self.func!r}"[:200])
+        if not _int_in(self.fuel, 1, 1 << 63):
+            raise InvalidInput(f"Invocation's fuel is a whole number above 0, not {self.fuel!r}"[:200])
+        if not _int_in(self.memory, 65536, 1 << 63) or self.memory & (self.memory - 1):
+            raise InvalidInput(f"Invocation's memory is a power of two of at least 65536 bytes, not {self.memory!r}"[:200])
+        if self.issuer is not None and (type(self.issuer) is not str or not self.issuer.startswith("did:")):
+            raise InvalidInput(f"Invocation's issuer is a DID (did:...), not {self.issuer!r}"[:200])
         _check_args(self.args)
 
     def to_value(self) -> dict[str, Any]:
