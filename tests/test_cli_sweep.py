@@ -189,3 +189,17 @@ def test_help_and_version_on_a_full_disk_are_one_line(tmp_path: Path, args: list
         proc = subprocess.run([sys.executable, "-m", "autocodec", *args], stdout=full, stderr=subprocess.PIPE,
                               env={**os.environ, "AUTOCODEC_HOME": str(tmp_path / "home")}, timeout=60)
     assert "cannot write standard output" in _refused(proc)
+
+
+@pytest.mark.parametrize("command", ["update", "repair"])
+def test_pin_update_or_repair_of_an_empty_name_is_refused_not_every_set(home: Path, command: str) -> None:
+    """``pin update ""`` and ``pin repair ""`` acted on every pinned set (an empty name read as
+    none given); they are refused, and a set named by its CID in another base is found."""
+    said = _refused(run_cli(home, "pin", command, "", check=False))
+    assert "a pinned set is named by its name or CID" in said, said
+    listed = run_cli(home, "pin", "ls").stdout.decode()
+    from autocodec.cid import CID
+
+    index = next(CID.parse(word) for word in listed.split() if word.startswith("bafy"))
+    other_base = index.encode("base58btc")
+    assert "autocodec-default" in run_cli(home, "pin", command, other_base).stdout.decode()

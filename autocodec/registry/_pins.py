@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..cid import CID
 from ..config import Limits
-from ..errors import AutocodecError, BlockNeeded, BlockNotFound, FetchError, IntegrityError, NotFound, SetNotFound
+from ..errors import (AutocodecError, BlockNeeded, BlockNotFound, FetchError, IntegrityError, InvalidInput, NotFound,
+                      SetNotFound)
 from ..log import get_logger
 from ..progress import Progress, no_progress
 from ._ipns import IpnsNames
@@ -317,8 +318,17 @@ class Pins:
         return out
 
     def find(self, which: str) -> PinInfo:
+        """The pinned set ``which`` names: its name, or its set id or version's index CID in any
+        base; ``InvalidInput`` for an empty name (it named every set in ``update``)."""
+        if type(which) is not str or not which.strip():
+            raise InvalidInput(f"a pinned set is named by its name or CID, not {which!r}"[:200],
+                               hint="name one of the pinned sets by its name, set id or version CID")
+        try:
+            cid: str | None = str(CID.parse(which.strip()))
+        except AutocodecError:  # a name
+            cid = None
         for pin in self.ls():
-            if which in (pin.name, str(pin.set_id), str(pin.index_cid)):
+            if which == pin.name or cid in (str(pin.set_id), str(pin.index_cid)):
                 return pin
         raise SetNotFound(f"no pinned set {which!r}")
 
@@ -327,7 +337,7 @@ class Pins:
         """Look for newer versions of one or every pinned set where each was found; apply verified
         ones. A set already at its newest version gets back any of its blocks the store lost."""
         now = int(time.time()) if now is None else now
-        pins = [self.find(which)] if which else self.ls()
+        pins = [self.find(which)] if which is not None else self.ls()
         results: list[PinResult | AutocodecError] = []
         for pin in pins:
             try:
@@ -450,7 +460,7 @@ class Pins:
     def repair(self, which: str | None = None, *, progress: Progress = no_progress) -> list[PinResult | AutocodecError]:
         """``repair_one`` for one or every pinned set; errors are returned, not raised."""
         results: list[PinResult | AutocodecError] = []
-        for pin in [self.find(which)] if which else self.ls():
+        for pin in [self.find(which)] if which is not None else self.ls():
             try:
                 results.append(self.repair_one(pin, progress=progress))
             except AutocodecError as exc:
