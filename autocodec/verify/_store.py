@@ -32,9 +32,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, cast
 
-from .._inputs import as_cid, need_iterable, pair, whole_number
+from .._inputs import as_bytes, as_cid, need_iterable, pair, whole_number
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import (
@@ -151,6 +151,14 @@ def _when(now: int | None, what: str) -> int:
     """``now`` (whole seconds since the epoch) or the current time: a str or float was stored
     as the row's time as it was."""
     return int(time.time()) if now is None else whole_number(now, f"{what}'s now")
+
+
+def _need_fetch(fetch: Any, what: str) -> Fetch:
+    """``fetch`` when it is callable (a CID to untrusted bytes); else ``InvalidInput``: an object
+    of another type was met at the first document as a ``FetchError`` blaming the source."""
+    if not callable(fetch):
+        raise InvalidInput(f"{what} needs a fetch function (a CID to bytes), not {type(fetch).__name__}")
+    return cast(Fetch, fetch)
 
 
 def _kind(kind: str) -> str:
@@ -504,6 +512,11 @@ class TrustStore:
         """
         from ._update import _open_root, trust_anchor
 
+        root_cid = as_cid(root_cid, "anchor_for")
+        fetch = _need_fetch(fetch, "anchor_for")
+        replacing = None if replacing is None else as_cid(replacing, "anchor_for's replacing")
+        if root_envelope is not None:
+            root_envelope = as_bytes(root_envelope, "anchor_for's root_envelope")
         limits = self.limits.trust
         known: dict[CID, str] = {}
         names: dict[str, str] = {}
@@ -554,7 +567,10 @@ class TrustStore:
         ``replacing``: a pinned set whose name the new anchor may take (see ``replace``)."""
         from ._update import verify_set
 
-        now = int(time.time()) if now is None else now
+        index_cid = as_cid(index_cid, "verify")
+        fetch = _need_fetch(fetch, "verify")
+        now = _when(now, "verify")
+        root_cid = None if root_cid is None else as_cid(root_cid, "verify's root_cid")
         limits = self.limits.trust
         if root_cid is None:
             index_env = open_envelope(fetch_verified(fetch, index_cid, limits.max_document_bytes, "index"), "index",
@@ -569,7 +585,10 @@ class TrustStore:
         """Pin a set by a root chosen out of band and bring it up to ``index_cid``."""
         from ._update import _open_root
 
-        root_envelope = bytes(root_envelope)
+        root_envelope = as_bytes(root_envelope, "pin's root_envelope")
+        index_cid = as_cid(index_cid, "pin")
+        root_cid = None if root_cid is None else as_cid(root_cid, "pin's root_cid")
+        now = _when(now, "pin")
         if root_cid is None:
             root_cid = _open_root(root_envelope, self.limits.trust)[0].cid
         verified, anchor = self.verify(index_cid, fetch, now=now, root_envelope=root_envelope, root_cid=root_cid)
@@ -580,6 +599,9 @@ class TrustStore:
         """Verify and apply the update of a pinned set whose new top index is ``index_cid``."""
         from ._update import verify_set
 
+        index_cid = as_cid(index_cid, "update")
+        fetch = _need_fetch(fetch, "update")
+        now = _when(now, "update")
         verified = verify_set(self.state(set_id), index_cid, fetch, now=now, limits=self.limits.trust)
         self.apply_update(verified, now=now)
         return verified

@@ -1,0 +1,47 @@
+"""The fourth sweep of the public API for arguments of the wrong type or value (after
+``tests/test_api_inputs_third.py``): the trust store's verifying entries, limits, runtime
+extensions, fetch admission and cancellation, and IPVM and UCAN entries. A wrong argument is a
+typed ``AutocodecError`` naming it, never a bare ``TypeError``/``ValueError``/``AttributeError``
+from deep inside, nor a value read as something else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import autocodec
+from autocodec.errors import InvalidCID, InvalidInput
+
+CID_X = autocodec.cid_for(b"x", "raw")
+
+
+def test_the_trust_store_verifies_by_a_cid_in_any_base_and_names_a_wrong_argument(tmp_path: Path) -> None:
+    """``anchor_for`` matched a root against the pinned sets' lineages by ``CID`` objects, so the
+    root of a pinned set given as text was read as a new anchor of another set under the same name
+    (``RootChainError``); ``verify(5, fetch)`` was a ``FetchError`` blaming the source for
+    ``index 5``, a fetch of another type one too, ``pin(5, ...)`` read five zero bytes as the root
+    envelope and ``pin("...")`` was a TypeError."""
+    with autocodec.Runtime(tmp_path / "home") as rt:
+        trust = rt.trust
+        state = trust.state(trust.sets()[0].set_id)
+        fetch = rt.store.get
+        for root in (state.root_cid, str(state.root_cid), state.root_cid.encode("base36")):
+            found, anchor = trust.anchor_for(root, fetch)  # type: ignore[arg-type]
+            assert (found.set_id, anchor) == (state.set_id, None)
+        calls = {
+            "verify needs a CID, not int": lambda: trust.verify(5, fetch),  # type: ignore[arg-type]
+            "verify needs a fetch function .a CID to bytes., not int": lambda: trust.verify(CID_X, 5),  # type: ignore[arg-type]
+            "verify's now needs a whole number, not str": lambda: trust.verify(CID_X, fetch, now="1"),  # type: ignore[arg-type]
+            "update needs a CID, not list": lambda: trust.update(state.set_id, [CID_X], fetch),  # type: ignore[arg-type]
+            "pin's root_envelope needs bytes, not int": lambda: trust.pin(5, CID_X, fetch),  # type: ignore[arg-type]
+            "pin's root_envelope needs bytes, not str": lambda: trust.pin("root", CID_X, fetch),  # type: ignore[arg-type]
+            "pin needs a CID, not NoneType": lambda: trust.pin(b"", None, fetch),  # type: ignore[arg-type]
+            "anchor_for needs a CID, not int": lambda: trust.anchor_for(5, fetch),  # type: ignore[arg-type]
+            "anchor_for's replacing needs a CID, not int": lambda: trust.anchor_for(state.root_cid, fetch, replacing=5),  # type: ignore[arg-type]
+        }
+        for message, call in calls.items():
+            with pytest.raises(InvalidInput, match=message):
+                call()
+        with pytest.raises(InvalidCID):
+            trust.verify("not a cid", fetch)
