@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, NoReturn, cast
 
-from ..errors import InvalidBlock, InvalidInput
+from ..errors import InvalidInput
 
 
 class ClosedStream:
@@ -179,14 +179,21 @@ def read_bounded(path: str | None, limit: int, what: str = "") -> tuple[bytes, b
     return data[:limit], len(data) > limit
 
 
-def read_input(path: str | None, limit: int, what: str = "block") -> bytes:
-    """All bytes of ``path`` (or stdin), refusing more than ``limit`` bytes."""
+BLOCK_HINT = "split it (e.g. into a UnixFS DAG) or raise max_block_bytes under [limits.decode] in config.toml"
+"""What to do about an input that becomes one block and is over ``limits.decode.max_block_bytes``."""
+
+DOCUMENT_HINT = ("split it into documents that link to each other, or raise max_block_bytes under [limits.decode] "
+                 "in config.toml")
+"""What to do about a document (``dag put``, ``encode``) whose block would be over the same limit."""
+
+
+def read_input(path: str | None, limit: int, what: str, *, hint: str,
+               error: type[InvalidInput] = InvalidInput) -> bytes:
+    """All bytes of ``path`` (or stdin); more than ``limit`` bytes is ``error`` naming ``what``
+    with ``hint``: each caller says what fits its input (a block can be split, a token cannot)."""
     data, more = read_bounded(path, limit)
     if more:
-        raise InvalidBlock(
-            f"the {what} is over the {limit}-byte limit",
-            hint="split it (e.g. into a UnixFS DAG) or raise max_block_bytes under [limits.decode] in config.toml",
-        )
+        raise error(f"the {what} is over the {limit}-byte limit", hint=hint)
     return data
 
 

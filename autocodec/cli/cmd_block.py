@@ -66,13 +66,14 @@ def run_put(args: argparse.Namespace) -> int:
     from ..codes import codec_code, hash_code
     from ..errors import InvalidBlock, UnknownCodec
     from ._cidbase import cid_text
-    from ._io import read_input, write_line
+    from ._io import BLOCK_HINT, read_input, write_line
     from ._local_modules import open_runtime
 
     codec = codec_code(args.codec)
     mh_code = hash_code(args.hash)
     with open_runtime(args) as rt:
-        data = read_input(args.file, rt.limits.decode.max_block_bytes)
+        data = read_input(args.file, rt.limits.decode.max_block_bytes, "block", hint=BLOCK_HINT,
+                          error=InvalidBlock)
         cid = rt.cid_for(data, codec, mh_code, length=_digest_length(mh_code, data, args.mhlen))
         # Refuse a malformed block before storing it; with no decoder for the codec, the block
         # is stored as given, like any IPFS node would.

@@ -156,9 +156,9 @@ def run_resolve(args: argparse.Namespace) -> int:
 def run_put(args: argparse.Namespace) -> int:
     from .. import builtin
     from ..codes import codec_code, hash_code
-    from ..errors import UnknownCodec
+    from ..errors import InvalidBlock, UnknownCodec
     from ._cidbase import cid_text
-    from ._io import read_input, write_line
+    from ._io import DOCUMENT_HINT, read_input, write_line
     from ._local_modules import open_runtime
 
     input_code = codec_code(args.input_codec)
@@ -166,7 +166,8 @@ def run_put(args: argparse.Namespace) -> int:
     mh_code = hash_code(args.hash)
     with open_runtime(args) as rt:
         for name in args.files:
-            raw = read_input(name, rt.limits.decode.max_block_bytes, what="object")
+            raw = read_input(name, rt.limits.decode.max_block_bytes, "object", error=InvalidBlock,
+                             hint=DOCUMENT_HINT)
             if builtin.has_codec(input_code):
                 value = builtin.decode(raw, input_code, limits=rt.limits.decode, strict=rt.limits.decode.strict_blocks)
             else:

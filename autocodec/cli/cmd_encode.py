@@ -29,13 +29,15 @@ def run(args: argparse.Namespace) -> int:
     from .. import builtin
     from ..codes import codec_code, hash_code
     from ._cidbase import cid_text
-    from ._io import read_input, write_line
+    from ..errors import InvalidBlock
+    from ._io import DOCUMENT_HINT, read_input, write_line
     from ._local_modules import open_runtime
 
     codec = codec_code(args.codec)
     mh_code = hash_code(args.hash)
     with open_runtime(args) as rt:
-        text = read_input(args.file, rt.limits.decode.max_block_bytes, what="document")
+        text = read_input(args.file, rt.limits.decode.max_block_bytes, "document", error=InvalidBlock,
+                          hint=DOCUMENT_HINT)
         value = builtin.decode(text, "dag-json", limits=rt.limits.decode)
         data = rt.encode(value, codec)
         cid = rt.cid_for(data, codec, mh_code)

@@ -183,7 +183,8 @@ def run_test(args: argparse.Namespace) -> int:
     wasm = read_module_file(args.file)
     if args.vectors is None:
         args.vectors = _default_vectors(args.file)
-    vectors = read_input(args.vectors, DEFAULT_LIMITS.trust.max_vectors_bytes, "vectors document")
+    vectors = read_input(args.vectors, DEFAULT_LIMITS.trust.max_vectors_bytes, "vectors document",
+                         hint="keep fewer or smaller vectors (a vectors document is fetched under the same cap)")
     loaded = Sandbox(DEFAULT_LIMITS.sandbox, cache_dir=Home.resolve().compiled_cache_dir).load(wasm)
     report = run_vectors(loaded, vectors)
     for failure in report.failures:

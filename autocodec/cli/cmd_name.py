@@ -144,7 +144,8 @@ def run_inspect(args: argparse.Namespace) -> int:
     from ..verify._ipns import MAX_RECORD_BYTES
     from ._io import read_input, write_stdout
 
-    raw = read_input(args.record, MAX_RECORD_BYTES, "IPNS record")
+    raw = read_input(args.record, MAX_RECORD_BYTES, "IPNS record",
+                     hint="an IPNS record is at most 10 KiB (IPNS spec): check that the file is a record")
     result = _inspect_result(raw, args.verify, args.dump)
     text = _inspect_json(result) if args.enc == "json" else _inspect_text(result)
     write_stdout(text.encode("utf-8", "surrogateescape"))

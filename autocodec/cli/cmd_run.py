@@ -61,7 +61,8 @@ def _parse_arg(text: str, i: int, limit: int) -> Any:
     from ._io import read_input
 
     if text.startswith("@"):  # no JSON text starts with "@": the bytes of a file
-        return read_input(text[1:], limit, what=f"--arg {i + 1} file")
+        return read_input(text[1:], limit, f"--arg {i + 1} file",
+                          hint="give a smaller file, or raise max_block_bytes under [limits.decode] in config.toml")
     try:
         return decode(text.encode("utf-8"), "dag-json")
     except AutocodecError as exc:

@@ -76,7 +76,7 @@ def read_token(path: str) -> Any:
     from ..verify.ucan import InvalidToken, parse_token
     from ._io import read_input
 
-    data = read_input(path, _MAX_TOKEN_FILE, what="token")
+    data = read_input(path, _MAX_TOKEN_FILE, "token", hint="check that the file is a UCAN token (DAG-CBOR bytes or base64)")
     if data[:1] in (b"\x82",):
         return parse_token(data)
     text = data.strip()

@@ -1,0 +1,75 @@
+"""The CLI sweep's second pass: what the first sweep (``test_cli_sweep.py``) left. Each refusal
+is a non-zero exit (2 for a usage error, 1 otherwise) with one ``autocodec:`` line on stderr
+(argparse's usage and one ``error:`` line for a usage error), no traceback and nothing on stdout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autocodec.cli import main
+
+GIT_RAW = Path(__file__).resolve().parents[1] / "wasm-src" / "git-raw" / "git-raw.wasm"
+
+
+@pytest.fixture()
+def cli(home: Path, capsysbinary: pytest.CaptureFixture[bytes]):  # type: ignore[no-untyped-def]
+    """``autocodec ARGS`` in this process on the test's home: (exit status, stdout, stderr)."""
+    def run(*args: str) -> tuple[int, bytes, str]:
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # a usage error: argparse exits
+            code = int(exc.code or 0)
+        out, err = capsysbinary.readouterr()
+        return code, out, err.decode(errors="replace")
+
+    return run
+
+
+def _refused(result: tuple[int, bytes, str], code: int = 1) -> str:
+    """The one line (the last, for a usage error) a refusal printed; asserts its shape."""
+    status, out, err = result
+    assert status == code, err
+    assert "Traceback" not in err and not out, err
+    lines = err.splitlines()
+    if code == 2:
+        assert lines[0].startswith("usage:") and ": error: " in lines[-1], err
+    else:
+        assert len(lines) == 1 and lines[0].startswith("autocodec: "), err
+    return lines[-1]
+
+
+def _sparse(path: Path, size: int) -> str:
+    """A file of ``size`` zero bytes (sparse: nothing written)."""
+    with open(path, "wb") as f:
+        f.truncate(size)
+    return str(path)
+
+
+# --- an input over its cap: the hint fits what was read -------------------------------------------
+
+
+_NOT_A_BLOCK = ("UnixFS", "max_block_bytes")
+
+
+@pytest.mark.parametrize(("args", "size", "said", "kind", "unsaid"), [
+    (["block", "put", "FILE"], 4 << 20, "split it (e.g. into a UnixFS DAG)", "InvalidBlock", ()),
+    (["dag", "put", "FILE"], 4 << 20, "documents that link to each other", "InvalidBlock", ("UnixFS",)),
+    (["encode", "--codec", "dag-cbor", "FILE"], 4 << 20, "documents that link to each other", "InvalidBlock",
+     ("UnixFS",)),
+    (["run", "--arg", "@FILE", "m", "f"], 4 << 20, "give a smaller file", "InvalidInput", ("UnixFS",)),
+    (["name", "inspect", "FILE"], 10 << 10, "at most 10 KiB (IPNS spec)", "InvalidInput", _NOT_A_BLOCK),
+    (["ucan", "inspect", "FILE"], 4 << 20, "UCAN token", "InvalidInput", _NOT_A_BLOCK),
+    (["module", "test", str(GIT_RAW), "FILE"], 16 << 20, "fewer or smaller vectors", "InvalidInput", _NOT_A_BLOCK),
+])
+def test_an_input_over_its_cap_gets_a_hint_that_fits_it(cli, tmp_path: Path, args: list[str], size: int,
+                                                       said: str, kind: str, unsaid: tuple[str, ...]) -> None:
+    """Every capped input was told to 'split it (e.g. into a UnixFS DAG) or raise max_block_bytes',
+    a token or an IPNS record too (neither can be split, and max_block_bytes is not their cap)."""
+    if args[0] != "module":
+        assert cli("init")[0] == 0
+    path = _sparse(tmp_path / "input", size + 1)
+    line = _refused(cli(*[a.replace("FILE", path) for a in args]))
+    assert f"{kind}: the " in line and "-byte limit" in line and said in line, line
+    assert not any(word in line for word in unsaid), line
