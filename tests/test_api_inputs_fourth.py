@@ -45,3 +45,18 @@ def test_the_trust_store_verifies_by_a_cid_in_any_base_and_names_a_wrong_argumen
                 call()
         with pytest.raises(InvalidCID):
             trust.verify("not a cid", fetch)
+
+
+def test_an_extension_of_an_unknown_kind_or_a_builtin_is_an_invalid_input(tmp_path: Path) -> None:
+    """``Runtime.extension`` raised the bare base ``AutocodecError`` for a kind that is none
+    (``"codecs"``, ``5``) and for a builtin code: a caller could catch no cause of its own."""
+    with autocodec.Runtime(tmp_path / "home", default_set=False) as rt:
+        for kind in ("codecs", 5, None, ["codec"]):
+            with pytest.raises(InvalidInput, match="unknown extension kind") as refused:
+                rt.extension(kind, 0x71)  # type: ignore[arg-type]
+            assert refused.value.hint.startswith("use one of codec")
+            with pytest.raises(InvalidInput, match="unknown extension kind"):
+                rt.resolve(kind, 0x71)  # type: ignore[arg-type]
+        for kind, code in (("codec", 0x71), ("codec", "dag-cbor"), ("hasher", 0x12)):
+            with pytest.raises(InvalidInput, match=f"{kind} {code!r} is builtin, not an extension"):
+                rt.extension(kind, code)

@@ -38,6 +38,7 @@ from ..errors import (
     AutocodecError,
     BlockNotFound,
     HashMismatch,
+    InvalidInput,
     NotTrusted,
     UnknownCodec,
     UnknownHash,
@@ -69,8 +70,8 @@ def normalize(kind: str, code: int | str) -> tuple[Kind, int | str]:
     try:
         k = Kind(kind)
     except ValueError:
-        raise AutocodecError(f"unknown extension kind {kind!r}",
-                             hint=f"use one of {', '.join(k.value for k in Kind)}") from None
+        raise InvalidInput(f"unknown extension kind {kind!r}"[:200],
+                           hint=f"use one of {', '.join(k.value for k in Kind)}") from None
     if k is Kind.CODEC:
         return k, codec_code(code)
     if k is Kind.HASHER:

@@ -263,7 +263,8 @@ class Runtime:
         """The kind adapter (``Codec``, ``Hasher``...) serving an extension; raises if none."""
         adapter = self.resolver.adapter(kind, code)
         if adapter is None:
-            raise AutocodecError(f"{kind} {code} is builtin, not an extension")
+            raise InvalidInput(f"{kind} {code!r} is builtin, not an extension"[:200],
+                               hint="a builtin is used through the runtime's own calls (decode, hash...)")
         return adapter
 
     def module_codec(self, module: CID | str) -> Any:
