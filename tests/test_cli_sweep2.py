@@ -73,3 +73,22 @@ def test_an_input_over_its_cap_gets_a_hint_that_fits_it(cli, tmp_path: Path, arg
     line = _refused(cli(*[a.replace("FILE", path) for a in args]))
     assert f"{kind}: the " in line and "-byte limit" in line and said in line, line
     assert not any(word in line for word in unsaid), line
+
+
+# --- a negative number, however spelled, is an option's value ---------------------------------------
+
+
+@pytest.mark.parametrize("days", ["-inf", "-nan", "-Infinity", "-1e309"])
+@pytest.mark.parametrize("command", ["publish", "set init"])
+def test_a_negative_lifetime_spelled_as_a_word_is_the_options_value(cli, days: str, command: str) -> None:
+    """``--expires-days -inf`` was argparse's 'expected one argument': only a dash and a digit
+    were taken for a value (``dash_values``)."""
+    assert cli("key", "gen", "k")[0] == 0
+    tail = [str(GIT_RAW)] if command == "publish" else ["s1"]
+    line = _refused(cli(*command.split(), "--key", "k", "--expires-days", days, *tail))
+    assert "InvalidInput: a lifetime of" in line and "not a number of days" in line, line
+
+
+def test_an_integer_option_given_minus_inf_says_it_is_not_an_integer(cli) -> None:
+    line = _refused(cli("cat", "-l", "-inf", "bafkqaaa"), code=2)
+    assert "'-inf' is not a 64-bit integer" in line, line

@@ -142,10 +142,26 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
     return {}
 
 
+def _negative_number(word: str) -> bool:
+    """Whether ``word`` is a dash and then a number, however spelled: ``-1h``, ``-0x10``, ``-.5``,
+    ``-inf``, ``-nan``, ``-Infinity`` (never an option: no option name starts with a digit, a dot
+    or one of those words)."""
+    if word[:1] != "-":
+        return False
+    if word[1:2].isdigit():
+        return True
+    try:
+        float(word)
+    except ValueError:
+        return False
+    return True
+
+
 def dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     """``--lifetime -1h`` read as Go's flag package reads it: an option that takes one value
-    takes the next word even when it starts with ``-`` and a digit (argparse would take ``-1h``
-    for an option and say the value is missing), by writing it ``--lifetime=-1h``."""
+    takes the next word even when it is a negative number (``_negative_number``: argparse would
+    take ``-1h`` or ``-inf`` for an option and say the value is missing), by writing it
+    ``--lifetime=-1h``."""
     out: list[str] = []
     current = parser
     options = _one_value_options(current)
@@ -159,7 +175,7 @@ def dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
             out.append(arg)
             if options[arg] and i + 1 < len(argv):
                 value = argv[i + 1]
-                if value[:1] == "-" and value[1:2].isdigit():
+                if _negative_number(value):
                     out[-1] = f"{arg}={value}"
                 else:
                     out.append(value)
