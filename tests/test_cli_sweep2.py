@@ -92,3 +92,28 @@ def test_a_negative_lifetime_spelled_as_a_word_is_the_options_value(cli, days: s
 def test_an_integer_option_given_minus_inf_says_it_is_not_an_integer(cli) -> None:
     line = _refused(cli("cat", "-l", "-inf", "bafkqaaa"), code=2)
     assert "'-inf' is not a 64-bit integer" in line, line
+
+
+# --- ucan delegate: time bounds a UCAN can hold, named by their option ------------------------------
+
+
+@pytest.mark.parametrize(("option", "value", "said"), [
+    ("--expires", str(2**70), "--expires 1180591620717411303424 ends after the latest time a UCAN can hold"),
+    ("--expires", str(2**62), "ends after the latest time a UCAN can hold"),
+    ("--not-before", str(2**70), "--not-before 1180591620717411303424 is not a Unix time from 0 to 2^53-1"),
+    ("--not-before", "-1", "--not-before -1 is not a Unix time from 0 to 2^53-1"),
+    ("--not-before", str(2**40), "it would never be valid"),
+])
+def test_ucan_delegate_time_bounds_out_of_range_name_the_option(cli, tmp_path: Path, option: str, value: str,
+                                                                said: str) -> None:
+    """2^70 was an EncodeError about 'the codec's data model', 2^62 an InvalidToken asking for a
+    valid token, -1 and a not-before after the expiry were signed (the latter never valid)."""
+    assert cli("key", "gen", "k")[0] == 0
+    did = cli("key", "show", "k")[1].decode().strip()
+    out = tmp_path / "dlg"
+    line = _refused(cli("ucan", "delegate", "--key", "k", "--to", did, "--cmd", "/x", option, value, "-o", str(out)))
+    assert line.startswith("autocodec: InvalidInput: ") and said in line, line
+    assert not out.exists()
+    code, printed, _err = cli("ucan", "delegate", "--key", "k", "--to", did, "--cmd", "/x", "--expires", "never",
+                              "--not-before", str(2**53 - 1), "-o", str(out))
+    assert code == 0 and printed.startswith(b"bafyrei")  # the latest time a UCAN can carry is taken

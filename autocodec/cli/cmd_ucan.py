@@ -158,22 +158,59 @@ def run_delegate(args: argparse.Namespace) -> int:
         raise InvalidInput(f"--policy is a JSON {_json_kind(policy)}, not a list of statements",
                            hint='e.g. [["==", ".function", "decode"]], or [] for no conditions')
     check_did(args.to, "audience (--to)")
-    if args.expires == "never":
-        expires: int | None = None
-    else:
-        try:
-            expires = int(args.expires)
-        except ValueError:
-            raise InvalidInput(f"--expires {args.expires!r} is not a number of seconds or 'never'") from None
-        if expires <= 0:
-            raise InvalidInput(f"--expires {args.expires} would issue a delegation that is already expired",
-                               hint="give a positive number of seconds, or 'never'")
+    now = int(time.time())
+    expires = _lifetime(args.expires, now)
     proof = read_token(args.proof) if args.proof else None
-    token = delegate(_load_key(args.key, args.passphrase_env), args.to, args.cmd, now=int(time.time()), policy=policy,
+    _check_not_before(args.not_before, _expiry(now, expires, proof))
+    token = delegate(_load_key(args.key, args.passphrase_env), args.to, args.cmd, now=now, policy=policy,
                      expires_in=expires, not_before=args.not_before, proof=proof)
     _write(args.output, token.data)
     write_line(str(token.cid))
     return 0
+
+
+_MAX_TIME = 2**53 - 1
+"""The latest time a UCAN may carry (its ``exp``, ``nbf`` and ``iat`` are 53-bit integers)."""
+
+
+def _lifetime(text: str, now: int) -> int | None:
+    """``--expires``: seconds from ``now`` (None: never), positive and ending by ``_MAX_TIME``."""
+    from ..errors import InvalidInput
+
+    if text == "never":
+        return None
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise InvalidInput(f"--expires {text!r} is not a number of seconds or 'never'") from None
+    if seconds <= 0:
+        raise InvalidInput(f"--expires {text} would issue a delegation that is already expired",
+                           hint="give a positive number of seconds, or 'never'")
+    if seconds > _MAX_TIME - now:
+        raise InvalidInput(f"--expires {text} ends after the latest time a UCAN can hold (2^53-1, Unix time)",
+                           hint=f"give at most {_MAX_TIME - now} seconds, or 'never'")
+    return seconds
+
+
+def _expiry(now: int, expires: int | None, proof: Any) -> int | None:
+    """When the delegation will expire: its own lifetime, cut to its proof's expiry."""
+    ends = [t for t in (None if expires is None else now + expires, proof.exp if proof is not None else None)
+            if t is not None]
+    return min(ends) if ends else None
+
+
+def _check_not_before(not_before: int | None, expiry: int | None) -> None:
+    """``--not-before``: a Unix time from 0 to ``_MAX_TIME``, before the delegation expires."""
+    from ..errors import InvalidInput
+
+    if not_before is None:
+        return
+    if not 0 <= not_before <= _MAX_TIME:
+        raise InvalidInput(f"--not-before {not_before} is not a Unix time from 0 to 2^53-1",
+                           hint="give the time in seconds since 1970, or leave it out")
+    if expiry is not None and not_before >= expiry:
+        raise InvalidInput(f"--not-before {not_before} is not before the delegation expires ({expiry}): "
+                           "it would never be valid", hint="give an earlier time, or a longer --expires")
 
 
 def _json_kind(value: Any) -> str:
