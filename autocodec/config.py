@@ -5,19 +5,70 @@ Invariants:
   base hard-codes a limit (modules take a ``Limits`` or the relevant part of it).
 - Overrides are made with ``dataclasses.replace`` (per extension for the sandbox), never by
   mutation, so a limit seen at the start of a call holds for the whole call.
+- Every limit is checked when its group is made (``_check_group``, also on ``replace``): a count
+  or size is an int, a time an int or float, a switch a bool, none negative, NaN or infinite, and
+  none 0 unless ``_ZERO_MEANS`` gives 0 a meaning; a wait fits ``MAX_WAIT_MS``. ``settings``
+  checks ``config.toml`` first, naming the file and key.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from .errors import InvalidInput
 
 KiB = 1024
 MiB = 1024 * KiB
+
+MAX_WAIT_MS = 2**31 - 1
+"""The longest wait a limit may name (``*_ms``; ``*_s`` a thousandth of it): SQLite's busy timeout
+is a C int of milliseconds, and threads' and sockets' waits refuse far larger numbers."""
+
+_ZERO_MEANS = frozenset({"decode_fuel_per_byte", "pooled_instances", "retries", "backoff_s", "queue"})
+"""The limits for which 0 means something (no per-byte budget, no pool, no retry, no pause, no
+queue); 0 elsewhere would read as no bound at all, or one nothing passes."""
+
+_KINDS: dict[type, tuple[tuple[str, type], ...]] = {}
+"""Each group's fields and the type of their defaults (bool, int or float), found once."""
+
+
+def _kinds(group: Any) -> tuple[tuple[str, type], ...]:
+    cls = type(group)
+    found = _KINDS.get(cls)
+    if found is None:
+        found = _KINDS[cls] = tuple((f.name, type(f.default)) for f in fields(group))
+    return found
+
+
+def _check_group(group: Any) -> None:
+    """``InvalidInput`` naming the first field of ``group`` that breaks the module's invariant."""
+    for name, kind in _kinds(group):
+        value = getattr(group, name)
+        if type(value) is kind or (kind is float and type(value) is int):
+            if kind is bool:
+                continue
+        elif kind is bool:
+            raise InvalidInput(f"{type(group).__name__}.{name} needs True or False, not {type(value).__name__}")
+        else:
+            what = "a whole number" if kind is int else "a number"
+            if isinstance(value, bool) or not isinstance(value, int if kind is int else (int, float)):
+                raise InvalidInput(f"{type(group).__name__}.{name} needs {what}, not {type(value).__name__}")
+        if not (value > 0 or (value == 0 and name in _ZERO_MEANS)) or (type(value) is float and math.isinf(value)):
+            least = "from 0" if name in _ZERO_MEANS else "above 0"
+            raise InvalidInput(f"{type(group).__name__}.{name} needs a finite number {least}, not {value!r}")
+        if name.endswith(("_s", "_ms")) and value > MAX_WAIT_MS / (1 if name.endswith("_ms") else 1000):
+            raise InvalidInput(f"{type(group).__name__}.{name} is at most {MAX_WAIT_MS} ms (about 24 days), "
+                               f"not {value!r}")
 
 
 @dataclass(frozen=True, slots=True)
 class DecodeLimits:
     """Bounds for builtin codecs on untrusted bytes."""
+
+    def __post_init__(self) -> None:
+        _check_group(self)
 
     max_depth: int = 1024
     """Maximum nesting of lists and maps in a decoded block."""
@@ -43,6 +94,9 @@ class DecodeLimits:
 @dataclass(frozen=True, slots=True)
 class SandboxLimits:
     """Per-call bounds for a Wasm extension; overridable per extension."""
+
+    def __post_init__(self) -> None:
+        _check_group(self)
 
     fuel: int = 2_000_000_000
     """Wasm fuel units per call (about one per instruction): deterministic termination."""
@@ -101,6 +155,9 @@ class SandboxLimits:
 class FetchLimits:
     """Bounds for every network fetch (IPFS node RPC, trustless gateways)."""
 
+    def __post_init__(self) -> None:
+        _check_group(self)
+
     timeout_s: float = 10.0
     """Longest silence of one socket operation (connect, one read)."""
     retries: int = 2
@@ -140,6 +197,9 @@ class TrustLimits:
 class StoreLimits:
     """Bounds for the embedded block store and CAR files."""
 
+    def __post_init__(self) -> None:
+        _check_group(self)
+
     busy_timeout_ms: int = 10_000
     """How long a writer waits for another process's write lock before failing."""
     batch_blocks: int = 1_000
@@ -156,6 +216,9 @@ class StoreLimits:
 class UnixfsLimits:
     """Bounds for UnixFS import and export (``autocodec add`` / ``cat``)."""
 
+    def __post_init__(self) -> None:
+        _check_group(self)
+
     read_bytes: int = 1 * MiB
     """Bytes read from a file at a time while chunking (memory stays bounded by this plus one chunk)."""
     max_chunk_bytes: int = 2 * MiB - 256
@@ -170,6 +233,9 @@ class UnixfsLimits:
 @dataclass(frozen=True, slots=True)
 class IpvmLimits:
     """Bounds for IPVM invocations (``autocodec run``): per job and per pipeline."""
+
+    def __post_init__(self) -> None:
+        _check_group(self)
 
     fuel: int = 1_000_000_000
     """Default fuel of one job when its invocation does not set one."""
@@ -193,6 +259,9 @@ class IpvmLimits:
 class RemoteLimits:
     """Admission limits per issuer for jobs other principals push to ``serve`` (UCAN ``/wasm/run``)."""
 
+    def __post_init__(self) -> None:
+        _check_group(self)
+
     concurrent: int = 2
     """Jobs of one issuer running at once."""
     queue: int = 4
@@ -210,6 +279,9 @@ class RemoteLimits:
 @dataclass(frozen=True, slots=True)
 class ServeLimits:
     """Bounds for ``autocodec serve``: connections, slow clients, caches and error logs."""
+
+    def __post_init__(self) -> None:
+        _check_group(self)
 
     max_connections: int = 512
     """Open client connections at once; more are closed at accept (also kept below the
@@ -249,6 +321,18 @@ class Limits:
     ipvm: IpvmLimits = field(default_factory=IpvmLimits)
     serve: ServeLimits = field(default_factory=ServeLimits)
     remote: RemoteLimits = field(default_factory=RemoteLimits)
+
+    def __post_init__(self) -> None:
+        for name, kind in _GROUPS:
+            value = getattr(self, name)
+            if type(value) is not kind and not isinstance(value, kind):
+                raise InvalidInput(f"Limits.{name} needs a {kind.__name__}, not {type(value).__name__}")
+
+
+_GROUPS: tuple[tuple[str, type], ...] = tuple(
+    (f.name, type(f.default_factory())) for f in fields(Limits)  # type: ignore[operator]  # each group has one
+)
+"""Each group of ``Limits`` and its class (a field's annotation is text here)."""
 
 
 DEFAULT_LIMITS = Limits()

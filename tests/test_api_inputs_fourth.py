@@ -6,11 +6,13 @@ from deep inside, nor a value read as something else."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 import autocodec
+from autocodec.config import DecodeLimits, FetchLimits, SandboxLimits
 from autocodec.errors import InvalidCID, InvalidInput
 
 CID_X = autocodec.cid_for(b"x", "raw")
@@ -60,3 +62,48 @@ def test_an_extension_of_an_unknown_kind_or_a_builtin_is_an_invalid_input(tmp_pa
         for kind, code in (("codec", 0x71), ("codec", "dag-cbor"), ("hasher", 0x12)):
             with pytest.raises(InvalidInput, match=f"{kind} {code!r} is builtin, not an extension"):
                 rt.extension(kind, code)
+
+
+@pytest.mark.parametrize(("build", "message"), [
+    (lambda: autocodec.Limits(decode=5), r"Limits.decode needs a DecodeLimits, not int"),
+    (lambda: autocodec.Limits(fetch=autocodec.Limits()), r"Limits.fetch needs a FetchLimits, not Limits"),
+    (lambda: FetchLimits(deadline_s=float("nan")), r"FetchLimits.deadline_s needs a finite number above 0, not nan"),
+    (lambda: FetchLimits(deadline_s=-1), r"FetchLimits.deadline_s needs a finite number above 0, not -1"),
+    (lambda: FetchLimits(timeout_s=float("inf")), r"FetchLimits.timeout_s needs a finite number above 0, not inf"),
+    (lambda: FetchLimits(timeout_s="10"), r"FetchLimits.timeout_s needs a number, not str"),
+    (lambda: FetchLimits(max_concurrent=0), r"FetchLimits.max_concurrent needs a finite number above 0, not 0"),
+    (lambda: FetchLimits(retries=-1), r"FetchLimits.retries needs a finite number from 0, not -1"),
+    (lambda: FetchLimits(deadline_s=1e300), r"FetchLimits.deadline_s is at most 2147483647 ms"),
+    (lambda: SandboxLimits(fuel="x"), r"SandboxLimits.fuel needs a whole number, not str"),
+    (lambda: SandboxLimits(fuel=1.5), r"SandboxLimits.fuel needs a whole number, not float"),
+    (lambda: SandboxLimits(fuel=True), r"SandboxLimits.fuel needs a whole number, not bool"),
+    (lambda: DecodeLimits(strict_blocks=1), r"DecodeLimits.strict_blocks needs True or False, not int"),
+    (lambda: replace(DecodeLimits(), max_depth=None), r"DecodeLimits.max_depth needs a whole number, not NoneType"),
+])
+def test_limits_are_checked_when_made(build: object, message: str) -> None:
+    """``Limits(decode=5)``, a NaN or negative ``deadline_s``, a str ``fuel`` were taken as given
+    and met later, as an AttributeError or TypeError in a fetch or a guest call, or as no bound
+    at all (every comparison with NaN is False; ``max_concurrent=0`` was "no cap")."""
+    with pytest.raises(InvalidInput, match=message):
+        build()  # type: ignore[operator]
+
+
+def test_limits_that_are_kept_still_build() -> None:
+    """What the defaults, the documented zeros and ints for times give is unchanged."""
+    assert FetchLimits(retries=0, backoff_s=0, timeout_s=2).timeout_s == 2
+    assert SandboxLimits(pooled_instances=0, decode_fuel_per_byte=0).pooled_instances == 0
+    assert replace(autocodec.Limits(), fetch=FetchLimits(deadline_s=5)).fetch.deadline_s == 5
+
+
+def test_config_file_limits_still_name_the_file_and_key(tmp_path: Path) -> None:
+    """``config.toml`` is checked before any limit is made: its messages name the file and key."""
+    from autocodec.errors import ConfigError
+    from autocodec.settings import Settings
+
+    config = tmp_path / "config.toml"
+    for text, message in (("[limits.fetch]\ndeadline_s = nan\n", "limits.fetch.deadline_s must be a finite number"),
+                          ("[limits.sandbox]\nfuel = -5\n", "limits.sandbox.fuel must be positive"),
+                          ("[limits.fetch]\nmax_concurrent = 0\n", "limits.fetch.max_concurrent must be positive")):
+        config.write_text(text)
+        with pytest.raises(ConfigError, match=f"{config}: {message}"):
+            Settings.load(config).apply_limits()
