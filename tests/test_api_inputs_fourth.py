@@ -107,3 +107,23 @@ def test_config_file_limits_still_name_the_file_and_key(tmp_path: Path) -> None:
         config.write_text(text)
         with pytest.raises(ConfigError, match=f"{config}: {message}"):
             Settings.load(config).apply_limits()
+
+
+def test_fetch_admission_and_cancel_name_a_wrong_argument() -> None:
+    """``Fetcher(max_concurrent=0)`` meant "no cap" without a word (``if max_concurrent``), a
+    ``verify`` that is no function failed at the first block fetched, and ``Cancel(reason=5)``
+    was taken and formatted into every ``FetchCancelled`` as ``...: 5``."""
+    from autocodec.sources import Fetcher, GatewaySource
+    from autocodec.sources._http import Cancel
+
+    source = GatewaySource("http://127.0.0.1:9")
+    with pytest.raises(InvalidInput, match="max_concurrent needs a whole number from 1, not 0") as refused:
+        Fetcher(None, [source], max_concurrent=0)
+    assert refused.value.hint == "give None for no cap"
+    with pytest.raises(InvalidInput, match="Fetcher's verify needs a function .CID, bytes., not int"):
+        Fetcher(None, [source], verify=5)  # type: ignore[arg-type]
+    assert Fetcher(None, [source], max_concurrent=None).max_concurrent is None
+    for reason in (5, None, b"stop"):
+        with pytest.raises(InvalidInput, match="Cancel's reason needs text .str., not"):
+            Cancel(reason)  # type: ignore[arg-type]
+    assert Cancel("stopped").reason == "stopped"

@@ -59,8 +59,11 @@ class Fetcher:
             if not callable(getattr(source, "get", None)):
                 raise InvalidInput(f"each of Fetcher's sources needs a get(cid) method (a GatewaySource, NodeSource "
                                    f"or CarSource), not {type(source).__name__}")
-        if max_concurrent is not None:
-            whole_number(max_concurrent, "Fetcher's max_concurrent")
+        if max_concurrent is not None and whole_number(max_concurrent, "Fetcher's max_concurrent") == 0:
+            raise InvalidInput("Fetcher's max_concurrent needs a whole number from 1, not 0 (0 fetches at once "
+                               "would refuse every one)", hint="give None for no cap")
+        if verify is not None and not callable(verify):
+            raise InvalidInput(f"Fetcher's verify needs a function (CID, bytes), not {type(verify).__name__}")
         self.store = store
         self.max_concurrent = max_concurrent
         self._slots = threading.BoundedSemaphore(max_concurrent) if max_concurrent else None

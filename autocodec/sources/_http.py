@@ -76,7 +76,7 @@ class Cancel:
     down), and from then on ``check`` raises ``FetchCancelled`` and ``wait`` returns at once."""
 
     def __init__(self, reason: str = "the operation was stopped") -> None:
-        self.reason = reason
+        self.reason = need_text(reason, "Cancel's reason")
         self._event = threading.Event()
         self._lock = threading.Lock()
         self._hooks: dict[int, Callable[[], None]] = {}
