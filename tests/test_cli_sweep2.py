@@ -117,3 +117,48 @@ def test_ucan_delegate_time_bounds_out_of_range_name_the_option(cli, tmp_path: P
     code, printed, _err = cli("ucan", "delegate", "--key", "k", "--to", did, "--cmd", "/x", "--expires", "never",
                               "--not-before", str(2**53 - 1), "-o", str(out))
     assert code == 0 and printed.startswith(b"bafyrei")  # the latest time a UCAN can carry is taken
+
+
+# --- an option that names one thing, given an empty value ------------------------------------------
+
+_SET = "bafyreibstyqq2eknd2qobsexo2qfbgskdbd3u47urplmvqeb54xksavvoe"
+_NAME = "k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8"
+_PATH = "/ipfs/bafkreifzjut3te2nhyekklss27nh3k72ysco7y32koao5eei66wof36n5e"
+
+
+@pytest.mark.parametrize("args", [
+    ["block", "ls", "--codec", ""],  # listed every block
+    ["ucan", "validate", "--executor", "", "TOKEN"],  # validated without the executor check
+    ["publish", "--key", "k", "--version", "", str(GIT_RAW)],  # published the module's own version
+    ["publish", "--key", "k", "--to-node", "", str(GIT_RAW)],  # published to no node
+    ["module", "new", "--lang", "c", "--kind", "codec", "--name", "", "DIR"],  # named it after the folder
+    ["run", "--key", "", "m", "f"],  # signed with the default executor key
+    ["run", "--remote", "", "--key", "k", "m", "f"],
+    ["receipt", "verify", "--key", "", "bafkqaaa"],
+    ["pin", "update", "--index", "", "autocodec-default"],  # ignored
+    ["pin", "add", "--node", "", _SET],  # read the local store
+    ["cat", "--node", "", "bafkqaaa"],  # read the local store
+    ["name", "resolve", "--node", "", _NAME],
+    ["name", "publish", "--key", "k", "--to-node", "", _PATH],  # published to no node
+    ["set", "publish", "--key", "k", "--to-node", "", "s1"],
+    ["key", "gen", "--passphrase-env", "", "k2"],  # 'environment variable is not set (export =... first)'
+    ["ucan", "delegate", "--key", "k", "--passphrase-env", "", "--to", "did:key:x", "--cmd", "/x", "-o", "OUT"],
+])
+def test_an_empty_value_for_an_option_naming_one_thing_is_a_usage_error(cli, tmp_path: Path,
+                                                                       args: list[str]) -> None:
+    """An empty value was read as the option left out: every block, a default key or version,
+    no node, no executor check."""
+    args = [{"TOKEN": str(tmp_path / "t"), "DIR": str(tmp_path / "m"), "OUT": str(tmp_path / "o")}.get(a, a)
+            for a in args]
+    line = _refused(cli(*args), code=2)
+    assert "the value is empty (give " in line and "or leave the option out)" in line, line
+    assert not (tmp_path / "m").exists() and not (tmp_path / "o").exists()
+
+
+def test_ucan_delegate_with_an_empty_proof_path_is_refused_not_a_root_delegation(cli, tmp_path: Path) -> None:
+    """``--proof ""`` was read as no proof: a root delegation was issued instead of a re-delegation."""
+    assert cli("key", "gen", "k")[0] == 0
+    did = cli("key", "show", "k")[1].decode().strip()
+    out = tmp_path / "dlg"
+    line = _refused(cli("ucan", "delegate", "--key", "k", "--to", did, "--cmd", "/x", "--proof", "", "-o", str(out)))
+    assert "InvalidInput: the input path is empty" in line and not out.exists()

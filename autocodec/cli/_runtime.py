@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import argparse
 from typing import Any
+from ._options import nonempty
 
 
 def add_source_options(parser: argparse.ArgumentParser, *, modules: bool = True) -> None:
-    parser.add_argument("--node", metavar="ADDR", help="an IPFS node's RPC API (multiaddr or URL) to fetch from")
+    parser.add_argument("--node", metavar="ADDR", type=nonempty("a node's address"), help="an IPFS node's RPC API (multiaddr or URL) to fetch from")
     parser.add_argument("--gateway", metavar="URL", action="append", default=[],
                         help="a trustless HTTP gateway to fetch from (repeatable)")
     if modules:
@@ -29,7 +30,8 @@ def runtime_from_args(args: argparse.Namespace) -> Any:
 
 def add_passphrase_env(parser: Any) -> None:
     """``--passphrase-env VAR``: where an encrypted signing key's passphrase is (``load_keys``)."""
-    parser.add_argument("--passphrase-env", metavar="VAR", help="the key's passphrase is in environment variable VAR")
+    parser.add_argument("--passphrase-env", metavar="VAR", type=nonempty("an environment variable's name"),
+                        help="the key's passphrase is in environment variable VAR")
 
 
 def load_keys(names: list[str], passphrase_env: str | None) -> list[Any]:

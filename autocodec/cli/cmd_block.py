@@ -8,6 +8,7 @@ from typing import Any
 from ._cidbase import add_cid_base_option
 from ._kubo import go_int
 from ._runtime import add_source_options
+from ._options import nonempty
 
 EPILOG = """examples:
   echo hello | autocodec block put                     # -> bafkrei... (raw, sha2-256)
@@ -46,7 +47,7 @@ def register(sub: Any) -> None:
     stat.set_defaults(func=run_stat)
 
     ls = bsub.add_parser("ls", help="list the CIDs of stored blocks")
-    ls.add_argument("--codec", help="only blocks of this codec (name or 0xCODE)")
+    ls.add_argument("--codec", type=nonempty("a multicodec name or 0xCODE"), help="only blocks of this codec (name or 0xCODE)")
     add_cid_base_option(ls)
     ls.set_defaults(func=run_ls)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 from typing import Any
+from ._options import nonempty
 
 EPILOG = """examples:
   autocodec key gen alice                              # prints did:key:z6Mk...
@@ -20,7 +21,7 @@ def register(sub: Any) -> None:
     ksub.required = True
     gen = ksub.add_parser("gen", help="create a new key (file mode 0600) and print its DID")
     gen.add_argument("name", help="key name (letters, digits, '.', '_', '-')")
-    gen.add_argument("--passphrase-env", metavar="VAR",
+    gen.add_argument("--passphrase-env", metavar="VAR", type=nonempty("an environment variable's name"),
                      help="encrypt the key with the passphrase in environment variable VAR")
     gen.set_defaults(func=run_gen)
     ls = ksub.add_parser("list", help="list keys and their DIDs")

@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from typing import Any
+from ._options import nonempty
 
 EPILOG = """examples:
   autocodec module new --lang zig --kind codec my-codec
@@ -45,7 +46,7 @@ def register(sub: Any) -> None:
                      help="the source language")
     new.add_argument("--kind", required=True, choices=("codec", "hasher", "chunker", "crypto", "task", "verifier"),
                      help="what the module provides")
-    new.add_argument("--name", help="the module name (default: the folder's name)")
+    new.add_argument("--name", type=nonempty("the module name"), help="the module name (default: the folder's name)")
     new.add_argument("--code", type=_code_number, metavar="CODE", help="the code a codec/hasher/crypto module serves "
                      "(default: a private-use code, 0x300001...)")
     new.set_defaults(func=run_new)

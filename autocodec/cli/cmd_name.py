@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._kubo import bool_flag, go_json
 from ._runtime import add_passphrase_env
+from ._options import nonempty
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry._ipns import IpnsNames
@@ -55,7 +56,7 @@ def register(sub: Any) -> None:
         sp.add_argument("name", help="the IPNS name (k51..., /ipns/k51... or a peer ID)"
                         + (", or a domain with a DNSLink" if action == "resolve" else ""))
         sp.add_argument("--gateway", metavar="URL", help="a trustless gateway to fetch the record from")
-        sp.add_argument("--node", metavar="ADDR", help="an IPFS node to fetch the record from (name/get)")
+        sp.add_argument("--node", metavar="ADDR", type=nonempty("a node's address"), help="an IPFS node to fetch the record from (name/get)")
         if action == "resolve":
             bool_flag(sp, "-r", "recursive", True, "follow a name that points at a name (default; "
                       "--recursive=false: the first record's value)")
@@ -68,7 +69,7 @@ def register(sub: Any) -> None:
     pub.add_argument("--ttl", default="5m", help="how long readers may cache it (Go duration, default 5m)")
     pub.add_argument("--sequence", type=int, help="the sequence number (default: one past the home's last)")
     pub.add_argument("-o", "--output", metavar="FILE", help="also write the record to FILE")
-    pub.add_argument("--to-node", metavar="ADDR", help="also store the record on this IPFS node (name/put)")
+    pub.add_argument("--to-node", metavar="ADDR", type=nonempty("a node's address"), help="also store the record on this IPFS node (name/put)")
     pub.set_defaults(func=run_publish)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ._text import clean
+from ._options import nonempty
 
 EPILOG = """examples:
   autocodec pin add bundle.car                      # a set exported with `autocodec set export`
@@ -26,7 +27,7 @@ def register(sub: Any) -> None:
     add = ps.add_parser("add", help="pin a set version (SET_CID), an IPNS name or DNSLink domain (/ipns/...) "
                                     "or a bundle CAR")
     add.add_argument("target", metavar="SET_CID|/ipns/NAME|bundle.car")
-    add.add_argument("--node", metavar="ADDR", help="fetch the set from this IPFS node (RPC API)")
+    add.add_argument("--node", metavar="ADDR", type=nonempty("a node's address"), help="fetch the set from this IPFS node (RPC API)")
     add.add_argument("--gateway", metavar="URL", help="fetch the set (and an IPNS name's records, verified here) from this trustless gateway")
     add.add_argument("--override", action="store_true",
                      help="let this set take over codecs, hashers and names that sets pinned earlier serve")
@@ -35,7 +36,8 @@ def register(sub: Any) -> None:
     ls.set_defaults(func=run_ls)
     up = ps.add_parser("update", help="apply newer verified versions from where each set was found")
     up.add_argument("name", nargs="?", help="one set (name or CID); default: all")
-    up.add_argument("--index", metavar="CID", help="the new version's CID, for sets without an update channel")
+    up.add_argument("--index", metavar="CID", type=nonempty("the new version's CID"),
+                    help="the new version's CID, for sets without an update channel")
     up.set_defaults(func=run_update)
     fix = ps.add_parser("repair", help="fetch back blocks that pinned sets need and the store lost (verified)")
     fix.add_argument("name", nargs="?", help="one set (name or CID); default: all")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from ._runtime import add_passphrase_env
 from typing import Any
+from ._options import nonempty
 
 EPILOG = """examples:
   autocodec publish wasm-src/git-raw/git-raw.wasm --key alice
@@ -18,10 +19,10 @@ def register(sub: Any) -> None:
     p.add_argument("module", metavar="MODULE.wasm")
     p.add_argument("--key", required=True, help="signing key name (see `autocodec key list`)")
     add_passphrase_env(p)
-    p.add_argument("--version", dest="semver", help="semantic version (default: the module's own)")
+    p.add_argument("--version", dest="semver", type=nonempty("a semantic version"), help="semantic version (default: the module's own)")
     p.add_argument("--vectors", metavar="DIR", help="folder with vectors.json (default: beside the module)")
     p.add_argument("--expires-days", type=float, help="manifest expiry (default: none)")
-    p.add_argument("--to-node", metavar="ADDR", help="also put module, vectors and manifest on this IPFS node")
+    p.add_argument("--to-node", metavar="ADDR", type=nonempty("a node's address"), help="also put module, vectors and manifest on this IPFS node")
     p.set_defaults(func=run)
 
 

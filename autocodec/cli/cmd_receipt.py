@@ -14,6 +14,7 @@ import argparse
 from typing import Any
 
 from ._runtime import add_passphrase_env, add_source_options
+from ._options import nonempty
 
 _MAX_LIMIT = 10_000  # what one read of the job stream returns at most
 
@@ -35,7 +36,7 @@ def register(sub: Any) -> None:
     ver = rsub.add_parser("verify", help="check a receipt's signature; --rerun also re-executes and compares")
     ver.add_argument("cid", metavar="CID")
     ver.add_argument("--rerun", action="store_true", help="execute the invocation again and compare the result")
-    ver.add_argument("--key", metavar="NAME", help="key to sign the re-run's receipt (default: executor)")
+    ver.add_argument("--key", metavar="NAME", type=nonempty("a key name"), help="key to sign the re-run's receipt (default: executor)")
     add_passphrase_env(ver)
     add_source_options(ver, modules=False)
     ver.set_defaults(func=run_verify)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ._runtime import add_passphrase_env, add_source_options
+from ._options import nonempty
 
 EPILOG = """examples:
   autocodec run ipld-select select --arg '{"a": [10, 20]}' --arg '"a/1"'   # prints the receipt CID, then 20
@@ -44,11 +45,12 @@ def register(sub: Any) -> None:
     p.add_argument("--memory", type=int, metavar="BYTES", help="memory cap of the job, a power of two (default limits.ipvm.memory_bytes)")
     p.add_argument("--pipeline", metavar="FILE", help="run the jobs of a pipeline file (docs/invocations.md)")
     p.add_argument("--no-cache", action="store_true", help="execute even if a receipt is cached")
-    p.add_argument("--key", metavar="NAME", help="sign receipts with this key (default: executor, made on first use)")
+    p.add_argument("--key", metavar="NAME", type=nonempty("a key name"), help="sign receipts with this key (default: executor, made on first use)")
     add_passphrase_env(p)
     p.add_argument("--executor", action="append", default=[], metavar="DID", dest="executors",
                    help="also accept cached receipts signed by this executor (repeatable; default: only this home's)")
-    p.add_argument("--remote", metavar="URL", help="run on another node's `autocodec serve` (UCAN invocation)")
+    p.add_argument("--remote", metavar="URL", type=nonempty("the URL of an `autocodec serve`"),
+                   help="run on another node's `autocodec serve` (UCAN invocation)")
     p.add_argument("--proof", action="append", default=[], metavar="FILE",
                    help="with --remote: a delegation of the chain, root first (repeatable)")
     add_source_options(p, modules=False)

@@ -7,6 +7,7 @@ import sys
 from ._runtime import add_passphrase_env
 from collections.abc import Callable
 from typing import Any
+from ._options import nonempty
 
 EPILOG = """examples:
   autocodec set init myset --key alice
@@ -42,7 +43,8 @@ def register(sub: Any) -> None:
     pub.add_argument("--key", action="append", help="index keys to sign with (default: the set's keys)")
     pub.add_argument("--expires-days", type=float)
     add_passphrase_env(pub)
-    pub.add_argument("--to-node", metavar="ADDR", help="put every block on this IPFS node, pin it there, and "
+    pub.add_argument("--to-node", metavar="ADDR", type=nonempty("a node's address"),
+                     help="put every block on this IPFS node, pin it there, and "
                      "point the IPNS key autocodec-set-NAME at this version")
     pub.set_defaults(func=run_publish)
     ex = ss.add_parser("export", help="write the latest version (root chain, index, manifests, modules, vectors) as a CAR")

@@ -19,6 +19,7 @@ import argparse
 import time
 from ._runtime import add_passphrase_env
 from typing import Any
+from ._options import nonempty
 
 EPILOG = """examples:
   autocodec ucan delegate --key alice --to did:key:z6Mk... --cmd /wasm/run --expires 3600 -o bob.ucan
@@ -39,7 +40,7 @@ def register(sub: Any) -> None:
     val.add_argument("token", metavar="TOKEN", help="token file (- for stdin): bytes, base64 or DAG-JSON bytes")
     val.add_argument("--proof", metavar="FILE", action="append", default=[], help="a delegation (repeatable)")
     val.add_argument("--at", metavar="UNIX_TIME", type=int, help="validate at this time (default: now)")
-    val.add_argument("--executor", metavar="DID", help="also require the invocation to be addressed to DID")
+    val.add_argument("--executor", metavar="DID", type=nonempty("the executor's DID"), help="also require the invocation to be addressed to DID")
     val.set_defaults(func=run_validate)
     ins = usub.add_parser("inspect", help="print a token's payload as DAG-JSON")
     ins.add_argument("token", metavar="TOKEN")
@@ -160,7 +161,7 @@ def run_delegate(args: argparse.Namespace) -> int:
     check_did(args.to, "audience (--to)")
     now = int(time.time())
     expires = _lifetime(args.expires, now)
-    proof = read_token(args.proof) if args.proof else None
+    proof = read_token(args.proof) if args.proof is not None else None
     _check_not_before(args.not_before, _expiry(now, expires, proof))
     token = delegate(_load_key(args.key, args.passphrase_env), args.to, args.cmd, now=now, policy=policy,
                      expires_in=expires, not_before=args.not_before, proof=proof)
