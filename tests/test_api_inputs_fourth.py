@@ -127,3 +127,34 @@ def test_fetch_admission_and_cancel_name_a_wrong_argument() -> None:
         with pytest.raises(InvalidInput, match="Cancel's reason needs text .str., not"):
             Cancel(reason)  # type: ignore[arg-type]
     assert Cancel("stopped").reason == "stopped"
+
+
+def test_read_section_at_takes_a_descriptor_and_an_offset(tmp_path: Path) -> None:
+    """``store.read_section_at`` is public and checked nothing: ``fd=True`` read the section from
+    descriptor 1 (stdout), a file object or a str offset was a TypeError, a negative offset an
+    OSError, 2**70 an OverflowError, ``limits=5`` an AttributeError."""
+    import io
+
+    from autocodec.store import CarReader, CarWriter, read_section_at
+
+    path = tmp_path / "one.car"
+    with path.open("wb") as out:
+        CarWriter(out, [CID_X]).write(CID_X, b"x")
+    with path.open("rb") as car:
+        reader = CarReader(car)
+        next(iter(reader))
+        offset, fd = reader.section_offset, car.fileno()
+        assert read_section_at(fd, offset) == (CID_X, b"x")
+        calls = {
+            "needs a file descriptor .int., not BufferedReader .give its fileno..": lambda: read_section_at(car, offset),  # type: ignore[arg-type]
+            "file descriptor needs a whole number, not bool": lambda: read_section_at(True, offset),
+            "file descriptor needs a whole number from 0 up to 2147483647, not -1": lambda: read_section_at(-1, offset),
+            "offset needs a whole number, not str": lambda: read_section_at(fd, str(offset)),  # type: ignore[arg-type]
+            "offset needs a whole number from 0 .*, not -1": lambda: read_section_at(fd, -1),
+            "offset needs a whole number from 0 .*, not 1180591620717411303424": lambda: read_section_at(fd, 2**70),
+            "limits needs Limits, not int": lambda: read_section_at(fd, offset, limits=5),  # type: ignore[arg-type]
+            "needs a file descriptor .int., not BytesIO": lambda: read_section_at(io.BytesIO(), 0),  # type: ignore[arg-type]
+        }
+        for message, call in calls.items():
+            with pytest.raises(InvalidInput, match=message):
+                call()

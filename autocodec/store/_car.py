@@ -26,7 +26,7 @@ from typing import BinaryIO
 
 from ..cid import CID, MAX_DIGEST_BYTES, MAX_VARINT_BYTES, decode_varint, encode_varint
 from ..config import DEFAULT_LIMITS, Limits
-from .._inputs import bytes_like, need_cid, need_stream, of_type
+from .._inputs import bytes_like, need_cid, need_stream, of_type, whole_number
 from ..errors import AutocodecError, InvalidCar, InvalidCID, InvalidInput
 from .._nonblocking import read_some, write_all
 
@@ -246,6 +246,12 @@ class CarReader:
             yield _split_section(section, start)
 
 
+_MAX_FD = 2**31 - 1
+"""The largest descriptor ``os.pread`` takes (a C int)."""
+_MAX_OFFSET = 2**63 - 1
+"""The largest file offset (an off_t)."""
+
+
 def read_section_at(fd: int, offset: int, *, limits: Limits | None = None) -> tuple[CID, bytes]:
     """The ``(cid, block_bytes)`` of the section at byte ``offset`` of the open file ``fd`` (a
     ``CarReader``'s ``section_offset``), read with ``os.pread`` (the file position is untouched).
@@ -254,7 +260,16 @@ def read_section_at(fd: int, offset: int, *, limits: Limits | None = None) -> tu
     section, a bad CID or a file that ends first is an ``InvalidCar`` naming the offset. An
     ``OSError`` of the read is not caught. Nothing checks the section is one the file's framing
     reaches: the caller gives an offset a ``CarReader`` reported, and compares the CID.
+    A descriptor or offset that is no whole number, or limits of another type, is ``InvalidInput``.
     """
+    if type(fd) is not int or not 0 <= fd <= _MAX_FD:
+        if callable(getattr(fd, "fileno", None)):
+            raise InvalidInput(f"read_section_at needs a file descriptor (int), not {type(fd).__name__} "
+                               "(give its fileno())")
+        whole_number(fd, "read_section_at's file descriptor", most=_MAX_FD)
+    if type(offset) is not int or not 0 <= offset <= _MAX_OFFSET:
+        whole_number(offset, "read_section_at's offset", most=_MAX_OFFSET)
+    of_type(limits, Limits, "read_section_at's limits")
     cap = (limits or DEFAULT_LIMITS).decode.max_block_bytes + _MAX_CID_BYTES
     head = os.pread(fd, MAX_VARINT_BYTES, offset)
     try:
