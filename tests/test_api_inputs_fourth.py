@@ -158,3 +158,108 @@ def test_read_section_at_takes_a_descriptor_and_an_offset(tmp_path: Path) -> Non
         for message, call in calls.items():
             with pytest.raises(InvalidInput, match=message):
                 call()
+
+
+@pytest.fixture(scope="module")
+def ucan_keys() -> tuple[object, object]:
+    from autocodec.verify import SigningKey
+
+    return SigningKey.from_seed(bytes(32)), SigningKey.from_seed(bytes([1]) * 32)
+
+
+NOW = 1_700_000_000
+
+
+def test_a_revoked_delegation_is_found_by_its_cid_in_any_base(ucan_keys: tuple[object, object],
+                                                              tmp_path: Path) -> None:
+    """``Revocations.is_revoked`` looked a delegation up by ``str(cid)``: the CID of a revoked
+    delegation in another base (base36, as a CLI user may paste it) said "not revoked"."""
+    from autocodec.verify.ucan import Revocations, delegate, revocation
+
+    issuer, audience = ucan_keys
+    delegation = delegate(issuer, audience.did, "/wasm/run", now=NOW)  # type: ignore[arg-type, attr-defined]
+    revocations = Revocations(tmp_path / "db.sqlite")
+    revocations.record(revocation(issuer, delegation, now=NOW), delegation)  # type: ignore[arg-type]
+    for cid in (delegation.cid, str(delegation.cid), delegation.cid.encode("base36")):
+        assert revocations.is_revoked(cid)  # type: ignore[arg-type]
+    with pytest.raises(InvalidCID, match="is_revoked needs a CID, not int"):
+        revocations.is_revoked(5)  # type: ignore[arg-type]
+    calls = {
+        "Revocations needs a path .str or pathlib.Path., not int": lambda: Revocations(5),  # type: ignore[arg-type]
+        "record's revocation needs a UCAN Token, not bytes: parse its bytes with parse_token":
+            lambda: revocations.record(delegation.data, delegation),  # type: ignore[arg-type]
+        "record's delegation needs a UCAN Token, not CID": lambda: revocations.record(delegation, delegation.cid),  # type: ignore[arg-type]
+    }
+    for message, call in calls.items():
+        with pytest.raises(InvalidInput, match=message):
+            call()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), 1.5, "1700000000", None, True, -1, 2**53])
+def test_ucan_times_are_whole_seconds(bad: object, ucan_keys: tuple[object, object]) -> None:
+    """``validate_delegation(token, nan)`` validated a delegation that had expired (every
+    comparison with NaN is False); ``delegate(not_before="3")`` or ``1.9`` was ``int()``ed into
+    the signed token; a str ``now`` was a TypeError, a negative one signed as ``iat``."""
+    from autocodec.verify.ucan import delegate, invoke, validate_delegation, validate_invocation
+
+    issuer, audience = ucan_keys
+    expired = delegate(issuer, audience.did, "/wasm/run", now=NOW, expires_in=10)  # type: ignore[arg-type, attr-defined]
+    invocation = invoke(audience, issuer.did, "/wasm/run", {}, now=NOW, proofs=[expired])  # type: ignore[arg-type, attr-defined]
+    calls = {
+        "validate_delegation's now": lambda: validate_delegation(expired, bad),  # type: ignore[arg-type]
+        "validate_invocation's now": lambda: validate_invocation(invocation, [expired], bad),  # type: ignore[arg-type]
+        "delegate's now": lambda: delegate(issuer, audience.did, "/wasm/run", now=bad),  # type: ignore[arg-type, attr-defined]
+        "delegate's not_before": lambda: delegate(issuer, audience.did, "/wasm/run", now=NOW,  # type: ignore[arg-type, attr-defined]
+                                                  not_before=bad),
+        "invoke's now": lambda: invoke(audience, issuer.did, "/wasm/run", {}, now=bad),  # type: ignore[arg-type, attr-defined]
+    }
+    if bad is None:  # no not_before: valid at once
+        del calls["delegate's not_before"]
+    for what, call in calls.items():
+        with pytest.raises(InvalidInput, match=f"{what} needs a whole number"):
+            call()
+
+
+def test_ucan_entries_name_a_wrong_argument(ucan_keys: tuple[object, object]) -> None:
+    """A key, command, proof, args, meta or token of another type was an AttributeError or
+    TypeError from deep inside (``'int' object has no attribute 'did'``), ``parse_token(5)`` read
+    five zero bytes as a token (an ``InvalidToken`` about trailing bytes), args or meta given as
+    a list of pairs was signed as a map, and ``validate_invocation(executor=5)`` said the
+    invocation was for another executor."""
+    from autocodec.verify.ucan import InvalidToken, delegate, invoke, parse_token, revocation, validate_invocation
+
+    issuer, audience = ucan_keys
+    dlg = delegate(issuer, audience.did, "/wasm/run", now=NOW)  # type: ignore[arg-type, attr-defined]
+    inv = invoke(audience, issuer.did, "/wasm/run", {}, now=NOW, proofs=[dlg])  # type: ignore[arg-type, attr-defined]
+    to = audience.did  # type: ignore[attr-defined]
+    calls = {
+        "delegate needs a SigningKey, not int": lambda: delegate(5, to, "/wasm/run", now=NOW),  # type: ignore[arg-type]
+        "delegate's command needs text .str., not int": lambda: delegate(issuer, to, 5, now=NOW),  # type: ignore[arg-type]
+        "delegate's proof needs a UCAN Token, not CID": lambda: delegate(issuer, to, "/wasm/run", now=NOW,  # type: ignore[arg-type]
+                                                                         proof=dlg.cid),
+        "delegate's meta needs a mapping .a dict., not list": lambda: delegate(issuer, to, "/wasm/run", now=NOW,  # type: ignore[arg-type]
+                                                                               meta=[("a", 1)]),
+        "invoke's args needs a mapping .a dict., not list": lambda: invoke(audience, issuer.did, "/wasm/run",  # type: ignore[arg-type, attr-defined]
+                                                                           [("a", 1)], now=NOW),
+        "invoke's proofs needs an iterable of UCAN Tokens, not Token": lambda: invoke(  # type: ignore[arg-type]
+            audience, issuer.did, "/wasm/run", {}, now=NOW, proofs=dlg),  # type: ignore[attr-defined]
+        "each of invoke's proofs needs a UCAN Token, not CID": lambda: invoke(  # type: ignore[arg-type]
+            audience, issuer.did, "/wasm/run", {}, now=NOW, proofs=[dlg.cid]),  # type: ignore[attr-defined, list-item]
+        "invoke's cause needs a CID, not int": lambda: invoke(audience, issuer.did, "/wasm/run", {}, now=NOW,  # type: ignore[arg-type, attr-defined]
+                                                              cause=5),
+        "revocation's delegation needs a UCAN Token, not int": lambda: revocation(issuer, 5, now=NOW),  # type: ignore[arg-type]
+        "parse_token needs bytes, not int": lambda: parse_token(5),  # type: ignore[arg-type]
+        "parse_token needs bytes, not str": lambda: parse_token(dlg.data.hex()),  # type: ignore[arg-type]
+        "validate_invocation needs a UCAN Token, not bytes": lambda: validate_invocation(inv.data, [dlg], NOW),  # type: ignore[arg-type]
+        "each of validate_invocation's proofs needs a UCAN Token, not CID":
+            lambda: validate_invocation(inv, [dlg.cid], NOW),  # type: ignore[list-item]
+        "validate_invocation's executor needs text .str., not int": lambda: validate_invocation(inv, [dlg], NOW,
+                                                                                                 executor=5),  # type: ignore[arg-type]
+    }
+    for message, call in calls.items():
+        with pytest.raises(InvalidInput, match=message):
+            call()
+    assert validate_invocation(inv, [dlg], NOW).chain == (dlg,)
+    assert parse_token(bytearray(dlg.data)) == dlg
+    with pytest.raises(InvalidToken):  # attacker-supplied bytes stay an invalid token
+        parse_token(bytes(5))

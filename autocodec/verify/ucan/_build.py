@@ -17,13 +17,14 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..._inputs import as_cid, need_iterable, need_text
 from ...cid import CID
 from ...errors import InvalidInput
 from .._keyring import SigningKey
 from ._did import check_did
 from ._errors import InvalidClaim, InvalidToken
 from ._policy import check_policy
-from ._token import DELEGATION_TAG, INVOCATION_TAG, Token, check_command, seal
+from ._token import DELEGATION_TAG, INVOCATION_TAG, Token, check_command, need_time, need_token, seal
 from ._validate import command_covers
 
 REVOKE_COMMAND = "/ucan/revoke"
@@ -43,7 +44,15 @@ def delegate(
     meta: Mapping[str, Any] | None = None,
 ) -> Token:
     """A delegation of ``command`` to ``audience``; ``subject`` "" means the issuer itself (a root)."""
-    check_command(command, kind="delegation")
+    _need_key(key, "delegate")
+    now = need_time(now, "delegate's now")
+    check_command(need_text(command, "delegate's command"), kind="delegation")
+    if not_before is not None:
+        not_before = need_time(not_before, "delegate's not_before")
+    if proof is not None:
+        proof = need_token(proof, "delegate's proof")
+    if meta is not None and not isinstance(meta, Mapping):
+        raise InvalidInput(f"delegate's meta needs a mapping (a dict), not {type(meta).__name__}")
     check_did(audience, "audience")
     if not isinstance(policy, (list, tuple)):  # never turn a map or a string into a list of its keys
         raise InvalidToken(f"the policy is a {type(policy).__name__}, not a list of statements",
@@ -68,7 +77,7 @@ def delegate(
         "nonce": os.urandom(16), "exp": exp,
     }
     if not_before is not None:
-        payload["nbf"] = int(not_before)
+        payload["nbf"] = not_before
     if meta:
         payload["meta"] = dict(meta)
     return seal(key, DELEGATION_TAG, payload)
@@ -87,7 +96,15 @@ def invoke(
     cause: CID | None = None,
 ) -> Token:
     """An invocation of ``command`` on ``subject``; ``proofs`` root first (as ``prf`` orders them)."""
-    check_command(command, kind="invocation")
+    _need_key(key, "invoke")
+    now = need_time(now, "invoke's now")
+    check_command(need_text(command, "invoke's command"), kind="invocation")
+    if not isinstance(args, Mapping):
+        raise InvalidInput(f"invoke's args needs a mapping (a dict), not {type(args).__name__}")
+    need_iterable(proofs, "invoke's proofs", "UCAN Tokens")
+    proofs = [need_token(proof, "each of invoke's proofs") for proof in proofs]
+    if cause is not None:
+        cause = as_cid(cause, "invoke's cause")
     _check_lifetime(expires_in)
     check_did(subject, "subject")
     if audience is not None:
@@ -104,6 +121,12 @@ def invoke(
     return seal(key, INVOCATION_TAG, payload)
 
 
+def _need_key(key: Any, what: str) -> None:
+    """``InvalidInput`` unless ``key`` signs (a ``SigningKey``: a ``did`` and a ``sign`` method)."""
+    if not (isinstance(getattr(key, "did", None), str) and callable(getattr(key, "sign", None))):
+        raise InvalidInput(f"{what} needs a SigningKey, not {type(key).__name__}")
+
+
 def _check_lifetime(expires_in: int | None) -> None:
     """A token must be valid for a while: a lifetime of 0 or less makes it expired when issued."""
     if expires_in is not None and (isinstance(expires_in, bool) or not isinstance(expires_in, int)
@@ -117,6 +140,10 @@ def revocation(key: SigningKey, delegation: Token, *, now: int, proofs: Sequence
 
     The revoker must be the delegation's issuer or an issuer above it in ``proofs``.
     """
+    _need_key(key, "revocation")
+    delegation = need_token(delegation, "revocation's delegation")
+    need_iterable(proofs, "revocation's proofs", "UCAN Tokens")
+    proofs = [need_token(proof, "each of revocation's proofs") for proof in proofs]
     issuers = {delegation.iss, *(p.iss for p in proofs)}
     if key.did not in issuers:
         raise InvalidClaim(f"{key.did} issued neither delegation {delegation.cid} nor any of its proofs")

@@ -25,11 +25,12 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from ..._inputs import as_cid, as_path, need_iterable, whole_number
 from ...cid import CID
 from ...config import DEFAULT_LIMITS
 from ._build import REVOKE_COMMAND
 from ._errors import InvalidClaim, InvalidToken
-from ._token import Token
+from ._token import Token, need_token
 
 _DDL = """CREATE TABLE IF NOT EXISTS ucan_revocations (
     delegation TEXT PRIMARY KEY,
@@ -43,8 +44,9 @@ class Revocations:
     """The revocation table of one home database."""
 
     def __init__(self, db_path: Path, *, busy_timeout_ms: int | None = None) -> None:
-        self._db_path = db_path
-        timeout = DEFAULT_LIMITS.store.busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
+        self._db_path = as_path(db_path, "Revocations")
+        timeout = (DEFAULT_LIMITS.store.busy_timeout_ms if busy_timeout_ms is None
+                   else whole_number(busy_timeout_ms, "Revocations' busy_timeout_ms"))
         self._timeout_s = max(0, timeout) / 1000
 
     @contextmanager
@@ -70,6 +72,10 @@ class Revocations:
 
     def record(self, revocation: Token, delegation: Token, proofs: tuple[Token, ...] = ()) -> None:
         """Record ``revocation`` (a verified ``/ucan/revoke`` invocation) of ``delegation``."""
+        revocation = need_token(revocation, "record's revocation")
+        delegation = need_token(delegation, "record's delegation")
+        need_iterable(proofs, "record's proofs", "UCAN Tokens")
+        proofs = tuple(need_token(proof, "each of record's proofs") for proof in proofs)
         if revocation.kind != "inv" or revocation.cmd != REVOKE_COMMAND:
             raise InvalidToken(f"{revocation.cid} is not a {REVOKE_COMMAND} invocation")
         revocation.check_signature()
@@ -99,6 +105,8 @@ class Revocations:
                 raise
 
     def is_revoked(self, cid: CID) -> bool:
+        """Whether delegation ``cid`` (a CID or its text, in any base) was revoked here."""
+        cid = as_cid(cid, "is_revoked")
         return bool(self._read("SELECT 1 FROM ucan_revocations WHERE delegation = ?", (str(cid),)))
 
     def list(self) -> list[tuple[str, str, int]]:

@@ -23,8 +23,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from ..._inputs import bytes_like, whole_number
 from ...cid import CID
-from ...errors import AutocodecError
+from ...errors import AutocodecError, InvalidInput
 from .._canonical import decode_canonical, document_cid, encode
 from .._ed25519 import PublicKey
 from .._keyring import SigningKey
@@ -108,10 +109,34 @@ class Token:
             raise InvalidSignature(f"{self.what}: signature does not verify for {self.iss}")
 
 
+def need_token(value: Any, what: str) -> Token:
+    """``value`` when it is a parsed ``Token``; else ``InvalidInput`` naming ``what`` (bytes are
+    parsed with ``parse_token`` first)."""
+    if isinstance(value, Token):
+        return value
+    how = ": parse its bytes with parse_token" if isinstance(value, (bytes, bytearray, memoryview)) else ""
+    raise InvalidInput(f"{what} needs a UCAN Token, not {type(value).__name__}{how}")
+
+
+def need_time(now: Any, what: str) -> int:
+    """``now`` as whole seconds since the epoch; else ``InvalidInput``. A float, NaN or str is
+    never taken: NaN compares False with every bound, so an expired token would validate."""
+    if type(now) is int and 0 <= now < MAX_TIME:
+        return now
+    return whole_number(now, what, most=MAX_TIME - 1)
+
+
+MAX_TIME = 2**53
+"""Times past this (about 285 million years) are refused: a token's exp is an integer that
+JavaScript implementations can still read exactly."""
+
+
 def parse_token(data: bytes) -> Token:
-    """Parse a token's bytes; raises ``InvalidToken`` for anything that is not a UCAN 1.0 envelope."""
+    """Parse a token's bytes; raises ``InvalidToken`` for anything that is not a UCAN 1.0 envelope
+    (``InvalidInput`` for an argument that is not bytes-like: ``bytes(5)`` is no token's bytes)."""
+    data = bytes(bytes_like(data, "parse_token"))
     try:
-        value = decode_canonical(bytes(data), max_bytes=MAX_TOKEN_BYTES, what="UCAN token")
+        value = decode_canonical(data, max_bytes=MAX_TOKEN_BYTES, what="UCAN token")
     except AutocodecError as exc:
         raise InvalidToken(exc.message) from None
     if not (isinstance(value, list) and len(value) == 2 and isinstance(value[0], bytes)

@@ -28,8 +28,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
+from ..._inputs import need_iterable, need_text
 from ...cid import CID
+from ...errors import InvalidInput
 from ._errors import (
     Expired,
     InvalidAudience,
@@ -42,7 +45,7 @@ from ._errors import (
     UnavailableProof,
 )
 from ._policy import EvalBudget, check_policy, failing_statement
-from ._token import Token
+from ._token import Token, need_time, need_token
 
 MAX_CHAIN = 32
 """Most delegations one invocation's ``prf`` may name (a chain of delegates 32 deep)."""
@@ -71,11 +74,21 @@ def check_time(token: Token, now: int) -> None:
 
 def validate_delegation(token: Token, now: int) -> None:
     """A delegation on its own: a delegation token, signed by its issuer, in its time bounds, with a well-formed policy."""
+    token = need_token(token, "validate_delegation")
+    now = need_time(now, "validate_delegation's now")
     if token.kind != "dlg":
         raise InvalidToken(f"{token.cid} is not a delegation")
     token.check_signature()
     check_time(token, now)
     check_policy(token.payload["pol"])
+
+
+def _proofs_by_cid(proofs: Any) -> dict[CID, Token]:
+    """``proofs`` (Tokens, or a mapping of their CIDs to them) by CID; else ``InvalidInput``."""
+    if isinstance(proofs, Mapping):
+        return {cid: need_token(token, "each of validate_invocation's proofs") for cid, token in proofs.items()}
+    need_iterable(proofs, "validate_invocation's proofs", "UCAN Tokens")
+    return {token.cid: token for token in (need_token(p, "each of validate_invocation's proofs") for p in proofs)}
 
 
 def validate_invocation(
@@ -87,9 +100,15 @@ def validate_invocation(
     revoked: Callable[[CID], bool] | None = None,
 ) -> Validated:
     """Validate ``invocation`` with the delegations in ``proofs``; raises a ``UcanError`` subclass."""
+    invocation = need_token(invocation, "validate_invocation")
+    now = need_time(now, "validate_invocation's now")
+    by_cid = _proofs_by_cid(proofs)
+    if executor is not None:
+        need_text(executor, "validate_invocation's executor")
+    if revoked is not None and not callable(revoked):
+        raise InvalidInput(f"validate_invocation's revoked needs a function (CID -> bool), not {type(revoked).__name__}")
     if invocation.kind != "inv":
         raise InvalidToken(f"{invocation.cid} is not an invocation")
-    by_cid = dict(proofs) if isinstance(proofs, Mapping) else {p.cid: p for p in proofs}
     invocation.check_signature()
     check_time(invocation, now)
     prf: list[CID] = list(invocation.payload["prf"])
