@@ -162,3 +162,51 @@ def test_ucan_delegate_with_an_empty_proof_path_is_refused_not_a_root_delegation
     out = tmp_path / "dlg"
     line = _refused(cli("ucan", "delegate", "--key", "k", "--to", did, "--cmd", "/x", "--proof", "", "-o", str(out)))
     assert "InvalidInput: the input path is empty" in line and not out.exists()
+
+
+# --- add --chunker: the spellings Kubo takes, and the CIDs it gives ---------------------------------
+
+CHUNKER_SPELLINGS = [
+    "", "default", "size-0", "size-1", "size-262144", "size-2096896", "size-2096897", "size-99999999999999999999",
+    "size--1", "size-", "size", "size-5-6", "size-+5", "size-0x10", "size- 5", "size-5 ", " size-5", "size-1_0",
+    "SIZE-5", "Size-1024", "sizex-5",
+    "rabin", "rabin-0", "rabin-1", "rabin-47", "rabin-48", "rabin-262144", "rabin-1398101", "rabin-",
+    "rabin--5", "rabin-16-32", "rabin-16-32-64-128", "rabin-16-32-64", "rabin-64-32-16", "rabin-16-16-16",
+    "rabin-0-0-0", "rabin-15-32-64", "rabin-1-2-3", "rabin-16-32-2096896", "rabin-16-32-2096897",
+    "rabin-min:16-avg:32-max:64", "rabin-max:64-avg:32-min:16", "rabin-x:16-avg:32-max:64", "rabin- 16-32-64",
+    "rabinX", "RABIN", "buzhash", "buzhash-5", "buzhashX", "BUZHASH", "foo",
+]
+"""``--chunker`` spellings compared with Kubo: sizes of 0, 1, the limit and past it, huge,
+negative, missing or extra; rabin with 0, 1, 3 and 4 numbers, out of order, zeros, labels;
+buzhash; unknown names; upper case; spaces."""
+
+
+@pytest.mark.slow
+def test_add_chunker_spellings_are_refused_or_taken_as_kubo_does(cli, tmp_path: Path) -> None:
+    """Differential against Kubo v0.43.1 (``ipfs add --only-hash -Q --chunker=SPEC``, offline in
+    a temp repo): where Kubo refuses a spelling, ``autocodec add`` refuses it in one line; where
+    Kubo takes it, the root CID is the same. A file of 2.2 MB checks the rabin spellings that
+    make one chunk per file (Kubo: 'object size limit exceeded')."""
+    import random
+
+    from tests._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    kubo = KuboRepo.create(tmp_path / "kubo")
+    assert cli("init")[0] == 0
+    rng = random.Random(7)
+    small, big = tmp_path / "small.bin", tmp_path / "big.bin"
+    small.write_bytes(rng.randbytes(300_000))
+    big.write_bytes(rng.randbytes(2_200_000))
+    cases = [(spec, small) for spec in CHUNKER_SPELLINGS] + [(spec, big) for spec in ("rabin-0", "rabin-47")]
+    differ = []
+    for spec, path in cases:
+        theirs = kubo.ipfs("add", "--only-hash", "-Q", f"--chunker={spec}", path, check=False)
+        code, out, err = cli("add", "--only-hash", "-Q", "-s", spec, str(path))
+        if theirs.returncode != 0:
+            if not (code == 1 and not out and len(err.splitlines()) == 1 and err.startswith("autocodec: ")):
+                differ.append(f"{spec!r} on {path.name}: Kubo refuses, we exited {code}: {out!r} {err!r}")
+        elif (code, out.strip()) != (0, theirs.stdout.strip()):
+            differ.append(f"{spec!r} on {path.name}: Kubo gives {theirs.stdout.strip()!r}, we exited {code}: "
+                          f"{out!r} {err!r}")
+    assert not differ, "\n".join(differ)
