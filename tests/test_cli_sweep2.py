@@ -4,6 +4,9 @@ is a non-zero exit (2 for a usage error, 1 otherwise) with one ``autocodec:`` li
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -162,6 +165,19 @@ def test_ucan_delegate_with_an_empty_proof_path_is_refused_not_a_root_delegation
     out = tmp_path / "dlg"
     line = _refused(cli("ucan", "delegate", "--key", "k", "--to", did, "--cmd", "/x", "--proof", "", "-o", str(out)))
     assert "InvalidInput: the input path is empty" in line and not out.exists()
+
+
+# --- help and version text with standard output closed ---------------------------------------------
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["dag", "--help"], ["bao", "decode", "--help"]])
+def test_help_and_version_with_stdout_closed_are_one_line_not_on_stderr(tmp_path: Path, args: list[str]) -> None:
+    """argparse wrote them to stderr when stdout was closed (``>&-``), and exited 0."""
+    proc = subprocess.run([sys.executable, "-m", "autocodec", *args], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, preexec_fn=lambda: os.close(1), timeout=60,
+                          env={**os.environ, "AUTOCODEC_HOME": str(tmp_path / "home")})
+    line = _refused((proc.returncode, b"", proc.stderr.decode(errors="replace")))
+    assert line == "autocodec: InvalidInput: standard output is closed (send the output to a file or a pipe)"
 
 
 # --- add --chunker: the spellings Kubo takes, and the CIDs it gives ---------------------------------

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import importlib
 import os
 import pkgutil
@@ -54,7 +55,8 @@ READ_ONLY = BLOCK_READERS | {"resolve", "block ls", "block check", "pin ls", "tr
 
 class Parser(argparse.ArgumentParser):
     """argparse's parser, except that help and version text that cannot be written to stdout
-    (``> /dev/full``) is an ``OSError`` for ``main``, not ignored with exit status 0."""
+    (``> /dev/full``; ``>&-``, where argparse wrote it to stderr instead) is an ``OSError`` for
+    ``main``, not ignored (or misplaced) with exit status 0."""
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         stdout = cast(TextIO | None, sys.stdout)
@@ -62,6 +64,9 @@ class Parser(argparse.ArgumentParser):
             stdout.write(message)
             stdout.flush()
             return
+        if message and file is None and stdout is None and sys.stderr is not None:
+            # argparse passes sys.stdout, None when descriptor 1 was closed (stderr is passed as itself)
+            raise OSError(errno.EBADF, "standard output is closed")
         super()._print_message(message, file)
 
 
@@ -313,10 +318,13 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _stdout_failed(exc: OSError) -> int:
-    """Exit 1 for output that could not be written: one line for a full disk, none for a reader
-    that went away (a closed pipe); stdout is silenced so the interpreter's exit does not retry."""
+    """Exit 1 for output that could not be written: one line for a full disk or a closed stdout,
+    none for a reader that went away (a closed pipe); stdout is silenced so the interpreter's exit
+    does not retry."""
     from ._io import silence_stdout
 
+    if exc.errno == errno.EBADF and sys.stdout is None:  # closed (``Parser``): said as for a command's output
+        return _fail("InvalidInput: standard output is closed (send the output to a file or a pipe)")
     with contextlib.suppress(OSError, ValueError):
         silence_stdout()
     if isinstance(exc, BrokenPipeError):
