@@ -226,3 +226,18 @@ def test_add_chunker_spellings_are_refused_or_taken_as_kubo_does(cli, tmp_path: 
             differ.append(f"{spec!r} on {path.name}: Kubo gives {theirs.stdout.strip()!r}, we exited {code}: "
                           f"{out!r} {err!r}")
     assert not differ, "\n".join(differ)
+
+
+# --- a module over the size cap: told to be smaller, not about the ABI ------------------------------
+
+
+@pytest.mark.parametrize("args", [["publish", "--key", "k", "BIG"], ["module", "inspect", "BIG"],
+                                  ["module", "test", "BIG"], ["add", "--module", "BIG", "BIG"]])
+def test_a_module_over_the_size_cap_is_told_to_be_smaller(cli, tmp_path: Path, args: list[str]) -> None:
+    """The hint was ModuleRejected's own, 'the module does not satisfy autocodec ABI v1'."""
+    if args[0] == "publish":
+        assert cli("key", "gen", "k")[0] == 0
+    big = _sparse(tmp_path / "big.wasm", (8 << 20) + 1)
+    line = _refused(cli(*[big if a == "BIG" else a for a in args]))
+    assert "ModuleRejected: " in line and "over the 8388608-byte module cap" in line, line
+    assert "build it smaller" in line and "ABI" not in line, line

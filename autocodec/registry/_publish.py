@@ -125,7 +125,8 @@ def publish_module(
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     if len(wasm) > cap:
-        raise ModuleRejected(f"{path} is over the {cap}-byte module cap")
+        raise ModuleRejected(f"{path} is over the {cap}-byte module cap",
+                             hint="build it smaller: optimise for size and strip debug and name sections")
     loaded = runtime.sandbox.load(wasm)
     info = loaded.info
     vectors_path = _find_vectors(path, Path(vectors) if vectors else None)
