@@ -7,7 +7,7 @@ Invariants:
   mutation, so a limit seen at the start of a call holds for the whole call.
 - Every limit is checked when its group is made (``_check_group``, also on ``replace``): a count
   or size is an int, a time an int or float, a switch a bool, none negative, NaN or infinite, and
-  none 0 unless ``_ZERO_MEANS`` gives 0 a meaning; a wait fits ``MAX_WAIT_MS``. ``settings``
+  none 0 unless ``ZERO_MEANS`` gives 0 a meaning; a wait fits ``MAX_WAIT_MS``. ``settings``
   checks ``config.toml`` first, naming the file and key.
 """
 
@@ -26,7 +26,7 @@ MAX_WAIT_MS = 2**31 - 1
 """The longest wait a limit may name (``*_ms``; ``*_s`` a thousandth of it): SQLite's busy timeout
 is a C int of milliseconds, and threads' and sockets' waits refuse far larger numbers."""
 
-_ZERO_MEANS = frozenset({"decode_fuel_per_byte", "pooled_instances", "retries", "backoff_s", "queue"})
+ZERO_MEANS = frozenset({"decode_fuel_per_byte", "pooled_instances", "retries", "backoff_s", "queue"})
 """The limits for which 0 means something (no per-byte budget, no pool, no retry, no pause, no
 queue); 0 elsewhere would read as no bound at all, or one nothing passes."""
 
@@ -55,8 +55,8 @@ def _check_group(group: Any) -> None:
             what = "a whole number" if kind is int else "a number"
             if isinstance(value, bool) or not isinstance(value, int if kind is int else (int, float)):
                 raise InvalidInput(f"{type(group).__name__}.{name} needs {what}, not {type(value).__name__}")
-        if not (value > 0 or (value == 0 and name in _ZERO_MEANS)) or (type(value) is float and math.isinf(value)):
-            least = "from 0" if name in _ZERO_MEANS else "above 0"
+        if not (value > 0 or (value == 0 and name in ZERO_MEANS)) or (type(value) is float and math.isinf(value)):
+            least = "from 0" if name in ZERO_MEANS else "above 0"
             raise InvalidInput(f"{type(group).__name__}.{name} needs a finite number {least}, not {value!r}")
         if name.endswith(("_s", "_ms")) and value > MAX_WAIT_MS / (1 if name.endswith("_ms") else 1000):
             raise InvalidInput(f"{type(group).__name__}.{name} is at most {MAX_WAIT_MS} ms (about 24 days), "

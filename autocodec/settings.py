@@ -34,16 +34,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .config import DEFAULT_LIMITS, Limits
+from .config import DEFAULT_LIMITS, MAX_WAIT_MS, ZERO_MEANS, Limits
 from .errors import ConfigError
-
-_MAX_WAIT_MS = 2**31 - 1
-"""The longest wait a limit may name (``*_ms``; ``*_s`` a thousandth of it): SQLite's busy timeout
-is a C int of milliseconds, and threads' and sockets' waits refuse far smaller numbers than a
-float can hold."""
-
-_ZERO_TURNS_OFF = {("sandbox", "decode_fuel_per_byte"), ("sandbox", "pooled_instances")}
-"""The limits whose docstrings give 0 a meaning (off); every other limit must be positive."""
 
 
 @dataclass(frozen=True)
@@ -144,10 +136,10 @@ def _limit_overrides(path: Path, table: Any) -> dict[str, dict[str, int | float 
                 raise ConfigError(f"{path}: {where} must be {'an integer' if isinstance(default, int) else 'a number'}")
             elif not math.isfinite(value):  # TOML's nan and inf: no bound a clock or a count can keep
                 raise ConfigError(f"{path}: {where} must be a finite number")
-            elif value < 0 or (value == 0 and (group, key) not in _ZERO_TURNS_OFF):
-                raise ConfigError(f"{path}: {where} must be positive")
-            elif key.endswith(("_s", "_ms")) and value > _MAX_WAIT_MS / (1 if key.endswith("_ms") else 1000):
-                most = _MAX_WAIT_MS if key.endswith("_ms") else _MAX_WAIT_MS // 1000
+            elif value < 0 or (value == 0 and key not in ZERO_MEANS):  # config.Limits' own rule
+                raise ConfigError(f"{path}: {where} must be {'0 or more' if key in ZERO_MEANS else 'positive'}")
+            elif key.endswith(("_s", "_ms")) and value > MAX_WAIT_MS / (1 if key.endswith("_ms") else 1000):
+                most = MAX_WAIT_MS if key.endswith("_ms") else MAX_WAIT_MS // 1000
                 raise ConfigError(f"{path}: {where} must be at most {most} (about 24 days)")
             elif not isinstance(default, int):
                 value = float(value)

@@ -109,6 +109,22 @@ def test_config_file_limits_still_name_the_file_and_key(tmp_path: Path) -> None:
             Settings.load(config).apply_limits()
 
 
+def test_config_file_limits_take_zero_where_the_limits_do(tmp_path: Path) -> None:
+    """``config.toml`` and ``config.Limits`` follow one rule for 0: the file refused
+    ``fetch.retries = 0``, ``fetch.backoff_s = 0`` and ``remote.queue = 0``, which the limits take
+    (no retry, no pause, no queue), having a list of its own."""
+    from autocodec.errors import ConfigError
+    from autocodec.settings import Settings
+
+    config = tmp_path / "config.toml"
+    config.write_text("[limits.fetch]\nretries = 0\nbackoff_s = 0\n[limits.remote]\nqueue = 0\n")
+    limits = Settings.load(config).apply_limits()
+    assert (limits.fetch.retries, limits.fetch.backoff_s, limits.remote.queue) == (0, 0.0, 0)
+    config.write_text("[limits.fetch]\nretries = -1\n")
+    with pytest.raises(ConfigError, match="limits.fetch.retries must be 0 or more"):
+        Settings.load(config).apply_limits()
+
+
 def test_fetch_admission_and_cancel_name_a_wrong_argument() -> None:
     """``Fetcher(max_concurrent=0)`` meant "no cap" without a word (``if max_concurrent``), a
     ``verify`` that is no function failed at the first block fetched, and ``Cancel(reason=5)``
