@@ -246,6 +246,13 @@ class ModuleRejected(SandboxError):
     hint = "the module does not satisfy autocodec ABI v1 (see docs/abi.md)"
 
 
+class ModuleTooLarge(ModuleRejected):
+    """A module over the module size cap: a matter of its size, not of the ABI."""
+
+    hint = ("build it smaller (optimise for size, strip debug and name sections), or raise max_module_bytes "
+            "under [limits.sandbox] (and [limits.trust] for a module fetched for a pinned set) in config.toml")
+
+
 class FuelExhausted(SandboxError):
     hint = ("the call used its whole fuel budget; if the input is legitimately large, raise fuel under "
             "[limits.sandbox] in config.toml")

@@ -279,3 +279,20 @@ def test_ucan_entries_name_a_wrong_argument(ucan_keys: tuple[object, object]) ->
     assert parse_token(bytearray(dlg.data)) == dlg
     with pytest.raises(InvalidToken):  # attacker-supplied bytes stay an invalid token
         parse_token(bytes(5))
+
+
+def test_a_module_over_the_size_cap_is_module_too_large_at_every_door() -> None:
+    """A module over the cap, loaded or checked against its manifest, is a ``ModuleTooLarge`` (a
+    ``ModuleRejected``) whose hint is about its size: it said "does not satisfy autocodec ABI
+    v1", the hint of every refusal at load (noted by helper 64)."""
+    from dataclasses import replace
+
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.errors import ModuleRejected, ModuleTooLarge
+    from autocodec.loader import inspect_module
+
+    wasm = b"\0asm\x01\0\0\0" + bytes(2000)
+    with pytest.raises(ModuleTooLarge, match="over the 1024-byte cap") as refused:
+        inspect_module(wasm, limits=replace(DEFAULT_LIMITS.sandbox, max_module_bytes=1024))
+    assert isinstance(refused.value, ModuleRejected)
+    assert "build it smaller" in refused.value.hint and "ABI" not in refused.value.hint

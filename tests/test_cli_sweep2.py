@@ -234,10 +234,11 @@ def test_add_chunker_spellings_are_refused_or_taken_as_kubo_does(cli, tmp_path: 
 @pytest.mark.parametrize("args", [["publish", "--key", "k", "BIG"], ["module", "inspect", "BIG"],
                                   ["module", "test", "BIG"], ["add", "--module", "BIG", "BIG"]])
 def test_a_module_over_the_size_cap_is_told_to_be_smaller(cli, tmp_path: Path, args: list[str]) -> None:
-    """The hint was ModuleRejected's own, 'the module does not satisfy autocodec ABI v1'."""
+    """The hint was ModuleRejected's own, 'the module does not satisfy autocodec ABI v1'; it is a
+    ModuleTooLarge (a ModuleRejected) with a hint about its size."""
     if args[0] == "publish":
         assert cli("key", "gen", "k")[0] == 0
     big = _sparse(tmp_path / "big.wasm", (8 << 20) + 1)
     line = _refused(cli(*[big if a == "BIG" else a for a in args]))
-    assert "ModuleRejected: " in line and "over the 8388608-byte module cap" in line, line
+    assert "ModuleTooLarge: " in line and "over the 8388608-byte module cap" in line, line
     assert "build it smaller" in line and "ABI" not in line, line

@@ -200,17 +200,13 @@ def read_input(path: str | None, limit: int, what: str, *, hint: str,
 def read_module_file(path: str) -> bytes:
     """A Wasm module file's bytes (``-``: stdin), ``ModuleRejected`` past the module cap."""
     from ..config import DEFAULT_LIMITS
-    from ..errors import ModuleRejected
+    from ..errors import ModuleTooLarge
 
     cap = DEFAULT_LIMITS.sandbox.max_module_bytes
     data, more = read_bounded(path, cap, "module")
-    if more:  # the class's hint is about the ABI, which a module this size may well satisfy
-        raise ModuleRejected(f"{path} is over the {cap}-byte module cap", hint=MODULE_SIZE_HINT)
+    if more:
+        raise ModuleTooLarge(f"{path} is over the {cap}-byte module cap")
     return data
-
-
-MODULE_SIZE_HINT = "build it smaller: optimise for size and strip debug and name sections"
-"""What to do about a module file over the module cap (not an ABI matter)."""
 
 
 def write_stdout(data: bytes) -> None:

@@ -27,7 +27,7 @@ from .._inputs import as_bytes
 from ..abi import MAX_CODES, NAME, VERSION, Kind
 from ..cid import CID, encode_varint
 from ..config import DEFAULT_LIMITS, SandboxLimits
-from ..errors import AutocodecError, ModuleRejected
+from ..errors import AutocodecError, ModuleRejected, ModuleTooLarge
 from . import _engine, _wasmparse
 
 SECTION = "autocodec.module"
@@ -190,7 +190,7 @@ def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits
     limits = limits or DEFAULT_LIMITS.sandbox
     wasm = as_bytes(wasm, "a module")  # never bytes(5): five zero bytes
     if len(wasm) > limits.max_module_bytes:
-        raise ModuleRejected(f"module is {len(wasm)} bytes, over the {limits.max_module_bytes}-byte cap")
+        raise ModuleTooLarge(f"module is {len(wasm)} bytes, over the {limits.max_module_bytes}-byte cap")
     if not wasm.startswith(_wasmparse.MAGIC):
         raise ModuleRejected("not a WebAssembly core module (bad magic or version)")
     try:  # the cheap linear read first: complexity is refused before wasmtime sees the bytes

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from .. import builtin
 from ..cid import CID
-from ..errors import AutocodecError, InvalidInput, ModuleRejected
+from ..errors import AutocodecError, InvalidInput, ModuleTooLarge
 from ..log import get_logger
 from ._sourcetree import source_folder, source_tree
 
@@ -125,8 +125,7 @@ def publish_module(
     except OSError as exc:
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     if len(wasm) > cap:
-        raise ModuleRejected(f"{path} is over the {cap}-byte module cap",
-                             hint="build it smaller: optimise for size and strip debug and name sections")
+        raise ModuleTooLarge(f"{path} is over the {cap}-byte module cap")
     loaded = runtime.sandbox.load(wasm)
     info = loaded.info
     vectors_path = _find_vectors(path, Path(vectors) if vectors else None)

@@ -24,6 +24,7 @@ from ..errors import (
     HashMismatch,
     InvalidDocument,
     ModuleRejected,
+    ModuleTooLarge,
     NotTrusted,
     RevokedError,
     UnknownHash,
@@ -101,7 +102,7 @@ def verify_module(manifest: Manifest, module: bytes, *, limits: TrustLimits = DE
         raise ModuleRejected(f"manifest declares ABI {manifest.abi}; this autocodec speaks ABI {ABI_VERSION}")
     check_content_hash(manifest.module, "module")
     if len(module) > limits.max_module_bytes:
-        raise ModuleRejected(f"module is {len(module)} bytes, over the {limits.max_module_bytes}-byte cap")
+        raise ModuleTooLarge(f"module is {len(module)} bytes, over the {limits.max_module_bytes}-byte cap")
     if len(module) != manifest.size:
         raise HashMismatch(f"module is {len(module)} bytes, its manifest says {manifest.size}")
     check_cid(manifest.module, module, what="module")
