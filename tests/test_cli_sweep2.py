@@ -122,6 +122,19 @@ def test_ucan_delegate_time_bounds_out_of_range_name_the_option(cli, tmp_path: P
     assert code == 0 and printed.startswith(b"bafyrei")  # the latest time a UCAN can carry is taken
 
 
+@pytest.mark.parametrize("at", ["-1", str(2**53), str(2**70)])
+def test_ucan_validate_at_a_time_out_of_range_names_the_option(cli, tmp_path: Path, at: str) -> None:
+    """``ucan validate --at -1`` was refused by the library naming its own argument
+    ("validate_delegation's now ..."), 2**70 the same; the option is named (noted by helper 63)."""
+    assert cli("key", "gen", "k")[0] == 0
+    did = cli("key", "show", "k")[1].decode().strip()
+    token = tmp_path / "dlg"
+    assert cli("ucan", "delegate", "--key", "k", "--to", did, "--cmd", "/x", "-o", str(token))[0] == 0
+    line = _refused(cli("ucan", "validate", str(token), "--at", at))
+    assert line.startswith("autocodec: InvalidInput: --at ") and "Unix time from 0 to 2^53-1" in line, line
+    assert cli("ucan", "validate", str(token))[0] == 0
+
+
 # --- an option that names one thing, given an empty value ------------------------------------------
 
 _SET = "bafyreibstyqq2eknd2qobsexo2qfbgskdbd3u47urplmvqeb54xksavvoe"

@@ -95,7 +95,14 @@ def read_token(path: str) -> Any:
 
 
 def _now(at: int | None) -> int:
-    return int(time.time()) if at is None else at
+    """``--at`` (a Unix time from 0 to 2^53-1, as a UCAN holds) or the current time."""
+    from ..errors import InvalidInput
+
+    if at is None:
+        return int(time.time())
+    if not 0 <= at <= _MAX_TIME:
+        raise InvalidInput(f"--at {at} is not a Unix time from 0 to 2^53-1", hint="give whole seconds since 1970")
+    return at
 
 
 def _revocations() -> Any:
