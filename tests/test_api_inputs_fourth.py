@@ -296,3 +296,25 @@ def test_a_module_over_the_size_cap_is_module_too_large_at_every_door() -> None:
         inspect_module(wasm, limits=replace(DEFAULT_LIMITS.sandbox, max_module_bytes=1024))
     assert isinstance(refused.value, ModuleRejected)
     assert "build it smaller" in refused.value.hint and "ABI" not in refused.value.hint
+
+
+def test_ipvm_entries_name_a_wrong_argument(tmp_path: Path) -> None:
+    """``Executor(5)``, ``Executor.run(5)``, ``load_pipeline(5, {})``, ``executor_key(5)`` and
+    ``ReceiptCache(5)`` were AttributeErrors from inside; ``Receipt.verify_block(5)`` said
+    "decode needs bytes", naming another entry (noted by helper 63). ``Executor.run`` takes a
+    CID's text as ``decode_block`` does."""
+    from autocodec.ipvm import Executor, Receipt, ReceiptCache, executor_key, load_pipeline
+
+    with autocodec.Runtime(tmp_path / "home", default_set=False) as rt:
+        for call, said in ((lambda: Executor(5), "Executor's runtime needs Runtime, not int"),
+                           (lambda: Executor(rt, key=b"k"), "Executor's key needs SigningKey, not bytes"),
+                           (lambda: Executor(rt, trusted_executors="did:key:z"), "trusted_executors is a tuple"),
+                           (lambda: load_pipeline(5, {}), "load_pipeline needs an Executor"),
+                           (lambda: executor_key(5), "executor_key's home needs Home, not int"),
+                           (lambda: ReceiptCache(rt), "ReceiptCache's store needs BlockStore, not Runtime"),
+                           (lambda: Receipt.verify_block(5), "Receipt.verify_block needs bytes, not int")):
+            with pytest.raises(InvalidInput, match=said):
+                call()  # type: ignore[no-untyped-call]
+        executor = Executor(rt)
+        with pytest.raises(InvalidCID):
+            executor.run(5)  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
+from .._inputs import of_type
 from ..cid import CID
 from ..errors import AutocodecError, BlockNotFound
 from ..log import get_logger
@@ -37,6 +38,9 @@ class ReceiptCache:
     """Memoized receipts of one home, keyed by (invocation CID, executor DID)."""
 
     def __init__(self, store: Any) -> None:
+        from ..store import BlockStore
+
+        of_type(store, BlockStore, "ReceiptCache's store")
         self.store = store
         store.ensure_schema("ipvm", 1, SCHEMA)
 

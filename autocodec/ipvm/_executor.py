@@ -33,6 +33,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from .._inputs import as_cid, of_type
 from ..cid import CID
 from ..errors import (
     BlockNotFound,
@@ -73,6 +74,14 @@ class Executor:
 
     def __init__(self, runtime: Any, key: Any = None, *, key_name: str | None = None,
                  trusted_executors: tuple[str, ...] = ()) -> None:
+        from ..registry import Runtime
+        from ..verify import SigningKey
+
+        of_type(runtime, Runtime, "Executor's runtime")
+        of_type(key, SigningKey, "Executor's key")
+        of_type(key_name, str, "Executor's key_name")
+        if isinstance(trusted_executors, str) or not all(isinstance(d, str) for d in trusted_executors):
+            raise InvalidInput("Executor's trusted_executors is a tuple of DIDs (str)")
         self.runtime = runtime
         self.key = key or executor_key(runtime.home, key_name)
         self.limits = runtime.limits.ipvm
@@ -134,7 +143,7 @@ class Executor:
 
     def run(self, target: Invocation | CID, *, no_cache: bool = False) -> Outcome:
         """Run ``target`` (and whatever it awaits); its outcome."""
-        cid = self.submit(target) if isinstance(target, Invocation) else target
+        cid = self.submit(target) if isinstance(target, Invocation) else as_cid(target, "Executor.run's target")
         return self.run_all(cid, no_cache=no_cache)[cid]
 
     def run_all(self, target: CID, *, no_cache: bool = False) -> dict[CID, Outcome]:

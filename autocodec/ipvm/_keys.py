@@ -16,7 +16,12 @@ EXECUTOR_KEY = "executor"
 
 def executor_key(home: Any, name: str | None = None, passphrase: bytes | None = None) -> Any:
     """The ``SigningKey`` receipts are signed with (generated if it is the default and missing)."""
+    from .._inputs import of_type
+    from ..home import Home
     from ..verify import KeyRing
+
+    of_type(home, Home, "executor_key's home")
+    of_type(name, str, "executor_key's name")
 
     name = name or EXECUTOR_KEY
     ring = KeyRing(home.keys_dir)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cid import CID
-from ..errors import InvalidDocument
+from ..errors import InvalidDocument, InvalidInput
 from ._invocation import AWAIT_OK, Invocation, special
 from ._modules import resolve_module
 
@@ -48,6 +48,8 @@ class Pipeline:
 
 def load_pipeline(executor: Any, document: Any) -> Pipeline:
     """Turn a decoded pipeline file into stored invocations."""
+    if not (callable(getattr(executor, "submit", None)) and hasattr(executor, "limits") and hasattr(executor, "runtime")):
+        raise InvalidInput(f"load_pipeline needs an Executor (runtime, limits, submit), not {type(executor).__name__}")
     limits = executor.limits
     if not isinstance(document, dict) or set(document) != {"jobs", "result"}:
         raise InvalidDocument("a pipeline file is a map of jobs and result")

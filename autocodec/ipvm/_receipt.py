@@ -104,9 +104,11 @@ class Receipt:
     @classmethod
     def verify_block(cls, data: bytes) -> Receipt:
         """Parse a receipt block and check its signature; the verified payload."""
+        from .._inputs import as_bytes
         from ..builtin import decode, encode
         from ..verify import InvalidKey, PublicKey
 
+        data = as_bytes(data, "Receipt.verify_block")
         try:
             value = decode(data, "dag-cbor")
         except InvalidBlock as exc:
