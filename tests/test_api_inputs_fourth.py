@@ -236,6 +236,26 @@ def test_ucan_times_are_whole_seconds(bad: object, ucan_keys: tuple[object, obje
             call()
 
 
+def test_a_delegation_that_is_never_valid_or_outlives_a_ucans_times_is_refused(ucan_keys: tuple[object, object]) -> None:
+    """``delegate`` signed a not_before at or after the expiry (a delegation never valid) and an
+    expiry past 2^53-1 (which no UCAN reader takes back: it was an InvalidToken asking for a valid
+    token when read); the CLI refused both, other callers of the library did not (noted by
+    helper 64). A proof's earlier expiry counts."""
+    from autocodec.verify.ucan import delegate
+
+    issuer, audience = ucan_keys
+    for kwargs, said in (({"expires_in": 10, "not_before": NOW + 10}, "is never valid"),
+                         ({"expires_in": 10, "not_before": NOW + 99}, "is never valid"),
+                         ({"expires_in": 2**53}, "ends after the latest time a UCAN can hold")):
+        with pytest.raises(InvalidInput, match=said):
+            delegate(issuer, audience.did, "/wasm/run", now=NOW, **kwargs)  # type: ignore[arg-type, attr-defined]
+    proof = delegate(issuer, audience.did, "/wasm", now=NOW, expires_in=10)  # type: ignore[arg-type, attr-defined]
+    with pytest.raises(InvalidInput, match="is never valid"):
+        delegate(audience, issuer.did, "/wasm/run", now=NOW, expires_in=3600, not_before=NOW + 20,  # type: ignore[arg-type, attr-defined]
+                 proof=proof)
+    assert delegate(issuer, audience.did, "/wasm/run", now=NOW, expires_in=10, not_before=NOW + 9)  # type: ignore[arg-type, attr-defined]
+
+
 def test_ucan_entries_name_a_wrong_argument(ucan_keys: tuple[object, object]) -> None:
     """A key, command, proof, args, meta or token of another type was an AttributeError or
     TypeError from deep inside (``'int' object has no attribute 'did'``), ``parse_token(5)`` read

@@ -24,7 +24,7 @@ from .._keyring import SigningKey
 from ._did import check_did
 from ._errors import InvalidClaim, InvalidToken
 from ._policy import check_policy
-from ._token import DELEGATION_TAG, INVOCATION_TAG, Token, check_command, need_time, need_token, seal
+from ._token import MAX_TIME, DELEGATION_TAG, INVOCATION_TAG, Token, check_command, need_time, need_token, seal
 from ._validate import command_covers
 
 REVOKE_COMMAND = "/ucan/revoke"
@@ -72,6 +72,12 @@ def delegate(
         subject = key.did
     if subject is not None:
         check_did(subject, "subject")
+    if exp is not None and exp >= MAX_TIME:
+        raise InvalidInput(f"a delegation expiring at {exp} ends after the latest time a UCAN can hold (2^53-1, "
+                           "Unix time)", hint="give a shorter lifetime, or none (no expiry)")
+    if not_before is not None and exp is not None and not_before >= exp:
+        raise InvalidInput(f"a delegation valid from {not_before} but expiring at {exp} is never valid",
+                           hint="give a not_before before the expiry (the proof's, if it ends first)")
     payload: dict[str, Any] = {
         "iss": key.did, "aud": audience, "sub": subject, "cmd": command, "pol": list(policy),
         "nonce": os.urandom(16), "exp": exp,
