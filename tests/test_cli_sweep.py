@@ -13,22 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from tests._cli import run_cli
+from tests._cli import refusal_line, run_cli
 
 GIT_RAW = Path(__file__).resolve().parents[1] / "wasm-src" / "git-raw" / "git-raw.wasm"
 
 
 def _refused(proc: subprocess.CompletedProcess[bytes], code: int = 1) -> str:
     """The one line (the last, for a usage error) a refusal printed; asserts its shape."""
-    err = proc.stderr.decode(errors="replace")
-    assert proc.returncode == code, err
-    assert "Traceback" not in err and not proc.stdout, err
-    lines = err.splitlines()
-    if code == 2:
-        assert lines[0].startswith("usage:") and ": error: " in lines[-1], err
-    else:
-        assert len(lines) == 1 and lines[0].startswith("autocodec: "), err
-    return lines[-1]
+    return refusal_line(proc.returncode, proc.stdout, proc.stderr.decode(errors="replace"), code)
 
 
 @pytest.fixture()

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from autocodec.cli import main
+from tests._cli import refusal_line
 
 GIT_RAW = Path(__file__).resolve().parents[1] / "wasm-src" / "git-raw" / "git-raw.wasm"
 
@@ -32,15 +33,7 @@ def cli(home: Path, capsysbinary: pytest.CaptureFixture[bytes]):  # type: ignore
 
 def _refused(result: tuple[int, bytes, str], code: int = 1) -> str:
     """The one line (the last, for a usage error) a refusal printed; asserts its shape."""
-    status, out, err = result
-    assert status == code, err
-    assert "Traceback" not in err and not out, err
-    lines = err.splitlines()
-    if code == 2:
-        assert lines[0].startswith("usage:") and ": error: " in lines[-1], err
-    else:
-        assert len(lines) == 1 and lines[0].startswith("autocodec: "), err
-    return lines[-1]
+    return refusal_line(*result, code)
 
 
 def _sparse(path: Path, size: int) -> str:
