@@ -594,7 +594,9 @@ def _checked(adapter: Any, kind: str, items: Sequence[Any], workers: int | None,
     int; ``InvalidInput`` otherwise, before any work is spread (a worker's TypeError would
     otherwise read as a misbehaving module). ``each=False``: the items are listed but not looked
     at, for work on threads of this process, where the adapter refuses an item of another type
-    itself (``InvalidInput``) and converts bytes-like ones."""
+    itself (``InvalidInput``) and converts bytes-like ones; a list is then given back as it is,
+    not copied (the threads only read it, each its own pieces: a copy here would touch every
+    item from this thread, see ``_threads``)."""
     from ._adapters import Codec, Hasher
 
     expected = {"codec": Codec, "hasher": Hasher}[kind]
@@ -603,7 +605,7 @@ def _checked(adapter: Any, kind: str, items: Sequence[Any], workers: int | None,
                            f"Runtime.extension({kind!r}, CODE)), not {type(adapter).__name__}")
     if workers is not None and type(workers) is not int:
         raise InvalidInput(f"{what}: workers must be a whole number or None, not {type(workers).__name__}")
-    out = list(items)
+    out = items if not each and type(items) is list else list(items)
     if each and not set(map(type, out)) <= {bytes}:
         out = [as_bytes(x, what) for x in out]
     return out

@@ -5,11 +5,20 @@ call with the GIL released (``GuestInstance.hash_frames``), so threads scale the
 process pool's copies and round trips (issue 19). ``spread(fn, items, workers)`` cuts ``items``
 into contiguous pieces and runs ``fn`` over them on ``workers`` threads, the calling thread
 being one of them; each thread claims the next piece as it finishes one, so a thread slowed by
-another process on its core takes fewer.
+another process on its core takes fewer. ``PIECES_PER_WORKER`` pieces per thread: the threads
+end at most a short piece apart (two threads hashing 20,000 inputs of 1 KiB took 0.55 of one
+thread's time with 8 pieces each, 0.58 with 4; pieces that shrink as the work runs out
+measured no better than 8 equal ones, their extra calls costing what the closer end saved).
 
 Invariants:
-- The result is ``fn`` of each piece, concatenated in input order: exactly the serial result
-  when ``fn`` treats each item on its own (as ``Hasher.digest_many`` does).
+- ``fn`` gives one result per item of its piece; the result is ``fn`` of each piece,
+  concatenated in input order: exactly the serial result when ``fn`` treats each item on its
+  own (as ``Hasher.digest_many`` does).
+- A thread touches only the items of the pieces it runs: it slices its piece itself and puts
+  the piece's results in place in the one result list. Slicing every piece in the calling
+  thread and joining the results there wrote the reference count of every item and result
+  from both cores (two cache misses each, across cores): about 5% of two threads' time for
+  20,000 small inputs, measured here.
 - Every piece has ended (run or skipped) before ``spread`` returns or raises; the first
   exception (in piece order) is raised in the calling thread, and no piece starts after it.
 - The helper threads are one process-wide executor, made on first use and never copied into a
@@ -22,13 +31,13 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from itertools import chain, count
+from itertools import count
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-PIECES_PER_WORKER = 4  # whoever is free takes the next piece
+PIECES_PER_WORKER = 8  # whoever is free takes the next piece
 _executor: ThreadPoolExecutor | None = None
 _size = 0
 _lock = threading.Lock()
@@ -47,31 +56,37 @@ def _helpers(n: int) -> ThreadPoolExecutor:
 
 def spread(fn: Callable[[list[T]], list[R]], items: Sequence[T], workers: int, min_piece: int = 1) -> list[R]:
     """``fn`` over contiguous pieces of ``items`` on ``workers`` threads (this one included),
-    results in input order; pieces of at least ``min_piece`` items."""
+    results in input order; pieces of at least ``min_piece`` items. ``fn`` must give one
+    result per item (``ValueError`` otherwise)."""
     items = items if type(items) is list else list(items)  # only read here
-    pieces_wanted = max(1, min(workers * PIECES_PER_WORKER, len(items) // max(1, min_piece)))
-    if workers < 2 or pieces_wanted < 2:
+    n = len(items)
+    pieces = max(1, min(workers * PIECES_PER_WORKER, n // max(1, min_piece)))
+    if workers < 2 or pieces < 2:
         return fn(items)
-    step = -(-len(items) // pieces_wanted)
-    pieces = [items[i : i + step] for i in range(0, len(items), step)]
-    results: list[list[R] | None] = [None] * len(pieces)
+    step = -(-n // pieces)
+    pieces = -(-n // step)
+    out: list[Any] = [None] * n
     errors: list[tuple[int, BaseException]] = []
     claim = count()  # next() is atomic under the GIL
     failed = threading.Event()
 
     def work() -> None:
         while not failed.is_set():
-            k = next(claim)
-            if k >= len(pieces):
+            lo = next(claim) * step
+            if lo >= n:
                 return
+            hi = min(n, lo + step)
             try:
-                results[k] = fn(pieces[k])
-            except BaseException as exc:  # reported in the caller, in piece order
-                errors.append((k, exc))
+                got = fn(items[lo:hi])  # sliced in this thread: only its own items are touched
+                if len(got) != hi - lo:
+                    raise ValueError(f"spread: {len(got)} results for a piece of {hi - lo} items")
+                out[lo:hi] = got  # same length: the list is not resized, only these slots change
+            except BaseException as exc:  # reported in the caller, in input order
+                errors.append((lo, exc))
                 failed.set()
                 return
 
-    helpers = min(workers, len(pieces)) - 1
+    helpers = min(workers, pieces) - 1
     pool = _helpers(helpers)
     futures: list[Future[Any]] = [pool.submit(work) for _ in range(helpers)]
     work()
@@ -79,7 +94,7 @@ def spread(fn: Callable[[list[T]], list[R]], items: Sequence[T], workers: int, m
         future.result()
     if errors:
         raise min(errors, key=lambda e: e[0])[1]
-    return list(chain.from_iterable(r for r in results if r is not None))
+    return out
 
 
 def _after_fork_in_child() -> None:
