@@ -248,3 +248,49 @@ def test_a_module_over_the_size_cap_is_told_to_be_smaller(cli, tmp_path: Path, a
     line = _refused(cli(*[big if a == "BIG" else a for a in args]))
     assert "ModuleTooLarge: " in line and "over the 8388608-byte module cap" in line, line
     assert "build it smaller" in line and "ABI" not in line, line
+
+
+# --- the module cap is the home's: config.toml raises (or lowers) it for local module files ------
+
+
+def _with_custom_section(wasm: bytes, payload: int) -> bytes:
+    """``wasm`` with a custom section of ``payload`` zero bytes at its end (still a valid module)."""
+    def leb(n: int) -> bytes:
+        out = bytearray()
+        while True:
+            byte, n = n & 0x7F, n >> 7
+            out.append(byte | (0x80 if n else 0))
+            if not n:
+                return bytes(out)
+
+    name = b"padding"
+    body = leb(len(name)) + name + bytes(payload)
+    return wasm + b"\x00" + leb(len(body)) + body
+
+
+@pytest.mark.parametrize("args", [["module", "inspect", "MOD"], ["module", "test", "MOD", "VEC"],
+                                  ["block", "put", "--module", "MOD", "--codec", "git-raw", "BLOCK"]])
+def test_the_module_cap_for_local_module_files_is_the_homes(cli, home: Path, tmp_path: Path, args: list[str]) -> None:
+    """The size refusal tells the user to raise max_module_bytes under [limits.sandbox] in
+    config.toml, but module files named on the command line were read under the default cap
+    (8 MiB), whatever config.toml said: raising it changed nothing, and lowering it let larger
+    modules through. Both directions, for each command that reads a module file."""
+    big = tmp_path / "big.wasm"
+    big.write_bytes(_with_custom_section(GIT_RAW.read_bytes(), 9 << 20))  # past the default cap
+    vectors = GIT_RAW.with_name("vectors.json")
+    block = tmp_path / "blob.git"
+    block.write_bytes(b"blob 3\x00abc")
+
+    def run(module: Path) -> tuple[int, bytes, str]:
+        given = {"MOD": str(module), "VEC": str(vectors), "BLOCK": str(block)}
+        return cli(*[given.get(a, a) for a in args])
+
+    line = _refused(run(big))
+    assert "ModuleTooLarge: " in line and "over the 8388608-byte module cap" in line, line
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "config.toml").write_text("[limits.sandbox]\nmax_module_bytes = 16777216\n")
+    status, _, err = run(big)
+    assert status == 0, err
+    (home / "config.toml").write_text("[limits.sandbox]\nmax_module_bytes = 4096\n")
+    line = _refused(run(GIT_RAW))
+    assert "ModuleTooLarge: " in line and "over the 4096-byte module cap" in line, line

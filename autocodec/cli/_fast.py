@@ -41,11 +41,11 @@ class LocalBuiltins:
 
     def __init__(self) -> None:
         from ..home import Home
-        from ..settings import Settings
+        from ._runtime import home_limits
         from ..store import BlockStore
 
         home = Home.resolve()
-        self.limits = Settings.load(home.config_path).apply_limits()  # the limits a Runtime of this home has
+        self.limits = home_limits(home)  # the limits a Runtime of this home has
         self.store = BlockStore.open(home, limits=self.limits)
 
     def close(self) -> None:

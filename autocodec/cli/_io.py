@@ -197,12 +197,11 @@ def read_input(path: str | None, limit: int, what: str, *, hint: str,
     return data
 
 
-def read_module_file(path: str) -> bytes:
-    """A Wasm module file's bytes (``-``: stdin), ``ModuleRejected`` past the module cap."""
-    from ..config import DEFAULT_LIMITS
+def read_module_file(path: str, cap: int) -> bytes:
+    """A Wasm module file's bytes (``-``: stdin), ``ModuleTooLarge`` past ``cap`` bytes (the
+    home's ``limits.sandbox.max_module_bytes``: ``_runtime.home_limits``)."""
     from ..errors import ModuleTooLarge
 
-    cap = DEFAULT_LIMITS.sandbox.max_module_bytes
     data, more = read_bounded(path, cap, "module")
     if more:
         raise ModuleTooLarge(f"{path} is over the {cap}-byte module cap")

@@ -40,11 +40,13 @@ def module_bytes(paths: list[str]) -> list[bytes]:
         return wasms
     from ..loader import inspect_module
     from ._io import read_module_file
+    from ._runtime import home_limits
 
+    limits = home_limits().sandbox  # the runtime's: its sandbox checks each module again under them
     claimed: dict[tuple[str, int | str], str] = {}
     for path in paths:
-        wasm = read_module_file(path)  # capped: --module /dev/zero is refused, not read into memory
-        info = inspect_module(wasm)
+        wasm = read_module_file(path, limits.max_module_bytes)  # --module /dev/zero is refused, not read whole
+        info = inspect_module(wasm, limits=limits)
         keys: list[int | str] = list(info.codes) or [info.name]
         for code in keys:
             other = claimed.setdefault((info.kind, code), path)

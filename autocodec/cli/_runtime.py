@@ -8,8 +8,23 @@ same in every command.
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
 from ._options import nonempty
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..config import Limits
+    from ..home import Home
+
+
+def home_limits(home: "Home | None" = None) -> "Limits":
+    """The limits a ``Runtime`` of ``home`` (default: the current one) has: its ``config.toml``
+    over the defaults. Every cap a command applies before it has a runtime comes from here, so
+    raising one in ``config.toml`` (as the errors' hints say) raises it everywhere."""
+    from ..home import Home
+    from ..settings import Settings
+
+    return Settings.load((home or Home.resolve()).config_path).apply_limits()
 
 
 def add_source_options(parser: argparse.ArgumentParser, *, modules: bool = True) -> None:

@@ -98,8 +98,10 @@ def describe(info: Any) -> dict[str, Any]:
 def run_inspect(args: argparse.Namespace) -> int:
     from ..loader import inspect_module
     from ._io import read_module_file, write_line
+    from ._runtime import home_limits
 
-    info = inspect_module(read_module_file(args.file))
+    limits = home_limits().sandbox
+    info = inspect_module(read_module_file(args.file, limits.max_module_bytes), limits=limits)
     doc = describe(info)
     if args.json:
         write_line(json.dumps(doc, sort_keys=True))
@@ -175,18 +177,20 @@ def _default_vectors(file: str) -> str:
 
 
 def run_test(args: argparse.Namespace) -> int:
-    from ..config import DEFAULT_LIMITS
     from ..errors import ModuleRejected
     from ..home import Home
     from ..loader import Sandbox, run_vectors
     from ._io import read_input, read_module_file, write_line
+    from ._runtime import home_limits
 
-    wasm = read_module_file(args.file)
+    home = Home.resolve()
+    limits = home_limits(home)  # the module is tried under the limits it will run under here
+    wasm = read_module_file(args.file, limits.sandbox.max_module_bytes)
     if args.vectors is None:
         args.vectors = _default_vectors(args.file)
-    vectors = read_input(args.vectors, DEFAULT_LIMITS.trust.max_vectors_bytes, "vectors document",
+    vectors = read_input(args.vectors, limits.trust.max_vectors_bytes, "vectors document",
                          hint="keep fewer or smaller vectors (a vectors document is fetched under the same cap)")
-    loaded = Sandbox(DEFAULT_LIMITS.sandbox, cache_dir=Home.resolve().compiled_cache_dir).load(wasm)
+    loaded = Sandbox(limits.sandbox, cache_dir=home.compiled_cache_dir).load(wasm)
     report = run_vectors(loaded, vectors)
     for failure in report.failures:
         write_line(f"FAIL {failure}")

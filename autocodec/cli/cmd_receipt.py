@@ -97,12 +97,12 @@ def run_verify(args: argparse.Namespace) -> int:
 def run_reindex(args: argparse.Namespace) -> int:
     from ..home import Home
     from ..ipvm import ReceiptCache
-    from ..settings import Settings
+    from ._runtime import home_limits
     from ..store import BlockStore
     from ._io import write_line
 
     home = Home.resolve()
-    with BlockStore.open(home, limits=Settings.load(home.config_path).apply_limits()) as store:  # its busy timeout
+    with BlockStore.open(home, limits=home_limits(home)) as store:  # its busy timeout
         count = ReceiptCache(store).rebuild()
     write_line(f"indexed {count} receipts")
     return 0
@@ -112,7 +112,7 @@ def run_ls(args: argparse.Namespace) -> int:
     from ..errors import InvalidInput, NotFound
     from ..home import Home
     from ..ipvm._stream import JobStream
-    from ..settings import Settings
+    from ._runtime import home_limits
     from ..store import BlockStore
     from ._io import write_line
 
@@ -125,7 +125,7 @@ def run_ls(args: argparse.Namespace) -> int:
     home = Home.resolve()
     if not home.db_path.exists():
         raise NotFound(f"no autocodec home at {home.root}", hint="create one with `autocodec init`")
-    with BlockStore.open(home, limits=Settings.load(home.config_path).apply_limits()) as store:  # its busy timeout
+    with BlockStore.open(home, limits=home_limits(home)) as store:  # its busy timeout
         for entry in JobStream(store).since(args.since, args.limit):
             issuer = f" issuer {entry.issuer}" if entry.issuer else ""
             write_line(f"{entry.seq}\t{entry.receipt}\t{entry.source}{issuer}\tran {entry.ran}")

@@ -33,11 +33,11 @@ def register(sub: Any) -> None:
 
 def _store() -> Any:
     from ..home import Home
-    from ..settings import Settings
+    from ._runtime import home_limits
     from ..verify import TrustStore
 
     home = Home.resolve().init()
-    return TrustStore.open(home, limits=Settings.load(home.config_path).apply_limits())  # its busy timeout
+    return TrustStore.open(home, limits=home_limits(home))  # its busy timeout
 
 
 def run_add(args: argparse.Namespace) -> int:

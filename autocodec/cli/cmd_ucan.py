@@ -235,7 +235,7 @@ def _write(path: str, data: bytes) -> None:
 
 def run_revoke(args: argparse.Namespace) -> int:
     from ..home import Home
-    from ..settings import Settings
+    from ._runtime import home_limits
     from ..verify.ucan import InvalidToken, Revocations, revocation
     from ._io import write_line
 
@@ -249,7 +249,7 @@ def run_revoke(args: argparse.Namespace) -> int:
     proofs = tuple(read_token(p) for p in args.proof)
     token = revocation(_load_key(args.key, args.passphrase_env), delegation, now=int(time.time()), proofs=proofs)
     home = Home.resolve().init()
-    limits = Settings.load(home.config_path).apply_limits()  # the busy timeout a store of this home waits
+    limits = home_limits(home)  # the busy timeout a store of this home waits
     Revocations(home.db_path, busy_timeout_ms=limits.store.busy_timeout_ms).record(token, delegation, proofs)
     if args.output is not None:
         _write(args.output, token.data)
