@@ -141,17 +141,26 @@ class Codec:
         """``blocks`` (as ``bytes``) in the batches ``decode_many`` sends, in order: a batch
         closes before a block that would make it pass ``max_batch_items`` blocks or
         ``stream_chunk_bytes`` (4 framing bytes counted per block); a larger block is a batch
-        of its own. Cut with a running sum and a bisection (no Python code per block): a
-        batch's fuel and deadline are proportional to it, so every caller cuts the same way."""
+        of its own. A batch of ``max_batch_items`` blocks is taken whole when its framed size
+        fits (one sum over it); otherwise it is cut with a running sum and a bisection (no
+        Python code per block either way): a batch's fuel and deadline are proportional to it,
+        so every caller cuts the same way."""
         given = list(blocks)
         items: list[bytes] = (given if set(map(type, given)) <= {bytes}  # type: ignore[assignment]
                               else [as_bytes(b, "Codec.decode_many") for b in given])
         limits = self._loaded.limits
         most, cap = max(1, limits.max_batch_items), limits.stream_chunk_bytes
-        ends = list(accumulate(map((4).__add__, map(len, items)), initial=0))  # ends[k]: framed size of items[:k]
         out: list[list[bytes]] = []
         i, n = 0, len(items)
+        ends: list[int] | None = None  # ends[k]: framed size of items[:k], made when first needed
         while i < n:
+            whole = items[i:i + most]
+            if 4 * len(whole) + sum(map(len, whole)) <= cap + 4:  # the common case: small blocks (the rule below)
+                out.append(whole)
+                i += len(whole)
+                continue
+            if ends is None:
+                ends = list(accumulate(map((4).__add__, map(len, items)), initial=0))
             j = max(i + 1, min(n, i + most, bisect_right(ends, ends[i] + cap + 4, i + 1) - 1))
             out.append(items[i:j])
             i = j
