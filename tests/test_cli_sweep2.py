@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from autocodec.cid import encode_varint
 from autocodec.cli import main
 from tests._cli import refusal_line
 
@@ -254,18 +255,11 @@ def test_a_module_over_the_size_cap_is_told_to_be_smaller(cli, tmp_path: Path, a
 
 
 def _with_custom_section(wasm: bytes, payload: int) -> bytes:
-    """``wasm`` with a custom section of ``payload`` zero bytes at its end (still a valid module)."""
-    def leb(n: int) -> bytes:
-        out = bytearray()
-        while True:
-            byte, n = n & 0x7F, n >> 7
-            out.append(byte | (0x80 if n else 0))
-            if not n:
-                return bytes(out)
-
+    """``wasm`` with a custom section of ``payload`` zero bytes at its end (still a valid module;
+    Wasm's unsigned LEB128 is the multiformats varint)."""
     name = b"padding"
-    body = leb(len(name)) + name + bytes(payload)
-    return wasm + b"\x00" + leb(len(body)) + body
+    body = encode_varint(len(name)) + name + bytes(payload)
+    return wasm + b"\x00" + encode_varint(len(body)) + body
 
 
 @pytest.mark.parametrize("args", [["module", "inspect", "MOD"], ["module", "test", "MOD", "VEC"],
