@@ -41,6 +41,7 @@ from ..errors import (
     InvalidBlock,
     InvalidInput,
     NotTrusted,
+    StoreError,
 )
 from ..home import Home
 from ..settings import Settings
@@ -105,7 +106,9 @@ class Runtime:
         value = await asyncio.to_thread(rt.decode, cid)       # or loop.run_in_executor(pool, ...)
         blocks = await asyncio.to_thread(lambda: list(rt.walk(root)))  # iterate walks there too
 
-    ``close()`` releases the home's files; calls after it raise ``StoreError``.
+    ``close()`` releases the home's files (harmless twice); calls after it that need them, ``with``
+    and ``start_refresh`` raise ``StoreError``. In a process forked from this one, calls that need
+    the home's database raise ``StoreError`` too: make a new runtime there.
     """
 
     def __init__(
@@ -216,7 +219,13 @@ class Runtime:
             self.trust.close()
         self.store.close()
 
+    def _need_open(self) -> None:
+        """``StoreError`` once ``close`` was called."""
+        if self.closing.is_set():
+            raise StoreError("the runtime is closed", hint="make a new Runtime")
+
     def __enter__(self) -> "Runtime":
+        self._need_open()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -475,6 +484,7 @@ class Runtime:
                                            and 0 < interval_s <= threading.TIMEOUT_MAX):
             raise InvalidInput(f"start_refresh's interval_s is a number of seconds above 0, not {interval_s!r}")
         with self._refresher_lock:
+            self._need_open()  # under the lock: close() takes the refresher under it too
             if self._refresher is None:
                 self._refresher = Refresher(self, interval_s or self.settings.refresh_interval_s).start()
             return self._refresher

@@ -21,6 +21,10 @@ Invariants:
 - Threads: one connection per ``BlockStore`` object, shared by threads and serialised by a
   re-entrant lock; for parallel readers open one ``BlockStore`` per thread or process (WAL
   lets readers proceed beside one writer; writers wait up to ``busy_timeout_ms``).
+- Lifecycle: after ``close`` (harmless twice) every call, ``with`` included, is a
+  ``StoreError`` saying the store is closed. In a child made by ``os.fork`` a store opened
+  before the fork is one too, saying so: SQLite connections must not cross a fork
+  (``autocodec._forks``); the child neither uses nor closes the parent's connection.
 - Other wings keep their tables in the same database: they ``register_migration`` their
   ``CREATE TABLE IF NOT EXISTS`` statements (applied at ``open``, or at once with
   ``ensure_schema``) and use ``transaction()`` to write atomically with blocks.
@@ -45,6 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._forks import watch
 from .._inputs import as_bytes, need_iterable, pair, whole_number
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
@@ -227,6 +232,8 @@ class BlockStore:
         self.limits = limits
         self._lock = threading.RLock()
         self._depth = 0  # transaction nesting, guarded by _lock
+        self._inherited: sqlite3.Connection | None = None  # the parent's, in a forked child: never used
+        watch(self)
 
     # --- lifecycle -----------------------------------------------------------------------
 
@@ -275,7 +282,21 @@ class BlockStore:
                 self._conn.close()
                 self._conn = None
 
+    def _after_fork_in_child(self) -> None:
+        """In a forked child: set the parent's connection aside (kept, so not closed either,
+        until this object goes) and replace the lock a parent thread may have held."""
+        if self._conn is not None:
+            self._inherited, self._conn = self._conn, None
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    @property
+    def closed(self) -> bool:
+        """True once ``close`` ran (or in a process forked after the store was opened)."""
+        return self._conn is None
+
     def __enter__(self) -> BlockStore:
+        self._db()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -283,8 +304,15 @@ class BlockStore:
 
     def _db(self) -> sqlite3.Connection:
         if self._conn is None:
-            raise StoreError("the store is closed", hint="open it again (a new Runtime, or BlockStore.open)")
+            raise self._closed_error()
         return self._conn
+
+    def _closed_error(self) -> StoreError:
+        if self._inherited is not None:
+            return StoreError("the store was opened by the parent of this process, and an SQLite connection "
+                              "cannot be used after os.fork()",
+                              hint="open a new BlockStore (or Runtime) in this process")
+        return StoreError("the store is closed", hint="open it again (a new Runtime, or BlockStore.open)")
 
     # --- transactions and schema (for other wings) ---------------------------------------
 

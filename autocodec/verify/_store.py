@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, cast
 
+from .._forks import watch
 from .._inputs import as_bytes, as_cid, need_iterable, pair, whole_number
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
@@ -46,6 +47,7 @@ from ..errors import (
     RollbackError,
     RootChainError,
     SetNotFound,
+    StoreError,
 )
 from ..home import Home
 from ..log import get_logger
@@ -227,6 +229,15 @@ class TrustStore:
         self._no_reader = False
         self._reader_lock = threading.Lock()
         self._signatures: set[tuple[str, str]] = set()
+        self._inherited: sqlite3.Connection | None = None  # the parent's reader, in a forked child
+        watch(self)
+
+    def _after_fork_in_child(self) -> None:
+        """In a forked child: the parent's read connection is set aside, never used nor closed
+        here; reads go to the block store, which refuses in a child (``StoreError``)."""
+        self._inherited, self._reader = self._reader, None
+        self._no_reader = True
+        self._reader_lock = threading.Lock()
 
     @classmethod
     def open(cls, home: Home | str | None = None, *, limits: Limits | None = None, blocks: Any = None) -> TrustStore:
@@ -263,6 +274,8 @@ class TrustStore:
             self.blocks.close()
 
     def __enter__(self) -> Self:
+        if getattr(self.blocks, "closed", False):  # its own, closed by close(); or the caller's, closed
+            raise StoreError("the trust store's database is closed", hint="open it again with TrustStore.open")
         return self
 
     def __exit__(self, *exc: object) -> None:
