@@ -137,3 +137,49 @@ def test_a_store_whose_lock_a_parent_thread_held_at_the_fork_refuses_in_the_chil
             thread.join()
         assert said.startswith("StoreError") and "os.fork()" in said
         assert len(store) == 0
+
+
+# --- UCAN helpers given wrong types -----------------------------------------------------------
+
+
+def _ucan_wrong_types() -> list[tuple[str, Callable[[], object]]]:
+    from autocodec.verify import ucan
+
+    statement = ["==", ".a", 1]
+    return [
+        ("select(5)", lambda: ucan.select(5, {})),  # type: ignore[arg-type]
+        ("select([1])", lambda: ucan.select([1], {})),  # type: ignore[list-item]
+        ("matches(None)", lambda: ucan.matches(None, {})),  # type: ignore[arg-type]
+        ("matches('abc')", lambda: ucan.matches("abc", {})),  # type: ignore[arg-type]
+        ("matches([[]])", lambda: ucan.matches([[]], {})),
+        ("matches([['==']])", lambda: ucan.matches([["=="]], {})),
+        ("matches like 5", lambda: ucan.matches([["like", ".a", 5]], {"a": "x"})),
+        ("matches budget=5", lambda: ucan.matches([statement], {"a": 1}, budget=5)),  # type: ignore[arg-type]
+        ("EvalBudget('x')", lambda: ucan.EvalBudget("x")),  # type: ignore[arg-type]
+        ("failing_statement(5)", lambda: ucan.failing_statement(5, {})),  # type: ignore[arg-type]
+        ("failing_statement([5])", lambda: ucan.failing_statement([5], {})),
+        ("glob_match(5, 'a')", lambda: ucan.glob_match(5, "a")),  # type: ignore[arg-type]
+        ("glob_match('a', None)", lambda: ucan.glob_match("a", None)),  # type: ignore[arg-type]
+        ("command_covers(5, '/a')", lambda: ucan.command_covers(5, "/a")),  # type: ignore[arg-type]
+        ("command_covers('/a', 5)", lambda: ucan.command_covers("/a", 5)),  # type: ignore[arg-type]
+        ("seal(5, ...)", lambda: ucan.seal(5, ucan.DELEGATION_TAG, {})),  # type: ignore[arg-type]
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_ucan_wrong_types())))
+def test_ucan_helpers_given_wrong_types_raise_a_typed_error(case: int) -> None:
+    from autocodec.errors import AutocodecError
+
+    label, call = _ucan_wrong_types()[case]
+    with pytest.raises(AutocodecError):  # each was a TypeError, AttributeError or IndexError
+        call()
+
+
+def test_ucan_helpers_answer_right_arguments_and_select_takes_a_selectors_text() -> None:
+    from autocodec.verify import ucan
+
+    assert ucan.select(".a[1]", {"a": [1, 2]}) == 2
+    assert ucan.select(ucan.parse_selector(".a"), {"a": 3}) == 3
+    assert ucan.matches([["like", ".a", "x*"]], {"a": "xyz"}, budget=ucan.EvalBudget(10))
+    assert ucan.failing_statement([["==", ".a", 1]], {"a": 2}) == ["==", ".a", 1]
+    assert ucan.glob_match("a\\*", "a*") and ucan.command_covers("/a", "/a/b")

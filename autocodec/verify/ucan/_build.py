@@ -24,7 +24,7 @@ from .._keyring import SigningKey
 from ._did import check_did
 from ._errors import InvalidClaim, InvalidToken
 from ._policy import check_policy
-from ._token import MAX_TIME, DELEGATION_TAG, INVOCATION_TAG, Token, check_command, need_time, need_token, seal
+from ._token import MAX_TIME, DELEGATION_TAG, INVOCATION_TAG, Token, check_command, need_key, need_time, need_token, seal
 from ._validate import command_covers
 
 REVOKE_COMMAND = "/ucan/revoke"
@@ -44,7 +44,7 @@ def delegate(
     meta: Mapping[str, Any] | None = None,
 ) -> Token:
     """A delegation of ``command`` to ``audience``; ``subject`` "" means the issuer itself (a root)."""
-    _need_key(key, "delegate")
+    need_key(key, "delegate")
     now = need_time(now, "delegate's now")
     check_command(need_text(command, "delegate's command"), kind="delegation")
     if not_before is not None:
@@ -102,7 +102,7 @@ def invoke(
     cause: CID | None = None,
 ) -> Token:
     """An invocation of ``command`` on ``subject``; ``proofs`` root first (as ``prf`` orders them)."""
-    _need_key(key, "invoke")
+    need_key(key, "invoke")
     now = need_time(now, "invoke's now")
     check_command(need_text(command, "invoke's command"), kind="invocation")
     if not isinstance(args, Mapping):
@@ -127,12 +127,6 @@ def invoke(
     return seal(key, INVOCATION_TAG, payload)
 
 
-def _need_key(key: Any, what: str) -> None:
-    """``InvalidInput`` unless ``key`` signs (a ``SigningKey``: a ``did`` and a ``sign`` method)."""
-    if not (isinstance(getattr(key, "did", None), str) and callable(getattr(key, "sign", None))):
-        raise InvalidInput(f"{what} needs a SigningKey, not {type(key).__name__}")
-
-
 def _check_lifetime(expires_in: int | None) -> None:
     """A token must be valid for a while: a lifetime of 0 or less makes it expired when issued."""
     if expires_in is not None and (isinstance(expires_in, bool) or not isinstance(expires_in, int)
@@ -146,7 +140,7 @@ def revocation(key: SigningKey, delegation: Token, *, now: int, proofs: Sequence
 
     The revoker must be the delegation's issuer or an issuer above it in ``proofs``.
     """
-    _need_key(key, "revocation")
+    need_key(key, "revocation")
     delegation = need_token(delegation, "revocation's delegation")
     need_iterable(proofs, "revocation's proofs", "UCAN Tokens")
     proofs = [need_token(proof, "each of revocation's proofs") for proof in proofs]

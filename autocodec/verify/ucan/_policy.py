@@ -29,7 +29,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ..._inputs import need_text, whole_number
 from ...cid import CID
+from ...errors import InvalidInput
 from ._errors import InvalidToken, MatchError
 
 MAX_DEPTH = 32
@@ -46,7 +48,7 @@ class EvalBudget:
     """Steps left for evaluating policies; ``spend`` raises ``MatchError`` when none are left."""
 
     def __init__(self, steps: int = MAX_STEPS) -> None:
-        self.steps = steps
+        self.steps = whole_number(steps, "EvalBudget's steps")
 
     def spend(self) -> None:
         self.steps -= 1
@@ -132,8 +134,19 @@ def _bracket(text: str, i: int) -> tuple[_Step, int]:
     return step, close + 1
 
 
-def select(steps: Sequence[_Step], value: Any) -> Any:
-    """The selected value, or ``_MISSING`` when it does not resolve."""
+def select(steps: str | Sequence[_Step], value: Any) -> Any:
+    """The value a selector (its text, or the steps ``parse_selector`` gives) selects in
+    ``value``, or ``_MISSING`` when it does not resolve. ``InvalidToken`` for malformed text,
+    ``InvalidInput`` for steps of another type."""
+    if isinstance(steps, str):
+        return _select(_parsed(steps), value)
+    if not (isinstance(steps, (tuple, list)) and all(type(step) is _Step for step in steps)):
+        raise InvalidInput(f"select takes a selector (its text, or parse_selector's steps), "
+                           f"not {type(steps).__name__}")
+    return _select(steps, value)
+
+
+def _select(steps: Sequence[_Step], value: Any) -> Any:
     for step in steps:
         value = _apply(step, value)
         if value is _MISSING:
@@ -194,17 +207,24 @@ def _check(st: Any, depth: int) -> None:
         raise InvalidToken(f"unknown policy operator {op[:20]!r}")
 
 
-def matches(policy: Sequence[Any], args: Any, budget: EvalBudget | None = None) -> bool:
-    """True when every statement of a (checked) policy holds for ``args`` within ``budget``."""
+def matches(policy: list[Any], args: Any, budget: EvalBudget | None = None) -> bool:
+    """True when every statement of ``policy`` holds for ``args`` within ``budget`` (raises as
+    ``failing_statement`` for a malformed policy or a budget of another type)."""
     try:
         return failing_statement(policy, args, budget) is None
     except MatchError:
         return False
 
 
-def failing_statement(policy: Sequence[Any], args: Any, budget: EvalBudget | None = None) -> Any | None:
-    """The first statement of ``policy`` that does not hold, or None (``MatchError`` past ``budget``)."""
-    budget = EvalBudget() if budget is None else budget
+def failing_statement(policy: list[Any], args: Any, budget: EvalBudget | None = None) -> Any | None:
+    """The first statement of ``policy`` that does not hold, or None (``MatchError`` past ``budget``).
+    ``InvalidToken`` for a malformed policy (``check_policy``), ``InvalidInput`` for a budget
+    that is no ``EvalBudget``."""
+    check_policy(policy)
+    if budget is None:
+        budget = EvalBudget()
+    elif not isinstance(budget, EvalBudget):
+        raise InvalidInput(f"a policy's budget is an EvalBudget, not {type(budget).__name__}")
     for st in policy:
         if not _eval(st, args, budget):
             return st
@@ -220,7 +240,7 @@ def _eval(st: Sequence[Any], value: Any, budget: EvalBudget) -> bool:
         return all(_eval(inner, value, budget) for inner in st[1])
     if op == "or":
         return not st[1] or any(_eval(inner, value, budget) for inner in st[1])
-    selected = select(_parsed(st[1]), value)
+    selected = _select(_parsed(st[1]), value)
     if selected is _MISSING:
         return False
     if op in ("all", "any"):
@@ -234,7 +254,7 @@ def _eval(st: Sequence[Any], value: Any, budget: EvalBudget) -> bool:
     if op == "!=":
         return not equal(selected, st[2])
     if op == "like":
-        return isinstance(selected, str) and glob_match(st[2], selected)
+        return isinstance(selected, str) and _glob_match(st[2], selected)
     if not (_is_number(selected) and _is_number(st[2])):
         return False
     a, b = selected, st[2]
@@ -266,7 +286,12 @@ def equal(a: Any, b: Any) -> bool:
 
 
 def glob_match(pattern: str, text: str) -> bool:
-    """Whole-string glob: ``*`` matches any run (also empty), ``\\*`` a literal star. O(len(p)*len(t))."""
+    """Whole-string glob: ``*`` matches any run (also empty), ``\\*`` a literal star. O(len(p)*len(t)).
+    ``InvalidInput`` unless both are text."""
+    return _glob_match(need_text(pattern, "glob_match's pattern"), need_text(text, "glob_match's text"))
+
+
+def _glob_match(pattern: str, text: str) -> bool:
     tokens: list[str | None] = []  # None = wildcard
     i = 0
     while i < len(pattern):

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..._inputs import bytes_like, whole_number
+from ..._inputs import bytes_like, need_text, whole_number
 from ...cid import CID
 from ...errors import AutocodecError, InvalidInput
 from .._canonical import decode_canonical, document_cid, encode
@@ -214,8 +214,19 @@ def check_command(cmd: str, *, kind: str = "token") -> None:
         raise InvalidToken(f"UCAN {kind} command {cmd[:80]!r} is malformed (e.g. /wasm/run)")
 
 
+def need_key(key: Any, what: str) -> None:
+    """``InvalidInput`` unless ``key`` signs (a ``SigningKey``: a ``did`` and a ``sign`` method)."""
+    if not (isinstance(getattr(key, "did", None), str) and callable(getattr(key, "sign", None))):
+        raise InvalidInput(f"{what} needs a SigningKey, not {type(key).__name__}")
+
+
 def seal(key: SigningKey, tag: str, payload: Mapping[str, Any]) -> Token:
-    """Sign ``payload`` under ``tag`` with ``key`` and return the parsed, canonical token."""
+    """Sign ``payload`` under ``tag`` with ``key`` and return the parsed, canonical token
+    (``InvalidInput`` for arguments of another type, ``InvalidToken`` for a payload no UCAN holds)."""
+    need_key(key, "seal")
+    need_text(tag, "seal's tag")
+    if not isinstance(payload, Mapping):
+        raise InvalidInput(f"seal's payload needs a mapping, not {type(payload).__name__}")
     header = VARSIG_ED25519_DAG_CBOR
     signature = key.sign(encode({"h": header, tag: dict(payload)}))
     data = encode([signature, {"h": header, tag: dict(payload)}])

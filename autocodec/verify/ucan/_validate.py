@@ -60,7 +60,10 @@ class Validated:
 
 
 def command_covers(delegated: str, invoked: str) -> bool:
-    """True when ``delegated`` is ``/`` or a segment-wise prefix of ``invoked``."""
+    """True when ``delegated`` is ``/`` or a segment-wise prefix of ``invoked`` (``InvalidInput``
+    unless both are text)."""
+    need_text(delegated, "command_covers's delegated command")
+    need_text(invoked, "command_covers's invoked command")
     return delegated == "/" or invoked == delegated or invoked.startswith(delegated + "/")
 
 
