@@ -339,3 +339,32 @@ def test_every_error_the_docs_name_exists_and_no_error_hint_names_a_cli_option()
             if re.search(r"(?<![\w-])--?[a-z]", hint):
                 flagged.append(f"{name}: {cls.hint}")
     assert not flagged, flagged
+
+
+def _anchors(path: Path) -> set[str]:
+    """The section anchors GitHub makes for a page's headings (lower case; spaces to ``-``;
+    punctuation other than ``-`` and ``_`` dropped)."""
+    found, fenced = set(), False
+    for line in path.read_text().splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        elif not fenced and (heading := re.match(r"#{1,6}\s+(.*)", line)):
+            found.add(re.sub(r"[^\w\- ]", "", heading[1].strip().lower()).replace(" ", "-"))
+    return found
+
+
+def test_every_link_between_the_docs_reaches_a_file_and_its_section() -> None:
+    wrong, checked = [], 0
+    for doc in DOCS:
+        for target in re.findall(r"\]\(([^)\s]+)\)", doc.read_text()):
+            if re.match(r"[a-z]+:", target):
+                continue  # https://...
+            path, _, section = target.partition("#")
+            linked = (doc.parent / path) if path else doc
+            checked += 1
+            if not linked.exists():
+                wrong.append(f"{doc.name}: {target} (no such file)")
+            elif section and linked.suffix == ".md" and section not in _anchors(linked):
+                wrong.append(f"{doc.name}: {target} (no such section)")
+    assert checked >= 20, checked
+    assert not wrong, wrong
