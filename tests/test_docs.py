@@ -368,3 +368,17 @@ def test_every_link_between_the_docs_reaches_a_file_and_its_section() -> None:
                 wrong.append(f"{doc.name}: {target} (no such section)")
     assert checked >= 20, checked
     assert not wrong, wrong
+
+
+def test_the_limits_the_readme_says_take_zero_are_the_configs() -> None:
+    """README's config section names the limits for which 0 means something: config.ZERO_MEANS
+    (config.toml refused retries = 0 while the library took it, until both used that one list)."""
+    from autocodec.config import ZERO_MEANS
+
+    text = (REPO / "README.md").read_text()
+    sentence = re.search(r"(\w+) limits take 0,(.*?)\.\n", text, re.S)
+    assert sentence is not None, "README no longer says which limits take 0"
+    named = set(re.findall(r"`(\w+)`", sentence[2]))
+    assert named == set(ZERO_MEANS)
+    words = {3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven"}
+    assert sentence[1] == words.get(len(ZERO_MEANS)), sentence[1]
