@@ -382,3 +382,25 @@ def test_the_limits_the_readme_says_take_zero_are_the_configs() -> None:
     assert named == set(ZERO_MEANS)
     words = {3: "Three", 4: "Four", 5: "Five", 6: "Six", 7: "Seven"}
     assert sentence[1] == words.get(len(ZERO_MEANS)), sentence[1]
+
+
+def _python_block(doc: str, first_line: str) -> str:
+    blocks = re.findall(r"```python\n(.*?)```", (REPO / doc).read_text(), re.S)
+    block = next((b for b in blocks if b.startswith(first_line)), None)
+    assert block is not None, f"{doc}: no Python example starting {first_line!r}"
+    return block
+
+
+def test_the_readmes_python_example_runs_as_written(tmp_path: Path) -> None:
+    """README's "Use from Python", with its home moved into tmp_path: each assert holds."""
+    code = _python_block("README.md", "import io")
+    assert code.count('"/tmp/ac-example"') == 1
+    exec(compile(code.replace('"/tmp/ac-example"', repr(str(tmp_path / "ac"))), "README.md", "exec"), {})
+
+
+def test_the_invocations_python_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/invocations.md's "Python API" in a new default home (it named a module_cid it never
+    defined)."""
+    monkeypatch.setenv("AUTOCODEC_HOME", str(tmp_path / "ac"))
+    code = _python_block("docs/invocations.md", "from autocodec.registry import Runtime")
+    exec(compile(code, "invocations.md", "exec"), {})
