@@ -404,3 +404,48 @@ def test_the_invocations_python_example_runs_as_written(tmp_path: Path, monkeypa
     monkeypatch.setenv("AUTOCODEC_HOME", str(tmp_path / "ac"))
     code = _python_block("docs/invocations.md", "from autocodec.registry import Runtime")
     exec(compile(code, "invocations.md", "exec"), {})
+
+
+def _cli_rows() -> list[tuple[list[str], set[str]]]:
+    """docs/cli.md's command rows: (the command's words, the options named in its options cell)."""
+    rows = []
+    for line in (REPO / "docs" / "cli.md").read_text().splitlines():
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", line.strip().strip("|"))]
+        command = re.fullmatch(r"`autocodec ([a-z][\w -]*?)(?: [A-Z\[].*)?`", cells[0])
+        if command is None or len(cells) < 3:
+            continue
+        options = {o for code in re.findall(r"`([^`]+)`", cells[2]) for o in code.split("/")}
+        rows.append((command[1].split(), options))
+    return rows
+
+
+def _leaf_commands(parser: argparse.ArgumentParser, path: list[str]) -> dict[str, set[str]]:
+    """Every command that runs (``block put``, ``init``): the option strings its --help shows."""
+    subs = _subparsers(parser)
+    if not subs:
+        return {" ".join(path): {o for a in parser._actions if a.help != argparse.SUPPRESS
+                                 for o in a.option_strings} - {"-h", "--help"}}
+    return {name: opts for word, sub in subs.items() for name, opts in _leaf_commands(sub, [*path, word]).items()}
+
+
+def test_the_cli_page_names_every_command_and_option_and_no_other() -> None:
+    """docs/cli.md has one row per command, naming exactly the options its --help shows (the
+    hidden ``--flag=false`` spellings aside), so a new option or command cannot go unlisted and a
+    removed one cannot stay."""
+    parser_side = _leaf_commands(PARSER, [])
+    page = {" ".join(words): options for words, options in _cli_rows()}
+    assert len(page) == len(_cli_rows()), "a command has two rows in docs/cli.md"
+    assert sorted(set(parser_side) - set(page)) == [], "commands missing from docs/cli.md"
+    assert sorted(set(page) - set(parser_side)) == [], "docs/cli.md lists commands that do not exist"
+    wrong = {name: (sorted(parser_side[name] - page[name]), sorted(page[name] - parser_side[name]))
+             for name in page if page[name] != parser_side[name]}
+    assert not wrong, f"(missing from the page, not in the parser): {wrong}"
+    assert len(page) >= 60
+
+
+def test_the_cli_page_check_sees_a_missing_option_and_command() -> None:
+    rows = _cli_rows()
+    add = next(options for words, options in rows if words == ["add"])
+    assert {"--recursive", "-r", "--chunker", "-s", "--module"} <= add
+    assert ["pin", "repair"] in [words for words, _ in rows]
+    assert "--bogus" not in _leaf_commands(PARSER, [])["add"]
