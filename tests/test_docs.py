@@ -449,3 +449,11 @@ def test_the_cli_page_check_sees_a_missing_option_and_command() -> None:
     assert {"--recursive", "-r", "--chunker", "-s", "--module"} <= add
     assert ["pin", "repair"] in [words for words, _ in rows]
     assert "--bogus" not in _leaf_commands(PARSER, [])["add"]
+
+
+def test_the_fuzz_targets_the_docs_list_are_the_targets() -> None:
+    from autocodec.fuzz import TARGETS
+
+    text = (REPO / "docs" / "fuzzing.md").read_text()
+    listing = text.split("has a fuzz target in", 1)[1].split("Inputs are", 1)[0]
+    assert set(re.findall(r"`([a-z][a-z0-9-]*)`\s*(?:\(|,|and|$)", listing, re.M)) == set(TARGETS)
