@@ -104,6 +104,9 @@ def need_stream(stream: Any, method: str, what: str) -> None:
     """``InvalidInput`` unless ``stream`` has a callable ``method`` (``read`` or ``write``): a
     path or bytes given for a file object is named here, not met as an ``AttributeError``."""
     if callable(getattr(stream, method, None)):
+        if is_closed(stream):
+            raise InvalidInput(f"{what} needs an open file object, and this one is closed",
+                               hint="open it again, and keep it open until the call returns")
         return
     mode = "reading" if method == "read" else "writing"
     hint = ""
@@ -112,6 +115,15 @@ def need_stream(stream: Any, method: str, what: str) -> None:
     elif isinstance(stream, (bytes, bytearray, memoryview)) and method == "read":
         hint = " (wrap bytes in io.BytesIO)"
     raise InvalidInput(f"{what} needs a binary file object open for {mode}, not {type(stream).__name__}{hint}")
+
+
+def is_closed(stream: Any) -> bool:
+    """True when ``stream`` says it is closed (``io``'s ``closed``); an object without that
+    attribute, or whose ``closed`` is not ``True``, is taken as open."""
+    try:
+        return getattr(stream, "closed", False) is True
+    except Exception:  # noqa: BLE001 - a property of the caller's object that fails says nothing
+        return False
 
 
 def whole_number(value: Any, what: str, *, most: int | None = None) -> int:

@@ -14,6 +14,7 @@ Invariants:
   when the stream's buffer is empty.
 - ``waiting_reader(stream)`` is a stream whose every read behaves as on a blocking one (for
   readers that call ``read``/``readline`` themselves: the CLI's standard input).
+- A stream closed meanwhile (``io``'s ``ValueError``) is an ``InvalidInput`` saying so.
 - When the descriptor is not ready they wait (``poll``, no deadline: as a blocking call would)
   until it is. A stream with no descriptor to wait on that answers "not now" is an
   ``InvalidInput``, never an end nor a silent loss.
@@ -26,6 +27,7 @@ import os
 import select
 from typing import Any, BinaryIO, cast
 
+from ._inputs import is_closed
 from .errors import InvalidInput
 
 
@@ -42,13 +44,25 @@ def _wait(stream: BinaryIO, events: int, what: str) -> None:
     poller.poll()  # no timeout: a stalled peer is waited for, as a blocking call would
 
 
+def _closed_meanwhile(stream: BinaryIO, exc: ValueError, what: str) -> None:
+    """``InvalidInput`` from ``exc`` when ``stream`` was closed while it was in use (``io``
+    says "I/O operation on closed file", a ``ValueError``); else nothing (``exc`` is re-raised)."""
+    if is_closed(stream):
+        raise InvalidInput(f"the {what} stream was closed while autocodec was using it",
+                           hint=f"keep the {what} open until the call (or the iteration) is done") from exc
+
+
 def read_some(stream: BinaryIO, n: int) -> bytes:
-    """Up to ``n`` bytes (at least one), or ``b""`` at the end of the stream."""
+    """Up to ``n`` bytes (at least one), or ``b""`` at the end of the stream; ``InvalidInput``
+    when the stream is closed."""
     while True:
         try:
             chunk = stream.read(n)
         except BlockingIOError:
             chunk = None
+        except ValueError as exc:
+            _closed_meanwhile(stream, exc, "input")
+            raise
         if chunk is not None:
             return chunk
         _wait(stream, select.POLLIN | select.POLLPRI, "input")
@@ -68,7 +82,8 @@ def read_upto(stream: BinaryIO, n: int) -> bytes:
 
 
 def write_all(stream: BinaryIO, data: bytes | memoryview) -> None:
-    """Every byte of ``data`` handed to ``stream`` (raw and pipe streams may take a part)."""
+    """Every byte of ``data`` handed to ``stream`` (raw and pipe streams may take a part);
+    ``InvalidInput`` when the stream is closed."""
     view = memoryview(data)
     while view:
         try:
@@ -78,6 +93,9 @@ def write_all(stream: BinaryIO, data: bytes | memoryview) -> None:
             view = view[written:]
             _wait(stream, select.POLLOUT, "output")
             continue
+        except ValueError as exc:
+            _closed_meanwhile(stream, exc, "output")
+            raise
         if written is None:  # a raw stream took none
             _wait(stream, select.POLLOUT, "output")
             continue

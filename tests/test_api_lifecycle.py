@@ -3,6 +3,7 @@ forked child, generators abandoned half way, and the application's own code fail
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import threading
@@ -183,3 +184,83 @@ def test_ucan_helpers_answer_right_arguments_and_select_takes_a_selectors_text()
     assert ucan.matches([["like", ".a", "x*"]], {"a": "xyz"}, budget=ucan.EvalBudget(10))
     assert ucan.failing_statement([["==", ".a", 1]], {"a": 2}) == ["==", ".a", 1]
     assert ucan.glob_match("a\\*", "a*") and ucan.command_covers("/a", "/a/b")
+
+
+# --- closed streams -------------------------------------------------------------------------
+
+
+def _closed() -> io.BytesIO:
+    stream = io.BytesIO(b"\0" * 64)
+    stream.close()
+    return stream
+
+
+def _closed_stream_entries() -> list[tuple[str, Callable[[BlockStore], object]]]:
+    from autocodec import bao
+    from autocodec.builtin import cid_for
+    from autocodec.store import CarReader, CarWriter, export_car, import_car
+    from autocodec.unixfs import DEFAULT_CHUNKER, iter_chunks
+
+    return [
+        ("CarReader", lambda _: CarReader(_closed())),
+        ("CarWriter", lambda _: CarWriter(_closed(), [])),
+        ("import_car", lambda store: import_car(store, _closed())),
+        ("export_car", lambda store: export_car(store, cid_for(b"", "raw"), _closed())),
+        ("iter_chunks", lambda _: list(iter_chunks(_closed(), DEFAULT_CHUNKER))),
+        ("bao.iter_slice", lambda _: bao.iter_slice(0, 1, _closed())),
+    ]
+
+
+@pytest.mark.parametrize("case", range(len(_closed_stream_entries())))
+def test_a_closed_file_object_is_refused_by_name(case: int, tmp_path: Path) -> None:
+    from autocodec.errors import InvalidInput
+
+    label, call = _closed_stream_entries()[case]
+    with BlockStore.open(tmp_path / "home") as store, pytest.raises(InvalidInput, match="closed"):
+        call(store)  # was ValueError: I/O operation on closed file
+
+
+def test_a_car_stream_closed_while_in_use_is_an_invalid_input() -> None:
+    from autocodec.builtin import cid_for
+    from autocodec.errors import InvalidInput
+    from autocodec.store import CarReader, CarWriter
+
+    cid = cid_for(b"block", "raw")
+    out = io.BytesIO()
+    writer = CarWriter(out, [cid])
+    writer.write(cid, b"block")
+    car = out.getvalue()
+    out.close()
+    with pytest.raises(InvalidInput, match="output stream was closed"):
+        writer.write(cid, b"block")
+    source = io.BufferedReader(io.BytesIO(car), buffer_size=len(car) // 2)
+    reader = CarReader(source)  # reads the header only
+    source.close()
+    with pytest.raises(InvalidInput, match="input stream was closed"):
+        list(reader)
+
+
+# --- generators check their arguments when called -------------------------------------------
+
+
+def test_generators_refuse_a_wrong_argument_when_called_not_at_the_first_piece(tmp_path: Path) -> None:
+    from autocodec import bao, unixfs
+    from autocodec.builtin import cid_for
+    from autocodec.errors import InvalidCID, InvalidInput, NotFound
+
+    blobs = bao.BlobStore(tmp_path / "blobs")
+    absent = bao.blake3_cid(bytes(32))
+    with pytest.raises(InvalidInput):
+        bao.iter_slice(-1, 10, io.BytesIO(b""))
+    with pytest.raises(InvalidInput):
+        unixfs.cat(object(), cid_for(b"x", "raw"))  # no get
+    with pytest.raises(InvalidCID):
+        unixfs.cat({}, 5)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput):
+        unixfs.cat({}, cid_for(b"x", "raw"), limits=5)  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        blobs.verified(object(), absent)  # type: ignore[arg-type]
+    with pytest.raises(NotFound):
+        blobs.serve_stream(absent)
+    with pytest.raises(InvalidCID):
+        blobs.verified(object(), cid_for(b"x", "raw"))  # type: ignore[arg-type]

@@ -27,13 +27,13 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from .._inputs import as_bytes, as_path, need_cid
+from .._inputs import as_bytes, as_path, need_cid, whole_number
 from ..cid import CID
 from ..errors import InvalidCID, InvalidInput, NotFound, StoreCorrupt, StorageFull, StoreError
 from ..loader._verifier import UNKNOWN_LENGTH, Verifier
 from ._steps import Readable
 from ._stream import decode, encode, iter_decode
-from ._tree import chunk_offset, iter_slice, slice_size
+from ._tree import chunk_offset, covered, iter_slice, slice_size
 
 RAW, BLAKE3 = 0x55, 0x1E
 _FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
@@ -164,8 +164,16 @@ class BlobStore:
 
     def serve_stream(self, cid: CID, start: int = 0, count: int | None = None) -> Iterator[bytes]:
         """The combined encoding of ``cid`` (``count`` None: the stored file as is), or the
-        slice ``(start, count)``, in pieces of about ``_PIECE`` bytes."""
-        with open(self.path(cid), "rb") as f:
+        slice ``(start, count)``, in pieces of about ``_PIECE`` bytes. ``NotFound`` (or a wrong
+        argument) is raised here, not at the first piece."""
+        path = self.path(cid)
+        if count is not None:
+            covered(start, count, 0)
+        return self._serve_stream(path, start, count)
+
+    @staticmethod
+    def _serve_stream(path: Path, start: int, count: int | None) -> Iterator[bytes]:
+        with open(path, "rb") as f:
             if count is None:
                 while piece := f.read(_PIECE):
                     yield piece
@@ -186,9 +194,18 @@ class BlobStore:
                  threads: int | None = None) -> Generator[memoryview, None, None]:
         """The content of ``cid`` (with ``count``, bytes ``[start, start+count)`` clamped to it),
         verified against the CID as it is read, in pieces valid until the next one; a whole
-        content on ``threads`` threads (``iter_decode``)."""
-        root = root_of(cid)
-        with open(self.path(cid), "rb") as f:
+        content on ``threads`` threads (``iter_decode``). ``NotFound`` (or a wrong argument) is
+        raised here, not at the first piece."""
+        root, path = root_of(cid), self.path(cid)
+        covered(start, UNKNOWN_LENGTH if count is None else count, 0)
+        if threads is not None:
+            whole_number(threads, "verified's threads")
+        return self._verified(verifier, root, path, start, count, threads)
+
+    @staticmethod
+    def _verified(verifier: Verifier, root: bytes, path: Path, start: int, count: int | None,
+                  threads: int | None) -> Generator[memoryview, None, None]:
+        with open(path, "rb") as f:
             if count is None and start == 0:
                 yield from iter_decode(verifier, root, f, threads=threads)
                 return

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, BinaryIO
 
-from .._inputs import whole_number
+from .._inputs import need_stream, whole_number
 from ..errors import InvalidInput
 from ..loader._verifier import MODE_COMBINED
 
@@ -298,10 +298,20 @@ def _group_slice(verifier: Verifier | None, first: int, content: bytes, lo_r: in
 
 def iter_slice(start: int, count: int, encoded: BinaryIO, *, data: BinaryIO | None = None,
                leaf: int = 1, verifier: Verifier | None = None) -> Iterator[bytes]:
-    """The pieces of the slice ``(start, count)`` in order (header, parents, leaves)."""
+    """The pieces of the slice ``(start, count)`` in order (header, parents, leaves). The
+    arguments are checked here, not at the first piece."""
     covered(start, count, 0)  # checks the range before the header is read
     if type(leaf) is not int or leaf < 1 or leaf & (leaf - 1):
         raise InvalidInput(f"leaf must be a whole number of chunks, a power of two (1, 2, 4, ...), not {leaf!r}")
+    need_stream(encoded, "read", "iter_slice's encoding")
+    if data is not None:
+        need_stream(data, "read", "iter_slice's content")
+    return _iter_slice(start, count, encoded, data, leaf, verifier)
+
+
+def _iter_slice(start: int, count: int, encoded: BinaryIO, data: BinaryIO | None, leaf: int,
+                verifier: Verifier | None) -> Iterator[bytes]:
+    """``iter_slice`` once its arguments are checked."""
     tree = _Source(encoded)
     content = _Source(data) if data is not None else tree
     header = tree.read(HEADER)

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from .._inputs import need_store
+from .._inputs import as_cid, need_store, of_type
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidBlock, InvalidInput
@@ -54,11 +54,16 @@ def _check_sizes(current: CID, meta: _pb.UnixfsData, links: list[CID], expected:
     return own
 
 
-def cat(store: Any, cid: CID, *, limits: Limits | None = None) -> Iterator[bytes]:
+def cat(store: Any, cid: CID | str, *, limits: Limits | None = None) -> Iterator[bytes]:
     """The bytes of the UnixFS file ``cid``, in pieces (sizes checked before streaming); of a
-    symlink, its target."""
+    symlink, its target. The arguments are checked here, not at the first piece."""
     need_store(store, "get", "cat")
-    limits = limits or DEFAULT_LIMITS
+    of_type(limits, Limits, "cat's limits")
+    return _cat(store, as_cid(cid, "cat"), limits or DEFAULT_LIMITS)
+
+
+def _cat(store: Any, cid: CID, limits: Limits) -> Iterator[bytes]:
+    """``cat`` once its arguments are checked."""
     max_depth = limits.unixfs.max_dag_depth
     # stack entries: (cid, depth, file bytes its parent says it holds, or None for the root)
     stack: list[tuple[CID, int, int | None]] = [(cid, 0, None)]
