@@ -7,11 +7,12 @@ import io
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from autocodec.cid import CID
 from autocodec.errors import StoreError
 from autocodec.registry import Runtime
 from autocodec.store import BlockStore
@@ -264,3 +265,23 @@ def test_generators_refuse_a_wrong_argument_when_called_not_at_the_first_piece(t
         blobs.serve_stream(absent)
     with pytest.raises(InvalidCID):
         blobs.verified(object(), cid_for(b"x", "raw"))  # type: ignore[arg-type]
+
+
+# --- the application's own code failing mid-call --------------------------------------------
+
+
+def test_put_many_keeps_the_blocks_before_the_callers_iterable_failed(tmp_path: Path) -> None:
+    from autocodec.builtin import cid_for
+
+    def blocks(failure: Exception) -> Iterator[tuple[CID, bytes]]:
+        for i in range(5):
+            data = b"block %d" % i
+            yield cid_for(data, "raw"), data
+        raise failure
+
+    with BlockStore.open(tmp_path / "home") as store:
+        with pytest.raises(ValueError, match="the application's"):
+            store.put_many(blocks(ValueError("the application's")))
+        assert len(store) == 5  # were dropped (an AutocodecError kept them): a cut wherever a batch ended
+        store.put(cid_for(b"after", "raw"), b"after")  # the store goes on
+        assert len(store) == 6

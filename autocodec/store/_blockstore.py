@@ -16,8 +16,10 @@ Invariants:
 - Crash safety: WAL journal, ``synchronous=NORMAL``; each write is one transaction, so a
   process killed mid-write leaves the last committed state and no partial block (a power
   loss may lose the last few commits, never consistency). ``put_many`` commits in batches of
-  ``limits.store.batch_blocks``/``batch_bytes``; on an ``AutocodecError`` from the input the
-  verified blocks before it are committed, then the error propagates.
+  ``limits.store.batch_blocks``/``batch_bytes``; on an ``Exception`` from the input (a bad
+  block, or the caller's iterable failing) the verified blocks before it are committed, then
+  the error propagates; an interrupt (``KeyboardInterrupt``) writes no more than the batches
+  already committed.
 - Threads: one connection per ``BlockStore`` object, shared by threads and serialised by a
   re-entrant lock; for parallel readers open one ``BlockStore`` per thread or process (WAL
   lets readers proceed beside one writer; writers wait up to ``busy_timeout_ms``).
@@ -53,7 +55,7 @@ from .._forks import watch
 from .._inputs import as_bytes, need_iterable, pair, whole_number
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import AutocodecError, BlockNotFound, InvalidBlock, InvalidCID, StorageFull, StoreCorrupt, StoreError
+from ..errors import BlockNotFound, InvalidBlock, InvalidCID, StorageFull, StoreCorrupt, StoreError
 from ..home import Home
 from ..log import get_logger
 from ._schema import migrate, register_migration
@@ -397,9 +399,9 @@ class BlockStore:
                 if len(batch) >= limits.batch_blocks or batch_bytes >= limits.batch_bytes:
                     self._write(batch)
                     batch, batch_bytes = [], 0
-        except AutocodecError:
+        except Exception:
             if batch:
-                self._write(batch)  # keep what was verified before the bad input
+                self._write(batch)  # keep what was verified before the failure, wherever a batch ended
             raise
         if batch:
             self._write(batch)
