@@ -288,3 +288,51 @@ def test_the_module_cap_for_local_module_files_is_the_homes(cli, home: Path, tmp
     (home / "config.toml").write_text("[limits.sandbox]\nmax_module_bytes = 4096\n")
     line = _refused(run(GIT_RAW))
     assert "ModuleTooLarge: " in line and "over the 4096-byte module cap" in line, line
+
+
+# --- empty codec and hash names: Kubo's default where Kubo takes one, else a usage error -------------
+
+
+_EMPTY_AS_KUBO = [  # (ours, Kubo's): Kubo 0.43.1 reads each empty value as the option's default
+    (["block", "put", "--codec=", "FILE"], ["block", "put", "--cid-codec=", "FILE"]),
+    (["block", "put", "--hash=", "--codec=dag-json", "JSON"], ["block", "put", "--mhtype=", "--cid-codec=dag-json", "JSON"]),
+    (["block", "put", "--cid-codec=", "--mhtype=sha2-512", "FILE"], ["block", "put", "--cid-codec=", "--mhtype=sha2-512", "FILE"]),
+    (["add", "-Q", "--hash=", "FILE"], ["add", "-Q", "--hash=", "FILE"]),
+    (["add", "-Q", "--cid-version=1", "--hash=", "FILE"], ["add", "-Q", "--cid-version=1", "--hash=", "FILE"]),
+    (["dag", "put", "--hash=", "JSON"], ["dag", "put", "--hash=", "JSON"]),
+]
+
+
+@pytest.mark.slow
+def test_an_empty_codec_or_hash_that_kubo_reads_as_its_default_gives_kubos_cid(cli, tmp_path: Path) -> None:
+    """``block put --cid-codec= --mhtype=``, ``add --hash=`` and ``dag put --hash=``: Kubo takes
+    the option's default; here each was an UnknownCodec/UnknownHash telling the user to pin an
+    extension set. Differential against Kubo v0.43.1, offline in a temp repo."""
+    from tests._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    kubo = KuboRepo.create(tmp_path / "kubo")
+    data, doc = tmp_path / "data.bin", tmp_path / "doc.json"
+    data.write_bytes(b"some bytes\n" * 100)
+    doc.write_text('{"a": [1, 2, {"/": "bafkqaaa"}]}')
+    files = {"FILE": str(data), "JSON": str(doc)}
+    for ours, theirs in _EMPTY_AS_KUBO:
+        want = kubo.ipfs(*[files.get(a, a) for a in theirs]).stdout.decode().strip()
+        code, out, err = cli(*[files.get(a, a) for a in ours])
+        assert (code, out.decode().strip()) == (0, want), (ours, err)
+
+
+@pytest.mark.parametrize("args", [["encode", "--codec=", "JSON"], ["encode", "--codec=dag-cbor", "--hash=", "JSON"],
+                                  ["hash", "--hash=", "FILE"], ["dag", "get", "--output-codec=", "bafkqaaa"],
+                                  ["dag", "put", "--store-codec=", "JSON"], ["dag", "put", "--input-codec=", "JSON"]])
+def test_an_empty_codec_or_hash_name_without_a_kubo_default_is_a_usage_error(cli, tmp_path: Path,
+                                                                            args: list[str]) -> None:
+    """Kubo refuses ``dag get --output-codec=`` and ``dag put --store-codec=``/``--input-codec=``
+    ('unknown multicodec: ""'); ``encode`` and ``hash`` are ours. Each was an UnknownCodec or
+    UnknownHash whose hint said to pin an extension set that provides the codec ''."""
+    data, doc = tmp_path / "data.bin", tmp_path / "doc.json"
+    data.write_bytes(b"x")
+    doc.write_text('{"a": 1}')
+    files = {"FILE": str(data), "JSON": str(doc)}
+    line = _refused(cli(*[files.get(a, a) for a in args]), code=2)
+    assert "the value is empty" in line, line

@@ -21,6 +21,7 @@ from typing import Any
 
 from ._kubo import bool_flag, go_int, kubo_escape
 from ._local_modules import add_module_option
+from ._options import or_default
 from ._runtime import add_source_options
 
 
@@ -57,7 +58,7 @@ def register(sub: Any) -> None:
     add.add_argument("--cid-version", type=go_int, choices=(0, 1), default=None,
                      help="CID version (default 0, as Kubo; 1 when --hash is not sha2-256)")
     bool_flag(add, None, "raw-leaves", None, "raw leaf blocks (default: yes with CIDv1, no with CIDv0)")
-    add.add_argument("--hash", default="sha2-256", metavar="NAME",
+    add.add_argument("--hash", default="sha2-256", metavar="NAME", type=or_default("sha2-256"),
                      help="multihash for every block (default sha2-256; others imply CIDv1, as in Kubo; "
                           "extension hashers such as blake3 come from the pinned sets or --module)")
     add.add_argument("--max-file-links", type=go_int, default=174, metavar="N",

@@ -8,7 +8,7 @@ from typing import Any
 from ._cidbase import add_cid_base_option
 from ._kubo import go_int
 from ._runtime import add_source_options
-from ._options import nonempty
+from ._options import nonempty, or_default
 
 EPILOG = """examples:
   echo hello | autocodec block put                     # -> bafkrei... (raw, sha2-256)
@@ -28,8 +28,10 @@ def register(sub: Any) -> None:
 
     put = bsub.add_parser("put", help="store a block and print its CIDv1")
     put.add_argument("file", nargs="?", default="-", metavar="FILE", help="the block's bytes (default: stdin)")
-    put.add_argument("--codec", "--cid-codec", default="raw", help="multicodec name or 0xCODE (default raw)")
-    put.add_argument("--hash", "--mhtype", default="sha2-256", help="multihash name or 0xCODE (default sha2-256)")
+    put.add_argument("--codec", "--cid-codec", default="raw", type=or_default("raw"),
+                     help="multicodec name or 0xCODE (default raw)")
+    put.add_argument("--hash", "--mhtype", default="sha2-256", type=or_default("sha2-256"),
+                     help="multihash name or 0xCODE (default sha2-256)")
     put.add_argument("--mhlen", type=go_int, default=-1, metavar="N",
                      help="a digest of N bytes: the hash's cut to at least 20, or for blake3 up to 128 (default -1: "
                           "the whole digest; identity ignores it, as Kubo)")

@@ -18,6 +18,7 @@ from typing import Any
 
 from ._cidbase import add_cid_base_option
 from ._local_modules import add_module_option
+from ._options import nonempty, or_default
 from ._runtime import add_source_options
 
 EPILOG = """examples:
@@ -44,16 +45,19 @@ def register(sub: Any) -> None:
 
     get = action("get", "print the node (or the value) a path reaches, encoded with --output-codec")
     get.add_argument("ref", metavar="PATH", help="CID or path: CID/a/b, /ipfs/CID/name, /ipld/CID/Links/0/Hash")
-    get.add_argument("--output-codec", default="dag-json", metavar="CODEC",
+    get.add_argument("--output-codec", default="dag-json", metavar="CODEC", type=nonempty("a codec name"),
                      help="dag-json (default), dag-cbor, json, cbor, raw, or a codec an extension encodes")
     add_source_options(get)
     get.set_defaults(func=run_get)
 
     put = action("put", "store objects read with --input-codec as --store-codec blocks; print their CIDs")
     put.add_argument("files", nargs="*", default=["-"], metavar="FILE", help="objects (default: stdin)")
-    put.add_argument("--store-codec", default="dag-cbor", metavar="CODEC", help="codec of the stored block (dag-cbor)")
-    put.add_argument("--input-codec", default="dag-json", metavar="CODEC", help="codec of the input (dag-json)")
-    put.add_argument("--hash", default="sha2-256", metavar="NAME", help="multihash (default sha2-256)")
+    put.add_argument("--store-codec", default="dag-cbor", metavar="CODEC", type=nonempty("a codec name"),
+                     help="codec of the stored block (dag-cbor)")
+    put.add_argument("--input-codec", default="dag-json", metavar="CODEC", type=nonempty("a codec name"),
+                     help="codec of the input (dag-json)")
+    put.add_argument("--hash", default="sha2-256", metavar="NAME", type=or_default("sha2-256"),
+                     help="multihash (default sha2-256)")
     put.add_argument("--pin", action="store_true", help="accepted for Kubo compatibility (the store keeps every block)")
     add_cid_base_option(put)
     add_module_option(put)

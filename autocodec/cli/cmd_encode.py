@@ -7,6 +7,7 @@ from typing import Any
 
 from ._cidbase import add_cid_base_option
 from ._local_modules import add_module_option
+from ._options import nonempty
 
 EPILOG = """examples:
   echo '{"a": {"/": "bafkrei..."}}' | autocodec encode --codec dag-cbor
@@ -18,8 +19,10 @@ def register(sub: Any) -> None:
     p = sub.add_parser("encode", help="encode a DAG-JSON document with a codec, store it, print its CID",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", nargs="?", default="-", metavar="FILE", help="DAG-JSON document (default: stdin)")
-    p.add_argument("--codec", required=True, help="multicodec name or 0xCODE, e.g. dag-cbor")
-    p.add_argument("--hash", default="sha2-256", help="multihash name or 0xCODE (default sha2-256)")
+    p.add_argument("--codec", required=True, type=nonempty("a multicodec name or 0xCODE"),
+                   help="multicodec name or 0xCODE, e.g. dag-cbor")
+    p.add_argument("--hash", default="sha2-256", type=nonempty("a multihash name or 0xCODE"),
+                   help="multihash name or 0xCODE (default sha2-256)")
     add_cid_base_option(p)
     add_module_option(p)
     p.set_defaults(func=run)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ._options import nonempty
+
 _CHUNK = 1 << 20
 _WHOLE = 1 << 20  # files up to this size are read whole and hashed in groups
 _GROUP_BYTES = 16 << 20  # a group is hashed once it holds this much ...
@@ -29,7 +31,8 @@ def register(sub: Any) -> None:
     p = sub.add_parser("hash", help="print the multihash of each file (builtin or Wasm extension hasher)",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", nargs="*", metavar="FILE|-", help="files to hash (none or -: stdin)")
-    p.add_argument("--hash", default="sha2-256", help="multihash name or code, e.g. keccak-256, blake3, sha1")
+    p.add_argument("--hash", default="sha2-256", type=nonempty("a multihash name or code"),
+                   help="multihash name or code, e.g. keccak-256, blake3, sha1")
     p.add_argument("--digest", action="store_true", help="print only the digest (hex), not the multihash")
     from ._runtime import add_source_options
 
