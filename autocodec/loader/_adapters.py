@@ -16,6 +16,7 @@ Invariants:
 from __future__ import annotations
 
 import struct
+import threading
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from itertools import accumulate, chain
@@ -262,32 +263,43 @@ def _walk_links(value: Any) -> Iterator[CID]:
 
 
 class HashStream:
-    """A streaming hash in one instance: ``update`` any number of times, then ``final`` once."""
+    """A streaming hash in one instance: ``update`` any number of times, then ``final`` once.
+
+    Safe to share between threads, as a ``hashlib`` object is: each ``update`` is hashed whole,
+    one at a time (in the order the threads take the stream's lock), and ``final`` waits for
+    an ``update`` in progress; an ``update`` after ``final`` is ``InvalidInput``."""
 
     def __init__(self, loaded: LoadedModule) -> None:
         self._instance: GuestInstance | None = loaded.instance()
         self._info = loaded.info
         self._chunk = loaded.limits.stream_chunk_bytes
+        self._lock = threading.Lock()  # one update or final in the instance at a time
         self._instance.call("ac_hash_init")
 
     def update(self, data: bytes | bytearray | memoryview) -> None:
-        if self._instance is None:
-            raise InvalidInput("the hash stream is already finalised")
         data = bytes_like(data, "HashStream.update")
-        for piece in _pieces(data, self._chunk):
-            self._instance.call("ac_hash_update", piece)
+        with self._lock:
+            instance = self._open()
+            for piece in _pieces(data, self._chunk):
+                instance.call("ac_hash_update", piece)
 
     def final(self, length: int | None = None) -> bytes:
         """The digest of the stream; ``length``: that many bytes of the hash's extended output
         (``ac_hash_final_xof``; ``Hasher.digest``'s ``length``)."""
-        if self._instance is None:
-            raise InvalidInput("the hash stream is already finalised")
-        if length is not None:
-            _check_extends(self._info, length)
-        instance, self._instance = self._instance, None
+        with self._lock:
+            instance = self._open()
+            if length is not None:
+                _check_extends(self._info, length)
+            self._instance = None
         if length is None:
             return instance.call("ac_hash_final")
         return _sized(instance.call("ac_hash_final_xof", _xof_length(length)), length, "ac_hash_final_xof")
+
+    def _open(self) -> GuestInstance:
+        """The stream's instance (the caller holds the lock); ``InvalidInput`` after ``final``."""
+        if self._instance is None:
+            raise InvalidInput("the hash stream is already finalised")
+        return self._instance
 
 
 _XOF_MAX = 65536

@@ -2,7 +2,10 @@
 
 Invariants:
 - An instance has its own ``Store`` (memory and table caps from the store limiter, one
-  instance per store) and is used by one thread at a time; it is not shared.
+  instance per store) and is used by one thread at a time; it is not shared. A second thread
+  entering a guest call while one is inside (a stream shared between threads) is refused with
+  ``InvalidInput`` and breaks the instance, never enters the ``Store``: two threads in one
+  wasmtime ``Store`` abort the process (a Rust panic in its trap handler).
 - Every call (``call``: input + operation + result) starts with a full fuel budget and a
   fresh epoch deadline, including instantiation (a start function is bounded too); a decode
   (``proportional=True``) gets a budget proportional to its input instead, capped by the full one.
@@ -30,6 +33,7 @@ import ctypes
 import mmap
 import os
 import struct
+import threading
 from typing import Any
 
 import wasmtime
@@ -41,6 +45,7 @@ from ..errors import (
     GuestError,
     GuestFault,
     GuestTrap,
+    InvalidInput,
     MemoryLimitExceeded,
     OutputTooLarge,
     SandboxError,
@@ -116,6 +121,7 @@ class GuestInstance:
         """``functions`` maps each callable export to its parameter count (checked at load)."""
         self.limits = limits
         self.broken = False
+        self._inside = threading.Lock()  # held during a guest call from Python (``invoke``)
         self._ticks = deadline_ticks(limits.deadline_ms)
         self._small_ticks = min(self._ticks, deadline_ticks(limits.decode_deadline_base_ms))
         store = wasmtime.Store(engine)
@@ -376,12 +382,19 @@ class GuestInstance:
         _call.set_epoch_deadline(self._context, ticks)
 
     def invoke(self, name: str, a: int = 0, b: int = 0) -> int:
-        """Call export ``name`` with raw i32 arguments; a failure breaks the instance."""
+        """Call export ``name`` with raw i32 arguments; a failure breaks the instance, and so
+        does a call made while another thread is inside one (refused, see the module docstring)."""
+        if not self._inside.acquire(False):
+            self.broken = True  # the other thread's call sequence was cut into: its state is unknown
+            raise InvalidInput("a module instance (a hash, chunk or verifier stream) was used by two threads at once",
+                               hint="a stream is one thread's at a time: give each thread its own stream")
         try:
             status: int = self._caller(name)(a, b)
             return status
         except SandboxError as exc:
             raise self._failed(exc) from None
+        finally:
+            self._inside.release()
 
     def _failed(self, exc: SandboxError) -> SandboxError:
         """A guest call failed with ``exc``: the instance is broken; a trap with memory near
