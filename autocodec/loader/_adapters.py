@@ -106,7 +106,8 @@ def _pieces(data: bytes | bytearray | memoryview, size: int) -> Iterator[memoryv
 
 
 class Codec:
-    """An IPLD codec in Wasm: native bytes <-> data model."""
+    """An IPLD codec in Wasm: native bytes <-> data model. Safe to share between threads
+    (each call runs in an instance of its own)."""
 
     def __init__(self, loaded: LoadedModule) -> None:
         self._loaded = loaded
@@ -339,7 +340,9 @@ _BATCH_ITEM = 8 * 1024
 
 
 class Hasher:
-    """A multihash function in Wasm; returns the raw digest (not the multihash)."""
+    """A multihash function in Wasm; returns the raw digest (not the multihash). Safe to share
+    between threads (each call runs in an instance of its own; ``stream`` objects too, see
+    ``HashStream``)."""
 
     def __init__(self, loaded: LoadedModule) -> None:
         self._loaded = loaded
@@ -441,7 +444,8 @@ class Hasher:
 
 
 class Chunker:
-    """A content-defined (or fixed-size) chunker in Wasm."""
+    """A content-defined (or fixed-size) chunker in Wasm. Safe to share between threads; each
+    ``boundaries`` iterator is one thread's (its own instance)."""
 
     def __init__(self, loaded: LoadedModule, params: dict[str, Any]) -> None:
         self._loaded = loaded

@@ -91,7 +91,8 @@ class Step:
 
 
 class DecodeStream:
-    """Incremental verification of one encoding against a root hash (one guest instance)."""
+    """Incremental verification of one encoding against a root hash (one guest instance).
+    One thread at a time: a call from a second thread meanwhile is ``InvalidInput``."""
 
     def __init__(self, loaded: LoadedModule, root: bytes, mode: int, start: int, count: int, *,
                  ranges: bool = False, subtree: Subtree | None = None, instance: GuestInstance | None = None,
@@ -269,7 +270,7 @@ def fill_from(read_into: Callable[[memoryview], int], room: memoryview) -> tuple
 
 class EncodeStream:
     """Post-order Bao nodes of a content stream (one guest instance); ``final`` gives the rest
-    and the 32-byte root hash."""
+    and the 32-byte root hash. One thread at a time (as ``DecodeStream``)."""
 
     def __init__(self, loaded: LoadedModule, length: int, mode: int, first: int | None = None,
                  instance: GuestInstance | None = None, group_log: int = 0) -> None:
@@ -315,7 +316,8 @@ class EncodeStream:
 
 
 class Joiner:
-    """Chaining values of parent nodes (``ac_vfy_parent``) from one guest instance."""
+    """Chaining values of parent nodes (``ac_vfy_parent``) from one guest instance; one thread
+    at a time (as ``DecodeStream``)."""
 
     def __init__(self, loaded: LoadedModule) -> None:
         self._instance: GuestInstance = loaded.instance()
@@ -331,7 +333,8 @@ class Joiner:
 
 
 class Verifier:
-    """A verifier module (Bao): streams that verify and streams that encode."""
+    """A verifier module (Bao): streams that verify and streams that encode. Safe to share
+    between threads; each stream it makes is one thread's."""
 
     def __init__(self, loaded: LoadedModule) -> None:
         if loaded.info.kind != "verifier":
