@@ -336,3 +336,56 @@ def test_an_empty_codec_or_hash_name_without_a_kubo_default_is_a_usage_error(cli
     files = {"FILE": str(data), "JSON": str(doc)}
     line = _refused(cli(*[files.get(a, a) for a in args]), code=2)
     assert "the value is empty" in line, line
+
+
+# --- set export -o -, pin update's module count, a path's kind, serve --port's help ------------------
+
+
+def test_set_export_to_dash_writes_the_car_to_stdout_and_pin_update_counts_the_modules(cli, home: Path,
+                                                                                       tmp_path: Path) -> None:
+    """``set export NAME -o -`` wrote a file named '-' in the current folder (car export's '-' is
+    standard output, as the help now says for both). ``pin update`` of a set already at its newest
+    version said '(0 modules)' of a set ``pin add`` had reported with 1 (and 1 was '1 modules')."""
+    from autocodec.store import CarReader
+
+    assert cli("key", "gen", "k")[0] == 0
+    code, out, err = cli("publish", str(GIT_RAW), "--key", "k")
+    assert code == 0, err
+    manifest = out.decode().strip()
+    for args in (["set", "init", "s", "--key", "k"], ["set", "add", "s", manifest], ["set", "publish", "s"]):
+        assert cli(*args)[0] == 0
+    here = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        code, out, err = cli("set", "export", "s", "-o", "-")
+    finally:
+        os.chdir(here)
+    assert code == 0 and not (tmp_path / "-").exists(), err
+    assert "to standard output" in err
+    import io
+
+    blocks = dict(CarReader(io.BytesIO(out)))
+    assert len(blocks) >= 3 and GIT_RAW.read_bytes() in blocks.values()
+    bundle = tmp_path / "bundle.car"
+    bundle.write_bytes(out)
+    code, out, err = cli("pin", "add", str(bundle), "--override")
+    assert code == 0 and "(1 module) from" in out.decode(), (out, err)
+    code, out, err = cli("pin", "update", "s")
+    assert code == 0 and "already at s v1" in out.decode() and "(1 module) from" in out.decode(), (out, err)
+
+
+def test_a_path_below_a_scalar_names_its_kind_with_the_right_article(cli, home: Path, tmp_path: Path) -> None:
+    doc = tmp_path / "doc.json"
+    doc.write_text('{"n": 5, "s": "x"}')
+    code, out, err = cli("dag", "put", str(doc))
+    assert code == 0, err
+    root = out.decode().strip()
+    line = _refused(cli("dag", "get", f"{root}/n/x"))
+    assert "is an integer; it has no 'x' below it" in line, line
+    line = _refused(cli("dag", "get", f"{root}/s/x"))
+    assert "is a string; it has no 'x' below it" in line, line
+
+
+def test_serve_port_help_says_its_default(cli) -> None:
+    code, out, _ = cli("serve", "--help")
+    assert code == 0 and "(default 8080)" in " ".join(out.decode().split())

@@ -49,7 +49,8 @@ def register(sub: Any) -> None:
 
 def _describe(result: Any) -> str:
     state = "pinned" if result.changed else "already at"
-    return f"{state} {result.name} v{result.version} {result.index_cid} ({result.modules} modules) from {result.location.describe()}"
+    modules = f"{result.modules} module" + ("" if result.modules == 1 else "s")
+    return f"{state} {result.name} v{result.version} {result.index_cid} ({modules}) from {result.location.describe()}"
 
 
 def run_add(args: argparse.Namespace) -> int:

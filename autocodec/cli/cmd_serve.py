@@ -49,7 +49,7 @@ def register(sub: Any) -> None:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1",
                    help="address to listen on (default 127.0.0.1: loopback only; /admin is loopback only anyway)")
-    p.add_argument("--port", type=_port, default=8080)
+    p.add_argument("--port", type=_port, default=8080, help="TCP port to listen on (default 8080)")
     p.add_argument("--refresh-interval", type=_positive(float), metavar="SECONDS",
                    help="how often pinned sets are refreshed (default: config refresh.interval_s, 300)")
     p.add_argument("--workers", type=_positive(int), default=8, help="decode threads (at least 1)")

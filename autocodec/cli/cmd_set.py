@@ -41,7 +41,8 @@ def register(sub: Any) -> None:
     pub = ss.add_parser("publish", help="sign the next version (version + 1, fresh expiry); prints the set CID")
     pub.add_argument("name")
     pub.add_argument("--key", action="append", help="index keys to sign with (default: the set's keys)")
-    pub.add_argument("--expires-days", type=float)
+    pub.add_argument("--expires-days", type=float, metavar="DAYS",
+                     help="how long the new version stays valid (default: the set's usual lifetime)")
     add_passphrase_env(pub)
     pub.add_argument("--to-node", metavar="ADDR", type=nonempty("a node's address"),
                      help="put every block on this IPFS node, pin it there, and "
@@ -49,7 +50,7 @@ def register(sub: Any) -> None:
     pub.set_defaults(func=run_publish)
     ex = ss.add_parser("export", help="write the latest version (root chain, index, manifests, modules, vectors) as a CAR")
     ex.add_argument("name")
-    ex.add_argument("-o", "--output", required=True, metavar="FILE")
+    ex.add_argument("-o", "--output", required=True, metavar="FILE", help="the CAR file to write (- for stdout)")
     ex.set_defaults(func=run_export)
     show = ss.add_parser("show", help="what a set lists and its versions")
     show.add_argument("name")
@@ -133,12 +134,18 @@ def run_export(args: argparse.Namespace) -> int:
     import sys
 
     from ..registry import Runtime, export_set
-    from ._io import open_output, output_target
+    from ._io import open_output, output_target, streaming_stdout
 
-    output_target(args.output)  # an empty path, a folder, a missing folder: refused before any work
-    with Runtime() as rt, open_output(args.output) as out:  # replaced only when complete
-        index_cid, count = export_set(rt, args.name, out)
-    print(f"autocodec: wrote {count} blocks of set {args.name!r} ({index_cid}) to {args.output}", file=sys.stderr)
+    if args.output == "-":  # as car export: standard output
+        with Runtime() as rt, streaming_stdout() as stdout:
+            index_cid, count = export_set(rt, args.name, stdout)
+        where = "standard output"
+    else:
+        output_target(args.output)  # an empty path, a folder, a missing folder: refused before any work
+        with Runtime() as rt, open_output(args.output) as out:  # replaced only when complete
+            index_cid, count = export_set(rt, args.name, out)
+        where = args.output
+    print(f"autocodec: wrote {count} blocks of set {args.name!r} ({index_cid}) to {where}", file=sys.stderr)
     return 0
 
 

@@ -84,7 +84,9 @@ def step(value: Any, segment: str, cid: CID, inside: list[str]) -> Any:
         if index is not None and 0 <= index < len(value):
             return value[index]
         raise PathNotFound(f"no index {segment!r} in the list of {len(value)} at {_where(cid, inside)}")
-    raise PathNotFound(f"{_where(cid, inside)} is a {_kind(value)}; it has no {segment!r} below it")
+    kind = _kind(value)
+    article = "an" if kind[0] in "aeiou" else "a"
+    raise PathNotFound(f"{_where(cid, inside)} is {article} {kind}; it has no {segment!r} below it")
 
 
 def _unixfs_step(source: BlockSource, cid: CID, node: Any, segment: str, limits: Limits) -> CID:

@@ -351,7 +351,9 @@ class Pins:
                         f"set {pin.name!r} was pinned from {pin.location.describe()}, which has no update channel",
                         hint="give the new version's index CID, or pin an IPNS name or a bundle path")
                 if head == pin.index_cid:
-                    results.append(PinResult(pin.set_id, pin.name, head, pin.version or 0, False, 0, pin.location))
+                    listed = len(self.trust.manifests_of(pin.set_id))  # as a pin of this version counts them
+                    results.append(PinResult(pin.set_id, pin.name, head, pin.version or 0, False, listed,
+                                             pin.location))
                     continue
                 results.append(self._apply(head, pin.location, progress=progress, now=now, canary=canary))
             except AutocodecError as exc:
