@@ -27,7 +27,8 @@ from __future__ import annotations
 import collections
 import os
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
 from .. import builtin
@@ -149,7 +150,7 @@ class Runtime:
         self.limits = limits or self.settings.apply_limits(DEFAULT_LIMITS)
         self.metrics = Metrics()
         self.recent = RecentBlocks()
-        self.store = store or BlockStore.open(self.home, verify=self.verify_block, limits=self.limits)
+        self.store = store or BlockStore.open(self.home, verify=_verifier_of(self), limits=self.limits)
         self._own_trust = trust is None  # closed with the runtime; a trust store passed in is the caller's
         self.trust = trust or TrustStore.open(self.home, limits=self.limits, blocks=self.store)
         self.sandbox = sandbox or Sandbox(self.limits.sandbox, cache_dir=self.home.compiled_cache_dir)
@@ -189,7 +190,7 @@ class Runtime:
                 sources.append(NodeSource(self.settings.node, limits=self.limits.fetch))
             elif kind == "gateway":
                 sources.extend(GatewaySource(url, limits=self.limits.fetch) for url in self.settings.gateways)
-        return Fetcher(self.store, sources, verify=self.verify_block, max_concurrent=self.limits.fetch.max_concurrent)
+        return Fetcher(self.store, sources, verify=_verifier_of(self), max_concurrent=self.limits.fetch.max_concurrent)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -505,3 +506,22 @@ class Runtime:
         with self._refresher_lock:
             refresher, self._refresher = self._refresher, None
         return refresher is None or refresher.stop(self.limits.serve.shutdown_s)
+
+
+def _verifier_of(runtime: Runtime) -> Callable[[CID, bytes], None]:
+    """``runtime.verify_block`` for the store and the fetcher the runtime makes, holding the
+    runtime weakly: a bound method there made a reference cycle, so a closed (or dropped)
+    runtime, its compiled modules and their memory-image descriptors stayed until the cyclic
+    garbage collector ran (one descriptor per runtime, measured). A store or fetcher used after
+    its runtime is gone refuses with ``StoreError``."""
+    ref = weakref.ref(runtime)
+
+    def verify(cid: CID, data: bytes) -> None:
+        owner = ref()
+        if owner is None:
+            raise StoreError("the Runtime that made this store or fetcher is gone",
+                             hint="keep a reference to the Runtime while its store or fetcher is in use")
+        owner.verify_block(cid, data)
+
+    return verify
+
