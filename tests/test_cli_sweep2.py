@@ -389,3 +389,23 @@ def test_a_path_below_a_scalar_names_its_kind_with_the_right_article(cli, home: 
 def test_serve_port_help_says_its_default(cli) -> None:
     code, out, _ = cli("serve", "--help")
     assert code == 0 and "(default 8080)" in " ".join(out.decode().split())
+
+
+def test_set_remove_and_show_say_what_is_staged_and_not_yet_published(cli, home: Path) -> None:
+    """``set remove`` said nothing, and ``set show`` then listed no entry while the published
+    version still lists it (reported by helper 67): the two now say the change is staged."""
+    assert cli("key", "gen", "k")[0] == 0
+    manifest = cli("publish", str(GIT_RAW), "--key", "k")[1].decode().strip()
+    for args in (["set", "init", "s", "--key", "k"], ["set", "add", "s", manifest], ["set", "publish", "s"]):
+        assert cli(*args)[0] == 0
+    code, out, err = cli("set", "show", "s")
+    assert code == 0 and err == "" and len(out.decode().splitlines()) == 2
+    code, out, err = cli("set", "remove", "s", "codec", "git-raw")
+    assert code == 0 and not out and err == "codec git-raw: removed in the next version (`autocodec set publish s` signs it)\n"
+    code, out, err = cli("set", "show", "s")
+    assert code == 0 and len(out.decode().splitlines()) == 1, out
+    assert err == ("autocodec: staged for v2, not yet published: 0 added, 1 removed, 0 replaced since v1 "
+                   "(`autocodec set publish s` signs them)\n"), err
+    assert cli("set", "add", "s", manifest)[0] == 0
+    code, out, err = cli("set", "show", "s")
+    assert code == 0 and err == "" and len(out.decode().splitlines()) == 2

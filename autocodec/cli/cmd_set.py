@@ -94,10 +94,14 @@ def run_add(args: argparse.Namespace) -> int:
 
 
 def run_remove(args: argparse.Namespace) -> int:
+    """Unstage an entry; says on stderr that it leaves with the next version, as ``add`` says
+    what an entry replaces (the published version still lists it)."""
     from ..registry import Runtime, remove_entry
 
     with Runtime() as rt:
         remove_entry(rt, args.name, args.kind, _code(args.kind, args.code))
+    print(f"{args.kind} {args.code}: removed in the next version (`autocodec set publish {args.name}` signs it)",
+          file=sys.stderr)
     return 0
 
 
@@ -150,16 +154,29 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
+    """The set's versions, then the entries the next version will list (stdout); on stderr, how
+    they differ from the published version, when they do."""
     from ..codes import codec_name, hash_name
-    from ..registry import Runtime, entries, get_set
+    from ..registry import Runtime, entries, get_set, published_entries
     from ._io import write_line
 
     with Runtime() as rt:
         state = get_set(rt, args.name)
         write_line(f"set {state.name}: root v{state.root_version} {state.root_cid}; "
                    f"index v{state.index_version} {state.index_cid or '(never published)'}")
-        for kind, key, mcid in entries(rt, args.name):
+        staged = entries(rt, args.name)
+        for kind, key, mcid in staged:
             shown = codec_name(key) if kind == "codec" and isinstance(key, int) else (
                 hash_name(key) if kind == "hasher" and isinstance(key, int) else str(key))
             write_line(f"{kind}\t{shown}\t{mcid}")
+        published = published_entries(rt, args.name)
+    if published is not None and published != staged:
+        before = {(k, str(key)): m for k, key, m in published}
+        after = {(k, str(key)): m for k, key, m in staged}
+        added = len(after.keys() - before.keys())
+        removed = len(before.keys() - after.keys())
+        replaced = sum(1 for k in after.keys() & before.keys() if after[k] != before[k])
+        print(f"autocodec: staged for v{state.index_version + 1}, not yet published: {added} added, {removed} removed, "
+              f"{replaced} replaced since v{state.index_version} (`autocodec set publish {args.name}` signs them)",
+              file=sys.stderr)
     return 0

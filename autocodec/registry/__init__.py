@@ -47,6 +47,7 @@ if TYPE_CHECKING:  # pragma: no cover - loaded on first use (``__getattr__``): a
     from ._sets import get_set as get_set
     from ._sets import init_set as init_set
     from ._sets import publish_set as publish_set
+    from ._sets import published_entries as published_entries
     from ._sets import remove_entry as remove_entry
     from ._sets import set_blocks as set_blocks
 
@@ -54,7 +55,7 @@ _LAZY = {
     "RefreshOutcome": "_live", "RefreshStatus": "_live",
     "Published": "_publish", "VectorsFailed": "_publish", "publish_module": "_publish",
     **{name: "_sets" for name in ("SetState", "add_manifest", "entries", "export_set", "get_set", "init_set",
-                                  "publish_set", "remove_entry", "set_blocks")},
+                                  "publish_set", "published_entries", "remove_entry", "set_blocks")},
 }
 
 
@@ -92,6 +93,7 @@ __all__ = [
     "pin_update",
     "publish_module",
     "publish_set",
+    "published_entries",
     "remove_entry",
     "resolve_ipns",
     "set_blocks",

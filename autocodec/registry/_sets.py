@@ -128,6 +128,22 @@ def entries(runtime: "Runtime", name: str) -> list[tuple[str, int | str, CID]]:
     return [(k, int(key) if k in CODED_KINDS else key, CID.parse(m)) for k, key, m in rows]
 
 
+def published_entries(runtime: "Runtime", name: str) -> list[tuple[str, int | str, CID]] | None:
+    """The entries of the set's latest published index, in ``entries``' order; None when it was
+    never published. ``entries`` is what the next version will list (staged by ``add_manifest``
+    and ``remove_entry``); the two differ until ``publish_set``."""
+    from ..verify import Index, open_envelope
+
+    state = get_set(runtime, name)
+    if state.index_cid is None:
+        return None
+    limits = runtime.limits.trust
+    env = open_envelope(runtime.get(state.index_cid), "index", max_bytes=limits.max_document_bytes,
+                        max_signatures=limits.max_signatures)
+    index = Index.from_value(env.document, max_entries=limits.max_index_entries, max_delegations=limits.max_delegations)
+    return sorted(((e.kind, e.key, e.manifest) for e in index.entries), key=lambda e: (e[0], str(e[1])))
+
+
 def publish_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], *, expires_days: float | None = None,
                 now: int | None = None) -> CID:
     """Sign index version N+1 of the set; returns its CID (the set version's identifier)."""
