@@ -29,7 +29,7 @@ from ._errors import (
     UcanError,
     UnavailableProof,
 )
-from ._policy import EvalBudget, check_policy, failing_statement, glob_match, matches, parse_selector, select
+from ._policy import ABSENT, Absent, EvalBudget, check_policy, failing_statement, glob_match, matches, parse_selector, select
 from ._revocations import Revocations
 from ._token import (
     DELEGATION_TAG,
@@ -47,11 +47,13 @@ from ._validate import (
 )
 
 __all__ = [
+    "ABSENT",
     "DELEGATION_TAG",
     "ERRORS",
     "INVOCATION_TAG",
     "RECEIPT_TAG",
     "REVOKE_COMMAND",
+    "Absent",
     "EvalBudget",
     "Expired",
     "InvalidAudience",

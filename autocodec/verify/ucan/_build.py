@@ -23,7 +23,7 @@ from ...errors import InvalidInput
 from .._keyring import SigningKey
 from ._did import check_did
 from ._errors import InvalidClaim, InvalidToken
-from ._policy import check_policy
+from ._policy import POLICY_HINT, check_policy
 from ._token import MAX_TIME, DELEGATION_TAG, INVOCATION_TAG, Token, check_command, need_key, need_time, need_token, seal
 from ._validate import command_covers
 
@@ -56,7 +56,7 @@ def delegate(
     check_did(audience, "audience")
     if not isinstance(policy, (list, tuple)):  # never turn a map or a string into a list of its keys
         raise InvalidToken(f"the policy is a {type(policy).__name__}, not a list of statements",
-                           hint='write it as a list of statements, e.g. [["==", ".function", "decode"]]')
+                           hint=POLICY_HINT)
     check_policy(list(policy))
     _check_lifetime(expires_in)
     exp = None if expires_in is None else now + int(expires_in)

@@ -9,7 +9,9 @@ Invariants:
   an inequality with a value that is not a number, nesting deeper than ``MAX_DEPTH``) before
   anything is evaluated. ``[]`` (collection values) is not supported: ``all``/``any`` say it.
 - Evaluation is total and bounded: a selector that does not resolve (missing key, index out of
-  range, wrong kind) makes its statement false, unless it ends in ``?`` (then it selects null);
+  range, wrong kind) selects ``ABSENT``, which the spec keeps apart from null ("fail to
+  resolve": ``.to[99]`` fails, ``.to[99]?`` is null), and makes its statement false; after a
+  step marked ``?`` a miss selects null instead (and stops there, as the spec says);
   ``like`` is a linear-time glob (``*`` any run, ``\\*`` a literal star), never a regex.
 - Equality is IPLD data-model equality with one numeric rule: an integer equals a float of
   the same value (``1 == 1.0``); booleans equal only booleans. Ordering compares numbers only.
@@ -22,6 +24,7 @@ Invariants:
 
 from __future__ import annotations
 
+import enum
 import functools
 import json
 import math
@@ -40,8 +43,31 @@ MAX_DEPTH = 32
 MAX_STEPS = 1_000_000
 """Statements one validation may apply (about a second of CPU); see ``EvalBudget``."""
 
+POLICY_HINT = ('write the policy as a list of UCAN 1.0 statements [operator, selector, value...], '
+               'e.g. [["==", ".function", "decode"]]')
+"""The hint of every malformed-policy error: the policy is the caller's to correct."""
+
 _COMPARISONS = {"==", "!=", "<", "<=", ">", ">="}
-_MISSING = object()
+
+
+class Absent(enum.Enum):
+    """The type of ``ABSENT``: one member, so it is a singleton that survives copy and pickle."""
+
+    ABSENT = "absent"
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+
+ABSENT = Absent.ABSENT
+"""What ``select`` gives for a selector that does not resolve (no such key, an index out of
+range, a step into the wrong kind). Never null: a key holding null resolves (to ``None``).
+Test with ``is ABSENT``."""
+
+
+def _malformed(message: str) -> InvalidToken:
+    """The error for a malformed policy or selector, with the hint that says how to write one."""
+    return InvalidToken(message, hint=POLICY_HINT)
 
 
 class EvalBudget:
@@ -75,7 +101,7 @@ def parse_selector(text: str) -> tuple[_Step, ...]:
     one optional mark (the spec: repeated optionals are a single one).
     """
     if not isinstance(text, str) or not text.startswith(".") or len(text) > 1024:
-        raise InvalidToken(f"policy selector {str(text)[:60]!r} is malformed (selectors start with '.')")
+        raise _malformed(f"policy selector {str(text)[:60]!r} is malformed (selectors start with '.')")
     if text.rstrip("?") == ".":
         return ()
     steps: list[_Step] = []
@@ -84,19 +110,19 @@ def parse_selector(text: str) -> tuple[_Step, ...]:
         if text[i] == "." and i + 1 < n and text[i + 1] != "[":
             j = i + 1
             if text[j].isdigit():
-                raise InvalidToken(f"policy selector {text[:60]!r}: a field name cannot start with a digit "
+                raise _malformed(f"policy selector {text[:60]!r}: a field name cannot start with a digit "
                                    '(write .["1"] for the key "1", .[1] for an index)')
             while j < n and (text[j].isalnum() or text[j] == "_"):
                 j += 1
             if j == i + 1:
-                raise InvalidToken(f"policy selector {text[:60]!r} has an empty field name")
+                raise _malformed(f"policy selector {text[:60]!r} has an empty field name")
             step = _Step("key", key=text[i + 1:j])
             i = j
         elif text[i] == "[" or text.startswith(".[", i):
             i += 1 if text[i] == "[" else 2
             step, i = _bracket(text, i)
         else:
-            raise InvalidToken(f"policy selector {text[:60]!r} is malformed at {i}")
+            raise _malformed(f"policy selector {text[:60]!r} is malformed at {i}")
         if i < n and text[i] == "?":
             step = _Step(step.kind, step.key, step.index, step.start, step.stop, optional=True)
             while i < n and text[i] == "?":
@@ -112,15 +138,15 @@ def _bracket(text: str, i: int) -> tuple[_Step, int]:
         while j < len(text) and text[j] != '"':
             j += 2 if text[j] == "\\" else 1
         if j >= len(text) or not text.startswith("]", j + 1):
-            raise InvalidToken(f"policy selector {text[:60]!r} has an unclosed quoted key")
+            raise _malformed(f"policy selector {text[:60]!r} has an unclosed quoted key")
         try:
             key = json.loads(text[i:j + 1])
         except ValueError:
-            raise InvalidToken(f"policy selector {text[:60]!r} has a malformed quoted key") from None
+            raise _malformed(f"policy selector {text[:60]!r} has a malformed quoted key") from None
         return _Step("key", key=key), j + 2
     close = text.find("]", i)
     if close < 0:
-        raise InvalidToken(f"policy selector {text[:60]!r} has an unclosed '['")
+        raise _malformed(f"policy selector {text[:60]!r} has an unclosed '['")
     body = text[i:close]
     try:
         if ":" in body:
@@ -129,15 +155,16 @@ def _bracket(text: str, i: int) -> tuple[_Step, int]:
         else:
             step = _Step("index", index=int(body))
     except ValueError:
-        raise InvalidToken(f"policy selector {text[:60]!r} has a malformed bracket [{body[:20]}] "
+        raise _malformed(f"policy selector {text[:60]!r} has a malformed bracket [{body[:20]}] "
                            "(an index, a slice a:b or a quoted key; [] is not supported, use all/any)") from None
     return step, close + 1
 
 
 def select(steps: str | Sequence[_Step], value: Any) -> Any:
     """The value a selector (its text, or the steps ``parse_selector`` gives) selects in
-    ``value``, or ``_MISSING`` when it does not resolve. ``InvalidToken`` for malformed text,
-    ``InvalidInput`` for steps of another type."""
+    ``value``; ``ABSENT`` when it does not resolve, ``None`` when a step marked ``?`` missed
+    (UCAN 1.0 delegation spec, "Selectors": a non-optional miss fails to resolve, an optional
+    one is null). ``InvalidToken`` for malformed text, ``InvalidInput`` for steps of another type."""
     if isinstance(steps, str):
         return _select(_parsed(steps), value)
     if not (isinstance(steps, (tuple, list)) and all(type(step) is _Step for step in steps)):
@@ -149,62 +176,62 @@ def select(steps: str | Sequence[_Step], value: Any) -> Any:
 def _select(steps: Sequence[_Step], value: Any) -> Any:
     for step in steps:
         value = _apply(step, value)
-        if value is _MISSING:
-            return None if step.optional else _MISSING
+        if value is ABSENT:
+            return None if step.optional else ABSENT
     return value
 
 
 def _apply(step: _Step, value: Any) -> Any:
     if step.kind == "key":
-        return value.get(step.key, _MISSING) if isinstance(value, dict) else _MISSING
+        return value.get(step.key, ABSENT) if isinstance(value, dict) else ABSENT
     if not isinstance(value, (list, str, bytes)):
-        return _MISSING
+        return ABSENT
     if step.kind == "index":
         if isinstance(value, str):
-            return _MISSING
+            return ABSENT
         i = step.index + len(value) if step.index < 0 else step.index
-        return value[i] if 0 <= i < len(value) else _MISSING
+        return value[i] if 0 <= i < len(value) else ABSENT
     return value[step.start:step.stop]
 
 
 def check_policy(policy: Any) -> None:
     """Raise ``InvalidToken`` unless ``policy`` is a list of well-formed statements."""
     if not isinstance(policy, list):
-        raise InvalidToken("policy is not a list of statements")
+        raise _malformed("policy is not a list of statements")
     for statement in policy:
         _check(statement, 1)
 
 
 def _check(st: Any, depth: int) -> None:
     if depth > MAX_DEPTH:
-        raise InvalidToken(f"policy nests deeper than {MAX_DEPTH}")
+        raise _malformed(f"policy nests deeper than {MAX_DEPTH}")
     if not isinstance(st, list) or not st or not isinstance(st[0], str):
-        raise InvalidToken(f"policy statement {str(st)[:60]} is not [operator, ...]")
+        raise _malformed(f"policy statement {str(st)[:60]} is not [operator, ...]")
     op = st[0]
     if op in _COMPARISONS or op == "like":
         if len(st) != 3:
-            raise InvalidToken(f"policy '{op}' takes a selector and a value")
+            raise _malformed(f"policy '{op}' takes a selector and a value")
         parse_selector(st[1])
         if op == "like" and not isinstance(st[2], str):
-            raise InvalidToken("policy 'like' takes a string pattern")
+            raise _malformed("policy 'like' takes a string pattern")
         if op in ("<", "<=", ">", ">=") and not _is_number(st[2]):
-            raise InvalidToken(f"policy '{op}' compares with a number, not {str(st[2])[:40]!r}")
+            raise _malformed(f"policy '{op}' compares with a number, not {str(st[2])[:40]!r}")
     elif op == "not":
         if len(st) != 2:
-            raise InvalidToken("policy 'not' takes one statement")
+            raise _malformed("policy 'not' takes one statement")
         _check(st[1], depth + 1)
     elif op in ("and", "or"):
         if len(st) != 2 or not isinstance(st[1], list):
-            raise InvalidToken(f"policy '{op}' takes a list of statements")
+            raise _malformed(f"policy '{op}' takes a list of statements")
         for inner in st[1]:
             _check(inner, depth + 1)
     elif op in ("all", "any"):
         if len(st) != 3:
-            raise InvalidToken(f"policy '{op}' takes a selector and a statement")
+            raise _malformed(f"policy '{op}' takes a selector and a statement")
         parse_selector(st[1])
         _check(st[2], depth + 1)
     else:
-        raise InvalidToken(f"unknown policy operator {op[:20]!r}")
+        raise _malformed(f"unknown policy operator {op[:20]!r}")
 
 
 def matches(policy: list[Any], args: Any, budget: EvalBudget | None = None) -> bool:
@@ -241,7 +268,7 @@ def _eval(st: Sequence[Any], value: Any, budget: EvalBudget) -> bool:
     if op == "or":
         return not st[1] or any(_eval(inner, value, budget) for inner in st[1])
     selected = _select(_parsed(st[1]), value)
-    if selected is _MISSING:
+    if selected is ABSENT:
         return False
     if op in ("all", "any"):
         items = list(selected.values()) if isinstance(selected, dict) else selected

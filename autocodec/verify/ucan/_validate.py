@@ -83,7 +83,17 @@ def validate_delegation(token: Token, now: int) -> None:
         raise InvalidToken(f"{token.cid} is not a delegation")
     token.check_signature()
     check_time(token, now)
-    check_policy(token.payload["pol"])
+    check_token_policy(token)
+
+
+def check_token_policy(token: Token) -> None:
+    """``check_policy`` of a delegation's ``pol``; a malformed one is ``InvalidToken`` naming the
+    delegation, with a hint for its receiver (who cannot rewrite it) rather than its author."""
+    try:
+        check_policy(token.payload["pol"])
+    except InvalidToken as exc:
+        raise InvalidToken(f"delegation {token.cid} has a malformed policy: {exc.message}",
+                           hint="ask the delegator for a delegation whose policy is well formed") from None
 
 
 def _proofs_by_cid(proofs: Any) -> dict[CID, Token]:
@@ -136,7 +146,7 @@ def validate_invocation(
     for token in chain:
         token.check_signature()
         check_time(token, now)
-        check_policy(token.payload["pol"])
+        check_token_policy(token)
     if chain:
         root = chain[0]
         if root.sub is None:
