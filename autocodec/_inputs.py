@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import operator
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, ParamSpec, TypeVar, cast
 
 from .cid import CID
 from .errors import InvalidCID, InvalidInput
@@ -105,8 +105,7 @@ def need_stream(stream: Any, method: str, what: str) -> None:
     path or bytes given for a file object is named here, not met as an ``AttributeError``."""
     if callable(getattr(stream, method, None)):
         if is_closed(stream):
-            raise InvalidInput(f"{what} needs an open file object, and this one is closed",
-                               hint="open it again, and keep it open until the call returns")
+            raise closed_stream(what)
         return
     mode = "reading" if method == "read" else "writing"
     hint = ""
@@ -115,6 +114,44 @@ def need_stream(stream: Any, method: str, what: str) -> None:
     elif isinstance(stream, (bytes, bytearray, memoryview)) and method == "read":
         hint = " (wrap bytes in io.BytesIO)"
     raise InvalidInput(f"{what} needs a binary file object open for {mode}, not {type(stream).__name__}{hint}")
+
+
+def closed_stream(what: str, *, during: bool = False) -> InvalidInput:
+    """The error for a file object found closed: by ``need_stream`` at the start of a call, or
+    (``during``) by a read in the middle of it. One type and hint for both."""
+    state = "was closed while the call was reading it" if during else "is closed"
+    return InvalidInput(f"{what} needs an open file object, and this one {state}",
+                        hint="open it again, and keep it open until the call returns")
+
+
+def read_failed(stream: Any, what: str, exc: ValueError) -> InvalidInput:
+    """The typed error for a ``ValueError`` out of ``stream``'s ``read``/``readinto``/``seek``
+    (io's word for a file closed or detached since the call began): ``closed_stream`` when the
+    stream now says it is closed, else the stream's own words, named by ``what``."""
+    if is_closed(stream):
+        return closed_stream(what, during=True)
+    return InvalidInput(f"{what} could not be read: {exc}"[:300],
+                        hint="give a binary file object that stays open and readable until the call returns")
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def guard_read(read: Callable[_P, _R], stream: Any, what: str) -> Callable[_P, _R]:
+    """``read`` (``stream``'s ``read`` or ``readinto``, or a function over them) with a
+    ``ValueError`` it raises turned into ``read_failed``'s ``InvalidInput``: a stream closed in
+    the middle of a call gives the error a closed one gives at its start. For loops that hand
+    the read on (to a guest's pull); a loop that calls the read itself catches inline."""
+
+    def guarded(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return read(*args, **kwargs)
+        except ValueError as exc:
+            cause = None if is_closed(stream) else exc  # a stream's own failure keeps its traceback
+            raise read_failed(stream, what, exc) from cause
+
+    return guarded
 
 
 def is_closed(stream: Any) -> bool:

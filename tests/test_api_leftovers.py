@@ -8,11 +8,19 @@ LoadedModule.close.
 from __future__ import annotations
 
 import copy
+import io
 import pickle
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from autocodec import bao
+from autocodec.errors import InvalidInput
+from autocodec.loader import Sandbox
+from autocodec.loader._verifier import Verifier
 from autocodec.verify import SigningKey
 from autocodec.verify.ucan import (
     DELEGATION_TAG,
@@ -25,6 +33,8 @@ from autocodec.verify.ucan import (
     select,
     validate_delegation,
 )
+
+from .conftest import WASM_SRC
 
 # --- UCAN: what select gives for a selector that does not resolve ------------------------
 
@@ -81,3 +91,104 @@ def test_a_delegation_with_a_malformed_policy_names_the_delegation_and_asks_its_
         validate_delegation(bad, now)
     assert str(bad.cid) in err.value.message and "'?!'" in err.value.message
     assert "DAG-CBOR" not in err.value.hint and "delegat" in err.value.hint
+
+
+# --- Bao: a source closed in the middle of a call -----------------------------------------
+
+BAO_WASM = WASM_SRC / "bao" / "bao.wasm"
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Verifier:
+    return Verifier(Sandbox().load(BAO_WASM.read_bytes()))
+
+
+class _ClosesAfter(io.BytesIO):
+    """A stream its owner closes after ``reads`` reads (another thread, a timeout, a with-block)."""
+
+    def __init__(self, data: bytes, reads: int) -> None:
+        super().__init__(data)
+        self.reads = reads
+
+    def _count(self) -> None:
+        self.reads -= 1
+        if self.reads < 0:
+            self.close()
+
+    def read(self, n: int | None = -1, /) -> bytes:
+        self._count()
+        return super().read(n)
+
+    def readinto(self, room: Any, /) -> int:
+        self._count()
+        return super().readinto(room)
+
+
+_DATA = bytes(range(256)) * 600  # 150 chunks: one stream, no tiles
+
+
+def _closed_midway(verifier: Verifier) -> dict[str, Callable[[], object]]:
+    """Each Bao entry point reading a stream that is closed after its first read."""
+    encoded, outboard = io.BytesIO(), io.BytesIO()
+    root = bao.encode(verifier, io.BytesIO(_DATA), encoded)
+    bao.encode(verifier, io.BytesIO(_DATA), outboard, outboard=True)
+    piece = io.BytesIO()
+    bao.extract_slice(5000, 70000, io.BytesIO(encoded.getvalue()), piece.write)
+    enc, ob, sl = encoded.getvalue(), outboard.getvalue(), piece.getvalue()
+
+    def drop(_: object) -> None:
+        return None
+
+    return {
+        "bao_hash": lambda: bao.bao_hash(verifier, _ClosesAfter(_DATA, 1)),
+        "encode": lambda: bao.encode(verifier, _ClosesAfter(_DATA, 1), io.BytesIO()),
+        "decode": lambda: bao.decode(verifier, root, _ClosesAfter(enc, 1), drop),
+        "decode one thread": lambda: list(bao.iter_decode(verifier, root, _ClosesAfter(enc, 1), threads=1)),
+        "decode outboard's content": lambda: bao.decode(verifier, root, _ClosesAfter(_DATA, 1), drop,
+                                                        outboard=io.BytesIO(ob)),
+        "decode outboard": lambda: bao.decode(verifier, root, io.BytesIO(_DATA), drop, outboard=_ClosesAfter(ob, 1)),
+        "decode slice": lambda: bao.decode(verifier, root, _ClosesAfter(sl, 1), drop, start=5000, count=70000,
+                                           slice_input=True),
+        "extract_slice": lambda: bao.extract_slice(5000, 70000, _ClosesAfter(enc, 1), drop),
+        "extract_slice header": lambda: bao.extract_slice(0, 1, _ClosesAfter(enc, 0), drop),
+        "extract_slice outboard": lambda: bao.extract_slice(5000, 70000, io.BytesIO(ob), drop,
+                                                            data=_ClosesAfter(_DATA, 1)),
+    }
+
+
+@pytest.mark.parametrize("entry", ["bao_hash", "encode", "decode", "decode one thread", "decode outboard's content",
+                                   "decode outboard", "decode slice", "extract_slice", "extract_slice header",
+                                   "extract_slice outboard"])
+def test_a_bao_source_closed_in_the_middle_of_a_call_is_invalid_input(verifier: Verifier, entry: str) -> None:
+    # Each gave io's raw "ValueError: I/O operation on closed file" from its read loop, where a
+    # stream closed before the call is InvalidInput (need_stream).
+    with pytest.raises(InvalidInput) as err:
+        _closed_midway(verifier)[entry]()
+    assert "closed" in err.value.message, err.value.message
+
+
+def test_a_closed_source_says_it_was_closed_midway_with_need_streams_hint(verifier: Verifier) -> None:
+    closed = io.BytesIO(_DATA)
+    closed.close()
+    with pytest.raises(InvalidInput) as before:
+        bao.bao_hash(verifier, closed)
+    with pytest.raises(InvalidInput) as during:
+        bao.bao_hash(verifier, _ClosesAfter(_DATA, 1))
+    assert during.value.hint == before.value.hint
+    assert "was closed while the call was reading it" in during.value.message
+
+
+def test_blobstore_add_and_fetch_name_themselves_for_a_closed_source(verifier: Verifier, tmp_path: Path) -> None:
+    # BlobStore.add said "encode needs an open file object" (and fetch "decode ..."): names the
+    # caller never called.
+    closed = io.BytesIO(_DATA)
+    closed.close()
+    store = bao.BlobStore(tmp_path / "blobs")
+    with pytest.raises(InvalidInput, match=r"^BlobStore\.add needs an open file object"):
+        store.add(verifier, closed)
+    with pytest.raises(InvalidInput, match=r"^BlobStore\.add needs a Verifier"):
+        store.add(object(), io.BytesIO(_DATA))  # type: ignore[arg-type]
+    assert not (tmp_path / "blobs").exists()  # refused before anything was made
+    cid = bao.BlobStore(tmp_path / "other").add(verifier, io.BytesIO(_DATA))
+    with pytest.raises(InvalidInput, match=r"^fetch needs an open file object"):
+        bao.fetch(verifier, cid, closed, lambda _: None)

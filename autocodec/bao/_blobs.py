@@ -31,7 +31,7 @@ from .._inputs import as_bytes, as_path, need_cid, whole_number
 from ..cid import CID
 from ..errors import InvalidCID, InvalidInput, NotFound, StoreCorrupt, StorageFull, StoreError
 from ..loader._verifier import UNKNOWN_LENGTH, Verifier
-from ._steps import Readable
+from ._steps import Readable, check_entry
 from ._stream import decode, encode, iter_decode
 from ._tree import chunk_offset, covered, iter_slice, slice_size
 
@@ -100,9 +100,11 @@ class BlobStore:
         """Store a content stream of any size as its combined encoding; returns its CID.
         ``StorageFull`` when the disk (or the file size limit) is met, ``StoreError`` when the
         folder cannot be written; nothing is left behind either way. What a killed writer left
-        (a ``.part`` file) is removed by a later ``add`` (``_sweep_stale_parts``)."""
+        (a ``.part`` file) is removed by a later ``add`` (``_sweep_stale_parts``). Its arguments
+        are checked (named ``BlobStore.add``) before anything is written."""
         import fcntl
 
+        check_entry("BlobStore.add", verifier, src)
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             _sweep_stale_parts(self.root)
@@ -240,6 +242,7 @@ def fetch(verifier: Verifier, cid: CID, stream: BinaryIO, write: Callable[[memor
           start: int = 0, count: int | None = None) -> int:
     """Verify a served stream (the combined encoding, or with ``count`` the slice) against
     ``cid`` and ``write`` its verified content; returns the bytes written."""
+    check_entry("fetch", verifier, stream)
     root = root_of(cid)
     if count is None:
         return decode(verifier, root, stream, write, start=start, count=UNKNOWN_LENGTH)

@@ -19,7 +19,7 @@ import sys
 from collections.abc import Callable, Iterator
 from typing import BinaryIO, Protocol
 
-from .._inputs import need_stream, whole_number
+from .._inputs import guard_read, need_stream, whole_number
 from ..errors import InvalidInput
 from ..loader._verifier import DONE, FAILED, NEED_TREE, TREE_HOLD, DecodeStream, Verifier
 from ._tree import emission_order
@@ -120,36 +120,41 @@ class Placer:
             done += take
 
 
-def reader_into(src: Readable) -> Callable[[memoryview], int]:
+def reader_into(src: Readable, what: str = "the input stream") -> Callable[[memoryview], int]:
     """``src.readinto`` (files, BytesIO, HTTP responses, ``_Tee``), else ``read`` copied into
-    the room given (a ``RawIOBase`` subclass need not implement ``readinto``)."""
+    the room given (a ``RawIOBase`` subclass need not implement ``readinto``). Guarded
+    (``guard_read``): ``src`` closed in the middle of the call is ``InvalidInput`` naming
+    ``what``, as it is at the call's start, not io's ``ValueError``."""
     into = getattr(src, "readinto", None)
     if into is not None and (isinstance(src, io.FileIO) or not isinstance(src, io.RawIOBase)):
-        return into  # type: ignore[no-any-return]
+        return guard_read(into, src, what)
 
     def read_into(room: memoryview) -> int:
         data = src.read(len(room))
-        room[:len(data)] = data
+        room[:len(data)] = data  # more than asked for is a ValueError too: the stream's
         return len(data)
 
-    return read_into
+    return guard_read(read_into, src, what)
 
 
-def held_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None) -> Iterator[memoryview]:
+def held_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None,
+               what: str = "decode") -> Iterator[memoryview]:
     """Verified pieces from a module that holds the outboard itself: the tree is handed over
     ahead (``TREE_HOLD`` at most), data is read straight into the guest (``DecodeStream.pull``:
     whole pieces from offset 0, so the guest takes all of it but a short last chunk), and
     outboard verified bytes are views of that input (each valid until the next piece). (Reading
     a socket ahead in a helper thread was tried: on two cores shared with the server it was
-    slower, the receive and the verification competing for the same CPUs.)"""
+    slower, the receive and the verification competing for the same CPUs.) Reads are guarded
+    as ``reader_into``'s, named by ``what``."""
     held = 0
     carry = b""
     piece = dec.max_piece
-    read_into = reader_into(src)
+    read_into = reader_into(src, what)
+    read_tree = None if outboard is None else guard_read(outboard.read, outboard, f"{what}'s outboard")
     tree_eof, data_eof = outboard is None, False
     while True:
-        if outboard is not None and not tree_eof and held <= TREE_HOLD // 2:
-            more = outboard.read(TREE_HOLD - held)
+        if read_tree is not None and not tree_eof and held <= TREE_HOLD // 2:
+            more = read_tree(TREE_HOLD - held)
             if more:
                 held = dec.tree(more)
             else:
@@ -171,8 +176,12 @@ def nothing(room: memoryview) -> int:
     return 0
 
 
-def frame_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None) -> Iterator[memoryview]:
-    """Verified pieces through the one-frame protocol (modules without ``ac_vfy_data``)."""
+def frame_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None,
+                what: str = "decode") -> Iterator[memoryview]:
+    """Verified pieces through the one-frame protocol (modules without ``ac_vfy_data``); reads
+    guarded as ``held_steps``'s."""
+    read_data = guard_read(src.read, src, what)
+    read_tree = None if outboard is None else guard_read(outboard.read, outboard, f"{what}'s outboard")
     tree, data = b"", b""
     tree_room = 2 * _TREE_READ if outboard is not None else 0
     data_room = dec.max_piece - tree_room
@@ -180,12 +189,12 @@ def frame_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None) -> 
     data_eof = False
     while True:
         # top both buffers up (the tree ahead of its data, so calls are rarely tree-bound)
-        if outboard is not None and not tree_eof and len(tree) <= _TREE_READ:
-            more = outboard.read(tree_room - len(tree))
+        if read_tree is not None and not tree_eof and len(tree) <= _TREE_READ:
+            more = read_tree(tree_room - len(tree))
             tree_eof = not more
             tree = tree + more if tree else more
         if not data_eof and len(data) < data_room // 2:
-            more = src.read(data_room - len(data))
+            more = read_data(data_room - len(data))
             data_eof = not more
             data = data + more if data else more
         step = dec.update(tree, data)

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, BinaryIO
 
-from .._inputs import need_stream, whole_number
+from .._inputs import need_stream, read_failed, whole_number
 from ..errors import InvalidInput
 from ..loader._verifier import MODE_COMBINED
 
@@ -227,22 +227,33 @@ def flip_to_preorder(f: BinaryIO, base: int, length: int, *, outboard: bool, lea
 
 
 class _Source:
-    """Sequential reads with skipping (a seek when the file can, reading past otherwise)."""
+    """Sequential reads with skipping (a seek when the file can, reading past otherwise). A
+    ``ValueError`` from the file (closed in the middle of the call) is ``read_failed``'s
+    ``InvalidInput`` naming ``what``, as ``need_stream`` names it closed at the start."""
 
-    def __init__(self, f: BinaryIO) -> None:
-        self._f = f
+    def __init__(self, f: BinaryIO, what: str) -> None:
+        self._f, self._what = f, what
         try:
             self._seekable = f.seekable()
-        except (AttributeError, OSError):
+        except (AttributeError, OSError, ValueError):
             self._seekable = False
 
     def read(self, n: int) -> bytes:
-        data = self._f.read(n)
+        try:
+            data = self._f.read(n)
+        except ValueError as exc:
+            raise read_failed(self._f, self._what, exc) from None
         if len(data) != n:
             raise InvalidInput("the encoding ends before the slice does (truncated input)")
         return data
 
     def skip(self, n: int) -> None:
+        try:
+            self._skip(n)
+        except ValueError as exc:
+            raise read_failed(self._f, self._what, exc) from None
+
+    def _skip(self, n: int) -> None:
         if self._seekable:
             self._f.seek(n, 1)
             return
@@ -312,8 +323,8 @@ def iter_slice(start: int, count: int, encoded: BinaryIO, *, data: BinaryIO | No
 def _iter_slice(start: int, count: int, encoded: BinaryIO, data: BinaryIO | None, leaf: int,
                 verifier: Verifier | None) -> Iterator[bytes]:
     """``iter_slice`` once its arguments are checked."""
-    tree = _Source(encoded)
-    content = _Source(data) if data is not None else tree
+    tree = _Source(encoded, "iter_slice's encoding")
+    content = _Source(data, "iter_slice's content") if data is not None else tree
     header = tree.read(HEADER)
     (length,) = _LEN.unpack(header)
     yield header
