@@ -8,8 +8,10 @@ LoadedModule.close.
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import pickle
+import sqlite3
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -17,10 +19,12 @@ from typing import Any
 
 import pytest
 
-from autocodec import bao
-from autocodec.errors import InvalidInput
+from autocodec import CID, bao
+from autocodec.config import Limits, StoreLimits
+from autocodec.errors import InvalidInput, StoreError
 from autocodec.loader import Sandbox
 from autocodec.loader._verifier import Verifier
+from autocodec.store import BlockStore
 from autocodec.verify import SigningKey
 from autocodec.verify.ucan import (
     DELEGATION_TAG,
@@ -192,3 +196,29 @@ def test_blobstore_add_and_fetch_name_themselves_for_a_closed_source(verifier: V
     cid = bao.BlobStore(tmp_path / "other").add(verifier, io.BytesIO(_DATA))
     with pytest.raises(InvalidInput, match=r"^fetch needs an open file object"):
         bao.fetch(verifier, cid, closed, lambda _: None)
+
+
+# --- BlockStore.put_many: a failed batch write is one error ---------------------------------
+
+
+def test_put_many_whose_batch_write_fails_raises_that_error_once(tmp_path: Path) -> None:
+    # The handler that keeps the blocks verified before a failure wrote the failed batch again:
+    # the same StoreError twice in the chain, and a second wait for the lock.
+    limits = Limits(store=StoreLimits(busy_timeout_ms=50, batch_blocks=2))
+    store = BlockStore.open(tmp_path / "home", limits=limits)
+    blocks = [(CID.build(0x55, b"\x12\x20" + hashlib.sha256(b).digest()), b) for b in (b"a", b"b", b"c")]
+    other = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")  # another writer holds the lock past the busy timeout
+        with pytest.raises(StoreError) as err:
+            store.put_many(blocks)
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    chain, exc = [], err.value.__context__
+    while exc is not None:
+        chain.append(exc)
+        exc = exc.__context__
+    assert not any(isinstance(e, StoreError) for e in chain), chain
+    assert store.put_many(blocks) == 3 and store.get(blocks[2][0]) == b"c"
+    store.close()

@@ -379,7 +379,9 @@ class BlockStore:
 
     def put_many(self, blocks: Iterable[tuple[CID, bytes]]) -> int:
         """Verify and store blocks, one transaction per batch; returns how many were given.
-        ``blocks`` is any iterable of ``(CID, bytes)`` pairs (read once, as it goes)."""
+        ``blocks`` is any iterable of ``(CID, bytes)`` pairs (read once, as it goes). When the
+        input fails, the blocks verified before it are written, then its error raised; when a
+        batch's write fails, that error is raised as it is (the batch is not tried again)."""
         need_iterable(blocks, "put_many", "(CID, bytes) pairs")
         batch: list[tuple[CID, bytes]] = []
         batch_bytes = 0
@@ -397,11 +399,11 @@ class BlockStore:
                 batch.append((cid, data))
                 batch_bytes += len(data)
                 if len(batch) >= limits.batch_blocks or batch_bytes >= limits.batch_bytes:
-                    self._write(batch)
-                    batch, batch_bytes = [], 0
+                    full, batch, batch_bytes = batch, [], 0  # a write that fails leaves no batch to retry
+                    self._write(full)
         except Exception:
             if batch:
-                self._write(batch)  # keep what was verified before the failure, wherever a batch ended
+                self._write(batch)  # keep what was verified before the input failed, wherever a batch ended
             raise
         if batch:
             self._write(batch)
