@@ -383,7 +383,9 @@ class Hasher:
         With the C runner, runs of frames go in one C call that writes each frame straight into
         the guest and holds the GIL only to cut the frames and to make the digests' bytes
         objects (``GuestInstance.hash_frames``), so threads hashing shares of their own scale;
-        otherwise each frame is built just before its call (the same 32 KiB of memory, reused)."""
+        otherwise each frame is built just before its call (the same 32 KiB of memory, reused).
+        A hash has one digest size: every digest of the call has the first one's size, else
+        ``GuestFault`` (a frame that lies about its digests' size or count is caught so)."""
         if not self.batches:  # a wrong type raises here, not as that input's result
             return [self._one(data if type(data) is bytes else as_bytes(data, "Hasher.digest_many")) for data in inputs]
         items: list[Any] = list(inputs)  # bytes in the end (see below); the caller's list is left alone
@@ -392,10 +394,12 @@ class Hasher:
         results: list[bytes | AutocodecError] = []
         i, n = 0, len(items)
         converted = False
+        size = 0  # the call's digest size, once one digest was made
         while i < n:
-            many = loaded.run_frames("ac_hash_batch", items, i, most, _BATCH_BYTES, _BATCH_ITEM)
-            if many is not None and many[0] > i:  # frames in one C call, the GIL released
+            many = loaded.run_frames("ac_hash_batch", items, i, most, _BATCH_BYTES, _BATCH_ITEM, size)
+            if many is not None and many[0] > i:  # frames in one C call, the GIL released, of one size
                 i = many[0]
+                size = size or len(many[1][0])
                 results.extend(many[1])
                 continue
             if not converted:  # the C path stopped (before a bytearray, a memoryview, a large input...): the rest
@@ -404,23 +408,28 @@ class Hasher:
                 converted = True
             j = _frame_end(items, i, most)
             if len(items[i]) > _BATCH_ITEM:
-                results.append(self._one(items[i]))
+                done = [self._one(items[i])]
+                size = _one_size(done, size)
             else:
-                results.extend(self._frame(items[i:j]))
+                done, size = self._frame(items[i:j], size)
+            results.extend(done)
             i = j
         return results
 
-    def _frame(self, items: list[bytes]) -> list[bytes | AutocodecError]:
+    def _frame(self, items: list[bytes], size: int) -> tuple[list[bytes | AutocodecError], int]:
         """One batch frame on the checked path: each input's digest, or when the frame is
-        refused each input's own result or error."""
+        refused each input's own result or error; and the call's digest size (``size``, 0 when
+        not known yet), which they have (``_one_size``)."""
         try:
             out = self._loaded.run("ac_hash_batch", _frame(items))
         except AutocodecError:
-            return list(map(self._one, items))
-        size, rest = divmod(len(out), len(items))
-        if rest or not size:
+            done = list(map(self._one, items))
+            return done, _one_size(done, size)
+        each, rest = divmod(len(out), len(items))
+        if rest or not each:
             raise GuestFault("ac_hash_batch did not return one digest of one size per input")
-        return [out[k:k + size] for k in range(0, len(out), size)]
+        digests: list[bytes | AutocodecError] = [out[k:k + each] for k in range(0, len(out), each)]
+        return digests, _one_size(digests[:1], size)
 
     @property
     def batches(self) -> bool:
@@ -441,6 +450,18 @@ class Hasher:
 
     def stream(self) -> HashStream:
         return HashStream(self._loaded)
+
+
+def _one_size(digests: list[bytes | AutocodecError], size: int) -> int:
+    """``size`` (0: that of the first digest in ``digests``) after checking that every digest
+    in ``digests`` has it; ``GuestFault`` when one does not (a hash has one digest size)."""
+    for digest in digests:
+        if type(digest) is bytes and len(digest) != size:
+            if size:
+                raise GuestFault(f"the module gave a {len(digest)}-byte digest where its others have {size} bytes: "
+                                 "a hash has one digest size")
+            size = len(digest)
+    return size
 
 
 class Chunker:

@@ -354,8 +354,10 @@ done:;
 
 /* One hash frame's call inside ``Runner_hash_frames`` (GIL released): ``ac_input``, the
  * frame written in place (u32 count, then u32 length + bytes per item), the operation, the
- * output checked (status OK, count equal digests inside memory), the digests appended to
- * ``*acc``, the instance restored. Returns 0, or 1 when this frame failed in any way (the
+ * output checked (status OK, count equal digests inside memory, each of ``*digest`` bytes
+ * unless that is still 0: a hash has one digest size, so a frame of other digests is wrong,
+ * be it a lie about their size or about their count), the digests appended to ``*acc``,
+ * ``*digest`` set, the instance restored. Returns 0, or 1 when this frame failed in any way (the
  * caller stops; the instance is then not trusted to be in its recorded state), with the
  * wasmtime error or trap it owns in ``*err`` / ``*trap`` (for Python to take and free). */
 static int hash_one_frame(Runner *self, const void *func, const uint8_t *const *ptrs, const Py_ssize_t *lens,
@@ -399,6 +401,8 @@ static int hash_one_frame(Runner *self, const void *func, const uint8_t *const *
     uint32_t out_ptr = load_le32(base + self->slot), out_len = load_le32(base + self->slot + 4);
     if (out_len > self->max_output || (size_t)out_ptr + out_len > msize || !out_len || out_len % (uint32_t)count)
         return 1;
+    if (*digest && out_len / (uint32_t)count != *digest)
+        return 1;
     if (*acc_len + out_len > *acc_cap) {
         size_t cap = *acc_cap ? *acc_cap : 4096;
         while (cap < *acc_len + out_len)
@@ -418,7 +422,7 @@ static int hash_one_frame(Runner *self, const void *func, const uint8_t *const *
     return failed != NULL;
 }
 
-/* hash_frames(func, items, start, most_items, most_bytes, big_item, max_frames, fuel, ticks)
+/* hash_frames(func, items, start, most_items, most_bytes, big_item, max_frames, fuel, ticks[, digest])
  *   -> (end, frames, digests, failed)
  *
  * ``ac_hash_batch`` over ``items[start:]`` (a list of bytes), frame after frame, in one C call
@@ -426,15 +430,18 @@ static int hash_one_frame(Runner *self, const void *func, const uint8_t *const *
  * (at most ``most_items`` inputs and ``most_bytes`` framed bytes each), stopping before an input
  * over ``big_item`` bytes (hashed on its own by the caller) or one that is not exactly bytes
  * (the caller converts it), after ``max_frames`` frames, or at the first frame that fails in
- * any way. ``digests`` holds one bytes object per input of
+ * any way, a frame whose digests are not of ``digest`` bytes (0 or absent: the first
+ * frame's size, which every later frame must have) included. ``digests`` holds one bytes
+ * object per input of
  * the ``frames`` successful frames, ``items[start:end]``; ``failed`` is ``None``, or when the
  * frame at ``end`` failed, ``(error_ptr, trap_ptr)`` (wasmtime objects owned by the caller from
  * now on, each ``None`` when absent): the instance is then not reusable; the caller discards it
  * and runs that frame again on the checked path, which raises or falls back exactly as it
  * always did. Every frame is restored after its call, as ``run`` does. */
 static PyObject *Runner_hash_frames(Runner *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 9) {
-        PyErr_SetString(PyExc_TypeError, "hash_frames(func, items, start, most_items, most_bytes, big_item, max_frames, fuel, ticks)");
+    if (nargs != 9 && nargs != 10) {
+        PyErr_SetString(PyExc_TypeError,
+                        "hash_frames(func, items, start, most_items, most_bytes, big_item, max_frames, fuel, ticks[, digest])");
         return NULL;
     }
     if (!PyList_Check(args[1])) {
@@ -447,9 +454,10 @@ static PyObject *Runner_hash_frames(Runner *self, PyObject *const *args, Py_ssiz
     Py_ssize_t max_frames = PyLong_AsSsize_t(args[6]);
     unsigned long long fuel = PyLong_AsUnsignedLongLong(args[7]);
     unsigned long long ticks = PyLong_AsUnsignedLongLong(args[8]);
+    Py_ssize_t want = nargs == 10 ? PyLong_AsSsize_t(args[9]) : 0;
     if (PyErr_Occurred())
         return NULL;
-    if (most_items < 1 || most_bytes < 8 || big_item < 0 || big_item + 8 > most_bytes || most_bytes > INT32_MAX ||
+    if (most_items < 1 || want < 0 || most_bytes < 8 || big_item < 0 || big_item + 8 > most_bytes || most_bytes > INT32_MAX ||
         start < 0 || max_frames < 0) {
         PyErr_SetString(PyExc_ValueError, "hash_frames: bad limits");
         return NULL;
@@ -497,14 +505,7 @@ static PyObject *Runner_hash_frames(Runner *self, PyObject *const *args, Py_ssiz
         ptrs[k] = (const uint8_t *)PyBytes_AS_STRING(item);
         lens[k] = PyBytes_GET_SIZE(item);
     }
-    size_t *digest_sizes = PyMem_Malloc(sizeof(size_t) * (size_t)(frames ? frames : 1));
-    if (!digest_sizes) {
-        Py_DECREF(held);
-        PyMem_Free(ptrs);
-        PyMem_Free(lens);
-        PyMem_Free(bounds);
-        return PyErr_NoMemory();
-    }
+    size_t digest = (size_t)want; /* every frame's digests have this size once it is not 0 */
     uint8_t *acc = NULL;
     size_t acc_len = 0, acc_cap = 0;
     Py_ssize_t done = 0;
@@ -518,7 +519,7 @@ static PyObject *Runner_hash_frames(Runner *self, PyObject *const *args, Py_ssiz
         for (Py_ssize_t k = a; k < b; k++)
             size += 4 + (size_t)lens[k];
         if (hash_one_frame(self, func, ptrs + a, lens + a, b - a, size, fuel, ticks, &acc, &acc_len, &acc_cap,
-                           &digest_sizes[done], &err, &trap)) {
+                           &digest, &err, &trap)) {
             failed = 1;
             break;
         }
@@ -532,19 +533,18 @@ static PyObject *Runner_hash_frames(Runner *self, PyObject *const *args, Py_ssiz
         Py_ssize_t k = 0;
         for (Py_ssize_t f = 0; f < done && digests; f++) {
             for (Py_ssize_t m = bounds[f]; m < bounds[f + 1]; m++, k++) {
-                PyObject *d = PyBytes_FromStringAndSize((const char *)acc + pos, (Py_ssize_t)digest_sizes[f]);
+                PyObject *d = PyBytes_FromStringAndSize((const char *)acc + pos, (Py_ssize_t)digest);
                 if (!d) {
                     Py_CLEAR(digests);
                     break;
                 }
                 PyList_SET_ITEM(digests, k, d);
-                pos += digest_sizes[f];
+                pos += digest;
             }
         }
     }
     Py_ssize_t stop = bounds[done];
     PyMem_RawFree(acc);
-    PyMem_Free(digest_sizes);
     PyMem_Free(ptrs);
     PyMem_Free(lens);
     PyMem_Free(bounds);

@@ -471,13 +471,14 @@ class GuestInstance:
         return self._hot_outcome(op, len(data), outcome)
 
     def hash_frames(self, op: str, items: list[bytes], start: int, most_items: int, most_bytes: int,
-                    big_item: int) -> tuple[int, list[bytes]] | None:
+                    big_item: int, digest: int = 0) -> tuple[int, list[bytes]] | None:
         """``op`` (``ac_hash_batch``) over the frames of ``items[start:]`` in one C call, the GIL
         released for all of them (``_hotcall.c``'s ``hash_frames``; frames cut as
         ``_adapters._frame_end`` cuts them): ``(end, digests)`` of ``items[start:end]``, stopping
         before an input over ``big_item`` bytes or one that is not ``bytes``, at the next call
-        on which ``reset`` learns, or before a frame that failed (the instance is then broken: the caller discards it and runs
-        that frame again on the checked path). ``None``: no C runner, or ``reset`` learns on the
+        on which ``reset`` learns, or before a frame that failed (the instance is then broken: the
+        caller discards it and runs that frame again on the checked path); a frame whose digests
+        are not of ``digest`` bytes (0: the first frame's size) failed. ``None``: no C runner, or ``reset`` learns on the
         next call; take the one-call path."""
         hot: Any = self._hot
         if hot is None or self.broken:
@@ -488,7 +489,7 @@ class GuestInstance:
             return None
         fuel, ticks = self._budget_for(None)
         end, done, digests, failed = hot.hash_frames(self._func_addr(op), items, start, most_items, most_bytes,
-                                                     big_item, frames, fuel, ticks)
+                                                     big_item, frames, fuel, ticks, digest)
         self._resets = resets + done
         self._size_checked = False
         if failed is not None:

@@ -156,7 +156,7 @@ class LoadedModule:
         return out
 
     def run_frames(self, op: str, items: list[bytes], start: int, most_items: int, most_bytes: int,
-                   big_item: int) -> tuple[int, list[bytes]] | None:
+                   big_item: int, digest: int = 0) -> tuple[int, list[bytes]] | None:
         """``GuestInstance.hash_frames`` on an idle reset instance: many batch frames in one C
         call. ``None`` when there is none to take, or that instance declines (the caller takes
         the one-call path, ``run``, which pools one); an instance left broken is dropped."""
@@ -164,7 +164,7 @@ class LoadedModule:
             instance = self._idle.pop()
         except IndexError:
             return None
-        got = instance.hash_frames(op, items, start, most_items, most_bytes, big_item)  # raises: dropped
+        got = instance.hash_frames(op, items, start, most_items, most_bytes, big_item, digest)  # raises: dropped
         if not instance.broken:
             self._idle.append(instance)
         return got
