@@ -216,3 +216,79 @@ def test_a_frame_that_spins_is_stopped_by_the_deadline_inside_the_c_loop() -> No
     assert hasher.digest_many(inputs) == [_fnv(x) for x in inputs]
     assert time.monotonic() - started < BOUND_S
     _good_after(hasher)
+
+
+# --- batched decodes ---------------------------------------------------------------------------
+
+BATCH_LIAR = """\
+;; A codec whose ac_decode_batch lies about its items: ac_decode answers the CBOR uint 7 for
+;; any block, and so does each batch item, unless the first byte of the frame's first block
+;; picks a lie: D1 one item fewer than the blocks, D2 an item longer than the output, D3 an
+;; item of 2^32-1 bytes, D4 a byte after the last item, D5 an unknown status, D6 an item that
+;; is not DAG-CBOR, D7 an item whose length wraps a 32-bit position.
+(module
+  (memory (export "memory") 2)
+  (func (export "ac_abi_version") (result i32) (i32.const 1))
+  (func (export "ac_result") (result i32) (i32.const 16))
+  (func (export "ac_input") (param $n i32) (result i32)
+    (if (i32.gt_u (local.get $n) (i32.const 60000)) (then (return (i32.const 0))))
+    (i32.const 4096))
+  (func $ret (param $ptr i32) (param $len i32) (result i32)
+    (i32.store (i32.const 16) (local.get $ptr))
+    (i32.store (i32.const 20) (local.get $len))
+    (i32.const 0))
+  (func (export "ac_decode") (param $p i32) (param $n i32) (result i32)
+    (i32.store8 (i32.const 32) (i32.const 7))
+    (call $ret (i32.const 32) (i32.const 1)))
+  (func (export "ac_encode") (param $p i32) (param $n i32) (result i32) (call $ret (i32.const 0) (i32.const 0)))
+  (func (export "ac_decode_batch") (param $p i32) (param $n i32) (result i32)
+    (local $count i32) (local $mode i32) (local $i i32) (local $o i32) (local $items i32)
+    (local.set $count (i32.load (local.get $p)))
+    (if (i32.and (i32.gt_u (local.get $count) (i32.const 0)) (i32.gt_u (i32.load (i32.add (local.get $p) (i32.const 4))) (i32.const 0)))
+      (then (local.set $mode (i32.load8_u (i32.add (local.get $p) (i32.const 8))))))
+    (local.set $items (local.get $count))
+    (if (i32.eq (local.get $mode) (i32.const 0xD1)) (then (local.set $items (i32.sub (local.get $count) (i32.const 1)))))
+    (local.set $o (i32.const 70000))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $i) (local.get $items)))
+      (i32.store (local.get $o) (i32.const 0))
+      (i32.store (i32.add (local.get $o) (i32.const 4)) (i32.const 1))
+      (i32.store8 (i32.add (local.get $o) (i32.const 8)) (i32.const 7))
+      (local.set $o (i32.add (local.get $o) (i32.const 9)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $next)))
+    ;; the last item's head is at $o - 9
+    (if (i32.eq (local.get $mode) (i32.const 0xD2)) (then (i32.store (i32.sub (local.get $o) (i32.const 5)) (i32.const 2))))
+    (if (i32.eq (local.get $mode) (i32.const 0xD3)) (then (i32.store (i32.sub (local.get $o) (i32.const 5)) (i32.const -1))))
+    (if (i32.eq (local.get $mode) (i32.const 0xD4)) (then
+      (i32.store8 (local.get $o) (i32.const 0)) (local.set $o (i32.add (local.get $o) (i32.const 1)))))
+    (if (i32.eq (local.get $mode) (i32.const 0xD5)) (then (i32.store (i32.const 70000) (i32.const 9))))
+    (if (i32.eq (local.get $mode) (i32.const 0xD6)) (then (i32.store8 (i32.const 70008) (i32.const 0xff))))
+    (if (i32.eq (local.get $mode) (i32.const 0xD7)) (then (i32.store (i32.const 70004) (i32.const -8))))
+    (call $ret (i32.const 70000) (i32.sub (local.get $o) (i32.const 70000))))
+)
+"""
+
+
+@pytest.fixture(scope="module")
+def liar() -> Any:
+    return Sandbox(small_limits()).load(_module(BATCH_LIAR, "codec")).codec()
+
+
+@pytest.mark.parametrize("mode", [0xD1, 0xD2, 0xD3, 0xD4, 0xD7], ids=["few", "long", "huge", "trailing", "wraps"])
+def test_a_batch_that_lies_about_its_items_is_redone_block_by_block(liar: Any, mode: int) -> None:
+    """Every lie about the items' count or lengths is caught: the batch is cut until each
+    block is decoded alone (here: 7 for every block), never an item read past the output."""
+    blocks = [bytes([mode]) + b"block"] + [b"ok"] * 7  # every frame cut from it starts with the liar
+    for _ in range(30):  # the reset instance and its C runner, past the learning calls
+        assert liar.decode_many(blocks) == [7] * 8
+    assert liar.decode_many([b"a", b"b"]) == [7, 7]
+
+
+@pytest.mark.parametrize("mode, words", [(0xD5, "unknown status 9"), (0xD6, "not valid DAG-CBOR")])
+def test_a_batch_item_of_an_unknown_status_or_not_cbor_is_that_items_fault(liar: Any, mode: int, words: str) -> None:
+    blocks = [bytes([mode]) + b"x", b"y", b"z"]
+    for _ in range(30):
+        first, *rest = liar.decode_many(blocks)
+        assert isinstance(first, GuestFault) and words in first.message
+        assert rest == [7, 7]
