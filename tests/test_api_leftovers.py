@@ -12,8 +12,9 @@ import hashlib
 import io
 import pickle
 import sqlite3
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -222,3 +223,31 @@ def test_put_many_whose_batch_write_fails_raises_that_error_once(tmp_path: Path)
     assert not any(isinstance(e, StoreError) for e in chain), chain
     assert store.put_many(blocks) == 3 and store.get(blocks[2][0]) == b"c"
     store.close()
+
+
+# --- Chunker.boundaries: one iterator, two threads ----------------------------------------
+
+
+def test_a_boundaries_iterator_pulled_by_two_threads_is_refused_as_invalid_input() -> None:
+    # A second thread's next() while the first was inside gave the generator's own
+    # "ValueError: generator already executing", not an AutocodecError.
+    chunker = Sandbox().load((WASM_SRC / "chunker-fixed" / "chunker-fixed.wasm").read_bytes()).chunker({"size": 4})
+    inside, go_on = threading.Event(), threading.Event()
+
+    def buffers() -> Iterator[bytes]:
+        inside.set()
+        go_on.wait(10)  # the first thread stays inside the iterator meanwhile
+        yield b"0123456789"
+
+    ends = chunker.boundaries(buffers())
+    first: list[int] = []
+    puller = threading.Thread(target=lambda: first.append(next(ends)))
+    puller.start()
+    assert inside.wait(10)
+    try:
+        with pytest.raises(InvalidInput, match="two threads"):
+            next(ends)
+    finally:
+        go_on.set()
+        puller.join(10)
+    assert first == [4] and list(ends) == [8, 10]  # the first thread's iterator went on unharmed

@@ -466,14 +466,19 @@ def _one_size(digests: list[bytes | AutocodecError], size: int) -> int:
 
 class Chunker:
     """A content-defined (or fixed-size) chunker in Wasm. Safe to share between threads; each
-    ``boundaries`` iterator is one thread's (its own instance)."""
+    ``boundaries`` iterator is one thread's at a time, as a ``DecodeStream`` is (its own
+    instance): a second thread pulling while one is inside is ``InvalidInput``."""
 
     def __init__(self, loaded: LoadedModule, params: dict[str, Any]) -> None:
         self._loaded = loaded
         self._params = _cbor_encode(params)
 
     def boundaries(self, buffers: Iterable[bytes | bytearray | memoryview]) -> Iterator[int]:
-        """Absolute end offsets of the chunks of the stream ``buffers``, in order."""
+        """Absolute end offsets of the chunks of the stream ``buffers``, in order (nothing runs
+        before the first is asked for). One thread pulls at a time (``_OneThread``)."""
+        return _OneThread(self._boundaries(buffers))
+
+    def _boundaries(self, buffers: Iterable[bytes | bytearray | memoryview]) -> Iterator[int]:
         instance = self._loaded.instance()
         instance.call("ac_chunk_init", self._params)
         fed = last = 0
@@ -491,6 +496,30 @@ class Chunker:
         final = ends[-1] if ends else last
         if fed and final != fed:
             raise GuestFault(f"the chunker's last chunk ends at {final}, the stream at {fed}")
+
+
+class _OneThread(Iterator[int]):
+    """An iterator of ``Chunker.boundaries``, pulled by one thread at a time: a second thread's
+    ``next`` while the first is inside is ``InvalidInput`` (it was the generator's ``ValueError:
+    generator already executing``); the first thread's pull goes on unharmed."""
+
+    __slots__ = ("_items", "_busy")
+
+    def __init__(self, items: Iterator[int]) -> None:
+        self._items = items
+        self._busy = threading.Lock()
+
+    def __iter__(self) -> _OneThread:
+        return self
+
+    def __next__(self) -> int:
+        if not self._busy.acquire(blocking=False):
+            raise InvalidInput("a Chunker.boundaries iterator was pulled by two threads at once",
+                               hint="an iterator is one thread's at a time: give each thread its own boundaries()")
+        try:
+            return next(self._items)
+        finally:
+            self._busy.release()
 
 
 def _offsets(out: bytes, last: int, fed: int, op: str) -> list[int]:
