@@ -251,3 +251,20 @@ def test_a_boundaries_iterator_pulled_by_two_threads_is_refused_as_invalid_input
         go_on.set()
         puller.join(10)
     assert first == [4] and list(ends) == [8, 10]  # the first thread's iterator went on unharmed
+
+
+# --- LoadedModule.close: what close means ----------------------------------------------------
+
+
+def test_a_closed_loaded_module_has_no_idle_instances_and_stays_usable() -> None:
+    # Documents a contract, not a fix: close only drops idle instances, and LoadedModule.instance
+    # closes every module holding some when the pool is full, modules still in use. A close
+    # that made the module refuse would break that; this test says so first.
+    loaded = Sandbox().load((WASM_SRC / "blake3" / "blake3.wasm").read_bytes())
+    hasher = loaded.hasher()
+    digest = hasher.digest(b"x")
+    assert loaded._idle or not loaded.reusable  # the call's reset instance waits for the next one
+    loaded.close()
+    loaded.close()
+    assert loaded._idle == []
+    assert hasher.digest(b"x") == digest and loaded.hasher().digest(b"x") == digest

@@ -185,7 +185,12 @@ class LoadedModule:
         return instance
 
     def close(self) -> None:
-        """Drop the idle instances (their pool slots are freed when collected)."""
+        """Drop this module's idle reset instances now (their memory and pool slots are freed
+        when collected). Not an end of life: the module stays usable, the next operation
+        instantiates afresh and may pool again, and closing twice is harmless. It never refuses
+        afterwards because ``instance`` closes every module holding idle instances when the
+        pooling allocator is full, modules still in use. A module ends when the last reference
+        to it goes (as a closed ``Runtime``'s do)."""
         self._idle.clear()
 
     def __repr__(self) -> str:
