@@ -6,6 +6,7 @@ instance that failed is not reused and the next call with a good input is right.
 
 from __future__ import annotations
 
+import io
 import time
 from typing import Any
 
@@ -292,3 +293,62 @@ def test_a_batch_item_of_an_unknown_status_or_not_cbor_is_that_items_fault(liar:
         first, *rest = liar.decode_many(blocks)
         assert isinstance(first, GuestFault) and words in first.message
         assert rest == [7, 7]
+
+
+# --- verifiers -----------------------------------------------------------------------------------
+
+INVENTING_VERIFIER = """\
+;; A verifier (the one-frame protocol: ac_vfy_update) that claims the data it was given as
+;; verified, and more: when the data starts with 'I' it takes none of it and claims 100 bytes
+;; (the data, then whatever memory follows); with 'D', it takes the data and claims it twice.
+(module
+  (memory (export "memory") 4)
+  (func (export "ac_abi_version") (result i32) (i32.const 1))
+  (func (export "ac_result") (result i32) (i32.const 16))
+  (func (export "ac_input") (param $n i32) (result i32)
+    (if (i32.gt_u (local.get $n) (i32.const 100000)) (then (return (i32.const 0))))
+    (i32.const 4096))
+  (func $ret (param $ptr i32) (param $len i32) (result i32)
+    (i32.store (i32.const 16) (local.get $ptr))
+    (i32.store (i32.const 20) (local.get $len))
+    (i32.const 0))
+  (func (export "ac_vfy_init") (param $p i32) (param $n i32) (result i32) (call $ret (i32.const 0) (i32.const 0)))
+  (func (export "ac_vfy_final") (result i32) (call $ret (i32.const 0) (i32.const 0)))
+  (func (export "ac_enc_init") (param $p i32) (param $n i32) (result i32) (call $ret (i32.const 0) (i32.const 0)))
+  (func (export "ac_enc_update") (param $p i32) (param $n i32) (result i32) (call $ret (i32.const 0) (i32.const 0)))
+  (func (export "ac_enc_final") (result i32) (call $ret (i32.const 0) (i32.const 0)))
+  (func (export "ac_vfy_update") (param $p i32) (param $n i32) (result i32)
+    (local $d i32) (local $len i32) (local $mode i32) (local $used i32) (local $out i32)
+    (local.set $d (i32.add (i32.add (local.get $p) (i32.const 4)) (i32.load (local.get $p))))
+    (local.set $len (i32.sub (i32.add (local.get $p) (local.get $n)) (local.get $d)))
+    (if (local.get $len) (then (local.set $mode (i32.load8_u (local.get $d)))))
+    (local.set $used (local.get $len))
+    (local.set $out (local.get $len))
+    (if (i32.eq (local.get $mode) (i32.const 0x49)) (then (local.set $used (i32.const 0)) (local.set $out (i32.const 100))))
+    (if (i32.eq (local.get $mode) (i32.const 0x44)) (then (local.set $out (i32.mul (local.get $len) (i32.const 2)))))
+    (i32.store (i32.const 131072) (i32.const 0))
+    (i32.store (i32.const 131076) (local.get $used))
+    (i32.store8 (i32.const 131080) (i32.const 2))
+    (memory.copy (i32.const 131081) (local.get $d) (local.get $len))
+    (memory.copy (i32.add (i32.const 131081) (local.get $len)) (local.get $d) (local.get $len))
+    (call $ret (i32.const 131072) (i32.add (i32.const 9) (local.get $out))))
+)
+"""
+
+
+@pytest.mark.parametrize("content", [b"Ihello", b"Dhello"], ids=["from-nothing", "twice"])
+def test_a_verifier_never_hands_out_more_verified_bytes_than_it_took(content: bytes) -> None:
+    """100 'verified' bytes from no data taken, or the data taken handed out twice, went to the
+    caller as verified content; each is now a GuestFault before any of it is yielded."""
+    from autocodec import bao
+    from autocodec.loader._verifier import Verifier
+
+    meta = {"abi": 1, "kind": "verifier", "name": "inventing", "version": "1.0.0", "codes": []}
+    wasm = wasmtime.wat2wasm(INVENTING_VERIFIER) + custom_section("autocodec.module", encode(meta, "dag-cbor"))
+    verifier = Verifier(Sandbox(small_limits()).load(wasm))
+    pieces: list[bytes] = []
+    with pytest.raises(GuestFault, match="verified bytes from .* data bytes taken"):
+        for piece in bao.iter_decode(verifier, bytes(32), io.BytesIO(content)):
+            pieces.append(bytes(piece))
+    assert pieces == []
+    assert [bytes(p) for p in bao.iter_decode(verifier, bytes(32), io.BytesIO(b"honest"))] == [b"honest"]

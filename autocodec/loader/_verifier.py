@@ -6,8 +6,10 @@ Invariants:
 - No guest call receives more than ``limits.stream_chunk_bytes`` (+ the 4-byte frame head):
   the caller (``autocodec.bao``) sizes its pieces; bigger inputs are refused here.
 - Guest output is untrusted: the update head's counts must lie within what was given,
-  ``need`` must be 0..3 and a reported verified range must lie inside the data taken, else
-  ``GuestFault``; an error status is a ``GuestError``.
+  ``need`` must be 0..3, a reported verified range must lie inside the data taken, and a
+  stream never hands out more verified bytes than it took data bytes (content is part of the
+  data: an encoding, a slice or the content itself), else ``GuestFault`` (the instance then
+  broken); an error status is a ``GuestError``.
 - With the optional exports ``ac_vfy_tree``/``ac_vfy_data`` (``DecodeStream.held_tree``), the
   outboard is pushed ahead into the guest and data goes in as it was read (no frame to build);
   with ``ranges`` the guest names the verified bytes as a range of that data (outboard: where
@@ -103,6 +105,8 @@ class DecodeStream:
             raise InvalidInput("a Bao range's start and count are unsigned 64-bit numbers")
         self._instance: GuestInstance = instance if instance is not None else loaded.instance()
         self._max = loaded.limits.stream_chunk_bytes
+        self._taken = 0  # data bytes the guest took (``data_used``, summed over the steps)
+        self._given = 0  # verified bytes it handed out: never more than ``_taken``
         self.held_tree = "ac_vfy_data" in loaded.info.exports and "ac_vfy_tree" in loaded.info.exports
         """Whether ``tree``/``data`` are available (else only the one-frame ``update``)."""
         # combined and slice ranges are compacted in the guest's copy of the input: a view of
@@ -136,7 +140,7 @@ class DecodeStream:
         tree_used, data_used, need = _HEAD.unpack_from(out)
         if tree_used > len(tree) or data_used > len(data) or need > FAILED:
             raise GuestFault("ac_vfy_update's head is outside what it was given")
-        return Step(tree_used, data_used, need, memoryview(out)[_HEAD.size:])
+        return self._counted(Step(tree_used, data_used, need, memoryview(out)[_HEAD.size:]), "ac_vfy_update")
 
     def tree(self, tree: bytes | memoryview) -> int:
         """Hand outboard bytes to the guest ahead of the data that needs them (at most
@@ -168,13 +172,24 @@ class DecodeStream:
         if tree_used > TREE_HOLD or data_used > len(data) or need > FAILED:
             raise GuestFault("ac_vfy_data's head is outside what it was given")
         if not self.ranges:
-            return Step(tree_used, data_used, need, memoryview(out)[_HEAD.size:])
+            return self._counted(Step(tree_used, data_used, need, memoryview(out)[_HEAD.size:]), "ac_vfy_data")
         if len(out) != _HEAD.size + _RANGE.size:
             raise GuestFault("ac_vfy_data returned no verified range")
         at, length = _RANGE.unpack_from(out, _HEAD.size)
         if at + length > data_used:
             raise GuestFault("ac_vfy_data's verified range is outside the data it took")
         return Step(tree_used, data_used, need, data[at:at + length])
+
+    def _counted(self, step: Step, op: str) -> Step:
+        """``step`` once its verified bytes are counted against the data taken; ``GuestFault``
+        (the instance broken) when the stream would have handed out more than it took."""
+        self._taken += step.data_used
+        self._given += len(step.verified)
+        if self._given > self._taken:
+            self._instance.broken = True
+            raise GuestFault(f"{op} claims {self._given} verified bytes from {self._taken} data bytes taken: "
+                             "a verifier hands out only bytes it was given")
+        return step
 
     def pull(self, read_into: Callable[[memoryview], int], size: int, carry: bytes) -> tuple[Step, memoryview, bool]:
         """One ``data`` step over ``carry`` followed by up to ``size - len(carry)`` bytes that
