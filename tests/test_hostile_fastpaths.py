@@ -352,3 +352,19 @@ def test_a_verifier_never_hands_out_more_verified_bytes_than_it_took(content: by
             pieces.append(bytes(piece))
     assert pieces == []
     assert [bytes(p) for p in bao.iter_decode(verifier, bytes(32), io.BytesIO(b"honest"))] == [b"honest"]
+
+
+@needs_runner
+def test_bulk_digests_on_threads_have_one_size_across_the_shares() -> None:
+    """Each thread's ``Hasher.digest_many`` holds its own share to one digest size; shares whose
+    digests were all 4 bytes beside shares of 8 came back mixed from ``bulk.digest_many``
+    (noticed by helper 68). Every input of the second half asks for 4-byte digests."""
+    from autocodec.loader import _pool as bulk
+
+    hasher = _hasher()
+    assert hasher.batches_off_gil
+    inputs = _inputs(6400, 100, {k: DIGESTS_4 for k in range(3200, 6400)})
+    with pytest.raises(GuestFault, match=r"digests of \[4, 8\] bytes in one call"):
+        bulk.digest_many(hasher, inputs, workers=2)
+    good = _inputs(6400, 100)
+    assert bulk.digest_many(hasher, good, workers=2) == [_fnv(x) for x in good]

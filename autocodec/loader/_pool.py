@@ -65,7 +65,7 @@ from queue import Empty, SimpleQueue
 from typing import TYPE_CHECKING, Any
 
 from .._inputs import as_bytes
-from ..errors import AutocodecError, GuestError, InvalidInput, SandboxError
+from ..errors import AutocodecError, GuestError, GuestFault, InvalidInput, SandboxError
 from . import _threads
 from ._pool_shared import (
     ARENA_BYTES,
@@ -625,16 +625,31 @@ def _byte_total(items: list[Any], what: str) -> int:
 def digest_many(hasher: Hasher, inputs: Sequence[bytes], workers: int | None = None) -> list[bytes | AutocodecError]:
     """The raw digest of each input, or its error, in order (with a hasher that batches, each
     share in few guest calls: ``Hasher.digest_many``); ``workers=None``: ``digest_workers``.
-    Threads when the hasher's batches run with the GIL released, else processes."""
-    from ._adapters import Hasher
+    Threads when the hasher's batches run with the GIL released, else processes. Every digest
+    has one size (``GuestFault`` otherwise), across the shares as within each."""
+    from ._adapters import Hasher, _one_size
 
     on_threads = isinstance(hasher, Hasher) and hasher.batches_off_gil
     inputs = _checked(hasher, "hasher", inputs, workers, "digest_many", each=not on_threads)
     if workers is None:
         workers = digest_workers(hasher, len(inputs), _byte_total(inputs, "digest_many"))
-    if on_threads:  # each thread's Hasher.digest_many checks its share's items
-        return _threads.spread(hasher.digest_many, inputs, workers, _MIN_CHUNK_ITEMS)
-    return run_bulk(digest_job(hasher), inputs, workers)
+    if not on_threads:
+        out = run_bulk(digest_job(hasher), inputs, workers)
+        _one_size(out, 0)
+        return out
+    sizes: list[int] = []  # a share's digest size (Hasher.digest_many holds each share to one)
+
+    def share(items: list[bytes]) -> list[bytes | AutocodecError]:
+        got = hasher.digest_many(items)  # checks its share's items
+        size = next((len(d) for d in got if type(d) is bytes), 0)
+        if size:
+            sizes.append(size)
+        return got
+
+    out = _threads.spread(share, inputs, workers, _MIN_CHUNK_ITEMS)
+    if len(set(sizes)) > 1:
+        raise GuestFault(f"the module gave digests of {sorted(set(sizes))} bytes in one call: a hash has one digest size")
+    return out
 
 
 def _links_raw(ref: Callable[[], Any]) -> Job:
