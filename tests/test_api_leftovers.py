@@ -268,3 +268,15 @@ def test_a_closed_loaded_module_has_no_idle_instances_and_stays_usable() -> None
     loaded.close()
     assert loaded._idle == []
     assert hasher.digest(b"x") == digest and loaded.hasher().digest(b"x") == digest
+
+
+def test_a_bao_source_closed_in_the_middle_of_a_tiled_decode_is_invalid_input(verifier: Verifier) -> None:
+    """The tiles' in-order reads (``_tiles._read_full_view``, a stream that is no regular file)
+    still gave io's raw ValueError where the one-stream path gives InvalidInput (noticed by
+    helper 69). 8 MiB: tiles on two threads."""
+    data = bytes(range(251)) * (8 * 1024 * 1024 // 251)
+    encoded = io.BytesIO()
+    root = bao.encode(verifier, io.BytesIO(data), encoded)
+    with pytest.raises(InvalidInput) as err:
+        list(bao.iter_decode(verifier, root, _ClosesAfter(encoded.getvalue(), 3), threads=2))
+    assert "was closed while the call was reading it" in err.value.message, err.value.message

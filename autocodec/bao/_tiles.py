@@ -47,6 +47,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
+from .._inputs import is_closed, read_failed
 from ..errors import GuestError, InvalidInput
 from ..loader._instance import GuestInstance
 from ..loader._verifier import (
@@ -406,19 +407,23 @@ def _read_full(src: Readable, buf: bytearray, n: int) -> int:
 
 
 def _read_full_view(src: Readable, view: memoryview) -> int:
-    """Fill ``view`` from ``src`` (less only at its end); how many bytes."""
+    """Fill ``view`` from ``src`` (less only at its end); how many bytes. A source closed (or
+    failing) in the middle is ``read_failed``'s ``InvalidInput``, as on the one-stream path."""
     got, n = 0, len(view)
     into = getattr(src, "readinto", None)
-    while got < n:
-        if into is not None:
-            k = into(view[got:n])
-        else:
-            piece = src.read(n - got)
-            view[got:got + len(piece)] = piece
-            k = len(piece)
-        if not k:
-            break
-        got += k
+    try:
+        while got < n:
+            if into is not None:
+                k = into(view[got:n])
+            else:
+                piece = src.read(n - got)
+                view[got:got + len(piece)] = piece
+                k = len(piece)
+            if not k:
+                break
+            got += k
+    except ValueError as exc:
+        raise read_failed(src, "decode", exc) from (None if is_closed(src) else exc)
     return got
 
 
