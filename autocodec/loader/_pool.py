@@ -51,7 +51,6 @@ import mmap
 import multiprocessing
 import os
 import signal
-import struct
 import threading
 import time
 import weakref
@@ -673,41 +672,24 @@ def links_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = None
 
 
 def _guest_half(ref: Callable[[], Any]) -> Job:
-    """A chunk is one serial batch as its frame (``_adapters._frame``, made once by the caller:
-    a worker copies it out of the arena and calls, without slicing or framing 1,000 blocks in
-    Python); the result is one item: the guest's raw output (bytes), or the batch's values when
-    the call failed (the codec's own bisecting path, run here on the frame's blocks)."""
+    """A chunk is one serial batch (its blocks, through the shared arena); the result is one
+    item: the guest's raw output (bytes), or the batch's values when the call failed (the
+    codec's own bisecting path, run here)."""
+    from ._adapters import _frame
 
-    def work(chunk: list[bytes]) -> list[Any]:
+    def work(batch: list[bytes]) -> list[Any]:
         codec = ref()
-        (frame,) = chunk
         try:
-            return [codec._loaded.run("ac_decode_batch", frame, proportional=True)]  # noqa: SLF001
+            return [codec._loaded.run("ac_decode_batch", _frame(batch), proportional=True)]  # noqa: SLF001
         except (SandboxError, GuestError):
-            values = codec._batch(_unframe(frame))  # noqa: SLF001
-            return [[_ship(x) if isinstance(x, AutocodecError) else x for x in values]]
+            return [[_ship(x) if isinstance(x, AutocodecError) else x for x in codec._batch(batch)]]  # noqa: SLF001
 
     return work
 
 
-_U32 = struct.Struct("<I")
-
-
-def _unframe(frame: bytes) -> list[bytes]:
-    """The blocks of a batch frame that ``_adapters._frame`` made (``u32 count``, then ``u32
-    len, bytes`` each, little-endian)."""
-    (count,) = _U32.unpack_from(frame, 0)
-    blocks, at = [], 4
-    for _ in range(count):
-        (n,) = _U32.unpack_from(frame, at)
-        blocks.append(frame[at + 4 : at + 4 + n])
-        at += 4 + n
-    return blocks
-
-
 def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = None) -> list[Any | AutocodecError]:
     """Each block's decoded value or its error, in order (``Codec.decode_many`` over processes)."""
-    from ._adapters import _frame, _parse_batch
+    from ._adapters import _parse_batch
 
     blocks = _checked(codec, "codec", blocks, workers, "decode_many")
     if workers is None:
@@ -735,7 +717,7 @@ def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = Non
         # replies, runs guest calls on batches from the back itself (with the collector paused
         # during conversion, the guest calls are the larger half), so the pool has
         # workers - 1 processes.
-        _spread(job, [[_frame(batch)] for batch in batches], workers, receive, local=_jobs[job])
+        _spread(job, batches, workers, receive, local=_jobs[job])
     finally:
         _pool_lock.release()
     values: list[Any | AutocodecError] = []
