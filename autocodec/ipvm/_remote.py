@@ -22,7 +22,8 @@ Invariants:
   CID by the store (builtin hashes), at most ``IpvmLimits.max_jobs`` of them; an awaited
   invocation is then run (or found memoized) by this executor like any job: results are
   never taken on the client's word.
-- Admission is per issuer (``Scheduler``): over a budget is ``RateLimited`` (HTTP 429) at once.
+- Admission is per issuer (``Scheduler``): over a budget is ``RateLimited`` (HTTP 429) at once. The
+  fuel charged is the task's and that of every job it awaits (transitively).
 - The client accepts a receipt only if it is signed by the executor it addressed (the chain's
   subject) and ``ran`` is the task it asked for; it stores the receipt and the task locally.
 """
@@ -150,8 +151,8 @@ class RemoteExecutor:
         store = self.executor.runtime.store
         for cid, data in shipped:
             store.put(cid, data)  # verified against its CID by the store
-        self._authorize_awaits(validated.chain, task)
-        with self.scheduler.admit(invocation.iss, task.fuel):
+        awaited_fuel = self._authorize_awaits(validated.chain, task)
+        with self.scheduler.admit(invocation.iss, task.fuel + awaited_fuel):
             outcome = self.executor.run(task)
         block = self.executor.runtime.store.get(outcome.receipt_cid)
         if self.stream is not None and not outcome.cached:
@@ -159,14 +160,17 @@ class RemoteExecutor:
         return outcome.receipt_cid, block, outcome.cached
 
 
-    def _authorize_awaits(self, chain: tuple[Token, ...], task: Invocation) -> None:
+    def _authorize_awaits(self, chain: tuple[Token, ...], task: Invocation) -> int:
         """Every job the task awaits (transitively) must be one the chain's policies allow too:
-        a pipeline cannot smuggle a job the delegation would refuse."""
+        a pipeline cannot smuggle a job the delegation would refuse. Returns the fuel those jobs
+        ask for in all, which the issuer's budget is charged with beside the task's own (each
+        awaited job may run, so a pipeline's budget is every job's, not only the last one's)."""
         from ..verify.ucan import EvalBudget, MatchError, failing_statement
 
         limits = self.executor.limits
         budget = EvalBudget()  # one budget for every awaited job, as for the invoked one
         seen: set[CID] = set()
+        fuel = 0
         todo = list(task.awaits)
         while todo:
             cid = todo.pop()
@@ -182,7 +186,9 @@ class RemoteExecutor:
                 if failed is not None:
                     raise MatchError(f"awaited job {cid} violates delegation {token.cid}'s policy statement "
                                      f"{str(failed)[:120]}")
+            fuel += awaited.fuel
             todo.extend(awaited.awaits)
+        return fuel
 
 
 def shipped_blocks(store: Any, task: Invocation, limits: IpvmLimits) -> list[tuple[CID, bytes]]:
