@@ -61,3 +61,61 @@ def test_the_fuel_of_awaited_jobs_counts_against_the_issuers_budget(rt: Runtime)
         _send(remote, client, root, Invocation(SELECT_CID, "select",
                                                [{"await/ok": first.cid}, {"await/ok": second.cid}], fuel=10**6))
     assert _send(remote, client, root, target)[0] is not None  # within the budget: 10**8 + 10**6
+
+
+# --- the job stream ---------------------------------------------------------------------------
+
+
+def _stream_of_two(rt: Runtime) -> Any:
+    from autocodec.ipvm._stream import JobStream
+
+    outcome = Executor(rt).run(Invocation(SELECT_CID, "select", [{"a": 1}, "a"]))
+    stream = JobStream(rt.store)
+    for _ in range(2):
+        stream.append(outcome.receipt_cid, outcome.invocation, source="remote")
+    return stream
+
+
+@pytest.mark.parametrize("since, limit", [
+    (2**64, 10), (2**63, 10), (-1, 10), (True, 10), ("1", 10), (1.5, 10),
+    (0, 0), (0, -5), (0, False), (0, 2.0),
+])
+def test_job_stream_pages_out_of_range_are_invalid_input(rt: Runtime, since: Any, limit: Any) -> None:
+    # 2**64 was SQLite's OverflowError (a 500 on /ipvm/stream), "1" a ValueError, and a limit of 0
+    # or below returned one entry anyway.
+    from autocodec.errors import InvalidInput
+
+    stream = _stream_of_two(rt)
+    with pytest.raises(InvalidInput, match="job stream"):
+        stream.since(since, limit)
+
+
+def test_job_stream_pages_at_the_edges(rt: Runtime) -> None:
+    stream = _stream_of_two(rt)
+    assert [e.seq for e in stream.since(0, 1)] == [1]
+    assert [e.seq for e in stream.since(1, 10_000_000)] == [2]  # over MAX_LIMIT: at most MAX_LIMIT
+    assert stream.since(2) == [] and stream.since(2**63 - 1) == []
+
+
+def test_the_stream_route_answers_an_out_of_range_page_with_400(rt: Runtime) -> None:
+    # since=2**64 reached SQLite and came back as a 500; limit=0 returned an entry.
+    import asyncio
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from autocodec.serve import make_app
+
+    _stream_of_two(rt)
+
+    async def go() -> list[tuple[int, Any]]:
+        async with TestClient(TestServer(make_app(rt, workers=1))) as client:
+            out = []
+            for query in (f"since={2**64}", "since=-1", "limit=0", "since=1&limit=1"):
+                resp = await client.get(f"/ipvm/stream?{query}")
+                out.append((resp.status, await resp.json()))
+            return out
+
+    (big, neg, zero, ok) = asyncio.run(go())
+    assert [big[0], neg[0], zero[0]] == [400, 400, 400]
+    assert big[1]["error"] == "InvalidInput" and "job stream" in big[1]["message"] and big[1]["hint"]
+    assert ok[0] == 200 and [e["seq"] for e in ok[1]["entries"]] == [2] and ok[1]["next"] == 2

@@ -16,7 +16,7 @@ from typing import Any
 from ._runtime import add_passphrase_env, add_source_options
 from ._options import nonempty
 
-_MAX_LIMIT = 10_000  # what one read of the job stream returns at most
+from ..ipvm._stream import MAX_LIMIT as _MAX_LIMIT  # what one read of the job stream returns at most
 
 EPILOG = """examples:
   autocodec receipt show RECEIPT_CID

@@ -23,8 +23,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..cid import CID
+from ..errors import InvalidInput
 
 TAG = "ipvm/stream@1"
+MAX_LIMIT = 10_000  # entries one read returns at most
 SCHEMA = [
     """CREATE TABLE IF NOT EXISTS ipvm_stream (
         seq INTEGER PRIMARY KEY,
@@ -75,12 +77,15 @@ class JobStream:
         return StreamEntry(seq, cid, receipt, ran, source, issuer, at)
 
     def since(self, seq: int = 0, limit: int = 1000) -> list[StreamEntry]:
-        """Entries with a ``seq`` above ``seq``, oldest first, at most ``limit``, read from their blocks."""
+        """Entries with a ``seq`` above ``seq``, oldest first, at most ``limit`` (and at most
+        ``MAX_LIMIT``), read from their blocks. ``seq`` is a sequence number in ``[0, 2^63)`` and
+        ``limit`` a whole number of at least 1; anything else is ``InvalidInput``."""
         from ..builtin import decode
 
+        _check_page(seq, limit)
         rows = self.store.read_rows(  # a read: never waits for another process's write
             "SELECT seq, entry FROM ipvm_stream WHERE seq > ? ORDER BY seq LIMIT ?",
-            (int(seq), max(1, min(int(limit), 10_000))))
+            (seq, min(limit, MAX_LIMIT)))
         out: list[StreamEntry] = []
         for number, raw in rows:
             cid = CID(bytes(raw))
@@ -89,3 +94,13 @@ class JobStream:
                                    int(body["at"])))
         return out
 
+
+
+def _check_page(seq: Any, limit: Any) -> None:
+    """``seq`` a stream position (0: from the start) and ``limit`` a page size of at least 1."""
+    if type(seq) is not int or not 0 <= seq < 1 << 63:
+        raise InvalidInput(f"a job stream read starts after a sequence number from 0 to 2^63 - 1, not {seq!r}"[:200],
+                           hint="give 0 to read from the start, or the last sequence number already read")
+    if type(limit) is not int or limit < 1:
+        raise InvalidInput(f"a job stream read returns at least 1 entry, so its limit is a whole number >= 1, "
+                           f"not {limit!r}"[:200], hint=f"give a limit from 1 to {MAX_LIMIT}")

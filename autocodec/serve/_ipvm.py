@@ -103,8 +103,11 @@ async def stream(request: web.Request) -> web.Response:
     except ValueError:
         return web.json_response({"error": "BadRequest", "message": "since and limit are integers",
                                   "hint": "e.g. /ipvm/stream?since=0"}, status=400)
-    entries = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], request.app[STREAM].since,
-                                                                since, limit)
+    try:
+        entries = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], request.app[STREAM].since,
+                                                                    since, limit)
+    except errors.InvalidInput as exc:  # since or limit out of range: a bad query, as a non-integer is
+        return web.json_response({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}, status=400)
     return web.json_response({"entries": [e.to_json() for e in entries],
                               "next": entries[-1].seq if entries else since})
 
