@@ -116,10 +116,11 @@ def need_stream(stream: Any, method: str, what: str) -> None:
     raise InvalidInput(f"{what} needs a binary file object open for {mode}, not {type(stream).__name__}{hint}")
 
 
-def closed_stream(what: str, *, during: bool = False) -> InvalidInput:
+def closed_stream(what: str, *, during: bool = False, writing: bool = False) -> InvalidInput:
     """The error for a file object found closed: by ``need_stream`` at the start of a call, or
-    (``during``) by a read in the middle of it. One type and hint for both."""
-    state = "was closed while the call was reading it" if during else "is closed"
+    (``during``) by a read (``writing``: a write) in the middle of it. One type and hint for all."""
+    doing = "writing to" if writing else "reading"
+    state = f"was closed while the call was {doing} it" if during else "is closed"
     return InvalidInput(f"{what} needs an open file object, and this one {state}",
                         hint="open it again, and keep it open until the call returns")
 
@@ -132,6 +133,14 @@ def read_failed(stream: Any, what: str, exc: ValueError) -> InvalidInput:
         return closed_stream(what, during=True)
     return InvalidInput(f"{what} could not be read: {exc}"[:300],
                         hint="give a binary file object that stays open and readable until the call returns")
+
+
+def write_failed(stream: Any, what: str) -> InvalidInput | None:
+    """The typed error for a failure out of writing to ``stream`` (io's ``ValueError`` for a
+    file closed since the call began, or ``EBADF`` from a write to its old descriptor):
+    ``closed_stream`` when ``stream`` now says it is closed, else None and the failure stays
+    what it is (a full disk is the output's ``OSError``, for the caller to name)."""
+    return closed_stream(what, during=True, writing=True) if is_closed(stream) else None
 
 
 _P = ParamSpec("_P")

@@ -120,7 +120,7 @@ class Placer:
             done += take
 
 
-def reader_into(src: Readable, what: str = "the input stream") -> Callable[[memoryview], int]:
+def reader_into(src: Readable, what: str) -> Callable[[memoryview], int]:
     """``src.readinto`` (files, BytesIO, HTTP responses, ``_Tee``), else ``read`` copied into
     the room given (a ``RawIOBase`` subclass need not implement ``readinto``). Guarded
     (``guard_read``): ``src`` closed in the middle of the call is ``InvalidInput`` naming

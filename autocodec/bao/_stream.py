@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from ..errors import GuestError, IntegrityError, InvalidInput
+from ..errors import AutocodecError, GuestError, IntegrityError, InvalidInput
 from ..loader._verifier import (
     MODE_COMBINED,
     MODE_HASH,
@@ -30,7 +30,7 @@ from ..loader._verifier import (
     UNKNOWN_LENGTH,
     Verifier,
 )
-from .._inputs import as_bytes, need_stream, whole_number
+from .._inputs import as_bytes, guard_read, is_closed, need_stream, whole_number, write_failed
 from ._steps import Placer, Readable, check_entry, frame_steps, held_steps, reader_into, reserve
 from ._tree import HEADER, chunk_count, encoded_size, flip_to_preorder
 from . import _tiles
@@ -88,7 +88,7 @@ def bao_hash(verifier: Verifier, src: Readable) -> bytes:
         return root
     enc = verifier.encoder(UNKNOWN_LENGTH, MODE_HASH)
     piece, ended = enc.max_piece, False
-    read_into = reader_into(src)
+    read_into = reader_into(src, "bao_hash")
     while not ended:
         ended = enc.pull(read_into, piece)[2]
     return enc.final()[1]
@@ -125,7 +125,9 @@ def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool =
     goes straight to its place; from a stream the tree is flipped to pre-order at the end.
     ``group_log`` > 0: chunk groups of 2^group_log chunks (Iroh's bao-tree; 4 is 16 KiB).
     When it fails, a file ``dst`` is cut back to its length before (the encoding's room is
-    reserved at once: a failure must not leave a file that looks whole)."""
+    reserved at once: a failure must not leave a file that looks whole). ``dst`` closed in the
+    middle of the call is ``InvalidInput`` naming it, as it is at the call's start; a full disk
+    stays the ``OSError`` it is."""
     group_log = _check_encode("encode", verifier, src, dst, group_log)
     if _appending(dst):
         raise InvalidInput("the encoding's output is written out of order: open it for writing, not appending",
@@ -134,13 +136,25 @@ def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool =
     before = _file_size(dst_fd)
     try:
         return _encode(verifier, src, dst, dst_fd, outboard, group_log)
-    except BaseException:
+    except BaseException as exc:
         if before is not None and dst_fd is not None:
             with contextlib.suppress(OSError, ValueError):
                 dst.flush()  # buffered pieces land now, not past the cut when the file is closed
                 if os.fstat(dst_fd).st_size > before:
                     os.ftruncate(dst_fd, before)
+        closed = _closed_output(exc, dst, "encode's output")
+        if closed is not None:
+            raise closed from None
         raise
+
+
+def _closed_output(exc: BaseException, dst: object, what: str) -> InvalidInput | None:
+    """``write_failed``'s typed error when ``exc`` is io's failure (``ValueError``, or
+    ``EBADF``'s ``OSError`` from a write to its old descriptor) of an output ``dst`` that is now
+    closed; else None. One place for every write of a call (pieces, header, flip, tiles)."""
+    if isinstance(exc, AutocodecError) or not isinstance(exc, (ValueError, OSError)):
+        return None
+    return write_failed(dst, what)
 
 
 def _file_size(fd: int | None) -> int | None:
@@ -170,7 +184,7 @@ def _encode(verifier: Verifier, src: Readable, dst: BinaryIO, dst_fd: int | None
     enc = verifier.encoder(UNKNOWN_LENGTH, MODE_OUTBOARD if outboard else MODE_COMBINED, group_log=group_log)
     leaf = 1 << group_log
     piece, length, ended = enc.max_piece, 0, False
-    read_into = reader_into(src)
+    read_into = reader_into(src, "encode")
     if known is not None:
         dst.write(_LEN.pack(known))
         placer = Placer(dst, base, known, outboard, leaf)  # flushes the header first
@@ -251,7 +265,8 @@ def _iter_decode(verifier: Verifier, root: bytes, src: Readable, outboard: Binar
     """``iter_decode`` once its arguments are checked."""
     mode = MODE_OUTBOARD if outboard is not None else MODE_SLICE if slice_input else MODE_COMBINED
     if not slice_input and start == 0 and count == UNKNOWN_LENGTH and verifier.joins:
-        header = (outboard if outboard is not None else src).read(HEADER)
+        ahead, named = (outboard, "decode's outboard") if outboard is not None else (src, "decode")
+        header = guard_read(ahead.read, ahead, named)(HEADER)
         length = _LEN.unpack(header)[0] if len(header) == HEADER else 0
         tiling = _tiling(verifier, length, threads) if len(header) == HEADER else None
         if tiling is not None:
@@ -264,9 +279,9 @@ def _iter_decode(verifier: Verifier, root: bytes, src: Readable, outboard: Binar
                 raise _failed(exc) from None
             return
         if outboard is not None:  # the header goes in again ahead of the rest
-            outboard = _Prefixed(header, outboard)  # type: ignore[assignment]
+            outboard = _Prefixed(header, outboard, named)  # type: ignore[assignment]
         else:
-            src = _Prefixed(header, src)
+            src = _Prefixed(header, src, named)
     try:
         dec = verifier.decoder(root, mode, start, count, ranges=True, group_log=group_log)
         steps = held_steps(dec, src, outboard) if dec.held_tree else frame_steps(dec, src, outboard)
@@ -276,11 +291,18 @@ def _iter_decode(verifier: Verifier, root: bytes, src: Readable, outboard: Binar
 
 
 class _Prefixed:
-    """``read``/``readinto`` of ``head`` then ``rest`` (a header read ahead, given back)."""
+    """``read``/``readinto`` of ``head`` then ``rest`` (a header read ahead, given back),
+    ``closed`` when ``rest`` is. Reads of ``rest`` are guarded (``guard_read``, named ``what``):
+    closed in the middle of the call, it is ``closed_stream``'s ``InvalidInput``."""
 
-    def __init__(self, head: bytes, rest: Readable) -> None:
+    def __init__(self, head: bytes, rest: Readable, what: str) -> None:
         self._head, self._rest = head, rest
-        self._into = reader_into(rest)
+        self._into = reader_into(rest, what)
+        self._read = guard_read(rest.read, rest, what)
+
+    @property
+    def closed(self) -> bool:
+        return is_closed(self._rest)
 
     def readinto(self, room: memoryview) -> int:
         if self._head:
@@ -292,10 +314,10 @@ class _Prefixed:
 
     def read(self, n: int = -1) -> bytes:
         if not self._head:
-            return self._rest.read(n)
+            return self._read(n)
         head = self._head if n < 0 else self._head[:n]
         self._head = self._head[len(head):]
-        more = self._rest.read(-1 if n < 0 else n - len(head)) if n < 0 or len(head) < n else b""
+        more = self._read(-1 if n < 0 else n - len(head)) if n < 0 or len(head) < n else b""
         return head + more
 
 
@@ -307,12 +329,20 @@ def decode(verifier: Verifier, root: bytes, src: BinaryIO, write: Callable[[memo
 
     ``src`` is a combined encoding, or with ``outboard`` the content itself (the outboard
     tree comes from ``outboard``), or with ``slice_input`` a slice for ``(start, count)``.
+    ``write`` a closed file's method (``f.write``, ``f`` closed in the middle of the call) is
+    ``InvalidInput`` naming it; any other failure of ``write`` is its own.
     """
     if not callable(write):
         raise InvalidInput(f"decode's write needs a callable taking the verified bytes, not {type(write).__name__}")
     written = 0
     for piece in iter_decode(verifier, root, src, outboard=outboard, start=start, count=count,
                              slice_input=slice_input, group_log=group_log):
-        write(piece)
+        try:
+            write(piece)
+        except (ValueError, OSError) as exc:
+            closed = _closed_output(exc, getattr(write, "__self__", None), "decode's write")
+            if closed is not None:
+                raise closed from None
+            raise
         written += len(piece)
     return written

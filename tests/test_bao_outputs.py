@@ -1,0 +1,133 @@
+"""Bao outputs closed in the middle of a call, and the names Bao's errors give their streams.
+
+A source closed midway is ``InvalidInput`` (tests/test_api_leftovers.py); each test here failed on
+the code before its fix: an output closed midway gave io's raw ``ValueError``, and sources were
+named "the input stream" or read past the guard.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autocodec import bao
+from autocodec.errors import InvalidInput
+from autocodec.loader import Sandbox
+from autocodec.loader._verifier import Verifier
+
+from .conftest import WASM_SRC
+
+_DATA = bytes(range(256)) * 600  # 150 chunks: one stream, no tiles
+_MIDWAY = "was closed while the call was"
+
+
+@pytest.fixture(scope="module")
+def verifier() -> Verifier:
+    return Verifier(Sandbox().load((WASM_SRC / "bao" / "bao.wasm").read_bytes()))
+
+
+class _WritesThenCloses(io.BytesIO):
+    """An output its owner closes after ``writes`` writes."""
+
+    def __init__(self, writes: int) -> None:
+        super().__init__()
+        self.writes = writes
+
+    def write(self, data: Any, /) -> int:
+        self.writes -= 1
+        if self.writes < 0:
+            self.close()
+        return super().write(data)
+
+
+class _ReadsThenCloses(io.BytesIO):
+    """A source its owner closes after ``reads`` calls of ``read``/``readinto``."""
+
+    def __init__(self, data: bytes, reads: int) -> None:
+        super().__init__(data)
+        self.reads = reads
+
+    def _count(self) -> None:
+        self.reads -= 1
+        if self.reads < 0:
+            self.close()
+
+    def read(self, n: int | None = -1, /) -> bytes:
+        self._count()
+        return super().read(n)
+
+    def readinto(self, room: Any, /) -> int:
+        self._count()
+        return super().readinto(room)
+
+
+@pytest.mark.parametrize("outboard", [False, True])
+@pytest.mark.parametrize("writes", [0, 1, 3])
+def test_an_encode_output_closed_midway_is_invalid_input_naming_it(verifier: Verifier, outboard: bool,
+                                                                    writes: int) -> None:
+    # A stream source (no known length): header, pieces, then the flip to pre-order.
+    with pytest.raises(InvalidInput) as err:
+        bao.encode(verifier, _ReadsThenCloses(_DATA, 10**6), _WritesThenCloses(writes), outboard=outboard)
+    assert err.value.message.startswith("encode's output needs an open file object"), err.value.message
+    assert f"{_MIDWAY} writing to it" in err.value.message
+
+
+def test_an_encode_output_closed_midway_from_a_regular_file_is_invalid_input(verifier: Verifier,
+                                                                              tmp_path: Path) -> None:
+    # A regular file source: the length is known and the Placer writes each piece in its place.
+    src = tmp_path / "in"
+    src.write_bytes(_DATA)
+    with open(src, "rb") as f, pytest.raises(InvalidInput, match=f"encode's output .*{_MIDWAY} writing"):
+        bao.encode(verifier, f, _WritesThenCloses(1))  # the header, then the pieces
+
+
+def test_a_decode_write_to_a_file_closed_midway_is_invalid_input(verifier: Verifier) -> None:
+    encoded = io.BytesIO()
+    root = bao.encode(verifier, io.BytesIO(_DATA), encoded)
+    out = _WritesThenCloses(0)  # closed after the call began, before its one piece
+    with pytest.raises(InvalidInput) as err:
+        bao.decode(verifier, root, io.BytesIO(encoded.getvalue()), out.write)
+    assert err.value.message.startswith("decode's write needs an open file object"), err.value.message
+    assert f"{_MIDWAY} writing to it" in err.value.message
+
+
+def test_a_decode_write_that_fails_otherwise_keeps_its_own_error(verifier: Verifier) -> None:
+    encoded = io.BytesIO()
+    root = bao.encode(verifier, io.BytesIO(_DATA), encoded)
+
+    def full(_: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(OSError, match="No space left"):
+        bao.decode(verifier, root, io.BytesIO(encoded.getvalue()), full)
+
+
+@pytest.mark.parametrize("entry", ["bao_hash", "encode", "decode", "decode outboard", "decode header",
+                                   "decode outboard header"])
+def test_a_source_closed_midway_is_named_by_its_entry(verifier: Verifier, entry: str) -> None:
+    # bao_hash, encode and the combined decode called it "the input stream"; the outboard read
+    # through _Prefixed was "could not be read: I/O operation on closed file"; the header read
+    # (reads=0) was io's raw ValueError.
+    encoded, outboard = io.BytesIO(), io.BytesIO()
+    root = bao.encode(verifier, io.BytesIO(_DATA), encoded)
+    bao.encode(verifier, io.BytesIO(_DATA), outboard, outboard=True)
+    enc, ob = encoded.getvalue(), outboard.getvalue()
+    calls = {
+        "bao_hash": ("bao_hash", lambda: bao.bao_hash(verifier, _ReadsThenCloses(_DATA, 1))),
+        "encode": ("encode", lambda: bao.encode(verifier, _ReadsThenCloses(_DATA, 1), io.BytesIO())),
+        "decode": ("decode", lambda: bao.decode(verifier, root, _ReadsThenCloses(enc, 2), len)),
+        "decode outboard": ("decode's outboard",
+                            lambda: bao.decode(verifier, root, io.BytesIO(_DATA), len,
+                                               outboard=_ReadsThenCloses(ob, 1))),
+        "decode header": ("decode", lambda: bao.decode(verifier, root, _ReadsThenCloses(enc, 0), len)),
+        "decode outboard header": ("decode's outboard",
+                                   lambda: bao.decode(verifier, root, io.BytesIO(_DATA), len,
+                                                      outboard=_ReadsThenCloses(ob, 0))),
+    }
+    name, call = calls[entry]
+    with pytest.raises(InvalidInput) as err:
+        call()
+    assert err.value.message == f"{name} needs an open file object, and this one {_MIDWAY} reading it"
