@@ -119,3 +119,25 @@ def test_the_stream_route_answers_an_out_of_range_page_with_400(rt: Runtime) -> 
     assert [big[0], neg[0], zero[0]] == [400, 400, 400]
     assert big[1]["error"] == "InvalidInput" and "job stream" in big[1]["message"] and big[1]["hint"]
     assert ok[0] == 200 and [e["seq"] for e in ok[1]["entries"]] == [2] and ok[1]["next"] == 2
+
+
+# --- the Python API ---------------------------------------------------------------------------
+
+
+def test_executor_flags_and_targets_of_the_wrong_type_are_invalid_input(rt: Runtime) -> None:
+    # rerun="no" re-ran the job (a truthy text), no_cache="yes" was taken, and run_all on CID
+    # text was an AttributeError from deep inside.
+    from autocodec.errors import InvalidInput
+
+    executor = Executor(rt)
+    outcome = executor.run(Invocation(SELECT_CID, "select", [{"a": 1}, "a"]))
+    with pytest.raises(InvalidInput, match="rerun is True or False"):
+        executor.verify(outcome.receipt_cid, rerun="no")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="no_cache is True or False"):
+        executor.run(outcome.invocation, no_cache="yes")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="no_cache is True or False"):
+        executor.run_all(outcome.invocation, no_cache=1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match="target"):
+        executor.run_all(3)  # type: ignore[arg-type]
+    assert executor.run_all(str(outcome.invocation))[outcome.invocation].cached  # CID text is a CID
+    assert executor.verify(str(outcome.receipt_cid))[0].value == 1

@@ -143,11 +143,14 @@ class Executor:
 
     def run(self, target: Invocation | CID, *, no_cache: bool = False) -> Outcome:
         """Run ``target`` (and whatever it awaits); its outcome."""
+        _flag(no_cache, "Executor.run's no_cache")
         cid = self.submit(target) if isinstance(target, Invocation) else as_cid(target, "Executor.run's target")
         return self.run_all(cid, no_cache=no_cache)[cid]
 
     def run_all(self, target: CID, *, no_cache: bool = False) -> dict[CID, Outcome]:
-        """Run the pipeline ending at ``target``; the outcome of every node read."""
+        """Run the pipeline ending at ``target`` (a CID, or its text); the outcome of every node read."""
+        target = as_cid(target, "Executor.run_all's target")
+        _flag(no_cache, "Executor.run_all's no_cache")
         jobs, deps, done = self._collect(target, no_cache)
         results: dict[CID, Outcome] = dict(done)
         waiting = {cid: set(d) - set(results) for cid, d in deps.items() if cid not in results}
@@ -294,6 +297,8 @@ class Executor:
         Raises ``SignatureError``/``InvalidDocument`` for a bad receipt and ``ResultMismatch``
         when re-execution gives a different ``out``.
         """
+        receipt_cid = as_cid(receipt_cid, "Executor.verify's receipt_cid")
+        _flag(rerun, "Executor.verify's rerun")
         receipt = Receipt.verify_block(self.runtime.get(receipt_cid))
         if not rerun:
             return receipt, None
@@ -307,6 +312,12 @@ class Executor:
                 hint="the receipt's executor, or this host, did not run the job faithfully",
             )
         return receipt, outcome
+
+
+def _flag(value: Any, what: str) -> None:
+    """``InvalidInput`` unless ``value`` is a bool: a truthy ``"no"`` must not switch a run on."""
+    if type(value) is not bool:
+        raise InvalidInput(f"{what} is True or False, not {value!r}"[:200])
 
 
 def _out_cid(out: dict[str, Any]) -> CID:
