@@ -8,6 +8,9 @@ named "the input stream" or read past the guard.
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +21,7 @@ from autocodec.errors import InvalidInput
 from autocodec.loader import Sandbox
 from autocodec.loader._verifier import Verifier
 
+from ._cli import refusal_line, run_cli
 from .conftest import WASM_SRC
 
 _DATA = bytes(range(256)) * 600  # 150 chunks: one stream, no tiles
@@ -131,3 +135,31 @@ def test_a_source_closed_midway_is_named_by_its_entry(verifier: Verifier, entry:
     with pytest.raises(InvalidInput) as err:
         call()
     assert err.value.message == f"{name} needs an open file object, and this one {_MIDWAY} reading it"
+
+
+# --- the CLI's bao commands writing to a full standard output -------------------------------------
+
+
+@pytest.mark.slow
+def test_bao_commands_name_a_full_standard_output(tmp_path: Path) -> None:
+    # decode, decode-slice, slice, bao cat and cat of a BLAKE3 CID said "OSError: No space left
+    # on device", where bao hash and bao encode - name standard output (streaming_stdout).
+    if not os.path.exists("/dev/full"):
+        pytest.skip("needs /dev/full")
+    home, content = tmp_path / "home", tmp_path / "in.bin"
+    content.write_bytes(_DATA)
+    run_cli(home, "init")
+    digest = run_cli(home, "bao", "hash", str(content)).stdout.decode().strip()
+    run_cli(home, "bao", "encode", str(content), str(tmp_path / "in.bao"))
+    run_cli(home, "bao", "slice", "1000", "5000", str(tmp_path / "in.bao"), str(tmp_path / "in.slice"))
+    cid = run_cli(home, "bao", "add", str(content)).stdout.decode().strip()
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    for args in (["bao", "decode", digest, str(tmp_path / "in.bao")],
+                 ["bao", "slice", "1000", "5000", str(tmp_path / "in.bao")],
+                 ["bao", "decode-slice", digest, "1000", "5000", str(tmp_path / "in.slice")],
+                 ["bao", "cat", cid], ["cat", cid]):
+        with open("/dev/full", "wb") as full:
+            proc = subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, stdout=full,
+                                  stderr=subprocess.PIPE, timeout=120)
+        line = refusal_line(proc.returncode, b"", proc.stderr.decode())
+        assert "InvalidInput: cannot write standard output: No space left on device" in line, (args, line)

@@ -9,6 +9,7 @@ stream; a file OUTPUT is put in place only whole).
 from __future__ import annotations
 
 import argparse
+import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, cast
 
@@ -246,35 +247,47 @@ def run(args: argparse.Namespace) -> int:
                 write_line(str(_store(rt).add(v, src(args.input))))
             elif cmd == "cat":
                 out = dst(args.output)
-                try:
-                    _cat(v, rt, args, cast(BinaryIO, out))
-                finally:
-                    out.flush()
-                out.finish()
+                with _stdout_named(args.output):
+                    try:
+                        _cat(v, rt, args, cast(BinaryIO, out))
+                    finally:
+                        out.flush()
+                    out.finish()
             elif cmd == "slice":
                 out = dst(args.output)
                 leaf = 1 << args.group_log
-                if args.outboard is not None:
-                    bao.extract_slice(args.start, args.count, src(args.outboard), out.write, data=src(args.input),
-                                      leaf=leaf, verifier=v)
-                else:
-                    bao.extract_slice(args.start, args.count, src(args.input), out.write, leaf=leaf, verifier=v)
-                out.finish()
+                with _stdout_named(args.output):
+                    if args.outboard is not None:
+                        bao.extract_slice(args.start, args.count, src(args.outboard), out.write,
+                                          data=src(args.input), leaf=leaf, verifier=v)
+                    else:
+                        bao.extract_slice(args.start, args.count, src(args.input), out.write, leaf=leaf, verifier=v)
+                    out.finish()
             else:
                 out = dst(args.output)
                 slice_input = cmd == "decode-slice"
                 count = args.count if args.count is not None else bao.UNKNOWN_LENGTH
                 outboard = src(args.outboard) if not slice_input and args.outboard is not None else None
-                try:
-                    bao.decode(v, args.hash, src(args.input), out.write, outboard=outboard, start=args.start,
-                               count=count, slice_input=slice_input, group_log=args.group_log)
-                finally:
-                    out.flush()
-                out.finish()
+                with _stdout_named(args.output):
+                    try:
+                        bao.decode(v, args.hash, src(args.input), out.write, outboard=outboard, start=args.start,
+                                   count=count, slice_input=slice_input, group_log=args.group_log)
+                    finally:
+                        out.flush()
+                    out.finish()
     finally:
         for f in opened:
             f.close()
     return 0
+
+
+def _stdout_named(path: str | None) -> contextlib.AbstractContextManager[object]:
+    """For an OUTPUT that is standard output (``-``): ``streaming_stdout``, so a full disk is
+    the ``InvalidInput`` naming standard output that ``bao hash`` and ``bao encode -`` give, not
+    a bare ``OSError``; a named OUTPUT names itself already (``open_output``)."""
+    from ._io import streaming_stdout
+
+    return streaming_stdout() if path in (None, "-") else contextlib.nullcontext()
 
 
 def _store(rt: Any) -> Any:
@@ -325,13 +338,13 @@ def cat_blake3(args: argparse.Namespace) -> bool:
     written, verified chunk by chunk (from the first ``--gateway``'s ``/bao/CID``, or from the
     local blob store); False to let ``cat`` read it as an ordinary block (not a BLAKE3 CID, no
     such blob here, or a gateway without ``/bao/``: 404)."""
-    import sys
     import urllib.error
     import urllib.request
 
     from .. import bao
     from ..cid import CID
     from ..errors import AutocodecError, FetchError, InvalidInput
+    from ._io import streaming_stdout
     from ._runtime import runtime_from_args
 
     text = str(getattr(args, "cid", ""))
@@ -344,12 +357,11 @@ def cat_blake3(args: argparse.Namespace) -> bool:
         return False
     if cid.codec != 0x55:
         return False
-    out = sys.stdout.buffer
     gateways = list(getattr(args, "gateway", None) or [])
     offset, length = int(getattr(args, "offset", 0) or 0), getattr(args, "length", None)
     ranged = offset != 0 or length is not None
     count = bao.UNKNOWN_LENGTH if length is None else int(length)
-    with runtime_from_args(args) as rt:
+    with streaming_stdout() as out, runtime_from_args(args) as rt:  # a full disk names standard output
         if not gateways:
             store = _store(rt)
             try:
