@@ -361,9 +361,8 @@ class BlockStore:
     # --- writing -------------------------------------------------------------------------
 
     def _admit(self, cid: CID, data: bytes) -> None:
-        """Refuse an oversized or unverifiable block (raises; writes nothing)."""
-        if not isinstance(cid, CID):
-            raise TypeError(f"expected a CID, got {type(cid).__name__}")
+        """Refuse an oversized or unverifiable block (raises; writes nothing). ``cid`` is a
+        ``CID``: every caller checks it first (``_need_cid``: ``InvalidCID`` naming the call)."""
         limit = self.limits.decode.max_block_bytes
         if len(data) > limit:
             raise InvalidBlock(f"block {cid} is {len(data)} bytes, over the {limit}-byte limit")
