@@ -22,6 +22,7 @@ from autocodec.loader import Sandbox
 from autocodec.loader._verifier import Verifier
 
 from ._cli import refusal_line, run_cli
+from .test_api_leftovers import _ClosesAfter as _ReadsThenCloses
 from .conftest import WASM_SRC
 
 _DATA = bytes(range(256)) * 600  # 150 chunks: one stream, no tiles
@@ -45,27 +46,6 @@ class _WritesThenCloses(io.BytesIO):
         if self.writes < 0:
             self.close()
         return super().write(data)
-
-
-class _ReadsThenCloses(io.BytesIO):
-    """A source its owner closes after ``reads`` calls of ``read``/``readinto``."""
-
-    def __init__(self, data: bytes, reads: int) -> None:
-        super().__init__(data)
-        self.reads = reads
-
-    def _count(self) -> None:
-        self.reads -= 1
-        if self.reads < 0:
-            self.close()
-
-    def read(self, n: int | None = -1, /) -> bytes:
-        self._count()
-        return super().read(n)
-
-    def readinto(self, room: Any, /) -> int:
-        self._count()
-        return super().readinto(room)
 
 
 @pytest.mark.parametrize("outboard", [False, True])
