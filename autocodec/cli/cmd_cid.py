@@ -284,7 +284,7 @@ def run_format(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise InvalidInput(str(exc)) from None
     convert: Any = None
-    if args.version is None:
+    if not args.version:  # Kubo: an empty -v is no -v
         convert = _to_v1 if base is not None else None
     elif args.version == "0":
         if codec not in (None, 0x70):
