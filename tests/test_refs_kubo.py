@@ -95,6 +95,8 @@ CASES = {
     "a git commit, unique edges": ["-r", "-u", "-e", "{git}"],
     "CIDv1 in base32": ["--cid-base=base32", "-r", "{root}"],
     "edges with a format (an error)": ["-e", "--format=x", "{root}"],
+    "an empty format": ["-r", "--format=", "{root}"],
+    "edges with an empty format (an error)": ["-e", "--format=", "{root}"],
     "a missing name (an error)": ["{root}/no-such-name"],
 }
 

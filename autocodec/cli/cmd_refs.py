@@ -59,6 +59,7 @@ def run_refs(args: argparse.Namespace) -> int:
         if fmt != "<dst>":
             raise InvalidInput("using format argument with edges is not allowed")
         fmt = "<src> -> <dst>"
+    fmt = fmt or "<dst>"  # Kubo: an empty format is the default one (with edges it is refused above)
     with open_runtime(args) as runtime:
         roots = [resolve(runtime, path, limits=runtime.limits).cid for path in args.paths]
         walk = RefWalk(runtime.get, _links_of(runtime), args.unique, args.max_depth if args.recursive else 1)
