@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +53,7 @@ from ..log import get_logger
 from ._cache import ReceiptCache
 from ._invocation import AWAIT_OK, BLOCK, Invocation, special
 from ._keys import executor_key
-from ._modules import TASK_DECODE_LIMITS, load_task
+from ._modules import TASK_DECODE_LIMITS, job_instance, load_task
 from ._receipt import Receipt
 
 _log = get_logger("ipvm")
@@ -88,7 +89,8 @@ class Executor:
         self.cache = ReceiptCache(runtime.store)
         self.executors = frozenset({self.key.did, *trusted_executors})
         self._memo_lock = threading.Lock()
-        self._memo: dict[tuple[CID, int, int], tuple[int, Any]] = {}  # (module, fuel, memory) -> (generation, loaded)
+        # (module, memory cap) -> (trust generation, loaded module); least recently used evicted first
+        self._memo: OrderedDict[tuple[CID, int], tuple[int, Any]] = OrderedDict()
         self._trusted: dict[CID, int] = {}  # module -> generation in which it was found trusted
 
     # --- trusted modules, memoized per trust generation ------------------------------------------
@@ -104,17 +106,22 @@ class Executor:
         return True
 
     def _load(self, invocation: Invocation) -> Any:
-        """The loaded module of a job, decided and loaded again whenever the trust state changed."""
-        key = (invocation.module, invocation.fuel, invocation.memory)
+        """The loaded module of a job, decided and loaded again whenever the trust state changed.
+        One per (module, memory cap), whatever the jobs' fuel (set per call: ``job_instance``),
+        loaded under the host's budget; when the memo is full the least recently used goes."""
+        key = (invocation.module, invocation.memory)
         generation = self.runtime.generation().number
-        found = self._memo.get(key)
-        if found is not None and found[0] == generation:
-            return found[1]
-        loaded = load_task(self.runtime, invocation.module, invocation.fuel, invocation.memory)
         with self._memo_lock:
-            if len(self._memo) >= _MEMO_MODULES:
-                self._memo.clear()
+            found = self._memo.get(key)
+            if found is not None and found[0] == generation:
+                self._memo.move_to_end(key)
+                return found[1]
+        loaded = load_task(self.runtime, invocation.module, self.runtime.limits.sandbox.fuel, invocation.memory)
+        with self._memo_lock:
             self._memo[key] = (generation, loaded)
+            self._memo.move_to_end(key)
+            while len(self._memo) > _MEMO_MODULES:
+                self._memo.popitem(last=False)
         return loaded
 
     # --- invocations as blocks -----------------------------------------------------------------
@@ -271,7 +278,7 @@ class Executor:
         if len(frame) > self.limits.max_args_bytes:
             raise InvalidInput(f"the job's arguments are {len(frame)} bytes encoded, over limits.ipvm.max_args_bytes "
                                f"({self.limits.max_args_bytes})")
-        instance = module.instance()
+        instance = job_instance(module, budget)
         try:
             raw = instance.call("ac_task", frame)
         except FuelExhausted as exc:

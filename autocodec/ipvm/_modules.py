@@ -9,8 +9,12 @@ Invariants:
 - Module bytes always come through the runtime's fetcher, so they are verified against the
   CID before anything looks at them; the sandbox then checks them statically and by one
   instantiation (``Sandbox.load``) before any job runs.
-- A job's fuel and memory cap replace the sandbox defaults for that load only
-  (``dataclasses.replace``). The other limits that can change a job's *result* (the wasm
+- A job's memory cap replaces the sandbox default for its load (``dataclasses.replace``; each
+  cap is an engine of its own). Its fuel does not: loading and instantiating a module (its
+  start function, the ABI check) is the host's work, under the budget ``load_task`` is given
+  (the executor gives the home's ``limits.sandbox.fuel``); the job's own fuel is set on its
+  instance for the ``ac_task`` call alone (``job_instance``), so one loaded module serves every
+  fuel value, and a job of 1 fuel ends in a ``FuelExhausted`` receipt like any other. The other limits that can change a job's *result* (the wasm
   stack, the table size, the output cap: ``TASK_LIMITS``) are fixed, not the home's
   ``limits.sandbox``: a receipt may only depend on the invocation, and a home configured with a
   smaller stack would otherwise sign a stack-overflow error for a job another home answers ok,
@@ -85,7 +89,18 @@ def trusted_module(runtime: Any, module: CID) -> tuple[bytes, str]:
 
 
 def load_task(runtime: Any, module: CID, fuel: int, memory: int) -> Any:
-    """The ``LoadedModule`` of a trusted task module under a job's fuel and memory cap."""
+    """The ``LoadedModule`` of a trusted task module under a job's memory cap. ``fuel`` bounds
+    the host's work with it (its test instantiation at load, and each instance's start): give
+    the host's budget, not a job's, which ``job_instance`` sets per call."""
     wasm, _policy = trusted_module(runtime, module)
     limits = dataclasses.replace(runtime.limits.sandbox, fuel=fuel, max_memory_bytes=memory, **TASK_LIMITS)
     return runtime.sandbox.load(wasm, cid=module, limits=limits)
+
+
+def job_instance(loaded: Any, fuel: int) -> Any:
+    """A fresh instance of ``loaded`` (instantiated under the module's own budget) whose calls
+    from now on each get ``fuel``: a ``GuestInstance`` sets its budget from ``limits.fuel`` at
+    the start of every call, so the job's budget counts the ``ac_task`` call and nothing else."""
+    instance = loaded.instance()
+    instance.limits = dataclasses.replace(instance.limits, fuel=fuel)
+    return instance

@@ -1,0 +1,83 @@
+"""IPVM sweep, second pass: fuel and the module memo, awaits, remote bodies, triggers, the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autocodec.ipvm import Executor, Invocation
+from autocodec.registry import Runtime
+from autocodec.verify import module_cid
+from tests.conftest import WASM_SRC
+
+SELECT = (WASM_SRC / "ipld-select" / "ipld-select.wasm").read_bytes()
+SELECT_CID = module_cid(SELECT)
+
+
+@pytest.fixture
+def rt(home: Path) -> Any:
+    with Runtime(home, default_set=False) as runtime:
+        runtime.store.put(SELECT_CID, SELECT)
+        runtime.trust.allow(str(SELECT_CID))
+        yield runtime
+
+
+# --- fuel and the loaded-module memo ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fuel", [1, 2, 3, 9])
+def test_a_job_with_almost_no_fuel_gets_a_fuel_exhausted_receipt(rt: Runtime, fuel: int) -> None:
+    # The module was loaded (its ABI check) under the job's own fuel: below ~5 that raised
+    # FuelExhausted out of the executor, with no receipt.
+    outcome = Executor(rt).run(Invocation(SELECT_CID, "select", [{"a": 1}, "a"], fuel=fuel))
+    assert outcome.receipt.error == ("FuelExhausted", "the module ran out of fuel")
+    assert outcome.receipt.fuel == fuel  # the whole budget, as documented
+    again = Executor(rt).run(Invocation(SELECT_CID, "select", [{"a": 1}, "a"], fuel=fuel), no_cache=True)
+    assert again.receipt_cid == outcome.receipt_cid  # deterministic
+
+
+def test_the_job_fuel_counts_the_task_call_alone(rt: Runtime) -> None:
+    # Loading under the host's budget changes nothing in what a receipt says (wasmtime checks fuel
+    # at block boundaries: a budget a little short of what a call uses may still finish).
+    executor = Executor(rt)
+    used = executor.run(Invocation(SELECT_CID, "select", [{"a": 1}, "a"])).receipt.fuel
+    exact = executor.run(Invocation(SELECT_CID, "select", [{"a": 1}, "a"], fuel=used))
+    short = executor.run(Invocation(SELECT_CID, "select", [{"a": 1}, "a"], fuel=used // 2))
+    assert exact.receipt.value == 1 and exact.receipt.fuel == used
+    assert short.receipt.error is not None and short.receipt.error[0] == "FuelExhausted"
+
+
+def test_the_module_memo_is_one_load_per_module_whatever_the_fuel(rt: Runtime, monkeypatch: Any) -> None:
+    # Keyed by fuel, every distinct fuel value loaded the module again.
+    from autocodec.ipvm import _executor
+
+    loads: list[tuple[Any, ...]] = []
+    real = _executor.load_task
+    monkeypatch.setattr(_executor, "load_task", lambda *a: loads.append(a) or real(*a))
+    executor = Executor(rt)
+    for fuel in (10**6, 10**6 + 1, 10**7, 10**8):
+        assert executor.run(Invocation(SELECT_CID, "select", [{"a": 1}, "a"], fuel=fuel)).receipt.value == 1
+    assert len(loads) == 1
+
+
+def test_a_full_module_memo_evicts_the_least_recently_used_entry_only(rt: Runtime, monkeypatch: Any) -> None:
+    # A full memo was cleared whole: every module was loaded again after the 65th.
+    from autocodec.ipvm import _executor
+
+    loads: list[int] = []
+    monkeypatch.setattr(_executor, "_MEMO_MODULES", 3)
+    monkeypatch.setattr(_executor, "load_task", lambda rt, module, fuel, memory: loads.append(memory) or object())
+    executor = Executor(rt)
+
+    def load(memory: int) -> Any:
+        return executor._load(Invocation(SELECT_CID, "select", [], memory=memory))
+
+    first = {m: load(m) for m in (1 << 16, 1 << 17, 1 << 18)}
+    assert load(1 << 16) is first[1 << 16]  # used again: now the most recent
+    load(1 << 19)  # the memo is full: only the least recently used (1 << 17) goes
+    assert load(1 << 16) is first[1 << 16] and load(1 << 18) is first[1 << 18]
+    assert loads == [1 << 16, 1 << 17, 1 << 18, 1 << 19]
+    load(1 << 17)
+    assert loads[-1] == 1 << 17
