@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from autocodec.errors import InvalidDocument
 from autocodec.ipvm import Executor, Invocation
 from autocodec.registry import Runtime
 from autocodec.verify import module_cid
@@ -22,6 +23,15 @@ def rt(home: Path) -> Any:
         runtime.store.put(SELECT_CID, SELECT)
         runtime.trust.allow(str(SELECT_CID))
         yield runtime
+
+
+def _put(rt: Runtime, value: Any) -> Any:
+    from autocodec.builtin import cid_for, encode
+
+    data = encode(value, "dag-cbor")
+    cid = cid_for(data, "dag-cbor")
+    rt.store.put(cid, data)
+    return cid
 
 
 # --- fuel and the loaded-module memo ------------------------------------------------------------
@@ -81,3 +91,17 @@ def test_a_full_module_memo_evicts_the_least_recently_used_entry_only(rt: Runtim
     assert loads == [1 << 16, 1 << 17, 1 << 18, 1 << 19]
     load(1 << 17)
     assert loads[-1] == 1 << 17
+
+
+# --- awaits -----------------------------------------------------------------------------------
+
+
+def test_awaiting_a_block_that_is_not_an_invocation_names_it(rt: Runtime) -> None:
+    not_a_job = _put(rt, {"x": 1})
+    target = Invocation(SELECT_CID, "select", [{"await/ok": not_a_job}, "a"])
+    with pytest.raises(InvalidDocument) as err:
+        Executor(rt).run(target)
+    assert str(not_a_job) in err.value.message and str(target.cid) in err.value.message
+    assert "await" in err.value.hint
+    with pytest.raises(InvalidDocument, match=str(not_a_job)):
+        Executor(rt).run(not_a_job)

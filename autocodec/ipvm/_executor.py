@@ -140,11 +140,18 @@ class Executor:
             self.runtime.store.put(cid, data)
         return cid
 
-    def invocation(self, cid: CID) -> Invocation:
-        """The invocation stored (or fetchable) under ``cid``."""
+    def invocation(self, cid: CID, *, awaited_by: CID | None = None) -> Invocation:
+        """The invocation stored (or fetchable) under ``cid``; ``InvalidDocument`` naming ``cid``
+        (and the invocation awaiting it, when given) for a block that is not one."""
+        where = f"{cid}, awaited by invocation {awaited_by}," if awaited_by is not None else str(cid)
+        hint = ("an await/ok argument links an invocation block (docs/invocations.md, 'Invocation')"
+                if awaited_by is not None else "give the CID of an invocation block")
         if cid.codec != 0x71:
-            raise InvalidDocument(f"{cid} is not a dag-cbor block, so not an invocation")
-        return Invocation.decode(self.runtime.get(cid), self.limits)
+            raise InvalidDocument(f"{where} is not a dag-cbor block, so not an invocation", hint=hint)
+        try:
+            return Invocation.decode(self.runtime.get(cid), self.limits)
+        except InvalidDocument as exc:
+            raise InvalidDocument(f"{where} is not an invocation: {exc.message}", hint=hint) from None
 
     # --- running ----------------------------------------------------------------------------------
 
@@ -205,7 +212,7 @@ class Executor:
         cached: dict[CID, Outcome] = {}
         on_path: set[CID] = set()
 
-        def visit(cid: CID, depth: int) -> None:
+        def visit(cid: CID, depth: int, parent: CID | None = None) -> None:
             if cid in on_path:
                 raise InvalidDocument(f"the pipeline awaits in a cycle through {cid}")
             if cid in jobs or cid in cached:
@@ -217,7 +224,7 @@ class Executor:
                 raise InvalidDocument(f"the pipeline has more than {self.limits.max_jobs} invocations",
                                       hint="raise limits.ipvm.max_jobs, or split the pipeline")
             hit = None if no_cache else self.cache.get(cid, self.executors, prefer=self.key.did)
-            invocation = self.invocation(cid)
+            invocation = self.invocation(cid, awaited_by=parent)
             if hit is not None and self._is_trusted(invocation.module):
                 cached[cid] = Outcome(cid, hit[0], hit[1], True)  # never reuse results of a revoked module
                 return
@@ -225,7 +232,7 @@ class Executor:
             deps[cid] = invocation.awaits
             on_path.add(cid)
             for dep in deps[cid]:
-                visit(dep, depth + 1)
+                visit(dep, depth + 1, cid)
             on_path.discard(cid)
 
         visit(target, 0)
