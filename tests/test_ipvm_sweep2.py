@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -105,3 +106,93 @@ def test_awaiting_a_block_that_is_not_an_invocation_names_it(rt: Runtime) -> Non
     assert "await" in err.value.hint
     with pytest.raises(InvalidDocument, match=str(not_a_job)):
         Executor(rt).run(not_a_job)
+
+
+# --- remote jobs: nothing from a refused request is stored ---------------------------------------
+
+
+def _remote(rt: Runtime, limits: Any = None, policy: Any = ()) -> tuple[Any, Any, Any]:
+    from autocodec.config import RemoteLimits
+    from autocodec.ipvm._remote import COMMAND, RemoteExecutor
+    from autocodec.ipvm._scheduler import Scheduler
+    from autocodec.verify import SigningKey
+    from autocodec.verify.ucan import delegate
+
+    executor = Executor(rt)
+    remote = RemoteExecutor(executor, Scheduler(limits or RemoteLimits()), lambda cid: False)
+    client = SigningKey.generate()
+    root = delegate(executor.key, client.did, COMMAND, now=int(time.time()), policy=list(policy))
+    return remote, client, root
+
+
+def _body(remote: Any, client: Any, proofs: list[Any], task: Invocation, blocks: list[tuple[Any, bytes]],
+          **kw: Any) -> bytes:
+    from autocodec.ipvm._remote import COMMAND, encode_container, task_args
+    from autocodec.verify.ucan import invoke
+
+    token = invoke(client, remote.did, COMMAND, task_args(task), now=int(time.time()), proofs=proofs, **kw)
+    return encode_container([token, *proofs], blocks)
+
+
+def _junk(n: int) -> list[tuple[Any, bytes]]:
+    from autocodec.builtin import cid_for
+
+    return [(cid_for(data, "raw"), data) for data in (f"junk {i}".encode() for i in range(n))]
+
+
+def _pipeline(awaited_func: str) -> tuple[Invocation, list[tuple[Any, bytes]]]:
+    """A target awaiting a job that is not in the executor's store: both shipped with junk."""
+    first = Invocation(SELECT_CID, awaited_func, [{"a": [1, 2]}, "a"])
+    target = Invocation(SELECT_CID, "select", [{"await/ok": first.cid}, ""])
+    return target, [first.block(), *_junk(3)]
+
+
+def test_a_request_refused_by_an_awaited_jobs_policy_stores_nothing(rt: Runtime) -> None:
+    # The shipped blocks were stored as soon as the chain validated, before the awaited jobs were
+    # held to its policy: a refused pipeline still filled the store.
+    from autocodec.verify.ucan import MatchError
+
+    remote, client, root = _remote(rt, policy=[["==", ".function", "select"]])
+    target, blocks = _pipeline("count")
+    before = len(rt.store)
+    with pytest.raises(MatchError, match="awaited job"):
+        remote.handle(_body(remote, client, [root], target, blocks))
+    assert len(rt.store) == before
+
+
+def test_a_request_over_its_issuers_budget_stores_nothing(rt: Runtime) -> None:
+    from autocodec.config import RemoteLimits
+    from autocodec.errors import RateLimited
+
+    remote, client, root = _remote(rt, RemoteLimits(fuel_per_minute=10**6))
+    target, blocks = _pipeline("select")
+    before = len(rt.store)
+    with pytest.raises(RateLimited):
+        remote.handle(_body(remote, client, [root], target, blocks))
+    assert len(rt.store) == before
+
+
+def test_a_request_without_a_valid_chain_stores_nothing(rt: Runtime) -> None:
+    from autocodec.verify import SigningKey
+    from autocodec.verify.ucan import UcanError, delegate
+
+    remote, client, root = _remote(rt)
+    stranger = SigningKey.generate()
+    forged = delegate(stranger, client.did, "/wasm/run", now=int(time.time()), subject=remote.did)
+    target, blocks = _pipeline("select")
+    before = len(rt.store)
+    for proofs in ([forged], []):
+        with pytest.raises(UcanError):
+            remote.handle(_body(remote, client, proofs, target, blocks))
+    assert len(rt.store) == before
+
+
+def test_an_admitted_job_stores_only_the_shipped_blocks_it_needs(rt: Runtime) -> None:
+    from autocodec.builtin import cid_for
+
+    remote, client, root = _remote(rt)
+    target, blocks = _pipeline("select")
+    cid, block, cached = remote.handle(_body(remote, client, [root], target, blocks))
+    assert cid == cid_for(block, "dag-cbor") and not cached
+    assert rt.store.has(blocks[0][0])  # the awaited invocation
+    assert not any(rt.store.has(junk) for junk, _ in blocks[1:])

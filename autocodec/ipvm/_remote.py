@@ -18,10 +18,13 @@ Invariants:
   the command is covered by ``/wasm/run``, and no delegation in the chain is revoked in the
   executor's home (read per request, so a revocation by any process counts at once).
 - Every job the invocation awaits must satisfy the chain's policies as the invoked one does.
-- Shipped blocks are stored only after the invocation validated, each checked against its
-  CID by the store (builtin hashes), at most ``IpvmLimits.max_jobs`` of them; an awaited
-  invocation is then run (or found memoized) by this executor like any job: results are
-  never taken on the client's word.
+- Nothing a request ships is stored unless the request is admitted: the blocks (at most
+  ``IpvmLimits.max_jobs``) are checked against their CIDs in memory, the awaited invocations
+  are read from them for the policy check, and only once the chain, every policy and the
+  issuer's budget allow the job are the blocks it needs (the invocations it awaits, the
+  ``ipvm/block`` blocks its jobs read) written; others are dropped. An awaited invocation is
+  then run (or found memoized) by this executor like any job: results are never taken on the
+  client's word.
 - Admission is per issuer (``Scheduler``): over a budget is ``RateLimited`` (HTTP 429) at once. The
   fuel charged is the task's and that of every job it awaits (transitively).
 - The client accepts a receipt only if it is signed by the executor it addressed (the chain's
@@ -146,13 +149,11 @@ class RemoteExecutor:
             raise InvalidClaim(f"this executor runs {COMMAND}, not {invocation.cmd}")
         validated = validate_invocation(invocation, proofs, now, executor=self.did, revoked=self.revoked)
         task = task_of(invocation.payload["args"], self.executor.limits)
-        if len(shipped) > self.executor.limits.max_jobs:
-            raise InvalidInput(f"{len(shipped)} blocks shipped with the job, over limits.ipvm.max_jobs")
-        store = self.executor.runtime.store
-        for cid, data in shipped:
-            store.put(cid, data)  # verified against its CID by the store
-        awaited_fuel = self._authorize_awaits(validated.chain, task)
-        with self.scheduler.admit(invocation.iss, task.fuel + awaited_fuel):
+        blocks = self._verified(shipped)
+        awaited = self._authorize_awaits(validated.chain, task, blocks)
+        with self.scheduler.admit(invocation.iss, task.fuel + sum(job.fuel for job in awaited.values())):
+            needed = _needed(task, awaited)
+            self.executor.runtime.store.put_many((cid, data) for cid, data in blocks.items() if cid in needed)
             outcome = self.executor.run(task)
         block = self.executor.runtime.store.get(outcome.receipt_cid)
         if self.stream is not None and not outcome.cached:
@@ -160,35 +161,73 @@ class RemoteExecutor:
         return outcome.receipt_cid, block, outcome.cached
 
 
-    def _authorize_awaits(self, chain: tuple[Token, ...], task: Invocation) -> int:
+    def _verified(self, shipped: list[tuple[CID, bytes]]) -> dict[CID, bytes]:
+        """The shipped blocks, each checked against its CID (and the block size limit) as the
+        store would, but held in memory: nothing is written for a request not yet admitted."""
+        runtime = self.executor.runtime
+        if len(shipped) > self.executor.limits.max_jobs:
+            raise InvalidInput(f"{len(shipped)} blocks shipped with the job, over limits.ipvm.max_jobs "
+                               f"({self.executor.limits.max_jobs})", hint="ship only the blocks the pipeline needs")
+        limit = runtime.limits.decode.max_block_bytes
+        for cid, data in shipped:
+            if len(data) > limit:
+                raise InvalidInput(f"block {cid} shipped with the job is {len(data)} bytes, over the {limit}-byte "
+                                   "block limit", hint="ship only blocks within the executor's block limit")
+            runtime.store.verify(cid, data)  # HashMismatch, UnknownHash: not the block its CID names
+        return dict(shipped)
+
+    def _awaited(self, cid: CID, parent: CID, blocks: dict[CID, bytes]) -> Invocation:
+        """The awaited invocation ``cid``: from the shipped blocks, else as the executor finds it."""
+        data = blocks.get(cid)
+        if data is None:
+            return self.executor.invocation(cid, awaited_by=parent)  # type: ignore[no-any-return]
+        if cid.codec != 0x71:
+            raise InvalidDocument(f"{cid}, awaited by invocation {parent}, is not a dag-cbor block, so not an "
+                                  "invocation", hint="an await/ok argument links an invocation block")
+        try:
+            return Invocation.decode(data, self.executor.limits)
+        except InvalidDocument as exc:
+            raise InvalidDocument(f"{cid}, awaited by invocation {parent}, is not an invocation: {exc.message}",
+                                  hint="an await/ok argument links an invocation block") from None
+
+    def _authorize_awaits(self, chain: tuple[Token, ...], task: Invocation,
+                          blocks: dict[CID, bytes]) -> dict[CID, Invocation]:
         """Every job the task awaits (transitively) must be one the chain's policies allow too:
-        a pipeline cannot smuggle a job the delegation would refuse. Returns the fuel those jobs
-        ask for in all, which the issuer's budget is charged with beside the task's own (each
-        awaited job may run, so a pipeline's budget is every job's, not only the last one's)."""
+        a pipeline cannot smuggle a job the delegation would refuse. Returns those jobs (read
+        from ``blocks`` first, nothing stored): the issuer's budget is charged with their fuel
+        beside the task's own (each awaited job may run, so a pipeline's budget is every job's,
+        not only the last one's)."""
         from ..verify.ucan import EvalBudget, MatchError, failing_statement
 
         limits = self.executor.limits
         budget = EvalBudget()  # one budget for every awaited job, as for the invoked one
-        seen: set[CID] = set()
-        fuel = 0
-        todo = list(task.awaits)
+        found: dict[CID, Invocation] = {}
+        todo = [(cid, task.cid) for cid in task.awaits]
         while todo:
-            cid = todo.pop()
-            if cid in seen:
+            cid, parent = todo.pop()
+            if cid in found:
                 continue
-            if len(seen) >= limits.max_jobs:
+            if len(found) >= limits.max_jobs:
                 raise InvalidInput(f"the job awaits more than {limits.max_jobs} invocations")
-            seen.add(cid)
-            awaited = self.executor.invocation(cid)
+            awaited = found[cid] = self._awaited(cid, parent, blocks)
             args = task_args(awaited)
             for token in chain:
                 failed = failing_statement(token.payload["pol"], args, budget)
                 if failed is not None:
                     raise MatchError(f"awaited job {cid} violates delegation {token.cid}'s policy statement "
                                      f"{str(failed)[:120]}")
-            fuel += awaited.fuel
-            todo.extend(awaited.awaits)
-        return fuel
+            todo.extend((dep, cid) for dep in awaited.awaits)
+        return found
+
+
+def _needed(task: Invocation, awaited: dict[CID, Invocation]) -> set[CID]:
+    """The blocks a pipeline may read: the invocations it awaits and every ``ipvm/block`` argument."""
+    from ._invocation import BLOCK, special
+
+    needed = set(awaited)
+    for job in (task, *awaited.values()):
+        needed.update(form[1] for form in map(special, job.args) if form is not None and form[0] == BLOCK)
+    return needed
 
 
 def shipped_blocks(store: Any, task: Invocation, limits: IpvmLimits) -> list[tuple[CID, bytes]]:
