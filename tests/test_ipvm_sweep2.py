@@ -196,3 +196,93 @@ def test_an_admitted_job_stores_only_the_shipped_blocks_it_needs(rt: Runtime) ->
     assert cid == cid_for(block, "dag-cbor") and not cached
     assert rt.store.has(blocks[0][0])  # the awaited invocation
     assert not any(rt.store.has(junk) for junk, _ in blocks[1:])
+
+
+# --- triggers ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry, match", [
+    ({"cron": 5}, "cron schedule is text"),
+    ({"cron": None}, "cron schedule is text"),
+    ({"cron": "+5 * * * *"}, "malformed"),
+    ({"cron": "\u0663 * * * *"}, "malformed"),  # an Arabic-Indic 3: int() took it
+    ({"cron": "*/+2 * * * *"}, "malformed"),
+    ({"cron": "* * * * *", "name": ["x"]}, "name must be a non-empty string"),
+    ({"cron": "* * * * *", "name": ""}, "name must be a non-empty string"),
+])
+def test_malformed_trigger_entries_are_config_errors(entry: dict[str, Any], match: str) -> None:
+    # cron = 5 was an AttributeError ('int' object has no attribute 'split'); '+5' and '٣' were
+    # taken as minutes 5 and 3; a list as a name became its text.
+    from autocodec.errors import ConfigError
+    from autocodec.ipvm._triggers import load_triggers
+
+    with pytest.raises(ConfigError, match=match):
+        load_triggers({"ipvm": {"triggers": [{"module": "m", "function": "f", **entry}]}})
+
+
+def test_an_ipvm_entry_that_is_not_a_table_is_a_config_error() -> None:
+    from autocodec.errors import ConfigError
+    from autocodec.ipvm._triggers import load_triggers
+
+    with pytest.raises(ConfigError, match="ipvm must be a table"):
+        load_triggers({"ipvm": 5})
+
+
+@pytest.mark.parametrize("poll_s", [0, 0.0, -1, float("nan"), float("inf"), 1e300, 61, True, "1"])
+def test_a_trigger_poll_interval_out_of_range_is_invalid_input(rt: Runtime, poll_s: Any) -> None:
+    # 0, negative and NaN spun the trigger thread (Event.wait returns at once); 1e300 killed it
+    # with an OverflowError outside the loop's guard.
+    from autocodec.errors import InvalidInput
+    from autocodec.ipvm._stream import JobStream
+    from autocodec.ipvm._triggers import TriggerRunner
+
+    with pytest.raises(InvalidInput, match="poll_s"):
+        TriggerRunner(Executor(rt), JobStream(rt.store), [], poll_s=poll_s)
+    with pytest.raises(InvalidInput, match="max_events"):
+        TriggerRunner(Executor(rt), JobStream(rt.store), [], max_events=0)
+
+
+def _cron_runner(rt: Runtime, function: str, clock: Any) -> Any:
+    from autocodec.ipvm._stream import JobStream
+    from autocodec.ipvm._triggers import Cron, Trigger, TriggerRunner
+
+    trig = Trigger("t", str(SELECT_CID), function, ({"a": 1}, "a"), cron=Cron.parse("* * * * *"))
+    return TriggerRunner(Executor(rt), JobStream(rt.store), [trig], clock=clock)
+
+
+def test_a_trigger_whose_job_keeps_failing_appends_one_error_receipt_per_minute(rt: Runtime) -> None:
+    from autocodec.ipvm._stream import JobStream
+
+    now = [1_700_000_000.0]
+    runner = _cron_runner(rt, "keys", lambda: now[0])  # keys of 1: a GuestError every time
+    fired = []
+    for step in range(6):
+        now[0] = 1_700_000_000.0 + step * 30  # two ticks a minute
+        fired.append(runner.tick())
+    assert fired == [1, 0, 1, 0, 1, 0]
+    entries = JobStream(rt.store).since(0)
+    receipts = {e.receipt for e in entries}
+    assert len(entries) == 3 and len(receipts) == 1  # memoized: the same error receipt
+    assert Executor(rt).verify(next(iter(receipts)))[0].error[0] == "GuestError"
+
+
+def test_a_restarted_runner_may_fire_its_minute_again_with_the_same_receipt(rt: Runtime) -> None:
+    # As documented: the schedule's state is in memory; the job is answered from the memo cache.
+    from autocodec.ipvm._stream import JobStream
+
+    first = _cron_runner(rt, "select", lambda: 1_700_000_000.0)
+    again = _cron_runner(rt, "select", lambda: 1_700_000_010.0)
+    assert first.tick() == 1 and first.tick() == 0 and again.tick() == 1
+    a, b = JobStream(rt.store).since(0)
+    assert a.receipt == b.receipt and (a.seq, b.seq) == (1, 2) and a.cid != b.cid
+
+
+def test_a_trigger_tick_after_the_runtime_closed_is_a_store_error(home: Path) -> None:
+    from autocodec.errors import AutocodecError
+
+    with Runtime(home, default_set=False) as rt:
+        rt.store.put(SELECT_CID, SELECT)
+        rt.trust.allow(str(SELECT_CID))
+        runner = _cron_runner(rt, "select", lambda: 1_700_000_000.0)
+    with pytest.raises(AutocodecError):
+        runner.tick()

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cid import CID
-from ..errors import AutocodecError, ConfigError
+from ..errors import AutocodecError, ConfigError, InvalidInput
 from ..log import get_logger
 
 _log = get_logger("ipvm")
@@ -62,6 +62,9 @@ class Cron:
 
     @classmethod
     def parse(cls, text: str) -> Cron:
+        if not isinstance(text, str):
+            raise ConfigError(f"a cron schedule is text of 5 fields, not {type(text).__name__} {str(text)[:40]!r}",
+                              hint="write it as cron = \"*/5 * * * *\" (minute hour day month weekday)")
         parts = text.split()
         if len(parts) != 5:
             raise ConfigError(f"cron schedule {text[:60]!r} needs 5 fields (minute hour day month weekday)")
@@ -85,19 +88,26 @@ class Cron:
 _MONTH_DAYS = {1: 31, 2: 29, 3: 31, 4: 30, 5: 31, 6: 30, 7: 31, 8: 31, 9: 30, 10: 31, 11: 30, 12: 31}
 
 
+def _number(text: str) -> int:
+    """A cron number: ASCII digits only (``int`` would also take ``+5``, `` 5`` or ``٣``)."""
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(text)
+    return int(text)
+
+
 def _field(text: str, name: str, lo: int, hi: int) -> frozenset[int]:
     out: set[int] = set()
     for item in text.split(","):
         base, _, step_text = item.partition("/")
         try:
-            step = int(step_text) if step_text else 1
+            step = _number(step_text) if step_text else 1
             if base == "*":
                 start, stop = lo, hi
             elif "-" in base:
                 a, b = base.split("-", 1)
-                start, stop = int(a), int(b)
+                start, stop = _number(a), _number(b)
             else:
-                start = stop = int(base)
+                start = stop = _number(base)
                 if step_text:
                     stop = hi
         except ValueError:
@@ -124,7 +134,10 @@ def load_triggers(doc: dict[str, Any]) -> list[Trigger]:
     from ..builtin import decode
     from ..codes import codec_code
 
-    items = doc.get("ipvm", {}).get("triggers", [])
+    section = doc.get("ipvm", {})
+    if not isinstance(section, dict):
+        raise ConfigError("ipvm must be a table ([ipvm])", hint="fix the ipvm entry of config.toml")
+    items = section.get("triggers", [])
     if not isinstance(items, list):
         raise ConfigError("ipvm.triggers must be an array of tables ([[ipvm.triggers]])")
     out: list[Trigger] = []
@@ -132,7 +145,9 @@ def load_triggers(doc: dict[str, Any]) -> list[Trigger]:
         where = f"ipvm.triggers[{i}]"
         if not isinstance(item, dict):
             raise ConfigError(f"{where} must be a table")
-        name = str(item.get("name", f"trigger-{i}"))
+        name = item.get("name", f"trigger-{i}")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{where}.name must be a non-empty string", hint="give each trigger a name")
         if any(t.name == name for t in out):  # a name keys its schedule's state and its stream source
             raise ConfigError(f"{where}.name {name[:60]!r} is used by another trigger", hint="give each trigger its own name")
         for key in ("module", "function"):
@@ -175,6 +190,16 @@ class TriggerRunner:
     _last_minute: dict[str, int] = field(default_factory=dict)
     _block_mark: int = 0
     _generation: int = 0
+
+    def __post_init__(self) -> None:
+        """``poll_s`` in (0, 60] (a cron minute is never skipped; 0, negative or NaN would spin,
+        a huge wait overflows the thread's timer) and ``max_events`` a whole number >= 1."""
+        poll = self.poll_s
+        if isinstance(poll, bool) or not isinstance(poll, (int, float)) or not 0 < poll <= 60:
+            raise InvalidInput(f"TriggerRunner's poll_s is seconds in (0, 60], not {poll!r}"[:200],
+                               hint="poll at least once a minute, or cron schedules miss their minutes")
+        if isinstance(self.max_events, bool) or not isinstance(self.max_events, int) or self.max_events < 1:
+            raise InvalidInput(f"TriggerRunner's max_events is a whole number >= 1, not {self.max_events!r}"[:200])
 
     def start(self) -> TriggerRunner:
         if not self.triggers or self._thread is not None:
