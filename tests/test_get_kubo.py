@@ -129,6 +129,7 @@ CASES = {
     "a HAMT-sharded folder": (["{plain}/hamt"], "tree", False),
     "-o names the output": (["-o", "out/here", "{dated}/sub"], "tree", True),
     "a file into an existing folder": (["-o", ".", "{dated}/a.txt"], "tree", True),
+    "an empty -o is no -o": (["-o", "", "{dated}/sub"], "tree", True),
     "an archive": (["-a", "{dated}"], "archive", True),
     "an archive, gzipped": (["-a", "-C", "{dated}/sub"], "archive", True),
     "an archive named by -o": (["-a", "-o", "x.tar", "{plain}/sub"], "archive", False),

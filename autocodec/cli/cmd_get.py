@@ -54,8 +54,6 @@ def run_get(args: argparse.Namespace) -> int:
         level = 6 if args.compression_level is None else args.compression_level  # Go's DefaultCompression
         if not 1 <= level <= 9:
             raise InvalidInput("compression level must be between 1 and 9")
-    if args.output == "":
-        raise InvalidInput("the output path is empty", hint="name where to write it, or leave -o out")
     trimmed = args.path.rstrip("/")
     name = posixpath.basename(posixpath.normpath(trimmed))  # the TAR root's name in Kubo
     output = args.output or posixpath.normpath(posixpath.basename(trimmed))
