@@ -115,6 +115,7 @@ def test_inspect_prints_what_kubo_prints(kubo: KuboRepo, capsysbinary: pytest.Ca
     import json
 
     cases = [["cid", "inspect", cid] for cid in _cids()]
+    cases += [["cid", "inspect", "--enc=", cid] for cid in _cids()[:3]]  # empty: Kubo's text
     differ = _compare(kubo, capsysbinary, monkeypatch, tmp_path / "home", cases)
     for cid in _cids():  # JSON: an invalid CID is a result with errorMsg (worded by each side)
         args = ["cid", "inspect", "--enc=json", cid]

@@ -198,9 +198,10 @@ def test_dag_cbor_stat_export_and_cid_base_like_kubo(kubo: KuboRepo, ours: Ours,
     root, leaf = cbor_root
     assert ours.out("dag", "export", root) == kubo_out(kubo, "dag", "export", root)
     for args in (("dag", "stat", "--progress=false", root), ("dag", "stat", "--progress=false", root, leaf),
-                 ("dag", "stat", "--progress=false", "--enc", "json", root, leaf)):
+                 ("dag", "stat", "--progress=false", "--enc", "json", root, leaf),
+                 ("dag", "stat", "--progress=false", "--enc=", root)):  # empty: Kubo's text
         assert ours.out(*args) == kubo_out(kubo, *args), args
-    for base in ("base36", "base58btc", "base16", "base64url"):
+    for base in ("base36", "base58btc", "base16", "base64url", "k", "f", ""):  # a prefix letter; empty is none
         args = ("dag", "resolve", "--cid-base", base, f"{root}/mid/name")
         assert ours.out(*args) == kubo_out(kubo, *args)
         put = ("dag", "put", "--cid-base", base)

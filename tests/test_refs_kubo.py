@@ -94,6 +94,8 @@ CASES = {
     "a git commit, recursive": ["-r", "{git}"],
     "a git commit, unique edges": ["-r", "-u", "-e", "{git}"],
     "CIDv1 in base32": ["--cid-base=base32", "-r", "{root}"],
+    "a base by its prefix letter": ["--cid-base=k", "-r", "{root}"],
+    "an empty base": ["--cid-base=", "-r", "{root}"],
     "edges with a format (an error)": ["-e", "--format=x", "{root}"],
     "an empty format": ["-r", "--format=", "{root}"],
     "edges with an empty format (an error)": ["-e", "--format=", "{root}"],

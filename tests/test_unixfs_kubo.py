@@ -365,6 +365,9 @@ CLI_FLAGS = [
     ["-w", "--hidden=true", "--empty-dirs=false", "--raw-leaves=false", "--cid-version=1"],
     ["-q", "-t"],
     ["-Q", "-w", "--chunker=size-1000"],
+    ["-w", "--cid-base=base36"],  # a CIDv0 prints as CIDv1 in any base but base58btc
+    ["--cid-base=z", "--cid-version=1"],  # a prefix letter names its base
+    ["--cid-base=", "-q"],  # empty: Kubo's default spelling
 ]
 
 
@@ -459,6 +462,8 @@ def test_cli_names_dot_trailing_slash_and_stdin_as_kubo(kubo: KuboRepo, home: Pa
     data = xorshift_bytes(5, 300_000)
     theirs = kubo.ipfs("add", "--only-hash", input=data).stdout
     assert run_cli(home, "add", "--only-hash", "-", stdin=data).stdout == theirs
+    theirs = kubo.ipfs("add", "--only-hash", "--cid-base=base16", input=data).stdout  # named by its CIDv0 still
+    assert run_cli(home, "add", "--only-hash", "--cid-base=base16", "-", stdin=data).stdout == theirs
     COMPARED["cases"] += 4
     COMPARED["entries"] += 4 * 3
 

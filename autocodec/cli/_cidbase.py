@@ -2,7 +2,9 @@
 
 Invariants: without ``--cid-base`` a CIDv1 prints in base32 and a CIDv0 as ``Qm...``; with it
 every CID prints in that base, a CIDv0 upgraded to CIDv1 unless the base is base58btc; a
-base taken from an input path (``dag resolve``) does not upgrade a CIDv0.
+base taken from an input path (``dag resolve``) does not upgrade a CIDv0. The option reads a
+value as Kubo's ``--cid-base`` does: a multibase name or its one-character prefix, and an empty
+value as no option.
 """
 
 from __future__ import annotations
@@ -12,8 +14,23 @@ import argparse
 from ..cid import CID, MULTIBASES
 
 
+def cid_base_value(text: str) -> str | None:
+    """An argparse ``type`` for ``--cid-base``: a multibase name, the name a one-character prefix
+    stands for (``b``, ``k``, ``z``...), or None for an empty value (Kubo's default spelling)."""
+    from .._multiformats import tables
+
+    if text == "":
+        return None
+    name = tables().bases.get(ord(text), text) if len(text) == 1 else text
+    if name not in MULTIBASES:
+        raise argparse.ArgumentTypeError(
+            f"unsupported multibase {text!r} (give a multibase name such as base32, base36 or base58btc, "
+            "or its prefix letter)")
+    return str(name)
+
+
 def add_cid_base_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--cid-base", metavar="BASE", choices=sorted(MULTIBASES),
+    parser.add_argument("--cid-base", metavar="BASE", type=cid_base_value,
                         help="multibase for CIDs in the output, e.g. base36, base58btc, base16 "
                              "(a CIDv0 becomes CIDv1 in any base but base58btc)")
 

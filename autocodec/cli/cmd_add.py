@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from ._cidbase import add_cid_base_option
 from ._kubo import bool_flag, go_int, kubo_escape
 from ._local_modules import add_module_option
 from ._options import or_default
@@ -77,6 +78,7 @@ def register(sub: Any) -> None:
     add.add_argument("--mtime", default="0", metavar="SECONDS",
                      help="store this modification time in every entry, seconds from the epoch (raw leaves off)")
     add.add_argument("--mtime-nsecs", default="0", metavar="NANOS", help="the nanoseconds of --mtime")
+    add_cid_base_option(add)
     add_module_option(add)
     add.set_defaults(func=run_add)
 
@@ -146,6 +148,7 @@ def run_add(args: argparse.Namespace) -> int:
     from ..progress import no_progress, stderr_progress
     from ..unixfs import Added, Adder, AddOptions
     from ..unixfs._output import kubo_order
+    from ._cidbase import cid_text
     from ._io import stdin_binary, write_line
     from ._local_modules import open_runtime
 
@@ -175,7 +178,7 @@ def run_add(args: argparse.Namespace) -> int:
                 if args.wrap_with_directory:
                     raise InvalidInput("stdin has no name to wrap", hint="add a file instead of - with -w")
                 link = adder.add_stream(stdin_binary())
-                printed.append((str(link.cid), str(link.cid)))  # Kubo names stdin by its CID
+                printed.append((cid_text(link.cid, args.cid_base), str(link.cid)))  # Kubo names stdin by its CID
                 continue
             path = Path(name)
             if path.is_dir() and not path.is_symlink() and not args.recursive:
@@ -184,11 +187,11 @@ def run_add(args: argparse.Namespace) -> int:
             if args.wrap_with_directory:
                 everything += added
             else:
-                printed += [(str(a.cid), a.path) for a in kubo_order(added)]
+                printed += [(cid_text(a.cid, args.cid_base), a.path) for a in kubo_order(added)]
             wrapped.append((added[-1].path, added[-1].link))
         if args.wrap_with_directory:
             wrapper = adder.wrap(wrapped)
-            printed += [(str(a.cid), a.path) for a in kubo_order(everything, wrapper)]
+            printed += [(cid_text(a.cid, args.cid_base), a.path) for a in kubo_order(everything, wrapper)]
     if args.silent or not printed:
         return 0
     if args.quieter:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ._kubo import bool_flag, go_json
+from ._options import or_default
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cid import CID
@@ -52,7 +53,7 @@ def register(sub: Any) -> None:
     b32.set_defaults(func=run_base32)
     ins = cs.add_parser("inspect", help="show a CID's version, multibase, codec and multihash")
     ins.add_argument("cid", nargs="?", metavar="CID", help="the CID (default: the first line on stdin)")
-    ins.add_argument("--enc", choices=("text", "json"), default="text", help="output encoding (default text)")
+    ins.add_argument("--enc", choices=("text", "json"), default="text", type=or_default("text"), help="output encoding (default text)")
     ins.set_defaults(func=run_inspect)
     bases = cs.add_parser("bases", help="list the multibases")
     bool_flag(bases, None, "prefix", False, "also print each base's prefix")

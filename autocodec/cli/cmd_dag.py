@@ -90,7 +90,7 @@ def register(sub: Any) -> None:
     stat.add_argument("roots", nargs="+", metavar="ROOT")
     stat.add_argument("-p", "--progress", action=argparse.BooleanOptionalAction, default=None,
                       help="progress on stderr (default: when stderr is a terminal)")
-    stat.add_argument("--enc", choices=("text", "json"), default="text", help="output encoding (text or json)")
+    stat.add_argument("--enc", choices=("text", "json"), default="text", type=or_default("text"), help="output encoding (text or json)")
     add_cid_base_option(stat)
     add_source_options(stat)
     stat.set_defaults(func=run_stat)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._kubo import bool_flag, go_json
 from ._runtime import add_passphrase_env
-from ._options import nonempty
+from ._options import nonempty, or_default
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry._ipns import IpnsNames
@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
     ins.add_argument("record", nargs="?", default="-", help="the record file (default: stdin)")
     ins.add_argument("--verify", metavar="NAME", help="check the record against this IPNS name (k51...)")
     bool_flag(ins, None, "dump", True, "include a hex dump of the record (default; --dump=false: none)")
-    ins.add_argument("--enc", choices=("text", "json"), default="text", help="output encoding (default text)")
+    ins.add_argument("--enc", choices=("text", "json"), default="text", type=or_default("text"), help="output encoding (default text)")
     ins.set_defaults(func=run_inspect)
     for action, text in (("resolve", "print the path an IPNS name (record verified here) or a domain "
                                       "(DNSLink) points at"),
