@@ -286,3 +286,64 @@ def test_a_trigger_tick_after_the_runtime_closed_is_a_store_error(home: Path) ->
         runner = _cron_runner(rt, "select", lambda: 1_700_000_000.0)
     with pytest.raises(AutocodecError):
         runner.tick()
+
+
+# --- hostile remote bodies (the route, in process) -------------------------------------------------
+
+
+def test_hostile_invoke_bodies_get_their_status_and_error_shape_and_store_nothing(rt: Runtime) -> None:
+    # A body declared JSON or text was read as DAG-CBOR anyway ("not enough bytes left in buffer");
+    # it is now 415. Container errors hinted "give a UCAN 1.0 token ... as a file of bytes or base64
+    # text" (the CLI's hint for one token); they now say what a container is.
+    import asyncio
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from autocodec.builtin import encode
+    from autocodec.ipvm._remote import COMMAND
+    from autocodec.serve import make_app
+    from autocodec.serve._ipvm import REMOTE
+    from autocodec.verify import SigningKey
+    from autocodec.verify.ucan import delegate
+
+    app = make_app(rt, workers=1)
+    remote = app[REMOTE]
+    client = SigningKey.generate()
+    now = int(time.time())
+    root = delegate(remote.executor.key, client.did, COMMAND, now=now)
+    task = Invocation(SELECT_CID, "select", [{"a": 1}, "a"])
+    good = _body(remote, client, [root], task, [])
+    dag_cbor = "application/vnd.ipld.dag-cbor"
+    cases = [
+        (good, "application/json", 415, "InvalidInput"),
+        (good, "text/plain; charset=utf-8", 415, "InvalidInput"),
+        (b"", dag_cbor, 400, "InvalidToken"),
+        (b"\xff\x00garbage", dag_cbor, 400, "InvalidToken"),
+        (encode({"ctn-v1": 5}, "dag-cbor"), dag_cbor, 400, "InvalidToken"),
+        (encode({"ctn-v1": [], "x": 1}, "dag-cbor"), dag_cbor, 400, "InvalidToken"),
+        (b"\x81" * 100_000 + b"\x00", dag_cbor, 400, "InvalidToken"),
+        (_body(remote, client, [delegate(remote.executor.key, client.did, COMMAND, now=now - 7200, expires_in=60)],
+               task, _junk(2)), dag_cbor, 403, "Expired"),
+        (_body(remote, client, [delegate(remote.executor.key, SigningKey.generate().did, COMMAND, now=now)],
+               task, _junk(2)), dag_cbor, 403, "InvalidAudience"),
+        (b"\x00" * (rt.limits.remote.max_request_bytes + 1), dag_cbor, 413, "InvalidInput"),
+    ]
+
+    async def go() -> list[tuple[int, Any]]:
+        async with TestClient(TestServer(app)) as http:
+            out = []
+            for data, ctype, _, _ in cases:
+                resp = await http.post("/ipvm/invoke", data=data, headers={"Content-Type": ctype})
+                out.append((resp.status, await resp.json()))
+            for _ in range(2):  # a replay: validated again, answered from the memo cache
+                resp = await http.post("/ipvm/invoke", data=good, headers={"Content-Type": dag_cbor})
+                out.append((resp.status, resp.headers["X-Ipvm-Cached"]))
+            return out
+
+    before = len(rt.store)
+    answers = asyncio.run(go())
+    for (status, doc), (_, _, want_status, want_error) in zip(answers, cases):
+        assert (status, doc["error"]) == (want_status, want_error), doc
+        assert doc["message"] and doc["hint"] and "file of bytes" not in doc["hint"]
+    assert answers[len(cases):] == [(200, "0"), (200, "1")]
+    assert len(rt.store) == before + 3  # the job, its receipt and its stream entry: nothing of the refused ones

@@ -87,28 +87,36 @@ def encode_container(tokens: list[Token], blocks: Sequence[tuple[CID, bytes]] = 
     return encode(value, "dag-cbor")
 
 
+CONTAINER_HINT = (f"send a UCAN container: the DAG-CBOR map {{{CONTAINER_KEY!r}: [the invocation's and its "
+                  f"delegations' token bytes]}}, optionally with {BLOCKS_KEY!r}: [[CID, bytes], ...] "
+                  "(docs/invocations.md, 'Remote invocation')")
+
+
 def decode_container(data: bytes, limits: RemoteLimits) -> tuple[Token, list[Token], list[tuple[CID, bytes]]]:
     """``(invocation, delegations, shipped blocks)`` of a request; ``InvalidToken`` for anything else."""
     from ..builtin import decode
 
     if len(data) > limits.max_request_bytes:
-        raise InvalidToken(f"the UCAN container is {len(data)} bytes, over {limits.max_request_bytes}")
+        raise InvalidToken(f"the UCAN container is {len(data)} bytes, over {limits.max_request_bytes}",
+                           hint=CONTAINER_HINT)
     try:
         value = decode(bytes(data), "dag-cbor")
     except AutocodecError as exc:
-        raise InvalidToken(f"the request is not a DAG-CBOR UCAN container: {exc.message}") from None
+        raise InvalidToken(f"the request is not a DAG-CBOR UCAN container: {exc.message}", hint=CONTAINER_HINT) from None
     ok_keys = isinstance(value, dict) and CONTAINER_KEY in value and set(value) <= {CONTAINER_KEY, BLOCKS_KEY}
     items = value.get(CONTAINER_KEY) if ok_keys else None
     if not isinstance(items, list) or not all(isinstance(i, bytes) for i in items) or len(items) > 64:
-        raise InvalidToken(f"a UCAN container is {{{CONTAINER_KEY!r}: [token bytes, ...]}} (at most 64)")
+        raise InvalidToken(f"a UCAN container is {{{CONTAINER_KEY!r}: [token bytes, ...]}} (at most 64)",
+                           hint=CONTAINER_HINT)
     shipped = value.get(BLOCKS_KEY, [])
     if not isinstance(shipped, list) or not all(
             isinstance(b, list) and len(b) == 2 and isinstance(b[0], CID) and isinstance(b[1], bytes) for b in shipped):
-        raise InvalidToken(f"{BLOCKS_KEY!r} must be a list of [CID, bytes] pairs")
+        raise InvalidToken(f"{BLOCKS_KEY!r} must be a list of [CID, bytes] pairs", hint=CONTAINER_HINT)
     tokens = [parse_token(item) for item in items]
     invocations = [t for t in tokens if t.kind == "inv"]
     if len(invocations) != 1:
-        raise InvalidToken(f"the container holds {len(invocations)} invocations; exactly one is expected")
+        raise InvalidToken(f"the container holds {len(invocations)} invocations; exactly one is expected",
+                           hint=CONTAINER_HINT)
     return invocations[0], [t for t in tokens if t.kind == "dlg"], [(b[0], b[1]) for b in shipped]
 
 

@@ -7,7 +7,8 @@ Routes (docs/invocations.md, "Remote invocation"):
   a JSON error ``{"error": NAME, "message", "hint"}``: 400 ``InvalidToken``, 403 for a UCAN
   that does not authorize (its UCAN error name), 413 ``InvalidInput`` for a body over
   ``limits.remote.max_request_bytes`` (said by its Content-Length, or found while reading it),
-  429 ``RateLimited`` (with ``Retry-After``).
+  415 ``InvalidInput`` for a body declared of another type than DAG-CBOR (none declared is
+  read as DAG-CBOR), 429 ``RateLimited`` (with ``Retry-After``).
 - ``GET /ipvm/stream?since=N&limit=M``: job-stream entries after ``seq`` N as JSON.
 - ``GET /ipvm/executor``: this executor's DID (what delegations must be rooted at).
 
@@ -40,6 +41,7 @@ REMOTE: web.AppKey[RemoteExecutor] = web.AppKey("ipvm-remote")
 STREAM: web.AppKey[JobStream] = web.AppKey("ipvm-stream")
 JOBS: web.AppKey[ThreadPoolExecutor] = web.AppKey("ipvm-jobs")
 TRIGGERS: web.AppKey[TriggerRunner] = web.AppKey("ipvm-triggers")
+CONTAINER_TYPE = "application/vnd.ipld.dag-cbor"
 
 
 def _json_error(exc: BaseException, runtime: Runtime) -> web.Response:
@@ -75,8 +77,17 @@ def _too_large(cap: int) -> web.Response:
     return web.json_response({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}, status=413)
 
 
+def _wrong_type(declared: str) -> web.Response:
+    """415 (Unsupported Media Type, RFC 9110 section 15.5.16), in the routes' error body shape."""
+    exc = errors.InvalidInput(f"the request body is declared {declared[:80]!r}; a UCAN container is DAG-CBOR",
+                              hint=f"send the container with Content-Type: {CONTAINER_TYPE}")
+    return web.json_response({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}, status=415)
+
+
 async def invoke(request: web.Request) -> web.Response:
     remote = request.app[REMOTE]
+    if "Content-Type" in request.headers and request.content_type != CONTAINER_TYPE:
+        return _wrong_type(request.headers["Content-Type"])
     cap = remote.scheduler.limits.max_request_bytes
     if request.content_length is not None and request.content_length > cap:
         return _too_large(cap)
@@ -92,7 +103,7 @@ async def invoke(request: web.Request) -> web.Response:
         from ._app import RUNTIME
 
         return _json_error(exc, request.app[RUNTIME])
-    return web.Response(body=block, content_type="application/vnd.ipld.dag-cbor",
+    return web.Response(body=block, content_type=CONTAINER_TYPE,
                         headers={"X-Ipvm-Receipt": str(cid), "X-Ipvm-Cached": "1" if cached else "0"})
 
 
