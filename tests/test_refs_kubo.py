@@ -1,4 +1,5 @@
-"""``autocodec refs`` next to Kubo v0.43.1's ``ipfs refs`` on the same blocks: the same lines.
+"""``autocodec refs`` (and ``block get/stat`` of paths) next to Kubo v0.43.1's ``ipfs refs`` on the
+same blocks: the same lines.
 
 Kubo adds a tree with repeated content (so ``-u`` matters) and a HAMT-sharded folder, puts a
 DAG-CBOR document linking into it several times, and stores the objects of a git repository
@@ -28,9 +29,9 @@ class World:
     def __init__(self, kubo: KuboRepo, home: Path, cids: dict[str, str]) -> None:
         self.kubo, self.home, self.cids = kubo, home, cids
 
-    def ours(self, *args: str) -> subprocess.CompletedProcess[bytes]:
+    def ours(self, *args: str, command: tuple[str, ...] = ("refs",)) -> subprocess.CompletedProcess[bytes]:
         env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
-        return subprocess.run([sys.executable, "-m", "autocodec", "--home", str(self.home), "refs", *args],
+        return subprocess.run([sys.executable, "-m", "autocodec", "--home", str(self.home), *command, *args],
                               capture_output=True, env=env, timeout=120)
 
 
@@ -110,5 +111,32 @@ def test_refs_print_what_kubo_prints(world: World, case: str) -> None:
     ours = world.ours(*args)
     assert (ours.returncode == 0) == (theirs.returncode == 0), (theirs.stderr, ours.stderr)
     assert ours.stdout == theirs.stdout, (theirs.stdout.decode()[:2000], ours.stdout.decode()[:2000])
+    if ours.returncode:
+        assert len(ours.stderr.decode().strip().splitlines()) == 1 and b"Traceback" not in ours.stderr
+
+
+BLOCK_CASES = {
+    "a CID": ["{root}"],
+    "a path by names": ["{root}/sub/deeper"],
+    "an /ipfs/ path": ["/ipfs/{root}/sub/b"],
+    "a path into a HAMT-sharded folder": ["{root}/hamt/007-" + "n" * 40],
+    "a DAG-CBOR path ending at a link": ["{cbor}/m/k"],
+    "a DAG-CBOR path ending inside the block": ["{cbor}/m"],
+    "a git path": ["{git}/tree"],
+    "an identity CID": ["bafkqabdimvwgy3y"],
+    "a missing name (an error)": ["{root}/no-such-name"],
+    "not a path (an error)": ["hello/x"],
+}
+
+
+@pytest.mark.parametrize("action", ["get", "stat"])
+@pytest.mark.parametrize("case", list(BLOCK_CASES))
+def test_block_get_and_stat_read_paths_as_kubo(world: World, case: str, action: str) -> None:
+    """``block get/stat`` take a path to a block as Kubo does; ``stat`` prints Kubo's two lines."""
+    args = [arg.format(**world.cids) for arg in BLOCK_CASES[case]]
+    theirs = world.kubo.ipfs("block", action, *args, check=False)
+    ours = world.ours(*args, command=("block", action))
+    assert (ours.returncode == 0) == (theirs.returncode == 0), (theirs.stderr, ours.stderr)
+    assert ours.stdout == theirs.stdout, (theirs.stdout[:500], ours.stdout[:500])
     if ours.returncode:
         assert len(ours.stderr.decode().strip().splitlines()) == 1 and b"Traceback" not in ours.stderr

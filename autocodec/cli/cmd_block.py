@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._cidbase import add_cid_base_option
 from ._kubo import go_int
 from ._runtime import add_source_options
 from ._options import nonempty, or_default
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..registry import Runtime
+    from ..cid import CID
 
 EPILOG = """examples:
   echo hello | autocodec block put                     # -> bafkrei... (raw, sha2-256)
@@ -40,12 +44,12 @@ def register(sub: Any) -> None:
     put.set_defaults(func=run_put)
 
     get = bsub.add_parser("get", help="write a block's bytes to stdout (fetched from a source if not local)")
-    get.add_argument("cid", metavar="CID")
+    get.add_argument("cid", metavar="CID", help="a CID, or a path (CID/a/b, /ipfs/CID/a/b) to the block it reaches")
     add_source_options(get)
     get.set_defaults(func=run_get)
 
-    stat = bsub.add_parser("stat", help="print a stored block's codec, hash and size")
-    stat.add_argument("cid", metavar="CID")
+    stat = bsub.add_parser("stat", help="print a stored block's CID and size, as Kubo (Key:, Size:)")
+    stat.add_argument("cid", metavar="CID", help="a CID, or a path (CID/a/b, /ipfs/CID/a/b) to the block it reaches")
     stat.set_defaults(func=run_stat)
 
     ls = bsub.add_parser("ls", help="list the CIDs of stored blocks")
@@ -124,12 +128,11 @@ def _explain_compressed(codec: int, data: bytes, exc: Exception) -> None:
 
 
 def run_get(args: argparse.Namespace) -> int:
-    from ..cid import CID
     from ._io import write_stdout
     from ._local_modules import open_runtime, recheck
 
-    cid = CID.parse(args.cid)
     with open_runtime(args) as rt:
+        cid = _block_of(rt, args.cid)
         data = rt.get(cid)
         recheck(rt, cid, data)
     write_stdout(data)
@@ -137,20 +140,26 @@ def run_get(args: argparse.Namespace) -> int:
 
 
 def run_stat(args: argparse.Namespace) -> int:
-    from ..cid import CID
-    from ..codes import codec_name, hash_name
     from ._io import write_line
     from ._local_modules import open_runtime
 
-    cid = CID.parse(args.cid)
     with open_runtime(args) as rt:
+        cid = _block_of(rt, args.cid)
         stat = rt.store.stat(cid)
-    write_line(
-        f"cid: {cid}\ncodec: {codec_name(stat.codec)} (0x{stat.codec:x})\n"
-        f"hash: {hash_name(cid.hash_code)} (0x{cid.hash_code:x})\nsize: {stat.size}"
-        + ("\ninline: yes (identity CID)" if stat.inline else "")
-    )
+    write_line(f"Key: {cid}\nSize: {stat.size}")  # Kubo's two lines (``cid inspect`` names codec and hash)
     return 0
+
+
+def _block_of(rt: "Runtime", text: str) -> "CID":
+    """The block ``text`` names, as Kubo's ``block get/stat`` read it: a CID, or a path
+    (``CID/a/b``, ``/ipfs/CID/a/b``) resolved to the last block it reaches (the blocks on the
+    way are read; a rest of the path inside that block is ignored, as in Kubo)."""
+    from ..cid import CID
+    from ..dag import resolve_cid
+
+    if "/" not in text:
+        return CID.parse(text)
+    return resolve_cid(rt, text, limits=rt.limits)[0]
 
 
 def run_ls(args: argparse.Namespace) -> int:
