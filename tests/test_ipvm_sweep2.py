@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from autocodec.errors import InvalidDocument
+from autocodec.errors import InvalidDocument, InvalidInput
 from autocodec.ipvm import Executor, Invocation
 from autocodec.registry import Runtime
 from autocodec.verify import module_cid
@@ -347,3 +347,38 @@ def test_hostile_invoke_bodies_get_their_status_and_error_shape_and_store_nothin
         assert doc["message"] and doc["hint"] and "file of bytes" not in doc["hint"]
     assert answers[len(cases):] == [(200, "0"), (200, "1")]
     assert len(rt.store) == before + 3  # the job, its receipt and its stream entry: nothing of the refused ones
+
+
+# --- the CLI: wrong values are one line and a non-zero exit ----------------------------------------
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from autocodec.cli._app import main
+
+    status = main(list(argv))
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def test_receipt_show_and_verify_name_a_block_that_is_no_receipt(rt: Runtime, capsys: Any) -> None:
+    # verify (with or without --rerun) said 'a receipt block is a map of ...' naming no block, and
+    # show printed an empty line for a block that is not DAG-CBOR.
+    not_a_receipt = str(_put(rt, {"x": 1}))
+    for argv in (["receipt", "verify", not_a_receipt], ["receipt", "verify", not_a_receipt, "--rerun"],
+                 ["receipt", "show", not_a_receipt], ["receipt", "verify", "bafkqaaa"],
+                 ["receipt", "show", "bafkqaaa"]):
+        status, out, err = _cli(capsys, *argv)
+        assert status != 0 and "Traceback" not in err
+        assert len(err.strip().splitlines()) == 1 and argv[2] in err and "InvalidDocument" in err, err
+        assert out == ('{"x":1}\n' if argv[1:] == ["show", not_a_receipt] else "")
+
+
+@pytest.mark.parametrize("executor", ["notadid", "", "did:web:example.com", "did:key:zzz"])
+def test_run_refuses_an_executor_that_is_not_a_did_key(rt: Runtime, capsys: Any, executor: str) -> None:
+    # --executor notadid was accepted silently: a typo trusted, matching no receipt.
+    status, out, err = _cli(capsys, "run", str(SELECT_CID), "select", "--arg", '{"a": 1}', "--arg", '"a"',
+                            "--executor", executor)
+    assert status != 0 and out == "" and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and "InvalidInput" in err and "trusted executor" in err, err
+    with pytest.raises(InvalidInput, match="trusted executor"):  # from the API too
+        Executor(rt, trusted_executors=(executor,))

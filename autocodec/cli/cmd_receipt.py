@@ -54,21 +54,34 @@ def _cid(text: str) -> Any:
     return CID.parse(text)
 
 
+def _dag_cbor(data: bytes) -> Any:
+    """The block as a value, or None when it is not DAG-CBOR (then only the error is shown)."""
+    from ..builtin import decode
+    from ..errors import InvalidBlock
+
+    try:
+        return decode(data, "dag-cbor")
+    except InvalidBlock:
+        return None
+
+
 def run_show(args: argparse.Namespace) -> int:
-    from ..builtin import decode, encode
+    from ..builtin import encode
     from ..errors import AutocodecError
     from ..ipvm import Receipt
     from ._io import write_line
     from ._runtime import runtime_from_args
 
     with runtime_from_args(args) as runtime:
-        data = runtime.get(_cid(args.cid))
-        value = decode(data, "dag-cbor") if _cid(args.cid).codec == 0x71 else None
+        cid = _cid(args.cid)
+        data = runtime.get(cid)
+        value = _dag_cbor(data) if cid.codec == 0x71 else None
         try:
-            receipt = Receipt.verify_block(data)
-        except AutocodecError as exc:
-            write_line(encode(value, "dag-json").decode("utf-8") if value is not None else "")
-            raise type(exc)(f"receipt {args.cid}: {exc.message}") from None
+            receipt = Receipt.verify_stored(runtime, cid)
+        except AutocodecError:
+            if value is not None:
+                write_line(encode(value, "dag-json").decode("utf-8"))
+            raise
     write_line(encode(value, "dag-json").decode("utf-8"))
     write_line(f"signature ok: {receipt.issuer}")
     return 0
@@ -81,7 +94,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     with runtime_from_args(args) as runtime:
         if not args.rerun:
-            receipt = Receipt.verify_block(runtime.get(_cid(args.cid)))
+            receipt = Receipt.verify_stored(runtime, _cid(args.cid))
             write_line(f"signature ok: {receipt.issuer} ran {receipt.ran}")
             return 0
         from .cmd_run import executor_from_args

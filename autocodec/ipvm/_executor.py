@@ -83,6 +83,8 @@ class Executor:
         of_type(key_name, str, "Executor's key_name")
         if isinstance(trusted_executors, str) or not all(isinstance(d, str) for d in trusted_executors):
             raise InvalidInput("Executor's trusted_executors is a tuple of DIDs (str)")
+        for did in trusted_executors:
+            _executor_did(did)
         self.runtime = runtime
         self.key = key or executor_key(runtime.home, key_name)
         self.limits = runtime.limits.ipvm
@@ -313,7 +315,7 @@ class Executor:
         """
         receipt_cid = as_cid(receipt_cid, "Executor.verify's receipt_cid")
         _flag(rerun, "Executor.verify's rerun")
-        receipt = Receipt.verify_block(self.runtime.get(receipt_cid))
+        receipt = Receipt.verify_stored(self.runtime, receipt_cid)
         if not rerun:
             return receipt, None
         outcome = self.run_all(receipt.ran, no_cache=True)[receipt.ran]
@@ -326,6 +328,20 @@ class Executor:
                 hint="the receipt's executor, or this host, did not run the job faithfully",
             )
         return receipt, outcome
+
+
+def _executor_did(did: str) -> None:
+    """``InvalidInput`` unless ``did`` is a did:key, what receipts are signed by: another text
+    (a typo) would be trusted silently and match no receipt."""
+    from ..verify.ucan import InvalidToken, check_did
+
+    try:
+        check_did(did, "trusted executor")
+    except InvalidToken as exc:
+        raise InvalidInput(exc.message, hint="give the did:key an executor signs its receipts with") from None
+    if not did.startswith("did:key:"):
+        raise InvalidInput(f"the trusted executor {did[:80]!r} is not a did:key; receipts are signed by did:key",
+                           hint="give the did:key an executor signs its receipts with")
 
 
 def _flag(value: Any, what: str) -> None:

@@ -126,6 +126,16 @@ class Receipt:
             raise SignatureError(f"the receipt's signature does not verify for {receipt.issuer}")
         return receipt
 
+    @classmethod
+    def verify_stored(cls, runtime: Any, cid: CID) -> Receipt:
+        """``verify_block`` of the block ``runtime`` has (or fetches) under ``cid``; a block that
+        is no receipt, or whose signature fails, raises its error with the CID named."""
+        data = runtime.get(cid)
+        try:
+            return cls.verify_block(data)
+        except (InvalidDocument, SignatureError) as exc:
+            raise type(exc)(f"receipt {cid}: {exc.message}", hint=exc.hint) from None
+
 
 def _is_error(out: dict[str, Any]) -> bool:
     err = out.get("error")
