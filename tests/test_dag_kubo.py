@@ -182,6 +182,24 @@ CBOR_PATHS = ["", "/mid", "/mid/name", "/mid/leaf", "/mid/leaf/list", "/mid/leaf
               "/again", "/again/1/deep/a", "/n"]
 
 
+def test_dag_resolve_spells_what_it_reaches_as_kubo(kubo: KuboRepo, ours: Ours) -> None:
+    """A CIDv1 root lends its base to the CID printed and upgrades a CIDv0 it reaches; a CIDv0
+    root keeps a CIDv0 as ``Qm...`` and prints a CIDv1 in base32 (Kubo's ``CidEncoderFromPath``)."""
+    leaf = kubo_out(kubo, "block", "put", stdin=b"leaf\n").decode().strip()
+    assert ours.out("block", "put", stdin=b"leaf\n").decode().strip() == leaf
+    pb_doc = json.dumps({"Links": [{"Hash": {"/": leaf}, "Name": "x"}]}).encode()
+    put = ("dag", "put", "--input-codec", "dag-json", "--store-codec", "dag-pb")
+    pb = kubo_out(kubo, *put, stdin=pb_doc).decode().strip()
+    assert ours.out(*put, stdin=pb_doc).decode().strip() == pb
+    pb_v0 = str(CID.build(0x70, CID.parse(pb).multihash, version=0))
+    doc = json.dumps({"pb": {"/": pb_v0}, "list": [{"/": pb_v0}]}).encode()
+    root = kubo_out(kubo, "dag", "put", stdin=doc).decode().strip()
+    assert ours.out("dag", "put", stdin=doc).decode().strip() == root
+    for ref in (f"{root}/pb", f"/ipfs/{root}/list/0", CID.parse(root).encode("base36") + "/pb",
+                CID.parse(root).encode("base16") + "/pb/x", f"{pb_v0}/x", pb_v0, f"/ipfs/{pb_v0}"):
+        assert ours.out("dag", "resolve", ref) == kubo_out(kubo, "dag", "resolve", ref), ref
+
+
 @pytest.mark.parametrize("path", CBOR_PATHS)
 def test_dag_cbor_paths_like_kubo(kubo: KuboRepo, ours: Ours, cbor_root: tuple[str, str], path: str) -> None:
     root, _ = cbor_root

@@ -2,7 +2,8 @@
 
 Invariants: without ``--cid-base`` a CIDv1 prints in base32 and a CIDv0 as ``Qm...``; with it
 every CID prints in that base, a CIDv0 upgraded to CIDv1 unless the base is base58btc; a
-base taken from an input path (``dag resolve``) does not upgrade a CIDv0. The option reads a
+base taken from a CIDv1 input path (``dag resolve``, as Kubo's ``CidEncoderFromPath``) upgrades a
+CIDv0 too; a CIDv0 input path lends no base. The option reads a
 value as Kubo's ``--cid-base`` does: a multibase name or its one-character prefix, and an empty
 value as no option.
 """

@@ -151,8 +151,9 @@ def run_resolve(args: argparse.Namespace) -> int:
     if args.cid_base:
         text = cid_text(cid, args.cid_base)
     else:
+        # Kubo's CidEncoderFromPath: a CIDv1 root lends its base and upgrades a CIDv0 it reaches
         base = base_of(path.root_text) if path.root.version == 1 else None
-        text = cid_text(cid, base, upgrade=False)
+        text = cid_text(cid, base, upgrade=base is not None)
     write_stdout((text + "".join("/" + seg for seg in remainder)).encode())
     return 0
 
