@@ -520,6 +520,27 @@ def test_cat_offsets_are_read_in_go_syntax_as_kubo(kubo: KuboRepo, home: Path, t
         assert run_cli(home, "cat", "-o", value, cid, check=False).returncode != 0, value
 
 
+def test_cat_of_several_paths_is_kubos(kubo: KuboRepo, home: Path, tmp_path: Path) -> None:
+    """``cat A B C`` writes the files one after another, ``-o/-l`` counting across them; a missing
+    name or a folder among them is an error before any byte is written, as in Kubo."""
+    tree = tmp_path / "several"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "a").write_bytes(b"first file\n")
+    (tree / "sub" / "b").write_bytes(bytes(range(256)) * 1200)  # two chunks
+    (tree / "c").write_bytes(b"")
+    root = kubo.ipfs("add", "-r", "-Q", "--pin=false", "--chunker=size-262144", tree).stdout.decode().strip()
+    assert run_cli(home, "add", "-r", "-Q", str(tree)).stdout.decode().strip() == root
+    a, b, c = f"{root}/a", f"/ipfs/{root}/sub/b", f"{root}/c"
+    for args in ([a, b, c, a], ["-o", "5", "-l", "300000", a, b, a], ["-o", "307210", b, c, a], ["-l", "0", a, a],
+                 ["-o", "9999999", a, b]):
+        assert run_cli(home, "cat", *args).stdout == kubo.ipfs("cat", *args).stdout, args
+    for args in ([a, f"{root}/nope"], [a, f"{root}/sub"], [a, root]):
+        theirs = kubo.ipfs("cat", *args, check=False)
+        ours = run_cli(home, "cat", *args, check=False)
+        assert theirs.returncode != 0 and theirs.stdout == b"", args
+        assert ours.returncode != 0 and ours.stdout == b"" and ours.stderr.count(b"\n") == 1, args
+
+
 # --- names that are not UTF-8 -------------------------------------------------------------------
 
 def _bytes_names_tree(base: Path) -> Path:

@@ -17,13 +17,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._cidbase import add_cid_base_option
 from ._kubo import bool_flag, go_int, kubo_escape
 from ._local_modules import add_module_option
 from ._options import or_default
 from ._runtime import add_source_options
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..cid import CID
 
 
 ADD_EPILOG = """examples:
@@ -84,7 +87,9 @@ def register(sub: Any) -> None:
 
     cat = sub.add_parser("cat", help="write the bytes of a UnixFS file to stdout", epilog=CAT_EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    cat.add_argument("cid", metavar="CID[/PATH]", help="a file's CID, or a directory's CID and a path in it")
+    cat.add_argument("cid", nargs="+", metavar="CID[/PATH]",
+                     help="a file's CID, or a directory's CID and a path in it; several are written one after "
+                          "another (-o/-l count across them, as Kubo), after every one was found")
     from .cmd_bao import add_range_options  # -o/--offset, -l/--length as `ipfs cat` (issue 23)
 
     add_range_options(cat)
@@ -205,22 +210,29 @@ def run_add(args: argparse.Namespace) -> int:
 def run_cat(args: argparse.Namespace) -> int:
     from .cmd_bao import cat_blake3  # a BLAKE3 CID kept as a Bao blob streams verified (issue 23)
 
-    if cat_blake3(args):
+    paths: list[str] = args.cid
+    if len(paths) == 1 and cat_blake3(argparse.Namespace(**{**vars(args), "cid": paths[0]})):
         return 0
-    from ..unixfs import cat, resolve
+    from ..unixfs import cat, check_file, resolve
     from ._io import write_stdout
     from ._local_modules import open_runtime
+    from .cmd_bao import clip
 
     with open_runtime(args) as runtime:  # local store first, then --node/--gateway; verified
-        root = resolve(runtime, args.cid)
-        if root.codec not in (0x55, 0x70):  # UnixFS files are raw or dag-pb blocks
-            from ..codes import codec_name
-            from ..errors import InvalidInput
-
-            raise InvalidInput(f"{root} is a {codec_name(root.codec)} block, not a UnixFS file",
-                               hint="show it with `autocodec decode` or `autocodec dag get`")
-        from .cmd_bao import clip
-
-        for piece in clip(cat(runtime, root), args.offset, args.length):
+        roots = [resolve(runtime, path) for path in paths]  # as Kubo: every path found before any byte
+        for root in roots:
+            _refuse_other_codecs(root)
+            check_file(runtime, root)
+        for piece in clip((piece for root in roots for piece in cat(runtime, root)), args.offset, args.length):
             write_stdout(piece)
     return 0
+
+
+def _refuse_other_codecs(root: "CID") -> None:
+    """UnixFS files are raw or dag-pb blocks."""
+    if root.codec not in (0x55, 0x70):
+        from ..codes import codec_name
+        from ..errors import InvalidInput
+
+        raise InvalidInput(f"{root} is a {codec_name(root.codec)} block, not a UnixFS file",
+                           hint="show it with `autocodec decode` or `autocodec dag get`")

@@ -11,7 +11,7 @@ streaming.  See the private modules' docstrings for the invariants.
 from __future__ import annotations
 
 from ._add import Added, Adder, AddOptions, add_bytes, add_path
-from ._cat import cat
+from ._cat import cat, check_file
 from ._chunk import DEFAULT_CHUNKER, ChunkerSpec, iter_chunks, parse_chunker
 from ._layout import MAX_LINKS, FileBuilder, Link
 from ._resolve import resolve
@@ -28,6 +28,7 @@ __all__ = [
     "add_bytes",
     "add_path",
     "cat",
+    "check_file",
     "iter_chunks",
     "parse_chunker",
     "resolve",

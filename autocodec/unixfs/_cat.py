@@ -62,6 +62,21 @@ def cat(store: Any, cid: CID | str, *, limits: Limits | None = None) -> Iterator
     return _cat(store, as_cid(cid, "cat"), limits or DEFAULT_LIMITS)
 
 
+def check_file(store: Any, cid: CID | str) -> None:
+    """Refuse, as ``cat`` would at its first piece, a root that is not a UnixFS file or symlink
+    (only the root block is read): for a command that checks every root before writing any."""
+    need_store(store, "get", "check_file")
+    root = as_cid(cid, "check_file")
+    if root.codec == DAG_PB:
+        meta, _links = _node(store.get(root))
+        if meta.type not in (_pb.FILE, _pb.RAW, _pb.SYMLINK):
+            raise _not_a_file(root, meta.type)
+
+
+def _not_a_file(cid: CID, node_type: int) -> InvalidInput:
+    return InvalidInput(f"{cid} is a {_pb.TYPE_NAMES[node_type]}, not a file", hint="cat takes the CID of a file")
+
+
 def _cat(store: Any, cid: CID, limits: Limits) -> Iterator[bytes]:
     """``cat`` once its arguments are checked."""
     max_depth = limits.unixfs.max_dag_depth
@@ -86,10 +101,9 @@ def _cat(store: Any, cid: CID, limits: Limits) -> Iterator[bytes]:
                 yield meta.data
             continue
         if meta.type not in (_pb.FILE, _pb.RAW):
-            what = _pb.TYPE_NAMES[meta.type]
             if depth == 0:
-                raise InvalidInput(f"{cid} is a {what}, not a file", hint="cat takes the CID of a file")
-            raise InvalidBlock(f"a {what} node inside the file {cid}")
+                raise _not_a_file(cid, meta.type)
+            raise InvalidBlock(f"a {_pb.TYPE_NAMES[meta.type]} node inside the file {cid}")
         _check_sizes(current, meta, links, expected)
         if meta.data:
             yield meta.data
