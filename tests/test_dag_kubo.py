@@ -369,3 +369,32 @@ def test_car_headers_import_like_kubo(kubo: KuboRepo, ours: Ours, tmp_path: Path
     assert (code == 0) == (theirs.returncode == 0), (theirs.stderr, err)
     if code:
         assert len(err.decode().strip().splitlines()) == 1 and b"Traceback" not in err, err
+
+
+FILE_ARGS = [["d2.json", "d1.json"], ["d1.json", "d1.json"], ["d1.json", "./d1.json", "d2.json"],
+             ["d2.json", "-", "d1.json"], ["d1.json", "sub/d1.json"], ["sub/d1.json", "./sub/d1.json"]]
+
+
+@pytest.mark.parametrize("files", FILE_ARGS, ids=" ".join)
+@pytest.mark.parametrize("command", [("dag", "put"), ("block", "put"), ("add", "-Q", "--only-hash")], ids=" ".join)
+def test_file_arguments_are_read_as_kubo_reads_them(kubo: KuboRepo, ours: Ours, tmp_path: Path,
+                                                    command: tuple[str, ...], files: list[str]) -> None:
+    """Kubo's command line keys file arguments by base name: stdin first, then name order; a
+    name again from the same folder is read once, from another folder refused."""
+    import sys
+
+    from tests._kubo import KUBO_BIN
+
+    (tmp_path / "sub").mkdir()
+    for path, doc in (("d1.json", b'{"x": 1}'), ("d2.json", b'{"x": 2}'), ("sub/d1.json", b'{"x": 3}')):
+        (tmp_path / path).write_bytes(doc)
+    stdin = b'{"x": 4}'
+    theirs = subprocess.run([str(KUBO_BIN), *command, *files], cwd=tmp_path, env=kubo.env(), input=stdin,
+                            capture_output=True, timeout=120)
+    env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
+    mine = subprocess.run([sys.executable, "-m", "autocodec", "--home", str(ours.home), *command, *files],
+                          cwd=tmp_path, env=env, input=stdin, capture_output=True, timeout=120)
+    assert (mine.returncode == 0) == (theirs.returncode == 0), (theirs.stderr[-300:], mine.stderr)
+    assert mine.stdout == theirs.stdout
+    if mine.returncode:
+        assert mine.stderr.count(b"\n") == 1 and b"repeated under different folders" in mine.stderr

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._cidbase import add_cid_base_option
-from ._kubo import bool_flag, go_int, kubo_escape
+from ._kubo import bool_flag, go_int, kubo_escape, kubo_file_args
 from ._local_modules import add_module_option
 from ._options import or_default
 from ._runtime import add_source_options
@@ -120,26 +120,6 @@ def _metadata_options(args: argparse.Namespace) -> tuple[int, tuple[int, int] | 
     return mode, ((seconds, nanos) if seconds else None)
 
 
-def _kubo_arg_order(paths: list[str]) -> list[str]:
-    """The paths in the order Kubo adds them: its command line makes a map of the arguments by
-    base name, so they go in name order (stdin first); two with one base name are refused
-    (Kubo would silently keep one)."""
-    from ..errors import InvalidInput
-    from ..unixfs._add import entry_name
-    from ..unixfs._layout import name_bytes
-
-    named: dict[str, str] = {}
-    for path in paths:
-        if path == "-":
-            continue
-        base = entry_name(path)
-        if base in named:
-            raise InvalidInput(f"{named[base]} and {path} have the same name {base!r}",
-                               hint="add them separately (Kubo would keep only one)")
-        named[base] = path
-    return ["-"] * ("-" in paths) + [named[b] for b in sorted(named, key=name_bytes)]
-
-
 class _NoStore:
     """The block sink of ``--only-hash``: blocks are hashed, then dropped."""
 
@@ -178,7 +158,7 @@ def run_add(args: argparse.Namespace) -> int:
         store = _NoStore() if args.only_hash else runtime.store
         adder = Adder(store, options, progress=progress, multihash=multihash,
                       chunker_module=lambda name: runtime.extension("chunker", name))
-        for name in _kubo_arg_order(args.paths):
+        for name in kubo_file_args(args.paths):
             if name == "-":
                 if args.wrap_with_directory:
                     raise InvalidInput("stdin has no name to wrap", hint="add a file instead of - with -w")

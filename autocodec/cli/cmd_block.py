@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ._cidbase import add_cid_base_option
-from ._kubo import go_int
+from ._kubo import go_int, kubo_file_args
 from ._runtime import add_source_options
 from ._options import nonempty, or_default
 
@@ -31,7 +31,8 @@ def register(sub: Any) -> None:
     bsub.required = True
 
     put = bsub.add_parser("put", help="store a block and print its CIDv1")
-    put.add_argument("file", nargs="?", default="-", metavar="FILE", help="the block's bytes (default: stdin)")
+    put.add_argument("files", nargs="*", default=["-"], metavar="FILE",
+                     help="blocks' bytes, one block per file (default: stdin; several in Kubo's order)")
     put.add_argument("--codec", "--cid-codec", default="raw", type=or_default("raw"),
                      help="multicodec name or 0xCODE (default raw)")
     put.add_argument("--hash", "--mhtype", default="sha2-256", type=or_default("sha2-256"),
@@ -79,19 +80,19 @@ def run_put(args: argparse.Namespace) -> int:
     codec = codec_code(args.codec)
     mh_code = hash_code(args.hash)
     with open_runtime(args) as rt:
-        data = read_input(args.file, rt.limits.decode.max_block_bytes, "block", hint=BLOCK_HINT,
-                          error=InvalidBlock)
-        cid = rt.cid_for(data, codec, mh_code, length=_digest_length(mh_code, data, args.mhlen))
-        # Refuse a malformed block before storing it; with no decoder for the codec, the block
-        # is stored as given, like any IPFS node would.
-        with suppress(UnknownCodec):
-            try:
-                rt.decode_block(cid, data, verified=True)
-            except InvalidBlock as exc:
-                _explain_compressed(codec, data, exc)
-                raise
-        rt.store.put(cid, data)
-    write_line(cid_text(cid, args.cid_base))
+        for name in kubo_file_args(args.files):
+            data = read_input(name, rt.limits.decode.max_block_bytes, "block", hint=BLOCK_HINT, error=InvalidBlock)
+            cid = rt.cid_for(data, codec, mh_code, length=_digest_length(mh_code, data, args.mhlen))
+            # Refuse a malformed block before storing it; with no decoder for the codec, the block
+            # is stored as given, like any IPFS node would.
+            with suppress(UnknownCodec):
+                try:
+                    rt.decode_block(cid, data, verified=True)
+                except InvalidBlock as exc:
+                    _explain_compressed(codec, data, exc)
+                    raise
+            rt.store.put(cid, data)
+            write_line(cid_text(cid, args.cid_base))
     return 0
 
 

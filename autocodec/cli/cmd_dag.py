@@ -164,13 +164,14 @@ def run_put(args: argparse.Namespace) -> int:
     from ..errors import InvalidBlock, UnknownCodec
     from ._cidbase import cid_text
     from ._io import DOCUMENT_HINT, read_input, write_line
+    from ._kubo import kubo_file_args
     from ._local_modules import open_runtime
 
     input_code = codec_code(args.input_codec)
     store_code = codec_code(args.store_codec)
     mh_code = hash_code(args.hash)
     with open_runtime(args) as rt:
-        for name in args.files:
+        for name in kubo_file_args(args.files):
             raw = read_input(name, rt.limits.decode.max_block_bytes, "object", error=InvalidBlock,
                              hint=DOCUMENT_HINT)
             if builtin.has_codec(input_code):
