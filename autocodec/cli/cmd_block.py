@@ -61,10 +61,12 @@ def register(sub: Any) -> None:
     check = bsub.add_parser("check", help="read every stored block back and report corrupt ones (exit 1)")
     check.set_defaults(func=run_check)
 
-    rm = bsub.add_parser("rm", help="remove blocks from the store")
-    rm.add_argument("cid", metavar="CID", nargs="+")
-    rm.add_argument("--force", action="store_true",
-                    help="remove blocks that pinned sets need (`autocodec pin repair` fetches them back)")
+    rm = bsub.add_parser("rm", help="remove blocks from the store, each in turn (as `ipfs block rm`)")
+    rm.add_argument("cid", metavar="CID", nargs="+", help="a CID, or a path to the block it reaches")
+    rm.add_argument("-f", "--force", action="store_true",
+                    help="a block not in the store is no error (as Kubo), and blocks that pinned sets need are "
+                         "removed too (`autocodec pin repair` fetches them back)")
+    rm.add_argument("-q", "--quiet", action="store_true", help="print no 'removed CID' lines")
     rm.set_defaults(func=run_rm)
 
 
@@ -199,17 +201,35 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_rm(args: argparse.Namespace) -> int:
-    from ..cid import CID
-    from ..errors import BlockNotFound
+    """Kubo's ``block rm``: each argument in turn (an unreadable one stops there); a block that
+    cannot be removed is reported and the rest are still removed; the command fails at the end
+    if any was not (with that block's own error when it was the only one)."""
+    import sys
+
+    from ..errors import AutocodecError, BlockNeeded, BlockNotFound
     from ._io import write_line
     from ._local_modules import open_runtime
 
-    cids = [CID.parse(text) for text in args.cid]
+    failures: list[AutocodecError] = []
     with open_runtime(args) as rt:
-        if not args.force:
-            rt.pins.guard_removal(cids)  # BlockNeeded: nothing removed
-        for cid in cids:
-            if not rt.store.delete(cid):
-                raise BlockNotFound(f"block {cid} is not in the store")
-            write_line(f"removed {cid}")
+        needed = None if args.force else rt.pins.needed()
+        for text in args.cid:
+            cid = _block_of(rt, text)
+            try:
+                if needed is not None:
+                    rt.pins.guard_removal([cid], needed=needed)
+                if not rt.store.delete(cid) and not args.force:
+                    raise BlockNotFound(f"block {cid} is not in the store")
+            except (BlockNeeded, BlockNotFound) as exc:
+                failures.append(exc)
+                continue
+            if not args.quiet:
+                write_line(f"removed {cid}")
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        for failure in failures:
+            print(f"cannot remove: {failure.message}", file=sys.stderr)
+        first = failures[0]
+        raise type(first)(f"{len(failures)} of {len(args.cid)} blocks not removed", hint=first.hint)
     return 0

@@ -426,10 +426,11 @@ class Pins:
                     out[m.vectors] = f"vectors of {m.name} {m.version} in set {info.name!r}"
         return out
 
-    def guard_removal(self, cids: "list[CID]") -> None:
+    def guard_removal(self, cids: "list[CID]", *, needed: "dict[CID, str] | None" = None) -> None:
         """Raise ``BlockNeeded`` (naming the set and what the block is) if a pinned set needs any
-        of ``cids``; the caller removes nothing then."""
-        needed = self.needed()
+        of ``cids``; the caller removes nothing then. ``needed`` is ``needed()`` if the caller
+        already holds it (one reading of the pins for many checks)."""
+        needed = self.needed() if needed is None else needed
         for cid in cids:
             what = needed.get(cid)
             if what is not None:
