@@ -438,3 +438,20 @@ def test_block_rm_removes_what_kubo_removes(kubo: KuboRepo, ours: Ours, case: li
             continue
         assert out == theirs.stdout
         assert (ours.run("block", "stat", cids[name])[0] == 0) == kept, name
+
+
+def test_blocks_over_2_mib_need_allow_big_block_as_in_kubo(kubo: KuboRepo, ours: Ours) -> None:
+    """``block put`` and ``dag put`` refuse a block over 2 MiB unless ``--allow-big-block``, as
+    Kubo does (peers do not exchange bigger blocks); ``--pin`` takes Kubo's ``=false``."""
+    import random
+
+    noise = random.Random(7).randbytes(2 * 1024 * 1024 + 1)
+    doc = json.dumps({"b": {"/": {"bytes": base64.b64encode(noise).decode().rstrip("=")}}}).encode()  # 2 MiB + 7
+    cases = [(("block", "put"), noise[:-1]), (("block", "put"), noise), (("dag", "put"), doc)]
+    for command, data in cases:
+        for flags in ((), ("--allow-big-block",), ("--allow-big-block=false", "--pin=false")):
+            theirs = kubo.ipfs(*command, *flags, input=data, check=False)
+            code, out, err = ours.run(*command, *flags, stdin=data)
+            assert (code, out) == (theirs.returncode, theirs.stdout), (command, flags, err)
+            assert code == 0 or (b"over the 2 MiB" in err and err.count(b"\n") == 1), err
+            assert code == (0 if "--allow-big-block" in flags or len(data) <= 2 * 1024 * 1024 else 1)

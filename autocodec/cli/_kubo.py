@@ -118,3 +118,17 @@ def kubo_file_args(paths: list[str]) -> list[str]:
                                hint="give one of them under another name (Kubo's command line keys files by name)")
         named.setdefault(name, (folder, path))
     return ["-"] * ("-" in paths) + [named[name][1] for name in sorted(named, key=name_bytes)]
+
+
+BIG_BLOCK_BYTES = 2 * 1024 * 1024
+"""The largest block Kubo 0.43.1's ``block put`` and ``dag put`` store without ``--allow-big-block``
+(bitswap peers exchange blocks up to this size)."""
+
+
+def refuse_big_block(size: int, allowed: bool) -> None:
+    """``InvalidInput`` for a block over ``BIG_BLOCK_BYTES`` unless ``--allow-big-block`` was given."""
+    if size > BIG_BLOCK_BYTES and not allowed:
+        from ..errors import InvalidInput
+
+        raise InvalidInput(f"the block is {size} bytes, over the 2 MiB IPFS peers exchange",
+                           hint="add it as a UnixFS file (autocodec add) to chunk it, or pass --allow-big-block")

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ._cidbase import add_cid_base_option
-from ._kubo import go_int, kubo_file_args
+from ._kubo import bool_flag, go_int, kubo_file_args, refuse_big_block
 from ._runtime import add_source_options
 from ._options import nonempty, or_default
 
@@ -40,6 +40,8 @@ def register(sub: Any) -> None:
     put.add_argument("--mhlen", type=go_int, default=-1, metavar="N",
                      help="a digest of N bytes: the hash's cut to at least 20, or for blake3 up to 128 (default -1: "
                           "the whole digest; identity ignores it, as Kubo)")
+    bool_flag(put, None, "allow-big-block", False, "store a block over 2 MiB, which IPFS peers do not exchange")
+    bool_flag(put, None, "pin", False, "accepted for Kubo compatibility (the store keeps every block)")
     add_cid_base_option(put)
     add_source_options(put)
     put.set_defaults(func=run_put)
@@ -84,6 +86,7 @@ def run_put(args: argparse.Namespace) -> int:
     with open_runtime(args) as rt:
         for name in kubo_file_args(args.files):
             data = read_input(name, rt.limits.decode.max_block_bytes, "block", hint=BLOCK_HINT, error=InvalidBlock)
+            refuse_big_block(len(data), args.allow_big_block)
             cid = rt.cid_for(data, codec, mh_code, length=_digest_length(mh_code, data, args.mhlen))
             # Refuse a malformed block before storing it; with no decoder for the codec, the block
             # is stored as given, like any IPFS node would.

@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from ._cidbase import add_cid_base_option
+from ._kubo import bool_flag
 from ._local_modules import add_module_option
 from ._options import nonempty, or_default
 from ._runtime import add_source_options
@@ -58,7 +59,8 @@ def register(sub: Any) -> None:
                      help="codec of the input (dag-json)")
     put.add_argument("--hash", default="sha2-256", metavar="NAME", type=or_default("sha2-256"),
                      help="multihash (default sha2-256)")
-    put.add_argument("--pin", action="store_true", help="accepted for Kubo compatibility (the store keeps every block)")
+    bool_flag(put, None, "pin", False, "accepted for Kubo compatibility (the store keeps every block)")
+    bool_flag(put, None, "allow-big-block", False, "store a block over 2 MiB, which IPFS peers do not exchange")
     add_cid_base_option(put)
     add_module_option(put)
     put.set_defaults(func=run_put)
@@ -164,7 +166,7 @@ def run_put(args: argparse.Namespace) -> int:
     from ..errors import InvalidBlock, UnknownCodec
     from ._cidbase import cid_text
     from ._io import DOCUMENT_HINT, read_input, write_line
-    from ._kubo import kubo_file_args
+    from ._kubo import kubo_file_args, refuse_big_block
     from ._local_modules import open_runtime
 
     input_code = codec_code(args.input_codec)
@@ -181,6 +183,7 @@ def run_put(args: argparse.Namespace) -> int:
             if store_code == 0x70:  # dag-pb: links stored sorted, as Kubo's dag put stores them
                 value = builtin.sort_dag_pb_links(value)
             data = _encode_output(rt, value, str(store_code))
+            refuse_big_block(len(data), args.allow_big_block)
             if len(data) > rt.limits.decode.max_block_bytes:
                 from ..errors import InvalidBlock
 
