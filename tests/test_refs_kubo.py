@@ -140,3 +140,36 @@ def test_block_get_and_stat_read_paths_as_kubo(world: World, case: str, action: 
     assert ours.stdout == theirs.stdout, (theirs.stdout[:500], ours.stdout[:500])
     if ours.returncode:
         assert len(ours.stderr.decode().strip().splitlines()) == 1 and b"Traceback" not in ours.stderr
+
+
+def test_refs_local_lists_the_stored_blocks_as_kubo(tmp_path: Path) -> None:
+    """``refs local`` lists every stored block once, as a raw CIDv1 of its multihash, as Kubo's
+    blockstore (keyed by multihash) does: the blocks Kubo gained by the same puts, in any order."""
+    require_kubo()
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
+
+    def ours(*args: str, stdin: bytes | None = None) -> bytes:
+        return subprocess.run([sys.executable, "-m", "autocodec", "--home", str(home), *args], input=stdin,
+                              capture_output=True, env=env, timeout=120, check=True).stdout
+
+    ours("init", "--no-default-set")
+    assert ours("refs", "local") == b""
+    with KuboRepo.create(tmp_path / "kubo") as kubo:
+        before = set(kubo.ipfs("refs", "local").stdout.split())
+        puts = [(("block", "put"), b"raw bytes\n"), (("block", "put", "--cid-codec", "dag-cbor"), b"\xa1aa\x01"),
+                (("block", "put"), b"\xa1aa\x01"),  # the same multihash under two codecs: listed once
+                (("block", "put", "--cid-codec", "git-raw", "--mhtype", "sha1"), b"blob 3\x00hi\n"),
+                (("dag", "put"), b'{"a": [1, 2]}'), (("dag", "put", "--store-codec", "dag-pb"), b'{"Links": []}'),
+                (("add", "-Q", "-r"), None)]
+        tree = tmp_path / "tree"
+        (tree / "sub").mkdir(parents=True)
+        (tree / "sub" / "f").write_bytes(b"raw bytes\n")
+        (tree / "g").write_bytes(bytes(300_000))
+        for command, data in puts:
+            args = (*command, str(tree)) if data is None else command
+            kubo.ipfs(*args, input=data)
+            ours(*args, stdin=data)
+        theirs = set(kubo.ipfs("refs", "local").stdout.split()) - before
+    mine = ours("refs", "local").split()
+    assert len(mine) == len(set(mine)) and set(mine) == theirs and len(theirs) > 6

@@ -25,13 +25,15 @@ REFS_EPILOG = """examples:
   autocodec refs CID                          # the CIDs CID links to
   autocodec refs -r -u CID                    # every block under CID, each once
   autocodec refs -r --format '<src> -> <dst> <linkname>' /ipfs/CID/docs
+  autocodec refs local                        # every stored block, as Kubo's `ipfs refs local`
 """
 
 
 def register(sub: Any) -> None:
     refs = sub.add_parser("refs", help="list the links of DAG nodes (Kubo's `ipfs refs`)", epilog=REFS_EPILOG,
                           formatter_class=argparse.RawDescriptionHelpFormatter)
-    refs.add_argument("paths", nargs="+", metavar="CID[/PATH]", help="the nodes whose links to list")
+    refs.add_argument("paths", nargs="+", metavar="CID[/PATH]",
+                      help="the nodes whose links to list; `local` alone lists every stored block")
     refs.add_argument("--format", default="<dst>", metavar="FORMAT",
                       help="each reference as FORMAT with <src>, <dst> and <linkname> replaced (default <dst>)")
     bool_flag(refs, "-e", "edges", False, "each reference as `<src> -> <dst>`")
@@ -54,6 +56,8 @@ def run_refs(args: argparse.Namespace) -> int:
     from ._io import write_line
     from ._local_modules import open_runtime
 
+    if args.paths == ["local"]:  # not a CID in any multibase ('l' is none)
+        return _refs_local(args)
     fmt = args.format
     if args.edges:
         if fmt != "<dst>":
@@ -66,6 +70,27 @@ def run_refs(args: argparse.Namespace) -> int:
         for source, target, name in walk.refs(roots):
             write_line(fmt.replace("<src>", cid_text(source, args.cid_base))
                        .replace("<dst>", cid_text(target, args.cid_base)).replace("<linkname>", name))
+    return 0
+
+
+def _refs_local(args: argparse.Namespace) -> int:
+    """Kubo's ``refs local``: every block the store holds, each once, named as Kubo's blockstore
+    (keyed by multihash) names it: a CIDv1 of the raw codec, whatever the block's codec."""
+    from ..cid import CID
+    from ._io import write_stdout
+    from ._local_modules import open_runtime
+
+    seen: set[bytes] = set()
+    with open_runtime(args) as runtime:
+        lines: list[str] = []
+        for cid in runtime.store:
+            if cid.multihash not in seen:
+                seen.add(cid.multihash)
+                lines.append(f"{CID.build(0x55, cid.multihash)}\n")
+            if len(lines) >= 1024:
+                write_stdout("".join(lines).encode())
+                lines.clear()
+        write_stdout("".join(lines).encode())
     return 0
 
 
