@@ -65,6 +65,7 @@ from ._detect import LIMIT as DETECT_LIMIT
 from ._detect import detect
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
 from ._page_headers import HEADERS as PAGE_HEADERS
+from ._subdomain import ISOLATED, ROOTED, bare_origin, origin_path, subdomain_gateway
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..unixfs import _pb
@@ -237,6 +238,10 @@ def _clean(path: str) -> str:
     return clean + "/" if path.endswith("/") and clean != "/" else clean
 
 
+_BEFORE_HANDLERS: web.RequestKey[bool] = web.RequestKey("before_handlers", bool)
+"""On a request answered as Go's HTTP server answers before Kubo's handlers (no gateway headers)."""
+
+
 def _unclean_path(request: web.Request) -> web.Response | None:
     """What Go's HTTP server (Kubo's) answers before a handler runs: ``GatewayError`` 400 for a
     path with a malformed %-escape; a 307 response for a path that is not clean, None for one
@@ -246,12 +251,14 @@ def _unclean_path(request: web.Request) -> web.Response | None:
     (``%20`` becomes ``%2520``: Go's answer, copied); the query is kept as sent."""
     raw, _, raw_query = request.raw_path.partition("?")
     if _BAD_ESCAPE.search(raw):
+        request[_BEFORE_HANDLERS] = True
         raise GatewayError(400, "400 Bad Request")
     escaped = raw if all(c in _VALID_ENCODED for c in raw) else urllib.parse.quote(
         urllib.parse.unquote_to_bytes(raw), safe=_PATH_SAFE)  # Go's URL.EscapedPath
     clean = _clean(escaped)
     if clean == escaped:
         return None
+    request[_BEFORE_HANDLERS] = True
     location = urllib.parse.quote(clean, safe=_PATH_SAFE) + (f"?{raw_query}" if raw_query else "")
     return web.Response(status=307, text=f'<a href="{html.escape(location)}">Temporary Redirect</a>.\n\n',
                         content_type="text/html", headers={"Location": location})
@@ -954,8 +961,8 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
                                                             target.data, runtime.limits, MAX_LISTING + 1)
     if not trailing_slash and request.query.get("go-get") != "1":  # relative links need the slash (as Kubo;
         raw_query = request.raw_path.partition("?")[2]            # not for `go get`, which reads the page)
-        location = urllib.parse.quote(_clean(f"/ipfs/{content_path(request)}/"), safe=_PATH_SAFE,
-                                      errors="surrogateescape") + (
+        location = visible_path(request, urllib.parse.quote(_clean(f"/ipfs/{content_path(request)}/"), safe=_PATH_SAFE,
+                                                            errors="surrogateescape")) + (
             f"?{urllib.parse.quote(raw_query, safe=_PATH_SEGMENT_SAFE)}" if raw_query else "")
         return web.Response(status=301, text=f'<a href="{html.escape(location)}">Moved Permanently</a>.\n\n',
                             content_type="text/html",
@@ -975,12 +982,17 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
         directory = await _run(request, _unixfs.classify, target.cid, target.data)
         return await _file_response(request, runtime, inner, node, target.cid, _modtime(directory.meta))
     etag = _listing_etag(target.cid)
+    explorer = bare_origin(request) or ""  # on a content origin, the explorer is on the bare host
     # the listing shows names from the DAG: escaped, and the explorer's nosniff and CSP besides
     headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE, **PAGE_HEADERS}
+    if explorer:
+        headers["Content-Security-Policy"] = PAGE_HEADERS["Content-Security-Policy"].replace(
+            "style-src 'self'", f"style-src 'self' {explorer}")
     if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
     segments = (target.path.root_text, *target.path.segments)
-    base, base_href = shown("/ipfs/" + "/".join(segments)), "/ipfs/" + href_path(segments)
+    base = shown("/ipfs/" + "/".join(segments))
+    base_href = visible_path(request, "/ipfs/" + href_path(segments) + "/").removesuffix("/")  # as the origin sees it
     rows = []
     if target.path.segments:
         rows.append(f'<tr><td><a href="{html.escape(base_href.rsplit("/", 1)[0] + "/")}">..</a></td><td></td><td></td></tr>')
@@ -988,12 +1000,12 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
     for name, cid, size in listing[:MAX_LISTING]:
         href = html.escape(base_href + "/" + href_path([name]))
         rows.append(f'<tr><td><a href="{href}">{html.escape(shown(name))}</a></td>'
-                    f'<td><a class="cid" href="/explore/{cid}">{cid}</a></td>'
+                    f'<td><a class="cid" href="{explorer}/explore/{cid}">{cid}</a></td>'
                     f'<td>{"" if size is None else size}</td></tr>')
     body = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(base)}</title>"
-            '<link rel="stylesheet" href="/explore-static/explorer.css"></head><body>'
+            f'<link rel="stylesheet" href="{explorer}/explore-static/explorer.css"></head><body>'
             f"<h1>Index of {html.escape(base)}</h1><p>{target.cid} &middot; "
-            f'<a href="/explore/{target.cid}">explore</a></p>'
+            f'<a href="{explorer}/explore/{target.cid}">explore</a></p>'
             f"<table><thead><tr><th>Name</th><th>CID</th><th>Size</th></tr></thead><tbody>{''.join(rows)}"
             "</tbody></table>"
             + (f"<p>Only the first {MAX_LISTING} entries are listed; the others open by name.</p>" if more else "")
@@ -1114,6 +1126,19 @@ def carry_view(inner: web.Request, outer: web.Request) -> None:
             outer[key] = inner[key]
 
 
+def visible_path(request: web.Request, path: str) -> str:
+    """``path`` (an ``/ipfs/`` path the gateway wrote) as the client's origin and namespace
+    see it: under the ``/ipns/`` name it was reached by (``""`` on a DNSLink or subdomain
+    origin), without its root on a subdomain ``/ipfs/`` origin."""
+    view = request.get(_IPNS_VIEW)
+    if view is not None:
+        internal, external = view[0], view[1]
+        if path == internal or path.startswith((internal + "/", internal + "?")):
+            path = external + path[len(internal):]
+        return path or "/"
+    return origin_path(request, path)
+
+
 def _ipns_view(request: web.Request, response: web.StreamResponse) -> None:
     """An ``/ipns/`` answer made by the ``/ipfs/`` handler: its paths and URI under the name,
     cached for the record's TTL (Kubo's ``public, max-age=TTL``) instead of for ever."""
@@ -1142,8 +1167,11 @@ _CORS = {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Methods": "GE
 async def _content_headers(request: web.Request, response: web.StreamResponse) -> None:
     """Gateway answers are public and immutable: any origin may read them (as Kubo's gateway);
     every answer about a content path names it (``Ipfs-Uri``, once the path parsed), and one
-    whose format the Accept header chose says where that format lives (``Content-Location``)."""
-    if request.path.startswith(("/ipfs/", "/ipns/")) or HOSTED in request:
+    whose format the Accept header chose says where that format lives (``Content-Location``).
+    What Go's server answers before Kubo's handlers (``_unclean_path``) carries none of these."""
+    if _BEFORE_HANDLERS in request:
+        return
+    if request.path.startswith(("/ipfs/", "/ipns/")) or HOSTED in request or ISOLATED in request:
         for name, value in _CORS.items():
             response.headers.setdefault(name, value)
         for header, key in (("Ipfs-Uri", _IPFS_URI), ("Content-Location", _CONTENT_LOCATION)):
@@ -1151,6 +1179,10 @@ async def _content_headers(request: web.Request, response: web.StreamResponse) -
                 response.headers.setdefault(header, found)
         if _IPNS_VIEW in request:
             _ipns_view(request, response)
+        if ROOTED in request:  # a subdomain origin: its paths are the content's
+            for header in ("Location", "Content-Location"):
+                if (written := response.headers.get(header)) is not None:
+                    response.headers[header] = origin_path(request, written)
 
 
 async def _preflight(request: web.Request) -> web.Response:
@@ -1167,7 +1199,8 @@ async def _namespace(request: web.Request) -> web.Response:
 
 
 def setup_gateway(app: web.Application) -> None:
-    """Register ``GET``/``HEAD``/``OPTIONS /ipfs/{path}`` and ``/ipns/{path}``, with CORS headers."""
+    """Register ``GET``/``HEAD``/``OPTIONS /ipfs/{path}`` and ``/ipns/{path}``, with CORS headers,
+    the subdomain gateway on ``localhost`` (``_subdomain``) and DNSLink sites by ``Host``."""
     app.router.add_get("/ipfs/{path:.*}", ipfs)
     app.router.add_get("/ipns/{path:.*}", ipns)
     app.router.add_get("/ipfs", _namespace)
@@ -1175,4 +1208,5 @@ def setup_gateway(app: web.Application) -> None:
     app.router.add_route("OPTIONS", "/ipfs/{path:.*}", _preflight)
     app.router.add_route("OPTIONS", "/ipns/{path:.*}", _preflight)
     app.on_response_prepare.append(_content_headers)
+    app.middlewares.append(subdomain_gateway)  # before DNSLink hosting, as in Kubo's hostname handler
     app.middlewares.append(dnslink_hosting)

@@ -23,6 +23,10 @@ def is_explorer_path(path: str) -> bool:
 
 
 async def add_page_headers(request: web.Request, response: web.StreamResponse) -> None:
-    """``on_response_prepare`` hook: the explorer's headers on every explorer response."""
-    if is_explorer_path(request.path):
+    """``on_response_prepare`` hook: the explorer's headers on every explorer response (a path
+    under ``/explore/`` on a content origin, a DNSLink site or a subdomain, is the content's)."""
+    from ._dnslink_host import HOSTED
+    from ._subdomain import ISOLATED
+
+    if is_explorer_path(request.path) and HOSTED not in request and ISOLATED not in request:
         response.headers.update(HEADERS)
