@@ -203,7 +203,7 @@ def test_subprocess_exit_codes_and_one_line_errors(home: Path) -> None:
 @pytest.mark.slow
 def test_broken_pipe_is_quiet(home: Path) -> None:
     big = os.urandom(3 * 1024 * 1024)
-    cid = autocodec(home, "block", "put", stdin=big).stdout.decode().strip()
+    cid = autocodec(home, "block", "put", "--allow-big-block", stdin=big).stdout.decode().strip()
     env = {**os.environ, "AUTOCODEC_HOME": str(home)}
     proc = subprocess.Popen([sys.executable, "-m", "autocodec", "block", "get", cid], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=env, cwd=REPO)

@@ -133,7 +133,7 @@ def test_store_writes_past_the_size_limit_leave_a_consistent_store(home: Path, t
     big.write_bytes(os.urandom(6_000_000))
     block.write_bytes(os.urandom(3_000_000))
     size = sum(p.stat().st_size for p in home.iterdir() if p.is_file())
-    for args in (["add", "-Q", str(big)], ["block", "put", str(block)]):
+    for args in (["add", "-Q", str(big)], ["block", "put", "--allow-big-block", str(block)]):
         err = _one_line(_cli(home, *args, max_bytes=size + 1_000_000))
         assert "StoreError" in err or "StorageFull" in err, err
     assert run_cli(home, "block", "check").stdout.decode().endswith("blocks intact\n")

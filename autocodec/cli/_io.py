@@ -26,7 +26,7 @@ import errno
 import os
 import stat
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, NoReturn, cast
 
 from ..errors import InvalidInput
@@ -262,6 +262,20 @@ def write_line(text: str) -> None:
     from ._text import clean
 
     write_stdout((clean(text) + "\n").encode("utf-8", "surrogateescape"))
+
+
+def write_lines(texts: Iterable[str], *, batch: int = 1024) -> None:
+    """Lines of plain text (CIDs and the like, not cleaned: see ``write_line`` for untrusted
+    names) to stdout, ``batch`` lines per write, so a long listing streams without one write per
+    line or one string of it all."""
+    lines: list[str] = []
+    for text in texts:
+        lines.append(text + "\n")
+        if len(lines) >= batch:
+            write_stdout("".join(lines).encode())
+            lines.clear()
+    if lines:
+        write_stdout("".join(lines).encode())
 
 
 # --- outputs named by -o ---------------------------------------------------------------------

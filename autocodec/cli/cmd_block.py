@@ -171,19 +171,12 @@ def _block_of(rt: "Runtime", text: str) -> "CID":
 def run_ls(args: argparse.Namespace) -> int:
     from ..codes import codec_code
     from ._cidbase import cid_text
-    from ._io import write_stdout
+    from ._io import write_lines
     from ._local_modules import open_runtime
 
     wanted = codec_code(args.codec) if args.codec else None
     with open_runtime(args) as rt:
-        lines: list[str] = []
-        for cid in rt.store:
-            if wanted is None or cid.codec == wanted:
-                lines.append(f"{cid_text(cid, args.cid_base)}\n")
-                if len(lines) >= 1024:
-                    write_stdout("".join(lines).encode())
-                    lines.clear()
-        write_stdout("".join(lines).encode())
+        write_lines(cid_text(cid, args.cid_base) for cid in rt.store if wanted is None or cid.codec == wanted)
     return 0
 
 

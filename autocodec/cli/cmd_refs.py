@@ -17,6 +17,8 @@ from ._kubo import bool_flag
 from ._runtime import add_source_options
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterable, Iterator
+
     from ..cid import CID
     from ..dag._refs import LinksOf
     from ..registry import Runtime
@@ -77,20 +79,18 @@ def _refs_local(args: argparse.Namespace) -> int:
     """Kubo's ``refs local``: every block the store holds, each once, named as Kubo's blockstore
     (keyed by multihash) names it: a CIDv1 of the raw codec, whatever the block's codec."""
     from ..cid import CID
-    from ._io import write_stdout
+    from ._io import write_lines
     from ._local_modules import open_runtime
 
-    seen: set[bytes] = set()
-    with open_runtime(args) as runtime:
-        lines: list[str] = []
-        for cid in runtime.store:
+    def once_each(cids: "Iterable[CID]") -> "Iterator[str]":
+        seen: set[bytes] = set()
+        for cid in cids:
             if cid.multihash not in seen:
                 seen.add(cid.multihash)
-                lines.append(f"{CID.build(0x55, cid.multihash)}\n")
-            if len(lines) >= 1024:
-                write_stdout("".join(lines).encode())
-                lines.clear()
-        write_stdout("".join(lines).encode())
+                yield str(CID.build(0x55, cid.multihash))
+
+    with open_runtime(args) as runtime:
+        write_lines(once_each(runtime.store))
     return 0
 
 
