@@ -226,7 +226,7 @@ def test_every_config_example_in_the_docs_loads(tmp_path: Path) -> None:
 
 def test_options_the_unixfs_docs_call_not_implemented_are_not_in_add() -> None:
     text = (REPO / "docs" / "unixfs.md").read_text()
-    listed = re.search(r"^- (`--ignore`.*?) are not implemented", text, re.S | re.M)
+    listed = re.search(r"^- (`--nocopy`.*?) are not implemented", text, re.S | re.M)
     assert listed is not None
     options = {o for part in re.findall(r"`(--[\w/-]+)`", listed[1]) for o in part.split("/")}
     assert "--nocopy" in options

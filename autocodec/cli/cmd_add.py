@@ -4,7 +4,8 @@
 ``-E/--empty-dirs``, ``-w``, ``-q``, ``-Q``, ``--silent``, ``-n/--only-hash``, ``-s/--chunker``,
 ``-t/--trickle``, ``--cid-version``, ``--hash``, ``--raw-leaves``, ``--max-file-links``,
 ``--max-directory-links``, ``--max-hamt-fanout``, ``--inline``, ``--inline-limit``,
-``-p/--progress``; Kubo's
+``-p/--progress``, ``--stdin-name``, ``--ignore``, ``--ignore-rules-path``, ``--dereference-args``,
+``--dereference-symlinks``, ``--pin``, ``--pin-name``; Kubo's
 ``--flag=false`` spellings are accepted), has Kubo's defaults, gives the same root CIDs for the
 same bytes and options, and prints ``added CID NAME`` lines in Kubo's order (files as added,
 then directories).  ``cat`` writes a file's bytes.  Both run on the registry ``Runtime``: Wasm
@@ -81,6 +82,20 @@ def register(sub: Any) -> None:
     add.add_argument("--mtime", default="0", metavar="SECONDS",
                      help="store this modification time in every entry, seconds from the epoch (raw leaves off)")
     add.add_argument("--mtime-nsecs", default="0", metavar="NANOS", help="the nanoseconds of --mtime")
+    add.add_argument("--stdin-name", default="", metavar="NAME",
+                     help="the name stdin (-) is printed and, with -w, wrapped under (default: its CID, as Kubo)")
+    add.add_argument("--ignore", action="append", default=[], metavar="RULE",
+                     help="a gitignore-style rule matched against each entry's base name inside added folders "
+                          "(repeatable; as Kubo: '*.log', '!keep.log'; a rule with a '/' inside matches nothing)")
+    add.add_argument("--ignore-rules-path", default="", metavar="FILE",
+                     help="a file of such rules, read before the --ignore rules (a missing file is an error)")
+    bool_flag(add, None, "dereference-args", False, "follow symlinks named as arguments (the target's name is used)")
+    bool_flag(add, None, "dereference-symlinks", False,
+              "follow every symlink, as arguments and inside folders (a dangling one or a loop is an error)")
+    bool_flag(add, None, "pin", True, "accepted for Kubo compatibility (the store keeps every block)")
+    add.add_argument("--pin-name", default=None, metavar="NAME",
+                     help="accepted for Kubo compatibility (the store keeps every block; nothing is named); "
+                          "refused with --pin=false or --only-hash, as Kubo")
     add_cid_base_option(add)
     add_module_option(add)
     add.set_defaults(func=run_add)
@@ -93,6 +108,7 @@ def register(sub: Any) -> None:
     from .cmd_bao import add_range_options  # -o/--offset, -l/--length as `ipfs cat` (issue 23)
 
     add_range_options(cat)
+    bool_flag(cat, "-p", "progress", None, "accepted for Kubo compatibility (cat writes no progress)")
     add_source_options(cat)
     cat.set_defaults(func=run_cat)
 
@@ -139,13 +155,18 @@ def run_add(args: argparse.Namespace) -> int:
 
     if "" in args.paths:  # Path("") is ".": it added the current folder (with -r) or said it was a folder
         raise InvalidInput("a path to add is empty", hint="name a file or folder, or - for standard input")
+    if args.pin_name is not None and (not args.pin or args.only_hash):
+        raise InvalidInput("pin-name option requires pin to be set (as Kubo: --only-hash and --pin=false pin nothing)",
+                           hint="drop --pin-name, or add without --only-hash and --pin=false")
     mode, mtime = _metadata_options(args)
+    dereference = args.dereference_args or args.dereference_symlinks
     options = AddOptions(chunker=args.chunker, cid_version=args.cid_version, raw_leaves=args.raw_leaves,
                          hidden=args.hidden, hash=args.hash, trickle=args.trickle, empty_dirs=args.empty_dirs,
                          max_file_links=args.max_file_links, max_directory_links=args.max_directory_links,
                          max_hamt_fanout=args.max_hamt_fanout, inline=args.inline, inline_limit=args.inline_limit,
                          preserve_mode=args.preserve_mode,
-                         preserve_mtime=args.preserve_mtime, mode=mode, mtime=mtime)
+                         preserve_mtime=args.preserve_mtime, mode=mode, mtime=mtime, ignore=_ignore_rules(args),
+                         follow_symlinks=args.dereference_symlinks)
     code = hash_code(args.hash)
     quiet = args.quiet or args.quieter or args.silent
     show = args.progress if args.progress is not None else (sys.stderr.isatty() and not quiet)
@@ -153,27 +174,32 @@ def run_add(args: argparse.Namespace) -> int:
     printed: list[tuple[str, str]] = []  # (cid, name) in Kubo's order
     everything: list[Added] = []
     wrapped = []
+    names = _stdin_in_order(kubo_file_args([_dereferenced(p) if dereference and p != "-" else p for p in args.paths]),
+                            args.stdin_name)
     with open_runtime(args) as runtime:
         multihash = None if code == 0x12 else (lambda block: runtime.hash(block, code))
         store = _NoStore() if args.only_hash else runtime.store
         adder = Adder(store, options, progress=progress, multihash=multihash,
                       chunker_module=lambda name: runtime.extension("chunker", name))
-        for name in kubo_file_args(args.paths):
+        for name in names:
             if name == "-":
-                if args.wrap_with_directory:
-                    raise InvalidInput("stdin has no name to wrap", hint="add a file instead of - with -w")
                 link = adder.add_stream(stdin_binary())
-                printed.append((cid_text(link.cid, args.cid_base), str(link.cid)))  # Kubo names stdin by its CID
-                continue
-            path = Path(name)
-            if path.is_dir() and not path.is_symlink() and not args.recursive:
-                raise InvalidInput(f"{name} is a directory", hint="use -r to add a directory")
-            added: list[Added] = list(adder.add_path(path, recursive=args.recursive))
-            if args.wrap_with_directory:
-                everything += added
+                shown = args.stdin_name or str(link.cid)  # Kubo names unnamed stdin by its CID
+                if not args.wrap_with_directory:
+                    printed.append((cid_text(link.cid, args.cid_base), shown))
+                    continue
+                added = _stdin_wrapped(adder, link, shown)
             else:
-                printed += [(cid_text(a.cid, args.cid_base), a.path) for a in kubo_order(added)]
-            wrapped.append((added[-1].path, added[-1].link))
+                path = Path(name)
+                if path.is_dir() and not path.is_symlink() and not args.recursive:
+                    raise InvalidInput(f"{name} is a directory", hint="use -r to add a directory")
+                added = list(adder.add_path(path, recursive=args.recursive))
+                if not args.wrap_with_directory:
+                    printed += [(cid_text(a.cid, args.cid_base), a.path) for a in kubo_order(added)]
+                    continue
+            everything += added
+            top = added[-1].path if name != "-" else [part for part in added[-1].path.split("/") if part][0]
+            wrapped.append((top, added[-1].link))
         if args.wrap_with_directory:
             wrapper = adder.wrap(wrapped)
             printed += [(cid_text(a.cid, args.cid_base), a.path) for a in kubo_order(everything, wrapper)]
@@ -185,6 +211,62 @@ def run_add(args: argparse.Namespace) -> int:
     for cid, entry in printed:
         write_line(cid if args.quiet else f"added {cid} {kubo_escape(entry)}")
     return 0
+
+
+def _ignore_rules(args: argparse.Namespace) -> tuple[str, ...]:
+    """``--ignore-rules-path``'s lines, then the ``--ignore`` rules (Kubo's order)."""
+    from ..unixfs._ignore import read_rules_file
+
+    lines = read_rules_file(args.ignore_rules_path) if args.ignore_rules_path else []
+    return (*lines, *args.ignore)
+
+
+def _dereferenced(name: str) -> str:
+    """An argument with its symlinks resolved (``--dereference-args``): Kubo then names it after
+    its target. A dangling symlink or a loop is an error, as in Kubo."""
+    import os
+
+    from ..errors import InvalidInput
+
+    try:
+        return os.path.realpath(name, strict=True)
+    except OSError as exc:
+        raise InvalidInput(f"cannot follow {name}: {exc.strerror or exc}",
+                           hint="fix the symlink, or add it as a symlink without --dereference-args") from None
+
+
+def _stdin_in_order(names: list[str], stdin_name: str) -> list[str]:
+    """Kubo's command line keys stdin by its ``--stdin-name`` among the files' base names:
+    unnamed it comes first, named it takes that name's place in name order (before a file of the
+    same name)."""
+    if "-" not in names or not stdin_name:
+        return names
+    from ..unixfs._add import entry_name
+    from ..unixfs._layout import name_bytes
+
+    files = [name for name in names if name != "-"]
+    key = name_bytes(stdin_name)
+    at = next((i for i, name in enumerate(files) if name_bytes(entry_name(name)) >= key), len(files))
+    return [*files[:at], "-", *files[at:]]
+
+
+def _stdin_wrapped(adder: Any, link: Any, shown: str) -> list[Any]:
+    """Stdin under ``-w``: Kubo puts it at the path ``--stdin-name`` spells inside the wrapper
+    (``a/b`` is folder ``a`` holding ``b``; slashes around it are dropped) and prints the file
+    under that name without a trailing slash. Returns the file's entry and its folders', the
+    outermost last."""
+    from ..errors import InvalidInput
+    from ..unixfs import Added
+
+    parts = [part for part in shown.split("/") if part]
+    if not parts or any(part in (".", "..") for part in parts):
+        raise InvalidInput(f"--stdin-name {shown!r} names no entry inside the wrapping folder",
+                           hint="give stdin a plain name such as data.bin")
+    added = [Added(shown.rstrip("/"), link.cid, link.filesize, link.tsize)]
+    for depth in range(len(parts) - 1, 0, -1):
+        folder = adder.wrap([(parts[depth], added[-1].link)])
+        added.append(Added("/".join(parts[:depth]), folder.cid, 0, folder.tsize, is_dir=True, sharded=folder.sharded))
+    return added
 
 
 def run_cat(args: argparse.Namespace) -> int:

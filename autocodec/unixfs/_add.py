@@ -15,8 +15,10 @@ Invariants:
   (of ``max_hamt_fanout``) when Kubo would make one (``shard_threshold``); hidden entries (names starting with ".")
   are skipped unless ``hidden``; a directory below the one added that has no entries left
   is skipped when ``empty_dirs`` is false (Kubo's ``--empty-dirs=false``; the added
-  directory itself is always kept); symlinks become UnixFS symlink nodes (never followed);
-  other special files (sockets, devices, FIFOs) are refused.
+  directory itself is always kept); entries whose base name an ``ignore`` rule matches are
+  skipped (Kubo's ``--ignore``, ``_ignore``); symlinks become UnixFS symlink nodes, or with
+  ``follow_symlinks`` are read as what they point to (a dangling one or a loop is an error, as
+  in Kubo); other special files (sockets, devices, FIFOs) are refused.
 - With ``inline`` (Kubo's ``--inline``), every block of at most ``inline_limit`` bytes gets an
   identity CIDv1 instead of a hash (``_inlining``).
 - The store verifies every block's CID; a failure leaves the blocks already written (they are
@@ -44,6 +46,7 @@ from ._layout import (HAMT_THRESHOLD_BYTES, MAX_LINKS, NO_META, FileBuilder, Lin
                       should_shard, symlink)
 from ._hamt import FANOUT as HAMT_FANOUT
 from ._hamt import MAX_FANOUT, MIN_FANOUT, readable_fanout
+from ._ignore import IgnoreRules
 from ._trickle import trickle
 
 log = get_logger("unixfs")
@@ -80,6 +83,8 @@ class AddOptions:
     preserve_mtime: bool = False  # Kubo's --preserve-mtime: each entry's modification time
     mode: int = 0  # Kubo's --mode: its permission bits (0o777) on every entry (0: none)
     mtime: tuple[int, int] | None = None  # Kubo's --mtime/--mtime-nsecs on every entry
+    ignore: tuple[str, ...] = ()  # Kubo's --ignore rules (a rules file's lines first): see ``_ignore``
+    follow_symlinks: bool = False  # Kubo's --dereference-symlinks: every symlink in a tree is followed
 
     @property
     def has_meta(self) -> bool:
@@ -217,6 +222,7 @@ class Adder:
         self._module: Any = None
         self._done = 0
         self._total: int | None = None
+        self._ignore = IgnoreRules(self.options.ignore)
 
     def _loaded_chunker(self) -> Any:
         if self.spec.module is None or self._module is not None:
@@ -278,8 +284,8 @@ class Adder:
         """Add a file (or, with ``recursive``, a directory tree); yields every entry added,
         the given path last."""
         path = as_path(path, "add_path")
-        try:
-            st = path.lstat()  # a symlink is added as a symlink, as Kubo (never followed)
+        try:  # a symlink is added as a symlink, as Kubo, unless symlinks are followed
+            st = path.stat() if self.options.follow_symlinks else path.lstat()
         except OSError as exc:
             raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}", hint="check the path") from None
         if stat_mod.S_ISDIR(st.st_mode) and not recursive:
@@ -320,6 +326,8 @@ class Adder:
             raise InvalidInput(f"cannot list {path}: {exc.strerror or exc}") from None
         if not self.options.hidden:
             names = [n for n in names if not n.startswith(".")]
+        if self._ignore:
+            names = [n for n in names if not self._ignore.ignores(n)]
         if len(names) > self.limits.unixfs.max_dir_entries:
             raise InvalidInput(f"{path} has {len(names)} entries, over limits.unixfs.max_dir_entries")
         names.reverse()  # popped from the end: name order
@@ -338,7 +346,7 @@ class Adder:
                 name = pending.pop()
                 child = dir_path / name
                 try:
-                    child_st = child.lstat()
+                    child_st = child.stat() if self.options.follow_symlinks else child.lstat()
                 except OSError as exc:
                     raise InvalidInput(f"cannot read {child}: {exc.strerror or exc}") from None
                 if stat_mod.S_ISDIR(child_st.st_mode):

@@ -221,7 +221,9 @@ def directory(entries: list[tuple[str, Link]], emit: Emit, *, cid_version: int =
         if not name or "/" in name or name in (".", ".."):
             raise InvalidInput(f"invalid directory entry name {name!r}")
     if len(set(names)) != len(names):
-        raise InvalidInput("duplicate directory entry names")
+        twice = next(name for i, name in enumerate(names) if name in names[:i])
+        raise InvalidInput(f"a directory would hold two entries named {twice!r}",
+                           hint="give each entry its own name (Kubo refuses this too)")
     if should_shard(entries, shard_threshold, max_links):
         return _sharded(entries, emit, cid_version, multihash, meta, fanout)
     ordered = sorted(entries, key=lambda e: name_bytes(e[0]))
