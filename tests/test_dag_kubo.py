@@ -455,3 +455,25 @@ def test_blocks_over_2_mib_need_allow_big_block_as_in_kubo(kubo: KuboRepo, ours:
             assert (code, out) == (theirs.returncode, theirs.stdout), (command, flags, err)
             assert code == 0 or (b"over the 2 MiB" in err and err.count(b"\n") == 1), err
             assert code == (0 if "--allow-big-block" in flags or len(data) <= 2 * 1024 * 1024 else 1)
+
+
+def test_dag_import_refuses_blocks_over_2_mib_as_kubo(kubo: KuboRepo, ours: Ours, tmp_path: Path) -> None:
+    """``dag import`` of a CAR holding a block over 2 MiB fails (status 1) unless
+    ``--allow-big-block``, as Kubo's; ``--local-only`` imports without pinning roots (Kubo: implies
+    ``--pin-roots=false``), ``dag export --local-only`` writes the same CAR."""
+    import random
+
+    big = random.Random(11).randbytes(2 * 1024 * 1024 + 1)
+    cid = kubo.ipfs("block", "put", "--allow-big-block", input=big).stdout.decode().strip()
+    car = tmp_path / "big.car"
+    car.write_bytes(kubo.ipfs("dag", "export", cid).stdout)
+    fresh = KuboRepo.create(tmp_path / "fresh")  # a repo without the block: import must store it
+    for flags in ((), ("--allow-big-block=false",), ("--allow-big-block",), ("--local-only", "--allow-big-block"),
+                  ("--local-only",)):
+        theirs = fresh.ipfs("dag", "import", *flags, car, check=False)
+        code, out, err = ours.run("dag", "import", *flags, str(car))
+        assert (code, out) == (theirs.returncode, theirs.stdout), (flags, err)
+        assert code == 0 or (f"import failed at block {cid}".encode() in err and err.count(b"\n") == 1), err
+    theirs = kubo.ipfs("dag", "export", "--local-only", cid)
+    code, out, err = ours.run("dag", "export", "--local-only", cid)
+    assert (code, out) == (0, theirs.stdout), err

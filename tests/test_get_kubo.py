@@ -142,6 +142,9 @@ CASES = {
     "a compression level out of range (an error)": (["-C", "-l", "12", "{plain}/a.txt"], "error", False),
     "a DAG-CBOR block (an error)": (["{cbor}"], "error", False),
     "a missing name (an error)": (["{plain}/no-such-name"], "error", False),
+    # Kubo's -p/--progress is accepted (progress, if any, never reaches stdout)
+    "-p is accepted": (["-p", "{plain}/sub"], "tree", False),
+    "--progress=false is accepted": (["--progress=false", "-a", "{dated}/sub"], "archive", True),
 }
 
 

@@ -77,6 +77,9 @@ def register(sub: Any) -> None:
                      help="check each root's DAG is complete and report it pinned (default: yes)")
     imp.add_argument("--silent", action="store_true", help="no output")
     imp.add_argument("--stats", action="store_true", help="print the number of blocks and bytes imported")
+    bool_flag(imp, None, "allow-big-block", False, "store blocks over 2 MiB, which IPFS peers do not exchange "
+                                                   "(refused without it, as Kubo)")
+    bool_flag(imp, None, "local-only", False, "import a partial CAR: implies --pin-roots=false, as Kubo")
     add_cid_base_option(imp)
     add_module_option(imp)
     imp.set_defaults(func=run_import)
@@ -85,6 +88,8 @@ def register(sub: Any) -> None:
     exp.add_argument("root", metavar="ROOT", help="CID or path of the root")
     exp.add_argument("-p", "--progress", action=argparse.BooleanOptionalAction, default=None,
                      help="progress on stderr (default: when stderr is a terminal)")
+    bool_flag(exp, None, "local-only", False, "export from the local store only: --node and --gateway are not asked "
+                                              "(a block missing here is an error, not skipped as in Kubo)")
     add_source_options(exp)
     exp.set_defaults(func=run_export)
 
@@ -213,11 +218,13 @@ def run_import(args: argparse.Namespace) -> int:
     roots: list[Any] = []
     blocks = size = 0
     show = sys.stderr.isatty() and not args.silent
+    pin_roots = args.pin_roots and not args.local_only
     with open_runtime(args) as rt:
         for name in args.files:
             stream = open_input(name)
             try:
-                got = _import_one(rt, stream, stderr_progress(f"import {name}") if show else no_progress)
+                got = _import_one(rt, stream, stderr_progress(f"import {name}") if show else no_progress,
+                                  args.allow_big_block)
             finally:
                 if name != "-":
                     stream.close()
@@ -225,7 +232,7 @@ def run_import(args: argparse.Namespace) -> int:
             size += got[2]
             result_roots = got[0]
             roots.extend(root for root in result_roots if root not in roots)
-        if args.pin_roots:
+        if pin_roots:
             local = _LocalOnly(rt)
             for root in roots:
                 try:
@@ -242,8 +249,9 @@ def run_import(args: argparse.Namespace) -> int:
     return 0
 
 
-def _import_one(rt: Any, stream: Any, progress: Any) -> tuple[list[Any], int, int]:
-    """Verify and store every block of one CAR stream: (roots, blocks, block bytes), as Kubo counts."""
+def _import_one(rt: Any, stream: Any, progress: Any, big_blocks: bool) -> tuple[list[Any], int, int]:
+    """Verify and store every block of one CAR stream: (roots, blocks, block bytes), as Kubo counts.
+    A block over 2 MiB stops the import unless ``big_blocks`` (Kubo's ``--allow-big-block``)."""
     from ..store import CarReader
     from ..store._verify_many import put_many_verified, runtime_verifier
 
@@ -252,6 +260,7 @@ def _import_one(rt: Any, stream: Any, progress: Any) -> tuple[list[Any], int, in
 
     def blocks() -> Any:
         for cid, data in reader:
+            _refuse_big(cid, data, big_blocks)
             counts[0] += 1
             counts[1] += len(data)
             if counts[0] % 1024 == 0:
@@ -265,6 +274,17 @@ def _import_one(rt: Any, stream: Any, progress: Any) -> tuple[list[Any], int, in
         verifier.close()
     progress(reader.offset, reader.offset)
     return list(reader.roots), counts[0], counts[1]
+
+
+def _refuse_big(cid: Any, data: bytes, allowed: bool) -> None:
+    """Kubo's ``dag import`` check: a block over 2 MiB fails the import, naming the block."""
+    from ..errors import InvalidInput
+    from ._kubo import refuse_big_block
+
+    try:
+        refuse_big_block(len(data), allowed)
+    except InvalidInput as exc:
+        raise InvalidInput(f"import failed at block {cid}: {exc.message}", hint=exc.hint) from None
 
 
 class _LocalOnly:
@@ -303,6 +323,8 @@ def run_export(args: argparse.Namespace) -> int:
     from ._io import streaming_stdout
     from ._local_modules import open_runtime
 
+    if args.local_only:  # Kubo: implies --offline; here no source beside the store is asked
+        args.node, args.gateway = None, []
     with open_runtime(args) as rt:
         found = resolve(rt, args.root, limits=rt.limits)
         if found.remainder:

@@ -1,7 +1,7 @@
 """``autocodec get``: a UnixFS file, directory or symlink written to disk, as Kubo's ``ipfs get``.
 
 Kubo's options under Kubo's names (``-o/--output``, ``-a/--archive``, ``-C/--compress``,
-``-l/--compression-level``) and its behaviour: the output is named after the last component
+``-l/--compression-level``, ``-p/--progress``, accepted) and its behaviour: the output is named after the last component
 of the path unless ``-o`` names it; ``-a`` writes the TAR the gateway serves for
 ``?format=tar`` (``OUTPUT.tar``), ``-C`` gzips it (``.tar.gz``) or, without ``-a``, gzips a
 file (``.gz``); the line ``Saving file(s) to OUTPUT`` (or ``Saving archive to ...``) comes
@@ -40,6 +40,8 @@ def register(sub: Any) -> None:
     bool_flag(get, "-C", "compress", False, "compress the output with gzip")
     get.add_argument("-l", "--compression-level", type=go_int, default=None, metavar="N",
                      help="gzip level, 1-9 (with -C)")
+    bool_flag(get, "-p", "progress", None, "accepted for Kubo compatibility (get prints no progress; stdout "
+                                           "has only the Saving line)")
     add_source_options(get)
     get.set_defaults(func=run_get)
 
