@@ -114,6 +114,13 @@ def _error(exc: BaseException, runtime: "Runtime", route: str, errors_log: RateL
     return web.json_response(body, status=status)
 
 
+def invalid_query(message: str, hint: str) -> web.Response:
+    """A 400 for a malformed request to a JSON route: ``InvalidInput`` in the routes' error
+    shape ``{"error", "message", "hint"}``, the error named by its class as every other body."""
+    exc = errors.InvalidInput(message, hint=hint)
+    return web.json_response({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}, status=400)
+
+
 async def _run(request: web.Request, fn: Any, *args: Any) -> Any:
     return await asyncio.get_running_loop().run_in_executor(request.app[EXECUTOR], fn, *args)
 
@@ -122,8 +129,7 @@ async def decode(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     fmt = request.query.get("format", "dag-json")
     if fmt not in _FORMATS:
-        return web.json_response({"error": "BadRequest", "message": f"unknown format {fmt!r}",
-                                  "hint": f"use one of {', '.join(_FORMATS)}"}, status=400)
+        return invalid_query(f"unknown format {fmt!r}", f"use one of {', '.join(_FORMATS)}")
 
     def work() -> tuple[bytes, int, dict[str, str]]:
         from ..cid import CID
@@ -150,8 +156,7 @@ async def resolve(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     kind = _KINDS.get(request.match_info["kind"])
     if kind is None:
-        return web.json_response({"error": "BadRequest", "message": "unknown kind",
-                                  "hint": f"use one of {', '.join(_KINDS)}"}, status=400)
+        return invalid_query(f"unknown kind {request.match_info['kind']!r}", f"use one of {', '.join(_KINDS)}")
     try:
         res = await _run(request, runtime.resolve, kind, request.match_info["code"])
     except Exception as exc:  # noqa: BLE001

@@ -112,8 +112,9 @@ async def stream(request: web.Request) -> web.Response:
         since = int(request.query.get("since", "0"))
         limit = int(request.query.get("limit", "1000"))
     except ValueError:
-        return web.json_response({"error": "BadRequest", "message": "since and limit are integers",
-                                  "hint": "e.g. /ipvm/stream?since=0"}, status=400)
+        from ._app import invalid_query
+
+        return invalid_query("since and limit are integers", "e.g. /ipvm/stream?since=0")
     try:
         entries = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], request.app[STREAM].since,
                                                                     since, limit)
