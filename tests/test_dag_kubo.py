@@ -477,3 +477,20 @@ def test_dag_import_refuses_blocks_over_2_mib_as_kubo(kubo: KuboRepo, ours: Ours
     theirs = kubo.ipfs("dag", "export", "--local-only", cid)
     code, out, err = ours.run("dag", "export", "--local-only", cid)
     assert (code, out) == (0, theirs.stdout), err
+
+
+FORMATS = [["--format=v0"], ["-f", "v0"], ["--format=v0", "--mhlen=32"], ["--format=v0", "--mhlen=20"],
+           ["--format=v0", "--mhtype=sha2-512"], ["--format=v0", "--cid-base=base32"], ["--format=protobuf"],
+           ["--format=0x70"], ["--format=v1"], ["--format=bogus"], ["--format="], ["--format=v0", "--cid-codec=raw"],
+           ["--format=v0", "--cid-codec=dag-pb"], ["--format=raw"], ["--format=cbor"], ["--format=dag-json"]]
+
+
+@pytest.mark.parametrize("flags", FORMATS, ids=" ".join)
+def test_block_put_format_is_kubos(kubo: KuboRepo, ours: Ours, flags: list[str]) -> None:
+    """``block put --format`` (Kubo's deprecated option): ``v0`` a CIDv0 of the whole sha2-256
+    digest, ``protobuf``/``cbor`` or a codec name, refused beside a --cid-codec other than raw."""
+    data = {"--format=cbor": b"\xa1aa\x01", "--format=dag-json": b'{"a":1}'}.get(flags[0], b"\x0a\x02\x08\x01")
+    theirs = kubo.ipfs("block", "put", *flags, input=data, check=False)
+    code, out, err = ours.run("block", "put", *flags, stdin=data)
+    assert (code, out) == (theirs.returncode, theirs.stdout), (theirs.stderr, err)
+    assert code == 0 or err.count(b"\n") == 1

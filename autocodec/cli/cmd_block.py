@@ -40,6 +40,9 @@ def register(sub: Any) -> None:
     put.add_argument("--mhlen", type=go_int, default=-1, metavar="N",
                      help="a digest of N bytes: the hash's cut to at least 20, or for blake3 up to 128 (default -1: "
                           "the whole digest; identity ignores it, as Kubo)")
+    put.add_argument("-f", "--format", default="", metavar="FORMAT",
+                     help="Kubo's deprecated form of --cid-codec: v0 (a CIDv0: dag-pb, sha2-256), protobuf (dag-pb), "
+                          "cbor (dag-cbor) or a codec name; not with another --cid-codec than raw")
     bool_flag(put, None, "allow-big-block", False, "store a block over 2 MiB, which IPFS peers do not exchange")
     bool_flag(put, None, "pin", False, "accepted for Kubo compatibility (the store keeps every block)")
     add_cid_base_option(put)
@@ -75,19 +78,22 @@ def register(sub: Any) -> None:
 def run_put(args: argparse.Namespace) -> int:
     from contextlib import suppress
 
-    from ..codes import codec_code, hash_code
+    from ..cid import CID
+    from ..codes import hash_code
     from ..errors import InvalidBlock, UnknownCodec
     from ._cidbase import cid_text
     from ._io import BLOCK_HINT, read_input, write_line
     from ._local_modules import open_runtime
 
-    codec = codec_code(args.codec)
     mh_code = hash_code(args.hash)
+    codec, version = _format_codec(args, mh_code)
     with open_runtime(args) as rt:
         for name in kubo_file_args(args.files):
             data = read_input(name, rt.limits.decode.max_block_bytes, "block", hint=BLOCK_HINT, error=InvalidBlock)
             refuse_big_block(len(data), args.allow_big_block)
             cid = rt.cid_for(data, codec, mh_code, length=_digest_length(mh_code, data, args.mhlen))
+            if version == 0:
+                cid = CID.build(codec, cid.multihash, version=0)
             # Refuse a malformed block before storing it; with no decoder for the codec, the block
             # is stored as given, like any IPFS node would.
             with suppress(UnknownCodec):
@@ -99,6 +105,28 @@ def run_put(args: argparse.Namespace) -> int:
             rt.store.put(cid, data)
             write_line(cid_text(cid, args.cid_base))
     return 0
+
+
+_FORMATS = {"protobuf": 0x70, "cbor": 0x71, "v0": 0x70}
+"""``--format``'s own names (Kubo's ``block put``); any other value is a codec name or code."""
+
+
+def _format_codec(args: argparse.Namespace, mh_code: int) -> tuple[int, int]:
+    """The codec and CID version ``--codec`` and the deprecated ``--format`` ask for, checked as
+    Kubo 0.43.1 checks them: ``--format`` goes with the default raw codec only, and ``v0`` with
+    the whole sha2-256 digest only."""
+    from ..codes import codec_code
+    from ..errors import InvalidInput
+
+    codec = codec_code(args.codec)
+    if not args.format:
+        return codec, 1
+    if codec != 0x55:
+        raise InvalidInput("--format (deprecated) and a --cid-codec other than raw cannot be used together",
+                           hint="give only --cid-codec")
+    if args.format == "v0" and (mh_code != 0x12 or args.mhlen not in (-1, 32)):
+        raise InvalidInput("a CIDv0 is a whole sha2-256 digest only", hint="leave --mhtype and --mhlen out")
+    return _FORMATS.get(args.format) or codec_code(args.format), 0 if args.format == "v0" else 1
 
 
 def _digest_length(mh_code: int, data: bytes, length: int) -> int | None:
