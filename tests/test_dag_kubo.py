@@ -494,3 +494,25 @@ def test_block_put_format_is_kubos(kubo: KuboRepo, ours: Ours, flags: list[str])
     code, out, err = ours.run("block", "put", *flags, stdin=data)
     assert (code, out) == (theirs.returncode, theirs.stdout), (theirs.stderr, err)
     assert code == 0 or err.count(b"\n") == 1
+
+
+def test_dag_export_local_only_leaves_out_what_is_missing_as_kubo(kubo: KuboRepo, ours: Ours, tmp_path: Path) -> None:
+    """``dag export --local-only`` of a DAG missing a folder block writes Kubo's CAR: the rest
+    of the DAG, nothing under the missing block; without it, both fail."""
+    tree = tmp_path / "partial"
+    (tree / "s" / "t").mkdir(parents=True)
+    for path, text in (("a", "a"), ("s/b", "b"), ("s/t/c", "c"), ("z", "z")):
+        (tree / path).write_text(text + " partial\n")
+    root = kubo_out(kubo, "add", "-Q", "-r", "--pin=false", str(tree)).decode().strip()
+    ours.out("dag", "import", "--pin-roots=false", "-", stdin=kubo_out(kubo, "dag", "export", root))
+    folder = kubo_out(kubo, "resolve", f"/ipfs/{root}/s").decode().strip().rsplit("/", 1)[-1]
+    kubo.ipfs("block", "rm", folder)
+    ours.out("block", "rm", folder)
+    assert ours.out("dag", "export", "--local-only", root) == kubo_out(kubo, "dag", "export", "--local-only", root)
+    assert kubo.ipfs("dag", "export", root, check=False).returncode != 0
+    code, _, err = ours.run("dag", "export", root)
+    assert code != 0 and b"BlockNotFound" in err
+    kubo.ipfs("block", "rm", root)
+    ours.out("block", "rm", root)
+    assert kubo.ipfs("dag", "export", "--local-only", root, check=False).returncode != 0  # the root must be held
+    assert ours.run("dag", "export", "--local-only", root)[0] != 0

@@ -333,7 +333,7 @@ def run_export(args: argparse.Namespace) -> int:
         report = stderr_progress("export") if _progress_wanted(args.progress) else None
         with streaming_stdout() as stdout, LinksAhead(rt) as ahead:  # links of many blocks over every core
             export_car(rt, found.cid, stdout, progress=(lambda n, b: report(b, None)) if report else None,
-                       ahead=ahead)
+                       ahead=ahead, skip_missing=args.local_only)  # Kubo: a block not held is left out
         if report is not None:
             _clear_progress()
     return 0

@@ -11,6 +11,9 @@ Invariants:
 - The walk is iterative: a deep DAG cannot raise ``RecursionError``; memory is the set of
   seen CIDs plus the pending stack.
 - Identity CIDs are yielded (their bytes are in the CID) but never written to a CAR.
+- With ``skip_missing`` (Kubo's ``dag export --local-only``), a block below the root that the
+  source does not have (``BlockNotFound``) is left out with everything only it links to; the
+  root itself must be had.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, Protocol
 
 from ..cid import CID
-from ..errors import UnknownCodec
+from ..errors import BlockNotFound, UnknownCodec
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._ahead import LinksAhead
@@ -37,11 +40,15 @@ class WalkSource(Protocol):
     def links(self, cid: CID, data: bytes) -> list[CID]: ...
 
 
-def walk(source: WalkSource, root: CID, ahead: LinksAhead | None = None) -> Iterator[tuple[CID, bytes]]:
+def walk(source: WalkSource, root: CID, ahead: LinksAhead | None = None, *,
+         skip_missing: bool = False) -> Iterator[tuple[CID, bytes]]:
     """Every block of the DAG under ``root`` as ``(cid, bytes)``, DFS pre-order, each once.
 
     ``ahead`` (for a ``Runtime`` source): blocks near the top of the pending stack are read and
-    their links found in bulk worker processes; same blocks, same order, same errors."""
+    their links found in bulk worker processes; same blocks, same order, same errors.
+    ``skip_missing``: see the module invariants (``ahead`` is not used then)."""
+    if skip_missing:
+        ahead = None
     seen: set[CID] = set()
     stack = [root]
     while stack:
@@ -56,7 +63,12 @@ def walk(source: WalkSource, root: CID, ahead: LinksAhead | None = None) -> Iter
                 yield cid, got[0]
                 stack.extend(reversed(got[1]))
                 continue
-        data = source.get(cid)
+        try:
+            data = source.get(cid)
+        except BlockNotFound:
+            if not skip_missing or cid is root:
+                raise
+            continue
         yield cid, data
         try:
             children = source.links(cid, data)
@@ -130,17 +142,17 @@ class Exported:
 
 
 def export_car(source: WalkSource, root: CID, out: BinaryIO, progress: Progress | None = None,
-               ahead: LinksAhead | None = None) -> Exported:
+               ahead: LinksAhead | None = None, *, skip_missing: bool = False) -> Exported:
     """Write the DAG under ``root`` to ``out`` as a CARv1 with ``root`` as its only root.
 
     Every codec's links are followed (through ``source.links``); blocks under identity CIDs are
     written too, each once, as Kubo's ``dag export`` writes them. A block that cannot be had
     raises before or while writing (the CAR is then incomplete: write to a temporary file
-    and rename when it matters).
+    and rename when it matters), unless ``skip_missing`` leaves it out (``walk``).
     """
     from ..store import CarWriter
 
-    blocks = walk(source, root, ahead)
+    blocks = walk(source, root, ahead, skip_missing=skip_missing)
     first = next(blocks)  # the root, fetched before the header is written
     writer = CarWriter(out, [root])
     count = 0
