@@ -20,6 +20,153 @@ from pathlib import Path
 import pytest
 
 
+REDIRECTS = """# the spec's examples, and more
+/redirect-one /one.html
+/301-redirect-one /one.html 301
+/302-redirect-two /two.html 302
+/303 /two.html 303
+/307 /two.html 307
+/308 /two.html 308
+/200-index /index.html 200
+/posts/:year/:month/:day/:title /articles/:year/:month/:day/:title 301
+/splat/* /redirected-splat/:splat 301
+/rewrite-splat/* /redirected-splat/:splat 200
+/not-found/* /404.html 404
+/gone/* /410.html 410
+/unavail/* /451.html 451
+/missing-404/* /nothere.html 404
+/dir-404/* /sub 404
+/ext https://example.com/a?b=1 302
+/q /two.html?x=1 301
+/one.html /two.html 301
+/first /one.html 301
+/first /two.html 302
+/sub/* /two.html 301
+/trail/ /two.html 301
+/uni/* /é/:splat 302
+/dots /a/../b/./c 301
+/ipns-scheme ipns://example.com/x 301
+/x/:splat/* /y/:splat 302
+/enc/* /r/:splat 301
+/rdir /sub 200
+/rmiss /nope 200
+/* /index.html 200
+"""
+SITES: dict[str, dict[str, str]] = {
+    "good": {"index.html": "index\n", "one.html": "one\n", "two.html": "two\n", "404.html": "<p>my 404</p>\n",
+             "410.html": "gone\n", "451.html": "legal\n", "articles/2022/06/15/hello": "article\n",
+             "redirected-splat/x/y": "splat\n", "sub/page.txt": "sub page\n", "_redirects": REDIRECTS},
+    "norules": {"index.html": "i\n", "_redirects": "# nothing\n\n"},
+    "dirred": {"index.html": "i\n", "_redirects/x": "y\n"},
+    "crlf": {"index.html": "i\n", "one.html": "1\n", "_redirects": "/a /one.html 302\r\n/b /one.html 200\r\n"},
+    "tabs": {"index.html": "i\n", "one.html": "1\n", "_redirects": "  /a\t/one.html\t+302  \n\t# c\n/b /one.html"},
+    "big": {"index.html": "i\n", "_redirects": "".join(f"/r{i} /t{i} 301\n" for i in range(5000))},
+    "late": {"index.html": "i\n", "_redirects": "/ok /index.html 301\n" + "#" * 5000 + "\n/bad\n" + "#" * 70000 + "\n"},
+    "longline": {"index.html": "i\n", "_redirects": "#" + "x" * 65536 + "\n"},
+}
+MALFORMED = ["/a /b 200!", "/only-from", "/a /b 418", "/a /b abc", "/a /b 301 x", "a /b", "/a*/b /b", "/a/** /b",
+             "/a ftp://x/y", "/a foo=bar /b", "/a%zz /b", "/a /b%zz", "\ufeff/a /b", "/a /b 302\r/c /b"]
+for number, line in enumerate(MALFORMED):
+    SITES[f"malformed{number}"] = {"index.html": "i\n", "_redirects": line + "\n"}
+DNSLINK = "redirects.test"  # a DNSLink site by Host: its _redirects applies there too
+
+
+@dataclass
+class World:
+    kubo_url: str
+    ours_url: str
+    ids: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    from autocodec.registry import Runtime
+    from autocodec.store import import_car
+    from tests._dns_server import DnsZone, doh_server
+    from tests._kubo import KuboRepo, require_kubo
+    from tests._serve_proc import ServeProcess
+
+    require_kubo()
+    root = tmp_path_factory.mktemp("redirects")
+    zone = DnsZone(ttl=120)
+    with doh_server(zone) as doh:
+        kubo = KuboRepo.create(root / "kubo")
+        kubo.set_config("DNS.Resolvers", {".": doh})
+        with kubo.start():
+            ids = {}
+            for name, files in SITES.items():
+                for rel, text in files.items():
+                    (root / name / rel).parent.mkdir(parents=True, exist_ok=True)
+                    (root / name / rel).write_text(text, encoding="utf-8", newline="")
+                ids[name] = kubo.ipfs("add", "-r", "-Q", "--cid-version", "1", root / name).stdout.decode().strip()
+            zone.records[f"_dnslink.{DNSLINK}"] = [(f"dnslink=/ipfs/{ids['good']}",)]
+            home = root / "home"
+            home.mkdir()
+            (home / "config.toml").write_text(f'[dns.resolvers]\n"." = "{doh}"\n', encoding="utf-8")
+            with Runtime(home, default_set=False) as runtime:
+                for name, cid in ids.items():
+                    car = root / f"{name}.car"
+                    car.write_bytes(kubo.ipfs("dag", "export", cid).stdout)
+                    import_car(runtime.store, car)
+            with ServeProcess(home, root) as ours:
+                yield World(kubo.gateway_url, ours.url, ids)
+
+
+COMPARED = ("location", "content-type", "etag", "cache-control", "x-ipfs-roots", "ipfs-uri")
+OWN_WORDS = ("no link named",)  # a missing path's 404 text is this server's own (docs/gateway.md)
+CASES = [("good", p) for p in (
+    "/redirect-one", "/301-redirect-one", "/302-redirect-two", "/303", "/307", "/308", "/200-index",
+    "/posts/2022/06/15/hello", "/splat/x/y", "/splat", "/rewrite-splat/x/y", "/not-found/a", "/gone/a", "/unavail/a",
+    "/missing-404/a", "/dir-404/a", "/ext", "/q", "/q?y=2&a=%20b", "/one.html", "/first", "/sub/nope",
+    "/sub/page.txt", "/trail", "/trail/", "/uni/q/r", "/uni/q?k=%C3%A9", "/dots", "/ipns-scheme", "/x/s/t/u",
+    "/enc/a%20b/%C3%A9", "/rdir", "/rmiss", "/anything", "/", "/redirect-one/", "/Redirect-one",
+    "/redirect-one?format=raw", "/not-found/a?format=raw", "/posts/1/2/3")] + [
+    (name, path) for name in SITES if name != "good" for path in ("/", "/a", "/b", "/ok", "/r4999")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("site", "path"), CASES)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_sites_redirects_answer_as_kubos_on_a_content_origin(world: World, site: str, path: str, method: str) -> None:
+    from tests.test_gateway_kubo import fetch
+
+    host = {"Host": f"{world.ids[site]}.ipfs.localhost:8080"}
+    kubo, ours = fetch(world.kubo_url, path, host, method), fetch(world.ours_url, path, host, method)
+    where = (site, path, method)
+    assert ours.status == kubo.status, (where, kubo.status, kubo.body, ours.status, ours.body)
+    listing = kubo.headers.get("etag", "").startswith('"DirIndex-')
+    for name in COMPARED:
+        if listing and name in ("etag", "content-type"):  # the listing page is this server's own
+            continue
+        assert ours.headers.get(name) == kubo.headers.get(name), (where, name, kubo.headers.get(name),
+                                                                   ours.headers.get(name))
+    if not listing and not any(words.encode() in (kubo.body or b"") for words in OWN_WORDS):
+        assert ours.body == kubo.body, (where, kubo.body, ours.body)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["/redirect-one", "/200-index", "/not-found/a", "/q?y=2", "/one.html", "/nope/x",
+                                  "/rdir/"])
+@pytest.mark.parametrize("host", [DNSLINK, f"{DNSLINK.replace('.', '-')}.ipns.localhost:8080", "127.0.0.1"])
+def test_redirects_apply_on_dnslink_hosts_and_never_on_the_path_gateway_as_in_kubo(world: World, path: str,
+                                                                                     host: str) -> None:
+    """On a DNSLink host (and its subdomain) the site's rules apply, with the name's caching;
+    on the path gateway (``/ipfs/{cid}/...`` on an IP) they never do: a 404."""
+    from tests.test_gateway_kubo import fetch
+
+    if host == "127.0.0.1":
+        path = f"/ipfs/{world.ids['good']}{path}"
+    kubo, ours = fetch(world.kubo_url, path, {"Host": host}), fetch(world.ours_url, path, {"Host": host})
+    assert ours.status == kubo.status, (host, path, kubo.status, kubo.body, ours.status, ours.body)
+    for name in ("location", "etag", "x-ipfs-roots"):
+        if not kubo.headers.get("etag", "").startswith('"DirIndex-'):
+            assert ours.headers.get(name) == kubo.headers.get(name), (host, path, name)
+    if kubo.status < 400 and not kubo.headers.get("etag", "").startswith('"DirIndex-'):
+        assert ours.body == kubo.body, (host, path)
+    if host == "127.0.0.1":
+        assert kubo.status in (200, 404), (path, kubo.status)  # a rule never applies there
+
+
 # --- in-process ---------------------------------------------------------------------------------
 
 @dataclass
@@ -75,3 +222,57 @@ def test_a_malformed_query_of_a_json_route_is_an_invalid_input_error(app: App, p
     assert set(error) == {"error", "message", "hint"} and error["error"] == "InvalidInput", error
     assert issubclass(getattr(errors, error["error"]), errors.AutocodecError)
     assert error["message"] and error["hint"], error
+
+
+def test_rules_are_read_and_matched_as_the_spec_and_kubo_read_them() -> None:
+    from autocodec.serve._redirects import Rule, first_match, location, parse
+
+    rules = parse(b"# c\n\n /a  /b \n/p/:y/:m /q/:m/:y 302\r\n/s/* /t/:splat 200\n/a /c 302\n/* /404.html 404")
+    assert rules == [Rule("/a", "/b", 301), Rule("/p/:y/:m", "/q/:m/:y", 302), Rule("/s/*", "/t/:splat", 200),
+                     Rule("/a", "/c", 302), Rule("/*", "/404.html", 404)]
+    assert first_match(rules, "/a") == (rules[0], "/b")  # the first rule that matches wins
+    assert first_match(rules, "/p/2024/06") == (rules[1], "/q/06/2024")
+    assert first_match(rules, "/s/x/y") == (rules[2], "/t/x/y")
+    assert first_match(rules, "/s") == (rules[4], "/404.html")  # a splat needs a segment, maybe empty
+    assert first_match(rules, "/p/2024") == (rules[4], "/404.html")
+    assert first_match(rules[:4], "") is None
+    assert location("/a/../b/./c/", "") == "/b/c/"
+    assert location("/two?x=1", "y=2&a=%20b") == "/two?a=+b&x=1&y=2"  # Go's Values.Encode: keys sorted
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b"#" * 65535 + b"\n", None),  # 64 KiB exactly: taken
+    (b"#" * 65536 + b"\n", "bufio.Scanner: token too long"),  # a line longer than Go's scanner takes
+    (b"/a /b\n" * 10923, "redirects file size cannot exceed 65536 bytes"),  # 65538 bytes
+    (b"/a\n" + b"#\n" * 40000, "missing 'to' path"),  # a malformed line read before the limit is met wins
+    (b"/a /b 301!\n", 'parsing status "301!": forced redirects (or "shadowing") are not supported'),
+    (b"/a /b 999\n", 'parsing status "999": status code 999 is not supported'),
+    (b"/a /b 3_01\n", 'parsing status "3_01": strconv.Atoi: parsing "3_01": invalid syntax'),
+    (b"/a /b\x1c 301\n", "parsing 'to': parse \"/b\x1c\": net/url: invalid control character in URL"),
+    (b"/a javascript:alert(1)\n", "parsing 'to': invalid URL scheme"),
+])
+def test_a_file_kubo_refuses_is_refused_with_its_words(data: bytes, message: str | None) -> None:
+    from autocodec.serve._redirects import RedirectsError, parse
+
+    if message is None:
+        assert parse(data) == []
+        return
+    with pytest.raises(RedirectsError) as caught:
+        parse(data)
+    assert str(caught.value) == message
+
+
+def test_redirects_apply_on_a_content_origin_only(app: App) -> None:
+    """The same missing path: a rule's redirect on ``{cid}.ipfs.localhost``, a 404 on the
+    path gateway and on the bare ``localhost`` (which moves content paths to their subdomain)."""
+    site = app.add({"index.html": "<p>home</p>", "one.html": "1", "_redirects": "/old /one.html 308\n/gone /x 410"})
+    status, headers, body = app.call("/old?k=v", host=f"{site}.ipfs.localhost:8080")
+    assert (status, headers["Location"]) == (308, "/one.html?k=v") and b"Permanent Redirect" in body
+    assert app.call(f"/ipfs/{site}/old")[0] == 404
+    assert app.call(f"/ipfs/{site}/old", host="localhost:8080")[0] == 301  # to the subdomain, not the rule
+    status, headers, body = app.call("/one.html", host=f"{site}.ipfs.localhost:8080")
+    assert status == 200 and body == b"1"  # a path that exists is never redirected
+    status, _, body = app.call("/gone", host=f"{site}.ipfs.localhost:8080")
+    assert status == 404 and b'_redirects": no link named' in body  # the 410 page is missing: Kubo's 404
+    status, headers, body = app.call("/", host=f"{site}.ipfs.localhost:8080")
+    assert (status, headers["Content-Type"], body) == (200, "text/html", b"<p>home</p>")

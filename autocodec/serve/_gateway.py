@@ -60,12 +60,12 @@ from ..registry._dnslink import DEFAULT_TTL_S
 from ._dnslink_host import HOSTED, dnslink_hosting
 from ..registry._ipns import parse_name
 from ..verify._ipns import IpnsName
-from . import _car, _unixfs
+from . import _car, _redirects, _unixfs
 from ._detect import LIMIT as DETECT_LIMIT
 from ._detect import detect
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
 from ._page_headers import HEADERS as PAGE_HEADERS
-from ._subdomain import ISOLATED, ROOTED, bare_origin, origin_path, subdomain_gateway
+from ._subdomain import ISOLATED, ROOTED, bare_origin, go_redirect, origin_path, subdomain_gateway
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..unixfs import _pb
@@ -451,6 +451,14 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     try:
         target: Target = await _run(request, locate, runtime, path)
     except MissingPath as exc:
+        if media is None and origin_isolated(request):  # a site's _redirects (docs/gateway.md), as Kubo reads it
+            redirected = await _redirected(request, runtime, path)
+            if redirected is None:
+                raise
+            if isinstance(redirected, web.StreamResponse):
+                return redirected
+            target = redirected
+            return await _path_response(request, runtime, target, raw_path.endswith("/"))
         if media != CAR:
             raise
         # Kubo streams the blocks up to the missing link (a CAR a client can verify), root: empty identity
@@ -476,6 +484,81 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media in _MATCHING:
         return await _data_response(request, runtime, target, media)
     return await _path_response(request, runtime, target, raw_path.endswith("/"))
+
+
+def origin_isolated(request: web.Request) -> bool:
+    """Whether the request came to an origin of its own (a subdomain or a DNSLink host), where
+    a site's ``_redirects`` applies; never the path gateway, the bare ``localhost`` either."""
+    return HOSTED in request or bare_origin(request) is not None
+
+
+async def _redirected(request: web.Request, runtime: "Runtime", path: DagPath) -> web.StreamResponse | Target | None:
+    """The answer the site's ``_redirects`` gives for ``path``, which does not exist (boxo's
+    ``serveRedirectsIfPresent``): a redirect or a custom error page, the ``Target`` a 200 rule
+    rewrites to (named as ``path`` asked), or None (no file, no rule matches). A file Kubo
+    refuses is a 500 naming it; an error page that is missing a 404, one that is no file a 500."""
+    from ._app import _run
+
+    where = f'trouble processing _redirects file at "/ipfs/{path.root_text}/_redirects":'
+    try:
+        rules = await _run(request, _site_rules, runtime, path)
+    except _redirects.RedirectsError as exc:
+        raise GatewayError(500, f"{where} {exc}") from None
+    found = _redirects.first_match(rules or [], "/" + "/".join(path.segments))
+    if found is None:
+        return None
+    rule, to = found
+    if rule.status not in (200, *_redirects.ERROR_PAGES):
+        return go_redirect(request, _redirects.location(to, request.raw_path.partition("?")[2]), rule.status)
+    new_path = parse_path(f"/ipfs/{path.root_text}/{to.lstrip('/')}", strip=False)
+    if rule.status == 200:
+        target: Target = await _run(request, locate, runtime, new_path)
+        if target.cid.codec != _unixfs.DAG_PB or (await _run(request, _unixfs.classify, target.cid,
+                                                             target.data)).kind == "file":
+            target.path = path  # a file is named (and typed) as the request names it, as in Kubo
+        return target
+    try:
+        page: Target = await _run(request, locate, runtime, new_path)
+    except errors.PathNotFound as exc:
+        raise GatewayError(404, f"{where} {exc.message}") from None
+    node = await _run(request, _unixfs.classify, page.cid, page.data)
+    if node.kind != "file" and page.cid.codec == _unixfs.DAG_PB:
+        raise GatewayError(500, f"{where} could not convert node for {rule.status} page to file")
+    return await _error_page(request, runtime, page, node.size, rule.status)
+
+
+def _site_rules(runtime: "Runtime", path: DagPath) -> list[_redirects.Rule] | None:
+    """The rules of ``/ipfs/{root}/_redirects``, None when there is no such file."""
+    try:
+        found = locate(runtime, parse_path(f"/ipfs/{path.root_text}/_redirects", strip=False))
+    except errors.PathNotFound:
+        return None
+    node = _unixfs.classify(found.cid, found.data)
+    if node.kind != "file" and found.cid.codec == _unixfs.DAG_PB:
+        raise _redirects.RedirectsError(" _redirects is not a file")
+    data = found.data if found.cid.codec != _unixfs.DAG_PB else b"".join(
+        _unixfs.read_range(runtime, found.cid, found.data, 0, min(node.size, _redirects.MAX_BYTES + 1) - 1,
+                           runtime.limits)) if node.size else b""
+    try:
+        return _redirects.parse(data[:_redirects.MAX_BYTES + 1])
+    except _redirects.RedirectsError as exc:
+        raise _redirects.RedirectsError(f"could not parse _redirects: {exc}") from None
+
+
+async def _error_page(request: web.Request, runtime: "Runtime", page: Target, size: int,
+                      status: int) -> web.StreamResponse:
+    """A rule's custom 404/410/451 page (boxo's ``serve4xx``): its bytes as ``text/html``, its
+    CID as ETag, immutable caching under ``/ipfs/`` (none under a DNSLink name)."""
+    headers = {"Etag": f'"{page.cid}"'}
+    if _IPNS_VIEW not in request:
+        headers["Cache-Control"] = IMMUTABLE
+    if page.cid.codec != _unixfs.DAG_PB:
+        pieces: Iterator[bytes] = iter((page.data,))
+    else:
+        pieces = _unixfs.read_range(runtime, page.cid, page.data, 0, size - 1, runtime.limits) if size else iter(())
+    response = web.StreamResponse(status=status, headers={**headers, "Content-Type": "text/html"})
+    response.content_length = size if page.cid.codec == _unixfs.DAG_PB else len(page.data)
+    return await _stream(request, response, pieces)
 
 
 def format_etag(cid: CID, media: str | None) -> str:
@@ -891,7 +974,7 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
 
     cid, size = target.cid, node.size
     etag = f'"{etag_cid or cid}"'
-    name = target.path.segments[-1] if target.path.segments else ""
+    name = "index.html" if etag_cid is not None else target.path.segments[-1] if target.path.segments else ""
     headers = {**_immutable(target, etag), "Accept-Ranges": "bytes"}
     modtime = _modtime(node.meta) if etag_cid is None else modtime
     if modtime is None:

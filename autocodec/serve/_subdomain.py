@@ -33,6 +33,7 @@ Invariants:
 
 from __future__ import annotations
 
+import http
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -227,12 +228,21 @@ _GO_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", 
 
 
 def moved(request: web.Request, location: str) -> web.Response:
-    """A 301 to ``location`` as Go's ``http.Redirect`` writes it: a short HTML body on GET
-    and HEAD, none on another method."""
+    """A 301 to ``location`` as Go's ``http.Redirect`` writes it (``go_redirect``)."""
+    return go_redirect(request, location, 301)
+
+
+def go_redirect(request: web.Request, location: str, status: int) -> web.Response:
+    """A redirect (``status`` 3xx) to ``location`` as Go's ``http.Redirect`` writes it: the
+    header with each non-ASCII byte hex-escaped, a short HTML body naming the status and the
+    location as it is on GET and HEAD, none on another method."""
+    header = "".join(c if c.isascii() else "".join(f"%{b:02x}" for b in c.encode("utf-8", "surrogateescape"))
+                     for c in location)
     if request.method in ("GET", "HEAD"):
-        return web.Response(status=301, text=f'<a href="{location.translate(_GO_HTML)}">Moved Permanently</a>.\n\n',
-                            content_type="text/html", headers={"Location": location})
-    return web.Response(status=301, headers={"Location": location})
+        phrase = http.HTTPStatus(status).phrase
+        return web.Response(status=status, text=f'<a href="{location.translate(_GO_HTML)}">{phrase}</a>.\n\n',
+                            content_type="text/html", headers={"Location": header})
+    return web.Response(status=status, headers={"Location": header})
 
 
 def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -370,5 +380,5 @@ def bare_origin(request: web.Request) -> str | None:
 
 
 __all__ = ["GATEWAY_HOST", "ISOLATED", "ROOTED", "LabelError", "Subdomain", "bare_origin", "canonical_root",
-           "dns_label", "inline_dnslink", "is_gateway_host", "moved", "origin_path", "strip_port", "subdomain_gateway",
+           "dns_label", "go_redirect", "inline_dnslink", "is_gateway_host", "moved", "origin_path", "strip_port", "subdomain_gateway",
            "subdomain_of", "subdomain_url", "uninline_dnslink", "under_gateway_paths"]
