@@ -27,7 +27,10 @@ from ._options import or_default
 from ._runtime import add_source_options
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Iterable
+
     from ..cid import CID
+    from ..unixfs import Added
 
 
 ADD_EPILOG = """examples:
@@ -147,7 +150,7 @@ def run_add(args: argparse.Namespace) -> int:
     from ..codes import hash_code
     from ..errors import InvalidInput
     from ..progress import no_progress, stderr_progress
-    from ..unixfs import Added, Adder, AddOptions
+    from ..unixfs import Adder, AddOptions
     from ..unixfs._output import kubo_order
     from ._cidbase import cid_text
     from ._io import stdin_binary, write_line
@@ -169,47 +172,64 @@ def run_add(args: argparse.Namespace) -> int:
                          follow_symlinks=args.dereference_symlinks)
     code = hash_code(args.hash)
     quiet = args.quiet or args.quieter or args.silent
-    show = args.progress if args.progress is not None else (sys.stderr.isatty() and not quiet)
-    progress = stderr_progress("add") if show and not args.silent else no_progress
-    printed: list[tuple[str, str]] = []  # (cid, name) in Kubo's order
+    bar = args.progress if args.progress is not None else (sys.stderr.isatty() and not quiet)
+    progress = stderr_progress("add") if bar and not args.silent else no_progress
+    shown: list[str] = []  # the CIDs written so far, in Kubo's order (-Q writes the last one only)
+
+    def show(entries: "Iterable[Added]") -> None:
+        """Write ``added CID NAME`` lines as Kubo does, each as soon as it is known: files as
+        they are added, then the folders of what was added, so a failure keeps what went before."""
+        for entry in entries:
+            say(entry.cid, entry.path)
+
+    over_bar = progress is not no_progress and sys.stderr.isatty()  # a line goes above the progress bar
+
+    def say(cid: "CID", name: str) -> None:
+        text = cid_text(cid, args.cid_base)
+        shown.append(text)
+        if not (args.silent or args.quieter):
+            if over_bar:
+                sys.stderr.write("\r\033[2K")  # the bar is drawn again at its next report
+                sys.stderr.flush()
+            write_line(text if args.quiet else f"added {text} {kubo_escape(name)}")
+
     everything: list[Added] = []
     wrapped = []
     names = _stdin_in_order(kubo_file_args([_dereferenced(p) if dereference and p != "-" else p for p in args.paths]),
                             args.stdin_name)
-    with open_runtime(args) as runtime:
-        multihash = None if code == 0x12 else (lambda block: runtime.hash(block, code))
-        store = _NoStore() if args.only_hash else runtime.store
-        adder = Adder(store, options, progress=progress, multihash=multihash,
-                      chunker_module=lambda name: runtime.extension("chunker", name))
-        for name in names:
-            if name == "-":
-                link = adder.add_stream(stdin_binary())
-                shown = args.stdin_name or str(link.cid)  # Kubo names unnamed stdin by its CID
-                if not args.wrap_with_directory:
-                    printed.append((cid_text(link.cid, args.cid_base), shown))
-                    continue
-                added = _stdin_wrapped(adder, link, shown)
-            else:
-                path = Path(name)
-                if path.is_dir() and not path.is_symlink() and not args.recursive:
-                    raise InvalidInput(f"{name} is a directory", hint="use -r to add a directory")
-                added = list(adder.add_path(path, recursive=args.recursive))
-                if not args.wrap_with_directory:
-                    printed += [(cid_text(a.cid, args.cid_base), a.path) for a in kubo_order(added)]
-                    continue
-            everything += added
-            top = added[-1].path if name != "-" else [part for part in added[-1].path.split("/") if part][0]
-            wrapped.append((top, added[-1].link))
-        if args.wrap_with_directory:
-            wrapper = adder.wrap(wrapped)
-            printed += [(cid_text(a.cid, args.cid_base), a.path) for a in kubo_order(everything, wrapper)]
-    if args.silent or not printed:
-        return 0
-    if args.quieter:
-        write_line(printed[-1][0])
-        return 0
-    for cid, entry in printed:
-        write_line(cid if args.quiet else f"added {cid} {kubo_escape(entry)}")
+    try:
+        with open_runtime(args) as runtime:
+            multihash = None if code == 0x12 else (lambda block: runtime.hash(block, code))
+            store = _NoStore() if args.only_hash else runtime.store
+            adder = Adder(store, options, progress=progress, multihash=multihash,
+                          chunker_module=lambda name: runtime.extension("chunker", name))
+            for name in names:
+                if name == "-":
+                    link = adder.add_stream(stdin_binary())
+                    named = args.stdin_name or str(link.cid)  # Kubo names unnamed stdin by its CID
+                    if not args.wrap_with_directory:
+                        say(link.cid, named)
+                        continue
+                    added = _stdin_wrapped(adder, link, named)
+                    show(a for a in added if not a.is_dir)
+                else:
+                    path = Path(name)
+                    if path.is_dir() and not path.is_symlink() and not args.recursive:
+                        raise InvalidInput(f"{name} is a directory", hint="use -r to add a directory")
+                    added = list(adder.add_path(path, recursive=args.recursive,
+                                                on_entry=lambda entry: None if entry.is_dir else show([entry])))
+                    if not args.wrap_with_directory:
+                        show(a for a in kubo_order(added) if a.is_dir)
+                        continue
+                everything += added
+                top = added[-1].path if name != "-" else [part for part in added[-1].path.split("/") if part][0]
+                wrapped.append((top, added[-1].link))
+            if args.wrap_with_directory:
+                wrapper = adder.wrap(wrapped)
+                show(a for a in kubo_order(everything, wrapper) if a.is_dir)
+    finally:  # -Q: the last CID known, also when a later entry failed (as Kubo)
+        if args.quieter and shown and not args.silent:
+            write_line(shown[-1])
     return 0
 
 

@@ -280,9 +280,11 @@ class Adder:
                          fanout=options.max_hamt_fanout)
         return link, should_shard(entries, options.shard_threshold, options.max_directory_links)
 
-    def add_path(self, path: Path, *, recursive: bool = False) -> Iterator[Added]:
+    def add_path(self, path: Path, *, recursive: bool = False,
+                 on_entry: Callable[[Added], None] | None = None) -> Iterator[Added]:
         """Add a file (or, with ``recursive``, a directory tree); yields every entry added,
-        the given path last."""
+        the given path last. ``on_entry`` is called with each entry as soon as it is added
+        (files as read, each folder after its entries), before a later failure."""
         path = as_path(path, "add_path")
         try:  # a symlink is added as a symlink, as Kubo, unless symlinks are followed
             st = path.stat() if self.options.follow_symlinks else path.lstat()
@@ -292,7 +294,7 @@ class Adder:
             raise InvalidInput(f"{path} is a directory", hint="use -r to add a directory")
         self._done, self._total = 0, (_tree_size(path) if recursive else st.st_size)
         name = entry_name(path)
-        results: list[Added] = []
+        results: list[Added] = _Entries(on_entry)
         self._add_entry(path, name, st, results)
         self._sink.flush()
         log.info("unixfs_added", path=str(path), cid=str(results[-1].cid), bytes=self._done,
@@ -392,6 +394,19 @@ def _inlining(multihash: Callable[[bytes], bytes], limit: int) -> Callable[[byte
         return multihash(block)
 
     return inlined
+
+
+class _Entries(list[Added]):
+    """The entries added so far; each is handed to ``on_entry`` as it is appended."""
+
+    def __init__(self, on_entry: Callable[[Added], None] | None) -> None:
+        super().__init__()
+        self._on_entry = on_entry
+
+    def append(self, entry: Added) -> None:
+        super().append(entry)
+        if self._on_entry is not None:
+            self._on_entry(entry)
 
 
 def _tree_size(path: Path) -> int | None:
