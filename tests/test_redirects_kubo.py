@@ -167,6 +167,38 @@ def test_redirects_apply_on_dnslink_hosts_and_never_on_the_path_gateway_as_in_ku
         assert kubo.status in (200, 404), (path, kubo.status)  # a rule never applies there
 
 
+URI_CASES = [(host, path) for host in ("127.0.0.1", "localhost:8080") for path in (
+    "/ipfs/?uri=ipfs://{good}/one.html", "/ipfs/?uri=ipfs%3A%2F%2F{good}%2Fa%20b%3Fx%3D1", "/ipns/?uri=ipns://example.com/x",
+    "/ipfs/?uri=ipns://{good}", "/ipfs/?uri=", "/ipfs/?uri=http://x/y", "/ipfs/?uri=ipfs://", "/ipfs/?uri=notauri",
+    "/ipfs/?uri=ipfs://notacid/x", "/ipfs/?uri=ipfs://{good}&x=1", "/ipfs/{good}/?uri=ipfs://{good}/one.html",
+    "/ipfs?uri=ipfs://{good}", "/ipfs/?uri=IPFS://{good}", "/ipfs/?uri=ipfs:{good}", "/ipfs/?uri=ipfs://{good}%25zz",
+    "/ipfs/?uri=ipfs://{good}/%C3%A9?q=1%23frag", "/ipfs/?uri=ipfs://{good}?q=1", "/ipfs/?uri=&uri=ipfs://{good}",
+    "/ipfs/?uri=ipfs://{good}/one.html&uri=ipfs://x", "/ipfs/?uri=ipfs://{good}/a\"<b>", "/ipfs/notacid/x?uri=ipfs://{good}",
+    "/ipns/x?uri=ipfs://{good}", "/ipfs/?uri=ipfs://{good}/a/../../b", "/ipfs/?uri=ipfs://a%20b/c",
+    "/ipfs/?uri=ipfs://{good}/%zz", "/ipfs/?uri=ipfs:/x/y", "/ipfs/?uri=ipfs://x%C3%A9/y", "/ipfs/?uri=%3Aipfs",
+    "/ipfs/?uri=ipfs://h/p;q", "/ipfs//?uri=ipfs://h/x")] + [
+    ("{good}.ipfs.localhost:8080", "/?uri=ipfs://{good}/one.html"), ("{good}.ipfs.localhost:8080", "/one.html?uri=ipns://a.b"),
+    (DNSLINK, "/?uri=ipfs://{good}/two.html"), (DNSLINK, "/one.html?uri=gopher://x")]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("host", "path"), URI_CASES)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_uri_protocol_handler_redirects_answer_as_kubos(world: World, host: str, path: str, method: str) -> None:
+    """``?uri=ipfs://CID/path`` (a browser's protocol handler, boxo's
+    ``handleProtocolHandlerRedirect``): the status, ``Location`` and body Kubo answers."""
+    from tests.test_gateway_kubo import fetch
+
+    host, path = host.format(**world.ids), path.format(**world.ids)
+    kubo = fetch(world.kubo_url, path, {"Host": host}, method)
+    ours = fetch(world.ours_url, path, {"Host": host}, method)
+    where = (host, path, method)
+    assert (ours.status, ours.headers.get("location")) == (kubo.status, kubo.headers.get("location")), (
+        where, kubo.status, kubo.body, ours.status, ours.body)
+    if kubo.status == 301 or b"uri query parameter" in (kubo.body or b""):  # a 400 of the path is worded our own way
+        assert (ours.body, ours.headers.get("content-type")) == (kubo.body, kubo.headers.get("content-type")), where
+
+
 # --- in-process ---------------------------------------------------------------------------------
 
 @dataclass
@@ -276,3 +308,16 @@ def test_redirects_apply_on_a_content_origin_only(app: App) -> None:
     assert status == 404 and b'_redirects": no link named' in body  # the 410 page is missing: Kubo's 404
     status, headers, body = app.call("/", host=f"{site}.ipfs.localhost:8080")
     assert (status, headers["Content-Type"], body) == (200, "text/html", b"<p>home</p>")
+
+
+@pytest.mark.parametrize(("path", "status", "location"), [
+    ("/ipfs/?uri=ipfs://bafkqaaa/a%20b?x=1", 301, "/ipfs/bafkqaaa/a%20b?x=1"),
+    ("/ipns/?uri=ipns://example.com/a/../b", 301, "/ipns/example.com/b"),
+    ("/ipfs/?uri=https://example.com/", 400, None),
+    ("/ipfs/?uri=ipfs://x%zz", 400, None),
+])
+def test_a_uri_query_is_a_protocol_handler_redirect(app: App, path: str, status: int, location: str | None) -> None:
+    got, headers, body = app.call(path)
+    assert (got, headers.get("Location")) == (status, location), body
+    if status == 400:
+        assert body.endswith(b"\n") and b"uri query parameter" in body

@@ -66,6 +66,10 @@ async def dnslink_hosting(request: web.Request,
         return web.Response(status=exc.status, text=exc.text + "\n", content_type="text/plain")
     if unclean is not None:
         return unclean
+    from ._subdomain import uri_redirect
+
+    if (redirect := uri_redirect(request)) is not None:
+        return redirect
     inner = request.clone(rel_url=f"/ipns/{domain}{request.raw_path}")
     inner[HOSTED] = domain
     response = await ipns(inner)

@@ -34,6 +34,7 @@ Invariants:
 from __future__ import annotations
 
 import http
+import re
 import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -245,6 +246,10 @@ def go_redirect(request: web.Request, location: str, status: int) -> web.Respons
     return web.Response(status=status, headers={"Location": header})
 
 
+_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_HOST_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
 def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(status=status, text=text, content_type="text/plain", charset="utf-8",
                         headers={"X-Content-Type-Options": "nosniff", **(headers or {})})
@@ -272,7 +277,47 @@ async def subdomain_gateway(request: web.Request,
     if is_gateway_host(host) and under_gateway_paths(_decoded_path(request)):
         request[ISOLATED] = host
         return await _redirect_path(request, handler, host)
+    if under_gateway_paths(_decoded_path(request)):
+        early = await _before_handlers(request)
+        return early or uri_redirect(request) or await handler(request)
     return await handler(request)
+
+
+_URI_HOST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~!$&'()*+,;=:[]<>\"%")
+
+
+def uri_redirect(request: web.Request) -> web.Response | None:
+    """Kubo's protocol-handler redirect (boxo's ``handleProtocolHandlerRedirect``): a request
+    whose first ``uri`` query value is non-empty is a 301 from ``ipfs://{root}/{path}`` (or
+    ``ipns://``) to ``/ipfs/{root}/{path}``, its query kept, the fragment dropped, the path
+    joined and cleaned as Go's ``path.Join``; a 400 for a value Go's ``url.Parse`` refuses or of
+    another scheme; None without one."""
+    from ._gateway import _PATH_SAFE, _VALID_ENCODED
+    from ._redirects import _go_clean, _go_query, _scheme, location
+
+    uri = next((value for key, value in _go_query(request.raw_path.partition("?")[2]) if key == "uri"), "")
+    if not uri:
+        return None
+    head, _, fragment = uri.partition("#")
+    scheme = _scheme(head).lower()
+    rest = head[len(scheme) + 1:] if scheme else head
+    rest, _, query = rest.partition("?")
+    host, path = "", rest
+    if rest.startswith("//"):
+        host, slash, path = rest[2:].partition("/")
+        path = slash + path
+    if (_BAD_ESCAPE.search(host + path + fragment) or any(c < " " or c == "\x7f" for c in uri) or head.startswith(":")
+            or not all(c in _URI_HOST or not c.isascii() for c in host)
+            or any(int(m.group(1), 16) < 0x80 and m.group(1) != "25" for m in _HOST_ESCAPE.finditer(host))):
+        return _plain(400, "failed to parse uri query parameter\n")
+    if scheme not in ("ipfs", "ipns"):
+        return _plain(400, "uri query parameter scheme must be ipfs or ipns\n")
+    if not rest.startswith("/") and rest and not host:  # an opaque URI (ipfs:CID) names no path
+        path = ""
+    if not all(c in _VALID_ENCODED for c in path):
+        path = urllib.parse.quote(urllib.parse.unquote_to_bytes(path), safe=_PATH_SAFE)
+    joined = _go_clean("/" + "/".join(part for part in (scheme, host, path + (f"?{query}" if query else "")) if part))
+    return go_redirect(request, location(joined, ""), 301)
 
 
 async def _before_handlers(request: web.Request) -> web.Response | None:
@@ -291,7 +336,7 @@ async def _redirect_path(request: web.Request, handler: Callable[[web.Request], 
     """A content path on the bare gateway host: a 301 to its subdomain, else the path gateway."""
     from ._app import RUNTIME, _run
 
-    early = await _before_handlers(request)
+    early = await _before_handlers(request) or uri_redirect(request)  # Kubo answers ?uri= first
     if early is not None:
         return early
     links = request.app[RUNTIME].pins.names.dnslinks
@@ -330,6 +375,8 @@ async def _serve_subdomain(request: web.Request, sub: Subdomain) -> web.StreamRe
                 prefix = f"/ipns/{domain}"
     except LabelError as exc:
         return _plain(400, f"{exc}\n")
+    if (redirect := uri_redirect(request)) is not None:
+        return redirect
     if sub.ns == "p2p":  # Kubo serves no /p2p/ content on its gateway port
         return _plain(404, _NOT_FOUND)
     if request.method == "OPTIONS":
@@ -381,4 +428,4 @@ def bare_origin(request: web.Request) -> str | None:
 
 __all__ = ["GATEWAY_HOST", "ISOLATED", "ROOTED", "LabelError", "Subdomain", "bare_origin", "canonical_root",
            "dns_label", "go_redirect", "inline_dnslink", "is_gateway_host", "moved", "origin_path", "strip_port", "subdomain_gateway",
-           "subdomain_of", "subdomain_url", "uninline_dnslink", "under_gateway_paths"]
+           "subdomain_of", "subdomain_url", "uninline_dnslink", "under_gateway_paths", "uri_redirect"]
