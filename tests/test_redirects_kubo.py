@@ -321,3 +321,31 @@ def test_a_uri_query_is_a_protocol_handler_redirect(app: App, path: str, status:
     assert (got, headers.get("Location")) == (status, location), body
     if status == 400:
         assert body.endswith(b"\n") and b"uri query parameter" in body
+
+
+def test_a_listing_on_a_dnslink_host_links_inside_the_site_and_to_the_explorer_on_the_bare_host(tmp_path: Path) -> None:
+    """On a DNSLink host every path is the site's, so the listing's explorer links and
+    stylesheet (``/explore/...``) named files of the site; they point at the bare host, as on
+    a content origin, and the Content-Security-Policy lets the stylesheet load."""
+    import re
+
+    from autocodec.registry import Runtime
+    from tests._dns_server import DnsZone, doh_server
+
+    zone = DnsZone(ttl=60)
+    with doh_server(zone) as doh:
+        home = tmp_path / "home"
+        home.mkdir()
+        (home / "config.toml").write_text(f'[dns.resolvers]\n"." = "{doh}"\n', encoding="utf-8")
+        with Runtime(home, default_set=False) as runtime:
+            app = App(runtime)
+            site = app.add({"sub/a b.txt": "x\n"})
+            zone.records["_dnslink.site.test"] = [(f"dnslink=/ipfs/{site}",)]
+            status, headers, body = app.call("/sub/", host="site.test:8080")
+    assert status == 200, body
+    hrefs = re.findall(r'href="([^"]*)"', body.decode())
+    assert "/sub/a%20b.txt" in hrefs and "/" in hrefs, hrefs
+    assert not [h for h in hrefs if h.startswith(("/ipfs/", "/ipns/", "/explore"))], hrefs
+    assert "http://localhost:8080/explore-static/explorer.css" in hrefs, hrefs
+    assert [h for h in hrefs if h.startswith("http://localhost:8080/explore/bafy")], hrefs
+    assert "style-src 'self' http://localhost:8080;" in headers["Content-Security-Policy"]

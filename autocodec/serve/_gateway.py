@@ -486,6 +486,21 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     return await _path_response(request, runtime, target, raw_path.endswith("/"))
 
 
+def explorer_origin(request: web.Request) -> str:
+    """Where a listing's explorer links and stylesheet point: ``""`` (this origin) on the path
+    gateway; on a content origin or a DNSLink host, whose every path is the site's, the bare
+    ``http://localhost[:port]`` (the port the request came to; ``https`` as forwarded)."""
+    bare = bare_origin(request)
+    if bare is not None or HOSTED not in request:
+        return bare or ""
+    scheme = "https" if request.headers.get("X-Forwarded-Proto") == "https" else "http"
+    port = request.url.port if request.url.explicit_port else None
+    if port is None and request.transport is not None:
+        sockname = request.transport.get_extra_info("sockname")
+        port = sockname[1] if isinstance(sockname, tuple) and len(sockname) > 1 else None
+    return f"{scheme}://localhost" + (f":{port}" if port else "")
+
+
 def origin_isolated(request: web.Request) -> bool:
     """Whether the request came to an origin of its own (a subdomain or a DNSLink host), where
     a site's ``_redirects`` applies; never the path gateway, the bare ``localhost`` either."""
@@ -1065,7 +1080,7 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
         directory = await _run(request, _unixfs.classify, target.cid, target.data)
         return await _file_response(request, runtime, inner, node, target.cid, _modtime(directory.meta))
     etag = _listing_etag(target.cid)
-    explorer = bare_origin(request) or ""  # on a content origin, the explorer is on the bare host
+    explorer = explorer_origin(request)  # on a site's own origin, the explorer is on the bare host
     # the listing shows names from the DAG: escaped, and the explorer's nosniff and CSP besides
     headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE, **PAGE_HEADERS}
     if explorer:
