@@ -433,7 +433,9 @@ def test_serve_answers_content_under_names_its_home_holds_as_kubos_gateway_does(
     # the CLI's content commands take /ipns/ paths as Kubo's do (the record verified here)
     for args in (["cat", f"/ipns/{name}/sub/a.txt"], ["ls", f"/ipns/{name}"], ["ls", f"/ipns/{name}/sub"],
                  ["dag", "resolve", f"/ipns/{name}/sub/a.txt"], ["refs", "-r", f"/ipns/{name}"],
-                 ["dag", "get", f"/ipns/{name}/index.txt"]):
+                 ["dag", "get", f"/ipns/{name}/index.txt"], ["resolve", f"/ipns/{name}/sub"],
+                 ["resolve", f"/ipns/{name}"], ["resolve", f"/ipns/{name}/no-such-name"],
+                 ["block", "stat", f"/ipns/{name}/sub/a.txt"], ["block", "get", f"/ipns/{name}/sub"]):
         theirs = world.kubo.ipfs(*args, check=False)
         ours = run_cli(home, *args, check=False)
         assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout), (args, ours, theirs)

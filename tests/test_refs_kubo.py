@@ -173,3 +173,30 @@ def test_refs_local_lists_the_stored_blocks_as_kubo(tmp_path: Path) -> None:
         theirs = set(kubo.ipfs("refs", "local").stdout.split()) - before
     mine = ours("refs", "local").split()
     assert len(mine) == len(set(mine)) and set(mine) == theirs and len(theirs) > 6
+
+
+RESOLVE_CASES = {
+    "a CID": ["/ipfs/{root}"],
+    "a path by names": ["/ipfs/{root}/sub/deeper"],
+    "a bare CID/path": ["{root}/sub/b"],
+    "a path in a HAMT-sharded folder": ["/ipfs/{root}/hamt/007-" + "n" * 40],
+    "a DAG-CBOR path ending inside the block": ["/ipfs/{cbor}/m"],
+    "a DAG-CBOR path through links": ["/ipfs/{cbor}/m/k", ],
+    "a CIDv1 root reaching a CIDv0": ["/ipfs/{cbor}/z/sub"],
+    "in another base": ["--cid-base=base36", "/ipfs/{root}/sub"],
+    "a git path": ["/ipfs/{git}/tree"],
+    "a missing name (an error)": ["/ipfs/{root}/no-such-name"],
+    "not a path (an error)": ["hello"],
+}
+
+
+@pytest.mark.parametrize("case", list(RESOLVE_CASES))
+def test_resolve_of_a_path_is_kubos(world: World, case: str) -> None:
+    """``resolve PATH`` prints what Kubo's ``ipfs resolve`` prints (``resolve KIND CODE`` is ours)."""
+    args = [arg.format(**world.cids) for arg in RESOLVE_CASES[case]]
+    theirs = world.kubo.ipfs("resolve", *args, check=False)
+    ours = world.ours(*args, command=("resolve",))
+    assert (ours.returncode == 0) == (theirs.returncode == 0), (theirs.stderr, ours.stderr)
+    assert ours.stdout == theirs.stdout
+    if ours.returncode:
+        assert len(ours.stderr.decode().strip().splitlines()) == 1 and b"Traceback" not in ours.stderr

@@ -41,3 +41,15 @@ def cid_text(cid: CID, base: str | None, *, upgrade: bool = True) -> str:
     if base is None or (cid.version == 0 and not upgrade):
         return str(cid)
     return cid.encode(base)
+
+
+def resolved_text(root: CID, root_text: str, cid: CID, base: str | None) -> str:
+    """The CID a path rooted at ``root`` (as written: ``root_text``) resolved to, spelled as
+    Kubo's ``dag resolve`` and ``resolve`` spell it: in ``base`` if given (``--cid-base``),
+    else in the base of a CIDv1 root (a CIDv0 it reaches upgraded), else as is."""
+    from ..dag import base_of
+
+    if base:
+        return cid_text(cid, base)
+    lent = base_of(root_text) if root.version == 1 else None  # Kubo's CidEncoderFromPath
+    return cid_text(cid, lent, upgrade=lent is not None)

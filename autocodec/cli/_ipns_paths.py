@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..settings import Settings
 
 PATH_ARGUMENTS = {"cat": ("cid",), "get": ("path",), "ls": ("paths",), "refs": ("paths",), "decode": ("cid",),
-                  "dag get": ("ref",), "dag resolve": ("ref",), "dag export": ("root",), "dag stat": ("roots",)}
+                  "dag get": ("ref",), "dag resolve": ("ref",), "dag export": ("root",), "dag stat": ("roots",),
+                  "block get": ("cid",), "block stat": ("cid",), "block rm": ("cid",)}
 _PREFIXES = ("/ipns/", "ipns://", "ipns:")
 
 
@@ -33,12 +34,13 @@ def resolve_ipns_arguments(args: argparse.Namespace, command: str) -> None:
     for attribute in PATH_ARGUMENTS.get(command, ()):
         value = getattr(args, attribute, None)
         if isinstance(value, list):
-            setattr(args, attribute, [_resolved(v, args) if _is_ipns(v) else v for v in value])
-        elif isinstance(value, str) and _is_ipns(value):
-            setattr(args, attribute, _resolved(value, args))
+            setattr(args, attribute, [ipfs_path_of(v, args) if is_ipns_path(v) else v for v in value])
+        elif isinstance(value, str) and is_ipns_path(value):
+            setattr(args, attribute, ipfs_path_of(value, args))
 
 
-def _is_ipns(text: str) -> bool:
+def is_ipns_path(text: str) -> bool:
+    """Whether ``text`` is an ``/ipns/`` (or ``ipns://``) path."""
     return text.strip().startswith(_PREFIXES)
 
 
@@ -60,7 +62,8 @@ def home_names() -> Iterator[tuple["IpnsNames", "Settings"]]:
         store.close()
 
 
-def _resolved(text: str, args: argparse.Namespace) -> str:
+def ipfs_path_of(text: str, args: argparse.Namespace) -> str:
+    """The ``/ipfs/`` path the ``/ipns/`` path ``text`` names (see the module docstring)."""
     from ..home import Home
 
     body = text.strip()

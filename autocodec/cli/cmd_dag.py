@@ -147,20 +147,15 @@ def run_get(args: argparse.Namespace) -> int:
 
 
 def run_resolve(args: argparse.Namespace) -> int:
-    from ..dag import base_of, parse_path, resolve_cid
-    from ._cidbase import cid_text
+    from ..dag import parse_path, resolve_cid
+    from ._cidbase import resolved_text
     from ._io import write_stdout
     from ._local_modules import open_runtime
 
     path = parse_path(args.ref)
     with open_runtime(args) as rt:
         cid, remainder = resolve_cid(rt, path, limits=rt.limits)
-    if args.cid_base:
-        text = cid_text(cid, args.cid_base)
-    else:
-        # Kubo's CidEncoderFromPath: a CIDv1 root lends its base and upgrades a CIDv0 it reaches
-        base = base_of(path.root_text) if path.root.version == 1 else None
-        text = cid_text(cid, base, upgrade=base is not None)
+    text = resolved_text(path.root, path.root_text, cid, args.cid_base)
     write_stdout((text + "".join("/" + seg for seg in remainder)).encode())
     return 0
 

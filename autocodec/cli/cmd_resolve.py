@@ -1,4 +1,6 @@
-"""``autocodec resolve KIND CODE``: which builtin or extension would serve it, and why."""
+"""``autocodec resolve KIND CODE``: which builtin or extension would serve it, and why; and
+``autocodec resolve PATH`` as Kubo's ``ipfs resolve``: the ``/ipfs/`` path a path resolves to
+(an ``/ipns/`` name's value, then its path walked to the last block it reaches)."""
 
 from __future__ import annotations
 
@@ -6,6 +8,8 @@ import argparse
 from typing import Any
 
 from ..abi import Kind
+from ._cidbase import add_cid_base_option
+from ._runtime import add_source_options
 
 _KINDS = {**{k.value: k.value for k in Kind}, "hash": "hasher"}  # the ABI's kinds (autocodec.abi), and "hash"
 
@@ -15,16 +19,21 @@ EPILOG = """examples:
   autocodec resolve codec 0x71             # dag-cbor: builtin
   autocodec resolve hash keccak-256 --json
   autocodec resolve chunker fastcdc        # the module behind add --chunker fastcdc-MIN-AVG-MAX
+  autocodec resolve /ipns/NAME/docs        # a path, as `ipfs resolve`: /ipfs/CID of where it lands
 """
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("resolve", help="say which manifest, module, publisher and set would serve a code, and why",
+    p = sub.add_parser("resolve", help="say which manifest, module, publisher and set would serve a code, and why; "
+                                       "or resolve a path as `ipfs resolve`",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("kind", choices=sorted(_KINDS))
-    p.add_argument("code", help="name or code, e.g. git-raw, 0x78, keccak-256; chunkers as add --chunker "
-                                "spells them (fastcdc, buzhash-..., rabin) or by module name")
+    p.add_argument("kind", metavar="KIND|PATH",
+                   help=f"one of {', '.join(sorted(_KINDS))}; or an /ipfs/ or /ipns/ path (or CID/path)")
+    p.add_argument("code", nargs="?", help="name or code, e.g. git-raw, 0x78, keccak-256; chunkers as add --chunker "
+                                           "spells them (fastcdc, buzhash-..., rabin) or by module name")
     p.add_argument("--json", action="store_true", help="print DAG-JSON")
+    add_cid_base_option(p)
+    add_source_options(p)
     p.set_defaults(func=run)
 
 
@@ -44,6 +53,42 @@ def _chunker_module(text: str) -> str | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.kind not in _KINDS:
+        return _run_path(args)
+    if args.code is None:
+        from ..errors import InvalidInput
+
+        raise InvalidInput(f"resolve {args.kind} needs the name or code to resolve", hint=f"e.g. resolve {args.kind} NAME")
+    return _run_code(args)
+
+
+def _run_path(args: argparse.Namespace) -> int:
+    """Kubo's ``ipfs resolve PATH``: ``/ipfs/CID[/rest]`` of the last block the path reaches
+    (the ``/ipns/`` name was resolved before: ``_ipns_paths``)."""
+    from ..dag import parse_path, resolve_cid
+    from ..errors import InvalidInput
+    from ._app import require_home
+    from ._cidbase import cid_text, resolved_text
+    from ._io import write_line
+    from ._ipns_paths import ipfs_path_of, is_ipns_path
+    from ._local_modules import open_runtime
+
+    if args.code is not None or args.json:
+        raise InvalidInput(f"{args.kind!r} is no kind of extension ({', '.join(sorted(_KINDS))})",
+                           hint="give a kind and a code, or one path to resolve")
+    named = is_ipns_path(args.kind)
+    path = parse_path(ipfs_path_of(args.kind, args) if named else args.kind)
+    if not (args.node or args.gateway):
+        require_home("resolve")
+    with open_runtime(args) as rt:
+        cid, remainder = resolve_cid(rt, path, limits=rt.limits)
+    # Kubo: an /ipfs/ path lends its base (CidEncoderFromPath); a name does not (base32, a CIDv0 kept)
+    text = cid_text(cid, args.cid_base) if named else resolved_text(path.root, path.root_text, cid, args.cid_base)
+    write_line("/ipfs/" + text + "".join("/" + segment for segment in remainder))
+    return 0
+
+
+def _run_code(args: argparse.Namespace) -> int:
     from .. import builtin
     from ..registry import Runtime
     from ._io import write_line
