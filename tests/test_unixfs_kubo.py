@@ -532,7 +532,7 @@ def test_cat_of_several_paths_is_kubos(kubo: KuboRepo, home: Path, tmp_path: Pat
     assert run_cli(home, "add", "-r", "-Q", str(tree)).stdout.decode().strip() == root
     a, b, c = f"{root}/a", f"/ipfs/{root}/sub/b", f"{root}/c"
     for args in ([a, b, c, a], ["-o", "5", "-l", "300000", a, b, a], ["-o", "307210", b, c, a], ["-l", "0", a, a],
-                 ["-o", "9999999", a, b]):
+                 ["-o", "9999999", a, b], [a, "-o", "3", b, "-l", "20", c]):  # options among the paths too
         assert run_cli(home, "cat", *args).stdout == kubo.ipfs("cat", *args).stdout, args
     for args in ([a, f"{root}/nope"], [a, f"{root}/sub"], [a, root]):
         theirs = kubo.ipfs("cat", *args, check=False)
@@ -759,6 +759,8 @@ OPTION_CASES = [
     # a failure inside a folder: the lines of what was added before it (-Q: the last CID known)
     ["-r", "--dereference-symlinks", "t"], ["-r", "-q", "--dereference-symlinks", "t"],
     ["-r", "-Q", "--dereference-symlinks", "t"], ["-r", "-w", "--dereference-symlinks", "s/al", "t"],
+    # options among the file arguments, as Kubo's command line takes them
+    ["-", "-r", "t"], ["t/a.txt", "--cid-version=1", "-w", "s/al"],
     # --pin / --pin-name are accepted (Kubo pins; the store keeps every block)
     ["-r", "--pin=false", "t"], ["--pin-name=mine", "t/a.txt"], ["--pin-name=", "t/a.txt"],
 ]

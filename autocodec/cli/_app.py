@@ -25,7 +25,7 @@ import os
 import pkgutil
 import sys
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TextIO, cast
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from .. import __version__
 from ..errors import AutocodecError, ConfigError
@@ -56,7 +56,21 @@ READ_ONLY = BLOCK_READERS | {"resolve", "block ls", "block check", "pin ls", "tr
 class Parser(argparse.ArgumentParser):
     """argparse's parser, except that help and version text that cannot be written to stdout
     (``> /dev/full``; ``>&-``, where argparse wrote it to stderr instead) is an ``OSError`` for
-    ``main``, not ignored (or misplaced) with exit status 0."""
+    ``main``, not ignored (or misplaced) with exit status 0; and that a command (a parser with no
+    subcommands of its own) takes its positionals wherever they are among its options, as
+    Kubo's command line does (``cat A -o 1 B``, ``add - -r dir``; argparse alone gives a list
+    positional the words before the first option and refuses the rest)."""
+
+    _inner = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._inner or self._subparsers is not None:
+            return super().parse_known_args(args, namespace)
+        self._inner = True  # parse_known_intermixed_args calls this method back
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         stdout = cast(TextIO | None, sys.stdout)

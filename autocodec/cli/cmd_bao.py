@@ -13,7 +13,6 @@ import contextlib
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, cast
 
-from ._app import Parser
 
 EPILOG = """examples:
   autocodec bao hash big.iso                          # the BLAKE3 (= Bao) root hash, hex
@@ -125,31 +124,13 @@ def _add_group_log(p: argparse.ArgumentParser) -> None:
                         "default 0, the Bao format. Decoding needs the G the encoding was made with")
 
 
-class _Intermixed(Parser):
-    """A subcommand parser (help that cannot be written is an error, as for every command:
-    ``Parser``) that takes its positionals wherever they are: the reference tool's
-    ``bao decode HASH --outboard F INPUT OUTPUT`` (argparse would give INPUT and OUTPUT their
-    defaults at the first option and then refuse the words after it)."""
-
-    _inner = False
-
-    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
-        if self._inner:
-            return super().parse_known_args(args, namespace)
-        self._inner = True
-        try:
-            return self.parse_known_intermixed_args(args, namespace)
-        finally:
-            self._inner = False
-
-
 def register(sub: Any) -> None:
     p = sub.add_parser("bao", help="Bao verified streaming: hash, encode, decode, slice, decode-slice, add, cat (BLAKE3 trees)",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     from ._runtime import add_source_options
 
     add_source_options(p)
-    cmds = p.add_subparsers(dest="bao_command", metavar="COMMAND", required=True, parser_class=_Intermixed)
+    cmds = p.add_subparsers(dest="bao_command", metavar="COMMAND", required=True)
     h = cmds.add_parser("hash", help="print the root hash of each input (stdin when none)")
     h.add_argument("inputs", nargs="*", metavar="FILE")
     e = cmds.add_parser("encode", help="write the combined encoding (or with --outboard the tree only)")
