@@ -231,6 +231,13 @@ class RootChainError(Untrusted):
     hint = "root versions go up one at a time, each signed by a threshold of the old and the new root keys"
 
 
+class CallerRefused(Untrusted):
+    """A request ``autocodec serve`` takes from no one but its own machine's programs (the
+    admin routes: loopback only, and never from a web page, which sends an ``Origin``)."""
+
+    hint = "make the call from the server's machine with an HTTP client that sends no Origin header"
+
+
 # --- sandbox --------------------------------------------------------------------------------
 
 

@@ -198,12 +198,12 @@ async def admin_refresh(request: web.Request) -> web.Response:
     except ValueError:
         local = False
     if not local:
-        return web.json_response({"error": "Forbidden", "message": "the admin call is loopback only",
-                                  "hint": "call it from the server's machine"}, status=403)
+        return _error(errors.CallerRefused("the admin call is loopback only", hint="call it from the server's machine"),
+                      runtime, "admin")
     if "Origin" in request.headers:  # browsers send it on every POST; curl and scripts do not
-        return web.json_response({"error": "Forbidden", "message": "the admin call is not taken from a web page",
-                                  "hint": "call it with an HTTP client that sends no Origin header, "
-                                          "or send the server SIGHUP"}, status=403)
+        return _error(errors.CallerRefused("the admin call is not taken from a web page",
+                                           hint="call it with an HTTP client that sends no Origin header, "
+                                                "or send the server SIGHUP"), runtime, "admin")
     outcomes = await _run(request, runtime.refresh)
     return web.json_response([{"set": o.set_name, "status": o.status, "version": o.version, "reason": o.reason}
                               for o in outcomes])
