@@ -534,6 +534,25 @@ def test_tickets_refuse_a_stale_generation() -> None:
         tickets.close()
 
 
+def test_a_workers_frame_is_built_from_the_arena_as_the_blocks_would_be_framed() -> None:
+    """``decode_many``'s workers take a batch's frame straight from the arena (``_frame_of``):
+    exactly ``_frame`` of the batch's blocks read back one by one; a pickled chunk has none."""
+    import mmap
+
+    from autocodec.loader._adapters import _frame
+
+    chunks: list[list[object]] = [[b"a", b"", b"xyz" * 100], [b"only"], [("not", "bytes")]]
+    shapes = [_pool_shared._shape(c) for c in chunks]  # noqa: SLF001
+    staging = _pool_shared._Staging(chunks, shapes)  # noqa: SLF001
+    with mmap.mmap(-1, 1 << 16) as arena:
+        for i in range(len(chunks)):
+            staging.copy(i, arena)
+        for i, chunk in enumerate(chunks[:2]):
+            entry = staging.table[i]
+            assert _pool_shared._frame_of(entry, arena) == _frame(_pool_shared._items(entry, arena)) == _frame(chunk)  # type: ignore[arg-type]  # noqa: SLF001
+        assert _pool_shared._frame_of(staging.table[2], arena) is None  # noqa: SLF001
+
+
 def test_the_calling_threads_share_shrinks_with_its_receive_cost() -> None:
     """Before anything is measured the calling thread takes a chunk only if every worker still
     has one; measured, it takes one only while it would finish no later than the workers:

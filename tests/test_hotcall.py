@@ -196,3 +196,64 @@ def test_inputs_that_are_not_bytes_and_large_ones_take_their_turn() -> None:
     inputs[200] = b"\x07" * 20_000
     inputs[201] = bytearray(b"\x08" * 9_000)
     assert hasher.digest_many(inputs) == [_fnv(bytes(x)) for x in inputs]
+
+
+# --- batch frames built in C (``frame``, ``frame_packed``) against Python's join --------------
+
+def _joined(items: list[bytes]) -> bytes:
+    """The frame as the ABI defines it (docs/abi.md): u32 count, then u32 length + bytes each."""
+    return len(items).to_bytes(4, "little") + b"".join(len(x).to_bytes(4, "little") + x for x in items)
+
+
+_FRAME_CASES = [[], [b""], [b"", b""], [b"a"], [bytes(range(256)) * 300, b"", b"xyz"],
+                [bytes([i % 256]) * (i * 7 % 300) for i in range(1000)]]
+
+
+@needs_runner
+@pytest.mark.parametrize("items", _FRAME_CASES, ids=lambda c: f"{len(c)}-items")
+def test_the_c_frame_is_the_abi_frame(items: list[bytes]) -> None:
+    from array import array
+
+    from autocodec.loader._adapters import _frame, _frame_packed
+
+    assert _hot.frame(items) == _frame(items) == _joined(items)
+    lengths = array("Q", map(len, items)).tobytes()
+    buffer = b"<head>" + b"".join(items) + b"<tail>"
+    assert _hot.frame_packed(buffer, 6, lengths) == _joined(items)
+    assert _frame_packed(bytearray(buffer), 6, lengths) == _joined(items)
+
+
+@needs_runner
+def test_the_c_frame_leaves_odd_lists_to_python() -> None:
+    from autocodec.loader._adapters import _frame
+
+    assert _hot.frame([b"a", bytearray(b"b")]) is None  # Python's path decides an item that is not bytes
+    assert _hot.frame((b"a",)) is None
+    assert _frame([b"a", bytearray(b"bc")]) == _joined([b"a", b"bc"])
+
+
+@needs_runner
+@pytest.mark.parametrize("start, lengths", [(0, [5]), (3, [1, 1]), (-1, [1]), (9, [])], ids=str)
+def test_frame_packed_refuses_items_past_the_buffer(start: int, lengths: list[int]) -> None:
+    from array import array
+
+    with pytest.raises(ValueError):
+        _hot.frame_packed(b"abcd", start, array("Q", lengths).tobytes())
+    with pytest.raises(ValueError, match="whole array"):
+        _hot.frame_packed(b"abcd", 0, b"\x01\x00\x00")
+
+
+def test_python_frame_packed_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the extension the same bytes come from Python, and the same refusal."""
+    from array import array
+
+    from autocodec.loader import _adapters
+
+    monkeypatch.setattr(_hot, "frame", None)
+    monkeypatch.setattr(_hot, "frame_packed", None)
+    for items in _FRAME_CASES:
+        data = b"".join(items)
+        assert _adapters._frame_packed(data, 0, array("Q", map(len, items)).tobytes()) == _joined(items)
+        assert _adapters._frame(items) == _joined(items)
+    with pytest.raises(ValueError):
+        _adapters._frame_packed(b"abcd", 1, array("Q", [4]).tobytes())

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import struct
 import threading
+from array import array
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from itertools import accumulate, chain
@@ -28,6 +29,7 @@ from ..cid import CID
 from ..config import DEFAULT_LIMITS
 from ..errors import (AutocodecError, DigestLengthUnsupported, GuestError, GuestFault, InvalidInput, SandboxError,
                       UnknownKeyType)
+from . import _hot
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._info import ModuleInfo
@@ -150,21 +152,25 @@ class Codec:
         given = list(blocks)
         items: list[bytes] = (given if set(map(type, given)) <= {bytes}  # type: ignore[assignment]
                               else [as_bytes(b, "Codec.decode_many") for b in given])
+        return [items[start:end] for start, end in self._batch_bounds(array("Q", map(len, items)))]
+
+    def _batch_bounds(self, lengths: array[int]) -> list[tuple[int, int]]:
+        """``cut_batches``'s cut as ``[start, end)`` ranges, from the blocks' lengths alone."""
         limits = self._loaded.limits
         most, cap = max(1, limits.max_batch_items), limits.stream_chunk_bytes
-        out: list[list[bytes]] = []
-        i, n = 0, len(items)
-        ends: list[int] | None = None  # ends[k]: framed size of items[:k], made when first needed
+        out: list[tuple[int, int]] = []
+        i, n = 0, len(lengths)
+        ends: list[int] | None = None  # ends[k]: framed size of the first k blocks, made when first needed
         while i < n:
-            whole = items[i:i + most]
-            if 4 * len(whole) + sum(map(len, whole)) <= cap + 4:  # the common case: small blocks (the rule below)
-                out.append(whole)
-                i += len(whole)
+            j = min(n, i + most)
+            if 4 * (j - i) + sum(lengths[i:j]) <= cap + 4:  # the common case: small blocks (the rule above)
+                out.append((i, j))
+                i = j
                 continue
             if ends is None:
-                ends = list(accumulate(map((4).__add__, map(len, items)), initial=0))
+                ends = list(accumulate(map((4).__add__, lengths), initial=0))
             j = max(i + 1, min(n, i + most, bisect_right(ends, ends[i] + cap + 4, i + 1) - 1))
-            out.append(items[i:j])
+            out.append((i, j))
             i = j
         return out
 
@@ -189,8 +195,30 @@ class Codec:
 
 def _frame(items: list[bytes]) -> bytes:
     """A batch frame (``ac_decode_batch``, ``ac_hash_batch``): ``u32 count``, then ``u32 len,
-    bytes`` for each item, joined by C loops."""
+    bytes`` for each item (little-endian); one C call with the extension, else joined by C loops."""
+    if _hot.frame is not None:
+        out: bytes | None = _hot.frame(items)
+        if out is not None:
+            return out
     return b"".join([_U32.pack(len(items)), *chain.from_iterable(zip(map(_U32.pack, map(len, items)), items))])
+
+
+def _frame_packed(buffer: Any, start: int, lengths: bytes) -> bytes:
+    """``_frame`` of the items lying back to back in ``buffer`` (any bytes-like object, an mmap
+    included) from ``start``, their lengths the ``array("Q")`` bytes ``lengths``, without cutting
+    them out one by one (with the extension). ``ValueError`` when they pass the buffer's end."""
+    if _hot.frame_packed is not None:
+        framed: bytes = _hot.frame_packed(buffer, start, lengths)
+        return framed
+    sizes = array("Q")
+    sizes.frombytes(lengths)
+    if start < 0 or start + sum(sizes) > len(buffer):
+        raise ValueError("the items pass the end of the buffer")
+    items, pos = [], start
+    for n in sizes:
+        items.append(bytes(buffer[pos : pos + n]))
+        pos += n
+    return _frame(items)
 
 
 def _frame_end(items: list[bytes], i: int, most: int) -> int:

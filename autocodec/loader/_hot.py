@@ -4,6 +4,9 @@
 wasmtime-py loaded), or ``None`` when the extension was not built (no C compiler at install)
 or ``AUTOCODEC_SLOW_CALLS`` is set: then ``GuestInstance`` makes the same calls through ctypes,
 with the same results and errors. The outcome codes are ``_hotcall.c``'s ``RESULT_*``.
+
+``frame`` and ``frame_packed`` build batch frames in one C call (``_adapters._frame``), or are
+``None`` without the extension (Python's join then builds the same bytes).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from wasmtime import _ffi as ffi
 from ._call import slow_calls_default
 
 Runner: Any = None
+frame: Any = None
+frame_packed: Any = None
 TRAP = INPUT_NULL = INPUT_OOB = OUT_LARGE = OUT_OOB = STATUS = NOT_RESET = FUEL = -1
 
 
@@ -34,6 +39,9 @@ try:
                                       "wasmtime_memory_data_size", "wasmtime_global_set")))
 except (ImportError, AttributeError):  # pragma: no cover - built by setup.py; absent without a C compiler
     _ext = None
+
+if _ext is not None:  # an extension built before these existed has neither: Python's join then
+    frame, frame_packed = getattr(_ext, "frame", None), getattr(_ext, "frame_packed", None)
 
 if _ext is not None and not slow_calls_default():
     Runner = _ext.Runner

@@ -24,6 +24,8 @@
  *   released, so no other thread can free them under it.
  * - Pointers handed to ``Runner`` (context, memory, functions, snapshot pages, globals) belong
  *   to Python objects that the Runner keeps alive (``keep``) for as long as it lives.
+ * - ``frame`` and ``frame_packed`` build the batch frame ``_adapters._frame`` builds, byte for
+ *   byte; they call no guest and need no ``bind``.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -602,8 +604,121 @@ static PyObject *hot_bind(PyObject *mod, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* --- batch frames (``_adapters._frame``): u32 count, then u32 length + bytes per item --------- */
+
+static void put_u32le(uint8_t *p, uint32_t v) {
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+/* frame(items) -> bytes | None: the batch frame of ``items``, a list of exactly bytes; None
+ * when it is not one, or when the count or a length does not fit a u32 (Python's own path
+ * decides then). The GIL is held throughout: the list cannot change between the two passes. */
+static PyObject *hot_frame(PyObject *mod, PyObject *items) {
+    (void)mod;
+    if (!PyList_CheckExact(items))
+        Py_RETURN_NONE;
+    Py_ssize_t n = PyList_GET_SIZE(items);
+    if ((size_t)n > UINT32_MAX)
+        Py_RETURN_NONE;
+    Py_ssize_t size = 4;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        if (!PyBytes_CheckExact(item))
+            Py_RETURN_NONE;
+        Py_ssize_t len = PyBytes_GET_SIZE(item);
+        if ((size_t)len > UINT32_MAX || size > PY_SSIZE_T_MAX - 4 - len)
+            Py_RETURN_NONE;
+        size += 4 + len;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, size);
+    if (!out)
+        return NULL;
+    uint8_t *p = (uint8_t *)PyBytes_AS_STRING(out);
+    put_u32le(p, (uint32_t)n);
+    p += 4;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        Py_ssize_t len = PyBytes_GET_SIZE(item);
+        put_u32le(p, (uint32_t)len);
+        memcpy(p + 4, PyBytes_AS_STRING(item), (size_t)len);
+        p += 4 + len;
+    }
+    return out;
+}
+
+/* frame_packed(buffer, start, lengths) -> bytes: the batch frame of items lying back to back in
+ * ``buffer`` from ``start``, their lengths the native unsigned 64-bit integers of ``lengths``
+ * (``array("Q").tobytes()``): the same bytes as framing the items cut out one by one.
+ * ValueError when the items pass the buffer's end or a length does not fit a u32. */
+static PyObject *hot_frame_packed(PyObject *mod, PyObject *const *args, Py_ssize_t nargs) {
+    (void)mod;
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "frame_packed(buffer, start, lengths)");
+        return NULL;
+    }
+    Py_ssize_t start = PyLong_AsSsize_t(args[1]);
+    if (start == -1 && PyErr_Occurred())
+        return NULL;
+    Py_buffer data, lens;
+    if (PyObject_GetBuffer(args[0], &data, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(args[2], &lens, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&data);
+        return NULL;
+    }
+    PyObject *out = NULL;
+    const char *why = NULL;
+    Py_ssize_t n = lens.len / (Py_ssize_t)sizeof(uint64_t);
+    Py_ssize_t size = 4, total = 0;
+    if (lens.len % (Py_ssize_t)sizeof(uint64_t) || (size_t)n > UINT32_MAX)
+        why = "lengths is not a whole array of at most 2**32-1 unsigned 64-bit integers";
+    else if (start < 0 || start > data.len)
+        why = "start is outside the buffer";
+    for (Py_ssize_t i = 0; !why && i < n; i++) {
+        uint64_t len;
+        memcpy(&len, (const uint8_t *)lens.buf + i * (Py_ssize_t)sizeof(uint64_t), sizeof len);
+        if (len > UINT32_MAX)
+            why = "an item is longer than a u32 can say";
+        else if ((Py_ssize_t)len > data.len - start - total)
+            why = "the items pass the end of the buffer";
+        else {
+            total += (Py_ssize_t)len;
+            size += 4 + (Py_ssize_t)len;
+        }
+    }
+    if (why) {
+        PyErr_SetString(PyExc_ValueError, why);
+        goto done;
+    }
+    out = PyBytes_FromStringAndSize(NULL, size);
+    if (!out)
+        goto done;
+    uint8_t *p = (uint8_t *)PyBytes_AS_STRING(out);
+    const uint8_t *src = (const uint8_t *)data.buf + start;
+    put_u32le(p, (uint32_t)n);
+    p += 4;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t len;
+        memcpy(&len, (const uint8_t *)lens.buf + i * (Py_ssize_t)sizeof(uint64_t), sizeof len);
+        put_u32le(p, (uint32_t)len);
+        memcpy(p + 4, src, (size_t)len);
+        p += 4 + len;
+        src += len;
+    }
+done:
+    PyBuffer_Release(&lens);
+    PyBuffer_Release(&data);
+    return out;
+}
+
 static PyMethodDef module_methods[] = {
     {"bind", hot_bind, METH_VARARGS, "Bind the wasmtime C functions (addresses as ints)."},
+    {"frame", hot_frame, METH_O, "The batch frame of a list of bytes, or None (see _adapters._frame)."},
+    {"frame_packed", (PyCFunction)(void (*)(void))hot_frame_packed, METH_FASTCALL,
+     "The batch frame of items back to back in a buffer, from their u64 lengths."},
     {NULL, NULL, 0, NULL},
 };
 

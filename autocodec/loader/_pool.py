@@ -38,7 +38,8 @@ Invariants:
 - Inputs travel to the workers once: every chunk is written to a shared anonymous arena
   (bytes items as contiguous bytes, others pickled), the first ones before the workers are
   told of the call and the rest at once after, and workers claim only chunks already written,
-  so no worker ever waits for this thread to send it something; a receiver thread reads the
+  so no worker ever waits for this thread to send it something (a ``decode_many`` worker
+  builds its batch's frame from the arena in one C call, ``_frame_of``); a receiver thread reads the
   replies into a queue, and socket buffers are widened so that a worker writes a reply and
   goes on. Inputs larger than the arena go in rounds. A worker that died while idle is
   replaced before the next call.
@@ -68,9 +69,11 @@ from ..errors import AutocodecError, GuestError, GuestFault, InvalidInput, Sandb
 from . import _threads
 from ._pool_shared import (
     ARENA_BYTES,
+    _frame_of,
     _items,
     _rounds,
     _shape,
+    _shape_of,
     _Share,
     _Staging,
     _Tickets,
@@ -176,8 +179,12 @@ def _serve(conn: Connection, inherited: list[Connection], arena: mmap.mmap, tick
                     return
                 time.sleep(0.0001)
                 continue
+            entry = table[seq]
             try:
-                out: Any = [_ship(x) if isinstance(x, AutocodecError) else x for x in _jobs[job](_items(table[seq], arena))]
+                fn = _jobs[job]
+                framed = _frame_of(entry, arena) if hasattr(fn, "framed") else None
+                results = fn(_items(entry, arena)) if framed is None else fn.framed(framed, partial(_items, entry, arena))  # type: ignore[attr-defined]
+                out: Any = [_ship(x) if isinstance(x, AutocodecError) else x for x in results]
             except AutocodecError as exc:
                 out = _ship(exc)
             except Exception as exc:  # a bug in a job: reported to the caller, not a silent hang
@@ -335,7 +342,7 @@ def _forkable() -> bool:
 
 
 def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[int, list[Any]], None],
-            local: Job | None = None) -> None:
+            local: Job | None = None, shapes: list[tuple[array[int] | None, int]] | None = None) -> None:
     """Run ``job`` on every chunk; ``receive(i, results)`` in this thread as each comes back,
     while the others are still being worked on. With ``local``, this thread is one of the
     ``workers`` (the pool has ``workers - 1`` processes): between replies it runs ``local`` on
@@ -347,8 +354,9 @@ def _spread(job: int, chunks: list[list[Any]], workers: int, receive: Callable[[
     (``_Tickets``; only chunks already copied): no worker waits on this thread, whatever this
     thread is busy with afterwards. A receiver thread reads the replies (waiting with the GIL
     released) and hands them over through a queue. Inputs larger than the arena go in
-    consecutive rounds."""
-    shapes = [_shape(chunk) for chunk in chunks]
+    consecutive rounds. ``shapes``: the chunks' ``_shape``s, when the caller has them already."""
+    if shapes is None:
+        shapes = [_shape(chunk) for chunk in chunks]
     for start, end in _rounds(shapes):
         _spread_round(job, chunks[start:end], shapes[start:end], workers, partial(_shifted, receive, start), local)
 
@@ -671,20 +679,26 @@ def links_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = None
 # --- decode: guest calls in the workers, conversion here ------------------------------------------
 
 
-def _guest_half(ref: Callable[[], Any]) -> Job:
-    """A chunk is one serial batch (its blocks, through the shared arena); the result is one
-    item: the guest's raw output (bytes), or the batch's values when the call failed (the
-    codec's own bisecting path, run here)."""
-    from ._adapters import _frame
+class _GuestHalf:
+    """``decode_many``'s job. A chunk is one serial batch (its blocks, through the shared
+    arena); the result is one item: the guest's raw output (bytes), or the batch's values when
+    the call failed (the codec's own bisecting path, run here). A worker hands it the batch's
+    frame built straight from the arena (``framed``), without cutting the blocks out one by one."""
 
-    def work(batch: list[bytes]) -> list[Any]:
-        codec = ref()
+    def __init__(self, ref: Callable[[], Any]) -> None:
+        self._ref = ref
+
+    def __call__(self, batch: list[bytes]) -> list[Any]:
+        from ._adapters import _frame
+
+        return self.framed(_frame(batch), lambda: batch)
+
+    def framed(self, frame: bytes, blocks: Callable[[], list[bytes]]) -> list[Any]:
+        codec = self._ref()
         try:
-            return [codec._loaded.run("ac_decode_batch", _frame(batch), proportional=True)]  # noqa: SLF001
+            return [codec._loaded.run("ac_decode_batch", frame, proportional=True)]  # noqa: SLF001
         except (SandboxError, GuestError):
-            return [[_ship(x) if isinstance(x, AutocodecError) else x for x in codec._batch(batch)]]  # noqa: SLF001
-
-    return work
+            return [[_ship(x) if isinstance(x, AutocodecError) else x for x in codec._batch(blocks())]]  # noqa: SLF001
 
 
 def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = None) -> list[Any | AutocodecError]:
@@ -692,14 +706,16 @@ def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = Non
     from ._adapters import _parse_batch
 
     blocks = _checked(codec, "codec", blocks, workers, "decode_many")
+    lengths = array("Q", map(len, blocks))  # one pass: the cut, the size and the arena's shapes
     if workers is None:
-        workers = workers_for(len(blocks), sum(len(b) for b in blocks))
-    batches = codec.cut_batches(blocks)
+        workers = workers_for(len(blocks), sum(lengths))
+    bounds = codec._batch_bounds(lengths)  # noqa: SLF001 - the batches Codec.decode_many sends
+    batches = [blocks[start:end] for start, end in bounds]
     workers = max(1, min(workers, len(batches)))
     if workers == 1 or not _forkable() or not _pool_lock.acquire(blocking=False):
         return codec.decode_many(blocks)
     try:
-        job = _job_for(codec, "decode", _guest_half)
+        job = _job_for(codec, "decode", _GuestHalf)
         # Chunks of one batch each: conversion here starts as soon as the first one is back.
         parts: list[list[Any]] = [[] for _ in batches]
 
@@ -717,7 +733,8 @@ def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = Non
         # replies, runs guest calls on batches from the back itself (with the collector paused
         # during conversion, the guest calls are the larger half), so the pool has
         # workers - 1 processes.
-        _spread(job, batches, workers, receive, local=_jobs[job])
+        shapes = [_shape_of(lengths[start:end]) for start, end in bounds]
+        _spread(job, batches, workers, receive, local=_jobs[job], shapes=shapes)
     finally:
         _pool_lock.release()
     values: list[Any | AutocodecError] = []

@@ -114,6 +114,23 @@ class _Tickets:
         self.shared.close()
 
 
+def _frame_of(entry: tuple[str, int, bytes | int], arena: mmap.mmap) -> bytes | None:
+    """The batch frame (``_adapters._frame``) of a chunk of bytes items in the arena, built
+    from the arena in place; ``None`` for a pickled chunk."""
+    from ._adapters import _frame_packed
+
+    kind, pos, shape = entry
+    if kind != _ARENA:
+        return None
+    assert isinstance(shape, bytes)
+    return _frame_packed(arena, pos, shape)
+
+
+def _shape_of(lengths: array[int]) -> tuple[array[int] | None, int]:
+    """``_shape`` of a chunk of bytes items with these lengths."""
+    return lengths, sum(lengths)
+
+
 def _shape(chunk: list[Any]) -> tuple[array[int] | None, int]:
     """A chunk's item lengths when its items are all ``bytes`` (C loops, no Python code per
     item), and its size in the arena (other items counted at 64 bytes each: ``_rounds``)."""
