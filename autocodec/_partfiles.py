@@ -9,7 +9,7 @@ Invariants:
 - ``create_dir`` does the same for a folder a tree is staged in (the lock is on the folder).
 - ``write_whole`` puts a file in place whole or not at all: written under ``create``'s name,
   renamed over the destination when complete, removed on any failure; an ``OSError`` is an
-  ``InvalidInput`` naming the destination.
+  ``OutputError`` naming the destination (``InvalidInput`` when its folder does not exist).
 - ``sweep`` removes, in one folder, the regular files (or staging folders) of that exact name form that no process
   holds a lock on and that were untouched for ``STALE_S``: what writers that died left there
   (SIGKILL, a power cut). A live writer's file is never removed; the age check covers the
@@ -124,7 +124,7 @@ def write_whole(target: Path, write: Callable[[BinaryIO], _T], mode: int = 0o666
     Writers to one path at once each put a whole file there (the last one stays)."""
     import errno
 
-    from .errors import InvalidInput
+    from .errors import InvalidInput, OutputError
 
     prefix, suffix = f".{target.name[:96]}.", ".part"
     partial: Path | None = None
@@ -141,7 +141,10 @@ def write_whole(target: Path, write: Callable[[BinaryIO], _T], mode: int = 0o666
                 partial.unlink(missing_ok=True)
         if not isinstance(exc, OSError):
             raise
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # the path named goes nowhere: the caller's to fix
+            raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}",
+                               hint="check that its folder exists and can be written") from None
         full = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
-        raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}",
-                           hint="free space where the file goes" if full else
-                           "check that its folder exists and can be written") from None
+        raise OutputError(f"cannot write {target}: {exc.strerror or exc}",
+                          hint="free space where the file goes" if full else
+                          "check that its folder exists and can be written") from None

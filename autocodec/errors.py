@@ -315,6 +315,17 @@ class StorageFull(StoreError):
             "before the disk filled stay, and the next run reuses them)")
 
 
+# --- outputs ---------------------------------------------------------------------------
+
+
+class OutputError(AutocodecError):
+    """An output the caller named (a file, a folder, standard output) could not be written: a
+    full disk, a file size limit or quota, permissions, a read-only or failing file system.
+    Nothing half-written is left under the output's name."""
+
+    hint = "free space where the output goes (or raise the file size limit), or choose another output path"
+
+
 class FetchError(AutocodecError):
     hint = "check the node or gateway address and that it is running"
 

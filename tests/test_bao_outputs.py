@@ -142,4 +142,4 @@ def test_bao_commands_name_a_full_standard_output(tmp_path: Path) -> None:
             proc = subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, stdout=full,
                                   stderr=subprocess.PIPE, timeout=120)
         line = refusal_line(proc.returncode, b"", proc.stderr.decode())
-        assert "InvalidInput: cannot write standard output: No space left on device" in line, (args, line)
+        assert "OutputError: cannot write standard output: No space left on device" in line, (args, line)

@@ -88,7 +88,7 @@ def test_export_to_a_file_reports_its_own_error_when_the_clean_up_fails_too(stor
     """``export_car_file``: the write's error is the one raised, even when removing the partial
     file fails as well (here it has become a folder, which unlink refuses even to root)."""
     from autocodec.store._links import builtin_links
-    from autocodec.errors import InvalidInput
+    from autocodec.errors import InvalidInput, OutputError
     from autocodec.store import export_car_file
 
     root, _ = build_dag(store)
@@ -102,7 +102,7 @@ def test_export_to_a_file_reports_its_own_error_when_the_clean_up_fails_too(stor
             (partial / "x").mkdir(parents=True)
         return list(builtin_links(cid, data))
 
-    with pytest.raises(InvalidInput, match="cannot write .*dag.car"):  # was: IsADirectoryError from the clean-up
+    with pytest.raises(OutputError, match="cannot write .*dag.car"):  # was: IsADirectoryError from the clean-up
         export_car_file(store, root, target, links=links)
     missing = tmp_path / "nowhere" / "dag.car"
     with pytest.raises(InvalidInput, match="No such file") as caught:

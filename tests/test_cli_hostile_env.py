@@ -113,13 +113,31 @@ def test_bao_decode_interrupted_leaves_no_output(home: Path, tmp_path: Path, enc
 # --- writes to the home and to outputs past the size limit: typed, one line -----------------------
 
 
+def test_outputs_past_the_size_limit_are_output_errors(home: Path, tmp_path: Path) -> None:
+    """A file, a folder or a CAR that the disk (here the file size limit) cannot take is an
+    ``OutputError`` naming it, not ``InvalidInput`` (nothing was wrong with the input), and
+    nothing half-written is left under its name."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "big").write_bytes(os.urandom(1_500_000))
+    cid = run_cli(home, "add", "-Q", "-r", str(tree)).stdout.decode().strip()
+    work = tmp_path / "work"
+    work.mkdir()
+    for args, shown in ((["get", f"{cid}/big", "-o", str(work / "f")], work / "f"),
+                        (["get", cid, "-o", str(work / "d")], work / "d" / "big"),
+                        (["car", "export", cid, "-o", str(work / "x.car")], work / "x.car")):
+        err = _one_line(_cli(home, *args, max_bytes=1_000_000))
+        assert f"OutputError: cannot write {shown}: File too large" in err, (args, err)
+        assert os.listdir(work) == [], (args, os.listdir(work))
+
+
 def test_bao_encode_and_add_past_the_size_limit_are_typed(home: Path, tmp_path: Path,
                                                           encoded: tuple[str, Path, bytes]) -> None:
     source = tmp_path / "content.bin"
     out = tmp_path / "work" / "x.bao"
     out.parent.mkdir()
     err = _one_line(_cli(home, "bao", "encode", str(source), str(out), max_bytes=1_000_000))
-    assert f"InvalidInput: cannot write {out}: File too large" in err  # was: "OSError: File too large"
+    assert f"OutputError: cannot write {out}: File too large" in err  # was: "OSError: File too large"
     assert os.listdir(out.parent) == []
     err = _one_line(_cli(home, "bao", "add", str(source), max_bytes=1_000_000))
     assert "StorageFull: cannot store a blob in" in err and "File too large" in err
@@ -350,7 +368,7 @@ def test_standard_output_on_a_full_disk_is_named(home: Path, tmp_path: Path, arg
         proc = subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, stdout=full,
                               stderr=subprocess.PIPE, timeout=120)
     err = _one_line(proc)
-    assert "InvalidInput: cannot write standard output: No space left on device" in err  # was: "OSError: No space..."
+    assert "OutputError: cannot write standard output: No space left on device" in err  # was: "OSError: No space..."
 
 
 def test_a_blob_writer_killed_mid_add_leaves_nothing_the_next_add_keeps(home: Path, tmp_path: Path) -> None:

@@ -343,7 +343,7 @@ def _stdout_failed(exc: OSError) -> int:
         silence_stdout()
     if isinstance(exc, BrokenPipeError):
         return 1
-    return _fail(f"InvalidInput: cannot write standard output: {exc.strerror or exc} "
+    return _fail(f"OutputError: cannot write standard output: {exc.strerror or exc} "
                  "(free space where the output goes, or send it elsewhere)")
 
 

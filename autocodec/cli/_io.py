@@ -10,7 +10,7 @@ temporary file beside it and renamed over it only when complete, so a failure le
 was there untouched and nothing else behind; a symlink is followed (the file it points to is
 replaced, in that file's folder, and the link stays); a character device, FIFO or socket is
 written straight through (never replaced); a folder, an empty path or a missing parent folder
-is refused before anything is written; bytes that cannot be written are an ``InvalidInput``
+is refused before anything is written; bytes that cannot be written are an ``OutputError``
 naming the output (also when the disk or the file size limit is met by a write that went to
 the file's descriptor directly). ``LazyOutput`` (streamed outputs: ``bao decode``...) writes a
 regular file the same way, so a command that fails or is interrupted part-way leaves no file
@@ -29,7 +29,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, NoReturn, cast
 
-from ..errors import InvalidInput
+from ..errors import InvalidInput, OutputError
 
 
 class ClosedStream:
@@ -210,7 +210,7 @@ def read_module_file(path: str, cap: int) -> bytes:
 
 def write_stdout(data: bytes) -> None:
     """Write bytes to stdout; on a closed pipe, silence stdout and re-raise BrokenPipeError; a
-    full disk is ``InvalidInput`` naming standard output (``streaming_stdout``)."""
+    full disk is ``OutputError`` naming standard output (``streaming_stdout``)."""
     with streaming_stdout() as out:
         sys.stdout.flush()
         view = memoryview(data)
@@ -226,7 +226,7 @@ def streaming_stdout() -> Iterator[BinaryIO]:
     """Standard output for a command that streams to it (``car export``, ``dag export``,
     ``bao encode -``), flushed at the end (a non-blocking one waited for while full). As
     ``write_stdout``: a closed pipe silences stdout and re-raises ``BrokenPipeError``; a full
-    disk is ``InvalidInput`` naming standard output. Only writes may happen inside: any
+    disk is ``OutputError`` naming standard output. Only writes may happen inside: any
     ENOSPC/EFBIG/EDQUOT raised there is taken for the output's."""
     from .._nonblocking import flush_all
 
@@ -243,10 +243,10 @@ def streaming_stdout() -> Iterator[BinaryIO]:
         raise _stdout_full(exc) from None
 
 
-def _stdout_full(exc: OSError) -> InvalidInput:
+def _stdout_full(exc: OSError) -> OutputError:
     silence_stdout()  # what is still buffered cannot be written at exit either
-    return InvalidInput(f"cannot write standard output: {exc.strerror or exc}",
-                        hint="free space where the output goes, or send it elsewhere")
+    return OutputError(f"cannot write standard output: {exc.strerror or exc}",
+                       hint="free space where the output goes, or send it elsewhere")
 
 
 def silence_stdout() -> None:
@@ -287,14 +287,14 @@ inside an output's block, they are the output's, even from a write that went to 
 (``os.pwrite``) rather than through ``write``."""
 
 
-def _cannot_write(path: str, exc: OSError) -> InvalidInput:
+def _cannot_write(path: str, exc: OSError) -> OutputError:
     hint = ("free space (or raise the file size limit) where it goes, or choose another output path"
             if exc.errno in _FULL else "check the output path")
-    return InvalidInput(f"cannot write {path}: {exc.strerror or exc}", hint=hint)
+    return OutputError(f"cannot write {path}: {exc.strerror or exc}", hint=hint)
 
 
 class _Output:
-    """A binary output whose failed writes are ``InvalidInput`` naming the output; everything
+    """A binary output whose failed writes are ``OutputError`` naming the output; everything
     else (seek, tell, read, fileno...) is the underlying file's. ``seekable`` is False for a
     device, FIFO or socket: they are written in order."""
 

@@ -18,7 +18,7 @@ import stat as stat_mod
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import InvalidBlock, InvalidInput
+from ..errors import AutocodecError, InvalidBlock, OutputError
 
 NOT_WRITABLE_HINT = "the DAG cannot be written as files here: fetch it as a TAR archive or a CAR file instead"
 
@@ -55,13 +55,13 @@ def _quietly(step: Callable[[str], object], path: str) -> None:
         pass
 
 
-def write_error(exc: OSError, shown: Path) -> InvalidInput:
+def write_error(exc: OSError, shown: Path) -> AutocodecError:
     """The typed error for ``exc``, met while writing the entry shown to the user as ``shown``."""
     reason = exc.strerror or str(exc)
     if exc.errno == errno.ENAMETOOLONG:
         return InvalidBlock(f"cannot write {_short(shown)}: a name or path in the DAG is longer than this file "
                             f"system allows ({reason})", hint=NOT_WRITABLE_HINT)
-    return InvalidInput(f"cannot write {_short(shown)}: {reason}",
+    return OutputError(f"cannot write {_short(shown)}: {reason}",
                         hint="check the output folder (permissions, free space), or choose another one")
 
 

@@ -45,7 +45,7 @@ from pathlib import Path
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import InvalidBlock, InvalidInput
+from ..errors import InvalidBlock, InvalidInput, OutputError
 from ._cat import cat
 from ._dir import DEFAULT_MODE, Node, Source, classify, entries
 from ._fsops import NOT_WRITABLE_HINT, remove_tree, write_error
@@ -239,7 +239,7 @@ def write_staged(source: Source, cid: CID, output: Path, name: str, *, limits: L
                 for piece in cat(source, cid, limits=limits):
                     out.write(piece)
         except OSError as exc:
-            raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}", hint="check the output path") from None
+            raise write_error(exc, target) from None
         return
     held, temp = _staging(target)
     try:
@@ -265,7 +265,7 @@ def _staging(output: Path) -> tuple[int, Path]:
     try:
         return create_dir(output.parent, prefix, ".part")
     except OSError as exc:
-        raise InvalidInput(f"cannot write {output}: {exc.strerror or exc}", hint="check the output path") from None
+        raise write_error(exc, output) from None
 
 
 def _kind_of(st: os.stat_result) -> str:
@@ -281,7 +281,7 @@ def _lstat(path: Path) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise InvalidInput(f"cannot write {path}: {exc.strerror or exc}", hint="check the output path") from None
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}", hint="check the output path") from None
 
 
 def _leaf_target(output: Path, name: str) -> Path:
@@ -310,5 +310,5 @@ def _make_parents(folder: Path) -> Path | None:
     try:
         folder.mkdir(mode=0o755, parents=True)
     except OSError as exc:
-        raise InvalidInput(f"cannot create {folder}: {exc.strerror or exc}", hint="check the output path") from None
+        raise OutputError(f"cannot create {folder}: {exc.strerror or exc}", hint="check the output path") from None
     return missing[-1]
