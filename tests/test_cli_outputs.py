@@ -279,3 +279,19 @@ def test_set_add_says_on_stderr_which_entry_it_replaces(home: Path, published_se
     added = run_cli(home, "set", "add", published_set, newer)
     assert added.stdout.decode() == f"codec\t120\t{newer}\n"  # stdout as before: what is staged
     assert added.stderr.decode() == f"codec 120: replaces {first} in the next version\n"
+
+
+def test_a_lazy_output_to_a_full_standard_output_is_an_output_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``LazyOutput`` on standard output (streamed ``bao decode``...) meets a full disk as
+    ``streaming_stdout`` does: ``OutputError`` naming standard output, not a bare ``OSError``."""
+    import io as _io
+
+    from autocodec.cli._io import LazyOutput
+    from autocodec.errors import OutputError
+
+    with open("/dev/full", "wb", buffering=0) as full:
+        monkeypatch.setattr(sys, "stdout", _io.TextIOWrapper(_io.BufferedWriter(_io.FileIO(os.dup(full.fileno()), "wb"))))
+        out = LazyOutput("-")
+        with pytest.raises(OutputError, match="cannot write standard output: No space left on device"):
+            out.write(b"x" * 100_000)
+            out.finish()

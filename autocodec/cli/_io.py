@@ -473,20 +473,26 @@ class LazyOutput:
         raw = self._open()
         try:
             return int(raw.write(data))
-        except BrokenPipeError:
-            if self.path is None:
-                silence_stdout()
-            raise
+        except OSError as exc:
+            raise self._failed(exc) from None
 
     def flush(self) -> None:
         if self._raw is None:
             return
         try:
             self._raw.flush()
-        except BrokenPipeError:
-            if self.path is None:
-                silence_stdout()
-            raise
+        except OSError as exc:
+            raise self._failed(exc) from None
+
+    def _failed(self, exc: OSError) -> BaseException:
+        """What a failed write or flush raises: a file's own errors are already typed
+        (``open_output``); standard output that is full is ``OutputError`` as in
+        ``streaming_stdout``, a closed pipe re-raised with stdout silenced."""
+        if self.path is None and isinstance(exc, BrokenPipeError):
+            silence_stdout()
+        elif self.path is None and exc.errno in _FULL:
+            return _stdout_full(exc)
+        return exc
 
     def finish(self) -> None:
         """The command succeeded: create the output even if nothing was written, flush it, and
