@@ -288,6 +288,27 @@ def test_a_trigger_tick_after_the_runtime_closed_is_a_store_error(home: Path) ->
         runner.tick()
 
 
+def test_a_started_trigger_loop_ends_once_its_runtime_closed(home: Path) -> None:
+    """A runner nobody stopped logged ``triggers.tick_failed`` on every poll after its runtime
+    closed, forever; it now says so once and its thread ends."""
+    import structlog
+
+    with structlog.testing.capture_logs() as logs:
+        with Runtime(home, default_set=False) as rt:
+            rt.store.put(SELECT_CID, SELECT)
+            rt.trust.allow(str(SELECT_CID))
+            runner = _cron_runner(rt, "select", lambda: 1_700_000_000.0)
+            runner.poll_s = 0.01
+            runner.start()
+            thread = runner._thread
+            assert thread is not None
+        thread.join(timeout=10)
+    assert not thread.is_alive()  # was: alive, failing every 10 ms
+    events = [entry["event"] for entry in logs]
+    assert events.count("triggers.tick_failed") == 0 and events.count("triggers.stopped") <= 1, events
+    runner.stop()
+
+
 # --- hostile remote bodies (the route, in process) -------------------------------------------------
 
 

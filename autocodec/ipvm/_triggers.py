@@ -216,10 +216,16 @@ class TriggerRunner:
             self._thread.join(timeout=10)
 
     def _loop(self) -> None:
+        store = self.executor.runtime.store
         while not self._stop.wait(self.poll_s):
+            if store.closed:  # the runtime closed under a runner nobody stopped: nothing can fire now
+                _log.info("triggers.stopped", reason="the runtime's store is closed")
+                return
             try:
                 self.tick()
             except Exception as exc:  # noqa: BLE001 - a trigger loop survives anything, logs it
+                if store.closed:
+                    continue  # closed during the tick: said once, above
                 _log.error("triggers.tick_failed", error=type(exc).__name__, detail=str(exc)[:300])
 
     def tick(self) -> int:
