@@ -143,3 +143,39 @@ def test_bao_commands_name_a_full_standard_output(tmp_path: Path) -> None:
                                   stderr=subprocess.PIPE, timeout=120)
         line = refusal_line(proc.returncode, b"", proc.stderr.decode())
         assert "OutputError: cannot write standard output: No space left on device" in line, (args, line)
+
+
+@pytest.mark.parametrize("size", [len(_DATA), 48 << 20], ids=["one-stream", "tiles"])
+def test_encode_never_writes_a_file_that_took_its_outputs_descriptor_number(
+        verifier: Verifier, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
+    """The output's descriptor closed under the call (another thread) and its number reused by
+    a file opened meanwhile: the encoding's positional writes went to that other file. They go
+    through a descriptor the call holds itself (``_held``): the other file stays empty."""
+    from autocodec.bao import _stream
+
+    content = (_DATA * (size // len(_DATA) + 1))[:size]
+    src = tmp_path / "content.bin"
+    src.write_bytes(content)
+    victim = tmp_path / "victim"
+    real_reserve = _stream.reserve
+    taken: list[int] = []
+
+    def close_and_reuse(fd: int, base: int, size: int) -> None:
+        real_reserve(fd, base, size)
+        number = out.fileno()
+        os.close(number)  # as another thread closing it would
+        again = os.open(victim, os.O_RDWR | os.O_CREAT, 0o600)
+        taken.append(again)
+        assert again == number  # the lowest free number: the output's
+
+    monkeypatch.setattr(_stream, "reserve", close_and_reuse)
+    with open(src, "rb") as f, open(tmp_path / "enc.bao", "wb") as out:
+        root = bao.encode(verifier, f, out)
+        out.flush()
+        os.close(taken[0])  # the victim's descriptor; ``out`` closing it again is EBADF, suppressed below
+        out.close = lambda: None  # type: ignore[method-assign]
+    assert victim.read_bytes() == b""  # was: the encoding's pieces, written over this file
+    decoded = io.BytesIO()
+    with open(tmp_path / "enc.bao", "rb") as enc:
+        bao.decode(verifier, root, enc, decoded.write)
+    assert decoded.getvalue() == content

@@ -62,20 +62,43 @@ def _fd_of(f: object) -> int | None:
         return None
 
 
+@contextlib.contextmanager
+def _held(f: object) -> Iterator[int | None]:
+    """A descriptor of ``f``'s own open file for the whole call (a ``dup``), or None when it
+    has none: positional reads and writes go through it, so ``f`` closed by another thread in
+    the middle of the call, and its number reused for another file, can never make them read
+    or write that other file."""
+    fd = _fd_of(f)
+    if fd is None:
+        yield None
+        return
+    try:
+        held = os.dup(fd)
+    except OSError:
+        yield None
+        return
+    try:
+        yield held
+    finally:
+        os.close(held)
+
+
 def _encode_tiled(verifier: Verifier, src: Readable, known: int | None, dst_fd: int | None, base: int, *,
                   outboard: bool, hash_only: bool = False, group_log: int = 0) -> bytes | None:
     """The root hash, having encoded (or only hashed) the regular file ``src`` on every core
     (``_tiles.encode_fd``: positional reads and writes, ``src`` left at its end); None when
     tiles do not apply (no length or descriptor, too small, one CPU), for the one stream."""
-    src_fd = _fd_of(src)
-    if known is None or src_fd is None or (dst_fd is None and not hash_only):
+    if known is None or _fd_of(src) is None or (dst_fd is None and not hash_only):
         return None
     tiling = _tiling(verifier, known)
     if tiling is None:
         return None
     at = src.tell()  # type: ignore[attr-defined]
-    root = _tiles.encode_fd(verifier, src_fd, at, known, dst_fd, base, outboard=outboard, t=tiling[0],
-                            threads=tiling[1], group_log=group_log)
+    with _held(src) as src_fd:
+        if src_fd is None:
+            return None
+        root = _tiles.encode_fd(verifier, src_fd, at, known, dst_fd, base, outboard=outboard, t=tiling[0],
+                                threads=tiling[1], group_log=group_log)
     src.seek(at + known)  # type: ignore[attr-defined]
     return root
 
@@ -132,20 +155,20 @@ def encode(verifier: Verifier, src: Readable, dst: BinaryIO, *, outboard: bool =
     if _appending(dst):
         raise InvalidInput("the encoding's output is written out of order: open it for writing, not appending",
                            hint="write to a new file, or give a pipe and it is spooled through a temporary file")
-    dst_fd = _fd_of(dst)
-    before = _file_size(dst_fd)
-    try:
-        return _encode(verifier, src, dst, dst_fd, outboard, group_log)
-    except BaseException as exc:
-        if before is not None and dst_fd is not None:
-            with contextlib.suppress(OSError, ValueError):
-                dst.flush()  # buffered pieces land now, not past the cut when the file is closed
-                if os.fstat(dst_fd).st_size > before:
-                    os.ftruncate(dst_fd, before)
-        closed = _closed_output(exc, dst, "encode's output")
-        if closed is not None:
-            raise closed from None
-        raise
+    with _held(dst) as dst_fd:
+        before = _file_size(dst_fd)
+        try:
+            return _encode(verifier, src, dst, dst_fd, outboard, group_log)
+        except BaseException as exc:
+            if before is not None and dst_fd is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    dst.flush()  # buffered pieces land now, not past the cut when the file is closed
+                    if os.fstat(dst_fd).st_size > before:
+                        os.ftruncate(dst_fd, before)
+            closed = _closed_output(exc, dst, "encode's output")
+            if closed is not None:
+                raise closed from None
+            raise
 
 
 def _closed_output(exc: BaseException, dst: object, what: str) -> InvalidInput | None:
@@ -186,8 +209,11 @@ def _encode(verifier: Verifier, src: Readable, dst: BinaryIO, dst_fd: int | None
     piece, length, ended = enc.max_piece, 0, False
     read_into = reader_into(src, "encode")
     if known is not None:
-        dst.write(_LEN.pack(known))
-        placer = Placer(dst, base, known, outboard, leaf)  # flushes the header first
+        if dst_fd is None:
+            dst.write(_LEN.pack(known))
+        else:  # every byte through the held descriptor (``_held``)
+            os.pwrite(dst_fd, _LEN.pack(known), base)
+        placer = Placer(dst if dst_fd is None else dst_fd, base, known, outboard, leaf)
         while not ended:
             out, got, ended = enc.pull(read_into, piece)
             length += got
