@@ -332,3 +332,27 @@ def test_a_full_pool_held_only_by_garbage_cycles_is_collected_not_refused() -> N
         if was_enabled:
             gc.enable()
     assert kept == 3 * limits.pooled_instances
+
+
+def test_threads_racing_to_pool_their_instances_keep_the_modules_cap() -> None:
+    # The module's cap on idle instances was judged before taking the lock: threads whose first
+    # calls all found no idle instance each pooled theirs, 9 to 11 of a cap of 8 (24 threads).
+    import threading
+
+    from autocodec.bench._data import module_bytes
+
+    for _ in range(5):
+        loaded = Sandbox().load(module_bytes("git-raw"))
+        codec = loaded.codec()
+        barrier = threading.Barrier(24)
+
+        def one() -> None:
+            barrier.wait()
+            codec.decode(b"blob 3\x00abc")
+
+        threads = [threading.Thread(target=one) for _ in range(24)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(loaded._idle) <= loaded._idle_cap

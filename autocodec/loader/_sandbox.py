@@ -139,7 +139,9 @@ class LoadedModule:
                 if not instance.reset():
                     self._grew(data)
                     return out
-                with _idle_lock:
+                with _idle_lock:  # judged again under the lock: threads that raced past the check above
+                    if len(self._idle) >= self._idle_cap:
+                        return out  # another thread filled the module's share meanwhile: dropped
                     if _idle_count() >= _IDLE_TOTAL:
                         _evict_one(self)
                     self._idle.append(instance)
