@@ -346,11 +346,11 @@ def test_threads_racing_to_pool_their_instances_keep_the_modules_cap() -> None:
         codec = loaded.codec()
         barrier = threading.Barrier(24)
 
-        def one() -> None:
+        def one(barrier: threading.Barrier, codec: object) -> None:
             barrier.wait()
-            codec.decode(b"blob 3\x00abc")
+            codec.decode(b"blob 3\x00abc")  # type: ignore[attr-defined]
 
-        threads = [threading.Thread(target=one) for _ in range(24)]
+        threads = [threading.Thread(target=one, args=(barrier, codec)) for _ in range(24)]
         for thread in threads:
             thread.start()
         for thread in threads:
