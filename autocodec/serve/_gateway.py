@@ -59,7 +59,7 @@ from ..unixfs import _tar
 from ..registry._dnslink import DEFAULT_TTL_S
 from ._dnslink_host import HOSTED, dnslink_hosting
 from ..registry._ipns import parse_name
-from ..verify._ipns import IpnsName
+from ..verify._ipns import InvalidIpnsName, IpnsName
 from . import _car, _redirects, _unixfs
 from ._detect import LIMIT as DETECT_LIMIT
 from ._detect import detect
@@ -1143,6 +1143,8 @@ async def ipns(request: web.Request) -> web.StreamResponse:
         return web.Response(status=400, text=shown(public_text(exc.message, request.app[RUNTIME])) + "\n", content_type="text/plain", headers=plain)
     if unclean is not None:
         return unclean
+    if not hosted and (canonical := _canonical_name(request, name_text, raw)) is not None:
+        return canonical
     raw_path, _, query = request.raw_path.partition("?")
     uri = content_uri(f"ipns://{name or name_text}", raw_path)
     headers = {**plain, **({"Ipfs-Uri": uri} if uri is not None else {})}
@@ -1184,6 +1186,24 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     if _CONTENT_LOCATION in inner:
         request[_CONTENT_LOCATION] = inner[_CONTENT_LOCATION]
     return response
+
+
+def _canonical_name(request: web.Request, name_text: str, raw: str) -> web.Response | None:
+    """Kubo's 302 for an IPNS name spelled other than its base36 CIDv1 (a ``12D3Koo``/``Qm``
+    peer ID, another multibase; boxo's ``handleIpnsB58mhToCidRedirection``), asked before its
+    record is looked for: to the decoded path with the name in base36, cleaned and escaped as
+    Go writes a URL's path (a trailing slash kept), the query as sent. None for a name already
+    canonical or no IPNS name (a domain). Not on a DNSLink host, whose paths are the site's."""
+    try:
+        name = str(IpnsName.parse(name_text))
+    except InvalidIpnsName:
+        return None
+    if name == name_text:
+        return None
+    rest = raw[len(name_text):]  # "" or "/..." (decoded, as Go's r.URL.Path)
+    path = urllib.parse.quote(_clean(f"/ipns/{name}{rest}"), safe=_PATH_SAFE, errors="surrogateescape")
+    query = request.raw_path.partition("?")[2]
+    return go_redirect(request, path + (f"?{query}" if query else ""), 302)
 
 
 class _NotKept(Exception):
@@ -1299,12 +1319,12 @@ async def _namespace(request: web.Request) -> web.Response:
 def setup_gateway(app: web.Application) -> None:
     """Register ``GET``/``HEAD``/``OPTIONS /ipfs/{path}`` and ``/ipns/{path}``, with CORS headers,
     the subdomain gateway on ``localhost`` (``_subdomain``) and DNSLink sites by ``Host``."""
-    app.router.add_get("/ipfs/{path:.*}", ipfs)
-    app.router.add_get("/ipns/{path:.*}", ipns)
+    app.router.add_get(r"/ipfs/{path:[\s\S]*}", ipfs)
+    app.router.add_get(r"/ipns/{path:[\s\S]*}", ipns)
     app.router.add_get("/ipfs", _namespace)
     app.router.add_get("/ipns", _namespace)
-    app.router.add_route("OPTIONS", "/ipfs/{path:.*}", _preflight)
-    app.router.add_route("OPTIONS", "/ipns/{path:.*}", _preflight)
+    app.router.add_route("OPTIONS", r"/ipfs/{path:[\s\S]*}", _preflight)
+    app.router.add_route("OPTIONS", r"/ipns/{path:[\s\S]*}", _preflight)
     app.on_response_prepare.append(_content_headers)
     app.middlewares.append(subdomain_gateway)  # before DNSLink hosting, as in Kubo's hostname handler
     app.middlewares.append(dnslink_hosting)
