@@ -352,3 +352,87 @@ def test_option_and_path_errors_do_not_blame_a_publisher(home: Path) -> None:
         assert "publisher" not in err and "InvalidInput" in err and args[-2] in err
     err = _one_line_error(run_cli(home, "name", "publish", "garbage", "--key", "alice", check=False))
     assert "owner" not in err and "publisher" not in err and "garbage" in err
+
+
+# --- 13. key rm, rename, list -l, export and import (as Kubo's `ipfs key`) -----------------------
+
+
+def test_key_rm_removes_all_named_or_none(home: Path) -> None:
+    for name in ("a", "b", "c"):
+        _key(home, name)
+    err = _one_line_error(run_cli(home, "key", "rm", "a", "nosuch", "b", check=False))
+    assert "KeyNotFound" in err and "'nosuch'" in err
+    assert [e.name for e in KeyRing(home / "keys").list()] == ["a", "b", "c"]  # none removed
+    assert run_cli(home, "key", "rm", "a", "b", "a").stdout == b"a\nb\n"
+    assert sorted(p.name for p in (home / "keys").iterdir()) == ["c.did", "c.pem"]
+    (home / "keys" / "dir.pem").mkdir()
+    err = _one_line_error(run_cli(home, "key", "rm", "c", "dir", check=False))
+    assert "is a directory" in err and (home / "keys" / "c.pem").exists()
+
+
+def test_key_rename_moves_a_key_with_kubos_refusals(home: Path) -> None:
+    did_a, did_b = _key(home, "a"), _key(home, "b")
+    name_a = _name_of(home, "a")
+    err = _one_line_error(run_cli(home, "key", "rename", "a", "b", check=False))
+    assert "ConfigError" in err and "'b' already exists" in err and "allow overwriting" in err
+    err = _one_line_error(run_cli(home, "key", "rename", "nosuch", "x", check=False))
+    assert "KeyNotFound" in err
+    err = _one_line_error(run_cli(home, "key", "rename", "a", "../x", check=False))
+    assert "InvalidInput" in err
+    assert run_cli(home, "key", "rename", "a", "a").stdout.decode() == f"Key {name_a} renamed to a\n"
+    assert run_cli(home, "key", "rename", "a", "c").stdout.decode() == f"Key {name_a} renamed to c\n"
+    out = run_cli(home, "key", "rename", "c", "b", "--force").stdout.decode()
+    assert out == f"Key {name_a} renamed to b with overwriting\n"
+    ring = KeyRing(home / "keys")
+    assert [(e.name, e.did) for e in ring.list()] == [("b", did_a)] and ring.load("b").did == did_a != did_b
+    assert sorted(p.name for p in (home / "keys").iterdir()) == ["b.did", "b.pem"]
+
+
+def test_key_list_long_shows_the_ipns_name(home: Path) -> None:
+    did = _key(home, "alice")
+    (home / "keys" / "dirk.pem").mkdir()
+    rows = run_cli(home, "key", "list", "-l").stdout.decode().splitlines()
+    assert rows[0] == f"alice\t{did}\t{_name_of(home, 'alice')}"
+    assert rows[1].startswith("dirk\t?\t?\t(unusable: ")
+
+
+def test_key_export_and_import_round_trip_through_the_cli(home: Path, tmp_path: Path) -> None:
+    _key(home, "plain")
+    did = _key(home, "locked", "--passphrase-env", "PASS", env={"PASS": "pw"})
+    old = tmp_path / "old.key"
+    old.write_bytes(b"readable")
+    old.chmod(0o644)
+    err = _one_line_error(_cli(home, "key", "export", "locked", "-o", str(old), check=False))
+    assert "is encrypted" in err and old.read_bytes() == b"readable"
+    _cli(home, "key", "export", "locked", "-o", str(old), "--passphrase-env", "PASS", env={"PASS": "pw"})
+    assert old.stat().st_mode & 0o777 == 0o600 and len(old.read_bytes()) == 68
+    out = _cli(home, "key", "import", "again", str(old), "--passphrase-env", "NEW", env={"NEW": "other"}).stdout
+    assert out.decode() == f"{did}\t{_name_of(home, 'locked')}\n"
+    assert "(encrypted)" in run_cli(home, "key", "list").stdout.decode().splitlines()[0]
+    err = _one_line_error(run_cli(home, "key", "import", "plain", str(old), check=False))
+    assert "'plain' already exists" in err
+    folder = tmp_path / "cwd"
+    folder.mkdir()
+    for fmt, default in (("libp2p-protobuf-cleartext", "plain.key"), ("pem-pkcs8-cleartext", "plain.pem")):
+        subprocess.run([sys.executable, "-m", "autocodec", "key", "export", "plain", "-f", fmt], cwd=folder,
+                       env={**os.environ, "AUTOCODEC_HOME": str(home)}, check=True)  # Kubo's default paths
+        assert (folder / default).stat().st_mode & 0o777 == 0o600
+        assert run_cli(home, "key", "import", f"p{len(fmt)}", str(folder / default), "-f", fmt).returncode == 0
+    assert run_cli(home, "key", "export", "plain", "-o", "/dev/null").returncode == 0
+
+
+@pytest.mark.parametrize(("data", "args", "says"), [
+    (b"\x08\x00\x12\x02ab", (), "UnsupportedKeyType: the key in the file is of type RSA"),
+    (b"\x08\x01\x12\x02ab", (), "InvalidKeyFile: an Ed25519 private key is 64 bytes"),
+    (b"garbage", ("-f", "pem-pkcs8-cleartext"), "InvalidKeyFile: the key file holds no PEM block"),
+    (b"", (), "InvalidKeyFile: the key file is empty"),
+    (b"\x08" * 20000, (), "InvalidKeyFile: the key file is over the 16384-byte limit"),
+    (b"", ("-f", "der"), "InvalidInput: unknown key file format 'der'"),
+])
+def test_key_import_of_a_bad_file_is_a_one_line_typed_error(home: Path, tmp_path: Path, data: bytes,
+                                                             args: tuple[str, ...], says: str) -> None:
+    file = tmp_path / "bad.key"
+    file.write_bytes(data)
+    err = _one_line_error(run_cli(home, "key", "import", "k", str(file), *args, check=False))
+    assert err.startswith(f"autocodec: {says}"), err
+    assert not (home / "keys" / "k.pem").exists()

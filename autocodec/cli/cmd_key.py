@@ -1,21 +1,37 @@
-"""``autocodec key gen|list|show``: Ed25519 signing keys (did:key) kept in the home folder."""
+"""``autocodec key gen|list|show|rm|rename|export|import``: Ed25519 signing keys (did:key) kept in
+the home folder, moved to and from Kubo in its key file formats (``_keyformats``).
+
+``export`` writes a cleartext key file (mode 0600, a regular file replaced whole, a device or
+pipe streamed) to ``-o`` or, as ``ipfs key export``, to ``./NAME.key`` (``./NAME.pem`` in the PEM
+format); ``import`` stores it under a new name (encrypted with ``--passphrase-env``). Both name
+the key by its DID and its IPNS name (``k51...``: what ``ipfs key ls -l`` shows for it).
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 from typing import Any
+
 from ._options import nonempty
+from ._runtime import add_passphrase_env
+
+_FORMAT_HELP = ("the key file's format: libp2p-protobuf-cleartext (Kubo's default, the default) or "
+                "pem-pkcs8-cleartext")
 
 EPILOG = """examples:
   autocodec key gen alice                              # prints did:key:z6Mk...
   PASS=s3cret autocodec key gen bob --passphrase-env PASS
-  autocodec key list
+  autocodec key list -l                                # NAME, DID and IPNS name (k51...)
+  autocodec key export alice -o alice.key              # Kubo's format: ipfs key import alice alice.key
+  autocodec key import carol carol.pem -f pem-pkcs8-cleartext   # from ipfs key export -f pem-pkcs8-cleartext
+  autocodec key rename carol dave
+  autocodec key rm dave
 """
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("key", help="manage Ed25519 signing keys (did:key)",
+    p = sub.add_parser("key", help="manage Ed25519 signing keys (did:key); export and import them as Kubo's",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     ksub = p.add_subparsers(dest="key_command", metavar="ACTION")
     ksub.required = True
@@ -25,10 +41,33 @@ def register(sub: Any) -> None:
                      help="encrypt the key with the passphrase in environment variable VAR")
     gen.set_defaults(func=run_gen)
     ls = ksub.add_parser("list", help="list keys and their DIDs")
+    ls.add_argument("-l", dest="long", action="store_true", help="also show each key's IPNS name (k51...)")
     ls.set_defaults(func=run_list)
     show = ksub.add_parser("show", help="print a key's DID")
     show.add_argument("name")
     show.set_defaults(func=run_show)
+    rm = ksub.add_parser("rm", help="remove keys (none is removed if one of them does not exist)")
+    rm.add_argument("names", nargs="+", metavar="NAME")
+    rm.set_defaults(func=run_rm)
+    rename = ksub.add_parser("rename", help="rename a key")
+    rename.add_argument("old", metavar="NAME")
+    rename.add_argument("new", metavar="NEW_NAME")
+    rename.add_argument("-f", "--force", action="store_true", help="replace a key that already has NEW_NAME")
+    rename.set_defaults(func=run_rename)
+    export = ksub.add_parser("export", help="write a key to a cleartext file Kubo imports (mode 0600)")
+    export.add_argument("name")
+    export.add_argument("-o", "--output", metavar="FILE",
+                        help="where to write it (default: ./NAME.key, or ./NAME.pem in the PEM format, as Kubo)")
+    export.add_argument("-f", "--format", default="libp2p-protobuf-cleartext", help=_FORMAT_HELP)
+    add_passphrase_env(export)
+    export.set_defaults(func=run_export)
+    imp = ksub.add_parser("import", help="store a key from a file Kubo exported; print its DID and IPNS name")
+    imp.add_argument("name")
+    imp.add_argument("file", help="the key file (-: standard input)")
+    imp.add_argument("-f", "--format", default="libp2p-protobuf-cleartext", help=_FORMAT_HELP)
+    imp.add_argument("--passphrase-env", metavar="VAR", type=nonempty("an environment variable's name"),
+                     help="encrypt the key with the passphrase in environment variable VAR")
+    imp.set_defaults(func=run_import)
 
 
 _taken: dict[str, str] = {}
@@ -75,12 +114,93 @@ def run_list(args: argparse.Namespace) -> int:
         suffix = "\t(encrypted)" if entry.encrypted else ""
         if entry.problem:
             suffix += f"\t(unusable: {entry.problem})"
-        write_line(f"{entry.name}\t{entry.did}{suffix}")
+        ipns = f"\t{_ipns_of_did(entry.did)}" if args.long else ""
+        write_line(f"{entry.name}\t{entry.did}{ipns}{suffix}")
     return 0
+
+
+def _ipns_of_did(did: str) -> str:
+    """The IPNS name (k51...) of a did:key; ``?`` for an unusable entry's."""
+    from ..errors import AutocodecError
+    from ..verify import PublicKey
+    from ..verify._keyformats import ipns_name_of_raw
+
+    try:
+        return ipns_name_of_raw(PublicKey.from_did(did).raw)
+    except AutocodecError:
+        return "?"
 
 
 def run_show(args: argparse.Namespace) -> int:
     from ._io import write_line
 
     write_line(_ring().did(args.name))
+    return 0
+
+
+def run_rm(args: argparse.Namespace) -> int:
+    from ._io import write_lines
+
+    write_lines(_ring().remove(*args.names))
+    return 0
+
+
+def run_rename(args: argparse.Namespace) -> int:
+    from ._io import write_line
+
+    ring = _ring()
+    replaced = args.force and args.old != args.new and ring.has(args.new)
+    ring.rename(args.old, args.new, force=args.force)
+    ipns = _ipns_of_did(ring.did(args.new))
+    write_line(f"Key {ipns} renamed to {args.new}" + (" with overwriting" if replaced else ""))
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from ..verify._keyformats import PEM, check_format, export_key
+
+    fmt = check_format(args.format)
+    output = args.output if args.output is not None else f"{args.name}.{'pem' if fmt == PEM else 'key'}"
+    ring = _ring()
+    ring.require(args.name)  # a missing key is named before any passphrase is asked for
+    data = export_key(ring.load(args.name, passphrase_from_env(args.passphrase_env)), fmt)
+    _write_private(output, data)
+    return 0
+
+
+def _write_private(path: str, data: bytes) -> None:
+    """``data`` (a private key) to ``path``: a regular file is replaced whole by a new one of mode
+    0600 (never readable by others, even for a moment); a device or FIFO is written straight."""
+    import stat
+    from pathlib import Path
+
+    from .._partfiles import write_whole
+    from ._io import open_output, output_target
+
+    target, st = output_target(path)
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        with open_output(path) as out:
+            out.write(data)
+        return
+
+    def write(stream: Any) -> None:
+        stream.write(data)
+        stream.flush()
+        os.fchmod(stream.fileno(), 0o600)
+        os.fsync(stream.fileno())
+
+    write_whole(Path(target), write, mode=0o600)
+
+
+def run_import(args: argparse.Namespace) -> int:
+    from ..verify._keyformats import MAX_KEY_FILE_BYTES, InvalidKeyFile, check_format, import_key, ipns_name
+    from ._io import read_input, write_line
+
+    fmt = check_format(args.format)
+    ring = _ring()
+    ring.require_free(args.name)  # refused before the file is read or a passphrase taken
+    data = read_input(args.file, MAX_KEY_FILE_BYTES, "key file", error=InvalidKeyFile,
+                      hint="a key file is a few hundred bytes: check that it is the file Kubo exported")
+    key = ring.add(args.name, import_key(data, fmt), passphrase_from_env(args.passphrase_env))
+    write_line(f"{key.did}\t{ipns_name(key)}")
     return 0

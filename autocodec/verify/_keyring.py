@@ -18,6 +18,9 @@ Invariants:
 - The DID a key signs as is always derived from the private key itself, never read from the
   ``.did`` file, so a tampered ``.did`` file cannot make a key sign under another identity.
 - Names are plain (``[A-Za-z0-9][A-Za-z0-9._-]*``, at most 64 chars): no path traversal.
+- ``rename`` and ``remove`` move or delete a key's ``.pem`` and ``.did`` together; ``remove``
+  checks every name before it deletes any, ``rename`` never replaces a key unless forced, and
+  neither deletes a folder that stands where a key file should be.
 """
 
 from __future__ import annotations
@@ -76,6 +79,13 @@ class SigningKey:
     def did(self) -> str:
         return self.public.did
 
+    def seed(self) -> bytes:
+        """The 32-byte RFC 8032 seed: the private key itself (for export; keep it secret)."""
+        from cryptography.hazmat.primitives import serialization
+
+        return self._key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                                       serialization.NoEncryption())
+
     def sign(self, message: bytes) -> bytes:
         """The Ed25519 signature of ``message`` (bytes-like, else ``InvalidInput``)."""
         return self._key.sign(message if type(message) is bytes else bytes_like(message, "SigningKey.sign"))
@@ -124,39 +134,123 @@ class KeyRing:
 
         Written atomically (see the module invariants): a failure leaves no file behind.
         """
+        return self.add(name, None, passphrase)
+
+    def add(self, name: str, key: SigningKey | None, passphrase: bytes | None = None) -> SigningKey:
+        """Store ``key`` (None: a new one) as ``name``, encrypted with ``passphrase`` when given;
+        ``ConfigError`` if the name is taken (never overwritten). Atomic as ``generate``."""
         pem_path = self._path(name, ".pem")
         did_path = self._path(name, ".did")
         passphrase = _passphrase(passphrase, "generate", storing=True)  # refused before any file is made
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._sweep_temporaries()
         if os.path.lexists(pem_path):
-            raise ConfigError(f"key {name!r} already exists", hint="choose another name")
-        key = SigningKey.generate()
+            raise _taken(name)
+        key = key if key is not None else SigningKey.generate()
         tmp = self._write_temp(name, key.to_pem(passphrase))
         try:
-            try:
-                os.link(tmp, pem_path)  # atomic, and never replaces a key created meanwhile
-            except FileExistsError:
-                raise ConfigError(f"key {name!r} already exists", hint="choose another name") from None
-            except OSError as exc:
-                if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
-                    raise _write_error(name, pem_path, exc) from None
-                if os.path.lexists(pem_path):  # a folder without hard links: rename, checked first
-                    raise ConfigError(f"key {name!r} already exists", hint="choose another name") from None
-                os.rename(tmp, pem_path)
+            self._place(tmp, pem_path, name)
         finally:
             _remove(tmp)
         try:
-            did_tmp = self._write_temp(name, (key.did + "\n").encode("ascii"))
-            try:
-                os.replace(did_tmp, did_path)
-            finally:
-                _remove(did_tmp)
-            _fsync_dir(self.dir)
+            self._write_did(name, key.did, did_path)
         except BaseException:
             _remove(pem_path)  # ours: linked above; a key without its .did is never left behind
             raise
         return key
+
+    def _place(self, source: Path, target: Path, name: str, hint: str = "choose another name") -> None:
+        """Give ``source``'s file the name ``target`` too (a hard link: atomic, and never
+        replacing a key created meanwhile); ``ConfigError`` if ``target`` exists."""
+        try:
+            os.link(source, target, follow_symlinks=False)
+        except FileExistsError:
+            raise _taken(name, hint) from None
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+                raise _write_error(name, target, exc) from None
+            if os.path.lexists(target):  # a folder without hard links: rename, checked first
+                raise _taken(name, hint) from None
+            os.rename(source, target)
+
+    def _write_did(self, name: str, did: str, did_path: Path) -> None:
+        """``did_path`` replaced by a file holding ``did``; the folder synced."""
+        did_tmp = self._write_temp(name, (did + "\n").encode("ascii"))
+        try:
+            os.replace(did_tmp, did_path)
+        finally:
+            _remove(did_tmp)
+        _fsync_dir(self.dir)
+
+    def remove(self, *names: str) -> list[str]:
+        """Delete the named keys (their ``.pem`` and ``.did``); the names removed, in order.
+
+        All or nothing up front: if one name is invalid or has no key, ``KeyNotFound`` (or
+        ``InvalidInput``) is raised before any key is touched. A ``NAME.pem`` that is a folder
+        is refused by name (``ConfigError``), never deleted with what it holds."""
+        unique = list(dict.fromkeys(names))
+        for name in unique:
+            pem_path = self.require(name)
+            if os.path.isdir(pem_path) and not os.path.islink(pem_path):
+                raise ConfigError(f"key file {pem_path} is a directory, not a key; nothing was removed",
+                                  hint=f"look at what {pem_path} holds and remove it yourself")
+        for name in unique:
+            pem_path = self._path(name, ".pem")
+            try:
+                os.unlink(pem_path)
+            except FileNotFoundError:
+                pass  # removed meanwhile: gone as asked
+            except OSError as exc:
+                raise ConfigError(f"cannot remove key {name!r} ({pem_path}): {exc.strerror or exc}",
+                                  hint=f"check that {self.dir} is writable") from None
+            _remove(self._path(name, ".did"))
+        _fsync_dir(self.dir)
+        return unique
+
+    def rename(self, old: str, new: str, *, force: bool = False) -> None:
+        """Give key ``old`` the name ``new`` (its ``.pem`` and ``.did`` move together).
+
+        ``KeyNotFound`` if ``old`` has no key; ``ConfigError`` if ``new`` has one and ``force``
+        is false (with ``force`` it is replaced). Renaming a key to its own name does nothing."""
+        old_pem = self.require(old)
+        new_pem, new_did = self._path(new, ".pem"), self._path(new, ".did")
+        if old == new:
+            return
+        did = self.did(old)  # the public part moves with it (an encrypted key needs no passphrase)
+        self._sweep_temporaries()
+        if force and os.path.isdir(new_pem) and not os.path.islink(new_pem):
+            raise ConfigError(f"key file {new_pem} is a directory", hint=f"remove or rename {new_pem}")
+        did_tmp = self._write_temp(new, (did + "\n").encode("ascii"))  # ready before the key moves
+        try:
+            if force:
+                try:
+                    os.replace(old_pem, new_pem)
+                except OSError as exc:
+                    raise _write_error(new, new_pem, exc) from None
+            else:
+                self._place(old_pem, new_pem, new, hint="choose another name, or allow overwriting it")
+                _remove(old_pem)  # linked above: the key now lives under its new name only
+            os.replace(did_tmp, new_did)
+        finally:
+            _remove(did_tmp)
+        _remove(self._path(old, ".did"))
+        _fsync_dir(self.dir)
+
+    def require(self, name: str) -> Path:
+        """The ``.pem`` path of a key that exists (a file, link or folder); else ``KeyNotFound``."""
+        pem_path = self._path(name, ".pem")
+        if not os.path.lexists(pem_path):
+            raise KeyNotFound(f"no key named {name!r} in {self.dir}")
+        return pem_path
+
+    def has(self, name: str) -> bool:
+        """Whether ``name`` is taken (by a key, or a bad entry that holds its place)."""
+        return os.path.lexists(self._path(name, ".pem"))
+
+    def require_free(self, name: str) -> None:
+        """``ConfigError`` if ``name`` is taken (``add`` would refuse it)."""
+        if self.has(name):
+            raise _taken(name)
 
     def _sweep_temporaries(self) -> None:
         """Remove the temporary key files killed writers left, whatever key they were for."""
@@ -298,6 +392,10 @@ def _read_fd(name: str, path: Path, fd: int, limit: int) -> bytes:
     except OSError as exc:
         raise ConfigError(f"cannot read key {name!r} ({path}): {exc.strerror or exc}") from None
     return b"".join(chunks)
+
+
+def _taken(name: str, hint: str = "choose another name") -> ConfigError:
+    return ConfigError(f"key {name!r} already exists", hint=hint)
 
 
 def _write_error(name: str, path: Path, exc: OSError) -> ConfigError | StorageFull:
