@@ -436,3 +436,8 @@ def test_key_import_of_a_bad_file_is_a_one_line_typed_error(home: Path, tmp_path
     err = _one_line_error(run_cli(home, "key", "import", "k", str(file), *args, check=False))
     assert err.startswith(f"autocodec: {says}"), err
     assert not (home / "keys" / "k.pem").exists()
+
+
+def test_key_ls_is_key_list_as_in_kubo(home: Path) -> None:
+    _key(home, "alice")
+    assert run_cli(home, "key", "ls", "-l").stdout == run_cli(home, "key", "list", "-l").stdout

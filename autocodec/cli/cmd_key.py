@@ -40,7 +40,7 @@ def register(sub: Any) -> None:
     gen.add_argument("--passphrase-env", metavar="VAR", type=nonempty("an environment variable's name"),
                      help="encrypt the key with the passphrase in environment variable VAR")
     gen.set_defaults(func=run_gen)
-    ls = ksub.add_parser("list", help="list keys and their DIDs")
+    ls = ksub.add_parser("list", aliases=["ls"], help="list keys and their DIDs")
     ls.add_argument("-l", dest="long", action="store_true", help="also show each key's IPNS name (k51...)")
     ls.set_defaults(func=run_list)
     show = ksub.add_parser("show", help="print a key's DID")
