@@ -160,6 +160,42 @@ def test_a_request_refused_by_an_awaited_jobs_policy_stores_nothing(rt: Runtime)
     assert len(rt.store) == before
 
 
+def test_an_awaited_invocation_not_shipped_is_never_fetched_before_admission(home: Path) -> None:
+    # It was fetched from the executor's configured sources during the policy check, before the
+    # issuer's budget was charged: a request could make the executor go out to the network.
+    import http.server
+    import threading
+
+    hits: list[str] = []
+
+    class Gateway(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            hits.append(self.path)
+            self.send_response(404)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Gateway)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with Runtime(home, default_set=False, gateways=[f"http://127.0.0.1:{server.server_address[1]}"]) as rt:
+            rt.store.put(SELECT_CID, SELECT)
+            rt.trust.allow(str(SELECT_CID))
+            remote, client, root = _remote(rt)
+            target, blocks = _pipeline("select")
+            before = len(rt.store)
+            with pytest.raises(InvalidInput, match="neither shipped with the request nor is it stored here"):
+                remote.handle(_body(remote, client, [root], target, blocks[1:]))  # the awaited one left out
+            assert len(rt.store) == before
+            out = remote.handle(_body(remote, client, [root], target, blocks))  # shipped: admitted and run
+            assert out[0] is not None
+    finally:
+        server.shutdown()
+    assert hits == []
+
+
 def test_a_request_over_its_issuers_budget_stores_nothing(rt: Runtime) -> None:
     from autocodec.config import RemoteLimits
     from autocodec.errors import RateLimited

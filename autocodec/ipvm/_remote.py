@@ -17,7 +17,9 @@ Invariants:
   executor, the invocation's subject is the executor's own DID (its compute is the resource),
   the command is covered by ``/wasm/run``, and no delegation in the chain is revoked in the
   executor's home (read per request, so a revocation by any process counts at once).
-- Every job the invocation awaits must satisfy the chain's policies as the invoked one does.
+- Every job the invocation awaits must satisfy the chain's policies as the invoked one does. It
+  is read from the shipped blocks or this executor's store, never fetched: nothing a request
+  asks for leaves the executor before the request is admitted.
 - Nothing a request ships is stored unless the request is admitted: the blocks (at most
   ``IpvmLimits.max_jobs``) are checked against their CIDs in memory, the awaited invocations
   are read from them for the policy check, and only once the chain, every policy and the
@@ -185,10 +187,18 @@ class RemoteExecutor:
         return dict(shipped)
 
     def _awaited(self, cid: CID, parent: CID, blocks: dict[CID, bytes]) -> Invocation:
-        """The awaited invocation ``cid``: from the shipped blocks, else as the executor finds it."""
+        """The awaited invocation ``cid``: from the shipped blocks, else from this executor's
+        store. Never fetched: a request not yet admitted makes no network request."""
+        from ..errors import BlockNotFound
+
         data = blocks.get(cid)
         if data is None:
-            return self.executor.invocation(cid, awaited_by=parent)  # type: ignore[no-any-return]
+            try:
+                data = self.executor.runtime.store.get(cid)
+            except BlockNotFound:
+                raise InvalidInput(f"{cid}, awaited by invocation {parent}, was neither shipped with the request "
+                                   "nor is it stored here",
+                                   hint=f"ship every invocation the job awaits in the container's {BLOCKS_KEY!r}") from None
         if cid.codec != 0x71:
             raise InvalidDocument(f"{cid}, awaited by invocation {parent}, is not a dag-cbor block, so not an "
                                   "invocation", hint="an await/ok argument links an invocation block")
