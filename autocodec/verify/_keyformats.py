@@ -22,15 +22,14 @@ import re
 
 from ..errors import InvalidInput, UnsupportedFormat
 from ._keyring import SigningKey
-from ._pbwire import Field, read_fields
+from ._libp2p_key import ED25519, KEY_TYPE_NAMES
+from ._pbwire import last_value, read_fields
 
 PROTOBUF, PEM = "libp2p-protobuf-cleartext", "pem-pkcs8-cleartext"
 FORMATS = (PROTOBUF, PEM)
 DEFAULT_FORMAT = PROTOBUF  # Kubo's default, both ways
 MAX_KEY_FILE_BYTES = 16 * 1024  # an RSA-8192 key file is about 5 KiB
 
-_LIBP2P_TYPES = {0: "RSA", 1: "Ed25519", 2: "Secp256k1", 3: "ECDSA"}
-_ED25519 = 1
 _PEM_BEGIN = re.compile(rb"-----BEGIN ([^\r\n-]*)-----")
 
 
@@ -58,7 +57,7 @@ def export_key(key: SigningKey, fmt: str = DEFAULT_FORMAT) -> bytes:
     if check_format(fmt) == PEM:
         return key.to_pem(None)
     data = key.seed() + key.public.raw
-    return bytes([0x08, _ED25519, 0x12, len(data)]) + data  # Type = 1 (Ed25519), Data = 64 bytes
+    return bytes([0x08, ED25519, 0x12, len(data)]) + data  # Type = 1 (Ed25519), Data = 64 bytes
 
 
 def import_key(data: bytes, fmt: str = DEFAULT_FORMAT) -> SigningKey:
@@ -92,14 +91,14 @@ def _from_protobuf(data: bytes) -> SigningKey:
         fields = read_fields(data)
     except ValueError as exc:
         raise InvalidKeyFile(f"the key file is not a libp2p PrivateKey protobuf: {exc}") from None
-    kind = _last(fields, 1, 0)
-    body = _last(fields, 2, 2)
+    kind = last_value(fields, 1, 0)
+    body = last_value(fields, 2, 2)
     if not isinstance(kind, int) or not isinstance(body, bytes):
         raise InvalidKeyFile(f"the key file is not a libp2p PrivateKey protobuf: it lacks its "
                              f"{'Type' if not isinstance(kind, int) else 'Data'} field")
     kind &= 0xFFFFFFFF  # an enum is an int32 on the wire
-    if kind != _ED25519:
-        name = _LIBP2P_TYPES.get(kind, f"{kind} (not a libp2p key type)")
+    if kind != ED25519:
+        name = KEY_TYPE_NAMES.get(kind, f"{kind} (not a libp2p key type)")
         raise UnsupportedKeyType(f"the key in the file is of type {name}, not Ed25519")
     if len(body) == 96:
         if body[32:64] != body[64:]:
@@ -114,13 +113,6 @@ def _from_protobuf(data: bytes) -> SigningKey:
     return key
 
 
-def _last(fields: list[Field], number: int, wire: int) -> int | bytes | None:
-    """The last value of field ``number`` of wire type ``wire`` (protobuf: the last one wins)."""
-    found: int | bytes | None = None
-    for field in fields:
-        if field.number == number and field.wire == wire:
-            found = field.value
-    return found
 
 
 def _from_pem(data: bytes) -> SigningKey:

@@ -22,7 +22,7 @@ from typing import Any
 
 from ..cid import decode_varint, encode_varint
 from ..errors import InvalidInput
-from ._pbwire import Field, read_fields
+from ._pbwire import last_value, read_fields
 
 RSA, ED25519, SECP256K1, ECDSA = 0, 1, 2, 3
 KEY_TYPE_NAMES = {RSA: "RSA", ED25519: "Ed25519", SECP256K1: "Secp256k1", ECDSA: "ECDSA"}
@@ -52,8 +52,8 @@ class PublicKey:
             fields = read_fields(serialized)
         except ValueError as exc:
             raise InvalidKeyData(f"public key: {exc}") from None
-        kind = _last(fields, 1, 0)
-        data = _last(fields, 2, 2)
+        kind = last_value(fields, 1, 0)
+        data = last_value(fields, 2, 2)
         if not isinstance(kind, int) or not isinstance(data, bytes):
             raise InvalidKeyData("public key: the protobuf lacks its Type or Data")
         kind &= 0xFFFFFFFF  # an enum is an int32 on the wire
@@ -139,10 +139,3 @@ def key_from_peer_id(multihash: bytes) -> PublicKey | None:
     return PublicKey.parse(multihash[pos:])
 
 
-def _last(fields: list[Field], number: int, wire: int) -> int | bytes | None:
-    """The last value of field ``number`` read with ``wire`` type (protobuf: the last one wins)."""
-    found: int | bytes | None = None
-    for field in fields:
-        if field.number == number and field.wire == wire:
-            found = field.value
-    return found

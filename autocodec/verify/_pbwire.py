@@ -98,3 +98,12 @@ def read_fields(data: bytes) -> list[Field]:
 def varint_size(value: int) -> int:
     """Bytes of ``value`` as a minimal varint."""
     return max(1, (value.bit_length() + 6) // 7)
+
+
+def last_value(fields: list[Field], number: int, wire: int) -> int | bytes | None:
+    """The last value of field ``number`` read with ``wire`` type (protobuf: the last one wins)."""
+    found: int | bytes | None = None
+    for field in fields:
+        if field.number == number and field.wire == wire:
+            found = field.value
+    return found
