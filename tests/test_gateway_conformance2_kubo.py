@@ -36,6 +36,8 @@ class Sides:
     kubo_url: str
     ours_url: str
     ids: dict[str, str] = field(default_factory=dict)
+    home: Path | None = None
+    kubo: object = None
 
     def both(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[Reply, Reply]:
         path = path.format(**self.ids)
@@ -64,7 +66,12 @@ def _trees(base: Path) -> dict[str, Path]:
     odd = base / "odd"
     odd.mkdir()
     (odd / "new\nline.txt").write_text("a name with a line feed\n")
-    return {"tricky": tricky, "nested": nested, "percent": percent, "site": site, "slash": slash, "odd": odd}
+    hamt = base / "hamt"
+    hamt.mkdir()
+    for i in range(100):
+        (hamt / f"{i}.txt").write_text(f"{i}\n")
+    return {"tricky": tricky, "nested": nested, "percent": percent, "site": site, "slash": slash, "odd": odd,
+            "hamt": hamt}
 
 
 def _slashed_root(kubo: object, slash_cid: str) -> str:
@@ -88,9 +95,13 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
     tmp = tmp_path_factory.mktemp("gwc2")
     trees = _trees(tmp)
     kubo = KuboRepo.create(tmp / "kubo")
+    kubo.set_config("Import.UnixFSHAMTDirectorySizeThreshold", "1KiB")  # hamt/ is sharded, the rest is not
     ids = {name: kubo.ipfs("add", "-Q", "-r", "--cid-version=1", path).stdout.decode().strip()
            for name, path in trees.items()}
     ids["slashed"] = _slashed_root(kubo, ids["slash"])
+    ids["nested_v0"] = kubo.ipfs("add", "-Q", "-r", trees["nested"]).stdout.decode().strip()
+    document = {"a": {"b": 1}, "tricky": {"/": ids["tricky"]}, "v0": {"/": ids["nested_v0"]}}
+    ids["cbor"] = kubo.ipfs("dag", "put", input=json.dumps(document).encode()).stdout.decode().strip()
     ids["tricky_v0"] = kubo.ipfs("cid", "format", "-v", "0", ids["tricky"]).stdout.decode().strip()
     ids["plain"] = kubo.ipfs("dag", "resolve", f"/ipfs/{ids['tricky']}/plain.txt").stdout.decode().strip()
     kubo.ipfs("key", "gen", "--type", "ed25519", "web")
@@ -102,13 +113,13 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
         ids["peer_id"] = keys[keys.index("web") - 1]
         ids["name_b32"] = kubo.ipfs("cid", "format", "-b", "base32", ids["name"]).stdout.decode().strip()
         home = tmp / "home"
-        for name in ("tricky", "nested", "percent", "site", "slashed", "odd"):
+        for name in ("tricky", "nested", "percent", "site", "slashed", "odd", "hamt", "cbor"):
             car = tmp / f"{name}.car"
             car.write_bytes(kubo.ipfs("dag", "export", ids[name]).stdout)
             run_cli(home, "car", "import", str(car))
         run_cli(home, "name", "resolve", ids["name"], "--gateway", kubo.gateway_url)
         with ServeProcess(home, tmp) as ours:
-            yield Sides(kubo.gateway_url, ours.url, ids)
+            yield Sides(kubo.gateway_url, ours.url, ids, home, kubo)
     finally:
         kubo.stop()
 
@@ -230,3 +241,52 @@ def test_a_path_with_a_line_break_is_read_as_kubo_reads_it(sides: Sides, path: s
     """A line feed decoded from the path is part of a name (it was no route here: a bare 404)."""
     kubo, ours = sides.both(path, method=method)
     assert not _compare(kubo, ours, URI_HEADERS), _compare(kubo, ours, URI_HEADERS)
+
+
+# A missing path's 404: Kubo's text, ``failed to resolve PATH: no link named "NAME" under CID``,
+# whatever the block the name was looked up in (path_gateway_unixfs_test.go's 404 cases)
+MISSING_PATHS = ("/ipfs/{tricky}/nope", "/ipfs/{tricky}/nope/", "/ipfs/{tricky}/plain.txt/nope",
+                 "/ipfs/{nested}/sub%20dir/nope/deeper", "/ipfs/{nested_v0}/sub%20dir/n%20o%0Ap%22q",
+                 "/ipfs/{nested_v0}/%C4%85", "/ipfs/{nested_v0}/sub%20dir/a%2F..%2Fnope",
+                 "/ipfs/{nested_v0}/sub%20dir/file%21%27%28%29%2A~.txt/x", "/ipfs/{hamt}/nope", "/ipfs/{hamt}/1.txt/x",
+                 "/ipfs/{cbor}/a/c", "/ipfs/{cbor}/a/b/c", "/ipfs/{cbor}/v0/nope", "/ipfs/{cbor}/tricky/nope",
+                 "/ipfs/{tricky}/a%FFb", "/ipns/{name}/root2/nope", "/ipfs/{tricky}/nope?format=raw")
+
+
+@pytest.mark.parametrize("path", MISSING_PATHS)
+def test_a_missing_path_is_kubos_404_text(sides: Sides, path: str) -> None:
+    kubo, ours = sides.both(path)
+    assert kubo.status == 404
+    assert (ours.status, ours.body) == (kubo.status, kubo.body)
+    assert not _compare(kubo, ours, URI_HEADERS), _compare(kubo, ours, URI_HEADERS)
+
+
+@pytest.mark.parametrize("path", ["/ipfs/{nested_v0}/nope", "/ipfs/{hamt}/no\"pe", "/ipfs/{cbor}/v0/sub dir/nope"])
+def test_dag_get_of_a_missing_name_says_what_kubo_says(sides: Sides, path: str) -> None:
+    """The resolver's own words for a name missing from a DAG-PB node are Kubo's (they said
+    ``in the directory``), as ``ipfs dag get`` prints them."""
+    from tests._cli import run_cli
+
+    assert sides.home is not None
+    path = path.format(**sides.ids)
+    theirs = sides.kubo.ipfs("dag", "get", path, check=False).stderr.decode()  # type: ignore[attr-defined]
+    ours = run_cli(sides.home, "dag", "get", path, check=False).stderr.decode()
+    assert theirs.startswith("Error: no link named ")
+    assert ours.startswith("autocodec: PathNotFound: " + theirs[len("Error: "):].rstrip("\n") + " ("), (theirs, ours)
+
+
+# Redirects as Go's http.Redirect writes them: on HEAD no Content-Length (here there was one),
+# on GET the body's HTML escapes Go's (&#39; and &#34;, where html.escape wrote &#x27; and &quot;)
+REDIRECTS = ("/ipfs/{tricky}", "/ipfs/{tricky}?x='1'", "/ipfs/{tricky}/./plain.txt", "/ipfs/{tricky}/./plain.txt?q='%22",
+             "/ipfs", "/ipns?a='", "/ipns/{peer_id}/root2", "/ipfs/{tricky}/plain.txt?uri=ipfs://bafkqaaa",
+             "/ipfs/{nested}/sub%20dir")
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("path", REDIRECTS)
+def test_a_redirect_is_written_as_kubo_writes_it(sides: Sides, path: str, method: str) -> None:
+    kubo, ours = sides.both(path, method=method)
+    assert 300 < kubo.status < 400
+    names = ("location", "content-type", "content-length", "x-ipfs-roots", "ipfs-uri")
+    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert ours.body == kubo.body

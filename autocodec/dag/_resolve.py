@@ -109,14 +109,20 @@ def _unixfs_step(source: BlockSource, cid: CID, node: Any, segment: str, limits:
             return _child(source, cid, segment, limits)
         except NotFound as exc:
             if type(exc) is NotFound:
-                raise PathNotFound(exc.message) from None
+                raise _no_link(segment, cid) from None
             raise
     for link in node.get("Links", ()):
         if link.get("Name", "") == segment:
             found: CID = link["Hash"]
             return found
-    what = "directory" if meta is not None and meta.type == _pb.DIRECTORY else "DAG-PB node"
-    raise PathNotFound(f"no link named {segment!r} in the {what} {cid}")
+    raise _no_link(segment, cid)
+
+
+def _no_link(segment: str, cid: CID) -> PathNotFound:
+    """A name missing from a DAG-PB node (a directory, a HAMT), in Kubo's words."""
+    from ..cli._kubo import go_quote
+
+    return PathNotFound(f"no link named {go_quote(segment)} under {cid}")
 
 
 def resolve(source: BlockSource, path: "str | CID | DagPath", *, limits: Limits | None = None) -> Resolved:

@@ -128,10 +128,16 @@ def status_for_gateway(exc: BaseException) -> int:
 
 
 class MissingPath(errors.PathNotFound):
-    """A path segment that names nothing, with the blocks read up to it (partial CAR answers)."""
+    """A path segment that names nothing, with the blocks read up to it (partial CAR answers).
+    Its message is Kubo's, whatever the block (a directory, a HAMT, a file, a DAG-CBOR value):
+    ``no link named "SEGMENT" under CID``, CID the block the segment was looked up in as it
+    was written."""
 
-    def __init__(self, exc: errors.PathNotFound, blocks: list[tuple[CID, bytes]], roots: list[CID]) -> None:
-        super().__init__(exc.message, hint=exc.hint)
+    def __init__(self, exc: errors.PathNotFound, blocks: list[tuple[CID, bytes]], roots: list[CID],
+                 segment: str, under: CID) -> None:
+        from ..cli._kubo import go_quote
+
+        super().__init__(f"no link named {go_quote(segment)} under {under}", hint=exc.hint)
         self.blocks = blocks
         self.roots = roots
 
@@ -182,7 +188,7 @@ def locate(runtime: "Runtime", path: DagPath) -> Target:
             found = resolve_path(rec, DagPath("ipfs", found.cid, (*found.remainder, segment), str(found.cid)),
                                  limits=runtime.limits)
         except errors.PathNotFound as exc:
-            raise MissingPath(exc, rec.blocks, roots) from None
+            raise MissingPath(exc, rec.blocks, roots, segment, found.cid) from None
         roots.append(found.cid)
     blocks = rec.blocks
     terminal = len(blocks) - 1
@@ -260,8 +266,7 @@ def _unclean_path(request: web.Request) -> web.Response | None:
         return None
     request[_BEFORE_HANDLERS] = True
     location = urllib.parse.quote(clean, safe=_PATH_SAFE) + (f"?{raw_query}" if raw_query else "")
-    return web.Response(status=307, text=f'<a href="{html.escape(location)}">Temporary Redirect</a>.\n\n',
-                        content_type="text/html", headers={"Location": location})
+    return go_redirect(request, location, 307)
 
 
 def _disposition(kind: str, name: str) -> str:
@@ -408,6 +413,8 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
             headers.update(exc.headers)
         if isinstance(exc, (GatewayError, errors.AutocodecError)):
             text = exc.text if isinstance(exc, GatewayError) else public_text(exc.message, runtime)
+            if isinstance(exc, MissingPath):  # Kubo's words: the path asked for (cleaned), then why
+                text = f"failed to resolve {_go_ascii(_asked_path(request))}: {text}"
             runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
         else:
             from ._app import _error
@@ -622,6 +629,41 @@ def content_path(request: web.Request, prefix: str = "/ipfs/") -> str:
     if not raw.startswith(prefix):  # an escaped prefix: aiohttp's reading of it
         return str(request.match_info["path"])
     return urllib.parse.unquote(raw[len(prefix):], errors="surrogateescape")
+
+
+def _asked_path(request: web.Request) -> str:
+    """The content path a request asked for, decoded and cleaned (a trailing slash kept), as
+    Kubo names it in an error: ``/ipfs/{root}/...`` on every origin, or ``/ipns/{name}/...``
+    when reached through a name (a DNSLink host's name too)."""
+    path = _clean("/ipfs/" + content_path(request))
+    view = request.get(_IPNS_VIEW)
+    if view is not None:
+        internal = urllib.parse.unquote(view[0], errors="surrogateescape")
+        if path == internal or path.startswith(internal + "/"):
+            path = (view[1] or f"/ipns/{request.get(HOSTED, '')}") + path[len(internal):]
+    return path
+
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+               "\v": "\\v", "\\": "\\\\", '"': '\\"'}
+
+
+def _go_ascii(text: str) -> str:
+    """``text`` as Go's ``strconv.QuoteToASCII`` writes it, without the outer quotes (boxo's
+    ``debugStr`` of a path in an error): printable ASCII as it is, the rest escaped, a byte that
+    is not UTF-8 (a surrogate escape) as ``\\xNN``."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif 0x20 <= code < 0x7F:
+            out.append(ch)
+        elif code < 0x80 or 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code & 0xFF:02x}")
+        else:
+            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)
 
 
 def shown(text: str) -> str:
@@ -1062,9 +1104,7 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
         location = visible_path(request, urllib.parse.quote(_clean(f"/ipfs/{content_path(request)}/"), safe=_PATH_SAFE,
                                                             errors="surrogateescape")) + (
             f"?{urllib.parse.quote(raw_query, safe=_PATH_SEGMENT_SAFE)}" if raw_query else "")
-        return web.Response(status=301, text=f'<a href="{html.escape(location)}">Moved Permanently</a>.\n\n',
-                            content_type="text/html",
-                            headers={"Location": location, "X-Ipfs-Roots": _roots_header(target)})
+        return go_redirect(request, location, 301, {"X-Ipfs-Roots": _roots_header(target)})
     index = next((entry for entry in listing if entry[0] == "index.html"), None)
     if index is None and len(listing) > MAX_LISTING:  # index.html may be past the listed part
         try:
@@ -1312,8 +1352,7 @@ async def _namespace(request: web.Request) -> web.Response:
     which Kubo's gateway mux answers with), the query kept."""
     query = request.raw_path.partition("?")[2]
     location = request.path + "/" + (f"?{query}" if query else "")
-    return web.Response(status=307, text=f'<a href="{html.escape(location)}">Temporary Redirect</a>.\n\n',
-                        content_type="text/html", headers={"Location": location})
+    return go_redirect(request, location, 307)
 
 
 def setup_gateway(app: web.Application) -> None:

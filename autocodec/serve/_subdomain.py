@@ -233,17 +233,22 @@ def moved(request: web.Request, location: str) -> web.Response:
     return go_redirect(request, location, 301)
 
 
-def go_redirect(request: web.Request, location: str, status: int) -> web.Response:
+def go_redirect(request: web.Request, location: str, status: int,
+                headers: dict[str, str] | None = None) -> web.Response:
     """A redirect (``status`` 3xx) to ``location`` as Go's ``http.Redirect`` writes it: the
     header with each non-ASCII byte hex-escaped, a short HTML body naming the status and the
-    location as it is on GET and HEAD, none on another method."""
+    location on GET; on HEAD its type and no ``Content-Length`` (Go's server sends none for a
+    HEAD whose handler wrote no body), on another method neither. ``headers`` are added."""
     header = "".join(c if c.isascii() else "".join(f"%{b:02x}" for b in c.encode("utf-8", "surrogateescape"))
                      for c in location)
-    if request.method in ("GET", "HEAD"):
+    headers = {**(headers or {}), "Location": header}
+    if request.method == "GET":
         phrase = http.HTTPStatus(status).phrase
         return web.Response(status=status, text=f'<a href="{location.translate(_GO_HTML)}">{phrase}</a>.\n\n',
-                            content_type="text/html", headers={"Location": header})
-    return web.Response(status=status, headers={"Location": header})
+                            content_type="text/html", headers=headers)
+    if request.method == "HEAD":
+        return web.Response(status=status, content_type="text/html", charset="utf-8", headers=headers)
+    return web.Response(status=status, headers=headers)
 
 
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
