@@ -12,6 +12,10 @@ rebuilt from what its test says they hold:
   ``b.txt`` beside a link literally named ``a/b.txt``, written as DAG-JSON since no adder makes
   one), ``dir-with-percent-encoded-filename``, and an IPNS name over ``root2/root3/root4/index.html``
   asked for by its base36 and its base58 spelling.
+
+Beyond the suite's cases, the differences that checking them found, each against Kubo: a name
+not in base36 (Kubo's 302), line feeds in paths, a missing path's 404 text (and ``dag get``'s),
+and redirects as Go writes them (HEAD without ``Content-Length``, Go's HTML escapes).
 """
 
 from __future__ import annotations
