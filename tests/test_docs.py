@@ -457,3 +457,27 @@ def test_the_fuzz_targets_the_docs_list_are_the_targets() -> None:
     text = (REPO / "docs" / "fuzzing.md").read_text()
     listing = text.split("has a fuzz target in", 1)[1].split("Inputs are", 1)[0]
     assert set(re.findall(r"`([a-z][a-z0-9-]*)`\s*(?:\(|,|and|$)", listing, re.M)) == set(TARGETS)
+
+
+def test_the_case_counts_the_docs_state_are_the_tests() -> None:
+    """"`tests/test_x.py`, N cases" (or "runs/compares N cases") is that file's ``len(CASES)``, and
+    README's DNSLink zone is the test's: its ``_dnslink`` records and ``DOMAINS`` (README said 17
+    cases of ``get`` and a zone of 14 domains long after the tests grew to 23 and 19)."""
+    import importlib
+
+    stated, wrong = 0, []
+    for doc in DOCS:
+        text = re.sub(r"\s+", " ", doc.read_text())
+        for module, count in re.findall(r"`tests/(test_\w+)\.py`,? (?:runs |compares )?(\d+) cases", text):
+            cases = getattr(importlib.import_module(f"tests.{module}"), "CASES", None)
+            stated += 1
+            if cases is None or len(cases) != int(count):
+                wrong.append(f"{doc.name}: {module} {count} cases, the test has {cases and len(cases)}")
+    assert stated >= 4, stated
+    from tests.test_dnslink_kubo import DOMAINS
+
+    zone = re.search(r"zone of (\d+) domains \((\d+) names asked", re.sub(r"\s+", " ", (REPO / "README.md").read_text()))
+    assert zone is not None, "README no longer states the DNSLink comparison's zone"
+    records = len(re.findall(r'"_dnslink\.[\w.]+":', (REPO / "tests" / "test_dnslink_kubo.py").read_text()))
+    assert not wrong, wrong
+    assert (int(zone[1]), int(zone[2])) == (records, len(DOMAINS)), "README's DNSLink zone and names asked"
