@@ -481,3 +481,13 @@ def test_the_case_counts_the_docs_state_are_the_tests() -> None:
     records = len(re.findall(r'"_dnslink\.[\w.]+":', (REPO / "tests" / "test_dnslink_kubo.py").read_text()))
     assert not wrong, wrong
     assert (int(zone[1]), int(zone[2])) == (records, len(DOMAINS)), "README's DNSLink zone and names asked"
+
+
+def test_the_security_reporting_channel_exists() -> None:
+    """SECURITY.md's "Reporting" names only contacts the package has: it said "mail the maintainers
+    listed in pyproject.toml", which lists none."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    contacts = [p for key in ("maintainers", "authors") for p in project.get(key, []) if "email" in p]
+    reporting = (REPO / "SECURITY.md").read_text().split("## Reporting", 1)[1]
+    assert "security advisory" in reporting
+    assert contacts or "pyproject.toml" not in reporting, "SECURITY.md points to maintainers pyproject.toml lacks"
