@@ -198,7 +198,7 @@ def test_the_bounds_tables_state_the_config_defaults() -> None:
             continue
         default, config = cells[header.index("Default")], cells[header.index("Config")]
         field_ = re.fullmatch(r"`([A-Z]\w+Limits)\.(\w+)`", config)
-        amount = re.match(r"([\d][\d ,.]*?)\s*(KiB|MiB|GiB|ms|s)?(?=$|[\s,(])", default)
+        amount = re.match(r"(\d+(?:[ ,]\d{3})*(?:\.\d+)?)\s*(KiB|MiB|GiB|ms|s)?(?=$|[\s,(])", default)
         if not field_ or not amount or "+" in default:
             continue
         actual = getattr(CLASSES[field_[1]], field_[2])
@@ -491,3 +491,20 @@ def test_the_security_reporting_channel_exists() -> None:
     reporting = (REPO / "SECURITY.md").read_text().split("## Reporting", 1)[1]
     assert "security advisory" in reporting
     assert contacts or "pyproject.toml" not in reporting, "SECURITY.md points to maintainers pyproject.toml lacks"
+
+
+_NOT_BOUNDS = {"max_instances", "stream_chunk_bytes", "max_batch_items", "pooled_instances"}  # tuning, not bounds
+
+
+def test_the_bounds_page_names_every_sandbox_fetch_decode_and_serve_limit() -> None:
+    """docs/bounds.md's tables of Wasm, fetch, decode and serve bounds name every such field of
+    ``autocodec.config`` (directly, or by a ``Limits.prefix_*`` row): the sandbox's memory, stack and
+    table caps and serve's request-line and header caps were missing."""
+    text = (REPO / "docs" / "bounds.md").read_text()
+    prefixes = re.findall(r"`\w+Limits\.(\w+_)\*`", text)
+    missing = [f"{type(group).__name__}.{f.name}" for group in (DEFAULT_LIMITS.sandbox, DEFAULT_LIMITS.fetch,
+                                                                 DEFAULT_LIMITS.decode, DEFAULT_LIMITS.serve)
+               for f in dataclasses.fields(group)
+               if f.name not in _NOT_BOUNDS and not re.search(rf"\b{f.name}\b", text)
+               and not any(f.name.startswith(p) for p in prefixes)]
+    assert not missing, missing
