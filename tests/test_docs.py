@@ -508,3 +508,19 @@ def test_the_bounds_page_names_every_sandbox_fetch_decode_and_serve_limit() -> N
                if f.name not in _NOT_BOUNDS and not re.search(rf"\b{f.name}\b", text)
                and not any(f.name.startswith(p) for p in prefixes)]
     assert not missing, missing
+
+
+def test_the_unixfs_option_set_counts_are_the_tests() -> None:
+    """docs/unixfs.md's "N option sets for files, ..." are test_unixfs_kubo's lists (it said 32, 9,
+    23, 7 and 10 runs when the lists held 37, 11, 24, 8 and 11)."""
+    import tests.test_unixfs_kubo as t
+
+    text = re.sub(r"\s+", " ", (REPO / "docs" / "unixfs.md").read_text())
+    found = re.search(r"(\d+) option sets for files, \d+ more on layout boundaries, (\d+) on the big file, (\d+) for "
+                      r"trees, (\d+) for HAMT \((\d+) with another fanout than 256\); the CLI's printed lines byte "
+                      r"for byte \((\d+) runs\)", text)
+    assert found is not None, "docs/unixfs.md no longer counts test_unixfs_kubo's option sets"
+    other_fanouts = sum(1 for _, options in t.HAMT_CASES if options.get("max_hamt_fanout", 256) != 256)
+    actual = (len(t.FILE_OPTIONS), len(t.BIG_OPTIONS), len(t.TREE_OPTIONS), len(t.HAMT_CASES), other_fanouts,
+              len(t.CLI_FLAGS))
+    assert tuple(map(int, found.groups())) == actual
