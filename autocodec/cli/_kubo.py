@@ -1,10 +1,12 @@
 """Kubo's command-line conventions, shared by the commands that copy Kubo's: boolean options
 (``--name``, ``--name=false``), the way Kubo prints names (``cmdenv.EscNonPrint``), Go's
-``%q`` quoting, ``hex.Dump`` and JSON."""
+``%q`` quoting (from ``autocodec._gotext``), ``hex.Dump`` and JSON."""
 
 from __future__ import annotations
 
 import argparse
+
+from .._gotext import escaped_byte, go_escape
 
 
 def bool_flag(parser: argparse.ArgumentParser, short: str | None, name: str, default: bool | None,
@@ -19,8 +21,6 @@ def bool_flag(parser: argparse.ArgumentParser, short: str | None, name: str, def
     parser.add_argument(*spellings, dest=dest, action="store_const", const=False, help=argparse.SUPPRESS)
 
 
-_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-               "\v": "\\v", "\\": "\\\\"}
 
 
 def go_int(text: str) -> int:
@@ -34,42 +34,14 @@ def go_int(text: str) -> int:
     return value
 
 
-def _escaped_byte(ch: str) -> bool:
-    return "\udc80" <= ch <= "\udcff"
-
-
 def kubo_escape(name: str) -> str:
     """A name as Kubo prints it (cmdenv.EscNonPrint): Go's strconv.Quote without the quotes,
     and with ``"`` left as is, when the name holds a backslash or a non-printable character.
     A byte that is not UTF-8 (a surrogate escape from ``os.listdir``) reads as U+FFFD in Go,
     which is printable: alone it is written as the byte it is, and quoted it is ``\\xNN``."""
-    if "\\" not in name and (name.isprintable() or all(ch.isprintable() or _escaped_byte(ch) for ch in name)):
+    if "\\" not in name and (name.isprintable() or all(ch.isprintable() or escaped_byte(ch) for ch in name)):
         return name
-    return _go_escape(name, quote=False)
-
-
-def go_quote(text: str) -> str:
-    """Go's ``strconv.Quote`` (``%q``): double quotes, ``"`` and ``\\`` escaped, non-printable
-    characters as Go escapes them, a byte that is not UTF-8 as ``\\xNN``."""
-    return '"' + _go_escape(text, quote=True) + '"'
-
-
-def _go_escape(text: str, *, quote: bool) -> str:
-    out = []
-    for ch in text:
-        if ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif ch == '"' and quote:
-            out.append('\\"')
-        elif ch.isprintable():
-            out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif _escaped_byte(ch):
-            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
-        else:
-            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
-    return "".join(out)
+    return go_escape(name, quote=False)
 
 
 def go_json(value: object) -> str:

@@ -100,7 +100,7 @@ def _inspect_result(raw: bytes, verify: str | None, dump: bool) -> dict[str, Any
 
 def _inspect_text(result: dict[str, Any]) -> str:
     from .._gotime import format_duration, format_rfc3339nano
-    from ._kubo import go_quote
+    from .._gotext import go_quote
     from ._tabwriter import align
 
     entry = result["Entry"]

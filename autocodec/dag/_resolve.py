@@ -120,7 +120,7 @@ def _unixfs_step(source: BlockSource, cid: CID, node: Any, segment: str, limits:
 
 def _no_link(segment: str, cid: CID) -> PathNotFound:
     """A name missing from a DAG-PB node (a directory, a HAMT), in Kubo's words."""
-    from ..cli._kubo import go_quote
+    from .._gotext import go_quote
 
     return PathNotFound(f"no link named {go_quote(segment)} under {cid}")
 

@@ -135,7 +135,7 @@ class MissingPath(errors.PathNotFound):
 
     def __init__(self, exc: errors.PathNotFound, blocks: list[tuple[CID, bytes]], roots: list[CID],
                  segment: str, under: CID) -> None:
-        from ..cli._kubo import go_quote
+        from .._gotext import go_quote
 
         super().__init__(f"no link named {go_quote(segment)} under {under}", hint=exc.hint)
         self.blocks = blocks

@@ -26,6 +26,8 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .._gotext import go_quote
+
 MAX_BYTES = 65536
 STATUSES = frozenset({200, 301, 302, 303, 307, 308, 404, 410, 451})
 ERROR_PAGES = frozenset({404, 410, 451})
@@ -203,14 +205,10 @@ def _url_error(text: str) -> str | None:
     if text.startswith(":"):
         return f"parse {quoted}: missing protocol scheme"
     if (bad := _ESCAPE.search(text.partition("#")[0])) is not None:
-        return f"parse {quoted}: invalid URL escape {_go_quote(text[bad.start():bad.start() + 3])}"
+        return f"parse {quoted}: invalid URL escape {go_quote(text[bad.start():bad.start() + 3])}"
     if not _scheme(text) and ":" in text.split("/", 1)[0].partition("?")[0].partition("#")[0]:
         return f"parse {quoted}: first path segment in URL cannot contain colon"
     return None
-
-
-def _go_quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _scheme(text: str) -> str:

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from .. import errors
+from .._gotext import go_quote
 from ..cid import CID
 from ..verify._ipns import LIBP2P_KEY, InvalidIpnsName, IpnsName
 
@@ -117,7 +118,7 @@ def inline_dnslink(fqdn: str) -> str:
     inlining); ``LabelError`` past 63 characters."""
     label = fqdn.replace("-", "--").replace(".", "-")
     if len(label) > MAX_LABEL:
-        raise LabelError(f"inlined DNSLink incompatible with DNS label length limit of 63: {_go_quote(label)}")
+        raise LabelError(f"inlined DNSLink incompatible with DNS label length limit of 63: {go_quote(label)}")
     return label
 
 
@@ -215,14 +216,9 @@ def _check_host(url: str, host: str) -> None:
     """Go's ``url.Parse`` refusal of a host holding a character no host takes (its text)."""
     for char in host:
         if char == "%":
-            raise LabelError(f"parse {_go_quote(url)}: invalid URL escape {_go_quote(host[host.index(char):][:3])}")
+            raise LabelError(f"parse {go_quote(url)}: invalid URL escape {go_quote(host[host.index(char):][:3])}")
         if char < "\x80" and char not in _HOST_SAFE:
-            raise LabelError(f"parse {_go_quote(url)}: invalid character {_go_quote(char)} in host name")
-
-
-def _go_quote(text: str) -> str:
-    """``text`` as Go's ``%q`` writes simple strings."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+            raise LabelError(f"parse {go_quote(url)}: invalid character {go_quote(char)} in host name")
 
 
 _GO_HTML = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})

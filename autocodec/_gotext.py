@@ -1,0 +1,43 @@
+"""Go's quoting of text, as Kubo's messages and outputs write it: ``strconv.Quote`` (``%q``)
+and its escapes. Used by the command line, the gateway and the DAG resolver alike, so it sits
+below all of them.
+
+Invariant: a character is escaped exactly when Go would (non-printable, ``\\``, and ``"`` when
+quoting); a byte that is not UTF-8 (a surrogate escape, as ``os.fsdecode`` gives it) reads as
+``\\xNN``.
+"""
+
+from __future__ import annotations
+
+_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+               "\v": "\\v", "\\": "\\\\"}
+
+
+def escaped_byte(ch: str) -> bool:
+    """Whether ``ch`` stands for a byte that is not UTF-8 (a surrogate escape)."""
+    return "\udc80" <= ch <= "\udcff"
+
+
+def go_quote(text: str) -> str:
+    """Go's ``strconv.Quote`` (``%q``): double quotes, ``"`` and ``\\`` escaped, non-printable
+    characters as Go escapes them, a byte that is not UTF-8 as ``\\xNN``."""
+    return '"' + go_escape(text, quote=True) + '"'
+
+
+def go_escape(text: str, *, quote: bool) -> str:
+    """``text`` with Go's escapes and no quotes around it (``quote``: ``"`` escaped too)."""
+    out = []
+    for ch in text:
+        if ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ch == '"' and quote:
+            out.append('\\"')
+        elif ch.isprintable():
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif escaped_byte(ch):
+            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        else:
+            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+    return "".join(out)
