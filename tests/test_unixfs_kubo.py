@@ -541,6 +541,28 @@ def test_cat_of_several_paths_is_kubos(kubo: KuboRepo, home: Path, tmp_path: Pat
         assert ours.returncode != 0 and ours.stdout == b"" and ours.stderr.count(b"\n") == 1, args
 
 
+def test_a_missing_name_is_said_in_kubos_words(kubo: KuboRepo, home: Path, hamt_dirs: dict[str, Path],
+                                               tmp_path: Path) -> None:
+    """``cat``, ``ls`` and ``get`` of a name a folder (plain or HAMT-sharded) lacks: Kubo's
+    ``no link named "x" under CID``; ours said ``no entry 'x' in the (sharded) directory CID``
+    (``get`` already said Kubo's)."""
+    plain = tmp_path / "plain"
+    (plain / "sub").mkdir(parents=True)
+    (plain / "sub" / "f").write_bytes(b"f\n")
+    roots = [kubo.ipfs("add", "-r", "-Q", "--pin=false", "--cid-version=1", plain).stdout.decode().strip()]
+    assert run_cli(home, "add", "-r", "-Q", "--cid-version=1", str(plain)).stdout.decode().strip() == roots[0]
+    sharded = next(iter(hamt_dirs.values()))
+    roots.append(kubo.ipfs("add", "-r", "-Q", "--pin=false", sharded).stdout.decode().strip())
+    assert run_cli(home, "add", "-r", "-Q", str(sharded)).stdout.decode().strip() == roots[1]
+    for path in (f"{roots[0]}/nope", f"/ipfs/{roots[0]}/sub/n\"o", f"{roots[1]}/missing-\u00e9"):
+        for command in (["cat"], ["ls"], ["get", "-o", str(tmp_path / "out")]):
+            theirs = kubo.ipfs(*command, path, check=False).stderr.decode().strip()
+            ours = run_cli(home, *command, path, check=False).stderr.decode().strip()
+            assert theirs.startswith("Error: no link named "), theirs
+            said = theirs.removeprefix("Error: ")
+            assert ours.startswith(f"autocodec: PathNotFound: {said} ("), (command, ours, said)
+
+
 # --- names that are not UTF-8 -------------------------------------------------------------------
 
 def _bytes_names_tree(base: Path) -> Path:

@@ -8,7 +8,7 @@ Invariants:
 - A path is cleaned first as Kubo's ``path.NewPath`` cleans it (Go's ``path.Clean``): empty
   and "." segments go, ".." removes the segment before it, so ``CID//a`` and ``CID/x/../a``
   name ``CID/a`` and ``CID/../a`` names the CID ``a`` (refused as one).
-- A segment that is missing is ``NotFound``; a segment under a file or symlink is
+- A segment that is missing is ``PathNotFound`` (a ``NotFound``, in Kubo's words); a segment under a file or symlink is
   ``InvalidInput``; a malformed node is ``InvalidBlock``. At most
   ``limits.unixfs.max_dag_depth`` shard levels are followed.
 """
@@ -21,7 +21,7 @@ from typing import Any, cast
 from .._inputs import need_store
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import InvalidBlock, InvalidInput, InvalidPath, NotFound
+from ..errors import InvalidBlock, InvalidInput, InvalidPath, PathNotFound
 from . import _hamt, _pb
 from ._layout import DAG_PB
 
@@ -45,7 +45,7 @@ def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
         for link in links:
             if link.get("Name") == name:
                 return cast(CID, link["Hash"])
-        raise NotFound(f"no entry {name!r} in the directory {cid}")
+        raise _no_link(name, cid)
     path = _hamt.slot_path(name)
     consumed = 0
     for _ in range(limits.unixfs.max_dag_depth):
@@ -68,7 +68,14 @@ def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
         if entry["Name"] == prefix + name:
             return cast(CID, entry["Hash"])
         break
-    raise NotFound(f"no entry {name!r} in the sharded directory {cid}")
+    raise _no_link(name, cid)
+
+
+def _no_link(name: str, cid: CID) -> PathNotFound:
+    """A directory (plain or HAMT) without ``name``, in Kubo's words (``cat``, ``ls``, ``get``)."""
+    from .._gotext import go_quote
+
+    return PathNotFound(f"no link named {go_quote(name)} under {cid}")
 
 
 def resolve(store: Any, path: str | CID, *, limits: Limits | None = None) -> CID:
