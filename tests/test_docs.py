@@ -524,3 +524,18 @@ def test_the_unixfs_option_set_counts_are_the_tests() -> None:
     actual = (len(t.FILE_OPTIONS), len(t.BIG_OPTIONS), len(t.TREE_OPTIONS), len(t.HAMT_CASES), other_fanouts,
               len(t.CLI_FLAGS))
     assert tuple(map(int, found.groups())) == actual
+
+
+def test_the_template_table_is_the_kits_languages_and_kinds() -> None:
+    """docs/abi.md section 7: each language row names the templates ``autocodec/templates/LANG/``
+    holds, and the count of toy codecs is the count of languages (it said three after Rust came)."""
+    text = (REPO / "docs" / "abi.md").read_text()
+    templates = REPO / "autocodec" / "templates"
+    kits = {lang.name: {kind.name for kind in lang.iterdir() if kind.is_dir() and not kind.name.startswith("_")}
+            for lang in templates.iterdir() if lang.is_dir() and not lang.name.startswith("_")}
+    table = text.split("| language | `module new --lang` |", 1)[1].split("\n\n", 1)[0]
+    rows = dict(re.findall(r"^\| \w+ \| `(\w+)` \| ([a-z, ]+) \|", table, re.M))
+    assert {lang: set(kinds.split(", ")) for lang, kinds in rows.items()} == kits
+    words = {2: "two", 3: "three", 4: "four", 5: "five"}
+    counted = re.search(r"so the (\w+) toy codecs provably behave", re.sub(r"\s+", " ", text))
+    assert counted is not None and counted[1] == words[len(kits)], counted and counted[1]
