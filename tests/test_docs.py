@@ -570,3 +570,17 @@ def test_every_table_in_the_docs_has_a_header_and_whole_rows() -> None:
                 wrong.append(f"{doc.name}:{start}: rows of {sorted(set(cells))} cells")
     # docs/gateway.md is another wing's page: its /decode row splits at `json|dag-cbor` (reported there)
     assert [w for w in wrong if not w.startswith("gateway.md:")] == [], wrong
+
+
+def test_the_verifier_exports_abi_md_lists_are_the_shipped_bao_modules() -> None:
+    """Every export of docs/abi.md's verifier table is one the shipped ``bao`` module has, and the
+    page calls none of its features missing (it said chunk groups "are not implemented" beside
+    the section on them, with ``ac_vfy_groups`` shipped since bao 1.3.0)."""
+    from autocodec.loader import inspect_module
+
+    text = (REPO / "docs" / "abi.md").read_text()
+    verifier = text.split("### verifier", 1)[1].split("\n## ", 1)[0]
+    listed = set(re.findall(r"^\| `(ac_(?:vfy|enc)_\w+)\(", verifier, re.M))
+    info = inspect_module((REPO / "wasm-src" / "bao" / "bao.wasm").read_bytes())
+    assert len(listed) >= 9 and all(info.has_export(name) for name in listed), listed
+    assert not re.search(r"chunk\s+groups[^.]*\bnot implemented", verifier, re.I)
