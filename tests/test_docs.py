@@ -584,3 +584,16 @@ def test_the_verifier_exports_abi_md_lists_are_the_shipped_bao_modules() -> None
     info = inspect_module((REPO / "wasm-src" / "bao" / "bao.wasm").read_bytes())
     assert len(listed) >= 9 and all(info.has_export(name) for name in listed), listed
     assert not re.search(r"chunk\s+groups[^.]*\bnot implemented", verifier, re.I)
+
+
+def test_the_worked_examples_module_json_is_git_raws() -> None:
+    """docs/abi.md section 6 quotes wasm-src/git-raw/module.json: its fields but the shortened
+    description are the file's (the quote said version 2.0.0 after 2.0.1 shipped)."""
+    import json
+
+    text = (REPO / "docs" / "abi.md").read_text()
+    quoted = re.search(r'```json\n(\{"name": "git-raw".*?)\n "description"', text, re.S)
+    assert quoted is not None, "docs/abi.md no longer quotes git-raw's module.json"
+    actual = json.loads((REPO / "wasm-src" / "git-raw" / "module.json").read_text())
+    fields = json.loads(quoted[1].rstrip(",") + "}")
+    assert fields == {k: actual[k] for k in fields}
