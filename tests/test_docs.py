@@ -597,3 +597,17 @@ def test_the_worked_examples_module_json_is_git_raws() -> None:
     actual = json.loads((REPO / "wasm-src" / "git-raw" / "module.json").read_text())
     fields = json.loads(quoted[1].rstrip(",") + "}")
     assert fields == {k: actual[k] for k in fields}
+
+
+def test_the_commands_readme_says_take_module_are_the_parsers() -> None:
+    """README's "`--module FILE` ... on the commands that read or write blocks" list names each
+    command (or group) whose parser has ``--module``, and no other (``resolve`` was missing)."""
+    text = re.sub(r"\s+", " ", (REPO / "README.md").read_text())
+    listed = re.search(r"on the commands that read or write blocks: (.*?)\. ", text)
+    assert listed is not None, "README no longer lists the commands that take --module"
+    named = set()
+    for code in re.findall(r"`([^`]+)`", listed[1]):
+        group, _, actions = code.partition(" ")
+        named |= {f"{group} {a}" for a in actions.split("|")} if actions else {group}
+    with_module = {name for name, options in _leaf_commands(PARSER, []).items() if "--module" in options}
+    assert {name.split()[0] if name.split()[0] in named else name for name in with_module} == named
