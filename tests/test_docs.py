@@ -544,7 +544,8 @@ def test_the_template_table_is_the_kits_languages_and_kinds() -> None:
 def _tables(path: Path) -> list[tuple[int, list[str]]]:
     """(first line number, lines) of each run of ``|`` lines outside code fences."""
     found: list[tuple[int, list[str]]] = []
-    fenced, run, start = False, [], 0
+    fenced, start = False, 0
+    run: list[str] = []
     for number, line in enumerate([*path.read_text().splitlines(), ""], 1):
         fenced = not fenced if line.startswith("```") else fenced
         if not fenced and line.startswith("|"):
