@@ -385,7 +385,7 @@ def test_the_limits_the_readme_says_take_zero_are_the_configs() -> None:
 
 
 def _python_block(doc: str, first_line: str) -> str:
-    blocks = re.findall(r"```python\n(.*?)```", (REPO / doc).read_text(), re.S)
+    blocks: list[str] = re.findall(r"```python\n(.*?)```", (REPO / doc).read_text(), re.S)
     block = next((b for b in blocks if b.startswith(first_line)), None)
     assert block is not None, f"{doc}: no Python example starting {first_line!r}"
     return block
