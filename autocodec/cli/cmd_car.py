@@ -78,6 +78,9 @@ def run_export(args: argparse.Namespace) -> int:
         else:
             with open_output(args.output) as out:  # replaced only when complete; devices written through
                 result = export_car(store, cid, out, links=runtime_links(rt), ahead=ahead)
-    note = f"; {len(result.missing)} linked blocks not in the store were left out" if result.missing else ""
-    print(f"exported {result.blocks} blocks ({result.bytes} bytes){note}", file=sys.stderr)
+    missing = len(result.missing)
+    note = (f"; {missing} linked block{'s' if missing != 1 else ''} not in the store "
+            f"{'were' if missing != 1 else 'was'} left out") if missing else ""
+    print(f"exported {result.blocks} block{'s' if result.blocks != 1 else ''} ({result.bytes} bytes){note}",
+          file=sys.stderr)
     return 0

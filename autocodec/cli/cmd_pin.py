@@ -134,7 +134,7 @@ def run_ls(args: argparse.Namespace) -> int:
         for pin in pin_ls(rt):
             left = pin.expires - int(time.time())
             expiry = f"expires in {left // 86400}d" if left > 0 else "EXPIRED"
-            write_line(f"{pin.name}\tv{pin.version}\t{pin.index_cid}\t{pin.entries} entries\t{expiry}\t"
+            write_line(f"{pin.name}\tv{pin.version}\t{pin.index_cid}\t{pin.entries} entr{'y' if pin.entries == 1 else 'ies'}\t{expiry}\t"
                        f"{pin.location.describe()}\tset {pin.set_id}")
     return 0
 

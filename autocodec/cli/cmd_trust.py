@@ -65,7 +65,7 @@ def run_ls(args: argparse.Namespace) -> int:
     write_line(f"pinned sets ({len(sets)}):")
     for s in sets:
         write_line(f"  {s.name}\t{s.set_id}\troot v{s.root_version}\tindex v{s.index_version}\t"
-                   f"{s.entries} entries\texpires {_when(s.expires)}")
+                   f"{s.entries} entr{'y' if s.entries == 1 else 'ies'}\texpires {_when(s.expires)}")
     write_line(f"allowed ({len(allowed)}):")
     for rule in allowed:
         scope = f"codes {format_ranges(rule.ranges)}" if rule.target.startswith("did:") else "module"
