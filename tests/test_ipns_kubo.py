@@ -523,3 +523,30 @@ def test_a_kept_record_answers_while_an_online_node_finds_none(world: World, tmp
             assert names.current(name, node=online.api_url).sequence == 7
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("recursive", ["true", "false"])
+def test_resolve_of_a_name_pointing_at_a_name_is_kubos(world: World, tmp_path: Path, recursive: str) -> None:
+    """``resolve [-r=false] /ipns/...`` against ``ipfs resolve``: a name pointing at a name
+    pointing at a folder. Kubo's ``--recursive=false`` gives the first name's value with the
+    rest of the path joined under it, nothing else resolved; ``--recursive=false`` was a usage
+    error here."""
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    (tree / "sub" / "f").write_bytes(b"f\n")
+    folder = world.kubo.ipfs("add", "-r", "-Q", "--cid-version=1", tree).stdout.decode().strip()
+    names = {}
+    for key in ("hop1", "hop2"):  # keys of this case's own (the module's Kubo is shared)
+        names[key] = world.kubo.ipfs("key", "gen", "--type", "ed25519", "--ipns-base", "base36",
+                                     f"{key}-{recursive}").stdout.decode().strip()
+    world.publish(f"hop2-{recursive}", f"/ipfs/{folder}")
+    world.publish(f"hop1-{recursive}", f"/ipns/{names['hop2']}")
+    home = tmp_path / "home"
+    run_cli(home, "init", "--no-default-set")
+    first, second = names["hop1"], names["hop2"]
+    for path in (f"/ipns/{first}", f"/ipns/{first}/sub/f", f"/ipns/{second}/sub", f"/ipfs/{folder}/sub/f"):
+        theirs = world.kubo.ipfs("resolve", f"--recursive={recursive}", path).stdout.decode()
+        ours = run_cli(home, "resolve", f"--recursive={recursive}", path, "--gateway", world.kubo.gateway_url)
+        assert ours.stdout.decode() == theirs, (path, ours.stderr)
+    assert run_cli(home, "resolve", "--dhtt", "5s", "--dhtrc", "3", f"/ipns/{first}", "-r=false",
+                   "--gateway", world.kubo.gateway_url).stdout.decode() == f"/ipns/{second}\n"

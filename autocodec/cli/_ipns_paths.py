@@ -64,6 +64,30 @@ def home_names() -> Iterator[tuple["IpnsNames", "Settings"]]:
 
 def ipfs_path_of(text: str, args: argparse.Namespace) -> str:
     """The ``/ipfs/`` path the ``/ipns/`` path ``text`` names (see the module docstring)."""
+    name, rest = _name_and_rest(text, args)
+    with home_names() as (names, settings):
+        gateway, node = record_source(args, settings)
+        path = names.resolve(f"/ipns/{name}" + (f"/{rest}" if rest else ""), node=node, gateway=gateway,
+                             fresh=False)
+    if not path.startswith(("/ipfs/", "/ipld/")):
+        raise InvalidPath(f"/ipns/{name} points at {path[:200]!r}, not at content (/ipfs/...)")
+    return _in_base_of(path, name)
+
+
+def one_hop_of(text: str, args: argparse.Namespace) -> str:
+    """What the first name of the ``/ipns/`` path ``text`` points at, with the rest of the path
+    joined under it and nothing else resolved: a name, or a content path left as written
+    (Kubo's ``resolve --recursive=false``)."""
+    name, rest = _name_and_rest(text, args)
+    with home_names() as (names, settings):
+        gateway, node = record_source(args, settings)
+        value = names.value_of(name, node=node, gateway=gateway, fresh=False)
+    return value.rstrip("/") + f"/{rest}" if rest else value
+
+
+def _name_and_rest(text: str, args: argparse.Namespace) -> tuple[str, str]:
+    """``(NAME, rest)`` of ``/ipns/NAME[/rest]``; ``NotFound`` up front when no record can be had
+    (no home, no source given, not a domain)."""
     from ..home import Home
 
     body = text.strip()
@@ -81,13 +105,7 @@ def ipfs_path_of(text: str, args: argparse.Namespace) -> str:
 
         raise NotFound(f"{home.root} holds no IPNS record for {name}, and no node or gateway was given",
                        hint="give a trustless gateway's URL or a node's address")
-    with home_names() as (names, settings):
-        gateway, node = record_source(args, settings)
-        path = names.resolve(f"/ipns/{name}" + (f"/{rest}" if rest else ""), node=node, gateway=gateway,
-                             fresh=False)
-    if not path.startswith(("/ipfs/", "/ipld/")):
-        raise InvalidPath(f"/ipns/{name} points at {path[:200]!r}, not at content (/ipfs/...)")
-    return _in_base_of(path, name)
+    return name, rest
 
 
 def record_source(args: argparse.Namespace, settings: "Settings") -> tuple[str | None, str | None]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..abi import Kind
 from ._cidbase import add_cid_base_option
+from ._kubo import bool_flag
 from ._runtime import add_source_options
 
 _KINDS = {**{k.value: k.value for k in Kind}, "hash": "hasher"}  # the ABI's kinds (autocodec.abi), and "hash"
@@ -32,6 +33,11 @@ def register(sub: Any) -> None:
     p.add_argument("code", nargs="?", help="name or code, e.g. git-raw, 0x78, keccak-256; chunkers as add --chunker "
                                            "spells them (fastcdc, buzhash-..., rabin) or by module name")
     p.add_argument("--json", action="store_true", help="print DAG-JSON")
+    bool_flag(p, "-r", "recursive", True, "with a PATH: follow names until the path is content (default); "
+                                          "--recursive=false: the first name's value, the rest joined under it")
+    # Kubo's DHT options, taken and unused: names are resolved from records (home, gateway, node), no DHT
+    p.add_argument("--dht-record-count", "--dhtrc", dest="dht_record_count", help=argparse.SUPPRESS)
+    p.add_argument("--dht-timeout", "--dhtt", dest="dht_timeout", help=argparse.SUPPRESS)
     add_cid_base_option(p)
     add_source_options(p)
     p.set_defaults(func=run)
@@ -70,13 +76,16 @@ def _run_path(args: argparse.Namespace) -> int:
     from ._app import require_home
     from ._cidbase import cid_text, resolved_text
     from ._io import write_line
-    from ._ipns_paths import ipfs_path_of, is_ipns_path
+    from ._ipns_paths import ipfs_path_of, is_ipns_path, one_hop_of
     from ._local_modules import open_runtime
 
     if args.code is not None or args.json:
         raise InvalidInput(f"{args.kind!r} is no kind of extension ({', '.join(sorted(_KINDS))})",
                            hint="give a kind and a code, or one path to resolve")
     named = is_ipns_path(args.kind)
+    if named and not args.recursive:  # one name's value, its path not resolved (Kubo: -r=false)
+        write_line(one_hop_of(args.kind, args))
+        return 0
     path = parse_path(ipfs_path_of(args.kind, args) if named else args.kind)
     if not (args.node or args.gateway):
         require_home("resolve")
