@@ -13,7 +13,7 @@ from ..cid import CID
 from ..errors import AutocodecError
 
 _BASE_S = 0.5
-_PER_BYTE_S = 2e-6  # 2 s a MiB: an order of magnitude above the slowest linear parser here
+_PER_BYTE_S = 2.0 / (1 << 20)  # 2 s a MiB: an order of magnitude above the slowest linear parser here
 
 
 def time_bound(size: int) -> float:
