@@ -21,6 +21,7 @@ and redirects as Go writes them (HEAD without ``Content-Length``, Go's HTML esca
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,8 +75,20 @@ def _trees(base: Path) -> dict[str, Path]:
     hamt.mkdir()
     for i in range(100):
         (hamt / f"{i}.txt").write_text(f"{i}\n")
+    (site / "root2" / "root3" / "other.txt").write_text("a sibling of root4\n")
+    listing = base / "listing"  # t0115's fixture: ą/ę/file-źł.txt
+    (listing / "\u0105" / "\u0119").mkdir(parents=True)
+    (listing / "\u0105" / "\u0119" / "file-\u017a\u0142.txt").write_text("\u017a\u0142\n")
+    files = base / "files"  # dir-with-files: ascii.txt is 31 bytes
+    files.mkdir()
+    (files / "ascii.txt").write_text("hello application/vnd.ipld.car\n")
+    (files / "hello.txt").write_text("hello world\n")
+    symlink = base / "symlink"  # t0113's fixture: bar is a symlink to foo
+    symlink.mkdir()
+    (symlink / "foo").write_text("content\n")
+    (symlink / "bar").symlink_to("foo")
     return {"tricky": tricky, "nested": nested, "percent": percent, "site": site, "slash": slash, "odd": odd,
-            "hamt": hamt}
+            "hamt": hamt, "listing": listing, "files": files, "symlink": symlink}
 
 
 def _slashed_root(kubo: object, slash_cid: str) -> str:
@@ -108,6 +121,10 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
     ids["cbor"] = kubo.ipfs("dag", "put", input=json.dumps(document).encode()).stdout.decode().strip()
     ids["tricky_v0"] = kubo.ipfs("cid", "format", "-v", "0", ids["tricky"]).stdout.decode().strip()
     ids["plain"] = kubo.ipfs("dag", "resolve", f"/ipfs/{ids['tricky']}/plain.txt").stdout.decode().strip()
+    for key, sub in (("root3", "root2/root3"), ("root4", "root2/root3/root4"), ("index", "root2/root3/root4/index.html"),
+                     ("listing_file", "\u0105/\u0119/file-\u017a\u0142.txt")):
+        root = ids["listing" if key == "listing_file" else "site"]
+        ids[key] = kubo.ipfs("dag", "resolve", f"/ipfs/{root}/{sub}").stdout.decode().strip()
     kubo.ipfs("key", "gen", "--type", "ed25519", "web")
     kubo.start()
     try:
@@ -117,7 +134,8 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
         ids["peer_id"] = keys[keys.index("web") - 1]
         ids["name_b32"] = kubo.ipfs("cid", "format", "-b", "base32", ids["name"]).stdout.decode().strip()
         home = tmp / "home"
-        for name in ("tricky", "nested", "percent", "site", "slashed", "odd", "hamt", "cbor"):
+        for name in ("tricky", "nested", "percent", "site", "slashed", "odd", "hamt", "cbor", "listing", "files",
+                     "symlink"):
             car = tmp / f"{name}.car"
             car.write_bytes(kubo.ipfs("dag", "export", ids[name]).stdout)
             run_cli(home, "car", "import", str(car))
@@ -294,3 +312,97 @@ def test_a_redirect_is_written_as_kubo_writes_it(sides: Sides, path: str, method
     names = ("location", "content-type", "content-length", "x-ipfs-roots", "ipfs-uri")
     assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
     assert ours.body == kubo.body
+
+
+# path_gateway_unixfs_test.go, case by case: (path, request headers, method); the fixtures are
+# rebuilt (gateway-cache: site/root2/root3/root4/index.html, published under {name}; t0115:
+# listing/ą/ę/file-źł.txt; dir-with-files: files/ascii.txt, 31 bytes; t0113: symlink/bar -> foo)
+CACHE_HEADERS = ("x-ipfs-roots", "etag", "cache-control", "content-type", "ipfs-uri", "location", "content-range",
+                 "accept-ranges", "content-disposition")
+MISSING = "QmYzfKSE55XCjD1MW128RfciAf2DViABhEiXfgVFMabSjN"
+ONLY_IF_CACHED = {"Cache-Control": "only-if-cached"}
+UNIXFS_CASES: dict[str, tuple[str, dict[str, str], str]] = {
+    # TestUnixFSDirectoryListing (the listing's HTML is this server's own: status and headers)
+    "path gw: redirect dir listing to URL with trailing slash": ("/ipfs/{listing}/\u0105/\u0119", {}, "GET"),
+    "path gw: dir listing HTML response": ("/ipfs/{listing}/\u0105/\u0119/", {}, "GET"),
+    "GET for /ipfs/cid/file UnixFS file that does not exist returns 404": ("/ipfs/{listing}/i-do-not-exist", {}, "GET"),
+    # TestGatewayCache
+    "GET for /ipfs/ unixfs dir listing succeeds": ("/ipfs/{site}/root2/root3/", {}, "GET"),
+    "GET for /ipfs/ unixfs dir with index.html succeeds": ("/ipfs/{site}/root2/root3/root4/", {}, "GET"),
+    "GET for /ipfs/ unixfs file succeeds": ("/ipfs/{site}/root2/root3/root4/index.html", {}, "GET"),
+    "GET for /ipfs/ unixfs dir as DAG-JSON succeeds": ("/ipfs/{site}/root2/root3/root4/?format=dag-json", {}, "GET"),
+    "GET for /ipfs/ unixfs dir as JSON succeeds": ("/ipfs/{site}/root2/root3/root4/?format=json", {}, "GET"),
+    "HEAD for /ipfs/ with only-if-cached succeeds when in local datastore": (
+        "/ipfs/{site}/root2/root3/root4/?format=json", ONLY_IF_CACHED, "HEAD"),
+    "HEAD for /ipfs/ with only-if-cached fails when not in local datastore": (f"/ipfs/{MISSING}", ONLY_IF_CACHED, "HEAD"),
+    "GET for /ipfs/ with only-if-cached succeeds when in local datastore": (
+        "/ipfs/{site}/root2/root3/root4/?format=json", ONLY_IF_CACHED, "GET"),
+    "GET for /ipfs/ with only-if-cached fails when not in local datastore": (f"/ipfs/{MISSING}", ONLY_IF_CACHED, "GET"),
+    "GET for /ipfs/ file with matching Etag in If-None-Match returns 304 Not Modified": (
+        "/ipfs/{site}/root2/root3/root4/index.html", {"If-None-Match": '"{index}"'}, "GET"),
+    "GET for /ipfs/ dir with index.html file with matching Etag in If-None-Match returns 304 Not Modified": (
+        "/ipfs/{site}/root2/root3/root4/", {"If-None-Match": '"{root4}"'}, "GET"),
+    "GET for /ipfs/ file with matching third Etag in If-None-Match returns 304 Not Modified": (
+        "/ipfs/{site}/root2/root3/root4/index.html", {"If-None-Match": '"fakeEtag1", "fakeEtag2", "{index}"'}, "GET"),
+    "GET for /ipfs/ file with matching weak Etag in If-None-Match returns 304 Not Modified": (
+        "/ipfs/{site}/root2/root3/root4/index.html", {"If-None-Match": 'W/"{index}"'}, "GET"),
+    "GET for /ipfs/ file with wildcard Etag in If-None-Match returns 304 Not Modified": (
+        "/ipfs/{site}/root2/root3/root4/index.html", {"If-None-Match": "*"}, "GET"),
+    "GET for /ipfs/ dir listing with matching weak Etag in If-None-Match returns 304 Not Modified": (
+        "/ipfs/{site}/root2/root3/", {"If-None-Match": 'W/"{root3}"'}, "GET"),
+    # TestGatewayCacheWithIPNS
+    "GET for /ipns/ unixfs dir listing succeeds": ("/ipns/{name}/root2/root3/", {}, "GET"),
+    "GET for /ipns/ unixfs dir with index.html succeeds": ("/ipns/{name}/root2/root3/root4/", {}, "GET"),
+    "GET for /ipns/ unixfs file succeeds": ("/ipns/{name}/root2/root3/root4/index.html", {}, "GET"),
+    "GET for /ipns/ unixfs dir as DAG-JSON succeeds": ("/ipns/{name}/root2/root3/root4/?format=dag-json", {}, "GET"),
+    "GET for /ipns/ unixfs dir as JSON succeeds": ("/ipns/{name}/root2/root3/root4/?format=json", {}, "GET"),
+    "GET for /ipns/ file with matching Etag in If-None-Match returns 304 Not Modified": (
+        "/ipns/{name}/root2/root3/root4/index.html", {"If-None-Match": '"{index}"'}, "GET"),
+    # TestGatewaySymlink
+    "Test the directory raw query": ("/ipfs/{symlink}?format=raw", {}, "GET"),
+    "Test the symlink": ("/ipfs/{symlink}/bar", {}, "GET"),
+    # TestGatewayUnixFSFileRanges
+    "GET for /ipfs/ file with single range request includes correct bytes": (
+        "/ipfs/{files}/ascii.txt", {"Range": "bytes=6-16"}, "GET"),
+    "GET for /ipfs/ file with suffix range request includes correct bytes from the end of file": (
+        "/ipfs/{files}/ascii.txt", {"Range": "bytes=-3"}, "GET"),
+    "GET for /ipfs/ file with multiple range request returns correct bytes for the first range": (
+        "/ipfs/{files}/ascii.txt", {"Range": "bytes=6-16,0-4"}, "GET"),
+    # TestPathGatewayMiscellaneous
+    "GET for /ipfs/ file whose filename contains percentage-encoded characters works": (
+        "/ipfs/{percent}/Portugal%252C+Espa\u00f1a=Peninsula%20Ib\u00e9rica.txt", {}, "GET"),
+}
+
+
+# Kubo's 406 for a format the block is not in carries the 200's ETag, Cache-Control and
+# Content-Disposition (set before the error was known); here an error carries none (docs/gateway.md)
+SUCCESS_HEADERS_ON_KUBOS_ERRORS = ("etag", "cache-control", "content-disposition")
+
+
+def _sent(sides: Sides, case: str) -> tuple[Reply, Reply]:
+    """Both answers to the case: its path (non-ASCII escaped as a client sends it) and headers."""
+    path, headers, method = UNIXFS_CASES[case]
+    headers = {name: value.format(**sides.ids) for name, value in headers.items()}
+    return sides.both(urllib.parse.quote(path.format(**sides.ids), safe="/%?=&+"), headers, method)
+
+
+@pytest.mark.parametrize("case", list(UNIXFS_CASES))
+def test_path_gateway_unixfs_cases_get_kubos_answer(sides: Sides, case: str) -> None:
+    kubo, ours = _sent(sides, case)
+    names = CACHE_HEADERS
+    if kubo.status == 406:
+        names = tuple(name for name in names if name not in SUCCESS_HEADERS_ON_KUBOS_ERRORS)
+    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert ("last-modified" in kubo.headers) == ("last-modified" in ours.headers), (kubo.headers, ours.headers)
+
+
+def test_the_listing_has_the_suites_links(sides: Sides) -> None:
+    """TestUnixFSDirectoryListing's body checks, on this server's own listing HTML: "Index of",
+    no backlink on the root, the subdirectory's backlink to its parent, names linking to their
+    content paths (Kubo's breadcrumbs and hash column are its template's, not checked)."""
+    root = fetch(sides.ours_url, "/ipfs/{listing}/".format(**sides.ids)).body or b""
+    inner = fetch(sides.ours_url, "/ipfs/{listing}/%C4%85/%C4%99/".format(**sides.ids)).body or b""
+    listing = sides.ids["listing"]
+    assert b"Index of" in root and b">..</a>" not in root
+    assert f'<a href="/ipfs/{listing}/%C4%85/">..</a>'.encode() in inner
+    assert f'<a href="/ipfs/{listing}/%C4%85/%C4%99/file-%C5%BA%C5%82.txt">file-\u017a\u0142.txt</a>'.encode() in inner
