@@ -124,6 +124,25 @@ def test_build_refuses_mixed_or_missing_sources(tmp_path: Path) -> None:
     assert proc.returncode == 1 and len(proc.stderr.decode().strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(("key", "value", "said"), [
+    ("name", "Bad Name!", "name 'Bad Name!' is not a module name"),
+    ("version", "banana", "version 'banana' is not a semantic version"),
+    ("codes", [0x300001, 0x300001], "'codes' lists a code twice"),
+    ("description", "x" * 100_000, "'description' must be"),
+])
+def test_module_json_is_checked_by_the_loaders_rules_before_any_compiler(key: str, value: object, said: str,
+                                                                        tmp_path: Path,
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from autocodec.modkit import _build, build
+
+    scaffold(tmp_path / "m", "c", "codec")
+    meta_path = tmp_path / "m" / "module.json"
+    meta_path.write_text(json.dumps({**json.loads(meta_path.read_text()), key: value}))
+    monkeypatch.setattr(_build, "_BUILDERS", {})  # a compiler reached is a KeyError, not the refusal
+    with pytest.raises(InvalidModuleSource, match=re.escape(f"{meta_path}: {said}")):
+        build(tmp_path / "m")
+
+
 @pytest.mark.slow
 def test_compile_error_is_one_line(tmp_path: Path) -> None:
     scaffold(tmp_path / "broken", "c", "codec")
