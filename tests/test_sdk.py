@@ -113,6 +113,23 @@ def test_new_refuses_bad_requests(tmp_path: Path) -> None:
     assert proc.returncode == 1 and len(proc.stderr.decode().strip().splitlines()) == 1
 
 
+def test_new_fills_the_current_folder_and_keeps_it_the_same_folder(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    here = tmp_path / "my-codec"
+    here.mkdir()
+    inode = here.stat().st_ino
+    monkeypatch.chdir(here)
+    meta = scaffold(Path("."), "zig", "codec")  # was: ValueError "PosixPath('.') has an empty name"
+    assert meta["name"] == "my-codec"
+    assert sorted(os.listdir(here)) == ["README.md", "module.json", "module.zig", "vectors.json"]
+    assert here.stat().st_ino == inode and Path.cwd().samefile(here)  # was renamed over: the shell's folder gone
+    (tmp_path / "other").mkdir()
+    inode = (tmp_path / "other").stat().st_ino
+    scaffold(tmp_path / "other", "c", "task", name="adder")
+    assert (tmp_path / "other").stat().st_ino == inode
+    assert sorted(os.listdir(tmp_path)) == ["my-codec", "other"]  # no hidden part folder left behind
+
+
 def test_build_refuses_mixed_or_missing_sources(tmp_path: Path) -> None:
     scaffold(tmp_path / "m", "c", "codec")
     (tmp_path / "m" / "extra.zig").write_text("")

@@ -70,11 +70,12 @@ def scaffold(folder: Path, lang: str, kind: str, *, name: str | None = None, cod
     except ValueError:
         raise InvalidModuleSource(f"kind must be one of {', '.join(x.value for x in Kind)}") from None
     files = _template_files(lang, k)
-    name = name or folder.name
+    where = Path(os.path.abspath(folder))  # "." is the current folder, named as it is named
+    name = name or where.name
     if not _NAME.match(name):
         raise InvalidModuleSource(f"module name {name!r} must be lowercase letters, digits and '-' "
                                   "(starting with a letter); pass another folder or name")
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+    if where.exists() and (not where.is_dir() or any(where.iterdir())):
         raise InvalidModuleSource(f"{folder} already exists and is not an empty folder")
     if code is not None and not k.coded:
         raise InvalidModuleSource(f"a {k} has no code")
@@ -85,7 +86,7 @@ def scaffold(folder: Path, lang: str, kind: str, *, name: str | None = None, cod
     if k is Kind.TASK:
         meta["functions"] = list(TASK_FUNCTIONS)
     vectors = TEMPLATE_VECTORS[k](meta["codes"])
-    _write_folder(folder, [(fname, text.replace("{{name}}", name)) for fname, text in files] + [
+    _write_folder(where, [(fname, text.replace("{{name}}", name)) for fname, text in files] + [
         ("module.json", json.dumps(meta, indent=2, sort_keys=True) + "\n"),
         ("vectors.json", json.dumps(vectors, indent=1, sort_keys=True) + "\n"),
         ("README.md", _readme(name, lang, k, [f for f, _ in files])),
@@ -94,20 +95,31 @@ def scaffold(folder: Path, lang: str, kind: str, *, name: str | None = None, cod
 
 
 def _write_folder(folder: Path, files: list[tuple[str, str]]) -> None:
-    """``files`` written into a new folder beside ``folder``, renamed onto it (absent or empty)
-    once all are written: a full disk or a failed write leaves no half a module folder.
-    ``ModuleBuildError`` naming the folder when it cannot be written."""
-    temp = folder.with_name(f".{folder.name[:96]}.{secrets.token_hex(6)}.part")
+    """``files`` written into a new hidden folder, then moved into place once all are written:
+    a full disk or a failed write leaves no half a module folder. An absent ``folder`` is that
+    folder renamed; an existing empty one (the current folder, say) stays the same folder, the
+    files renamed into it. ``ModuleBuildError`` naming the folder when it cannot be written."""
+    existing = folder.is_dir()
+    temp = (folder if existing else folder.parent) / f".{folder.name[:96]}.{secrets.token_hex(6)}.part"
     try:
-        folder.parent.mkdir(parents=True, exist_ok=True)
+        temp.parent.mkdir(parents=True, exist_ok=True)
         temp.mkdir()
     except OSError as exc:
         raise _cannot_write(folder, exc) from None
+    moved: list[Path] = []
     try:
         for fname, text in files:
             (temp / fname).write_text(text, encoding="utf-8")
-        os.rename(temp, folder)  # onto an empty folder too
+        if not existing:
+            os.rename(temp, folder)
+            return
+        for fname, _ in files:
+            os.rename(temp / fname, folder / fname)
+            moved.append(folder / fname)
+        temp.rmdir()
     except BaseException as exc:
+        for path in moved:
+            path.unlink(missing_ok=True)
         shutil.rmtree(temp, ignore_errors=True)
         if isinstance(exc, OSError):
             raise _cannot_write(folder, exc) from None
