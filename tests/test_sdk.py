@@ -417,6 +417,20 @@ def test_missing_toolchains_are_one_line_errors(tmp_path: Path, monkeypatch: pyt
         rustc("0.0.1", RUST_TARGET)
 
 
+def test_an_installed_assemblyscript_without_node_says_node_is_missing(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from autocodec.modkit import _sdk
+
+    entry = tmp_path / "asc" / "node_modules" / "assemblyscript" / "bin" / "asc.js"
+    entry.parent.mkdir(parents=True)
+    entry.write_text("")
+    monkeypatch.setattr(_sdk, "ASC_DIR", tmp_path / "asc")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    with pytest.raises(ToolchainMissing, match="^node is not on PATH") as err:  # was: "AssemblyScript is not installed"
+        _sdk.asc()
+    assert "Node.js" in err.value.hint
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", ["zig", "assemblyscript", "rust"])
 def test_sdk_writers_emit_the_canonical_bytes_python_does(lang: str) -> None:

@@ -63,10 +63,13 @@ def asc_version() -> str:
 def asc() -> list[str]:
     """The pinned AssemblyScript compiler as a command line."""
     entry = ASC_DIR / "node_modules" / "assemblyscript" / "bin" / "asc.js"
-    node = shutil.which("node")
-    if node is None or not entry.is_file():
+    if not entry.is_file():
         raise ToolchainMissing("AssemblyScript is not installed here (tools/setup.d/60-assemblyscript.sh installs "
                                "the pinned compiler with npm; it needs node and npm)")
+    node = shutil.which("node")
+    if node is None:
+        raise ToolchainMissing("node is not on PATH; the AssemblyScript compiler is installed but runs on Node.js",
+                               hint="install Node.js, or add the folder holding node to PATH, and build again")
     return [node, str(entry)]
 
 
