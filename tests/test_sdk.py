@@ -160,6 +160,21 @@ def test_module_json_is_checked_by_the_loaders_rules_before_any_compiler(key: st
         build(tmp_path / "m")
 
 
+@pytest.mark.parametrize(("lang", "own"), [("c", "ac.h"), ("c", "ac.c"), ("zig", "ac.zig"),
+                                         ("assemblyscript", "ac_abi.ts"), ("rust", "ac.rs")])
+def test_a_file_named_as_the_sdks_is_refused_in_every_language(lang: str, own: str, tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    # was: C compiled the folder's ac.h instead of the SDK's for module.c, Zig and AssemblyScript
+    # replaced the folder's ac.zig / ac_abi.ts with the SDK's without a word (only Rust refused)
+    from autocodec.modkit import _build, build
+
+    scaffold(tmp_path / "m", lang, "codec")
+    (tmp_path / "m" / own).write_text("// my own\n")
+    monkeypatch.setattr(_build, "_BUILDERS", {})  # a compiler reached is a KeyError, not the refusal
+    with pytest.raises(InvalidModuleSource, match=f"{re.escape(own)} is the {lang} SDK's file name; rename yours"):
+        build(tmp_path / "m")
+
+
 @pytest.mark.slow
 def test_compile_error_is_one_line(tmp_path: Path) -> None:
     scaffold(tmp_path / "broken", "c", "codec")

@@ -97,6 +97,24 @@ def detect_lang(folder: Path) -> str:
     return found[0]
 
 
+#: The file names each language's SDK (or, for Rust, the kit's crate root) takes in the build tree.
+SDK_NAMES: dict[str, tuple[str, ...]] = {
+    "c": ("ac.h", "ac.c"), "zig": ("ac.zig", "ac_abi.zig"), "assemblyscript": ("ac.ts", "ac_abi.ts"),
+    "rust": ("lib.rs", "ac.rs", "ac_abi.rs"),
+}
+
+
+def refuse_sdk_names(folder: Path, lang: str) -> None:
+    """Refuse a folder holding a file named as the SDK's: the build would either shadow the SDK
+    with it (C's ``ac.h``) or silently replace it (Zig, AssemblyScript), so what was compiled
+    would not be the folder's sources."""
+    taken = [name for name in SDK_NAMES[lang] if (folder / name).exists()]
+    if taken:
+        raise InvalidModuleSource(f"{folder}: {', '.join(taken)} {'is' if len(taken) == 1 else 'are'} the "
+                                  f"{lang} SDK's file {'name' if len(taken) == 1 else 'names'}; rename yours "
+                                  "(the build uses the SDK's own)")
+
+
 def _zig_env(cache: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("CFLAGS", "LDFLAGS")}
     env["ZIG_GLOBAL_CACHE_DIR"] = str(cache / "global")
@@ -223,8 +241,6 @@ def _build_rust(folder: Path, tmp: Path, cache: Path) -> bytes:
     names = _copy_sources(folder, tmp, (".rs",))
     if "module.rs" not in names:
         raise InvalidModuleSource(f"{folder}: a Rust module's root file is module.rs")
-    if {"lib.rs", "ac.rs", "ac_abi.rs"} & set(names):
-        raise InvalidModuleSource(f"{folder}: lib.rs, ac.rs and ac_abi.rs are the SDK's names; rename yours")
     for path in _sdk.rust_files():
         shutil.copyfile(path, tmp / path.name)
     (tmp / "lib.rs").write_text(RUST_ROOT)
@@ -257,6 +273,7 @@ def build(folder: Path) -> BuiltModule:
         raise InvalidModuleSource(f"{folder} is not a folder")
     meta = load_meta(folder)
     lang = detect_lang(folder)
+    refuse_sdk_names(folder, lang)
     with tempfile.TemporaryDirectory(prefix="ac-modkit-") as tmpdir:
         code = _BUILDERS[lang](folder.resolve(), Path(tmpdir), _sdk.cache_dir(lang))
     wasm = code + custom_section(section_payload(meta))
