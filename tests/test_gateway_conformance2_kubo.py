@@ -406,3 +406,30 @@ def test_the_listing_has_the_suites_links(sides: Sides) -> None:
     assert b"Index of" in root and b">..</a>" not in root
     assert f'<a href="/ipfs/{listing}/%C4%85/">..</a>'.encode() in inner
     assert f'<a href="/ipfs/{listing}/%C4%85/%C4%99/file-%C5%BA%C5%82.txt">file-\u017a\u0142.txt</a>'.encode() in inner
+
+
+# t0116_gateway_cache_test.go holds TestGatewayCache's cases (above). Checking them found that
+# Kubo reads `Cache-Control: only-if-cached` as boxo's IsCached does: the whole path must resolve
+# from the local store (a missing name on the way is a 412, not a 404; a HEAD of it a bare 412,
+# not a 200), the 412 says `"PATH" not in local datastore`, and only the exact header value counts
+# (`no-cache, only-if-cached` is an ordinary request). Here only the root block was looked for.
+CACHED_PATHS = ("/ipfs/{site}/root2/nope", "/ipfs/{site}/root2/nope/", "/ipfs/{site}/root2/root3/other.txt/x",
+                "/ipfs/{site}/%C4%85", "/ipfs/{tricky}/n%22o%0Ape", "/ipfs/{tricky}/a%FFb", "/ipfs/{tricky}/%E2%80%AEx",
+                "/ipfs/{tricky}/a%2F..%2Fnope", "/ipfs/{tricky_v0}/nope", "/ipfs/{hamt}/nope", "/ipfs/{cbor}/a/c",
+                "/ipfs/{cbor}/tricky/nope", "/ipfs/bafkqaaa/x", "/ipfs/{tricky}/nope?format=raw",
+                "/ipfs/{tricky}/nope?format=dag-json", "/ipfs/{tricky}/nope?format=tar", "/ipns/{name}/root2/nope",
+                "/ipfs/" + MISSING + "/x/", "/ipfs/{hamt}/1.txt", "/ipfs/{cbor}/tricky/plain.txt", "/ipfs/bafkqaaa",
+                "/ipfs/{tricky}/plain.txt?format=raw", "/ipns/{name}/root2/root3/root4/index.html")
+
+
+@pytest.mark.parametrize("value", ["only-if-cached", "only-if-cached ", "no-cache, only-if-cached", "Only-If-Cached"])
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("path", CACHED_PATHS)
+def test_only_if_cached_is_read_as_kubo_reads_it(sides: Sides, path: str, method: str, value: str) -> None:
+    if MISSING in path and value.strip() != "only-if-cached":
+        pytest.skip("an ordinary request for a missing root block: its 404 text is this server's own")
+    kubo, ours = sides.both(path, {"Cache-Control": value}, method)
+    if _bare_listing_head(kubo, ours):
+        return
+    assert not _compare(kubo, ours, CACHE_HEADERS), _compare(kubo, ours, CACHE_HEADERS)
+    assert ours.body == kubo.body

@@ -156,14 +156,16 @@ class Target:
 
 
 class _Recording:
-    """A ``BlockSource`` over the runtime that remembers every block read, in order."""
+    """A ``BlockSource`` over the runtime that remembers every block read, in order; with
+    ``stored_only``, it reads the store alone (``BlockNotFound`` for a block it lacks)."""
 
-    def __init__(self, runtime: "Runtime") -> None:
+    def __init__(self, runtime: "Runtime", stored_only: bool = False) -> None:
         self.runtime = runtime
+        self.stored_only = stored_only
         self.blocks: list[tuple[CID, bytes]] = []
 
     def get(self, cid: CID) -> bytes:
-        data = self.runtime.get(cid)
+        data = self.runtime.store.get(cid) if self.stored_only else self.runtime.get(cid)
         if not self.blocks or self.blocks[-1][0] != cid:
             self.blocks.append((cid, data))
         return data
@@ -172,12 +174,13 @@ class _Recording:
         return self.runtime.decode_block(cid, data, verified=verified)
 
 
-def locate(runtime: "Runtime", path: DagPath) -> Target:
+def locate(runtime: "Runtime", path: DagPath, *, stored_only: bool = False) -> Target:
     """Resolve ``path`` segment by segment (``autocodec.dag.resolve``), recording the blocks
-    crossed (HAMT shards included) and the block each segment reaches (``X-Ipfs-Roots``)."""
+    crossed (HAMT shards included) and the block each segment reaches (``X-Ipfs-Roots``);
+    ``stored_only``: from the store alone, nothing fetched."""
     if len(path.segments) > MAX_SEGMENTS:
         raise GatewayError(400, f"path has more than {MAX_SEGMENTS} segments")
-    rec = _Recording(runtime)
+    rec = _Recording(runtime, stored_only)
     if not path.segments:  # a bare CID: its bytes, never decoded (raw blocks of any codec are served)
         data = rec.get(path.root)
         return Target(path, [path.root], [], path.root, data, (), None)
@@ -437,11 +440,14 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         raise GatewayError(400, f"invalid path {('/ipfs/' + raw_path)[:200]!r}: {exc.message}") from None
     if (uri := ipfs_uri(path.root, request.raw_path.partition("?")[0])) is not None:
         request[_IPFS_URI] = uri  # on every answer from here on, errors included (``_content_headers``)
-    if "only-if-cached" in request.headers.get("Cache-Control", ""):  # first, as Kubo: before Accept is read
-        if request.method == "HEAD":  # a probe: answered from the store's index alone, bare, as Kubo does
-            return web.Response(status=200 if runtime.store.has(path.root) else 412)
-        if not runtime.store.has(path.root):
-            raise GatewayError(412, f"{path.root} is not in this gateway's store (Cache-Control: only-if-cached)")
+    if only_if_cached(request):  # first, as Kubo: before Accept is read
+        held = await _run(request, _stored, runtime, path)
+        if request.method == "HEAD":  # a probe, answered bare, as Kubo does
+            return web.Response(status=200 if held else 412)
+        if not held:  # Kubo's words
+            from .._gotext import go_quote
+
+            raise GatewayError(412, f"{go_quote(_asked_path(request))} not in local datastore")
     media, params = negotiate(request)
     if media is not None and (location := _content_location(request, media, params)) is not None:
         request[_CONTENT_LOCATION] = location
@@ -491,6 +497,22 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media in _MATCHING:
         return await _data_response(request, runtime, target, media)
     return await _path_response(request, runtime, target, raw_path.endswith("/"))
+
+
+def only_if_cached(request: web.Request) -> bool:
+    """Whether the request's ``Cache-Control`` is ``only-if-cached``, read as boxo reads it: the
+    first such header's whole value (``no-cache, only-if-cached`` is not it, nor another case)."""
+    return request.headers.get("Cache-Control", "").strip(" \t") == "only-if-cached"
+
+
+def _stored(runtime: "Runtime", path: DagPath) -> bool:
+    """Whether ``path`` resolves from the store alone (boxo's ``IsCached``): every block on the
+    way, the last one included, is held here; a name missing on the way counts as not held."""
+    try:
+        locate(runtime, path, stored_only=True)
+    except errors.AutocodecError:
+        return False
+    return True
 
 
 def explorer_origin(request: web.Request) -> str:
