@@ -299,6 +299,24 @@ def test_template_builds_and_passes_its_vectors(lang: str, kind: str, tmp_path: 
 # --- the SDKs agree with a Python reference on many inputs, one by one and batched ------------------
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize(("lang", "variable"), [("c", "CPATH"), ("zig", "ZIG_LIB_DIR")])
+def test_the_callers_environment_does_not_reach_the_compiler(lang: str, variable: str,
+                                                             built: dict[str, tuple[Path, Path]], tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # was: zig cc searched CPATH's folders before its own headers (a stdint.h there was compiled
+    # in), and zig took its standard library from ZIG_LIB_DIR: other bytes, or no build, elsewhere
+    _need_toolchain(lang)
+    from autocodec.modkit import build
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "stdint.h").write_text("#error not the freestanding stdint.h\n")
+    monkeypatch.setenv(variable, str(elsewhere))
+    folder, wasm = built[lang]
+    assert build(folder).wasm == wasm.read_bytes()
+
+
 def _reference(block: bytes) -> list[str] | None:
     """The toy codec's meaning in Python: strict UTF-8 (no surrogates/overlongs), split on \\n."""
     try:

@@ -2,9 +2,10 @@
 
 Invariants:
 - Reproducible: sources and the SDK are copied into a fresh temporary tree and compiled there
-  with relative paths and fixed flags, by pinned compilers (the ``ziglang`` PyPI package for C
-  and Zig, AssemblyScript from npm as locked by tools/setup.d/60-assemblyscript.sh), so the
-  same folder gives the same bytes (and CID) wherever it lives.
+  with relative paths, fixed flags and a fixed environment (``ENV_KEPT``), by pinned compilers
+  (the ``ziglang`` PyPI package for C and Zig, AssemblyScript from npm as locked by
+  tools/setup.d/60-assemblyscript.sh), so the same folder gives the same bytes (and CID)
+  wherever it lives and whoever builds it.
 - The result passes the loader's own checks (``inspect_module``: no imports, the kind's
   exports with ABI signatures, one ``autocodec.module`` section; then a test instantiation
   whose ``ac_abi_version()`` is this host's ABI); otherwise it fails.
@@ -115,12 +116,21 @@ def refuse_sdk_names(folder: Path, lang: str) -> None:
                                   "(the build uses the SDK's own)")
 
 
+#: The only variables of the caller's environment a compiler sees: where the programs, toolchains
+#: and temporary files are, and the locale of its messages. Any other (CPATH adds include folders
+#: to zig cc, ZIG_LIB_DIR swaps Zig's standard library, NODE_OPTIONS, RUSTC_FORCE_RUSTC_VERSION...)
+#: could change what is compiled, and the same folder would give other bytes elsewhere.
+ENV_KEPT: tuple[str, ...] = ("PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LD_LIBRARY_PATH", "RUSTUP_HOME", "CARGO_HOME")
+
+
+def _tool_env(**fixed: str) -> dict[str, str]:
+    """The environment a compiler runs in: ``ENV_KEPT`` from this process's, then ``fixed``."""
+    return {**{k: os.environ[k] for k in ENV_KEPT if k in os.environ}, **fixed}
+
+
 def _zig_env(cache: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("CFLAGS", "LDFLAGS")}
-    env["ZIG_GLOBAL_CACHE_DIR"] = str(cache / "global")
-    env["ZIG_LOCAL_CACHE_DIR"] = str(cache / "local")
-    env["SOURCE_DATE_EPOCH"] = "0"
-    return env
+    return _tool_env(ZIG_GLOBAL_CACHE_DIR=str(cache / "global"), ZIG_LOCAL_CACHE_DIR=str(cache / "local"),
+                     SOURCE_DATE_EPOCH="0")
 
 
 def check_zig() -> None:
@@ -230,9 +240,8 @@ def _build_assemblyscript(folder: Path, tmp: Path, cache: Path) -> bytes:
         raise InvalidModuleSource(f"{folder}: an AssemblyScript module's entry file is module.ts")
     for path in _sdk.assemblyscript_files():
         shutil.copyfile(path, tmp / path.name)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NODE_")}
     cmd = [*asc, "module.ts", "-o", "out.wasm", *ASCFLAGS]
-    _run(cmd, tmp, env, "asc (AssemblyScript)")
+    _run(cmd, tmp, _tool_env(), "asc (AssemblyScript)")
     return (tmp / "out.wasm").read_bytes()
 
 
@@ -244,9 +253,8 @@ def _build_rust(folder: Path, tmp: Path, cache: Path) -> bytes:
     for path in _sdk.rust_files():
         shutil.copyfile(path, tmp / path.name)
     (tmp / "lib.rs").write_text(RUST_ROOT)
-    env = {k: v for k, v in os.environ.items() if k not in ("RUSTFLAGS", "CARGO_ENCODED_RUSTFLAGS")}
     cmd = [*rustc, *RUSTFLAGS, f"--remap-path-prefix={tmp}=.", "lib.rs", "-o", "out.wasm"]
-    _run(cmd, tmp, env, "rustc")
+    _run(cmd, tmp, _tool_env(), "rustc")
     return (tmp / "out.wasm").read_bytes()
 
 
