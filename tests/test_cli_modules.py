@@ -180,3 +180,21 @@ def test_a_new_home_decodes_extension_formats_through_the_pinned_default_set(
     assert main(["block", "put", "--hash", "keccak-256"]) == 0
     cid = CID.parse(capsysbinary.readouterr().out.decode().strip())
     assert cid.digest == keccak.new(digest_bits=256, data=b"k").digest()
+
+
+def test_publish_finds_the_vectors_module_test_finds(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # `module build lines -o lines.wasm` leaves lines/vectors.json beside lines.wasm's name:
+    # module test found them there, publish (no --vectors) said "no test vectors" (looked beside)
+    git = Path(module("git-raw"))
+    (tmp_path / "git-raw").mkdir()
+    wasm = tmp_path / "git-raw.wasm"
+    wasm.write_bytes(git.read_bytes())
+    (tmp_path / "git-raw" / "vectors.json").write_bytes((git.parent / "vectors.json").read_bytes())
+    assert cli("module", "test", str(wasm))[0] == 0
+    assert cli("key", "gen", "k")[0] == 0
+    code, out, err = cli("publish", str(wasm), "--key", "k")
+    assert code == 0, err
+    assert CID.parse(out.decode().strip()).codec == 0x71
+    (tmp_path / "git-raw" / "vectors.json").unlink()
+    code, _, err = cli("publish", str(wasm), "--key", "k")
+    assert code == 1 and "no test vectors for git-raw.wasm" in err and len(err.strip().splitlines()) == 1

@@ -165,7 +165,7 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def _default_vectors(file: str) -> str:
+def default_vectors(file: str) -> str:
     """vectors.json beside FILE, else in the folder named after FILE (``module build X -o X.wasm``)."""
     from pathlib import Path
 
@@ -187,7 +187,7 @@ def run_test(args: argparse.Namespace) -> int:
     limits = home_limits(home)  # the module is tried under the limits it will run under here
     wasm = read_module_file(args.file, limits.sandbox.max_module_bytes)
     if args.vectors is None:
-        args.vectors = _default_vectors(args.file)
+        args.vectors = default_vectors(args.file)
     vectors = read_input(args.vectors, limits.trust.max_vectors_bytes, "vectors document",
                          hint="keep fewer or smaller vectors (a vectors document is fetched under the same cap)")
     loaded = Sandbox(limits.sandbox, cache_dir=home.compiled_cache_dir).load(wasm)

@@ -20,7 +20,8 @@ def register(sub: Any) -> None:
     p.add_argument("--key", required=True, help="signing key name (see `autocodec key list`)")
     add_passphrase_env(p)
     p.add_argument("--version", dest="semver", type=nonempty("a semantic version"), help="semantic version (default: the module's own)")
-    p.add_argument("--vectors", metavar="DIR", help="folder with vectors.json (default: beside the module)")
+    p.add_argument("--vectors", metavar="DIR", help="folder with vectors.json (default: as module test finds them: "
+                   "beside the module, or in the folder it was built from when named alike)")
     p.add_argument("--expires-days", type=float, help="manifest expiry (default: none)")
     p.add_argument("--to-node", metavar="ADDR", type=nonempty("a node's address"), help="also put module, vectors and manifest on this IPFS node")
     p.set_defaults(func=run)
@@ -35,6 +36,10 @@ def run(args: argparse.Namespace) -> int:
         from ..errors import InvalidInput
 
         raise InvalidInput("the --vectors path is empty", hint="name the folder holding vectors.json, or leave --vectors out")
+    if args.vectors is None:  # where `module test` looks, so a module it passed is published alike
+        from .cmd_module import default_vectors
+
+        args.vectors = default_vectors(args.module)
     (key,) = load_keys([args.key], args.passphrase_env)
     with runtime_from_args(args) as rt:
         published = publish_module(rt, args.module, key, version=args.semver, vectors=args.vectors,
