@@ -113,6 +113,22 @@ def test_new_refuses_bad_requests(tmp_path: Path) -> None:
     assert proc.returncode == 1 and len(proc.stderr.decode().strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize(("lang", "kind", "folder", "options"), [
+    ("go", "codec", "x", {}), ("c", "verifier", "x", {}), ("c", "codex", "x", {}), ("c", "codec", "Bad_Name", {}),
+    ("c", "codec", "full", {}), ("c", "chunker", "x", {"code": 5}),
+])
+def test_new_refusals_hint_at_the_request_not_at_a_folder_to_fix(lang: str, kind: str, folder: str,
+                                                                   options: dict[str, int], tmp_path: Path) -> None:
+    # was: every refusal of module new ended "(fix the module folder; ...)", the hint for a
+    # broken module folder given to build, though nothing had been written
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x")
+    with pytest.raises(InvalidModuleSource) as err:
+        scaffold(tmp_path / folder, lang, kind, **options)
+    assert "fix the module folder" not in err.value.one_line()
+    assert sorted(os.listdir(tmp_path)) == ["full"]
+
+
 def test_new_fills_the_current_folder_and_keeps_it_the_same_folder(tmp_path: Path,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     here = tmp_path / "my-codec"

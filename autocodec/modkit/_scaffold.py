@@ -44,11 +44,13 @@ def available(lang: str) -> list[Kind]:
 
 def _template_files(lang: str, kind: Kind) -> list[tuple[str, str]]:
     if lang not in LANGS:
-        raise InvalidModuleSource(f"no SDK for language {lang!r}; choose one of {', '.join(LANGS)}")
+        raise InvalidModuleSource(f"no SDK for language {lang!r}; choose one of {', '.join(LANGS)}",
+                                  hint="docs/abi.md section 7 lists the languages and their toolchains")
     folder = resources.files("autocodec.templates").joinpath(lang).joinpath(kind.value)
     if not folder.is_dir():
         have = ", ".join(k.value for k in available(lang)) or "none"
-        raise InvalidModuleSource(f"there is no {lang} template for a {kind} yet ({lang} has: {have})")
+        raise InvalidModuleSource(f"there is no {lang} template for a {kind} yet ({lang} has: {have})",
+                                  hint="scaffold one of the kinds listed; docs/abi.md section 3 describes every kind")
     return sorted((f.name, f.read_text(encoding="utf-8")) for f in folder.iterdir()
                   if f.is_file() and not f.name.startswith("."))
 
@@ -68,17 +70,20 @@ def scaffold(folder: Path, lang: str, kind: str, *, name: str | None = None, cod
     try:
         k = Kind(kind)
     except ValueError:
-        raise InvalidModuleSource(f"kind must be one of {', '.join(x.value for x in Kind)}") from None
+        raise InvalidModuleSource(f"kind must be one of {', '.join(x.value for x in Kind)}",
+                                  hint="docs/abi.md section 3 describes every kind") from None
     files = _template_files(lang, k)
     where = Path(os.path.abspath(folder))  # "." is the current folder, named as it is named
     name = name or where.name
     if not _NAME.match(name):
         raise InvalidModuleSource(f"module name {name!r} must be lowercase letters, digits and '-' "
-                                  "(starting with a letter); pass another folder or name")
+                                  "(starting with a letter)",
+                                  hint="name the folder so, or give the module a name of its own")
     if where.exists() and (not where.is_dir() or any(where.iterdir())):
-        raise InvalidModuleSource(f"{folder} already exists and is not an empty folder")
+        raise InvalidModuleSource(f"{folder} already exists and is not an empty folder",
+                                  hint="scaffold into a new or empty folder; nothing was written")
     if code is not None and not k.coded:
-        raise InvalidModuleSource(f"a {k} has no code")
+        raise InvalidModuleSource(f"a {k} has no code", hint="leave the code out for this kind")
     meta: dict[str, Any] = {
         "name": name, "kind": k.value, "version": "0.1.0", "description": DESCRIPTIONS[k],
         "codes": [code if code is not None else DEFAULT_CODES[k]] if k.coded else [],
