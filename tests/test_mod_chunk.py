@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from autocodec.errors import GuestError
+from autocodec.errors import InvalidInput, GuestError
 from autocodec.loader import Sandbox, run_vectors, xorshift_bytes
 
 from .conftest import WASM_SRC
@@ -252,8 +252,11 @@ def test_fastcdc_average_is_near_avg(modules) -> None:
     ],
 )
 def test_bad_params_are_errors(modules, name: str, params: dict) -> None:
-    with pytest.raises(GuestError):
+    # the caller's parameters, not a bad block: InvalidInput naming the chunker (was the module's
+    # GuestError, whose hint spoke of blocks of a codec)
+    with pytest.raises(InvalidInput, match=f"chunker {name} refused its parameters") as caught:
         list(modules[name].chunker(params).boundaries([b"abc"]))
+    assert not isinstance(caught.value, GuestError)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -61,6 +61,26 @@ def test_content_defined_chunkers_round_trip(cli, tmp_path: Path, chunker: str) 
     assert cli("cat", out.decode().strip())[1] == data
 
 
+def test_a_chunker_module_is_named_by_its_module_name(cli, tmp_path: Path) -> None:
+    """``--chunker NAME[:key=N,...]`` takes any chunker module of the pinned sets by its name
+    (a published chunker was usable from the API only: the CLI knew size, rabin, buzhash and
+    fastcdc). The shipped FastCDC module by name cuts as ``fastcdc-MIN-AVG-MAX`` does; a name no
+    pinned set lists, malformed parameters and parameters the module refuses are one typed line."""
+    path = tmp_path / "big"
+    path.write_bytes(xorshift_bytes(9, 300_000))
+    by_family = cli("add", "-Q", "--chunker", "fastcdc-1024-4096-16384", str(path))
+    by_module = cli("add", "-Q", "--chunker", "chunker-fastcdc:min=1024,avg=4096,max=16384", str(path))
+    assert by_module[0] == 0 and by_module[1] == by_family[1], by_module[2]
+    assert cli("add", "-Q", "--chunker", "chunker-buzhash", str(path))[1] == cli("add", "-Q", "--chunker", "buzhash",
+                                                                               str(path))[1]
+    for chunker, error in (("no-such-chunker", "NotTrusted"), ("chunker-fastcdc:avg", "InvalidInput"),
+                           ("chunker-fastcdc:min=1,min=2", "InvalidInput"), ("chunker-fastcdc", "InvalidInput"),
+                           ("Bad_Name", "UnknownChunker")):
+        code, out, err = cli("add", "-Q", "--chunker", chunker, str(path))
+        assert code == 1 and out == b"" and err.startswith(f"autocodec: {error}: ") and err.count("\n") == 1, err
+    assert "refused its parameters" in cli("add", "-Q", "--chunker", "chunker-fastcdc", str(path))[2]
+
+
 def test_add_recursive_matches_reference(cli, tmp_path: Path) -> None:
     tree = REFERENCE["trees"][0]
     for rel, text in tree["files"].items():

@@ -92,10 +92,11 @@ def parse_chunker(text: str, limits: Limits | None = None) -> ChunkerSpec:
     """Parse a ``--chunker`` value as Kubo does (numbers as Go's ``strconv.Atoi`` reads them:
     ``size-+5`` and ``size-0001000`` are sizes): ``size-N``, ``rabin[-AVG | -MIN-AVG-MAX]``,
     ``buzhash`` (anything after ``buzhash-`` is ignored, as in Kubo), ``default`` (= size-262144);
-    plus this project's ``fastcdc-MIN-AVG-MAX`` (an extension Kubo does not have)."""
+    plus this project's ``fastcdc-MIN-AVG-MAX`` and ``NAME[:key=N,...]``, a chunker module of the
+    pinned sets by its name (extensions Kubo does not have)."""
     if type(text) is not str:
         raise InvalidInput(f"a chunker is named by text such as size-262144, not {type(text).__name__}",
-                           hint="use size-N, rabin-MIN-AVG-MAX, buzhash or fastcdc-MIN-AVG-MAX")
+                           hint=_CHUNKER_HINT)
     cap = (limits or DEFAULT_LIMITS).unixfs.max_chunk_bytes
     if text in ("", "default"):
         text = DEFAULT_CHUNKER
@@ -120,7 +121,32 @@ def parse_chunker(text: str, limits: Limits | None = None) -> ChunkerSpec:
         return ChunkerSpec(text, "chunker-fastcdc", {"min": lo, "avg": avg, "max": hi}, hi)
     if name == "buzhash":
         return ChunkerSpec(text, "chunker-buzhash", {}, 512 * 1024)
-    raise UnknownChunker(f"unknown chunker {text!r}", hint="use size-N, rabin[-MIN-AVG-MAX], buzhash or fastcdc-MIN-AVG-MAX")
+    if name != "fastcdc" and (spec := _module_chunker(text, cap)) is not None:
+        return spec
+    raise UnknownChunker(f"unknown chunker {text!r}", hint=_CHUNKER_HINT)
+
+
+_CHUNKER_HINT = "use size-N, rabin[-MIN-AVG-MAX], buzhash, fastcdc-MIN-AVG-MAX or a pinned chunker module's name"
+_PARAM = re.compile(r"([a-z][a-z0-9_]{0,31})=(\d{1,19})")
+
+
+def _module_chunker(text: str, cap: int) -> ChunkerSpec | None:
+    """``NAME`` or ``NAME:key=N,key=N``: the chunker module of that name in the pinned sets (an
+    extension beyond Kubo's names), given those whole-number parameters (none: the module's own
+    defaults), its chunks at most ``cap`` bytes. None when ``text`` is not of that form."""
+    from ..abi import NAME
+
+    name, colon, given = text.partition(":")
+    if not NAME.fullmatch(name):
+        return None
+    params: dict[str, int] = {}
+    for item in given.split(",") if colon else ():
+        m = _PARAM.fullmatch(item)
+        if m is None or m[1] in params:
+            raise InvalidInput(f"chunker {text[:120]!r}: parameters are key=N, each key once, separated by commas",
+                               hint="e.g. my-chunker:avg=65536,max=262144")
+        params[m[1]] = int(m[2])
+    return ChunkerSpec(text, name, params, cap)
 
 
 def _read_full(reader: BinaryIO, n: int) -> bytes:
