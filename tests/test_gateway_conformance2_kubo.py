@@ -20,6 +20,7 @@ and redirects as Go writes them (HEAD without ``Content-Length``, Go's HTML esca
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import urllib.parse
@@ -88,8 +89,13 @@ def _trees(base: Path) -> dict[str, Path]:
     symlink.mkdir()
     (symlink / "foo").write_text("content\n")
     (symlink / "bar").symlink_to("foo")
+    dirs = base / "dirs"  # subdomain_gateway's testdirlisting: an "ipfs" folder inside the content root
+    (dirs / "ipfs" / "ipns").mkdir(parents=True)
+    (dirs / "hello").write_text("hello\n")
+    (dirs / "ipfs" / "file.txt").write_text("I am a txt file\n")
+    (dirs / "ipfs" / "ipns" / "bar").write_text("text-file-content\n")
     return {"tricky": tricky, "nested": nested, "percent": percent, "site": site, "slash": slash, "odd": odd,
-            "hamt": hamt, "listing": listing, "files": files, "symlink": symlink}
+            "hamt": hamt, "listing": listing, "files": files, "symlink": symlink, "dirs": dirs}
 
 
 def _slashed_root(kubo: object, slash_cid: str) -> str:
@@ -106,13 +112,17 @@ def _slashed_root(kubo: object, slash_cid: str) -> str:
 @pytest.fixture(scope="module")
 def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
     from tests._cli import run_cli
+    from tests._dns_server import DnsZone, doh_server
     from tests._kubo import KuboRepo, require_kubo
     from tests._serve_proc import ServeProcess
 
     require_kubo()
     tmp = tmp_path_factory.mktemp("gwc2")
     trees = _trees(tmp)
+    stack = contextlib.ExitStack()
+    doh = stack.enter_context(doh_server(DnsZone()))  # DNSLink lookups (of Host names) stay on loopback
     kubo = KuboRepo.create(tmp / "kubo")
+    kubo.set_config("DNS.Resolvers", {".": doh})
     kubo.set_config("Import.UnixFSHAMTDirectorySizeThreshold", "1KiB")  # hamt/ is sharded, the rest is not
     ids = {name: kubo.ipfs("add", "-Q", "-r", "--cid-version=1", path).stdout.decode().strip()
            for name, path in trees.items()}
@@ -126,6 +136,8 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
                      ("listing_file", "\u0105/\u0119/file-\u017a\u0142.txt")):
         root = ids["listing" if key == "listing_file" else "site"]
         ids[key] = kubo.ipfs("dag", "resolve", f"/ipfs/{root}/{sub}").stdout.decode().strip()
+    ids["sha512"] = kubo.ipfs("block", "put", "--cid-codec", "raw", "--mhtype", "sha2-512",
+                              input=b"a CID too long for a DNS label\n").stdout.decode().strip()
     kubo.ipfs("key", "gen", "--type", "ed25519", "web")
     kubo.start()
     try:
@@ -135,16 +147,21 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
         ids["peer_id"] = keys[keys.index("web") - 1]
         ids["name_b32"] = kubo.ipfs("cid", "format", "-b", "base32", ids["name"]).stdout.decode().strip()
         home = tmp / "home"
+        home.mkdir()
+        (home / "config.toml").write_text(f'[dns.resolvers]\n"." = "{doh}"\n', encoding="utf-8")
         for name in ("tricky", "nested", "percent", "site", "slashed", "odd", "hamt", "cbor", "listing", "files",
-                     "symlink"):
+                     "symlink", "dirs"):
             car = tmp / f"{name}.car"
             car.write_bytes(kubo.ipfs("dag", "export", ids[name]).stdout)
             run_cli(home, "car", "import", str(car))
         run_cli(home, "name", "resolve", ids["name"], "--gateway", kubo.gateway_url)
+        run_cli(home, "block", "put", "--cid-codec", "raw", "--mhtype", "sha2-512",
+                stdin=b"a CID too long for a DNS label\n")
         with ServeProcess(home, tmp) as ours:
             yield Sides(kubo.gateway_url, ours.url, ids, home, kubo)
     finally:
         kubo.stop()
+        stack.close()
 
 
 def _compare(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> list[object]:
@@ -477,3 +494,68 @@ def test_cors_headers_are_kubos_on_every_answer(sides: Sides, path: str, method:
     assert ours == kubo
     if method in ("GET", "OPTIONS") and path == "/ipfs/bafkqabtimvwgy3yk/":  # the suite's own checks
         assert "Ipfs-Uri" in kubo[1]["access-control-expose-headers"] and kubo[1]["access-control-allow-origin"] == {"*"}
+
+
+# subdomain_gateway_ipfs_test.go, on localhost (the one subdomain gateway host here, Kubo's default):
+# (Host, path, request headers). The suite's fixtures: testdirlisting is dirs/ (hello, ipfs/file.txt,
+# ipfs/ipns/bar), hello-CIDv1 a raw leaf ({plain}), hello-CIDv1_TOO_LONG a sha2-512 CID ({sha512})
+GW = "localhost:8080"  # the same Host to both gateways: the Locations they write are comparable
+SUBDOMAIN_CASES: dict[str, tuple[str, str, dict[str, str]]] = {
+    # TestUnixFSDirectoryListingOnSubdomainGateway (the listing's HTML is this server's own)
+    "redirect dir listing to URL with trailing slash": ("{listing}.ipfs." + GW, "/%C4%85/%C4%99", {}),
+    "Regular dir listing HTML (TODO: cleanup Kubo-specifics)": ("{listing}.ipfs." + GW, "/%C4%85/%C4%99/", {}),
+    # TestGatewaySubdomains
+    "request for example.com/ipfs/{CIDv1} redirects to subdomain": (GW, "/ipfs/{plain}/", {}),
+    "request for example.com/ipfs/{CIDv1}/{filename with percent encoding} redirects to subdomain": (
+        GW, "/ipfs/{percent}/Portugal%252C+Espa%C3%B1a=Peninsula%20Ib%C3%A9rica.txt", {}),
+    "request for example.com/ipfs/{DirCID} redirects to subdomain": (GW, "/ipfs/{dirs}/", {}),
+    "request for example.com/ipfs/{CIDv0} redirects to CIDv1 representation in subdomain": (
+        GW, "/ipfs/{tricky_v0}/", {}),
+    "request for {CID}.ipfs.example.com should return expected payload": ("{plain}.ipfs." + GW, "", {}),
+    "request for {CID}.ipfs.example.com/ipfs/{CID} should return HTTP 404": ("{plain}.ipfs." + GW, "/ipfs/{plain}", {}),
+    "request for {CID}.ipfs.example.com/ipfs/file.txt should return data from a file in CID content root": (
+        "{dirs}.ipfs." + GW, "/ipfs/file.txt", {}),
+    "valid file and subdirectory paths in directory listing at {cid}.ipfs.example.com": ("{dirs}.ipfs." + GW, "/", {}),
+    "valid parent directory path in directory listing at {cid}.ipfs.example.com/sub/dir": (
+        "{dirs}.ipfs." + GW, "/ipfs/ipns/", {}),
+    "request for deep path resource at {cid}.ipfs.example.com/sub/dir/file": ("{dirs}.ipfs." + GW, "/ipfs/ipns/bar", {}),
+    "request for example.com/ipfs/{CIDv1} produces redirect to {CIDv1}.ipfs.example.com": (GW, "/ipfs/{plain}/", {}),
+    "request for example.com/ipfs/{InvalidCID} produces useful error before redirect": (GW, "/ipfs/QmInvalidCID", {}),
+    "request for example.com/ipfs/{CIDv0} produces redirect to {CIDv1}.ipfs.example.com": (GW, "/ipfs/{tricky_v0}/", {}),
+    "request for http://example.com/ipfs/{CID} with X-Forwarded-Proto: https produces redirect to HTTPS URL": (
+        GW, "/ipfs/{plain}/", {"X-Forwarded-Proto": "https"}),
+    "request for example.com/ipfs/?uri=ipfs%3A%2F%2F.. produces redirect to /ipfs/.. content path": (
+        GW, "/ipfs/?uri=ipfs%3A%2F%2FQmXoypizjW3WknFiJnKLwHCnL72vedxjQkDDP1mXWo6uco%2Fwiki%2FDiego_Maradona.html", {}),
+    "request for a too long CID at example.com/ipfs/{CIDv1} returns human readable error": (GW, "/ipfs/{sha512}", {}),
+    "request for a too long CID at {CIDv1}.ipfs.example.com returns expected payload": ("{sha512}.ipfs." + GW, "/", {}),
+    "request for http://fake.domain.com/ipfs/{CID} doesn't match the example.com gateway": (
+        "fake.domain.com", "/ipfs/{plain}", {}),
+}
+
+
+@pytest.mark.parametrize("case", list(SUBDOMAIN_CASES))
+def test_subdomain_gateway_cases_get_kubos_answer(sides: Sides, case: str) -> None:
+    host, path, headers = SUBDOMAIN_CASES[case]
+    kubo, ours = sides.both(path or "/", {**headers, "Host": host.format(**sides.ids)})
+    assert not _compare(kubo, ours, CACHE_HEADERS), _compare(kubo, ours, CACHE_HEADERS)
+    assert kubo.status < 400 or _error_frame(ours.body) == _error_frame(kubo.body), (kubo.body, ours.body)
+
+
+def _error_frame(body: bytes | None) -> bytes | None:
+    """An error's text, or for a root that is no CID Kubo's frame of it, ``invalid path "PATH":
+    invalid cid:``: the reason after it is the CID parser's own (go-cid's words are not copied)."""
+    head, sep, _why = (body or b"").partition(b": invalid cid: ")
+    return head + sep if sep else body
+
+
+def test_a_subdomain_listing_has_the_suites_links(sides: Sides) -> None:
+    """The subdomain listing cases' body checks, on this server's own HTML: no backlink on the
+    content root, entries linked from the origin's root (``/hello``, ``/ipfs``, also for a folder
+    named ``ipfs``), a subdirectory's backlink to its parent (Kubo writes ``/ipfs/ipns/..``)."""
+    def page(path: str) -> bytes:
+        return fetch(sides.ours_url, path, {"Host": "{dirs}.ipfs.".format(**sides.ids) + GW}).body or b""
+
+    root, inner = page("/"), page("/ipfs/ipns/")
+    assert b"Index of" in root and b">..</a>" not in root
+    assert b'<a href="/hello">hello</a>' in root and b'<a href="/ipfs">ipfs</a>' in root
+    assert b'<a href="/ipfs/">..</a>' in inner and b'<a href="/ipfs/ipns/bar">bar</a>' in inner

@@ -437,7 +437,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     try:
         path = parse_path("/ipfs/" + raw_path, strip=False)
     except errors.InvalidInput as exc:
-        raise GatewayError(400, f"invalid path {('/ipfs/' + raw_path)[:200]!r}: {exc.message}") from None
+        raise GatewayError(400, _invalid_path_text("/ipfs/" + raw_path, exc)) from None
     if (uri := ipfs_uri(path.root, request.raw_path.partition("?")[0])) is not None:
         request[_IPFS_URI] = uri  # on every answer from here on, errors included (``_content_headers``)
     if only_if_cached(request):  # first, as Kubo: before Accept is read
@@ -497,6 +497,22 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media in _MATCHING:
         return await _data_response(request, runtime, target, media)
     return await _path_response(request, runtime, target, raw_path.endswith("/"))
+
+
+def _invalid_path_text(path: str, exc: errors.InvalidInput) -> str:
+    """Kubo's frame for a content path that does not parse, ``invalid path "PATH": invalid cid:
+    WHY`` (PATH decoded, as Go's ``%q`` writes it), WHY in this runtime's words: for a root
+    that is no CID, the CID parser's reason alone (``parse_path`` also names the path)."""
+    from .._gotext import go_quote
+
+    reason = exc.message
+    if isinstance(exc, errors.InvalidCID):
+        try:
+            CID.parse(path.split("/")[2])
+        except errors.InvalidCID as cid_error:
+            reason = cid_error.message
+        reason = f"invalid cid: {reason}"
+    return f"invalid path {go_quote(path)}: {reason}"
 
 
 def only_if_cached(request: web.Request) -> bool:
