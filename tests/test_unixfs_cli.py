@@ -73,7 +73,7 @@ def test_a_chunker_module_is_named_by_its_module_name(cli, tmp_path: Path) -> No
     assert by_module[0] == 0 and by_module[1] == by_family[1], by_module[2]
     assert cli("add", "-Q", "--chunker", "chunker-buzhash", str(path))[1] == cli("add", "-Q", "--chunker", "buzhash",
                                                                                str(path))[1]
-    for chunker, error in (("no-such-chunker", "NotTrusted"), ("chunker-fastcdc:avg", "InvalidInput"),
+    for chunker, error in (("no-such-chunker", "UnknownChunker"), ("chunker-fastcdc:avg", "InvalidInput"),
                            ("chunker-fastcdc:min=1,min=2", "InvalidInput"), ("chunker-fastcdc", "InvalidInput"),
                            ("Bad_Name", "UnknownChunker")):
         code, out, err = cli("add", "-Q", "--chunker", chunker, str(path))

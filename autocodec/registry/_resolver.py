@@ -40,6 +40,7 @@ from ..errors import (
     HashMismatch,
     InvalidInput,
     NotTrusted,
+    UnknownChunker,
     UnknownCodec,
     UnknownHash,
     Untrusted,
@@ -244,7 +245,8 @@ class Resolver:
     def adapter(self, kind: str, code: int | str, *, generation: Generation | None = None) -> Any:
         """The kind adapter serving ``(kind, code)`` in this generation; None for a builtin.
 
-        Raises ``UnknownCodec``/``UnknownHash`` (none for a codec or hash) or ``NotTrusted``.
+        Raises ``UnknownCodec``/``UnknownHash``/``UnknownChunker`` (none for a codec, hash or
+        chunker) or ``NotTrusted``.
         """
         gen = generation or self.generation()
         res = self.resolve(kind, code, generation=gen)
@@ -257,6 +259,8 @@ class Resolver:
                 raise UnknownCodec(res.code, res.reason, hint="pin an extension set that provides it (`autocodec pin add`)")
             if res.kind is Kind.HASHER and isinstance(res.code, int):
                 raise UnknownHash(res.code, res.reason, hint="pin an extension set that provides it (`autocodec pin add`)")
+            if res.kind is Kind.CHUNKER:
+                raise UnknownChunker(res.reason, hint="pin an extension set that provides it (`autocodec pin add`)")
             raise NotTrusted(res.reason)
 
         def make() -> Any:
