@@ -13,9 +13,15 @@ rebuilt from what its test says they hold:
   one), ``dir-with-percent-encoded-filename``, and an IPNS name over ``root2/root3/root4/index.html``
   asked for by its base36 and its base58 spelling.
 
+- ``path_gateway_unixfs_test.go``, ``t0116_gateway_cache_test.go``, ``path_gateway_cors_test.go``,
+  ``subdomain_gateway_ipfs_test.go`` (on ``localhost``) and ``dnslink_gateway_ipns_test.go``: their
+  fixtures rebuilt beside the ones above (gateway-cache's tree is ``site``, published under a name
+  the home keeps; DNSLink records come from one loopback DoH server that both gateways ask).
+
 Beyond the suite's cases, the differences that checking them found, each against Kubo: a name
 not in base36 (Kubo's 302), line feeds in paths, a missing path's 404 text (and ``dag get``'s),
-and redirects as Go writes them (HEAD without ``Content-Length``, Go's HTML escapes).
+and redirects as Go writes them (HEAD without ``Content-Length``, Go's HTML escapes); later
+``only-if-cached`` of a whole path, and the 400 text of a root that is no CID.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import re
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -120,7 +127,8 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
     tmp = tmp_path_factory.mktemp("gwc2")
     trees = _trees(tmp)
     stack = contextlib.ExitStack()
-    doh = stack.enter_context(doh_server(DnsZone()))  # DNSLink lookups (of Host names) stay on loopback
+    zone = DnsZone(ttl=120)
+    doh = stack.enter_context(doh_server(zone))  # DNSLink lookups (of Host names) stay on loopback
     kubo = KuboRepo.create(tmp / "kubo")
     kubo.set_config("DNS.Resolvers", {".": doh})
     kubo.set_config("Import.UnixFSHAMTDirectorySizeThreshold", "1KiB")  # hamt/ is sharded, the rest is not
@@ -139,6 +147,7 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
     ids["sha512"] = kubo.ipfs("block", "put", "--cid-codec", "raw", "--mhtype", "sha2-512",
                               input=b"a CID too long for a DNS label\n").stdout.decode().strip()
     kubo.ipfs("key", "gen", "--type", "ed25519", "web")
+    kubo.ipfs("key", "gen", "--type", "ed25519", "hello")
     kubo.start()
     try:
         out = kubo.ipfs("name", "publish", "--allow-offline", "--key", "web", "--ttl", "90s", f"/ipfs/{ids['site']}")
@@ -146,6 +155,12 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
         keys = kubo.ipfs("key", "list", "-l", "--ipns-base", "b58mh").stdout.decode().split()
         ids["peer_id"] = keys[keys.index("web") - 1]
         ids["name_b32"] = kubo.ipfs("cid", "format", "-b", "base32", ids["name"]).stdout.decode().strip()
+        out = kubo.ipfs("name", "publish", "--allow-offline", "--key", "hello", "--ttl", "60s", f"/ipfs/{ids['plain']}")
+        ids["hello_name"] = out.stdout.decode().split()[2].rstrip(":")
+        unkept = "k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8"  # a valid name no one published
+        zone.records.update({"_dnslink.dnslink-over-ipns.test": [(f"dnslink=/ipns/{ids['hello_name']}",)],
+                             "_dnslink.site-over-ipns.test": [(f"dnslink=/ipns/{ids['name']}/root2",)],
+                             "_dnslink.unkept.test": [(f"dnslink=/ipns/{unkept}",)]})
         home = tmp / "home"
         home.mkdir()
         (home / "config.toml").write_text(f'[dns.resolvers]\n"." = "{doh}"\n', encoding="utf-8")
@@ -154,7 +169,8 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
             car = tmp / f"{name}.car"
             car.write_bytes(kubo.ipfs("dag", "export", ids[name]).stdout)
             run_cli(home, "car", "import", str(car))
-        run_cli(home, "name", "resolve", ids["name"], "--gateway", kubo.gateway_url)
+        for key in ("name", "hello_name"):
+            run_cli(home, "name", "resolve", ids[key], "--gateway", kubo.gateway_url)
         run_cli(home, "block", "put", "--cid-codec", "raw", "--mhtype", "sha2-512",
                 stdin=b"a CID too long for a DNS label\n")
         with ServeProcess(home, tmp) as ours:
@@ -559,3 +575,38 @@ def test_a_subdomain_listing_has_the_suites_links(sides: Sides) -> None:
     assert b"Index of" in root and b">..</a>" not in root
     assert b'<a href="/hello">hello</a>' in root and b'<a href="/ipfs">ipfs</a>' in root
     assert b'<a href="/ipfs/">..</a>' in inner and b'<a href="/ipfs/ipns/bar">bar</a>' in inner
+
+
+# dnslink_gateway_ipns_test.go: a DNSLink site whose record is dnslink=/ipns/{key}, by Host (the suite's
+# one case, a file), and in more shapes: a name over a folder with a path after it, HEAD, raw, a
+# missing path, the site under /ipns/{domain}/ on the path gateway
+DNSLINK_IPNS_CASES: dict[str, tuple[str, str, str]] = {
+    "GET for DNSLink domain with dnslink=/ipns/{key} returns expected payload": ("dnslink-over-ipns.test", "/", "GET"),
+    "HEAD for DNSLink domain with dnslink=/ipns/{key}": ("dnslink-over-ipns.test", "/", "HEAD"),
+    "GET for DNSLink domain with dnslink=/ipns/{key} as a raw block": ("dnslink-over-ipns.test", "/?format=raw", "GET"),
+    "GET /ipns/{domain}/ of a domain with dnslink=/ipns/{key}": (GW, "/ipns/dnslink-over-ipns.test/", "GET"),
+    "GET a listing of a site whose dnslink is /ipns/{key}/path": ("site-over-ipns.test", "/root3/", "GET"),
+    "GET a file of a site whose dnslink is /ipns/{key}/path": ("site-over-ipns.test", "/root3/root4/index.html", "GET"),
+    "GET a folder of a site whose dnslink is /ipns/{key}/path without its slash": ("site-over-ipns.test", "/root3",
+                                                                                     "GET"),
+    "GET a missing path of a site whose dnslink is /ipns/{key}/path": ("site-over-ipns.test", "/nope", "GET"),
+    "GET a file of a site whose dnslink is /ipns/{key}/path by If-None-Match": (
+        "site-over-ipns.test", "/root3/root4/index.html", "GET"),
+}
+
+
+@pytest.mark.parametrize("case", list(DNSLINK_IPNS_CASES))
+def test_dnslink_over_ipns_cases_get_kubos_answer(sides: Sides, case: str) -> None:
+    host, path, method = DNSLINK_IPNS_CASES[case]
+    headers = {"Host": host}
+    if "If-None-Match" in case:
+        headers["If-None-Match"] = '"{index}"'.format(**sides.ids)
+    kubo, ours = sides.both(path, headers, method)
+    names = tuple(name for name in CACHE_HEADERS if name != "cache-control")
+    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    ttl = re.compile(r"\d+")
+    assert ttl.sub("N", kubo.headers.get("cache-control", "")) == ttl.sub("N", ours.headers.get("cache-control", ""))
+    assert ("last-modified" in kubo.headers) == ("last-modified" in ours.headers), (kubo.headers, ours.headers)
+    assert kubo.status < 400 or ours.body == kubo.body, (kubo.body, ours.body)
+    if case.endswith("returns expected payload"):  # the suite's own expectation
+        assert (kubo.status, kubo.body) == (200, b"plain\n")
