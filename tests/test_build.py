@@ -109,6 +109,21 @@ def test_minimal_module_builds(tmp_path: Path):
     assert memory.limits.min == 16  # the kit's 1 MiB
 
 
+def test_the_callers_environment_does_not_reach_zig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The whole environment went to zig: ``CPATH`` put a stray header ahead of its own and
+    ``ZIG_LIB_DIR`` swapped its standard library (other bytes, or no build). Only the module
+    kit's ``ENV_KEPT`` is passed now: the same bytes with and without them."""
+    src = write_module(tmp_path, "echo", ECHO)
+    clean = build.build_module("echo", src=src).wasm
+    stray = tmp_path / "stray"
+    stray.mkdir()
+    (stray / "stdint.h").write_text("#error a stray header was read\n")
+    monkeypatch.setenv("CPATH", str(stray))
+    monkeypatch.setenv("C_INCLUDE_PATH", str(stray))
+    monkeypatch.setenv("ZIG_LIB_DIR", str(tmp_path / "nowhere"))
+    assert build.build_module("echo", src=src).wasm == clean
+
+
 def test_a_module_may_declare_more_initial_memory(tmp_path: Path):
     src = write_module(tmp_path, "big", ECHO)
     (src / "build.flags").write_text("-Wl,--initial-memory=2097152\n")

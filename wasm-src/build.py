@@ -59,6 +59,7 @@ COMMON_EXPORTS = ("memory", "ac_abi_version", "ac_input", "ac_result")
 # declared in include/ac.h). Warnings never change code, so the flags leave module bytes alone.
 sys.path.insert(0, str(REPO))
 from autocodec.modkit._build import CFLAGS as _KIT_CFLAGS  # noqa: E402
+from autocodec.modkit._build import ENV_KEPT  # noqa: E402
 from autocodec.modkit._build import LDFLAGS as _KIT_LDFLAGS  # noqa: E402
 from autocodec.modkit._build import STACK_BYTES as _KIT_STACK  # noqa: E402
 from autocodec.modkit._build import STRICT_CFLAGS  # noqa: E402
@@ -114,12 +115,13 @@ def check_zig() -> None:
 
 
 def zig_env(cache: Path | None = None) -> dict[str, str]:
-    env = dict(os.environ)
+    """The compiler's environment: only the module kit's ``ENV_KEPT`` of this process's (so
+    ``CPATH``, ``ZIG_LIB_DIR``, ``CFLAGS``... cannot change a module's bytes), then the cache
+    folders and a fixed ``SOURCE_DATE_EPOCH``."""
     cache = cache or ROOT / ".zig-cache"
+    env = {k: os.environ[k] for k in ENV_KEPT if k in os.environ}
     env["ZIG_GLOBAL_CACHE_DIR"] = str(cache / "global")
     env["ZIG_LOCAL_CACHE_DIR"] = str(cache / "local")
-    env.pop("CFLAGS", None)
-    env.pop("LDFLAGS", None)
     env["SOURCE_DATE_EPOCH"] = "0"
     return env
 
