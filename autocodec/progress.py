@@ -65,7 +65,7 @@ def _duration(seconds: float) -> str:
 
 def _human(n: int, unit: str) -> str:
     if unit != "bytes":
-        return f"{n} {unit}"
+        return f"{n} {unit[:-1] if n == 1 and unit.endswith('s') else unit}"  # 1 module, 2 modules
     value = float(n)
     for suffix in ("B", "KiB", "MiB", "GiB"):
         if value < 1024 or suffix == "GiB":

@@ -174,6 +174,16 @@ def test_progress_shows_rate_and_eta_on_a_terminal(monkeypatch: pytest.MonkeyPat
     assert "(100%), 2.0 MiB/s" in err and err.endswith("\n")
 
 
+def test_progress_counts_one_thing_in_the_singular(capsys: pytest.CaptureFixture[str]) -> None:
+    from autocodec import progress
+
+    report = progress.stderr_progress("pin", min_interval_s=0)
+    report(1, 1, "modules")  # pin add of a set of one module said "1 modules / 1 modules"
+    report(2, 2, "modules")
+    err = capsys.readouterr().err
+    assert "pin: 1 module / 1 module" in err and "pin: 2 modules / 2 modules" in err, err
+
+
 def test_cid_base_on_output(cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     import io
 
