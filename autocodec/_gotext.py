@@ -41,3 +41,23 @@ def go_escape(text: str, *, quote: bool) -> str:
         else:
             out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
     return "".join(out)
+
+
+def go_escape_ascii(text: str) -> str:
+    """``text`` as Go's ``strconv.QuoteToASCII`` writes it, without the outer quotes (boxo's
+    ``debugStr`` of a path in an error): printable ASCII as it is, ``"`` and ``\\`` escaped, the
+    rest escaped, a byte that is not UTF-8 (a surrogate escape) as ``\\xNN``."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch in _GO_ESCAPES:
+            out.append(_GO_ESCAPES[ch])
+        elif ch == '"':
+            out.append('\\"')
+        elif 0x20 <= code < 0x7F:
+            out.append(ch)
+        elif code < 0x80 or 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code & 0xFF:02x}")
+        else:
+            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+    return "".join(out)

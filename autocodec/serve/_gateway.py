@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .. import errors
+from .._gotext import go_escape_ascii
 from ..cid import CID
 from ..dag import DagPath, parse_path
 from ..dag import resolve as resolve_path
@@ -417,7 +418,7 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
         if isinstance(exc, (GatewayError, errors.AutocodecError)):
             text = exc.text if isinstance(exc, GatewayError) else public_text(exc.message, runtime)
             if isinstance(exc, MissingPath):  # Kubo's words: the path asked for (cleaned), then why
-                text = f"failed to resolve {_go_ascii(_asked_path(request))}: {text}"
+                text = f"failed to resolve {go_escape_ascii(_asked_path(request))}: {text}"
             runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
         else:
             from ._app import _error
@@ -682,26 +683,6 @@ def _asked_path(request: web.Request) -> str:
     return path
 
 
-_GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-               "\v": "\\v", "\\": "\\\\", '"': '\\"'}
-
-
-def _go_ascii(text: str) -> str:
-    """``text`` as Go's ``strconv.QuoteToASCII`` writes it, without the outer quotes (boxo's
-    ``debugStr`` of a path in an error): printable ASCII as it is, the rest escaped, a byte that
-    is not UTF-8 (a surrogate escape) as ``\\xNN``."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif 0x20 <= code < 0x7F:
-            out.append(ch)
-        elif code < 0x80 or 0xDC80 <= code <= 0xDCFF:
-            out.append(f"\\x{code & 0xFF:02x}")
-        else:
-            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-    return "".join(out)
 
 
 def shown(text: str) -> str:
