@@ -311,6 +311,15 @@ def test_white_space_around_a_root_cid_is_kubos_400(sides: Sides, path: str, met
     assert ours.status == kubo.status, (kubo.status, ours.status, ours.body)
 
 
+@pytest.mark.parametrize("path", ["/ipfs/{cbor}/a", "/ipfs/{cbor}/a/b", "/ipfs/{cbor}/a/", "/ipfs/{cbor}/a/b/",
+                                  "/ipfs/{cbor}/a%2Fb"])
+def test_a_path_ending_inside_a_dag_cbor_value_is_kubos_501(sides: Sides, path: str) -> None:
+    """A path whose end is a value inside a block, not a block: Kubo's 501 and its words (ours
+    said the same in words of its own)."""
+    kubo, ours = sides.both(path)
+    assert kubo.status == 501 and (ours.status, ours.body) == (kubo.status, kubo.body), (kubo.body, ours.body)
+
+
 # A missing path's 404: Kubo's text, ``failed to resolve PATH: no link named "NAME" under CID``,
 # whatever the block the name was looked up in (path_gateway_unixfs_test.go's 404 cases)
 MISSING_PATHS = ("/ipfs/{tricky}/nope", "/ipfs/{tricky}/nope/", "/ipfs/{tricky}/plain.txt/nope",

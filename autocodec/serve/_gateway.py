@@ -486,10 +486,14 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         return early
     if media == RAW:  # a path ending inside a block's value: that block, as Kubo answers
         return _raw_response(request, target)
-    if target.remainder:
-        raise GatewayError(501, f"{'/' + '/'.join(target.remainder)} of {path} is a value inside block {target.cid}, "
-                                "not a block: fetch the block with ?format=raw and read it client-side",
-                           _base_headers(target))
+    if target.remainder:  # Kubo's words (the block holding the value is ?format=raw, above)
+        from .._gotext import go_quote
+
+        inside = go_quote("/" + "/".join(target.remainder))
+        asked = _asked_path(request).rstrip("/")  # Kubo's path here has no trailing slash
+        raise GatewayError(501, f"{inside} of {go_quote(asked)} could not be returned: reading IPLD "
+                                f"Kinds other than Links (CBOR Tag 42) is not implemented: try reading "
+                                f"{go_quote(f'/ipfs/{target.cid}')} instead", _base_headers(target))
     if media == TAR:
         return await _tar_response(request, runtime, target)
     if media in (JSON, CBOR) and target.cid.codec not in _CODEC_TYPES and (
