@@ -36,10 +36,6 @@ def run(args: argparse.Namespace) -> int:
         from ..errors import InvalidInput
 
         raise InvalidInput("the --vectors path is empty", hint="name the folder holding vectors.json, or leave --vectors out")
-    if args.vectors is None:  # where `module test` looks, so a module it passed is published alike
-        from .cmd_module import default_vectors
-
-        args.vectors = default_vectors(args.module)
     (key,) = load_keys([args.key], args.passphrase_env)
     with runtime_from_args(args) as rt:
         published = publish_module(rt, args.module, key, version=args.semver, vectors=args.vectors,

@@ -52,11 +52,14 @@ class Published:
 
 
 def _find_vectors(module_path: Path, vectors: Path | None) -> Path:
+    """``vectors`` (a file, or a folder holding ``vectors.json``); without it, ``vectors.json``
+    beside the module, else in the folder named after it (``module build X -o X.wasm``), where
+    ``autocodec module test`` looks too."""
     candidates = []
     if vectors is not None:
         candidates.append(vectors / "vectors.json" if vectors.is_dir() else vectors)
     else:
-        candidates.append(module_path.parent / "vectors.json")
+        candidates += [module_path.parent / "vectors.json", module_path.with_suffix("") / "vectors.json"]
     for path in candidates:
         if path.is_file():
             return path
@@ -141,7 +144,7 @@ def publish_module(
     module = runtime.put(wasm, "raw")
     assert module == module_cid(wasm)
     vectors_cid = runtime.put(builtin.encode(vectors_value, "dag-cbor"), "dag-cbor")
-    folder = source_folder(path, Path(vectors) if vectors else None, info.name)
+    folder = source_folder(path, vectors_path, info.name)
     source = source_tree(runtime.put, folder)
     supersedes = None
     rows = runtime.store.transaction
