@@ -180,6 +180,10 @@ def test_a_kit_module_published_beside_its_folder_names_its_sources(home: Path, 
     with Runtime(home) as rt:
         tree = _tree(rt, manifest)
     assert tree is not None and {"lines/module.c", "lines/module.json", "lines/vectors.json"} <= set(tree)
+    # and the kit's SDK its build read (the tree lacked it: no one could rebuild from the tree alone)
+    assert {"autocodec-sdk/include/ac.h", "autocodec-sdk/lib/ac.c"} <= set(tree), sorted(tree)
+    with Runtime(home) as rt:
+        assert rt.get(tree["autocodec-sdk/include/ac.h"]) == (WASM_SRC / "include" / "ac.h").read_bytes()
 
 
 def _build(rt: Runtime, manifest_cid: CID) -> dict[str, str] | None:

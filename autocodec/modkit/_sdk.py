@@ -48,6 +48,15 @@ def assemblyscript_files() -> list[Path]:
     return [_need(SDK / "assemblyscript" / "ac.ts"), _need(SDK / "assemblyscript" / "ac_abi.ts")]
 
 
+def sdk_files(lang: str) -> list[Path]:
+    """The SDK files a ``lang`` module's build reads besides its own folder (``ToolchainMissing``
+    without the source tree)."""
+    if lang == "c":
+        found = c_files()
+        return [found.header, found.library]
+    return {"zig": zig_files, "assemblyscript": assemblyscript_files, "rust": rust_files}[lang]()
+
+
 def asc_version() -> str:
     """The AssemblyScript version the setup pins (``tools/setup.d``), or ``unknown`` without the tree."""
     import json

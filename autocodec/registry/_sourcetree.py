@@ -9,7 +9,10 @@ Invariants:
   (its parent holds ``build.py`` and ``include/ac.h``), the shared ``include/`` and ``lib/``
   files and ``build.py``; then every file a quoted ``#include`` of those reaches (transitively)
   inside the tree, such as ``../eth-common/rlp.h``, so the tree holds what the compiler read.
-- Paths are relative to the folder's parent, in ``/`` form; nothing outside it is read.
+- Paths are relative to the folder's parent, in ``/`` form; nothing else outside it is read
+  but, for a module-kit folder (not in a ``wasm-src`` tree), the kit's SDK files its build
+  read, named ``autocodec-sdk/<path in wasm-src>`` (``include/ac.h``, ``sdk/zig/ac.zig``...),
+  so the tree holds every byte the compiler saw.
 """
 
 from __future__ import annotations
@@ -89,4 +92,25 @@ def source_tree(put: Callable[[bytes, str], CID], folder: Path | None) -> CID | 
         return None
     root = folder.parent.resolve()
     files = {path.relative_to(root).as_posix(): put(path.read_bytes(), "raw") for path in paths}
+    files.update((name, put(path.read_bytes(), "raw")) for name, path in kit_sdk_files(folder))
     return put(builtin.encode({"type": "source-tree", "files": files}, "dag-cbor"), "dag-cbor")
+
+
+SDK_PREFIX = "autocodec-sdk"
+
+
+def kit_sdk_files(folder: Path) -> list[tuple[str, Path]]:
+    """``(name in the tree, file)`` of the SDK a module-kit folder's build reads; none for a
+    ``wasm-src`` module (its tree holds the shared files already) or a folder the kit cannot
+    build (no sources of one language, no SDK installed)."""
+    if _is_wasm_src(folder.parent.resolve()):
+        return []
+    from ..modkit._build import detect_lang
+    from ..modkit._errors import ModuleBuildError
+    from ..modkit._sdk import WASM_SRC, sdk_files
+
+    try:
+        found = sdk_files(detect_lang(folder))
+    except ModuleBuildError:
+        return []
+    return [(f"{SDK_PREFIX}/{path.relative_to(WASM_SRC).as_posix()}", path) for path in found]
