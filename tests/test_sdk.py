@@ -191,6 +191,20 @@ def test_a_file_named_as_the_sdks_is_refused_in_every_language(lang: str, own: s
         build(tmp_path / "m")
 
 
+@pytest.mark.parametrize("lang", ["zig", "rust", "assemblyscript"])
+def test_build_flags_outside_c_are_refused_not_ignored(lang: str, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    # was: build.flags (C compiler flags, e.g. a larger initial memory) was read for C modules
+    # only and silently left out of other languages' builds (noticed by helper 80)
+    from autocodec.modkit import _build, build
+
+    scaffold(tmp_path / "m", lang, "codec")
+    (tmp_path / "m" / "build.flags").write_text("-Wl,--initial-memory=2097152\n")
+    monkeypatch.setattr(_build, "_BUILDERS", {})  # a compiler reached is a KeyError, not the refusal
+    with pytest.raises(InvalidModuleSource, match=f"build.flags holds C compiler flags, and this is a {lang} module"):
+        build(tmp_path / "m")
+
+
 @pytest.mark.slow
 def test_compile_error_is_one_line(tmp_path: Path) -> None:
     scaffold(tmp_path / "broken", "c", "codec")

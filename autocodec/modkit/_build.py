@@ -282,6 +282,9 @@ def build(folder: Path) -> BuiltModule:
     meta = load_meta(folder)
     lang = detect_lang(folder)
     refuse_sdk_names(folder, lang)
+    if lang != "c" and (folder / "build.flags").exists():  # it would be ignored: other bytes than asked for
+        raise InvalidModuleSource(f"{folder.name}: build.flags holds C compiler flags, and this is a {lang} module",
+                                  hint="remove build.flags; a module's memory and the like are set in its sources")
     with tempfile.TemporaryDirectory(prefix="ac-modkit-") as tmpdir:
         code = _BUILDERS[lang](folder.resolve(), Path(tmpdir), _sdk.cache_dir(lang))
     wasm = code + custom_section(section_payload(meta))
