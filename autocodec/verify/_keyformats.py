@@ -22,8 +22,7 @@ import re
 
 from ..errors import InvalidInput, UnsupportedFormat
 from ._keyring import SigningKey
-from ._libp2p_key import ED25519, KEY_TYPE_NAMES
-from ._pbwire import last_value, read_fields
+from ._libp2p_key import ED25519, KEY_TYPE_NAMES, read_key_message
 
 PROTOBUF, PEM = "libp2p-protobuf-cleartext", "pem-pkcs8-cleartext"
 FORMATS = (PROTOBUF, PEM)
@@ -88,15 +87,9 @@ def _from_protobuf(data: bytes) -> SigningKey:
     if _PEM_BEGIN.search(data):
         raise InvalidKeyFile(f"the key file is PEM, not {PROTOBUF}", hint=f"import it in the {PEM} format")
     try:
-        fields = read_fields(data)
+        kind, body = read_key_message(data)
     except ValueError as exc:
         raise InvalidKeyFile(f"the key file is not a libp2p PrivateKey protobuf: {exc}") from None
-    kind = last_value(fields, 1, 0)
-    body = last_value(fields, 2, 2)
-    if not isinstance(kind, int) or not isinstance(body, bytes):
-        raise InvalidKeyFile(f"the key file is not a libp2p PrivateKey protobuf: it lacks its "
-                             f"{'Type' if not isinstance(kind, int) else 'Data'} field")
-    kind &= 0xFFFFFFFF  # an enum is an int32 on the wire
     if kind != ED25519:
         name = KEY_TYPE_NAMES.get(kind, f"{kind} (not a libp2p key type)")
         raise UnsupportedKeyType(f"the key in the file is of type {name}, not Ed25519")

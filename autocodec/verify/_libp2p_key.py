@@ -37,6 +37,17 @@ class InvalidKeyData(InvalidInput):
     hint = "the key is malformed or of a type libp2p does not know"
 
 
+def read_key_message(serialized: bytes) -> tuple[int, bytes]:
+    """``(Type, Data)`` of a libp2p ``PublicKey`` or ``PrivateKey`` protobuf (the same two
+    required proto2 fields, the last of each winning); ``ValueError`` saying what is wrong."""
+    fields = read_fields(serialized)
+    kind = last_value(fields, 1, 0)
+    data = last_value(fields, 2, 2)
+    if not isinstance(kind, int) or not isinstance(data, bytes):
+        raise ValueError(f"the protobuf lacks its {'Type' if not isinstance(kind, int) else 'Data'} field")
+    return kind & 0xFFFFFFFF, data  # an enum is an int32 on the wire
+
+
 @dataclass(frozen=True)
 class PublicKey:
     """A libp2p public key: its type and the serialized ``PublicKey`` protobuf it came from."""
@@ -49,14 +60,9 @@ class PublicKey:
     def parse(cls, serialized: bytes) -> PublicKey:
         """Read a serialized ``PublicKey`` protobuf (both fields required, proto2)."""
         try:
-            fields = read_fields(serialized)
+            kind, data = read_key_message(serialized)
         except ValueError as exc:
             raise InvalidKeyData(f"public key: {exc}") from None
-        kind = last_value(fields, 1, 0)
-        data = last_value(fields, 2, 2)
-        if not isinstance(kind, int) or not isinstance(data, bytes):
-            raise InvalidKeyData("public key: the protobuf lacks its Type or Data")
-        kind &= 0xFFFFFFFF  # an enum is an int32 on the wire
         key = cls(kind, data, serialized)
         _ = key._loaded  # refuse what go-libp2p refuses (and keep the key object for ``verify``)
         return key
