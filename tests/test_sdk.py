@@ -205,6 +205,17 @@ def test_build_flags_outside_c_are_refused_not_ignored(lang: str, tmp_path: Path
         build(tmp_path / "m")
 
 
+def test_the_scaffold_readme_names_the_folder_and_the_module_apart(tmp_path: Path) -> None:
+    # was: every command named the module, so with --name other than the folder's name the
+    # README's build and test commands pointed at a folder that does not exist
+    scaffold(tmp_path / "work", "c", "codec", name="lines")
+    readme = (tmp_path / "work" / "README.md").read_text()
+    assert "From the folder that holds `work/`:" in readme
+    assert "autocodec module build work -o lines.wasm" in readme
+    assert "autocodec module test lines.wasm work/vectors.json" in readme
+    assert "--vectors work\n" in readme
+
+
 @pytest.mark.slow
 def test_compile_error_is_one_line(tmp_path: Path) -> None:
     scaffold(tmp_path / "broken", "c", "codec")

@@ -55,14 +55,15 @@ def _template_files(lang: str, kind: Kind) -> list[tuple[str, str]]:
                   if f.is_file() and not f.name.startswith("."))
 
 
-def _readme(name: str, lang: str, kind: Kind, sources: list[str]) -> str:
+def _readme(name: str, folder: str, lang: str, kind: Kind, sources: list[str]) -> str:
+    """The scaffold's README: its commands run from the folder that holds ``folder``."""
     return (f"# {name}\n\n{DESCRIPTIONS[kind]} - a {kind} module written in {lang} against the autocodec "
             f"ABI v1 (docs/abi.md).\n\nSources: {', '.join(sources)}; metadata: module.json; test vectors: "
-            "vectors.json.\n\n```\n"
-            f"autocodec module build {name} -o {name}.wasm     # reproducible: same sources, same bytes\n"
-            f"autocodec module test {name}.wasm {name}/vectors.json\n"
+            f"vectors.json.\n\nFrom the folder that holds `{folder}/`:\n\n```\n"
+            f"autocodec module build {folder} -o {name}.wasm     # reproducible: same sources, same bytes\n"
+            f"autocodec module test {name}.wasm {folder}/vectors.json\n"
             f"autocodec module inspect {name}.wasm\n"
-            f"autocodec publish {name}.wasm --key KEY --vectors {name}\n```\n")
+            f"autocodec publish {name}.wasm --key KEY --vectors {folder}\n```\n")
 
 
 def scaffold(folder: Path, lang: str, kind: str, *, name: str | None = None, code: int | None = None) -> dict[str, Any]:
@@ -94,7 +95,7 @@ def scaffold(folder: Path, lang: str, kind: str, *, name: str | None = None, cod
     _write_folder(where, [(fname, text.replace("{{name}}", name)) for fname, text in files] + [
         ("module.json", json.dumps(meta, indent=2, sort_keys=True) + "\n"),
         ("vectors.json", json.dumps(vectors, indent=1, sort_keys=True) + "\n"),
-        ("README.md", _readme(name, lang, k, [f for f, _ in files])),
+        ("README.md", _readme(name, where.name, lang, k, [f for f, _ in files])),
     ])
     return meta
 
