@@ -18,6 +18,9 @@ rebuilt from what its test says they hold:
   fixtures rebuilt beside the ones above (gateway-cache's tree is ``site``, published under a name
   the home keeps; DNSLink records come from one loopback DoH server that both gateways ask).
 
+- ``trustless_gateway_ipns_test.go`` and ``t0124_gateway_ipns_record_test.go``: a name over a file
+  published by Kubo with the suite's TTL and kept by the home (``name resolve --gateway``).
+
 Beyond the suite's cases, the differences that checking them found, each against Kubo: a name
 not in base36 (Kubo's 302), line feeds in paths, a missing path's 404 text (and ``dag get``'s),
 and redirects as Go writes them (HEAD without ``Content-Length``, Go's HTML escapes); later
@@ -148,6 +151,8 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
                               input=b"a CID too long for a DNS label\n").stdout.decode().strip()
     kubo.ipfs("key", "gen", "--type", "ed25519", "web")
     kubo.ipfs("key", "gen", "--type", "ed25519", "hello")
+    kubo.ipfs("key", "gen", "--type", "ed25519", "record")
+    kubo.ipfs("key", "gen", "--type", "ed25519", "capped")
     kubo.start()
     try:
         out = kubo.ipfs("name", "publish", "--allow-offline", "--key", "web", "--ttl", "90s", f"/ipfs/{ids['site']}")
@@ -157,6 +162,10 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
         ids["name_b32"] = kubo.ipfs("cid", "format", "-b", "base32", ids["name"]).stdout.decode().strip()
         out = kubo.ipfs("name", "publish", "--allow-offline", "--key", "hello", "--ttl", "60s", f"/ipfs/{ids['plain']}")
         ids["hello_name"] = out.stdout.decode().split()[2].rstrip(":")
+        for key, lifetime in (("record", "1000000h"), ("capped", "876600h")):  # the suite's TTL; one valid as long
+            out = kubo.ipfs("name", "publish", "--allow-offline", "--key", key, "--ttl", "876600h", "--lifetime",
+                            lifetime, f"/ipfs/{ids['plain']}")
+            ids[f"{key}_name"] = out.stdout.decode().split()[2].rstrip(":")
         unkept = "k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8"  # a valid name no one published
         zone.records.update({"_dnslink.dnslink-over-ipns.test": [(f"dnslink=/ipns/{ids['hello_name']}",)],
                              "_dnslink.site-over-ipns.test": [(f"dnslink=/ipns/{ids['name']}/root2",)],
@@ -169,7 +178,7 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
             car = tmp / f"{name}.car"
             car.write_bytes(kubo.ipfs("dag", "export", ids[name]).stdout)
             run_cli(home, "car", "import", str(car))
-        for key in ("name", "hello_name"):
+        for key in ("name", "hello_name", "record_name", "capped_name"):
             run_cli(home, "name", "resolve", ids[key], "--gateway", kubo.gateway_url)
         run_cli(home, "block", "put", "--cid-codec", "raw", "--mhtype", "sha2-512",
                 stdin=b"a CID too long for a DNS label\n")
@@ -631,3 +640,96 @@ def test_dnslink_over_ipns_cases_get_kubos_answer(sides: Sides, case: str) -> No
     assert kubo.status < 400 or ours.body == kubo.body, (kubo.body, ours.body)
     if case.endswith("returns expected payload"):  # the suite's own expectation
         assert (kubo.status, kubo.body) == (200, b"plain\n")
+
+
+# trustless_gateway_ipns_test.go and t0124_gateway_ipns_record_test.go (TestGatewayIPNSRecord): a name over
+# a file ({plain}) with the suite's TTL (876600h: max-age=3155760000), whose record the home keeps; the suite's
+# cases, then more shapes. Checking them found the record's ETag, ?filename=, Content-Location, 304 and
+# only-if-cached answers, and the 400 text under /ipfs/, each this server's own (now Kubo's)
+UNKEPT = "k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8"
+RECORD = {"Accept": "application/vnd.ipfs.ipns-record"}
+IPNS_RECORD_CASES: dict[str, tuple[str, dict[str, str]]] = {
+    "GET an IPNS path from the gateway": ("/ipns/{record_name}", {}),
+    "GET an IPNS record from the gateway": ("/ipns/{record_name}", {}),  # t0124's name for the same request
+    "GET IPNS Record with format=ipns-record has expected HTTP headers and valid key": (
+        "/ipns/{record_name}?format=ipns-record", {}),
+    "GET IPNS Record with 'Accept: application/vnd.ipfs.ipns-record' has expected HTTP headers and valid key": (
+        "/ipns/{record_name}", RECORD),
+    "GET IPNS Record with explicit ?filename= succeeds with modified Content-Disposition header": (
+        "/ipns/{record_name}?format=ipns-record&filename=test%D1%82%D0%B5%D1%81%D1%82.ipns-record", {}),
+    "GET KEY with expliciy ?filename= succeeds with modified Content-Disposition header": (  # t0124's spelling
+        "/ipns/{record_name}?format=ipns-record&filename=test%D1%82%D0%B5%D1%81%D1%82.ipns-record", {}),
+    # more shapes, each against Kubo
+    "the record by Accept with ?filename=": ("/ipns/{record_name}?filename=a%22b.bin", RECORD),
+    "the record with an empty ?filename=": ("/ipns/{record_name}?format=ipns-record&filename=", {}),
+    "the record of a name over a folder, with a slash": ("/ipns/{name}/?format=ipns-record", {}),
+    "the record under a subpath is a 400": ("/ipns/{record_name}/x?format=ipns-record", {}),
+    "the record, If-None-Match: *": ("/ipns/{record_name}?format=ipns-record", {"If-None-Match": "*"}),
+    "the record by Accept, If-None-Match: *": ("/ipns/{record_name}", {**RECORD, "If-None-Match": "*"}),
+    "the record, If-None-Match: its own ETag quoted": ("/ipns/{record_name}?format=ipns-record",
+                                                      {"If-None-Match": '"{record_etag}"'}),
+    "the record, If-None-Match: its own ETag as sent": ("/ipns/{record_name}?format=ipns-record",
+                                                       {"If-None-Match": "{record_etag}"}),
+    "the record, only-if-cached": ("/ipns/{record_name}?format=ipns-record", {"Cache-Control": "only-if-cached"}),
+    "the record of a name not kept, only-if-cached": (f"/ipns/{UNKEPT}?format=ipns-record",
+                                                      {"Cache-Control": "only-if-cached"}),
+    "the content of a name not kept, only-if-cached": (f"/ipns/{UNKEPT}/x", {"Cache-Control": "only-if-cached"}),
+    "the content of a kept name, only-if-cached": ("/ipns/{record_name}", {"Cache-Control": "only-if-cached"}),
+    "a record asked for under /ipfs/ is a 400": ("/ipfs/{tricky}/plain.txt?format=ipns-record", {}),
+    "a record asked for by Accept under /ipfs/ is a 400": ("/ipfs/{tricky}/", RECORD),
+}
+RECORD_HEADERS = ("content-type", "cache-control", "content-disposition", "etag", "content-location", "ipfs-uri",
+                  "x-content-type-options", "x-ipfs-roots")
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("case", list(IPNS_RECORD_CASES))
+def test_ipns_record_cases_get_kubos_answer(sides: Sides, case: str, method: str) -> None:
+    path, headers = IPNS_RECORD_CASES[case]
+    ids = {**sides.ids, "record_etag": fetch(sides.kubo_url, "/ipns/{record_name}?format=ipns-record".format(
+        **sides.ids)).headers["etag"]}
+    kubo, ours = sides.both(path, {name: value.format(**ids) for name, value in headers.items()}, method)
+    assert not _compare(kubo, ours, RECORD_HEADERS), _compare(kubo, ours, RECORD_HEADERS)
+    assert ours.body == kubo.body, (kubo.body, ours.body)
+    if method == "GET" and "has expected HTTP headers" in case:  # the suite's own expectations
+        assert kubo.headers["content-disposition"].startswith("attachment;")
+        assert kubo.headers["content-type"] == "application/vnd.ipfs.ipns-record"
+        assert kubo.headers["cache-control"] == "public, max-age=3155760000"
+    if method == "GET" and "?filename=" in case and "explicit" in case or "expliciy" in case:
+        assert kubo.headers["content-disposition"] == (
+            "attachment; filename=\"test____.ipns-record\"; filename*=UTF-8''test%D1%82%D0%B5%D1%81%D1%82.ipns-record")
+    if method == "GET" and path == "/ipns/{record_name}" and not headers:
+        assert kubo.body == b"plain\n"
+
+
+def test_the_record_etag_is_xxh64_in_gos_base32() -> None:
+    """boxo names a record by ``strconv.FormatUint(xxhash.Sum64(record), 32)``; XXH64's own test
+    values (the xxHash specification's) and Go's digits."""
+    from autocodec.serve._xxhash import go_base32, xxh64
+
+    assert [xxh64(data) for data in (b"", b"a", b"abc")] == [0xEF46DB3751D8E999, 0xD24EC4F1A98C6E5B,
+                                                              0x44BC2CF5AD770999]
+    assert xxh64(bytes(range(256)) * 3) == xxh64(bytes(range(256)) * 3)
+    assert (go_base32(0), go_base32(31), go_base32(32), go_base32(2**64 - 1)) == ("0", "v", "10", "fvvvvvvvvvvvv")
+
+
+@pytest.mark.parametrize("path", ["/ipns/{capped_name}?format=ipns-record", "/ipns/{capped_name}",
+                                  "/ipns/{capped_name}?format=raw"])
+def test_a_record_is_cached_no_longer_than_it_is_valid(sides: Sides, path: str) -> None:
+    """A record whose TTL reaches past its end of life: Kubo's max-age is the time left until
+    that end (here it was the TTL). The two answers are made a moment apart: a second allowed."""
+    kubo, ours = sides.both(path)
+    ages = [int(reply.headers["cache-control"].removeprefix("public, max-age=")) for reply in (kubo, ours)]
+    assert ages[0] < 3155760000 and abs(ages[0] - ages[1]) <= 1, ages
+
+
+def test_cache_seconds_stop_at_the_end_of_life() -> None:
+    from autocodec.serve._gateway import cache_seconds
+    from autocodec.verify._ipns import VerifiedRecord
+
+    def record(ttl_s: float, eol_s: float) -> VerifiedRecord:
+        return VerifiedRecord(None, None, "/ipfs/x", 1, int(eol_s * 1e9), int(ttl_s * 1e9))  # type: ignore[arg-type]
+
+    assert cache_seconds(record(60, 1000), now_ns=0) == 60
+    assert cache_seconds(record(3600, 1000.5), now_ns=0) == 1000
+    assert cache_seconds(record(3600, 10), now_ns=20 * 10**9) == 0

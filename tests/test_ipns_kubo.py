@@ -372,12 +372,12 @@ def test_serve_answers_for_names_its_home_holds_as_kubos_gateway_does(world: Wor
                               (f"/ipns/{name}/sub?format=ipns-record", {})):
             kubo, mine = fetch(world.kubo.gateway_url, path, headers), fetch(ours.url, path, headers)
             assert mine.status == kubo.status, (path, kubo.status, kubo.body, mine.status, mine.body)
-            for header in ("content-type", "cache-control", "content-disposition", "ipfs-uri", "x-content-type-options"):
+            for header in ("content-type", "cache-control", "content-disposition", "ipfs-uri", "x-content-type-options",
+                           "etag"):
                 assert mine.headers.get(header) == kubo.headers.get(header), (path, header)
             if kubo.status == 200:
                 assert mine.body == kubo.body == record.read_bytes()
-        etag = fetch(ours.url, f"/ipns/{name}?format=ipns-record").headers["etag"]
-        assert fetch(ours.url, f"/ipns/{name}?format=ipns-record", {"If-None-Match": etag}).status == 304
+        assert fetch(ours.url, f"/ipns/{name}?format=ipns-record", {"If-None-Match": "*"}).status == 304
         content = fetch(ours.url, f"/ipns/{name}")  # the name's value is a block this home lacks
         assert content.status == 404 and CID_A.encode() in (content.body or b"")
         unknown = fetch(ours.url, f"/ipns/{world.names['rk']}?format=ipns-record")

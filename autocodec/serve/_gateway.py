@@ -60,12 +60,13 @@ from ..unixfs import _tar
 from ..registry._dnslink import DEFAULT_TTL_S
 from ._dnslink_host import HOSTED, dnslink_hosting
 from ..registry._ipns import parse_name
-from ..verify._ipns import InvalidIpnsName, IpnsName
+from ..verify._ipns import InvalidIpnsName, IpnsName, VerifiedRecord
 from . import _car, _redirects, _unixfs
 from ._detect import LIMIT as DETECT_LIMIT
 from ._detect import detect
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
 from ._page_headers import HEADERS as PAGE_HEADERS
+from ._xxhash import go_base32, xxh64
 from ._subdomain import ISOLATED, ROOTED, bare_origin, go_redirect, origin_path, subdomain_gateway
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -459,8 +460,8 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
                 return early
         raise GatewayError(400, f"unsupported response format requested ({media}): ask for one of "
                                 f"{', '.join(sorted(_SERVED))}, or leave it out of the Accept header")
-    if media == IPNS_RECORD:
-        raise GatewayError(400, f"{media} is not served by this gateway under /ipfs/")
+    if media == IPNS_RECORD:  # Kubo's words
+        raise GatewayError(400, f"{shown(_asked_path(request))} is not an IPNS link")
     car = _car.car_params(request.query, params) if media == CAR else None
     try:
         target: Target = await _run(request, locate, runtime, path)
@@ -1197,7 +1198,7 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     hosted = HOSTED in request  # a DNSLink site by Host (``_dnslink_host``): its paths are the site's
     try:
         unclean = None if hosted else _unclean_path(request)
-        media, _params = negotiate(request)
+        media, params = negotiate(request)
         parsed = parse_name(name_text)
         name = parsed if isinstance(parsed, IpnsName) else None
     except GatewayError as exc:
@@ -1216,17 +1217,18 @@ async def ipns(request: web.Request) -> web.StreamResponse:
                             f"{shown(name_text)} is a DNSLink domain; only IPNS names have records\n",
                             content_type="text/plain", headers=headers)
     names = request.app[RUNTIME].pins.names
+    if name is not None and only_if_cached(request):
+        cached = await _name_cached(request, names, name, raw, media, headers)
+        if cached is not None:
+            return cached
     if name is not None and media == IPNS_RECORD:
+        if (location := _content_location(request, media, params)) is not None:
+            request[_CONTENT_LOCATION] = location
         checked = await _run(request, names.verified, name)
         if checked is None:
             return web.Response(status=404, headers=headers, content_type="text/plain",
                                 text=f"this gateway's home holds no valid IPNS record for {name}\n")
-        etag = '"' + hashlib.sha256(checked.record.raw).hexdigest()[:32] + '"'
-        headers.update({"Etag": etag, "Content-Disposition": _disposition("attachment", f"{name}.ipns-record"),
-                        "Cache-Control": f"public, max-age={max(0, checked.ttl_ns // 1_000_000_000)}"})
-        if not_modified(request, etag):
-            return web.Response(status=304, headers=headers)
-        return web.Response(body=checked.record.raw, headers=headers, content_type=IPNS_RECORD)
+        return _record_response(request, name, checked.record.raw, cache_seconds(checked), headers)
     try:
         led = await _run(request, _follow_name, names, name_text)
     except (errors.DnsLinkError, errors.DnsError) as exc:  # Kubo's status for a failed DNSLink lookup
@@ -1249,6 +1251,47 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     if _CONTENT_LOCATION in inner:
         request[_CONTENT_LOCATION] = inner[_CONTENT_LOCATION]
     return response
+
+
+async def _name_cached(request: web.Request, names: IpnsNames, name: IpnsName, raw: str, media: str | None,
+                       headers: dict[str, str]) -> web.Response | None:
+    """``Cache-Control: only-if-cached`` under an IPNS name, as Kubo reads it: a name whose
+    record the home does not keep is a 412 (``"PATH" not in local datastore``), bare on
+    ``HEAD``, as is the ``HEAD`` of a kept record (a 200); None to answer as usual."""
+    from ._app import _run
+    from .._gotext import go_quote
+
+    held = await _run(request, names.verified, name) is not None
+    if request.method == "HEAD" and (not held or media == IPNS_RECORD):
+        return web.Response(status=200 if held else 412, headers={"Ipfs-Uri": headers["Ipfs-Uri"]}
+                            if "Ipfs-Uri" in headers else None)
+    if held:
+        return None
+    return web.Response(status=412, headers=headers, content_type="text/plain",
+                        text=f"{go_quote(shown(_clean('/ipns/' + raw)))} not in local datastore\n")
+
+
+def cache_seconds(checked: VerifiedRecord, now_ns: int | None = None) -> int:
+    """How long an answer under a kept record may be cached, as Kubo counts it: the record's
+    TTL, but no longer than the record stays valid (its EOL from now), in whole seconds."""
+    left = checked.validity_ns - (time.time_ns() if now_ns is None else now_ns)
+    return max(0, min(checked.ttl_ns, left) // 1_000_000_000)
+
+
+def _record_response(request: web.Request, name: IpnsName, raw: bytes, ttl_s: int,
+                     headers: dict[str, str]) -> web.Response:
+    """A kept record, as Kubo's gateway (boxo) serves it: ``ETag`` the XXH64 of its bytes in
+    Go's base 32, unquoted (so only ``If-None-Match: *`` matches it, as there: Go reads no
+    unquoted tag), a 304 with that ``ETag`` alone; else the record, cached for its TTL,
+    an attachment named by ``?filename=`` when not empty, else ``{name}.ipns-record``."""
+    headers = {**headers, "Etag": go_base32(xxh64(raw))}
+    if not_modified(request, headers["Etag"]):
+        headers.pop("X-Content-Type-Options", None)
+        return web.Response(status=304, headers=headers)
+    filename = request.query.get("filename") or f"{name}.ipns-record"
+    headers.update({"Content-Disposition": _disposition("attachment", filename),
+                    "Cache-Control": f"public, max-age={ttl_s}"})
+    return web.Response(body=raw, headers=headers, content_type=IPNS_RECORD)
 
 
 def _canonical_name(request: web.Request, name_text: str, raw: str) -> web.Response | None:
@@ -1286,7 +1329,7 @@ def _follow_name(names: IpnsNames, first: str) -> tuple[str, int] | str:
         checked = names.verified(parsed)
         if checked is None:
             raise _NotKept(name)
-        return checked.value, max(0, checked.ttl_ns // 1_000_000_000)
+        return checked.value, cache_seconds(checked)
 
     try:
         path, ttl_s = names.walk(f"/ipns/{first}", hop)
