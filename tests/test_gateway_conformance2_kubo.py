@@ -733,3 +733,25 @@ def test_cache_seconds_stop_at_the_end_of_life() -> None:
     assert cache_seconds(record(60, 1000), now_ns=0) == 60
     assert cache_seconds(record(3600, 1000.5), now_ns=0) == 1000
     assert cache_seconds(record(3600, 10), now_ns=20 * 10**9) == 0
+
+
+# path_gateway_ipns_test.go, TestRedirectCanonicalIPNS: the suite's two names (not kept here; the 302 comes
+# before the record is looked for), its expected Location, and Kubo's whole answer
+CANONICAL_IPNS_CASES = {
+    "GET for /ipns/{b58-multihash-of-ed25519-key} redirects to /ipns/{cidv1-libp2p-key-base36}": (
+        "/ipns/12D3KooWRBy97UB99e3J6hiPesre1MZeuNQvfan4gBziswrRJsNK/root2/",
+        "/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8/root2/"),
+    "GET for /ipns/{cidv0-like-b58-multihash-of-rsa-key} redirects to /ipns/{cidv1-libp2p-key-base36}": (
+        "/ipns/QmcJM7PRfkSbcM5cf1QugM5R37TLRKyJGgBEhXjLTB8uA2/root2/",
+        "/ipns/k2k4r8ol4m8kkcqz509c1rcjwunebj02gcnm5excpx842u736nja8ger/root2/"),
+}
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("case", list(CANONICAL_IPNS_CASES))
+def test_redirect_canonical_ipns_cases_get_kubos_answer(sides: Sides, case: str, method: str) -> None:
+    path, location = CANONICAL_IPNS_CASES[case]
+    kubo, ours = sides.both(path, method=method)
+    assert (kubo.status, kubo.headers.get("location")) == (302, location)
+    assert not _compare(kubo, ours, URI_HEADERS), _compare(kubo, ours, URI_HEADERS)
+    assert ours.body == kubo.body
