@@ -183,10 +183,11 @@ def test_fixed_chunker_ends_do_not_depend_on_buffering(sandbox: Sandbox, size: i
     assert list(chunker.boundaries([])) == []
 
 
-def test_chunker_bad_params_are_guest_errors(sandbox: Sandbox) -> None:
+def test_chunker_bad_params_are_the_callers_to_change(sandbox: Sandbox) -> None:
+    """A module refusing its parameters is InvalidInput (the caller's), naming the module and its words."""
     loaded = sandbox.load(wat_module("ok_fixed", "chunker"))
     for params in ({"size": 0}, {"avg": 10}, {}):
-        with pytest.raises(GuestError):
+        with pytest.raises(InvalidInput, match="chunker ok_fixed refused its parameters"):
             list(loaded.chunker(params).boundaries([b"abc"]))
 
 

@@ -151,9 +151,14 @@ def test_parse_chunker() -> None:
     assert not parse_chunker("rabin-48").whole_stream
     for bad in ("size-", "size-0", "size-2096897", "fastcdc-1-2", "fastcdc-4096-1024-16384", "rabin-15-64-128",
                 "rabin-64-64-128", "rabin-16-64-64", "rabin-16-64-2096897", "rabin-1398102", "rabin-1-2",
-                "rabin-avg:16-64-128", "rabin-x", "sized-5", "chunky"):
+                "rabin-avg:16-64-128", "rabin-x"):
         with pytest.raises((UnknownChunker, InvalidInput)):
             parse_chunker(bad)
+    # Any other name is a chunker module's name: resolving it against the pinned sets decides
+    # (test_unixfs_cli::test_a_chunker_module_is_named_by_its_module_name refuses an unpinned one).
+    for name in ("sized-5", "chunky"):
+        spec = parse_chunker(name)
+        assert (spec.module, spec.params) == (name, {})
 
 
 @pytest.mark.parametrize("size", [1, 1000, 262144])
