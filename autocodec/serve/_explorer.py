@@ -5,7 +5,8 @@ multihash function and digest), the block's size, its decoded node with every fi
 are anchors: the main one extends the walked path, a second one opens the linked CID alone),
 the raw bytes in hex, and the provenance of the decoder (builtin, or the extension module's
 name, version, publisher DID and set, run in the wasmtime sandbox). Static CSS/JS are package
-data under ``static/`` (no build step), served at ``/explore-static/``.
+data under ``static/`` (no build step), served at ``/explore-static/``. The same page (``page``) is
+the gateway's HTML view of a DAG-CBOR or DAG-JSON block asked for by a browser under ``/ipfs/``.
 
 Invariants:
 - Blocks are read and resolved exactly as ``/ipfs/`` does (``_gateway.locate``: verified, only
@@ -42,6 +43,7 @@ from ._gateway import shown as display_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
+    from ._gateway import Target
 
 STATIC = Path(__file__).with_name("static")
 MAX_HEX = 4096
@@ -57,8 +59,8 @@ def _e(text: object) -> str:
     return html.escape(display_text(str(text)), quote=True)
 
 
-def _href(segments: list[str]) -> str:
-    return "/explore/" + href_path(segments)
+def _href(segments: list[str], origin: str = "") -> str:
+    return f"{origin}/explore/" + href_path(segments)
 
 
 def _addressable(segments: list[str]) -> bool:
@@ -73,8 +75,9 @@ def _why(shown: int) -> str:
 class _Render:
     """Renders a data-model value as nested HTML, counting what it leaves out."""
 
-    def __init__(self, base: list[str], by_path: bool = True) -> None:
+    def __init__(self, base: list[str], by_path: bool = True, origin: str = "") -> None:
         self.base = base
+        self.origin = origin  # where the explorer is: "" on its own origin
         self.by_path = by_path  # False for dag-pb: /ipfs/ paths name UnixFS entries, not fields
         self.values_left = MAX_VALUES
         self.text_left = MAX_TEXT
@@ -96,10 +99,11 @@ class _Render:
             return '<span class="more">(nested deeper than shown)</span>'
         if isinstance(value, CID):
             path = self.base + at
-            here = _href(path) if self.by_path and _addressable(path) else f"/explore/{value}"
+            alone = f"{self.origin}/explore/{value}"
+            here = _href(path, self.origin) if self.by_path and _addressable(path) else alone
             return (f'<a class="link" data-cid="{_e(value)}" href="{_e(here)}">{_e(value)}</a> '
                     f'<a class="bycid" title="open this CID alone" aria-label="open {_e(value)} alone" '
-                    f'href="/explore/{_e(value)}">&#8599;</a>')
+                    f'href="{_e(alone)}">&#8599;</a>')
         if isinstance(value, dict):
             rows = []
             for i, (key, item) in enumerate(value.items()):
@@ -174,14 +178,21 @@ def render(runtime: "Runtime", text: str) -> tuple[int, str]:
     still shows its CID, size, bytes and why."""
     from ._gateway import locate
 
-    path = parse_path("/ipfs/" + text)
-    target = locate(runtime, path)
+    return page(runtime, locate(runtime, parse_path("/ipfs/" + text)))
+
+
+def page(runtime: "Runtime", target: "Target", origin: str = "") -> tuple[int, str]:
+    """The explorer page of ``target`` (a path ``_gateway.locate`` resolved): ``(status, html)``
+    as ``render``; every link, the stylesheet, the script and the search form point to the
+    explorer at ``origin`` (``""``: this origin; the bare host when the page is answered on a
+    content origin, as the gateway's HTML view of a DAG-CBOR or DAG-JSON block may be)."""
+    path = target.path
     root = [path.root_text]
-    crumbs = [f'<a href="{_e(_href(root))}">{_e(path.root_text)}</a>']  # isolated for bidi: explorer.css
+    crumbs = [f'<a href="{_e(_href(root, origin))}">{_e(path.root_text)}</a>']  # isolated for bidi: explorer.css
     for i, seg in enumerate(path.segments):
-        crumbs.append(f'<a href="{_e(_href(root + list(path.segments[: i + 1])))}">{_e(seg)}</a>')
+        crumbs.append(f'<a href="{_e(_href(root + list(path.segments[: i + 1]), origin))}">{_e(seg)}</a>')
     walked = list(path.segments)
-    renderer = _Render(root + walked, by_path=target.cid.codec != 0x70)
+    renderer = _Render(root + walked, by_path=target.cid.codec != 0x70, origin=origin)
     try:
         node = runtime.decode_block(target.cid, target.data, verified=True)
         shown = renderer.value(target.value if target.remainder else node, list(target.remainder))
@@ -196,30 +207,30 @@ def render(runtime: "Runtime", text: str) -> tuple[int, str]:
                  f"({_kind(exc)}): {_e(public_text(exc.message, runtime))}</p>"
                  f"{_hint(public_text(exc.hint, runtime))}")
         status = status_for_gateway(exc)
-    unixfs = _unixfs_note(runtime, target.cid, target.data, root + walked)
+    unixfs = _unixfs_note(runtime, target.cid, target.data, root + walked, origin)
     inside = f" at <code>{_e('/'.join(target.remainder))}</code> inside the block" if target.remainder else ""
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>explore {_e(target.cid)}</title><link rel="stylesheet" href="/explore-static/explorer.css"></head>
+<title>explore {_e(target.cid)}</title><link rel="stylesheet" href="{origin}/explore-static/explorer.css"></head>
 <body data-cid="{_e(target.cid)}">
-{_HEADER}
+{_header(origin)}
 <main>
 <nav class="crumbs" id="crumbs">{' / '.join(crumbs)}</nav>
 <h1><code id="cid">{_e(target.cid)}</code>{inside}</h1>
-<p class="actions"><a href="/ipfs/{_e(target.cid)}?format=raw">raw block</a> &middot;
-<a href="/ipfs/{_e(target.cid)}?format=car">CAR</a> &middot;
-<a href="/decode/{_e(target.cid)}">DAG-JSON</a></p>
+<p class="actions"><a href="{origin}/ipfs/{_e(target.cid)}?format=raw">raw block</a> &middot;
+<a href="{origin}/ipfs/{_e(target.cid)}?format=car">CAR</a> &middot;
+<a href="{origin}/decode/{_e(target.cid)}">DAG-JSON</a></p>
 <section><h2>CID</h2><table class="parts" id="parts">{_cid_parts(target.cid)}
 <tr><th>size</th><td><code id="size">{len(target.data)}</code> bytes</td></tr></table></section>
 <section><h2>Decoder</h2>{_provenance(runtime, target.cid)}</section>
 {unixfs}
 <section><h2>Node</h2><div class="node" id="node">{shown}</div></section>
 <section><h2>Raw bytes <button type="button" id="toggle-hex">hide</button></h2>{_hex(target.data)}</section>
-</main><script src="/explore-static/explorer.js"></script></body></html>"""
+</main><script src="{origin}/explore-static/explorer.js"></script></body></html>"""
     return status, page
 
 
-def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str]) -> str:
+def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str], origin: str = "") -> str:
     from . import _unixfs
 
     if cid.codec != _unixfs.DAG_PB:
@@ -228,8 +239,8 @@ def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str]) -> st
         node = _unixfs.classify(cid, data)
         if node.kind in ("directory", "hamt"):
             listing = _unixfs.entries(runtime, cid, data, runtime.limits, MAX_ITEMS + 1)
-            clip = _Render(at)
-            rows = "".join(f'<tr><td><a class="entry" href="{_e(_href(at + [name]))}">{clip.text(name)}</a></td>'
+            clip = _Render(at, origin=origin)
+            rows = "".join(f'<tr><td><a class="entry" href="{_e(_href(at + [name], origin))}">{clip.text(name)}</a></td>'
                            f'<td><code>{_e(link)}</code></td><td>{_e("" if size is None else size)}</td></tr>'
                            for name, link, size in listing[:MAX_ITEMS])
             if len(listing) > MAX_ITEMS:  # a HAMT's entries are not counted: its shards are read only so far
@@ -237,10 +248,10 @@ def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str]) -> st
                 rows += (f'<tr><td colspan="3" class="more" id="more-entries">{more} (the page lists at most '
                          f"{MAX_ITEMS}; the path gateway lists them all)</td></tr>")
             return (f'<section><h2>UnixFS {node.kind}</h2><table class="entries" id="entries">{rows}</table>'
-                    f'<p><a href="/ipfs/{_e(cid)}/">open in the path gateway</a></p></section>')
+                    f'<p><a href="{origin}/ipfs/{_e(cid)}/">open in the path gateway</a></p></section>')
         if node.kind == "file":
             return (f"<section><h2>UnixFS file</h2><p>{node.size} bytes &middot; "
-                    f'<a href="/ipfs/{_e(cid)}">open the file</a></p></section>')
+                    f'<a href="{origin}/ipfs/{_e(cid)}">open the file</a></p></section>')
     except errors.AutocodecError as exc:
         from ._app import public_text
 
@@ -248,11 +259,15 @@ def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str]) -> st
     return ""
 
 
-_HEADER = ('<header><a class="home" href="/explore/">autocodec explorer</a>'
-           '<form id="go" action="/explore/" method="get" role="search"><input name="cid" '
-           'placeholder="CID or CID/path" aria-label="CID or path"><button>explore</button></form></header>')
-"""The header of every page: the search form works without the script (``GET /explore/?cid=``
-is redirected to the page; the script only spares the round trip)."""
+def _header(origin: str = "") -> str:
+    """The header of every page: the search form works without the script (``GET /explore/?cid=``
+    is redirected to the page; the script only spares the round trip, going where the form goes)."""
+    return (f'<header><a class="home" href="{origin}/explore/">autocodec explorer</a>'
+            f'<form id="go" action="{origin}/explore/" method="get" role="search"><input name="cid" '
+            'placeholder="CID or CID/path" aria-label="CID or path"><button>explore</button></form></header>')
+
+
+_HEADER = _header()
 
 
 def _typed_path(text: str) -> str:

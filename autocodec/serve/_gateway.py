@@ -283,6 +283,15 @@ def _disposition(kind: str, name: str) -> str:
     return f'{kind}; filename="{plain}"; filename*=UTF-8\'\'{utf8}'
 
 
+def _block_disposition(request: web.Request, cid: CID) -> str:
+    """Content-Disposition of a block of a data format served as stored, as Kubo writes it: its
+    codec's ``inline`` (JSON kinds) or ``attachment`` (CBOR kinds), ``attachment`` whenever
+    ``download=true``, named by ``filename`` when not empty, else ``{cid}.{json|cbor}``."""
+    _, ext, how = _CODEC_TYPES[cid.codec]
+    how = "attachment" if request.query.get("download") == "true" else how
+    return _disposition(how, request.query.get("filename") or f"{cid}.{ext}")
+
+
 def not_modified(request: web.Request, etag: str) -> bool:
     """``If-None-Match`` names ``etag`` (weak comparison, RFC 9110 13.1.2) or ``*``, read as
     Go reads the list."""
@@ -497,6 +506,8 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
                                 f"{go_quote(f'/ipfs/{target.cid}')} instead", _base_headers(target))
     if media == TAR:
         return await _tar_response(request, runtime, target)
+    if media is None and _wants_dag_page(request, target.cid):
+        return await _dag_page_response(request, runtime, target, raw_path.endswith("/"))
     if media in (JSON, CBOR) and target.cid.codec not in _CODEC_TYPES and (
             target.cid.codec in (_unixfs.DAG_PB, _unixfs.RAW) or not _converting(request)):
         media = None  # Kubo v0.43.1 ignores the generic json/cbor formats for blocks not in a data format
@@ -642,18 +653,26 @@ def _listing_etag(cid: CID) -> str:
     return f'"DirIndex-autocodec_CID-{cid}"'
 
 
+def _dag_page_etag(cid: CID) -> str:
+    """The ETag of the HTML view of a DAG-CBOR or DAG-JSON block, in the form of boxo's
+    ``"DagIndex-{template hash}_CID-{cid}"`` (this server's page: ``autocodec`` in the hash's place)."""
+    return f'"DagIndex-autocodec_CID-{cid}"'
+
+
 def _early_not_modified(request: web.Request, target: Target, media: str | None) -> web.Response | None:
     """Kubo's first answer to ``If-None-Match`` (boxo's ``handleIfNoneMatch``), before the kind
     of response is known: a 304 when it names the terminal block's ETag for the format asked
-    (``*`` does) or its listing's; the 304 carries the validator matched and its 200's
-    Cache-Control, nothing else. None otherwise: the handlers check their own validators, a
+    (``*`` does), its listing's or its HTML view's (``_dag_page_etag``, of any block, as Kubo);
+    the 304 carries the validator matched and its 200's Cache-Control (none for the view's),
+    nothing else. None otherwise: the handlers check their own validators, a
     file's as Go's content server does (``_preconditions``). (boxo's early If-Modified-Since
     check reads a modification time its path resolution never sets, so Kubo answers it only
     for files; so does this server.)"""
     if "If-None-Match" in request.headers:
-        for etag, cache in ((format_etag(target.cid, media), IMMUTABLE), (_listing_etag(target.cid), LISTING_CACHE)):
+        for etag, cache in ((format_etag(target.cid, media), IMMUTABLE), (_listing_etag(target.cid), LISTING_CACHE),
+                            (_dag_page_etag(target.cid), None)):  # Kubo's DagIndex 304: its ETag alone
             if not_modified(request, etag):
-                return web.Response(status=304, headers={"Etag": etag, "Cache-Control": cache})
+                return web.Response(status=304, headers={"Etag": etag, **({"Cache-Control": cache} if cache else {})})
     return None
 
 
@@ -866,9 +885,8 @@ async def _data_response(request: web.Request, runtime: "Runtime", target: Targe
     convert = _converting(request)
     if code in _MATCHING[media]:
         etag = format_etag(target.cid, media)
-        headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff"}
-        kind, ext, how = _CODEC_TYPES.get(code, (media, "bin", "attachment"))
-        headers["Content-Disposition"] = _disposition(how, request.query.get("filename") or f"{target.cid}.{ext}")
+        headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff",
+                   "Content-Disposition": _block_disposition(request, target.cid)}
         return _whole_body(request, headers, target.data, media, _resolved_headers(request))
     if not convert:
         from ..codes import codec_name
@@ -902,10 +920,9 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
         # served as stored, but only once it decodes: Kubo answers an invalid block with a 500
         await _run(request, lambda: runtime.decode_block(cid, target.data, verified=True))
     if cid.codec in _CODEC_TYPES:
-        kind, ext, how = _CODEC_TYPES[cid.codec]
         headers = {**_immutable(target, format_etag(cid, None)), "X-Content-Type-Options": "nosniff",
-                   "Content-Disposition": _disposition(how, request.query.get("filename") or f"{cid}.{ext}")}
-        return _whole_body(request, headers, target.data, kind)
+                   "Content-Disposition": _block_disposition(request, cid)}
+        return _whole_body(request, headers, target.data, _CODEC_TYPES[cid.codec][0])
     node = await _run(request, _unixfs.classify, cid, target.data)
     if node.kind == "file":
         return await _file_response(request, runtime, target, node)
@@ -1117,6 +1134,63 @@ async def _file_head(request: web.Request, runtime: "Runtime", target: Target, s
     return b"".join(await _run(request, list, pieces))
 
 
+def _slashed_location(request: web.Request) -> str:
+    """Where a page whose relative links need a trailing slash (a listing, a DAG view) is
+    redirected: the path asked for, cleaned and escaped, with the slash, as the client's origin
+    sees it, and the query escaped again, as boxo writes it."""
+    raw_query = request.raw_path.partition("?")[2]
+    path = urllib.parse.quote(_clean(f"/ipfs/{content_path(request)}/"), safe=_PATH_SAFE, errors="surrogateescape")
+    query = f"?{urllib.parse.quote(raw_query, safe=_PATH_SEGMENT_SAFE)}" if raw_query else ""
+    return visible_path(request, path) + query
+
+
+def _html_page_headers(explorer: str) -> dict[str, str]:
+    """The headers of an HTML page this gateway writes (a listing, a DAG view): the explorer's
+    ``nosniff`` and Content-Security-Policy, letting its stylesheet, script and search form
+    come from and go to ``explorer`` (the bare host) when the page is on a content origin."""
+    headers = dict(PAGE_HEADERS)
+    if explorer:
+        policy = headers["Content-Security-Policy"]
+        for directive in ("style-src", "script-src", "form-action"):
+            policy = policy.replace(f"{directive} 'self'", f"{directive} 'self' {explorer}")
+        headers["Content-Security-Policy"] = policy
+    return headers
+
+
+_DAG_PAGE_CODECS = (0x71, 0x0129)
+
+
+def _wants_dag_page(request: web.Request, cid: CID) -> bool:
+    """Whether a request with no format asked for is answered with the HTML view of a DAG-CBOR
+    or DAG-JSON block, as Kubo v0.43.1 decides it: the (first) ``Accept`` header holds
+    ``text/html`` anywhere, case and all, and ``download`` is not ``true``."""
+    return (cid.codec in _DAG_PAGE_CODECS and "text/html" in request.headers.get("Accept", "")
+            and request.query.get("download") != "true")
+
+
+async def _dag_page_response(request: web.Request, runtime: "Runtime", target: Target,
+                             trailing_slash: bool) -> web.Response:
+    """A browser's answer for a DAG-CBOR or DAG-JSON block, as Kubo's: the block must decode
+    (else a 500); without a trailing slash a 301 to it carrying the block's headers and no body
+    (Go writes none once a type is set); else the explorer's page of the block, ``text/html``,
+    ETag ``_dag_page_etag``, no Cache-Control or Content-Disposition (Kubo's dag-index-html),
+    ``Range`` ignored. A HEAD has the GET's headers (Kubo 0.43.1 answers it 500)."""
+    from ._app import _run
+    from ._explorer import page
+
+    cid = target.cid
+    await _run(request, lambda: runtime.decode_block(cid, target.data, verified=True))
+    if not trailing_slash:
+        headers = {**_immutable(target, format_etag(cid, None)), "X-Content-Type-Options": "nosniff",
+                   "Content-Disposition": _block_disposition(request, cid), "Location": _slashed_location(request)}
+        return web.Response(status=301, headers=headers, content_type=_CODEC_TYPES[cid.codec][0],
+                            body=b"" if request.method == "GET" else None)
+    explorer = explorer_origin(request)
+    status, text = await _run(request, page, runtime, target, explorer)
+    headers = {**_base_headers(target), "Etag": _dag_page_etag(cid), **_html_page_headers(explorer)}
+    return web.Response(status=status, text=text, headers=headers, content_type="text/html")
+
+
 async def _directory_response(request: web.Request, runtime: "Runtime", target: Target,
                               trailing_slash: bool) -> web.StreamResponse:
     from ._app import _run
@@ -1124,11 +1198,8 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
     listing: list[tuple[str, CID, int | None]] = await _run(request, _unixfs.entries, runtime, target.cid,
                                                             target.data, runtime.limits, MAX_LISTING + 1)
     if not trailing_slash and request.query.get("go-get") != "1":  # relative links need the slash (as Kubo;
-        raw_query = request.raw_path.partition("?")[2]            # not for `go get`, which reads the page)
-        location = visible_path(request, urllib.parse.quote(_clean(f"/ipfs/{content_path(request)}/"), safe=_PATH_SAFE,
-                                                            errors="surrogateescape")) + (
-            f"?{urllib.parse.quote(raw_query, safe=_PATH_SEGMENT_SAFE)}" if raw_query else "")
-        return go_redirect(request, location, 301, {"X-Ipfs-Roots": _roots_header(target)})
+        # not for `go get`, which reads the page)
+        return go_redirect(request, _slashed_location(request), 301, {"X-Ipfs-Roots": _roots_header(target)})
     index = next((entry for entry in listing if entry[0] == "index.html"), None)
     if index is None and len(listing) > MAX_LISTING:  # index.html may be past the listed part
         try:
@@ -1146,10 +1217,7 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
     etag = _listing_etag(target.cid)
     explorer = explorer_origin(request)  # on a site's own origin, the explorer is on the bare host
     # the listing shows names from the DAG: escaped, and the explorer's nosniff and CSP besides
-    headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE, **PAGE_HEADERS}
-    if explorer:
-        headers["Content-Security-Policy"] = PAGE_HEADERS["Content-Security-Policy"].replace(
-            "style-src 'self'", f"style-src 'self' {explorer}")
+    headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE, **_html_page_headers(explorer)}
     if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
     segments = (target.path.root_text, *target.path.segments)

@@ -6,7 +6,8 @@
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var text = form.elements.cid.value.trim().replace(/^\/?(ipfs|ipld)\//, "").replace(/^ipfs:\/\//, "");
-      if (text) { window.location.href = "/explore/" + text.split("/").map(encodeURIComponent).join("/"); }
+      // where the form goes (the explorer's origin: a page on a content origin names the bare host)
+      if (text) { window.location.href = form.action + text.split("/").map(encodeURIComponent).join("/"); }
     });
   }
   var toggle = document.getElementById("toggle-hex");
