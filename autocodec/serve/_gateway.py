@@ -922,7 +922,7 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
     if cid.codec in _CODEC_TYPES:
         headers = {**_immutable(target, format_etag(cid, None)), "X-Content-Type-Options": "nosniff",
                    "Content-Disposition": _block_disposition(request, cid)}
-        return _whole_body(request, headers, target.data, _CODEC_TYPES[cid.codec][0])
+        return _whole_body(request, headers, target.data, _CODEC_TYPES[cid.codec][0], _resolved_headers(request))
     node = await _run(request, _unixfs.classify, cid, target.data)
     if node.kind == "file":
         return await _file_response(request, runtime, target, node)
