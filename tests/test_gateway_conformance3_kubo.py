@@ -339,7 +339,10 @@ def test_the_dag_page_is_asked_for_as_kubo_reads_it(sides: Sides, path: str, hea
     names = tuple(h for h in HEADERS if h not in mine)
     if kubo.status >= 400:
         kubo, ours = Reply(kubo.status, kubo.headers, b""), Reply(ours.status, ours.headers, b"")
+    elif "content-length" in kubo.headers and "car" not in path:  # Go sets it on a short CAR; ours streams
+        names = (*names, "content-length")
     assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert ("last-modified" in kubo.headers) == ("last-modified" in ours.headers), (kubo.headers, ours.headers)
 
 
 @pytest.mark.parametrize("path", ["/ipfs/{dag_cbor}/", "/ipfs/{dag_json}/foo/link/", "/ipfs/{plain_json}",
