@@ -1280,11 +1280,9 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     raw_path, _, query = request.raw_path.partition("?")
     uri = content_uri(f"ipns://{name or name_text}", raw_path)
     headers = {**plain, **({"Ipfs-Uri": uri} if uri is not None else {})}
-    if media == IPNS_RECORD and (rest.strip("/") or name is None):
-        return web.Response(status=400, text="cannot find ipns key for subpath\n" if name else
-                            f"{shown(name_text)} is a DNSLink domain; only IPNS names have records\n",
-                            content_type="text/plain", headers=headers)
     names = request.app[RUNTIME].pins.names
+    if media == IPNS_RECORD and (rest.strip("/") or name is None):
+        return await _no_record_here(request, names, raw, name is not None, params, headers)
     if name is not None and only_if_cached(request):
         cached = await _name_cached(request, names, name, raw, media, headers)
         if cached is not None:
@@ -1319,6 +1317,41 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     if _CONTENT_LOCATION in inner:
         request[_CONTENT_LOCATION] = inner[_CONTENT_LOCATION]
     return response
+
+
+async def _no_record_here(request: web.Request, names: IpnsNames, raw: str, keyed: bool,
+                          params: dict[str, str], headers: dict[str, str]) -> web.Response:
+    """A record asked for where there is none (under a subpath of a name, ``keyed``, or of a
+    DNSLink domain): Kubo's 400, with ``Content-Location`` when Accept asked for it.
+    ``only-if-cached`` comes first, as boxo's ``IsCached``: the whole path must resolve from the
+    store (else a 412; on ``HEAD`` a bare 200 or 412)."""
+    from ._app import RUNTIME, _run
+    from .._gotext import go_quote
+
+    if only_if_cached(request):
+        held = await _run(request, _name_path_stored, request.app[RUNTIME], names, raw)
+        if request.method == "HEAD":
+            return web.Response(status=200 if held else 412, headers={"Ipfs-Uri": headers["Ipfs-Uri"]}
+                                if "Ipfs-Uri" in headers else None)
+        if not held:
+            return web.Response(status=412, headers=headers, content_type="text/plain",
+                                text=f"{go_quote(shown(_clean('/ipns/' + raw)))} not in local datastore\n")
+    if (location := _content_location(request, IPNS_RECORD, params)) is not None:
+        headers = {**headers, "Content-Location": location}
+    return web.Response(status=400, text="cannot find ipns key for subpath\n" if keyed else
+                        f"{shown(raw.partition('/')[0])} is a DNSLink domain; only IPNS names have records\n",
+                        content_type="text/plain", headers=headers)
+
+
+def _name_path_stored(runtime: "Runtime", names: IpnsNames, raw: str) -> bool:
+    """Whether ``/ipns/{raw}`` resolves from this home alone: the names on the way kept (or
+    domains with a DNSLink) and every block of the path held (``_stored``)."""
+    first, _, rest = raw.partition("/")
+    try:
+        led = _follow_name(names, first)
+        return not isinstance(led, str) and _stored(runtime, parse_path(f"{led[0].rstrip('/')}/{rest}", strip=False))
+    except errors.AutocodecError:
+        return False
 
 
 async def _name_cached(request: web.Request, names: IpnsNames, name: IpnsName, raw: str, media: str | None,
