@@ -107,3 +107,45 @@ def test_dag_pb_paths_use_unixfs_names_under_ipfs_and_the_data_model_under_ipld(
         resolve(rt, f"/ipfs/{directory}/Links")  # a directory looks names up, not fields
     with pytest.raises(PathNotFound):
         resolve(rt, f"/ipfs/{directory}/hello.txt/deeper")  # nothing below a file
+
+
+def test_a_hamt_path_keeps_the_sources_own_not_found_and_says_a_missing_name_as_kubo(rt: Runtime) -> None:
+    """A name missing from a HAMT or a plain directory is Kubo's ``no link named "x" under CID``
+    (one wording, ``unixfs._resolve``); a block the source cannot give (here a sub-shard, its
+    ``get`` raising a plain ``NotFound``) stays the source's own error, not a missing name."""
+    from autocodec.errors import NotFound
+    from autocodec.unixfs import Adder, _pb
+    from autocodec.unixfs._layout import directory
+
+    link = Adder(rt.store).add_bytes(b"x")
+    leaf = link.cid
+    names = [f"f{i}" for i in range(600)]  # 600 names in 256 slots: some slots hold sub-shards
+    hamt = directory([(n, link) for n in names], lambda cid, block: rt.store.put(cid, block),
+                     shard_threshold=1).cid
+    top = rt.decode_block(hamt, rt.get(hamt))
+    assert _pb.decode(top["Data"]).type == _pb.HAMT_SHARD
+    subs = {link["Hash"] for link in top["Links"] if len(link["Name"]) == 2}
+    assert subs
+
+    class Lossy:
+        def get(self, cid: CID) -> bytes:
+            if cid in subs:
+                raise NotFound(f"the source lost {cid}")
+            return rt.get(cid)
+
+        def decode_block(self, cid: CID, data: bytes, *, verified: bool = False) -> object:
+            return rt.decode_block(cid, data, verified=verified)
+
+    lost = 0
+    for name in names:
+        try:
+            assert resolve(Lossy(), f"{hamt}/{name}").cid == leaf  # in the top shard
+        except NotFound as exc:
+            assert type(exc) is NotFound and exc.message.startswith("the source lost "), exc.message
+            lost += 1
+    assert 0 < lost < len(names)
+    with pytest.raises(PathNotFound, match=rf'^no link named "nope" under {hamt}$'):
+        resolve(rt, f"{hamt}/nope")
+    plain = directory([("a", link)], lambda cid, block: rt.store.put(cid, block)).cid
+    with pytest.raises(PathNotFound, match=rf'^no link named "b\\"q" under {plain}$'):
+        resolve(rt, f"{plain}/b\"q")

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from .._goint import parse_int64
-from ..errors import InvalidBlock, NotFound, PathNotFound
+from ..errors import InvalidBlock, PathNotFound
 from ._path import DagPath, parse_path
 
 DAG_PB = 0x70
@@ -102,27 +102,15 @@ def _unixfs_step(source: BlockSource, cid: CID, node: Any, segment: str, limits:
             meta = None  # not UnixFS: pathed by link names
     if meta is not None and meta.type in (_pb.FILE, _pb.RAW):
         raise PathNotFound(f"{cid} is a UnixFS file; it has no {segment!r} below it")
-    if meta is not None and meta.type == _pb.HAMT_SHARD:
-        from ..unixfs._resolve import _child
+    from ..unixfs._resolve import _child, no_link
 
-        try:
-            return _child(source, cid, segment, limits)
-        except NotFound as exc:
-            if type(exc) is NotFound:
-                raise _no_link(segment, cid) from None
-            raise
+    if meta is not None and meta.type == _pb.HAMT_SHARD:
+        return _child(source, cid, segment, limits)  # a missing name: no_link's PathNotFound
     for link in node.get("Links", ()):
         if link.get("Name", "") == segment:
             found: CID = link["Hash"]
             return found
-    raise _no_link(segment, cid)
-
-
-def _no_link(segment: str, cid: CID) -> PathNotFound:
-    """A name missing from a DAG-PB node (a directory, a HAMT), in Kubo's words."""
-    from .._gotext import go_quote
-
-    return PathNotFound(f"no link named {go_quote(segment)} under {cid}")
+    raise no_link(segment, cid)
 
 
 def resolve(source: BlockSource, path: "str | CID | DagPath", *, limits: Limits | None = None) -> Resolved:

@@ -45,7 +45,7 @@ def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
         for link in links:
             if link.get("Name") == name:
                 return cast(CID, link["Hash"])
-        raise _no_link(name, cid)
+        raise no_link(name, cid)
     path = _hamt.slot_path(name)
     consumed = 0
     for _ in range(limits.unixfs.max_dag_depth):
@@ -68,11 +68,12 @@ def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
         if entry["Name"] == prefix + name:
             return cast(CID, entry["Hash"])
         break
-    raise _no_link(name, cid)
+    raise no_link(name, cid)
 
 
-def _no_link(name: str, cid: CID) -> PathNotFound:
-    """A directory (plain or HAMT) without ``name``, in Kubo's words (``cat``, ``ls``, ``get``)."""
+def no_link(name: str, cid: CID) -> PathNotFound:
+    """A directory (plain or HAMT) or other DAG-PB node without ``name``, in Kubo's words
+    (``cat``, ``ls``, ``get``, ``dag get`` and the gateway alike)."""
     from .._gotext import go_quote
 
     return PathNotFound(f"no link named {go_quote(name)} under {cid}")
