@@ -165,17 +165,6 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
-def default_vectors(file: str) -> str:
-    """vectors.json beside FILE, else in the folder named after FILE (``module build X -o X.wasm``)."""
-    from pathlib import Path
-
-    path = Path(file)
-    for candidate in (path.with_name("vectors.json"), path.with_suffix("") / "vectors.json"):
-        if candidate.is_file():
-            return str(candidate)
-    return str(path.with_name("vectors.json"))
-
-
 def run_test(args: argparse.Namespace) -> int:
     from ..errors import ModuleRejected
     from ..home import Home
@@ -186,8 +175,12 @@ def run_test(args: argparse.Namespace) -> int:
     home = Home.resolve()
     limits = home_limits(home)  # the module is tried under the limits it will run under here
     wasm = read_module_file(args.file, limits.sandbox.max_module_bytes)
-    if args.vectors is None:
-        args.vectors = default_vectors(args.file)
+    if args.vectors is None:  # where publish looks too
+        from pathlib import Path
+
+        from ..registry._publish import default_vectors
+
+        args.vectors = str(default_vectors(Path(args.file)))
     vectors = read_input(args.vectors, limits.trust.max_vectors_bytes, "vectors document",
                          hint="keep fewer or smaller vectors (a vectors document is fetched under the same cap)")
     loaded = Sandbox(limits.sandbox, cache_dir=home.compiled_cache_dir).load(wasm)

@@ -51,15 +51,25 @@ class Published:
     cases: int
 
 
+def _vectors_places(module_path: Path) -> list[Path]:
+    """Where a module's ``vectors.json`` is looked for when none is named, in order: beside the
+    module, else in the folder named after it (``module build X -o X.wasm``)."""
+    return [module_path.parent / "vectors.json", module_path.with_suffix("") / "vectors.json"]
+
+
+def default_vectors(module_path: Path) -> Path:
+    """The vectors ``publish_module`` and ``autocodec module test`` take for a module when none
+    is named: the first of ``_vectors_places`` that is a file (the first place when none is)."""
+    places = _vectors_places(module_path)
+    return next((path for path in places if path.is_file()), places[0])
+
+
 def _find_vectors(module_path: Path, vectors: Path | None) -> Path:
-    """``vectors`` (a file, or a folder holding ``vectors.json``); without it, ``vectors.json``
-    beside the module, else in the folder named after it (``module build X -o X.wasm``), where
-    ``autocodec module test`` looks too."""
-    candidates = []
+    """``vectors`` (a file, or a folder holding ``vectors.json``); without it, ``default_vectors``."""
     if vectors is not None:
-        candidates.append(vectors / "vectors.json" if vectors.is_dir() else vectors)
+        candidates = [vectors / "vectors.json" if vectors.is_dir() else vectors]
     else:
-        candidates += [module_path.parent / "vectors.json", module_path.with_suffix("") / "vectors.json"]
+        candidates = _vectors_places(module_path)
     for path in candidates:
         if path.is_file():
             return path
