@@ -22,7 +22,7 @@ import re
 
 from ..errors import InvalidInput, UnsupportedFormat
 from ._keyring import SigningKey
-from ._libp2p_key import ED25519, KEY_TYPE_NAMES, read_key_message
+from ._libp2p_key import ED25519, KEY_TYPE_NAMES, key_message, read_key_message
 
 PROTOBUF, PEM = "libp2p-protobuf-cleartext", "pem-pkcs8-cleartext"
 FORMATS = (PROTOBUF, PEM)
@@ -55,8 +55,7 @@ def export_key(key: SigningKey, fmt: str = DEFAULT_FORMAT) -> bytes:
     """``key`` as a cleartext key file in ``fmt`` (Kubo's bytes for the same key)."""
     if check_format(fmt) == PEM:
         return key.to_pem(None)
-    data = key.seed() + key.public.raw
-    return bytes([0x08, ED25519, 0x12, len(data)]) + data  # Type = 1 (Ed25519), Data = 64 bytes
+    return key_message(ED25519, key.seed() + key.public.raw)
 
 
 def import_key(data: bytes, fmt: str = DEFAULT_FORMAT) -> SigningKey:
@@ -104,8 +103,6 @@ def _from_protobuf(data: bytes) -> SigningKey:
         raise InvalidKeyFile("the key file's Ed25519 public key is not the one its private key makes: "
                              "the file is corrupt")
     return key
-
-
 
 
 def _from_pem(data: bytes) -> SigningKey:

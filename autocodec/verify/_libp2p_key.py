@@ -48,6 +48,12 @@ def read_key_message(serialized: bytes) -> tuple[int, bytes]:
     return kind & 0xFFFFFFFF, data  # an enum is an int32 on the wire
 
 
+def key_message(kind: int, data: bytes) -> bytes:
+    """The libp2p ``PublicKey`` or ``PrivateKey`` protobuf of ``(Type, Data)``, as go-libp2p
+    writes it (Type then Data); ``read_key_message`` reads it back."""
+    return b"\x08" + encode_varint(kind) + b"\x12" + encode_varint(len(data)) + data
+
+
 @dataclass(frozen=True)
 class PublicKey:
     """A libp2p public key: its type and the serialized ``PublicKey`` protobuf it came from."""
@@ -69,8 +75,7 @@ class PublicKey:
 
     @classmethod
     def ed25519(cls, raw: bytes) -> PublicKey:
-        serialized = b"\x08" + encode_varint(ED25519) + b"\x12" + encode_varint(len(raw)) + raw
-        return cls.parse(serialized)
+        return cls.parse(key_message(ED25519, raw))
 
     @property
     def type_name(self) -> str:
