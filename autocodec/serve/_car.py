@@ -85,6 +85,31 @@ def car_params(query: Any, accept_params: dict[str, str]) -> CarParams:
     return CarParams(scope, entity_bytes, order, dups == "y")
 
 
+def car_etag(content_path: str, root: CID, params: CarParams) -> str:
+    """The weak ETag of a CAR answer, as Kubo 0.43.1's gateway (boxo's ``getCarEtag``) computes
+    it, so a validator from either server is recognised by both: ``W/"{root}.car.{h}"``, ``h``
+    the XXH64 (``_xxhash``) in Go's base 32 of the immutable content path (``/ipfs/...`` as
+    resolved, decoded and cleaned), then each parameter that differs from its default as a NUL,
+    ``name=`` and the value, in this order: ``scope`` (not ``all``), ``order`` (not ``dfs``),
+    ``dups`` (``y``), ``range`` (``entity-bytes`` other than ``0:*``: ``from`` and, unless
+    ``*``, ``to``, each as 8 little-endian bytes of its two's complement)."""
+    from ._xxhash import go_base32, xxh64
+
+    data = content_path.encode("utf-8", "surrogateescape")
+    if params.scope != "all":
+        data += b"\x00scope=" + params.scope.encode()
+    if params.order != "dfs":
+        data += b"\x00order=" + params.order.encode()
+    if params.dups:
+        data += b"\x00dups=y"
+    if params.entity_bytes is not None:
+        first, last = _unixfs.parse_entity_bytes(params.entity_bytes)
+        if first != 0 or last is not None:
+            data += b"\x00range=" + b"".join((n & (1 << 64) - 1).to_bytes(8, "little")
+                                             for n in (first, last) if n is not None)
+    return f'W/"{root}.car.{go_base32(xxh64(data))}"'
+
+
 def _is_identity(cid: CID) -> bool:
     return cid.hash_code == 0
 

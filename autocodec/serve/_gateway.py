@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import hashlib
 import html
 import mimetypes
 import posixpath
@@ -488,7 +487,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         # Kubo streams the blocks up to the missing link (a CAR a client can verify), root: empty identity
         target = Target(path, exc.roots[:1], exc.blocks, _EMPTY_IDENTITY, b"", (), None)
         assert car is not None
-        return await _car_response(request, runtime, target, _car.CarParams("block", None, car.order, car.dups))
+        return await _car_response(request, runtime, target, car, up_to_missing=True)
     if media == CAR:
         assert car is not None
         return await _car_response(request, runtime, target, car)
@@ -824,13 +823,14 @@ def _asked_span(request: web.Request, headers: dict[str, str], size: int,
     return asked, 206
 
 
-async def _car_response(request: web.Request, runtime: "Runtime", target: Target,
-                        params: _car.CarParams) -> web.StreamResponse:
+async def _car_response(request: web.Request, runtime: "Runtime", target: Target, params: _car.CarParams,
+                        up_to_missing: bool = False) -> web.StreamResponse:
+    """A CAR of ``target`` per ``params`` (``up_to_missing``: the path's last segment names
+    nothing, and only the blocks up to it are sent; the ETag still names what was asked)."""
     from ..store import CarWriter
     from ._app import _run
 
-    digest = hashlib.sha256(f"{target.path}|{params}".encode()).hexdigest()[:13]
-    etag = f'W/"{target.path.root}.car.{digest}"'
+    etag = _car.car_etag(_clean("/ipfs/" + content_path(request)), target.path.root, params)
     name = "_".join((str(target.path.root), *target.path.segments[-1:])) + ".car"
     headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "none",
                "Content-Disposition": _disposition("attachment", request.query.get("filename", name)),
@@ -840,7 +840,8 @@ async def _car_response(request: web.Request, runtime: "Runtime", target: Target
     buf = _car.FrameBuffer()  # a path ending inside a block's value: the CAR starts at that block, as Kubo's
     writer = CarWriter(buf, [target.cid])
     header = buf.take()
-    entity = await _run(request, _car.entity_blocks, runtime, target.cid, target.data, params, runtime.limits)
+    walk = _car.CarParams("block", None, params.order, params.dups) if up_to_missing else params
+    entity = await _run(request, _car.entity_blocks, runtime, target.cid, target.data, walk, runtime.limits)
     blocks = _car.response_blocks(target.path_blocks, entity, params.dups)
     first = await _run(request, next, blocks, None)  # the first entity block before the status is sent
 
