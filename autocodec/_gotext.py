@@ -24,22 +24,22 @@ def go_quote(text: str) -> str:
     return '"' + go_escape(text, quote=True) + '"'
 
 
-def go_escape(text: str, *, quote: bool) -> str:
-    """``text`` with Go's escapes and no quotes around it (``quote``: ``"`` escaped too)."""
+def go_escape(text: str, *, quote: bool, ascii_only: bool = False) -> str:
+    """``text`` with Go's escapes and no quotes around it (``quote``: ``"`` escaped too;
+    ``ascii_only``: every character outside printable ASCII escaped, as ``QuoteToASCII``)."""
     out = []
     for ch in text:
+        code = ord(ch)
         if ch in _GO_ESCAPES:
             out.append(_GO_ESCAPES[ch])
         elif ch == '"' and quote:
             out.append('\\"')
-        elif ch.isprintable():
+        elif (0x20 <= code < 0x7F) if ascii_only else ch.isprintable():
             out.append(ch)
-        elif ord(ch) < 0x80:
-            out.append(f"\\x{ord(ch):02x}")
-        elif escaped_byte(ch):
-            out.append(f"\\x{ord(ch) - 0xDC00:02x}")
+        elif code < 0x80 or escaped_byte(ch):
+            out.append(f"\\x{code & 0xFF:02x}")
         else:
-            out.append(f"\\u{ord(ch):04x}" if ord(ch) < 0x10000 else f"\\U{ord(ch):08x}")
+            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
     return "".join(out)
 
 
@@ -47,17 +47,4 @@ def go_escape_ascii(text: str) -> str:
     """``text`` as Go's ``strconv.QuoteToASCII`` writes it, without the outer quotes (boxo's
     ``debugStr`` of a path in an error): printable ASCII as it is, ``"`` and ``\\`` escaped, the
     rest escaped, a byte that is not UTF-8 (a surrogate escape) as ``\\xNN``."""
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if ch in _GO_ESCAPES:
-            out.append(_GO_ESCAPES[ch])
-        elif ch == '"':
-            out.append('\\"')
-        elif 0x20 <= code < 0x7F:
-            out.append(ch)
-        elif code < 0x80 or 0xDC80 <= code <= 0xDCFF:
-            out.append(f"\\x{code & 0xFF:02x}")
-        else:
-            out.append(f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-    return "".join(out)
+    return go_escape(text, quote=True, ascii_only=True)
