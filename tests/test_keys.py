@@ -209,3 +209,13 @@ def test_temporary_key_files_of_killed_writers_are_removed_by_the_next_key_write
     finally:
         live.kill()
         live.wait()
+
+
+def test_keyring_add_of_something_not_a_key_is_invalid_input_and_writes_nothing(tmp_path: Path) -> None:
+    ring = KeyRing(tmp_path / "keys")
+    for wrong in (b"\x00" * 32, "did:key:z6Mk", 7):
+        with pytest.raises(InvalidInput, match="stores a SigningKey"):
+            ring.add("k", wrong)  # type: ignore[arg-type]
+    assert not (tmp_path / "keys").exists()
+    key = SigningKey.from_seed(bytes(32))
+    assert ring.add("k", key).did == key.did == ring.did("k")

@@ -141,6 +141,9 @@ class KeyRing:
         ``ConfigError`` if the name is taken (never overwritten). Atomic as ``generate``."""
         pem_path = self._path(name, ".pem")
         did_path = self._path(name, ".did")
+        if key is not None and not isinstance(key, SigningKey):
+            raise InvalidInput(f"KeyRing.add stores a SigningKey (or None for a new one), not {type(key).__name__}",
+                               hint="make one with SigningKey.generate() or SigningKey.from_seed(SEED)")
         passphrase = _passphrase(passphrase, "generate", storing=True)  # refused before any file is made
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._sweep_temporaries()
