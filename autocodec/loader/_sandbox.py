@@ -152,7 +152,7 @@ class LoadedModule:
         else:
             out, clean = instance.call_and_reset(op, data, proportional=proportional)
         if clean:
-            self._idle.append(instance)  # back where it came from: the count is unchanged
+            self._give_back(instance)
         else:
             self._grew(data)
         return out
@@ -168,8 +168,21 @@ class LoadedModule:
             return None
         got = instance.hash_frames(op, items, start, most_items, most_bytes, big_item, digest)  # raises: dropped
         if not instance.broken:
-            self._idle.append(instance)
+            self._give_back(instance)
         return got
+
+    def _give_back(self, instance: GuestInstance) -> None:
+        """Return an idle instance taken by this thread. While it was out, other threads may have
+        pooled fresh ones up to the cap, so one over the cap is dropped again. No lock on this
+        hot path: every append is followed by its own trim, so once the racing threads are done
+        the list holds no more than ``_idle_cap`` (a trim may briefly leave it under)."""
+        idle = self._idle
+        idle.append(instance)
+        if len(idle) > self._idle_cap:
+            try:
+                idle.pop()
+            except IndexError:  # another thread took the rest meanwhile
+                pass
 
     def _grew(self, data: bytes | bytearray | memoryview | None) -> None:
         """A call over ``data`` left an instance that cannot be reset (its memory grew): inputs
