@@ -144,7 +144,7 @@ class LoadedModule:
                         return out  # another thread filled the module's share meanwhile: dropped
                     if _idle_count() >= _IDLE_TOTAL:
                         _evict_one(self)
-                    self._idle.append(instance)
+                    self._give_back(instance)  # a thread giving back holds no lock: trimmed after, too
             return out
         # any error: the instance taken is dropped (no longer in a list, so no longer counted)
         if data is None:
@@ -172,10 +172,10 @@ class LoadedModule:
         return got
 
     def _give_back(self, instance: GuestInstance) -> None:
-        """Return an idle instance taken by this thread. While it was out, other threads may have
-        pooled fresh ones up to the cap, so one over the cap is dropped again. No lock on this
-        hot path: every append is followed by its own trim, so once the racing threads are done
-        the list holds no more than ``_idle_cap`` (a trim may briefly leave it under)."""
+        """Put ``instance`` in the idle list, then drop one if that is over the cap (threads may
+        have pooled others while it was out). Every append to the list goes through here, so each
+        is followed by its own trim: once racing threads are done the list holds no more than
+        ``_idle_cap``, with no lock on this hot path."""
         idle = self._idle
         idle.append(instance)
         if len(idle) > self._idle_cap:
