@@ -16,11 +16,13 @@ docs/gateway.md with the reason.
 from __future__ import annotations
 
 import contextlib
+import html
 import http.client
 import io
 import json
 import os
 import random
+import re
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -1256,6 +1258,57 @@ def test_a_cars_etag_is_kubos_and_each_side_knows_the_others(world: World, path:
         again = fetch(asked, path.format(**{k.replace("-", "_"): v for k, v in world.cids.items()}),
                       {"If-None-Match": etag})
         assert again.status == 304, (asked, again.status)
+
+
+BROWSER_ERRORS = {  # request, its headers, whether its message is Kubo's own words here
+    "404 a missing path": ("/ipfs/{root}/nope", {}, True),
+    "404 a missing path in a non-ASCII folder": ("/ipfs/{root}/%C4%85/%3Cb%3E", {}, True),
+    "400 a malformed CID": ("/ipfs/bafyinvalid", {}, False),
+    "400 an unknown dag-scope": ("/ipfs/{root}?format=car&dag-scope=nope", {}, False),
+    "400 a malformed Range": ("/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=x"}, False),
+    "400 /ipns/ with no name": ("/ipns/", {}, True),
+    "406 DAG-JSON of a dag-pb block": ("/ipfs/{root}?format=dag-json", {}, False),
+    "500 a dag-pb node that is not UnixFS": ("/ipfs/" + _identity(0x70, bytes.fromhex("0a020809")), {}, False),
+    "501 a path into a value": ("/ipfs/{outer}/n", {}, True),
+    "plain in both: a 416 (Go's content server)": ("/ipfs/{root}/subdir/hello.txt", {"Range": "bytes=100-"}, True),
+    "plain in both: a malformed escape (Go's server)": ("/ipfs/{root}/%zz", {}, True),
+    "plain in both: only-if-cached of a missing block (http.Error)": (
+        "/ipfs/QmYzfKSE55XCjD1MW128RfciAf2DViABhEiXfgVFMabSjN", {"Cache-Control": "only-if-cached"}, True),
+}
+BROWSER_ACCEPTS = ("text/html", "application/json, text/html;q=0.9", "TEXT/HTML", "text/plain")
+
+
+def _page_message(body: bytes, tag: str) -> str:
+    """The message an HTML error page shows: the text of its ``tag`` element, unescaped."""
+    found = re.search(rf"<{tag}[^>]*>(.*?)</{tag}>".encode(), body, re.S)
+    assert found, body[-800:]
+    return html.unescape(found.group(1).decode())
+
+
+@pytest.mark.parametrize("accept", BROWSER_ACCEPTS)
+@pytest.mark.parametrize("case", list(BROWSER_ERRORS))
+def test_an_error_for_a_browser_is_a_page_as_in_kubo(world: World, case: str, accept: str) -> None:
+    """When the Accept header holds ``text/html`` (as Go reads it: lower case, anywhere in the
+    first header), Kubo answers a gateway error with an HTML page of the same status, type
+    ``text/html`` and message; so does this server, with its own page saying what its plain
+    answer says (Kubo's words where the plain ones are). Any other Accept, and what Go's servers
+    answer around Kubo's handlers (a 416, a malformed escape), stay text/plain in both. It was
+    text/plain for every client here."""
+    path, headers, same_words = BROWSER_ERRORS[case]
+    for method in ("GET", "HEAD"):
+        kubo, ours = both(world, path, {**headers, "Accept": accept}, method)
+        assert ours.status == kubo.status, (method, kubo.status, ours.status)
+        assert ours.headers.get("content-type") == kubo.headers.get("content-type"), (method, kubo.headers, ours.headers)
+        if method == "HEAD" or "html" not in kubo.headers.get("content-type", ""):
+            continue
+        plain = {**headers, "Accept": accept.replace("text/html", "text/plain")}
+        plain_kubo, plain_ours = both(world, path, plain)
+        assert plain_ours.status == ours.status and plain_ours.headers["content-type"].startswith("text/plain")
+        assert _page_message(ours.body, "code") == plain_ours.body.decode().rstrip("\n")
+        assert _page_message(kubo.body, "pre") == plain_kubo.body.decode().rstrip("\n")
+        if same_words:
+            assert _page_message(ours.body, "code") == _page_message(kubo.body, "pre")
+        assert ours.headers.get("content-security-policy") and b"<script" not in ours.body
 
 
 # --- cases of gateway-conformance the stand-in lacked (checked case by case, helper 45) ------

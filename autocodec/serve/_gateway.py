@@ -23,7 +23,8 @@ Invariants:
   sources the server was started with: nothing in a request names a source).
 - Immutable responses carry ``Cache-Control: public, max-age=29030400, immutable`` and an
   ``ETag``; ``If-None-Match`` with that ETag is a 304.
-- Errors are ``text/plain`` with ``X-Content-Type-Options: nosniff`` and a status from
+- Errors are ``text/plain`` with ``X-Content-Type-Options: nosniff``, or an HTML page saying the
+  same when the Accept header holds ``text/html`` (``_error_page``, as Kubo), with a status from
   ``status_for_gateway``; no local folder name reaches the client.
 - A directory listing (HTML this module writes, showing names from the DAG) escapes every name
   and carries the explorer's ``X-Content-Type-Options: nosniff`` and Content-Security-Policy.
@@ -61,6 +62,7 @@ from ._dnslink_host import HOSTED, dnslink_hosting
 from ..registry._ipns import parse_name
 from ..verify._ipns import InvalidIpnsName, IpnsName, VerifiedRecord
 from . import _car, _redirects, _unixfs
+from ._error_page import error_response, plain_response
 from ._detect import LIMIT as DETECT_LIMIT
 from ._detect import detect
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
@@ -98,13 +100,15 @@ _EMPTY_IDENTITY = CID(bytes.fromhex("01550000"))  # raw, identity multihash of n
 
 
 class GatewayError(Exception):
-    """A request the gateway answers with ``status`` and a one-line ``text``."""
+    """A request the gateway answers with ``status`` and a one-line ``text``: as a page to a
+    browser (``_error_page``), unless ``plain`` (answered as Go's ``http.Error``, in Kubo too)."""
 
-    def __init__(self, status: int, text: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, text: str, headers: dict[str, str] | None = None, *, plain: bool = False) -> None:
         super().__init__(text)
         self.status = status
         self.text = text
         self.headers = headers or {}
+        self.plain = plain
 
 
 def status_for_gateway(exc: BaseException) -> int:
@@ -434,8 +438,9 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
 
             _error(exc, runtime, "ipfs")  # counted and logged (rate-limited) there
             text = "unexpected error (see the server log)"
-        return web.Response(status=status, text=shown(text) + "\n", content_type="text/plain", charset="utf-8",
-                            headers=headers)
+        if _BEFORE_HANDLERS in request or (isinstance(exc, GatewayError) and exc.plain):
+            return plain_response(status, shown(text), headers)
+        return error_response(request, status, shown(text), headers)
 
 
 async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
@@ -457,7 +462,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         if not held:  # Kubo's words
             from .._gotext import go_quote
 
-            raise GatewayError(412, f"{go_quote(_asked_path(request))} not in local datastore")
+            raise GatewayError(412, f"{go_quote(_asked_path(request))} not in local datastore", plain=True)
     media, params = negotiate(request)
     if media is not None and (location := _content_location(request, media, params)) is not None:
         request[_CONTENT_LOCATION] = location
@@ -1257,11 +1262,9 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     network: a name whose record the home does not hold is 501."""
     from ._app import RUNTIME, _run, public_text
 
-    plain = {"X-Content-Type-Options": "nosniff"}
     raw = content_path(request, "/ipns/")
     if not raw.strip("/"):
-        return web.Response(status=400, text='invalid path "/ipns/": path does not have enough components\n',
-                            content_type="text/plain", headers=plain)
+        return error_response(request, 400, 'invalid path "/ipns/": path does not have enough components')
     name_text, _, rest = raw.partition("/")
     name: IpnsName | None = None
     hosted = HOSTED in request  # a DNSLink site by Host (``_dnslink_host``): its paths are the site's
@@ -1271,16 +1274,18 @@ async def ipns(request: web.Request) -> web.StreamResponse:
         parsed = parse_name(name_text)
         name = parsed if isinstance(parsed, IpnsName) else None
     except GatewayError as exc:
-        return web.Response(status=exc.status, text=exc.text + "\n", content_type="text/plain", headers=plain)
+        if _BEFORE_HANDLERS in request:  # Go's server answers it, as text/plain
+            return plain_response(exc.status, exc.text)
+        return error_response(request, exc.status, exc.text)
     except errors.AutocodecError as exc:
-        return web.Response(status=400, text=shown(public_text(exc.message, request.app[RUNTIME])) + "\n", content_type="text/plain", headers=plain)
+        return error_response(request, 400, shown(public_text(exc.message, request.app[RUNTIME])))
     if unclean is not None:
         return unclean
     if not hosted and (canonical := _canonical_name(request, name_text, raw)) is not None:
         return canonical
     raw_path, _, query = request.raw_path.partition("?")
     uri = content_uri(f"ipns://{name or name_text}", raw_path)
-    headers = {**plain, **({"Ipfs-Uri": uri} if uri is not None else {})}
+    headers = {"Ipfs-Uri": uri} if uri is not None else {}
     names = request.app[RUNTIME].pins.names
     if media == IPNS_RECORD and (rest.strip("/") or name is None):
         return await _no_record_here(request, names, raw, name is not None, params, headers)
@@ -1293,20 +1298,18 @@ async def ipns(request: web.Request) -> web.StreamResponse:
             request[_CONTENT_LOCATION] = location
         checked = await _run(request, names.verified, name)
         if checked is None:
-            return web.Response(status=404, headers=headers, content_type="text/plain",
-                                text=f"this gateway's home holds no valid IPNS record for {name}\n")
+            return error_response(request, 404, f"this gateway's home holds no valid IPNS record for {name}", headers)
         return _record_response(request, name, checked.record.raw, cache_seconds(checked), headers)
     try:
         led = await _run(request, _follow_name, names, name_text)
     except (errors.DnsLinkError, errors.DnsError) as exc:  # Kubo's status for a failed DNSLink lookup
-        return web.Response(status=500, text=shown(public_text(exc.message, request.app[RUNTIME])) + "\n", content_type="text/plain", headers=headers)
+        return error_response(request, 500, shown(public_text(exc.message, request.app[RUNTIME])), headers)
     except (errors.FetchError, errors.InvalidInput) as exc:
-        return web.Response(status=502 if isinstance(exc, errors.FetchError) else 400, content_type="text/plain",
-                            text=shown(public_text(exc.message, request.app[RUNTIME])) + "\n", headers=headers)
+        return error_response(request, 502 if isinstance(exc, errors.FetchError) else 400,
+                              shown(public_text(exc.message, request.app[RUNTIME])), headers)
     if isinstance(led, str):
-        return web.Response(status=501, headers=headers, content_type="text/plain",
-                            text=f"this gateway's home holds no valid IPNS record for {led}; it resolves no "
-                                 "names over the network\n")
+        return error_response(request, 501, f"this gateway's home holds no valid IPNS record for {led}; it resolves "
+                                            "no names over the network", headers)
     value, ttl_s = led
     external = "/ipns/" + raw_path[len("/ipns/"):].partition("/")[0]  # the name, as sent
     internal = urllib.parse.quote(value.rstrip("/") if raw_path != external else value,
@@ -1334,14 +1337,12 @@ async def _no_record_here(request: web.Request, names: IpnsNames, raw: str, keye
         if request.method == "HEAD":
             return web.Response(status=200 if held else 412, headers={"Ipfs-Uri": headers["Ipfs-Uri"]}
                                 if "Ipfs-Uri" in headers else None)
-        if not held:
-            return web.Response(status=412, headers=headers, content_type="text/plain",
-                                text=f"{go_quote(shown(_clean('/ipns/' + raw)))} not in local datastore\n")
+        if not held:  # as Go's http.Error, in Kubo too
+            return plain_response(412, f"{go_quote(shown(_clean('/ipns/' + raw)))} not in local datastore", headers)
     if (location := _content_location(request, IPNS_RECORD, params)) is not None:
         headers = {**headers, "Content-Location": location}
-    return web.Response(status=400, text="cannot find ipns key for subpath\n" if keyed else
-                        f"{shown(raw.partition('/')[0])} is a DNSLink domain; only IPNS names have records\n",
-                        content_type="text/plain", headers=headers)
+    return error_response(request, 400, "cannot find ipns key for subpath" if keyed else
+                          f"{shown(raw.partition('/')[0])} is a DNSLink domain; only IPNS names have records", headers)
 
 
 def _name_path_stored(runtime: "Runtime", names: IpnsNames, raw: str) -> bool:
@@ -1369,8 +1370,7 @@ async def _name_cached(request: web.Request, names: IpnsNames, name: IpnsName, r
                             if "Ipfs-Uri" in headers else None)
     if held:
         return None
-    return web.Response(status=412, headers=headers, content_type="text/plain",
-                        text=f"{go_quote(shown(_clean('/ipns/' + raw)))} not in local datastore\n")
+    return plain_response(412, f"{go_quote(shown(_clean('/ipns/' + raw)))} not in local datastore", headers)
 
 
 def cache_seconds(checked: VerifiedRecord, now_ns: int | None = None) -> int:
@@ -1388,11 +1388,10 @@ def _record_response(request: web.Request, name: IpnsName, raw: bytes, ttl_s: in
     an attachment named by ``?filename=`` when not empty, else ``{name}.ipns-record``."""
     headers = {**headers, "Etag": go_base32(xxh64(raw))}
     if not_modified(request, headers["Etag"]):
-        headers.pop("X-Content-Type-Options", None)
         return web.Response(status=304, headers=headers)
     filename = request.query.get("filename") or f"{name}.ipns-record"
     headers.update({"Content-Disposition": _disposition("attachment", filename),
-                    "Cache-Control": f"public, max-age={ttl_s}"})
+                    "Cache-Control": f"public, max-age={ttl_s}", "X-Content-Type-Options": "nosniff"})
     return web.Response(body=raw, headers=headers, content_type=IPNS_RECORD)
 
 
