@@ -88,6 +88,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 "_dnslink.cased.test": [(f"DNSLink=/ipfs/{site}",), (f" dnslink=/ipfs/{RAW}",),
                                         (f"dnslink= /ipfs/{RAW}",), ("dnslink=/ipns/alias.test",)],
                 "bareonly.test": [(f"dnslink=/ipfs/{site}",)],  # only _dnslink.DOMAIN is asked
+                "_dnslink.broken.test": [("dnslink=/ipns/missing.test/sub",)],  # a domain on the way has none
             })
             yield World(kubo, zone, doh, site, name)
 
@@ -211,3 +212,23 @@ def test_serve_hosts_dnslink_sites_by_host_as_kubos_gateway_does(world: World, t
     with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url, "--no-dnslink") as off:
         assert fetch(off.url, "/sub/note.txt", {"Host": "site.test"}).status == 404
         assert fetch(off.url, f"/ipfs/{world.site}/index.html", {"Host": "site.test"}).status == 200
+
+
+FAILED_LOOKUPS = ["/ipns/missing.test/x", "/ipns/missing.test", "/ipns/junk.test/b%20c/", "/ipns/many.test/",
+                  "/ipns/halves.test/x?format=raw", "/ipns/MISSING.test/x", "/ipns/broken.test/x", "/ipns/trail.test/%C4%85"]
+
+
+def test_a_failed_dnslink_lookup_says_what_kubo_says(world: World, tmp_path: Path) -> None:
+    """A domain with no usable DNSLink (no TXT record naming content, more than one, or one on
+    the way) is Kubo's 500 in Kubo's words: ``failed to resolve PATH: DNSLink lookup for
+    "DOMAIN." failed: could not resolve name: WHY``, PATH the path asked for, cleaned, DOMAIN
+    the one that failed. The words were this server's own; on a DNSLink host too."""
+    from tests._serve_proc import ServeProcess
+    from tests.test_gateway_kubo import fetch
+
+    home = world.home(tmp_path / "home")
+    with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
+        for path in FAILED_LOOKUPS:
+            kubo, mine = fetch(world.kubo.gateway_url, path), fetch(ours.url, path)
+            assert (mine.status, mine.body) == (kubo.status, kubo.body), (path, kubo.body, mine.body)
+            assert kubo.status == 500 and b"DNSLink lookup for" in kubo.body, kubo.body

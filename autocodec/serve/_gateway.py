@@ -1302,8 +1302,8 @@ async def ipns(request: web.Request) -> web.StreamResponse:
         return _record_response(request, name, checked.record.raw, cache_seconds(checked), headers)
     try:
         led = await _run(request, _follow_name, names, name_text)
-    except (errors.DnsLinkError, errors.DnsError) as exc:  # Kubo's status for a failed DNSLink lookup
-        return error_response(request, 500, shown(public_text(exc.message, request.app[RUNTIME])), headers)
+    except _LookupFailed as failed:  # Kubo's status and words for a failed DNSLink lookup
+        return error_response(request, 500, failed.kubo_text(_clean("/ipns/" + raw), request.app[RUNTIME]), headers)
     except (errors.FetchError, errors.InvalidInput) as exc:
         return error_response(request, 502 if isinstance(exc, errors.FetchError) else 400,
                               shown(public_text(exc.message, request.app[RUNTIME])), headers)
@@ -1417,6 +1417,35 @@ class _NotKept(Exception):
     """An IPNS name on the way whose record the home does not hold (serve fetches none)."""
 
 
+_NO_TXT = "DNSLink lookup could not find a TXT record (https://docs.ipfs.tech/concepts/dnslink/)"
+_TWO_PATHS = ("DNSLink lookup returned more than one IPFS content path; ask domain owner to remove duplicate "
+              "TXT records")
+
+
+class _LookupFailed(errors.DnsLinkError):
+    """The DNSLink lookup of ``domain`` (as the path on the way spells it) failed with ``cause``."""
+
+    def __init__(self, domain: str, cause: errors.DnsLinkError | errors.DnsError) -> None:
+        super().__init__(cause.message, hint=cause.hint)
+        self.domain = domain
+        self.cause = cause
+
+    def kubo_text(self, asked: str, runtime: "Runtime") -> str:
+        """Kubo 0.43.1's words for it, ``asked`` the content path requested (decoded, cleaned):
+        ``failed to resolve ASKED: DNSLink lookup for "DOMAIN." failed: could not resolve name:
+        WHY``, WHY boxo's (no record naming content, or more than one), or for a DNS failure
+        this server's reason."""
+        from ._app import public_text
+        from .._gotext import go_quote
+
+        if isinstance(self.cause, errors.DnsError):
+            why = shown(public_text(self.cause.message, runtime))
+        else:  # the registry words the two kinds of DnsLinkError apart only in its message
+            why = _TWO_PATHS if "more than one" in self.cause.message else _NO_TXT
+        return (f"failed to resolve {go_escape_ascii(asked)}: DNSLink lookup for {go_quote(shown(self.domain) + '.')} "
+                f"failed: could not resolve name: {why}")
+
+
 def _follow_name(names: IpnsNames, first: str) -> tuple[str, int] | str:
     """The ``/ipfs/`` path ``/ipns/{first}`` leads to, through the home's valid records and
     domains' DNSLinks (``IpnsNames.walk``), and the smallest TTL on the way; or, as a plain
@@ -1425,7 +1454,10 @@ def _follow_name(names: IpnsNames, first: str) -> tuple[str, int] | str:
     def hop(name: str) -> tuple[str, int]:
         parsed = parse_name(name)
         if isinstance(parsed, str):
-            link = names.dnslinks.lookup(parsed)
+            try:
+                link = names.dnslinks.lookup(parsed)
+            except (errors.DnsLinkError, errors.DnsError) as exc:
+                raise _LookupFailed(name, exc) from None
             return link.value, link.ttl_s or DEFAULT_TTL_S
         checked = names.verified(parsed)
         if checked is None:
