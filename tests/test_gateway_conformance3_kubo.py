@@ -343,6 +343,8 @@ def test_the_dag_page_is_asked_for_as_kubo_reads_it(sides: Sides, path: str, hea
         names = (*names, "content-length")
     assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
     assert ("last-modified" in kubo.headers) == ("last-modified" in ours.headers), (kubo.headers, ours.headers)
+    if 300 <= kubo.status < 400:  # the 301 to the slash keeps the block's type, so Go writes no body
+        assert (ours.body, "content-length" in ours.headers) == (kubo.body, "content-length" in kubo.headers)
 
 
 @pytest.mark.parametrize("path", ["/ipfs/{dag_cbor}/", "/ipfs/{dag_json}/foo/link/", "/ipfs/{plain_json}",

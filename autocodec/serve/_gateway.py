@@ -1186,11 +1186,10 @@ async def _dag_page_response(request: web.Request, runtime: "Runtime", target: T
 
     cid = target.cid
     await _run(request, lambda: runtime.decode_block(cid, target.data, verified=True))
-    if not trailing_slash:
+    if not trailing_slash:  # with the block's type set, as Kubo's: Go's redirect writes no body then
         headers = {**_immutable(target, format_etag(cid, None)), "X-Content-Type-Options": "nosniff",
-                   "Content-Disposition": _block_disposition(request, cid), "Location": _slashed_location(request)}
-        return web.Response(status=301, headers=headers, content_type=_CODEC_TYPES[cid.codec][0],
-                            body=b"" if request.method == "GET" else None)
+                   "Content-Disposition": _block_disposition(request, cid)}
+        return go_redirect(request, _slashed_location(request), 301, headers, _CODEC_TYPES[cid.codec][0])
     explorer = explorer_origin(request)
     status, text = await _run(request, page, runtime, target, explorer)
     headers = {**_base_headers(target), "Etag": _dag_page_etag(cid), **_html_page_headers(explorer)}

@@ -230,14 +230,19 @@ def moved(request: web.Request, location: str) -> web.Response:
 
 
 def go_redirect(request: web.Request, location: str, status: int,
-                headers: dict[str, str] | None = None) -> web.Response:
+                headers: dict[str, str] | None = None, content_type: str | None = None) -> web.Response:
     """A redirect (``status`` 3xx) to ``location`` as Go's ``http.Redirect`` writes it: the
     header with each non-ASCII byte hex-escaped, a short HTML body naming the status and the
     location on GET; on HEAD its type and no ``Content-Length`` (Go's server sends none for a
-    HEAD whose handler wrote no body), on another method neither. ``headers`` are added."""
+    HEAD whose handler wrote no body), on another method neither. ``headers`` are added. With
+    ``content_type`` (a type the handler set before redirecting), that type and no body at all,
+    as Go writes none then (an empty GET body, ``Content-Length: 0``; none on HEAD)."""
     header = "".join(c if c.isascii() else "".join(f"%{b:02x}" for b in c.encode("utf-8", "surrogateescape"))
                      for c in location)
     headers = {**(headers or {}), "Location": header}
+    if content_type is not None:
+        return web.Response(status=status, headers={**headers, "Content-Type": content_type},
+                            body=b"" if request.method == "GET" else None)
     if request.method == "GET":
         phrase = http.HTTPStatus(status).phrase
         return web.Response(status=status, text=f'<a href="{location.translate(_GO_HTML)}">{phrase}</a>.\n\n',
