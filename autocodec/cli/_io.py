@@ -371,10 +371,12 @@ def _open_special(path: str, target: str, st: os.stat_result) -> Any:
 
 
 @contextlib.contextmanager
-def open_output(path: str, *, readable: bool = False) -> Iterator[BinaryIO]:
+def open_output(path: str, *, readable: bool = False, mode: int | None = None) -> Iterator[BinaryIO]:
     """The output ``path`` for the length of the block (module docstring): a regular file is
     replaced atomically when the block completes, and left untouched if it raises.
-    ``readable``: the temporary file is opened for reading too (an encoder that reads back)."""
+    ``readable``: the temporary file is opened for reading too (an encoder that reads back).
+    ``mode``: the file's mode, whatever the file it replaces had (a private key's 0600; the
+    temporary file is 0600 until then); None: the replaced file's, else 0666 less the umask."""
     target, st = output_target(path)
     if st is not None and not stat.S_ISREG(st.st_mode):
         raw = _open_special(path, target, st)
@@ -393,7 +395,8 @@ def open_output(path: str, *, readable: bool = False) -> Iterator[BinaryIO]:
     from .._partfiles import create, sweep
 
     folder, name = os.path.split(target)
-    mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
+    if mode is None:
+        mode = stat.S_IMODE(st.st_mode) if st is not None else 0o666 & ~_umask()
     try:
         sweep(Path(folder or "."), f".{name[:96]}.", ".part")  # what killed writers of this output left
         fd, temp_path = create(Path(folder or "."), f".{name[:96]}.", ".part")  # locked while written

@@ -158,38 +158,16 @@ def run_rename(args: argparse.Namespace) -> int:
 
 def run_export(args: argparse.Namespace) -> int:
     from ..verify._keyformats import PEM, check_format, export_key
+    from ._io import open_output
 
     fmt = check_format(args.format)
     output = args.output if args.output is not None else f"{args.name}.{'pem' if fmt == PEM else 'key'}"
     ring = _ring()
     ring.require(args.name)  # a missing key is named before any passphrase is asked for
     data = export_key(ring.load(args.name, passphrase_from_env(args.passphrase_env)), fmt)
-    _write_private(output, data)
+    with open_output(output, mode=0o600) as out:  # never readable by others; a device is written through
+        out.write(data)
     return 0
-
-
-def _write_private(path: str, data: bytes) -> None:
-    """``data`` (a private key) to ``path``: a regular file is replaced whole by a new one of mode
-    0600 (never readable by others, even for a moment); a device or FIFO is written straight."""
-    import stat
-    from pathlib import Path
-
-    from .._partfiles import write_whole
-    from ._io import open_output, output_target
-
-    target, st = output_target(path)
-    if st is not None and not stat.S_ISREG(st.st_mode):
-        with open_output(path) as out:
-            out.write(data)
-        return
-
-    def write(stream: Any) -> None:
-        stream.write(data)
-        stream.flush()
-        os.fchmod(stream.fileno(), 0o600)
-        os.fsync(stream.fileno())
-
-    write_whole(Path(target), write, mode=0o600)
 
 
 def run_import(args: argparse.Namespace) -> int:
