@@ -62,7 +62,7 @@ def write_error(exc: OSError, shown: Path) -> AutocodecError:
         return InvalidBlock(f"cannot write {_short(shown)}: a name or path in the DAG is longer than this file "
                             f"system allows ({reason})", hint=NOT_WRITABLE_HINT)
     return OutputError(f"cannot write {_short(shown)}: {reason}",
-                        hint="check the output folder (permissions, free space), or choose another one")
+                       hint="check the output folder (permissions, free space), or choose another one")
 
 
 def _short(path: Path) -> str:

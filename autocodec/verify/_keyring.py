@@ -144,7 +144,7 @@ class KeyRing:
         if key is not None and not isinstance(key, SigningKey):
             raise InvalidInput(f"KeyRing.add stores a SigningKey (or None for a new one), not {type(key).__name__}",
                                hint="make one with SigningKey.generate() or SigningKey.from_seed(SEED)")
-        passphrase = _passphrase(passphrase, "generate", storing=True)  # refused before any file is made
+        passphrase = _passphrase(passphrase, "add" if key is not None else "generate", storing=True)  # refused before any file is made
         self.dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._sweep_temporaries()
         if os.path.lexists(pem_path):
