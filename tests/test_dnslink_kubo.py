@@ -89,6 +89,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                                         (f"dnslink= /ipfs/{RAW}",), ("dnslink=/ipns/alias.test",)],
                 "bareonly.test": [(f"dnslink=/ipfs/{site}",)],  # only _dnslink.DOMAIN is asked
                 "_dnslink.broken.test": [("dnslink=/ipns/missing.test/sub",)],  # a domain on the way has none
+                "_dnslink.slashed.test": [(f"dnslink=/ipfs/{site}/",)],  # values naming a folder with its slash
+                "_dnslink.subslashed.test": [(f"dnslink=/ipfs/{site}/sub/",)],
+                "_dnslink.viaslashed.test": [("dnslink=/ipns/slashed.test/",)],
+                "_dnslink.fileslashed.test": [(f"dnslink=/ipfs/{site}/sub/note.txt/",)],
             })
             yield World(kubo, zone, doh, site, name)
 
@@ -232,3 +236,30 @@ def test_a_failed_dnslink_lookup_says_what_kubo_says(world: World, tmp_path: Pat
             kubo, mine = fetch(world.kubo.gateway_url, path), fetch(ours.url, path)
             assert (mine.status, mine.body) == (kubo.status, kubo.body), (path, kubo.body, mine.body)
             assert kubo.status == 500 and b"DNSLink lookup for" in kubo.body, kubo.body
+
+
+SLASHED = [("", "/ipns/slashed.test"), ("", "/ipns/subslashed.test"), ("", "/ipns/subslashed.test?a=b%20c"),
+           ("", "/ipns/viaslashed.test"), ("", "/ipns/fileslashed.test"), ("", "/ipns/fileslashed.test/"),
+           ("", "/ipns/slashed.test/sub"), ("", "/ipns/slashed.test/"), ("subslashed.test", "/"),
+           ("subslashed.test", ""), ("slashed.test", "/sub"), ("fileslashed.test", "/")]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_folder_named_with_its_slash_is_redirected_as_kubo_does(world: World, tmp_path: Path, method: str) -> None:
+    """``/ipns/D`` with no slash after it, D's DNSLink value naming a folder and ending in
+    ``/``: Kubo's 301 to ``/ipns/D/`` (the request's slash counts, not the value's), which the
+    listing's relative links need; the same under a sub-path, through a domain, and on a
+    DNSLink host. This server served the folder with a 200."""
+    from tests._serve_proc import ServeProcess
+    from tests.test_gateway_kubo import fetch
+
+    home = world.home(tmp_path / "home")
+    with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
+        for host, path in SLASHED:
+            headers = {"Host": host} if host else {}
+            kubo = fetch(world.kubo.gateway_url, path, headers, method)
+            mine = fetch(ours.url, path, headers, method)
+            assert (mine.status, mine.headers.get("location")) == (kubo.status, kubo.headers.get("location")), (
+                host, path, mine.status, (mine.body or b"")[:200])
+            if not (kubo.body or b"").startswith(b"<!DOCTYPE"):  # a listing is our own page (docs/gateway.md)
+                assert mine.body == kubo.body, (host, path)

@@ -1311,8 +1311,9 @@ async def ipns(request: web.Request) -> web.StreamResponse:
                                             "no names over the network", headers)
     value, ttl_s = led
     external = "/ipns/" + raw_path[len("/ipns/"):].partition("/")[0]  # the name, as sent
-    internal = urllib.parse.quote(value.rstrip("/") if raw_path != external else value,
-                                  safe=_PATH_SAFE, errors="surrogateescape")
+    # the trailing slash that counts is the request's (boxo's): a value's own is not kept, so
+    # /ipns/D over a folder ".../dir/" is the 301 to /ipns/D/ its relative links need
+    internal = urllib.parse.quote(value.rstrip("/"), safe=_PATH_SAFE, errors="surrogateescape")
     request[_IPNS_VIEW] = (internal, "" if hosted else external, ttl_s, uri or "")
     inner = request.clone(rel_url=internal + raw_path[len(external):] + (f"?{query}" if query else ""))
     inner[_RESOLVED_AT] = int(time.time())
