@@ -89,6 +89,11 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                                         (f"dnslink= /ipfs/{RAW}",), ("dnslink=/ipns/alias.test",)],
                 "bareonly.test": [(f"dnslink=/ipfs/{site}",)],  # only _dnslink.DOMAIN is asked
                 "_dnslink.broken.test": [("dnslink=/ipns/missing.test/sub",)],  # a domain on the way has none
+                "_dnslink.ping.test": [("dnslink=/ipns/pong.test/a",)],  # a loop of two, each with a path
+                "_dnslink.pong.test": [("dnslink=/ipns/ping.test/b",)],
+                "_dnslink.toloop.test": [("dnslink=/ipns/loop.test/x",)],
+                "_dnslink.tobad.test": [("dnslink=/ipns/bad..test",)],  # neither a domain nor an IPNS name
+                "_dnslink.tolong.test": [(f"dnslink=/ipns/{'a' * 64}.test",)],  # a label over 63 octets
                 "_dnslink.slashed.test": [(f"dnslink=/ipfs/{site}/",)],  # values naming a folder with its slash
                 "_dnslink.subslashed.test": [(f"dnslink=/ipfs/{site}/sub/",)],
                 "_dnslink.viaslashed.test": [("dnslink=/ipns/slashed.test/",)],
@@ -263,3 +268,28 @@ def test_a_folder_named_with_its_slash_is_redirected_as_kubo_does(world: World, 
                 host, path, mine.status, (mine.body or b"")[:200])
             if not (kubo.body or b"").startswith(b"<!DOCTYPE"):  # a listing is our own page (docs/gateway.md)
                 assert mine.body == kubo.body, (host, path)
+
+
+UNRESOLVABLE = [("", "/ipns/loop.test"), ("", "/ipns/loop.test/x/%C4%85"), ("", "/ipns/ping.test/q?format=raw"),
+                ("", "/ipns/toloop.test/"), ("loop.test", "/x"), ("", "/ipns/bad..test"), ("", "/ipns/BAD..Test/x"),
+                ("", f"/ipns/{'a' * 64}.test"), ("", "/ipns/.test"), ("", "/ipns/bad%2e.t%FFest/"),
+                ("", "/ipns/tobad.test/x"), ("", "/ipns/tolong.test"), ("tobad.test", "/")]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_a_name_that_cannot_be_resolved_is_kubos_500(world: World, tmp_path: Path, method: str) -> None:
+    """Names that loop (a domain whose DNSLink leads back to it, through others or paths) and
+    names that are neither IPNS names nor domains (an empty label, one over 63 octets), asked
+    for or met on the way: Kubo's 500, ``failed to resolve PATH: could not resolve name
+    (recursion limit exceeded)`` or ``...: cannot resolve: "/ipns/NAME"``. They were 400s."""
+    from tests._serve_proc import ServeProcess
+    from tests.test_gateway_kubo import fetch
+
+    home = world.home(tmp_path / "home")
+    with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
+        for host, path in UNRESOLVABLE:
+            headers = {"Host": host} if host else {}
+            kubo = fetch(world.kubo.gateway_url, path, headers, method)
+            mine = fetch(ours.url, path, headers, method)
+            assert (mine.status, mine.body) == (kubo.status, kubo.body), (host, path)
+            assert kubo.status == 500

@@ -18,7 +18,8 @@ Invariants:
   to resolve the name itself (``name/resolve``); the node verified the record then, not this
   process, and the log says so (``verified_by="node"``). A gateway's word is never taken.
 - A name that is not an IPNS name but a domain is read from its DNSLink (``registry._dnslink``),
-  as Kubo's namesys does; names, domains and their paths chain up to ``MAX_NAME_HOPS`` in all.
+  as Kubo's namesys does; names, domains and their paths chain up to ``MAX_NAME_HOPS`` in all
+  (a longer chain, as a loop makes, is a ``NameLoop``: the name cannot be resolved).
   A set may be followed by domain: DNS is trusted for nothing but the pointer, and every version
   it points at is checked as a set update (roots, thresholds, versions, expiry) like any other.
 - Pins always look a name up afresh; paths (``cat /ipns/NAME/...``) use the kept record while
@@ -34,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from ..cid import CID
 from ..config import Limits
-from ..errors import (AutocodecError, FetchError, InvalidCID, InvalidPath, NameNotFound, NodeAccessDenied, NotFound,
+from ..errors import (AutocodecError, FetchError, InvalidCID, NameNotFound, NodeAccessDenied, NotFound,
                       RollbackError)
 from ..log import get_logger
 from ..sources._dns import is_domain_name
@@ -51,6 +52,15 @@ SCHEMA = [
     "CREATE TABLE IF NOT EXISTS registry_ipns ("
     " name TEXT PRIMARY KEY, record BLOB NOT NULL, checked_at INTEGER NOT NULL)",
 ]
+
+
+class NameLoop(NotFound):
+    """A name that cannot be resolved: its value leads through names pointing at names (IPNS
+    records, DNSLinks) past ``MAX_NAME_HOPS`` without reaching content, as a chain that loops
+    back to itself does (Kubo's "recursion limit exceeded"). The names' values are at fault,
+    not the path asked for."""
+
+    hint = "the names on the way point at each other; their owners point one of them at content (/ipfs/CID)"
 
 
 @dataclass(frozen=True)
@@ -210,7 +220,7 @@ class IpnsNames:
         """The path ``/ipns/NAME[/rest]`` reaches when ``hop(name)`` gives each name's value and
         TTL: the rest joined under each value (as boxo's ``joinPaths``: a value stands as it is
         when nothing follows the name), names pointing at names followed up to
-        ``MAX_NAME_HOPS`` (Kubo's depth limit; an ``InvalidPath`` past that); and the smallest
+        ``MAX_NAME_HOPS`` (Kubo's depth limit; a ``NameLoop`` past that); and the smallest
         TTL on the way."""
         first, ttl = path, None
         for _ in range(MAX_NAME_HOPS):
@@ -220,8 +230,7 @@ class IpnsNames:
             path = value.rstrip("/") + f"/{rest}" if rest else value
             if not path.startswith("/ipns/"):
                 return path, ttl
-        raise InvalidPath(f"{first[:200]} leads through more than {MAX_NAME_HOPS} names",
-                          hint="names pointing at names in a loop are never resolved")
+        raise NameLoop(f"{first[:200]} leads through more than {MAX_NAME_HOPS} names, so it cannot be resolved")
 
     def value_of(self, name: str, *, node: str | None = None, gateway: str | None = None,
                  now: float | None = None, fresh: bool = True) -> str:

@@ -52,14 +52,14 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .. import errors
-from .._gotext import go_escape_ascii
+from .._gotext import go_escape_ascii, go_quote
 from ..cid import CID
 from ..dag import DagPath, parse_path
 from ..dag import resolve as resolve_path
 from ..unixfs import _tar
 from ..registry._dnslink import DEFAULT_TTL_S
 from ._dnslink_host import HOSTED, dnslink_hosting
-from ..registry._ipns import parse_name
+from ..registry._ipns import NameLoop, parse_name
 from ..verify._ipns import InvalidIpnsName, IpnsName, VerifiedRecord
 from . import _car, _redirects, _unixfs
 from ._error_page import error_response, plain_response
@@ -140,7 +140,6 @@ class MissingPath(errors.PathNotFound):
 
     def __init__(self, exc: errors.PathNotFound, blocks: list[tuple[CID, bytes]], roots: list[CID],
                  segment: str, under: CID) -> None:
-        from .._gotext import go_quote
 
         super().__init__(f"no link named {go_quote(segment)} under {under}", hint=exc.hint)
         self.blocks = blocks
@@ -460,7 +459,6 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         if request.method == "HEAD":  # a probe, answered bare, as Kubo does
             return web.Response(status=200 if held else 412)
         if not held:  # Kubo's words
-            from .._gotext import go_quote
 
             raise GatewayError(412, f"{go_quote(_asked_path(request))} not in local datastore", plain=True)
     media, params = negotiate(request)
@@ -501,7 +499,6 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media == RAW:  # a path ending inside a block's value: that block, as Kubo answers
         return _raw_response(request, target)
     if target.remainder:  # Kubo's words (the block holding the value is ?format=raw, above)
-        from .._gotext import go_quote
 
         inside = go_quote("/" + "/".join(target.remainder))
         asked = _asked_path(request).rstrip("/")  # Kubo's path here has no trailing slash
@@ -524,7 +521,6 @@ def _invalid_path_text(path: str, exc: errors.InvalidInput) -> str:
     """Kubo's frame for a content path that does not parse, ``invalid path "PATH": invalid cid:
     WHY`` (PATH decoded, as Go's ``%q`` writes it), WHY in this runtime's words: for a root
     that is no CID, the CID parser's reason alone (``parse_path`` also names the path)."""
-    from .._gotext import go_quote
 
     reason = exc.message
     if isinstance(exc, errors.InvalidCID):
@@ -1270,8 +1266,7 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     try:
         unclean = None if hosted else _unclean_path(request)
         media, params = negotiate(request)
-        parsed = parse_name(name_text)
-        name = parsed if isinstance(parsed, IpnsName) else None
+        name = _ipns_name(name_text, media)
     except GatewayError as exc:
         if _BEFORE_HANDLERS in request:  # Go's server answers it, as text/plain
             return plain_response(exc.status, exc.text)
@@ -1301,7 +1296,7 @@ async def ipns(request: web.Request) -> web.StreamResponse:
         return _record_response(request, name, checked.record.raw, cache_seconds(checked), headers)
     try:
         led = await _run(request, _follow_name, names, name_text)
-    except _LookupFailed as failed:  # Kubo's status and words for a failed DNSLink lookup
+    except _Unresolved as failed:  # Kubo's status and words for a name its namesys cannot resolve
         return error_response(request, 500, failed.kubo_text(_clean("/ipns/" + raw), request.app[RUNTIME]), headers)
     except (errors.FetchError, errors.InvalidInput) as exc:
         return error_response(request, 502 if isinstance(exc, errors.FetchError) else 400,
@@ -1330,7 +1325,6 @@ async def _no_record_here(request: web.Request, names: IpnsNames, raw: str, keye
     ``only-if-cached`` comes first, as boxo's ``IsCached``: the whole path must resolve from the
     store (else a 412; on ``HEAD`` a bare 200 or 412)."""
     from ._app import RUNTIME, _run
-    from .._gotext import go_quote
 
     if only_if_cached(request):
         held = await _run(request, _name_path_stored, request.app[RUNTIME], names, raw)
@@ -1362,7 +1356,6 @@ async def _name_cached(request: web.Request, names: IpnsNames, name: IpnsName, r
     record the home does not keep is a 412 (``"PATH" not in local datastore``), bare on
     ``HEAD``, as is the ``HEAD`` of a kept record (a 200); None to answer as usual."""
     from ._app import _run
-    from .._gotext import go_quote
 
     held = await _run(request, names.verified, name) is not None
     if request.method == "HEAD" and (not held or media == IPNS_RECORD):
@@ -1422,7 +1415,21 @@ _TWO_PATHS = ("DNSLink lookup returned more than one IPFS content path; ask doma
               "TXT records")
 
 
-class _LookupFailed(errors.DnsLinkError):
+class _Unresolved(errors.NotFound):
+    """A name on the way that Kubo's namesys cannot resolve, ``message`` its words for why
+    (boxo's ``ErrResolveRecursion`` for a loop, ``cannot resolve: "/ipns/NAME"`` for a name
+    that is neither an IPNS name nor a domain)."""
+
+    def reason(self, runtime: "Runtime") -> str:
+        return self.message
+
+    def kubo_text(self, asked: str, runtime: "Runtime") -> str:
+        """Kubo 0.43.1's words, ``asked`` the content path requested (decoded, cleaned):
+        ``failed to resolve ASKED: WHY``."""
+        return f"failed to resolve {go_escape_ascii(asked)}: {self.reason(runtime)}"
+
+
+class _LookupFailed(_Unresolved):
     """The DNSLink lookup of ``domain`` (as the path on the way spells it) failed with ``cause``."""
 
     def __init__(self, domain: str, cause: errors.DnsLinkError | errors.DnsError) -> None:
@@ -1430,20 +1437,29 @@ class _LookupFailed(errors.DnsLinkError):
         self.domain = domain
         self.cause = cause
 
-    def kubo_text(self, asked: str, runtime: "Runtime") -> str:
-        """Kubo 0.43.1's words for it, ``asked`` the content path requested (decoded, cleaned):
-        ``failed to resolve ASKED: DNSLink lookup for "DOMAIN." failed: could not resolve name:
-        WHY``, WHY boxo's (no record naming content, or more than one), or for a DNS failure
-        this server's reason."""
+    def reason(self, runtime: "Runtime") -> str:
+        """``DNSLink lookup for "DOMAIN." failed: could not resolve name: WHY``, WHY boxo's (no
+        record naming content, or more than one), or for a DNS failure this server's reason."""
         from ._app import public_text
-        from .._gotext import go_quote
 
         if isinstance(self.cause, errors.DnsError):
             why = shown(public_text(self.cause.message, runtime))
         else:  # the registry words the two kinds of DnsLinkError apart only in its message
             why = _TWO_PATHS if "more than one" in self.cause.message else _NO_TXT
-        return (f"failed to resolve {go_escape_ascii(asked)}: DNSLink lookup for {go_quote(shown(self.domain) + '.')} "
-                f"failed: could not resolve name: {why}")
+        return f"DNSLink lookup for {go_quote(shown(self.domain) + '.')} failed: could not resolve name: {why}"
+
+
+def _ipns_name(text: str, media: str | None) -> IpnsName | None:
+    """The IPNS name ``/ipns/{text}`` names, or None for a domain, and for a name that is
+    neither, which the walk fails on as Kubo does (``_follow_name``); a record asked for under
+    such a name is the caller's mistake (``InvalidIpnsName``, a 400)."""
+    try:
+        parsed = parse_name(text)
+    except InvalidIpnsName:
+        if media == IPNS_RECORD:
+            raise
+        return None
+    return parsed if isinstance(parsed, IpnsName) else None
 
 
 def _follow_name(names: IpnsNames, first: str) -> tuple[str, int] | str:
@@ -1452,7 +1468,10 @@ def _follow_name(names: IpnsNames, first: str) -> tuple[str, int] | str:
     string, the first IPNS name whose record the home does not hold."""
 
     def hop(name: str) -> tuple[str, int]:
-        parsed = parse_name(name)
+        try:
+            parsed = parse_name(name)
+        except InvalidIpnsName:  # boxo's words for a name neither IPNS nor a domain (miekg/dns)
+            raise _Unresolved(f"cannot resolve: {go_quote('/ipns/' + name)}") from None
         if isinstance(parsed, str):
             try:
                 link = names.dnslinks.lookup(parsed)
@@ -1468,6 +1487,8 @@ def _follow_name(names: IpnsNames, first: str) -> tuple[str, int] | str:
         path, ttl_s = names.walk(f"/ipns/{first}", hop)
     except _NotKept as missing:
         return str(missing.args[0])
+    except NameLoop:
+        raise _Unresolved("could not resolve name (recursion limit exceeded)") from None  # boxo's words
     if not path.startswith("/ipfs/"):
         raise errors.InvalidPath(f"/ipns/{first} leads to {shown(path)}, not to content (/ipfs/...)")
     return path, ttl_s
