@@ -16,7 +16,7 @@ import pytest
 
 from autocodec.config import DEFAULT_LIMITS, FetchLimits
 from autocodec.errors import ConfigError, DnsError, DnsLinkError, InvalidInput
-from autocodec.registry._dnslink import DnsLinks, dnslink_entry
+from autocodec.registry._dnslink import DnsLinkAmbiguous, DnsLinks, dnslink_entry
 from autocodec.settings import Settings
 from autocodec.sources._dns import build_query, is_domain_name, lookup_txt, parse_txt_answer, resolver_for
 from tests._cli import run_cli
@@ -111,12 +111,13 @@ def test_none_or_several_dnslinks_are_refused_by_their_cause(zone: DnsZone) -> N
     with doh_server(zone) as doh:
         links = DnsLinks({".": doh}, FAST)
         assert links.lookup("site.test").value == f"/ipfs/{CID}"  # the other TXT record is ignored
-        with pytest.raises(DnsLinkError, match="more than one"):
+        with pytest.raises(DnsLinkAmbiguous, match="more than one"):
             links.lookup("many.test")
-        with pytest.raises(DnsLinkError, match="no TXT record"):
-            links.lookup("missing.test")  # NXDOMAIN
-        with pytest.raises(DnsLinkError, match="not a valid domain"):
-            links.lookup("a..b")
+        for domain, why in (("missing.test", "no TXT record"), ("more than one.test", "no TXT record"),
+                            ("a..b", "not a valid domain")):  # the kind is the type, never the words
+            with pytest.raises(DnsLinkError, match=why) as none:
+                links.lookup(domain)  # missing.test: NXDOMAIN
+            assert not isinstance(none.value, DnsLinkAmbiguous), domain
 
 
 @pytest.mark.parametrize("mode", ["garbage", "wrong-type", "wrong-id", "servfail"])

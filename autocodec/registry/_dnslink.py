@@ -7,8 +7,9 @@ bare CID (``/ipfs/CID``), or ``dnslink=`` followed by either; values of any othe
 paths in any namespace but ``/ipfs/`` and ``/ipns/``, are ignored.
 
 Invariants:
-- Exactly one usable value answers; none, or more than one, is a ``DnsLinkError`` (Kubo's
-  two errors), and a failed lookup a ``DnsError``. Nothing a domain names is trusted further
+- Exactly one usable value answers; none is a ``DnsLinkError``, more than one a
+  ``DnsLinkAmbiguous`` (one of them: Kubo's two errors, told apart by type), and a failed
+  lookup a ``DnsError``. Nothing a domain names is trusted further
   than DNS itself: DNSLink is a pointer, and the content under it is verified by CID as always.
 - An answer is reused in this process for its TTL (60 s when the resolver gives none, as Kubo's
   namesys cache does), so a server resolving one domain per request asks DNS once per TTL; a
@@ -32,6 +33,13 @@ from ..sources._dns import is_domain_name, lookup_txt
 log = get_logger("registry")
 DEFAULT_TTL_S = 60  # boxo namesys' DefaultResolverCacheTTL, for answers without a TTL
 _CACHE_MAX = 1024
+
+
+class DnsLinkAmbiguous(DnsLinkError):
+    """A domain whose ``_dnslink`` TXT records name more than one content path (boxo's
+    ``ErrMultipleDNSLinkRecords``); a ``DnsLinkError`` of any other type found none."""
+
+    hint = "the domain's owner keeps one dnslink= TXT record and removes the others"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +77,8 @@ class DnsLinks:
             raise DnsLinkError(f"DNSLink lookup for {key!r} found no TXT record naming /ipfs/ or /ipns/ content "
                                f"at _dnslink.{key}")
         if len(paths) > 1:
-            raise DnsLinkError(f"DNSLink lookup for {key!r} returned more than one content path "
-                               f"({', '.join(p[:80] for p in paths[:3])})",
-                               hint="the domain's owner keeps one dnslink= TXT record and removes the others")
+            raise DnsLinkAmbiguous(f"DNSLink lookup for {key!r} returned more than one content path "
+                                   f"({', '.join(p[:80] for p in paths[:3])})")
         found = DnsLink(key, paths[0], answer.ttl_s)
         log.info("dnslink.lookup", domain=key, value=found.value[:200], ttl_s=found.ttl_s)
         with self._lock:
@@ -145,4 +152,4 @@ def _cid(text: str) -> CID | None:
         return None
 
 
-__all__ = ["DEFAULT_TTL_S", "DnsLink", "DnsLinks", "dnslink_entry"]
+__all__ = ["DEFAULT_TTL_S", "DnsLink", "DnsLinkAmbiguous", "DnsLinks", "dnslink_entry"]

@@ -57,7 +57,7 @@ from ..cid import CID
 from ..dag import DagPath, parse_path
 from ..dag import resolve as resolve_path
 from ..unixfs import _tar
-from ..registry._dnslink import DEFAULT_TTL_S
+from ..registry._dnslink import DEFAULT_TTL_S, DnsLinkAmbiguous
 from ._dnslink_host import HOSTED, dnslink_hosting
 from ..registry._ipns import NameLoop, parse_name
 from ..verify._ipns import InvalidIpnsName, IpnsName, VerifiedRecord
@@ -1444,8 +1444,8 @@ class _LookupFailed(_Unresolved):
 
         if isinstance(self.cause, errors.DnsError):
             why = shown(public_text(self.cause.message, runtime))
-        else:  # the registry words the two kinds of DnsLinkError apart only in its message
-            why = _TWO_PATHS if "more than one" in self.cause.message else _NO_TXT
+        else:
+            why = _TWO_PATHS if isinstance(self.cause, DnsLinkAmbiguous) else _NO_TXT
         return f"DNSLink lookup for {go_quote(shown(self.domain) + '.')} failed: could not resolve name: {why}"
 
 
