@@ -1311,6 +1311,27 @@ def test_an_error_for_a_browser_is_a_page_as_in_kubo(world: World, case: str, ac
         assert ours.headers.get("content-security-policy") and b"<script" not in ours.body
 
 
+def test_the_error_page_needs_no_gateway_module() -> None:
+    """``_error_page`` takes the explorer's origin and the page headers from ``_page_headers``:
+    it imported them from ``_gateway`` inside a function (a cycle, ``_gateway`` imports it).
+    The page on a DNSLink host still lets the bare host's stylesheet in."""
+    import ast
+
+    from aiohttp.test_utils import make_mocked_request
+
+    from autocodec.serve import _error_page
+    from autocodec.serve._dnslink_host import HOSTED
+
+    tree = ast.parse(Path(_error_page.__file__).read_text(encoding="utf-8"))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert "_gateway" not in imported, imported
+    request = make_mocked_request("GET", "/nope", headers={"Accept": "text/html", "Host": "site.test:8080"})
+    request[HOSTED] = "site.test"
+    page = _error_page.error_response(request, 404, "no link named \"nope\"")
+    assert page.content_type == "text/html" and page.headers["X-Content-Type-Options"] == "nosniff"
+    assert "style-src 'self' http://localhost:8080" in page.headers["Content-Security-Policy"]
+
+
 # --- cases of gateway-conformance the stand-in lacked (checked case by case, helper 45) ------
 
 @pytest.mark.parametrize("name", list(SNIFF_SAMPLES))

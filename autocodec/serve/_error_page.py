@@ -24,6 +24,8 @@ import http
 
 from aiohttp import web
 
+from ._page_headers import explorer_origin, html_page_headers
+
 
 def wants_html(request: web.Request) -> bool:
     """Whether an error is answered as a page: the first ``Accept`` header holds ``text/html``."""
@@ -36,11 +38,9 @@ def error_response(request: web.Request, status: int, text: str,
     HTML page when ``wants_html``, else ``text`` and a newline as ``text/plain`` with
     ``nosniff``; ``headers`` go on either."""
     if wants_html(request):
-        from ._gateway import _html_page_headers, explorer_origin
-
         explorer = explorer_origin(request)  # the bare host, from a content origin
         return web.Response(status=status, body=_page(status, text, explorer).encode("utf-8"),
-                            headers={**(headers or {}), **_html_page_headers(explorer), "Content-Type": "text/html"})
+                            headers={**(headers or {}), **html_page_headers(explorer), "Content-Type": "text/html"})
     return plain_response(status, text, headers)
 
 

@@ -66,7 +66,7 @@ from ._error_page import error_response, plain_response
 from ._detect import LIMIT as DETECT_LIMIT
 from ._detect import detect
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
-from ._page_headers import HEADERS as PAGE_HEADERS
+from ._page_headers import explorer_origin, html_page_headers
 from ._xxhash import go_base32, xxh64
 from ._subdomain import ISOLATED, ROOTED, bare_origin, go_redirect, origin_path, subdomain_gateway
 
@@ -546,21 +546,6 @@ def _stored(runtime: "Runtime", path: DagPath) -> bool:
     except errors.AutocodecError:
         return False
     return True
-
-
-def explorer_origin(request: web.Request) -> str:
-    """Where a listing's explorer links and stylesheet point: ``""`` (this origin) on the path
-    gateway; on a content origin or a DNSLink host, whose every path is the site's, the bare
-    ``http://localhost[:port]`` (the port the request came to; ``https`` as forwarded)."""
-    bare = bare_origin(request)
-    if bare is not None or HOSTED not in request:
-        return bare or ""
-    scheme = "https" if request.headers.get("X-Forwarded-Proto") == "https" else "http"
-    port = request.url.port if request.url.explicit_port else None
-    if port is None and request.transport is not None:
-        sockname = request.transport.get_extra_info("sockname")
-        port = sockname[1] if isinstance(sockname, tuple) and len(sockname) > 1 else None
-    return f"{scheme}://localhost" + (f":{port}" if port else "")
 
 
 def origin_isolated(request: web.Request) -> bool:
@@ -1146,19 +1131,6 @@ def _slashed_location(request: web.Request) -> str:
     return visible_path(request, path) + query
 
 
-def _html_page_headers(explorer: str) -> dict[str, str]:
-    """The headers of an HTML page this gateway writes (a listing, a DAG view): the explorer's
-    ``nosniff`` and Content-Security-Policy, letting its stylesheet, script and search form
-    come from and go to ``explorer`` (the bare host) when the page is on a content origin."""
-    headers = dict(PAGE_HEADERS)
-    if explorer:
-        policy = headers["Content-Security-Policy"]
-        for directive in ("style-src", "script-src", "form-action"):
-            policy = policy.replace(f"{directive} 'self'", f"{directive} 'self' {explorer}")
-        headers["Content-Security-Policy"] = policy
-    return headers
-
-
 _DAG_PAGE_CODECS = (0x71, 0x0129)
 
 
@@ -1188,7 +1160,7 @@ async def _dag_page_response(request: web.Request, runtime: "Runtime", target: T
         return go_redirect(request, _slashed_location(request), 301, headers, _CODEC_TYPES[cid.codec][0])
     explorer = explorer_origin(request)
     status, text = await _run(request, page, runtime, target, explorer)
-    headers = {**_base_headers(target), "Etag": _dag_page_etag(cid), **_html_page_headers(explorer)}
+    headers = {**_base_headers(target), "Etag": _dag_page_etag(cid), **html_page_headers(explorer)}
     return web.Response(status=status, text=text, headers=headers, content_type="text/html")
 
 
@@ -1218,7 +1190,7 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
     etag = _listing_etag(target.cid)
     explorer = explorer_origin(request)  # on a site's own origin, the explorer is on the bare host
     # the listing shows names from the DAG: escaped, and the explorer's nosniff and CSP besides
-    headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE, **_html_page_headers(explorer)}
+    headers = {**_base_headers(target), "Etag": etag, "Cache-Control": LISTING_CACHE, **html_page_headers(explorer)}
     if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
     segments = (target.path.root_text, *target.path.segments)
