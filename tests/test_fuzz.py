@@ -44,5 +44,31 @@ def test_the_checks_can_fail() -> None:
 
     with pytest.raises(FuzzFailure, match="bound"):
         Target("x", slow, (b"",)).check(b"")
+    stalls = [0.6]
+
+    def stalled_once(data: bytes) -> None:  # a stall of the machine, not of the parser
+        import time
+
+        time.sleep(stalls.pop() if stalls else 0)
+
+    Target("x", stalled_once, (b"",)).check(b"")
+    assert not stalls
     with pytest.raises(FuzzFailure, match="round-trip"):
         Target("x", lambda d: d, (b"",), lambda d, v: d + b"!").check(b"a")
+
+
+def test_the_long_run_reports_a_failure_it_cannot_replay_in_one_line(monkeypatch: pytest.MonkeyPatch,
+                                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    from autocodec.fuzz import __main__ as long_run
+
+    calls = [0]
+
+    def fails_once(data: bytes) -> None:
+        calls[0] += 1
+        if calls[0] == 3:
+            raise ValueError("boom")
+
+    monkeypatch.setattr(long_run, "TARGETS", {"x": Target("x", fails_once, (b"",))})
+    assert long_run.main(["--target", "x", "--examples", "50", "--seconds", "30"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "x: FAILED after" in err and "not again when replayed" in err and "ValueError" in err, err

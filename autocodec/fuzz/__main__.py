@@ -14,6 +14,7 @@ import sys
 import time
 
 from . import TARGETS
+from ._targets import FuzzFailure
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,7 +46,11 @@ def main(argv: list[str] | None = None) -> int:
             run()
         except _Done:
             pass
-        except ExceptionGroup as group:  # Hypothesis replaying the input that met the time limit
+        except ExceptionGroup as group:  # Hypothesis replaying the input that met the time limit, or a flaky failure
+            failed = _first_failure(group)
+            if failed is not None:
+                print(f"{name}: FAILED after {count[0]} inputs (not again when replayed): {failed}", file=sys.stderr)
+                return 1
             if group.subgroup(lambda e: not isinstance(e, (_Done, ExceptionGroup))) is not None:  # noqa: B023
                 raise
         except AssertionError as exc:
@@ -53,6 +58,18 @@ def main(argv: list[str] | None = None) -> int:
             return 1
         print(f"{name}: {count[0]} inputs in {time.monotonic() - started:.1f} s, no broken contract")
     return 0
+
+
+def _first_failure(group: BaseExceptionGroup[BaseException]) -> FuzzFailure | None:
+    """The first broken contract inside ``group`` (Hypothesis wraps one it could not replay)."""
+    for exc in group.exceptions:
+        if isinstance(exc, FuzzFailure):
+            return exc
+        if isinstance(exc, BaseExceptionGroup):
+            found = _first_failure(exc)
+            if found is not None:
+                return found
+    return None
 
 
 if __name__ == "__main__":

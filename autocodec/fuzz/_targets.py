@@ -34,6 +34,21 @@ class Target:
     """Given the input and the parse result, the re-encoded bytes (None: no canonical form)."""
 
     def check(self, data: bytes) -> None:
+        """Raise ``FuzzFailure`` when parsing ``data`` breaks the contract. An input over the
+        time bound is timed once more and fails only when both runs are over it: a slow parser
+        is slow every time, while a stall of a shared machine (or a first use) is not."""
+        value, took = self._timed_parse(data)
+        if took > time_bound(len(data)):
+            took = min(took, self._timed_parse(data)[1])
+        if took > time_bound(len(data)):
+            raise FuzzFailure(f"{self.name}: {took:.2f} s for {len(data)} bytes (bound {time_bound(len(data)):.2f} s)")
+        if value is not _REFUSED and self.roundtrip is not None:
+            again = self.roundtrip(data, value)
+            if again is not None and again != data:
+                raise FuzzFailure(f"{self.name}: accepted input does not round-trip: {data[:64].hex()}...")
+
+    def _timed_parse(self, data: bytes) -> tuple[Any, float]:
+        """``parse(data)`` (``_REFUSED`` for a typed refusal) and the seconds it took."""
         started = time.perf_counter()
         try:
             value = self.parse(data)
@@ -41,13 +56,7 @@ class Target:
             value = _REFUSED
         except Exception as exc:  # noqa: BLE001 - the point: anything else is a bug
             raise FuzzFailure(f"{self.name}: {type(exc).__name__}: {exc} on {data[:64].hex()}...") from exc
-        took = time.perf_counter() - started
-        if took > time_bound(len(data)):
-            raise FuzzFailure(f"{self.name}: {took:.2f} s for {len(data)} bytes (bound {time_bound(len(data)):.2f} s)")
-        if value is not _REFUSED and self.roundtrip is not None:
-            again = self.roundtrip(data, value)
-            if again is not None and again != data:
-                raise FuzzFailure(f"{self.name}: accepted input does not round-trip: {data[:64].hex()}...")
+        return value, time.perf_counter() - started
 
     def strategy(self) -> Any:
         """Random bytes, or a seed with a few bytes flipped, inserted, cut or repeated."""
