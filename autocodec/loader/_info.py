@@ -116,7 +116,10 @@ def _text(doc: dict[str, Any], key: str, *, limit: int = _MAX_TEXT, required: bo
     return value
 
 
-def _metadata(doc: dict[str, Any]) -> tuple[int, str, str, str, tuple[int, ...], tuple[str, ...], str]:
+def checked_metadata(doc: dict[str, Any]) -> tuple[int, str, str, str, tuple[int, ...], tuple[str, ...], str]:
+    """``(abi, kind, name, version, codes, functions, description)`` of a decoded metadata
+    section, or ``ModuleRejected`` naming the first rule it breaks: the loader's rules, which
+    the module kit also applies to a module.json before any compiler runs."""
     abi = doc.get("abi")
     if type(abi) is not int or abi != ABI_VERSION:
         raise ModuleRejected(f"{SECTION}: abi is {abi!r}, this host speaks ABI {ABI_VERSION}")
@@ -214,7 +217,7 @@ def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits
     sections = [payload for name, payload in summary.custom if name == SECTION]
     if len(sections) != 1:
         raise ModuleRejected(f"expected one {SECTION!r} custom section, found {len(sections)}")
-    abi, kind, name, version, codes, functions, description = _metadata(_decode_section(sections[0]))
+    abi, kind, name, version, codes, functions, description = checked_metadata(_decode_section(sections[0]))
     _check_exports(summary, kind)
     exports = MappingProxyType({
         n: (f"func {summary.export_types[n]}" if n in summary.export_types else k) for n, k in summary.exports.items()

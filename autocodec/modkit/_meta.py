@@ -13,7 +13,7 @@ from typing import Any
 
 from ..abi import Kind
 from ..errors import ModuleRejected
-from ..loader._info import ABI_VERSION, SECTION, _metadata
+from ..loader._info import ABI_VERSION, SECTION, checked_metadata
 from ._errors import InvalidModuleSource
 
 REQUIRED: dict[str, type] = {"name": str, "kind": str, "codes": list, "version": str, "description": str}
@@ -48,7 +48,7 @@ def validate_meta(meta: Any, where: str) -> dict[str, Any]:
     elif "functions" in meta:
         raise InvalidModuleSource(f"{where}: only tasks have functions")
     try:  # the loader's own rules (name, version, sizes), so no build is refused only once compiled
-        _metadata({**meta, "abi": ABI_VERSION})
+        checked_metadata({**meta, "abi": ABI_VERSION})
     except ModuleRejected as exc:
         raise InvalidModuleSource(f"{where}: {exc.message.removeprefix(SECTION + ': ')}") from None
     return meta
