@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -250,25 +251,30 @@ SLASHED = [("", "/ipns/slashed.test"), ("", "/ipns/subslashed.test"), ("", "/ipn
            ("subslashed.test", ""), ("slashed.test", "/sub"), ("fileslashed.test", "/")]
 
 
+def _both_answers(world: World, tmp_path: Path, cases: list[tuple[str, str]], method: str) -> Iterator[tuple[str, str, Any, Any]]:
+    """``(host, path, Kubo's answer, ours)`` for each ``(host, path)`` asked of both gateways
+    (``host`` empty: no Host header), ours a fresh ``serve`` over the world's home."""
+    from tests._serve_proc import ServeProcess
+    from tests.test_gateway_kubo import fetch
+
+    home = world.home(tmp_path / "home")
+    with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
+        for host, path in cases:
+            headers = {"Host": host} if host else {}
+            yield host, path, fetch(world.kubo.gateway_url, path, headers, method), fetch(ours.url, path, headers, method)
+
+
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_a_folder_named_with_its_slash_is_redirected_as_kubo_does(world: World, tmp_path: Path, method: str) -> None:
     """``/ipns/D`` with no slash after it, D's DNSLink value naming a folder and ending in
     ``/``: Kubo's 301 to ``/ipns/D/`` (the request's slash counts, not the value's), which the
     listing's relative links need; the same under a sub-path, through a domain, and on a
     DNSLink host. This server served the folder with a 200."""
-    from tests._serve_proc import ServeProcess
-    from tests.test_gateway_kubo import fetch
-
-    home = world.home(tmp_path / "home")
-    with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
-        for host, path in SLASHED:
-            headers = {"Host": host} if host else {}
-            kubo = fetch(world.kubo.gateway_url, path, headers, method)
-            mine = fetch(ours.url, path, headers, method)
-            assert (mine.status, mine.headers.get("location")) == (kubo.status, kubo.headers.get("location")), (
-                host, path, mine.status, (mine.body or b"")[:200])
-            if not (kubo.body or b"").startswith(b"<!DOCTYPE"):  # a listing is our own page (docs/gateway.md)
-                assert mine.body == kubo.body, (host, path)
+    for host, path, kubo, mine in _both_answers(world, tmp_path, SLASHED, method):
+        assert (mine.status, mine.headers.get("location")) == (kubo.status, kubo.headers.get("location")), (
+            host, path, mine.status, (mine.body or b"")[:200])
+        if not (kubo.body or b"").startswith(b"<!DOCTYPE"):  # a listing is our own page (docs/gateway.md)
+            assert mine.body == kubo.body, (host, path)
 
 
 UNRESOLVABLE = [("", "/ipns/loop.test"), ("", "/ipns/loop.test/x/%C4%85"), ("", "/ipns/ping.test/q?format=raw"),
@@ -283,14 +289,6 @@ def test_a_name_that_cannot_be_resolved_is_kubos_500(world: World, tmp_path: Pat
     names that are neither IPNS names nor domains (an empty label, one over 63 octets), asked
     for or met on the way: Kubo's 500, ``failed to resolve PATH: could not resolve name
     (recursion limit exceeded)`` or ``...: cannot resolve: "/ipns/NAME"``. They were 400s."""
-    from tests._serve_proc import ServeProcess
-    from tests.test_gateway_kubo import fetch
-
-    home = world.home(tmp_path / "home")
-    with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
-        for host, path in UNRESOLVABLE:
-            headers = {"Host": host} if host else {}
-            kubo = fetch(world.kubo.gateway_url, path, headers, method)
-            mine = fetch(ours.url, path, headers, method)
-            assert (mine.status, mine.body) == (kubo.status, kubo.body), (host, path)
-            assert kubo.status == 500
+    for host, path, kubo, mine in _both_answers(world, tmp_path, UNRESOLVABLE, method):
+        assert (mine.status, mine.body) == (kubo.status, kubo.body), (host, path)
+        assert kubo.status == 500

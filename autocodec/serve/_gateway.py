@@ -140,7 +140,6 @@ class MissingPath(errors.PathNotFound):
 
     def __init__(self, exc: errors.PathNotFound, blocks: list[tuple[CID, bytes]], roots: list[CID],
                  segment: str, under: CID) -> None:
-
         super().__init__(f"no link named {go_quote(segment)} under {under}", hint=exc.hint)
         self.blocks = blocks
         self.roots = roots
@@ -459,7 +458,6 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         if request.method == "HEAD":  # a probe, answered bare, as Kubo does
             return web.Response(status=200 if held else 412)
         if not held:  # Kubo's words
-
             raise GatewayError(412, f"{go_quote(_asked_path(request))} not in local datastore", plain=True)
     media, params = negotiate(request)
     if media is not None and (location := _content_location(request, media, params)) is not None:
@@ -499,7 +497,6 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media == RAW:  # a path ending inside a block's value: that block, as Kubo answers
         return _raw_response(request, target)
     if target.remainder:  # Kubo's words (the block holding the value is ?format=raw, above)
-
         inside = go_quote("/" + "/".join(target.remainder))
         asked = _asked_path(request).rstrip("/")  # Kubo's path here has no trailing slash
         raise GatewayError(501, f"{inside} of {go_quote(asked)} could not be returned: reading IPLD "
@@ -521,7 +518,6 @@ def _invalid_path_text(path: str, exc: errors.InvalidInput) -> str:
     """Kubo's frame for a content path that does not parse, ``invalid path "PATH": invalid cid:
     WHY`` (PATH decoded, as Go's ``%q`` writes it), WHY in this runtime's words: for a root
     that is no CID, the CID parser's reason alone (``parse_path`` also names the path)."""
-
     reason = exc.message
     if isinstance(exc, errors.InvalidCID):
         try:

@@ -51,9 +51,10 @@ def explorer_origin(request: web.Request) -> str:
 
 
 def html_page_headers(explorer: str) -> dict[str, str]:
-    """The headers of an HTML page the gateway writes (a listing, a DAG view, an error page): the explorer's
-    ``nosniff`` and Content-Security-Policy, letting its stylesheet, script and search form
-    come from and go to ``explorer`` (the bare host) when the page is on a content origin."""
+    """The headers of an HTML page the gateway writes (a listing, a DAG view, an error page):
+    the explorer's ``nosniff`` and Content-Security-Policy, letting its stylesheet, script and
+    search form come from and go to ``explorer`` (the bare host) when the page is on a content
+    origin."""
     headers = dict(HEADERS)
     if explorer:
         policy = headers["Content-Security-Policy"]
