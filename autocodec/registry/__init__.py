@@ -3,7 +3,7 @@
 - ``Runtime(home=...)``: ``decode(cid)``, ``decode_block(cid, data)``, ``resolve(kind, code)``,
   ``verify_block``, ``hash``; resolution through builtins, then pinned sets, then nothing.
 - Publishing: ``publish_module``, ``init_set``, ``add_manifest``, ``remove_entry``,
-  ``publish_set``, ``export_set``.
+  ``publish_set``, ``rotate_keys``, ``export_set``.
 - Pinning: ``pin_add``, ``pin_ls``, ``pin_update``, ``pin_repair``, ``pin_rm`` (``Runtime.pins``).
 - Structure (docs/architecture.md): ``Runtime`` is a facade over ``Resolver`` (trust ->
   adapters, per ``Generation``), ``Pins``, the trust store, the sandbox and the fetcher.
@@ -49,13 +49,15 @@ if TYPE_CHECKING:  # pragma: no cover - loaded on first use (``__getattr__``): a
     from ._sets import publish_set as publish_set
     from ._sets import published_entries as published_entries
     from ._sets import remove_entry as remove_entry
+    from ._sets import rotate_keys as rotate_keys
     from ._sets import set_blocks as set_blocks
 
 _LAZY = {
     "RefreshOutcome": "_live", "RefreshStatus": "_live",
     "Published": "_publish", "VectorsFailed": "_publish", "publish_module": "_publish",
     **{name: "_sets" for name in ("SetState", "add_manifest", "entries", "export_set", "get_set", "init_set",
-                                  "publish_set", "published_entries", "remove_entry", "set_blocks")},
+                                  "publish_set", "published_entries", "remove_entry", "rotate_keys",
+                                  "set_blocks")},
 }
 
 
@@ -96,5 +98,6 @@ __all__ = [
     "published_entries",
     "remove_entry",
     "resolve_ipns",
+    "rotate_keys",
     "set_blocks",
 ]

@@ -1,4 +1,4 @@
-"""The publisher's side of an extension set: init, add, remove, publish, export.
+"""The publisher's side of an extension set: init, add, remove, publish, rotate keys, export.
 
 A set's working state (its keys by name, thresholds, current root, last index version and
 the entries staged for the next index) lives in the home's database, tables ``registry_set*``.
@@ -7,6 +7,8 @@ Invariants:
 - ``publish`` signs index version N+1 with a threshold of the index role, fresh expiry,
   naming the current root; what it prints (the index envelope's CID) identifies that
   version of the set, and is what users pin.
+- ``rotate_keys`` signs root N+1 (``previous`` root N) with a threshold of root N's root keys
+  and every new key, as readers require (TUF 5.3.4); later indexes are signed under it.
 - ``export`` writes one CAR whose root is that index: the whole root chain, the index,
   every manifest, module and vectors document it lists; so the bundle verifies offline.
 """
@@ -81,7 +83,8 @@ def init_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], key_na
     check_lifetime(expires_days)
     check_role_keys(key_names, [k.did for k in keys], threshold)
     if runtime.store.read_row("SELECT 1 FROM registry_sets WHERE name = ?", (name,)):
-        raise InvalidInput(f"a set named {name!r} already exists in this home")
+        raise InvalidInput(f"a set named {name!r} already exists in this home",
+                           hint="choose another name, or publish the existing set's next version")
     role = Role(tuple(k.did for k in keys), threshold)
     root = Root(set=name, version=1, expires=int(now + expires_days * DAY), root=role, index=role)
     root_cid, envelope = sign(root, keys, limits=runtime.limits.trust)
@@ -116,7 +119,8 @@ def remove_entry(runtime: "Runtime", name: str, kind: str, key: int | str) -> No
         gone = conn.execute("DELETE FROM registry_set_entries WHERE name = ? AND kind = ? AND key = ?",
                             (name, kind, str(key))).rowcount
     if not gone:
-        raise InvalidInput(f"set {name!r} has no {kind} entry for {key}")
+        raise InvalidInput(f"set {name!r} has no {kind} entry for {key}",
+                           hint="the set's staged entries are listed by `autocodec set show NAME`")
 
 
 def entries(runtime: "Runtime", name: str) -> list[tuple[str, int | str, CID]]:
@@ -167,6 +171,39 @@ def publish_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], *, 
     log.info("set.publish", set=name, index=str(index_cid), version=index.version, entries=len(listed),
              expires=index.expires)
     return index_cid
+
+
+def rotate_keys(runtime: "Runtime", name: str, signers: Sequence["SigningKey"], new_keys: Sequence["SigningKey"],
+                new_key_names: Sequence[str], *, threshold: int = 1, expires_days: float | None = None,
+                now: int | None = None) -> SetState:
+    """Sign root N+1 of the set, whose root and index roles are ``new_keys`` with ``threshold``.
+
+    ``signers`` must hold a threshold of root N's root keys; the new root is signed by them and
+    by every new key, so it verifies as the next link of the chain. Nothing is signed when a
+    check fails. Users follow it on their next update; the next ``publish_set`` signs with the
+    new keys.
+    """
+    from ..verify import Role, Root, sign
+
+    state = get_set(runtime, name)
+    now = int(time.time()) if now is None else now
+    days = expires_days if expires_days is not None else state.expires_days
+    check_lifetime(days)
+    check_role_keys(new_key_names, [k.did for k in new_keys], threshold)
+    current = _current_root(runtime, state)
+    check_signers(name, current.root, signers, role_name="root")
+    role = Role(tuple(k.did for k in new_keys), threshold)
+    root = Root(set=name, version=current.version + 1, expires=int(now + days * DAY), root=role, index=role,
+                delegations=current.delegations, previous=state.root_cid)
+    by_did = {k.did: k for k in [*signers, *new_keys]}
+    root_cid, envelope = sign(root, by_did.values(), limits=runtime.limits.trust)
+    runtime.store.put(root_cid, envelope)
+    with runtime.store.transaction() as conn:
+        conn.execute("UPDATE registry_sets SET keys = ?, threshold = ?, root_cid = ?, root_version = ? WHERE name = ?",
+                     (json.dumps(list(new_key_names)), threshold, str(root_cid), root.version, name))
+    log.info("set.rotate", set=name, root=str(root_cid), version=root.version, keys=list(role.keys),
+             threshold=threshold)
+    return get_set(runtime, name)
 
 
 def _current_root(runtime: "Runtime", state: SetState) -> "Root":

@@ -1,0 +1,85 @@
+"""What a newcomer meets following README.md and docs/ step by step, as a publisher and as a user.
+
+Each test is one step a walk through the docs found missing or wrong: the step as the docs now
+give it, run on real homes, keys, signatures and modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autocodec.errors import AutocodecError, InvalidInput
+from autocodec.registry import (
+    Runtime,
+    add_manifest,
+    export_set,
+    get_set,
+    init_set,
+    pin_add,
+    pin_ls,
+    pin_update,
+    publish_module,
+    publish_set,
+    remove_entry,
+)
+from autocodec.registry._signers import SignersRefused
+from autocodec.verify import KeyRing, SigningKey
+
+REPO = Path(__file__).resolve().parents[1]
+GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
+
+
+@pytest.fixture
+def publisher(tmp_path: Path) -> Iterator[tuple[Runtime, KeyRing]]:
+    rt = Runtime(tmp_path / "publisher", default_set=False)
+    yield rt, KeyRing(rt.home.keys_dir)
+    rt.close()
+
+
+def _one_version(rt: Runtime, key: SigningKey) -> None:
+    init_set(rt, "s", [key], ["old"])
+    add_manifest(rt, "s", publish_module(rt, GIT_RAW, key).manifest_cid)
+    publish_set(rt, "s", [key])
+
+
+def test_a_publisher_rotates_the_sets_keys_and_users_follow(publisher: tuple[Runtime, KeyRing],
+                                                              tmp_path: Path) -> None:
+    """docs/trust.md "Rotating a set's keys": the SignersRefused hint sent publishers to "a new
+    root", which nothing made; ``rotate_keys`` signs root N+1 with the old and the new keys."""
+    from autocodec.registry import rotate_keys
+
+    rt, ring = publisher
+    old, new, stranger = ring.generate("old"), ring.generate("new"), ring.generate("stranger")
+    _one_version(rt, old)
+    bundle = tmp_path / "s.car"
+    export_set(rt, "s", bundle)
+    with Runtime(tmp_path / "user", default_set=False) as user:
+        pin_add(user, str(bundle))
+        with pytest.raises(SignersRefused, match="root keys"):
+            rotate_keys(rt, "s", [stranger], [new], ["new"])
+        assert get_set(rt, "s").root_version == 1  # nothing signed
+        state = rotate_keys(rt, "s", [old], [new], ["new"])
+        assert (state.root_version, state.key_names) == (2, ("new",))
+        with pytest.raises(SignersRefused, match="index keys"):
+            publish_set(rt, "s", [old])
+        publish_set(rt, "s", [new])
+        export_set(rt, "s", bundle)
+        (moved,) = pin_update(user)
+        assert not isinstance(moved, AutocodecError) and moved.changed and moved.version == 2
+        assert user.resolve("codec", "git-raw").source == "extension"
+        assert [p.version for p in pin_ls(user)] == [2]
+
+
+def test_set_errors_say_what_to_do_next(publisher: tuple[Runtime, KeyRing]) -> None:
+    """`set init` of a name in use and `set remove` of an entry not staged said only "check the input"."""
+    rt, ring = publisher
+    init_set(rt, "s", [ring.generate("k")], ["k"])
+    with pytest.raises(InvalidInput) as again:
+        init_set(rt, "s", [ring.load("k")], ["k"])
+    assert "choose another name" in again.value.hint
+    with pytest.raises(InvalidInput) as absent:
+        remove_entry(rt, "s", "codec", 0x78)
+    assert "set show" in absent.value.hint
