@@ -34,6 +34,32 @@ def go_int(text: str) -> int:
     return value
 
 
+PRIVATE_CODES = range(0x300000, 0x400000)
+"""The multicodec table's private-use range, which go-multicodec takes by number unnamed."""
+
+
+def kubo_multicodec(text: str) -> int:
+    """A multicodec option as Kubo 0.43.1 reads it (go-multicodec v0.10.0 ``Code.Set``, used by
+    ``block put --cid-codec``/``--format`` and ``dag get``/``dag put``'s codecs): a number in Go's
+    base-0 syntax (``0x55``, ``85``, ``0125`` octal, ``0b...``, ``0o...``) that the table names or
+    that is private-use, else a table name spelled exactly (any tag: ``sha2-256`` is one).
+    Anything else is ``UnknownCodec`` in Kubo's words."""
+    from .. import _multiformats
+    from .._goint import parse_base0
+    from .._gotext import go_quote
+    from ..errors import UnknownCodec
+
+    number = parse_base0(text, 64, signed=False)
+    if number is not None and (number in PRIVATE_CODES or number in _multiformats.tables().codecs):
+        return number
+    named = _multiformats.codec_code(text)
+    if named is not None:
+        return named
+    shown = text if len(text) <= 100 else text[:100] + "..."
+    raise UnknownCodec(shown, f"unknown multicodec: {go_quote(shown)}",
+                       hint="give a name or code of the multicodec table (`autocodec cid codecs` lists them)")
+
+
 def kubo_escape(name: str) -> str:
     """A name as Kubo prints it (cmdenv.EscNonPrint): Go's strconv.Quote without the quotes,
     and with ``"`` left as is, when the name holds a backslash or a non-printable character.

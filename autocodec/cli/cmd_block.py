@@ -34,7 +34,7 @@ def register(sub: Any) -> None:
     put.add_argument("files", nargs="*", default=["-"], metavar="FILE",
                      help="blocks' bytes, one block per file (default: stdin; several in Kubo's order)")
     put.add_argument("--codec", "--cid-codec", default="raw", type=or_default("raw"),
-                     help="multicodec name or 0xCODE (default raw)")
+                     help="a name or code of the multicodec table, as Kubo (default raw)")
     put.add_argument("--hash", "--mhtype", default="sha2-256", type=or_default("sha2-256"),
                      help="multihash name or 0xCODE (default sha2-256)")
     put.add_argument("--mhlen", type=go_int, default=-1, metavar="N",
@@ -112,13 +112,13 @@ _FORMATS = {"protobuf": 0x70, "cbor": 0x71, "v0": 0x70}
 
 
 def _format_codec(args: argparse.Namespace, mh_code: int) -> tuple[int, int]:
-    """The codec and CID version ``--codec`` and the deprecated ``--format`` ask for, checked as
-    Kubo 0.43.1 checks them: ``--format`` goes with the default raw codec only, and ``v0`` with
-    the whole sha2-256 digest only."""
-    from ..codes import codec_code
+    """The codec and CID version ``--codec`` and the deprecated ``--format`` ask for, read and
+    checked as Kubo 0.43.1 does (``kubo_multicodec``): ``--format`` goes with the default raw
+    codec only, and ``v0`` with the whole sha2-256 digest only."""
     from ..errors import InvalidInput
+    from ._kubo import kubo_multicodec
 
-    codec = codec_code(args.codec)
+    codec = kubo_multicodec(args.codec)
     if not args.format:
         return codec, 1
     if codec != 0x55:
@@ -126,7 +126,7 @@ def _format_codec(args: argparse.Namespace, mh_code: int) -> tuple[int, int]:
                            hint="give only --cid-codec")
     if args.format == "v0" and (mh_code != 0x12 or args.mhlen not in (-1, 32)):
         raise InvalidInput("a CIDv0 is a whole sha2-256 digest only", hint="leave --mhtype and --mhlen out")
-    return _FORMATS.get(args.format) or codec_code(args.format), 0 if args.format == "v0" else 1
+    return _FORMATS.get(args.format) or kubo_multicodec(args.format), 0 if args.format == "v0" else 1
 
 
 def _digest_length(mh_code: int, data: bytes, length: int) -> int | None:

@@ -106,11 +106,9 @@ def register(sub: Any) -> None:
 _JSON = 0x0200
 
 
-def _encode_output(rt: Any, value: Any, codec_text: str) -> bytes:
+def _encode_output(rt: Any, value: Any, code: int) -> bytes:
     from .. import builtin
-    from ..codes import codec_code
 
-    code = codec_code(codec_text)
     if code == _JSON:  # as Kubo's json encoder (go-ipld-prime codec/json): tab indents
         import json
 
@@ -125,23 +123,24 @@ def _encode_output(rt: Any, value: Any, codec_text: str) -> bytes:
 
 def run_get(args: argparse.Namespace) -> int:
     from .. import builtin
-    from ..codes import codec_code
     from ..dag import parse_path, resolve
     from ._fast import LocalBuiltins, NeedRuntime, usable
     from ._io import write_stdout
+    from ._kubo import kubo_multicodec
     from ._local_modules import open_runtime
 
-    if usable(args, parse_path(args.ref).root) and builtin.has_codec(codec_code(args.output_codec)):
+    code = kubo_multicodec(args.output_codec)
+    if usable(args, parse_path(args.ref).root) and builtin.has_codec(code):
         try:  # builtin blocks in the store: no extension runtime to start (``_fast``)
             with LocalBuiltins() as local:
                 found = resolve(local, args.ref, limits=local.limits)
-                write_stdout(_encode_output(local, found.value, args.output_codec))
+                write_stdout(_encode_output(local, found.value, code))
                 return 0
         except NeedRuntime:
             pass
     with open_runtime(args) as rt:
         found = resolve(rt, args.ref, limits=rt.limits)
-        out = _encode_output(rt, found.value, args.output_codec)
+        out = _encode_output(rt, found.value, code)
     write_stdout(out)
     return 0
 
@@ -162,16 +161,14 @@ def run_resolve(args: argparse.Namespace) -> int:
 
 def run_put(args: argparse.Namespace) -> int:
     from .. import builtin
-    from ..codes import codec_code, hash_code
     from ..errors import InvalidBlock, UnknownCodec
     from ._cidbase import cid_text
     from ._io import DOCUMENT_HINT, read_input, write_line
-    from ._kubo import kubo_file_args, refuse_big_block
+    from ._kubo import kubo_file_args, kubo_multicodec, refuse_big_block
     from ._local_modules import open_runtime
 
-    input_code = codec_code(args.input_codec)
-    store_code = codec_code(args.store_codec)
-    mh_code = hash_code(args.hash)
+    input_code, store_code = kubo_multicodec(args.input_codec), kubo_multicodec(args.store_codec)
+    mh_code = kubo_multicodec(args.hash)  # Kubo reads --hash as any multicodec too
     with open_runtime(args) as rt:
         for name in kubo_file_args(args.files):
             raw = read_input(name, rt.limits.decode.max_block_bytes, "object", error=InvalidBlock,
@@ -182,7 +179,7 @@ def run_put(args: argparse.Namespace) -> int:
                 value = rt.decode_block(rt.cid_for(raw, input_code), raw, verified=True)
             if store_code == 0x70:  # dag-pb: links stored sorted, as Kubo's dag put stores them
                 value = builtin.sort_dag_pb_links(value)
-            data = _encode_output(rt, value, str(store_code))
+            data = _encode_output(rt, value, store_code)
             refuse_big_block(len(data), args.allow_big_block)
             if len(data) > rt.limits.decode.max_block_bytes:
                 from ..errors import InvalidBlock
