@@ -83,3 +83,49 @@ def test_set_errors_say_what_to_do_next(publisher: tuple[Runtime, KeyRing]) -> N
     with pytest.raises(InvalidInput) as absent:
         remove_entry(rt, "s", "codec", 0x78)
     assert "set show" in absent.value.hint
+
+
+def _try_it(readme: str) -> list[tuple[str, str | None]]:
+    """The "Try it before publishing" commands of a scaffold README, each with the output its
+    comment promises (None when the comment promises none)."""
+    block = readme.split("Try it before publishing:", 1)[1].split("```")[1]
+    found = []
+    for line in block.strip().splitlines():
+        command, _, comment = line.partition("   #")
+        comment = comment.strip()
+        promised = "CID" if comment == "prints CID" else comment if comment and " " not in comment else None
+        found.append((command.strip(), promised))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["codec", "hasher", "chunker", "task"])
+def test_each_scaffold_readme_tries_the_module_before_publishing(tmp_path: Path, kind: str) -> None:
+    """The scaffold's README ended at `publish`: how to run a module of one's own before
+    publishing it (`--module` for codecs, hashers and chunkers; an allow-listed CID for a
+    task, which `run` takes no `--module` for) was in no page. Each line runs as written, from
+    the folder that holds the module's, CID and FILE standing for what the line before printed
+    and for a file."""
+    import os
+    import shlex
+    import subprocess
+    import sys
+
+    from autocodec.modkit import build, scaffold
+
+    scaffold(tmp_path / "m", "zig", kind)
+    (tmp_path / "m.wasm").write_bytes(build(tmp_path / "m").wasm)
+    (tmp_path / "f.txt").write_bytes(b"0123456789")
+    env = {**os.environ, "AUTOCODEC_HOME": str(tmp_path / "home")}
+    cid = ""
+    words = shlex.join([sys.executable, "-m", "autocodec"])
+    for command, promised in _try_it((tmp_path / "m" / "README.md").read_text()):
+        line = command.replace("autocodec ", words + " ").replace("CID", cid).replace("FILE", "f.txt")
+        proc = subprocess.run(["bash", "-c", line], cwd=tmp_path, env=env, capture_output=True, timeout=120)
+        assert proc.returncode == 0, (command, proc.stderr.decode())
+        out = proc.stdout.decode().strip()
+        if promised == "CID":
+            cid = out
+        elif promised is not None:
+            assert out.splitlines()[-1] == promised, (command, out)
+        assert out, command

@@ -55,15 +55,35 @@ def _template_files(lang: str, kind: Kind) -> list[tuple[str, str]]:
                   if f.is_file() and not f.name.startswith("."))
 
 
-def _readme(name: str, folder: str, lang: str, kind: Kind, sources: list[str]) -> str:
+def _try_lines(name: str, kind: Kind, codes: list[int]) -> str:
+    """Commands that run the built module before it is published (``--module`` or an allow-listed
+    CID), for the kinds the command line can call; empty for the others."""
+    wasm = f"{name}.wasm"
+    if kind is Kind.CODEC:
+        return (f"printf 'hello\\nworld' | autocodec block put --codec {codes[0]:#x} --module {wasm}   # prints CID\n"
+                f"autocodec decode CID --module {wasm}                       # [\"hello\",\"world\"]\n")
+    if kind is Kind.HASHER:
+        return f"autocodec hash --hash {codes[0]:#x} --module {wasm} FILE\n"
+    if kind is Kind.CHUNKER:
+        return f"autocodec add --chunker {name}:size=4 --module {wasm} FILE\n"
+    if kind is Kind.TASK:
+        return (f"autocodec block put {wasm}                  # prints CID\n"
+                "autocodec trust add CID                     # you vouch for it in this home\n"
+                "autocodec run CID add --arg 1 --arg 2       # 3\n")
+    return ""
+
+
+def _readme(name: str, folder: str, lang: str, kind: Kind, sources: list[str], codes: list[int]) -> str:
     """The scaffold's README: its commands run from the folder that holds ``folder``."""
+    tried = _try_lines(name, kind, codes)
     return (f"# {name}\n\n{DESCRIPTIONS[kind]} - a {kind} module written in {lang} against the autocodec "
             f"ABI v1 (docs/abi.md).\n\nSources: {', '.join(sources)}; metadata: module.json; test vectors: "
             f"vectors.json.\n\nFrom the folder that holds `{folder}/`:\n\n```\n"
             f"autocodec module build {folder} -o {name}.wasm     # reproducible: same sources, same bytes\n"
             f"autocodec module test {name}.wasm {folder}/vectors.json\n"
             f"autocodec module inspect {name}.wasm\n"
-            f"autocodec publish {name}.wasm --key KEY --vectors {folder}\n```\n")
+            f"autocodec publish {name}.wasm --key KEY --vectors {folder}\n```\n"
+            + (f"\nTry it before publishing:\n\n```\n{tried}```\n" if tried else ""))
 
 
 def scaffold(folder: Path, lang: str, kind: str, *, name: str | None = None, code: int | None = None) -> dict[str, Any]:
@@ -95,7 +115,7 @@ def scaffold(folder: Path, lang: str, kind: str, *, name: str | None = None, cod
     _write_folder(where, [(fname, text.replace("{{name}}", name)) for fname, text in files] + [
         ("module.json", json.dumps(meta, indent=2, sort_keys=True) + "\n"),
         ("vectors.json", json.dumps(vectors, indent=1, sort_keys=True) + "\n"),
-        ("README.md", _readme(name, where.name, lang, k, [f for f, _ in files])),
+        ("README.md", _readme(name, where.name, lang, k, [f for f, _ in files], meta["codes"])),
     ])
     return meta
 
