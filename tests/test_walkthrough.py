@@ -6,6 +6,7 @@ give it, run on real homes, keys, signatures and modules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -71,6 +72,31 @@ def test_a_publisher_rotates_the_sets_keys_and_users_follow(publisher: tuple[Run
         assert not isinstance(moved, AutocodecError) and moved.changed and moved.version == 2
         assert user.resolve("codec", "git-raw").source == "extension"
         assert [p.version for p in pin_ls(user)] == [2]
+
+
+def test_the_trust_pages_rotation_example_runs_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """docs/trust.md "Rotating a set's keys", in a home that published `myset` with `alice` and
+    holds `carol`: root v2 lists carol, the bundle written verifies as an update."""
+    home = tmp_path / "home"
+    monkeypatch.setenv("AUTOCODEC_HOME", str(home))
+    monkeypatch.chdir(tmp_path)
+    with Runtime(home, default_set=False) as rt:
+        ring = KeyRing(rt.home.keys_dir)
+        alice = ring.generate("alice")
+        ring.generate("carol")
+        init_set(rt, "myset", [alice], ["alice"])
+        add_manifest(rt, "myset", publish_module(rt, GIT_RAW, alice).manifest_cid)
+        publish_set(rt, "myset", [alice])
+        export_set(rt, "myset", tmp_path / "v1.car")
+    text = (REPO / "docs" / "trust.md").read_text().split("## Rotating a set's keys", 1)[1]
+    code = re.findall(r"```python\n(.*?)```", text, re.S)[0]
+    exec(compile(code, "trust.md", "exec"), {})
+    with Runtime(home, default_set=False) as rt:
+        state = get_set(rt, "myset")
+        assert (state.root_version, state.index_version, state.key_names) == (2, 2, ("carol",))
+    with Runtime(tmp_path / "user", default_set=False) as user:
+        pin_add(user, str(tmp_path / "v1.car"))
+        assert pin_add(user, str(tmp_path / "bundle.car")).version == 2
 
 
 def test_set_errors_say_what_to_do_next(publisher: tuple[Runtime, KeyRing]) -> None:
