@@ -4,6 +4,7 @@ and, for errors, Kubo's words in our one-line message.
 
 - multicodec options (``block put --cid-codec``/``--format``, ``dag put``'s codecs and hash,
   ``dag get --output-codec``): read as go-multicodec's ``Code.Set`` reads them;
+- ``dag get`` that fails part-way: an empty stdout, one line on stderr, exit 1;
 """
 
 from __future__ import annotations
@@ -79,3 +80,47 @@ def test_dag_get_reads_its_output_codec_as_kubo(kubo: KuboRepo, ours: Ours, code
     cid = kubo.ipfs("dag", "put", input=b'{"a":1}').stdout.decode().strip()
     assert ours.out("dag", "put", stdin=b'{"a":1}').decode().strip() == cid
     _same(kubo, ours, "dag", "get", "--output-codec", codec, cid)
+
+
+@pytest.fixture(scope="module")
+def broken_dag(kubo: KuboRepo, ours: Ours, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """A root in both stores linking to a leaf both hold, a block neither holds, and a DAG-CBOR
+    block that does not decode (put as bytes in Kubo, imported here from a CAR)."""
+    from autocodec import builtin
+    from autocodec.cid import CID, encode_varint
+
+    missing = str(builtin.cid_for(b"a block nobody holds", "raw"))
+    leaf_doc = b'{"x":[1,2,{"y":"z"}]}'
+    leaf = kubo.ipfs("dag", "put", input=leaf_doc).stdout.decode().strip()
+    root_doc = f'{{"leaf":{{"/":"{leaf}"}},"gone":{{"/":"{missing}"}},"list":[{{"/":"{leaf}"}}]}}'.encode()
+    root = kubo.ipfs("dag", "put", input=root_doc).stdout.decode().strip()
+    for doc in (leaf_doc, root_doc):
+        ours.out("dag", "put", stdin=doc)
+    bad = kubo.ipfs("block", "put", "--cid-codec", "dag-cbor", input=b"\xa1\x61").stdout.decode().strip()
+    header = builtin.encode({"roots": [CID.parse(bad)], "version": 1}, "dag-cbor")
+    section = bytes(CID.parse(bad)) + b"\xa1\x61"
+    car = tmp_path_factory.mktemp("bad") / "bad.car"
+    car.write_bytes(encode_varint(len(header)) + header + encode_varint(len(section)) + section)
+    ours.out("dag", "import", "--pin-roots=false", str(car))
+    return {"root": root, "leaf": leaf, "missing": missing, "bad": bad}
+
+
+DAG_GET_FAILURES = [("dag-json", "{root}/leaf/x/5"), ("dag-json", "{root}/leaf/nope"), ("dag-json", "{root}/gone"),
+                    ("dag-json", "{root}/gone/a"), ("dag-json", "{root}/list/0/x/2/y/q"), ("dag-json", "{bad}"),
+                    ("dag-json", "{root}/leaf/x/2/y/0"), ("json", "{root}"), ("cbor", "{root}"), ("raw", "{root}"),
+                    ("dag-pb", "{root}/leaf")]
+
+
+@pytest.mark.parametrize(("codec", "path"), DAG_GET_FAILURES)
+def test_dag_get_writes_nothing_when_it_fails(kubo: KuboRepo, ours: Ours, broken_dag: dict[str, str],
+                                              codec: str, path: str) -> None:
+    """Where Kubo's ``dag get`` fails (a path that breaks after a block was found, a missing
+    child block, a block that does not decode, a value the output codec cannot hold), ours
+    fails too with one line and an empty stdout. Kubo writes what it encoded before a
+    ``json``/``cbor`` encoder fails (``{\\n\\t"gone": ``); nothing that looks like a result
+    is written here."""
+    ref = path.format(**broken_dag)
+    theirs = kubo.ipfs("--offline", "dag", "get", "--output-codec", codec, ref, check=False)
+    code, out, err = ours.run("dag", "get", "--output-codec", codec, ref)
+    assert theirs.returncode == 1 and (code, out) == (1, b""), (ref, theirs.stderr, err)
+    assert err.count(b"\n") == 1 and b"Traceback" not in err
