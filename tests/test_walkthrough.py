@@ -155,3 +155,20 @@ def test_each_scaffold_readme_tries_the_module_before_publishing(tmp_path: Path,
         elif promised is not None:
             assert out.splitlines()[-1] == promised, (command, out)
         assert out, command
+
+
+def test_the_readmes_publishing_example_says_how_its_module_takes_over(tmp_path: Path) -> None:
+    """README "Publishing and pinning extension sets" publishes a module of a code the default set
+    lists, then pins its set in another home: without `--override` that set serves nothing there
+    (the first pinned set serves a code), and the README's lines did not say so."""
+    text = (REPO / "README.md").read_text().split("## Publishing and pinning extension sets", 1)[1]
+    block = text.split("```sh", 1)[1].split("```", 1)[0]
+    published = re.search(r"autocodec publish (\S+\.wasm)", block)
+    assert published is not None
+    from autocodec.loader import inspect_module
+
+    codes = inspect_module((REPO / published[1]).read_bytes()).codes
+    with Runtime(tmp_path / "user") as user:  # a new home: the default set pinned
+        served_by_default = [c for c in codes if user.resolve("codec", c).source == "extension"]
+    assert served_by_default, "the example's module is no longer one the default set serves"
+    assert re.search(r"^autocodec pin add bundle\.car --override", block, re.M), block
