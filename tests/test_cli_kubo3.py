@@ -124,3 +124,15 @@ def test_dag_get_writes_nothing_when_it_fails(kubo: KuboRepo, ours: Ours, broken
     code, out, err = ours.run("dag", "get", "--output-codec", codec, ref)
     assert theirs.returncode == 1 and (code, out) == (1, b""), (ref, theirs.stderr, err)
     assert err.count(b"\n") == 1 and b"Traceback" not in err
+
+
+@pytest.mark.parametrize("base", ["base36", "z", "base58btc", "f", "base32", ""])
+def test_block_stat_and_rm_spell_cids_with_cid_base_as_kubo(kubo: KuboRepo, ours: Ours, base: str) -> None:
+    """``block stat`` (``Key:``) and ``block rm`` (``removed CID``) take ``--cid-base`` as Kubo's
+    do (a CIDv0 upgraded in any base but base58btc); both were usage errors here."""
+    pb_data = f"stat {base}".encode()  # a DAG-PB node: only Data
+    for data, flags in ((pb_data + b"\n", ()), (b"\x0a" + bytes([len(pb_data)]) + pb_data, ("--format=v0",))):
+        cid = kubo.ipfs("block", "put", *flags, input=data).stdout.decode().strip()
+        assert ours.out("block", "put", *flags, stdin=data).decode().strip() == cid
+        _same(kubo, ours, "block", "stat", f"--cid-base={base}", cid)
+        _same(kubo, ours, "block", "rm", f"--cid-base={base}", cid)

@@ -56,6 +56,7 @@ def register(sub: Any) -> None:
 
     stat = bsub.add_parser("stat", help="print a stored block's CID and size, as Kubo (Key:, Size:)")
     stat.add_argument("cid", metavar="CID", help="a CID, or a path (CID/a/b, /ipfs/CID/a/b) to the block it reaches")
+    add_cid_base_option(stat)
     stat.set_defaults(func=run_stat)
 
     ls = bsub.add_parser("ls", help="list the CIDs of stored blocks")
@@ -72,6 +73,7 @@ def register(sub: Any) -> None:
                     help="a block not in the store is no error (as Kubo), and blocks that pinned sets need are "
                          "removed too (`autocodec pin repair` fetches them back)")
     rm.add_argument("-q", "--quiet", action="store_true", help="print no 'removed CID' lines")
+    add_cid_base_option(rm)
     rm.set_defaults(func=run_rm)
 
 
@@ -174,13 +176,14 @@ def run_get(args: argparse.Namespace) -> int:
 
 
 def run_stat(args: argparse.Namespace) -> int:
+    from ._cidbase import cid_text
     from ._io import write_line
     from ._local_modules import open_runtime
 
     with open_runtime(args) as rt:
         cid = _block_of(rt, args.cid)
         stat = rt.store.stat(cid)
-    write_line(f"Key: {cid}\nSize: {stat.size}")  # Kubo's two lines (``cid inspect`` names codec and hash)
+    write_line(f"Key: {cid_text(cid, args.cid_base)}\nSize: {stat.size}")  # Kubo's two lines (``cid inspect`` names codec and hash)
     return 0
 
 
@@ -231,6 +234,7 @@ def run_rm(args: argparse.Namespace) -> int:
     import sys
 
     from ..errors import AutocodecError, BlockNeeded, BlockNotFound
+    from ._cidbase import cid_text
     from ._io import write_line
     from ._local_modules import open_runtime
 
@@ -248,7 +252,7 @@ def run_rm(args: argparse.Namespace) -> int:
                 failures.append(exc)
                 continue
             if not args.quiet:
-                write_line(f"removed {cid}")
+                write_line(f"removed {cid_text(cid, args.cid_base)}")
     if len(failures) == 1:
         raise failures[0]
     if failures:
