@@ -58,6 +58,7 @@ def register(sub: Any) -> None:
     bases = cs.add_parser("bases", help="list the multibases")
     bool_flag(bases, None, "prefix", False, "also print each base's prefix")
     bool_flag(bases, None, "numeric", False, "also print each base's code")
+    _add_enc(bases)
     bases.set_defaults(func=run_bases)
     for action, what in (("codecs", "CID codecs (the multicodec table's IPLD codes)"),
                          ("hashes", "multihash functions (those Kubo allows in CIDs)")):
@@ -65,28 +66,46 @@ def register(sub: Any) -> None:
         bool_flag(sp, "-n", "numeric", False, "also print each code")
         bool_flag(sp, "-s", "supported", False,
                   "only those this installation supports: builtins and the pinned extension sets' codes")
+        _add_enc(sp)
         sp.set_defaults(func=run_codecs if action == "codecs" else run_hashes)
+
+
+def _add_enc(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--enc", choices=("text", "json"), default="text", type=or_default("text"),
+                        help="output encoding (default text; json: Kubo's list of Code and Name)")
 
 
 # --- parsing and spelling, as go-cid, go-multibase and go-multicodec do ---------------------
 
 
 def _arguments(given: list[str]) -> Iterator[str]:
-    """The arguments, else stdin's lines (stripped), as Kubo reads an argument from stdin."""
+    """The arguments, else stdin's lines (stripped), as Kubo reads an argument from stdin; none
+    at all (no argument, and stdin a terminal or empty) is Kubo's ``argument "cid" is required``."""
     if given:
         yield from given
         return
-    if sys.stdin is None or sys.stdin.isatty():
-        return
     from ..errors import InvalidInput
+
+    if sys.stdin is None or sys.stdin.isatty():
+        raise _no_cid()
     from ._io import stdin_binary
 
     stream = stdin_binary()
+    read = False
     while line := stream.readline(_MAX_LINE + 1):  # a line without end (< /dev/zero) is cut, not held whole
         if len(line) > _MAX_LINE and not line.endswith(b"\n"):
             raise InvalidInput(f"a line of standard input is over {_MAX_LINE} bytes, far more than any CID",
                                hint="give one CID per line")
+        read = True
         yield line.decode("utf-8", "surrogateescape").strip()
+    if not read:
+        raise _no_cid()
+
+
+def _no_cid() -> Exception:
+    from ..errors import InvalidInput
+
+    return InvalidInput('argument "cid" is required', hint="give CIDs as arguments or one per line on stdin")
 
 
 _MAX_LINE = 1 << 20
@@ -150,15 +169,18 @@ def _codec_by_text(text: str) -> int:
 
 
 def _parse(text: str) -> "CID":
-    """go-cid's ``Decode``: the text as given (no space trimmed)."""
+    """go-cid's ``Decode``: the text as given (no space trimmed), refused in its words when
+    shorter than two characters or not starting with a multibase prefix."""
     from .._multiformats import tables
     from ..cid import CID
     from ..errors import InvalidCID
 
-    if not text or text != text.strip():
-        raise InvalidCID(f"invalid cid: {text[:100]!r}")
+    if len(text) < 2:
+        raise InvalidCID("invalid cid: cid too short")
     if not (len(text) == 46 and text.startswith("Qm")) and ord(text[0]) not in tables().bases:
-        raise InvalidCID(f"invalid cid: selected encoding not supported: {text[:100]!r}")
+        raise InvalidCID("invalid cid: selected encoding not supported")
+    if text != text.strip():
+        raise InvalidCID(f"invalid cid: {text[:100]!r}")
     return CID.parse(text)
 
 
@@ -310,7 +332,7 @@ def run_inspect(args: argparse.Namespace) -> int:
     from ..errors import AutocodecError, InvalidCID
     from ._io import write_stdout
 
-    text = args.cid if args.cid is not None else next(_arguments([]), "")
+    text = args.cid if args.cid is not None else next(_arguments([]))
     try:
         cid = _parse(text)
     except AutocodecError as exc:
@@ -370,6 +392,8 @@ def run_bases(args: argparse.Namespace) -> int:
     from .._multiformats import tables
     from ._io import write_stdout
 
+    if args.enc == "json":
+        return _json_listing(list(tables().bases.items()))
     bases = sorted(tables().bases.items(), key=lambda item: (ord(chr(item[0]).lower()), -item[0]))
     lines = []
     for code, name in bases:
@@ -400,9 +424,20 @@ def _supported(kind: str, builtin_codes: set[int]) -> set[int]:
     return codes
 
 
-def _listing(rows: list[tuple[int, str]], numeric: bool) -> int:
+def _json_listing(rows: list[tuple[int, str]]) -> int:
+    """Kubo's ``--enc=json`` of a table: a list of ``{"Code", "Name"}`` objects, by code here
+    (Kubo lists bases and hashes in Go's map order, which changes from run to run)."""
     from ._io import write_stdout
 
+    write_stdout(go_json([{"Code": code, "Name": name} for code, name in sorted(rows)]).encode("utf-8"))
+    return 0
+
+
+def _listing(rows: list[tuple[int, str]], numeric: bool, enc: str = "text") -> int:
+    from ._io import write_stdout
+
+    if enc == "json":
+        return _json_listing(rows)
     text = "".join(f"{code:5d}  {name}\n" if numeric else f"{name}\n" for code, name in sorted(rows))
     write_stdout(text.encode("utf-8"))
     return 0
@@ -413,9 +448,10 @@ def run_codecs(args: argparse.Namespace) -> int:
     from .._multiformats import codec_name, tables
 
     if not args.supported:
-        return _listing([(code, name) for code, (name, tag) in tables().codecs.items() if tag == "ipld"], args.numeric)
+        return _listing([(code, name) for code, (name, tag) in tables().codecs.items() if tag == "ipld"], args.numeric,
+                        args.enc)
     supported = _supported("codec", set(builtin.CODECS) | {0x72})
-    return _listing([(code, codec_name(code)) for code in supported], args.numeric)
+    return _listing([(code, codec_name(code)) for code in supported], args.numeric, args.enc)
 
 
 def run_hashes(args: argparse.Namespace) -> int:
@@ -425,4 +461,4 @@ def run_hashes(args: argparse.Namespace) -> int:
     supported = _supported("hasher", set(builtin.HASHERS)) if args.supported else None
     rows = [(code, name) for code, (name, allowed) in tables().hashes.items()
             if allowed and (supported is None or code in supported)]
-    return _listing(rows, args.numeric)
+    return _listing(rows, args.numeric, args.enc)
