@@ -829,7 +829,7 @@ RECORD_HEADERS = ("content-type", "cache-control", "content-disposition", "etag"
                                   "/ipns/nodnslink.test/x?filename=a"])
 @pytest.mark.parametrize("cached", [False, True])
 def test_a_record_of_a_domain_by_accept_is_kubos_400(sides: Sides, path: str, method: str, cached: bool) -> None:
-    """A DNSLink domain has no record: a 400 in both, in this server's words (Kubo's are go-cid's),
+    """A DNSLink domain has no record: a 400 in both (its words: test_gateway_conformance4_kubo),
     with Kubo's ``Content-Location`` when Accept asked for the record (it had none)."""
     kubo, ours = sides.both(path, {**RECORD, **(ONLY_IF_CACHED if cached else {})}, method)
     names = ("content-type", "content-location", "ipfs-uri", "x-content-type-options")

@@ -63,6 +63,7 @@ from ..registry._ipns import NameLoop, parse_name
 from ..verify._ipns import InvalidIpnsName, IpnsName, VerifiedRecord
 from . import _car, _redirects, _unixfs
 from ._error_page import error_response, plain_response
+from ._dns_name import uri_domain
 from ._detect import LIMIT as DETECT_LIMIT
 from ._detect import detect
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
@@ -1234,7 +1235,7 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     try:
         unclean = None if hosted else _unclean_path(request)
         media, params = negotiate(request)
-        name = _ipns_name(name_text, media)
+        name = _ipns_name(name_text)
     except GatewayError as exc:
         if _BEFORE_HANDLERS in request:  # Go's server answers it, as text/plain
             return plain_response(exc.status, exc.text)
@@ -1246,11 +1247,12 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     if not hosted and (canonical := _canonical_name(request, name_text, raw)) is not None:
         return canonical
     raw_path, _, query = request.raw_path.partition("?")
-    uri = content_uri(f"ipns://{name or name_text}", raw_path)
+    authority = str(name) if name is not None else uri_domain(name_text)  # boxo: no header for other names
+    uri = None if authority is None else content_uri(f"ipns://{authority}", raw_path)
     headers = {"Ipfs-Uri": uri} if uri is not None else {}
     names = request.app[RUNTIME].pins.names
     if media == IPNS_RECORD and (rest.strip("/") or name is None):
-        return await _no_record_here(request, names, raw, name is not None, params, headers)
+        return await _no_record_here(request, names, raw, params, headers)
     if name is not None and only_if_cached(request):
         cached = await _name_cached(request, names, name, raw, media, headers)
         if cached is not None:
@@ -1286,10 +1288,11 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _no_record_here(request: web.Request, names: IpnsNames, raw: str, keyed: bool,
+async def _no_record_here(request: web.Request, names: IpnsNames, raw: str,
                           params: dict[str, str], headers: dict[str, str]) -> web.Response:
-    """A record asked for where there is none (under a subpath of a name, ``keyed``, or of a
-    DNSLink domain): Kubo's 400, with ``Content-Location`` when Accept asked for it.
+    """A record asked for where there is none (under a subpath, or of a name that is no IPNS
+    name: a domain, a CID of another codec, no CID at all): Kubo's 400 in its words
+    (``_no_record_text``), with ``Content-Location`` when Accept asked for it.
     ``only-if-cached`` comes first, as boxo's ``IsCached``: the whole path must resolve from the
     store (else a 412; on ``HEAD`` a bare 200 or 412)."""
     from ._app import RUNTIME, _run
@@ -1303,8 +1306,29 @@ async def _no_record_here(request: web.Request, names: IpnsNames, raw: str, keye
             return plain_response(412, f"{go_quote(shown(_clean('/ipns/' + raw)))} not in local datastore", headers)
     if (location := _content_location(request, IPNS_RECORD, params)) is not None:
         headers = {**headers, "Content-Location": location}
-    return error_response(request, 400, "cannot find ipns key for subpath" if keyed else
-                          f"{shown(raw.partition('/')[0])} is a DNSLink domain; only IPNS names have records", headers)
+    return error_response(request, 400, _no_record_text(raw), headers)
+
+
+def _no_record_text(raw: str) -> str:
+    """Why ``/ipns/{raw}`` has no record, in boxo's order and words: a subpath first, then a
+    name that is no CID (``invalid cid: WHY``, WHY this runtime's reason), then a CID of a
+    codec other than ``libp2p-key`` (boxo's ``ipns.NameFromCid``, its double space kept)."""
+    from ..codes import codec_name
+
+    first, _, rest = raw.partition("/")
+    if rest.strip("/"):
+        return "cannot find ipns key for subpath"
+    try:
+        cid = CID.parse(first)
+    except errors.InvalidCID as exc:
+        return f"invalid cid: {shown(exc.message)}"
+    codec = codec_name(cid.codec)
+    if codec == "libp2p-key":  # a key this runtime cannot read: its own reason
+        try:
+            IpnsName.parse(first)
+        except InvalidIpnsName as exc:
+            return shown(exc.message)
+    return f'CID codec "{codec}" is not allowed for IPNS Names, use  "libp2p-key" instead'
 
 
 def _name_path_stored(runtime: "Runtime", names: IpnsNames, raw: str) -> bool:
@@ -1406,26 +1430,26 @@ class _LookupFailed(_Unresolved):
         self.cause = cause
 
     def reason(self, runtime: "Runtime") -> str:
-        """``DNSLink lookup for "DOMAIN." failed: could not resolve name: WHY``, WHY boxo's (no
-        record naming content, or more than one), or for a DNS failure this server's reason."""
+        """``DNSLink lookup for "DOMAIN." failed: could not resolve name: WHY`` (DOMAIN's own
+        trailing dot not doubled), WHY boxo's (no record naming content, or more than one), or
+        for a DNS failure this server's reason."""
         from ._app import public_text
 
         if isinstance(self.cause, errors.DnsError):
             why = shown(public_text(self.cause.message, runtime))
         else:
             why = _TWO_PATHS if isinstance(self.cause, DnsLinkAmbiguous) else _NO_TXT
-        return f"DNSLink lookup for {go_quote(shown(self.domain) + '.')} failed: could not resolve name: {why}"
+        fqdn = self.domain if self.domain.endswith(".") else self.domain + "."  # Go's dns.Fqdn
+        return f"DNSLink lookup for {go_quote(shown(fqdn))} failed: could not resolve name: {why}"
 
 
-def _ipns_name(text: str, media: str | None) -> IpnsName | None:
+def _ipns_name(text: str) -> IpnsName | None:
     """The IPNS name ``/ipns/{text}`` names, or None for a domain, and for a name that is
-    neither, which the walk fails on as Kubo does (``_follow_name``); a record asked for under
-    such a name is the caller's mistake (``InvalidIpnsName``, a 400)."""
+    neither, which the walk fails on as Kubo does (``_follow_name``) and which has no record
+    (``_no_record_here``)."""
     try:
         parsed = parse_name(text)
     except InvalidIpnsName:
-        if media == IPNS_RECORD:
-            raise
         return None
     return parsed if isinstance(parsed, IpnsName) else None
 

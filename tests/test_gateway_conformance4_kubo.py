@@ -1,0 +1,158 @@
+"""The gateway's last known differences from Kubo v0.43.1, side by side on the same data.
+
+The fixture is ``tests/test_gateway_conformance2_kubo.py``'s ``sides`` (Kubo and ``autocodec
+serve`` over the same trees, names and DNSLink zone), with names whose records loop added to
+both (``looping``). Each case sends one request to both gateways and compares what the specs
+name: the status, ``Ipfs-Uri`` (IPIP-0548), ``Content-Location``, the type and the text.
+
+- ``Ipfs-Uri`` under ``/ipns/DOMAIN``: boxo names a DNSLink domain in its ASCII form (lower
+  case, no trailing dot, Punycode) and sends no header for a name that is no domain;
+- a record (``?format=ipns-record``) of what is no IPNS name: boxo's checks, in its order;
+- a name whose records loop (itself, two names, a name leading to no name);
+- Kubo's 406 and 400 for a format a block is not in, which carry headers of the answer refused:
+  a difference kept here (docs/gateway.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.test_gateway_conformance2_kubo import WIKI, Sides, _compare, sides
+from tests.test_gateway_kubo import Reply
+
+pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
+
+__all__ = ["sides"]  # the shared fixture, used here as it is
+
+RECORD = {"Accept": "application/vnd.ipfs.ipns-record"}
+LOOPING = {"selfloop": "/ipns/{selfloop}", "ping": "/ipns/{pong}/x", "pong": "/ipns/{ping}",
+           "tobad": "/ipns/bad..test", "totoolong": f"/ipns/{'a' * 64}.test"}
+
+
+@pytest.fixture(scope="module")
+def looping(sides: Sides) -> Iterator[Sides]:
+    """``sides`` with the names of ``LOOPING`` published by Kubo (values not resolved) and kept
+    by the home (``name resolve --gateway`` keeps a record even when its chain fails)."""
+    from tests._cli import run_cli
+
+    kubo, ids = sides.kubo, dict(sides.ids)
+    for key in LOOPING:
+        kubo.ipfs("key", "gen", "--type", "ed25519", key)  # type: ignore[attr-defined]
+    listed = kubo.ipfs("key", "list", "-l").stdout.decode().split()  # type: ignore[attr-defined]
+    ids |= {key: listed[listed.index(key) - 1] for key in LOOPING}
+    for key, value in LOOPING.items():
+        kubo.ipfs("name", "publish", "--allow-offline", "--resolve=false", "--key", key,  # type: ignore[attr-defined]
+                  value.format(**ids))
+        assert sides.home is not None
+        run_cli(sides.home, "name", "resolve", ids[key], "--gateway", sides.kubo_url, check=False)
+    yield Sides(sides.kubo_url, sides.ours_url, ids, sides.home, kubo)
+
+
+def _same(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> None:
+    """The same status, ``names`` headers and body (an error's text included)."""
+    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert ours.body == kubo.body, (kubo.body, ours.body)
+
+
+# /ipns/ roots that are no IPNS name, each as boxo writes it in Ipfs-Uri (or leaves it out)
+URI_DOMAINS = [f"{WIKI.upper()}/root2/root3/root4/index.html", f"{WIKI}./root2/root3/root4/index.html",
+               "nothere.test./x", "NoThere.Test/x", "%C5%BB%C3%93%C5%81%C4%86.example.test/wiki",
+               "Stra%C3%9Fe.test/", "%EF%BD%81%EF%BD%82.test/", "%E2%85%AB.test/", "XN--KDA4B0KOI.test/",
+               "a%E3%80%82b/", "examplemissingtld/", "localhost/", "en..example.test/wiki", ".a.test/",
+               "a.test../", "exa_mple.test/", "-x.test/", "a-.test/", "ab--c.test/", "a--b.test/", "x%20y.test/",
+               "xn--zz.test/", "a%E2%80%8Db.test/", "a%D7%90.test/", "%D7%90%D9%A1.test/", "127.0.0.1/",
+               f"{'a' * 64}.test/", "bad..test/"]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("root", URI_DOMAINS)
+def test_an_ipns_uri_names_a_domain_as_kubo_does(sides: Sides, root: str, method: str) -> None:
+    """``Ipfs-Uri: ipns://DOMAIN`` with DOMAIN as Go's ``idna.Lookup`` writes it, or no header
+    (it was the name as sent: upper case, a trailing dot, Unicode as mojibake, names no DNS
+    holds); and a failed lookup of ``DOMAIN.`` names it with one dot (it said ``DOMAIN..``)."""
+    kubo, ours = sides.both(f"/ipns/{root}", method=method)
+    _same(kubo, ours, ("ipfs-uri", "content-type"))
+
+
+# what is no IPNS name, asked for as a record: boxo's 400 (a subpath first, then go-cid's
+# frame, then a CID of another codec), with Ipfs-Uri as above and Content-Location by Accept
+NOT_NAMES = ["bad..test", f"{'a' * 64}.test", "bad..test/x", f"{WIKI}/root2", WIKI, "{plain}", "{site}",
+             "{site}/root2", "Stra%C3%9Fe.test"]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("by_accept", [False, True])
+@pytest.mark.parametrize("root", NOT_NAMES)
+def test_a_record_of_what_is_no_ipns_name_is_kubos_400(sides: Sides, root: str, by_accept: bool, method: str) -> None:
+    """The words were this server's own (``not an IPNS name: ...``, ``X is a DNSLink domain``,
+    also for a subpath and for a CID of another codec), without ``Content-Location`` for a name
+    that is no domain; a name that is no CID says go-cid's frame, ``invalid cid: WHY``, WHY this
+    runtime's reason (Kubo's is go-cid's)."""
+    path = f"/ipns/{root}" + ("" if by_accept else "?format=ipns-record")
+    kubo, ours = sides.both(path, RECORD if by_accept else None, method)
+    names = ("content-type", "content-location", "ipfs-uri", "x-content-type-options")
+    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert kubo.status == 400
+    if (kubo.body or b"").startswith(b"invalid cid: "):
+        assert (ours.body or b"").startswith(b"invalid cid: cannot parse CID "), ours.body
+    else:
+        assert ours.body == kubo.body, (kubo.body, ours.body)
+
+
+HOST = "{}.ipns.localhost:8080"
+LOOP_REQUESTS = [("/ipns/{selfloop}/", None), ("/ipns/{selfloop}", None), ("/ipns/{ping}/a/b?x=1", None),
+                 ("/ipns/{pong}/", None), ("/ipns/{selfloop}?format=raw", None), ("/ipns/{tobad}/", None),
+                 ("/ipns/{totoolong}/x", None), ("/", "selfloop"), ("/x/y", "ping"), ("/", "tobad")]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize(("path", "host"), LOOP_REQUESTS)
+def test_names_whose_records_loop_are_kubos_500(looping: Sides, path: str, host: str | None, method: str) -> None:
+    """A record whose value is its own name, two names pointing at each other, a name leading to
+    a name that is neither an IPNS name nor a domain: Kubo's 500 and words (``could not resolve
+    name (recursion limit exceeded)``, ``cannot resolve: "/ipns/NAME"``), under ``/ipns/`` and
+    on a subdomain origin (already Kubo's: c73c5b8's walk serves both namespaces)."""
+    headers = {"Host": HOST.format(looping.ids[host])} if host else None
+    kubo, ours = looping.both(path, headers, method)
+    assert kubo.status == 500, (kubo.status, kubo.body)
+    _same(kubo, ours, ("ipfs-uri", "content-type"))
+
+
+# a format the block is not in: Kubo's 406 (dag-json/dag-cbor) and 400 (json/cbor of a dag-* block)
+REFUSED = [("/ipfs/{site}?format=dag-json", None), ("/ipfs/{site}?format=dag-cbor", None),
+           ("/ipfs/{plain}", {"Accept": "application/vnd.ipld.dag-json"}), ("/ipfs/{cbor}?format=dag-json", None),
+           ("/ipfs/{cbor}?format=json", None), ("/ipfs/{hamt}?format=dag-cbor", None),
+           ("/ipns/{name}?format=dag-cbor", None)]
+KEPT_OUT = ("etag", "cache-control", "content-disposition")
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize(("path", "headers"), REFUSED)
+def test_a_refused_format_carries_none_of_the_refused_answers_headers(sides: Sides, path: str,
+                                                                      headers: dict[str, str] | None,
+                                                                      method: str) -> None:
+    """Kubo's 406/400 carry the ETag, ``Cache-Control`` (immutable; under ``/ipns/`` the TTL) and
+    ``Content-Disposition`` (``attachment`` for CBOR) of the answer it then refuses, set before
+    the codec was checked; here an error carries none of them (docs/gateway.md). The rest is
+    Kubo's: status, type, ``X-Ipfs-Roots``, ``Ipfs-Uri``, ``Content-Location``, ``nosniff``."""
+    kubo, ours = sides.both(path, headers, method)
+    assert kubo.status in (400, 406)
+    names = ("content-type", "x-ipfs-roots", "ipfs-uri", "content-location", "x-content-type-options")
+    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert all(name in kubo.headers for name in KEPT_OUT), kubo.headers
+    assert not any(name in ours.headers for name in KEPT_OUT), ours.headers
+
+
+def test_the_ipfs_uri_of_a_domain_is_ascii() -> None:
+    """``uri_domain`` on its own: the forms above and an undecodable byte (no header)."""
+    from autocodec.serve._dns_name import uri_domain
+
+    assert uri_domain("EXAMPLE.test.") == "example.test"
+    assert uri_domain("\u017b\u00d3\u0141\u0106.example.net") == "xn--kda4b0koi.example.net"
+    assert uri_domain("stra\u00dfe.test") == "xn--strae-oqa.test"  # non-transitional: not "strasse"
+    assert uri_domain("\U0001f600.test") == "xn--e28h.test"
+    for refused in ("localhost", "en..example.net", "a.test..", "exa_mple.test", "-x.test", "ab--c.test",
+                    "xn--zz.test", "a\u200db.test", "a\u05d0.test", "a\udcff.test", ""):
+        assert uri_domain(refused) is None, refused
