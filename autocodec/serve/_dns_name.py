@@ -9,7 +9,7 @@ name has none. ``uri_domain`` gives that form, found by comparing Kubo's headers
   characters; ZWJ/ZWNJ only where CONTEXTJ allows; the Bidi rule; an ``xn--`` label must decode
   to a valid label), a label of other than ASCII then written in Punycode;
 - lengths are not checked (a label over 63 octets keeps its header).
-A pure function of its text; the UTS 46 table is the ``idna`` package's (aiohttp's yarl needs it).
+A pure function of its text; the UTS 46 table is the ``idna`` package's (a declared dependency).
 """
 
 from __future__ import annotations
