@@ -158,7 +158,7 @@ def git_via_wasm(rt: Runtime) -> None:
     step("decode git objects with the git-raw Wasm extension (signed, pinned, sandboxed)")
     res = rt.resolve("codec", 0x78)
     if not res.found:
-        say(f"skipped: no git-raw codec ({res.reason})")
+        say(f"skipped: no git-raw codec ({res.why})")
         return
     say(f"codec 0x78 -> {res.name} {res.version}, module {res.module}, set {res.set_name!r} ({res.source})",
         "autocodec resolve codec git-raw")

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from autocodec import CID
+from autocodec.errors import RevokedError
 from autocodec.registry import Runtime, add_manifest, export_set, init_set, publish_module, publish_set
 from autocodec.verify import KeyRing
 from tests._wasm_tools import with_meta
@@ -238,6 +239,9 @@ def test_revocation_reaches_a_running_serve_on_every_path(tmp_path: Path) -> Non
             revoked.append(path)
         body = _get(f"{base}/decode/{w.codec_cid}")[1]
         assert b"revoked" in body.lower(), body
+        said = json.loads(body)  # the refusal's hint is the body's hint, not a parenthesis in its message
+        assert said["error"] == "NotTrusted" and said["hint"] == RevokedError.hint, said
+        assert RevokedError.hint not in said["message"], said
         print(f"\nrevocation reached serve after (s): {took}")
         assert max(took.values()) <= TRUST_POLL_S + 1.0, took
     finally:

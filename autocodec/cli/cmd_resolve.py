@@ -121,7 +121,7 @@ def _run_code(args: argparse.Namespace) -> int:
         write_line(builtin.to_dag_json_text(res.to_value()))
     else:
         shown = args.code if code == args.code else f"{args.code} (module {code})"
-        write_line(f"{res.kind} {shown}: {res.source} — {res.reason}")
+        write_line(f"{res.kind} {shown}: {res.source} — {res.why}")
         for label, value in (("module", res.module), ("manifest", res.manifest), ("name", res.name),
                              ("version", res.version), ("publisher", res.publisher), ("set", res.set_name),
                              ("set version", res.set_version), ("policy", res.policy)):

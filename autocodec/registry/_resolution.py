@@ -42,12 +42,19 @@ class Resolution:
     set_name: str | None = None
     set_id: CID | None = None
     set_version: int | None = None
+    hint: str = field(default="", compare=False)
+    """What to do next, when ``reason`` is a refusal (the refusing error's own hint)."""
     manifest_doc: "Manifest | None" = field(default=None, repr=False, compare=False)
     """The manifest verified when this resolution was made (same generation)."""
 
     @property
     def found(self) -> bool:
         return self.source != Source.NONE
+
+    @property
+    def why(self) -> str:
+        """``reason`` with its hint, on one line (as shown to a person)."""
+        return f"{self.reason} ({self.hint})" if self.hint else self.reason
 
     def to_value(self) -> dict[str, Any]:
         """A data-model view (DAG-JSON printable)."""
@@ -57,4 +64,6 @@ class Resolution:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.hint:
+            out["hint"] = self.hint
         return out

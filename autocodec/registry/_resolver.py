@@ -181,7 +181,8 @@ class Resolver:
         except Untrusted as exc:
             log.warning("resolve", decision="refuse", kind=str(kind), code=code, reason=exc.message,
                         policy=type(exc).__name__)
-            return Resolution(kind, code, Source.NONE, f"refused: {exc.one_line()}", policy=type(exc).__name__)
+            return Resolution(kind, code, Source.NONE, f"refused: {' '.join(exc.message.split())}",
+                              policy=type(exc).__name__, hint=exc.hint)
         if decision is None:
             return Resolution(kind, code, Source.NONE,
                               f"no builtin {kind} for {_shown(kind, code)} and no pinned extension set lists it",
@@ -233,7 +234,7 @@ class Resolver:
     def loaded(self, res: Resolution, *, generation: Generation | None = None) -> Any:
         """The loaded module behind an extension resolution of this generation."""
         if res.module is None:
-            raise NotTrusted(f"{res.kind} {res.code} is not served by an extension: {res.reason}")
+            raise NotTrusted(f"{res.kind} {res.code} is not served by an extension: {res.reason}", hint=res.hint or None)
         local = self.local.get(res.kind, res.code) if res.policy == "local-file" else None
         if local is not None:
             return local
@@ -254,7 +255,7 @@ class Resolver:
             return None
         if res.source == Source.NONE:
             if res.policy != NO_SET_LISTS_IT:  # refused (revoked, expired...): say so, not "unknown"
-                raise NotTrusted(f"{res.kind} {_shown(res.kind, res.code)} {res.reason}", hint="")  # reason has it
+                raise NotTrusted(f"{res.kind} {_shown(res.kind, res.code)} {res.reason}", hint=res.hint)
             if res.kind is Kind.CODEC and isinstance(res.code, int):
                 raise UnknownCodec(res.code, res.reason, hint="pin an extension set that provides it (`autocodec pin add`)")
             if res.kind is Kind.HASHER and isinstance(res.code, int):

@@ -403,7 +403,7 @@ class Runtime:
         res = self.resolver.resolve(Kind.HASHER, code, generation=gen)
         if res.source == Source.NONE and res.policy != NO_SET_LISTS_IT:
             raise NotTrusted(f"block hashed with {hash_name(code)}, whose hasher is no longer trusted: {res.reason}",
-                             hint="")  # the reason carries the refusal's own hint
+                             hint=res.hint)
 
     def decode_many(self, cid_blocks: Iterable[tuple[CID | str, bytes]]) -> list[Any]:
         """Decode many verified-here blocks; results (or errors) in order, batched per codec.

@@ -176,7 +176,7 @@ class _Watch:
         now = self.runtime.resolve(Kind.VERIFIER, self.name, generation=gen)
         if now.module != self.module:
             raise NotTrusted(f"verifier {self.name} ({self.module}) stopped serving while this stream was sent: "
-                             f"{now.reason}", hint="request the rest again (a Range request)")
+                             f"{now.why}", hint="request the rest again (a Range request)")
         self.number = gen.number
 
     def pieces(self, inner: Generator[memoryview, None, None]) -> Generator[memoryview, None, None]:

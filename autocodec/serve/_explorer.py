@@ -149,13 +149,13 @@ def _cid_parts(cid: CID) -> str:
 def _provenance(runtime: "Runtime", cid: CID) -> str:
     res = runtime.resolve("codec", cid.codec)
     if not res.found:
-        return f"<p>No trusted decoder for this codec: {_e(res.reason)}</p>"
+        return f"<p>No trusted decoder for this codec: {_e(res.why)}</p>"
     if str(res.source) == "builtin":
         return ('<p class="provenance"><span class="badge">builtin</span> decoded by the built-in codec '
                 "(native code in autocodec, not a module).</p>")
     rows = [("module", res.module), ("name", res.name), ("version", res.version), ("publisher", res.publisher),
             ("set", f"{res.set_name} v{res.set_version}" if res.set_name else None), ("set id", res.set_id),
-            ("manifest", res.manifest), ("why", res.reason)]
+            ("manifest", res.manifest), ("why", res.why)]
     body = "".join(f"<tr><th>{_e(k)}</th><td><code>{_e(v)}</code></td></tr>" for k, v in rows if v is not None)
     return ('<p class="provenance"><span class="badge sandboxed">sandboxed</span> decoded by a WebAssembly '
             "module run in the wasmtime sandbox (fuel, memory and time limits).</p>"
