@@ -5,6 +5,8 @@ and, for errors, Kubo's words in our one-line message.
 - multicodec options (``block put --cid-codec``/``--format``, ``dag put``'s codecs and hash,
   ``dag get --output-codec``): read as go-multicodec's ``Code.Set`` reads them;
 - ``dag get`` that fails part-way: an empty stdout, one line on stderr, exit 1;
+- ``--cid-base`` on ``block stat`` and ``block rm``;
+- ``cid format|base32|inspect`` without a CID or with a short one, ``cid bases|codecs|hashes --enc=json``.
 """
 
 from __future__ import annotations
