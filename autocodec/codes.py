@@ -182,3 +182,12 @@ def hash_name(code: int) -> str:
 
 def key_type_name(code: int) -> str:
     return _KEY_NAMES.get(code, f"0x{code:x}")
+
+
+def entry_name(kind: str, key: int | str) -> str:
+    """A set entry's key as people read it: the name of a codec, multihash or key type code
+    (``0x...`` when the table has none); a chunker, task or verifier name as it is."""
+    if isinstance(key, str):
+        return key
+    names = {"codec": codec_name, "hasher": hash_name, "crypto": key_type_name}.get(str(kind))
+    return names(key) if names else str(key)

@@ -274,11 +274,12 @@ def test_set_add_says_on_stderr_which_entry_it_replaces(home: Path, published_se
     listed = run_cli(home, "set", "show", published_set).stdout.decode().splitlines()
     first = listed[1].split("\t")[2]  # "codec\tgit-raw\tMANIFEST"
     again = run_cli(home, "set", "add", published_set, first)  # the same manifest: nothing replaced
-    assert again.stderr == b"" and again.stdout.decode().startswith("codec\t120\t")
+    assert again.stderr == b"" and again.stdout.decode().startswith("codec\tgit-raw\t")
     newer = run_cli(home, "publish", str(GIT_RAW), "--key", "ann", "--version", "9.0.0").stdout.decode().strip()
     added = run_cli(home, "set", "add", published_set, newer)
-    assert added.stdout.decode() == f"codec\t120\t{newer}\n"  # stdout as before: what is staged
-    assert added.stderr.decode() == f"codec 120: replaces {first} in the next version\n"
+    # what is staged, the code named as `set show` names it (it was the decimal code, 120)
+    assert added.stdout.decode() == f"codec\tgit-raw\t{newer}\n"
+    assert added.stderr.decode() == f"codec git-raw: replaces {first} in the next version\n"
 
 
 def test_a_lazy_output_to_a_full_standard_output_is_an_output_error(monkeypatch: pytest.MonkeyPatch) -> None:

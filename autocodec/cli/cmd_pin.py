@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -68,7 +69,19 @@ def run_add(args: argparse.Namespace) -> int:
             _explain_ordinary_car(args.target, exc)
             raise
     write_line(_describe(result))
+    if result.shadowed:
+        print(_shadowed_note(result), file=sys.stderr)
     return 0
+
+
+def _shadowed_note(result: Any) -> str:
+    """One line naming the entries of a pinned set that sets pinned before it serve instead."""
+    from ..codes import entry_name
+
+    shown = [f"{kind} {entry_name(kind, key)} (set {other!r})" for kind, key, other in result.shadowed]
+    listed = ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+    return (f"autocodec: {result.name} does not serve {listed}: the set named serves it first; "
+            f"pin {result.name} again with --override to let it take over")
 
 
 def _check_target(target: str) -> None:

@@ -1,4 +1,4 @@
-"""``autocodec set init|add|remove|publish|export|show``: publish a versioned, signed extension set."""
+"""``autocodec set init|add|remove|publish|rotate|export|show``: publish a versioned, signed extension set."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ EPILOG = """examples:
   autocodec set add myset MANIFEST_CID
   autocodec set publish myset                       # prints the set CID
   autocodec set export myset -o bundle.car
+  autocodec set rotate myset --new-key carol        # root v+1: carol's keys from now on
 """
 
 
@@ -48,6 +49,17 @@ def register(sub: Any) -> None:
                      help="put every block on this IPFS node, pin it there, and "
                      "point the IPNS key autocodec-set-NAME at this version")
     pub.set_defaults(func=run_publish)
+    rot = ss.add_parser("rotate", help="sign the next root, naming new keys for the set's root and index roles; "
+                        "prints the root CID")
+    rot.add_argument("name")
+    rot.add_argument("--new-key", action="append", required=True, metavar="KEY",
+                     help="key name of the new roles (repeat for several keys)")
+    rot.add_argument("--key", action="append", help="current root keys to sign with (default: the set's keys)")
+    rot.add_argument("--threshold", type=int, default=1, help="signatures the new roles need (default 1)")
+    rot.add_argument("--expires-days", type=float, metavar="DAYS",
+                     help="how long the new root stays valid (default: the set's usual lifetime)")
+    add_passphrase_env(rot)
+    rot.set_defaults(func=run_rotate)
     ex = ss.add_parser("export", help="write the latest version (root chain, index, manifests, modules, vectors) as a CAR")
     ex.add_argument("name")
     ex.add_argument("-o", "--output", required=True, metavar="FILE", help="the CAR file to write (- for stdout)")
@@ -79,6 +91,7 @@ def run_init(args: argparse.Namespace) -> int:
 def run_add(args: argparse.Namespace) -> int:
     """Stage a manifest; an entry it takes the place of (the way to a new version) is said on stderr."""
     from ..cid import CID
+    from ..codes import entry_name
     from ..registry import Runtime, add_manifest, entries
     from ._io import write_line
 
@@ -86,10 +99,10 @@ def run_add(args: argparse.Namespace) -> int:
     with Runtime() as rt:
         before = {(kind, str(key)): old for kind, key, old in entries(rt, args.name)}
         for kind, key in add_manifest(rt, args.name, manifest):
-            write_line(f"{kind}\t{key}\t{args.manifest}")
+            write_line(f"{kind}\t{entry_name(kind, key)}\t{args.manifest}")
             old = before.get((kind, str(key)))
             if old is not None and old != manifest:
-                print(f"{kind} {key}: replaces {old} in the next version", file=sys.stderr)
+                print(f"{kind} {entry_name(kind, key)}: replaces {old} in the next version", file=sys.stderr)
     return 0
 
 
@@ -134,6 +147,24 @@ def run_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_rotate(args: argparse.Namespace) -> int:
+    """Root N+1 of the set (``registry.rotate_keys``); the next ``publish`` signs with the new keys."""
+    from ..registry import Runtime, get_set, rotate_keys
+    from ._io import write_line
+    from ._runtime import load_keys
+
+    with Runtime() as rt:
+        state = get_set(rt, args.name)
+        signers = load_keys(args.key or list(state.key_names), args.passphrase_env)
+        new_keys = load_keys(args.new_key, args.passphrase_env)
+        state = rotate_keys(rt, args.name, signers, new_keys, args.new_key, threshold=args.threshold,
+                            expires_days=args.expires_days)
+    write_line(str(state.root_cid))
+    print(f"autocodec: set {args.name!r} root v{state.root_version} names {', '.join(args.new_key)}; "
+          f"the next `autocodec set publish {args.name}` signs with them", file=sys.stderr)
+    return 0
+
+
 def run_export(args: argparse.Namespace) -> int:
     import sys
 
@@ -156,7 +187,7 @@ def run_export(args: argparse.Namespace) -> int:
 def run_show(args: argparse.Namespace) -> int:
     """The set's versions, then the entries the next version will list (stdout); on stderr, how
     they differ from the published version, when they do."""
-    from ..codes import codec_name, hash_name
+    from ..codes import entry_name
     from ..registry import Runtime, entries, get_set, published_entries
     from ._io import write_line
 
@@ -166,9 +197,7 @@ def run_show(args: argparse.Namespace) -> int:
                    f"index v{state.index_version} {state.index_cid or '(never published)'}")
         staged = entries(rt, args.name)
         for kind, key, mcid in staged:
-            shown = codec_name(key) if kind == "codec" and isinstance(key, int) else (
-                hash_name(key) if kind == "hasher" and isinstance(key, int) else str(key))
-            write_line(f"{kind}\t{shown}\t{mcid}")
+            write_line(f"{kind}\t{entry_name(kind, key)}\t{mcid}")
         published = published_entries(rt, args.name)
     if published is not None and published != staged:
         before = {(k, str(key)): m for k, key, m in published}

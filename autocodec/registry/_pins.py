@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +80,8 @@ class PinResult:
     changed: bool
     modules: int
     location: Location
+    shadowed: tuple[tuple[str, int | str, str], ...] = ()
+    """``add`` only: ``(kind, key, set name)`` of the entries another pinned set serves first."""
 
 
 @dataclass(frozen=True)
@@ -260,7 +262,7 @@ class Pins:
             self.trust.set_override(result.set_id, True, now=now)
             self.on_change()
         self._accepts_default_set(result)
-        return result
+        return replace(result, shadowed=tuple(self.trust.served_by_others(result.set_id)))
 
     def _accepts_default_set(self, result: PinResult) -> None:
         """The package's own default set pinned from its own CAR (again, after ``rm``, or in a

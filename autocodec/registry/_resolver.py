@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from .. import builtin
 from ..abi import Kind
 from ..cid import CID
-from ..codes import codec_code, codec_name, hash_code, hash_name, key_type_code
+from ..codes import codec_code, codec_name, entry_name, hash_code, hash_name, key_type_code
 from ..config import Limits
 from ..errors import (
     AutocodecError,
@@ -83,11 +83,7 @@ def normalize(kind: str, code: int | str) -> tuple[Kind, int | str]:
 
 
 def _shown(kind: Kind, code: int | str) -> str:
-    if isinstance(code, int) and kind is Kind.CODEC:
-        return codec_name(code)
-    if isinstance(code, int) and kind is Kind.HASHER:
-        return hash_name(code)
-    return str(code)
+    return entry_name(str(kind), code)
 
 
 class Resolver:

@@ -141,6 +141,11 @@ def format_ranges(ranges: tuple[tuple[int, int], ...]) -> str:
     return ",".join(f"0x{lo:x}" if lo == hi else f"0x{lo:x}-0x{hi:x}" for lo, hi in ranges) or "*"
 
 
+_SERVING_ORDER = "o.set_id IS NOT NULL DESC, CASE WHEN o.set_id IS NULL THEN s.rowid ELSE -s.rowid END"
+"""Which of the pinned sets listing one entry serves it: those allowed to override first, the
+latest pinned of them; then the others, the earliest pinned (``resolve``)."""
+
+
 def _key_text(key: int | str) -> str:
     """A code or name as the entries hold it; ``InvalidInput`` for a value of another type (a
     list or None was looked up as its repr and found nothing, silently)."""
@@ -726,8 +731,7 @@ class TrustStore:
         rows = self._rows(
             "SELECT e.set_id, s.name, e.manifest_cid, o.set_id IS NOT NULL FROM trust_entries e "
             "JOIN trust_sets s USING (set_id) LEFT JOIN trust_overrides o ON o.set_id = e.set_id "
-            "WHERE e.kind = ? AND e.key = ? "
-            "ORDER BY o.set_id IS NOT NULL DESC, CASE WHEN o.set_id IS NULL THEN s.rowid ELSE -s.rowid END",
+            "WHERE e.kind = ? AND e.key = ? ORDER BY " + _SERVING_ORDER,
             (_kind(kind), _key_text(key)))
         if not rows:
             _log().info("trust.decision", decision="none", kind=kind, code=key, policy="no-pinned-set-lists-it")
@@ -749,6 +753,22 @@ class TrustStore:
                             _earliest(fresh_until, vm.manifest.expires))
         assert first is not None
         raise first
+
+    def served_by_others(self, set_id: CID) -> list[tuple[str, int | str, str]]:
+        """``(kind, key, set name)`` for each entry of pinned set ``set_id`` that another pinned
+        set serves first in ``resolve``'s order (pinned earlier, or allowed to override), so
+        this set does not serve it. Refusals found at resolve time (expiry, revocation) are not
+        weighed: this is what the pins say, not what would load now."""
+        rows = self._rows(
+            "SELECT e.kind, e.key, e.set_id, s.name FROM trust_entries e JOIN trust_sets s USING (set_id) "
+            "LEFT JOIN trust_overrides o ON o.set_id = e.set_id WHERE EXISTS (SELECT 1 FROM trust_entries m "
+            "WHERE m.set_id = ? AND m.kind = e.kind AND m.key = e.key) ORDER BY e.kind, e.key, " + _SERVING_ORDER,
+            (str(set_id),))
+        first: dict[tuple[str, str], tuple[str, str]] = {}
+        for kind, key, serving, name in rows:
+            first.setdefault((str(kind), str(key)), (str(serving), str(name)))
+        return [(kind, int(key) if kind in CODED_KINDS else key, name)
+                for (kind, key), (serving, name) in first.items() if serving != str(set_id)]
 
     def authorize(self, manifest: VerifiedManifest | bytes, *, now: int | None = None) -> Decision:
         """Decide whether a manifest obtained outside a set update may be used.
