@@ -172,3 +172,85 @@ def test_the_readmes_publishing_example_says_how_its_module_takes_over(tmp_path:
         served_by_default = [c for c in codes if user.resolve("codec", c).source == "extension"]
     assert served_by_default, "the example's module is no longer one the default set serves"
     assert re.search(r"^autocodec pin add bundle\.car --override", block, re.M), block
+
+
+def test_a_set_that_an_earlier_set_outranks_says_so_when_pinned(publisher: tuple[Runtime, KeyRing],
+                                                                tmp_path: Path) -> None:
+    """The README's publishing example pinned without ``--override`` in a home with the default
+    set: the new set serves none of its codes, and ``pin add`` now says which and why (it said
+    nothing); with the override it serves them and says nothing more."""
+    import subprocess
+    import sys
+
+    rt, ring = publisher
+    _one_version(rt, ring.generate("old"))
+    bundle = tmp_path / "bundle.car"
+    with bundle.open("wb") as out:
+        export_set(rt, "s", out)
+    env = {"AUTOCODEC_HOME": str(tmp_path / "user"), "PATH": "/usr/bin:/bin"}
+    plain = subprocess.run([sys.executable, "-m", "autocodec", "pin", "add", str(bundle)], env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout.startswith("pinned s v1 "), plain.stdout
+    said = plain.stderr.strip().splitlines()[-1]
+    assert said == ("autocodec: s does not serve codec git-raw (set 'autocodec-default'): the set named serves it "
+                    "first; pin s again with --override to let it take over"), plain.stderr
+    with Runtime(tmp_path / "user") as user:
+        assert user.resolve("codec", "git-raw").set_name == "autocodec-default"
+        again = pin_add(user, str(bundle), override=True)
+        assert again.shadowed == ()
+        assert user.resolve("codec", "git-raw").set_name == "s"
+    with Runtime(tmp_path / "other", default_set=False) as alone:
+        assert pin_add(alone, str(bundle)).shadowed == ()
+
+
+def test_the_trust_pages_rotation_commands_run_as_written(tmp_path: Path) -> None:
+    """docs/trust.md "Rotating a set's keys", its command lines typed as written in a home that
+    published `myset` with `alice`: `set rotate` signs root v2 naming carol (it did not exist),
+    the index v2 is carol's, and a user who pinned v1 follows to v2."""
+    import shlex
+    import subprocess
+    import sys
+
+    home = tmp_path / "home"
+    with Runtime(home, default_set=False) as rt:
+        alice = KeyRing(rt.home.keys_dir).generate("alice")
+        init_set(rt, "myset", [alice], ["alice"])
+        add_manifest(rt, "myset", publish_module(rt, GIT_RAW, alice).manifest_cid)
+        publish_set(rt, "myset", [alice])
+        export_set(rt, "myset", tmp_path / "v1.car")
+    text = (REPO / "docs" / "trust.md").read_text().split("## Rotating a set's keys", 1)[1]
+    lines = [line.split("#", 1)[0].strip() for line in re.findall(r"```sh\n(.*?)```", text, re.S)[0].splitlines()]
+    env = {"AUTOCODEC_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    for line in filter(None, lines):
+        argv = shlex.split(line)
+        assert argv[0] == "autocodec", line
+        done = subprocess.run([sys.executable, "-m", "autocodec", *argv[1:]], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, (line, done.stderr)
+    with Runtime(home, default_set=False) as rt:
+        state = get_set(rt, "myset")
+        assert (state.root_version, state.index_version, state.key_names) == (2, 2, ("carol",))
+    with Runtime(tmp_path / "user", default_set=False) as user:
+        pin_add(user, str(tmp_path / "v1.car"))
+        assert pin_add(user, str(tmp_path / "bundle.car")).version == 2
+
+
+@pytest.mark.parametrize(("argv", "document", "codec"), [
+    (["encode", "--codec", "dag-cbor"], '{"link": {"/": "bafkrei..."}}', "dag-json"),
+    (["dag", "put"], '{"a":', "dag-json"),
+    (["dag", "put", "--input-codec", "dag-cbor"], "{", "dag-cbor"),
+])
+def test_a_document_that_does_not_decode_is_the_users_to_fix(tmp_path: Path, argv: list[str], document: str,
+                                                               codec: str) -> None:
+    """`encode` and `dag put` of a malformed document: one line, exit 1, and the hint says to fix
+    the input (it said to get the block again from a source one trusts, the hint for fetched
+    blocks)."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "autocodec", *argv], input=document, capture_output=True, text=True,
+                          env={"AUTOCODEC_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert (done.returncode, done.stdout) == (1, ""), done
+    assert done.stderr.startswith("autocodec: InvalidBlock: ") and done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.endswith(f"(fix the input: it is read as {codec})\n"), done.stderr

@@ -187,6 +187,21 @@ DOCUMENT_HINT = ("split it into documents that link to each other, or raise max_
 """What to do about a document (``dag put``, ``encode``) whose block would be over the same limit."""
 
 
+@contextlib.contextmanager
+def reading_document(codec: str) -> Iterator[None]:
+    """A document the user gave (``encode``, ``dag put``) that does not decode is the user's to
+    fix: ``InvalidBlock``'s own hint speaks of blocks fetched from elsewhere. Subclasses (a
+    guest's error) keep theirs."""
+    from ..errors import InvalidBlock
+
+    try:
+        yield
+    except InvalidBlock as exc:
+        if type(exc) is not InvalidBlock:
+            raise
+        raise InvalidBlock(exc.message, hint=f"fix the input: it is read as {codec}") from None
+
+
 def read_input(path: str | None, limit: int, what: str, *, hint: str,
                error: type[InvalidInput] = InvalidInput) -> bytes:
     """All bytes of ``path`` (or stdin); more than ``limit`` bytes is ``error`` naming ``what``

@@ -163,7 +163,8 @@ def run_put(args: argparse.Namespace) -> int:
     from .. import builtin
     from ..errors import InvalidBlock, UnknownCodec
     from ._cidbase import cid_text
-    from ._io import DOCUMENT_HINT, read_input, write_line
+    from ..codes import codec_name
+    from ._io import DOCUMENT_HINT, read_input, reading_document, write_line
     from ._kubo import kubo_file_args, kubo_multicodec, refuse_big_block
     from ._local_modules import open_runtime
 
@@ -173,10 +174,12 @@ def run_put(args: argparse.Namespace) -> int:
         for name in kubo_file_args(args.files):
             raw = read_input(name, rt.limits.decode.max_block_bytes, "object", error=InvalidBlock,
                              hint=DOCUMENT_HINT)
-            if builtin.has_codec(input_code):
-                value = builtin.decode(raw, input_code, limits=rt.limits.decode, strict=rt.limits.decode.strict_blocks)
-            else:
-                value = rt.decode_block(rt.cid_for(raw, input_code), raw, verified=True)
+            with reading_document(codec_name(input_code)):
+                if builtin.has_codec(input_code):
+                    value = builtin.decode(raw, input_code, limits=rt.limits.decode,
+                                           strict=rt.limits.decode.strict_blocks)
+                else:
+                    value = rt.decode_block(rt.cid_for(raw, input_code), raw, verified=True)
             if store_code == 0x70:  # dag-pb: links stored sorted, as Kubo's dag put stores them
                 value = builtin.sort_dag_pb_links(value)
             data = _encode_output(rt, value, store_code)

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from ..codes import codec_code, hash_code
     from ._cidbase import cid_text
     from ..errors import InvalidBlock
-    from ._io import DOCUMENT_HINT, read_input, write_line
+    from ._io import DOCUMENT_HINT, read_input, reading_document, write_line
     from ._local_modules import open_runtime
 
     codec = codec_code(args.codec)
@@ -41,7 +41,8 @@ def run(args: argparse.Namespace) -> int:
     with open_runtime(args) as rt:
         text = read_input(args.file, rt.limits.decode.max_block_bytes, "document", error=InvalidBlock,
                           hint=DOCUMENT_HINT)
-        value = builtin.decode(text, "dag-json", limits=rt.limits.decode)
+        with reading_document("dag-json"):
+            value = builtin.decode(text, "dag-json", limits=rt.limits.decode)
         data = rt.encode(value, codec)
         cid = rt.cid_for(data, codec, mh_code)
         rt.store.put(cid, data)
