@@ -151,3 +151,78 @@ def test_a_long_unixfs_listing_says_it_is_cut(runtime: Runtime, tmp_path: Path, 
     note = re.search(r'id="more-entries">([^<]*)<', page)
     assert note and note.group(1) == f"{'more entries' if sharded else '20 more entries'} (the page lists at most 500; " \
                                      "the path gateway lists them all)"
+
+
+def _deeper_href(page: str) -> str | None:
+    found = re.search(r'<a class="more deeper" href="([^"]+)"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def test_a_value_nested_deeper_than_shown_opens_on_its_own_page(runtime: Runtime) -> None:
+    """A map 50 levels deep: where the page stops (24 levels) a link opens the value there, and
+    following such links reaches the bottom; a path past the gateway's 64 segments has no link
+    (before, the page said "nested deeper than shown" and nothing below it could be seen)."""
+    value: Any = "bottom"
+    for _ in range(50):
+        value = {"d": value}
+    cid = _put(runtime, value)
+    href: str | None = f"/explore/{cid}"
+    hops = 0
+    while href is not None and hops < 5:
+        [(status, _, page)] = _get(runtime, href)
+        assert status == 200, (href, page[:300])
+        href, hops = _deeper_href(page), hops + 1
+    assert '<span class="string">bottom</span>' in page and hops == 3, hops
+    for _ in range(50):
+        value = {"d": value}
+    [(status, _, page)] = _get(runtime, f"/explore/{_put(runtime, value)}/" + "/".join(["d"] * 40))
+    assert status == 200 and "nested deeper than shown" in page and _deeper_href(page) is None
+
+
+def test_the_pages_own_links_answer_in_full(runtime: Runtime) -> None:
+    """The links at the top of a page (raw block, CAR, DAG-JSON) answer 200 with a whole body
+    for a block whose children are not held and for a block nothing decodes (before, the CAR
+    of the first was cut off mid-stream at the missing child, and DAG-JSON of the second was
+    an error)."""
+    missing = CID.parse("bafyreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku")
+    partial = _put(runtime, {"parent": missing, "note": "a child not held here"})
+    data = b"who decodes me?"
+    unknown = CID.build(0x300123, b"\x12\x20" + __import__("hashlib").sha256(data).digest())
+    runtime.store.put(unknown, data)
+    for cid, decoded in ((partial, True), (unknown, False)):
+        [(_, _, page)] = _get(runtime, f"/explore/{cid}")
+        actions = re.search(r'<p class="actions">(.*?)</p>', page, re.S)
+        assert actions, page[:500]
+        hrefs = [html.unescape(h) for h in re.findall(r'href="([^"]+)"', actions.group(1))]
+        assert len(hrefs) == (3 if decoded else 2) and ("DAG-JSON" in actions.group(1)) == decoded, hrefs
+        for href, (status, body) in zip(hrefs, _get_whole(runtime, *hrefs)):
+            assert status == 200 and body, (href, status, body[:200])
+
+
+def _get_whole(runtime: Runtime, *paths: str) -> list[tuple[int, bytes]]:
+    """``(status, body)`` of each path; a body cut off mid-stream is ``(status, b"")``."""
+    import aiohttp
+
+    async def go() -> list[tuple[int, bytes]]:
+        out = []
+        async with TestClient(TestServer(make_app(runtime, workers=2))) as client:
+            for path in paths:
+                resp = await client.get(path)
+                try:
+                    out.append((resp.status, await resp.read()))
+                except aiohttp.ClientPayloadError:
+                    out.append((resp.status, b""))
+        return out
+
+    return asyncio.run(go())
+
+
+def test_a_link_on_the_page_of_a_value_inside_a_block_leads_to_its_block(runtime: Runtime) -> None:
+    """On the page of ``CID/a`` (a value inside the block), the link at ``b`` extends that path
+    once: ``CID/a/b`` (before, it was ``CID/a/a/b``, a 404)."""
+    leaf = _put(runtime, {"leaf": 1})
+    root = _put(runtime, {"a": {"b": leaf}})
+    [(status, _, page)] = _get(runtime, f"/explore/{root}/a")
+    assert status == 200 and _hrefs(page)[str(leaf)] == f"/explore/{root}/a/b"
+    [(status, _, linked)] = _get(runtime, f"/explore/{root}/a/b")
+    assert status == 200 and f'<code id="cid">{leaf}</code>' in linked

@@ -93,10 +93,19 @@ class _Render:
     def _full(self) -> bool:
         return self.values_left <= 0
 
+    def _deeper(self, at: list[str]) -> str:
+        """Where the page stops nesting: a link opening the value there on a page of its own
+        (its path), unless no URL path can name it."""
+        path = self.base + at
+        if not (self.by_path and _addressable(path)):
+            return '<span class="more">(nested deeper than shown)</span>'
+        return (f'<a class="more deeper" href="{_e(_href(path, self.origin))}">(nested deeper than shown: '
+                "open this value)</a>")
+
     def value(self, value: Any, at: list[str], depth: int = 0) -> str:
         self.values_left -= 1
         if depth > MAX_DEPTH:
-            return '<span class="more">(nested deeper than shown)</span>'
+            return self._deeper(at)
         if isinstance(value, CID):
             path = self.base + at
             alone = f"{self.origin}/explore/{value}"
@@ -195,7 +204,7 @@ def page(runtime: "Runtime", target: "Target", origin: str = "") -> tuple[int, s
     renderer = _Render(root + walked, by_path=target.cid.codec != 0x70, origin=origin)
     try:
         node = runtime.decode_block(target.cid, target.data, verified=True)
-        shown = renderer.value(target.value if target.remainder else node, list(target.remainder))
+        shown = renderer.value(target.value if target.remainder else node, [])  # its path: root + walked
         status = 200
     except (errors.UnsupportedFormat, errors.Untrusted, errors.InvalidBlock, errors.SandboxError) as exc:
         from ._app import public_text
@@ -217,9 +226,7 @@ def page(runtime: "Runtime", target: "Target", origin: str = "") -> tuple[int, s
 <main>
 <nav class="crumbs" id="crumbs">{' / '.join(crumbs)}</nav>
 <h1><code id="cid">{_e(target.cid)}</code>{inside}</h1>
-<p class="actions"><a href="{origin}/ipfs/{_e(target.cid)}?format=raw">raw block</a> &middot;
-<a href="{origin}/ipfs/{_e(target.cid)}?format=car">CAR</a> &middot;
-<a href="{origin}/decode/{_e(target.cid)}">DAG-JSON</a></p>
+{_actions(target.cid, origin, decoded=status == 200)}
 <section><h2>CID</h2><table class="parts" id="parts">{_cid_parts(target.cid)}
 <tr><th>size</th><td><code id="size">{len(target.data)}</code> bytes</td></tr></table></section>
 <section><h2>Decoder</h2>{_provenance(runtime, target.cid)}</section>
@@ -228,6 +235,16 @@ def page(runtime: "Runtime", target: "Target", origin: str = "") -> tuple[int, s
 <section><h2>Raw bytes <button type="button" id="toggle-hex">hide</button></h2>{_hex(target.data)}</section>
 </main><script src="{origin}/explore-static/explorer.js"></script></body></html>"""
     return status, page
+
+
+def _actions(cid: CID, origin: str, decoded: bool) -> str:
+    """The block's downloads: raw, a CAR of this block alone (``dag-scope=block``: a whole-DAG
+    CAR is cut off mid-stream at the first child not held) and, when it decoded, DAG-JSON."""
+    at = f"{origin}/ipfs/{_e(cid)}"
+    links = [f'<a href="{at}?format=raw">raw block</a>', f'<a href="{at}?format=car&amp;dag-scope=block">CAR</a>']
+    if decoded:
+        links.append(f'<a href="{origin}/decode/{_e(cid)}">DAG-JSON</a>')
+    return f'<p class="actions">{" &middot; ".join(links)}</p>'
 
 
 def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str], origin: str = "") -> str:
