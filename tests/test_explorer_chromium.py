@@ -47,12 +47,17 @@ def _require_chromium() -> tuple[str, str]:
 class Browser:
     """A WebDriver session (W3C protocol) on a local chromedriver."""
 
-    def __init__(self, driver_url: str, browser: str, profile: Path, prefs: dict[str, Any] | None = None) -> None:
+    def __init__(self, driver_url: str, browser: str, profile: Path, prefs: dict[str, Any] | None = None,
+                 phone: bool = False) -> None:
+        """``phone``: a 375 px wide touch screen (Chromium's mobile emulation)."""
         self.base = driver_url
         options: dict[str, Any] = {"binary": browser, "args": [*FLAGS, f"--user-data-dir={profile}"]}
         if prefs:
             options["prefs"] = prefs
-        caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options}}}
+        if phone:
+            options["mobileEmulation"] = {"deviceMetrics": {"width": 375, "height": 812, "pixelRatio": 2}}
+        caps = {"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": options,
+                                                 "goog:loggingPrefs": {"browser": "ALL"}}}}
         self.session = self._call("POST", "/session", caps)["sessionId"]
 
     def _call(self, method: str, path: str, body: Any = None) -> Any:
@@ -99,6 +104,16 @@ class Browser:
         while not (current := self.url()).endswith(suffix) and time.monotonic() < deadline:
             time.sleep(0.05)
         return current
+
+    def console(self) -> list[str]:
+        """The console's warnings and errors since the last call (failed requests included)."""
+        entries = self.s("POST", "/se/log", {"type": "browser"})
+        return [e["message"] for e in entries if e["level"] in ("WARNING", "SEVERE")]
+
+    def width(self) -> tuple[int, int]:
+        """``(scrollWidth, clientWidth)`` of the page: the first is larger when it scrolls sideways."""
+        sizes = self.script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+        return int(sizes[0]), int(sizes[1])
 
     def source(self) -> str:
         return str(self.s("GET", "/source"))
@@ -336,3 +351,57 @@ def test_hostile_values_stay_text_and_long_ones_stay_in_the_window(setup: Any) -
     widths = browser.script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
     assert widths[0] <= widths[1], widths
     browser.screenshot(tmp / "long.png")
+
+
+def _deep_documents(home: Path, tmp: Path) -> list[str]:
+    """A map and a list nested 100 levels deep, stored as DAG-JSON blocks: their CIDs."""
+    from tests._cli import run_cli
+
+    cids = []
+    for name, wrap in (("deep-map", lambda v: {"d": v}), ("deep-list", lambda v: [v])):
+        value: Any = "bottom"
+        for _ in range(100):
+            value = wrap(value)
+        (tmp / f"{name}.json").write_text(json.dumps(value))
+        out = run_cli(home, "dag", "put", "--store-codec", "dag-json", str(tmp / f"{name}.json")).stdout
+        cids.append(out.decode().split()[-1])
+    return cids
+
+
+def _pages(w: ExplorerWorld, deep: list[str]) -> list[str]:
+    """Explorer pages of every kind: the index, a git commit, an Ethereum header (a sandboxed
+    module's provenance), a UnixFS folder, an error page, and two 100-level documents."""
+    return ["/explore/", f"/explore/{w.commit}", f"/explore/{w.eth_header}", f"/explore/{w.folder}",
+            "/explore/not-a-cid", *(f"/explore/{cid}" for cid in deep)]
+
+
+def test_no_page_logs_an_error_in_the_console(setup: Any) -> None:
+    """Each kind of page loads with nothing in the console but, on an error page, its own
+    status (before, every page logged a failed request: /favicon.ico, a 404)."""
+    world, server, browser, tmp = setup
+    w: ExplorerWorld = world
+    browser.console()
+    for path in _pages(w, _deep_documents(w.home, tmp)):
+        browser.open(server.url + path)
+        logged = [m for m in browser.console() if not m.startswith(f"{server.url}{path} - Failed to load resource")]
+        assert logged == [], (path, logged)
+
+
+def test_every_page_fits_a_phone_and_a_deep_one_the_desktop(setup: Any) -> None:
+    """On a 375 px phone each page is laid out at the phone's width and never scrolls sideways:
+    long CIDs, digests and DIDs wrap and deep nesting scrolls inside the node's box (before,
+    the index and error pages had no viewport, so were laid out 980 px wide; other pages were
+    616-662 px wide). On the desktop the 100-level map no longer makes the page 3,375 px wide."""
+    world, server, browser, tmp = setup
+    w: ExplorerWorld = world
+    phone = Browser(browser.base, shutil.which("chromium") or "chromium", tmp / "profile-phone", phone=True)
+    EXTRA_SESSIONS.append(phone)
+    deep = _deep_documents(w.home, tmp)
+    for path in _pages(w, deep):
+        phone.open(server.url + path)
+        assert phone.width() == (375, 375), (path, phone.width())
+    phone.screenshot(tmp / "phone-deep.png")
+    for cid in deep:
+        browser.open(f"{server.url}/explore/{cid}")
+        scrolled, window = browser.width()
+        assert scrolled <= window, (cid, scrolled, window)

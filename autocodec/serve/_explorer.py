@@ -40,6 +40,7 @@ from ..cid import CID
 from ..dag import parse_path
 from ._gateway import MAX_SEGMENTS, content_path, href_path
 from ._gateway import shown as display_text
+from ._page_head import page_head
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
@@ -219,8 +220,7 @@ def page(runtime: "Runtime", target: "Target", origin: str = "") -> tuple[int, s
     unixfs = _unixfs_note(runtime, target.cid, target.data, root + walked, origin)
     inside = f" at <code>{_e('/'.join(target.remainder))}</code> inside the block" if target.remainder else ""
     page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>explore {_e(target.cid)}</title><link rel="stylesheet" href="{origin}/explore-static/explorer.css"></head>
+<html lang="en">{page_head(f"explore {target.cid}", origin)}
 <body data-cid="{_e(target.cid)}">
 {_header(origin)}
 <main>
@@ -332,8 +332,7 @@ def _error_page(status: int, exc: BaseException, runtime: "Runtime") -> str:
         reason = http.HTTPStatus(status).phrase
     except ValueError:
         reason = "Error"
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>explore: {status} {_e(reason)}'
-            f'</title><link rel="stylesheet" href="/explore-static/explorer.css"></head><body>{_HEADER}<main>'
+    return (f'<!DOCTYPE html><html lang="en">{page_head(f"explore: {status} {reason}")}<body>{_HEADER}<main>'
             f'<h1>{status} {_e(reason)}</h1><p class="error" id="error" data-error="{_e(kind)}">'
             f'<code>{_e(kind)}</code>: {_e(message)}</p>{_hint(hint)}'
             '<p><a href="/explore/">explorer</a></p></main>'
@@ -351,8 +350,7 @@ def _kind(exc: errors.AutocodecError) -> str:
 
 
 def _index_page() -> str:
-    return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>autocodec explorer</title>'
-            f'<link rel="stylesheet" href="/explore-static/explorer.css"></head><body>{_HEADER}'
+    return (f'<!DOCTYPE html><html lang="en">{page_head("autocodec explorer")}<body>{_HEADER}'
             "<main><h1>autocodec explorer</h1><p>Give a CID of any codec the server's pinned sets decode, "
             "with a path if you like (<code>CID/field/0</code>).</p></main>"
             '<script src="/explore-static/explorer.js"></script></body></html>')
