@@ -6,6 +6,7 @@ without the script. The browser side is tests/test_explorer_chromium.py."""
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -187,7 +188,7 @@ def test_the_pages_own_links_answer_in_full(runtime: Runtime) -> None:
     missing = CID.parse("bafyreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku")
     partial = _put(runtime, {"parent": missing, "note": "a child not held here"})
     data = b"who decodes me?"
-    unknown = CID.build(0x300123, b"\x12\x20" + __import__("hashlib").sha256(data).digest())
+    unknown = CID.build(0x300123, b"\x12\x20" + hashlib.sha256(data).digest())
     runtime.store.put(unknown, data)
     for cid, decoded in ((partial, True), (unknown, False)):
         [(_, _, page)] = _get(runtime, f"/explore/{cid}")
@@ -226,3 +227,15 @@ def test_a_link_on_the_page_of_a_value_inside_a_block_leads_to_its_block(runtime
     assert status == 200 and _hrefs(page)[str(leaf)] == f"/explore/{root}/a/b"
     [(status, _, linked)] = _get(runtime, f"/explore/{root}/a/b")
     assert status == 200 and f'<code id="cid">{leaf}</code>' in linked
+
+
+def test_a_code_with_no_name_is_said_to_have_none(runtime: Runtime) -> None:
+    """A block of codec 0x300123 (a code the multicodec table does not name): the parts say so
+    (before: "0x300123 (0x300123)", the code twice as if it were its name)."""
+    data = b"who decodes me?"
+    cid = CID.build(0x300123, b"\x12\x20" + hashlib.sha256(data).digest())
+    runtime.store.put(cid, data)
+    [(status, _, page)] = _get(runtime, f"/explore/{cid}")
+    assert status == 501, page[:300]
+    assert "<code>0x300123 (no name in the multicodec table)</code>" in page
+    assert "(0x300123)</code>" not in page and "dag-cbor (0x71)" in _get(runtime, f"/explore/{_put(runtime, 1)}")[0][2]

@@ -148,12 +148,18 @@ class _Render:
 def _cid_parts(cid: CID) -> str:
     from ..codes import codec_name, hash_name
 
-    rows = [("version", f"CIDv{cid.version}"), ("codec", f"{codec_name(cid.codec)} (0x{cid.codec:x})"),
-            ("multihash", f"{hash_name(cid.hash_code)} (0x{cid.hash_code:x}), {len(cid.digest)} bytes"),
+    rows = [("version", f"CIDv{cid.version}"), ("codec", _named(codec_name(cid.codec), cid.codec)),
+            ("multihash", f"{_named(hash_name(cid.hash_code), cid.hash_code)}, {len(cid.digest)} bytes"),
             ("digest", cid.digest.hex()), ("CIDv1 base32", str(cid.to_v1()))]
     if cid.version == 0:
         rows.append(("CIDv0", str(cid)))
     return "".join(f"<tr><th>{_e(k)}</th><td><code>{_e(v)}</code></td></tr>" for k, v in rows)
+
+
+def _named(name: str, code: int) -> str:
+    """``name (0xCODE)``; a code the multicodec table does not name (its name is the hex) says so."""
+    code_text = f"0x{code:x}"
+    return f"{code_text} (no name in the multicodec table)" if name == code_text else f"{name} ({code_text})"
 
 
 def _provenance(runtime: "Runtime", cid: CID) -> str:
