@@ -106,7 +106,61 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         names = [f"cmd_{wanted}"]
     for name in names:
         importlib.import_module(f"{package.__name__}.{name}").register(sub)
+    kubo_global_options(parser)
     return parser
+
+
+ENC_IGNORED = frozenset({"cat", "get", "ls", "block get", "block rm", "dag get", "dag export", "cid format",
+                         "cid base32", "name get"})
+"""Commands that take ``--enc=json`` and print what they print without it: Kubo 0.43.1's same
+commands do (checked with ``ipfs CMD --enc=json``; tests/test_cli_kubo4.py)."""
+
+CID_BASE_IGNORED = frozenset({"cat", "get", "block get", "dag get", "dag export", "cid format", "cid base32",
+                              "name get", "key list", "key rm", "key rename", "key gen", "key import",
+                              "key export", "name resolve"})
+"""Commands that take ``--cid-base`` and print what they print without it: Kubo 0.43.1's same
+commands do."""
+
+
+def _leaf_parsers(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, argparse.ArgumentParser]:
+    """Each command (a parser with no subcommands) by its name, ``"dag get"``; aliases left out."""
+    leaves: dict[str, argparse.ArgumentParser] = {}
+    for name, sub in _subcommands(parser).items():
+        full = f"{prefix} {name}".strip()
+        if sub.prog.split(" ", 1)[-1] != full:  # an alias (``key ls``) names the same parser
+            continue
+        leaves.update(_leaf_parsers(sub, full) if _subcommands(sub) else {full: sub})
+    return leaves
+
+
+def kubo_global_options(parser: argparse.ArgumentParser) -> None:
+    """Kubo's global ``--enc`` and ``--cid-base``, taken by every command (a script written for
+    Kubo passes them anywhere). A command that uses one declares it itself (``add_enc_option``,
+    ``add_cid_base_option``); the others get a hidden one here, checked by ``unused_globals``."""
+    from ._cidbase import cid_base_value
+    from ._kubo import enc_value
+
+    for leaf in _leaf_parsers(parser).values():
+        own = {opt for action in leaf._actions for opt in action.option_strings}
+        if "--enc" not in own:
+            leaf.add_argument("--enc", dest="unused_enc", type=enc_value, default=None, help=argparse.SUPPRESS)
+        if "--cid-base" not in own:
+            leaf.add_argument("--cid-base", dest="unused_cid_base", type=cid_base_value, default=None,
+                              help=argparse.SUPPRESS)
+
+
+def unused_globals(parser: argparse.ArgumentParser, args: argparse.Namespace) -> str | None:
+    """Why a global option given to a command that has no use for it is refused, or None: taken
+    without effect where Kubo's same command takes it so (``ENC_IGNORED``, ``CID_BASE_IGNORED``;
+    ``--enc=text`` anywhere), refused elsewhere, since the output would not be what was asked."""
+    name = _innermost(parser, args).prog.split(" ", 1)[-1]
+    enc = getattr(args, "unused_enc", None)
+    if enc not in (None, "text") and name not in ENC_IGNORED:
+        return f"--enc={enc} has no effect on `autocodec {name}`: it has no JSON form (leave --enc out)"
+    if getattr(args, "unused_cid_base", None) is not None and name not in CID_BASE_IGNORED:
+        return (f"--cid-base has no effect on `autocodec {name}`: it prints CIDs in their own base only "
+                "(leave --cid-base out)")
+    return None
 
 
 def _command_token(argv: Sequence[str] | None) -> str | None:
@@ -323,6 +377,12 @@ def _main(argv: Sequence[str] | None) -> int:
         return _stdout_failed(exc)
     if extras:  # the command's own usage, not the top level's
         _innermost(parser, args).error(f"unrecognized arguments: {' '.join(extras)}")
+    refused = unused_globals(parser, args)
+    if refused is not None:
+        from ._text import clean
+
+        print(f"autocodec: InvalidInput: {clean(refused)}", file=sys.stderr)
+        return 2
     if args.home is not None and not args.home.strip():
         return _fail("ConfigError: --home is empty (name the home folder, or leave --home out for the default)")
     from ._io import guard_std_streams

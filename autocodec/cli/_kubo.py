@@ -23,6 +23,36 @@ def bool_flag(parser: argparse.ArgumentParser, short: str | None, name: str, def
 
 
 
+ENCODINGS = ("text", "json")
+"""The values of ``--enc`` here (Kubo 0.43.1 also writes ``xml``)."""
+
+
+def enc_value(text: str) -> str:
+    """An argparse ``type`` for ``--enc``, read as Kubo reads it: ``text`` or ``json``, an empty
+    value as ``text`` (Kubo's default); anything else is Kubo's ``invalid encoding: X``."""
+    if text == "":
+        return "text"
+    if text not in ENCODINGS:
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        extra = " (Kubo's xml is not written here)" if text == "xml" else ""
+        raise argparse.ArgumentTypeError(f"invalid encoding: {shown}{extra}; give json or text")
+    return text
+
+
+def add_enc_option(parser: argparse.ArgumentParser, json_form: str = "Kubo's JSON") -> None:
+    """``--enc text|json`` on a command that has a JSON form (``json_form`` says what it is);
+    ``args.enc`` is ``"text"`` or ``"json"``. A command without one gets ``--enc`` from
+    ``_app.kubo_global_options`` instead."""
+    parser.add_argument("--enc", type=enc_value, default="text", metavar="ENC",
+                        help=f"output encoding: text (default) or json ({json_form})")
+
+
+def enc_line(args: argparse.Namespace, text: str, value: object) -> str:
+    """One line of a command's output, without its newline: ``text``, or ``value`` as Kubo's
+    ``--enc=json`` writes it (``go_json``) when ``args.enc`` asks for JSON."""
+    return go_json(value)[:-1] if getattr(args, "enc", "text") == "json" else text
+
+
 def go_int(text: str) -> int:
     """An ``int`` option as Kubo's command line reads it (go-ipfs-cmds: ``strconv.ParseInt(v, 0,
     32)``): ``0x10`` is 16, ``010`` is 8 (octal), ``1_0`` is 10; for ``argparse`` ``type=``."""
@@ -58,6 +88,27 @@ def kubo_multicodec(text: str) -> int:
     shown = text if len(text) <= 100 else text[:100] + "..."
     raise UnknownCodec(shown, f"unknown multicodec: {go_quote(shown)}",
                        hint="give a name or code of the multicodec table (`autocodec cid codecs` lists them)")
+
+
+def kubo_mhtype(text: str) -> int:
+    """``block put --mhtype`` as Kubo 0.43.1 reads it (go-multihash's ``Names``): a hash
+    function's name spelled exactly; no number, no other letter case. One addition for
+    extension hashers: a private-use code (0x300000-0x3fffff, which no table names) by number
+    in Go's base-0 syntax. Anything else is ``UnknownHash`` in Kubo's words."""
+    from .. import _multiformats
+    from .._goint import parse_base0
+    from ..errors import UnknownHash
+
+    number = parse_base0(text, 64, signed=False)
+    if number is not None and number in PRIVATE_CODES:
+        return number
+    named = _multiformats.hash_code(text)
+    if named is not None:
+        return named
+    shown = text if len(text) <= 100 else text[:100] + "..."
+    raise UnknownHash(shown, f"unrecognized multihash function: {shown}",
+                      hint="give a hash function's name as `autocodec cid hashes` lists it (e.g. sha2-256), "
+                           "or a private-use code for an extension hasher")
 
 
 def kubo_escape(name: str) -> str:

@@ -6,7 +6,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ._cidbase import add_cid_base_option
-from ._kubo import bool_flag, go_int, kubo_file_args, refuse_big_block
+from ._kubo import add_enc_option, bool_flag, enc_line, go_int, kubo_file_args, kubo_mhtype, refuse_big_block
 from ._runtime import add_source_options
 from ._options import nonempty, or_default
 
@@ -36,7 +36,8 @@ def register(sub: Any) -> None:
     put.add_argument("--codec", "--cid-codec", default="raw", type=or_default("raw"),
                      help="a name or code of the multicodec table, as Kubo (default raw)")
     put.add_argument("--hash", "--mhtype", default="sha2-256", type=or_default("sha2-256"),
-                     help="multihash name or 0xCODE (default sha2-256)")
+                     help="a hash function's name as Kubo spells it, or a private-use code for an extension "
+                          "hasher (default sha2-256)")
     put.add_argument("--mhlen", type=go_int, default=-1, metavar="N",
                      help="a digest of N bytes: the hash's cut to at least 20, or for blake3 up to 128 (default -1: "
                           "the whole digest; identity ignores it, as Kubo)")
@@ -46,6 +47,7 @@ def register(sub: Any) -> None:
     bool_flag(put, None, "allow-big-block", False, "store a block over 2 MiB, which IPFS peers do not exchange")
     bool_flag(put, None, "pin", False, "accepted for Kubo compatibility (the store keeps every block)")
     add_cid_base_option(put)
+    add_enc_option(put, 'one {"Key", "Size"} a block')
     add_source_options(put)
     put.set_defaults(func=run_put)
 
@@ -57,6 +59,7 @@ def register(sub: Any) -> None:
     stat = bsub.add_parser("stat", help="print a stored block's CID and size, as Kubo (Key:, Size:)")
     stat.add_argument("cid", metavar="CID", help="a CID, or a path (CID/a/b, /ipfs/CID/a/b) to the block it reaches")
     add_cid_base_option(stat)
+    add_enc_option(stat, '{"Key", "Size"}')
     stat.set_defaults(func=run_stat)
 
     ls = bsub.add_parser("ls", help="list the CIDs of stored blocks")
@@ -81,13 +84,12 @@ def run_put(args: argparse.Namespace) -> int:
     from contextlib import suppress
 
     from ..cid import CID
-    from ..codes import hash_code
     from ..errors import InvalidBlock, UnknownCodec
     from ._cidbase import cid_text
     from ._io import BLOCK_HINT, read_input, write_line
     from ._local_modules import open_runtime
 
-    mh_code = hash_code(args.hash)
+    mh_code = kubo_mhtype(args.hash)
     codec, version = _format_codec(args, mh_code)
     with open_runtime(args) as rt:
         for name in kubo_file_args(args.files):
@@ -105,7 +107,8 @@ def run_put(args: argparse.Namespace) -> int:
                     _explain_compressed(codec, data, exc)
                     raise
             rt.store.put(cid, data)
-            write_line(cid_text(cid, args.cid_base))
+            key = cid_text(cid, args.cid_base)
+            write_line(enc_line(args, key, {"Key": key, "Size": len(data)}))
     return 0
 
 
@@ -183,7 +186,8 @@ def run_stat(args: argparse.Namespace) -> int:
     with open_runtime(args) as rt:
         cid = _block_of(rt, args.cid)
         stat = rt.store.stat(cid)
-    write_line(f"Key: {cid_text(cid, args.cid_base)}\nSize: {stat.size}")  # Kubo's two lines (``cid inspect`` names codec and hash)
+    key = cid_text(cid, args.cid_base)  # Kubo's two lines (``cid inspect`` names codec and hash)
+    write_line(enc_line(args, f"Key: {key}\nSize: {stat.size}", {"Key": key, "Size": stat.size}))
     return 0
 
 

@@ -16,8 +16,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ._kubo import bool_flag, go_json
-from ._options import or_default
+from ._kubo import add_enc_option, bool_flag, go_json
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cid import CID
@@ -53,7 +52,7 @@ def register(sub: Any) -> None:
     b32.set_defaults(func=run_base32)
     ins = cs.add_parser("inspect", help="show a CID's version, multibase, codec and multihash")
     ins.add_argument("cid", nargs="?", metavar="CID", help="the CID (default: the first line on stdin)")
-    ins.add_argument("--enc", choices=("text", "json"), default="text", type=or_default("text"), help="output encoding (default text)")
+    add_enc_option(ins, "Kubo's object of the CID's parts")
     ins.set_defaults(func=run_inspect)
     bases = cs.add_parser("bases", help="list the multibases")
     bool_flag(bases, None, "prefix", False, "also print each base's prefix")
@@ -71,8 +70,7 @@ def register(sub: Any) -> None:
 
 
 def _add_enc(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--enc", choices=("text", "json"), default="text", type=or_default("text"),
-                        help="output encoding (default text; json: Kubo's list of Code and Name)")
+    add_enc_option(parser, "Kubo's list of Code and Name")
 
 
 # --- parsing and spelling, as go-cid, go-multibase and go-multicodec do ---------------------

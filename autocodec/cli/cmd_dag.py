@@ -17,7 +17,7 @@ import sys
 from typing import Any
 
 from ._cidbase import add_cid_base_option
-from ._kubo import bool_flag
+from ._kubo import add_enc_option, bool_flag, enc_line, go_json
 from ._local_modules import add_module_option
 from ._options import nonempty, or_default
 from ._runtime import add_source_options
@@ -62,12 +62,14 @@ def register(sub: Any) -> None:
     bool_flag(put, None, "pin", False, "accepted for Kubo compatibility (the store keeps every block)")
     bool_flag(put, None, "allow-big-block", False, "store a block over 2 MiB, which IPFS peers do not exchange")
     add_cid_base_option(put)
+    add_enc_option(put, '{"Cid": {"/": CID}}, the CID in its default base as Kubo writes it')
     add_module_option(put)
     put.set_defaults(func=run_put)
 
     res = action("resolve", "print the last block a path reaches and the path left inside it")
     res.add_argument("ref", metavar="PATH")
     add_cid_base_option(res)
+    add_enc_option(res, '{"Cid": {"/": CID}, "RemPath"}, the CID in its default base as Kubo writes it')
     add_source_options(res)
     res.set_defaults(func=run_resolve)
 
@@ -81,6 +83,7 @@ def register(sub: Any) -> None:
                                                    "(refused without it, as Kubo)")
     bool_flag(imp, None, "local-only", False, "import a partial CAR: implies --pin-roots=false, as Kubo")
     add_cid_base_option(imp)
+    add_enc_option(imp, 'Kubo\'s {"Root": ...} and {"Stats": ...} objects, CIDs in their default base')
     add_module_option(imp)
     imp.set_defaults(func=run_import)
 
@@ -97,7 +100,7 @@ def register(sub: Any) -> None:
     stat.add_argument("roots", nargs="+", metavar="ROOT")
     stat.add_argument("-p", "--progress", action=argparse.BooleanOptionalAction, default=None,
                       help="progress on stderr (default: when stderr is a terminal)")
-    stat.add_argument("--enc", choices=("text", "json"), default="text", type=or_default("text"), help="output encoding (text or json)")
+    add_enc_option(stat, "Kubo's UniqueBlocks, TotalSize, Ratio and DagStats")
     add_cid_base_option(stat)
     add_source_options(stat)
     stat.set_defaults(func=run_stat)
@@ -154,6 +157,10 @@ def run_resolve(args: argparse.Namespace) -> int:
     path = parse_path(args.ref)
     with open_runtime(args) as rt:
         cid, remainder = resolve_cid(rt, path, limits=rt.limits)
+    if args.enc == "json":  # Kubo writes the CID as go-cid's JSON, whatever --cid-base says
+        rest = "".join("/" + seg for seg in remainder)
+        write_stdout(go_json({"Cid": {"/": str(cid)}, "RemPath": rest}).encode())
+        return 0
     text = resolved_text(path.root, path.root_text, cid, args.cid_base)
     write_stdout((text + "".join("/" + seg for seg in remainder)).encode())
     return 0
@@ -195,7 +202,7 @@ def run_put(args: argparse.Namespace) -> int:
             except UnknownCodec:
                 pass
             rt.store.put(cid, data)
-            write_line(cid_text(cid, args.cid_base))
+            write_line(enc_line(args, cid_text(cid, args.cid_base), {"Cid": {"/": str(cid)}}))
     return 0
 
 
@@ -213,6 +220,7 @@ def run_import(args: argparse.Namespace) -> int:
     roots: list[Any] = []
     blocks = size = 0
     show = sys.stderr.isatty() and not args.silent
+    loud = not args.silent or args.enc == "json"  # Kubo's --silent quiets its text only
     pin_roots = args.pin_roots and not args.local_only
     with open_runtime(args) as rt:
         for name in args.files:
@@ -237,10 +245,12 @@ def run_import(args: argparse.Namespace) -> int:
                 except AutocodecError as exc:
                     raise type(exc)(f"pinning root {cid_text(root, args.cid_base)!r} FAILED: {exc.message}",
                                     hint=exc.hint) from None
-                if not args.silent:
-                    write_line(f"Pinned root\t{cid_text(root, args.cid_base)}\tsuccess")
-    if args.stats and not args.silent:
-        write_line(f"Imported {blocks} blocks ({size} bytes)")
+                if loud:
+                    write_line(enc_line(args, f"Pinned root\t{cid_text(root, args.cid_base)}\tsuccess",
+                                        {"Root": {"Cid": {"/": str(root)}, "PinErrorMsg": ""}}))
+    if args.stats and loud:
+        write_line(enc_line(args, f"Imported {blocks} blocks ({size} bytes)",
+                            {"Stats": {"BlockCount": blocks, "BlockBytesCount": size}}))
     return 0
 
 

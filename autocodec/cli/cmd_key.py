@@ -13,6 +13,7 @@ import argparse
 import os
 from typing import Any
 
+from ._kubo import add_enc_option, enc_line
 from ._options import nonempty
 from ._runtime import add_passphrase_env
 
@@ -39,20 +40,24 @@ def register(sub: Any) -> None:
     gen.add_argument("name", help="key name (letters, digits, '.', '_', '-')")
     gen.add_argument("--passphrase-env", metavar="VAR", type=nonempty("an environment variable's name"),
                      help="encrypt the key with the passphrase in environment variable VAR")
+    add_enc_option(gen, '{"Name", "Id"}, Id the IPNS name (k51...)')
     gen.set_defaults(func=run_gen)
     ls = ksub.add_parser("list", aliases=["ls"], help="list keys and their DIDs")
     ls.add_argument("-l", dest="long", action="store_true", help="also show each key's IPNS name (k51...)")
+    add_enc_option(ls, '{"Keys": [{"Name", "Id"}]}, Id the IPNS name (k51...)')
     ls.set_defaults(func=run_list)
     show = ksub.add_parser("show", help="print a key's DID")
     show.add_argument("name")
     show.set_defaults(func=run_show)
     rm = ksub.add_parser("rm", help="remove keys (none is removed if one of them does not exist)")
     rm.add_argument("names", nargs="+", metavar="NAME")
+    add_enc_option(rm, '{"Keys": [{"Name", "Id"}]}, Id the IPNS name (k51...)')
     rm.set_defaults(func=run_rm)
     rename = ksub.add_parser("rename", help="rename a key")
     rename.add_argument("old", metavar="NAME")
     rename.add_argument("new", metavar="NEW_NAME")
     rename.add_argument("-f", "--force", action="store_true", help="replace a key that already has NEW_NAME")
+    add_enc_option(rename, '{"Was", "Now", "Id", "Overwrite"}, Id the IPNS name (k51...)')
     rename.set_defaults(func=run_rename)
     export = ksub.add_parser("export", help="write a key to a cleartext file Kubo imports (mode 0600)")
     export.add_argument("name")
@@ -103,13 +108,17 @@ def run_gen(args: argparse.Namespace) -> int:
     from ._io import write_line
 
     key = _ring().generate(args.name, passphrase_from_env(args.passphrase_env))
-    write_line(key.did)
+    write_line(enc_line(args, key.did, {"Name": args.name, "Id": _ipns_of_did(key.did)}))
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
     from ._io import write_line
 
+    if args.enc == "json":
+        keys = [{"Name": entry.name, "Id": _ipns_of_did(entry.did)} for entry in _ring().list()]
+        write_line(enc_line(args, "", {"Keys": keys}))
+        return 0
     for entry in _ring().list():
         suffix = "\t(encrypted)" if entry.encrypted else ""
         if entry.problem:
@@ -139,9 +148,15 @@ def run_show(args: argparse.Namespace) -> int:
 
 
 def run_rm(args: argparse.Namespace) -> int:
-    from ._io import write_lines
+    from ._io import write_line, write_lines
 
-    write_lines(_ring().remove(*args.names))
+    ring = _ring()
+    ids = {name: _ipns_of_did(ring.did(name)) for name in args.names if ring.has(name)}
+    removed = list(ring.remove(*args.names))
+    if args.enc == "json":
+        write_line(enc_line(args, "", {"Keys": [{"Name": name, "Id": ids[name]} for name in removed]}))
+        return 0
+    write_lines(removed)
     return 0
 
 
@@ -152,7 +167,8 @@ def run_rename(args: argparse.Namespace) -> int:
     replaced = args.force and args.old != args.new and ring.has(args.new)
     ring.rename(args.old, args.new, force=args.force)
     ipns = _ipns_of_did(ring.did(args.new))
-    write_line(f"Key {ipns} renamed to {args.new}" + (" with overwriting" if replaced else ""))
+    text = f"Key {ipns} renamed to {args.new}" + (" with overwriting" if replaced else "")
+    write_line(enc_line(args, text, {"Was": args.old, "Now": args.new, "Id": ipns, "Overwrite": replaced}))
     return 0
 
 

@@ -19,9 +19,9 @@ import argparse
 import time
 from typing import TYPE_CHECKING, Any
 
-from ._kubo import bool_flag, go_json
+from ._kubo import add_enc_option, bool_flag, enc_line, go_json
 from ._runtime import add_passphrase_env
-from ._options import nonempty, or_default
+from ._options import nonempty
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry._ipns import IpnsNames
@@ -47,7 +47,7 @@ def register(sub: Any) -> None:
     ins.add_argument("record", nargs="?", default="-", help="the record file (default: stdin)")
     ins.add_argument("--verify", metavar="NAME", help="check the record against this IPNS name (k51...)")
     bool_flag(ins, None, "dump", True, "include a hex dump of the record (default; --dump=false: none)")
-    ins.add_argument("--enc", choices=("text", "json"), default="text", type=or_default("text"), help="output encoding (default text)")
+    add_enc_option(ins, "Kubo's object of the record's fields")
     ins.set_defaults(func=run_inspect)
     for action, text in (("resolve", "print the path an IPNS name (record verified here) or a domain "
                                       "(DNSLink) points at"),
@@ -60,6 +60,8 @@ def register(sub: Any) -> None:
         if action == "resolve":
             bool_flag(sp, "-r", "recursive", True, "follow a name that points at a name (default; "
                       "--recursive=false: the first record's value)")
+        if action == "resolve":
+            add_enc_option(sp, '{"Path"}')
         sp.set_defaults(func=run_resolve if action == "resolve" else run_get)
     pub = ns.add_parser("publish", help="sign an IPNS record with a home key and keep it in the home")
     pub.add_argument("path", help="the content path the name points at, e.g. /ipfs/bafy...")
@@ -70,6 +72,7 @@ def register(sub: Any) -> None:
     pub.add_argument("--sequence", type=int, help="the sequence number (default: one past the home's last)")
     pub.add_argument("-o", "--output", metavar="FILE", help="also write the record to FILE")
     pub.add_argument("--to-node", metavar="ADDR", type=nonempty("a node's address"), help="also store the record on this IPFS node (name/put)")
+    add_enc_option(pub, '{"Name", "Value"}')
     pub.set_defaults(func=run_publish)
 
 
@@ -212,7 +215,7 @@ def run_resolve(args: argparse.Namespace) -> int:
                 return names.value_of(later, gateway=gateway, node=node, fresh=fresh), 0
 
             value = names.walk(f"/ipns/{name}", hop)[0]
-    write_line(value)
+    write_line(enc_line(args, value, {"Path": value}))
     return 0
 
 
@@ -278,5 +281,5 @@ def run_publish(args: argparse.Namespace) -> int:
         from ..sources import NodeSource
 
         NodeSource(args.to_node, limits=fetch_limits).name_put(str(name), raw)
-    write_line(f"Published to {name}: {value}")
+    write_line(enc_line(args, f"Published to {name}: {value}", {"Name": str(name), "Value": value}))
     return 0

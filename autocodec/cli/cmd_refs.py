@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from ._kubo import bool_flag
+from ._kubo import add_enc_option, bool_flag
 from ._runtime import add_source_options
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,6 +46,7 @@ def register(sub: Any) -> None:
     from ._cidbase import add_cid_base_option
 
     add_cid_base_option(refs)
+    add_enc_option(refs, 'one {"Ref", "Err"} a reference')
     add_source_options(refs)
     refs.set_defaults(func=run_refs)
 
@@ -56,6 +57,7 @@ def run_refs(args: argparse.Namespace) -> int:
     from ..errors import InvalidInput
     from ._cidbase import cid_text
     from ._io import write_line
+    from ._kubo import enc_line
     from ._local_modules import open_runtime
 
     if args.paths == ["local"]:  # not a CID in any multibase ('l' is none)
@@ -70,8 +72,9 @@ def run_refs(args: argparse.Namespace) -> int:
         roots = [resolve(runtime, path, limits=runtime.limits).cid for path in args.paths]
         walk = RefWalk(runtime.get, _links_of(runtime), args.unique, args.max_depth if args.recursive else 1)
         for source, target, name in walk.refs(roots):
-            write_line(fmt.replace("<src>", cid_text(source, args.cid_base))
-                       .replace("<dst>", cid_text(target, args.cid_base)).replace("<linkname>", name))
+            line = (fmt.replace("<src>", cid_text(source, args.cid_base))
+                    .replace("<dst>", cid_text(target, args.cid_base)).replace("<linkname>", name))
+            write_line(enc_line(args, line, {"Ref": line, "Err": ""}))
     return 0
 
 
@@ -80,6 +83,7 @@ def _refs_local(args: argparse.Namespace) -> int:
     (keyed by multihash) names it: a CIDv1 of the raw codec, whatever the block's codec."""
     from ..cid import CID
     from ._io import write_lines
+    from ._kubo import enc_line
     from ._local_modules import open_runtime
 
     def once_each(cids: "Iterable[CID]") -> "Iterator[str]":
@@ -87,7 +91,8 @@ def _refs_local(args: argparse.Namespace) -> int:
         for cid in cids:
             if cid.multihash not in seen:
                 seen.add(cid.multihash)
-                yield str(CID.build(0x55, cid.multihash))
+                ref = str(CID.build(0x55, cid.multihash))
+                yield enc_line(args, ref, {"Ref": ref, "Err": ""})
 
     with open_runtime(args) as runtime:
         write_lines(once_each(runtime.store))

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..abi import Kind
 from ._cidbase import add_cid_base_option
-from ._kubo import bool_flag
+from ._kubo import add_enc_option, bool_flag, enc_line
 from ._runtime import add_source_options
 
 _KINDS = {**{k.value: k.value for k in Kind}, "hash": "hasher"}  # the ABI's kinds (autocodec.abi), and "hash"
@@ -39,6 +39,7 @@ def register(sub: Any) -> None:
     p.add_argument("--dht-record-count", "--dhtrc", dest="dht_record_count", help=argparse.SUPPRESS)
     p.add_argument("--dht-timeout", "--dhtt", dest="dht_timeout", help=argparse.SUPPRESS)
     add_cid_base_option(p)
+    add_enc_option(p, 'a path: {"Path"}; a code: as --json')
     add_source_options(p)
     p.set_defaults(func=run)
 
@@ -79,12 +80,13 @@ def _run_path(args: argparse.Namespace) -> int:
     from ._ipns_paths import ipfs_path_of, is_ipns_path, one_hop_of
     from ._local_modules import open_runtime
 
-    if args.code is not None or args.json:
+    if args.code is not None or args.json:  # --enc=json is a path's {"Path"}
         raise InvalidInput(f"{args.kind!r} is no kind of extension ({', '.join(sorted(_KINDS))})",
                            hint="give a kind and a code, or one path to resolve")
     named = is_ipns_path(args.kind)
     if named and not args.recursive:  # one name's value, its path not resolved (Kubo: -r=false)
-        write_line(one_hop_of(args.kind, args))
+        hop = one_hop_of(args.kind, args)
+        write_line(enc_line(args, hop, {"Path": hop}))
         return 0
     path = parse_path(ipfs_path_of(args.kind, args) if named else args.kind)
     if not (args.node or args.gateway):
@@ -93,7 +95,8 @@ def _run_path(args: argparse.Namespace) -> int:
         cid, remainder = resolve_cid(rt, path, limits=rt.limits)
     # Kubo: an /ipfs/ path lends its base (CidEncoderFromPath); a name does not (base32, a CIDv0 kept)
     text = cid_text(cid, args.cid_base) if named else resolved_text(path.root, path.root_text, cid, args.cid_base)
-    write_line("/ipfs/" + text + "".join("/" + segment for segment in remainder))
+    found = "/ipfs/" + text + "".join("/" + segment for segment in remainder)
+    write_line(enc_line(args, found, {"Path": found}))
     return 0
 
 
@@ -117,7 +120,7 @@ def _run_code(args: argparse.Namespace) -> int:
     require_home("resolve")
     with Runtime() as rt:
         res = rt.resolve(kind, code)
-    if args.json:
+    if args.json or args.enc == "json":
         write_line(builtin.to_dag_json_text(res.to_value()))
     else:
         shown = args.code if code == args.code else f"{args.code} (module {code})"
