@@ -401,6 +401,10 @@ def test_every_page_fits_a_phone_and_a_deep_one_the_desktop(setup: Any) -> None:
         phone.open(server.url + path)
         assert phone.width() == (375, 375), (path, phone.width())
     phone.screenshot(tmp / "phone-deep.png")
+    phone.open(f"{server.url}/explore/{w.folder}")  # a short name is not broken for the CID beside it
+    lines = phone.script("return Array.from(document.querySelectorAll('#entries a.entry'))"
+                         ".map(a => [a.textContent, a.getClientRects().length])")
+    assert lines and all(count == 1 for _, count in lines), lines
     for cid in deep:
         browser.open(f"{server.url}/explore/{cid}")
         scrolled, window = browser.width()
