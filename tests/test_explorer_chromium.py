@@ -409,3 +409,31 @@ def test_every_page_fits_a_phone_and_a_deep_one_the_desktop(setup: Any) -> None:
         browser.open(f"{server.url}/explore/{cid}")
         scrolled, window = browser.width()
         assert scrolled <= window, (cid, scrolled, window)
+
+
+def test_the_keyboard_reaches_every_link_and_toggles_the_bytes(setup: Any) -> None:
+    """Tab alone goes through the search box, every link of the page in order and the bytes'
+    button; Space on the button hides the bytes and says so to assistive technology
+    (``aria-expanded``, which it lacked: a screen reader heard only "hide, button")."""
+    world, server, browser, tmp = setup
+    w: ExplorerWorld = world
+    browser.open(f"{server.url}/explore/{w.commit}")
+    expected = browser.script("return Array.from(document.querySelectorAll('a[href], input, button'))"
+                              ".map(e => e.getAttribute('href') || e.tagName)")
+    reached = []
+    for _ in range(len(expected)):
+        _press(browser, "\ue004")  # Tab
+        reached.append(browser.script("const e = document.activeElement; return e.getAttribute('href') || e.tagName"))
+    assert reached == expected, (reached, expected)
+    assert browser.script("return document.activeElement.id") == "toggle-hex"
+    assert browser.script("return document.activeElement.getAttribute('aria-controls')") == "hex"
+    for expanded in ("false", "true"):
+        _press(browser, " ")
+        assert browser.script("return document.activeElement.getAttribute('aria-expanded')") == expanded
+        assert browser.script("return getComputedStyle(document.getElementById('hex')).display") == (
+            "none" if expanded == "false" else "block")
+
+
+def _press(browser: Browser, key: str) -> None:
+    browser.s("POST", "/actions", {"actions": [{"type": "key", "id": "keyboard", "actions": [
+        {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]})

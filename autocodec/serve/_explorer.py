@@ -238,7 +238,7 @@ def page(runtime: "Runtime", target: "Target", origin: str = "") -> tuple[int, s
 <section><h2>Decoder</h2>{_provenance(runtime, target.cid)}</section>
 {unixfs}
 <section><h2>Node</h2><div class="node" id="node">{shown}</div></section>
-<section><h2>Raw bytes <button type="button" id="toggle-hex">hide</button></h2>{_hex(target.data)}</section>
+<section><h2>Raw bytes <button type="button" id="toggle-hex" aria-controls="hex" aria-expanded="true">hide</button></h2>{_hex(target.data)}</section>
 </main><script src="{origin}/explore-static/explorer.js"></script></body></html>"""
     return status, page
 

@@ -16,6 +16,7 @@
     toggle.addEventListener("click", function () {
       var hidden = hex.classList.toggle("hidden");
       toggle.textContent = hidden ? "show" : "hide";
+      toggle.setAttribute("aria-expanded", hidden ? "false" : "true");
     });
   }
   // the CID heading selects itself on click, for copying
