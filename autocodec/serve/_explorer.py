@@ -17,7 +17,11 @@ Invariants:
   list, ``MAX_DEPTH`` levels of nesting, ``MAX_VALUES`` values in all, ``MAX_STRING``
   characters of any one string or key and ``MAX_TEXT`` characters of strings and keys in all
   (the rest is counted, not shown): a 2 MiB block of nested lists or one long string is a page
-  of some hundred KiB, not of tens of MB.
+  of some hundred KiB, not of tens of MB. Where nesting stops, a link opens the value there on a
+  page of its own (while its path is addressable).
+- Every link's path is the page's path (the in-block remainder included) extended once; the
+  page's own downloads answer in full (a CAR of the block alone; DAG-JSON only if it decoded).
+- Every page's ``<head>`` is ``_page_head.page_head`` (a viewport, no icon request).
 - A link whose field name cannot be a path segment (empty, ``.``, ``..``, holding ``/``) or
   whose path would be over the gateway's segment limit opens by CID: every link leads to the
   block it names.
