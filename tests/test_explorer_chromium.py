@@ -370,9 +370,10 @@ def _deep_documents(home: Path, tmp: Path) -> list[str]:
 
 def _pages(w: ExplorerWorld, deep: list[str]) -> list[str]:
     """Explorer pages of every kind: the index, a git commit, an Ethereum header (a sandboxed
-    module's provenance), a UnixFS folder, an error page, and two 100-level documents."""
+    module's provenance), a UnixFS folder, an error page, and two 100-level documents; and the
+    gateway's HTML pages: a folder's listing and an error page."""
     return ["/explore/", f"/explore/{w.commit}", f"/explore/{w.eth_header}", f"/explore/{w.folder}",
-            "/explore/not-a-cid", *(f"/explore/{cid}" for cid in deep)]
+            "/explore/not-a-cid", *(f"/explore/{cid}" for cid in deep), f"/ipfs/{w.folder}/", "/ipfs/not-a-cid"]
 
 
 def test_no_page_logs_an_error_in_the_console(setup: Any) -> None:

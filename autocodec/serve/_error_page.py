@@ -24,6 +24,7 @@ import http
 
 from aiohttp import web
 
+from ._page_head import page_head
 from ._page_headers import explorer_origin, html_page_headers
 
 
@@ -59,7 +60,5 @@ def _page(status: int, text: str, explorer: str) -> str:
         title = f"{status} {http.HTTPStatus(status).phrase}"
     except ValueError:
         title = str(status)
-    sheet = html.escape(f"{explorer}/explore-static/explorer.css")
-    return (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-            f'<link rel="stylesheet" href="{sheet}"></head><body><h1>{title}</h1>'
+    return (f'<!DOCTYPE html><html lang="en">{page_head(title, explorer)}<body><h1>{title}</h1>'
             f'<p class="error"><code>{html.escape(text)}</code></p></body></html>\n')

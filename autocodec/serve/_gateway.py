@@ -67,6 +67,7 @@ from ._dns_name import uri_domain
 from ._detect import LIMIT as DETECT_LIMIT
 from ._detect import detect
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
+from ._page_head import page_head
 from ._page_headers import explorer_origin, html_page_headers
 from ._xxhash import go_base32, xxh64
 from ._subdomain import ISOLATED, ROOTED, bare_origin, go_redirect, origin_path, subdomain_gateway
@@ -1202,11 +1203,10 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
         rows.append(f'<tr><td><a href="{href}">{html.escape(shown(name))}</a></td>'
                     f'<td><a class="cid" href="{explorer}/explore/{cid}">{cid}</a></td>'
                     f'<td>{"" if size is None else size}</td></tr>')
-    body = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(base)}</title>"
-            f'<link rel="stylesheet" href="{explorer}/explore-static/explorer.css"></head><body>'
+    body = (f'<!DOCTYPE html><html lang="en">{page_head(base, explorer)}<body>'
             f"<h1>Index of {html.escape(base)}</h1><p>{target.cid} &middot; "
             f'<a href="{explorer}/explore/{target.cid}">explore</a></p>'
-            f"<table><thead><tr><th>Name</th><th>CID</th><th>Size</th></tr></thead><tbody>{''.join(rows)}"
+            f"<table class=\"entries\"><thead><tr><th>Name</th><th>CID</th><th>Size</th></tr></thead><tbody>{''.join(rows)}"
             "</tbody></table>"
             + (f"<p>Only the first {MAX_LISTING} entries are listed; the others open by name.</p>" if more else "")
             + "</body></html>")
