@@ -30,7 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from collections.abc import Iterable
 
     from ..cid import CID
-    from ..unixfs import Added
+    from ..unixfs import Added, AddOptions
 
 
 ADD_EPILOG = """examples:
@@ -49,14 +49,15 @@ CAT_EPILOG = """examples:
 def register(sub: Any) -> None:
     add = sub.add_parser("add", help="add files or directories as UnixFS DAGs (Kubo's `ipfs add`); print their CIDs", epilog=ADD_EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    add.add_argument("paths", nargs="+", metavar="FILE", help="files to add (- for stdin; directories with -r)")
+    add.add_argument("paths", nargs="*", metavar="FILE",
+                     help="files to add (- or none for stdin, as Kubo; directories with -r)")
     add.add_argument("-r", "--recursive", action="store_true", help="add directories recursively")
     bool_flag(add, "-H", "hidden", False, "include files whose names start with '.'")
     bool_flag(add, "-E", "empty-dirs", True, "include empty directories (default; --empty-dirs=false skips them)")
     bool_flag(add, "-w", "wrap-with-directory", False, "wrap the added files in a directory (its CID is printed last)")
     bool_flag(add, "-q", "quiet", False, "print only CIDs, no progress")
     bool_flag(add, "-Q", "quieter", False, "print only the last root CID")
-    bool_flag(add, None, "silent", False, "print nothing")
+    bool_flag(add, None, "silent", False, "print no file lines (as Kubo: folders are still printed)")
     bool_flag(add, "-p", "progress", None, "show progress on stderr (default: when stderr is a terminal, as Kubo)")
     bool_flag(add, "-n", "only-hash", False, "only chunk and hash: print the CIDs, store nothing")
     add.add_argument("-s", "--chunker", default="size-262144", metavar="SPEC",
@@ -147,47 +148,80 @@ class _NoStore:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    from ..codes import hash_code
+    from ._io import write_line
+
+    names = _file_arguments(args)  # what Kubo's command line checks before adding anything
+    shown: list[str] = []  # the CIDs written so far, in Kubo's order (-Q writes the last one only)
+    failed = True
+    try:
+        _add_all(args, names, shown)
+        failed = False
+    finally:  # -Q: the last CID printed, also after a failure; an empty line if none (as Kubo, but
+        if args.quieter and (shown or not failed):  # a refusal writes nothing to stdout here)
+            write_line(shown[-1] if shown else "")
+    return 0
+
+
+def _file_arguments(args: argparse.Namespace) -> list[str]:
+    """The paths to add in Kubo's order, each checked as Kubo's command line checks them before
+    anything is added: it exists (Go's ``lstat NAME: ...`` words) and is no folder without
+    ``-r``. No path at all is stdin, as in Kubo."""
+    import os
+    import stat
+
     from ..errors import InvalidInput
+
+    if "" in args.paths:  # Path("") is ".": it added the current folder (with -r) or said it was a folder
+        raise InvalidInput("a path to add is empty", hint="name a file or folder, or - for standard input")
+    if not args.paths and sys.stdin.isatty():
+        sys.stderr.write("autocodec: reading from standard input; send Ctrl-D to stop.\n")
+    dereference = args.dereference_args or args.dereference_symlinks
+    paths = [_dereferenced(p) if dereference and p != "-" else p for p in args.paths or ["-"]]
+    names = _stdin_in_order(kubo_file_args(paths), args.stdin_name)
+    for name in names:
+        if name == "-":
+            continue
+        try:
+            mode = os.lstat(name).st_mode
+        except OSError as exc:
+            raise InvalidInput(f"lstat {name}: {(exc.strerror or str(exc)).lower()}", hint="check the path") from None
+        if stat.S_ISDIR(mode) and not args.recursive:
+            raise InvalidInput(f"'{name}' is a directory, use the '-r' flag to specify directories")
+    return names
+
+
+def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> None:
+    """Add ``names`` (checked by ``_file_arguments``) and print Kubo's lines; ``shown`` collects
+    the CIDs printed, in order."""
+    from ..codes import hash_code
     from ..progress import no_progress, stderr_progress
-    from ..unixfs import Adder, AddOptions
+    from ..unixfs import Added, Adder
     from ..unixfs._output import kubo_order
     from ._cidbase import cid_text
     from ._io import stdin_binary, write_line
     from ._local_modules import open_runtime
 
-    if "" in args.paths:  # Path("") is ".": it added the current folder (with -r) or said it was a folder
-        raise InvalidInput("a path to add is empty", hint="name a file or folder, or - for standard input")
-    if args.pin_name is not None and (not args.pin or args.only_hash):
-        raise InvalidInput("pin-name option requires pin to be set (as Kubo: --only-hash and --pin=false pin nothing)",
-                           hint="drop --pin-name, or add without --only-hash and --pin=false")
-    mode, mtime = _metadata_options(args)
-    dereference = args.dereference_args or args.dereference_symlinks
-    options = AddOptions(chunker=args.chunker, cid_version=args.cid_version, raw_leaves=args.raw_leaves,
-                         hidden=args.hidden, hash=args.hash, trickle=args.trickle, empty_dirs=args.empty_dirs,
-                         max_file_links=args.max_file_links, max_directory_links=args.max_directory_links,
-                         max_hamt_fanout=args.max_hamt_fanout, inline=args.inline, inline_limit=args.inline_limit,
-                         preserve_mode=args.preserve_mode,
-                         preserve_mtime=args.preserve_mtime, mode=mode, mtime=mtime, ignore=_ignore_rules(args),
-                         follow_symlinks=args.dereference_symlinks)
+    options = _add_options(args)
     code = hash_code(args.hash)
     quiet = args.quiet or args.quieter or args.silent
     bar = args.progress if args.progress is not None else (sys.stderr.isatty() and not quiet)
     progress = stderr_progress("add") if bar and not args.silent else no_progress
-    shown: list[str] = []  # the CIDs written so far, in Kubo's order (-Q writes the last one only)
 
     def show(entries: "Iterable[Added]") -> None:
         """Write ``added CID NAME`` lines as Kubo does, each as soon as it is known: files as
-        they are added, then the folders of what was added, so a failure keeps what went before."""
+        they are added, then the folders of what was added, so a failure keeps what went before.
+        ``--silent`` is Kubo's adder option: it drops the files' lines (and their CIDs from
+        ``-Q``), never the folders'."""
         for entry in entries:
-            say(entry.cid, entry.path)
+            if not (args.silent and not entry.is_dir):
+                say(entry.cid, entry.path)
 
     over_bar = progress is not no_progress and sys.stderr.isatty()  # a line goes above the progress bar
 
     def say(cid: "CID", name: str) -> None:
         text = cid_text(cid, args.cid_base)
         shown.append(text)
-        if not (args.silent or args.quieter):
+        if not args.quieter:
             if over_bar:
                 sys.stderr.write("\r\033[2K")  # the bar is drawn again at its next report
                 sys.stderr.flush()
@@ -195,42 +229,50 @@ def run_add(args: argparse.Namespace) -> int:
 
     everything: list[Added] = []
     wrapped = []
-    names = _stdin_in_order(kubo_file_args([_dereferenced(p) if dereference and p != "-" else p for p in args.paths]),
-                            args.stdin_name)
-    try:
-        with open_runtime(args) as runtime:
-            multihash = None if code == 0x12 else (lambda block: runtime.hash(block, code))
-            store = _NoStore() if args.only_hash else runtime.store
-            adder = Adder(store, options, progress=progress, multihash=multihash,
-                          chunker_module=lambda name: runtime.extension("chunker", name))
-            for name in names:
-                if name == "-":
-                    link = adder.add_stream(stdin_binary())
-                    named = args.stdin_name or str(link.cid)  # Kubo names unnamed stdin by its CID
-                    if not args.wrap_with_directory:
-                        say(link.cid, named)
-                        continue
-                    added = _stdin_wrapped(adder, link, named)
-                    show(a for a in added if not a.is_dir)
-                else:
-                    path = Path(name)
-                    if path.is_dir() and not path.is_symlink() and not args.recursive:
-                        raise InvalidInput(f"{name} is a directory", hint="use -r to add a directory")
-                    added = list(adder.add_path(path, recursive=args.recursive,
-                                                on_entry=lambda entry: None if entry.is_dir else show([entry])))
-                    if not args.wrap_with_directory:
-                        show(a for a in kubo_order(added) if a.is_dir)
-                        continue
-                everything += added
-                top = added[-1].path if name != "-" else [part for part in added[-1].path.split("/") if part][0]
-                wrapped.append((top, added[-1].link))
-            if args.wrap_with_directory:
-                wrapper = adder.wrap(wrapped)
-                show(a for a in kubo_order(everything, wrapper) if a.is_dir)
-    finally:  # -Q: the last CID known, also when a later entry failed (as Kubo)
-        if args.quieter and shown and not args.silent:
-            write_line(shown[-1])
-    return 0
+    with open_runtime(args) as runtime:
+        multihash = None if code == 0x12 else (lambda block: runtime.hash(block, code))
+        store = _NoStore() if args.only_hash else runtime.store
+        adder = Adder(store, options, progress=progress, multihash=multihash,
+                      chunker_module=lambda name: runtime.extension("chunker", name))
+        for name in names:
+            if name == "-":
+                link = adder.add_stream(stdin_binary())
+                named = args.stdin_name or str(link.cid)  # Kubo names unnamed stdin by its CID
+                if not args.wrap_with_directory:
+                    show([Added(named, link.cid, link.filesize, link.tsize)])
+                    continue
+                added = _stdin_wrapped(adder, link, named)
+                show(a for a in added if not a.is_dir)
+            else:
+                added = list(adder.add_path(Path(name), recursive=args.recursive,
+                                            on_entry=lambda entry: None if entry.is_dir else show([entry])))
+                if not args.wrap_with_directory:
+                    show(a for a in kubo_order(added) if a.is_dir)
+                    continue
+            everything += added
+            top = added[-1].path if name != "-" else [part for part in added[-1].path.split("/") if part][0]
+            wrapped.append((top, added[-1].link))
+        if args.wrap_with_directory:
+            wrapper = adder.wrap(wrapped)
+            show(a for a in kubo_order(everything, wrapper) if a.is_dir)
+
+
+def _add_options(args: argparse.Namespace) -> "AddOptions":
+    """The ``AddOptions`` the flags spell, after the checks Kubo makes of them before adding."""
+    from ..errors import InvalidInput
+    from ..unixfs import AddOptions
+
+    if args.pin_name is not None and (not args.pin or args.only_hash):
+        raise InvalidInput("pin-name option requires pin to be set (as Kubo: --only-hash and --pin=false pin nothing)",
+                           hint="drop --pin-name, or add without --only-hash and --pin=false")
+    mode, mtime = _metadata_options(args)
+    return AddOptions(chunker=args.chunker, cid_version=args.cid_version, raw_leaves=args.raw_leaves,
+                         hidden=args.hidden, hash=args.hash, trickle=args.trickle, empty_dirs=args.empty_dirs,
+                         max_file_links=args.max_file_links, max_directory_links=args.max_directory_links,
+                         max_hamt_fanout=args.max_hamt_fanout, inline=args.inline, inline_limit=args.inline_limit,
+                         preserve_mode=args.preserve_mode,
+                         preserve_mtime=args.preserve_mtime, mode=mode, mtime=mtime, ignore=_ignore_rules(args),
+                         follow_symlinks=args.dereference_symlinks)
 
 
 def _ignore_rules(args: argparse.Namespace) -> tuple[str, ...]:

@@ -1,0 +1,117 @@
+"""``autocodec add`` beside Kubo v0.43.1's ``ipfs add``: outputs and refusals of the options
+users type together (``--silent`` with ``-q``/``-Q``/``-w``, no path at all, paths that fail
+before anything is added, ``--mode``/``--mtime`` under ``-w``, out-of-range numbers).
+
+Each case runs both commands in one small generated folder with the same arguments and stdin
+and compares stdout byte for byte and the exit status (``tests/test_unixfs_kubo.py`` compares
+the DAGs of many more inputs).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autocodec.loader import xorshift_bytes
+
+from ._kubo import KUBO_BIN, KuboRepo, require_kubo
+
+pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
+
+
+@pytest.fixture(scope="module")
+def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
+    require_kubo()
+    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Files of 0, 1 and 262,145 bytes, a folder with an empty subfolder and a symlink, and a
+    folder beside them."""
+    root = tmp_path_factory.mktemp("inputs")
+    for size in (0, 1, 262_145):
+        (root / f"f{size}").write_bytes(xorshift_bytes(size + 3, size))
+    (root / "d" / "empty").mkdir(parents=True)
+    (root / "d" / "sub").mkdir()
+    (root / "d" / "sub" / "a").write_bytes(b"a" * 1000)
+    (root / "d" / "b").write_bytes(b"b")
+    os.symlink("b", root / "d" / "ln")
+    (root / "zdir").mkdir()
+    return root
+
+
+def both(kubo: KuboRepo, cwd: Path, args: list[str], stdin: bytes = b"",
+         stored: bool = False) -> tuple[subprocess.CompletedProcess[bytes], subprocess.CompletedProcess[bytes]]:
+    """``ipfs add ARGS`` and ``autocodec add ARGS`` in ``cwd`` (``--only-hash`` unless
+    ``stored``: Kubo's only-hash fails with UnixFS metadata)."""
+    first = ["--pin=false"] if stored else ["--only-hash"]
+    theirs = subprocess.run([str(KUBO_BIN), "add", *first, *args], cwd=cwd, env=kubo.env(), input=stdin,
+                            capture_output=True, timeout=120)
+    home = cwd.parent / "home"
+    ours = subprocess.run([sys.executable, "-m", "autocodec", "add", *first, *args], cwd=cwd, input=stdin,
+                          env={**os.environ, "AUTOCODEC_HOME": str(home)}, capture_output=True, timeout=120)
+    return theirs, ours
+
+
+def same(theirs: subprocess.CompletedProcess[bytes], ours: subprocess.CompletedProcess[bytes]) -> None:
+    assert (ours.returncode != 0) == (theirs.returncode != 0), (theirs.stderr, ours.stderr)
+    assert ours.stdout == theirs.stdout, (theirs.stderr, ours.stderr)
+    if theirs.returncode:
+        assert len(ours.stderr.splitlines()) == 1 and b"Traceback" not in ours.stderr, ours.stderr
+
+
+# Kubo's --silent is its adder's option: the files' lines go, the folders' stay (with -w, the
+# wrapper's too); -Q prints the last CID printed, an empty line when there was none (autocodec
+# printed nothing at all with --silent, -Q included)
+SILENT = [["--silent", "-r", "d"], ["--silent", "-Q", "-r", "d"], ["--silent", "-Q", "f1"], ["--silent", "f1", "f0"],
+          ["--silent", "-w", "f1"], ["--silent", "-q", "-r", "-w", "d", "f1"], ["--silent", "-r", "d", "f1", "-Q"],
+          ["--silent", "-"], ["--silent", "-Q", "-"], ["--silent", "-w", "--stdin-name=a/b", "-"]]
+
+
+@pytest.mark.parametrize("args", SILENT, ids=" ".join)
+def test_silent_prints_what_kubo_prints(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
+    same(*both(kubo, inputs, args, stdin=b"hi\n"))
+
+
+# Kubo's command line checks every path before anything is added (a missing one is Go's
+# 'lstat NAME: no such file or directory', a folder without -r is refused); autocodec added and
+# printed the files named before it
+BEFORE_ADDING = [["f1", "nonexist"], ["f1", "sub/nonexist", "-Q"], ["f1", "zdir"], ["-w", "f0", "zdir", "-Q"]]
+
+
+def test_a_refused_option_writes_nothing_to_stdout(kubo: KuboRepo, inputs: Path) -> None:
+    """One difference on purpose: Kubo's -Q writes an empty line when it refuses an option
+    after reading the paths; a refusal here is one line on stderr and nothing on stdout."""
+    theirs, ours = both(kubo, inputs, ["-Q", "--hash=md5", "f1"])
+    assert theirs.returncode and ours.returncode and theirs.stdout == b"\n" and ours.stdout == b""
+
+
+@pytest.mark.parametrize("args", BEFORE_ADDING, ids=" ".join)
+def test_what_fails_before_adding_prints_what_kubo_prints(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
+    theirs, ours = both(kubo, inputs, args)
+    same(theirs, ours)
+    assert theirs.returncode and ours.returncode
+
+
+def test_a_missing_path_is_refused_in_kubos_words(kubo: KuboRepo, inputs: Path) -> None:
+    theirs, ours = both(kubo, inputs, ["f1", "nonexist"])
+    assert b"lstat nonexist: no such file or directory" in theirs.stderr
+    assert b"lstat nonexist: no such file or directory" in ours.stderr
+    theirs, ours = both(kubo, inputs, ["zdir"])
+    assert b"'zdir' is a directory, use the '-r' flag to specify directories" in theirs.stderr
+    assert b"'zdir' is a directory, use the '-r' flag to specify directories" in ours.stderr
+
+
+# no path at all is stdin, as in Kubo (autocodec: a usage error)
+@pytest.mark.parametrize("args", [[], ["-w"], ["--stdin-name=x"], ["-w", "--stdin-name=x/y", "-Q"], ["-r"]],
+                         ids=lambda a: " ".join(a) or "none")
+def test_no_path_adds_stdin_as_kubo(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
+    theirs, ours = both(kubo, inputs, args, stdin=xorshift_bytes(8, 300_000))
+    same(theirs, ours)
+    assert theirs.returncode == 0 and theirs.stdout
