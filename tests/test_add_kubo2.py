@@ -115,3 +115,23 @@ def test_no_path_adds_stdin_as_kubo(kubo: KuboRepo, inputs: Path, args: list[str
     theirs, ours = both(kubo, inputs, args, stdin=xorshift_bytes(8, 300_000))
     same(theirs, ours)
     assert theirs.returncode == 0 and theirs.stdout
+
+
+# Kubo's -w wrapper is its adder's top folder: it takes --mode and --mtime (autocodec stored
+# none there); and a given --mode/--mtime wins over --preserve-mode/--preserve-mtime (autocodec
+# stored each entry's own)
+METADATA = [["--mtime=100", "-r", "-w", "d", "f1"], ["--mode=0644", "-w", "f1", "f0"],
+            ["--mode=0o4755", "--mtime=7", "--mtime-nsecs=9", "-w", "f1"], ["--mode=0o1000", "-w", "f1"],
+            ["--mode=0644", "-w", "-"], ["--mode=0644", "--mtime=5", "-w", "--stdin-name=a/b", "-"],
+            ["--mtime=100", "--preserve-mtime", "-r", "d"], ["--mode=0600", "--preserve-mode", "-r", "d"],
+            ["--mode=0644", "--preserve-mode", "-w", "f1"], ["--mtime=100", "--preserve-mtime", "-w", "f1"],
+            ["--mode=0600", "--preserve-mode", "--preserve-mtime", "--mtime=3", "-r", "-w", "d", "f1"]]
+
+
+@pytest.mark.parametrize("args", METADATA, ids=" ".join)
+def test_given_mode_and_mtime_are_stored_where_kubo_stores_them(kubo: KuboRepo, inputs: Path,
+                                                                 args: list[str]) -> None:
+    os.utime(inputs / "d" / "b", (1_600_000_000, 1_600_000_000))
+    theirs, ours = both(kubo, inputs, args, stdin=b"hi\n", stored=True)
+    same(theirs, ours)
+    assert theirs.returncode == 0

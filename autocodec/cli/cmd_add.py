@@ -326,7 +326,7 @@ def _stdin_wrapped(adder: Any, link: Any, shown: str) -> list[Any]:
                            hint="give stdin a plain name such as data.bin")
     added = [Added(shown.rstrip("/"), link.cid, link.filesize, link.tsize)]
     for depth in range(len(parts) - 1, 0, -1):
-        folder = adder.wrap([(parts[depth], added[-1].link)])
+        folder = adder.folder([(parts[depth], added[-1].link)])
         added.append(Added("/".join(parts[:depth]), folder.cid, 0, folder.tsize, is_dir=True, sharded=folder.sharded))
     return added
 

@@ -106,20 +106,40 @@ class AddOptions:
             return False
         return self.raw_leaves if self.raw_leaves is not None else self.version == 1
 
+    @property
+    def keeps_mode(self) -> bool:
+        """Whether each entry's own mode is stored: ``preserve_mode`` unless ``mode`` is given,
+        which wins over it in Kubo."""
+        return self.preserve_mode and not self.mode
+
+    @property
+    def keeps_mtime(self) -> bool:
+        """Whether each entry's own mtime is stored: ``preserve_mtime`` unless ``mtime`` is
+        given, which wins over it in Kubo."""
+        return self.preserve_mtime and self.mtime is None
+
+    @property
+    def wrapper_meta(self) -> Meta:
+        """The metadata of the ``-w`` wrapper, Kubo's top folder: ``--mode`` (kept, as any
+        folder's, even when its 0o777 bits are 0) and ``--mtime``; none of a preserved kind (the
+        wrapper is no entry on disk: Kubo reads a zero mode and time for it)."""
+        mode = self.mode & 0o777 if self.mode else None
+        return Meta(mode, self.mtime)
+
     def meta(self, st: os.stat_result | None) -> Meta:
         """The metadata of an entry whose ``lstat`` is ``st`` (None: a stream), as Kubo's adder
-        picks it: the entry's own mode/mtime when preserved, else ``--mode``/``--mtime``.
+        picks it: ``--mode``/``--mtime`` when given, else the entry's own when preserved.
 
         --mode's number reaches boxo as a Go FileMode, whose setuid/setgid/sticky are other
         bits: only 0o777 of it is stored (a preserved mode keeps 0o7777). A file stores no mode
         when those bits are 0; a directory stores them, 0 included, whenever a mode was given
         (boxo's directory ``SetStat`` takes any non-zero FileMode, a directory's own always is)."""
-        preserved = st is not None and self.preserve_mode
+        preserved = st is not None and self.keeps_mode
         mode: int | None = stat_mod.S_IMODE(st.st_mode) if preserved and st is not None else self.mode & 0o777
         if not mode and not (st is not None and stat_mod.S_ISDIR(st.st_mode) and (preserved or self.mode)):
             mode = None
         mtime = self.mtime
-        if st is not None and self.preserve_mtime:
+        if st is not None and self.keeps_mtime:
             mtime = divmod(st.st_mtime_ns, 1_000_000_000)
         return Meta(mode, mtime)
 
@@ -268,8 +288,14 @@ class Adder:
         return self.add_stream(io.BytesIO(bytes_like(data, "add_bytes")))
 
     def wrap(self, entries: list[tuple[str, Link]]) -> Added:
-        """A directory holding ``entries`` (Kubo's ``--wrap-with-directory``), path ``""``."""
-        link, sharded = self._directory(entries)
+        """The folder of Kubo's ``--wrap-with-directory`` holding ``entries``, path ``""``; it
+        carries ``options.wrapper_meta`` (``--mode``/``--mtime``), as Kubo's top folder does."""
+        return self.folder(entries, self.options.wrapper_meta)
+
+    def folder(self, entries: list[tuple[str, Link]], meta: Meta = NO_META) -> Added:
+        """A directory holding ``entries``, path ``""``: by default without metadata, as the
+        parent folders Kubo's adder makes on the way to a path (stdin's ``a/b`` under ``-w``)."""
+        link, sharded = self._directory(entries, meta)
         self._sink.flush()
         return Added("", link.cid, 0, link.tsize, is_dir=True, sharded=sharded)
 
