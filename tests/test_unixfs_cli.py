@@ -103,7 +103,7 @@ def test_add_recursive_matches_reference(cli, tmp_path: Path) -> None:
         (["add", "--chunker", "karp-1-2-3", "X"], "UnknownChunker"),
         (["add", "--hash", "blake2b-256", "--cid-version", "0", "X"], "CIDv0 only supports sha2-256"),
         (["add", "--chunker", "size-0", "X"], "InvalidInput"),
-        (["add", "DIR"], "use -r"),
+        (["add", "DIR"], "is a directory, use the '-r' flag"),  # Kubo's words
         (["add", "MISSING"], "InvalidInput"),
         (["cat", "not-a-cid"], "InvalidCID"),
         (["cat", "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn"], "BlockNotFound"),
