@@ -135,3 +135,38 @@ def test_given_mode_and_mtime_are_stored_where_kubo_stores_them(kubo: KuboRepo, 
     theirs, ours = both(kubo, inputs, args, stdin=b"hi\n", stored=True)
     same(theirs, ours)
     assert theirs.returncode == 0
+
+
+# Kubo's numbers: a negative --cid-version is the default and one over 1 is 'unknown CID
+# version: N' (both were usage errors); --max-file-links of 0 or less is the default 174, and 1
+# lays out a one-chunk file or a trickle DAG (all were refused); --mtime-nsecs over 999999999
+# is refused (it was stored)
+NUMBERS = [["--cid-version=2", "f1"], ["--cid-version=0x2", "f1"], ["--cid-version=-1", "f1", "f262145"],
+           ["--cid-version=-1", "--hash=sha2-512", "f1"], ["--max-file-links=0", "f262145"],
+           ["--max-file-links=-1", "--trickle", "--chunker=size-1000", "f262145"],
+           ["--max-file-links=1", "--chunker=size-1000", "f1"],
+           ["--max-file-links=1", "--trickle", "--chunker=size-10000", "f262145"]]
+
+
+@pytest.mark.parametrize("args", NUMBERS, ids=" ".join)
+def test_numbers_are_read_as_kubo_reads_them(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
+    same(*both(kubo, inputs, args))
+
+
+def test_cid_version_and_mtime_nsecs_are_refused_in_kubos_words(kubo: KuboRepo, inputs: Path) -> None:
+    for args, words in ((["--cid-version=2", "f1"], b"unknown CID version: 2"),
+                        (["--mtime=5", "--mtime-nsecs=1000000000", "f1"],
+                         b"mtime nanoseconds must be in range [1, 999999999]")):
+        theirs, ours = both(kubo, inputs, args, stored=True)
+        assert theirs.returncode and ours.returncode and words in theirs.stderr and words in ours.stderr
+
+
+def test_one_link_per_balanced_node_refuses_a_file_of_two_chunks(inputs: Path) -> None:
+    """A difference on purpose: Kubo's balanced layout never ends there (it loops, adding
+    nothing); here it is refused at the second chunk, in one line."""
+    home = inputs.parent / "home"
+    ours = subprocess.run([sys.executable, "-m", "autocodec", "add", "-n", "--max-file-links=1", "--chunker=size-100",
+                           str(inputs / "f262145")], env={**os.environ, "AUTOCODEC_HOME": str(home)},
+                          capture_output=True, timeout=60)
+    assert ours.returncode == 1 and not ours.stdout and b"more than one chunk" in ours.stderr
+    assert len(ours.stderr.splitlines()) == 1

@@ -64,8 +64,8 @@ def register(sub: Any) -> None:
                      help="size-N (default size-262144), rabin[-AVG | -MIN-AVG-MAX], buzhash, "
                           "or fastcdc-MIN-AVG-MAX (an autocodec extension)")
     bool_flag(add, "-t", "trickle", False, "use the trickle DAG layout instead of the balanced one")
-    add.add_argument("--cid-version", type=go_int, choices=(0, 1), default=None,
-                     help="CID version (default 0, as Kubo; 1 when --hash is not sha2-256)")
+    add.add_argument("--cid-version", type=go_int, default=None,
+                     help="CID version (default 0, as Kubo; 1 when --hash is not sha2-256; a negative one is the default)")
     bool_flag(add, None, "raw-leaves", None, "raw leaf blocks (default: yes with CIDv1, no with CIDv0)")
     add.add_argument("--hash", default="sha2-256", metavar="NAME", type=or_default("sha2-256"),
                      help="multihash for every block (default sha2-256; others imply CIDv1, as in Kubo; "
@@ -137,6 +137,8 @@ def _metadata_options(args: argparse.Namespace) -> tuple[int, tuple[int, int] | 
     assert mode is not None and seconds is not None and nanos is not None
     if nanos and not seconds:
         raise InvalidInput('option "mtime-nsecs" requires "mtime" to be provided as well')
+    if nanos > 999_999_999:
+        raise InvalidInput("mtime nanoseconds must be in range [1, 999999999]", hint="give the rest as --mtime seconds")
     return mode, ((seconds, nanos) if seconds else None)
 
 
@@ -266,7 +268,10 @@ def _add_options(args: argparse.Namespace) -> "AddOptions":
         raise InvalidInput("pin-name option requires pin to be set (as Kubo: --only-hash and --pin=false pin nothing)",
                            hint="drop --pin-name, or add without --only-hash and --pin=false")
     mode, mtime = _metadata_options(args)
-    return AddOptions(chunker=args.chunker, cid_version=args.cid_version, raw_leaves=args.raw_leaves,
+    if args.cid_version is not None and args.cid_version > 1:
+        raise InvalidInput(f"unknown CID version: {args.cid_version}", hint="use CID version 0 or 1")
+    version = args.cid_version if args.cid_version is None or args.cid_version >= 0 else None  # Kubo: unset
+    return AddOptions(chunker=args.chunker, cid_version=version, raw_leaves=args.raw_leaves,
                          hidden=args.hidden, hash=args.hash, trickle=args.trickle, empty_dirs=args.empty_dirs,
                          max_file_links=args.max_file_links, max_directory_links=args.max_directory_links,
                          max_hamt_fanout=args.max_hamt_fanout, inline=args.inline, inline_limit=args.inline_limit,

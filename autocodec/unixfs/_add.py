@@ -74,7 +74,7 @@ class AddOptions:
     hash: str = "sha2-256"  # any multihash a builtin or an extension hasher serves
     trickle: bool = False  # Kubo's --trickle layout instead of the balanced one
     empty_dirs: bool = True  # Kubo's --empty-dirs (-E), default true
-    max_file_links: int = MAX_LINKS  # Kubo's --max-file-links
+    max_file_links: int = MAX_LINKS  # Kubo's --max-file-links (0 or less: the default, as Kubo)
     max_directory_links: int = 0  # Kubo's --max-directory-links (0: no limit; more links shard)
     max_hamt_fanout: int = HAMT_FANOUT  # Kubo's --max-hamt-fanout (a power of 2 from 8 to 1024)
     inline: bool = False  # Kubo's --inline: a block of at most inline_limit bytes gets an identity CIDv1
@@ -105,6 +105,12 @@ class AddOptions:
         if self.has_meta:
             return False
         return self.raw_leaves if self.raw_leaves is not None else self.version == 1
+
+    @property
+    def file_links(self) -> int:
+        """The most links in one file node: ``max_file_links``, or Kubo's 174 when it is 0 or
+        less (boxo's adder takes only a positive number)."""
+        return self.max_file_links if self.max_file_links > 0 else MAX_LINKS
 
     @property
     def keeps_mode(self) -> bool:
@@ -266,10 +272,10 @@ class Adder:
         chunks = self._counted(iter_chunks(reader, self.spec, module=self._loaded_chunker(), limits=self.limits))
         if self.options.trickle:
             root = trickle(chunks, self._sink, cid_version=self._version, raw_leaves=self.options.leaves_raw,
-                           multihash=self._mh, max_links=self.options.max_file_links, meta=meta)
+                           multihash=self._mh, max_links=self.options.file_links, meta=meta)
         else:
             builder = FileBuilder(self._sink, cid_version=self._version, raw_leaves=self.options.leaves_raw,
-                                  multihash=self._mh, max_links=self.options.max_file_links, meta=meta)
+                                  multihash=self._mh, max_links=self.options.file_links, meta=meta)
             for chunk in chunks:
                 builder.add(chunk)
             root = builder.finish()

@@ -127,8 +127,8 @@ class FileBuilder:
                  multihash: Multihash = sha2_256, max_links: int = MAX_LINKS, meta: Meta = NO_META) -> None:
         if cid_version not in (0, 1):
             raise InvalidInput(f"CID version {cid_version} is not 0 or 1")
-        if max_links < 2:
-            raise InvalidInput(f"max links per file node must be at least 2, not {max_links}")
+        if max_links < 1:
+            raise InvalidInput(f"max links per file node must be at least 1, not {max_links}")
         self._max_links = max_links
         self._hold = HoldLast(emit)
         self._emit: Emit = self._hold
@@ -168,7 +168,11 @@ class FileBuilder:
         row.append(link)
 
     def add(self, chunk: bytes) -> None:
-        """Append the next chunk of the file."""
+        """Append the next chunk of the file. With one link per node only a file of one chunk
+        has a balanced DAG (boxo's layout never ends on a second one)."""
+        if self._chunks and self._max_links == 1:
+            raise InvalidInput("a balanced file node of one link cannot hold a file of more than one chunk",
+                               hint="allow 2 or more links per file node, or use the trickle layout")
         self._chunks += 1
         self.size += len(chunk)
         self._push(0, self._leaf(chunk))
