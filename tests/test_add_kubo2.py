@@ -170,3 +170,12 @@ def test_one_link_per_balanced_node_refuses_a_file_of_two_chunks(inputs: Path) -
                           capture_output=True, timeout=60)
     assert ours.returncode == 1 and not ours.stdout and b"more than one chunk" in ours.stderr
     assert len(ours.stderr.splitlines()) == 1
+
+
+# after `--` every word is a path, as in Kubo (autocodec: Python 3.11's intermixed parsing read
+# `-dash` after `--` as an unknown option, a usage error)
+@pytest.mark.parametrize("args", [["--", "-dash"], ["-Q", "--", "-dash", "f1"], ["-w", "--", "f1", "-dash"]],
+                         ids=" ".join)
+def test_words_after_a_double_dash_are_paths_as_in_kubo(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
+    (inputs / "-dash").write_bytes(b"a file whose name starts with a dash\n")
+    same(*both(kubo, inputs, args))

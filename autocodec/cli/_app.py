@@ -59,12 +59,15 @@ class Parser(argparse.ArgumentParser):
     ``main``, not ignored (or misplaced) with exit status 0; and that a command (a parser with no
     subcommands of its own) takes its positionals wherever they are among its options, as
     Kubo's command line does (``cat A -o 1 B``, ``add - -r dir``; argparse alone gives a list
-    positional the words before the first option and refuses the rest)."""
+    positional the words before the first option and refuses the rest). After ``--`` every word
+    is a positional (``add -- -file``): Python 3.11's intermixed parsing read those as options
+    again, so a command line holding ``--`` is parsed the plain way."""
 
     _inner = False
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
-        if self._inner or self._subparsers is not None:
+        words = sys.argv[1:] if args is None else args
+        if self._inner or self._subparsers is not None or "--" in words:
             return super().parse_known_args(args, namespace)
         self._inner = True  # parse_known_intermixed_args calls this method back
         try:
