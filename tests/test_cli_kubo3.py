@@ -11,29 +11,15 @@ and, for errors, Kubo's words in our one-line message.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from tests._kubo import KuboRepo, require_kubo
+from tests._kubo import KuboRepo
+from tests import test_dag_kubo
 from tests.test_dag_kubo import Ours
 
+kubo, ours = test_dag_kubo.kubo, test_dag_kubo.ours  # the same fixtures: a Kubo repo and a home per module
+
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
-
-
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Ours:
-    from autocodec.registry import Runtime
-
-    home = tmp_path_factory.mktemp("ours") / "home"
-    Runtime(home).close()
-    return Ours(home)
 
 
 def _same(kubo: KuboRepo, ours: Ours, *args: str, stdin: bytes | None = None) -> tuple[int, bytes, bytes]:

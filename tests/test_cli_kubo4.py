@@ -15,29 +15,16 @@ The commands of this program alone refuse ``--enc=json`` and ``--cid-base`` in o
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests._kubo import KuboRepo, require_kubo
+from tests._kubo import KuboRepo
 from tests.test_cli_kubo3 import _same
+from tests import test_dag_kubo
 from tests.test_dag_kubo import Ours
 
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
-
-
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Ours:
-    from autocodec.registry import Runtime
-
-    home = tmp_path_factory.mktemp("ours") / "home"
-    Runtime(home).close()
-    return Ours(home)
+kubo, ours = test_dag_kubo.kubo, test_dag_kubo.ours  # the same fixtures: a Kubo repo and a home per module
 
 
 @pytest.fixture(scope="module")
