@@ -272,12 +272,11 @@ def _add_options(args: argparse.Namespace) -> "AddOptions":
         raise InvalidInput(f"unknown CID version: {args.cid_version}", hint="use CID version 0 or 1")
     version = args.cid_version if args.cid_version is None or args.cid_version >= 0 else None  # Kubo: unset
     return AddOptions(chunker=args.chunker, cid_version=version, raw_leaves=args.raw_leaves,
-                         hidden=args.hidden, hash=args.hash, trickle=args.trickle, empty_dirs=args.empty_dirs,
-                         max_file_links=args.max_file_links, max_directory_links=args.max_directory_links,
-                         max_hamt_fanout=args.max_hamt_fanout, inline=args.inline, inline_limit=args.inline_limit,
-                         preserve_mode=args.preserve_mode,
-                         preserve_mtime=args.preserve_mtime, mode=mode, mtime=mtime, ignore=_ignore_rules(args),
-                         follow_symlinks=args.dereference_symlinks)
+                      hidden=args.hidden, hash=args.hash, trickle=args.trickle, empty_dirs=args.empty_dirs,
+                      max_file_links=args.max_file_links, max_directory_links=args.max_directory_links,
+                      max_hamt_fanout=args.max_hamt_fanout, inline=args.inline, inline_limit=args.inline_limit,
+                      preserve_mode=args.preserve_mode, preserve_mtime=args.preserve_mtime, mode=mode, mtime=mtime,
+                      ignore=_ignore_rules(args), follow_symlinks=args.dereference_symlinks)
 
 
 def _ignore_rules(args: argparse.Namespace) -> tuple[str, ...]:
