@@ -239,3 +239,26 @@ def test_a_code_with_no_name_is_said_to_have_none(runtime: Runtime) -> None:
     assert status == 501, page[:300]
     assert "<code>0x300123 (no name in the multicodec table)</code>" in page
     assert "(0x300123)</code>" not in page and "dag-cbor (0x71)" in _get(runtime, f"/explore/{_put(runtime, 1)}")[0][2]
+
+
+def test_the_no_trusted_decoder_box_names_the_refused_module(tmp_path: Path) -> None:
+    """A block whose decoder's manifest was revoked: the page (403) names the module refused,
+    its name, version, publisher, set and manifest under "Refused (not run)", with the reason and
+    the hint; the decoder box says no sandboxed module decoded it. Before, only the manifest CID."""
+    with Runtime(tmp_path / "home") as rt:
+        serving = rt.resolve("codec", "git-raw")
+        rt.trust.revoke(str(serving.manifest), "test")
+        data = b"blob 3\x00hi\n"
+        cid = CID.build(0x78, b"\x11\x14" + hashlib.sha1(data).digest())
+        rt.store.put(cid, data)
+        [(status, _, page)] = _get(rt, f"/explore/{cid}")
+    assert status == 403
+    decoder = page.split("<h2>Decoder</h2>", 1)[1].split("</section>", 1)[0]
+    assert "No trusted decoder for this codec: refused: manifest" in decoder and "sandboxed" not in decoder
+    table = re.search(r'<table class="parts refused" id="refused">(.*?)</table>', decoder)
+    assert table is not None
+    cells = dict(re.findall(r"<tr><th>([^<]*)</th><td><code>([^<]*)</code></td></tr>", table.group(1)))
+    assert cells == {"module": str(serving.module), "name": "git-raw", "version": serving.version,
+                     "publisher": serving.publisher, "set": f"{serving.set_name} v{serving.set_version}",
+                     "set id": str(serving.set_id), "manifest": str(serving.manifest)}
+    assert '<p class="hint">the key or manifest was revoked' in decoder

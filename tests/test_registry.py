@@ -428,3 +428,39 @@ def test_a_lifetime_that_has_already_ended_is_refused(publisher, days: float) ->
     with pytest.raises(InvalidInput, match="already expired"):
         publish_set(rt, "s", [key], expires_days=days)
     assert publish_set(rt, "s", [key], expires_days=0.5) is not None
+
+
+@pytest.mark.parametrize("revoke", ["manifest", "publisher"])
+def test_a_refused_resolution_names_the_module_it_refused(tmp_path: Path, revoke: str) -> None:
+    """A revoked manifest (or publisher key) of the default set: ``resolve`` says which module,
+    name, version, publisher, set and set version it refused (``refused``, in ``why`` and in
+    ``to_value``), yet nothing about it serves: not found, no ``module``, ``loaded`` refuses.
+    Before, the refusal named only the manifest CID (or the publisher)."""
+    with Runtime(tmp_path / "home") as rt:
+        serving = rt.resolve("codec", "git-raw")
+        rt.trust.revoke(str(serving.manifest) if revoke == "manifest" else str(serving.publisher), "test")
+        res = rt.resolve("codec", "git-raw")
+        assert not res.found and res.module is None and res.manifest is None and res.policy == "RevokedError"
+        assert res.refused is not None
+        assert (res.refused.manifest, res.refused.module, res.refused.name, res.refused.version,
+                res.refused.publisher, res.refused.set_name, res.refused.set_id, res.refused.set_version) == (
+            serving.manifest, serving.module, "git-raw", serving.version, serving.publisher, serving.set_name,
+            serving.set_id, serving.set_version)
+        for text in (f"git-raw {serving.version}", str(serving.module), str(serving.publisher),
+                     f"set {serving.set_name!r} v{serving.set_version}"):
+            assert text in res.why
+        value = builtin.decode(builtin.encode(res.to_value(), "dag-json"), "dag-json")
+        assert value["refused"]["module"] == serving.module and value["refused"]["name"] == "git-raw"
+        assert "module" not in value and value["source"] == "none"
+        with pytest.raises(NotTrusted):
+            rt.resolver.loaded(res)
+        with pytest.raises(NotTrusted):
+            rt.resolver.adapter("codec", "git-raw")
+        assert rt.resolve("codec", "dag-cbor").refused is None
+
+
+def test_a_refusal_no_pinned_set_explains_has_no_refused_module(tmp_path: Path) -> None:
+    """Nothing listed: no ``refused``, and the reason is unchanged."""
+    with Runtime(tmp_path / "home", default_set=False) as rt:
+        res = rt.resolve("codec", "git-raw")
+        assert not res.found and res.refused is None and "refused" not in res.to_value()

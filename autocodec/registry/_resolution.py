@@ -1,7 +1,9 @@
 """What serves ``(kind, code)``: ``Resolution``, with the vocabulary of resolution sources.
 
-Invariant: a ``Resolution`` is immutable and says why (``reason``, ``policy``); it is made by
-the ``Resolver`` from one trust generation and memoized in that generation only.
+Invariants: a ``Resolution`` is immutable and says why (``reason``, ``policy``); it is made by
+the ``Resolver`` from one trust generation and memoized in that generation only. A refusal names
+what was refused in ``refused`` (a ``Refused``), never in the fields of what serves: ``module``,
+``manifest``, ``name``... are set only when something serves.
 """
 
 from __future__ import annotations
@@ -26,6 +28,36 @@ class Source(StrEnum):
 
 
 @dataclass(frozen=True)
+class Refused:
+    """The module a trust decision refused, as the pinned set that lists it describes it (shown
+    to people; never loaded: its ``Resolution`` is not ``found``)."""
+
+    manifest: CID
+    module: CID
+    name: str
+    version: str
+    publisher: str
+    set_name: str
+    set_id: CID
+    set_version: int | None = None
+
+    def describe(self) -> str:
+        """One line: ``NAME VERSION (module M, manifest X) by DID, listed by set 'S' vN``."""
+        at = f" v{self.set_version}" if self.set_version is not None else ""
+        return (f"{self.name} {self.version} (module {self.module}, manifest {self.manifest}) by {self.publisher}, "
+                f"listed by set {self.set_name!r}{at}")
+
+    def to_value(self) -> dict[str, Any]:
+        """A data-model view (DAG-JSON printable)."""
+        out: dict[str, Any] = {"manifest": self.manifest, "module": self.module, "name": self.name,
+                               "version": self.version, "publisher": self.publisher, "set_name": self.set_name,
+                               "set_id": self.set_id}
+        if self.set_version is not None:
+            out["set_version"] = self.set_version
+        return out
+
+
+@dataclass(frozen=True)
 class Resolution:
     """Who would serve ``(kind, code)`` and why (or why nothing would)."""
 
@@ -44,6 +76,8 @@ class Resolution:
     set_version: int | None = None
     hint: str = field(default="", compare=False)
     """What to do next, when ``reason`` is a refusal (the refusing error's own hint)."""
+    refused: Refused | None = field(default=None, compare=False)
+    """What a refusal refused (module, manifest, publisher, set), when a pinned set lists it."""
     manifest_doc: "Manifest | None" = field(default=None, repr=False, compare=False)
     """The manifest verified when this resolution was made (same generation)."""
 
@@ -53,8 +87,9 @@ class Resolution:
 
     @property
     def why(self) -> str:
-        """``reason`` with its hint, on one line (as shown to a person)."""
-        return f"{self.reason} ({self.hint})" if self.hint else self.reason
+        """``reason``, what was refused and the hint, on one line (as shown to a person)."""
+        what = f" [{self.refused.describe()}]" if self.refused is not None else ""
+        return f"{self.reason}{what} ({self.hint})" if self.hint else f"{self.reason}{what}"
 
     def to_value(self) -> dict[str, Any]:
         """A data-model view (DAG-JSON printable)."""
@@ -66,4 +101,6 @@ class Resolution:
                 out[key] = value
         if self.hint:
             out["hint"] = self.hint
+        if self.refused is not None:
+            out["refused"] = self.refused.to_value()
         return out

@@ -27,7 +27,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from .. import builtin
 from ..abi import Kind
@@ -50,7 +50,7 @@ from ._generation import Generation
 from ._local import LocalModules
 from ._metrics import Metrics
 from ._protocols import BlockSource, ModuleLoader, TrustView
-from ._resolution import Resolution, Source
+from ._resolution import Refused, Resolution, Source
 from ._standin import BuiltinStandIn
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -84,6 +84,19 @@ def normalize(kind: str, code: int | str) -> tuple[Kind, int | str]:
 
 def _shown(kind: Kind, code: int | str) -> str:
     return entry_name(str(kind), code)
+
+
+@runtime_checkable
+class _ListsManifests(Protocol):
+    """A trust view that can say which manifests a pinned set lists (``verify.TrustStore``)."""
+
+    def manifests_of(self, set_id: CID) -> list[CID]: ...
+
+
+def _names(refused: Refused, message: str) -> bool:
+    """Whether a refusal's message names this entry (its manifest, module, publisher or set)."""
+    return any(text in message for text in (str(refused.manifest), str(refused.module), refused.publisher,
+                                            f"set {refused.set_name!r}"))
 
 
 class Resolver:
@@ -178,7 +191,7 @@ class Resolver:
             log.warning("resolve", decision="refuse", kind=str(kind), code=code, reason=exc.message,
                         policy=type(exc).__name__)
             return Resolution(kind, code, Source.NONE, f"refused: {' '.join(exc.message.split())}",
-                              policy=type(exc).__name__, hint=exc.hint)
+                              policy=type(exc).__name__, hint=exc.hint, refused=self._refused(kind, code, exc))
         if decision is None:
             return Resolution(kind, code, Source.NONE,
                               f"no builtin {kind} for {_shown(kind, code)} and no pinned extension set lists it",
@@ -200,6 +213,36 @@ class Resolver:
                  manifest=str(res.manifest), publisher=res.publisher, set=res.set_name, set_version=set_version,
                  policy=res.policy)
         return res
+
+    def _refused(self, kind: Kind, code: int | str, exc: Untrusted) -> Refused | None:
+        """What ``exc`` refused: of the entries the pinned sets list for ``(kind, code)``, the
+        first (in pinning order) whose manifest, module, publisher or set the refusal names, else
+        the first; None if no set lists one this can read. Read for people only: the manifests are
+        decoded, not trusted (nothing here is loaded or run)."""
+        listed = self._listed(kind, code)
+        return next((r for r in listed if _names(r, exc.message)), listed[0] if listed else None)
+
+    def _listed(self, kind: Kind, code: int | str) -> list[Refused]:
+        """The entries the pinned sets list for ``(kind, code)``, each as its manifest describes it."""
+        from ..verify import Manifest
+        from ..verify._envelope import open_envelope
+
+        if not isinstance(self.trust, _ListsManifests):
+            return []
+        limits = self.limits.trust
+        out = []
+        try:
+            for info in self.trust.sets():
+                for mcid in self.trust.manifests_of(info.set_id):
+                    env = open_envelope(self.blocks.get(mcid), "manifest", max_bytes=limits.max_document_bytes,
+                                        max_signatures=limits.max_signatures)
+                    m = Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
+                    if m.provides(str(kind), code):
+                        out.append(Refused(mcid, m.module, m.name, m.version, m.publisher, info.name, info.set_id,
+                                           info.index_version))
+        except AutocodecError as exc:  # details are a courtesy: the refusal stands without them
+            log.warning("resolve.refused", kind=str(kind), code=code, decision="no-details", reason=exc.message)
+        return out
 
     # --- modules -------------------------------------------------------------------------------
 
@@ -228,8 +271,8 @@ class Resolver:
         return gen.memo(("module", module, manifest_cid), make)
 
     def loaded(self, res: Resolution, *, generation: Generation | None = None) -> Any:
-        """The loaded module behind an extension resolution of this generation."""
-        if res.module is None:
+        """The loaded module behind an extension resolution of this generation (never a refused one)."""
+        if not res.found or res.module is None:
             raise NotTrusted(f"{res.kind} {res.code} is not served by an extension: {res.reason}", hint=res.hint or None)
         local = self.local.get(res.kind, res.code) if res.policy == "local-file" else None
         if local is not None:

@@ -47,7 +47,7 @@ from ._gateway import shown as display_text
 from ._page_head import page_head
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..registry import Runtime
+    from ..registry import Resolution, Runtime
     from ._gateway import Target
 
 STATIC = Path(__file__).with_name("static")
@@ -169,7 +169,7 @@ def _named(name: str, code: int) -> str:
 def _provenance(runtime: "Runtime", cid: CID) -> str:
     res = runtime.resolve("codec", cid.codec)
     if not res.found:
-        return f"<p>No trusted decoder for this codec: {_e(res.why)}</p>"
+        return f"<p>No trusted decoder for this codec: {_e(res.reason)}</p>{_refused(res)}{_hint(res.hint)}"
     if str(res.source) == "builtin":
         return ('<p class="provenance"><span class="badge">builtin</span> decoded by the built-in codec '
                 "(native code in autocodec, not a module).</p>")
@@ -180,6 +180,18 @@ def _provenance(runtime: "Runtime", cid: CID) -> str:
     return ('<p class="provenance"><span class="badge sandboxed">sandboxed</span> decoded by a WebAssembly '
             "module run in the wasmtime sandbox (fuel, memory and time limits).</p>"
             f'<table class="parts" id="provenance">{body}</table>')
+
+
+def _refused(res: "Resolution") -> str:
+    """The module a refusal refused (as its pinned set lists it), under a heading saying so."""
+    if res.refused is None:
+        return ""
+    r = res.refused
+    rows = [("module", r.module), ("name", r.name), ("version", r.version), ("publisher", r.publisher),
+            ("set", f"{r.set_name} v{r.set_version}" if r.set_version is not None else r.set_name),
+            ("set id", r.set_id), ("manifest", r.manifest)]
+    body = "".join(f"<tr><th>{_e(k)}</th><td><code>{_e(v)}</code></td></tr>" for k, v in rows)
+    return f'<p>Refused (not run):</p><table class="parts refused" id="refused">{body}</table>'
 
 
 def _hex(data: bytes) -> str:
