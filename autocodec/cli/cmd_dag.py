@@ -14,13 +14,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._cidbase import add_cid_base_option
 from ._kubo import add_enc_option, bool_flag, enc_line, go_json
 from ._local_modules import add_module_option
 from ._options import nonempty, or_default
 from ._runtime import add_source_options
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..cid import CID
+    from ..errors import AutocodecError
 
 EPILOG = """examples:
   autocodec dag get bafy.../tree/src/hash/main.py/hash   # across git links
@@ -207,11 +211,8 @@ def run_put(args: argparse.Namespace) -> int:
 
 
 def run_import(args: argparse.Namespace) -> int:
-    from ..dag import walk
-    from ..dag._ahead import LinksAhead
-    from ..errors import AutocodecError, InvalidInput
+    from ..errors import InvalidInput
     from ..progress import no_progress, stderr_progress
-    from ._cidbase import cid_text
     from ._io import open_input, write_line
     from ._local_modules import open_runtime
 
@@ -221,7 +222,6 @@ def run_import(args: argparse.Namespace) -> int:
     blocks = size = 0
     show = sys.stderr.isatty() and not args.silent
     loud = not args.silent or args.enc == "json"  # Kubo's --silent quiets its text only
-    pin_roots = args.pin_roots and not args.local_only
     with open_runtime(args) as rt:
         for name in args.files:
             stream = open_input(name)
@@ -233,25 +233,46 @@ def run_import(args: argparse.Namespace) -> int:
                     stream.close()
             blocks += got[1]
             size += got[2]
-            result_roots = got[0]
-            roots.extend(root for root in result_roots if root not in roots)
-        if pin_roots:
-            local = _LocalOnly(rt)
+            roots.extend(root for root in got[0] if root not in roots)
+        if args.pin_roots and not args.local_only and loud:  # silent text reports nothing, not even a failure
             for root in roots:
-                try:
-                    with LinksAhead(rt) as ahead:  # the local store's blocks, as _LocalOnly reads them
-                        for _ in walk(local, root, ahead):
-                            pass
-                except AutocodecError as exc:
-                    raise type(exc)(f"pinning root {cid_text(root, args.cid_base)!r} FAILED: {exc.message}",
-                                    hint=exc.hint) from None
-                if loud:
-                    write_line(enc_line(args, f"Pinned root\t{cid_text(root, args.cid_base)}\tsuccess",
-                                        {"Root": {"Cid": {"/": str(root)}, "PinErrorMsg": ""}}))
+                _report_root(args, root, _pin_error(rt, root))
     if args.stats and loud:
         write_line(enc_line(args, f"Imported {blocks} blocks ({size} bytes)",
                             {"Stats": {"BlockCount": blocks, "BlockBytesCount": size}}))
     return 0
+
+
+def _pin_error(rt: Any, root: CID) -> AutocodecError | None:
+    """Why the DAG under ``root`` cannot be pinned from the local store (an ``AutocodecError``),
+    or None when every block of it is here."""
+    from ..dag import walk
+    from ..dag._ahead import LinksAhead
+    from ..errors import AutocodecError
+
+    try:
+        with LinksAhead(rt) as ahead:  # the local store's blocks, as _LocalOnly reads them
+            for _ in walk(_LocalOnly(rt), root, ahead):
+                pass
+    except AutocodecError as exc:
+        return exc
+    return None
+
+
+def _report_root(args: argparse.Namespace, root: CID, error: AutocodecError | None) -> None:
+    """One root's line, as Kubo 0.43.1 reports it: in JSON every root with its ``PinErrorMsg``
+    (empty when pinned; the import still succeeds); in text ``Pinned root`` or, for a root that
+    cannot be pinned, the error that ends the command (exit 1), the root quoted as Go's ``%q``."""
+    from ._cidbase import cid_text
+    from ._io import write_line
+
+    if args.enc == "json":
+        write_line(go_json({"Root": {"Cid": {"/": str(root)}, "PinErrorMsg": error.message if error else ""}})[:-1])
+        return
+    if error is not None:
+        raise type(error)(f'pinning root "{cid_text(root, args.cid_base)}" FAILED: {error.message}',
+                          hint=error.hint) from None
+    write_line(f"Pinned root\t{cid_text(root, args.cid_base)}\tsuccess")
 
 
 def _import_one(rt: Any, stream: Any, progress: Any, big_blocks: bool) -> tuple[list[Any], int, int]:
@@ -299,7 +320,13 @@ class _LocalOnly:
         self._rt = rt
 
     def get(self, cid: Any) -> bytes:
-        data: bytes = self._rt.store.get(cid)
+        """The block's bytes; a missing one is ``BlockNotFound`` in Kubo's offline words."""
+        from ..errors import BlockNotFound
+
+        try:
+            data: bytes = self._rt.store.get(cid)
+        except BlockNotFound:
+            raise BlockNotFound(f"block was not found locally (offline): ipld: could not find {cid}") from None
         return data
 
     def links(self, cid: Any, data: bytes) -> list[Any]:
