@@ -438,3 +438,31 @@ def test_the_keyboard_reaches_every_link_and_toggles_the_bytes(setup: Any) -> No
 def _press(browser: Browser, key: str) -> None:
     browser.s("POST", "/actions", {"actions": [{"type": "key", "id": "keyboard", "actions": [
         {"type": "keyDown", "value": key}, {"type": "keyUp", "value": key}]}]})
+
+
+def test_a_long_list_pages_forward_and_back_without_javascript(setup: Any) -> None:
+    """A list of 1200 numbers, in a Chromium with JavaScript off: "next 500" opens page 2
+    (items 500-999, ?page=2 in the URL), next again the last page (no next link), "previous 500"
+    goes back. The item numbers shown are the list's own indexes."""
+    from autocodec import builtin
+    from autocodec.registry import Runtime
+
+    world, server, browser, tmp = setup
+    w: ExplorerWorld = world
+    with Runtime(w.home, default_set=False) as rt:
+        cid = rt.put(builtin.encode(list(range(1200)), "dag-cbor"), "dag-cbor")
+    plain = Browser(browser.base, shutil.which("chromium") or "chromium", tmp / "profile-nojs-pages",
+                    prefs={"profile.managed_default_content_settings.javascript": 2})
+    EXTRA_SESSIONS.append(plain)
+    shown = "return Array.from(document.querySelectorAll('#node > ol > li[value]'), li => +li.value)"
+    plain.open(f"{server.url}/explore/{cid}")
+    assert plain.script(shown) == list(range(500))
+    plain.click("#pages a[rel=next]")
+    assert plain.wait_for_url("?page=2").endswith(f"/explore/{cid}?page=2")
+    assert plain.script(shown) == list(range(500, 1000)) and "page 2 of 3" in plain.text("#pages")
+    plain.click("#pages a[rel=next]")
+    assert plain.wait_for_url("?page=3").endswith("?page=3")
+    assert plain.script(shown) == list(range(1000, 1200)) and not plain.find_all("#pages a[rel=next]")
+    plain.click("#pages a[rel=prev]")
+    assert plain.wait_for_url("?page=2").endswith("?page=2") and plain.script(shown) == list(range(500, 1000))
+    plain.screenshot(tmp / "explorer-pages.png")

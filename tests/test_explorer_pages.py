@@ -262,3 +262,68 @@ def test_the_no_trusted_decoder_box_names_the_refused_module(tmp_path: Path) -> 
                      "publisher": serving.publisher, "set": f"{serving.set_name} v{serving.set_version}",
                      "set id": str(serving.set_id), "manifest": str(serving.manifest)}
     assert '<p class="hint">the key or manifest was revoked' in decoder
+
+
+def _items(page: str) -> list[int]:
+    """The numbers a page's node shows, in order (the index of each list item)."""
+    node = page.split('id="node">', 1)[1].split("</section>", 1)[0]
+    return [int(n) for n in re.findall(r'<span class="number">(\d+)</span>', node)]
+
+
+def _links(page: str, rel: str) -> list[str]:
+    return [html.unescape(h) for h in re.findall(rf'<a class="page" rel="{rel}" href="([^"]*)"', page)]
+
+
+def test_a_long_list_and_map_are_paged_by_plain_links(runtime: Runtime) -> None:
+    """A list and a map of 1200 items: page 1 shows items 0-499 with a "next 500" link, each
+    page links to the one before and after by ``?page=N`` (page 1 is the bare URL), the last
+    page has no next; following the links reaches every item once. Before, the rest was
+    reachable only by typing a path (CID/600)."""
+    for value in (list(range(1200)), {f"k{i:04}": i for i in range(1200)}):
+        cid = _put(runtime, value)
+        seen: list[int] = []
+        path, pages = f"/explore/{cid}", 0
+        while path:
+            [(status, _, page)] = _get(runtime, path)
+            assert status == 200, page
+            pages += 1
+            seen += _items(page)
+            prev, nxt = _links(page, "prev"), _links(page, "next")
+            assert len(prev) == (2 if pages > 1 else 0) and len(set(prev)) <= 1  # above and below the node
+            if pages > 1:
+                assert prev[0] == (f"/explore/{cid}" if pages == 2 else f"/explore/{cid}?page={pages - 1}")
+            assert f"(page {pages} of 3)" in page
+            path = nxt[0] if nxt else ""
+            assert not nxt or path == f"/explore/{cid}?page={pages + 1}"
+        assert pages == 3 and seen == list(range(1200))
+
+
+def test_a_nested_long_list_links_to_the_next_page_of_its_own_page(runtime: Runtime) -> None:
+    """A list of 1200 inside a map: its "700 more items" note links to page 2 of its own page
+    (CID/l?page=2), which shows items 500-999."""
+    cid = _put(runtime, {"l": list(range(1200))})
+    [(status, _, page)] = _get(runtime, f"/explore/{cid}")
+    assert status == 200 and 'id="pages"' not in page  # the map itself fits one page
+    more = re.search(r'700 more items <a class="page" href="([^"]*)">page 2 \(from item 500\)</a>', page)
+    assert more is not None and html.unescape(more.group(1)) == f"/explore/{cid}/l?page=2"
+    [(status, _, inner)] = _get(runtime, html.unescape(more.group(1)))
+    assert status == 200 and _items(inner) == list(range(500, 1000))
+
+
+def test_a_far_page_of_a_long_list_is_small_and_bad_page_numbers_are_400(runtime: Runtime) -> None:
+    """Page 200 of a list of 100,000 shows its 500 items and stays small; a page past the last,
+    page 0, a word, a sign and a page of a value that is no list are 400 pages saying so."""
+    cid = _put(runtime, list(range(100_000)))
+    small = _put(runtime, {"a": 1})
+    pages = _get(runtime, f"/explore/{cid}?page=200", f"/explore/{cid}?page=201", f"/explore/{cid}?page=0",
+                 f"/explore/{cid}?page=two", f"/explore/{cid}?page=-1", f"/explore/{cid}?page=%2B2",
+                 f"/explore/{small}/a?page=2", f"/explore/{small}?page=1")
+    status, _, page = pages[0]
+    assert status == 200 and len(page) < 128 * 1024 and _items(page) == list(range(99_500, 100_000))
+    assert "(page 200 of 200)" in page and not _links(page, "next")
+    assert "page 201 is past the last page (200)" in pages[1][2]
+    for status, _, page in pages[1:7]:
+        assert status == 400 and 'data-error="InvalidInput"' in page, (status, page[-400:])
+    assert "is not a page number" in pages[2][2] and "is not a page number" in pages[3][2]
+    assert "a value that is no list or map" in pages[6][2]
+    assert pages[7][0] == 200

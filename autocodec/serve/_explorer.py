@@ -19,6 +19,11 @@ Invariants:
   (the rest is counted, not shown): a 2 MiB block of nested lists or one long string is a page
   of some hundred KiB, not of tens of MB. Where nesting stops, a link opens the value there on a
   page of its own (while its path is addressable).
+- Pages: ``?page=N`` (1 first; the bare URL is page 1) shows items ``(N-1)*MAX_ITEMS`` onward of
+  the page's list or map, with previous/next links (plain ``<a href>``: no script needed). A
+  page's work is its ``MAX_ITEMS`` items (a map is skipped through, not rendered, up to them);
+  a nested list or map cut at ``MAX_ITEMS`` links to the next page of the value's own page (while
+  its path is addressable). A malformed page number, or one past the last page, is a 400.
 - Every link's path is the page's path (the in-block remainder included) extended once; the
   page's own downloads answer in full (a CAR of the block alone; DAG-JSON only if it decoded).
 - Every page's ``<head>`` is ``_page_head.page_head`` (a viewport, no icon request).
@@ -33,6 +38,7 @@ from __future__ import annotations
 
 import html
 import http
+import itertools
 import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,6 +79,26 @@ def _addressable(segments: list[str]) -> bool:
     return len(segments) <= MAX_SEGMENTS and all(s not in _NOT_SEGMENTS and "/" not in s for s in segments)
 
 
+def _page_href(path: list[str], number: int, origin: str = "") -> str:
+    """The explorer URL of page ``number`` of the value at ``path`` (page 1 is the bare path)."""
+    return _href(path, origin) + ("" if number == 1 else f"?page={number}")
+
+
+def _pages(count: int) -> int:
+    """How many pages a list or map of ``count`` items fills (an empty one is one page)."""
+    return max(1, -(-count // MAX_ITEMS))
+
+
+def page_number(text: str | None) -> int:
+    """The ``page`` query parameter as a page number (None: the first page)."""
+    if text is None:
+        return 1
+    if not (text.isascii() and text.isdigit() and 0 < len(text) <= 9) or int(text) < 1:
+        raise errors.InvalidInput(f"page {text[:40]!r} is not a page number",
+                                  hint="give a whole number from 1 (the first page) up")
+    return int(text)
+
+
 def _why(shown: int) -> str:
     return "" if shown >= MAX_ITEMS else f" (the page shows at most {MAX_VALUES} values)"
 
@@ -80,8 +106,9 @@ def _why(shown: int) -> str:
 class _Render:
     """Renders a data-model value as nested HTML, counting what it leaves out."""
 
-    def __init__(self, base: list[str], by_path: bool = True, origin: str = "") -> None:
+    def __init__(self, base: list[str], by_path: bool = True, origin: str = "", start: int = 0) -> None:
         self.base = base
+        self.start = start  # the first item shown of the top-level list or map (its page)
         self.origin = origin  # where the explorer is: "" on its own origin
         self.by_path = by_path  # False for dag-pb: /ipfs/ paths name UnixFS entries, not fields
         self.values_left = MAX_VALUES
@@ -98,6 +125,17 @@ class _Render:
     def _full(self) -> bool:
         return self.values_left <= 0
 
+    def _more(self, left: int, what: str, at: list[str], index: int, shown: int) -> str:
+        """Where a list or map stops at item ``index``: how many are left, and a link to the page
+        of this value (``at``) holding that item, if a URL can name the value."""
+        note = f"{left} more {what}{_why(shown)}"
+        path = self.base + at
+        if (at and not (self.by_path and _addressable(path))) or (not at and index < self.start + MAX_ITEMS):
+            return note  # no URL names the value, or the page that has the item is this one
+        number = index // MAX_ITEMS + 1
+        return (f'{note} <a class="page" href="{_e(_page_href(path, number, self.origin))}">'
+                f"page {number} (from item {number * MAX_ITEMS - MAX_ITEMS})</a>")
+
     def _deeper(self, at: list[str]) -> str:
         """Where the page stops nesting: a link opening the value there on a page of its own
         (its path), unless no URL path can name it."""
@@ -106,6 +144,29 @@ class _Render:
             return '<span class="more">(nested deeper than shown)</span>'
         return (f'<a class="more deeper" href="{_e(_href(path, self.origin))}">(nested deeper than shown: '
                 "open this value)</a>")
+
+    def _map(self, value: dict[Any, Any], at: list[str], depth: int) -> str:
+        start = self.start if depth == 0 else 0
+        rows = []
+        for i, (key, item) in enumerate(itertools.islice(value.items(), start, None), start):
+            if i >= start + MAX_ITEMS or self._full():
+                more = self._more(len(value) - i, "fields", at, i, i - start)
+                rows.append(f'<tr><td colspan="2" class="more">{more}</td></tr>')
+                break
+            rows.append(f'<tr><th>{self.text(str(key))}</th>'
+                        f'<td>{self.value(item, [*at, str(key)], depth + 1)}</td></tr>')
+        return f'<table class="map">{"".join(rows)}</table>' if rows else '<span class="kind">{}</span>'
+
+    def _list(self, value: list[Any], at: list[str], depth: int) -> str:
+        start = self.start if depth == 0 else 0
+        items = []
+        for i in range(start, len(value)):
+            if i >= start + MAX_ITEMS or self._full():
+                items.append(f'<li class="more">{self._more(len(value) - i, "items", at, i, i - start)}</li>')
+                break
+            items.append(f'<li value="{i}">{self.value(value[i], [*at, str(i)], depth + 1)}</li>')
+        return (f'<ol class="list" start="{start}">{"".join(items)}</ol>' if items
+                else '<span class="kind">[]</span>')
 
     def value(self, value: Any, at: list[str], depth: int = 0) -> str:
         self.values_left -= 1
@@ -119,22 +180,9 @@ class _Render:
                     f'<a class="bycid" title="open this CID alone" aria-label="open {_e(value)} alone" '
                     f'href="{_e(alone)}">&#8599;</a>')
         if isinstance(value, dict):
-            rows = []
-            for i, (key, item) in enumerate(value.items()):
-                if i >= MAX_ITEMS or self._full():
-                    rows.append(f'<tr><td colspan="2" class="more">{len(value) - i} more fields{_why(i)}</td></tr>')
-                    break
-                rows.append(f'<tr><th>{self.text(str(key))}</th>'
-                            f'<td>{self.value(item, [*at, str(key)], depth + 1)}</td></tr>')
-            return f'<table class="map">{"".join(rows)}</table>' if rows else '<span class="kind">{}</span>'
+            return self._map(value, at, depth)
         if isinstance(value, list):
-            items = []
-            for i, item in enumerate(value):
-                if i >= MAX_ITEMS or self._full():
-                    items.append(f'<li class="more">{len(value) - i} more items{_why(i)}</li>')
-                    break
-                items.append(f'<li value="{i}">{self.value(item, [*at, str(i)], depth + 1)}</li>')
-            return f'<ol class="list" start="0">{"".join(items)}</ol>' if items else '<span class="kind">[]</span>'
+            return self._list(value, at, depth)
         if isinstance(value, (bytes, bytearray, memoryview)):
             data = bytes(value)
             shown = data[:64].hex()
@@ -204,30 +252,35 @@ def _hex(data: bytes) -> str:
     return f'<pre class="hex" id="hex">{_e(chr(10).join(lines))}{more}</pre>'
 
 
-def render(runtime: "Runtime", text: str) -> tuple[int, str]:
+def render(runtime: "Runtime", text: str, number: int = 1) -> tuple[int, str]:
     """The explorer page for the path ``text`` (``CID[/seg...]``): ``(status, html)``; a block
     nothing decodes (501) or whose decoder is not trusted (403, e.g. revoked) is a page that
     still shows its CID, size, bytes and why."""
     from ._gateway import locate
 
-    return page(runtime, locate(runtime, parse_path("/ipfs/" + text)))
+    return page(runtime, locate(runtime, parse_path("/ipfs/" + text)), number=number)
 
 
-def page(runtime: "Runtime", target: "Target", origin: str = "") -> tuple[int, str]:
+def page(runtime: "Runtime", target: "Target", origin: str = "", number: int = 1) -> tuple[int, str]:
     """The explorer page of ``target`` (a path ``_gateway.locate`` resolved): ``(status, html)``
     as ``render``; every link, the stylesheet, the script and the search form point to the
     explorer at ``origin`` (``""``: this origin; the bare host when the page is answered on a
-    content origin, as the gateway's HTML view of a DAG-CBOR or DAG-JSON block may be)."""
+    content origin, as the gateway's HTML view of a DAG-CBOR or DAG-JSON block may be);
+    ``number`` is the page of the value's items shown (``InvalidInput`` past its last page)."""
     path = target.path
     root = [path.root_text]
     crumbs = [f'<a href="{_e(_href(root, origin))}">{_e(path.root_text)}</a>']  # isolated for bidi: explorer.css
     for i, seg in enumerate(path.segments):
         crumbs.append(f'<a href="{_e(_href(root + list(path.segments[: i + 1]), origin))}">{_e(seg)}</a>')
     walked = list(path.segments)
-    renderer = _Render(root + walked, by_path=target.cid.codec != 0x70, origin=origin)
+    renderer = _Render(root + walked, by_path=target.cid.codec != 0x70, origin=origin,
+                       start=(number - 1) * MAX_ITEMS)
+    pager = ""
     try:
         node = runtime.decode_block(target.cid, target.data, verified=True)
-        shown = renderer.value(target.value if target.remainder else node, [])  # its path: root + walked
+        value = target.value if target.remainder else node
+        pager = _pager(value, number, root + walked, origin)
+        shown = renderer.value(value, [])  # its path: root + walked
         status = 200
     except (errors.UnsupportedFormat, errors.Untrusted, errors.InvalidBlock, errors.SandboxError) as exc:
         from ._app import public_text
@@ -253,10 +306,33 @@ def page(runtime: "Runtime", target: "Target", origin: str = "") -> tuple[int, s
 <tr><th>size</th><td><code id="size">{len(target.data)}</code> bytes</td></tr></table></section>
 <section><h2>Decoder</h2>{_provenance(runtime, target.cid)}</section>
 {unixfs}
-<section><h2>Node</h2><div class="node" id="node">{shown}</div></section>
+<section><h2>Node</h2>{pager}<div class="node" id="node">{shown}</div>{pager.replace(' id="pages"', '')}</section>
 <section><h2>Raw bytes <button type="button" id="toggle-hex" aria-controls="hex" aria-expanded="true">hide</button></h2>{_hex(target.data)}</section>
 </main><script src="{origin}/explore-static/explorer.js"></script></body></html>"""
     return status, page
+
+
+def _pager(value: Any, number: int, path: list[str], origin: str) -> str:
+    """Links to the previous and next page of a list or map over ``MAX_ITEMS`` items (empty for
+    one page); ``InvalidInput`` for a page past the last."""
+    count = len(value) if isinstance(value, (list, dict)) else 0
+    last = _pages(count)
+    if number > last:
+        what = "this list or map" if isinstance(value, (list, dict)) else "a value that is no list or map"
+        raise errors.InvalidInput(f"page {number} is past the last page ({last}) of {what}",
+                                  hint=f"open a page from 1 to {last}")
+    if last == 1:
+        return ""
+    first = (number - 1) * MAX_ITEMS
+    kind = "items" if isinstance(value, list) else "fields"
+    links = [f"{kind} {first}&ndash;{min(first + MAX_ITEMS, count) - 1} of {count} (page {number} of {last})"]
+    if number > 1:
+        links.append(f'<a class="page" rel="prev" href="{_e(_page_href(path, number - 1, origin))}">'
+                     f"previous {MAX_ITEMS}</a>")
+    if number < last:
+        links.append(f'<a class="page" rel="next" href="{_e(_page_href(path, number + 1, origin))}">'
+                     f"next {MAX_ITEMS}</a>")
+    return f'<nav class="pages" id="pages" aria-label="pages">{" &middot; ".join(links)}</nav>'
 
 
 def _actions(cid: CID, origin: str, decoded: bool) -> str:
@@ -332,7 +408,7 @@ async def explore(request: web.Request) -> web.Response:
             raise web.HTTPSeeOther(_typed_path(typed))
         return web.Response(text=_index_page(), content_type="text/html")
     try:
-        status, page = await _run(request, render, runtime, text)
+        status, page = await _run(request, render, runtime, text, page_number(request.query.get("page")))
     except Exception as exc:  # noqa: BLE001 - shown as a page with a status, never a traceback
         status = status_for_gateway(exc)
         page = _error_page(status, exc, runtime)
