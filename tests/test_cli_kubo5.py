@@ -3,11 +3,14 @@ binary (``tests/_kubo.py``, offline, no daemon):
 
 - ``dag import`` of a CAR whose root cannot be pinned (a block under it is missing): in JSON
   every root with its ``PinErrorMsg`` and exit 0; in text Kubo's ``pinning root "CID" FAILED``
-  and exit 1; ``--silent`` text: nothing, exit 0.
+  and exit 1; ``--silent`` text: nothing, exit 0;
+- ``version`` (``--number``, ``--commit``, ``--repo``, ``--all``, ``--enc=json``): Kubo's shapes,
+  this program's values.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -69,3 +72,49 @@ def test_dag_import_reports_a_root_it_cannot_pin_as_kubo(kubo: KuboRepo, ours: O
     if "--enc=json" in flags:
         assert sorted(out.splitlines()) == sorted(theirs.stdout.splitlines())
         assert (out.splitlines()[-1] == theirs.stdout.splitlines()[-1]) or "--stats" not in flags  # Stats last
+
+
+VERSION_FLAGS = [(), ("--number",), ("-n",), ("--commit",), ("--repo",), ("--all",), ("--all", "--number"),
+                 ("--commit", "--repo"), ("--number", "--repo"), ("--number", "--commit"), ("--cid-base=base36",),
+                 ("--enc=text",), ("--number=false",)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flags", VERSION_FLAGS, ids=" ".join)
+def test_version_prints_kubos_shapes_with_our_values(kubo: KuboRepo, ours: Ours, flags: tuple[str, ...]) -> None:
+    """``autocodec version`` prints what ``ipfs version`` prints for the same options, each value
+    ours (Kubo's version, repo version and Go version become autocodec's, its store schema
+    version and Python's; the system is the same machine's). There was no ``version`` command."""
+    theirs_info = json.loads(kubo.ipfs("version", "--enc=json").stdout)
+    mine_info = json.loads(ours.out("version", "--enc=json"))
+    labels = {"Kubo version:": "Autocodec version:", "ipfs version": "autocodec version",
+              "Golang version:": "Python version:"}
+    values = {theirs_info[k]: mine_info[k] for k in ("Version", "Repo", "System")}
+    values[theirs_info["Golang"]] = mine_info["Python"]
+    expected = []
+    for line in kubo.ipfs("version", *flags).stdout.decode().splitlines():
+        label, space, value = line.rpartition(" ")
+        expected.append(f"{labels.get(label, label)}{space}{values[value]}\n")
+    assert ours.out("version", *flags).decode() == "".join(expected)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flags", [(), ("--number",), ("--all", "--repo")], ids=" ".join)
+def test_version_json_has_kubos_keys(kubo: KuboRepo, ours: Ours, flags: tuple[str, ...]) -> None:
+    """``--enc=json`` is Kubo's whole object whatever the other options say: its five keys in
+    its order (``Commit`` empty as in Kubo's build, ``Golang`` empty: no Go here), then
+    ``Python``; ``System`` is Go's ``GOARCH/GOOS`` of this machine, as Kubo's."""
+    theirs = json.loads(kubo.ipfs("version", "--enc=json", *flags).stdout)
+    raw = ours.out("version", "--enc=json", *flags)
+    mine = json.loads(raw)
+    assert list(mine) == [*theirs, "Python"] and raw.endswith(b"}\n") and b" " not in raw
+    assert (mine["System"], mine["Commit"], mine["Golang"]) == (theirs["System"], theirs["Commit"], "")
+
+
+def test_version_reads_no_home(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``version`` neither needs nor creates the home."""
+    from autocodec import __version__
+    from autocodec.cli._app import main
+
+    assert main(["--home", str(tmp_path / "none"), "version", "-n"]) == 0
+    assert capsys.readouterr().out == f"{__version__}\n" and not (tmp_path / "none").exists()

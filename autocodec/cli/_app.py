@@ -118,7 +118,7 @@ ENC_IGNORED = frozenset({"add", "cat", "get", "ls", "block get", "block rm", "da
 """Commands that take ``--enc=json`` and print what they print without it: Kubo 0.43.1's same
 commands do (checked with ``ipfs CMD --enc=json``; tests/test_cli_kubo4.py)."""
 
-CID_BASE_IGNORED = frozenset({"cat", "get", "block get", "dag get", "dag export", "cid format", "cid base32",
+CID_BASE_IGNORED = frozenset({"cat", "get", "block get", "dag get", "dag export", "cid format", "cid base32", "version",
                               "name get", "key list", "key rm", "key rename", "key gen", "key import",
                               "key export", "name resolve"})
 """Commands that take ``--cid-base`` and print what they print without it: Kubo 0.43.1's same
