@@ -189,6 +189,9 @@ class Untrusted(AutocodecError):
     """Something did not verify back to what the user chose to trust."""
 
     hint = "only pinned extension sets and allow-listed publishers are trusted; see `autocodec trust ls`"
+    entry: tuple[str, str, str] | None = None
+    """``(set id, set name, manifest CID)`` of the pinned set's entry this refusal is about, when
+    a resolution refused one (``TrustStore.resolve``); None otherwise."""
 
 
 class SignatureError(Untrusted):

@@ -27,7 +27,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any
 
 from .. import builtin
 from ..abi import Kind
@@ -84,19 +84,6 @@ def normalize(kind: str, code: int | str) -> tuple[Kind, int | str]:
 
 def _shown(kind: Kind, code: int | str) -> str:
     return entry_name(str(kind), code)
-
-
-@runtime_checkable
-class _ListsManifests(Protocol):
-    """A trust view that can say which manifests a pinned set lists (``verify.TrustStore``)."""
-
-    def manifests_of(self, set_id: CID) -> list[CID]: ...
-
-
-def _names(refused: Refused, message: str) -> bool:
-    """Whether a refusal's message names this entry (its manifest, module, publisher or set)."""
-    return any(text in message for text in (str(refused.manifest), str(refused.module), refused.publisher,
-                                            f"set {refused.set_name!r}"))
 
 
 class Resolver:
@@ -215,34 +202,26 @@ class Resolver:
         return res
 
     def _refused(self, kind: Kind, code: int | str, exc: Untrusted) -> Refused | None:
-        """What ``exc`` refused: of the entries the pinned sets list for ``(kind, code)``, the
-        first (in pinning order) whose manifest, module, publisher or set the refusal names, else
-        the first; None if no set lists one this can read. Read for people only: the manifests are
-        decoded, not trusted (nothing here is loaded or run)."""
-        listed = self._listed(kind, code)
-        return next((r for r in listed if _names(r, exc.message)), listed[0] if listed else None)
-
-    def _listed(self, kind: Kind, code: int | str) -> list[Refused]:
-        """The entries the pinned sets list for ``(kind, code)``, each as its manifest describes it."""
+        """What ``exc`` refused, as the manifest of the pinned set's entry it names
+        (``Untrusted.entry``) describes it; None when it names none. Read for people only: the
+        manifest is decoded, not trusted (nothing here is loaded or run)."""
         from ..verify import Manifest
         from ..verify._envelope import open_envelope
 
-        if not isinstance(self.trust, _ListsManifests):
-            return []
+        if exc.entry is None:
+            return None
+        set_id, set_name, manifest_cid = exc.entry
         limits = self.limits.trust
-        out = []
         try:
-            for info in self.trust.sets():
-                for mcid in self.trust.manifests_of(info.set_id):
-                    env = open_envelope(self.blocks.get(mcid), "manifest", max_bytes=limits.max_document_bytes,
-                                        max_signatures=limits.max_signatures)
-                    m = Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
-                    if m.provides(str(kind), code):
-                        out.append(Refused(mcid, m.module, m.name, m.version, m.publisher, info.name, info.set_id,
-                                           info.index_version))
-        except AutocodecError as exc:  # details are a courtesy: the refusal stands without them
-            log.warning("resolve.refused", kind=str(kind), code=code, decision="no-details", reason=exc.message)
-        return out
+            mcid = CID.parse(manifest_cid)
+            env = open_envelope(self.blocks.get(mcid), "manifest", max_bytes=limits.max_document_bytes,
+                                max_signatures=limits.max_signatures)
+            m = Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
+        except AutocodecError as error:  # details are a courtesy: the refusal stands without them
+            log.warning("resolve.refused", kind=str(kind), code=code, decision="no-details", reason=error.message)
+            return None
+        version = next((s.index_version for s in self.trust.sets() if str(s.set_id) == set_id), None)
+        return Refused(mcid, m.module, m.name, m.version, m.publisher, set_name, CID.parse(set_id), version)
 
     # --- modules -------------------------------------------------------------------------------
 

@@ -744,6 +744,7 @@ class TrustStore:
                 vm = self._manifest(row_cid(mcid, "trust_entries.manifest_cid"), now, revoked, name, (kind, key))
                 self._check_revoked(vm, revoked, name)
             except (ExpiredError, RevokedError, NotTrusted) as exc:
+                exc.entry = (str(set_id), str(name), str(mcid))
                 first = first or exc
                 continue
             _log().info("trust.decision", decision="accept", document=mcid, publisher=vm.manifest.publisher,
