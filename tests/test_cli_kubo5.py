@@ -4,6 +4,8 @@ binary (``tests/_kubo.py``, offline, no daemon):
 - ``dag import`` of a CAR whose root cannot be pinned (a block under it is missing): in JSON
   every root with its ``PinErrorMsg`` and exit 0; in text Kubo's ``pinning root "CID" FAILED``
   and exit 1; ``--silent`` text: nothing, exit 0;
+- ``cid format|base32|inspect`` of a text holding a character its base's decoder refuses (a
+  space around a CID, ``b ``): go-multibase's decoders' words;
 - ``version`` (``--number``, ``--commit``, ``--repo``, ``--all``, ``--enc=json``): Kubo's shapes,
   this program's values.
 """
@@ -118,3 +120,26 @@ def test_version_reads_no_home(tmp_path: Path, capsys: pytest.CaptureFixture[str
 
     assert main(["--home", str(tmp_path / "none"), "version", "-n"]) == 0
     assert capsys.readouterr().out == f"{__version__}\n" and not (tmp_path / "none").exists()
+
+
+CID = "bafkreibjop3jwhnm6vavsr2ngvjedlyj3n6jjpbfl4s4xkddoi6mwcryza"
+BAD_CIDS = ["b ", f"{CID} ", f"{CID} x", "bafy re", "B ", "z ", "f ", "F0155 ", "k ", "K2jvsl x", "m ", "u-_ x",
+            "vafy x", "bafy\t", "m\n ", "b1 ", "z0", "f0g", "k'", "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPb d"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("command", ["format", "base32", "inspect"])
+@pytest.mark.parametrize("text", BAD_CIDS, ids=repr)
+def test_cid_commands_say_a_bad_character_as_kubo(kubo: KuboRepo, ours: Ours, command: str, text: str) -> None:
+    """A CID text holding a character its multibase's decoder refuses (a space around it, a
+    digit the base has not) is refused in the decoder's words, as Kubo: ``illegal base32 data at
+    input byte N`` (base32 and base64; the index after the prefix), ``invalid base58 digit
+    (' ')``, ``invalid base36 character (' ')``, ``encoding/hex: invalid byte: U+0020 ' '``, and
+    go-multihash's ``input isn't valid multihash`` for a 46-character ``Qm...``. Ours said
+    ``invalid cid: 'b '`` for a space at either end, and its own words for the others."""
+    theirs = kubo.ipfs("cid", command, text, check=False)
+    code, out, err = ours.run("cid", command, text)
+    assert (code, out) == (theirs.returncode, theirs.stdout) == (1, b"")
+    kubo_lines, our_lines = theirs.stderr.decode().splitlines(), err.decode().splitlines()
+    assert our_lines[:-1] == kubo_lines[:-1], (kubo_lines, our_lines)  # format/base32: the entry's own line
+    assert kubo_lines[-1].removeprefix("Error: ") in our_lines[-1], (kubo_lines, our_lines)

@@ -168,18 +168,61 @@ def _codec_by_text(text: str) -> int:
 
 def _parse(text: str) -> "CID":
     """go-cid's ``Decode``: the text as given (no space trimmed), refused in its words when
-    shorter than two characters or not starting with a multibase prefix."""
+    shorter than two characters, not starting with a multibase prefix, or holding a character
+    the base's decoder refuses (``_decoder_error``)."""
     from .._multiformats import tables
     from ..cid import CID
     from ..errors import InvalidCID
 
     if len(text) < 2:
         raise InvalidCID("invalid cid: cid too short")
-    if not (len(text) == 46 and text.startswith("Qm")) and ord(text[0]) not in tables().bases:
+    v0 = len(text) == 46 and text.startswith("Qm")
+    if not v0 and ord(text[0]) not in tables().bases:
         raise InvalidCID("invalid cid: selected encoding not supported")
+    said = _decoder_error("z", text) if v0 else _decoder_error(text[0], text[1:])
+    if said is not None:  # go-multihash's FromB58String says one thing for every base58 error
+        raise InvalidCID("invalid cid: " + ("input isn't valid multihash" if v0 else said))
     if text != text.strip():
         raise InvalidCID(f"invalid cid: {text[:100]!r}")
     return CID.parse(text)
+
+
+_B32, _B32HEX = "abcdefghijklmnopqrstuvwxyz234567", "0123456789abcdefghijklmnopqrstuv"
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_HEX = "0123456789abcdefABCDEF"
+_DECODERS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys("bBcC", ("base32", _B32 + _B32.upper())),
+    **dict.fromkeys("vVtT", ("base32", _B32HEX + _B32HEX.upper())),
+    **dict.fromkeys("mM", ("base64", _B64 + "+/")), **dict.fromkeys("uU", ("base64", _B64 + "-_")),
+    "z": ("base58", _B58), **dict.fromkeys("fF", ("hex", _HEX)),
+    **dict.fromkeys("kK", ("base36", "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")),
+}
+"""Multibase prefix: (its decoder in go-multibase, the characters it takes; go-multibase takes
+base32, base36 and base16 in either case)."""
+
+
+def _decoder_error(prefix: str, data: str) -> str | None:
+    """What go-multibase's decoder (Go's encoding/base32, encoding/base64, encoding/hex,
+    mr-tron/base58, multiformats/go-base36) says of the first character of ``data`` it cannot
+    take, when that is ASCII other than the padding ``=``; None otherwise (left to
+    ``CID.parse``). The base32 and base64 decoders skip CR and LF and name the character's
+    index in ``data``."""
+    kind, alphabet = _DECODERS.get(prefix, ("", ""))
+    for index, ch in enumerate(data):
+        if ch in alphabet or (ch in "\r\n" and kind in ("base32", "base64")):
+            continue
+        if not kind or ch == "=" or not ch.isascii():
+            return None
+        if kind in ("base32", "base64"):
+            return f"illegal {kind} data at input byte {index}"
+        if kind == "hex":  # Go's %#U
+            return f"encoding/hex: invalid byte: U+{ord(ch):04X}" + (f" '{ch}'" if ch.isprintable() else "")
+        from .._gotext import go_escape
+
+        quoted = "'" + ("\\'" if ch == "'" else go_escape(ch, quote=False)) + "'"  # Go's %q of a byte
+        return f"invalid base58 digit ({quoted})" if kind == "base58" else f"invalid base36 character ({quoted})"
+    return None
 
 
 def _raw_byte(value: int) -> str:
