@@ -6,6 +6,7 @@ binary (``tests/_kubo.py``, offline, no daemon):
   and exit 1; ``--silent`` text: nothing, exit 0;
 - ``cid format|base32|inspect`` of a text holding a character its base's decoder refuses (a
   space around a CID, ``b ``): go-multibase's decoders' words;
+- ``add --progress`` with ``--silent``, ``-q`` or ``-Q``: a progress report on stderr, as Kubo;
 - ``version`` (``--number``, ``--commit``, ``--repo``, ``--all``, ``--enc=json``): Kubo's shapes,
   this program's values.
 """
@@ -143,3 +144,22 @@ def test_cid_commands_say_a_bad_character_as_kubo(kubo: KuboRepo, ours: Ours, co
     kubo_lines, our_lines = theirs.stderr.decode().splitlines(), err.decode().splitlines()
     assert our_lines[:-1] == kubo_lines[:-1], (kubo_lines, our_lines)  # format/base32: the entry's own line
     assert kubo_lines[-1].removeprefix("Error: ") in our_lines[-1], (kubo_lines, our_lines)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("flags", [("--silent", "--progress"), ("--silent", "--progress=true"), ("--silent",),
+                                   ("--silent", "--progress=false"), ("-Q", "--progress"), ("-q", "--progress"),
+                                   ("--progress",), ("-w", "--silent", "-p")], ids=" ".join)
+def test_add_progress_is_shown_when_asked_as_kubo(kubo: KuboRepo, ours: Ours, tmp_path: Path,
+                                                  flags: tuple[str, ...]) -> None:
+    """A given ``--progress`` writes progress on stderr whatever ``--silent``, ``-q`` or ``-Q``
+    say, as Kubo (its bar; ours, our report lines), and stdout is Kubo's; without it nothing is
+    written on stderr when stderr is not a terminal. ``--silent --progress`` wrote nothing."""
+    import random
+
+    big = tmp_path / "big.bin"
+    big.write_bytes(random.Random(94).randbytes(300_000))
+    theirs = kubo.ipfs("add", *flags, big)
+    code, out, err = ours.run("add", *flags, str(big))
+    assert (code, out) == (0, theirs.stdout)
+    assert bool(err) == bool(theirs.stderr) and b"Traceback" not in err, (theirs.stderr[:200], err)

@@ -206,8 +206,8 @@ def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> No
     options = _add_options(args)
     code = hash_code(args.hash)
     quiet = args.quiet or args.quieter or args.silent
-    bar = args.progress if args.progress is not None else (sys.stderr.isatty() and not quiet)
-    progress = stderr_progress("add") if bar and not args.silent else no_progress
+    bar = args.progress if args.progress is not None else (sys.stderr.isatty() and not quiet)  # Kubo: a given -p wins
+    progress = stderr_progress("add") if bar else no_progress
 
     def show(entries: "Iterable[Added]") -> None:
         """Write ``added CID NAME`` lines as Kubo does, each as soon as it is known: files as
