@@ -234,9 +234,9 @@ def run_import(args: argparse.Namespace) -> int:
             blocks += got[1]
             size += got[2]
             roots.extend(root for root in got[0] if root not in roots)
-        if args.pin_roots and not args.local_only and loud:  # silent text reports nothing, not even a failure
+        if args.pin_roots and not args.local_only:
             for root in roots:
-                _report_root(args, root, _pin_error(rt, root))
+                _report_root(args, root, _pin_error(rt, root), loud)
     if args.stats and loud:
         write_line(enc_line(args, f"Imported {blocks} blocks ({size} bytes)",
                             {"Stats": {"BlockCount": blocks, "BlockBytesCount": size}}))
@@ -259,10 +259,12 @@ def _pin_error(rt: Any, root: CID) -> AutocodecError | None:
     return None
 
 
-def _report_root(args: argparse.Namespace, root: CID, error: AutocodecError | None) -> None:
+def _report_root(args: argparse.Namespace, root: CID, error: AutocodecError | None, loud: bool) -> None:
     """One root's line, as Kubo 0.43.1 reports it: in JSON every root with its ``PinErrorMsg``
-    (empty when pinned; the import still succeeds); in text ``Pinned root`` or, for a root that
-    cannot be pinned, the error that ends the command (exit 1), the root quoted as Go's ``%q``."""
+    (empty when pinned; the import still succeeds); in text ``Pinned root`` (unless ``loud`` is
+    off: ``--silent``) or, for a root that cannot be pinned, the error that ends the command
+    (exit 1), the root quoted as Go's ``%q``. Unlike Kubo, ``--silent`` text fails too: silence
+    is for the lines, not the outcome (docs/bounds.md)."""
     from ._cidbase import cid_text
     from ._io import write_line
 
@@ -272,7 +274,8 @@ def _report_root(args: argparse.Namespace, root: CID, error: AutocodecError | No
     if error is not None:
         raise type(error)(f'pinning root "{cid_text(root, args.cid_base)}" FAILED: {error.message}',
                           hint=error.hint) from None
-    write_line(f"Pinned root\t{cid_text(root, args.cid_base)}\tsuccess")
+    if loud:
+        write_line(f"Pinned root\t{cid_text(root, args.cid_base)}\tsuccess")
 
 
 def _import_one(rt: Any, stream: Any, progress: Any, big_blocks: bool) -> tuple[list[Any], int, int]:
