@@ -76,8 +76,8 @@ def decode_varint(data: bytes | memoryview, offset: int = 0) -> tuple[int, int]:
 
 # --- multibase ------------------------------------------------------------------------------
 
-_B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_B58_INDEX = {c: i for i, c in enumerate(_B58_ALPHABET)}
+B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+_B58_INDEX = {c: i for i, c in enumerate(B58_ALPHABET)}
 
 
 def b58encode(data: bytes) -> str:
@@ -86,7 +86,7 @@ def b58encode(data: bytes) -> str:
     out = []
     while num:
         num, rem = divmod(num, 58)
-        out.append(_B58_ALPHABET[rem])
+        out.append(B58_ALPHABET[rem])
     return "1" * zeros + "".join(reversed(out))
 
 
@@ -140,10 +140,10 @@ _B32_STD = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 _B32_HEX = "0123456789ABCDEFGHIJKLMNOPQRSTUV"
 _B32HEX_TO_STD = str.maketrans(_B32_HEX, _B32_STD)
 _B32STD_TO_HEX = str.maketrans(_B32_STD, _B32_HEX)
-_B36_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+B36_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
 _B58_FLICKR = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
-_FLICKR_TO_BTC = str.maketrans(_B58_FLICKR, _B58_ALPHABET)
-_BTC_TO_FLICKR = str.maketrans(_B58_ALPHABET, _B58_FLICKR)
+_FLICKR_TO_BTC = str.maketrans(_B58_FLICKR, B58_ALPHABET)
+_BTC_TO_FLICKR = str.maketrans(B58_ALPHABET, _B58_FLICKR)
 
 
 def _radix_decode(text: str, alphabet: str) -> bytes:
@@ -175,7 +175,7 @@ def _b36decode(text: str) -> bytes:
     """base36 in either case (the multibase spec's case_insensitivity vectors; go-base36)."""
     if not text.isascii():  # str.lower would make letters of others (the Kelvin sign -> 'k')
         raise ValueError("invalid base36 character (not ASCII)")
-    return _radix_decode(text.lower(), _B36_ALPHABET)
+    return _radix_decode(text.lower(), B36_ALPHABET)
 
 
 def _bits_decode(text: str, bits: int) -> bytes:
@@ -260,8 +260,8 @@ MULTIBASES: dict[str, Any] = {
     "base32hexupper": lambda d: "V" + base64.b32encode(d).decode("ascii").rstrip("=").translate(_B32STD_TO_HEX),
     "base32hexpad": lambda d: "t" + base64.b32encode(d).decode("ascii").translate(_B32STD_TO_HEX).lower(),
     "base32hexpadupper": lambda d: "T" + base64.b32encode(d).decode("ascii").translate(_B32STD_TO_HEX),
-    "base36": lambda d: "k" + _radix_encode(d, _B36_ALPHABET),
-    "base36upper": lambda d: "K" + _radix_encode(d, _B36_ALPHABET).upper(),
+    "base36": lambda d: "k" + _radix_encode(d, B36_ALPHABET),
+    "base36upper": lambda d: "K" + _radix_encode(d, B36_ALPHABET).upper(),
     "base58btc": lambda d: "z" + b58encode(d),
     "base58flickr": lambda d: "Z" + b58encode(d).translate(_BTC_TO_FLICKR),
     "base64": lambda d: "m" + base64.b64encode(d).decode("ascii").rstrip("="),

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from ..cid import B36_ALPHABET, B58_ALPHABET
 from ._kubo import add_enc_option, bool_flag, go_json
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -189,14 +190,13 @@ def _parse(text: str) -> "CID":
 
 _B32, _B32HEX = "abcdefghijklmnopqrstuvwxyz234567", "0123456789abcdefghijklmnopqrstuv"
 _B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-_B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _HEX = "0123456789abcdefABCDEF"
 _DECODERS: dict[str, tuple[str, str]] = {
     **dict.fromkeys("bBcC", ("base32", _B32 + _B32.upper())),
     **dict.fromkeys("vVtT", ("base32", _B32HEX + _B32HEX.upper())),
     **dict.fromkeys("mM", ("base64", _B64 + "+/")), **dict.fromkeys("uU", ("base64", _B64 + "-_")),
-    "z": ("base58", _B58), **dict.fromkeys("fF", ("hex", _HEX)),
-    **dict.fromkeys("kK", ("base36", "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")),
+    "z": ("base58", B58_ALPHABET), **dict.fromkeys("fF", ("hex", _HEX)),
+    **dict.fromkeys("kK", ("base36", B36_ALPHABET + B36_ALPHABET.upper())),
 }
 """Multibase prefix: (its decoder in go-multibase, the characters it takes; go-multibase takes
 base32, base36 and base16 in either case)."""
