@@ -12,22 +12,18 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from autocodec.loader import xorshift_bytes
 
-from ._kubo import KUBO_BIN, KuboRepo, require_kubo
+from . import test_dag_kubo
+from ._kubo import KUBO_BIN, KuboRepo
+
+kubo = test_dag_kubo.kubo  # the same fixture: a Kubo repo per module
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
 
 
 @pytest.fixture(scope="module")
