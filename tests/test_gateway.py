@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import http.server
 import io
+import json
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -177,6 +178,8 @@ def test_raw_block_of_a_codec_nothing_decodes(runtime: Runtime) -> None:
     assert [(c, bytes(d)) for c, d in CarReader(io.BytesIO(body))] == [(cid, data)]
     status, _, _ = call(runtime, f"/ipfs/{cid}?format=dag-json&autocodec-convert=1")
     assert status == 501  # nothing trusted decodes it: said, not guessed
+    status, _, body = call(runtime, f"/decode/{cid}")  # the JSON route answers it as the gateway does
+    assert (status, json.loads(body)["error"]) == (501, "UnknownCodec"), body
 
 
 def test_conversion_of_a_wasm_codec_says_which_module(runtime: Runtime, tmp_path: Path) -> None:

@@ -64,17 +64,20 @@ EXECUTOR: web.AppKey[ThreadPoolExecutor] = web.AppKey("executor")
 
 
 def status_for(exc: BaseException) -> int:
-    """The HTTP status for an error: 400 bad CID, 404 no block, 403 untrusted or no extension,
-    422 invalid block, 503 every fetch slot busy or the server stopping, 504 over a limit, 502 a
-    bad upstream or module."""
+    """The HTTP status for an error: 400 bad CID, 404 no block, 403 untrusted, 501 a codec or
+    hash nothing serves (as the gateway and the explorer answer it), 422 invalid block, 503
+    every fetch slot busy or the server stopping, 504 over a limit, 502 a bad upstream or
+    module."""
     if isinstance(exc, errors.InvalidCID):
         return 400
     if isinstance(exc, (errors.FetchBusy, errors.FetchCancelled)):  # busy, or the server is stopping
         return 503
     if isinstance(exc, errors.NotFound):
         return 404
-    if isinstance(exc, (errors.Untrusted, errors.UnsupportedFormat)):
+    if isinstance(exc, errors.Untrusted):
         return 403
+    if isinstance(exc, errors.UnsupportedFormat):
+        return 501
     if isinstance(exc, (errors.FuelExhausted, errors.DeadlineExceeded, errors.MemoryLimitExceeded,
                         errors.OutputTooLarge, errors.FetchTimeout)):
         return 504

@@ -115,8 +115,8 @@ class GatewayError(Exception):
 
 def status_for_gateway(exc: BaseException) -> int:
     """The status for an error on ``/ipfs/``: 400 bad CID/path/parameter, 404 not found, 500 an
-    invalid block (as Kubo), 501 a codec nothing trusted decodes, 504 a timeout, else
-    ``serve.status_for``."""
+    invalid block (as Kubo), else ``serve.status_for`` (501 a codec nothing trusted decodes, 504
+    a timeout...)."""
     from ._app import status_for
 
     if isinstance(exc, GatewayError):
@@ -125,8 +125,6 @@ def status_for_gateway(exc: BaseException) -> int:
         return 400
     if isinstance(exc, (errors.WeakDigest, errors.DigestTooLong)):
         return 500  # as Kubo answers a CID boxo's verifcid refuses
-    if isinstance(exc, errors.UnsupportedFormat):
-        return 501
     if isinstance(exc, errors.InvalidBlock):
         return 500
     if isinstance(exc, errors.InvalidInput):
