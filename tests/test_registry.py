@@ -449,6 +449,8 @@ def test_a_refused_resolution_names_the_module_it_refused(tmp_path: Path, revoke
         for text in (f"git-raw {serving.version}", str(serving.module), str(serving.publisher),
                      f"set {serving.set_name!r} v{serving.set_version}"):
             assert text in res.why
+        for text in (str(serving.manifest), str(serving.publisher)):  # each named once (it was twice)
+            assert res.why.count(text) == 1, res.why
         value = builtin.decode(builtin.encode(res.to_value(), "dag-json"), "dag-json")
         assert value["refused"]["module"] == serving.module and value["refused"]["name"] == "git-raw"
         assert "module" not in value and value["source"] == "none"

@@ -41,11 +41,14 @@ class Refused:
     set_id: CID
     set_version: int | None = None
 
-    def describe(self) -> str:
-        """One line: ``NAME VERSION (module M, manifest X) by DID, listed by set 'S' vN``."""
+    def describe(self, *, said: str = "") -> str:
+        """One line: ``NAME VERSION (module M, manifest X) by DID, listed by set 'S' vN``; the
+        manifest and publisher are left out when ``said`` (the text it is shown beside) already
+        names them, so a line names each once."""
         at = f" v{self.set_version}" if self.set_version is not None else ""
-        return (f"{self.name} {self.version} (module {self.module}, manifest {self.manifest}) by {self.publisher}, "
-                f"listed by set {self.set_name!r}{at}")
+        manifest = "" if str(self.manifest) in said else f", manifest {self.manifest}"
+        by = "" if self.publisher in said else f" by {self.publisher}"
+        return f"{self.name} {self.version} (module {self.module}{manifest}){by}, listed by set {self.set_name!r}{at}"
 
     def to_value(self) -> dict[str, Any]:
         """A data-model view (DAG-JSON printable)."""
@@ -88,7 +91,7 @@ class Resolution:
     @property
     def why(self) -> str:
         """``reason``, what was refused and the hint, on one line (as shown to a person)."""
-        what = f" [{self.refused.describe()}]" if self.refused is not None else ""
+        what = f" [{self.refused.describe(said=self.reason)}]" if self.refused is not None else ""
         return f"{self.reason}{what} ({self.hint})" if self.hint else f"{self.reason}{what}"
 
     def to_value(self) -> dict[str, Any]:
