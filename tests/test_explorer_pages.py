@@ -8,7 +8,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import html
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -131,27 +134,106 @@ def test_the_search_form_works_without_the_script(runtime: Runtime) -> None:
     assert status == 200 and "inside the block" in page
 
 
-@pytest.mark.parametrize("sharded", [False, True], ids=["directory", "hamt"])
-def test_a_long_unixfs_listing_says_it_is_cut(runtime: Runtime, tmp_path: Path, sharded: bool) -> None:
-    """A folder of 520 files: the page lists 500 and says there are more (before, the 500th
-    row was the last, with nothing to say the folder held more), and the 520th is reachable
-    by its path."""
-    from autocodec.unixfs import add_path
-    from autocodec.unixfs._add import AddOptions
+BIG = 1200  # files in each big folder: three pages of entries
 
-    folder = tmp_path / "many"
+
+@pytest.fixture(scope="module")
+def big_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A home holding a folder of 1200 files twice, added by ``autocodec add``: as a plain
+    directory (1200 links in one block) and as a HAMT (``--max-directory-links 1000`` shards a
+    folder of more entries, as Kubo's ``Import.UnixFSDirectoryMaxLinks``; fanout 16 makes
+    sub-shards two and three levels deep). The home and ``{"directory": CID, "hamt": CID}``."""
+    base = tmp_path_factory.mktemp("big-folders")
+    folder = base / "many"
     folder.mkdir()
-    for i in range(520):
+    for i in range(BIG):
         (folder / f"f{i:04d}.txt").write_text(str(i))
-    options = AddOptions(shard_threshold=1 if sharded else 1 << 30)
-    root = add_path(runtime.store, folder, options, recursive=True)[-1].cid
-    [(status, _, page), (status_last, _, last)] = _get(runtime, f"/explore/{root}", f"/explore/{root}/f0519.txt")
+    home = base / "home"
+    env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
+    roots = {}
+    for kind, flags in (("directory", []), ("hamt", ["--max-directory-links=1000", "--max-hamt-fanout=16"])):
+        done = subprocess.run([sys.executable, "-m", "autocodec", "--home", str(home), "add", "-r", "-Q", *flags,
+                               str(folder)], capture_output=True, env=env, timeout=300, check=True)
+        roots[kind] = done.stdout.decode().strip()
+    return home, roots
+
+
+def _entry_rows(page: str) -> list[tuple[str, str, str]]:
+    """``(name, CID, size)`` of each row of an explorer page's UnixFS entries table."""
+    table = page.split('id="entries">', 1)[1].split("</table>", 1)[0]
+    rows = re.findall(r'<tr><td><a class="entry" href="[^"]*">([^<]*)</a></td><td><code>([^<]*)</code></td>'
+                      r"<td>([^<]*)</td></tr>", table)
+    return [(html.unescape(n), c, z) for n, c, z in rows]
+
+
+def _walk_entry_pages(runtime: Runtime, root: str) -> tuple[list[tuple[str, str, str]], list[str]]:
+    """Every entry row met following the explorer's "next" links from the bare URL, and each
+    page's pager text (the top one)."""
+    rows: list[tuple[str, str, str]] = []
+    spans: list[str] = []
+    path = f"/explore/{root}"
+    while path and len(spans) < 10:
+        [(status, _, page)] = _get(runtime, path)
+        assert status == 200, page[-500:]
+        rows += _entry_rows(page)
+        nav = re.search(r'<nav class="pages" id="pages" aria-label="pages of entries">(.*?)</nav>', page)
+        assert nav is not None, path
+        spans.append(html.unescape(nav.group(1).split("<a", 1)[0]))
+        nxt = _links(page, "next")
+        assert len(set(nxt)) <= 1 and (not nxt or nxt[0] == f"/explore/{root}?page={len(spans) + 1}")
+        if len(spans) > 1:  # the node, the same on every page, is shown on page 1 only
+            assert 'id="node-on-first"' in page and _links(page, "prev")[0] == (
+                f"/explore/{root}" if len(spans) == 2 else f"/explore/{root}?page={len(spans) - 1}")
+        path = nxt[0] if nxt else ""
+    return rows, spans
+
+
+@pytest.mark.parametrize("kind", ["directory", "hamt"])
+def test_a_big_unixfs_directory_is_paged_by_plain_links(big_folders: tuple[Path, dict[str, str]], kind: str) -> None:
+    """A folder of 1200 files, plain and HAMT-sharded: following "next 500" from the bare URL
+    shows 500, 500 and 200 entries and every name once; a plain directory's pager counts them
+    all from page 1, a HAMT's says "more follow" until its last page, where the walk has counted
+    them; page 4 is the 400 the value pager gives past a list's end. Before, the table stopped
+    at 500 ("the path gateway lists them all") and ?page=2 was a 400."""
+    home, roots = big_folders
+    with Runtime(home, default_set=False) as runtime:
+        rows, spans = _walk_entry_pages(runtime, roots[kind])
+        [(status, _, past), (status_far, _, far)] = _get(runtime, f"/explore/{roots[kind]}?page=4",
+                                                         f"/explore/{roots[kind]}?page=999999999")
+    names = [name for name, _, _ in rows]
+    assert sorted(names) == [f"f{i:04d}.txt" for i in range(BIG)] and len(rows) == BIG
+    assert (names == sorted(names)) == (kind == "directory")  # a HAMT lists in shard order
+    if kind == "directory":
+        assert spans == ["entries 0–499 of 1200 (page 1 of 3) · ", "entries 500–999 of 1200 (page 2 of 3) · ",
+                         "entries 1000–1199 of 1200 (page 3 of 3) · "]
+    else:
+        assert spans == ["entries 0–499 (page 1; more follow) · ", "entries 500–999 (page 2; more follow) · ",
+                         "entries 1000–1199 of 1200 (page 3 of 3) · "]
+    for status_, page in ((status, past), (status_far, far)):
+        assert status_ == 400 and 'data-error="InvalidInput"' in page
+        assert "is past the last page (3) of this directory" in page and "open a page from 1 to 3" in page
+
+
+def _gateway_rows(listing: str) -> list[tuple[str, str, str]]:
+    """``(name, CID, size)`` of each row of the path gateway's directory listing."""
+    rows = re.findall(r'<tr><td><a href="[^"]*">([^<]*)</a></td><td><a class="cid" href="[^"]*">([^<]*)</a></td>'
+                      r"<td>([^<]*)</td></tr>", listing)
+    return [(html.unescape(n), c, z) for n, c, z in rows if n != ".."]
+
+
+@pytest.mark.parametrize("kind", ["directory", "hamt"])
+def test_the_explorer_and_the_gateway_list_the_same_entries(big_folders: tuple[Path, dict[str, str]],
+                                                            kind: str) -> None:
+    """The explorer's pages, read in turn, list what the path gateway's listing lists: the same
+    names, CIDs and sizes in the same order (Kubo's: a plain directory by name, a HAMT in shard
+    order); the last entry opens by its path as a UnixFS file."""
+    home, roots = big_folders
+    with Runtime(home, default_set=False) as runtime:
+        rows, _ = _walk_entry_pages(runtime, roots[kind])
+        [(status, _, listing), (status_last, _, last)] = _get(runtime, f"/ipfs/{roots[kind]}/",
+                                                               f"/explore/{roots[kind]}/{rows[-1][0]}")
     assert status == 200 and status_last == 200 and "UnixFS file" in last
-    assert page.count('class="entry"') == 500
-    assert f"UnixFS {'hamt' if sharded else 'directory'}" in page
-    note = re.search(r'id="more-entries">([^<]*)<', page)
-    assert note and note.group(1) == f"{'more entries' if sharded else '20 more entries'} (the page lists at most 500; " \
-                                     "the path gateway lists them all)"
+    assert rows == _gateway_rows(listing) and len(rows) == BIG
 
 
 def _deeper_href(page: str) -> str | None:

@@ -40,6 +40,7 @@ import html
 import http
 import itertools
 import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -273,14 +274,17 @@ def page(runtime: "Runtime", target: "Target", origin: str = "", number: int = 1
     for i, seg in enumerate(path.segments):
         crumbs.append(f'<a href="{_e(_href(root + list(path.segments[: i + 1]), origin))}">{_e(seg)}</a>')
     walked = list(path.segments)
+    # a UnixFS directory's pages are pages of its entries; its node is shown on page 1
+    unixfs, paged = _unixfs_note(runtime, target.cid, target.data, root + walked, origin, number)
+    node_number = 1 if paged else number
     renderer = _Render(root + walked, by_path=target.cid.codec != 0x70, origin=origin,
-                       start=(number - 1) * MAX_ITEMS)
+                       start=(node_number - 1) * MAX_ITEMS)
     pager = ""
     try:
         node = runtime.decode_block(target.cid, target.data, verified=True)
         value = target.value if target.remainder else node
-        pager = _pager(value, number, root + walked, origin)
-        shown = renderer.value(value, [])  # its path: root + walked
+        pager = _pager(value, node_number, root + walked, origin)
+        shown = renderer.value(value, []) if node_number == number else _node_on_first(root + walked, origin)
         status = 200
     except (errors.UnsupportedFormat, errors.Untrusted, errors.InvalidBlock, errors.SandboxError) as exc:
         from ._app import public_text
@@ -292,7 +296,6 @@ def page(runtime: "Runtime", target: "Target", origin: str = "", number: int = 1
                  f"({_kind(exc)}): {_e(public_text(exc.message, runtime))}</p>"
                  f"{_hint(public_text(exc.hint, runtime))}")
         status = status_for_gateway(exc)
-    unixfs = _unixfs_note(runtime, target.cid, target.data, root + walked, origin)
     inside = f" at <code>{_e('/'.join(target.remainder))}</code> inside the block" if target.remainder else ""
     page = f"""<!DOCTYPE html>
 <html lang="en">{page_head(f"explore {target.cid}", origin)}
@@ -335,6 +338,13 @@ def _pager(value: Any, number: int, path: list[str], origin: str) -> str:
     return f'<nav class="pages" id="pages" aria-label="pages">{" &middot; ".join(links)}</nav>'
 
 
+def _node_on_first(path: list[str], origin: str) -> str:
+    """What the Node section says on page 2 onward of a directory's entries (the block's node,
+    the same on every page, is shown once)."""
+    return (f'<p class="more" id="node-on-first">The block\'s node is shown on '
+            f'<a href="{_e(_page_href(path, 1, origin))}">page 1</a>.</p>')
+
+
 def _actions(cid: CID, origin: str, decoded: bool) -> str:
     """The block's downloads: raw, a CAR of this block alone (``dag-scope=block``: a whole-DAG
     CAR is cut off mid-stream at the first child not held) and, when it decoded, DAG-JSON."""
@@ -345,33 +355,111 @@ def _actions(cid: CID, origin: str, decoded: bool) -> str:
     return f'<p class="actions">{" &middot; ".join(links)}</p>'
 
 
-def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str], origin: str = "") -> str:
+@dataclass(frozen=True)
+class _EntryPage:
+    """One page of a UnixFS directory's entries: ``rows`` are entries ``first`` onward (at most
+    ``MAX_ITEMS``), ``more`` whether any follow; ``total`` is the count of all entries when the
+    walk saw them all (always for a plain directory; for a HAMT only on its last page)."""
+
+    rows: list[tuple[str, CID, int | None]]
+    first: int
+    more: bool
+    total: int | None
+
+
+def _entry_page(runtime: "Runtime", cid: CID, data: bytes, number: int, count: int | None) -> _EntryPage:
+    """Page ``number`` of the entries of the directory or HAMT ``cid``, in the order the path
+    gateway lists them (``_unixfs.iter_entries``: Kubo's); ``count`` is a plain directory's
+    (its links), None for a HAMT's (unknown until read). Past the last page: no rows, and the
+    total. Work: a plain directory's links are all in its block; a HAMT's shards are read in
+    order only until the entry after the page (to know whether a next page exists), so page N
+    reads the shards holding its first ``N * MAX_ITEMS + 1`` entries and holds one page in
+    memory. That walk is bounded by the runtime's limits as every HAMT walk is
+    (``limits.unixfs.max_dag_depth``; at most about two shards per entry, ``_check_shards``)
+    and by the page number's nine digits; it never reads past the HAMT's last shard."""
+    from . import _unixfs
+
+    first = (number - 1) * MAX_ITEMS
+    rows: list[tuple[str, CID, int | None]] = []
+    seen = 0
+    for entry in _unixfs.iter_entries(runtime, cid, data, runtime.limits):
+        if seen >= first:
+            rows.append(entry)
+        seen += 1
+        if len(rows) > MAX_ITEMS:
+            return _EntryPage(rows[:MAX_ITEMS], first, True, count)
+    return _EntryPage(rows, first, False, seen)
+
+
+def _check_entry_page(listed: _EntryPage, number: int) -> None:
+    """``InvalidInput`` for a page past the last (no entries on it; page 1 of an empty
+    directory is a page), as the value pager answers past a list's last page."""
+    if number > 1 and not listed.rows and listed.total is not None:
+        last = _pages(listed.total)
+        raise errors.InvalidInput(f"page {number} is past the last page ({last}) of this directory",
+                                  hint=f"open a page from 1 to {last}")
+
+
+def _entry_pager(listed: _EntryPage, number: int, path: list[str], origin: str) -> str:
+    """Previous/next links around a page of entries (empty when one page holds them all); a
+    HAMT's total is said only once the walk has counted it (on its last page)."""
+    if number == 1 and not listed.more:
+        return ""
+    span = f"entries {listed.first}&ndash;{listed.first + len(listed.rows) - 1}"
+    if listed.total is not None:
+        span += f" of {listed.total} (page {number} of {_pages(listed.total)})"
+    else:
+        span += f" (page {number}; more follow)"
+    links = [span]
+    if number > 1:
+        links.append(f'<a class="page" rel="prev" href="{_e(_page_href(path, number - 1, origin))}">'
+                     f"previous {MAX_ITEMS}</a>")
+    if listed.more:
+        links.append(f'<a class="page" rel="next" href="{_e(_page_href(path, number + 1, origin))}">'
+                     f"next {MAX_ITEMS}</a>")
+    return f'<nav class="pages" id="pages" aria-label="pages of entries">{" &middot; ".join(links)}</nav>'
+
+
+def _entry_rows(listed: _EntryPage, at: list[str], origin: str) -> str:
+    """The table rows of a page of entries: each name links to its path, or to its CID when the
+    name cannot be a path segment (as links in a node do)."""
+    clip = _Render(at, origin=origin)
+    rows = []
+    for name, link, size in listed.rows:
+        href = _href(at + [name], origin) if _addressable(at + [name]) else f"{origin}/explore/{link}"
+        rows.append(f'<tr><td><a class="entry" href="{_e(href)}">{clip.text(name)}</a></td>'
+                    f'<td><code>{_e(link)}</code></td><td>{_e("" if size is None else size)}</td></tr>')
+    return "".join(rows)
+
+
+def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str], origin: str = "",
+                 number: int = 1) -> tuple[str, bool]:
+    """The UnixFS section of a dag-pb block's page and whether ``number`` paged its entries (a
+    directory or HAMT: ``?page=N`` is then a page of entries, not of the node); ``InvalidInput``
+    for a page past the last."""
     from . import _unixfs
 
     if cid.codec != _unixfs.DAG_PB:
-        return ""
+        return "", False
     try:
         node = _unixfs.classify(cid, data)
-        if node.kind in ("directory", "hamt"):
-            listing = _unixfs.entries(runtime, cid, data, runtime.limits, MAX_ITEMS + 1)
-            clip = _Render(at, origin=origin)
-            rows = "".join(f'<tr><td><a class="entry" href="{_e(_href(at + [name], origin))}">{clip.text(name)}</a></td>'
-                           f'<td><code>{_e(link)}</code></td><td>{_e("" if size is None else size)}</td></tr>'
-                           for name, link, size in listing[:MAX_ITEMS])
-            if len(listing) > MAX_ITEMS:  # a HAMT's entries are not counted: its shards are read only so far
-                more = f"{len(node.links) - MAX_ITEMS} more entries" if node.kind == "directory" else "more entries"
-                rows += (f'<tr><td colspan="3" class="more" id="more-entries">{more} (the page lists at most '
-                         f"{MAX_ITEMS}; the path gateway lists them all)</td></tr>")
-            return (f'<section><h2>UnixFS {node.kind}</h2><table class="entries" id="entries">{rows}</table>'
-                    f'<p><a href="{origin}/ipfs/{_e(cid)}/">open in the path gateway</a></p></section>')
         if node.kind == "file":
             return (f"<section><h2>UnixFS file</h2><p>{node.size} bytes &middot; "
-                    f'<a href="{origin}/ipfs/{_e(cid)}">open the file</a></p></section>')
+                    f'<a href="{origin}/ipfs/{_e(cid)}">open the file</a></p></section>'), False
+        if node.kind not in ("directory", "hamt"):
+            return "", False
+        listed = _entry_page(runtime, cid, data, number, len(node.links) if node.kind == "directory" else None)
     except errors.AutocodecError as exc:
         from ._app import public_text
 
-        return f"<section><h2>UnixFS</h2><p>not readable as UnixFS: {_e(public_text(exc.message, runtime))}</p></section>"
-    return ""
+        return (f"<section><h2>UnixFS</h2><p>not readable as UnixFS: {_e(public_text(exc.message, runtime))}</p>"
+                "</section>"), False
+    _check_entry_page(listed, number)
+    pager = _entry_pager(listed, number, at, origin)
+    below = pager.replace(' id="pages"', "")
+    return (f'<section><h2>UnixFS {node.kind}</h2>{pager}<table class="entries" id="entries">'
+            f"{_entry_rows(listed, at, origin)}</table>{below}"
+            f'<p><a href="{origin}/ipfs/{_e(cid)}/">open in the path gateway</a></p></section>'), True
 
 
 def _header(origin: str = "") -> str:

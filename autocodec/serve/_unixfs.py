@@ -9,12 +9,12 @@ inclusive, negative offsets count from the end, ``*`` is the end).
 from __future__ import annotations
 
 
-from ..unixfs._dir import DAG_PB, RAW, Node, Source, classify, entries, hamt_blocks
+from ..unixfs._dir import DAG_PB, RAW, Node, Source, classify, entries, hamt_blocks, iter_entries
 from ..unixfs._ranges import file_range, read_range
 from .._goint import parse_int64
 
 __all__ = ["DAG_PB", "RAW", "Node", "Source", "classify", "entries", "file_range", "hamt_blocks",
-           "parse_entity_bytes", "read_range", "resolve_range"]
+           "iter_entries", "parse_entity_bytes", "read_range", "resolve_range"]
 
 
 def parse_entity_bytes(spec: str) -> tuple[int, int | None]:

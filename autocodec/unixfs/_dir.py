@@ -15,6 +15,7 @@ Invariants:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -144,23 +145,32 @@ def _name_bytes(link: tuple[str, CID, int | None]) -> bytes:
 
 def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
             at_most: int | None = None) -> list[tuple[str, CID, int | None]]:
+    """``(name, cid, tsize)`` of the entries of a directory or HAMT shard, in Kubo's order
+    (``iter_entries``); the first ``at_most`` when given: shards are read only until that many
+    are found."""
+    return list(itertools.islice(iter_entries(source, cid, data, limits), at_most))
+
+
+def iter_entries(source: Source, cid: CID, data: bytes,
+                 limits: Limits | None = None) -> Iterator[tuple[str, CID, int | None]]:
     """``(name, cid, tsize)`` of the entries of a directory or HAMT shard, in Kubo's order. A
     plain directory's are sorted by name (bytes; stable, so equal names keep link order): boxo
     lists a copy of the node, and copying sorts its links (``merkledag.ProtoNode.Copy``), so a
     directory whose links were written out of order lists sorted in Kubo's TAR, listing and
     ``ls``. A HAMT's come depth first, each shard's links in order and a sub-shard's entries
-    where its link stands (boxo's ``Shard.ForEachLink``). The first ``at_most`` when given:
-    shards are read only until that many are found. The walk is bounded by what a HAMT can be
-    (``_check_shards``): a hostile HAMT of empty shards cannot hold a worker."""
+    where its link stands (boxo's ``Shard.ForEachLink``). Lazy: a shard is read when the walk
+    reaches it, and memory holds the shards on the current path, not the entries seen. The walk
+    is bounded by what a HAMT can be (``_check_shards``): a hostile HAMT of empty shards cannot
+    hold a worker. ``InvalidBlock`` (raised on the first ``next``) for a block that is neither."""
     node = classify(cid, data)
     if node.kind == "directory":
-        return sorted(node.links, key=_name_bytes)[:at_most]
+        yield from sorted(node.links, key=_name_bytes)
+        return
     if node.kind != "hamt":
         raise InvalidBlock(f"{cid} is not a UnixFS directory")
     digits = _slot_digits(readable_shard(node, cid, cid), cid)
     limits = limits or DEFAULT_LIMITS
-    out: list[tuple[str, CID, int | None]] = []
-    shards = 0
+    shards = found = 0
     # frames: (a shard's links, the next one to read, the shard's depth, its slot digits)
     frames: list[tuple[tuple[tuple[str, CID, int | None], ...], int, int, int]] = [(node.links, 0, 0, digits)]
     while frames:
@@ -169,15 +179,13 @@ def entries(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
             name, link, size = links[at]
             at += 1
             if len(name) > digits:
-                out.append((name[digits:], link, size))
-                if at_most is not None and len(out) >= at_most:
-                    return out
+                found += 1
+                yield name[digits:], link, size
             else:  # a sub-shard (named by the bare digits): its entries come here, then the rest of this shard
                 if depth + 1 > limits.unixfs.max_dag_depth:
                     raise InvalidBlock(f"HAMT under {cid} deeper than {limits.unixfs.max_dag_depth} levels")
                 shards += 1
-                _check_shards(cid, shards, len(out), limits)
+                _check_shards(cid, shards, found, limits)
                 shard = readable_shard(classify(link, source.get(link)), link, cid)
                 frames += [(links, at, depth, digits), (shard.links, 0, depth + 1, _slot_digits(shard, link))]
                 break
-    return out
