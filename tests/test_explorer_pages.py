@@ -409,3 +409,23 @@ def test_a_far_page_of_a_long_list_is_small_and_bad_page_numbers_are_400(runtime
     assert "is not a page number" in pages[2][2] and "is not a page number" in pages[3][2]
     assert "a value that is no list or map" in pages[6][2]
     assert pages[7][0] == 200
+
+
+def test_a_directory_entry_a_path_cannot_name_opens_by_cid(runtime: Runtime) -> None:
+    """A UnixFS directory whose entries are named "..", "a/b" and "" (which no URL path segment
+    can carry) and "plain": each row of the entries table leads to the block it names, the
+    first three by CID, "plain" by its path (before, ".." opened the parent and "a/b" a 404)."""
+    from autocodec.unixfs import _pb
+
+    names = ["", "..", "a/b", "plain"]
+    children = {name: _put(runtime, {"entry": name}) for name in names}
+    node = {"Data": _pb.encode(_pb.UnixfsData(_pb.DIRECTORY)),
+            "Links": [{"Name": name, "Hash": children[name], "Tsize": 9} for name in names]}
+    root = runtime.put(builtin.encode(node, "dag-pb"), "dag-pb")
+    [(status, _, page)] = _get(runtime, f"/explore/{root}")
+    assert status == 200
+    table = page.split('id="entries">', 1)[1].split("</table>", 1)[0]
+    hrefs = [html.unescape(h) for h in re.findall(r'<a class="entry" href="([^"]*)"', table)]
+    assert hrefs == [f"/explore/{children[n]}" for n in names[:3]] + [f"/explore/{root}/plain"]
+    for name, (status, _, linked) in zip(names, _get(runtime, *hrefs)):
+        assert status == 200 and f'<code id="cid">{children[name]}</code>' in linked, name
