@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -466,3 +467,39 @@ def test_a_long_list_pages_forward_and_back_without_javascript(setup: Any) -> No
     plain.click("#pages a[rel=prev]")
     assert plain.wait_for_url("?page=2").endswith("?page=2") and plain.script(shown) == list(range(500, 1000))
     plain.screenshot(tmp / "explorer-pages.png")
+
+
+def test_a_big_hamt_folder_pages_to_its_end_without_javascript(setup: Any) -> None:
+    """A folder of 1200 files added by ``autocodec add`` as a HAMT (sharded past 1000 links,
+    fanout 16), in a Chromium with JavaScript off: the entries table shows 500 names a page and
+    "next 500" links walk to the last page (no next link there, whose pager counts 1200); every
+    name is seen once. Before, the table stopped at 500 and said the path gateway lists them all."""
+    world, server, browser, tmp = setup
+    w: ExplorerWorld = world
+    folder = tmp / "many"
+    folder.mkdir()
+    for i in range(1200):
+        (folder / f"f{i:04d}.txt").write_text(str(i))
+    env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
+    added = subprocess.run([sys.executable, "-m", "autocodec", "--home", str(w.home), "add", "-r", "-Q",
+                            "--max-directory-links=1000", "--max-hamt-fanout=16", str(folder)],
+                           capture_output=True, env=env, timeout=300, check=True)
+    root = added.stdout.decode().strip()
+    plain = Browser(browser.base, shutil.which("chromium") or "chromium", tmp / "profile-nojs-entries",
+                    prefs={"profile.managed_default_content_settings.javascript": 2})
+    EXTRA_SESSIONS.append(plain)
+    names = "return Array.from(document.querySelectorAll('#entries a.entry'), a => a.textContent)"
+    plain.open(f"{server.url}/explore/{root}")
+    assert "UnixFS hamt" in plain.source()
+    seen: list[str] = []
+    for number in range(1, 5):
+        shown = plain.script(names)
+        assert len(shown) == (500 if number < 3 else 200), (number, len(shown))
+        seen += shown
+        if not plain.find_all("#pages a[rel=next]"):
+            break
+        plain.click("#pages a[rel=next]")
+        assert plain.wait_for_url(f"?page={number + 1}").endswith(f"/explore/{root}?page={number + 1}")
+    assert number == 3 and "of 1200 (page 3 of 3)" in plain.text("#pages")
+    assert sorted(seen) == [f"f{i:04d}.txt" for i in range(1200)]
+    plain.screenshot(tmp / "explorer-entries.png")
