@@ -11,9 +11,10 @@ grown, on disk) or whose first piece cannot be read: both are found before the s
 so a blob known bad is an error status, not a cut connection. Past the first piece, a read
 error cuts the connection (the Content-Length is never met).
 
-``GET|HEAD /ipfs/{cid}`` of a BLAKE3 CID held here as a blob (no path, no format or
-``format=raw``) answers its content, verified against the CID by the server as it is read
-(``BlobStore.verified``): ``Range: bytes=a-b`` (or ``a-``, ``-n``) is 206 with that slice,
+``GET|HEAD /ipfs/{cid}`` (or ``/ipfs/{cid}/``, and the root of the CID's subdomain origin)
+of a BLAKE3 CID held here as a blob (no path, no format or ``format=raw``) answers its content,
+verified against the CID by the server as it is read (``BlobStore.verified``), with the raw
+block's headers and conditional answers (``_preconditions``, as the gateway's): ``Range: bytes=a-b`` (or ``a-``, ``-n``) is 206 with that slice,
 read through its Bao slice so only the chunks it covers are read and checked; an unsatisfiable
 range is 416 and so is a request for several ranges (one range per request, docs/bao.md).
 Stored content that fails its check (or a stored file of the wrong size) is 500 before the
@@ -42,6 +43,7 @@ from ..bao import BlobStore, VerificationFailed
 from ..cid import CID
 from ..errors import AutocodecError, InvalidInput, NotFound, NotTrusted, StoreCorrupt
 from ..loader._verifier import Verifier
+from ._gateway import content_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
@@ -194,11 +196,15 @@ class _Watch:
 
 
 def _held(request: web.Request) -> tuple[BlobStore, CID, int] | None:
-    """The blob a single-segment ``/ipfs/{cid}`` names, when it is one held here."""
+    """The blob a single-segment ``/ipfs/{cid}`` (or ``/ipfs/{cid}/``, as a subdomain origin's
+    root asks for it) names, when it is one held here."""
     from ._app import RUNTIME
 
+    segment = _blob_segment(content_path(request))
+    if segment is None:
+        return None
     try:
-        cid = CID.parse(request.match_info["path"])
+        cid = CID.parse(segment)
         if cid.codec != 0x55 or cid.hash_code != 0x1E or len(cid.digest) != 32:
             return None
         store = BlobStore(request.app[RUNTIME].home.root / "bao")
@@ -207,6 +213,32 @@ def _held(request: web.Request) -> tuple[BlobStore, CID, int] | None:
         raise _stored_bad(request, cid, exc) from None
     except AutocodecError:
         return None
+
+
+def _blob_segment(path: str) -> str | None:
+    """The one segment of a content path that may name a blob (``cid`` or ``cid/``), else None."""
+    segment = path[:-1] if path.endswith("/") else path
+    return segment if segment and "/" not in segment else None
+
+
+def _blob_headers(request: web.Request, cid: CID, media: str | None) -> dict[str, str]:
+    """The headers the gateway gives the raw block of ``cid`` (docs/gateway.md): its ETag, the
+    immutable cache, and ``Content-Disposition``: an attachment named ``{cid}.bin`` (or
+    ``?filename=``) for ``format=raw``, else only when ``?filename=`` names one (``download=true``:
+    an attachment)."""
+    from ._gateway import IMMUTABLE, RAW, _disposition
+
+    slash = "/" if content_path(request).endswith("/") else ""
+    etag = f'"{cid}.raw"' if media == RAW else f'"{cid}"'
+    headers = {"Ipfs-Uri": f"ipfs://{cid}{slash}", "X-Ipfs-Roots": str(cid), "Etag": etag,
+               "Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff"}
+    name = request.query.get("filename", "")
+    if media == RAW:
+        headers["Content-Disposition"] = _disposition("attachment", request.query.get("filename", f"{cid}.bin"))
+    elif name:
+        how = "attachment" if request.query.get("download") == "true" else "inline"
+        headers["Content-Disposition"] = _disposition(how, name)
+    return headers
 
 
 def _nothing() -> Generator[memoryview, None, None]:
@@ -225,9 +257,11 @@ def _single_range(header: str, size: int) -> tuple[int, int] | None:
 
 
 async def ipfs_blob(request: web.Request) -> web.StreamResponse:
-    """``/ipfs/{cid}`` for a held BLAKE3 blob (see the module docstring), else the gateway."""
+    """``/ipfs/{cid}`` for a held BLAKE3 blob (see the module docstring), else the gateway.
+    The conditional headers are read as for any raw block (``_preconditions``: a 304, a 412,
+    and ``If-Range`` deciding whether ``Range`` applies), then the one range."""
     from ._app import EXECUTOR, RUNTIME
-    from ._gateway import IMMUTABLE, RAW, GatewayError, ipfs, negotiate, not_modified
+    from ._gateway import RAW, GatewayError, _preconditions, ipfs, negotiate
 
     held = _held(request)
     if held is None:
@@ -239,13 +273,14 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     if media not in (None, RAW):
         return await ipfs(request)
     store, cid, size = held
-    etag = f'"{cid}.raw"' if media == RAW else f'"{cid}"'
-    headers = {"Ipfs-Uri": f"ipfs://{cid}", "X-Ipfs-Roots": str(cid), "Etag": etag, "Cache-Control": IMMUTABLE,
-               "Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff"}
-    if not_modified(request, etag):
-        return web.Response(status=304, headers=headers)
+    headers = _blob_headers(request, cid, media)
+    decided, ranged = _preconditions(request, headers, None)
+    if decided is not None:
+        if decided.status == 412:
+            decided.headers["Content-Type"] = await _whole_type(request, store, cid, size, media)
+        return decided
     span, status = ((0, size - 1) if size else None), 200
-    if "Range" in request.headers and size:
+    if ranged and size:
         try:
             asked = _single_range(request.headers["Range"], size)
         except GatewayError as exc:
@@ -286,6 +321,31 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
         pull.close()
 
 
+async def _whole_type(request: web.Request, store: BlobStore, cid: CID, size: int, media: str | None) -> str:
+    """The type of the whole blob, as its 200 would name it, for a 412 (Kubo sets the type
+    before Go's content server decides): the raw type, the ``?filename=`` type, else the type
+    read from its first bytes, verified (``application/octet-stream`` when they cannot be)."""
+    from ._app import EXECUTOR, RUNTIME
+    from ._detect import LIMIT
+    from ._gateway import RAW, content_type_for
+
+    name = request.query.get("filename", "")
+    if media == RAW:
+        return RAW
+
+    def first_bytes() -> bytes:
+        watch = _Watch(request.app[RUNTIME], "bao")
+        if not size:
+            return b""
+        return b"".join(bytes(p) for p in watch.pieces(store.verified(watch.verifier, cid, 0, min(LIMIT, size))))
+
+    try:
+        head = await asyncio.get_running_loop().run_in_executor(request.app[EXECUTOR], first_bytes)
+    except (AutocodecError, OSError):
+        return "application/octet-stream"
+    return content_type_for(name, head, True)
+
+
 async def _send_blob(request: web.Request, pull: _Pull[memoryview], cid: CID, media: str | None, status: int,
                      span: tuple[int, int] | None, headers: dict[str, str],
                      file_head: Callable[[int], bytes]) -> web.StreamResponse:
@@ -321,7 +381,7 @@ async def _send_blob(request: web.Request, pull: _Pull[memoryview], cid: CID, me
                             content_type="text/plain")
     except (AutocodecError, OSError) as exc:
         raise _stored_bad(request, cid, exc) from None
-    headers["Content-Type"] = RAW if media == RAW else content_type_for("", head, from_start)
+    headers["Content-Type"] = RAW if media == RAW else content_type_for(request.query.get("filename", ""), head, from_start)
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = 0 if span is None else span[1] - span[0] + 1
     await response.prepare(request)
@@ -349,4 +409,4 @@ def setup_bao(app: web.Application) -> None:
     """``/bao/{cid}``, and ``/ipfs/{cid}`` for held blobs (register before the gateway: a
     single-segment ``/ipfs/`` path comes here first and is handed on when it is not a blob)."""
     app.router.add_get("/bao/{cid}", bao_stream)
-    app.router.add_get("/ipfs/{path:[^/]+}", ipfs_blob)
+    app.router.add_get("/ipfs/{path:[^/]+/?}", ipfs_blob)

@@ -399,7 +399,8 @@ async def _content(request: web.Request, prefix: str) -> web.StreamResponse:
     """``prefix`` (``/ipfs/{root}``, ``/ipns/{name}``) followed by the request's path, answered
     by the path gateway as at this origin's root."""
     from ._dnslink_host import HOSTED
-    from ._gateway import carry_view, ipfs, ipns
+    from ._bao import ipfs_blob
+    from ._gateway import carry_view, ipns
 
     rel_url = prefix + request.raw_path
     if prefix.startswith("/ipns/"):
@@ -411,7 +412,7 @@ async def _content(request: web.Request, prefix: str) -> web.StreamResponse:
         return response
     request[ROOTED] = prefix
     inner = request.clone(rel_url=rel_url)
-    response = await ipfs(inner)
+    response = await ipfs_blob(inner)  # a held BLAKE3 blob at the origin's root, else the gateway
     carry_view(inner, request)
     return response
 

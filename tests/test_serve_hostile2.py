@@ -1,0 +1,163 @@
+"""Hostile and odd HTTP requests against a real ``autocodec serve`` process (and, where the
+answer is Kubo's, against Kubo v0.43.1's gateway on the same content).
+
+A held BLAKE3 blob on ``/ipfs/{cid}`` (answered by the Bao route, docs/bao.md) is the raw block
+of its CID to a client, so it must answer what the gateway answers for any raw block: the
+conditional headers (``If-Match`` a 412, an ``If-Range`` that does not match makes ``Range``
+ignored, RFC 9110 13.1.5), ``Content-Disposition`` (``format=raw``, ``?filename=``), and the
+same content at ``/ipfs/{cid}/`` and on its subdomain origin (where ``curl -L
+http://localhost:PORT/ipfs/{cid}`` lands)."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests._serve_proc import ServeProcess
+
+BAO = Path(__file__).resolve().parents[1] / "wasm-src" / "bao" / "bao.wasm"
+TEXT = b"".join(b"line %06d of a plain text blob\n" % i for i in range(12_000))  # ~370 KB: several Bao groups
+
+pytest.importorskip("blake3")
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def fetch(base: str, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
+    """One request on its own connection (no redirects followed), with a client timeout."""
+    url = urllib.parse.urlsplit(base)
+    conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
+    try:
+        conn.request(method, path, headers=headers or {})
+        resp = conn.getresponse()
+        return Reply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
+    finally:
+        conn.close()
+
+
+def _blob_home(home: Path, data: bytes) -> str:
+    """A home holding ``data`` as a BLAKE3 blob (``bao add``); its CID."""
+    from autocodec import bao
+    from autocodec.registry import Runtime
+
+    with Runtime(home, default_set=False) as runtime:
+        runtime.add_local_module(BAO.read_bytes())  # as `serve --module` vouches for it below
+        return str(bao.BlobStore(home / "bao").add(bao.verifier(runtime), io.BytesIO(data)))
+
+
+@pytest.fixture(scope="module")
+def blob_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeProcess, str]]:
+    tmp = tmp_path_factory.mktemp("hostile2")
+    cid = _blob_home(tmp / "home", TEXT)
+    with ServeProcess(tmp / "home", tmp, "--module", str(BAO)) as srv:
+        yield srv, cid
+
+
+def _get(srv: ServeProcess, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
+    return fetch(srv.url, path, headers, method)
+
+
+def test_blob_if_match_that_fails_is_a_412(blob_server: tuple[ServeProcess, str]) -> None:
+    """RFC 9110 13.1.1: a GET whose ``If-Match`` names another ETag is not performed (Go's
+    content server, so Kubo, answers 412); the blob route ignored it and sent the content."""
+    srv, cid = blob_server
+    reply = _get(srv, f"/ipfs/{cid}", {"If-Match": '"not-this"'})
+    assert reply.status == 412 and reply.body == b""
+    assert reply.headers["content-type"] == "text/plain; charset=utf-8"  # the 200's type, as Kubo's 412
+    assert _get(srv, f"/ipfs/{cid}", {"If-Match": f'"{cid}"'}).status == 200
+    assert _get(srv, f"/ipfs/{cid}?format=raw", {"If-Match": f'"{cid}"'}).status == 412  # its ETag is "{cid}.raw"
+
+
+def test_blob_if_range_that_does_not_match_sends_all(blob_server: tuple[ServeProcess, str]) -> None:
+    """RFC 9110 13.1.5: ``Range`` is ignored unless ``If-Range`` names the current ETag
+    (strongly); a resumed download of other content must not get a 206 splice."""
+    srv, cid = blob_server
+    for validator in ('"other"', f'W/"{cid}"', "Thu, 01 Jan 1970 00:00:00 GMT"):
+        reply = _get(srv, f"/ipfs/{cid}", {"Range": "bytes=10-19", "If-Range": validator})
+        assert reply.status == 200 and reply.body == TEXT and "content-range" not in reply.headers, validator
+    reply = _get(srv, f"/ipfs/{cid}", {"Range": "bytes=10-19", "If-Range": f'"{cid}"'})
+    assert reply.status == 206 and reply.body == TEXT[10:20]
+    assert reply.headers["content-range"] == f"bytes 10-19/{len(TEXT)}"
+
+
+def test_blob_is_named_as_a_raw_block(blob_server: tuple[ServeProcess, str]) -> None:
+    """``format=raw`` is an attachment ``{cid}.bin`` (trustless gateway spec), ``?filename=``
+    names it and types it (``download=true``: an attachment), as for any raw block."""
+    srv, cid = blob_server
+    raw = _get(srv, f"/ipfs/{cid}?format=raw")
+    assert raw.headers["content-disposition"].startswith(f'attachment; filename="{cid}.bin"')
+    assert raw.body == TEXT
+    named = _get(srv, f"/ipfs/{cid}?filename=data.json", method="HEAD")
+    assert named.headers["content-disposition"].startswith('inline; filename="data.json"')
+    assert named.headers["content-type"] == "application/json"
+    download = _get(srv, f"/ipfs/{cid}?filename=a%20b.txt&download=true", method="HEAD")
+    assert download.headers["content-disposition"].startswith('attachment; filename="a%20b.txt"')
+    assert "content-disposition" not in _get(srv, f"/ipfs/{cid}", method="HEAD").headers
+
+
+def test_blob_with_a_trailing_slash_and_on_its_subdomain(blob_server: tuple[ServeProcess, str]) -> None:
+    """``/ipfs/{cid}/`` is the raw block too (the gateway serves a raw block there), and so is
+    the root of its subdomain origin: ``Host: localhost`` redirects ``/ipfs/{cid}`` there, so the
+    blob was a 404 to every client that follows the redirect."""
+    srv, cid = blob_server
+    moved = _get(srv, f"/ipfs/{cid}", {"Host": f"localhost:{srv.port}"})
+    assert moved.status == 301 and moved.headers["location"] == f"http://{cid}.ipfs.localhost:{srv.port}/"
+    for path, headers in ((f"/ipfs/{cid}/", {}), ("/", {"Host": f"{cid}.ipfs.localhost:{srv.port}"})):
+        reply = _get(srv, path, headers)
+        assert reply.status == 200 and reply.body == TEXT, (path, reply.status, reply.body[:200])
+        assert reply.headers["etag"] == f'"{cid}"'
+        part = _get(srv, path, {**headers, "Range": "bytes=-5"})
+        assert part.status == 206 and part.body == TEXT[-5:]
+    assert _get(srv, f"/ipfs/{cid}/", {"If-None-Match": f'"{cid}"'}).status == 304
+    assert _get(srv, f"/ipfs/{cid}/missing").status == 404  # a path under a blob is the gateway's
+
+
+@pytest.mark.slow
+@pytest.mark.ipfs
+def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -> None:
+    """The same requests to Kubo's gateway holding the blob's bytes as a raw BLAKE3 block, and
+    to ours holding the blob: the same status, body and headers."""
+    from tests._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    kubo = KuboRepo.create(tmp_path / "kubo")
+    put = kubo.ipfs("block", "put", "--cid-codec", "raw", "--mhtype", "blake3", input=TEXT)
+    cid = put.stdout.decode().strip()
+    assert _blob_home(tmp_path / "home", TEXT) == cid
+    kubo.start()
+    try:
+        with ServeProcess(tmp_path / "home", tmp_path, "--module", str(BAO)) as ours:
+            cases: list[tuple[str, dict[str, str]]] = [
+                (f"/ipfs/{cid}", {"If-Match": '"nope"'}),
+                (f"/ipfs/{cid}", {"If-Match": f'"{cid}"'}),
+                # from byte 0: for a later start Kubo's 200 sends the body from that start, short of
+                # its Content-Length (boxo seeks before Go's content server drops the range); ours is whole
+                (f"/ipfs/{cid}", {"Range": "bytes=0-8", "If-Range": '"nope"'}),
+                (f"/ipfs/{cid}", {"Range": "bytes=3-8", "If-Range": f'"{cid}"'}),
+                (f"/ipfs/{cid}?format=raw", {}),
+                (f"/ipfs/{cid}?format=raw&filename=x.bin", {}),
+                (f"/ipfs/{cid}?filename=data.json", {}),
+                (f"/ipfs/{cid}?filename=a.txt&download=true", {}),
+                (f"/ipfs/{cid}", {"Accept": "application/vnd.ipld.raw", "If-Match": '"nope"'}),
+                (f"/ipfs/{cid}/", {}),
+                ("/", {"Host": f"{cid}.ipfs.localhost:{urllib.parse.urlsplit(kubo.gateway_url).port}"}),
+            ]
+            for path, headers in cases:
+                theirs, mine = fetch(kubo.gateway_url, path, headers), fetch(ours.url, path, headers)
+                assert mine.status == theirs.status, (path, headers, theirs.status, mine.status)
+                assert mine.body == theirs.body, (path, headers)
+                for name in ("content-type", "content-disposition", "etag", "content-range", "cache-control"):
+                    assert mine.headers.get(name) == theirs.headers.get(name), (path, headers, name)
+    finally:
+        kubo.stop()
