@@ -23,7 +23,10 @@ Invariants:
   the page's list or map, with previous/next links (plain ``<a href>``: no script needed). A
   page's work is its ``MAX_ITEMS`` items (a map is skipped through, not rendered, up to them);
   a nested list or map cut at ``MAX_ITEMS`` links to the next page of the value's own page (while
-  its path is addressable). A malformed page number, or one past the last page, is a 400.
+  its path is addressable). On a UnixFS directory or HAMT, ``?page=N`` pages its entries
+  instead (``_entry_page``: a HAMT's shards are read only up to the page's entries, its total
+  said once the walk has counted it; the node is shown on page 1). A malformed page number, or
+  one past the last page, is a 400.
 - Every link's path is the page's path (the in-block remainder included) extended once; the
   page's own downloads answer in full (a CAR of the block alone; DAG-JSON only if it decoded).
 - Every page's ``<head>`` is ``_page_head.page_head`` (a viewport, no icon request).
