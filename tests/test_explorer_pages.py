@@ -429,3 +429,29 @@ def test_a_directory_entry_a_path_cannot_name_opens_by_cid(runtime: Runtime) -> 
     assert hrefs == [f"/explore/{children[n]}" for n in names[:3]] + [f"/explore/{root}/plain"]
     for name, (status, _, linked) in zip(names, _get(runtime, *hrefs)):
         assert status == 200 and f'<code id="cid">{children[name]}</code>' in linked, name
+
+
+def test_a_hamt_page_past_a_shard_not_held_says_so(runtime: Runtime, tmp_path: Path) -> None:
+    """A HAMT of 1200 entries (fanout 16) whose last shard under the root is not held: pages 1
+    and 2 list 500 entries each; page 3, reached by page 2's "next", says the HAMT is not
+    readable as UnixFS and names the missing block (before this was handled, it was a 400
+    saying the dag-pb node had one page, which blamed the link followed)."""
+    from autocodec.unixfs import add_path
+    from autocodec.unixfs._add import AddOptions
+    from autocodec.unixfs._dir import classify
+
+    folder = tmp_path / "many"
+    folder.mkdir()
+    for i in range(1200):
+        (folder / f"f{i:04d}.txt").write_text(str(i))
+    options = AddOptions(shard_threshold=1, max_hamt_fanout=16)
+    root = add_path(runtime.store, folder, options, recursive=True)[-1].cid
+    shards = [link for name, link, _ in classify(root, runtime.get(root)).links if len(name) == 1]
+    assert runtime.store.delete(shards[-1])
+    pages = _get(runtime, f"/explore/{root}", f"/explore/{root}?page=2", f"/explore/{root}?page=3")
+    assert [len(_entry_rows(page)) for _, _, page in pages[:2]] == [500, 500]
+    assert _links(pages[1][2], "next") == [f"/explore/{root}?page=3"] * 2
+    status, _, page = pages[2]
+    assert status == 200, page[-600:]
+    assert "<h2>UnixFS</h2><p>not readable as UnixFS: " in page and str(shards[-1]) in page
+    assert 'id="node-on-first"' in page

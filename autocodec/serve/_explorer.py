@@ -438,14 +438,17 @@ def _entry_rows(listed: _EntryPage, at: list[str], origin: str) -> str:
 def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str], origin: str = "",
                  number: int = 1) -> tuple[str, bool]:
     """The UnixFS section of a dag-pb block's page and whether ``number`` paged its entries (a
-    directory or HAMT: ``?page=N`` is then a page of entries, not of the node); ``InvalidInput``
+    directory or HAMT: ``?page=N`` is then a page of entries, not of the node, even where the
+    walk fails on the way, e.g. at a shard not held: the section says why); ``InvalidInput``
     for a page past the last."""
     from . import _unixfs
 
     if cid.codec != _unixfs.DAG_PB:
         return "", False
+    kind = "other"
     try:
         node = _unixfs.classify(cid, data)
+        kind = node.kind
         if node.kind == "file":
             return (f"<section><h2>UnixFS file</h2><p>{node.size} bytes &middot; "
                     f'<a href="{origin}/ipfs/{_e(cid)}">open the file</a></p></section>'), False
@@ -456,7 +459,7 @@ def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str], origi
         from ._app import public_text
 
         return (f"<section><h2>UnixFS</h2><p>not readable as UnixFS: {_e(public_text(exc.message, runtime))}</p>"
-                "</section>"), False
+                "</section>"), kind in ("directory", "hamt")
     _check_entry_page(listed, number)
     pager = _entry_pager(listed, number, at, origin)
     below = pager.replace(' id="pages"', "")
