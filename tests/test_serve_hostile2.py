@@ -123,6 +123,34 @@ def test_blob_with_a_trailing_slash_and_on_its_subdomain(blob_server: tuple[Serv
     assert _get(srv, f"/ipfs/{cid}/missing").status == 404  # a path under a blob is the gateway's
 
 
+def test_absolute_form_is_the_path_on_the_urls_host(blob_server: tuple[ServeProcess, str]) -> None:
+    """RFC 9112 3.2.2: a server must accept ``GET http://HOST/PATH`` (what ``curl --proxy``
+    sends), the URL's host winning over ``Host``, as Go's server reads it for Kubo. It was
+    read as the path ``/http:/HOST/PATH``: a 307 to that path."""
+    srv, cid = blob_server
+    here = {"Host": f"127.0.0.1:{srv.port}"}
+    reply = fetch(srv.url, f"http://127.0.0.1:{srv.port}/ipfs/{cid}?format=raw", here)
+    assert reply.status == 200 and reply.body == TEXT
+    reply = fetch(srv.url, f"http://{cid}.ipfs.localhost:{srv.port}/", here)  # the subdomain origin, by the URL
+    assert reply.status == 200 and reply.body == TEXT
+    reply = fetch(srv.url, f"http://user@localhost:{srv.port}/ipfs/{cid}", here)
+    assert reply.status == 301 and reply.headers["location"] == f"http://{cid}.ipfs.localhost:{srv.port}/"
+
+
+def test_asterisk_target_and_malformed_host(blob_server: tuple[ServeProcess, str]) -> None:
+    """``OPTIONS *`` is Go's bare 200 (it was a 404), another method with ``*`` a 400; a
+    ``Host`` with a byte no host holds (``/``, a space, non-ASCII) is Go's 400 ``malformed Host
+    header``, before it is read as a subdomain or DNSLink name (it was served)."""
+    srv, cid = blob_server
+    reply = fetch(srv.url, "*", method="OPTIONS")
+    assert (reply.status, reply.body, reply.headers["content-length"]) == (200, b"", "0")
+    assert fetch(srv.url, "*").status == 400  # aiohttp's parser, as Go's server
+    for host in ("evil.com/x", "a b", f"{cid}.ipfs.localhost/..", "caf\xe9.ipns.localhost"):
+        reply = fetch(srv.url, f"/ipfs/{cid}", {"Host": host})
+        assert (reply.status, reply.body) == (400, b"400 Bad Request: malformed Host header"), host
+    assert fetch(srv.url, f"/ipfs/{cid}", {"Host": "[::1]:80"}).status == 200
+
+
 @pytest.mark.slow
 @pytest.mark.ipfs
 def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -> None:
@@ -153,8 +181,15 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
                 (f"/ipfs/{cid}/", {}),
                 ("/", {"Host": f"{cid}.ipfs.localhost:{urllib.parse.urlsplit(kubo.gateway_url).port}"}),
             ]
+            port = urllib.parse.urlsplit(kubo.gateway_url).port
+            cases += [  # the request target and Host as Go's server reads them (each side's own port)
+                ("http://127.0.0.1:{port}/ipfs/" + cid, {"Host": "127.0.0.1"}),
+                ("http://" + cid + ".ipfs.localhost:{port}/", {"Host": "127.0.0.1"}),
+                (f"/ipfs/{cid}", {"Host": "evil.com/x"}),
+            ]
             for path, headers in cases:
-                theirs, mine = fetch(kubo.gateway_url, path, headers), fetch(ours.url, path, headers)
+                theirs = fetch(kubo.gateway_url, path.replace("{port}", str(port)), headers)
+                mine = fetch(ours.url, path.replace("{port}", str(ours.port)), headers)
                 assert mine.status == theirs.status, (path, headers, theirs.status, mine.status)
                 assert mine.body == theirs.body, (path, headers)
                 for name in ("content-type", "content-disposition", "etag", "content-range", "cache-control"):

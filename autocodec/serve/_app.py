@@ -245,7 +245,9 @@ def make_app(runtime: "Runtime", *, workers: int = 8, guard: ConnectionGuard | N
     from ._dnslink_host import DNSLINK_HOSTING
 
     guard = guard or ConnectionGuard(_serve_limits(runtime))
-    app = web.Application(middlewares=[guard.middleware])
+    from ._target import request_target
+
+    app = web.Application(middlewares=[guard.middleware, request_target])  # then the subdomain and DNSLink hosts
     app[DNSLINK_HOSTING] = dnslink
     app[RUNTIME] = runtime
     app[GUARD] = guard

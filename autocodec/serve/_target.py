@@ -1,0 +1,68 @@
+"""The request target and ``Host`` read as Go's HTTP server reads them ahead of Kubo's gateway
+handlers (RFC 9112 3.2 and 3.2.2; Go's ``net/http`` ``readRequest``):
+
+- absolute-form (``GET http://HOST/PATH HTTP/1.1``, what a client sends through a proxy, e.g.
+  ``curl --proxy``) is the request for ``/PATH`` with the URL's host as ``Host`` (a server
+  must accept it; the URL's host wins over the header). It reached the handlers as a path
+  ``/http:/HOST/PATH``, a 307 there;
+- ``OPTIONS *`` is a bare 200 (``Content-Length: 0``); another method with ``*`` is a 400
+  (from aiohttp's parser, as from Go's);
+- a ``Host`` header holding a byte that no host, port or IPv6 zone holds (Go's
+  ``httpguts.ValidHostHeader``: letters, digits and ``!$%&'()*+,-.:;=[]_~``) is a 400,
+  ``malformed Host header``, before the subdomain or DNSLink reading of it.
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+from multidict import CIMultiDict
+
+_HOST_BYTES = frozenset(string.ascii_letters + string.digits + "!$%&'()*+,-.:;=[]_~")
+
+
+def valid_host(host: str) -> bool:
+    """Whether every character of a ``Host`` value is one Go's server accepts there."""
+    return all(ch in _HOST_BYTES for ch in host)
+
+
+def absolute_form(target: str) -> tuple[str, str] | None:
+    """``(authority, path-and-query)`` of an absolute-form target (``scheme://authority/...``;
+    user information dropped, an empty path read as ``/``), or None for any other form."""
+    scheme, sep, rest = target.partition("://")
+    if not sep or not scheme or not all(ch.isascii() and (ch.isalnum() or ch in "+-.") for ch in scheme):
+        return None
+    cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    authority = authority.rpartition("@")[2]
+    return authority, tail if tail.startswith("/") else "/" + tail
+
+
+def _bad_request(reason: str) -> web.Response:
+    """Go's own 400 for a request its server refuses, in its words."""
+    return web.Response(status=400, text=f"400 Bad Request: {reason}", headers={"Connection": "close"},
+                        content_type="text/plain")
+
+
+@web.middleware
+async def request_target(request: web.Request,
+                         handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
+    """Read the request target and ``Host`` as Go's server does (module docstring), then the app."""
+    target = request.raw_path
+    if target == "*":  # only OPTIONS gets here: aiohttp's parser refuses ``*`` with another method (400)
+        return web.Response(status=200, headers={"Content-Length": "0"})
+    host = request.headers.get("Host")
+    if host is not None and not valid_host(host):
+        return _bad_request("malformed Host header")
+    if not target.startswith("/"):
+        parsed = absolute_form(target)
+        if parsed is not None:
+            authority, rest = parsed
+            if not valid_host(authority):
+                return _bad_request("malformed Host header")
+            headers = CIMultiDict(request.headers)
+            headers["Host"] = authority
+            request = request.clone(rel_url=rest, headers=headers)
+    return await handler(request)
