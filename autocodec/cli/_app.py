@@ -12,7 +12,10 @@ Invariants:
 - Every error reaches the user as one line on stderr, control characters stripped: an
   ``AutocodecError`` with its hint, an ``OSError`` with its cause, an argument whose bytes are
   not UTF-8 reaching code that needs text (a name looked up in the store); exit 1 (2 for usage,
-  130 for Ctrl-C). No traceback.
+  130 for Ctrl-C, 143 for SIGTERM). No traceback.
+- SIGTERM unwinds the command as Ctrl-C does (``Terminated``, a ``KeyboardInterrupt``): what a
+  command removes or rolls back when interrupted (``-o`` temporary files, a half-written output
+  folder) is removed for SIGTERM too; a second SIGTERM kills at once, as SIGKILL would.
 """
 
 from __future__ import annotations
@@ -23,8 +26,11 @@ import errno
 import importlib
 import os
 import pkgutil
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from .. import __version__
@@ -361,12 +367,47 @@ def _ipns_paths(args: argparse.Namespace) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        return _main(argv)
-    except KeyboardInterrupt:  # Ctrl-C while the command line loads (the command's own: ``_run``)
-        return _interrupted()
+        with _sigterm_unwinds():
+            return _main(argv)
+    except KeyboardInterrupt as exc:  # Ctrl-C while the command line loads (the command's own: ``_run``)
+        return _interrupted(exc)
 
 
-def _interrupted() -> int:
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, so that it unwinds as Ctrl-C does."""
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds() -> Iterator[None]:
+    """For the length of ``main``: SIGTERM raises ``Terminated`` in this process, once (the
+    handler gives way to the default first, so a second SIGTERM kills). A forked child (the
+    loader's workers) that receives it dies as by default; a SIGTERM the parent made us ignore
+    stays ignored; off the main thread nothing changes (Python allows handlers only there)."""
+    owner = os.getpid()
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        signal.signal(signum, signal.SIG_DFL)
+        if os.getpid() != owner:
+            os.kill(os.getpid(), signum)
+            return
+        raise Terminated
+
+    previous = signal.getsignal(signal.SIGTERM)
+    if previous is signal.SIG_IGN or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    """One line and 143 for SIGTERM (128 + 15, as a shell reports it), 130 for Ctrl-C."""
+    if isinstance(exc, Terminated):
+        print("autocodec: terminated", file=sys.stderr)
+        return 128 + signal.SIGTERM
     print("autocodec: interrupted", file=sys.stderr)
     return 130
 
@@ -453,8 +494,8 @@ def _run(args: argparse.Namespace) -> int:
     except AutocodecError as exc:
         _fit_hint(exc, args)
         return _fail(f"{type(exc).__name__}: {exc.one_line()}")
-    except KeyboardInterrupt:
-        return _interrupted()
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     except BrokenPipeError:
         return 1
     except OSError as exc:  # a file, socket or folder the command could not use

@@ -1,0 +1,94 @@
+"""The command line under signals, broken standard streams and odd environments, third round:
+each case runs the real ``autocodec`` in a child process and checks for one line on stderr, the
+exit status, and that nothing half-written is left behind (see also test_cli_hostile_env.py)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests._cli import run_cli
+
+
+def _popen(home: Path, *args: str, cwd: Path | None = None) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    return subprocess.Popen([sys.executable, "-m", "autocodec", *args], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd)
+
+
+def _wait_for(ready: object, what: str) -> None:
+    """Poll ``ready()`` until it is true (a minute at most: a start-up, not a measured time)."""
+    deadline = time.monotonic() + 60
+    while not ready() and time.monotonic() < deadline:  # type: ignore[operator]
+        time.sleep(0.05)
+    assert ready(), f"never saw {what}"  # type: ignore[operator]
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    return home
+
+
+# --- SIGTERM: unwinds as Ctrl-C does, one line, exit 143 ------------------------------------------
+
+
+def test_sigterm_mid_bao_decode_leaves_no_output_and_says_so(home: Path, tmp_path: Path) -> None:
+    """A command stopped by SIGTERM (``kill``, a service manager, ``timeout``) removes its
+    half-written output as for Ctrl-C and says so in one line, exit 143; before, it died by the
+    signal with nothing said and its ``.NAME.*.part`` file left for a later run to sweep."""
+    content = tmp_path / "content.bin"
+    content.write_bytes(os.urandom(2_000_000))
+    encoding = tmp_path / "content.bao"
+    run_cli(home, "bao", "encode", str(content), str(encoding))
+    digest = run_cli(home, "bao", "hash", str(content)).stdout.decode().strip()
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = _popen(home, "bao", "decode", digest, "-", str(work / "out.bin"))
+    assert proc.stdin is not None
+    proc.stdin.write(encoding.read_bytes()[:1_500_000])  # the rest never comes: it waits on stdin
+    proc.stdin.flush()
+    _wait_for(lambda: os.listdir(work), "the output's temporary file")
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert (proc.returncode, err.decode()) == (143, "autocodec: terminated\n")
+    assert os.listdir(work) == []
+
+
+def test_sigterm_mid_add_from_stdin_is_one_line_and_the_store_stays_whole(home: Path) -> None:
+    """``add`` waiting on a pipe and stopped by SIGTERM: one line, exit 143, nothing printed as
+    added, and every block the store holds still checks."""
+    proc = _popen(home, "add", "-Q")
+    assert proc.stdin is not None
+    proc.stdin.write(os.urandom(1_000_000))
+    proc.stdin.flush()
+    time.sleep(0.5)  # let it read and store what it was given; then it waits for more
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert (proc.returncode, out, err.decode()) == (143, b"", "autocodec: terminated\n")
+    assert run_cli(home, "block", "check").returncode == 0
+
+
+def test_sigterm_ignored_by_the_parent_stays_ignored(home: Path) -> None:
+    """``nohup``-style: a SIGTERM the parent set to be ignored is still ignored (the command
+    finishes and prints its CID), as it was before SIGTERM was handled."""
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "autocodec", "add", "-Q"], env=env, stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN))
+    assert proc.stdin is not None
+    proc.stdin.write(b"hello\n")
+    proc.stdin.flush()
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 0, err
+    assert out.decode().strip() == run_cli(home, "add", "-Q", "-n", stdin=b"hello\n").stdout.decode().strip()
