@@ -10,6 +10,7 @@ http://localhost:PORT/ipfs/{cid}`` lands)."""
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import io
 import urllib.parse
@@ -19,10 +20,13 @@ from pathlib import Path
 
 import pytest
 
+from autocodec import CID
 from tests._serve_proc import ServeProcess
 
 BAO = Path(__file__).resolve().parents[1] / "wasm-src" / "bao" / "bao.wasm"
 TEXT = b"".join(b"line %06d of a plain text blob\n" % i for i in range(12_000))  # ~370 KB: several Bao groups
+JSON = b'{"a": [1, 2, 3]}'  # a raw block Kubo types application/json from its start, text/plain by Go's sniff
+JSON_CID = str(CID.build(0x55, b"\x12\x20" + hashlib.sha256(JSON).digest()))
 
 pytest.importorskip("blake3")
 
@@ -52,6 +56,7 @@ def _blob_home(home: Path, data: bytes) -> str:
     from autocodec.registry import Runtime
 
     with Runtime(home, default_set=False) as runtime:
+        runtime.store.put(CID.parse(JSON_CID), JSON)
         runtime.add_local_module(BAO.read_bytes())  # as `serve --module` vouches for it below
         return str(bao.BlobStore(home / "bao").add(bao.verifier(runtime), io.BytesIO(data)))
 
@@ -83,7 +88,7 @@ def test_blob_if_range_that_does_not_match_sends_all(blob_server: tuple[ServePro
     """RFC 9110 13.1.5: ``Range`` is ignored unless ``If-Range`` names the current ETag
     (strongly); a resumed download of other content must not get a 206 splice."""
     srv, cid = blob_server
-    for validator in ('"other"', f'W/"{cid}"', "Thu, 01 Jan 1970 00:00:00 GMT"):
+    for validator in ('"other"', f'W/"{cid}"', "Thu, 01 Jan 1970 00:00:01 GMT"):
         reply = _get(srv, f"/ipfs/{cid}", {"Range": "bytes=10-19", "If-Range": validator})
         assert reply.status == 200 and reply.body == TEXT and "content-range" not in reply.headers, validator
     reply = _get(srv, f"/ipfs/{cid}", {"Range": "bytes=10-19", "If-Range": f'"{cid}"'})
@@ -121,6 +126,20 @@ def test_blob_with_a_trailing_slash_and_on_its_subdomain(blob_server: tuple[Serv
         assert part.status == 206 and part.body == TEXT[-5:]
     assert _get(srv, f"/ipfs/{cid}/", {"If-None-Match": f'"{cid}"'}).status == 304
     assert _get(srv, f"/ipfs/{cid}/missing").status == 404  # a path under a blob is the gateway's
+
+
+def test_empty_suffix_and_if_range_of_the_epoch_as_kubo(blob_server: tuple[ServeProcess, str]) -> None:
+    """``Range: bytes=-0`` (an empty 206) is typed as Kubo types it: from the content's start, as
+    an answer from byte 0 (it was Go's sniff of no bytes, ``text/plain``, for a file and a blob);
+    an ``If-Range`` date of the Unix epoch keeps the range of content with no mtime, as boxo hands
+    Go's content server the epoch then (it was ignored: a 200)."""
+    srv, cid = blob_server
+    for path, kind in ((f"/ipfs/{JSON_CID}", "application/json"), (f"/ipfs/{cid}", "text/plain; charset=utf-8")):
+        reply = _get(srv, path, {"Range": "bytes=-0"})
+        assert (reply.status, reply.body, reply.headers["content-type"]) == (206, b"", kind), path
+        reply = _get(srv, path, {"Range": "bytes=1-2", "If-Range": "Thu, 01 Jan 1970 00:00:00 GMT"})
+        assert reply.status == 206 and len(reply.body) == 2, path
+        assert _get(srv, path, {"Range": "bytes=1-2", "If-Range": "Thu, 01 Jan 1970 00:00:01 GMT"}).status == 200
 
 
 def test_absolute_form_is_the_path_on_the_urls_host(blob_server: tuple[ServeProcess, str]) -> None:
@@ -162,6 +181,7 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
     kubo = KuboRepo.create(tmp_path / "kubo")
     put = kubo.ipfs("block", "put", "--cid-codec", "raw", "--mhtype", "blake3", input=TEXT)
     cid = put.stdout.decode().strip()
+    assert kubo.ipfs("block", "put", "--cid-codec", "raw", input=JSON).stdout.decode().strip() == JSON_CID
     assert _blob_home(tmp_path / "home", TEXT) == cid
     kubo.start()
     try:
@@ -179,6 +199,10 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
                 (f"/ipfs/{cid}?filename=a.txt&download=true", {}),
                 (f"/ipfs/{cid}", {"Accept": "application/vnd.ipld.raw", "If-Match": '"nope"'}),
                 (f"/ipfs/{cid}/", {}),
+                (f"/ipfs/{cid}", {"Range": "bytes=-0"}),
+                (f"/ipfs/{cid}", {"Range": "bytes=1-2", "If-Range": "Thu, 01 Jan 1970 00:00:00 GMT"}),
+                (f"/ipfs/{JSON_CID}", {"Range": "bytes=-0"}),
+                (f"/ipfs/{JSON_CID}", {"Range": "bytes=1-2", "If-Range": "Thu, 01 Jan 1970 00:00:00 GMT"}),
                 ("/", {"Host": f"{cid}.ipfs.localhost:{urllib.parse.urlsplit(kubo.gateway_url).port}"}),
             ]
             port = urllib.parse.urlsplit(kubo.gateway_url).port

@@ -358,7 +358,7 @@ async def _send_blob(request: web.Request, pull: _Pull[memoryview], cid: CID, me
     from ._gateway import RAW, content_type_for
 
     runtime = request.app[RUNTIME]
-    from_start = span is None or span[0] == 0
+    from_start = span is None or span[0] == 0 or span[0] > span[1]  # ``-0`` too: Kubo types it from the start
     want = LIMIT if from_start else 512
     ahead: list[bytes] = []  # pieces read before the status (copies: a view is reused by the next piece)
     try:
@@ -369,7 +369,7 @@ async def _send_blob(request: web.Request, pull: _Pull[memoryview], cid: CID, me
                 break
             piece = await pull.next()
         head = b"".join(ahead)[:want]
-        if media != RAW and status == 206 and from_start and span is not None and len(head) == span[1] + 1 < want:
+        if media != RAW and status == 206 and from_start and span is not None and len(head) == span[1] - span[0] + 1 < want:
             loop = asyncio.get_running_loop()  # a short span at the start: its type is the content's
             head = await loop.run_in_executor(request.app[EXECUTOR], file_head, want)
     except VerificationFailed as exc:

@@ -1020,7 +1020,9 @@ def _preconditions(request: web.Request, headers: dict[str, str],
     (RFC 9110 13.2.2), which Kubo's content server runs: a 412 (``If-Match``, else
     ``If-Unmodified-Since``, fails) or a 304 (``If-None-Match`` names the ETag, else
     ``If-Modified-Since`` is not before ``modtime``), or None and whether a ``Range`` header
-    still applies (no ``If-Range``, or one naming the ETag strongly or ``modtime`` exactly)."""
+    still applies (no ``If-Range``, or one naming the ETag strongly or ``modtime`` exactly; with no
+    ``modtime``, the Unix epoch, the time boxo gives Go's content server then, which Go's ``checkIfRange``
+    compares as any other)."""
     etag, asked = headers["Etag"], request.headers
     passed = etag_listed(asked["If-Match"], etag, weak=False) if asked.get("If-Match") else None
     since = parse_http_time(asked.get("If-Unmodified-Since", ""))
@@ -1044,7 +1046,7 @@ def _preconditions(request: web.Request, headers: dict[str, str],
     tag, _ = scan_etag(if_range)
     if tag:
         return None, tag == etag and tag[0] == '"'
-    return None, modtime is not None and parse_http_time(if_range) == modtime
+    return None, parse_http_time(if_range) == (0 if modtime is None else modtime)  # none: Kubo's epoch
 
 
 async def _file_response(request: web.Request, runtime: "Runtime", target: Target, node: _unixfs.Node,
@@ -1082,7 +1084,7 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
         pieces = iter((target.data[span[0]:span[1] + 1],))
     else:
         pieces = _unixfs.read_range(runtime, cid, target.data, span[0], span[1], runtime.limits)
-    from_start = span is None or span[0] == 0
+    from_start = span is None or span[0] == 0 or span[0] > span[1]  # ``-0`` too: Kubo types it from the start
     wanted = DETECT_LIMIT if from_start else 512  # enough to tell the type; errors before the status is sent
     head = b""
     while len(head) < wanted:
@@ -1091,7 +1093,9 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
             break
         head += piece
     sniffed = head
-    if span is not None and span[0] == 0 <= span[1] < size - 1 and len(head) < wanted and not mimetypes.guess_type(sniff_name)[0]:
+    if span is not None and span[0] > span[1] and not mimetypes.guess_type(sniff_name)[0]:
+        sniffed = await _file_head(request, runtime, target, size)  # an empty suffix: the file's start
+    elif span is not None and span[0] == 0 <= span[1] < size - 1 and len(head) < wanted and not mimetypes.guess_type(sniff_name)[0]:
         # a short span at the start: Kubo reads the file's first bytes for its type (a span elsewhere: its own)
         end = min(size - 1, wanted - 1)
         if cid.codec != _unixfs.DAG_PB:
