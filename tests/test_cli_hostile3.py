@@ -92,3 +92,36 @@ def test_sigterm_ignored_by_the_parent_stays_ignored(home: Path) -> None:
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     assert out.decode().strip() == run_cli(home, "add", "-Q", "-n", stdin=b"hello\n").stdout.decode().strip()
+
+
+# --- a full disk met by small buffered writes: the output is named ---------------------------------
+
+
+def _limited(max_bytes: int) -> None:
+    """``preexec_fn``: files may grow to ``max_bytes``; a write past it fails with EFBIG (as
+    ENOSPC on a full disk)."""
+    import resource
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (max_bytes, max_bytes))
+
+
+def test_car_export_of_small_blocks_past_the_size_limit_names_the_output(home: Path, tmp_path: Path) -> None:
+    """Blocks smaller than the write buffer reach the file when the buffer flushes; the flush
+    that fails is retried by the file's close, whose bare ``OSError`` ('OSError: File too large',
+    no file named, no hint; the same on a full tmpfs) hid the ``OutputError`` naming the CAR."""
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    for i in range(300):
+        (tree / f"f{i}").write_bytes(os.urandom(100))
+    root = run_cli(home, "add", "-Q", "-r", str(tree)).stdout.decode().strip()
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    car = work / "x.car"
+    proc = subprocess.run([sys.executable, "-m", "autocodec", "car", "export", root, "-o", str(car)], env=env,
+                          capture_output=True, timeout=120, preexec_fn=lambda: _limited(40_000))
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and err.count("\n") == 1, err
+    assert err.startswith(f"autocodec: OutputError: cannot write {car}: File too large ("), err
+    assert os.listdir(work) == []

@@ -419,7 +419,8 @@ def open_output(path: str, *, readable: bool = False, mode: int | None = None) -
     except OSError as exc:
         raise _cannot_write(path, exc) from None
     try:
-        with os.fdopen(fd, "w+b" if readable else "wb") as raw:
+        raw = os.fdopen(fd, "w+b" if readable else "wb")
+        with _closed(raw):
             out = _Output(raw, path, seekable=True)
             try:
                 yield cast(BinaryIO, out)
@@ -441,6 +442,20 @@ def open_output(path: str, *, readable: bool = False, mode: int | None = None) -
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+@contextlib.contextmanager
+def _closed(raw: BinaryIO) -> Iterator[None]:
+    """Close ``raw`` when the block ends. After an error its close is quiet: on a full disk it
+    flushes the bytes that could not be written again and fails again, which would hide the
+    error the block raised (the file is closed all the same)."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(OSError):
+            raw.close()
+        raise
+    raw.close()
 
 
 def _umask() -> int:
