@@ -125,3 +125,21 @@ def test_car_export_of_small_blocks_past_the_size_limit_names_the_output(home: P
     assert proc.returncode == 1 and err.count("\n") == 1, err
     assert err.startswith(f"autocodec: OutputError: cannot write {car}: File too large ("), err
     assert os.listdir(work) == []
+
+
+# --- errors of a named kind, never the bare root class ---------------------------------------------
+
+
+def test_pin_without_a_source_is_an_invalid_input_not_the_bare_root_error(home: Path) -> None:
+    """``pin add /ipns/NAME`` with no gateway or node, and ``pin update`` of a set pinned from
+    the store: the user's invocation lacks something, an ``InvalidInput``; they printed the
+    root class, 'AutocodecError: ...', which names no kind of problem."""
+    name = "/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8"
+    index = run_cli(home, "pin", "ls").stdout.decode().split("\t")[2]
+    run_cli(home, "pin", "add", index)  # now pinned from the store, which has no update channel
+    for args, said in ((["pin", "add", name], "an IPNS name needs a gateway or a node"),
+                       (["pin", "update"], "which has no update channel")):
+        proc = run_cli(home, *args, check=False)
+        err = proc.stderr.decode()
+        assert proc.returncode == 1 and err.count("\n") == 1, err
+        assert err.startswith("autocodec: InvalidInput: ") and said in err, err

@@ -171,7 +171,7 @@ def _raise_invalid(raw: bytes, name: str, reason: str) -> None:
 def _fetch(args: argparse.Namespace, names: "IpnsNames", settings: "Settings") -> "VerifiedRecord":
     """The verified record for ``args.name`` from ``--gateway``/``--node`` (or the configured
     sources), kept in the home; rollback-checked against the one kept before."""
-    from ..errors import AutocodecError
+    from ..errors import InvalidInput
     from ..sources import GatewaySource, NodeSource
     from ..verify._ipns import IpnsName
     from ._ipns_paths import record_source
@@ -183,8 +183,8 @@ def _fetch(args: argparse.Namespace, names: "IpnsNames", settings: "Settings") -
     elif node:
         raw = NodeSource(node, limits=names.limits.fetch).ipns_record(str(name))
     else:
-        raise AutocodecError(f"no gateway or node to fetch the record of {name} from",
-                             hint="give a trustless gateway's URL or a node's address")
+        raise InvalidInput(f"no gateway or node to fetch the record of {name} from",
+                           hint="give a trustless gateway's URL or a node's address")
     return names.accept(name, raw)
 
 

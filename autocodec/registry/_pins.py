@@ -245,8 +245,8 @@ class Pins:
             elif node or self.settings.node:
                 location = Location("ipns", target, node or self.settings.node)
             else:
-                raise AutocodecError("an IPNS name needs a gateway or a node to look its record up on",
-                                     hint="give a trustless gateway's URL or a node's address")
+                raise InvalidInput("an IPNS name needs a gateway or a node to look its record up on",
+                                   hint="give a trustless gateway's URL or a node's address")
             index_cid = self._head(location, now)
         else:
             index_cid = CID.parse(target)
@@ -349,7 +349,7 @@ class Pins:
                         results.append(self.repair_one(pin, progress=progress, now=now))
                         continue
                 if head is None:
-                    raise AutocodecError(
+                    raise InvalidInput(
                         f"set {pin.name!r} was pinned from {pin.location.describe()}, which has no update channel",
                         hint="give the new version's index CID, or pin an IPNS name or a bundle path")
                 if head == pin.index_cid:
