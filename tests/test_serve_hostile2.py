@@ -27,6 +27,8 @@ BAO = Path(__file__).resolve().parents[1] / "wasm-src" / "bao" / "bao.wasm"
 TEXT = b"".join(b"line %06d of a plain text blob\n" % i for i in range(12_000))  # ~370 KB: several Bao groups
 JSON = b'{"a": [1, 2, 3]}'  # a raw block Kubo types application/json from its start, text/plain by Go's sniff
 JSON_CID = str(CID.build(0x55, b"\x12\x20" + hashlib.sha256(JSON).digest()))
+CBOR = bytes.fromhex("a1616101")  # DAG-CBOR {"a": 1}: a path into its value is Kubo's 501
+CBOR_CID = str(CID.build(0x71, b"\x12\x20" + hashlib.sha256(CBOR).digest()))
 
 pytest.importorskip("blake3")
 
@@ -57,6 +59,7 @@ def _blob_home(home: Path, data: bytes) -> str:
 
     with Runtime(home, default_set=False) as runtime:
         runtime.store.put(CID.parse(JSON_CID), JSON)
+        runtime.store.put(CID.parse(CBOR_CID), CBOR)
         runtime.add_local_module(BAO.read_bytes())  # as `serve --module` vouches for it below
         return str(bao.BlobStore(home / "bao").add(bao.verifier(runtime), io.BytesIO(data)))
 
@@ -142,6 +145,27 @@ def test_empty_suffix_and_if_range_of_the_epoch_as_kubo(blob_server: tuple[Serve
         assert _get(srv, path, {"Range": "bytes=1-2", "If-Range": "Thu, 01 Jan 1970 00:00:01 GMT"}).status == 200
 
 
+def test_malformed_range_is_read_before_the_path_as_kubo(blob_server: tuple[ServeProcess, str]) -> None:
+    """Kubo (boxo's ``serveDefaults``) reads a GET's ``Range`` syntax before the path when no
+    format is asked: a malformed one is its 400 ``invalid range request: invalid range``, not
+    the 404, 501 (or listing, redirect) the path gives; a HEAD is not checked there. A block's
+    bytes (raw, as stored) refuse it on HEAD too; a file's HEAD is Go's 416. A held blob is read
+    so (it was a 416 for ``0-1,x``: its several-ranges refusal came first; 400 on HEAD)."""
+    srv, cid = blob_server
+    refused = (400, b"invalid range request: invalid range\n")
+    for path in (f"/ipfs/{CBOR_CID}/a", f"/ipfs/{JSON_CID}/nope", f"/ipfs/{cid}"):
+        for bad in ("bytes=1-0", "bytes=0-1,x", "items=0-1"):
+            reply = _get(srv, path, {"Range": bad})
+            assert (reply.status, reply.body) == refused, (path, bad, reply.status, reply.body[:100])
+    assert _get(srv, f"/ipfs/{cid}", {"Range": "bytes=x", "If-Range": '"other"'}).status == 400
+    assert _get(srv, f"/ipfs/{CBOR_CID}/a", {"Range": "bytes=1-0"}, method="HEAD").status == 501
+    assert _get(srv, f"/ipfs/{JSON_CID}/nope", {"Range": "bytes=1-0"}, method="HEAD").status == 404
+    for path in (f"/ipfs/{CBOR_CID}", f"/ipfs/{JSON_CID}?format=raw", f"/ipfs/{cid}?format=raw"):
+        assert _get(srv, path, {"Range": "bytes=1-0"}, method="HEAD").status == 400, path
+    for path in (f"/ipfs/{JSON_CID}", f"/ipfs/{cid}"):
+        assert _get(srv, path, {"Range": "bytes=1-0"}, method="HEAD").status == 416, path
+
+
 def test_absolute_form_is_the_path_on_the_urls_host(blob_server: tuple[ServeProcess, str]) -> None:
     """RFC 9112 3.2.2: a server must accept ``GET http://HOST/PATH`` (what ``curl --proxy``
     sends), the URL's host winning over ``Host``, as Go's server reads it for Kubo. It was
@@ -182,6 +206,7 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
     put = kubo.ipfs("block", "put", "--cid-codec", "raw", "--mhtype", "blake3", input=TEXT)
     cid = put.stdout.decode().strip()
     assert kubo.ipfs("block", "put", "--cid-codec", "raw", input=JSON).stdout.decode().strip() == JSON_CID
+    assert kubo.ipfs("block", "put", "--cid-codec", "dag-cbor", input=CBOR).stdout.decode().strip() == CBOR_CID
     assert _blob_home(tmp_path / "home", TEXT) == cid
     kubo.start()
     try:
@@ -202,6 +227,9 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
                 (f"/ipfs/{cid}", {"Range": "bytes=-0"}),
                 (f"/ipfs/{cid}", {"Range": "bytes=1-2", "If-Range": "Thu, 01 Jan 1970 00:00:00 GMT"}),
                 (f"/ipfs/{JSON_CID}", {"Range": "bytes=-0"}),
+                (f"/ipfs/{CBOR_CID}/a", {"Range": "bytes=1-0"}),
+                (f"/ipfs/{JSON_CID}/nope", {"Range": "items=0-1"}),
+                (f"/ipfs/{cid}", {"Range": "bytes=0-1,x"}),
                 (f"/ipfs/{JSON_CID}", {"Range": "bytes=1-2", "If-Range": "Thu, 01 Jan 1970 00:00:00 GMT"}),
                 ("/", {"Host": f"{cid}.ipfs.localhost:{urllib.parse.urlsplit(kubo.gateway_url).port}"}),
             ]
@@ -211,6 +239,12 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
                 ("http://" + cid + ".ipfs.localhost:{port}/", {"Host": "127.0.0.1"}),
                 (f"/ipfs/{cid}", {"Host": "evil.com/x"}),
             ]
+            heads = [(f"/ipfs/{CBOR_CID}/a", {"Range": "bytes=1-0"}), (f"/ipfs/{JSON_CID}?format=raw", {"Range": "bytes=1-0"}),
+                     (f"/ipfs/{JSON_CID}", {"Range": "bytes=1-0"}), (f"/ipfs/{cid}", {"Range": "bytes=1-0"}),
+                     (f"/ipfs/{cid}?format=raw", {"Range": "bytes=1-0"})]
+            for path, headers in heads:
+                theirs, mine = fetch(kubo.gateway_url, path, headers, "HEAD"), fetch(ours.url, path, headers, "HEAD")
+                assert mine.status == theirs.status, (path, headers, theirs.status, mine.status)
             for path, headers in cases:
                 theirs = fetch(kubo.gateway_url, path.replace("{port}", str(port)), headers)
                 mine = fetch(ours.url, path.replace("{port}", str(ours.port)), headers)

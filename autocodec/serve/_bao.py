@@ -245,15 +245,18 @@ def _nothing() -> Generator[memoryview, None, None]:
     yield from ()
 
 
-def _single_range(header: str, size: int) -> tuple[int, int] | None:
+def _single_range(header: str, size: int, head: bool) -> tuple[int, int] | None:
     """The inclusive byte span of a one-range ``Range`` header (``None``: not a byte range,
-    the whole content is sent); several ranges or an unsatisfiable one raise a 416."""
-    from ._gateway import GatewayError, parse_range
+    the whole content is sent); several ranges or an unsatisfiable one raise a 416. The syntax
+    is read first (a 400), but on ``head`` (Kubo's HEAD of a file: Go's 416), as ``parse_range``."""
+    from ._gateway import GatewayError, check_range_syntax, parse_range
 
+    if not head:
+        check_range_syntax(header)
     unit, _, spec = header.partition("=")
     if unit.strip().lower() == "bytes" and "," in spec:
         raise GatewayError(416, f"several ranges in {header[:100]!r}: this gateway answers one range per request")
-    return parse_range(header, size)
+    return parse_range(header, size, head=head)
 
 
 async def ipfs_blob(request: web.Request) -> web.StreamResponse:
@@ -261,7 +264,7 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     The conditional headers are read as for any raw block (``_preconditions``: a 304, a 412,
     and ``If-Range`` deciding whether ``Range`` applies), then the one range."""
     from ._app import EXECUTOR, RUNTIME
-    from ._gateway import RAW, GatewayError, _preconditions, ipfs, negotiate
+    from ._gateway import RAW, GatewayError, _defaults_range_check, _preconditions, ipfs, negotiate
 
     held = _held(request)
     if held is None:
@@ -280,16 +283,20 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
             decided.headers["Content-Type"] = await _whole_type(request, store, cid, size, media)
         return decided
     span, status = ((0, size - 1) if size else None), 200
-    if ranged and size:
-        try:
-            asked = _single_range(request.headers["Range"], size)
-        except GatewayError as exc:
-            if exc.status == 416:
-                headers["Content-Range"] = f"bytes */{size}"
-            return web.Response(status=exc.status, text=exc.text + "\n", headers=headers, content_type="text/plain")
-        if asked is not None:
-            span, status = asked, 206
-            headers["Content-Range"] = f"bytes {asked[0]}-{asked[1]}/{size}"
+    try:
+        if media is None:
+            _defaults_range_check(request)  # as for any GET with no format, whether or not the range applies
+        asked = _single_range(request.headers["Range"], size, request.method == "HEAD" and media != RAW) \
+            if ranged and size else None
+    except GatewayError as exc:
+        if exc.status == 416:
+            headers["Content-Range"] = f"bytes */{size}"
+        else:  # a malformed header: the gateway's 400, without the content's validators and caching
+            headers = {k: v for k, v in headers.items() if k in ("Ipfs-Uri", "X-Ipfs-Roots", "X-Content-Type-Options")}
+        return web.Response(status=exc.status, text=exc.text + "\n", headers=headers, content_type="text/plain")
+    if asked is not None:
+        span, status = asked, 206
+        headers["Content-Range"] = f"bytes {asked[0]}-{asked[1]}/{size}"
     runtime = request.app[RUNTIME]
     pool = request.app[EXECUTOR]
     _whole_on_disk(request, store, cid)

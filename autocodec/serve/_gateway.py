@@ -472,6 +472,8 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media == IPNS_RECORD:  # Kubo's words
         raise GatewayError(400, f"{shown(_asked_path(request))} is not an IPNS link")
     car = _car.car_params(request.query, params) if media == CAR else None
+    if media is None and "If-None-Match" not in request.headers:
+        _defaults_range_check(request)
     try:
         target: Target = await _run(request, locate, runtime, path)
     except MissingPath as exc:
@@ -494,6 +496,8 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         return await _car_response(request, runtime, target, car)
     if (early := _early_not_modified(request, target, media)) is not None:
         return early
+    if media is None:
+        _defaults_range_check(request)
     if media == RAW:  # a path ending inside a block's value: that block, as Kubo answers
         return _raw_response(request, target)
     if target.remainder:  # Kubo's words (the block holding the value is ?format=raw, above)
@@ -763,18 +767,21 @@ def _raw_response(request: web.Request, target: Target) -> web.Response:
 
 
 def _whole_body(request: web.Request, headers: dict[str, str], body: bytes, content_type: str,
-                extra: dict[str, str] | None = None, modtime: int | None = None) -> web.Response:
+                extra: dict[str, str] | None = None, modtime: int | None = None,
+                head_syntax: bool = True) -> web.Response:
     """``body`` held whole (a block as stored, a symlink's target), answered as Go's
     ``http.ServeContent`` answers it for Kubo: the conditional headers first
     (``_preconditions``, with ``modtime`` when there is one: a 304 or 412), then ``Range``
-    (``_asked_span``: a 206 of one span, a 416, or all of it); ``extra`` headers go on a body only."""
+    (``_asked_span``: a 206 of one span, a 416, or all of it); ``extra`` headers go on a body only.
+    ``head_syntax``: a HEAD's malformed ``Range`` is a 400 as a GET's (Kubo's answer for a block's
+    bytes, raw or as stored), else Go's 416."""
     headers = {**headers, "Accept-Ranges": "bytes"}
     decided, ranged = _preconditions(request, headers, modtime)
     if decided is not None:
         if decided.status == 412:  # its type is set before Go's content server decides, as in Kubo
             decided.headers["Content-Type"] = content_type
         return decided
-    asked = _asked_span(request, headers, len(body), ranged)
+    asked = _asked_span(request, headers, len(body), ranged, head_syntax)
     if isinstance(asked, web.Response):
         return asked
     span, status = asked
@@ -782,8 +789,8 @@ def _whole_body(request: web.Request, headers: dict[str, str], body: bytes, cont
     return web.Response(status=status, body=part, headers={**headers, **(extra or {})}, content_type=content_type)
 
 
-def _asked_span(request: web.Request, headers: dict[str, str], size: int,
-                ranged: bool) -> tuple[tuple[int, int] | None, int] | web.Response:
+def _asked_span(request: web.Request, headers: dict[str, str], size: int, ranged: bool,
+                head_syntax: bool = False) -> tuple[tuple[int, int] | None, int] | web.Response:
     """The inclusive span of ``size`` bytes to send and the status: all of it (None when empty)
     and 200, or the span a ``Range`` header asks (``ranged``: ``_preconditions`` let it apply)
     and 206 with ``Content-Range`` set in ``headers``; a 416 response when it cannot be met."""
@@ -791,7 +798,7 @@ def _asked_span(request: web.Request, headers: dict[str, str], size: int,
     if not ranged:
         return span, 200
     try:
-        asked = parse_range(request.headers["Range"], size, head=request.method == "HEAD")
+        asked = parse_range(request.headers["Range"], size, head=request.method == "HEAD" and not head_syntax)
     except GatewayError as exc:
         if exc.status != 416:
             raise
@@ -915,7 +922,7 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
         headers = _immutable(target, f'"{cid}"')
         if (modtime := _modtime(node.meta)) is not None:
             headers["Last-Modified"] = email.utils.formatdate(modtime, usegmt=True)
-        return _whole_body(request, headers, node.meta.data, "inode/symlink", modtime=modtime)
+        return _whole_body(request, headers, node.meta.data, "inode/symlink", modtime=modtime, head_syntax=False)
     if cid.codec != _unixfs.DAG_PB:  # a block of any other codec is a file of its bytes, as Kubo serves it
         return await _file_response(request, runtime, target, _unixfs.Node("file", len(target.data), None, ()))
     raise GatewayError(500, f"{cid} is a dag-pb node but not a UnixFS file, directory or symlink (no UnixFS Data, "
@@ -940,9 +947,9 @@ def parse_range(header: str, size: int, *, head: bool = False) -> tuple[int, int
     (``parseRange``, GET and HEAD) reads it against the size, skipping an element that starts
     past the end before its end is read: what it cannot read is a 416, and ranges that all
     start past the end an ``UnsatisfiableRange`` (unless the content is empty: all of it)."""
+    if not head:
+        check_range_syntax(header)
     elements = _range_elements(header)
-    if not head and (elements is None or not all(_well_formed(start, end) for start, end in elements)):
-        raise GatewayError(400, "invalid range request: invalid range")
     if elements is None:
         raise GatewayError(416, "invalid range")
     spans: list[tuple[int, int]] = []
@@ -969,6 +976,22 @@ def parse_range(header: str, size: int, *, head: bool = False) -> tuple[int, int
     if not spans or sum(end - start + 1 for start, end in spans) > size:
         return None
     return spans[0]
+
+
+def check_range_syntax(header: str) -> None:
+    """boxo's ``parseRangeWithoutLength``: every element of a ``bytes=`` header well formed (a
+    suffix of a non-negative count, int64 offsets, an end not before its start), else a 400."""
+    elements = _range_elements(header)
+    if elements is None or not all(_well_formed(start, end) for start, end in elements):
+        raise GatewayError(400, "invalid range request: invalid range")
+
+
+def _defaults_range_check(request: web.Request) -> None:
+    """boxo's ``serveDefaults`` (a GET with no format: files, listings, redirects, blocks as
+    stored) reads the ``Range`` syntax before the path: a malformed one is a 400 there, not the
+    404, 301, 501 or listing the path would give (a HEAD is not checked)."""
+    if request.method == "GET" and request.headers.get("Range"):
+        check_range_syntax(request.headers["Range"])
 
 
 _HTTP_SPACE = " \t"
