@@ -37,7 +37,20 @@ def default_home() -> Path:
     if _chosen is not None:
         return _chosen
     env = os.environ.get("AUTOCODEC_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".autocodec"
+    return expanded(env if env else "~") / ("" if env else ".autocodec")
+
+
+def expanded(path: str | os.PathLike[str]) -> Path:
+    """``path`` with a leading ``~`` or ``~USER`` expanded; ``ConfigError`` when that user, or
+    this process's own home folder (no $HOME, no account entry), is unknown."""
+    try:
+        return Path(path).expanduser()
+    except RuntimeError:
+        from .errors import ConfigError
+
+        head = os.fspath(path).split(os.sep, 1)[0]
+        raise ConfigError(f"cannot expand {head!r} in the home folder path {os.fspath(path)!r}: no such user's home",
+                          hint="give the home folder's full path") from None
 
 
 @contextmanager
@@ -47,7 +60,7 @@ def chosen(path: str | os.PathLike[str] | None) -> Iterator[None]:
     global _chosen
     previous = _chosen
     if path is not None:
-        _chosen = Path(path).expanduser()
+        _chosen = expanded(path)
     try:
         yield
     finally:
@@ -70,7 +83,7 @@ class Home:
 
             raise ConfigError("the home folder path is empty", hint="name a folder for the home, or give none "
                                                                      "to use $AUTOCODEC_HOME or ~/.autocodec")
-        return cls(Path(path).expanduser() if path is not None else default_home())
+        return cls(expanded(path) if path is not None else default_home())
 
     @property
     def db_path(self) -> Path:

@@ -143,3 +143,43 @@ def test_pin_without_a_source_is_an_invalid_input_not_the_bare_root_error(home: 
         err = proc.stderr.decode()
         assert proc.returncode == 1 and err.count("\n") == 1, err
         assert err.startswith("autocodec: InvalidInput: ") and said in err, err
+
+
+# --- the home removed mid-command, or named by a path that cannot be expanded ----------------------
+
+
+def test_a_home_removed_while_add_runs_fails_instead_of_reporting_success(home: Path) -> None:
+    """``rm -rf`` of the home while ``add`` runs: SQLite writes on into the unlinked file, so
+    every write succeeds and the blocks are lost with it; ``add`` said 'added' and exited 0
+    (the CID it printed is in no home). Now a ``StoreError`` saying so, exit 1."""
+    import shutil
+
+    proc = _popen(home, "add", "-Q")
+    assert proc.stdin is not None
+    proc.stdin.write(os.urandom(600_000))
+    proc.stdin.flush()
+    _wait_for(lambda: (home / "store.sqlite-wal").exists(), "the store opened")
+    shutil.rmtree(home)
+    _, err = proc.communicate(b"more", timeout=60)
+    assert proc.returncode == 1, err
+    assert err.decode().startswith(f"autocodec: StoreError: the store {home / 'store.sqlite'} was removed or replaced")
+    assert err.count(b"\n") == 1
+
+
+@pytest.mark.parametrize("how", ["env", "option"])
+def test_a_home_under_an_unknown_users_tilde_is_one_line(tmp_path: Path, how: str) -> None:
+    """``~nosuchuser/x`` as the home: Python's expanduser raised RuntimeError, a traceback.
+    Commands that need no home still run when it comes from the environment (a given --home
+    is checked first, as an empty one is)."""
+    env = {**os.environ, "AUTOCODEC_HOME": "~nosuchuser-h3/x" if how == "env" else str(tmp_path / "h")}
+    option = ["--home", "~nosuchuser-h3/x"] if how == "option" else []
+    for args in (["add", "-Q", "-"], ["block", "ls"], ["init"]):
+        proc = subprocess.run([sys.executable, "-m", "autocodec", *option, *args], env=env, input=b"x",
+                              capture_output=True, timeout=60)
+        err = proc.stderr.decode()
+        assert proc.returncode == 1 and err.count("\n") == 1, err
+        assert err.startswith("autocodec: ConfigError: cannot expand '~nosuchuser-h3'"), err
+    if how == "env":
+        proc = subprocess.run([sys.executable, "-m", "autocodec", "cid", "bases"], env=env, capture_output=True,
+                              timeout=60)
+        assert proc.returncode == 0 and b"base32" in proc.stdout, proc.stderr

@@ -30,6 +30,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
@@ -486,11 +487,13 @@ def _run(args: argparse.Namespace) -> int:
                 with log.default_level("error"):
                     _ipns_paths(args)
                     check_home(args)
-                    status = args.func(args)
+                    with _store_kept(args):
+                        status = args.func(args)
             else:
                 _ipns_paths(args)
                 check_home(args)
-                status = args.func(args)
+                with _store_kept(args):
+                    status = args.func(args)
     except AutocodecError as exc:
         _fit_hint(exc, args)
         return _fail(f"{type(exc).__name__}: {exc.one_line()}")
@@ -508,6 +511,39 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(f"InvalidInput: {text!r} is not UTF-8 text (only file paths may hold other bytes; "
                      "give names, codes and values in UTF-8)")
     return int(status or 0)
+
+
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+@contextlib.contextmanager
+def _store_kept(args: argparse.Namespace) -> Iterator[None]:
+    """A command that may write to an existing home fails (``StoreError``) when its store file
+    was removed, moved or replaced while it ran (``rm -rf`` of the home): SQLite wrote on into
+    the file it had open, so every write succeeded and none of it is in the home. Read-only
+    commands and ``serve`` are left alone (what they printed was right when they printed it)."""
+    name = command_name(args)
+    if name in READ_ONLY or name == "serve":
+        yield
+        return
+    from ..home import Home
+
+    try:
+        path: Path | None = Home.resolve().db_path
+    except AutocodecError:  # a home path that names nothing: the command says so if it needs one
+        path = None
+    before = None if path is None else _file_identity(path)
+    yield
+    if path is not None and before is not None and _file_identity(path) != before:
+        from ..errors import StoreError
+
+        raise StoreError(f"the store {path} was removed or replaced while the command ran: what the command "
+                         "wrote may be lost with the old file", hint="run it again on the home as it is now")
 
 
 def _undecodable_argument(exc: UnicodeEncodeError) -> bool:
