@@ -17,6 +17,7 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -52,34 +53,52 @@ def fetch(base: str, path: str, headers: dict[str, str] | None = None, method: s
         conn.close()
 
 
-def _blob_home(home: Path, data: bytes) -> str:
-    """A home holding ``data`` as a BLAKE3 blob (``bao add``); its CID."""
+def _site(tmp: Path) -> Path:
+    """A folder of files whose names give their types."""
+    site = tmp / "site"
+    site.mkdir(exist_ok=True)
+    (site / "page.html").write_bytes(b"<html><body>hi</body></html>\n")
+    (site / "note.json").write_bytes(b"plain words, no JSON\n")  # its name types it, its bytes would not
+    return site
+
+
+def _blob_home(home: Path, data: bytes) -> tuple[str, str]:
+    """A home holding ``data`` as a BLAKE3 blob (``bao add``), the JSON and CBOR blocks and the
+    site folder (UnixFS, as ``ipfs add -r`` makes it); the blob's CID and the site's."""
     from autocodec import bao
     from autocodec.registry import Runtime
+    from autocodec.unixfs import add_path
 
     with Runtime(home, default_set=False) as runtime:
         runtime.store.put(CID.parse(JSON_CID), JSON)
         runtime.store.put(CID.parse(CBOR_CID), CBOR)
+        site = add_path(runtime.store, _site(home.parent), recursive=True)[-1].cid
         runtime.add_local_module(BAO.read_bytes())  # as `serve --module` vouches for it below
-        return str(bao.BlobStore(home / "bao").add(bao.verifier(runtime), io.BytesIO(data)))
+        return str(bao.BlobStore(home / "bao").add(bao.verifier(runtime), io.BytesIO(data))), str(site)
+
+
+class Served(NamedTuple):
+    srv: ServeProcess
+    cid: str  # the blob's
+    site: str
 
 
 @pytest.fixture(scope="module")
-def blob_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServeProcess, str]]:
+def blob_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("hostile2")
-    cid = _blob_home(tmp / "home", TEXT)
+    cid, site = _blob_home(tmp / "home", TEXT)
     with ServeProcess(tmp / "home", tmp, "--module", str(BAO)) as srv:
-        yield srv, cid
+        yield Served(srv, cid, site)
 
 
 def _get(srv: ServeProcess, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
     return fetch(srv.url, path, headers, method)
 
 
-def test_blob_if_match_that_fails_is_a_412(blob_server: tuple[ServeProcess, str]) -> None:
+def test_blob_if_match_that_fails_is_a_412(blob_server: Served) -> None:
     """RFC 9110 13.1.1: a GET whose ``If-Match`` names another ETag is not performed (Go's
     content server, so Kubo, answers 412); the blob route ignored it and sent the content."""
-    srv, cid = blob_server
+    srv, cid, _ = blob_server
     reply = _get(srv, f"/ipfs/{cid}", {"If-Match": '"not-this"'})
     assert reply.status == 412 and reply.body == b""
     assert reply.headers["content-type"] == "text/plain; charset=utf-8"  # the 200's type, as Kubo's 412
@@ -87,10 +106,10 @@ def test_blob_if_match_that_fails_is_a_412(blob_server: tuple[ServeProcess, str]
     assert _get(srv, f"/ipfs/{cid}?format=raw", {"If-Match": f'"{cid}"'}).status == 412  # its ETag is "{cid}.raw"
 
 
-def test_blob_if_range_that_does_not_match_sends_all(blob_server: tuple[ServeProcess, str]) -> None:
+def test_blob_if_range_that_does_not_match_sends_all(blob_server: Served) -> None:
     """RFC 9110 13.1.5: ``Range`` is ignored unless ``If-Range`` names the current ETag
     (strongly); a resumed download of other content must not get a 206 splice."""
-    srv, cid = blob_server
+    srv, cid, _ = blob_server
     for validator in ('"other"', f'W/"{cid}"', "Thu, 01 Jan 1970 00:00:01 GMT"):
         reply = _get(srv, f"/ipfs/{cid}", {"Range": "bytes=10-19", "If-Range": validator})
         assert reply.status == 200 and reply.body == TEXT and "content-range" not in reply.headers, validator
@@ -99,10 +118,10 @@ def test_blob_if_range_that_does_not_match_sends_all(blob_server: tuple[ServePro
     assert reply.headers["content-range"] == f"bytes 10-19/{len(TEXT)}"
 
 
-def test_blob_is_named_as_a_raw_block(blob_server: tuple[ServeProcess, str]) -> None:
+def test_blob_is_named_as_a_raw_block(blob_server: Served) -> None:
     """``format=raw`` is an attachment ``{cid}.bin`` (trustless gateway spec), ``?filename=``
     names it and types it (``download=true``: an attachment), as for any raw block."""
-    srv, cid = blob_server
+    srv, cid, _ = blob_server
     raw = _get(srv, f"/ipfs/{cid}?format=raw")
     assert raw.headers["content-disposition"].startswith(f'attachment; filename="{cid}.bin"')
     assert raw.body == TEXT
@@ -114,11 +133,11 @@ def test_blob_is_named_as_a_raw_block(blob_server: tuple[ServeProcess, str]) -> 
     assert "content-disposition" not in _get(srv, f"/ipfs/{cid}", method="HEAD").headers
 
 
-def test_blob_with_a_trailing_slash_and_on_its_subdomain(blob_server: tuple[ServeProcess, str]) -> None:
+def test_blob_with_a_trailing_slash_and_on_its_subdomain(blob_server: Served) -> None:
     """``/ipfs/{cid}/`` is the raw block too (the gateway serves a raw block there), and so is
     the root of its subdomain origin: ``Host: localhost`` redirects ``/ipfs/{cid}`` there, so the
     blob was a 404 to every client that follows the redirect."""
-    srv, cid = blob_server
+    srv, cid, _ = blob_server
     moved = _get(srv, f"/ipfs/{cid}", {"Host": f"localhost:{srv.port}"})
     assert moved.status == 301 and moved.headers["location"] == f"http://{cid}.ipfs.localhost:{srv.port}/"
     for path, headers in ((f"/ipfs/{cid}/", {}), ("/", {"Host": f"{cid}.ipfs.localhost:{srv.port}"})):
@@ -131,12 +150,12 @@ def test_blob_with_a_trailing_slash_and_on_its_subdomain(blob_server: tuple[Serv
     assert _get(srv, f"/ipfs/{cid}/missing").status == 404  # a path under a blob is the gateway's
 
 
-def test_empty_suffix_and_if_range_of_the_epoch_as_kubo(blob_server: tuple[ServeProcess, str]) -> None:
+def test_empty_suffix_and_if_range_of_the_epoch_as_kubo(blob_server: Served) -> None:
     """``Range: bytes=-0`` (an empty 206) is typed as Kubo types it: from the content's start, as
     an answer from byte 0 (it was Go's sniff of no bytes, ``text/plain``, for a file and a blob);
     an ``If-Range`` date of the Unix epoch keeps the range of content with no mtime, as boxo hands
     Go's content server the epoch then (it was ignored: a 200)."""
-    srv, cid = blob_server
+    srv, cid, _ = blob_server
     for path, kind in ((f"/ipfs/{JSON_CID}", "application/json"), (f"/ipfs/{cid}", "text/plain; charset=utf-8")):
         reply = _get(srv, path, {"Range": "bytes=-0"})
         assert (reply.status, reply.body, reply.headers["content-type"]) == (206, b"", kind), path
@@ -145,13 +164,13 @@ def test_empty_suffix_and_if_range_of_the_epoch_as_kubo(blob_server: tuple[Serve
         assert _get(srv, path, {"Range": "bytes=1-2", "If-Range": "Thu, 01 Jan 1970 00:00:01 GMT"}).status == 200
 
 
-def test_malformed_range_is_read_before_the_path_as_kubo(blob_server: tuple[ServeProcess, str]) -> None:
+def test_malformed_range_is_read_before_the_path_as_kubo(blob_server: Served) -> None:
     """Kubo (boxo's ``serveDefaults``) reads a GET's ``Range`` syntax before the path when no
     format is asked: a malformed one is its 400 ``invalid range request: invalid range``, not
     the 404, 501 (or listing, redirect) the path gives; a HEAD is not checked there. A block's
     bytes (raw, as stored) refuse it on HEAD too; a file's HEAD is Go's 416. A held blob is read
     so (it was a 416 for ``0-1,x``: its several-ranges refusal came first; 400 on HEAD)."""
-    srv, cid = blob_server
+    srv, cid, _ = blob_server
     refused = (400, b"invalid range request: invalid range\n")
     for path in (f"/ipfs/{CBOR_CID}/a", f"/ipfs/{JSON_CID}/nope", f"/ipfs/{cid}"):
         for bad in ("bytes=1-0", "bytes=0-1,x", "items=0-1"):
@@ -166,11 +185,25 @@ def test_malformed_range_is_read_before_the_path_as_kubo(blob_server: tuple[Serv
         assert _get(srv, path, {"Range": "bytes=1-0"}, method="HEAD").status == 416, path
 
 
-def test_absolute_form_is_the_path_on_the_urls_host(blob_server: tuple[ServeProcess, str]) -> None:
+def test_an_empty_filename_names_nothing(blob_server: Served) -> None:
+    """``?filename=`` empty is no name, as in Kubo: ``format=raw`` and ``format=car`` keep their
+    default names (``{cid}.bin``, ``{cid}.car``; they were ``filename=""``), and a file is typed
+    by its own name (``note.json``: ``application/json``; it was typed from its bytes)."""
+    srv, cid, site = blob_server
+    reply = _get(srv, f"/ipfs/{site}/note.json?filename=", method="HEAD")
+    assert reply.headers["content-type"] == "application/json" and "content-disposition" not in reply.headers
+    for query, name in (("format=raw&filename=", f"{JSON_CID}.bin"), ("format=car&filename=", f"{JSON_CID}.car")):
+        reply = _get(srv, f"/ipfs/{JSON_CID}?{query}", method="HEAD")
+        assert reply.headers["content-disposition"].startswith(f'attachment; filename="{name}"'), query
+    reply = _get(srv, f"/ipfs/{cid}?format=raw&filename=", method="HEAD")
+    assert reply.headers["content-disposition"].startswith(f'attachment; filename="{cid}.bin"')
+
+
+def test_absolute_form_is_the_path_on_the_urls_host(blob_server: Served) -> None:
     """RFC 9112 3.2.2: a server must accept ``GET http://HOST/PATH`` (what ``curl --proxy``
     sends), the URL's host winning over ``Host``, as Go's server reads it for Kubo. It was
     read as the path ``/http:/HOST/PATH``: a 307 to that path."""
-    srv, cid = blob_server
+    srv, cid, _ = blob_server
     here = {"Host": f"127.0.0.1:{srv.port}"}
     reply = fetch(srv.url, f"http://127.0.0.1:{srv.port}/ipfs/{cid}?format=raw", here)
     assert reply.status == 200 and reply.body == TEXT
@@ -180,11 +213,11 @@ def test_absolute_form_is_the_path_on_the_urls_host(blob_server: tuple[ServeProc
     assert reply.status == 301 and reply.headers["location"] == f"http://{cid}.ipfs.localhost:{srv.port}/"
 
 
-def test_asterisk_target_and_malformed_host(blob_server: tuple[ServeProcess, str]) -> None:
+def test_asterisk_target_and_malformed_host(blob_server: Served) -> None:
     """``OPTIONS *`` is Go's bare 200 (it was a 404), another method with ``*`` a 400; a
     ``Host`` with a byte no host holds (``/``, a space, non-ASCII) is Go's 400 ``malformed Host
     header``, before it is read as a subdomain or DNSLink name (it was served)."""
-    srv, cid = blob_server
+    srv, cid, _ = blob_server
     reply = fetch(srv.url, "*", method="OPTIONS")
     assert (reply.status, reply.body, reply.headers["content-length"]) == (200, b"", "0")
     assert fetch(srv.url, "*").status == 400  # aiohttp's parser, as Go's server
@@ -207,7 +240,8 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
     cid = put.stdout.decode().strip()
     assert kubo.ipfs("block", "put", "--cid-codec", "raw", input=JSON).stdout.decode().strip() == JSON_CID
     assert kubo.ipfs("block", "put", "--cid-codec", "dag-cbor", input=CBOR).stdout.decode().strip() == CBOR_CID
-    assert _blob_home(tmp_path / "home", TEXT) == cid
+    site = kubo.ipfs("add", "-Q", "-r", _site(tmp_path)).stdout.decode().strip()
+    assert _blob_home(tmp_path / "home", TEXT) == (cid, site)
     kubo.start()
     try:
         with ServeProcess(tmp_path / "home", tmp_path, "--module", str(BAO)) as ours:
@@ -228,6 +262,11 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
                 (f"/ipfs/{cid}", {"Range": "bytes=1-2", "If-Range": "Thu, 01 Jan 1970 00:00:00 GMT"}),
                 (f"/ipfs/{JSON_CID}", {"Range": "bytes=-0"}),
                 (f"/ipfs/{CBOR_CID}/a", {"Range": "bytes=1-0"}),
+                (f"/ipfs/{site}/note.json?filename=", {}),
+                (f"/ipfs/{site}/page.html?format=raw&filename=", {}),
+                (f"/ipfs/{site}/page.html?format=car&filename=", {}),
+                (f"/ipfs/{site}?format=tar&filename=", {}),
+                (f"/ipfs/{cid}?format=raw&filename=", {}),
                 (f"/ipfs/{JSON_CID}/nope", {"Range": "items=0-1"}),
                 (f"/ipfs/{cid}", {"Range": "bytes=0-1,x"}),
                 (f"/ipfs/{JSON_CID}", {"Range": "bytes=1-2", "If-Range": "Thu, 01 Jan 1970 00:00:00 GMT"}),
@@ -249,7 +288,8 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
                 theirs = fetch(kubo.gateway_url, path.replace("{port}", str(port)), headers)
                 mine = fetch(ours.url, path.replace("{port}", str(ours.port)), headers)
                 assert mine.status == theirs.status, (path, headers, theirs.status, mine.status)
-                assert mine.body == theirs.body, (path, headers)
+                if "format=tar" not in path:  # Kubo's members carry the request's time (docs/gateway.md)
+                    assert mine.body == theirs.body, (path, headers)
                 for name in ("content-type", "content-disposition", "etag", "content-range", "cache-control"):
                     assert mine.headers.get(name) == theirs.headers.get(name), (path, headers, name)
     finally:

@@ -234,7 +234,7 @@ def _blob_headers(request: web.Request, cid: CID, media: str | None) -> dict[str
                "Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff"}
     name = request.query.get("filename", "")
     if media == RAW:
-        headers["Content-Disposition"] = _disposition("attachment", request.query.get("filename", f"{cid}.bin"))
+        headers["Content-Disposition"] = _disposition("attachment", request.query.get("filename") or f"{cid}.bin")
     elif name:
         how = "attachment" if request.query.get("download") == "true" else "inline"
         headers["Content-Disposition"] = _disposition(how, name)

@@ -762,7 +762,7 @@ def _immutable(target: Target, etag: str) -> dict[str, str]:
 def _raw_response(request: web.Request, target: Target) -> web.Response:
     etag = f'"{target.cid}.raw"'
     headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff",
-               "Content-Disposition": _disposition("attachment", request.query.get("filename", f"{target.cid}.bin"))}
+               "Content-Disposition": _disposition("attachment", request.query.get("filename") or f"{target.cid}.bin")}
     return _whole_body(request, headers, target.data, RAW, _resolved_headers(request))
 
 
@@ -822,7 +822,7 @@ async def _car_response(request: web.Request, runtime: "Runtime", target: Target
     etag = _car.car_etag(_clean("/ipfs/" + content_path(request)), target.path.root, params)
     name = "_".join((str(target.path.root), *target.path.segments[-1:])) + ".car"
     headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "none",
-               "Content-Disposition": _disposition("attachment", request.query.get("filename", name)),
+               "Content-Disposition": _disposition("attachment", request.query.get("filename") or name),
                "Content-Type": params.content_type()}
     if not_modified(request, etag):  # as Kubo's: the validator, caching and the name only
         return web.Response(status=304, headers={k: headers[k] for k in ("Etag", "Cache-Control", "Content-Disposition")})
@@ -852,7 +852,7 @@ async def _tar_response(request: web.Request, runtime: "Runtime", target: Target
 
     etag = f'W/"{target.cid}.x-tar"'
     headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Content-Type": TAR,
-               "Content-Disposition": _disposition("attachment", request.query.get("filename", f"{target.cid}.tar"))}
+               "Content-Disposition": _disposition("attachment", request.query.get("filename") or f"{target.cid}.tar")}
     if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
     if _unixfs.classify(target.cid, target.data).kind not in ("file", "directory", "hamt", "symlink"):
@@ -1090,7 +1090,7 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
     if request.query.get("filename"):  # an empty one names nothing (Kubo sends no Content-Disposition)
         headers["Content-Disposition"] = _disposition(
             "attachment" if request.query.get("download") == "true" else "inline", request.query["filename"])
-    sniff_name = request.query.get("filename", name)
+    sniff_name = request.query.get("filename") or name  # an empty one names nothing, as in Kubo
     decided, ranged = _preconditions(request, headers, modtime)
     if decided is not None:
         if decided.status == 412:  # the type of the whole file, read before Go's content server decides (Kubo)
