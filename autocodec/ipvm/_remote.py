@@ -27,8 +27,11 @@ Invariants:
   ``ipvm/block`` blocks its jobs read) written; others are dropped. An awaited invocation is
   then run (or found memoized) by this executor like any job: results are never taken on the
   client's word.
-- Admission is per issuer (``Scheduler``): over a budget is ``RateLimited`` (HTTP 429) at once. The
-  fuel charged is the task's and that of every job it awaits (transitively).
+- Admission is per delegate (``Scheduler``, ``budget_holder``): a job is charged to the principal
+  this executor delegated to (the chain's first audience other than itself), whoever of its
+  re-delegates signed the invocation, so fresh keys cannot multiply a budget. Over a budget is
+  ``RateLimited`` (HTTP 429) at once. The fuel charged is the task's and that of every job it
+  awaits (transitively).
 - The client accepts a receipt only if it is signed by the executor it addressed (the chain's
   subject) and ``ran`` is the task it asked for; it stores the receipt and the task locally.
 """
@@ -161,7 +164,8 @@ class RemoteExecutor:
         task = task_of(invocation.payload["args"], self.executor.limits)
         blocks = self._verified(shipped)
         awaited = self._authorize_awaits(validated.chain, task, blocks)
-        with self.scheduler.admit(invocation.iss, task.fuel + sum(job.fuel for job in awaited.values())):
+        account = budget_holder(validated.chain, invocation.iss, self.did)
+        with self.scheduler.admit(account, task.fuel + sum(job.fuel for job in awaited.values())):
             needed = _needed(task, awaited)
             self.executor.runtime.store.put_many((cid, data) for cid, data in blocks.items() if cid in needed)
             outcome = self.executor.run(task)
@@ -236,6 +240,18 @@ class RemoteExecutor:
                                      f"{str(failed)[:120]}")
             todo.extend((dep, cid) for dep in awaited.awaits)
         return found
+
+
+def budget_holder(chain: Sequence[Token], invoker: str, executor: str) -> str:
+    """The principal whose admission budget a job is charged to: the first audience of the chain
+    other than the executor itself, i.e. the principal this executor granted the authority to.
+    Every re-delegation below it shares that budget, so a delegate cannot multiply it by
+    delegating on to fresh keys of its own. A job with no delegation (the executor's own key)
+    is charged to its invoker."""
+    for token in chain:
+        if token.aud is not None and token.aud != executor:
+            return token.aud
+    return invoker
 
 
 def _needed(task: Invocation, awaited: dict[CID, Invocation]) -> set[CID]:

@@ -1,7 +1,8 @@
 """Admission control for jobs pushed by other principals: limits per issuer, refusals not slowdowns.
 
 Invariants:
-- Each issuer (a UCAN invocation's ``iss``) has its own budget: at most ``concurrent`` jobs
+- Each issuer (the principal a job is charged to: ``RemoteExecutor`` names the delegate the
+  executor granted the authority to, whoever below it signed the invocation) has its own budget: at most ``concurrent`` jobs
   running, at most ``queue`` more waiting, and at most ``fuel_per_minute`` fuel *asked for*
   (the job's budget, charged at admission) in any sliding 60-second window.
 - A job over any budget is refused at once with ``RateLimited`` (HTTP 429); it never waits

@@ -1,0 +1,71 @@
+"""IPVM and UCAN under hostile and careless use (third sweep): admission, revocation, receipts.
+
+Real modules in real homes; the executor side is ``RemoteExecutor`` on a real ``Executor`` (the
+HTTP route adds only the body reading that ``test_ipvm_sweep2`` covers) or a real ``autocodec
+serve`` process where the wire matters.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autocodec.config import RemoteLimits
+from autocodec.errors import RateLimited
+from autocodec.ipvm import Executor, Invocation
+from autocodec.ipvm._remote import COMMAND, RemoteExecutor, encode_container, task_args
+from autocodec.ipvm._scheduler import Scheduler
+from autocodec.registry import Runtime
+from autocodec.verify import SigningKey, module_cid
+from autocodec.verify.ucan import delegate, invoke
+from tests.conftest import WASM_SRC
+
+SELECT = (WASM_SRC / "ipld-select" / "ipld-select.wasm").read_bytes()
+SELECT_CID = module_cid(SELECT)
+
+
+@pytest.fixture
+def rt(home: Path) -> Any:
+    with Runtime(home, default_set=False) as runtime:
+        runtime.store.put(SELECT_CID, SELECT)
+        runtime.trust.allow(str(SELECT_CID))
+        yield runtime
+
+
+def _send(remote: RemoteExecutor, invoker: SigningKey, chain: list[Any], task: Invocation, now: int) -> Any:
+    token = invoke(invoker, remote.did, COMMAND, task_args(task), now=now, proofs=chain)
+    return remote.handle(encode_container([token, *chain]), now=now)
+
+
+# --- admission: a delegate cannot multiply its budget with fresh keys ---------------------------
+
+
+def test_re_delegating_to_fresh_keys_does_not_multiply_a_delegates_budget(rt: Runtime) -> None:
+    # The executor grants Alice a budget of 3e6 fuel a minute. Alice re-delegated /wasm/run to
+    # fresh keys of her own and had each invoke: admission was per invocation issuer, so every
+    # new key got a whole budget of its own (3 jobs of 2e6 fuel admitted, 6e6 in a minute). The
+    # jobs are now charged to Alice, the principal the executor delegated to.
+    now = int(time.time())
+    executor = Executor(rt)
+    remote = RemoteExecutor(executor, Scheduler(RemoteLimits(fuel_per_minute=3 * 10**6)), lambda cid: False)
+    alice = SigningKey.generate()
+    root = delegate(executor.key, alice.did, COMMAND, now=now)
+    answers = []
+    for n in range(3):
+        fresh = SigningKey.generate()
+        chain = [root, delegate(alice, fresh.did, COMMAND, now=now, proof=root)]
+        task = Invocation(SELECT_CID, "select", [{"a": n}, "a"], fuel=2 * 10**6)
+        try:
+            answers.append(_send(remote, fresh, chain, task, now)[2] is False)
+        except RateLimited as exc:
+            assert alice.did in exc.message, exc.message
+            answers.append("refused")
+    assert answers == [True, "refused", "refused"]
+    # another delegate of the executor keeps a budget of its own
+    bob = SigningKey.generate()
+    bob_root = delegate(executor.key, bob.did, COMMAND, now=now)
+    assert _send(remote, bob, [bob_root], Invocation(SELECT_CID, "select", [{"b": 1}, "b"], fuel=2 * 10**6),
+                 now)[0] is not None
