@@ -69,3 +69,27 @@ def test_re_delegating_to_fresh_keys_does_not_multiply_a_delegates_budget(rt: Ru
     bob_root = delegate(executor.key, bob.did, COMMAND, now=now)
     assert _send(remote, bob, [bob_root], Invocation(SELECT_CID, "select", [{"b": 1}, "b"], fuel=2 * 10**6),
                  now)[0] is not None
+
+
+# --- revocation: only an issuer of the delegation's real chain revokes it ------------------------
+
+
+def test_a_proof_aligned_by_hand_does_not_make_its_signer_a_revoker(tmp_path: Path) -> None:
+    # The executor delegated to bob, bob to carol. Mallory signs a delegation of her own *to bob*
+    # (aud aligned with the next issuer, about mallory, or a powerline) and passes it as "the
+    # proof above" carol's delegation: the chain check only compared aud with iss, so mallory
+    # became a revoker and could cut carol off. The proofs must now be rooted at the subject.
+    from autocodec.verify.ucan import InvalidClaim, Revocations, revocation
+
+    executor, bob, carol, mallory = (SigningKey.generate() for _ in range(4))
+    now = int(time.time())
+    root = delegate(executor, bob.did, COMMAND, now=now)
+    carols = delegate(bob, carol.did, COMMAND, now=now, proof=root)
+    table = Revocations(tmp_path / "db.sqlite")
+    for fake in (delegate(mallory, bob.did, COMMAND, now=now),                 # about mallory
+                 delegate(mallory, bob.did, COMMAND, now=now, subject=None)):  # a powerline
+        with pytest.raises(InvalidClaim, match="chain"):
+            table.record(revocation(mallory, carols, now=now, proofs=(fake,)), carols, (fake,))
+    assert not table.is_revoked(carols.cid)
+    table.record(revocation(executor, carols, now=now, proofs=(root,)), carols, (root,))  # the subject: fine
+    assert table.is_revoked(carols.cid)

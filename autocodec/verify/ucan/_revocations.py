@@ -4,7 +4,8 @@ Invariants:
 - A revocation is recorded only from a ``/ucan/revoke`` invocation whose signature verifies
   and whose issuer issued the revoked delegation or one of the proofs above it
   (ucan-wg/revocation); the proofs must be signed delegations forming its chain (each one's
-  audience issued the next), so an unrelated token cannot make someone a revoker. The
+  audience issued the next, the first issued by its subject, every non-null ``sub`` that
+  subject), so an unrelated token cannot make someone a revoker. The
   invocation's bytes are kept as the evidence.
 - ``is_revoked`` reads the table on every call (a revocation by another process counts at once).
 - Revocations are never removed: a revoked delegation stays revoked.
@@ -89,6 +90,7 @@ class Revocations:
             if above.aud != below.iss:
                 raise InvalidClaim(f"proof {above.cid} is to {above.aud}, not to {below.iss} who issued the next "
                                    f"token: the proofs are not delegation {delegation.cid}'s chain")
+        _check_rooted(proofs, delegation)
         if revocation.iss not in {delegation.iss, *(p.iss for p in proofs)}:
             raise InvalidClaim(f"{revocation.iss} issued neither delegation {delegation.cid} nor a proof above it")
         with self._connect("record the UCAN revocation") as conn:
@@ -112,3 +114,20 @@ class Revocations:
     def list(self) -> list[tuple[str, str, int]]:
         return [(str(d), str(r), int(a)) for d, r, a in
                 self._read("SELECT delegation, revoker, at FROM ucan_revocations ORDER BY at")]
+
+
+def _check_rooted(proofs: tuple[Token, ...], delegation: Token) -> None:
+    """``InvalidClaim`` unless ``proofs`` (root first) are a chain a validator could accept above
+    ``delegation``: the root issued by its subject and every non-null ``sub`` that subject. A
+    delegation anyone can sign to the delegation's issuer (``aud`` aligned, about some other
+    subject) is no proof of authority over it, so it never makes its signer a revoker."""
+    if not proofs:
+        return
+    root = proofs[0]
+    if root.sub is None or root.iss != root.sub:
+        raise InvalidClaim(f"proof {root.cid} is not a root delegation (issued by its own subject), so the proofs "
+                           f"are not delegation {delegation.cid}'s chain")
+    for token in (*proofs[1:], delegation):
+        if token.sub is not None and token.sub != root.sub:
+            raise InvalidClaim(f"{token.cid} is about {token.sub}, but its chain is rooted at {root.sub}: the "
+                               f"proofs are not delegation {delegation.cid}'s chain")
