@@ -93,3 +93,36 @@ def test_a_proof_aligned_by_hand_does_not_make_its_signer_a_revoker(tmp_path: Pa
     assert not table.is_revoked(carols.cid)
     table.record(revocation(executor, carols, now=now, proofs=(root,)), carols, (root,))  # the subject: fine
     assert table.is_revoked(carols.cid)
+
+
+# --- the memo cache: a result built on a revoked module's output is not served ------------------
+
+TRANSCODE = (WASM_SRC / "bencode-to-dagcbor" / "bencode-to-dagcbor.wasm").read_bytes()
+TRANSCODE_CID = module_cid(TRANSCODE)
+TORRENT = b"d8:announce14:http://tracker4:infod6:lengthi1024e4:name8:file.bin12:piece lengthi256eee"
+
+
+def test_a_cached_pipeline_result_is_not_served_once_a_module_it_awaited_is_revoked(rt: Runtime) -> None:
+    # B selects from the output of A (the bencode transcoder). After the transcoder was revoked
+    # (found to transcode wrongly, say), running A is refused, yet B was still answered from the
+    # cache: only B's own module was checked and "a cached node's awaits are not read", so the
+    # revoked module's output kept flowing out as B's memoized result. Now every module the
+    # cached receipt depends on must still be trusted, or the job is run (and refused) again.
+    from autocodec.errors import NotTrusted
+
+    rt.store.put(TRANSCODE_CID, TRANSCODE)
+    rt.trust.allow(str(TRANSCODE_CID))
+    block = rt.put(TORRENT, 0x63, "sha2-256")
+    ex = Executor(rt)
+    first = Invocation(TRANSCODE_CID, "transcode", [{"ipvm/block": block}])
+    ex.submit(first)
+    target = Invocation(SELECT_CID, "select", [{"await/ok": first.cid}, "info/name"])
+    assert ex.run(target).receipt.value == b"file.bin"
+    assert ex.run(target).cached  # memoized while both modules are trusted
+    rt.trust.revoke(str(TRANSCODE_CID), "transcodes wrongly")
+    rt.trust_changed()
+    for executor in (ex, Executor(rt)):
+        with pytest.raises(NotTrusted):
+            executor.run(first)
+        with pytest.raises(NotTrusted):
+            executor.run(target)

@@ -11,9 +11,10 @@ Invariants:
 - A pipeline is the DAG of invocations reachable through ``await/ok`` links from the target.
   It is read with a depth cap (``IpvmLimits.max_depth``), a size cap (``max_jobs``) and
   cycle detection, then run in dependency order with at most ``max_parallel`` jobs at once
-  (threads: wasmtime releases the GIL while guest code runs). A cached node's own awaits are
-  not read at all; a cached receipt is used only while its module is still trusted (a
-  revoked module's results are not served from the cache).
+  (threads: wasmtime releases the GIL while guest code runs). A cached node's own awaits are not
+  expanded; a cached receipt is used only while its module, and the module of every job it
+  awaited (read from this store), are still trusted (a revoked module's results, and results
+  computed from them, are not served from the cache).
 - Trust decisions and loaded modules are memoized per trust generation
   (``Runtime.generation()``): a pin, revocation or allow-list change, here or in another
   process, makes the next job decide again. A job whose module stops being trusted while
@@ -227,7 +228,7 @@ class Executor:
                                       hint="raise limits.ipvm.max_jobs, or split the pipeline")
             hit = None if no_cache else self.cache.get(cid, self.executors, prefer=self.key.did)
             invocation = self.invocation(cid, awaited_by=parent)
-            if hit is not None and self._is_trusted(invocation.module):
+            if hit is not None and self._is_trusted(invocation.module) and self._awaits_trusted(invocation):
                 cached[cid] = Outcome(cid, hit[0], hit[1], True)  # never reuse results of a revoked module
                 return
             jobs[cid] = invocation
@@ -239,6 +240,29 @@ class Executor:
 
         visit(target, 0)
         return jobs, deps, cached
+
+    def _awaits_trusted(self, invocation: Invocation) -> bool:
+        """Whether every job ``invocation`` awaits (transitively) has a module trusted now: its
+        cached result was computed from their outputs, so a revoked one makes it unusable. Reads
+        only this store (an awaited invocation it lacks, or that is malformed, is passed over: a
+        run would need it anyway); more than ``max_jobs`` awaited jobs is not usable either."""
+        seen: set[CID] = set()
+        todo = list(invocation.awaits)
+        while todo:
+            cid = todo.pop()
+            if cid in seen:
+                continue
+            seen.add(cid)
+            if len(seen) > self.limits.max_jobs:
+                return False
+            try:
+                awaited = Invocation.decode(self.runtime.store.get(cid), self.limits)
+            except (BlockNotFound, StoreCorrupt, InvalidDocument):
+                continue
+            if not self._is_trusted(awaited.module):
+                return False
+            todo.extend(awaited.awaits)
+        return True
 
     def _job(self, cid: CID, invocation: Invocation, awaited: dict[CID, Outcome]) -> Outcome:
         module = self._load(invocation)
