@@ -14,7 +14,7 @@ import hashlib
 import http.client
 import io
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -197,6 +197,61 @@ def test_an_empty_filename_names_nothing(blob_server: Served) -> None:
         assert reply.headers["content-disposition"].startswith(f'attachment; filename="{name}"'), query
     reply = _get(srv, f"/ipfs/{cid}?format=raw&filename=", method="HEAD")
     assert reply.headers["content-disposition"].startswith(f'attachment; filename="{cid}.bin"')
+
+
+def _joins_while(call: Callable[[], object]) -> int:
+    """How many times ``str.join`` runs during ``call()`` (a count of work, not a time)."""
+    import sys
+
+    count = 0
+
+    def profile(frame: object, event: str, arg: object) -> None:
+        nonlocal count
+        if event == "c_call" and getattr(arg, "__name__", "") == "join" and getattr(arg, "__self__", None) == ".":
+            count += 1
+
+    sys.setprofile(profile)
+    try:
+        call()
+    finally:
+        sys.setprofile(None)
+    return count
+
+
+def _subdomain_spec(host: str) -> object:
+    """The reading ``subdomain_of`` must keep: each suffix joined and tested (quadratic)."""
+    from autocodec.serve._subdomain import _NAMESPACES, Subdomain, is_gateway_host
+
+    labels = host.split(".")
+    for i in range(len(labels) - 1, 1, -1):
+        gateway = ".".join(labels[i:])
+        if is_gateway_host(gateway) and labels[i - 1] in _NAMESPACES:
+            return Subdomain(gateway, labels[i - 1], ".".join(labels[:i - 1]))
+    return None
+
+
+def test_a_host_of_many_labels_is_read_in_linear_work(blob_server: Served) -> None:
+    """``Host: a.a.a....example`` (20,000 labels, within the 64 KiB header bound) made the
+    subdomain reading join every suffix: quadratic, 2-3 s of the event loop per request, every
+    other client waiting. It joins none now unless one is a gateway host; it reads every
+    host as before (checked against the joining reading on random hosts), and the server
+    answers such a host as any other."""
+    import random
+
+    from autocodec.serve._subdomain import subdomain_of
+
+    hostile = "a." * 20_000 + "example"
+    assert _joins_while(lambda: subdomain_of(hostile)) <= 2
+    assert _joins_while(lambda: subdomain_of("a." * 20_000 + "ipfs.localhost")) <= 2
+    parts = ["a", "ipfs", "ipns", "p2p", "ipld", "localhost", "localhost:8080", "localhost:", "[localhost]:9",
+             "[localhost]", "[localhost]:1:2", "LOCALHOST", "x:y", ":", ""]
+    rnd = random.Random(7)
+    for _ in range(20_000):
+        host = ".".join(rnd.choice(parts) for _ in range(rnd.randint(1, 6)))
+        assert subdomain_of(host) == _subdomain_spec(host), host
+    srv, cid, _ = blob_server
+    assert fetch(srv.url, "/", {"Host": hostile}).status == 404
+    assert fetch(srv.url, f"/ipfs/{cid}", {"Host": hostile}).status == 200
 
 
 def test_absolute_form_is_the_path_on_the_urls_host(blob_server: Served) -> None:
