@@ -126,3 +126,31 @@ def test_a_cached_pipeline_result_is_not_served_once_a_module_it_awaited_is_revo
             executor.run(first)
         with pytest.raises(NotTrusted):
             executor.run(target)
+
+
+# --- the CLI: a refusal's hint says what to do for *that* command -------------------------------
+
+
+def test_refused_revocations_and_malformed_commands_hint_at_their_own_fix(tmp_path: Path) -> None:
+    # `ucan revoke` by a key outside the chain hinted "invoke a command the chain grants" (the
+    # validator's hint: nothing is invoked here), and `ucan delegate --cmd /Wasm/Run` hinted
+    # "give a UCAN 1.0 token ... as a file of bytes or base64 text" (no token was given).
+    from tests._cli import run_cli
+
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    run_cli(home, "key", "gen", "boss")
+    run_cli(home, "key", "gen", "me")
+    me = SigningKey.generate().did
+    token = tmp_path / "me.ucan"
+    run_cli(home, "ucan", "delegate", "--key", "boss", "--to", me, "--cmd", COMMAND, "-o", str(token))
+    revoke = run_cli(home, "ucan", "revoke", str(token), "--key", "me", check=False)
+    assert revoke.returncode == 1
+    err = revoke.stderr.decode()
+    assert err.startswith("autocodec: InvalidClaim:") and err.count("\n") == 1, err
+    assert "revoke with the key that issued the delegation" in err and "invoke a command" not in err, err
+    bad = run_cli(home, "ucan", "delegate", "--key", "boss", "--to", me, "--cmd", "/Wasm/Run", "-o",
+                  str(tmp_path / "x.ucan"), check=False)
+    err = bad.stderr.decode()
+    assert bad.returncode == 1 and err.count("\n") == 1, err
+    assert "lower-case" in err and "base64" not in err, err

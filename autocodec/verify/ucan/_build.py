@@ -28,6 +28,9 @@ from ._token import MAX_TIME, DELEGATION_TAG, INVOCATION_TAG, Token, check_comma
 from ._validate import command_covers
 
 REVOKE_COMMAND = "/ucan/revoke"
+REVOKER_HINT = ("revoke with the key that issued the delegation, or one that issued a delegation above it, "
+                "giving the delegations above it as proofs, root first")
+"""What a refused revocation hints: who may revoke, and with which proofs (ucan-wg/revocation)."""
 
 
 def delegate(
@@ -146,6 +149,7 @@ def revocation(key: SigningKey, delegation: Token, *, now: int, proofs: Sequence
     proofs = [need_token(proof, "each of revocation's proofs") for proof in proofs]
     issuers = {delegation.iss, *(p.iss for p in proofs)}
     if key.did not in issuers:
-        raise InvalidClaim(f"{key.did} issued neither delegation {delegation.cid} nor any of its proofs")
+        raise InvalidClaim(f"{key.did} issued neither delegation {delegation.cid} nor any of its proofs",
+                           hint=REVOKER_HINT)
     subject = delegation.sub or key.did
     return invoke(key, subject, REVOKE_COMMAND, {"ucan": delegation.cid}, now=now, proofs=proofs, expires_in=None)

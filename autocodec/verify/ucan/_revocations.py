@@ -29,7 +29,7 @@ from typing import Any
 from ..._inputs import as_cid, as_path, need_iterable, whole_number
 from ...cid import CID
 from ...config import DEFAULT_LIMITS
-from ._build import REVOKE_COMMAND
+from ._build import REVOKE_COMMAND, REVOKER_HINT
 from ._errors import InvalidClaim, InvalidToken
 from ._token import Token, need_token
 
@@ -89,10 +89,10 @@ class Revocations:
         for above, below in pairwise((*proofs, delegation)):
             if above.aud != below.iss:
                 raise InvalidClaim(f"proof {above.cid} is to {above.aud}, not to {below.iss} who issued the next "
-                                   f"token: the proofs are not delegation {delegation.cid}'s chain")
+                                   f"token: the proofs are not delegation {delegation.cid}'s chain", hint=REVOKER_HINT)
         _check_rooted(proofs, delegation)
         if revocation.iss not in {delegation.iss, *(p.iss for p in proofs)}:
-            raise InvalidClaim(f"{revocation.iss} issued neither delegation {delegation.cid} nor a proof above it")
+            raise InvalidClaim(f"{revocation.iss} issued neither delegation {delegation.cid} nor a proof above it", hint=REVOKER_HINT)
         with self._connect("record the UCAN revocation") as conn:
             conn.execute("BEGIN IMMEDIATE")  # waits for another writer up to the busy timeout
             try:
@@ -126,8 +126,8 @@ def _check_rooted(proofs: tuple[Token, ...], delegation: Token) -> None:
     root = proofs[0]
     if root.sub is None or root.iss != root.sub:
         raise InvalidClaim(f"proof {root.cid} is not a root delegation (issued by its own subject), so the proofs "
-                           f"are not delegation {delegation.cid}'s chain")
+                           f"are not delegation {delegation.cid}'s chain", hint=REVOKER_HINT)
     for token in (*proofs[1:], delegation):
         if token.sub is not None and token.sub != root.sub:
             raise InvalidClaim(f"{token.cid} is about {token.sub}, but its chain is rooted at {root.sub}: the "
-                               f"proofs are not delegation {delegation.cid}'s chain")
+                               f"proofs are not delegation {delegation.cid}'s chain", hint=REVOKER_HINT)

@@ -211,7 +211,9 @@ def check_command(cmd: str, *, kind: str = "token") -> None:
     if cmd == "/":
         return
     if not cmd.startswith("/") or cmd.endswith("/") or "//" in cmd or cmd != cmd.lower():
-        raise InvalidToken(f"UCAN {kind} command {cmd[:80]!r} is malformed (e.g. /wasm/run)")
+        raise InvalidToken(f"UCAN {kind} command {cmd[:80]!r} is malformed (e.g. /wasm/run)",
+                           hint="write the command as lower-case segments after slashes, with no trailing "
+                                "slash: / or /wasm/run")
 
 
 def need_key(key: Any, what: str) -> None:
