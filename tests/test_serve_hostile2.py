@@ -254,6 +254,20 @@ def test_a_host_of_many_labels_is_read_in_linear_work(blob_server: Served) -> No
     assert fetch(srv.url, f"/ipfs/{cid}", {"Host": hostile}).status == 200
 
 
+def test_a_redirect_to_a_host_with_a_port_that_is_no_number_is_kubos_400(blob_server: Served) -> None:
+    """``Host: localhost:abc`` (or ``:-1``): the redirect to the subdomain would name a URL Go's
+    ``url.Parse`` refuses, so Kubo answers 400 ``parse "URL": invalid port ":abc" after host``;
+    ours sent the 301 to that URL. An empty port or one past 65535 still redirects, as Kubo."""
+    srv, cid, _ = blob_server
+    for port in ("abc", "-1", "8%30"):
+        reply = fetch(srv.url, f"/ipfs/{cid}", {"Host": f"localhost:{port}"})
+        expected = f'parse "http://{cid}.ipfs.localhost:{port}/": invalid port ":{port}" after host'
+        assert (reply.status, reply.body.decode().strip()) == (400, expected), port
+    for port in ("", "99999"):
+        reply = fetch(srv.url, f"/ipfs/{cid}", {"Host": f"localhost:{port}"})
+        assert reply.status == 301 and reply.headers["location"].startswith(f"http://{cid}.ipfs.localhost"), port
+
+
 def test_absolute_form_is_the_path_on_the_urls_host(blob_server: Served) -> None:
     """RFC 9112 3.2.2: a server must accept ``GET http://HOST/PATH`` (what ``curl --proxy``
     sends), the URL's host winning over ``Host``, as Go's server reads it for Kubo. It was
@@ -332,6 +346,8 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
                 ("http://127.0.0.1:{port}/ipfs/" + cid, {"Host": "127.0.0.1"}),
                 ("http://" + cid + ".ipfs.localhost:{port}/", {"Host": "127.0.0.1"}),
                 (f"/ipfs/{cid}", {"Host": "evil.com/x"}),
+                (f"/ipfs/{cid}", {"Host": "localhost:abc"}),
+                (f"/ipfs/{cid}", {"Host": "localhost:"}),
             ]
             heads = [(f"/ipfs/{CBOR_CID}/a", {"Range": "bytes=1-0"}), (f"/ipfs/{JSON_CID}?format=raw", {"Range": "bytes=1-0"}),
                      (f"/ipfs/{JSON_CID}", {"Range": "bytes=1-0"}), (f"/ipfs/{cid}", {"Range": "bytes=1-0"}),

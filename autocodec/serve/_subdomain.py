@@ -224,7 +224,12 @@ def subdomain_url(gateway: str, path: str, raw_query: str, links: "DnsLinks", ht
 
 
 def _check_host(url: str, host: str) -> None:
-    """Go's ``url.Parse`` refusal of a host holding a character no host takes (its text)."""
+    """Go's ``url.Parse`` refusal of a host (its text, its order): a port that is not digits
+    (``localhost:abc``), then a character no host takes."""
+    colon = host.rfind(":")
+    port = host[colon + 1:]
+    if not host.startswith("[") and colon >= 0 and not (port.isascii() and (port.isdigit() or not port)):
+        raise LabelError(f"parse {go_quote(url)}: invalid port {go_quote(host[colon:])} after host")
     for char in host:
         if char == "%":
             raise LabelError(f"parse {go_quote(url)}: invalid URL escape {go_quote(host[host.index(char):][:3])}")
