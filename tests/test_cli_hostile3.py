@@ -183,3 +183,44 @@ def test_a_home_under_an_unknown_users_tilde_is_one_line(tmp_path: Path, how: st
         proc = subprocess.run([sys.executable, "-m", "autocodec", "cid", "bases"], env=env, capture_output=True,
                               timeout=60)
         assert proc.returncode == 0 and b"base32" in proc.stdout, proc.stderr
+
+
+# --- outputs that would replace the home's own store ----------------------------------------------
+
+
+def test_an_output_onto_the_homes_store_is_refused_and_the_store_kept(home: Path, tmp_path: Path) -> None:
+    """``car export -o HOME/store.sqlite`` (or a hard or symbolic link to it): the CAR replaced
+    the store, every block, pin and trust record of the home gone, and the command exited 0.
+    Now refused before anything is written."""
+    (tmp_path / "f").write_bytes(b"hello\n")
+    cid = run_cli(home, "add", "-Q", str(tmp_path / "f")).stdout.decode().strip()
+    store = home / "store.sqlite"
+    (tmp_path / "hard").hardlink_to(store)
+    (tmp_path / "soft").symlink_to(store)
+    before = run_cli(home, "block", "ls").stdout
+    for out in (store, tmp_path / "hard", tmp_path / "soft"):
+        proc = run_cli(home, "car", "export", cid, "-o", str(out), check=False)
+        err = proc.stderr.decode()
+        assert proc.returncode == 1 and err.count("\n") == 1, err
+        assert f"cannot write {out}: it is the home's block store" in err, err
+    assert run_cli(home, "block", "ls").stdout == before
+    assert run_cli(home, "block", "check").returncode == 0
+
+
+def test_get_into_the_home_folder_is_refused(home: Path, tmp_path: Path) -> None:
+    """A folder whose DAG holds a ``store.sqlite`` entry, got into the home: it replaced the
+    store with the DAG's file (exit 0, the home unreadable after); a file got onto the store
+    did the same. Now any output in the home folder is refused, before anything is written."""
+    tree = tmp_path / "evil"
+    tree.mkdir()
+    (tree / "store.sqlite").write_bytes(b"pwned\n")
+    root = run_cli(home, "add", "-Q", "-r", str(tree)).stdout.decode().strip()
+    file_cid = run_cli(home, "add", "-Q", str(tree / "store.sqlite")).stdout.decode().strip()
+    for args in (["get", root, "-o", str(home)], ["get", file_cid, "-o", str(home / "store.sqlite")],
+                 ["get", "-a", root, "-o", str(home / "x.tar")]):
+        proc = run_cli(home, *args, check=False)
+        err = proc.stderr.decode()
+        assert proc.returncode == 1 and err.count("\n") == 1, err
+        assert "is in the home folder" in err, err
+    assert run_cli(home, "block", "check").returncode == 0
+    assert (home / "store.sqlite").read_bytes()[:16] == b"SQLite format 3\x00"

@@ -348,6 +348,7 @@ def output_target(path: str) -> tuple[str, os.stat_result | None]:
     if path == "":
         raise InvalidInput("the output path is empty", hint="name the file to write")
     target = os.path.realpath(path)
+    refuse_the_store(path, target)
     try:
         st: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
@@ -363,6 +364,48 @@ def output_target(path: str) -> tuple[str, os.stat_result | None]:
             raise InvalidInput(f"cannot write {path}: the folder {shown} does not exist",
                                hint="create the folder first, or choose another output path")
     return target, st
+
+
+STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
+"""The home's store database and SQLite's files beside it."""
+
+
+def _home_root() -> str | None:
+    """The real path of the home this command uses, or None when its path names nothing."""
+    from ..errors import AutocodecError
+    from ..home import Home
+
+    try:
+        return os.path.realpath(Home.resolve().root)
+    except AutocodecError:
+        return None
+
+
+def refuse_the_store(path: str, target: str) -> None:
+    """``InvalidInput`` when the output ``target`` (a real path) is the home's store database
+    or one of SQLite's files beside it: writing it would replace every block, pin and trust
+    record of the home with the output (``car export -o ~/.autocodec/store.sqlite``)."""
+    root = _home_root()
+    if root is None:
+        return
+    for suffix in STORE_SUFFIXES:
+        store = os.path.join(root, "store.sqlite" + suffix)
+        same = target == store
+        with contextlib.suppress(OSError):
+            same = same or os.path.samefile(target, store)  # a hard link to it
+        if same:
+            raise InvalidInput(f"cannot write {path}: it is the home's block store ({store})",
+                               hint="choose an output path outside the home folder")
+
+
+def refuse_the_home(path: str) -> None:
+    """``InvalidInput`` when the output ``path`` is the home folder or inside it: what a command
+    writes there as a tree (``get``: names a DAG chooses) could replace the home's own files."""
+    root = _home_root()
+    target = os.path.realpath(path)
+    if root is not None and (target == root or target.startswith(root.rstrip(os.sep) + os.sep)):
+        raise InvalidInput(f"cannot write {path}: it is in the home folder {root}",
+                           hint="choose an output path outside the home folder")
 
 
 def _open_special(path: str, target: str, st: os.stat_result) -> Any:

@@ -48,7 +48,7 @@ def register(sub: Any) -> None:
 
 def run_get(args: argparse.Namespace) -> int:
     from ..errors import InvalidInput
-    from ._io import write_line
+    from ._io import refuse_the_home, write_line
     from ._local_modules import open_runtime
 
     level = None
@@ -59,6 +59,7 @@ def run_get(args: argparse.Namespace) -> int:
     trimmed = args.path.rstrip("/")
     name = posixpath.basename(posixpath.normpath(trimmed))  # the TAR root's name in Kubo
     output = args.output or posixpath.normpath(posixpath.basename(trimmed))
+    refuse_the_home(output)  # a DAG's names written among the home's files could replace its store
     with open_runtime(args) as runtime:
         from ..dag import resolve
         from ..unixfs._dir import classify
