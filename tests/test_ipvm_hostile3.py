@@ -154,3 +154,43 @@ def test_refused_revocations_and_malformed_commands_hint_at_their_own_fix(tmp_pa
     err = bad.stderr.decode()
     assert bad.returncode == 1 and err.count("\n") == 1, err
     assert "lower-case" in err and "base64" not in err, err
+
+
+# --- a real `autocodec serve`: the wire, for a careless client ---------------------------------
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Any:
+    from tests._cli import run_cli
+    from tests._serve_proc import ServeProcess
+
+    home = tmp_path / "server"
+    run_cli(home, "init")  # the default set ships ipld-select
+    with ServeProcess(home, tmp_path) as srv:
+        yield srv
+
+
+def test_proofs_given_leaf_first_are_sent_as_a_chain(serve: Any, tmp_path: Path) -> None:
+    # A re-delegate passing its delegations leaf first (`--proof bob.ucan --proof alice.ucan`) was
+    # refused by the executor with "root delegation ... was issued by <alice>, not by its subject":
+    # the client sent them in the order given. It now orders them into the chain (root first);
+    # proofs that are not one chain are still sent as given and refused with the executor's reason.
+    from tests._cli import run_cli
+
+    client = tmp_path / "client"
+    run_cli(client, "init", "--no-default-set")
+    alice = run_cli(client, "key", "gen", "alice").stdout.decode().strip()
+    bob = run_cli(client, "key", "gen", "bob").stdout.decode().strip()
+    root, leaf = tmp_path / "alice.ucan", tmp_path / "bob.ucan"
+    run_cli(serve.home, "ucan", "delegate", "--key", "executor", "--to", alice, "--cmd", COMMAND, "-o", str(root))
+    run_cli(client, "ucan", "delegate", "--key", "alice", "--to", bob, "--cmd", COMMAND, "--proof", str(root),
+            "-o", str(leaf))
+    job = ["run", "--remote", serve.url, "--key", "bob", str(SELECT_CID), "select", "--arg", '{"a": [5]}',
+           "--arg", '"a/0"']
+    for order in ((leaf, root), (root, leaf)):
+        proofs = [arg for path in order for arg in ("--proof", str(path))]
+        out = run_cli(client, *job, *proofs).stdout.decode().splitlines()
+        assert out[-1] == "5", out
+    missing = run_cli(client, *job, "--proof", str(leaf), check=False)  # no root: the executor's reason
+    err = missing.stderr.decode()
+    assert missing.returncode == 1 and err.startswith("autocodec: InvalidClaim: ") and err.count("\n") == 1, err

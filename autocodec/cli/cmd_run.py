@@ -11,8 +11,9 @@ MODULE is a module CID or the name of a task listed by a pinned set. Output: the
 Exit status 0 for an ``ok`` receipt, 1 for an error receipt or a refusal.
 
 With ``--remote``, the job is a UCAN 1.0 ``/wasm/run`` invocation signed by ``--key`` and sent
-with its delegation chain (``--proof``, root first) to another node's ``autocodec serve``; the
-receipt it returns is verified (signed by that executor, for this task) and stored here.
+with its delegation chain (``--proof``, in any order: sent root first) to another node's
+``autocodec serve``; the receipt it returns is verified (signed by that executor, for this
+task) and stored here.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ def register(sub: Any) -> None:
     p.add_argument("--remote", metavar="URL", type=nonempty("the URL of an `autocodec serve`"),
                    help="run on another node's `autocodec serve` (UCAN invocation)")
     p.add_argument("--proof", action="append", default=[], metavar="FILE",
-                   help="with --remote: a delegation of the chain, root first (repeatable)")
+                   help="with --remote: a delegation of the chain (repeatable, in any order)")
     add_source_options(p, modules=False)
     p.set_defaults(func=run, parser=p)
 

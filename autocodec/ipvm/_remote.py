@@ -312,7 +312,8 @@ class LocalSubmitter:
 
 def run_remote(runtime: Any, url: str, key: Any, task: Invocation, proofs: list[Token], *,
                executor: str | None = None, timeout_s: float = 120.0) -> RemoteOutcome:
-    """Push ``task`` to the executor at ``url`` with the delegation chain ``proofs`` (root first).
+    """Push ``task`` to the executor at ``url`` with the delegation chain ``proofs`` (in any order:
+    ``chain_order`` lists them root first).
 
     The executor's DID is the chain's subject, or ``executor``, or else the one the executor names (``GET
     /ipvm/executor``: a job without delegations, which it refuses unless the key is its own). The
@@ -322,6 +323,7 @@ def run_remote(runtime: Any, url: str, key: Any, task: Invocation, proofs: list[
     from ..sources import Deadline, exchange
     from ._cache import ReceiptCache
 
+    proofs = chain_order(proofs, key.did)
     subject = executor or (proofs[0].sub if proofs else None) or executor_did(url, timeout_s)
     now = int(time.time())
     token = invoke(key, subject, COMMAND, task_args(task), now=now, proofs=proofs, audience=subject)
@@ -345,6 +347,24 @@ def run_remote(runtime: Any, url: str, key: Any, task: Invocation, proofs: list[
     runtime.store.put(task_cid, task_block)
     ReceiptCache(runtime.store).put(receipt_cid, answer.body, receipt)
     return RemoteOutcome(task, token, receipt_cid, receipt, answer.headers.get("x-ipvm-cached") == "1")
+
+
+def chain_order(proofs: Sequence[Token], invoker: str) -> list[Token]:
+    """``proofs`` in the order an invocation's ``prf`` lists them (root first), found by walking
+    back from ``invoker``: the delegation to it, then the one to that one's issuer, and so on.
+    The user gives the delegations in any order; when they are not one such chain (one missing,
+    two to the same principal) they are returned as given, for the executor to say what is wrong."""
+    left = list(proofs)
+    chain: list[Token] = []
+    principal = invoker
+    while left:
+        to_it = [token for token in left if token.aud == principal]
+        if len(to_it) != 1:
+            return list(proofs)
+        chain.append(to_it[0])
+        left.remove(to_it[0])
+        principal = to_it[0].iss
+    return chain[::-1]
 
 
 def executor_did(url: str, timeout_s: float = 30.0) -> str:
