@@ -194,3 +194,23 @@ def test_proofs_given_leaf_first_are_sent_as_a_chain(serve: Any, tmp_path: Path)
     missing = run_cli(client, *job, "--proof", str(leaf), check=False)  # no root: the executor's reason
     err = missing.stderr.decode()
     assert missing.returncode == 1 and err.startswith("autocodec: InvalidClaim: ") and err.count("\n") == 1, err
+
+
+def test_the_stream_page_query_takes_only_plain_integers(serve: Any) -> None:
+    # /ipvm/stream?since=1_0 read since as 10, and since=%D9%A3 (an Arabic-Indic three) as 3,
+    # with 200: Python's int() takes underscores, spaces and other scripts' digits. They are 400.
+    import json
+    import urllib.error
+    import urllib.request
+
+    def status(query: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"{serve.url}/ipvm/stream?{query}", timeout=30) as resp:
+                return resp.status, json.loads(resp.read())["next"]
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())["error"]
+
+    for query in ("since=1_0", "since=%D9%A3", "since=%205", "limit=1_0", "since=+1", "since="):
+        assert status(query) == (400, "InvalidInput"), query
+    assert status("since=-1") == (400, "InvalidInput")  # out of range, as before
+    assert status("since=7&limit=5") == (200, 7)

@@ -109,8 +109,8 @@ async def invoke(request: web.Request) -> web.Response:
 
 async def stream(request: web.Request) -> web.Response:
     try:
-        since = int(request.query.get("since", "0"))
-        limit = int(request.query.get("limit", "1000"))
+        since = _query_int(request.query.get("since", "0"))
+        limit = _query_int(request.query.get("limit", "1000"))
     except ValueError:
         from ._app import invalid_query
 
@@ -122,6 +122,15 @@ async def stream(request: web.Request) -> web.Response:
         return web.json_response({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}, status=400)
     return web.json_response({"entries": [e.to_json() for e in entries],
                               "next": entries[-1].seq if entries else since})
+
+
+def _query_int(text: str) -> int:
+    """A query's integer as written in a URL: an optional ``-`` and ASCII digits. ``int`` alone also
+    took ``1_000``, `` 5 `` and other scripts' digits (``since=\u0663`` read as 3); ``ValueError`` for those."""
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(text)
+    return int(text)
 
 
 async def executor_did(request: web.Request) -> web.Response:
