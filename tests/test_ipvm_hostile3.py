@@ -214,3 +214,31 @@ def test_the_stream_page_query_takes_only_plain_integers(serve: Any) -> None:
         assert status(query) == (400, "InvalidInput"), query
     assert status("since=-1") == (400, "InvalidInput")  # out of range, as before
     assert status("since=7&limit=5") == (200, 7)
+
+
+# --- triggers: a cron minute fires once per home, not once per process --------------------------
+
+
+def test_two_runners_of_one_home_fire_a_cron_minute_once_between_them(home: Path) -> None:
+    # Two `serve` processes of one home (or one restarted within the minute it fired in) each
+    # kept the schedule's state in memory, so each fired every matching minute: two jobs, two
+    # stream entries per minute. The last minute a trigger fired in is now in the home's
+    # database, claimed in one write transaction.
+    from autocodec.ipvm._stream import JobStream
+    from autocodec.ipvm._triggers import Cron, Trigger, TriggerRunner
+
+    trig = Trigger("tick", str(SELECT_CID), "select", ({"a": 1}, "a"), cron=Cron.parse("* * * * *"))
+    now = [1_700_000_000.0]
+    with Runtime(home, default_set=False) as rt_a, Runtime(home, default_set=False) as rt_b:
+        for rt in (rt_a,):
+            rt.store.put(SELECT_CID, SELECT)
+            rt.trust.allow(str(SELECT_CID))
+        runners = [TriggerRunner(Executor(rt), JobStream(rt.store), [trig], clock=lambda: now[0])
+                   for rt in (rt_a, rt_b)]
+        fired = [[runner.tick() for runner in runners]]
+        now[0] += 60  # the next minute: one of them fires it, whichever ticks first
+        fired.append([runner.tick() for runner in reversed(runners)])
+        restarted = TriggerRunner(Executor(rt_a), JobStream(rt_a.store), [trig], clock=lambda: now[0] + 5)
+        fired.append([restarted.tick()])  # a restart within the minute it fired in
+        assert fired == [[1, 0], [1, 0], [0]]
+        assert len(JobStream(rt_a.store).since(0)) == 2

@@ -302,15 +302,15 @@ def test_a_trigger_whose_job_keeps_failing_appends_one_error_receipt_per_minute(
     assert Executor(rt).verify(next(iter(receipts)))[0].error[0] == "GuestError"
 
 
-def test_a_restarted_runner_may_fire_its_minute_again_with_the_same_receipt(rt: Runtime) -> None:
-    # As documented: the schedule's state is in memory; the job is answered from the memo cache.
+def test_a_restarted_runner_does_not_fire_its_minute_again(rt: Runtime) -> None:
+    # The last minute a trigger fired in is kept in the home's database (it was in memory, and a
+    # restart fired the minute again: a second stream entry); test_ipvm_hostile3 has two runners.
     from autocodec.ipvm._stream import JobStream
 
     first = _cron_runner(rt, "select", lambda: 1_700_000_000.0)
     again = _cron_runner(rt, "select", lambda: 1_700_000_010.0)
-    assert first.tick() == 1 and first.tick() == 0 and again.tick() == 1
-    a, b = JobStream(rt.store).since(0)
-    assert a.receipt == b.receipt and (a.seq, b.seq) == (1, 2) and a.cid != b.cid
+    assert first.tick() == 1 and first.tick() == 0 and again.tick() == 0
+    assert len(JobStream(rt.store).since(0)) == 1
 
 
 def test_a_trigger_tick_after_the_runtime_closed_is_a_store_error(home: Path) -> None:

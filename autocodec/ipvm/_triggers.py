@@ -20,8 +20,9 @@ Invariants:
 - Cron fields accept ``*``, numbers, ranges ``a-b``, lists ``a,b`` and steps ``*/n``/``a-b/n``;
   a schedule fires at most once per matching minute, never twice for one minute, even when the
   clock steps back (it fires only in a minute after the last one it fired in, unless the clock
-  stepped back more than ``CLOCK_RESET_MINUTES``; not across a restart: the state is in memory,
-  and a job fired again is answered from the memo cache, the same receipt). Day of month
+  stepped back more than ``CLOCK_RESET_MINUTES``), across a restart and across processes: the
+  last minute each trigger name fired in is kept in the home's database (``_claim``), so two
+  ``serve`` processes of one home fire a minute once between them. Day of month
   and weekday combine as in POSIX crontab (either, when both are restricted); a schedule that
   can never fire (``0 0 30 2 *``) is refused. Trigger names are unique (each keys its state).
 - Events are found by polling (``poll_s``): new blocks in the home's store (from any process)
@@ -48,6 +49,7 @@ from ..log import get_logger
 _log = get_logger("ipvm")
 _FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 6))
 _EVENTS = ("block-stored", "set-updated")
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS ipvm_trigger_minutes (name TEXT PRIMARY KEY, minute INTEGER NOT NULL)",)
 CLOCK_RESET_MINUTES = 180
 """A clock stepped back by more than this is taken as reset, a new time (Vixie cron draws its line at 3 hours too)."""
 
@@ -190,6 +192,7 @@ class TriggerRunner:
     _last_minute: dict[str, int] = field(default_factory=dict)
     _block_mark: int = 0
     _generation: int = 0
+    _schema_ready: bool = False
 
     def __post_init__(self) -> None:
         """``poll_s`` in (0, 60] (a cron minute is never skipped; 0, negative or NaN would spin,
@@ -236,7 +239,8 @@ class TriggerRunner:
         for trig in self.triggers:
             if trig.cron is not None and self._due(trig.name, minute) and trig.cron.matches(now):
                 self._last_minute[trig.name] = minute
-                ran += self._fire(trig, (), f"cron:{trig.name}")
+                if self._claim(trig.name, minute):
+                    ran += self._fire(trig, (), f"cron:{trig.name}")
         event_triggers = [t for t in self.triggers if t.on == "block-stored"]
         if event_triggers:
             store = self.executor.runtime.store
@@ -261,7 +265,23 @@ class TriggerRunner:
         clock stepped back (an NTP correction) does not fire a minute again; a step back of more
         than ``CLOCK_RESET_MINUTES`` is taken as the clock having been reset, and fires anew."""
         last = self._last_minute.get(name)
-        return last is None or minute > last or minute < last - CLOCK_RESET_MINUTES
+        return last is None or _due_after(last, minute)
+
+    def _claim(self, name: str, minute: int) -> bool:
+        """Record in the home's database that ``name`` fires in ``minute``; False when it may not
+        (``_due`` read from the minute recorded there): another process of this home (a second
+        ``serve``) or this runner before a restart already fired it. One write transaction, so of
+        two processes claiming one minute exactly one wins."""
+        store = self.executor.runtime.store
+        if not self._schema_ready:
+            store.ensure_schema("ipvm-triggers", 1, _SCHEMA)
+            self._schema_ready = True
+        with store.transaction() as conn:
+            row = conn.execute("SELECT minute FROM ipvm_trigger_minutes WHERE name = ?", (name,)).fetchone()
+            if row is not None and not _due_after(int(row[0]), minute):
+                return False
+            conn.execute("INSERT OR REPLACE INTO ipvm_trigger_minutes (name, minute) VALUES (?, ?)", (name, minute))
+        return True
 
     def _fire(self, trig: Trigger, extra: tuple[Any, ...], source: str) -> int:
         from ._invocation import Invocation
@@ -277,6 +297,11 @@ class TriggerRunner:
             return 0
         self.stream.append(outcome.receipt_cid, outcome.invocation, source=source)
         return 1
+
+
+def _due_after(last: int, minute: int) -> bool:
+    """Whether a schedule that last fired in ``last`` may fire in ``minute`` (``_due``)."""
+    return minute > last or minute < last - CLOCK_RESET_MINUTES
 
 
 def _is_ipvm_document(store: Any, cid: CID) -> bool:
