@@ -224,3 +224,37 @@ def test_get_into_the_home_folder_is_refused(home: Path, tmp_path: Path) -> None
         assert "is in the home folder" in err, err
     assert run_cli(home, "block", "check").returncode == 0
     assert (home / "store.sqlite").read_bytes()[:16] == b"SQLite format 3\x00"
+
+
+# --- adding the home's own store ------------------------------------------------------------------
+
+
+def test_adding_what_holds_the_homes_store_is_refused(tmp_path: Path) -> None:
+    """``add HOME/store.sqlite``, ``add -r HOME`` (or a folder above a home that is not hidden,
+    or one that is with -H), ``add < HOME/store.sqlite``: each block stored grew the file being
+    read, so the add never reached its end (a 200 MB store grew past 7 GB in a minute, until
+    the disk was full). Refused before anything is added; a hidden home below a folder added
+    without -H is skipped as Kubo skips hidden files, and -n writes nothing, so both still run."""
+    top = tmp_path / "top"
+    (top / "sub").mkdir(parents=True)
+    (top / "sub" / "x").write_bytes(b"x\n")
+    hidden, plain = top / ".ac", top / "plain"
+    for home in (hidden, plain):
+        run_cli(home, "init", "--no-default-set")
+    refused: list[tuple[Path, list[str], Path | None]] = [
+        (hidden, ["add", str(hidden / "store.sqlite")], None),
+        (hidden, ["add", "-r", str(hidden)], None),
+        (hidden, ["add", "-r", "-H", str(top)], None),
+        (plain, ["add", "-r", str(top)], None),
+        (plain, ["add"], plain / "store.sqlite"),  # the store file itself on stdin
+    ]
+    for home, args, stdin in refused:
+        with open(stdin or os.devnull, "rb") as source:
+            proc = subprocess.run([sys.executable, "-m", "autocodec", "--home", str(home), *args],
+                                  stdin=source, capture_output=True, timeout=60)
+        err = proc.stderr.decode()
+        assert proc.returncode == 1 and err.count("\n") == 1, (args, err)
+        assert "holds this home's block store" in err, (args, err)
+    for home, args in ((hidden, ["add", "-Q", "-r", str(top / "sub")]), (hidden, ["add", "-Q", "-r", str(top)]),
+                       (plain, ["add", "-Q", "-n", "-r", str(top)])):
+        assert run_cli(home, *args[:-1], args[-1], timeout=60).stdout.strip()

@@ -370,7 +370,7 @@ STORE_SUFFIXES = ("", "-wal", "-shm", "-journal")
 """The home's store database and SQLite's files beside it."""
 
 
-def _home_root() -> str | None:
+def home_root() -> str | None:
     """The real path of the home this command uses, or None when its path names nothing."""
     from ..errors import AutocodecError
     from ..home import Home
@@ -385,7 +385,7 @@ def refuse_the_store(path: str, target: str) -> None:
     """``InvalidInput`` when the output ``target`` (a real path) is the home's store database
     or one of SQLite's files beside it: writing it would replace every block, pin and trust
     record of the home with the output (``car export -o ~/.autocodec/store.sqlite``)."""
-    root = _home_root()
+    root = home_root()
     if root is None:
         return
     for suffix in STORE_SUFFIXES:
@@ -401,7 +401,7 @@ def refuse_the_store(path: str, target: str) -> None:
 def refuse_the_home(path: str) -> None:
     """``InvalidInput`` when the output ``path`` is the home folder or inside it: what a command
     writes there as a tree (``get``: names a DAG chooses) could replace the home's own files."""
-    root = _home_root()
+    root = home_root()
     target = os.path.realpath(path)
     if root is not None and (target == root or target.startswith(root.rstrip(os.sep) + os.sep)):
         raise InvalidInput(f"cannot write {path}: it is in the home folder {root}",

@@ -189,7 +189,60 @@ def _file_arguments(args: argparse.Namespace) -> list[str]:
             raise InvalidInput(f"lstat {name}: {(exc.strerror or str(exc)).lower()}", hint="check the path") from None
         if stat.S_ISDIR(mode) and not args.recursive:
             raise InvalidInput(f"'{name}' is a directory, use the '-r' flag to specify directories")
+    if not args.only_hash:  # -n writes nothing: the store stays as it is read
+        _refuse_the_store(names, args.hidden)
     return names
+
+
+def _refuse_the_store(names: list[str], hidden: bool) -> None:
+    """``InvalidInput`` when what would be added holds the home's store: one of its files named
+    or read on stdin, or a folder holding it on a path that is added (no hidden folder on the
+    way, or ``-H``). Adding it writes to it while it is read: it grew as fast as it was read,
+    until the disk was full (``add -r HOME``: gigabytes a minute)."""
+    import os
+
+    from ..errors import InvalidInput
+    from ._io import STORE_SUFFIXES, home_root
+
+    root = home_root()
+    if root is None:
+        return
+    files = [os.path.join(root, "store.sqlite" + suffix) for suffix in STORE_SUFFIXES]
+    store = {ident for ident in map(_identity, files) if ident is not None}
+    for name in names:
+        if name == "-":
+            held = bool(store) and _identity(0) in store
+        elif os.path.islink(name):
+            continue  # added as a link, not followed
+        else:
+            real = os.path.realpath(name)
+            held = _identity(real) in store or any(_holds(real, f, hidden) for f in files if os.path.exists(f))
+        if held:
+            shown = "standard input" if name == "-" else name
+            raise InvalidInput(f"cannot add {shown}: it holds this home's block store ({files[0]}), which would "
+                               "grow with every block read from it", hint="add the files beside the home, or use "
+                               "a home outside what is added (--home)")
+
+
+def _identity(path: str | int) -> tuple[int, int] | None:
+    import os
+
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _holds(folder: str, file: str, hidden: bool) -> bool:
+    """Whether adding ``folder`` (real path) with ``-r`` reaches ``file``: it is below it, and no
+    folder on the way is hidden (skipped without ``-H``)."""
+    import os
+
+    rel = os.path.relpath(file, folder)
+    if rel == os.curdir or rel == os.pardir or rel.startswith(os.pardir + os.sep):
+        return False
+    return hidden or not any(part.startswith(".") for part in rel.split(os.sep)[:-1])
 
 
 def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> None:
