@@ -242,3 +242,22 @@ def test_two_runners_of_one_home_fire_a_cron_minute_once_between_them(home: Path
         fired.append([restarted.tick()])  # a restart within the minute it fired in
         assert fired == [[1, 0], [1, 0], [0]]
         assert len(JobStream(rt_a.store).since(0)) == 2
+
+
+# --- policy selectors: only what the selector grammar writes ------------------------------------
+
+
+def test_selector_indexes_and_names_are_plain_ascii() -> None:
+    # Brackets were read with int(): .[1_0] selected index 10, .[ 1], .[+1] and .[\u0663] (an
+    # Arabic-Indic three) index 1 or 3, and .caf\u00e9 a key: selectors other implementations refuse as
+    # malformed, so one delegation meant different things to different validators. Keys outside
+    # the name grammar are written .["key"].
+    from autocodec.verify.ucan import InvalidToken
+    from autocodec.verify.ucan._policy import check_policy, matches
+
+    args = {"list": list(range(20)), "caf\u00e9": 1}
+    for bad in (".list[1_0]", ".list[ 1]", ".list[+1]", ".list[\u0663]", ".list[1: 2]", ".caf\u00e9", ".\u0663"):
+        with pytest.raises(InvalidToken):
+            check_policy([["==", bad, 10]])
+    assert matches([["==", ".list[-1]", 19], ["==", ".list[1:3]", [1, 2]], ["==", '.["caf\u00e9"]', 1],
+                    ["==", ".list[:]", list(range(20))]], args)

@@ -96,7 +96,9 @@ class _Step:
 def parse_selector(text: str) -> tuple[_Step, ...]:
     """Parse a selector; raises ``InvalidToken`` for a malformed one.
 
-    ``.name`` takes a name starting with a letter or ``_`` (then letters, digits, ``_``);
+    ``.name`` takes a name starting with an ASCII letter or ``_`` (then ASCII letters, digits,
+    ``_``; any other key is written ``.["key"]``); an index or slice bound is an optional ``-`` and
+    ASCII digits;
     ``.["any key"]`` a JSON string (escapes decoded, ``]`` allowed inside); a run of ``?`` is
     one optional mark (the spec: repeated optionals are a single one).
     """
@@ -109,10 +111,10 @@ def parse_selector(text: str) -> tuple[_Step, ...]:
     while i < n:
         if text[i] == "." and i + 1 < n and text[i + 1] != "[":
             j = i + 1
-            if text[j].isdigit():
+            if text[j] in "0123456789":
                 raise _malformed(f"policy selector {text[:60]!r}: a field name cannot start with a digit "
                                    '(write .["1"] for the key "1", .[1] for an index)')
-            while j < n and (text[j].isalnum() or text[j] == "_"):
+            while j < n and text[j].isascii() and (text[j].isalnum() or text[j] == "_"):
                 j += 1
             if j == i + 1:
                 raise _malformed(f"policy selector {text[:60]!r} has an empty field name")
@@ -151,13 +153,23 @@ def _bracket(text: str, i: int) -> tuple[_Step, int]:
     try:
         if ":" in body:
             a, _, b = body.partition(":")
-            step = _Step("slice", start=int(a) if a.strip() else None, stop=int(b) if b.strip() else None)
+            step = _Step("slice", start=_integer(a) if a else None, stop=_integer(b) if b else None)
         else:
-            step = _Step("index", index=int(body))
+            step = _Step("index", index=_integer(body))
     except ValueError:
         raise _malformed(f"policy selector {text[:60]!r} has a malformed bracket [{body[:20]}] "
                            "(an index, a slice a:b or a quoted key; [] is not supported, use all/any)") from None
     return step, close + 1
+
+
+def _integer(text: str) -> int:
+    """An index or slice bound as the selector grammar writes it: an optional ``-`` and ASCII
+    digits. ``int`` alone also took ``1_0``, `` 1``, ``+1`` and other scripts' digits, selectors
+    other implementations refuse; ``ValueError`` for those."""
+    digits = text[1:] if text.startswith("-") else text
+    if not (digits.isascii() and digits.isdigit()):
+        raise ValueError(text)
+    return int(text)
 
 
 def select(steps: str | Sequence[_Step], value: Any) -> Any:
