@@ -268,6 +268,25 @@ def test_a_redirect_to_a_host_with_a_port_that_is_no_number_is_kubos_400(blob_se
         assert reply.status == 301 and reply.headers["location"].startswith(f"http://{cid}.ipfs.localhost"), port
 
 
+def test_unclean_paths_and_uri_redirects_on_every_route(blob_server: Served) -> None:
+    """Go's server cleans every path before Kubo's handlers (a 307), and Kubo's gateway answers
+    every path, ``?uri=`` included; here only ``/ipfs/`` and ``/ipns/`` paths were cleaned
+    (``//ipfs/CID`` was a 404, ``/explore/../ipfs/CID`` the explorer) and ``/?uri=ipfs://CID``
+    was a 404."""
+    srv, cid, _ = blob_server
+    for path, location in ((f"//ipfs/{cid}", f"/ipfs/{cid}"), (f"/x/../ipfs/{cid}", f"/ipfs/{cid}"),
+                           (f"/explore/../ipfs/{cid}", f"/ipfs/{cid}"), ("/./healthz", "/healthz"), ("/..", "/")):
+        reply = fetch(srv.url, path)
+        assert (reply.status, reply.headers.get("location")) == (307, location), path
+    assert fetch(srv.url, "/%zz/x").status == 400
+    for method in ("GET", "POST"):
+        reply = fetch(srv.url, f"/?uri=ipfs%3A%2F%2F{cid}", method=method)
+        assert (reply.status, reply.headers.get("location")) == (301, f"/ipfs/{cid}"), method
+    assert fetch(srv.url, "/nothing?uri=javascript:alert(1)").status == 400
+    assert fetch(srv.url, "/healthz?uri=ipfs%3A%2F%2Fx").status == 200  # a route of this server's own
+    assert fetch(srv.url, "/?uri=").status == 404
+
+
 def test_absolute_form_is_the_path_on_the_urls_host(blob_server: Served) -> None:
     """RFC 9112 3.2.2: a server must accept ``GET http://HOST/PATH`` (what ``curl --proxy``
     sends), the URL's host winning over ``Host``, as Go's server reads it for Kubo. It was
@@ -347,6 +366,11 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
                 ("http://" + cid + ".ipfs.localhost:{port}/", {"Host": "127.0.0.1"}),
                 (f"/ipfs/{cid}", {"Host": "evil.com/x"}),
                 (f"/ipfs/{cid}", {"Host": "localhost:abc"}),
+                (f"//ipfs/{cid}", {}),
+                (f"/x/../ipfs/{cid}?format=raw", {}),
+                ("/./healthz", {}),
+                (f"/?uri=ipfs%3A%2F%2F{cid}", {}),
+                ("/nothing?uri=javascript:alert(1)", {}),
                 (f"/ipfs/{cid}", {"Host": "localhost:"}),
             ]
             heads = [(f"/ipfs/{CBOR_CID}/a", {"Range": "bytes=1-0"}), (f"/ipfs/{JSON_CID}?format=raw", {"Range": "bytes=1-0"}),

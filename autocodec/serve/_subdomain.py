@@ -302,7 +302,14 @@ async def subdomain_gateway(request: web.Request,
     if under_gateway_paths(_decoded_path(request)):
         early = await _before_handlers(request)
         return early or uri_redirect(request) or await handler(request)
+    if _unrouted(request) and (redirect := uri_redirect(request)) is not None:
+        return redirect  # Kubo's gateway answers every path, so ``/?uri=ipfs://...`` too
     return await handler(request)
+
+
+def _unrouted(request: web.Request) -> bool:
+    """Whether no route of this server serves the request's path (a 404, whatever the method)."""
+    return isinstance(request.match_info.http_exception, web.HTTPNotFound)
 
 
 _URI_HOST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~!$&'()*+,;=:[]<>\"%")

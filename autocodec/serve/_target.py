@@ -9,7 +9,10 @@ handlers (RFC 9112 3.2 and 3.2.2; Go's ``net/http`` ``readRequest``):
   (from aiohttp's parser, as from Go's);
 - a ``Host`` header holding a byte that no host, port or IPv6 zone holds (Go's
   ``httpguts.ValidHostHeader``: letters, digits and ``!$%&'()*+,-.:;=[]_~``) is a 400,
-  ``malformed Host header``, before the subdomain or DNSLink reading of it.
+  ``malformed Host header``, before the subdomain or DNSLink reading of it;
+- a path that is not clean is Go's ``ServeMux`` 307 to the clean one on every route, not only
+  under ``/ipfs/`` and ``/ipns/`` (``//ipfs/CID/a.txt`` was a 404, ``/explore/../ipfs/...`` the
+  explorer's answer).
 """
 
 from __future__ import annotations
@@ -65,4 +68,16 @@ async def request_target(request: web.Request,
             headers = CIMultiDict(request.headers)
             headers["Host"] = authority
             request = request.clone(rel_url=rest, headers=headers)
-    return await handler(request)
+    return _unclean(request) or await handler(request)
+
+
+def _unclean(request: web.Request) -> web.Response | None:
+    """Go's ``ServeMux`` answer to a path that is not clean, on every route (``/./healthz``,
+    ``//ipfs/...``, ``/x/../ipfs/...``: a 307 to the clean path; a malformed escape a 400), as
+    ``_unclean_path`` gives it for the gateway's paths."""
+    from ._gateway import GatewayError, _unclean_path
+
+    try:
+        return _unclean_path(request)
+    except GatewayError as exc:
+        return web.Response(status=exc.status, text=exc.text + "\n", content_type="text/plain")
