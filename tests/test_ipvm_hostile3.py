@@ -261,3 +261,46 @@ def test_selector_indexes_and_names_are_plain_ascii() -> None:
             check_policy([["==", bad, 10]])
     assert matches([["==", ".list[-1]", 19], ["==", ".list[1:3]", [1, 2]], ["==", '.["caf\u00e9"]', 1],
                     ["==", ".list[:]", list(range(20))]], args)
+
+
+# --- the job stream after a careless `block rm` ----------------------------------------------------
+
+
+def test_a_removed_stream_entry_block_is_a_typed_error_not_a_500(serve: Any, tmp_path: Path) -> None:
+    # `autocodec block rm` of a job-stream entry block made GET /ipvm/stream answer aiohttp's bare
+    # "500 Internal Server Error" for every page holding it, and `receipt ls` fail naming only the
+    # block. Both now name the entry and how to read past it, and the pages after it still read.
+    import json
+    import urllib.error
+    import urllib.request
+
+    from tests._cli import run_cli
+
+    client = tmp_path / "client"
+    run_cli(client, "init", "--no-default-set")
+    me = run_cli(client, "key", "gen", "me").stdout.decode().strip()
+    proof = tmp_path / "me.ucan"
+    run_cli(serve.home, "ucan", "delegate", "--key", "executor", "--to", me, "--cmd", COMMAND, "-o", str(proof))
+    for n in (1, 2):
+        run_cli(client, "run", "--remote", serve.url, "--key", "me", "--proof", str(proof), str(SELECT_CID), "select",
+                "--arg", f'{{"a": {n}}}', "--arg", '"a"')
+
+    def page(query: str) -> tuple[int, Any]:
+        try:
+            with urllib.request.urlopen(f"{serve.url}/ipvm/stream?{query}", timeout=30) as resp:
+                return resp.status, json.loads(resp.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    status, doc = page("since=0")
+    assert status == 200 and [e["seq"] for e in doc["entries"]] == [1, 2]
+    run_cli(serve.home, "block", "rm", doc["entries"][0]["entry"])
+    status, doc = page("since=0")
+    assert status == 404 and doc["error"] == "BlockNotFound", doc
+    assert "job stream entry 1" in doc["message"] and "after sequence number 1" in doc["hint"], doc
+    status, doc = page("since=1")
+    assert status == 200 and [e["seq"] for e in doc["entries"]] == [2]
+    listed = run_cli(serve.home, "receipt", "ls", check=False)
+    err = listed.stderr.decode()
+    assert listed.returncode == 1 and err.count("\n") == 1 and "job stream entry 1" in err, err
+    assert run_cli(serve.home, "receipt", "ls", "--since", "1").stdout.decode().startswith("2\t")

@@ -89,11 +89,25 @@ class JobStream:
         out: list[StreamEntry] = []
         for number, raw in rows:
             cid = CID(bytes(raw))
-            body = decode(self.store.get(cid), "dag-cbor")[TAG]
+            body = decode(self._entry_block(int(number), cid), "dag-cbor")[TAG]
             out.append(StreamEntry(int(number), cid, body["receipt"], body["ran"], body["source"], body["issuer"],
                                    int(body["at"])))
         return out
 
+
+
+    def _entry_block(self, seq: int, cid: CID) -> bytes:
+        """The bytes of entry ``seq``; a block removed from the store (``block rm``) or damaged
+        there is its error naming the entry and how to read past it, never a bare store error."""
+        from ..errors import BlockNotFound, StoreCorrupt
+
+        try:
+            return bytes(self.store.get(cid))
+        except (BlockNotFound, StoreCorrupt) as exc:
+            raise type(exc)(f"job stream entry {seq} (block {cid}) is no longer readable in this node's store: "
+                            f"{exc.message}",
+                            hint=f"read on after it (start after sequence number {seq}), or put the entry "
+                                 "block back (from a CAR of the stream)") from None
 
 
 def _check_page(seq: Any, limit: Any) -> None:

@@ -120,6 +120,10 @@ async def stream(request: web.Request) -> web.Response:
                                                                     since, limit)
     except errors.InvalidInput as exc:  # since or limit out of range: a bad query, as a non-integer is
         return web.json_response({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}, status=400)
+    except errors.AutocodecError as exc:  # an entry block removed or damaged: its error, never a bare 500
+        from ._app import RUNTIME
+
+        return _json_error(exc, request.app[RUNTIME])
     return web.json_response({"entries": [e.to_json() for e in entries],
                               "next": entries[-1].seq if entries else since})
 
