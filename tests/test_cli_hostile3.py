@@ -258,3 +258,25 @@ def test_adding_what_holds_the_homes_store_is_refused(tmp_path: Path) -> None:
     for home, args in ((hidden, ["add", "-Q", "-r", str(top / "sub")]), (hidden, ["add", "-Q", "-r", str(top)]),
                        (plain, ["add", "-Q", "-n", "-r", str(top)])):
         assert run_cli(home, *args[:-1], args[-1], timeout=60).stdout.strip()
+
+
+# --- add --mode: the number is a Go FileMode, as in Kubo ------------------------------------------
+
+
+@pytest.mark.parametrize(("mode", "kubo"), [
+    ("99999999", "Qmc1Pr1NXC3TrnuY2PXXH8pYkB9YajeWDs93qV4TGzgUBo"),  # 0x5F5E0FF: 0o377, setuid, setgid, sticky
+    ("0x800000", "QmbLGNv3okwa1AbqS7Lnb7eQdVRtnPhHRhrUrNZ4bP7Qyx"),  # Go's ModeSetuid alone: 0o4000
+    ("0x400000", "QmYQE7fYhaTUrD4qjwYbCZb8J7jnR8BCqrFAdGJycrJgwc"),  # ModeSetgid
+    ("0x100000", "QmSq2p55V7im2BS9XjxibV64BRzs35Bdm7gpQCgZMZr711"),  # ModeSticky
+    ("4294967295", "QmXJAL4fmtu69AAjUsuvNDi1WXNe4LqiuAfAcJw2gwprVJ"),  # every bit: 0o7777
+    ("04755", "QmbR37qLCAUiv5TK6ViX6R3k3yAu1scLzeDkB1UjaCYw3o"),  # 0o4000 is no Go mode bit: 0o755
+])
+def test_add_mode_reads_gos_setuid_setgid_and_sticky_bits_as_kubo(tmp_path: Path, mode: str, kubo: str) -> None:
+    """``ipfs add --mode N`` hands N to boxo as a Go os.FileMode, whose setuid, setgid and sticky
+    are bits 23, 22 and 20; Kubo 0.43.1 stores them as 0o4000, 0o2000, 0o1000 (the CIDs here are
+    its output for a file holding 'hello\\n'). Ours kept 0o777 only: other CIDs, or none at all
+    for a mode of setuid alone."""
+    (tmp_path / "f").write_bytes(b"hello\n")
+    home = tmp_path / "home"
+    out = run_cli(home, "add", "-Q", "-n", "--mode", mode, str(tmp_path / "f")).stdout.decode().strip()
+    assert out == kubo

@@ -63,6 +63,17 @@ def kubo_allows_hash(code: int) -> bool:
             or 0xB214 <= code <= 0xB240 or 0xB254 <= code <= 0xB260)
 
 
+def go_mode_bits(mode: int) -> int:
+    """The UnixFS mode bits of Kubo's ``--mode`` number, read as the Go ``os.FileMode`` it is
+    (Go's ModePermsToUnixPerms): its 0o777, then setuid, setgid and sticky from Go's own bits
+    for them (1 << 23, 1 << 22, 1 << 20); every other bit is dropped."""
+    bits = mode & 0o777
+    for go_bit, unix_bit in ((1 << 23, stat_mod.S_ISUID), (1 << 22, stat_mod.S_ISGID), (1 << 20, stat_mod.S_ISVTX)):
+        if mode & go_bit:
+            bits |= unix_bit
+    return bits
+
+
 @dataclass(frozen=True, slots=True)
 class AddOptions:
     chunker: str = DEFAULT_CHUNKER
@@ -129,7 +140,7 @@ class AddOptions:
         """The metadata of the ``-w`` wrapper, Kubo's top folder: ``--mode`` (kept, as any
         folder's, even when its 0o777 bits are 0) and ``--mtime``; none of a preserved kind (the
         wrapper is no entry on disk: Kubo reads a zero mode and time for it)."""
-        mode = self.mode & 0o777 if self.mode else None
+        mode = go_mode_bits(self.mode) if self.mode else None
         return Meta(mode, self.mtime)
 
     def meta(self, st: os.stat_result | None) -> Meta:
@@ -137,11 +148,11 @@ class AddOptions:
         picks it: ``--mode``/``--mtime`` when given, else the entry's own when preserved.
 
         --mode's number reaches boxo as a Go FileMode, whose setuid/setgid/sticky are other
-        bits: only 0o777 of it is stored (a preserved mode keeps 0o7777). A file stores no mode
+        bits (``go_mode_bits``: 0o4000 of the number is not setuid, 1 << 23 is). A file stores no mode
         when those bits are 0; a directory stores them, 0 included, whenever a mode was given
         (boxo's directory ``SetStat`` takes any non-zero FileMode, a directory's own always is)."""
         preserved = st is not None and self.keeps_mode
-        mode: int | None = stat_mod.S_IMODE(st.st_mode) if preserved and st is not None else self.mode & 0o777
+        mode: int | None = stat_mod.S_IMODE(st.st_mode) if preserved and st is not None else go_mode_bits(self.mode)
         if not mode and not (st is not None and stat_mod.S_ISDIR(st.st_mode) and (preserved or self.mode)):
             mode = None
         mtime = self.mtime
