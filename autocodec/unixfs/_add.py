@@ -92,7 +92,7 @@ class AddOptions:
     inline_limit: int = 32  # Kubo's --inline-limit (at most 128)
     preserve_mode: bool = False  # Kubo's --preserve-mode: each entry's permission bits (UnixFS 1.5)
     preserve_mtime: bool = False  # Kubo's --preserve-mtime: each entry's modification time
-    mode: int = 0  # Kubo's --mode: its permission bits (0o777) on every entry (0: none)
+    mode: int = 0  # Kubo's --mode, a Go FileMode number (go_mode_bits), on every entry (0: none)
     mtime: tuple[int, int] | None = None  # Kubo's --mtime/--mtime-nsecs on every entry
     ignore: tuple[str, ...] = ()  # Kubo's --ignore rules (a rules file's lines first): see ``_ignore``
     follow_symlinks: bool = False  # Kubo's --dereference-symlinks: every symlink in a tree is followed
