@@ -280,3 +280,24 @@ def test_add_mode_reads_gos_setuid_setgid_and_sticky_bits_as_kubo(tmp_path: Path
     home = tmp_path / "home"
     out = run_cli(home, "add", "-Q", "-n", "--mode", mode, str(tmp_path / "f")).stdout.decode().strip()
     assert out == kubo
+
+
+# --- refs --max-depth: Kubo's 32-bit Go integer ----------------------------------------------------
+
+
+def test_refs_max_depth_is_read_as_kubos_32_bit_integer(home: Path, tmp_path: Path) -> None:
+    """Kubo 0.43.1 reads ``refs --max-depth`` with strconv.ParseInt(v, 0, 32): ``0x2`` and
+    ``010`` are numbers (ours refused them), `` 2`` and anything past 32 bits are refused (ours
+    took them, the latter as no limit)."""
+    tree = tmp_path / "t"
+    (tree / "a" / "b").mkdir(parents=True)
+    (tree / "a" / "b" / "f").write_bytes(b"deep\n")
+    root = run_cli(home, "add", "-Q", "-r", str(tree)).stdout.decode().strip()
+    two = run_cli(home, "refs", "-r", "--max-depth", "2", root).stdout
+    assert len(two.splitlines()) == 2
+    assert run_cli(home, "refs", "-r", "--max-depth", "0x2", root).stdout == two
+    assert run_cli(home, "refs", "-r", "--max-depth", "02", root).stdout == two
+    for value in (" 2", "2147483648", "-2147483649", "9223372036854775807"):
+        proc = run_cli(home, "refs", "-r", "--max-depth", value, root, check=False)
+        assert proc.returncode == 2 and not proc.stdout, (value, proc.stderr)
+        assert "is not a 32-bit integer" in proc.stderr.decode(), proc.stderr

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
-from ._kubo import add_enc_option, bool_flag
+from ._kubo import add_enc_option, bool_flag, go_int
 from ._runtime import add_source_options
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,7 +41,7 @@ def register(sub: Any) -> None:
     bool_flag(refs, "-e", "edges", False, "each reference as `<src> -> <dst>`")
     bool_flag(refs, "-u", "unique", False, "list each node once")
     bool_flag(refs, "-r", "recursive", False, "list the links of the linked nodes too")
-    refs.add_argument("--max-depth", type=int, default=-1, metavar="N",
+    refs.add_argument("--max-depth", type=go_int, default=-1, metavar="N",
                       help="with -r, walk at most N levels down (default -1: no limit)")
     from ._cidbase import add_cid_base_option
 
