@@ -304,3 +304,42 @@ def test_a_removed_stream_entry_block_is_a_typed_error_not_a_500(serve: Any, tmp
     err = listed.stderr.decode()
     assert listed.returncode == 1 and err.count("\n") == 1 and "job stream entry 1" in err, err
     assert run_cli(serve.home, "receipt", "ls", "--since", "1").stdout.decode().startswith("2\t")
+
+
+@pytest.mark.slow
+def test_a_job_whose_awaited_module_is_revoked_while_it_runs_gets_no_receipt(rt: Runtime) -> None:
+    # A pipeline: A (ipld-select) then B (a task spinning 1-5 s on A's result). ipld-select is
+    # revoked as soon as A's receipt exists, while B runs. B's own module stayed trusted, so B
+    # signed and cached a receipt computed from the output of a module no longer trusted. Now
+    # B is refused like a job whose own module is revoked while it runs.
+    import threading
+
+    from autocodec.errors import NotTrusted
+    from autocodec.ipvm import ReceiptCache
+    from autocodec.verify import TrustStore
+    from tests.test_serve_inflight import spin_task
+
+    spin = rt.put(spin_task(3_000_000_000), "raw")  # about 18e9 fuel
+    rt.trust.allow(str(spin))
+    ex = Executor(rt)
+    first = Invocation(SELECT_CID, "select", [{"a": 1}, "a"])
+    ex.submit(first)
+    target = Invocation(spin, "spin", [{"await/ok": first.cid}], fuel=19_000_000_000)
+    done = threading.Event()
+
+    def revoke_once_a_ran() -> None:
+        cache = ReceiptCache(rt.store)
+        while not done.is_set() and cache.get(first.cid, {ex.key.did}) is None:
+            done.wait(0.005)
+        with TrustStore.open(rt.home) as other:  # another connection, as another process would
+            other.revoke(str(SELECT_CID), "test")
+
+    revoker = threading.Thread(target=revoke_once_a_ran)
+    revoker.start()
+    try:
+        with pytest.raises(NotTrusted, match="awaits stopped being trusted"):
+            ex.run(target)
+    finally:
+        done.set()
+        revoker.join()
+    assert ReceiptCache(rt.store).get(target.cid, {ex.key.did}) is None  # nothing signed or cached

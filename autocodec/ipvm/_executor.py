@@ -18,9 +18,10 @@ Invariants:
 - Trust decisions and loaded modules are memoized per trust generation
   (``Runtime.generation()``): a pin, revocation or allow-list change, here or in another
   process, makes the next job decide again. A job whose module stops being trusted while
-  it runs (revoked, expired, withdrawn from its set: seen within the trust poll interval)
-  is decided again when its call returns: it raises ``NotTrusted`` and no receipt is signed
-  or cached, so the executor never vouches for a result of a module it no longer trusts.
+  it runs (revoked, expired, withdrawn from its set: seen within the trust poll interval),
+  or the module of a job it awaits, is decided again when its call returns: it raises
+  ``NotTrusted`` and no receipt is signed or cached, so the executor never vouches for a
+  result of a module it no longer trusts, nor for one computed from such a result.
 - Each job is run in a fresh instance with its own fuel budget and memory cap, and the fixed
   ``_modules.TASK_LIMITS`` (stack, table, output) and ``TASK_DECODE_LIMITS`` (its result), never
   the home's: what a receipt says depends on the invocation alone. The fuel in a receipt is what
@@ -282,6 +283,10 @@ class Executor:
             raise NotTrusted(f"task module {invocation.module} ({label}) stopped being trusted while the job ran "
                              "(revoked, expired or withdrawn from its set); no receipt was signed",
                              hint="run the job with a module trusted now")
+        if not self._awaits_trusted(invocation):  # its input came from a module revoked meanwhile
+            raise NotTrusted(f"the module of a job that invocation {cid} awaits stopped being trusted while the "
+                             "pipeline ran (revoked, expired or withdrawn from its set); no receipt was signed",
+                             hint="run the pipeline with modules trusted now")
         receipt = Receipt(cid, out, fuel, label, self.key.did)
         receipt_cid, block = receipt.sign(self.key)
         self.cache.put(receipt_cid, block, receipt)
