@@ -102,14 +102,15 @@ class Home:
         return self.root / "config.toml"
 
     def exists(self) -> bool:
-        """True when the home has been created (its store database exists)."""
-        return self.db_path.exists()
+        """True when the home has been created (its store database exists); ``StoreError`` when
+        its path cannot be looked at (a name too long, a folder on the way not searchable)."""
+        return _exists(self.db_path, self.root)
 
     def init(self) -> "Home":
         """Create the folder layout (idempotent); ``StoreError`` if it cannot be created."""
         from .errors import StoreError
 
-        if self.root.exists() and not self.root.is_dir():
+        if _exists(self.root, self.root) and not self.root.is_dir():
             raise StoreError(f"the home {self.root} is a file, not a folder",
                              hint="point $AUTOCODEC_HOME (or the home argument) at a folder")
         try:
@@ -129,6 +130,18 @@ class Home:
                 raise StoreError(f"cannot create {folder} in the home: {exc.strerror or exc}",
                                  hint="check that the home folder is writable") from None
         return self
+
+
+def _exists(path: Path, root: Path) -> bool:
+    """``path.exists()``, with the errors it raises (Python's says False for a missing file only)
+    a ``StoreError`` naming the home ``root``."""
+    try:
+        return path.exists()
+    except OSError as exc:
+        from .errors import StoreError
+
+        raise StoreError(f"cannot use the home {root}: {exc.strerror or exc}",
+                         hint="point $AUTOCODEC_HOME (or the home argument) at a folder that can be reached") from None
 
 
 def _narrow(folder: Path) -> None:

@@ -301,3 +301,15 @@ def test_refs_max_depth_is_read_as_kubos_32_bit_integer(home: Path, tmp_path: Pa
         proc = run_cli(home, "refs", "-r", "--max-depth", value, root, check=False)
         assert proc.returncode == 2 and not proc.stdout, (value, proc.stderr)
         assert "is not a 32-bit integer" in proc.stderr.decode(), proc.stderr
+
+
+def test_a_home_whose_name_is_too_long_is_a_store_error(tmp_path: Path) -> None:
+    """A home path with a component past the file system's name limit: Python's Path.exists
+    raises for it (it says False only for a missing file), and the commands printed a bare
+    'OSError: File name too long (...)' with no hint."""
+    home = tmp_path / ("h" * 300)
+    for args in (["init"], ["add", "-Q", "-"], ["block", "ls"], ["resolve", "codec", "dag-pb"]):
+        proc = run_cli(home, *args, check=False, stdin=b"x")
+        err = proc.stderr.decode()
+        assert proc.returncode == 1 and err.count("\n") == 1, (args, err)
+        assert err.startswith(f"autocodec: StoreError: cannot use the home {home}: File name too long ("), err

@@ -25,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     from ._io import write_line
 
     home = Home.resolve()
-    existed = home.db_path.exists()
+    existed = home.exists()
     with Runtime(home, default_set=not args.no_default_set) as rt:
         count = len(rt.store)
     state = f"existing store, {count} blocks" if existed else "new store"
