@@ -343,3 +343,34 @@ def test_a_job_whose_awaited_module_is_revoked_while_it_runs_gets_no_receipt(rt:
         done.set()
         revoker.join()
     assert ReceiptCache(rt.store).get(target.cid, {ex.key.did}) is None  # nothing signed or cached
+
+
+# --- validation work: one budget for the whole request ---------------------------------------
+
+
+@pytest.mark.slow
+def test_the_policy_budget_covers_the_invoked_job_and_its_awaited_jobs_together(rt: Runtime) -> None:
+    # docs/invocations.md: evaluating the chain's policies may apply at most 1,000,000 statements
+    # "in all", and "the same budget covers every job a pipeline awaits". The executor gave the
+    # awaited jobs a fresh budget of their own, so one request could take twice the work. An
+    # `all` over 550,000 elements in the invoked job and as many in an awaited one is now over.
+    from autocodec.ipvm._remote import shipped_blocks
+    from autocodec.verify.ucan import MatchError
+
+    now = int(time.time())
+    executor = Executor(rt)
+    remote = RemoteExecutor(executor, Scheduler(RemoteLimits()), lambda cid: False)
+    client = SigningKey.generate()
+    policy = [["all", ".args[0]", ["==", ".", 1]]]
+    root = delegate(executor.key, client.did, COMMAND, now=now, policy=policy)
+    ones = [1] * 550_000
+    first = Invocation(SELECT_CID, "count", [ones, ""])
+    executor.submit(first)
+    target = Invocation(SELECT_CID, "count", [ones, ""], fuel=10**6)
+    _send(remote, client, [root], target, now)  # alone, within the budget
+    piped = Invocation(SELECT_CID, "count", [{"await/ok": first.cid}, ""])
+    token = invoke(client, remote.did, COMMAND, {**task_args(piped), "args": [ones, {"await/ok": first.cid}]},
+                   now=now, proofs=[root])
+    body = encode_container([token, root], shipped_blocks(rt.store, piped, executor.limits))
+    with pytest.raises(MatchError, match="evaluation budget"):
+        remote.handle(body, now=now)

@@ -48,6 +48,7 @@ from ..config import IpvmLimits, RemoteLimits
 from ..errors import AutocodecError, InvalidDocument, InvalidInput
 from ..verify.ucan import (
     ERRORS,
+    EvalBudget,
     InvalidClaim,
     InvalidSubject,
     InvalidToken,
@@ -160,10 +161,12 @@ class RemoteExecutor:
             raise InvalidSubject(f"invocation {invocation.cid} is about {invocation.sub}; this executor is {self.did}")
         if invocation.cmd != COMMAND:
             raise InvalidClaim(f"this executor runs {COMMAND}, not {invocation.cmd}")
-        validated = validate_invocation(invocation, proofs, now, executor=self.did, revoked=self.revoked)
+        budget = EvalBudget()  # one policy budget for the invoked job and every job it awaits
+        validated = validate_invocation(invocation, proofs, now, executor=self.did, revoked=self.revoked,
+                                        budget=budget)
         task = task_of(invocation.payload["args"], self.executor.limits)
         blocks = self._verified(shipped)
-        awaited = self._authorize_awaits(validated.chain, task, blocks)
+        awaited = self._authorize_awaits(validated.chain, task, blocks, budget)
         account = budget_holder(validated.chain, invocation.iss, self.did)
         with self.scheduler.admit(account, task.fuel + sum(job.fuel for job in awaited.values())):
             needed = _needed(task, awaited)
@@ -213,16 +216,16 @@ class RemoteExecutor:
                                   hint="an await/ok argument links an invocation block") from None
 
     def _authorize_awaits(self, chain: tuple[Token, ...], task: Invocation,
-                          blocks: dict[CID, bytes]) -> dict[CID, Invocation]:
+                          blocks: dict[CID, bytes], budget: EvalBudget) -> dict[CID, Invocation]:
         """Every job the task awaits (transitively) must be one the chain's policies allow too:
         a pipeline cannot smuggle a job the delegation would refuse. Returns those jobs (read
         from ``blocks`` first, nothing stored): the issuer's budget is charged with their fuel
         beside the task's own (each awaited job may run, so a pipeline's budget is every job's,
-        not only the last one's)."""
-        from ..verify.ucan import EvalBudget, MatchError, failing_statement
+        not only the last one's). ``budget`` is the one the invoked job's policies were
+        evaluated with: the 1,000,000 statements cover the whole request."""
+        from ..verify.ucan import MatchError, failing_statement
 
         limits = self.executor.limits
-        budget = EvalBudget()  # one budget for every awaited job, as for the invoked one
         found: dict[CID, Invocation] = {}
         todo = [(cid, task.cid) for cid in task.awaits]
         while todo:

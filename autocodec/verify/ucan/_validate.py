@@ -111,8 +111,11 @@ def validate_invocation(
     *,
     executor: str | None = None,
     revoked: Callable[[CID], bool] | None = None,
+    budget: EvalBudget | None = None,
 ) -> Validated:
-    """Validate ``invocation`` with the delegations in ``proofs``; raises a ``UcanError`` subclass."""
+    """Validate ``invocation`` with the delegations in ``proofs``; raises a ``UcanError`` subclass.
+    ``budget`` bounds the policy evaluation (a fresh ``EvalBudget`` when not given); a caller that
+    checks more against the same chain (the jobs a pipeline awaits) passes one to share."""
     invocation = need_token(invocation, "validate_invocation")
     now = need_time(now, "validate_invocation's now")
     by_cid = _proofs_by_cid(proofs)
@@ -167,7 +170,10 @@ def validate_invocation(
         audience = invocation.aud or subject
         if audience != executor:
             raise InvalidAudience(f"invocation {invocation.cid} is for {audience}, not this executor {executor}")
-    budget = EvalBudget()  # one budget for the whole chain
+    if budget is None:
+        budget = EvalBudget()  # one budget for the whole chain
+    elif not isinstance(budget, EvalBudget):
+        raise InvalidInput(f"validate_invocation's budget needs an EvalBudget, not {type(budget).__name__}")
     for token in chain:
         if not command_covers(token.cmd, invocation.cmd):
             raise InvalidClaim(f"delegation {token.cid} grants {token.cmd}, not {invocation.cmd}")
