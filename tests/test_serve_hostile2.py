@@ -299,6 +299,9 @@ def test_absolute_form_is_the_path_on_the_urls_host(blob_server: Served) -> None
     assert reply.status == 200 and reply.body == TEXT
     reply = fetch(srv.url, f"http://user@localhost:{srv.port}/ipfs/{cid}", here)
     assert reply.status == 301 and reply.headers["location"] == f"http://{cid}.ipfs.localhost:{srv.port}/"
+    reply = fetch(srv.url, f"http://127.0.0.1:{srv.port}?a=b", here)  # no path: Go's 307 to /
+    assert (reply.status, reply.headers["location"]) == (307, "/?a=b")
+    assert fetch(srv.url, f"http://127.0.0.1:{srv.port}/ipfs/%zz", here).status == 400  # a malformed escape
 
 
 def test_asterisk_target_and_malformed_host(blob_server: Served) -> None:
@@ -364,6 +367,8 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
             cases += [  # the request target and Host as Go's server reads them (each side's own port)
                 ("http://127.0.0.1:{port}/ipfs/" + cid, {"Host": "127.0.0.1"}),
                 ("http://" + cid + ".ipfs.localhost:{port}/", {"Host": "127.0.0.1"}),
+                ("http://127.0.0.1:{port}?uri=x", {"Host": "127.0.0.1"}),
+                ("http://127.0.0.1:{port}/ipfs/%zz", {"Host": "127.0.0.1"}),
                 (f"/ipfs/{cid}", {"Host": "evil.com/x"}),
                 (f"/ipfs/{cid}", {"Host": "localhost:abc"}),
                 (f"//ipfs/{cid}", {}),

@@ -33,20 +33,20 @@ def valid_host(host: str) -> bool:
 
 def absolute_form(target: str) -> tuple[str, str] | None:
     """``(authority, path-and-query)`` of an absolute-form target (``scheme://authority/...``;
-    user information dropped, an empty path read as ``/``), or None for any other form."""
+    user information dropped; the path may be empty), or None for any other form."""
     scheme, sep, rest = target.partition("://")
     if not sep or not scheme or not all(ch.isascii() and (ch.isalnum() or ch in "+-.") for ch in scheme):
         return None
     cut = min((i for i in (rest.find("/"), rest.find("?")) if i >= 0), default=len(rest))
     authority, tail = rest[:cut], rest[cut:]
     authority = authority.rpartition("@")[2]
-    return authority, tail if tail.startswith("/") else "/" + tail
+    return authority, tail
 
 
-def _bad_request(reason: str) -> web.Response:
-    """Go's own 400 for a request its server refuses, in its words."""
-    return web.Response(status=400, text=f"400 Bad Request: {reason}", headers={"Connection": "close"},
-                        content_type="text/plain")
+def _bad_request(reason: str = "") -> web.Response:
+    """Go's own 400 for a request its server refuses, in its words (no newline)."""
+    return web.Response(status=400, text="400 Bad Request" + (f": {reason}" if reason else ""),
+                        headers={"Connection": "close"}, content_type="text/plain")
 
 
 @web.middleware
@@ -65,10 +65,26 @@ async def request_target(request: web.Request,
             authority, rest = parsed
             if not valid_host(authority):
                 return _bad_request("malformed Host header")
+            if (early := _before_clone(request, rest)) is not None:
+                return early
             headers = CIMultiDict(request.headers)
             headers["Host"] = authority
             request = request.clone(rel_url=rest, headers=headers)
     return _unclean(request) or await handler(request)
+
+
+def _before_clone(request: web.Request, rest: str) -> web.Response | None:
+    """What Go answers for an absolute-form path before it is read as a path: a malformed
+    escape in it is a 400, an empty one Go's 307 to ``/`` (the query kept)."""
+    from ._gateway import _BAD_ESCAPE
+    from ._subdomain import go_redirect
+
+    path, mark, query = rest.partition("?")
+    if _BAD_ESCAPE.search(path):  # checked here: the clone's URL would escape the ``%`` again
+        return _bad_request()
+    if not path:
+        return go_redirect(request, "/" + mark + query, 307)
+    return None
 
 
 def _unclean(request: web.Request) -> web.Response | None:
@@ -79,5 +95,5 @@ def _unclean(request: web.Request) -> web.Response | None:
 
     try:
         return _unclean_path(request)
-    except GatewayError as exc:
-        return web.Response(status=exc.status, text=exc.text + "\n", content_type="text/plain")
+    except GatewayError:  # a malformed escape: Go's bare 400
+        return _bad_request()
