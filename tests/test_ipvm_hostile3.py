@@ -308,8 +308,8 @@ def test_a_removed_stream_entry_block_is_a_typed_error_not_a_500(serve: Any, tmp
 
 @pytest.mark.slow
 def test_a_job_whose_awaited_module_is_revoked_while_it_runs_gets_no_receipt(rt: Runtime) -> None:
-    # A pipeline: A (ipld-select) then B (a task spinning 1-5 s on A's result). ipld-select is
-    # revoked as soon as A's receipt exists, while B runs. B's own module stayed trusted, so B
+    # A pipeline: A (ipld-select) then B (a task spinning about a second on A's result). ipld-select
+    # is revoked as soon as A's receipt exists, while B runs. B's own module stayed trusted, so B
     # signed and cached a receipt computed from the output of a module no longer trusted. Now
     # B is refused like a job whose own module is revoked while it runs.
     import threading
@@ -319,12 +319,12 @@ def test_a_job_whose_awaited_module_is_revoked_while_it_runs_gets_no_receipt(rt:
     from autocodec.verify import TrustStore
     from tests.test_serve_inflight import spin_task
 
-    spin = rt.put(spin_task(3_000_000_000), "raw")  # about 18e9 fuel
+    spin = rt.put(spin_task(500_000_000), "raw")  # about 3e9 fuel: well within the 5 s call deadline
     rt.trust.allow(str(spin))
     ex = Executor(rt)
     first = Invocation(SELECT_CID, "select", [{"a": 1}, "a"])
     ex.submit(first)
-    target = Invocation(spin, "spin", [{"await/ok": first.cid}], fuel=19_000_000_000)
+    target = Invocation(spin, "spin", [{"await/ok": first.cid}], fuel=4_000_000_000)
     done = threading.Event()
 
     def revoke_once_a_ran() -> None:
