@@ -313,3 +313,38 @@ def test_a_home_whose_name_is_too_long_is_a_store_error(tmp_path: Path) -> None:
         err = proc.stderr.decode()
         assert proc.returncode == 1 and err.count("\n") == 1, (args, err)
         assert err.startswith(f"autocodec: StoreError: cannot use the home {home}: File name too long ("), err
+
+
+# --- standard input: a terminal is told about, and dag import reads it as Kubo ---------------------
+
+
+@pytest.mark.parametrize("args", [["block", "put"], ["dag", "import"], ["hash"]])
+def test_a_command_waiting_on_a_terminal_says_so(home: Path, args: list[str]) -> None:
+    """Given no file and a terminal for stdin, ``block put``, ``dag import``, ``hash``... waited
+    without a word (only ``add`` said it reads stdin); Kubo 0.43.1 says 'Reading from
+    /dev/stdin; send Ctrl-d to stop.' for all its commands that read it."""
+    import pty
+
+    leader, follower = pty.openpty()
+    try:
+        os.write(leader, b"\x04")  # Ctrl-D: the end of the terminal's input
+        env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+        proc = subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, stdin=follower,
+                              capture_output=True, timeout=60)
+    finally:
+        os.close(follower)
+        os.close(leader)
+    lines = proc.stderr.decode().splitlines()
+    assert lines and lines[0] == "autocodec: reading from standard input; send Ctrl-D to stop.", proc.stderr
+    assert "Traceback" not in proc.stderr.decode()
+
+
+def test_dag_import_without_a_file_reads_stdin_as_kubo(home: Path, tmp_path: Path) -> None:
+    """``dag import < x.car`` works in Kubo 0.43.1; ours was a usage error (FILE required)."""
+    (tmp_path / "f").write_bytes(b"hello\n")
+    cid = run_cli(home, "add", "-Q", str(tmp_path / "f")).stdout.decode().strip()
+    car = run_cli(home, "dag", "export", cid).stdout
+    other = tmp_path / "other"
+    run_cli(other, "init", "--no-default-set")
+    proc = run_cli(other, "dag", "import", stdin=car)
+    assert proc.stdout.decode() == f"Pinned root\t{cid}\tsuccess\n"

@@ -114,10 +114,31 @@ def stdin_binary() -> BinaryIO:
     stream = sys.stdin
     if stream is None:
         ClosedStream("input")._refuse()
+    tell_reading_stdin()
     if _stdin_reader is None or _stdin_reader[0] is not stream:
         _stdin_reader = (stream, waiting_reader(cast(BinaryIO, stream.buffer)))
     return _stdin_reader[1]
 
+
+def tell_reading_stdin() -> None:
+    """Say once on stderr, when standard input is a terminal, that the command waits for it
+    (Kubo says so too): a command given no file otherwise waits without a word."""
+    global _told
+    stream = sys.stdin
+    if _told or stream is None or isinstance(stream, ClosedStream):
+        return
+    try:
+        terminal = stream.isatty()
+    except (OSError, ValueError):
+        return
+    if terminal:
+        _told = True
+        sys.stderr.write("autocodec: reading from standard input; send Ctrl-D to stop.\n")
+        sys.stderr.flush()
+
+
+_told = False
+"""Whether ``tell_reading_stdin`` has spoken in this process."""
 
 _stdin_reader: tuple[Any, BinaryIO] | None = None
 """``sys.stdin`` and the reader ``stdin_binary`` gave for it (one reader: a second would lose

@@ -175,8 +175,10 @@ def _file_arguments(args: argparse.Namespace) -> list[str]:
 
     if "" in args.paths:  # Path("") is ".": it added the current folder (with -r) or said it was a folder
         raise InvalidInput("a path to add is empty", hint="name a file or folder, or - for standard input")
-    if not args.paths and sys.stdin.isatty():
-        sys.stderr.write("autocodec: reading from standard input; send Ctrl-D to stop.\n")
+    if not args.paths:
+        from ._io import tell_reading_stdin
+
+        tell_reading_stdin()
     dereference = args.dereference_args or args.dereference_symlinks
     paths = [_dereferenced(p) if dereference and p != "-" else p for p in args.paths or ["-"]]
     names = _stdin_in_order(kubo_file_args(paths), args.stdin_name)

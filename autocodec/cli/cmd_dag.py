@@ -78,7 +78,7 @@ def register(sub: Any) -> None:
     res.set_defaults(func=run_resolve)
 
     imp = action("import", "verify and store every block of CAR files; report their roots")
-    imp.add_argument("files", nargs="+", metavar="FILE", help="CARv1/CARv2 files (- for stdin)")
+    imp.add_argument("files", nargs="*", metavar="FILE", help="CARv1/CARv2 files (- or none: stdin, as Kubo)")
     imp.add_argument("--pin-roots", action=argparse.BooleanOptionalAction, default=True,
                      help="check each root's DAG is complete and report it pinned (default: yes)")
     imp.add_argument("--silent", action="store_true", help="no output")
@@ -216,6 +216,7 @@ def run_import(args: argparse.Namespace) -> int:
     from ._io import open_input, write_line
     from ._local_modules import open_runtime
 
+    args.files = args.files or ["-"]  # no file: standard input, as Kubo's dag import
     if args.files.count("-") > 1:
         raise InvalidInput("stdin (-) can be read only once")
     roots: list[Any] = []
