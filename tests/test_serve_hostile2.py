@@ -287,6 +287,22 @@ def test_unclean_paths_and_uri_redirects_on_every_route(blob_server: Served) -> 
     assert fetch(srv.url, "/?uri=").status == 404
 
 
+def test_blob_under_generic_formats_and_accept_as_kubos_raw_block(blob_server: Served) -> None:
+    """Kubo ignores ``format=json|cbor`` (or their Accept types) for a raw block and answers the
+    content as a file; a held blob was a 404 there (the gateway holds no block of it). A format
+    the ``Accept`` header chose is named in ``Content-Location`` (it was missing for
+    ``application/vnd.ipld.raw``); a file answer has no ``nosniff`` (a raw one has)."""
+    srv, cid, _ = blob_server
+    for path, headers, location in ((f"/ipfs/{cid}?format=json", {}, None),
+                                    (f"/ipfs/{cid}", {"Accept": "application/cbor"}, f"/ipfs/{cid}?format=cbor")):
+        reply = _get(srv, path, headers)
+        assert (reply.status, reply.body, reply.headers["etag"]) == (200, TEXT, f'"{cid}"'), path
+        assert reply.headers.get("content-location") == location and "x-content-type-options" not in reply.headers
+    reply = _get(srv, f"/ipfs/{cid}", {"Accept": "application/vnd.ipld.raw"})
+    assert reply.headers["content-location"] == f"/ipfs/{cid}?format=raw"
+    assert reply.headers["x-content-type-options"] == "nosniff" and reply.body == TEXT
+
+
 def test_absolute_form_is_the_path_on_the_urls_host(blob_server: Served) -> None:
     """RFC 9112 3.2.2: a server must accept ``GET http://HOST/PATH`` (what ``curl --proxy``
     sends), the URL's host winning over ``Host``, as Go's server reads it for Kubo. It was
@@ -348,6 +364,9 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
                 (f"/ipfs/{cid}?filename=data.json", {}),
                 (f"/ipfs/{cid}?filename=a.txt&download=true", {}),
                 (f"/ipfs/{cid}", {"Accept": "application/vnd.ipld.raw", "If-Match": '"nope"'}),
+                (f"/ipfs/{cid}", {"Accept": "application/vnd.ipld.raw"}),
+                (f"/ipfs/{cid}", {"Accept": "application/json"}),
+                (f"/ipfs/{cid}?format=cbor", {}),
                 (f"/ipfs/{cid}/", {}),
                 (f"/ipfs/{cid}", {"Range": "bytes=-0"}),
                 (f"/ipfs/{cid}", {"Range": "bytes=1-2", "If-Range": "Thu, 01 Jan 1970 00:00:00 GMT"}),
@@ -390,7 +409,8 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
                 assert mine.status == theirs.status, (path, headers, theirs.status, mine.status)
                 if "format=tar" not in path:  # Kubo's members carry the request's time (docs/gateway.md)
                     assert mine.body == theirs.body, (path, headers)
-                for name in ("content-type", "content-disposition", "etag", "content-range", "cache-control"):
+                for name in ("content-type", "content-disposition", "etag", "content-range", "cache-control",
+                             "content-location", "x-content-type-options"):
                     assert mine.headers.get(name) == theirs.headers.get(name), (path, headers, name)
     finally:
         kubo.stop()

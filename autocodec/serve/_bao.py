@@ -231,9 +231,10 @@ def _blob_headers(request: web.Request, cid: CID, media: str | None) -> dict[str
     slash = "/" if content_path(request).endswith("/") else ""
     etag = f'"{cid}.raw"' if media == RAW else f'"{cid}"'
     headers = {"Ipfs-Uri": f"ipfs://{cid}{slash}", "X-Ipfs-Roots": str(cid), "Etag": etag,
-               "Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes", "X-Content-Type-Options": "nosniff"}
+               "Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes"}
     name = request.query.get("filename", "")
-    if media == RAW:
+    if media == RAW:  # a block: nosniff, as the gateway's raw answers (a file has none, as in Kubo)
+        headers["X-Content-Type-Options"] = "nosniff"
         headers["Content-Disposition"] = _disposition("attachment", request.query.get("filename") or f"{cid}.bin")
     elif name:
         how = "attachment" if request.query.get("download") == "true" else "inline"
@@ -264,17 +265,22 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     The conditional headers are read as for any raw block (``_preconditions``: a 304, a 412,
     and ``If-Range`` deciding whether ``Range`` applies), then the one range."""
     from ._app import EXECUTOR, RUNTIME
-    from ._gateway import RAW, GatewayError, _defaults_range_check, _preconditions, ipfs, negotiate
+    from ._gateway import (_CONTENT_LOCATION, CBOR, JSON, RAW, GatewayError, _content_location,
+                           _defaults_range_check, _preconditions, ipfs, negotiate)
 
     held = _held(request)
     if held is None:
         return await ipfs(request)
     try:
-        media, _params = negotiate(request)
+        media, params = negotiate(request)
     except Exception:  # noqa: BLE001 - the gateway answers its own negotiation errors
         return await ipfs(request)
-    if media not in (None, RAW):
+    if media not in (None, RAW, JSON, CBOR):
         return await ipfs(request)
+    if media is not None and (location := _content_location(request, media, params)) is not None:
+        request[_CONTENT_LOCATION] = location  # the format the Accept header chose, as the gateway names it
+    if media in (JSON, CBOR):
+        media = None  # Kubo ignores the generic formats for a raw block: the content, as a file
     store, cid, size = held
     headers = _blob_headers(request, cid, media)
     decided, ranged = _preconditions(request, headers, None)
@@ -292,8 +298,9 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
         if exc.status == 416:
             headers["Content-Range"] = f"bytes */{size}"
         else:  # a malformed header: the gateway's 400, without the content's validators and caching
-            headers = {k: v for k, v in headers.items() if k in ("Ipfs-Uri", "X-Ipfs-Roots", "X-Content-Type-Options")}
-        return web.Response(status=exc.status, text=exc.text + "\n", headers=headers, content_type="text/plain")
+            headers = {k: v for k, v in headers.items() if k in ("Ipfs-Uri", "X-Ipfs-Roots")}
+        return web.Response(status=exc.status, text=exc.text + "\n", content_type="text/plain",
+                            headers={**headers, "X-Content-Type-Options": "nosniff"})  # an error: nosniff
     if asked is not None:
         span, status = asked, 206
         headers["Content-Range"] = f"bytes {asked[0]}-{asked[1]}/{size}"
