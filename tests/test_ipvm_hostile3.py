@@ -374,3 +374,28 @@ def test_the_policy_budget_covers_the_invoked_job_and_its_awaited_jobs_together(
     body = encode_container([token, root], shipped_blocks(rt.store, piped, executor.limits))
     with pytest.raises(MatchError, match="evaluation budget"):
         remote.handle(body, now=now)
+
+
+def test_a_block_stored_after_the_newest_was_removed_fires_its_event_trigger(home: Path) -> None:
+    # Event triggers find new blocks by row id. A user stores a raw block by mistake (the
+    # dag-cbor trigger does not fire; the runner passes its row), removes it (`block rm`) and
+    # stores the DAG-CBOR block meant: SQLite gives the new row the removed one's id, which the
+    # runner had already passed, so the trigger never fired for it.
+    from autocodec.ipvm._stream import JobStream
+    from autocodec.ipvm._triggers import Trigger, TriggerRunner
+
+    trig = Trigger("on-cbor", str(SELECT_CID), "count", ("",), on="block-stored", codec=0x71)
+    with Runtime(home, default_set=False) as rt:
+        rt.store.put(SELECT_CID, SELECT)
+        rt.trust.allow(str(SELECT_CID))
+        runner = TriggerRunner(Executor(rt), JobStream(rt.store), [trig])
+        runner.start()
+        runner.stop()  # ticked by hand below: no background thread racing the test
+        wrong = rt.put(b"\xa1\x61a\x01", "raw")
+        assert runner.tick() == 0  # not dag-cbor
+        rt.store.delete(wrong)
+        assert runner.tick() == 0
+        meant = rt.put(b"\xa2\x61a\x01\x61b\x02", "dag-cbor")
+        assert runner.tick() == 1
+        (entry,) = JobStream(rt.store).since(0)
+        assert entry.source == "event:on-cbor" and Executor(rt).invocation(entry.ran).args[0] == {"ipvm/block": meant}

@@ -27,7 +27,10 @@ Invariants:
   can never fire (``0 0 30 2 *``) is refused. Trigger names are unique (each keys its state).
 - Events are found by polling (``poll_s``): new blocks in the home's store (from any process)
   after the runner started, and changes of the trust generation; a trigger never sees a block
-  stored before it started, and one poll handles at most ``max_events`` blocks.
+  stored before it started, and one poll handles at most ``max_events`` blocks. New blocks are
+  found by row id: when the newest blocks are removed (``block rm``), the next ones stored
+  reuse their ids, so a poll that finds the newest id below its mark moves the mark back (a
+  removal and a store between two polls still go unseen).
 - Blocks IPVM writes itself (invocations, receipts, stream entries) never fire an event
   trigger, so a trigger cannot feed on its own output.
 - A trigger's job runs on the home's ``Executor`` like any job (trusted modules only, limits,
@@ -244,6 +247,9 @@ class TriggerRunner:
         event_triggers = [t for t in self.triggers if t.on == "block-stored"]
         if event_triggers:
             store = self.executor.runtime.store
+            newest = store.last_insert_mark()
+            if newest < self._block_mark:  # the newest blocks were removed: their row ids get reused
+                self._block_mark = newest
             mark, new = store.inserted_since(self._block_mark, self.max_events)
             self._block_mark = mark
             for cid in new:
