@@ -61,7 +61,7 @@ def test_re_delegating_to_fresh_keys_does_not_multiply_a_delegates_budget(rt: Ru
         try:
             answers.append(_send(remote, fresh, chain, task, now)[2] is False)
         except RateLimited as exc:
-            assert alice.did in exc.message, exc.message
+            assert alice.did in exc.message and "charged to" in exc.message, exc.message
             answers.append("refused")
     assert answers == [True, "refused", "refused"]
     # another delegate of the executor keeps a budget of its own

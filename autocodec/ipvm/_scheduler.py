@@ -72,11 +72,11 @@ class Scheduler:
                 state.fuel.popleft()
             used = sum(f for _, f in state.fuel)
             if used + fuel > limits.fuel_per_minute:
-                raise RateLimited(f"issuer {issuer} asked for {used + fuel} fuel in the last minute "
-                                  f"(limit {limits.fuel_per_minute})")
+                raise RateLimited(f"{issuer} (the principal this job is charged to) asked for {used + fuel} fuel "
+                                  f"in the last minute (limit {limits.fuel_per_minute})")
             if state.running >= limits.concurrent and state.waiting >= limits.queue:
-                raise RateLimited(f"issuer {issuer} has {state.running} jobs running and {state.waiting} "
-                                  f"waiting (limits {limits.concurrent} and {limits.queue})")
+                raise RateLimited(f"{issuer} (the principal this job is charged to) has {state.running} jobs "
+                                  f"running and {state.waiting} waiting (limits {limits.concurrent} and {limits.queue})")
             state.fuel.append((now, fuel))
             state.waiting += 1
             try:
@@ -84,7 +84,7 @@ class Scheduler:
                 while state.running >= limits.concurrent:
                     left = deadline - self._clock()
                     if left <= 0:
-                        raise RateLimited(f"issuer {issuer}'s job waited {limits.wait_s:g} s for a slot")
+                        raise RateLimited(f"a job charged to {issuer} waited {limits.wait_s:g} s for a slot")
                     self._lock.wait(left)
             finally:
                 state.waiting -= 1
