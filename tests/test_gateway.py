@@ -180,6 +180,11 @@ def test_raw_block_of_a_codec_nothing_decodes(runtime: Runtime) -> None:
     assert status == 501  # nothing trusted decodes it: said, not guessed
     status, _, body = call(runtime, f"/decode/{cid}")  # the JSON route answers it as the gateway does
     assert (status, json.loads(body)["error"]) == (501, "UnknownCodec"), body
+    status, _, body = call(runtime, "/resolve/codec/0x300001")  # a code nothing serves: no resolution
+    assert (status, json.loads(body)["source"]) == (404, "none"), body
+    for text in ("nonsense", "0x" + "f" * 40):  # a text that names no code: a malformed request
+        status, _, body = call(runtime, f"/resolve/codec/{text}")
+        assert (status, json.loads(body)["error"]) == (400, "UnknownCodec"), (text, body)
 
 
 def test_conversion_of_a_wasm_codec_says_which_module(runtime: Runtime, tmp_path: Path) -> None:

@@ -162,6 +162,11 @@ async def resolve(request: web.Request) -> web.Response:
         return invalid_query(f"unknown kind {request.match_info['kind']!r}", f"use one of {', '.join(_KINDS)}")
     try:
         res = await _run(request, runtime.resolve, kind, request.match_info["code"])
+    except errors.UnsupportedFormat as exc:  # the code text names no code (a name no table holds,
+        # a number past the varint range): a malformed request, not a code nothing serves (404)
+        runtime.metrics.inc("errors_total", route="resolve", error=type(exc).__name__)
+        return web.json_response({"error": type(exc).__name__, "message": public_text(exc.message, runtime),
+                                  "hint": public_text(exc.hint, runtime)}, status=400)
     except Exception as exc:  # noqa: BLE001
         return _error(exc, runtime, "resolve")
     text = builtin.encode(res.to_value(), "dag-json")
