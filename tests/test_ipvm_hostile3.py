@@ -399,3 +399,27 @@ def test_a_block_stored_after_the_newest_was_removed_fires_its_event_trigger(hom
         assert runner.tick() == 1
         (entry,) = JobStream(rt.store).since(0)
         assert entry.source == "event:on-cbor" and Executor(rt).invocation(entry.ran).args[0] == {"ipvm/block": meant}
+
+
+# --- receipt verify --rerun checks what the receipt says ran ------------------------------------
+
+
+def test_rerun_refuses_a_receipt_naming_another_module_than_ran(rt: Runtime) -> None:
+    # A receipt by another executor with the right result but meta.module "evil@6.6.6" passed
+    # `receipt verify --rerun` ("same result"): only `out` was compared, so the receipt's claim
+    # of which module produced it went unchecked. The module label is fixed by the module's CID.
+    from autocodec.errors import IntegrityError
+    from autocodec.ipvm import Receipt
+
+    ex = Executor(rt)
+    honest = ex.run(Invocation(SELECT_CID, "select", [{"a": 1}, "a"]))
+    liar = SigningKey.generate()
+    cid, data = Receipt(honest.invocation, honest.receipt.out, honest.receipt.fuel, "evil@6.6.6",
+                        liar.did).sign(liar)
+    rt.store.put(cid, data)
+    with pytest.raises(IntegrityError, match="evil@6.6.6"):
+        ex.verify(cid, rerun=True)
+    other_fuel = Receipt(honest.invocation, honest.receipt.out, honest.receipt.fuel + 1, honest.receipt.module,
+                         liar.did).sign(liar)
+    rt.store.put(*other_fuel)
+    assert ex.verify(other_fuel[0], rerun=True)[1] is not None  # fuel is not compared (wasmtime releases)

@@ -2,7 +2,8 @@
 
 - ``show CID``: the receipt as DAG-JSON (signature included) and whether its signature verifies.
 - ``verify CID [--rerun]``: check the signature; with ``--rerun`` execute the invocation again
-  (and everything it awaits, no cache) and compare the result: determinism made checkable.
+  (and everything it awaits, no cache) and compare the result and the module the receipt names:
+  determinism made checkable.
 - ``ls [--since N] [--limit M]``: this node's job stream (receipts of remote jobs and triggers).
 - ``reindex [--executor DID]...``: rebuild the invocation -> receipt cache index from the
   receipt blocks in the store (e.g. after importing a CAR of someone's receipts).

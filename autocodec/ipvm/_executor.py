@@ -339,8 +339,10 @@ class Executor:
     def verify(self, receipt_cid: CID, *, rerun: bool = False) -> tuple[Receipt, Outcome | None]:
         """Check a receipt's signature (and with ``rerun``, re-execute and compare results).
 
-        Raises ``SignatureError``/``InvalidDocument`` for a bad receipt and ``ResultMismatch``
-        when re-execution gives a different ``out``.
+        Raises ``SignatureError``/``InvalidDocument`` for a bad receipt and ``IntegrityError``
+        when re-execution gives a different ``out``, or the receipt names another module than
+        the invocation's (``meta.module``, ``name@version`` from the module's own metadata).
+        ``meta.fuel`` is not compared: it may differ between wasmtime releases.
         """
         receipt_cid = as_cid(receipt_cid, "Executor.verify's receipt_cid")
         _flag(rerun, "Executor.verify's rerun")
@@ -355,6 +357,14 @@ class Executor:
                 f"re-running {receipt.ran} gave a different result than receipt {receipt_cid} claims "
                 f"({_describe(outcome.receipt)} vs {_describe(receipt)})",
                 hint="the receipt's executor, or this host, did not run the job faithfully",
+            )
+        if outcome.receipt.module != receipt.module:
+            from ..errors import IntegrityError
+
+            raise IntegrityError(
+                f"receipt {receipt_cid} says module {receipt.module[:80]!r} ran {receipt.ran}, but its module is "
+                f"{outcome.receipt.module!r}",
+                hint="the receipt's executor did not describe the job faithfully",
             )
         return receipt, outcome
 
