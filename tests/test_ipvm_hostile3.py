@@ -423,3 +423,33 @@ def test_rerun_refuses_a_receipt_naming_another_module_than_ran(rt: Runtime) -> 
                          liar.did).sign(liar)
     rt.store.put(*other_fuel)
     assert ex.verify(other_fuel[0], rerun=True)[1] is not None  # fuel is not compared (wasmtime releases)
+
+
+# --- token files as people make them ------------------------------------------------------------
+
+
+def test_a_token_file_of_wrapped_base64_is_read(tmp_path: Path) -> None:
+    # `base64 me.ucan > me.b64` (and openssl base64) wrap the text in lines of 76 (64) columns;
+    # such a file was refused as "neither a DAG-CBOR token nor base64 of one", as was base64
+    # saved by an editor with a UTF-8 byte-order mark.
+    import base64
+    import textwrap
+
+    from tests._cli import run_cli
+
+    home = tmp_path / "home"
+    run_cli(home, "init", "--no-default-set")
+    run_cli(home, "key", "gen", "boss")
+    token = tmp_path / "me.ucan"
+    run_cli(home, "ucan", "delegate", "--key", "boss", "--to", SigningKey.generate().did, "--cmd", COMMAND,
+            "-o", str(token))
+    want = run_cli(home, "ucan", "inspect", str(token)).stdout
+    text = base64.b64encode(token.read_bytes()).decode()
+    for name, content in (("wrapped.b64", "\n".join(textwrap.wrap(text, 76)) + "\n"),
+                          ("crlf.b64", "\r\n".join(textwrap.wrap(text, 64)) + "\r\n"),
+                          ("bom.b64", "\ufeff" + text)):
+        (tmp_path / name).write_bytes(content.encode("utf-8"))
+        assert run_cli(home, "ucan", "inspect", str(tmp_path / name)).stdout == want, name
+    (tmp_path / "junk.b64").write_text(text[:40] + " !! " + text[40:])
+    refused = run_cli(home, "ucan", "inspect", str(tmp_path / "junk.b64"), check=False)
+    assert refused.returncode == 1 and refused.stderr.decode().startswith("autocodec: InvalidToken:")

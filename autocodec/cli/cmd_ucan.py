@@ -10,7 +10,8 @@
 - ``revoked``: list the revocations recorded in this home.
 
 A TOKEN is a file (``-``: stdin) holding the token's DAG-CBOR bytes, or the same bytes as
-base64 / base64url text, or DAG-JSON ``{"/": {"bytes": "..."}}``.
+base64 / base64url text (in lines, as ``base64`` writes it, or not), or DAG-JSON
+``{"/": {"bytes": "..."}}``.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def register(sub: Any) -> None:
 
 
 def read_token(path: str) -> Any:
-    """Parse a token file: raw DAG-CBOR bytes, base64(url) text, or DAG-JSON bytes."""
+    """Parse a token file: raw DAG-CBOR bytes, base64(url) text (wrapped in lines or not), or
+    DAG-JSON bytes."""
     import base64
     import binascii
     import json
@@ -80,12 +82,13 @@ def read_token(path: str) -> Any:
     data = read_input(path, _MAX_TOKEN_FILE, "token", hint="check that the file is a UCAN token (DAG-CBOR bytes or base64)")
     if data[:1] in (b"\x82",):
         return parse_token(data)
-    text = data.strip()
+    text = data.removeprefix(b"\xef\xbb\xbf").strip()  # a UTF-8 byte-order mark an editor wrote
     if text.startswith(b"{"):
         try:
             text = json.loads(text)["/"]["bytes"].encode("ascii")
         except (ValueError, KeyError, TypeError, AttributeError):
             raise InvalidToken(f"{path} is JSON but not DAG-JSON bytes {{\"/\": {{\"bytes\": ...}}}}") from None
+    text = b"".join(text.split())  # base64 as `base64` and openssl write it: lines of 76 (or 64)
     try:
         raw = base64.b64decode(text + b"=" * (-len(text) % 4), altchars=b"-_" if b"-" in text or b"_" in text else None,
                                validate=True)
