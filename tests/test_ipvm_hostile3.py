@@ -453,3 +453,32 @@ def test_a_token_file_of_wrapped_base64_is_read(tmp_path: Path) -> None:
     (tmp_path / "junk.b64").write_text(text[:40] + " !! " + text[40:])
     refused = run_cli(home, "ucan", "inspect", str(tmp_path / "junk.b64"), check=False)
     assert refused.returncode == 1 and refused.stderr.decode().startswith("autocodec: InvalidToken:")
+
+
+# --- pipeline files: a job nothing awaits is a mistake, not a silent no-op ------------------------
+
+
+def test_a_pipeline_job_the_result_does_not_await_is_refused(tmp_path: Path) -> None:
+    # A pipeline file whose "info" job forgot its {"await/ok": "doc"}: `run --pipeline` ran only
+    # the result's own DAG and printed its value (exit 0); "doc" was stored but never run and
+    # nothing said so. It is now refused, naming the job, before anything is stored.
+    import json
+
+    from tests._cli import run_cli
+
+    home = tmp_path / "home"
+    run_cli(home, "init", "--no-default-set")
+    run_cli(home, "trust", "add", str(SELECT_CID))
+    run_cli(home, "block", "put", "--format", "raw", str(WASM_SRC / "ipld-select" / "ipld-select.wasm"))
+    module = str(SELECT_CID)
+    jobs = {"doc": {"module": module, "func": "select", "args": [{"a": {"b": 1}}, "a"]},
+            "info": {"module": module, "func": "select", "args": [{"b": 2}, "b"]}}
+    path = tmp_path / "jobs.json"
+    path.write_text(json.dumps({"jobs": jobs, "result": "info"}))
+    refused = run_cli(home, "run", "--pipeline", str(path), check=False)
+    err = refused.stderr.decode()
+    assert refused.returncode == 1 and err.startswith("autocodec: InvalidDocument: pipeline job 'doc'"), err
+    assert err.count("\n") == 1 and "never run" in err, err
+    jobs["info"]["args"] = [{"await/ok": "doc"}, "b"]
+    path.write_text(json.dumps({"jobs": jobs, "result": "info"}))
+    assert run_cli(home, "run", "--pipeline", str(path)).stdout.decode().splitlines()[-1] == "1"

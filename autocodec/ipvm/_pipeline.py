@@ -17,7 +17,8 @@ job of the file; ``{"await/ok": {"/": CID}}`` awaits an invocation that already 
 Invariants:
 - Jobs are turned into invocations in dependency order (an invocation embeds the CIDs of
   what it awaits, so a job's CID is known only after its dependencies'); a name awaited
-  in a cycle, an unknown name, or more jobs than ``IpvmLimits.max_jobs`` is ``InvalidDocument``.
+  in a cycle, an unknown name, a job the result does not await (it would never run), or more
+  jobs than ``IpvmLimits.max_jobs`` is ``InvalidDocument``.
 - The same file always gives the same invocation CIDs (for the same trusted module CIDs).
 """
 
@@ -66,6 +67,7 @@ def load_pipeline(executor: Any, document: Any) -> Pipeline:
         if not isinstance(job.get("args", []), list):
             raise InvalidDocument(f"job {name!r}: args must be a list")
 
+    _check_reachable(jobs, result)
     made: dict[str, CID] = {}
     visiting: list[str] = []
 
@@ -101,3 +103,23 @@ def load_pipeline(executor: Any, document: Any) -> Pipeline:
     for name in sorted(jobs):
         make(name)
     return Pipeline(made, result)
+
+
+def _check_reachable(jobs: dict[str, Any], result: str) -> None:
+    """``InvalidDocument`` naming a job that neither is the result nor is awaited by it, directly
+    or not: running the pipeline would never run it (a forgotten ``await/ok``, most likely). An
+    await of an unknown name is left for ``make`` to report."""
+    seen = {result}
+    todo = [result]
+    while todo:
+        for arg in jobs[todo.pop()].get("args", []):
+            form = special(arg)
+            if form is not None and form[0] == AWAIT_OK and isinstance(form[1], str) and form[1] in jobs \
+                    and form[1] not in seen:
+                seen.add(form[1])
+                todo.append(form[1])
+    idle = sorted(name for name in jobs if name not in seen)
+    if idle:
+        raise InvalidDocument(f"pipeline job {idle[0]!r} is neither the result {result!r} nor awaited by it, so it "
+                              f"would never run" + (f" ({len(idle) - 1} more like it)" if len(idle) > 1 else ""),
+                              hint=f'await it from the result\'s jobs ({{"await/ok": "{idle[0]}"}}), or remove it')
