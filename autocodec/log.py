@@ -16,6 +16,14 @@ Invariants:
   threshold go through a private pipeline to stderr (like the standard library's last-resort
   handler); ``configure`` installs the structlog pipeline, and every logger, however early it
   was created, follows it from its next record on.
+- A value of ``AUTOCODEC_LOG`` (``json``, ``console`` or unset) or ``AUTOCODEC_LOG_LEVEL``
+  (``debug``, ``info``, ``warning``, ``error``, ``critical``, any case) that is not one of
+  those is never silently taken for the default: the first time it is read, one warning line
+  on stderr names the variable, the value and the accepted ones, and the default is used. It
+  is a warning, not an error: the variables are read lazily, by whatever thread emits the
+  first record, so raising there would fail an unrelated operation of the application over
+  its logging (and Kubo, too, warns about a bad ``GOLOG_LOG_LEVEL`` and goes on). A bad
+  ``level`` passed to ``configure`` is the caller's mistake: ``ConfigError``.
 """
 
 from __future__ import annotations
@@ -31,6 +39,38 @@ _configured = False
 _version = 0
 """Bumped by every ``configure``: loggers drop what they bound under an older configuration."""
 _fallback: Any = None
+_FORMATS = ("", "console", "json")
+_warned: set[tuple[str, str]] = set()
+"""The (variable, value) pairs already warned about: each is said once per process."""
+
+
+def _warn_once(variable: str, value: str, accepted: str, default: str) -> None:
+    """One stderr line saying ``variable``'s ``value`` is not accepted and ``default`` is used."""
+    if (variable, value) in _warned:
+        return
+    _warned.add((variable, value))
+    _StderrLogger().msg(f"autocodec: warning: {variable}={value[:80]!r} is not one of {accepted}; "
+                        f"using {default}")
+
+
+def _env_level() -> str:
+    """``$AUTOCODEC_LOG_LEVEL`` in lower case (``warning`` when unset); an unknown name warns once
+    and means ``warning``."""
+    raw = os.environ.get("AUTOCODEC_LOG_LEVEL") or "warning"
+    name = raw.strip().lower()
+    if name not in _LEVELS:
+        _warn_once("AUTOCODEC_LOG_LEVEL", raw, ", ".join(_LEVELS), "warning")
+        return "warning"
+    return name
+
+
+def _env_json() -> bool:
+    """Whether ``$AUTOCODEC_LOG`` asks for JSON lines; an unknown value warns once and means console."""
+    raw = os.environ.get("AUTOCODEC_LOG", "")
+    name = raw.strip().lower()
+    if name not in _FORMATS:
+        _warn_once("AUTOCODEC_LOG", raw, "json, console", "console")
+    return name == "json"
 
 
 def configure(level: str | None = None, json: bool | None = None) -> None:
@@ -39,8 +79,12 @@ def configure(level: str | None = None, json: bool | None = None) -> None:
     global _configured, _version
     import structlog
 
-    level_name = (level or os.environ.get("AUTOCODEC_LOG_LEVEL") or "warning").lower()
-    as_json = json if json is not None else os.environ.get("AUTOCODEC_LOG", "") == "json"
+    if level is not None and (not isinstance(level, str) or level.lower() not in _LEVELS):
+        from .errors import ConfigError
+
+        raise ConfigError(f"{level!r} is not a log level", hint=f"use one of {', '.join(_LEVELS)}")
+    level_name = level.lower() if level else _env_level()
+    as_json = json if json is not None else _env_json()
     renderer: Any = structlog.processors.JSONRenderer(sort_keys=True) if as_json else _console()
     structlog.configure(
         processors=[
@@ -49,7 +93,7 @@ def configure(level: str | None = None, json: bool | None = None) -> None:
             _dict_tracebacks() if as_json else structlog.dev.set_exc_info,
             renderer,
         ],
-        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level_name, _LEVELS["warning"])),
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level_name]),
         logger_factory=_StderrLogger,
         cache_logger_on_first_use=False,
     )
@@ -113,8 +157,9 @@ def default_level(level: str | None) -> Iterator[None]:
 
 
 def _threshold() -> int:
-    name = (_default_level or os.environ.get("AUTOCODEC_LOG_LEVEL") or "warning").lower()
-    return _LEVELS.get(name, _LEVELS["warning"])
+    if _default_level is not None and _default_level.lower() in _LEVELS:
+        return _LEVELS[_default_level.lower()]
+    return _LEVELS[_env_level()]
 
 
 def _drop(*args: Any, **kw: Any) -> None:

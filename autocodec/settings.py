@@ -19,7 +19,10 @@ Example::
     [limits.fetch]                          # any field of a group of ``config.Limits``
     deadline_s = 120                        # e.g. an online node that searches the network
 
-Invariants: a missing file means defaults; a malformed one is a ``ConfigError`` naming the key.
+Invariants: a missing file means defaults; a malformed one is a ``ConfigError`` naming the file
+and the key. No mistake is ignored: a key or table this module does not know (at the top, in
+``[sources]``, ``[refresh]``, ``[dns]``, ``[ipvm]`` or a ``[limits.<group>]``) is refused with the
+nearest known name (``difflib``), else the known ones; a table given as a value is refused too.
 A limit override names a real group and field, has the default's type (an integer, a number,
 or true/false) and is positive (0 only where the field says 0 turns it off); the runtime's
 limits are the defaults with the overrides applied (``apply_limits``), unless a caller passes
@@ -67,8 +70,12 @@ class Settings:
             doc = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
             raise ConfigError(f"cannot read {path}: {exc}") from None
-        sources = doc.get("sources", {})
-        refresh = doc.get("refresh", {})
+        _known_keys(path, "", doc, _TABLES)
+        sources = _table(path, doc, "sources")
+        refresh = _table(path, doc, "refresh")
+        _known_keys(path, "sources.", sources, ("node", "gateways", "order"))
+        _known_keys(path, "refresh.", refresh, ("interval_s",))
+        _known_keys(path, "ipvm.", _table(path, doc, "ipvm"), ("triggers",))
         node = sources.get("node")
         gateways = sources.get("gateways", [])
         order = sources.get("order", ["node", "gateway"])
@@ -79,8 +86,8 @@ class Settings:
             raise ConfigError(f"{path}: sources.gateways must be a list of URLs")
         if not isinstance(order, list) or not set(order) <= {"node", "gateway"}:
             raise ConfigError(f"{path}: sources.order may only name 'node' and 'gateway'")
-        if not isinstance(interval, (int, float)) or interval <= 0:
-            raise ConfigError(f"{path}: refresh.interval_s must be a positive number")
+        if isinstance(interval, bool) or not isinstance(interval, (int, float)) or not 0 < interval < math.inf:
+            raise ConfigError(f"{path}: refresh.interval_s must be a positive number of seconds")
         return cls(node, tuple(gateways), tuple(order), float(interval), _limit_overrides(path, doc.get("limits", {})),
                    _dns_resolvers(path, doc.get("dns", {})))
 
@@ -98,11 +105,41 @@ class Settings:
         )
 
 
+_TABLES = ("sources", "refresh", "limits", "dns", "ipvm")
+"""The tables ``config.toml`` may hold (``[[ipvm.triggers]]`` is read by ``serve``, checked by
+``ipvm.load_triggers``); any other key is a mistake, refused by name."""
+
+
+def _nearest(key: str, known: "list[str] | tuple[str, ...]") -> str:
+    """What to say about an unknown ``key``: the closest known name, else all of them."""
+    import difflib
+
+    close = difflib.get_close_matches(key, known, n=1)
+    return f"did you mean {close[0]!r}?" if close else f"known: {', '.join(known)}"
+
+
+def _known_keys(path: Path, prefix: str, table: dict[str, Any], known: "list[str] | tuple[str, ...]") -> None:
+    """``ConfigError`` naming the first key of ``table`` that is not in ``known`` (a typo is never ignored)."""
+    for key in table:
+        if key not in known:
+            raise ConfigError(f"{path}: {prefix}{key} is not a setting ({_nearest(key, known)})")
+
+
+def _table(path: Path, doc: dict[str, Any], name: str) -> dict[str, Any]:
+    """``doc[name]`` when it is a table (empty when absent); ``ConfigError`` when it is a value."""
+    table = doc.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: {name} must be a table ([{name}]), not a value")
+    return table
+
+
 def _dns_resolvers(path: Path, table: Any) -> dict[str, str]:
     """The ``[dns.resolvers]`` table: FQDN keys ("." or ending in "."), resolver values."""
     resolvers = table.get("resolvers", {}) if isinstance(table, dict) else None
     if not isinstance(resolvers, dict) or set(table) - {"resolvers"}:
-        raise ConfigError(f"{path}: dns holds one table, dns.resolvers (a domain to a resolver URL)")
+        extra = sorted(set(table) - {"resolvers"}) if isinstance(table, dict) else []
+        near = f": dns.{extra[0]} is not a setting ({_nearest(extra[0], ['resolvers'])})" if extra else ""
+        raise ConfigError(f"{path}: dns holds one table, dns.resolvers (a domain to a resolver URL){near}")
     for domain, url in resolvers.items():
         if domain != "." and (not domain.endswith(".") or domain.startswith(".")):
             raise ConfigError(f"{path}: dns.resolvers key {domain!r} must be a fully qualified domain "
@@ -116,18 +153,20 @@ def _dns_resolvers(path: Path, table: Any) -> dict[str, str]:
 def _limit_overrides(path: Path, table: Any) -> dict[str, dict[str, int | float | bool]]:
     """The ``[limits.<group>]`` tables, each key checked against ``config.Limits``."""
     groups = [f.name for f in dataclasses.fields(Limits)]
-    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+    if not isinstance(table, dict):
         raise ConfigError(f"{path}: limits holds [limits.<group>] tables, one of {', '.join(groups)}")
     out: dict[str, dict[str, int | float | bool]] = {}
     for group, values in table.items():
         if group not in groups:
-            raise ConfigError(f"{path}: limits.{group} is not a group of limits (one of {', '.join(groups)})")
+            raise ConfigError(f"{path}: limits.{group} is not a group of limits ({_nearest(group, groups)})")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: limits holds [limits.<group>] tables: limits.{group} is a value")
         defaults = getattr(DEFAULT_LIMITS, group)
         fields = [f.name for f in dataclasses.fields(defaults)]
         for key, value in values.items():
             where = f"limits.{group}.{key}"
             if key not in fields:
-                raise ConfigError(f"{path}: {where} is not a limit (limits.{group} has {', '.join(fields)})")
+                raise ConfigError(f"{path}: {where} is not a limit ({_nearest(key, fields)})")
             default = getattr(defaults, key)
             if isinstance(default, bool):
                 if not isinstance(value, bool):

@@ -1,0 +1,95 @@
+"""A home's settings as a careful user expects: no typo in ``config.toml`` or in a log variable
+goes unnoticed, a read-only home still reads, and a CAR's many roots import as Kubo's do."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autocodec.errors import ConfigError
+from autocodec.settings import Settings
+from tests._cli import refusal_line, run_cli
+
+
+@pytest.fixture()
+def home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    return home
+
+
+# --- config.toml: every mistake is a ConfigError naming the file and the key ----------------------
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ("typo = 3\n", ["typo is not a setting", "known: sources, refresh, limits, dns"]),
+    ("[limitz]\nx = 1\n", ["limitz is not a setting", "did you mean 'limits'?"]),
+    ("[sources]\nnodes = 'http://127.0.0.1:5001'\n", ["sources.nodes is not a setting", "'node'"]),
+    ("[refresh]\ninterval = 5\n", ["refresh.interval is not a setting", "'interval_s'"]),
+    ("[refresh]\ninterval_s = true\n", ["refresh.interval_s must be a positive number"]),
+    ("[refresh]\ninterval_s = inf\n", ["refresh.interval_s must be a positive number"]),
+    ("sources = 3\n", ["sources must be a table"]),
+    ("[limits]\nstore = 1\n", ["limits.store is a value"]),
+    ("[limits.stor]\nbatch_blocks = 1\n", ["limits.stor is not a group of limits", "'store'"]),
+    ("[limits.store]\nbatch_blok = 1\n", ["limits.store.batch_blok is not a limit", "'batch_blocks'"]),
+    ("[limits.store]\nbatch_blocks = -1\n", ["limits.store.batch_blocks must be positive"]),
+    ("[limits.store]\nbatch_blocks = 0\n", ["limits.store.batch_blocks must be positive"]),
+    ("[limits.store]\nbatch_blocks = 'many'\n", ["limits.store.batch_blocks must be an integer"]),
+    ("[dns]\nresolverz = {}\n", ["dns.resolverz is not a setting", "'resolvers'"]),
+    ("[ipvm]\ntrigers = []\n", ["ipvm.trigers is not a setting", "'triggers'"]),
+    ("[sources\n", ["cannot read"]),
+])
+def test_every_mistake_in_config_toml_is_a_config_error(tmp_path: Path, text: str, words: list[str]) -> None:
+    """Before, an unknown top-level key or table, an unknown key in ``[sources]``/``[refresh]``/
+    ``[ipvm]`` and a boolean or infinite refresh interval were ignored, and ``sources = 3`` was an
+    ``AttributeError``; each is now a ``ConfigError`` naming the file and key (with the nearest name)."""
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    with pytest.raises(ConfigError) as caught:
+        Settings.load(path)
+    assert str(path) in caught.value.message
+    for word in words:
+        assert word in caught.value.message
+
+
+def test_a_known_config_loads(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[sources]\ngateways = ['http://127.0.0.1:8080']\n[refresh]\ninterval_s = 60\n"
+                    "[limits.store]\nbatch_blocks = 5\n[dns.resolvers]\n'.' = ''\n"
+                    "[[ipvm.triggers]]\nname = 't'\n")
+    settings = Settings.load(path)
+    assert settings.refresh_interval_s == 60.0 and settings.apply_limits().store.batch_blocks == 5
+
+
+def test_a_typo_in_config_toml_is_one_line_from_the_cli(home: Path) -> None:
+    (home / "config.toml").write_text("[limitz.store]\nbatch_blocks = 5\n")
+    proc = run_cli(home, "block", "stat", "bafkqaaa", check=False)
+    line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
+    assert "ConfigError" in line and "limitz is not a setting (did you mean 'limits'?)" in line
+    assert str(home / "config.toml") in line
+
+
+# --- AUTOCODEC_LOG and AUTOCODEC_LOG_LEVEL: a bad value warns once, never silently -----------------
+
+
+@pytest.mark.parametrize(("variable", "value", "accepted"), [
+    ("AUTOCODEC_LOG_LEVEL", "verbose", "debug, info, warning, error, critical; using warning"),
+    ("AUTOCODEC_LOG", "xml", "json, console; using console"),
+])
+def test_a_bad_log_variable_warns_once_and_the_command_runs(home: Path, monkeypatch: pytest.MonkeyPatch,
+                                                            variable: str, value: str, accepted: str) -> None:
+    """Before, a misspelt level or format silently meant the default; now one warning line names
+    the variable, its value and the accepted ones, and the command still does its work."""
+    monkeypatch.setenv(variable, value)
+    proc = run_cli(home, "block", "stat", "bafkqaaa")
+    assert proc.stdout.decode().startswith("Key: bafkqaaa")
+    warnings = [line for line in proc.stderr.decode().splitlines() if variable in line]
+    assert warnings == [f"autocodec: warning: {variable}={value!r} is not one of {accepted}"]
+
+
+def test_configure_refuses_an_unknown_level() -> None:
+    from autocodec import log
+
+    with pytest.raises(ConfigError, match="'loud' is not a log level"):
+        log.configure(level="loud")
