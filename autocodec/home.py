@@ -107,12 +107,16 @@ class Home:
         return _exists(self.db_path, self.root)
 
     def init(self) -> "Home":
-        """Create the folder layout (idempotent); ``StoreError`` if it cannot be created."""
+        """Create the folder layout (idempotent); ``StoreError`` if it cannot be created. A home
+        that has its store but whose folder cannot be written (a read-only mount) is left as it
+        is: commands that only read use it (``BlockStore.open`` opens its store read-only)."""
         from .errors import StoreError
 
         if _exists(self.root, self.root) and not self.root.is_dir():
             raise StoreError(f"the home {self.root} is a file, not a folder",
                              hint="point $AUTOCODEC_HOME (or the home argument) at a folder")
+        if self.exists() and not os.access(self.root, os.W_OK):
+            return self
         try:
             self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as exc:

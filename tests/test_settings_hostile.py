@@ -3,12 +3,20 @@ goes unnoticed, a read-only home still reads, and a CAR's many roots import as K
 
 from __future__ import annotations
 
+import hashlib
+import shutil
+import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from autocodec.cid import CID
 from autocodec.errors import ConfigError
+from autocodec.home import Home
 from autocodec.settings import Settings
+from autocodec.store import BlockStore
 from tests._cli import refusal_line, run_cli
 
 
@@ -93,3 +101,89 @@ def test_configure_refuses_an_unknown_level() -> None:
 
     with pytest.raises(ConfigError, match="'loud' is not a log level"):
         log.configure(level="loud")
+
+
+# --- a read-only home: commands that only read work, a write says the home is read-only ------------
+
+
+@contextmanager
+def read_only_mount(folder: Path) -> Iterator[None]:
+    """``folder`` bind-mounted read-only on itself while the block runs (root runs these tests,
+    and chmod does not stop root: a read-only mount does); skips when mounting is not allowed."""
+    made = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"cannot bind-mount here ({made.stderr.decode().strip()}): a read-only home needs a mount")
+    try:
+        subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True, capture_output=True)
+        yield
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+READS = [["cat", "{file}"], ["block", "get", "{file}"], ["block", "stat", "{file}"], ["dag", "get", "{file}"],
+         ["ls", "{dir}"], ["refs", "{dir}"], ["refs", "local"], ["resolve", "/ipfs/{dir}/f"],
+         ["decode", "{dir}"], ["pin", "ls"], ["key", "list"]]
+
+
+def test_a_read_only_home_reads_and_refuses_writes(home: Path, tmp_path: Path) -> None:
+    """Before, every command on a home whose folder cannot be written (a read-only mount) failed
+    with 'unable to open database file'; now reads work (the store is opened ``immutable``) and a
+    write is one line saying the home is read-only."""
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "f").write_bytes(b"read me\n")
+    folder = run_cli(home, "add", "-Q", "-r", str(tmp_path / "d")).stdout.decode().strip()
+    file = run_cli(home, "resolve", f"/ipfs/{folder}/f").stdout.decode().strip().removeprefix("/ipfs/")
+    before = sorted(p.name for p in home.iterdir())
+    with read_only_mount(home):
+        for words in READS:
+            args = [w.format(file=file, dir=folder) for w in words]
+            proc = run_cli(home, *args)
+            assert proc.stderr == b"", (args, proc.stderr)
+        assert run_cli(home, "cat", file).stdout == b"read me\n"
+        for args in (["block", "put", str(tmp_path / "d" / "f")], ["add", str(tmp_path / "d" / "f")],
+                     ["block", "rm", file]):
+            proc = run_cli(home, *args, check=False)
+            line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
+            assert line.startswith("autocodec: StoreError: ") and "the home is read-only" in line, line
+        assert sorted(p.name for p in home.iterdir()) == before
+    assert run_cli(home, "cat", file).stdout == b"read me\n"
+
+
+def _pending_block(home: Path) -> tuple[BlockStore, CID]:
+    """A store of ``home`` left open with one block only in its ``-wal`` file (no checkpoint)."""
+    store = BlockStore.open(Home.resolve(home))
+    with store.transaction() as conn:
+        conn.execute("PRAGMA wal_autocheckpoint=0")
+    data = b"only in the write-ahead log"
+    cid = CID.build(0x55, b"\x12\x20" + hashlib.sha256(data).digest())
+    store.put(cid, data)
+    assert (home / "store.sqlite-wal").stat().st_size > 0
+    return store, cid
+
+
+def test_a_read_only_home_reads_writes_still_in_its_wal(home: Path) -> None:
+    """A read-only view of a home another process is writing (its ``-wal`` and ``-shm`` there)
+    reads through them: a block committed but not yet checkpointed is found."""
+    store, cid = _pending_block(home)
+    try:
+        with read_only_mount(home):
+            assert run_cli(home, "block", "get", str(cid)).stdout == b"only in the write-ahead log"
+    finally:
+        store.close()
+
+
+def test_a_read_only_home_whose_wal_cannot_be_read_says_so(home: Path, tmp_path: Path) -> None:
+    """A non-empty ``-wal`` with no ``-shm`` cannot be read without writing one: refused with a
+    StoreError naming the file, never a read of the database alone that silently misses blocks."""
+    store, cid = _pending_block(home)
+    copy = tmp_path / "copy"
+    run_cli(copy, "init")
+    try:
+        for name in ("store.sqlite", "store.sqlite-wal"):
+            shutil.copyfile(home / name, copy / name)
+    finally:
+        store.close()
+    with read_only_mount(copy):
+        proc = run_cli(copy, "block", "get", str(cid), check=False)
+    line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
+    assert "its home is read-only and store.sqlite-wal holds writes not yet folded into the database" in line

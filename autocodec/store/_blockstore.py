@@ -30,6 +30,11 @@ Invariants:
 - Other wings keep their tables in the same database: they ``register_migration`` their
   ``CREATE TABLE IF NOT EXISTS`` statements (applied at ``open``, or at once with
   ``ensure_schema``) and use ``transaction()`` to write atomically with blocks.
+- A home whose folder or store file this process cannot write (a read-only mount, permissions)
+  is opened read-only (``read_only``; ``_read_only`` alone decides): every read works, every
+  write is a ``StoreError`` saying the home is read-only. With no pending ``-wal`` the database
+  is opened ``immutable`` (no ``-shm`` needed; a writer elsewhere, through another mount of the
+  same folder, must not start while it is open); with one, through its ``-shm``, else refused.
 - Every sqlite error becomes a ``StoreError``: "database or disk is full" is ``StorageFull``.
 - A corrupt row (a value of the wrong column type, a key that is no CID, bytes that fail the
   checksum) is ``StoreCorrupt`` for that block only; ``check`` lists it and goes on. Messages
@@ -182,6 +187,8 @@ def translate_sqlite_error(exc: sqlite3.Error, doing: str) -> StoreError:
     """A typed ``StoreError`` for an sqlite3 exception raised while ``doing`` something."""
     code = getattr(exc, "sqlite_errorcode", None)
     text = str(exc)
+    if (isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_READONLY) or "readonly database" in text:
+        return StoreError(f"cannot {doing}: the home is read-only ({text})", hint=_READ_ONLY_HINT)
     if code == sqlite3.SQLITE_FULL or "database or disk is full" in text:
         return StorageFull(f"cannot {doing}: the store is full ({text})")
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
@@ -216,6 +223,53 @@ def _check_files(path: Path) -> None:
                              hint=f"move {name} aside ({anew})")
 
 
+_READ_ONLY_HINT = ("the home folder or its store.sqlite cannot be written (a read-only mount, or permissions): "
+                   "commands that only read work; write to a writable home")
+
+
+def _read_only(root: Path, path: Path) -> bool:
+    """Whether the store must be opened read-only: its file exists, but it or the home folder
+    (where SQLite makes the ``-wal`` and ``-shm`` files) cannot be written by this process. A
+    home with no store that cannot be written is a ``StoreError`` saying so."""
+    writable = os.access(root, os.W_OK)
+    if not os.path.exists(path):
+        if writable:
+            return False
+        raise StoreError(f"cannot create the store {path}: the home is read-only", hint=_READ_ONLY_HINT)
+    return not (writable and os.access(path, os.W_OK))
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the store of a home that cannot be written.
+
+    A WAL database opened ``mode=ro`` needs its ``-shm`` file, which a read-only folder cannot
+    get: with no ``-wal`` file (or an empty one: every write folded into the database, as the
+    last connection to close leaves it) the database alone is the whole store, opened
+    ``immutable=1`` (no locks, no ``-shm``). A non-empty ``-wal`` holds writes not yet in the
+    database: read through the ``-shm`` beside it (``mode=ro``, its locks seen), else refused,
+    as reading the database alone would silently miss them.
+    """
+    from urllib.request import pathname2url
+
+    uri = "file:" + pathname2url(os.path.abspath(path)) + "?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    try:
+        pending = os.stat(wal).st_size > 0
+    except FileNotFoundError:
+        pending = False
+    if not pending:
+        return sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.Error:
+        raise StoreError(f"cannot open the store {path}: its home is read-only and {wal.name} holds writes "
+                         "not yet folded into the database",
+                         hint="run any command once on the home where it can be written (it folds them in), "
+                              "then read it read-only") from None
+
+
 @contextmanager
 def _sqlite_errors(doing: str) -> Iterator[None]:
     try:
@@ -235,6 +289,9 @@ class BlockStore:
         self._lock = threading.RLock()
         self._depth = 0  # transaction nesting, guarded by _lock
         self._inherited: sqlite3.Connection | None = None  # the parent's, in a forked child: never used
+        self.read_only = False
+        """True when ``open`` found the home unwritable: reads (``transaction`` included) work, every
+        write is a ``StoreError`` saying the home is read-only."""
         watch(self)
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -259,24 +316,28 @@ class BlockStore:
             raise StoreError(f"cannot create the home folder {home.root}: {exc.strerror or exc}") from None
         path = home.db_path
         _check_files(path)
+        read_only = _read_only(home.root, path)
         with _sqlite_errors(f"open the store {path}"):
-            conn = sqlite3.connect(
+            conn = _connect_read_only(path) if read_only else sqlite3.connect(
                 path,
                 isolation_level=None,
                 check_same_thread=False,
                 timeout=limits.store.busy_timeout_ms / 1000,
             )
             try:
-                mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    raise StoreError(f"cannot put the store {path} in WAL mode (got {mode!r})")
-                conn.execute("PRAGMA synchronous=NORMAL")
+                if not read_only:
+                    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+                    if str(mode).lower() != "wal":
+                        raise StoreError(f"cannot put the store {path} in WAL mode (got {mode!r})")
+                    conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA foreign_keys=ON")
                 migrate(conn)
             except BaseException:
                 conn.close()
                 raise
-        return cls(conn, path, verify, limits)
+        store = cls(conn, path, verify, limits)
+        store.read_only = read_only
+        return store
 
     def close(self) -> None:
         with self._lock:
@@ -328,8 +389,8 @@ class BlockStore:
         with self._lock:
             conn = self._db()
             outer = self._depth == 0
-            with _sqlite_errors("write to the store"):
-                conn.execute("BEGIN IMMEDIATE" if outer else f"SAVEPOINT sp{self._depth}")
+            with _sqlite_errors("write to the store"):  # read-only: reads run, a write is SQLITE_READONLY
+                conn.execute(("BEGIN" if self.read_only else "BEGIN IMMEDIATE") if outer else f"SAVEPOINT sp{self._depth}")
             self._depth += 1
             try:
                 with _sqlite_errors("write to the store"):
