@@ -207,9 +207,16 @@ class StoreLimits:
     batch_bytes: int = 8 * MiB
     """Bytes per transaction in ``put_many`` and CAR import (whichever comes first)."""
     max_car_header_bytes: int = 1 * MiB
-    """Largest CAR header (the DAG-CBOR ``{version, roots}`` map)."""
-    max_car_roots: int = 10_000
-    """Most roots a CAR header may list."""
+    """Largest CAR header (the DAG-CBOR ``{version, roots}`` map), read whole and decoded in
+    memory: about 25,000 roots of ordinary CIDs (41 bytes each in a header), ~12 MB of objects
+    at most. A bound on hostile input (gateways' CARs are read with it too), tighter than Kubo
+    0.43.1's 32 MiB (go-car's default: a 32.8 MB header of 800,000 roots imports there, a 41 MB
+    one is refused); raised to 32 MiB it takes what Kubo takes, at up to ~370 MB while decoded
+    (32 MiB of identity-CID roots, the smallest, measured)."""
+    max_car_roots: int = 4_194_304
+    """Most roots a CAR header may list: 32 MiB over the 8 bytes of the smallest root entry,
+    so with any header bound up to Kubo's the byte bound is the one that binds; lower it to
+    bound the roots one import hands on (pinning, the report)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from autocodec.home import Home
 from autocodec.settings import Settings
 from autocodec.store import BlockStore
 from tests._cli import refusal_line, run_cli
+from tests._kubo import KuboRepo, require_kubo
 
 
 @pytest.fixture()
@@ -187,3 +188,60 @@ def test_a_read_only_home_whose_wal_cannot_be_read_says_so(home: Path, tmp_path:
         proc = run_cli(copy, "block", "get", str(cid), check=False)
     line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
     assert "its home is read-only and store.sqlite-wal holds writes not yet folded into the database" in line
+
+
+# --- a CAR header's roots: as many as Kubo takes within the header's byte bound --------------------
+
+
+def _car_with_roots(path: Path, count: int) -> Path:
+    """A CARv1 whose header lists ``count`` distinct raw roots, holding one block (none of them)."""
+    from autocodec import builtin
+    from autocodec.cid import encode_varint
+
+    roots = [builtin.cid_for(i.to_bytes(8, "big"), "raw") for i in range(count)]
+    header = builtin.encode({"roots": roots, "version": 1}, "dag-cbor")
+    data = b"hello car"
+    section = bytes(builtin.cid_for(data, "raw")) + data
+    path.write_bytes(encode_varint(len(header)) + header + encode_varint(len(section)) + section)
+    return path
+
+
+def test_a_car_of_10001_roots_imports_as_in_kubo(home: Path, tmp_path: Path) -> None:
+    """Before, ``dag import`` refused a header of 10,001 roots ('over the limit of 10000', hinted
+    'malformed or truncated'); Kubo 0.43.1 imports it, and so does this now."""
+    require_kubo()
+    kubo = KuboRepo.create(tmp_path / "kubo")
+    car = _car_with_roots(tmp_path / "many.car", 10_001)
+    args = ("dag", "import", "--pin-roots=false", "--stats", str(car))
+    theirs = kubo.ipfs(*args)
+    mine = run_cli(home, *args)
+    assert mine.stdout == theirs.stdout == b"Imported 1 blocks (9 bytes)\n"
+
+
+def test_a_header_over_its_byte_bound_says_it_is_a_bound(home: Path, tmp_path: Path) -> None:
+    """A header over ``limits.store.max_car_header_bytes`` is refused in words that say it is a
+    bound and how to raise it (the hint said the file was malformed or truncated); raised in
+    config.toml past a block's bound (4 MiB), such a header imports."""
+    car = _car_with_roots(tmp_path / "big.car", 130_000)  # a header of about 5.3 MB
+    proc = run_cli(home, "dag", "import", "--pin-roots=false", str(car), check=False)
+    line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
+    assert "over the 1048576-byte limit (limits.store.max_car_header_bytes, a bound of autocodec's)" in line, line
+    assert "malformed" not in line and "raise it under [limits.store] in config.toml" in line, line
+    (home / "config.toml").write_text("[limits.store]\nmax_car_header_bytes = 8388608\n")
+    proc = run_cli(home, "dag", "import", "--pin-roots=false", "--stats", str(car))
+    assert proc.stdout == b"Imported 1 blocks (9 bytes)\n"
+
+
+def test_the_roots_bound_says_it_is_a_bound(tmp_path: Path) -> None:
+    import dataclasses
+
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.errors import InvalidCar
+    from autocodec.store import CarReader
+
+    car = _car_with_roots(tmp_path / "three.car", 3)
+    limits = dataclasses.replace(DEFAULT_LIMITS, store=dataclasses.replace(DEFAULT_LIMITS.store, max_car_roots=2))
+    with car.open("rb") as stream, pytest.raises(InvalidCar) as caught:
+        CarReader(stream, limits=limits)
+    assert "lists 3 roots, over the limit of 2 (limits.store.max_car_roots, a bound of autocodec's)" in caught.value.message
+    assert "malformed" not in caught.value.hint

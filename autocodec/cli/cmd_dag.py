@@ -219,7 +219,7 @@ def run_import(args: argparse.Namespace) -> int:
     args.files = args.files or ["-"]  # no file: standard input, as Kubo's dag import
     if args.files.count("-") > 1:
         raise InvalidInput("stdin (-) can be read only once")
-    roots: list[Any] = []
+    roots: dict[Any, None] = {}  # every file's roots, each once, in order (a set: 10,000s of roots)
     blocks = size = 0
     show = sys.stderr.isatty() and not args.silent
     loud = not args.silent or args.enc == "json"  # Kubo's --silent quiets its text only
@@ -234,7 +234,7 @@ def run_import(args: argparse.Namespace) -> int:
                     stream.close()
             blocks += got[1]
             size += got[2]
-            roots.extend(root for root in got[0] if root not in roots)
+            roots.update(dict.fromkeys(got[0]))
         if args.pin_roots and not args.local_only:
             for root in roots:
                 _report_root(args, root, _pin_error(rt, root), loud)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from typing import BinaryIO
 
 from ..cid import CID, MAX_DIGEST_BYTES, MAX_VARINT_BYTES, decode_varint, encode_varint
@@ -107,8 +108,14 @@ def _decode_header(raw: bytes, offset: int, limits: Limits) -> dict[str, object]
     CARv1 spec's ``CarHeader`` struct (``version``, ``roots``)."""
     from ..builtin import decode
 
+    # a header is bounded by max_car_header_bytes, not by a block's bounds: bytes plus one gas
+    # unit an item (each item is at least a byte) is at most twice its size
+    bounds = limits.decode
+    if len(raw) > bounds.max_block_bytes or 2 * len(raw) > bounds.max_gas:
+        bounds = replace(bounds, max_block_bytes=max(bounds.max_block_bytes, len(raw)),
+                         max_gas=max(bounds.max_gas, 2 * len(raw)))
     try:
-        header = decode(raw, "dag-cbor", limits=limits.decode, strict=False)
+        header = decode(raw, "dag-cbor", limits=bounds, strict=False)
     except AutocodecError as exc:
         raise InvalidCar(f"malformed CAR header at byte {offset}: {exc.message}") from None
     if not isinstance(header, dict) or "version" not in header:
@@ -121,6 +128,9 @@ def _decode_header(raw: bytes, offset: int, limits: Limits) -> dict[str, object]
 
 
 _HEADER_FIELDS = frozenset({"version", "roots"})
+
+_BOUND_HINT = ("the file may be sound: this is a bound of autocodec's on CAR headers (Kubo reads headers up to "
+               "32 MiB); raise it under [limits.store] in config.toml to read this CAR")
 
 
 def _version(header: dict[str, object]) -> int | None:
@@ -185,7 +195,8 @@ class CarReader:
         if size == 0:
             raise InvalidCar(f"malformed CAR: zero-length header at byte {start}")
         if size > cap:
-            raise InvalidCar(f"CAR header of {size} bytes at byte {start} is over the {cap}-byte limit")
+            raise InvalidCar(f"CAR header of {size} bytes at byte {start} is over the {cap}-byte limit "
+                             "(limits.store.max_car_header_bytes, a bound of autocodec's)", hint=_BOUND_HINT)
         raw = src.read(size, "header")
         return _decode_header(raw, start, self.limits), start
 
@@ -213,7 +224,8 @@ class CarReader:
             raise InvalidCar(f"malformed CAR header at byte {start}: roots must be a list of CIDs")
         cap = self.limits.store.max_car_roots
         if len(roots) > cap:
-            raise InvalidCar(f"CAR header lists {len(roots)} roots, over the limit of {cap}")
+            raise InvalidCar(f"CAR header lists {len(roots)} roots, over the limit of {cap} "
+                             "(limits.store.max_car_roots, a bound of autocodec's)", hint=_BOUND_HINT)
         return outer, roots
 
     def _enter_v2_payload(self) -> None:
