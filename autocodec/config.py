@@ -180,6 +180,9 @@ class FetchLimits:
 class TrustLimits:
     """Bounds for signed documents (TUF's "endless data" defence)."""
 
+    def __post_init__(self) -> None:
+        _check_group(self)
+
     max_document_bytes: int = 1 * MiB
     max_module_bytes: int = 8 * MiB
     max_vectors_bytes: int = 16 * MiB

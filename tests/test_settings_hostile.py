@@ -245,3 +245,15 @@ def test_the_roots_bound_says_it_is_a_bound(tmp_path: Path) -> None:
         CarReader(stream, limits=limits)
     assert "lists 3 roots, over the limit of 2 (limits.store.max_car_roots, a bound of autocodec's)" in caught.value.message
     assert "malformed" not in caught.value.hint
+
+
+def test_every_group_of_limits_checks_its_values() -> None:
+    """``TrustLimits`` alone took any value (``max_signatures=-1``, a string), against config.py's
+    invariant that every group is checked when made."""
+    from autocodec.config import TrustLimits
+    from autocodec.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="TrustLimits.max_signatures needs a finite number above 0"):
+        TrustLimits(max_signatures=-1)
+    with pytest.raises(InvalidInput, match="TrustLimits.max_role_keys needs a whole number"):
+        TrustLimits(max_role_keys="64")  # type: ignore[arg-type]
