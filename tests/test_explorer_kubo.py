@@ -24,11 +24,9 @@ import pytest
 
 from autocodec.registry import Runtime
 from tests._kubo import KuboRepo, require_kubo
-from tests.test_explorer_pages import _walk_entry_pages
+from tests.test_explorer_pages import BIG, _walk_entry_pages, many_files
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
-
-BIG = 1200
 
 
 class Folders:
@@ -43,10 +41,7 @@ def folders(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Folders]:
     1 KiB, fanout 16), each imported here from Kubo's CAR; Kubo's daemon running."""
     require_kubo()
     base = tmp_path_factory.mktemp("explorer-kubo")
-    folder = base / "many"
-    folder.mkdir()
-    for i in range(BIG):
-        (folder / f"f{i:04d}.txt").write_text(str(i))
+    folder = many_files(base)
     home = base / "home"
     env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
     roots = {}

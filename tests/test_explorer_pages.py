@@ -137,6 +137,15 @@ def test_the_search_form_works_without_the_script(runtime: Runtime) -> None:
 BIG = 1200  # files in each big folder: three pages of entries
 
 
+def many_files(base: Path) -> Path:
+    """``base/many``, a new folder of ``BIG`` small files ``f0000.txt``... holding their numbers."""
+    folder = base / "many"
+    folder.mkdir()
+    for i in range(BIG):
+        (folder / f"f{i:04d}.txt").write_text(str(i))
+    return folder
+
+
 @pytest.fixture(scope="module")
 def big_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
     """A home holding a folder of 1200 files twice, added by ``autocodec add``: as a plain
@@ -144,10 +153,7 @@ def big_folders(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
     folder of more entries, as Kubo's ``Import.UnixFSDirectoryMaxLinks``; fanout 16 makes
     sub-shards two and three levels deep). The home and ``{"directory": CID, "hamt": CID}``."""
     base = tmp_path_factory.mktemp("big-folders")
-    folder = base / "many"
-    folder.mkdir()
-    for i in range(BIG):
-        (folder / f"f{i:04d}.txt").write_text(str(i))
+    folder = many_files(base)
     home = base / "home"
     env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
     roots = {}

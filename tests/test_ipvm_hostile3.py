@@ -23,16 +23,10 @@ from autocodec.verify import SigningKey, module_cid
 from autocodec.verify.ucan import delegate, invoke
 from tests.conftest import WASM_SRC
 
-SELECT = (WASM_SRC / "ipld-select" / "ipld-select.wasm").read_bytes()
-SELECT_CID = module_cid(SELECT)
+from . import test_ipvm_sweep
 
-
-@pytest.fixture
-def rt(home: Path) -> Any:
-    with Runtime(home, default_set=False) as runtime:
-        runtime.store.put(SELECT_CID, SELECT)
-        runtime.trust.allow(str(SELECT_CID))
-        yield runtime
+SELECT, SELECT_CID = test_ipvm_sweep.SELECT, test_ipvm_sweep.SELECT_CID
+rt = test_ipvm_sweep.rt  # the same fixture: a home that trusts the ipld-select module
 
 
 def _send(remote: RemoteExecutor, invoker: SigningKey, chain: list[Any], task: Invocation, now: int) -> Any:

@@ -11,19 +11,11 @@ import pytest
 from autocodec.errors import InvalidDocument, InvalidInput
 from autocodec.ipvm import Executor, Invocation
 from autocodec.registry import Runtime
-from autocodec.verify import module_cid
-from tests.conftest import WASM_SRC
 
-SELECT = (WASM_SRC / "ipld-select" / "ipld-select.wasm").read_bytes()
-SELECT_CID = module_cid(SELECT)
+from . import test_ipvm_sweep
 
-
-@pytest.fixture
-def rt(home: Path) -> Any:
-    with Runtime(home, default_set=False) as runtime:
-        runtime.store.put(SELECT_CID, SELECT)
-        runtime.trust.allow(str(SELECT_CID))
-        yield runtime
+SELECT, SELECT_CID = test_ipvm_sweep.SELECT, test_ipvm_sweep.SELECT_CID
+rt = test_ipvm_sweep.rt  # the same fixture: a home that trusts the ipld-select module
 
 
 def _put(rt: Runtime, value: Any) -> Any:
