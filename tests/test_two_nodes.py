@@ -132,10 +132,11 @@ def _story(tmp_path: Path, pub_node: KuboRepo, user_node: KuboRepo) -> None:
         print(f"\nupgrade {first_version} -> 9.0.0 reached serve {took:.1f} s after set publish --to-node returned")
         assert _get(f"{server.url}/decode/{blob}")[0] == 200
 
-        # The publisher withdraws git-raw (v3 lists bencode only): the running server stops decoding with it.
+        # The publisher withdraws git-raw (v3 lists bencode only): the running server stops decoding with it
+        # (501: nothing it trusts serves the codec now, as /ipfs/ answers; 403 is a decoder refused, e.g. revoked).
         run_cli(publisher, "set", "remove", "anns", "codec", "git-raw")
         v3, _ = _publish(publisher, "anns", to_node)
-        took = _wait_for("the withdrawal in the running server", lambda: _get(f"{server.url}/decode/{blob}")[0] == 403,
+        took = _wait_for("the withdrawal in the running server", lambda: _get(f"{server.url}/decode/{blob}")[0] == 501,
                          60, log)
         print(f"withdrawal reached serve {took:.1f} s after set publish --to-node returned")
         assert _get(f"{server.url}/resolve/codec/git-raw")[0] == 404
@@ -147,7 +148,7 @@ def _story(tmp_path: Path, pub_node: KuboRepo, user_node: KuboRepo) -> None:
         assert back.returncode == 1 and back.stderr.count(b"\n") == 1, back
         assert back.stderr.startswith(b"autocodec: RollbackError: index v1 of set 'anns' is older than v3"), back
         _wait_for("the running server's refusal", lambda: "RollbackError" in server.log_path.read_text(), 30, log)
-        assert _get(f"{server.url}/decode/{blob}")[0] == 403 and _get(f"{server.url}/decode/{early}")[0] == 200
+        assert _get(f"{server.url}/decode/{blob}")[0] == 501 and _get(f"{server.url}/decode/{early}")[0] == 200
 
         # The publisher's node announces v4 (signed, but its blocks never put on any node) and goes down;
         # a block only it had was never fetched either. Typed one-line errors within the fetch deadline
@@ -178,7 +179,7 @@ def _story(tmp_path: Path, pub_node: KuboRepo, user_node: KuboRepo) -> None:
         refused_after = time.monotonic() - started
         print(f"serve's refresh refused v4 {refused_after:.1f} s after the publisher's node stopped")
         assert refused_after <= DEADLINE_S + 10, refused_after
-        assert _get(f"{server.url}/decode/{early}")[0] == 200 and _get(f"{server.url}/decode/{blob}")[0] == 403
+        assert _get(f"{server.url}/decode/{early}")[0] == 200 and _get(f"{server.url}/decode/{blob}")[0] == 501
     pinned = run_cli(user, "pin", "ls").stdout.decode()
     assert pinned.startswith(f"anns\tv3\t{v3}\t"), pinned
     assert v4 not in pinned
