@@ -13,6 +13,9 @@ Invariants:
   ``AutocodecError`` with its hint, an ``OSError`` with its cause, an argument whose bytes are
   not UTF-8 reaching code that needs text (a name looked up in the store); exit 1 (2 for usage,
   130 for Ctrl-C, 143 for SIGTERM). No traceback.
+- A command whose standard output's reader went away (``| head -c1``) ends as Kubo's does: killed
+  by SIGPIPE (a shell says 141), silently, after it has unwound and the exit handlers have run
+  (``_end_by_sigpipe``). A broken pipe that is not standard output's is an error as any ``OSError``.
 - SIGTERM unwinds the command as Ctrl-C does (``Terminated``, a ``KeyboardInterrupt``): what a
   command removes or rolls back when interrupted (``-o`` temporary files, a half-written output
   folder) is removed for SIGTERM too; a second SIGTERM kills at once, as SIGKILL would.
@@ -21,6 +24,7 @@ Invariants:
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import errno
 import importlib
@@ -366,12 +370,36 @@ def _ipns_paths(args: argparse.Namespace) -> None:
         resolve_ipns_arguments(args, name)
 
 
+READER_GONE = 128 + signal.SIGPIPE
+"""The status of a command whose standard output's reader went away, as a shell reports a
+process killed by SIGPIPE; ``main`` ends the process by that signal instead where it can."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         with _sigterm_unwinds():
-            return _main(argv)
+            status = _main(argv)
     except KeyboardInterrupt as exc:  # Ctrl-C while the command line loads (the command's own: ``_run``)
         return _interrupted(exc)
+    if status == READER_GONE:
+        _end_by_sigpipe()
+    return status
+
+
+def _end_by_sigpipe() -> None:
+    """End this process as killed by SIGPIPE, as a Go program (Kubo) is when a write to its
+    standard output finds the pipe closed. Exit handlers run first (the loader's worker
+    processes are stopped); stdout is already silenced. Returns only where the signal cannot be
+    delivered now (off the main thread, or blocked by the caller): ``main`` then returns
+    ``READER_GONE``."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    with contextlib.suppress(Exception):
+        atexit._run_exitfuncs()
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        sys.stderr.flush()
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # Python ignores it from start-up
+    os.kill(os.getpid(), signal.SIGPIPE)
 
 
 class Terminated(KeyboardInterrupt):
@@ -437,17 +465,17 @@ def _main(argv: Sequence[str] | None) -> int:
 
 
 def _stdout_failed(exc: OSError) -> int:
-    """Exit 1 for output that could not be written: one line for a full disk or a closed stdout,
-    none for a reader that went away (a closed pipe); stdout is silenced so the interpreter's exit
-    does not retry."""
+    """Exit 1 for output that could not be written: one line for a full disk or a closed stdout;
+    ``READER_GONE`` and no line for a reader that went away (a closed pipe); stdout is silenced
+    so the interpreter's exit does not retry."""
     from ._io import silence_stdout
 
     if exc.errno == errno.EBADF and sys.stdout is None:  # closed (``Parser``): said as for a command's output
         return _fail("InvalidInput: standard output is closed (send the output to a file or a pipe)")
+    if isinstance(exc, BrokenPipeError) and _stdout_reader_gone():
+        return READER_GONE
     with contextlib.suppress(OSError, ValueError):
         silence_stdout()
-    if isinstance(exc, BrokenPipeError):
-        return 1
     return _fail(f"OutputError: cannot write standard output: {exc.strerror or exc} "
                  "(free space where the output goes, or send it elsewhere)")
 
@@ -499,9 +527,9 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(f"{type(exc).__name__}: {exc.one_line()}")
     except KeyboardInterrupt as exc:
         return _interrupted(exc)
-    except BrokenPipeError:
-        return 1
     except OSError as exc:  # a file, socket or folder the command could not use
+        if isinstance(exc, BrokenPipeError) and _stdout_reader_gone():
+            return READER_GONE
         where = f" ({exc.filename})" if exc.filename else ""
         return _fail(f"{type(exc).__name__}: {exc.strerror or exc}{where}")
     except UnicodeEncodeError as exc:
@@ -511,6 +539,17 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(f"InvalidInput: {text!r} is not UTF-8 text (only file paths may hold other bytes; "
                      "give names, codes and values in UTF-8)")
     return int(status or 0)
+
+
+def _stdout_reader_gone() -> bool:
+    """Whether standard output's reader went away; if so stdout is silenced (nothing retries)."""
+    from ._io import reader_went_away, stdout_reader_gone
+
+    if not stdout_reader_gone():
+        return False
+    with contextlib.suppress(OSError, ValueError):
+        reader_went_away()
+    return True
 
 
 def _file_identity(path: Path) -> tuple[int, int] | None:

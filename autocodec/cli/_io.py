@@ -2,7 +2,8 @@
 
 Invariants: input is read with a byte cap (never unbounded into memory); a missing or
 unreadable file is an ``InvalidInput``; a closed stdout (``| head``) ends the command quietly
-instead of printing a traceback at interpreter exit; a standard stream whose descriptor was
+instead of printing a traceback at interpreter exit, and is remembered (``stdout_reader_gone``:
+the command line then ends as killed by SIGPIPE, as Kubo does); a standard stream whose descriptor was
 closed (``<&-``, ``>&-``) is an ``InvalidInput`` when a command uses it (``guard_std_streams``).
 
 Outputs named by ``-o`` (``open_output``): a regular file (or a new one) is written to a
@@ -24,6 +25,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import select
 import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -271,7 +273,7 @@ def streaming_stdout() -> Iterator[BinaryIO]:
         yield out
         flush_all(out)
     except BrokenPipeError:
-        silence_stdout()
+        reader_went_away()
         raise
     except OSError as exc:
         if exc.errno not in _FULL:
@@ -290,6 +292,35 @@ def silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
+
+
+_reader_gone = False
+"""Whether a write to standard output met a closed pipe in this process (``reader_went_away``)."""
+
+
+def reader_went_away() -> None:
+    """Standard output's reader went away (a write met EPIPE): remember it, and silence stdout."""
+    global _reader_gone
+    _reader_gone = True
+    silence_stdout()
+
+
+def stdout_reader_gone() -> bool:
+    """Whether standard output's reader went away: a write here met a closed pipe
+    (``reader_went_away``), or descriptor 1 is a pipe or socket whose other end is closed (a
+    ``BrokenPipeError`` from a write that bypassed these helpers). A broken pipe elsewhere (a
+    node's connection, a FIFO named by ``-o``) is none of these."""
+    if _reader_gone:
+        return True
+    try:
+        mode = os.fstat(1).st_mode
+    except OSError:
+        return False
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):
+        return False
+    poller = select.poll()
+    poller.register(1, 0)  # POLLERR and POLLHUP are reported whatever is asked
+    return any(events & (select.POLLERR | select.POLLHUP) for _fd, events in poller.poll(0))
 
 
 def write_line(text: str) -> None:
@@ -586,7 +617,7 @@ class LazyOutput:
         (``open_output``); standard output that is full is ``OutputError`` as in
         ``streaming_stdout``, a closed pipe re-raised with stdout silenced."""
         if self.path is None and isinstance(exc, BrokenPipeError):
-            silence_stdout()
+            reader_went_away()
         elif self.path is None and exc.errno in _FULL:
             return _stdout_full(exc)
         return exc

@@ -1,0 +1,86 @@
+"""CLI leftovers: a stdout whose reader went away ends the command as Kubo's (killed by SIGPIPE),
+a read-only home serves reads, and careless input is one line, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests._cli import run_cli
+from tests._kubo import KUBO_BIN, KuboRepo, require_kubo
+
+REPO = Path(__file__).resolve().parents[1]
+AUTOCODEC = [sys.executable, "-m", "autocodec"]
+
+
+def _pseudo_random(n: int) -> bytes:
+    """``n`` bytes that do not compress (a xorshift stream), the same on every run."""
+    out = bytearray()
+    x = 0x9E3779B97F4A7C15
+    while len(out) < n:
+        x ^= (x << 13) & 0xFFFFFFFFFFFFFFFF
+        x ^= x >> 7
+        x ^= (x << 17) & 0xFFFFFFFFFFFFFFFF
+        out += x.to_bytes(8, "little")
+    return bytes(out[:n])
+
+
+# --- a closed pipe: ended by SIGPIPE, as Kubo is -------------------------------------------------
+
+
+def _into_a_closed_pipe(argv: list[str], env: dict[str, str]) -> tuple[int, bytes]:
+    """Run ``argv`` with its stdout a pipe whose reader takes one byte and goes away (as
+    ``| head -c1`` does): its exit status as Popen gives it and what it wrote on stderr."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=REPO)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert len(proc.stdout.read(1)) == 1
+    proc.stdout.close()
+    err = proc.stderr.read()
+    proc.stderr.close()
+    return proc.wait(timeout=120), err
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "big.bin"
+    path.write_bytes(_pseudo_random(3_000_000))
+    return path
+
+
+@pytest.fixture(scope="module")
+def kubo(tmp_path_factory: pytest.TempPathFactory) -> KuboRepo:
+    require_kubo()
+    return KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
+
+
+@pytest.mark.parametrize("command", [["cat"], ["dag", "export"], ["refs", "-r"], ["block", "get"]])
+def test_a_reader_that_goes_away_ends_the_command_by_sigpipe_as_in_kubo(
+        command: list[str], big_file: Path, kubo: KuboRepo, home: Path) -> None:
+    """Before, autocodec exited 1 (a shell: 1) where Kubo 0.43.1 is killed by SIGPIPE (141)."""
+    add = ["add", "-Q", "--raw-leaves", "--chunker=size-2000000", str(big_file)]
+    if command == ["refs", "-r"]:  # many links, so the listing is more than a pipe holds
+        add = ["add", "-Q", "--chunker=size-1024", str(big_file)]
+    kubo_cid = kubo.ipfs(*add).stdout.decode().strip()
+    ours_cid = run_cli(home, *add).stdout.decode().strip()
+    assert ours_cid == kubo_cid
+    if command == ["block", "get"]:  # the first leaf: a 2 MB raw block
+        kubo_cid = ours_cid = kubo.ipfs("refs", kubo_cid).stdout.decode().split()[0]
+    theirs, kubo_err = _into_a_closed_pipe([str(KUBO_BIN), *command, kubo_cid], kubo.env())
+    ours, err = _into_a_closed_pipe([*AUTOCODEC, *command, ours_cid], {**os.environ, "AUTOCODEC_HOME": str(home)})
+    assert theirs == -signal.SIGPIPE, kubo_err
+    assert ours == theirs and err == b"", err
+
+
+def test_bao_decode_into_a_closed_pipe_ends_by_sigpipe(big_file: Path, home: Path, tmp_path: Path) -> None:
+    """``bao decode`` (which Kubo has not) ends the same way."""
+    encoded = tmp_path / "big.bao"
+    digest = run_cli(home, "bao", "hash", str(big_file)).stdout.decode().split()[0]
+    run_cli(home, "bao", "encode", str(big_file), str(encoded))
+    status, err = _into_a_closed_pipe([*AUTOCODEC, "bao", "decode", digest, str(encoded)],
+                                      {**os.environ, "AUTOCODEC_HOME": str(home)})
+    assert status == -signal.SIGPIPE and err == b"", err
