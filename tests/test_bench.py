@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,22 @@ def test_installed_peers_are_measured_and_targets_evaluated(report) -> None:  # 
                        "load.runtime", "load.sandbox", "threads.git-raw",
                        "memory.add.size", "memory.add.fastcdc", "memory.add.buzhash", "serve.rss-per-upgrade",
                        "cli.decode.builtin", "cli.decode.wasm", *EXPECTED["bounds"], *EXPECTED["bao"]}
+
+
+def test_the_kernel_is_set_beside_native_code_of_its_vector_width(report) -> None:  # type: ignore[no-untyped-def]
+    """``bao.kernel``'s target peer is the 4-lane tool the setup builds (tools/setup.d/62-blake3-4lanes.sh):
+    measured whenever it is built, and on CI, where the setup runs, it must be."""
+    from autocodec.bench._bao import _four_lanes_tool
+
+    fig = next(f for f in report.figures if f.id == "bao.kernel")
+    peer = "blake3 crate, 4 lanes (SSE4.1)"
+    if _four_lanes_tool(Path(__file__).resolve().parents[1]) is None:
+        if os.environ.get("CI"):
+            pytest.fail("the 4-lane BLAKE3 peer was not built by the setup")
+        assert fig.result() == "n/a" and "not installed" in fig.missing[peer]
+        pytest.skip("the 4-lane BLAKE3 peer is not built here (cargo missing)")
+    assert peer in fig.ratios() and fig.result() in ("pass", "fail"), fig.missing
+    assert "blake3 (py)" in fig.ratios()
 
 
 def test_json_and_table(report) -> None:  # type: ignore[no-untyped-def]

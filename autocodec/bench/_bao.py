@@ -9,7 +9,14 @@ one thread, AVX2 where the CPU has it), the target's peer — target <= 2x — a
 with ``max_threads=AUTO`` (every core). Ours runs on every CPU the process may use (the tree
 cut into tiles, ``autocodec.bao._tiles``; one CPU runs one stream); and next to them the
 same with chunk groups of 16 KiB (``group_log=4``, Iroh's bao-tree format: an outboard 1/16
-the size) as a peer, "ours, 16 KiB groups". Then once:
+the size) as a peer, "ours, 16 KiB groups". Also per round:
+``bao.kernel``     the root hash on one thread (one stream: the module's hashing kernel alone)
+                   next to the ``blake3`` crate built without AVX2 and AVX-512
+                   (``tools/blake3-4lanes``, made by the setup: SSE4.1's 4 lanes of 128 bits,
+                   the width Wasm SIMD128 gives a module) hashing the same file with a
+                   page-aligned buffer — target <= 1.5x — and the package (one thread): how
+                   near its ceiling the kernel is, apart from the vector width.
+Then once:
 ``bao.add``        keeps it as a BLAKE3 CID (``BlobStore.add``: the combined encoding, each
                    piece written at its place) — <= 2x (a stretch: it also writes 1 GiB); next
                    to it "write only", as many bytes written to a new file alone;
@@ -30,6 +37,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -86,7 +94,25 @@ with open(src, "wb") as f:
         f.write(random.Random(i).randbytes(1 << 20))
 v = bao.Verifier(Sandbox().load(module_bytes("bao")))
 out = {{"native_ns": [], "native_all_ns": [], "encode_ns": [], "verify_ns": [], "fetch_ns": [], "raw_ns": [], "client_rss_kib": [],
-        "encode_g4_ns": [], "verify_g4_ns": []}}
+        "encode_g4_ns": [], "verify_g4_ns": [], "kernel_ns": [], "lanes4_ns": [], "lanes4_error": None}}
+lanes4 = {lanes4!r}
+
+class OneStream:  # the file without its descriptor: bao_hash takes the one-stream path, one thread
+    def __init__(self, f):
+        self.readinto, self.read = f.readinto, f.read
+
+def kernel():
+    with open(src, "rb", buffering=0) as f:
+        return bao.bao_hash(v, OneStream(f))
+
+def four_lanes():
+    proc = subprocess.run([lanes4, str(src), "1"], capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        raise RuntimeError(f"exited {{proc.returncode}}: {{proc.stderr.strip()[-200:]}}")
+    got = json.loads(proc.stdout)
+    if bytes.fromhex(got["root"]) != root:
+        raise RuntimeError("its root hash differs from the blake3 package's")
+    return got["ns"][0]
 
 def native():
     h = blake3.blake3()  # max_threads=1, the package's default
@@ -122,6 +148,14 @@ for _ in range(rounds):
     with open(src, "rb") as f, open(tmp / "alone.obao4", "rb") as ob:
         assert bao.decode(v, root, f, lambda b: None, outboard=ob, group_log=4) == mib << 20
     out["verify_g4_ns"].append(time.perf_counter_ns() - t)
+    t = time.perf_counter_ns()
+    assert kernel() == root
+    out["kernel_ns"].append(time.perf_counter_ns() - t)
+    if lanes4 and out["lanes4_error"] is None:
+        try:
+            out["lanes4_ns"].append(four_lanes())  # timed inside the tool: its start-up is not counted
+        except (OSError, RuntimeError, ValueError, subprocess.TimeoutExpired) as exc:
+            out["lanes4_error"] = str(exc)
 (tmp / "alone.obao").unlink()
 (tmp / "alone.obao4").unlink()
 store = bao.BlobStore(tmp / "home" / "bao")
@@ -196,8 +230,15 @@ finally:
 print(json.dumps(out))
 """
 
-EXPECTED_IDS = ("bao.encode", "bao.verify", "bao.add", "bao.fetch", "bao.rss", "bao.rss-server", "bao.rss-client",
-                "bao.corrupt-90")
+EXPECTED_IDS = ("bao.encode", "bao.verify", "bao.kernel", "bao.add", "bao.fetch", "bao.rss", "bao.rss-server",
+                "bao.rss-client", "bao.corrupt-90")
+
+
+def _four_lanes_tool(root: Path) -> str | None:
+    """The 4-lane peer the setup builds into the checkout (``.cache/cargo/bin``), else one on
+    ``PATH``, else None (the figure lists the peer as not installed)."""
+    built = root / ".cache" / "cargo" / "bin" / "blake3-4lanes"
+    return str(built) if os.access(built, os.X_OK) else shutil.which("blake3-4lanes")
 
 
 def run(config: BenchConfig) -> list[Figure]:
@@ -210,6 +251,10 @@ def run(config: BenchConfig) -> list[Figure]:
                     bytes_per_op=mib << 20, target=two)
     verify = Figure("bao.verify", "bao", f"{size}: verify content against its outboard", ours_label="wasm",
                     bytes_per_op=mib << 20, target=two)
+    lanes4 = "blake3 crate, 4 lanes (SSE4.1)"
+    kernel = Figure("bao.kernel", "bao", f"{size}: root hash on one thread (the module's hashing kernel)",
+                    ours_label="wasm", bytes_per_op=mib << 20,
+                    target=Target(lanes4, 1.5, "<= 1.5x native code of Wasm's vector width"))
     add = Figure("bao.add", "bao", f"{size}: add as a BLAKE3 CID (combined encoding into the home)", ours_label="wasm",
                  bytes_per_op=mib << 20, target=two)
     fetch = Figure("bao.fetch", "bao", f"{size}: fetch /bao/CID from `autocodec serve` and verify it (client process)",
@@ -222,12 +267,13 @@ def run(config: BenchConfig) -> list[Figure]:
                         target=bound)
     corrupt = Figure("bao.corrupt-90", "bao", f"{size}: content corrupted at 90%, refused at that chunk",
                      target=Target("bound", None, "refused at the corrupt chunk within 60 s", max_ns=60e9))
-    figures = [encode, verify, add, fetch, rss, rss_server, rss_client, corrupt]
+    figures = [encode, verify, kernel, add, fetch, rss, rss_server, rss_client, corrupt]
     root = Path(__file__).resolve().parents[2]
     try:
         with tempfile.TemporaryDirectory(prefix="autocodec-bench-bao-") as tmp:
             client = _CLIENT.format(root=str(root))
-            code = _DRIVER.format(root=str(root), tmp=tmp, mib=mib, rounds=rounds, client=client)
+            code = _DRIVER.format(root=str(root), tmp=tmp, mib=mib, rounds=rounds, client=client,
+                                  lanes4=_four_lanes_tool(root))
             env = {**os.environ, "AUTOCODEC_HOME": str(Path(tmp) / "home")}
             proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, timeout=3600)
             if proc.returncode != 0:
@@ -246,6 +292,14 @@ def run(config: BenchConfig) -> list[Figure]:
         fig.peers["blake3 (py, all cores)"] = Measurement.of([float(x) for x in doc["native_all_ns"]])
     encode.peers["ours, 16 KiB groups"] = Measurement.of([float(x) for x in doc["encode_g4_ns"]])
     verify.peers["ours, 16 KiB groups"] = Measurement.of([float(x) for x in doc["verify_g4_ns"]])
+    kernel.ours = Measurement.of([float(x) for x in doc["kernel_ns"]])
+    kernel.peers[native] = natives
+    if doc["lanes4_ns"] and doc["lanes4_error"] is None:
+        kernel.peers[lanes4] = Measurement.of([float(x) for x in doc["lanes4_ns"]])
+    else:
+        kernel.missing[lanes4] = doc["lanes4_error"] or "not installed (tools/setup.d/62-blake3-4lanes.sh builds it)"
+    kernel.note = (f"{rounds} interleaved rounds, medians; one stream on one thread, every side reading the file "
+                   f"in 1 MiB pieces; the target's peer has the module's vector width, the package AVX2/AVX-512")
     fetch.peers["download only"] = Measurement.of([float(x) for x in doc["raw_ns"]])
     add.ours = Measurement.of([float(doc["add_ns"])])
     add.peers["write only"] = Measurement.of([float(doc["write_ns"])])
