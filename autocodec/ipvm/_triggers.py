@@ -28,9 +28,9 @@ Invariants:
 - Events are found by polling (``poll_s``): new blocks in the home's store (from any process)
   after the runner started, and changes of the trust generation; a trigger never sees a block
   stored before it started, and one poll handles at most ``max_events`` blocks. New blocks are
-  found by row id: when the newest blocks are removed (``block rm``), the next ones stored
-  reuse their ids, so a poll that finds the newest id below its mark moves the mark back (a
-  removal and a store between two polls still go unseen).
+  found by the store's block sequence (``BlockStore.inserted_since``), whose numbers are never
+  reused: each block stored after the runner started fires once, whatever was removed
+  between two polls (a block removed and stored again is new again).
 - Blocks IPVM writes itself (invocations, receipts, stream entries) never fire an event
   trigger, so a trigger cannot feed on its own output.
 - A trigger's job runs on the home's ``Executor`` like any job (trusted modules only, limits,
@@ -210,7 +210,8 @@ class TriggerRunner:
     def start(self) -> TriggerRunner:
         if not self.triggers or self._thread is not None:
             return self
-        self._block_mark = self.executor.runtime.store.last_insert_mark()
+        if any(t.on == "block-stored" for t in self.triggers):
+            self._block_mark = self.executor.runtime.store.last_insert_mark()
         self._generation = self.executor.runtime.generation().number
         self._thread = threading.Thread(target=self._loop, name="autocodec-triggers", daemon=True)
         self._thread.start()
@@ -247,9 +248,6 @@ class TriggerRunner:
         event_triggers = [t for t in self.triggers if t.on == "block-stored"]
         if event_triggers:
             store = self.executor.runtime.store
-            newest = store.last_insert_mark()
-            if newest < self._block_mark:  # the newest blocks were removed: their row ids get reused
-                self._block_mark = newest
             mark, new = store.inserted_since(self._block_mark, self.max_events)
             self._block_mark = mark
             for cid in new:

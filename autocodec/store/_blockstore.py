@@ -27,6 +27,12 @@ Invariants:
   ``StoreError`` saying the store is closed. In a child made by ``os.fork`` a store opened
   before the fork is one too, saying so: SQLite connections must not cross a fork
   (``autocodec._forks``); the child neither uses nor closes the parent's connection.
+- New blocks are numbered in the order they are stored (``last_insert_mark``/``inserted_since``,
+  for event triggers) by a sequence never reused (``block_seq``: SQLite ``AUTOINCREMENT``, kept
+  in step with ``blocks`` by SQL triggers, so every process's writes are numbered, an older
+  autocodec's included). Its wing (``store-seq``) is made on first use, numbering the blocks
+  already stored in row order; writers commit one at a time, so a reader never sees a number
+  before a smaller one that is still to come.
 - Other wings keep their tables in the same database: they ``register_migration`` their
   ``CREATE TABLE IF NOT EXISTS`` statements (applied at ``open``, or at once with
   ``ensure_schema``) and use ``transaction()`` to write atomically with blocks.
@@ -85,6 +91,21 @@ SCHEMA = register_migration(
         )""",
     ],
 )
+
+SEQ_WING = "store-seq"
+SEQ_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS block_seq (seq INTEGER PRIMARY KEY AUTOINCREMENT, cid BLOB NOT NULL UNIQUE)",
+    "INSERT OR IGNORE INTO block_seq (cid) SELECT cid FROM blocks ORDER BY rowid",
+    "CREATE TRIGGER IF NOT EXISTS block_seq_stored AFTER INSERT ON blocks "
+    "BEGIN INSERT OR REPLACE INTO block_seq (cid) VALUES (new.cid); END",
+    "CREATE TRIGGER IF NOT EXISTS block_seq_removed AFTER DELETE ON blocks "
+    "BEGIN DELETE FROM block_seq WHERE cid = old.cid; END",
+    "CREATE TRIGGER IF NOT EXISTS block_seq_rekeyed AFTER UPDATE OF cid ON blocks "
+    "BEGIN DELETE FROM block_seq WHERE cid = old.cid; INSERT OR REPLACE INTO block_seq (cid) VALUES (new.cid); END",
+)
+"""The store's block sequence: one row per stored block, numbered when it was stored (a block
+removed and stored again gets a new number; a repair in place keeps its own). ``AUTOINCREMENT``
+never hands out a number twice, unlike a rowid, which SQLite reuses once the newest row is gone."""
 
 log = get_logger("store")
 
@@ -289,6 +310,7 @@ class BlockStore:
         self._lock = threading.RLock()
         self._depth = 0  # transaction nesting, guarded by _lock
         self._inherited: sqlite3.Connection | None = None  # the parent's, in a forked child: never used
+        self._seq_ready = False  # the block sequence is known to exist (``_block_seq``)
         self.read_only = False
         """True when ``open`` found the home unwritable: reads (``transaction`` included) work, every
         write is a ``StoreError`` saying the home is read-only."""
@@ -549,26 +571,45 @@ class BlockStore:
         """
         return int(self._query("PRAGMA data_version", (), "read the data version")[0])
 
+    def _block_seq(self) -> bool:
+        """Make the block sequence (``SEQ_SCHEMA``) once per store object; False when the home is
+        read-only and has none (nothing new can then be numbered by this process either)."""
+        if self._seq_ready:
+            return True
+        if self.read_only:
+            found = self._query("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'block_seq'", (),
+                                "read the block sequence")
+            self._seq_ready = found is not None
+            return self._seq_ready
+        self.ensure_schema(SEQ_WING, 1, SEQ_SCHEMA)
+        self._seq_ready = True
+        return True
+
     def last_insert_mark(self) -> int:
         """An opaque mark of the newest block stored so far (``inserted_since`` starts after it)."""
-        return int(self._query("SELECT COALESCE(MAX(rowid), 0) FROM blocks", (), "read the newest block")[0])
+        if not self._block_seq():
+            return 0
+        return int(self._query("SELECT COALESCE(MAX(seq), 0) FROM block_seq", (), "read the newest block")[0])
 
     def inserted_since(self, mark: int, limit: int = 1000) -> tuple[int, list[CID]]:
         """Blocks stored (by any process) after ``mark``, oldest first, at most ``limit``; and the new mark.
 
-        For event triggers: a block deleted and stored again counts as new; keys that are not
-        CIDs are skipped (and logged), never returned. ``mark`` (0: from the first block) and
-        ``limit`` (0 reads as 1) are whole numbers, else ``InvalidInput``.
+        For event triggers: each block stored after ``mark`` is listed once, however blocks were
+        removed meanwhile (marks are never reused); a block deleted and stored again counts as
+        new; keys that are not CIDs are skipped (and logged), never returned. ``mark`` (0: from
+        the first block) and ``limit`` (0 reads as 1) are whole numbers, else ``InvalidInput``.
         """
         mark = whole_number(mark, "inserted_since's mark", most=_ROWID_MAX)
         limit = max(1, whole_number(limit, "inserted_since's limit", most=_ROWID_MAX))
+        if not self._block_seq():
+            return mark, []
         with self._lock, _sqlite_errors("list new blocks"):
             rows = self._db().execute(
-                "SELECT rowid, cid FROM blocks WHERE rowid > ? AND typeof(cid) = 'blob' ORDER BY rowid LIMIT ?",
+                "SELECT seq, cid FROM block_seq WHERE seq > ? AND typeof(cid) = 'blob' ORDER BY seq LIMIT ?",
                 (mark, limit),
             ).fetchall()
         found: list[CID] = []
-        for _rowid, raw in rows:
+        for _seq, raw in rows:
             try:
                 found.append(CID(raw))
             except InvalidCID:

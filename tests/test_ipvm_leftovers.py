@@ -1,0 +1,129 @@
+"""IPVM leftovers of the last audit: event triggers that missed a block, receipt commands that
+made a home, ``--arg`` integers past the IPLD range, unknown UCAN payload fields."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+from autocodec.cid import CID
+from autocodec.ipvm import Executor
+from autocodec.registry import Runtime
+from autocodec.store import BlockStore, schema_version
+
+from . import test_ipvm_sweep
+
+SELECT, SELECT_CID = test_ipvm_sweep.SELECT, test_ipvm_sweep.SELECT_CID
+
+
+def _raw(data: bytes) -> tuple[CID, bytes]:
+    return CID.build(0x55, b"\x12\x20" + hashlib.sha256(data).digest()), data
+
+
+# --- 1. new blocks are found by a sequence that is never reused ---------------------------------
+
+
+def test_a_block_stored_after_the_newest_was_removed_between_two_polls_is_listed(home: Path) -> None:
+    """By row id, a block stored right after the newest one was removed took that block's id,
+    which the mark had already passed: ``inserted_since`` never listed it."""
+    a, b, c = _raw(b"a"), _raw(b"b"), _raw(b"c")
+    with BlockStore.open(home) as store:
+        store.put(*a)
+        store.put(*b)
+        mark = store.last_insert_mark()
+        store.delete(b[0])
+        store.put(*c)
+        new_mark, found = store.inserted_since(mark)
+        assert found == [c[0]]
+        assert new_mark > mark
+        assert store.inserted_since(new_mark) == (new_mark, [])  # listed once, never again
+        store.delete(c[0])
+        store.put(*b)  # removed, then stored again: new again
+        assert store.inserted_since(new_mark)[1] == [b[0]]
+
+
+def test_every_block_is_listed_once_in_the_order_stored_whatever_is_removed(home: Path) -> None:
+    blocks = [_raw(bytes([i])) for i in range(40)]
+    seen: list[CID] = []
+    stored: list[CID] = []
+    with BlockStore.open(home) as store:
+        mark = store.last_insert_mark()
+        for i, (cid, data) in enumerate(blocks):
+            store.put(cid, data)
+            stored.append(cid)
+            if i % 3 == 2:  # remove the newest block, and now and then an older one too
+                store.delete(cid)
+                if i % 6 == 5:
+                    store.delete(stored[i - 4])
+            if i % 4 == 3:  # a poll now and then, two at most per poll
+                mark, found = store.inserted_since(mark, 2)
+                seen += found
+        while True:
+            mark, found = store.inserted_since(mark, 2)
+            if not found:
+                break
+            seen += found
+        kept = set(store.cids())
+    assert len(seen) == len(set(seen))  # never twice
+    assert seen == [cid for cid in stored if cid in seen]  # in the order stored
+    assert kept <= set(seen)  # none still there was missed
+
+
+def test_the_trigger_fires_for_a_block_stored_after_a_removal_between_two_ticks(home: Path) -> None:
+    from autocodec.ipvm._stream import JobStream
+    from autocodec.ipvm._triggers import Trigger, TriggerRunner
+
+    trig = Trigger("on-cbor", str(SELECT_CID), "count", ("",), on="block-stored", codec=0x71)
+    with Runtime(home, default_set=False) as rt:
+        rt.store.put(SELECT_CID, SELECT)
+        rt.trust.allow(str(SELECT_CID))
+        runner = TriggerRunner(Executor(rt), JobStream(rt.store), [trig])
+        runner.start()
+        runner.stop()  # ticked by hand below: no background thread racing the test
+        wrong = rt.put(b"\xa1\x61a\x02", "raw")  # stored by mistake: the dag-cbor trigger passes it
+        assert runner.tick() == 0
+        rt.store.delete(wrong)  # the newest block removed and the one meant stored, between two ticks
+        meant = rt.put(b"\xa2\x61a\x01\x61b\x02", "dag-cbor")
+        assert runner.tick() == 1
+        assert runner.tick() == 0
+        (entry,) = JobStream(rt.store).since(0)
+        assert Executor(rt).invocation(entry.ran).args[0] == {"ipvm/block": meant}
+
+
+def test_an_old_home_keeps_its_blocks_and_numbers_them_in_the_order_stored(tmp_path: Path) -> None:
+    from tests.test_old_homes import RELEASES, make_old_home
+
+    home = make_old_home(RELEASES[0], tmp_path)
+    conn = sqlite3.connect(home / "store.sqlite")
+    try:
+        old = [CID(raw) for (raw,) in conn.execute("SELECT cid FROM blocks ORDER BY rowid")]
+    finally:
+        conn.close()
+    assert old
+    with BlockStore.open(home) as store:
+        before = store.last_insert_mark()
+        assert store.inserted_since(0, 10**6) == (before, old)
+        new = _raw(b"after the upgrade")
+        store.put(*new)
+        assert store.inserted_since(before) == (before + 1, [new[0]])
+        assert sorted(store.cids()) == sorted([*old, new[0]])
+        conn = store._db()
+        assert schema_version(conn, "store-seq") == 1
+        assert schema_version(conn, "store") == 1  # the block table's own layout is unchanged
+
+
+def test_writers_that_do_not_know_the_sequence_are_numbered_too(home: Path) -> None:
+    """A process that opened the home before the sequence was made (or an older autocodec,
+    which writes ``blocks`` only) still has its blocks numbered: SQL triggers do it."""
+    a, b = _raw(b"from the other process"), _raw(b"from an older autocodec")
+    with BlockStore.open(home) as other, BlockStore.open(home) as store:
+        mark = store.last_insert_mark()  # makes the sequence while ``other`` is open
+        other.put(*a)
+        older = sqlite3.connect(home / "store.sqlite", isolation_level=None)
+        try:
+            older.execute("INSERT INTO blocks (cid, codec, size, data, checksum) VALUES (?, ?, ?, ?, NULL)",
+                          (bytes(b[0]), 0x55, len(b[1]), b[1]))
+        finally:
+            older.close()
+        assert store.inserted_since(mark)[1] == [a[0], b[0]]
