@@ -84,3 +84,32 @@ def test_bao_decode_into_a_closed_pipe_ends_by_sigpipe(big_file: Path, home: Pat
     status, err = _into_a_closed_pipe([*AUTOCODEC, "bao", "decode", digest, str(encoded)],
                                       {**os.environ, "AUTOCODEC_HOME": str(home)})
     assert status == -signal.SIGPIPE and err == b"", err
+
+
+# --- serve on a read-only home that never served -------------------------------------------------
+
+
+def test_serve_on_a_read_only_home_that_never_served_serves_reads(home: Path, tmp_path: Path) -> None:
+    """Before, ``serve`` failed at start (KeyNotFound: it makes the executor key and the IPVM
+    tables on first serve); now it serves what the home holds and /ipvm/ says it is off."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    from tests._serve_proc import ServeProcess
+    from tests.test_settings_hostile import read_only_mount
+
+    (tmp_path / "f.txt").write_bytes(b"served from a read-only home\n")
+    cid = run_cli(home, "add", "-Q", str(tmp_path / "f.txt")).stdout.decode().strip()
+    before = sorted(p.name for p in home.rglob("*"))
+    with read_only_mount(home), ServeProcess(home, tmp_path) as srv:
+        with urllib.request.urlopen(f"{srv.url}/ipfs/{cid}", timeout=30) as resp:
+            assert resp.read() == b"served from a read-only home\n"
+        for method, route in (("GET", "/ipvm/executor"), ("POST", "/ipvm/invoke"), ("GET", "/ipvm/stream")):
+            request = urllib.request.Request(srv.url + route, method=method, data=b"" if method == "POST" else None)
+            with pytest.raises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, timeout=30)
+            assert refused.value.code == 503
+            body = json.loads(refused.value.read())
+            assert body["error"] == "StoreError" and "read-only" in body["message"], body
+    assert sorted(p.name for p in home.rglob("*")) == before

@@ -14,7 +14,10 @@ Routes (docs/invocations.md, "Remote invocation"):
 
 Invariants: jobs run on their own thread pool (``jobs`` workers), never on the decode pool,
 so pushed work cannot starve decodes; the request body is read up to
-``limits.remote.max_request_bytes`` and no further.
+``limits.remote.max_request_bytes`` and no further. On a read-only home (a read-only mount: the
+store is opened read-only) nothing here is built, since the executor's key, its tables and every
+receipt are writes: each route answers 503 ``StoreError`` saying so (``refuse_ipvm``), and the
+rest of the server serves what the home holds.
 """
 
 from __future__ import annotations
@@ -151,9 +154,32 @@ def _config_doc(runtime: Runtime) -> dict[str, Any]:
         raise errors.ConfigError(f"cannot read {path.name}: {exc}") from None
 
 
+READ_ONLY = errors.StoreError(
+    "remote invocations are off: this server's home is read-only (receipts, the job stream and the "
+    "executor's key are writes)", hint="serve a writable home to take invocations")
+
+
+async def _read_only(_request: web.Request) -> web.Response:
+    """503 (Service Unavailable, RFC 9110 section 15.6.4) in the routes' error body shape."""
+    return web.json_response({"error": type(READ_ONLY).__name__, "message": READ_ONLY.message,
+                              "hint": READ_ONLY.hint}, status=503)
+
+
+def refuse_ipvm(app: web.Application) -> None:
+    """The executor's routes on a read-only home: each says why it is off."""
+    app.router.add_post("/ipvm/invoke", _read_only)
+    app.router.add_get("/ipvm/stream", _read_only)
+    app.router.add_get("/ipvm/executor", _read_only)
+    log.warning("serve.read_only", detail="the home is read-only: serving what it holds; /ipvm/ is off")
+
+
 def setup_ipvm(app: web.Application, runtime: Runtime, *, jobs: int = 4, key_name: str | None = None,
                trigger_poll_s: float = 1.0) -> None:
-    """Add the executor's routes and trigger runner to ``app`` (all parts built here, once)."""
+    """Add the executor's routes and trigger runner to ``app`` (all parts built here, once);
+    on a read-only home, routes that say they are off (``refuse_ipvm``)."""
+    if runtime.store.read_only:
+        refuse_ipvm(app)
+        return
     from ..ipvm import Executor
     from ..ipvm._remote import RemoteExecutor
     from ..ipvm._scheduler import Scheduler, job_threads
