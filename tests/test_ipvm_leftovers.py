@@ -7,6 +7,8 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from autocodec.cid import CID
 from autocodec.ipvm import Executor
 from autocodec.registry import Runtime
@@ -127,3 +129,40 @@ def test_writers_that_do_not_know_the_sequence_are_numbered_too(home: Path) -> N
         finally:
             older.close()
         assert store.inserted_since(mark)[1] == [a[0], b[0]]
+
+
+# --- 2. receipt commands (and ucan's key loading) never create a home ---------------------------
+
+_RECEIPT = "bafyreigdmqpykrgxyaxtlafqpqhzrb7qy2rh75nldvfd4tkhx7pjyxilsi"
+
+
+@pytest.mark.parametrize("argv", [
+    ["receipt", "reindex"], ["receipt", "ls"], ["receipt", "show", _RECEIPT], ["receipt", "verify", _RECEIPT],
+    ["receipt", "verify", _RECEIPT, "--rerun"],
+    ["ucan", "delegate", "--key", "bob", "--to", "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp",
+     "--cmd", "/wasm/run", "-o", "{tmp}/out.ucan"],
+])
+def test_a_command_on_a_home_that_does_not_exist_says_so_and_creates_nothing(
+        argv: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``receipt reindex`` made the store of a home that did not exist (and said "indexed 0
+    receipts"); ``receipt show``/``verify`` made a whole home (keys, cache, store) to say the
+    block was not there; ``ucan delegate --key`` made one to say it held no such key."""
+    from autocodec.cli._app import main
+
+    missing = tmp_path / "nowhere"
+    status = main(["--home", str(missing), *[a.replace("{tmp}", str(tmp_path)) for a in argv]])
+    out, err = capsys.readouterr()
+    assert status == 1 and out == "", (out, err)
+    assert err.count("\n") == 1 and err.startswith("autocodec: ") and str(missing) in err, err
+    assert not missing.exists()
+
+
+def test_receipt_reindex_and_ls_still_work_on_a_home_that_exists(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from autocodec.cli._app import main
+
+    assert main(["init"]) == 0
+    capsys.readouterr()
+    assert main(["receipt", "reindex"]) == 0
+    assert capsys.readouterr().out == "indexed 0 receipts\n"
+    assert main(["receipt", "ls"]) == 0
+    assert capsys.readouterr().out == ""

@@ -49,6 +49,16 @@ def register(sub: Any) -> None:
     idx.set_defaults(func=run_reindex)
 
 
+def _need_home(args: argparse.Namespace, action: str) -> None:
+    """Refuse an action on a home that does not exist, before anything creates it (these
+    actions read the home; only a --node or --gateway source, which ``show`` and ``verify``
+    fetch from into the store, makes a missing home worth creating)."""
+    from ._app import require_home
+
+    if not (getattr(args, "node", None) or getattr(args, "gateway", None)):
+        require_home(f"receipt {action}")
+
+
 def _cid(text: str) -> Any:
     from ..cid import CID
 
@@ -73,8 +83,9 @@ def run_show(args: argparse.Namespace) -> int:
     from ._io import write_line
     from ._runtime import runtime_from_args
 
+    cid = _cid(args.cid)  # a typo is an InvalidCID wherever the home is
+    _need_home(args, "show")
     with runtime_from_args(args) as runtime:
-        cid = _cid(args.cid)
         data = runtime.get(cid)
         value = _dag_cbor(data) if cid.codec == 0x71 else None
         try:
@@ -93,15 +104,17 @@ def run_verify(args: argparse.Namespace) -> int:
     from ._io import write_line
     from ._runtime import runtime_from_args
 
+    cid = _cid(args.cid)
+    _need_home(args, "verify")
     with runtime_from_args(args) as runtime:
         if not args.rerun:
-            receipt = Receipt.verify_stored(runtime, _cid(args.cid))
+            receipt = Receipt.verify_stored(runtime, cid)
             write_line(f"signature ok: {receipt.issuer} ran {receipt.ran}")
             return 0
         from .cmd_run import executor_from_args
 
         executor = executor_from_args(args, runtime)
-        receipt, outcome = executor.verify(_cid(args.cid), rerun=True)
+        receipt, outcome = executor.verify(cid, rerun=True)
         write_line(f"signature ok: {receipt.issuer} ran {receipt.ran}")
         assert outcome is not None
         write_line(f"re-run ok: same result (this run's receipt {outcome.receipt_cid})")
@@ -115,6 +128,7 @@ def run_reindex(args: argparse.Namespace) -> int:
     from ..store import BlockStore
     from ._io import write_line
 
+    _need_home(args, "reindex")  # a home that does not exist has no receipts to index
     home = Home.resolve()
     with BlockStore.open(home, limits=home_limits(home)) as store:  # its busy timeout
         count = ReceiptCache(store).rebuild()
@@ -123,7 +137,7 @@ def run_reindex(args: argparse.Namespace) -> int:
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    from ..errors import InvalidInput, NotFound
+    from ..errors import InvalidInput
     from ..home import Home
     from ..ipvm._stream import JobStream
     from ._runtime import home_limits
@@ -136,9 +150,8 @@ def run_ls(args: argparse.Namespace) -> int:
     if not 1 <= args.limit <= _MAX_LIMIT:
         raise InvalidInput(f"--limit {args.limit} is outside 1 to {_MAX_LIMIT}",
                            hint=f"list at most {_MAX_LIMIT} entries at a time; page on with --since")
+    _need_home(args, "ls")
     home = Home.resolve()
-    if not home.db_path.exists():
-        raise NotFound(f"no autocodec home at {home.root}", hint="create one with `autocodec init`")
     with BlockStore.open(home, limits=home_limits(home)) as store:  # its busy timeout
         for entry in JobStream(store).since(args.since, args.limit):
             issuer = f" issuer {entry.issuer}" if entry.issuer else ""
