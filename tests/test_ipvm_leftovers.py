@@ -196,3 +196,33 @@ def test_the_ends_of_the_ipld_integer_range_are_arguments(home: Path, capsys: py
     assert main(["run", "ipld-select", "count", "--arg", "[18446744073709551615, -18446744073709551616]",
                  "--arg", '""']) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "2"
+
+
+# --- 4. unknown payload fields of a UCAN: accepted, signed over, and given no meaning ------------
+
+
+def test_unknown_payload_fields_are_accepted_and_grant_or_restrict_nothing() -> None:
+    """The UCAN 1.0 delegation and invocation specs list their payload fields and say nothing of
+    others; the working group's fixtures carry none. So they are accepted (docs/invocations.md,
+    "Unknown payload fields"): the signature covers them, and validation reads only the fields
+    it knows, so one named like a restriction (``pol2``) restricts nothing."""
+    from autocodec.verify import SigningKey
+    from autocodec.verify.ucan import DELEGATION_TAG, INVOCATION_TAG, invoke, validate_invocation
+    from autocodec.verify.ucan._build import delegate
+    from autocodec.verify.ucan._token import seal
+
+    executor, alice = SigningKey.generate(), SigningKey.generate()
+    now = 1_800_000_000
+    plain = delegate(executor, alice.did, "/wasm/run", now=now, policy=[["==", ".function", "select"]])
+    root = seal(executor, DELEGATION_TAG, {**plain.payload, "pol2": [["==", ".function", "never"]], "x-note": "hi"})
+    asked = invoke(alice, executor.did, "/wasm/run", {"function": "select"}, now=now, proofs=[root])
+    token = seal(alice, INVOCATION_TAG, {**asked.payload, "x-trace": {"span": 1}})
+    assert token.payload["x-trace"] == {"span": 1} and root.payload["x-note"] == "hi"
+    validate_invocation(token, [root], now, executor=executor.did)
+
+
+def test_the_decision_on_unknown_payload_fields_is_written_down() -> None:
+    from tests.conftest import REPO
+
+    text = (REPO / "docs" / "invocations.md").read_text()
+    assert "Unknown payload fields" in text and "fixtures" in text.split("Unknown payload fields", 1)[1][:1200]
