@@ -164,3 +164,23 @@ def test_names_no_domain_holds_stay_kubos_documented_500(pair: Pair) -> None:
     for host in ("a" * 64 + ".ipns.localhost:{port}", "-a.ipns.localhost:{port}"):
         theirs, mine = pair.both("/", {"Host": host})
         assert (mine.status, mine.body) == (theirs.status, theirs.body) == (500, theirs.body), host
+
+
+# --- 3. ?filename= bytes that are no UTF-8 ------------------------------------------------------
+
+@pytest.mark.ipfs
+@pytest.mark.parametrize("path", [
+    "/ipfs/{blob}?filename=%ff", "/ipfs/{blob}?filename=%ff&format=raw", "/ipfs/{site}/page.html?filename=a%ffb%c3%a9.txt",
+    "/ipfs/{site}/page.html?filename=a%ffb%c3%a9.txt&format=car", "/ipfs/{site}?filename=%ff%fe&format=tar",
+    "/ipfs/{site}/page.html?filename=%ff.json", "/ipfs/{site}/page.html?filename=a;b",
+    "/ipfs/{site}/page.html?filename=x%zz&filename=y.json", "/ipfs/{site}/page.html?file%6eame=%ff&download=true",
+])
+def test_filename_bytes_are_written_as_kubo_writes_them(pair: Pair, path: str) -> None:
+    """Go reads ``?filename=`` as bytes (``url.ParseQuery``: a pair with ``;`` or a bad escape
+    skipped) and boxo writes them back percent-encoded: ``%ff`` is ``%FF``. Ours decoded the
+    query as UTF-8 with replacement: ``%EF%BF%BD``."""
+    asked = path.format(blob=pair.blob, site=pair.site)
+    theirs, mine = pair.both(asked, method="HEAD")
+    assert mine.status == theirs.status == 200
+    for name in ("content-disposition", "content-type"):
+        assert mine.headers.get(name) == theirs.headers.get(name), (path, name)

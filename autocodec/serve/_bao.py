@@ -43,7 +43,7 @@ from ..bao import BlobStore, VerificationFailed
 from ..cid import CID
 from ..errors import AutocodecError, InvalidInput, NotFound, NotTrusted, StoreCorrupt
 from ..loader._verifier import Verifier
-from ._gateway import content_path
+from ._gateway import content_path, query_filename
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
@@ -232,10 +232,10 @@ def _blob_headers(request: web.Request, cid: CID, media: str | None) -> dict[str
     etag = f'"{cid}.raw"' if media == RAW else f'"{cid}"'
     headers = {"Ipfs-Uri": f"ipfs://{cid}{slash}", "X-Ipfs-Roots": str(cid), "Etag": etag,
                "Cache-Control": IMMUTABLE, "Accept-Ranges": "bytes"}
-    name = request.query.get("filename", "")
+    name = query_filename(request)
     if media == RAW:  # a block: nosniff, as the gateway's raw answers (a file has none, as in Kubo)
         headers["X-Content-Type-Options"] = "nosniff"
-        headers["Content-Disposition"] = _disposition("attachment", request.query.get("filename") or f"{cid}.bin")
+        headers["Content-Disposition"] = _disposition("attachment", query_filename(request) or f"{cid}.bin")
     elif name:
         how = "attachment" if request.query.get("download") == "true" else "inline"
         headers["Content-Disposition"] = _disposition(how, name)
@@ -343,7 +343,7 @@ async def _whole_type(request: web.Request, store: BlobStore, cid: CID, size: in
     from ._detect import LIMIT
     from ._gateway import RAW, content_type_for
 
-    name = request.query.get("filename", "")
+    name = query_filename(request)
     if media == RAW:
         return RAW
 
@@ -395,7 +395,7 @@ async def _send_blob(request: web.Request, pull: _Pull[memoryview], cid: CID, me
                             content_type="text/plain")
     except (AutocodecError, OSError) as exc:
         raise _stored_bad(request, cid, exc) from None
-    headers["Content-Type"] = RAW if media == RAW else content_type_for(request.query.get("filename", ""), head, from_start)
+    headers["Content-Type"] = RAW if media == RAW else content_type_for(query_filename(request), head, from_start)
     response = web.StreamResponse(status=status, headers=headers)
     response.content_length = 0 if span is None else span[1] - span[0] + 1
     await response.prepare(request)

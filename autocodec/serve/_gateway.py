@@ -275,6 +275,15 @@ def _unclean_path(request: web.Request) -> web.Response | None:
     return go_redirect(request, location, 307)
 
 
+def query_filename(request: web.Request) -> str:
+    """The request's ``?filename=`` as Kubo reads it (Go's ``url.Values.Get`` of the raw query):
+    the first value, empty when there is none; escaped bytes that are no UTF-8 kept as they
+    are (surrogate escapes, written back as the same bytes in ``Content-Disposition``: ``%ff``
+    is ``%FF``, not U+FFFD)."""
+    raw_query = request.raw_path.partition("?")[2]
+    return next((value for key, value in _redirects._go_query(raw_query) if key == "filename"), "")
+
+
 def _disposition(kind: str, name: str) -> str:
     """Content-Disposition as Kubo (boxo) writes it: both names percent-encoded as a URL path
     segment, so no quote, backslash, separator or control character reaches the header; the
@@ -290,7 +299,7 @@ def _block_disposition(request: web.Request, cid: CID) -> str:
     ``download=true``, named by ``filename`` when not empty, else ``{cid}.{json|cbor}``."""
     _, ext, how = _CODEC_TYPES[cid.codec]
     how = "attachment" if request.query.get("download") == "true" else how
-    return _disposition(how, request.query.get("filename") or f"{cid}.{ext}")
+    return _disposition(how, query_filename(request) or f"{cid}.{ext}")
 
 
 def not_modified(request: web.Request, etag: str) -> bool:
@@ -762,7 +771,7 @@ def _immutable(target: Target, etag: str) -> dict[str, str]:
 def _raw_response(request: web.Request, target: Target) -> web.Response:
     etag = f'"{target.cid}.raw"'
     headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff",
-               "Content-Disposition": _disposition("attachment", request.query.get("filename") or f"{target.cid}.bin")}
+               "Content-Disposition": _disposition("attachment", query_filename(request) or f"{target.cid}.bin")}
     return _whole_body(request, headers, target.data, RAW, _resolved_headers(request))
 
 
@@ -822,7 +831,7 @@ async def _car_response(request: web.Request, runtime: "Runtime", target: Target
     etag = _car.car_etag(_clean("/ipfs/" + content_path(request)), target.path.root, params)
     name = "_".join((str(target.path.root), *target.path.segments[-1:])) + ".car"
     headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Accept-Ranges": "none",
-               "Content-Disposition": _disposition("attachment", request.query.get("filename") or name),
+               "Content-Disposition": _disposition("attachment", query_filename(request) or name),
                "Content-Type": params.content_type()}
     if not_modified(request, etag):  # as Kubo's: the validator, caching and the name only
         return web.Response(status=304, headers={k: headers[k] for k in ("Etag", "Cache-Control", "Content-Disposition")})
@@ -852,7 +861,7 @@ async def _tar_response(request: web.Request, runtime: "Runtime", target: Target
 
     etag = f'W/"{target.cid}.x-tar"'
     headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff", "Content-Type": TAR,
-               "Content-Disposition": _disposition("attachment", request.query.get("filename") or f"{target.cid}.tar")}
+               "Content-Disposition": _disposition("attachment", query_filename(request) or f"{target.cid}.tar")}
     if not_modified(request, etag):
         return web.Response(status=304, headers=headers)
     if _unixfs.classify(target.cid, target.data).kind not in ("file", "directory", "hamt", "symlink"):
@@ -1087,10 +1096,10 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
         modtime = request.get(_RESOLVED_AT)
     if modtime is not None:
         headers["Last-Modified"] = email.utils.formatdate(modtime, usegmt=True)
-    if request.query.get("filename"):  # an empty one names nothing (Kubo sends no Content-Disposition)
+    if query_filename(request):  # an empty one names nothing (Kubo sends no Content-Disposition)
         headers["Content-Disposition"] = _disposition(
-            "attachment" if request.query.get("download") == "true" else "inline", request.query["filename"])
-    sniff_name = request.query.get("filename") or name  # an empty one names nothing, as in Kubo
+            "attachment" if request.query.get("download") == "true" else "inline", query_filename(request))
+    sniff_name = query_filename(request) or name  # an empty one names nothing, as in Kubo
     decided, ranged = _preconditions(request, headers, modtime)
     if decided is not None:
         if decided.status == 412:  # the type of the whole file, read before Go's content server decides (Kubo)
@@ -1399,7 +1408,7 @@ def _record_response(request: web.Request, name: IpnsName, raw: bytes, ttl_s: in
     headers = {**headers, "Etag": go_base32(xxh64(raw))}
     if not_modified(request, headers["Etag"]):
         return web.Response(status=304, headers=headers)
-    filename = request.query.get("filename") or f"{name}.ipns-record"
+    filename = query_filename(request) or f"{name}.ipns-record"
     headers.update({"Content-Disposition": _disposition("attachment", filename),
                     "Cache-Control": f"public, max-age={ttl_s}", "X-Content-Type-Options": "nosniff"})
     return web.Response(body=raw, headers=headers, content_type=IPNS_RECORD)
