@@ -166,6 +166,57 @@ def test_names_no_domain_holds_stay_kubos_documented_500(pair: Pair) -> None:
         assert (mine.status, mine.body) == (theirs.status, theirs.body) == (500, theirs.body), host
 
 
+# --- 2. a held blob as a CAR, a TAR, DAG-JSON or DAG-CBOR ------------------------------------
+
+def _tar_members(body: bytes) -> list[tuple[str, int, bytes]]:
+    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+        return [(m.name, m.size, tar.extractfile(m).read() if m.isfile() else b"")  # type: ignore[union-attr]
+                for m in tar.getmembers()]
+
+
+@pytest.mark.ipfs
+@pytest.mark.parametrize(("query", "accept"), [
+    ("?format=car", None), ("", "application/vnd.ipld.car"), ("?format=car&dag-scope=block", None),
+    ("/?format=car", None), ("?format=tar", None), ("", "application/x-tar"), ("?format=dag-json", None),
+    ("?format=dag-cbor", None), ("", "application/vnd.ipld.dag-json"), ("", "application/vnd.ipld.dag-cbor"),
+])
+def test_a_blob_within_the_block_limit_is_kubos_raw_block_in_every_format(pair: Pair, query: str,
+                                                                         accept: str | None) -> None:
+    """A blob no bigger than a block is the raw block of its CID: Kubo's CAR of that block (byte
+    for byte), its TAR of one file (the same members; each side's member time is its request's,
+    docs/gateway.md), its 406 for the DAG formats. Ours was a 404 (no block of it in the store)."""
+    headers = {"Accept": accept} if accept else {}
+    for method in ("GET", "HEAD"):
+        theirs, mine = pair.both(f"/ipfs/{pair.blob}{query}", headers, method)
+        assert mine.status == theirs.status, (query, accept, method, mine.body[:200])
+        if theirs.status != 200:
+            continue
+        for name in ("content-type", "content-disposition", "etag", "cache-control", "x-ipfs-roots",
+                     "content-location", "x-content-type-options"):
+            assert mine.headers.get(name) == theirs.headers.get(name), (query, accept, name)
+        if method == "HEAD":
+            assert mine.body == theirs.body == b""
+        elif "car" in (query + (accept or "")):
+            assert mine.body == theirs.body
+            assert car_blocks(mine.body) == [(pair.blob, TEXT)]
+        else:
+            assert _tar_members(mine.body) == _tar_members(theirs.body) == [(pair.blob, len(TEXT), TEXT)]
+
+
+@pytest.mark.parametrize("query", ["?format=car", "?format=tar", "?format=dag-json", "?format=dag-cbor&dag-scope=x"])
+def test_a_blob_over_the_block_limit_has_no_block_form(pair: Pair, query: str) -> None:
+    """No block holds a blob past the block limit (a CAR reader refuses a block that size), so
+    a CAR, a TAR or a DAG format of it is a 406 naming the forms it has: its content
+    (``?format=raw``, verified by this server) and its Bao stream (``/bao/{cid}``). It was a 404,
+    which says the content is not here."""
+    reply = fetch(pair.ours.url, f"/ipfs/{pair.big}{query}")
+    assert reply.status == 406, reply.body[:300]
+    text = reply.body.decode()
+    assert "block limit" in text and "?format=raw" in text and f"/bao/{pair.big}" in text, text
+    assert reply.headers["x-content-type-options"] == "nosniff"
+    assert fetch(pair.ours.url, f"/ipfs/{pair.big}?format=raw", method="HEAD").status == 200
+
+
 # --- 3. ?filename= bytes that are no UTF-8 ------------------------------------------------------
 
 @pytest.mark.ipfs

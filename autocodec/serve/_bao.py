@@ -265,8 +265,8 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     The conditional headers are read as for any raw block (``_preconditions``: a 304, a 412,
     and ``If-Range`` deciding whether ``Range`` applies), then the one range."""
     from ._app import EXECUTOR, RUNTIME
-    from ._gateway import (_CONTENT_LOCATION, CBOR, JSON, RAW, GatewayError, _content_location,
-                           _defaults_range_check, _preconditions, ipfs, negotiate)
+    from ._gateway import (_CONTENT_LOCATION, CAR, CBOR, DAG_CBOR, DAG_JSON, JSON, RAW, TAR, GatewayError,
+                           _content_location, _defaults_range_check, _preconditions, ipfs, negotiate)
 
     held = _held(request)
     if held is None:
@@ -275,6 +275,8 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
         media, params = negotiate(request)
     except Exception:  # noqa: BLE001 - the gateway answers its own negotiation errors
         return await ipfs(request)
+    if media in (CAR, TAR, DAG_JSON, DAG_CBOR):
+        return await _blob_as_block(request, held, media)
     if media not in (None, RAW, JSON, CBOR):
         return await ipfs(request)
     if media is not None and (location := _content_location(request, media, params)) is not None:
@@ -310,12 +312,7 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     try:
         watch = _Watch(runtime, "bao")
     except AutocodecError as exc:  # no trusted verifier serves now (revoked, withdrawn...)
-        from ._app import public_text
-        from ._gateway import status_for_gateway
-
-        runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
-        return web.Response(status=status_for_gateway(exc), text=public_text(exc.message, runtime) + "\n",
-                            headers={"X-Content-Type-Options": "nosniff"}, content_type="text/plain")
+        return _unserved(runtime, exc)
     if span is None or span[0] > span[1]:  # nothing asked, or a zero-length suffix
         pieces: Generator[memoryview, None, None] = _nothing()
     elif status == 206:
@@ -333,6 +330,56 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
         return await _send_blob(request, pull, cid, media, status, span, headers, file_head)
     finally:
         pull.close()
+
+
+def _unserved(runtime: "Runtime", exc: AutocodecError) -> web.Response:
+    """The answer when no trusted module serves ``verifier bao`` now (revoked, withdrawn...)."""
+    from ._app import public_text
+    from ._gateway import status_for_gateway
+
+    runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
+    return web.Response(status=status_for_gateway(exc), text=public_text(exc.message, runtime) + "\n",
+                        headers={"X-Content-Type-Options": "nosniff"}, content_type="text/plain")
+
+
+async def _blob_as_block(request: web.Request, held: tuple[BlobStore, CID, int], media: str) -> web.StreamResponse:
+    """A held blob asked for as a CAR, a TAR, DAG-JSON or DAG-CBOR. Within the block limit
+    (``DecodeLimits.max_block_bytes``, what this runtime takes as one block anywhere) it is the
+    raw block of its CID: read whole, verified, and answered by the gateway as Kubo answers a
+    raw block (a CAR of that block, a TAR of one file, 406 for the DAG formats). Past it no
+    block holds it (a CAR reader refuses a block that size), so the answer is a 406 naming the
+    forms it has: the content (verified here) and its Bao stream (verified by the client)."""
+    from ._app import EXECUTOR, RUNTIME
+    from ._gateway import FORMATS, HELD_BLOCK, ipfs
+
+    store, cid, size = held
+    runtime = request.app[RUNTIME]
+    limit = runtime.limits.decode.max_block_bytes
+    if size > limit:
+        asked = next(name for name, value in FORMATS.items() if value == media)
+        runtime.metrics.inc("errors_total", route="ipfs", error="BlobOverBlockLimit")
+        return web.Response(status=406, content_type="text/plain", headers={
+            "X-Content-Type-Options": "nosniff", "X-Ipfs-Roots": str(cid)},
+            text=f"{cid} is a blob of {size} bytes, over the {limit}-byte block limit: it has no {asked} form "
+                 f"(no block can hold it); fetch its content with ?format=raw, verified by this gateway, "
+                 f"or its Bao stream at /bao/{cid} to verify it yourself\n")
+    _whole_on_disk(request, store, cid)
+    try:
+        watch = _Watch(runtime, "bao")
+    except AutocodecError as exc:
+        return _unserved(runtime, exc)
+
+    def whole() -> bytes:
+        return b"".join(bytes(piece) for piece in watch.pieces(store.verified(watch.verifier, cid, threads=1)))
+
+    try:
+        data = await asyncio.get_running_loop().run_in_executor(request.app[EXECUTOR], whole)
+    except NotTrusted as exc:  # the verifier stopped serving while the blob was read
+        return _unserved(runtime, exc)
+    except AutocodecError as exc:  # stored content that fails its check (VerificationFailed)
+        raise _stored_bad(request, cid, exc) from None
+    request[HELD_BLOCK] = (cid, data)
+    return await ipfs(request)
 
 
 async def _whole_type(request: web.Request, store: BlobStore, cid: CID, size: int, media: str | None) -> str:

@@ -203,6 +203,19 @@ def locate(runtime: "Runtime", path: DagPath, *, stored_only: bool = False) -> T
     return Target(path, roots, blocks[:terminal], found.cid, found.data, found.remainder, found.value)
 
 
+HELD_BLOCK: web.RequestKey[tuple[CID, bytes]] = web.RequestKey("held_block", tuple)
+"""Set by the blob route (``_bao``): a held BLAKE3 blob within the block limit, read whole and
+verified, which a bare ``/ipfs/{cid}`` answers as the raw block it is (CAR, TAR, formats)."""
+
+
+def _held_block_target(request: web.Request, path: DagPath) -> Target | None:
+    """The ``Target`` of a bare CID whose block the request carries (``HELD_BLOCK``), else None."""
+    held = request.get(HELD_BLOCK)
+    if held is None or path.segments or held[0] != path.root:
+        return None
+    return Target(path, [path.root], [], path.root, held[1], (), None)
+
+
 def negotiate(request: web.Request) -> tuple[str | None, dict[str, str]]:
     """The response media type asked for and its parameters (see module docstring); a 400
     ``GatewayError`` when the Accept element it takes is not a media type Go can parse."""
@@ -484,7 +497,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media is None and "If-None-Match" not in request.headers:
         _defaults_range_check(request)
     try:
-        target: Target = await _run(request, locate, runtime, path)
+        target: Target = _held_block_target(request, path) or await _run(request, locate, runtime, path)
     except MissingPath as exc:
         if media is None and origin_isolated(request):  # a site's _redirects (docs/gateway.md), as Kubo reads it
             redirected = await _redirected(request, runtime, path)
