@@ -235,3 +235,23 @@ def test_filename_bytes_are_written_as_kubo_writes_them(pair: Pair, path: str) -
     assert mine.status == theirs.status == 200
     for name in ("content-disposition", "content-type"):
         assert mine.headers.get(name) == theirs.headers.get(name), (path, name)
+
+
+# --- 4. one shape for every JSON error body ---------------------------------------------------
+
+def test_resolve_400_is_built_by_the_one_error_function(runtime: Runtime) -> None:  # noqa: F811
+    """``/resolve/`` of a code text that names no code is a 400 whose body ``_error`` builds,
+    as every other route's error body (it was built by hand there, free to drift)."""
+    from autocodec import errors
+    from autocodec.serve._app import _error
+
+    status, headers, body = call(runtime, "/resolve/codec/nonsense")
+    try:
+        runtime.resolve("codec", "nonsense")
+    except errors.UnsupportedFormat as exc:
+        expected = _error(exc, runtime, "resolve", status=400)
+    else:  # pragma: no cover - the runtime names the code after all
+        pytest.fail("nonsense resolved")
+    assert (status, body) == (expected.status, expected.body) == (400, expected.body)
+    assert headers["Content-Type"].startswith("application/json")
+    assert set(json.loads(body)) == {"error", "message", "hint"}

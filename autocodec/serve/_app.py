@@ -104,8 +104,12 @@ def public_text(text: str, runtime: "Runtime") -> str:
     return text
 
 
-def _error(exc: BaseException, runtime: "Runtime", route: str, errors_log: RateLimitedLog | None = None) -> web.Response:
-    status = status_for(exc)
+def _error(exc: BaseException, runtime: "Runtime", route: str, errors_log: RateLimitedLog | None = None,
+           status: int | None = None) -> web.Response:
+    """The JSON error answer ``{"error", "message", "hint"}`` of every route here (no local
+    folder names in it), counted in ``errors_total``; its status ``status_for(exc)`` unless the
+    route knows better (``status``: e.g. a 400 where the error means a malformed request)."""
+    status = status_for(exc) if status is None else status
     name = type(exc).__name__
     runtime.metrics.inc("errors_total", route=route, error=name)
     if isinstance(exc, errors.AutocodecError):
@@ -164,9 +168,7 @@ async def resolve(request: web.Request) -> web.Response:
         res = await _run(request, runtime.resolve, kind, request.match_info["code"])
     except errors.UnsupportedFormat as exc:  # the code text names no code (a name no table holds,
         # a number past the varint range): a malformed request, not a code nothing serves (404)
-        runtime.metrics.inc("errors_total", route="resolve", error=type(exc).__name__)
-        return web.json_response({"error": type(exc).__name__, "message": public_text(exc.message, runtime),
-                                  "hint": public_text(exc.hint, runtime)}, status=400)
+        return _error(exc, runtime, "resolve", status=400)
     except Exception as exc:  # noqa: BLE001
         return _error(exc, runtime, "resolve")
     text = builtin.encode(res.to_value(), "dag-json")
