@@ -203,6 +203,16 @@ def test_a_blob_within_the_block_limit_is_kubos_raw_block_in_every_format(pair: 
             assert _tar_members(mine.body) == _tar_members(theirs.body) == [(pair.blob, len(TEXT), TEXT)]
 
 
+@pytest.mark.ipfs
+def test_a_blob_within_the_block_limit_is_held_for_only_if_cached(pair: Pair) -> None:
+    """``Cache-Control: only-if-cached`` asks whether the block is held: a blob within the block
+    limit is, whatever the format (Kubo's 200; ours was a 412 for a CAR or a TAR of it)."""
+    for query in ("?format=car", "?format=tar", "?format=raw"):
+        for method in ("GET", "HEAD"):
+            theirs, mine = pair.both(f"/ipfs/{pair.blob}{query}", {"Cache-Control": "only-if-cached"}, method)
+            assert mine.status == theirs.status == 200, (query, method, mine.body[:200])
+
+
 @pytest.mark.parametrize("query", ["?format=car", "?format=tar", "?format=dag-json", "?format=dag-cbor&dag-scope=x"])
 def test_a_blob_over_the_block_limit_has_no_block_form(pair: Pair, query: str) -> None:
     """No block holds a blob past the block limit (a CAR reader refuses a block that size), so

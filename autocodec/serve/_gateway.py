@@ -476,7 +476,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if (uri := ipfs_uri(path.root, request.raw_path.partition("?")[0])) is not None:
         request[_IPFS_URI] = uri  # on every answer from here on, errors included (``_content_headers``)
     if only_if_cached(request):  # first, as Kubo: before Accept is read
-        held = await _run(request, _stored, runtime, path)
+        held = _held_block_target(request, path) is not None or await _run(request, _stored, runtime, path)
         if request.method == "HEAD":  # a probe, answered bare, as Kubo does
             return web.Response(status=200 if held else 412)
         if not held:  # Kubo's words
