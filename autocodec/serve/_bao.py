@@ -198,11 +198,14 @@ class _Watch:
 def _held(request: web.Request) -> tuple[BlobStore, CID, int] | None:
     """The blob a single-segment ``/ipfs/{cid}`` (or ``/ipfs/{cid}/``, as a subdomain origin's
     root asks for it) names, when it is one held here."""
+    segment = _blob_segment(content_path(request))
+    return None if segment is None else _held_blob(request, segment)
+
+
+def _held_blob(request: web.Request, segment: str) -> tuple[BlobStore, CID, int] | None:
+    """The blob ``segment`` (a CID's text) names, when it is one held here."""
     from ._app import RUNTIME
 
-    segment = _blob_segment(content_path(request))
-    if segment is None:
-        return None
     try:
         cid = CID.parse(segment)
         if cid.codec != 0x55 or cid.hash_code != 0x1E or len(cid.digest) != 32:
@@ -213,6 +216,24 @@ def _held(request: web.Request) -> tuple[BlobStore, CID, int] | None:
         raise _stored_bad(request, cid, exc) from None
     except AutocodecError:
         return None
+
+
+def _held_under(request: web.Request) -> tuple[BlobStore, CID, int] | None:
+    """The blob the first segment of a longer ``/ipfs/{cid}/...`` names, when it is held here."""
+    root, slash, rest = content_path(request).partition("/")
+    if not slash or not rest.strip("/"):
+        return None
+    return _held_blob(request, root)
+
+
+def _asks_car(request: web.Request) -> bool:
+    """Whether the request asks for a CAR (``?format=car`` or its Accept type)."""
+    from ._gateway import CAR, negotiate
+
+    try:
+        return negotiate(request)[0] == CAR
+    except Exception:  # noqa: BLE001 - the gateway answers its own negotiation errors
+        return False
 
 
 def _blob_segment(path: str) -> str | None:
@@ -270,6 +291,9 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
 
     held = _held(request)
     if held is None:
+        under = _held_under(request) if _asks_car(request) else None
+        if under is not None:  # a path under a blob: Kubo's CAR of the blocks up to where it ends
+            return await _blob_as_block(request, under, CAR)
         return await ipfs(request)
     try:
         media, params = negotiate(request)
@@ -343,10 +367,11 @@ def _unserved(runtime: "Runtime", exc: AutocodecError) -> web.Response:
 
 
 async def _blob_as_block(request: web.Request, held: tuple[BlobStore, CID, int], media: str) -> web.StreamResponse:
-    """A held blob asked for as a CAR, a TAR, DAG-JSON or DAG-CBOR. Within the block limit
-    (``DecodeLimits.max_block_bytes``, what this runtime takes as one block anywhere) it is the
-    raw block of its CID: read whole, verified, and answered by the gateway as Kubo answers a
-    raw block (a CAR of that block, a TAR of one file, 406 for the DAG formats). Past it no
+    """A held blob asked for as a CAR (of it, or of a path under it), a TAR, DAG-JSON or
+    DAG-CBOR. Within the block limit (``DecodeLimits.max_block_bytes``, what this runtime takes
+    as one block anywhere) it is the raw block of its CID: read whole, verified, and answered by
+    the gateway as Kubo answers a raw block (a CAR of that block, or of the blocks up to where a
+    path under it ends; a TAR of one file; 406 for the DAG formats). Past it no
     block holds it (a CAR reader refuses a block that size), so the answer is a 406 naming the
     forms it has: the content (verified here) and its Bao stream (verified by the client)."""
     from ._app import EXECUTOR, RUNTIME
@@ -468,6 +493,8 @@ async def _send_blob(request: web.Request, pull: _Pull[memoryview], cid: CID, me
 
 def setup_bao(app: web.Application) -> None:
     """``/bao/{cid}``, and ``/ipfs/{cid}`` for held blobs (register before the gateway: a
-    single-segment ``/ipfs/`` path comes here first and is handed on when it is not a blob)."""
+    single-segment ``/ipfs/`` path comes here first and is handed on when it is not a blob; a
+    longer one too, for a CAR of a path under a blob)."""
     app.router.add_get("/bao/{cid}", bao_stream)
     app.router.add_get("/ipfs/{path:[^/]+/?}", ipfs_blob)
+    app.router.add_get(r"/ipfs/{path:[^/]+/[\s\S]+}", ipfs_blob)

@@ -160,15 +160,20 @@ class Target:
 
 class _Recording:
     """A ``BlockSource`` over the runtime that remembers every block read, in order; with
-    ``stored_only``, it reads the store alone (``BlockNotFound`` for a block it lacks)."""
+    ``stored_only``, it reads the store alone (``BlockNotFound`` for a block it lacks); ``held``:
+    one more block it holds, verified by its holder (a blob read whole, ``HELD_BLOCK``)."""
 
-    def __init__(self, runtime: "Runtime", stored_only: bool = False) -> None:
+    def __init__(self, runtime: "Runtime", stored_only: bool = False, held: tuple[CID, bytes] | None = None) -> None:
         self.runtime = runtime
         self.stored_only = stored_only
+        self.held = held
         self.blocks: list[tuple[CID, bytes]] = []
 
     def get(self, cid: CID) -> bytes:
-        data = self.runtime.store.get(cid) if self.stored_only else self.runtime.get(cid)
+        if self.held is not None and self.held[0] == cid:
+            data = self.held[1]
+        else:
+            data = self.runtime.store.get(cid) if self.stored_only else self.runtime.get(cid)
         if not self.blocks or self.blocks[-1][0] != cid:
             self.blocks.append((cid, data))
         return data
@@ -177,13 +182,15 @@ class _Recording:
         return self.runtime.decode_block(cid, data, verified=verified)
 
 
-def locate(runtime: "Runtime", path: DagPath, *, stored_only: bool = False) -> Target:
+def locate(runtime: "Runtime", path: DagPath, *, stored_only: bool = False,
+           held: tuple[CID, bytes] | None = None) -> Target:
     """Resolve ``path`` segment by segment (``autocodec.dag.resolve``), recording the blocks
     crossed (HAMT shards included) and the block each segment reaches (``X-Ipfs-Roots``);
-    ``stored_only``: from the store alone, nothing fetched."""
+    ``stored_only``: from the store alone, nothing fetched; ``held``: a block read from
+    elsewhere (``_Recording``)."""
     if len(path.segments) > MAX_SEGMENTS:
         raise GatewayError(400, f"path has more than {MAX_SEGMENTS} segments")
-    rec = _Recording(runtime, stored_only)
+    rec = _Recording(runtime, stored_only, held)
     if not path.segments:  # a bare CID: its bytes, never decoded (raw blocks of any codec are served)
         data = rec.get(path.root)
         return Target(path, [path.root], [], path.root, data, (), None)
@@ -205,15 +212,12 @@ def locate(runtime: "Runtime", path: DagPath, *, stored_only: bool = False) -> T
 
 HELD_BLOCK: web.RequestKey[tuple[CID, bytes]] = web.RequestKey("held_block", tuple)
 """Set by the blob route (``_bao``): a held BLAKE3 blob within the block limit, read whole and
-verified, which a bare ``/ipfs/{cid}`` answers as the raw block it is (CAR, TAR, formats)."""
+verified, which ``/ipfs/{cid}[/path]`` reads as the raw block it is (CAR, TAR, formats)."""
 
 
-def _held_block_target(request: web.Request, path: DagPath) -> Target | None:
-    """The ``Target`` of a bare CID whose block the request carries (``HELD_BLOCK``), else None."""
-    held = request.get(HELD_BLOCK)
-    if held is None or path.segments or held[0] != path.root:
-        return None
-    return Target(path, [path.root], [], path.root, held[1], (), None)
+def _locate(request: web.Request, runtime: "Runtime", path: DagPath) -> Target:
+    """``locate`` with the block the request carries (``HELD_BLOCK``), if any."""
+    return locate(runtime, path, held=request.get(HELD_BLOCK))
 
 
 def negotiate(request: web.Request) -> tuple[str | None, dict[str, str]]:
@@ -476,7 +480,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if (uri := ipfs_uri(path.root, request.raw_path.partition("?")[0])) is not None:
         request[_IPFS_URI] = uri  # on every answer from here on, errors included (``_content_headers``)
     if only_if_cached(request):  # first, as Kubo: before Accept is read
-        held = _held_block_target(request, path) is not None or await _run(request, _stored, runtime, path)
+        held = await _run(request, _stored, runtime, path, request.get(HELD_BLOCK))
         if request.method == "HEAD":  # a probe, answered bare, as Kubo does
             return web.Response(status=200 if held else 412)
         if not held:  # Kubo's words
@@ -486,7 +490,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         request[_CONTENT_LOCATION] = location
     if media is not None and media not in _SERVED:  # an explicit type this gateway has no answer in
         if "If-None-Match" in request.headers:  # Kubo answers If-None-Match first (its ETag names the type)
-            early = _early_not_modified(request, await _run(request, locate, runtime, path), media)
+            early = _early_not_modified(request, await _run(request, _locate, request, runtime, path), media)
             if early is not None:
                 return early
         raise GatewayError(400, f"unsupported response format requested ({media}): ask for one of "
@@ -497,7 +501,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media is None and "If-None-Match" not in request.headers:
         _defaults_range_check(request)
     try:
-        target: Target = _held_block_target(request, path) or await _run(request, locate, runtime, path)
+        target: Target = await _run(request, _locate, request, runtime, path)
     except MissingPath as exc:
         if media is None and origin_isolated(request):  # a site's _redirects (docs/gateway.md), as Kubo reads it
             redirected = await _redirected(request, runtime, path)
@@ -560,11 +564,12 @@ def only_if_cached(request: web.Request) -> bool:
     return request.headers.get("Cache-Control", "").strip(" \t") == "only-if-cached"
 
 
-def _stored(runtime: "Runtime", path: DagPath) -> bool:
+def _stored(runtime: "Runtime", path: DagPath, held: tuple[CID, bytes] | None = None) -> bool:
     """Whether ``path`` resolves from the store alone (boxo's ``IsCached``): every block on the
-    way, the last one included, is held here; a name missing on the way counts as not held."""
+    way, the last one included, is held here (``held`` counts: a blob read whole); a name
+    missing on the way counts as not held."""
     try:
-        locate(runtime, path, stored_only=True)
+        locate(runtime, path, stored_only=True, held=held)
     except errors.AutocodecError:
         return False
     return True
