@@ -113,7 +113,7 @@ def _error(exc: BaseException, runtime: "Runtime", route: str, errors_log: RateL
     name = type(exc).__name__
     runtime.metrics.inc("errors_total", route=route, error=name)
     if isinstance(exc, errors.AutocodecError):
-        body = {"error": name, "message": public_text(exc.message, runtime), "hint": public_text(exc.hint, runtime)}
+        body = error_body(exc, runtime)
     else:
         (errors_log or _UNEXPECTED).warn(f"{route}:{name}", "serve.unexpected_error", route=route, error=name,
                                          detail=str(exc)[:300])
@@ -121,11 +121,19 @@ def _error(exc: BaseException, runtime: "Runtime", route: str, errors_log: RateL
     return web.json_response(body, status=status)
 
 
+def error_body(exc: errors.AutocodecError, runtime: "Runtime | None" = None) -> dict[str, str]:
+    """The routes' error body ``{"error", "message", "hint"}``: the error named by its class,
+    its message and hint (with ``runtime``, without local folder names: ``public_text``)."""
+    def shown(text: str) -> str:
+        return text if runtime is None else public_text(text, runtime)
+
+    return {"error": type(exc).__name__, "message": shown(exc.message), "hint": shown(exc.hint)}
+
+
 def invalid_query(message: str, hint: str) -> web.Response:
     """A 400 for a malformed request to a JSON route: ``InvalidInput`` in the routes' error
-    shape ``{"error", "message", "hint"}``, the error named by its class as every other body."""
-    exc = errors.InvalidInput(message, hint=hint)
-    return web.json_response({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}, status=400)
+    shape (``error_body``)."""
+    return web.json_response(error_body(errors.InvalidInput(message, hint=hint)), status=400)
 
 
 async def _run(request: web.Request, fn: Any, *args: Any) -> Any:
