@@ -249,6 +249,21 @@ def test_filename_bytes_are_written_as_kubo_writes_them(pair: Pair, path: str) -
         assert mine.headers.get(name) == theirs.headers.get(name), (path, name)
 
 
+@pytest.mark.ipfs
+@pytest.mark.parametrize(("query", "accept"), [
+    ("?format=car&dag-scope=x", None), ("?format=car&car-order=bfs", None), ("?format=car&car-dups=x", None),
+    ("?format=car&car-version=2", None), ("", "application/vnd.ipld.car; version=2"),
+    ("", "application/vnd.ipld.car; order=x"),
+])
+def test_car_parameter_errors_are_kubos_400_in_its_words(pair: Pair, query: str, accept: str | None) -> None:
+    """A CAR parameter the gateway does not take is Kubo's 400 in boxo's words (they were this
+    server's own: ``unsupported CAR version '2'``), on a block and on a held blob alike."""
+    for root in (pair.site, pair.blob):
+        theirs, mine = pair.both(f"/ipfs/{root}{query}", {"Accept": accept} if accept else {})
+        assert (mine.status, mine.body) == (theirs.status, theirs.body), (root, query, accept)
+        assert mine.status == 400
+
+
 # --- 4. one shape for every JSON error body ---------------------------------------------------
 
 def test_resolve_400_is_built_by_the_one_error_function(runtime: Runtime) -> None:  # noqa: F811

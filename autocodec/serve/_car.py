@@ -57,23 +57,25 @@ class CarParams:
 def car_params(query: Any, accept_params: dict[str, str]) -> CarParams:
     """Parameters from the query (``dag-scope``, ``entity-bytes``, ``car-version``, ``car-order``,
     ``car-dups``) and the Accept media-type parameters, a query value that is not empty
-    winning (IPIP-523, as boxo's ``buildCarParams``); ``InvalidInput`` when bad."""
+    winning (IPIP-523, as boxo's ``buildCarParams``); ``InvalidInput`` when bad, in boxo's words."""
     scope = query.get("dag-scope", "all")
     if scope not in SCOPES:
-        raise InvalidInput(f"unsupported dag-scope {scope!r}", hint=f"use one of {', '.join(SCOPES)}")
+        raise InvalidInput("unsupported application/vnd.ipld.car scope parameter",
+                           hint=f"use dag-scope={', '.join(SCOPES)}")
 
     def asked(key: str, default: str) -> str:
         return query.get(f"car-{key}") or accept_params.get(key) or default
 
     version = asked("version", "1")
     if version != "1":
-        raise InvalidInput(f"unsupported CAR version {version!r}", hint="only version=1 is produced")
+        raise InvalidInput("unsupported application/vnd.ipld.car version: only version=1 is supported",
+                           hint="ask for version=1 or leave the version out")
     order = asked("order", "dfs")
     if order not in ("dfs", "unk"):
-        raise InvalidInput(f"unsupported CAR order {order!r}", hint="use order=dfs or order=unk")
+        raise InvalidInput("unsupported application/vnd.ipld.car order parameter", hint="use order=dfs or order=unk")
     dups = asked("dups", "n")
     if dups not in ("y", "n"):
-        raise InvalidInput(f"unsupported CAR dups {dups!r}", hint="use dups=y or dups=n")
+        raise InvalidInput("unsupported application/vnd.ipld.car dups parameter", hint="use dups=y or dups=n")
     entity_bytes = query.get("entity-bytes")
     if entity_bytes is not None:
         try:
