@@ -206,6 +206,24 @@ def test_a_blob_within_the_block_limit_is_kubos_raw_block_in_every_format(pair: 
 
 
 @pytest.mark.ipfs
+@pytest.mark.parametrize(("path", "host"), [
+    ("/ipfs/{blob}/x", False), ("/ipfs/{blob}/x?format=raw", False), ("/ipfs/{blob}/x/y/?format=tar", False),
+    ("/ipfs/{blob}/x?format=dag-json", False), ("/x", True), ("/x/y?format=car", True),
+])
+def test_a_path_under_a_blob_is_kubos_answer_for_a_path_under_a_raw_block(pair: Pair, path: str, host: bool) -> None:
+    """A raw block has no links: Kubo's 404 names the link that is not there (``no link named
+    "x" under CID``); ours said the block was not in the store, on the path gateway and on the
+    blob's subdomain origin (where a site's ``_redirects`` is looked for first)."""
+    headers = {"Host": f"{pair.blob}.ipfs.localhost:{{port}}"} if host else {}
+    theirs, mine = pair.both(path.format(blob=pair.blob), headers)
+    assert (mine.status, mine.body) == (theirs.status, theirs.body), path
+    for name in ("content-type", "ipfs-uri", "etag", "x-ipfs-roots", "content-disposition"):
+        assert mine.headers.get(name) == theirs.headers.get(name), (path, name)
+    over = fetch(pair.ours.url, f"/ipfs/{pair.big}/x")  # past the block limit: not read, the gateway's 404
+    assert over.status == 404
+
+
+@pytest.mark.ipfs
 def test_a_blob_within_the_block_limit_is_held_for_only_if_cached(pair: Pair) -> None:
     """``Cache-Control: only-if-cached`` asks whether the block is held: a blob within the block
     limit is, whatever the format (Kubo's 200; ours was a 412 for a CAR or a TAR of it)."""

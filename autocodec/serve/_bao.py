@@ -291,9 +291,9 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
 
     held = _held(request)
     if held is None:
-        under = _held_under(request) if _asks_car(request) else None
-        if under is not None:  # a path under a blob: Kubo's CAR of the blocks up to where it ends
-            return await _blob_as_block(request, under, CAR)
+        under = _held_under(request)
+        if under is not None:  # a path under a blob: Kubo's answer for a path under a raw block
+            return await _blob_as_block(request, under, CAR if _asks_car(request) else None)
         return await ipfs(request)
     try:
         media, params = negotiate(request)
@@ -366,9 +366,11 @@ def _unserved(runtime: "Runtime", exc: AutocodecError) -> web.Response:
                         headers={"X-Content-Type-Options": "nosniff"}, content_type="text/plain")
 
 
-async def _blob_as_block(request: web.Request, held: tuple[BlobStore, CID, int], media: str) -> web.StreamResponse:
+async def _blob_as_block(request: web.Request, held: tuple[BlobStore, CID, int],
+                         media: str | None) -> web.StreamResponse:
     """A held blob asked for as a CAR (of it, or of a path under it), a TAR, DAG-JSON or
-    DAG-CBOR. Within the block limit (``DecodeLimits.max_block_bytes``, what this runtime takes
+    DAG-CBOR, or a path under it in any other form (``media`` None: a 404 in Kubo's words, the
+    block it ends at read; past the block limit, the gateway's 404). Within the block limit (``DecodeLimits.max_block_bytes``, what this runtime takes
     as one block anywhere) it is the raw block of its CID: read whole, verified, and answered by
     the gateway as Kubo answers a raw block (a CAR of that block, or of the blocks up to where a
     path under it ends; a TAR of one file; 406 for the DAG formats). Past it no
@@ -381,6 +383,8 @@ async def _blob_as_block(request: web.Request, held: tuple[BlobStore, CID, int],
     runtime = request.app[RUNTIME]
     limit = runtime.limits.decode.max_block_bytes
     if size > limit:
+        if media is None:
+            return await ipfs(request)
         asked = next(name for name, value in FORMATS.items() if value == media)
         runtime.metrics.inc("errors_total", route="ipfs", error="BlobOverBlockLimit")
         return web.Response(status=406, content_type="text/plain", headers={

@@ -590,7 +590,7 @@ async def _redirected(request: web.Request, runtime: "Runtime", path: DagPath) -
 
     where = f'trouble processing _redirects file at "/ipfs/{path.root_text}/_redirects":'
     try:
-        rules = await _run(request, _site_rules, runtime, path)
+        rules = await _run(request, _site_rules, runtime, path, request.get(HELD_BLOCK))
     except _redirects.RedirectsError as exc:
         raise GatewayError(500, f"{where} {exc}") from None
     found = _redirects.first_match(rules or [], "/" + "/".join(path.segments))
@@ -616,10 +616,12 @@ async def _redirected(request: web.Request, runtime: "Runtime", path: DagPath) -
     return await _error_page(request, runtime, page, node.size, rule.status)
 
 
-def _site_rules(runtime: "Runtime", path: DagPath) -> list[_redirects.Rule] | None:
-    """The rules of ``/ipfs/{root}/_redirects``, None when there is no such file."""
+def _site_rules(runtime: "Runtime", path: DagPath,
+                held: tuple[CID, bytes] | None = None) -> list[_redirects.Rule] | None:
+    """The rules of ``/ipfs/{root}/_redirects``, None when there is no such file (``held``:
+    as ``locate``)."""
     try:
-        found = locate(runtime, parse_path(f"/ipfs/{path.root_text}/_redirects", strip=False))
+        found = locate(runtime, parse_path(f"/ipfs/{path.root_text}/_redirects", strip=False), held=held)
     except errors.PathNotFound:
         return None
     node = _unixfs.classify(found.cid, found.data)
