@@ -113,3 +113,19 @@ def test_serve_on_a_read_only_home_that_never_served_serves_reads(home: Path, tm
             body = json.loads(refused.value.read())
             assert body["error"] == "StoreError" and "read-only" in body["message"], body
     assert sorted(p.name for p in home.rglob("*")) == before
+
+
+# --- careless input: one line that says what to do ------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["Big", "\u2603", "a/b", "", "-x"])
+def test_set_init_refuses_a_name_no_set_can_have_as_input(home: Path, name: str) -> None:
+    """Before, ``set init`` with such a name was 'InvalidDocument: set name must be a string
+    matching ... (the document is malformed; ask its publisher for a valid one)': the user is the
+    publisher, and there was no document yet. Now it is InvalidInput saying what a name may hold."""
+    from tests._cli import refusal_line
+
+    run_cli(home, "key", "gen", "pub")
+    proc = run_cli(home, "set", "init", "--key", "pub", "--", name, check=False)
+    line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
+    assert line.startswith("autocodec: InvalidInput: ") and "is not a set name" in line, line

@@ -76,11 +76,25 @@ def _code(kind: str, text: str) -> int | str:
     return parse[kind](text) if kind in parse else text
 
 
+def check_set_name(name: str) -> None:
+    """``InvalidInput`` unless ``name`` is a set name documents take (``abi.NAME``): the root
+    document refused it as malformed, with a hint to ask the set's publisher, who is the user here."""
+    from ..abi import NAME
+    from ..errors import InvalidInput
+
+    if not NAME.fullmatch(name):
+        shown = name if len(name) <= 80 else name[:77] + "..."
+        raise InvalidInput(f"{shown!r} is not a set name: lowercase letters, digits, '.', '_' and '-', "
+                           "starting with a letter or digit, at most 64 characters",
+                           hint="choose a name of that shape")
+
+
 def run_init(args: argparse.Namespace) -> int:
     from ..registry import Runtime, init_set
     from ._io import write_line
     from ._runtime import load_keys
 
+    check_set_name(args.name)
     keys = load_keys(args.key, args.passphrase_env)
     with Runtime() as rt:
         state = init_set(rt, args.name, keys, args.key, threshold=args.threshold, expires_days=args.expires_days)
