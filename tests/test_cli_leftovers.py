@@ -129,3 +129,26 @@ def test_set_init_refuses_a_name_no_set_can_have_as_input(home: Path, name: str)
     proc = run_cli(home, "set", "init", "--key", "pub", "--", name, check=False)
     line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
     assert line.startswith("autocodec: InvalidInput: ") and "is not a set name" in line, line
+
+
+def test_a_read_only_home_serves_blocks_fetched_from_a_node_without_keeping_them(
+        home: Path, tmp_path: Path, kubo_node: KuboRepo) -> None:
+    """Before, a block fetched from ``--node`` into a read-only home failed as 'cannot write to
+    the store: the home is read-only' (500 from serve, exit 1 from cat); now it is verified and
+    given out, and the home is left as it was."""
+    import urllib.request
+
+    from tests._serve_proc import ServeProcess
+    from tests.test_settings_hostile import read_only_mount
+
+    (tmp_path / "f.txt").write_bytes(b"only on the node, for a read-only home\n")
+    cid = kubo_node.ipfs("add", "-Q", "--cid-version=1", str(tmp_path / "f.txt")).stdout.decode().strip()
+    run_cli(home, "block", "put", stdin=b"another block")  # the home exists, its store too
+    before = sorted((p.name, p.stat().st_size) for p in home.rglob("*") if p.is_file())
+    node = ["--node", kubo_node.api_multiaddr]
+    with read_only_mount(home):
+        assert run_cli(home, "cat", cid, *node).stdout == b"only on the node, for a read-only home\n"
+        with ServeProcess(home, tmp_path, *node) as srv, \
+                urllib.request.urlopen(f"{srv.url}/ipfs/{cid}", timeout=30) as resp:
+            assert resp.read() == b"only on the node, for a read-only home\n"
+    assert sorted((p.name, p.stat().st_size) for p in home.rglob("*") if p.is_file()) == before

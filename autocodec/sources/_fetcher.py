@@ -29,7 +29,8 @@ class Fetcher:
 
     Invariants: bytes from a source are returned only after ``verify(cid, data)`` passed
     (through ``store.put``, which verifies, when there is a store); a verified block is cached
-    in the store; a source that serves bytes not matching the CID is skipped (logged as a warning
+    in the store, unless the store is read-only (a read-only home: it is given out uncached); a
+    source that serves bytes not matching the CID is skipped (logged as a warning
     if a later source serves the block; otherwise the raised ``HashMismatch`` names it); at most
     ``max_concurrent`` network fetches run at once (``None``: no cap), one more is ``FetchBusy``
     at once, never queued, so local answers never wait behind slow peers; any typed failure of a
@@ -143,7 +144,7 @@ class Fetcher:
                 raise
             for liar in liars:  # said once here; when no source has it, the error says it instead
                 log.warning("source served a block that does not match its CID", source=liar, cid=str(cid))
-            if self.store is not None:
+            if self.store is not None and not getattr(self.store, "read_only", False):
                 self.store.put(cid, data)
             log.debug("fetched block", cid=str(cid), source=source.name, size=len(data))
             return data
