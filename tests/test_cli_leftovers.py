@@ -58,6 +58,8 @@ def kubo(tmp_path_factory: pytest.TempPathFactory) -> KuboRepo:
     return KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
 
 
+@pytest.mark.slow
+@pytest.mark.ipfs
 @pytest.mark.parametrize("command", [["cat"], ["dag", "export"], ["refs", "-r"], ["block", "get"]])
 def test_a_reader_that_goes_away_ends_the_command_by_sigpipe_as_in_kubo(
         command: list[str], big_file: Path, kubo: KuboRepo, home: Path) -> None:
@@ -76,6 +78,7 @@ def test_a_reader_that_goes_away_ends_the_command_by_sigpipe_as_in_kubo(
     assert ours == theirs and err == b"", err
 
 
+@pytest.mark.slow
 def test_bao_decode_into_a_closed_pipe_ends_by_sigpipe(big_file: Path, home: Path, tmp_path: Path) -> None:
     """``bao decode`` (which Kubo has not) ends the same way."""
     encoded = tmp_path / "big.bao"
@@ -89,6 +92,7 @@ def test_bao_decode_into_a_closed_pipe_ends_by_sigpipe(big_file: Path, home: Pat
 # --- serve on a read-only home that never served -------------------------------------------------
 
 
+@pytest.mark.slow
 def test_serve_on_a_read_only_home_that_never_served_serves_reads(home: Path, tmp_path: Path) -> None:
     """Before, ``serve`` failed at start (KeyNotFound: it makes the executor key and the IPVM
     tables on first serve); now it serves what the home holds and /ipvm/ says it is off."""
@@ -131,6 +135,8 @@ def test_set_init_refuses_a_name_no_set_can_have_as_input(home: Path, name: str)
     assert line.startswith("autocodec: InvalidInput: ") and "is not a set name" in line, line
 
 
+@pytest.mark.slow
+@pytest.mark.ipfs
 def test_a_read_only_home_serves_blocks_fetched_from_a_node_without_keeping_them(
         home: Path, tmp_path: Path, kubo_node: KuboRepo) -> None:
     """Before, a block fetched from ``--node`` into a read-only home failed as 'cannot write to
