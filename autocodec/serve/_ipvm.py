@@ -48,69 +48,73 @@ CONTAINER_TYPE = "application/vnd.ipld.dag-cbor"
 
 
 def _json_error(exc: BaseException, runtime: Runtime) -> web.Response:
-    """The JSON error answer for ``exc``; its message and hint name no local folder (``public_text``)."""
+    """The JSON error answer for ``exc`` in every route's shape (``_app._error``: ``error_body``,
+    no local folder names, counted in ``errors_total``): 400 a token that is not a UCAN, 403 a
+    UCAN that does not authorize, 429 ``RateLimited`` with ``Retry-After``, else ``status_for``."""
     from ..verify.ucan import InvalidToken, UcanError
-    from ._app import public_text
+    from ._app import _error
 
-    if isinstance(exc, errors.AutocodecError):
-        message, hint = public_text(exc.message, runtime), public_text(exc.hint, runtime)
+    status: int | None = None
     if isinstance(exc, errors.RateLimited):
-        return web.json_response({"error": "RateLimited", "message": message, "hint": hint},
-                                 status=429, headers={"Retry-After": "5"})
-    if isinstance(exc, InvalidToken):
+        status = 429
+    elif isinstance(exc, InvalidToken):
         status = 400
     elif isinstance(exc, UcanError):
         status = 403
-    else:
-        from ._app import status_for
-
-        status = status_for(exc)
-    if isinstance(exc, errors.AutocodecError):
-        return web.json_response({"error": type(exc).__name__, "message": message, "hint": hint}, status=status)
-    log.error("ipvm.unexpected", error=type(exc).__name__, detail=str(exc)[:300])
-    return web.json_response({"error": "InternalError", "message": "unexpected error", "hint": "see the server log"},
-                             status=500)
+    response = _error(exc, runtime, "ipvm", status=status)
+    if status == 429:
+        response.headers["Retry-After"] = "5"
+    return response
 
 
-def _too_large(cap: int) -> web.Response:
+def _too_large(cap: int, runtime: Runtime) -> web.Response:
     """413 (Content Too Large, RFC 9110 section 15.5.14), in the routes' error body shape."""
     exc = errors.InvalidInput(f"the request is over {cap} bytes",
                               hint="send a smaller container, or raise max_request_bytes under [limits.remote] "
                                    "in the executor's config.toml")
-    return web.json_response({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}, status=413)
+    return _json_error_at(exc, runtime, 413)
 
 
-def _wrong_type(declared: str) -> web.Response:
+def _wrong_type(declared: str, runtime: Runtime) -> web.Response:
     """415 (Unsupported Media Type, RFC 9110 section 15.5.16), in the routes' error body shape."""
     exc = errors.InvalidInput(f"the request body is declared {declared[:80]!r}; a UCAN container is DAG-CBOR",
                               hint=f"send the container with Content-Type: {CONTAINER_TYPE}")
-    return web.json_response({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}, status=415)
+    return _json_error_at(exc, runtime, 415)
+
+
+def _json_error_at(exc: errors.AutocodecError, runtime: Runtime, status: int) -> web.Response:
+    """``exc`` answered with ``status`` in every route's error shape (``_app._error``)."""
+    from ._app import _error
+
+    return _error(exc, runtime, "ipvm", status=status)
 
 
 async def invoke(request: web.Request) -> web.Response:
-    remote = request.app[REMOTE]
+    from ._app import RUNTIME
+
+    remote, runtime = request.app[REMOTE], request.app[RUNTIME]
     if "Content-Type" in request.headers and request.content_type != CONTAINER_TYPE:
-        return _wrong_type(request.headers["Content-Type"])
+        return _wrong_type(request.headers["Content-Type"], runtime)
     cap = remote.scheduler.limits.max_request_bytes
     if request.content_length is not None and request.content_length > cap:
-        return _too_large(cap)
+        return _too_large(cap, runtime)
     body = bytearray()
     async for chunk in request.content.iter_chunked(64 * 1024):
         body += chunk
         if len(body) > cap:
-            return _too_large(cap)
+            return _too_large(cap, runtime)
     try:
         cid, block, cached = await asyncio.get_running_loop().run_in_executor(
             request.app[JOBS], remote.handle, bytes(body))
     except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
-        from ._app import RUNTIME
-
-        return _json_error(exc, request.app[RUNTIME])
+        return _json_error(exc, runtime)
     return web.Response(body=block, content_type=CONTAINER_TYPE,
                         headers={"X-Ipvm-Receipt": str(cid), "X-Ipvm-Cached": "1" if cached else "0"})
 
 
 async def stream(request: web.Request) -> web.Response:
+    from ._app import RUNTIME
+
     try:
         since = _query_int(request.query.get("since", "0"))
         limit = _query_int(request.query.get("limit", "1000"))
@@ -122,10 +126,8 @@ async def stream(request: web.Request) -> web.Response:
         entries = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], request.app[STREAM].since,
                                                                     since, limit)
     except errors.InvalidInput as exc:  # since or limit out of range: a bad query, as a non-integer is
-        return web.json_response({"error": type(exc).__name__, "message": exc.message, "hint": exc.hint}, status=400)
+        return _json_error_at(exc, request.app[RUNTIME], 400)
     except errors.AutocodecError as exc:  # an entry block removed or damaged: its error, never a bare 500
-        from ._app import RUNTIME
-
         return _json_error(exc, request.app[RUNTIME])
     return web.json_response({"entries": [e.to_json() for e in entries],
                               "next": entries[-1].seq if entries else since})
@@ -159,10 +161,11 @@ READ_ONLY = errors.StoreError(
     "executor's key are writes)", hint="serve a writable home to take invocations")
 
 
-async def _read_only(_request: web.Request) -> web.Response:
+async def _read_only(request: web.Request) -> web.Response:
     """503 (Service Unavailable, RFC 9110 section 15.6.4) in the routes' error body shape."""
-    return web.json_response({"error": type(READ_ONLY).__name__, "message": READ_ONLY.message,
-                              "hint": READ_ONLY.hint}, status=503)
+    from ._app import RUNTIME
+
+    return _json_error_at(READ_ONLY, request.app[RUNTIME], 503)
 
 
 def refuse_ipvm(app: web.Application) -> None:
