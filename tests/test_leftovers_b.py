@@ -46,3 +46,38 @@ def test_ipvm_error_bodies_are_error_body_and_counted_as_every_routes(home: Path
     assert wrong == error_body(errors.InvalidInput(wrong["message"], hint=wrong["hint"]))
     assert (wrong["error"], junk["error"]) == ("InvalidInput", "InvalidToken")
     assert counted.get("InvalidInput", 0) >= 1 and counted.get("InvalidToken") == 1, counted
+
+
+# --- an old home on a read-only mount: reads work, what needs the upgrade says so ----------------
+
+
+def test_an_old_home_on_a_read_only_mount_reads_and_says_it_needs_an_upgrade(
+        tmp_path: Path, capsys: Any) -> None:
+    # Every command that opened a Runtime failed: the trust wing's migration (v1 -> v4) was run on
+    # the read-only database ('cannot migrate the trust schema: ... attempt to write a readonly
+    # database', hinting that commands that only read work). Now the wing is left as it is.
+    from autocodec.cli._app import main
+    from autocodec.store import BlockStore
+    from tests.test_old_homes import _facts, make_old_home
+    from tests.test_settings_hostile import read_only_mount
+
+    facts = _facts("54004c6")  # trust schema v1: no trust_epoch, no trust_overrides
+    home = make_old_home("54004c6", tmp_path)
+    before = sorted((p.name, p.stat().st_size) for p in home.rglob("*"))
+    with read_only_mount(home):
+        assert main(["--home", str(home), "block", "get", facts["raw"]]) == 0
+        assert main(["--home", str(home), "cat", f"{facts['dir']}/a.txt"]) == 0
+        assert main(["--home", str(home), "dag", "get", facts["dir"]]) == 0
+        out, err = capsys.readouterr()
+        assert "hello autocodec" in out and err == "", err
+        with BlockStore.open(home) as store:
+            assert store.read_only and store.behind["trust"] == (1, 4), store.behind
+            try:
+                store.read_row("SELECT set_id FROM trust_overrides")
+            except errors.StoreError as exc:
+                refused = exc
+            else:  # pragma: no cover - the table is missing on this home
+                raise AssertionError("read a table the old home does not have")
+    assert "needs an upgrade that its read-only mount prevents" in refused.message, refused.message
+    assert "no such table" not in refused.message and "\n" not in refused.message and refused.hint
+    assert sorted((p.name, p.stat().st_size) for p in home.rglob("*")) == before

@@ -314,6 +314,10 @@ class BlockStore:
         self.read_only = False
         """True when ``open`` found the home unwritable: reads (``transaction`` included) work, every
         write is a ``StoreError`` saying the home is read-only."""
+        self.behind: dict[str, tuple[int, int]] = {}
+        """Wings whose tables are older than this code's, ``{wing: (recorded, newest)}``: only on a
+        read-only home, which cannot be migrated; a read their old tables cannot answer is a
+        ``StoreError`` saying the home needs an upgrade (``_sqlite_error``)."""
         watch(self)
 
     # --- lifecycle -----------------------------------------------------------------------
@@ -353,12 +357,12 @@ class BlockStore:
                         raise StoreError(f"cannot put the store {path} in WAL mode (got {mode!r})")
                     conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA foreign_keys=ON")
-                migrate(conn)
+                behind = migrate(conn, read_only=read_only)
             except BaseException:
                 conn.close()
                 raise
         store = cls(conn, path, verify, limits)
-        store.read_only = read_only
+        store.read_only, store.behind = read_only, behind
         return store
 
     def close(self) -> None:
@@ -415,8 +419,10 @@ class BlockStore:
                 conn.execute(("BEGIN" if self.read_only else "BEGIN IMMEDIATE") if outer else f"SAVEPOINT sp{self._depth}")
             self._depth += 1
             try:
-                with _sqlite_errors("write to the store"):
+                try:
                     yield conn
+                except sqlite3.Error as exc:
+                    raise self._sqlite_error(exc, "write to the store") from exc
             except BaseException:
                 self._depth -= 1
                 with suppress(sqlite3.Error):  # the original error is the one to report
@@ -439,7 +445,18 @@ class BlockStore:
         with self._lock, _sqlite_errors(f"migrate the {wing} schema"):
             if self._depth:
                 raise StoreError("ensure_schema cannot run inside a transaction")
-            migrate(self._db())
+            self.behind.update(migrate(self._db(), read_only=self.read_only))
+
+    def _sqlite_error(self, exc: sqlite3.Error, doing: str) -> StoreError:
+        """``translate_sqlite_error``, except that a table or column missing from a wing left
+        behind (``behind``) is the upgrade the read-only home needs, said in one line."""
+        if self.behind and ("no such table" in str(exc) or "no such column" in str(exc)):
+            wings = ", ".join(f"{wing} v{old}, v{new} needed" for wing, (old, new) in sorted(self.behind.items()))
+            return StoreError("the home was made by an older autocodec and needs an upgrade that its read-only "
+                              f"mount prevents (its tables: {wings})",
+                              hint="open the home once where it can be written (any command upgrades it), "
+                                   "or read it with the autocodec release that made it")
+        return translate_sqlite_error(exc, doing)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -518,7 +535,7 @@ class BlockStore:
             with self._lock:
                 return self._db().execute(sql, params).fetchone()
         except sqlite3.Error as exc:
-            raise translate_sqlite_error(exc, doing if cid is None else f"{doing} {cid}") from exc
+            raise self._sqlite_error(exc, doing if cid is None else f"{doing} {cid}") from exc
 
     def read_row(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         """The first row of one ``SELECT`` (or ``None``), read without taking the write lock:

@@ -10,6 +10,8 @@ Invariants:
   fresh database both succeed.
 - A database whose recorded version for a wing is newer than the newest this code knows is
   refused with ``StoreError`` (an older autocodec must not write a newer layout).
+- A database that cannot be written (``read_only``) is never migrated: ``migrate`` returns the
+  wings left behind, ``{wing: (recorded, newest)}``, and their old tables are read as they are.
 """
 
 from __future__ import annotations
@@ -69,20 +71,20 @@ def schema_version(conn: sqlite3.Connection, wing: str) -> int:
     return int(row[0]) if row else 0
 
 
-def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration] | None = None) -> None:
-    """Bring ``conn``'s database up to date with ``migrations`` (default: all registered).
+def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration] | None = None, *,
+            read_only: bool = False) -> dict[str, tuple[int, int]]:
+    """Bring ``conn``'s database up to date with ``migrations`` (default: all registered); the
+    wings left behind (``{wing: (recorded, newest)}``: none unless ``read_only``, where no step runs).
 
     ``conn`` must be in autocommit mode (``isolation_level=None``); each step runs in a
     ``BEGIN IMMEDIATE`` transaction so concurrent openers serialise on the write lock.
     """
-    conn.execute(META_DDL)
-    per_wing: dict[str, list[Migration]] = {}
-    if migrations is None:
-        per_wing = registered()
-    else:
-        for m in sorted(migrations, key=lambda m: (m.wing, m.version)):
-            per_wing.setdefault(m.wing, []).append(m)
-    for wing, steps in per_wing.items():
+    behind: dict[str, tuple[int, int]] = {}
+    if read_only and not _has_meta(conn):
+        return {m.wing: (0, m.version) for steps in _per_wing(migrations).values() for m in steps[-1:]}
+    if not read_only:
+        conn.execute(META_DDL)
+    for wing, steps in _per_wing(migrations).items():
         newest = steps[-1].version if steps else 0
         current = schema_version(conn, wing)
         if current > newest:
@@ -90,23 +92,46 @@ def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration] | None = N
                 f"the database has {wing} schema v{current}, newer than v{newest} known here",
                 hint="upgrade autocodec, or use another home folder",
             )
-        for step in steps:
-            if step.version <= current:
-                continue
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                # Re-check under the write lock: another process may have migrated meanwhile.
-                if schema_version(conn, wing) < step.version:
-                    for statement in step.statements:
-                        conn.execute(statement)
-                    conn.execute(
-                        "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                        (f"schema:{wing}", str(step.version)),
-                    )
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:  # SQLite rolled back itself after an I/O error or a full disk
-                    with suppress(sqlite3.Error):  # the original error is the one to report
-                        conn.execute("ROLLBACK")
-                raise
-            current = step.version
+        if read_only:
+            if current < newest:
+                behind[wing] = (current, newest)
+            continue
+        _run_steps(conn, wing, steps, current)
+    return behind
+
+
+def _has_meta(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() is not None
+
+
+def _per_wing(migrations: Iterable[Migration] | None) -> dict[str, list[Migration]]:
+    """``migrations`` (default: all registered) per wing, in version order."""
+    if migrations is None:
+        return registered()
+    per_wing: dict[str, list[Migration]] = {}
+    for m in sorted(migrations, key=lambda m: (m.wing, m.version)):
+        per_wing.setdefault(m.wing, []).append(m)
+    return per_wing
+
+
+def _run_steps(conn: sqlite3.Connection, wing: str, steps: list[Migration], current: int) -> None:
+    """Run ``wing``'s steps past ``current``, each in its own write transaction."""
+    for step in steps:
+        if step.version <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-check under the write lock: another process may have migrated meanwhile.
+            if schema_version(conn, wing) < step.version:
+                for statement in step.statements:
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                    (f"schema:{wing}", str(step.version)),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # SQLite rolled back itself after an I/O error or a full disk
+                with suppress(sqlite3.Error):  # the original error is the one to report
+                    conn.execute("ROLLBACK")
+            raise

@@ -304,8 +304,11 @@ class TrustStore:
         """A counter that grows with every committed change of the trust state, from any process.
 
         Two equal readings mean no pin, update, unpin, revocation or allow-list change was
-        committed in between; this is what invalidates a runtime's generation.
+        committed in between; this is what invalidates a runtime's generation. 0 on a read-only
+        home made before the counter (``blocks.behind``): nothing here can change it.
         """
+        if "trust" in getattr(self.blocks, "behind", {}):
+            return 0
         rows = self._rows("SELECT n FROM trust_epoch WHERE id = 1")
         return int(rows[0][0]) if rows else 0
 
