@@ -79,6 +79,26 @@ def test_a_reader_that_goes_away_ends_the_command_by_sigpipe_as_in_kubo(
 
 
 @pytest.mark.slow
+@pytest.mark.ipfs
+@pytest.mark.parametrize("args", [["--help"], ["cid", "bases"]])
+def test_output_into_a_pipe_already_closed_ends_by_sigpipe_as_in_kubo(args: list[str], kubo: KuboRepo,
+                                                                        home: Path) -> None:
+    """Help text (argparse's writer) and a command's first write both meet a pipe whose reader
+    had gone before the program started: Kubo is killed by SIGPIPE; so is autocodec (it exited 1)."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    try:
+        theirs = subprocess.run([str(KUBO_BIN), *args], stdout=writer, stderr=subprocess.PIPE,
+                                env=kubo.env(), timeout=60)
+        ours = subprocess.run([*AUTOCODEC, *args], stdout=writer, stderr=subprocess.PIPE, cwd=REPO, timeout=60,
+                              env={**os.environ, "AUTOCODEC_HOME": str(home)})
+    finally:
+        os.close(writer)
+    assert theirs.returncode == -signal.SIGPIPE, theirs.stderr
+    assert ours.returncode == theirs.returncode and ours.stderr == b"", ours.stderr
+
+
+@pytest.mark.slow
 def test_bao_decode_into_a_closed_pipe_ends_by_sigpipe(big_file: Path, home: Path, tmp_path: Path) -> None:
     """``bao decode`` (which Kubo has not) ends the same way."""
     encoded = tmp_path / "big.bao"
