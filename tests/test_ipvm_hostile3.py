@@ -370,11 +370,13 @@ def test_the_policy_budget_covers_the_invoked_job_and_its_awaited_jobs_together(
         remote.handle(body, now=now)
 
 
-def test_a_block_stored_after_the_newest_was_removed_fires_its_event_trigger(home: Path) -> None:
-    # Event triggers find new blocks by row id. A user stores a raw block by mistake (the
-    # dag-cbor trigger does not fire; the runner passes its row), removes it (`block rm`) and
-    # stores the DAG-CBOR block meant: SQLite gives the new row the removed one's id, which the
-    # runner had already passed, so the trigger never fired for it.
+@pytest.mark.parametrize("tick_between", [True, False], ids=["ticked-after-the-removal", "both-between-two-ticks"])
+def test_a_block_stored_after_the_newest_was_removed_fires_its_event_trigger(home: Path, tick_between: bool) -> None:
+    # A user stores a raw block by mistake (the dag-cbor trigger does not fire; the runner passes
+    # it), removes it (`block rm`) and stores the DAG-CBOR block meant. When triggers found new
+    # blocks by row id, SQLite gave the new row the removed one's id, which the runner had already
+    # passed: the trigger never fired for it (a tick between moved the mark back; without one,
+    # test_ipvm_leftovers' case, it was missed until the store's block sequence).
     from autocodec.ipvm._stream import JobStream
     from autocodec.ipvm._triggers import Trigger, TriggerRunner
 
@@ -388,9 +390,11 @@ def test_a_block_stored_after_the_newest_was_removed_fires_its_event_trigger(hom
         wrong = rt.put(b"\xa1\x61a\x01", "raw")
         assert runner.tick() == 0  # not dag-cbor
         rt.store.delete(wrong)
-        assert runner.tick() == 0
+        if tick_between:
+            assert runner.tick() == 0
         meant = rt.put(b"\xa2\x61a\x01\x61b\x02", "dag-cbor")
         assert runner.tick() == 1
+        assert runner.tick() == 0
         (entry,) = JobStream(rt.store).since(0)
         assert entry.source == "event:on-cbor" and Executor(rt).invocation(entry.ran).args[0] == {"ipvm/block": meant}
 

@@ -10,8 +10,6 @@ from pathlib import Path
 import pytest
 
 from autocodec.cid import CID
-from autocodec.ipvm import Executor
-from autocodec.registry import Runtime
 from autocodec.store import BlockStore, schema_version
 
 from . import test_ipvm_sweep
@@ -70,27 +68,6 @@ def test_every_block_is_listed_once_in_the_order_stored_whatever_is_removed(home
     assert len(seen) == len(set(seen))  # never twice
     assert seen == [cid for cid in stored if cid in seen]  # in the order stored
     assert kept <= set(seen)  # none still there was missed
-
-
-def test_the_trigger_fires_for_a_block_stored_after_a_removal_between_two_ticks(home: Path) -> None:
-    from autocodec.ipvm._stream import JobStream
-    from autocodec.ipvm._triggers import Trigger, TriggerRunner
-
-    trig = Trigger("on-cbor", str(SELECT_CID), "count", ("",), on="block-stored", codec=0x71)
-    with Runtime(home, default_set=False) as rt:
-        rt.store.put(SELECT_CID, SELECT)
-        rt.trust.allow(str(SELECT_CID))
-        runner = TriggerRunner(Executor(rt), JobStream(rt.store), [trig])
-        runner.start()
-        runner.stop()  # ticked by hand below: no background thread racing the test
-        wrong = rt.put(b"\xa1\x61a\x02", "raw")  # stored by mistake: the dag-cbor trigger passes it
-        assert runner.tick() == 0
-        rt.store.delete(wrong)  # the newest block removed and the one meant stored, between two ticks
-        meant = rt.put(b"\xa2\x61a\x01\x61b\x02", "dag-cbor")
-        assert runner.tick() == 1
-        assert runner.tick() == 0
-        (entry,) = JobStream(rt.store).since(0)
-        assert Executor(rt).invocation(entry.ran).args[0] == {"ipvm/block": meant}
 
 
 def test_an_old_home_keeps_its_blocks_and_numbers_them_in_the_order_stored(tmp_path: Path) -> None:
