@@ -12,10 +12,6 @@ import pytest
 from autocodec.cid import CID
 from autocodec.store import BlockStore, schema_version
 
-from . import test_ipvm_sweep
-
-SELECT, SELECT_CID = test_ipvm_sweep.SELECT, test_ipvm_sweep.SELECT_CID
-
 
 def _raw(data: bytes) -> tuple[CID, bytes]:
     return CID.build(0x55, b"\x12\x20" + hashlib.sha256(data).digest()), data
