@@ -178,3 +178,48 @@ def test_a_read_only_home_serves_blocks_fetched_from_a_node_without_keeping_them
                 urllib.request.urlopen(f"{srv.url}/ipfs/{cid}", timeout=30) as resp:
             assert resp.read() == b"only on the node, for a read-only home\n"
     assert sorted((p.name, p.stat().st_size) for p in home.rglob("*") if p.is_file()) == before
+
+
+def test_exporting_a_set_never_published_is_a_typed_not_found(tmp_path: Path) -> None:
+    # It was the bare AutocodecError (no cause class to catch), its hint naming a CLI command from the library.
+    from autocodec.errors import NotFound
+    from autocodec.registry import Runtime
+    from autocodec.registry._sets import export_set
+
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    run_cli(home, "key", "gen", "pub")
+    run_cli(home, "set", "init", "myset", "--key", "pub")
+    proc = run_cli(home, "set", "export", "myset", "-o", str(tmp_path / "set.car"), check=False)
+    assert proc.returncode == 1 and proc.stdout == b""
+    assert proc.stderr.decode().strip().splitlines() == [
+        "autocodec: NotFound: set 'myset' has never been published: it has no version to export "
+        "(publish a version of the set first)"]
+    assert not (tmp_path / "set.car").exists()
+    with Runtime(home) as rt, pytest.raises(NotFound) as caught:
+        export_set(rt, "myset", tmp_path / "set.car")
+    assert "autocodec" not in (caught.value.hint or "")
+
+
+@pytest.mark.slow
+def test_serve_on_port_0_says_the_port_the_system_chose(tmp_path: Path) -> None:
+    import re
+    import urllib.request
+
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "autocodec", "serve", "--port", "0"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline().decode()
+        found = re.fullmatch(r"autocodec: serving on http://127\.0\.0\.1:(\d+)\n", line)
+        assert found is not None, line  # it said ':0'
+        port = int(found.group(1))
+        assert port != 0
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as resp:
+            assert resp.status == 200
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)

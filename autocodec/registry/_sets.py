@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from ..cid import CID
-from ..errors import AutocodecError, InvalidInput, SetNotFound
+from ..errors import InvalidInput, NotFound, SetNotFound
 from ..log import get_logger
 from ._publish import check_lifetime
 from ._signers import check_role_keys, check_signers
@@ -274,7 +274,8 @@ def export_set(runtime: "Runtime", name: str, out: BinaryIO | str | Path) -> tup
 
     state = get_set(runtime, name)
     if state.index_cid is None:
-        raise AutocodecError(f"set {name!r} has never been published", hint="run `autocodec set publish NAME` first")
+        raise NotFound(f"set {name!r} has never been published: it has no version to export",
+                       hint="publish a version of the set first")
     blocks = set_blocks(runtime, state.index_cid)
     if isinstance(out, (str, Path)):
         _write_car_file(Path(out), state.index_cid, blocks)

@@ -321,6 +321,15 @@ def serve(runtime: "Runtime", host: str = "127.0.0.1", port: int = 8080, *, refr
                 signal.signal(stopped_by, handler)
 
 
+def _bound_port(server: asyncio.AbstractServer, asked: int) -> int:
+    """The port ``server`` listens on (the one the system chose when ``asked`` was 0)."""
+    for sock in getattr(server, "sockets", None) or ():
+        name = sock.getsockname()
+        if isinstance(name, tuple) and len(name) >= 2 and isinstance(name[1], int):
+            return name[1]
+    return asked
+
+
 async def _serve_until_stopped(app: web.Application, guard: ConnectionGuard, runtime: "Runtime", host: str,
                                port: int, refresh_interval_s: float | None, stopping: list[float]) -> None:
     loop = asyncio.get_running_loop()
@@ -341,6 +350,7 @@ async def _serve_until_stopped(app: web.Application, guard: ConnectionGuard, run
             loop.add_signal_handler(sig, stop.set)
         if hasattr(signal, "SIGHUP"):
             loop.add_signal_handler(signal.SIGHUP, runtime.refresh_soon)
+        port = _bound_port(server, port)  # port 0: the one the system chose
         print(f"autocodec: serving on http://{host}:{port}", file=sys.stderr, flush=True)
         log.info("serve.start", host=host, port=port, refresh_interval_s=refresh_interval_s,
                  max_connections=guard.max_connections)
