@@ -223,3 +223,27 @@ def test_serve_on_port_0_says_the_port_the_system_chose(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+@pytest.mark.parametrize("argv", [
+    ["key", "list"], ["key", "show", "k"], ["key", "export", "k", "-o", "OUT"], ["key", "rm", "k"],
+    ["key", "rename", "k", "j"], ["publish", "x", "--key", "k"], ["set", "init", "s", "--key", "k"],
+    ["name", "publish", "--key", "k", "/ipfs/bafkqaaa"],
+], ids=lambda argv: " ".join(argv[:2]))
+def test_key_commands_on_a_home_that_does_not_exist_create_nothing(tmp_path: Path, argv: list[str]) -> None:
+    # They made the home (keys/, cache/) to say it had no such key (Kubo: "no IPFS repo found").
+    home = tmp_path / "home"
+    argv = [str(tmp_path / "k.key") if a == "OUT" else a for a in argv]
+    proc = run_cli(home, *argv, check=False)
+    assert proc.returncode == 1 and not home.exists()
+    (line,) = proc.stderr.decode().strip().splitlines()
+    assert line.startswith(("autocodec: ConfigError: ", "autocodec: KeyNotFound: ")) and str(home) in line
+
+
+def test_key_list_reads_a_home_whose_only_content_is_its_keys(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    did = run_cli(home, "key", "gen", "k1").stdout.decode().strip()
+    assert run_cli(home, "key", "list").stdout.decode().strip().split("\t")[:2] == ["k1", did]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert run_cli(empty, "key", "list").stdout == b"" and list(empty.iterdir()) == []

@@ -50,10 +50,18 @@ def add_passphrase_env(parser: Any) -> None:
 
 
 def load_keys(names: list[str], passphrase_env: str | None) -> list[Any]:
+    """The signing keys ``names`` of the home; ``KeyNotFound`` without creating a home that has
+    no keys folder (making one only to say it holds no keys left an empty home behind)."""
+    from ..errors import KeyNotFound
     from ..home import Home
     from ..verify import KeyRing
     from .cmd_key import passphrase_from_env
 
-    ring = KeyRing(Home.resolve().init().keys_dir)
+    home = Home.resolve()
+    if names and not home.keys_dir.is_dir():
+        raise KeyNotFound(f"no key named {names[0]!r}: {home.root} holds no keys",
+                          hint="create the home with `autocodec init` and a key with `autocodec key gen NAME`, "
+                               "or point --home or $AUTOCODEC_HOME at the home that has the key")
+    ring = KeyRing(home.init().keys_dir)
     passphrase = passphrase_from_env(passphrase_env)
     return [ring.load(name, passphrase) for name in names]

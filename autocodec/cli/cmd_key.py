@@ -97,11 +97,23 @@ def passphrase_from_env(var: str | None) -> bytes | None:
     return value.encode("utf-8")
 
 
-def _ring() -> Any:
+def _ring(create: bool = True) -> Any:
+    """The home's key ring; ``create`` (for commands that add keys) makes the home first. Without
+    it a home folder that does not exist is a ``ConfigError`` (as Kubo's "no repo found") and
+    nothing is created: listing, showing, exporting, removing or renaming keys of a home that
+    does not exist must not leave an empty home behind."""
+    from ..errors import ConfigError
     from ..home import Home
     from ..verify import KeyRing
 
-    return KeyRing(Home.resolve().init().keys_dir)
+    home = Home.resolve()
+    if create:
+        return KeyRing(home.init().keys_dir)
+    if not home.root.is_dir():
+        raise ConfigError(f"{home.root} does not exist, so it holds no keys",
+                          hint="create it with `autocodec init`, or point --home or $AUTOCODEC_HOME at an "
+                               "existing home")
+    return KeyRing(home.keys_dir)
 
 
 def run_gen(args: argparse.Namespace) -> int:
@@ -116,10 +128,10 @@ def run_list(args: argparse.Namespace) -> int:
     from ._io import write_line
 
     if args.enc == "json":
-        keys = [{"Name": entry.name, "Id": _ipns_of_did(entry.did)} for entry in _ring().list()]
+        keys = [{"Name": entry.name, "Id": _ipns_of_did(entry.did)} for entry in _ring(create=False).list()]
         write_line(enc_line(args, "", {"Keys": keys}))
         return 0
-    for entry in _ring().list():
+    for entry in _ring(create=False).list():
         suffix = "\t(encrypted)" if entry.encrypted else ""
         if entry.problem:
             suffix += f"\t(unusable: {entry.problem})"
@@ -143,14 +155,14 @@ def _ipns_of_did(did: str) -> str:
 def run_show(args: argparse.Namespace) -> int:
     from ._io import write_line
 
-    write_line(_ring().did(args.name))
+    write_line(_ring(create=False).did(args.name))
     return 0
 
 
 def run_rm(args: argparse.Namespace) -> int:
     from ._io import write_line, write_lines
 
-    ring = _ring()
+    ring = _ring(create=False)
     ids = {name: _ipns_of_did(ring.did(name)) for name in args.names if ring.has(name)}
     removed = list(ring.remove(*args.names))
     if args.enc == "json":
@@ -163,7 +175,7 @@ def run_rm(args: argparse.Namespace) -> int:
 def run_rename(args: argparse.Namespace) -> int:
     from ._io import write_line
 
-    ring = _ring()
+    ring = _ring(create=False)
     replaced = args.force and args.old != args.new and ring.has(args.new)
     ring.rename(args.old, args.new, force=args.force)
     ipns = _ipns_of_did(ring.did(args.new))
@@ -178,7 +190,7 @@ def run_export(args: argparse.Namespace) -> int:
 
     fmt = check_format(args.format)
     output = args.output if args.output is not None else f"{args.name}.{'pem' if fmt == PEM else 'key'}"
-    ring = _ring()
+    ring = _ring(create=False)
     ring.require(args.name)  # a missing key is named before any passphrase is asked for
     data = export_key(ring.load(args.name, passphrase_from_env(args.passphrase_env)), fmt)
     with open_output(output, mode=0o600) as out:  # never readable by others; a device is written through

@@ -149,17 +149,9 @@ def run_inspect(args: argparse.Namespace) -> int:
 
 
 def _load_key(name: str, passphrase_env: str | None) -> Any:
-    """The signing key ``name`` of the home; ``KeyNotFound`` without creating a home that does
-    not exist (it holds no keys: making it only to say so left an empty home behind)."""
-    from ..errors import KeyNotFound
-    from ..home import Home
+    """The signing key ``name`` of the home (``load_keys``: a home without keys is not created)."""
     from ._runtime import load_keys
 
-    home = Home.resolve()
-    if not home.keys_dir.is_dir():
-        raise KeyNotFound(f"no key named {name!r}: {home.root} holds no keys",
-                          hint="create the home with `autocodec init` and a key with `autocodec key gen NAME`, "
-                               "or point --home or $AUTOCODEC_HOME at the home that has the key")
     return load_keys([name], passphrase_env)[0]
 
 
