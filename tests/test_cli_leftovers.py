@@ -153,6 +153,13 @@ def test_set_init_refuses_a_name_no_set_can_have_as_input(home: Path, name: str)
     proc = run_cli(home, "set", "init", "--key", "pub", "--", name, check=False)
     line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
     assert line.startswith("autocodec: InvalidInput: ") and "is not a set name" in line, line
+    from autocodec.errors import InvalidInput
+    from autocodec.registry import Runtime, init_set
+    from autocodec.verify import KeyRing
+
+    key = KeyRing(home / "keys").load("pub")
+    with Runtime(home) as rt, pytest.raises(InvalidInput, match="is not a set name"):  # the library says the same
+        init_set(rt, name, [key], ["pub"])
 
 
 @pytest.mark.slow

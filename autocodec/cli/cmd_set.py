@@ -76,21 +76,9 @@ def _code(kind: str, text: str) -> int | str:
     return parse[kind](text) if kind in parse else text
 
 
-def check_set_name(name: str) -> None:
-    """``InvalidInput`` unless ``name`` is a set name documents take (``abi.NAME``): the root
-    document refused it as malformed, with a hint to ask the set's publisher, who is the user here."""
-    from ..abi import NAME
-    from ..errors import InvalidInput
-
-    if not NAME.fullmatch(name):
-        shown = name if len(name) <= 80 else name[:77] + "..."
-        raise InvalidInput(f"{shown!r} is not a set name: lowercase letters, digits, '.', '_' and '-', "
-                           "starting with a letter or digit, at most 64 characters",
-                           hint="choose a name of that shape")
-
-
 def run_init(args: argparse.Namespace) -> int:
     from ..registry import Runtime, init_set
+    from ..registry._sets import check_set_name
     from ._io import write_line
     from ._runtime import load_keys
 

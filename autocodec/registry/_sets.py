@@ -73,11 +73,26 @@ def get_set(runtime: "Runtime", name: str) -> SetState:
                     CID.parse(row[6]) if row[6] else None, row[7])
 
 
+def check_set_name(name: object) -> None:
+    """``InvalidInput`` unless ``name`` is a set name documents take (``abi.NAME``); checked before
+    any key or document is touched (the root document would refuse it as malformed, with a hint
+    to ask the set's publisher, who is the caller here)."""
+    from ..abi import NAME
+
+    if not isinstance(name, str) or not NAME.fullmatch(name):
+        text = str(name)
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        raise InvalidInput(f"{shown!r} is not a set name: lowercase letters, digits, '.', '_' and '-', "
+                           "starting with a letter or digit, at most 64 characters",
+                           hint="choose a name of that shape")
+
+
 def init_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], key_names: Sequence[str], *,
              threshold: int = 1, expires_days: float = 365.0, now: int | None = None) -> SetState:
     """Create a set: root v1 whose root and index roles are ``keys`` with ``threshold``."""
     from ..verify import Role, Root, sign
 
+    check_set_name(name)
     _ensure(runtime)
     now = int(time.time()) if now is None else now
     check_lifetime(expires_days)
