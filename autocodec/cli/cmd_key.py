@@ -107,7 +107,7 @@ def _ring(create: bool = True) -> Any:
     from ..verify import KeyRing
 
     home = Home.resolve()
-    if create:
+    if create or home.exists():  # a home: its layout checked (a folder replaced by a file is named)
         return KeyRing(home.init().keys_dir)
     if not home.root.is_dir():
         raise ConfigError(f"{home.root} does not exist, so it holds no keys",
