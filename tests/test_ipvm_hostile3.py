@@ -238,6 +238,37 @@ def test_two_runners_of_one_home_fire_a_cron_minute_once_between_them(home: Path
         assert len(JobStream(rt_a.store).since(0)) == 2
 
 
+def test_two_runners_of_one_home_fire_each_new_block_once_between_them(home: Path) -> None:
+    # Two `serve` processes of one home each found every new block by their own mark and both
+    # fired: two jobs, two stream entries per block and trigger. The number up to which each
+    # trigger name took blocks is now in the home's database, taken in one write transaction.
+    from autocodec.ipvm._stream import JobStream
+    from autocodec.ipvm._triggers import Trigger, TriggerRunner
+
+    def on(name: str, codec: int | None = None) -> Trigger:
+        return Trigger(name, str(SELECT_CID), "count", ("",), on="block-stored", codec=codec)
+
+    shared = [on("on-any"), on("on-cbor", 0x71)]
+    with Runtime(home, default_set=False) as rt_a, Runtime(home, default_set=False) as rt_b:
+        rt_a.store.put(SELECT_CID, SELECT)
+        rt_a.trust.allow(str(SELECT_CID))
+        a = TriggerRunner(Executor(rt_a), JobStream(rt_a.store), shared, max_events=2).start()
+        b = TriggerRunner(Executor(rt_b), JobStream(rt_b.store), [*shared, on("only-b")]).start()
+        a.stop(), b.stop()  # ticked by hand below
+        rt_a.put(b"\x01", "raw")
+        rt_a.put(b"\xa1\x61a\x01", "dag-cbor")
+        rt_b.put(b"\xa1\x61b\x02", "dag-cbor")
+        # a takes the first two blocks for its names; b the third for them, and all three for only-b
+        assert [a.tick(), b.tick(), a.tick(), b.tick()] == [1 + 2, 1 + 1 + 3, 0, 0]
+        restarted = TriggerRunner(Executor(rt_a), JobStream(rt_a.store), shared).start()
+        restarted.stop()
+        assert restarted.tick() == 0  # blocks stored before it started are not its own
+        rt_b.put(b"\x02", "raw")
+        assert [b.tick(), restarted.tick(), a.tick()] == [1 + 1, 0, 0]
+        sources = [entry.source for entry in JobStream(rt_a.store).since(0)]
+        assert sorted(sources) == sorted(["event:on-any"] * 4 + ["event:on-cbor"] * 2 + ["event:only-b"] * 4)
+
+
 # --- policy selectors: only what the selector grammar writes ------------------------------------
 
 

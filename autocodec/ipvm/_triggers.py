@@ -28,9 +28,13 @@ Invariants:
 - Events are found by polling (``poll_s``): new blocks in the home's store (from any process)
   after the runner started, and changes of the trust generation; a trigger never sees a block
   stored before it started, and one poll handles at most ``max_events`` blocks. New blocks are
-  found by the store's block sequence (``BlockStore.inserted_since``), whose numbers are never
+  found by the store's block sequence (``BlockStore.numbered_since``), whose numbers are never
   reused: each block stored after the runner started fires once, whatever was removed
-  between two polls (a block removed and stored again is new again).
+  between two polls (a block removed and stored again is new again). The number up to which
+  each trigger name has taken blocks is kept in the home's database (``_claim_blocks``, one
+  write transaction), so two ``serve`` processes of one home fire each block once between
+  them: whichever polls first. Taken is fired: a process killed between the two loses those
+  events (at most once, as cron minutes).
 - Blocks IPVM writes itself (invocations, receipts, stream entries) never fire an event
   trigger, so a trigger cannot feed on its own output.
 - A trigger's job runs on the home's ``Executor`` like any job (trusted modules only, limits,
@@ -53,6 +57,8 @@ _log = get_logger("ipvm")
 _FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 6))
 _EVENTS = ("block-stored", "set-updated")
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS ipvm_trigger_minutes (name TEXT PRIMARY KEY, minute INTEGER NOT NULL)",)
+_BLOCKS_WING = "ipvm-trigger-blocks"  # a wing of its own: older releases, which do not know it, still open the home
+_BLOCKS_SCHEMA = ("CREATE TABLE IF NOT EXISTS ipvm_trigger_blocks (name TEXT PRIMARY KEY, seq INTEGER NOT NULL)",)
 CLOCK_RESET_MINUTES = 180
 """A clock stepped back by more than this is taken as reset, a new time (Vixie cron draws its line at 3 hours too)."""
 
@@ -196,6 +202,7 @@ class TriggerRunner:
     _block_mark: int = 0
     _generation: int = 0
     _schema_ready: bool = False
+    _blocks_ready: bool = False
 
     def __post_init__(self) -> None:
         """``poll_s`` in (0, 60] (a cron minute is never skipped; 0, negative or NaN would spin,
@@ -248,13 +255,11 @@ class TriggerRunner:
         event_triggers = [t for t in self.triggers if t.on == "block-stored"]
         if event_triggers:
             store = self.executor.runtime.store
-            mark, new = store.inserted_since(self._block_mark, self.max_events)
-            self._block_mark = mark
-            for cid in new:
+            for cid, takers in self._claim_blocks([t.name for t in event_triggers]):
                 if _is_ipvm_document(store, cid):
                     continue  # the executor's own invocations, receipts and stream entries: no feedback loop
                 for trig in event_triggers:
-                    if trig.codec is None or trig.codec == cid.codec:
+                    if trig.name in takers and (trig.codec is None or trig.codec == cid.codec):
                         ran += self._fire(trig, ({"ipvm/block": cid},), f"event:{trig.name}")
         generation = self.executor.runtime.generation().number
         if generation != self._generation:
@@ -286,6 +291,30 @@ class TriggerRunner:
                 return False
             conn.execute("INSERT OR REPLACE INTO ipvm_trigger_minutes (name, minute) VALUES (?, ?)", (name, minute))
         return True
+
+    def _claim_blocks(self, names: list[str]) -> list[tuple[CID, frozenset[str]]]:
+        """The blocks stored since this runner's mark that no process of this home has taken
+        yet for the trigger names ``names``, oldest first (at most ``max_events``), each with the
+        names it was taken for; the home's database records them taken in the same write
+        transaction. A poll that finds no block past the runner's mark takes no write lock."""
+        store = self.executor.runtime.store
+        if store.last_insert_mark() <= self._block_mark:
+            return []
+        if not self._blocks_ready:
+            store.ensure_schema(_BLOCKS_WING, 1, _BLOCKS_SCHEMA)
+            self._blocks_ready = True
+        with store.transaction() as conn:
+            newest = store.last_insert_mark()
+            taken = dict(conn.execute(
+                f"SELECT name, seq FROM ipvm_trigger_blocks WHERE name IN ({', '.join('?' * len(names))})", names))
+            # a number past the newest block is not this sequence's (a home restored from an older copy)
+            floors = {name: max(self._block_mark, 0 if taken.get(name, 0) > newest else taken.get(name, 0))
+                      for name in names}
+            mark, numbered = store.numbered_since(min(floors.values()), self.max_events)
+            conn.executemany("INSERT OR REPLACE INTO ipvm_trigger_blocks (name, seq) VALUES (?, ?)",
+                             [(name, mark) for name in names if mark > floors[name]])
+        self._block_mark = max(self._block_mark, mark)
+        return [(cid, frozenset(name for name in names if seq > floors[name])) for seq, cid in numbered]
 
     def _fire(self, trig: Trigger, extra: tuple[Any, ...], source: str) -> int:
         from ._invocation import Invocation

@@ -616,6 +616,11 @@ class BlockStore:
         new; keys that are not CIDs are skipped (and logged), never returned. ``mark`` (0: from
         the first block) and ``limit`` (0 reads as 1) are whole numbers, else ``InvalidInput``.
         """
+        new_mark, numbered = self.numbered_since(mark, limit)
+        return new_mark, [cid for _seq, cid in numbered]
+
+    def numbered_since(self, mark: int, limit: int = 1000) -> tuple[int, list[tuple[int, CID]]]:
+        """``inserted_since`` with each block's mark beside it (marks increase down the list)."""
         mark = whole_number(mark, "inserted_since's mark", most=_ROWID_MAX)
         limit = max(1, whole_number(limit, "inserted_since's limit", most=_ROWID_MAX))
         if not self._block_seq():
@@ -625,10 +630,10 @@ class BlockStore:
                 "SELECT seq, cid FROM block_seq WHERE seq > ? AND typeof(cid) = 'blob' ORDER BY seq LIMIT ?",
                 (mark, limit),
             ).fetchall()
-        found: list[CID] = []
-        for _seq, raw in rows:
+        found: list[tuple[int, CID]] = []
+        for seq, raw in rows:
             try:
-                found.append(CID(raw))
+                found.append((int(seq), CID(raw)))
             except InvalidCID:
                 log.info("store_corrupt_key", key=raw[:64].hex(), path=str(self.path))
         return (int(rows[-1][0]) if rows else mark), found
