@@ -58,7 +58,22 @@ def as_path(value: Any, what: str) -> Path:
         raise InvalidInput(f"{what} needs a path (str or pathlib.Path), not {type(value).__name__}")
     if not os.fspath(value):
         raise InvalidInput(f"{what} needs a path, not an empty string")
-    return Path(value)
+    return Path(nameable(value, what))
+
+
+def nameable(path: str | os.PathLike[str], what: str) -> str:
+    """``path`` as a str the file system can take; else ``InvalidInput``: a NUL character, or a
+    lone surrogate no file name encodes to (``open`` raised ValueError, UnicodeEncodeError)."""
+    text = os.fspath(path)
+    try:
+        encoded = os.fsencode(text)
+    except UnicodeEncodeError:
+        raise InvalidInput(f"{what}: {text!r} is no file name (a character no file name can hold)"[:200],
+                           hint="name the file in characters the file system can store") from None
+    if b"\0" in encoded:
+        raise InvalidInput(f"{what}: {text!r} is no file name (it holds a NUL character)"[:200],
+                           hint="name the file without NUL characters") from None
+    return text
 
 
 def need_cid(value: Any, what: str) -> CID:

@@ -83,6 +83,10 @@ class Home:
 
             raise ConfigError("the home folder path is empty", hint="name a folder for the home, or give none "
                                                                      "to use $AUTOCODEC_HOME or ~/.autocodec")
+        if path is not None:
+            from ._inputs import nameable
+
+            nameable(path, "the home folder path")
         return cls(expanded(path) if path is not None else default_home())
 
     @property

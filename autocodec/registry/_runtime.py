@@ -140,6 +140,8 @@ class Runtime:
         of_type(limits, Limits, "Runtime's limits")
         of_type(node, str, "Runtime's node")
         of_type(settings, Settings, "Runtime's settings")
+        need_iterable(gateways, "Runtime's gateways", "URLs")  # None too: () is "no gateway"
+        need_iterable(modules, "Runtime's modules", "module files or module bytes")
         of_type(gateways, Sequence, "Runtime's gateways (a list of URLs)")
         for url in gateways:
             of_type(url, str, "each of Runtime's gateways")
@@ -296,11 +298,13 @@ class Runtime:
 
     def hash_many(self, datas: Iterable[bytes | bytearray | memoryview], hash: str | int = "sha2-256") -> list[bytes]:
         """The full multihash of each input, in order (an extension hasher batched; see ``Hashes``)."""
+        need_iterable(datas, "hash_many", "bytes")
         datas = [data if type(data) is bytes else bytes_like(data, "hash_many") for data in datas]
         return self.hashes.hash_many(datas, hash)
 
     def hash_stream(self, chunks: Iterable[bytes], hash: str | int = "sha2-256") -> bytes:
         """The full multihash of a stream of chunks, in bounded memory (builtin or extension)."""
+        need_iterable(chunks, "hash_stream", "bytes chunks")
         return self.hashes.hash_stream(_checked_chunks(chunks, "hash_stream"), hash)
 
     def verify_signature(self, key_type: str | int, public_key: bytes, message: bytes, signature: bytes) -> bool:

@@ -75,7 +75,7 @@ def import_car(
     need_store(store, "put_many", "import_car")
     if isinstance(source, (str, os.PathLike)):
         try:
-            stream: BinaryIO = open(source, "rb")  # noqa: SIM115 (closed below)
+            stream: BinaryIO = open(as_path(source, "import_car"), "rb")  # noqa: SIM115 (closed below)
         except OSError as exc:
             from ..errors import InvalidInput
 

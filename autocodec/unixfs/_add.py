@@ -334,7 +334,7 @@ class Adder:
         except OSError as exc:
             raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}", hint="check the path") from None
         if stat_mod.S_ISDIR(st.st_mode) and not recursive:
-            raise InvalidInput(f"{path} is a directory", hint="use -r to add a directory")
+            raise InvalidInput(f"{path} is a directory", hint="add it with recursive=True, or name a file")
         self._done, self._total = 0, (_tree_size(path) if recursive else st.st_size)
         name = entry_name(path)
         results: list[Added] = _Entries(on_entry)
