@@ -314,8 +314,13 @@ def _check_structure(raw: bytes) -> None:
     n = len(raw)
     if n == 34 and raw[0] == 0x12 and raw[1] == 0x20:
         return  # CIDv0
-    if n < 4 or raw[0] != 0x01:
-        raise InvalidCID(f"not a CID: {raw[:8].hex()}... ({n} bytes)")
+    if n == 0 or raw[0] != 0x01:
+        shown = f"starts with {raw[:8].hex()}" if n else "is empty"
+        raise InvalidCID(f"not a CID: it {shown} ({n} byte{'' if n == 1 else 's'}), where a CIDv1 starts with its version 01 "
+                         "and a CIDv0 is a 34-byte sha2-256 multihash (1220...)")
+    if n < 4:
+        raise InvalidCID(f"malformed CID: cut short at {n} bytes ({raw.hex()}); after the version come the "
+                         "codec, the multihash code, the digest length and the digest")
     try:
         _codec, off = decode_varint(raw, 1)
         _code, off = decode_varint(raw, off)

@@ -98,3 +98,16 @@ def test_a_cidv0_in_a_multibase_is_that_cidv0() -> None:
     v0 = CID.parse("QmQg1v4o9xdT3Q14wh4S7dxZkDjyZ9ssFzFzyep1YrVJBY")
     for base in ("base58btc", "base32", "base16", "base36", "base64url"):
         assert CID.parse(multibase_encode(bytes(v0), base)) == v0
+
+
+@pytest.mark.parametrize(("text", "said"), [
+    ("bafyXX", "cut short at 3 bytes (01717b)"),  # a CIDv1 with its codec and nothing after
+    ("f0171", "cut short at 2 bytes"),
+    ("f00", "starts with 00 (1 byte), where a CIDv1 starts with its version 01"),
+    ("zzzz", "starts with 02fa27 (3 bytes)"),
+])
+def test_a_cid_cut_short_or_of_another_version_says_which(text: str, said: str) -> None:
+    # Both were "not a CID: 01717b... (3 bytes)", which did not say what was wrong with it.
+    with pytest.raises(InvalidCID) as info:
+        CID.parse(text)
+    assert said in info.value.message
