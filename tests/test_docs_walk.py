@@ -1,0 +1,187 @@
+"""A newcomer's walk through the docs: the command lines they copy run as written.
+
+``tests/test_docs.py`` checks that each ``autocodec`` line names real commands and options. A line
+can pass that and still fail at once when typed: a positional missing, a required option left out,
+a value of the wrong type or not among the choices. Here every command line of the fenced examples
+(README.md, SECURITY.md, docs/*.md, and the ``--help`` epilogs) is parsed by the real parser,
+with its placeholders (``CID``, ``HASH``, ``N``) replaced by values of their kind; and README's
+"CLI tour" runs line by line in a new home, each line exiting as its comment says.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import autocodec
+from autocodec.cid import CID, encode_varint
+from autocodec.cli._app import build_parser
+
+REPO = Path(__file__).resolve().parents[1]
+DOCS = [REPO / "README.md", REPO / "SECURITY.md", *sorted((REPO / "docs").glob("*.md"))]
+PARSER = build_parser([])
+
+# A placeholder word -> a value the parser takes where the docs use it.
+PLACEHOLDERS = {
+    "HASH": "0" * 64,
+    "N": "2", "M": "3", "START": "0", "COUNT": "1", "BYTES": "65536", "UNIX_TIME": "1700000000",
+    "KIND": "codec",
+}
+
+
+def _example_commands(text: str) -> list[tuple[int, str]]:
+    """(line number, the words after ``autocodec``) of every command in fenced ``sh`` examples,
+    each column of side-by-side examples apart, a line ending in ``\\`` joined to its column's next."""
+    found: list[tuple[int, str]] = []
+    lines = text.splitlines()
+    block: str | None = None  # the open fence's language, None outside one
+    for number, line in enumerate(lines, 1):
+        if line.strip().startswith("```"):
+            block = line.strip()[3:] if block is None else None
+            continue
+        if block not in ("", "sh", "bash", "console"):
+            continue
+        code = re.split(r"(?:^|\s)#(?:\s|$)", line)[0]  # comments name commands too ("# autocodec version 0.1.0")
+        for piece in re.findall(r"(?:^|\s)autocodec\s+(.*?)(?=\s{3,}|$)", code):
+            follow = number
+            while piece.rstrip().endswith("\\") and follow < len(lines):
+                following = lines[follow].strip()
+                piece = piece.rstrip()[:-1] + " " + re.split(r"\s{3,}|\s+#", following)[0]
+                follow += 1
+            found.append((number, piece))
+    return found
+
+
+def _words(piece: str) -> list[str]:
+    """The argument words of one example: up to a pipe or redirection, optional brackets dropped,
+    placeholders replaced."""
+    import shlex
+
+    piece = re.split(r"\s(?:\||&&|>|<|2>)\s", piece.split(" #")[0])[0].strip()
+    words = shlex.split(piece)
+    words = [re.sub(r"\]?\.\.\.$", "", w).strip("[]") if w.endswith("]...") else w.strip("[]") for w in words]
+    return [PLACEHOLDERS.get(w, w) for w in words if w]
+
+
+def _shorthand(words: list[str]) -> bool:
+    """Not a command line to type: empty, ``COMMAND``, arguments elided (``dag import|export ...``),
+    or performance.md's "autocodec add: 56.3 MiB RSS" figures."""
+    return not words or words[0] == "COMMAND" or "..." in words or bool(re.fullmatch(r"[\d.]+|add:", words[0]))
+
+
+def _parse_error(words: list[str]) -> str | None:
+    """None when the real parser takes ``words``, else its last error line."""
+    err = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            PARSER.parse_args(words)
+    except SystemExit as exit_:
+        if exit_.code not in (0, None):
+            return (err.getvalue().strip().splitlines() or ["?"])[-1]
+    return None
+
+
+def test_every_fenced_example_parses_with_the_real_parser() -> None:
+    wrong, checked = [], 0
+    for doc in DOCS:
+        for number, piece in _example_commands(doc.read_text()):
+            words = _words(piece)
+            if _shorthand(words):
+                continue
+            checked += 1
+            if (why := _parse_error(words)) is not None:
+                wrong.append(f"{doc.relative_to(REPO)}:{number}: autocodec {' '.join(words)}: {why}")
+    assert checked >= 120, checked
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_help_example_parses_with_the_real_parser() -> None:
+    wrong, checked = [], 0
+
+    def walk(parser: argparse.ArgumentParser, path: list[str]) -> None:
+        nonlocal checked
+        for number, piece in _example_commands(f"```\n{parser.epilog or ''}\n```"):
+            words = _words(piece)
+            if not _shorthand(words):
+                checked += 1
+                if (why := _parse_error(words)) is not None:
+                    wrong.append(f"{' '.join(path) or 'autocodec'} --help, line {number - 1}: {why}")
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    walk(sub, [*path, name])
+
+    walk(PARSER, [])
+    assert checked >= 100, checked
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_walk_sees_a_line_the_parser_refuses() -> None:
+    """The check can fail: a missing positional, a value of the wrong type, a required option."""
+    text = "```sh\nautocodec dag get          # no path\nautocodec set init s --threshold x\n" \
+           "autocodec ucan delegate --key k --to did:key:z \\\n    --cmd /x\n```\n"
+    found = _example_commands(text)
+    assert [n for n, _ in found] == [2, 3, 4]
+    assert all(_parse_error(_words(piece)) is not None for _, piece in found)
+    assert _parse_error(_words("bao decode HASH big.bao out.iso")) is None
+    assert _parse_error(_words("set init myset --key alice [--threshold N]")) is None
+
+
+def _tour_lines() -> list[tuple[int, str]]:
+    """(line number, shell line) of README's "CLI tour" block, its comment-only lines left out."""
+    text = (REPO / "README.md").read_text()
+    start = text.index("## CLI tour")
+    first = text.count("\n", 0, text.index("```sh\n", start)) + 2  # the line after the fence
+    block = text[text.index("```sh\n", start) + 6:]
+    block = block[:block.index("```")]
+    return [(first + i, line) for i, line in enumerate(block.splitlines()) if line.strip() and not line.lstrip().startswith("#")]
+
+
+def _cid(codec: int, data: bytes) -> CID:
+    return CID.build(codec, b"\x12\x20" + hashlib.sha256(data).digest())
+
+
+def _car(root: CID, data: bytes) -> bytes:
+    """A CARv1 of one block (CARv1 spec: varint-framed header, then CID+bytes sections)."""
+    header = autocodec.encode({"roots": [root], "version": 1}, "dag-cbor")
+    section = bytes(root) + data
+    return encode_varint(len(header)) + header + encode_varint(len(section)) + section
+
+
+def test_the_readmes_cli_tour_runs_line_by_line(tmp_path: Path) -> None:
+    """Each line of the tour, typed in a new home with its placeholders filled (``CID`` the CID the
+    last command that printed one CID printed, ``bafkrei...`` the block ``hello``), exits 0, or 1
+    where its comment says it fails; none prints a traceback."""
+    home = tmp_path / "ac"
+    node = autocodec.encode({"a": 1}, "dag-cbor")
+    (tmp_path / "node.cbor").write_bytes(node)
+    (tmp_path / "f").write_bytes(b"abc")
+    fixture = autocodec.encode({"fixture": 1}, "dag-cbor")
+    (tmp_path / "fixtures.car").write_bytes(_car(_cid(0x71, fixture), fixture))
+    hello = str(_cid(0x55, b"hello\n"))
+    env = {**os.environ, "AUTOCODEC_PY": sys.executable}
+    shell = 'autocodec() { "$AUTOCODEC_PY" -m autocodec "$@"; }\n'
+    last_cid, ran = "", 0
+    for number, line in _tour_lines():
+        command = line.split("  #")[0].replace("/tmp/ac", str(home)).replace("bafkrei...", hello)
+        command = re.sub(r"\[(--[^\]]*)\]", r"\1", command)  # an optional option, given
+        if re.search(r"\bCID\b", command):
+            assert last_cid, f"README.md:{number}: no CID printed before it"
+            command = re.sub(r"\bCID\b", last_cid, command)
+        proc = subprocess.run(["bash", "-c", shell + command], cwd=tmp_path,
+                              env={**env, "AUTOCODEC_HOME": str(home)}, capture_output=True, timeout=120)
+        expected = 1 if re.search(r"#.*\bfails\b", line) else 0
+        assert proc.returncode == expected and b"Traceback" not in proc.stderr, \
+            f"README.md:{number}: {command!r} exited {proc.returncode}: {proc.stderr.decode()}"
+        printed = proc.stdout.decode().split()
+        if len(printed) == 1 and re.fullmatch(r"b[a-z2-7]{30,}", printed[0]):
+            last_cid = printed[0]
+        ran += 1
+    assert ran >= 15, ran
