@@ -189,5 +189,6 @@ def run_test(args: argparse.Namespace) -> int:
         write_line(f"FAIL {failure}")
     write_line(f"{loaded.info.name} {loaded.info.version}: {report.passed}/{report.total} vectors passed")
     if not report.ok:
-        raise ModuleRejected(f"{report.total - report.passed} of {report.total} test vectors failed")
+        raise ModuleRejected(f"{report.total - report.passed} of {report.total} test vectors failed",
+                             hint="fix the module or the vectors the FAIL lines name, then build and test again")
     return 0
