@@ -146,3 +146,23 @@ def test_hostile_inputs_are_typed_errors_with_a_hint(case: int, tmp_path: Path, 
             if isinstance(made, autocodec.Runtime):
                 made.close()
     assert exc.value.hint and "--" not in exc.value.hint
+
+
+@pytest.mark.parametrize("how", ["removed", "replaced"])
+def test_a_write_after_the_home_was_removed_under_a_live_runtime_is_refused(tmp_path: Path, how: str) -> None:
+    # SQLite kept writing into the database file it held open: put returned a CID, and the
+    # block was lost when the runtime closed. A write now checks the file is still the one opened.
+    import shutil
+
+    home = tmp_path / "h"
+    with autocodec.Runtime(home, default_set=False) as rt:
+        kept = rt.put(b"kept", "raw")
+        shutil.rmtree(home)
+        if how == "replaced":  # a restored copy in its place: writes go to neither silently
+            with autocodec.Runtime(home, default_set=False):
+                pass
+        with pytest.raises(autocodec.StoreError, match="removed or replaced while this process had it open"):
+            rt.put(b"new", "raw")
+        assert rt.get(kept) == b"kept"  # reads still answer from the file held open
+    with autocodec.Runtime(home, default_set=False) as again:
+        again.put(b"new", "raw")  # a runtime opened anew writes as before

@@ -27,6 +27,9 @@ Invariants:
   ``StoreError`` saying the store is closed. In a child made by ``os.fork`` a store opened
   before the fork is one too, saying so: SQLite connections must not cross a fork
   (``autocodec._forks``); the child neither uses nor closes the parent's connection.
+  A write (``transaction``) first checks that the database file opened is still the one at
+  its path: SQLite would go on writing into a file removed or replaced under the process, and
+  lose it all at ``close``; that is a ``StoreError`` (reads go on from the file held open).
 - New blocks are numbered in the order they are stored (``last_insert_mark``/``inserted_since``,
   for event triggers) by a sequence never reused (``block_seq``: SQLite ``AUTOINCREMENT``, kept
   in step with ``blocks`` by SQL triggers, so every process's writes are numbered, an older
@@ -225,6 +228,15 @@ def translate_sqlite_error(exc: sqlite3.Error, doing: str) -> StoreError:
     return StoreError(f"cannot {doing}: {text}")
 
 
+def _file_identity(path: Path) -> tuple[int, int] | None:
+    """The (device, inode) of the file at ``path``, or None when there is none."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
 def _check_files(path: Path) -> None:
     """``StoreError`` naming the file when the database (or its ``-wal``/``-shm`` companion) is
     there but is not a regular file: SQLite would say only "unable to open database file" or
@@ -311,6 +323,8 @@ class BlockStore:
         self._depth = 0  # transaction nesting, guarded by _lock
         self._inherited: sqlite3.Connection | None = None  # the parent's, in a forked child: never used
         self._seq_ready = False  # the block sequence is known to exist (``_block_seq``)
+        self._file_path = path.absolute()  # where SQLite opened it, whatever the working folder becomes
+        self._file = _file_identity(self._file_path)  # the file opened: a write checks it is still there
         self.read_only = False
         """True when ``open`` found the home unwritable: reads (``transaction`` included) work, every
         write is a ``StoreError`` saying the home is read-only."""
@@ -415,6 +429,8 @@ class BlockStore:
         with self._lock:
             conn = self._db()
             outer = self._depth == 0
+            if outer and not self.read_only:
+                self._check_still_there()
             with _sqlite_errors("write to the store"):  # read-only: reads run, a write is SQLITE_READONLY
                 conn.execute(("BEGIN" if self.read_only else "BEGIN IMMEDIATE") if outer else f"SAVEPOINT sp{self._depth}")
             self._depth += 1
@@ -438,6 +454,18 @@ class BlockStore:
                     with suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")  # leave the connection usable
                 raise translate_sqlite_error(exc, "commit to the store") from exc
+
+    def _check_still_there(self) -> None:
+        """``StoreError`` when the database file opened is no longer the one at ``path`` (the home
+        was removed, moved or replaced under this process): SQLite would go on writing into the
+        file it holds open, and everything written would be lost when it closes."""
+        now = _file_identity(self._file_path)
+        if now is None or now != self._file:
+            log.warning("store_file_gone", path=str(self._file_path))
+            raise StoreError("the home's store was removed or replaced while this process had it open; "
+                             "nothing written now would be kept",
+                             hint="open the home again (a new Runtime or BlockStore.open), after restoring it if "
+                                  "it was removed by mistake")
 
     def ensure_schema(self, wing: str, version: int, statements: Iterable[str]) -> None:
         """Register a wing's migration and apply any pending ones to this database now."""
