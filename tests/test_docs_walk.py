@@ -185,3 +185,49 @@ def test_the_readmes_cli_tour_runs_line_by_line(tmp_path: Path) -> None:
             last_cid = printed[0]
         ran += 1
     assert ran >= 15, ran
+
+
+def _cli_page_list(after: str, until: str) -> set[str]:
+    """The commands docs/cli.md names in backticks between ``after`` and ``until`` (one paragraph),
+    ``a b/c`` read as ``a b`` and ``a c``."""
+    text = re.sub(r"\s+", " ", (REPO / "docs" / "cli.md").read_text())
+    part = text[text.index(after) + len(after):]
+    part = part[:part.index(until)]
+    named = set()
+    for code in re.findall(r"`([a-z][a-z0-9 /-]*)`", part):
+        head, _, last = code.rpartition(" ")
+        named |= {f"{head} {word}".strip() for word in last.split("/")}
+    return named
+
+
+def test_the_cli_pages_enc_and_cid_base_lists_are_the_parsers() -> None:
+    """docs/cli.md says which commands have a JSON form and which take ``--enc=json`` or
+    ``--cid-base`` without effect (as Kubo's same commands do): those lists are the parser's."""
+    from autocodec.cli._app import CID_BASE_IGNORED, ENC_IGNORED, _leaf_parsers
+
+    leaves = _leaf_parsers(PARSER)
+    json_form = {name for name, leaf in leaves.items()
+                 if any("--enc" in a.option_strings and a.dest == "enc" for a in leaf._actions)}
+    assert _cli_page_list("one object a line (", "); a CID under") == json_form - {"version"}
+    assert _cli_page_list("change nothing here either: `--enc=json` on", "; `--cid-base` on") == ENC_IGNORED
+    assert _cli_page_list("; `--cid-base` on those that print no CID", "Any other command") == CID_BASE_IGNORED
+
+
+def test_key_import_and_export_take_enc_json_as_kubo(tmp_path: Path) -> None:
+    """Kubo 0.43.1: ``ipfs key import --enc=json`` prints ``{"Name","Id"}``; ``ipfs key export
+    --enc=json`` writes the file and prints nothing. Both were usage errors here (exit 2)."""
+    env = {**os.environ, "AUTOCODEC_HOME": str(tmp_path / "ac")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, capture_output=True, text=True,
+                              cwd=tmp_path, timeout=120)
+
+    assert cli("key", "gen", "a").returncode == 0
+    exported = cli("key", "export", "a", "-o", "a.key", "--enc=json")
+    assert (exported.returncode, exported.stdout, exported.stderr) == (0, "", "")
+    imported = cli("key", "import", "b", "a.key", "--enc=json")
+    assert imported.returncode == 0, imported.stderr
+    ipns = cli("key", "list", "-l").stdout.splitlines()[0].split("\t")[2]
+    assert imported.stdout == f'{{"Name":"b","Id":"{ipns}"}}\n'
+    text = cli("key", "import", "c", "a.key")
+    assert text.stdout.endswith(f"\t{ipns}\n") and text.stdout.startswith("did:key:z6Mk")

@@ -72,6 +72,7 @@ def register(sub: Any) -> None:
     imp.add_argument("-f", "--format", default="libp2p-protobuf-cleartext", help=_FORMAT_HELP)
     imp.add_argument("--passphrase-env", metavar="VAR", type=nonempty("an environment variable's name"),
                      help="encrypt the key with the passphrase in environment variable VAR")
+    add_enc_option(imp, '{"Name", "Id"}, Id the IPNS name (k51...), as Kubo')
     imp.set_defaults(func=run_import)
 
 
@@ -208,5 +209,6 @@ def run_import(args: argparse.Namespace) -> int:
     data = read_input(args.file, MAX_KEY_FILE_BYTES, "key file", error=InvalidKeyFile,
                       hint="a key file is a few hundred bytes: check that it is the file Kubo exported")
     key = ring.add(args.name, import_key(data, fmt), passphrase_from_env(args.passphrase_env))
-    write_line(f"{key.did}\t{ipns_name(key)}")
+    ipns = ipns_name(key)
+    write_line(enc_line(args, f"{key.did}\t{ipns}", {"Name": args.name, "Id": ipns}))
     return 0
