@@ -88,6 +88,12 @@ def format_rfc3339nano(ns: int) -> str:
     return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{dot}Z"
 
 
+def format_unix_time(seconds: int) -> str:
+    """Whole ``seconds`` since the Unix epoch as RFC 3339 in UTC (``2026-12-05T00:45:02Z``), for
+    messages about expiry times; any integer has its (proleptic Gregorian) date."""
+    return format_rfc3339nano(seconds * NS)
+
+
 def format_duration(ns: int) -> str:
     """Go's ``time.Duration.String`` of ``ns`` nanoseconds."""
     if ns == 0:

@@ -8,6 +8,7 @@ right ``Untrusted`` (or ``InvalidDocument``/``IntegrityError``) subclass.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -182,6 +183,19 @@ def test_update_attack_table_scenarios_verify_without_the_attack(world: World) -
     fails only because of its attack), and an expired index verifies one second earlier."""
     world.verify(world.index(1))
     world.verify(world.index(2, expires=NOW), now=NOW - 1)
+
+
+FREEZES = [(name, scenario) for name, refusal, scenario in UPDATE_ATTACKS if refusal is ExpiredError]
+
+
+@pytest.mark.parametrize("scenario", [s for _, s in FREEZES], ids=[name for name, _ in FREEZES])
+def test_an_expiry_is_said_as_a_date(world: World, scenario: Callable[[World], Scenario]) -> None:
+    """The refusal named its times as seconds since 1970 ("expired at 1796431502; the update
+    started at 1796431600"); a user reads a date."""
+    index, state, now = scenario(world)
+    with pytest.raises(ExpiredError) as info:
+        world.verify(index, state, now=now)
+    assert re.search(r"expired at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", info.value.message), info.value.message
 
 
 # --- rollback ---------------------------------------------------------------------------------

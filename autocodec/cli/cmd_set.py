@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import sys
-from ._runtime import add_passphrase_env
 from collections.abc import Callable
 from typing import Any
+
+from .._gotime import format_unix_time
 from ._options import nonempty
+from ._runtime import add_passphrase_env
 
 EPILOG = """examples:
   autocodec set init myset --key alice
@@ -219,8 +221,8 @@ def _refuse_expired(rt: Any, name: str) -> None:
     index = Index.from_value(env.document, max_entries=limits.max_index_entries,
                              max_delegations=limits.max_delegations)
     if int(time.time()) >= index.expires:
-        when = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(index.expires))
-        raise ExpiredError(f"set {name!r} v{index.version} expired at {when}: no home would pin it",
+        raise ExpiredError(f"set {name!r} v{index.version} expired at {format_unix_time(index.expires)}: no home "
+                           "would pin it",
                            hint=f"sign a fresh version (`autocodec set publish {name}`), then export again")
 
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import datetime
 from typing import Any
+
+from .._gotime import format_unix_time
 
 EPILOG = """examples:
   autocodec trust add did:key:z6Mk... --codes 0x300000-0x3fffff
@@ -52,10 +53,6 @@ def run_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _when(ts: int) -> str:
-    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def run_ls(args: argparse.Namespace) -> int:
     from ..verify import format_ranges
     from ._io import write_line
@@ -65,14 +62,14 @@ def run_ls(args: argparse.Namespace) -> int:
     write_line(f"pinned sets ({len(sets)}):")
     for s in sets:
         write_line(f"  {s.name}\t{s.set_id}\troot v{s.root_version}\tindex v{s.index_version}\t"
-                   f"{s.entries} entr{'y' if s.entries == 1 else 'ies'}\texpires {_when(s.expires)}")
+                   f"{s.entries} entr{'y' if s.entries == 1 else 'ies'}\texpires {format_unix_time(s.expires)}")
     write_line(f"allowed ({len(allowed)}):")
     for rule in allowed:
         scope = f"codes {format_ranges(rule.ranges)}" if rule.target.startswith("did:") else "module"
         write_line(f"  {rule.target}\t{scope}")
     write_line(f"revoked ({len(revoked)}):")
     for target, what, reason, at in revoked:
-        write_line(f"  {target}\t{what}\t{_when(at)}\t{reason}")
+        write_line(f"  {target}\t{what}\t{format_unix_time(at)}\t{reason}")
     return 0
 
 

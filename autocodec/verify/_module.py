@@ -17,6 +17,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .._gotime import format_unix_time
 from ..cid import CID, decode_varint
 from ..config import DEFAULT_LIMITS, TrustLimits
 from ..errors import (
@@ -84,7 +85,8 @@ def verify_manifest(data: bytes, *, now: int, limits: TrustLimits = DEFAULT_LIMI
     if m.expires is not None and now >= m.expires:
         _log().warning("trust.manifest", decision="reject", document=str(env.cid), publisher=m.publisher,
                      set=set_name, policy="expiry", expires=m.expires, now=now)
-        raise ExpiredError(f"manifest {env.cid} ({m.name} {m.version}) expired at {m.expires}, now is {now}")
+        raise ExpiredError(f"manifest {env.cid} ({m.name} {m.version}) expired at "
+                           f"{format_unix_time(m.expires)}, now is {format_unix_time(now)}")
     if expect is not None and not m.provides(*expect):
         raise NotTrusted(
             f"manifest {env.cid} is a {m.kind} for {list(m.codes) or m.name!r}, "

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self, cast
 
+from .._gotime import format_unix_time
 from .._forks import watch
 from .._inputs import as_bytes, as_cid, need_iterable, pair, whole_number
 from ..cid import CID
@@ -703,7 +704,7 @@ class TrustStore:
             if now >= expires:
                 _log().warning("trust.decision", decision="reject", set=name, document=cid, role=role,
                              policy="expiry", expires=expires, now=now)
-                raise ExpiredError(f"{role} {cid} of set {name!r} expired at {expires}",
+                raise ExpiredError(f"{role} {cid} of set {name!r} expired at {format_unix_time(expires)}",
                                    hint="update the set (`autocodec pin update`)")
         return earliest
 

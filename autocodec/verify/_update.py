@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._gotime import format_unix_time
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, TrustLimits
 from ..errors import (
@@ -157,7 +158,8 @@ def _check_fresh(kind: str, cid: CID, set_name: str, expires: int, now: int) -> 
     if now >= expires:
         _log().warning("trust.expiry", decision="reject", document=str(cid), kind=kind, set=set_name,
                      expires=expires, now=now, policy="fixed-start-time")
-        raise ExpiredError(f"{kind} {cid} of set {set_name!r} expired at {expires}; the update started at {now}")
+        raise ExpiredError(f"{kind} {cid} of set {set_name!r} expired at {format_unix_time(expires)}; "
+                           f"the update started at {format_unix_time(now)}")
 
 
 def _rotated_roles(old: Root, new: Root) -> set[str]:

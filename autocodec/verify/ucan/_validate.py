@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
+from ..._gotime import format_unix_time
 from ..._inputs import need_iterable, need_text
 from ...cid import CID
 from ...errors import InvalidInput
@@ -70,9 +71,11 @@ def command_covers(delegated: str, invoked: str) -> bool:
 def check_time(token: Token, now: int) -> None:
     """Raise ``Expired`` or ``TooEarly`` unless ``now`` is inside the token's time bounds."""
     if token.exp is not None and now > token.exp:
-        raise Expired(f"{token.what} expired at {token.exp} (validated at {now})")
+        raise Expired(f"{token.what} expired at {format_unix_time(token.exp)} (exp {token.exp}; validated at "
+                      f"{format_unix_time(now)})")
     if token.nbf is not None and now < token.nbf:
-        raise TooEarly(f"{token.what} is not valid before {token.nbf} (validated at {now})")
+        raise TooEarly(f"{token.what} is not valid before {format_unix_time(token.nbf)} (nbf {token.nbf}; "
+                       f"validated at {format_unix_time(now)})")
 
 
 def validate_delegation(token: Token, now: int) -> None:
