@@ -231,3 +231,22 @@ def test_key_import_and_export_take_enc_json_as_kubo(tmp_path: Path) -> None:
     assert imported.stdout == f'{{"Name":"b","Id":"{ipns}"}}\n'
     text = cli("key", "import", "c", "a.key")
     assert text.stdout.endswith(f"\t{ipns}\n") and text.stdout.startswith("did:key:z6Mk")
+
+
+def test_kubos_commands_that_ignore_cid_base_take_it(tmp_path: Path) -> None:
+    """Kubo 0.43.1's ``cid inspect``, ``cid bases|codecs|hashes``, ``name inspect`` and ``name
+    publish`` take ``--cid-base`` and print what they print without it (exit 0); here they were
+    "has no effect" usage errors (exit 2), against cli.md's "taken by every command, as Kubo"."""
+    env = {**os.environ, "AUTOCODEC_HOME": str(tmp_path / "ac")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, capture_output=True,
+                              cwd=tmp_path, timeout=120)
+
+    assert cli("key", "gen", "k").returncode == 0
+    path = "/ipfs/QmcPuwDamPwnAudtHEQswJQ1BiLFFjiJKMwqT7a9SZ7Xnc"
+    assert cli("name", "publish", "--key", "k", "-o", "record.bin", path).returncode == 0
+    for command in (["cid", "inspect", path[6:]], ["cid", "bases"], ["cid", "codecs", "--enc=json"], ["cid", "hashes"],
+                    ["name", "inspect", "record.bin"], ["name", "publish", "--key", "k", path]):
+        plain, based = cli(*command), cli(*command, "--cid-base=base36")
+        assert plain.returncode == 0 and (based.returncode, based.stdout) == (0, plain.stdout), (command, based.stderr)

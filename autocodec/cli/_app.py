@@ -131,9 +131,11 @@ commands do (checked with ``ipfs CMD --enc=json``; tests/test_cli_kubo4.py)."""
 
 CID_BASE_IGNORED = frozenset({"cat", "get", "block get", "dag get", "dag export", "cid format", "cid base32", "version",
                               "name get", "key list", "key rm", "key rename", "key gen", "key import",
-                              "key export", "name resolve"})
+                              "key export", "name resolve", "cid inspect", "cid bases", "cid codecs", "cid hashes",
+                              "name inspect", "name publish"})
 """Commands that take ``--cid-base`` and print what they print without it: Kubo 0.43.1's same
-commands do."""
+commands do (``cid inspect`` writes a CID's own base and its CIDv0/CIDv1 forms, ``name publish``
+and ``name inspect`` the record's value as signed)."""
 
 
 def _leaf_parsers(parser: argparse.ArgumentParser, prefix: str = "") -> dict[str, argparse.ArgumentParser]:
