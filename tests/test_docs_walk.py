@@ -250,3 +250,21 @@ def test_kubos_commands_that_ignore_cid_base_take_it(tmp_path: Path) -> None:
                     ["name", "inspect", "record.bin"], ["name", "publish", "--key", "k", path]):
         plain, based = cli(*command), cli(*command, "--cid-base=base36")
         assert plain.returncode == 0 and (based.returncode, based.stdout) == (0, plain.stdout), (command, based.stderr)
+
+
+def test_every_options_help_states_its_default() -> None:
+    """cli.md: "`autocodec COMMAND --help` give each option's meaning and default". An option whose
+    default is a value (not off, empty, 0 or absent, which mean "not given") says it in its help
+    (``hash --hash`` was sha2-256, ``receipt ls --limit`` 1000, ``serve --workers`` 8, unsaid)."""
+    from autocodec.cli._app import _leaf_parsers
+
+    unsaid = []
+    for name, leaf in _leaf_parsers(PARSER).items():
+        for action in leaf._actions:
+            if not action.option_strings or action.help == argparse.SUPPRESS or action.nargs == 0:
+                continue
+            if action.default in (None, "", "0", 0, []) or isinstance(action.default, bool):
+                continue
+            if "default" not in (action.help or "").lower():
+                unsaid.append(f"{name} {action.option_strings[-1]} (default {action.default!r})")
+    assert not unsaid, unsaid

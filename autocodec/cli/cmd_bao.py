@@ -168,7 +168,7 @@ def register(sub: Any) -> None:
     c.add_argument("--start", type=_count, default=None, help="first content byte (with --count: a verified slice)")
     c.add_argument("--count", type=_count, default=None, help="bytes to output")
     c.add_argument("--gateway", dest="cat_gateway", metavar="URL", help="an `autocodec serve` to fetch /bao/CID from")
-    c.add_argument("--timeout", type=_seconds, default=60.0, help="seconds without data before giving up (gateway)")
+    c.add_argument("--timeout", type=_seconds, default=60.0, help="seconds without data before giving up (gateway; default 60)")
     p.set_defaults(func=run)
 
 

@@ -43,7 +43,7 @@ def register(sub: Any) -> None:
     cs.required = True
     fmt = cs.add_parser("format", help="format and convert CIDs", epilog=FORMAT_HELP)
     fmt.add_argument("cids", nargs="*", metavar="CID", help="CIDs (default: one per line on stdin)")
-    fmt.add_argument("-f", dest="format", default="%s", help="printf-style format (see below)")
+    fmt.add_argument("-f", dest="format", default="%s", help="printf-style format (default %%s; see below)")
     fmt.add_argument("-v", dest="version", help="CID version to convert to (0 or 1)")
     fmt.add_argument("--mc", dest="codec", help="multicodec to convert to (name or number)")
     fmt.add_argument("-b", dest="base", help="multibase to write the CID in (name or prefix)")

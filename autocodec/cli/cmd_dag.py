@@ -58,9 +58,9 @@ def register(sub: Any) -> None:
     put = action("put", "store objects read with --input-codec as --store-codec blocks; print their CIDs")
     put.add_argument("files", nargs="*", default=["-"], metavar="FILE", help="objects (default: stdin)")
     put.add_argument("--store-codec", default="dag-cbor", metavar="CODEC", type=nonempty("a codec name"),
-                     help="codec of the stored block (dag-cbor)")
+                     help="codec of the stored block (default dag-cbor)")
     put.add_argument("--input-codec", default="dag-json", metavar="CODEC", type=nonempty("a codec name"),
-                     help="codec of the input (dag-json)")
+                     help="codec of the input (default dag-json)")
     put.add_argument("--hash", default="sha2-256", metavar="NAME", type=or_default("sha2-256"),
                      help="multihash (default sha2-256)")
     bool_flag(put, None, "pin", False, "accepted for Kubo compatibility (the store keeps every block)")

@@ -32,7 +32,7 @@ def register(sub: Any) -> None:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("files", nargs="*", metavar="FILE|-", help="files to hash (none or -: stdin)")
     p.add_argument("--hash", default="sha2-256", type=nonempty("a multihash name or code"),
-                   help="multihash name or code, e.g. keccak-256, blake3, sha1")
+                   help="multihash name or code (default sha2-256), e.g. keccak-256, blake3, sha1")
     p.add_argument("--digest", action="store_true", help="print only the digest (hex), not the multihash")
     from ._runtime import add_source_options
 

@@ -43,7 +43,7 @@ def register(sub: Any) -> None:
     ver.set_defaults(func=run_verify)
     ls = rsub.add_parser("ls", help="list this node's job stream (remote jobs and triggers)")
     ls.add_argument("--since", type=int, default=0, metavar="N", help="entries after sequence number N")
-    ls.add_argument("--limit", type=int, default=1000, metavar="M", help="at most M entries")
+    ls.add_argument("--limit", type=int, default=1000, metavar="M", help="at most M entries (default 1000)")
     ls.set_defaults(func=run_ls)
     idx = rsub.add_parser("reindex", help="rebuild the receipt cache index from receipt blocks in the store")
     idx.set_defaults(func=run_reindex)

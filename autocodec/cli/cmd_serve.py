@@ -52,7 +52,7 @@ def register(sub: Any) -> None:
     p.add_argument("--port", type=_port, default=8080, help="TCP port to listen on (default 8080)")
     p.add_argument("--refresh-interval", type=_positive(float), metavar="SECONDS",
                    help="how often pinned sets are refreshed (default: config refresh.interval_s, 300)")
-    p.add_argument("--workers", type=_positive(int), default=8, help="decode threads (at least 1)")
+    p.add_argument("--workers", type=_positive(int), default=8, help="decode threads (default 8, at least 1)")
     p.add_argument("--no-dnslink", dest="dnslink", action="store_false",
                    help="do not answer requests whose Host is a DNSLink domain from that site (Kubo's "
                         "Gateway.NoDNSLink); /ipns/DOMAIN/ paths still work")
