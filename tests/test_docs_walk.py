@@ -268,3 +268,14 @@ def test_every_options_help_states_its_default() -> None:
             if "default" not in (action.help or "").lower():
                 unsaid.append(f"{name} {action.option_strings[-1]} (default {action.default!r})")
     assert not unsaid, unsaid
+
+
+def test_every_commands_help_ends_with_examples() -> None:
+    """README: "`autocodec --help` and each `autocodec COMMAND --help` end with examples" (a
+    group's for its actions)."""
+    from autocodec.cli._app import _subcommands
+
+    bare = [name for name, sub in _subcommands(PARSER).items()
+            if sub.prog == f"autocodec {name}" and f"autocodec {name}" not in (sub.epilog or "")]
+    assert "autocodec " in (PARSER.epilog or "")
+    assert not bare, bare
