@@ -279,3 +279,24 @@ def test_every_commands_help_ends_with_examples() -> None:
             if sub.prog == f"autocodec {name}" and f"autocodec {name}" not in (sub.epilog or "")]
     assert "autocodec " in (PARSER.epilog or "")
     assert not bare, bare
+
+
+def test_pin_repair_after_block_rm_force_as_the_readme_tells(tmp_path: Path) -> None:
+    """README: "`block rm` keeps the blocks pinned sets need (`--force` removes them; `pin repair`
+    fetches them back)". The repair line counted one block as "1 blocks"."""
+    env = {**os.environ, "AUTOCODEC_HOME": str(tmp_path / "ac")}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, capture_output=True, text=True,
+                              timeout=120)
+
+    assert cli("init").returncode == 0
+    module = cli("resolve", "codec", "git-raw", "--json")
+    cid = re.search(r'"module": ?\{"/": ?"(\w+)"', module.stdout)
+    assert cid is not None, module.stdout
+    kept = cli("block", "rm", cid[1])
+    assert kept.returncode == 1 and "BlockNeeded" in kept.stderr
+    assert cli("block", "rm", "--force", cid[1]).returncode == 0
+    repaired = cli("pin", "repair")
+    assert repaired.returncode == 0 and ": 1 block fetched back from " in repaired.stdout, repaired.stdout
+    assert cli("block", "stat", cid[1]).returncode == 0

@@ -166,7 +166,8 @@ def run_repair(args: argparse.Namespace) -> int:
 
     with Runtime() as rt:
         results = pin_repair(rt, args.name)
-    return _report(results, lambda result: f"repaired {result.name} v{result.version}: {result.modules} blocks "
+    return _report(results, lambda result: f"repaired {result.name} v{result.version}: {result.modules} "
+                                           f"block{'s' if result.modules != 1 else ''} "
                                            f"fetched back from {result.location.describe()}")
 
 
