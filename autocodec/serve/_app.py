@@ -190,6 +190,16 @@ async def healthz(request: web.Request) -> web.Response:
                               "last_refresh": getattr(refresher, "last_at", 0.0)})
 
 
+def _sample(value: float) -> str:
+    """A sample value in full (``:g`` kept 6 digits: a counter past a million stopped moving)."""
+    return str(int(value)) if float(value).is_integer() and abs(value) < 2 ** 53 else repr(float(value))
+
+
+def _label_value(text: str) -> str:
+    """A label value escaped as the Prometheus text format asks (backslash, quote, newline)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
 async def metrics(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     lines: list[str] = []
@@ -199,14 +209,25 @@ async def metrics(request: web.Request) -> web.Response:
         if full not in seen:
             seen.add(full)
             lines.append(f"# TYPE {full} counter")
-        label_text = ",".join(f'{k}="{v}"' for k, v in labels)
-        lines.append(f"{full}{{{label_text}}} {value:g}" if label_text else f"{full} {value:g}")
+        label_text = ",".join(f'{k}="{_label_value(v)}"' for k, v in labels)
+        lines.append(f"{full}{{{label_text}}} {_sample(value)}" if label_text else f"{full} {_sample(value)}")
     lines.append("# TYPE autocodec_generation gauge")
     lines.append(f"autocodec_generation {runtime.generation().number}")
+    lines.extend(_connection_lines(request.app[GUARD]))
     for name, value in sorted(runtime.sandbox_stats().items()):
         lines.append(f"# TYPE autocodec_{name} counter")
-        lines.append(f"autocodec_{name} {value:g}")
+        lines.append(f"autocodec_{name} {_sample(value)}")
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain", charset="utf-8")
+
+
+def _connection_lines(guard: ConnectionGuard) -> list[str]:
+    """The connection guard's state as Prometheus lines: open connections (a gauge) and the
+    ones refused at the cap, evicted to make room and timed out waiting for headers (counters)."""
+    lines = ["# TYPE autocodec_connections_open gauge", f"autocodec_connections_open {guard.open}"]
+    for name, value in (("refused", guard.refused), ("evicted", guard.evicted), ("timed_out", guard.timed_out)):
+        lines.append(f"# TYPE autocodec_connections_{name}_total counter")
+        lines.append(f"autocodec_connections_{name}_total {value}")
+    return lines
 
 
 async def admin_refresh(request: web.Request) -> web.Response:
@@ -262,7 +283,11 @@ def make_app(runtime: "Runtime", *, workers: int = 8, guard: ConnectionGuard | N
     guard = guard or ConnectionGuard(_serve_limits(runtime))
     from ._target import request_target
 
-    app = web.Application(middlewares=[guard.middleware, request_target])  # then the subdomain and DNSLink hosts
+    from ._access import access_middleware
+
+    # the access log and request counters outermost (the guard's deadline 503 is counted too);
+    # then the subdomain and DNSLink hosts
+    app = web.Application(middlewares=[access_middleware(runtime), guard.middleware, request_target])
     app[DNSLINK_HOSTING] = dnslink
     app[RUNTIME] = runtime
     app[GUARD] = guard
