@@ -95,6 +95,12 @@ def test_set_add_refuses_other_bytes_under_the_same_version(tmp_path: Path) -> N
     line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
     assert "InvalidInput" in line and "bencode 1.0.1" in line and "new version" in line, line
     assert first in run_cli(home, "set", "show", "mine").stdout.decode()  # nothing staged
+    from autocodec.cid import CID
+    from autocodec.errors import InvalidInput
+    from autocodec.registry import Runtime, add_manifest
+
+    with Runtime(home) as rt, pytest.raises(InvalidInput, match="under the same version"):
+        add_manifest(rt, "mine", CID.parse(second))  # the library refuses it too, not the CLI alone
 
     # the same module signed again (a new manifest, same bytes) still replaces it, and so does
     # the changed module once it has a version of its own
@@ -116,6 +122,12 @@ def test_set_export_refuses_a_set_that_has_expired(tmp_path: Path) -> None:
     with Runtime(home) as rt:
         key = KeyRing(rt.home.keys_dir).load("me")
         publish_set(rt, "mine", [key], expires_days=1, now=int(time.time()) - 2 * 86400)
+    from autocodec.errors import ExpiredError
+    from autocodec.registry import export_set
+
+    with Runtime(home) as rt, pytest.raises(ExpiredError, match="expired at"):
+        export_set(rt, "mine", tmp_path / "by-the-library.car")  # the library refuses it too
+    assert not (tmp_path / "by-the-library.car").exists()
     out = tmp_path / "mine.car"
     proc = run_cli(home, "set", "export", "mine", "-o", str(out), check=False)
     line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())

@@ -7,7 +7,6 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .._gotime import format_unix_time
 from ._options import nonempty
 from ._runtime import add_passphrase_env
 
@@ -102,46 +101,12 @@ def run_add(args: argparse.Namespace) -> int:
     manifest = CID.parse(args.manifest)
     with Runtime() as rt:
         before = {(kind, str(key)): old for kind, key, old in entries(rt, args.name)}
-        _refuse_same_version(rt, args.name, manifest, before)
         for kind, key in add_manifest(rt, args.name, manifest):
             write_line(f"{kind}\t{entry_name(kind, key)}\t{args.manifest}")
             old = before.get((kind, str(key)))
             if old is not None and old != manifest:
                 print(f"{kind} {entry_name(kind, key)}: replaces {old} in the next version", file=sys.stderr)
     return 0
-
-
-def _read_manifest(rt: Any, cid: Any) -> Any:
-    """The manifest document in the envelope ``cid`` (parsed, not verified: only its name,
-    version and module are read)."""
-    from ..verify import Manifest, open_envelope
-
-    limits = rt.limits.trust
-    env = open_envelope(rt.get(cid), "manifest", max_bytes=limits.max_document_bytes,
-                        max_signatures=limits.max_signatures)
-    return Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
-
-
-def _refuse_same_version(rt: Any, name: str, manifest: Any, before: dict[tuple[str, str], Any]) -> None:
-    """Refuse a manifest that ships other module bytes under the name and version of the one it
-    would replace: users would hold two different modules both called ``NAME VERSION``.
-    Re-adding the same module (another signature, a longer expiry) stays allowed."""
-    from ..codes import entry_name
-    from ..errors import InvalidInput
-
-    new = _read_manifest(rt, manifest)
-    keys: list[int | str] = list(new.codes) if new.codes else [new.name]
-    for key in keys:
-        old_cid = before.get((new.kind, str(key)))
-        if old_cid is None or old_cid == manifest:
-            continue
-        old = _read_manifest(rt, old_cid)
-        if old.name == new.name and old.version == new.version and old.module != new.module:
-            raise InvalidInput(
-                f"set {name!r} already lists {old.name} {old.version} for {new.kind} {entry_name(new.kind, key)} "
-                f"with module {old.module}; manifest {manifest} ships other bytes ({new.module}) under the same version",
-                hint="give the changed module a new version (module.json's \"version\", or publish's --version) "
-                     "and publish it again")
 
 
 def run_remove(args: argparse.Namespace) -> int:
@@ -203,37 +168,12 @@ def run_rotate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _refuse_expired(rt: Any, name: str) -> None:
-    """Refuse to export a set whose latest version has expired (``now >= expires``, as users
-    judge it): every home would refuse to pin what the CAR holds."""
-    import time
-
-    from ..errors import ExpiredError
-    from ..registry import get_set
-    from ..verify import Index, open_envelope
-
-    state = get_set(rt, name)
-    if state.index_cid is None:
-        return  # export_set says the set was never published
-    limits = rt.limits.trust
-    env = open_envelope(rt.get(state.index_cid), "index", max_bytes=limits.max_document_bytes,
-                        max_signatures=limits.max_signatures)
-    index = Index.from_value(env.document, max_entries=limits.max_index_entries,
-                             max_delegations=limits.max_delegations)
-    if int(time.time()) >= index.expires:
-        raise ExpiredError(f"set {name!r} v{index.version} expired at {format_unix_time(index.expires)}: no home "
-                           "would pin it",
-                           hint=f"sign a fresh version (`autocodec set publish {name}`), then export again")
-
-
 def run_export(args: argparse.Namespace) -> int:
     import sys
 
     from ..registry import Runtime, export_set
     from ._io import open_output, output_target, streaming_stdout
 
-    with Runtime() as rt:
-        _refuse_expired(rt, args.name)
     if args.output == "-":  # as car export: standard output
         with Runtime() as rt, streaming_stdout() as stdout:
             index_cid, count = export_set(rt, args.name, stdout)

@@ -10,7 +10,10 @@ Invariants:
 - ``rotate_keys`` signs root N+1 (``previous`` root N) with a threshold of root N's root keys
   and every new key, as readers require (TUF 5.3.4); later indexes are signed under it.
 - ``export`` writes one CAR whose root is that index: the whole root chain, the index,
-  every manifest, module and vectors document it lists; so the bundle verifies offline.
+  every manifest, module and vectors document it lists; so the bundle verifies offline. An
+  index past its expiry is not exported (every home would refuse to pin it).
+- ``add`` never stages, under one module name and version, module bytes other than those the
+  entry it replaces names (users would hold two modules both called ``NAME VERSION``).
 """
 
 from __future__ import annotations
@@ -23,13 +26,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from ..cid import CID
-from ..errors import InvalidInput, NotFound, SetNotFound
+from .._gotime import format_unix_time
+from ..errors import ExpiredError, InvalidInput, NotFound, SetNotFound
 from ..log import get_logger
 from ._publish import check_lifetime
 from ._signers import check_role_keys, check_signers
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..verify import Root, SigningKey
+    from ..verify import Index, Manifest, Root, SigningKey
     from ._runtime import Runtime
 
 log = get_logger("registry")
@@ -120,12 +124,32 @@ def add_manifest(runtime: "Runtime", name: str, manifest_cid: CID) -> list[tuple
     vm = verify_manifest(data, now=int(time.time()), limits=runtime.limits.trust, set_name=name)
     m = vm.manifest
     keys: list[int | str] = list(m.codes) if m.codes else [m.name]
+    for key in keys:
+        _refuse_other_bytes(runtime, name, m, manifest_cid, key)
     with runtime.store.transaction() as conn:
         for key in keys:
             conn.execute("INSERT OR REPLACE INTO registry_set_entries VALUES (?, ?, ?, ?)",
                          (name, m.kind, str(key), str(manifest_cid)))
     log.info("set.add", set=name, manifest=str(manifest_cid), kind=m.kind, codes=keys, publisher=m.publisher)
     return [(m.kind, k) for k in keys]
+
+
+def _refuse_other_bytes(runtime: "Runtime", name: str, new: "Manifest", new_cid: CID, key: int | str) -> None:
+    """``InvalidInput`` when the entry ``new`` would replace names the same module name and
+    version with other module bytes: users would hold two different modules both called
+    ``NAME VERSION``. The same module again (another signature, a longer expiry) may replace it."""
+    from ..codes import entry_name
+
+    row = runtime.store.read_row("SELECT manifest_cid FROM registry_set_entries WHERE name = ? AND kind = ? AND key = ?",
+                                 (name, new.kind, str(key)))
+    if row is None or row[0] == str(new_cid):
+        return
+    old = _read_manifest(runtime, runtime.get(CID.parse(row[0])))
+    if old.name == new.name and old.version == new.version and old.module != new.module:
+        raise InvalidInput(
+            f"set {name!r} already lists {old.name} {old.version} for {new.kind} {entry_name(new.kind, key)} "
+            f"with module {old.module}; manifest {new_cid} ships other bytes ({new.module}) under the same version",
+            hint="give the changed module a new version (module.json's \"version\") and publish it again")
 
 
 def remove_entry(runtime: "Runtime", name: str, kind: str, key: int | str) -> None:
@@ -151,15 +175,10 @@ def published_entries(runtime: "Runtime", name: str) -> list[tuple[str, int | st
     """The entries of the set's latest published index, in ``entries``' order; None when it was
     never published. ``entries`` is what the next version will list (staged by ``add_manifest``
     and ``remove_entry``); the two differ until ``publish_set``."""
-    from ..verify import Index, open_envelope
-
     state = get_set(runtime, name)
     if state.index_cid is None:
         return None
-    limits = runtime.limits.trust
-    env = open_envelope(runtime.get(state.index_cid), "index", max_bytes=limits.max_document_bytes,
-                        max_signatures=limits.max_signatures)
-    index = Index.from_value(env.document, max_entries=limits.max_index_entries, max_delegations=limits.max_delegations)
+    index = _read_index(runtime, runtime.get(state.index_cid))
     return sorted(((e.kind, e.key, e.manifest) for e in index.entries), key=lambda e: (e[0], str(e[1])))
 
 
@@ -231,9 +250,27 @@ def _current_root(runtime: "Runtime", state: SetState) -> "Root":
     return Root.from_value(env.document, max_keys=limits.max_role_keys, max_delegations=limits.max_delegations)
 
 
+def _read_index(runtime: "Runtime", data: bytes) -> "Index":
+    """The index document in the envelope ``data`` (parsed within the trust limits, not verified)."""
+    from ..verify import Index, open_envelope
+
+    limits = runtime.limits.trust
+    env = open_envelope(data, "index", max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
+    return Index.from_value(env.document, max_entries=limits.max_index_entries, max_delegations=limits.max_delegations)
+
+
+def _read_manifest(runtime: "Runtime", data: bytes) -> "Manifest":
+    """The manifest document in the envelope ``data`` (parsed within the trust limits, not verified)."""
+    from ..verify import Manifest, open_envelope
+
+    limits = runtime.limits.trust
+    env = open_envelope(data, "manifest", max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
+    return Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
+
+
 def set_blocks(runtime: "Runtime", index_cid: CID) -> list[tuple[CID, bytes]]:
     """Every block of one set version: root chain, index, manifests, modules, vectors."""
-    from ..verify import Index, Manifest, Root, open_envelope
+    from ..verify import Root, open_envelope
 
     limits = runtime.limits.trust
     out: dict[CID, bytes] = {}
@@ -243,10 +280,7 @@ def set_blocks(runtime: "Runtime", index_cid: CID) -> list[tuple[CID, bytes]]:
         out[cid] = data
         return data
 
-    index_env = open_envelope(take(index_cid), "index", max_bytes=limits.max_document_bytes,
-                              max_signatures=limits.max_signatures)
-    index = Index.from_value(index_env.document, max_entries=limits.max_index_entries,
-                             max_delegations=limits.max_delegations)
+    index = _read_index(runtime, take(index_cid))
     root_cid: CID | None = index.root
     while root_cid is not None:
         env = open_envelope(take(root_cid), "root", max_bytes=limits.max_document_bytes,
@@ -258,9 +292,7 @@ def set_blocks(runtime: "Runtime", index_cid: CID) -> list[tuple[CID, bytes]]:
     for entry in index.entries:
         if entry.manifest in out:
             continue
-        env = open_envelope(take(entry.manifest), "manifest", max_bytes=limits.max_document_bytes,
-                            max_signatures=limits.max_signatures)
-        manifest = Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
+        manifest = _read_manifest(runtime, take(entry.manifest))
         take(manifest.module)
         if manifest.vectors is not None:
             take(manifest.vectors)
@@ -291,6 +323,10 @@ def export_set(runtime: "Runtime", name: str, out: BinaryIO | str | Path) -> tup
     if state.index_cid is None:
         raise NotFound(f"set {name!r} has never been published: it has no version to export",
                        hint="publish a version of the set first")
+    index = _read_index(runtime, runtime.get(state.index_cid))
+    if int(time.time()) >= index.expires:
+        raise ExpiredError(f"set {name!r} v{index.version} expired at {format_unix_time(index.expires)}: no home "
+                           "would pin it", hint=f"sign a fresh version (`autocodec set publish {name}`), then export again")
     blocks = set_blocks(runtime, state.index_cid)
     if isinstance(out, (str, Path)):
         _write_car_file(Path(out), state.index_cid, blocks)
