@@ -17,6 +17,7 @@ Invariants:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
@@ -48,8 +49,9 @@ def record(runtime: "Runtime", request: web.BaseRequest, status: int, seconds: f
     route = route_label(path)
     runtime.metrics.inc("requests_total", route=route, status=str(status))
     runtime.metrics.inc("request_seconds_total", seconds, route=route)
-    log.info("serve.request", method=request.method, path=path[:MAX_LOGGED_PATH], status=status,
-             duration_ms=round(seconds * 1000, 3), route=route)
+    with contextlib.suppress(OSError, ValueError):  # out of descriptors, stderr closed: the answer still goes
+        log.info("serve.request", method=request.method, path=path[:MAX_LOGGED_PATH], status=status,
+                 duration_ms=round(seconds * 1000, 3), route=route)
 
 
 def access_middleware(runtime: "Runtime") -> Callable[..., Awaitable[web.StreamResponse]]:
