@@ -300,3 +300,42 @@ def test_pin_repair_after_block_rm_force_as_the_readme_tells(tmp_path: Path) -> 
     repaired = cli("pin", "repair")
     assert repaired.returncode == 0 and ": 1 block fetched back from " in repaired.stdout, repaired.stdout
     assert cli("block", "stat", cid[1]).returncode == 0
+
+
+def test_trusts_key_rotation_example_runs_as_written(tmp_path: Path) -> None:
+    """docs/trust.md, "Rotating a set's keys": the shell lines, then (in another home made the same
+    way) the Python lines, each on a set 'myset' whose key is alice, as the page assumes."""
+    text = (REPO / "docs" / "trust.md").read_text()
+    section = text[text.index("## Rotating a set's keys"):text.index("## Shipping a set")]
+    shell = re.search(r"```sh\n(.*?)```", section, re.S)
+    python = re.search(r"```python\n(.*?)```", section, re.S)
+    assert shell is not None and python is not None
+
+    def home(name: str) -> dict[str, str]:
+        """A publisher's home as the README's publishing tour leaves it: myset v1 by alice."""
+        env = {**os.environ, "AUTOCODEC_HOME": str(tmp_path / name)}
+
+        def cli(*args: str) -> str:
+            return subprocess.run([sys.executable, "-m", "autocodec", *args], env=env, check=True,
+                                  capture_output=True, text=True, timeout=120).stdout.strip()
+
+        cli("key", "gen", "alice")
+        manifest = cli("publish", str(REPO / "wasm-src" / "git-raw" / "git-raw.wasm"), "--key", "alice")
+        cli("set", "init", "myset", "--key", "alice")
+        cli("set", "add", "myset", manifest)
+        cli("set", "publish", "myset")
+        return env
+
+    env = home("sh")
+    for line in shell[1].splitlines():
+        words = _words(re.sub(r"^autocodec\s+", "", line))
+        proc = subprocess.run([sys.executable, "-m", "autocodec", *words], env=env, capture_output=True, text=True,
+                              cwd=tmp_path, timeout=120)
+        assert proc.returncode == 0, f"{line}: {proc.stderr}"
+    env = home("py")
+    subprocess.run([sys.executable, "-m", "autocodec", "key", "gen", "carol"], env=env, check=True, capture_output=True)
+    code = "import os\nos.chdir(os.environ['WALK_DIR'])\n" + python[1]
+    proc = subprocess.run([sys.executable, "-c", code], env={**env, "WALK_DIR": str(tmp_path)}, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "bundle.car").stat().st_size > 0
