@@ -46,6 +46,7 @@ from ..errors import (
     InvalidBlock,
     InvalidDocument,
     InvalidInput,
+    MemoryLimitExceeded,
     ModuleRejected,
     NotTrusted,
     SandboxError,
@@ -55,7 +56,7 @@ from ..log import get_logger
 from ._cache import ReceiptCache
 from ._invocation import AWAIT_OK, BLOCK, Invocation, special
 from ._keys import executor_key
-from ._modules import TASK_DECODE_LIMITS, job_instance, load_task
+from ._modules import TASK_DECODE_LIMITS, initial_memory_bytes, job_instance, load_task, trusted_module
 from ._receipt import Receipt
 
 _log = get_logger("ipvm")
@@ -266,19 +267,7 @@ class Executor:
         return True
 
     def _job(self, cid: CID, invocation: Invocation, awaited: dict[CID, Outcome]) -> Outcome:
-        module = self._load(invocation)
-        info = module.info
-        if invocation.func not in info.functions:
-            raise InvalidInput(f"module {info.name} has no function {invocation.func!r} "
-                               f"(it has {', '.join(info.functions)})")
-        label = f"{info.name}@{info.version}"
-        failed = [(dep, o.receipt) for dep, o in awaited.items() if not o.receipt.ok]
-        if failed:
-            dep, bad = failed[0]
-            kind, message = bad.error or ("", "")
-            out, fuel = Receipt.error_out("AwaitFailed", f"awaited invocation {dep} failed: {kind}: {message}"), 0
-        else:
-            out, fuel = self._call(module, invocation.func, self._args(invocation.args, awaited), invocation.fuel)
+        out, fuel, label = self._outcome(invocation, awaited)
         if not self._is_trusted(invocation.module):  # revoked while the call ran: nothing to vouch for
             raise NotTrusted(f"task module {invocation.module} ({label}) stopped being trusted while the job ran "
                              "(revoked, expired or withdrawn from its set); no receipt was signed",
@@ -293,6 +282,40 @@ class Executor:
         _log.info("ipvm.run", invocation=str(cid), receipt=str(receipt_cid), module=label, func=invocation.func,
                   ok=receipt.ok, fuel=fuel)
         return Outcome(cid, receipt_cid, receipt, False)
+
+    def _outcome(self, invocation: Invocation, awaited: dict[CID, Outcome]) -> tuple[dict[str, Any], int, str]:
+        """What the job gives: ``(out, fuel used, module label)``; raises for what depends on this host."""
+        try:
+            module = self._load(invocation)
+        except MemoryLimitExceeded as refused:
+            return self._under_initial_memory(invocation, refused)
+        info = module.info
+        _check_function(info, invocation.func)
+        label = f"{info.name}@{info.version}"
+        failed = [(dep, o.receipt) for dep, o in awaited.items() if not o.receipt.ok]
+        if failed:
+            dep, bad = failed[0]
+            kind, message = bad.error or ("", "")
+            return Receipt.error_out("AwaitFailed", f"awaited invocation {dep} failed: {kind}: {message}"), 0, label
+        out, fuel = self._call(module, invocation.func, self._args(invocation.args, awaited), invocation.fuel)
+        return out, fuel, label
+
+    def _under_initial_memory(self, invocation: Invocation,
+                              refused: MemoryLimitExceeded) -> tuple[dict[str, Any], int, str]:
+        """The ``MemoryLimitExceeded`` receipt of a job whose memory cap is below the memory its
+        module declares at start (decided from the module's bytes, so the same on every host: the
+        ``ac_task`` call never ran, 0 fuel); a load refused for any other reason raises again."""
+        from ..loader import inspect_module
+
+        wasm, _policy = trusted_module(self.runtime, invocation.module)
+        needed = initial_memory_bytes(wasm)
+        if needed <= invocation.memory:
+            raise refused
+        info = inspect_module(wasm, cid=invocation.module, limits=self.runtime.limits.sandbox)
+        _check_function(info, invocation.func)
+        message = (f"the module needs {needed} bytes of memory at start, over the job's memory cap of "
+                   f"{invocation.memory} bytes")
+        return Receipt.error_out("MemoryLimitExceeded", message), 0, f"{info.name}@{info.version}"
 
     def _args(self, args: list[Any], awaited: dict[CID, Outcome]) -> list[Any]:
         resolved: list[Any] = []
@@ -367,6 +390,13 @@ class Executor:
                 hint="the receipt's executor did not describe the job faithfully",
             )
         return receipt, outcome
+
+
+def _check_function(info: Any, func: str) -> None:
+    """``InvalidInput`` unless the module exports task function ``func`` (no receipt: asking a
+    module for a function it lacks is a mistake in the request, not an outcome)."""
+    if func not in info.functions:
+        raise InvalidInput(f"module {info.name} has no function {func!r} (it has {', '.join(info.functions)})")
 
 
 def _executor_did(did: str) -> None:

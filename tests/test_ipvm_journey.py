@@ -1,0 +1,84 @@
+"""An IPVM user's journey across two nodes (docs/invocations.md, followed from the top).
+
+Node A and node B are two homes, each with the default set (which ships ``ipld-select``), and
+node A runs ``autocodec serve`` as a real process on loopback. B's key ``me`` holds a delegation
+from A's executor to run ``/wasm/run`` on A. Each test is a step of the journey where what the
+runtime did disagreed with what the documentation promises.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests._cli import run_cli
+from tests._serve_proc import ServeProcess
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass(frozen=True)
+class Nodes:
+    """Node A (serving) and node B (a client home with key ``me`` and its delegation)."""
+
+    a: Path
+    b: Path
+    url: str
+    proof: Path
+    tmp: Path
+
+    def remote(self, *job: str) -> list[str]:
+        """``run --remote`` from B on A; the args after ``--proof``."""
+        return ["run", "--remote", self.url, "--key", "me", "--proof", str(self.proof), *job]
+
+
+@pytest.fixture(scope="module")
+def nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
+    tmp = tmp_path_factory.mktemp("journey")
+    a, b = tmp / "A", tmp / "B"
+    run_cli(a, "init")
+    run_cli(b, "init")
+    me = run_cli(b, "key", "gen", "me").stdout.decode().strip()
+    proof = tmp / "me.ucan"
+    with ServeProcess(a, tmp) as srv:
+        run_cli(a, "ucan", "delegate", "--key", "executor", "--to", me, "--cmd", "/wasm/run",
+                "--expires", "3600", "-o", str(proof))
+        yield Nodes(a, b, srv.url, proof, tmp)
+        with urllib.request.urlopen(srv.url + "/healthz", timeout=10) as resp:  # A stayed up throughout
+            assert resp.status == 200
+
+
+def _receipt_of(lines: list[str]) -> str:
+    (line,) = [text for text in lines if text.startswith("receipt ")]
+    return line.split()[1]
+
+
+def test_a_memory_cap_below_the_modules_start_memory_is_an_error_receipt(nodes: Nodes) -> None:
+    """The table of outcomes: a memory cap is an error receipt, and a job's memory cap depends on the
+    invocation alone. A cap below the memory the module declares at start (ipld-select: 1 MiB) was an
+    exception instead: no receipt locally, and a 504 over HTTP ('refused the job (504
+    MemoryLimitExceeded)'), whose hint spoke of the module growing its memory."""
+    job = ["ipld-select", "select", "--arg", "[1]", "--arg", '""', "--memory", "65536"]
+    for home, argv in ((nodes.b, ["run", *job]), (nodes.b, nodes.remote(*job))):
+        proc = run_cli(home, *argv, check=False)
+        out = proc.stdout.decode().splitlines()
+        assert proc.returncode == 1, proc.stderr
+        assert out[-1] == ("error MemoryLimitExceeded: the module needs 1048576 bytes of memory at start, "
+                           "over the job's memory cap of 65536 bytes")
+        receipt = _receipt_of(out)
+        shown = json.loads(run_cli(home, "receipt", "show", receipt).stdout.decode().splitlines()[0])
+        body = shown["ipvm/receipt@1"]
+        assert body["out"]["error"]["kind"] == "MemoryLimitExceeded"
+        assert body["meta"] == {"fuel": 0, "module": body["meta"]["module"]}
+        assert body["meta"]["module"].startswith("ipld-select@")
+        rerun = run_cli(home, "receipt", "verify", receipt, "--rerun").stdout.decode()
+        assert "re-run ok: same result" in rerun
+        again = run_cli(home, *argv, check=False).stdout.decode()
+        assert "cached (not executed again)" in again  # memoized like any error receipt
+    ok = run_cli(nodes.b, "run", "ipld-select", "select", "--arg", "[1]", "--arg", '""', "--memory", "1048576")
+    assert ok.stdout.decode().splitlines()[-1] == "[1]"  # at the module's start memory it runs
