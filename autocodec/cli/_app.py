@@ -39,6 +39,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 from .. import __version__
+from .._fileid import file_identity
 from ..errors import AutocodecError, ConfigError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -554,14 +555,6 @@ def _stdout_reader_gone() -> bool:
     return True
 
 
-def _file_identity(path: Path) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
 @contextlib.contextmanager
 def _store_kept(args: argparse.Namespace) -> Iterator[None]:
     """A command that may write to an existing home fails (``StoreError``) when its store file
@@ -578,9 +571,9 @@ def _store_kept(args: argparse.Namespace) -> Iterator[None]:
         path: Path | None = Home.resolve().db_path
     except AutocodecError:  # a home path that names nothing: the command says so if it needs one
         path = None
-    before = None if path is None else _file_identity(path)
+    before = None if path is None else file_identity(path)
     yield
-    if path is not None and before is not None and _file_identity(path) != before:
+    if path is not None and before is not None and file_identity(path) != before:
         from ..errors import StoreError
 
         raise StoreError(f"the store {path} was removed or replaced while the command ran: what the command "

@@ -203,6 +203,7 @@ def _refuse_the_store(names: list[str], hidden: bool) -> None:
     until the disk was full (``add -r HOME``: gigabytes a minute)."""
     import os
 
+    from .._fileid import file_identity
     from ..errors import InvalidInput
     from ._io import STORE_SUFFIXES, home_root
 
@@ -210,30 +211,20 @@ def _refuse_the_store(names: list[str], hidden: bool) -> None:
     if root is None:
         return
     files = [os.path.join(root, "store.sqlite" + suffix) for suffix in STORE_SUFFIXES]
-    store = {ident for ident in map(_identity, files) if ident is not None}
+    store = {ident for ident in map(file_identity, files) if ident is not None}
     for name in names:
         if name == "-":
-            held = bool(store) and _identity(0) in store
+            held = bool(store) and file_identity(0) in store
         elif os.path.islink(name):
             continue  # added as a link, not followed
         else:
             real = os.path.realpath(name)
-            held = _identity(real) in store or any(_holds(real, f, hidden) for f in files if os.path.exists(f))
+            held = file_identity(real) in store or any(_holds(real, f, hidden) for f in files if os.path.exists(f))
         if held:
             shown = "standard input" if name == "-" else name
             raise InvalidInput(f"cannot add {shown}: it holds this home's block store ({files[0]}), which would "
                                "grow with every block read from it", hint="add the files beside the home, or use "
                                "a home outside what is added (--home)")
-
-
-def _identity(path: str | int) -> tuple[int, int] | None:
-    import os
-
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
 
 
 def _holds(folder: str, file: str, hidden: bool) -> bool:

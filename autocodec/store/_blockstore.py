@@ -65,6 +65,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .._fileid import file_identity
 from .._forks import watch
 from .._inputs import as_bytes, need_iterable, pair, whole_number
 from ..cid import CID
@@ -228,15 +229,6 @@ def translate_sqlite_error(exc: sqlite3.Error, doing: str) -> StoreError:
     return StoreError(f"cannot {doing}: {text}")
 
 
-def _file_identity(path: Path) -> tuple[int, int] | None:
-    """The (device, inode) of the file at ``path``, or None when there is none."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return st.st_dev, st.st_ino
-
-
 def _check_files(path: Path) -> None:
     """``StoreError`` naming the file when the database (or its ``-wal``/``-shm`` companion) is
     there but is not a regular file: SQLite would say only "unable to open database file" or
@@ -324,7 +316,7 @@ class BlockStore:
         self._inherited: sqlite3.Connection | None = None  # the parent's, in a forked child: never used
         self._seq_ready = False  # the block sequence is known to exist (``_block_seq``)
         self._file_path = path.absolute()  # where SQLite opened it, whatever the working folder becomes
-        self._file = _file_identity(self._file_path)  # the file opened: a write checks it is still there
+        self._file = file_identity(self._file_path)  # the file opened: a write checks it is still there
         self.read_only = False
         """True when ``open`` found the home unwritable: reads (``transaction`` included) work, every
         write is a ``StoreError`` saying the home is read-only."""
@@ -459,7 +451,7 @@ class BlockStore:
         """``StoreError`` when the database file opened is no longer the one at ``path`` (the home
         was removed, moved or replaced under this process): SQLite would go on writing into the
         file it holds open, and everything written would be lost when it closes."""
-        now = _file_identity(self._file_path)
+        now = file_identity(self._file_path)
         if now is None or now != self._file:
             log.warning("store_file_gone", path=str(self._file_path))
             raise StoreError("the home's store was removed or replaced while this process had it open; "
