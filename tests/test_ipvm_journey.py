@@ -82,3 +82,24 @@ def test_a_memory_cap_below_the_modules_start_memory_is_an_error_receipt(nodes: 
         assert "cached (not executed again)" in again  # memoized like any error receipt
     ok = run_cli(nodes.b, "run", "ipld-select", "select", "--arg", "[1]", "--arg", '""', "--memory", "1048576")
     assert ok.stdout.decode().splitlines()[-1] == "[1]"  # at the module's start memory it runs
+
+
+def test_an_input_too_large_to_travel_inline_says_to_ship_it_as_a_block(nodes: Nodes) -> None:
+    """A job's inline arguments ride inside its UCAN invocation (at most 1 MiB). A 1.5 MB ``--arg
+    @FILE`` was refused as 'InvalidToken: UCAN token is N bytes ... (give a UCAN 1.0 token: a
+    DAG-CBOR envelope ...)', naming a token the user never gave. Now one line says why and how:
+    the same input stored as a block and passed as ``{"ipvm/block": ...}`` runs on A."""
+    from autocodec.builtin import encode
+
+    doc = encode(list(range(300_000)), "dag-cbor")  # 1.4 MB: over a token, under a request
+    path = nodes.tmp / "big.cbor"
+    path.write_bytes(doc)
+    proc = run_cli(nodes.b, *nodes.remote("ipld-select", "count", "--arg", f"@{path}", "--arg", '""'), check=False)
+    err = proc.stderr.decode().strip()
+    assert proc.returncode == 1 and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert err.startswith(f"autocodec: InvalidInput: the job's arguments are {len(doc) + 98} bytes encoded")
+    assert '{"ipvm/block": {"/": CID}}' in err
+    cid = run_cli(nodes.b, "block", "put", "--cid-codec", "dag-cbor", str(path)).stdout.decode().strip()
+    arg = json.dumps({"ipvm/block": {"/": cid}})
+    out = run_cli(nodes.b, *nodes.remote("ipld-select", "count", "--arg", arg, "--arg", '""')).stdout.decode()
+    assert out.splitlines()[-1] == "300000"

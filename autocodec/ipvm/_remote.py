@@ -329,6 +329,7 @@ def run_remote(runtime: Any, url: str, key: Any, task: Invocation, proofs: list[
     proofs = chain_order(proofs, key.did)
     subject = executor or (proofs[0].sub if proofs else None) or executor_did(url, timeout_s)
     now = int(time.time())
+    _check_inline_size(task)
     token = invoke(key, subject, COMMAND, task_args(task), now=now, proofs=proofs, audience=subject)
     body = encode_container([token, *proofs], shipped_blocks(runtime.store, task, runtime.limits.ipvm))
     answer = exchange("POST", url.rstrip("/") + "/ipvm/invoke", what=f"executor {url}", deadline=Deadline(timeout_s),
@@ -350,6 +351,26 @@ def run_remote(runtime: Any, url: str, key: Any, task: Invocation, proofs: list[
     runtime.store.put(task_cid, task_block)
     ReceiptCache(runtime.store).put(receipt_cid, answer.body, receipt)
     return RemoteOutcome(task, token, receipt_cid, receipt, answer.headers.get("x-ipvm-cached") == "1")
+
+
+_TOKEN_ROOM = 4096
+"""Bytes a ``/wasm/run`` invocation token needs beside its args (DIDs, up to 32 proof CIDs, nonce,
+times, signature), kept free below the token cap when checking a job's inline arguments."""
+
+
+def _check_inline_size(task: Invocation) -> None:
+    """``InvalidInput`` when a job's arguments cannot fit in the UCAN invocation that carries them
+    (``MAX_TOKEN_BYTES``, which every executor enforces), with the way to send a large input."""
+    from ..builtin import encode
+    from ..verify.ucan._token import MAX_TOKEN_BYTES
+
+    size = len(encode(task_args(task), "dag-cbor"))
+    if size > MAX_TOKEN_BYTES - _TOKEN_ROOM:
+        raise InvalidInput(
+            f"the job's arguments are {size} bytes encoded, and they travel inside its UCAN invocation, which "
+            f"holds at most {MAX_TOKEN_BYTES} bytes",
+            hint='store a large input as a block and pass {"ipvm/block": {"/": CID}}: the block is shipped '
+                 "beside the invocation")
 
 
 def chain_order(proofs: Sequence[Token], invoker: str) -> list[Token]:

@@ -232,6 +232,9 @@ def seal(key: SigningKey, tag: str, payload: Mapping[str, Any]) -> Token:
     header = VARSIG_ED25519_DAG_CBOR
     signature = key.sign(encode({"h": header, tag: dict(payload)}))
     data = encode([signature, {"h": header, tag: dict(payload)}])
+    if len(data) > MAX_TOKEN_BYTES:  # parse_token would refuse it as if someone had sent it
+        raise InvalidInput(f"the token would be {len(data)} bytes, over the {MAX_TOKEN_BYTES}-byte cap of a UCAN "
+                           "token", hint="keep the payload small: refer to large data by CID rather than holding it")
     token = parse_token(data)
     token.check_signature()
     return token
