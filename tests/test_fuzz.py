@@ -3,6 +3,8 @@ acceptance). A long run is ``python -m autocodec.fuzz`` (docs/fuzzing.md)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -72,3 +74,25 @@ def test_the_long_run_reports_a_failure_it_cannot_replay_in_one_line(monkeypatch
     assert long_run.main(["--target", "x", "--examples", "50", "--seconds", "30"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "x: FAILED after" in err and "not again when replayed" in err and "ValueError" in err, err
+
+
+def test_the_long_run_stops_at_its_time_without_shrinking_the_stop(monkeypatch: pytest.MonkeyPatch,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """The stop at ``--seconds`` was an ``Exception`` raised in the test, which Hypothesis took
+    for a failure and shrank (drawing input after input): ``--seconds 2`` ran 6-7 s. Now the
+    first input past the time is the last one drawn, and Hypothesis prints no seed of its own."""
+    from hypothesis import strategies as st
+
+    from autocodec.fuzz import __main__ as long_run
+
+    draws: list[bytes] = []
+
+    class Counted(Target):
+        def strategy(self) -> Any:
+            return st.binary().map(lambda data: draws.append(data) or data)
+
+    monkeypatch.setattr(long_run, "TARGETS", {"x": Counted("x", lambda d: d, (b"",))})
+    assert long_run.main(["--target", "x", "--seconds", "0"]) == 0
+    out = capsys.readouterr()
+    assert len(draws) == 1, len(draws)
+    assert out.out.startswith("x: 0 inputs in ") and "@seed" not in out.out + out.err, out
