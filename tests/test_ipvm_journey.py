@@ -9,13 +9,18 @@ runtime did disagreed with what the documentation promises.
 from __future__ import annotations
 
 import json
+import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from autocodec import builtin
+from autocodec.cid import encode_varint
 from tests._cli import run_cli
 from tests._serve_proc import ServeProcess
 
@@ -103,3 +108,60 @@ def test_an_input_too_large_to_travel_inline_says_to_ship_it_as_a_block(nodes: N
     arg = json.dumps({"ipvm/block": {"/": cid}})
     out = run_cli(nodes.b, *nodes.remote("ipld-select", "count", "--arg", arg, "--arg", '""')).stdout.decode()
     assert out.splitlines()[-1] == "300000"
+
+
+SPIN_WAT = """(module
+  (memory (export "memory") 2)
+  (func (export "ac_abi_version") (result i32) (i32.const 1))
+  (func (export "ac_result") (result i32) (i32.const 16))
+  (func (export "ac_input") (param $n i32) (result i32) (i32.const 4096))
+  (func (export "ac_task") (param $p i32) (param $n i32) (result i32)
+    (loop $forever (br $forever))
+    (i32.const 0)))"""
+
+
+def _spin_module() -> bytes:
+    """A task module whose one function, ``spin``, loops forever."""
+    import wasmtime
+
+    meta = {"abi": 1, "kind": "task", "name": "spin", "codes": [], "version": "1.0.0", "functions": ["spin"],
+            "description": "loops forever"}
+    name = b"autocodec.module"
+    payload = encode_varint(len(name)) + name + builtin.encode(meta, "dag-cbor")
+    return bytes(wasmtime.wat2wasm(SPIN_WAT)) + b"\x00" + encode_varint(len(payload)) + payload
+
+
+def _healthy(url: str) -> bool:
+    with urllib.request.urlopen(url + "/healthz", timeout=30) as resp:
+        return resp.status == 200
+
+
+def test_a_task_that_loops_forever_is_stopped_and_its_error_keeps_its_type(nodes: Nodes) -> None:
+    """Limits: a loop forever under the default fuel ends in a FuelExhausted receipt; under the
+    largest fuel the wall-clock deadline stops it (no receipt: it depends on the host) while A
+    answers other requests. Over HTTP that refusal (504 DeadlineExceeded) reached the user as
+    'InvalidInput: ... refused the job (504 DeadlineExceeded) ... (check the input)': the client
+    re-raised only UCAN errors as themselves. Now it is DeadlineExceeded with the executor's hint."""
+    wasm = nodes.tmp / "spin.wasm"
+    wasm.write_bytes(_spin_module())
+    module = run_cli(nodes.a, "block", "put", str(wasm)).stdout.decode().strip()
+    run_cli(nodes.a, "trust", "add", module)
+    out = run_cli(nodes.b, *nodes.remote(module, "spin"), check=False).stdout.decode().splitlines()
+    assert out[-1] == "error FuelExhausted: the module ran out of fuel"
+    assert _receipt_of(out)
+    spun: list[Any] = []
+    job = threading.Thread(target=lambda: spun.append(
+        run_cli(nodes.b, *nodes.remote(module, "spin", "--fuel", "20000000000"), check=False)))
+    job.start()
+    answered = 0
+    while job.is_alive():  # A answers while the job spins on its thread pool
+        assert _healthy(nodes.url)
+        answered += 1
+        time.sleep(0.2)
+    job.join()
+    (proc,) = spun
+    err = proc.stderr.decode().strip()
+    assert proc.returncode == 1 and len(err.splitlines()) == 1
+    assert err.startswith("autocodec: DeadlineExceeded: executor http://127.0.0.1:")
+    assert err.endswith("(the call ran past its wall-clock deadline)")
+    assert "receipt " not in proc.stdout.decode() and answered > 0

@@ -411,24 +411,32 @@ def executor_did(url: str, timeout_s: float = 30.0) -> str:
     return did
 
 
+_HOST_ERRORS = ("DeadlineExceeded", "NotTrusted", "BlockNotFound", "ModuleRejected", "MemoryLimitExceeded",
+                "SandboxError", "InvalidDocument", "InvalidInput", "StoreError")
+"""Errors an executor answers a job with that are not UCAN refusals, re-raised as themselves by the
+client (each takes ``(message, hint=...)``): what went wrong there keeps its type and its hint."""
+
+
 def _remote_error(status: int, body: bytes, url: str) -> AutocodecError:
-    """The typed error an executor's JSON error body names (``{"error", "message", "hint"}``)."""
+    """The typed error an executor's JSON error body names (``{"error", "message", "hint"}``), with
+    the executor's hint when it gave one."""
     import json
 
-    from ..errors import RateLimited, SourceUnavailable
+    from .. import errors
 
     try:
         doc = json.loads(body)
         name, message = str(doc["error"]), str(doc.get("message", ""))
-    except (ValueError, KeyError, TypeError):
-        return SourceUnavailable(f"executor {url} answered HTTP {status}", hint="is it an autocodec serve?")
+        hint = doc.get("hint") if isinstance(doc.get("hint"), str) else None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return errors.SourceUnavailable(f"executor {url} answered HTTP {status}", hint="is it an autocodec serve?")
     if status == 429:
-        return RateLimited(f"executor {url}: {message}")
-    cls = ERRORS.get(name)
+        return errors.RateLimited(f"executor {url}: {message}")
+    cls: type[AutocodecError] | None = ERRORS.get(name)
+    if cls is None and name in _HOST_ERRORS:
+        cls = getattr(errors, name)
     if cls is not None:
-        return cls(f"executor {url}: {message}")
+        return cls(f"executor {url}: {message}", hint=hint)
     if status == 403:
-        from ..errors import NotTrusted
-
-        return NotTrusted(f"executor {url} refused: {name}: {message}")
+        return errors.NotTrusted(f"executor {url} refused: {name}: {message}")
     return InvalidInput(f"executor {url} refused the job ({status} {name}): {message}")
