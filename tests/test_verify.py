@@ -300,6 +300,11 @@ def test_cli_trust_add_ls_revoke(home: Path, capsys: pytest.CaptureFixture[str])
     assert "pinned sets (1):" in out and "test-set" in out and str(w.anchor) in out
     assert f"{did}\tcodes 0x300000-0x3fffff,0x78" in out
     assert f"{m}\tcid" in out and "bad build" in out
+    assert f"{did}\tcodes 0x300000-0x3fffff,0x78\n" in out  # allowed, and not revoked
+    # a key allowed then revoked was listed under "allowed" as if it still were: the revocation wins
+    assert main(["trust", "revoke", did, "--reason", "leaked"]) == 0
+    assert main(["trust", "ls"]) == 0
+    assert f"{did}\tcodes 0x300000-0x3fffff,0x78\t(revoked: refused)\n" in capsys.readouterr().out
     for bad in (["trust", "add", "did:key:z6MkNOPE"], ["trust", "add", did, "--codes", "9-1"],
                 ["trust", "revoke", "not-a-cid"], ["trust", "add", str(m), "--codes", "1"]):
         assert main(bad) == 1

@@ -64,9 +64,11 @@ def run_ls(args: argparse.Namespace) -> int:
         write_line(f"  {s.name}\t{s.set_id}\troot v{s.root_version}\tindex v{s.index_version}\t"
                    f"{s.entries} entr{'y' if s.entries == 1 else 'ies'}\texpires {format_unix_time(s.expires)}")
     write_line(f"allowed ({len(allowed)}):")
+    gone = {target for target, *_ in revoked}
     for rule in allowed:
         scope = f"codes {format_ranges(rule.ranges)}" if rule.target.startswith("did:") else "module"
-        write_line(f"  {rule.target}\t{scope}")
+        # the revocation wins: say so where the allowance is read, not only in the list below
+        write_line(f"  {rule.target}\t{scope}" + ("\t(revoked: refused)" if rule.target in gone else ""))
     write_line(f"revoked ({len(revoked)}):")
     for target, what, reason, at in revoked:
         write_line(f"  {target}\t{what}\t{format_unix_time(at)}\t{reason}")
