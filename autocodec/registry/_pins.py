@@ -22,7 +22,7 @@ Invariants:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +39,7 @@ from ._protocols import BlockSource, Fetch
 if TYPE_CHECKING:  # pragma: no cover
     from ..settings import Settings
     from ..store import BlockStore
-    from ..verify import TrustStore, VerifiedSet
+    from ..verify import TrustStore, VerifiedManifest, VerifiedSet
     from ._runtime import Runtime
 
 log = get_logger("registry")
@@ -198,28 +198,44 @@ class Pins:
         return None
 
     def _fetch_modules(self, verified: "VerifiedSet", fetch: Fetch, progress: Progress) -> int:
-        """Fetch and check every module (and vectors) the set lists; store them. All before any commit."""
+        """Fetch and check every module (and vectors) the set lists and store them, before the
+        set's trust state commits; returns how many manifests were handled.
+
+        Each distinct module and vectors block is fetched once, however many manifests name it,
+        and goes to the store as it is checked (``put_many`` batches), so memory stays bounded by
+        one block and one batch whatever the set lists (a set of 10,000 manifests naming one
+        4 MiB module held every copy at once). A failure stores the blocks checked before it and
+        commits no trust state: those blocks are content-addressed and harmless, and unpinned."""
+        manifests = list(verified.manifests.values())
+        self.store.put_many(self._checked_blocks(verified.name, manifests, fetch, progress))
+        return len(manifests)
+
+    def _checked_blocks(self, set_name: str, manifests: "list[VerifiedManifest]", fetch: Fetch,
+                        progress: Progress) -> "Iterator[tuple[CID, bytes]]":
+        """``(CID, bytes)`` of each module and vectors block the manifests name, once each, checked."""
         from ..verify import fetch_module, fetch_vectors
 
-        manifests = list(verified.manifests.values())
-        blocks: list[tuple[CID, bytes]] = []
+        seen: set[CID] = set()
         for i, vm in enumerate(manifests):
             m = vm.manifest
-            try:
-                wasm = fetch_module(m, fetch, limits=self.limits.trust)
-            except AutocodecError as exc:
-                raise type(exc)(f"module {m.module} ({m.name} {m.version}) of set {verified.name!r}: "
-                                f"{exc.message}") from None
-            blocks.append((m.module, wasm))
-            try:
-                vectors = fetch_vectors(m, fetch, limits=self.limits.trust)  # capped and hash-checked
-            except NotFound:
-                vectors = None  # vectors are for canaries; a live update refuses a module without them
-            if vectors is not None and m.vectors is not None:
-                blocks.append((m.vectors, vectors))
+            if m.module not in seen:
+                try:
+                    wasm = fetch_module(m, fetch, limits=self.limits.trust)
+                except AutocodecError as exc:
+                    raise type(exc)(f"module {m.module} ({m.name} {m.version}) of set {set_name!r}: "
+                                    f"{exc.message}") from None
+                seen.add(m.module)
+                yield m.module, wasm
+                del wasm
+            if m.vectors is not None and m.vectors not in seen:
+                try:
+                    vectors = fetch_vectors(m, fetch, limits=self.limits.trust)  # capped and hash-checked
+                except NotFound:
+                    vectors = None  # vectors are for canaries; a live update refuses a module without them
+                if vectors is not None:
+                    seen.add(m.vectors)
+                    yield m.vectors, vectors
             progress(i + 1, len(manifests), "modules")
-        self.store.put_many(blocks)
-        return len(manifests)
 
     # --- pin, update, unpin -------------------------------------------------------------------
 
