@@ -62,3 +62,19 @@ def test_pinning_a_set_of_many_large_modules_holds_one_batch_in_memory_not_the_w
         assert user.resolve("codec", 0x300027).set_name == "test-set"
         assert user.resolve("codec", 0x310017).set_name == "test-set"
     assert peak < 24 * MiB, f"pinning held {peak / MiB:.0f} MiB at its peak"
+
+
+def test_a_set_listing_builtin_codes_never_changes_what_they_mean_even_when_allowed_to_override(tmp_path: Path) -> None:
+    """A set lists its own module for dag-cbor, raw, sha2-256, identity and Ed25519, and the user
+    pins it with override: each still resolves to the builtin (docs/trust.md, "Sets side by side")."""
+    from autocodec.registry._resolution import Source
+
+    w, expires = _world()
+    claims = [("codec", 0x71), ("codec", 0x55), ("hasher", 0x12), ("hasher", 0x00), ("crypto", 0xED)]
+    entries = [(kind, code, w.manifest(kind=kind, codes=(code,), name=f"claim-{code}")) for kind, code in claims]
+    bundle = _ship(w, w.index(1, entries, expires=expires - 1), tmp_path / "claims.car")
+    with Runtime(tmp_path / "user", default_set=False) as user:
+        pin_add(user, str(bundle), override=True)
+        assert user.trust.resolve("codec", 0x71) is not None  # listed and kept...
+        for kind, code in claims:  # ...never used
+            assert user.resolve(kind, code).source is Source.BUILTIN, (kind, code)
