@@ -192,3 +192,22 @@ def test_publisher_journey(tmp_path: Path, lang: str, source: Path, name: str) -
         ours = run_cli(user, "block", "put", "--codec", CODE, stdin=block).stdout.decode().strip()
         shipped = run_cli(user, "block", "put", "--codec", "bencode", stdin=block).stdout.decode().strip()
         assert run_cli(user, "decode", ours).stdout == run_cli(user, "decode", shipped).stdout
+
+
+def test_publish_refuses_a_module_over_the_block_limit_before_its_vectors(tmp_path: Path) -> None:
+    """A module of 4 to 8 MiB passed the module cap, was loaded and had its vectors run, then
+    failed as an InvalidBlock ('block ... is N bytes, over the 4194304-byte limit'): a module
+    is one raw block. Now ModuleTooLarge saying so, before any work."""
+    from autocodec.errors import ModuleTooLarge
+    from autocodec.registry import Runtime, publish_module
+    from autocodec.verify import KeyRing
+
+    home = tmp_path / "h"
+    run_cli(home, "key", "gen", "me")
+    big = tmp_path / "big.wasm"
+    big.write_bytes(BENCODE.read_bytes() + b"\0" * (5 << 20))  # the size alone decides
+    proc = run_cli(home, "publish", str(big), "--key", "me", "--vectors", str(BENCODE.parent), check=False)
+    line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
+    assert "ModuleTooLarge" in line and "one block, at most 4194304 bytes" in line, line
+    with Runtime(home) as rt, pytest.raises(ModuleTooLarge, match="travels as one block"):
+        publish_module(rt, big, KeyRing(rt.home.keys_dir).load("me"), vectors=BENCODE.parent)

@@ -139,6 +139,12 @@ def publish_module(
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     if len(wasm) > cap:
         raise ModuleTooLarge(f"{path} is over the {cap}-byte module cap")
+    block_cap = runtime.limits.decode.max_block_bytes
+    if len(wasm) > block_cap:  # checked first: it was an InvalidBlock after the vectors had run
+        raise ModuleTooLarge(f"{path} is {len(wasm)} bytes: a published module travels as one block, at most "
+                             f"{block_cap} bytes (the block limit; IPFS peers move blocks of at most 2 MiB)",
+                             hint="build it smaller (optimise for size, strip debug and name sections); a larger "
+                                  "module runs only as a local file the user vouches for")
     loaded = runtime.sandbox.load(wasm)
     info = loaded.info
     vectors_path = _find_vectors(path, Path(vectors) if vectors else None)
