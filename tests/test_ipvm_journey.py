@@ -21,7 +21,9 @@ import pytest
 
 from autocodec import builtin
 from autocodec.cid import encode_varint
+from autocodec.verify import module_cid
 from tests._cli import run_cli
+from tests.conftest import WASM_SRC
 from tests._serve_proc import ServeProcess
 
 pytestmark = pytest.mark.slow
@@ -165,3 +167,22 @@ def test_a_task_that_loops_forever_is_stopped_and_its_error_keeps_its_type(nodes
     assert err.startswith("autocodec: DeadlineExceeded: executor http://127.0.0.1:")
     assert err.endswith("(the call ran past its wall-clock deadline)")
     assert "receipt " not in proc.stdout.decode() and answered > 0
+
+
+def test_a_policy_pinning_the_module_by_link_admits_that_module(nodes: Nodes) -> None:
+    """docs/invocations.md: a policy ``[["==", ".module", {"/": "bafk..."}]]`` constrains the job's
+    module. ``ucan delegate --policy`` read plain JSON, so ``{"/": CID}`` became a map that no link
+    equals: the job it was written for was refused (MatchError). Now it is a link: that module runs,
+    another is refused, one line each."""
+    module = str(module_cid((WASM_SRC / "ipld-select" / "ipld-select.wasm").read_bytes()))  # the set's
+    me = run_cli(nodes.b, "key", "show", "me").stdout.decode().strip()
+    proof = nodes.tmp / "module.ucan"
+    policy = json.dumps([["==", ".module", {"/": module}]])
+    run_cli(nodes.a, "ucan", "delegate", "--key", "executor", "--to", me, "--cmd", "/wasm/run",
+            "--policy", policy, "-o", str(proof))
+    job = ["run", "--remote", nodes.url, "--key", "me", "--proof", str(proof)]
+    ok = run_cli(nodes.b, *job, module, "select", "--arg", '{"a": 7}', "--arg", '"a"').stdout.decode()
+    assert ok.splitlines()[-1] == "7"
+    other = run_cli(nodes.b, *job, "bencode-to-dagcbor", "transcode", "--arg", '"i1e"', check=False)
+    err = other.stderr.decode()
+    assert other.returncode == 1 and err.count("\n") == 1 and err.startswith("autocodec: MatchError: executor ")

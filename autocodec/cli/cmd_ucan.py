@@ -51,7 +51,8 @@ def register(sub: Any) -> None:
     add_passphrase_env(dlg)
     dlg.add_argument("--to", required=True, metavar="DID", help="the audience (did:key)")
     dlg.add_argument("--cmd", required=True, metavar="CMD", help="the command delegated, e.g. /wasm/run")
-    dlg.add_argument("--policy", metavar="JSON", default="[]", help='policy statements, e.g. [["==", ".fn", "f"]] (default [], no constraint)')
+    dlg.add_argument("--policy", metavar="JSON", default="[]", help='policy statements (DAG-JSON: {"/": CID} is a link), e.g. [["==", ".fn", "f"]] '
+                     '(default [], no constraint)')
     dlg.add_argument("--expires", metavar="SECONDS", default="3600", help="lifetime in seconds, or 'never' (default 3600)")
     dlg.add_argument("--not-before", metavar="UNIX_TIME", type=int, help="not valid before this time")
     dlg.add_argument("--proof", metavar="FILE", help="re-delegate: the delegation this key received")
@@ -156,16 +157,16 @@ def _load_key(name: str, passphrase_env: str | None) -> Any:
 
 
 def run_delegate(args: argparse.Namespace) -> int:
-    import json
-
-    from ..errors import InvalidInput
+    from ..builtin import decode
+    from ..errors import AutocodecError, InvalidInput
     from ..verify.ucan import check_did, delegate
     from ._io import write_line
 
-    try:
-        policy = json.loads(args.policy)
-    except ValueError as exc:
-        raise InvalidInput(f"--policy is not JSON: {exc}", hint='e.g. [["==", ".function", "decode"]]') from None
+    try:  # DAG-JSON, so {"/": CID} in a statement is a link, as in the token (docs/invocations.md)
+        policy = decode(args.policy.encode("utf-8"), "dag-json")
+    except AutocodecError as exc:
+        raise InvalidInput(f"--policy is not DAG-JSON: {exc.message}",
+                           hint='e.g. [["==", ".function", "decode"]]') from None
     if not isinstance(policy, list):
         raise InvalidInput(f"--policy is a JSON {_json_kind(policy)}, not a list of statements",
                            hint='e.g. [["==", ".function", "decode"]], or [] for no conditions')
