@@ -272,7 +272,12 @@ def iter_decode(verifier: Verifier, root: bytes, src: Readable, *, outboard: Bin
     ``VerificationFailed`` at the first bad node, after the pieces verified before it.
     ``threads``: how many verify a whole encoding at once (None: one per CPU; 1: one stream,
     what a server answering many requests at once wants). ``group_log``: the encoding's chunk
-    groups (0: Bao's format). The arguments are checked here, not at the first piece."""
+    groups (0: Bao's format). The arguments are checked here, not at the first piece.
+
+    With a ``count`` (not a slice), reading stops once ``count`` bytes came out, as the
+    reference ``bao decode --count`` stops: damage past the range is not seen. ``count`` 0
+    writes nothing; at ``start`` 0 it reads nothing, elsewhere it checks the way down to the
+    chunk at ``start`` (the final chunk past the end)."""
     group_log = check_entry("decode", verifier, src, group_log)
     root = as_bytes(root, "decode's root")
     if outboard is not None:
@@ -308,12 +313,36 @@ def _iter_decode(verifier: Verifier, root: bytes, src: Readable, outboard: Binar
             outboard = _Prefixed(header, outboard, named)  # type: ignore[assignment]
         else:
             src = _Prefixed(header, src, named)
+    if count == 0 and not slice_input and start == 0:
+        return  # nothing asked and nothing read, as the reference `bao decode --count 0`
     try:
-        dec = verifier.decoder(root, mode, start, count, ranges=True, group_log=group_log)
+        # an empty range elsewhere: the nodes down to START's chunk (or the final chunk past the
+        # end) are checked, as the reference's seek checks them, and nothing is written
+        dec = verifier.decoder(root, mode, start, count or (0 if slice_input else 1), ranges=True,
+                               group_log=group_log)
         steps = held_steps(dec, src, outboard) if dec.held_tree else frame_steps(dec, src, outboard)
-        yield from steps
+        if slice_input or count == UNKNOWN_LENGTH:
+            yield from steps
+        elif count:
+            yield from _until_count(steps, count)
+        else:
+            for _ in _until_count(steps, 1):
+                pass
     except GuestError as exc:
         raise _failed(exc) from None
+
+
+def _until_count(steps: Iterator[memoryview], count: int) -> Iterator[memoryview]:
+    """``steps`` until ``count`` verified bytes came out: the rest of the encoding is not read
+    (as the reference ``bao decode --count`` stops reading, so damage past the range is not
+    its concern). A range that runs past the end never reaches ``count``: the stream ends
+    as it does without one, the final chunk verified."""
+    left = count
+    for piece in steps:
+        yield piece
+        left -= len(piece)
+        if left <= 0:
+            return
 
 
 class _Prefixed:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, cast
 
 
@@ -208,9 +208,10 @@ def run(args: argparse.Namespace) -> int:
             cmd = args.bao_command
             if cmd == "hash":
                 inputs = args.inputs or ["-"]
-                for name in inputs:
-                    digest = bao.bao_hash(v, src(name)).hex()
-                    write_line(digest if len(inputs) == 1 else f"{digest}  {name}")
+                if len(inputs) == 1:
+                    write_line(bao.bao_hash(v, src(inputs[0])).hex())
+                else:
+                    return _hash_each(inputs, lambda name: bao.bao_hash(v, src(name)).hex())
             elif cmd == "encode":
                 if (args.output is None) == (args.outboard is None):
                     raise InvalidInput("give either OUTPUT or --outboard FILE, not both or neither",
@@ -260,6 +261,29 @@ def run(args: argparse.Namespace) -> int:
         for f in opened:
             f.close()
     return 0
+
+
+def _hash_each(inputs: list[str], digest: Callable[[str], str]) -> int:
+    """``DIGEST  NAME`` for each input; one that cannot be read is an ``autocodec:`` line on
+    standard error and the rest are still hashed (as the reference ``bao hash``, b2sum and
+    sha1sum do: ``bao hash *`` meeting a folder). 1 when any failed, else 0."""
+    import sys
+
+    from ..errors import AutocodecError
+    from ._io import write_line
+    from ._text import clean
+
+    failed = False
+    for name in inputs:
+        try:
+            line = f"{digest(name)}  {name}"
+        except (AutocodecError, OSError) as exc:
+            failed = True
+            text = f"{type(exc).__name__}: {exc.one_line() if isinstance(exc, AutocodecError) else exc.strerror or exc}"
+            print(f"autocodec: {clean(text)}", file=sys.stderr, flush=True)
+            continue
+        write_line(line)
+    return 1 if failed else 0
 
 
 def _stdout_named(path: str | None) -> contextlib.AbstractContextManager[object]:
