@@ -204,6 +204,14 @@ class World:
                           Case("corrupt", ["decode", h, c, "--outboard", o, f"--start={s // 2}", "--count=0"]),
                           Case("slice-of-bad", ["slice", "0", str(s), c, "--outboard", o]),
                           Case("slice-of-bad", ["slice", "1024", "3000", e])]
+            good = (self.inputs / f"s{s}_1024_1024").read_bytes()
+            for what, bad in (("flip", good[:len(good) // 2] + bytes([good[len(good) // 2] ^ 1]) + good[len(good) // 2 + 1:]),
+                              ("cut", good[:-1]), ("long", good + b"\0")):
+                name = f"bad_{what}_s{s}"
+                (self.inputs / name).write_bytes(bad)
+                cases += [Case("corrupt", ["decode-slice", h, "1024", "1024", f"{{in}}/{name}"]),
+                          Case("corrupt", ["decode-slice", h, "1024", "1024", "-", "{out}/d"], stdin=f"{{in}}/{name}",
+                               outputs=["d"])]
         return cases
 
     def _outdir(self, who: str, i: int) -> Path:
