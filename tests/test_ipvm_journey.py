@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.error
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -186,3 +187,67 @@ def test_a_policy_pinning_the_module_by_link_admits_that_module(nodes: Nodes) ->
     other = run_cli(nodes.b, *job, "bencode-to-dagcbor", "transcode", "--arg", '"i1e"', check=False)
     err = other.stderr.decode()
     assert other.returncode == 1 and err.count("\n") == 1 and err.startswith("autocodec: MatchError: executor ")
+
+
+def test_a_revocation_counts_in_the_executors_home_only(nodes: Nodes) -> None:
+    """What docs/invocations.md now says of re-delegation and revocation: B's key ``me``
+    re-delegates to ``x``, and revokes that in B's home; A, the executor, reads only its own home, so
+    ``x`` is still served. A's owner revoking the delegation above cuts the chain off (one ``Revoked``
+    line from the CLI)."""
+    me = run_cli(nodes.b, "key", "show", "me").stdout.decode().strip()
+    x = run_cli(nodes.b, "key", "gen", "x").stdout.decode().strip()
+    top, below = nodes.tmp / "top.ucan", nodes.tmp / "x.ucan"
+    run_cli(nodes.a, "ucan", "delegate", "--key", "executor", "--to", me, "--cmd", "/wasm/run", "-o", str(top))
+    run_cli(nodes.b, "ucan", "delegate", "--key", "me", "--to", x, "--cmd", "/wasm/run", "--proof", str(top),
+            "-o", str(below))
+    run_cli(nodes.b, "ucan", "revoke", str(below), "--key", "me", "--proof", str(top))
+    job = ["run", "--remote", nodes.url, "--key", "x", "--proof", str(below), "--proof", str(top),
+           "ipld-select", "select", "--arg", '{"a": 3}', "--arg", '"a"']
+    assert run_cli(nodes.b, *job).stdout.decode().splitlines()[-1] == "3"
+    run_cli(nodes.a, "ucan", "revoke", str(top), "--key", "executor")
+    refused = run_cli(nodes.b, *job, check=False)
+    err = refused.stderr.decode()
+    assert refused.returncode == 1 and err.count("\n") == 1 and err.startswith("autocodec: Revoked: executor ")
+    assert err.rstrip().endswith("(the delegation was revoked; ask its issuer for a new one)")
+
+
+def _post(url: str, body: bytes) -> tuple[int, dict[str, str], bytes]:
+    request = urllib.request.Request(url + "/ipvm/invoke", data=body,
+                                     headers={"Content-Type": "application/vnd.ipld.dag-cbor"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as resp:
+            return resp.status, dict(resp.headers), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def test_refusals_over_http_are_typed_bodies_and_a_replay_is_answered_from_the_cache(nodes: Nodes) -> None:
+    """``POST /ipvm/invoke`` as docs/invocations.md describes it: a UCAN refusal is 403 with
+    ``{"error", "message", "hint"}``; a replayed invocation (same nonce) is not refused but answered
+    from the memo cache (``X-Ipvm-Cached: 1``, the same receipt)."""
+    from autocodec.ipvm import Invocation, resolve_module
+    from autocodec.ipvm._remote import COMMAND, encode_container, task_args
+    from autocodec.registry import Runtime
+    from autocodec.verify import KeyRing
+    from autocodec.verify.ucan import delegate, invoke, parse_token
+
+    key = KeyRing(nodes.b / "keys").load("me")
+    top = parse_token(nodes.proof.read_bytes())
+    with Runtime(nodes.b) as runtime:
+        task = Invocation(resolve_module(runtime, "ipld-select"), "select", [{"a": 4}, "a"])
+    now = int(time.time())
+
+    def send(command: str, proofs: list[Any], args: dict[str, Any] | None = None) -> tuple[int, dict[str, str], bytes]:
+        token = invoke(key, top.sub, command, args or task_args(task), now=now, proofs=proofs, audience=top.sub)
+        return _post(nodes.url, encode_container([token, *proofs]))
+
+    token = invoke(key, top.sub, COMMAND, task_args(task), now=now, proofs=[top], audience=top.sub)
+    first, again = (_post(nodes.url, encode_container([token, top])) for _ in range(2))
+    assert (first[0], first[1]["X-Ipvm-Cached"], again[0], again[1]["X-Ipvm-Cached"]) == (200, "0", 200, "1")
+    assert first[2] == again[2] and first[1]["X-Ipvm-Receipt"] == again[1]["X-Ipvm-Receipt"]
+    status, _, body = send("/wasm/other", [top])
+    assert status == 403 and json.loads(body)["error"] == "InvalidClaim"
+    narrow = delegate(key, key.did, "/wasm/run", now=now, proof=top, policy=[["==", ".function", "count"]])
+    status, _, body = send(COMMAND, [top, narrow])
+    doc = json.loads(body)
+    assert status == 403 and doc["error"] == "MatchError" and doc["hint"] and "count" in doc["message"]
