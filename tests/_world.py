@@ -123,8 +123,9 @@ class World:
 
     def index(self, version: int, entries: Iterable[tuple[str, int | str, CID]] = (), *,
               root: CID | None = None, role: str = "index", expires: int = NOW + 30 * DAY,
-              delegations: dict[str, CID] | None = None, signers: Iterable[SigningKey] | None = None) -> CID:
-        idx = Index("test-set", role, version, expires, root or self.roots[-1][0],
+              delegations: dict[str, CID] | None = None, signers: Iterable[SigningKey] | None = None,
+              set_name: str = "test-set") -> CID:
+        idx = Index(set_name, role, version, expires, root or self.roots[-1][0],
                     tuple(IndexEntry(k, c, m) for k, c, m in entries), delegations or {})
         cid, data = sign(idx, self.index_keys[:2] if signers is None else signers)
         return self.put(cid, data)

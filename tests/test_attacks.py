@@ -233,6 +233,32 @@ def test_freeze_uses_one_fixed_time_for_the_whole_update(world: World, monkeypat
     assert verified.checked_at == NOW
 
 
+@pytest.mark.parametrize("refusal", ["expired", "revoked"])
+def test_a_code_whose_serving_set_is_refused_is_not_taken_over_by_another_pinned_set(
+        world: World, home: Path, refusal: str) -> None:
+    """Set A, pinned first, serves a code that set B lists too (the user was told B does not
+    serve it). When A's entry was refused (A's index lapsed, its updates withheld; or its
+    manifest revoked), B's module served the code unasked: a freeze of A handed the code to B.
+    Now A's refusal is raised until the user lets B take over."""
+    mine = world.manifest()
+    index_a = world.index(1, [("codec", 0x300001, mine)], expires=NOW + DAY)
+    root_b, _ = world.make_root(1, root_keys=[key("extra-3"), key("extra-4"), key("extra-5")], set_name="other-set")
+    theirs = world.manifest(name="theirs", module=world.module + b"\x02")
+    index_b = world.index(1, [("codec", 0x300001, theirs)], root=root_b, expires=NOW + YEAR, set_name="other-set")
+    later = NOW + DAY if refusal == "expired" else NOW
+    with TrustStore.open(home) as store:
+        store.pin(world.blocks[world.anchor], index_a, world.fetch, root_cid=world.anchor, now=NOW)
+        b = store.pin(world.blocks[root_b], index_b, world.fetch, root_cid=root_b, now=NOW)
+        assert store.resolve("codec", 0x300001, now=NOW).manifest_cid == mine
+        if refusal == "revoked":
+            store.revoke(str(mine), "bad build")
+        with pytest.raises(ExpiredError if refusal == "expired" else RevokedError) as info:
+            store.resolve("codec", 0x300001, now=later)
+        assert "set 'other-set' lists it too" in info.value.hint
+        store.set_override(b.set_id, now=later)  # the user's decision
+        assert store.resolve("codec", 0x300001, now=later).manifest_cid == theirs
+
+
 def test_freeze_stored_set_expired_decides_nothing(world: World, home: Path) -> None:
     m = world.manifest()
     idx = world.index(1, [("codec", 0x300001, m)], expires=NOW + DAY)

@@ -728,8 +728,10 @@ class TrustStore:
         name another pinned set serves only if the user said so (``set_override``; ``pin add
         --override``), so a new set cannot silently replace the hashers that verify blocks or
         the codecs that decode them. Among sets allowed to override, the most recently pinned
-        wins. If every set that lists it refuses it (expired, revoked...), the first refusal
-        is raised.
+        wins. Only the serving set decides: when its entry is refused (its index expired, its
+        manifest, module or publisher revoked) that refusal is raised, and no other set that
+        lists the code takes over unasked (a publisher who could withhold the serving set's
+        updates until it expired would otherwise gain the code for a set of their own).
         """
         now = int(time.time()) if now is None else now
         rows = self._rows(
@@ -741,23 +743,22 @@ class TrustStore:
             _log().info("trust.decision", decision="none", kind=kind, code=key, policy="no-pinned-set-lists-it")
             return None
         revoked = self.revoked()
-        first: AutocodecError | None = None
-        for set_id, name, mcid, overrides in rows:
-            try:
-                fresh_until = self._fresh(set_id, name, now)
-                vm = self._manifest(row_cid(mcid, "trust_entries.manifest_cid"), now, revoked, name, (kind, key))
-                self._check_revoked(vm, revoked, name)
-            except (ExpiredError, RevokedError, NotTrusted) as exc:
-                exc.entry = (str(set_id), str(name), str(mcid))
-                first = first or exc
-                continue
-            _log().info("trust.decision", decision="accept", document=mcid, publisher=vm.manifest.publisher,
-                        set=name, module=str(vm.manifest.module), kind=kind, code=key, policy="pinned-set",
-                        overrides=bool(overrides), listed_by=len(rows))
-            return Decision(vm.manifest.module, "pinned-set", vm.cid, vm.manifest, row_cid(set_id, "trust_sets.set_id"), name,
-                            _earliest(fresh_until, vm.manifest.expires))
-        assert first is not None
-        raise first
+        set_id, name, mcid, overrides = rows[0]
+        try:
+            fresh_until = self._fresh(set_id, name, now)
+            vm = self._manifest(row_cid(mcid, "trust_entries.manifest_cid"), now, revoked, name, (kind, key))
+            self._check_revoked(vm, revoked, name)
+        except (ExpiredError, RevokedError, NotTrusted) as exc:
+            exc.entry = (str(set_id), str(name), str(mcid))
+            if len(rows) > 1:  # the user's way out, when they trust the other set for it
+                exc.hint = (f"{exc.hint}; set {rows[1][1]!r} lists it too and serves it only once the user "
+                            "lets that set take over (pinned again, allowed to override)")
+            raise
+        _log().info("trust.decision", decision="accept", document=mcid, publisher=vm.manifest.publisher,
+                    set=name, module=str(vm.manifest.module), kind=kind, code=key, policy="pinned-set",
+                    overrides=bool(overrides), listed_by=len(rows))
+        return Decision(vm.manifest.module, "pinned-set", vm.cid, vm.manifest, row_cid(set_id, "trust_sets.set_id"), name,
+                        _earliest(fresh_until, vm.manifest.expires))
 
     def served_by_others(self, set_id: CID) -> list[tuple[str, int | str, str]]:
         """``(kind, key, set name)`` for each entry of pinned set ``set_id`` that another pinned
