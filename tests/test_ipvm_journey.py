@@ -251,3 +251,20 @@ def test_refusals_over_http_are_typed_bodies_and_a_replay_is_answered_from_the_c
     status, _, body = send(COMMAND, [top, narrow])
     doc = json.loads(body)
     assert status == 403 and doc["error"] == "MatchError" and doc["hint"] and "count" in doc["message"]
+
+
+def test_a_chain_rooted_at_another_executor_is_refused_saying_where_to_send_it(nodes: Nodes) -> None:
+    """B invokes A with a delegation from B's own executor (a chain about B): refused, and the hint
+    said 'every delegation in the chain must be about the invocation's subject', which the chain
+    is; now it says to send the job to the executor the chain is rooted at, or to get a delegation
+    from this one."""
+    run_cli(nodes.b, "run", "ipld-select", "select", "--arg", "1", "--arg", '""')  # makes B's executor key
+    me = run_cli(nodes.b, "key", "show", "me").stdout.decode().strip()
+    proof = nodes.tmp / "from-b.ucan"
+    run_cli(nodes.b, "ucan", "delegate", "--key", "executor", "--to", me, "--cmd", "/wasm/run", "-o", str(proof))
+    proc = run_cli(nodes.b, "run", "--remote", nodes.url, "--key", "me", "--proof", str(proof),
+                   "ipld-select", "select", "--arg", "1", "--arg", '""', check=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and err.count("\n") == 1 and err.startswith("autocodec: InvalidSubject: executor ")
+    assert err.rstrip().endswith("(send the job to the executor its delegation chain is rooted at, or get a "
+                                 "delegation issued by this executor)")

@@ -158,7 +158,9 @@ class RemoteExecutor:
         invocation, proofs, shipped = decode_container(container, self.scheduler.limits)
         now = int(time.time()) if now is None else now
         if invocation.sub != self.did:
-            raise InvalidSubject(f"invocation {invocation.cid} is about {invocation.sub}; this executor is {self.did}")
+            raise InvalidSubject(f"invocation {invocation.cid} is about {invocation.sub}; this executor is {self.did}",
+                                 hint="send the job to the executor its delegation chain is rooted at, or get a "
+                                      "delegation issued by this executor")
         if invocation.cmd != COMMAND:
             raise InvalidClaim(f"this executor runs {COMMAND}, not {invocation.cmd}")
         budget = EvalBudget()  # one policy budget for the invoked job and every job it awaits
