@@ -251,6 +251,12 @@ def test_refusals_over_http_are_typed_bodies_and_a_replay_is_answered_from_the_c
     status, _, body = send(COMMAND, [top, narrow])
     doc = json.loads(body)
     assert status == 403 and doc["error"] == "MatchError" and doc["hint"] and "count" in doc["message"]
+    owner = KeyRing(nodes.a / "keys").load("executor")
+    old = delegate(owner, key.did, "/wasm/run", now=now - 100, expires_in=10)
+    status, _, body = send(COMMAND, [old])
+    doc = json.loads(body)
+    assert status == 403 and doc["error"] == "Expired" and "expired at" in doc["message"]
+    assert doc["hint"] == "ask for a fresh delegation or invocation"
 
 
 def test_a_chain_rooted_at_another_executor_is_refused_saying_where_to_send_it(nodes: Nodes) -> None:
