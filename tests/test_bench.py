@@ -24,10 +24,16 @@ def report():  # type: ignore[no-untyped-def]
     return run(BenchConfig.smoke())
 
 
+def _ran(report) -> dict[str, tuple[str, ...]]:  # type: ignore[no-untyped-def]
+    """EXPECTED without the groups skipped here (only ``kubo``, when Kubo is absent, and never on CI)."""
+    assert set(report.skipped) <= ({"kubo"} if not os.environ.get("CI") else set()), report.skipped
+    return {group: ids for group, ids in EXPECTED.items() if group not in report.skipped}
+
+
 def test_every_figure_is_measured(report) -> None:  # type: ignore[no-untyped-def]
     assert report.errors == {}, report.errors
     ids = [f.id for f in report.figures]
-    assert ids == [fid for group in EXPECTED.values() for fid in group]
+    assert ids == [fid for group in _ran(report).values() for fid in group]
     for fig in report.figures:
         assert fig.error is None, fig.id
         assert fig.ours is not None and fig.ours.median_ns > 0, fig.id
@@ -54,7 +60,8 @@ def test_installed_peers_are_measured_and_targets_evaluated(report) -> None:  # 
                        "hash.keccak-256.64B", "hash.blake3.64B", "bulk.digest.blake3",
                        "load.runtime", "load.sandbox", "threads.git-raw",
                        "memory.add.size", "memory.add.fastcdc", "memory.add.buzhash", "serve.rss-per-upgrade",
-                       "cli.decode.builtin", "cli.decode.wasm", *EXPECTED["bounds"], *EXPECTED["bao"]}
+                       "cli.decode.builtin", "cli.decode.wasm", *EXPECTED["bounds"], *EXPECTED["bao"],
+                       *_ran(report).get("kubo", ())}
 
 
 def test_the_kernel_is_set_beside_native_code_of_its_vector_width(report) -> None:  # type: ignore[no-untyped-def]
@@ -77,7 +84,7 @@ def test_json_and_table(report) -> None:  # type: ignore[no-untyped-def]
     doc = json.loads(json.dumps(report.to_json()))
     assert {"cpu_count", "python", "wasmtime"} <= set(doc["machine"])
     by_id = {f["id"]: f for f in doc["figures"]}
-    assert set(by_id) == {fid for group in EXPECTED.values() for fid in group}
+    assert set(by_id) == {fid for group in _ran(report).values() for fid in group}
     assert all(f["median_ns"] > 0 for f in by_id.values())
     assert by_id["dagcbor.small"]["ratios"].keys() >= {"cbrrr"}
     assert set(doc["targets"]) == {f.id for f in report.figures if f.target}
@@ -213,3 +220,54 @@ def test_cli_group_names_match_the_bench_groups() -> None:
     from autocodec.cli.cmd_bench import GROUP_NAMES
 
     assert GROUP_NAMES == tuple(GROUPS)
+
+
+def _kubo_or_skip() -> None:
+    from autocodec.bench._kubo import find_kubo
+
+    if find_kubo() is None:
+        if os.environ.get("CI"):
+            pytest.fail("Kubo was not built by the setup (tools/setup.d/10-kubo.sh)")
+        pytest.skip("Kubo is not built here (./dev setup builds it into .cache/go/bin)")
+
+
+def test_kubo_group_quick_same_cids_and_bytes(capsys: pytest.CaptureFixture[str]) -> None:
+    """``bench --quick --group kubo``: every figure measured on both sides, and both printed the
+    same CIDs (file, tree), wrote the same cat output and CAR, and served the same bodies."""
+    _kubo_or_skip()
+    assert main(["bench", "--json", "--quick", "--group", "kubo"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["errors"] == {} and doc["skipped"] == {}
+    by_id = {f["id"]: f for f in doc["figures"]}
+    assert list(by_id) == list(EXPECTED["kubo"])
+    for fig in by_id.values():
+        assert "error" not in fig, fig
+        assert fig["median_ns"] > 0 and fig["peers"]["kubo"]["median_ns"] > 0, fig["id"]
+        assert fig["ratios"]["kubo"] > 0 and fig["result"] in ("pass", "fail"), fig["id"]
+        assert fig["target"]["peer"] == "kubo" and fig["checks"]["kubo_version"] == "0.43.1"
+    for fid in ("kubo.add.file", "kubo.add.tree"):
+        checks = by_id[fid]["checks"]
+        assert checks["same_cid"] is True and checks["autocodec"] == checks["kubo"], checks
+        assert checks["kubo"].startswith("Qm")  # CIDv0: Kubo's default
+    for fid in ("kubo.cat", "kubo.dag-export", "kubo.gateway.file", "kubo.gateway.raw"):
+        checks = by_id[fid]["checks"]
+        assert checks["same_bytes"] is True and checks["autocodec"] == checks["kubo"], checks
+    assert by_id["kubo.cat"]["checks"]["kubo"] == by_id["kubo.gateway.file"]["checks"]["kubo"]
+    assert by_id["kubo.add.file"]["bytes_per_op"] == 32 << 20
+    assert "500 small files" in by_id["kubo.add.tree"]["title"]
+    assert set(by_id["kubo.gateway.raw"]["checks"]["requests_per_s"]) == {"kubo", "ours"}
+    assert by_id["kubo.rss.add"]["unit"] == by_id["kubo.rss.serve"]["unit"] == "KiB"
+
+
+def test_kubo_group_without_kubo_is_skipped_in_one_line(capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("AUTOCODEC_KUBO", str(tmp_path / "no-ipfs-here"))
+    assert main(["bench", "--quick", "--group", "kubo"]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if "kubo" in line]
+    assert lines == ["group kubo skipped: Kubo not found ($AUTOCODEC_KUBO names no executable); "
+                     "install Kubo or name its ipfs binary in $AUTOCODEC_KUBO"], out
+    assert "Traceback" not in out
+    assert main(["bench", "--json", "--quick", "--group", "kubo"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["figures"] == [] and set(doc["skipped"]) == {"kubo"} and doc["errors"] == {}

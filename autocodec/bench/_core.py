@@ -56,6 +56,11 @@ class BenchConfig:
                    add_mib=1, upgrades=3, upgrade_skip=1)
 
 
+class Skipped(Exception):
+    """Raised by a group that cannot run here at all (its peer program is absent): the report
+    lists the group with this one-line reason and no figures."""
+
+
 @dataclass(frozen=True, slots=True)
 class Measurement:
     """The median of several per-operation samples (nanoseconds) and their spread."""
@@ -124,6 +129,8 @@ class Figure:
     unit: str = "ns"
     """What the measurements count: ``ns`` per operation, or ``KiB`` (peak resident memory);
     for a ``KiB`` figure the ``*_ns`` fields and ``Target.max_ns`` hold KiB."""
+    checks: dict[str, Any] = field(default_factory=dict)
+    """Facts checked beside the timing (e.g. both sides printed the same CID), shown in the JSON."""
 
     def ratios(self) -> dict[str, float]:
         if self.ours is None:
@@ -148,6 +155,8 @@ class Figure:
         if self.target:
             out["target"] = {"peer": self.target.peer, "max_ratio": self.target.max_ratio,
                              "max_ns": self.target.max_ns, "text": self.target.text}
+        if self.checks:
+            out["checks"] = dict(self.checks)
         if self.note:
             out["note"] = self.note
         if self.error:

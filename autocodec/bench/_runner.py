@@ -3,7 +3,8 @@
 Invariants:
 - Groups run in a fixed order, each in a ``try``: a group that cannot run (no source
   checkout, a sandbox refusal) becomes figures carrying its error, so a run always ends with
-  a report listing every figure in ``EXPECTED``.
+  a report listing every figure in ``EXPECTED``, except a group that raises ``Skipped`` (its
+  peer program is absent): that group is listed in ``Report.skipped`` with its reason instead.
 - The report carries the machine it ran on (CPUs, Python, wasmtime, peer versions).
 """
 
@@ -19,8 +20,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import AutocodecError
-from . import _bao, _bounds, _builtin, _calls, _chunkers, _cli, _codecs, _hashers, _load, _memory, _threads, _upgrades
-from ._core import BenchConfig, Figure
+from . import _bao, _bounds, _builtin, _calls, _chunkers, _cli, _codecs, _hashers, _kubo, _load, _memory, _threads, _upgrades
+from ._core import BenchConfig, Figure, Skipped
 
 GROUPS: dict[str, Callable[[BenchConfig], list[Figure]]] = {
     "calls": _calls.run,
@@ -34,6 +35,7 @@ GROUPS: dict[str, Callable[[BenchConfig], list[Figure]]] = {
     "cli": _cli.run,
     "bounds": _bounds.run,
     "bao": _bao.run,
+    "kubo": _kubo.run,
 }
 """Group name -> its measuring function, in run order."""
 
@@ -53,6 +55,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "cli": ("cli.decode.builtin", "cli.decode.wasm"),
     "bounds": _bounds.EXPECTED_IDS,
     "bao": _bao.EXPECTED_IDS,
+    "kubo": _kubo.EXPECTED_IDS,
 }
 """Every figure id each group reports (a failed group reports them with its error)."""
 
@@ -66,6 +69,8 @@ class Report:
     config: BenchConfig
     elapsed_s: float = 0.0
     errors: dict[str, str] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
+    """Group -> why it did not run here (``Skipped``); such a group reports no figures."""
 
     def results(self) -> dict[str, str]:
         return {f.id: f.result() for f in self.figures if f.target}
@@ -81,6 +86,7 @@ class Report:
             "figures": [f.to_json() for f in self.figures],
             "targets": self.results(),
             "errors": dict(self.errors),
+            "skipped": dict(self.skipped),
         }
 
 
@@ -125,6 +131,9 @@ def run(config: BenchConfig | None = None, groups: Iterable[str] | None = None,
             progress(name)
         try:
             figures = GROUPS[name](config)
+        except Skipped as exc:
+            report.skipped[name] = str(exc)
+            figures = []
         except Exception as exc:  # noqa: BLE001 - reported per figure; one broken group must not hide the rest
             text = exc.one_line() if isinstance(exc, AutocodecError) else str(exc)
             message = f"{type(exc).__name__}: {text}"[:300]

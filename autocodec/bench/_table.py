@@ -81,4 +81,6 @@ def format_table(report: Report) -> str:
                  + f"; {report.config.rounds} rounds, {report.elapsed_s:.0f} s")
     for name, error in report.errors.items():
         lines.append(f"group {name} failed: {error}")
+    for name, reason in report.skipped.items():
+        lines.append(f"group {name} skipped: {reason}")
     return "\n".join(lines)

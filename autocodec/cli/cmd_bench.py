@@ -14,7 +14,7 @@ from typing import Any
 
 # The group names, spelled out so that registering the command does not import the bench
 # (every command's start-up would pay for it); tests/test_bench.py checks they match GROUPS.
-GROUP_NAMES = ("calls", "dag-cbor", "codecs", "hashers", "chunkers", "load", "threads", "memory", "cli", "bounds", "bao")
+GROUP_NAMES = ("calls", "dag-cbor", "codecs", "hashers", "chunkers", "load", "threads", "memory", "cli", "bounds", "bao", "kubo")
 
 
 EPILOG = """examples:

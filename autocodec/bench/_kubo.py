@@ -1,0 +1,356 @@
+"""Group ``kubo``: the same work done by autocodec and by Kubo (the IPFS reference node), one machine, one run.
+
+Each side runs as its own processes, with default options, on a throw-away store: Kubo on a repo made
+with ``ipfs init --profile test --empty-repo`` and kept offline (no bootstrap peers, no routing, no
+swarm listeners, API and gateway on free loopback ports), autocodec on a fresh home. Every round both
+sides get fresh stores (copies of an empty template) and run, interleaved, command by command:
+
+``kubo.add.file``     ``add`` of one file (256 MiB; ``--quick`` 32 MiB) — both must print the same CID;
+``kubo.add.tree``     ``add -r`` of a tree of small files (5,000 in folders of 100; ``--quick`` 500);
+``kubo.cat``          ``cat`` of that file from each one's own store (to ``/dev/null``);
+``kubo.dag-export``   ``dag export`` of the file's DAG (the CAR files must be byte for byte equal);
+``kubo.rss.add``      peak RSS (``ru_maxrss`` of the child) of the file's ``add``.
+
+Then one server each over the last round's store — ``autocodec serve`` and ``ipfs daemon --offline`` —
+and, interleaved round by round, a client in this process times:
+
+``kubo.gateway.file`` ``GET /ipfs/CID`` of the file (the bodies must be equal);
+``kubo.gateway.raw``  small ``GET /ipfs/CID?format=raw`` of the tree's blocks, one keep-alive
+                      connection (1,000 per round; the figure is time per request);
+``kubo.rss.serve``    the server's peak RSS (``VmHWM``) after all of that.
+
+Each figure's time is the median of its rounds after one untimed round; the ratio is ours / Kubo.
+Targets are what a user choosing autocodec over Kubo would accept: <= 2x Kubo's time, <= 1.5x its
+peak memory. Kubo is found as ``$AUTOCODEC_KUBO`` (a path to its ``ipfs``), else the checkout's
+``.cache/go/bin/ipfs`` (``tools/setup.d/10-kubo.sh`` builds it), else ``ipfs`` on ``PATH``; when
+none is there the group raises ``Skipped`` (one line in the report, no figures).
+Each figure's ``checks`` record the equalities (``same_cid`` / ``same_bytes``) and the CIDs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ._core import BenchConfig, Figure, Measurement, Skipped, Target
+
+ENV_VAR = "AUTOCODEC_KUBO"
+"""Names the Kubo ``ipfs`` binary to measure against (checked before the checkout and ``PATH``)."""
+
+EXPECTED_IDS = ("kubo.add.file", "kubo.add.tree", "kubo.cat", "kubo.dag-export", "kubo.rss.add",
+                "kubo.gateway.file", "kubo.gateway.raw", "kubo.rss.serve")
+
+_KUBO = "kubo"
+_TIME = Target(_KUBO, 2.0, "<= 2x Kubo")
+_MEMORY = Target(_KUBO, 1.5, "<= 1.5x Kubo's peak RSS")
+
+
+def find_kubo() -> str | None:
+    """The ``ipfs`` binary: ``$AUTOCODEC_KUBO``, the checkout's build, then ``PATH``; None if absent."""
+    named = os.environ.get(ENV_VAR)
+    if named:
+        return named if os.path.isfile(named) and os.access(named, os.X_OK) else None
+    built = Path(__file__).resolve().parents[2] / ".cache" / "go" / "bin" / "ipfs"
+    if built.is_file() and os.access(built, os.X_OK):
+        return str(built)
+    return shutil.which("ipfs")
+
+
+def _sizes(config: BenchConfig) -> tuple[int, int, int, int]:
+    """(file MiB, small files, small GETs per round, rounds) for this configuration."""
+    if config.small_inputs:
+        return 1, 20, 20, 1
+    if config.add_mib < 200:  # --quick
+        return 32, 500, 300, 3
+    return 256, 5_000, 1_000, 5
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class _Run:
+    """One child process's wall time (ns), peak RSS (KiB) and stdout."""
+
+    ns: float
+    rss_kib: float
+    out: bytes
+
+
+def _child(argv: list[str], env: dict[str, str], stdout: int | None = subprocess.PIPE) -> _Run:
+    """Run ``argv`` to its end; its wall time and its own peak RSS (``wait4``'s ``ru_maxrss``).
+
+    Output goes to unnamed temporary files (read after the end), so the child is reaped here
+    by ``wait4`` and its resource usage is its own, not summed with other children's."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = time.perf_counter_ns()
+        proc = subprocess.Popen(argv, env=env, stdout=out if stdout == subprocess.PIPE else stdout, stderr=err)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        ns = float(time.perf_counter_ns() - start)
+        proc.returncode = code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            err.seek(0)
+            raise RuntimeError(f"{Path(argv[0]).name} {' '.join(argv[1:4])} exited {code}: "
+                               f"{err.read().decode(errors='replace').strip()[-300:]}")
+        out.seek(0)
+        return _Run(ns, float(usage.ru_maxrss), out.read())
+
+
+@dataclass
+class _Sides:
+    """How to run each side's CLI on a given store, and the template stores copied per round."""
+
+    kubo: str
+    tmp: Path
+    env: dict[str, str]
+    api_port: int = field(default_factory=_free_port)
+    gateway_port: int = field(default_factory=_free_port)
+
+    def kubo_env(self, repo: Path) -> dict[str, str]:
+        return {**self.env, "IPFS_PATH": str(repo)}
+
+    def ours_env(self, home: Path) -> dict[str, str]:
+        return {**self.env, "AUTOCODEC_HOME": str(home)}
+
+    def argv(self, side: str, *args: str) -> list[str]:
+        return [self.kubo, *args] if side == _KUBO else [sys.executable, "-m", "autocodec", *args]
+
+    def run(self, side: str, store: Path, *args: str, stdout: int | None = subprocess.PIPE) -> _Run:
+        env = self.kubo_env(store) if side == _KUBO else self.ours_env(store)
+        return _child(self.argv(side, *args), env, stdout)
+
+    def templates(self) -> None:
+        """An empty offline Kubo repo and an initialised autocodec home, copied for every round."""
+        repo = self.tmp / "template-kubo"
+        self.run(_KUBO, repo, "init", "--profile", "test", "--empty-repo")
+        for key, value in (("Bootstrap", []), ("Routing.Type", "none"), ("Addresses.Swarm", []),
+                           ("Addresses.API", f"/ip4/127.0.0.1/tcp/{self.api_port}"),
+                           ("Addresses.Gateway", f"/ip4/127.0.0.1/tcp/{self.gateway_port}")):
+            self.run(_KUBO, repo, "config", "--json", key, json.dumps(value))
+        self.run("ours", self.tmp / "template-ours", "init")
+
+    def fresh(self, side: str) -> Path:
+        """A copy of that side's empty template (the previous round's copy is removed)."""
+        path = self.tmp / f"store-{side}"
+        shutil.rmtree(path, ignore_errors=True)
+        shutil.copytree(self.tmp / f"template-{'kubo' if side == _KUBO else 'ours'}", path)
+        return path
+
+
+def _make_inputs(tmp: Path, mib: int, files: int) -> tuple[Path, Path]:
+    """A seeded random file of ``mib`` MiB and a tree of ``files`` small files (0.5-4 KiB) in folders of 100."""
+    big = tmp / "content.bin"
+    with open(big, "wb") as f:
+        for i in range(mib):
+            f.write(random.Random(i).randbytes(1 << 20))
+    tree = tmp / "tree"
+    for i in range(files):
+        folder = tree / f"d{i // 100:03d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        rng = random.Random(-1 - i)
+        (folder / f"f{i:05d}.bin").write_bytes(rng.randbytes(rng.randrange(512, 4096)))
+    return big, tree
+
+
+def _figures(mib: int, files: int, gets: int) -> dict[str, Figure]:
+    size = f"{mib} MiB"
+    specs = (
+        ("kubo.add.file", f"add one {size} file (default options)", _TIME, mib << 20, "ns"),
+        ("kubo.add.tree", f"add -r a tree of {files:,} small files", _TIME, None, "ns"),
+        ("kubo.cat", f"cat the {size} file from its own store", _TIME, mib << 20, "ns"),
+        ("kubo.dag-export", f"dag export the {size} file's DAG to a CAR", _TIME, mib << 20, "ns"),
+        ("kubo.rss.add", f"add one {size} file: peak RSS", _MEMORY, None, "KiB"),
+        ("kubo.gateway.file", f"gateway GET of the {size} file (loopback)", _TIME, mib << 20, "ns"),
+        ("kubo.gateway.raw", f"gateway GET ?format=raw of small blocks ({gets:,} per round, keep-alive)", _TIME,
+         None, "ns"),
+        ("kubo.rss.serve", "gateway server: peak RSS after those GETs", _MEMORY, None, "KiB"),
+    )
+    return {fid: Figure(fid, "kubo", title, ours_label="autocodec", target=target, bytes_per_op=nbytes, unit=unit)
+            for fid, title, target, nbytes, unit in specs}
+
+
+def _cli_rounds(sides: _Sides, big: Path, tree: Path, rounds: int,
+                figs: dict[str, Figure]) -> tuple[str, list[str], dict[str, Path]]:
+    """Time add/cat/export interleaved; returns the file's CID, the tree's CIDs and the last stores."""
+    samples: dict[tuple[str, str], list[float]] = {}
+    cids: dict[str, tuple[str, str]] = {}
+    tree_cids: list[str] = []
+    stores: dict[str, Path] = {}
+    for r in range(rounds + 1):  # round 0: warm-up (page cache, .pyc files), not counted
+        for side in (_KUBO, "ours"):
+            store = stores[side] = sides.fresh(side)
+            add = sides.run(side, store, "add", "-Q", str(big))
+            add_tree = sides.run(side, store, "add", "-r", "-q", str(tree))
+            cat = sides.run(side, store, "cat", add.out.decode().strip(), stdout=subprocess.DEVNULL)
+            export = sides.run(side, store, "dag", "export", add.out.decode().strip(), stdout=subprocess.DEVNULL)
+            lines = add_tree.out.decode().split()
+            cids[side] = (add.out.decode().strip(), lines[-1])
+            if side == _KUBO:
+                tree_cids = lines
+            if r:
+                for key, run in (("add.file", add), ("add.tree", add_tree), ("cat", cat), ("dag-export", export)):
+                    samples.setdefault((key, side), []).append(run.ns)
+                samples.setdefault(("rss.add", side), []).append(add.rss_kib)
+    for key in ("add.file", "add.tree", "cat", "dag-export", "rss.add"):
+        fig = figs[f"kubo.{key}"]
+        fig.ours = Measurement.of(samples[(key, "ours")])
+        fig.peers[_KUBO] = Measurement.of(samples[(key, _KUBO)])
+        fig.note = f"{rounds} interleaved rounds after a warm-up, medians; fresh stores each round; one process per command"
+    file_cid, tree_cid = cids["ours"][0], cids["ours"][1]
+    _check(figs["kubo.add.file"], "same_cid", file_cid, cids[_KUBO][0])
+    _check(figs["kubo.add.tree"], "same_cid", tree_cid, cids[_KUBO][1])
+    cars = {side: hashlib.sha256(sides.run(side, stores[side], "dag", "export", file_cid).out).hexdigest()
+            for side in (_KUBO, "ours")}
+    _check(figs["kubo.dag-export"], "same_bytes", cars["ours"], cars[_KUBO])
+    cats = {side: hashlib.sha256(sides.run(side, stores[side], "cat", file_cid).out).hexdigest()
+            for side in (_KUBO, "ours")}
+    _check(figs["kubo.cat"], "same_bytes", cats["ours"], cats[_KUBO])
+    return file_cid, tree_cids, stores
+
+
+def _check(fig: Figure, what: str, ours: str, kubo: str) -> None:
+    """Record an equality in ``fig.checks``; a difference is the figure's error."""
+    fig.checks.update({what: ours == kubo, "autocodec": ours, _KUBO: kubo})
+    if ours != kubo:
+        fig.error = f"{what.replace('_', ' ')} expected, got autocodec {ours} and Kubo {kubo}"
+
+
+def _wait(url: str, proc: subprocess.Popen[bytes], post: bool = False) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited {proc.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, method="POST" if post else "GET"), timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"no answer from {url} in 120 s")
+
+
+def _get(conn: http.client.HTTPConnection, path: str, buf: memoryview, digest: bool = False) -> tuple[int, str]:
+    """GET ``path`` on a kept-alive connection: (bytes read, sha256 hex if ``digest``)."""
+    conn.request("GET", path)
+    resp = conn.getresponse()
+    if resp.status != 200:
+        raise RuntimeError(f"GET {path} answered {resp.status}: {resp.read()[:200]!r}")
+    h = hashlib.sha256() if digest else None
+    n = 0
+    while got := resp.readinto(buf):
+        n += got
+        if h:
+            h.update(buf[:got])
+    return n, h.hexdigest() if h else ""
+
+
+def _peak_rss(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as status:
+        return float(next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")))
+
+
+def _servers(sides: _Sides, stores: dict[str, Path]) -> dict[str, tuple[subprocess.Popen[bytes], int]]:
+    """``ipfs daemon --offline`` and ``autocodec serve`` over the last round's stores, both answering."""
+    servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+    kubo = subprocess.Popen([sides.kubo, "daemon", "--offline"], env=sides.kubo_env(stores[_KUBO]),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    servers[_KUBO] = (kubo, sides.gateway_port)
+    port = _free_port()
+    ours = subprocess.Popen([sys.executable, "-m", "autocodec", "serve", "--port", str(port)],
+                            env=sides.ours_env(stores["ours"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    servers["ours"] = (ours, port)
+    _wait(f"http://127.0.0.1:{sides.api_port}/api/v0/version", kubo, post=True)
+    _wait(f"http://127.0.0.1:{port}/healthz", ours)
+    return servers
+
+
+def _stop(servers: dict[str, tuple[subprocess.Popen[bytes], int]]) -> None:
+    for proc, _port in servers.values():
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+
+
+def _gateway_rounds(servers: dict[str, tuple[subprocess.Popen[bytes], int]], file_cid: str, tree_cids: list[str],
+                    gets: int, rounds: int, figs: dict[str, Figure]) -> None:
+    """Time the file's GET and ``gets`` raw-block GETs on each server, interleaved; check equal bodies."""
+    buf = memoryview(bytearray(1 << 20))
+    conns = {side: http.client.HTTPConnection("127.0.0.1", port, timeout=600) for side, (_p, port) in servers.items()}
+    paths = [f"/ipfs/{cid}?format=raw" for cid in tree_cids]
+    bodies: dict[str, tuple[int, str]] = {}
+    raw: dict[str, list[str]] = {}
+    for side, conn in conns.items():  # untimed pass: the bodies compared, caches warm
+        bodies[side] = _get(conn, f"/ipfs/{file_cid}", buf, digest=True)
+        raw[side] = [_get(conn, path, buf, digest=True)[1] for path in paths[:gets]]
+    samples: dict[tuple[str, str], list[float]] = {}
+    for _ in range(rounds):
+        for side, conn in conns.items():
+            start = time.perf_counter_ns()
+            _get(conn, f"/ipfs/{file_cid}", buf)
+            samples.setdefault(("file", side), []).append(float(time.perf_counter_ns() - start))
+            start = time.perf_counter_ns()
+            for i in range(gets):
+                _get(conn, paths[i % len(paths)], buf)
+            samples.setdefault(("raw", side), []).append((time.perf_counter_ns() - start) / gets)
+    for conn in conns.values():
+        conn.close()
+    for key in ("file", "raw"):
+        fig = figs[f"kubo.gateway.{key}"]
+        fig.ours = Measurement.of(samples[(key, "ours")])
+        fig.peers[_KUBO] = Measurement.of(samples[(key, _KUBO)])
+        fig.note = (f"{rounds} interleaved rounds after an untimed pass, medians; one client in the bench process, "
+                    f"HTTP/1.1 keep-alive on loopback")
+    _check(figs["kubo.gateway.file"], "same_bytes", bodies["ours"][1], bodies[_KUBO][1])
+    ours_raw, kubo_raw = hashlib.sha256("".join(raw["ours"]).encode()).hexdigest(), \
+        hashlib.sha256("".join(raw[_KUBO]).encode()).hexdigest()
+    _check(figs["kubo.gateway.raw"], "same_bytes", ours_raw, kubo_raw)
+    rps = {side: 1e9 / samples[("raw", side)][len(samples[("raw", side)]) // 2] for side in conns}
+    figs["kubo.gateway.raw"].checks["requests_per_s"] = {side: round(v) for side, v in rps.items()}
+    fig = figs["kubo.rss.serve"]
+    fig.ours = Measurement.of([_peak_rss(servers["ours"][0].pid)])
+    fig.peers[_KUBO] = Measurement.of([_peak_rss(servers[_KUBO][0].pid)])
+    fig.note = "VmHWM of each server process after every GET above (autocodec serve: --workers default)"
+
+
+def run(config: BenchConfig) -> list[Figure]:
+    kubo = find_kubo()
+    if kubo is None:
+        where = f"${ENV_VAR} names no executable" if os.environ.get(ENV_VAR) else \
+            f"no ipfs on PATH, no .cache/go/bin/ipfs, ${ENV_VAR} unset"
+        raise Skipped(f"Kubo not found ({where}); install Kubo or name its ipfs binary in ${ENV_VAR}")
+    mib, files, gets, rounds = _sizes(config)
+    figs = _figures(mib, files, gets)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "IPFS_PATH")}
+    with tempfile.TemporaryDirectory(prefix="autocodec-bench-kubo-") as tmp:
+        sides = _Sides(kubo, Path(tmp), env)
+        sides.templates()
+        big, tree = _make_inputs(Path(tmp), mib, files)
+        file_cid, tree_cids, stores = _cli_rounds(sides, big, tree, rounds, figs)
+        servers = _servers(sides, stores)
+        try:
+            _gateway_rounds(servers, file_cid, tree_cids, gets, rounds, figs)
+        finally:
+            _stop(servers)
+    version = _child([kubo, "version", "--number"], env).out.decode().strip()
+    for fig in figs.values():
+        fig.checks.setdefault("kubo_version", version)
+    return list(figs.values())
