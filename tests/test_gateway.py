@@ -22,7 +22,7 @@ from autocodec import CID
 from autocodec.registry import Runtime
 from autocodec.serve import make_app
 from autocodec.serve._car import car_params
-from autocodec.serve._gateway import sniff
+from autocodec.serve._content_type import sniff
 from autocodec.serve._unixfs import resolve_range
 from autocodec.store import CarReader
 from autocodec.unixfs import AddOptions, _pb, add_bytes

@@ -417,7 +417,8 @@ async def _whole_type(request: web.Request, store: BlobStore, cid: CID, size: in
     read from its first bytes, verified (``application/octet-stream`` when they cannot be)."""
     from ._app import EXECUTOR, RUNTIME
     from ._detect import LIMIT
-    from ._gateway import RAW, content_type_for
+    from ._content_type import content_type_for
+    from ._gateway import RAW
 
     name = query_filename(request)
     if media == RAW:
@@ -445,7 +446,8 @@ async def _send_blob(request: web.Request, pull: _Pull[memoryview], cid: CID, me
     and verified, before the status is sent."""
     from ._app import EXECUTOR, RUNTIME, public_text
     from ._detect import LIMIT
-    from ._gateway import RAW, content_type_for
+    from ._content_type import content_type_for
+    from ._gateway import RAW
 
     runtime = request.app[RUNTIME]
     from_start = span is None or span[0] == 0 or span[0] > span[1]  # ``-0`` too: Kubo types it from the start

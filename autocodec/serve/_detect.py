@@ -2,7 +2,7 @@
 
 boxo (Kubo v0.43.1's gateway) detects a file's type, when the file is answered from its first
 byte, with the gabriel-vasile/mimetype library (v1.4.15) over the first 4096 bytes, not with Go's
-``http.DetectContentType`` (which it leaves to ranges that start later; ``_gateway.sniff``). That
+``http.DetectContentType`` (which it leaves to ranges that start later; ``_content_type.sniff``). That
 library walks a tree of detectors: binary signatures first, then, for text (no binary byte in the
 first 4096 bytes, or a byte order mark), text kinds: markup, scripts by their ``#!`` line, JSON
 (an object or array; the whole input when shorter than the limit, else a valid prefix of one),

@@ -64,8 +64,8 @@ from ..verify._ipns import InvalidIpnsName, IpnsName, VerifiedRecord
 from . import _car, _redirects, _unixfs
 from ._error_page import error_response, plain_response
 from ._dns_name import uri_domain
+from ._content_type import content_type_for
 from ._detect import LIMIT as DETECT_LIMIT
-from ._detect import detect
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
 from ._page_head import page_head
 from ._page_headers import explorer_origin, html_page_headers
@@ -342,52 +342,6 @@ def provenance_headers(runtime: "Runtime", code: int) -> dict[str, str]:
         if value is not None:
             out[header] = str(value)
     return out
-
-
-# --- content types --------------------------------------------------------------------------
-
-_SNIFF = ((b"%PDF-", "application/pdf"), (b"%!PS-Adobe-", "application/postscript"),
-          (b"\xfe\xff", "text/plain; charset=utf-16be"), (b"\xff\xfe", "text/plain; charset=utf-16le"),
-          (b"\xef\xbb\xbf", "text/plain; charset=utf-8"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
-          (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"), (b"\x1f\x8b\x08", "application/gzip"),
-          (b"PK\x03\x04", "application/zip"), (b"\x00asm", "application/wasm"))
-_HTML_TAGS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<h1", b"<div",
-              b"<font", b"<table", b"<a", b"<style", b"<title", b"<b", b"<br", b"<p", b"<!--")
-
-
-def sniff(head: bytes) -> str:
-    """A content type from the first bytes of a range that does not start at the file's first
-    byte, as Go's ``http.DetectContentType`` reads them for Kubo's content server (its common
-    signatures, then its text-or-binary rule); from the first byte, ``_detect.detect``."""
-    lowered = head.lstrip(b"\t\n\x0c\r ").lower()
-    for tag in _HTML_TAGS:
-        if lowered.startswith(tag) and lowered[len(tag):len(tag) + 1] in (b" ", b">"):
-            return "text/html; charset=utf-8"
-    if lowered.startswith(b"<?xml"):
-        return "text/xml; charset=utf-8"
-    for magic, kind in _SNIFF:
-        if head.startswith(magic):
-            return kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    # Go's http.DetectContentType (which Kubo uses): text unless a byte is binary data
-    if any(b <= 0x08 or b == 0x0B or 0x0E <= b <= 0x1A or 0x1C <= b <= 0x1F for b in head[:512]):
-        return "application/octet-stream"
-    return "text/plain; charset=utf-8" if head else "text/plain"  # nothing to sniff: Kubo's bare text/plain
-
-
-def content_type_for(name: str, head: bytes, from_start: bool = False) -> str:
-    """Content-Type of a file: from its name's extension when known, else from its bytes: for
-    an answer from the file's first byte ``from_start`` (``head``: its first ``_detect.LIMIT``
-    bytes) as boxo's mimetype library detects it, else as Go's content server sniffs ``head``."""
-    guessed = mimetypes.guess_type(name)[0] if name else None
-    if guessed is None:
-        return detect(head) if from_start else sniff(head)
-    if guessed == "text/html":  # as Kubo v0.43.1 answers
-        return guessed
-    if guessed.startswith("text/") or guessed in ("application/javascript",):
-        return f"{guessed}; charset=utf-8"
-    return guessed
 
 
 # --- streaming ------------------------------------------------------------------------------
@@ -721,8 +675,6 @@ def _asked_path(request: web.Request) -> str:
     return path
 
 
-
-
 def shown(text: str) -> str:
     """``text`` for display: each byte that is not UTF-8 (a surrogate escape) as U+FFFD."""
     return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
@@ -957,7 +909,6 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
     raise GatewayError(500, f"{cid} is a dag-pb node but not a UnixFS file, directory or symlink (no UnixFS Data, "
                             "or Data of an unknown type): fetch it with ?format=raw or ?format=dag-json",
                        _base_headers(target))
-
 
 
 class UnsatisfiableRange(GatewayError):
