@@ -94,10 +94,10 @@ def _nested(depth: int) -> Any:
 EXPECTED = [True, True, [True, False], [0x7FC00000, 0x7FF8000000000000], _nested(41)]
 
 
-def probe_module() -> bytes:
+def probe_module(wat: str = PROBE_WAT) -> bytes:
     import wasmtime
 
-    wasm = bytes(wasmtime.wat2wasm(PROBE_WAT))
+    wasm = bytes(wasmtime.wat2wasm(wat))
     meta = {"abi": 1, "kind": "task", "name": "probe", "codes": [], "version": "1.0.0", "functions": ["p"],
             "description": "looks at its sandbox"}
     name = b"autocodec.module"
@@ -143,6 +143,25 @@ def test_a_result_too_deep_for_its_receipt_is_an_error_receipt(home: Path) -> No
         fits = ex.run(Invocation(module, "p", [7], memory=MEMORY))
         assert builtin.encode(fits.receipt.value, "dag-cbor") == b"\x81" * 1020 + b"\x80"  # == recurses too deep
         assert ex.verify(fits.receipt_cid)[0].ran == fits.invocation  # it verifies
+
+
+def test_a_trap_receipt_names_the_trap_not_wasmtimes_backtrace(home: Path) -> None:
+    """A trap's error receipt carried wasmtime's own text, backtrace included ("error while
+    executing at wasm backtrace: 0: 0x28 - <unknown>!<wasm function 1> ... Caused by: wasm
+    trap: ..."): signed wording of one wasmtime release, which another need not write alike, so
+    a receipt could fail ``verify --rerun`` after an upgrade. It is the trap code alone."""
+    wasm = probe_module("""(module
+  (memory (export "memory") 1)
+  (func (export "ac_abi_version") (result i32) (i32.const 1))
+  (func (export "ac_result") (result i32) (i32.const 16))
+  (func (export "ac_input") (param i32) (result i32) (i32.const 4096))
+  (func $deeper unreachable)
+  (func (export "ac_task") (param i32 i32) (result i32) (call $deeper) (i32.const 0)))""")
+    with Runtime(home, default_set=False) as rt:
+        module = rt.put(wasm, "raw")
+        rt.trust.allow(str(module))
+        trapped = Executor(rt).run(Invocation(module, "p", [1], memory=MEMORY))
+    assert trapped.receipt.error == ("GuestTrap", "the module trapped (unreachable)"), trapped.receipt.error
 
 
 def test_a_probing_task_gets_the_same_receipt_results_in_every_home_and_process(tmp_path: Path) -> None:

@@ -10,6 +10,9 @@ Invariants:
 - A trap, an error or an interrupt on either path becomes a ``SandboxError`` via
   ``trap_error``: out of fuel -> ``FuelExhausted``, epoch interrupt -> ``DeadlineExceeded``,
   anything else -> ``GuestTrap``. The wasm trap/error objects are freed.
+- A trap's message is the same on every host and wasmtime release: its trap code, never
+  wasmtime's wording or backtrace (function names, offsets, phrasing), which would put
+  release-dependent text into signed IPVM receipts; the full text goes to the debug log.
 """
 
 from __future__ import annotations
@@ -21,6 +24,9 @@ import wasmtime
 from wasmtime import _ffi as ffi
 
 from ..errors import DeadlineExceeded, FuelExhausted, GuestTrap, SandboxError
+from ..log import get_logger
+
+_log = get_logger("loader")
 
 _vp = ctypes.c_void_p
 _unchecked = ctypes.CFUNCTYPE(_vp, _vp, _vp, _vp, ctypes.c_size_t, _vp)(("wasmtime_func_call_unchecked", ffi.dll))
@@ -40,6 +46,7 @@ def slow_calls_default() -> bool:
 def trap_error(code: wasmtime.TrapCode | None, message: str) -> SandboxError:
     """The typed error for a guest trap."""
     text = " ".join(message.split())[:_MAX_MESSAGE]
+    _log.debug("guest.trap", code=None if code is None else code.name.lower(), detail=text)
     if code == wasmtime.TrapCode.OUT_OF_FUEL:
         return FuelExhausted("the module ran out of fuel")
     if code == wasmtime.TrapCode.INTERRUPT:
@@ -47,8 +54,18 @@ def trap_error(code: wasmtime.TrapCode | None, message: str) -> SandboxError:
     if code == wasmtime.TrapCode.STACK_OVERFLOW:
         return GuestTrap("the module overflowed its stack")
     if code is None:
-        return GuestTrap(f"the module failed: {text}")
-    return GuestTrap(f"the module trapped ({code.name.lower()}): {text}")
+        return GuestTrap(f"the module failed: {_without_backtrace(text)}")
+    return GuestTrap(f"the module trapped ({code.name.lower().replace('_', ' ')})")
+
+
+def _without_backtrace(text: str) -> str:
+    """wasmtime's error text without its backtrace ("error while executing at wasm backtrace:
+    0: 0x28 - <unknown>!<wasm function 1> ... Caused by: "), which names this host's frames."""
+    head, found, rest = text.partition("wasm backtrace:")
+    if not found:
+        return text
+    _, caused, cause = rest.partition("Caused by:")
+    return cause.strip() if caused else head.replace("error while executing at", "").strip() or "an error"
 
 
 def exception_error(exc: Exception) -> SandboxError:
