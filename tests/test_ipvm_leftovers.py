@@ -199,3 +199,18 @@ def test_the_decision_on_unknown_payload_fields_is_written_down() -> None:
 
     text = (REPO / "docs" / "invocations.md").read_text()
     assert "Unknown payload fields" in text and "fixtures" in text.split("Unknown payload fields", 1)[1][:1200]
+
+
+@pytest.mark.parametrize("command", ["verify", "show"])
+def test_receipt_commands_on_a_block_of_another_codec_say_it_is_no_receipt(home: Path, command: str) -> None:
+    """``receipt verify RAW_CID`` said 'a receipt must be DAG-CBOR: dag-cbor: not enough bytes
+    left in buffer (the document is malformed; ask its publisher ...)': the user gave a CID of
+    the wrong kind. Now InvalidInput naming the block's codec, before anything is read."""
+    from tests._cli import run_cli
+
+    run_cli(home, "init", "--no-default-set")
+    raw = run_cli(home, "block", "put", stdin=b"hi\n").stdout.decode().strip()
+    proc = run_cli(home, "receipt", command, raw, check=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and err.count("\n") == 1, err
+    assert err.startswith(f"autocodec: InvalidInput: {raw} names a raw block, not a receipt"), err

@@ -129,7 +129,14 @@ class Receipt:
     @classmethod
     def verify_stored(cls, runtime: Any, cid: CID) -> Receipt:
         """``verify_block`` of the block ``runtime`` has (or fetches) under ``cid``; a block that
-        is no receipt, or whose signature fails, raises its error with the CID named."""
+        is no receipt, or whose signature fails, raises its error with the CID named; a CID of
+        another codec is ``InvalidInput`` before any block is read (receipts are DAG-CBOR)."""
+        if cid.codec != 0x71:
+            from ..codes import codec_name
+            from ..errors import InvalidInput
+
+            raise InvalidInput(f"{cid} names a {codec_name(cid.codec)} block, not a receipt (receipts are DAG-CBOR)",
+                               hint="give the CID of a job's receipt (`autocodec receipt ls` lists them)")
         data = runtime.get(cid)
         try:
             return cls.verify_block(data)
