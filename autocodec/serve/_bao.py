@@ -43,7 +43,8 @@ from ..bao import BlobStore, VerificationFailed
 from ..cid import CID
 from ..errors import AutocodecError, InvalidInput, NotFound, NotTrusted, StoreCorrupt
 from ..loader._verifier import Verifier
-from ._gateway import content_path, query_filename
+from ._gateway import query_filename
+from ._paths import content_path
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime

@@ -52,8 +52,9 @@ from aiohttp import web
 from .. import errors
 from ..cid import CID
 from ..dag import parse_path
-from ._gateway import MAX_SEGMENTS, content_path, href_path
-from ._gateway import shown as display_text
+from ._gateway import MAX_SEGMENTS
+from ._paths import content_path, href_path
+from ._paths import shown as display_text
 from ._page_head import page_head
 
 if TYPE_CHECKING:  # pragma: no cover

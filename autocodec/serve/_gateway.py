@@ -41,8 +41,6 @@ import asyncio
 import email.utils
 import html
 import mimetypes
-import posixpath
-import re
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -68,6 +66,8 @@ from ._content_type import content_type_for
 from ._detect import LIMIT as DETECT_LIMIT
 from ._goparse import etag_listed, parse_http_time, parse_int64, parse_media_type, scan_etag
 from ._page_head import page_head
+from ._paths import (_BAD_ESCAPE, _PATH_SAFE, _PATH_SEGMENT_SAFE, _VALID_ENCODED, _clean, content_path, content_uri,
+                     href_path, ipfs_uri, shown)
 from ._page_headers import explorer_origin, html_page_headers
 from ._xxhash import go_base32, xxh64
 from ._subdomain import ISOLATED, ROOTED, bare_origin, go_redirect, origin_path, subdomain_gateway
@@ -249,22 +249,6 @@ def _roots_header(target: Target) -> str:
 
 def _base_headers(target: Target) -> dict[str, str]:
     return {"X-Ipfs-Roots": _roots_header(target)}
-
-
-_PATH_SEGMENT_SAFE = "$&+:=@"
-"""What Go's ``url.PathEscape`` leaves as it is besides letters, digits and ``-._~``."""
-_PATH_SAFE = "/$&+,:;=@"
-"""What Go's ``url.URL.EscapedPath`` leaves as it is besides letters, digits and ``-._~``."""
-_BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_VALID_ENCODED = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~$&+,/:;=@!'()*[]%")
-"""What Go's ``validEncoded`` takes in a path as sent (else the decoded path is escaped again)."""
-
-
-def _clean(path: str) -> str:
-    """``path`` as Go's ``cleanPath`` (and ``http.Redirect``) leave it: no ``.``, ``..`` or
-    empty segments, rooted, a trailing slash kept."""
-    clean = "/" + posixpath.normpath(path).lstrip("/")
-    return clean + "/" if path.endswith("/") and clean != "/" else clean
 
 
 _BEFORE_HANDLERS: web.RequestKey[bool] = web.RequestKey("before_handlers", bool)
@@ -648,18 +632,6 @@ _IPFS_URI: web.RequestKey[str] = web.RequestKey("ipfs_uri", str)
 _RESOLVED_AT: web.RequestKey[int] = web.RequestKey("resolved_at", int)
 """When the ``/ipns/`` name of an answer was resolved (Unix seconds): its ``Last-Modified``
 where the content has no time of its own, as boxo's ``addCacheControlHeaders`` for mutable paths."""
-_URI_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
-
-
-def content_path(request: web.Request, prefix: str = "/ipfs/") -> str:
-    """The path after ``prefix`` with its escapes decoded to bytes, as Go's ``PathUnescape``
-    gives them to Kubo, and the bytes that are not UTF-8 kept as surrogate escapes (PEP 383),
-    as DAG-PB names that are not UTF-8 are read (``builtin._dagpb``): such a name is reached
-    byte for byte. (aiohttp's own decoding leaves such an escape as its text.)"""
-    raw = request.raw_path.partition("?")[0]
-    if not raw.startswith(prefix):  # an escaped prefix: aiohttp's reading of it
-        return str(request.match_info["path"])
-    return urllib.parse.unquote(raw[len(prefix):], errors="surrogateescape")
 
 
 def _asked_path(request: web.Request) -> str:
@@ -673,39 +645,6 @@ def _asked_path(request: web.Request) -> str:
         if path == internal or path.startswith(internal + "/"):
             path = (view[1] or f"/ipns/{request.get(HOSTED, '')}") + path[len(internal):]
     return path
-
-
-def shown(text: str) -> str:
-    """``text`` for display: each byte that is not UTF-8 (a surrogate escape) as U+FFFD."""
-    return text if text.isascii() else text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-
-
-def href_path(segments: "tuple[str, ...] | list[str]") -> str:
-    """Path segments as an href: each percent-encoded as its bytes (escaped ones included)."""
-    return "/".join(urllib.parse.quote(seg, safe=_PATH_SEGMENT_SAFE, errors="surrogateescape") for seg in segments)
-
-
-def ipfs_uri(root: CID, raw_path: str) -> str | None:
-    """The ``Ipfs-Uri`` header of the content path sent as ``raw_path`` (IPIP-0548, as boxo
-    writes it): ``ipfs://``, the root as CIDv1 in base32, then the path's segments after the
-    root, decoded and cleaned as boxo cleans a content path, each percent-encoded but for RFC
-    3986 unreserved bytes, the trailing slash kept; None past 8192 characters."""
-    return content_uri(f"ipfs://{root.to_v1()}", raw_path)
-
-
-def content_uri(head: str, raw_path: str) -> str | None:
-    """``head`` (``ipfs://CID`` or ``ipns://NAME``) and the segments of ``raw_path`` after its
-    namespace and root, as ``ipfs_uri`` writes them; None past 8192 characters."""
-    path = urllib.parse.unquote_to_bytes(raw_path).decode("latin-1")  # byte for byte: no UTF-8 is assumed
-    segments = _clean(path).encode("latin-1").split(b"/")[3:]  # "", the namespace, the root
-    uri = head + "".join("/" + _uri_segment(segment) for segment in segments)
-    return uri if len(uri) <= 8192 else None
-
-
-def _uri_segment(segment: bytes) -> str:
-    if segment in (b".", b".."):
-        return "%2E" * len(segment)
-    return "".join(chr(b) if chr(b) in _URI_UNRESERVED else f"%{b:02X}" for b in segment)
 
 
 _CONTENT_LOCATION: web.RequestKey[str] = web.RequestKey("content_location", str)

@@ -263,7 +263,7 @@ def _with_query(to: str, raw_query: str) -> str:
     order = sorted({key for key, _ in pairs})
     encoded = "&".join(f"{_query_escape(key)}={_query_escape(value)}" for key in order
                        for name, value in pairs if name == key)
-    from ._gateway import _PATH_SAFE, _VALID_ENCODED
+    from ._paths import _PATH_SAFE, _VALID_ENCODED
 
     scheme = _scheme(base)
     prefix, path = "", base

@@ -321,7 +321,7 @@ def uri_redirect(request: web.Request) -> web.Response | None:
     ``ipns://``) to ``/ipfs/{root}/{path}``, its query kept, the fragment dropped, the path
     joined and cleaned as Go's ``path.Join``; a 400 for a value Go's ``url.Parse`` refuses or of
     another scheme; None without one."""
-    from ._gateway import _PATH_SAFE, _VALID_ENCODED
+    from ._paths import _PATH_SAFE, _VALID_ENCODED
     from ._redirects import _go_clean, _go_query, _scheme, location
 
     uri = next((value for key, value in _go_query(request.raw_path.partition("?")[2]) if key == "uri"), "")

@@ -76,7 +76,7 @@ async def request_target(request: web.Request,
 def _before_clone(request: web.Request, rest: str) -> web.Response | None:
     """What Go answers for an absolute-form path before it is read as a path: a malformed
     escape in it is a 400, an empty one Go's 307 to ``/`` (the query kept)."""
-    from ._gateway import _BAD_ESCAPE
+    from ._paths import _BAD_ESCAPE
     from ._subdomain import go_redirect
 
     path, mark, query = rest.partition("?")
