@@ -272,7 +272,8 @@ def _single_range(header: str, size: int, head: bool) -> tuple[int, int] | None:
     """The inclusive byte span of a one-range ``Range`` header (``None``: not a byte range,
     the whole content is sent); several ranges or an unsatisfiable one raise a 416. The syntax
     is read first (a 400), but on ``head`` (Kubo's HEAD of a file: Go's 416), as ``parse_range``."""
-    from ._gateway import GatewayError, check_range_syntax, parse_range
+    from ._gateway import check_range_syntax, parse_range
+    from ._gateway_error import GatewayError
 
     if not head:
         check_range_syntax(header)
@@ -287,8 +288,9 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     The conditional headers are read as for any raw block (``_preconditions``: a 304, a 412,
     and ``If-Range`` deciding whether ``Range`` applies), then the one range."""
     from ._app import EXECUTOR, RUNTIME
-    from ._gateway import (_CONTENT_LOCATION, CAR, CBOR, DAG_CBOR, DAG_JSON, JSON, RAW, TAR, GatewayError,
-                           _content_location, _defaults_range_check, _preconditions, ipfs, negotiate)
+    from ._gateway import (_CONTENT_LOCATION, CAR, CBOR, DAG_CBOR, DAG_JSON, JSON, RAW, TAR, _content_location,
+                           _defaults_range_check, _preconditions, ipfs, negotiate)
+    from ._gateway_error import GatewayError
 
     held = _held(request)
     if held is None:
@@ -360,7 +362,7 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
 def _unserved(runtime: "Runtime", exc: AutocodecError) -> web.Response:
     """The answer when no trusted module serves ``verifier bao`` now (revoked, withdrawn...)."""
     from ._app import public_text
-    from ._gateway import status_for_gateway
+    from ._gateway_error import status_for_gateway
 
     runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
     return web.Response(status=status_for_gateway(exc), text=public_text(exc.message, runtime) + "\n",

@@ -292,7 +292,7 @@ def page(runtime: "Runtime", target: "Target", origin: str = "", number: int = 1
         status = 200
     except (errors.UnsupportedFormat, errors.Untrusted, errors.InvalidBlock, errors.SandboxError) as exc:
         from ._app import public_text
-        from ._gateway import status_for_gateway
+        from ._gateway_error import status_for_gateway
 
         # the bytes are still worth showing: 501 nothing serves the codec, 403 its decoder is not
         # trusted (e.g. revoked), 500 the bytes are not a block of their codec (as /ipfs/ answers)
@@ -493,7 +493,7 @@ def _typed_path(text: str) -> str:
 
 async def explore(request: web.Request) -> web.Response:
     from ._app import RUNTIME, _run
-    from ._gateway import status_for_gateway
+    from ._gateway_error import status_for_gateway
 
     runtime = request.app[RUNTIME]
     text = content_path(request, "/explore/")

@@ -61,6 +61,7 @@ from ..registry._ipns import NameLoop, parse_name
 from ..verify._ipns import InvalidIpnsName, IpnsName, VerifiedRecord
 from . import _car, _redirects, _unixfs
 from ._error_page import error_response, plain_response
+from ._gateway_error import GatewayError, status_for_gateway
 from ._dns_name import uri_domain
 from ._content_type import content_type_for
 from ._detect import LIMIT as DETECT_LIMIT
@@ -99,37 +100,6 @@ _ENCODE_AS = {DAG_JSON: "dag-json", DAG_CBOR: "dag-cbor", JSON: "dag-json", CBOR
 
 
 _EMPTY_IDENTITY = CID(bytes.fromhex("01550000"))  # raw, identity multihash of no bytes
-
-
-class GatewayError(Exception):
-    """A request the gateway answers with ``status`` and a one-line ``text``: as a page to a
-    browser (``_error_page``), unless ``plain`` (answered as Go's ``http.Error``, in Kubo too)."""
-
-    def __init__(self, status: int, text: str, headers: dict[str, str] | None = None, *, plain: bool = False) -> None:
-        super().__init__(text)
-        self.status = status
-        self.text = text
-        self.headers = headers or {}
-        self.plain = plain
-
-
-def status_for_gateway(exc: BaseException) -> int:
-    """The status for an error on ``/ipfs/``: 400 bad CID/path/parameter, 404 not found, 500 an
-    invalid block (as Kubo), else ``serve.status_for`` (501 a codec nothing trusted decodes, 504
-    a timeout...)."""
-    from ._app import status_for
-
-    if isinstance(exc, GatewayError):
-        return exc.status
-    if isinstance(exc, (errors.InvalidCID, errors.InvalidPath)):
-        return 400
-    if isinstance(exc, (errors.WeakDigest, errors.DigestTooLong)):
-        return 500  # as Kubo answers a CID boxo's verifcid refuses
-    if isinstance(exc, errors.InvalidBlock):
-        return 500
-    if isinstance(exc, errors.InvalidInput):
-        return 400
-    return status_for(exc)
 
 
 class MissingPath(errors.PathNotFound):

@@ -352,7 +352,8 @@ def uri_redirect(request: web.Request) -> web.Response | None:
 async def _before_handlers(request: web.Request) -> web.Response | None:
     """What Go's server answers before Kubo's handlers: a 400 for a bad escape, a 307 to the
     clean path; None for a clean path."""
-    from ._gateway import GatewayError, _unclean_path
+    from ._gateway import _unclean_path
+    from ._gateway_error import GatewayError
 
     try:
         return _unclean_path(request)

@@ -91,7 +91,8 @@ def _unclean(request: web.Request) -> web.Response | None:
     """Go's ``ServeMux`` answer to a path that is not clean, on every route (``/./healthz``,
     ``//ipfs/...``, ``/x/../ipfs/...``: a 307 to the clean path; a malformed escape a 400), as
     ``_unclean_path`` gives it for the gateway's paths."""
-    from ._gateway import GatewayError, _unclean_path
+    from ._gateway import _unclean_path
+    from ._gateway_error import GatewayError
 
     try:
         return _unclean_path(request)
