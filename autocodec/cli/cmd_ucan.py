@@ -5,8 +5,9 @@
 - ``inspect TOKEN``: the token's payload as DAG-JSON, and its CID.
 - ``delegate --key NAME [--passphrase-env VAR] --to DID --cmd CMD [--policy JSON]
   [--expires SECONDS|never] [--proof FILE] -o FILE``: a delegation (subject: the issuer, or the proof's subject).
-- ``revoke DELEGATION --key NAME [--passphrase-env VAR] [--proof FILE]... [-o FILE]``: sign a ``/ucan/revoke``
-  invocation and record it in this home (every process of the home refuses the chain at once).
+- ``revoke DELEGATION --key NAME [--passphrase-env VAR] [--proof FILE]... [-o FILE] [--to URL]``: sign a
+  ``/ucan/revoke`` invocation and record it in this home (every process of the home refuses the chain at
+  once), or with ``--to`` deliver it to the executor at URL (``POST /ipvm/revoke``), which records it.
 - ``revoked``: list the revocations recorded in this home.
 
 A TOKEN is a file (``-``: stdin) holding the token's DAG-CBOR bytes, or the same bytes as
@@ -27,6 +28,7 @@ EPILOG = """examples:
   autocodec ucan delegate --key bob --to did:key:z6Mk... --cmd /wasm/run --proof bob.ucan -o carol.ucan
   autocodec ucan validate invocation.ucan --proof bob.ucan --proof carol.ucan --at 1767225600
   autocodec ucan revoke carol.ucan --key bob --proof bob.ucan
+  autocodec ucan revoke carol.ucan --key bob --proof bob.ucan --to http://alice.example:8080
 """
 
 _MAX_TOKEN_FILE = 4 << 20
@@ -65,6 +67,8 @@ def register(sub: Any) -> None:
     rev.add_argument("--proof", metavar="FILE", action="append", default=[],
                      help="the proofs above the delegation, when an upstream issuer revokes")
     rev.add_argument("-o", "--output", metavar="FILE", help="also write the revocation invocation here")
+    rev.add_argument("--to", metavar="URL", type=nonempty("the executor's URL"),
+                     help="deliver the revocation to the executor at URL (POST /ipvm/revoke) instead of this home")
     rev.set_defaults(func=run_revoke)
     ls = usub.add_parser("revoked", help="list the delegations revoked in this home")
     ls.set_defaults(func=run_revoked)
@@ -253,12 +257,27 @@ def run_revoke(args: argparse.Namespace) -> int:
         raise InvalidToken(f"{args.token} is not a delegation")
     proofs = tuple(read_token(p) for p in args.proof)
     token = revocation(_load_key(args.key, args.passphrase_env), delegation, now=int(time.time()), proofs=proofs)
+    if args.to is not None:
+        return _deliver(args, token, delegation, proofs)
     home = Home.resolve().init()
     limits = home_limits(home)  # the busy timeout a store of this home waits
     Revocations(home.db_path, busy_timeout_ms=limits.store.busy_timeout_ms).record(token, delegation, proofs)
     if args.output is not None:
         _write(args.output, token.data)
     write_line(f"revoked {delegation.cid} (revocation {token.cid})")
+    return 0
+
+
+def _deliver(args: argparse.Namespace, token: Any, delegation: Any, proofs: tuple[Any, ...]) -> int:
+    """``revoke --to URL``: the revocation sent to an executor (which checks and records it), not to this home."""
+    from ..ipvm._remote import send_revocation
+    from ._io import write_line
+
+    answer = send_revocation(args.to, token, delegation, proofs)
+    if args.output is not None:
+        _write(args.output, token.data)
+    state = "revoked" if answer.get("new") else "already revoked"
+    write_line(f"{state} {delegation.cid} at {args.to} (revocation {token.cid})")
     return 0
 
 

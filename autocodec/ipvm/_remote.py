@@ -143,11 +143,13 @@ class RemoteExecutor:
     ``revoked`` and ``scheduler`` are injected (the home's revocation table, per-issuer admission).
     """
 
-    def __init__(self, executor: Any, scheduler: Any, revoked: Any, stream: Any = None) -> None:
+    def __init__(self, executor: Any, scheduler: Any, revoked: Any, stream: Any = None,
+                 revocations: Any = None) -> None:
         self.executor = executor
         self.scheduler = scheduler
         self.revoked = revoked
         self.stream = stream
+        self.revocations = revocations
 
     @property
     def did(self) -> str:
@@ -179,6 +181,37 @@ class RemoteExecutor:
             self.stream.append(outcome.receipt_cid, outcome.invocation, source="remote", issuer=invocation.iss)
         return outcome.receipt_cid, block, outcome.cached
 
+
+    def revoke(self, container: bytes, *, now: int | None = None) -> dict[str, Any]:
+        """Record one delivered ``/ucan/revoke`` invocation in this executor's revocation store;
+        ``{"revoked": CID, "revocation": CID, "new": bool}`` (``new`` False: it was already revoked).
+
+        The container holds the revocation and the revoked delegation with its path witness
+        (``args.path``, root first). Refused unless ``check_revocation`` accepts it with this
+        executor as the owner and, for anyone else, the path starts at a delegation this executor
+        issued about itself: a chain it never granted is not its to store (ucan-wg/revocation lets an
+        executor require the witness against spurious revocations).
+        """
+        from ..verify.ucan import REVOKE_COMMAND
+        from ..verify.ucan._validate import check_time
+
+        invocation, delegations, shipped = decode_container(container, self.scheduler.limits)
+        if shipped:
+            raise InvalidToken(f"a revocation ships no {BLOCKS_KEY!r}", hint=REVOKE_CONTAINER_HINT)
+        if invocation.cmd != REVOKE_COMMAND:
+            raise InvalidClaim(f"this route records {REVOKE_COMMAND} invocations, not {invocation.cmd}",
+                               hint="send jobs to /ipvm/invoke")
+        check_time(invocation, int(time.time()) if now is None else now)
+        delegation, proofs = _revocation_chain(invocation, delegations)
+        root = proofs[0] if proofs else delegation
+        if invocation.iss != self.did and not root.iss == root.sub == self.did:
+            raise InvalidSubject(f"delegation {delegation.cid}'s path starts at {root.what}, not at a delegation "
+                                 f"this executor ({self.did}) issued", hint=REVOKE_PATH_HINT)
+        if self.revocations is None:
+            raise InvalidClaim("this executor keeps no revocation store")
+        with self.scheduler.admit(invocation.iss, 0):  # the issuer's slots, as for a job
+            added = self.revocations.record(invocation, delegation, proofs, owner=self.did, now=now)
+        return {"revoked": str(delegation.cid), "revocation": str(invocation.cid), "new": added}
 
     def _verified(self, shipped: list[tuple[CID, bytes]]) -> dict[CID, bytes]:
         """The shipped blocks, each checked against its CID (and the block size limit) as the
@@ -245,6 +278,27 @@ class RemoteExecutor:
                                      f"{str(failed)[:120]}")
             todo.extend((dep, cid) for dep in awaited.awaits)
         return found
+
+
+REVOKE_CONTAINER_HINT = (f"send a UCAN container {{{CONTAINER_KEY!r}: [the /ucan/revoke invocation's, the revoked "
+                         "delegation's and its path's token bytes]} (docs/invocations.md, 'Revocation')")
+REVOKE_PATH_HINT = ("revoke with the delegations from this executor's own down to the revoked one as the path "
+                    "(root first), or ask the executor's owner to revoke it")
+
+
+def _revocation_chain(invocation: Token, delegations: list[Token]) -> tuple[Token, tuple[Token, ...]]:
+    """The revoked delegation and its path witness, as the revocation names them by CID, from the
+    container's delegations; ``UnavailableProof`` for one not shipped."""
+    from ..verify.ucan import UnavailableProof, revoked_cid
+    from ..verify.ucan._revocations import witness_path
+
+    by_cid = {token.cid: token for token in delegations}
+    wanted = [revoked_cid(invocation), *witness_path(invocation)]
+    missing = [cid for cid in wanted if cid not in by_cid]
+    if missing:
+        raise UnavailableProof(f"revocation {invocation.cid} names delegation {missing[0]}, which the container "
+                               "does not hold", hint="ship the revoked delegation and every delegation of its path")
+    return by_cid[wanted[0]], tuple(by_cid[cid] for cid in wanted[1:])
 
 
 def budget_holder(chain: Sequence[Token], invoker: str, executor: str) -> str:
@@ -353,6 +407,32 @@ def run_remote(runtime: Any, url: str, key: Any, task: Invocation, proofs: list[
     runtime.store.put(task_cid, task_block)
     ReceiptCache(runtime.store).put(receipt_cid, answer.body, receipt)
     return RemoteOutcome(task, token, receipt_cid, receipt, answer.headers.get("x-ipvm-cached") == "1")
+
+
+def send_revocation(url: str, revocation: Token, delegation: Token, proofs: Sequence[Token], *,
+                    timeout_s: float = 60.0) -> dict[str, Any]:
+    """Deliver ``revocation`` of ``delegation`` (with its path ``proofs``, root first) to the
+    executor at ``url`` (``POST /ipvm/revoke``); its JSON answer ``{"revoked", "revocation", "new"}``,
+    or the typed error it refused with."""
+    import json
+
+    from ..sources import Deadline, exchange
+
+    body = encode_container([revocation, delegation, *proofs])
+    answer = exchange("POST", url.rstrip("/") + "/ipvm/revoke", what=f"executor {url}", deadline=Deadline(timeout_s),
+                      read_timeout=timeout_s, cap=64 * 1024,
+                      headers={"Content-Type": "application/vnd.ipld.dag-cbor", "Accept": "application/json"},
+                      body=body)
+    if answer.status != 200:
+        raise _remote_error(answer.status, answer.body, url)
+    try:
+        doc = json.loads(answer.body)
+    except ValueError:
+        doc = None
+    if not isinstance(doc, dict) or doc.get("revoked") != str(delegation.cid):
+        raise InvalidDocument(f"executor {url} did not confirm the revocation of {delegation.cid}",
+                              hint="is it an autocodec serve that takes revocations?")
+    return doc
 
 
 _TOKEN_ROOM = 4096

@@ -9,6 +9,10 @@ Routes (docs/invocations.md, "Remote invocation"):
   ``limits.remote.max_request_bytes`` (said by its Content-Length, or found while reading it),
   415 ``InvalidInput`` for a body declared of another type than DAG-CBOR (none declared is
   read as DAG-CBOR), 429 ``RateLimited`` (with ``Retry-After``).
+- ``POST /ipvm/revoke``: the same container format, bounds and error bodies, holding one
+  ``/ucan/revoke`` invocation, the revoked delegation and its path witness; recorded in this
+  home's revocation table (``RemoteExecutor.revoke``), answered 200 ``{"revoked", "revocation",
+  "new"}`` (a replay is ``"new": false``).
 - ``GET /ipvm/stream?since=N&limit=M``: job-stream entries after ``seq`` N as JSON.
 - ``GET /ipvm/executor``: this executor's DID (what delegations must be rooted at).
 
@@ -89,13 +93,13 @@ def _json_error_at(exc: errors.AutocodecError, runtime: Runtime, status: int) ->
     return _error(exc, runtime, "ipvm", status=status)
 
 
-async def invoke(request: web.Request) -> web.Response:
+async def _read_container(request: web.Request, cap: int) -> bytes | web.Response:
+    """The request body, read up to ``cap`` bytes and no further; or the 415 / 413 answer."""
     from ._app import RUNTIME
 
-    remote, runtime = request.app[REMOTE], request.app[RUNTIME]
+    runtime = request.app[RUNTIME]
     if "Content-Type" in request.headers and request.content_type != CONTAINER_TYPE:
         return _wrong_type(request.headers["Content-Type"], runtime)
-    cap = remote.scheduler.limits.max_request_bytes
     if request.content_length is not None and request.content_length > cap:
         return _too_large(cap, runtime)
     body = bytearray()
@@ -103,13 +107,39 @@ async def invoke(request: web.Request) -> web.Response:
         body += chunk
         if len(body) > cap:
             return _too_large(cap, runtime)
+    return bytes(body)
+
+
+async def invoke(request: web.Request) -> web.Response:
+    from ._app import RUNTIME
+
+    remote, runtime = request.app[REMOTE], request.app[RUNTIME]
+    body = await _read_container(request, remote.scheduler.limits.max_request_bytes)
+    if isinstance(body, web.Response):
+        return body
     try:
         cid, block, cached = await asyncio.get_running_loop().run_in_executor(
-            request.app[JOBS], remote.handle, bytes(body))
+            request.app[JOBS], remote.handle, body)
     except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
         return _json_error(exc, runtime)
     return web.Response(body=block, content_type=CONTAINER_TYPE,
                         headers={"X-Ipvm-Receipt": str(cid), "X-Ipvm-Cached": "1" if cached else "0"})
+
+
+async def revoke(request: web.Request) -> web.Response:
+    """``POST /ipvm/revoke``: a container with one ``/ucan/revoke`` invocation, the revoked delegation and
+    its path; 200 ``{"revoked", "revocation", "new"}`` (a replay too), else the routes' error bodies."""
+    from ._app import RUNTIME
+
+    remote, runtime = request.app[REMOTE], request.app[RUNTIME]
+    body = await _read_container(request, remote.scheduler.limits.max_request_bytes)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        answer = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], remote.revoke, body)
+    except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
+        return _json_error(exc, runtime)
+    return web.json_response(answer)
 
 
 async def stream(request: web.Request) -> web.Response:
@@ -171,6 +201,7 @@ async def _read_only(request: web.Request) -> web.Response:
 def refuse_ipvm(app: web.Application) -> None:
     """The executor's routes on a read-only home: each says why it is off."""
     app.router.add_post("/ipvm/invoke", _read_only)
+    app.router.add_post("/ipvm/revoke", _read_only)
     app.router.add_get("/ipvm/stream", _read_only)
     app.router.add_get("/ipvm/executor", _read_only)
     log.warning("serve.read_only", detail="the home is read-only: serving what it holds; /ipvm/ is off")
@@ -192,9 +223,10 @@ def setup_ipvm(app: web.Application, runtime: Runtime, *, jobs: int = 4, key_nam
 
     executor = Executor(runtime, key_name=key_name)
     job_stream = JobStream(runtime.store)
-    revocations = Revocations(runtime.home.db_path)
+    revocations = Revocations(runtime.home.db_path, busy_timeout_ms=runtime.limits.store.busy_timeout_ms)
     app[STREAM] = job_stream
-    app[REMOTE] = RemoteExecutor(executor, Scheduler(runtime.limits.remote), revocations.is_revoked, job_stream)
+    app[REMOTE] = RemoteExecutor(executor, Scheduler(runtime.limits.remote), revocations.is_revoked, job_stream,
+                                 revocations)
     # a job waiting for its issuer's slot holds its thread: one issuer must never hold them all
     from ._app import obey_closing
 
@@ -202,6 +234,7 @@ def setup_ipvm(app: web.Application, runtime: Runtime, *, jobs: int = 4, key_nam
                                    thread_name_prefix="autocodec-job", **obey_closing(runtime))
     app[TRIGGERS] = TriggerRunner(executor, job_stream, load_triggers(_config_doc(runtime)), poll_s=trigger_poll_s)
     app.router.add_post("/ipvm/invoke", invoke)
+    app.router.add_post("/ipvm/revoke", revoke)
     app.router.add_get("/ipvm/stream", stream)
     app.router.add_get("/ipvm/executor", executor_did)
 

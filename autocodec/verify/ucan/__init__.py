@@ -8,6 +8,7 @@ the working group's fixtures (tests/test_ucan.py).
 - ``_validate`` chain validation in the order that gives each failure its fixture name
 - ``_did``      principals: DIDs, did:key of a known key type
 - ``_build``    issuing delegations, invocations and revocations
+- ``_revocations`` the revocation table: who may revoke what, eviction and bounds
 - ``_errors``   one ``Untrusted`` subclass per UCAN error name
 """
 
@@ -30,7 +31,7 @@ from ._errors import (
     UnavailableProof,
 )
 from ._policy import ABSENT, Absent, EvalBudget, check_policy, failing_statement, glob_match, matches, parse_selector, select
-from ._revocations import Revocations
+from ._revocations import Revocations, check_revocation, revoked_cid
 from ._token import (
     DELEGATION_TAG,
     INVOCATION_TAG,
@@ -71,6 +72,7 @@ __all__ = [
     "Validated",
     "check_did",
     "check_policy",
+    "check_revocation",
     "command_covers",
     "delegate",
     "failing_statement",
@@ -80,6 +82,7 @@ __all__ = [
     "parse_selector",
     "parse_token",
     "revocation",
+    "revoked_cid",
     "seal",
     "select",
     "validate_delegation",

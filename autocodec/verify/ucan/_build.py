@@ -139,7 +139,9 @@ def _check_lifetime(expires_in: int | None) -> None:
 
 
 def revocation(key: SigningKey, delegation: Token, *, now: int, proofs: Sequence[Token] = ()) -> Token:
-    """The ``/ucan/revoke`` invocation (ucan-wg/revocation) by which ``key`` revokes ``delegation``.
+    """The ``/ucan/revoke`` invocation (ucan-wg/revocation) by which ``key`` revokes ``delegation``:
+    ``args`` are ``{"revoke": delegation's CID, "path": [the proofs' CIDs, root first]}`` (the
+    spec's delegation path witness; ``prf`` stays empty, it would carry a delegated authority to revoke).
 
     The revoker must be the delegation's issuer or an issuer above it in ``proofs``.
     """
@@ -152,4 +154,5 @@ def revocation(key: SigningKey, delegation: Token, *, now: int, proofs: Sequence
         raise InvalidClaim(f"{key.did} issued neither delegation {delegation.cid} nor any of its proofs",
                            hint=REVOKER_HINT)
     subject = delegation.sub or key.did
-    return invoke(key, subject, REVOKE_COMMAND, {"ucan": delegation.cid}, now=now, proofs=proofs, expires_in=None)
+    args = {"revoke": delegation.cid, "path": [proof.cid for proof in proofs]}
+    return invoke(key, subject, REVOKE_COMMAND, args, now=now, expires_in=None)

@@ -1,14 +1,18 @@
 """Revoked UCAN delegations, kept in the home's SQLite database so every process sees them.
 
 Invariants:
-- A revocation is recorded only from a ``/ucan/revoke`` invocation whose signature verifies
-  and whose issuer issued the revoked delegation or one of the proofs above it
-  (ucan-wg/revocation); the proofs must be signed delegations forming its chain (each one's
-  audience issued the next, the first issued by its subject, every non-null ``sub`` that
-  subject), so an unrelated token cannot make someone a revoker. The
-  invocation's bytes are kept as the evidence.
+- A revocation is recorded only from a ``/ucan/revoke`` invocation (ucan-wg/revocation: ``args``
+  ``{"revoke": CID, "path": [CID, ...]}``) whose signature verifies and whose issuer issued the
+  revoked delegation or one of the delegations of its path witness above it, or is the store's
+  ``owner`` (an executor's own key); the path must be signed delegations forming the delegation's
+  chain (each one's audience issued the next, the first issued by its subject, every non-null
+  ``sub`` that subject), so an unrelated token cannot make someone a revoker. The invocation's
+  bytes (at most ``MAX_REVOCATION_BYTES``) are kept as the evidence.
 - ``is_revoked`` reads the table on every call (a revocation by another process counts at once).
-- Revocations are never removed: a revoked delegation stays revoked.
+- A revoked delegation stays revoked while it can validate: its revocation is evicted only
+  ``EVICT_AFTER_S`` after the delegation expired (the spec's "Eviction"), and the table holds at
+  most ``max_rows`` rows (further revocations, but the owner's, are ``RateLimited``). Recording
+  one again is harmless (``record`` says it was not new).
 - Reads never write: a home where nothing was revoked yet (no table) has no revocation, and a
   read does not wait for another process's write. ``record`` takes the write lock at once
   (``BEGIN IMMEDIATE``) and waits for it up to ``busy_timeout_ms`` (the store's limit). A SQLite
@@ -30,22 +34,36 @@ from ..._inputs import as_cid, as_path, need_iterable, whole_number
 from ...cid import CID
 from ...config import DEFAULT_LIMITS
 from ._build import REVOKE_COMMAND, REVOKER_HINT
+from ...errors import RateLimited
 from ._errors import InvalidClaim, InvalidToken
 from ._token import Token, need_token
+from ._validate import MAX_CHAIN
 
 _DDL = """CREATE TABLE IF NOT EXISTS ucan_revocations (
     delegation TEXT PRIMARY KEY,
     revoker TEXT NOT NULL,
     invocation BLOB NOT NULL,
-    at INTEGER NOT NULL
+    at INTEGER NOT NULL,
+    exp INTEGER
 )"""
+MAX_REVOCATIONS = 100_000
+"""Rows a revocation table holds before refusing revocations by anyone but the owner (``RateLimited``)."""
+EVICT_AFTER_S = 300
+"""A revocation is evicted this long after its delegation expired (a clock-skew buffer; ucan-wg/revocation,
+"Eviction"): an expired delegation is refused anyway."""
+MAX_PATH = MAX_CHAIN
+"""The longest path witness (a chain holds at most ``MAX_CHAIN`` delegations)."""
+MAX_REVOCATION_BYTES = 16 * 1024
+"""The largest revocation invocation kept (each row holds its bytes as evidence): a revocation and a
+32-delegation path witness need a few KiB."""
 
 
 class Revocations:
     """The revocation table of one home database."""
 
-    def __init__(self, db_path: Path, *, busy_timeout_ms: int | None = None) -> None:
+    def __init__(self, db_path: Path, *, busy_timeout_ms: int | None = None, max_rows: int = MAX_REVOCATIONS) -> None:
         self._db_path = as_path(db_path, "Revocations")
+        self._max_rows = whole_number(max_rows, "Revocations' max_rows")
         timeout = (DEFAULT_LIMITS.store.busy_timeout_ms if busy_timeout_ms is None
                    else whole_number(busy_timeout_ms, "Revocations' busy_timeout_ms"))
         self._timeout_s = max(0, timeout) / 1000
@@ -71,40 +89,44 @@ class Revocations:
                     return []
                 raise
 
-    def record(self, revocation: Token, delegation: Token, proofs: tuple[Token, ...] = ()) -> None:
-        """Record ``revocation`` (a verified ``/ucan/revoke`` invocation) of ``delegation``."""
-        revocation = need_token(revocation, "record's revocation")
-        delegation = need_token(delegation, "record's delegation")
-        need_iterable(proofs, "record's proofs", "UCAN Tokens")
-        proofs = tuple(need_token(proof, "each of record's proofs") for proof in proofs)
-        if revocation.kind != "inv" or revocation.cmd != REVOKE_COMMAND:
-            raise InvalidToken(f"{revocation.cid} is not a {REVOKE_COMMAND} invocation")
-        revocation.check_signature()
-        if revocation.payload["args"].get("ucan") != delegation.cid:
-            raise InvalidClaim(f"revocation {revocation.cid} does not name delegation {delegation.cid}")
-        for proof in proofs:  # the proofs must be the delegation's own chain, root first, each signed
-            if proof.kind != "dlg":
-                raise InvalidToken(f"{proof.cid} is not a delegation")
-            proof.check_signature()
-        for above, below in pairwise((*proofs, delegation)):
-            if above.aud != below.iss:
-                raise InvalidClaim(f"proof {above.cid} is to {above.aud}, not to {below.iss} who issued the next "
-                                   f"token: the proofs are not delegation {delegation.cid}'s chain", hint=REVOKER_HINT)
-        _check_rooted(proofs, delegation)
-        if revocation.iss not in {delegation.iss, *(p.iss for p in proofs)}:
-            raise InvalidClaim(f"{revocation.iss} issued neither delegation {delegation.cid} nor a proof above it", hint=REVOKER_HINT)
+    def record(self, revocation: Token, delegation: Token, proofs: tuple[Token, ...] = (), *,
+               owner: str | None = None, now: int | None = None) -> bool:
+        """Record ``revocation`` (a ``/ucan/revoke`` invocation) of ``delegation``, checked by
+        ``check_revocation`` (``owner`` may revoke any delegation). True when it is new here,
+        False when the delegation was already revoked (a replay is harmless). Evicts the
+        revocations of delegations expired ``EVICT_AFTER_S`` ago; at ``max_rows`` a revocation
+        by anyone but ``owner`` is ``RateLimited``."""
+        proofs = check_revocation(revocation, delegation, proofs, owner=owner)
+        now = int(time.time()) if now is None else whole_number(now, "record's now")
         with self._connect("record the UCAN revocation") as conn:
             conn.execute("BEGIN IMMEDIATE")  # waits for another writer up to the busy timeout
             try:
-                conn.execute(_DDL)
-                conn.execute("INSERT OR IGNORE INTO ucan_revocations VALUES (?, ?, ?, ?)",
-                             (str(delegation.cid), revocation.iss, revocation.data, int(time.time())))
+                added = self._insert(conn, revocation, delegation, owner, now)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     with suppress(sqlite3.Error):  # the original error is the one to report
                         conn.execute("ROLLBACK")
                 raise
+        return added
+
+    def _insert(self, conn: sqlite3.Connection, revocation: Token, delegation: Token, owner: str | None,
+                now: int) -> bool:
+        """One revocation written inside the caller's transaction (the table made or upgraded first)."""
+        conn.execute(_DDL)
+        if "exp" not in {row[1] for row in conn.execute("PRAGMA table_info(ucan_revocations)")}:
+            conn.execute("ALTER TABLE ucan_revocations ADD COLUMN exp INTEGER")  # a home from before eviction
+        if conn.execute("SELECT 1 FROM ucan_revocations WHERE delegation = ?", (str(delegation.cid),)).fetchone():
+            return False
+        conn.execute("DELETE FROM ucan_revocations WHERE exp IS NOT NULL AND exp < ?", (now - EVICT_AFTER_S,))
+        (count,) = conn.execute("SELECT count(*) FROM ucan_revocations").fetchone()
+        if count >= self._max_rows and revocation.iss != owner:
+            raise RateLimited(f"this node holds {count} revocations of unexpired delegations (its limit)",
+                              hint="retry once some revoked delegations have expired, or ask the node's owner "
+                                   "to revoke the delegation above")
+        conn.execute("INSERT INTO ucan_revocations (delegation, revoker, invocation, at, exp) VALUES (?, ?, ?, ?, ?)",
+                     (str(delegation.cid), revocation.iss, revocation.data, now, delegation.exp))
+        return True
 
     def is_revoked(self, cid: CID) -> bool:
         """Whether delegation ``cid`` (a CID or its text, in any base) was revoked here."""
@@ -114,6 +136,65 @@ class Revocations:
     def list(self) -> list[tuple[str, str, int]]:
         return [(str(d), str(r), int(a)) for d, r, a in
                 self._read("SELECT delegation, revoker, at FROM ucan_revocations ORDER BY at")]
+
+
+def check_revocation(revocation: Token, delegation: Token, proofs: tuple[Token, ...] = (), *,
+                     owner: str | None = None) -> tuple[Token, ...]:
+    """Refuse (a ``UcanError``) unless ``revocation`` is a signed ``/ucan/revoke`` invocation of at most
+    ``MAX_REVOCATION_BYTES`` whose ``args.revoke`` names ``delegation`` (signed) and whose ``args.path``
+    names ``proofs`` (signed delegations, root first, forming ``delegation``'s chain), issued by an
+    issuer on that chain or by ``owner``. Returns ``proofs`` as a tuple."""
+    revocation = need_token(revocation, "the revocation")
+    delegation = need_token(delegation, "the revoked delegation")
+    need_iterable(proofs, "the revocation's proofs", "UCAN Tokens")
+    proofs = tuple(need_token(proof, "each of the revocation's proofs") for proof in proofs)
+    if revocation.kind != "inv" or revocation.cmd != REVOKE_COMMAND:
+        raise InvalidToken(f"{revocation.cid} is not a {REVOKE_COMMAND} invocation")
+    if len(revocation.data) > MAX_REVOCATION_BYTES:
+        raise InvalidToken(f"revocation {revocation.cid} is {len(revocation.data)} bytes, over "
+                           f"{MAX_REVOCATION_BYTES}", hint="a revocation names a delegation and its path, nothing more")
+    if delegation.kind != "dlg":
+        raise InvalidToken(f"{delegation.cid} is not a delegation")
+    revocation.check_signature()
+    delegation.check_signature()
+    for proof in proofs:  # the proofs must be the delegation's own chain, root first, each signed
+        if proof.kind != "dlg":
+            raise InvalidToken(f"{proof.cid} is not a delegation")
+        proof.check_signature()
+    if revoked_cid(revocation) != delegation.cid:
+        raise InvalidClaim(f"revocation {revocation.cid} does not name delegation {delegation.cid}")
+    if witness_path(revocation) != [proof.cid for proof in proofs]:
+        raise InvalidClaim(f"revocation {revocation.cid}'s path does not name the proofs given, root first",
+                           hint=REVOKER_HINT)
+    for above, below in pairwise((*proofs, delegation)):
+        if above.aud != below.iss:
+            raise InvalidClaim(f"proof {above.cid} is to {above.aud}, not to {below.iss} who issued the next "
+                               f"token: the proofs are not delegation {delegation.cid}'s chain", hint=REVOKER_HINT)
+    _check_rooted(proofs, delegation)
+    if revocation.iss != owner and revocation.iss not in {delegation.iss, *(p.iss for p in proofs)}:
+        raise InvalidClaim(f"{revocation.iss} issued neither delegation {delegation.cid} nor a proof above it",
+                           hint=REVOKER_HINT)
+    return proofs
+
+
+def revoked_cid(revocation: Token) -> CID:
+    """The delegation a ``/ucan/revoke`` invocation names (``args.revoke``); ``InvalidToken`` if no link."""
+    args = revocation.payload.get("args")
+    cid = args.get("revoke") if isinstance(args, dict) else None
+    if not isinstance(cid, CID):
+        raise InvalidToken(f"revocation {revocation.cid} has no args.revoke link to the revoked delegation",
+                           hint=f'a {REVOKE_COMMAND} invocation\'s args are {{"revoke": CID, "path": [CID, ...]}}')
+    return cid
+
+
+def witness_path(revocation: Token) -> list[CID]:
+    """The delegation path witness of a ``/ucan/revoke`` invocation (``args.path``, root first; [] if none)."""
+    args = revocation.payload.get("args")
+    path = args.get("path", []) if isinstance(args, dict) else []
+    if not isinstance(path, list) or not all(isinstance(cid, CID) for cid in path) or len(path) > MAX_PATH:
+        raise InvalidToken(f"revocation {revocation.cid}'s args.path is not a list of at most {MAX_PATH} "
+                           "delegation links", hint=REVOKER_HINT)
+    return list(path)
 
 
 def _check_rooted(proofs: tuple[Token, ...], delegation: Token) -> None:
