@@ -272,8 +272,8 @@ def _single_range(header: str, size: int, head: bool) -> tuple[int, int] | None:
     """The inclusive byte span of a one-range ``Range`` header (``None``: not a byte range,
     the whole content is sent); several ranges or an unsatisfiable one raise a 416. The syntax
     is read first (a 400), but on ``head`` (Kubo's HEAD of a file: Go's 416), as ``parse_range``."""
-    from ._gateway import check_range_syntax, parse_range
     from ._gateway_error import GatewayError
+    from ._ranges import check_range_syntax, parse_range
 
     if not head:
         check_range_syntax(header)
@@ -288,9 +288,9 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     The conditional headers are read as for any raw block (``_preconditions``: a 304, a 412,
     and ``If-Range`` deciding whether ``Range`` applies), then the one range."""
     from ._app import EXECUTOR, RUNTIME
-    from ._gateway import (_CONTENT_LOCATION, CAR, CBOR, DAG_CBOR, DAG_JSON, JSON, RAW, TAR, _content_location,
-                           _defaults_range_check, _preconditions, ipfs, negotiate)
+    from ._gateway import _CONTENT_LOCATION, CAR, CBOR, DAG_CBOR, DAG_JSON, JSON, RAW, TAR, _content_location, ipfs, negotiate
     from ._gateway_error import GatewayError
+    from ._ranges import _defaults_range_check, _preconditions
 
     held = _held(request)
     if held is None:
