@@ -271,3 +271,15 @@ def test_kubo_group_without_kubo_is_skipped_in_one_line(capsys: pytest.CaptureFi
     assert main(["bench", "--json", "--quick", "--group", "kubo"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["figures"] == [] and set(doc["skipped"]) == {"kubo"} and doc["errors"] == {}
+
+
+def test_kubo_group_a_difference_is_the_figures_error() -> None:
+    from autocodec.bench._kubo import _check
+
+    fig = Figure("kubo.add.file", "kubo", "x")
+    _check(fig, "same_cid", "QmA", "QmA")
+    assert fig.error is None and fig.checks == {"same_cid": True, "autocodec": "QmA", "kubo": "QmA"}
+    _check(fig, "same_cid", "QmA", "QmB")
+    assert fig.checks["same_cid"] is False
+    assert fig.error == "same cid expected, got autocodec QmA and Kubo QmB"
+    assert fig.to_json()["checks"]["same_cid"] is False and fig.to_json()["error"] == fig.error

@@ -44,16 +44,22 @@ class BenchConfig:
     """Live upgrades of the ``serve.rss-per-upgrade`` figure."""
     upgrade_skip: int = 80
     """Upgrades before its RSS growth is counted (past the 64-module compiled memo)."""
+    kubo_mib: int = 256
+    """File size of the ``kubo`` group (add, cat, dag export, gateway GET)."""
+    kubo_files: int = 5_000
+    """Small files in the ``kubo`` group's tree."""
+    kubo_gets: int = 1_000
+    """Small ``?format=raw`` gateway GETs per round in the ``kubo`` group."""
 
     @classmethod
     def quick(cls) -> BenchConfig:
         return cls(rounds=5, sample_ns=5_000_000, warmup=1, slow_rounds=2, chunk_mib=4, batch_items=500, add_mib=32,
-                   upgrades=120, upgrade_skip=70)
+                   upgrades=120, upgrade_skip=70, kubo_mib=32, kubo_files=500, kubo_gets=300)
 
     @classmethod
     def smoke(cls) -> BenchConfig:
         return cls(rounds=1, sample_ns=0, warmup=1, slow_rounds=1, chunk_mib=1, batch_items=20, small_inputs=True,
-                   add_mib=1, upgrades=3, upgrade_skip=1)
+                   add_mib=1, upgrades=3, upgrade_skip=1, kubo_mib=1, kubo_files=20, kubo_gets=20)
 
 
 class Skipped(Exception):

@@ -69,12 +69,8 @@ def find_kubo() -> str | None:
 
 
 def _sizes(config: BenchConfig) -> tuple[int, int, int, int]:
-    """(file MiB, small files, small GETs per round, rounds) for this configuration."""
-    if config.small_inputs:
-        return 1, 20, 20, 1
-    if config.add_mib < 200:  # --quick
-        return 32, 500, 300, 3
-    return 256, 5_000, 1_000, 5
+    """(file MiB, small files, small GETs per round, rounds): 5 rounds full, 3 quick, 1 smoke."""
+    return config.kubo_mib, config.kubo_files, config.kubo_gets, max(1, min(5, 2 * config.slow_rounds - 1))
 
 
 def _free_port() -> int:
@@ -264,18 +260,23 @@ def _peak_rss(pid: int) -> float:
 
 
 def _servers(sides: _Sides, stores: dict[str, Path]) -> dict[str, tuple[subprocess.Popen[bytes], int]]:
-    """``ipfs daemon --offline`` and ``autocodec serve`` over the last round's stores, both answering."""
+    """``ipfs daemon --offline`` and ``autocodec serve`` over the last round's stores, both answering
+    (if either does not, both are stopped before the error is raised)."""
     servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
-    kubo = subprocess.Popen([sides.kubo, "daemon", "--offline"], env=sides.kubo_env(stores[_KUBO]),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    servers[_KUBO] = (kubo, sides.gateway_port)
-    port = _free_port()
-    ours = subprocess.Popen([sys.executable, "-m", "autocodec", "serve", "--port", str(port)],
-                            env=sides.ours_env(stores["ours"]), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    servers["ours"] = (ours, port)
-    _wait(f"http://127.0.0.1:{sides.api_port}/api/v0/version", kubo, post=True)
-    _wait(f"http://127.0.0.1:{port}/healthz", ours)
+    try:
+        kubo = subprocess.Popen([sides.kubo, "daemon", "--offline"], env=sides.kubo_env(stores[_KUBO]),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        servers[_KUBO] = (kubo, sides.gateway_port)
+        port = _free_port()
+        ours = subprocess.Popen([sys.executable, "-m", "autocodec", "serve", "--port", str(port)],
+                                env=sides.ours_env(stores["ours"]), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL, start_new_session=True)
+        servers["ours"] = (ours, port)
+        _wait(f"http://127.0.0.1:{sides.api_port}/api/v0/version", kubo, post=True)
+        _wait(f"http://127.0.0.1:{port}/healthz", ours)
+    except BaseException:
+        _stop(servers)
+        raise
     return servers
 
 
