@@ -878,7 +878,7 @@ def test_a_record_is_cached_no_longer_than_it_is_valid(sides: Sides, path: str) 
 
 
 def test_cache_seconds_stop_at_the_end_of_life() -> None:
-    from autocodec.serve._gateway import cache_seconds
+    from autocodec.serve._ipns_route import cache_seconds
     from autocodec.verify._ipns import VerifiedRecord
 
     def record(ttl_s: float, eol_s: float) -> VerifiedRecord:

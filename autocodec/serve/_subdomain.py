@@ -438,7 +438,8 @@ async def _content(request: web.Request, prefix: str) -> web.StreamResponse:
     by the path gateway as at this origin's root."""
     from ._dnslink_host import HOSTED
     from ._bao import ipfs_blob
-    from ._gateway import carry_view, ipns
+    from ._gateway import carry_view
+    from ._ipns_route import ipns
 
     rel_url = prefix + request.raw_path
     if prefix.startswith("/ipns/"):
