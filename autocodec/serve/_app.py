@@ -7,7 +7,7 @@ never from a web page: a request with an ``Origin`` header is refused, since a p
 itself serves from the store, a page of a site whose name was rebound to 127.0.0.1, or any site
 posting across origins, all reach it from the loopback address);
 the executor's ``/ipvm/*`` routes (remote UCAN invocations, job stream) are in ``_ipvm``; the IPFS
-gateway (``/ipfs/``, ``/ipns/``) in ``_gateway``; the explorer (``/explore/``) in ``_explorer``.
+gateway (``/ipfs/``, ``/ipns/``) in ``_gateway`` and ``_ipns_route``; the explorer (``/explore/``) in ``_explorer``.
 
 Invariants:
 - Decodes run in a thread pool (wasmtime releases the GIL), so many requests are in flight

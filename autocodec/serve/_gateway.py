@@ -5,6 +5,11 @@ parameters, IPIP-0524: no codec conversion). Where the spec leaves room, Kubo v0
 gateway is followed (statuses, header names and values, ETag forms); the differential tests
 in ``tests/test_gateway_kubo.py`` hold this to Kubo.
 
+Beside this module, one job each: ``_ipns_route`` (``/ipns/``, answered through ``ipfs`` here),
+``_ranges`` (``Range`` and conditional headers), ``_paths`` (content paths and URIs as text),
+``_content_type`` (a file's Content-Type), ``_gateway_error`` (``GatewayError`` and its status),
+``_car`` (CAR answers), ``_unixfs`` (UnixFS reads), ``_redirects`` (a site's ``_redirects``).
+
 Response kinds, chosen by ``?format=`` (media type) and ``Accept`` (its parameters win when it
 names the same type; an explicit vendor type in Accept is used when there is no ``format``):
 - ``application/vnd.ipld.raw``: the verified block the path ends at;
