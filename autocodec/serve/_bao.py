@@ -229,7 +229,7 @@ def _held_under(request: web.Request) -> tuple[BlobStore, CID, int] | None:
 
 def _asks_car(request: web.Request) -> bool:
     """Whether the request asks for a CAR (``?format=car`` or its Accept type)."""
-    from ._gateway import CAR, negotiate
+    from ._formats import CAR, negotiate
 
     try:
         return negotiate(request)[0] == CAR
@@ -248,7 +248,8 @@ def _blob_headers(request: web.Request, cid: CID, media: str | None) -> dict[str
     immutable cache, and ``Content-Disposition``: an attachment named ``{cid}.bin`` (or
     ``?filename=``) for ``format=raw``, else only when ``?filename=`` names one (``download=true``:
     an attachment)."""
-    from ._gateway import IMMUTABLE, RAW, _disposition
+    from ._formats import RAW
+    from ._gateway import IMMUTABLE, _disposition
 
     slash = "/" if content_path(request).endswith("/") else ""
     etag = f'"{cid}.raw"' if media == RAW else f'"{cid}"'
@@ -288,7 +289,8 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     The conditional headers are read as for any raw block (``_preconditions``: a 304, a 412,
     and ``If-Range`` deciding whether ``Range`` applies), then the one range."""
     from ._app import EXECUTOR, RUNTIME
-    from ._gateway import _CONTENT_LOCATION, CAR, CBOR, DAG_CBOR, DAG_JSON, JSON, RAW, TAR, _content_location, ipfs, negotiate
+    from ._formats import CAR, CBOR, DAG_CBOR, DAG_JSON, JSON, RAW, TAR, _content_location, negotiate
+    from ._gateway import _CONTENT_LOCATION, ipfs
     from ._gateway_error import GatewayError
     from ._ranges import _defaults_range_check, _preconditions
 
@@ -380,7 +382,8 @@ async def _blob_as_block(request: web.Request, held: tuple[BlobStore, CID, int],
     block holds it (a CAR reader refuses a block that size), so the answer is a 406 naming the
     forms it has: the content (verified here) and its Bao stream (verified by the client)."""
     from ._app import EXECUTOR, RUNTIME
-    from ._gateway import FORMATS, HELD_BLOCK, ipfs
+    from ._formats import FORMATS
+    from ._gateway import HELD_BLOCK, ipfs
 
     store, cid, size = held
     runtime = request.app[RUNTIME]
@@ -421,7 +424,7 @@ async def _whole_type(request: web.Request, store: BlobStore, cid: CID, size: in
     from ._app import EXECUTOR, RUNTIME
     from ._detect import LIMIT
     from ._content_type import content_type_for
-    from ._gateway import RAW
+    from ._formats import RAW
 
     name = query_filename(request)
     if media == RAW:
@@ -450,7 +453,7 @@ async def _send_blob(request: web.Request, pull: _Pull[memoryview], cid: CID, me
     from ._app import EXECUTOR, RUNTIME, public_text
     from ._detect import LIMIT
     from ._content_type import content_type_for
-    from ._gateway import RAW
+    from ._formats import RAW
 
     runtime = request.app[RUNTIME]
     from_start = span is None or span[0] == 0 or span[0] > span[1]  # ``-0`` too: Kubo types it from the start

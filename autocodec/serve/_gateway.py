@@ -7,8 +7,9 @@ in ``tests/test_gateway_kubo.py`` hold this to Kubo.
 
 Beside this module, one job each: ``_ipns_route`` (``/ipns/``, answered through ``ipfs`` here),
 ``_ranges`` (``Range`` and conditional headers), ``_paths`` (content paths and URIs as text),
-``_content_type`` (a file's Content-Type), ``_gateway_error`` (``GatewayError`` and its status),
-``_car`` (CAR answers), ``_unixfs`` (UnixFS reads), ``_redirects`` (a site's ``_redirects``).
+``_formats`` (the media types asked for, ``negotiate``), ``_content_type`` (a file's Content-Type),
+``_gateway_error`` (``GatewayError`` and its status), ``_car`` (CAR answers), ``_unixfs``
+(UnixFS reads), ``_redirects`` (a site's ``_redirects``).
 
 Response kinds, chosen by ``?format=`` (media type) and ``Accept`` (its parameters win when it
 names the same type; an explicit vendor type in Accept is used when there is no ``format``):
@@ -65,7 +66,8 @@ from ._error_page import error_response, plain_response
 from ._gateway_error import GatewayError, status_for_gateway
 from ._content_type import content_type_for
 from ._detect import LIMIT as DETECT_LIMIT
-from ._goparse import parse_media_type
+from ._formats import (_CODEC_TYPES, _ENCODE_AS, _MATCHING, _SERVED, CAR, CBOR, IPNS_RECORD, JSON, RAW, TAR,
+                       _content_location, format_etag, negotiate)
 from ._page_head import page_head
 from ._ranges import _asked_span, _defaults_range_check, _preconditions, not_modified
 from ._paths import (_BAD_ESCAPE, _PATH_SAFE, _PATH_SEGMENT_SAFE, _VALID_ENCODED, _clean, content_path, href_path,
@@ -81,21 +83,6 @@ IMMUTABLE = "public, max-age=29030400, immutable"
 LISTING_CACHE = "public, max-age=604800, stale-while-revalidate=2678400"
 MAX_SEGMENTS = 64
 MAX_LISTING = 10_000  # directory entries shown in one listing page
-RAW, CAR = "application/vnd.ipld.raw", "application/vnd.ipld.car"
-DAG_JSON, DAG_CBOR = "application/vnd.ipld.dag-json", "application/vnd.ipld.dag-cbor"
-JSON, CBOR = "application/json", "application/cbor"
-TAR, IPNS_RECORD = "application/x-tar", "application/vnd.ipfs.ipns-record"
-FORMATS = {"raw": RAW, "car": CAR, "dag-json": DAG_JSON, "dag-cbor": DAG_CBOR, "json": JSON, "cbor": CBOR,
-           "tar": TAR, "ipns-record": IPNS_RECORD}
-_SERVED = frozenset(FORMATS.values())
-"""The media types a request may name; another explicit one (``_EXPLICIT``) is Kubo's 400."""
-_EXPLICIT = ("application/vnd.ipld", "application/x-tar", "application/json", "application/cbor",
-             "application/vnd.ipfs")
-# the codecs each data format serves as stored (multicodec table)
-_MATCHING = {DAG_JSON: (0x0129,), DAG_CBOR: (0x71,), JSON: (0x0200, 0x0129), CBOR: (0x51, 0x71)}
-_CODEC_TYPES = {0x0129: (DAG_JSON, "json", "inline"), 0x71: (DAG_CBOR, "cbor", "attachment"),
-                0x0200: (JSON, "json", "inline"), 0x51: (CBOR, "cbor", "attachment")}
-_ENCODE_AS = {DAG_JSON: "dag-json", DAG_CBOR: "dag-cbor", JSON: "dag-json", CBOR: "dag-cbor"}
 
 
 _EMPTY_IDENTITY = CID(bytes.fromhex("01550000"))  # raw, identity multihash of no bytes
@@ -187,29 +174,6 @@ verified, which ``/ipfs/{cid}[/path]`` reads as the raw block it is (CAR, TAR, f
 def _locate(request: web.Request, runtime: "Runtime", path: DagPath) -> Target:
     """``locate`` with the block the request carries (``HELD_BLOCK``), if any."""
     return locate(runtime, path, held=request.get(HELD_BLOCK))
-
-
-def negotiate(request: web.Request) -> tuple[str | None, dict[str, str]]:
-    """The response media type asked for and its parameters (see module docstring); a 400
-    ``GatewayError`` when the Accept element it takes is not a media type Go can parse."""
-    accept_type: str | None = None
-    accept_params: dict[str, str] = {}
-    for header in request.headers.getall("Accept", []):
-        for value in header.split(","):
-            text = value.strip()
-            if text.startswith(_EXPLICIT):
-                try:
-                    accept_type, accept_params = parse_media_type(text)
-                except ValueError as exc:
-                    raise GatewayError(400, f"error while processing the Accept header: {exc}") from None
-                break
-        if accept_type:
-            break
-    fmt = request.query.get("format")
-    if fmt and fmt in FORMATS:
-        chosen = FORMATS[fmt]
-        return chosen, accept_params if accept_type == chosen else {}
-    return accept_type, accept_params
 
 
 def _roots_header(target: Target) -> str:
@@ -553,17 +517,6 @@ async def _error_page(request: web.Request, runtime: "Runtime", page: Target, si
     return await _stream(request, response, pieces)
 
 
-def format_etag(cid: CID, media: str | None) -> str:
-    """The ETag of ``cid`` answered as ``media`` (None: as its codec's own type where it has
-    one, else plain), as boxo's ``getEtag`` names it: ``"{cid}"``, ``"{cid}.{short type}"``
-    (``raw``, ``dag-json``, ...), a TAR's weak ``W/"{cid}.x-tar"``."""
-    media = media or _CODEC_TYPES.get(cid.codec, (None,))[0]
-    if media is None:
-        return f'"{cid}"'
-    short = media[max(media.rfind("/"), media.rfind(".")) + 1:]
-    return f'{"W/" if media == TAR else ""}"{cid}.{short}"'
-
-
 def _listing_etag(cid: CID) -> str:
     return f'"DirIndex-autocodec_CID-{cid}"'
 
@@ -611,25 +564,6 @@ def _asked_path(request: web.Request) -> str:
 
 
 _CONTENT_LOCATION: web.RequestKey[str] = web.RequestKey("content_location", str)
-_FORMAT_PARAMS = {media: name for name, media in FORMATS.items()}
-
-
-def _content_location(request: web.Request, media: str, params: dict[str, str]) -> str | None:
-    """``Content-Location`` of an answer whose format the ``Accept`` header chose (boxo's
-    ``addContentLocation``): the path with ``?format=`` set and the Accept's parameters as
-    ``{format}-{name}`` where the query has none, keys sorted; None when the query named the
-    format itself. Caches then tell the formats of one URL apart."""
-    name = _FORMAT_PARAMS.get(media, "")
-    if request.query.get("format") == name and name:
-        return None
-    query: dict[str, list[str]] = {}
-    for key, value in request.query.items():
-        query.setdefault(key, []).append(value)
-    query["format"] = [name]
-    for key, value in params.items():
-        query.setdefault(f"{name}-{key}", [value])
-    pairs = [(key, value) for key in sorted(query) for value in query[key]]
-    return urllib.parse.unquote(request.raw_path.partition("?")[0]) + "?" + urllib.parse.urlencode(pairs)
 
 
 def _resolved_headers(request: web.Request) -> dict[str, str]:

@@ -25,8 +25,9 @@ from ..verify._ipns import InvalidIpnsName, IpnsName, VerifiedRecord
 from ._dns_name import uri_domain
 from ._dnslink_host import HOSTED
 from ._error_page import error_response, plain_response
-from ._gateway import (_BEFORE_HANDLERS, _CONTENT_LOCATION, _IPNS_VIEW, _RESOLVED_AT, IPNS_RECORD, _content_location,
-                       _disposition, _stored, _unclean_path, ipfs, negotiate, only_if_cached, query_filename)
+from ._formats import IPNS_RECORD, _content_location, negotiate
+from ._gateway import (_BEFORE_HANDLERS, _CONTENT_LOCATION, _IPNS_VIEW, _RESOLVED_AT, _disposition, _stored,
+                       _unclean_path, ipfs, only_if_cached, query_filename)
 from ._gateway_error import GatewayError
 from ._paths import _PATH_SAFE, _clean, content_path, content_uri, shown
 from ._ranges import not_modified
