@@ -113,7 +113,10 @@ _HTTP_TIME_FORMATS = ("%a, %d %b %Y %H:%M:%S GMT", "%A, %d-%b-%y %H:%M:%S GMT", 
 
 
 def parse_http_time(text: str) -> int | None:
-    """An HTTP date as Unix seconds, read as Go's ``http.ParseTime`` reads it, or None."""
+    """An HTTP date as Unix seconds, read as Go's ``http.ParseTime`` reads it, or None (an
+    empty text, as most requests' absent header is read, at once: no format matches it)."""
+    if not text:
+        return None
     for form in _HTTP_TIME_FORMATS:
         try:
             return int(datetime.strptime(text, form).replace(tzinfo=timezone.utc).timestamp())
