@@ -45,6 +45,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import html
 import mimetypes
 import urllib.parse
@@ -113,6 +114,11 @@ class Target:
     remainder: tuple[str, ...]
     value: Any = field(repr=False)
 
+    @functools.cached_property
+    def cid_text(self) -> str:
+        """``str(cid)``, written once per answer (a CIDv0's base58 is slow to write)."""
+        return str(self.cid)
+
 
 class _Recording:
     """A ``BlockSource`` over the runtime that remembers every block read, in order; with
@@ -177,7 +183,7 @@ def _locate(request: web.Request, runtime: "Runtime", path: DagPath) -> Target:
 
 
 def _roots_header(target: Target) -> str:
-    return ",".join(str(cid) for cid in target.roots)
+    return ",".join(target.cid_text if cid == target.cid else str(cid) for cid in target.roots)
 
 
 def _base_headers(target: Target) -> dict[str, str]:
@@ -611,9 +617,9 @@ def _immutable(target: Target, etag: str) -> dict[str, str]:
 
 
 def _raw_response(request: web.Request, target: Target) -> web.Response:
-    etag = f'"{target.cid}.raw"'
+    etag = f'"{target.cid_text}.raw"'
     headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff",
-               "Content-Disposition": _disposition("attachment", query_filename(request) or f"{target.cid}.bin")}
+               "Content-Disposition": _disposition("attachment", query_filename(request) or f"{target.cid_text}.bin")}
     return _whole_body(request, headers, target.data, RAW, _resolved_headers(request))
 
 
