@@ -58,11 +58,11 @@ class LinksAhead:
         self.hits = 0
         self.codecs_done: set[int] = set()  # codecs whose blocks had their links found in bulk
 
-    def take(self, key: CID, pending: Sequence[Any], seen: Container[CID] = (),
+    def take(self, key: CID, pending: Sequence[Any], seen: Container[bytes] = (),
              cid_of: Callable[[Any], CID] | None = None) -> tuple[bytes, list[CID]] | None:
         """The cached entry of ``key`` (a CIDv1), filling the cache from the top of the walk's
         stack ``pending`` first when it is a miss and a bulk job is worth it (``cid_of``: the
-        CID of a stack entry; ``seen``: CIDv1s already visited, not to read again)."""
+        CID of a stack entry; ``seen``: the bytes of CIDv1s already visited, not to read again)."""
         self._visits += 1
         got = self._cache.pop(key, None)
         if (got is None and self.workers > 1 and self._visits >= self._next_try
@@ -73,7 +73,7 @@ class LinksAhead:
             self.hits += 1
         return got
 
-    def _fill(self, key: CID, pending: Sequence[Any], seen: Container[CID], cid_of: Callable[[Any], CID] | None) -> None:
+    def _fill(self, key: CID, pending: Sequence[Any], seen: Container[bytes], cid_of: Callable[[Any], CID] | None) -> None:
         store = self._rt.store
         wanted: list[tuple[CID, int]] = [(key, key.codec)]  # (CIDv1, codec): each parsed once
         chosen = {key}
@@ -81,7 +81,7 @@ class LinksAhead:
             if len(wanted) >= self.max_items:
                 break
             k = (entry if cid_of is None else cid_of(entry)).to_v1()
-            if k in chosen or k in seen or k in self._cache:
+            if k in chosen or bytes(k) in seen or k in self._cache:
                 continue
             codec = k.codec
             if codec == _RAW:  # no links: reading it early would only hold its bytes longer
