@@ -71,7 +71,7 @@ from ._formats import (_CODEC_TYPES, _ENCODE_AS, _MATCHING, _SERVED, CAR, CBOR, 
                        _content_location, format_etag, negotiate)
 from ._page_head import page_head
 from ._ranges import _asked_span, _defaults_range_check, _preconditions, not_modified
-from ._paths import (_BAD_ESCAPE, _PATH_SAFE, _PATH_SEGMENT_SAFE, _VALID_ENCODED, _clean, content_path, href_path,
+from ._paths import (_ALL_VALID_ENCODED, _BAD_ESCAPE, _PATH_SAFE, _PATH_SEGMENT_SAFE, _clean, content_path, href_path,
                      ipfs_uri, shown)
 from ._page_headers import explorer_origin, html_page_headers
 from ._subdomain import ISOLATED, ROOTED, bare_origin, go_redirect, origin_path, subdomain_gateway
@@ -194,21 +194,30 @@ _BEFORE_HANDLERS: web.RequestKey[bool] = web.RequestKey("before_handlers", bool)
 """On a request answered as Go's HTTP server answers before Kubo's handlers (no gateway headers)."""
 
 
+_CLEAN_PATH: web.RequestKey[str] = web.RequestKey("clean_path", str)
+"""The raw path (no query) ``_unclean_path`` found clean for this request."""
+
+
 def _unclean_path(request: web.Request) -> web.Response | None:
     """What Go's HTTP server (Kubo's) answers before a handler runs: ``GatewayError`` 400 for a
     path with a malformed %-escape; a 307 response for a path that is not clean, None for one
     that is. As Go's ``ServeMux``, the path is cleaned (no ``.`` or ``..`` segments, no empty
     ones) as sent, escapes and all (``%2e``, ``%2F`` are no dots or slashes there; the handler's
     path cleaning sees them later), and the cleaned path is escaped once more for the Location
-    (``%20`` becomes ``%2520``: Go's answer, copied); the query is kept as sent."""
+    (``%20`` becomes ``%2520``: Go's answer, copied); the query is kept as sent. A path found
+    clean is remembered on the request (``_CLEAN_PATH``): the request-target, subdomain and
+    gateway layers each ask, the check runs once."""
     raw, _, raw_query = request.raw_path.partition("?")
+    if request.get(_CLEAN_PATH) == raw:
+        return None
     if _BAD_ESCAPE.search(raw):
         request[_BEFORE_HANDLERS] = True
         raise GatewayError(400, "400 Bad Request")
-    escaped = raw if all(c in _VALID_ENCODED for c in raw) else urllib.parse.quote(
+    escaped = raw if _ALL_VALID_ENCODED.fullmatch(raw) else urllib.parse.quote(
         urllib.parse.unquote_to_bytes(raw), safe=_PATH_SAFE)  # Go's URL.EscapedPath
     clean = _clean(escaped)
     if clean == escaped:
+        request[_CLEAN_PATH] = raw
         return None
     request[_BEFORE_HANDLERS] = True
     location = urllib.parse.quote(clean, safe=_PATH_SAFE) + (f"?{raw_query}" if raw_query else "")
