@@ -302,7 +302,9 @@ class ServeLimits:
     """A connection must finish a request's headers this soon after it opens, or after the
     previous response (keep-alive idle included); else it is closed (slowloris)."""
     request_timeout_s: float = 60.0
-    """Whole-request bound once the headers are in: body, work and response (503 after it)."""
+    """Bound once the headers are in on the body, the work and the response's start (503 after
+    it); a streamed body then runs as long as it makes progress and is cut after this long
+    without any (the client stopped reading, a walk producing nothing)."""
     max_request_line_bytes: int = 128 * KiB
     """Longest request line (method, path and query) read; a longer one is a 400. Kubo reads
     up to 1 MiB of request line and headers together; this bound keeps a connection's buffer

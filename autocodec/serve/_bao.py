@@ -44,6 +44,7 @@ from ..cid import CID
 from ..errors import AutocodecError, InvalidInput, NotFound, NotTrusted, StoreCorrupt
 from ..loader._verifier import Verifier
 from ._gateway import query_filename
+from ._guard import keep_going
 from ._paths import content_path
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,6 +102,7 @@ async def bao_stream(request: web.Request) -> web.StreamResponse:
         try:
             while piece is not None:
                 await response.write(piece)
+                keep_going(request)
                 piece = await pull.next()
         except (AutocodecError, OSError) as exc:
             if isinstance(exc, ConnectionError):  # the client went away

@@ -67,6 +67,7 @@ from ._error_page import error_response, plain_response
 from ._gateway_error import GatewayError, status_for_gateway
 from ._content_type import content_type_for
 from ._detect import LIMIT as DETECT_LIMIT
+from ._guard import keep_going
 from ._formats import (_CODEC_TYPES, _ENCODE_AS, _MATCHING, _SERVED, CAR, CBOR, IPNS_RECORD, JSON, RAW, TAR,
                        _content_location, format_etag, negotiate)
 from ._page_head import page_head
@@ -309,10 +310,11 @@ async def _stream(request: web.Request, response: web.StreamResponse, pieces: It
 
     An error after the status was sent (a block missing or invalid mid-DAG) aborts the
     connection, so the client sees a truncated transfer, never a body that ends cleanly. So
-    does the whole-request deadline (``ServeLimits.request_timeout_s``, which cancels this
-    task): a TAR or CAR of shared subtrees that expands without end (a small DAG linking one
-    directory twice per level) stops there, and the client is not left on an open, silent
-    connection (before, the body just stopped and the connection stayed open).
+    does the request's deadline (``ServeLimits.request_timeout_s``, which cancels this task),
+    which each batch sent moves on (``keep_going``): a body runs as long as the client reads
+    it (a TAR or CAR of shared subtrees that expands without end too, as Kubo's gateway streams
+    it), and one that makes no progress for that long (a client that stopped reading) is cut,
+    not left on an open, silent connection.
 
     Pieces are pulled a few at a time (``_Pull``): a trip to a worker thread and back for each
     256 KiB piece of a file cost about as much as sending it; the bytes sent, and where an error
@@ -330,6 +332,7 @@ async def _stream(request: web.Request, response: web.StreamResponse, pieces: It
         while batch := await loop.run_in_executor(request.app[EXECUTOR], pull.take):
             for piece in batch:
                 await response.write(piece)
+            keep_going(request)
     except asyncio.CancelledError:  # the request's deadline: the body cannot end cleanly
         if request.transport is not None:
             request.transport.abort()

@@ -10,8 +10,12 @@ Invariants:
   Only when every connection is inside a request is the new one aborted (counted, never queued).
 - A connection that has no request in progress must complete a request's headers within
   ``header_timeout_s`` of opening or of its previous response (keep-alive idle included);
-  otherwise it is aborted. Once the headers are in, the whole request (body, work, response)
-  is bounded by ``request_timeout_s`` (a 503 JSON error after it).
+  otherwise it is aborted. Once the headers are in, the request (body, work, the response's
+  start) is bounded by ``request_timeout_s`` (a 503 JSON error after it). A streamed body
+  moves that deadline on each time it makes progress (``keep_going``), so it runs as long as
+  the client reads, as Kubo's gateway streams, and is cut (the connection aborted) only after
+  ``request_timeout_s`` without a piece produced and sent: a download of many GiB to a slow
+  client is whole, a stalled one is not held.
 - ``RateLimitedLog`` writes at most one line per key per ``interval_s`` and reports how many
   were suppressed; it is also the event loop's exception handler, so a storm of accept()
   errors is a few lines, not hundreds of thousands of tracebacks, and, through
@@ -36,6 +40,17 @@ from ..config import ServeLimits
 from ..log import get_logger
 
 log = get_logger("serve")
+
+DEADLINE: web.RequestKey[tuple[asyncio.Timeout, float]] = web.RequestKey("deadline", tuple)
+"""The request's deadline (``asyncio.Timeout``) and its length in seconds, set by the guard."""
+
+
+def keep_going(request: web.BaseRequest) -> None:
+    """A streamed body made progress: its deadline is ``request_timeout_s`` from now again."""
+    entry = request.get(DEADLINE)
+    if entry is not None:
+        deadline, seconds = entry
+        deadline.reschedule(asyncio.get_running_loop().time() + seconds)
 
 
 class RateLimitedLog:
@@ -210,8 +225,10 @@ class ConnectionGuard:
                 conn.timer.cancel()
                 conn.timer = None
         try:
-            return await asyncio.wait_for(handler(request), self.limits.request_timeout_s)
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(self.limits.request_timeout_s) as deadline:
+                request[DEADLINE] = (deadline, self.limits.request_timeout_s)
+                return await handler(request)
+        except TimeoutError:
             return web.json_response(
                 {"error": "RequestTimeout", "message": f"the request took longer than {self.limits.request_timeout_s} s",
                  "hint": "retry later, or send the request body faster"}, status=503)
