@@ -56,7 +56,7 @@ from ..log import get_logger
 from ._cache import ReceiptCache
 from ._invocation import AWAIT_OK, BLOCK, Invocation, special
 from ._keys import executor_key
-from ._modules import TASK_DECODE_LIMITS, initial_memory_bytes, job_instance, load_task, trusted_module
+from ._modules import TASK_DECODE_LIMITS, job_instance, load_task, trusted_module
 from ._receipt import Receipt
 
 _log = get_logger("ipvm")
@@ -308,10 +308,10 @@ class Executor:
         from ..loader import inspect_module
 
         wasm, _policy = trusted_module(self.runtime, invocation.module)
-        needed = initial_memory_bytes(wasm)
+        info = inspect_module(wasm, cid=invocation.module, limits=self.runtime.limits.sandbox)
+        needed = info.memory_bytes
         if needed <= invocation.memory:
             raise refused
-        info = inspect_module(wasm, cid=invocation.module, limits=self.runtime.limits.sandbox)
         _check_function(info, invocation.func)
         message = (f"the module needs {needed} bytes of memory at start, over the job's memory cap of "
                    f"{invocation.memory} bytes")

@@ -97,34 +97,6 @@ def load_task(runtime: Any, module: CID, fuel: int, memory: int) -> Any:
     return runtime.sandbox.load(wasm, cid=module, limits=limits)
 
 
-WASM_PAGE = 65536
-"""Bytes in one page of Wasm linear memory (the unit a memory's declared minimum counts)."""
-
-
-def initial_memory_bytes(wasm: bytes) -> int:
-    """The linear memory ``wasm`` declares it needs at start (its memory section's largest
-    minimum, in bytes; 0 without one), read statically: whether a job's memory cap is below it
-    depends on the module and the invocation alone, never on the host. ``ModuleRejected`` if
-    the bytes are not a module (they were validated before they got here)."""
-    from ..loader._wasmparse import MAGIC, _Reader
-
-    reader = _Reader(wasm, len(MAGIC))
-    while reader.pos < reader.end:
-        section, size = reader.byte(), reader.u32()
-        if section != 5:
-            reader.skip(size)
-            continue
-        body = _Reader(wasm, reader.pos, reader.pos + size)
-        pages = 0
-        for _ in range(body.u32()):
-            flags = body.byte()
-            pages = max(pages, body.u32())
-            if flags & 1:  # a maximum follows
-                body.u32()
-        return pages * WASM_PAGE
-    return 0
-
-
 def job_instance(loaded: Any, fuel: int) -> Any:
     """A fresh instance of ``loaded`` (instantiated under the module's own budget) whose calls
     from now on each get ``fuel``: a ``GuestInstance`` sets its budget from ``limits.fuel`` at

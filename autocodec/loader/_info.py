@@ -84,6 +84,9 @@ class ModuleInfo:
     imports: tuple[str, ...]
     size: int
     cid: CID
+    memory_bytes: int = 0
+    """The linear memory the module declares it needs at start (its memory's minimum), in bytes:
+    read from the module's bytes, so the same on every host."""
 
     def has_export(self, name: str) -> bool:
         return name in self.exports
@@ -225,4 +228,5 @@ def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits
     return ModuleInfo(
         abi=abi, kind=kind, name=name, version=version, codes=codes, functions=functions,
         description=description, exports=exports, imports=(), size=len(wasm), cid=cid or raw_cid(wasm),
+        memory_bytes=summary.memory_pages * _engine.WASM_PAGE,
     )

@@ -55,6 +55,7 @@ class WasmSummary:
     largest_body: int = 0  # bytes of the largest function body
     loop_bytes: int = 0  # 0x03 bytes in the code section: an upper bound on its ``loop`` opcodes
     locals: int = 0  # locals declared by all bodies (an upper bound: see ``_body_locals``)
+    memory_pages: int = 0  # the largest minimum of the memories it defines, in 64 KiB pages
 
 
 class _Reader:
@@ -220,6 +221,12 @@ def parse(wasm: bytes) -> WasmSummary:
                     func_types.append(index)
         elif section == 3:
             func_types.extend(body.u32_run(body.u32()))
+        elif section == 5:
+            for _ in range(body.u32()):
+                flags = body.byte()
+                out.memory_pages = max(out.memory_pages, body.u32())
+                if flags & 1:  # a maximum follows
+                    body.u32()
         elif section == 10:
             out.code_bytes = size
             out.loop_bytes = wasm.count(b"\x03", body.pos, body.end)
