@@ -96,6 +96,8 @@ class Revocations:
         False when the delegation was already revoked (a replay is harmless). Evicts the
         revocations of delegations expired ``EVICT_AFTER_S`` ago; at ``max_rows`` a revocation
         by anyone but ``owner`` is ``RateLimited``."""
+        revocation = need_token(revocation, "record's revocation")  # the call named, as every API input is
+        delegation = need_token(delegation, "record's delegation")
         proofs = check_revocation(revocation, delegation, proofs, owner=owner)
         now = int(time.time()) if now is None else whole_number(now, "record's now")
         with self._connect("record the UCAN revocation") as conn:
