@@ -61,8 +61,8 @@ def test_refusals_are_one_line_errors(home: Path, capsys: pytest.CaptureFixture[
     assert status == 1 and "no function 'nope'" in err
     status, _, err = _run(capsys, "run")
     assert status == 2 and "--pipeline" in err  # a usage error (issue 17)
-    status, _, err = _run(capsys, "receipt", "verify", str(SELECT_CID))
-    assert status == 1 and "InvalidDocument" in err
+    status, _, err = _run(capsys, "receipt", "verify", str(SELECT_CID))  # a module: a raw block
+    assert status == 1 and "InvalidInput" in err and "not a receipt" in err
 
 
 def test_pipeline_file(home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
