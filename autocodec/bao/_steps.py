@@ -77,15 +77,21 @@ class Placer:
     """Writes the encoder's output pieces at their final offsets (``emission_order``): with
     ``pwrite`` on the file's descriptor when it has one (no seek, no buffer flush per piece),
     else by seeking. ``dst`` may be a descriptor itself (``pwrite`` only: safe from several
-    threads writing apart)."""
+    threads writing apart), or a ``memoryview`` the pieces are copied into (an image of the
+    encoding from ``base``, written out later in one piece)."""
 
-    def __init__(self, dst: BinaryIO | int, base: int, length: int, outboard: bool, leaf: int = 1) -> None:
+    def __init__(self, dst: BinaryIO | int | memoryview, base: int, length: int, outboard: bool,
+                 leaf: int = 1) -> None:
         self._base = base
         self._items = emission_order(length, outboard=outboard, leaf=leaf)
         self._at, self._left, self._pos = 0, 0, -1
         self._fd: int | None = None
+        self._image: memoryview | None = None
         if isinstance(dst, int):
             self._fd = dst
+            return
+        if isinstance(dst, memoryview):
+            self._image = dst
             return
         self._dst = dst
         try:
@@ -96,6 +102,8 @@ class Placer:
 
     def write(self, out: bytes | memoryview) -> None:
         view, done = memoryview(out), 0
+        if view.format != "B":  # a ctypes view ("<B"): copied into an image as bytes
+            view = view.cast("B")
         while done < len(view):
             if not self._left:
                 try:
@@ -105,7 +113,11 @@ class Placer:
                 continue
             take = min(self._left, len(view) - done)
             piece = view[done:done + take]
-            if self._fd is not None:
+            if self._image is not None:
+                at = self._base + self._at
+                self._image[at:at + take] = piece
+                self._at += take
+            elif self._fd is not None:
                 while piece:
                     wrote = os.pwrite(self._fd, piece, self._base + self._at)
                     self._at += wrote
