@@ -206,6 +206,14 @@ class RollbackError(Untrusted):
     hint = "a version older than one already seen was offered; refusing to go back"
 
 
+class ModuleDowngrade(RollbackError):
+    """A set version would list, for a code or name, an older version of the module it listed
+    before, and its publisher did not mark that rollback as deliberate."""
+
+    hint = ("a lower module version is how a mistaken or malicious rollback ships; only the set's publisher "
+            "can mark one as deliberate")
+
+
 class ExpiredError(Untrusted):
     hint = "the document has expired; ask its publisher for a fresh one (`autocodec pin update`)"
 

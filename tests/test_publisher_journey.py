@@ -90,7 +90,10 @@ def test_set_add_refuses_other_bytes_under_the_same_version(tmp_path: Path) -> N
     home, first = _published_set(tmp_path, BENCODE, vectors)
     changed = tmp_path / "bencode.wasm"
     changed.write_bytes(with_meta(BENCODE.read_bytes(), description="the same version, other bytes"))
-    second = run_cli(home, "publish", str(changed), "--key", "me", "--vectors", str(vectors)).stdout.decode().strip()
+    # the key that signed 1.0.1 refuses other bytes under it at publish (test_registry_versions);
+    # another publisher's key in the same home may sign them, and set add refuses them then
+    run_cli(home, "key", "gen", "other")
+    second = run_cli(home, "publish", str(changed), "--key", "other", "--vectors", str(vectors)).stdout.decode().strip()
     proc = run_cli(home, "set", "add", "mine", second, check=False)
     line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
     assert "InvalidInput" in line and "bencode 1.0.1" in line and "new version" in line, line
@@ -102,11 +105,13 @@ def test_set_add_refuses_other_bytes_under_the_same_version(tmp_path: Path) -> N
     with Runtime(home) as rt, pytest.raises(InvalidInput, match="under the same version"):
         add_manifest(rt, "mine", CID.parse(second))  # the library refuses it too, not the CLI alone
 
-    # the same module signed again (a new manifest, same bytes) still replaces it, and so does
-    # the changed module once it has a version of its own
-    again = run_cli(home, "publish", str(BENCODE), "--key", "me", "--vectors", str(vectors)).stdout.decode().strip()
+    # the same module signed again (a new manifest, same bytes: by another key) still replaces it,
+    # and so does the changed module once it has a version of its own
+    run_cli(home, "key", "gen", "third")
+    again = run_cli(home, "publish", str(BENCODE), "--key", "third", "--vectors", str(vectors)).stdout.decode().strip()
+    assert again != first
     run_cli(home, "set", "add", "mine", again)
-    newer = run_cli(home, "publish", str(changed), "--key", "me", "--vectors", str(vectors),
+    newer = run_cli(home, "publish", str(changed), "--key", "other", "--vectors", str(vectors),
                     "--version", "1.0.2").stdout.decode().strip()
     run_cli(home, "set", "add", "mine", newer)
     assert newer in run_cli(home, "set", "show", "mine").stdout.decode()

@@ -47,4 +47,10 @@ def run(args: argparse.Namespace) -> int:
             NodeSource(args.to_node, limits=rt.limits.fetch).put_blocks(
                 [(c, rt.store.get(c)) for c in cids], pin_root=published.manifest_cid)
     write_line(str(published.manifest_cid))
+    if published.existing:
+        import sys
+
+        m = published.manifest
+        print(f"autocodec: {m.name} {m.version} was already published with these bytes and this key: "
+              "its manifest, unchanged", file=sys.stderr)
     return 0

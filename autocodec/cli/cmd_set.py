@@ -13,6 +13,7 @@ from ._runtime import add_passphrase_env
 EPILOG = """examples:
   autocodec set init myset --key alice
   autocodec set add myset MANIFEST_CID
+  autocodec set add myset MANIFEST_CID --allow-downgrade   # a deliberate rollback to a lower version
   autocodec set publish myset                       # prints the set CID
   autocodec set export myset -o bundle.car
   autocodec set rotate myset --new-key carol        # root v+1: carol's keys from now on
@@ -34,6 +35,9 @@ def register(sub: Any) -> None:
     add = ss.add_parser("add", help="stage a manifest for the next version")
     add.add_argument("name")
     add.add_argument("manifest", metavar="MANIFEST_CID")
+    add.add_argument("--allow-downgrade", action="store_true",
+                     help="list it even where it is a lower version of the module the set lists (a deliberate "
+                          "rollback, marked so in the index for users' updates)")
     add.set_defaults(func=run_add)
     rm = ss.add_parser("remove", help="stop listing (kind, code) in the next version")
     rm.add_argument("name")
@@ -92,20 +96,27 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_add(args: argparse.Namespace) -> int:
-    """Stage a manifest; an entry it takes the place of (the way to a new version) is said on stderr."""
+    """Stage a manifest; an entry it takes the place of (the way to a new version), and one
+    marked as a deliberate rollback, is said on stderr."""
     from ..cid import CID
     from ..codes import entry_name
     from ..registry import Runtime, add_manifest, entries
+    from ..registry._sets import downgrade_marks
     from ._io import write_line
 
     manifest = CID.parse(args.manifest)
     with Runtime() as rt:
         before = {(kind, str(key)): old for kind, key, old in entries(rt, args.name)}
-        for kind, key in add_manifest(rt, args.name, manifest):
+        added = add_manifest(rt, args.name, manifest, allow_downgrade=args.allow_downgrade)
+        marks = downgrade_marks(rt, args.name)
+        for kind, key in added:
             write_line(f"{kind}\t{entry_name(kind, key)}\t{args.manifest}")
             old = before.get((kind, str(key)))
             if old is not None and old != manifest:
                 print(f"{kind} {entry_name(kind, key)}: replaces {old} in the next version", file=sys.stderr)
+            if (kind, str(key), manifest) in marks:
+                print(f"{kind} {entry_name(kind, key)}: a lower module version than the set listed, marked as a "
+                      "deliberate downgrade", file=sys.stderr)
     return 0
 
 

@@ -14,6 +14,9 @@ Invariants:
   module (e.g. one byte changed in a bundle) refuses the whole pin or update, naming it.
 - Versions never go down (the trust store refuses rollbacks); an update to the version
   already pinned is a no-op, but still re-fetches any of its blocks the store lost.
+- Module versions do not go down either unless the set's publisher marked it: an update whose
+  index lists, for a key, an older version of the module pinned for it, unmarked, is refused
+  (``ModuleDowngrade``, ``_downgrades``) before anything is fetched or changed.
 - Every change ends with ``on_change()`` (the runtime starts a new generation).
 - Where a set was found (``registry_pins``) is written in the trust store's transaction of
   the update: a process killed at any point leaves both the old or both the new.
@@ -297,10 +300,16 @@ class Pins:
         fetch = self._fetcher_for(location)
         verified, anchor = self.trust.verify(index_cid, fetch, now=now)
         current = None
+        pinned: dict[str, CID] = {}
         try:
-            current = self.trust.state(verified.set_id).cids.get("index")
+            pinned = dict(self.trust.state(verified.set_id).cids)
+            current = pinned.get("index")
         except SetNotFound:
             pass
+        if current is not None and current != verified.index_cid:
+            from ._downgrades import refuse_unmarked_downgrades
+
+            refuse_unmarked_downgrades(pinned, verified, fetch, self.limits)  # before any module is fetched
         modules = self._fetch_modules(verified, fetch, progress)
         changed = current != verified.index_cid
         if changed and canary is not None:

@@ -8,6 +8,11 @@ Invariants:
 - The manifest names the module, vectors and source tree by CID; all of them are stored in the
   home's block store, so ``set export`` and ``--to-node`` can ship them. The source tree is the
   module's own folder only (``_sourcetree``): never files that happen to sit near the ``.wasm``.
+- One publisher key signs one module per name, kind and version in a home: publishing other
+  bytes under a version it already published is refused (``VersionTaken``) before the vectors
+  run; the same bytes again answer the manifest already signed (``Published.existing``) while
+  it is in the store, unexpired and lasts as long as asked, so a retried publish makes no second,
+  different manifest (a longer lifetime asked for signs a new one: a renewal).
 """
 
 from __future__ import annotations
@@ -41,6 +46,12 @@ class VectorsFailed(InvalidInput):
     hint = "fix the module (or its vectors) and publish again; nothing was stored"
 
 
+class VersionTaken(InvalidInput):
+    """The publisher already signed other module bytes under this name and version."""
+
+    hint = "give the changed module a new version (module.json's \"version\") and publish it again; nothing was stored"
+
+
 @dataclass(frozen=True)
 class Published:
     manifest_cid: CID
@@ -49,6 +60,8 @@ class Published:
     vectors_cid: CID
     source_cid: CID | None
     cases: int
+    existing: bool = False
+    """True when the same module, name and version was published before: its manifest is answered."""
 
 
 def _vectors_places(module_path: Path) -> list[Path]:
@@ -114,6 +127,37 @@ def check_lifetime(days: float | None) -> None:
                            "expiry can hold", hint="give fewer days, or none for a document that does not expire")
 
 
+def _earlier_of_version(runtime: "Runtime", name: str, kind: str, version: str, publisher: str,
+                        module: CID) -> CID | None:
+    """The manifest ``publisher`` signed before for ``module`` as ``name`` ``version`` (None if
+    none); ``VersionTaken`` when what it signed under that version is other module bytes."""
+    rows = runtime.store.read_rows(
+        "SELECT manifest_cid, module_cid FROM registry_published WHERE name = ? AND kind = ? AND version = ? "
+        "AND publisher = ? ORDER BY published_at DESC, rowid DESC", (name, kind, version, publisher))
+    other = [m for _cid, m in rows if m != str(module)]
+    if other:
+        raise VersionTaken(f"{name} {version} was already published with this key as module {other[0]}; "
+                           f"this is other bytes ({module}) under the same version")
+    return CID.parse(rows[0][0]) if rows else None
+
+
+def _still_valid(runtime: "Runtime", manifest_cid: CID, now: int, asked: int | None) -> "Manifest | None":
+    """The manifest signed as ``manifest_cid``, if the store still holds it, it has not expired
+    and it lasts at least until ``asked`` (None: never expires); else None (a new one is signed,
+    as when renewing a manifest's expiry)."""
+    from ..verify import Manifest, open_envelope
+
+    if not runtime.store.has(manifest_cid):
+        return None
+    limits = runtime.limits.trust
+    env = open_envelope(runtime.store.get(manifest_cid), "manifest", max_bytes=limits.max_document_bytes,
+                        max_signatures=limits.max_signatures)
+    manifest = Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
+    if manifest.expires is not None and (manifest.expires <= now or asked is None or manifest.expires < asked):
+        return None
+    return manifest
+
+
 def publish_module(
     runtime: "Runtime",
     module_path: str | Path,
@@ -147,6 +191,8 @@ def publish_module(
                                   "module runs only as a local file the user vouches for")
     loaded = runtime.sandbox.load(wasm)
     info = loaded.info
+    runtime.store.ensure_schema("registry", 1, SCHEMA)
+    earlier = _earlier_of_version(runtime, info.name, info.kind, version or info.version, key.did, module_cid(wasm))
     vectors_path = _find_vectors(path, Path(vectors) if vectors else None)
     try:
         vectors_value = builtin.decode(vectors_path.read_bytes(), "dag-json")
@@ -156,7 +202,14 @@ def publish_module(
     if not report.ok:
         raise VectorsFailed(f"{info.name} fails {len(report.failures)} of {report.total} test vectors: "
                             + "; ".join(report.failures[:3]))
-    runtime.store.ensure_schema("registry", 1, SCHEMA)
+    if earlier is not None:
+        asked = int(now + expires_days * 86400) if expires_days is not None else None
+        kept = _still_valid(runtime, earlier, now, asked)
+        if kept is not None and kept.vectors is not None:
+            log.info("publish", manifest=str(earlier), name=info.name, version=kept.version, publisher=key.did,
+                     vectors=report.total, policy="same-version-same-bytes")
+            return Published(earlier, kept, kept.module, kept.vectors, kept.source,
+                             report.total, existing=True)
     module = runtime.put(wasm, "raw")
     assert module == module_cid(wasm)
     vectors_cid = runtime.put(builtin.encode(vectors_value, "dag-cbor"), "dag-cbor")

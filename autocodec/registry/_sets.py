@@ -14,6 +14,12 @@ Invariants:
   index past its expiry is not exported (every home would refuse to pin it).
 - ``add`` never stages, under one module name and version, module bytes other than those the
   entry it replaces names (users would hold two modules both called ``NAME VERSION``).
+- ``add`` never stages, for a key, a module of lower version (semver precedence) than the
+  module of the same name the set lists for it, staged or in its latest published version,
+  unless the caller says the rollback is deliberate (``allow_downgrade``). Such an entry
+  carries the mark (table ``registry_set_downgrades``) into every index that lists it, as
+  ``"downgrade": true``: users' updates refuse an unmarked rollback (``_pins``). Replacing or
+  removing the entry drops its mark; the same manifest added again keeps it.
 """
 
 from __future__ import annotations
@@ -27,10 +33,11 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from ..cid import CID
 from .._gotime import format_unix_time
-from ..errors import ExpiredError, InvalidInput, NotFound, SetNotFound
+from ..errors import ExpiredError, InvalidInput, ModuleDowngrade, NotFound, SetNotFound
 from ..log import get_logger
 from ._publish import check_lifetime
 from ._signers import check_role_keys, check_signers
+from ._versions import is_lower, precedence
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..verify import Index, Manifest, Root, SigningKey
@@ -47,6 +54,13 @@ SCHEMA = [
     " name TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, manifest_cid TEXT NOT NULL,"
     " PRIMARY KEY (name, kind, key))",
 ]
+
+DOWNGRADES_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS registry_set_downgrades ("
+    " name TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL, manifest_cid TEXT NOT NULL,"
+    " PRIMARY KEY (name, kind, key))",
+]
+"""Staged entries the publisher marked as deliberate rollbacks (the mark holds for that manifest only)."""
 
 DAY = 86400
 
@@ -65,6 +79,7 @@ class SetState:
 
 def _ensure(runtime: "Runtime") -> None:
     runtime.store.ensure_schema("registry-sets", 1, SCHEMA)
+    runtime.store.ensure_schema("registry-set-downgrades", 1, DOWNGRADES_SCHEMA)
 
 
 def get_set(runtime: "Runtime", name: str) -> SetState:
@@ -115,8 +130,13 @@ def init_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], key_na
     return get_set(runtime, name)
 
 
-def add_manifest(runtime: "Runtime", name: str, manifest_cid: CID) -> list[tuple[str, int | str]]:
-    """Stage a manifest for the next index, for every code (or the name) it provides."""
+def add_manifest(runtime: "Runtime", name: str, manifest_cid: CID, *,
+                 allow_downgrade: bool = False) -> list[tuple[str, int | str]]:
+    """Stage a manifest for the next index, for every code (or the name) it provides.
+
+    ``allow_downgrade``: the publisher's decision that a lower version than the set lists for
+    a key is deliberate; without it such a manifest is refused (``ModuleDowngrade``), and with
+    it the entries that lower a version are marked so in the indexes that list them."""
     from ..verify import verify_manifest
 
     get_set(runtime, name)
@@ -126,12 +146,66 @@ def add_manifest(runtime: "Runtime", name: str, manifest_cid: CID) -> list[tuple
     keys: list[int | str] = list(m.codes) if m.codes else [m.name]
     for key in keys:
         _refuse_other_bytes(runtime, name, m, manifest_cid, key)
+    lowered = [key for key in keys if _lowered_from(runtime, name, m, key) is not None]
+    if lowered and not allow_downgrade:
+        _refuse_downgrade(runtime, name, m, manifest_cid, lowered[0])
     with runtime.store.transaction() as conn:
         for key in keys:
             conn.execute("INSERT OR REPLACE INTO registry_set_entries VALUES (?, ?, ?, ?)",
                          (name, m.kind, str(key), str(manifest_cid)))
-    log.info("set.add", set=name, manifest=str(manifest_cid), kind=m.kind, codes=keys, publisher=m.publisher)
+            conn.execute("DELETE FROM registry_set_downgrades WHERE name = ? AND kind = ? AND key = ? "
+                         "AND manifest_cid != ?", (name, m.kind, str(key), str(manifest_cid)))
+        for key in lowered:  # the same manifest added again keeps its mark
+            conn.execute("INSERT OR IGNORE INTO registry_set_downgrades VALUES (?, ?, ?, ?)",
+                         (name, m.kind, str(key), str(manifest_cid)))
+    log.info("set.add", set=name, manifest=str(manifest_cid), kind=m.kind, codes=keys, publisher=m.publisher,
+             downgrades=lowered)
     return [(m.kind, k) for k in keys]
+
+
+def _listed_manifests(runtime: "Runtime", name: str, kind: str, key: int | str) -> list["Manifest"]:
+    """The manifests the set lists for ``(kind, key)``: staged for the next version, and in its
+    latest published version (a key removed from the staged list is still listed there)."""
+    state = get_set(runtime, name)
+    cids = set()
+    row = runtime.store.read_row("SELECT manifest_cid FROM registry_set_entries WHERE name = ? AND kind = ? AND key = ?",
+                                 (name, kind, str(key)))
+    if row is not None:
+        cids.add(CID.parse(row[0]))
+    if state.index_cid is not None:
+        index = _read_index(runtime, runtime.get(state.index_cid))
+        cids.update(e.manifest for e in index.entries if (e.kind, str(e.key)) == (kind, str(key)))
+    return [_read_manifest(runtime, runtime.get(cid)) for cid in sorted(cids, key=str)]
+
+
+def _lowered_from(runtime: "Runtime", name: str, new: "Manifest", key: int | str) -> "Manifest | None":
+    """The listed manifest of the same module name and kind whose version ``new`` would lower
+    for ``key`` (the highest such), or None. Modules of other names are another module, whose
+    versions do not compare."""
+    older = [m for m in _listed_manifests(runtime, name, new.kind, key)
+             if m.name == new.name and is_lower(new.version, m.version)]
+    return max(older, key=lambda m: precedence(m.version), default=None)
+
+
+def _refuse_downgrade(runtime: "Runtime", name: str, new: "Manifest", new_cid: CID, key: int | str) -> None:
+    """``ModuleDowngrade`` naming the version ``new`` would lower for ``key``."""
+    from ..codes import entry_name
+
+    old = _lowered_from(runtime, name, new, key)
+    assert old is not None
+    raise ModuleDowngrade(
+        f"set {name!r} lists {old.name} {old.version} for {new.kind} {entry_name(new.kind, key)}; manifest "
+        f"{new_cid} would take it back to {new.version}",
+        hint="publish the module under a higher version; if going back is deliberate, say so when adding it "
+             "(allow the downgrade), and users' updates accept it")
+
+
+def downgrade_marks(runtime: "Runtime", name: str) -> set[tuple[str, str, CID]]:
+    """``(kind, key, manifest)`` of the staged entries marked as deliberate rollbacks."""
+    _ensure(runtime)
+    rows = runtime.store.read_rows("SELECT kind, key, manifest_cid FROM registry_set_downgrades WHERE name = ?",
+                                   (name,))
+    return {(kind, key, CID.parse(m)) for kind, key, m in rows}
 
 
 def _refuse_other_bytes(runtime: "Runtime", name: str, new: "Manifest", new_cid: CID, key: int | str) -> None:
@@ -157,6 +231,8 @@ def remove_entry(runtime: "Runtime", name: str, kind: str, key: int | str) -> No
     with runtime.store.transaction() as conn:
         gone = conn.execute("DELETE FROM registry_set_entries WHERE name = ? AND kind = ? AND key = ?",
                             (name, kind, str(key))).rowcount
+        conn.execute("DELETE FROM registry_set_downgrades WHERE name = ? AND kind = ? AND key = ?",
+                     (name, kind, str(key)))
     if not gone:
         raise InvalidInput(f"set {name!r} has no {kind} entry for {key}",
                            hint="the set's staged entries are listed by `autocodec set show NAME`")
@@ -192,7 +268,8 @@ def publish_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], *, 
     days = expires_days if expires_days is not None else state.expires_days
     check_lifetime(days)
     check_signers(name, _current_root(runtime, state).index, keys)
-    listed = [IndexEntry(kind, key, mcid) for kind, key, mcid in entries(runtime, name)]
+    marks = downgrade_marks(runtime, name)
+    listed = [IndexEntry(kind, key, mcid, (kind, str(key), mcid) in marks) for kind, key, mcid in entries(runtime, name)]
     if not listed:
         raise InvalidInput(f"set {name!r} lists nothing yet", hint="add manifests with `autocodec set add NAME MANIFEST_CID`")
     index = Index(set=name, role="index", version=state.index_version + 1, expires=int(now + days * DAY),

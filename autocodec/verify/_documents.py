@@ -214,26 +214,38 @@ class Root:
 
 @dataclass(frozen=True, slots=True)
 class IndexEntry:
+    """One listing of an index. ``downgrade``: the set's publisher marks the entry's module as
+    deliberately older than a version the set listed before for this key (a rollback users
+    accept on update); written only when true, so unmarked entries keep their bytes and CIDs."""
+
     kind: str
     key: int | str
     manifest: CID
+    downgrade: bool = False
 
     def to_value(self) -> dict[str, Any]:
         field_name = "code" if self.kind in CODED_KINDS else "name"
-        return {"kind": self.kind, field_name: self.key, "manifest": self.manifest}
+        value: dict[str, Any] = {"kind": self.kind, field_name: self.key, "manifest": self.manifest}
+        if self.downgrade:
+            value["downgrade"] = True
+        return value
 
     @classmethod
     def from_value(cls, value: Any) -> IndexEntry:
         if not isinstance(value, dict):
             raise InvalidDocument("index entry must be a map")
         kind = _kind(value.get("kind"), "index entry kind")
+        marks = frozenset({"downgrade"})
         if kind in CODED_KINDS:
-            v = _fields(value, "index entry", {"kind", "code", "manifest"})
+            v = _fields(value, "index entry", {"kind", "code", "manifest"}, marks)
             key: int | str = _int(v["code"], "index entry code")
         else:
-            v = _fields(value, "index entry", {"kind", "name", "manifest"})
+            v = _fields(value, "index entry", {"kind", "name", "manifest"}, marks)
             key = _str(v["name"], "index entry name", NAME)
-        return cls(kind, key, _cid(v["manifest"], "index entry manifest"))  # type: ignore[arg-type]
+        if "downgrade" in v and v["downgrade"] is not True:  # absent means false: one encoding each
+            raise InvalidDocument("index entry downgrade must be true when present")
+        return cls(kind, key, _cid(v["manifest"], "index entry manifest"),  # type: ignore[arg-type]
+                   "downgrade" in v)
 
 
 @dataclass(frozen=True, slots=True)

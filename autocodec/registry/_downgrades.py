@@ -1,0 +1,76 @@
+"""The user's side of module version rollbacks: an update that lowers a module's version.
+
+A set's signed versions only go up (the trust store refuses an older index), but a newer index
+may list an older module for a code: a publisher's mistake, or a rollback to a module with a
+known flaw by whoever holds the set's keys. The publisher marks a deliberate one on the index
+entry (``"downgrade": true``, written by ``set add`` when the rollback is allowed).
+
+Invariants:
+- ``refuse_unmarked_downgrades`` raises ``ModuleDowngrade`` when, for a key the pinned version
+  and the new one both list, the new module has the same kind and name as the pinned one and a
+  lower version (``_versions.is_lower``), and the new entry carries no downgrade mark. It runs
+  before any module is fetched or any trust state changes: the pinned version keeps serving.
+- Modules of another name for a key are another module, not a rollback; a key the new version
+  adds or drops is not compared.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..cid import CID
+from ..errors import ModuleDowngrade
+from ._versions import is_lower
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..config import Limits
+    from ..verify import Index, Manifest, VerifiedSet
+    from ._protocols import Fetch
+
+Listed = dict[tuple[str, str], tuple[CID, bool]]
+"""``(kind, key as text) -> (manifest CID, marked as a deliberate downgrade)``."""
+
+
+def _index(data: bytes, limits: "Limits") -> "Index":
+    """The index document in the envelope ``data`` (its signatures were verified when pinned)."""
+    from ..verify import Index, open_envelope
+
+    trust = limits.trust
+    env = open_envelope(data, "index", max_bytes=trust.max_document_bytes, max_signatures=trust.max_signatures)
+    return Index.from_value(env.document, max_entries=trust.max_index_entries, max_delegations=trust.max_delegations)
+
+
+def _listed(indexes: "list[Index]") -> Listed:
+    return {(e.kind, str(e.key)): (e.manifest, e.downgrade) for index in indexes for e in index.entries}
+
+
+def _manifest(data: bytes, limits: "Limits") -> "Manifest":
+    from ..verify import Manifest, open_envelope
+
+    trust = limits.trust
+    env = open_envelope(data, "manifest", max_bytes=trust.max_document_bytes, max_signatures=trust.max_signatures)
+    return Manifest.from_value(env.document, max_module_bytes=trust.max_module_bytes)
+
+
+def refuse_unmarked_downgrades(pinned: dict[str, CID], verified: "VerifiedSet", fetch: "Fetch",
+                               limits: "Limits") -> None:
+    """``ModuleDowngrade`` for the first key whose module ``verified`` lowers, unmarked, from the
+    pinned version (``pinned``: role -> document CID of the trusted state, root included)."""
+    from ..codes import entry_name
+    from ..verify._documents import CODED_KINDS
+
+    before = _listed([_index(fetch(cid), limits) for role, cid in sorted(pinned.items()) if role != "root"])
+    after = _listed([_index(data, limits) for kind, data in verified.documents.values() if kind == "index"])
+    for (kind, key), (new_cid, marked) in sorted(after.items()):
+        old_cid = before.get((kind, key), (new_cid, False))[0]
+        if marked or old_cid == new_cid:
+            continue
+        old = _manifest(fetch(old_cid), limits)
+        new = verified.manifests[new_cid].manifest
+        if old.kind == new.kind and old.name == new.name and is_lower(new.version, old.version):
+            shown = entry_name(kind, int(key) if kind in CODED_KINDS else key)
+            raise ModuleDowngrade(
+                f"set {verified.name!r} v{verified.index.version} takes {kind} {shown} back from {old.name} "
+                f"{old.version} to {new.version}, and its publisher did not mark the rollback as deliberate",
+                hint="the pinned version keeps serving; ask the set's publisher to publish a higher version, or to "
+                     "mark the rollback; to accept this version anyway, unpin the set and pin it anew")
