@@ -139,7 +139,7 @@ def run_validate(args: argparse.Namespace) -> int:
     else:
         revocations = _revocations()
         validate_invocation(token, proofs, now, executor=args.executor,
-                            revoked=revocations.is_revoked if revocations is not None else None)
+                            revokers=revocations.revokers if revocations is not None else None)
     write_line(f"valid {token.what}")
     return 0
 

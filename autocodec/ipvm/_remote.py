@@ -140,7 +140,10 @@ class RemoteOutcome:
 class RemoteExecutor:
     """The server side: validates pushed invocations and runs them on a local ``Executor``.
 
-    ``revoked`` and ``scheduler`` are injected (the home's revocation table, per-issuer admission).
+    ``scheduler`` (per-issuer admission), ``revoked`` and ``revocations`` are injected.
+    ``revocations`` (the home's ``Revocations``) records delivered revocations, each voiding its
+    delegation only in the chains that hold a delegation its revoker issued (ucan-wg/revocation);
+    ``revoked`` (or None) is an extra check voiding a delegation in every chain.
     """
 
     def __init__(self, executor: Any, scheduler: Any, revoked: Any, stream: Any = None,
@@ -166,8 +169,9 @@ class RemoteExecutor:
         if invocation.cmd != COMMAND:
             raise InvalidClaim(f"this executor runs {COMMAND}, not {invocation.cmd}")
         budget = EvalBudget()  # one policy budget for the invoked job and every job it awaits
+        revokers = self.revocations.revokers if self.revocations is not None else None
         validated = validate_invocation(invocation, proofs, now, executor=self.did, revoked=self.revoked,
-                                        budget=budget)
+                                        budget=budget, revokers=revokers)
         task = task_of(invocation.payload["args"], self.executor.limits)
         blocks = self._verified(shipped)
         awaited = self._authorize_awaits(validated.chain, task, blocks, budget)

@@ -225,7 +225,7 @@ def setup_ipvm(app: web.Application, runtime: Runtime, *, jobs: int = 4, key_nam
     job_stream = JobStream(runtime.store)
     revocations = Revocations(runtime.home.db_path, busy_timeout_ms=runtime.limits.store.busy_timeout_ms)
     app[STREAM] = job_stream
-    app[REMOTE] = RemoteExecutor(executor, Scheduler(runtime.limits.remote), revocations.is_revoked, job_stream,
+    app[REMOTE] = RemoteExecutor(executor, Scheduler(runtime.limits.remote), None, job_stream,
                                  revocations)
     # a job waiting for its issuer's slot holds its thread: one issuer must never hold them all
     from ._app import obey_closing

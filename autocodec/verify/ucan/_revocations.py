@@ -8,7 +8,13 @@ Invariants:
   chain (each one's audience issued the next, the first issued by its subject, every non-null
   ``sub`` that subject), so an unrelated token cannot make someone a revoker. The invocation's
   bytes (at most ``MAX_REVOCATION_BYTES``) are kept as the evidence.
-- ``is_revoked`` reads the table on every call (a revocation by another process counts at once).
+- A revocation is scoped as ucan-wg/revocation's "Store" section says: revoker R's revocation of
+  delegation D voids D only in the proof chains that also hold a delegation R issued (its
+  ``delegators``); a chain reaching D without passing through R keeps working ("Scope": another
+  valid chain still grants the capability). ``revokers(D)`` gives every R, so the table keeps one
+  row per delegation and revoker; ``is_revoked`` says whether anyone revoked D.
+- ``is_revoked`` and ``revokers`` read the table on every call (a revocation by another process
+  counts at once).
 - A revoked delegation stays revoked while it can validate: its revocation is evicted only
   ``EVICT_AFTER_S`` after the delegation expired (the spec's "Eviction"), and the table holds at
   most ``max_rows`` rows (further revocations, but the owner's, are ``RateLimited``). Recording
@@ -39,13 +45,15 @@ from ._errors import InvalidClaim, InvalidToken
 from ._token import Token, need_token
 from ._validate import MAX_CHAIN
 
-_DDL = """CREATE TABLE IF NOT EXISTS ucan_revocations (
-    delegation TEXT PRIMARY KEY,
+_COLUMNS = """(
+    delegation TEXT NOT NULL,
     revoker TEXT NOT NULL,
     invocation BLOB NOT NULL,
     at INTEGER NOT NULL,
-    exp INTEGER
+    exp INTEGER,
+    PRIMARY KEY (delegation, revoker)
 )"""
+_DDL = f"CREATE TABLE IF NOT EXISTS ucan_revocations {_COLUMNS}"
 MAX_REVOCATIONS = 100_000
 """Rows a revocation table holds before refusing revocations by anyone but the owner (``RateLimited``)."""
 EVICT_AFTER_S = 300
@@ -93,7 +101,8 @@ class Revocations:
                owner: str | None = None, now: int | None = None) -> bool:
         """Record ``revocation`` (a ``/ucan/revoke`` invocation) of ``delegation``, checked by
         ``check_revocation`` (``owner`` may revoke any delegation). True when it is new here,
-        False when the delegation was already revoked (a replay is harmless). Evicts the
+        False when the same issuer had already revoked the delegation (a replay is harmless; a
+        revocation by another issuer is new: it voids the chains through that issuer too). Evicts the
         revocations of delegations expired ``EVICT_AFTER_S`` ago; at ``max_rows`` a revocation
         by anyone but ``owner`` is ``RateLimited``."""
         revocation = need_token(revocation, "record's revocation")  # the call named, as every API input is
@@ -116,9 +125,9 @@ class Revocations:
                 now: int) -> bool:
         """One revocation written inside the caller's transaction (the table made or upgraded first)."""
         conn.execute(_DDL)
-        if "exp" not in {row[1] for row in conn.execute("PRAGMA table_info(ucan_revocations)")}:
-            conn.execute("ALTER TABLE ucan_revocations ADD COLUMN exp INTEGER")  # a home from before eviction
-        if conn.execute("SELECT 1 FROM ucan_revocations WHERE delegation = ?", (str(delegation.cid),)).fetchone():
+        _upgrade(conn)
+        if conn.execute("SELECT 1 FROM ucan_revocations WHERE delegation = ? AND revoker = ?",
+                        (str(delegation.cid), revocation.iss)).fetchone():
             return False
         conn.execute("DELETE FROM ucan_revocations WHERE exp IS NOT NULL AND exp < ?", (now - EVICT_AFTER_S,))
         (count,) = conn.execute("SELECT count(*) FROM ucan_revocations").fetchone()
@@ -135,9 +144,32 @@ class Revocations:
         cid = as_cid(cid, "is_revoked")
         return bool(self._read("SELECT 1 FROM ucan_revocations WHERE delegation = ?", (str(cid),)))
 
+    def revokers(self, cid: CID) -> frozenset[str]:
+        """The issuers (DIDs) whose revocation of delegation ``cid`` is recorded here (none: not revoked).
+        A revocation voids ``cid`` only in a chain that holds a delegation one of them issued."""
+        cid = as_cid(cid, "revokers")
+        return frozenset(str(r) for (r,) in
+                         self._read("SELECT revoker FROM ucan_revocations WHERE delegation = ?", (str(cid),)))
+
     def list(self) -> list[tuple[str, str, int]]:
         return [(str(d), str(r), int(a)) for d, r, a in
                 self._read("SELECT delegation, revoker, at FROM ucan_revocations ORDER BY at")]
+
+
+def _upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a table made by an older version up to ``_COLUMNS`` inside the caller's transaction: add
+    ``exp`` (before eviction) and key rows by delegation and revoker (before scoping, one revocation
+    per delegation was kept). The rows are kept as they were."""
+    if "exp" not in {row[1] for row in conn.execute("PRAGMA table_info(ucan_revocations)")}:
+        conn.execute("ALTER TABLE ucan_revocations ADD COLUMN exp INTEGER")
+    keyed = [row[1] for row in sorted((r[5], r[1]) for r in conn.execute("PRAGMA table_info(ucan_revocations)")
+                                      if r[5])]
+    if keyed != ["delegation", "revoker"]:
+        conn.execute(f"CREATE TABLE ucan_revocations_new {_COLUMNS}")
+        conn.execute("INSERT INTO ucan_revocations_new (delegation, revoker, invocation, at, exp) "
+                     "SELECT delegation, revoker, invocation, at, exp FROM ucan_revocations")
+        conn.execute("DROP TABLE ucan_revocations")
+        conn.execute("ALTER TABLE ucan_revocations_new RENAME TO ucan_revocations")
 
 
 def check_revocation(revocation: Token, delegation: Token, proofs: tuple[Token, ...] = (), *,

@@ -19,13 +19,17 @@ Invariants (checked in this order, so each failure has the fixture's error name)
 6. each delegation's command covers the invoked one segment-wise (``InvalidClaim``), and its
    policy holds for the invocation's arguments (``MatchError``, also when the policies need more
    than one ``EvalBudget`` of work for them);
-7. no delegation in the chain is revoked (``Revoked``).
+7. no delegation in the chain is revoked (``Revoked``): ``revoked`` voids a delegation in every
+   chain; ``revokers`` gives who revoked it, and a revocation voids it only in a chain holding a
+   delegation its revoker issued (ucan-wg/revocation v1.0.0-rc.1, "Store": the revocation's
+   issuer must be among the chain's delegators; "Scope": a chain that does not rely on the
+   revoker still grants the capability).
 Nothing here reads a clock: ``now`` is always passed in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -115,8 +119,12 @@ def validate_invocation(
     executor: str | None = None,
     revoked: Callable[[CID], bool] | None = None,
     budget: EvalBudget | None = None,
+    revokers: Callable[[CID], Collection[str]] | None = None,
 ) -> Validated:
     """Validate ``invocation`` with the delegations in ``proofs``; raises a ``UcanError`` subclass.
+    ``revoked(cid)`` refuses a delegation in any chain; ``revokers(cid)`` (e.g.
+    ``Revocations.revokers``) names who revoked it, refused only where one of them issued a
+    delegation of this chain.
     ``budget`` bounds the policy evaluation (a fresh ``EvalBudget`` when not given); a caller that
     checks more against the same chain (the jobs a pipeline awaits) passes one to share."""
     invocation = need_token(invocation, "validate_invocation")
@@ -126,6 +134,9 @@ def validate_invocation(
         need_text(executor, "validate_invocation's executor")
     if revoked is not None and not callable(revoked):
         raise InvalidInput(f"validate_invocation's revoked needs a function (CID -> bool), not {type(revoked).__name__}")
+    if revokers is not None and not callable(revokers):
+        raise InvalidInput("validate_invocation's revokers needs a function (CID -> DIDs), not "
+                           f"{type(revokers).__name__}")
     if invocation.kind != "inv":
         raise InvalidToken(f"{invocation.cid} is not an invocation")
     invocation.check_signature()
@@ -188,4 +199,17 @@ def validate_invocation(
         for token in chain:
             if revoked(token.cid):
                 raise Revoked(f"delegation {token.cid} in the chain was revoked")
+    if revokers is not None:
+        _check_scoped_revocations(chain, revokers)
     return Validated(invocation, tuple(chain))
+
+
+def _check_scoped_revocations(chain: list[Token], revokers: Callable[[CID], Collection[str]]) -> None:
+    """``Revoked`` when a delegation of ``chain`` was revoked by one of the chain's delegators (the
+    issuers of its delegations); a revocation by anyone else leaves this chain valid."""
+    delegators = {token.iss for token in chain}
+    for token in chain:
+        by = delegators.intersection(revokers(token.cid))
+        if by:
+            raise Revoked(f"delegation {token.cid} in the chain was revoked by {min(by)}, an issuer on this chain")
+
