@@ -828,8 +828,10 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
             break
         head += piece
     sniffed = head
-    if span is not None and span[0] > span[1] and not mimetypes.guess_type(sniff_name)[0]:
-        sniffed = await _file_head(request, runtime, target, size)  # an empty suffix: the file's start
+    from_start = from_start or request.method == "HEAD"  # boxo's HEAD types the file from its first bytes
+    if span is not None and (span[0] > span[1] or span[0] > 0 and request.method == "HEAD") \
+            and not mimetypes.guess_type(sniff_name)[0]:
+        sniffed = await _file_head(request, runtime, target, size)  # an empty suffix, a HEAD: the file's start
     elif span is not None and span[0] == 0 <= span[1] < size - 1 and len(head) < wanted and not mimetypes.guess_type(sniff_name)[0]:
         # a short span at the start: Kubo reads the file's first bytes for its type (a span elsewhere: its own)
         end = min(size - 1, wanted - 1)
