@@ -912,6 +912,21 @@ def test_a_heads_type_is_read_from_the_files_start_as_kubo_reads_it(world: World
         assert ours.headers.get("content-type") == kubo.headers.get("content-type"), (method, spec)
 
 
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize(("path", "spec"), [("/ipfs/{root}/subdir/hello.txt", "bytes=100-"),
+                                            ("/ipfs/{root}/subdir/hello.txt", "bytes=12-,50-60"),
+                                            ("/ipfs/{outer}?format=raw", "bytes=500-"), ("/ipfs/{big}", "bytes=700000-")])
+def test_a_range_past_the_end_is_kubos_416_text(world: World, path: str, spec: str, method: str) -> None:
+    """Every range past the end: Go's content server's 416 in its words (``invalid range: failed
+    to overlap``, the length of that text on HEAD); it said ``range 'bytes=100-' is outside the
+    content of 12 bytes``."""
+    kubo, ours = both(world, path, {"Range": spec}, method=method)
+    assert kubo.status == ours.status == 416, (kubo.status, ours.status)
+    assert ours.headers.get("content-range") == kubo.headers.get("content-range")
+    assert ours.headers.get("content-length") == kubo.headers.get("content-length")
+    assert ours.body == kubo.body
+
 def _random_range(rng: random.Random, size: int) -> str:
     """A ``Range`` header from a grammar of what clients send and what they get wrong."""
     def number() -> str:

@@ -56,7 +56,7 @@ def parse_range(header: str, size: int, *, head: bool = False) -> tuple[int, int
             raise GatewayError(416, "invalid range")
         spans.append((first, min(last, size - 1)))
     if past_end and not spans and size:
-        raise UnsatisfiableRange(416, f"range {header[:100]!r} is outside the content of {size} bytes")
+        raise UnsatisfiableRange(416, "invalid range: failed to overlap")  # Go's errNoOverlap, Kubo's text
     if not spans or sum(end - start + 1 for start, end in spans) > size:
         return None
     return spans[0]
