@@ -209,11 +209,12 @@ def test_a_manifest_records_the_toolchain_of_its_sources_language(home: Path, tm
     shutil.copy(GIT_RAW, bare)
     shutil.copy(GIT_RAW.parent / "vectors.json", bare.parent / "vectors.json")
     assert main(["key", "gen", "me"]) == 0
+    assert main(["key", "gen", "bare"]) == 0  # git-raw's bytes again under "me" would answer its first manifest
     capsys.readouterr()
     published = []
-    for wasm, vectors in ((tmp_path / "words.wasm", folder), (GIT_RAW, GIT_RAW.parent),
-                          (bare, bare.parent)):
-        assert main(["publish", str(wasm), "--key", "me", "--vectors", str(vectors)]) == 0
+    for wasm, vectors, key in ((tmp_path / "words.wasm", folder, "me"), (GIT_RAW, GIT_RAW.parent, "me"),
+                               (bare, bare.parent, "bare")):
+        assert main(["publish", str(wasm), "--key", key, "--vectors", str(vectors)]) == 0
         published.append(CID.parse(capsys.readouterr().out.split()[-1]))
     with Runtime(home) as rt:
         builds = [_build(rt, cid) for cid in published]
