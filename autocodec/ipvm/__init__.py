@@ -6,7 +6,8 @@ Public API (shapes in docs/invocations.md):
 - ``Receipt``: a signed claim of an invocation's result; ``Receipt.verify_block(bytes)``
 - ``Executor(runtime, key=None, key_name=None)``: ``submit``, ``run`` (memoized), ``run_all``
   (a pipeline: the DAG awaited from a target), ``verify(receipt_cid, rerun=)``
-- ``Outcome``: invocation CID, receipt CID, receipt, whether it came from the cache
+- ``Outcome``: invocation CID, receipt CID, receipt, whether it came from the cache (``run_all``
+  releases each job's receipt from memory once no later job awaits it; it is read back from the store)
 - ``load_pipeline(executor, document) -> Pipeline``: a pipeline file's jobs as invocations
 - ``ReceiptCache``: the invocation -> receipt index (``rebuild`` from receipt blocks)
 - ``executor_key(home, name=None)``: the home's executor signing key (made on first use)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import concurrent.futures
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .._inputs import as_cid, of_type
@@ -65,12 +65,27 @@ _MEMO_MODULES = 64
 
 @dataclass(frozen=True)
 class Outcome:
-    """What running (or looking up) one invocation gave."""
+    """What running (or looking up) one invocation gave.
+
+    ``held`` is the receipt kept in memory; a released outcome (``held`` None) reads its signed
+    receipt block back from ``store`` (where the executor put it) each time ``receipt`` is asked
+    for, so the same receipt comes back, and a ``BlockNotFound`` if it was removed meanwhile."""
 
     invocation: CID
     receipt_cid: CID
-    receipt: Receipt
+    held: Receipt | None
     cached: bool
+    store: Any = field(default=None, repr=False, compare=False)
+
+    @property
+    def receipt(self) -> Receipt:
+        if self.held is not None:
+            return self.held
+        return Receipt.verify_block(self.store.get(self.receipt_cid))
+
+    def released(self, store: Any) -> Outcome:
+        """This outcome without its receipt in memory (read back from ``store``)."""
+        return Outcome(self.invocation, self.receipt_cid, None, self.cached, store)
 
 
 class Executor:
@@ -167,29 +182,48 @@ class Executor:
         return self.run_all(cid, no_cache=no_cache)[cid]
 
     def run_all(self, target: CID, *, no_cache: bool = False) -> dict[CID, Outcome]:
-        """Run the pipeline ending at ``target`` (a CID, or its text); the outcome of every node read."""
+        """Run the pipeline ending at ``target`` (a CID, or its text); the outcome of every node read.
+
+        Only the target's outcome holds its receipt in memory when this returns; every other one
+        is released as soon as the last job awaiting it has started (its receipt is read back from
+        the store when asked for), so a long pipeline holds the results its running and pending
+        jobs still need, not every result it made."""
         target = as_cid(target, "Executor.run_all's target")
         _flag(no_cache, "Executor.run_all's no_cache")
         jobs, deps, done = self._collect(target, no_cache)
-        results: dict[CID, Outcome] = dict(done)
+        results: dict[CID, Outcome] = done  # _collect's map: no other reference to its full outcomes
         waiting = {cid: set(d) - set(results) for cid, d in deps.items() if cid not in results}
         dependents: dict[CID, list[CID]] = {}
         for cid, d in waiting.items():
             for dep in d:
                 dependents.setdefault(dep, []).append(cid)
+        awaited_by = dict.fromkeys((*results, *waiting), 0)  # jobs not started yet awaiting each node
+        for cid in waiting:
+            for dep in set(deps[cid]):
+                awaited_by[dep] += 1
+        store = self.runtime.store
+
+        def handed(cid: CID) -> dict[CID, Outcome]:
+            """``cid``'s awaited outcomes, each released from ``results`` once no job awaits it any more."""
+            args = {dep: results[dep] for dep in deps[cid]}
+            for dep in args:
+                awaited_by[dep] -= 1
+                if awaited_by[dep] == 0 and dep != target:
+                    results[dep] = results[dep].released(store)
+            return args
+
         if not waiting:  # everything came from the cache
             return results
         if len(waiting) == 1:  # one job: no thread pool (the common `autocodec run` case)
             (cid,) = waiting
-            results[cid] = self._job(cid, jobs[cid], {dep: results[dep] for dep in deps[cid]})
+            results[cid] = self._job(cid, jobs[cid], handed(cid))
             return results
         workers = max(1, min(self.limits.max_parallel, len(waiting)))
         with concurrent.futures.ThreadPoolExecutor(max_workers=workers, thread_name_prefix="ipvm") as pool:
             running: dict[concurrent.futures.Future[Outcome], CID] = {}
 
             def start(cid: CID) -> None:
-                args = {dep: results[dep] for dep in deps[cid]}
-                running[pool.submit(self._job, cid, jobs[cid], args)] = cid
+                running[pool.submit(self._job, cid, jobs[cid], handed(cid))] = cid
 
             for cid in [c for c, d in waiting.items() if not d]:
                 start(cid)
@@ -203,6 +237,7 @@ class Executor:
                             waiting[dependent].discard(cid)
                             if not waiting[dependent]:
                                 start(dependent)
+                    del finished  # the finished futures hold full outcomes
             except BaseException:
                 for future in running:
                     future.cancel()
