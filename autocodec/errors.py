@@ -147,6 +147,12 @@ class InvalidCar(InvalidInput):
     hint = "the CAR file is malformed or truncated; blocks read before the error were verified and kept"
 
 
+class VersionTaken(InvalidInput):
+    """A publisher key already signed other module bytes under this module name and version."""
+
+    hint = "give the changed module a new version (module.json's \"version\") and publish it again; nothing was stored"
+
+
 class InvalidDocument(InvalidInput):
     """A manifest, extension set, receipt or invocation that is malformed."""
 

@@ -71,7 +71,7 @@ def test_set_add_refuses_a_lower_version_unless_allowed(tmp_path: Path) -> None:
     proc = run_cli(home, "set", "add", "mine", older, check=False)
     line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
     assert "ModuleDowngrade" in line and "bencode 1.0.1" in line and "back to 1.0.0" in line, line
-    assert "higher version" in line, line
+    assert "higher version" in line and "--allow-downgrade" in line, line
     assert first in run_cli(home, "set", "show", "mine").stdout.decode()  # nothing staged
 
     from autocodec.errors import ModuleDowngrade, RollbackError
@@ -144,7 +144,7 @@ def test_publish_twice_answers_the_same_manifest_or_refuses_other_bytes(tmp_path
     assert "VersionTaken" in line and "bencode 1.0.1" in line and "new version" in line, line
 
     from autocodec.registry import Runtime
-    from autocodec.registry._publish import VersionTaken
+    from autocodec.errors import VersionTaken
     from autocodec.verify import module_cid
 
     with Runtime(home) as rt:

@@ -100,6 +100,7 @@ def run_add(args: argparse.Namespace) -> int:
     marked as a deliberate rollback, is said on stderr."""
     from ..cid import CID
     from ..codes import entry_name
+    from ..errors import ModuleDowngrade
     from ..registry import Runtime, add_manifest, entries
     from ..registry._sets import downgrade_marks
     from ._io import write_line
@@ -107,7 +108,11 @@ def run_add(args: argparse.Namespace) -> int:
     manifest = CID.parse(args.manifest)
     with Runtime() as rt:
         before = {(kind, str(key)): old for kind, key, old in entries(rt, args.name)}
-        added = add_manifest(rt, args.name, manifest, allow_downgrade=args.allow_downgrade)
+        try:
+            added = add_manifest(rt, args.name, manifest, allow_downgrade=args.allow_downgrade)
+        except ModuleDowngrade as exc:
+            raise ModuleDowngrade(exc.message, hint="publish the module under a higher version; add it with "
+                                  "--allow-downgrade if going back is deliberate") from None
         marks = downgrade_marks(rt, args.name)
         for kind, key in added:
             write_line(f"{kind}\t{entry_name(kind, key)}\t{args.manifest}")

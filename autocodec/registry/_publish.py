@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from .. import builtin
 from ..cid import CID
-from ..errors import AutocodecError, InvalidInput, ModuleTooLarge
+from ..errors import AutocodecError, InvalidInput, ModuleTooLarge, VersionTaken
 from ..log import get_logger
 from ._sourcetree import source_folder, source_tree
 
@@ -44,12 +44,6 @@ SCHEMA = [
 
 class VectorsFailed(InvalidInput):
     hint = "fix the module (or its vectors) and publish again; nothing was stored"
-
-
-class VersionTaken(InvalidInput):
-    """The publisher already signed other module bytes under this name and version."""
-
-    hint = "give the changed module a new version (module.json's \"version\") and publish it again; nothing was stored"
 
 
 @dataclass(frozen=True)
