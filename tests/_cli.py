@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,15 +20,16 @@ def run_cli(home: Path, *args: str, check: bool = True, stdin: bytes | None = No
     return proc
 
 
-def refusal_line(status: int, out: bytes, err: str, code: int = 1) -> str:
-    """The one line a refusal printed (the last, for a usage error), after asserting its shape:
-    exit ``code``, no traceback, nothing on stdout; a usage error (2) is argparse's usage line
-    and an ``error:`` line, any other refusal one ``autocodec: `` line."""
-    assert status == code, err
+def refusal_line(status: int, out: bytes, err: str, usage: bool = False) -> str:
+    """The one line a refusal printed, after asserting its shape: exit 1 (for a usage error too,
+    as Kubo 0.43.1), no traceback, nothing on stdout, one line on stderr: ``autocodec: `` and the
+    error, or for a usage error ``autocodec COMMAND: error: `` and where the options are listed."""
+    assert status == 1, err
     assert "Traceback" not in err and not out, err
     lines = err.splitlines()
-    if code == 2:
-        assert lines[0].startswith("usage:") and ": error: " in lines[-1], err
+    assert len(lines) == 1 and lines[0].startswith("autocodec"), err
+    if usage:
+        assert re.fullmatch(r"autocodec[a-z0-9 -]*: error: .* \(see `autocodec[a-z0-9 -]* --help`\)", lines[0]), err
     else:
-        assert len(lines) == 1 and lines[0].startswith("autocodec: "), err
-    return lines[-1]
+        assert lines[0].startswith("autocodec: "), err
+    return lines[0]

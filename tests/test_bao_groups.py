@@ -258,7 +258,7 @@ def test_cli_group_log(home: Path, tmp_path: Path, capsysbinary: pytest.CaptureF
     assert code == 1 and "VerificationFailed" in err and out == b""
     with pytest.raises(SystemExit) as exit_:
         cli("encode", str(src), str(enc), "--group-log", "9")
-    assert exit_.value.code == 2 and "0..8" in capsysbinary.readouterr().err.decode()
+    assert exit_.value.code == 1 and "0..8" in capsysbinary.readouterr().err.decode()
 
 
 @pytest.mark.parametrize("g", [2, 4])

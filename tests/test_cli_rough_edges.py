@@ -40,7 +40,7 @@ def cli(home: Path, capsysbinary: pytest.CaptureFixture[bytes]):  # type: ignore
                                   ["--refresh-interval", "-5"], ["--refresh-interval", "0"]])
 def test_serve_refuses_bad_options_as_usage_errors(tmp_path: Path, args: list[str]) -> None:
     proc = run_cli(tmp_path / "home", "serve", *args, check=False)
-    assert proc.returncode == 2 and b"Traceback" not in proc.stderr and b"serving on" not in proc.stderr
+    assert proc.returncode == 1 and b"Traceback" not in proc.stderr and b"serving on" not in proc.stderr
 
 
 @pytest.mark.slow
@@ -82,7 +82,7 @@ def test_read_only_commands_do_not_create_a_home(tmp_path: Path) -> None:
 
 def test_run_without_arguments_is_a_usage_error(tmp_path: Path) -> None:
     proc = run_cli(tmp_path / "home", "run", check=False)
-    assert proc.returncode == 2 and b"give MODULE and FUNCTION" in proc.stderr
+    assert proc.returncode == 1 and b"give MODULE and FUNCTION" in proc.stderr
 
 
 def test_missing_block_hints_fit_the_command(cli) -> None:  # type: ignore[no-untyped-def]

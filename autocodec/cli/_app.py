@@ -11,8 +11,8 @@ Invariants:
   source it may create the home, because fetching into the store is then the point.
 - Every error reaches the user as one line on stderr, control characters stripped: an
   ``AutocodecError`` with its hint, an ``OSError`` with its cause, an argument whose bytes are
-  not UTF-8 reaching code that needs text (a name looked up in the store); exit 1 (2 for usage,
-  130 for Ctrl-C, 143 for SIGTERM). No traceback.
+  not UTF-8 reaching code that needs text (a name looked up in the store); exit 1 (also for a
+  usage error, as Kubo: ``Parser.error``), 130 for Ctrl-C, 143 for SIGTERM. No traceback.
 - A command whose standard output's reader went away (``| head -c1``) ends as Kubo's does: killed
   by SIGPIPE (a shell says 141), silently, after it has unwound and the exit handlers have run
   (``_end_by_sigpipe``). A broken pipe that is not standard output's is an error as any ``OSError``.
@@ -36,7 +36,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
 from .. import __version__
 from .._fileid import file_identity
@@ -65,6 +65,11 @@ READ_ONLY = BLOCK_READERS | {"resolve", "block ls", "block check", "pin ls", "tr
 """Commands that only read the home: they never create it (see ``check_home``)."""
 
 
+USAGE_ERROR = 1
+"""The status of a command line that was not understood (an unknown option or command, a missing
+or malformed argument): Kubo 0.43.1 exits 1 for these, as for any error, and its status wins."""
+
+
 class Parser(argparse.ArgumentParser):
     """argparse's parser, except that help and version text that cannot be written to stdout
     (``> /dev/full``; ``>&-``, where argparse wrote it to stderr instead) is an ``OSError`` for
@@ -76,6 +81,13 @@ class Parser(argparse.ArgumentParser):
     again, so a command line holding ``--`` is parsed the plain way."""
 
     _inner = False
+
+    def error(self, message: str) -> NoReturn:
+        """A command line not understood: one line on stderr naming the command, what is wrong and
+        where its options are listed, and exit ``USAGE_ERROR`` (1, as Kubo 0.43.1)."""
+        from ._text import clean
+
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {clean(message)} (see `{self.prog} --help`)\n")
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         words = sys.argv[1:] if args is None else args
@@ -281,6 +293,29 @@ def dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     return out
 
 
+def bare_group(parser: argparse.ArgumentParser, words: Sequence[str]) -> argparse.ArgumentParser | None:
+    """The command group ``words`` name without an action (``[]``, ``["dag"]``, ``["--home", "h",
+    "key"]``), or None: anything else in ``words`` (an unknown option, an action) is for argparse."""
+    current = parser
+    options = _one_value_options(current)
+    i = 0
+    while i < len(words):
+        word = words[i]
+        name = word.split("=", 1)[0] if word.startswith("--") else word
+        chosen = _subcommands(current).get(word)
+        if chosen is not None:
+            current, options = chosen, _one_value_options(chosen)
+        elif name in options:
+            if options[name] and name == word:
+                if i + 1 == len(words):
+                    return None  # its value is missing: argparse says so
+                i += 1
+        elif not (word[:2] == "-v" and set(word[1:]) == {"v"}):  # -vv: -v counted twice
+            return None
+        i += 1
+    return current if _subcommands(current) else None
+
+
 def _innermost(parser: argparse.ArgumentParser, args: argparse.Namespace) -> argparse.ArgumentParser:
     """The (sub)parser of the command and action ``args`` names, for its own usage line."""
     chosen = _subcommands(parser).get(str(getattr(args, "command", "")))
@@ -448,6 +483,10 @@ def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser(argv)
     words = dash_values(parser, go_booleans(parser, list(sys.argv[1:] if argv is None else argv)))
     try:
+        group = bare_group(parser, words)
+        if group is not None:  # as ``ipfs`` and ``ipfs dag``: the group's help, exit 0
+            group.print_help()
+            return 0
         args, extras = parser.parse_known_args(words)
     except OSError as exc:  # --help or --version could not be written (``Parser``)
         return _stdout_failed(exc)
@@ -458,7 +497,7 @@ def _main(argv: Sequence[str] | None) -> int:
         from ._text import clean
 
         print(f"autocodec: InvalidInput: {clean(refused)}", file=sys.stderr)
-        return 2
+        return USAGE_ERROR
     if args.home is not None and not args.home.strip():
         return _fail("ConfigError: --home is empty (name the home folder, or leave --home out for the default)")
     from ._io import guard_std_streams

@@ -129,11 +129,7 @@ def run(args: argparse.Namespace) -> int:
                                hint="set them per job in the pipeline file")
         return _run_pipeline(args)
     if not args.module or not args.function:
-        import sys
-
-        args.parser.print_usage(sys.stderr)  # a usage error, as argparse reports one: exit 2
-        print(f"{args.parser.prog}: error: give MODULE and FUNCTION, or --pipeline FILE", file=sys.stderr)
-        return 2
+        args.parser.error("give MODULE and FUNCTION, or --pipeline FILE")  # a usage error
     if args.remote is not None:
         return _run_remote(args)
     if args.proof:
