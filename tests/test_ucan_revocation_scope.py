@@ -152,3 +152,12 @@ def test_a_table_from_before_scoping_is_upgraded_and_keeps_its_rows(tmp_path: Pa
                         (t["Ad"], t["dc"]))
     assert table.revokers(t["ce"].cid) == {keys["b"].did, keys["c"].did}
     assert not table.record(old, t["ce"], (t["Ab"], t["bc"]))  # still a replay after the upgrade
+
+
+def test_revokers_must_be_a_function() -> None:
+    owner, t, keys, now = _diamond()
+    job = invoke(keys["e"], owner.did, "/wasm/run", {}, now=now, proofs=[t["Ab"], t["bc"], t["ce"]])
+    from autocodec.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="revokers needs a function"):
+        validate_invocation(job, [t["Ab"], t["bc"], t["ce"]], now, revokers={"did:key:x"})  # type: ignore[arg-type]
