@@ -88,6 +88,7 @@ def test_set_add_refuses_a_lower_version_unless_allowed(tmp_path: Path) -> None:
 
     proc = run_cli(home, "set", "add", "mine", older, "--allow-downgrade")
     assert "deliberate downgrade" in proc.stderr.decode()
+    assert run_cli(home, "set", "show", "mine").stdout.decode().splitlines()[1].endswith(f"{older}\tdowngrade")
     index = run_cli(home, "set", "publish", "mine").stdout.decode().strip()
     entry = _index_entries(home, index)[0]
     assert entry.downgrade and str(entry.manifest) == older

@@ -204,10 +204,12 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    """The set's versions, then the entries the next version will list (stdout); on stderr, how
-    they differ from the published version, when they do."""
+    """The set's versions, then the entries the next version will list (stdout; an entry marked
+    as a deliberate downgrade ends in ``downgrade``); on stderr, how they differ from the
+    published version, when they do."""
     from ..codes import entry_name
     from ..registry import Runtime, entries, get_set, published_entries
+    from ..registry._sets import downgrade_marks
     from ._io import write_line
 
     with Runtime() as rt:
@@ -215,8 +217,10 @@ def run_show(args: argparse.Namespace) -> int:
         write_line(f"set {state.name}: root v{state.root_version} {state.root_cid}; "
                    f"index v{state.index_version} {state.index_cid or '(never published)'}")
         staged = entries(rt, args.name)
+        marks = downgrade_marks(rt, args.name)
         for kind, key, mcid in staged:
-            write_line(f"{kind}\t{entry_name(kind, key)}\t{mcid}")
+            marked = "\tdowngrade" if (kind, str(key), mcid) in marks else ""  # set add --allow-downgrade
+            write_line(f"{kind}\t{entry_name(kind, key)}\t{mcid}{marked}")
         published = published_entries(rt, args.name)
     if published is not None and published != staged:
         before = {(k, str(key)): m for k, key, m in published}

@@ -12,6 +12,9 @@ Invariants:
   before any module is fetched or any trust state changes: the pinned version keeps serving.
 - Modules of another name for a key are another module, not a rollback; a key the new version
   adds or drops is not compared.
+- The pinned version's documents come from the home's store (pins keep them), else from where
+  the set was found; one that can be had from neither (removed by force, and gone upstream) is
+  not compared, and the log says so: local damage never blocks an update the set's keys signed.
 """
 
 from __future__ import annotations
@@ -19,13 +22,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..cid import CID
-from ..errors import ModuleDowngrade
+from ..errors import AutocodecError, ModuleDowngrade
+from ..log import get_logger
 from ._versions import is_lower
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..config import Limits
     from ..verify import Index, Manifest, VerifiedSet
     from ._protocols import Fetch
+
+log = get_logger("registry")
 
 Listed = dict[tuple[str, str], tuple[CID, bool]]
 """``(kind, key as text) -> (manifest CID, marked as a deliberate downgrade)``."""
@@ -44,6 +50,15 @@ def _listed(indexes: "list[Index]") -> Listed:
     return {(e.kind, str(e.key)): (e.manifest, e.downgrade) for index in indexes for e in index.entries}
 
 
+def _pinned(fetch: "Fetch", cid: CID, what: str) -> bytes | None:
+    """The bytes of a document of the pinned version, or None (logged) when they cannot be had."""
+    try:
+        return fetch(cid)
+    except AutocodecError as exc:
+        log.warning("pin.downgrade_check", skipped=what, cid=str(cid), reason=exc.message)
+        return None
+
+
 def _manifest(data: bytes, limits: "Limits") -> "Manifest":
     from ..verify import Manifest, open_envelope
 
@@ -59,13 +74,17 @@ def refuse_unmarked_downgrades(pinned: dict[str, CID], verified: "VerifiedSet", 
     from ..codes import entry_name
     from ..verify._documents import CODED_KINDS
 
-    before = _listed([_index(fetch(cid), limits) for role, cid in sorted(pinned.items()) if role != "root"])
+    datas = [_pinned(fetch, cid, f"{role} index") for role, cid in sorted(pinned.items()) if role != "root"]
+    before = _listed([_index(data, limits) for data in datas if data is not None])
     after = _listed([_index(data, limits) for kind, data in verified.documents.values() if kind == "index"])
     for (kind, key), (new_cid, marked) in sorted(after.items()):
         old_cid = before.get((kind, key), (new_cid, False))[0]
         if marked or old_cid == new_cid:
             continue
-        old = _manifest(fetch(old_cid), limits)
+        data = _pinned(fetch, old_cid, "manifest")
+        if data is None:
+            continue
+        old = _manifest(data, limits)
         new = verified.manifests[new_cid].manifest
         if old.kind == new.kind and old.name == new.name and is_lower(new.version, old.version):
             shown = entry_name(kind, int(key) if kind in CODED_KINDS else key)
