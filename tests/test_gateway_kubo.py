@@ -927,6 +927,25 @@ def test_a_range_past_the_end_is_kubos_416_text(world: World, path: str, spec: s
     assert ours.headers.get("content-length") == kubo.headers.get("content-length")
     assert ours.body == kubo.body
 
+
+SERVICE_WORKER_PATHS = ["/ipfs/{root}", "/ipfs/{root}/", "/ipfs/{root}/subdir/hello.txt", "/ipfs/{outer}",
+                        "/ipfs/{root}/subdir/hello.txt?format=raw", "/ipfs/x", "/ipns/x", "/ipns/bad..name", "/ipns/a%2Fb",
+                        "/ipfs/{root}/subdir/.."]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("path", SERVICE_WORKER_PATHS)
+def test_a_service_worker_at_a_namespace_root_is_kubos_400(world: World, path: str, method: str) -> None:
+    """``Service-Worker: script`` for ``/ipfs/{root}`` or ``/ipns/{name}`` itself (no slash
+    after it) is boxo's 400 before the path is read (kubo#4025: no worker scoped to the whole
+    gateway); below a root, or after the 307 of an unclean path, the request is served as
+    without it. It was served (the block, or a 301 to the folder's slash)."""
+    kubo, ours = both(world, path, {"Service-Worker": "script"}, method)
+    assert ours.status == kubo.status, (path, kubo.status, kubo.body, ours.status, ours.body)
+    assert ours.headers.get("location") == kubo.headers.get("location")
+    if kubo.status == 400 and method == "GET" and b"serviceWorker" in (kubo.body or b""):
+        assert ours.body == kubo.body
+
 def _random_range(rng: random.Random, size: int) -> str:
     """A ``Range`` header from a grammar of what clients send and what they get wrong."""
     def number() -> str:

@@ -48,6 +48,7 @@ import email.utils
 import functools
 import html
 import mimetypes
+import re
 import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -225,6 +226,18 @@ def _unclean_path(request: web.Request) -> web.Response | None:
     return go_redirect(request, location, 307)
 
 
+_NAMESPACE_ROOT = re.compile(r"/ip[fn]s/[^/]+")
+
+
+def refuse_service_worker(request: web.Request) -> None:
+    """boxo's ``handleServiceWorkerRegistration`` (kubo#4025): a ``Service-Worker: script`` fetch
+    of a namespace root itself (``/ipfs/{cid}``, ``/ipns/{name}``: no slash after it, the path
+    as the handler sees it) is a 400, so no page can register a worker whose scope is the whole
+    path gateway. Checked before the path is read, as in Kubo; raises ``GatewayError``."""
+    if request.headers.get("Service-Worker") == "script" and _NAMESPACE_ROOT.fullmatch(request.path):
+        raise GatewayError(400, "navigator.serviceWorker: registration is not allowed for this scope")
+
+
 def query_filename(request: web.Request) -> str:
     """The request's ``?filename=`` as Kubo reads it (Go's ``url.Values.Get`` of the raw query):
     the first value, empty when there is none; escaped bytes that are no UTF-8 kept as they
@@ -359,7 +372,10 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
 
     runtime = request.app[RUNTIME]
     try:
-        return _unclean_path(request) or await _ipfs(request, runtime)
+        if (unclean := _unclean_path(request)) is not None:
+            return unclean
+        refuse_service_worker(request)
+        return await _ipfs(request, runtime)
     except web.HTTPException:
         raise
     except (_Aborted, ConnectionResetError):  # aborted by us mid-body, or the client went away

@@ -27,7 +27,7 @@ from ._dnslink_host import HOSTED
 from ._error_page import error_response, plain_response
 from ._formats import IPNS_RECORD, _content_location, negotiate
 from ._gateway import (_BEFORE_HANDLERS, _CONTENT_LOCATION, _IPNS_VIEW, _RESOLVED_AT, _disposition, _stored,
-                       _unclean_path, ipfs, only_if_cached, query_filename)
+                       _unclean_path, ipfs, only_if_cached, query_filename, refuse_service_worker)
 from ._gateway_error import GatewayError
 from ._paths import _PATH_SAFE, _clean, content_path, content_uri, shown
 from ._ranges import not_modified
@@ -57,6 +57,8 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     hosted = HOSTED in request  # a DNSLink site by Host (``_dnslink_host``): its paths are the site's
     try:
         unclean = None if hosted else _unclean_path(request)
+        if unclean is None and not hosted:
+            refuse_service_worker(request)  # before the name is read, as in Kubo
         media, params = negotiate(request)
         name = _ipns_name(name_text)
     except GatewayError as exc:
