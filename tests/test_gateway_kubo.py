@@ -946,6 +946,19 @@ def test_a_service_worker_at_a_namespace_root_is_kubos_400(world: World, path: s
     if kubo.status == 400 and method == "GET" and b"serviceWorker" in (kubo.body or b""):
         assert ours.body == kubo.body
 
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("path", ["/ipns/%2e%2e/%2e%2e/etc/passwd", "/ipns/x/%2e%2e/%2e%2e", "/ipns/%2e%2e",
+                                  "/ipns/%2e%2e/ipfs/{root}/subdir/hello.txt", "/ipns/x/%2E%2E/ipfs/{root}/subdir/?format=raw"])
+def test_escaped_dots_leaving_ipns_get_kubos_answer(world: World, path: str, method: str) -> None:
+    """boxo cleans the decoded ``/ipns/`` path before reading its namespace: escaped ``..``
+    segments leaving ``/ipns/`` are Kubo's 400 (no name left, an unknown namespace) or the
+    ``/ipfs/`` content they lead to. Each was a 500 here (a DNSLink lookup of ``..``)."""
+    kubo, ours = both(world, path, None, method)
+    assert ours.status == kubo.status, (kubo.status, kubo.body, ours.status, ours.body)
+    assert ours.body == kubo.body
+    assert ours.headers.get("ipfs-uri") == kubo.headers.get("ipfs-uri")
+
 def _random_range(rng: random.Random, size: int) -> str:
     """A ``Range`` header from a grammar of what clients send and what they get wrong."""
     def number() -> str:

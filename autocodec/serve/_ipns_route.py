@@ -39,6 +39,29 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..registry._ipns import IpnsNames
 
 
+def _request_target(path: str) -> str:
+    """``path`` (decoded, surrogate escapes for bytes that are no UTF-8) escaped for a request target."""
+    return urllib.parse.quote(path, safe=_PATH_SAFE, errors="surrogateescape")
+
+
+def _outside_ipns(raw: str) -> str | None:
+    """Where ``/ipns/{raw}`` (decoded) leads once cleaned, as boxo's ``path.NewPath`` cleans it
+    before reading the namespace (escaped dots, ``%2e%2e``, are dots there): None when it is
+    clean, the cleaned path when it differs and names ``/ipfs/`` or ``/ipns/`` content (Kubo
+    reads the name, or serves the CID, from that), else ``GatewayError`` 400 in Kubo's words (no
+    name left, or a namespace that is neither). It was a 500 (a DNSLink lookup of ``..``)."""
+    asked = "/ipns/" + raw
+    cleaned = _clean(asked)
+    parts = cleaned.strip("/").split("/")
+    if parts[0] == "ipns" and len(parts) > 1 and parts[1]:
+        return None if cleaned == asked else cleaned
+    if len(parts) < 2 or not parts[1]:
+        raise GatewayError(400, f"invalid path {go_quote(asked)}: path does not have enough components")
+    if parts[0] != "ipfs":
+        raise GatewayError(400, f"invalid path {go_quote(asked)}: unknown namespace: {go_quote(parts[0])}")
+    return cleaned
+
+
 async def ipns(request: web.Request) -> web.StreamResponse:
     """``/ipns/{name}[/path]`` for the names this home keeps a record of that still verifies
     (``autocodec name publish``, ``name resolve``, pins that follow names) and for domains with a
@@ -59,6 +82,9 @@ async def ipns(request: web.Request) -> web.StreamResponse:
         unclean = None if hosted else _unclean_path(request)
         if unclean is None and not hosted:
             refuse_service_worker(request)  # before the name is read, as in Kubo
+            if (elsewhere := _outside_ipns(raw)) is not None:  # ``%2e%2e`` segments: the path they lead to
+                route = ipfs if elsewhere.startswith("/ipfs/") else ipns
+                return await route(request.clone(rel_url=_request_target(elsewhere)))
         media, params = negotiate(request)
         name = _ipns_name(name_text)
     except GatewayError as exc:
