@@ -63,7 +63,7 @@ URI_DOMAINS = [f"{WIKI.upper()}/root2/root3/root4/index.html", f"{WIKI}./root2/r
                "a%E3%80%82b/", "examplemissingtld/", "localhost/", "en..example.test/wiki", ".a.test/",
                "a.test../", "exa_mple.test/", "-x.test/", "a-.test/", "ab--c.test/", "a--b.test/", "x%20y.test/",
                "xn--zz.test/", "a%E2%80%8Db.test/", "a%D7%90.test/", "%D7%90%D9%A1.test/", "127.0.0.1/",
-               f"{'a' * 64}.test/", "bad..test/"]
+               f"{'a' * 64}.test/", "bad..test/", "%ff/", "%ff%00/x"]
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])

@@ -291,7 +291,7 @@ class _LookupFailed(_Unresolved):
         else:
             why = _TWO_PATHS if isinstance(self.cause, DnsLinkAmbiguous) else _NO_TXT
         fqdn = self.domain if self.domain.endswith(".") else self.domain + "."  # Go's dns.Fqdn
-        return f"DNSLink lookup for {go_quote(shown(fqdn))} failed: could not resolve name: {why}"
+        return f"DNSLink lookup for {go_quote(fqdn)} failed: could not resolve name: {why}"  # bytes as \\xNN, as Go quotes them
 
 
 def _ipns_name(text: str) -> IpnsName | None:
