@@ -663,6 +663,11 @@ static struct {
 } E;
 static uint32_t g_gcv[GROUP][8];
 static uint8_t g_gdata[GROUP * B3_CHUNK_LEN];
+/* Where the current group's chunk bytes are read from when it is emitted: g_gdata, or the
+ * caller's input itself while one update call holds the whole group (emitted before that
+ * call returns, so the input is still there; saves copying every byte of a combined
+ * encoding once). */
+static const uint8_t *g_gsrc = g_gdata;
 
 static int put_parent(const uint32_t l[8], const uint32_t r[8], ac_buf *out) {
     if (E.mode != MODE_COMBINED && E.mode != MODE_OUTBOARD) return AC_OK;
@@ -677,6 +682,7 @@ static int enc_init(const uint8_t *in, size_t n, ac_buf *out) {
     if (n != 9 && n != 10 && n != 17 && n != 18)
         return ac_fail(AC_ERR_INVALID, "bao: encode init takes length[8] mode[1] [first[8]] [group_log[1]]");
     memset(&E, 0, sizeof E);
+    g_gsrc = g_gdata;
     E.len = ac_le64(in);
     E.mode = in[8];
     if (E.mode > MODE_HASH) return ac_fail(AC_ERR_INVALID, "bao: encode mode must be 0, 1 or 2");
@@ -719,7 +725,7 @@ static uint8_t *group_write(const b4_tree *t, uint32_t first, uint32_t n, uint32
         if (E.mode != MODE_COMBINED) return dst;
         size_t len = (size_t)n * B3_CHUNK_LEN;
         if (first + n == total) len = len - B3_CHUNK_LEN + last_len;
-        memcpy(dst, g_gdata + (size_t)first * B3_CHUNK_LEN, len);
+        memcpy(dst, g_gsrc + (size_t)first * B3_CHUNK_LEN, len);
         return dst + len;
     }
     memcpy(dst, b4_node(t, first, n), BAO_PARENT);
@@ -749,7 +755,7 @@ static int group_emit(bool final, bool root, uint32_t cv[8], ac_buf *out) {
     }
     if (total == 1) {
         memcpy(cv, g_gcv[0], 32);
-        if (dst) memcpy(dst, g_gdata, last_len);
+        if (dst) memcpy(dst, g_gsrc, last_len);
         return AC_OK;
     }
     b4_tree t;
@@ -810,10 +816,16 @@ static int enc_update(const uint8_t *in, size_t n, ac_buf *out) {
             uint32_t k = room < GROUP - E.group_n ? (uint32_t)room : GROUP - E.group_n;
             for (uint32_t i = 0; i < k; i++) g_chunk_at[i] = in + (size_t)i * B3_CHUNK_LEN;
             b4_chunks(g_chunk_at, k, E.group_first + E.group_n, g_gcv + E.group_n);
-            if (keep) memcpy(g_gdata + (size_t)E.group_n * B3_CHUNK_LEN, in, (size_t)k * B3_CHUNK_LEN);
+            bool whole = E.group_n == 0 && k == GROUP; /* the group is all in this input */
+            if (keep && whole) g_gsrc = in;
+            else if (keep) memcpy(g_gdata + (size_t)E.group_n * B3_CHUNK_LEN, in, (size_t)k * B3_CHUNK_LEN);
             in += (size_t)k * B3_CHUNK_LEN; n -= (size_t)k * B3_CHUNK_LEN; E.fed += (uint64_t)k * B3_CHUNK_LEN;
             E.group_n += k;
-            if (E.group_n == GROUP) AC_TRY(group_done(out));
+            if (E.group_n == GROUP) {
+                int rc = group_done(out);
+                g_gsrc = g_gdata;
+                if (rc != AC_OK) return rc;
+            }
             chunk_reset(&E.chunk, E.group_first + E.group_n);
             continue;
         }
