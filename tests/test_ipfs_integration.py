@@ -111,14 +111,14 @@ def test_publish_set_to_node_pin_it_from_a_second_home_and_follow_ipns(ipfs_node
 
         # v2 published to the node moves the IPNS name; `pin update` follows it.
         v2 = tmp_path / "git-raw-v2.wasm"
-        v2.write_bytes(with_meta(GIT_RAW.read_bytes(), version="2.0.0"))
+        v2.write_bytes(with_meta(GIT_RAW.read_bytes(), version="9.0.0"))
         manifest2 = run_cli(publisher, "publish", str(v2), "--key", "bob", "--vectors", str(GIT_RAW.parent)).stdout.decode().strip()
         run_cli(publisher, "set", "add", "overipfs", manifest2)
         run_cli(publisher, "set", "publish", "overipfs", "--to-node", node)
         (updated,) = pin_update(rt)
         assert not isinstance(updated, Exception), updated
         assert updated.changed and updated.version == 2
-        assert rt.resolve("codec", "git-raw").version == "2.0.0"
+        assert rt.resolve("codec", "git-raw").version == "9.0.0"
 
 
 def test_pin_a_set_by_ipns_through_kubos_gateway_alone_records_verified_here(ipfs_node, tmp_path: Path) -> None:
