@@ -203,3 +203,37 @@ def test_pin_update_refuses_an_unmarked_module_downgrade(tmp_path: Path) -> None
     run_cli(publisher, "set", "export", "mine", "-o", str(bundle))
     run_cli(user, "pin", "update", "mine")
     assert "\tv2\t" in run_cli(user, "pin", "ls").stdout.decode()
+
+
+def test_set_add_reads_the_latest_index_once_however_many_codes(tmp_path: Path) -> None:
+    """``set add`` of a manifest of N codes read (and parsed) the set's latest index N times, and
+    once more when it refused a downgrade. Reads are counted at the real store's SQLite
+    connection (a block read selects its key)."""
+    from autocodec.errors import ModuleDowngrade
+    from autocodec.registry import Runtime, add_manifest, get_set, init_set, publish_module, publish_set
+    from autocodec.verify import SigningKey
+
+    codes = [0x300000 + i for i in range(6)]
+
+    def module(version: str) -> Path:
+        path = tmp_path / version / "bencode.wasm"
+        path.parent.mkdir()
+        path.write_bytes(with_meta(BENCODE.read_bytes(), version=version, codes=codes))
+        return path
+
+    with Runtime(tmp_path / "home", default_set=False) as rt:
+        key = SigningKey.generate()
+        init_set(rt, "mine", [key], ["me"])
+        cids = {v: publish_module(rt, module(v), key, vectors=VECTORS).manifest_cid for v in ("1.0.0", "1.0.1", "1.1.0")}
+        add_manifest(rt, "mine", cids["1.0.1"])
+        publish_set(rt, "mine", [key])
+        index_key = bytes(get_set(rt, "mine").index_cid.to_v1()).hex()  # type: ignore[union-attr]
+        reads: list[str] = []
+        rt.store._db().set_trace_callback(lambda sql: reads.append(sql) if index_key in sql.lower() else None)
+
+        with pytest.raises(ModuleDowngrade, match="bencode 1.0.1 for codec"):
+            add_manifest(rt, "mine", cids["1.0.0"])
+        assert len(reads) == 1, reads
+        reads.clear()
+        assert add_manifest(rt, "mine", cids["1.1.0"]) == [("codec", code) for code in codes]
+        assert len(reads) == 1, reads

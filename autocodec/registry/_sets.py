@@ -146,9 +146,9 @@ def add_manifest(runtime: "Runtime", name: str, manifest_cid: CID, *,
     keys: list[int | str] = list(m.codes) if m.codes else [m.name]
     for key in keys:
         _refuse_other_bytes(runtime, name, m, manifest_cid, key)
-    lowered = [key for key in keys if _lowered_from(runtime, name, m, key) is not None]
+    lowered = _lowered_from(runtime, name, m, keys)
     if lowered and not allow_downgrade:
-        _refuse_downgrade(runtime, name, m, manifest_cid, lowered[0])
+        _refuse_downgrade(name, m, manifest_cid, *next(iter(lowered.items())))
     with runtime.store.transaction() as conn:
         for key in keys:
             conn.execute("INSERT OR REPLACE INTO registry_set_entries VALUES (?, ?, ?, ?)",
@@ -159,40 +159,56 @@ def add_manifest(runtime: "Runtime", name: str, manifest_cid: CID, *,
             conn.execute("INSERT OR IGNORE INTO registry_set_downgrades VALUES (?, ?, ?, ?)",
                          (name, m.kind, str(key), str(manifest_cid)))
     log.info("set.add", set=name, manifest=str(manifest_cid), kind=m.kind, codes=keys, publisher=m.publisher,
-             downgrades=lowered)
+             downgrades=list(lowered))
     return [(m.kind, k) for k in keys]
 
 
-def _listed_manifests(runtime: "Runtime", name: str, kind: str, key: int | str) -> list["Manifest"]:
-    """The manifests the set lists for ``(kind, key)``: staged for the next version, and in its
-    latest published version (a key removed from the staged list is still listed there)."""
+def _listed_cids(runtime: "Runtime", name: str, kind: str, keys: list[int | str]) -> dict[str, set[CID]]:
+    """``key as text -> manifest CIDs`` the set lists for ``(kind, key)``, for each of ``keys``:
+    staged for the next version, and in its latest published version (a key removed from the
+    staged list is still listed there). The latest index is read once, whatever ``keys``."""
     state = get_set(runtime, name)
-    cids = set()
-    row = runtime.store.read_row("SELECT manifest_cid FROM registry_set_entries WHERE name = ? AND kind = ? AND key = ?",
-                                 (name, kind, str(key)))
-    if row is not None:
-        cids.add(CID.parse(row[0]))
+    listed: dict[str, set[CID]] = {str(key): set() for key in keys}
+    for key, cids in listed.items():
+        row = runtime.store.read_row("SELECT manifest_cid FROM registry_set_entries WHERE name = ? AND kind = ? "
+                                     "AND key = ?", (name, kind, key))
+        if row is not None:
+            cids.add(CID.parse(row[0]))
     if state.index_cid is not None:
         index = _read_index(runtime, runtime.get(state.index_cid))
-        cids.update(e.manifest for e in index.entries if (e.kind, str(e.key)) == (kind, str(key)))
-    return [_read_manifest(runtime, runtime.get(cid)) for cid in sorted(cids, key=str)]
+        for e in index.entries:
+            if e.kind == kind and str(e.key) in listed:
+                listed[str(e.key)].add(e.manifest)
+    return listed
 
 
-def _lowered_from(runtime: "Runtime", name: str, new: "Manifest", key: int | str) -> "Manifest | None":
-    """The listed manifest of the same module name and kind whose version ``new`` would lower
-    for ``key`` (the highest such), or None. Modules of other names are another module, whose
-    versions do not compare."""
-    older = [m for m in _listed_manifests(runtime, name, new.kind, key)
-             if m.name == new.name and is_lower(new.version, m.version)]
-    return max(older, key=lambda m: precedence(m.version), default=None)
+def _lowered_from(runtime: "Runtime", name: str, new: "Manifest", keys: list[int | str]) -> dict[int | str, "Manifest"]:
+    """``key -> listed manifest`` for each of ``keys`` (in their order) where ``new`` would lower
+    the version of a listed manifest of the same module name and kind (the highest such when
+    several). Modules of other names are another module, whose versions do not compare. Each
+    listed manifest is read once however many keys list it."""
+    read: dict[CID, "Manifest"] = {}
+
+    def manifest(cid: CID) -> "Manifest":
+        if cid not in read:
+            read[cid] = _read_manifest(runtime, runtime.get(cid))
+        return read[cid]
+
+    lowered: dict[int | str, "Manifest"] = {}
+    listed = _listed_cids(runtime, name, new.kind, keys)
+    for key in keys:
+        older = [m for m in map(manifest, sorted(listed[str(key)], key=str))
+                 if m.name == new.name and is_lower(new.version, m.version)]
+        highest = max(older, key=lambda m: precedence(m.version), default=None)
+        if highest is not None:
+            lowered[key] = highest
+    return lowered
 
 
-def _refuse_downgrade(runtime: "Runtime", name: str, new: "Manifest", new_cid: CID, key: int | str) -> None:
-    """``ModuleDowngrade`` naming the version ``new`` would lower for ``key``."""
+def _refuse_downgrade(name: str, new: "Manifest", new_cid: CID, key: int | str, old: "Manifest") -> None:
+    """``ModuleDowngrade``: ``new`` would take ``key`` back from the listed ``old``."""
     from ..codes import entry_name
 
-    old = _lowered_from(runtime, name, new, key)
-    assert old is not None
     raise ModuleDowngrade(
         f"set {name!r} lists {old.name} {old.version} for {new.kind} {entry_name(new.kind, key)}; manifest "
         f"{new_cid} would take it back to {new.version}",
