@@ -63,3 +63,27 @@ def test_a_result_awaited_twice_is_handed_to_both_and_released_after(tmp_path: P
         assert outcomes[pipeline.target].receipt.value == "x"
         doc = outcomes[pipeline.invocations["doc"]]
         assert doc.held is None and doc.receipt.value == DOC
+
+
+def test_a_released_outcome_reads_its_receipt_once(tmp_path: Path) -> None:
+    """A released outcome read and verified its receipt block from the store on every ask of
+    ``receipt``; now the first ask keeps the ``Receipt``: later asks answer that same object,
+    even once the block is gone from the store."""
+    import pytest
+
+    from autocodec.errors import BlockNotFound
+
+    with _runtime(tmp_path / "home") as rt:
+        ex = Executor(rt, SigningKey.from_seed(b"\x09" * 32))
+        block = rt.put(encode(DOC, "dag-cbor"), "dag-cbor")
+        jobs = {"doc": {"module": SELECT_CID, "func": "select", "args": [{"ipvm/block": block}, ""]},
+                "end": {"module": SELECT_CID, "func": "select", "args": [{"await/ok": "doc"}, "p"]}}
+        pipeline = load_pipeline(ex, {"jobs": jobs, "result": "end"})
+        doc = ex.run_all(pipeline.target)[pipeline.invocations["doc"]]
+        assert doc.held is None
+        first = doc.receipt
+        assert first.value == DOC and Receipt.verify_block(rt.store.get(doc.receipt_cid)) == first
+        assert rt.store.delete(doc.receipt_cid)
+        assert doc.receipt is first  # the store is not asked again
+        with pytest.raises(BlockNotFound):  # as it would be: a fresh release of it finds no block
+            _ = doc.released(rt.store).receipt

@@ -67,21 +67,29 @@ _MEMO_MODULES = 64
 class Outcome:
     """What running (or looking up) one invocation gave.
 
-    ``held`` is the receipt kept in memory; a released outcome (``held`` None) reads its signed
-    receipt block back from ``store`` (where the executor put it) each time ``receipt`` is asked
-    for, so the same receipt comes back, and a ``BlockNotFound`` if it was removed meanwhile."""
+    ``held`` is the receipt kept in memory; a released outcome (``held`` None) holds none until
+    ``receipt`` is first asked for: it then reads and verifies its signed receipt block from
+    ``store`` (where the executor put it; ``BlockNotFound`` if it was removed meanwhile) and keeps
+    that ``Receipt``, so later asks answer the same object without touching the store. The
+    executor never asks a released outcome for its receipt while a pipeline runs: the receipts
+    kept are those of the outcomes the caller asked for. Two threads asking first at once may
+    each read the block (each gets an equal receipt; one is kept)."""
 
     invocation: CID
     receipt_cid: CID
     held: Receipt | None
     cached: bool
     store: Any = field(default=None, repr=False, compare=False)
+    _read: Receipt | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def receipt(self) -> Receipt:
         if self.held is not None:
             return self.held
-        return Receipt.verify_block(self.store.get(self.receipt_cid))
+        if self._read is None:  # frozen: the one field set after construction, never part of equality
+            object.__setattr__(self, "_read", Receipt.verify_block(self.store.get(self.receipt_cid)))
+        assert self._read is not None
+        return self._read
 
     def released(self, store: Any) -> Outcome:
         """This outcome without its receipt in memory (read back from ``store``)."""
@@ -186,8 +194,8 @@ class Executor:
 
         Only the target's outcome holds its receipt in memory when this returns; every other one
         is released as soon as the last job awaiting it has started (its receipt is read back from
-        the store when asked for), so a long pipeline holds the results its running and pending
-        jobs still need, not every result it made."""
+        the store when first asked for, then kept), so a long pipeline holds the results its running
+        and pending jobs still need, not every result it made."""
         target = as_cid(target, "Executor.run_all's target")
         _flag(no_cache, "Executor.run_all's no_cache")
         jobs, deps, done = self._collect(target, no_cache)
