@@ -106,6 +106,14 @@ MIGRATION_3 = (
     "CREATE TABLE IF NOT EXISTS trust_overrides (set_id TEXT PRIMARY KEY, at INTEGER NOT NULL)",
 )
 
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS trust_entries_kind_key ON trust_entries (kind, key)",
+)
+"""Wing ``trust-indexes`` step 1: the index ``resolve`` looks entries up by (``_RESOLVE``
+filters on kind and key; the primary key leads with the set, so each resolve scanned every
+entry). A wing of its own rather than trust step 5: it changes no table, and a home that got it
+stays open to releases that know trust v4 (they refuse a newer trust schema)."""
+
 _RANGE = re.compile(r"\s*(0x[0-9a-fA-F]+|\d+)\s*(?:-\s*(0x[0-9a-fA-F]+|\d+)\s*)?")
 _MAX_RANGES = 64
 
@@ -145,6 +153,11 @@ def format_ranges(ranges: tuple[tuple[int, int], ...]) -> str:
 _SERVING_ORDER = "o.set_id IS NOT NULL DESC, CASE WHEN o.set_id IS NULL THEN s.rowid ELSE -s.rowid END"
 """Which of the pinned sets listing one entry serves it: those allowed to override first, the
 latest pinned of them; then the others, the earliest pinned (``resolve``)."""
+
+_RESOLVE = ("SELECT e.set_id, s.name, e.manifest_cid, o.set_id IS NOT NULL FROM trust_entries e "
+            "JOIN trust_sets s USING (set_id) LEFT JOIN trust_overrides o ON o.set_id = e.set_id "
+            "WHERE e.kind = ? AND e.key = ? ORDER BY " + _SERVING_ORDER)
+"""The pinned sets listing ``(kind, key)``, the serving one first (runs on every ``resolve``)."""
 
 
 def _key_text(key: int | str) -> str:
@@ -261,6 +274,7 @@ class TrustStore:
             register_migration("trust", 2, MIGRATION_2)
             register_migration("trust", 3, MIGRATION_3)
             blocks.ensure_schema("trust", 4, MIGRATION_4)
+            blocks.ensure_schema("trust-indexes", 1, INDEXES)
         except BaseException:
             if owns:
                 blocks.close()
@@ -734,11 +748,7 @@ class TrustStore:
         updates until it expired would otherwise gain the code for a set of their own).
         """
         now = int(time.time()) if now is None else now
-        rows = self._rows(
-            "SELECT e.set_id, s.name, e.manifest_cid, o.set_id IS NOT NULL FROM trust_entries e "
-            "JOIN trust_sets s USING (set_id) LEFT JOIN trust_overrides o ON o.set_id = e.set_id "
-            "WHERE e.kind = ? AND e.key = ? ORDER BY " + _SERVING_ORDER,
-            (_kind(kind), _key_text(key)))
+        rows = self._rows(_RESOLVE, (_kind(kind), _key_text(key)))
         if not rows:
             _log().info("trust.decision", decision="none", kind=kind, code=key, policy="no-pinned-set-lists-it")
             return None
