@@ -114,6 +114,16 @@ filters on kind and key; the primary key leads with the set, so each resolve sca
 entry). A wing of its own rather than trust step 5: it changes no table, and a home that got it
 stays open to releases that know trust v4 (they refuse a newer trust schema)."""
 
+INDEXES_2 = (
+    "CREATE INDEX IF NOT EXISTS trust_entries_module ON trust_entries (module_cid)",
+)
+"""Wing ``trust-indexes`` step 2: the index ``decide_module`` looks entries up by (a block that
+names its decoder by module CID; ``_DECIDE_MODULE`` filtered on ``module_cid`` and scanned every
+entry: 50,000 entries, 5.9 ms a decision)."""
+
+_DECIDE_MODULE = ("SELECT e.manifest_cid FROM trust_entries e JOIN trust_sets s USING (set_id) "
+                  "WHERE e.module_cid = ? ORDER BY s.rowid DESC")
+
 _RANGE = re.compile(r"\s*(0x[0-9a-fA-F]+|\d+)\s*(?:-\s*(0x[0-9a-fA-F]+|\d+)\s*)?")
 _MAX_RANGES = 64
 
@@ -274,7 +284,8 @@ class TrustStore:
             register_migration("trust", 2, MIGRATION_2)
             register_migration("trust", 3, MIGRATION_3)
             blocks.ensure_schema("trust", 4, MIGRATION_4)
-            blocks.ensure_schema("trust-indexes", 1, INDEXES)
+            register_migration("trust-indexes", 1, INDEXES)
+            blocks.ensure_schema("trust-indexes", 2, INDEXES_2)
         except BaseException:
             if owns:
                 blocks.close()
@@ -831,9 +842,7 @@ class TrustStore:
         pinned first), or if the user allow-listed the module CID itself; else None.
         """
         module = as_cid(module, "decide_module")
-        for (mcid,) in self._rows(
-                "SELECT e.manifest_cid FROM trust_entries e JOIN trust_sets s USING (set_id) "
-                "WHERE e.module_cid = ? ORDER BY s.rowid DESC", (str(module),)):
+        for (mcid,) in self._rows(_DECIDE_MODULE, (str(module),)):
             try:
                 return self.authorize(self.blocks.get(row_cid(mcid, "trust_entries.manifest_cid")), now=now)
             except (ExpiredError, RevokedError, NotTrusted):
