@@ -198,7 +198,7 @@ def _command_token(argv: Sequence[str] | None) -> str | None:
     i = 0
     while i < len(args):
         arg = args[i]
-        if arg == "--home":
+        if arg in ("--home", "--enc", "--cid-base"):  # global options taking a value (``place_globals``)
             i += 2
             continue
         if arg.startswith("-"):
@@ -293,6 +293,71 @@ def dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     return out
 
 
+TOP_GLOBALS = {"--home": True, "-v": False, "--verbose": False, "--log-json": False}
+"""The options of the program itself (read by the top-level parser), each: whether it takes a
+value. As Kubo 0.43.1's global options (``-D``, ``--repo-dir``, ``--timeout``...), they are taken
+anywhere on the command line, before, inside or after the command (``place_globals``)."""
+
+LEAF_GLOBALS = {"--enc": True, "--cid-base": True}
+"""Kubo's global ``--enc`` and ``--cid-base``: every command declares them (``kubo_global_options``),
+and they too are taken anywhere: ``autocodec --enc=json dag stat X`` as ``ipfs --enc=json dag stat X``."""
+
+
+def place_globals(parser: argparse.ArgumentParser, words: list[str]) -> list[str]:
+    """``words`` with each global option moved to where argparse reads it, so that they are taken
+    anywhere, as Kubo 0.43.1 takes its global options (``ipfs --enc=json pin ls``, ``ipfs pin
+    --enc=json ls``, ``ipfs pin ls --enc=json``): ``TOP_GLOBALS`` to the front, ``LEAF_GLOBALS``
+    just after the command's last word. A command's own option of the same name wins after that
+    command (``cid format -v 1``); a command's own option before the command stays there and is
+    refused, as Kubo refuses it (``ipfs --quiet add``, ``ipfs pin -r ls``). After ``--`` nothing
+    moves; a command line that reaches no command is returned as it is (``bare_group`` or
+    argparse answers it)."""
+    front: list[str] = []
+    held: list[str] = []
+    out: list[str] = []
+    current = parser
+    leaf_at: int | None = None
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            out.extend(words[i:])
+            break
+        step = _option_length(words, i, _one_value_options(current)) if leaf_at is not None else 0
+        if step:  # the command's own option (and its value)
+            out.extend(words[i:i + step])
+            i += step
+            continue
+        top = _option_length(words, i, TOP_GLOBALS)
+        leaf = _option_length(words, i, LEAF_GLOBALS) if leaf_at is None else 0
+        if top or leaf:  # before the command: in place; elsewhere: moved
+            (out if current is parser and top else front if top else held).extend(words[i:i + (top or leaf)])
+            i += top or leaf
+            continue
+        out.append(word)
+        chosen = _subcommands(current).get(word) if leaf_at is None else None
+        if chosen is not None:
+            current = chosen
+            leaf_at = None if _subcommands(chosen) else len(out)
+        i += 1
+    if leaf_at is None:
+        return list(words)
+    return front + out[:leaf_at] + held + out[leaf_at:]
+
+
+def _option_length(words: list[str], i: int, table: dict[str, bool]) -> int:
+    """How many words the option at ``words[i]`` spans if it is one of ``table`` (``-vv`` counts
+    as ``-v``): 2 for ``--home DIR``, 1 for ``--home=DIR`` or a flag, 0 for another word or for
+    an option whose value is missing."""
+    word = words[i]
+    name = word.split("=", 1)[0] if word.startswith("--") else word
+    if name[:2] == "-v" and set(name[1:]) == {"v"} and "-v" in table and table.get(name) is None:
+        name = "-v"
+    if name not in table or (table[name] and name == word and i + 1 == len(words)):
+        return 0  # not one of them, or its value is missing (left where it is: argparse says so)
+    return 2 if table[name] and name == word else 1
+
+
 def bare_group(parser: argparse.ArgumentParser, words: Sequence[str]) -> argparse.ArgumentParser | None:
     """The command group ``words`` name without an action (``[]``, ``["dag"]``, ``["--home", "h",
     "key"]``), or None: anything else in ``words`` (an unknown option, an action) is for argparse."""
@@ -310,7 +375,9 @@ def bare_group(parser: argparse.ArgumentParser, words: Sequence[str]) -> argpars
                 if i + 1 == len(words):
                     return None  # its value is missing: argparse says so
                 i += 1
-        elif not (word[:2] == "-v" and set(word[1:]) == {"v"}):  # -vv: -v counted twice
+        elif glob := _option_length(list(words), i, {**TOP_GLOBALS, **LEAF_GLOBALS}):  # anywhere, as Kubo's
+            i += glob - 1
+        else:
             return None
         i += 1
     return current if _subcommands(current) else None
@@ -482,6 +549,7 @@ def _interrupted(exc: KeyboardInterrupt) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser(argv)
     words = dash_values(parser, go_booleans(parser, list(sys.argv[1:] if argv is None else argv)))
+    words = place_globals(parser, words)
     try:
         group = bare_group(parser, words)
         if group is not None:  # as ``ipfs`` and ``ipfs dag``: the group's help, exit 0
