@@ -5,7 +5,7 @@
 - ``inspect TOKEN``: the token's payload as DAG-JSON, and its CID.
 - ``delegate --key NAME [--passphrase-env VAR] --to DID --cmd CMD [--policy JSON]
   [--expires SECONDS|never] [--proof FILE] -o FILE``: a delegation (subject: the issuer, or the proof's subject).
-- ``revoke DELEGATION --key NAME [--passphrase-env VAR] [--proof FILE]... [-o FILE] [--to URL]``: sign a
+- ``revoke DELEGATION --key NAME [--passphrase-env VAR] [--proof FILE]... [--authority FILE]... [-o FILE] [--to URL]``: sign a
   ``/ucan/revoke`` invocation and record it in this home (every process of the home refuses the chain at
   once), or with ``--to`` deliver it to the executor at URL (``POST /ipvm/revoke``), which records it.
 - ``revoked``: list the revocations recorded in this home.
@@ -66,6 +66,9 @@ def register(sub: Any) -> None:
     add_passphrase_env(rev)
     rev.add_argument("--proof", metavar="FILE", action="append", default=[],
                      help="the proofs above the delegation, when an upstream issuer revokes")
+    rev.add_argument("--authority", metavar="FILE", action="append", default=[],
+                     help="a /ucan/revoke delegation this key acts on, root first (repeatable), when a revoker "
+                          "delegated its authority to revoke")
     rev.add_argument("-o", "--output", metavar="FILE", help="also write the revocation invocation here")
     rev.add_argument("--to", metavar="URL", type=nonempty("the executor's URL"),
                      help="deliver the revocation to the executor at URL (POST /ipvm/revoke) instead of this home")
@@ -256,24 +259,28 @@ def run_revoke(args: argparse.Namespace) -> int:
     if delegation.kind != "dlg":
         raise InvalidToken(f"{args.token} is not a delegation")
     proofs = tuple(read_token(p) for p in args.proof)
-    token = revocation(_load_key(args.key, args.passphrase_env), delegation, now=int(time.time()), proofs=proofs)
+    authority = tuple(read_token(p) for p in args.authority)
+    token = revocation(_load_key(args.key, args.passphrase_env), delegation, now=int(time.time()), proofs=proofs,
+                       authority=authority)
     if args.to is not None:
-        return _deliver(args, token, delegation, proofs)
+        return _deliver(args, token, delegation, proofs, authority)
     home = Home.resolve().init()
     limits = home_limits(home)  # the busy timeout a store of this home waits
-    Revocations(home.db_path, busy_timeout_ms=limits.store.busy_timeout_ms).record(token, delegation, proofs)
+    Revocations(home.db_path, busy_timeout_ms=limits.store.busy_timeout_ms).record(token, delegation, proofs,
+                                                                                   authority=authority)
     if args.output is not None:
         _write(args.output, token.data)
     write_line(f"revoked {delegation.cid} (revocation {token.cid})")
     return 0
 
 
-def _deliver(args: argparse.Namespace, token: Any, delegation: Any, proofs: tuple[Any, ...]) -> int:
+def _deliver(args: argparse.Namespace, token: Any, delegation: Any, proofs: tuple[Any, ...],
+             authority: tuple[Any, ...]) -> int:
     """``revoke --to URL``: the revocation sent to an executor (which checks and records it), not to this home."""
     from ..ipvm._remote import send_revocation
     from ._io import write_line
 
-    answer = send_revocation(args.to, token, delegation, proofs)
+    answer = send_revocation(args.to, token, delegation, proofs, authority=authority)
     if args.output is not None:
         _write(args.output, token.data)
     state = "revoked" if answer.get("new") else "already revoked"

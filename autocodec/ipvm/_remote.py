@@ -191,12 +191,13 @@ class RemoteExecutor:
         ``{"revoked": CID, "revocation": CID, "new": bool}`` (``new`` False: it was already revoked).
 
         The container holds the revocation and the revoked delegation with its path witness
-        (``args.path``, root first). Refused unless ``check_revocation`` accepts it with this
+        (``args.path``, root first), and the ``/ucan/revoke`` delegations its ``prf`` names when it
+        acts on delegated authority (then its revoker is that chain's root issuer). Refused unless ``check_revocation`` accepts it with this
         executor as the owner and, for anyone else, the path starts at a delegation this executor
         issued about itself: a chain it never granted is not its to store (ucan-wg/revocation lets an
         executor require the witness against spurious revocations).
         """
-        from ..verify.ucan import REVOKE_COMMAND
+        from ..verify.ucan import REVOKE_COMMAND, revoker
         from ..verify.ucan._validate import check_time
 
         invocation, delegations, shipped = decode_container(container, self.scheduler.limits)
@@ -205,16 +206,19 @@ class RemoteExecutor:
         if invocation.cmd != REVOKE_COMMAND:
             raise InvalidClaim(f"this route records {REVOKE_COMMAND} invocations, not {invocation.cmd}",
                                hint="send jobs to /ipvm/invoke")
-        check_time(invocation, int(time.time()) if now is None else now)
+        now = int(time.time()) if now is None else now
+        check_time(invocation, now)
         delegation, proofs = _revocation_chain(invocation, delegations)
+        authority = [token for token in delegations if token.cid in invocation.payload["prf"]]
         root = proofs[0] if proofs else delegation
-        if invocation.iss != self.did and not root.iss == root.sub == self.did:
+        if revoker(invocation, authority, now=now) != self.did and not root.iss == root.sub == self.did:
             raise InvalidSubject(f"delegation {delegation.cid}'s path starts at {root.what}, not at a delegation "
                                  f"this executor ({self.did}) issued", hint=REVOKE_PATH_HINT)
         if self.revocations is None:
             raise InvalidClaim("this executor keeps no revocation store")
         with self.scheduler.admit(invocation.iss, 0):  # the issuer's slots, as for a job
-            added = self.revocations.record(invocation, delegation, proofs, owner=self.did, now=now)
+            added = self.revocations.record(invocation, delegation, proofs, owner=self.did, now=now,
+                                            authority=authority)
         return {"revoked": str(delegation.cid), "revocation": str(invocation.cid), "new": added}
 
     def _verified(self, shipped: list[tuple[CID, bytes]]) -> dict[CID, bytes]:
@@ -414,15 +418,16 @@ def run_remote(runtime: Any, url: str, key: Any, task: Invocation, proofs: list[
 
 
 def send_revocation(url: str, revocation: Token, delegation: Token, proofs: Sequence[Token], *,
-                    timeout_s: float = 60.0) -> dict[str, Any]:
-    """Deliver ``revocation`` of ``delegation`` (with its path ``proofs``, root first) to the
-    executor at ``url`` (``POST /ipvm/revoke``); its JSON answer ``{"revoked", "revocation", "new"}``,
-    or the typed error it refused with."""
+                    timeout_s: float = 60.0, authority: Sequence[Token] = ()) -> dict[str, Any]:
+    """Deliver ``revocation`` of ``delegation`` (with its path ``proofs``, root first, and the
+    ``/ucan/revoke`` delegations its ``prf`` names, ``authority``) to the executor at ``url``
+    (``POST /ipvm/revoke``); its JSON answer ``{"revoked", "revocation", "new"}``, or the typed
+    error it refused with."""
     import json
 
     from ..sources import Deadline, exchange
 
-    body = encode_container([revocation, delegation, *proofs])
+    body = encode_container([revocation, *{t.cid: t for t in (delegation, *proofs, *authority)}.values()])
     answer = exchange("POST", url.rstrip("/") + "/ipvm/revoke", what=f"executor {url}", deadline=Deadline(timeout_s),
                       read_timeout=timeout_s, cap=64 * 1024,
                       headers={"Content-Type": "application/vnd.ipld.dag-cbor", "Accept": "application/json"},

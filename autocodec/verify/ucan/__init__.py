@@ -14,7 +14,7 @@ the working group's fixtures (tests/test_ucan.py).
 
 from __future__ import annotations
 
-from ._build import REVOKE_COMMAND, delegate, invoke, revocation
+from ._build import REVOKE_COMMAND, delegate, invoke, revocation, revoke_authority
 from ._did import check_did
 from ._errors import (
     ERRORS,
@@ -31,7 +31,7 @@ from ._errors import (
     UnavailableProof,
 )
 from ._policy import ABSENT, Absent, EvalBudget, check_policy, failing_statement, glob_match, matches, parse_selector, select
-from ._revocations import Revocations, check_revocation, revoked_cid
+from ._revocations import Revocations, check_revocation, revoked_cid, revoker
 from ._token import (
     DELEGATION_TAG,
     INVOCATION_TAG,
@@ -82,7 +82,9 @@ __all__ = [
     "parse_selector",
     "parse_token",
     "revocation",
+    "revoke_authority",
     "revoked_cid",
+    "revoker",
     "seal",
     "select",
     "validate_delegation",

@@ -138,21 +138,38 @@ def _check_lifetime(expires_in: int | None) -> None:
                            hint="give a positive number of seconds (or no expiry)")
 
 
-def revocation(key: SigningKey, delegation: Token, *, now: int, proofs: Sequence[Token] = ()) -> Token:
+def revocation(key: SigningKey, delegation: Token, *, now: int, proofs: Sequence[Token] = (),
+               authority: Sequence[Token] = ()) -> Token:
     """The ``/ucan/revoke`` invocation (ucan-wg/revocation) by which ``key`` revokes ``delegation``:
     ``args`` are ``{"revoke": delegation's CID, "path": [the proofs' CIDs, root first]}`` (the
-    spec's delegation path witness; ``prf`` stays empty, it would carry a delegated authority to revoke).
+    spec's delegation path witness).
 
-    The revoker must be the delegation's issuer or an issuer above it in ``proofs``.
+    The revoker must be the delegation's issuer or an issuer above it in ``proofs``: ``key`` itself,
+    or, when ``authority`` is given (a chain of ``/ucan/revoke`` delegations to ``key``, root first:
+    "Delegating Revocation"), that chain's root issuer R. Then ``prf`` names the chain and the
+    subject is R (whose authority is used); else the subject is the delegation's.
     """
     need_key(key, "revocation")
     delegation = need_token(delegation, "revocation's delegation")
     need_iterable(proofs, "revocation's proofs", "UCAN Tokens")
     proofs = [need_token(proof, "each of revocation's proofs") for proof in proofs]
+    need_iterable(authority, "revocation's authority", "UCAN Tokens")
+    authority = [need_token(token, "each of revocation's authority") for token in authority]
+    revoker = authority[0].iss if authority else key.did
     issuers = {delegation.iss, *(p.iss for p in proofs)}
-    if key.did not in issuers:
-        raise InvalidClaim(f"{key.did} issued neither delegation {delegation.cid} nor any of its proofs",
+    if revoker not in issuers:
+        raise InvalidClaim(f"{revoker} issued neither delegation {delegation.cid} nor any of its proofs",
                            hint=REVOKER_HINT)
-    subject = delegation.sub or key.did
+    subject = revoker if authority else delegation.sub or key.did
     args = {"revoke": delegation.cid, "path": [proof.cid for proof in proofs]}
-    return invoke(key, subject, REVOKE_COMMAND, args, now=now, expires_in=None)
+    return invoke(key, subject, REVOKE_COMMAND, args, now=now, proofs=authority, expires_in=None)
+
+
+def revoke_authority(key: SigningKey, audience: str, delegation: Token, *, now: int,
+                     expires_in: int | None = 3600, proof: Token | None = None) -> Token:
+    """A delegation to ``audience`` of ``key``'s authority to revoke ``delegation`` and nothing else
+    (ucan-wg/revocation, "Delegating Revocation"): command ``/ucan/revoke``, policy
+    ``[["==", ".revoke", CID]]``, about ``key`` itself, or re-delegating ``proof`` (about its subject)."""
+    delegation = need_token(delegation, "revoke_authority's delegation")
+    return delegate(key, audience, REVOKE_COMMAND, now=now, policy=[["==", ".revoke", delegation.cid]],
+                    expires_in=expires_in, proof=proof)

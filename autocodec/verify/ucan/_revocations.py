@@ -8,6 +8,13 @@ Invariants:
   chain (each one's audience issued the next, the first issued by its subject, every non-null
   ``sub`` that subject), so an unrelated token cannot make someone a revoker. The invocation's
   bytes (at most ``MAX_REVOCATION_BYTES``) are kept as the evidence.
+- A revocation may act on delegated authority (ucan-wg/revocation, "Delegating Revocation"): its
+  ``prf`` is then a chain of ``/ucan/revoke`` delegations (the command exactly) from R to its
+  issuer, about subject R (the revocation's ``sub``; R issued the root about itself), valid as
+  ``validate_invocation`` validates any chain at ``now`` (signatures, time bounds, alignment, the
+  policies over the revocation's ``args``). It is recorded as R's revocation, so R must be a
+  revoker as above, and it cuts exactly the chains R's own would. The chain's tokens are kept
+  beside the invocation as evidence, within the same ``MAX_REVOCATION_BYTES``.
 - A revocation is scoped as ucan-wg/revocation's "Store" section says: revoker R's revocation of
   delegation D voids D only in the proof chains that also hold a delegation R issued (its
   ``delegators``); a chain reaching D without passing through R keeps working ("Scope": another
@@ -30,8 +37,9 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager, suppress
+from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -41,9 +49,10 @@ from ...cid import CID
 from ...config import DEFAULT_LIMITS
 from ._build import REVOKE_COMMAND, REVOKER_HINT
 from ...errors import RateLimited
-from ._errors import InvalidClaim, InvalidToken
-from ._token import Token, need_token
-from ._validate import MAX_CHAIN
+from .._canonical import encode
+from ._errors import InvalidClaim, InvalidToken, UcanError
+from ._token import Token, need_time, need_token
+from ._validate import MAX_CHAIN, validate_invocation
 
 _COLUMNS = """(
     delegation TEXT NOT NULL,
@@ -51,6 +60,7 @@ _COLUMNS = """(
     invocation BLOB NOT NULL,
     at INTEGER NOT NULL,
     exp INTEGER,
+    authority BLOB,
     PRIMARY KEY (delegation, revoker)
 )"""
 _DDL = f"CREATE TABLE IF NOT EXISTS ucan_revocations {_COLUMNS}"
@@ -62,8 +72,13 @@ EVICT_AFTER_S = 300
 MAX_PATH = MAX_CHAIN
 """The longest path witness (a chain holds at most ``MAX_CHAIN`` delegations)."""
 MAX_REVOCATION_BYTES = 16 * 1024
-"""The largest revocation invocation kept (each row holds its bytes as evidence): a revocation and a
-32-delegation path witness need a few KiB."""
+"""The largest revocation kept, its invocation and the delegations of its ``prf`` together (each row
+holds their bytes as evidence): a revocation and a 32-delegation path witness need a few KiB, a
+delegated revocation's chain of ``/ucan/revoke`` delegations about 300 bytes a delegation more."""
+AUTHORITY_HINT = ("act on a chain of /ucan/revoke delegations from a revoker of the delegation (its issuer, one "
+                  "above it, or the executor) to the revocation's issuer, about that revoker, valid now and whose "
+                  "policies allow revoking this delegation, given root first")
+"""What a refused delegated revocation hints (ucan-wg/revocation, "Delegating Revocation")."""
 
 
 class Revocations:
@@ -98,21 +113,22 @@ class Revocations:
                 raise
 
     def record(self, revocation: Token, delegation: Token, proofs: tuple[Token, ...] = (), *,
-               owner: str | None = None, now: int | None = None) -> bool:
+               owner: str | None = None, now: int | None = None, authority: Iterable[Token] = ()) -> bool:
         """Record ``revocation`` (a ``/ucan/revoke`` invocation) of ``delegation``, checked by
-        ``check_revocation`` (``owner`` may revoke any delegation). True when it is new here,
-        False when the same issuer had already revoked the delegation (a replay is harmless; a
-        revocation by another issuer is new: it voids the chains through that issuer too). Evicts the
-        revocations of delegations expired ``EVICT_AFTER_S`` ago; at ``max_rows`` a revocation
+        ``check_revocation`` at ``now`` (``owner`` may revoke any delegation; ``authority`` holds the
+        delegations its ``prf`` names, when it acts on delegated authority). True when it is new
+        here, False when the same revoker had already revoked the delegation (a replay is harmless; a
+        revocation by another revoker is new: it voids the chains through that revoker too). Evicts
+        the revocations of delegations expired ``EVICT_AFTER_S`` ago; at ``max_rows`` a revocation
         by anyone but ``owner`` is ``RateLimited``."""
         revocation = need_token(revocation, "record's revocation")  # the call named, as every API input is
         delegation = need_token(delegation, "record's delegation")
-        proofs = check_revocation(revocation, delegation, proofs, owner=owner)
         now = int(time.time()) if now is None else whole_number(now, "record's now")
+        checked = _check(revocation, delegation, proofs, authority, owner, now)
         with self._connect("record the UCAN revocation") as conn:
             conn.execute("BEGIN IMMEDIATE")  # waits for another writer up to the busy timeout
             try:
-                added = self._insert(conn, revocation, delegation, owner, now)
+                added = self._insert(conn, checked, delegation, owner, now)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
@@ -121,22 +137,24 @@ class Revocations:
                 raise
         return added
 
-    def _insert(self, conn: sqlite3.Connection, revocation: Token, delegation: Token, owner: str | None,
+    def _insert(self, conn: sqlite3.Connection, checked: _Checked, delegation: Token, owner: str | None,
                 now: int) -> bool:
         """One revocation written inside the caller's transaction (the table made or upgraded first)."""
         conn.execute(_DDL)
         _upgrade(conn)
         if conn.execute("SELECT 1 FROM ucan_revocations WHERE delegation = ? AND revoker = ?",
-                        (str(delegation.cid), revocation.iss)).fetchone():
+                        (str(delegation.cid), checked.revoker)).fetchone():
             return False
         conn.execute("DELETE FROM ucan_revocations WHERE exp IS NOT NULL AND exp < ?", (now - EVICT_AFTER_S,))
         (count,) = conn.execute("SELECT count(*) FROM ucan_revocations").fetchone()
-        if count >= self._max_rows and revocation.iss != owner:
+        if count >= self._max_rows and checked.revoker != owner:
             raise RateLimited(f"this node holds {count} revocations of unexpired delegations (its limit)",
                               hint="retry once some revoked delegations have expired, or ask the node's owner "
                                    "to revoke the delegation above")
-        conn.execute("INSERT INTO ucan_revocations (delegation, revoker, invocation, at, exp) VALUES (?, ?, ?, ?, ?)",
-                     (str(delegation.cid), revocation.iss, revocation.data, now, delegation.exp))
+        evidence = encode([token.data for token in checked.chain]) if checked.chain else None
+        conn.execute("INSERT INTO ucan_revocations (delegation, revoker, invocation, at, exp, authority) "
+                     "VALUES (?, ?, ?, ?, ?, ?)",
+                     (str(delegation.cid), checked.revoker, checked.revocation.data, now, delegation.exp, evidence))
         return True
 
     def is_revoked(self, cid: CID) -> bool:
@@ -158,35 +176,74 @@ class Revocations:
 
 def _upgrade(conn: sqlite3.Connection) -> None:
     """Bring a table made by an older version up to ``_COLUMNS`` inside the caller's transaction: add
-    ``exp`` (before eviction) and key rows by delegation and revoker (before scoping, one revocation
-    per delegation was kept). The rows are kept as they were."""
-    if "exp" not in {row[1] for row in conn.execute("PRAGMA table_info(ucan_revocations)")}:
+    ``exp`` (before eviction) and ``authority`` (before delegated revocations), and key rows by
+    delegation and revoker (before scoping, one revocation per delegation was kept). The rows are
+    kept as they were."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(ucan_revocations)")}
+    if "exp" not in columns:
         conn.execute("ALTER TABLE ucan_revocations ADD COLUMN exp INTEGER")
+    if "authority" not in columns:
+        conn.execute("ALTER TABLE ucan_revocations ADD COLUMN authority BLOB")
     keyed = [row[1] for row in sorted((r[5], r[1]) for r in conn.execute("PRAGMA table_info(ucan_revocations)")
                                       if r[5])]
     if keyed != ["delegation", "revoker"]:
         conn.execute(f"CREATE TABLE ucan_revocations_new {_COLUMNS}")
-        conn.execute("INSERT INTO ucan_revocations_new (delegation, revoker, invocation, at, exp) "
-                     "SELECT delegation, revoker, invocation, at, exp FROM ucan_revocations")
+        conn.execute("INSERT INTO ucan_revocations_new (delegation, revoker, invocation, at, exp, authority) "
+                     "SELECT delegation, revoker, invocation, at, exp, authority FROM ucan_revocations")
         conn.execute("DROP TABLE ucan_revocations")
         conn.execute("ALTER TABLE ucan_revocations_new RENAME TO ucan_revocations")
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """A revocation that may be recorded: who revokes (``revoker``) and on which delegated authority."""
+
+    revocation: Token
+    proofs: tuple[Token, ...]
+    revoker: str
+    """The issuer of the revocation, or the root issuer of its ``prf`` chain."""
+    chain: tuple[Token, ...]
+    """The ``/ucan/revoke`` delegations of its ``prf``, root first (none: it revokes on its own authority)."""
+
+
 def check_revocation(revocation: Token, delegation: Token, proofs: tuple[Token, ...] = (), *,
-                     owner: str | None = None) -> tuple[Token, ...]:
+                     owner: str | None = None, authority: Iterable[Token] = (),
+                     now: int | None = None) -> tuple[Token, ...]:
     """Refuse (a ``UcanError``) unless ``revocation`` is a signed ``/ucan/revoke`` invocation of at most
     ``MAX_REVOCATION_BYTES`` whose ``args.revoke`` names ``delegation`` (signed) and whose ``args.path``
-    names ``proofs`` (signed delegations, root first, forming ``delegation``'s chain), issued by an
-    issuer on that chain or by ``owner``. Returns ``proofs`` as a tuple."""
+    names ``proofs`` (signed delegations, root first, forming ``delegation``'s chain), by a revoker on
+    that chain or ``owner``: its issuer, or, when its ``prf`` names delegations (found in ``authority``),
+    the root issuer of that valid ``/ucan/revoke`` chain at ``now`` (``revoker``). Returns ``proofs``
+    as a tuple."""
+    now = int(time.time()) if now is None else need_time(now, "check_revocation's now")
+    return _check(revocation, delegation, proofs, authority, owner, now).proofs
+
+
+def revoker(revocation: Token, authority: Iterable[Token] = (), *, now: int | None = None) -> str:
+    """Whose revocation ``revocation`` is: its issuer, or, when its ``prf`` names a chain of
+    ``/ucan/revoke`` delegations (from ``authority``), that chain's root issuer (its subject), once
+    the chain validates at ``now``. Whether that principal may revoke the named delegation is
+    ``check_revocation``'s question."""
+    revocation = need_token(revocation, "revoker's revocation")
+    now = int(time.time()) if now is None else need_time(now, "revoker's now")
+    return _delegated(revocation, _tokens(authority, "the revocation's authority"), now)[0]
+
+
+def _tokens(tokens: Iterable[Token], what: str) -> tuple[Token, ...]:
+    need_iterable(tokens, what, "UCAN Tokens")
+    return tuple(need_token(token, f"each of {what}") for token in tokens)
+
+
+def _check(revocation: Token, delegation: Token, proofs: Iterable[Token], authority: Iterable[Token],
+           owner: str | None, now: int) -> _Checked:
+    """``check_revocation``'s work; the checked revocation with its revoker and authority chain."""
     revocation = need_token(revocation, "the revocation")
     delegation = need_token(delegation, "the revoked delegation")
-    need_iterable(proofs, "the revocation's proofs", "UCAN Tokens")
-    proofs = tuple(need_token(proof, "each of the revocation's proofs") for proof in proofs)
+    proofs = _tokens(proofs, "the revocation's proofs")
+    authority = _tokens(authority, "the revocation's authority")
     if revocation.kind != "inv" or revocation.cmd != REVOKE_COMMAND:
         raise InvalidToken(f"{revocation.cid} is not a {REVOKE_COMMAND} invocation")
-    if len(revocation.data) > MAX_REVOCATION_BYTES:
-        raise InvalidToken(f"revocation {revocation.cid} is {len(revocation.data)} bytes, over "
-                           f"{MAX_REVOCATION_BYTES}", hint="a revocation names a delegation and its path, nothing more")
+    _check_size(revocation, authority)
     if delegation.kind != "dlg":
         raise InvalidToken(f"{delegation.cid} is not a delegation")
     revocation.check_signature()
@@ -205,10 +262,41 @@ def check_revocation(revocation: Token, delegation: Token, proofs: tuple[Token, 
             raise InvalidClaim(f"proof {above.cid} is to {above.aud}, not to {below.iss} who issued the next "
                                f"token: the proofs are not delegation {delegation.cid}'s chain", hint=REVOKER_HINT)
     _check_rooted(proofs, delegation)
-    if revocation.iss != owner and revocation.iss not in {delegation.iss, *(p.iss for p in proofs)}:
-        raise InvalidClaim(f"{revocation.iss} issued neither delegation {delegation.cid} nor a proof above it",
-                           hint=REVOKER_HINT)
-    return proofs
+    by, chain = _delegated(revocation, authority, now)
+    if by != owner and by not in {delegation.iss, *(p.iss for p in proofs)}:
+        acting = f"{revocation.iss}, acting for {by}," if chain else by
+        raise InvalidClaim(f"{by} issued neither delegation {delegation.cid} nor a proof above it, so {acting} "
+                           "may not revoke it", hint=AUTHORITY_HINT if chain else REVOKER_HINT)
+    return _Checked(revocation, proofs, by, chain)
+
+
+def _check_size(revocation: Token, authority: tuple[Token, ...]) -> None:
+    """``InvalidToken`` when the revocation and the delegations its ``prf`` names exceed ``MAX_REVOCATION_BYTES``."""
+    named = set(revocation.payload["prf"])
+    size = len(revocation.data) + sum(len(token.data) for token in {t.cid: t for t in authority
+                                                                     if t.cid in named}.values())
+    if size > MAX_REVOCATION_BYTES:
+        raise InvalidToken(f"revocation {revocation.cid} is {size} bytes with its authority, over "
+                           f"{MAX_REVOCATION_BYTES}", hint="a revocation names a delegation and its path, and acts on "
+                                                           "a short chain of /ucan/revoke delegations, nothing more")
+
+
+def _delegated(revocation: Token, authority: tuple[Token, ...], now: int) -> tuple[str, tuple[Token, ...]]:
+    """The revoker and the ``/ucan/revoke`` chain it acts on: the issuer and () when ``prf`` is empty,
+    else the chain's root issuer once ``validate_invocation`` accepts the revocation with it at
+    ``now`` (a refusal re-raised as its own class, naming the revocation, with ``AUTHORITY_HINT``)."""
+    if not revocation.payload["prf"]:
+        return revocation.iss, ()
+    try:
+        for token in authority:
+            if token.cid in revocation.payload["prf"] and token.kind == "dlg" and token.cmd != REVOKE_COMMAND:
+                raise InvalidClaim(f"delegation {token.cid} grants {token.cmd}, not {REVOKE_COMMAND} itself: the "
+                                   "authority to revoke is delegated only by name")
+        chain = validate_invocation(revocation, authority, now).chain
+    except UcanError as exc:
+        raise type(exc)(f"revocation {revocation.cid}'s delegated authority: {exc.message}",
+                        hint=AUTHORITY_HINT) from None
+    return chain[0].iss, chain
 
 
 def revoked_cid(revocation: Token) -> CID:
