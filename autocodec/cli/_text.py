@@ -16,3 +16,10 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 def clean(text: str) -> str:
     """``text`` without control characters (tab and newline kept)."""
     return _CONTROL.sub("", text)
+
+
+def counted(number: int, noun: str) -> str:
+    """``"1 block"``, ``"2 blocks"``, ``"0 blocks"``: ``number`` and ``noun`` in its English plural
+    (an ``s`` added) unless ``number`` is 1. For this program's own messages; a line copied from
+    Kubo keeps Kubo's words (``dag import``'s ``Imported 1 blocks``)."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"

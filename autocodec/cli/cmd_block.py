@@ -9,6 +9,7 @@ from ._cidbase import add_cid_base_option
 from ._kubo import add_enc_option, bool_flag, enc_line, go_int, kubo_file_args, kubo_mhtype, refuse_big_block
 from ._runtime import add_source_options
 from ._options import nonempty, or_default
+from ._text import counted
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
@@ -226,8 +227,8 @@ def run_check(args: argparse.Namespace) -> int:
     for cid in bad:
         write_line(f"corrupt {cid}")
     if bad:
-        raise StoreCorrupt(f"{len(bad)} of {total} blocks are corrupt")
-    write_line(f"all {total} blocks intact")
+        raise StoreCorrupt(f"{len(bad)} of {counted(total, 'block')} {'is' if len(bad) == 1 else 'are'} corrupt")
+    write_line(f"all {total} blocks intact" if total != 1 else "the 1 block is intact")
     return 0
 
 
@@ -263,5 +264,5 @@ def run_rm(args: argparse.Namespace) -> int:
         for failure in failures:
             print(f"cannot remove: {failure.message}", file=sys.stderr)
         first = failures[0]
-        raise type(first)(f"{len(failures)} of {len(args.cid)} blocks not removed", hint=first.hint)
+        raise type(first)(f"{len(failures)} of {counted(len(args.cid), 'block')} not removed", hint=first.hint)
     return 0

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from ._local_modules import add_module_option
+from ._text import counted
 
 EPILOG = """examples:
   autocodec car import fixtures.car     # verify and store every block; prints the roots
@@ -53,7 +54,8 @@ def run_import(args: argparse.Namespace) -> int:
     finally:
         if args.file != "-":
             stream.close()
-    print(f"imported {result.blocks} blocks ({result.bytes} bytes) from CARv{result.version}", file=sys.stderr)
+    print(f"imported {counted(result.blocks, 'block')} ({counted(result.bytes, 'byte')}) from CARv{result.version}",
+          file=sys.stderr)
     for root in result.roots:
         write_line(str(root))
     return 0
@@ -81,6 +83,6 @@ def run_export(args: argparse.Namespace) -> int:
     missing = len(result.missing)
     note = (f"; {missing} linked block{'s' if missing != 1 else ''} not in the store "
             f"{'were' if missing != 1 else 'was'} left out") if missing else ""
-    print(f"exported {result.blocks} block{'s' if result.blocks != 1 else ''} ({result.bytes} bytes){note}",
+    print(f"exported {counted(result.blocks, 'block')} ({counted(result.bytes, 'byte')}){note}",
           file=sys.stderr)
     return 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from typing import Any
+from ._text import counted
 
 EPILOG = """examples:
   autocodec init                      # ~/.autocodec, or $AUTOCODEC_HOME
@@ -28,6 +29,6 @@ def run(args: argparse.Namespace) -> int:
     existed = home.exists()
     with Runtime(home, default_set=not args.no_default_set) as rt:
         count = len(rt.store)
-    state = f"existing store, {count} blocks" if existed else "new store"
+    state = f"existing store, {counted(count, 'block')}" if existed else "new store"
     write_line(f"initialised autocodec home {home.root} ({state})")
     return 0

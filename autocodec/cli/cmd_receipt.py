@@ -18,6 +18,7 @@ from ._runtime import add_passphrase_env, add_source_options
 from ._options import nonempty
 
 from ..ipvm._stream import MAX_LIMIT as _MAX_LIMIT  # what one read of the job stream returns at most
+from ._text import counted
 
 EPILOG = """examples:
   autocodec receipt show RECEIPT_CID
@@ -132,7 +133,7 @@ def run_reindex(args: argparse.Namespace) -> int:
     home = Home.resolve()
     with BlockStore.open(home, limits=home_limits(home)) as store:  # its busy timeout
         count = ReceiptCache(store).rebuild()
-    write_line(f"indexed {count} receipts")
+    write_line(f"indexed {counted(count, 'receipt')}")
     return 0
 
 

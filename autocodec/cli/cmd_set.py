@@ -9,6 +9,7 @@ from typing import Any
 
 from ._options import nonempty
 from ._runtime import add_passphrase_env
+from ._text import counted
 
 EPILOG = """examples:
   autocodec set init myset --key alice
@@ -161,7 +162,7 @@ def run_publish(args: argparse.Namespace) -> int:
             ipns_name = node.name_publish(f"/ipfs/{index_cid}", key_name)
             from ._text import clean
 
-            print(clean(f"autocodec: put {len(blocks)} blocks on {node.addr}, pinned; IPNS /ipns/{ipns_name} -> "
+            print(clean(f"autocodec: put {counted(len(blocks), 'block')} on {node.addr}, pinned; IPNS /ipns/{ipns_name} -> "
                         f"{index_cid}"), file=sys.stderr)
     return 0
 
@@ -199,7 +200,7 @@ def run_export(args: argparse.Namespace) -> int:
         with Runtime() as rt, open_output(args.output) as out:  # replaced only when complete
             index_cid, count = export_set(rt, args.name, out)
         where = args.output
-    print(f"autocodec: wrote {count} blocks of set {args.name!r} ({index_cid}) to {where}", file=sys.stderr)
+    print(f"autocodec: wrote {counted(count, 'block')} of set {args.name!r} ({index_cid}) to {where}", file=sys.stderr)
     return 0
 
 
