@@ -267,3 +267,11 @@ def test_a_delegated_revocation_for_another_delegation_is_refused_by_the_executo
     err = proc.stderr.decode()
     assert proc.returncode == 1 and err.startswith("autocodec: MatchError: ") and err.count("\n") == 1
     assert _job(nodes, "2", top, below).returncode == 0
+
+
+def test_a_revoked_revoke_authority_grants_nothing(web: Web) -> None:
+    az = revoke_authority(web.keys["alice"], web.did("zelda"), web.t["cd"], now=web.now)
+    assert web.table.record(revocation(web.keys["alice"], az, now=web.now), az, now=web.now)  # Alice takes it back
+    with pytest.raises(Revoked, match="delegated authority"):
+        web.record(web.by_zelda("cd", ("ab", "bc"), (az,)), "cd", ("ab", "bc"), (az,))
+    assert not web.table.is_revoked(web.t["cd"].cid)

@@ -12,7 +12,8 @@ Invariants:
   ``prf`` is then a chain of ``/ucan/revoke`` delegations (the command exactly) from R to its
   issuer, about subject R (the revocation's ``sub``; R issued the root about itself), valid as
   ``validate_invocation`` validates any chain at ``now`` (signatures, time bounds, alignment, the
-  policies over the revocation's ``args``). It is recorded as R's revocation, so R must be a
+  policies over the revocation's ``args``; ``record`` also refuses one whose chain holds a
+  delegation revoked in its table, scoped as any chain). It is recorded as R's revocation, so R must be a
   revoker as above, and it cuts exactly the chains R's own would. The chain's tokens are kept
   beside the invocation as evidence, within the same ``MAX_REVOCATION_BYTES``.
 - A revocation is scoped as ucan-wg/revocation's "Store" section says: revoker R's revocation of
@@ -37,7 +38,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass
 from itertools import pairwise
@@ -124,7 +125,7 @@ class Revocations:
         revocation = need_token(revocation, "record's revocation")  # the call named, as every API input is
         delegation = need_token(delegation, "record's delegation")
         now = int(time.time()) if now is None else whole_number(now, "record's now")
-        checked = _check(revocation, delegation, proofs, authority, owner, now)
+        checked = _check(revocation, delegation, proofs, authority, owner, now, self.revokers)
         with self._connect("record the UCAN revocation") as conn:
             conn.execute("BEGIN IMMEDIATE")  # waits for another writer up to the busy timeout
             try:
@@ -235,8 +236,9 @@ def _tokens(tokens: Iterable[Token], what: str) -> tuple[Token, ...]:
 
 
 def _check(revocation: Token, delegation: Token, proofs: Iterable[Token], authority: Iterable[Token],
-           owner: str | None, now: int) -> _Checked:
-    """``check_revocation``'s work; the checked revocation with its revoker and authority chain."""
+           owner: str | None, now: int, revokers: Callable[[CID], Collection[str]] | None = None) -> _Checked:
+    """``check_revocation``'s work; the checked revocation with its revoker and authority chain
+    (``revokers``, a table's: a revoked ``/ucan/revoke`` delegation grants nothing, as in any chain)."""
     revocation = need_token(revocation, "the revocation")
     delegation = need_token(delegation, "the revoked delegation")
     proofs = _tokens(proofs, "the revocation's proofs")
@@ -262,7 +264,7 @@ def _check(revocation: Token, delegation: Token, proofs: Iterable[Token], author
             raise InvalidClaim(f"proof {above.cid} is to {above.aud}, not to {below.iss} who issued the next "
                                f"token: the proofs are not delegation {delegation.cid}'s chain", hint=REVOKER_HINT)
     _check_rooted(proofs, delegation)
-    by, chain = _delegated(revocation, authority, now)
+    by, chain = _delegated(revocation, authority, now, revokers)
     if by != owner and by not in {delegation.iss, *(p.iss for p in proofs)}:
         acting = f"{revocation.iss}, acting for {by}," if chain else by
         raise InvalidClaim(f"{by} issued neither delegation {delegation.cid} nor a proof above it, so {acting} "
@@ -281,7 +283,8 @@ def _check_size(revocation: Token, authority: tuple[Token, ...]) -> None:
                                                            "a short chain of /ucan/revoke delegations, nothing more")
 
 
-def _delegated(revocation: Token, authority: tuple[Token, ...], now: int) -> tuple[str, tuple[Token, ...]]:
+def _delegated(revocation: Token, authority: tuple[Token, ...], now: int,
+               revokers: Callable[[CID], Collection[str]] | None = None) -> tuple[str, tuple[Token, ...]]:
     """The revoker and the ``/ucan/revoke`` chain it acts on: the issuer and () when ``prf`` is empty,
     else the chain's root issuer once ``validate_invocation`` accepts the revocation with it at
     ``now`` (a refusal re-raised as its own class, naming the revocation, with ``AUTHORITY_HINT``)."""
@@ -292,7 +295,7 @@ def _delegated(revocation: Token, authority: tuple[Token, ...], now: int) -> tup
             if token.cid in revocation.payload["prf"] and token.kind == "dlg" and token.cmd != REVOKE_COMMAND:
                 raise InvalidClaim(f"delegation {token.cid} grants {token.cmd}, not {REVOKE_COMMAND} itself: the "
                                    "authority to revoke is delegated only by name")
-        chain = validate_invocation(revocation, authority, now).chain
+        chain = validate_invocation(revocation, authority, now, revokers=revokers).chain
     except UcanError as exc:
         raise type(exc)(f"revocation {revocation.cid}'s delegated authority: {exc.message}",
                         hint=AUTHORITY_HINT) from None
