@@ -149,8 +149,9 @@ def test_bao_encode_and_add_past_the_size_limit_are_typed(home: Path, tmp_path: 
 def test_store_writes_past_the_size_limit_leave_a_consistent_store(home: Path, tmp_path: Path) -> None:
     big, block = tmp_path / "big.bin", tmp_path / "block.bin"
     big.write_bytes(os.urandom(6_000_000))
-    block.write_bytes(os.urandom(3_000_000))
+    block.write_bytes(os.urandom(4 << 20))  # the largest block the store takes (limits.decode.max_block_bytes)
     size = sum(p.stat().st_size for p in home.iterdir() if p.is_file())
+    assert size + 1_000_000 < 4 << 20  # each write needs more than the room left (an empty home: 2.9 MB, 64 KiB pages)
     for args in (["add", "-Q", str(big)], ["block", "put", "--allow-big-block", str(block)]):
         err = _one_line(_cli(home, *args, max_bytes=size + 1_000_000))
         assert "StoreError" in err or "StorageFull" in err, err

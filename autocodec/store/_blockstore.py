@@ -13,6 +13,7 @@ Invariants:
 - Blocks are keyed by their CIDv1 bytes (a CIDv0 is stored as its v1 equivalent, so both
   forms find the same block). Identity-multihash CIDs hold their data inline and are never
   stored; ``get``/``has``/``stat`` answer them from the CID.
+- Layout: a store made anew has ``NEW_STORE_PAGE_BYTES`` pages; an older store keeps its own.
 - Crash safety: WAL journal, ``synchronous=NORMAL``; each write is one transaction, so a
   process killed mid-write leaves the last committed state and no partial block (a power
   loss may lose the last few commits, never consistency). ``put_many`` commits in batches of
@@ -79,6 +80,12 @@ Verifier = Callable[[CID, bytes], None]
 """Raises ``HashMismatch`` (or ``UnknownHash``) unless ``data`` hashes to ``cid``'s multihash."""
 
 _PAGE = 1_000
+NEW_STORE_PAGE_BYTES = 65_536
+"""SQLite page size of a store made anew (SQLite's largest; its default is 4 KiB). A 256 KiB block
+is 4 pages instead of a chain of 64 overflow pages, so a bulk write does a fraction of the page
+work and I/O (docs/performance.md, "Bulk writes into the store"). It applies only to a database
+file with no content yet: an existing WAL store keeps its page size (SQLite changes it only by
+``VACUUM`` outside WAL mode) and works as before."""
 _ROWID_MAX = (1 << 63) - 1  # SQLite's largest INTEGER (a rowid)
 _BYTES_TYPES = frozenset({"blob", "text"})  # "text": a BLOB whose type bit flipped; its bytes are checked
 
@@ -358,6 +365,7 @@ class BlockStore:
             )
             try:
                 if not read_only:
+                    conn.execute(f"PRAGMA page_size={NEW_STORE_PAGE_BYTES}")  # new files only (see its docstring)
                     mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
                     if str(mode).lower() != "wal":
                         raise StoreError(f"cannot put the store {path} in WAL mode (got {mode!r})")
