@@ -29,7 +29,8 @@ def register(sub: Any) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--json", action="store_true", help="print one JSON object (medians in ns, ratios, machine)")
     p.add_argument("--quick", action="store_true",
-                   help="5 rounds, smaller chunker and batch inputs (~10 s instead of ~1 min)")
+                   help="5 rounds, smaller chunker and batch inputs: a group in about a fifth of its full "
+                        "time, though all groups together still take minutes")
     p.add_argument("--strict", action="store_true", help="exit 1 if any target does not pass")
     p.add_argument("--group", action="append", choices=GROUP_NAMES, metavar="GROUP",
                    help=f"only this group (repeatable): {', '.join(GROUP_NAMES)}")
