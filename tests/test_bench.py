@@ -253,6 +253,8 @@ def test_kubo_group_quick_same_cids_and_bytes(capsys: pytest.CaptureFixture[str]
         checks = by_id[fid]["checks"]
         assert checks["same_bytes"] is True and checks["autocodec"] == checks["kubo"], checks
     assert by_id["kubo.cat"]["checks"]["kubo"] == by_id["kubo.gateway.file"]["checks"]["kubo"]
+    imported = by_id["kubo.dag-import"]["checks"]  # both report the file's root pinned, in the same words
+    assert imported["same_output"] is True and imported["kubo"] == f"Pinned root\t{by_id['kubo.add.file']['checks']['kubo']}\tsuccess"
     assert by_id["kubo.add.file"]["bytes_per_op"] == 32 << 20
     assert "500 small files" in by_id["kubo.add.tree"]["title"]
     assert set(by_id["kubo.gateway.raw"]["checks"]["requests_per_s"]) == {"kubo", "ours"}

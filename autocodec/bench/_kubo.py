@@ -9,6 +9,9 @@ sides get fresh stores (copies of an empty template) and run, interleaved, comma
 ``kubo.add.tree``     ``add -r`` of a tree of small files (5,000 in folders of 100; ``--quick`` 500);
 ``kubo.cat``          ``cat`` of that file from each one's own store (to ``/dev/null``);
 ``kubo.dag-export``   ``dag export`` of the file's DAG (the CAR files must be byte for byte equal);
+``kubo.dag-import``   ``dag import`` of that CAR into a fresh store, its root pinned (each side's default):
+                      the same bytes as the file's ``add`` written, without the chunking and hashing of
+                      the content into a DAG (both must report the same pinned root);
 ``kubo.rss.add``      peak RSS (``ru_maxrss`` of the child) of the file's ``add``.
 
 Then one server each over the last round's store — ``autocodec serve`` and ``ipfs daemon --offline`` —
@@ -49,7 +52,7 @@ from ._core import BenchConfig, Figure, Measurement, Skipped, Target
 ENV_VAR = "AUTOCODEC_KUBO"
 """Names the Kubo ``ipfs`` binary to measure against (checked before the checkout and ``PATH``)."""
 
-EXPECTED_IDS = ("kubo.add.file", "kubo.add.tree", "kubo.cat", "kubo.dag-export", "kubo.rss.add",
+EXPECTED_IDS = ("kubo.add.file", "kubo.add.tree", "kubo.cat", "kubo.dag-export", "kubo.dag-import", "kubo.rss.add",
                 "kubo.gateway.file", "kubo.gateway.raw", "kubo.rss.serve")
 
 _KUBO = "kubo"
@@ -140,9 +143,9 @@ class _Sides:
             self.run(_KUBO, repo, "config", "--json", key, json.dumps(value))
         self.run("ours", self.tmp / "template-ours", "init")
 
-    def fresh(self, side: str) -> Path:
-        """A copy of that side's empty template (the previous round's copy is removed)."""
-        path = self.tmp / f"store-{side}"
+    def fresh(self, side: str, name: str = "store") -> Path:
+        """A copy of that side's empty template (the previous round's copy named ``name`` is removed)."""
+        path = self.tmp / f"{name}-{side}"
         shutil.rmtree(path, ignore_errors=True)
         shutil.copytree(self.tmp / f"template-{'kubo' if side == _KUBO else 'ours'}", path)
         return path
@@ -170,6 +173,8 @@ def _figures(mib: int, files: int, gets: int) -> dict[str, Figure]:
         ("kubo.add.tree", f"add -r a tree of {files:,} small files", _TIME, None, "ns"),
         ("kubo.cat", f"cat the {size} file from its own store", _TIME, mib << 20, "ns"),
         ("kubo.dag-export", f"dag export the {size} file's DAG to a CAR", _TIME, mib << 20, "ns"),
+        ("kubo.dag-import", f"dag import the {size} file's CAR into a fresh store (root pinned)", _TIME, mib << 20,
+         "ns"),
         ("kubo.rss.add", f"add one {size} file: peak RSS", _MEMORY, None, "KiB"),
         ("kubo.gateway.file", f"gateway GET of the {size} file (loopback)", _TIME, mib << 20, "ns"),
         ("kubo.gateway.raw", f"gateway GET ?format=raw of small blocks ({gets:,} per round, keep-alive)", _TIME,
@@ -217,6 +222,27 @@ def _cli_rounds(sides: _Sides, big: Path, tree: Path, rounds: int,
             for side in (_KUBO, "ours")}
     _check(figs["kubo.cat"], "same_bytes", cats["ours"], cats[_KUBO])
     return file_cid, tree_cids, stores
+
+
+def _import_rounds(sides: _Sides, stores: dict[str, Path], file_cid: str, rounds: int, fig: Figure) -> None:
+    """Time ``dag import`` of the file's CAR (exported once by Kubo) into fresh stores, interleaved;
+    both must report the same pinned root. No peak RSS: a child's ``ru_maxrss`` starts at this
+    process's peak at the fork (Linux keeps it across ``exec``), here raised by the CAR compared."""
+    car = sides.tmp / "file.car"
+    with open(car, "wb") as out:
+        sides.run(_KUBO, stores[_KUBO], "dag", "export", file_cid, stdout=out.fileno())
+    samples: dict[str, list[float]] = {}
+    said: dict[str, str] = {}
+    for r in range(rounds + 1):  # round 0: warm-up, not counted
+        for side in (_KUBO, "ours"):
+            run = sides.run(side, sides.fresh(side, "import"), "dag", "import", str(car))
+            said[side] = run.out.decode().strip()
+            if r:
+                samples.setdefault(side, []).append(run.ns)
+    fig.ours = Measurement.of(samples["ours"])
+    fig.peers[_KUBO] = Measurement.of(samples[_KUBO])
+    fig.note = f"{rounds} interleaved rounds after a warm-up, medians; fresh stores each round; one process per import"
+    _check(fig, "same_output", said["ours"], said[_KUBO])
 
 
 def _check(fig: Figure, what: str, ours: str, kubo: str) -> None:
@@ -346,6 +372,9 @@ def run(config: BenchConfig) -> list[Figure]:
         sides.templates()
         big, tree = _make_inputs(Path(tmp), mib, files)
         file_cid, tree_cids, stores = _cli_rounds(sides, big, tree, rounds, figs)
+        _import_rounds(sides, stores, file_cid, rounds, figs["kubo.dag-import"])
+        for side in (_KUBO, "ours"):  # the disk they took, before the servers' rounds
+            shutil.rmtree(Path(tmp) / f"import-{side}")
         servers = _servers(sides, stores)
         try:
             _gateway_rounds(servers, file_cid, tree_cids, gets, rounds, figs)
