@@ -56,6 +56,13 @@ def _same(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> None:
     assert ours.body == kubo.body, (kubo.body, ours.body)
 
 
+# bytes that are no UTF-8 in a domain: one U+FFFD per ill-formed sequence as Go's IDNA trie cuts
+# it, Punycoded (a U+FFFD sent as UTF-8, a name ending inside a sequence: no header)
+BYTES_NO_UTF8 = ["a%ffb.test/x", "a%ff.test/", "a%EF%BF%BDb.test/x", "a%ff%ffb.test/x", "a%c3b.test/x", "%ffb.test/",
+                 "A%ffB.TEST./x", "a%ff-.test/x", "a%ed%a0%80b.test/x", "a%e0%80%80b.test/x", "a.test%c3/x",
+                 "a.test%c3./x", "a%c3%a9%ffb.test/x", "a%f0%9f%98b.test/x", "x.a%e0b/x", "x.a%e0bc/x",
+                 "a%ed%a0%80%ff.test/x", "a%f5%80%80%80b.test/", "a%c0%afb.test/"]
+
 # /ipns/ roots that are no IPNS name, each as boxo writes it in Ipfs-Uri (or leaves it out)
 URI_DOMAINS = [f"{WIKI.upper()}/root2/root3/root4/index.html", f"{WIKI}./root2/root3/root4/index.html",
                "nothere.test./x", "NoThere.Test/x", "%C5%BB%C3%93%C5%81%C4%86.example.test/wiki",
@@ -63,7 +70,7 @@ URI_DOMAINS = [f"{WIKI.upper()}/root2/root3/root4/index.html", f"{WIKI}./root2/r
                "a%E3%80%82b/", "examplemissingtld/", "localhost/", "en..example.test/wiki", ".a.test/",
                "a.test../", "exa_mple.test/", "-x.test/", "a-.test/", "ab--c.test/", "a--b.test/", "x%20y.test/",
                "xn--zz.test/", "a%E2%80%8Db.test/", "a%D7%90.test/", "%D7%90%D9%A1.test/", "127.0.0.1/",
-               f"{'a' * 64}.test/", "bad..test/", "%ff/", "%ff%00/x"]
+               f"{'a' * 64}.test/", "bad..test/", "%ff/", "%ff%00/x", *BYTES_NO_UTF8]
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
@@ -146,13 +153,17 @@ def test_a_refused_format_carries_none_of_the_refused_answers_headers(sides: Sid
 
 
 def test_the_ipfs_uri_of_a_domain_is_ascii() -> None:
-    """``uri_domain`` on its own: the forms above and an undecodable byte (no header)."""
+    """``uri_domain`` on its own: the forms above and bytes that are no UTF-8 (kept as surrogate
+    escapes; it was no header: the ``idna`` package refuses U+FFFD)."""
     from autocodec.serve._dns_name import uri_domain
 
     assert uri_domain("EXAMPLE.test.") == "example.test"
     assert uri_domain("\u017b\u00d3\u0141\u0106.example.net") == "xn--kda4b0koi.example.net"
     assert uri_domain("stra\u00dfe.test") == "xn--strae-oqa.test"  # non-transitional: not "strasse"
     assert uri_domain("\U0001f600.test") == "xn--e28h.test"
+    assert uri_domain("a\udcffb.test") == uri_domain("a\udcc3b.test") == "xn--ab-gg4n.test"
+    assert uri_domain("a\udced\udca0\udc80b.test") == "xn--ab-gg4n.test"  # one sequence, as Go cuts it
+    assert uri_domain("a\udcff\udcffb.test") == "xn--ab-gg4na.test"
     for refused in ("localhost", "en..example.net", "a.test..", "exa_mple.test", "-x.test", "ab--c.test",
-                    "xn--zz.test", "a\u200db.test", "a\u05d0.test", "a\udcff.test", ""):
+                    "xn--zz.test", "a\u200db.test", "a\u05d0.test", "a\ufffd.test", "a.test\udcc3", ""):
         assert uri_domain(refused) is None, refused
