@@ -12,7 +12,8 @@ Invariants:
 - Every error reaches the user as one line on stderr, control characters stripped: an
   ``AutocodecError`` with its hint, an ``OSError`` with its cause, an argument whose bytes are
   not UTF-8 reaching code that needs text (a name looked up in the store); exit 1 (also for a
-  usage error, as Kubo: ``Parser.error``), 130 for Ctrl-C, 143 for SIGTERM. No traceback.
+  usage error, as Kubo: ``Parser.error``). No traceback. Ctrl-C and SIGTERM: one line, then
+  the process ends killed by that signal once the command has unwound (``end_by_signal``).
 - A command whose standard output's reader went away (``| head -c1``) ends as Kubo's does: killed
   by SIGPIPE (a shell says 141), silently, after it has unwound and the exit handlers have run
   (``_end_by_sigpipe``). A broken pipe that is not standard output's is an error as any ``OSError``.
@@ -485,26 +486,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _sigterm_unwinds():
             status = _main(argv)
     except KeyboardInterrupt as exc:  # Ctrl-C while the command line loads (the command's own: ``_run``)
-        return _interrupted(exc)
+        status = _interrupted(exc)
     if status == READER_GONE:
         _end_by_sigpipe()
+    elif status in (INTERRUPTED, TERMINATED):
+        end_by_signal(status - 128)
     return status
 
 
 def _end_by_sigpipe() -> None:
     """End this process as killed by SIGPIPE, as a Go program (Kubo) is when a write to its
-    standard output finds the pipe closed. Exit handlers run first (the loader's worker
-    processes are stopped); stdout is already silenced. Returns only where the signal cannot be
-    delivered now (off the main thread, or blocked by the caller): ``main`` then returns
-    ``READER_GONE``."""
+    standard output finds the pipe closed (Python ignores SIGPIPE from start-up): see
+    ``end_by_signal``; ``main`` returns ``READER_GONE`` where it cannot."""
+    end_by_signal(signal.SIGPIPE)
+
+
+def end_by_signal(signum: int) -> None:
+    """End this process killed by ``signum`` (SIGINT, SIGTERM, SIGPIPE), after the command has
+    unwound (partial outputs removed, the store's transaction rolled back) and said so: the Unix
+    convention, and what Python does on an uncaught KeyboardInterrupt, so that a calling shell
+    sees the signal (a ``for`` loop stops at Ctrl-C) rather than an exit status. Exit handlers
+    run first (the loader's worker processes are stopped); stdout and stderr are flushed.
+    Returns only where the signal cannot be delivered now (off the main thread, or blocked by
+    the caller): ``main`` then returns 128 + ``signum``."""
     if threading.current_thread() is not threading.main_thread():
         return
     with contextlib.suppress(Exception):
         atexit._run_exitfuncs()
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        sys.stderr.flush()
-    signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # Python ignores it from start-up
-    os.kill(os.getpid(), signal.SIGPIPE)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
 
 
 class Terminated(KeyboardInterrupt):
@@ -537,13 +550,19 @@ def _sigterm_unwinds() -> Iterator[None]:
         signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
 
 
+INTERRUPTED = 128 + signal.SIGINT
+TERMINATED = 128 + signal.SIGTERM
+"""The statuses ``_run`` gives an interrupted command, as a shell reports a process killed by
+that signal; ``main`` then ends the process by the signal itself (``end_by_signal``)."""
+
+
 def _interrupted(exc: KeyboardInterrupt) -> int:
-    """One line and 143 for SIGTERM (128 + 15, as a shell reports it), 130 for Ctrl-C."""
+    """One line and ``TERMINATED`` for SIGTERM, ``INTERRUPTED`` for Ctrl-C."""
     if isinstance(exc, Terminated):
         print("autocodec: terminated", file=sys.stderr)
-        return 128 + signal.SIGTERM
+        return TERMINATED
     print("autocodec: interrupted", file=sys.stderr)
-    return 130
+    return INTERRUPTED
 
 
 def _main(argv: Sequence[str] | None) -> int:
