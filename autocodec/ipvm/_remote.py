@@ -57,6 +57,7 @@ from ..verify.ucan import (
     parse_token,
     validate_invocation,
 )
+from ..verify.ucan._validate import MAX_CHAIN
 from ._invocation import Invocation
 from ._receipt import Receipt
 
@@ -65,6 +66,10 @@ CONTAINER_KEY = "ctn-v1"
 BLOCKS_KEY = "ipvm/blocks"
 RECEIPT_HEADER = "X-Ipvm-Receipt"
 _ARG_KEYS = {"module", "function", "args", "fuel", "memory"}
+MAX_CONTAINER_TOKENS = 2 * MAX_CHAIN + 2
+"""The most tokens a container may hold: the largest legitimate one is a delegated revocation
+(the invocation, the revoked delegation, its path witness and the ``/ucan/revoke`` chain, each of
+at most ``MAX_CHAIN`` delegations); a job needs its invocation and one chain."""
 
 
 def task_args(task: Invocation) -> dict[str, Any]:
@@ -111,8 +116,9 @@ def decode_container(data: bytes, limits: RemoteLimits) -> tuple[Token, list[Tok
         raise InvalidToken(f"the request is not a DAG-CBOR UCAN container: {exc.message}", hint=CONTAINER_HINT) from None
     ok_keys = isinstance(value, dict) and CONTAINER_KEY in value and set(value) <= {CONTAINER_KEY, BLOCKS_KEY}
     items = value.get(CONTAINER_KEY) if ok_keys else None
-    if not isinstance(items, list) or not all(isinstance(i, bytes) for i in items) or len(items) > 64:
-        raise InvalidToken(f"a UCAN container is {{{CONTAINER_KEY!r}: [token bytes, ...]}} (at most 64)",
+    if not isinstance(items, list) or not all(isinstance(i, bytes) for i in items) or len(items) > MAX_CONTAINER_TOKENS:
+        raise InvalidToken(f"a UCAN container is {{{CONTAINER_KEY!r}: [token bytes, ...]}} (at most "
+                           f"{MAX_CONTAINER_TOKENS})",
                            hint=CONTAINER_HINT)
     shipped = value.get(BLOCKS_KEY, [])
     if not isinstance(shipped, list) or not all(
