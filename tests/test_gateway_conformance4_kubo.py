@@ -10,11 +10,13 @@ name: the status, ``Ipfs-Uri`` (IPIP-0548), ``Content-Location``, the type and t
 - a record (``?format=ipns-record``) of what is no IPNS name: boxo's checks, in its order;
 - a name whose records loop (itself, two names, a name leading to no name);
 - Kubo's 406 and 400 for a format a block is not in, which carry headers of the answer refused:
-  a difference kept here (docs/gateway.md).
+  a difference kept here (docs/gateway.md);
+- a method the gateway does not serve: boxo's 405; ``CONNECT``, Kubo's bare 200, a 405 here.
 """
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -167,3 +169,53 @@ def test_the_ipfs_uri_of_a_domain_is_ascii() -> None:
     for refused in ("localhost", "en..example.net", "a.test..", "exa_mple.test", "-x.test", "ab--c.test",
                     "xn--zz.test", "a\u200db.test", "a\u05d0.test", "a\ufffd.test", "a.test\udcc3", ""):
         assert uri_domain(refused) is None, refused
+
+
+def _raw(base: str, method: str, target: str) -> tuple[int, list[tuple[str, str]], bytes]:
+    """One request as sent (any method, any target), read to the connection's end: the status,
+    every header line in order (a repeated header kept) and the body."""
+    host, port = base.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=60) as conn:
+        conn.sendall(f"{method} {target} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
+        data = b""
+        while chunk := conn.recv(65536):
+            data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = [(name.strip().lower(), value.strip()) for name, _, value in (line.partition(":") for line in lines)]
+    return int(status_line.split()[1]), headers, body
+
+
+def _kept(headers: list[tuple[str, str]], names: tuple[str, ...]) -> list[tuple[str, str]]:
+    """The ``names`` headers by name, each name's values in the order sent."""
+    return sorted(((name, value) for name, value in headers if name in names), key=lambda pair: pair[0])
+
+
+METHOD_HEADERS = ("allow", "content-type", "location", "x-content-type-options", "content-length")
+# a method the gateway does not serve, under each namespace, and the namespaces without their slash
+METHODS = [("PUT", "/ipfs/{plain}"), ("POST", "/ipfs/{plain}?format=car"), ("DELETE", "/ipfs/"),
+           ("PATCH", f"/ipns/{WIKI}/root2"), ("POST", "/ipns/{name}/"), ("TRACE", "/ipfs/{tricky}/plain.txt"),
+           ("PUT", "/ipfs"), ("POST", "/ipns?x=1"), ("OPTIONS", "/ipfs"), ("DELETE", "/ipns")]
+
+
+@pytest.mark.parametrize(("method", "path"), METHODS)
+def test_a_method_the_gateway_does_not_serve_is_boxos_405(sides: Sides, method: str, path: str) -> None:
+    """boxo's 405 (``Method PUT not allowed: read only access``, ``Allow`` once per method), and
+    ``/ipfs`` or ``/ipns`` Go's 307 to the slash for every method; here they were aiohttp's 405
+    (``405: Method Not Allowed``, one ``Allow: GET,HEAD,OPTIONS``; ``GET,HEAD`` on ``/ipfs``)."""
+    target = path.format(**sides.ids)
+    kubo, ours = _raw(sides.kubo_url, method, target), _raw(sides.ours_url, method, target)
+    assert kubo[0] in (307, 405), kubo
+    assert (ours[0], _kept(ours[1], METHOD_HEADERS), ours[2]) == (kubo[0], _kept(kubo[1], METHOD_HEADERS), kubo[2])
+
+
+@pytest.mark.parametrize("target", ["/ipfs/{plain}", "/ipns/{name}/", "/", "127.0.0.1:80"])
+def test_connect_is_a_405_where_kubo_claims_a_tunnel(sides: Sides, target: str) -> None:
+    """Kubo answers every ``CONNECT`` with a bare 200 (``corehttp``, before its gateway) and opens
+    no tunnel, which a client takes for one (RFC 9110 9.3.6); kept out here: boxo's 405, as for
+    any method it does not serve (it was a 404, or a 307 for an authority-form target)."""
+    target = target.format(**sides.ids)
+    kubo, ours = _raw(sides.kubo_url, "CONNECT", target), _raw(sides.ours_url, "CONNECT", target)
+    assert (kubo[0], kubo[2]) == (200, b""), kubo
+    assert (ours[0], ours[2]) == (405, b"Method CONNECT not allowed: read only access\n"), ours
+    assert _kept(ours[1], ("allow",)) == [("allow", "GET"), ("allow", "HEAD"), ("allow", "OPTIONS")]

@@ -76,7 +76,7 @@ from ._ranges import _asked_span, _defaults_range_check, _preconditions, not_mod
 from ._paths import (_ALL_VALID_ENCODED, _BAD_ESCAPE, _PATH_SAFE, _PATH_SEGMENT_SAFE, _clean, content_path, href_path,
                      ipfs_uri, shown)
 from ._page_headers import explorer_origin, html_page_headers
-from ._subdomain import ISOLATED, ROOTED, bare_origin, go_redirect, origin_path, subdomain_gateway
+from ._subdomain import ISOLATED, ROOTED, bare_origin, go_redirect, origin_path, read_only, subdomain_gateway
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..unixfs import _pb
@@ -1044,6 +1044,10 @@ async def _preflight(request: web.Request) -> web.Response:
     return web.Response(status=200)
 
 
+async def _read_only(request: web.Request) -> web.Response:
+    return read_only(request)
+
+
 async def _namespace(request: web.Request) -> web.Response:
     """``/ipfs`` and ``/ipns`` without their slash: a 307 to the namespace root (Go's ServeMux,
     which Kubo's gateway mux answers with), the query kept."""
@@ -1059,10 +1063,12 @@ def setup_gateway(app: web.Application) -> None:
 
     app.router.add_get(r"/ipfs/{path:[\s\S]*}", ipfs)
     app.router.add_get(r"/ipns/{path:[\s\S]*}", ipns)
-    app.router.add_get("/ipfs", _namespace)
-    app.router.add_get("/ipns", _namespace)
+    app.router.add_route("*", "/ipfs", _namespace)  # every method, as Go's ServeMux redirects
+    app.router.add_route("*", "/ipns", _namespace)
     app.router.add_route("OPTIONS", r"/ipfs/{path:[\s\S]*}", _preflight)
     app.router.add_route("OPTIONS", r"/ipns/{path:[\s\S]*}", _preflight)
+    for namespace in ("/ipfs/", "/ipns/"):  # any other method: boxo's 405, not aiohttp's
+        app.router.add_route("*", namespace + r"{path:[\s\S]*}", _read_only)
     app.on_response_prepare.append(_content_headers)
     app.middlewares.append(subdomain_gateway)  # before DNSLink hosting, as in Kubo's hostname handler
     app.middlewares.append(dnslink_hosting)

@@ -414,11 +414,18 @@ async def _serve_subdomain(request: web.Request, sub: Subdomain) -> web.StreamRe
     if request.method == "OPTIONS":
         return web.Response(status=200)
     if request.method not in ("GET", "HEAD"):
-        response = _plain(405, f"Method {request.method} not allowed: read only access\n")
-        for method in _READ_ONLY:  # one header each, as Kubo writes them
-            response.headers.add("Allow", method)
-        return response
+        return read_only(request)
     return await _content(request, prefix)
+
+
+def read_only(request: web.Request) -> web.Response:
+    """boxo's 405 for a method the gateway does not serve (``Allow`` once per method, as Kubo
+    writes it). Kubo answers ``CONNECT`` before its gateway with a bare 200 and no tunnel; here
+    it gets this 405 too (docs/gateway.md)."""
+    response = _plain(405, f"Method {request.method} not allowed: read only access\n")
+    for method in _READ_ONLY:
+        response.headers.add("Allow", method)
+    return response
 
 
 def _unclean_content_path(request: web.Request, prefix: str) -> web.Response | None:
@@ -473,5 +480,5 @@ def bare_origin(request: web.Request) -> str | None:
 
 
 __all__ = ["GATEWAY_HOST", "ISOLATED", "ROOTED", "LabelError", "Subdomain", "bare_origin", "canonical_root",
-           "dns_label", "go_redirect", "inline_dnslink", "is_gateway_host", "moved", "origin_path", "strip_port", "subdomain_gateway",
+           "dns_label", "go_redirect", "inline_dnslink", "is_gateway_host", "moved", "origin_path", "read_only", "strip_port", "subdomain_gateway",
            "subdomain_of", "subdomain_url", "uninline_dnslink", "under_gateway_paths", "uri_redirect"]

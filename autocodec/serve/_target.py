@@ -5,6 +5,9 @@ handlers (RFC 9112 3.2 and 3.2.2; Go's ``net/http`` ``readRequest``):
   ``curl --proxy``) is the request for ``/PATH`` with the URL's host as ``Host`` (a server
   must accept it; the URL's host wins over the header). It reached the handlers as a path
   ``/http:/HOST/PATH``, a 307 there;
+- ``CONNECT`` (any target, as Kubo reads it first) is boxo's 405 ``Method CONNECT not allowed``,
+  where Kubo answers a bare 200 (``Content-Length: 0``) and opens no tunnel: a 2xx to CONNECT
+  tells a client the tunnel is up (RFC 9110 9.3.6), so this server does not claim one;
 - ``OPTIONS *`` is a bare 200 (``Content-Length: 0``); another method with ``*`` is a 400
   (from aiohttp's parser, as from Go's);
 - a ``Host`` header holding a byte that no host, port or IPv6 zone holds (Go's
@@ -53,6 +56,10 @@ def _bad_request(reason: str = "") -> web.Response:
 async def request_target(request: web.Request,
                          handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
     """Read the request target and ``Host`` as Go's server does (module docstring), then the app."""
+    if request.method == "CONNECT":  # Kubo: a bare 200 with no tunnel behind it; here boxo's 405
+        from ._subdomain import read_only
+
+        return read_only(request)
     target = request.raw_path
     if target == "*":  # only OPTIONS gets here: aiohttp's parser refuses ``*`` with another method (400)
         return web.Response(status=200, headers={"Content-Length": "0"})
