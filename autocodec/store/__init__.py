@@ -8,7 +8,7 @@ wings keep their state in the same database through ``register_migration`` and
 
 from __future__ import annotations
 
-from ._blockstore import BlockStat, BlockStore, Verifier, translate_sqlite_error
+from ._blockstore import BlockStat, BlockStore, Verifier, connect_writable, translate_sqlite_error
 from ._car import CarReader, CarWriter, read_section_at
 from ._links import LinkFinder, builtin_links, links_in
 from ._schema import Migration, register_migration, schema_version
@@ -25,6 +25,7 @@ __all__ = [
     "Migration",
     "Verifier",
     "builtin_links",
+    "connect_writable",
     "export_car",
     "export_car_file",
     "import_car",

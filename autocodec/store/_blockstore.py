@@ -14,7 +14,9 @@ Invariants:
   forms find the same block). Identity-multihash CIDs hold their data inline and are never
   stored; ``get``/``has``/``stat`` answer them from the CID.
 - Layout: a store made anew has ``NEW_STORE_PAGE_BYTES`` pages; an older store keeps its own.
-- Crash safety: WAL journal, ``synchronous=NORMAL``; each write is one transaction, so a
+- Every read-write connection to the home's database, a ``BlockStore``'s or another wing's, is
+  made by ``connect_writable``, so the file is created the store's way whoever opens it first.
+- Crash safety: WAL journal (checkpointed every ``WAL_CHECKPOINT_BYTES``), ``synchronous=NORMAL``; each write is one transaction, so a
   process killed mid-write leaves the last committed state and no partial block (a power
   loss may lose the last few commits, never consistency). ``put_many`` commits in batches of
   ``limits.store.batch_blocks``/``batch_bytes``; on an ``Exception`` from the input (a bad
@@ -86,6 +88,11 @@ is 4 pages instead of a chain of 64 overflow pages, so a bulk write does a fract
 work and I/O (docs/performance.md, "Bulk writes into the store"). It applies only to a database
 file with no content yet: an existing WAL store keeps its page size (SQLite changes it only by
 ``VACUUM`` outside WAL mode) and works as before."""
+WAL_CHECKPOINT_BYTES = 16 << 20
+"""How much the write-ahead log holds before a commit folds it into the database (SQLite's
+``wal_autocheckpoint``, set in pages: SQLite's default of 1,000 pages is 64 MiB with 64 KiB pages),
+and the size a ``-wal`` file is cut back to after a checkpoint (``journal_size_limit``). So the
+``-wal`` of a long-lived process stays near this plus one batch (``limits.store.batch_bytes``)."""
 _ROWID_MAX = (1 << 63) - 1  # SQLite's largest INTEGER (a rowid)
 _BYTES_TYPES = frozenset({"blob", "text"})  # "text": a BLOB whose type bit flipped; its bytes are checked
 
@@ -271,6 +278,28 @@ def _read_only(root: Path, path: Path) -> bool:
     return not (writable and os.access(path, os.W_OK))
 
 
+def connect_writable(path: Path, timeout_s: float) -> sqlite3.Connection:
+    """A read-write autocommit connection to a home's database, set up the store's way: a file made
+    now gets ``NEW_STORE_PAGE_BYTES`` pages and WAL mode (whoever opens the home first, a
+    ``BlockStore`` or another wing), and every connection has ``synchronous=NORMAL`` and the WAL
+    bounds of ``WAL_CHECKPOINT_BYTES``. Every wing that connects to the home's database directly
+    uses this; sqlite errors are raised as they are (the caller translates them)."""
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=timeout_s)
+    try:
+        conn.execute(f"PRAGMA page_size={NEW_STORE_PAGE_BYTES}")  # new files only (see its docstring)
+        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise StoreError(f"cannot put the store {path} in WAL mode (got {mode!r})")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+        conn.execute(f"PRAGMA wal_autocheckpoint={max(1, WAL_CHECKPOINT_BYTES // page)}")
+        conn.execute(f"PRAGMA journal_size_limit={WAL_CHECKPOINT_BYTES}")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 def _connect_read_only(path: Path) -> sqlite3.Connection:
     """A read-only connection to the store of a home that cannot be written.
 
@@ -357,19 +386,9 @@ class BlockStore:
         _check_files(path)
         read_only = _read_only(home.root, path)
         with _sqlite_errors(f"open the store {path}"):
-            conn = _connect_read_only(path) if read_only else sqlite3.connect(
-                path,
-                isolation_level=None,
-                check_same_thread=False,
-                timeout=limits.store.busy_timeout_ms / 1000,
-            )
+            timeout_s = limits.store.busy_timeout_ms / 1000
+            conn = _connect_read_only(path) if read_only else connect_writable(path, timeout_s)
             try:
-                if not read_only:
-                    conn.execute(f"PRAGMA page_size={NEW_STORE_PAGE_BYTES}")  # new files only (see its docstring)
-                    mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-                    if str(mode).lower() != "wal":
-                        raise StoreError(f"cannot put the store {path} in WAL mode (got {mode!r})")
-                    conn.execute("PRAGMA synchronous=NORMAL")
                 conn.execute("PRAGMA foreign_keys=ON")
                 behind = migrate(conn, read_only=read_only)
             except BaseException:

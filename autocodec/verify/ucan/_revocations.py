@@ -94,11 +94,12 @@ class Revocations:
 
     @contextmanager
     def _connect(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """A connection of its own (autocommit), closed afterwards; SQLite errors as ``StoreError``."""
-        from ...store import translate_sqlite_error
+        """A connection of its own (autocommit), closed afterwards; SQLite errors as ``StoreError``.
+        Made by the store's ``connect_writable``: a home with no database yet gets the store's."""
+        from ...store import connect_writable, translate_sqlite_error
 
         try:
-            with closing(sqlite3.connect(self._db_path, timeout=self._timeout_s, isolation_level=None)) as conn:
+            with closing(connect_writable(self._db_path, self._timeout_s)) as conn:
                 yield conn
         except sqlite3.Error as exc:
             raise translate_sqlite_error(exc, doing) from exc
