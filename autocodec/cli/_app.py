@@ -67,6 +67,19 @@ READ_ONLY = BLOCK_READERS | {"resolve", "block ls", "block check", "pin ls", "tr
 
 
 USAGE_ERROR = 1
+
+
+def command_timeout(text: str) -> float:
+    """``--timeout``'s value: a Go duration (``time.ParseDuration``, as Kubo 0.43.1 reads it:
+    ``5s``, ``1m30s``, ``250ms``; a bare number other than 0 has no unit and is refused), in
+    seconds. Zero or less is a deadline already past, as in Kubo."""
+    from .._gotime import NS, parse_duration
+
+    try:
+        return parse_duration(text) / NS
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"time: invalid duration {text!r} (a number and a unit: 30s, 5m, 1h30m)")\
+            from None
 """The status of a command line that was not understood (an unknown option or command, a missing
 or malformed argument): Kubo 0.43.1 exits 1 for these, as for any error, and its status wins."""
 
@@ -125,6 +138,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--home", help="home folder (default $AUTOCODEC_HOME or ~/.autocodec)")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log decisions (-vv: debug)")
     parser.add_argument("--log-json", action="store_true", help="structured logs as JSON lines on stderr")
+    parser.add_argument("--timeout", dest="command_timeout", type=command_timeout, default=None, metavar="DURATION",
+                        help="stop the command with an error after this long, a Go duration as Kubo's (30s, 5m, 1h30m)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     package = importlib.import_module(__package__ or "autocodec.cli")
@@ -193,13 +208,22 @@ def unused_globals(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     return None
 
 
+def _unbounded(args: argparse.Namespace) -> str | None:
+    """Why ``--timeout`` is refused on this command, or None: ``serve`` runs until it is
+    stopped (SIGTERM or Ctrl-C: a prompt, orderly stop), and its requests have their own bounds."""
+    if args.command_timeout is not None and args.command == "serve":
+        return ("--timeout does not apply to `autocodec serve`: it runs until stopped "
+                "(stop it with SIGTERM or Ctrl-C; leave --timeout out)")
+    return None
+
+
 def _command_token(argv: Sequence[str] | None) -> str | None:
     """The command word of ``argv`` (after the global options), if there is one."""
     args = list(sys.argv[1:] if argv is None else argv)
     i = 0
     while i < len(args):
         arg = args[i]
-        if arg in ("--home", "--enc", "--cid-base"):  # global options taking a value (``place_globals``)
+        if arg in ("--home", "--enc", "--cid-base", "--timeout"):  # global options taking a value (``place_globals``)
             i += 2
             continue
         if arg.startswith("-"):
@@ -294,7 +318,7 @@ def dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     return out
 
 
-TOP_GLOBALS = {"--home": True, "-v": False, "--verbose": False, "--log-json": False}
+TOP_GLOBALS = {"--home": True, "-v": False, "--verbose": False, "--log-json": False, "--timeout": True}
 """The options of the program itself (read by the top-level parser), each: whether it takes a
 value. As Kubo 0.43.1's global options (``-D``, ``--repo-dir``, ``--timeout``...), they are taken
 anywhere on the command line, before, inside or after the command (``place_globals``)."""
@@ -302,6 +326,74 @@ anywhere on the command line, before, inside or after the command (``place_globa
 LEAF_GLOBALS = {"--enc": True, "--cid-base": True}
 """Kubo's global ``--enc`` and ``--cid-base``: every command declares them (``kubo_global_options``),
 and they too are taken anywhere: ``autocodec --enc=json dag stat X`` as ``ipfs --enc=json dag stat X``."""
+
+
+KUBO_SPELLINGS = {"--encoding": "--enc"}
+"""Kubo 0.43.1's other names of our global options (``ipfs --encoding=json version``)."""
+
+HELP_FLAGS = frozenset({"-h", "--help"})
+
+
+def kubo_spellings(words: list[str]) -> list[str]:
+    """``words`` with Kubo's long names of global options (``KUBO_SPELLINGS``) written as ours,
+    ``--encoding=json`` as ``--enc=json``; nothing after ``--`` changes."""
+    out: list[str] = []
+    for i, word in enumerate(words):
+        if word == "--":
+            return out + words[i:]
+        name, eq, value = word.partition("=")
+        out.append(KUBO_SPELLINGS[name] + eq + value if name in KUBO_SPELLINGS else word)
+    return out
+
+
+def place_help(parser: argparse.ArgumentParser, words: list[str]) -> list[str]:
+    """``words`` with a help request moved after the command it names, as Kubo 0.43.1 reads it:
+    ``-h``/``--help`` anywhere (``autocodec --help version``, ``autocodec dag --help get``), or
+    ``help`` as the command word (``autocodec help dag get``), shows the help of the command
+    every command word names, not of the group before the flag; after an unknown command
+    argparse refuses it, after an unknown action the group's help is shown. Words after ``--`` are
+    arguments; a line without a help request is returned as it is."""
+    end = words.index("--") if "--" in words else len(words)
+    head = list(words[:end])
+    asked = any(word in HELP_FLAGS for word in head)
+    at = _first_command_word(head)
+    if at is not None and head[at] == "help" and "help" not in _subcommands(parser):
+        del head[at]
+        asked = True
+    if not asked:
+        return list(words)
+    head = [word for word in head if word not in HELP_FLAGS]
+    return head[:_after_command(parser, head)] + ["--help"] + head[_after_command(parser, head):] + words[end:]
+
+
+def _first_command_word(words: list[str]) -> int | None:
+    """Where the first word that is not a global option (or its value) is, if any."""
+    i = 0
+    while i < len(words):
+        glob = _option_length(words, i, {**TOP_GLOBALS, **LEAF_GLOBALS})
+        if not glob and not words[i].startswith("-"):
+            return i
+        i += glob or 1
+    return None
+
+
+def _after_command(parser: argparse.ArgumentParser, words: list[str]) -> int:
+    """The index just after the last word of ``words`` that names a command or group, walking
+    down from ``parser`` (0 when none does)."""
+    current, after, i = parser, 0, 0
+    while i < len(words):
+        glob = _option_length(words, i, {**TOP_GLOBALS, **LEAF_GLOBALS})
+        if glob or words[i].startswith("-"):
+            i += glob or 1
+            continue
+        chosen = _subcommands(current).get(words[i])
+        if chosen is None:  # an unknown command is refused (left before the flag), an unknown action
+            return i + 1 if current is parser else after  # shows its group's help, as Kubo
+        current, after = chosen, i + 1
+        if not _subcommands(chosen):
+            break
+        i += 1
+    return after
 
 
 def place_globals(parser: argparse.ArgumentParser, words: list[str]) -> list[str]:
@@ -556,6 +648,42 @@ TERMINATED = 128 + signal.SIGTERM
 that signal; ``main`` then ends the process by the signal itself (``end_by_signal``)."""
 
 
+class TimedOut(BaseException):
+    """``--timeout`` expired, raised where the command is, so that it unwinds as for Ctrl-C
+    (partial outputs removed, transactions rolled back); not an ``Exception``, so nothing on the
+    way catches it for an ordinary error."""
+
+
+@contextlib.contextmanager
+def _deadline(seconds: float | None) -> Iterator[None]:
+    """For the length of the command: ``TimedOut`` once ``seconds`` have passed (SIGALRM, so a
+    command waiting in a read, a fetch or a lock is woken). None: no deadline; zero or less: the
+    deadline has passed already (``TimedOut`` at once). Off the main thread nothing is bounded
+    (Python allows signal handlers only there)."""
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    if seconds <= 0:
+        raise TimedOut
+
+    def expired(_signum: int, _frame: FrameType | None) -> None:
+        raise TimedOut
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _timed_out(given: str) -> int:
+    """The one line of a command stopped by ``--timeout``; exit 1, as Kubo 0.43.1 (``Error: timed out``)."""
+    return _fail(f"Timeout: timed out: the command ran longer than --timeout {given} allows "
+                 "(give it longer, or leave --timeout out)")
+
+
 def _interrupted(exc: KeyboardInterrupt) -> int:
     """One line and ``TERMINATED`` for SIGTERM, ``INTERRUPTED`` for Ctrl-C."""
     if isinstance(exc, Terminated):
@@ -568,7 +696,7 @@ def _interrupted(exc: KeyboardInterrupt) -> int:
 def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser(argv)
     words = dash_values(parser, go_booleans(parser, list(sys.argv[1:] if argv is None else argv)))
-    words = place_globals(parser, words)
+    words = place_globals(parser, place_help(parser, kubo_spellings(words)))
     try:
         group = bare_group(parser, words)
         if group is not None:  # as ``ipfs`` and ``ipfs dag``: the group's help, exit 0
@@ -579,7 +707,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return _stdout_failed(exc)
     if extras:  # the command's own usage, not the top level's
         _innermost(parser, args).error(f"unrecognized arguments: {' '.join(extras)}")
-    refused = unused_globals(parser, args)
+    refused = unused_globals(parser, args) or _unbounded(args)
     if refused is not None:
         from ._text import clean
 
@@ -641,16 +769,19 @@ def _run(args: argparse.Namespace) -> int:
             if quiet:
                 from .. import log
 
-                with log.default_level("error"):
+                with log.default_level("error"), _deadline(args.command_timeout):
                     _ipns_paths(args)
                     check_home(args)
                     with _store_kept(args):
                         status = args.func(args)
             else:
-                _ipns_paths(args)
-                check_home(args)
-                with _store_kept(args):
-                    status = args.func(args)
+                with _deadline(args.command_timeout):
+                    _ipns_paths(args)
+                    check_home(args)
+                    with _store_kept(args):
+                        status = args.func(args)
+    except TimedOut:
+        return _timed_out(_timeout_given(args))
     except AutocodecError as exc:
         _fit_hint(exc, args)
         return _fail(f"{type(exc).__name__}: {exc.one_line()}")
@@ -668,6 +799,13 @@ def _run(args: argparse.Namespace) -> int:
         return _fail(f"InvalidInput: {text!r} is not UTF-8 text (only file paths may hold other bytes; "
                      "give names, codes and values in UTF-8)")
     return int(status or 0)
+
+
+def _timeout_given(args: argparse.Namespace) -> str:
+    """``--timeout``'s value as Go writes a duration (``1m30s``), for the message."""
+    from .._gotime import NS, format_duration
+
+    return format_duration(round(args.command_timeout * NS))
 
 
 def _stdout_reader_gone() -> bool:
