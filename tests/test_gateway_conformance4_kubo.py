@@ -219,3 +219,22 @@ def test_connect_is_a_405_where_kubo_claims_a_tunnel(sides: Sides, target: str) 
     assert (kubo[0], kubo[2]) == (200, b""), kubo
     assert (ours[0], ours[2]) == (405, b"Method CONNECT not allowed: read only access\n"), ours
     assert _kept(ours[1], ("allow",)) == [("allow", "GET"), ("allow", "HEAD"), ("allow", "OPTIONS")]
+
+
+# CARs and TARs, whose length is known once written: small (one raw leaf, a small folder,
+# a missing last segment) and past Go's 2048-byte buffer (a HAMT folder)
+STREAMED = ["/ipfs/{plain}?format=car", "/ipfs/{plain}?format=tar", "/ipfs/{tricky}?format=car",
+            "/ipfs/{tricky}/nope?format=car", "/ipfs/{plain}?format=car&dag-scope=block", "/ipfs/{hamt}?format=car",
+            "/ipfs/{hamt}?format=tar", "/ipfs/{tricky}?format=tar"]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("path", STREAMED)
+def test_a_short_car_or_tar_has_its_length_as_in_kubo(sides: Sides, path: str, method: str) -> None:
+    """Go's server buffers 2048 bytes before it chunks a body, so Kubo sends a shorter CAR or
+    TAR (and its HEAD) with ``Content-Length``; here every CAR and TAR was chunked, a HEAD
+    without either header."""
+    target = path.format(**sides.ids)
+    kubo, ours = _raw(sides.kubo_url, method, target), _raw(sides.ours_url, method, target)
+    framing = ("content-length", "transfer-encoding")
+    assert (ours[0], _kept(ours[1], framing)) == (kubo[0], _kept(kubo[1], framing))

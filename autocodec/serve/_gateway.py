@@ -321,9 +321,15 @@ async def _stream(request: web.Request, response: web.StreamResponse, pieces: It
                   first: bytes | None = None) -> web.StreamResponse:
     """Send ``first`` and then ``pieces`` (pulled on a worker thread, in order).
 
+    A body of unknown length (a CAR, a TAR) that ends within ``_GO_BUFFER`` bytes is sent with
+    its ``Content-Length``, a ``HEAD`` too, as Go's server sends Kubo's (it buffers that much
+    before it starts chunking); a longer one is chunked.
+
     An error after the status was sent (a block missing or invalid mid-DAG) aborts the
-    connection, so the client sees a truncated transfer, never a body that ends cleanly. So
-    does the request's deadline (``ServeLimits.request_timeout_s``, which cancels this task),
+    connection, so the client sees a truncated transfer, never a body that ends cleanly; an
+    error within the first bytes of a body of unknown length does too (its status is sent,
+    then the bytes before the error). So does the request's deadline
+    (``ServeLimits.request_timeout_s``, which cancels this task),
     which each batch sent moves on (``keep_going``): a body runs as long as the client reads
     it (a TAR or CAR of shared subtrees that expands without end too, as Kubo's gateway streams
     it), and one that makes no progress for that long (a client that stopped reading) is cut,
@@ -332,16 +338,30 @@ async def _stream(request: web.Request, response: web.StreamResponse, pieces: It
     Pieces are pulled a few at a time (``_Pull``): a trip to a worker thread and back for each
     256 KiB piece of a file cost about as much as sending it; the bytes sent, and where an error
     breaks them off, are the same."""
-    from ._app import EXECUTOR, RUNTIME
+    from ._app import EXECUTOR
 
-    await response.prepare(request)
-    if request.method == "HEAD":
-        return response
     loop = asyncio.get_running_loop()
     pull = _Pull(pieces)
+    held = [first] if first else []
     try:
-        if first:
-            await response.write(first)
+        if response.content_length is None:
+            whole, failed = await _hold_small(request, pull, held)
+            if whole is not None:
+                response.content_length = len(whole)
+                await response.prepare(request)
+                if request.method != "HEAD":
+                    await response.write(whole)
+                await response.write_eof()
+                return response
+        else:
+            failed = None
+        await response.prepare(request)
+        if request.method == "HEAD":
+            return response
+        for piece in held:
+            await response.write(piece)
+        if failed is not None:
+            raise failed
         while batch := await loop.run_in_executor(request.app[EXECUTOR], pull.take):
             for piece in batch:
                 await response.write(piece)
@@ -351,13 +371,42 @@ async def _stream(request: web.Request, response: web.StreamResponse, pieces: It
             request.transport.abort()
         raise
     except errors.AutocodecError as exc:
-        runtime = request.app[RUNTIME]
-        runtime.metrics.inc("errors_total", route="ipfs-stream", error=type(exc).__name__)
-        if request.transport is not None:
-            request.transport.abort()
+        _abort(request, exc)
         raise _Aborted() from None
     await response.write_eof()
     return response
+
+
+_GO_BUFFER = 2048  # net/http's bufferBeforeChunkingSize: a body this long or shorter gets a length
+
+
+async def _hold_small(request: web.Request, pull: "_Pull",
+                      held: list[bytes]) -> tuple[bytes | None, errors.AutocodecError | None]:
+    """Pull into ``held`` until it holds more than ``_GO_BUFFER`` bytes or the pieces end: the
+    whole body when they ended within it, and the error that broke them off, if one did."""
+    from ._app import EXECUTOR
+
+    loop = asyncio.get_running_loop()
+    size = sum(map(len, held))
+    try:
+        while size <= _GO_BUFFER:
+            batch = await loop.run_in_executor(request.app[EXECUTOR], pull.take)
+            if not batch:
+                return b"".join(held), None
+            held += batch
+            size += sum(map(len, batch))
+    except errors.AutocodecError as exc:
+        return None, exc
+    return None, None
+
+
+def _abort(request: web.Request, exc: errors.AutocodecError) -> None:
+    """Count a body broken off after its status and abort its connection."""
+    from ._app import RUNTIME
+
+    request.app[RUNTIME].metrics.inc("errors_total", route="ipfs-stream", error=type(exc).__name__)
+    if request.transport is not None:
+        request.transport.abort()
 
 
 class _Aborted(Exception):
