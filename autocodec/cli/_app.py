@@ -154,7 +154,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
 
 
 ENC_IGNORED = frozenset({"add", "cat", "get", "ls", "block get", "block rm", "dag get", "dag export", "cid format",
-                         "cid base32", "name get", "key export"})
+                         "cid base32", "name get", "key export", "init"})
 """Commands that take ``--enc=json`` and print what they print without it: Kubo 0.43.1's same
 commands do (checked with ``ipfs CMD --enc=json``; tests/test_cli_kubo4.py)."""
 

@@ -7,8 +7,13 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from ._text import clean
+from ._cidbase import add_cid_base_option, cid_text
+from ._kubo import add_enc_option, bool_flag, go_json
 from ._options import nonempty
+from ._text import clean
+
+PIN_TYPES = ("all", "recursive", "direct", "indirect")
+"""Kubo 0.43.1's ``pin ls --type`` values; a pinned set is a recursive pin of its index."""
 
 EPILOG = """examples:
   autocodec pin add bundle.car                      # a set exported with `autocodec set export`
@@ -32,8 +37,19 @@ def register(sub: Any) -> None:
     add.add_argument("--gateway", metavar="URL", help="fetch the set (and an IPNS name's records, verified here) from this trustless gateway")
     add.add_argument("--override", action="store_true",
                      help="let this set take over codecs, hashers and names that sets pinned earlier serve")
+    add_enc_option(add, "Kubo's pin add JSON: {\"Pins\":[the set's index CID]}")
+    add_cid_base_option(add)
     add.set_defaults(func=run_add)
-    ls = ps.add_parser("ls", help="list pinned sets")
+    ls = ps.add_parser("ls", help="list pinned sets (each set's signed index, a recursive pin in Kubo's terms)")
+    ls.add_argument("--type", "-t", default="all", choices=PIN_TYPES,
+                    help="Kubo's pin type (default all): all and recursive list every set, direct and indirect none")
+    bool_flag(ls, "-q", "quiet", False, "only the index CIDs, one a line")
+    bool_flag(ls, "-s", "stream", False, "with --enc=json: one object a line, as Kubo's --stream")
+    bool_flag(ls, None, "names", False, "with --enc=json: the set's name as the pin's Name, as Kubo's --names")
+    ls.add_argument("--name", "-n", default=None, metavar="TEXT",
+                    help="only the sets whose name holds TEXT (case-sensitive); implies --names, as Kubo")
+    add_enc_option(ls, "Kubo's pin ls JSON: {\"Keys\":{CID:{\"Type\":\"recursive\",\"Name\":...}}}")
+    add_cid_base_option(ls)
     ls.set_defaults(func=run_ls)
     up = ps.add_parser("update", help="apply newer verified versions from where each set was found")
     up.add_argument("name", nargs="?", help="one set (name or CID); default: all")
@@ -45,6 +61,8 @@ def register(sub: Any) -> None:
     fix.set_defaults(func=run_repair)
     rm = ps.add_parser("rm", help="unpin a set (its modules stop being trusted)")
     rm.add_argument("name", help="set name or CID")
+    add_enc_option(rm, "Kubo's pin rm JSON: {\"Pins\":[the set's index CID]}")
+    add_cid_base_option(rm)
     rm.set_defaults(func=run_rm)
 
 
@@ -68,10 +86,15 @@ def run_add(args: argparse.Namespace) -> int:
         except (InvalidDocument, UnsupportedFormat) as exc:
             _explain_ordinary_car(args.target, exc)
             raise
-    write_line(_describe(result))
+    write_line(_kubo_pins(args, result.index_cid) if args.enc == "json" else _describe(result))
     if result.shadowed:
         print(_shadowed_note(result), file=sys.stderr)
     return 0
+
+
+def _kubo_pins(args: argparse.Namespace, index: Any) -> str:
+    """Kubo 0.43.1's ``pin add``/``pin rm --enc=json`` line for a set: ``{"Pins":[its index CID]}``."""
+    return go_json({"Pins": [cid_text(index, args.cid_base)]})[:-1]
 
 
 def _shadowed_note(result: Any) -> str:
@@ -138,18 +161,46 @@ def _explain_ordinary_car(target: str, exc: Exception) -> None:
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    import time
-
     from ..registry import Runtime, pin_ls
     from ._io import write_line
 
     with Runtime() as rt:
-        for pin in pin_ls(rt):
-            left = pin.expires - int(time.time())
-            expiry = f"expires in {left // 86400}d" if left > 0 else "EXPIRED"
-            write_line(f"{pin.name}\tv{pin.version}\t{pin.index_cid}\t{pin.entries} entr{'y' if pin.entries == 1 else 'ies'}\t{expiry}\t"
-                       f"{pin.location.describe()}\tset {pin.set_id}")
+        pins = list(pin_ls(rt)) if args.type in ("all", "recursive") else []
+    if args.name is not None:
+        pins = [pin for pin in pins if args.name in pin.name]
+        args.names = True
+    if args.enc == "json":
+        for line in _kubo_pin_json(pins, args):
+            write_line(line)
+        return 0
+    for pin in pins:
+        write_line(cid_text(pin.index_cid, args.cid_base) if args.quiet else _pin_row(pin, args.cid_base))
     return 0
+
+
+def _pin_row(pin: Any, base: str | None) -> str:
+    """A pinned set as one tab-separated line of ``pin ls``'s text form."""
+    import time
+
+    left = pin.expires - int(time.time())
+    expiry = f"expires in {left // 86400}d" if left > 0 else "EXPIRED"
+    entries = f"{pin.entries} entr{'y' if pin.entries == 1 else 'ies'}"
+    return (f"{pin.name}\tv{pin.version}\t{cid_text(pin.index_cid, base)}\t{entries}\t{expiry}\t"
+            f"{pin.location.describe()}\tset {pin.set_id}")
+
+
+def _kubo_pin_json(pins: list[Any], args: argparse.Namespace) -> list[str]:
+    """The pins as Kubo 0.43.1's ``pin ls --enc=json`` writes them (each a recursive pin of the
+    set's index; lines without their newline): one ``{"Keys":{CID:{"Type","Name"}}}`` object,
+    keys sorted as Go sorts a map's, ``{}`` when there is none; with ``--stream`` one
+    ``{"Cid","Name"?,"Type"}`` object a line. ``Name`` is the set's name with ``--names``, else
+    empty (left out when streamed), as Kubo's."""
+    rows = [(cid_text(pin.index_cid, args.cid_base), pin.name if args.names else "") for pin in pins]
+    if args.stream:
+        return [go_json({"Cid": cid, **({"Name": name} if name else {}), "Type": "recursive"})[:-1]
+                for cid, name in rows]
+    keys = {cid: {"Type": "recursive", "Name": name} for cid, name in sorted(rows)}
+    return [go_json({"Keys": keys} if keys else {})[:-1]]
 
 
 def run_update(args: argparse.Namespace) -> int:
@@ -194,5 +245,5 @@ def run_rm(args: argparse.Namespace) -> int:
 
     with Runtime() as rt:
         pin = pin_rm(rt, args.name)
-    write_line(f"unpinned {pin.name} {pin.set_id}")
+    write_line(_kubo_pins(args, pin.index_cid) if args.enc == "json" else f"unpinned {pin.name} {pin.set_id}")
     return 0
