@@ -113,3 +113,29 @@ def test_timeout_that_does_not_fire_changes_nothing(home: Path) -> None:
 def test_serve_refuses_timeout(home: Path) -> None:
     proc = run_cli(home, "serve", "--timeout=1s", check=False)
     assert "does not apply to `autocodec serve`" in refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
+
+
+def test_timeout_removes_a_half_written_output(tmp_path: Path) -> None:
+    """Expiry unwinds as Ctrl-C does: ``bao decode`` of a stream that stalls part-way leaves no
+    output file, only the one line."""
+    home = tmp_path / "home"
+    run_cli(home, "init")  # bao comes from the shipped set
+    content = tmp_path / "content.bin"
+    content.write_bytes(os.urandom(2_000_000))
+    encoding = tmp_path / "content.bao"
+    run_cli(home, "bao", "encode", str(content), str(encoding))
+    digest = run_cli(home, "bao", "hash", str(content)).stdout.decode().strip()
+    work = tmp_path / "work"
+    work.mkdir()
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    proc = subprocess.Popen([sys.executable, "-m", "autocodec", "--timeout=3s", "bao", "decode", digest, "-",
+                             str(work / "out.bin")], env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stderr is not None
+    proc.stdin.write(encoding.read_bytes()[:1_500_000])  # the rest never comes; the pipe stays open
+    proc.stdin.flush()
+    err = proc.stderr.read()  # until the command ends (its stderr closes)
+    proc.wait(timeout=60)
+    proc.stdin.close()
+    assert proc.returncode == 1 and err.decode().startswith("autocodec: Timeout: timed out"), err
+    assert os.listdir(work) == []
