@@ -238,3 +238,23 @@ def test_a_short_car_or_tar_has_its_length_as_in_kubo(sides: Sides, path: str, m
     kubo, ours = _raw(sides.kubo_url, method, target), _raw(sides.ours_url, method, target)
     framing = ("content-length", "transfer-encoding")
     assert (ours[0], _kept(ours[1], framing)) == (kubo[0], _kept(kubo[1], framing))
+
+
+# errors after the format was read from Accept: a type no answer is made in (under /ipfs/), and
+# a name that does not resolve (a domain with no DNSLink, no domain at all) asked for in a format
+ACCEPTED_ERRORS = [("/ipfs/{plain}", "application/vnd.ipld.foo"), ("/ipfs/{tricky}/nope", "application/json-seq"),
+                   ("/ipns/nothere.test/x", "application/vnd.ipld.raw"), ("/ipns/nothere.test/x", "application/json"),
+                   ("/ipns/nothere.test/x", "application/x-tar"), ("/ipns/nothere.test/x?format=raw", "application/x-tar"),
+                   ("/ipns/nothere.test/x", "application/vnd.ipld.car; version=1; order=dfs"),
+                   ("/ipns/nothere.test/x", "application/vnd.ipld.foo"), ("/ipns/bad..test/x", "application/vnd.ipld.car")]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize(("path", "accept"), ACCEPTED_ERRORS)
+def test_an_error_after_the_accept_header_is_kubos(sides: Sides, path: str, accept: str, method: str) -> None:
+    """Kubo's words for a type no answer is made in (``unsupported response format requested``;
+    it was this server's longer text), and ``Content-Location`` (the format Accept chose, empty
+    for a type boxo does not know) on the 500 of a name that does not resolve (it was missing)."""
+    kubo, ours = sides.both(path, {"Accept": accept}, method)
+    assert kubo.status in (400, 500), (kubo.status, kubo.body)
+    _same(kubo, ours, ("content-location", "content-type", "ipfs-uri"))

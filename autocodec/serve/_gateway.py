@@ -475,8 +475,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
             early = _early_not_modified(request, await _run(request, _locate, request, runtime, path), media)
             if early is not None:
                 return early
-        raise GatewayError(400, f"unsupported response format requested ({media}): ask for one of "
-                                f"{', '.join(sorted(_SERVED))}, or leave it out of the Accept header")
+        raise GatewayError(400, "unsupported response format requested")  # Kubo's words
     if media == IPNS_RECORD:  # Kubo's words
         raise GatewayError(400, f"{shown(_asked_path(request))} is not an IPNS link")
     car = _car.car_params(request.query, params) if media == CAR else None

@@ -115,6 +115,8 @@ async def ipns(request: web.Request) -> web.StreamResponse:
         if checked is None:
             return error_response(request, 404, f"this gateway's home holds no valid IPNS record for {name}", headers)
         return _record_response(request, name, checked.record.raw, cache_seconds(checked), headers)
+    if media is not None and (location := _content_location(request, media, params)) is not None:
+        request[_CONTENT_LOCATION] = location  # on an error of the name's resolution too, as boxo sets it first
     try:
         led = await _run(request, _follow_name, names, name_text)
     except _Unresolved as failed:  # Kubo's status and words for a name its namesys cannot resolve
