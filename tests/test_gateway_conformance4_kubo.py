@@ -258,3 +258,22 @@ def test_an_error_after_the_accept_header_is_kubos(sides: Sides, path: str, acce
     kubo, ours = sides.both(path, {"Accept": accept}, method)
     assert kubo.status in (400, 500), (kubo.status, kubo.body)
     _same(kubo, ours, ("content-location", "content-type", "ipfs-uri"))
+
+
+# 400s whose words were this server's: entity-bytes as boxo and Go's strconv read it, and /ipfs/
+# with no CID
+WORDED_400S = [f"/ipfs/{{plain}}?format=car&entity-bytes={spec}" for spec in
+               ("5:1", "abc", "1:x", "x:1", "-1:", "1", "-5:-10", "1:2:3", "", "99999999999999999999:", "1_0:*",
+                "%C4%85:*", "+1:-99999999999999999999")] + ["/ipfs/", "/ipfs/?format=raw"]
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+@pytest.mark.parametrize("path", WORDED_400S)
+def test_a_malformed_car_range_or_a_bare_ipfs_is_kubos_400(sides: Sides, path: str, method: str) -> None:
+    """``invalid application/vnd.ipld.car entity-bytes URL parameter: WHY`` (WHY boxo's, or Go's
+    ``strconv.ParseInt: parsing "X": invalid syntax`` / ``value out of range``; it was
+    ``entity-bytes '5:1': to is before from`` and the like), and ``invalid path "/ipfs/": path
+    does not have enough components`` (it was ``no CID in the path``)."""
+    kubo, ours = sides.both(path, None, method)
+    assert kubo.status == 400, (kubo.status, kubo.body)
+    _same(kubo, ours, ("content-type", "ipfs-uri"))

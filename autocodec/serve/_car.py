@@ -81,7 +81,8 @@ def car_params(query: Any, accept_params: dict[str, str]) -> CarParams:
         try:
             _unixfs.parse_entity_bytes(entity_bytes)
         except ValueError as exc:
-            raise InvalidInput(str(exc), hint="write entity-bytes as from:to, e.g. 0:1023 or -512:*") from None
+            raise InvalidInput(f"invalid application/vnd.ipld.car entity-bytes URL parameter: {exc}",  # boxo's words
+                               hint="write entity-bytes as from:to, e.g. 0:1023 or -512:*") from None
     # order=unk lets the server choose: blocks are always sent in dfs order, and the answer
     # names the order asked for (as Kubo v0.43.1 does)
     return CarParams(scope, entity_bytes, order, dups == "y")

@@ -454,7 +454,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
 
     raw_path = content_path(request)
     if not raw_path:
-        raise GatewayError(400, "no CID in the path: use /ipfs/{cid}[/path]")
+        raise GatewayError(400, 'invalid path "/ipfs/": path does not have enough components')  # Kubo's words
     try:
         path = parse_path("/ipfs/" + raw_path, strip=False)
     except errors.InvalidInput as exc:
