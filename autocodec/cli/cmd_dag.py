@@ -223,37 +223,42 @@ def run_import(args: argparse.Namespace) -> int:
     blocks = size = 0
     show = sys.stderr.isatty() and not args.silent
     loud = not args.silent or args.enc == "json"  # Kubo's --silent quiets its text only
+    pin = args.pin_roots and not args.local_only
     with open_runtime(args) as rt:
+        imported = _ImportedLinks(rt) if pin else None
         for name in args.files:
             stream = open_input(name)
             try:
                 got = _import_one(rt, stream, stderr_progress(f"import {name}") if show else no_progress,
-                                  args.allow_big_block)
+                                  args.allow_big_block, imported)
             finally:
                 if name != "-":
                     stream.close()
             blocks += got[1]
             size += got[2]
             roots.update(dict.fromkeys(got[0]))
-        if args.pin_roots and not args.local_only:
+        if imported is not None:
             for root in roots:
-                _report_root(args, root, _pin_error(rt, root), loud)
+                _report_root(args, root, _pin_error(imported, root), loud)
     if args.stats and loud:
         write_line(enc_line(args, f"Imported {blocks} blocks ({size} bytes)",
                             {"Stats": {"BlockCount": blocks, "BlockBytesCount": size}}))
     return 0
 
 
-def _pin_error(rt: Any, root: CID) -> AutocodecError | None:
+def _pin_error(source: _ImportedLinks, root: CID) -> AutocodecError | None:
     """Why the DAG under ``root`` cannot be pinned from the local store (an ``AutocodecError``),
     or None when every block of it is here."""
+    from contextlib import nullcontext
+
     from ..dag import walk
     from ..dag._ahead import LinksAhead
     from ..errors import AutocodecError
 
     try:
-        with LinksAhead(rt) as ahead:  # the local store's blocks, as _LocalOnly reads them
-            for _ in walk(_LocalOnly(rt), root, ahead):
+        # bulk read-ahead pays only when blocks are read back (the import's own are not)
+        with nullcontext(None) if source.links_known else LinksAhead(source.rt) as ahead:
+            for _ in walk(source, root, ahead):
                 pass
     except AutocodecError as exc:
         return exc
@@ -279,14 +284,17 @@ def _report_root(args: argparse.Namespace, root: CID, error: AutocodecError | No
         write_line(f"Pinned root\t{cid_text(root, args.cid_base)}\tsuccess")
 
 
-def _import_one(rt: Any, stream: Any, progress: Any, big_blocks: bool) -> tuple[list[Any], int, int]:
+def _import_one(rt: Any, stream: Any, progress: Any, big_blocks: bool,
+                imported: _ImportedLinks | None) -> tuple[list[Any], int, int]:
     """Verify and store every block of one CAR stream: (roots, blocks, block bytes), as Kubo counts.
-    A block over 2 MiB stops the import unless ``big_blocks`` (Kubo's ``--allow-big-block``)."""
+    A block over 2 MiB stops the import unless ``big_blocks`` (Kubo's ``--allow-big-block``).
+    ``imported`` learns every block's links once the whole stream is stored."""
     from ..store import CarReader
     from ..store._verify_many import put_many_verified, runtime_verifier
 
     reader = CarReader(stream, limits=rt.store.limits)
     counts = [0, 0]
+    pending: dict[bytes, list[Any]] = {}  # links of this stream's blocks, known once all are stored
 
     def blocks() -> Any:
         for cid, data in reader:
@@ -295,6 +303,8 @@ def _import_one(rt: Any, stream: Any, progress: Any, big_blocks: bool) -> tuple[
             counts[1] += len(data)
             if counts[0] % 1024 == 0:
                 progress(reader.offset, None)
+            if imported is not None:
+                imported.note(cid, data, pending)
             yield cid, data
 
     verifier = runtime_verifier(rt)  # large windows of blocks checked over every core
@@ -302,6 +312,8 @@ def _import_one(rt: Any, stream: Any, progress: Any, big_blocks: bool) -> tuple[
         put_many_verified(rt.store, blocks(), verifier)
     finally:
         verifier.close()
+    if imported is not None:
+        imported.stored(pending)  # put_many returned: every block noted was verified and committed
     progress(reader.offset, reader.offset)
     return list(reader.roots), counts[0], counts[1]
 
@@ -317,24 +329,69 @@ def _refuse_big(cid: Any, data: bytes, allowed: bool) -> None:
         raise InvalidInput(f"import failed at block {cid}: {exc.message}", hint=exc.hint) from None
 
 
-class _LocalOnly:
-    """The runtime's links over the local store only (a root is complete or it is not)."""
+MAX_IMPORTED_LINKS = 250_000
+"""Blocks whose links ``dag import`` keeps for its pin walk (about 150 bytes a block plus its
+links); the blocks after them are read back from the store."""
+
+
+class _ImportedLinks:
+    """The pin walk's source: the runtime's links over the local store only (a root is complete
+    or it is not), with the links of the blocks this import stored already known.
+
+    Invariant: a block is known only after the ``put_many`` that took it returned, so it was
+    verified against its CID and committed; its links were found in the very bytes verified,
+    which never left the process, so the walk uses them instead of reading the block back and
+    hashing it again (the walk yields ``b""`` for its data: it is only walked, never output). A
+    block whose links could not be found (a malformed one: its error is the walk's to report),
+    any block past ``MAX_IMPORTED_LINKS``, and every block stored before the import are read from
+    the store and checked, as ``get`` always does.
+    """
 
     def __init__(self, rt: Any) -> None:
-        self._rt = rt
+        self.rt = rt
+        self._known: dict[bytes, list[Any]] = {}
+
+    @property
+    def links_known(self) -> bool:
+        """Whether any imported block's links are known (then nothing is read ahead in bulk)."""
+        return bool(self._known)
+
+    def note(self, cid: Any, data: bytes, pending: dict[bytes, list[Any]]) -> None:
+        """Find ``cid``'s links in ``data`` into ``pending`` (known once ``stored``)."""
+        from ..errors import AutocodecError, UnknownCodec
+
+        if len(self._known) + len(pending) >= MAX_IMPORTED_LINKS:
+            return
+        try:
+            found: list[Any] = self.rt.links(cid, data)
+        except UnknownCodec:
+            found = []  # the walk does not walk it either
+        except AutocodecError:
+            return  # read back by the walk, which meets the same error
+        pending[bytes(cid.to_v1())] = found
+
+    def stored(self, pending: dict[bytes, list[Any]]) -> None:
+        """The blocks of ``pending`` are verified and committed: their links are known."""
+        self._known.update(pending)
 
     def get(self, cid: Any) -> bytes:
-        """The block's bytes; a missing one is ``BlockNotFound`` in Kubo's offline words."""
+        """The block's bytes (``b""`` for one this import stored); a missing one is
+        ``BlockNotFound`` in Kubo's offline words."""
         from ..errors import BlockNotFound
 
+        if bytes(cid.to_v1()) in self._known:
+            return b""
         try:
-            data: bytes = self._rt.store.get(cid)
+            data: bytes = self.rt.store.get(cid)
         except BlockNotFound:
             raise BlockNotFound(f"block was not found locally (offline): ipld: could not find {cid}") from None
         return data
 
     def links(self, cid: Any, data: bytes) -> list[Any]:
-        found: list[Any] = self._rt.links(cid, data)
+        known = self._known.get(bytes(cid.to_v1()))
+        if known is not None:
+            return list(known)
+        found: list[Any] = self.rt.links(cid, data)
         return found
 
 
