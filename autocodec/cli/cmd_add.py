@@ -256,8 +256,9 @@ def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> No
     progress = stderr_progress("add") if bar else no_progress
 
     def show(entries: "Iterable[Added]") -> None:
-        """Write ``added CID NAME`` lines as Kubo does, each as soon as it is known: files as
-        they are added, then the folders of what was added, so a failure keeps what went before.
+        """Write ``added CID NAME`` lines as Kubo does, each once its blocks are committed: files
+        as their batch is (``Adder.add_path``'s ``on_entry``), then the folders of what was added,
+        so a failure keeps what went before and no line claims blocks a crash could lose.
         ``--silent`` is Kubo's adder option: it drops the files' lines (and their CIDs from
         ``-Q``), never the folders'."""
         for entry in entries:

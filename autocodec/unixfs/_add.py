@@ -1,9 +1,16 @@
 """Adding files and directory trees to the block store as UnixFS v1 DAGs.
 
 Invariants:
-- Blocks reach the store in batches (``BlockStore.put_many``) as they are produced; memory
-  is bounded by one chunk, one read buffer, one pending batch and 174 links per tree level,
-  whatever the file size.  Nothing is read twice.
+- Blocks reach the store in batches (``BlockStore.put_many``) as they are produced, across
+  files: a batch is committed at ``limits.store.batch_bytes`` or ``batch_blocks``, or once its
+  first block is ``BATCH_SECONDS`` old, whichever comes first (one commit per small file wrote
+  several whole 64 KiB pages each).  Memory is bounded by one chunk, one read buffer, one
+  pending batch and 174 links per tree level, whatever the file size.  Nothing is read twice.
+- ``on_entry`` hears of an entry only once every block of it is committed, in the order the
+  entries were added: a caller that reports entries never claims one a crash could lose.
+  ``add_stream``, ``folder``/``wrap`` and ``add_path`` commit everything before returning; an
+  ``Exception`` mid-way commits the blocks made so far (and reports their entries) before it
+  propagates; an interrupt (``KeyboardInterrupt``) keeps only the batches already committed.
 - Options default like Kubo's ``ipfs add``: ``size-262144`` chunks, sha2-256, CIDv0, dag-pb
   leaves; CIDv1 (asked for, or implied by a hash other than sha2-256) implies raw leaves
   unless ``raw_leaves`` is given explicitly.  Hashes outside Kubo's allowlist (boxo
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import os
 import stat as stat_mod
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +61,8 @@ log = get_logger("unixfs")
 
 
 IDENTITY_MAX_BYTES = 128  # boxo verifcid.DefaultMaxIdentityDigestSize
+BATCH_SECONDS = 0.5
+"""The longest a block waits in the adder before its batch is committed (and its entries reported)."""
 
 
 def kubo_allows_hash(code: int) -> bool:
@@ -179,25 +189,44 @@ class Added:
 
 @dataclass
 class _Sink:
-    """Batches blocks into the store."""
+    """Batches blocks into the store, and holds back the entries made of them until committed."""
 
     store: Any
     batch_bytes: int
+    batch_blocks: int
     pending: list[tuple[CID, bytes]] = field(default_factory=list)
     pending_bytes: int = 0
+    started: float = 0.0  # time.monotonic() of the first pending block
     blocks: int = 0
+    waiting: list[tuple[Callable[[Added], None], Added]] = field(default_factory=list)
 
     def __call__(self, cid: CID, block: bytes) -> None:
+        if not self.pending:
+            self.started = time.monotonic()
         self.pending.append((cid, block))
         self.pending_bytes += len(block)
         self.blocks += 1
-        if self.pending_bytes >= self.batch_bytes:
+        if self.pending_bytes >= self.batch_bytes or len(self.pending) >= self.batch_blocks:
+            self.flush()
+
+    def announce(self, entry: Added, on_entry: Callable[[Added], None]) -> None:
+        """Hand ``entry`` (whose blocks were all given) to ``on_entry`` once they are committed:
+        now when none is pending, else after the flush that commits them, in order."""
+        if not self.pending and not self.waiting:
+            on_entry(entry)
+            return
+        self.waiting.append((on_entry, entry))
+        if time.monotonic() - self.started >= BATCH_SECONDS:
             self.flush()
 
     def flush(self) -> None:
+        """Commit the pending blocks, then report the entries waiting for them."""
         if self.pending:
             batch, self.pending, self.pending_bytes = self.pending, [], 0
             self.store.put_many(batch)
+        waiting, self.waiting = self.waiting, []
+        for on_entry, entry in waiting:
+            on_entry(entry)
 
 
 class Adder:
@@ -252,7 +281,7 @@ class Adder:
             multihash = _inlining(multihash, self.options.inline_limit)
         self._mh = multihash
         self._version = self.options.version
-        self._sink = _Sink(store, self.limits.store.batch_bytes)
+        self._sink = _Sink(store, self.limits.store.batch_bytes, self.limits.store.batch_blocks)
         self._progress = progress
         self._sandbox = sandbox
         self._chunker_module = chunker_module
@@ -277,9 +306,15 @@ class Adder:
         """Chunk ``reader`` to its end and store the file DAG; returns the root link. ``meta``
         (default: ``--mode``/``--mtime``, as for Kubo's stdin) goes into the root.
 
-        Progress counts bytes since the last ``add_path`` (or from 0 for a bare stream)."""
+        Progress counts bytes since the last ``add_path`` (or from 0 for a bare stream). Every
+        block is committed when it returns."""
         need_stream(reader, "read", "add_stream")
-        meta = self.options.meta(None) if meta is None else meta
+        root = self._file(reader, self.options.meta(None) if meta is None else meta)
+        self._sink.flush()
+        return root
+
+    def _file(self, reader: BinaryIO, meta: Meta) -> Link:
+        """Chunk ``reader`` into a file DAG whose blocks go to the sink (not all committed yet)."""
         chunks = self._counted(iter_chunks(reader, self.spec, module=self._loaded_chunker(), limits=self.limits))
         if self.options.trickle:
             root = trickle(chunks, self._sink, cid_version=self._version, raw_leaves=self.options.leaves_raw,
@@ -290,7 +325,6 @@ class Adder:
             for chunk in chunks:
                 builder.add(chunk)
             root = builder.finish()
-        self._sink.flush()
         return root
 
     def _counted(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -326,8 +360,8 @@ class Adder:
     def add_path(self, path: Path, *, recursive: bool = False,
                  on_entry: Callable[[Added], None] | None = None) -> Iterator[Added]:
         """Add a file (or, with ``recursive``, a directory tree); yields every entry added,
-        the given path last. ``on_entry`` is called with each entry as soon as it is added
-        (files as read, each folder after its entries), before a later failure."""
+        the given path last. ``on_entry`` is called with each entry, in that order, once its
+        blocks are committed (a batch at a time, within ``BATCH_SECONDS``), before a later failure."""
         path = as_path(path, "add_path")
         try:  # a symlink is added as a symlink, as Kubo, unless symlinks are followed
             st = path.stat() if self.options.follow_symlinks else path.lstat()
@@ -337,14 +371,26 @@ class Adder:
             raise InvalidInput(f"{path} is a directory", hint="add it with recursive=True, or name a file")
         self._done, self._total = 0, (_tree_size(path) if recursive else st.st_size)
         name = entry_name(path)
-        results: list[Added] = _Entries(on_entry)
-        self._add_entry(path, name, st, results)
+        results: list[Added] = _Entries(on_entry, self._sink)
+        try:
+            self._add_entry(path, name, st, results)
+        except Exception:
+            self._flush_before_error()
+            raise
         self._sink.flush()
         log.info("unixfs_added", path=str(path), cid=str(results[-1].cid), bytes=self._done,
                  entries=len(results), blocks=self._sink.blocks, chunker=self.spec.text)
         if self._total != self._done:  # the tree changed while being read, or was empty
             self._progress(self._done, self._done)
         return iter(results)
+
+    def _flush_before_error(self) -> None:
+        """Commit what was made before an error (valid blocks; their entries are reported); a
+        failure to commit them is logged, the first error is the one raised."""
+        try:
+            self._sink.flush()
+        except Exception as exc:  # noqa: BLE001 - the error being raised matters more
+            log.warning("unixfs_flush_failed", error=str(exc))
 
     def _add_leaf(self, path: Path, rel: str, st: os.stat_result, results: list[Added]) -> Link:
         """A symlink or regular file."""
@@ -357,7 +403,7 @@ class Adder:
         if stat_mod.S_ISREG(mode):
             try:
                 with path.open("rb") as reader:
-                    link = self.add_stream(reader, self.options.meta(st))
+                    link = self._file(reader, self.options.meta(st))
             except OSError as exc:
                 raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
             results.append(Added(rel, link.cid, link.filesize, link.tsize))
@@ -440,16 +486,17 @@ def _inlining(multihash: Callable[[bytes], bytes], limit: int) -> Callable[[byte
 
 
 class _Entries(list[Added]):
-    """The entries added so far; each is handed to ``on_entry`` as it is appended."""
+    """The entries added so far; each is handed to ``on_entry`` once its blocks are committed."""
 
-    def __init__(self, on_entry: Callable[[Added], None] | None) -> None:
+    def __init__(self, on_entry: Callable[[Added], None] | None, sink: _Sink) -> None:
         super().__init__()
         self._on_entry = on_entry
+        self._sink = sink
 
     def append(self, entry: Added) -> None:
         super().append(entry)
         if self._on_entry is not None:
-            self._on_entry(entry)
+            self._sink.announce(entry, self._on_entry)
 
 
 def _tree_size(path: Path) -> int | None:
