@@ -277,3 +277,13 @@ def test_a_malformed_car_range_or_a_bare_ipfs_is_kubos_400(sides: Sides, path: s
     kubo, ours = sides.both(path, None, method)
     assert kubo.status == 400, (kubo.status, kubo.body)
     _same(kubo, ours, ("content-type", "ipfs-uri"))
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "PUT"])
+@pytest.mark.parametrize("path", ["/nothing", "/api/v0/version", "/ipfsx/a"])
+def test_a_path_no_route_takes_is_gos_404(sides: Sides, path: str, method: str) -> None:
+    """Go's ``http.NotFound`` (``404 page not found``, ``nosniff``), Kubo's answer outside its
+    routes; it was aiohttp's ``404: Not Found``."""
+    kubo, ours = sides.both(path, None, method)
+    assert kubo.status == 404, (kubo.status, kubo.body)
+    _same(kubo, ours, ("content-type", "x-content-type-options", "content-length"))

@@ -8,6 +8,7 @@ handlers (RFC 9112 3.2 and 3.2.2; Go's ``net/http`` ``readRequest``):
 - ``CONNECT`` (any target, as Kubo reads it first) is boxo's 405 ``Method CONNECT not allowed``,
   where Kubo answers a bare 200 (``Content-Length: 0``) and opens no tunnel: a 2xx to CONNECT
   tells a client the tunnel is up (RFC 9110 9.3.6), so this server does not claim one;
+- a path no route takes is Go's ``404 page not found`` (``nosniff``), as Kubo's mux answers it;
 - ``OPTIONS *`` is a bare 200 (``Content-Length: 0``); another method with ``*`` is a 400
   (from aiohttp's parser, as from Go's);
 - a ``Host`` header holding a byte that no host, port or IPv6 zone holds (Go's
@@ -77,7 +78,22 @@ async def request_target(request: web.Request,
             headers = CIMultiDict(request.headers)
             headers["Host"] = authority
             request = request.clone(rel_url=rest, headers=headers)
-    return _unclean(request) or await handler(request)
+    try:
+        return _unclean(request) or await handler(request)
+    except web.HTTPNotFound as exc:
+        if exc.text != _AIOHTTP_NOT_FOUND:
+            raise
+        return _go_not_found()
+
+
+_AIOHTTP_NOT_FOUND = "404: Not Found"  # the router's text for a path no route takes
+
+
+def _go_not_found() -> web.Response:
+    """Go's ``http.NotFound``, which Kubo's mux answers a path no handler takes with."""
+    from ._subdomain import _plain
+
+    return _plain(404, "404 page not found\n")
 
 
 def _before_clone(request: web.Request, rest: str) -> web.Response | None:
