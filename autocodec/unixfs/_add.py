@@ -2,8 +2,8 @@
 
 Invariants:
 - Blocks reach the store in batches (``BlockStore.put_many``) as they are produced, across
-  files: a batch is committed at ``limits.store.batch_bytes`` or ``batch_blocks``, or once its
-  first block is ``BATCH_SECONDS`` old, whichever comes first (one commit per small file wrote
+  files: a batch is committed at ``limits.store.batch_bytes`` or ``batch_blocks``, or at the end
+  of an entry once its first block is ``BATCH_SECONDS`` old, whichever comes first (one commit per small file wrote
   several whole 64 KiB pages each).  Memory is bounded by one chunk, one read buffer, one
   pending batch and 174 links per tree level, whatever the file size.  Nothing is read twice.
 - ``on_entry`` hears of an entry only once every block of it is committed, in the order the
@@ -62,7 +62,9 @@ log = get_logger("unixfs")
 
 IDENTITY_MAX_BYTES = 128  # boxo verifcid.DefaultMaxIdentityDigestSize
 BATCH_SECONDS = 0.5
-"""The longest a block waits in the adder before its batch is committed (and its entries reported)."""
+"""How old a batch's first block may be at an entry's end before the batch is committed and its
+entries reported (checked when an entry ends: a file that is slow to read holds its batch, and the
+lines of the files before it, until it ends or the batch fills)."""
 
 
 def kubo_allows_hash(code: int) -> bool:
