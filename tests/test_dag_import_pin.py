@@ -91,3 +91,30 @@ def test_a_root_whose_dag_cannot_be_walked_still_fails(tmp_path: Path, case: str
     err: Any = proc.stderr.decode()
     assert proc.returncode == 1 and f'pinning root "{root[0]}" FAILED' in err, err
     assert "Traceback" not in err and not proc.stdout
+
+
+def test_a_block_of_more_links_than_the_bound_is_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """The links kept for the walk are bounded in links, not only in blocks: one block may hold
+    hundreds of thousands (~120 bytes each in memory). A root of 300,000 links (one identity CID
+    again and again, 2.4 MB) is not kept: the walk reads it back from the store, and the pin
+    still succeeds. Before, its 300,000 links were kept (the bound counted blocks only)."""
+    from autocodec.cli.cmd_dag import MAX_IMPORTED_LINKS
+
+    empty = CID.parse("bafkqaaa")  # identity multihash of no bytes, raw codec
+    root = _node([empty] * 300_000)
+    assert 300_000 > MAX_IMPORTED_LINKS and len(root[1]) < 4 << 20
+    small = _node([empty])
+    car = _car(tmp_path / "wide.car", root[0], [root, small])
+    monkeypatch.setenv("AUTOCODEC_HOME", str(tmp_path / "home"))
+    read: list[CID] = []
+    real_get = BlockStore.get
+
+    def counted_get(self: BlockStore, cid: CID) -> bytes:
+        read.append(cid)
+        return real_get(self, cid)
+
+    monkeypatch.setattr(BlockStore, "get", counted_get)
+    assert main(["dag", "import", "--allow-big-block", str(car)]) == 0
+    assert capsys.readouterr().out == f"Pinned root\t{root[0]}\tsuccess\n"
+    assert root[0] in read

@@ -330,8 +330,9 @@ def _refuse_big(cid: Any, data: bytes, allowed: bool) -> None:
 
 
 MAX_IMPORTED_LINKS = 250_000
-"""Blocks whose links ``dag import`` keeps for its pin walk (about 150 bytes a block plus its
-links); the blocks after them are read back from the store."""
+"""Blocks and links together that ``dag import`` keeps for its pin walk (a link ~120 bytes, a
+block ~150 bytes more: ~30-40 MB at most, whatever the CAR holds: one 4 MiB block may hold
+~500,000 links); the blocks past the bound are read back from the store."""
 
 
 class _ImportedLinks:
@@ -350,6 +351,7 @@ class _ImportedLinks:
     def __init__(self, rt: Any) -> None:
         self.rt = rt
         self._known: dict[bytes, list[Any]] = {}
+        self._items = 0  # blocks and links noted (pending or known): at most MAX_IMPORTED_LINKS
 
     @property
     def links_known(self) -> bool:
@@ -360,7 +362,7 @@ class _ImportedLinks:
         """Find ``cid``'s links in ``data`` into ``pending`` (known once ``stored``)."""
         from ..errors import AutocodecError, UnknownCodec
 
-        if len(self._known) + len(pending) >= MAX_IMPORTED_LINKS:
+        if self._items >= MAX_IMPORTED_LINKS:
             return
         try:
             found: list[Any] = self.rt.links(cid, data)
@@ -368,6 +370,10 @@ class _ImportedLinks:
             found = []  # the walk does not walk it either
         except AutocodecError:
             return  # read back by the walk, which meets the same error
+        if self._items + 1 + len(found) > MAX_IMPORTED_LINKS:
+            self._items = MAX_IMPORTED_LINKS  # full: this block and the later ones are read back
+            return
+        self._items += 1 + len(found)
         pending[bytes(cid.to_v1())] = found
 
     def stored(self, pending: dict[bytes, list[Any]]) -> None:
