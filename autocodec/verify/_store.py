@@ -387,9 +387,11 @@ class TrustStore:
         home unless the database is busy or read-only (a short write that never waits)."""
         pair = (str(as_cid(document, "a remembered signature's document")), keyid)
         self._signatures.add(pair)
-        try:
-            conn = sqlite3.connect(str(self.blocks.path), timeout=0, isolation_level=None)
-        except (sqlite3.Error, AttributeError, TypeError, ValueError):
+        from ..store import connect_writable
+
+        try:  # the store's pragmas (its WAL bound), as every wing's direct connection has them
+            conn = connect_writable(Path(self.blocks.path), 0)
+        except (sqlite3.Error, StoreError, AttributeError, TypeError, ValueError):
             return
         try:
             conn.execute("INSERT OR IGNORE INTO trust_signatures VALUES (?, ?)", pair)
