@@ -383,24 +383,50 @@ def _stdin_wrapped(adder: Any, link: Any, shown: str) -> list[Any]:
 
 
 def run_cat(args: argparse.Namespace) -> int:
-    from .cmd_bao import cat_blake3  # a BLAKE3 CID kept as a Bao blob streams verified (issue 23)
-
     paths: list[str] = args.cid
-    if len(paths) == 1 and cat_blake3(argparse.Namespace(**{**vars(args), "cid": paths[0]})):
-        return 0
+    if len(paths) == 1 and _may_be_bao(paths[0]):
+        from .cmd_bao import cat_blake3  # a BLAKE3 CID kept as a Bao blob streams verified (issue 23)
+
+        if cat_blake3(argparse.Namespace(**{**vars(args), "cid": paths[0]})):
+            return 0
+    from ._cat_local import local_first
+    from ._local_modules import open_runtime
+
+    local = local_first(args)  # stored blocks without starting the extension runtime (``_cat_local``)
+    with local if local is not None else open_runtime(args) as source:  # then --node/--gateway; verified
+        _write_files(args, source)
+    return 0
+
+
+def _may_be_bao(path: str) -> bool:
+    """True when ``path`` is a raw + BLAKE3 CID, the only kind ``cat_blake3`` may serve (it is
+    asked only then: the Bao machinery is not imported for any other ``cat``)."""
+    from ..cid import CID
+    from ..errors import AutocodecError
+
+    text = path.removeprefix("/ipfs/")
+    if "/" in text:
+        return False
+    try:
+        cid = CID.parse(text)
+    except AutocodecError:
+        return False
+    return cid.codec == 0x55 and cid.hash_code == 0x1E
+
+
+def _write_files(args: argparse.Namespace, source: Any) -> None:
+    """Every path's file bytes to stdout, clipped to -o/-l, once every path was found (as Kubo)."""
     from ..unixfs import cat, check_file, resolve
     from ._io import write_stdout
-    from ._local_modules import open_runtime
     from .cmd_bao import clip
 
-    with open_runtime(args) as runtime:  # local store first, then --node/--gateway; verified
-        roots = [resolve(runtime, path) for path in paths]  # as Kubo: every path found before any byte
-        for root in roots:
-            _refuse_other_codecs(root)
-            check_file(runtime, root)
-        for piece in clip((piece for root in roots for piece in cat(runtime, root)), args.offset, args.length):
-            write_stdout(piece)
-    return 0
+    roots = [resolve(source, path) for path in args.cid]
+    for root in roots:
+        _refuse_other_codecs(root)
+        check_file(source, root)
+    pieces = (piece for root in roots for piece in cat(source, root))
+    for piece in clip(pieces, args.offset, args.length):
+        write_stdout(piece)
 
 
 def _refuse_other_codecs(root: "CID") -> None:

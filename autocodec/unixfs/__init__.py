@@ -10,11 +10,37 @@ streaming.  See the private modules' docstrings for the invariants.
 
 from __future__ import annotations
 
-from ._add import Added, Adder, AddOptions, add_bytes, add_path
+from typing import TYPE_CHECKING, Any
+
+from .._lazy import lazy_attributes
 from ._cat import cat, check_file
-from ._chunk import DEFAULT_CHUNKER, ChunkerSpec, iter_chunks, parse_chunker
-from ._layout import MAX_LINKS, FileBuilder, Link
 from ._resolve import resolve
+
+if TYPE_CHECKING:  # pragma: no cover - loaded on first use (``__getattr__``): cat needs none of them
+    from ._add import Added as Added
+    from ._add import Adder as Adder
+    from ._add import AddOptions as AddOptions
+    from ._add import add_bytes as add_bytes
+    from ._add import add_path as add_path
+    from ._chunk import DEFAULT_CHUNKER as DEFAULT_CHUNKER
+    from ._chunk import ChunkerSpec as ChunkerSpec
+    from ._chunk import iter_chunks as iter_chunks
+    from ._chunk import parse_chunker as parse_chunker
+    from ._layout import MAX_LINKS as MAX_LINKS
+    from ._layout import FileBuilder as FileBuilder
+    from ._layout import Link as Link
+
+_LAZY = {
+    "Added": "_add", "Adder": "_add", "AddOptions": "_add", "add_bytes": "_add", "add_path": "_add",
+    "DEFAULT_CHUNKER": "_chunk", "ChunkerSpec": "_chunk", "iter_chunks": "_chunk", "parse_chunker": "_chunk",
+    "MAX_LINKS": "_layout", "FileBuilder": "_layout", "Link": "_layout",
+}
+_load = lazy_attributes(__name__, _LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    """The adding side is imported on first use of one of its names (start-up of a ``cat``)."""
+    return _load(name)
 
 __all__ = [
     "DEFAULT_CHUNKER",
