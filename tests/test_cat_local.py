@@ -112,3 +112,19 @@ def test_cat_of_a_64_mib_file_holds_little_memory(tmp_path: Path) -> None:
     assert rc == 0, done.stderr
     assert out.read_bytes() == data
     assert peak_kib < 64 * 1024, f"cat held {peak_kib} KiB at its peak for a 64 MiB file"
+
+
+def test_cat_views_are_the_same_bytes_without_copies(tmp_path: Path) -> None:
+    from autocodec.store import BlockStore
+    from autocodec.unixfs import AddOptions, add_bytes, cat, cat_views
+
+    data = os.urandom(5 * CHUNK + 3)
+    with BlockStore.open(tmp_path / "store") as store:
+        for raw_leaves in (False, True):
+            root = add_bytes(store, data, AddOptions(chunker=f"size-{CHUNK}", raw_leaves=raw_leaves))
+            views = list(cat_views(store, root))
+            assert all(type(piece) is memoryview for piece in views)
+            assert b"".join(views) == data
+            assert [len(piece) for piece in views] == [CHUNK] * 5 + [3]
+            pieces = list(cat(store, root))  # the public cat still gives bytes
+            assert all(type(piece) is bytes for piece in pieces) and b"".join(pieces) == data

@@ -246,7 +246,7 @@ def read_module_file(path: str, cap: int) -> bytes:
     return data
 
 
-def write_stdout(data: bytes) -> None:
+def write_stdout(data: bytes | memoryview) -> None:
     """Write bytes to stdout; on a closed pipe, silence stdout and re-raise BrokenPipeError; a
     full disk is ``OutputError`` naming standard output (``streaming_stdout``)."""
     with streaming_stdout() as out:

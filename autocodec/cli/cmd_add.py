@@ -416,7 +416,7 @@ def _may_be_bao(path: str) -> bool:
 
 def _write_files(args: argparse.Namespace, source: Any) -> None:
     """Every path's file bytes to stdout, clipped to -o/-l, once every path was found (as Kubo)."""
-    from ..unixfs import cat, check_file, resolve
+    from ..unixfs import cat_views, check_file, resolve
     from ._io import write_stdout
     from .cmd_bao import clip
 
@@ -424,7 +424,7 @@ def _write_files(args: argparse.Namespace, source: Any) -> None:
     for root in roots:
         _refuse_other_codecs(root)
         check_file(source, root)
-    pieces = (piece for root in roots for piece in cat(source, root))
+    pieces = (piece for root in roots for piece in cat_views(source, root))  # written, never kept
     for piece in clip(pieces, args.offset, args.length):
         write_stdout(piece)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, TypeVar, cast
 
 
 EPILOG = """examples:
@@ -74,7 +74,10 @@ def add_range_options(p: argparse.ArgumentParser) -> None:
                    help="maximum number of bytes to read")
 
 
-def clip(pieces: Iterable[bytes], offset: int, length: int | None) -> Iterator[bytes]:
+_Piece = TypeVar("_Piece", bytes, memoryview)
+
+
+def clip(pieces: Iterable[_Piece], offset: int, length: int | None) -> Iterator[_Piece]:
     """The bytes ``[offset, offset+length)`` of a stream of pieces (Kubo's cat: an offset past
     the end gives nothing)."""
     skip, left = offset, length

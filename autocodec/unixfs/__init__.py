@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .._lazy import lazy_attributes
-from ._cat import cat, check_file
+from ._cat import cat, cat_views, check_file
 from ._resolve import resolve
 
 if TYPE_CHECKING:  # pragma: no cover - loaded on first use (``__getattr__``): cat needs none of them
@@ -54,6 +54,7 @@ __all__ = [
     "add_bytes",
     "add_path",
     "cat",
+    "cat_views",
     "check_file",
     "iter_chunks",
     "parse_chunker",

@@ -32,19 +32,28 @@ from ._layout import DAG_PB, RAW
 
 
 def _node(data: bytes) -> tuple[_pb.UnixfsData, list[CID]]:
+    meta, links, _view = _node_view(data)
+    return meta, links
+
+
+def _node_view(data: bytes) -> tuple[_pb.UnixfsData, list[CID], memoryview]:
+    """The node's UnixFS Data (its ``data`` left empty), links, and its file bytes as a view."""
     from ..builtin import decode
 
     node = decode(data, "dag-pb")
     if "Data" not in node:
         raise InvalidBlock("dag-pb node without UnixFS Data")
-    return _pb.decode(node["Data"]), [link["Hash"] for link in node["Links"]]
+    meta, view = _pb.decode_view(memoryview(node["Data"]))
+    return meta, [link["Hash"] for link in node["Links"]], view
 
 
-def _check_sizes(current: CID, meta: _pb.UnixfsData, links: list[CID], expected: int | None) -> int:
-    """The file bytes ``current`` holds, after checking its sizes are consistent (see module)."""
+def _check_sizes(current: CID, meta: _pb.UnixfsData, links: list[CID], expected: int | None,
+                 inline: int | None = None) -> int:
+    """The file bytes ``current`` holds, after checking its sizes are consistent (see module);
+    ``inline``: its Data's length when not in ``meta.data`` (``_pb.decode_view``)."""
     if len(meta.blocksizes) != len(links):
         raise InvalidBlock(f"node {current} has {len(links)} links but {len(meta.blocksizes)} blocksizes")
-    own = len(meta.data) + sum(meta.blocksizes)
+    own = (len(meta.data) if inline is None else inline) + sum(meta.blocksizes)
     if meta.filesize is not None and meta.filesize != own:
         where = "root" if expected is None else "node"
         raise InvalidBlock(f"the {where} {current} holds {own} bytes (data and blocksizes) "
@@ -57,6 +66,20 @@ def _check_sizes(current: CID, meta: _pb.UnixfsData, links: list[CID], expected:
 def cat(store: Any, cid: CID | str, *, limits: Limits | None = None) -> Iterator[bytes]:
     """The bytes of the UnixFS file ``cid``, in pieces (sizes checked before streaming); of a
     symlink, its target. The arguments are checked here, not at the first piece."""
+    need_store(store, "get", "cat")
+    of_type(limits, Limits, "cat's limits")
+    return map(_as_bytes, _cat(store, as_cid(cid, "cat"), limits or DEFAULT_LIMITS))
+
+
+def _as_bytes(view: memoryview) -> bytes:
+    """The bytes ``view`` shows: the block itself when it shows a whole one (a raw leaf), no copy."""
+    whole = view.obj
+    return whole if type(whole) is bytes and len(whole) == view.nbytes else bytes(view)
+
+
+def cat_views(store: Any, cid: CID | str, *, limits: Limits | None = None) -> Iterator[memoryview]:
+    """``cat``, its pieces views into the blocks read (no copy: for a writer that only writes
+    them; a piece stays valid after the next one is read)."""
     need_store(store, "get", "cat")
     of_type(limits, Limits, "cat's limits")
     return _cat(store, as_cid(cid, "cat"), limits or DEFAULT_LIMITS)
@@ -77,7 +100,7 @@ def _not_a_file(cid: CID, node_type: int) -> InvalidInput:
     return InvalidInput(f"{cid} is a {_pb.TYPE_NAMES[node_type]}, not a file", hint="cat takes the CID of a file")
 
 
-def _cat(store: Any, cid: CID, limits: Limits) -> Iterator[bytes]:
+def _cat(store: Any, cid: CID, limits: Limits) -> Iterator[memoryview]:
     """``cat`` once its arguments are checked."""
     max_depth = limits.unixfs.max_dag_depth
     # stack entries: (cid, depth, file bytes its parent says it holds, or None for the root)
@@ -91,21 +114,21 @@ def _cat(store: Any, cid: CID, limits: Limits) -> Iterator[bytes]:
             if expected is not None and len(block) != expected:
                 raise InvalidBlock(f"raw leaf {current} has {len(block)} bytes, its parent says {expected}")
             if block:
-                yield block
+                yield memoryview(block)
             continue
         if current.codec != DAG_PB:
             raise InvalidBlock(f"{current} is not a UnixFS node (codec 0x{current.codec:x})")
-        meta, links = _node(block)
+        meta, links, data = _node_view(block)
         if depth == 0 and meta.type == _pb.SYMLINK:  # Kubo's ipfs cat writes a symlink's target (links unread)
-            if meta.data:
-                yield meta.data
+            if data:
+                yield data
             continue
         if meta.type not in (_pb.FILE, _pb.RAW):
             if depth == 0:
                 raise _not_a_file(cid, meta.type)
             raise InvalidBlock(f"a {_pb.TYPE_NAMES[meta.type]} node inside the file {cid}")
-        _check_sizes(current, meta, links, expected)
-        if meta.data:
-            yield meta.data
+        _check_sizes(current, meta, links, expected, len(data))
+        if data:
+            yield data
         for child, size in reversed(list(zip(links, meta.blocksizes))):
             stack.append((child, depth + 1, size))

@@ -79,7 +79,7 @@ def encode(node: UnixfsData) -> bytes:
     return bytes(out)
 
 
-def _decode_time(buf: bytes) -> tuple[int, int]:
+def _decode_time(buf: bytes | memoryview) -> tuple[int, int]:
     """``UnixTime {required int64 Seconds = 1; optional fixed32 FractionalNanoseconds = 2}``."""
     seconds: int | None = None
     nanos, pos = 0, 0
@@ -99,7 +99,7 @@ def _decode_time(buf: bytes) -> tuple[int, int]:
     return seconds, nanos
 
 
-def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
+def _read_varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
     value = shift = 0
     while True:
         if pos >= len(buf):
@@ -117,16 +117,39 @@ def _read_varint(buf: bytes, pos: int) -> tuple[int, int]:
     return value, pos
 
 
-def _read_bytes(buf: bytes, pos: int) -> tuple[bytes, int]:
+def _span(buf: bytes | memoryview, pos: int) -> tuple[tuple[int, int], int]:
+    """Where the length-delimited field at ``pos`` lies in ``buf``, and the position after it."""
     length, pos = _read_varint(buf, pos)
     if length > len(buf) - pos:
         raise InvalidBlock("unixfs: a length-delimited field runs past the end")
-    return buf[pos : pos + length], pos + length
+    return (pos, pos + length), pos + length
+
+
+def _read_bytes(buf: bytes | memoryview, pos: int) -> tuple[bytes | memoryview, int]:
+    (start, end), pos = _span(buf, pos)
+    return buf[start:end], pos
 
 
 def decode(buf: bytes) -> UnixfsData:
+    kind, (start, end), rest = _fields(buf)
+    return UnixfsData(kind, buf[start:end], *rest)
+
+
+def decode_view(buf: memoryview) -> tuple[UnixfsData, memoryview]:
+    """``decode``, with the ``Data`` field returned as a view into ``buf`` (no copy: for a file's
+    bytes on their way out) and left empty in the ``UnixfsData``."""
+    kind, (start, end), rest = _fields(buf)
+    return UnixfsData(kind, b"", *rest), buf[start:end]
+
+
+_Rest = tuple[int | None, tuple[int, ...], int | None, int | None, int | None, tuple[int, int] | None]
+
+
+def _fields(buf: bytes | memoryview) -> tuple[int, tuple[int, int], _Rest]:
+    """The message's Type, the span of its (last) Data field, and its other fields in
+    ``UnixfsData``'s order after ``data``."""
     kind: int | None = None
-    data = b""
+    span = (0, 0)
     filesize: int | None = None
     hash_type: int | None = None
     fanout: int | None = None
@@ -159,10 +182,10 @@ def decode(buf: bytes) -> UnixfsData:
                 value, inner = _read_varint(packed, inner)
                 blocksizes.append(value)
         elif number in (2, 8) and wire == 2:
-            value_bytes, pos = _read_bytes(buf, pos)
             if number == 2:
-                data = value_bytes
+                span, pos = _span(buf, pos)
             else:
+                value_bytes, pos = _read_bytes(buf, pos)
                 mtime = _decode_time(value_bytes)
         else:
             raise InvalidBlock(f"unixfs: unexpected field {number} with wire type {wire}")
@@ -170,4 +193,4 @@ def decode(buf: bytes) -> UnixfsData:
         raise InvalidBlock("unixfs: the Data message has no Type")
     if kind not in TYPE_NAMES:
         raise InvalidBlock(f"unixfs: unknown node type {kind}")
-    return UnixfsData(kind, data, filesize, tuple(blocksizes), hash_type, fanout, mode, mtime)
+    return kind, span, (filesize, tuple(blocksizes), hash_type, fanout, mode, mtime)
