@@ -10,7 +10,8 @@
 same bytes and options, and prints ``added CID NAME`` lines in Kubo's order (files as added,
 then directories).  ``cat`` writes a file's bytes.  Both run on the registry ``Runtime``: Wasm
 chunkers and extension hashers are the modules the pinned sets list (or ``--module`` files),
-and every block is verified as it is stored.
+and every block is verified as it is stored; ``cat`` of blocks the home stores reads them
+without starting it (``_cat_local``: the same bytes, checked by the store).
 """
 
 from __future__ import annotations

@@ -16,6 +16,8 @@ Invariants:
   a size mismatch is ``InvalidBlock``.  A root that is a directory is ``InvalidInput``; a
   root that is a symlink gives its target's bytes, as Kubo's ``ipfs cat`` does.
 - Missing blocks are ``BlockNotFound`` (from the store).
+- ``cat_views`` yields the same pieces as views into the blocks read (a dag-pb leaf's bytes are
+  not copied out of it); ``cat`` gives them as ``bytes`` (a raw leaf is the block itself).
 """
 
 from __future__ import annotations
