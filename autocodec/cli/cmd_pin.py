@@ -40,9 +40,14 @@ def register(sub: Any) -> None:
     add_enc_option(add, "Kubo's pin add JSON: {\"Pins\":[the set's index CID]}")
     add_cid_base_option(add)
     add.set_defaults(func=run_add)
-    ls = ps.add_parser("ls", help="list pinned sets (each set's signed index, a recursive pin in Kubo's terms)")
+    ls = ps.add_parser("ls", help="list pinned sets (each set's signed index, a recursive pin in Kubo's terms) "
+                                  "and the blocks they keep (indirect pins)")
+    ls.add_argument("paths", nargs="*", metavar="CID|/ipfs/PATH",
+                    help="only these blocks: each one's pin type (recursive, or indirect through a set's index); "
+                         "one not pinned is an error, as Kubo")
     ls.add_argument("--type", "-t", default="all", choices=PIN_TYPES,
-                    help="Kubo's pin type (default all): all and recursive list every set, direct and indirect none")
+                    help="Kubo's pin type (default all): recursive lists every set's index, indirect the blocks "
+                         "the sets keep besides, direct none")
     bool_flag(ls, "-q", "quiet", False, "only the index CIDs, one a line")
     bool_flag(ls, "-s", "stream", False, "with --enc=json: one object a line, as Kubo's --stream")
     bool_flag(ls, None, "names", False, "with --enc=json: the set's name as the pin's Name, as Kubo's --names")
@@ -53,9 +58,20 @@ def register(sub: Any) -> None:
     ls.set_defaults(func=run_ls)
     up = ps.add_parser("update", help="apply newer verified versions from where each set was found")
     up.add_argument("name", nargs="?", help="one set (name or CID); default: all")
+    up.add_argument("to", nargs="?", metavar="TO", type=nonempty("the new version's CID"),
+                    help="the new version's CID (Kubo's pin update FROM TO); the same as --index")
     up.add_argument("--index", metavar="CID", type=nonempty("the new version's CID"),
                     help="the new version's CID, for sets without an update channel")
+    bool_flag(up, None, "unpin", True, "Kubo's: --unpin=false is refused (a set keeps one version pinned)")
+    add_enc_option(up, "Kubo's pin update JSON: {\"Pins\":[old index CID, new index CID]} for each set updated")
+    add_cid_base_option(up)
     up.set_defaults(func=run_update)
+    ver = ps.add_parser("verify", help="check every block the pinned sets keep is in the store and hashes to its CID")
+    bool_flag(ver, None, "verbose", False, "also write the sets whose blocks are all right, as Kubo")
+    bool_flag(ver, "-q", "quiet", False, "only the index CIDs of broken sets, as Kubo")
+    add_enc_option(ver, "Kubo's pin verify JSON: {\"Cid\":...,\"BadNodes\":[{\"Cid\",\"Err\"}]} a line")
+    add_cid_base_option(ver)
+    ver.set_defaults(func=run_verify)
     fix = ps.add_parser("repair", help="fetch back blocks that pinned sets need and the store lost (verified)")
     fix.add_argument("name", nargs="?", help="one set (name or CID); default: all")
     fix.set_defaults(func=run_repair)
@@ -161,21 +177,95 @@ def _explain_ordinary_car(target: str, exc: Exception) -> None:
 
 
 def run_ls(args: argparse.Namespace) -> int:
-    from ..registry import Runtime, pin_ls
+    from ..registry import Runtime
+
+    if args.name is not None:
+        args.names = True  # as Kubo: a name filter implies the names
+    with Runtime() as rt:
+        pins = rt.pins.ls()
+        rows = _rows_for(rt, pins, args) if args.paths else _all_rows(rt, pins, args)
+        if not args.stream:
+            rows = iter(list(rows))  # as Kubo: the whole answer or its error, nothing before it
+        _write_rows(rows, args)
+    return 0
+
+
+Row = tuple[str, str, str, Any]
+"""One pin as ``pin ls`` lists it: (CID text, Kubo's type, name or "", the set's ``PinInfo`` for a
+recursive pin listed without arguments, else None)."""
+
+
+def _all_rows(rt: Any, pins: list[Any], args: argparse.Namespace) -> Any:
+    """Every pin of ``--type`` as Kubo 0.43.1 lists them: the recursive pins (each set's index)
+    whose name holds ``--name``, then the indirect ones (``Pins.indirect``: never a name, so a
+    name filter leaves them out, as Kubo's)."""
+    if args.type in ("all", "recursive"):
+        for pin in pins:
+            if args.name is None or args.name in pin.name:
+                yield cid_text(pin.index_cid, args.cid_base), "recursive", pin.name if args.names else "", pin
+    if args.type in ("all", "indirect"):
+        for cid, _pin in rt.pins.indirect(pins):
+            if args.name is None or args.name in "":
+                yield cid_text(cid, args.cid_base), "indirect", "", None
+
+
+def _rows_for(rt: Any, pins: list[Any], args: argparse.Namespace) -> Any:
+    """Kubo 0.43.1's ``pin ls PATH...``: each argument's block with its pin type (``recursive``,
+    or ``indirect through INDEX``) in argument order; the first one not pinned (as ``--type``
+    counts pins) is ``NotFound``: ``path 'ARG' is not pinned``."""
+    from ..errors import NotFound
+
+    recursive = {bytes(pin.index_cid.to_v1()): pin for pin in pins} if args.type in ("all", "recursive") else {}
+    indirect: dict[bytes, Any] | None = None
+    for text in args.paths:
+        cid = _path_cid(rt, text)
+        key = bytes(cid.to_v1())
+        pin = recursive.get(key)
+        if pin is not None:
+            yield cid_text(cid, args.cid_base), "recursive", pin.name if args.names else "", None
+            continue
+        if indirect is None:
+            wanted = args.type in ("all", "indirect")
+            indirect = {bytes(c.to_v1()): p for c, p in rt.pins.indirect(pins)} if wanted else {}
+        via = indirect.get(key)
+        if via is None:
+            raise NotFound(f"path '{text}' is not pinned",
+                           hint="list the pins with `autocodec pin ls`")
+        yield cid_text(cid, args.cid_base), f"indirect through {cid_text(via.index_cid, args.cid_base)}", "", None
+
+
+def _path_cid(rt: Any, text: str) -> Any:
+    """The block a ``pin ls`` argument names: a CID, or a path (``/ipfs/CID/a``, ``CID/a``)
+    resolved across links, as Kubo resolves it."""
+    from ..cid import CID
+
+    if "/" not in text:
+        return CID.parse(text)
+    from ..dag import resolve
+
+    return resolve(rt, text, limits=rt.limits).cid
+
+
+def _write_rows(rows: Any, args: argparse.Namespace) -> None:
+    """The rows in ``--enc``'s form: Kubo 0.43.1's ``{"Keys":{...}}`` object (keys sorted as Go
+    sorts a map's, ``{}`` for none) or with ``--stream`` one ``{"Cid","Name"?,"Type"}`` a line;
+    in text the CIDs (``-q``), a set listed without arguments as its row (``_pin_row``), and
+    any other pin as Kubo's ``CID TYPE[ NAME]``."""
     from ._io import write_line
 
-    with Runtime() as rt:
-        pins = list(pin_ls(rt)) if args.type in ("all", "recursive") else []
-    if args.name is not None:
-        pins = [pin for pin in pins if args.name in pin.name]
-        args.names = True
-    if args.enc == "json":
-        for line in _kubo_pin_json(pins, args):
-            write_line(line)
-        return 0
-    for pin in pins:
-        write_line(cid_text(pin.index_cid, args.cid_base) if args.quiet else _pin_row(pin, args.cid_base))
-    return 0
+    if args.enc == "json" and not args.stream:
+        keys = {cid: {"Type": kind, "Name": name} for cid, kind, name, _ in sorted(rows, key=lambda r: r[0])}
+        write_line(go_json({"Keys": keys} if keys else {})[:-1])
+        return
+    for cid, kind, name, pin in rows:
+        if args.enc == "json":
+            write_line(go_json({"Cid": cid, **({"Name": name} if name else {}), "Type": kind})[:-1])
+        elif args.quiet:
+            write_line(cid)
+        elif pin is not None:
+            write_line(_pin_row(pin, args.cid_base))
+        else:
+            write_line(f"{cid} {kind} {name}" if name else f"{cid} {kind}")
 
 
 def _pin_row(pin: Any, base: str | None) -> str:
@@ -189,27 +279,63 @@ def _pin_row(pin: Any, base: str | None) -> str:
             f"{pin.location.describe()}\tset {pin.set_id}")
 
 
-def _kubo_pin_json(pins: list[Any], args: argparse.Namespace) -> list[str]:
-    """The pins as Kubo 0.43.1's ``pin ls --enc=json`` writes them (each a recursive pin of the
-    set's index; lines without their newline): one ``{"Keys":{CID:{"Type","Name"}}}`` object,
-    keys sorted as Go sorts a map's, ``{}`` when there is none; with ``--stream`` one
-    ``{"Cid","Name"?,"Type"}`` object a line. ``Name`` is the set's name with ``--names``, else
-    empty (left out when streamed), as Kubo's."""
-    rows = [(cid_text(pin.index_cid, args.cid_base), pin.name if args.names else "") for pin in pins]
-    if args.stream:
-        return [go_json({"Cid": cid, **({"Name": name} if name else {}), "Type": "recursive"})[:-1]
-                for cid, name in rows]
-    keys = {cid: {"Type": "recursive", "Name": name} for cid, name in sorted(rows)}
-    return [go_json({"Keys": keys} if keys else {})[:-1]]
-
-
 def run_update(args: argparse.Namespace) -> int:
     from ..cid import CID
+    from ..errors import InvalidInput
     from ..registry import Runtime, pin_update
 
+    if args.to is not None and args.index is not None and args.to != args.index:
+        raise InvalidInput("two new versions given (TO and the index CID)", hint="give the new version's CID once")
+    if not args.unpin:
+        raise InvalidInput("a set keeps one version pinned: the old one cannot stay pinned beside the new",
+                           hint="update without keeping the old version; an older version stays in the store")
+    index = args.to or args.index
     with Runtime() as rt:
-        results = pin_update(rt, args.name, index=CID.parse(args.index) if args.index else None)
+        before = {str(pin.set_id): pin.index_cid for pin in rt.pins.ls()}
+        results = pin_update(rt, args.name, index=CID.parse(index) if index else None)
+    if args.enc == "json":
+        return _report(results, lambda result: _kubo_update(args, before.get(str(result.set_id)), result))
     return _report(results, _describe)
+
+
+def _kubo_update(args: argparse.Namespace, old: Any, result: Any) -> str:
+    """Kubo 0.43.1's ``pin update --enc=json`` line for a set: ``{"Pins":[old index, new index]}``."""
+    new = cid_text(result.index_cid, args.cid_base)
+    return go_json({"Pins": [cid_text(old, args.cid_base) if old is not None else new, new]})[:-1]
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Kubo 0.43.1's ``pin verify``: a line for each broken set (and with ``--verbose`` each
+    sound one); exit 0 either way, as Kubo (``-q`` writes just the broken ones' CIDs)."""
+    from ..errors import InvalidInput
+    from ..registry import Runtime
+    from ._io import write_line
+
+    if args.verbose and args.quiet:
+        raise InvalidInput("the --verbose and --quiet options can not be used at the same time",
+                           hint="give one of them")
+    with Runtime() as rt:
+        for pin in rt.pins.ls():
+            bad = rt.pins.bad_blocks(pin, rt.verify_block)
+            if bad or args.verbose:
+                for line in _verify_lines(cid_text(pin.index_cid, args.cid_base), bad, args):
+                    write_line(line)
+    return 0
+
+
+def _verify_lines(cid: str, bad: list[tuple[Any, str]], args: argparse.Namespace) -> list[str]:
+    """One set's verdict in Kubo's words: ``CID ok``, or ``CID broken`` and a ``  BLOCK: why``
+    line for each bad block (``-q``: the CID alone); JSON ``{"Cid","Ok":true}`` or
+    ``{"Cid","BadNodes":[...]}`` (``-q``: ``{"Cid"}``)."""
+    nodes = [{"Cid": cid_text(block, args.cid_base), "Err": why} for block, why in bad]
+    if args.enc == "json":
+        status: dict[str, Any] = {"Ok": True} if not bad else ({} if args.quiet else {"BadNodes": nodes})
+        return [go_json({"Cid": cid, **status})[:-1]]
+    if args.quiet:
+        return [cid]
+    if not bad:
+        return [f"{cid} ok"]
+    return [f"{cid} broken", *(clean(f"  {node['Cid']}: {node['Err']}") for node in nodes)]
 
 
 def run_repair(args: argparse.Namespace) -> int:

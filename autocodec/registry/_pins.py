@@ -453,6 +453,41 @@ class Pins:
                     out[m.vectors] = f"vectors of {m.name} {m.version} in set {info.name!r}"
         return out
 
+    def indirect(self, pins: "list[PinInfo] | None" = None) -> Iterator[tuple[CID, PinInfo]]:
+        """Kubo's indirect pins in this model: ``(block, the pin needing it)`` for each block a
+        pinned set needs (``needed``) other than the pinned versions' index CIDs (the recursive
+        pins), each once (through the first set that needs it), sets in ``ls`` order.
+
+        A needed block not in the store raises ``BlockNotFound`` in Kubo's offline words, as
+        Kubo's ``pin ls`` fails for a block missing under a recursive pin. Memory: one set's
+        ``needed`` and the CIDs listed so far (a set lists a bounded number of manifests)."""
+        pins = self.ls() if pins is None else pins
+        seen = {bytes(pin.index_cid.to_v1()) for pin in pins}  # the recursive pins are not indirect
+        for pin in pins:
+            for cid in self.needed(pin):
+                key = bytes(cid.to_v1())
+                if key in seen:
+                    continue
+                if not self.store.has(cid):
+                    raise BlockNotFound(f"block was not found locally (offline): ipld: could not find {cid}",
+                                        hint=f"fetch the lost blocks of set {pin.name!r} back with "
+                                             "`autocodec pin repair`")
+                seen.add(key)
+                yield cid, pin
+
+    def bad_blocks(self, pin: PinInfo, verify: Callable[[CID, bytes], None]) -> list[tuple[CID, str]]:
+        """``(block, why)`` for each block ``pin`` needs that the store lacks, holds damaged, or
+        whose bytes do not hash to its CID (``verify`` raises ``AutocodecError`` then)."""
+        bad: list[tuple[CID, str]] = []
+        for cid in self.needed(pin):
+            try:
+                verify(cid, self.store.get(cid))
+            except BlockNotFound:
+                bad.append((cid, f"block was not found locally (offline): ipld: could not find {cid}"))
+            except AutocodecError as exc:
+                bad.append((cid, exc.message))
+        return bad
+
     def guard_removal(self, cids: "list[CID]", *, needed: "dict[CID, str] | None" = None) -> None:
         """Raise ``BlockNeeded`` (naming the set and what the block is) if a pinned set needs any
         of ``cids``; the caller removes nothing then. ``needed`` is ``needed()`` if the caller
