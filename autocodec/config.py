@@ -287,6 +287,35 @@ class RemoteLimits:
 
 
 @dataclass(frozen=True, slots=True)
+class GossipLimits:
+    """Bounds for passing UCAN revocations between executors (``peers`` under ``[ipvm]`` in config.toml)."""
+
+    def __post_init__(self) -> None:
+        _check_group(self)
+
+    max_peers: int = 32
+    """Most peer executors one executor names."""
+    queue: int = 1_024
+    """Pushes waiting to be sent or retried, all peers together; past it the oldest is dropped
+    (a peer that pulls still gets it); 0: nothing is pushed, peers only pull."""
+    retries: int = 8
+    """Further attempts of a push that failed for want of an answer (no connection, a timeout,
+    HTTP 429 or 5xx); a refusal (another 4xx) is never retried. 0: one attempt."""
+    backoff_s: float = 1.0
+    """Pause before the first retry, doubled at each further one up to ``max_backoff_s``."""
+    max_backoff_s: float = 300.0
+    """Longest pause between two attempts of one push."""
+    timeout_s: float = 10.0
+    """Whole bound of one push or one pulled page (connect, send, answer)."""
+    pull_interval_s: float = 60.0
+    """How often an executor pulls the revocations its peers logged (also once at start)."""
+    page: int = 100
+    """Most revocations one ``GET /ipvm/revocations`` answers (what a pull asks for at a time)."""
+    max_log: int = 100_000
+    """Revocations the log kept for pulls holds; past it the oldest are removed."""
+
+
+@dataclass(frozen=True, slots=True)
 class ServeLimits:
     """Bounds for ``autocodec serve``: connections, slow clients, caches and error logs."""
 
@@ -333,6 +362,7 @@ class Limits:
     ipvm: IpvmLimits = field(default_factory=IpvmLimits)
     serve: ServeLimits = field(default_factory=ServeLimits)
     remote: RemoteLimits = field(default_factory=RemoteLimits)
+    gossip: GossipLimits = field(default_factory=GossipLimits)
 
     def __post_init__(self) -> None:
         for name, kind in _GROUPS:
