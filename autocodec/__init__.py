@@ -26,7 +26,6 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .cid import CID
-from .config import DEFAULT_LIMITS, Limits
 from .errors import *  # noqa: F403  (the error hierarchy is public)
 from .errors import AutocodecError
 
@@ -35,6 +34,8 @@ if TYPE_CHECKING:  # pragma: no cover - the real types of the lazily loaded name
     from ._toplevel import encode as encode
     from ._toplevel import export_car as export_car
     from .builtin import cid_for as cid_for
+    from .config import DEFAULT_LIMITS as DEFAULT_LIMITS
+    from .config import Limits as Limits
     from .builtin import has_codec as has_codec
     from .builtin import has_hash as has_hash
     from .builtin import multihash_digest as multihash_digest
@@ -56,6 +57,8 @@ _LAZY: dict[str, str] = {
     "decode": "autocodec._toplevel:decode",
     "encode": "autocodec._toplevel:encode",
     "export_car": "autocodec._toplevel:export_car",
+    "Limits": "autocodec.config:Limits",
+    "DEFAULT_LIMITS": "autocodec.config:DEFAULT_LIMITS",
     "cid_for": "autocodec.builtin:cid_for",
     "multihash_digest": "autocodec.builtin:multihash_digest",
     "verify_cid": "autocodec.builtin:verify_cid",
@@ -87,4 +90,4 @@ def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
 
-__all__ = ["CID", "Limits", "DEFAULT_LIMITS", "AutocodecError", "__version__", *_LAZY]
+__all__ = ["CID", "AutocodecError", "__version__", *_LAZY]

@@ -29,8 +29,8 @@ import atexit
 import contextlib
 import errno
 import importlib
+import importlib.util
 import os
-import pkgutil
 import signal
 import sys
 import threading
@@ -125,9 +125,15 @@ class Parser(argparse.ArgumentParser):
         super()._print_message(message, file)
 
 
+COMMAND_MODULES = {"cat": "add"}
+"""The commands registered by a module not named after them (``cat`` by ``cmd_add``); every
+other command ``X`` is registered by ``cmd_X`` (tests/test_cli_startup.py checks both)."""
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
-    """The parser; given ``argv`` naming a command ``X`` with a ``cmd_X`` module, only that
-    module is registered (start-up cost), otherwise every ``cmd_*`` module is."""
+    """The parser; given ``argv`` naming a command whose module is known (``cmd_X``, or
+    ``COMMAND_MODULES``), only that module is registered (start-up cost), otherwise every
+    ``cmd_*`` module is (help, and the message for a command that does not exist)."""
     parser = Parser(
         prog="autocodec",
         description="Signed, content-addressed Wasm codecs, hashers, chunkers and crypto for IPFS.",
@@ -142,15 +148,27 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                         help="stop the command with an error after this long, a Go duration as Kubo's (30s, 5m, 1h30m)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    package = importlib.import_module(__package__ or "autocodec.cli")
-    names = sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.name.startswith("cmd_"))
-    wanted = _command_token(argv)
-    if wanted is not None and f"cmd_{wanted}" in names:
-        names = [f"cmd_{wanted}"]
-    for name in names:
-        importlib.import_module(f"{package.__name__}.{name}").register(sub)
+    for name in _command_modules(argv):
+        importlib.import_module(f"{_PACKAGE}.{name}").register(sub)
     kubo_global_options(parser)
     return parser
+
+
+_PACKAGE = __package__ or "autocodec.cli"
+
+
+def _command_modules(argv: Sequence[str] | None) -> list[str]:
+    """The ``cmd_*`` modules to register: the one of the command ``argv`` names, found without
+    listing the package (``pkgutil`` imports ``inspect``: start-up); else all of them, sorted."""
+    wanted = _command_token(argv)
+    if wanted is not None:
+        name = f"cmd_{COMMAND_MODULES.get(wanted, wanted)}"
+        if importlib.util.find_spec(f"{_PACKAGE}.{name}") is not None:
+            return [name]
+    import pkgutil
+
+    package = importlib.import_module(_PACKAGE)
+    return sorted(info.name for info in pkgutil.iter_modules(package.__path__) if info.name.startswith("cmd_"))
 
 
 ENC_IGNORED = frozenset({"add", "cat", "get", "ls", "block get", "block rm", "dag get", "dag export", "cid format",

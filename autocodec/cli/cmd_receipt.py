@@ -16,8 +16,6 @@ from typing import Any
 
 from ._runtime import add_passphrase_env, add_source_options
 from ._options import nonempty
-
-from ..ipvm._stream import MAX_LIMIT as _MAX_LIMIT  # what one read of the job stream returns at most
 from ._text import counted
 
 EPILOG = """examples:
@@ -140,7 +138,7 @@ def run_reindex(args: argparse.Namespace) -> int:
 def run_ls(args: argparse.Namespace) -> int:
     from ..errors import InvalidInput
     from ..home import Home
-    from ..ipvm._stream import JobStream
+    from ..ipvm._stream import MAX_LIMIT, JobStream  # what one read of the job stream returns at most
     from ._runtime import home_limits
     from ..store import BlockStore
     from ._io import write_line
@@ -148,9 +146,9 @@ def run_ls(args: argparse.Namespace) -> int:
     if not 0 <= args.since < 1 << 63:
         raise InvalidInput(f"--since {args.since} is outside the sequence numbers of a job stream",
                            hint="give a sequence number from 0 to 2^63 - 1 (0: from the start)")
-    if not 1 <= args.limit <= _MAX_LIMIT:
-        raise InvalidInput(f"--limit {args.limit} is outside 1 to {_MAX_LIMIT}",
-                           hint=f"list at most {_MAX_LIMIT} entries at a time; page on with --since")
+    if not 1 <= args.limit <= MAX_LIMIT:
+        raise InvalidInput(f"--limit {args.limit} is outside 1 to {MAX_LIMIT}",
+                           hint=f"list at most {MAX_LIMIT} entries at a time; page on with --since")
     _need_home(args, "ls")
     home = Home.resolve()
     with BlockStore.open(home, limits=home_limits(home)) as store:  # its busy timeout

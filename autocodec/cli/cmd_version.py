@@ -52,11 +52,15 @@ def go_system() -> str:
     return f"{_GO_ARCH.get(machine, machine)}/{goos}"
 
 
-def version_info() -> dict[str, str]:
-    """The JSON object: Kubo's five keys in its order, then ``Python``."""
+def version_info(everything: bool = True) -> dict[str, str]:
+    """The JSON object: Kubo's five keys in its order, then ``Python``; with ``everything``
+    false only ``Version`` and ``Commit`` (the store and the platform are not imported: start-up)."""
+    from .. import __version__
+
+    if not everything:
+        return {"Version": __version__, "Commit": ""}
     import platform
 
-    from .. import __version__
     from ..store._blockstore import SCHEMA
 
     return {"Version": __version__, "Commit": "", "Repo": str(SCHEMA.version), "System": go_system(),
@@ -80,6 +84,6 @@ def run(args: argparse.Namespace) -> int:
     from ._io import write_stdout
     from ._kubo import go_json
 
-    info = version_info()
+    info = version_info(args.enc == "json" or args.all or args.repo)
     write_stdout((go_json(info) if args.enc == "json" else version_text(info, args)).encode())
     return 0
