@@ -75,7 +75,7 @@ class Settings:
         refresh = _table(path, doc, "refresh")
         _known_keys(path, "sources.", sources, ("node", "gateways", "order"))
         _known_keys(path, "refresh.", refresh, ("interval_s",))
-        _known_keys(path, "ipvm.", _table(path, doc, "ipvm"), ("triggers",))
+        _known_keys(path, "ipvm.", _table(path, doc, "ipvm"), ("triggers", "peers"))
         node = sources.get("node")
         gateways = sources.get("gateways", [])
         order = sources.get("order", ["node", "gateway"])

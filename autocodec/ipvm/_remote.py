@@ -193,6 +193,10 @@ class RemoteExecutor:
 
 
     def revoke(self, container: bytes, *, now: int | None = None) -> dict[str, Any]:
+        """``accept_revocation``'s answer alone."""
+        return self.accept_revocation(container, now=now)[0]
+
+    def accept_revocation(self, container: bytes, *, now: int | None = None) -> tuple[dict[str, Any], bytes]:
         """Record one delivered ``/ucan/revoke`` invocation in this executor's revocation store;
         ``{"revoked": CID, "revocation": CID, "new": bool}`` (``new`` False: it was already revoked).
 
@@ -201,7 +205,9 @@ class RemoteExecutor:
         acts on delegated authority (then its revoker is that chain's root issuer). Refused unless ``check_revocation`` accepts it with this
         executor as the owner and, for anyone else, the path starts at a delegation this executor
         issued about itself: a chain it never granted is not its to store (ucan-wg/revocation lets an
-        executor require the witness against spurious revocations).
+        executor require the witness against spurious revocations). Also returns the revocation's
+        own container: its invocation, the revoked delegation, its path and the authority it names,
+        nothing else the request held (what is passed on to peers).
         """
         from ..verify.ucan import REVOKE_COMMAND, revoker
         from ..verify.ucan._validate import check_time
@@ -225,7 +231,8 @@ class RemoteExecutor:
         with self.scheduler.admit(invocation.iss, 0):  # the issuer's slots, as for a job
             added = self.revocations.record(invocation, delegation, proofs, owner=self.did, now=now,
                                             authority=authority)
-        return {"revoked": str(delegation.cid), "revocation": str(invocation.cid), "new": added}
+        own = encode_container([invocation, *{t.cid: t for t in (delegation, *proofs, *authority)}.values()])
+        return {"revoked": str(delegation.cid), "revocation": str(invocation.cid), "new": added}, own
 
     def _verified(self, shipped: list[tuple[CID, bytes]]) -> dict[CID, bytes]:
         """The shipped blocks, each checked against its CID (and the block size limit) as the

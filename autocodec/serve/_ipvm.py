@@ -12,7 +12,11 @@ Routes (docs/invocations.md, "Remote invocation"):
 - ``POST /ipvm/revoke``: the same container format, bounds and error bodies, holding one
   ``/ucan/revoke`` invocation, the revoked delegation and its path witness; recorded in this
   home's revocation table (``RemoteExecutor.revoke``), answered 200 ``{"revoked", "revocation",
-  "new"}`` (a replay is ``"new": false``).
+  "new"}`` (a replay is ``"new": false``). One new to this home is logged and pushed to the
+  peers config.toml names (``peers`` under ``[ipvm]``; ``ipvm._gossip``), after the answer is ready.
+- ``GET /ipvm/revocations?since=N&limit=M``: the revocations this home took after log ``seq`` N
+  (at most M, at most ``limits.gossip.page``), ``{"revocations": [{"seq", "container"}], "next"}``
+  with each container in base64: what peers pull.
 - ``GET /ipvm/stream?since=N&limit=M``: job-stream entries after ``seq`` N as JSON.
 - ``GET /ipvm/executor``: this executor's DID (what delegations must be rooted at).
 
@@ -37,6 +41,7 @@ from .. import errors
 from ..log import get_logger
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..ipvm._gossip import Gossip
     from ..ipvm._remote import RemoteExecutor
     from ..ipvm._stream import JobStream
     from ..ipvm._triggers import TriggerRunner
@@ -48,6 +53,7 @@ REMOTE: web.AppKey[RemoteExecutor] = web.AppKey("ipvm-remote")
 STREAM: web.AppKey[JobStream] = web.AppKey("ipvm-stream")
 JOBS: web.AppKey[ThreadPoolExecutor] = web.AppKey("ipvm-jobs")
 TRIGGERS: web.AppKey[TriggerRunner] = web.AppKey("ipvm-triggers")
+GOSSIP: web.AppKey[Gossip] = web.AppKey("ipvm-gossip")
 CONTAINER_TYPE = "application/vnd.ipld.dag-cbor"
 
 
@@ -136,10 +142,40 @@ async def revoke(request: web.Request) -> web.Response:
     if isinstance(body, web.Response):
         return body
     try:
-        answer = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], remote.revoke, body)
+        answer = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], _record, remote,
+                                                                  request.app[GOSSIP], body)
     except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
         return _json_error(exc, runtime)
     return web.json_response(answer)
+
+
+def _record(remote: RemoteExecutor, gossip: Gossip, body: bytes) -> dict[str, Any]:
+    """Record a posted revocation; one new here is logged and queued for the peers (pushed later)."""
+    answer, own = remote.accept_revocation(body)
+    if answer["new"]:
+        gossip.accepted(own, answer["revocation"])
+    return answer
+
+
+async def revocation_log(request: web.Request) -> web.Response:
+    """``GET /ipvm/revocations?since=N&limit=M``: a page of this home's revocation log (``page_json``)."""
+    from ..ipvm._gossip import page_json
+    from ._app import RUNTIME, invalid_query
+
+    gossip = request.app[GOSSIP]
+    try:
+        since = _query_int(request.query.get("since", "0"))
+        limit = _query_int(request.query.get("limit", str(gossip.limits.page)))
+    except ValueError:
+        return invalid_query("since and limit are integers", "e.g. /ipvm/revocations?since=0")
+    if since < 0 or not 0 < limit <= gossip.limits.page:
+        return invalid_query(f"since is from 0 and limit from 1 to {gossip.limits.page}",
+                             "e.g. /ipvm/revocations?since=0&limit=100")
+    try:
+        entries = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], gossip.log.since, since, limit)
+    except errors.AutocodecError as exc:
+        return _json_error(exc, request.app[RUNTIME])
+    return web.json_response(page_json(entries, since))
 
 
 async def stream(request: web.Request) -> web.Response:
@@ -203,6 +239,7 @@ def refuse_ipvm(app: web.Application) -> None:
     app.router.add_post("/ipvm/invoke", _read_only)
     app.router.add_post("/ipvm/revoke", _read_only)
     app.router.add_get("/ipvm/stream", _read_only)
+    app.router.add_get("/ipvm/revocations", _read_only)
     app.router.add_get("/ipvm/executor", _read_only)
     log.warning("serve.read_only", detail="the home is read-only: serving what it holds; /ipvm/ is off")
 
@@ -215,6 +252,7 @@ def setup_ipvm(app: web.Application, runtime: Runtime, *, jobs: int = 4, key_nam
         refuse_ipvm(app)
         return
     from ..ipvm import Executor
+    from ..ipvm._gossip import Gossip, RevocationLog, load_peers, page_cap
     from ..ipvm._remote import RemoteExecutor
     from ..ipvm._scheduler import Scheduler, job_threads
     from ..ipvm._stream import JobStream
@@ -232,17 +270,32 @@ def setup_ipvm(app: web.Application, runtime: Runtime, *, jobs: int = 4, key_nam
 
     app[JOBS] = ThreadPoolExecutor(max_workers=job_threads(runtime.limits.remote, jobs),
                                    thread_name_prefix="autocodec-job", **obey_closing(runtime))
-    app[TRIGGERS] = TriggerRunner(executor, job_stream, load_triggers(_config_doc(runtime)), poll_s=trigger_poll_s)
+    config = _config_doc(runtime)
+    app[TRIGGERS] = TriggerRunner(executor, job_stream, load_triggers(config), poll_s=trigger_poll_s)
+    gossip_limits = runtime.limits.gossip
+    remote = app[REMOTE]
+
+    def accept(container: bytes) -> tuple[bool, bytes, str]:
+        answer, own = remote.accept_revocation(container)
+        return bool(answer["new"]), own, str(answer["revocation"])
+
+    app[GOSSIP] = Gossip(load_peers(config, gossip_limits), gossip_limits,
+                         RevocationLog(runtime.home.db_path, busy_timeout_ms=runtime.limits.store.busy_timeout_ms,
+                                       max_rows=gossip_limits.max_log),
+                         accept, max_page_bytes=page_cap(runtime.limits.remote.max_request_bytes))
     app.router.add_post("/ipvm/invoke", invoke)
     app.router.add_post("/ipvm/revoke", revoke)
     app.router.add_get("/ipvm/stream", stream)
+    app.router.add_get("/ipvm/revocations", revocation_log)
     app.router.add_get("/ipvm/executor", executor_did)
 
     async def on_startup(app: web.Application) -> None:
         app[TRIGGERS].start()
+        app[GOSSIP].start()
 
     async def on_cleanup(app: web.Application) -> None:
         app[TRIGGERS].stop()
+        app[GOSSIP].stop()
         app[JOBS].shutdown(wait=True, cancel_futures=True)
 
     app.on_startup.append(on_startup)

@@ -1,0 +1,378 @@
+"""UCAN revocations passed between executors: pushed to the peers an executor names, pulled from them.
+
+ucan-wg/revocation v1.0.0-rc.1 ("Store"): a revocation store "MUST be monotonically increasing"
+and revocations "MAY be gossiped"; its "Consistency Models" section leaves how they spread to the
+deployment. Here: an executor names its peers in config.toml (``peers = ["http://...", ...]``
+under ``[ipvm]``, bounded by ``limits.gossip``), and
+
+- push: a revocation new to this home (``Revocations.record`` says so) is sent to every peer as
+  ``POST /ipvm/revoke`` with its own container (the invocation, the revoked delegation, its path
+  and the ``/ucan/revoke`` delegations it acts on; nothing else the request held), from a
+  background thread per peer, never before the client has its answer. A peer records it only
+  after checking it as it checks any client's (never on the sender's word); one it already held
+  answers ``"new": false`` and goes no further, so pushes among peers that name each other end.
+- retries: a push that got no answer (no connection, a timeout, HTTP 429 or 5xx) is retried
+  ``retries`` times, after ``backoff_s`` doubled each time up to ``max_backoff_s``; a refusal
+  (another 4xx) is final. Each peer's queue holds at most ``queue`` pushes: past it the oldest
+  is dropped (logged ``gossip.dropped``), since the newest is the revocation just made, and a
+  dropped one is still in this home's log for the peer's pull.
+- pull: every revocation new to this home is also appended to its log (``RevocationLog``, at
+  most ``max_log``, oldest removed first), served as ``GET /ipvm/revocations?since=N&limit=M``;
+  an executor pulls each peer's log at start and every ``pull_interval_s``, and records each
+  revocation as if it had been posted (the same checks), so a peer that was down catches up.
+  Cursors are kept in memory: after a restart the peers' logs are read again from the start,
+  each revocation a replay already held (``"new": false``).
+
+Every push and pull outcome is logged (structlog, ``ipvm.gossip``); the library configures no logging.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ..config import GossipLimits
+from ..errors import AutocodecError, ConfigError, InvalidInput
+from ..log import get_logger
+
+log = get_logger("ipvm.gossip")
+
+PEERS_HINT = 'name each peer executor by its base URL, e.g. peers = ["http://10.0.0.2:8080"] under [ipvm]'
+_LOG_DDL = ("CREATE TABLE IF NOT EXISTS ipvm_revocation_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+            "container BLOB NOT NULL)")
+
+
+def load_peers(doc: dict[str, Any], limits: GossipLimits) -> tuple[str, ...]:
+    """The peer executors a parsed config.toml names (``peers`` under ``[ipvm]``): http(s) base
+    URLs without query or fragment, no trailing ``/``, each once, at most ``limits.max_peers``;
+    ``ConfigError`` naming the bad entry."""
+    section = doc.get("ipvm", {})
+    peers = section.get("peers", []) if isinstance(section, dict) else []
+    if not isinstance(peers, list):
+        raise ConfigError("ipvm.peers must be a list of executor URLs", hint=PEERS_HINT)
+    if len(peers) > limits.max_peers:
+        raise ConfigError(f"ipvm.peers names {len(peers)} executors, over limits.gossip.max_peers "
+                          f"({limits.max_peers})", hint="name fewer peers: each passes revocations on to its own")
+    out: list[str] = []
+    for i, url in enumerate(peers):
+        out.append(_peer_url(url, f"ipvm.peers[{i}]"))
+        if out[-1] in out[:-1]:
+            raise ConfigError(f"ipvm.peers[{i}] ({out[-1]}) is named twice", hint=PEERS_HINT)
+    return tuple(out)
+
+
+def _peer_url(url: Any, where: str) -> str:
+    """``url`` as a peer's base URL; ``ConfigError`` unless it is an http(s) URL with a host."""
+    if not isinstance(url, str):
+        raise ConfigError(f"{where} must be a URL string, not {type(url).__name__}", hint=PEERS_HINT)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"{where} ({url[:80]!r}) is not an http:// or https:// URL of an executor", hint=PEERS_HINT)
+    return url.rstrip("/")
+
+
+class RevocationLog:
+    """The revocations this home took, in the order it took them, for peers to pull.
+
+    Invariants: ``seq`` only grows (AUTOINCREMENT: a removed number is never reused), so a
+    puller's cursor never skips an entry still held; at most ``max_rows`` entries (the oldest
+    removed first); reads of a home where nothing was logged yet write nothing."""
+
+    def __init__(self, db_path: Path, *, busy_timeout_ms: int, max_rows: int) -> None:
+        self._db_path = db_path
+        self._timeout_s = busy_timeout_ms / 1000
+        self._max_rows = max_rows
+
+    @contextmanager
+    def _connect(self, doing: str) -> Iterator[sqlite3.Connection]:
+        from ..store import connect_writable, translate_sqlite_error
+
+        try:
+            with closing(connect_writable(self._db_path, self._timeout_s)) as conn:
+                yield conn
+        except sqlite3.Error as exc:
+            raise translate_sqlite_error(exc, doing) from exc
+
+    def append(self, container: bytes) -> int:
+        """Log one revocation's container; its ``seq``."""
+        with self._connect("log the revocation for peers") as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(_LOG_DDL)
+                seq = int(conn.execute("INSERT INTO ipvm_revocation_log (container) VALUES (?)",
+                                       (container,)).lastrowid or 0)
+                conn.execute("DELETE FROM ipvm_revocation_log WHERE seq <= ?", (seq - self._max_rows,))
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        return seq
+
+    def since(self, seq: int, limit: int) -> list[tuple[int, bytes]]:
+        """At most ``limit`` entries after ``seq``, oldest first."""
+        with self._connect("read the revocation log") as conn:
+            try:
+                rows = conn.execute("SELECT seq, container FROM ipvm_revocation_log WHERE seq > ? ORDER BY seq "
+                                    "LIMIT ?", (seq, limit)).fetchall()
+            except sqlite3.OperationalError as exc:
+                if str(exc).startswith("no such table"):
+                    return []
+                raise
+        return [(int(s), bytes(c)) for s, c in rows]
+
+
+@dataclass
+class _Push:
+    container: bytes
+    revocation: str
+    attempt: int = 0
+    due: float = 0.0
+
+
+class _PeerPusher:
+    """One peer's push queue and the thread that drains it, oldest first."""
+
+    def __init__(self, url: str, limits: GossipLimits, stop: threading.Event) -> None:
+        self.url = url
+        self._limits = limits
+        self._stop = stop
+        self._pending: deque[_Push] = deque()
+        self._cond = threading.Condition()
+        self._thread = threading.Thread(target=self._run, name="autocodec-gossip-push", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def offer(self, container: bytes, revocation: str) -> None:
+        """Queue a push; never blocks (the oldest is dropped when the queue is full)."""
+        if self._limits.queue == 0:
+            return
+        with self._cond:
+            if len(self._pending) >= self._limits.queue:
+                dropped = self._pending.popleft()
+                log.warning("gossip.dropped", peer=self.url, revocation=dropped.revocation,
+                            detail=f"over limits.gossip.queue ({self._limits.queue}): the oldest push is dropped; "
+                                   "the peer still gets it by pulling this executor's log")
+            self._pending.append(_Push(container, revocation))
+            self._cond.notify()
+
+    def wake(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def join(self, timeout: float) -> None:
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _next(self) -> _Push | None:
+        """The oldest push once it is due; None once stopping."""
+        with self._cond:
+            while not self._stop.is_set():
+                if not self._pending:
+                    self._cond.wait()
+                    continue
+                wait = self._pending[0].due - time.monotonic()
+                if wait <= 0:
+                    return self._pending.popleft()
+                self._cond.wait(wait)
+        return None
+
+    def _run(self) -> None:
+        while (push := self._next()) is not None:
+            retry = self._send(push)
+            if retry and push.attempt < self._limits.retries and not self._stop.is_set():
+                pause = min(self._limits.max_backoff_s, self._limits.backoff_s * 2 ** push.attempt)
+                push.attempt += 1
+                push.due = time.monotonic() + pause
+                with self._cond:  # back at the front: pushes keep their order
+                    self._pending.appendleft(push)
+
+    def _send(self, push: _Push) -> bool:
+        """One attempt; whether it is worth retrying (no answer, 429 or 5xx)."""
+        try:
+            status, body = post_revocation(self.url, push.container, self._limits.timeout_s)
+        except AutocodecError as exc:
+            log.warning("gossip.push_failed", peer=self.url, revocation=push.revocation, attempt=push.attempt + 1,
+                        error=type(exc).__name__, detail=exc.message[:200])
+            return True
+        if status == 200:
+            log.info("gossip.pushed", peer=self.url, revocation=push.revocation, attempt=push.attempt + 1,
+                     new=_field(body, "new"))
+            return False
+        retry = status == 429 or status >= 500
+        log.warning("gossip.push_failed" if retry else "gossip.push_refused", peer=self.url,
+                    revocation=push.revocation, attempt=push.attempt + 1, status=status,
+                    error=_field(body, "error"), detail=str(_field(body, "message"))[:200])
+        return retry
+
+
+def _field(body: bytes, key: str) -> Any:
+    """``key`` of a JSON object answer, else None."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    return doc.get(key) if isinstance(doc, dict) else None
+
+
+def post_revocation(url: str, container: bytes, timeout_s: float) -> tuple[int, bytes]:
+    """``POST {url}/ipvm/revoke`` with ``container``; the status and body (a ``FetchError`` when no answer came)."""
+    from ..sources import Deadline, exchange
+
+    answer = exchange("POST", url + "/ipvm/revoke", what=f"peer executor {url}", deadline=Deadline(timeout_s),
+                      read_timeout=timeout_s, cap=64 * 1024,
+                      headers={"Content-Type": "application/vnd.ipld.dag-cbor", "Accept": "application/json"},
+                      body=container)
+    return answer.status, answer.body
+
+
+def fetch_page(url: str, since: int, limit: int, timeout_s: float, cap: int) -> tuple[list[tuple[int, bytes]], int]:
+    """One page of a peer's revocation log after ``since``: ``([(seq, container), ...], next)``;
+    ``InvalidInput`` for an answer not in ``GET /ipvm/revocations``'s shape."""
+    from ..sources import Deadline, exchange
+
+    answer = exchange("GET", f"{url}/ipvm/revocations?since={since}&limit={limit}", what=f"peer executor {url}",
+                      deadline=Deadline(timeout_s), read_timeout=timeout_s, cap=cap)
+    if answer.status != 200:
+        raise InvalidInput(f"peer executor {url} answered HTTP {answer.status} for its revocations",
+                           hint="is it an autocodec serve with a writable home?")
+    try:
+        doc = json.loads(answer.body)
+        entries = [(int(e["seq"]), base64.b64decode(e["container"], validate=True)) for e in doc["revocations"]]
+        following = int(doc["next"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise InvalidInput(f"peer executor {url} sent a revocation log page not in the expected shape ({exc})",
+                           hint="is it an autocodec serve of this version?") from None
+    if len(entries) > limit or any(seq <= since for seq, _ in entries) or following < since:
+        raise InvalidInput(f"peer executor {url} sent revocations outside the page it was asked for")
+    return entries, following
+
+
+PAGE_BYTES = 1024 * 1024
+"""Container bytes one page of the log carries at most (past it the page ends early; one entry always fits)."""
+
+
+def page_cap(max_container_bytes: int) -> int:
+    """The most bytes a page of ``GET /ipvm/revocations`` answers: ``PAGE_BYTES`` and one container
+    more, in base64, and the JSON around them."""
+    return (PAGE_BYTES + max_container_bytes) * 4 // 3 + 64 * 1024
+
+
+def page_json(entries: list[tuple[int, bytes]], since: int) -> dict[str, Any]:
+    """``GET /ipvm/revocations``'s answer: ``{"revocations": [{"seq", "container" (base64)}], "next"}``,
+    ``entries`` cut once their containers pass ``PAGE_BYTES``."""
+    size, kept = 0, 0
+    for _, container in entries:
+        if kept and size + len(container) > PAGE_BYTES:
+            break
+        size, kept = size + len(container), kept + 1
+    entries = entries[:kept]
+    return {"revocations": [{"seq": seq, "container": base64.b64encode(c).decode("ascii")} for seq, c in entries],
+            "next": entries[-1][0] if entries else since}
+
+
+class Gossip:
+    """Passes this executor's new revocations to its ``peers`` and pulls theirs (see the module).
+
+    ``accept(container)`` records one revocation as ``POST /ipvm/revoke`` does (the same checks)
+    and returns ``(new, own container, revocation CID)``; the caller logs and pushes what it
+    returns through ``accepted``."""
+
+    def __init__(self, peers: tuple[str, ...], limits: GossipLimits, revlog: RevocationLog,
+                 accept: Callable[[bytes], tuple[bool, bytes, str]], *, max_page_bytes: int) -> None:
+        self.peers = peers
+        self.limits = limits
+        self.log = revlog
+        self._accept = accept
+        self._max_page_bytes = max_page_bytes
+        self._stop = threading.Event()
+        self._pushers = [_PeerPusher(url, limits, self._stop) for url in peers]
+        self._cursors = dict.fromkeys(peers, 0)
+        self._puller = threading.Thread(target=self._pull_loop, name="autocodec-gossip-pull", daemon=True)
+
+    def start(self) -> None:
+        """Start the push threads and the puller (nothing when no peer is named)."""
+        if not self.peers:
+            return
+        for pusher in self._pushers:
+            pusher.start()
+        self._puller.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop every thread (a request in flight runs out its ``timeout_s``; threads are daemons)."""
+        self._stop.set()
+        for pusher in self._pushers:
+            pusher.wake()
+        deadline = time.monotonic() + timeout_s
+        for pusher in self._pushers:
+            pusher.join(max(0.0, deadline - time.monotonic()))
+        if self._puller.is_alive():
+            self._puller.join(max(0.0, deadline - time.monotonic()))
+
+    def accepted(self, container: bytes, revocation: str) -> None:
+        """A revocation new to this home: logged for pulls and queued for every peer (never blocks on
+        one). It is recorded already: a log that cannot be written is logged, the pushes still go."""
+        try:
+            self.log.append(container)
+        except AutocodecError as exc:
+            log.error("gossip.log_failed", revocation=revocation, error=type(exc).__name__, detail=exc.message[:200])
+        for pusher in self._pushers:
+            pusher.offer(container, revocation)
+
+    def take(self, container: bytes) -> bool:
+        """Record a revocation from anyone (a client's post or a peer's log); pass it on when new."""
+        new, own, revocation = self._accept(container)
+        if new:
+            self.accepted(own, revocation)
+        return new
+
+    def _pull_loop(self) -> None:
+        while not self._stop.is_set():
+            for url in self.peers:
+                if self._stop.is_set():
+                    return
+                self.pull(url)
+            self._stop.wait(self.limits.pull_interval_s)
+
+    def pull(self, url: str) -> int:
+        """Read ``url``'s log after this executor's cursor, page by page, taking each revocation
+        (checked as a post is); the number new here. A failure is logged and ends this round."""
+        taken = 0
+        while not self._stop.is_set():
+            try:
+                entries, following = fetch_page(url, self._cursors[url], self.limits.page, self.limits.timeout_s,
+                                                self._max_page_bytes)
+            except AutocodecError as exc:
+                log.warning("gossip.pull_failed", peer=url, error=type(exc).__name__, detail=exc.message[:200])
+                return taken
+            for seq, container in entries:
+                taken += self._take_pulled(url, seq, container)
+            if not entries:
+                break
+            self._cursors[url] = following
+        if taken:
+            log.info("gossip.pulled", peer=url, new=taken, cursor=self._cursors[url])
+        return taken
+
+    def _take_pulled(self, url: str, seq: int, container: bytes) -> int:
+        try:
+            return int(self.take(container))
+        except AutocodecError as exc:  # checked as any client's post: a refusal is the peer's problem
+            log.warning("gossip.pull_refused", peer=url, seq=seq, error=type(exc).__name__,
+                        detail=exc.message[:200])
+            return 0

@@ -1,0 +1,207 @@
+"""UCAN revocations passed between executors (``ipvm._gossip``): real ``autocodec serve`` processes on loopback.
+
+Four executors share one key (replicas: the same delegation chains work at each): A names B, C
+and D as peers, B names A (a loop) and H, a hostile peer whose log serves a forged revocation; D
+is down when the revocation is made at A. The client's keys live in a home of their own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from autocodec.config import GossipLimits
+from autocodec.errors import ConfigError
+from autocodec.ipvm._gossip import _PeerPusher, load_peers, page_json
+from autocodec.ipvm._remote import encode_container
+from autocodec.verify import KeyRing
+from autocodec.verify.ucan import REVOKE_COMMAND, invoke, parse_token
+from tests._cli import run_cli
+from tests._kubo import free_port
+from tests._serve_proc import ServeProcess
+
+pytestmark = pytest.mark.slow
+
+JOB = ("ipld-select", "select", "--arg", '{"a": 5}', "--arg", '"a"')
+DEADLINE_S = 120.0
+"""A generous bound on how long a revocation may take to spread (pushes are retried after 0.2-1 s)."""
+
+
+@dataclass
+class Net:
+    tmp: Path
+    client: Path
+    top: Path
+    below: Path
+    a: ServeProcess
+    b: ServeProcess
+    c: ServeProcess
+    d: ServeProcess
+    forged: str
+
+    def job(self, srv: ServeProcess) -> subprocess.CompletedProcess[bytes]:
+        """``c``'s job at ``srv`` with its chain (rooted at the executors' shared key)."""
+        return run_cli(self.client, "run", "--remote", srv.url, "--key", "c", "--proof", str(self.below),
+                       "--proof", str(self.top), *JOB, check=False)
+
+
+def _logged(srv: ServeProcess) -> list[dict[str, Any]]:
+    with urllib.request.urlopen(srv.url + "/ipvm/revocations?since=0", timeout=30) as resp:
+        entries: list[dict[str, Any]] = json.loads(resp.read())["revocations"]
+    return entries
+
+
+def _wait(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + DEADLINE_S
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {DEADLINE_S} s: {what}")
+        time.sleep(0.2)
+
+
+def _hostile(forged: bytes) -> ThreadingHTTPServer:
+    """A peer whose revocation log serves ``forged`` (and takes pushes without a word)."""
+    page = json.dumps(page_json([(1, forged)], 0)).encode()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            body = page if self.path.startswith("/ipvm/revocations?since=0&") else json.dumps(page_json([], 1)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _config(home: Path, peers: list[str]) -> None:
+    (home / "config.toml").write_text(
+        "[ipvm]\npeers = [" + ", ".join(json.dumps(p) for p in peers) + "]\n\n"
+        "[limits.gossip]\nbackoff_s = 0.2\nmax_backoff_s = 1\npull_interval_s = 1\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
+    tmp = tmp_path_factory.mktemp("gossip")
+    homes = {name: tmp / name for name in ("A", "B", "C", "D", "K")}
+    for home in homes.values():
+        run_cli(home, "init")
+    run_cli(homes["A"], "key", "gen", "executor")
+    for name in ("B", "C", "D"):  # replicas: one executor key
+        for suffix in (".pem", ".did"):
+            shutil.copy(homes["A"] / "keys" / f"executor{suffix}", homes[name] / "keys" / f"executor{suffix}")
+    did = {name: run_cli(homes["K"], "key", "gen", name).stdout.decode().strip() for name in ("b", "c", "s")}
+    top, below = tmp / "b.ucan", tmp / "c.ucan"
+    run_cli(homes["A"], "ucan", "delegate", "--key", "executor", "--to", did["b"], "--cmd", "/wasm/run", "-o", str(top))
+    run_cli(homes["K"], "ucan", "delegate", "--key", "b", "--to", did["c"], "--cmd", "/wasm/run", "--proof", str(top),
+            "-o", str(below))
+    stranger = KeyRing(homes["K"] / "keys").load("s")
+    below_token, top_token = parse_token(below.read_bytes()), parse_token(top.read_bytes())
+    forged = invoke(stranger, top_token.sub, REVOKE_COMMAND, {"revoke": below_token.cid, "path": [top_token.cid]},
+                    now=int(time.time()), expires_in=None)
+    hostile = _hostile(encode_container([forged, below_token, top_token]))
+    srv = {name: ServeProcess(homes[name], tmp) for name in ("A", "B", "C", "D")}
+    _config(homes["A"], [srv["B"].url, srv["C"].url, srv["D"].url])
+    _config(homes["B"], [srv["A"].url, f"http://127.0.0.1:{hostile.server_address[1]}"])
+    with contextlib.ExitStack() as stack:
+        stack.callback(hostile.shutdown)
+        stack.callback(srv["D"].__exit__)
+        with pytest.MonkeyPatch.context() as mp:  # the executors log each push; the CLI runs stay quiet
+            mp.setenv("AUTOCODEC_LOG_LEVEL", "info")
+            for name in ("A", "B", "C"):
+                stack.enter_context(srv[name])
+        yield Net(tmp, homes["K"], top, below, srv["A"], srv["B"], srv["C"], srv["D"], str(forged.cid))
+
+
+def test_a_forged_revocation_from_a_hostile_peer_is_refused(net: Net) -> None:
+    """B pulls H's log at start: the forged revocation is checked as any post and refused; nothing is kept."""
+    _wait(lambda: "gossip.pull_refused" in net.b.log_path.read_text(), "B refuses H's forged revocation")
+    line = next(ln for ln in net.b.log_path.read_text().splitlines() if "gossip.pull_refused" in ln)
+    assert "InvalidClaim" in line and "issued neither" in line
+    assert _logged(net.b) == [] and _logged(net.a) == []
+    assert net.job(net.b).stdout.decode().splitlines()[-1] == "5"
+
+
+def test_a_revocation_at_one_executor_reaches_its_peers_and_the_loop_ends(net: Net) -> None:
+    below = parse_token(net.below.read_bytes())
+    assert net.job(net.c).stdout.decode().splitlines()[-1] == "5"
+    sent = run_cli(net.client, "ucan", "revoke", str(net.below), "--key", "b", "--proof", str(net.top),
+                   "--to", net.a.url).stdout.decode()
+    assert sent.startswith(f"revoked {below.cid} at {net.a.url}")
+    for srv in (net.b, net.c):
+        _wait(lambda srv=srv: len(_logged(srv)) == 1, f"{srv.url} holds the revocation")  # type: ignore[misc]
+        refused = net.job(srv)
+        err = refused.stderr.decode()
+        assert refused.returncode == 1 and err.startswith("autocodec: Revoked: executor "), err
+    # B passed it back to A, which held it already ("new": false) and passed it no further
+    _wait(lambda: any("gossip.pushed" in ln and net.a.url in ln and "new=False" in ln
+                      for ln in net.b.log_path.read_text().splitlines()), "B's push to A is answered")
+    assert len(_logged(net.a)) == 1 and len(_logged(net.b)) == 1
+    a_log = net.a.log_path.read_text()
+    assert a_log.count("gossip.pushed") == 2, a_log  # to B and C; D is down (retried)
+    assert "gossip.push_failed" in a_log and net.d.url in a_log
+
+
+def test_a_peer_down_at_the_revocation_gets_it_once_up(net: Net) -> None:
+    with net.d:
+        _wait(lambda: len(_logged(net.d)) == 1, "D, started after the revocation, holds it")
+        refused = net.job(net.d)
+        assert refused.returncode == 1 and refused.stderr.decode().startswith("autocodec: Revoked: executor ")
+
+
+def test_a_peer_url_that_is_not_http_is_refused_at_start(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    run_cli(home, "init")
+    (home / "config.toml").write_text('[ipvm]\npeers = ["ftp://10.0.0.2"]\n', encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "autocodec", "serve", "--port", str(free_port())],
+                          env={**os.environ, "AUTOCODEC_HOME": str(home)}, capture_output=True,
+                          timeout=120)
+    err = proc.stderr.decode()
+    assert proc.returncode != 0 and "ConfigError" in err and "ipvm.peers[0]" in err and "Traceback" not in err, err
+
+
+def test_load_peers_checks_each_url_and_the_count() -> None:
+    limits = GossipLimits(max_peers=2)
+    assert load_peers({"ipvm": {"peers": ["http://a:1/", "https://b"]}}, limits) == ("http://a:1", "https://b")
+    assert load_peers({}, limits) == ()
+    for bad in (["ftp://a"], ["a:1"], [5], ["http://a", "http://a/"], ["http://a", "http://b", "http://c"],
+                ["http://a?x=1"], ["http://a:99999"], "http://a"):
+        with pytest.raises(ConfigError) as info:
+            load_peers({"ipvm": {"peers": bad}}, limits)
+        assert info.value.hint
+
+
+def test_a_full_push_queue_drops_the_oldest() -> None:
+    pusher = _PeerPusher("http://127.0.0.1:9", GossipLimits(queue=2), threading.Event())  # never started
+    for i in range(3):
+        pusher.offer(b"c%d" % i, f"r{i}")
+    assert [p.revocation for p in pusher._pending] == ["r1", "r2"]
+    none = _PeerPusher("http://127.0.0.1:9", GossipLimits(queue=0), threading.Event())
+    none.offer(b"c", "r")
+    assert not none._pending
