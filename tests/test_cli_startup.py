@@ -98,3 +98,20 @@ def test_each_command_alone_is_the_command_of_the_whole_parser() -> None:
 def test_no_command_named_registers_every_module(argv: list[str]) -> None:
     assert _app._command_modules(argv) == sorted(
         p.stem for p in (REPO / "autocodec" / "cli").glob("cmd_*.py"))
+
+
+def test_block_get_of_a_stored_block_starts_no_extension_runtime_and_says_the_same(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    put = subprocess.run([sys.executable, "-m", "autocodec", "block", "put"], input=b"\x00one block\xff",
+                         env=env, cwd=REPO, capture_output=True, timeout=300)
+    assert put.returncode == 0, put.stderr
+    cid = put.stdout.decode().strip()
+    done, modules = _loaded_after(home, "block", "get", cid)
+    assert done.returncode == 0 and done.stdout == b"\x00one block\xff"
+    assert not _heavy(modules)
+    missing = "bafkreih7yq2sx5dl6dhcrnuqjrdpi4k5nxewkxpfnxhr6dwtatdkknodmu"  # not stored: the runtime's answer
+    done, modules = _loaded_after(home, "block", "get", missing)
+    assert done.returncode == 1 and done.stdout == b""
+    assert done.stderr.decode().startswith(f"autocodec: BlockNotFound: block {missing} is not in the local store")
+    assert "autocodec.registry" in modules

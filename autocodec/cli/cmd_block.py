@@ -171,12 +171,35 @@ def run_get(args: argparse.Namespace) -> int:
     from ._io import write_stdout
     from ._local_modules import open_runtime, recheck
 
-    with open_runtime(args) as rt:
-        cid = _block_of(rt, args.cid)
-        data = rt.get(cid)
-        recheck(rt, cid, data)
+    data = _stored_sha256_block(args)
+    if data is None:
+        with open_runtime(args) as rt:
+            cid = _block_of(rt, args.cid)
+            data = rt.get(cid)
+            recheck(rt, cid, data)
     write_stdout(data)
     return 0
+
+
+def _stored_sha256_block(args: argparse.Namespace) -> bytes | None:
+    """The block a plain SHA-256 CID names, read as ``cat`` reads it (``_cat_local``: the home's
+    store first, the full runtime only for a block it lacks), without starting the extension
+    runtime (start-up); None where the runtime is needed from the start (a path, another hash
+    to re-check, ``--module``/``--node``/``--gateway``, no home yet)."""
+    from ..cid import CID
+    from ._cat_local import local_first
+    from ._local_modules import _SHA2_256
+
+    if "/" in args.cid:
+        return None
+    cid = CID.parse(args.cid)
+    if cid.hash_code != _SHA2_256:  # ``recheck`` re-hashes these through the runtime
+        return None
+    local = local_first(args)
+    if local is None:
+        return None
+    with local:
+        return local.get(cid)
 
 
 def run_stat(args: argparse.Namespace) -> int:
