@@ -47,6 +47,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 log = get_logger("registry")
 
+RAW_CODEC = 0x55
+"""Blocks without links: Kubo's walks list them without reading them."""
+
 SCHEMA = [
     "CREATE TABLE IF NOT EXISTS registry_pins ("
     " set_id TEXT PRIMARY KEY, name TEXT NOT NULL, location_kind TEXT NOT NULL, location TEXT NOT NULL,"
@@ -443,7 +446,7 @@ class Pins:
                 out[cid] = f"{role} of set {info.name!r}"
             for cid in self.trust.manifests_of(info.set_id):
                 out[cid] = f"manifest of set {info.name!r}"
-                if not self.store.has(cid):
+                if cid.codec != RAW_CODEC and not self.store.has(cid):
                     continue
                 env = open_envelope(self.store.get(cid), "manifest", max_bytes=limits.max_document_bytes,
                                     max_signatures=limits.max_signatures)
@@ -459,8 +462,9 @@ class Pins:
         pins), each once (through the first set that needs it), sets in ``ls`` order.
 
         A needed block not in the store raises ``BlockNotFound`` in Kubo's offline words, as
-        Kubo's ``pin ls`` fails for a block missing under a recursive pin. Memory: one set's
-        ``needed`` and the CIDs listed so far (a set lists a bounded number of manifests)."""
+        Kubo's ``pin ls`` fails for a block it must read for its links, unless the block is raw
+        (a module, vectors): Kubo lists a raw leaf without reading it, lost or not. Memory: one
+        set's ``needed`` and the CIDs listed so far (a set lists a bounded number of manifests)."""
         pins = self.ls() if pins is None else pins
         seen = {bytes(pin.index_cid.to_v1()) for pin in pins}  # the recursive pins are not indirect
         for pin in pins:
@@ -468,7 +472,7 @@ class Pins:
                 key = bytes(cid.to_v1())
                 if key in seen:
                     continue
-                if not self.store.has(cid):
+                if cid.codec != RAW_CODEC and not self.store.has(cid):
                     raise BlockNotFound(f"block was not found locally (offline): ipld: could not find {cid}",
                                         hint=f"fetch the lost blocks of set {pin.name!r} back with "
                                              "`autocodec pin repair`")
