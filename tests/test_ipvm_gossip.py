@@ -205,3 +205,13 @@ def test_a_full_push_queue_drops_the_oldest() -> None:
     none = _PeerPusher("http://127.0.0.1:9", GossipLimits(queue=0), threading.Event())
     none.offer(b"c", "r")
     assert not none._pending
+
+
+def test_the_log_route_refuses_bad_queries(net: Net) -> None:
+    import urllib.error
+
+    for query in ("since=-1", "limit=0", "limit=101", "since=x", "since=1_0", "limit=%D9%A3"):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(f"{net.a.url}/ipvm/revocations?{query}", timeout=30)
+        doc = json.loads(info.value.read())
+        assert info.value.code == 400 and doc["error"] == "InvalidInput" and doc["hint"], query

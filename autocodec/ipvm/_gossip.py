@@ -210,6 +210,10 @@ class _PeerPusher:
             log.warning("gossip.push_failed", peer=self.url, revocation=push.revocation, attempt=push.attempt + 1,
                         error=type(exc).__name__, detail=exc.message[:200])
             return True
+        except Exception as exc:  # noqa: BLE001 - the thread must outlive one bad attempt; logged, retried
+            log.error("gossip.push_failed", peer=self.url, revocation=push.revocation, attempt=push.attempt + 1,
+                      error=type(exc).__name__, detail=str(exc)[:200])
+            return True
         if status == 200:
             log.info("gossip.pushed", peer=self.url, revocation=push.revocation, attempt=push.attempt + 1,
                      new=_field(body, "new"))
@@ -346,7 +350,10 @@ class Gossip:
             for url in self.peers:
                 if self._stop.is_set():
                     return
-                self.pull(url)
+                try:
+                    self.pull(url)
+                except Exception as exc:  # noqa: BLE001 - one bad round must not end the pulls; logged
+                    log.error("gossip.pull_failed", peer=url, error=type(exc).__name__, detail=str(exc)[:200])
             self._stop.wait(self.limits.pull_interval_s)
 
     def pull(self, url: str) -> int:
