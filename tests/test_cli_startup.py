@@ -115,3 +115,12 @@ def test_block_get_of_a_stored_block_starts_no_extension_runtime_and_says_the_sa
     assert done.returncode == 1 and done.stdout == b""
     assert done.stderr.decode().startswith(f"autocodec: BlockNotFound: block {missing} is not in the local store")
     assert "autocodec.registry" in modules
+
+
+def test_the_parser_still_refuses_a_metavar_tuple_that_does_not_fit_nargs() -> None:
+    """``Parser.add_argument`` checks metavars with a shared formatter (start-up): still checked."""
+    parser = _app.Parser(prog="autocodec")
+    with pytest.raises(ValueError, match="metavar"):
+        parser.add_argument("--pair", nargs=2, metavar=("ONE",))
+    parser.add_argument("--pair", nargs=2, metavar=("ONE", "TWO"))
+    assert "--pair ONE TWO" in parser.format_help()

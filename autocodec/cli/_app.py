@@ -95,6 +95,22 @@ class Parser(argparse.ArgumentParser):
     again, so a command line holding ``--`` is parsed the plain way."""
 
     _inner = False
+    _adding = False
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """argparse's, with ``_get_formatter`` answering its metavar check from one shared
+        formatter (``_CHECKER``): a fresh one per option reads the terminal's size and compiles
+        two patterns, a third of a command's start-up spent building its parser."""
+        self._adding = True
+        try:
+            return super().add_argument(*args, **kwargs)
+        finally:
+            self._adding = False
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        if self._adding:  # only ``_format_args`` is asked of it: no width, no prog, no state
+            return _CHECKER
+        return super()._get_formatter()
 
     def error(self, message: str) -> NoReturn:
         """A command line not understood: one line on stderr naming the command, what is wrong and
@@ -124,6 +140,9 @@ class Parser(argparse.ArgumentParser):
             raise OSError(errno.EBADF, "standard output is closed")
         super()._print_message(message, file)
 
+
+_CHECKER = argparse.HelpFormatter("autocodec", width=80)
+"""The formatter ``Parser.add_argument`` checks metavars with (its ``_format_args`` is stateless)."""
 
 COMMAND_MODULES = {"cat": "add"}
 """The commands registered by a module not named after them (``cat`` by ``cmd_add``); every
