@@ -42,7 +42,7 @@ def test_version_imports_no_store_no_limits_and_no_other_command(tmp_path: Path)
     done, modules = _loaded_after(tmp_path / "home", "version")
     assert done.returncode == 0 and done.stdout == b"autocodec version 0.1.0\n"
     assert not _heavy(modules)
-    assert not {"autocodec.store", "autocodec.config", "sqlite3", "platform"} & modules
+    assert not {"autocodec.store", "autocodec.config", "autocodec.home", "dataclasses", "sqlite3", "platform"} & modules
     assert {m for m in modules if m.startswith("autocodec.cli.cmd_")} == {"autocodec.cli.cmd_version"}
     assert not (tmp_path / "home").exists()
 
@@ -124,3 +124,9 @@ def test_the_parser_still_refuses_a_metavar_tuple_that_does_not_fit_nargs() -> N
         parser.add_argument("--pair", nargs=2, metavar=("ONE",))
     parser.add_argument("--pair", nargs=2, metavar=("ONE", "TWO"))
     assert "--pair ONE TWO" in parser.format_help()
+
+
+def test_version_with_a_home_that_cannot_expand_is_refused_as_before(tmp_path: Path) -> None:
+    done, _modules = _loaded_after(tmp_path / "home", "--home", "~no-such-user-here", "version")
+    assert done.returncode == 1 and done.stdout == b""
+    assert done.stderr.decode().startswith("autocodec: ConfigError: cannot expand '~no-such-user-here'")

@@ -65,6 +65,10 @@ BLOCK_READERS = frozenset({
 READ_ONLY = BLOCK_READERS | {"resolve", "block ls", "block check", "pin ls", "trust ls"}
 """Commands that only read the home: they never create it (see ``check_home``)."""
 
+HOMELESS = frozenset({"version"})
+"""Commands that never look at a home: ``autocodec.home`` is not even imported for them (start-up),
+unless ``--home`` names a ``~USER`` that does not expand, refused as for every command."""
+
 
 USAGE_ERROR = 1
 
@@ -798,10 +802,8 @@ def _run(args: argparse.Namespace) -> int:
         level = {0: None, 1: "info"}.get(args.verbose, "debug")
         log.configure(level=level, json=True if args.log_json else None)
     quiet = not _logging_wanted(args) and args.command != "serve"  # a failing command prints one line
-    from ..home import chosen
-
     try:
-        with chosen(args.home or None):  # --home: the default home for this command, no environment write
+        with _home_chosen(args):  # --home: the default home for this command, no environment write
             _node_credentials(args)
             if quiet:
                 from .. import log
@@ -838,6 +840,21 @@ def _run(args: argparse.Namespace) -> int:
     return int(status or 0)
 
 
+def _home_chosen(args: argparse.Namespace) -> contextlib.AbstractContextManager[None]:
+    """``home.chosen(--home)``; nothing for a ``HOMELESS`` command whose ``--home``, if any,
+    expands (``~USER``) as ``chosen`` would need it to."""
+    if command_name(args) in HOMELESS:
+        try:
+            Path(args.home or "").expanduser()
+        except RuntimeError:
+            pass  # ``chosen`` says what is wrong, as for any command
+        else:
+            return contextlib.nullcontext()
+    from ..home import chosen
+
+    return chosen(args.home or None)
+
+
 def _timeout_given(args: argparse.Namespace) -> str:
     """``--timeout``'s value as Go writes a duration (``1m30s``), for the message."""
     from .._gotime import NS, format_duration
@@ -863,7 +880,7 @@ def _store_kept(args: argparse.Namespace) -> Iterator[None]:
     the file it had open, so every write succeeded and none of it is in the home. Read-only
     commands and ``serve`` are left alone (what they printed was right when they printed it)."""
     name = command_name(args)
-    if name in READ_ONLY or name == "serve":
+    if name in READ_ONLY or name in HOMELESS or name == "serve":
         yield
         return
     from ..home import Home
