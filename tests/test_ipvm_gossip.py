@@ -215,3 +215,42 @@ def test_the_log_route_refuses_bad_queries(net: Net) -> None:
             urllib.request.urlopen(f"{net.a.url}/ipvm/revocations?{query}", timeout=30)
         doc = json.loads(info.value.read())
         assert info.value.code == 400 and doc["error"] == "InvalidInput" and doc["hint"], query
+
+
+def test_a_peer_whose_log_never_ends_cannot_hold_a_pull_round() -> None:
+    """A peer answering every page with one more entry: a round stops after ``max_log`` entries read."""
+    from autocodec.ipvm._gossip import Gossip, RevocationLog
+
+    asked: list[str] = []
+
+    class Endless(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            asked.append(self.path)
+            since = int(self.path.split("since=")[1].split("&")[0])
+            body = json.dumps(page_json([(since + 1, b"not a container")], since)).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Endless)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    refused: list[bytes] = []
+
+    def accept(container: bytes) -> tuple[bool, bytes, str]:
+        refused.append(container)
+        raise ConfigError("refused")  # as the executor's checks refuse a container that is none
+
+    try:
+        gossip = Gossip((url,), GossipLimits(max_log=7, page=1), RevocationLog(Path("/nonexistent"), busy_timeout_ms=1,
+                                                                                 max_rows=7),
+                        accept, max_page_bytes=1 << 20)
+        assert gossip.pull(url) == 0
+    finally:
+        server.shutdown()
+    assert len(asked) == 7 and len(refused) == 7

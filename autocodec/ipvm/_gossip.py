@@ -1,8 +1,9 @@
 """UCAN revocations passed between executors: pushed to the peers an executor names, pulled from them.
 
-ucan-wg/revocation v1.0.0-rc.1 ("Store"): a revocation store "MUST be monotonically increasing"
-and revocations "MAY be gossiped"; its "Consistency Models" section leaves how they spread to the
-deployment. Here: an executor names its peers in config.toml (``peers = ["http://...", ...]``
+ucan-wg/revocation v1.0.0-rc.1: recipients treat revocations as a monotonically-growing set, which
+makes revocation stores append-only and amenable to gossip ("Semantics"); an agent may cache
+revocations gossiped about other subjects ("Store"); how they spread is the deployment's
+("Consistency Model"). Here: an executor names its peers in config.toml (``peers = ["http://...", ...]``
 under ``[ipvm]``, bounded by ``limits.gossip``), and
 
 - push: a revocation new to this home (``Revocations.record`` says so) is sent to every peer as
@@ -358,15 +359,18 @@ class Gossip:
 
     def pull(self, url: str) -> int:
         """Read ``url``'s log after this executor's cursor, page by page, taking each revocation
-        (checked as a post is); the number new here. A failure is logged and ends this round."""
-        taken = 0
-        while not self._stop.is_set():
+        (checked as a post is); the number new here. A failure is logged and ends this round, as
+        do ``max_log`` entries read (a peer's log holds no more: one serving pages without end
+        cannot keep this thread in one round)."""
+        taken, read = 0, 0
+        while not self._stop.is_set() and read < self.limits.max_log:
             try:
                 entries, following = fetch_page(url, self._cursors[url], self.limits.page, self.limits.timeout_s,
                                                 self._max_page_bytes)
             except AutocodecError as exc:
                 log.warning("gossip.pull_failed", peer=url, error=type(exc).__name__, detail=exc.message[:200])
                 return taken
+            read += len(entries)
             for seq, container in entries:
                 taken += self._take_pulled(url, seq, container)
             if not entries:
