@@ -247,7 +247,7 @@ def test_a_home_on_an_earlier_releases_default_set_moves_to_the_shipped_one(
     earlier = _home_that_took(bundle, home)
     bundle.write_bytes(b"")  # the upgrade replaced the package, and its CAR with it
 
-    status, out, err = _cli(capsys, home, "pin", "ls")
+    status, out, err = _cli(capsys, home, "pin", "ls", "--type=recursive")  # the sets alone: the blocks they keep are listed too
     assert status == 0, err
     pins = out.splitlines()
     assert len(pins) == 1 and pins[0].startswith(f"{DEFAULT_SET_NAME}\tv1\t{DEFAULT_SET_CID}\t"), pins
@@ -270,7 +270,7 @@ def test_a_default_set_the_user_chose_otherwise_is_left_alone(
     earlier = _home_that_took(bundle, home, "declined" if case == "declined" else "pinned")
     if case == "user-unpinned":
         assert _cli(capsys, home, "pin", "rm", DEFAULT_SET_NAME)[0] == 0
-    status, out, err = _cli(capsys, home, "pin", "ls")
+    status, out, err = _cli(capsys, home, "pin", "ls", "--type=recursive")  # the sets alone: the blocks they keep are listed too
     assert status == 0, err
     assert out == "" if case == "user-unpinned" else (earlier in out and len(out.splitlines()) == 1), out
 
@@ -335,7 +335,7 @@ def test_a_set_the_user_pinned_after_removing_the_default_one_is_left_alone(
     assert _cli(capsys, home, "pin", "rm", DEFAULT_SET_NAME)[0] == 0
     status, out, err = _cli(capsys, home, "pin", "add", str(bundle))
     assert status == 0, err
-    status, out, err = _cli(capsys, home, "pin", "ls")
+    status, out, err = _cli(capsys, home, "pin", "ls", "--type=recursive")  # the sets alone: the blocks they keep are listed too
     assert status == 0, err
     assert len(out.splitlines()) == 1 and str(DEFAULT_SET_CID) not in out and str(bundle) in out, out
 
