@@ -1,4 +1,4 @@
-"""``autocodec pin add|ls|update|repair|rm``: trust extension sets, follow their verified updates."""
+"""``autocodec pin add|ls|update|verify|repair|rm``: trust extension sets, follow their verified updates."""
 
 from __future__ import annotations
 
@@ -20,7 +20,9 @@ EPILOG = """examples:
   autocodec pin add /ipns/NAME --gateway https://trustless-gateway.link   # records verified here
   autocodec pin add /ipns/NAME --node /ip4/127.0.0.1/tcp/5001
   autocodec pin add /ipns/sets.example.org --gateway URL   # by DNSLink ([dns.resolvers]); versions verified
-  autocodec pin ls
+  autocodec pin ls                                  # each set's index (recursive) and the blocks it keeps (indirect)
+  autocodec pin ls CID                              # is this block pinned, and through which set
+  autocodec pin verify                              # every block the sets keep is here and hashes to its CID
   autocodec pin update                              # newer verified versions, canaried
 """
 
