@@ -104,7 +104,7 @@ class Parser(argparse.ArgumentParser):
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
         """argparse's, with ``_get_formatter`` answering its metavar check from one shared
         formatter (``_CHECKER``): a fresh one per option reads the terminal's size and compiles
-        two patterns, a third of a command's start-up spent building its parser."""
+        two patterns, most of the time spent building a command's parser (start-up)."""
         self._adding = True
         try:
             return super().add_argument(*args, **kwargs)
