@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
         if args.to_node:
             from ..sources import NodeSource
 
-            cids = [published.manifest_cid, published.module_cid, published.vectors_cid]
+            cids = [published.manifest_cid, *published.module_blocks, published.vectors_cid]  # a module DAG whole
             NodeSource(args.to_node, limits=rt.limits.fetch).put_blocks(
                 [(c, rt.store.get(c)) for c in cids], pin_root=published.manifest_cid)
     write_line(str(published.manifest_cid))
