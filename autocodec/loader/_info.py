@@ -98,6 +98,16 @@ def raw_cid(wasm: bytes) -> CID:
     return CID.build(_RAW, encode_varint(_SHA2_256) + encode_varint(len(digest)) + digest)
 
 
+def _module_cid(wasm: bytes) -> CID:
+    """The CID a module is published under: ``raw_cid`` up to 1 MiB, else the root of its UnixFS
+    file DAG, as ``ipfs add --cid-version=1`` gives (``verify._moduledag``)."""
+    if len(wasm) <= 1 << 20:
+        return raw_cid(wasm)
+    from ..verify import module_cid
+
+    return module_cid(wasm)
+
+
 def _decode_section(payload: bytes) -> dict[str, Any]:
     from ..builtin import decode
 
@@ -227,6 +237,6 @@ def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits
     })
     return ModuleInfo(
         abi=abi, kind=kind, name=name, version=version, codes=codes, functions=functions,
-        description=description, exports=exports, imports=(), size=len(wasm), cid=cid or raw_cid(wasm),
+        description=description, exports=exports, imports=(), size=len(wasm), cid=cid or _module_cid(wasm),
         memory_bytes=summary.memory_pages * _engine.WASM_PAGE,
     )

@@ -38,7 +38,7 @@ import wasmtime
 from .._inputs import as_path, of_type
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, SandboxLimits
-from ..errors import ModuleRejected, SandboxError
+from ..errors import HashMismatch, ModuleRejected, SandboxError
 from ..log import get_logger
 from . import _call, _hot, _reset, _wasmparse
 from ._cache import CompiledCache
@@ -303,9 +303,7 @@ class Sandbox:
         limits = limits or self.limits
         wasm = bytes(wasm)
         if cid is not None:
-            from ..builtin import verify_cid
-
-            verify_cid(cid, wasm)  # HashMismatch: the bytes are not what the CID names
+            _check_cid(cid, wasm)  # HashMismatch: the bytes are not what the CID names
         digest = hashlib.sha256(wasm).hexdigest()
         memo_key = (digest, limits, cid)
         with self._lock:
@@ -397,3 +395,17 @@ class Sandbox:
             with self._lock:
                 del self._inflight[name]
             done.set()
+
+
+def _check_cid(cid: CID, wasm: bytes) -> None:
+    """``HashMismatch`` unless ``cid`` names ``wasm``: as one block, or (dag-pb) as the root of the
+    UnixFS file DAG a module over 1 MiB is published as (``verify._moduledag``)."""
+    if cid.codec == 0x70:
+        from ..verify import module_cid
+
+        if module_cid(wasm) != cid:
+            raise HashMismatch(f"module bytes are not the UnixFS file {cid}")
+        return
+    from ..builtin import verify_cid
+
+    verify_cid(cid, wasm)

@@ -219,20 +219,20 @@ class Pins:
     def _checked_blocks(self, set_name: str, manifests: "list[VerifiedManifest]", fetch: Fetch,
                         progress: Progress) -> "Iterator[tuple[CID, bytes]]":
         """``(CID, bytes)`` of each module and vectors block the manifests name, once each, checked."""
-        from ..verify import fetch_module, fetch_vectors
+        from ..verify import fetch_module_blocks, fetch_vectors
 
         seen: set[CID] = set()
         for i, vm in enumerate(manifests):
             m = vm.manifest
             if m.module not in seen:
                 try:
-                    wasm = fetch_module(m, fetch, limits=self.limits.trust)
+                    module = fetch_module_blocks(m, fetch, limits=self.limits.trust)
                 except AutocodecError as exc:
                     raise type(exc)(f"module {m.module} ({m.name} {m.version}) of set {set_name!r}: "
                                     f"{exc.message}") from None
                 seen.add(m.module)
-                yield m.module, wasm
-                del wasm
+                yield from module.blocks  # one raw block, or every block of the module's DAG
+                del module
             if m.vectors is not None and m.vectors not in seen:
                 try:
                     vectors = fetch_vectors(m, fetch, limits=self.limits.trust)  # capped and hash-checked
@@ -452,9 +452,20 @@ class Pins:
                                     max_signatures=limits.max_signatures)
                 m = Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
                 out[m.module] = f"module {m.name} {m.version} of set {info.name!r}"
+                self._module_dag(out, m, info.name)
                 if m.vectors is not None:
                     out[m.vectors] = f"vectors of {m.name} {m.version} in set {info.name!r}"
         return out
+
+    def _module_dag(self, out: dict[CID, str], m: Any, set_name: str) -> None:
+        """Add to ``out`` the blocks under a module DAG's root (a module over 1 MiB) that the
+        store's nodes reach; a node the store lacks is listed, not followed."""
+        from ..verify import dag_cids, is_dag
+
+        if not is_dag(m.module):
+            return
+        for cid in dag_cids(m.module, self.store.get):
+            out.setdefault(cid, f"block of module {m.name} {m.version} of set {set_name!r}")
 
     def indirect(self, pins: "list[PinInfo] | None" = None) -> Iterator[tuple[CID, PinInfo]]:
         """Kubo's indirect pins in this model: ``(block, the pin needing it)`` for each block a

@@ -6,7 +6,10 @@ Invariants:
 - Kind, codes and name come from the module's own ``autocodec.module`` section, so a
   manifest can never claim codes its module does not declare.
 - The manifest names the module, vectors and source tree by CID; all of them are stored in the
-  home's block store, so ``set export`` and ``--to-node`` can ship them. The source tree is the
+  home's block store, so ``set export`` and ``--to-node`` can ship them. A module of at most
+  1 MiB is one raw block; a larger one is stored as the UnixFS file DAG ``ipfs add
+  --cid-version=1`` makes of it (its CID the DAG's root: ``verify._moduledag``), so every block
+  is one IPFS peers accept and move (Kubo 0.43.1: 2 MiB for ``block put``, under 4 MiB by bitswap). The source tree is the
   module's own folder only (``_sourcetree``): never files that happen to sit near the ``.wasm``.
 - One publisher key signs one module per name, kind and version in a home: publishing other
   bytes under a version it already published is refused (``VersionTaken``) before the vectors
@@ -56,6 +59,9 @@ class Published:
     cases: int
     existing: bool = False
     """True when the same module, name and version was published before: its manifest is answered."""
+    module_blocks: tuple[CID, ...] = ()
+    """Every block ``module_cid`` names, all in the store: the module itself, or (over 1 MiB) its
+    UnixFS file DAG's blocks, the root last."""
 
 
 def _vectors_places(module_path: Path) -> list[Path]:
@@ -164,7 +170,7 @@ def publish_module(
 ) -> Published:
     """Check, test and sign a module; store everything; return the manifest CID."""
     from ..loader import run_vectors
-    from ..verify import Manifest, module_cid, sign
+    from ..verify import Manifest, module_blocks, sign
 
     now = int(time.time()) if now is None else now
     check_lifetime(expires_days)
@@ -177,16 +183,11 @@ def publish_module(
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     if len(wasm) > cap:
         raise ModuleTooLarge(f"{path} is over the {cap}-byte module cap")
-    block_cap = runtime.limits.decode.max_block_bytes
-    if len(wasm) > block_cap:  # checked first: it was an InvalidBlock after the vectors had run
-        raise ModuleTooLarge(f"{path} is {len(wasm)} bytes: a published module travels as one block, at most "
-                             f"{block_cap} bytes (the block limit; IPFS peers move blocks of at most 2 MiB)",
-                             hint="build it smaller (optimise for size, strip debug and name sections); a larger "
-                                  "module runs only as a local file the user vouches for")
     loaded = runtime.sandbox.load(wasm)
     info = loaded.info
     runtime.store.ensure_schema("registry", 1, SCHEMA)
-    earlier = _earlier_of_version(runtime, info.name, info.kind, version or info.version, key.did, module_cid(wasm))
+    blocks = module_blocks(wasm)  # one raw block, or over 1 MiB the UnixFS file DAG `ipfs add --cid-version=1` makes
+    earlier = _earlier_of_version(runtime, info.name, info.kind, version or info.version, key.did, blocks.cid)
     vectors_path = _find_vectors(path, Path(vectors) if vectors else None)
     try:
         vectors_value = builtin.decode(vectors_path.read_bytes(), "dag-json")
@@ -202,10 +203,11 @@ def publish_module(
         if kept is not None and kept.vectors is not None:
             log.info("publish", manifest=str(earlier), name=info.name, version=kept.version, publisher=key.did,
                      vectors=report.total, policy="same-version-same-bytes")
+            runtime.store.put_many(blocks.blocks)  # a module DAG's blocks, had the store lost one
             return Published(earlier, kept, kept.module, kept.vectors, kept.source,
-                             report.total, existing=True)
-    module = runtime.put(wasm, "raw")
-    assert module == module_cid(wasm)
+                             report.total, existing=True, module_blocks=tuple(c for c, _ in blocks.blocks))
+    runtime.store.put_many(blocks.blocks)
+    module = blocks.cid
     vectors_cid = runtime.put(builtin.encode(vectors_value, "dag-cbor"), "dag-cbor")
     folder = source_folder(path, vectors_path, info.name)
     source = source_tree(runtime.put, folder)
@@ -230,4 +232,5 @@ def publish_module(
                      (str(manifest_cid), info.name, info.kind, manifest.version, key.did, str(module), now))
     log.info("publish", manifest=str(manifest_cid), module=str(module), name=info.name, version=manifest.version,
              publisher=key.did, vectors=report.total, policy="vectors-pass")
-    return Published(manifest_cid, manifest, module, vectors_cid, source, report.total)
+    return Published(manifest_cid, manifest, module, vectors_cid, source, report.total,
+                     module_blocks=tuple(c for c, _ in blocks.blocks))

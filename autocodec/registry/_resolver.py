@@ -311,9 +311,12 @@ class Resolver:
             loaded = self._load_listed(gen, module, decision.manifest_cid, decision.manifest, decision.set_name)
         else:
             def make() -> Any:
-                from ..verify import module_cid
+                from ..verify import is_dag, module_cid, read_module
 
-                wasm = self.blocks.get(module)
+                if is_dag(module):  # a module over 1 MiB: its UnixFS file DAG, read under the bounds
+                    wasm = read_module(module, self.blocks.get, limits=self.limits.trust).data
+                else:
+                    wasm = self.blocks.get(module)
                 if module_cid(wasm) != module:
                     raise HashMismatch(f"module bytes do not match {module}")
                 return self.loader.load(wasm, cid=module)

@@ -362,7 +362,8 @@ def _read_manifest(runtime: "Runtime", data: bytes) -> "Manifest":
 
 
 def set_blocks(runtime: "Runtime", index_cid: CID) -> list[tuple[CID, bytes]]:
-    """Every block of one set version: root chain, index, manifests, modules, vectors."""
+    """Every block of one set version: root chain, index, manifests, modules (each block of a
+    module DAG), vectors."""
     from ..verify import Root, open_envelope
 
     limits = runtime.limits.trust
@@ -386,10 +387,19 @@ def set_blocks(runtime: "Runtime", index_cid: CID) -> list[tuple[CID, bytes]]:
         if entry.manifest in out:
             continue
         manifest = _read_manifest(runtime, take(entry.manifest))
-        take(manifest.module)
+        for block in _module_cids(runtime, manifest.module):
+            take(block)
         if manifest.vectors is not None:
             take(manifest.vectors)
     return list(out.items())
+
+
+def _module_cids(runtime: "Runtime", module: CID) -> list[CID]:
+    """The blocks a manifest's module CID names: itself, or every block of its UnixFS file DAG
+    (a module over 1 MiB), root first."""
+    from ..verify import dag_cids, is_dag
+
+    return list(dag_cids(module, runtime.get)) if is_dag(module) else [module]
 
 
 def _write_car_file(target: Path, root: CID, blocks: list[tuple[CID, bytes]]) -> None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover - loaded on first use (``__getattr__``): c
     from ._add import AddOptions as AddOptions
     from ._add import add_bytes as add_bytes
     from ._add import add_path as add_path
+    from ._add import file_blocks as file_blocks
     from ._chunk import DEFAULT_CHUNKER as DEFAULT_CHUNKER
     from ._chunk import ChunkerSpec as ChunkerSpec
     from ._chunk import iter_chunks as iter_chunks
@@ -31,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover - loaded on first use (``__getattr__``): c
     from ._layout import Link as Link
 
 _LAZY = {
-    "Added": "_add", "Adder": "_add", "AddOptions": "_add", "add_bytes": "_add", "add_path": "_add",
+    "Added": "_add", "Adder": "_add", "AddOptions": "_add", "add_bytes": "_add", "add_path": "_add", "file_blocks": "_add",
     "DEFAULT_CHUNKER": "_chunk", "ChunkerSpec": "_chunk", "iter_chunks": "_chunk", "parse_chunker": "_chunk",
     "MAX_LINKS": "_layout", "FileBuilder": "_layout", "Link": "_layout",
 }
@@ -56,6 +57,7 @@ __all__ = [
     "cat",
     "cat_views",
     "check_file",
+    "file_blocks",
     "iter_chunks",
     "parse_chunker",
     "resolve",

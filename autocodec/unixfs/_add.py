@@ -523,6 +523,25 @@ def add_bytes(store: Any, data: bytes, options: AddOptions | None = None, **kw: 
     return Adder(store, options, **kw).add_bytes(data).cid
 
 
+class _Collected:
+    """A write-only store that keeps the blocks put into it, in order (``file_blocks``)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[tuple[CID, bytes]] = []
+
+    def put_many(self, items: Any) -> None:
+        self.blocks.extend(items)
+
+
+def file_blocks(data: bytes, options: AddOptions | None = None) -> tuple[CID, list[tuple[CID, bytes]]]:
+    """The root CID and every block (leaves first, root last) of the UnixFS file ``add_bytes``
+    makes of ``data`` with ``options``, built in memory and stored nowhere: with
+    ``AddOptions(cid_version=1)``, the DAG and CID of ``ipfs add --cid-version=1``."""
+    sink = _Collected()
+    root = Adder(sink, options).add_bytes(data).cid
+    return root, sink.blocks
+
+
 def add_path(store: Any, path: str | os.PathLike[str], options: AddOptions | None = None, *,
              recursive: bool = False, progress: Callable[..., None] = no_progress, **kw: Any) -> list[Added]:
     """Add a file or directory tree; the last entry is the root of what was added."""

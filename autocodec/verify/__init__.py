@@ -53,10 +53,12 @@ from ._module import (
     VerifiedManifest,
     check_module_info,
     fetch_module,
+    fetch_module_blocks,
     fetch_vectors,
     verify_manifest,
     verify_module,
 )
+from ._moduledag import MODULE_BLOCK_BYTES, ModuleBlocks, dag_cids, is_dag, module_blocks, read_module
 from ._store import (
     AllowRule,
     Decision,
@@ -118,6 +120,13 @@ __all__ = [
     "check_module_info",
     "did_of",
     "fetch_module",
+    "fetch_module_blocks",
+    "MODULE_BLOCK_BYTES",
+    "ModuleBlocks",
+    "dag_cids",
+    "is_dag",
+    "module_blocks",
+    "read_module",
     "fetch_vectors",
     "fetch_verified",
     "format_ranges",

@@ -6,9 +6,10 @@ Invariants:
   fixed time of the check, declaring ABI v1, and naming its module by a builtin
   cryptographic hash (never the identity multihash).
 - ``verify_module`` accepts module bytes only if they are at most the cap, exactly the
-  manifest's ``size``, and hash to the manifest's module CID; ``fetch_module`` never reads
-  more than ``size + 1`` bytes from the source, ``fetch_vectors`` never more than
-  ``max_vectors_bytes + 1``.
+  manifest's ``size``, and hash to the manifest's module CID (one raw block, or over 1 MiB the
+  root of their UnixFS file DAG: ``_moduledag``); ``fetch_module`` never reads more than
+  ``size + 1`` bytes of a raw module from the source, and reads a module DAG block by block
+  under ``_moduledag``'s bounds; ``fetch_vectors`` never more than ``max_vectors_bytes + 1``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from ._canonical import _HASHES, IDENTITY, check_cid
 from ._documents import ABI_VERSION, Manifest
 from ._envelope import open_envelope
 from ._fetch import Fetch, fetch_verified, read_capped
+from ._moduledag import ModuleBlocks, is_dag, module_blocks, read_module
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._sigmemo import SignatureMemo
@@ -107,12 +109,28 @@ def verify_module(manifest: Manifest, module: bytes, *, limits: TrustLimits = DE
         raise ModuleTooLarge(f"module is {len(module)} bytes, over the {limits.max_module_bytes}-byte cap")
     if len(module) != manifest.size:
         raise HashMismatch(f"module is {len(module)} bytes, its manifest says {manifest.size}")
+    if is_dag(manifest.module):
+        if module_blocks(module).cid != manifest.module:
+            raise HashMismatch(f"module bytes are not the UnixFS file {manifest.module}")
+        return
     check_cid(manifest.module, module, what="module")
 
 
 def fetch_module(manifest: Manifest, fetch: Fetch, *, limits: TrustLimits = DEFAULT_LIMITS.trust) -> bytes:
-    """Fetch the module of ``manifest``, reading at most ``size + 1`` bytes, and verify it."""
+    """Fetch the module of ``manifest`` (reading at most ``size + 1`` bytes of a raw one) and verify it."""
+    return fetch_module_blocks(manifest, fetch, limits=limits).data
+
+
+def fetch_module_blocks(manifest: Manifest, fetch: Fetch, *,
+                        limits: TrustLimits = DEFAULT_LIMITS.trust) -> ModuleBlocks:
+    """``fetch_module``, with the blocks its CID names (one raw block, or every block of its DAG)."""
     check_content_hash(manifest.module, "module")
+    if manifest.abi != ABI_VERSION:
+        raise ModuleRejected(f"manifest declares ABI {manifest.abi}; this autocodec speaks ABI {ABI_VERSION}")
+    if is_dag(manifest.module):
+        read = read_module(manifest.module, fetch, size=manifest.size, limits=limits)
+        verify_module(manifest, read.data, limits=limits)  # laid out as published: one CID, one set of bytes
+        return read
     cap = min(manifest.size, limits.max_module_bytes)
     try:
         result: Any = fetch(manifest.module)
@@ -120,7 +138,7 @@ def fetch_module(manifest: Manifest, fetch: Fetch, *, limits: TrustLimits = DEFA
     except InvalidDocument as exc:
         raise ModuleRejected(exc.message) from None
     verify_module(manifest, data, limits=limits)
-    return data
+    return ModuleBlocks(manifest.module, data, ((manifest.module, data),))
 
 
 def fetch_vectors(manifest: Manifest, fetch: Fetch, *, limits: TrustLimits = DEFAULT_LIMITS.trust) -> bytes | None:

@@ -22,9 +22,17 @@ from ._keyring import SigningKey
 RAW = 0x55
 
 
-def module_cid(module: bytes) -> CID:
-    """The CID a manifest uses for module bytes: CIDv1, raw, sha2-256."""
+def raw_module_cid(module: bytes) -> CID:
+    """The CID of module bytes as one block: CIDv1, raw, sha2-256."""
     return CID.build(RAW, b"\x12\x20" + hashlib.sha256(module).digest())
+
+
+def module_cid(module: bytes) -> CID:
+    """The CID a manifest uses for module bytes: ``raw_module_cid`` up to 1 MiB, else the root of
+    the UnixFS file DAG ``ipfs add --cid-version=1`` makes of them (``_moduledag``)."""
+    from ._moduledag import module_blocks
+
+    return module_blocks(module).cid
 
 
 def sign(document: Root | Index | Manifest, keys: Iterable[SigningKey],

@@ -1,0 +1,78 @@
+"""A module bigger than a block travels between two IPFS nodes as a UnixFS file DAG.
+
+Kubo 0.43.1 refuses ``block put`` of a block over 1 MiB without ``--allow-big-block`` and
+bitswap does not move a block over 2 MiB between peers, so a ~3 MiB module published as one raw
+block reached the publisher's node but never the user's. Published as a UnixFS file DAG (Kubo's
+``ipfs add --cid-version=1`` layout) it does. Real Kubo nodes, peered on loopback
+(``tests/_kubo.py``: ``peered_pair``), as in ``tests/test_two_nodes.py``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from autocodec.cid import encode_varint
+from tests._cli import run_cli
+from tests._kubo import peered_pair, require_kubo
+
+pytestmark = pytest.mark.ipfs
+
+REPO = Path(__file__).resolve().parents[1]
+GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
+GIT_BLOB = b"blob 6\x00hello\n"  # `git hash-object` of "hello\n"
+BIG = 5 * 1024 * 1024  # past bitswap's 4 MiB (3 MiB moved as one block already)
+
+
+def with_padding(wasm: bytes, size: int) -> bytes:
+    """``wasm`` grown to about ``size`` bytes by a custom section (``padding``) at its end:
+    the same code, which wasmtime runs unchanged (custom sections are not executed)."""
+    name = b"padding"
+    filler = bytes(i * 7 % 251 for i in range(max(0, size - len(wasm) - 16)))
+    body = encode_varint(len(name)) + name + filler
+    return wasm + b"\x00" + encode_varint(len(body)) + body
+
+
+def big_module(folder: Path) -> Path:
+    path = folder / "git-raw-big.wasm"
+    folder.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(with_padding(GIT_RAW.read_bytes(), BIG))
+    return path
+
+
+@pytest.mark.slow
+def test_a_3_mib_module_published_on_one_node_is_used_from_another(tmp_path: Path) -> None:
+    require_kubo()
+    pub_node, user_node = peered_pair(tmp_path / "kubo")
+    try:
+        publisher, user = tmp_path / "publisher", tmp_path / "user"
+        to_node, node = pub_node.api_multiaddr, user_node.api_multiaddr
+        module = big_module(tmp_path / "mod")
+        run_cli(publisher, "key", "gen", "ann")
+        manifest = run_cli(publisher, "publish", str(module), "--key", "ann", "--vectors", str(GIT_RAW.parent),
+                           "--to-node", to_node).stdout.decode().strip()
+        run_cli(publisher, "set", "init", "big", "--key", "ann")
+        run_cli(publisher, "set", "add", "big", manifest)
+        v1 = run_cli(publisher, "set", "publish", "big", "--to-node", to_node).stdout.decode().strip()
+        blob = pub_node.ipfs("block", "put", "--cid-codec", "git-raw", "--mhtype", "sha1",
+                             input=GIT_BLOB).stdout.decode().strip()
+
+        run_cli(user, "init", "--no-default-set")
+        pinned = run_cli(user, "pin", "add", v1, "--node", node, check=False)
+        assert pinned.returncode == 0, pinned.stderr.decode()
+        assert pinned.stdout.decode().startswith(f"pinned big v1 {v1} (1 module) from "), pinned.stdout
+        decoded = json.loads(run_cli(user, "decode", blob, "--node", node).stdout)
+        assert decoded == {"/": {"bytes": base64.b64encode(GIT_BLOB).decode().rstrip("=")}}
+        # the module's CID is what `ipfs add --cid-version=1` gives for the same file
+        added = pub_node.ipfs("add", "--cid-version=1", "--quiet", "--only-hash", str(module)).stdout.decode().strip()
+        resolved = json.loads(run_cli(user, "resolve", "codec", "git-raw", "--json").stdout)
+        assert resolved["module"] == {"/": added}, resolved
+        inspected = json.loads(run_cli(publisher, "module", "inspect", str(module), "--json").stdout)
+        assert inspected["cid"] == added, inspected
+        assert user_node.ipfs("cat", added).stdout == module.read_bytes()  # on the user's node, whole
+    finally:
+        pub_node.stop()
+        user_node.stop()
