@@ -1,9 +1,12 @@
 """A module bigger than a block travels between two IPFS nodes as a UnixFS file DAG.
 
-Kubo 0.43.1 refuses ``block put`` of a block over 1 MiB without ``--allow-big-block`` and
-bitswap does not move a block over 2 MiB between peers, so a ~3 MiB module published as one raw
-block reached the publisher's node but never the user's. Published as a UnixFS file DAG (Kubo's
-``ipfs add --cid-version=1`` layout) it does. Real Kubo nodes, peered on loopback
+Measured with these two Kubo 0.43.1 nodes: ``block put`` refuses a block over 2 MiB without
+``--allow-big-block`` ("big blocks can't be exchanged with other peers"); bitswap moves a 3.99
+MiB block but not a 4 MiB one ("context deadline exceeded"). A module was one raw block, so
+``publish`` refused anything over 4 MiB ("a published module travels as one block"; this test
+failed there on the old code), and a 3 MiB one moved only because autocodec put it with
+``--allow-big-block``. Published as a UnixFS file DAG (Kubo's ``ipfs add --cid-version=1``
+layout, ``autocodec/verify/_moduledag.py``) a 5 MiB module reaches the user's node. Real Kubo nodes, peered on loopback
 (``tests/_kubo.py``: ``peered_pair``), as in ``tests/test_two_nodes.py``.
 """
 
@@ -44,7 +47,7 @@ def big_module(folder: Path) -> Path:
 
 
 @pytest.mark.slow
-def test_a_3_mib_module_published_on_one_node_is_used_from_another(tmp_path: Path) -> None:
+def test_a_5_mib_module_published_on_one_node_is_used_from_another(tmp_path: Path) -> None:
     require_kubo()
     pub_node, user_node = peered_pair(tmp_path / "kubo")
     try:
