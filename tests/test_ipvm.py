@@ -160,6 +160,22 @@ def test_an_untrusted_module_is_refused(home: Path) -> None:
         assert Executor(rt).run(_select(DOC, "")).receipt.value == DOC
 
 
+def test_a_task_module_over_1_mib_runs_from_its_unixfs_dag(home: Path) -> None:
+    """A task module over 1 MiB is a UnixFS file DAG (verify.module_blocks): allow-listed by its
+    root CID, its blocks in the store, it runs (the executor read only the root before)."""
+    from autocodec.verify import MODULE_BLOCK_BYTES, module_blocks
+    from tests.test_bigmod_nodes import with_padding
+
+    big = module_blocks(with_padding(SELECT, MODULE_BLOCK_BYTES + 300_000))
+    assert big.cid.codec == 0x70 and len(big.blocks) > 2
+    with _runtime(home, allow=False) as rt:
+        for cid, block in big.blocks:
+            rt.store.put(cid, block)
+        rt.trust.allow(str(big.cid))
+        out = Executor(rt).run(Invocation(big.cid, "select", [DOC, "a"]))
+        assert out.receipt.value == DOC["a"] and out.receipt.module.startswith("ipld-select@")
+
+
 def test_a_revoked_module_neither_runs_nor_serves_cached_results(rt: Runtime) -> None:
     ex = Executor(rt)
     assert ex.run(_select(DOC, "a")).receipt.ok

@@ -7,7 +7,8 @@ Invariants:
   anything else is ``NotTrusted`` naming the module and the fix. A manifest, when there is
   one, must agree with the module's own metadata, and the module must be a ``task``.
 - Module bytes always come through the runtime's fetcher, so they are verified against the
-  CID before anything looks at them; the sandbox then checks them statically and by one
+  CID before anything looks at them (a module over 1 MiB block by block, its UnixFS file DAG
+  read under the trust limits, ``verify.read_module``); the sandbox then checks them statically and by one
   instantiation (``Sandbox.load``) before any job runs.
 - A job's memory cap replaces the sandbox default for its load (``dataclasses.replace``; each
   cap is an engine of its own). Its fuel does not: loading and instantiating a module (its
@@ -78,7 +79,7 @@ def trusted_module(runtime: Any, module: CID) -> tuple[bytes, str]:
     decision = runtime.trust.decide_module(module)
     if decision is None:
         raise _untrusted(module, "no pinned set lists it and it is not allow-listed")
-    wasm = runtime.fetcher.get(module)  # verified against the CID
+    wasm = _module_bytes(runtime, module, decision.manifest)
     info = inspect_module(wasm, cid=module, limits=runtime.limits.sandbox)
     if info.kind != "task":
         raise InvalidInput(f"module {module} ({info.name}) is a {info.kind}, not a task")
@@ -86,6 +87,21 @@ def trusted_module(runtime: Any, module: CID) -> tuple[bytes, str]:
         check_module_info(decision.manifest, info)
     policy = f"pinned-set:{decision.set_name}" if decision.set_name else str(decision.policy)
     return wasm, policy
+
+
+def _module_bytes(runtime: Any, module: CID, manifest: Any) -> bytes:
+    """A task module's bytes through the runtime's fetcher, each block verified against its CID:
+    one raw block, or a module over 1 MiB read from its UnixFS file DAG under the trust limits
+    (``verify.read_module``), bounded by its manifest's size when a set lists it."""
+    from ..verify import fetch_module, is_dag, read_module
+
+    if manifest is not None:
+        return fetch_module(manifest, runtime.fetcher.get, limits=runtime.limits.trust)
+    if is_dag(module):
+        data: bytes = read_module(module, runtime.fetcher.get, limits=runtime.limits.trust).data
+        return data
+    raw: bytes = runtime.fetcher.get(module)
+    return raw
 
 
 def load_task(runtime: Any, module: CID, fuel: int, memory: int) -> Any:
