@@ -15,7 +15,6 @@ Invariants:
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -25,15 +24,15 @@ import wasmtime
 
 from .._inputs import as_bytes
 from ..abi import MAX_CODES, NAME, VERSION, Kind
-from ..cid import CID, encode_varint
+from ..cid import CID
 from ..config import DEFAULT_LIMITS, SandboxLimits
 from ..errors import AutocodecError, ModuleRejected, ModuleTooLarge
+from ..modcid import module_cid, raw_module_cid
 from . import _engine, _wasmparse
 
 SECTION = "autocodec.module"
 ABI_VERSION = 1
 KINDS: tuple[str, ...] = tuple(k.value for k in Kind)  # the ABI's vocabulary: autocodec.abi
-_RAW, _SHA2_256 = 0x55, 0x12
 
 _I32 = ("i32",)
 SIG_OP = _wasmparse.FuncType(("i32", "i32"), _I32)
@@ -93,19 +92,9 @@ class ModuleInfo:
 
 
 def raw_cid(wasm: bytes) -> CID:
-    """CIDv1, codec raw, sha2-256: the identity of a module's bytes."""
-    digest = hashlib.sha256(wasm).digest()
-    return CID.build(_RAW, encode_varint(_SHA2_256) + encode_varint(len(digest)) + digest)
-
-
-def _module_cid(wasm: bytes) -> CID:
-    """The CID a module is published under: ``raw_cid`` up to 1 MiB, else the root of its UnixFS
-    file DAG, as ``ipfs add --cid-version=1`` gives (``verify._moduledag``)."""
-    if len(wasm) <= 1 << 20:
-        return raw_cid(wasm)
-    from ..verify import module_cid
-
-    return module_cid(wasm)
+    """CIDv1, codec raw, sha2-256: the CID of a module's bytes as one block (a module over 1 MiB
+    is published under ``module_cid``, its UnixFS file DAG's root: ``autocodec.modcid``)."""
+    return raw_module_cid(wasm)
 
 
 def _decode_section(payload: bytes) -> dict[str, Any]:
@@ -237,6 +226,6 @@ def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits
     })
     return ModuleInfo(
         abi=abi, kind=kind, name=name, version=version, codes=codes, functions=functions,
-        description=description, exports=exports, imports=(), size=len(wasm), cid=cid or _module_cid(wasm),
+        description=description, exports=exports, imports=(), size=len(wasm), cid=cid or module_cid(wasm),
         memory_bytes=summary.memory_pages * _engine.WASM_PAGE,
     )

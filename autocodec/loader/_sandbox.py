@@ -39,6 +39,7 @@ from .._inputs import as_path, of_type
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, SandboxLimits
 from ..errors import HashMismatch, ModuleRejected, SandboxError
+from ..modcid import is_dag, module_cid
 from ..log import get_logger
 from . import _call, _hot, _reset, _wasmparse
 from ._cache import CompiledCache
@@ -400,9 +401,7 @@ class Sandbox:
 def _check_cid(cid: CID, wasm: bytes) -> None:
     """``HashMismatch`` unless ``cid`` names ``wasm``: as one block, or (dag-pb) as the root of the
     UnixFS file DAG a module over 1 MiB is published as (``verify._moduledag``)."""
-    if cid.codec == 0x70:
-        from ..verify import module_cid
-
+    if is_dag(cid):
         if module_cid(wasm) != cid:
             raise HashMismatch(f"module bytes are not the UnixFS file {cid}")
         return

@@ -1,16 +1,7 @@
-"""A module's bytes as IPFS carries them: one raw block, or a UnixFS file DAG past 1 MiB.
-
-Measured with two peered Kubo 0.43.1 nodes (tests/test_bigmod_nodes.py): ``ipfs block put``
-refuses a block over 2 MiB without ``--allow-big-block`` ("big blocks can't be exchanged with
-other peers"), and bitswap between them moves a 3.99 MiB block but never a 4 MiB one (the
-fetch ends in "context deadline exceeded"). Kubo's own answer is UnixFS chunking.
+"""Reading a module that is a UnixFS file DAG (past 1 MiB: ``autocodec.modcid`` says how modules
+are named and why), under bounds a hostile DAG cannot escape.
 
 Invariants:
-- A module of at most ``MODULE_BLOCK_BYTES`` (1 MiB, half Kubo 0.43.1's 2 MiB line, so every
-  block of a module is one any peer accepts and moves) is one raw block, CIDv1 raw sha2-256, as
-  before: every module and manifest made before keeps its CID. A larger module is the UnixFS
-  file DAG ``ipfs add --cid-version=1`` makes of the same bytes (256 KiB raw leaves, balanced
-  layout, CIDv1 dag-pb root, built by ``unixfs.file_blocks``): ``module_blocks``.
 - ``read_module`` reads a module DAG through a ``Fetch``: every block checked against its CID
   before use (``fetch_verified``), each at most ``MAX_DAG_BLOCK_BYTES``; only UnixFS ``File``
   nodes (dag-pb) and raw leaves; the root's ``filesize`` equal to the size expected; at most
@@ -25,17 +16,17 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits, TrustLimits
 from ..errors import AutocodecError, BlockNotFound, ModuleRejected, ModuleTooLarge, NotFound
+from ..modcid import DAG_PB, MODULE_BLOCK_BYTES, RAW, ModuleBlocks, is_dag, module_blocks
 from ._fetch import Fetch, fetch_verified
 
-RAW = 0x55
-DAG_PB = 0x70
-MODULE_BLOCK_BYTES = 1 << 20
-"""The largest module kept as one raw block; a larger one is a UnixFS file DAG."""
+__all__ = ["MAX_DAG_BLOCK_BYTES", "MAX_DAG_DEPTH", "MODULE_BLOCK_BYTES", "ModuleBlocks", "dag_cids", "is_dag",
+           "max_blocks", "module_blocks", "overhead", "read_module"]
+
 MAX_DAG_BLOCK_BYTES = 2 << 20
 """The largest block of a module DAG read (Kubo 0.43.1's ``block put`` line)."""
 MAX_DAG_DEPTH = 8
@@ -51,33 +42,6 @@ def max_blocks(size: int) -> int:
 def overhead(size: int) -> int:
     """Bytes of dag-pb nodes a module DAG of ``size`` file bytes may add to them."""
     return (64 << 10) + size // 16
-
-
-@dataclass(frozen=True, slots=True)
-class ModuleBlocks:
-    """A module's bytes, its CID and the blocks that CID names (the root last)."""
-
-    cid: CID
-    data: bytes
-    blocks: tuple[tuple[CID, bytes], ...]
-
-
-def is_dag(cid: CID) -> bool:
-    """Whether ``cid`` names a module DAG (dag-pb) rather than one raw block."""
-    return cid.codec == DAG_PB
-
-
-def module_blocks(wasm: bytes) -> ModuleBlocks:
-    """The CID and blocks of module bytes as published (see the module's invariants)."""
-    if len(wasm) <= MODULE_BLOCK_BYTES:
-        from ._sign import raw_module_cid
-
-        cid = raw_module_cid(wasm)
-        return ModuleBlocks(cid, wasm, ((cid, wasm),))
-    from ..unixfs import AddOptions, file_blocks
-
-    root, blocks = file_blocks(wasm, AddOptions(cid_version=1))
-    return ModuleBlocks(root, wasm, tuple(blocks))
 
 
 def _refuse(root: CID, message: str) -> ModuleRejected:

@@ -4,35 +4,23 @@ Invariants:
 - ``sign`` round-trips: the envelope it returns opens with ``open_envelope`` and the document
   parses back to an equal value, so a publisher cannot emit what a client would refuse for
   shape reasons (the document is validated through ``from_value`` before signing).
-- Module CIDs are CIDv1 ``raw`` (0x55) with sha2-256.
+- Module CIDs are ``autocodec.modcid``'s: one raw block (CIDv1 raw sha2-256) up to 1 MiB,
+  else the root of the UnixFS file DAG ``ipfs add --cid-version=1`` makes.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, TrustLimits
+from ..modcid import module_cid, raw_module_cid
 from ._canonical import document_cid
 from ._documents import Index, Manifest, Root
 from ._envelope import seal
 from ._keyring import SigningKey
 
-RAW = 0x55
-
-
-def raw_module_cid(module: bytes) -> CID:
-    """The CID of module bytes as one block: CIDv1, raw, sha2-256."""
-    return CID.build(RAW, b"\x12\x20" + hashlib.sha256(module).digest())
-
-
-def module_cid(module: bytes) -> CID:
-    """The CID a manifest uses for module bytes: ``raw_module_cid`` up to 1 MiB, else the root of
-    the UnixFS file DAG ``ipfs add --cid-version=1`` makes of them (``_moduledag``)."""
-    from ._moduledag import module_blocks
-
-    return module_blocks(module).cid
+__all__ = ["module_cid", "raw_module_cid", "sign"]
 
 
 def sign(document: Root | Index | Manifest, keys: Iterable[SigningKey],
