@@ -373,6 +373,13 @@ class FetchCancelled(FetchError):
     hint = "nothing to fix: the operation was stopped on purpose; run it again to finish it"
 
 
+class NetworkOffline(FetchError):
+    """The process was put offline (``autocodec.sources.go_offline``): no node, gateway, DNS
+    resolver or peer is contacted; only the home's store and its kept records answer."""
+
+    hint = "put the data in the home's store first, or run the operation where the network may be used"
+
+
 class DnsError(FetchError):
     """A DNS lookup failed: no resolver answered in time, or its answer was malformed."""
 

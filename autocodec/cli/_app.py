@@ -157,6 +157,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """The parser; given ``argv`` naming a command whose module is known (``cmd_X``, or
     ``COMMAND_MODULES``), only that module is registered (start-up cost), otherwise every
     ``cmd_*`` module is (help, and the message for a command that does not exist)."""
+    from ._options import nonempty
+
     parser = Parser(
         prog="autocodec",
         description="Signed, content-addressed Wasm codecs, hashers, chunkers and crypto for IPFS.",
@@ -169,6 +171,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--log-json", action="store_true", help="structured logs as JSON lines on stderr")
     parser.add_argument("--timeout", dest="command_timeout", type=command_timeout, default=None, metavar="DURATION",
                         help="stop the command with an error after this long, a Go duration as Kubo's (30s, 5m, 1h30m)")
+    parser.add_argument("--offline", action=argparse.BooleanOptionalAction, default=False,
+                        help="run the command offline: no node, gateway, DNS resolver or peer is contacted, "
+                             "whatever config.toml says; only the home's store and kept IPNS records answer")
+    parser.add_argument("--api", metavar="ADDR", type=nonempty("a node's address"),
+                        help="Kubo's global --api: the node (RPC API, multiaddr or URL) a command fetches from, "
+                             "as its --node")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in _command_modules(argv):
@@ -264,7 +272,7 @@ def _command_token(argv: Sequence[str] | None) -> str | None:
     i = 0
     while i < len(args):
         arg = args[i]
-        if arg in ("--home", "--enc", "--cid-base", "--timeout"):  # global options taking a value (``place_globals``)
+        if arg in ("--home", "--enc", "--cid-base", "--timeout", "--api"):  # global options taking a value (``place_globals``)
             i += 2
             continue
         if arg.startswith("-"):
@@ -359,7 +367,8 @@ def dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
     return out
 
 
-TOP_GLOBALS = {"--home": True, "-v": False, "--verbose": False, "--log-json": False, "--timeout": True}
+TOP_GLOBALS = {"--home": True, "-v": False, "--verbose": False, "--log-json": False, "--timeout": True,
+               "--offline": False, "--no-offline": False, "--api": True}
 """The options of the program itself (read by the top-level parser), each: whether it takes a
 value. As Kubo 0.43.1's global options (``-D``, ``--repo-dir``, ``--timeout``...), they are taken
 anywhere on the command line, before, inside or after the command (``place_globals``)."""
@@ -571,9 +580,13 @@ def require_home(name: str, args: argparse.Namespace | None = None) -> None:
 
 
 def _fit_hint(exc: AutocodecError, args: argparse.Namespace) -> None:
-    """Make a missing block's hint name what this command can do about it."""
-    from ..errors import BlockNotFound
+    """Make a missing block's hint name what this command can do about it; offline, an IPNS
+    name with no kept record says that only kept records answer."""
+    from ..errors import BlockNotFound, NotFound
 
+    if args.offline and type(exc) is NotFound and "IPNS record" in exc.message:
+        exc.hint = "--offline answers from the records kept in this home only; resolve the name once online to keep it"
+        return
     if type(exc) is not BlockNotFound or type(exc).hint != exc.hint:
         return
     if not hasattr(args, "node"):
@@ -748,7 +761,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return _stdout_failed(exc)
     if extras:  # the command's own usage, not the top level's
         _innermost(parser, args).error(f"unrecognized arguments: {' '.join(extras)}")
-    refused = unused_globals(parser, args) or _unbounded(args)
+    refused = unused_globals(parser, args) or _unbounded(args) or _network_globals(args)
     if refused is not None:
         from ._text import clean
 
@@ -756,10 +769,25 @@ def _main(argv: Sequence[str] | None) -> int:
         return USAGE_ERROR
     if args.home is not None and not args.home.strip():
         return _fail("ConfigError: --home is empty (name the home folder, or leave --home out for the default)")
+    if args.offline:
+        from ..sources import go_offline
+
+        go_offline()  # from here no connection or lookup is made, whatever the command does
     from ._io import guard_std_streams
 
     with guard_std_streams():  # a closed stdin/stdout is a one-line error, not a traceback
         return _run(args)
+
+
+def _network_globals(args: argparse.Namespace) -> str | None:
+    """``--api`` made the command's ``--node``, and ``--offline`` checked against the command's
+    own network options (``_offline``, loaded only when one of them is given: start-up)."""
+    if args.api is None and not args.offline:
+        return None
+    from ._offline import api_as_node, offline_conflict
+
+    name = command_name(args)
+    return api_as_node(args, name) or offline_conflict(args, name)
 
 
 def _stdout_failed(exc: OSError) -> int:

@@ -28,6 +28,7 @@ import collections
 import os
 import threading
 import weakref
+from dataclasses import replace
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, overload
 
@@ -99,6 +100,11 @@ class Runtime:
     (``default_set=False`` opts out), so git-raw, eth-block, bitcoin-block and bencode blocks
     decode and keccak-256 and BLAKE3 CIDs verify out of the box, with no network.
 
+    ``offline=True`` (default: whether ``sources.go_offline`` was called in this process) builds
+    no network source, whatever ``config.toml`` says: blocks come from the store only (a missing
+    one is Kubo's ``block was not found locally (offline)``), IPNS names from kept records only;
+    ``node`` or ``gateways`` with it is ``InvalidInput``.
+
     Threads: one runtime serves any number of threads (guest code runs without the GIL); a
     trust change made through it (``trust.revoke``, pins) holds for every call that starts
     after it returned. asyncio: there is no async API; every call blocks its thread (a fetch,
@@ -127,6 +133,7 @@ class Runtime:
         sandbox: "Sandbox | None" = None,
         fetcher: "Fetcher | None" = None,
         poll_s: float = TRUST_POLL_S,
+        offline: bool | None = None,
     ) -> None:
         from ..loader import Sandbox
         from ..store import BlockStore
@@ -149,6 +156,9 @@ class Runtime:
         self.settings = (settings or Settings.load(self.home.config_path)).with_overrides(
             node=node, gateways=tuple(gateways)
         )
+        self.offline = _offline_wanted(offline, node, gateways, fetcher)
+        if self.offline:  # no source from config.toml either: pins and IPNS look nowhere but the home
+            self.settings = replace(self.settings, node=None, gateways=())
         self.limits = limits or self.settings.apply_limits(DEFAULT_LIMITS)
         self.metrics = Metrics()
         self.recent = RecentBlocks()
@@ -192,7 +202,8 @@ class Runtime:
                 sources.append(NodeSource(self.settings.node, limits=self.limits.fetch))
             elif kind == "gateway":
                 sources.extend(GatewaySource(url, limits=self.limits.fetch) for url in self.settings.gateways)
-        return Fetcher(self.store, sources, verify=_verifier_of(self), max_concurrent=self.limits.fetch.max_concurrent)
+        return Fetcher(self.store, sources, verify=_verifier_of(self), max_concurrent=self.limits.fetch.max_concurrent,
+                       offline=self.offline)
 
     # --- lifecycle ---------------------------------------------------------------------------
 
@@ -510,6 +521,20 @@ class Runtime:
         with self._refresher_lock:
             refresher, self._refresher = self._refresher, None
         return refresher is None or refresher.stop(self.limits.serve.shutdown_s)
+
+
+def _offline_wanted(offline: bool | None, node: str | None, gateways: Sequence[str],
+                    fetcher: "Fetcher | None") -> bool:
+    """Whether a runtime is offline (``offline``, else the process's ``go_offline``); an offline
+    one may not be given a network source, nor a fetcher that has any."""
+    from ..sources import is_offline
+
+    of_type(offline, bool, "Runtime's offline")
+    wanted = is_offline() if offline is None else offline
+    if wanted and (node or gateways or (fetcher is not None and fetcher.sources)):
+        raise InvalidInput("an offline Runtime takes no node, gateway or fetcher with sources: it fetches nothing",
+                           hint="leave the sources out, or make the Runtime with offline=False")
+    return wanted
 
 
 def _verifier_of(runtime: Runtime) -> Callable[[CID, bytes], None]:

@@ -19,7 +19,7 @@ from ._base import BlockSource, operation_deadline
 from ._car import CarSource
 from ._fetcher import Fetcher
 from ._gateway import GatewaySource
-from ._http import Answer, Cancel, Deadline, cancellable, exchange, obey
+from ._http import Answer, Cancel, Deadline, cancellable, exchange, go_offline, is_offline, obey
 from ._node import AUTH_ENV, NodeSource, named_node, node_address, node_url, public_node
 
 __all__ = [
@@ -34,6 +34,8 @@ __all__ = [
     "NodeSource",
     "cancellable",
     "exchange",
+    "go_offline",
+    "is_offline",
     "node_address",
     "node_url",
     "obey",

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from ..config import FetchLimits
 from ..errors import DnsError, FetchError
-from ._http import Deadline, exchange, resolve
+from ._http import Deadline, _need_online, exchange, resolve
 
 DEFAULT_RESOLVERS: Mapping[str, str] = {"eth.": "https://dns.eth.limo/dns-query"}  # Kubo's gateway.defaultResolvers
 """Resolvers every map includes unless it names the same domain (Kubo's rule)."""
@@ -79,6 +79,7 @@ def resolver_for(name: str, resolvers: Mapping[str, str]) -> str:
 
 def lookup_txt(name: str, resolvers: Mapping[str, str], limits: FetchLimits) -> TxtAnswer:
     """The TXT values of ``name`` from the resolver the map chooses for it."""
+    _need_online(f"a DNS resolver for {name}")  # not a resolver's failure: said as it is
     url = resolver_for(name, resolvers)
     deadline = Deadline(limits.deadline_s)
     query, ident = build_query(name)

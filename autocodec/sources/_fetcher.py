@@ -51,7 +51,11 @@ class Fetcher:
         *,
         verify: Callable[[CID, bytes], None] | None = None,
         max_concurrent: int | None = None,
+        offline: bool = False,
     ) -> None:
+        if offline and sources:
+            raise InvalidInput("an offline Fetcher takes no sources: it reads the store only",
+                               hint="leave the sources out, or make the Fetcher with offline=False")
         if store is not None:
             need_store(store, "put", "Fetcher")
         need_iterable(sources, "Fetcher's sources", "block sources")
@@ -66,6 +70,8 @@ class Fetcher:
         if verify is not None and not callable(verify):
             raise InvalidInput(f"Fetcher's verify needs a function (CID, bytes), not {type(verify).__name__}")
         self.store = store
+        self.offline = offline
+        """No source, by choice: a block not in the store is Kubo's offline "not found locally"."""
         self.max_concurrent = max_concurrent
         self._slots = threading.BoundedSemaphore(max_concurrent) if max_concurrent else None
         if verify is None and store is not None:
@@ -150,6 +156,9 @@ class Fetcher:
             return data
         if last_error is not None:  # its hint too: a source's own advice (a redirect, a 429) says what to do
             raise type(last_error)(f"{cid}: " + "; ".join(failures), hint=last_error.hint)
+        if self.offline:  # Kubo 0.43.1's words (``ipfs --offline block get CID``)
+            raise BlockNotFound(f"block was not found locally (offline): ipld: could not find {cid}",
+                                hint="put or import the block; this run fetches nothing")
         if not self.sources:
             raise BlockNotFound(f"block {cid} is not in the local store and no node or gateway is configured")
         raise BlockNotFound(f"block {cid} is in none of the sources tried: local store; " + "; ".join(failures),

@@ -45,7 +45,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import http.client
 
 from .._inputs import need_seconds, need_text
-from ..errors import FetchCancelled, FetchError, FetchTimeout, FetchTooLarge, InvalidInput, SourceUnavailable
+from ..errors import (FetchCancelled, FetchError, FetchTimeout, FetchTooLarge, InvalidInput, NetworkOffline,
+                      SourceUnavailable)
 
 ERROR_BODY_CAP = 64 * 1024
 MAX_LOOKUPS = 32
@@ -276,6 +277,27 @@ def _answer(conn: http.client.HTTPConnection, method: str, target: str, body: by
         raise SourceUnavailable(f"{what}: {_reason(exc)}") from None
 
 
+_OFFLINE = threading.Event()
+"""Set by ``go_offline``: from then on this process makes no connection and no lookup."""
+
+
+def go_offline() -> None:
+    """Put this process offline for good: every later connection or host lookup (a node, a
+    gateway, a DNS resolver: each goes through ``resolve``) is ``NetworkOffline`` before any
+    socket is made. Runtimes made afterwards build no network source (``Runtime``'s ``offline``)."""
+    _OFFLINE.set()
+
+
+def is_offline() -> bool:
+    """Whether ``go_offline`` was called in this process."""
+    return _OFFLINE.is_set()
+
+
+def _need_online(what: str) -> None:
+    if _OFFLINE.is_set():
+        raise NetworkOffline(f"offline: {what} was not asked (only the home's store and its kept records answer)")
+
+
 def resolve(host: str, port: int, *, what: str, deadline: Deadline) -> list[_Address]:
     """The TCP addresses of ``host`` (the system's resolver), or a typed failure by ``deadline``.
 
@@ -284,6 +306,7 @@ def resolve(host: str, port: int, *, what: str, deadline: Deadline) -> list[_Add
     unused), ``SourceUnavailable`` for a name the resolver cannot find. At most ``MAX_LOOKUPS``
     run at once; another waits for one to end, within its deadline.
     """
+    _need_online(what)
     try:
         return list(socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST))
     except (socket.gaierror, UnicodeError):

@@ -1,0 +1,42 @@
+"""Kubo's global ``--offline`` and ``--api``, checked against the command's own options.
+
+Invariants: ``--api ADDR`` is the command's ``--node ADDR`` (the same checks; a different
+``--node`` beside it is refused); a command that takes no node refuses it, since nothing here
+would reach that node. ``--offline`` with an option naming a network peer (``--node``/``--api``,
+``--gateway``, ``--to-node``, ``--remote``) is refused in one line, the two asks contradicting
+each other; what ``config.toml`` names is not refused but left unused (``Runtime``'s offline).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+NETWORK_OPTIONS = (("node", "--node"), ("gateway", "--gateway"), ("cat_gateway", "--gateway"),
+                   ("to_node", "--to-node"), ("remote", "--remote"))
+"""The attributes of the parsed arguments that name a network peer, with their option."""
+
+
+def api_as_node(args: argparse.Namespace, name: str) -> str | None:
+    """Move ``--api`` into ``args.node``; why it is refused instead, or None."""
+    api = getattr(args, "api", None)
+    if api is None:
+        return None
+    if not hasattr(args, "node"):
+        return (f"--api names the node a command fetches from, and `autocodec {name}` fetches from none "
+                "(leave --api out)")
+    if args.node is not None and args.node != api:
+        return f"--api {api} and --node {args.node} name two nodes (give one of them)"
+    args.node = api
+    return None
+
+
+def offline_conflict(args: argparse.Namespace, name: str) -> str | None:
+    """Why ``--offline`` cannot go with this command line, or None."""
+    if not getattr(args, "offline", False):
+        return None
+    for attr, option in NETWORK_OPTIONS:
+        if getattr(args, attr, None):
+            given = "--api" if attr == "node" and getattr(args, "api", None) else option
+            return (f"`autocodec {name}` with {given} reaches the network, which --offline forbids "
+                    f"(leave out {given} or --offline)")
+    return None
