@@ -124,3 +124,76 @@ def test_api_refusals(home: Path, tmp_path: Path) -> None:
     gone = run_cli(home, "--api", "/ip4/127.0.0.1/tcp/1", "cat", MISSING, check=False)
     line = refusal_line(gone.returncode, gone.stdout, gone.stderr.decode())
     assert line.startswith("autocodec: SourceUnavailable: ") and "connection refused" in line, line
+
+
+def _status(url: str) -> tuple[int, bytes]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def test_serve_offline_answers_from_the_store_only(kubo: KuboRepo, home: Path, tmp_path: Path) -> None:
+    """``serve --offline``: a block the configured node holds is not fetched (Kubo's offline words
+    in the answer); a stored block is served; online, the same server setup fetches it."""
+    from tests._serve_proc import ServeProcess
+
+    held: str = kubo.held  # type: ignore[attr-defined]
+    (home / "config.toml").write_text(f'[sources]\nnode = "{kubo.api_multiaddr}"\n')
+    stored = run_cli(home, "block", "put", stdin=b"stored here").stdout.decode().strip()
+    with ServeProcess(home, tmp_path, "--offline") as srv:
+        assert _status(f"{srv.url}/ipfs/{stored}?format=raw") == (200, b"stored here")
+        status, body = _status(f"{srv.url}/ipfs/{held}?format=raw")
+        assert status == 404 and b"not found locally (offline)" in body, (status, body[:300])
+    with ServeProcess(home, tmp_path) as srv:
+        assert _status(f"{srv.url}/ipfs/{held}?format=raw") == (200, b"held only by the node\n")
+
+
+def test_runtime_offline_builds_no_source(kubo: KuboRepo, tmp_path: Path) -> None:
+    """The library's seam: ``Runtime(offline=True)`` leaves config.toml's node unused; given a
+    source beside it, it refuses (``InvalidInput``) rather than drop it silently."""
+    from autocodec.cid import CID
+    from autocodec.errors import BlockNotFound, InvalidInput
+    from autocodec.registry import Runtime
+
+    held: str = kubo.held  # type: ignore[attr-defined]
+    home = tmp_path / "lib"
+    home.mkdir()
+    (home / "config.toml").write_text(f'[sources]\nnode = "{kubo.api_multiaddr}"\n')
+    with Runtime(home, default_set=False, offline=True) as rt:
+        assert rt.fetcher.sources == [] and rt.settings.node is None
+        with pytest.raises(BlockNotFound, match=r"not found locally \(offline\)"):
+            rt.fetcher.get(CID.parse(held))
+    with pytest.raises(InvalidInput, match="offline Runtime takes no node"):
+        Runtime(home, default_set=False, offline=True, node=kubo.api_multiaddr)
+    with Runtime(home, default_set=False) as rt:
+        assert rt.fetcher.get(CID.parse(held)) == b"held only by the node\n"
+
+
+def test_go_offline_stops_every_connection(kubo: KuboRepo) -> None:
+    """After ``sources.go_offline`` (in a child process: it is for good) a source made by hand
+    is refused before any socket, not asked."""
+    import subprocess
+    import sys
+
+    held: str = kubo.held  # type: ignore[attr-defined]
+    code = (
+        "import sys\n"
+        "from autocodec.cid import CID\n"
+        "from autocodec.errors import NetworkOffline\n"
+        "from autocodec.sources import NodeSource, go_offline\n"
+        "source = NodeSource(sys.argv[1])\n"
+        "assert source.get(CID.parse(sys.argv[2]))\n"
+        "go_offline()\n"
+        "try:\n"
+        "    source.get(CID.parse(sys.argv[2]))\n"
+        "except NetworkOffline as exc:\n"
+        "    print(exc.message)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code, kubo.api_multiaddr, held], capture_output=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert proc.stdout.decode().startswith("offline: node"), proc.stdout
