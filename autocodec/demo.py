@@ -1,6 +1,8 @@
 """The main job on the embedded default, end to end: ``./dev demo`` (``python -m autocodec.demo``).
 
-It initialises a fresh home (``./.autocodec-dev`` unless ``--home`` is given; wiped first),
+It initialises a fresh home (``./.autocodec-dev`` unless ``--home`` is given; wiped first when it
+is an earlier demo home, i.e. holds the ``DEMO_MARKER`` file the demo writes; any other folder that is
+not empty is refused and left untouched),
 stores real blocks (a DAG-JSON document with links, encoded to DAG-CBOR), decodes them,
 round-trips the DAG through a CAR file, imports the official IPLD codec fixtures CAR when
 ``../shared/codec-fixtures`` is present, shows a tampered block being refused, and decodes
@@ -22,13 +24,18 @@ from pathlib import Path
 
 from .builtin import cid_for, decode, encode, to_dag_json_text
 from .cid import CID
-from .errors import AutocodecError, HashMismatch
+from .errors import AutocodecError, HashMismatch, InvalidInput
 from .home import Home
 from .registry import Runtime, pin_ls
 from .store import BlockStore, CarReader, export_car, import_car
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_FIXTURES_CAR = REPO.parent / "shared" / "codec-fixtures" / "fixtures.car"
+DEMO_MARKER = ".autocodec-demo-home"
+"""A file the demo writes into every home it makes: only a folder holding it is ever deleted."""
+_UNMARKED_DEMO_LAYOUT = frozenset({"cache", "demo.car", "git-demo", "keys", "second", "store.sqlite",
+                                   "store.sqlite-wal", "store.sqlite-shm"})
+"""What a demo home made before ``DEMO_MARKER`` existed holds, and nothing else."""
 
 DOCUMENT = """{
   "title": "autocodec demo",
@@ -178,15 +185,46 @@ def git_via_wasm(rt: Runtime) -> None:
             f"autocodec car export {first} -o git.car")
 
 
+def _made_by_demo(home: Path) -> bool:
+    """True for a folder holding ``DEMO_MARKER``, or holding only what an earlier demo (one from
+    before the marker) made, ``demo.car`` and ``second/`` among it."""
+    if (home / DEMO_MARKER).is_file():
+        return True
+    names = {entry.name for entry in home.iterdir()}
+    return {"demo.car", "second"} <= names <= _UNMARKED_DEMO_LAYOUT
+
+
+def fresh_home(home: Path) -> None:
+    """Make ``home`` an empty, marked demo home.
+
+    Invariant: a folder is deleted only when it holds ``DEMO_MARKER`` (an earlier demo made it); a
+    missing or empty folder is used as is; anything else (a real home, ``.``, a file) raises
+    ``InvalidInput`` and nothing on disk changes.
+    """
+    if home.is_dir() and _made_by_demo(home):
+        shutil.rmtree(home)
+    elif home.is_dir() and any(home.iterdir()):
+        raise InvalidInput(f"{home} is not empty and is not a home an earlier demo made; it was left untouched",
+                           hint="name a new or empty folder for the demo home")
+    elif home.exists() and not home.is_dir():
+        raise InvalidInput(f"{home} is not a folder; it was left untouched",
+                           hint="name a new or empty folder for the demo home")
+    Home(home).init()
+    (home / DEMO_MARKER).write_text("made by the autocodec demo; the next demo run deletes this folder\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autocodec.demo", description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=Path.cwd() / ".autocodec-dev",
-                        help="home folder to (re)create (default ./.autocodec-dev)")
+                        help="new or empty folder for the demo home, or one an earlier demo made (deleted and "
+                             "made again); default ./.autocodec-dev")
     args = parser.parse_args(argv)
     home = args.home.resolve()
-    if home.exists():
-        shutil.rmtree(home)
-    Home(home).init()
+    try:
+        fresh_home(home)
+    except AutocodecError as exc:
+        print(f"demo: {exc.one_line()}", file=sys.stderr)
+        return 1
     print(f"autocodec demo: fresh home at {home}")
     try:
         with Runtime(Home(home)) as rt:  # a new home pins the extension set shipped in the package
