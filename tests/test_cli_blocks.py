@@ -64,6 +64,7 @@ def one_line_error(run: Run, kind: str) -> None:
 def test_init_is_idempotent_and_pins_the_default_set(fresh_cli, home: Path) -> None:  # type: ignore[no-untyped-def]
     first = fresh_cli("init")
     assert first.code == 0 and "new store" in first.text
+    assert first.text.splitlines()[1].startswith("pinned extension set autocodec-default v")  # says what it pinned
     assert (home / "store.sqlite").exists() and (home / "keys").is_dir()
     again = fresh_cli("init")
     assert again.code == 0 and "existing store" in again.text
@@ -71,7 +72,8 @@ def test_init_is_idempotent_and_pins_the_default_set(fresh_cli, home: Path) -> N
 
 
 def test_init_without_the_default_set(fresh_cli) -> None:  # type: ignore[no-untyped-def]
-    assert "new store" in fresh_cli("init", "--no-default-set").text
+    first = fresh_cli("init", "--no-default-set").text
+    assert "new store" in first and first.splitlines()[1].startswith("no extension set pinned")
     assert "existing store, 0 blocks" in fresh_cli("init").text  # an existing home is left as it is
     assert fresh_cli("block", "ls").text == ""
 

@@ -18,8 +18,8 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
-def counted(number: int, noun: str) -> str:
+def counted(number: int, noun: str, plural: str | None = None) -> str:
     """``"1 block"``, ``"2 blocks"``, ``"0 blocks"``: ``number`` and ``noun`` in its English plural
-    (an ``s`` added) unless ``number`` is 1. For this program's own messages; a line copied from
-    Kubo keeps Kubo's words (``dag import``'s ``Imported 1 blocks``)."""
-    return f"{number} {noun}{'' if number == 1 else 's'}"
+    (``plural``, else an ``s`` added) unless ``number`` is 1. For this program's own messages; a
+    line copied from Kubo keeps Kubo's words (``dag import``'s ``Imported 1 blocks``)."""
+    return f"{number} {noun if number == 1 else plural or noun + 's'}"

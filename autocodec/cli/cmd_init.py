@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from typing import Any
+
 from ._text import counted
 
 EPILOG = """examples:
@@ -29,6 +30,12 @@ def run(args: argparse.Namespace) -> int:
     existed = home.exists()
     with Runtime(home, default_set=not args.no_default_set) as rt:
         count = len(rt.store)
+        pins = rt.pins.ls()
     state = f"existing store, {counted(count, 'block')}" if existed else "new store"
     write_line(f"initialised autocodec home {home.root} ({state})")
+    for pin in pins:
+        version = "" if pin.version is None else f" v{pin.version}"
+        write_line(f"pinned extension set {pin.name}{version} ({counted(pin.entries, 'entry', 'entries')})")
+    if not pins:
+        write_line("no extension set pinned: builtin codecs only until one is (autocodec pin add)")
     return 0
