@@ -159,6 +159,13 @@ class InvalidDocument(InvalidInput):
     hint = "the document is malformed; ask its publisher for a valid one"
 
 
+class WrongDocument(InvalidInput):
+    """A CID names a block of another kind than the one asked for: a raw block, or a set's root
+    (its id) or index, or a manifest, where another of these is expected. Nothing was changed."""
+
+    hint = "give the CID of the kind of document asked for"
+
+
 # --- integrity ------------------------------------------------------------------------------
 
 

@@ -139,8 +139,12 @@ def add_manifest(runtime: "Runtime", name: str, manifest_cid: CID, *,
     it the entries that lower a version are marked so in the indexes that list them."""
     from ..verify import verify_manifest
 
+    from ..verify._kinds import check_codec, check_kind
+
     get_set(runtime, name)
+    check_codec(manifest_cid, "manifest")  # a raw block's CID is refused before anything is fetched
     data = runtime.get(manifest_cid)
+    check_kind(manifest_cid, data, "manifest", max_bytes=runtime.limits.trust.max_document_bytes)
     vm = verify_manifest(data, now=int(time.time()), limits=runtime.limits.trust, set_name=name)
     m = vm.manifest
     keys: list[int | str] = list(m.codes) if m.codes else [m.name]

@@ -42,6 +42,7 @@ from ..config import DEFAULT_LIMITS, Limits
 from ..errors import (
     AutocodecError,
     ExpiredError,
+    InvalidCID,
     InvalidInput,
     NotTrusted,
     RevokedError,
@@ -49,12 +50,14 @@ from ..errors import (
     RootChainError,
     SetNotFound,
     StoreError,
+    WrongDocument,
 )
 from ..home import Home
 from ..log import get_logger
 from ._documents import CODED_KINDS, MODULE_KINDS, EntryKey, Index, Manifest
 from ._ed25519 import PublicKey
 from ._envelope import open_envelope
+from ._kinds import check_codec, check_kind
 from ._fetch import Fetch, fetch_verified
 from ._module import VerifiedManifest, verify_manifest
 from ._rowtypes import row_cid, row_int
@@ -412,11 +415,30 @@ class TrustStore:
         target = target.strip()
         if target.startswith("did:"):
             return PublicKey.from_did(target).did, "key"
-        return str(CID.parse(target)), "cid"
+        try:
+            return str(CID.parse(target)), "cid"
+        except InvalidCID as exc:
+            why = str(exc).partition(": ")[2] or str(exc)  # CID.parse's words after "cannot parse CID '...'"
+            raise InvalidInput(f"{target[:80]!r} is neither a publisher's DID nor a CID: {why}",
+                               hint="give a publisher's did:key:z6Mk... or the CID of a manifest or module") from None
+
+    def _set_of(self, cid: str) -> str | None:
+        """The name of the pinned set whose id, root or index (any version seen) ``cid`` is."""
+        rows = self._rows(
+            "SELECT name FROM trust_sets WHERE set_id = ?1 OR root_cid = ?1 OR index_cid = ?1 UNION ALL "
+            "SELECT s.name FROM trust_versions v JOIN trust_sets s USING (set_id) WHERE v.cid = ?1", (cid,))
+        return str(rows[0][0]) if rows else None
 
     def revoke(self, target: str, reason: str = "", *, now: int | None = None) -> str:
-        """Revoke a key (DID) or a manifest/module (CID); returns the normalised target."""
+        """Revoke a key (DID) or a manifest/module (CID), for good: nothing lifts a revocation.
+        Returns the normalised target. A pinned set's own CID (its id, a root or an index) is
+        refused (``WrongDocument``), nothing recorded: a set is unpinned, not revoked."""
         text, what = self._target(target)
+        name = self._set_of(text) if what == "cid" else None
+        if name is not None:
+            raise WrongDocument(f"{text} is pinned set {name!r} itself (its id, root or index), not a key, manifest "
+                                "or module: revoking it would change nothing, the set would keep serving",
+                                hint=f"to stop trusting the set, unpin it: `autocodec pin rm {name}`")
         if type(reason) is not str:
             raise InvalidInput(f"revoke's reason is text, not {type(reason).__name__}")
         at = _when(now, "revoke")
@@ -622,8 +644,11 @@ class TrustStore:
         root_cid = None if root_cid is None else as_cid(root_cid, "verify's root_cid")
         limits = self.limits.trust
         if root_cid is None:
-            index_env = open_envelope(fetch_verified(fetch, index_cid, limits.max_document_bytes, "index"), "index",
-                                      max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
+            check_codec(index_cid, "index")  # a raw block's CID is refused before anything is fetched
+            data = fetch_verified(fetch, index_cid, limits.max_document_bytes, "index")
+            check_kind(index_cid, data, "index", max_bytes=limits.max_document_bytes)  # e.g. the set's id
+            index_env = open_envelope(data, "index", max_bytes=limits.max_document_bytes,
+                                      max_signatures=limits.max_signatures)
             root_cid = Index.from_value(index_env.document, max_entries=limits.max_index_entries,
                                         max_delegations=limits.max_delegations).root
         state, anchor = self.anchor_for(root_cid, fetch, root_envelope=root_envelope, replacing=replacing)
