@@ -10,7 +10,7 @@ from .._gotime import format_unix_time
 EPILOG = """examples:
   autocodec trust add did:key:z6Mk... --codes 0x300000-0x3fffff
   autocodec trust ls
-  autocodec trust revoke did:key:z6Mk... --reason "key leaked"
+  autocodec trust revoke did:key:z6Mk... --reason "key leaked"   # permanent: cannot be lifted
 """
 
 
@@ -26,7 +26,12 @@ def register(sub: Any) -> None:
     add.set_defaults(func=run_add)
     ls = tsub.add_parser("ls", help="list pinned sets, allow-listed publishers and modules, revocations")
     ls.set_defaults(func=run_ls)
-    rev = tsub.add_parser("revoke", help="revoke a key (DID), a manifest or a module (CID)")
+    rev = tsub.add_parser("revoke", help="revoke a key (DID), a manifest or a module (CID) for good: "
+                                         "a revocation cannot be lifted",
+                          description="Revoke a publisher's key (DID), a manifest or a module (CID) in this home. "
+                                      "This is permanent: no command lifts a revocation, so a leaked key or a bad "
+                                      "module never becomes trusted again. A pinned set's own CID (its id or index) "
+                                      "is refused: a set is unpinned with `autocodec pin rm`, not revoked.")
     rev.add_argument("target", metavar="DID|CID")
     rev.add_argument("--reason", default="", help="why (kept with the revocation)")
     rev.set_defaults(func=run_revoke)
