@@ -87,7 +87,21 @@ def register(sub: Any) -> None:
 def _describe(result: Any) -> str:
     state = "pinned" if result.changed else "already at"
     modules = f"{result.modules} module" + ("" if result.modules == 1 else "s")
-    return f"{state} {result.name} v{result.version} {result.index_cid} ({modules}) from {result.location.describe()}"
+    line = f"{state} {result.name} v{result.version} {result.index_cid} ({modules}) from {result.location.describe()}"
+    return line + _override_note(result)
+
+
+def _override_note(result: Any) -> str:
+    """What ``--override`` changed, when it changed something: the entries the set took over."""
+    from ..codes import entry_name
+
+    if result.taken_over:
+        shown = [f"{kind} {entry_name(kind, key)} (from set {other!r})" for kind, key, other in result.taken_over]
+        more = f" and {len(shown) - 5} more" if len(shown) > 5 else ""
+        return f"; now serves {', '.join(shown[:5])}{more}"
+    if result.overridden:
+        return "; may now take over what sets pinned earlier serve (none serves one of its entries now)"
+    return ""
 
 
 def run_add(args: argparse.Namespace) -> int:

@@ -88,6 +88,11 @@ class PinResult:
     location: Location
     shadowed: tuple[tuple[str, int | str, str], ...] = ()
     """``add`` only: ``(kind, key, set name)`` of the entries another pinned set serves first."""
+    overridden: bool = False
+    """``add`` only: this call recorded the user's override (the set was not allowed to take over before)."""
+    taken_over: tuple[tuple[str, int | str, str], ...] = ()
+    """``add`` only: ``(kind, key, set name)`` of the entries this set serves now in place of the set
+    named, because of this call's override."""
 
 
 @dataclass(frozen=True)
@@ -281,10 +286,19 @@ class Pins:
         assert index_cid is not None
         result = self._apply(index_cid, location, progress=progress, now=now)
         if override:  # after the pin: until then the set serves only what no other set serves
-            self.trust.set_override(result.set_id, True, now=now)
-            self.on_change()
+            result = self._override(result, now)
         self._accepts_default_set(result)
         return replace(result, shadowed=tuple(self.trust.served_by_others(result.set_id)))
+
+    def _override(self, result: PinResult, now: int) -> PinResult:
+        """Record that the set of ``result`` may take over what earlier sets serve; returns
+        ``result`` saying whether that is new and which entries it took over."""
+        new = result.set_id not in self.trust.overrides()
+        before = self.trust.served_by_others(result.set_id)
+        self.trust.set_override(result.set_id, True, now=now)
+        self.on_change()
+        after = set(self.trust.served_by_others(result.set_id))
+        return replace(result, overridden=new, taken_over=tuple(e for e in before if e not in after))
 
     def _accepts_default_set(self, result: PinResult) -> None:
         """The package's own default set pinned from its own CAR (again, after ``rm``, or in a
