@@ -290,7 +290,7 @@ def test_freeze_a_running_resolver_stops_serving_a_set_when_its_index_expires(wo
         assert resolver.resolve("codec", 0x300001).manifest == m
         wall[0] = expires
         refused = resolver.resolve("codec", 0x300001)
-        assert refused.module is None and refused.policy == "ExpiredError", refused
+        assert refused.module is None and refused.policy == "expired", refused
 
 
 @pytest.mark.slow
@@ -311,7 +311,7 @@ def test_freeze_a_running_runtime_stops_serving_a_set_at_its_expiry_in_real_time
         while time.time() < expires + 0.2:
             time.sleep(0.2)
         refused = rt.resolve("codec", 0x300001)
-        assert refused.module is None and refused.policy == "ExpiredError", refused
+        assert refused.module is None and refused.policy == "expired", refused
 
 
 # --- mix and match, arbitrary software, endless data -------------------------------------------

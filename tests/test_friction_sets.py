@@ -105,3 +105,41 @@ def test_trust_revoke_of_nonsense_names_both_dids_and_cids(world: World,
                                                           capsysbinary: pytest.CaptureFixture[bytes]) -> None:
     line = refusal_line(*_run(capsysbinary, world.user, "trust", "revoke", "nonsense"))
     assert "'nonsense' is neither a publisher's DID nor a CID" in line and "did:key:" in line
+
+
+def test_pin_add_override_after_a_plain_pin_says_what_it_took_over(world: World, tmp_path: Path,
+                                                                   capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    """Before: 'already at myset v1 ...' only, though myset now served bencode in place of the
+    default set. A new home pins the default set, which lists bencode too, first."""
+    user = tmp_path / "user"
+    code, out, err = _run(capsysbinary, user, "pin", "add", str(world.bundle))
+    assert code == 0 and "does not serve codec bencode (set 'autocodec-default')" in err
+    code, out, _ = _run(capsysbinary, user, "pin", "add", str(world.bundle), "--override")
+    line = out.decode()
+    assert code == 0 and line.startswith("already at myset v1 ")
+    assert "; now serves codec bencode (from set 'autocodec-default')" in line
+    code, out, _ = _run(capsysbinary, user, "resolve", "codec", "bencode")
+    assert code == 0 and b"set: myset\n" in out
+    code, out, _ = _run(capsysbinary, user, "pin", "add", str(world.bundle), "--override")
+    assert code == 0 and b"now serves" not in out  # nothing changed this time: nothing said
+
+
+def test_resolve_of_a_revoked_code_has_a_policy_word_not_a_class_name(
+        world: World, tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]) -> None:
+    """Before: 'policy: RevokedError' where the others read 'pinned-set', 'no-pinned-set-lists-it'."""
+    from autocodec.registry._resolution import refusal_policy
+    from autocodec import errors
+
+    user = tmp_path / "user"
+    assert _run(capsysbinary, user, "init")[0] == 0
+    code, out, _ = _run(capsysbinary, user, "resolve", "codec", "bencode", "--json")
+    manifest = builtin.decode(out, "dag-json")["manifest"]
+    assert _run(capsysbinary, user, "trust", "revoke", str(manifest))[0] == 0
+    code, out, _ = _run(capsysbinary, user, "resolve", "codec", "bencode")
+    assert code == 1 and b"  policy: revoked\n" in out
+    code, out, _ = _run(capsysbinary, user, "resolve", "codec", "bencode", "--json")
+    assert code == 1 and builtin.decode(out, "dag-json")["policy"] == "revoked"
+    for cls in (errors.ExpiredError, errors.ModuleDowngrade, errors.NotTrusted, errors.Untrusted,
+                errors.DelegationError, errors.SignatureError):
+        word = refusal_policy(cls("x"))
+        assert word == word.lower() and "error" not in word and " " not in word

@@ -50,4 +50,4 @@ def test_a_failing_command_prints_one_line_and_verbose_shows_the_decisions(tmp_p
     assert quiet.returncode == 1 and quiet.stderr.decode().count("\n") == 1, quiet.stderr
     assert quiet.stderr.startswith(b"autocodec: NotTrusted: hasher keccak-256 refused") and b"revoked" in quiet.stderr
     loud = run_cli(home, "-v", "block", "put", "--hash", "keccak-256", stdin=b"hi\n", check=False)
-    assert loud.returncode == 1 and b"decision=refuse" in loud.stderr and b"policy=RevokedError" in loud.stderr
+    assert loud.returncode == 1 and b"decision=refuse" in loud.stderr and b"policy=revoked" in loud.stderr

@@ -440,7 +440,7 @@ def test_a_refused_resolution_names_the_module_it_refused(tmp_path: Path, revoke
         serving = rt.resolve("codec", "git-raw")
         rt.trust.revoke(str(serving.manifest) if revoke == "manifest" else str(serving.publisher), "test")
         res = rt.resolve("codec", "git-raw")
-        assert not res.found and res.module is None and res.manifest is None and res.policy == "RevokedError"
+        assert not res.found and res.module is None and res.manifest is None and res.policy == "revoked"
         assert res.refused is not None
         assert (res.refused.manifest, res.refused.module, res.refused.name, res.refused.version,
                 res.refused.publisher, res.refused.set_name, res.refused.set_id, res.refused.set_version) == (

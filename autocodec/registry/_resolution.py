@@ -14,6 +14,20 @@ from typing import TYPE_CHECKING, Any
 
 from ..abi import Kind
 from ..cid import CID
+from ..errors import (
+    CallerRefused,
+    CanaryFailed,
+    DelegationError,
+    ExpiredError,
+    ModuleDowngrade,
+    NotTrusted,
+    RevokedError,
+    RollbackError,
+    RootChainError,
+    SignatureError,
+    ThresholdNotMet,
+    Untrusted,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..verify import Manifest
@@ -25,6 +39,29 @@ class Source(StrEnum):
     BUILTIN = "builtin"
     EXTENSION = "extension"
     NONE = "none"
+
+
+_REFUSAL_POLICIES: tuple[tuple[type[Untrusted], str], ...] = (
+    (RevokedError, "revoked"),
+    (ExpiredError, "expired"),
+    (ModuleDowngrade, "downgrade"),
+    (RollbackError, "rollback"),
+    (DelegationError, "outside-delegation"),
+    (ThresholdNotMet, "threshold-not-met"),
+    (SignatureError, "bad-signature"),
+    (RootChainError, "broken-root-chain"),
+    (CanaryFailed, "canary-failed"),
+    (CallerRefused, "caller-refused"),
+    (NotTrusted, "not-trusted"),
+)
+"""A refusal's policy word, by the class of the error that refused (subclasses before their bases)."""
+
+
+def refusal_policy(exc: Untrusted) -> str:
+    """The ``policy`` of a resolution a trust decision refused: a lower-case word of the kind
+    the accepted ones use (``pinned-set``, ``no-pinned-set-lists-it``), never a class name;
+    ``untrusted`` for a refusal of no class named here."""
+    return next((word for cls, word in _REFUSAL_POLICIES if isinstance(exc, cls)), "untrusted")
 
 
 @dataclass(frozen=True)

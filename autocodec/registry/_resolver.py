@@ -50,7 +50,7 @@ from ._generation import Generation
 from ._local import LocalModules
 from ._metrics import Metrics
 from ._protocols import BlockSource, ModuleLoader, TrustView
-from ._resolution import Refused, Resolution, Source
+from ._resolution import Refused, Resolution, Source, refusal_policy
 from ._standin import BuiltinStandIn
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -176,9 +176,9 @@ class Resolver:
             decision = self.trust.resolve(str(kind), code, now=int(self._wall()))
         except Untrusted as exc:
             log.warning("resolve", decision="refuse", kind=str(kind), code=code, reason=exc.message,
-                        policy=type(exc).__name__)
+                        policy=refusal_policy(exc), error=type(exc).__name__)
             return Resolution(kind, code, Source.NONE, f"refused: {' '.join(exc.message.split())}",
-                              policy=type(exc).__name__, hint=exc.hint, refused=self._refused(kind, code, exc))
+                              policy=refusal_policy(exc), hint=exc.hint, refused=self._refused(kind, code, exc))
         if decision is None:
             return Resolution(kind, code, Source.NONE,
                               f"no builtin {kind} for {_shown(kind, code)} and no pinned extension set lists it",
