@@ -288,7 +288,64 @@ def iter_decode(verifier: Verifier, root: bytes, src: Readable, *, outboard: Bin
         whole_number(threads, "decode's threads")
     if outboard is not None and slice_input:
         raise InvalidInput("a slice carries its own tree: it takes no outboard")
-    return _iter_decode(verifier, root, src, outboard, start, count, slice_input, threads, group_log)
+    pieces = _iter_decode(verifier, root, src, outboard, start, count, slice_input, threads, group_log)
+    if slice_input or start or count != UNKNOWN_LENGTH:
+        return pieces
+    return _hinting(pieces, outboard if outboard is not None else src, outboard is not None, group_log)
+
+
+GUESSED_GROUP_LOGS = range(0, 9)
+"""The chunk group logs a failed decode's sizes are compared with (groups of 1 to 256 chunks)."""
+
+
+def _hinting(pieces: Iterator[memoryview], tree: Readable, outboard: bool, group_log: int) -> Iterator[memoryview]:
+    """``pieces``, with the hint of a ``VerificationFailed`` naming the group log the encoding's
+    size fits when ``group_log`` does not fit it (an encoding made with chunk groups decoded
+    without them, or the other way: the first mismatch is at the first node, or where the two
+    trees part, under the first groups). Words only: what is verified, and when it fails, stay."""
+    base = _position(tree)
+    try:
+        yield from pieces
+    except VerificationFailed as exc:
+        fits = None if base is None else _fitting_group_log(tree, base, outboard, group_log)
+        if fits is None:
+            raise
+        what = "no chunk groups: its size fits group log 0, Bao's own format" if fits == 0 else \
+            f"chunk groups: its size fits group log {fits}, groups of {1 << fits} chunks"
+        raise VerificationFailed(exc.message, hint=(
+            f"the encoding may use {what}, not group log {group_log} as given; decode it with group log {fits}")) from None
+
+
+def _position(f: Readable) -> int | None:
+    """Where a regular file ``f`` is read from (None for anything else: no sizes to compare)."""
+    fd = _fd_of(f)
+    try:
+        tell = getattr(f, "tell", None)
+        return int(tell()) if tell is not None and fd is not None and stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except (OSError, AttributeError, ValueError):
+        return None
+
+
+def _fitting_group_log(tree: Readable, base: int, outboard: bool, group_log: int) -> int | None:
+    """The smallest group log (other than ``group_log``) whose encoding of the length in the
+    header at ``base`` has exactly the size of ``tree`` from ``base``; None when ``group_log``
+    fits too, or none does."""
+    fd = _fd_of(tree)
+    try:
+        assert fd is not None
+        header, size = os.pread(fd, HEADER, base), os.fstat(fd).st_size - base
+    except (OSError, AssertionError):
+        return None
+    if len(header) != HEADER:
+        return None
+    length = _LEN.unpack(header)[0]
+
+    def size_for(g: int) -> int:
+        return HEADER + encoded_size(0, chunk_count(length), length, outboard=outboard, leaf=1 << g)
+
+    if size_for(group_log) == size:
+        return None
+    return next((g for g in GUESSED_GROUP_LOGS if g != group_log and size_for(g) == size), None)
 
 
 def _iter_decode(verifier: Verifier, root: bytes, src: Readable, outboard: BinaryIO | None, start: int, count: int,
