@@ -24,6 +24,7 @@ from autocodec.verify import (
     SigningKey,
     TrustedState,
     VerifiedSet,
+    module_blocks,
     module_cid,
     pae,
     sign,
@@ -118,7 +119,8 @@ class World:
                      issued=NOW - DAY, abi=abi, expires=expires, source=None,
                      build={"toolchain": "zig", "version": "0.17.1"}, vectors=vectors, supersedes=None)
         cid, data = sign(m, [publisher] if signers is None else signers)
-        self.put(module_cid(wasm), wasm)
+        for block_cid, block in module_blocks(wasm).blocks:  # one raw block, or over 1 MiB its file DAG
+            self.put(block_cid, block)
         return self.put(cid, data)
 
     def index(self, version: int, entries: Iterable[tuple[str, int | str, CID]] = (), *,
