@@ -1,7 +1,8 @@
 """``Sandbox`` (compile and cache modules) and ``LoadedModule`` (a checked, compiled module).
 
 Invariants:
-- ``load(wasm, cid=...)`` first checks that ``wasm`` hashes to ``cid`` (``HashMismatch``).
+- ``load(wasm, cid=...)`` first checks that ``wasm`` hashes to ``cid`` (``HashMismatch``),
+  once per bytes (sha2-256), limits and CID: a load answered from the memo was checked when made.
 - ``load`` accepts a module only after ``inspect_module`` (static ABI rules) and one real
   instantiation under the sandbox limits with ``ac_abi_version() == 1``.
 - A compiled module is shared by all threads; every top-level operation (one decode, one
@@ -303,15 +304,15 @@ class Sandbox:
             of_type(limits, SandboxLimits, "Sandbox.load's limits")
         limits = limits or self.limits
         wasm = bytes(wasm)
-        if cid is not None:
-            _check_cid(cid, wasm)  # HashMismatch: the bytes are not what the CID names
         digest = hashlib.sha256(wasm).hexdigest()
         memo_key = (digest, limits, cid)
         with self._lock:
             hit = self._memo.get(memo_key)
-            if hit is not None:
+            if hit is not None:  # these very bytes (sha2-256) passed the CID check under this CID
                 self._memo.move_to_end(memo_key)
                 return hit
+        if cid is not None:  # HashMismatch: the bytes are not what the CID names (a DAG is rebuilt)
+            _check_cid(cid, wasm)
         engine, spec = get_engine(EngineSpec.from_limits(limits))
         name = CompiledCache.entry_name(f"sha2-256:{digest}{_RESET_TAG}", spec.fingerprint())
         self._check_refused(name)
