@@ -460,7 +460,7 @@ class Pins:
                 out[cid] = f"{role} of set {info.name!r}"
             for cid in self.trust.manifests_of(info.set_id):
                 out[cid] = f"manifest of set {info.name!r}"
-                if cid.codec != RAW_CODEC and not self.store.has(cid):
+                if not self.store.has(cid):  # listed, not read: repair fetches it back
                     continue
                 env = open_envelope(self.store.get(cid), "manifest", max_bytes=limits.max_document_bytes,
                                     max_signatures=limits.max_signatures)
