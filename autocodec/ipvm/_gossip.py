@@ -294,12 +294,12 @@ def page_json(entries: list[tuple[int, bytes]], since: int) -> dict[str, Any]:
 class Gossip:
     """Passes this executor's new revocations to its ``peers`` and pulls theirs (see the module).
 
-    ``accept(container)`` records one revocation as ``POST /ipvm/revoke`` does (the same checks)
-    and returns ``(new, own container, revocation CID)``; the caller logs and pushes what it
-    returns through ``accepted``."""
+    ``accept(container)`` records one revocation with the checks of any client's post
+    (``RemoteExecutor.accept_revocation``): the answer ``{"revoked", "revocation", "new"}`` and
+    the revocation's own container; ``take`` calls it for a client's post and a peer's log alike."""
 
     def __init__(self, peers: tuple[str, ...], limits: GossipLimits, revlog: RevocationLog,
-                 accept: Callable[[bytes], tuple[bool, bytes, str]], *, max_page_bytes: int) -> None:
+                 accept: Callable[[bytes], tuple[dict[str, Any], bytes]], *, max_page_bytes: int) -> None:
         self.peers = peers
         self.limits = limits
         self.log = revlog
@@ -339,12 +339,13 @@ class Gossip:
         for pusher in self._pushers:
             pusher.offer(container, revocation)
 
-    def take(self, container: bytes) -> bool:
-        """Record a revocation from anyone (a client's post or a peer's log); pass it on when new."""
-        new, own, revocation = self._accept(container)
-        if new:
-            self.accepted(own, revocation)
-        return new
+    def take(self, container: bytes) -> dict[str, Any]:
+        """Record a revocation from anyone (a client's post or a peer's log), pass it on when new;
+        ``accept``'s answer."""
+        answer, own = self._accept(container)
+        if answer["new"]:
+            self.accepted(own, str(answer["revocation"]))
+        return answer
 
     def _pull_loop(self) -> None:
         while not self._stop.is_set():
@@ -382,7 +383,7 @@ class Gossip:
 
     def _take_pulled(self, url: str, seq: int, container: bytes) -> int:
         try:
-            return int(self.take(container))
+            return int(bool(self.take(container)["new"]))
         except AutocodecError as exc:  # checked as any client's post: a refusal is the peer's problem
             log.warning("gossip.pull_refused", peer=url, seq=seq, error=type(exc).__name__,
                         detail=exc.message[:200])

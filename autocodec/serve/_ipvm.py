@@ -142,19 +142,10 @@ async def revoke(request: web.Request) -> web.Response:
     if isinstance(body, web.Response):
         return body
     try:
-        answer = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], _record, remote,
-                                                                  request.app[GOSSIP], body)
+        answer = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], request.app[GOSSIP].take, body)
     except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
         return _json_error(exc, runtime)
     return web.json_response(answer)
-
-
-def _record(remote: RemoteExecutor, gossip: Gossip, body: bytes) -> dict[str, Any]:
-    """Record a posted revocation; one new here is logged and queued for the peers (pushed later)."""
-    answer, own = remote.accept_revocation(body)
-    if answer["new"]:
-        gossip.accepted(own, answer["revocation"])
-    return answer
 
 
 async def revocation_log(request: web.Request) -> web.Response:
@@ -273,16 +264,10 @@ def setup_ipvm(app: web.Application, runtime: Runtime, *, jobs: int = 4, key_nam
     config = _config_doc(runtime)
     app[TRIGGERS] = TriggerRunner(executor, job_stream, load_triggers(config), poll_s=trigger_poll_s)
     gossip_limits = runtime.limits.gossip
-    remote = app[REMOTE]
-
-    def accept(container: bytes) -> tuple[bool, bytes, str]:
-        answer, own = remote.accept_revocation(container)
-        return bool(answer["new"]), own, str(answer["revocation"])
-
     app[GOSSIP] = Gossip(load_peers(config, gossip_limits), gossip_limits,
                          RevocationLog(runtime.home.db_path, busy_timeout_ms=runtime.limits.store.busy_timeout_ms,
                                        max_rows=gossip_limits.max_log),
-                         accept, max_page_bytes=page_cap(runtime.limits.remote.max_request_bytes))
+                         app[REMOTE].accept_revocation, max_page_bytes=page_cap(runtime.limits.remote.max_request_bytes))
     app.router.add_post("/ipvm/invoke", invoke)
     app.router.add_post("/ipvm/revoke", revoke)
     app.router.add_get("/ipvm/stream", stream)
