@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from ._cidbase import add_cid_base_option, cid_text
@@ -211,7 +211,7 @@ Row = tuple[str, str, str, Any]
 recursive pin listed without arguments, else None)."""
 
 
-def _all_rows(rt: Any, pins: list[Any], args: argparse.Namespace) -> Any:
+def _all_rows(rt: Any, pins: list[Any], args: argparse.Namespace) -> Iterator[Row]:
     """Every pin of ``--type`` as Kubo 0.43.1 lists them: the recursive pins (each set's index)
     whose name holds ``--name``, then the indirect ones (``Pins.indirect``: never a name, so a
     name filter leaves them out, as Kubo's)."""
@@ -221,11 +221,11 @@ def _all_rows(rt: Any, pins: list[Any], args: argparse.Namespace) -> Any:
                 yield cid_text(pin.index_cid, args.cid_base), "recursive", pin.name if args.names else "", pin
     if args.type in ("all", "indirect"):
         for cid, _pin in rt.pins.indirect(pins):
-            if args.name is None or args.name in "":
+            if not args.name:
                 yield cid_text(cid, args.cid_base), "indirect", "", None
 
 
-def _rows_for(rt: Any, pins: list[Any], args: argparse.Namespace) -> Any:
+def _rows_for(rt: Any, pins: list[Any], args: argparse.Namespace) -> Iterator[Row]:
     """Kubo 0.43.1's ``pin ls PATH...``: each argument's block with its pin type (``recursive``,
     or ``indirect through INDEX``) in argument order; the first one not pinned (as ``--type``
     counts pins) is ``NotFound``: ``path 'ARG' is not pinned``."""
@@ -262,7 +262,7 @@ def _path_cid(rt: Any, text: str) -> Any:
     return resolve(rt, text, limits=rt.limits).cid
 
 
-def _write_rows(rows: Any, args: argparse.Namespace) -> None:
+def _write_rows(rows: Iterable[Row], args: argparse.Namespace) -> None:
     """The rows in ``--enc``'s form: Kubo 0.43.1's ``{"Keys":{...}}`` object (keys sorted as Go
     sorts a map's, ``{}`` for none) or with ``--stream`` one ``{"Cid","Name"?,"Type"}`` a line;
     in text the CIDs (``-q``), a set listed without arguments as its row (``_pin_row``), and
