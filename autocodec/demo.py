@@ -197,8 +197,8 @@ def _made_by_demo(home: Path) -> bool:
 def fresh_home(home: Path) -> None:
     """Make ``home`` an empty, marked demo home.
 
-    Invariant: a folder is deleted only when it holds ``DEMO_MARKER`` (an earlier demo made it); a
-    missing or empty folder is used as is; anything else (a real home, ``.``, a file) raises
+    Invariant: a folder is deleted only when an earlier demo made it (``_made_by_demo``: it holds
+    ``DEMO_MARKER``, or only a pre-marker demo's files); a missing or empty folder is used as is; anything else (a real home, ``.``, a file) raises
     ``InvalidInput`` and nothing on disk changes.
     """
     if home.is_dir() and _made_by_demo(home):
