@@ -242,7 +242,7 @@ def test_a_peer_whose_log_never_ends_cannot_hold_a_pull_round() -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}"
     refused: list[bytes] = []
 
-    def accept(container: bytes) -> tuple[bool, bytes, str]:
+    def accept(container: bytes) -> tuple[dict[str, Any], bytes]:
         refused.append(container)
         raise ConfigError("refused")  # as the executor's checks refuse a container that is none
 
@@ -254,3 +254,42 @@ def test_a_peer_whose_log_never_ends_cannot_hold_a_pull_round() -> None:
     finally:
         server.shutdown()
     assert len(asked) == 7 and len(refused) == 7
+
+
+def test_a_peer_whose_next_page_does_not_move_past_its_entries_is_refused() -> None:
+    """A page whose ``next`` stays behind the entries it sent would be asked for again and again:
+    refused at the first page (the round ends, nothing taken)."""
+    from autocodec.ipvm._gossip import Gossip, RevocationLog
+
+    asked: list[str] = []
+
+    class Stuck(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's name
+            asked.append(self.path)
+            body = json.dumps({"revocations": page_json([(5, b"x")], 0)["revocations"], "next": 0}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Stuck)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    taken: list[bytes] = []
+
+    def accept(container: bytes) -> tuple[dict[str, Any], bytes]:  # pragma: no cover - must not be reached
+        taken.append(container)
+        return {"new": True, "revocation": "r"}, container
+
+    try:
+        gossip = Gossip((url,), GossipLimits(max_log=50, page=1), RevocationLog(Path("/nonexistent"), busy_timeout_ms=1,
+                                                                                  max_rows=50),
+                        accept, max_page_bytes=1 << 20)
+        assert gossip.pull(url) == 0
+    finally:
+        server.shutdown()
+    assert len(asked) == 1 and not taken

@@ -263,8 +263,10 @@ def fetch_page(url: str, since: int, limit: int, timeout_s: float, cap: int) -> 
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidInput(f"peer executor {url} sent a revocation log page not in the expected shape ({exc})",
                            hint="is it an autocodec serve of this version?") from None
-    if len(entries) > limit or any(seq <= since for seq, _ in entries) or following < since:
-        raise InvalidInput(f"peer executor {url} sent revocations outside the page it was asked for")
+    if (len(entries) > limit or any(seq <= since for seq, _ in entries) or following < since
+            or (entries and following < max(seq for seq, _ in entries))):
+        raise InvalidInput(f"peer executor {url} sent revocations outside the page it was asked for",
+                           hint="its next page must start after every entry it sent")
     return entries, following
 
 
