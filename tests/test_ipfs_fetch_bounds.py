@@ -204,10 +204,11 @@ def test_pin_add_from_a_trickling_gateway_ends_within_the_operation_deadline(tmp
     from autocodec.registry import Runtime, pin_add
 
     limits = replace(DEFAULT_LIMITS, fetch=FetchLimits(timeout_s=10.0, deadline_s=30.0, operation_deadline_s=2.0))
+    index = CID.build(0x71, CID_RAW.multihash)  # a set's index is DAG-CBOR (a raw CID is refused before any fetch)
     with Peer(trickle(5.0)) as peer, Runtime(tmp_path / "home", limits=limits, default_set=False) as rt:
         started = time.monotonic()
         with pytest.raises(AutocodecError) as info:
-            pin_add(rt, str(CID_RAW), gateway=peer.url)
+            pin_add(rt, str(index), gateway=peer.url)
         took = time.monotonic() - started
     assert took < 4.0, took
     # the gateway's own failure is what the user reads, not "no node or gateway is configured"
