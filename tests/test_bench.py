@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import math
 import os
 from pathlib import Path
 
@@ -30,13 +31,23 @@ def _ran(report) -> dict[str, tuple[str, ...]]:  # type: ignore[no-untyped-def]
     return {group: ids for group, ids in EXPECTED.items() if group not in report.skipped}
 
 
+# A difference of two samples, not a duration: RSS returned to the OS between them makes it negative
+# (the CI run on 73456b0 measured -118 KiB per upgrade over the smoke config's two upgrades).
+_SIGNED = {"serve.rss-per-upgrade"}
+
+
+def _measured(fid: str, value: float) -> bool:
+    """A figure's median is a measurement: a duration or size above zero, or any finite growth."""
+    return math.isfinite(value) if fid in _SIGNED else value > 0
+
+
 def test_every_figure_is_measured(report) -> None:  # type: ignore[no-untyped-def]
     assert report.errors == {}, report.errors
     ids = [f.id for f in report.figures]
     assert ids == [fid for group in _ran(report).values() for fid in group]
     for fig in report.figures:
         assert fig.error is None, fig.id
-        assert fig.ours is not None and fig.ours.median_ns > 0, fig.id
+        assert fig.ours is not None and _measured(fig.id, fig.ours.median_ns), fig.id
         assert fig.ours.rounds == 1, fig.id
 
 
@@ -85,7 +96,7 @@ def test_json_and_table(report) -> None:  # type: ignore[no-untyped-def]
     assert {"cpu_count", "python", "wasmtime"} <= set(doc["machine"])
     by_id = {f["id"]: f for f in doc["figures"]}
     assert set(by_id) == {fid for group in _ran(report).values() for fid in group}
-    assert all(f["median_ns"] > 0 for f in by_id.values())
+    assert all(_measured(fid, f["median_ns"]) for fid, f in by_id.items())
     assert by_id["dagcbor.small"]["ratios"].keys() >= {"cbrrr"}
     assert set(doc["targets"]) == {f.id for f in report.figures if f.target}
     table = format_table(report)
