@@ -9,7 +9,9 @@ and any host without a usable DNSLink, is answered by the path gateway as before
 Invariants:
 - IP literals and ``localhost`` are never looked up (the server's own loopback names; Kubo
   asks DNS for ``localhost`` too), and nothing is looked up when hosting is off
-  (``serve --no-dnslink``).
+  (``serve --no-dnslink``) or the server is offline (``serve --offline``: no DNS is asked, so no
+  host has a DNSLink and every request goes to the path gateway, as Kubo 0.43.1's gateway
+  answers when its resolver finds no TXT record).
 - A host's DNSLink answer, present or absent, is reused for its TTL (absent: 60 s), so an
   unknown ``Host`` costs one DNS lookup a minute, not one a request.
 """
@@ -59,8 +61,8 @@ async def dnslink_hosting(request: web.Request,
     from ._ipns_route import ipns
     from ._gateway_error import GatewayError
 
-    links = request.app[RUNTIME].pins.names.dnslinks
-    if not await _run(request, links.has, domain):
+    runtime = request.app[RUNTIME]
+    if runtime.offline or not await _run(request, runtime.pins.names.dnslinks.has, domain):
         return await handler(request)
     try:
         unclean = _unclean_path(request)  # as Go's server answers before any handler: inside the site

@@ -69,7 +69,8 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     (``?format=ipns-record`` or its Accept type), as a trustless gateway serves it, or the
     content the name leads to, answered as ``/ipfs/`` answers it but cached for the smallest
     TTL on the way and named ``ipns://`` (Kubo's headers). No IPNS record is fetched over the
-    network: a name whose record the home does not hold is 501."""
+    network: a name whose record the home does not hold is 501; offline (``serve --offline``)
+    it is Kubo 0.43.1's offline 500 (``_offline_miss``), and so is a domain, no DNS being asked."""
     from ._app import RUNTIME, _run, public_text
 
     raw = content_path(request, "/ipns/")
@@ -112,6 +113,8 @@ async def ipns(request: web.Request) -> web.StreamResponse:
         if (location := _content_location(request, media, params)) is not None:
             request[_CONTENT_LOCATION] = location
         checked = await _run(request, names.verified, name)
+        if checked is None and request.app[RUNTIME].offline:  # Kubo offline: its routing's words
+            return error_response(request, 500, "routing: not found", headers)
         if checked is None:
             return error_response(request, 404, f"this gateway's home holds no valid IPNS record for {name}", headers)
         return _record_response(request, name, checked.record.raw, cache_seconds(checked), headers)
@@ -124,6 +127,8 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     except (errors.FetchError, errors.InvalidInput) as exc:
         return error_response(request, 502 if isinstance(exc, errors.FetchError) else 400,
                               shown(public_text(exc.message, request.app[RUNTIME])), headers)
+    if isinstance(led, str) and request.app[RUNTIME].offline:
+        return error_response(request, 500, _offline_miss(raw, request.app[RUNTIME]), headers)
     if isinstance(led, str):
         return error_response(request, 501, f"this gateway's home holds no valid IPNS record for {led}; it resolves "
                                             "no names over the network", headers)
@@ -160,6 +165,12 @@ async def _no_record_here(request: web.Request, names: IpnsNames, raw: str,
     if (location := _content_location(request, IPNS_RECORD, params)) is not None:
         headers = {**headers, "Content-Location": location}
     return error_response(request, 400, _no_record_text(raw), headers)
+
+
+def _offline_miss(raw: str, runtime: "Runtime") -> str:
+    """Kubo 0.43.1's words (``ipfs daemon --offline``) for ``/ipns/{raw}`` when a name on the
+    way has no record here: its namesys finds none and says ``could not resolve name``."""
+    return _Unresolved("could not resolve name").kubo_text(_clean("/ipns/" + raw), runtime)
 
 
 def _no_record_text(raw: str) -> str:
@@ -275,9 +286,10 @@ class _Unresolved(errors.NotFound):
 
 
 class _LookupFailed(_Unresolved):
-    """The DNSLink lookup of ``domain`` (as the path on the way spells it) failed with ``cause``."""
+    """The DNSLink lookup of ``domain`` (as the path on the way spells it) failed with ``cause``
+    (``NetworkOffline``: the server is offline and asked no DNS)."""
 
-    def __init__(self, domain: str, cause: errors.DnsLinkError | errors.DnsError) -> None:
+    def __init__(self, domain: str, cause: errors.DnsLinkError | errors.DnsError | errors.NetworkOffline) -> None:
         super().__init__(cause.message, hint=cause.hint)
         self.domain = domain
         self.cause = cause
@@ -285,7 +297,8 @@ class _LookupFailed(_Unresolved):
     def reason(self, runtime: "Runtime") -> str:
         """``DNSLink lookup for "DOMAIN." failed: could not resolve name: WHY`` (DOMAIN's own
         trailing dot not doubled), WHY boxo's (no record naming content, or more than one), or
-        for a DNS failure this server's reason."""
+        for a DNS failure this server's reason; offline, boxo's no-record words, as Kubo 0.43.1
+        says them when its resolver answers nothing."""
         from ._app import public_text
 
         if isinstance(self.cause, errors.DnsError):
@@ -320,7 +333,7 @@ def _follow_name(names: IpnsNames, first: str) -> tuple[str, int] | str:
         if isinstance(parsed, str):
             try:
                 link = names.dnslinks.lookup(parsed)
-            except (errors.DnsLinkError, errors.DnsError) as exc:
+            except (errors.DnsLinkError, errors.DnsError, errors.NetworkOffline) as exc:
                 raise _LookupFailed(name, exc) from None
             return link.value, link.ttl_s or DEFAULT_TTL_S
         checked = names.verified(parsed)
