@@ -438,6 +438,8 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
             text = exc.text if isinstance(exc, GatewayError) else public_text(exc.message, runtime)
             if isinstance(exc, MissingPath):  # Kubo's words: the path asked for (cleaned), then why
                 text = f"failed to resolve {go_escape_ascii(_asked_path(request))}: {text}"
+            elif isinstance(exc, errors.BlockNotFound) and runtime.offline:
+                text = _offline_missing_root(request, text)
             runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
         else:
             from ._app import _error
@@ -664,6 +666,25 @@ _IPFS_URI: web.RequestKey[str] = web.RequestKey("ipfs_uri", str)
 _RESOLVED_AT: web.RequestKey[int] = web.RequestKey("resolved_at", int)
 """When the ``/ipns/`` name of an answer was resolved (Unix seconds): its ``Last-Modified``
 where the content has no time of its own, as boxo's ``addCacheControlHeaders`` for mutable paths."""
+
+
+_OFFLINE_MISS = "block was not found locally (offline): ipld: could not find {}"
+_NO_PROVIDERS = "retrieval: no providers found for the CID (phase: path resolution)"  # boxo's retrieval state
+
+
+def _offline_missing_root(request: web.Request, text: str) -> str:
+    """Kubo 0.43.1's offline words (``ipfs daemon --offline``) when ``text`` says the path's
+    root block is missing: ``failed to resolve PATH: TEXT: retrieval: no providers found for the
+    CID (phase: path resolution)``; ``text`` as it is for any other block (a block under the
+    root, where Kubo's resolver says ``no link named``, or a file's chunk, where Kubo has sent
+    its 200 already: docs/gateway.md)."""
+    try:
+        root = CID.parse(content_path(request).partition("/")[0])
+    except errors.AutocodecError:
+        return text
+    if text != _OFFLINE_MISS.format(root):
+        return text
+    return f"failed to resolve {go_escape_ascii(_asked_path(request))}: {text}: {_NO_PROVIDERS}"
 
 
 def _asked_path(request: web.Request) -> str:
