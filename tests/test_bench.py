@@ -7,6 +7,7 @@ import importlib.util
 import json
 import math
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -296,3 +297,23 @@ def test_kubo_group_a_difference_is_the_figures_error() -> None:
     assert fig.checks["same_cid"] is False
     assert fig.error == "same cid expected, got autocodec QmA and Kubo QmB"
     assert fig.to_json()["checks"]["same_cid"] is False and fig.to_json()["error"] == fig.error
+
+
+def test_kubo_group_child_peak_rss_is_the_commands_own() -> None:
+    """``kubo.rss.add`` is the command's peak, not this process's: Linux carries a forking
+    process's high-water mark across ``exec`` into ``ru_maxrss`` (``--quick`` after the other
+    groups showed 196.7 MiB for both sides). A 256 MiB bytearray here must not show in a small child."""
+    from autocodec.bench._kubo import _child
+
+    ballast = bytearray(256 << 20)
+    for i in range(0, len(ballast), 4096):
+        ballast[i] = 1
+    with open("/proc/self/status") as status:
+        mine = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    assert mine > 256 << 10
+    run = _child([sys.executable, "-S", "-c", "print('hi')"], dict(os.environ))
+    assert run.out == b"hi\n" and 0 < run.ns
+    assert 1 << 10 < run.rss_kib < 64 << 10, (run.rss_kib, mine)
+    del ballast
+    with pytest.raises(RuntimeError, match=r"exited 3: gone"):
+        _child([sys.executable, "-S", "-c", "import sys; sys.stderr.write('gone'); sys.exit(3)"], dict(os.environ))

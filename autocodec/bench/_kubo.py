@@ -12,7 +12,7 @@ sides get fresh stores (copies of an empty template) and run, interleaved, comma
 ``kubo.dag-import``   ``dag import`` of that CAR into a fresh store, its root pinned (each side's default):
                       the same bytes as the file's ``add`` written, without the chunking and hashing of
                       the content into a DAG (both must report the same pinned root);
-``kubo.rss.add``      peak RSS (``ru_maxrss`` of the child) of the file's ``add``;
+``kubo.rss.add``      peak RSS (``ru_maxrss`` of the command, see ``_LAUNCHER``) of the file's ``add``;
 ``kubo.start``        ``cat`` of a 100-byte file from each one's own store (the last round's): a command's
                       fixed start-up, what a script calling the CLI in a loop pays every time (5 cats
                       a side per round, interleaved; the round's sample is their median).
@@ -102,23 +102,40 @@ class _Run:
     out: bytes
 
 
-def _child(argv: list[str], env: dict[str, str], stdout: int | None = subprocess.PIPE) -> _Run:
-    """Run ``argv`` to its end; its wall time and its own peak RSS (``wait4``'s ``ru_maxrss``).
+# A small interpreter (``-S``: ~10 MiB) between this process and the measured command: Linux
+# carries the forking process's RSS high-water mark across ``exec`` into the child's
+# ``ru_maxrss``, so a command forked from here directly reported this process's peak whenever
+# it was the larger (``--quick`` after the other groups: both sides 196.7 MiB, the same number).
+# The launcher times the command itself (its own start-up is not counted) and writes
+# ``ns exit-code ru_maxrss`` to the file named by its first argument.
+_LAUNCHER = """
+import os, sys, time
+start = time.perf_counter_ns()
+pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
+_, status, usage = os.wait4(pid, 0)
+ns = time.perf_counter_ns() - start
+with open(sys.argv[1], "w") as out:
+    out.write(f"{ns} {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+"""
 
-    Output goes to unnamed temporary files (read after the end), so the child is reaped here
-    by ``wait4`` and its resource usage is its own, not summed with other children's."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        start = time.perf_counter_ns()
-        proc = subprocess.Popen(argv, env=env, stdout=out if stdout == subprocess.PIPE else stdout, stderr=err)
-        _pid, status, usage = os.wait4(proc.pid, 0)
-        ns = float(time.perf_counter_ns() - start)
-        proc.returncode = code = os.waitstatus_to_exitcode(status)
-        if code != 0:
+
+def _child(argv: list[str], env: dict[str, str], stdout: int | None = subprocess.PIPE) -> _Run:
+    """Run ``argv`` to its end; its wall time and its own peak RSS (``ru_maxrss``, through the
+    launcher above: at least the launcher's ~10 MiB, never this process's peak).
+
+    Output goes to unnamed temporary files (read after the end)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".usage") as usage:
+        proc = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, usage.name, *argv], env=env,
+                              stdout=out if stdout == subprocess.PIPE else stdout, stderr=err, check=False)
+        fields = usage.read().split()
+        if proc.returncode != 0 or len(fields) != 3 or fields[1] != "0":
             err.seek(0)
+            code = fields[1] if len(fields) == 3 else f"(launcher {proc.returncode})"
             raise RuntimeError(f"{Path(argv[0]).name} {' '.join(argv[1:4])} exited {code}: "
                                f"{err.read().decode(errors='replace').strip()[-300:]}")
         out.seek(0)
-        return _Run(ns, float(usage.ru_maxrss), out.read())
+        return _Run(float(fields[0]), float(fields[2]), out.read())
 
 
 @dataclass
@@ -238,8 +255,7 @@ def _cli_rounds(sides: _Sides, big: Path, tree: Path, rounds: int,
 
 def _import_rounds(sides: _Sides, stores: dict[str, Path], file_cid: str, rounds: int, fig: Figure) -> None:
     """Time ``dag import`` of the file's CAR (exported once by Kubo) into fresh stores, interleaved;
-    both must report the same pinned root. No peak RSS: a child's ``ru_maxrss`` starts at this
-    process's peak at the fork (Linux keeps it across ``exec``), here raised by the CAR compared."""
+    both must report the same pinned root. No peak RSS figure of its own (the add's is the memory one)."""
     car = sides.tmp / "file.car"
     with open(car, "wb") as out:
         sides.run(_KUBO, stores[_KUBO], "dag", "export", file_cid, stdout=out.fileno())
