@@ -406,7 +406,8 @@ class NodeAccessDenied(FetchError):
     allow the RPC path asked for. The message names the node, never the credentials."""
 
     hint = ("give the node's credentials: USER:PASSWORD in its URL (http://USER:PASSWORD@HOST:PORT), or its "
-            "AuthSecret (basic:USER:PASSWORD or bearer:TOKEN) in the AUTOCODEC_NODE_AUTH environment variable")
+            "AuthSecret (basic:USER:PASSWORD or bearer:TOKEN) in the AUTOCODEC_NODE_AUTH environment variable or, "
+            "for the configured node, in config.toml's sources.node_auth")
 
 
 class NotTrustless(FetchError):

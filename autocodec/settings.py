@@ -5,6 +5,8 @@ Example::
     [sources]
     node = "/ip4/127.0.0.1/tcp/5001"        # an IPFS node's RPC API (Kubo or js-ipfs); a URL may carry
                                             # USER:PASSWORD@ (else $AUTOCODEC_NODE_AUTH; README.md)
+    node_auth = "bearer:TOKEN"              # that node's Kubo AuthSecret (basic:USER:PASSWORD too);
+                                            # sent to sources.node only, never kept in Settings
     gateways = ["http://127.0.0.1:8080"]    # trustless HTTP gateways
     order = ["node", "gateway"]             # after the local store, which always comes first
 
@@ -54,8 +56,9 @@ class Settings:
     (the system's servers); Kubo's defaults fill in the domains it does not name."""
 
     def __post_init__(self) -> None:
-        if self.node is not None and "@" in self.node:
-            # a node URL's USER:PASSWORD: kept in the node sources' memory, never in what is shown or stored
+        if self.node:
+            # the user's node: $AUTOCODEC_NODE_AUTH goes to it; a URL's USER:PASSWORD is kept in the
+            # node sources' memory, never in what is shown or stored
             from .sources import named_node
 
             object.__setattr__(self, "node", named_node(self.node))
@@ -73,7 +76,7 @@ class Settings:
         _known_keys(path, "", doc, _TABLES)
         sources = _table(path, doc, "sources")
         refresh = _table(path, doc, "refresh")
-        _known_keys(path, "sources.", sources, ("node", "gateways", "order"))
+        _known_keys(path, "sources.", sources, ("node", "node_auth", "gateways", "order"))
         _known_keys(path, "refresh.", refresh, ("interval_s",))
         _known_keys(path, "ipvm.", _table(path, doc, "ipvm"), ("triggers", "peers"))
         node = sources.get("node")
@@ -82,6 +85,8 @@ class Settings:
         interval = refresh.get("interval_s", 300)
         if node is not None and not isinstance(node, str):
             raise ConfigError(f"{path}: sources.node must be a string")
+        if "node_auth" in sources:
+            _node_secret(path, node, sources["node_auth"])
         if not isinstance(gateways, list) or not all(isinstance(g, str) for g in gateways):
             raise ConfigError(f"{path}: sources.gateways must be a list of URLs")
         if not isinstance(order, list) or not set(order) <= {"node", "gateway"}:
@@ -103,6 +108,23 @@ class Settings:
             node=node if node is not None else self.node,
             gateways=tuple(gateways) if gateways else self.gateways,
         )
+
+
+def _node_secret(path: Path, node: str | None, secret: Any) -> None:
+    """Register ``sources.node_auth`` (a Kubo ``AuthSecret``) for ``sources.node`` in the node
+    sources' memory only (``named_node``): no ``Settings`` field, repr or message holds it."""
+    if not isinstance(secret, str):
+        raise ConfigError(f"{path}: sources.node_auth must be a string (a Kubo AuthSecret: basic:USER:PASSWORD "
+                          "or bearer:TOKEN)")
+    if not node:
+        raise ConfigError(f"{path}: sources.node_auth is the secret of sources.node, and no node is set",
+                          hint="set sources.node to the node's RPC address, or remove sources.node_auth")
+    if "@" in node.partition("://")[2].split("/")[0]:
+        raise ConfigError(f"{path}: sources.node carries credentials in its URL and sources.node_auth gives "
+                          "another secret", hint="keep one of them (sources.node_auth keeps the secret out of the URL)")
+    from .sources import named_node
+
+    named_node(node, secret=secret, origin=f"the secret in {path.name}'s sources.node_auth")
 
 
 _TABLES = ("sources", "refresh", "limits", "dns", "ipvm")

@@ -176,7 +176,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                              "whatever config.toml says; only the home's store and kept IPNS records answer")
     parser.add_argument("--api", metavar="ADDR", type=nonempty("a node's address"),
                         help="Kubo's global --api: the node (RPC API, multiaddr or URL) a command fetches from, "
-                             "as its --node")
+                             "as its --node (--to-node for a command that puts on a node)")
+    parser.add_argument("--api-auth", metavar="SECRET", type=nonempty("a node secret"),
+                        help="Kubo's global --api-auth: the secret (API.Authorizations AuthSecret, basic:USER:PASSWORD "
+                             "or bearer:TOKEN) for the nodes this command names; $AUTOCODEC_NODE_AUTH keeps it "
+                             "off the command line")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in _command_modules(argv):
@@ -272,7 +276,7 @@ def _command_token(argv: Sequence[str] | None) -> str | None:
     i = 0
     while i < len(args):
         arg = args[i]
-        if arg in ("--home", "--enc", "--cid-base", "--timeout", "--api"):  # global options taking a value (``place_globals``)
+        if arg in ("--home", "--enc", "--cid-base", "--timeout", "--api", "--api-auth"):  # global options taking a value (``place_globals``)
             i += 2
             continue
         if arg.startswith("-"):
@@ -368,7 +372,7 @@ def dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
 
 
 TOP_GLOBALS = {"--home": True, "-v": False, "--verbose": False, "--log-json": False, "--timeout": True,
-               "--offline": False, "--no-offline": False, "--api": True}
+               "--offline": False, "--no-offline": False, "--api": True, "--api-auth": True}
 """The options of the program itself (read by the top-level parser), each: whether it takes a
 value. As Kubo 0.43.1's global options (``-D``, ``--repo-dir``, ``--timeout``...), they are taken
 anywhere on the command line, before, inside or after the command (``place_globals``)."""
@@ -807,17 +811,21 @@ def _stdout_failed(exc: OSError) -> int:
 
 
 def _node_credentials(args: argparse.Namespace) -> None:
-    """Node URLs' ``USER:PASSWORD@`` leave the arguments (kept in the node sources' memory, so no
-    message, log record or pin names them), ``$AUTOCODEC_NODE_AUTH`` leaves the environment
-    (no child process inherits it), and the nodes given here are the ones it goes to
-    (``named_node``). Nothing is imported unless one is there (start-up)."""
+    """Node URLs' ``USER:PASSWORD@`` and ``--api-auth`` leave the arguments (kept in the node
+    sources' memory, so no message, log record or pin names them), ``$AUTOCODEC_NODE_AUTH``
+    leaves the environment (no child process inherits it), and the nodes given here are the ones
+    they go to (``named_node``). Nothing is imported unless one is there (start-up)."""
     nodes = [(attr, value) for attr in ("node", "to_node") if isinstance(value := getattr(args, attr, None), str)
              and value]
-    if not any("@" in value for _attr, value in nodes) and "AUTOCODEC_NODE_AUTH" not in os.environ:
-        return  # nothing to strip, and no environment secret for the nodes named here
+    secret, args.api_auth = args.api_auth, None
+    if (not any("@" in value for _attr, value in nodes) and "AUTOCODEC_NODE_AUTH" not in os.environ
+            and secret is None):
+        return  # nothing to strip, and no secret for the nodes named here
     from ..sources import named_node
-    from ..sources._node import take_env_secret
+    from ..sources._node import give_secret, take_env_secret
 
+    if secret is not None:
+        give_secret(secret, origin="the --api-auth secret")
     for attr, value in nodes:
         setattr(args, attr, named_node(value))
     take_env_secret()

@@ -1,8 +1,10 @@
 """Kubo's global ``--offline`` and ``--api``, checked against the command's own options.
 
-Invariants: ``--api ADDR`` is the command's ``--node ADDR`` (the same checks; a different
-``--node`` beside it is refused); a command that takes no node refuses it, since nothing here
-would reach that node. ``--offline`` with an option naming a network peer (``--node``/``--api``,
+Invariants: ``--api ADDR`` is the command's ``--node ADDR``, or its ``--to-node ADDR`` for a
+command that only puts on a node (``publish``, ``set publish``, ``name publish``): the same
+checks, and a different ``--node``/``--to-node`` beside it is refused; a command that takes no
+node refuses it, since nothing here would reach that node. Refusals show a node URL without its
+``USER:PASSWORD@``. ``--offline`` with an option naming a network peer (``--node``/``--api``,
 ``--gateway``, ``--to-node``, ``--remote``) is refused in one line, the two asks contradicting
 each other; what ``config.toml`` names is not refused but left unused (``Runtime``'s offline).
 """
@@ -17,16 +19,21 @@ NETWORK_OPTIONS = (("node", "--node"), ("gateway", "--gateway"), ("cat_gateway",
 
 
 def api_as_node(args: argparse.Namespace, name: str) -> str | None:
-    """Move ``--api`` into ``args.node``; why it is refused instead, or None."""
+    """Move ``--api`` into ``args.node`` (else ``args.to_node``); why it is refused instead, or None."""
     api = getattr(args, "api", None)
     if api is None:
         return None
-    if not hasattr(args, "node"):
-        return (f"--api names the node a command fetches from, and `autocodec {name}` fetches from none "
-                "(leave --api out)")
-    if args.node is not None and args.node != api:
-        return f"--api {api} and --node {args.node} name two nodes (give one of them)"
-    args.node = api
+    attr = "node" if hasattr(args, "node") else "to_node" if hasattr(args, "to_node") else None
+    if attr is None:
+        return (f"--api names the node a command fetches from or puts on, and `autocodec {name}` fetches from none "
+                "and puts on none (leave --api out)")
+    given = getattr(args, attr)
+    if given is not None and given != api:
+        from ..sources._node import _without_userinfo as shown
+
+        option = "--node" if attr == "node" else "--to-node"
+        return f"--api {shown(api)} and {option} {shown(given)} name two nodes (give one of them)"
+    setattr(args, attr, api)
     return None
 
 
@@ -36,7 +43,7 @@ def offline_conflict(args: argparse.Namespace, name: str) -> str | None:
         return None
     for attr, option in NETWORK_OPTIONS:
         if getattr(args, attr, None):
-            given = "--api" if attr == "node" and getattr(args, "api", None) else option
+            given = "--api" if attr in ("node", "to_node") and getattr(args, "api", None) else option
             return (f"`autocodec {name}` with {given} reaches the network, which --offline forbids "
                     f"(leave out {given} or --offline)")
     return None

@@ -26,12 +26,16 @@ Facts measured against Kubo 0.43.1 (the test node, ``tests/_kubo.py``) that shap
 
 Credentials: the userinfo of a node URL (``http://USER:PASSWORD@HOST:PORT``, percent-decoded,
 HTTP Basic), else the ``auth`` a caller gives, else those of an earlier URL for the same node
-in this process (``public_node``), else a Kubo ``AuthSecret`` in ``$AUTOCODEC_NODE_AUTH`` when
-the node is one the user named in this process (``named_node``: ``sources.node`` or a
-Runtime's node, the CLI's ``--node``/``--to-node``, the node a pin is added through). The
-environment secret is the user's own node's: it never goes to a node only a stored pin
-location names (a publisher's node a set was pinned from in another process), as Kubo's
-``--api-auth`` goes only to its one ``--api`` node.
+in this process (``public_node``), else, when the node is one the user named in this process
+(``named_node``: ``sources.node`` or a Runtime's node, the CLI's ``--node``/``--to-node``/``--api``,
+the node a pin is added through), the first of: the secret given for the named nodes
+(``give_secret``: the CLI's ``--api-auth``), a Kubo ``AuthSecret`` in ``$AUTOCODEC_NODE_AUTH``,
+the secret ``config.toml`` gives for that one node (``sources.node_auth``, registered through
+``named_node(addr, secret=...)``). These secrets are the user's own nodes': they never go to a
+node only a stored pin location names (a publisher's node a set was pinned from in another
+process), as Kubo's ``--api-auth`` goes only to its one ``--api`` node. Kubo 0.43.1's CLI sends
+``--api-auth`` to any address over plain HTTP too (measured: a node on a non-loopback address,
+``http``, answered 200), and so does this module; ``http://`` carries the secret in clear.
 They go in the ``Authorization`` header of requests to the node's own address only (``_http``
 follows no redirect), are kept in this process's memory only, and never appear in a name,
 message, log record or anything stored: the node is always shown as its multiaddr, or as its
@@ -79,20 +83,40 @@ _env_taken: str | None = None
 """The secret taken out of ``$AUTOCODEC_NODE_AUTH`` (a value set anew later wins)."""
 _named: set[str] = set()
 """Multiaddrs of the nodes the user named in this process (``named_node``): the ones the
-environment secret goes to."""
+given, environment and configured secrets go to."""
+_given: tuple[str, str] | None = None
+"""The ``Authorization`` value of the secret given for the named nodes (``give_secret``), and
+how a message names its origin."""
+_configured: dict[str, tuple[str, str]] = {}
+"""Node multiaddr to the ``Authorization`` value (and its origin) configuration gave that node."""
 
 
-def named_node(addr: str) -> str:
+def named_node(addr: str, *, secret: str | None = None, origin: str = "the configured secret") -> str:
     """``public_node(addr)`` for a node the user names (configuration, a command's option, a
-    Runtime's settings): the environment secret, if any, goes to it in this process."""
+    Runtime's settings): the given or environment secret, if any, goes to it in this process.
+    ``secret``: a Kubo ``AuthSecret`` for this node only (``ConfigError`` naming ``origin``,
+    never the secret, when it is malformed), used when no other is given."""
     shown = public_node(addr)
+    header = None if secret is None else auth_header(secret, origin=origin)
     try:
         where = node_address(shown)
     except ConfigError:
         return shown  # not a node address: NodeSource refuses it later, naming the shown form
     with _lock:
         _named.add(where)
+        if header is not None:
+            _configured[where] = (header, origin)
     return shown
+
+
+def give_secret(secret: str, *, origin: str) -> None:
+    """Send the Kubo ``AuthSecret`` ``secret`` to every node the user names in this process
+    (before ``$AUTOCODEC_NODE_AUTH`` and configured secrets); ``origin`` names it in messages.
+    ``ConfigError`` (naming ``origin``, not the secret) when it is malformed."""
+    global _given
+    header = auth_header(secret, origin=origin)
+    with _lock:
+        _given = (header, origin)
 
 
 def public_node(addr: str) -> str:
@@ -140,6 +164,26 @@ def auth_header(secret: str, *, origin: str = "the secret given") -> str:
         return f"Bearer {value}"
     raise ConfigError(f"{origin} is not a node secret: its type (before the first ':') is neither basic nor bearer",
                       hint="give it as Kubo's API.Authorizations AuthSecret: basic:USER:PASSWORD or bearer:TOKEN")
+
+
+def _secret_for(where: str) -> tuple[str | None, str]:
+    """The ``Authorization`` value for the node at multiaddr ``where`` given without credentials
+    (the module's Credentials order), and how messages name its origin."""
+    with _lock:
+        kept = _remembered.get(where)
+        named = where in _named
+        given = _given
+        configured = _configured.get(where)
+    if kept is not None:
+        return kept, "the credentials in its URL"
+    if not named:
+        return None, "no credentials"
+    if given is not None:
+        return given
+    env = take_env_secret()
+    if env:
+        return auth_header(env, origin=AUTH_ENV), f"the secret in {AUTH_ENV}"
+    return configured if configured is not None else (None, "no credentials")
 
 
 def _without_userinfo(addr: str) -> str:
@@ -227,12 +271,7 @@ class NodeSource:
         elif auth is not None:
             self._auth, self._auth_origin = auth_header(auth), "the secret given"
         else:
-            with _lock:
-                kept = _remembered.get(self.addr)
-                named = self.addr in _named
-            env = None if kept or not named else take_env_secret()
-            self._auth = kept or (auth_header(env, origin=AUTH_ENV) if env else None)
-            self._auth_origin = "the credentials in its URL" if kept else f"the secret in {AUTH_ENV}"
+            self._auth, self._auth_origin = _secret_for(self.addr)
 
     def __repr__(self) -> str:
         return f"NodeSource({self.addr!r})"
