@@ -220,3 +220,16 @@ def test_api_beside_another_node_is_refused_without_showing_a_password(node: Nod
     proc = _cli(tmp_path / "h", "--api", f"http://alice:{PASSWORD}@127.0.0.1:2", "cat", node.cid,
                 "--node", node.addr)
     _refused(proc, "InvalidInput", "--api http://127.0.0.1:2 and --node", "name two nodes")  # no password shown
+
+
+def test_name_publish_takes_api_as_to_node_with_api_auth(node: Node, home: Path) -> None:
+    from autocodec.sources import NodeSource
+
+    run_cli(home, "key", "gen", "pub")
+    value = f"/ipfs/{node.cid}"
+    done = _cli(home, "name", "publish", value, "--key", "pub", "--api", node.addr, "--api-auth", f"bearer:{TOKEN}")
+    assert done.returncode == 0, done.stderr
+    name = done.stdout.decode().split("Published to ")[1].split(":")[0]
+    assert NodeSource(node.addr, auth=f"bearer:{TOKEN}").resolve_name(f"/ipns/{name}") == value  # name/put reached it
+    _refused(_cli(home, "name", "publish", value, "--key", "pub", "--api", node.addr, "--api-auth", WRONG),
+             "NodeAccessDenied", "refused the --api-auth secret")
