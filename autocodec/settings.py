@@ -35,6 +35,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -56,9 +58,11 @@ class Settings:
     (the system's servers); Kubo's defaults fill in the domains it does not name."""
 
     def __post_init__(self) -> None:
-        if self.node:
-            # the user's node: $AUTOCODEC_NODE_AUTH goes to it; a URL's USER:PASSWORD is kept in the
-            # node sources' memory, never in what is shown or stored
+        if self.node and ("@" in self.node or _NODE_AUTH_ENV in os.environ or _NODE_MODULE in sys.modules):
+            # the user's node: a given or environment secret goes to it; a URL's USER:PASSWORD is
+            # kept in the node sources' memory, never in what is shown or stored. With neither a
+            # secret nor the node sources loaded yet, no secret can go to it: nothing is imported
+            # (start-up of the commands that read config.toml for its limits only)
             from .sources import named_node
 
             object.__setattr__(self, "node", named_node(self.node))
@@ -126,6 +130,11 @@ def _node_secret(path: Path, node: str | None, secret: Any) -> None:
 
     named_node(node, secret=secret, origin=f"the secret in {path.name}'s sources.node_auth")
 
+
+_NODE_AUTH_ENV = "AUTOCODEC_NODE_AUTH"
+"""``sources.AUTH_ENV``, named here so that reading it imports nothing."""
+_NODE_MODULE = "autocodec.sources._node"
+"""Loaded once a secret was given or taken (``give_secret``, ``take_env_secret``)."""
 
 _TABLES = ("sources", "refresh", "limits", "dns", "ipvm")
 """The tables ``config.toml`` may hold (``[[ipvm.triggers]]`` is read by ``serve``, checked by
