@@ -296,8 +296,9 @@ class GossipLimits:
     max_peers: int = 32
     """Most peer executors one executor names."""
     queue: int = 1_024
-    """Pushes waiting to be sent or retried, per peer; past it the oldest is dropped (logged; a
-    peer that pulls still gets it from the log); 0: nothing is pushed, peers only pull."""
+    """Pushes waiting to be sent or retried, per peer, kept in the home (sent after a restart);
+    past it the oldest is dropped (logged; a peer that pulls still gets it from the log); 0:
+    nothing is pushed, peers only pull."""
     retries: int = 8
     """Further attempts of a push that failed for want of an answer (no connection, a timeout,
     HTTP 429 or 5xx); a refusal (another 4xx) is never retried. 0: one attempt."""

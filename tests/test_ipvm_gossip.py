@@ -26,7 +26,7 @@ import pytest
 
 from autocodec.config import GossipLimits
 from autocodec.errors import ConfigError
-from autocodec.ipvm._gossip import _PeerPusher, load_peers, page_json
+from autocodec.ipvm._gossip import Gossip, RevocationLog, _PeerPusher, load_peers, page_json
 from autocodec.ipvm._remote import encode_container
 from autocodec.verify import KeyRing
 from autocodec.verify.ucan import REVOKE_COMMAND, invoke, parse_token
@@ -73,13 +73,14 @@ def _wait(check: Callable[[], bool], what: str) -> None:
         time.sleep(0.2)
 
 
-def _hostile(forged: bytes) -> ThreadingHTTPServer:
-    """A peer whose revocation log serves ``forged`` (and takes pushes without a word)."""
-    page = json.dumps(page_json([(1, forged)], 0)).encode()
+@contextlib.contextmanager
+def _http_peer(answer: Callable[[str], dict[str, Any]]) -> Iterator[str]:
+    """A real HTTP peer on loopback (its base URL): each GET is answered 200 with ``answer(path)``
+    as JSON; each POST is read and answered 200 with no body."""
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            body = page if self.path.startswith("/ipvm/revocations?since=0&") else json.dumps(page_json([], 1)).encode()
+            body = json.dumps(answer(self.path)).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
@@ -97,7 +98,20 @@ def _hostile(forged: bytes) -> ThreadingHTTPServer:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    return server
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _since(path: str) -> int:
+    return int(path.split("since=")[1].split("&")[0])
+
+
+def _hostile(forged: bytes) -> contextlib.AbstractContextManager[str]:
+    """A peer whose revocation log serves ``forged`` (and takes pushes without a word)."""
+    return _http_peer(lambda path: page_json([(1, forged)], 0) if _since(path) == 0 else page_json([], 1))
 
 
 def _config(home: Path, peers: list[str]) -> None:
@@ -125,12 +139,11 @@ def net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Net]:
     below_token, top_token = parse_token(below.read_bytes()), parse_token(top.read_bytes())
     forged = invoke(stranger, top_token.sub, REVOKE_COMMAND, {"revoke": below_token.cid, "path": [top_token.cid]},
                     now=int(time.time()), expires_in=None)
-    hostile = _hostile(encode_container([forged, below_token, top_token]))
     srv = {name: ServeProcess(homes[name], tmp) for name in ("A", "B", "C", "D")}
-    _config(homes["A"], [srv["B"].url, srv["C"].url, srv["D"].url])
-    _config(homes["B"], [srv["A"].url, f"http://127.0.0.1:{hostile.server_address[1]}"])
     with contextlib.ExitStack() as stack:
-        stack.callback(hostile.shutdown)
+        hostile = stack.enter_context(_hostile(encode_container([forged, below_token, top_token])))
+        _config(homes["A"], [srv["B"].url, srv["C"].url, srv["D"].url])
+        _config(homes["B"], [srv["A"].url, hostile])
         stack.callback(srv["D"].__exit__)
         with pytest.MonkeyPatch.context() as mp:  # the executors log each push; the CLI runs stay quiet
             mp.setenv("AUTOCODEC_LOG_LEVEL", "info")
@@ -217,79 +230,163 @@ def test_the_log_route_refuses_bad_queries(net: Net) -> None:
         assert info.value.code == 400 and doc["error"] == "InvalidInput" and doc["hint"], query
 
 
-def test_a_peer_whose_log_never_ends_cannot_hold_a_pull_round() -> None:
-    """A peer answering every page with one more entry: a round stops after ``max_log`` entries read."""
-    from autocodec.ipvm._gossip import Gossip, RevocationLog
+def _refusing(refused: list[bytes]) -> Callable[[bytes, Any], tuple[dict[str, Any], bytes]]:
+    """An ``accept`` that refuses every container (as the executor's checks refuse one that is none)."""
+    def accept(container: bytes, also: Any) -> tuple[dict[str, Any], bytes]:
+        refused.append(container)
+        raise ConfigError("refused")
 
+    return accept
+
+
+def test_a_peer_whose_log_never_ends_cannot_hold_a_pull_round(tmp_path: Path) -> None:
+    """A peer answering every page with one more entry: a round stops after ``max_log`` entries read."""
     asked: list[str] = []
 
-    class Endless(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            asked.append(self.path)
-            since = int(self.path.split("since=")[1].split("&")[0])
-            body = json.dumps(page_json([(since + 1, b"not a container")], since)).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def endless(path: str) -> dict[str, Any]:
+        asked.append(path)
+        return page_json([(_since(path) + 1, b"not a container")], _since(path))
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Endless)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
     refused: list[bytes] = []
-
-    def accept(container: bytes) -> tuple[dict[str, Any], bytes]:
-        refused.append(container)
-        raise ConfigError("refused")  # as the executor's checks refuse a container that is none
-
-    try:
-        gossip = Gossip((url,), GossipLimits(max_log=7, page=1), RevocationLog(Path("/nonexistent"), busy_timeout_ms=1,
-                                                                                 max_rows=7),
-                        accept, max_page_bytes=1 << 20)
+    with _http_peer(endless) as url:
+        gossip = Gossip((url,), GossipLimits(max_log=7, page=1),
+                        RevocationLog(tmp_path / "store.sqlite", busy_timeout_ms=1000, max_rows=7),
+                        _refusing(refused), max_page_bytes=1 << 20)
         assert gossip.pull(url) == 0
-    finally:
-        server.shutdown()
     assert len(asked) == 7 and len(refused) == 7
 
 
-def test_a_peer_whose_next_page_does_not_move_past_its_entries_is_refused() -> None:
+def test_a_peer_whose_next_page_does_not_move_past_its_entries_is_refused(tmp_path: Path) -> None:
     """A page whose ``next`` stays behind the entries it sent would be asked for again and again:
     refused at the first page (the round ends, nothing taken)."""
-    from autocodec.ipvm._gossip import Gossip, RevocationLog
-
     asked: list[str] = []
 
-    class Stuck(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's name
-            asked.append(self.path)
-            body = json.dumps({"revocations": page_json([(5, b"x")], 0)["revocations"], "next": 0}).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def stuck(path: str) -> dict[str, Any]:
+        asked.append(path)
+        return {"revocations": page_json([(5, b"x")], 0)["revocations"], "next": 0}
 
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Stuck)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}"
     taken: list[bytes] = []
-
-    def accept(container: bytes) -> tuple[dict[str, Any], bytes]:  # pragma: no cover - must not be reached
-        taken.append(container)
-        return {"new": True, "revocation": "r"}, container
-
-    try:
-        gossip = Gossip((url,), GossipLimits(max_log=50, page=1), RevocationLog(Path("/nonexistent"), busy_timeout_ms=1,
-                                                                                  max_rows=50),
-                        accept, max_page_bytes=1 << 20)
+    with _http_peer(stuck) as url:
+        gossip = Gossip((url,), GossipLimits(max_log=50, page=1),
+                        RevocationLog(tmp_path / "store.sqlite", busy_timeout_ms=1000, max_rows=50),
+                        _refusing(taken), max_page_bytes=1 << 20)
         assert gossip.pull(url) == 0
-    finally:
-        server.shutdown()
     assert len(asked) == 1 and not taken
+
+
+def _replicas(tmp: Path, *names: str) -> tuple[dict[str, Path], Path, Path, Path]:
+    """Homes ``names`` sharing one executor key, a client home ``K`` with keys b and c, and the chain
+    executor -> b -> c: ``(homes, K, top, below)``."""
+    homes = {name: tmp / name for name in names}
+    client = tmp / "K"
+    for home in (*homes.values(), client):
+        run_cli(home, "init")
+    first = homes[names[0]]
+    run_cli(first, "key", "gen", "executor")
+    for home in list(homes.values())[1:]:
+        for suffix in (".pem", ".did"):
+            shutil.copy(first / "keys" / f"executor{suffix}", home / "keys" / f"executor{suffix}")
+    did = {name: run_cli(client, "key", "gen", name).stdout.decode().strip() for name in ("b", "c")}
+    top, below = tmp / "b.ucan", tmp / "c.ucan"
+    run_cli(first, "ucan", "delegate", "--key", "executor", "--to", did["b"], "--cmd", "/wasm/run", "-o", str(top))
+    run_cli(client, "ucan", "delegate", "--key", "b", "--to", did["c"], "--cmd", "/wasm/run", "--proof", str(top),
+            "-o", str(below))
+    return homes, client, top, below
+
+
+def test_a_push_undelivered_when_the_executor_is_killed_is_delivered_after_restart(tmp_path: Path) -> None:
+    """X's push to P (down) is retrying when X gets SIGKILL; P pulls from nobody, so only the push
+    can bring it the revocation: X, restarted, sends it from what its home kept."""
+    homes, client, top, below = _replicas(tmp_path, "X", "P")
+    p = ServeProcess(homes["P"], tmp_path)
+    x = ServeProcess(homes["X"], tmp_path)
+    (homes["X"] / "config.toml").write_text(
+        f'[ipvm]\npeers = ["{p.url}"]\n\n[limits.gossip]\nbackoff_s = 0.2\nmax_backoff_s = 1\nretries = 1000\n',
+        encoding="utf-8")
+    with contextlib.ExitStack() as stack:
+        stack.callback(p.__exit__)
+        stack.callback(x.__exit__)
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("AUTOCODEC_LOG_LEVEL", "info")
+            x.__enter__()
+            run_cli(client, "ucan", "revoke", str(below), "--key", "b", "--proof", str(top), "--to", x.url)
+            _wait(lambda: "gossip.push_failed" in x.log_path.read_text(), "X tries to push to P (down)")
+            assert x.process is not None
+            x.process.kill()  # SIGKILL: no cleanup runs
+            x.process.wait(timeout=30)
+            x.process = None
+            p.__enter__()
+            time.sleep(2)
+            assert _logged(p) == []  # P has no peers to pull from: nothing came yet
+            x.__enter__()
+        _wait(lambda: len(_logged(p)) == 1, "P gets X's push after X's restart")
+        _wait(lambda: "gossip.pushed" in x.log_path.read_text(), "X logs the push")
+        assert _logged(p)[0]["container"] == _logged(x)[0]["container"]
+
+
+def test_a_restarted_executor_reads_a_peers_log_on_from_its_cursor(tmp_path: Path) -> None:
+    """H (a real HTTP peer) serves a log of 5 entries and counts what it serves: X, killed and
+    restarted, asks from its kept cursor and is served none again; once H's log id changes (its
+    home made anew), X reads it from 0."""
+    entries = [(seq, b"not a container %d" % seq) for seq in range(1, 6)]
+    asked: list[int] = []
+    served: list[int] = []
+    log_id = ["first"]
+
+    def log_page(path: str) -> dict[str, Any]:
+        since = _since(path)
+        page = [(seq, c) for seq, c in entries if seq > since][:2]
+        asked.append(since)
+        served.extend(seq for seq, _ in page)
+        return {**page_json(page, since), "log": log_id[0]}
+
+    home = tmp_path / "X"
+    run_cli(home, "init")
+    with _http_peer(log_page) as url, ServeProcess(home, tmp_path) as x:
+        (home / "config.toml").write_text(f'[ipvm]\npeers = ["{url}"]\n\n[limits.gossip]\npull_interval_s = 1\n',
+                                          encoding="utf-8")
+        assert x.process is not None
+        x.process.kill()  # started before the config named H; restarted with it
+        x.process.wait(timeout=30)
+        x.process = None
+        x.__enter__()
+        _wait(lambda: sorted(served) == [1, 2, 3, 4, 5] and asked[-1] == 5, "X reads H's whole log")
+        x.process.kill()
+        x.process.wait(timeout=30)
+        x.process = None
+        asked.clear()
+        served.clear()
+        x.__enter__()
+        _wait(lambda: len(asked) >= 2, "X, restarted, pulls H twice")
+        assert served == [] and set(asked) == {5}, (asked, served)
+        log_id[0] = "second"
+        _wait(lambda: sorted(served) == [1, 2, 3, 4, 5], "X reads H's new log from 0")
+        assert 0 in asked
+
+
+def test_a_log_that_cannot_be_written_undoes_the_record(tmp_path: Path) -> None:
+    """X's database refuses every log entry (a trigger: the write fails as a full disk would): the
+    revocation is not kept either, and the client is told; once the log takes entries, it is both."""
+    import sqlite3
+
+    homes, client, top, below = _replicas(tmp_path, "X")
+    revoked = str(parse_token(below.read_bytes()).cid)
+    with ServeProcess(homes["X"], tmp_path) as x:
+        db = next(homes["X"].glob("*.sqlite"))
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            conn.execute("CREATE TABLE ipvm_revocation_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
+                         "container BLOB NOT NULL)")
+            conn.execute("CREATE TRIGGER no_log BEFORE INSERT ON ipvm_revocation_log "
+                         "BEGIN SELECT RAISE(ABORT, 'the log cannot be written'); END")
+            conn.commit()
+        sent = run_cli(client, "ucan", "revoke", str(below), "--key", "b", "--proof", str(top), "--to", x.url,
+                       check=False)
+        assert sent.returncode != 0 and "StoreError" in sent.stderr.decode(), sent.stderr.decode()
+        assert revoked not in run_cli(homes["X"], "ucan", "revoked").stdout.decode()
+        assert _logged(x) == []
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            conn.execute("DROP TRIGGER no_log")
+            conn.commit()
+        run_cli(client, "ucan", "revoke", str(below), "--key", "b", "--proof", str(top), "--to", x.url)
+        assert revoked in run_cli(homes["X"], "ucan", "revoked").stdout.decode()
+        assert len(_logged(x)) == 1

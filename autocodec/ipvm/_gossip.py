@@ -9,20 +9,25 @@ under ``[ipvm]``, bounded by ``limits.gossip``), and
 - push: a revocation new to this home (``Revocations.record`` says so) is sent to every peer as
   ``POST /ipvm/revoke`` with its own container (the invocation, the revoked delegation, its path
   and the ``/ucan/revoke`` delegations it acts on; nothing else the request held), from a
-  background thread per peer, never before the client has its answer. A peer records it only
+  background thread per peer, never before the client has its answer. Each push waiting is kept in
+  the home (``ipvm._gossip_store``, written in the transaction that records the revocation): one
+  not yet delivered when ``serve`` stops or is killed is sent again after its restart. A peer records it only
   after checking it as it checks any client's (never on the sender's word); one it already held
   answers ``"new": false`` and goes no further, so pushes among peers that name each other end.
 - retries: a push that got no answer (no connection, a timeout, HTTP 429 or 5xx) is retried
   ``retries`` times, after ``backoff_s`` doubled each time up to ``max_backoff_s``; a refusal
-  (another 4xx) is final. Each peer's queue holds at most ``queue`` pushes: past it the oldest
+  (another 4xx) is final. A restart counts the attempts again from the first. Each peer's queue holds at most ``queue`` pushes: past it the oldest
   is dropped (logged ``gossip.dropped``), since the newest is the revocation just made, and a
   dropped one is still in this home's log for the peer's pull.
 - pull: every revocation new to this home is also appended to its log (``RevocationLog``, at
-  most ``max_log``, oldest removed first), served as ``GET /ipvm/revocations?since=N&limit=M``;
-  an executor pulls each peer's log at start and every ``pull_interval_s``, and records each
-  revocation as if it had been posted (the same checks), so a peer that was down catches up.
-  Cursors are kept in memory: after a restart the peers' logs are read again from the start,
-  each revocation a replay already held (``"new": false``).
+  most ``max_log``, oldest removed first) in the same transaction that records it, served as
+  ``GET /ipvm/revocations?since=N&limit=M`` (``"log"``: the log's id); an executor pulls each
+  peer's log at start and every ``pull_interval_s``, and records each revocation as if it had been
+  posted (the same checks), so a peer that was down catches up. How far each peer's log was read
+  (its cursor) is kept in the home once the page's entries are recorded: a restart reads on from
+  there (from 0 when the peer's log id changed: its home was made anew). A refused entry is
+  passed (the refusal is final); one this home could not write (``StoreError``) ends the round
+  with the cursor before it.
 
 Every push and pull outcome is logged (structlog, ``ipvm.gossip``); the library configures no logging.
 """
@@ -35,22 +40,26 @@ import sqlite3
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from itertools import pairwise
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..config import GossipLimits
-from ..errors import AutocodecError, ConfigError, InvalidInput
+from ..errors import AutocodecError, ConfigError, InvalidInput, StoreError
 from ..log import get_logger
+from ._gossip_store import RevocationLog
+
+__all__ = ["Accept", "Gossip", "RevocationLog", "fetch_page", "load_peers", "page_cap", "page_json",
+           "post_revocation"]
 
 log = get_logger("ipvm.gossip")
 
 PEERS_HINT = 'name each peer executor by its base URL, e.g. peers = ["http://10.0.0.2:8080"] under [ipvm]'
-_LOG_DDL = ("CREATE TABLE IF NOT EXISTS ipvm_revocation_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, "
-            "container BLOB NOT NULL)")
+Accept = Callable[[bytes, Callable[[sqlite3.Connection, bytes], None]], tuple[dict[str, Any], bytes]]
+"""``RemoteExecutor.accept_revocation``'s shape: records a container (running the callable in the
+recording transaction when it is new); the answer and the revocation's own container."""
 
 
 def load_peers(doc: dict[str, Any], limits: GossipLimits) -> tuple[str, ...]:
@@ -86,59 +95,9 @@ def _peer_url(url: Any, where: str) -> str:
     return url.rstrip("/")
 
 
-class RevocationLog:
-    """The revocations this home took, in the order it took them, for peers to pull.
-
-    Invariants: ``seq`` only grows (AUTOINCREMENT: a removed number is never reused), so a
-    puller's cursor never skips an entry still held; at most ``max_rows`` entries (the oldest
-    removed first); reads of a home where nothing was logged yet write nothing."""
-
-    def __init__(self, db_path: Path, *, busy_timeout_ms: int, max_rows: int) -> None:
-        self._db_path = db_path
-        self._timeout_s = busy_timeout_ms / 1000
-        self._max_rows = max_rows
-
-    @contextmanager
-    def _connect(self, doing: str) -> Iterator[sqlite3.Connection]:
-        from ..store import connect_writable, translate_sqlite_error
-
-        try:
-            with closing(connect_writable(self._db_path, self._timeout_s)) as conn:
-                yield conn
-        except sqlite3.Error as exc:
-            raise translate_sqlite_error(exc, doing) from exc
-
-    def append(self, container: bytes) -> int:
-        """Log one revocation's container; its ``seq``."""
-        with self._connect("log the revocation for peers") as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute(_LOG_DDL)
-                seq = int(conn.execute("INSERT INTO ipvm_revocation_log (container) VALUES (?)",
-                                       (container,)).lastrowid or 0)
-                conn.execute("DELETE FROM ipvm_revocation_log WHERE seq <= ?", (seq - self._max_rows,))
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
-        return seq
-
-    def since(self, seq: int, limit: int) -> list[tuple[int, bytes]]:
-        """At most ``limit`` entries after ``seq``, oldest first."""
-        with self._connect("read the revocation log") as conn:
-            try:
-                rows = conn.execute("SELECT seq, container FROM ipvm_revocation_log WHERE seq > ? ORDER BY seq "
-                                    "LIMIT ?", (seq, limit)).fetchall()
-            except sqlite3.OperationalError as exc:
-                if str(exc).startswith("no such table"):
-                    return []
-                raise
-        return [(int(s), bytes(c)) for s, c in rows]
-
-
 @dataclass
 class _Push:
+    seq: int
     container: bytes
     revocation: str
     attempt: int = 0
@@ -146,10 +105,13 @@ class _Push:
 
 
 class _PeerPusher:
-    """One peer's push queue and the thread that drains it, oldest first."""
+    """One peer's push queue and the thread that drains it, oldest first; ``done(seq)`` once a push
+    is answered, refused or given up (the home forgets it)."""
 
-    def __init__(self, url: str, limits: GossipLimits, stop: threading.Event) -> None:
+    def __init__(self, url: str, limits: GossipLimits, stop: threading.Event,
+                 done: Callable[[str, int], None] | None = None) -> None:
         self.url = url
+        self._done = done
         self._limits = limits
         self._stop = stop
         self._pending: deque[_Push] = deque()
@@ -159,7 +121,7 @@ class _PeerPusher:
     def start(self) -> None:
         self._thread.start()
 
-    def offer(self, container: bytes, revocation: str) -> None:
+    def offer(self, container: bytes, revocation: str, seq: int = 0) -> None:
         """Queue a push; never blocks (the oldest is dropped when the queue is full)."""
         if self._limits.queue == 0:
             return
@@ -169,7 +131,7 @@ class _PeerPusher:
                 log.warning("gossip.dropped", peer=self.url, revocation=dropped.revocation,
                             detail=f"over limits.gossip.queue ({self._limits.queue}): the oldest push is dropped; "
                                    "the peer still gets it by pulling this executor's log")
-            self._pending.append(_Push(container, revocation))
+            self._pending.append(_Push(seq, container, revocation))
             self._cond.notify()
 
     def wake(self) -> None:
@@ -202,6 +164,17 @@ class _PeerPusher:
                 push.due = time.monotonic() + pause
                 with self._cond:  # back at the front: pushes keep their order
                     self._pending.appendleft(push)
+            elif not retry or not self._stop.is_set():  # a push cut short by a stop stays in the home
+                self._forget(push)
+
+    def _forget(self, push: _Push) -> None:
+        if self._done is None:
+            return
+        try:
+            self._done(self.url, push.seq)
+        except AutocodecError as exc:  # sent again after a restart: a replay is harmless
+            log.warning("gossip.forget_failed", peer=self.url, revocation=push.revocation, error=type(exc).__name__,
+                        detail=exc.message[:200])
 
     def _send(self, push: _Push) -> bool:
         """One attempt; whether it is worth retrying (no answer, 429 or 5xx)."""
@@ -246,9 +219,11 @@ def post_revocation(url: str, container: bytes, timeout_s: float) -> tuple[int, 
     return answer.status, answer.body
 
 
-def fetch_page(url: str, since: int, limit: int, timeout_s: float, cap: int) -> tuple[list[tuple[int, bytes]], int]:
-    """One page of a peer's revocation log after ``since``: ``([(seq, container), ...], next)``;
-    ``InvalidInput`` for an answer not in ``GET /ipvm/revocations``'s shape."""
+def fetch_page(url: str, since: int, limit: int, timeout_s: float,
+               cap: int) -> tuple[list[tuple[int, bytes]], int, str | None]:
+    """One page of a peer's revocation log after ``since``: ``([(seq, container), ...], next, log id)``
+    (the id None from a peer that names none); ``InvalidInput`` for an answer not in
+    ``GET /ipvm/revocations``'s shape (entries in ``seq`` order, ``next`` past them)."""
     from ..sources import Deadline, exchange
 
     answer = exchange("GET", f"{url}/ipvm/revocations?since={since}&limit={limit}", what=f"peer executor {url}",
@@ -260,14 +235,18 @@ def fetch_page(url: str, since: int, limit: int, timeout_s: float, cap: int) -> 
         doc = json.loads(answer.body)
         entries = [(int(e["seq"]), base64.b64decode(e["container"], validate=True)) for e in doc["revocations"]]
         following = int(doc["next"])
-    except (ValueError, KeyError, TypeError) as exc:
+        log_id = doc.get("log")
+        if log_id is not None and not (isinstance(log_id, str) and 0 < len(log_id) <= 64):
+            raise ValueError("its log id is not a short string")
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise InvalidInput(f"peer executor {url} sent a revocation log page not in the expected shape ({exc})",
                            hint="is it an autocodec serve of this version?") from None
     if (len(entries) > limit or any(seq <= since for seq, _ in entries) or following < since
-            or (entries and following < max(seq for seq, _ in entries))):
+            or any(b <= a for (a, _), (b, _) in pairwise(entries))
+            or (entries and following < entries[-1][0])):
         raise InvalidInput(f"peer executor {url} sent revocations outside the page it was asked for",
                            hint="its next page must start after every entry it sent")
-    return entries, following
+    return entries, following, log_id
 
 
 PAGE_BYTES = 1024 * 1024
@@ -280,48 +259,63 @@ def page_cap(max_container_bytes: int) -> int:
     return (PAGE_BYTES + max_container_bytes) * 4 // 3 + 64 * 1024
 
 
-def page_json(entries: list[tuple[int, bytes]], since: int) -> dict[str, Any]:
-    """``GET /ipvm/revocations``'s answer: ``{"revocations": [{"seq", "container" (base64)}], "next"}``,
-    ``entries`` cut once their containers pass ``PAGE_BYTES``."""
+def page_json(entries: list[tuple[int, bytes]], since: int, log_id: str | None = None) -> dict[str, Any]:
+    """``GET /ipvm/revocations``'s answer: ``{"revocations": [{"seq", "container" (base64)}], "next"}``
+    and ``"log"`` (the log's id) once it has one, ``entries`` cut once their containers pass ``PAGE_BYTES``."""
     size, kept = 0, 0
     for _, container in entries:
         if kept and size + len(container) > PAGE_BYTES:
             break
         size, kept = size + len(container), kept + 1
     entries = entries[:kept]
-    return {"revocations": [{"seq": seq, "container": base64.b64encode(c).decode("ascii")} for seq, c in entries],
-            "next": entries[-1][0] if entries else since}
+    page: dict[str, Any] = {"revocations": [{"seq": seq, "container": base64.b64encode(c).decode("ascii")}
+                                            for seq, c in entries],
+                            "next": entries[-1][0] if entries else since}
+    if log_id is not None:
+        page["log"] = log_id
+    return page
 
 
 class Gossip:
     """Passes this executor's new revocations to its ``peers`` and pulls theirs (see the module).
 
-    ``accept(container)`` records one revocation with the checks of any client's post
-    (``RemoteExecutor.accept_revocation``): the answer ``{"revoked", "revocation", "new"}`` and
-    the revocation's own container; ``take`` calls it for a client's post and a peer's log alike."""
+    ``accept(container, also)`` records one revocation with the checks of any client's post
+    (``RemoteExecutor.accept_revocation``), running ``also(conn, own)`` in the recording
+    transaction when it is new: the answer ``{"revoked", "revocation", "new"}`` and the
+    revocation's own container; ``take`` calls it for a client's post and a peer's log alike.
+    ``revlog`` keeps the log, the pushes not yet delivered and the peers' cursors (one database)."""
 
     def __init__(self, peers: tuple[str, ...], limits: GossipLimits, revlog: RevocationLog,
-                 accept: Callable[[bytes], tuple[dict[str, Any], bytes]], *, max_page_bytes: int) -> None:
+                 accept: Accept, *, max_page_bytes: int) -> None:
         self.peers = peers
         self.limits = limits
         self.log = revlog
         self._accept = accept
         self._max_page_bytes = max_page_bytes
         self._stop = threading.Event()
-        self._pushers = [_PeerPusher(url, limits, self._stop) for url in peers]
-        self._cursors = dict.fromkeys(peers, 0)
+        self._pushers = [_PeerPusher(url, limits, self._stop, revlog.delivered) for url in peers]
+        self._cursors: dict[str, tuple[str | None, int]] = {}
         self._puller = threading.Thread(target=self._pull_loop, name="autocodec-gossip-pull", daemon=True)
 
     def start(self) -> None:
-        """Start the push threads and the puller (nothing when no peer is named)."""
+        """Queue again the pushes the home kept, start the push threads and the puller (nothing
+        when no peer is named). A home that cannot be read is logged; the threads still start."""
         if not self.peers:
             return
+        try:
+            self.log.keep_peers(self.peers)
+            for pusher in self._pushers:
+                for seq, container in self.log.pending(pusher.url):
+                    pusher.offer(container, f"log seq {seq}", seq)
+        except AutocodecError as exc:
+            log.error("gossip.restore_failed", error=type(exc).__name__, detail=exc.message[:200])
         for pusher in self._pushers:
             pusher.start()
         self._puller.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop every thread (a request in flight runs out its ``timeout_s``; threads are daemons)."""
+        """Stop every thread (a request in flight runs out its ``timeout_s``; threads are daemons).
+        Pushes not yet delivered stay in the home for the next start."""
         self._stop.set()
         for pusher in self._pushers:
             pusher.wake()
@@ -331,22 +325,18 @@ class Gossip:
         if self._puller.is_alive():
             self._puller.join(max(0.0, deadline - time.monotonic()))
 
-    def accepted(self, container: bytes, revocation: str) -> None:
-        """A revocation new to this home: logged for pulls and queued for every peer (never blocks on
-        one). It is recorded already: a log that cannot be written is logged, the pushes still go."""
-        try:
-            self.log.append(container)
-        except AutocodecError as exc:
-            log.error("gossip.log_failed", revocation=revocation, error=type(exc).__name__, detail=exc.message[:200])
-        for pusher in self._pushers:
-            pusher.offer(container, revocation)
-
     def take(self, container: bytes) -> dict[str, Any]:
-        """Record a revocation from anyone (a client's post or a peer's log), pass it on when new;
-        ``accept``'s answer."""
-        answer, own = self._accept(container)
-        if answer["new"]:
-            self.accepted(own, str(answer["revocation"]))
+        """Record a revocation from anyone (a client's post or a peer's log); when new, log it and
+        keep its pushes in the same transaction, then queue them; ``accept``'s answer."""
+        logged: list[int] = []
+
+        def log_it(conn: sqlite3.Connection, own: bytes) -> None:
+            logged.append(self.log.append_in(conn, own, self.peers))
+
+        answer, own = self._accept(container, log_it)
+        if answer["new"] and logged:
+            for pusher in self._pushers:
+                pusher.offer(own, str(answer["revocation"]), logged[0])
         return answer
 
     def _pull_loop(self) -> None:
@@ -362,30 +352,53 @@ class Gossip:
 
     def pull(self, url: str) -> int:
         """Read ``url``'s log after this executor's cursor, page by page, taking each revocation
-        (checked as a post is); the number new here. A failure is logged and ends this round, as
-        do ``max_log`` entries read (a peer's log holds no more: one serving pages without end
-        cannot keep this thread in one round)."""
+        (checked as a post is), and keep the cursor in the home after each page; the number new
+        here. A failure is logged and ends this round, as do ``max_log`` entries read (a peer's
+        log holds no more: one serving pages without end cannot keep this thread in one round)."""
+        if url not in self._cursors:
+            self._cursors[url] = self.log.cursor(url)
         taken, read = 0, 0
         while not self._stop.is_set() and read < self.limits.max_log:
+            known, since = self._cursors[url]
             try:
-                entries, following = fetch_page(url, self._cursors[url], self.limits.page, self.limits.timeout_s,
-                                                self._max_page_bytes)
+                entries, following, log_id = fetch_page(url, since, self.limits.page, self.limits.timeout_s,
+                                                         self._max_page_bytes)
             except AutocodecError as exc:
                 log.warning("gossip.pull_failed", peer=url, error=type(exc).__name__, detail=exc.message[:200])
-                return taken
+                break
+            if log_id != known and since:  # another log at this URL: read it from its start
+                log.warning("gossip.log_changed", peer=url, was=known, now=log_id, cursor=since,
+                            detail="the peer's revocation log is not the one read before: reading it from 0")
+                self._keep(url, log_id, 0)
+                continue
             read += len(entries)
             for seq, container in entries:
-                taken += self._take_pulled(url, seq, container)
+                try:
+                    taken += self._take_pulled(url, seq, container)
+                except StoreError as exc:  # not written here: read again next round
+                    log.error("gossip.pull_failed", peer=url, seq=seq, error=type(exc).__name__,
+                              detail=exc.message[:200])
+                    self._keep(url, log_id, since)
+                    return taken
+                since = seq
+            self._keep(url, log_id, following)
             if not entries:
                 break
-            self._cursors[url] = following
         if taken:
-            log.info("gossip.pulled", peer=url, new=taken, cursor=self._cursors[url])
+            log.info("gossip.pulled", peer=url, new=taken, cursor=self._cursors[url][1])
         return taken
+
+    def _keep(self, url: str, log_id: str | None, seq: int) -> None:
+        """Move ``url``'s cursor (in the home first: a cursor the home lost is read again, never skipped)."""
+        if self._cursors.get(url) != (log_id, seq):
+            self.log.set_cursor(url, log_id, seq)
+            self._cursors[url] = (log_id, seq)
 
     def _take_pulled(self, url: str, seq: int, container: bytes) -> int:
         try:
             return int(bool(self.take(container)["new"]))
+        except StoreError:
+            raise
         except AutocodecError as exc:  # checked as any client's post: a refusal is the peer's problem
             log.warning("gossip.pull_refused", peer=url, seq=seq, error=type(exc).__name__,
                         detail=exc.message[:200])

@@ -38,8 +38,9 @@ Invariants:
 
 from __future__ import annotations
 
+import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -196,7 +197,9 @@ class RemoteExecutor:
         """``accept_revocation``'s answer alone."""
         return self.accept_revocation(container, now=now)[0]
 
-    def accept_revocation(self, container: bytes, *, now: int | None = None) -> tuple[dict[str, Any], bytes]:
+    def accept_revocation(self, container: bytes, *, now: int | None = None,
+                          also: Callable[[sqlite3.Connection, bytes], None] | None = None
+                          ) -> tuple[dict[str, Any], bytes]:
         """Record one delivered ``/ucan/revoke`` invocation in this executor's revocation store;
         ``{"revoked": CID, "revocation": CID, "new": bool}`` (``new`` False: it was already revoked).
 
@@ -207,7 +210,8 @@ class RemoteExecutor:
         issued about itself: a chain it never granted is not its to store (ucan-wg/revocation lets an
         executor require the witness against spurious revocations). Also returns the revocation's
         own container: its invocation, the revoked delegation, its path and the authority it names,
-        nothing else the request held (what is passed on to peers).
+        nothing else the request held (what is passed on to peers). ``also(conn, own)`` runs in the
+        transaction that records a new revocation (``Revocations.record``): gossip logs it there.
         """
         from ..verify.ucan import REVOKE_COMMAND, revoker
         from ..verify.ucan._validate import check_time
@@ -228,10 +232,11 @@ class RemoteExecutor:
                                  f"this executor ({self.did}) issued", hint=REVOKE_PATH_HINT)
         if self.revocations is None:
             raise InvalidClaim("this executor keeps no revocation store")
+        own = encode_container([invocation, *{t.cid: t for t in (delegation, *proofs, *authority)}.values()])
         with self.scheduler.admit(invocation.iss, 0):  # the issuer's slots, as for a job
             added = self.revocations.record(invocation, delegation, proofs, owner=self.did, now=now,
-                                            authority=authority)
-        own = encode_container([invocation, *{t.cid: t for t in (delegation, *proofs, *authority)}.values()])
+                                            authority=authority,
+                                            also=None if also is None else (lambda conn: also(conn, own)))
         return {"revoked": str(delegation.cid), "revocation": str(invocation.cid), "new": added}, own
 
     def _verified(self, shipped: list[tuple[CID, bytes]]) -> dict[CID, bytes]:

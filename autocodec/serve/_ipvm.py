@@ -16,7 +16,7 @@ Routes (docs/invocations.md, "Remote invocation"):
   peers config.toml names (``peers`` under ``[ipvm]``; ``ipvm._gossip``), after the answer is ready.
 - ``GET /ipvm/revocations?since=N&limit=M``: the revocations this home took after log ``seq`` N
   (at most M, at most ``limits.gossip.page``), ``{"revocations": [{"seq", "container"}], "next"}``
-  with each container in base64: what peers pull.
+  with each container in base64 and ``"log"`` (the log's id, once it has an entry): what peers pull.
 - ``GET /ipvm/stream?since=N&limit=M``: job-stream entries after ``seq`` N as JSON.
 - ``GET /ipvm/executor``: this executor's DID (what delegations must be rooted at).
 
@@ -163,10 +163,11 @@ async def revocation_log(request: web.Request) -> web.Response:
         return invalid_query(f"since is from 0 and limit from 1 to {gossip.limits.page}",
                              "e.g. /ipvm/revocations?since=0&limit=100")
     try:
-        entries = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], gossip.log.since, since, limit)
+        log_id, entries = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], gossip.log.page,
+                                                                            since, limit)
     except errors.AutocodecError as exc:
         return _json_error(exc, request.app[RUNTIME])
-    return web.json_response(page_json(entries, since))
+    return web.json_response(page_json(entries, since, log_id))
 
 
 async def stream(request: web.Request) -> web.Response:
@@ -264,10 +265,12 @@ def setup_ipvm(app: web.Application, runtime: Runtime, *, jobs: int = 4, key_nam
     config = _config_doc(runtime)
     app[TRIGGERS] = TriggerRunner(executor, job_stream, load_triggers(config), poll_s=trigger_poll_s)
     gossip_limits = runtime.limits.gossip
+    remote = app[REMOTE]
     app[GOSSIP] = Gossip(load_peers(config, gossip_limits), gossip_limits,
                          RevocationLog(runtime.home.db_path, busy_timeout_ms=runtime.limits.store.busy_timeout_ms,
-                                       max_rows=gossip_limits.max_log),
-                         app[REMOTE].accept_revocation, max_page_bytes=page_cap(runtime.limits.remote.max_request_bytes))
+                                       max_rows=gossip_limits.max_log, queue=gossip_limits.queue),
+                         lambda container, also: remote.accept_revocation(container, also=also),
+                         max_page_bytes=page_cap(runtime.limits.remote.max_request_bytes))
     app.router.add_post("/ipvm/invoke", invoke)
     app.router.add_post("/ipvm/revoke", revoke)
     app.router.add_get("/ipvm/stream", stream)

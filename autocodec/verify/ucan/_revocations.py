@@ -115,14 +115,16 @@ class Revocations:
                 raise
 
     def record(self, revocation: Token, delegation: Token, proofs: tuple[Token, ...] = (), *,
-               owner: str | None = None, now: int | None = None, authority: Iterable[Token] = ()) -> bool:
+               owner: str | None = None, now: int | None = None, authority: Iterable[Token] = (),
+               also: Callable[[sqlite3.Connection], None] | None = None) -> bool:
         """Record ``revocation`` (a ``/ucan/revoke`` invocation) of ``delegation``, checked by
         ``check_revocation`` at ``now`` (``owner`` may revoke any delegation; ``authority`` holds the
         delegations its ``prf`` names, when it acts on delegated authority). True when it is new
         here, False when the same revoker had already revoked the delegation (a replay is harmless; a
         revocation by another revoker is new: it voids the chains through that revoker too). Evicts
         the revocations of delegations expired ``EVICT_AFTER_S`` ago; at ``max_rows`` a revocation
-        by anyone but ``owner`` is ``RateLimited``."""
+        by anyone but ``owner`` is ``RateLimited``. ``also(conn)`` runs inside the same transaction
+        when the revocation is new (its error undoes the record): what must be written with it."""
         revocation = need_token(revocation, "record's revocation")  # the call named, as every API input is
         delegation = need_token(delegation, "record's delegation")
         now = int(time.time()) if now is None else whole_number(now, "record's now")
@@ -131,6 +133,8 @@ class Revocations:
             conn.execute("BEGIN IMMEDIATE")  # waits for another writer up to the busy timeout
             try:
                 added = self._insert(conn, checked, delegation, owner, now)
+                if added and also is not None:
+                    also(conn)
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:

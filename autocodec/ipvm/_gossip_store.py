@@ -1,0 +1,166 @@
+"""What revocation gossip keeps in the home's SQLite database, so a killed executor loses none of it.
+
+Three tables beside ``ucan_revocations`` (one database, so recording a revocation and logging it
+are one transaction: ``append_in`` runs inside ``Revocations.record``'s):
+
+- ``ipvm_revocation_log``: the revocations this home took, in order, for peers to pull. ``seq``
+  only grows (AUTOINCREMENT: a removed number is never reused), so a puller's cursor never skips
+  an entry still held; at most ``max_rows`` entries (the oldest removed first). Its one-row
+  companion ``ipvm_revocation_log_id`` names this log (random, made with the first entry): a
+  puller whose cursor came from another log of the same URL (a home rebuilt) starts again at 0.
+- ``ipvm_gossip_pushes``: ``(peer, seq)`` for each push not yet delivered, written with the log
+  entry it sends (the container is the log's); removed when the push is answered, refused or
+  given up, or its log entry is removed. At most ``queue`` rows a peer (the oldest removed first).
+- ``ipvm_gossip_cursors``: how far this executor read each peer's log (the log's id and ``seq``),
+  written only after the entries it passes were recorded (a kill between the two replays them:
+  a replay is harmless). Rows of peers config.toml no longer names are removed at start
+  (``keep_peers``), so both peer tables stay within ``max_peers`` peers.
+
+Reads of a home where nothing was logged yet write nothing; every SQLite error is a ``StoreError``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager, suppress
+from pathlib import Path
+
+_DDL = (
+    "CREATE TABLE IF NOT EXISTS ipvm_revocation_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, container BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS ipvm_revocation_log_id (id TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS ipvm_gossip_pushes (peer TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (peer, seq))",
+    "CREATE TABLE IF NOT EXISTS ipvm_gossip_cursors (peer TEXT PRIMARY KEY, log TEXT, seq INTEGER NOT NULL)",
+)
+
+
+def _no_table(exc: sqlite3.OperationalError) -> bool:
+    return str(exc).startswith("no such table")
+
+
+class RevocationLog:
+    """The gossip tables of one home database (see the module)."""
+
+    def __init__(self, db_path: Path, *, busy_timeout_ms: int, max_rows: int, queue: int = 0) -> None:
+        self._db_path = db_path
+        self._timeout_s = busy_timeout_ms / 1000
+        self._max_rows = max_rows
+        self._queue = queue
+
+    @contextmanager
+    def _connect(self, doing: str) -> Iterator[sqlite3.Connection]:
+        from ..store import connect_writable, translate_sqlite_error
+
+        try:
+            with closing(connect_writable(self._db_path, self._timeout_s)) as conn:
+                yield conn
+        except sqlite3.Error as exc:
+            raise translate_sqlite_error(exc, doing) from exc
+
+    @contextmanager
+    def _write(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """One write transaction (the tables made first), rolled back on any error."""
+        with self._connect(doing) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for ddl in _DDL:
+                    conn.execute(ddl)
+                yield conn
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with suppress(sqlite3.Error):  # the original error is the one to report
+                        conn.execute("ROLLBACK")
+                raise
+
+    def append_in(self, conn: sqlite3.Connection, container: bytes, peers: tuple[str, ...]) -> int:
+        """Inside the caller's transaction on this database: log ``container`` and queue a push of it
+        to each of ``peers``; its ``seq``."""
+        for ddl in _DDL:
+            conn.execute(ddl)
+        conn.execute("INSERT INTO ipvm_revocation_log_id (id) SELECT ? WHERE NOT EXISTS "
+                     "(SELECT 1 FROM ipvm_revocation_log_id)", (secrets.token_hex(16),))
+        seq = int(conn.execute("INSERT INTO ipvm_revocation_log (container) VALUES (?)", (container,)).lastrowid or 0)
+        conn.execute("DELETE FROM ipvm_revocation_log WHERE seq <= ?", (seq - self._max_rows,))
+        conn.execute("DELETE FROM ipvm_gossip_pushes WHERE seq <= ?", (seq - self._max_rows,))
+        if self._queue:
+            for peer in peers:
+                conn.execute("INSERT OR IGNORE INTO ipvm_gossip_pushes (peer, seq) VALUES (?, ?)", (peer, seq))
+                conn.execute("DELETE FROM ipvm_gossip_pushes WHERE peer = ? AND seq NOT IN (SELECT seq FROM "
+                             "ipvm_gossip_pushes WHERE peer = ? ORDER BY seq DESC LIMIT ?)",
+                             (peer, peer, self._queue))
+        return seq
+
+    def append(self, container: bytes, peers: tuple[str, ...] = ()) -> int:
+        """``append_in`` in a transaction of its own."""
+        with self._write("log the revocation for peers") as conn:
+            return self.append_in(conn, container, peers)
+
+    def page(self, seq: int, limit: int) -> tuple[str | None, list[tuple[int, bytes]]]:
+        """This log's id (None before its first entry) and at most ``limit`` entries after ``seq``, oldest first."""
+        with self._connect("read the revocation log") as conn:
+            try:
+                row = conn.execute("SELECT id FROM ipvm_revocation_log_id").fetchone()
+            except sqlite3.OperationalError as exc:
+                if not _no_table(exc):
+                    raise
+                row = None
+            try:
+                rows = conn.execute("SELECT seq, container FROM ipvm_revocation_log WHERE seq > ? ORDER BY seq "
+                                    "LIMIT ?", (seq, limit)).fetchall()
+            except sqlite3.OperationalError as exc:
+                if not _no_table(exc):
+                    raise
+                rows = []
+        return (str(row[0]) if row else None), [(int(s), bytes(c)) for s, c in rows]
+
+    def since(self, seq: int, limit: int) -> list[tuple[int, bytes]]:
+        """At most ``limit`` entries after ``seq``, oldest first."""
+        return self.page(seq, limit)[1]
+
+    def pending(self, peer: str) -> list[tuple[int, bytes]]:
+        """The pushes to ``peer`` not yet delivered, oldest first: ``(seq, container)``."""
+        with self._connect("read the pushes not yet delivered") as conn:
+            try:
+                rows = conn.execute("SELECT p.seq, l.container FROM ipvm_gossip_pushes p JOIN ipvm_revocation_log l "
+                                    "ON l.seq = p.seq WHERE p.peer = ? ORDER BY p.seq LIMIT ?",
+                                    (peer, max(self._queue, 0))).fetchall()
+            except sqlite3.OperationalError as exc:
+                if _no_table(exc):
+                    return []
+                raise
+        return [(int(s), bytes(c)) for s, c in rows]
+
+    def delivered(self, peer: str, seq: int) -> None:
+        """The push of ``seq`` to ``peer`` is done with (answered, refused or given up)."""
+        with self._write("forget a delivered push") as conn:
+            conn.execute("DELETE FROM ipvm_gossip_pushes WHERE peer = ? AND seq = ?", (peer, seq))
+
+    def cursor(self, peer: str) -> tuple[str | None, int]:
+        """The id of ``peer``'s log and the ``seq`` read up to (``(None, 0)``: never read)."""
+        with self._connect("read a peer's log cursor") as conn:
+            try:
+                row = conn.execute("SELECT log, seq FROM ipvm_gossip_cursors WHERE peer = ?", (peer,)).fetchone()
+            except sqlite3.OperationalError as exc:
+                if _no_table(exc):
+                    return None, 0
+                raise
+        return (None, 0) if row is None else (None if row[0] is None else str(row[0]), int(row[1]))
+
+    def set_cursor(self, peer: str, log_id: str | None, seq: int) -> None:
+        """Keep how far ``peer``'s log was read; call only once the entries up to ``seq`` are recorded."""
+        with self._write("keep a peer's log cursor") as conn:
+            conn.execute("INSERT INTO ipvm_gossip_cursors (peer, log, seq) VALUES (?, ?, ?) ON CONFLICT (peer) "
+                         "DO UPDATE SET log = excluded.log, seq = excluded.seq", (peer, log_id, seq))
+
+    def keep_peers(self, peers: tuple[str, ...]) -> None:
+        """Forget the cursors and pushes of every peer not in ``peers``, and pushes over ``queue`` a peer."""
+        with self._write("forget peers no longer named") as conn:
+            marks = ", ".join("?" * len(peers))
+            for table in ("ipvm_gossip_pushes", "ipvm_gossip_cursors"):
+                conn.execute(f"DELETE FROM {table} WHERE peer NOT IN ({marks})", peers)  # noqa: S608 - marks only
+            conn.execute("DELETE FROM ipvm_gossip_pushes WHERE seq NOT IN (SELECT seq FROM ipvm_revocation_log)")
+            for peer in peers:
+                conn.execute("DELETE FROM ipvm_gossip_pushes WHERE peer = ? AND seq NOT IN (SELECT seq FROM "
+                             "ipvm_gossip_pushes WHERE peer = ? ORDER BY seq DESC LIMIT ?)", (peer, peer, self._queue))
