@@ -390,3 +390,29 @@ def test_a_log_that_cannot_be_written_undoes_the_record(tmp_path: Path) -> None:
         run_cli(client, "ucan", "revoke", str(below), "--key", "b", "--proof", str(top), "--to", x.url)
         assert revoked in run_cli(homes["X"], "ucan", "revoked").stdout.decode()
         assert len(_logged(x)) == 1
+
+
+def test_a_page_whose_entries_go_back_is_refused(tmp_path: Path) -> None:
+    """Entries out of ``seq`` order would let a kept cursor skip one: the page is refused, nothing taken."""
+    taken: list[bytes] = []
+    with _http_peer(lambda path: {**page_json([(3, b"x"), (2, b"y")], 0), "next": 3}) as url:
+        gossip = Gossip((url,), GossipLimits(), RevocationLog(tmp_path / "store.sqlite", busy_timeout_ms=1000,
+                                                              max_rows=50),
+                        _refusing(taken), max_page_bytes=1 << 20)
+        assert gossip.pull(url) == 0
+    assert not taken and gossip.log.cursor(url) == (None, 0)
+
+
+def test_kept_pushes_and_cursors_stay_within_the_queue_and_the_named_peers(tmp_path: Path) -> None:
+    revlog = RevocationLog(tmp_path / "store.sqlite", busy_timeout_ms=1000, max_rows=3, queue=2)
+    assert revlog.page(0, 10) == (None, []) and revlog.pending("a") == [] and revlog.cursor("a") == (None, 0)
+    seqs = [revlog.append(b"c%d" % i, ("a", "b")) for i in range(4)]
+    log_id, entries = revlog.page(0, 10)
+    assert log_id and [s for s, _ in entries] == seqs[1:]  # max_rows: the oldest removed
+    assert revlog.pending("a") == [(seqs[2], b"c2"), (seqs[3], b"c3")]  # queue: the newest two a peer
+    revlog.delivered("a", seqs[2])
+    assert revlog.pending("a") == [(seqs[3], b"c3")]
+    revlog.set_cursor("b", "other", 7)
+    revlog.set_cursor("a", "log", 9)
+    revlog.keep_peers(("a",))
+    assert revlog.pending("b") == [] and revlog.cursor("b") == (None, 0) and revlog.cursor("a") == ("log", 9)
