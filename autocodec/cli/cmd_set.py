@@ -146,18 +146,21 @@ def run_publish(args: argparse.Namespace) -> int:
     with Runtime() as rt:
         state = get_set(rt, args.name)
         keys = load_keys(args.key or list(state.key_names), args.passphrase_env)
-        index_cid = publish_set(rt, args.name, keys, expires_days=args.expires_days)
-        write_line(str(index_cid))
-        if args.to_node:
-            import sys
-
+        node, node_keys = None, set[str]()
+        if args.to_node:  # asked before signing: a node that is down or refuses leaves the set's version as it was
             from ..sources import NodeSource
 
             node = NodeSource(args.to_node, limits=rt.limits.fetch)
+            node_keys = node.key_names()
+        index_cid = publish_set(rt, args.name, keys, expires_days=args.expires_days)
+        write_line(str(index_cid))
+        if node is not None:
+            import sys
+
             blocks = set_blocks(rt, index_cid)
             node.put_blocks(blocks, pin_root=index_cid, pin_all=True)
             key_name = f"autocodec-set-{args.name}"
-            if key_name not in node.key_names():
+            if key_name not in node_keys:
                 node.key_gen(key_name)
             ipns_name = node.name_publish(f"/ipfs/{index_cid}", key_name)
             from ._text import clean
