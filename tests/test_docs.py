@@ -24,7 +24,6 @@ from autocodec.config import DEFAULT_LIMITS, Limits
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", REPO / "SECURITY.md", *sorted((REPO / "docs").glob("*.md"))]
-GLOBAL_OPTIONS = {"--home", "-v", "-vv", "--log-json", "--version", "-h", "--help"}
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -39,6 +38,10 @@ def _options(parser: argparse.ArgumentParser) -> set[str]:
 
 
 PARSER = build_parser([])
+# The top-level parser's own options (``--offline``, ``--api`` ... as it defines them), and ``-vv``.
+GLOBAL_OPTIONS = _options(PARSER) | {"-vv"}
+_GLOBAL_VALUES = {opt for action in PARSER._actions if type(action) is argparse._StoreAction
+                  for opt in action.option_strings}  # these take the next word
 
 
 def _command_lines(text: str) -> list[tuple[int, str]]:
@@ -71,7 +74,7 @@ def _check_command(words: list[str]) -> str | None:
     """None if ``words`` (after ``autocodec``) names a command and only options it has, else why not."""
     i = 0
     while i < len(words) and words[i] in GLOBAL_OPTIONS:
-        i += 2 if words[i] == "--home" else 1
+        i += 2 if words[i] in _GLOBAL_VALUES else 1
     parser, path = PARSER, []
     while i < len(words) and words[i] in _subparsers(parser):
         path.append(words[i])
