@@ -12,8 +12,9 @@ Routes (docs/invocations.md, "Remote invocation"):
 - ``POST /ipvm/revoke``: the same container format, bounds and error bodies, holding one
   ``/ucan/revoke`` invocation, the revoked delegation and its path witness; recorded in this
   home's revocation table (``RemoteExecutor.revoke``), answered 200 ``{"revoked", "revocation",
-  "new"}`` (a replay is ``"new": false``). One new to this home is logged and pushed to the
-  peers config.toml names (``peers`` under ``[ipvm]``; ``ipvm._gossip``), after the answer is ready.
+  "new"}`` (a replay is ``"new": false``). One new to this home is logged for pulls in the
+  transaction that records it, and pushed to the peers config.toml names (``peers`` under
+  ``[ipvm]``; ``ipvm._gossip``) after the answer is ready.
 - ``GET /ipvm/revocations?since=N&limit=M``: the revocations this home took after log ``seq`` N
   (at most M, at most ``limits.gossip.page``), ``{"revocations": [{"seq", "container"}], "next"}``
   with each container in base64 and ``"log"`` (the log's id, once it has an entry): what peers pull.
