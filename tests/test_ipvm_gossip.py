@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from autocodec.config import GossipLimits
-from autocodec.errors import ConfigError
+from autocodec.errors import ConfigError, RateLimited
 from autocodec.ipvm._gossip import Gossip, RevocationLog, _PeerPusher, load_peers, page_json
 from autocodec.ipvm._remote import encode_container
 from autocodec.verify import KeyRing
@@ -416,3 +416,31 @@ def test_kept_pushes_and_cursors_stay_within_the_queue_and_the_named_peers(tmp_p
     revlog.set_cursor("a", "log", 9)
     revlog.keep_peers(("a",))
     assert revlog.pending("b") == [] and revlog.cursor("b") == (None, 0) and revlog.cursor("a") == ("log", 9)
+
+
+def test_a_pulled_revocation_refused_for_now_is_read_again_next_round(tmp_path: Path) -> None:
+    """``RateLimited`` (the issuer's slots busy, the revocation table full until some expire) says
+    "retry later": the kept cursor stays before the entry, so the next round takes it. It was
+    passed as a final refusal, and with the cursor kept in the home it was never read again."""
+    asked: list[int] = []
+
+    def log_of_one(path: str) -> dict[str, Any]:
+        asked.append(_since(path))
+        return page_json([(1, b"c1")] if _since(path) == 0 else [], _since(path), "peer-log")
+
+    calls: list[bytes] = []
+
+    def busy_once(container: bytes, also: Any) -> tuple[dict[str, Any], bytes]:
+        calls.append(container)
+        if len(calls) == 1:
+            raise RateLimited("did:key:z6Mk... has 4 jobs running and 64 waiting (limits 4 and 64)")
+        return {"revoked": "d", "revocation": "r", "new": True}, container
+
+    with _http_peer(log_of_one) as url:
+        gossip = Gossip((url,), GossipLimits(), RevocationLog(tmp_path / "store.sqlite", busy_timeout_ms=1000,
+                                                              max_rows=50),
+                        busy_once, max_page_bytes=1 << 20)
+        assert gossip.pull(url) == 0
+        assert gossip.log.cursor(url)[1] == 0
+        assert gossip.pull(url) == 1
+    assert calls == [b"c1", b"c1"] and asked[-1] == 1 and gossip.log.cursor(url) == ("peer-log", 1)

@@ -26,8 +26,9 @@ under ``[ipvm]``, bounded by ``limits.gossip``), and
   posted (the same checks), so a peer that was down catches up. How far each peer's log was read
   (its cursor) is kept in the home once the page's entries are recorded: a restart reads on from
   there (from 0 when the peer's log id changed: its home was made anew). A refused entry is
-  passed (the refusal is final); one this home could not write (``StoreError``) ends the round
-  with the cursor before it.
+  passed (the refusal is final); one this home could not write (``StoreError``) or would not
+  take yet (``RateLimited``: the issuer's slots busy, the revocation table full until some
+  expire) ends the round with the cursor before it, to be read again at the next.
 
 Every push and pull outcome is logged (structlog, ``ipvm.gossip``); the library configures no logging.
 """
@@ -47,7 +48,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ..config import GossipLimits
-from ..errors import AutocodecError, ConfigError, InvalidInput, StoreError
+from ..errors import AutocodecError, ConfigError, InvalidInput, RateLimited, StoreError
 from ..log import get_logger
 from ._gossip_store import RevocationLog
 
@@ -93,6 +94,11 @@ def _peer_url(url: Any, where: str) -> str:
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
         raise ConfigError(f"{where} ({url[:80]!r}) is not an http:// or https:// URL of an executor", hint=PEERS_HINT)
     return url.rstrip("/")
+
+
+_NOT_YET = (StoreError, RateLimited)
+"""Why a pulled revocation may be taken later though it is not now (the home could not write, a
+budget is spent for the moment): the cursor stays before it. Any other refusal is final."""
 
 
 @dataclass
@@ -375,7 +381,7 @@ class Gossip:
             for seq, container in entries:
                 try:
                     taken += self._take_pulled(url, seq, container)
-                except StoreError as exc:  # not written here: read again next round
+                except _NOT_YET as exc:  # not recorded here, for now: read again next round
                     log.error("gossip.pull_failed", peer=url, seq=seq, error=type(exc).__name__,
                               detail=exc.message[:200])
                     self._keep(url, log_id, since)
@@ -397,7 +403,7 @@ class Gossip:
     def _take_pulled(self, url: str, seq: int, container: bytes) -> int:
         try:
             return int(bool(self.take(container)["new"]))
-        except StoreError:
+        except _NOT_YET:
             raise
         except AutocodecError as exc:  # checked as any client's post: a refusal is the peer's problem
             log.warning("gossip.pull_refused", peer=url, seq=seq, error=type(exc).__name__,
