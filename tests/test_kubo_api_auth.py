@@ -190,12 +190,14 @@ def test_publish_and_set_publish_take_api_as_to_node_with_api_auth(node: Node, t
     assert f"on {node.addr}/http, pinned" in published.stderr.decode()
     assert index in node.ipfs("pin", "ls", "--type=recursive", index)
     _clean(published.stderr.decode())
-    # carol may only block/get: the version is signed here (its CID printed), the node refuses it
+    # carol may only block/get: the node is asked for its keys before anything is signed (e5ad771),
+    # so it refuses key/list and the set keeps its version, nothing printed on stdout
     refused = _cli(publisher, "set", "publish", "authset", "--api", node.addr,
                    "--api-auth", f"basic:carol:{PASSWORD}")
     lines = refused.stderr.decode().splitlines()
-    assert refused.returncode == 1 and len(lines) == 1, refused.stderr
-    assert lines[0].startswith("autocodec: NodeAccessDenied: ") and "/api/v0/block/put" in lines[0], lines
+    assert refused.returncode == 1 and len(lines) == 1 and refused.stdout == b"", refused.stderr
+    assert lines[0].startswith("autocodec: NodeAccessDenied: ") and "/api/v0/key/list" in lines[0], lines
+    assert f"; index v1 {index}" in run_cli(publisher, "set", "show", "authset").stdout.decode()
     _clean(lines[0])
 
     run_cli(user, "init", "--no-default-set")
