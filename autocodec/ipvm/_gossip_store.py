@@ -13,8 +13,9 @@ are one transaction: ``append_in`` runs inside ``Revocations.record``'s):
   given up, or its log entry is removed. At most ``queue`` rows a peer (the oldest removed first).
 - ``ipvm_gossip_cursors``: how far this executor read each peer's log (the log's id and ``seq``),
   written only after the entries it passes were recorded (a kill between the two replays them:
-  a replay is harmless). Rows of peers config.toml no longer names are removed at start
-  (``keep_peers``), so both peer tables stay within ``max_peers`` peers.
+  a replay is harmless). Rows of peers config.toml no longer names are removed at a start
+  that names peers (``keep_peers``), so both peer tables stay within ``max_peers`` peers (a start
+  naming none leaves the earlier rows, unread: they were within the bound already).
 
 Reads of a home where nothing was logged yet write nothing; every SQLite error is a ``StoreError``.
 """
