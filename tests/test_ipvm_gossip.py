@@ -223,7 +223,8 @@ def test_a_full_push_queue_drops_the_oldest() -> None:
 def test_the_log_route_refuses_bad_queries(net: Net) -> None:
     import urllib.error
 
-    for query in ("since=-1", "limit=0", "limit=101", "since=x", "since=1_0", "limit=%D9%A3"):
+    for query in ("since=-1", "limit=0", "limit=101", "since=x", "since=1_0", "limit=%D9%A3",
+                  f"since={2**63}"):  # past SQLite's INTEGER: was a 500 (OverflowError)
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(f"{net.a.url}/ipvm/revocations?{query}", timeout=30)
         doc = json.loads(info.value.read())
@@ -444,3 +445,16 @@ def test_a_pulled_revocation_refused_for_now_is_read_again_next_round(tmp_path: 
         assert gossip.log.cursor(url)[1] == 0
         assert gossip.pull(url) == 1
     assert calls == [b"c1", b"c1"] and asked[-1] == 1 and gossip.log.cursor(url) == ("peer-log", 1)
+
+
+def test_a_page_whose_next_is_past_any_seq_is_refused(tmp_path: Path) -> None:
+    """A ``next`` past SQLite's INTEGER cannot be kept as a cursor: the page is refused, as one out
+    of shape. It was taken, then keeping the cursor raised ``OverflowError`` out of ``pull``, and
+    every round took the page again."""
+    taken: list[bytes] = []
+    with _http_peer(lambda path: {**page_json([(1, b"x")], 0), "next": 2**63}) as url:
+        gossip = Gossip((url,), GossipLimits(), RevocationLog(tmp_path / "store.sqlite", busy_timeout_ms=1000,
+                                                              max_rows=50),
+                        _refusing(taken), max_page_bytes=1 << 20)
+        assert gossip.pull(url) == 0
+    assert not taken and gossip.log.cursor(url) == (None, 0)

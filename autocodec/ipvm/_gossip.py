@@ -52,7 +52,7 @@ from ..errors import AutocodecError, ConfigError, InvalidInput, RateLimited, Sto
 from ..log import get_logger
 from ._gossip_store import RevocationLog
 
-__all__ = ["Accept", "Gossip", "RevocationLog", "fetch_page", "load_peers", "page_cap", "page_json",
+__all__ = ["MAX_SEQ", "Accept", "Gossip", "RevocationLog", "fetch_page", "load_peers", "page_cap", "page_json",
            "post_revocation"]
 
 log = get_logger("ipvm.gossip")
@@ -229,7 +229,8 @@ def fetch_page(url: str, since: int, limit: int, timeout_s: float,
                cap: int) -> tuple[list[tuple[int, bytes]], int, str | None]:
     """One page of a peer's revocation log after ``since``: ``([(seq, container), ...], next, log id)``
     (the id None from a peer that names none); ``InvalidInput`` for an answer not in
-    ``GET /ipvm/revocations``'s shape (entries in ``seq`` order, ``next`` past them)."""
+    ``GET /ipvm/revocations``'s shape (entries in ``seq`` order, ``next`` past them and at most
+    ``MAX_SEQ``, so the cursor it becomes can be kept)."""
     from ..sources import Deadline, exchange
 
     answer = exchange("GET", f"{url}/ipvm/revocations?since={since}&limit={limit}", what=f"peer executor {url}",
@@ -248,12 +249,16 @@ def fetch_page(url: str, since: int, limit: int, timeout_s: float,
         raise InvalidInput(f"peer executor {url} sent a revocation log page not in the expected shape ({exc})",
                            hint="is it an autocodec serve of this version?") from None
     if (len(entries) > limit or any(seq <= since for seq, _ in entries) or following < since
-            or any(b <= a for (a, _), (b, _) in pairwise(entries))
+            or following > MAX_SEQ or any(b <= a for (a, _), (b, _) in pairwise(entries))
             or (entries and following < entries[-1][0])):
         raise InvalidInput(f"peer executor {url} sent revocations outside the page it was asked for",
                            hint="its next page must start after every entry it sent")
     return entries, following, log_id
 
+
+MAX_SEQ = 2**63 - 1
+"""The largest ``seq`` a log holds (SQLite's INTEGER, where AUTOINCREMENT stops): a larger ``since``
+or ``next`` names no entry and cannot be kept as a cursor."""
 
 PAGE_BYTES = 1024 * 1024
 """Container bytes one page of the log carries at most (past it the page ends early; one entry always fits)."""

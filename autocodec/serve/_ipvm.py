@@ -151,7 +151,7 @@ async def revoke(request: web.Request) -> web.Response:
 
 async def revocation_log(request: web.Request) -> web.Response:
     """``GET /ipvm/revocations?since=N&limit=M``: a page of this home's revocation log (``page_json``)."""
-    from ..ipvm._gossip import page_json
+    from ..ipvm._gossip import MAX_SEQ, page_json
     from ._app import RUNTIME, invalid_query
 
     gossip = request.app[GOSSIP]
@@ -160,8 +160,8 @@ async def revocation_log(request: web.Request) -> web.Response:
         limit = _query_int(request.query.get("limit", str(gossip.limits.page)))
     except ValueError:
         return invalid_query("since and limit are integers", "e.g. /ipvm/revocations?since=0")
-    if since < 0 or not 0 < limit <= gossip.limits.page:
-        return invalid_query(f"since is from 0 and limit from 1 to {gossip.limits.page}",
+    if not 0 <= since <= MAX_SEQ or not 0 < limit <= gossip.limits.page:
+        return invalid_query(f"since is from 0 to {MAX_SEQ} and limit from 1 to {gossip.limits.page}",
                              "e.g. /ipvm/revocations?since=0&limit=100")
     try:
         log_id, entries = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], gossip.log.page,
