@@ -27,6 +27,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 _DDL = (
     "CREATE TABLE IF NOT EXISTS ipvm_revocation_log (seq INTEGER PRIMARY KEY AUTOINCREMENT, container BLOB NOT NULL)",
@@ -36,8 +37,14 @@ _DDL = (
 )
 
 
-def _no_table(exc: sqlite3.OperationalError) -> bool:
-    return str(exc).startswith("no such table")
+def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+    """The rows of one read; none when a table it reads was never made (nothing written yet)."""
+    try:
+        return conn.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if str(exc).startswith("no such table"):
+            return []
+        raise
 
 
 class RevocationLog:
@@ -99,22 +106,14 @@ class RevocationLog:
             return self.append_in(conn, container, peers)
 
     def page(self, seq: int, limit: int) -> tuple[str | None, list[tuple[int, bytes]]]:
-        """This log's id (None before its first entry) and at most ``limit`` entries after ``seq``, oldest first."""
+        """This log's id (None before its first entry) and at most ``limit`` entries after ``seq``, oldest
+        first, read in one transaction (entries never come with the id of the log before them)."""
         with self._connect("read the revocation log") as conn:
-            try:
-                row = conn.execute("SELECT id FROM ipvm_revocation_log_id").fetchone()
-            except sqlite3.OperationalError as exc:
-                if not _no_table(exc):
-                    raise
-                row = None
-            try:
-                rows = conn.execute("SELECT seq, container FROM ipvm_revocation_log WHERE seq > ? ORDER BY seq "
-                                    "LIMIT ?", (seq, limit)).fetchall()
-            except sqlite3.OperationalError as exc:
-                if not _no_table(exc):
-                    raise
-                rows = []
-        return (str(row[0]) if row else None), [(int(s), bytes(c)) for s, c in rows]
+            conn.execute("BEGIN")  # one snapshot for both reads (closing the connection ends it)
+            ids = _rows(conn, "SELECT id FROM ipvm_revocation_log_id")
+            rows = _rows(conn, "SELECT seq, container FROM ipvm_revocation_log WHERE seq > ? ORDER BY seq LIMIT ?",
+                         (seq, limit))
+        return (str(ids[0][0]) if ids else None), [(int(s), bytes(c)) for s, c in rows]
 
     def since(self, seq: int, limit: int) -> list[tuple[int, bytes]]:
         """At most ``limit`` entries after ``seq``, oldest first."""
@@ -123,14 +122,8 @@ class RevocationLog:
     def pending(self, peer: str) -> list[tuple[int, bytes]]:
         """The pushes to ``peer`` not yet delivered, oldest first: ``(seq, container)``."""
         with self._connect("read the pushes not yet delivered") as conn:
-            try:
-                rows = conn.execute("SELECT p.seq, l.container FROM ipvm_gossip_pushes p JOIN ipvm_revocation_log l "
-                                    "ON l.seq = p.seq WHERE p.peer = ? ORDER BY p.seq LIMIT ?",
-                                    (peer, max(self._queue, 0))).fetchall()
-            except sqlite3.OperationalError as exc:
-                if _no_table(exc):
-                    return []
-                raise
+            rows = _rows(conn, "SELECT p.seq, l.container FROM ipvm_gossip_pushes p JOIN ipvm_revocation_log l "
+                               "ON l.seq = p.seq WHERE p.peer = ? ORDER BY p.seq LIMIT ?", (peer, max(self._queue, 0)))
         return [(int(s), bytes(c)) for s, c in rows]
 
     def delivered(self, peer: str, seq: int) -> None:
@@ -141,13 +134,11 @@ class RevocationLog:
     def cursor(self, peer: str) -> tuple[str | None, int]:
         """The id of ``peer``'s log and the ``seq`` read up to (``(None, 0)``: never read)."""
         with self._connect("read a peer's log cursor") as conn:
-            try:
-                row = conn.execute("SELECT log, seq FROM ipvm_gossip_cursors WHERE peer = ?", (peer,)).fetchone()
-            except sqlite3.OperationalError as exc:
-                if _no_table(exc):
-                    return None, 0
-                raise
-        return (None, 0) if row is None else (None if row[0] is None else str(row[0]), int(row[1]))
+            rows = _rows(conn, "SELECT log, seq FROM ipvm_gossip_cursors WHERE peer = ?", (peer,))
+        if not rows:
+            return None, 0
+        log_id, seq = rows[0]
+        return (None if log_id is None else str(log_id)), int(seq)
 
     def set_cursor(self, peer: str, log_id: str | None, seq: int) -> None:
         """Keep how far ``peer``'s log was read; call only once the entries up to ``seq`` are recorded."""
