@@ -818,14 +818,16 @@ def _node_credentials(args: argparse.Namespace) -> None:
     nodes = [(attr, value) for attr in ("node", "to_node") if isinstance(value := getattr(args, attr, None), str)
              and value]
     secret, args.api_auth = args.api_auth, None
+    if "autocodec.sources" in sys.modules:  # an earlier command in this process: its --api-auth is not this one's
+        from ..sources import give_secret
+
+        give_secret(secret, origin="the --api-auth secret")
     if (not any("@" in value for _attr, value in nodes) and "AUTOCODEC_NODE_AUTH" not in os.environ
             and secret is None):
         return  # nothing to strip, and no secret for the nodes named here
-    from ..sources import named_node
-    from ..sources._node import give_secret, take_env_secret
+    from ..sources import give_secret, named_node, take_env_secret
 
-    if secret is not None:
-        give_secret(secret, origin="the --api-auth secret")
+    give_secret(secret, origin="the --api-auth secret")
     for attr, value in nodes:
         setattr(args, attr, named_node(value))
     take_env_secret()

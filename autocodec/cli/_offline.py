@@ -29,7 +29,7 @@ def api_as_node(args: argparse.Namespace, name: str) -> str | None:
                 "and puts on none (leave --api out)")
     given = getattr(args, attr)
     if given is not None and given != api:
-        from ..sources._node import _without_userinfo as shown
+        from ..sources import without_userinfo as shown
 
         option = "--node" if attr == "node" else "--to-node"
         return f"--api {shown(api)} and {option} {shown(given)} name two nodes (give one of them)"

@@ -70,11 +70,11 @@ class Location:
     def describe(self) -> str:
         """Where, as it may be shown: a node URL without credentials (releases before the one
         that kept them in memory only stored ``--node`` URLs as given, password included)."""
-        from ..sources._node import _without_userinfo
+        from ..sources import without_userinfo
 
         if self.kind in ("ipns", "ipns-gateway"):
-            return f"ipns:{self.where}" + (f" via {_without_userinfo(self.node)}" if self.node else "")
-        return f"{self.kind}:{_without_userinfo(self.where) if self.kind == 'node' else self.where}"
+            return f"ipns:{self.where}" + (f" via {without_userinfo(self.node)}" if self.node else "")
+        return f"{self.kind}:{without_userinfo(self.where) if self.kind == 'node' else self.where}"
 
 
 @dataclass(frozen=True)

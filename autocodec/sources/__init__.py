@@ -20,7 +20,8 @@ from ._car import CarSource
 from ._fetcher import Fetcher
 from ._gateway import GatewaySource
 from ._http import Answer, Cancel, Deadline, cancellable, exchange, go_offline, is_offline, obey
-from ._node import AUTH_ENV, NodeSource, named_node, node_address, node_url, public_node
+from ._node import (AUTH_ENV, NodeSource, give_secret, named_node, node_address, node_url, public_node,
+                    take_env_secret, without_userinfo)
 
 __all__ = [
     "AUTH_ENV",
@@ -34,6 +35,7 @@ __all__ = [
     "NodeSource",
     "cancellable",
     "exchange",
+    "give_secret",
     "go_offline",
     "is_offline",
     "node_address",
@@ -42,4 +44,6 @@ __all__ = [
     "operation_deadline",
     "named_node",
     "public_node",
+    "take_env_secret",
+    "without_userinfo",
 ]

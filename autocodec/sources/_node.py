@@ -109,14 +109,15 @@ def named_node(addr: str, *, secret: str | None = None, origin: str = "the confi
     return shown
 
 
-def give_secret(secret: str, *, origin: str) -> None:
+def give_secret(secret: str | None, *, origin: str) -> None:
     """Send the Kubo ``AuthSecret`` ``secret`` to every node the user names in this process
     (before ``$AUTOCODEC_NODE_AUTH`` and configured secrets); ``origin`` names it in messages.
-    ``ConfigError`` (naming ``origin``, not the secret) when it is malformed."""
+    ``ConfigError`` (naming ``origin``, not the secret) when it is malformed. None forgets a
+    secret given before (a later command run in the same process gave none)."""
     global _given
-    header = auth_header(secret, origin=origin)
+    header = None if secret is None else auth_header(secret, origin=origin)
     with _lock:
-        _given = (header, origin)
+        _given = None if header is None else (header, origin)
 
 
 def public_node(addr: str) -> str:
@@ -124,7 +125,7 @@ def public_node(addr: str) -> str:
     carried are remembered (in memory) for the node's address, so a ``NodeSource`` made later in
     this process from the returned text still sends them; ``ConfigError`` if they are not
     ``USER:PASSWORD``."""
-    shown = _without_userinfo(need_text(addr, "a node address"))
+    shown = without_userinfo(need_text(addr, "a node address"))
     if shown != addr:
         try:
             where = node_address(shown)
@@ -186,7 +187,7 @@ def _secret_for(where: str) -> tuple[str | None, str]:
     return configured if configured is not None else (None, "no credentials")
 
 
-def _without_userinfo(addr: str) -> str:
+def without_userinfo(addr: str) -> str:
     """``addr`` without a URL's ``USER:PASSWORD@`` (the authority ends at the first / ? or #, as
     ``urlsplit`` reads it; a multiaddr has none)."""
     scheme, sep, rest = addr.partition("://")
@@ -203,7 +204,7 @@ def _without_userinfo(addr: str) -> str:
 
 def _url_credentials(addr: str) -> str | None:
     """The ``Authorization`` value (HTTP Basic) of a node URL's ``USER:PASSWORD@``, or None."""
-    if _without_userinfo(addr) == addr:
+    if without_userinfo(addr) == addr:
         return None
     text = addr.strip()
     try:
@@ -212,7 +213,7 @@ def _url_credentials(addr: str) -> str | None:
         userinfo = ""
     user, colon, password = userinfo.partition(":")
     if not colon or not user:
-        raise ConfigError(f"the node URL {_without_userinfo(addr)[:200]!r} carries credentials that are not "
+        raise ConfigError(f"the node URL {without_userinfo(addr)[:200]!r} carries credentials that are not "
                           "USER:PASSWORD", hint="write them as http://USER:PASSWORD@HOST:PORT (percent-encode "
                           f"':' '@' '/' in them), or put a bearer token in {AUTH_ENV}")
     pair = unquote_to_bytes(user) + b":" + unquote_to_bytes(password)  # the bytes, as Kubo compares them
@@ -230,7 +231,7 @@ def node_address(addr: str) -> str:
     except ValueError:
         parts, port = urlsplit(""), None
     if parts.scheme not in ("http", "https") or not parts.hostname or not port or not addr.isprintable():
-        raise ConfigError(f"not a node address: {_without_userinfo(addr)[:200]!r}",
+        raise ConfigError(f"not a node address: {without_userinfo(addr)[:200]!r}",
                           hint="give a multiaddr like /ip4/127.0.0.1/tcp/5001 or a URL like http://127.0.0.1:5001")
     host = parts.hostname
     proto = "ip6" if ":" in host else ("ip4" if host.replace(".", "").isdigit() else "dns")
@@ -244,7 +245,7 @@ def node_url(addr: str) -> str:
     if (len(parts) != 5 or parts[0] not in _HOST_PROTOS or parts[2] != "tcp" or not parts[3].isdigit()
             or len(parts[3]) > 5 or parts[4] not in ("http", "https") or not 0 < int(parts[3]) < 65536
             or not parts[1] or not parts[1].isprintable() or any(c.isspace() or c in "?#@[]" for c in parts[1])):
-        raise ConfigError(f"not a node address: {_without_userinfo(addr)[:200]!r}",
+        raise ConfigError(f"not a node address: {without_userinfo(addr)[:200]!r}",
                           hint="give a multiaddr like /ip4/127.0.0.1/tcp/5001 or a URL like http://127.0.0.1:5001")
     host = f"[{parts[1]}]" if parts[0] == "ip6" else parts[1]
     return f"{parts[4]}://{host}:{parts[3]}"
