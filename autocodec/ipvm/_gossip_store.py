@@ -17,6 +17,11 @@ are one transaction: ``append_in`` runs inside ``Revocations.record``'s):
   that names peers (``keep_peers``), so both peer tables stay within ``max_peers`` peers (a start
   naming none leaves the earlier rows, unread: they were within the bound already).
 
+The four tables are the ``ipvm-gossip`` wing of the home's versioned schema (``store/_schema.py``;
+v1 is ``_DDL``): every write runs the wing's steps inside its transaction, and a home whose recorded
+version is newer than this code knows is refused (``StoreError``) by every write and by an
+instance's first read. Tables made before the scheme (the same DDL, bare) become v1 as they are.
+
 Reads of a home where nothing was logged yet write nothing; every SQLite error is a ``StoreError``.
 """
 
@@ -35,6 +40,8 @@ _DDL = (
     "CREATE TABLE IF NOT EXISTS ipvm_gossip_pushes (peer TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (peer, seq))",
     "CREATE TABLE IF NOT EXISTS ipvm_gossip_cursors (peer TEXT PRIMARY KEY, log TEXT, seq INTEGER NOT NULL)",
 )
+WING = "ipvm-gossip"
+"""The tables' wing in the home's versioned schema (v1: ``_DDL``; never edit it, add a step)."""
 
 
 def _rows(conn: sqlite3.Connection, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
@@ -55,25 +62,36 @@ class RevocationLog:
         self._timeout_s = busy_timeout_ms / 1000
         self._max_rows = max_rows
         self._queue = queue
+        from ..store._schema import register_migration
+
+        self._schema = register_migration(WING, 1, _DDL)
+        self._checked = False  # the home's version of the wing was found known here (once an instance)
 
     @contextmanager
     def _connect(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """A connection of its own; the first one of an instance refuses a home with a newer
+        version of the wing (writing nothing)."""
         from ..store import connect_writable, translate_sqlite_error
+        from ..store._schema import migrate
 
         try:
             with closing(connect_writable(self._db_path, self._timeout_s)) as conn:
+                if not self._checked:
+                    migrate(conn, (self._schema,), read_only=True)
+                    self._checked = True
                 yield conn
         except sqlite3.Error as exc:
             raise translate_sqlite_error(exc, doing) from exc
 
     @contextmanager
     def _write(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """One write transaction (the tables made first), rolled back on any error."""
+        """One write transaction (the wing's schema applied first), rolled back on any error."""
+        from ..store._schema import migrate_in
+
         with self._connect(doing) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for ddl in _DDL:
-                    conn.execute(ddl)
+                migrate_in(conn, (self._schema,))
                 yield conn
                 conn.execute("COMMIT")
             except BaseException:
@@ -85,8 +103,9 @@ class RevocationLog:
     def append_in(self, conn: sqlite3.Connection, container: bytes, peers: tuple[str, ...]) -> int:
         """Inside the caller's transaction on this database: log ``container`` and queue a push of it
         to each of ``peers``; its ``seq``."""
-        for ddl in _DDL:
-            conn.execute(ddl)
+        from ..store._schema import migrate_in
+
+        migrate_in(conn, (self._schema,))
         conn.execute("INSERT INTO ipvm_revocation_log_id (id) SELECT ? WHERE NOT EXISTS "
                      "(SELECT 1 FROM ipvm_revocation_log_id)", (secrets.token_hex(16),))
         seq = int(conn.execute("INSERT INTO ipvm_revocation_log (container) VALUES (?)", (container,)).lastrowid or 0)

@@ -10,6 +10,8 @@ Invariants:
   fresh database both succeed.
 - A database whose recorded version for a wing is newer than the newest this code knows is
   refused with ``StoreError`` (an older autocodec must not write a newer layout).
+- ``migrate_in`` runs the same steps inside a write transaction the caller holds, for wings that
+  write through connections of their own (``connect_writable``) in one transaction with their rows.
 - A database that cannot be written (``read_only``) is never migrated: ``migrate`` returns the
   wings left behind, ``{wing: (recorded, newest)}``, and their old tables are read as they are.
 """
@@ -87,17 +89,48 @@ def migrate(conn: sqlite3.Connection, migrations: Iterable[Migration] | None = N
     for wing, steps in _per_wing(migrations).items():
         newest = steps[-1].version if steps else 0
         current = schema_version(conn, wing)
-        if current > newest:
-            raise StoreError(
-                f"the database has {wing} schema v{current}, newer than v{newest} known here",
-                hint="upgrade autocodec, or use another home folder",
-            )
+        _refuse_newer(wing, current, newest)
         if read_only:
             if current < newest:
                 behind[wing] = (current, newest)
             continue
         _run_steps(conn, wing, steps, current)
     return behind
+
+
+def migrate_in(conn: sqlite3.Connection, migrations: Iterable[Migration]) -> None:
+    """Inside the caller's write transaction on ``conn`` (``BEGIN IMMEDIATE``, held): refuse a
+    database newer than ``migrations`` know (``StoreError``, as ``migrate``), run the steps past
+    each wing's recorded version and record it. They commit or roll back with the caller's
+    transaction. For wings written through connections of their own, on their hot path: a database
+    already up to date costs one read of ``meta``."""
+    for wing, steps in _per_wing(migrations).items():
+        try:
+            current = schema_version(conn, wing)
+        except sqlite3.OperationalError as exc:
+            if not str(exc).startswith("no such table: meta"):
+                raise
+            conn.execute(META_DDL)
+            current = 0
+        _refuse_newer(wing, current, steps[-1].version)
+        for step in steps:
+            if step.version > current:
+                _apply(conn, step)
+
+
+def _refuse_newer(wing: str, current: int, newest: int) -> None:
+    if current > newest:
+        raise StoreError(
+            f"the database has {wing} schema v{current}, newer than v{newest} known here",
+            hint="upgrade autocodec, or use another home folder",
+        )
+
+
+def _apply(conn: sqlite3.Connection, step: Migration) -> None:
+    """Run ``step``'s statements and record its version (inside the caller's transaction)."""
+    for statement in step.statements:
+        conn.execute(statement)
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"schema:{step.wing}", str(step.version)))
 
 
 def _has_meta(conn: sqlite3.Connection) -> bool:
@@ -123,12 +156,7 @@ def _run_steps(conn: sqlite3.Connection, wing: str, steps: list[Migration], curr
         try:
             # Re-check under the write lock: another process may have migrated meanwhile.
             if schema_version(conn, wing) < step.version:
-                for statement in step.statements:
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                    (f"schema:{wing}", str(step.version)),
-                )
+                _apply(conn, step)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:  # SQLite rolled back itself after an I/O error or a full disk

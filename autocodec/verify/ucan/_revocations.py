@@ -27,6 +27,11 @@ Invariants:
   ``EVICT_AFTER_S`` after the delegation expired (the spec's "Eviction"), and the table holds at
   most ``max_rows`` rows (further revocations, but the owner's, are ``RateLimited``). Recording
   one again is harmless (``record`` says it was not new).
+- The table is the ``ucan-revocations`` wing of the home's versioned schema (``store/_schema.py``;
+  v1 is ``_COLUMNS``): ``record`` runs the wing's steps in its own transaction, and a home whose
+  recorded version is newer than this code knows is refused (``StoreError``) by every write and by
+  an instance's first read. A table made before the scheme (bare DDL of earlier releases) becomes
+  v1 as it is; ``_upgrade`` still brings the older layouts up at every write.
 - Reads never write: a home where nothing was revoked yet (no table) has no revocation, and a
   read does not wait for another process's write. ``record`` takes the write lock at once
   (``BEGIN IMMEDIATE``) and waits for it up to ``busy_timeout_ms`` (the store's limit). A SQLite
@@ -65,6 +70,8 @@ _COLUMNS = """(
     PRIMARY KEY (delegation, revoker)
 )"""
 _DDL = f"CREATE TABLE IF NOT EXISTS ucan_revocations {_COLUMNS}"
+WING = "ucan-revocations"
+"""The table's wing in the home's versioned schema (v1: ``_DDL``; never edit it, add a step)."""
 MAX_REVOCATIONS = 100_000
 """Rows a revocation table holds before refusing revocations by anyone but the owner (``RateLimited``)."""
 EVICT_AFTER_S = 300
@@ -91,15 +98,24 @@ class Revocations:
         timeout = (DEFAULT_LIMITS.store.busy_timeout_ms if busy_timeout_ms is None
                    else whole_number(busy_timeout_ms, "Revocations' busy_timeout_ms"))
         self._timeout_s = max(0, timeout) / 1000
+        from ...store._schema import register_migration
+
+        self._schema = register_migration(WING, 1, (_DDL,))
+        self._checked = False  # the home's version of the wing was found known here (once an instance)
 
     @contextmanager
     def _connect(self, doing: str) -> Iterator[sqlite3.Connection]:
         """A connection of its own (autocommit), closed afterwards; SQLite errors as ``StoreError``.
-        Made by the store's ``connect_writable``: a home with no database yet gets the store's."""
+        Made by the store's ``connect_writable``: a home with no database yet gets the store's. The
+        first one of an instance refuses a home with a newer version of the wing (writing nothing)."""
         from ...store import connect_writable, translate_sqlite_error
+        from ...store._schema import migrate
 
         try:
             with closing(connect_writable(self._db_path, self._timeout_s)) as conn:
+                if not self._checked:
+                    migrate(conn, (self._schema,), read_only=True)
+                    self._checked = True
                 yield conn
         except sqlite3.Error as exc:
             raise translate_sqlite_error(exc, doing) from exc
@@ -145,8 +161,11 @@ class Revocations:
 
     def _insert(self, conn: sqlite3.Connection, checked: _Checked, delegation: Token, owner: str | None,
                 now: int) -> bool:
-        """One revocation written inside the caller's transaction (the table made or upgraded first)."""
-        conn.execute(_DDL)
+        """One revocation written inside the caller's transaction (the wing's schema applied or the
+        table upgraded first)."""
+        from ...store._schema import migrate_in
+
+        migrate_in(conn, (self._schema,))
         _upgrade(conn)
         if conn.execute("SELECT 1 FROM ucan_revocations WHERE delegation = ? AND revoker = ?",
                         (str(delegation.cid), checked.revoker)).fetchone():
@@ -185,13 +204,13 @@ def _upgrade(conn: sqlite3.Connection) -> None:
     ``exp`` (before eviction) and ``authority`` (before delegated revocations), and key rows by
     delegation and revoker (before scoping, one revocation per delegation was kept). The rows are
     kept as they were."""
-    columns = {row[1] for row in conn.execute("PRAGMA table_info(ucan_revocations)")}
+    info = conn.execute("PRAGMA table_info(ucan_revocations)").fetchall()  # read once: ADD COLUMN keeps the key
+    columns = {row[1] for row in info}
     if "exp" not in columns:
         conn.execute("ALTER TABLE ucan_revocations ADD COLUMN exp INTEGER")
     if "authority" not in columns:
         conn.execute("ALTER TABLE ucan_revocations ADD COLUMN authority BLOB")
-    keyed = [row[1] for row in sorted((r[5], r[1]) for r in conn.execute("PRAGMA table_info(ucan_revocations)")
-                                      if r[5])]
+    keyed = [name for _, name in sorted((r[5], r[1]) for r in info if r[5])]
     if keyed != ["delegation", "revoker"]:
         conn.execute(f"CREATE TABLE ucan_revocations_new {_COLUMNS}")
         conn.execute("INSERT INTO ucan_revocations_new (delegation, revoker, invocation, at, exp, authority) "
