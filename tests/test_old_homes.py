@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -408,3 +409,37 @@ def test_replacing_a_set_is_one_transaction(tmp_path: Path) -> None:
         with pytest.raises(SetNotFound):  # unpinned meanwhile: nothing is applied
             rt.trust.replace(CID.parse(earlier), verified, anchor_envelope=anchor)
         assert rt.trust.sets() == []
+
+
+@pytest.mark.parametrize("rev", RELEASES)
+def test_an_old_home_takes_the_revocation_and_gossip_wings_and_keeps_its_receipts(rev: str, tmp_path: Path) -> None:
+    """The releases here had no UCAN revocation or gossip table: the first revocation makes them at
+    v1 of their wings (``ucan-revocations``, ``ipvm-gossip``), in one transaction with its row, and
+    the receipts cache (``ipvm`` v1, made by the release) keeps its rows."""
+    from autocodec.ipvm._cache import ReceiptCache
+    from autocodec.ipvm._gossip_store import RevocationLog
+    from autocodec.verify import SigningKey
+    from autocodec.verify.ucan import Revocations, delegate, revocation
+
+    home = make_old_home(rev, tmp_path)
+    with closing(sqlite3.connect(home / "store.sqlite")) as conn:
+        receipts = conn.execute("SELECT * FROM ipvm_receipts ORDER BY invocation").fetchall()
+    assert [r[2] for r in receipts] == [_facts(rev)["receipt"]]
+    owner, bob = SigningKey.generate(), SigningKey.generate()
+    now = int(time.time())
+    grant = delegate(owner, bob.did, "/wasm/run", now=now)
+    revoke = revocation(owner, grant, now=now)
+    log = RevocationLog(home / "store.sqlite", busy_timeout_ms=2000, max_rows=10, queue=4)
+
+    def log_it(conn: sqlite3.Connection) -> None:
+        log.append_in(conn, revoke.data, ("http://peer.example",))
+
+    table = Revocations(home / "store.sqlite")
+    assert table.record(revoke, grant, now=now, also=log_it)
+    assert table.is_revoked(grant.cid) and [seq for seq, _ in log.pending("http://peer.example")] == [1]
+    with BlockStore.open(home) as store:
+        ReceiptCache(store)
+        assert store.read_rows("SELECT * FROM ipvm_receipts ORDER BY invocation") == receipts
+        conn = store._db()
+        assert schema_version(conn, "ucan-revocations") == schema_version(conn, "ipvm-gossip") == 1
+        assert schema_version(conn, "ipvm") == 1
