@@ -282,7 +282,8 @@ class NodeSource:
         (told apart by ``version``, which Kubo grants every valid secret)."""
         if self._auth is None:
             return NodeAccessDenied(f"the IPFS node at {self.addr} refused {path} (HTTP {status}): its RPC API asks "
-                                    "for credentials, and none were given")
+                                    "for credentials, and none were given for this node (a secret goes only to the nodes "
+                                    "named for the operation and to the configured node)")
         allowed = False
         if path != "version" and not deadline.expired():
             try:
