@@ -22,7 +22,7 @@ from pathlib import Path
 
 import autocodec
 from autocodec.cid import CID, encode_varint
-from autocodec.cli._app import build_parser
+from autocodec.cli._app import build_parser, place_globals
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", REPO / "SECURITY.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -81,7 +81,7 @@ def _parse_error(words: list[str]) -> str | None:
     err = io.StringIO()
     try:
         with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-            PARSER.parse_args(words)
+            PARSER.parse_args(place_globals(PARSER, words))  # global options anywhere, as main() takes them
     except SystemExit as exit_:
         if exit_.code not in (0, None):
             return (err.getvalue().strip().splitlines() or ["?"])[-1]
