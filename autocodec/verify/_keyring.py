@@ -397,7 +397,8 @@ def _read_fd(name: str, path: Path, fd: int, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _taken(name: str, hint: str = "choose another name") -> ConfigError:
+def _taken(name: str, hint: str = "choose another name, or remove the existing key first to replace it "
+                                   "(a removed key is gone for good: export it first if it may be needed)") -> ConfigError:
     return ConfigError(f"key {name!r} already exists", hint=hint)
 
 
