@@ -62,7 +62,7 @@ class RevocationLog:
         self._timeout_s = busy_timeout_ms / 1000
         self._max_rows = max_rows
         self._queue = queue
-        from ..store._schema import register_migration
+        from ..store import register_migration
 
         self._schema = register_migration(WING, 1, _DDL)
         self._checked = False  # the home's version of the wing was found known here (once an instance)
@@ -72,7 +72,7 @@ class RevocationLog:
         """A connection of its own; the first one of an instance refuses a home with a newer
         version of the wing (writing nothing)."""
         from ..store import connect_writable, translate_sqlite_error
-        from ..store._schema import migrate
+        from ..store import migrate
 
         try:
             with closing(connect_writable(self._db_path, self._timeout_s)) as conn:
@@ -86,7 +86,7 @@ class RevocationLog:
     @contextmanager
     def _write(self, doing: str) -> Iterator[sqlite3.Connection]:
         """One write transaction (the wing's schema applied first), rolled back on any error."""
-        from ..store._schema import migrate_in
+        from ..store import migrate_in
 
         with self._connect(doing) as conn:
             conn.execute("BEGIN IMMEDIATE")
@@ -103,7 +103,7 @@ class RevocationLog:
     def append_in(self, conn: sqlite3.Connection, container: bytes, peers: tuple[str, ...]) -> int:
         """Inside the caller's transaction on this database: log ``container`` and queue a push of it
         to each of ``peers``; its ``seq``."""
-        from ..store._schema import migrate_in
+        from ..store import migrate_in
 
         migrate_in(conn, (self._schema,))
         conn.execute("INSERT INTO ipvm_revocation_log_id (id) SELECT ? WHERE NOT EXISTS "

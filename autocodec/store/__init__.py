@@ -11,7 +11,7 @@ from __future__ import annotations
 from ._blockstore import BlockStat, BlockStore, Verifier, connect_writable, translate_sqlite_error
 from ._car import CarReader, CarWriter, read_section_at
 from ._links import LinkFinder, builtin_links, links_in
-from ._schema import Migration, register_migration, schema_version
+from ._schema import Migration, migrate, migrate_in, register_migration, schema_version
 from ._transfer import CarExport, CarImport, export_car, export_car_file, import_car
 
 __all__ = [
@@ -30,6 +30,8 @@ __all__ = [
     "export_car_file",
     "import_car",
     "links_in",
+    "migrate",
+    "migrate_in",
     "read_section_at",
     "register_migration",
     "schema_version",

@@ -98,7 +98,7 @@ class Revocations:
         timeout = (DEFAULT_LIMITS.store.busy_timeout_ms if busy_timeout_ms is None
                    else whole_number(busy_timeout_ms, "Revocations' busy_timeout_ms"))
         self._timeout_s = max(0, timeout) / 1000
-        from ...store._schema import register_migration
+        from ...store import register_migration
 
         self._schema = register_migration(WING, 1, (_DDL,))
         self._checked = False  # the home's version of the wing was found known here (once an instance)
@@ -109,7 +109,7 @@ class Revocations:
         Made by the store's ``connect_writable``: a home with no database yet gets the store's. The
         first one of an instance refuses a home with a newer version of the wing (writing nothing)."""
         from ...store import connect_writable, translate_sqlite_error
-        from ...store._schema import migrate
+        from ...store import migrate
 
         try:
             with closing(connect_writable(self._db_path, self._timeout_s)) as conn:
@@ -163,7 +163,7 @@ class Revocations:
                 now: int) -> bool:
         """One revocation written inside the caller's transaction (the wing's schema applied or the
         table upgraded first)."""
-        from ...store._schema import migrate_in
+        from ...store import migrate_in
 
         migrate_in(conn, (self._schema,))
         _upgrade(conn)
