@@ -29,8 +29,6 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -62,43 +60,10 @@ class RevocationLog:
         self._timeout_s = busy_timeout_ms / 1000
         self._max_rows = max_rows
         self._queue = queue
-        from ..store import register_migration
+        from ..store import WingDatabase, register_migration
 
         self._schema = register_migration(WING, 1, _DDL)
-        self._checked = False  # the home's version of the wing was found known here (once an instance)
-
-    @contextmanager
-    def _connect(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """A connection of its own; the first one of an instance refuses a home with a newer
-        version of the wing (writing nothing)."""
-        from ..store import connect_writable, translate_sqlite_error
-        from ..store import migrate
-
-        try:
-            with closing(connect_writable(self._db_path, self._timeout_s)) as conn:
-                if not self._checked:
-                    migrate(conn, (self._schema,), read_only=True)
-                    self._checked = True
-                yield conn
-        except sqlite3.Error as exc:
-            raise translate_sqlite_error(exc, doing) from exc
-
-    @contextmanager
-    def _write(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """One write transaction (the wing's schema applied first), rolled back on any error."""
-        from ..store import migrate_in
-
-        with self._connect(doing) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                migrate_in(conn, (self._schema,))
-                yield conn
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    with suppress(sqlite3.Error):  # the original error is the one to report
-                        conn.execute("ROLLBACK")
-                raise
+        self._db = WingDatabase(db_path, self._timeout_s, self._schema)
 
     def append_in(self, conn: sqlite3.Connection, container: bytes, peers: tuple[str, ...]) -> int:
         """Inside the caller's transaction on this database: log ``container`` and queue a push of it
@@ -121,13 +86,13 @@ class RevocationLog:
 
     def append(self, container: bytes, peers: tuple[str, ...] = ()) -> int:
         """``append_in`` in a transaction of its own."""
-        with self._write("log the revocation for peers") as conn:
+        with self._db.write("log the revocation for peers") as conn:
             return self.append_in(conn, container, peers)
 
     def page(self, seq: int, limit: int) -> tuple[str | None, list[tuple[int, bytes]]]:
         """This log's id (None before its first entry) and at most ``limit`` entries after ``seq``, oldest
         first, read in one transaction (entries never come with the id of the log before them)."""
-        with self._connect("read the revocation log") as conn:
+        with self._db.connect("read the revocation log") as conn:
             conn.execute("BEGIN")  # one snapshot for both reads (closing the connection ends it)
             ids = _rows(conn, "SELECT id FROM ipvm_revocation_log_id")
             rows = _rows(conn, "SELECT seq, container FROM ipvm_revocation_log WHERE seq > ? ORDER BY seq LIMIT ?",
@@ -140,19 +105,19 @@ class RevocationLog:
 
     def pending(self, peer: str) -> list[tuple[int, bytes]]:
         """The pushes to ``peer`` not yet delivered, oldest first: ``(seq, container)``."""
-        with self._connect("read the pushes not yet delivered") as conn:
+        with self._db.connect("read the pushes not yet delivered") as conn:
             rows = _rows(conn, "SELECT p.seq, l.container FROM ipvm_gossip_pushes p JOIN ipvm_revocation_log l "
                                "ON l.seq = p.seq WHERE p.peer = ? ORDER BY p.seq LIMIT ?", (peer, max(self._queue, 0)))
         return [(int(s), bytes(c)) for s, c in rows]
 
     def delivered(self, peer: str, seq: int) -> None:
         """The push of ``seq`` to ``peer`` is done with (answered, refused or given up)."""
-        with self._write("forget a delivered push") as conn:
+        with self._db.write("forget a delivered push") as conn:
             conn.execute("DELETE FROM ipvm_gossip_pushes WHERE peer = ? AND seq = ?", (peer, seq))
 
     def cursor(self, peer: str) -> tuple[str | None, int]:
         """The id of ``peer``'s log and the ``seq`` read up to (``(None, 0)``: never read)."""
-        with self._connect("read a peer's log cursor") as conn:
+        with self._db.connect("read a peer's log cursor") as conn:
             rows = _rows(conn, "SELECT log, seq FROM ipvm_gossip_cursors WHERE peer = ?", (peer,))
         if not rows:
             return None, 0
@@ -161,13 +126,13 @@ class RevocationLog:
 
     def set_cursor(self, peer: str, log_id: str | None, seq: int) -> None:
         """Keep how far ``peer``'s log was read; call only once the entries up to ``seq`` are recorded."""
-        with self._write("keep a peer's log cursor") as conn:
+        with self._db.write("keep a peer's log cursor") as conn:
             conn.execute("INSERT INTO ipvm_gossip_cursors (peer, log, seq) VALUES (?, ?, ?) ON CONFLICT (peer) "
                          "DO UPDATE SET log = excluded.log, seq = excluded.seq", (peer, log_id, seq))
 
     def keep_peers(self, peers: tuple[str, ...]) -> None:
         """Forget the cursors and pushes of every peer not in ``peers``, and pushes over ``queue`` a peer."""
-        with self._write("forget peers no longer named") as conn:
+        with self._db.write("forget peers no longer named") as conn:
             marks = ", ".join("?" * len(peers))
             for table in ("ipvm_gossip_pushes", "ipvm_gossip_cursors"):
                 conn.execute(f"DELETE FROM {table} WHERE peer NOT IN ({marks})", peers)  # noqa: S608 - marks only

@@ -13,6 +13,7 @@ from ._car import CarReader, CarWriter, read_section_at
 from ._links import LinkFinder, builtin_links, links_in
 from ._schema import Migration, migrate, migrate_in, register_migration, schema_version
 from ._transfer import CarExport, CarImport, export_car, export_car_file, import_car
+from ._wing_db import WingDatabase
 
 __all__ = [
     "BlockStat",
@@ -24,6 +25,7 @@ __all__ = [
     "LinkFinder",
     "Migration",
     "Verifier",
+    "WingDatabase",
     "builtin_links",
     "connect_writable",
     "export_car",

@@ -43,8 +43,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import closing, contextmanager, suppress
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
@@ -98,31 +97,14 @@ class Revocations:
         timeout = (DEFAULT_LIMITS.store.busy_timeout_ms if busy_timeout_ms is None
                    else whole_number(busy_timeout_ms, "Revocations' busy_timeout_ms"))
         self._timeout_s = max(0, timeout) / 1000
-        from ...store import register_migration
+        from ...store import WingDatabase, register_migration
 
         self._schema = register_migration(WING, 1, (_DDL,))
-        self._checked = False  # the home's version of the wing was found known here (once an instance)
-
-    @contextmanager
-    def _connect(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """A connection of its own (autocommit), closed afterwards; SQLite errors as ``StoreError``.
-        Made by the store's ``connect_writable``: a home with no database yet gets the store's. The
-        first one of an instance refuses a home with a newer version of the wing (writing nothing)."""
-        from ...store import connect_writable, translate_sqlite_error
-        from ...store import migrate
-
-        try:
-            with closing(connect_writable(self._db_path, self._timeout_s)) as conn:
-                if not self._checked:
-                    migrate(conn, (self._schema,), read_only=True)
-                    self._checked = True
-                yield conn
-        except sqlite3.Error as exc:
-            raise translate_sqlite_error(exc, doing) from exc
+        self._db = WingDatabase(self._db_path, self._timeout_s, self._schema)
 
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         """Rows of one read; none when nothing was ever revoked here (the table is made by ``record``)."""
-        with self._connect("read the UCAN revocations") as conn:
+        with self._db.connect("read the UCAN revocations") as conn:
             try:
                 return conn.execute(sql, params).fetchall()
             except sqlite3.OperationalError as exc:
@@ -145,18 +127,10 @@ class Revocations:
         delegation = need_token(delegation, "record's delegation")
         now = int(time.time()) if now is None else whole_number(now, "record's now")
         checked = _check(revocation, delegation, proofs, authority, owner, now, self.revokers)
-        with self._connect("record the UCAN revocation") as conn:
-            conn.execute("BEGIN IMMEDIATE")  # waits for another writer up to the busy timeout
-            try:
-                added = self._insert(conn, checked, delegation, owner, now)
-                if added and also is not None:
-                    also(conn)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    with suppress(sqlite3.Error):  # the original error is the one to report
-                        conn.execute("ROLLBACK")
-                raise
+        with self._db.write("record the UCAN revocation") as conn:  # waits for another writer up to the busy timeout
+            added = self._insert(conn, checked, delegation, owner, now)
+            if added and also is not None:
+                also(conn)
         return added
 
     def _insert(self, conn: sqlite3.Connection, checked: _Checked, delegation: Token, owner: str | None,
