@@ -56,14 +56,12 @@ class RevocationLog:
     """The gossip tables of one home database (see the module)."""
 
     def __init__(self, db_path: Path, *, busy_timeout_ms: int, max_rows: int, queue: int = 0) -> None:
-        self._db_path = db_path
-        self._timeout_s = busy_timeout_ms / 1000
         self._max_rows = max_rows
         self._queue = queue
         from ..store import WingDatabase, register_migration
 
         self._schema = register_migration(WING, 1, _DDL)
-        self._db = WingDatabase(db_path, self._timeout_s, self._schema)
+        self._db = WingDatabase(db_path, busy_timeout_ms / 1000, self._schema)
 
     def append_in(self, conn: sqlite3.Connection, container: bytes, peers: tuple[str, ...]) -> int:
         """Inside the caller's transaction on this database: log ``container`` and queue a push of it
