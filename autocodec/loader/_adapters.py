@@ -555,12 +555,17 @@ class _OneThread(Iterator[int]):
 
 
 def _offsets(out: bytes, last: int, fed: int, op: str) -> list[int]:
+    """The chunk ends in ``out`` (u64 each), each checked as it is read: strictly increasing
+    within ``(last, fed]``. Only checked ends are kept, so the list holds at most ``fed - last``
+    of them, whatever the guest wrote (a full output cap of garbage once became millions of
+    integers before the first was checked)."""
     if len(out) % 8:
         raise GuestFault(f"{op} output is not a whole number of u64 offsets")
-    ends = [v for (v,) in struct.iter_unpack("<Q", out)]
-    for end in ends:
+    ends: list[int] = []
+    for (end,) in struct.iter_unpack("<Q", out):
         if not last < end <= fed:
             raise GuestFault(f"{op} gave chunk end {end}, outside ({last}, {fed}]")
+        ends.append(end)
         last = end
     return ends
 
