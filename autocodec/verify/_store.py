@@ -15,7 +15,10 @@ Invariants:
 - Decisions (``resolve``, ``authorize``) use one fixed ``now``; a set whose root or any active
   index has expired at ``now`` decides nothing (freeze attack) until it is updated.
 - Revocation beats every other policy: a revoked key, manifest or module is refused even if a
-  pinned set lists it or the allow-list names it.
+  pinned set lists it or the allow-list names it. A revoked index or delegation key counts for
+  nothing in decisions too: a stored index that no longer meets its role's threshold without
+  it (the top index, or the delegated index that listed the entry) decides nothing, as
+  ``verify_set`` would refuse it (``RevokedError``).
 - Every decision is logged (``verify`` logger) with the document, publisher, set and policy.
 - A manifest's publisher signature verified once (at pin or update time, or by an earlier
   call) is remembered in ``trust_signatures`` keyed by (manifest CID, key) and not re-checked
@@ -50,6 +53,7 @@ from ..errors import (
     RootChainError,
     SetNotFound,
     StoreError,
+    ThresholdNotMet,
     WrongDocument,
 )
 from ..home import Home
@@ -167,7 +171,7 @@ _SERVING_ORDER = "o.set_id IS NOT NULL DESC, CASE WHEN o.set_id IS NULL THEN s.r
 """Which of the pinned sets listing one entry serves it: those allowed to override first, the
 latest pinned of them; then the others, the earliest pinned (``resolve``)."""
 
-_RESOLVE = ("SELECT e.set_id, s.name, e.manifest_cid, o.set_id IS NOT NULL FROM trust_entries e "
+_RESOLVE = ("SELECT e.set_id, s.name, e.manifest_cid, o.set_id IS NOT NULL, e.role FROM trust_entries e "
             "JOIN trust_sets s USING (set_id) LEFT JOIN trust_overrides o ON o.set_id = e.set_id "
             "WHERE e.kind = ? AND e.key = ? ORDER BY " + _SERVING_ORDER)
 """The pinned sets listing ``(kind, key)``, the serving one first (runs on every ``resolve``)."""
@@ -261,6 +265,7 @@ class TrustStore:
         self._no_reader = False
         self._reader_lock = threading.Lock()
         self._signatures: set[tuple[str, str]] = set()
+        self._roots: dict[str, Any] = {}  # root envelope CID -> parsed Root (content-addressed, immutable)
         self._inherited: sqlite3.Connection | None = None  # the parent's reader, in a forked child
         watch(self)
 
@@ -760,6 +765,44 @@ class TrustStore:
                                    hint="update the set (`autocodec pin update`)")
         return earliest
 
+    def _still_signed(self, set_id: str, name: str, role: str, revoked: frozenset[str]) -> None:
+        """``RevokedError`` if revocations leave the set's active top index, or the active index of
+        ``role`` (the delegation that listed an entry), short of its role's threshold under the
+        stored root: what ``verify_set`` refuses, no decision may rely on. Checks signatures only
+        when a revoked key belongs to the role (the common case costs one set intersection)."""
+        if not revoked:
+            return
+        from ._update import _open_root
+
+        row = self._rows("SELECT root_cid FROM trust_sets WHERE set_id = ?", (set_id,))
+        if not row:
+            return
+        root_cid = row_cid(row[0][0], "trust_sets.root_cid")
+        root = self._roots.get(str(root_cid))
+        if root is None:
+            root = self._roots[str(root_cid)] = _open_root(self.blocks.get(root_cid), self.limits.trust)[1]
+        for listing in dict.fromkeys(("index", role)):
+            if listing == "index":
+                keys, threshold = root.index.keys, root.index.threshold
+            else:
+                delegation = root.delegation(listing.removeprefix("delegation/"))
+                if delegation is None:
+                    continue  # written by no update of this root: nothing it could vouch for
+                keys, threshold = delegation.role.keys, delegation.role.threshold
+            if revoked.isdisjoint(keys):
+                continue
+            for (cid,) in self._rows("SELECT cid FROM trust_versions WHERE set_id = ? AND role = ? AND active = 1",
+                                     (set_id, listing)):
+                limits = self.limits.trust
+                env = open_envelope(self.blocks.get(row_cid(cid, "trust_versions.cid")), "index",
+                                    max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
+                try:
+                    env.require(keys, threshold, role=listing, set_name=name, revoked=revoked, memo=self)
+                except (RevokedError, ThresholdNotMet) as exc:
+                    exc.hint = ("the set decides nothing until a version signed by its unrevoked keys is applied: "
+                                "update the set (`autocodec pin update`)")
+                    raise
+
     def _check_revoked(self, vm: VerifiedManifest, revoked: frozenset[str], set_name: str | None) -> None:
         m = vm.manifest
         for target, what in ((str(vm.cid), "manifest"), (str(m.module), "module"), (m.publisher, "publisher key")):
@@ -791,12 +834,13 @@ class TrustStore:
             _log().info("trust.decision", decision="none", kind=kind, code=key, policy="no-pinned-set-lists-it")
             return None
         revoked = self.revoked()
-        set_id, name, mcid, overrides = rows[0]
+        set_id, name, mcid, overrides, role = rows[0]
         try:
             fresh_until = self._fresh(set_id, name, now)
+            self._still_signed(str(set_id), str(name), str(role), revoked)
             vm = self._manifest(row_cid(mcid, "trust_entries.manifest_cid"), now, revoked, name, (kind, key))
             self._check_revoked(vm, revoked, name)
-        except (ExpiredError, RevokedError, NotTrusted) as exc:
+        except (ExpiredError, RevokedError, ThresholdNotMet, NotTrusted) as exc:
             exc.entry = (str(set_id), str(name), str(mcid))
             if len(rows) > 1:  # the user's way out, when they trust the other set for it
                 exc.hint = (f"{exc.hint}; set {rows[1][1]!r} lists it too and serves it only once the user "
@@ -836,12 +880,13 @@ class TrustStore:
             manifest, now=now, limits=self.limits.trust, revoked=revoked)
         self._check_revoked(vm, revoked, None)
         m = vm.manifest
-        for set_id, name in self._rows(
-                "SELECT e.set_id, s.name FROM trust_entries e JOIN trust_sets s USING (set_id) "
+        for set_id, name, role in self._rows(
+                "SELECT e.set_id, s.name, e.role FROM trust_entries e JOIN trust_sets s USING (set_id) "
                 "WHERE e.manifest_cid = ? ORDER BY s.pinned_at", (str(vm.cid),)):
             try:
                 fresh_until = self._fresh(set_id, name, now)
-            except ExpiredError:
+                self._still_signed(str(set_id), str(name), str(role), revoked)
+            except (ExpiredError, RevokedError, ThresholdNotMet):
                 continue
             return self._decide(vm, "pinned-set", row_cid(set_id, "trust_sets.set_id"), name, fresh_until)
         for rule in self.allowed():
