@@ -285,6 +285,7 @@ class RemoteExecutor:
         not only the last one's). ``budget`` is the one the invoked job's policies were
         evaluated with: the 1,000,000 statements cover the whole request."""
         from ..verify.ucan import MatchError, failing_statement
+        from ..verify.ucan._policy import brief
 
         limits = self.executor.limits
         found: dict[CID, Invocation] = {}
@@ -301,7 +302,7 @@ class RemoteExecutor:
                 failed = failing_statement(token.payload["pol"], args, budget)
                 if failed is not None:
                     raise MatchError(f"awaited job {cid} violates delegation {token.cid}'s policy statement "
-                                     f"{str(failed)[:120]}")
+                                     f"{brief(failed)}")
             todo.extend((dep, cid) for dep in awaited.awaits)
         return found
 

@@ -103,7 +103,7 @@ def parse_selector(text: str) -> tuple[_Step, ...]:
     one optional mark (the spec: repeated optionals are a single one).
     """
     if not isinstance(text, str) or not text.startswith(".") or len(text) > 1024:
-        raise _malformed(f"policy selector {str(text)[:60]!r} is malformed (selectors start with '.')")
+        raise _malformed(f"policy selector {brief(text, 60)!r} is malformed (selectors start with '.')")
     if text.rstrip("?") == ".":
         return ()
     steps: list[_Step] = []
@@ -218,7 +218,7 @@ def _check(st: Any, depth: int) -> None:
     if depth > MAX_DEPTH:
         raise _malformed(f"policy nests deeper than {MAX_DEPTH}")
     if not isinstance(st, list) or not st or not isinstance(st[0], str):
-        raise _malformed(f"policy statement {str(st)[:60]} is not [operator, ...]")
+        raise _malformed(f"policy statement {brief(st, 60)} is not [operator, ...]")
     op = st[0]
     if op in _COMPARISONS or op == "like":
         if len(st) != 3:
@@ -227,7 +227,7 @@ def _check(st: Any, depth: int) -> None:
         if op == "like" and not isinstance(st[2], str):
             raise _malformed("policy 'like' takes a string pattern")
         if op in ("<", "<=", ">", ">=") and not _is_number(st[2]):
-            raise _malformed(f"policy '{op}' compares with a number, not {str(st[2])[:40]!r}")
+            raise _malformed(f"policy '{op}' compares with a number, not {brief(st[2], 40)!r}")
     elif op == "not":
         if len(st) != 2:
             raise _malformed("policy 'not' takes one statement")
@@ -280,6 +280,8 @@ def _eval(st: Sequence[Any], value: Any, budget: EvalBudget) -> bool:
     if op == "or":
         return not st[1] or any(_eval(inner, value, budget) for inner in st[1])
     selected = _select(_parsed(st[1]), value)
+    if op == "!=":  # the spec: equivalent to ["not", ["==", selector, value]], so true on a miss
+        return selected is ABSENT or not equal(selected, st[2])
     if selected is ABSENT:
         return False
     if op in ("all", "any"):
@@ -290,8 +292,6 @@ def _eval(st: Sequence[Any], value: Any, budget: EvalBudget) -> bool:
         return all(results) if op == "all" else any(results)
     if op == "==":
         return equal(selected, st[2])
-    if op == "!=":
-        return not equal(selected, st[2])
     if op == "like":
         return isinstance(selected, str) and _glob_match(st[2], selected)
     if not (_is_number(selected) and _is_number(st[2])):
@@ -310,18 +310,47 @@ def _is_number(v: Any) -> bool:
 
 
 def equal(a: Any, b: Any) -> bool:
-    """IPLD data-model equality, with integers equal to floats of the same value."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return isinstance(a, bool) and isinstance(b, bool) and a == b
-    if _is_number(a) and _is_number(b):
-        return bool(a == b)
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(equal(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(equal(a[k], b[k]) for k in a)
-    if isinstance(a, CID) or isinstance(b, CID):
-        return isinstance(a, CID) and isinstance(b, CID) and a == b
-    return type(a) is type(b) and bool(a == b)
+    """IPLD data-model equality, with integers equal to floats of the same value. Iterative:
+    values nested as deep as DAG-CBOR allows compare without ``RecursionError``."""
+    pairs = [(a, b)]
+    while pairs:
+        x, y = pairs.pop()
+        if isinstance(x, bool) or isinstance(y, bool):
+            same = isinstance(x, bool) and isinstance(y, bool) and x == y
+        elif _is_number(x) and _is_number(y):
+            same = bool(x == y)
+        elif isinstance(x, list) and isinstance(y, list):
+            same = len(x) == len(y)
+            pairs.extend(zip(x, y))
+        elif isinstance(x, dict) and isinstance(y, dict):
+            same = x.keys() == y.keys()
+            if same:
+                pairs.extend((x[k], y[k]) for k in x)
+        elif isinstance(x, CID) or isinstance(y, CID):
+            same = isinstance(x, CID) and isinstance(y, CID) and x == y
+        else:
+            same = type(x) is type(y) and bool(x == y)
+        if not same:
+            return False
+    return True
+
+
+BRIEF_DEPTH = 16
+"""Deepest nesting ``brief`` renders; a deeper value is named, not printed."""
+
+
+def brief(value: Any, limit: int = 120) -> str:
+    """``value`` as text of at most ``limit`` characters, for messages. ``str`` of a hostile value
+    nested near DAG-CBOR's 1024 levels raised ``RecursionError``; past ``BRIEF_DEPTH`` levels the
+    value is described instead (the depth is measured iteratively, stopping at the bound)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            if depth > BRIEF_DEPTH:
+                return f"<a {type(value).__name__} nested deeper than {BRIEF_DEPTH}>"[:limit]
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return str(value)[:limit]
 
 
 def glob_match(pattern: str, text: str) -> bool:

@@ -49,7 +49,7 @@ from ._errors import (
     TooEarly,
     UnavailableProof,
 )
-from ._policy import EvalBudget, check_policy, failing_statement
+from ._policy import EvalBudget, brief, check_policy, failing_statement
 from ._token import Token, need_time, need_token
 
 MAX_CHAIN = 32
@@ -194,7 +194,7 @@ def validate_invocation(
         failed = failing_statement(token.payload["pol"], invocation.payload["args"], budget)
         if failed is not None:
             raise MatchError(f"invocation arguments violate delegation {token.cid}'s policy statement "
-                             f"{str(failed)[:120]}")
+                             f"{brief(failed)}")
     if revoked is not None:
         for token in chain:
             if revoked(token.cid):

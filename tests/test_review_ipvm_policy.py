@@ -1,0 +1,132 @@
+"""Review of the UCAN 1.0 policy language and chain validation against ucan-wg/delegation.
+
+Spec read (ucan-wg/delegation README, "Policy", the version with "Selecting on Bytes"):
+- "Literal inequality (`!=`) is equivalent to `["not", ["==", selector, value]]`."
+- "If a selector cannot be resolved (there is no value at that path), the associated
+  statement MUST return false, and MUST NOT throw an exception."
+
+Real tokens, real signatures, the real ``RemoteExecutor`` on a real ``Executor``; no mocks.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+
+from autocodec.errors import AutocodecError
+from autocodec.ipvm import Executor, Invocation
+from autocodec.ipvm._remote import COMMAND, RemoteExecutor, encode_container, task_args
+from autocodec.ipvm._scheduler import Scheduler
+from autocodec.registry import Runtime
+from autocodec.verify import SigningKey
+from autocodec.verify.ucan import (
+    DELEGATION_TAG,
+    InvalidToken,
+    MatchError,
+    delegate,
+    invoke,
+    matches,
+    seal,
+    validate_invocation,
+)
+
+from . import test_ipvm_sweep
+
+SELECT_CID = test_ipvm_sweep.SELECT_CID
+rt = test_ipvm_sweep.rt  # a home that trusts the ipld-select module
+
+
+def _nest(depth: int, inner: Any = 1) -> Any:
+    value = inner
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+# --- "!=" is "not ==" (the spec says so in as many words) -------------------------------------------
+
+ARGS = {"a": [1, {"b": "x"}], "n": None, "m": {"k": 2}, "s": "text", "y": b"\x01\x02"}
+SELECTORS = (".a", ".a[0]", ".a[9]", ".a[9]?", ".a[1].b", ".a[1].c", ".a[1].c?", ".missing", ".missing?",
+             ".missing.deeper", ".n", ".n.x", ".m.k", ".m.z", ".s[0]", ".y[1]", ".y[7]")
+VALUES = (None, 1, 2, "x", "nope", [1, {"b": "x"}], {"k": 2})
+
+
+@pytest.mark.parametrize("selector", SELECTORS)
+def test_not_equal_is_exactly_not_of_equal(selector: str) -> None:
+    # "!=" returned false whenever its selector did not resolve, while ["not", ["==", ...]] of
+    # the same path held: one spec statement, two meanings (and docs/invocations.md already said
+    # "!=" holds on a missing path).
+    for value in VALUES:
+        ne = matches([["!=", selector, value]], ARGS)
+        not_eq = matches([["not", ["==", selector, value]]], ARGS)
+        assert ne is not_eq, (selector, value, ne, not_eq)
+
+
+def test_not_equal_holds_on_a_missing_path_inside_a_quantifier() -> None:
+    args = {"to": [{"email": "a@example.com"}, {"name": "no email"}]}
+    assert matches([["all", ".to", ["!=", ".email", "evil@example.com"]]], args)
+    assert not matches([["all", ".to", ["==", ".email", "a@example.com"]]], args)
+
+
+def test_not_equal_through_a_real_chain(rt: Runtime) -> None:
+    # The delegation forbids one function; a job naming another, and one whose selector names a
+    # field the job does not have, both pass the policy (the spec's reading), a job naming the
+    # forbidden function does not.
+    now = int(time.time())
+    executor = Executor(rt)
+    alice = SigningKey.generate()
+    root = delegate(executor.key, alice.did, COMMAND, now=now,
+                    policy=[["!=", ".function", "forbidden"], ["!=", ".nothing", 1]])
+    task = Invocation(SELECT_CID, "select", [{"a": 1}, "a"])
+    token = invoke(alice, executor.key.did, COMMAND, task_args(task), now=now, proofs=[root])
+    validate_invocation(token, [root], now, executor=executor.key.did)
+    bad = invoke(alice, executor.key.did, COMMAND, dict(task_args(task), function="forbidden"), now=now,
+                 proofs=[root])
+    with pytest.raises(MatchError):
+        validate_invocation(bad, [root], now, executor=executor.key.did)
+
+
+# --- hostile nesting: typed errors, never RecursionError ----------------------------------------------
+
+
+def test_a_deeply_nested_malformed_policy_is_invalid_token_not_a_recursion_error(rt: Runtime) -> None:
+    # Anyone can sign a delegation with a key of their own: one whose policy statement is a list
+    # nested 1000 deep (DAG-CBOR takes 1024) made the malformed-policy message's str() raise
+    # RecursionError out of validate_invocation, before the subject check; the executor's
+    # handler answered it as an internal error.
+    now = int(time.time())
+    executor = Executor(rt)
+    remote = RemoteExecutor(executor, Scheduler(rt.limits.remote), lambda cid: False)
+    mallory = SigningKey.generate()
+    for policy in ([_nest(1000)], [["==", _nest(1000, "."), 1]], [["<", ".fuel", _nest(1000)]]):
+        dlg = seal(mallory, DELEGATION_TAG, {"iss": mallory.did, "aud": mallory.did, "sub": mallory.did,
+                                             "cmd": "/", "pol": policy, "nonce": b"n", "exp": None})
+        token = invoke(mallory, remote.did, COMMAND, task_args(Invocation(SELECT_CID, "select", [{}, "a"])),
+                       now=now, proofs=[dlg])
+        with pytest.raises(InvalidToken, match="malformed policy"):
+            validate_invocation(token, [dlg], now, executor=remote.did)
+        with pytest.raises(AutocodecError):
+            remote.handle(encode_container([token, dlg]), now=now)
+
+
+def test_deep_values_compare_without_recursion_error(rt: Runtime) -> None:
+    # A delegate's own re-delegation may hold any value DAG-CBOR takes (1024 levels): ["==", ".a",
+    # <600 nested lists>] against an argument nested as deep recursed once per level in equal()
+    # and raised RecursionError, and a failing one's message did too.
+    now = int(time.time())
+    executor = Executor(rt)
+    alice = SigningKey.generate()
+    root = delegate(executor.key, alice.did, COMMAND, now=now)
+    deep = delegate(alice, alice.did, COMMAND, now=now, proof=root,
+                    policy=[["==", ".args[0].a", _nest(1000)]])
+    same = Invocation(SELECT_CID, "select", [{"a": _nest(1000)}, "a"])
+    other = Invocation(SELECT_CID, "select", [{"a": _nest(1000, 2)}, "a"])
+    ok = invoke(alice, executor.key.did, COMMAND, task_args(same), now=now, proofs=[root, deep])
+    validate_invocation(ok, [root, deep], now, executor=executor.key.did)
+    refused = invoke(alice, executor.key.did, COMMAND, task_args(other), now=now, proofs=[root, deep])
+    with pytest.raises(MatchError) as caught:
+        validate_invocation(refused, [root, deep], now, executor=executor.key.did)
+    assert len(caught.value.message) < 400
+    assert matches([["!=", ".a", _nest(1000)]], {"a": _nest(1000, 2)})
