@@ -92,6 +92,9 @@ class VerifiedSet:
     """Every envelope verified in this update: ``cid -> (kind, bytes)``."""
     reset: frozenset[str] = frozenset()
     """Roles whose keys a new root changed: their version floor was reset (fast-forward recovery)."""
+    reset_at: Mapping[str, int] = field(default_factory=dict)
+    """Per role in ``reset``, the version of the newest root that changed its keys: the reset
+    holds only against a stored state whose root is older than that (``apply_update``)."""
 
     @property
     def name(self) -> str:
@@ -209,6 +212,7 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
     versions = {**state.versions, "root": max(state.versions.get("root", 0), root.version)}
     cids = dict(state.cids)
     reset: set[str] = set()
+    reset_at: dict[str, int] = {}
     for cid in _walk_roots(state, unverified.root, fetch, limits):
         data = fetch_verified(fetch, cid, limits.max_document_bytes, "root")
         env, new = _open_root(data, limits)
@@ -218,7 +222,9 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
         env.require(new.root.keys, new.root.threshold, role="root (new)", set_name=root.set, revoked=revoked)
         _log().info("trust.root", decision="accept", document=str(env.cid), set=root.set, version=new.version,
                   policy="rotation-signed-by-old-and-new")
-        reset |= _rotated_roles(root, new)
+        rotated = _rotated_roles(root, new)
+        reset |= rotated
+        reset_at.update(dict.fromkeys(rotated, new.version))
         root, root_cid = new, env.cid
         versions["root"], cids["root"] = new.version, env.cid
         documents[env.cid] = ("root", data)
@@ -286,4 +292,4 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
               root_version=root.version, index_version=index.version, entries=len(entries), now=now,
               policy="tuf-update")
     return VerifiedSet(state.set_id, root, root_cid, index, index_cid, now, versions, cids, expires, entries, verified,
-                       documents, frozenset(reset))
+                       documents, frozenset(reset), reset_at)
