@@ -130,3 +130,57 @@ def test_deep_values_compare_without_recursion_error(rt: Runtime) -> None:
         validate_invocation(refused, [root, deep], now, executor=executor.key.did)
     assert len(caught.value.message) < 400
     assert matches([["!=", ".a", _nest(1000)]], {"a": _nest(1000, 2)})
+
+
+# --- admission: refused requests from fresh keys cannot reset a delegate's fuel window ---------------
+
+
+def test_fresh_keys_refused_at_the_revocation_route_do_not_reset_a_fuel_budget(rt: Runtime) -> None:
+    # accept_revocation admits the revocation's issuer (0 fuel) before the revocation table
+    # refuses it, so every fresh key of a delegate became a tracked issuer; past
+    # max_issuers_tracked, half of the idle issuers were forgotten, the delegate among them,
+    # with the fuel it had asked for in the last minute: its budget started again from zero.
+    from autocodec.config import RemoteLimits
+    from autocodec.errors import RateLimited
+    from autocodec.verify.ucan import REVOKE_COMMAND, Revocations
+
+    now = int(time.time())
+    executor = Executor(rt)
+    limits = RemoteLimits(fuel_per_minute=2 * 10**6, max_issuers_tracked=4)
+    remote = RemoteExecutor(executor, Scheduler(limits), lambda cid: False,
+                            revocations=Revocations(rt.home.db_path))
+    alice = SigningKey.generate()
+    root = delegate(executor.key, alice.did, COMMAND, now=now)
+
+    def job(n: int) -> Any:
+        task = Invocation(SELECT_CID, "select", [{"a": n}, "a"], fuel=2 * 10**6)
+        token = invoke(alice, remote.did, COMMAND, task_args(task), now=now, proofs=[root])
+        return remote.handle(encode_container([token, root]), now=now)
+
+    job(1)  # the whole minute's budget
+    with pytest.raises(RateLimited):
+        job(2)
+    for _ in range(12):
+        fresh = SigningKey.generate()  # signs a revocation of alice's delegation it has no right to
+        forged = invoke(fresh, remote.did, REVOKE_COMMAND, {"revoke": root.cid, "path": []}, now=now,
+                        expires_in=None)
+        with pytest.raises(AutocodecError, match="revoke|issuer"):  # refused by the revocation table
+            remote.accept_revocation(encode_container([forged, root]), now=now)
+    with pytest.raises(RateLimited):
+        job(3)
+
+
+def test_the_tracked_issuers_stay_bounded() -> None:
+    # What the cap is for still holds: idle issuers with nothing charged are forgotten, and when
+    # every idle one charged fuel this minute, half of them go (memory stays bounded).
+    from autocodec.config import RemoteLimits
+
+    scheduler = Scheduler(RemoteLimits(max_issuers_tracked=8))
+    for n in range(1000):
+        with scheduler.admit(f"did:key:zfresh{n}", 0):
+            pass
+    assert len(scheduler._issuers) <= 8
+    for n in range(1000):
+        with scheduler.admit(f"did:key:zspent{n}", 5):
+            pass
+    assert len(scheduler._issuers) <= 8

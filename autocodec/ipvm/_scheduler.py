@@ -12,6 +12,9 @@ Invariants:
 - A waiting job holds the thread it was admitted on, so the thread pool that runs admissions
   has ``job_threads(limits, spare)`` threads: every thread one issuer can hold (``concurrent``
   running plus ``queue`` waiting) and ``spare`` more, so one issuer alone never holds them all.
+- At most ``max_issuers_tracked`` issuers are remembered; making room forgets idle issuers with
+  no fuel charged in the last minute, and one that charged fuel only when no other is idle, so
+  issuers made up by fresh keys cannot reset a delegate's fuel window.
 - Everything is in memory, per process; nothing here reads the job's content.
 """
 
@@ -55,11 +58,24 @@ class Scheduler:
         state = self._issuers.get(did)
         if state is None:
             if len(self._issuers) >= self.limits.max_issuers_tracked:
-                idle = [d for d, s in self._issuers.items() if not s.running and not s.waiting]
-                for d in idle[: len(idle) // 2 + 1]:
-                    del self._issuers[d]
+                self._forget_idle()
             state = self._issuers[did] = _Issuer()
         return state
+
+    def _forget_idle(self) -> None:
+        """Make room among the tracked issuers. Every idle issuer with no fuel charged in the last
+        60 s goes (it has nothing to remember). Only when there is none does half of the idle ones
+        go, fuel windows and all: forgetting a window gives its issuer its whole budget again, and
+        the revocation route admits an issuer before the revocation is checked, so fresh keys of
+        anyone's could otherwise make room by forgetting a delegate that spent its minute."""
+        now = self._clock()
+        idle = [(d, s) for d, s in self._issuers.items() if not s.running and not s.waiting]
+        spent = {d for d, s in idle if any(f > 0 and t > now - 60.0 for t, f in s.fuel)}
+        victims = [d for d, _ in idle if d not in spent]
+        if not victims:
+            victims = [d for d, _ in idle][: len(idle) // 2 + 1]
+        for d in victims:
+            del self._issuers[d]
 
     @contextmanager
     def admit(self, issuer: str, fuel: int) -> Iterator[None]:
@@ -77,7 +93,8 @@ class Scheduler:
             if state.running >= limits.concurrent and state.waiting >= limits.queue:
                 raise RateLimited(f"{issuer} (the principal this job is charged to) has {state.running} jobs "
                                   f"running and {state.waiting} waiting (limits {limits.concurrent} and {limits.queue})")
-            state.fuel.append((now, fuel))
+            if fuel:
+                state.fuel.append((now, fuel))
             state.waiting += 1
             try:
                 deadline = now + limits.wait_s
