@@ -98,3 +98,23 @@ def test_a_revoked_delegated_key_stops_its_entries_and_no_others(home: Path) -> 
             store.authorize(w.blocks[vendor_m], now=NOW)
         assert store.resolve("codec", 0x300001, now=NOW).manifest_cid == top_m  # the top index still holds
         assert store.authorize(w.blocks[top_m], now=NOW).policy == "pinned-set"
+
+
+def test_a_revoked_index_key_reaches_an_open_runtime_within_the_poll(home: Path) -> None:
+    import time
+
+    from autocodec.registry import Runtime
+    from autocodec.registry._resolution import Source
+
+    w = _world_with_one_of_two_index_keys()
+    stolen = w.index_keys[0]
+    idx = w.index(1, [("codec", CODE, w.manifest())], signers=[stolen])
+    with Runtime(home, default_set=False, offline=True) as rt:
+        rt.trust.pin(w.blocks[w.anchor], idx, w.fetch, root_cid=w.anchor, now=NOW)
+        assert rt.resolve("codec", CODE).source == Source.EXTENSION
+        with TrustStore.open(home) as other:  # another connection, as another process revokes
+            other.revoke(stolen.did, "index key stolen")
+        time.sleep(rt.resolver.poll_s * 3)
+        res = rt.resolve("codec", CODE)
+        assert res.source == Source.NONE and res.policy == "revoked", res
+        assert res.refused is not None and res.refused.manifest is not None
