@@ -475,11 +475,17 @@ class NodeSource:
             raise
 
     def key_names(self) -> set[str]:
-        """Names of the node's IPNS keys (``key/list``)."""
+        """Names of the node's IPNS keys (``key/list``: Kubo 0.43.1 answers ``{"Keys": [{"Name":
+        ..., "Id": ...}, ...]}``); an answer of another shape is the node's fault (``FetchError``)."""
         answer = self._request("key/list", decoder="json")
-        items = answer if isinstance(answer, list) else [answer]
-        return {str(k.get("Name")) for item in items if isinstance(item, dict)
-                for k in item.get("Keys") or [] if isinstance(k, dict)}
+        names: set[str] = set()
+        for item in answer if isinstance(answer, list) else [answer]:
+            keys = (item.get("Keys") or []) if isinstance(item, dict) else None  # null: Go's empty list
+            if not isinstance(keys, list) or not all(isinstance(k, dict) and isinstance(k.get("Name"), str)
+                                                     for k in keys):
+                raise FetchError(f"{self.name} key/list answered something that is not a key list")
+            names.update(k["Name"] for k in keys)
+        return names
 
     def key_gen(self, name: str) -> None:
         """Create an Ed25519 IPNS key named ``name`` on the node (``key/gen``)."""
