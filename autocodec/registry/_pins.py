@@ -8,7 +8,11 @@ from a gateway or the node and verified here: ``_ipns``). Where it was found is 
 Invariants:
 - One pin path: every pin and update goes through ``TrustStore.verify`` (which picks the
   trusted state by the roots' CIDs, never by a name) and ``TrustStore.apply_update``; a set's
-  identity is its anchor root's CID (``set_id``).
+  identity is its anchor root's CID (``set_id``). ``update`` moves a pinned set forward only:
+  a version found where the set was pinned from (or named by ``index``) that belongs to
+  another set (another lineage, or another pinned set) is refused (``RootChainError``), never
+  pinned by trust on first use, so a bundle path, IPNS name or DNSLink now pointing elsewhere
+  can withhold updates, not add a set.
 - All or nothing: the set is verified, then every module it lists is fetched and checked
   against its manifest, and only then is the trust store changed (one transaction). A bad
   module (e.g. one byte changed in a bundle) refuses the whole pin or update, naming it.
@@ -33,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ..cid import CID
 from ..config import Limits
 from ..errors import (AutocodecError, BlockNeeded, BlockNotFound, FetchError, IntegrityError, InvalidInput, NotFound,
-                      SetNotFound)
+                      RootChainError, SetNotFound)
 from ..log import get_logger
 from ..progress import Progress, no_progress
 from ._ipns import IpnsNames
@@ -313,9 +317,16 @@ class Pins:
             conn.execute("UPDATE registry_meta SET value = 'pinned' WHERE key = 'default-set'")
 
     def _apply(self, index_cid: CID, location: Location, *, progress: Progress, now: int,
-               canary: Canary | None = None) -> PinResult:
+               canary: Canary | None = None, of: "PinInfo | None" = None) -> PinResult:
+        """Verify, fetch and apply the set version ``index_cid``; ``of``: the pinned set this is
+        an update of (refused, nothing changed, unless the version is of that very set)."""
         fetch = self._fetcher_for(location)
         verified, anchor = self.trust.verify(index_cid, fetch, now=now)
+        if of is not None and verified.set_id != of.set_id:
+            raise RootChainError(
+                f"{location.describe()} offers {index_cid}, a version of set {verified.name!r} (anchored at "
+                f"{verified.set_id}), not of pinned set {of.name!r} ({of.set_id}): nothing changed",
+                hint=f"set {of.name!r} keeps its pinned version; to trust the other set too, pin it (`autocodec pin add`)")
         current = None
         pinned: dict[str, CID] = {}
         try:
@@ -399,7 +410,7 @@ class Pins:
                     results.append(PinResult(pin.set_id, pin.name, head, pin.version or 0, False, listed,
                                              pin.location))
                     continue
-                results.append(self._apply(head, pin.location, progress=progress, now=now, canary=canary))
+                results.append(self._apply(head, pin.location, progress=progress, now=now, canary=canary, of=pin))
             except AutocodecError as exc:
                 log.warning("pin.update", set=pin.name, decision="refuse", reason=exc.message,
                             policy=type(exc).__name__)
