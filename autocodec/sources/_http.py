@@ -23,6 +23,11 @@ Invariants:
   from any thread (its socket is shut down from that thread, a lookup is no longer waited for)
   with ``FetchCancelled``; one started after it fails at once. That is how a refresh in flight
   is stopped when its runtime closes or its server stops;
+- informational answers (1xx but 101, e.g. 103 Early Hints) before the final one are skipped,
+  as RFC 9110 section 15.2 asks of every client and Go's net/http (Kubo's) does; Python's
+  ``http.client`` alone skips only 100 and took a 103 for the answer. At most
+  ``MAX_INFORMATIONAL`` of them (100 counted too): one more is ``SourceUnavailable``, not a
+  wait for the deadline (Go bounds them by its header byte limit instead);
 - failures are typed: ``FetchTimeout`` (deadline or read timeout), ``SourceUnavailable``
   (cannot connect, connection dropped, an answer that is not HTTP), ``FetchTooLarge``,
   ``FetchError`` (an encoded body); their messages never echo the peer's bytes except a
@@ -50,6 +55,7 @@ from ..errors import (FetchCancelled, FetchError, FetchTimeout, FetchTooLarge, I
 
 ERROR_BODY_CAP = 64 * 1024
 MAX_LOOKUPS = 32
+MAX_INFORMATIONAL = 32
 _CHUNK = 64 * 1024
 _LOOKUPS = threading.BoundedSemaphore(MAX_LOOKUPS)
 _Address = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]  # getaddrinfo's: family, type, proto, name, address
@@ -191,6 +197,7 @@ def exchange(method: str, url: str, *, what: str, deadline: Deadline, read_timeo
     first = max(0.01, min(read_timeout, deadline.remaining()))
     conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
     conn = conn_cls(parts.hostname, port, timeout=first)
+    conn.response_class = _final_response_class()
     # http.client's own hook for making the socket: connect to the addresses found, no second lookup
     setattr(conn, "_create_connection",  # noqa: B010 (not in http.client's type stubs)
             lambda _address, timeout, _source=None: _connect(addresses, timeout, deadline))
@@ -275,6 +282,36 @@ def _answer(conn: http.client.HTTPConnection, method: str, target: str, body: by
         if fired.is_set():
             raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s") from None
         raise SourceUnavailable(f"{what}: {_reason(exc)}") from None
+
+
+_FINAL: Any = None
+
+
+def _final_response_class() -> Any:
+    """``http.client.HTTPResponse`` that reads past informational answers (see the module
+    invariants), made on first use (``http.client`` is imported only by commands that fetch)."""
+    global _FINAL
+    if _FINAL is None:
+        import http.client
+
+        class FinalResponse(http.client.HTTPResponse):
+            informational = 0
+
+            def _read_status(self) -> tuple[str, int, str]:
+                while True:
+                    version, status, reason = super()._read_status()  # type: ignore[misc]
+                    if not 100 <= status < 200 or status == 101:
+                        return version, status, reason
+                    self.informational += 1
+                    if self.informational > MAX_INFORMATIONAL:
+                        raise http.client.HTTPException(f"it sent more than {MAX_INFORMATIONAL} informational "
+                                                        "(1xx) answers before its answer")
+                    if status == 100:  # ``begin`` skips its header lines itself
+                        return version, status, reason
+                    http.client._read_headers(self.fp)  # type: ignore[attr-defined]
+
+        _FINAL = FinalResponse
+    return _FINAL
 
 
 _OFFLINE = threading.Event()
