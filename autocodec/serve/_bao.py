@@ -44,6 +44,7 @@ from ..cid import CID
 from ..errors import AutocodecError, InvalidInput, NotFound, NotTrusted, StoreCorrupt
 from ..loader._verifier import Verifier
 from ._gateway import query_filename
+from ._go_cid import gateway_cid
 from ._guard import keep_going
 from ._paths import content_path
 
@@ -210,7 +211,7 @@ def _held_blob(request: web.Request, segment: str) -> tuple[BlobStore, CID, int]
     from ._app import RUNTIME
 
     try:
-        cid = CID.parse(segment)
+        cid = gateway_cid(segment)  # a base Kubo does not read is the gateway's 400, never a blob
         if cid.codec != 0x55 or cid.hash_code != 0x1E or len(cid.digest) != 32:
             return None
         store = BlobStore(request.app[RUNTIME].home.root / "bao")

@@ -66,6 +66,7 @@ from ._dnslink_host import HOSTED, dnslink_hosting
 from . import _car, _redirects, _unixfs
 from ._error_page import error_response, plain_response
 from ._gateway_error import GatewayError, status_for_gateway
+from ._go_cid import gateway_cid
 from ._content_type import content_type_for
 from ._detect import LIMIT as DETECT_LIMIT
 from ._guard import keep_going
@@ -458,6 +459,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if not raw_path:
         raise GatewayError(400, 'invalid path "/ipfs/": path does not have enough components')  # Kubo's words
     try:
+        gateway_cid(raw_path.partition("/")[0])  # a base Kubo does not read is refused first
         path = parse_path("/ipfs/" + raw_path, strip=False)
     except errors.InvalidInput as exc:
         raise GatewayError(400, _invalid_path_text("/ipfs/" + raw_path, exc)) from None
@@ -534,7 +536,7 @@ def _invalid_path_text(path: str, exc: errors.InvalidInput) -> str:
     reason = exc.message
     if isinstance(exc, errors.InvalidCID):
         try:
-            CID.parse(path.split("/")[2])
+            gateway_cid(path.split("/")[2])
         except errors.InvalidCID as cid_error:
             reason = cid_error.message
         reason = f"invalid cid: {reason}"

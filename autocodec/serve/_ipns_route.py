@@ -17,10 +17,9 @@ from aiohttp import web
 
 from .. import errors
 from .._gotext import go_escape_ascii, go_quote
-from ..cid import CID
 from ..dag import parse_path
 from ..registry._dnslink import DEFAULT_TTL_S, DnsLinkAmbiguous
-from ..registry._ipns import NameLoop, parse_name
+from ..registry._ipns import NameLoop
 from ..verify._ipns import InvalidIpnsName, IpnsName, VerifiedRecord
 from ._dns_name import uri_domain
 from ._dnslink_host import HOSTED
@@ -29,6 +28,7 @@ from ._formats import IPNS_RECORD, _content_location, negotiate
 from ._gateway import (_BEFORE_HANDLERS, _CONTENT_LOCATION, _IPNS_VIEW, _RESOLVED_AT, _disposition, _stored,
                        _unclean_path, ipfs, only_if_cached, query_filename, refuse_service_worker)
 from ._gateway_error import GatewayError
+from ._go_cid import gateway_cid, gateway_ipns_name, gateway_name
 from ._paths import _PATH_SAFE, _clean, content_path, content_uri, shown
 from ._ranges import not_modified
 from ._subdomain import go_redirect
@@ -183,7 +183,7 @@ def _no_record_text(raw: str) -> str:
     if rest.strip("/"):
         return "cannot find ipns key for subpath"
     try:
-        cid = CID.parse(first)
+        cid = gateway_cid(first)
     except errors.InvalidCID as exc:
         return f"invalid cid: {shown(exc.message)}"
     codec = codec_name(cid.codec)
@@ -251,7 +251,7 @@ def _canonical_name(request: web.Request, name_text: str, raw: str) -> web.Respo
     Go writes a URL's path (a trailing slash kept), the query as sent. None for a name already
     canonical or no IPNS name (a domain). Not on a DNSLink host, whose paths are the site's."""
     try:
-        name = str(IpnsName.parse(name_text))
+        name = str(gateway_ipns_name(name_text))
     except InvalidIpnsName:
         return None
     if name == name_text:
@@ -314,7 +314,7 @@ def _ipns_name(text: str) -> IpnsName | None:
     neither, which the walk fails on as Kubo does (``_follow_name``) and which has no record
     (``_no_record_here``)."""
     try:
-        parsed = parse_name(text)
+        parsed = gateway_name(text)
     except InvalidIpnsName:
         return None
     return parsed if isinstance(parsed, IpnsName) else None
@@ -327,7 +327,7 @@ def _follow_name(names: IpnsNames, first: str) -> tuple[str, int] | str:
 
     def hop(name: str) -> tuple[str, int]:
         try:
-            parsed = parse_name(name)
+            parsed = gateway_name(name)
         except InvalidIpnsName:  # boxo's words for a name neither IPNS nor a domain (miekg/dns)
             raise _Unresolved(f"cannot resolve: {go_quote('/ipns/' + name)}") from None
         if isinstance(parsed, str):

@@ -46,6 +46,7 @@ from .. import errors
 from .._gotext import go_quote
 from ..cid import CID
 from ..verify._ipns import LIBP2P_KEY, InvalidIpnsName, IpnsName
+from ._go_cid import gateway_cid, gateway_ipns_name
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry._dnslink import DnsLinks
@@ -151,7 +152,7 @@ def dns_label(cid: CID, text: str) -> str:
 
 def _parse_cid(text: str) -> CID | None:
     try:
-        return CID.parse(text) if text and text == text.strip() else None
+        return gateway_cid(text) if text and text == text.strip() else None
     except errors.InvalidCID:
         return None
 
@@ -183,7 +184,7 @@ def canonical_root(ns: str, root: str, links: "DnsLinks", https: bool) -> str | 
     where there is no subdomain for it (an ``/ipfs/`` root that is no CID, an empty root)."""
     if ns in _PEER_NAMESPACES:
         try:
-            root = str(IpnsName.parse(root).cid()) if "/" not in root else root
+            root = str(gateway_ipns_name(root).cid()) if "/" not in root else root
         except InvalidIpnsName:
             pass
     cid = _parse_cid(root)
