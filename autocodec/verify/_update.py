@@ -19,7 +19,8 @@ Invariants (TUF specification 5.3-5.6, "detailed client workflow"):
   by the old keys can verify any more.
 - Every listed manifest is fetched by CID, signed by its publisher and agrees with its entry;
   a (kind, code) appears once in the whole set.
-- Revoked keys never count towards a threshold; revoked manifests and modules are refused.
+- Revoked keys never count towards a threshold; revoked manifests and modules are refused, and
+  so is a root or index whose envelope CID was revoked (one revoked before it was ever seen).
 - The result is a ``VerifiedSet``; nothing is stored here (``TrustStore.apply_update`` does
   that, all or nothing).
 """
@@ -38,6 +39,7 @@ from ..errors import (
     DelegationError,
     ExpiredError,
     InvalidDocument,
+    RevokedError,
     RollbackError,
     RootChainError,
 )
@@ -105,6 +107,13 @@ class VerifiedSet:
         return self.manifests.get(hit[1]) if hit else None
 
 
+def _not_revoked(kind: str, cid: CID, revoked: frozenset[str]) -> None:
+    """``RevokedError`` if the user revoked this document's CID."""
+    if str(cid) in revoked:
+        _log().warning("trust.document", decision="reject", document=str(cid), kind=kind, policy="revoked")
+        raise RevokedError(f"{kind} {cid} was revoked")
+
+
 def _open_root(data: bytes, limits: TrustLimits) -> tuple[Envelope, Root]:
     env = open_envelope(data, "root", max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
     return env, Root.from_value(env.document, max_keys=limits.max_role_keys, max_delegations=limits.max_delegations)
@@ -116,6 +125,7 @@ def trust_anchor(data: bytes, *, cid: CID | None = None, limits: TrustLimits = D
     env, root = _open_root(data, limits)
     if cid is not None:
         check_cid(cid, data, what="root")
+    _not_revoked("root", env.cid, frozenset(revoked))
     env.require(root.root.keys, root.root.threshold, role="root", set_name=root.set, revoked=revoked)
     _log().info("trust.anchor", decision="accept", document=str(env.cid), set=root.set, version=root.version,
               policy="user-pinned-root")
@@ -201,6 +211,7 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
     revoked = state.revoked
     documents: dict[CID, tuple[str, bytes]] = {}
 
+    _not_revoked("index", index_cid, revoked)
     index_data = fetch_verified(fetch, index_cid, limits.max_document_bytes, "index")
     index_env = open_envelope(index_data, "index", max_bytes=limits.max_document_bytes,
                               max_signatures=limits.max_signatures)
@@ -214,6 +225,7 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
     reset: set[str] = set()
     reset_at: dict[str, int] = {}
     for cid in _walk_roots(state, unverified.root, fetch, limits):
+        _not_revoked("root", cid, revoked)
         data = fetch_verified(fetch, cid, limits.max_document_bytes, "root")
         env, new = _open_root(data, limits)
         if new.previous != root_cid or new.version != root.version + 1 or new.set != root.set:
@@ -251,6 +263,7 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
         delegation = root.delegation(name)
         if delegation is None:
             raise DelegationError(f"index pins delegated index {name!r}, which root v{root.version} does not define")
+        _not_revoked(f"delegated index {name!r}", cid, revoked)
         data = fetch_verified(fetch, cid, limits.max_document_bytes, "delegated index")
         env = open_envelope(data, "index", max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
         env.require(delegation.role.keys, delegation.role.threshold, role=name, set_name=root.set, revoked=revoked)
