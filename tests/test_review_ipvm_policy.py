@@ -226,3 +226,35 @@ def test_like_is_linear_in_the_text_and_the_pattern() -> None:
         started = time.monotonic()
         assert not matches([["like", ".", pattern]], text)
         assert time.monotonic() - started < 5.0, (pattern[:20], len(text))
+
+
+# --- the evaluation budget counts the work a statement does, not only the statement --------------------
+
+
+def test_slices_spend_the_budget_by_what_they_copy() -> None:
+    # Each statement spent one step of the 1,000,000, but ".a[0:]" copies the whole list: 5,000
+    # such statements over a 240,000-element argument took 2.5 s for 5,000 steps, so the budget's
+    # "about a second of CPU" was about ten minutes for a chain of 1 MiB delegations.
+    from autocodec.verify.ucan import EvalBudget, failing_statement
+
+    args = {"a": list(range(20)) * 12_000}
+    policy = [["!=", ".a[0:]", 1]] * 5_000
+    started = time.monotonic()
+    with pytest.raises(MatchError, match="budget"):
+        failing_statement(policy, args, EvalBudget())
+    assert time.monotonic() - started < 2.0
+    assert matches([["==", ".a[0:2]", [0, 1]], ["==", ".a[-1:]", [19]]], args)  # small slices: as before
+
+
+def test_equality_spends_the_budget_by_the_values_it_compares() -> None:
+    # ["all", ".xs", ["==", ".", L]] with 100 copies of a 2,000-element L compared 200,000 pairs
+    # for 101 steps: 30 such statements took 2 s and left 99.7 % of the budget.
+    from autocodec.verify.ucan import EvalBudget, failing_statement
+
+    big = list(range(2_000))
+    args = {"xs": [big] * 100}
+    started = time.monotonic()
+    with pytest.raises(MatchError, match="budget"):
+        failing_statement([["all", ".xs", ["==", ".", big]]] * 30, args, EvalBudget())
+    assert time.monotonic() - started < 2.0
+    assert matches([["all", ".xs", ["==", ".", big]]], args)  # one such statement is within the budget

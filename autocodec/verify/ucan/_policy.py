@@ -19,9 +19,11 @@ Invariants:
   the same value (``1 == 1.0``); booleans equal only booleans. Ordering compares numbers only.
 - ``and []`` and ``or []`` are true; ``all`` over an empty collection is true, ``any`` false.
 - Evaluation is also bounded in work: every statement applied (each element a quantifier
-  visits counts) spends one step of an ``EvalBudget`` (``MAX_STEPS`` per invocation, shared by
-  every policy of its chain); a policy that needs more does not hold (``MatchError``), so a
-  large policy over large arguments cannot keep the validator busy for minutes.
+  visits counts), every pair of nested values ``==``/``!=`` compares, and every
+  ``SLICE_ITEMS_PER_STEP`` elements a slice copies spend one step of an ``EvalBudget``
+  (``MAX_STEPS`` per invocation, shared by every policy of its chain); a policy that needs more
+  does not hold (``MatchError``), so a large policy over large arguments cannot keep the
+  validator busy for minutes.
 """
 
 from __future__ import annotations
@@ -43,7 +45,11 @@ MAX_DEPTH = 32
 """Deepest nesting of statements accepted in one policy."""
 
 MAX_STEPS = 1_000_000
-"""Statements one validation may apply (about a second of CPU); see ``EvalBudget``."""
+"""Steps one validation may take (about a second of CPU); see ``EvalBudget``."""
+
+SLICE_ITEMS_PER_STEP = 256
+"""A slice spends one step for every this many elements (or bytes, or characters) it copies:
+copying them costs about what applying a statement does."""
 
 POLICY_HINT = ('write the policy as a list of UCAN 1.0 statements [operator, selector, value...], '
                'e.g. [["==", ".function", "decode"]]')
@@ -78,11 +84,12 @@ class EvalBudget:
     def __init__(self, steps: int = MAX_STEPS) -> None:
         self.steps = whole_number(steps, "EvalBudget's steps")
 
-    def spend(self) -> None:
-        self.steps -= 1
+    def spend(self, steps: int = 1) -> None:
+        self.steps -= steps
         if self.steps < 0:
             raise MatchError("the delegations' policies need more than their evaluation budget "
-                             f"({MAX_STEPS} statement applications) for these arguments")
+                             f"({MAX_STEPS} steps: statements applied, values compared, slices copied) "
+                             "for these arguments")
 
 
 @dataclass(frozen=True)
@@ -187,9 +194,11 @@ def select(steps: str | Sequence[_Step], value: Any) -> Any:
     return _select(steps, value)
 
 
-def _select(steps: Sequence[_Step], value: Any) -> Any:
+def _select(steps: Sequence[_Step], value: Any, budget: EvalBudget | None = None) -> Any:
     for step in steps:
         value = _apply(step, value)
+        if step.kind == "slice" and budget is not None and value is not ABSENT:
+            budget.spend(len(value) // SLICE_ITEMS_PER_STEP)
         if value is ABSENT:
             return None if step.optional else ABSENT
     return value
@@ -281,9 +290,9 @@ def _eval(st: Sequence[Any], value: Any, budget: EvalBudget) -> bool:
         return all(_eval(inner, value, budget) for inner in st[1])
     if op == "or":
         return not st[1] or any(_eval(inner, value, budget) for inner in st[1])
-    selected = _select(_parsed(st[1]), value)
+    selected = _select(_parsed(st[1]), value, budget)
     if op == "!=":  # the spec: equivalent to ["not", ["==", selector, value]], so true on a miss
-        return selected is ABSENT or not equal(selected, st[2])
+        return selected is ABSENT or not equal(selected, st[2], budget)
     if selected is ABSENT:
         return False
     if op in ("all", "any"):
@@ -293,7 +302,7 @@ def _eval(st: Sequence[Any], value: Any, budget: EvalBudget) -> bool:
         results = (_eval(st[2], item, budget) for item in items)
         return all(results) if op == "all" else any(results)
     if op == "==":
-        return equal(selected, st[2])
+        return equal(selected, st[2], budget)
     if op == "like":
         return isinstance(selected, str) and _glob_match(st[2], selected)
     if not (_is_number(selected) and _is_number(st[2])):
@@ -311,12 +320,17 @@ def _is_number(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and not (isinstance(v, float) and math.isnan(v))
 
 
-def equal(a: Any, b: Any) -> bool:
+def equal(a: Any, b: Any, budget: EvalBudget | None = None) -> bool:
     """IPLD data-model equality, with integers equal to floats of the same value. Iterative:
-    values nested as deep as DAG-CBOR allows compare without ``RecursionError``."""
+    values nested as deep as DAG-CBOR allows compare without ``RecursionError``. With a
+    ``budget``, each pair of values compared inside lists and maps spends a step."""
     pairs = [(a, b)]
+    first = True
     while pairs:
         x, y = pairs.pop()
+        if budget is not None and not first:
+            budget.spend()
+        first = False
         if isinstance(x, bool) or isinstance(y, bool):
             same = isinstance(x, bool) and isinstance(y, bool) and x == y
         elif _is_number(x) and _is_number(y):
