@@ -1121,10 +1121,11 @@ async def _read_only(request: web.Request) -> web.Response:
 
 async def _namespace(request: web.Request) -> web.Response:
     """``/ipfs`` and ``/ipns`` without their slash: a 307 to the namespace root (Go's ServeMux,
-    which Kubo's gateway mux answers with), the query kept."""
+    which Kubo's gateway mux answers with, inside its CORS wrapper: with the CORS headers), the
+    query kept."""
     query = request.raw_path.partition("?")[2]
     location = request.path + "/" + (f"?{query}" if query else "")
-    return go_redirect(request, location, 307)
+    return go_redirect(request, location, 307, headers=_CORS)
 
 
 def setup_gateway(app: web.Application) -> None:

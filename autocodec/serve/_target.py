@@ -8,7 +8,8 @@ handlers (RFC 9112 3.2 and 3.2.2; Go's ``net/http`` ``readRequest``):
 - ``CONNECT`` (any target, as Kubo reads it first) is boxo's 405 ``Method CONNECT not allowed``,
   where Kubo answers a bare 200 (``Content-Length: 0``) and opens no tunnel: a 2xx to CONNECT
   tells a client the tunnel is up (RFC 9110 9.3.6), so this server does not claim one;
-- a path no route takes is Go's ``404 page not found`` (``nosniff``), as Kubo's mux answers it;
+- a path no route takes is Go's ``404 page not found`` (``nosniff``, the gateway's CORS headers),
+  as Kubo's mux answers it inside its CORS wrapper;
 - ``OPTIONS *`` is a bare 200 (``Content-Length: 0``); another method with ``*`` is a 400
   (from aiohttp's parser, as from Go's);
 - a ``Host`` header holding a byte that no host, port or IPv6 zone holds (Go's
@@ -90,10 +91,12 @@ _AIOHTTP_NOT_FOUND = "404: Not Found"  # the router's text for a path no route t
 
 
 def _go_not_found() -> web.Response:
-    """Go's ``http.NotFound``, which Kubo's mux answers a path no handler takes with."""
+    """Go's ``http.NotFound``, which Kubo's mux answers a path no handler takes with, inside
+    Kubo's CORS wrapper: with the gateway's CORS headers."""
+    from ._gateway import _CORS
     from ._subdomain import _plain
 
-    return _plain(404, "404 page not found\n")
+    return _plain(404, "404 page not found\n", _CORS)
 
 
 def _before_clone(request: web.Request, rest: str) -> web.Response | None:
