@@ -258,3 +258,17 @@ def test_equality_spends_the_budget_by_the_values_it_compares() -> None:
         failing_statement([["all", ".xs", ["==", ".", big]]] * 30, args, EvalBudget())
     assert time.monotonic() - started < 2.0
     assert matches([["all", ".xs", ["==", ".", big]]], args)  # one such statement is within the budget
+
+
+def test_like_spends_the_budget_by_the_text_it_scans() -> None:
+    # A like is linear now, but still one step for a scan of a 900,000-character argument: 2,000
+    # ["not", ["like", ".s", "*ba*bq*"]] took 3.3 s for 4,000 steps (a 4 MiB container holds
+    # 100,000 of them).
+    from autocodec.verify.ucan import EvalBudget, failing_statement
+
+    args = {"s": "ab" * 450_000, "to": ["x@example.com"] * 1_000}
+    started = time.monotonic()
+    with pytest.raises(MatchError, match="budget"):
+        failing_statement([["not", ["like", ".s", "*ba*bq*"]]] * 2_000, args, EvalBudget())
+    assert time.monotonic() - started < 2.0
+    assert matches([["all", ".to", ["like", ".", "*@example.com"]]] * 100, args)  # short texts: as before

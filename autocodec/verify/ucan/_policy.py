@@ -20,10 +20,10 @@ Invariants:
 - ``and []`` and ``or []`` are true; ``all`` over an empty collection is true, ``any`` false.
 - Evaluation is also bounded in work: every statement applied (each element a quantifier
   visits counts), every pair of nested values ``==``/``!=`` compares, and every
-  ``SLICE_ITEMS_PER_STEP`` elements a slice copies spend one step of an ``EvalBudget``
-  (``MAX_STEPS`` per invocation, shared by every policy of its chain); a policy that needs more
-  does not hold (``MatchError``), so a large policy over large arguments cannot keep the
-  validator busy for minutes.
+  ``ITEMS_PER_STEP`` elements a slice copies or characters a ``like`` scans spend one step of
+  an ``EvalBudget`` (``MAX_STEPS`` per invocation, shared by every policy of its chain); a
+  policy that needs more does not hold (``MatchError``), so a large policy over large
+  arguments cannot keep the validator busy for minutes.
 """
 
 from __future__ import annotations
@@ -47,9 +47,9 @@ MAX_DEPTH = 32
 MAX_STEPS = 1_000_000
 """Steps one validation may take (about a second of CPU); see ``EvalBudget``."""
 
-SLICE_ITEMS_PER_STEP = 256
-"""A slice spends one step for every this many elements (or bytes, or characters) it copies:
-copying them costs about what applying a statement does."""
+ITEMS_PER_STEP = 256
+"""A slice spends one step for every this many elements (or bytes, or characters) it copies, a
+``like`` for every this many characters of its text: about what applying a statement costs."""
 
 POLICY_HINT = ('write the policy as a list of UCAN 1.0 statements [operator, selector, value...], '
                'e.g. [["==", ".function", "decode"]]')
@@ -198,7 +198,7 @@ def _select(steps: Sequence[_Step], value: Any, budget: EvalBudget | None = None
     for step in steps:
         value = _apply(step, value)
         if step.kind == "slice" and budget is not None and value is not ABSENT:
-            budget.spend(len(value) // SLICE_ITEMS_PER_STEP)
+            budget.spend(len(value) // ITEMS_PER_STEP)
         if value is ABSENT:
             return None if step.optional else ABSENT
     return value
@@ -304,7 +304,10 @@ def _eval(st: Sequence[Any], value: Any, budget: EvalBudget) -> bool:
     if op == "==":
         return equal(selected, st[2], budget)
     if op == "like":
-        return isinstance(selected, str) and _glob_match(st[2], selected)
+        if not isinstance(selected, str):
+            return False
+        budget.spend(len(selected) // ITEMS_PER_STEP)
+        return _glob_match(st[2], selected)
     if not (_is_number(selected) and _is_number(st[2])):
         return False
     a, b = selected, st[2]
