@@ -22,6 +22,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._sandbox import LoadedModule
 
 _MASK = (1 << 64) - 1
+MAX_GENERATED = 1 << 24
+"""The most bytes a case has made for it (a chunker's ``{seed, length}``, a verifier's
+``input_len``): the document is as untrusted as its module, and a length is not bytes it paid for."""
 
 
 def xorshift_bytes(seed: int, length: int) -> bytes:
@@ -128,7 +131,10 @@ def _chunker(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
     params = _need(case, "params", dict)
     source = case.get("input")
     if isinstance(source, dict):
-        data = xorshift_bytes(_need(source, "seed", int), _need(source, "length", int))
+        length = _need(source, "length", int)
+        if not 0 <= length <= MAX_GENERATED:
+            raise InvalidDocument(f"a chunker case's input 'length' must be between 0 and 2^24, not {length}")
+        data = xorshift_bytes(_need(source, "seed", int), length)
     elif isinstance(source, bytes):
         data = source
     else:
@@ -184,7 +190,7 @@ def _verifier(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
 
     verifier = bao.Verifier(loaded)
     length = _need(case, "input_len", int)
-    if not 0 <= length <= 1 << 24:
+    if not 0 <= length <= MAX_GENERATED:
         raise InvalidDocument("'input_len' must be between 0 and 2^24")
     data, root = bao_input(length), _need(case, "hash", bytes)
     got = bao.bao_hash(verifier, io.BytesIO(data))
