@@ -742,7 +742,9 @@ def _whole_body(request: web.Request, headers: dict[str, str], body: bytes, cont
         return asked
     span, status = asked
     part = body if span is None or status == 200 else body[span[0]:span[1] + 1]
-    return web.Response(status=status, body=part, headers={**headers, **(extra or {})}, content_type=content_type)
+    length = {"Content-Length": str(len(part))}  # on a HEAD too, as Go's: aiohttp drops it there for an empty body
+    return web.Response(status=status, body=part, headers={**headers, **(extra or {}), **length},
+                        content_type=content_type)
 
 
 async def _car_response(request: web.Request, runtime: "Runtime", target: Target, params: _car.CarParams,

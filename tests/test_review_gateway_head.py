@@ -1,0 +1,35 @@
+"""``HEAD`` of an empty body held whole (a block's bytes, ``?format=raw`` or by ``Accept``, and
+the empty 206 of ``bytes=-0``), compared with Kubo v0.43.1's gateway (the fixture of
+``tests/test_review_gateway_bases.py``).
+
+Found by the differential review: Go's content server writes ``Content-Length: 0`` on such a
+``HEAD``, as on its ``GET``; aiohttp leaves the header out of a ``HEAD`` whose body is empty, so
+a client probing the size read none.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_review_gateway_bases import Sides, sides  # noqa: F401 - the module's fixture
+from tests.test_serve_hostile2 import fetch
+
+# bafkqaaa: the empty raw block, an identity CID (held by both without a put)
+CASES = (("/ipfs/bafkqaaa?format=raw", {}), ("/ipfs/bafkqaaa", {"Accept": "application/vnd.ipld.raw"}),
+         ("/ipfs/bafkqaaa?format=raw", {"Range": "bytes=0-"}), ("/ipfs/bafkqaaa?format=raw", {"If-None-Match": '"x"'}),
+         ("/ipfs/bafkqaaa?format=raw&filename=a.bin", {}), ("/ipfs/bafkqaaa", {}), ("/ipfs/{leaf}?format=raw", {"Range": "bytes=-0"}),
+         ("/ipfs/{cbor}", {"Range": "bytes=-0"}), ("/ipfs/{folder}?format=raw", {"Range": "bytes=-0"}),
+         ("/ipfs/{folder}/hello.txt", {"Range": "bytes=-0"}))
+
+
+@pytest.mark.slow
+@pytest.mark.ipfs
+@pytest.mark.parametrize("case", range(len(CASES)))
+def test_a_head_of_an_empty_body_has_its_length_as_in_kubo(sides: Sides, case: int) -> None:  # noqa: F811
+    path, headers = CASES[case]
+    path = path.format(leaf=sides.leaf, cbor=sides.cbor, folder=sides.folder)
+    for method in ("HEAD", "GET"):
+        kubo = fetch(sides.kubo.gateway_url, path, headers, method)
+        ours = fetch(sides.ours.url, path, headers, method)
+        assert (ours.status, ours.headers.get("content-length"), ours.headers.get("content-range")) == (
+            kubo.status, kubo.headers.get("content-length"), kubo.headers.get("content-range")), method
