@@ -285,9 +285,10 @@ class RemoteExecutor:
         not only the last one's). ``budget`` is the one the invoked job's policies were
         evaluated with: the 1,000,000 statements cover the whole request."""
         from ..verify.ucan import MatchError, failing_statement
-        from ..verify.ucan._policy import brief
+        from ..verify.ucan._policy import brief, checked_policy
 
         limits = self.executor.limits
+        policies = [(token, checked_policy(token.payload["pol"])) for token in chain] if task.awaits else []
         found: dict[CID, Invocation] = {}
         todo = [(cid, task.cid) for cid in task.awaits]
         while todo:
@@ -298,8 +299,8 @@ class RemoteExecutor:
                 raise InvalidInput(f"the job awaits more than {limits.max_jobs} invocations")
             awaited = found[cid] = self._awaited(cid, parent, blocks)
             args = task_args(awaited)
-            for token in chain:
-                failed = failing_statement(token.payload["pol"], args, budget)
+            for token, policy in policies:  # each checked once for the request, not once per job
+                failed = failing_statement(policy, args, budget)
                 if failed is not None:
                     raise MatchError(f"awaited job {cid} violates delegation {token.cid}'s policy statement "
                                      f"{brief(failed)}")

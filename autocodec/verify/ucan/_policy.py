@@ -32,7 +32,7 @@ import enum
 import functools
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -219,13 +219,42 @@ def _apply(step: _Step, value: Any) -> Any:
 
 def check_policy(policy: Any) -> None:
     """Raise ``InvalidToken`` unless ``policy`` is a list of well-formed statements."""
+    _checked(policy)
+
+
+@dataclass(frozen=True)
+class CheckedPolicy:
+    """A policy ``check_policy`` accepted, with each of its selectors parsed: ``failing_statement``
+    takes it to evaluate one policy against many arguments (the jobs a pipeline awaits) without
+    checking it again each time. Make it with ``checked_policy``; the policy is not changed after."""
+
+    statements: tuple[Any, ...]
+    selectors: Mapping[str, tuple[_Step, ...]]
+
+
+def checked_policy(policy: Any) -> CheckedPolicy:
+    """``policy`` checked once (``InvalidToken`` as ``check_policy``) for repeated evaluation."""
+    selectors = _checked(policy)  # refuses anything but a list of well-formed statements
+    return CheckedPolicy(tuple(policy), selectors)
+
+
+def _checked(policy: Any) -> dict[str, tuple[_Step, ...]]:
+    """``check_policy``, and the steps of each selector the policy holds (each parsed once:
+    evaluation looks them up rather than parsing a selector again for every element)."""
     if not isinstance(policy, list):
         raise _malformed("policy is not a list of statements")
+    selectors: dict[str, tuple[_Step, ...]] = {}
     for statement in policy:
-        _check(statement, 1)
+        _check(statement, 1, selectors)
+    return selectors
 
 
-def _check(st: Any, depth: int) -> None:
+def _parse_into(text: Any, selectors: dict[str, tuple[_Step, ...]]) -> None:
+    if not (isinstance(text, str) and text in selectors):
+        selectors[text] = parse_selector(text)
+
+
+def _check(st: Any, depth: int, selectors: dict[str, tuple[_Step, ...]]) -> None:
     if depth > MAX_DEPTH:
         raise _malformed(f"policy nests deeper than {MAX_DEPTH}")
     if not isinstance(st, list) or not st or not isinstance(st[0], str):
@@ -234,7 +263,7 @@ def _check(st: Any, depth: int) -> None:
     if op in _COMPARISONS or op == "like":
         if len(st) != 3:
             raise _malformed(f"policy '{op}' takes a selector and a value")
-        parse_selector(st[1])
+        _parse_into(st[1], selectors)
         if op == "like" and not isinstance(st[2], str):
             raise _malformed("policy 'like' takes a string pattern")
         if op in ("<", "<=", ">", ">=") and not _is_number(st[2]):
@@ -242,17 +271,17 @@ def _check(st: Any, depth: int) -> None:
     elif op == "not":
         if len(st) != 2:
             raise _malformed("policy 'not' takes one statement")
-        _check(st[1], depth + 1)
+        _check(st[1], depth + 1, selectors)
     elif op in ("and", "or"):
         if len(st) != 2 or not isinstance(st[1], list):
             raise _malformed(f"policy '{op}' takes a list of statements")
         for inner in st[1]:
-            _check(inner, depth + 1)
+            _check(inner, depth + 1, selectors)
     elif op in ("all", "any"):
         if len(st) != 3:
             raise _malformed(f"policy '{op}' takes a selector and a statement")
-        parse_selector(st[1])
-        _check(st[2], depth + 1)
+        _parse_into(st[1], selectors)
+        _check(st[2], depth + 1, selectors)
     else:
         raise _malformed(f"unknown policy operator {op[:20]!r}")
 
@@ -266,31 +295,32 @@ def matches(policy: list[Any], args: Any, budget: EvalBudget | None = None) -> b
         return False
 
 
-def failing_statement(policy: list[Any], args: Any, budget: EvalBudget | None = None) -> Any | None:
-    """The first statement of ``policy`` that does not hold, or None (``MatchError`` past ``budget``).
-    ``InvalidToken`` for a malformed policy (``check_policy``), ``InvalidInput`` for a budget
-    that is no ``EvalBudget``."""
-    check_policy(policy)
+def failing_statement(policy: list[Any] | CheckedPolicy, args: Any, budget: EvalBudget | None = None) -> Any | None:
+    """The first statement of ``policy`` (a list, or a ``CheckedPolicy``) that does not hold, or
+    None (``MatchError`` past ``budget``). ``InvalidToken`` for a malformed policy
+    (``check_policy``), ``InvalidInput`` for a budget that is no ``EvalBudget``."""
+    if not isinstance(policy, CheckedPolicy):
+        policy = checked_policy(policy)
     if budget is None:
         budget = EvalBudget()
     elif not isinstance(budget, EvalBudget):
         raise InvalidInput(f"a policy's budget is an EvalBudget, not {type(budget).__name__}")
-    for st in policy:
-        if not _eval(st, args, budget):
+    for st in policy.statements:
+        if not _eval(st, args, budget, policy.selectors):
             return st
     return None
 
 
-def _eval(st: Sequence[Any], value: Any, budget: EvalBudget) -> bool:
+def _eval(st: Sequence[Any], value: Any, budget: EvalBudget, selectors: Mapping[str, tuple[_Step, ...]]) -> bool:
     budget.spend()
     op = st[0]
     if op == "not":
-        return not _eval(st[1], value, budget)
+        return not _eval(st[1], value, budget, selectors)
     if op == "and":
-        return all(_eval(inner, value, budget) for inner in st[1])
+        return all(_eval(inner, value, budget, selectors) for inner in st[1])
     if op == "or":
-        return not st[1] or any(_eval(inner, value, budget) for inner in st[1])
-    selected = _select(_parsed(st[1]), value, budget)
+        return not st[1] or any(_eval(inner, value, budget, selectors) for inner in st[1])
+    selected = _select(selectors[st[1]], value, budget)
     if op == "!=":  # the spec: equivalent to ["not", ["==", selector, value]], so true on a miss
         return selected is ABSENT or not equal(selected, st[2], budget)
     if selected is ABSENT:
@@ -299,7 +329,7 @@ def _eval(st: Sequence[Any], value: Any, budget: EvalBudget) -> bool:
         items = list(selected.values()) if isinstance(selected, dict) else selected
         if not isinstance(items, list):
             return False
-        results = (_eval(st[2], item, budget) for item in items)
+        results = (_eval(st[2], item, budget, selectors) for item in items)
         return all(results) if op == "all" else any(results)
     if op == "==":
         return equal(selected, st[2], budget)
