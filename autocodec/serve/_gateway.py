@@ -162,6 +162,8 @@ def locate(runtime: "Runtime", path: DagPath, *, stored_only: bool = False,
     found = resolve_path(rec, DagPath("ipfs", path.root, (), path.root_text), limits=runtime.limits)
     roots = [path.root]
     for segment in path.segments:
+        if found.cid.codec == _unixfs.DAG_PB and not found.remainder:
+            _refuse_unknown_unixfs(found.value, found.data)
         try:
             found = resolve_path(rec, DagPath("ipfs", found.cid, (*found.remainder, segment), str(found.cid)),
                                  limits=runtime.limits)
@@ -173,6 +175,29 @@ def locate(runtime: "Runtime", path: DagPath, *, stored_only: bool = False,
     while terminal > 0 and blocks[terminal][0] != found.cid:
         terminal -= 1
     return Target(path, roots, blocks[:terminal], found.cid, found.data, found.remainder, found.value)
+
+
+class UnknownUnixfsType(errors.InvalidBlock):
+    """A path through a DAG-PB node whose UnixFS ``Data`` names a type past the spec's 0 to 5:
+    boxo's unixfsnode has no reification for it, so Kubo resolves no path through it (a 500)."""
+
+
+def _refuse_unknown_unixfs(node: Any, block: bytes) -> None:
+    """``UnknownUnixfsType`` when ``block`` (DAG-PB; ``node`` its decoded value, if the walk
+    kept it) has UnixFS ``Data`` of an unknown type; a node without ``Data``, or ``Data`` that
+    is no UnixFS message, is pathed by its links, as boxo does."""
+    from .. import builtin
+    from ..unixfs import _pb
+
+    if not isinstance(node, dict):
+        try:
+            node = builtin.decode(block, "dag-pb")
+        except errors.AutocodecError:
+            return
+    data = node.get("Data")
+    kind = _pb.type_of(data) if isinstance(data, bytes) else None
+    if kind is not None and kind not in _pb.TYPE_NAMES:
+        raise UnknownUnixfsType("no reification for this UnixFS node type")
 
 
 HELD_BLOCK: web.RequestKey[tuple[CID, bytes]] = web.RequestKey("held_block", tuple)
@@ -437,7 +462,7 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
             headers.update(exc.headers)
         if isinstance(exc, (GatewayError, errors.AutocodecError)):
             text = exc.text if isinstance(exc, GatewayError) else public_text(exc.message, runtime)
-            if isinstance(exc, MissingPath):  # Kubo's words: the path asked for (cleaned), then why
+            if isinstance(exc, (MissingPath, UnknownUnixfsType)):  # Kubo's words: the path asked for (cleaned), then why
                 text = f"failed to resolve {go_escape_ascii(_asked_path(request))}: {text}"
             elif isinstance(exc, errors.BlockNotFound) and runtime.offline:
                 text = _offline_missing_root(request, text)
@@ -861,8 +886,7 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
     if cid.codec != _unixfs.DAG_PB:  # a block of any other codec is a file of its bytes, as Kubo serves it
         return await _file_response(request, runtime, target, _unixfs.Node("file", len(target.data), None, ()))
     raise GatewayError(500, f"{cid} is a dag-pb node but not a UnixFS file, directory or symlink (no UnixFS Data, "
-                            "or Data of an unknown type): fetch it with ?format=raw or ?format=dag-json",
-                       _base_headers(target))
+                            "or Data of an unknown type): fetch it with ?format=raw or ?format=dag-json")  # no roots, as Kubo
 
 
 def _modtime(meta: "_pb.UnixfsData | None") -> int | None:

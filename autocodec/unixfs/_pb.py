@@ -145,9 +145,18 @@ def decode_view(buf: memoryview) -> tuple[UnixfsData, memoryview]:
 _Rest = tuple[int | None, tuple[int, ...], int | None, int | None, int | None, tuple[int, int] | None]
 
 
-def _fields(buf: bytes | memoryview) -> tuple[int, tuple[int, int], _Rest]:
+def type_of(buf: bytes) -> int | None:
+    """The Type a UnixFS Data message names, known or not (the gateway tells an unknown one
+    apart, as boxo does); None when the message does not parse or has no Type."""
+    try:
+        return _fields(buf, any_type=True)[0]
+    except InvalidBlock:
+        return None
+
+
+def _fields(buf: bytes | memoryview, any_type: bool = False) -> tuple[int, tuple[int, int], _Rest]:
     """The message's Type, the span of its (last) Data field, and its other fields in
-    ``UnixfsData``'s order after ``data``."""
+    ``UnixfsData``'s order after ``data``; a Type past the spec's is refused unless ``any_type``."""
     kind: int | None = None
     span = (0, 0)
     filesize: int | None = None
@@ -191,6 +200,6 @@ def _fields(buf: bytes | memoryview) -> tuple[int, tuple[int, int], _Rest]:
             raise InvalidBlock(f"unixfs: unexpected field {number} with wire type {wire}")
     if kind is None:
         raise InvalidBlock("unixfs: the Data message has no Type")
-    if kind not in TYPE_NAMES:
+    if kind not in TYPE_NAMES and not any_type:
         raise InvalidBlock(f"unixfs: unknown node type {kind}")
     return kind, span, (filesize, tuple(blocksizes), hash_type, fanout, mode, mtime)
