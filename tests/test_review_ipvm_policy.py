@@ -308,3 +308,38 @@ def test_a_pipelines_awaited_jobs_do_not_check_the_chains_policies_again_each(rt
     with pytest.raises(MatchError, match="awaited job"):
         remote.handle(body, now=now)
     assert time.monotonic() - started < 3.0
+
+
+# --- receipts and the cache: what held (regression guards) ------------------------------------------
+
+
+def test_the_cache_never_serves_a_receipt_for_another_invocation_or_a_forged_one(rt: Runtime) -> None:
+    # Index rows pointing invocation A at (1) this executor's genuine receipt for B, (2) a receipt
+    # for A signed by an untrusted key, (3) a copy of A's receipt with another `out` under the
+    # executor's DID (its signature no longer verifies): a run of A answers A's own result.
+    from autocodec.errors import SignatureError
+    from autocodec.ipvm import Receipt
+
+    executor = Executor(rt)
+    a = Invocation(SELECT_CID, "select", [{"k": "A"}, "k"])
+    b = Invocation(SELECT_CID, "select", [{"k": "B"}, "k"])
+    out_b = executor.run(b)
+    mallory = SigningKey.generate()
+    foreign_cid, foreign = Receipt(a.cid, Receipt.ok_out("forged"), 1, "x@1", mallory.did).sign(mallory)
+    forged_cid, forged = Receipt(a.cid, Receipt.ok_out("forged"), 1, "x@1", executor.key.did).sign(executor.key)
+    forged_payload = forged.replace(b"forged", b"FORGED")
+    from autocodec.builtin import cid_for
+
+    tampered_cid = cid_for(forged_payload, "dag-cbor")
+    with pytest.raises(SignatureError):
+        Receipt.verify_block(forged_payload)
+    rt.store.put(foreign_cid, foreign)
+    rt.store.put(tampered_cid, forged_payload)
+    for receipt_cid, issuer in ((out_b.receipt_cid, executor.key.did), (foreign_cid, mallory.did),
+                                (tampered_cid, executor.key.did)):
+        with rt.store.transaction() as conn:
+            conn.execute("INSERT OR REPLACE INTO ipvm_receipts (invocation, executor, receipt) VALUES (?, ?, ?)",
+                         (str(a.cid), issuer, str(receipt_cid)))
+        outcome = executor.run(a)
+        assert outcome.receipt.ran == a.cid and outcome.receipt.value == "A"
+        assert outcome.receipt.issuer == executor.key.did
