@@ -343,3 +343,16 @@ def test_the_cache_never_serves_a_receipt_for_another_invocation_or_a_forged_one
         outcome = executor.run(a)
         assert outcome.receipt.ran == a.cid and outcome.receipt.value == "A"
         assert outcome.receipt.issuer == executor.key.did
+
+
+def test_a_quantifier_over_a_map_reads_only_the_values_it_visits() -> None:
+    # `any` over a map copied all its values into a list before visiting the first: 2,000
+    # ["any", ".m", ...] over a 100,000-key map that hold at the first value took 1.3 s for
+    # 4,000 steps (a 4 MiB container holds 200,000 of them).
+    from autocodec.verify.ucan import EvalBudget, failing_statement
+
+    args = {"m": {f"k{i}": 1 for i in range(100_000)}}
+    started = time.monotonic()
+    assert failing_statement([["any", ".m", ["==", ".", 1]]] * 2_000, args, EvalBudget()) is None
+    assert time.monotonic() - started < 0.5
+    assert matches([["all", ".m", ["==", ".", 1]], ["not", ["any", ".m", ["==", ".", 2]]]], args)

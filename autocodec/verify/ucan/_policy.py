@@ -326,9 +326,9 @@ def _eval(st: Sequence[Any], value: Any, budget: EvalBudget, selectors: Mapping[
     if selected is ABSENT:
         return False
     if op in ("all", "any"):
-        items = list(selected.values()) if isinstance(selected, dict) else selected
-        if not isinstance(items, list):
+        if not isinstance(selected, (dict, list)):
             return False
+        items = selected.values() if isinstance(selected, dict) else selected  # visited lazily: any stops early
         results = (_eval(st[2], item, budget, selectors) for item in items)
         return all(results) if op == "all" else any(results)
     if op == "==":
