@@ -65,7 +65,8 @@ def run_ls(args: argparse.Namespace) -> int:
         listings = []
         for path in args.paths:
             cid = resolve(runtime, path)
-            found = ls(runtime, cid, resolve=resolve_children, links_of=runtime.links, limits=runtime.limits)
+            found = ls(runtime, cid, resolve=resolve_children, links_of=runtime.links, limits=runtime.limits,
+                       streamed=args.stream)
             if not args.stream:
                 found.sort(key=lambda e: name_bytes(e.name))
                 if args.sort_size:

@@ -11,7 +11,8 @@ Invariants:
   directory), with its UnixFS 1.5 mode and mtime; a link to any other codec is of unknown kind
   and size 0. Without ``resolve`` only raw links are known (files of their Tsize).
 - Entries come in ``_dir.entries``' order (a plain directory's by name, as boxo lists it; a
-  HAMT's as the walk meets them); sorting for display is the caller's.
+  HAMT's as the walk meets them; ``streamed``, as Kubo's streaming walk meets them); sorting
+  for display is the caller's.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidBlock
 from . import _pb
-from ._dir import DAG_PB, RAW, Source, entries
+from ._dir import DAG_PB, RAW, Source, iter_entries, iter_entries_by_level
 
 FILE, DIRECTORY, SYMLINK, UNKNOWN = "file", "directory", "symlink", "unknown"
 
@@ -53,10 +54,12 @@ def _unixfs(cid: CID, data: bytes) -> tuple[_pb.UnixfsData, list[dict[str, Any]]
 
 
 def ls(source: Source, cid: CID, *, resolve: bool = True,
-       links_of: Callable[[CID, bytes], Sequence[CID]] | None = None, limits: Limits | None = None) -> list[LsEntry]:
+       links_of: Callable[[CID, bytes], Sequence[CID]] | None = None, limits: Limits | None = None,
+       streamed: bool = False) -> list[LsEntry]:
     """The entries of the node ``cid`` (module docstring). ``links_of(cid, data)`` gives the
     links of a block of another codec (a ``Runtime``'s ``links``); without it such a block
-    lists nothing."""
+    lists nothing. ``streamed``: a HAMT's entries in the order Kubo streams them
+    (``iter_entries_by_level``), for ``ls --stream``."""
     limits = limits or DEFAULT_LIMITS
     data = source.get(cid)
     if cid.codec == RAW:
@@ -66,7 +69,8 @@ def ls(source: Source, cid: CID, *, resolve: bool = True,
         return [_entry(source, "", link, 0, resolve) for link in found]
     meta, links = _unixfs(cid, data)
     if meta.type in (_pb.DIRECTORY, _pb.HAMT_SHARD):
-        listed = entries(source, cid, data, limits)
+        walk = iter_entries_by_level if streamed else iter_entries
+        listed = list(walk(source, cid, data, limits))
     else:
         listed = [(str(link.get("Name", "")), link["Hash"], link.get("Tsize")) for link in links]
     return [_entry(source, name, link, tsize or 0, resolve) for name, link, tsize in listed]
