@@ -9,7 +9,9 @@ Invariants:
   and "." segments go, ".." removes the segment before it, so ``CID//a`` and ``CID/x/../a``
   name ``CID/a`` and ``CID/../a`` names the CID ``a`` (refused as one).
 - A segment that is missing is ``PathNotFound`` (a ``NotFound``, in Kubo's words); a segment under a file or symlink is
-  ``InvalidInput``; a malformed node is ``InvalidBlock``. At most
+  ``InvalidInput``; a malformed node is ``InvalidBlock``. A DAG-PB node that is no UnixFS node
+  (no ``Data``, ``Data`` that is no UnixFS message) or a metadata node is looked up by link
+  name, as Kubo's resolver reads plain DAG-PB. At most
   ``limits.unixfs.max_dag_depth`` shard levels are followed.
 """
 
@@ -37,8 +39,31 @@ def _load(store: Any, cid: CID) -> tuple[_pb.UnixfsData | None, list[dict[str, A
     return _pb.decode(node["Data"]), node["Links"]
 
 
+def _plain_or_unixfs(store: Any, cid: CID) -> tuple[list[dict[str, Any]] | None, _pb.UnixfsData | None,
+                                                   list[dict[str, Any]]]:
+    """``cid``'s links to look a name up in by link name, as Kubo's resolver reads plain DAG-PB
+    (a DAG-PB node with no ``Data``, ``Data`` that is no UnixFS message, or of type metadata),
+    else None and its UnixFS meta and links as ``_load`` gives them (a raw leaf: no meta; an
+    unknown type: ``InvalidBlock``). The block is decoded once."""
+    if cid.codec != DAG_PB:
+        return None, None, []
+    from ..builtin import decode
+
+    node = decode(store.get(cid), "dag-pb")
+    data = node.get("Data")
+    kind = _pb.type_of(data) if isinstance(data, bytes) else None
+    if kind is None or kind == _pb.METADATA:
+        return list(node["Links"]), None, []
+    return None, _pb.decode(data), node["Links"]
+
+
 def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
-    meta, links = _load(store, cid)
+    plain, meta, links = _plain_or_unixfs(store, cid)
+    if plain is not None:  # the first link of that name, as a DAG-PB node's Links are read
+        found = next((link for link in plain if link.get("Name") == name), None)
+        if found is None:
+            raise no_link(name, cid)
+        return cast(CID, found["Hash"])
     if meta is None or meta.type not in (_pb.DIRECTORY, _pb.HAMT_SHARD):
         raise InvalidInput(f"cannot look up {name!r}: {cid} is not a directory")
     if meta.type == _pb.DIRECTORY:
