@@ -72,3 +72,12 @@ def test_a_path_through_a_node_that_is_no_folder_is_read_as_kubo_reads_it(world:
     assert (ours.returncode == 0, ours.stdout) == (kubo.returncode == 0, kubo.stdout), (kubo.stderr, ours.stderr)
     kubo, ours = world.both(command, f"{world.cids[node]}/y")  # a name it does not hold: an error in both
     assert ours.returncode != 0 and kubo.returncode != 0
+
+
+@pytest.mark.parametrize("node", list(NODES))
+def test_ls_of_a_node_that_is_no_folder_is_kubos(world: World, node: str) -> None:
+    """The node itself: Kubo lists the links of a file, a metadata node and a node of an unknown
+    type (a UnixFS message it decodes, its type unread), and refuses one with no ``Data`` or
+    ``Data`` that is no UnixFS message."""
+    kubo, ours = world.both("ls", world.cids[node])
+    assert (ours.returncode == 0, ours.stdout) == (kubo.returncode == 0, kubo.stdout), (kubo.stderr, ours.stderr)

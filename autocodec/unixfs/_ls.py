@@ -47,8 +47,12 @@ def _unixfs(cid: CID, data: bytes) -> tuple[_pb.UnixfsData, list[dict[str, Any]]
     from ..builtin import decode
 
     node: dict[str, Any] = decode(data, "dag-pb")
+    raw = node.get("Data", b"")
+    kind = _pb.type_of(raw) if isinstance(raw, bytes) else None
+    if kind is not None and kind not in _pb.TYPE_NAMES:  # a UnixFS message of a type Kubo's ls does not read: its links
+        return _pb.UnixfsData(kind, b""), node["Links"]
     try:
-        return _pb.decode(node.get("Data", b"")), node["Links"]
+        return _pb.decode(raw), node["Links"]
     except InvalidBlock as exc:
         raise InvalidBlock(f"{cid} is a dag-pb node but not UnixFS: {exc.message}") from None
 
