@@ -171,7 +171,7 @@ _SERVING_ORDER = "o.set_id IS NOT NULL DESC, CASE WHEN o.set_id IS NULL THEN s.r
 """Which of the pinned sets listing one entry serves it: those allowed to override first, the
 latest pinned of them; then the others, the earliest pinned (``resolve``)."""
 
-_RESOLVE = ("SELECT e.set_id, s.name, e.manifest_cid, o.set_id IS NOT NULL, e.role FROM trust_entries e "
+_RESOLVE = ("SELECT e.set_id, s.name, e.manifest_cid, o.set_id IS NOT NULL, e.role, s.root_cid FROM trust_entries e "
             "JOIN trust_sets s USING (set_id) LEFT JOIN trust_overrides o ON o.set_id = e.set_id "
             "WHERE e.kind = ? AND e.key = ? ORDER BY " + _SERVING_ORDER)
 """The pinned sets listing ``(kind, key)``, the serving one first (runs on every ``resolve``)."""
@@ -265,7 +265,7 @@ class TrustStore:
         self._no_reader = False
         self._reader_lock = threading.Lock()
         self._signatures: set[tuple[str, str]] = set()
-        self._roots: dict[str, Any] = {}  # root envelope CID -> parsed Root (content-addressed, immutable)
+        self._signed: dict[tuple[str, str, str], tuple[tuple[str, ...], int, frozenset[str]]] = {}  # _role_signers
         self._inherited: sqlite3.Connection | None = None  # the parent's reader, in a forked child
         watch(self)
 
@@ -765,43 +765,54 @@ class TrustStore:
                                    hint="update the set (`autocodec pin update`)")
         return earliest
 
-    def _still_signed(self, set_id: str, name: str, role: str, revoked: frozenset[str]) -> None:
-        """``RevokedError`` if revocations leave the set's active top index, or the active index of
-        ``role`` (the delegation that listed an entry), short of its role's threshold under the
-        stored root: what ``verify_set`` refuses, no decision may rely on. Checks signatures only
-        when a revoked key belongs to the role (the common case costs one set intersection)."""
-        if not revoked:
-            return
+    def _role_signers(self, root_cid: str, index_cid: str, role: str) -> tuple[tuple[str, ...], int, frozenset[str]]:
+        """``role``'s keys and threshold under root ``root_cid``, and which of those keys validly
+        signed the stored index ``index_cid`` (revoked or not). Both documents are
+        content-addressed, so the answer never changes: it is computed once per process (the
+        index's envelope decoded and its signatures checked once, not on every decision). A
+        role the root does not define has no keys and threshold 0 (it vouches for nothing)."""
+        hit = self._signed.get((root_cid, index_cid, role))
+        if hit is not None:
+            return hit
         from ._update import _open_root
 
-        row = self._rows("SELECT root_cid FROM trust_sets WHERE set_id = ?", (set_id,))
-        if not row:
+        limits = self.limits.trust
+        root = _open_root(self.blocks.get(row_cid(root_cid, "trust_sets.root_cid")), limits)[1]
+        delegation = None if role == "index" else root.delegation(role.removeprefix("delegation/"))
+        keys, threshold = ((root.index.keys, root.index.threshold) if role == "index" else
+                           ((), 0) if delegation is None else (delegation.role.keys, delegation.role.threshold))
+        signers: frozenset[str] = frozenset()
+        if keys:
+            env = open_envelope(self.blocks.get(row_cid(index_cid, "trust_versions.cid")), "index",
+                                max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
+            signers = frozenset(env.signers(keys, memo=self))
+        if len(self._signed) >= 1024:  # a bound; an entry is cheap to compute again
+            self._signed.clear()
+        self._signed[(root_cid, index_cid, role)] = hit = (keys, threshold, signers)
+        return hit
+
+    def _still_signed(self, set_id: str, name: str, root_cid: str, role: str, revoked: frozenset[str]) -> None:
+        """``RevokedError`` (or ``ThresholdNotMet``) if revocations leave the set's active top
+        index, or the active index of ``role`` (the delegation that listed an entry), short of
+        its role's threshold under the stored root ``root_cid``: what ``verify_set`` refuses, no
+        decision may rely on. Without revocations this reads nothing; with them, one query and
+        set arithmetic over the signers ``_role_signers`` remembers."""
+        if not revoked:
             return
-        root_cid = row_cid(row[0][0], "trust_sets.root_cid")
-        root = self._roots.get(str(root_cid))
-        if root is None:
-            root = self._roots[str(root_cid)] = _open_root(self.blocks.get(root_cid), self.limits.trust)[1]
-        for listing in dict.fromkeys(("index", role)):
-            if listing == "index":
-                keys, threshold = root.index.keys, root.index.threshold
-            else:
-                delegation = root.delegation(listing.removeprefix("delegation/"))
-                if delegation is None:
-                    continue  # written by no update of this root: nothing it could vouch for
-                keys, threshold = delegation.role.keys, delegation.role.threshold
-            if revoked.isdisjoint(keys):
+        for listing, cid in self._rows("SELECT role, cid FROM trust_versions WHERE set_id = ? AND active = 1 "
+                                       "AND role IN ('index', ?)", (set_id, role)):
+            keys, threshold, signers = self._role_signers(root_cid, str(cid), str(listing))
+            if len(signers - revoked) >= threshold:
                 continue
-            for (cid,) in self._rows("SELECT cid FROM trust_versions WHERE set_id = ? AND role = ? AND active = 1",
-                                     (set_id, listing)):
-                limits = self.limits.trust
-                env = open_envelope(self.blocks.get(row_cid(cid, "trust_versions.cid")), "index",
-                                    max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
-                try:
-                    env.require(keys, threshold, role=listing, set_name=name, revoked=revoked, memo=self)
-                except (RevokedError, ThresholdNotMet) as exc:
-                    exc.hint = ("the set decides nothing until a version signed by its unrevoked keys is applied: "
-                                "update the set (`autocodec pin update`)")
-                    raise
+            limits = self.limits.trust  # refused: the envelope once more, for require's own words and log
+            env = open_envelope(self.blocks.get(row_cid(cid, "trust_versions.cid")), "index",
+                                max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
+            try:
+                env.require(keys, threshold, role=str(listing), set_name=name, revoked=revoked, memo=self)
+            except (RevokedError, ThresholdNotMet) as exc:
+                exc.hint = ("the set decides nothing until a version signed by its unrevoked keys is applied: "
+                            "update the set (`autocodec pin update`)")
+                raise
 
     def _check_revoked(self, vm: VerifiedManifest, revoked: frozenset[str], set_name: str | None) -> None:
         m = vm.manifest
@@ -834,10 +845,10 @@ class TrustStore:
             _log().info("trust.decision", decision="none", kind=kind, code=key, policy="no-pinned-set-lists-it")
             return None
         revoked = self.revoked()
-        set_id, name, mcid, overrides, role = rows[0]
+        set_id, name, mcid, overrides, role, root_cid = rows[0]
         try:
             fresh_until = self._fresh(set_id, name, now)
-            self._still_signed(str(set_id), str(name), str(role), revoked)
+            self._still_signed(str(set_id), str(name), str(root_cid), str(role), revoked)
             vm = self._manifest(row_cid(mcid, "trust_entries.manifest_cid"), now, revoked, name, (kind, key))
             self._check_revoked(vm, revoked, name)
         except (ExpiredError, RevokedError, ThresholdNotMet, NotTrusted) as exc:
@@ -880,12 +891,12 @@ class TrustStore:
             manifest, now=now, limits=self.limits.trust, revoked=revoked)
         self._check_revoked(vm, revoked, None)
         m = vm.manifest
-        for set_id, name, role in self._rows(
-                "SELECT e.set_id, s.name, e.role FROM trust_entries e JOIN trust_sets s USING (set_id) "
+        for set_id, name, role, root_cid in self._rows(
+                "SELECT e.set_id, s.name, e.role, s.root_cid FROM trust_entries e JOIN trust_sets s USING (set_id) "
                 "WHERE e.manifest_cid = ? ORDER BY s.pinned_at", (str(vm.cid),)):
             try:
                 fresh_until = self._fresh(set_id, name, now)
-                self._still_signed(str(set_id), str(name), str(role), revoked)
+                self._still_signed(str(set_id), str(name), str(root_cid), str(role), revoked)
             except (ExpiredError, RevokedError, ThresholdNotMet):
                 continue
             return self._decide(vm, "pinned-set", row_cid(set_id, "trust_sets.set_id"), name, fresh_until)
