@@ -11,7 +11,9 @@ Invariants:
   lower version (``_versions.is_lower``), and the new entry carries no downgrade mark. It runs
   before any module is fetched or any trust state changes: the pinned version keeps serving.
 - Modules of another name for a key are another module, not a rollback; a key the new version
-  adds or drops is not compared.
+  adds or drops is not compared. The pinned version is its top index and the delegated indexes
+  that index pins, nothing older: a delegation an earlier version dropped (whose highest version
+  the trust store still keeps, as history) lists nothing the pinned version lists.
 - The pinned version's documents come from the home's store (pins keep them), else from where
   the set was found; one that can be had from neither (removed by force, and gone upstream) is
   not compared, and the log says so: local damage never blocks an update the set's keys signed.
@@ -67,15 +69,21 @@ def _manifest(data: bytes, limits: "Limits") -> "Manifest":
     return Manifest.from_value(env.document, max_module_bytes=trust.max_module_bytes)
 
 
-def refuse_unmarked_downgrades(pinned: dict[str, CID], verified: "VerifiedSet", fetch: "Fetch",
+def refuse_unmarked_downgrades(pinned_index: CID, verified: "VerifiedSet", fetch: "Fetch",
                                limits: "Limits") -> None:
     """``ModuleDowngrade`` for the first key whose module ``verified`` lowers, unmarked, from the
-    pinned version (``pinned``: role -> document CID of the trusted state, root included)."""
+    pinned version (``pinned_index``: its top index's CID; the delegated indexes it pins are
+    read from it)."""
     from ..codes import entry_name
     from ..verify._documents import CODED_KINDS
 
-    datas = [_pinned(fetch, cid, f"{role} index") for role, cid in sorted(pinned.items()) if role != "root"]
-    before = _listed([_index(data, limits) for data in datas if data is not None])
+    top_data = _pinned(fetch, pinned_index, "index")
+    indexes = [] if top_data is None else [_index(top_data, limits)]
+    for name, cid in sorted(indexes[0].delegations.items() if indexes else ()):
+        data = _pinned(fetch, cid, f"delegated index {name!r}")
+        if data is not None:
+            indexes.append(_index(data, limits))
+    before = _listed(indexes)
     after = _listed([_index(data, limits) for kind, data in verified.documents.values() if kind == "index"])
     for (kind, key), (new_cid, marked) in sorted(after.items()):
         old_cid = before.get((kind, key), (new_cid, False))[0]

@@ -328,16 +328,14 @@ class Pins:
                 f"{verified.set_id}), not of pinned set {of.name!r} ({of.set_id}): nothing changed",
                 hint=f"set {of.name!r} keeps its pinned version; to trust the other set too, pin it (`autocodec pin add`)")
         current = None
-        pinned: dict[str, CID] = {}
         try:
-            pinned = dict(self.trust.state(verified.set_id).cids)
-            current = pinned.get("index")
+            current = self.trust.state(verified.set_id).cids.get("index")
         except SetNotFound:
             pass
         if current is not None and current != verified.index_cid:
             from ._downgrades import refuse_unmarked_downgrades
 
-            refuse_unmarked_downgrades(pinned, verified, fetch, self.limits)  # before any module is fetched
+            refuse_unmarked_downgrades(current, verified, fetch, self.limits)  # before any module is fetched
         modules = self._fetch_modules(verified, fetch, progress)
         changed = current != verified.index_cid
         if changed and canary is not None:
