@@ -215,6 +215,20 @@ def _sha256_all(datas: list[bytes]) -> list[bytes]:
         return [digest for part in parts for digest in part]
 
 
+def _damaged_page(exc: sqlite3.Error) -> bool:
+    """Whether SQLite found a page of the database file damaged (``SQLITE_CORRUPT``)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return (isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_CORRUPT) or "malformed" in str(exc)
+
+
+def _listed(raw: bytes) -> CID:
+    """A stored key as ``check`` lists it: its CID, or its bytes when it is no valid CID."""
+    try:
+        return CID(raw)
+    except InvalidCID:
+        return CID._unchecked(raw)
+
+
 def _builtin_verify(cid: CID, data: bytes) -> None:
     """The default verifier, ``autocodec.builtin.verify_cid``, imported on first use."""
     from ..builtin import verify_cid
@@ -744,34 +758,65 @@ class BlockStore:
         """Read every block back; the CIDs whose rows are corrupt (empty when all is well).
 
         A row whose key is no longer a valid CID is listed as its stored key bytes (printable,
-        not usable as a CID). A single corrupt row never stops the check. Rows are read in key
-        order a window at a time (at most ``_CHECK_WINDOW_BYTES`` of block data, one query for
-        the sizes and one for the rows), and a window's checksums are computed on every core
-        (hashlib releases the GIL): the same verdicts as ``get`` and ``stat`` on each row.
+        not usable as a CID). A single corrupt row never stops the check, nor does a damaged page
+        of the database file under some rows (SQLite: "malformed"): their windows are read again
+        a row at a time, and each row SQLite cannot read is listed. Only damage to the key index
+        itself stops it (``StoreError``). Rows are read in key order a window at a time (at most
+        ``_CHECK_WINDOW_BYTES`` of block data, one query for the sizes and one for the rows), and
+        a window's checksums are computed on every core (hashlib releases the GIL): the same
+        verdicts as ``get`` and ``stat`` on each row.
         """
         bad: list[CID] = []
         after = b""
         while True:
-            with self._lock, _sqlite_errors("list the store"):
-                sized = self._db().execute(
-                    "SELECT cid, length(data) FROM blocks WHERE typeof(cid) = 'blob' AND cid > ? ORDER BY cid LIMIT ?",
-                    (after, _PAGE),
-                ).fetchall()
-            if not sized:
-                return bad
-            for first, last in _windows(sized, _CHECK_WINDOW_BYTES):
-                bad += self._check_window(first, last)
+            try:
+                with self._lock:
+                    sized = self._db().execute(
+                        "SELECT cid, length(data) FROM blocks WHERE typeof(cid) = 'blob' AND cid > ? ORDER BY cid "
+                        "LIMIT ?",
+                        (after, _PAGE),
+                    ).fetchall()
+            except sqlite3.Error as exc:
+                if not _damaged_page(exc):
+                    raise translate_sqlite_error(exc, "list the store") from exc
+                # a row's page is unreadable: list the keys from the index alone, each row on its own
+                sized = [(key, None) for key in self._keys_between(after, None, _PAGE)]
+                for key, _size in sized:
+                    bad += self._check_window(key, key)
+            else:
+                for first, last in _windows(sized, _CHECK_WINDOW_BYTES):
+                    bad += self._check_window(first, last)
             if len(sized) < _PAGE:
                 return bad
             after = sized[-1][0]
 
+    def _keys_between(self, after: bytes, last: bytes | None, limit: int = -1) -> list[bytes]:
+        """Stored keys past ``after`` (up to ``last``), in order, read from the key index alone:
+        they stay listable when a page holding rows is damaged."""
+        upto, params = ("", (after, limit)) if last is None else (" AND cid <= ?", (after, last, limit))
+        with self._lock, _sqlite_errors("list the store"):
+            return [key for (key,) in self._db().execute(
+                f"SELECT cid FROM blocks WHERE typeof(cid) = 'blob' "
+                f"AND cid > ?{upto} ORDER BY cid LIMIT ?", params).fetchall()]
+
     def _check_window(self, first: bytes, last: bytes) -> list[CID]:
-        with self._lock, _sqlite_errors("read the store"):
-            rows = self._db().execute(
-                "SELECT cid, CAST(data AS BLOB), typeof(data), CAST(checksum AS BLOB), typeof(checksum), typeof(size), "
-                "typeof(codec) FROM blocks WHERE typeof(cid) = 'blob' AND cid >= ? AND cid <= ? ORDER BY cid",
-                (first, last),
-            ).fetchall()
+        try:
+            with self._lock:
+                rows = self._db().execute(
+                    "SELECT cid, CAST(data AS BLOB), typeof(data), CAST(checksum AS BLOB), typeof(checksum), "
+                    "typeof(size), typeof(codec) FROM blocks WHERE typeof(cid) = 'blob' AND cid >= ? AND cid <= ? "
+                    "ORDER BY cid",
+                    (first, last),
+                ).fetchall()
+        except sqlite3.Error as exc:
+            if not _damaged_page(exc):
+                raise translate_sqlite_error(exc, "read the store") from exc
+            if first == last:  # this row's own page (or overflow page) is unreadable
+                cid = _listed(first)
+                log.info("store_damaged_row", cid=str(cid), path=str(self.path))
+                return [cid]
+            keys = [first, *self._keys_between(first, last)]
+            return [cid for key in keys for cid in self._check_window(key, key)]
         digests = _sha256_all([row[1] if type(row[1]) is bytes else b"" for row in rows])
         bad: list[CID] = []
         for (raw, data, data_type, checksum, checksum_type, size_type, codec_type), digest in zip(rows, digests):
