@@ -186,6 +186,20 @@ class TrustLimits:
     max_document_bytes: int = 1 * MiB
     max_module_bytes: int = 8 * MiB
     max_vectors_bytes: int = 16 * MiB
+    vectors_deadline_s: float = 10.0
+    """Wall-clock bound of one run of a module's test vectors (``publish``, ``module test``, the
+    canary, a builtin stand-in's check), checked before each step (docs/bounds.md, "Test
+    vectors"). The shipped modules' slowest run takes 0.26 s (bao's 13 cases), so 40 times that
+    on an idle machine; a hostile document ran for hours without it."""
+    max_vectors_work: int = 256 * MiB
+    """Work budget of one vectors run: the bytes handed to the guest (or generated for it) in
+    all its steps plus 4096 a step (``loader._vectors_budget``). Deterministic: the same
+    document and module stop at the same step everywhere. The shipped modules' largest run is
+    18.7 M units (blake3's, its ``repeat`` 4177 case most of it): 14 times that; a verifier or
+    chunker case over the largest input (2^24 bytes) still fits several times."""
+    max_vector_checks: int = 4_096
+    """Most corruption offsets, seeks, slices and slice corruption offsets one verifier case lists
+    (the shipped bao vectors' largest case lists ~420), checked before the case runs."""
     max_signatures: int = 64
     max_index_entries: int = 10_000
     max_role_keys: int = 64

@@ -159,6 +159,14 @@ class InvalidDocument(InvalidInput):
     hint = "the document is malformed; ask its publisher for a valid one"
 
 
+class VectorsTooCostly(InvalidDocument):
+    """A module's test vectors ask for more work or time than one run may take
+    (``TrustLimits.max_vectors_work``, ``vectors_deadline_s``, ``max_vector_checks``)."""
+
+    hint = ("ask the module's publisher for fewer or smaller vectors; if they are legitimately this large, "
+            "raise max_vectors_work or vectors_deadline_s under [limits.trust] in config.toml")
+
+
 class WrongDocument(InvalidInput):
     """A CID names a block of another kind than the one asked for: a raw block, or a set's root
     (its id) or index, or a manifest, where another of these is expected. Nothing was changed."""

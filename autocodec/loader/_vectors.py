@@ -5,6 +5,10 @@ Invariants:
   module's kind; a malformed document is ``InvalidDocument``, never a crash.
 - Each case runs in fresh instances under the module's limits; a guest failure (trap, fuel,
   fault, wrong output) fails that case and is recorded, it never aborts the run.
+- The run as a whole is bounded (``TrustLimits.vectors_deadline_s``, ``max_vectors_work``,
+  ``max_vector_checks``): every step that hands the guest work is charged to one
+  ``RunBudget`` first, and a run over it stops with ``VectorsTooCostly`` (an
+  ``InvalidDocument``), never a failed case: a document that costs too much is refused whole.
 - Values are compared strictly: same types all the way down (``1 != 1.0 != True``), CIDs by
   bytes. A passing codec ``decode`` case also round-trips: ``encode(expect)`` gives the input
   back. Hasher and chunker cases are also streamed in uneven pieces and must agree.
@@ -13,10 +17,12 @@ Invariants:
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from ..config import DEFAULT_LIMITS
-from ..errors import AutocodecError, GuestError, InvalidDocument
+from ..config import DEFAULT_LIMITS, TrustLimits
+from ..errors import AutocodecError, GuestError, InvalidDocument, VectorsTooCostly
+from ._vectors_budget import STEP_COST, Clocked, RunBudget
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._sandbox import LoadedModule
@@ -29,14 +35,24 @@ MAX_GENERATED = 1 << 24
 
 def xorshift_bytes(seed: int, length: int) -> bytes:
     """The deterministic generator of docs/abi.md section 5 (xorshift64*)."""
+    return b"".join(xorshift_pieces(seed, length))
+
+
+def xorshift_pieces(seed: int, length: int, piece: int = 1 << 20) -> Iterator[bytes]:
+    """``xorshift_bytes(seed, length)`` in pieces of ``piece`` bytes (a multiple of 8; the last
+    may be shorter), so a caller can stop between them."""
     state = (seed & _MASK) or 1
-    out = bytearray()
-    while len(out) < length:
-        state ^= state >> 12
-        state ^= (state << 25) & _MASK
-        state ^= state >> 27
-        out += ((state * 0x2545F4914F6CDD1D) & _MASK).to_bytes(8, "little")
-    return bytes(out[:length])
+    made = 0
+    while made < length:
+        out = bytearray()
+        for _ in range(min(piece, length - made + 7) // 8 or 1):
+            state ^= state >> 12
+            state ^= (state << 25) & _MASK
+            state ^= state >> 27
+            out += ((state * 0x2545F4914F6CDD1D) & _MASK).to_bytes(8, "little")
+        chunk = bytes(out[:length - made])
+        made += len(chunk)
+        yield chunk
 
 
 @dataclass(slots=True)
@@ -45,6 +61,8 @@ class VectorReport:
     total: int = 0
     passed: int = 0
     failures: list[str] = field(default_factory=list)
+    work: int = 0
+    """Units of ``TrustLimits.max_vectors_work`` the run used."""
 
     @property
     def ok(self) -> bool:
@@ -82,74 +100,89 @@ def _fails(fn: Any) -> str | None:
     return "succeeded, an error status was expected"
 
 
-def _codec(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
+def _codec(loaded: LoadedModule, case: dict[str, Any], budget: RunBudget) -> str | None:
     codec = loaded.codec()
     if "encode" in case:
+        budget.spend(0)
         return _fails(lambda: codec.encode(case["encode"]))
     data = _need(case, "decode", bytes)
     if case.get("error") is True:
+        budget.spend(len(data))
         return _fails(lambda: codec.decode(data))
     if "expect" not in case:
         raise InvalidDocument("a codec decode case needs 'expect' or 'error': true")
+    budget.spend(len(data))
     got = codec.decode(data)
     if not same(got, case["expect"]):
         return f"decode gave {got!r:.200}"
+    budget.spend(len(data))
     again = codec.encode(got)
     if again != data:
         return f"encode(decode(x)) differs from x ({len(again)} vs {len(data)} bytes)"
+    budget.spend(len(data))
     [batch] = codec.decode_many([data])
     if not same(batch, got):
         return f"decode_many disagrees with decode: {batch!r:.200}"
     return None
 
 
-def _hasher(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
+def _hasher(loaded: LoadedModule, case: dict[str, Any], budget: RunBudget) -> str | None:
     hasher = loaded.hasher()
     data = _need(case, "input", bytes)
     want = _need(case, "digest", bytes)
     repeat = case.get("repeat", 1)
     if type(repeat) is not int or not 1 <= repeat <= 1 << 24:
-        raise InvalidDocument("'repeat' must be a positive integer")
+        raise InvalidDocument("'repeat' must be an integer from 1 to 2^24")
+    budget.need(repeat * (len(data) + STEP_COST), f"'repeat' {repeat} of {len(data)} bytes, streamed")
     if repeat == 1:
+        budget.spend(len(data))
         got = hasher.digest(data)
         if got != want:
             return f"digest {got.hex()} != {want.hex()}"
         if hasher.batches:  # many per call (ac_hash_batch): alone, and beside an empty input
+            budget.spend(2 * len(data))
             many = hasher.digest_many([data, b"", data])
             if many[0] != want or many[2] != want or many[1] != hasher.digest(b""):
                 return f"digest_many {[d.hex() if isinstance(d, bytes) else d for d in many]} != {want.hex()}"
     stream = hasher.stream()
     cut = len(data) // 3
     for _ in range(repeat):
+        budget.spend(len(data))
         stream.update(data[:cut])
         stream.update(data[cut:])
     got = stream.final()
     return None if got == want else f"streamed digest {got.hex()} != {want.hex()}"
 
 
-def _chunker(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
+def _chunker(loaded: LoadedModule, case: dict[str, Any], budget: RunBudget) -> str | None:
     params = _need(case, "params", dict)
     source = case.get("input")
     if isinstance(source, dict):
         length = _need(source, "length", int)
         if not 0 <= length <= MAX_GENERATED:
             raise InvalidDocument(f"a chunker case's input 'length' must be between 0 and 2^24, not {length}")
-        data = xorshift_bytes(_need(source, "seed", int), length)
+        pieces = []
+        for piece in xorshift_pieces(_need(source, "seed", int), length):
+            budget.spend(len(piece))  # making it is work too (~80 ns a byte in Python)
+            pieces.append(piece)
+        data = b"".join(pieces)
     elif isinstance(source, bytes):
         data = source
     else:
         raise InvalidDocument("a chunker case needs 'input' as bytes or {seed, length}")
     want = _need(case, "ends", list)
     chunker = loaded.chunker(params)
+    budget.spend(len(data))
     got = list(chunker.boundaries([data]))
     if got != want:
         return f"ends {got[:8]}... != {want[:8]}..."
     cut = len(data) // 3 + 1
+    budget.spend(len(data))
     uneven = list(chunker.boundaries([data[:cut], data[cut:]]))
     return None if uneven == want else "ends depend on how the stream is split into buffers"
 
 
-def _crypto(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
+def _crypto(loaded: LoadedModule, case: dict[str, Any], budget: RunBudget) -> str | None:
     crypto = loaded.crypto()
     args = (
         _need(case, "key_type", int),
@@ -157,6 +190,7 @@ def _crypto(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
         _need(case, "message", bytes),
         _need(case, "signature", bytes),
     )
+    budget.spend(sum(len(a) for a in args[1:]))
     if case.get("error") is True:
         return _fails(lambda: crypto.verify(*args))
     want = _need(case, "valid", bool)
@@ -164,9 +198,10 @@ def _crypto(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
     return None if got is want else f"verify gave {got}, expected {want}"
 
 
-def _task(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
+def _task(loaded: LoadedModule, case: dict[str, Any], budget: RunBudget) -> str | None:
     task = loaded.task()
     fn, args = _need(case, "fn", str), _need(case, "args", list)
+    budget.spend(0)
     if case.get("error") is True:
         return _fails(lambda: task.call(fn, args))
     if "result" not in case:
@@ -180,11 +215,27 @@ def bao_input(length: int) -> bytes:
     return b"".join(i.to_bytes(4, "little") for i in range(1, length // 4 + 2))[:length]
 
 
-def _verifier(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
+def _verifier_cost(case: dict[str, Any], length: int, budget: RunBudget) -> None:
+    """Refuse before anything runs a verifier case listing more than ``max_vector_checks``
+    corruption offsets, seeks and slices, or whose work is sure to pass what the run has left:
+    the five fixed passes, each whole-input corruption, seek (two passes) and slice extraction
+    cost at least ``length`` bytes each, a slice's own corruptions at least a step each."""
+    slices = _need(case, "slices", list)
+    whole = sum(len(_need(case, key, list)) for key in ("corrupt", "outboard_corrupt", "input_corrupt"))
+    seeks = len(_need(case, "seek", list))
+    small = sum(1 + len(_need(s, "corrupt", list)) for s in slices if isinstance(s, dict))
+    listed = whole + seeks + small
+    if listed > budget.max_checks:
+        raise VectorsTooCostly(f"a verifier case lists {listed} corruption offsets, seeks and slices, over the "
+                               f"{budget.max_checks} one case may")
+    passes = 5 + whole + 2 * seeks + len(slices)
+    budget.need(passes * (length + STEP_COST) + small * STEP_COST, f"{passes} passes over {length} bytes")
+
+
+def _verifier(loaded: LoadedModule, case: dict[str, Any], budget: RunBudget) -> str | None:
     """A Bao case (official vectors, wasm-src/bao/make_vectors.py): hash, combined and outboard
     encodings (by sha2-256) that decode back, seeks, slices, and every corruption refused."""
     import hashlib
-    import io
 
     from .. import bao
 
@@ -192,8 +243,10 @@ def _verifier(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
     length = _need(case, "input_len", int)
     if not 0 <= length <= MAX_GENERATED:
         raise InvalidDocument("'input_len' must be between 0 and 2^24")
+    _verifier_cost(case, length, budget)
     data, root = bao_input(length), _need(case, "hash", bytes)
-    got = bao.bao_hash(verifier, io.BytesIO(data))
+    budget.spend(length)
+    got = bao.bao_hash(verifier, Clocked(budget, data))
     if got != root:
         return f"hash {got.hex()} != {root.hex()}"
 
@@ -211,34 +264,37 @@ def _verifier(loaded: LoadedModule, case: dict[str, Any]) -> str | None:
         return None
 
     def decoded(src: bytes, **kw: Any) -> bytes:
-        out = io.BytesIO()
-        bao.decode(verifier, root, io.BytesIO(src), out.write, **kw)
+        budget.spend(len(src) + (len(kw["outboard"].getbuffer()) if "outboard" in kw else 0))
+        out = Clocked(budget)
+        bao.decode(verifier, root, Clocked(budget, src), out.write, **kw)
         return out.getvalue()
 
     encs: dict[str, bytes] = {}
     for name, outboard in (("encoded", False), ("outboard", True)):
-        buf = io.BytesIO()
-        bao.encode(verifier, io.BytesIO(data), buf, outboard=outboard)
+        buf = Clocked(budget)
+        budget.spend(length)
+        bao.encode(verifier, Clocked(budget, data), buf, outboard=outboard)
         encs[name] = buf.getvalue()
         if hashlib.sha256(encs[name]).digest() != _need(case, f"{name}_sha256", bytes):
             return f"the {name} encoding differs from the vector ({len(encs[name])} bytes)"
     enc, ob = encs["encoded"], encs["outboard"]
-    if decoded(enc) != data or decoded(data, outboard=io.BytesIO(ob)) != data:
+    if decoded(enc) != data or decoded(data, outboard=Clocked(budget, ob)) != data:
         return "decoding the encoding does not give the input back"
     problem = (refused("encoding", _need(case, "corrupt", list), enc, lambda b: decoded(b))
                or refused("outboard", _need(case, "outboard_corrupt", list), ob,
-                          lambda b: decoded(data, outboard=io.BytesIO(b)))
+                          lambda b: decoded(data, outboard=Clocked(budget, b)))
                or refused("input", _need(case, "input_corrupt", list), data,
-                          lambda b: decoded(b, outboard=io.BytesIO(ob))))
+                          lambda b: decoded(b, outboard=Clocked(budget, ob))))
     if problem:
         return problem
     for at in _need(case, "seek", list):
-        if decoded(enc, start=at) != data[at:] or decoded(data, start=at, outboard=io.BytesIO(ob)) != data[at:]:
+        if decoded(enc, start=at) != data[at:] or decoded(data, start=at, outboard=Clocked(budget, ob)) != data[at:]:
             return f"seek to {at} gives other bytes"
     for s in _need(case, "slices", list):
         start, count = _need(s, "start", int), _need(s, "count", int)
-        out = io.BytesIO()
-        bao.extract_slice(start, count, io.BytesIO(enc), out.write)
+        out = Clocked(budget)
+        budget.spend(len(enc))
+        bao.extract_slice(start, count, Clocked(budget, enc), out.write)
         piece = out.getvalue()
         if hashlib.sha256(piece).digest() != _need(s, "sha256", bytes):
             return f"slice {start}+{count} differs from the vector"
@@ -255,10 +311,14 @@ _RUNNERS = {"codec": _codec, "hasher": _hasher, "chunker": _chunker, "crypto": _
             "verifier": _verifier}
 
 
-def run_vectors(loaded: LoadedModule, vectors_doc: bytes | dict[str, Any]) -> VectorReport:
-    """Run every case of ``vectors_doc`` against ``loaded``; see ``VectorReport.ok``."""
+def run_vectors(loaded: LoadedModule, vectors_doc: bytes | dict[str, Any], *,
+                limits: TrustLimits = DEFAULT_LIMITS.trust) -> VectorReport:
+    """Run every case of ``vectors_doc`` against ``loaded``; see ``VectorReport.ok``. The whole
+    run is bounded by ``limits`` (``vectors_deadline_s``, ``max_vectors_work``,
+    ``max_vector_checks``): past them it raises ``VectorsTooCostly`` within one step."""
+    budget = RunBudget(limits)
     if isinstance(vectors_doc, (bytes, bytearray, memoryview)):
-        if len(vectors_doc) > DEFAULT_LIMITS.trust.max_vectors_bytes:
+        if len(vectors_doc) > limits.max_vectors_bytes:
             raise InvalidDocument("the vectors document is over limits.trust.max_vectors_bytes")
         from ..builtin import decode
 
@@ -276,8 +336,9 @@ def run_vectors(loaded: LoadedModule, vectors_doc: bytes | dict[str, Any]) -> Ve
         if not isinstance(case, dict):
             raise InvalidDocument(f"vector case {index} is not a map")
         report.total += 1
+        budget.case(index)
         try:
-            problem = _RUNNERS[kind](loaded, case)
+            problem = _RUNNERS[kind](loaded, case, budget)
         except InvalidDocument:
             raise
         except AutocodecError as exc:
@@ -286,4 +347,5 @@ def run_vectors(loaded: LoadedModule, vectors_doc: bytes | dict[str, Any]) -> Ve
             report.passed += 1
         else:
             report.failures.append(f"case {index}: {problem}")
+    report.work = budget.work
     return report

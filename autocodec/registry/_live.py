@@ -74,7 +74,7 @@ def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Fetch) -> None:
         loaded = runtime.sandbox.load(fetch_module(m, fetch, limits=runtime.limits.trust), cid=m.module)
         if m.vectors is None:
             raise CanaryFailed(f"{m.name} {m.version} ({m.module}) has no test vectors to canary")
-        report = run_vectors(loaded, builtin.decode(fetch(m.vectors), "dag-cbor"))
+        report = run_vectors(loaded, builtin.decode(fetch(m.vectors), "dag-cbor"), limits=runtime.limits.trust)
         if not report.ok:
             raise CanaryFailed(f"{m.name} {m.version} ({m.module}) fails {len(report.failures)} of its "
                                f"{report.total} vectors: {'; '.join(report.failures[:2])}")

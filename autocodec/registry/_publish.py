@@ -193,7 +193,7 @@ def publish_module(
         vectors_value = builtin.decode(vectors_path.read_bytes(), "dag-json")
     except AutocodecError as exc:
         raise InvalidInput(f"{vectors_path} is not valid DAG-JSON: {exc.message}") from None
-    report = run_vectors(loaded, vectors_value)
+    report = run_vectors(loaded, vectors_value, limits=runtime.limits.trust)
     if not report.ok:
         raise VectorsFailed(f"{info.name} fails {len(report.failures)} of {report.total} test vectors: "
                             + "; ".join(report.failures[:3]))

@@ -341,7 +341,8 @@ class Resolver:
         as_module: Any = stand_in  # shaped like a loaded module's codec (see _standin)
         try:
             vectors = builtin.decode(self.blocks.get(manifest.vectors), "dag-cbor")
-            agree = run_vectors(as_module, vectors).ok and run_vectors(loaded, vectors).ok
+            agree = (run_vectors(as_module, vectors, limits=self.limits.trust).ok
+                     and run_vectors(loaded, vectors, limits=self.limits.trust).ok)
         except AutocodecError as exc:
             agree = False
             log.warning("substitution", module=str(loaded.info.cid), decision="disabled", reason=exc.message)
