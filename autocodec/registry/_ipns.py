@@ -16,7 +16,8 @@ Invariants:
 - Only an ``/ipfs/CID`` value (no path under it) names a set version.
 - A node that cannot give records (an offline Kubo answers ``name/get`` only online) is asked
   to resolve the name itself (``name/resolve``); the node verified the record then, not this
-  process, and the log says so (``verified_by="node"``). A gateway's word is never taken.
+  process, and the log says so (``verified_by="node"``); an answer that is no path (no
+  ``Path``) is the node's ``FetchError``. A gateway's word is never taken.
 - A name that is not an IPNS name but a domain is read from its DNSLink (``registry._dnslink``),
   as Kubo's namesys does; names, domains and their paths chain up to ``MAX_NAME_HOPS`` in all
   (a longer chain, as a loop makes, is a ``NameLoop``: the name cannot be resolved).
@@ -190,6 +191,10 @@ class IpnsNames:
                     if isinstance(exc, NodeAccessDenied):  # not the node's limit but its credentials':
                         raise  # say so, rather than take its unverified word for the name
                     path = source.resolve_name(name.path)
+                    if not path.startswith("/"):  # Kubo answers {"Path": "/ipfs/..."}; "" is no Path at all
+                        raise FetchError(f"the IPFS node at {source.addr} answered name/resolve of {name} with no "
+                                         f"path ({path[:80]!r})",
+                                         hint="the node's answer is not Kubo's: ask another node or a gateway") from None
                     log.info("ipns.lookup", name=str(name), value=path[:200], verified_by="node",
                              reason=exc.message[:200])
                     return Followed(str(name), path, None, "node")
