@@ -23,6 +23,7 @@ from autocodec.registry import Runtime
 from autocodec.verify import SigningKey
 from autocodec.verify.ucan import (
     DELEGATION_TAG,
+    InvalidSubject,
     InvalidToken,
     MatchError,
     delegate,
@@ -92,23 +93,32 @@ def test_not_equal_through_a_real_chain(rt: Runtime) -> None:
 
 
 def test_a_deeply_nested_malformed_policy_is_invalid_token_not_a_recursion_error(rt: Runtime) -> None:
-    # Anyone can sign a delegation with a key of their own: one whose policy statement is a list
-    # nested 1000 deep (DAG-CBOR takes 1024) made the malformed-policy message's str() raise
-    # RecursionError out of validate_invocation, before the subject check; the executor's
-    # handler answered it as an internal error.
+    # A delegation whose policy statement is a list nested 1000 deep (DAG-CBOR takes 1024) made the
+    # malformed-policy message's str() raise RecursionError out of validate_invocation; the
+    # executor's handler answered it as an internal error. Policies are parsed only once the chain
+    # reaches the executor (tests/test_ucan_order.py), so the deep policy sits in a delegate's
+    # re-delegation below the executor's own delegation; a chain of mallory's own is refused for its
+    # subject before its policy is read.
     now = int(time.time())
     executor = Executor(rt)
     remote = RemoteExecutor(executor, Scheduler(rt.limits.remote), lambda cid: False)
     mallory = SigningKey.generate()
+    root = delegate(executor.key, mallory.did, COMMAND, now=now)
     for policy in ([_nest(1000)], [["==", _nest(1000, "."), 1]], [["<", ".fuel", _nest(1000)]]):
-        dlg = seal(mallory, DELEGATION_TAG, {"iss": mallory.did, "aud": mallory.did, "sub": mallory.did,
+        dlg = seal(mallory, DELEGATION_TAG, {"iss": mallory.did, "aud": mallory.did, "sub": remote.did,
                                              "cmd": "/", "pol": policy, "nonce": b"n", "exp": None})
         token = invoke(mallory, remote.did, COMMAND, task_args(Invocation(SELECT_CID, "select", [{}, "a"])),
-                       now=now, proofs=[dlg])
+                       now=now, proofs=[root, dlg])
         with pytest.raises(InvalidToken, match="malformed policy"):
-            validate_invocation(token, [dlg], now, executor=remote.did)
-        with pytest.raises(AutocodecError):
-            remote.handle(encode_container([token, dlg]), now=now)
+            validate_invocation(token, [root, dlg], now, executor=remote.did)
+        with pytest.raises(InvalidToken, match="malformed policy"):
+            remote.handle(encode_container([token, root, dlg]), now=now)
+        own = seal(mallory, DELEGATION_TAG, {"iss": mallory.did, "aud": mallory.did, "sub": mallory.did,
+                                             "cmd": "/", "pol": policy, "nonce": b"n", "exp": None})
+        token = invoke(mallory, remote.did, COMMAND, task_args(Invocation(SELECT_CID, "select", [{}, "a"])),
+                       now=now, proofs=[own])
+        with pytest.raises(InvalidSubject):
+            remote.handle(encode_container([token, own]), now=now)
 
 
 def test_deep_values_compare_without_recursion_error(rt: Runtime) -> None:

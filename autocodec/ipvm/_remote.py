@@ -54,6 +54,7 @@ from ..verify.ucan import (
     InvalidSubject,
     InvalidToken,
     Token,
+    Validated,
     invoke,
     parse_token,
     validate_invocation,
@@ -181,7 +182,7 @@ class RemoteExecutor:
                                         budget=budget, revokers=revokers)
         task = task_of(invocation.payload["args"], self.executor.limits)
         blocks = self._verified(shipped)
-        awaited = self._authorize_awaits(validated.chain, task, blocks, budget)
+        awaited = self._authorize_awaits(validated, task, blocks, budget)
         account = budget_holder(validated.chain, invocation.iss, self.did)
         with self.scheduler.admit(account, task.fuel + sum(job.fuel for job in awaited.values())):
             needed = _needed(task, awaited)
@@ -276,19 +277,20 @@ class RemoteExecutor:
             raise InvalidDocument(f"{cid}, awaited by invocation {parent}, is not an invocation: {exc.message}",
                                   hint="an await/ok argument links an invocation block") from None
 
-    def _authorize_awaits(self, chain: tuple[Token, ...], task: Invocation,
+    def _authorize_awaits(self, validated: Validated, task: Invocation,
                           blocks: dict[CID, bytes], budget: EvalBudget) -> dict[CID, Invocation]:
         """Every job the task awaits (transitively) must be one the chain's policies allow too:
         a pipeline cannot smuggle a job the delegation would refuse. Returns those jobs (read
         from ``blocks`` first, nothing stored): the issuer's budget is charged with their fuel
         beside the task's own (each awaited job may run, so a pipeline's budget is every job's,
         not only the last one's). ``budget`` is the one the invoked job's policies were
-        evaluated with: the 1,000,000 statements cover the whole request."""
+        evaluated with: the 1,000,000 statements cover the whole request, and the policies are the
+        ones it parsed (each parsed once per request)."""
         from ..verify.ucan import MatchError, failing_statement
-        from ..verify.ucan._policy import brief, checked_policy
+        from ..verify.ucan._policy import brief
 
         limits = self.executor.limits
-        policies = [(token, checked_policy(token.payload["pol"])) for token in chain] if task.awaits else []
+        policies = list(zip(validated.chain, validated.policies, strict=True))
         found: dict[CID, Invocation] = {}
         todo = [(cid, task.cid) for cid in task.awaits]
         while todo:

@@ -222,10 +222,14 @@ def revoker(revocation: Token, authority: Iterable[Token] = (), *, now: int | No
     """Whose revocation ``revocation`` is: its issuer, or, when its ``prf`` names a chain of
     ``/ucan/revoke`` delegations (from ``authority``), that chain's root issuer (its subject), once
     the chain validates at ``now``. Whether that principal may revoke the named delegation is
-    ``check_revocation``'s question."""
+    ``check_revocation``'s question. A revocation over ``MAX_REVOCATION_BYTES`` with its authority
+    (which ``check_revocation`` refuses) is ``InvalidToken`` before its chain is validated: no
+    one makes this parse more policy than a revocation may hold."""
     revocation = need_token(revocation, "revoker's revocation")
     now = int(time.time()) if now is None else need_time(now, "revoker's now")
-    return _delegated(revocation, _tokens(authority, "the revocation's authority"), now)[0]
+    authority = _tokens(authority, "the revocation's authority")
+    _check_size(revocation, authority)
+    return _delegated(revocation, authority, now)[0]
 
 
 def _tokens(tokens: Iterable[Token], what: str) -> tuple[Token, ...]:

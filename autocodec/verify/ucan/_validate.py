@@ -4,7 +4,9 @@ Specs: ucan-wg/invocation ("Validation"), ucan-wg/delegation (time bounds, princ
 alignment, subject, powerline, policy). ``prf`` lists the chain from the root delegation
 (issued by the subject) to the one whose audience is the invoker.
 
-Invariants (checked in this order, so each failure has the fixture's error name):
+Invariants (checked in this order, so each failure has the fixture's error name, and so that
+no policy is parsed or evaluated before every cheap, decisive check has passed: a chain signed by
+keys the subject never delegated to costs its signatures and a few comparisons, not its policies):
 1. the invocation's signature (``InvalidSignature``) and its own time bounds (``Expired``);
 2. ``prf`` names at most ``MAX_CHAIN`` delegations, none twice (``InvalidClaim``: a chain never
    needs a delegation twice, and each entry costs a signature check, so this is checked before
@@ -16,14 +18,17 @@ Invariants (checked in this order, so each failure has the fixture's error name)
    (``InvalidSubject``);
 5. each delegation's ``aud`` issues the next token, the last one's the invocation
    (``InvalidAudience``); the executor, when given, is the invocation's audience (or subject);
-6. each delegation's command covers the invoked one segment-wise (``InvalidClaim``), and its
-   policy holds for the invocation's arguments (``MatchError``, also when the policies need more
-   than one ``EvalBudget`` of work for them);
+6. each delegation's command covers the invoked one segment-wise (``InvalidClaim``);
 7. no delegation in the chain is revoked (``Revoked``): ``revoked`` voids a delegation in every
    chain; ``revokers`` gives who revoked it, and a revocation voids it only in a chain holding a
    delegation its revoker issued (ucan-wg/revocation v1.0.0-rc.1, "Store": the revocation's
    issuer must be among the chain's delegators; "Scope": a chain that does not rely on the
-   revoker still grants the capability).
+   revoker still grants the capability);
+8. only then the policies: each delegation's, root first, is parsed once (a malformed one is
+   ``InvalidToken``), then each holds for the invocation's arguments (``MatchError``, also when
+   the policies need more than one ``EvalBudget`` of work for them). ``Validated.policies`` keeps
+   the parsed policies for a caller that checks more arguments against the chain.
+A token with more than one fault gets the error of the first check it fails in this order.
 Nothing here reads a clock: ``now`` is always passed in.
 """
 
@@ -49,7 +54,7 @@ from ._errors import (
     TooEarly,
     UnavailableProof,
 )
-from ._policy import EvalBudget, brief, check_policy, failing_statement
+from ._policy import CheckedPolicy, EvalBudget, brief, checked_policy, failing_statement
 from ._token import Token, need_time, need_token
 
 MAX_CHAIN = 32
@@ -58,10 +63,12 @@ MAX_CHAIN = 32
 
 @dataclass(frozen=True)
 class Validated:
-    """An invocation that validated, with its proof chain (root first)."""
+    """An invocation that validated, with its proof chain (root first) and each delegation's
+    policy as parsed for the check (``policies[i]`` is ``chain[i]``'s)."""
 
     invocation: Token
     chain: tuple[Token, ...]
+    policies: tuple[CheckedPolicy, ...] = ()
 
 
 def command_covers(delegated: str, invoked: str) -> bool:
@@ -96,8 +103,13 @@ def validate_delegation(token: Token, now: int) -> None:
 def check_token_policy(token: Token) -> None:
     """``check_policy`` of a delegation's ``pol``; a malformed one is ``InvalidToken`` naming the
     delegation, with a hint for its receiver (who cannot rewrite it) rather than its author."""
+    checked_token_policy(token)
+
+
+def checked_token_policy(token: Token) -> CheckedPolicy:
+    """A delegation's ``pol`` parsed for evaluation (``InvalidToken`` as ``check_token_policy``)."""
     try:
-        check_policy(token.payload["pol"])
+        return checked_policy(token.payload["pol"])
     except InvalidToken as exc:
         raise InvalidToken(f"delegation {token.cid} has a malformed policy: {exc.message}",
                            hint="ask the delegator for a delegation whose policy is well formed") from None
@@ -137,6 +149,10 @@ def validate_invocation(
     if revokers is not None and not callable(revokers):
         raise InvalidInput("validate_invocation's revokers needs a function (CID -> DIDs), not "
                            f"{type(revokers).__name__}")
+    if budget is None:
+        budget = EvalBudget()  # one budget for the whole chain
+    elif not isinstance(budget, EvalBudget):
+        raise InvalidInput(f"validate_invocation's budget needs an EvalBudget, not {type(budget).__name__}")
     if invocation.kind != "inv":
         raise InvalidToken(f"{invocation.cid} is not an invocation")
     invocation.check_signature()
@@ -163,7 +179,6 @@ def validate_invocation(
     for token in chain:
         token.check_signature()
         check_time(token, now)
-        check_token_policy(token)
     if chain:
         root = chain[0]
         if root.sub is None:
@@ -184,24 +199,23 @@ def validate_invocation(
         audience = invocation.aud or subject
         if audience != executor:
             raise InvalidAudience(f"invocation {invocation.cid} is for {audience}, not this executor {executor}")
-    if budget is None:
-        budget = EvalBudget()  # one budget for the whole chain
-    elif not isinstance(budget, EvalBudget):
-        raise InvalidInput(f"validate_invocation's budget needs an EvalBudget, not {type(budget).__name__}")
     for token in chain:
         if not command_covers(token.cmd, invocation.cmd):
             raise InvalidClaim(f"delegation {token.cid} grants {token.cmd}, not {invocation.cmd}")
-        failed = failing_statement(token.payload["pol"], invocation.payload["args"], budget)
-        if failed is not None:
-            raise MatchError(f"invocation arguments violate delegation {token.cid}'s policy statement "
-                             f"{brief(failed)}")
     if revoked is not None:
         for token in chain:
             if revoked(token.cid):
                 raise Revoked(f"delegation {token.cid} in the chain was revoked")
     if revokers is not None:
         _check_scoped_revocations(chain, revokers)
-    return Validated(invocation, tuple(chain))
+    # The chain reaches the subject (and the executor): only now is any policy worth its work.
+    policies = tuple(checked_token_policy(token) for token in chain)
+    for token, policy in zip(chain, policies, strict=True):
+        failed = failing_statement(policy, invocation.payload["args"], budget)
+        if failed is not None:
+            raise MatchError(f"invocation arguments violate delegation {token.cid}'s policy statement "
+                             f"{brief(failed)}")
+    return Validated(invocation, tuple(chain), policies)
 
 
 def _check_scoped_revocations(chain: list[Token], revokers: Callable[[CID], Collection[str]]) -> None:
