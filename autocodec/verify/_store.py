@@ -535,7 +535,9 @@ class TrustStore:
 
     def _kept_state(self, set_id: CID, root_cid: CID, fetch: Fetch) -> tuple[TrustedState, bytes]:
         """The trusted state an unpinned set was left in (its newest root and every version seen),
-        and its anchor envelope: pinning it again verifies against this, never from scratch."""
+        and its anchor envelope: pinning it again verifies against this, never from scratch.
+        ``RevokedError`` if the user revoked a root of that state (its anchor, newest root or one
+        between that the home holds) after the unpin."""
         from ._update import TrustedState, _open_root
 
         limits = self.limits.trust
@@ -553,8 +555,15 @@ class TrustStore:
 
         _env, root = _open_root(block(root_cid, "root"), limits)
         anchor = block(set_id, "root")
+        revoked = self.revoked()
+        for cid in self._lineage(set_id, root_cid):  # revocable once unpinned: the user's word wins
+            if str(cid) in revoked:
+                _log().warning("trust.document", decision="reject", document=str(cid), kind="root", set=str(set_id),
+                               policy="revoked")
+                raise RevokedError(f"root {cid} of set {root.set!r}, unpinned earlier, was revoked: the set "
+                                   "cannot be pinned again", hint="pin another set; a revocation is for good")
         versions, cids = self._versions(set_id)
-        return TrustedState(set_id, root, root_cid, versions, cids, self.revoked()), anchor
+        return TrustedState(set_id, root, root_cid, versions, cids, revoked), anchor
 
     def _lineage(self, set_id: CID, root_cid: CID) -> dict[CID, int]:
         """The roots of a pinned set this home holds: the current one and every ``previous``
