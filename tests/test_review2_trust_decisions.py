@@ -81,3 +81,46 @@ def test_revocations_made_after_a_decision_still_count_at_once(home: Path) -> No
         with TrustStore.open(home) as other:  # a fresh process agrees
             with pytest.raises(RevokedError):
                 other.resolve("codec", CODE, now=NOW)
+
+
+# --- a legitimate user who revoked a key is served again once the publisher acts ------------
+
+
+def test_a_rotation_away_from_a_revoked_key_serves_again_through_several_roots(home: Path) -> None:
+    w = World()
+    w.make_root(2, index_threshold=1)
+    stolen = w.index_keys[0]
+    m = w.manifest()
+    with TrustStore.open(home) as store:
+        store.pin(w.blocks[w.anchor], w.index(1, [("codec", CODE, m)], signers=[stolen]), w.fetch,
+                  root_cid=w.anchor, now=NOW)
+        set_id = store.sets()[0].set_id
+        store.revoke(stolen.did, "index key stolen")
+        with pytest.raises(RevokedError):
+            store.resolve("codec", CODE, now=NOW)
+        fresh = [key("extra-0"), key("extra-1"), key("extra-2")]
+        w.make_root(3, index_keys=fresh, index_threshold=2)  # the stolen key rotated out, threshold raised
+        w.make_root(4, index_keys=fresh[:2], index_threshold=1)  # then lowered, one key fewer
+        store.update(set_id, w.index(1, [("codec", CODE, m)], signers=fresh[1:2]), w.fetch, now=NOW)
+        assert store.sets()[0].root_version == 4
+        assert store.resolve("codec", CODE, now=NOW).manifest_cid == m
+        assert store.authorize(w.blocks[m], now=NOW).policy == "pinned-set"
+
+
+def test_a_dropped_delegation_whose_key_was_revoked_leaves_the_rest_served(home: Path) -> None:
+    from autocodec.verify import Delegation, Role
+
+    w = World()
+    delegate = key("delegate")
+    w.make_root(2, delegations=(Delegation("vendor", Role((delegate.did,), 1), ("codec",), ((0x300000, 0x3FFFFF),)),))
+    top_m = w.manifest()
+    vendor_m = w.manifest(codes=(0x300042,), name="vendor-codec")
+    sub = w.index(1, [("codec", 0x300042, vendor_m)], role="vendor", signers=[delegate])
+    with TrustStore.open(home) as store:
+        store.pin(w.blocks[w.anchor], w.index(1, [("codec", CODE, top_m)], delegations={"vendor": sub}), w.fetch,
+                  root_cid=w.anchor, now=NOW)
+        set_id = store.sets()[0].set_id
+        store.revoke(delegate.did, "vendor key stolen")
+        store.update(set_id, w.index(2, [("codec", CODE, top_m)]), w.fetch, now=NOW)  # the delegation dropped
+        assert store.resolve("codec", CODE, now=NOW).manifest_cid == top_m
+        assert store.resolve("codec", 0x300042, now=NOW) is None
