@@ -714,7 +714,7 @@ class TrustStore:
             stored_root = stored.get("root", (0, ""))[0]
             for role, version in verified.versions.items():
                 old = stored.get(role)
-                if role in verified.reset and stored_root < verified.reset_at.get(role, verified.root.version):
+                if stored_root < verified.reset_at.get(role, 0):
                     continue  # keys rotated by a root newer than the stored one: floor reset
                 if old and (old[0] > version or (old[0] == version and old[1] != str(verified.cids[role]))):
                     raise RollbackError(f"{role} v{version} of set {verified.name!r} would replace v{old[0]} stored")

@@ -92,15 +92,19 @@ class VerifiedSet:
     manifests: dict[CID, VerifiedManifest]
     documents: dict[CID, tuple[str, bytes]]
     """Every envelope verified in this update: ``cid -> (kind, bytes)``."""
-    reset: frozenset[str] = frozenset()
-    """Roles whose keys a new root changed: their version floor was reset (fast-forward recovery)."""
     reset_at: Mapping[str, int] = field(default_factory=dict)
-    """Per role in ``reset``, the version of the newest root that changed its keys: the reset
+    """Roles whose keys a new root of this update changed (their version floor was reset: fast-
+    forward recovery), each with the version of the newest root that changed them: the reset
     holds only against a stored state whose root is older than that (``apply_update``)."""
 
     @property
     def name(self) -> str:
         return self.root.set
+
+    @property
+    def reset(self) -> frozenset[str]:
+        """The roles whose version floor this update reset (``reset_at``'s roles)."""
+        return frozenset(self.reset_at)
 
     def manifest_for(self, kind: str, key: int | str) -> VerifiedManifest | None:
         hit = self.entries.get((kind, key))
@@ -188,7 +192,7 @@ def _rotated_roles(old: Root, new: Root) -> set[str]:
 
 
 def _check_version(role: str, version: int, cid: CID, state: TrustedState, set_name: str,
-                   reset: set[str]) -> None:
+                   reset: Mapping[str, int]) -> None:
     if role in reset:
         return
     seen = state.versions.get(role, 0)
@@ -222,7 +226,6 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
     root, root_cid = state.root, state.root_cid
     versions = {**state.versions, "root": max(state.versions.get("root", 0), root.version)}
     cids = dict(state.cids)
-    reset: set[str] = set()
     reset_at: dict[str, int] = {}
     for cid in _walk_roots(state, unverified.root, fetch, limits):
         _not_revoked("root", cid, revoked)
@@ -234,9 +237,7 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
         env.require(new.root.keys, new.root.threshold, role="root (new)", set_name=root.set, revoked=revoked)
         _log().info("trust.root", decision="accept", document=str(env.cid), set=root.set, version=new.version,
                   policy="rotation-signed-by-old-and-new")
-        rotated = _rotated_roles(root, new)
-        reset |= rotated
-        reset_at.update(dict.fromkeys(rotated, new.version))
+        reset_at.update(dict.fromkeys(_rotated_roles(root, new), new.version))
         root, root_cid = new, env.cid
         versions["root"], cids["root"] = new.version, env.cid
         documents[env.cid] = ("root", data)
@@ -247,10 +248,10 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
     index = unverified
     if index.set != root.set or index.role != "index" or index.root != root_cid:
         raise InvalidDocument(f"index {index_cid} is not the top index of set {root.set!r} under root {root_cid}")
-    if reset:
-        _log().info("trust.rotation", set=root.set, document=str(root_cid), roles=sorted(reset),
+    if reset_at:
+        _log().info("trust.rotation", set=root.set, document=str(root_cid), roles=sorted(reset_at),
                     policy="fast-forward-recovery")
-    _check_version("index", index.version, index_cid, state, root.set, reset)
+    _check_version("index", index.version, index_cid, state, root.set, reset_at)
     _check_fresh("index", index_cid, root.set, index.expires, now)
     versions["index"], cids["index"] = index.version, index_cid
     expires = {"root": root.expires, "index": index.expires}
@@ -272,7 +273,7 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
         if sub.set != root.set or sub.role != name or sub.root != root_cid:
             raise InvalidDocument(f"delegated index {cid} is not {name!r} of set {root.set!r} under root {root_cid}")
         role = delegation_role(name)
-        _check_version(role, sub.version, cid, state, root.set, reset)
+        _check_version(role, sub.version, cid, state, root.set, reset_at)
         _check_fresh(f"delegated index {name!r}", cid, root.set, sub.expires, now)
         for e in sub.entries:
             if not delegation.covers(e.kind, e.key):
@@ -305,4 +306,4 @@ def verify_set(state: TrustedState, index_cid: CID, fetch: Fetch, *, now: int | 
               root_version=root.version, index_version=index.version, entries=len(entries), now=now,
               policy="tuf-update")
     return VerifiedSet(state.set_id, root, root_cid, index, index_cid, now, versions, cids, expires, entries, verified,
-                       documents, frozenset(reset), reset_at)
+                       documents, reset_at)
