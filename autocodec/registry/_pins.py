@@ -388,9 +388,13 @@ class Pins:
     def update(self, which: str | None = None, *, index: CID | None = None, progress: Progress = no_progress,
                now: int | None = None, canary: Canary | None = None) -> list[PinResult | AutocodecError]:
         """Look for newer versions of one or every pinned set where each was found; apply verified
-        ones. A set already at its newest version gets back any of its blocks the store lost."""
+        ones. A set already at its newest version gets back any of its blocks the store lost.
+        ``index`` without ``which``: that version updates the pinned set it is a version of, and
+        no other set is reported on (one refusal when it is a version of none)."""
         now = int(time.time()) if now is None else now
         pins = [self.find(which)] if which is not None else self.ls()
+        if index is not None and which is None:
+            return self._update_owner(index, pins, progress=progress, now=now, canary=canary)
         results: list[PinResult | AutocodecError] = []
         for pin in pins:
             try:
@@ -414,6 +418,33 @@ class Pins:
                             policy=type(exc).__name__)
                 results.append(exc)
         return results
+
+    def _update_owner(self, index: CID, pins: "list[PinInfo]", *, progress: Progress, now: int,
+                      canary: Canary | None) -> list[PinResult | AutocodecError]:
+        """``update(index=...)`` of every set: the pinned set ``index`` is a version of takes it, as
+        ``update`` of that one set would; other pins are not reported on. Which set that is, is
+        read from its root chain (verified, manifests not fetched), its blocks from the store,
+        where any pin was found, or the sources (each block checked against its CID)."""
+        fetchers = [self._fetcher_for(pin.location) for pin in pins] or [self._fetcher_for(Location("store", ""))]
+
+        def fetch(cid: CID) -> bytes:
+            for fetcher in fetchers[:-1]:
+                try:
+                    return fetcher(cid)
+                except AutocodecError:
+                    continue
+            return fetchers[-1](cid)
+
+        try:
+            owner, _anchor = self.trust.verify(index, fetch, now=now, manifests=False)
+        except AutocodecError as exc:
+            log.warning("pin.update", index=str(index), decision="refuse", reason=exc.message, policy=type(exc).__name__)
+            return [exc]
+        for pin in pins:
+            if pin.set_id == owner.set_id:
+                return self.update(str(pin.set_id), index=index, progress=progress, now=now, canary=canary)
+        return [RootChainError(f"{index} is a version of set {owner.name!r} (anchored at {owner.set_id}), which is "
+                               "not pinned: nothing changed", hint="to trust that set, pin it (`autocodec pin add`)")]
 
     def rm(self, which: str) -> PinInfo:
         """Unpin a set. Removing the default set declines it from then on (``registry_meta``:
