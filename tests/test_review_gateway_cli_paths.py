@@ -81,3 +81,16 @@ def test_ls_of_a_node_that_is_no_folder_is_kubos(world: World, node: str) -> Non
     ``Data`` that is no UnixFS message."""
     kubo, ours = world.both("ls", world.cids[node])
     assert (ours.returncode == 0, ours.stdout) == (kubo.returncode == 0, kubo.stdout), (kubo.stderr, ours.stderr)
+
+
+@pytest.mark.parametrize("command", [("dag", "get"), ("dag", "resolve"), ("resolve",), ("refs",), ("get", "-o", "{out}")])
+@pytest.mark.parametrize("node", list(NODES))
+def test_dag_paths_through_a_node_that_is_no_folder_are_kubos(world: World, node: str, command: tuple[str, ...],
+                                                               tmp_path: Path) -> None:
+    """``dag get``, ``dag resolve``, ``resolve``, ``refs`` and ``get`` walk ``/ipfs/`` paths with
+    the shared resolver (``autocodec.dag``): through a node of an unknown UnixFS type Kubo has no
+    reification and refuses them all (they followed its link); through the others both agree."""
+    args = [part.format(out=tmp_path / "out") for part in command]
+    kubo, ours = world.both(*args, f"/ipfs/{world.cids[node]}/x")
+    same_out = command[0] == "get" or ours.stdout == kubo.stdout
+    assert (ours.returncode == 0, same_out) == (kubo.returncode == 0, True), (node, kubo.stderr, ours.stderr)

@@ -8,7 +8,8 @@ data model of the block.
 
 In the ``/ipfs/`` namespace a DAG-PB node is first read the way go-unixfsnode reifies it:
 a UnixFS directory or HAMT shard looks names up among its entries; a UnixFS file (or raw
-node) has no path below it; any other DAG-PB node (no UnixFS Data, metadata, symlink) looks
+node) has no path below it; a UnixFS message of an unknown type (past 5) has none either
+(``UnknownUnixfsType``); any other DAG-PB node (no UnixFS Data, metadata, symlink) looks
 a segment up as the name of one of its links (the first with that name). In ``/ipld/``
 every codec, DAG-PB included, is pathed through its data model (``Links/0/Hash``).
 
@@ -89,6 +90,13 @@ def step(value: Any, segment: str, cid: CID, inside: list[str]) -> Any:
     raise PathNotFound(f"{_where(cid, inside)} is {article} {kind}; it has no {segment!r} below it")
 
 
+class UnknownUnixfsType(InvalidBlock):
+    """A path through a DAG-PB node whose UnixFS ``Data`` names a type past the spec's 0 to 5:
+    go-unixfsnode has no reification for it, so Kubo v0.43.1 resolves no path through it
+    (``dag get``, ``resolve``, ``get``, ``refs``, the gateway's 500), while the node itself
+    still reads as plain DAG-PB."""
+
+
 def _unixfs_step(source: BlockSource, cid: CID, node: Any, segment: str, limits: Limits) -> CID:
     """The link that ``segment`` names in a DAG-PB node read as go-unixfsnode reifies it."""
     from ..unixfs import _pb
@@ -96,6 +104,9 @@ def _unixfs_step(source: BlockSource, cid: CID, node: Any, segment: str, limits:
     meta = None
     raw = node.get("Data") if isinstance(node, dict) else None
     if raw is not None:
+        kind = _pb.type_of(raw)
+        if kind is not None and kind not in _pb.TYPE_NAMES:
+            raise UnknownUnixfsType("no reification for this UnixFS node type")
         try:
             meta = _pb.decode(raw)
         except InvalidBlock:

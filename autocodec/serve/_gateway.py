@@ -59,7 +59,7 @@ from aiohttp import web
 from .. import errors
 from .._gotext import go_escape_ascii, go_quote
 from ..cid import CID
-from ..dag import DagPath, parse_path
+from ..dag import DagPath, UnknownUnixfsType, parse_path
 from ..dag import resolve as resolve_path
 from ..unixfs import _tar
 from ._dnslink_host import HOSTED, dnslink_hosting
@@ -162,8 +162,6 @@ def locate(runtime: "Runtime", path: DagPath, *, stored_only: bool = False,
     found = resolve_path(rec, DagPath("ipfs", path.root, (), path.root_text), limits=runtime.limits)
     roots = [path.root]
     for segment in path.segments:
-        if found.cid.codec == _unixfs.DAG_PB and not found.remainder:
-            _refuse_unknown_unixfs(found.value, found.data)
         try:
             found = resolve_path(rec, DagPath("ipfs", found.cid, (*found.remainder, segment), str(found.cid)),
                                  limits=runtime.limits)
@@ -175,29 +173,6 @@ def locate(runtime: "Runtime", path: DagPath, *, stored_only: bool = False,
     while terminal > 0 and blocks[terminal][0] != found.cid:
         terminal -= 1
     return Target(path, roots, blocks[:terminal], found.cid, found.data, found.remainder, found.value)
-
-
-class UnknownUnixfsType(errors.InvalidBlock):
-    """A path through a DAG-PB node whose UnixFS ``Data`` names a type past the spec's 0 to 5:
-    boxo's unixfsnode has no reification for it, so Kubo resolves no path through it (a 500)."""
-
-
-def _refuse_unknown_unixfs(node: Any, block: bytes) -> None:
-    """``UnknownUnixfsType`` when ``block`` (DAG-PB; ``node`` its decoded value, if the walk
-    kept it) has UnixFS ``Data`` of an unknown type; a node without ``Data``, or ``Data`` that
-    is no UnixFS message, is pathed by its links, as boxo does."""
-    from .. import builtin
-    from ..unixfs import _pb
-
-    if not isinstance(node, dict):
-        try:
-            node = builtin.decode(block, "dag-pb")
-        except errors.AutocodecError:
-            return
-    data = node.get("Data")
-    kind = _pb.type_of(data) if isinstance(data, bytes) else None
-    if kind is not None and kind not in _pb.TYPE_NAMES:
-        raise UnknownUnixfsType("no reification for this UnixFS node type")
 
 
 HELD_BLOCK: web.RequestKey[tuple[CID, bytes]] = web.RequestKey("held_block", tuple)
