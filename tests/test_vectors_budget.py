@@ -205,3 +205,30 @@ def test_a_slow_guest_is_cut_by_the_run_deadline_not_only_per_call() -> None:
     with pytest.raises(VectorsTooCostly, match=r"ran past their 0.5 s deadline at case [4-6]\b"):
         run_vectors(loaded, doc, limits=limits(vectors_deadline_s=0.5))
     assert time.monotonic() - started < 0.5 + 0.2
+
+
+@pytest.mark.parametrize(("config", "repeat"), [("", 1 << 24), ("[limits.trust]\nmax_vectors_work = 10000000\n", 5000)],
+                         ids=["defaults", "home-config"])
+def test_the_canary_refuses_a_signed_sets_costly_vectors_at_once(tmp_path: Any, config: str, repeat: int) -> None:
+    """The canary before a live upgrade runs the fetched set's vectors under the home's limits: a
+    signed blake3 manifest whose vectors stream 2^24 x 251 bytes (~400 s before), or 5000 x 251
+    bytes under a home's 10^7-unit budget, is refused in a moment, not recorded as failing."""
+    from autocodec import Runtime
+    from autocodec.registry._live import canary
+    from autocodec.verify._canonical import document_cid
+    from tests._world import World
+
+    world = World()
+    doc = {"kind": "hasher", "cases": [{"input": bytes(range(251)), "digest": bytes(32), "repeat": repeat}]}
+    vectors = encode(doc, "dag-cbor")
+    manifest = world.manifest(kind="hasher", name="blake3", codes=(0x1E,), module=(WASM_SRC / "blake3" / "blake3.wasm")
+                              .read_bytes(), vectors=world.put(document_cid(vectors), vectors))
+    verified = world.verify(world.index(1, [("hasher", 0x1E, manifest)]))
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(config)
+    with Runtime(home, default_set=False) as runtime:
+        started = time.monotonic()
+        with pytest.raises(VectorsTooCostly, match=f"'repeat' {repeat} of 251 bytes"):
+            canary(runtime, verified, world.fetch)
+        assert time.monotonic() - started < 0.5
