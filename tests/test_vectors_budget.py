@@ -47,7 +47,8 @@ def chunker_doc(cases: int, length: int = 1 << 20) -> dict[str, Any]:
 
 def test_the_shipped_vectors_fit_the_defaults_with_headroom(sandbox: Sandbox) -> None:
     """Each shipped module's own vectors pass under the default limits, using at most a tenth of
-    the work budget and of the deadline (the defaults were chosen from these runs)."""
+    the work budget and a third of the deadline (the defaults were chosen from these runs; the
+    clock is loose: other runs share the machine)."""
     assert len(SHIPPED) >= 25
     for name in SHIPPED:
         loaded = shipped(sandbox, name)
@@ -56,7 +57,7 @@ def test_the_shipped_vectors_fit_the_defaults_with_headroom(sandbox: Sandbox) ->
         took = time.monotonic() - started
         assert report.ok, (name, report.failures[:2])
         assert 0 < report.work * 10 < DEFAULT_LIMITS.trust.max_vectors_work, (name, report.work)
-        assert took * 10 < DEFAULT_LIMITS.trust.vectors_deadline_s, (name, took)
+        assert took * 3 < DEFAULT_LIMITS.trust.vectors_deadline_s, (name, took)
 
 
 def test_a_run_past_its_deadline_stops_within_one_step(sandbox: Sandbox) -> None:
@@ -68,7 +69,7 @@ def test_a_run_past_its_deadline_stops_within_one_step(sandbox: Sandbox) -> None
     with pytest.raises(VectorsTooCostly, match=r"ran past their 0.5 s deadline at case \d+") as caught:
         run_vectors(loaded, chunker_doc(60), limits=limits(vectors_deadline_s=0.5))
     took = time.monotonic() - started
-    assert 0.5 <= took < 1.0, took
+    assert 0.5 <= took < 1.5, took  # all 60 cases: ~9 s; one step past the deadline: ~0.1 s idle
     assert "vectors_deadline_s under [limits.trust] in config.toml" in caught.value.hint
 
 
@@ -98,7 +99,7 @@ def test_a_hasher_repeat_over_the_budget_is_refused_before_it_runs(sandbox: Sand
     started = time.monotonic()
     with pytest.raises(VectorsTooCostly, match=f"'repeat' {repeat} of 251 bytes"):
         run_vectors(loaded, doc)
-    assert time.monotonic() - started < 0.1
+    assert time.monotonic() - started < 0.5
 
 
 def test_a_hasher_repeat_within_the_budget_still_runs(sandbox: Sandbox) -> None:
@@ -135,7 +136,7 @@ def test_a_verifier_case_listing_too_many_checks_is_refused_before_it_runs(bao_m
     started = time.monotonic()
     with pytest.raises(VectorsTooCostly, match="lists 8 corruption offsets, seeks and slices, over the 7"):
         run_vectors(bao_module, doc, limits=limits(max_vector_checks=7))
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < 0.5
 
 
 def test_a_verifier_case_sure_to_pass_the_budget_is_refused_before_it_runs(bao_module: Any) -> None:
@@ -148,7 +149,7 @@ def test_a_verifier_case_sure_to_pass_the_budget_is_refused_before_it_runs(bao_m
     started = time.monotonic()
     with pytest.raises(VectorsTooCostly, match="needs .* units of work .4005 passes over 16777216 bytes"):
         run_vectors(bao_module, doc)
-    assert time.monotonic() - started < 0.05
+    assert time.monotonic() - started < 0.5
 
 
 def test_a_verifier_run_past_its_deadline_stops_inside_the_case(bao_module: Any) -> None:
@@ -162,7 +163,7 @@ def test_a_verifier_run_past_its_deadline_stops_inside_the_case(bao_module: Any)
     with pytest.raises(VectorsTooCostly, match="ran past their 0.3 s deadline at case 0"):
         run_vectors(bao_module, doc, limits=limits(vectors_deadline_s=0.3, max_vectors_work=1 << 40))
     took = time.monotonic() - started
-    assert 0.3 <= took < 0.5, took
+    assert 0.3 <= took < 0.8, took  # all 3000 offsets: ~18 s
 
 
 def test_costly_vectors_are_a_refused_document_never_a_failed_case(sandbox: Sandbox) -> None:
@@ -202,9 +203,9 @@ def test_a_slow_guest_is_cut_by_the_run_deadline_not_only_per_call() -> None:
     loaded = Sandbox(small_limits(fuel=10**15, deadline_ms=100)).load(wat_module("loop_export"))
     doc = {"kind": "codec", "cases": [{"decode": b"\x00", "error": True}] * 1000}
     started = time.monotonic()
-    with pytest.raises(VectorsTooCostly, match=r"ran past their 0.5 s deadline at case [4-6]\b"):
+    with pytest.raises(VectorsTooCostly, match=r"ran past their 0.5 s deadline at case [1-9]\b"):
         run_vectors(loaded, doc, limits=limits(vectors_deadline_s=0.5))
-    assert time.monotonic() - started < 0.5 + 0.2
+    assert time.monotonic() - started < 0.5 + 0.5  # all 1000 cases: 100 s
 
 
 @pytest.mark.parametrize(("config", "repeat"), [("", 1 << 24), ("[limits.trust]\nmax_vectors_work = 10000000\n", 5000)],
@@ -231,4 +232,4 @@ def test_the_canary_refuses_a_signed_sets_costly_vectors_at_once(tmp_path: Any, 
         started = time.monotonic()
         with pytest.raises(VectorsTooCostly, match=f"'repeat' {repeat} of 251 bytes"):
             canary(runtime, verified, world.fetch)
-        assert time.monotonic() - started < 0.5
+        assert time.monotonic() - started < 3  # the module compiles in here too; 2^24 repeats ran ~400 s
