@@ -4,8 +4,8 @@ Spec: ipld.io/specs/codecs/dag-json/spec and RFC 8259.
 
 Invariants (decode, both codecs):
 - Input is UTF-8 (no BOM, no UTF-16/32 detection), one JSON value, no NaN/Infinity, no
-  number that overflows a float or has more than 2^64-1 before its fraction or exponent (Kubo
-  refuses those too), no duplicate map keys, no lone surrogates, nesting at most
+  number that overflows a float or has more than 2^64-1 before its fraction or exponent, no
+  integer outside -2^64 .. 2^64-1 (DAG-CBOR's range; Kubo refuses those too), no duplicate map keys, no lone surrogates, nesting at most
   ``limits.max_depth`` (checked before parsing; deep but allowed texts get recursion-limit
   headroom for the stdlib C scanner, see ``_headroom``), size at most ``limits.max_block_bytes``. Any failure is ``InvalidBlock``.
 - Map key order and whitespace are not checked on decode (only encode is canonical): the
@@ -28,7 +28,7 @@ escapes (``_encode_str``).
 - Plain JSON keeps the map order given and is indented as Kubo's JSON codec indents it (one
   entry per line, tabs, ``": "``, a newline after a top-level container); it refuses bytes and
   links.
-Both encoders are iterative.
+Both encoders refuse integers outside -2^64 .. 2^64-1, as the decoders do. Both are iterative.
 """
 
 from __future__ import annotations
@@ -79,6 +79,7 @@ def _bad_constant(name: str) -> Any:
 
 
 _UINT64_DIGITS = len(str(2**64 - 1))
+_INT_RANGE = (_jsontext.CBOR_INT_LOW, _jsontext.CBOR_INT_HIGH)  # as DAG-CBOR: no block form holds more
 
 
 def _finite_float(text: str) -> float:
@@ -246,6 +247,12 @@ def _parse(data: bytes, limits: DecodeLimits, name: str, decoder: json.JSONDecod
         raise InvalidBlock(f"{name}: {type(exc).__name__}: {str(exc)[:200]}") from None
     if _jsontext.may_have_surrogate(data) and _jsontext.has_lone_surrogate(value):
         raise InvalidBlock(f"{name}: string with a lone surrogate escape")
+    if _jsontext.may_have_long_int(data):
+        big = _jsontext.int_outside_cbor(value)
+        if big is not None:
+            shown = str(big) if len(str(big)) <= 44 else f"{str(big)[:40]}... ({len(str(big))} digits)"
+            raise InvalidBlock(f"{name}: integer {shown} is outside -2^64 .. 2^64-1, the range IPLD blocks "
+                               "can hold (Kubo refuses it too): write it as a string or a float")
     return value
 
 
@@ -378,7 +385,7 @@ class DagJson:
 
     @staticmethod
     def encode_text(value: Any, limits: DecodeLimits) -> str:
-        _walk.check(value, codec="dag-json", max_depth=limits.max_depth, escaped_bytes=True)
+        _walk.check(value, codec="dag-json", max_depth=limits.max_depth, int_range=_INT_RANGE, escaped_bytes=True)
         try:
             return _emit(value, True)
         except ValueError as exc:  # an int past the interpreter's str() digit limit
@@ -396,7 +403,7 @@ class Json:
     @staticmethod
     def encode(value: Any, limits: DecodeLimits) -> bytes:
         _walk.check(value, codec="json", max_depth=limits.max_depth, links=False, byte_strings=False,
-                    escaped_bytes=True)
+                    int_range=_INT_RANGE, escaped_bytes=True)
         try:
             return _emit_json(value).encode("utf-8")
         except ValueError as exc:  # an int past the interpreter's str() digit limit

@@ -28,6 +28,12 @@ _CBOR_INTS = (-(1 << 64), (1 << 64) - 1)
 _SCALARS = (str, bytes, bool, type(None))
 
 
+def _short_int(v: int) -> str:
+    """An integer for a message: whole when short, else its sign and bit length (``str`` of a
+    4,300-digit integer raises ValueError)."""
+    return str(v) if -(10**40) < v < 10**40 else f"{'-' if v < 0 else ''}2^{abs(v).bit_length() - 1}..."
+
+
 def _where(path: list[Any]) -> str:
     return "".join(f"[{p!r}]" for p in path) or "the top level"
 
@@ -95,7 +101,8 @@ def _py_check(
             _check_str(v, codec, path, escaped_bytes)
         elif t is int:
             if int_range is not None and not int_range[0] <= v <= int_range[1]:
-                raise EncodeError(f"{codec}: integer {v} out of range at {_where(list(path))}")
+                raise EncodeError(f"{codec}: integer {_short_int(v)} out of range (-2^64 .. 2^64-1) at "
+                                  f"{_where(list(path))}: write it as a string or a float")
         elif t is float:
             if not math.isfinite(v):
                 raise EncodeError(f"{codec}: {v} is not allowed (NaN and infinities are not in the data model) at {_where(list(path))}")

@@ -1,0 +1,56 @@
+"""DAG-JSON and JSON integers outside DAG-CBOR's range (-2^64 .. 2^64-1).
+
+Kubo v0.43.1 refuses every integer past int64 in DAG-JSON and JSON (its reader holds int64;
+``tests/test_review_codec_kubo.py`` runs it). This package keeps the integers past int64 that
+DAG-CBOR can hold (README, docs/bounds.md "Integers past int64"), but one outside DAG-CBOR's
+range has no block form in any IPLD codec: it is refused on decode and on encode, as Kubo
+refuses it (it was read and written here, so ``dag put --store-codec dag-json`` stored a value
+that no DAG-CBOR block can hold).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from autocodec import builtin
+from autocodec.errors import EncodeError, InvalidBlock
+
+LOW, HIGH = -(2**64), 2**64 - 1
+OUTSIDE = [HIGH + 1, LOW - 1, 10**30, -(10**30), 10**400]
+
+
+@pytest.mark.parametrize("codec", ["dag-json", "json"])
+@pytest.mark.parametrize("number", OUTSIDE, ids=lambda n: str(n)[:24])
+def test_integer_outside_cbor_range_is_refused_on_decode(codec: str, number: int) -> None:
+    for text in (f"{number}", f"[1,{number}]", f'{{"a":{{"b":[{number}]}}}}', f'[" {number} ", {number}]'):
+        with pytest.raises(InvalidBlock, match="outside"):
+            builtin.decode(text.encode(), codec)
+        with pytest.raises(InvalidBlock, match="outside"):
+            builtin.decode(text.encode(), codec, strict=False)
+
+
+@pytest.mark.parametrize("codec", ["dag-json", "json"])
+def test_integers_at_the_ends_of_cbor_range_still_read(codec: str) -> None:
+    assert builtin.decode(f"[{HIGH},{LOW}]".encode(), codec) == [HIGH, LOW]
+    assert builtin.encode([HIGH, LOW], codec)  # and are written
+
+
+@pytest.mark.parametrize("codec", ["dag-json", "json"])
+def test_long_digit_runs_that_are_no_integer_still_read(codec: str) -> None:
+    text = b'["123456789012345678901234567890", 0.123456789012345678901234567890, 0.000000000000000000000001]'
+    assert builtin.decode(text, codec) == ["123456789012345678901234567890", 0.12345678901234568, 1e-24]
+
+
+@pytest.mark.parametrize("codec", ["dag-json", "json"])
+@pytest.mark.parametrize("number", OUTSIDE, ids=lambda n: str(n)[:24])
+def test_integer_outside_cbor_range_is_refused_on_encode(codec: str, number: int) -> None:
+    with pytest.raises(EncodeError, match="range"):
+        builtin.encode({"a": [number]}, codec)
+
+
+@pytest.mark.parametrize("codec", ["dag-cbor", "cbor", "dag-json", "json"])
+def test_an_integer_too_long_to_print_is_an_encode_error(codec: str) -> None:
+    """Its message named the integer with ``str``, which raises ValueError past 4,300 digits:
+    ``encode(10**5000, "dag-cbor")`` raised a bare ValueError, not ``EncodeError``."""
+    with pytest.raises(EncodeError, match=r"2\^16609"):
+        builtin.encode({"a": -(10**5000)}, codec)
