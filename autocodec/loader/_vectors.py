@@ -16,8 +16,8 @@ Invariants:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..config import DEFAULT_LIMITS, TrustLimits

@@ -6,9 +6,10 @@ Invariants:
   ``n`` bytes, or making ``n`` bytes of generated input): the step is charged ``n`` plus
   ``STEP_COST``, and ``VectorsTooCostly`` is raised before the step if the charge would pass
   ``max_vectors_work`` or the clock is past ``vectors_deadline_s``. A step is one guest
-  operation on at most 2^24 bytes (or 1 MiB of generated input); a Bao step's streams are
-  ``Clocked`` (the clock is read before each piece handed to or taken from the guest), so a
-  run stops at most one guest call late there, each bounded by the sandbox's own deadline.
+  operation (a codec call; a digest or chunking of up to 2^24 bytes, streamed to the guest in
+  ``stream_chunk_bytes`` pieces, each call bounded by the sandbox's own deadline) or 1 MiB of
+  generated input. A Bao step's streams are ``Clocked`` (the clock is read before each piece
+  handed to or taken from the guest), so there a run stops at most one guest call late.
 - The work count is deterministic (the same document and module charge the same units
   everywhere); the deadline is not, it is the backstop for slow guests and slow machines.
 """
