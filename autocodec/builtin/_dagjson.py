@@ -3,11 +3,13 @@
 Spec: ipld.io/specs/codecs/dag-json/spec and RFC 8259.
 
 Invariants (decode, both codecs):
-- Input is UTF-8 (no BOM, no UTF-16/32 detection), one JSON value, no NaN/Infinity, no
-  number that overflows a float or has more than 2^64-1 before its fraction or exponent, no
-  integer outside -2^64 .. 2^64-1 (DAG-CBOR's range; Kubo refuses those too), no duplicate map keys, no lone surrogates, nesting at most
-  ``limits.max_depth`` (checked before parsing; deep but allowed texts get recursion-limit
-  headroom for the stdlib C scanner, see ``_headroom``), size at most ``limits.max_block_bytes``. Any failure is ``InvalidBlock``.
+- Input is UTF-8 (no BOM, no UTF-16/32 detection), one JSON value (after it only space, tab,
+  CR, LF and NUL bytes, as Kubo's decoders allow), no NaN/Infinity, no number that overflows
+  a float or has more than 2^64-1 before its fraction or exponent, no integer outside
+  -2^64 .. 2^64-1 (DAG-CBOR's range; Kubo refuses those too), no duplicate map keys, no lone
+  surrogates, nesting at most ``limits.max_depth`` (checked before parsing; deep but allowed
+  texts get recursion-limit headroom for the stdlib C scanner, see ``_headroom``), size at
+  most ``limits.max_block_bytes``. Any failure is ``InvalidBlock``.
 - Map key order and whitespace are not checked on decode (only encode is canonical): the
   spec says decoders should not enforce them, to read historical and non-strict data.
 - DAG-JSON only: an object whose only key is ``"/"`` is a link when its value is a string
@@ -222,12 +224,26 @@ def _headroom(depth: int) -> Iterator[None]:
             sys.setrecursionlimit(old)
 
 
+_TAIL = b" \x00\t\r\n"
+_TAIL_BYTES = frozenset(_TAIL)
+
+
+def _without_nul_tail(data: bytes) -> bytes:
+    """The text without its trailing run of whitespace and NUL bytes when that run holds a NUL:
+    Kubo's decoders (go-ipld-prime dagjson and json) accept a value followed by any run of
+    space, tab, CR, LF and NUL; the JSON scanner here takes the whitespace alone."""
+    body = data.rstrip(_TAIL)
+    return body if b"\x00" in data[len(body):] else data
+
+
 def _parse(data: bytes, limits: DecodeLimits, name: str, decoder: json.JSONDecoder) -> Any:
     if len(data) > limits.max_block_bytes:
         raise InvalidBlock(f"{name}: block of {len(data)} bytes is over max_block_bytes ({limits.max_block_bytes})")
     depth = _jsontext.depth(data, limits.max_depth) if len(data) > _SHALLOW else 0
     if depth > limits.max_depth:
         raise InvalidBlock(f"{name}: nesting deeper than max_depth ({limits.max_depth})")
+    if data[-1:] and data[-1] in _TAIL_BYTES:
+        data = _without_nul_tail(bytes(data))
     try:
         text = bytes(data).decode("utf-8")
         if text[:1] == "\ufeff":
