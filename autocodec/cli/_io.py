@@ -270,7 +270,7 @@ def streaming_stdout() -> Iterator[BinaryIO]:
 
     out = stdout_binary()
     try:
-        yield out
+        yield cast(BinaryIO, WholeWrites(out))
         flush_all(out)
     except BrokenPipeError:
         reader_went_away()
@@ -279,6 +279,30 @@ def streaming_stdout() -> Iterator[BinaryIO]:
         if exc.errno not in _FULL:
             raise
         raise _stdout_full(exc) from None
+
+
+class WholeWrites:
+    """``stream`` whose ``write`` hands over every byte or raises (``write_all``), returning
+    their number; everything else is the stream's. Unbuffered (``PYTHONUNBUFFERED``, ``-u``),
+    ``sys.stdout.buffer`` is a raw file whose write meeting a full disk returns a short count
+    without an error: a caller that ignored it lost the rest silently and exited 0."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, data: Any) -> int:
+        from .._nonblocking import write_all
+
+        view = memoryview(data)
+        write_all(self._stream, view)
+        return view.nbytes
+
+    def writelines(self, lines: Any) -> None:
+        for line in lines:
+            self.write(line)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _stdout_full(exc: OSError) -> OutputError:
@@ -372,7 +396,7 @@ class _Output:
 
     def write(self, data: Any) -> int:
         try:
-            return int(self._raw.write(data))
+            return int(WholeWrites(self._raw).write(data))
         except OSError as exc:
             raise _cannot_write(self._path, exc) from None
 
@@ -590,7 +614,7 @@ class LazyOutput:
     def _open(self) -> Any:
         if self._raw is None:
             if self.path is None:
-                self._raw = stdout_binary()
+                self._raw = WholeWrites(stdout_binary())
             else:
                 placing = open_output(self.path)
                 self._raw = placing.__enter__()
