@@ -98,25 +98,18 @@ class UnknownUnixfsType(InvalidBlock):
 
 
 def _unixfs_step(source: BlockSource, cid: CID, node: Any, segment: str, limits: Limits) -> CID:
-    """The link that ``segment`` names in a DAG-PB node read as go-unixfsnode reifies it."""
+    """The link that ``segment`` names in a DAG-PB node read as go-unixfsnode reifies it
+    (``unixfs._pb.reify``, the one reading ``cat``, ``ls`` and ``get`` share)."""
     from ..unixfs import _pb
-
-    meta = None
-    raw = node.get("Data") if isinstance(node, dict) else None
-    if raw is not None:
-        kind = _pb.type_of(raw)
-        if kind is not None and kind not in _pb.TYPE_NAMES:
-            raise UnknownUnixfsType("no reification for this UnixFS node type")
-        try:
-            meta = _pb.decode(raw)
-        except InvalidBlock:
-            meta = None  # not UnixFS: pathed by link names
-    if meta is not None and meta.type in (_pb.FILE, _pb.RAW):
-        raise PathNotFound(f"{cid} is a UnixFS file; it has no {segment!r} below it")
     from ..unixfs._resolve import _child, no_link
 
+    meta = _pb.reify(node.get("Data") if isinstance(node, dict) else None)
+    if meta is not None and meta.type not in _pb.TYPE_NAMES:
+        raise UnknownUnixfsType("no reification for this UnixFS node type")
     if meta is not None and meta.type == _pb.HAMT_SHARD:
         return _child(source, cid, segment, limits)  # a missing name: no_link's PathNotFound
+    if not _pb.by_link_name(meta):
+        raise PathNotFound(f"{cid} is a UnixFS file; it has no {segment!r} below it")
     for link in node.get("Links", ()):
         if link.get("Name", "") == segment:
             found: CID = link["Hash"]

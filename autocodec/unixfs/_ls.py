@@ -44,17 +44,17 @@ class LsEntry:
 
 
 def _unixfs(cid: CID, data: bytes) -> tuple[_pb.UnixfsData, list[dict[str, Any]]]:
+    """The node's UnixFS message as ``_pb.reify`` reads it, and its links; a message of a type
+    Kubo's ``ls`` does not read comes back with that type only (its links are listed). A node
+    that is plain DAG-PB is ``InvalidBlock``, as Kubo's ``ls`` refuses it."""
     from ..builtin import decode
 
     node: dict[str, Any] = decode(data, "dag-pb")
-    raw = node.get("Data", b"")
-    kind = _pb.type_of(raw) if isinstance(raw, bytes) else None
-    if kind is not None and kind not in _pb.TYPE_NAMES:  # a UnixFS message of a type Kubo's ls does not read: its links
-        return _pb.UnixfsData(kind, b""), node["Links"]
-    try:
-        return _pb.decode(raw), node["Links"]
-    except InvalidBlock as exc:
-        raise InvalidBlock(f"{cid} is a dag-pb node but not UnixFS: {exc.message}") from None
+    meta = _pb.reify(node.get("Data"))
+    if meta is None:
+        why = "it has no Data" if "Data" not in node else "its Data is no UnixFS message"
+        raise InvalidBlock(f"{cid} is a dag-pb node but not UnixFS: {why}")
+    return meta, node["Links"]
 
 
 def ls(source: Source, cid: CID, *, resolve: bool = True,

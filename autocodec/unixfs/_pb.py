@@ -145,13 +145,31 @@ def decode_view(buf: memoryview) -> tuple[UnixfsData, memoryview]:
 _Rest = tuple[int | None, tuple[int, ...], int | None, int | None, int | None, tuple[int, int] | None]
 
 
-def type_of(buf: bytes) -> int | None:
-    """The Type a UnixFS Data message names, known or not (the gateway tells an unknown one
-    apart, as boxo does); None when the message does not parse or has no Type."""
+LINK_NAMED = frozenset({DIRECTORY, METADATA, SYMLINK})
+"""The UnixFS types a path goes through by link name (the first link of that name), as
+go-unixfsnode reifies them for Kubo v0.43.1's resolver: a directory, and the types it reads
+as plain DAG-PB (metadata, symlink)."""
+
+
+def reify(raw: object) -> UnixfsData | None:
+    """A DAG-PB node's ``Data`` as go-unixfsnode reads it, for every reader of a node that may
+    or may not be UnixFS (the ``/ipfs/`` path resolvers, ``ls``): None when the node is plain
+    DAG-PB (no ``Data``, or ``Data`` that is no UnixFS message), else its UnixFS message. A
+    message whose Type is past the spec's 0 to 5 comes back with that type and nothing else
+    read; the caller decides (Kubo resolves no path through it, but lists its links)."""
+    if not isinstance(raw, bytes):
+        return None
     try:
-        return _fields(buf, any_type=True)[0]
+        kind, (start, end), rest = _fields(raw, any_type=True)
     except InvalidBlock:
         return None
+    return UnixfsData(kind, raw[start:end], *rest) if kind in TYPE_NAMES else UnixfsData(kind)
+
+
+def by_link_name(meta: UnixfsData | None) -> bool:
+    """True when a path segment is looked up among a node's link names (``reify``'s None, or
+    a type in ``LINK_NAMED``); a file has no path below it, a HAMT is walked by hash."""
+    return meta is None or meta.type in LINK_NAMED
 
 
 def _fields(buf: bytes | memoryview, any_type: bool = False) -> tuple[int, tuple[int, int], _Rest]:

@@ -8,11 +8,12 @@ Invariants:
 - A path is cleaned first as Kubo's ``path.NewPath`` cleans it (Go's ``path.Clean``): empty
   and "." segments go, ".." removes the segment before it, so ``CID//a`` and ``CID/x/../a``
   name ``CID/a`` and ``CID/../a`` names the CID ``a`` (refused as one).
-- A segment that is missing is ``PathNotFound`` (a ``NotFound``, in Kubo's words); a segment under a file or symlink is
-  ``InvalidInput``; a malformed node is ``InvalidBlock``. A DAG-PB node that is no UnixFS node
-  (no ``Data``, ``Data`` that is no UnixFS message) or a metadata node is looked up by link
-  name, as Kubo's resolver reads plain DAG-PB. At most
-  ``limits.unixfs.max_dag_depth`` shard levels are followed.
+- A segment that is missing is ``PathNotFound`` (a ``NotFound``, in Kubo's words); a segment under a file is
+  ``InvalidInput``; a malformed node, or one of an unknown UnixFS type, is ``InvalidBlock``.
+  A node is classified by ``_pb.reify`` / ``_pb.by_link_name``, as ``dag`` paths classify it:
+  a directory, a symlink, a metadata node and a DAG-PB node that is no UnixFS node (no
+  ``Data``, ``Data`` that is no UnixFS message) are looked up by link name, as Kubo v0.43.1's
+  resolver reads them. At most ``limits.unixfs.max_dag_depth`` shard levels are followed.
 """
 
 from __future__ import annotations
@@ -39,38 +40,30 @@ def _load(store: Any, cid: CID) -> tuple[_pb.UnixfsData | None, list[dict[str, A
     return _pb.decode(node["Data"]), node["Links"]
 
 
-def _plain_or_unixfs(store: Any, cid: CID) -> tuple[list[dict[str, Any]] | None, _pb.UnixfsData | None,
-                                                   list[dict[str, Any]]]:
-    """``cid``'s links to look a name up in by link name, as Kubo's resolver reads plain DAG-PB
-    (a DAG-PB node with no ``Data``, ``Data`` that is no UnixFS message, or of type metadata),
-    else None and its UnixFS meta and links as ``_load`` gives them (a raw leaf: no meta; an
-    unknown type: ``InvalidBlock``). The block is decoded once."""
+def _reified(store: Any, cid: CID) -> tuple[_pb.UnixfsData | None, list[dict[str, Any]]]:
+    """``cid``'s UnixFS message as ``_pb.reify`` reads it (None: plain DAG-PB) and its links,
+    the block decoded once; a block of another codec (a raw leaf) reads as a file (``RAW``)
+    with no links."""
     if cid.codec != DAG_PB:
-        return None, None, []
+        return _pb.UnixfsData(_pb.RAW), []
     from ..builtin import decode
 
     node = decode(store.get(cid), "dag-pb")
-    data = node.get("Data")
-    kind = _pb.type_of(data) if isinstance(data, bytes) else None
-    if kind is None or kind == _pb.METADATA:
-        return list(node["Links"]), None, []
-    return None, _pb.decode(data), node["Links"]
+    return _pb.reify(node.get("Data")), node["Links"]
 
 
 def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
-    plain, meta, links = _plain_or_unixfs(store, cid)
-    if plain is not None:  # the first link of that name, as a DAG-PB node's Links are read
-        found = next((link for link in plain if link.get("Name") == name), None)
+    meta, links = _reified(store, cid)
+    if _pb.by_link_name(meta):  # the first link of that name, as a DAG-PB node's Links are read
+        found = next((link for link in links if link.get("Name") == name), None)
         if found is None:
             raise no_link(name, cid)
         return cast(CID, found["Hash"])
-    if meta is None or meta.type not in (_pb.DIRECTORY, _pb.HAMT_SHARD):
+    assert meta is not None
+    if meta.type not in _pb.TYPE_NAMES:  # go-unixfsnode has no reification for it (dag.UnknownUnixfsType)
+        raise InvalidBlock(f"unixfs: {cid} names unknown node type {meta.type}; no path goes through it")
+    if meta.type != _pb.HAMT_SHARD:
         raise InvalidInput(f"cannot look up {name!r}: {cid} is not a directory")
-    if meta.type == _pb.DIRECTORY:
-        for link in links:
-            if link.get("Name") == name:
-                return cast(CID, link["Hash"])
-        raise no_link(name, cid)
     path = _hamt.slot_path(name)
     consumed = 0
     for _ in range(limits.unixfs.max_dag_depth):
