@@ -130,6 +130,12 @@ class Parser(argparse.ArgumentParser):
         self._inner = True  # parse_known_intermixed_args calls this method back
         try:
             return self.parse_known_intermixed_args(args, namespace)
+        except AttributeError as exc:
+            # Python 3.11's intermixed parsing restores its positionals' saved nargs in a
+            # ``finally`` that fails when Ctrl-C came before it saved them: the Ctrl-C is what happened
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                raise exc.__context__ from None
+            raise
         finally:
             self._inner = False
 
@@ -574,6 +580,7 @@ def require_home(name: str, args: argparse.Namespace | None = None) -> None:
     home = Home.resolve()
     if home.exists():
         return
+    refuse_file_home(home.root)
     where = "is not an autocodec home" if home.root.exists() else "does not exist"
     hint = "create it with `autocodec init`, or point --home or $AUTOCODEC_HOME at an existing home"
     if name in BLOCK_READERS:
@@ -581,6 +588,16 @@ def require_home(name: str, args: argparse.Namespace | None = None) -> None:
 
         raise BlockNotFound(f"{home.root} {where}, so it holds no blocks", hint=hint)
     raise ConfigError(f"{home.root} {where}", hint=hint)
+
+
+def refuse_file_home(root: Path) -> None:
+    """``StoreError`` when the home path names a file: no ``init`` can make it a home, so the
+    answer is to name a folder, not to create one (Home.init's own words for the same case)."""
+    if root.exists() and not root.is_dir():
+        from ..errors import StoreError
+
+        raise StoreError(f"the home {root} is a file, not a folder",
+                         hint="point --home or $AUTOCODEC_HOME at a folder")
 
 
 def _fit_hint(exc: AutocodecError, args: argparse.Namespace) -> None:
