@@ -159,16 +159,18 @@ def iter_entries_by_level(source: Source, cid: CID, data: bytes,
     sub-shards' in link order, level by level (a queue where ``iter_entries`` keeps a stack).
     Kubo walks the third level on and below in parallel, so there its order varies from run to
     run; here it stays this one. A plain directory's come as ``iter_entries`` gives them; the
-    walk is bounded as there."""
+    walk is bounded as there. Lazy: a sub-shard is read when the queue reaches it (the queue
+    holds the CIDs of the shards still to read, not their nodes)."""
     node = classify(cid, data)
     if node.kind != "hamt":
         yield from iter_entries(source, cid, data, limits)
         return
     limits = limits or DEFAULT_LIMITS
     shards = found = 0
-    queue: collections.deque[tuple[Node, CID, int]] = collections.deque([(readable_shard(node, cid, cid), cid, 0)])
+    queue: collections.deque[tuple[CID, int]] = collections.deque([(cid, 0)])  # shards to read, as CIDs
     while queue:
-        shard, at, depth = queue.popleft()
+        at, depth = queue.popleft()
+        shard = readable_shard(node if depth == 0 else classify(at, source.get(at)), at, cid)
         digits = _slot_digits(shard, at)
         for name, link, size in shard.links:
             if len(name) > digits:
@@ -180,7 +182,7 @@ def iter_entries_by_level(source: Source, cid: CID, data: bytes,
                     raise InvalidBlock(f"HAMT under {cid} deeper than {limits.unixfs.max_dag_depth} levels")
                 shards += 1
                 _check_shards(cid, shards, found, limits)
-                queue.append((readable_shard(classify(link, source.get(link)), link, cid), link, depth + 1))
+                queue.append((link, depth + 1))
 
 
 def iter_entries(source: Source, cid: CID, data: bytes,
