@@ -428,11 +428,18 @@ class TrustStore:
                                hint="give a publisher's did:key:z6Mk... or the CID of a manifest or module") from None
 
     def _set_of(self, cid: str) -> str | None:
-        """The name of the pinned set whose id, root or index (any version seen) ``cid`` is."""
+        """The name of the pinned set whose id, root (any of its lineage the home holds, as
+        ``_kept_state`` reads it) or index (the versions stored) ``cid`` is."""
         rows = self._rows(
             "SELECT name FROM trust_sets WHERE set_id = ?1 OR root_cid = ?1 OR index_cid = ?1 UNION ALL "
             "SELECT s.name FROM trust_versions v JOIN trust_sets s USING (set_id) WHERE v.cid = ?1", (cid,))
-        return str(rows[0][0]) if rows else None
+        if rows:
+            return str(rows[0][0])
+        for set_id, name, root_cid in self._rows("SELECT set_id, name, root_cid FROM trust_sets"):
+            lineage = self._lineage(row_cid(set_id, "trust_sets.set_id"), row_cid(root_cid, "trust_sets.root_cid"))
+            if cid in {str(root) for root in lineage}:
+                return str(name)
+        return None
 
     def revoke(self, target: str, reason: str = "", *, now: int | None = None) -> str:
         """Revoke a key (DID) or a manifest/module (CID), for good: nothing lifts a revocation.
