@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,3 +80,49 @@ def test_ctrl_c_while_the_command_line_is_read_is_an_interrupt(monkeypatch: pyte
     monkeypatch.setattr(inner, "usage", None)
     with pytest.raises(KeyboardInterrupt):
         parser.parse_known_args(words)
+
+
+TWICE = [  # an option given twice, and the name the refusal gives it
+    (["add", "--pin=false", "--pin=true", "-"], "--pin"),
+    (["add", "-q", "--quiet", "-"], "--quiet"),
+    (["add", "--raw-leaves", "--raw-leaves=false", "-"], "--raw-leaves"),
+    (["cat", "--offset=1", "--offset=2", CID], "--offset"),
+    (["refs", "-r", "-r", CID], "--recursive"),
+    (["dag", "get", "--output-codec=dag-json", "--output-codec=dag-cbor", CID], "--output-codec"),
+    (["--enc=json", "version", "--enc=text"], "--enc"),
+    (["--cid-base=base32", "--cid-base=base58btc", "cid", "format", CID], "--cid-base"),
+    (["--timeout=1s", "--timeout=2s", "version"], "--timeout"),
+    (["--offline", "--offline", "version"], "--offline"),
+    (["version", "-n", "-n"], "--number"),
+]
+
+
+@pytest.fixture(scope="module")
+def kubo(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from tests._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    return KuboRepo.create(tmp_path_factory.mktemp("twice") / "kubo")
+
+
+@pytest.mark.parametrize(("args", "name"), TWICE, ids=lambda a: " ".join(a) if isinstance(a, list) else a)
+def test_an_option_given_twice_is_refused_as_by_kubo(kubo: Any, tmp_path: Path, args: list[str], name: str) -> None:
+    """Kubo 0.43.1 refuses any option given twice, in any of its spellings: `Error: multiple
+    values for option "pin"`, exit 1, nothing done. Before, ours let the last one win silently
+    (`add --pin=false --pin=true` added and pinned; exit 0 for all eleven lines here)."""
+    theirs = kubo.ipfs(*args, input=b"x", check=False)
+    assert theirs.returncode == 1 and b"multiple values for option" in theirs.stderr, theirs.stderr
+    proc = run_cli(tmp_path / "home", *args, check=False, stdin=b"x")
+    line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode(), usage=True)
+    assert f": error: {name} is given more than once (give it once)" in line, line
+    assert not (tmp_path / "home").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["-v", "-v", "version"],  # a count
+    ["-vv", "cid", "format", "-v", "1", CID],  # the global -v and cid format's own -v
+    ["cat", "--gateway", "http://127.0.0.1:9", "--gateway", "http://127.0.0.1:9", "--offline=false", CID],
+], ids=" ".join)
+def test_repeatable_options_are_still_taken(home: Path, args: list[str]) -> None:
+    proc = run_cli(home, *args, check=False)
+    assert b"more than once" not in proc.stderr, proc.stderr

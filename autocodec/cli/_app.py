@@ -107,9 +107,13 @@ class Parser(argparse.ArgumentParser):
         two patterns, most of the time spent building a command's parser (start-up)."""
         self._adding = True
         try:
-            return super().add_argument(*args, **kwargs)
+            action = super().add_argument(*args, **kwargs)
         finally:
             self._adding = False
+        once = _ONCE.get(type(action)) if action.option_strings else None
+        if once is not None:
+            action.__class__ = once
+        return action
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         if self._adding:  # only ``_format_args`` is asked of it: no width, no prog, no state
@@ -125,11 +129,13 @@ class Parser(argparse.ArgumentParser):
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         words = sys.argv[1:] if args is None else args
-        if self._inner or self._subparsers is not None or "--" in words:
+        if self._inner:
             return super().parse_known_args(args, namespace)
+        if self._subparsers is not None or "--" in words:
+            return _forget_given(super().parse_known_args(args, namespace))
         self._inner = True  # parse_known_intermixed_args calls this method back
         try:
-            return self.parse_known_intermixed_args(args, namespace)
+            return _forget_given(self.parse_known_intermixed_args(args, namespace))
         except AttributeError as exc:
             # Python 3.11's intermixed parsing restores its positionals' saved nargs in a
             # ``finally`` that fails when Ctrl-C came before it saved them: the Ctrl-C is what happened
@@ -149,6 +155,53 @@ class Parser(argparse.ArgumentParser):
             # argparse passes sys.stdout, None when descriptor 1 was closed (stderr is passed as itself)
             raise OSError(errno.EBADF, "standard output is closed")
         super()._print_message(message, file)
+
+
+_GIVEN = "_autocodec_options_given"
+"""The namespace attribute recording which one-value options a parse has met (``_once``);
+removed before the namespace is returned (``_forget_given``)."""
+
+
+def _once(kind: type[argparse.Action]) -> type[argparse.Action]:
+    """``kind`` (an option that holds one value or one on/off state) refusing a second mention,
+    as Kubo 0.43.1 refuses any option given twice (``Error: multiple values for option "pin"``,
+    exit 1), among its spellings (``-q --quiet``, ``--pin=false --pin=true``: the actions of one
+    ``dest``) too: the last one silently winning would hide a conflict. Repeatable options
+    (``--gateway``, ``-v``) are not."""
+
+    class Once(kind):  # type: ignore[valid-type,misc]
+        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                     option_string: str | None = None) -> None:
+            given = namespace.__dict__.setdefault(_GIVEN, set())
+            if self.dest in given:
+                parser.error(f"{_option_name(self)} is given more than once (give it once)")
+            given.add(self.dest)
+            super().__call__(parser, namespace, values, option_string)
+
+    Once.__name__ = Once.__qualname__ = f"Once{kind.__name__}"
+    return Once
+
+
+_ONCE: dict[type[argparse.Action], type[argparse.Action]] = {
+    kind: _once(kind) for kind in (argparse._StoreAction, argparse._StoreConstAction, argparse._StoreTrueAction,
+                                   argparse._StoreFalseAction, argparse.BooleanOptionalAction)}
+"""The action kinds that take an option once, and their refusing-twice forms."""
+
+
+def _option_name(action: argparse.Action) -> str:
+    """The name an option is known by: ``--raw-leaves`` for ``--no-raw-leaves`` or
+    ``--raw-leaves=false`` (``bool_flag``'s spellings), the short form when it has no long one."""
+    longs = [o.partition("=")[0] for o in action.option_strings if o.startswith("--")]
+    for name in longs:
+        if not name.startswith("--no-"):
+            return name
+    return "--" + longs[0][len("--no-"):] if longs else action.option_strings[0]
+
+
+def _forget_given(parsed: Any) -> Any:
+    """``parsed`` (a namespace and the words left) without ``_GIVEN``."""
+    parsed[0].__dict__.pop(_GIVEN, None)
+    return parsed
 
 
 _CHECKER = argparse.HelpFormatter("autocodec", width=80)
