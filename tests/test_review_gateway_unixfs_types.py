@@ -5,8 +5,9 @@ has 0 to 5), with a link ``x`` to a raw block, compared with Kubo v0.43.1's gate
 Found by the differential review: Kubo resolves no path through such a node (boxo's unixfsnode
 has no reification for it: a 500, ``failed to resolve PATH: no reification for this UnixFS node
 type``, even to a link it holds); this server followed its links (a 200 of ``x``, a 404 for
-another name). Types 0 (raw) and 3 (metadata) are pathed as plain DAG-PB in both, and the error
-for the node itself carries no ``X-Ipfs-Roots`` (it had them here).
+another name). Type 3 (metadata) is pathed as plain DAG-PB in both; type 0 (raw) is a file, with
+no path below it in both (a 404 for ``/x``); the error for the node itself carries no
+``X-Ipfs-Roots`` (it had them here).
 """
 
 from __future__ import annotations
