@@ -20,7 +20,7 @@ from autocodec.registry import Runtime
 from tests.test_review_gateway_bases import Sides, sides  # noqa: F401 - the module's fixture
 from tests.test_serve_hostile2 import fetch
 
-TYPES = (0, 3, 6, 8)
+TYPES = (0, 3, 4, 6, 8)
 
 
 @pytest.fixture(scope="module")
