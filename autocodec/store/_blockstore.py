@@ -16,7 +16,9 @@ Invariants:
 - Layout: a store made anew has ``NEW_STORE_PAGE_BYTES`` pages; an older store keeps its own.
 - Every read-write connection to the home's database, a ``BlockStore``'s or another wing's, is
   made by ``connect_writable``, so the file is created the store's way whoever opens it first.
-- Crash safety: WAL journal (checkpointed every ``WAL_CHECKPOINT_BYTES``), ``synchronous=NORMAL``; each write is one transaction, so a
+- Crash safety: WAL journal (checkpointed every ``WAL_CHECKPOINT_BYTES``; a commit that finds it past
+  ``WAL_RESET_FACTOR`` times that, as writers in other processes leave it, folds it in and truncates
+  it: ``_bound_wal``), ``synchronous=NORMAL``; each write is one transaction, so a
   process killed mid-write leaves the last committed state and no partial block (a power
   loss may lose the last few commits, never consistency). ``put_many`` commits in batches of
   ``limits.store.batch_blocks``/``batch_bytes``; on an ``Exception`` from the input (a bad
@@ -62,6 +64,7 @@ import os
 import sqlite3
 import stat
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -93,6 +96,11 @@ WAL_CHECKPOINT_BYTES = 16 << 20
 ``wal_autocheckpoint``, set in pages: SQLite's default of 1,000 pages is 64 MiB with 64 KiB pages),
 and the size a ``-wal`` file is cut back to after a checkpoint (``journal_size_limit``). So the
 ``-wal`` of a long-lived process stays near this plus one batch (``limits.store.batch_bytes``)."""
+WAL_RESET_FACTOR = 4
+"""A ``-wal`` past this many ``WAL_CHECKPOINT_BYTES`` after a commit (concurrent writers kept SQLite's
+checkpoints from starting it over) is checkpointed and truncated by that writer (``_bound_wal``)."""
+_WAL_RESET_WAIT_MS = 1_000  # how long that checkpoint waits for other connections before giving up
+_WAL_RESET_TRIES = 5  # how often it is tried when refused at once (2 ms apart)
 _ROWID_MAX = (1 << 63) - 1  # SQLite's largest INTEGER (a rowid)
 _BYTES_TYPES = frozenset({"blob", "text"})  # "text": a BLOB whose type bit flipped; its bytes are checked
 
@@ -367,6 +375,8 @@ class BlockStore:
         self._seq_ready = False  # the block sequence is known to exist (``_block_seq``)
         self._file_path = path.absolute()  # where SQLite opened it, whatever the working folder becomes
         self._file = file_identity(self._file_path)  # the file opened: a write checks it is still there
+        self._wal_path = self._file_path.with_name(self._file_path.name + "-wal")
+        self._wal_retry_at = 0  # the -wal size past which the next forced checkpoint is tried (``_bound_wal``)
         self.read_only = False
         """True when ``open`` found the home unwritable: reads (``transaction`` included) work, every
         write is a ``StoreError`` saying the home is read-only."""
@@ -487,6 +497,43 @@ class BlockStore:
                     with suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")  # leave the connection usable
                 raise translate_sqlite_error(exc, "commit to the store") from exc
+            if outer and not self.read_only:
+                self._bound_wal(conn)
+
+    def _bound_wal(self, conn: sqlite3.Connection) -> None:
+        """After a commit: a ``-wal`` grown past ``WAL_RESET_FACTOR`` times ``WAL_CHECKPOINT_BYTES``
+        is folded into the database and cut to nothing now (``wal_checkpoint(TRUNCATE)``, waiting at
+        most ``_WAL_RESET_WAIT_MS`` for other connections). SQLite's own checkpoint after a commit
+        never waits, and starts the log over only when no other connection is reading it at that
+        instant: with writers in two processes (two imports, or one and a serve) it almost never
+        is, and the log grew to the size of everything both wrote (799 MB for two 400 MB imports).
+        Best effort: one refused at once (another process checkpointing) is tried at the next
+        commit; one that waited in vain (a long reader elsewhere) only once the log has grown by
+        another ``WAL_CHECKPOINT_BYTES``; its errors are logged, never raised (the commit is done)."""
+        try:
+            size = os.stat(self._wal_path).st_size
+        except OSError:
+            return
+        if size <= max(WAL_RESET_FACTOR * WAL_CHECKPOINT_BYTES, self._wal_retry_at):
+            return
+        busy, started = 1, time.monotonic()
+        try:
+            conn.execute(f"PRAGMA busy_timeout={_WAL_RESET_WAIT_MS}")
+            for _ in range(_WAL_RESET_TRIES):  # refused at once while another process checkpoints
+                busy = int(conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0])
+                if not busy or time.monotonic() - started >= _WAL_RESET_WAIT_MS / 2000:
+                    break
+                time.sleep(0.002)
+        except sqlite3.Error as exc:
+            log.info("wal_checkpoint_failed", error=str(exc), path=str(self.path))
+        finally:
+            with suppress(sqlite3.Error):
+                conn.execute(f"PRAGMA busy_timeout={int(self.limits.store.busy_timeout_ms)}")
+        waited = time.monotonic() - started >= _WAL_RESET_WAIT_MS / 2000
+        # refused at once (another process was checkpointing): again at the next commit; waited
+        # in vain (a reader holds the log): again only once it has grown by another step
+        self._wal_retry_at = size + WAL_CHECKPOINT_BYTES if busy and waited else 0
+        log.debug("wal_reset", wal_bytes=size, done=not busy)
 
     def _check_still_there(self) -> None:
         """``StoreError`` when the database file opened is no longer the one at ``path`` (the home
