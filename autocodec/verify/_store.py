@@ -786,7 +786,9 @@ class TrustStore:
         signed the stored index ``index_cid`` (revoked or not). Both documents are
         content-addressed, so the answer never changes: it is computed once per process (the
         index's envelope decoded and its signatures checked once, not on every decision). A
-        role the root does not define has no keys and threshold 0 (it vouches for nothing)."""
+        role the root does not define gets no keys and threshold 0, which every index meets: no
+        stored state has one (``verify_set`` refuses an index pinning a delegation its root
+        does not define, and an update marks the roles it leaves out inactive)."""
         hit = self._signed.get((root_cid, index_cid, role))
         if hit is not None:
             return hit
