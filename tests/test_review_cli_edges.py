@@ -126,3 +126,26 @@ def test_an_option_given_twice_is_refused_as_by_kubo(kubo: Any, tmp_path: Path, 
 def test_repeatable_options_are_still_taken(home: Path, args: list[str]) -> None:
     proc = run_cli(home, *args, check=False)
     assert b"more than once" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("command", [["block", "put"], ["dag", "put"], ["dag", "import"]], ids=" ".join)
+@pytest.mark.parametrize("bad", ["missing", "zfolder"])
+def test_a_bad_file_argument_stops_the_command_before_any_is_stored(kubo: Any, tmp_path: Path, command: list[str],
+                                                                   bad: str) -> None:
+    """Kubo 0.43.1 looks at every file argument before the command runs: `block put a.txt
+    missing` stores nothing and prints nothing (`Error: lstat missing: ...`, exit 1). Before,
+    ours stored a.txt and printed its CID, then failed on the second (`dag import` read a.txt as
+    a CAR first and failed on that instead)."""
+    (tmp_path / "zfolder").mkdir()
+    good = tmp_path / "a.txt"
+    good.write_bytes(b'{"review": "cli edges"}')  # a block or document; for dag import not a CAR
+    args = [*command, str(good), str(tmp_path / bad)]
+    theirs = kubo.ipfs(*args, check=False)
+    assert theirs.returncode == 1 and not theirs.stdout, theirs.stderr
+    home = tmp_path / "home"
+    run_cli(home, "init", "--no-default-set")
+    proc = run_cli(home, *args, check=False)
+    line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
+    reason = "No such file or directory" if bad == "missing" else "Is a directory"
+    assert line == f"autocodec: InvalidInput: cannot read {tmp_path / bad}: {reason} (check the path)", line
+    assert run_cli(home, "refs", "local").stdout == b""

@@ -169,6 +169,30 @@ def kubo_file_args(paths: list[str]) -> list[str]:
     return ["-"] * ("-" in paths) + [named[name][1] for name in sorted(named, key=name_bytes)]
 
 
+def refuse_missing_files(paths: list[str]) -> None:
+    """``InvalidInput`` for the first path (``-`` aside) that names nothing or a folder, before
+    any is read: Kubo 0.43.1's command line looks at every file argument before the command
+    runs (``block put a missing`` stores nothing and prints nothing), where reading them in
+    turn would store ``a`` and print its CID, then fail. A file that cannot be read is still
+    found when it is read."""
+    import os
+    import stat
+
+    from ..errors import InvalidInput
+
+    for path in paths:
+        if path in ("-", ""):
+            continue  # standard input; an empty path is refused where it is read
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}", hint="check the path") from None
+        except ValueError:  # a NUL in the path: refused where it is read
+            continue
+        if stat.S_ISDIR(mode):
+            raise InvalidInput(f"cannot read {path}: Is a directory", hint="check the path")
+
+
 BIG_BLOCK_BYTES = 2 * 1024 * 1024
 """The largest block Kubo 0.43.1's ``block put`` and ``dag put`` store without ``--allow-big-block``
 (bitswap peers exchange blocks up to this size)."""

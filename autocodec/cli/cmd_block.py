@@ -6,7 +6,8 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from ._cidbase import add_cid_base_option
-from ._kubo import add_enc_option, bool_flag, enc_line, go_int, kubo_file_args, kubo_mhtype, refuse_big_block
+from ._kubo import (add_enc_option, bool_flag, enc_line, go_int, kubo_file_args, kubo_mhtype, refuse_big_block,
+                    refuse_missing_files)
 from ._runtime import add_source_options
 from ._options import nonempty, or_default
 from ._text import counted
@@ -92,8 +93,10 @@ def run_put(args: argparse.Namespace) -> int:
 
     mh_code = kubo_mhtype(args.hash)
     codec, version = _format_codec(args, mh_code)
+    names = kubo_file_args(args.files)
+    refuse_missing_files(names)
     with open_runtime(args) as rt:
-        for name in kubo_file_args(args.files):
+        for name in names:
             data = read_input(name, rt.limits.decode.max_block_bytes, "block", hint=BLOCK_HINT, error=InvalidBlock)
             refuse_big_block(len(data), args.allow_big_block)
             cid = rt.cid_for(data, codec, mh_code, length=_digest_length(mh_code, data, args.mhlen))

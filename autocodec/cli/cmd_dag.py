@@ -176,13 +176,15 @@ def run_put(args: argparse.Namespace) -> int:
     from ._cidbase import cid_text
     from ..codes import codec_name
     from ._io import DOCUMENT_HINT, read_input, reading_document, write_line
-    from ._kubo import kubo_file_args, kubo_multicodec, refuse_big_block
+    from ._kubo import kubo_file_args, kubo_multicodec, refuse_big_block, refuse_missing_files
     from ._local_modules import open_runtime
 
     input_code, store_code = kubo_multicodec(args.input_codec), kubo_multicodec(args.store_codec)
     mh_code = kubo_multicodec(args.hash)  # Kubo reads --hash as any multicodec too
+    names = kubo_file_args(args.files)
+    refuse_missing_files(names)
     with open_runtime(args) as rt:
-        for name in kubo_file_args(args.files):
+        for name in names:
             raw = read_input(name, rt.limits.decode.max_block_bytes, "object", error=InvalidBlock,
                              hint=DOCUMENT_HINT)
             with reading_document(codec_name(input_code)):
@@ -214,11 +216,13 @@ def run_import(args: argparse.Namespace) -> int:
     from ..errors import InvalidInput
     from ..progress import no_progress, stderr_progress
     from ._io import open_input, write_line
+    from ._kubo import refuse_missing_files
     from ._local_modules import open_runtime
 
     args.files = args.files or ["-"]  # no file: standard input, as Kubo's dag import
     if args.files.count("-") > 1:
         raise InvalidInput("stdin (-) can be read only once")
+    refuse_missing_files(args.files)
     roots: dict[Any, None] = {}  # every file's roots, each once, in order (a set: 10,000s of roots)
     blocks = size = 0
     show = sys.stderr.isatty() and not args.silent
