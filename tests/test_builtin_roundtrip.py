@@ -12,11 +12,12 @@ from __future__ import annotations
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from autocodec import CID
 from autocodec.builtin import cid_for, decode, encode, to_dag_json_text
+from autocodec.errors import InvalidBlock
 from autocodec.builtin._jsontext import format_float
 from tests._model import same_value
 
@@ -56,6 +57,20 @@ def json_reading(value: object) -> object:
     return value
 
 
+def json_readable(value: object) -> bool:
+    """Whether the JSON text of ``value`` reads back: not when a float from 2^64 up to 1e21 is
+    in it, which Kubo's writer and this one write as an integer outside -2^64 .. 2^64-1 that
+    neither reads (docs/bounds.md, "Integers past int64")."""
+    reading = json_reading(value)
+    todo = [reading]
+    while todo:
+        v = todo.pop()
+        if type(v) is int and not -(1 << 64) <= v <= (1 << 64) - 1:
+            return False
+        todo.extend(v.values() if isinstance(v, dict) else v if isinstance(v, list) else [])
+    return True
+
+
 def same(a: object, b: object) -> bool:
     return same_value(a, b)
 
@@ -72,6 +87,7 @@ def test_dag_cbor_round_trip(value: object) -> None:
 @settings(max_examples=300, deadline=None)
 @given(values)
 def test_dag_json_round_trip(value: object) -> None:
+    assume(json_readable(value))
     block = encode(value, "dag-json")
     back = decode(block, "dag-json")
     assert same(back, json_reading(value))
@@ -83,6 +99,7 @@ def test_dag_json_round_trip(value: object) -> None:
 @given(plain_values)
 @pytest.mark.parametrize("codec", ["json", "cbor"])
 def test_plain_round_trip(codec: str, value: object) -> None:
+    assume(codec != "json" or json_readable(value))
     block = encode(value, codec)
     back = decode(block, codec)
     assert same(back, json_reading(value) if codec == "json" else value)
@@ -93,6 +110,7 @@ def test_plain_round_trip(codec: str, value: object) -> None:
 @given(values)
 def test_cross_codec(value: object) -> None:
     """dag-cbor -> dag-json -> dag-cbor keeps the value (floats written as integers aside)."""
+    assume(json_readable(value))
     via_json = decode(encode(decode(encode(value, "dag-cbor"), "dag-cbor"), "dag-json"), "dag-json")
     assert same(via_json, json_reading(value))
 
@@ -101,8 +119,14 @@ def test_cross_codec(value: object) -> None:
 @given(floats)
 def test_dag_json_floats_read_back_as_kubo_writes_them(x: float) -> None:
     """A float stays a float unless it is integral below 1e21 (or zero): Kubo writes those as
-    integers (``100``, ``-0``), and so they read back here."""
+    integers (``100``, ``-0``), and so they read back here, within -2^64 .. 2^64-1; Kubo's text
+    of one from 2^64 up to 1e21 is an integer that no IPLD block holds, refused by Kubo's reader
+    and here (tests/test_review_codec_ints.py)."""
     text = encode(x, "dag-json")
+    if x.is_integer() and not -(2**64) <= x <= 2**64 - 1 and abs(x) < 1e21:
+        with pytest.raises(InvalidBlock, match="outside"):
+            decode(text, "dag-json")
+        return
     back = decode(text, "dag-json")
     if x.is_integer() and abs(x) < 1e21:
         assert type(back) is int and float(back) == x and text.lstrip(b"-").isdigit()  # its shortest digits
