@@ -75,6 +75,9 @@ CBOR_BAD = {
 @pytest.mark.parametrize("codec", ["dag-cbor", "cbor"])
 @pytest.mark.parametrize("name", list(CBOR_BAD))
 def test_cbor_rejects(codec: str, name: str) -> None:
+    if codec == "cbor" and name in ("keys out of order", "keys not length-first"):
+        assert decode(CBOR_BAD[name], codec)  # CBOR keeps any key order (test_review_codec_cbor_order.py)
+        return
     with pytest.raises(InvalidBlock):
         decode(CBOR_BAD[name], codec)
 

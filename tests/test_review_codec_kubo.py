@@ -352,3 +352,27 @@ def test_the_corpus_covers_each_codec() -> None:
     """A guard on the lists themselves (no case silently dropped by a refactor)."""
     assert len(JSON_TEXTS) > 200 and len(CBOR_BLOCKS) > 150 and len(PB_BLOCKS) > 100 and len(PB_JSON) > 30
     assert all(isinstance(v, bytes) for _, _, blocks in GROUPS.values() for v in blocks)
+
+
+STORED_AS_CBOR = [  # (input codec, block): map keys in an order other than DAG-CBOR's
+    ("dag-json", b'{"b":1,"a":2}'), ("dag-json", b'{"aa":1,"b":2}'), ("json", b'{"b":1,"a":{"d":1,"c":[{"z":0,"y":1}]}}'),
+    ("cbor", bytes.fromhex("a2616201616102")), ("dag-cbor", bytes.fromhex("a2616201616102")),
+    ("dag-cbor", bytes.fromhex("a2626161016162a0")), ("dag-json", b'{"\\u00e9":1,"z":[1.5,-0.0,{"b":null,"a":true}]}'),
+    ("dag-json", b'{"a":2,"b":1}'), ("dag-json", b"[]"), ("dag-json", b'"x"'),
+]
+
+
+@pytest.mark.parametrize("case", range(len(STORED_AS_CBOR)))
+def test_stored_as_cbor_keeps_map_order_like_kubo(kubo: D.Kubo, case: int) -> None:
+    """``dag put --store-codec cbor`` stores Kubo's bytes (map entries in the order read), and
+    the strict CBOR decoder reads them back in that order; ``dag get --output-codec cbor`` of a
+    loose DAG-CBOR block writes its keys in the block's order, as Kubo's does."""
+    codec, block = STORED_AS_CBOR[case]
+    cid = kubo.dag_put(block, codec, "cbor")
+    assert cid is not None and D.our_put(codec, block, "cbor") == cid
+    theirs = kubo.block_get(cid)
+    value = builtin.decode(block, codec, strict=False)
+    assert builtin.encode(value, "cbor") == theirs
+    assert builtin.decode(theirs, "cbor") == value and builtin.encode(builtin.decode(theirs, "cbor"), "cbor") == theirs
+    put = kubo.block_put_many([block], codec)[0]
+    assert builtin.encode(value, "cbor") == kubo.dag_get(put, "cbor")

@@ -14,12 +14,14 @@ Invariants (decode):
 - This layer adds what cbrrr leaves out: every link is a structurally valid CID (``_link``),
   nesting is at most ``limits.max_depth`` (``_depth``) and the block is at most
   ``limits.max_block_bytes``. Any failure is ``InvalidBlock``.
-- CBOR (0x51) is the same strict, canonical subset without any tag: a link is rejected, and
-  so is general CBOR outside that subset (half floats, other tags, non-string keys...).
+- CBOR (0x51) is the same strict, canonical subset without any tag, except that map keys may
+  come in any order (kept in the value): its encoder writes maps in the order given, as Kubo's
+  cbor codec does (``_cbor_write``). A link is rejected, and so is general CBOR outside that
+  subset (half floats, other tags, non-string keys...).
 
 Invariants (encode): the value is checked (``_native.check`` in C, else ``_walk.check``:
 exact data-model types, depth, finite floats, ints in [-2^64, 2^64-1]) before cbrrr writes it
-canonically (64-bit floats, keys length-first).
+canonically (64-bit floats, keys length-first); CBOR keeps the map order given.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ import cbrrr
 from ..cid import CID
 from ..config import DecodeLimits
 from ..errors import EncodeError, InvalidBlock, InvalidCID
-from . import _cbor_relaxed, _depth, _gas, _native, _walk
+from . import _cbor_relaxed, _cbor_write, _depth, _gas, _native, _walk
 
 _decode = cbrrr._cbrrr.decode_dag_cbor  # (data, cid_ctor, atjson_mode) -> (value, consumed)
 _encode = cbrrr._cbrrr.encode_dag_cbor  # (value, cid_type, atjson_mode) -> bytes
@@ -231,12 +233,36 @@ class DagCbor:
     encode = staticmethod(encode_dag_cbor)
 
 
+def _reordered(data: bytes, limits: DecodeLimits) -> Any:
+    """The value of a CBOR block the canonical decoder refused when the block is exactly
+    ``_cbor_write``'s bytes of it (canonical but for map key order), else None."""
+    try:
+        value = _reread(data, limits, "cbor", None)
+        if (type(value) is dict or type(value) is list) and _cbor_write.write(value) == data:
+            return value
+    except (InvalidBlock, TypeError, ValueError, OverflowError):  # UnicodeError: text not UTF-8
+        pass
+    return None
+
+
 class Cbor:
     name = "cbor"
     code = 0x51
 
     @staticmethod
     def decode(data: bytes, limits: DecodeLimits) -> Any:
+        """The value of a block that is the one CBOR encoding of it (``Cbor.encode``'s bytes):
+        DAG-CBOR's canonical form without tags, map keys in any order (the order is kept)."""
+        try:
+            return Cbor._canonical(data, limits)
+        except InvalidBlock as exc:
+            value = _reordered(data, limits)  # a dict or list, or None
+            if value is None:
+                raise exc from None
+            return value
+
+    @staticmethod
+    def _canonical(data: bytes, limits: DecodeLimits) -> Any:
         _check_size(data, limits, "cbor")
         n = len(data)
         scan = n > limits.max_depth or n * _gas.WORST_GAS_PER_BYTE > limits.max_gas
@@ -259,14 +285,16 @@ class Cbor:
         """``decode``, and for a block it refuses, Kubo's reading of CBOR (``_cbor_relaxed``
         without links: go-ipld-prime's ``codec/cbor`` is its DAG-CBOR decoder without them)."""
         try:
-            return Cbor.decode(data, limits)
+            return Cbor._canonical(data, limits)
         except InvalidBlock:
             return _reread(data, limits, "cbor", None)
 
     @staticmethod
     def encode(value: Any, limits: DecodeLimits) -> bytes:
+        """DAG-CBOR's form with map entries in the order given, as Kubo's cbor codec writes
+        them (``_cbor_write``)."""
         _walk.check(value, codec="cbor", max_depth=limits.max_depth, links=False, int_range=INT_RANGE)
         try:
-            return _encode(value, CID, False)
-        except (TypeError, ValueError, OverflowError, MemoryError) as exc:
+            return _cbor_write.write(value)
+        except (TypeError, ValueError, OverflowError, MemoryError) as exc:  # UnicodeError is a ValueError
             raise EncodeError(f"cbor: {exc}") from None
