@@ -72,15 +72,23 @@ def _content(size: int) -> bytes:
     return random.Random(size).randbytes(size)
 
 
+MAX = (1 << 64) - 1
+"""The largest START or COUNT either CLI takes (a u64)."""
+
+
 def _edges(size: int) -> list[int]:
-    """``--start`` values: chunk edges either side, the last byte, the end and past it."""
-    return sorted({0, 1023, 1024, 1025, max(size - 1, 0), size, size + 1, size + 5000})
+    """``--start`` values: chunk edges either side, the last byte, the end and past it, 2^63 and
+    2^64-1."""
+    return sorted({0, 1023, 1024, 1025, max(size - 1, 0), size, size + 1, size + 5000, 1 << 63, MAX})
 
 
 def _ranges(size: int) -> list[tuple[int, int]]:
-    """(start, count) pairs: empty, chunk edges, unaligned, across chunks and past the end."""
+    """(start, count) pairs: empty, chunk edges, unaligned, across chunks and past the end, and
+    the u64 extremes (a START + COUNT past 2^64 must not wrap)."""
     return sorted({(0, 0), (0, 1), (0, size + 10), (1023, 2), (1024, 1024), (1025, 5000), (3000, 1),
-                   (size // 2, 1025), (max(size - 1, 0), 1), (size, 0), (size, 1), (size + 5000, 10)})
+                   (size // 2, 1025), (max(size - 1, 0), 1), (size, 0), (size, 1), (size + 5000, 10),
+                   (0, MAX), (1, MAX), (max(size - 1, 0), MAX), (size, MAX), (1 << 63, 5), (MAX, 0), (MAX, 1),
+                   (MAX, MAX)})
 
 
 def _cases(sizes: list[int], hashes: dict[int, str]) -> list[Case]:
@@ -99,7 +107,7 @@ def _cases(sizes: list[int], hashes: dict[int, str]) -> list[Case]:
         for start in _edges(s):
             cases += [Case("decode-range", ["decode", h, e, f"--start={start}"]),
                       Case("decode-range", ["decode", h, c, "--outboard", o, f"--start={start}"])]
-        for count in (0, 1, 1024, 1025, s + 1):
+        for count in (0, 1, 1024, 1025, s + 1, MAX):
             cases += [Case("decode-range", ["decode", h, e, f"--count={count}"]),
                       Case("decode-range", ["decode", h, e, "{out}/d", "--start=1024", f"--count={count}"],
                            outputs=["d"])]
