@@ -107,13 +107,9 @@ class Parser(argparse.ArgumentParser):
         two patterns, most of the time spent building a command's parser (start-up)."""
         self._adding = True
         try:
-            action = super().add_argument(*args, **kwargs)
+            return super().add_argument(*args, **kwargs)
         finally:
             self._adding = False
-        once = _ONCE.get(type(action)) if action.option_strings else None
-        if once is not None:
-            action.__class__ = once
-        return action
 
     def _get_formatter(self) -> argparse.HelpFormatter:
         if self._adding:  # only ``_format_args`` is asked of it: no width, no prog, no state
@@ -129,13 +125,11 @@ class Parser(argparse.ArgumentParser):
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
         words = sys.argv[1:] if args is None else args
-        if self._inner:
+        if self._inner or self._subparsers is not None or "--" in words:
             return super().parse_known_args(args, namespace)
-        if self._subparsers is not None or "--" in words:
-            return _forget_given(super().parse_known_args(args, namespace))
         self._inner = True  # parse_known_intermixed_args calls this method back
         try:
-            return _forget_given(self.parse_known_intermixed_args(args, namespace))
+            return self.parse_known_intermixed_args(args, namespace)
         except AttributeError as exc:
             # Python 3.11's intermixed parsing restores its positionals' saved nargs in a
             # ``finally`` that fails when Ctrl-C came before it saved them: the Ctrl-C is what happened
@@ -144,6 +138,21 @@ class Parser(argparse.ArgumentParser):
             raise
         finally:
             self._inner = False
+
+    def _parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        self._given: set[str] = set()  # the ``dest``s of the one-value options this parse has met
+        return super()._parse_known_args(*args, **kwargs)
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        """argparse's, refusing an option that holds one value given a second time, as Kubo
+        0.43.1 refuses any option given twice (``Error: multiple values for option "pin"``,
+        exit 1), whatever its spellings (``-q --quiet``, ``--pin=false --pin=true``: the
+        options of one ``dest``): the last one silently winning would hide a conflict."""
+        if action.option_strings and isinstance(action, ONCE_KINDS):
+            if action.dest in self._given:
+                self.error(f"{_option_name(action)} is given more than once (give it once)")
+            self._given.add(action.dest)
+        return super()._get_values(action, arg_strings)
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
         stdout = cast(TextIO | None, sys.stdout)
@@ -157,35 +166,10 @@ class Parser(argparse.ArgumentParser):
         super()._print_message(message, file)
 
 
-_GIVEN = "_autocodec_options_given"
-"""The namespace attribute recording which one-value options a parse has met (``_once``);
-removed before the namespace is returned (``_forget_given``)."""
-
-
-def _once(kind: type[argparse.Action]) -> type[argparse.Action]:
-    """``kind`` (an option that holds one value or one on/off state) refusing a second mention,
-    as Kubo 0.43.1 refuses any option given twice (``Error: multiple values for option "pin"``,
-    exit 1), among its spellings (``-q --quiet``, ``--pin=false --pin=true``: the actions of one
-    ``dest``) too: the last one silently winning would hide a conflict. Repeatable options
-    (``--gateway``, ``-v``) are not."""
-
-    class Once(kind):  # type: ignore[valid-type,misc]
-        def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
-                     option_string: str | None = None) -> None:
-            given = namespace.__dict__.setdefault(_GIVEN, set())
-            if self.dest in given:
-                parser.error(f"{_option_name(self)} is given more than once (give it once)")
-            given.add(self.dest)
-            super().__call__(parser, namespace, values, option_string)
-
-    Once.__name__ = Once.__qualname__ = f"Once{kind.__name__}"
-    return Once
-
-
-_ONCE: dict[type[argparse.Action], type[argparse.Action]] = {
-    kind: _once(kind) for kind in (argparse._StoreAction, argparse._StoreConstAction, argparse._StoreTrueAction,
-                                   argparse._StoreFalseAction, argparse.BooleanOptionalAction)}
-"""The action kinds that take an option once, and their refusing-twice forms."""
+ONCE_KINDS = (argparse._StoreAction, argparse._StoreConstAction, argparse._StoreTrueAction,
+              argparse._StoreFalseAction, argparse.BooleanOptionalAction)
+"""The kinds of option that hold one value or one on/off state, so are given once
+(``Parser._get_values``); appended and counted ones (``--gateway``, ``-v``) repeat."""
 
 
 def _option_name(action: argparse.Action) -> str:
@@ -196,12 +180,6 @@ def _option_name(action: argparse.Action) -> str:
         if not name.startswith("--no-"):
             return name
     return "--" + longs[0][len("--no-"):] if longs else action.option_strings[0]
-
-
-def _forget_given(parsed: Any) -> Any:
-    """``parsed`` (a namespace and the words left) without ``_GIVEN``."""
-    parsed[0].__dict__.pop(_GIVEN, None)
-    return parsed
 
 
 _CHECKER = argparse.HelpFormatter("autocodec", width=80)
