@@ -149,3 +149,28 @@ def test_a_bad_file_argument_stops_the_command_before_any_is_stored(kubo: Any, t
     reason = "No such file or directory" if bad == "missing" else "Is a directory"
     assert line == f"autocodec: InvalidInput: cannot read {tmp_path / bad}: {reason} (check the path)", line
     assert run_cli(home, "refs", "local").stdout == b""
+
+
+@pytest.mark.parametrize(("args", "ours_out"), [
+    (["--type=ed25519"], "did:key:z6Mk"),
+    (["-t", "ed25519", "-s", "256"], "did:key:z6Mk"),
+    (["--size=-1"], "did:key:z6Mk"),
+    (["--type=foo"], "autocodec key gen: error: argument --type/-t: unrecognized key type: foo"),
+    (["--type=Ed25519"], "autocodec key gen: error: argument --type/-t: unrecognized key type: Ed25519"),
+    (["--size=100"], "autocodec: InvalidInput: invalid key size 100: ed25519 keys are always 256 bits"),
+    (["--type=rsa"], "autocodec: UnsupportedKeyType: cannot make a key of type rsa"),
+], ids=lambda a: " ".join(a) if isinstance(a, list) else None)
+def test_key_gen_takes_kubos_type_and_size(kubo: Any, tmp_path: Path, args: list[str], ours_out: str) -> None:
+    """`ipfs key gen --type=ed25519 NAME` (Kubo 0.43.1: `--type`/`-t`, `--size`/`-s`) was a
+    usage error here (`unrecognized arguments`): a Kubo script naming the type it wants failed.
+    Kubo's refusals are kept (its words); an rsa key, which Kubo makes, is refused by type."""
+    theirs = kubo.ipfs("key", "gen", *args, f"k{abs(hash(tuple(args)))}", check=False)
+    proc = run_cli(tmp_path / "home", "key", "gen", *args, "k", check=False)
+    if ours_out.startswith("did:"):
+        assert theirs.returncode == 0 and proc.returncode == 0, (theirs.stderr, proc.stderr)
+        assert proc.stdout.decode().startswith(ours_out)
+        return
+    line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode(), usage=": error: " in ours_out)
+    assert line.startswith(ours_out), line
+    assert theirs.returncode == (0 if "rsa" in args[0] else 1), theirs.stderr
+    assert not (tmp_path / "home" / "keys" / "k.pem").exists()

@@ -13,7 +13,7 @@ import argparse
 import os
 from typing import Any
 
-from ._kubo import add_enc_option, enc_line
+from ._kubo import add_enc_option, enc_line, go_int
 from ._options import nonempty
 from ._runtime import add_passphrase_env
 
@@ -40,6 +40,11 @@ def register(sub: Any) -> None:
     gen.add_argument("name", help="key name (letters, digits, '.', '_', '-')")
     gen.add_argument("--passphrase-env", metavar="VAR", type=nonempty("an environment variable's name"),
                      help="encrypt the key with the passphrase in environment variable VAR")
+    gen.add_argument("--type", "-t", type=_key_type, default="ed25519",
+                     help="Kubo's key type: ed25519 (the default, and the only type made here; "
+                          "rsa and secp256k1 are refused)")
+    gen.add_argument("--size", "-s", type=go_int, default=-1,
+                     help="Kubo's key size in bits: an Ed25519 key is always 256 (-1: unset, as Kubo)")
     add_enc_option(gen, '{"Name", "Id"}, Id the IPNS name (k51...)')
     gen.set_defaults(func=run_gen)
     ls = ksub.add_parser("list", aliases=["ls"], help="list keys and their DIDs")
@@ -120,9 +125,28 @@ def _ring(create: bool = True) -> Any:
     return KeyRing(home.keys_dir)
 
 
+KUBO_KEY_TYPES = ("rsa", "ed25519", "secp256k1")
+"""The ``--type`` values Kubo 0.43.1's ``key gen`` knows (spelt exactly); another is its
+``unrecognized key type: X``."""
+
+
+def _key_type(text: str) -> str:
+    if text not in KUBO_KEY_TYPES:
+        raise argparse.ArgumentTypeError(f"unrecognized key type: {text} (give ed25519)")
+    return text
+
+
 def run_gen(args: argparse.Namespace) -> int:
+    from ..errors import InvalidInput
+    from ..verify._keyformats import UnsupportedKeyType
     from ._io import write_line
 
+    if args.type != "ed25519":  # Kubo makes these; the home's keys sign as did:key Ed25519 only
+        raise UnsupportedKeyType(f"cannot make a key of type {args.type}: the keys here are Ed25519 keys",
+                                 hint="leave --type out, or give --type=ed25519")
+    if args.size not in (-1, 256):
+        raise InvalidInput(f"invalid key size {args.size}: ed25519 keys are always 256 bits",
+                           hint="leave --size out")
     key = _ring().generate(args.name, passphrase_from_env(args.passphrase_env))
     write_line(enc_line(args, key.did, {"Name": args.name, "Id": _ipns_of_did(key.did)}))
     return 0
