@@ -174,3 +174,13 @@ def test_key_gen_takes_kubos_type_and_size(kubo: Any, tmp_path: Path, args: list
     assert line.startswith(ours_out), line
     assert theirs.returncode == (0 if "rsa" in args[0] else 1), theirs.stderr
     assert not (tmp_path / "home" / "keys" / "k.pem").exists()
+
+
+def test_block_check_of_an_empty_store(tmp_path: Path) -> None:
+    """`block check` on a home with no block (`init --no-default-set`): every block (none) is
+    intact, exit 0. Since e722b8d it was an IndexError traceback (the store's check windows
+    read the first row of an empty list)."""
+    home = tmp_path / "home"
+    run_cli(home, "init", "--no-default-set")
+    proc = run_cli(home, "block", "check", check=False)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"all 0 blocks intact\n", b""), proc.stderr

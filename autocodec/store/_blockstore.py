@@ -196,7 +196,9 @@ _PARALLEL_HASH_BYTES = 4 << 20  # below this a window is hashed in the calling t
 
 def _windows(sized: list[tuple[bytes, int | None]], budget: int) -> Iterator[tuple[bytes, bytes]]:
     """Key ranges ``(first, last)`` of consecutive rows whose data add up to about ``budget``
-    bytes (a row larger than the budget is a window of its own)."""
+    bytes (a row larger than the budget is a window of its own); none for no rows."""
+    if not sized:
+        return
     first, total = sized[0][0], 0
     for i, (key, size) in enumerate(sized):
         n = size if isinstance(size, int) else 0
