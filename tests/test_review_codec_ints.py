@@ -54,3 +54,17 @@ def test_an_integer_too_long_to_print_is_an_encode_error(codec: str) -> None:
     ``encode(10**5000, "dag-cbor")`` raised a bare ValueError, not ``EncodeError``."""
     with pytest.raises(EncodeError, match=r"2\^16609"):
         builtin.encode({"a": -(10**5000)}, codec)
+
+
+@pytest.mark.parametrize("codec", ["dag-json", "json"])
+def test_the_codec_objects_take_any_bytes_like(codec: str) -> None:
+    """The registry's codec objects are called with a bytearray or memoryview too (the range
+    check made a memoryview an AttributeError for a moment)."""
+    from autocodec.builtin import codec_for
+    from autocodec.config import DEFAULT_LIMITS
+
+    decode = codec_for(codec).decode
+    for wrap in (bytearray, memoryview):
+        assert decode(wrap(b"[1]\x00"), DEFAULT_LIMITS.decode) == [1]
+        with pytest.raises(InvalidBlock, match="outside"):
+            decode(wrap(b"[123456789012345678901234567890]"), DEFAULT_LIMITS.decode)

@@ -237,15 +237,17 @@ def _without_nul_tail(data: bytes) -> bytes:
 
 
 def _parse(data: bytes, limits: DecodeLimits, name: str, decoder: json.JSONDecoder) -> Any:
+    if type(data) is not bytes:  # a bytearray or memoryview from a caller of the codec itself
+        data = bytes(data)
     if len(data) > limits.max_block_bytes:
         raise InvalidBlock(f"{name}: block of {len(data)} bytes is over max_block_bytes ({limits.max_block_bytes})")
     depth = _jsontext.depth(data, limits.max_depth) if len(data) > _SHALLOW else 0
     if depth > limits.max_depth:
         raise InvalidBlock(f"{name}: nesting deeper than max_depth ({limits.max_depth})")
     if data[-1:] and data[-1] in _TAIL_BYTES:
-        data = _without_nul_tail(bytes(data))
+        data = _without_nul_tail(data)
     try:
-        text = bytes(data).decode("utf-8")
+        text = data.decode("utf-8")
         if text[:1] == "\ufeff":
             raise _Reject("a byte order mark is not allowed")
         if depth < _SHALLOW:
