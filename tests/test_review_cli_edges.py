@@ -184,3 +184,75 @@ def test_block_check_of_an_empty_store(tmp_path: Path) -> None:
     run_cli(home, "init", "--no-default-set")
     proc = run_cli(home, "block", "check", check=False)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, b"all 0 blocks intact\n", b""), proc.stderr
+
+
+HELLO_DIR = {"a": b"a\n", "sub/b": b"b\n"}
+
+
+@pytest.fixture(scope="module")
+def both(kubo: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path, str, str]:
+    """Kubo's repo and our home holding the same file and folder (added by each): the file's
+    and the folder's CIDs."""
+    root = tmp_path_factory.mktemp("stdin")
+    (root / "h.txt").write_bytes(b"hello world\n")
+    for name, data in HELLO_DIR.items():
+        (root / "d" / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / "d" / name).write_bytes(data)
+    home = root / "home"
+    run_cli(home, "init", "--no-default-set")
+    file_cid = run_cli(home, "add", "-Q", str(root / "h.txt")).stdout.decode().strip()
+    dir_cid = run_cli(home, "add", "-Q", "-r", str(root / "d")).stdout.decode().strip()
+    assert kubo.ipfs("add", "-Q", root / "h.txt").stdout.decode().strip() == file_cid
+    assert kubo.ipfs("add", "-Q", "-r", root / "d").stdout.decode().strip() == dir_cid
+    return kubo, home, file_cid, dir_cid
+
+
+STDIN_CASES = [  # the command line, and stdin with F (the file's CID) and D (the folder's)
+    (["cat"], "F\n"), (["cat"], "F\nF\n"), (["cat"], "F"), (["cat", "-o", "2"], "F\n"),
+    (["block", "get"], "F\n"), (["block", "stat"], "F\r\n"), (["refs"], "D\n"), (["refs", "-r"], "D\nD\n"),
+    (["ls"], "D\n"), (["dag", "get"], "F\nD\n"), (["dag", "stat", "--progress=false"], "F\n"),
+    (["dag", "resolve"], "D/sub\n"), (["resolve"], "/ipfs/D/sub\n"), (["dag", "export"], "F\n"),
+    (["--enc=json", "dag", "resolve"], "D/sub\n"),
+    (["cat"], ""), (["cat"], "\n"), (["cat"], "F F\n"), (["block", "stat"], "nope\n"),
+]
+
+
+@pytest.mark.parametrize(("args", "stdin"), STDIN_CASES, ids=lambda v: " ".join(v) if isinstance(v, list) else repr(v))
+def test_a_missing_argument_is_read_from_stdin_as_kubo(both: tuple[Any, Path, str, str], args: list[str],
+                                                      stdin: str) -> None:
+    """`echo CID | ipfs cat` prints the file: Kubo 0.43.1 reads a missing argument of these
+    commands from stdin, a line each. Before, ours was a usage error (`the following arguments
+    are required`) for all of them. Both exit alike and print the same bytes; a refusal is one
+    line here."""
+    kubo, home, file_cid, dir_cid = both
+    data = stdin.replace("F", file_cid).replace("D", dir_cid).encode()
+    theirs = kubo.ipfs(*args, input=data, check=False)
+    ours = run_cli(home, *args, stdin=data, check=False)
+    assert (ours.returncode, ours.stdout) == (theirs.returncode, theirs.stdout), (ours.stderr, theirs.stderr)
+    if ours.returncode:
+        refusal_line(ours.returncode, ours.stdout, ours.stderr.decode(), usage=stdin == "")
+
+
+def test_get_reads_its_missing_argument_from_stdin(both: tuple[Any, Path, str, str], tmp_path: Path) -> None:
+    _kubo, home, file_cid, _dir = both
+    out = tmp_path / "out"
+    proc = run_cli(home, "get", "-o", str(out), stdin=f"{file_cid}\n".encode())
+    assert proc.stdout == f"Saving file(s) to {out}\n".encode() and out.read_bytes() == b"hello world\n"
+
+
+def test_stdin_arguments_are_bounded_by_timeout(home: Path) -> None:
+    """A stdin that never ends (a writer that keeps it open) is read under --timeout, as every
+    read of stdin is: one Timeout line, exit 1, not a hang."""
+    import subprocess
+    import sys
+
+    writer = subprocess.Popen(["sleep", "30"], stdout=subprocess.PIPE)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "autocodec", "--timeout=1s", "cat"], stdin=writer.stdout,
+                              capture_output=True, timeout=20, env={**__import__("os").environ,
+                                                                    "AUTOCODEC_HOME": str(home)})
+    finally:
+        writer.kill()
+        writer.wait()
+    line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
+    assert line.startswith("autocodec: Timeout: timed out: the command ran longer than --timeout 1s allows"), line

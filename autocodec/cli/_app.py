@@ -116,10 +116,22 @@ class Parser(argparse.ArgumentParser):
             return _CHECKER
         return super()._get_formatter()
 
+    stdin_read = False
+    """Whether this command's missing argument was looked for on stdin already (``ArgumentsOnStdin``)."""
+
     def error(self, message: str) -> NoReturn:
         """A command line not understood: one line on stderr naming the command, what is wrong and
-        where its options are listed, and exit ``USAGE_ERROR`` (1, as Kubo 0.43.1)."""
+        where its options are listed, and exit ``USAGE_ERROR`` (1, as Kubo 0.43.1). A missing
+        argument that Kubo would read from stdin is ``ArgumentsOnStdin`` first (``_parse``)."""
         from ._text import clean
+
+        command = self.prog.partition(" ")[2]
+        if message.startswith("the following arguments are required") and not self.stdin_read:
+            from ._stdin_args import STDIN_ARGUMENTS
+
+            if command in STDIN_ARGUMENTS:
+                self.stdin_read = True
+                raise ArgumentsOnStdin(command)
 
         self.exit(USAGE_ERROR, f"{self.prog}: error: {clean(message)} (see `{self.prog} --help`)\n")
 
@@ -180,6 +192,56 @@ def _option_name(action: argparse.Action) -> str:
         if not name.startswith("--no-"):
             return name
     return "--" + longs[0][len("--no-"):] if longs else action.option_strings[0]
+
+
+class ArgumentsOnStdin(Exception):
+    """A command of ``_stdin_args.STDIN_ARGUMENTS`` given without its argument: ``_parse`` looks
+    for it on stdin, as Kubo 0.43.1 does, before the usage error."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(command)
+        self.command = command
+
+
+def _parse(parser: argparse.ArgumentParser, words: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """``parser.parse_known_args(words)``; a missing argument Kubo reads from stdin is read from
+    there (under ``--timeout``, which bounds every read of stdin) and the line parsed again with
+    it after ``--`` (a line is an argument, never an option); none there is the usage error."""
+    try:
+        return parser.parse_known_args(words)
+    except ArgumentsOnStdin as need:
+        from ._stdin_args import stdin_arguments
+
+        seconds = _timeout_in(words)
+        try:
+            with _deadline(seconds):
+                lines = stdin_arguments(need.command)
+        except TimedOut:
+            from .._gotime import NS, format_duration
+
+            given = format_duration(round((seconds or 0) * NS))
+            sys.exit(_fail(f"Timeout: timed out: the command ran longer than --timeout {given} allows "
+                           "(give it longer, or leave --timeout out)"))
+        except AutocodecError as exc:
+            sys.exit(_fail(f"{type(exc).__name__}: {exc.one_line()}"))
+        extra = lines if not lines or "--" in words else ["--", *lines]
+        return parser.parse_known_args(words + extra)
+
+
+def _timeout_in(words: list[str]) -> float | None:
+    """``--timeout``'s value among the program's options at the front (``place_globals`` put
+    them there), or None (none given, or a malformed one: the parse says so)."""
+    i = 0
+    while i < len(words) and words[i].startswith("-"):
+        name, eq, value = words[i].partition("=")
+        if name == "--timeout":
+            text = value if eq else (words[i + 1] if i + 1 < len(words) else "")
+            try:
+                return command_timeout(text)
+            except argparse.ArgumentTypeError:
+                return None
+        i += 2 if TOP_GLOBALS.get(name) and not eq else 1
+    return None
 
 
 _CHECKER = argparse.HelpFormatter("autocodec", width=80)
@@ -808,7 +870,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if group is not None:  # as ``ipfs`` and ``ipfs dag``: the group's help, exit 0
             group.print_help()
             return 0
-        args, extras = parser.parse_known_args(words)
+        args, extras = _parse(parser, words)
     except OSError as exc:  # --help or --version could not be written (``Parser``)
         return _stdout_failed(exc)
     if extras:  # the command's own usage, not the top level's
