@@ -87,3 +87,17 @@ def test_a_damaged_table_leaf_page_is_listed_row_by_row(tmp_path: Path) -> None:
                 assert store.get(cid) == _block(i)
     finally:
         store.close()
+
+
+def test_check_of_an_empty_store_and_of_one_past_a_page_of_keys(tmp_path: Path) -> None:
+    """No rows: nothing listed (e722b8d dropped the guard for an empty page of keys: IndexError,
+    fixed in c4af81e); a damaged-page-free store of exactly a page of keys: nothing listed."""
+    from autocodec.store import _blockstore
+
+    with BlockStore.open(tmp_path / "empty") as store:
+        assert store.check() == []
+    with BlockStore.open(tmp_path / "full") as store:
+        for i in range(_blockstore._PAGE):
+            data = b"%d" % i
+            store.put(builtin.cid_for(data, "raw", "sha2-256"), data)
+        assert store.check() == []
