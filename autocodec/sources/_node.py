@@ -475,17 +475,18 @@ class NodeSource:
             raise
 
     def key_names(self) -> set[str]:
-        """Names of the node's IPNS keys (``key/list``: Kubo 0.43.1 answers ``{"Keys": [{"Name":
-        ..., "Id": ...}, ...]}``); an answer of another shape is the node's fault (``FetchError``)."""
+        """Names of the node's IPNS keys (``key/list``). Kubo 0.43.1 answers one object,
+        ``{"Keys": [{"Name": ..., "Id": ...}, ...]}``: ``Keys`` is always a list (made with
+        ``make([]KeyOutput, 0, n)``, never null) and names ``self`` at least (measured: a fresh
+        repo, no key generated). An answer of any other shape (an empty body, ``{}``, ``Keys``
+        missing, null, 0 or not a list of named keys, several objects) is the node's fault
+        (``FetchError``), never read as "no keys"."""
         answer = self._request("key/list", decoder="json")
-        names: set[str] = set()
-        for item in answer if isinstance(answer, list) else [answer]:
-            keys = (item.get("Keys") or []) if isinstance(item, dict) else None  # null: Go's empty list
-            if not isinstance(keys, list) or not all(isinstance(k, dict) and isinstance(k.get("Name"), str)
-                                                     for k in keys):
-                raise FetchError(f"{self.name} key/list answered something that is not a key list")
-            names.update(k["Name"] for k in keys)
-        return names
+        keys = answer.get("Keys") if isinstance(answer, dict) else None
+        if not isinstance(keys, list) or not all(isinstance(k, dict) and isinstance(k.get("Name"), str)
+                                                 for k in keys):
+            raise FetchError(f"{self.name} key/list answered something that is not a key list")
+        return {k["Name"] for k in keys}
 
     def key_gen(self, name: str) -> None:
         """Create an Ed25519 IPNS key named ``name`` on the node (``key/gen``)."""
