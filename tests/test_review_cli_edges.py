@@ -42,6 +42,23 @@ def test_a_home_that_is_a_file_is_named_as_one(tmp_path: Path, args: tuple[str, 
     assert home.read_bytes() == b"not a folder"
 
 
+@pytest.mark.parametrize("kind", ["under a file", "dangling link", "link loop"])
+@pytest.mark.parametrize("args", [("cat", CID), ("key", "list"), ("pin", "ls")], ids=" ".join)
+def test_a_home_no_init_could_make_is_named_as_such(tmp_path: Path, kind: str, args: tuple[str, ...]) -> None:
+    """A home path under a file, or a symbolic link to nothing or a loop: before, reading
+    commands said it "does not exist" and to create it with `autocodec init`, which then
+    failed (`Not a directory`, `File exists`)."""
+    (tmp_path / "f").write_bytes(b"x")
+    if kind == "under a file":
+        home, why = tmp_path / "f" / "home", f"is inside {tmp_path / 'f'}, a file"
+    else:
+        home, why = tmp_path / "home", "is a symbolic link to nothing (or a loop of links)"
+        home.symlink_to(tmp_path / ("absent" if kind == "dangling link" else "home"))
+    proc = run_cli(home, *args, check=False)
+    line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
+    assert line == f"autocodec: StoreError: the home {home} {why} (point --home or $AUTOCODEC_HOME at a folder)", line
+
+
 def test_a_missing_home_still_says_it_does_not_exist(tmp_path: Path) -> None:
     home = tmp_path / "absent"
     proc = run_cli(home, "cat", CID, check=False)

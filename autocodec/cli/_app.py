@@ -684,13 +684,20 @@ def require_home(name: str, args: argparse.Namespace | None = None) -> None:
 
 
 def refuse_file_home(root: Path) -> None:
-    """``StoreError`` when the home path names a file: no ``init`` can make it a home, so the
-    answer is to name a folder, not to create one (Home.init's own words for the same case)."""
-    if root.exists() and not root.is_dir():
-        from ..errors import StoreError
+    """``StoreError`` when no ``init`` could make the home path a home: it names a file (Home.init's
+    own words), lies under a file, or is a symbolic link to nothing or a loop. The answer is then
+    to name a folder, not to create one (which ``init`` would refuse)."""
+    from ..errors import StoreError
 
-        raise StoreError(f"the home {root} is a file, not a folder",
-                         hint="point --home or $AUTOCODEC_HOME at a folder")
+    hint = "point --home or $AUTOCODEC_HOME at a folder"
+    if root.is_symlink() and not root.exists():
+        raise StoreError(f"the home {root} is a symbolic link to nothing (or a loop of links)", hint=hint)
+    for part in (root, *root.parents):
+        if part.exists():  # the nearest that exists: a folder, or what stops the home being one
+            if not part.is_dir():
+                where = "is a file, not a folder" if part == root else f"is inside {part}, a file"
+                raise StoreError(f"the home {root} {where}", hint=hint)
+            return
 
 
 def _fit_hint(exc: AutocodecError, args: argparse.Namespace) -> None:
