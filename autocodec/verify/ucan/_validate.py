@@ -35,7 +35,7 @@ Nothing here reads a clock: ``now`` is always passed in.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
@@ -64,11 +64,23 @@ MAX_CHAIN = 32
 @dataclass(frozen=True)
 class Validated:
     """An invocation that validated, with its proof chain (root first) and each delegation's
-    policy as parsed for the check (``policies[i]`` is ``chain[i]``'s)."""
+    policy as parsed for the check. Invariant, by construction: ``policies[i]`` is ``chain[i]``'s
+    policy, so the two have one length; ``policies`` is derived from ``chain`` here, never given
+    (``InvalidToken`` when a delegation's policy is malformed, as ``checked_token_policy``)."""
 
     invocation: Token
     chain: tuple[Token, ...]
-    policies: tuple[CheckedPolicy, ...] = ()
+    policies: tuple[CheckedPolicy, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        need_token(self.invocation, "Validated's invocation")
+        need_iterable(self.chain, "Validated's chain", "delegation Tokens")
+        chain = tuple(need_token(token, "each token of Validated's chain") for token in self.chain)
+        for token in chain:
+            if token.kind != "dlg":
+                raise InvalidToken(f"{token.cid} in Validated's chain is not a delegation")
+        object.__setattr__(self, "chain", chain)
+        object.__setattr__(self, "policies", tuple(checked_token_policy(token) for token in chain))
 
 
 def command_covers(delegated: str, invoked: str) -> bool:
@@ -209,13 +221,13 @@ def validate_invocation(
     if revokers is not None:
         _check_scoped_revocations(chain, revokers)
     # The chain reaches the subject (and the executor): only now is any policy worth its work.
-    policies = tuple(checked_token_policy(token) for token in chain)
-    for token, policy in zip(chain, policies, strict=True):
+    validated = Validated(invocation, tuple(chain))  # each policy parsed, once
+    for token, policy in zip(validated.chain, validated.policies, strict=True):
         failed = failing_statement(policy, invocation.payload["args"], budget)
         if failed is not None:
             raise MatchError(f"invocation arguments violate delegation {token.cid}'s policy statement "
                              f"{brief(failed)}")
-    return Validated(invocation, tuple(chain), policies)
+    return validated
 
 
 def _check_scoped_revocations(chain: list[Token], revokers: Callable[[CID], Collection[str]]) -> None:
