@@ -11,6 +11,8 @@ Invariants:
   --cid-version=1`` makes of it (its CID the DAG's root: ``verify._moduledag``), so every block
   is one IPFS peers accept and move (Kubo 0.43.1: 2 MiB for ``block put``, under 4 MiB by bitswap). The source tree is the
   module's own folder only (``_sourcetree``): never files that happen to sit near the ``.wasm``.
+- The vectors file is read under the home's ``limits.trust.max_vectors_bytes`` (``read_vectors``):
+  refused from its size before any byte is read, and never read past the limit (a file that grows).
 - One publisher key signs one module per name, kind and version in a home: publishing other
   bytes under a version it already published is refused (``VersionTaken``) before the vectors
   run; the same bytes again answer the manifest already signed (``Published.existing``) while
@@ -21,6 +23,7 @@ Invariants:
 from __future__ import annotations
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +50,14 @@ SCHEMA = [
 
 class VectorsFailed(InvalidInput):
     hint = "fix the module (or its vectors) and publish again; nothing was stored"
+
+
+class VectorsTooLarge(InvalidInput):
+    """A vectors file over the home's ``limits.trust.max_vectors_bytes``: refused before it is
+    read (its size), or as soon as reading passes the limit (a file that grows, a device)."""
+
+    hint = ("keep fewer or smaller vectors (a vectors document is fetched under the same cap), or raise "
+            "max_vectors_bytes under [limits.trust] in config.toml; nothing was stored")
 
 
 @dataclass(frozen=True)
@@ -90,6 +101,23 @@ def _find_vectors(module_path: Path, vectors: Path | None) -> Path:
         f"no test vectors for {module_path.name} (looked for {', '.join(map(str, candidates))})",
         hint="give a vectors folder holding vectors.json (docs/abi.md section 5); modules are never published untested",
     )
+
+
+def read_vectors(path: Path, limit: int) -> bytes:
+    """The bytes of the vectors file ``path``: never more than ``limit + 1`` are read. A size
+    over ``limit`` is refused before any byte is read (``VectorsTooLarge``); so is a file that
+    holds more once read (it grew, or is a device whose size says nothing)."""
+    try:
+        with path.open("rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if size > limit:
+                raise VectorsTooLarge(f"{path} is {size} bytes, over the {limit}-byte vectors limit")
+            data = stream.read(limit + 1)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > limit:
+        raise VectorsTooLarge(f"{path} holds more than the {limit}-byte vectors limit")
+    return data
 
 
 def _toolchain(folder: Path | None) -> dict[str, str] | None:
@@ -189,8 +217,9 @@ def publish_module(
     blocks = module_blocks(wasm)  # one raw block, or over 1 MiB the UnixFS file DAG `ipfs add --cid-version=1` makes
     earlier = _earlier_of_version(runtime, info.name, info.kind, version or info.version, key.did, blocks.cid)
     vectors_path = _find_vectors(path, Path(vectors) if vectors else None)
+    vectors_doc = read_vectors(vectors_path, runtime.limits.trust.max_vectors_bytes)
     try:
-        vectors_value = builtin.decode(vectors_path.read_bytes(), "dag-json")
+        vectors_value = builtin.decode(vectors_doc, "dag-json")
     except AutocodecError as exc:
         raise InvalidInput(f"{vectors_path} is not valid DAG-JSON: {exc.message}") from None
     report = run_vectors(loaded, vectors_value, limits=runtime.limits.trust)
