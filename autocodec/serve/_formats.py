@@ -30,7 +30,10 @@ _EXPLICIT = ("application/vnd.ipld", "application/x-tar", "application/json", "a
 _MATCHING = {DAG_JSON: (0x0129,), DAG_CBOR: (0x71,), JSON: (0x0200, 0x0129), CBOR: (0x51, 0x71)}
 _CODEC_TYPES = {0x0129: (DAG_JSON, "json", "inline"), 0x71: (DAG_CBOR, "cbor", "attachment"),
                 0x0200: (JSON, "json", "inline"), 0x51: (CBOR, "cbor", "attachment")}
-_ENCODE_AS = {DAG_JSON: "dag-json", DAG_CBOR: "dag-cbor", JSON: "dag-json", CBOR: "dag-cbor"}
+# the codec a converted answer is written in (the extension, docs/gateway.md): generic CBOR is the
+# ``cbor`` codec, maps in the order decoded, as Kubo v0.43.1's ``dag get --output-codec cbor`` writes
+# them (it refuses links); generic JSON stays DAG-JSON text, valid JSON that can show links
+_ENCODE_AS = {DAG_JSON: "dag-json", DAG_CBOR: "dag-cbor", JSON: "dag-json", CBOR: "cbor"}
 
 
 def negotiate(request: web.Request) -> tuple[str | None, dict[str, str]]:

@@ -73,7 +73,7 @@ from ._guard import keep_going
 from ._formats import (_CODEC_TYPES, _ENCODE_AS, _MATCHING, _SERVED, CAR, CBOR, IPNS_RECORD, JSON, RAW, TAR,
                        _content_location, format_etag, negotiate)
 from ._page_head import page_head
-from ._ranges import _asked_span, _defaults_range_check, _preconditions, not_modified
+from ._ranges import _asked_span, _defaults_range_check, _preconditions, check_range_syntax, not_modified
 from ._paths import (_ALL_VALID_ENCODED, _BAD_ESCAPE, _PATH_SAFE, _PATH_SEGMENT_SAFE, _clean, content_path, href_path,
                      ipfs_uri, shown)
 from ._page_headers import explorer_origin, html_page_headers
@@ -729,9 +729,12 @@ def _whole_body(request: web.Request, headers: dict[str, str], body: bytes, cont
     ``http.ServeContent`` answers it for Kubo: the conditional headers first
     (``_preconditions``, with ``modtime`` when there is one: a 304 or 412), then ``Range``
     (``_asked_span``: a 206 of one span, a 416, or all of it); ``extra`` headers go on a body only.
-    ``head_syntax``: a HEAD's malformed ``Range`` is a 400 as a GET's (Kubo's answer for a block's
-    bytes, raw or as stored), else Go's 416."""
+    ``head_syntax``: a malformed ``Range`` is a 400 on GET and HEAD, checked before ``If-Match`` and
+    ``If-Range`` (only a 304 comes first), as boxo checks it for a block's bytes, raw or as stored;
+    else a HEAD's is Go's 416."""
     headers = {**headers, "Accept-Ranges": "bytes"}
+    if head_syntax and request.headers.get("Range") and not not_modified(request, headers["Etag"]):
+        check_range_syntax(request.headers["Range"])  # boxo's, before Go's If-Match and If-Range (not a 304)
     decided, ranged = _preconditions(request, headers, modtime)
     if decided is not None:
         if decided.status == 412:  # its type is set before Go's content server decides, as in Kubo
@@ -828,7 +831,12 @@ async def _data_response(request: web.Request, runtime: "Runtime", target: Targe
         from .. import builtin
 
         value = runtime.decode_block(target.cid, target.data, verified=True)
-        return builtin.encode(value, _ENCODE_AS[media]), provenance_headers(runtime, code)
+        try:
+            body = builtin.encode(value, _ENCODE_AS[media])
+        except errors.EncodeError as exc:  # links in a value asked for as plain CBOR, which has none (as in Kubo)
+            raise GatewayError(406, f"{exc}; ask for ?format=dag-cbor&autocodec-convert=1, which writes links",
+                               _base_headers(target)) from None
+        return body, provenance_headers(runtime, code)
 
     body, provenance = await _run(request, work)
     etag = format_etag(target.cid, media).removesuffix('"') + '.autocodec"'
