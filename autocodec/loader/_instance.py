@@ -51,6 +51,7 @@ from ..errors import (
     SandboxError,
 )
 from . import _call, _hot
+from ._callcap import capped_ticks
 from ._engine import WASM_PAGE, deadline_ticks
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -371,7 +372,7 @@ class GuestInstance:
             fuel = min(fuel, limits.decode_fuel_base + limits.decode_fuel_per_byte * size)
             extra_ms = limits.decode_deadline_ms_per_mib * size // (1 << 20)
             ticks = min(ticks, deadline_ticks(limits.decode_deadline_base_ms + extra_ms)) if extra_ms else self._small_ticks
-        return fuel, ticks
+        return fuel, capped_ticks(ticks)  # a vectors run's end caps it (``_callcap``)
 
     def _budget(self, size: int | None = None) -> None:
         """Set the budget of ``_budget_for(size)``."""

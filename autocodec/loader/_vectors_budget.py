@@ -10,6 +10,10 @@ Invariants:
   ``stream_chunk_bytes`` pieces, each call bounded by the sandbox's own deadline) or 1 MiB of
   generated input. A Bao step's streams are ``Clocked`` (the clock is read before each piece
   handed to or taken from the guest), so there a run stops at most one guest call late.
+- ``run_vectors`` caps every guest call the run makes at the run's ``end``
+  (``_callcap.capped_calls``): a call gets the smaller of the sandbox's per-call deadline and
+  the run time left, so a step of several calls, or one spinning call, ends within about one
+  epoch tick (5 ms) of the run's deadline, not one per-call deadline (5 s) past it.
 - The work count is deterministic (the same document and module charge the same units
   everywhere); the deadline is not, it is the backstop for slow guests and slow machines.
 """
@@ -32,6 +36,11 @@ class RunBudget:
     """Work and wall clock left to one vectors run."""
 
     __slots__ = ("_cases", "_deadline", "_end", "_max_work", "max_checks", "work")
+
+    @property
+    def end(self) -> float:
+        """When the run's deadline passes (``time.monotonic``)."""
+        return self._end
 
     def __init__(self, limits: TrustLimits) -> None:
         self._max_work = limits.max_vectors_work
