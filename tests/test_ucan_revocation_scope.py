@@ -71,7 +71,7 @@ def web(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Web]:
             run_cli(b, "ucan", "delegate", "--key", name, "--to", did["c"], "--cmd", "/wasm/run",
                     "--proof", str(ucans[f"A{name}"]), "-o", str(ucans[f"{name}c"]))
         run_cli(b, "ucan", "delegate", "--key", "c", "--to", did["e"], "--cmd", "/wasm/run",
-                "--proof", str(ucans["Ab"]), "--proof", str(ucans["bc"]), "-o", str(ucans["ce"]))
+                "--proof", str(ucans["bc"]), "-o", str(ucans["ce"]))  # the delegation c received
         yield Web(a, b, srv.url, ucans)
 
 

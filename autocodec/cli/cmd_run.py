@@ -60,8 +60,7 @@ def register(sub: Any) -> None:
 
 def _parse_arg(text: str, i: int, limit: int) -> Any:
     from ..builtin import decode
-    from ..errors import AutocodecError, EncodeError, InvalidInput
-    from ..ipvm._invocation import int_text, out_of_range_int
+    from ..errors import AutocodecError, InvalidInput
     from ._io import read_input
 
     if text.startswith("@"):  # no JSON text starts with "@": the bytes of a file
@@ -72,12 +71,7 @@ def _parse_arg(text: str, i: int, limit: int) -> Any:
     except AutocodecError as exc:
         raise InvalidInput(f"--arg {i + 1} is not DAG-JSON: {exc.message}",
                            hint='quote text as JSON, e.g. --arg \'"a/b"\'') from None
-    wide = out_of_range_int(value)
-    if wide is not None:
-        raise EncodeError(f"--arg {i + 1} holds the integer {int_text(wide)}, outside the IPLD integer range "
-                          "-2^64 to 2^64-1", hint="an invocation holds 64-bit integers (DAG-CBOR): give a larger "
-                                                  "number as text, e.g. --arg '\"18446744073709551616\"'")
-    return value
+    return value  # DAG-JSON holds no integer outside -2^64 .. 2^64-1 (refused above, as Kubo refuses it)
 
 
 def _check_job_limits(args: argparse.Namespace, limits: Any) -> None:

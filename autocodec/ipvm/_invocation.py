@@ -170,28 +170,6 @@ INT_MIN, INT_MAX = -(1 << 64), (1 << 64) - 1
 """The IPLD data model's integers as DAG-CBOR holds them (an invocation block is DAG-CBOR)."""
 
 
-def out_of_range_int(value: Any) -> int | None:
-    """The first integer of ``value`` (itself, or within its lists and map values, depth first)
-    outside ``INT_MIN``..``INT_MAX``, or None when there is none: such a value cannot be an
-    argument of an invocation."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, int) and not isinstance(item, bool):
-            if not INT_MIN <= item <= INT_MAX:
-                return item
-        elif isinstance(item, list):
-            stack.extend(reversed(item))
-        elif isinstance(item, dict):
-            stack.extend(reversed(list(item.values())))
-    return None
-
-
-def int_text(value: int) -> str:
-    """An integer as text for a message: its digits, or its size when they would be too many."""
-    return str(value) if value.bit_length() <= 256 else f"{'-' if value < 0 else ''}<an integer of {value.bit_length()} bits>"
-
-
 def _int_in(value: Any, lo: int, hi: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and lo <= value <= hi
 
