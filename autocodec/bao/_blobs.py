@@ -25,12 +25,13 @@ import struct
 import tempfile
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from .._inputs import as_bytes, as_path, need_cid, whole_number
 from ..cid import CID
 from ..errors import InvalidCID, InvalidInput, NotFound, StoreCorrupt, StorageFull, StoreError
 from ..loader._verifier import UNKNOWN_LENGTH, Verifier
+from ._body import Body
 from ._steps import Readable, check_entry
 from ._stream import decode, encode, iter_decode
 from ._tree import chunk_offset, covered, iter_slice, slice_size
@@ -239,11 +240,17 @@ class _PieceReader:
 
 
 def fetch(verifier: Verifier, cid: CID, stream: BinaryIO, write: Callable[[memoryview], object], *,
-          start: int = 0, count: int | None = None) -> int:
+          start: int = 0, count: int | None = None, source: str | None = None) -> int:
     """Verify a served stream (the combined encoding, or with ``count`` the slice) against
-    ``cid`` and ``write`` its verified content; returns the bytes written."""
+    ``cid`` and ``write`` its verified content; returns the bytes written. ``stream`` is read
+    as ``_body.Body`` reads it: a read that fails (a reset, a timeout, HTTP framing broken
+    mid-body) is a ``FetchError`` naming ``source`` (default: the response's URL), and the
+    bytes that have arrived are verified and written without waiting for more. A failure of
+    ``write`` (a full disk, a closed pipe) stays its own."""
     check_entry("fetch", verifier, stream)
     root = root_of(cid)
+    where = source if source is not None else str(getattr(stream, "url", None) or "the stream")
+    body = cast(BinaryIO, stream if isinstance(stream, Body) else Body(stream, where, cid))
     if count is None:
-        return decode(verifier, root, stream, write, start=start, count=UNKNOWN_LENGTH)
-    return decode(verifier, root, stream, write, start=start, count=count, slice_input=True)
+        return decode(verifier, root, body, write, start=start, count=UNKNOWN_LENGTH)
+    return decode(verifier, root, body, write, start=start, count=count, slice_input=True)

@@ -154,7 +154,9 @@ def held_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None,
     """Verified pieces from a module that holds the outboard itself: the tree is handed over
     ahead (``TREE_HOLD`` at most), data is read straight into the guest (``DecodeStream.pull``:
     whole pieces from offset 0, so the guest takes all of it but a short last chunk), and
-    outboard verified bytes are views of that input (each valid until the next piece). (Reading
+    outboard verified bytes are views of that input (each valid until the next piece). A source
+    with ``ready`` (a served stream, ``_body.Body``) gives each pull only the bytes that have
+    arrived, so a stalled sender leaves every complete node verified and yielded. (Reading
     a socket ahead in a helper thread was tried: on two cores shared with the server it was
     slower, the receive and the verification competing for the same CPUs.) Reads are guarded
     as ``reader_into``'s, named by ``what``."""
@@ -162,6 +164,7 @@ def held_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None,
     carry = b""
     piece = dec.max_piece
     read_into = reader_into(src, what)
+    ready = getattr(src, "ready", None)  # a served stream: feed what has arrived (``_body.Body``)
     read_tree = None if outboard is None else guard_read(outboard.read, outboard, f"{what}'s outboard")
     tree_eof, data_eof = outboard is None, False
     while True:
@@ -171,7 +174,11 @@ def held_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None,
                 held = dec.tree(more)
             else:
                 tree_eof = True
-        step, given, ended = dec.pull(read_into if not data_eof else nothing, piece, carry)
+        room = piece
+        if ready is not None and not data_eof:
+            room = len(carry) + ready(piece - len(carry))
+            data_eof = room == len(carry)  # 0 ready: the stream ended
+        step, given, ended = dec.pull(read_into if not data_eof else nothing, room, carry)
         data_eof = data_eof or ended
         held -= step.tree_used
         if step.verified:
@@ -193,6 +200,7 @@ def frame_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None,
     """Verified pieces through the one-frame protocol (modules without ``ac_vfy_data``); reads
     guarded as ``held_steps``'s."""
     read_data = guard_read(src.read, src, what)
+    ready = getattr(src, "ready", None)  # as held_steps'
     read_tree = None if outboard is None else guard_read(outboard.read, outboard, f"{what}'s outboard")
     tree, data = b"", b""
     tree_room = 2 * _TREE_READ if outboard is not None else 0
@@ -206,7 +214,8 @@ def frame_steps(dec: DecodeStream, src: Readable, outboard: BinaryIO | None,
             tree_eof = not more
             tree = tree + more if tree else more
         if not data_eof and len(data) < data_room // 2:
-            more = read_data(data_room - len(data))
+            want = data_room - len(data)
+            more = read_data(want if ready is None else ready(want) or want)  # a 0 ready: read() says the end
             data_eof = not more
             data = data + more if data else more
         step = dec.update(tree, data)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import stat
 import struct
@@ -350,7 +351,71 @@ def _fitting_group_log(tree: Readable, base: int, outboard: bool, group_log: int
 
 def _iter_decode(verifier: Verifier, root: bytes, src: Readable, outboard: BinaryIO | None, start: int, count: int,
                  slice_input: bool, threads: int | None, group_log: int) -> Iterator[memoryview]:
-    """``iter_decode`` once its arguments are checked."""
+    """``iter_decode`` once its arguments are checked; an early end's message says how many
+    encoded bytes came (``_Received``)."""
+    received = _Received(src) if outboard is None else None
+    try:
+        yield from _decode_steps(verifier, root, received or src, outboard, start, count, slice_input, threads,
+                                 group_log)
+    except VerificationFailed as exc:
+        if received is None:
+            raise
+        raise VerificationFailed(received.note(exc.message), hint=exc.hint) from None
+
+
+_EARLY = re.compile(r"ended early \(after (\d+) encoded bytes\)")
+
+
+class _Received:
+    """``src`` read through, counting the bytes it gave (a regular file: its size from where
+    reading began, as the tiles read it by position)."""
+
+    def __init__(self, src: Readable) -> None:
+        self._src, self.count = src, 0
+        self._base = _position(src)
+        self._into = reader_into(src, "decode")
+        self._read = guard_read(src.read, src, "decode")
+        for name in ("ready", "arriving", "fileno", "seekable", "tell", "seek"):
+            if hasattr(src, name):
+                setattr(self, name, getattr(src, name))
+
+    @property
+    def closed(self) -> bool:
+        return is_closed(self._src)
+
+    def readinto(self, room: memoryview) -> int:
+        n = self._into(room)
+        self.count += n
+        return n
+
+    def read(self, n: int = -1) -> bytes:
+        data = self._read(n)
+        self.count += len(data)
+        return data
+
+    def received(self) -> int:
+        fd = _fd_of(self._src)
+        if self._base is not None and fd is not None:
+            with contextlib.suppress(OSError):
+                return max(self.count, os.fstat(fd).st_size - self._base)
+        return self.count
+
+    def note(self, message: str) -> str:
+        """The module's "ended early (after N encoded bytes)", N its whole nodes, said with
+        the bytes that came: ``R encoded bytes received, the last R - N of them a node cut
+        short``."""
+        found = _EARLY.search(message)
+        if found is None:
+            return message
+        whole, came = int(found[1]), self.received()
+        said = f"ended early: {came} encoded bytes received"
+        if came > whole:
+            said += f", the last {came - whole} of them part of a node (chunk or parent) that was cut short"
+        return message[:found.start()] + said + message[found.end():]
+
+
+def _decode_steps(verifier: Verifier, root: bytes, src: Readable, outboard: BinaryIO | None, start: int, count: int,
+                  slice_input: bool, threads: int | None, group_log: int) -> Iterator[memoryview]:
     mode = MODE_OUTBOARD if outboard is not None else MODE_SLICE if slice_input else MODE_COMBINED
     if not slice_input and start == 0 and count == UNKNOWN_LENGTH and verifier.joins:
         ahead, named = (outboard, "decode's outboard") if outboard is not None else (src, "decode")
@@ -423,6 +488,13 @@ class _Prefixed:
             self._head = self._head[n:]
             return n
         return self._into(room)
+
+    def ready(self, limit: int) -> int:
+        """The head's bytes first, then ``rest``'s ``ready`` (``limit`` when it has none)."""
+        if self._head:
+            return min(limit, len(self._head))
+        ready = getattr(self._rest, "ready", None)
+        return limit if ready is None else int(ready(limit))
 
     def read(self, n: int = -1) -> bytes:
         if not self._head:

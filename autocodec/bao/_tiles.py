@@ -44,12 +44,12 @@ import stat
 import struct
 import threading
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .._inputs import is_closed, read_failed
-from ..errors import GuestError, InvalidInput
+from ..errors import AutocodecError, GuestError, InvalidInput
 from ..loader._instance import GuestInstance
 from ..loader._verifier import (
     DONE,
@@ -438,6 +438,78 @@ def _read_full_view(src: Readable, view: memoryview) -> int:
     return got
 
 
+STALL_S = 0.05
+"""A served stream that brings no byte for this long is stalled: the tiles verified so far are
+written, and the tile being received is verified as its bytes arrive (``_verify_arriving``)."""
+
+
+class _Live:
+    """A served stream (``_body.Body``: ``ready``, ``arriving``) read tile by tile, noting
+    whether its sender stalled."""
+
+    def __init__(self, src: Readable) -> None:
+        self.src = src
+        self.stalled = False
+
+    def arrived(self) -> bool:
+        """True when bytes come within ``STALL_S``; else the stream is ``stalled``."""
+        self.stalled = not self.src.arriving(STALL_S)  # type: ignore[attr-defined]
+        return not self.stalled
+
+    def read(self, dec: DecodeStream, ptr: int, at: int, end: int) -> int:
+        """Wait for bytes, then read those that have arrived (at most ``end - at``) to
+        ``ptr + at``; 0 at the stream's end."""
+        k = int(self.src.ready(end - at))  # type: ignore[attr-defined]
+        return _read_full_view(self.src, dec.view(ptr + at, k)) if k else 0
+
+
+def _receive(live: _Live, dec: DecodeStream, ptr: int, size: int) -> tuple[int, AutocodecError | None]:
+    """Read a tile of ``size`` bytes to ``ptr`` as they arrive; stops early at the stream's
+    end or when its sender stalls (``live.stalled``). How many bytes were read, and the
+    stream's failure (a ``FetchError``) if a read failed."""
+    got = 0
+    try:
+        while got < size and live.arrived():
+            k = live.read(dec, ptr, got, size)
+            if not k:
+                break
+            got += k
+    except AutocodecError as exc:
+        return got, exc
+    return got, None
+
+
+def _verify_arriving(live: _Live, dec: DecodeStream, ptr: int, got: int, size: int) -> Generator[
+        memoryview, None, int]:
+    """Verify a tile whose first ``got`` bytes are at ``ptr`` on this thread, window by window,
+    yielding each verified piece at once and reading the rest as it arrives; ``Failure`` at the
+    first bad node. Returns how many bytes of the tile were read."""
+    at, stop = 0, False
+    try:
+        while True:
+            while at < got:
+                end = min(got, at + dec.max_piece)
+                tree_used, used, need, where, length = dec.data_at(ptr + at, end - at)
+                if length:
+                    yield dec.view(where, length)
+                at += used
+                if need in (DONE, FAILED, NEED_TREE):
+                    stop = True
+                    break
+                if not (used or tree_used):
+                    break  # the next node has not all arrived
+            if stop or got >= size:
+                break
+            k = live.read(dec, ptr, got, size)
+            if not k:
+                break
+            got += k
+        dec.final()
+    except GuestError as exc:
+        raise Failure(exc.message) from None
+    return got
+
+
 def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, outboard: Readable | None, *,
                   t: int, threads: int, group_log: int = 0) -> Iterator[memoryview]:
     """The verified content of an encoding whose 8-byte header (``length``) was read: ``src``
@@ -457,6 +529,7 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
                                                                  leaf=leaf))
     data_file = tree_file if outboard is None else file_at(src, 0, length)
     files = None if tree_file is None or data_file is None else (tree_file, data_file)
+    live = _Live(src) if files is None and outboard is None and hasattr(src, "ready") else None
 
     def ready(limit: int) -> Iterator[memoryview]:
         while len(pending) > limit:
@@ -480,6 +553,8 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
         while stack:
             first, n, cv = stack.pop()
             if n > t:  # a parent above the tiles: checked here, in order
+                if live is not None and not live.arrived():
+                    yield from ready(0)  # a stalled sender: what is verified goes out meanwhile
                 if files is not None:
                     got = _pread_full(files[0].fd, memoryview(node), files[0].base + tree_pos)
                 else:
@@ -529,8 +604,28 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
                 dec = verifier.decoder(cv, MODE_COMBINED, ranges=True, subtree=Subtree(first, hi - lo, 0, data_pos),
                                        instance=instances.take(), group_log=group_log)
                 ptr, room = dec.region(size)
-                data_n = _read_full_view(src, room)
-                del room  # the guest's calls may move its memory
+                if live is None:
+                    data_n = _read_full_view(src, room)
+                    del room  # the guest's calls may move its memory
+                else:
+                    del room
+                    data_n, broke = _receive(live, dec, ptr, size)
+                    if broke is not None:  # what came before the break is verified and written first
+                        yield from ready(0)
+                        try:
+                            yield from _verify_arriving(live, dec, ptr, data_n, data_n)
+                        except Failure as exc:
+                            if "ended early" not in exc.message:
+                                raise  # a bad node before the break: that is the first failure
+                        raise broke
+                    if data_n < size and live.stalled:  # verify what came, in order, as more comes
+                        yield from ready(0)
+                        data_n = yield from _verify_arriving(live, dec, ptr, data_n, size)
+                        instances.give(dec.instance)
+                        data_pos = tree_pos = data_pos + data_n
+                        if data_n < size:
+                            break
+                        continue
                 data_pos = tree_pos = data_pos + data_n
                 short = data_n < size
                 pending.append(pool.submit(_check_in_place, dec, ptr, data_n))

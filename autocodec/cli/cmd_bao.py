@@ -338,46 +338,8 @@ def _cat(v: Any, rt: Any, args: argparse.Namespace, out: BinaryIO) -> None:
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise FetchError(f"cannot fetch {cid} from {gateways[0]}: {reason}", hint="check the gateway URL") from None
-    with response:  # the body's failures are its own (_GatewayBody); the output's stay the output's
-        bao.fetch(v, cid, cast(BinaryIO, _GatewayBody(response, gateways[0], cid)), out.write, start=start,
-                  count=args.count)
-
-
-class _GatewayBody:
-    """A gateway's response body, read by the verifier: a read that fails (a timeout, a reset,
-    HTTP framing broken mid-body: http.client's ``IncompleteRead``) is a ``FetchError`` naming
-    the gateway. Only the body's own failures: the output's (a full disk, a closed pipe) are
-    raised by the writes, untouched."""
-
-    def __init__(self, response: Any, where: str, cid: object) -> None:
-        self._response, self._where, self._cid = response, where, cid
-
-    @property
-    def closed(self) -> bool:
-        return bool(self._response.closed)
-
-    def _broke(self, exc: Exception) -> Exception:
-        from ..errors import FetchError
-
-        reason = getattr(exc, "reason", None) or str(exc) or type(exc).__name__
-        return FetchError(f"the response of {self._where} for {self._cid} broke off: {reason}",
-                          hint="fetch it again; the bytes written before were verified")
-
-    def readinto(self, room: Any) -> int:
-        import http.client
-
-        try:
-            return int(self._response.readinto(room))
-        except (OSError, http.client.HTTPException) as exc:
-            raise self._broke(exc) from None
-
-    def read(self, n: int = -1) -> bytes:
-        import http.client
-
-        try:
-            return bytes(self._response.read(n))
-        except (OSError, http.client.HTTPException) as exc:
-            raise self._broke(exc) from None
+    with response:  # the body's failures are FetchError naming the gateway (bao.fetch); the output's stay its own
+        bao.fetch(v, cid, response, out.write, start=start, count=args.count, source=gateways[0])
 
 
 def cat_blake3(args: argparse.Namespace) -> bool:
@@ -434,10 +396,9 @@ def cat_blake3(args: argparse.Namespace) -> bool:
             raise FetchError(f"cannot fetch {cid} from {gateways[0]}: {getattr(exc, 'reason', exc)}",
                              hint="check the gateway URL") from None
         with response:
-            body = cast(BinaryIO, _GatewayBody(response, gateways[0], cid))
             if ranged:
-                bao.fetch(bao.verifier(rt), cid, body, out.write, start=offset, count=count)
+                bao.fetch(bao.verifier(rt), cid, response, out.write, start=offset, count=count, source=gateways[0])
             else:
-                bao.fetch(bao.verifier(rt), cid, body, out.write)
+                bao.fetch(bao.verifier(rt), cid, response, out.write, source=gateways[0])
         out.flush()
     return True
