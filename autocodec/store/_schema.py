@@ -69,18 +69,19 @@ def registered() -> dict[str, list[Migration]]:
 
 
 def schema_version(conn: sqlite3.Connection, wing: str) -> int:
-    """The version recorded for ``wing`` (0: none yet). A record that is no whole number (the
-    database damaged or altered by hand) is a ``StoreError``: nothing says which steps ran."""
+    """The version recorded for ``wing`` (0: none yet). A record that is no version number (neither
+    an INTEGER >= 0 nor text of 1 to 18 digits: the database damaged or altered by hand) is a ``StoreError``:
+    nothing says which steps ran."""
     row = conn.execute("SELECT value FROM meta WHERE key = ?", (f"schema:{wing}",)).fetchone()
     if row is None:
         return 0
     value = row[0]
     if type(value) is int and value >= 0:
         return value
-    if type(value) is str and value.isascii() and value.isdigit():
-        return int(value)
+    if type(value) is str and value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)  # 18 digits: below 2^63, as any version recorded (an INTEGER); int() takes <= 4300
     shown = repr(value[:40] if isinstance(value, (str, bytes)) else value)
-    raise StoreError(f"the database's schema record of {wing} is damaged: version {shown} is no whole number",
+    raise StoreError(f"the database's schema record of {wing} is damaged: {shown} is no version number",
                      hint="the home's store.sqlite was altered outside autocodec: restore it from a backup, or move "
                           "it aside (a new store is made) and import your blocks again")
 
