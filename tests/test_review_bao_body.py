@@ -149,3 +149,15 @@ def test_an_early_end_says_what_was_received(blob: tuple[bao.Verifier, object, b
     with pytest.raises(bao.VerificationFailed) as caught:
         bao.fetch(v, cid, io.BytesIO(enc[:cut]), lambda piece: None)  # type: ignore[arg-type]
     assert f"ended early: {cut} encoded bytes received" in caught.value.message, caught.value.message
+
+
+def test_a_body_ended_by_its_length_on_a_connection_kept_open(server: Server,
+                                                             blob: tuple[bao.Verifier, object, bytes, bytes]) -> None:
+    """Content-Length bytes came, too few for the encoding, and the server keeps the connection:
+    the fetch ends there, the encoding short (a look for bytes past the length would wait for
+    the timeout)."""
+    v, cid, content, enc = blob
+    server.reply, server.hold, server.reset = _head(len(enc) - 3000) + enc[:-3000], True, False
+    out, exc = _fetch(server, v, cid, timeout=5)
+    assert isinstance(exc, bao.VerificationFailed) and "ended early" in exc.message, repr(exc)
+    assert bytes(out) == _verified_prefix(v, cid, enc[:-3000])

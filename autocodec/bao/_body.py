@@ -19,6 +19,7 @@ import fcntl
 import http.client
 import select
 import socket
+import ssl
 import termios
 from typing import Any
 
@@ -72,6 +73,9 @@ class Body:
         chunked = getattr(self._stream, "chunked", False)
         if chunked and not getattr(self._stream, "chunk_left", None):
             return 1  # a chunk's size line is next: a read parses it (a peek takes a broken one for the end)
+        left = getattr(self._stream, "chunk_left" if chunked else "length", None)
+        if left == 0:
+            return 0  # the body's whole length came: a peek would wait on a kept-alive connection
         try:
             buffered = len(self._peek(limit))  # waits for one read when nothing is buffered
         except (OSError, http.client.HTTPException) as exc:
@@ -82,7 +86,6 @@ class Body:
                                  hint="fetch it again")
             return 0
         waiting = self._socket_bytes()
-        left = getattr(self._stream, "chunk_left" if chunked else "length", None)
         total = buffered + waiting
         if isinstance(left, int):
             total = min(total, left)
@@ -99,7 +102,11 @@ class Body:
             return True
 
     def _socket_bytes(self) -> int:
-        """Bytes the kernel holds for the stream's socket (``FIONREAD``), 0 when unknown."""
+        """Bytes the kernel holds for the stream's plain socket (``FIONREAD``); 0 when unknown
+        or under TLS (the kernel's count is of encrypted bytes, more than a read then gets)."""
+        sock = getattr(getattr(getattr(self._stream, "fp", None), "raw", None), "_sock", None)
+        if not isinstance(sock, socket.socket) or isinstance(sock, ssl.SSLSocket):
+            return 0
         try:
             fd = int(self._stream.fileno())
             count = array.array("i", [0])
