@@ -19,11 +19,14 @@ import struct
 import threading
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from autocodec import bao
 from autocodec.errors import FetchError, FetchTimeout
+
+from ._cli import run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -161,3 +164,28 @@ def test_a_body_ended_by_its_length_on_a_connection_kept_open(server: Server,
     out, exc = _fetch(server, v, cid, timeout=5)
     assert isinstance(exc, bao.VerificationFailed) and "ended early" in exc.message, repr(exc)
     assert bytes(out) == _verified_prefix(v, cid, enc[:-3000])
+
+
+@pytest.mark.parametrize("command", ["bao-cat", "cat"])
+def test_the_cli_writes_what_came_before_a_stall(server: Server, blob: tuple[bao.Verifier, object, bytes, bytes],
+                                                  tmp_path: Path, command: str) -> None:
+    """``bao cat CID --gateway URL --timeout 2`` (and ``cat``, whose gateway read waits 60 s:
+    small content only) against a gateway that stops sending 30 KB in: the verified bytes are on
+    standard output and one line says the response stalled."""
+    v, cid, content, enc = blob
+    if command == "cat" and len(content) > SMALL:
+        pytest.skip("cat's gateway read waits 60 s")
+    server.reply, server.hold, server.reset = _head(len(enc)) + enc[:30_000], True, False
+    base = server.url.removesuffix("/bao/x")
+    args = ["bao", "cat", str(cid), "--gateway", base, "--timeout", "2"] if command == "bao-cat" else \
+        ["cat", str(cid), "--gateway", base]
+    if command == "cat":
+        server.hold = False  # cat has no --timeout: the gateway ends the connection instead
+        server.reply = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+                        + b"%x\r\n" % len(enc) + enc[:30_000])
+    proc = run_cli(tmp_path / "home", *args, check=False)
+    err = proc.stderr.decode()
+    assert proc.returncode == 1 and len(err.splitlines()) == 1 and "Traceback" not in err, err
+    kind = "FetchTimeout" if command == "bao-cat" else "FetchError"
+    assert err.startswith(f"autocodec: {kind}: the response of {base} for {cid} "), err
+    assert proc.stdout == _verified_prefix(v, cid, enc[:30_000]), (len(proc.stdout), err)
