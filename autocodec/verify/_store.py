@@ -265,7 +265,8 @@ class TrustStore:
         self._no_reader = False
         self._reader_lock = threading.Lock()
         self._signatures: set[tuple[str, str]] = set()
-        self._signed: dict[tuple[str, str, str], tuple[tuple[str, ...], int, frozenset[str]]] = {}  # _role_signers
+        self._role_of: dict[tuple[str, str], tuple[tuple[str, ...], int]] = {}  # _role_keys
+        self._signed: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}  # _index_signers
         self._inherited: sqlite3.Connection | None = None  # the parent's reader, in a forked child
         watch(self)
 
@@ -781,32 +782,40 @@ class TrustStore:
                                    hint="update the set (`autocodec pin update`)")
         return earliest
 
-    def _role_signers(self, root_cid: str, index_cid: str, role: str) -> tuple[tuple[str, ...], int, frozenset[str]]:
-        """``role``'s keys and threshold under root ``root_cid``, and which of those keys validly
-        signed the stored index ``index_cid`` (revoked or not). Both documents are
-        content-addressed, so the answer never changes: it is computed once per process (the
-        index's envelope decoded and its signatures checked once, not on every decision). A
-        role the root does not define gets no keys and threshold 0, which every index meets: no
-        stored state has one (``verify_set`` refuses an index pinning a delegation its root
-        does not define, and an update marks the roles it leaves out inactive)."""
-        hit = self._signed.get((root_cid, index_cid, role))
+    def _role_keys(self, root_cid: str, role: str) -> tuple[tuple[str, ...], int]:
+        """``role``'s keys and threshold under root ``root_cid`` (a content-addressed document:
+        computed once per process). A role the root does not define gets no keys and threshold
+        0, which every index meets: no stored state has one (``verify_set`` refuses an index
+        pinning a delegation its root does not define, and an update marks the roles it leaves
+        out inactive)."""
+        hit = self._role_of.get((root_cid, role))
         if hit is not None:
             return hit
         from ._update import _open_root
 
-        limits = self.limits.trust
-        root = _open_root(self.blocks.get(row_cid(root_cid, "trust_sets.root_cid")), limits)[1]
+        root = _open_root(self.blocks.get(row_cid(root_cid, "trust_sets.root_cid")), self.limits.trust)[1]
         delegation = None if role == "index" else root.delegation(role.removeprefix("delegation/"))
-        keys, threshold = ((root.index.keys, root.index.threshold) if role == "index" else
-                           ((), 0) if delegation is None else (delegation.role.keys, delegation.role.threshold))
-        signers: frozenset[str] = frozenset()
-        if keys:
-            env = open_envelope(self.blocks.get(row_cid(index_cid, "trust_versions.cid")), "index",
-                                max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
-            signers = frozenset(env.signers(keys, memo=self))
-        if len(self._signed) >= 1024:  # a bound; an entry is cheap to compute again
+        hit = ((root.index.keys, root.index.threshold) if role == "index" else
+               ((), 0) if delegation is None else (delegation.role.keys, delegation.role.threshold))
+        if len(self._role_of) >= 1024:  # a bound; an entry is cheap to compute again
+            self._role_of.clear()
+        self._role_of[(root_cid, role)] = hit
+        return hit
+
+    def _index_signers(self, index_cid: str, keys: tuple[str, ...]) -> frozenset[str]:
+        """Which of ``keys`` validly signed the stored index ``index_cid`` (revoked or not):
+        content-addressed, so its envelope is decoded and its signatures checked once per
+        process, not on every decision."""
+        hit = self._signed.get((index_cid, keys))
+        if hit is not None:
+            return hit
+        limits = self.limits.trust
+        env = open_envelope(self.blocks.get(row_cid(index_cid, "trust_versions.cid")), "index",
+                            max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
+        hit = frozenset(env.signers(keys, memo=self))
+        if len(self._signed) >= 1024:
             self._signed.clear()
-        self._signed[(root_cid, index_cid, role)] = hit = (keys, threshold, signers)
+        self._signed[(index_cid, keys)] = hit
         return hit
 
     def _still_signed(self, set_id: str, name: str, root_cid: str, role: str, revoked: frozenset[str]) -> None:
@@ -814,13 +823,14 @@ class TrustStore:
         index, or the active index of ``role`` (the delegation that listed an entry), short of
         its role's threshold under the stored root ``root_cid``: what ``verify_set`` refuses, no
         decision may rely on. Without revocations this reads nothing; with them, one query and
-        set arithmetic over the signers ``_role_signers`` remembers."""
+        set arithmetic over the role's keys (``_role_keys``), and over the index's signers
+        (``_index_signers``) only when a revoked key is one of those keys."""
         if not revoked:
             return
         for listing, cid in self._rows("SELECT role, cid FROM trust_versions WHERE set_id = ? AND active = 1 "
                                        "AND role IN ('index', ?)", (set_id, role)):
-            keys, threshold, signers = self._role_signers(root_cid, str(cid), str(listing))
-            if len(signers - revoked) >= threshold:
+            keys, threshold = self._role_keys(root_cid, str(listing))
+            if revoked.isdisjoint(keys) or len(self._index_signers(str(cid), keys) - revoked) >= threshold:
                 continue
             limits = self.limits.trust  # refused: the envelope once more, for require's own words and log
             env = open_envelope(self.blocks.get(row_cid(cid, "trust_versions.cid")), "index",
