@@ -22,7 +22,7 @@ from pathlib import Path
 
 import autocodec
 from autocodec.cid import CID, encode_varint
-from autocodec.cli._app import build_parser, place_globals
+from autocodec.cli._app import ArgumentsOnStdin, build_parser, place_globals
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = [REPO / "README.md", REPO / "SECURITY.md", *sorted((REPO / "docs").glob("*.md"))]
@@ -85,6 +85,8 @@ def _parse_error(words: list[str]) -> str | None:
     except SystemExit as exit_:
         if exit_.code not in (0, None):
             return (err.getvalue().strip().splitlines() or ["?"])[-1]
+    except ArgumentsOnStdin as missing:  # main() would look for it on stdin first; a doc line must name it
+        return f"autocodec {missing.command}: the argument is missing"
     return None
 
 

@@ -44,7 +44,7 @@ def register(sub: Any) -> None:
                      help="Kubo's key type: ed25519 (the default, and the only type made here; "
                           "rsa and secp256k1 are refused)")
     gen.add_argument("--size", "-s", type=go_int, default=-1,
-                     help="Kubo's key size in bits: an Ed25519 key is always 256 (-1: unset, as Kubo)")
+                     help="Kubo's key size in bits: an Ed25519 key is always 256 (default -1: unset, as Kubo)")
     add_enc_option(gen, '{"Name", "Id"}, Id the IPNS name (k51...)')
     gen.set_defaults(func=run_gen)
     ls = ksub.add_parser("list", aliases=["ls"], help="list keys and their DIDs")
