@@ -23,7 +23,7 @@ from tests.conftest import WASM_SRC
 from tests.test_loader_wat import small_limits, wat_module
 
 RUN_S = 0.3
-SLACK_S = 1.0  # the epoch thread's scheduling on a busy 2-core machine; the old overrun was 5 s
+SLACK_S = 3.0  # the epoch thread's scheduling on a busy 2-core machine; the old overrun was 5 s and more
 
 
 def _spinner(per_call_ms: int):  # type: ignore[no-untyped-def]
