@@ -272,6 +272,14 @@ MULTIBASES: dict[str, Any] = {
 }
 
 
+def spaced_cid_text(text: str) -> bool:
+    """Whether white space surrounds a CID's text as Kubo's decoders see it (``CID.parse`` drops
+    it, for pasted text): Go's base32 and base64 decoders skip line breaks (``CID\\n`` is the CID
+    to go-cid), every other space around it is refused (Kubo's ``invalid path``)."""
+    bare = text.strip("\r\n") if text[:1] in "bBcCvVtTmMuU" else text
+    return bare != bare.strip()
+
+
 def multibase_decode(text: str) -> bytes:
     """Decode a multibase string: every base of the multibase table but identity and proquint."""
     if not text:

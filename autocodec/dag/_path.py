@@ -19,7 +19,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
-from ..cid import CID
+from ..cid import CID, spaced_cid_text
 from ..errors import InvalidCID, InvalidPath
 
 NAMESPACES = ("ipfs", "ipld")
@@ -43,16 +43,17 @@ def _clean(text: str) -> list[str]:
     return [seg for seg in cleaned.split("/") if seg]
 
 
-def parse_path(path: "str | CID | DagPath", *, strip: bool = True) -> DagPath:
+def parse_path(path: "str | CID | DagPath") -> DagPath:
     """Parse a CID or a content path; ``InvalidPath``/``InvalidCID`` naming what is wrong.
-    ``strip``: surrounding whitespace is no part of it (pasted text); a gateway's paths keep it."""
+    White space around the root CID is refused, as Kubo's paths refuse it (``"  CID"`` is an
+    invalid path to ``ipfs cat`` and to the gateway; ``cid.spaced_cid_text``)."""
     if isinstance(path, DagPath):
         return path
     if isinstance(path, CID):
         return DagPath("ipfs", path, (), str(path))
     if not isinstance(path, str):
         raise InvalidPath(f"not a path: {type(path).__name__}")
-    text = path.strip() if strip else path
+    text = path
     for scheme in NAMESPACES:
         for sep in ("://", ":"):
             if text.startswith(scheme + sep):
@@ -70,19 +71,12 @@ def parse_path(path: "str | CID | DagPath", *, strip: bool = True) -> DagPath:
                           else f"{path[:80]!r} has no root CID")
     namespace, root_text, *rest = segments
     try:
-        if not strip and _spaced(root_text):  # CID.parse would drop it: a gateway's path keeps it
+        if spaced_cid_text(root_text):  # CID.parse would drop it: Kubo's paths keep it
             raise InvalidCID(f"cannot parse CID {root_text[:80]!r}: it has white space around it")
         root = CID.parse(root_text)
     except InvalidCID as exc:
         raise InvalidCID(f"in path {path[:80]!r}: {exc.message}") from None
     return DagPath(namespace, root, tuple(rest), root_text)
-
-
-def _spaced(root: str) -> bool:
-    """Whether white space surrounds a root CID's text, as Kubo's decoders see it: Go's base32
-    and base64 skip line breaks (``CID%0A`` is the CID there), every other space is refused."""
-    bare = root.strip("\r\n") if root[:1] in "bBcCvVtTmMuU" else root
-    return bare != bare.strip()
 
 
 def base_of(text: str) -> str | None:

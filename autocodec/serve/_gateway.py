@@ -460,7 +460,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         raise GatewayError(400, 'invalid path "/ipfs/": path does not have enough components')  # Kubo's words
     try:
         gateway_cid(raw_path.partition("/")[0])  # a base Kubo does not read is refused first
-        path = parse_path("/ipfs/" + raw_path, strip=False)
+        path = parse_path("/ipfs/" + raw_path)
     except errors.InvalidInput as exc:
         raise GatewayError(400, _invalid_path_text("/ipfs/" + raw_path, exc)) from None
     if (uri := ipfs_uri(path.root, request.raw_path.partition("?")[0])) is not None:
@@ -584,7 +584,7 @@ async def _redirected(request: web.Request, runtime: "Runtime", path: DagPath) -
     rule, to = found
     if rule.status not in (200, *_redirects.ERROR_PAGES):
         return go_redirect(request, _redirects.location(to, request.raw_path.partition("?")[2]), rule.status)
-    new_path = parse_path(f"/ipfs/{path.root_text}/{to.lstrip('/')}", strip=False)
+    new_path = parse_path(f"/ipfs/{path.root_text}/{to.lstrip('/')}")
     if rule.status == 200:
         target: Target = await _run(request, locate, runtime, new_path)
         if target.cid.codec != _unixfs.DAG_PB or (await _run(request, _unixfs.classify, target.cid,
@@ -606,7 +606,7 @@ def _site_rules(runtime: "Runtime", path: DagPath,
     """The rules of ``/ipfs/{root}/_redirects``, None when there is no such file (``held``:
     as ``locate``)."""
     try:
-        found = locate(runtime, parse_path(f"/ipfs/{path.root_text}/_redirects", strip=False), held=held)
+        found = locate(runtime, parse_path(f"/ipfs/{path.root_text}/_redirects"), held=held)
     except errors.PathNotFound:
         return None
     node = _unixfs.classify(found.cid, found.data)

@@ -201,7 +201,7 @@ def _name_path_stored(runtime: "Runtime", names: IpnsNames, raw: str) -> bool:
     first, _, rest = raw.partition("/")
     try:
         led = _follow_name(names, first)
-        return not isinstance(led, str) and _stored(runtime, parse_path(f"{led[0].rstrip('/')}/{rest}", strip=False))
+        return not isinstance(led, str) and _stored(runtime, parse_path(f"{led[0].rstrip('/')}/{rest}"))
     except errors.AutocodecError:
         return False
 

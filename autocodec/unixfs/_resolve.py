@@ -22,9 +22,9 @@ import posixpath
 from typing import Any, cast
 
 from .._inputs import need_store
-from ..cid import CID
+from ..cid import CID, spaced_cid_text
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import InvalidBlock, InvalidInput, InvalidPath, PathNotFound
+from ..errors import InvalidBlock, InvalidCID, InvalidInput, InvalidPath, PathNotFound
 from . import _hamt, _pb
 from ._layout import DAG_PB
 
@@ -110,6 +110,8 @@ def resolve(store: Any, path: str | CID, *, limits: Limits | None = None) -> CID
     if not cleaned.startswith("/ipfs/"):
         raise InvalidInput(f"invalid path {path!r}: it names no CID once its '..' segments are applied")
     root, _, rest = cleaned[len("/ipfs/"):].partition("/")
+    if spaced_cid_text(root):  # CID.parse would drop it; Kubo's path.NewPath refuses it
+        raise InvalidCID(f"invalid path {path[:80]!r}: white space around its CID")
     cid = CID.parse(root)
     if not rest:
         return cid
