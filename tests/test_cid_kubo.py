@@ -264,7 +264,8 @@ def _mutations(text: str, rng: random.Random) -> Iterator[str]:
     """Spellings of one CID string a reader may meet: the case of some letters flipped (the
     multibase spec's case_insensitivity vectors), its padding dropped, a character swapped for
     one of the other base64 alphabet or for a non-ASCII letter that str.upper/str.lower would
-    turn into an ASCII one (ß -> SS, the Kelvin sign -> k, ı -> I). Not in base2, whose reader in
+    turn into an ASCII one (ß -> SS, the Kelvin sign -> k, ı -> I), a line break added. Not in
+    base2, whose reader in
     go-multibase takes any character as a bit (a quirk this package does not copy)."""
     prefix, body = text[0], text[1:]
     yield prefix + body.swapcase()
@@ -274,6 +275,9 @@ def _mutations(text: str, rng: random.Random) -> Iterator[str]:
     for swap in () if prefix == "0" else ("+", "/", "-", "_", "ß", "\u212a", "ı", "W", "0"):
         at = rng.randrange(1, len(body))
         yield prefix + body[:at] + swap + body[at + 1:]
+    if prefix != "0":  # line breaks: Go's base32 and base64 readers skip them anywhere
+        at = rng.randrange(1, len(body))
+        yield from (text + "\n", text + "\r\n", prefix + body[:at] + "\n" + body[at:], "\n" + text)
 
 
 def test_every_multibase_spelling_is_read_as_kubo_reads_it(kubo: KuboRepo, capsysbinary: pytest.CaptureFixture[bytes],

@@ -168,7 +168,8 @@ def _codec_by_text(text: str) -> int:
 
 
 def _parse(text: str) -> "CID":
-    """go-cid's ``Decode``: the text as given (no space trimmed), refused in its words when
+    """go-cid's ``Decode``: the text as given (no space trimmed; CR and LF skipped in base32 and
+    base64, as Go's decoders skip them), refused in its words when
     shorter than two characters, not starting with a multibase prefix, or holding a character
     the base's decoder refuses (``_decoder_error``)."""
     from .._multiformats import tables
@@ -183,6 +184,8 @@ def _parse(text: str) -> "CID":
     said = _decoder_error("z", text) if v0 else _decoder_error(text[0], text[1:])
     if said is not None:  # go-multihash's FromB58String says one thing for every base58 error
         raise InvalidCID("invalid cid: " + ("input isn't valid multihash" if v0 else said))
+    if not v0 and _DECODERS.get(text[0], ("",))[0] in ("base32", "base64"):
+        text = text.replace("\r", "").replace("\n", "")  # Go's base32/base64 decoders skip them anywhere
     if text != text.strip():
         raise InvalidCID(f"invalid cid: {text[:100]!r}")
     return CID.parse(text)
