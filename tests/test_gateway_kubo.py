@@ -704,7 +704,7 @@ def test_conversion_is_an_opt_in_extension_with_provenance(world: World) -> None
     assert json.loads(ours.body) == json.loads(builtin.encode(builtin.decode(kubo_view.body, "dag-cbor"), "dag-json"))
     assert ours.headers["x-autocodec-decoder"] == "builtin"
     assert ours.headers["x-autocodec-codec"] == "dag-cbor"
-    assert ours.headers["etag"] == f'"{world.cids["outer"]}.dag-json.autocodec"'  # never a spec answer's ETag
+    assert ours.headers["etag"].startswith(f'"{world.cids["outer"]}.dag-json.autocodec-')  # never a spec answer's
     assert ours.headers["content-type"] == "application/vnd.ipld.dag-json"
 
 

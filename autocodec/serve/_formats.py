@@ -89,3 +89,17 @@ def format_etag(cid: CID, media: str | None) -> str:
         return f'"{cid}"'
     short = media[max(media.rfind("/"), media.rfind(".")) + 1:]
     return f'{"W/" if media == TAR else ""}"{cid}.{short}"'
+
+
+CONVERSION_REVISION = 2
+"""Bumped whenever this gateway writes a converted answer differently for the same decoder (2:
+``cbor`` keeps the decoded map order, bd8ab88; 1 wrote sorted DAG-CBOR)."""
+
+
+def converted_etag(cid: CID, media: str, decoder: str) -> str:
+    """The ETag of ``cid`` converted to ``media`` (the ``autocodec-convert`` extension):
+    ``"{cid}.{short type}.autocodec-{revision}-{decoder}"``. ``decoder`` names what decoded it
+    (``builtin-{package version}``, or the module's CID), so an answer whose bytes may differ,
+    another decoder or another revision of the writer, never shares an ETag with an earlier one;
+    never a spec answer's ETag."""
+    return f'{format_etag(cid, media).removesuffix(chr(34))}.autocodec-{CONVERSION_REVISION}-{decoder}"'

@@ -56,7 +56,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .. import errors
+from .. import __version__, errors
 from .._gotext import go_escape_ascii, go_quote
 from ..cid import CID
 from ..dag import DagPath, UnknownUnixfsType, parse_path
@@ -71,6 +71,7 @@ from ._content_type import content_type_for
 from ._detect import LIMIT as DETECT_LIMIT
 from ._guard import keep_going
 from ._formats import (_CODEC_TYPES, _ENCODE_AS, _MATCHING, _SERVED, CAR, CBOR, IPNS_RECORD, JSON, RAW, TAR,
+                       converted_etag,
                        _content_location, format_etag, negotiate)
 from ._page_head import page_head
 from ._ranges import _asked_span, _defaults_range_check, _preconditions, check_range_syntax, not_modified
@@ -84,6 +85,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
 
 IMMUTABLE = "public, max-age=29030400, immutable"
+CONVERTED_CACHE = "public, no-cache"
+"""A converted answer (``autocodec-convert``) depends on the decoder serving its codec now, which
+a set refresh can change: stored, but revalidated by its ETag before each use."""
 LISTING_CACHE = "public, max-age=604800, stale-while-revalidate=2678400"
 MAX_SEGMENTS = 64
 MAX_LISTING = 10_000  # directory entries shown in one listing page
@@ -827,20 +831,25 @@ async def _data_response(request: web.Request, runtime: "Runtime", target: Targe
                                 "conversion is not in the gateway spec; fetch the raw block with ?format=raw, or "
                                 "opt in to this gateway's extension with &autocodec-convert=1", _base_headers(target))
 
-    def work() -> tuple[bytes, dict[str, str]]:
+    provenance = await _run(request, provenance_headers, runtime, code)
+    decoder = provenance.get("X-Autocodec-Module") or f"builtin-{__version__}"
+    # the decoder of a codec can change at a set refresh: caches revalidate (cheap: a 304 by ETag)
+    headers = {**_base_headers(target), "Etag": converted_etag(target.cid, media, decoder),
+               "Cache-Control": CONVERTED_CACHE, **provenance, "X-Content-Type-Options": "nosniff"}
+    if provenance["X-Autocodec-Decoder"] != "none" and not_modified(request, headers["Etag"]):
+        return web.Response(status=304, headers={k: headers[k] for k in ("Etag", "Cache-Control")})
+
+    def work() -> bytes:
         from .. import builtin
 
         value = runtime.decode_block(target.cid, target.data, verified=True)
         try:
-            body = builtin.encode(value, _ENCODE_AS[media])
+            return builtin.encode(value, _ENCODE_AS[media])
         except errors.EncodeError as exc:  # links in a value asked for as plain CBOR, which has none (as in Kubo)
             raise GatewayError(406, f"{exc}; ask for ?format=dag-cbor&autocodec-convert=1, which writes links",
                                _base_headers(target)) from None
-        return body, provenance_headers(runtime, code)
 
-    body, provenance = await _run(request, work)
-    etag = format_etag(target.cid, media).removesuffix('"') + '.autocodec"'
-    headers = {**_immutable(target, etag), **provenance, "X-Content-Type-Options": "nosniff"}
+    body = await _run(request, work)
     return web.Response(body=body, headers=headers, content_type=media)
 
 
