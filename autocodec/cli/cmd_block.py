@@ -139,9 +139,10 @@ def _format_codec(args: argparse.Namespace, mh_code: int) -> tuple[int, int]:
 
 
 def _digest_length(mh_code: int, data: bytes, length: int) -> int | None:
-    """``--mhlen`` as ``Runtime.cid_for`` takes it, as Kubo reads it (go-multihash's ``Sum``): -1
-    is the whole digest and identity ignores it; an identity CID over verifcid's 128 bytes is
-    refused (the runtime cuts, extends or refuses the other lengths)."""
+    """``--mhlen`` as ``Runtime.cid_for`` takes it, as Kubo reads it (go-multihash's ``Sum``): any
+    negative length is the whole digest (blake3's: -1 only) and identity ignores it; an identity
+    CID over verifcid's 128 bytes is refused (the runtime cuts, extends or refuses the other
+    lengths)."""
     from ..errors import InvalidInput
     from ..unixfs._add import IDENTITY_MAX_BYTES
 
@@ -150,7 +151,9 @@ def _digest_length(mh_code: int, data: bytes, length: int) -> int | None:
             raise InvalidInput(f"an identity CID holds at most {IDENTITY_MAX_BYTES} bytes (Kubo refuses longer ones), "
                                f"the block has {len(data)}", hint="hash it, e.g. with sha2-256")
         return None
-    return None if length == -1 else length
+    if mh_code == 0x1E and length < -1:  # go-multihash's blake3 constructor takes -1 only, then Sum refuses
+        raise InvalidInput(f"a blake3 digest cannot be {length} bytes long", hint="give a length from 20 to 128")
+    return None if length < 0 else length
 
 
 def _explain_compressed(codec: int, data: bytes, exc: Exception) -> None:
@@ -277,7 +280,7 @@ def run_rm(args: argparse.Namespace) -> int:
             try:
                 if needed is not None:
                     rt.pins.guard_removal([cid], needed=needed)
-                if not rt.store.delete(cid) and not args.force:
+                if not rt.store.delete(cid) and not args.force and cid.hash_code != 0x00:  # identity: held by the CID
                     raise BlockNotFound(f"block {cid} is not in the store")
             except (BlockNeeded, BlockNotFound) as exc:
                 failures.append(exc)
