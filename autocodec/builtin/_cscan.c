@@ -25,7 +25,9 @@
  *   (dict with str keys, list, str, bytes, int, float, bool, None, the bound CID class) no
  *   deeper than max_depth containers, floats finite, strings encodable as UTF-8, ints in
  *   [-2^64, 2^64-1] when flags & 4, links only when flags & 1, bytes only when flags & 2;
- *   raises (ValueError/TypeError/UnicodeError) otherwise. Iterative: cycles hit the depth
+ *   raises (ValueError/TypeError/UnicodeError) otherwise. With flags & 8 it returns instead
+ *   whether every map's keys come in DAG-CBOR order (shorter first, then bytewise on UTF-8):
+ *   the CBOR writer then gives cbrrr's bytes. Iterative: cycles hit the depth
  *   bound. It runs no Python code, so the borrowed references it walks stay valid.
  */
 #define PY_SSIZE_T_CLEAN
@@ -304,6 +306,7 @@ bound_bytes_arg(PyObject *data, const char *fn)
 #define CHECK_LINKS 1
 #define CHECK_BYTES 2
 #define CHECK_CBOR_INTS 4
+#define CHECK_KEY_ORDER 8 /* answer whether every map's keys come in DAG-CBOR order */
 
 /* 0: scalar ok, 1: container, -1: error set */
 static int
@@ -362,7 +365,18 @@ classify(PyObject *v, int flags)
 typedef struct {
     PyObject *obj; /* borrowed */
     Py_ssize_t pos;
+    const char *prev; /* the map's previous key as UTF-8 (cached in the key, which the map holds) */
+    Py_ssize_t prev_len;
 } Frame;
+
+/* whether key b may follow key a in a DAG-CBOR map: shorter first, then bytewise */
+static int
+key_after(const char *a, Py_ssize_t a_len, const char *b, Py_ssize_t b_len)
+{
+    if (a_len != b_len)
+        return b_len > a_len;
+    return memcmp(a, b, (size_t)a_len) < 0;
+}
 
 static PyObject *
 py_check(PyObject *self, PyObject *args)
@@ -372,11 +386,12 @@ py_check(PyObject *self, PyObject *args)
     int flags;
     if (!PyArg_ParseTuple(args, "Oni", &value, &max_depth, &flags))
         return NULL;
+    int ordered = 1; /* no map seen out of DAG-CBOR key order (with CHECK_KEY_ORDER) */
     int r = classify(value, flags);
     if (r < 0)
         return NULL;
     if (r == 0)
-        Py_RETURN_NONE;
+        goto done;
     if (max_depth < 1) {
         PyErr_SetString(PyExc_ValueError, "nested deeper than max_depth");
         return NULL;
@@ -387,6 +402,8 @@ py_check(PyObject *self, PyObject *args)
         return PyErr_NoMemory();
     stack[sp].obj = value;
     stack[sp].pos = 0;
+    stack[sp].prev = NULL;
+    stack[sp].prev_len = 0;
     sp++;
     while (sp > 0) {
         Frame *f = &stack[sp - 1];
@@ -408,8 +425,16 @@ py_check(PyObject *self, PyObject *args)
                 PyErr_SetString(PyExc_TypeError, "map keys must be strings");
                 goto fail;
             }
-            if (PyUnicode_AsUTF8AndSize(key, NULL) == NULL)
+            Py_ssize_t key_len;
+            const char *key_utf8 = PyUnicode_AsUTF8AndSize(key, &key_len);
+            if (key_utf8 == NULL)
                 goto fail;
+            if (flags & CHECK_KEY_ORDER) {
+                if (f->prev != NULL && !key_after(f->prev, f->prev_len, key_utf8, key_len))
+                    ordered = 0;
+                f->prev = key_utf8;
+                f->prev_len = key_len;
+            }
         }
         r = classify(child, flags);
         if (r < 0)
@@ -430,10 +455,15 @@ py_check(PyObject *self, PyObject *args)
             }
             stack[sp].obj = child;
             stack[sp].pos = 0;
+            stack[sp].prev = NULL;
+            stack[sp].prev_len = 0;
             sp++;
         }
     }
     PyMem_Free(stack);
+done:
+    if (flags & CHECK_KEY_ORDER)
+        return PyBool_FromLong(ordered);
     Py_RETURN_NONE;
 fail:
     PyMem_Free(stack);
@@ -977,7 +1007,8 @@ static PyMethodDef methods[] = {
      "cbor_exceeds(data, max_depth) -> 1 if nested deeper than max_depth, 0 if not, -1 if malformed"},
     {"json_depth", py_json_exceeds, METH_VARARGS,
      "json_depth(data, max_depth) -> min(deepest nesting, max_depth + 1)"},
-    {"check", py_check, METH_VARARGS, "check(value, max_depth, flags) -> None, or raises"},
+    {"check", py_check, METH_VARARGS,
+     "check(value, max_depth, flags) -> None (with flag 8: whether every map is in DAG-CBOR key order), or raises"},
     {"bind", py_bind, METH_O, "bind(CID) -> None: the class link() builds"},
     {"link", py_link, METH_O, "link(raw) -> CID, validated (ValueError if malformed)"},
     {NULL, NULL, 0, NULL},

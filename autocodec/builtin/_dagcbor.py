@@ -58,10 +58,21 @@ _c_check = _native.check
 _fast = _native.cbor_decode  # the common canonical subset in C; refuses (ValueError) the rest, never accepts more
 _FAST_DEPTH = _native.fast_depth  # it refuses values nested deeper than this
 _records = _native.decode_records
+_CBOR_ORDER = _native.CHECK_BYTES | _native.CHECK_CBOR_INTS | _native.CHECK_KEY_ORDER
+"""The C check of a CBOR value (no links) that also answers whether its maps are in key order."""
 
 
 class _TagInCbor(Exception):
     pass
+
+
+class _KeyOrder(InvalidBlock):
+    """cbrrr's first fault in a CBOR block is a map key out of DAG-CBOR order: the only
+    refusal after which the block may still be the CBOR encoding of its value."""
+
+
+_KEY_ORDER_FAULT = "non-canonical map key ordering"
+"""How cbrrr 1.1's decode error begins when a map key does not follow the one before it."""
 
 
 def _no_link(raw: bytes) -> Any:
@@ -255,10 +266,10 @@ class Cbor:
         DAG-CBOR's canonical form without tags, map keys in any order (the order is kept)."""
         try:
             return Cbor._canonical(data, limits)
-        except InvalidBlock as exc:
+        except _KeyOrder as exc:  # any other fault comes first in the block and stays a fault
             value = _reordered(data, limits)  # a dict or list, or None
             if value is None:
-                raise exc from None
+                raise InvalidBlock(exc.message) from None
             return value
 
     @staticmethod
@@ -273,6 +284,8 @@ class Cbor:
         except _TagInCbor:
             raise InvalidBlock("cbor: tags are not allowed (tag 42 links need dag-cbor)") from None
         except (ValueError, OverflowError, MemoryError) as exc:
+            if str(exc).startswith(_KEY_ORDER_FAULT):
+                raise _KeyOrder(f"cbor: {exc}") from None
             raise InvalidBlock(f"cbor: {exc}") from None
         if used != len(data):
             raise InvalidBlock(f"cbor: {len(data) - used} trailing bytes after the top-level item")
@@ -292,9 +305,19 @@ class Cbor:
     @staticmethod
     def encode(value: Any, limits: DecodeLimits) -> bytes:
         """DAG-CBOR's form with map entries in the order given, as Kubo's cbor codec writes
-        them (``_cbor_write``)."""
-        _walk.check(value, codec="cbor", max_depth=limits.max_depth, links=False, int_range=INT_RANGE)
+        them (``_cbor_write``). When every map already has its keys in DAG-CBOR order the
+        two forms are the same bytes, so cbrrr's C encoder writes them (``_CBOR_ORDER``)."""
+        ordered = None
+        if _c_check is not None:
+            try:
+                ordered = _c_check(value, limits.max_depth, _CBOR_ORDER)
+            except (ValueError, TypeError, OverflowError, MemoryError):  # the Python walk names the fault
+                ordered = None
+        if ordered is not True:  # refused, out of order, or a stale C build (None)
+            _walk.check(value, codec="cbor", max_depth=limits.max_depth, links=False, int_range=INT_RANGE)
         try:
+            if ordered is True:
+                return _encode(value, CID, False)
             return _cbor_write.write(value)
         except (TypeError, ValueError, OverflowError, MemoryError) as exc:  # UnicodeError is a ValueError
             raise EncodeError(f"cbor: {exc}") from None

@@ -21,6 +21,7 @@ cbor_decode: Callable[[bytes], Any] | None = None  # ValueError: not in its subs
 decode_records: Callable[[bytes, int, int], Any] | None = None  # (values, todo) or None
 fast_depth = 0  # cbor_decode refuses values nested deeper than this (0: no cbor_decode)
 CHECK_LINKS, CHECK_BYTES, CHECK_CBOR_INTS = 1, 2, 4
+CHECK_KEY_ORDER = 8  # check() then returns whether every map is in DAG-CBOR key order (None: a stale build)
 
 _cscan: Any
 try:
