@@ -333,7 +333,7 @@ class Pins:
         except SetNotFound:
             pass
         if current is not None and current != verified.index_cid:
-            from ._downgrades import refuse_unmarked_downgrades
+            from ..verify._downgrades import refuse_unmarked_downgrades  # apply_update runs it again, locked
 
             refuse_unmarked_downgrades(current, verified, fetch, self.limits)  # before any module is fetched
         modules = self._fetch_modules(verified, fetch, progress)

@@ -68,6 +68,7 @@ from ._rowtypes import row_cid, row_int
 from ._sigmemo import SCHEMA as MIGRATION_4
 
 if TYPE_CHECKING:  # pragma: no cover - _update is imported by the methods that pin or update (start-up)
+    from ._documents import Root
     from ._update import TrustedState, VerifiedSet
 
 
@@ -223,6 +224,19 @@ class Decision:
     again (a running process that keeps it past this time serves an expired set)."""
 
 
+@dataclass(frozen=True, slots=True)
+class _Rotation:
+    """One root rotation of a pinned set's lineage: root ``cid`` (``version``) and the root keys
+    and thresholds it had to meet, the previous root's and its own."""
+
+    cid: str
+    version: int
+    old_keys: tuple[str, ...]
+    old_threshold: int
+    keys: tuple[str, ...]
+    threshold: int
+
+
 def _earliest(*times: int | None) -> int | None:
     found = [t for t in times if t is not None]
     return min(found) if found else None
@@ -267,6 +281,7 @@ class TrustStore:
         self._signatures: set[tuple[str, str]] = set()
         self._role_of: dict[tuple[str, str], tuple[tuple[str, ...], int]] = {}  # _role_keys
         self._signed: dict[tuple[str, tuple[str, ...]], frozenset[str]] = {}  # _index_signers
+        self._steps: dict[tuple[str, str], tuple[frozenset[str], tuple[_Rotation, ...]]] = {}  # _rotations
         self._inherited: sqlite3.Connection | None = None  # the parent's reader, in a forked child
         watch(self)
 
@@ -571,7 +586,7 @@ class TrustStore:
                 raise RevokedError(f"root {cid} of set {root.set!r}, unpinned earlier, was revoked: the set "
                                    "cannot be pinned again", hint="pin another set; a revocation is for good")
         versions, cids = self._versions(set_id)
-        return TrustedState(set_id, root, root_cid, versions, cids, revoked), anchor
+        return self._standing(TrustedState(set_id, root, root_cid, versions, cids, revoked), pinned=False), anchor
 
     def _lineage(self, set_id: CID, root_cid: CID) -> dict[CID, int]:
         """The roots of a pinned set this home holds: the current one and every ``previous``
@@ -630,7 +645,8 @@ class TrustStore:
                 break
             hit = known.get(cid)
             if hit is not None:
-                return self.state(row_cid(hit, "trust_sets.set_id")), None  # verify_set refuses an older root's index
+                # verify_set refuses an older root's index
+                return self._standing(self.state(row_cid(hit, "trust_sets.set_id"))), None
             if cid in kept:  # pinned before and unpinned: its versions still bind (never back)
                 return self._kept_state(*kept[cid], fetch)
             try:
@@ -698,7 +714,7 @@ class TrustStore:
         index_cid = as_cid(index_cid, "update")
         fetch = _need_fetch(fetch, "update")
         now = _when(now, "update")
-        verified = verify_set(self.state(set_id), index_cid, fetch, now=now, limits=self.limits.trust)
+        verified = verify_set(self._standing(self.state(set_id)), index_cid, fetch, now=now, limits=self.limits.trust)
         self.apply_update(verified, now=now)
         return verified
 
@@ -717,6 +733,12 @@ class TrustStore:
                 raise SetNotFound(f"set {verified.name!r} ({set_id}) was unpinned while this update was verified; "
                                   "nothing was applied",
                                   hint="pin the set again if you mean to trust it")
+            pinned = conn.execute("SELECT index_cid FROM trust_sets WHERE set_id = ?", (set_id,)).fetchone()
+            if pinned is not None and pinned[0] and pinned[0] != str(verified.index_cid):
+                from ._downgrades import refuse_unmarked_downgrades
+
+                refuse_unmarked_downgrades(row_cid(pinned[0], "trust_sets.index_cid"), verified, self.blocks.get,
+                                           self.limits)
             stored = {r: (v, c) for r, v, c in conn.execute(
                 "SELECT role, version, cid FROM trust_versions WHERE set_id = ?", (set_id,))}
             stored_root = stored.get("root", (0, ""))[0]
@@ -802,21 +824,86 @@ class TrustStore:
         self._role_of[(root_cid, role)] = hit
         return hit
 
-    def _index_signers(self, index_cid: str, keys: tuple[str, ...]) -> frozenset[str]:
-        """Which of ``keys`` validly signed the stored index ``index_cid`` (revoked or not):
-        content-addressed, so its envelope is decoded and its signatures checked once per
-        process, not on every decision."""
+    def _index_signers(self, index_cid: str, keys: tuple[str, ...], kind: str = "index") -> frozenset[str]:
+        """Which of ``keys`` validly signed the stored document ``index_cid`` (an index, or a
+        root with ``kind="root"``), revoked or not: content-addressed, so its envelope is decoded
+        and its signatures checked once per process, not on every decision."""
         hit = self._signed.get((index_cid, keys))
         if hit is not None:
             return hit
         limits = self.limits.trust
-        env = open_envelope(self.blocks.get(row_cid(index_cid, "trust_versions.cid")), "index",
+        env = open_envelope(self.blocks.get(row_cid(index_cid, "trust_versions.cid")), kind,
                             max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
         hit = frozenset(env.signers(keys, memo=self))
         if len(self._signed) >= 1024:
             self._signed.clear()
         self._signed[(index_cid, keys)] = hit
         return hit
+
+    def _rotations(self, set_id: str, root_cid: str) -> tuple[frozenset[str], tuple[_Rotation, ...]]:
+        """The root rotations from anchor ``set_id`` to the stored root ``root_cid``, oldest
+        first, and every root key they name: read from the home's verified blocks (pins keep a
+        set's roots; one it no longer holds ends the walk) once per process, as roots are
+        content-addressed."""
+        hit = self._steps.get((set_id, root_cid))
+        if hit is not None:
+            return hit
+        from ._update import _open_root
+
+        limits = self.limits.trust
+        roots: list[tuple[str, Root]] = []
+        cid: CID | None = row_cid(root_cid, "trust_sets.root_cid")
+        seen: set[CID] = set()
+        while cid is not None and cid not in seen and len(roots) <= limits.max_root_chain and self.blocks.has(cid):
+            seen.add(cid)
+            root = _open_root(self.blocks.get(cid), limits)[1]
+            roots.append((str(cid), root))
+            cid = None if str(cid) == set_id else root.previous
+        roots.reverse()
+        steps = tuple(_Rotation(cid_text, new.version, old.root.keys, old.root.threshold, new.root.keys,
+                                new.root.threshold) for (_, old), (cid_text, new) in zip(roots, roots[1:]))
+        hit = (frozenset(k for step in steps for k in (*step.old_keys, *step.keys)), steps)
+        if len(self._steps) >= 1024:
+            self._steps.clear()
+        self._steps[(set_id, root_cid)] = hit
+        return hit
+
+    def _rotations_stand(self, set_id: str, name: str, root_cid: str, revoked: frozenset[str], *,
+                         pinned: bool = True) -> None:
+        """``RevokedError`` if a root rotation of the set's stored lineage (anchor to newest
+        root) falls short, without revoked keys, of the previous root's threshold or of its own,
+        as ``verify_set`` would refuse it now: a thief of root keys who rotated the set to keys of
+        their own before the user revoked the stolen one must not keep it. The anchor is trusted
+        by its CID (the user pinned it), not by its signatures. Costs set arithmetic unless a
+        revoked key is a root key of the lineage; then each such rotation's signatures once per
+        process (``_index_signers``)."""
+        keys, steps = self._rotations(set_id, root_cid)
+        if revoked.isdisjoint(keys):
+            return
+        for step in steps:
+            named = tuple(sorted({*step.old_keys, *step.keys}))
+            if revoked.isdisjoint(named):
+                continue
+            signers = self._index_signers(step.cid, named, "root")
+            good = signers - revoked
+            if len(good & set(step.old_keys)) >= step.old_threshold and len(good & set(step.keys)) >= step.threshold:
+                continue
+            used = sorted(signers & revoked)
+            _log().warning("trust.decision", decision="reject", set=name, document=step.cid, role="root",
+                           policy="revoked-root-key", revoked=used)
+            raise RevokedError(
+                f"root v{step.version} {step.cid} of set {name!r} was signed by revoked key(s) {', '.join(used)}; "
+                "without them it falls short of the root keys it needed, so it and everything after it count "
+                "for nothing", hint="no update of this set can mend it (its later keys came from that root): "
+                + (f"unpin it (`autocodec pin rm {name}`) and " if pinned else "")
+                + "pin a new root (a set of its own) that its publisher gives you out of band")
+
+    def _standing(self, state: TrustedState, *, pinned: bool = True) -> TrustedState:
+        """``state`` when every root rotation it rests on stands without revoked keys
+        (``_rotations_stand``), the trusted state an update may start from; else ``RevokedError``."""
+        self._rotations_stand(str(state.set_id), state.root.set, str(state.root_cid), frozenset(state.revoked),
+                              pinned=pinned)
+        return state
 
     def _still_signed(self, set_id: str, name: str, root_cid: str, role: str, revoked: frozenset[str]) -> None:
         """``RevokedError`` (or ``ThresholdNotMet``) if revocations leave the set's active top
@@ -827,6 +914,7 @@ class TrustStore:
         (``_index_signers``) only when a revoked key is one of those keys."""
         if not revoked:
             return
+        self._rotations_stand(set_id, name, root_cid, revoked)
         for listing, cid in self._rows("SELECT role, cid FROM trust_versions WHERE set_id = ? AND active = 1 "
                                        "AND role IN ('index', ?)", (set_id, role)):
             keys, threshold = self._role_keys(root_cid, str(listing))
