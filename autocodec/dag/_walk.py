@@ -12,7 +12,9 @@ Invariants:
   seen CIDs (their CIDv1 bytes, about 150 bytes a block: needed to visit each block once, as
   boxo's ``SkipDuplicates`` keeps one) plus the pending stack. ``stat`` keeps a second set only
   for more than one root.
-- Identity CIDs are yielded (their bytes are in the CID) but never written to a CAR.
+- Identity CIDs are yielded (their bytes are in the CID) and walked; ``export_car`` writes
+  them as Kubo's ``dag export`` does: as sections, but with ``skip_missing`` (``--local-only``)
+  not at all (Kubo 0.43.1 leaves identity blocks out then, the root too, measured).
 - With ``skip_missing`` (Kubo's ``dag export --local-only``), a block below the root that the
   source does not have (``BlockNotFound``) is left out with everything only it links to; the
   root itself must be had.
@@ -153,7 +155,8 @@ def export_car(source: WalkSource, root: CID, out: BinaryIO, progress: Progress 
     """Write the DAG under ``root`` to ``out`` as a CARv1 with ``root`` as its only root.
 
     Every codec's links are followed (through ``source.links``); blocks under identity CIDs are
-    written too, each once, as Kubo's ``dag export`` writes them. A block that cannot be had
+    written too, each once, as Kubo's ``dag export`` writes them, except with ``skip_missing``
+    (Kubo's ``--local-only`` leaves them out, their links still walked). A block that cannot be had
     raises before or while writing (the CAR is then incomplete: write to a temporary file
     and rename when it matters), unless ``skip_missing`` leaves it out (``walk``).
     """
@@ -164,6 +167,8 @@ def export_car(source: WalkSource, root: CID, out: BinaryIO, progress: Progress 
     writer = CarWriter(out, [root])
     count = 0
     for cid, data in itertools.chain([first], blocks):  # identity CIDs too, as Kubo's dag export writes them
+        if skip_missing and cid.hash_code == 0x00:  # but not with --local-only, as Kubo's
+            continue
         writer.write(cid, data)
         count += 1
         if progress is not None:
