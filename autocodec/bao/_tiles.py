@@ -50,6 +50,7 @@ from dataclasses import dataclass
 
 from .._inputs import is_closed, read_failed
 from ..errors import AutocodecError, GuestError, InvalidInput
+from ..loader import _callcap
 from ..loader._instance import GuestInstance
 from ..loader._verifier import (
     DONE,
@@ -154,7 +155,7 @@ def encode_fd(verifier: Verifier, src_fd: int, src_at: int, length: int, dst_fd:
         return cv
 
     tiles = range(0, total, t)  # aligned runs of t chunks (the last may be shorter): subtrees
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="bao-tile")
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="bao-tile", initializer=_callcap.inherit())
     try:  # a failed tile or an interrupt cancels the tiles not started yet
         cvs = dict(zip(tiles, pool.map(tile, tiles)))
     finally:
@@ -521,7 +522,7 @@ def iter_verified(verifier: Verifier, root: bytes, length: int, src: Readable, o
     joiner = verifier.joiner()
     tree_src = outboard if outboard is not None else src
     pending: deque[Future[_Checked | _InPlace]] = deque()
-    pool = ThreadPoolExecutor(threads, thread_name_prefix="bao-tile")
+    pool = ThreadPoolExecutor(threads, thread_name_prefix="bao-tile", initializer=_callcap.inherit())
     own, buffers, instances = _ThreadInstances(verifier), _Buffers(), _InstancePool(verifier, threads + 2)
     tree_pos, data_pos = HEADER, 0 if outboard is not None else HEADER
     node = bytearray(PARENT)

@@ -1,4 +1,5 @@
-"""An end time (``time.monotonic``) that caps every guest call's deadline in one thread.
+"""An end time (``time.monotonic``) that caps every guest call's deadline for one operation,
+in the thread that set it and in the threads and worker processes that work for it.
 
 Invariants:
 - ``capped_calls(end)`` sets the cap for the calling thread while it runs (the earlier of
@@ -7,14 +8,19 @@ Invariants:
   the cap (at least the engine's smallest deadline): a call starting before the cap ends by it
   plus at most one tick and the epoch thread's scheduling, not one whole per-call deadline.
   Fuel and the per-call deadline still apply as before; the cap only ever shortens a call.
-- Calls made in other threads or processes (pools) are not capped.
+- The cap follows the work to other threads and processes: a thread pool made for one
+  operation takes ``inherit()`` as its initializer (its threads keep the maker's cap until they
+  end: bao tiles); a shared pool's piece of work runs under ``carried(current())`` (bulk
+  threads, ``_threads.spread``), and a worker process is sent ``current()`` with each call
+  (``_pool``; ``time.monotonic`` is one clock for every process of the machine). So every
+  guest call made for a capped operation (a vectors run) ends by the same cap.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from time import monotonic as _monotonic
 
@@ -37,6 +43,36 @@ def capped_calls(end: float) -> Iterator[None]:
         yield
     finally:
         _local.end = before
+
+
+def current() -> float | None:
+    """This thread's cap, ``None`` when it has none."""
+    return _local.end
+
+
+@contextmanager
+def carried(end: float | None) -> Iterator[None]:
+    """Make this thread's cap exactly ``end`` (another thread's ``current()``; ``None``: no cap)
+    inside the block, whatever it was before (a process forked by a capped thread starts with
+    that thread's cap: a worker must not keep it for the calls after)."""
+    before = _local.end
+    _local.end = end
+    try:
+        yield
+    finally:
+        _local.end = before
+
+
+def inherit() -> Callable[[], None]:
+    """An initializer for a thread pool made for one operation: each of its threads takes the
+    calling thread's cap (now) for as long as it lives. A pool that outlives the operation must
+    not use it (its threads would stay capped); it carries ``current()`` per piece instead."""
+    end = _local.end
+
+    def take() -> None:
+        _local.end = end
+
+    return take
 
 
 def capped_ticks(ticks: int) -> int:

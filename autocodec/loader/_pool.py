@@ -28,7 +28,8 @@ Invariants:
   registered after its workers were forked, or more workers; it is closed at exit. A worker
   that dies (killed, out of memory) is a ``SandboxError`` for the call, never a hang, and
   the pool is discarded (the next call starts a new one). The sandbox limits (fuel,
-  deadline, memory) hold in each worker: it runs the same ``LoadedModule`` calls.
+  deadline, memory) hold in each worker: it runs the same ``LoadedModule`` calls, and so does
+  the calling thread's call cap (``_callcap``: a vectors run's end), sent with each call.
 - One call uses the pool at a time; a call made while another thread holds it, a call in a
   worker, one worker's worth of work, or a platform without ``fork`` run in the calling thread.
 - The calling thread is one of the ``workers``: it claims chunks from the back and runs them
@@ -66,7 +67,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._inputs import as_bytes
 from ..errors import AutocodecError, GuestError, GuestFault, InvalidInput, SandboxError
-from . import _threads
+from . import _callcap, _threads
 from ._pool_shared import (
     ARENA_BYTES,
     _frame_of,
@@ -154,8 +155,9 @@ def _land(item: Any) -> Any:
 
 
 def _serve(conn: Connection, inherited: list[Connection], arena: mmap.mmap, tickets: _Tickets) -> None:
-    """A worker's loop: a call's ``(generation, job, table)`` in; then, for every chunk it can
-    claim from the front of that call's tickets, ``(index, results)`` out; until the pipe closes."""
+    """A worker's loop: a call's ``(generation, job, table, cap)`` in; then, for every chunk it
+    can claim from the front of that call's tickets, ``(index, results)`` out, its guest calls
+    under the caller's call cap (``_callcap``); until the pipe closes."""
     global _in_worker, _pool
     _in_worker = True
     _pool = None
@@ -164,35 +166,43 @@ def _serve(conn: Connection, inherited: list[Connection], arena: mmap.mmap, tick
         other.close()
     while True:
         try:
-            generation, job, table = conn.recv()
+            generation, job, table, cap = conn.recv()
         except (EOFError, OSError):
             return
-        while True:
-            try:
-                seq = tickets.claim_front(generation)
-            except SandboxError:  # the counter's lock was left taken: the caller sees it too and discards the pool
+        with _callcap.carried(cap):  # the caller's call cap (a vectors run's end) holds here too
+            if not _serve_call(conn, arena, tickets, generation, job, table):
                 return
-            if seq is None:
-                break
-            if seq == _Tickets.WAIT:  # the caller is still copying it into the arena (microseconds)
-                if conn.poll():  # nothing is sent during a call: this is the caller gone (EOF)
-                    return
-                time.sleep(0.0001)
-                continue
-            entry = table[seq]
-            try:
-                fn = _jobs[job]
-                framed = _frame_of(entry, arena) if hasattr(fn, "framed") else None
-                results = fn(_items(entry, arena)) if framed is None else fn.framed(framed, partial(_items, entry, arena))  # type: ignore[attr-defined]
-                out: Any = [_ship(x) if isinstance(x, AutocodecError) else x for x in results]
-            except AutocodecError as exc:
-                out = _ship(exc)
-            except Exception as exc:  # a bug in a job: reported to the caller, not a silent hang
-                out = _ship(SandboxError(f"a bulk worker failed: {type(exc).__name__}: {exc}"))
-            try:
-                conn.send((seq, out))
-            except OSError:  # the caller closed the pool (a call failed or was interrupted): quietly
-                return
+
+
+def _serve_call(conn: Connection, arena: mmap.mmap, tickets: _Tickets, generation: int, job: int, table: Any) -> bool:
+    """A worker's share of one call; False when the worker should end (the caller went)."""
+    while True:
+        try:
+            seq = tickets.claim_front(generation)
+        except SandboxError:  # the counter's lock was left taken: the caller sees it too and discards the pool
+            return False
+        if seq is None:
+            break
+        if seq == _Tickets.WAIT:  # the caller is still copying it into the arena (microseconds)
+            if conn.poll():  # nothing is sent during a call: this is the caller gone (EOF)
+                return False
+            time.sleep(0.0001)
+            continue
+        entry = table[seq]
+        try:
+            fn = _jobs[job]
+            framed = _frame_of(entry, arena) if hasattr(fn, "framed") else None
+            results = fn(_items(entry, arena)) if framed is None else fn.framed(framed, partial(_items, entry, arena))  # type: ignore[attr-defined]
+            out: Any = [_ship(x) if isinstance(x, AutocodecError) else x for x in results]
+        except AutocodecError as exc:
+            out = _ship(exc)
+        except Exception as exc:  # a bug in a job: reported to the caller, not a silent hang
+            out = _ship(SandboxError(f"a bulk worker failed: {type(exc).__name__}: {exc}"))
+        try:
+            conn.send((seq, out))
+        except OSError:  # the caller closed the pool (a call failed or was interrupted): quietly
+            return False
+    return True
 
 
 class _Pool:
@@ -451,7 +461,7 @@ def _spread_round(job: int, chunks: list[list[Any]], shapes: list[tuple[array[in
         tickets.staged(head)
         for conn in conns:
             try:
-                conn.send((pool.generation, job, staging.table))
+                conn.send((pool.generation, job, staging.table, _callcap.current()))
             except OSError:  # a worker that died since the pool was checked
                 raise _died() from None
         for i in range(head, back):

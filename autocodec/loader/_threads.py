@@ -21,6 +21,8 @@ Invariants:
   20,000 small inputs, measured here.
 - Every piece has ended (run or skipped) before ``spread`` returns or raises; the first
   exception (in piece order) is raised in the calling thread, and no piece starts after it.
+- A helper thread runs its pieces under the calling thread's call cap (``_callcap``), so a
+  capped operation (a vectors run) is capped on every thread it uses.
 - The helper threads are one process-wide executor, made on first use and never copied into a
   forked child (a child starts its own).
 """
@@ -33,6 +35,8 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import count
 from typing import Any, TypeVar
+
+from . import _callcap
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -69,8 +73,13 @@ def spread(fn: Callable[[list[T]], list[R]], items: Sequence[T], workers: int, m
     errors: list[tuple[int, BaseException]] = []
     claim = count()  # next() is atomic under the GIL
     failed = threading.Event()
+    cap = _callcap.current()
 
     def work() -> None:
+        with _callcap.carried(cap):  # the caller's cap holds in the helpers too
+            claim_pieces()
+
+    def claim_pieces() -> None:
         while not failed.is_set():
             lo = next(claim) * step
             if lo >= n:
