@@ -52,7 +52,7 @@ def register(sub: Any) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     add.add_argument("paths", nargs="*", metavar="FILE",
                      help="files to add (- or none for stdin, as Kubo; directories with -r)")
-    add.add_argument("-r", "--recursive", action="store_true", help="add directories recursively")
+    bool_flag(add, "-r", "recursive", False, "add directories recursively")
     bool_flag(add, "-H", "hidden", False, "include files whose names start with '.'")
     bool_flag(add, "-E", "empty-dirs", True, "include empty directories (default; --empty-dirs=false skips them)")
     bool_flag(add, "-w", "wrap-with-directory", False, "wrap the added files in a directory (its CID is printed last)")
@@ -290,14 +290,18 @@ def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> No
                 named = args.stdin_name or str(link.cid)  # Kubo names unnamed stdin by its CID
                 if not args.wrap_with_directory:
                     show([Added(named, link.cid, link.filesize, link.tsize)])
+                    _refuse_stdin_again(args.paths)
                     continue
                 added = _stdin_wrapped(adder, link, named)
                 show(a for a in added if not a.is_dir)
+                _refuse_stdin_again(args.paths)
             else:
-                added = list(adder.add_path(Path(name), recursive=args.recursive,
+                added = list(adder.add_path(Path(name), recursive=args.recursive, wrapped=args.wrap_with_directory,
                                             on_entry=lambda entry: None if entry.is_dir else show([entry])))
                 if not args.wrap_with_directory:
                     show(a for a in kubo_order(added) if a.is_dir)
+                    continue
+                if not added:  # an empty folder under -w -E=false: left out of the wrapper, as Kubo
                     continue
             everything += added
             top = added[-1].path if name != "-" else [part for part in added[-1].path.split("/") if part][0]
@@ -315,6 +319,7 @@ def _add_options(args: argparse.Namespace) -> "AddOptions":
     if args.pin_name is not None and (not args.pin or args.only_hash):
         raise InvalidInput("pin-name option requires pin to be set (as Kubo: --only-hash and --pin=false pin nothing)",
                            hint="drop --pin-name, or add without --only-hash and --pin=false")
+    args.hash = _hash_name(args.hash)
     mode, mtime = _metadata_options(args)
     if args.cid_version is not None and args.cid_version > 1:
         raise InvalidInput(f"unknown CID version: {args.cid_version}", hint="use CID version 0 or 1")
@@ -325,6 +330,23 @@ def _add_options(args: argparse.Namespace) -> "AddOptions":
                       max_hamt_fanout=args.max_hamt_fanout, inline=args.inline, inline_limit=args.inline_limit,
                       preserve_mode=args.preserve_mode, preserve_mtime=args.preserve_mtime, mode=mode, mtime=mtime,
                       ignore=_ignore_rules(args), follow_symlinks=args.dereference_symlinks)
+
+
+def _hash_name(text: str) -> str:
+    """``--hash`` as Kubo 0.43.1 reads it: a go-multihash name in any letter case (Kubo
+    lowercases it), nothing else: no number, no spaces around. ``UnknownHash`` in Kubo's words
+    otherwise (a number was read as a code here: ``--hash=18`` added with sha2-256)."""
+    import json
+
+    from .. import _multiformats
+    from ..errors import UnknownHash
+
+    name = text.lower()
+    if _multiformats.hash_code(name) is None:
+        shown = name if len(name) <= 100 else name[:100] + "..."
+        raise UnknownHash(shown, f"unrecognized hash function: {json.dumps(shown, ensure_ascii=False)}",
+                          hint="give a hash function's name, e.g. sha2-256 or blake3")
+    return name
 
 
 def _ignore_rules(args: argparse.Namespace) -> tuple[str, ...]:
@@ -362,6 +384,16 @@ def _stdin_in_order(names: list[str], stdin_name: str) -> list[str]:
     key = name_bytes(stdin_name)
     at = next((i for i, name in enumerate(files) if name_bytes(entry_name(name)) >= key), len(files))
     return [*files[:at], "-", *files[at:]]
+
+
+def _refuse_stdin_again(paths: list[str]) -> None:
+    """Stdin named twice (``add - -``): Kubo 0.43.1 adds it once, prints its line, then fails
+    reading it again; so does this, after the first one's line."""
+    if paths.count("-") > 1:
+        from ..errors import InvalidInput
+
+        raise InvalidInput("read /dev/stdin: file already closed (standard input was named twice)",
+                           hint="name standard input (-) once")
 
 
 def _stdin_wrapped(adder: Any, link: Any, shown: str) -> list[Any]:

@@ -22,7 +22,7 @@ Invariants:
   (of ``max_hamt_fanout``) when Kubo would make one (``shard_threshold``); hidden entries (names starting with ".")
   are skipped unless ``hidden``; a directory below the one added that has no entries left
   is skipped when ``empty_dirs`` is false (Kubo's ``--empty-dirs=false``; the added
-  directory itself is always kept); entries whose base name an ``ignore`` rule matches are
+  directory itself is kept unless it goes into a ``-w`` wrapper, ``add_path(wrapped=True)``); entries whose base name an ``ignore`` rule matches are
   skipped (Kubo's ``--ignore``, ``_ignore``); symlinks become UnixFS symlink nodes, or with
   ``follow_symlinks`` are read as what they point to (a dangling one or a loop is an error, as
   in Kubo); other special files (sockets, devices, FIFOs) are refused.
@@ -359,11 +359,15 @@ class Adder:
                          fanout=options.max_hamt_fanout)
         return link, should_shard(entries, options.shard_threshold, options.max_directory_links)
 
-    def add_path(self, path: Path, *, recursive: bool = False,
+    def add_path(self, path: Path, *, recursive: bool = False, wrapped: bool = False,
                  on_entry: Callable[[Added], None] | None = None) -> Iterator[Added]:
         """Add a file (or, with ``recursive``, a directory tree); yields every entry added,
         the given path last. ``on_entry`` is called with each entry, in that order, once its
-        blocks are committed (a batch at a time, within ``BATCH_SECONDS``), before a later failure."""
+        blocks are committed (a batch at a time, within ``BATCH_SECONDS``), before a later failure.
+
+        ``wrapped``: the path goes into a ``wrap`` folder, which is then Kubo's top folder, so
+        with ``empty_dirs`` false a directory with no entries left is skipped like any folder
+        below the top one: nothing is added and nothing is yielded (Kubo 0.43.1's ``-w -E=false``)."""
         path = as_path(path, "add_path")
         try:  # a symlink is added as a symlink, as Kubo, unless symlinks are followed
             st = path.stat() if self.options.follow_symlinks else path.lstat()
@@ -373,6 +377,8 @@ class Adder:
             raise InvalidInput(f"{path} is a directory", hint="add it with recursive=True, or name a file")
         self._done, self._total = 0, (_tree_size(path) if recursive else st.st_size)
         name = entry_name(path)
+        if wrapped and not self.options.empty_dirs and stat_mod.S_ISDIR(st.st_mode) and not self._list(path):
+            return iter(())
         results: list[Added] = _Entries(on_entry, self._sink)
         try:
             self._add_entry(path, name, st, results)

@@ -1,0 +1,135 @@
+"""``autocodec add`` beside Kubo v0.43.1's ``ipfs add``: corners the other differentials miss.
+
+Each case runs ``ipfs add ARGS`` and ``autocodec add ARGS`` in one generated folder, with the
+same stdin, and compares stdout byte for byte and whether each failed; a refusal here is one
+line on stderr, never a traceback. ``--only-hash`` unless a case stores (Kubo's own
+``--only-hash`` fails with UnixFS metadata, docs/unixfs.md). Cases found by measuring:
+
+- ``-w --empty-dirs=false``: the wrapper is Kubo's top folder, so an added folder with nothing
+  left in it is skipped like any folder below the top (autocodec linked and printed it);
+- ``--hash`` is a go-multihash name in any letter case, nothing else (autocodec took a code
+  number, ``--hash=18``, and spaces around a name);
+- stdin named twice (``add - -``): Kubo adds it once, prints its line, then fails (autocodec
+  added it once and succeeded);
+- ``-r=true`` / ``--recursive=false``, Kubo's spellings of a bool option (a usage error here).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autocodec.loader import xorshift_bytes
+
+from ._kubo import KUBO_BIN, KuboRepo, require_kubo
+
+pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
+
+
+@pytest.fixture(scope="module")
+def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
+    require_kubo()
+    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small files, a folder with an empty and a hidden entry, empty folders, a folder whose
+    entries an ``--ignore`` rule can take away, and a folder holding only an empty folder."""
+    root = tmp_path_factory.mktemp("inputs") / "in"
+    root.mkdir()
+    for size in (0, 1, 5000):
+        (root / f"f{size}").write_bytes(xorshift_bytes(size + 7, size))
+    (root / "d" / "e").mkdir(parents=True)
+    (root / "d" / "x").write_bytes(b"x")
+    (root / "d" / ".h").write_bytes(b"h")
+    (root / "hidden-only").mkdir()
+    (root / "hidden-only" / ".h").write_bytes(b"h")
+    (root / "emptydir").mkdir()
+    (root / "nest" / "inner").mkdir(parents=True)
+    (root / "g").mkdir()
+    (root / "g" / "a.log").write_text("l")
+    (root / "g" / "b").write_text("b")
+    os.symlink("emptydir", root / "elink")
+    return root
+
+
+def both(kubo: KuboRepo, cwd: Path, args: list[str], stdin: bytes = b"",
+         stored: bool = False) -> tuple[subprocess.CompletedProcess[bytes], subprocess.CompletedProcess[bytes]]:
+    first = ["--pin=false"] if stored else ["--only-hash"]
+    theirs = subprocess.run([str(KUBO_BIN), "add", *first, *args], cwd=cwd, env=kubo.env(), input=stdin,
+                            capture_output=True, timeout=120)
+    home = cwd.parent / "home"
+    ours = subprocess.run([sys.executable, "-m", "autocodec", "add", *first, *args], cwd=cwd, input=stdin,
+                          env={**os.environ, "AUTOCODEC_HOME": str(home)}, capture_output=True, timeout=120)
+    return theirs, ours
+
+
+def same(theirs: subprocess.CompletedProcess[bytes], ours: subprocess.CompletedProcess[bytes]) -> None:
+    assert (ours.returncode != 0) == (theirs.returncode != 0), (theirs.stderr, ours.stderr)
+    assert ours.stdout == theirs.stdout, (theirs.stderr, ours.stderr)
+    if theirs.returncode:
+        assert len(ours.stderr.splitlines()) == 1 and b"Traceback" not in ours.stderr, ours.stderr
+
+
+EMPTY_UNDER_WRAP = [
+    ["-w", "-r", "-E=false", "emptydir"], ["-w", "-r", "-E=false", "emptydir", "f1"],
+    ["-w", "-r", "-E=false", "d", "emptydir"], ["-w", "-r", "-E=false", "-Q", "emptydir"],
+    ["-w", "-r", "-E=false", "-q", "emptydir"], ["-w", "-r", "-E=false", "--silent", "emptydir"],
+    ["-w", "-r", "-E=false", "emptydir", "emptydir"], ["-w", "-r", "-E=false", "hidden-only", "f0"],
+    ["-w", "-r", "-E=false", "-H", "hidden-only"], ["-w", "-r", "-E=false", "--ignore=*", "g", "f1"],
+    ["-w", "-r", "-E=false", "nest"], ["-w", "-r", "-E=false", "--dereference-args", "elink"],
+    ["-w", "-r", "-E=false", "elink"], ["-w", "-r", "-E=false", "--stdin-name=s", "emptydir", "-"],
+    # without -w the added folder is Kubo's top folder: kept, empty or not
+    ["-r", "-E=false", "emptydir"], ["-r", "-E=false", "--ignore=*", "g"], ["-r", "-E=false", "nest"],
+    ["-w", "-r", "emptydir"],
+]
+
+
+@pytest.mark.parametrize("args", EMPTY_UNDER_WRAP, ids=" ".join)
+def test_an_empty_folder_under_w_without_empty_dirs_is_kubos(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
+    theirs, ours = both(kubo, inputs, args, stdin=b"data")
+    same(theirs, ours)
+    assert theirs.returncode == 0
+
+
+def test_an_empty_folder_under_w_is_left_out_of_the_stored_wrapper_too(kubo: KuboRepo, inputs: Path) -> None:
+    """Stored (with --mode: Kubo's --only-hash fails with metadata), so the DAG is Kubo's too."""
+    theirs, ours = both(kubo, inputs, ["-w", "-r", "-E=false", "--mode=0755", "emptydir", "f1"], stored=True)
+    same(theirs, ours)
+    assert theirs.returncode == 0 and theirs.stdout.count(b"\n") == 2
+
+
+HASH_SPELLINGS = ["--hash=0x12", "--hash=18", "--hash= sha2-256", "--hash=sha2-256 ", "--hash=SHA2-256",
+                  "--hash=Blake3", "--hash=Identity", "--hash=nosuch", "--hash=", "--hash=MD5", "--hash=sha2_256"]
+
+
+@pytest.mark.parametrize("option", HASH_SPELLINGS)
+def test_hash_names_are_read_as_kubo_reads_them(kubo: KuboRepo, inputs: Path, option: str) -> None:
+    theirs, ours = both(kubo, inputs, [option, "f1"])
+    same(theirs, ours)
+    if b"unrecognized hash function" in theirs.stderr:
+        assert theirs.stderr.split(b": ", 1)[1].strip() in ours.stderr  # the same words and quoting
+
+
+STDIN_TWICE = [["-", "-"], ["-w", "-", "-"], ["-", "-", "f1"], ["--stdin-name=zz", "f1", "-", "-"], ["-Q", "-", "-"],
+               ["-q", "-", "f1", "-"], ["--silent", "-", "-"], ["-w", "--stdin-name=a/b", "-", "-"]]
+
+
+@pytest.mark.parametrize("args", STDIN_TWICE, ids=" ".join)
+def test_stdin_named_twice_is_added_once_then_refused_as_kubo(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
+    theirs, ours = both(kubo, inputs, args, stdin=b"abc")
+    same(theirs, ours)
+    assert theirs.returncode and b"file already closed" in ours.stderr
+
+
+@pytest.mark.parametrize("args", [["-r=true", "d"], ["-r=false", "d"], ["--recursive=true", "d"],
+                                  ["--recursive=false", "f1"], ["-r=true", "-w", "d", "f1"], ["-rw", "d"]],
+                         ids=" ".join)
+def test_recursive_takes_kubos_bool_spellings(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
+    same(*both(kubo, inputs, args))
