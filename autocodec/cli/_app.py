@@ -203,29 +203,47 @@ class ArgumentsOnStdin(Exception):
         self.command = command
 
 
-def _parse(parser: argparse.ArgumentParser, words: list[str]) -> tuple[argparse.Namespace, list[str]]:
+def _parse(parser: argparse.ArgumentParser, words: list[str],
+           started: float) -> tuple[argparse.Namespace, list[str]]:
     """``parser.parse_known_args(words)``; a missing argument Kubo reads from stdin is read from
-    there (under ``--timeout``, which bounds every read of stdin) and the line parsed again with
-    it after ``--`` (a line is an argument, never an option); none there is the usage error."""
+    there and the line parsed again with it after ``--`` (a line is an argument, never an
+    option); none there is the usage error. As Kubo 0.43.1: the rest of the command line is
+    checked first (an unknown option or a bad value is refused before stdin is read), and the
+    read is under the command's one ``--timeout`` deadline, counted from ``started`` (the
+    command then has what is left of it, ``_run``)."""
     try:
         return parser.parse_known_args(words)
     except ArgumentsOnStdin as need:
         from ._stdin_args import stdin_arguments
 
+        trial = parser.parse_known_args(words + (_PLACEHOLDER if "--" in words else ["--", *_PLACEHOLDER]))
+        if trial[1]:  # refused by ``_main`` as it stands, stdin untouched
+            return trial
         seconds = _timeout_in(words)
         try:
-            with _deadline(seconds):
+            with _deadline(_left(seconds, started)):
                 lines = stdin_arguments(need.command)
         except TimedOut:
             from .._gotime import NS, format_duration
 
-            given = format_duration(round((seconds or 0) * NS))
-            sys.exit(_fail(f"Timeout: timed out: the command ran longer than --timeout {given} allows "
-                           "(give it longer, or leave --timeout out)"))
+            sys.exit(_timed_out(format_duration(round((seconds or 0) * NS))))
         except AutocodecError as exc:
             sys.exit(_fail(f"{type(exc).__name__}: {exc.one_line()}"))
         extra = lines if not lines or "--" in words else ["--", *lines]
         return parser.parse_known_args(words + extra)
+
+
+_PLACEHOLDER = ["bafkqaaa"]
+"""An argument every command of ``STDIN_ARGUMENTS`` takes (the empty identity CID), standing
+in for the missing one while the rest of the command line is checked (``_parse``)."""
+
+
+def _left(seconds: float | None, started: float) -> float | None:
+    """What is left at this moment of a ``--timeout`` of ``seconds`` counted from ``started``
+    (``time.monotonic``); None (no deadline) stays None."""
+    import time
+
+    return None if seconds is None else seconds - (time.monotonic() - started)
 
 
 def _timeout_in(words: list[str]) -> float | None:
@@ -869,6 +887,9 @@ def _interrupted(exc: KeyboardInterrupt) -> int:
 
 
 def _main(argv: Sequence[str] | None) -> int:
+    import time
+
+    started = time.monotonic()  # ``--timeout`` counts from here: a read of stdin and the command share it
     parser = build_parser(argv)
     words = dash_values(parser, go_booleans(parser, list(sys.argv[1:] if argv is None else argv)))
     words = place_globals(parser, place_help(parser, kubo_spellings(words)))
@@ -877,7 +898,7 @@ def _main(argv: Sequence[str] | None) -> int:
         if group is not None:  # as ``ipfs`` and ``ipfs dag``: the group's help, exit 0
             group.print_help()
             return 0
-        args, extras = _parse(parser, words)
+        args, extras = _parse(parser, words, started)
     except OSError as exc:  # --help or --version could not be written (``Parser``)
         return _stdout_failed(exc)
     if extras:  # the command's own usage, not the top level's
@@ -897,7 +918,7 @@ def _main(argv: Sequence[str] | None) -> int:
     from ._io import guard_std_streams
 
     with guard_std_streams():  # a closed stdin/stdout is a one-line error, not a traceback
-        return _run(args)
+        return _run(args, started)
 
 
 def _network_globals(args: argparse.Namespace) -> str | None:
@@ -950,7 +971,12 @@ def _node_credentials(args: argparse.Namespace) -> None:
     take_env_secret()
 
 
-def _run(args: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace, started: float | None = None) -> int:
+    """Run the parsed command: one line and a non-zero status for what it could not do.
+    ``--timeout`` counts from ``started`` (``time.monotonic()``; default: now)."""
+    import time
+
+    left = _left(args.command_timeout, time.monotonic() if started is None else started)
     if _logging_wanted(args):
         from .. import log
 
@@ -963,13 +989,13 @@ def _run(args: argparse.Namespace) -> int:
             if quiet:
                 from .. import log
 
-                with log.default_level("error"), _deadline(args.command_timeout):
+                with log.default_level("error"), _deadline(left):
                     _ipns_paths(args)
                     check_home(args)
                     with _store_kept(args):
                         status = args.func(args)
             else:
-                with _deadline(args.command_timeout):
+                with _deadline(left):
                     _ipns_paths(args)
                     check_home(args)
                     with _store_kept(args):

@@ -5,7 +5,8 @@ Kubo's options under Kubo's names (``-o/--output``, ``-a/--archive``, ``-C/--com
 of the path unless ``-o`` names it; ``-a`` writes the TAR the gateway serves for
 ``?format=tar`` (``OUTPUT.tar``), ``-C`` gzips it (``.tar.gz``) or, without ``-a``, gzips a
 file (``.gz``); the line ``Saving file(s) to OUTPUT`` (or ``Saving archive to ...``) comes
-first, as Kubo prints it. Extraction follows boxo's TAR extractor (``unixfs._get``).
+first, as Kubo prints it (even when the output is then refused: a directory onto an existing
+file; an archive whose file cannot be made is refused before its line, as Kubo does). Extraction follows boxo's TAR extractor (``unixfs._get``).
 Checked against Kubo v0.43.1 in tests/test_get_kubo.py.
 """
 
@@ -73,8 +74,8 @@ def run_get(args: argparse.Namespace) -> int:
             return _write_archive(runtime, cid, data, kind, output, name, args.archive, level)
         from ..unixfs._get import check_output, write_staged
 
-        check_output(kind, Path(output), name)  # refused before anything is written
-        write_line(f"Saving file(s) to {output}")
+        write_line(f"Saving file(s) to {output}")  # before an output refused, as Kubo 0.43.1 prints it
+        check_output(kind, Path(output), name)  # refused before anything is written to disk
         write_staged(runtime, cid, Path(output), name, limits=runtime.limits)
     return 0
 
