@@ -134,3 +134,29 @@ def test_guard_a_revoked_root_key_with_spare_signers_changes_nothing(home: Path)
         assert store.resolve("codec", CODE, now=NOW).manifest_cid == good
         store.update(store.sets()[0].set_id, w.index(2, [("codec", CODE, good)], root=root2), w.fetch, now=NOW)
         assert store.sets()[0].index_version == 2
+
+
+def test_a_root_key_revoked_by_another_connection_reaches_an_open_runtime(tmp_path: Path) -> None:
+    """The library runtime (what ``serve`` runs) keeps its decisions per generation; the
+    revocation, written through another connection to the home, must end the thief's entry there
+    within the trust poll interval, with no refresh."""
+    import time
+
+    from autocodec.registry import Runtime
+
+    t = Theft()
+    home = tmp_path / "home"
+    with Runtime(home, default_set=False, offline=True) as rt:
+        for cid, data in t.w.blocks.items():
+            rt.store.put(cid, data)
+        rt.pins.add(str(t.index1), now=NOW)
+        (done,) = rt.pins.update("test-set", index=t.index2, now=NOW)
+        assert not isinstance(done, Exception), done
+        assert rt.resolve("codec", CODE).manifest == t.bad
+        with TrustStore.open(home) as other:
+            other.revoke(t.stolen.did, "root key stolen")
+        deadline = time.monotonic() + 5
+        while (now := rt.resolve("codec", CODE)).manifest == t.bad:
+            assert time.monotonic() < deadline, "the revocation never reached the open runtime"
+            time.sleep(0.02)
+        assert now.refused is not None and "root v3" in now.reason, now

@@ -457,6 +457,57 @@ class TrustStore:
                 return str(name)
         return None
 
+    def _before_anchor(self, set_id: CID) -> list[CID]:
+        """The roots a pinned set's anchor names as before it (its ``previous`` links, through the
+        blocks the home holds, and the first one it does not hold): none is ever trusted again."""
+        from ._update import _open_root
+
+        out: list[CID] = []
+        cid: CID | None = set_id
+        while cid is not None and len(out) <= self.limits.trust.max_root_chain and self.blocks.has(cid):
+            try:
+                cid = _open_root(self.blocks.get(cid), self.limits.trust)[1].previous
+            except AutocodecError:
+                break
+            if cid is not None:
+                out.append(cid)
+        return out
+
+    def _superseded(self, cid: str) -> tuple[str, str] | None:
+        """``(what, set name)`` when ``cid`` is a pinned set's document that no update can bring
+        back: a root before its anchor, or a held index (top or delegated) under one of its roots
+        that is older than its pinned version of that role or signed under an older root. A
+        revocation of such a CID would change nothing."""
+        from ._documents import delegation_role
+
+        target = as_cid(cid, "a revocation's target")
+        held: Index | None = None
+        if self.blocks.has(target):
+            limits = self.limits.trust
+            try:
+                env = open_envelope(self.blocks.get(target), "index", max_bytes=limits.max_document_bytes,
+                                    max_signatures=limits.max_signatures)
+                held = Index.from_value(env.document, max_entries=limits.max_index_entries,
+                                        max_delegations=limits.max_delegations)
+            except AutocodecError:
+                held = None  # not an index
+        for set_id, name, root_cid in self._rows("SELECT set_id, name, root_cid FROM trust_sets"):
+            anchor = row_cid(set_id, "trust_sets.set_id")
+            before = self._before_anchor(anchor)
+            if target in before:
+                return f"root {target}, older than the anchor of pinned set {name!r}", str(name)
+            if held is None or held.set != name:
+                continue
+            if held.root != row_cid(root_cid, "trust_sets.root_cid"):
+                if held.root in before or held.root in self._lineage(anchor, row_cid(root_cid, "trust_sets.root_cid")):
+                    return f"index {target}, signed under an older root than pinned set {name!r}'s", str(name)
+                continue
+            role = "index" if held.role == "index" else delegation_role(held.role)
+            stored = self._rows("SELECT version FROM trust_versions WHERE set_id = ? AND role = ?", (set_id, role))
+            if stored and held.version <= row_int(stored[0][0], "trust_versions.version"):
+                return f"index {target} (v{held.version}), older than the version of pinned set {name!r}", str(name)
+        return None
+
     def revoke(self, target: str, reason: str = "", *, now: int | None = None) -> str:
         """Revoke a key (DID) or a manifest/module (CID), for good: nothing lifts a revocation.
         Returns the normalised target. A pinned set's own CID (its id, a root or an index) is
@@ -467,6 +518,11 @@ class TrustStore:
             raise WrongDocument(f"{text} is pinned set {name!r} itself (its id, root or index), not a key, manifest "
                                 "or module: revoking it would change nothing, the set would keep serving",
                                 hint=f"to stop trusting the set, unpin it: `autocodec pin rm {name}`")
+        old = self._superseded(text) if what == "cid" else None
+        if old is not None:
+            raise WrongDocument(f"{old[0]}: no update can bring it back (the anchor is trusted by its CID and "
+                                "versions never go back), so revoking it would change nothing",
+                                hint=f"to stop trusting the set, unpin it: `autocodec pin rm {old[1]}`")
         if type(reason) is not str:
             raise InvalidInput(f"revoke's reason is text, not {type(reason).__name__}")
         at = _when(now, "revoke")
