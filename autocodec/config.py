@@ -185,7 +185,12 @@ class TrustLimits:
 
     max_document_bytes: int = 1 * MiB
     max_module_bytes: int = 8 * MiB
-    max_vectors_bytes: int = 16 * MiB
+    max_vectors_bytes: int = 2 * MiB
+    """Largest test vectors document, as the DAG-JSON file published or tested and as the DAG-CBOR
+    block a manifest names (fetched, decoded and stored under this limit alone:
+    ``loader.decode_vectors``). Kubo 0.43.1's block limit: ``ipfs block put`` and ``dag put``
+    refuse a block of one byte more ("big blocks can't be exchanged with other peers"); the
+    largest shipped document is 100 KB (blake3's)."""
     vectors_deadline_s: float = 30.0
     """Wall-clock bound of one run of a module's test vectors (``publish``, ``module test``, the
     canary, a builtin stand-in's check), checked before each step (docs/bounds.md, "Test

@@ -167,6 +167,15 @@ class VectorsTooCostly(InvalidDocument):
             "raise max_vectors_work or vectors_deadline_s under [limits.trust] in config.toml")
 
 
+class VectorsTooLarge(InvalidDocument):
+    """A module's test vectors document over ``TrustLimits.max_vectors_bytes``, as a file to
+    publish or test (refused from its size, before it is read whole) or as the DAG-CBOR block a
+    manifest names (refused before it is decoded or stored). Nothing was stored."""
+
+    hint = ("keep fewer or smaller vectors (a vectors document is one block, fetched under the same cap), or raise "
+            "max_vectors_bytes under [limits.trust] in config.toml")
+
+
 class WrongDocument(InvalidInput):
     """A CID names a block of another kind than the one asked for: a raw block, or a set's root
     (its id) or index, or a manifest, where another of these is expected. Nothing was changed."""

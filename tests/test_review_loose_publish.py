@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from autocodec.config import Limits
+from autocodec.config import DEFAULT_LIMITS, Limits
 from autocodec.errors import InvalidInput
 from autocodec.registry import Runtime, publish_module
 from autocodec.registry._publish import VectorsTooLarge, read_vectors
@@ -66,7 +66,7 @@ def test_cli_publish_refuses_in_one_line(tmp_path: Path) -> None:
     folder.mkdir()
     shutil.copy(GIT_RAW / "git-raw.wasm", folder)
     with open(folder / "vectors.json", "wb") as stream:
-        stream.truncate((16 << 20) + 1)  # the default limit, one byte over
+        stream.truncate(DEFAULT_LIMITS.trust.max_vectors_bytes + 1)  # the default limit, one byte over
     proc = run_cli(home, "publish", str(folder / "git-raw.wasm"), "--key", "ann", check=False)
     line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode())
-    assert f"over the {16 << 20}-byte vectors limit" in line and "[limits.trust]" in line
+    assert f"over the {DEFAULT_LIMITS.trust.max_vectors_bytes}-byte vectors limit" in line and "[limits.trust]" in line

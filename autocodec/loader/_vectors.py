@@ -3,6 +3,11 @@
 Invariants:
 - A vectors document is DAG-JSON (bytes or already decoded) with ``kind`` equal to the
   module's kind; a malformed document is ``InvalidDocument``, never a crash.
+- ``TrustLimits.max_vectors_bytes`` is the one size limit of a vectors document, in either of
+  its forms (the DAG-JSON file, the DAG-CBOR block a manifest names): ``decode_vectors`` is the
+  one place such bytes are decoded, under that limit and no other size limit (not the 4 MiB
+  of ``DecodeLimits.max_block_bytes``, which used to refuse files the limit allowed); past it,
+  ``VectorsTooLarge`` before any byte is decoded.
 - Each case runs in fresh instances under the module's limits; a guest failure (trap, fuel,
   fault, wrong output) fails that case and is recorded, it never aborts the run.
 - The run as a whole is bounded (``TrustLimits.vectors_deadline_s``, ``max_vectors_work``,
@@ -17,11 +22,11 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ..config import DEFAULT_LIMITS, TrustLimits
-from ..errors import AutocodecError, GuestError, InvalidDocument, VectorsTooCostly
+from ..errors import AutocodecError, GuestError, InvalidDocument, VectorsTooCostly, VectorsTooLarge
 from ._callcap import capped_calls
 from ._vectors_budget import STEP_COST, Clocked, RunBudget
 
@@ -308,6 +313,38 @@ def _verifier(loaded: LoadedModule, case: dict[str, Any], budget: RunBudget) -> 
     return None
 
 
+_GAS_PER_BYTE = 8
+"""DAG-CBOR gas (``DecodeLimits.max_gas``) a vectors document may spend per byte: measured, a
+2 MiB block costs 6 units a byte at most (a list of small integers; 5 for empty strings, lists
+or maps), so the default 10 Mi units refused valid documents from 1.7 MiB on."""
+
+
+def vectors_size_error(size: int, limits: TrustLimits, what: str = "the vectors document") -> VectorsTooLarge | None:
+    """``VectorsTooLarge`` for ``size`` bytes over ``limits.max_vectors_bytes``, else None."""
+    limit = limits.max_vectors_bytes
+    if size <= limit:
+        return None
+    return VectorsTooLarge(f"{what} is {size} bytes, over the {limit}-byte vectors limit")
+
+
+def decode_vectors(data: bytes | bytearray | memoryview, codec: str, limits: TrustLimits) -> Any:
+    """A vectors document's bytes (``codec``: ``dag-json`` or ``dag-cbor``) decoded under
+    ``limits.max_vectors_bytes`` and only it: ``VectorsTooLarge`` past it, else
+    ``InvalidDocument`` when the bytes are not that codec."""
+    from ..builtin import decode
+
+    error = vectors_size_error(len(data), limits)
+    if error is not None:
+        raise error
+    size = max(DEFAULT_LIMITS.decode.max_block_bytes, limits.max_vectors_bytes)
+    gas = max(DEFAULT_LIMITS.decode.max_gas, _GAS_PER_BYTE * size)
+    bounds = replace(DEFAULT_LIMITS.decode, max_block_bytes=size, max_gas=gas)
+    try:
+        return decode(bytes(data), codec, limits=bounds)
+    except AutocodecError as exc:
+        raise InvalidDocument(f"the vectors document is not {codec.upper()}: {exc.message}") from None
+
+
 _RUNNERS = {"codec": _codec, "hasher": _hasher, "chunker": _chunker, "crypto": _crypto, "task": _task,
             "verifier": _verifier}
 
@@ -319,14 +356,7 @@ def run_vectors(loaded: LoadedModule, vectors_doc: bytes | dict[str, Any], *,
     ``max_vector_checks``): past them it raises ``VectorsTooCostly`` within one step."""
     budget = RunBudget(limits)
     if isinstance(vectors_doc, (bytes, bytearray, memoryview)):
-        if len(vectors_doc) > limits.max_vectors_bytes:
-            raise InvalidDocument("the vectors document is over limits.trust.max_vectors_bytes")
-        from ..builtin import decode
-
-        try:
-            vectors_doc = decode(bytes(vectors_doc), "dag-json")
-        except AutocodecError as exc:
-            raise InvalidDocument(f"the vectors document is not DAG-JSON: {exc.message}") from None
+        vectors_doc = decode_vectors(vectors_doc, "dag-json", limits)
     if not isinstance(vectors_doc, dict) or not isinstance(vectors_doc.get("cases"), list):
         raise InvalidDocument("a vectors document is a map with 'kind' and a list of 'cases'")
     kind = loaded.info.kind

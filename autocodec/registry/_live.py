@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from .. import builtin
 from ..errors import AutocodecError, CanaryFailed
 from ..log import get_logger
 from ._protocols import Fetch
@@ -61,6 +60,7 @@ def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Fetch) -> None:
     """Raise ``CanaryFailed`` unless every changed module passes its vectors and agrees with
     the serving version on recently decoded blocks."""
     from ..loader import run_vectors
+    from ..loader._vectors import decode_vectors
     from ..verify import fetch_module
 
     for (kind, key), (_role, manifest_cid) in verified.entries.items():
@@ -74,7 +74,8 @@ def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Fetch) -> None:
         loaded = runtime.sandbox.load(fetch_module(m, fetch, limits=runtime.limits.trust), cid=m.module)
         if m.vectors is None:
             raise CanaryFailed(f"{m.name} {m.version} ({m.module}) has no test vectors to canary")
-        report = run_vectors(loaded, builtin.decode(fetch(m.vectors), "dag-cbor"), limits=runtime.limits.trust)
+        report = run_vectors(loaded, decode_vectors(fetch(m.vectors), "dag-cbor", runtime.limits.trust),
+                             limits=runtime.limits.trust)
         if not report.ok:
             raise CanaryFailed(f"{m.name} {m.version} ({m.module}) fails {len(report.failures)} of its "
                                f"{report.total} vectors: {'; '.join(report.failures[:2])}")

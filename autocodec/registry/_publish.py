@@ -13,6 +13,10 @@ Invariants:
   module's own folder only (``_sourcetree``): never files that happen to sit near the ``.wasm``.
 - The vectors file is read under the home's ``limits.trust.max_vectors_bytes`` (``read_vectors``):
   refused from its size before any byte is read, and never read past the limit (a file that grows).
+  The same limit, and no other, bounds its decoding (``loader.decode_vectors``) and the DAG-CBOR
+  block stored for it (which a canary fetches under it): ``VectorsTooLarge`` before anything is
+  stored. Its default is Kubo 0.43.1's block limit (2 MiB: ``block put``/``dag put`` refuse a
+  byte more, "big blocks can't be exchanged with other peers").
 - One publisher key signs one module per name, kind and version in a home: publishing other
   bytes under a version it already published is refused (``VersionTaken``) before the vectors
   run; the same bytes again answer the manifest already signed (``Published.existing``) while
@@ -31,7 +35,7 @@ from typing import TYPE_CHECKING
 
 from .. import builtin
 from ..cid import CID
-from ..errors import AutocodecError, InvalidInput, ModuleTooLarge, VersionTaken
+from ..errors import InvalidDocument, InvalidInput, ModuleTooLarge, VectorsTooLarge, VersionTaken
 from ..log import get_logger
 from ._sourcetree import source_folder, source_tree
 
@@ -50,14 +54,6 @@ SCHEMA = [
 
 class VectorsFailed(InvalidInput):
     hint = "fix the module (or its vectors) and publish again; nothing was stored"
-
-
-class VectorsTooLarge(InvalidInput):
-    """A vectors file over the home's ``limits.trust.max_vectors_bytes``: refused before it is
-    read (its size), or as soon as reading passes the limit (a file that grows, a device)."""
-
-    hint = ("keep fewer or smaller vectors (a vectors document is fetched under the same cap), or raise "
-            "max_vectors_bytes under [limits.trust] in config.toml; nothing was stored")
 
 
 @dataclass(frozen=True)
@@ -198,6 +194,7 @@ def publish_module(
 ) -> Published:
     """Check, test and sign a module; store everything; return the manifest CID."""
     from ..loader import run_vectors
+    from ..loader._vectors import decode_vectors, vectors_size_error
     from ..verify import Manifest, module_blocks, sign
 
     now = int(time.time()) if now is None else now
@@ -219,9 +216,16 @@ def publish_module(
     vectors_path = _find_vectors(path, Path(vectors) if vectors else None)
     vectors_doc = read_vectors(vectors_path, runtime.limits.trust.max_vectors_bytes)
     try:
-        vectors_value = builtin.decode(vectors_doc, "dag-json")
-    except AutocodecError as exc:
+        vectors_value = decode_vectors(vectors_doc, "dag-json", runtime.limits.trust)
+    except VectorsTooLarge:
+        raise
+    except InvalidDocument as exc:
         raise InvalidInput(f"{vectors_path} is not valid DAG-JSON: {exc.message}") from None
+    vectors_block = builtin.encode(vectors_value, "dag-cbor")
+    too_large = vectors_size_error(len(vectors_block), runtime.limits.trust,
+                                   f"{vectors_path} as the DAG-CBOR block a manifest names")
+    if too_large is not None:  # DAG-CBOR is larger than DAG-JSON for floats (9 bytes for "1.5")
+        raise too_large
     report = run_vectors(loaded, vectors_value, limits=runtime.limits.trust)
     if not report.ok:
         raise VectorsFailed(f"{info.name} fails {len(report.failures)} of {report.total} test vectors: "
@@ -237,7 +241,7 @@ def publish_module(
                              report.total, existing=True, module_blocks=tuple(c for c, _ in blocks.blocks))
     runtime.store.put_many(blocks.blocks)
     module = blocks.cid
-    vectors_cid = runtime.put(builtin.encode(vectors_value, "dag-cbor"), "dag-cbor")
+    vectors_cid = runtime.put(vectors_block, "dag-cbor")
     folder = source_folder(path, vectors_path, info.name)
     source = source_tree(runtime.put, folder)
     supersedes = None

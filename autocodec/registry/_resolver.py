@@ -333,6 +333,7 @@ class Resolver:
     def _substitute(self, loaded: Any, manifest: "Manifest | None") -> BuiltinStandIn | None:
         """A builtin codec for a Wasm module of the same format, only if its vectors agree."""
         from ..loader import run_vectors
+        from ..loader._vectors import decode_vectors
 
         codes = list(loaded.info.codes)
         if len(codes) != 1 or not builtin.has_codec(codes[0]) or manifest is None or manifest.vectors is None:
@@ -340,7 +341,7 @@ class Resolver:
         stand_in = BuiltinStandIn(codes[0], self.limits)
         as_module: Any = stand_in  # shaped like a loaded module's codec (see _standin)
         try:
-            vectors = builtin.decode(self.blocks.get(manifest.vectors), "dag-cbor")
+            vectors = decode_vectors(self.blocks.get(manifest.vectors), "dag-cbor", self.limits.trust)
             agree = (run_vectors(as_module, vectors, limits=self.limits.trust).ok
                      and run_vectors(loaded, vectors, limits=self.limits.trust).ok)
         except AutocodecError as exc:
