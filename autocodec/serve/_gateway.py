@@ -462,8 +462,22 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     raw_path = content_path(request)
     if not raw_path:
         raise GatewayError(400, 'invalid path "/ipfs/": path does not have enough components')  # Kubo's words
+    namespace, root = _content_root("/ipfs/" + raw_path)
+    if namespace == "ipns":  # ``%2e%2e`` segments led there: Kubo reads the name
+        from ._ipns_route import ipns, request_target
+
+        inner = request.clone(rel_url=request_target(request, _clean("/ipfs/" + raw_path)))
+        try:
+            return await ipns(inner)
+        finally:
+            carry_view(inner, request)
     try:
-        gateway_cid(raw_path.partition("/")[0])  # a base Kubo does not read is refused first
+        gateway_cid(root)  # a base Kubo does not read is refused first
+        if namespace == "ipld":  # Kubo's words: its resolver takes no other namespace (CAR: the CAR writer's)
+            raise GatewayError(500, "path does not have /ipfs/ prefix" if negotiate(request)[0] == CAR else
+                               f"failed to resolve {go_escape_ascii(_clean('/ipfs/' + raw_path))}: "
+                               "unsupported path namespace: ipld: retrieval: no providers found for the CID "
+                               "(phase: path resolution)")
         path = parse_path("/ipfs/" + raw_path)
     except errors.InvalidInput as exc:
         raise GatewayError(400, _invalid_path_text("/ipfs/" + raw_path, exc)) from None
@@ -533,6 +547,20 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     return await _path_response(request, runtime, target, raw_path.endswith("/"))
 
 
+def _content_root(asked: str) -> tuple[str, str]:
+    """The namespace and root text of the content path ``asked`` (decoded) once cleaned, as
+    boxo's ``path.NewPath`` reads it (escaped dots and slashes, ``%2e%2e`` and ``%2F``, are
+    cleaned there, so ``/ipfs/%2F{cid}`` is ``/ipfs/{cid}`` and ``/ipfs/{cid}/%2e%2e/%2e%2e/ipns/NAME``
+    is the name); ``GatewayError`` 400 in Kubo's words when no root is left or the namespace is
+    none of ``ipfs``, ``ipns``, ``ipld``."""
+    parts = _clean(asked).strip("/").split("/")
+    if len(parts) < 2 or not parts[1]:
+        raise GatewayError(400, f"invalid path {go_quote(asked)}: path does not have enough components")
+    if parts[0] not in ("ipfs", "ipns", "ipld"):
+        raise GatewayError(400, f"invalid path {go_quote(asked)}: unknown namespace: {go_quote(parts[0])}")
+    return parts[0], parts[1]
+
+
 def _invalid_path_text(path: str, exc: errors.InvalidInput) -> str:
     """Kubo's frame for a content path that does not parse, ``invalid path "PATH": invalid cid:
     WHY`` (PATH decoded, as Go's ``%q`` writes it), WHY in this runtime's words: for a root
@@ -540,7 +568,7 @@ def _invalid_path_text(path: str, exc: errors.InvalidInput) -> str:
     reason = exc.message
     if isinstance(exc, errors.InvalidCID):
         try:
-            gateway_cid(path.split("/")[2])
+            gateway_cid(_clean(path).split("/")[2])
         except errors.InvalidCID as cid_error:
             reason = cid_error.message
         reason = f"invalid cid: {reason}"

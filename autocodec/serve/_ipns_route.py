@@ -26,7 +26,7 @@ from ._dnslink_host import HOSTED
 from ._error_page import error_response, plain_response
 from ._formats import IPNS_RECORD, _content_location, negotiate
 from ._gateway import (_BEFORE_HANDLERS, _CONTENT_LOCATION, _IPNS_VIEW, _RESOLVED_AT, _disposition, _stored,
-                       _unclean_path, ipfs, only_if_cached, query_filename, refuse_service_worker)
+                       _unclean_path, carry_view, ipfs, only_if_cached, query_filename, refuse_service_worker)
 from ._gateway_error import GatewayError
 from ._go_cid import gateway_cid, gateway_ipns_name, gateway_name
 from ._paths import _PATH_SAFE, _clean, content_path, content_uri, shown
@@ -39,9 +39,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..registry._ipns import IpnsNames
 
 
-def _request_target(path: str) -> str:
-    """``path`` (decoded, surrogate escapes for bytes that are no UTF-8) escaped for a request target."""
-    return urllib.parse.quote(path, safe=_PATH_SAFE, errors="surrogateescape")
+def request_target(request: web.Request, path: str) -> str:
+    """The request target of ``path`` (decoded, surrogate escapes for bytes that are no UTF-8)
+    with ``request``'s query kept as sent: where a cleaned content path leads, asked as ``request`` asked."""
+    query = request.raw_path.partition("?")[2]
+    return urllib.parse.quote(path, safe=_PATH_SAFE, errors="surrogateescape") + ("?" + query if query else "")
 
 
 def _outside_ipns(raw: str) -> str | None:
@@ -85,7 +87,11 @@ async def ipns(request: web.Request) -> web.StreamResponse:
             refuse_service_worker(request)  # before the name is read, as in Kubo
             if (elsewhere := _outside_ipns(raw)) is not None:  # ``%2e%2e`` segments: the path they lead to
                 route = ipfs if elsewhere.startswith("/ipfs/") else ipns
-                return await route(request.clone(rel_url=_request_target(elsewhere)))
+                inner = request.clone(rel_url=request_target(request, elsewhere))
+                try:
+                    return await route(inner)
+                finally:
+                    carry_view(inner, request)  # its Ipfs-Uri and Content-Location, on a body sent for ``request``
         media, params = negotiate(request)
         name = _ipns_name(name_text)
     except GatewayError as exc:
