@@ -776,7 +776,49 @@ def main(argv: Sequence[str] | None = None) -> int:
         _end_by_sigpipe()
     elif status in (INTERRUPTED, TERMINATED):
         end_by_signal(status - 128)
+    if argv is None:  # the program itself (``python -m autocodec``, the ``autocodec`` script): it exits next
+        _shutdown_signals()
     return status
+
+
+_LATE_SIGNAL: list[int] = []
+"""A SIGINT or SIGTERM that came while the program shut down (``_shutdown_signals``)."""
+
+
+def _shutdown_signals() -> None:
+    """From the command's end to the process's: Ctrl-C or SIGTERM no longer raises (an exit
+    handler, such as the loader's stopping its workers, would print "Exception ignored" and a
+    traceback, and the process exit 0); it is noted, the exit handlers finish, and then
+    ``_signalled_at_exit`` says so in one line and ends the process by that signal, as for a
+    signal during the command. A second one acts at once (the default)."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def noted(signum: int, _frame: FrameType | None) -> None:
+        signal.signal(signum, signal.SIG_DFL)
+        _LATE_SIGNAL.append(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) not in (signal.SIG_IGN, None):
+            signal.signal(signum, noted)
+
+
+def _signalled_at_exit() -> None:
+    """The last exit handler (registered when this module loads, before the loader's): a
+    signal noted during shutdown (``_shutdown_signals``) gets its line, and the process ends by it."""
+    if not _LATE_SIGNAL:
+        return
+    signum = _LATE_SIGNAL[0]
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        print(f"autocodec: {'terminated' if signum == signal.SIGTERM else 'interrupted'}", file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            stream.flush()
+    signal.signal(signum, signal.SIG_DFL)
+    os.kill(os.getpid(), signum)
+
+
+atexit.register(_signalled_at_exit)
 
 
 def _end_by_sigpipe() -> None:
