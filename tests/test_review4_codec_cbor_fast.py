@@ -1,10 +1,11 @@
 """CBOR (0x51) on the C paths: the encoder and the strict decoder's refusals.
 
 - ``Cbor.encode`` writes a value whose maps all have their keys in DAG-CBOR order (shorter
-  first, then bytewise on UTF-8) with cbrrr's C encoder: the same bytes as the order-keeping
-  Python writer ``_cbor_write`` (the form Kubo v0.43.1's cbor codec writes, pinned against
-  Kubo in test_review_codec_cbor_order.py and test_review2_gateway_ranges.py). The
-  differential below compares both over generated values, ordered and not.
+  first, then bytewise on UTF-8) with cbrrr's C encoder, and any other value with
+  ``_cscan.cbor_write``: both the same bytes as the order-keeping Python writer ``_cbor_write``
+  (the form Kubo v0.43.1's cbor codec writes, pinned against Kubo in
+  test_review_codec_cbor_order.py and test_review2_gateway_ranges.py). The differentials below
+  compare them over generated values, ordered and not.
 - ``Cbor.decode`` reads a refused block a second time (Kubo's relaxed reading, then the writer)
   only when cbrrr's first fault is a map key out of order: any other first fault refuses the
   block, as the second reading would.
@@ -12,8 +13,13 @@
 
 from __future__ import annotations
 
+import os
 import random
 import struct
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +28,8 @@ from autocodec import builtin
 from autocodec.builtin import _cbor_relaxed, _cbor_write, _dagcbor, _native
 from autocodec.config import DecodeLimits
 from autocodec.errors import InvalidBlock
+
+from .conftest import REPO
 
 needs_c = pytest.mark.skipif(_native.check is None, reason="the C helpers are not built")
 
@@ -106,12 +114,35 @@ def test_ordered_values_take_the_c_encoder(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(_cbor_write, "write", no_python)
     value = {"a": 1, "bb": [{"c": b"x", "dd": 1.5}], "ccc": None}
     assert builtin.encode(value, "cbor") == builtin.encode(value, "dag-cbor")
+    # out of order: the C twin of the order-keeping writer
+    assert builtin.encode({"b": 1, "a": [{"d": 2.5, "c": -(2**64)}]}, "cbor") == bytes.fromhex(
+        "a2616201616181a26164fb400400000000000061633bffffffffffffffff")
+    monkeypatch.setattr(_dagcbor, "_c_write", None)
     with pytest.raises(AssertionError):
         builtin.encode({"b": 1, "a": 2}, "cbor")
 
 
-def test_without_the_c_check_the_same_bytes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(_dagcbor, "_c_check", None)
+@needs_c
+def test_the_c_writer_is_the_python_writer() -> None:
+    """``_cscan.cbor_write`` against ``_cbor_write.write`` on every generated value, ordered or not."""
+    assert _native.cbor_write is not None
+    rnd = random.Random(515)
+    for i in range(3000):
+        value = _value(rnd, rnd.randrange(0, 5), ordered=i % 4 == 0)
+        assert _native.cbor_write(value, 64) == _cbor_write.write(value), value
+    deep: Any = []
+    for _ in range(100):
+        deep = [deep]
+    assert _native.cbor_write(deep, 101) == _cbor_write.write(deep)
+    with pytest.raises(ValueError, match="max_depth"):
+        _native.cbor_write(deep, 100)
+    with pytest.raises(TypeError):
+        _native.cbor_write([object()], 10)
+
+
+@pytest.mark.parametrize("missing", ["_c_check", "_c_write"])
+def test_without_a_c_helper_the_same_bytes(monkeypatch: pytest.MonkeyPatch, missing: str) -> None:
+    monkeypatch.setattr(_dagcbor, missing, None)
     rnd = random.Random(7)
     for i in range(300):
         value = _value(rnd, 3, ordered=i % 2 == 0)
@@ -181,3 +212,41 @@ def test_mutated_blocks_decode_as_before() -> None:
         agreed += 1
         refused += got[0] == "refused"
     assert agreed == 2500 and 200 < refused < 2400
+
+
+_SANITIZED = r"""
+import importlib.util, random, sys
+spec = importlib.util.spec_from_file_location("autocodec.builtin._cscan", sys.argv[1])
+module = importlib.util.module_from_spec(spec)
+sys.modules["autocodec.builtin._cscan"] = module
+spec.loader.exec_module(module)
+sys.path.insert(0, sys.argv[2])
+from autocodec.builtin import _native, _cbor_write
+assert _native._cscan is module
+from tests.test_review4_codec_cbor_fast import _in_key_order, _value
+rnd = random.Random(3)
+for i in range(3000):
+    value = _value(rnd, rnd.randrange(0, 5), ordered=i % 3 == 0)
+    assert module.cbor_write(value, 64) == _cbor_write.write(value)
+    assert module.check(value, 64, 14) is _in_key_order(value)
+print("ok")
+"""
+
+
+@pytest.mark.slow  # compiles the C helpers and runs a child process under the sanitizers
+def test_writer_and_order_check_under_sanitizers(tmp_path: Path) -> None:
+    from tests.test_c_sanitizers import _runtime
+
+    asan, ubsan = _runtime("libasan.so"), _runtime("libubsan.so")
+    if asan is None or ubsan is None:
+        pytest.skip("gcc with the AddressSanitizer and UBSan runtimes is needed")
+    built = tmp_path / "_cscan_sanitized.so"
+    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-g", "-fno-omit-frame-pointer",
+                    "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
+                    f"-I{sysconfig.get_paths()['include']}", str(REPO / "autocodec/builtin/_cscan.c"),
+                    "-o", str(built)], check=True, capture_output=True)
+    env = {**os.environ, "LD_PRELOAD": f"{asan}:{ubsan}", "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
+           "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+    proc = subprocess.run([sys.executable, "-c", _SANITIZED, str(built), str(REPO)], env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0 and proc.stdout.startswith("ok"), (proc.stdout[-2000:], proc.stderr[-4000:])

@@ -58,6 +58,7 @@ _c_check = _native.check
 _fast = _native.cbor_decode  # the common canonical subset in C; refuses (ValueError) the rest, never accepts more
 _FAST_DEPTH = _native.fast_depth  # it refuses values nested deeper than this
 _records = _native.decode_records
+_c_write = _native.cbor_write  # the order-keeping writer in C (same bytes as _cbor_write)
 _CBOR_ORDER = _native.CHECK_BYTES | _native.CHECK_CBOR_INTS | _native.CHECK_KEY_ORDER
 """The C check of a CBOR value (no links) that also answers whether its maps are in key order."""
 
@@ -306,7 +307,8 @@ class Cbor:
     def encode(value: Any, limits: DecodeLimits) -> bytes:
         """DAG-CBOR's form with map entries in the order given, as Kubo's cbor codec writes
         them (``_cbor_write``). When every map already has its keys in DAG-CBOR order the
-        two forms are the same bytes, so cbrrr's C encoder writes them (``_CBOR_ORDER``)."""
+        two forms are the same bytes, so cbrrr's C encoder writes them (``_CBOR_ORDER``);
+        other checked values go to ``_cscan.cbor_write``, ``_cbor_write``'s C twin."""
         ordered = None
         if _c_check is not None:
             try:
@@ -318,6 +320,8 @@ class Cbor:
         try:
             if ordered is True:
                 return _encode(value, CID, False)
+            if ordered is False and _c_write is not None:
+                return _c_write(value, limits.max_depth)
             return _cbor_write.write(value)
         except (TypeError, ValueError, OverflowError, MemoryError) as exc:  # UnicodeError is a ValueError
             raise EncodeError(f"cbor: {exc}") from None

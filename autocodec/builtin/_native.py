@@ -19,6 +19,7 @@ check: Callable[[Any, int, int], None] | None = None
 pb_decode: Callable[[bytes], Any] | None = None
 cbor_decode: Callable[[bytes], Any] | None = None  # ValueError: not in its subset, re-run cbrrr
 decode_records: Callable[[bytes, int, int], Any] | None = None  # (values, todo) or None
+cbor_write: Callable[[Any, int], bytes] | None = None  # the CBOR (0x51) writer, map order kept (a checked value)
 fast_depth = 0  # cbor_decode refuses values nested deeper than this (0: no cbor_decode)
 CHECK_LINKS, CHECK_BYTES, CHECK_CBOR_INTS = 1, 2, 4
 CHECK_KEY_ORDER = 8  # check() then returns whether every map is in DAG-CBOR key order (None: a stale build)
@@ -41,5 +42,6 @@ if _cscan is not None:
         cbor_decode = getattr(_cscan, "cbor_decode", None)
         fast_depth = getattr(_cscan, "FAST_DEPTH", 0) if cbor_decode is not None else 0
         decode_records = getattr(_cscan, "decode_records", None)
+        cbor_write = getattr(_cscan, "cbor_write", None)  # None in a stale build
     except TypeError:  # pragma: no cover - CID no longer keeps its bytes in a `_raw` slot
         link = None
