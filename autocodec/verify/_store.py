@@ -1059,8 +1059,9 @@ class TrustStore:
         """
         now = int(time.time()) if now is None else now
         revoked = self.revoked()
-        vm = manifest if isinstance(manifest, VerifiedManifest) else verify_manifest(
-            manifest, now=now, limits=self.limits.trust, revoked=revoked)
+        # a VerifiedManifest was checked at some earlier time: expiry is decided again at this now
+        vm = verify_manifest(manifest.envelope if isinstance(manifest, VerifiedManifest) else manifest, now=now,
+                             limits=self.limits.trust, revoked=revoked)
         self._check_revoked(vm, revoked, None)
         m = vm.manifest
         for set_id, name, role, root_cid in self._rows(
