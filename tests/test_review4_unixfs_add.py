@@ -24,7 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from autocodec.builtin import decode
 from autocodec.loader import xorshift_bytes
+from autocodec.unixfs import _pb
 
 from ._kubo import KUBO_BIN, KuboRepo, require_kubo
 
@@ -133,3 +135,39 @@ def test_stdin_named_twice_is_added_once_then_refused_as_kubo(kubo: KuboRepo, in
                          ids=" ".join)
 def test_recursive_takes_kubos_bool_spellings(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
     same(*both(kubo, inputs, args))
+
+
+def _threshold_folder(root: Path, cid_bytes: int, over: int) -> Path:
+    """Entries whose names and CIDs (of ``cid_bytes`` each: every file holds b"same") sum to
+    Kubo's 256 KiB sharding estimate exactly, plus ``over`` bytes of name."""
+    threshold = 262_144  # Import.UnixFSHAMTDirectorySizeThreshold's default, "links" estimation
+    per = 60 + cid_bytes
+    n = threshold // per - 1
+    names = [f"{i:060d}" for i in range(n)] + ["y" * (threshold - n * per - cid_bytes + over)]
+    root.mkdir(parents=True)
+    for name in names:
+        (root / name).write_bytes(b"same")
+    return root
+
+
+# tests/test_unixfs_kubo.py has the edge for CIDv0 links (34 bytes); here the other CID lengths
+# Kubo's estimate counts: CIDv1 raw (36), sha2-512 (68), an inlined identity CID (8)
+THRESHOLD_CASES = [("v1", 36, ["--cid-version=1"]), ("sha512", 68, ["--hash=sha2-512"]),
+                   ("inline", 8, ["--inline", "--cid-version=1"])]
+
+
+@pytest.mark.parametrize("label,cid_bytes,flags", THRESHOLD_CASES, ids=[c[0] for c in THRESHOLD_CASES])
+def test_the_sharding_edge_for_other_cid_lengths_is_kubos(kubo: KuboRepo, tmp_path: Path, label: str,
+                                                          cid_bytes: int, flags: list[str]) -> None:
+    roots = []
+    for over in (0, 1):
+        folder = _threshold_folder(tmp_path / f"{label}-{over}", cid_bytes, over)
+        theirs, ours = both(kubo, tmp_path, ["-r", "-Q", *flags, folder.name])
+        same(theirs, ours)
+        roots.append(theirs.stdout)
+    kinds = []
+    for over, root in enumerate(roots):  # stored so its root block can be read: plain at the edge, a shard past it
+        kubo.ipfs("add", "-r", "-Q", *flags, tmp_path / f"{label}-{over}")
+        block = kubo.ipfs("block", "get", root.decode().strip()).stdout
+        kinds.append(_pb.decode(decode(block, "dag-pb")["Data"]).type)
+    assert kinds == [_pb.DIRECTORY, _pb.HAMT_SHARD]
