@@ -342,11 +342,22 @@ def _cat(v: Any, rt: Any, args: argparse.Namespace, out: BinaryIO) -> None:
         bao.fetch(v, cid, response, out.write, start=start, count=args.count, source=gateways[0])
 
 
+def _silent(cid: object, gateway: str, seconds: float) -> Exception:
+    """``FetchTimeout`` for a gateway that did not answer ``cat``'s request within ``seconds``."""
+    from ..errors import FetchTimeout
+
+    return FetchTimeout(f"{gateway} did not answer for {cid} within {seconds:g} s",
+                        hint="try another gateway, or raise timeout_s under [limits.fetch] in config.toml")
+
+
 def cat_blake3(args: argparse.Namespace) -> bool:
     """``autocodec cat CID`` for a BLAKE3 CID kept as a Bao blob: True once its content was
     written, verified chunk by chunk (from the first ``--gateway``'s ``/bao/CID``, or from the
     local blob store); False to let ``cat`` read it as an ordinary block (not a BLAKE3 CID, no
-    such blob here, or a gateway without ``/bao/``: 404)."""
+    such blob here, or a gateway without ``/bao/``: 404). A gateway's silence (connect, answer,
+    each read) is bounded by the home's ``[limits.fetch] timeout_s``, as every fetch is, and
+    the whole command by ``--timeout``."""
+    import socket
     import urllib.error
     import urllib.request
 
@@ -386,13 +397,21 @@ def cat_blake3(args: argparse.Namespace) -> bool:
         url = gateways[0].rstrip("/") + f"/bao/{cid}" + (f"?start={offset}&count={count}" if ranged else "")
         if not url.startswith(("http://", "https://")):
             raise InvalidInput(f"gateway {gateways[0]!r} is not an http(s) URL", hint="e.g. http://127.0.0.1:8080")
+        silence = rt.limits.fetch.timeout_s  # as every fetch; ``--timeout`` bounds the whole command besides
         try:
-            response = urllib.request.urlopen(url, timeout=60)  # noqa: S310 - http(s) checked above
+            response = urllib.request.urlopen(url, timeout=silence)  # noqa: S310 - http(s) checked above
         except urllib.error.HTTPError as exc:
             if exc.code in (400, 404, 405):
                 return False  # not a Bao-serving node, or not held there: an ordinary block fetch
             raise FetchError(f"gateway answered {exc.code} for {cid}", hint="try again later") from None
-        except (urllib.error.URLError, OSError) as exc:
+        except (TimeoutError, socket.timeout) as exc:
+            raise _silent(cid, gateways[0], silence) from exc
+        except urllib.error.URLError as exc:
+            if isinstance(exc.reason, (TimeoutError, socket.timeout)):
+                raise _silent(cid, gateways[0], silence) from None
+            raise FetchError(f"cannot fetch {cid} from {gateways[0]}: {exc.reason}",
+                             hint="check the gateway URL") from None
+        except OSError as exc:
             raise FetchError(f"cannot fetch {cid} from {gateways[0]}: {getattr(exc, 'reason', exc)}",
                              hint="check the gateway URL") from None
         with response:
