@@ -789,6 +789,7 @@ class TrustStore:
                 raise SetNotFound(f"set {verified.name!r} ({set_id}) was unpinned while this update was verified; "
                                   "nothing was applied",
                                   hint="pin the set again if you mean to trust it")
+            self._not_revoked_since(conn, verified, anchor_envelope is not None)
             pinned = conn.execute("SELECT index_cid FROM trust_sets WHERE set_id = ?", (set_id,)).fetchone()
             if pinned is not None and pinned[0] and pinned[0] != str(verified.index_cid):
                 from ._downgrades import refuse_unmarked_downgrades
@@ -825,6 +826,30 @@ class TrustStore:
                 also(conn)
         _log().info("trust.store", decision="accept", set=verified.name, document=str(verified.index_cid),
                   versions=verified.versions, policy="all-or-nothing")
+
+    @staticmethod
+    def _not_revoked_since(conn: Any, verified: VerifiedSet, new_anchor: bool) -> None:
+        """``RevokedError`` if, in the write transaction ``conn``, a document of ``verified`` (a
+        root, index or manifest; the anchor when it is new), a module or a publisher key it lists
+        is revoked: a revocation committed while the update was verified (``pin update`` fetches
+        modules and runs the canary in between). Revoked role keys are left to decisions, which
+        count them for nothing (``_still_signed``)."""
+        revoked = {str(r[0]) for r in conn.execute("SELECT target FROM trust_revoked")}
+        if not revoked:
+            return
+        found = [(kind, str(cid)) for cid, (kind, _data) in verified.documents.items() if str(cid) in revoked]
+        found += [("root", str(verified.set_id))] if new_anchor and str(verified.set_id) in revoked else []
+        for vm in verified.manifests.values():
+            found += [(what, target) for what, target in (("module", str(vm.manifest.module)),
+                                                          ("publisher key", vm.manifest.publisher))
+                      if target in revoked]
+        if found:
+            what, target = found[0]
+            _log().warning("trust.store", decision="reject", set=verified.name, document=target, policy="revoked")
+            raise RevokedError(f"{what} {target} of set {verified.name!r} was revoked while this update was "
+                               "verified; nothing was applied",
+                               hint="the pinned version keeps serving; update again once the set offers a version "
+                                    "that is not revoked")
 
     def _write_entries(self, conn: Any, verified: VerifiedSet) -> None:
         rows = []
