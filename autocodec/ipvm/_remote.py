@@ -105,8 +105,9 @@ CONTAINER_HINT = (f"send a UCAN container: the DAG-CBOR map {{{CONTAINER_KEY!r}:
                   "(docs/invocations.md, 'Remote invocation')")
 
 
-def decode_container(data: bytes, limits: RemoteLimits) -> tuple[Token, list[Token], list[tuple[CID, bytes]]]:
-    """``(invocation, delegations, shipped blocks)`` of a request; ``InvalidToken`` for anything else."""
+def split_container(data: bytes, limits: RemoteLimits) -> tuple[list[bytes], list[tuple[CID, bytes]]]:
+    """``(token bytes, shipped blocks)`` of a request, no token decoded; ``InvalidToken`` for
+    anything else. The container's items are byte strings, so this costs about a copy of them."""
     from ..builtin import decode
 
     if len(data) > limits.max_request_bytes:
@@ -126,12 +127,75 @@ def decode_container(data: bytes, limits: RemoteLimits) -> tuple[Token, list[Tok
     if not isinstance(shipped, list) or not all(
             isinstance(b, list) and len(b) == 2 and isinstance(b[0], CID) and isinstance(b[1], bytes) for b in shipped):
         raise InvalidToken(f"{BLOCKS_KEY!r} must be a list of [CID, bytes] pairs", hint=CONTAINER_HINT)
+    return items, [(b[0], b[1]) for b in shipped]
+
+
+def decode_container(data: bytes, limits: RemoteLimits) -> tuple[Token, list[Token], list[tuple[CID, bytes]]]:
+    """``(invocation, delegations, shipped blocks)`` of a request, every token decoded;
+    ``InvalidToken`` for anything else. An executor reads requests with ``vouched_container``."""
+    items, shipped = split_container(data, limits)
     tokens = [parse_token(item) for item in items]
     invocations = [t for t in tokens if t.kind == "inv"]
     if len(invocations) != 1:
         raise InvalidToken(f"the container holds {len(invocations)} invocations; exactly one is expected",
                            hint=CONTAINER_HINT)
-    return invocations[0], [t for t in tokens if t.kind == "dlg"], [(b[0], b[1]) for b in shipped]
+    return invocations[0], [t for t in tokens if t.kind == "dlg"], shipped
+
+
+def vouched_container(data: bytes, limits: RemoteLimits, executor: str, explain: Callable[[Token, list[Token]], Any],
+                      *, command: str, about_executor: bool = True
+                      ) -> tuple[Token, list[Token], list[tuple[CID, bytes]]]:
+    """``decode_container`` for an executor, which decodes only the tokens vouched for from
+    ``executor`` (``_envelope.parse_vouched``: issued by it or by a delegate it reaches, or named by
+    CID by such a token), each after its signature verified; the others are never decoded.
+
+    Before any signature, the invocation's heads must name ``command`` (``InvalidClaim``) and,
+    with ``about_executor``, ``executor`` as its subject (``InvalidSubject``). When the invocation,
+    or a delegation its ``prf`` names, is not vouched for, the request cannot be authorized:
+    ``explain(invocation, delegations)`` runs the caller's chain checks on tokens made of the
+    heads (``_envelope.stub``) to raise the error they fail with, as if all had been decoded;
+    ``InvalidClaim`` when they fail none (or the heads were too many to read)."""
+    from ..verify.ucan._envelope import parse_vouched, stub
+
+    items, shipped = split_container(data, limits)
+    tokens, envelopes = parse_vouched(items, executor, before=lambda envs: _check_heads(
+        envs, executor, command, about_executor))
+    at = next(i for i, envelope in enumerate(envelopes) if envelope.kind == "inv")
+    invocation = tokens[at]
+    held = {token.cid for token in tokens if token is not None}
+    if invocation is not None and all(cid in held for cid in invocation.payload["prf"]):
+        if about_executor and invocation.sub != executor:
+            raise _not_about(invocation.what, invocation.sub, executor)
+        return invocation, [token for token in tokens if token is not None and token.kind == "dlg"], shipped
+    stubs = [token if token is not None else stub(envelope) for token, envelope in zip(tokens, envelopes, strict=True)]
+    if all(token is not None for token in stubs):
+        whole = [token for token in stubs if token is not None]
+        explain(whole[at], [token for token in whole if token.kind == "dlg"])
+    raise InvalidClaim(f"invocation {envelopes[at].cid}: the delegations in the request do not lead from this executor "
+                       f"({executor}) to its issuer {str(envelopes[at].iss)[:80]}; what was not vouched for was "
+                       "not read", hint="send the chain of delegations from this executor to the invoker, root first")
+
+
+def _check_heads(envelopes: list[Any], executor: str, command: str, about_executor: bool) -> None:
+    """The checks on a request's heads before any signature: one invocation, for ``command`` and
+    (with ``about_executor``) about ``executor``."""
+    invocations = [envelope for envelope in envelopes if envelope.kind == "inv"]
+    if len(invocations) != 1:
+        raise InvalidToken(f"the container holds {len(invocations)} invocations; exactly one is expected",
+                           hint=CONTAINER_HINT)
+    head = invocations[0]
+    sub, cmd = head.fields.get("sub", executor), head.fields.get("cmd")  # unread (budget): decided after decoding
+    if about_executor and sub != executor:
+        raise _not_about(f"invocation {head.cid}", sub, executor)
+    if cmd != command:
+        raise InvalidClaim(f"this executor takes {command} here, not {str(cmd)[:80]}",
+                           hint="send jobs to /ipvm/invoke and revocations to /ipvm/revoke")
+
+
+def _not_about(what: str, subject: Any, executor: str) -> InvalidSubject:
+    return InvalidSubject(f"{what} is about {str(subject)[:80]}; this executor is {executor}",
+                          hint="send the job to the executor its delegation chain is rooted at, or get a "
+                               "delegation issued by this executor")
 
 
 @dataclass(frozen=True)
@@ -168,16 +232,15 @@ class RemoteExecutor:
 
     def handle(self, container: bytes, *, now: int | None = None) -> tuple[CID, bytes, bool]:
         """Validate and run one pushed job; ``(receipt CID, receipt block, cached)``."""
-        invocation, proofs, shipped = decode_container(container, self.scheduler.limits)
         now = int(time.time()) if now is None else now
-        if invocation.sub != self.did:
-            raise InvalidSubject(f"invocation {invocation.cid} is about {invocation.sub}; this executor is {self.did}",
-                                 hint="send the job to the executor its delegation chain is rooted at, or get a "
-                                      "delegation issued by this executor")
-        if invocation.cmd != COMMAND:
-            raise InvalidClaim(f"this executor runs {COMMAND}, not {invocation.cmd}")
-        budget = EvalBudget()  # one policy budget for the invoked job and every job it awaits
         revokers = self.revocations.revokers if self.revocations is not None else None
+
+        def explain(invocation: Token, proofs: list[Token]) -> None:
+            validate_invocation(invocation, proofs, now, executor=self.did, revoked=self.revoked, revokers=revokers)
+
+        invocation, proofs, shipped = vouched_container(container, self.scheduler.limits, self.did, explain,
+                                                        command=COMMAND)
+        budget = EvalBudget()  # one policy budget for the invoked job and every job it awaits
         validated = validate_invocation(invocation, proofs, now, executor=self.did, revoked=self.revoked,
                                         budget=budget, revokers=revokers)
         task = task_of(invocation.payload["args"], self.executor.limits)
@@ -217,20 +280,24 @@ class RemoteExecutor:
         from ..verify.ucan import REVOKE_COMMAND, revoker
         from ..verify.ucan._validate import check_time
 
-        invocation, delegations, shipped = decode_container(container, self.scheduler.limits)
+        now = int(time.time()) if now is None else now
+
+        def chain(invocation: Token, delegations: list[Token]) -> tuple[Token, tuple[Token, ...], list[Token]]:
+            """The revoked delegation, its path and the revocation's authority, once this executor may take it."""
+            check_time(invocation, now)
+            delegation, proofs = _revocation_chain(invocation, delegations)
+            authority = [token for token in delegations if token.cid in invocation.payload["prf"]]
+            root = proofs[0] if proofs else delegation
+            if revoker(invocation, authority, now=now) != self.did and not root.iss == root.sub == self.did:
+                raise InvalidSubject(f"delegation {delegation.cid}'s path starts at {root.what}, not at a delegation "
+                                     f"this executor ({self.did}) issued", hint=REVOKE_PATH_HINT)
+            return delegation, proofs, authority
+
+        invocation, delegations, shipped = vouched_container(container, self.scheduler.limits, self.did, chain,
+                                                             command=REVOKE_COMMAND, about_executor=False)
         if shipped:
             raise InvalidToken(f"a revocation ships no {BLOCKS_KEY!r}", hint=REVOKE_CONTAINER_HINT)
-        if invocation.cmd != REVOKE_COMMAND:
-            raise InvalidClaim(f"this route records {REVOKE_COMMAND} invocations, not {invocation.cmd}",
-                               hint="send jobs to /ipvm/invoke")
-        now = int(time.time()) if now is None else now
-        check_time(invocation, now)
-        delegation, proofs = _revocation_chain(invocation, delegations)
-        authority = [token for token in delegations if token.cid in invocation.payload["prf"]]
-        root = proofs[0] if proofs else delegation
-        if revoker(invocation, authority, now=now) != self.did and not root.iss == root.sub == self.did:
-            raise InvalidSubject(f"delegation {delegation.cid}'s path starts at {root.what}, not at a delegation "
-                                 f"this executor ({self.did}) issued", hint=REVOKE_PATH_HINT)
+        delegation, proofs, authority = chain(invocation, delegations)
         if self.revocations is None:
             raise InvalidClaim("this executor keeps no revocation store")
         own = encode_container([invocation, *{t.cid: t for t in (delegation, *proofs, *authority)}.values()])

@@ -217,6 +217,26 @@ def _apply(step: _Step, value: Any) -> Any:
     return value[step.start:step.stop]
 
 
+def count_statements(policy: Any, most: int) -> int:
+    """The statements of ``policy``, nested ones included, counted up to ``most + 1`` and no
+    further: the count costs at most ``most`` steps whatever the policy's size. Parts that are not
+    statements count as one each (``check_policy`` refuses them)."""
+    todo = list(policy[:most + 1]) if isinstance(policy, list) else []
+    count = 0
+    while todo and count <= most:
+        st = todo.pop()
+        count += 1
+        if not (isinstance(st, list) and st and isinstance(st[0], str)):
+            continue
+        if st[0] == "not" and len(st) == 2:
+            todo.append(st[1])
+        elif st[0] in ("and", "or") and len(st) == 2 and isinstance(st[1], list):
+            todo.extend(st[1][:most + 1 - count])
+        elif st[0] in ("all", "any") and len(st) == 3:
+            todo.append(st[2])
+    return min(count, most + 1)
+
+
 def check_policy(policy: Any) -> None:
     """Raise ``InvalidToken`` unless ``policy`` is a list of well-formed statements."""
     _checked(policy)
