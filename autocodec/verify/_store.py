@@ -9,7 +9,9 @@ Invariants:
   intact and usable.
 - Per set and role, the stored version never goes down: ``apply_update`` re-checks the
   versions under the write lock, so a stale or concurrent ``VerifiedSet`` cannot roll back,
-  and an update of a set unpinned meanwhile is refused (it cannot undo the unpin).
+  and an update of a set unpinned meanwhile is refused (it cannot undo the unpin); so is one
+  whose documents, modules or publishers were revoked meanwhile, or that lowers a module's
+  version without its publisher's mark (``_downgrades``, the one place of that rule).
 - Unpinning keeps the versions seen: a set pinned again (by any root of its lineage) is
   verified against the state it was left in, under its first anchor, never from scratch.
 - Decisions (``resolve``, ``authorize``) use one fixed ``now``; a set whose root or any active
@@ -18,7 +20,11 @@ Invariants:
   pinned set lists it or the allow-list names it. A revoked index or delegation key counts for
   nothing in decisions too: a stored index that no longer meets its role's threshold without
   it (the top index, or the delegated index that listed the entry) decides nothing, as
-  ``verify_set`` would refuse it (``RevokedError``).
+  ``verify_set`` would refuse it (``RevokedError``). A revoked root key counts for nothing in
+  the rotations already applied either: a set with a rotation (anchor to stored root) short of
+  a threshold without it decides nothing and takes no update (``_rotations_stand``).
+- ``revoke`` refuses what would change nothing: a pinned set's own documents and its
+  superseded ones (roots before its anchor, indexes older than its pinned version).
 - Every decision is logged (``verify`` logger) with the document, publisher, set and policy.
 - A manifest's publisher signature verified once (at pin or update time, or by an earlier
   call) is remembered in ``trust_signatures`` keyed by (manifest CID, key) and not re-checked
