@@ -20,7 +20,8 @@ Invariants:
   already pinned is a no-op, but still re-fetches any of its blocks the store lost.
 - Module versions do not go down either unless the set's publisher marked it: an update whose
   index lists, for a key, an older version of the module pinned for it, unmarked, is refused
-  (``ModuleDowngrade``, ``_downgrades``) before anything is fetched or changed.
+  (``ModuleDowngrade``, ``verify._downgrades``) before anything is fetched or changed; the
+  trust store's ``apply_update`` runs the same rule again under its write lock.
 - Every change ends with ``on_change()`` (the runtime starts a new generation).
 - Where a set was found (``registry_pins``) is written in the trust store's transaction of
   the update: a process killed at any point leaves both the old or both the new.
