@@ -171,3 +171,32 @@ def test_the_sharding_edge_for_other_cid_lengths_is_kubos(kubo: KuboRepo, tmp_pa
         block = kubo.ipfs("block", "get", root.decode().strip()).stdout
         kinds.append(_pb.decode(decode(block, "dag-pb")["Data"]).type)
     assert kinds == [_pb.DIRECTORY, _pb.HAMT_SHARD]
+
+
+@pytest.fixture(scope="module")
+def byte_names(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding names that are not UTF-8 (and one that is), and rules files with such bytes."""
+    base = tmp_path_factory.mktemp("bytes")
+    folder = base / "nb"
+    folder.mkdir()
+    for name in (b"bad\xff\xfename", b"ok\xc3\xa9", b"lone\xc3x"):
+        (folder / os.fsdecode(name)).write_bytes(name)
+    (base / "rules").write_bytes(b"bad\xff*\n")
+    (base / "rules-ok").write_bytes(b"ok*\n")
+    return base
+
+
+# go-gitignore compiles each rule with Go's regexp, which refuses an expression that is not UTF-8
+# (the rule is dropped) and reads each byte of a name that is not UTF-8 as U+FFFD (autocodec took
+# such a rule and matched such a byte only by itself)
+IGNORE_BYTES = [["--ignore-rules-path=rules"], ["--ignore-rules-path=rules-ok"], ["--ignore=" + os.fsdecode(b"bad\xff*")],
+                ["--ignore=!" + os.fsdecode(b"bad\xff*"), "--ignore=*"], ["--ignore=bad\ufffd*"],
+                ["--ignore=bad\ufffd\ufffdname"], ["--ignore=*\ufffd*"], ["--ignore=lone\ufffdx"], ["--ignore=bad*"]]
+
+
+@pytest.mark.parametrize("flags", IGNORE_BYTES, ids=lambda f: ascii(" ".join(f)))
+def test_ignore_rules_and_names_that_are_not_utf8_are_kubos(kubo: KuboRepo, byte_names: Path,
+                                                             flags: list[str]) -> None:
+    theirs, ours = both(kubo, byte_names, ["-r", *flags, "nb"])
+    same(theirs, ours)
+    assert theirs.returncode == 0

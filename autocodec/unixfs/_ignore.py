@@ -12,7 +12,9 @@ Invariants (each one observed on Kubo itself):
 - Each line becomes a regular expression as go-gitignore builds it: ``#`` starts a comment,
   spaces around are trimmed, ``.`` is literal, ``*`` is any run of non-``/`` characters,
   ``?`` is a literal ``?``, other regular-expression characters (``[ab]``, ``+``) keep their
-  meaning, and a line that is no valid expression (``(``) is dropped.
+  meaning, and a line that is no valid expression (``(``, or bytes that are not UTF-8, which
+  Go's regexp refuses) is dropped.
+- A name's bytes that are not UTF-8 are matched as U+FFFD each, as Go's regexp reads them.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 _STAR = "\x00STAR\x00"  # stands for a literal ``.*`` while single stars are rewritten
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as surrogateescape decodes it
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +60,8 @@ def _compile_line(line: str) -> _Rule | None:
     line = line.replace(_STAR, "*")
     expr = line + ("(|.*)" if line.endswith("/") else "(|/.*)") + r"\Z"  # Go's $ is the text's end
     expr = "^(|/)" + expr[1:] if expr.startswith("/") else "^(|.*/)" + expr
+    if _NOT_UTF8.search(expr):  # Go's regexp refuses an expression that is not UTF-8: the rule is dropped
+        return None
     try:
         return _Rule(re.compile(expr), negate)
     except re.error:
@@ -73,6 +78,7 @@ class IgnoreRules:
         return bool(self._rules)
 
     def ignores(self, name: str) -> bool:
+        name = _NOT_UTF8.sub("\ufffd", name)  # Go's regexp reads each byte that is not UTF-8 as U+FFFD
         matched = False
         for rule in self._rules:
             if rule.pattern.match(name):
