@@ -252,18 +252,23 @@ def run_import(args: argparse.Namespace) -> int:
 
 def _pin_error(source: _ImportedLinks, root: CID) -> AutocodecError | None:
     """Why the DAG under ``root`` cannot be pinned from the local store (an ``AutocodecError``),
-    or None when every block of it is here."""
+    or None when every block of it is here. A root not held is Kubo's blockstore miss,
+    ``ipld: could not find ROOT`` (it reads the root before the pin walk); a block below it is
+    the walk's ``block was not found locally (offline): ...``."""
     from contextlib import nullcontext
 
     from ..dag import walk
     from ..dag._ahead import LinksAhead
-    from ..errors import AutocodecError
+    from ..errors import AutocodecError, BlockNotFound
 
+    reached = False
     try:
         # bulk read-ahead pays only when blocks are read back (the import's own are not)
         with nullcontext(None) if source.links_known else LinksAhead(source.rt) as ahead:
             for _ in walk(source, root, ahead):
-                pass
+                reached = True
+    except BlockNotFound as exc:
+        return exc if reached else BlockNotFound(f"ipld: could not find {root}", hint=exc.hint)
     except AutocodecError as exc:
         return exc
     return None
