@@ -1053,7 +1053,7 @@ def _run(args: argparse.Namespace, started: float | None = None) -> int:
         if isinstance(exc, BrokenPipeError) and _stdout_reader_gone():
             return READER_GONE
         where = f" ({exc.filename})" if exc.filename else ""
-        return _fail(f"{type(exc).__name__}: {exc.strerror or exc}{where}")
+        return _fail(f"{type(exc).__name__}: {exc.strerror or exc}{where} ({_next_step(exc)})")
     except UnicodeEncodeError as exc:
         if not _undecodable_argument(exc):
             raise
@@ -1061,6 +1061,24 @@ def _run(args: argparse.Namespace, started: float | None = None) -> int:
         return _fail(f"InvalidInput: {text!r} is not UTF-8 text (only file paths may hold other bytes; "
                      "give names, codes and values in UTF-8)")
     return int(status or 0)
+
+
+_NEXT_STEPS = {
+    errno.EACCES: "give this user access to it, or point the command at another path or home",
+    errno.EPERM: "give this user access to it, or point the command at another path or home",
+    errno.ENOSPC: "free space there, or write elsewhere",
+    errno.EDQUOT: "free space there, or write elsewhere",
+    errno.EROFS: "that file system is read-only: write elsewhere",
+    errno.ENOENT: "check the path",
+    errno.ENOTDIR: "check the path",
+    errno.EISDIR: "name a file, not a folder",
+}
+
+
+def _next_step(exc: OSError) -> str:
+    """What to do about a file, socket or folder error no command turned into its own message
+    (``_run``'s last resort): by its ``errno``, else check and run again."""
+    return _NEXT_STEPS.get(exc.errno or 0, "check the paths and addresses the command uses, then run it again")
 
 
 def _home_chosen(args: argparse.Namespace) -> contextlib.AbstractContextManager[None]:
