@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 from typing import Any
 
+import pytest
 import wasmtime
 
 from autocodec.builtin import encode
@@ -103,3 +104,33 @@ def test_the_reset_still_gives_back_every_page_whatever_the_calls_touch() -> Non
     # the proof can fail: without a reset the same instance answers what it kept
     raw = loaded.instance()
     assert [raw.call("ac_decode", k(3)) for _ in range(2)] == [b"\x00", b"\x08"]  # 7 -> 8, MARK -> 0, 6 page ends
+
+
+@pytest.mark.slow  # forks
+def test_a_forked_worker_reads_its_own_pages() -> None:
+    """A bulk worker is forked after the parent read its pagemap: the inherited descriptor names
+    the parent's pages (``/proc/self`` is resolved when opened), so the worker learned from the
+    wrong process. 10 pages the child writes must be seen by the child."""
+    import ctypes
+    import mmap
+    import os
+
+    area = mmap.mmap(-1, 1 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    buf = (ctypes.c_char * (1 << 20)).from_buffer(area)
+    base = ctypes.addressof(buf)
+    seen = _instance._touched(base, 256)  # the parent's descriptor is open from here on
+    assert seen is not None and sum(seen) == 0
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        buf[0 : 10 * 4096] = b"x" * (10 * 4096)
+        got = _instance._touched(base, 256)
+        os.write(write, str(-1 if got is None else sum(got)).encode())
+        os._exit(0)
+    os.close(write)
+    answer = os.read(read, 100)
+    os.waitpid(pid, 0)
+    os.close(read)
+    del buf
+    area.close()
+    assert answer == b"10", answer

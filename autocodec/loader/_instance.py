@@ -114,6 +114,22 @@ def _touched(base: int, pages: int) -> "list[bool] | ctypes.Array[ctypes.c_ubyte
     return [bool(v & 1) for v in vec]
 
 
+def _pagemap_after_fork() -> None:
+    """A forked child (a bulk worker) reads its own pagemap: the inherited descriptor names the
+    parent's (``/proc/self`` is resolved when it is opened)."""
+    global _pagemap
+    if _pagemap not in (-1, None):
+        try:
+            os.close(_pagemap)
+        except OSError:  # pragma: no cover
+            pass
+    _pagemap = -1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_pagemap_after_fork)
+
+
 def _kept(zero_pages: bytes, lo: int, hi: int) -> bytes:
     """Per page, how a reset restores it: ``d`` (copied from the snapshot: it was not zero),
     ``z`` (zeroed in place: in the window ``[lo, hi)`` or a short gap between kept pages) or
