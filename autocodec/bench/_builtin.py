@@ -46,4 +46,29 @@ def run(config: BenchConfig) -> list[Figure]:
                                                          slow=True)],
             config, baselines={"stdlib json": lambda: json.loads(text)})
     figures.append(fig)
+    figures.append(_cbor_encode(config))
     return figures
+
+
+def _cbor_encode(config: BenchConfig) -> Figure:
+    """CBOR (0x51) encode of the nested value with its links as text and its map keys in the
+    generated (not DAG-CBOR) order: cbrrr's DAG-CBOR encode of it (which sorts keys) is the
+    bar; the order-keeping Python writer, what ran before the C one, is a baseline."""
+    from ..builtin import _cbor_write, encode
+    from ..cid import CID
+    from ._data import nested_value
+
+    def text_links(v: object) -> object:
+        if type(v) is dict:
+            return {k: text_links(x) for k, x in v.items()}
+        if type(v) is list:
+            return [text_links(x) for x in v]
+        return str(v) if isinstance(v, CID) else v
+
+    value = text_links(nested_value(1 if config.small_inputs else 6))
+    size = len(encode(value, "cbor"))
+    fig = Figure("cbor.encode.nested", "dag-cbor", f"CBOR encode nested, map order kept ({size:,} B)",
+                 ours_label="builtin", bytes_per_op=size)
+    compare(fig, lambda: encode(value, "cbor"), [Peer("cbrrr", "cbrrr", lambda m: lambda: m.encode_dag_cbor(value))],
+            config, baselines={"python writer": lambda: _cbor_write.write(value)})
+    return fig

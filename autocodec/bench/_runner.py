@@ -41,7 +41,7 @@ GROUPS: dict[str, Callable[[BenchConfig], list[Figure]]] = {
 
 EXPECTED: dict[str, tuple[str, ...]] = {
     "calls": ("call.empty", "call.instance"),
-    "dag-cbor": ("dagcbor.small", "dagcbor.nested", "dagcbor.bytes", "dagjson.nested"),
+    "dag-cbor": ("dagcbor.small", "dagcbor.nested", "dagcbor.bytes", "dagjson.nested", "cbor.encode.nested"),
     "codecs": tuple(f"codec.{m}.{w}" for m in ("git-raw", "eth-block", "bencode") for w in ("single", "batched")),
     "hashers": (*(f"hash.{h}.{label}" for label, _ in _hashers.SIZES for h in ("keccak-256", "blake3")),
                 *(f"hash.blake3.many-{label}" for label, _ in _hashers.MANY)),
