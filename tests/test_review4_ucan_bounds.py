@@ -141,18 +141,16 @@ def test_a_forged_signature_on_a_token_claiming_the_executor_is_refused_before_d
     remote = RemoteExecutor(executor, Scheduler(rt.limits.remote), lambda cid: False)
     alice = SigningKey.generate()
     granted = delegate(executor.key, alice.did, COMMAND, now=now)
-    forged = bytearray(granted.data)
-    forged[5] ^= 1  # inside the signature
-    token = invoke(alice, remote.did, COMMAND, _job(), now=now, proofs=[granted])
+    data = bytearray(granted.data)
+    data[5] ^= 1  # inside the signature
+    forged = parse_token(bytes(data))  # parse_token does not check signatures
+    token = invoke(alice, remote.did, COMMAND, _job(), now=now, proofs=[forged])
     del decodes[:]
-    with pytest.raises(InvalidSignature):
-        remote.handle(encode_container([token, parse_token_unchecked(bytes(forged))]), now=now)
+    with pytest.raises(InvalidSignature, match=str(forged.cid)):
+        remote.handle(encode_container([token, forged]), now=now)
     assert decodes == []
-
-
-def parse_token_unchecked(data: bytes) -> Any:
-    """A stand-in with ``.data`` for ``encode_container`` (which takes tokens' bytes)."""
-    return type("Raw", (), {"data": data})()
+    with pytest.raises(InvalidSignature, match=str(forged.cid)):  # the library's answer, from decoded tokens
+        validate_invocation(token, [forged], now, executor=remote.did)
 
 
 def test_a_vouched_chain_still_runs(rt: Runtime) -> None:
@@ -252,3 +250,22 @@ def test_vouched_container_explains_with_the_callers_checks() -> None:
                           command=COMMAND)
     assert seen == [[[]]]
     assert parse_token(root.data).payload["pol"] == pol
+
+
+def test_a_bad_proof_signature_keeps_validations_order(rt: Runtime) -> None:
+    # The executor's own expired invocation naming a delegation with a forged signature: the
+    # library says Expired (the invocation's time comes before proofs' signatures), and so does the route.
+    now = int(time.time())
+    executor = Executor(rt)
+    remote = RemoteExecutor(executor, Scheduler(rt.limits.remote), lambda cid: False)
+    alice = SigningKey.generate()
+    data = bytearray(delegate(alice, executor.key.did, COMMAND, now=now, subject=executor.key.did).data)
+    data[5] ^= 1
+    forged = parse_token(bytes(data))
+    token = invoke(executor.key, remote.did, COMMAND, _job(), now=now - 100, proofs=[forged], expires_in=10)
+    from autocodec.verify.ucan import Expired
+
+    with pytest.raises(Expired):
+        validate_invocation(token, [forged], now, executor=remote.did)
+    with pytest.raises(Expired):
+        remote.handle(encode_container([token, forged]), now=now)

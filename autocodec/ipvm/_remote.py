@@ -277,7 +277,7 @@ class RemoteExecutor:
         nothing else the request held (what is passed on to peers). ``also(conn, own)`` runs in the
         transaction that records a new revocation (``Revocations.record``): gossip logs it there.
         """
-        from ..verify.ucan import REVOKE_COMMAND, revoker
+        from ..verify.ucan import REVOKE_COMMAND, check_revocation, revoker
         from ..verify.ucan._validate import check_time
 
         now = int(time.time()) if now is None else now
@@ -293,7 +293,11 @@ class RemoteExecutor:
                                      f"this executor ({self.did}) issued", hint=REVOKE_PATH_HINT)
             return delegation, proofs, authority
 
-        invocation, delegations, shipped = vouched_container(container, self.scheduler.limits, self.did, chain,
+        def explain(invocation: Token, delegations: list[Token]) -> None:
+            delegation, proofs, authority = chain(invocation, delegations)
+            check_revocation(invocation, delegation, proofs, owner=self.did, authority=authority, now=now)
+
+        invocation, delegations, shipped = vouched_container(container, self.scheduler.limits, self.did, explain,
                                                              command=REVOKE_COMMAND, about_executor=False)
         if shipped:
             raise InvalidToken(f"a revocation ships no {BLOCKS_KEY!r}", hint=REVOKE_CONTAINER_HINT)

@@ -34,7 +34,7 @@ from ...cid import CID
 from ...errors import AutocodecError
 from .._canonical import document_cid
 from .._ed25519 import PublicKey
-from ._errors import InvalidSignature, InvalidToken
+from ._errors import InvalidToken
 from ._token import _ACCEPTED_TAGS, VARSIG_ED25519_DAG_CBOR, Token, check_payload, parse_token
 
 MAX_HEADS = 32768
@@ -291,8 +291,8 @@ def parse_vouched(items: Sequence[bytes], root: str, *, before: Callable[[list[E
                   ) -> tuple[list[Token | None], list[Envelope]]:
     """Each item's ``Token`` when it is vouched for from ``root`` (see the module's invariants),
     else None, in the items' order; and every item's ``Envelope`` (read under one ``HeadBudget``).
-    A vouched-for item whose signature does not verify is ``InvalidSignature``; an item that is no
-    envelope ``InvalidToken``."""
+    A vouched-for item whose signature does not verify is not decoded either (None), and vouches
+    for nothing; an item that is no envelope is ``InvalidToken``."""
     budget = HeadBudget()
     envelopes = [peek(item, budget) for item in items]
     if before is not None:  # the caller's checks on the heads, before any signature
@@ -301,6 +301,7 @@ def parse_vouched(items: Sequence[bytes], root: str, *, before: Callable[[list[E
     principals = {root}
     named: set[CID] = set()
     cids: list[CID] | None = None
+    forged: set[int] = set()
     progress = True
     while progress:
         progress = False
@@ -312,11 +313,11 @@ def parse_vouched(items: Sequence[bytes], root: str, *, before: Callable[[list[E
                 if cids is None:  # hashed once, only when some decoded token names CIDs
                     cids = [env.cid for env in envelopes]
                 vouched = cids[at] in named
-            if not vouched:
+            if not vouched or at in forged:
                 continue
-            if not envelope.signature_holds():
-                raise InvalidSignature(f"UCAN {envelope.kind} {envelope.cid}: signature does not verify for "
-                                       f"{str(envelope.iss)[:80]}")
+            if not envelope.signature_holds():  # never decoded; the caller's checks name it (stub)
+                forged.add(at)
+                continue
             token = tokens[at] = parse_token(envelope.data)
             if token.kind == "dlg" and token.aud is not None:
                 principals.add(token.aud)
