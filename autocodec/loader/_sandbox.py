@@ -384,7 +384,8 @@ class Sandbox:
             try:
                 # the resettable rewrite (same behaviour, more exports) when the module allows it
                 target = (_reset.prepare(wasm) if len(wasm) <= _reset.MAX_SCAN_BYTES else None) or wasm
-                module = compile_module(engine, spec, target, _wasmparse.parse(target), limits)
+                summary = _wasmparse.parse(target, max_exports=_wasmparse.MAX_EXPORTS + 1 + _reset.MAX_GLOBALS)
+                module = compile_module(engine, spec, target, summary, limits)
             except CompileRefused as exc:
                 with self._lock:
                     self._refused[name] = exc.message

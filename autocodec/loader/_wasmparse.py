@@ -7,7 +7,8 @@ Invariants:
   malformation raises ``ModuleRejected`` (no IndexError, no RecursionError).
 - At most ``MAX_SECTIONS`` sections (``TooManySections``, read no further): 8 MiB of empty
   custom sections is 2.8 million of them, and each Python pass over them cost seconds (a load
-  took 9.3 s and ~220 MiB before this cap). Toolchains emit about a dozen.
+  took 9.3 s and ~220 MiB before this cap). Toolchains emit about a dozen. Likewise at most
+  ``MAX_EXPORTS`` exports (also ``TooManySections``).
 - Only the type, import, function, export and custom sections are decoded, and the code
   section's body sizes (for the complexity checks before compiling); other sections are
   skipped by their declared size. Full validation is wasmtime's (``Module.validate``).
@@ -25,12 +26,18 @@ _KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
 
 
 MAX_SECTIONS = 1000
+MAX_EXPORTS = 1000
+"""Most exports a module may have (ABI v1 names about 20; the shipped modules have at most 14).
+Each costs Python work at load in this reader, the reset rewrite and wasmtime-py's listing:
+300 000 of them (a 3 MB module) took 11 s in this process, outside the compile child's bounds."""
 
 
 class TooManySections(ModuleRejected):
-    """The module has more than ``MAX_SECTIONS`` sections."""
+    """The module has more than ``MAX_SECTIONS`` sections, or more than ``MAX_EXPORTS`` exports:
+    a bound, refused as soon as the count is read (never taken for malformed bytes)."""
 
-    hint = "a module is refused before compiling when it has this many sections; merge its custom sections"
+    hint = ("a module is refused before compiling when it has this many sections or exports; merge its custom "
+            "sections, export only the ABI's functions and memory")
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,8 +188,10 @@ def _body_locals(wasm: bytes, pos: int, end: int) -> int:
     return min(total, _MAX_FUNCTION_LOCALS)
 
 
-def parse(wasm: bytes) -> WasmSummary:
-    """Summarise a Wasm binary; raises ``ModuleRejected`` when it is not one."""
+def parse(wasm: bytes, *, max_exports: int = MAX_EXPORTS) -> WasmSummary:
+    """Summarise a Wasm binary; raises ``ModuleRejected`` when it is not one, and
+    ``TooManySections`` past ``max_exports`` exports (the sandbox's reset rewrite of a module
+    adds at most ``1 + _reset.MAX_GLOBALS``)."""
     if not wasm.startswith(MAGIC):
         raise ModuleRejected("not a WebAssembly core module (bad magic or version)")
     r = _Reader(wasm, len(MAGIC))
@@ -241,7 +250,10 @@ def parse(wasm: bytes) -> WasmSummary:
             out.largest_body = largest
             out.locals = declared
         elif section == 7:
-            for _ in range(body.u32()):
+            count = body.u32()
+            if count > max_exports:
+                raise TooManySections(f"the module has {count} exports, over the {max_exports} a module may have")
+            for _ in range(count):
                 name = body.name()
                 kind = body.byte()
                 exports.append((name, kind, body.u32()))
