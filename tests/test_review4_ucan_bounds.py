@@ -269,3 +269,20 @@ def test_a_bad_proof_signature_keeps_validations_order(rt: Runtime) -> None:
         validate_invocation(token, [forged], now, executor=remote.did)
     with pytest.raises(Expired):
         remote.handle(encode_container([token, forged]), now=now)
+
+
+def test_a_stub_never_lends_its_empty_policy_to_the_real_delegation() -> None:
+    # Stubs carry the real CID and an empty policy; validating a chain of stubs (the revocation
+    # route does, for a /ucan/revoke authority chain) must not leave that empty policy in the
+    # parsed-policy cache for the real delegation to pick up.
+    now = 1_700_000_000
+    owner, alice = SigningKey.generate(), SigningKey.generate()
+    root = delegate(owner, alice.did, "/x", now=now, policy=[["==", ".n", 1]], expires_in=None)
+    token = invoke(alice, owner.did, "/x", {"n": 2}, now=now, proofs=[root], expires_in=None)
+    fake = stub(peek(root.data))
+    assert fake is not None and fake.cid == root.cid and fake.payload["pol"] == []
+    validate_invocation(token, [fake], now)  # the stub's empty policy holds
+    from autocodec.verify.ucan import MatchError
+
+    with pytest.raises(MatchError):
+        validate_invocation(token, [root], now)

@@ -260,7 +260,9 @@ def stub(envelope: Envelope) -> Token | None:
     """A ``Token`` made of ``envelope``'s heads, with the real bytes and signature (so
     ``check_signature`` is the real check), an empty ``pol`` and ``meta``, and ``args`` when
     ``peek`` built them (else ``{}``): enough to find out which chain check an unvouched chain
-    fails, never to grant anything (its policies are not its own).
+    fails, never to grant anything (its policies are not its own). Its policy is always empty,
+    which ``_validate.checked_token_policy`` never caches: a stub cannot lend it to the real
+    delegation of the same CID.
     None when the heads were not all read; ``InvalidToken`` for fields of the wrong kinds."""
     if not envelope.complete:
         return None

@@ -140,7 +140,8 @@ _policy_cache_lock = threading.Lock()
 def checked_token_policy(token: Token) -> CheckedPolicy:
     """A delegation's ``pol`` parsed for evaluation (``InvalidToken`` as ``check_token_policy``);
     remembered by the delegation's CID (its bytes, so its policy, never change), least recently
-    used forgotten first, up to ``POLICY_CACHE_STATEMENTS`` statements."""
+    used forgotten first, up to ``POLICY_CACHE_STATEMENTS`` statements; empty policies are not
+    remembered (a stub's is empty and must not stand for its delegation's)."""
     global _policy_cache_size
     with _policy_cache_lock:
         hit = _policy_cache.get(token.cid)
@@ -153,7 +154,9 @@ def checked_token_policy(token: Token) -> CheckedPolicy:
         raise InvalidToken(f"delegation {token.cid} has a malformed policy: {exc.message}",
                            hint="ask the delegator for a delegation whose policy is well formed") from None
     size = count_statements(token.payload["pol"], POLICY_CACHE_STATEMENTS)
-    if size <= POLICY_CACHE_STATEMENTS:
+    # An empty policy is never cached: ``_envelope.stub`` tokens carry a real CID with an empty
+    # policy, which must never answer for the real delegation's (and an empty one costs nothing).
+    if 0 < size <= POLICY_CACHE_STATEMENTS:
         with _policy_cache_lock:
             if token.cid not in _policy_cache:
                 _policy_cache[token.cid] = (size, policy)
