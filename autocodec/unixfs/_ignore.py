@@ -12,8 +12,8 @@ Invariants (each one observed on Kubo itself):
 - Each line becomes a regular expression as go-gitignore builds it: ``#`` starts a comment,
   spaces around are trimmed, ``.`` is literal, ``*`` is any run of non-``/`` characters,
   ``?`` is a literal ``?``, other regular-expression characters (``[ab]``, ``+``) keep their
-  meaning, and a line that is no valid expression (``(``, or bytes that are not UTF-8, which
-  Go's regexp refuses) is dropped.
+  meaning in Go's syntax (``_goregexp``: ``[[:alpha:]]``, ``\\z``, ``$``...), and a line
+  that is no valid expression in Go (``(``, ``\\u0061``, bytes that are not UTF-8) is dropped.
 - A name's bytes that are not UTF-8 are matched as U+FFFD each, as Go's regexp reads them.
 """
 
@@ -22,6 +22,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+from ._goregexp import NotGoRegexp, go_to_python
 
 _STAR = "\x00STAR\x00"  # stands for a literal ``.*`` while single stars are rewritten
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as surrogateescape decodes it
@@ -58,12 +60,16 @@ def _compile_line(line: str) -> _Rule | None:
     line = line.replace("*", "([^/]*)")
     line = line.replace("?", r"\?")
     line = line.replace(_STAR, "*")
+    try:
+        line = go_to_python(line)  # the rule's own text is Go regexp syntax (``_goregexp``)
+    except NotGoRegexp:
+        return None
     expr = line + ("(|.*)" if line.endswith("/") else "(|/.*)") + r"\Z"  # Go's $ is the text's end
     expr = "^(|/)" + expr[1:] if expr.startswith("/") else "^(|.*/)" + expr
     if _NOT_UTF8.search(expr):  # Go's regexp refuses an expression that is not UTF-8: the rule is dropped
         return None
     try:
-        return _Rule(re.compile(expr), negate)
+        return _Rule(re.compile(expr, re.ASCII), negate)
     except re.error:
         return None
 
