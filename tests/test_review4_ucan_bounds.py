@@ -286,3 +286,20 @@ def test_a_stub_never_lends_its_empty_policy_to_the_real_delegation() -> None:
 
     with pytest.raises(MatchError):
         validate_invocation(token, [root], now)
+
+
+def test_large_arguments_do_not_hide_the_chain_behind_them(rt: Runtime) -> None:
+    # The invocation comes first in the container and its arguments hold more heads than the
+    # request's budget: the delegation after it must still be read far enough to be vouched for
+    # (each token reads its first FLOOR_HEADS heads whatever is left), so the job is not refused.
+    now = int(time.time())
+    executor = Executor(rt)
+    remote = RemoteExecutor(executor, Scheduler(rt.limits.remote), lambda cid: False)
+    alice = SigningKey.generate()
+    granted = delegate(executor.key, alice.did, COMMAND, now=now)
+    from autocodec.ipvm import Invocation
+    from autocodec.ipvm._remote import task_args
+
+    task = Invocation(test_ipvm_sweep.SELECT_CID, "count", [[1] * 40_000, ""])
+    token = invoke(alice, remote.did, COMMAND, task_args(task), now=now, proofs=[granted])
+    remote.handle(encode_container([token, granted]), now=now)

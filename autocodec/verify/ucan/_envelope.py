@@ -11,7 +11,8 @@ heads up to them costs a few dozen bytes, whatever the token's size.
 Invariants:
 - ``peek`` reads the envelope's heads and the payload's scalar fields (and lists of scalars,
   such as ``prf``), stepping over anything else head by head without building it, at most
-  ``MAX_HEADS`` heads for all the tokens of a request (``HeadBudget``); it raises only
+  ``MAX_HEADS`` heads for all the tokens of a request beside ``FLOOR_HEADS`` for each
+  (``HeadBudget``); it raises only
   ``InvalidToken``. What it returns is unauthenticated: it only
   decides what is worth decoding; ``parse_token`` and validation decide what the token says.
 - The bytes from ``Envelope.signed_at`` are the exact bytes the signature covers when the token is canonical (a
@@ -55,14 +56,25 @@ class _Skipped:
 SKIPPED = _Skipped()
 
 
+FLOOR_HEADS = 64
+"""Heads every token may read whatever the shared budget has left: enough for the fields before
+``args`` and ``pol`` (``iss`` among them), so one token's large fields cannot hide who issued
+the next one (which decides whether it is decoded)."""
+
+
 class HeadBudget:
-    """CBOR heads left to read for one request's envelopes; ``peek`` stops reading a payload
-    (its ``complete`` is False) when none are left."""
+    """CBOR heads left to read for one request's envelopes: each token's first ``FLOOR_HEADS``
+    (``peek`` sets ``floor``), then the shared ``heads``; ``peek`` stops reading a payload (its
+    ``complete`` is False) when both are spent. At most ``heads + FLOOR_HEADS`` per token read."""
 
     def __init__(self, heads: int = MAX_HEADS) -> None:
         self.heads = heads
+        self.floor = 0
 
     def spend(self) -> None:
+        if self.floor > 0:
+            self.floor -= 1
+            return
         self.heads -= 1
         if self.heads < 0:
             raise _Spent
@@ -170,6 +182,7 @@ def peek(data: bytes, budget: HeadBudget | None = None) -> Envelope:
         raise InvalidToken(f"UCAN {_ACCEPTED_TAGS[tag]} payload is not a map")
     fields: dict[str, Any] = {}
     complete = True
+    budget.floor = FLOOR_HEADS
     try:
         for _ in range(count):
             budget.spend()
