@@ -22,13 +22,12 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import replace
 from typing import BinaryIO
 
 from ..cid import CID, MAX_DIGEST_BYTES, MAX_VARINT_BYTES, decode_varint, encode_varint
 from ..config import DEFAULT_LIMITS, Limits
 from .._inputs import bytes_like, need_cid, need_stream, of_type, whole_number
-from ..errors import AutocodecError, InvalidCar, InvalidCID, InvalidInput
+from ..errors import InvalidCar, InvalidCID, InvalidInput
 from .._nonblocking import read_some, write_all
 
 _READ_CHUNK = 64 * 1024
@@ -103,21 +102,13 @@ class _Input:
 
 
 def _decode_header(raw: bytes, offset: int, limits: Limits) -> dict[str, object]:
-    """The header map, read as Kubo (go-car) reads it: DAG-CBOR not necessarily in canonical form
-    (keys in any order, a stray tag: nothing hashes a header), and only the fields of the
-    CARv1 spec's ``CarHeader`` struct (``version``, ``roots``)."""
-    from ..builtin import decode
+    """The header map, read as Kubo (go-car) reads it (``_car_header``: CBOR not necessarily
+    canonical or even minimal, keys in any order or repeated, a stray tag, trailing bytes),
+    and only the fields of the CARv1 spec's ``CarHeader`` struct (``version``, ``roots``).
+    ``limits``: the header's size was bounded by the caller (``max_car_header_bytes``)."""
+    from ._car_header import decode_header
 
-    # a header is bounded by max_car_header_bytes, not by a block's bounds: bytes plus one gas
-    # unit an item (each item is at least a byte) is at most twice its size
-    bounds = limits.decode
-    if len(raw) > bounds.max_block_bytes or 2 * len(raw) > bounds.max_gas:
-        bounds = replace(bounds, max_block_bytes=max(bounds.max_block_bytes, len(raw)),
-                         max_gas=max(bounds.max_gas, 2 * len(raw)))
-    try:
-        header = decode(raw, "dag-cbor", limits=bounds, strict=False)
-    except AutocodecError as exc:
-        raise InvalidCar(f"malformed CAR header at byte {offset}: {exc.message}") from None
+    header = decode_header(raw, offset)
     if not isinstance(header, dict) or "version" not in header:
         raise InvalidCar(f"malformed CAR header at byte {offset}: not a map with a version")
     unknown = sorted(set(header) - _HEADER_FIELDS)
