@@ -449,10 +449,11 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_stat(args: argparse.Namespace) -> int:
     import json
+    import math
 
     from ..dag import resolve, stat
     from ..dag._ahead import LinksAhead
-    from ..errors import InvalidPath
+    from ..errors import EncodeError, InvalidPath
     from ..progress import stderr_progress
     from ._cidbase import cid_text
     from ._io import write_stdout
@@ -473,10 +474,13 @@ def run_stat(args: argparse.Namespace) -> int:
         _clear_progress()
     names = [cid_text(r.cid, args.cid_base) for r in summary.roots]
     if args.enc == "json":
+        if math.isnan(summary.ratio):  # Go's encoding/json refuses NaN, so Kubo's command fails
+            raise EncodeError("json: unsupported value: NaN (every block is empty: the ratio is 0/0)",
+                              hint="ask for the text output, which prints the ratio as NaN")
         doc = {"UniqueBlocks": summary.unique_blocks, "TotalSize": summary.total_size,
                "SharedSize": summary.shared_size, "Ratio": summary.ratio,
-               "DagStats": [{"Cid": name, "Size": r.size, "NumBlocks": r.blocks}
-                            for name, r in zip(names, summary.roots)]}
+               "DagStats": [{"Cid": name, **({"Size": r.size} if r.size else {}), "NumBlocks": r.blocks}
+                            for name, r in zip(names, summary.roots)]}  # Kubo's omitempty: no Size 0
         kept = {k: ("@RATIO@" if k == "Ratio" else v) for k, v in doc.items() if v or k == "DagStats"}
         text = json.dumps(kept, separators=(",", ":")).replace('"@RATIO@"', _go_float32(summary.ratio))
         write_stdout((text + "\n").encode())
@@ -488,7 +492,7 @@ def run_stat(args: argparse.Namespace) -> int:
               f"Total Size: {summary.total_size} ({_si_bytes(summary.total_size)})",
               f"Unique Blocks: {summary.unique_blocks}",
               f"Shared Size: {summary.shared_size} ({_si_bytes(summary.shared_size)})",
-              f"Ratio: {summary.ratio:f}", "", "", ""]
+              "Ratio: NaN" if math.isnan(summary.ratio) else f"Ratio: {summary.ratio:f}", "", "", ""]
     write_stdout("\n".join(lines).encode())
     return 0
 

@@ -97,7 +97,7 @@ class DagStatSummary:
 
     ``total_size``/``unique_blocks`` count each block once across all roots; ``shared_size`` is
     what the roots share (the sum of per-root sizes minus ``total_size``); ``ratio`` their
-    quotient, as Kubo computes them.
+    quotient, as Kubo computes them (NaN when every block is empty: Kubo's float 0/0).
     """
 
     roots: list[DagStat] = field(default_factory=list)
@@ -110,7 +110,7 @@ class DagStatSummary:
 
     @property
     def ratio(self) -> float:
-        return sum(r.size for r in self.roots) / self.total_size if self.total_size else 0.0
+        return sum(r.size for r in self.roots) / self.total_size if self.total_size else float("nan")
 
 
 def stat(source: WalkSource, roots: Sequence[CID], progress: Progress | None = None,
