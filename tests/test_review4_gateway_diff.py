@@ -4,8 +4,9 @@ blocks (an offline ``ipfs daemon`` and ``autocodec serve``, as in
 ``entity-bytes`` (negative, ``*``, past the end, on a HAMT and a chunked file), ``car-version``,
 ``car-order``, ``car-dups`` by query and by ``Accept``; ``Accept`` lists with q-values and
 several types; ``If-None-Match`` lists and weak ETags, ``If-Match``; identity CIDs in every
-format; ``/ipfs/`` paths with ``%2F``, ``..``, ``%2e%2e`` and ``//``; ``/ipns/`` names that
-are keys, key names, domains and CIDs, by ``?format=ipns-record`` and by ``Accept``.
+format; ``/ipfs/`` paths with ``%2F``, ``..``, ``%2e%2e`` and ``//``, on the path gateway and on
+a subdomain origin; ``/ipns/`` names that are keys, key names, domains and CIDs, by
+``?format=ipns-record`` and by ``Accept``.
 
 Compared: the status, the spec's headers (``Content-Type``, ``ETag``, ``Cache-Control``,
 ``X-Content-Type-Options``, ``Content-Disposition``, ``X-Ipfs-Roots``, ``Vary``,
@@ -20,7 +21,9 @@ reason, not Kubo's ``path does not have enough components``, and another namespa
 runtime's words, not ``unknown namespace: "foo"``; ``/ipfs/{cid}/%2e%2e/%2e%2e/ipns/NAME`` was a
 400 where Kubo reads the name, and ``.../ipld/{cid}`` served the block where Kubo answers 500;
 ``/ipns/NAME/%2e%2e/%2e%2e/ipfs/{cid}?format=raw`` lost its query (the block as stored, not raw)
-and, once it kept it, the ``Ipfs-Uri`` of the answer it led to.
+and, once it kept it, the ``Ipfs-Uri`` of the answer it led to; on a subdomain origin
+(``{cid}.ipfs.localhost``) an escaped slash or dot (``/%2Fa.txt``, ``/%2e%2e``) was served where
+Kubo's hostname handler makes it a real one and answers Go's 307 to the clean ``/ipfs/`` path.
 """
 
 from __future__ import annotations
@@ -63,17 +66,18 @@ class Sides:
 def fetch(base: str, path: str, headers: tuple[tuple[str, str], ...] = (), method: str = "GET") -> Answer:
     """One request as sent (headers repeated as given, no Accept-Encoding), on its own connection."""
     url = urllib.parse.urlsplit(base)
+    port = str(url.port)
     conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=60)
     try:
-        conn.putrequest(method, path, skip_accept_encoding=True)
+        conn.putrequest(method, path, skip_accept_encoding=True, skip_host=any(n.lower() == "host" for n, _ in headers))
         for name, value in headers:
-            conn.putheader(name, value)
+            conn.putheader(name, value.replace("{port}", port))  # a Host on this side's port
         conn.endheaders()
         resp = conn.getresponse()
         joined: dict[str, list[str]] = {}
         for name, value in resp.getheaders():
-            joined.setdefault(name.lower(), []).append(value)
-        return Answer(resp.status, {k: ", ".join(v) for k, v in joined.items()}, resp.read())
+            joined.setdefault(name.lower(), []).append(value.replace(port, "PORT"))
+        return Answer(resp.status, {k: ", ".join(v) for k, v in joined.items()}, resp.read().replace(port.encode(), b"PORT"))
     finally:
         conn.close()
 
@@ -150,6 +154,8 @@ def _documented(path: str, method: str, kubo: Answer, ours: Answer) -> tuple[tup
     if kubo.status == ours.status == 400 and b"invalid cid: " in kubo.body and (
             kubo.body.partition(b"invalid cid: ")[0] == ours.body.partition(b"invalid cid: ")[0]):
         bodies = False  # a CID's reason in this runtime's words, in Kubo's frame
+    if kubo.status == ours.status and b"DNSLink lookup for" in kubo.body:
+        bodies = False  # why a DNS lookup failed (no record, no answer in time) is the resolver's, not the gateway's
     if "x-tar" in kubo.headers.get("content-type", ""):
         bodies = False  # TAR headers' mtimes: compared in test_gateway_kubo's TAR cases
     return headers, bodies
@@ -194,6 +200,8 @@ def _run(sides: Sides, cases: list[Case]) -> None:
     failed = []
     for path, headers, method in cases:
         path = path.format(**sides.cids)
+        for key, cid in sides.cids.items():
+            headers = tuple((name, value.replace("{" + key + "}", cid)) for name, value in headers)
         if found := differences(sides, path, headers, method):
             failed.append(f"{method} {path} {headers}: " + "; ".join(found))
     assert not failed, f"{len(failed)} of {len(cases)} requests differ from Kubo:\n" + "\n".join(failed)
@@ -325,12 +333,34 @@ def _ipns_cases() -> list[Case]:
     return cases
 
 
+SUBDOMAIN_PATHS = {
+    "{dups}": ("/", "/a.txt", "/%2Fa.txt", "/sub%2Fbig", "/sub/../a.txt", "/%2e%2e/a.txt", "/%2e%2e/%2e%2e/ipfs/{file}",
+               "//a.txt", "/a.txt?format=raw", "/%2Fa.txt?format=raw", "/sub/%2e%2e/a.txt?format=car", "/%2e",
+               "/sub%2F%2E%2E%2Fa.txt", "/%2F%2F", "/?format=car&dag-scope=entity", "/a.txt?format=car&entity-bytes=0:3",
+               "/?format=tar"),
+    "{cbor}": ("/", "/?format=raw", "/?format=car", "/f", "/%2e%2e", "/%2e%2e?format=raw", "/%2e%2e/", "/f/%2e%2e",
+               "/f?format=car&dag-scope=block"),
+    "{file}": ("/", "/?format=car&entity-bytes=-10:*", "/?format=raw"),
+}
+
+
+def _subdomain_cases() -> list[Case]:
+    cases: list[Case] = []
+    for root, paths in SUBDOMAIN_PATHS.items():
+        host = ("Host", f"{root}.ipfs.localhost:{{port}}")
+        for path in paths:
+            cases += [(path, (host,), "GET"), (path, (host, ("Accept", "application/vnd.ipld.raw")), "GET"),
+                      (path, (host,), "HEAD")]
+    return cases
+
+
 @pytest.mark.slow
 @pytest.mark.ipfs
-@pytest.mark.parametrize("kind", ["car", "negotiation", "conditional", "identity", "paths", "ipns"])
+@pytest.mark.parametrize("kind", ["car", "negotiation", "conditional", "identity", "paths", "ipns", "subdomain"])
 def test_the_gateway_answers_as_kubo_does(sides: Sides, kind: str) -> None:
     _run(sides, {"car": _car_cases, "negotiation": _negotiation_cases, "conditional": _conditional_cases,
-                 "identity": _identity_cases, "paths": _path_cases, "ipns": _ipns_cases}[kind]())
+                 "identity": _identity_cases, "paths": _path_cases, "ipns": _ipns_cases,
+                 "subdomain": _subdomain_cases}[kind]())
 
 
 def test_the_documented_differences_leave_the_rest_compared() -> None:

@@ -435,10 +435,21 @@ def _unclean_content_path(request: web.Request, prefix: str) -> web.Response | N
     its own, which cleans it as the outer one cleaned the request's. So a root that is empty or
     ``.`` (``.ipns.localhost``, ``..ipfs.localhost``, ``-.ipns.localhost``: ``-`` un-inlined is
     ``.``) is a 307 to ``/ipns/`` (``/ipfs/``) on the same host, not a name looked up. That mux
-    runs inside Kubo's CORS wrapper, so the 307 carries the gateway's CORS headers."""
+    runs inside Kubo's CORS wrapper, so the 307 carries the gateway's CORS headers. The path it
+    rewrote is the decoded one (boxo sets ``URL.Path``), which Go escapes afresh for that mux, so
+    an escaped slash or dot (``/%2Fa.txt``, ``/%2e%2e``) is a real one there: a 307 to the clean
+    path (Kubo's answer; the path gateway cleans them itself, with no redirect). A path cleaned
+    to the bare namespace is sent on to ``/ipfs/`` (``/ipns/``), that mux's pattern."""
     from ._gateway import _unclean_path
+    from ._paths import _PATH_SAFE
 
-    return _unclean_path(request.clone(rel_url=prefix + request.raw_path))  # after Kubo's CORS wrapper: its headers
+    raw, sep, query = request.raw_path.partition("?")
+    rewritten = prefix + urllib.parse.quote(_decoded_path(request), safe=_PATH_SAFE, errors="surrogateescape")
+    response = _unclean_path(request.clone(rel_url=rewritten + sep + query))  # after Kubo's CORS wrapper: its headers
+    if response is not None and response.headers.get("Location", "").partition("?")[0] in ("/ipfs", "/ipns"):
+        location = response.headers["Location"]
+        return go_redirect(request, location.replace("?", "/?", 1) if "?" in location else location + "/", 307)
+    return response
 
 
 async def _content(request: web.Request, prefix: str) -> web.StreamResponse:
