@@ -58,6 +58,9 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "g" / "a.log").write_text("l")
     (root / "g" / "b").write_text("b")
     os.symlink("emptydir", root / "elink")
+    os.symlink("f1", root / "lnk")
+    os.symlink("nowhere", root / "dang")
+    os.symlink("d", root / "dlnk")
     return root
 
 
@@ -239,3 +242,17 @@ def test_unicode_classes_in_ignore_rules_are_a_known_difference(kubo: KuboRepo, 
     theirs, ours = both(kubo, regexp_names, ["-r", r"--ignore=\pL.log", "rx"])
     assert b"rx/a.log" not in theirs.stdout and b"rx/a.log" in ours.stdout
     assert ours.returncode == theirs.returncode == 0
+
+
+# Kubo cleans each path (Go's filepath.Clean) before its lstat: 'lnk/' is the symlink lnk, 'd/x/'
+# the file x, and messages name the cleaned path (autocodec's lstat of 'lnk/' failed: not a directory)
+CLEANED = [["lnk/"], ["-r", "lnk/"], ["dang/"], ["-w", "lnk/", "dang/"], ["d/x/"], ["nonexist/"], ["x/../nonexist"],
+           ["d/"], ["-r", "dlnk/"], ["-r", "dlnk/."], ["--dereference-args", "lnk/"], ["-w", "d/x/", "f1"]]
+
+
+@pytest.mark.parametrize("args", CLEANED, ids=" ".join)
+def test_paths_are_cleaned_as_kubo_cleans_them(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
+    theirs, ours = both(kubo, inputs, args)
+    same(theirs, ours)
+    if theirs.returncode:  # the same words, naming the cleaned path
+        assert theirs.stderr.split(b"\n")[0].removeprefix(b"Error: ") in ours.stderr

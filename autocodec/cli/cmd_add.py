@@ -168,7 +168,8 @@ def run_add(args: argparse.Namespace) -> int:
 def _file_arguments(args: argparse.Namespace) -> list[str]:
     """The paths to add in Kubo's order, each checked as Kubo's command line checks them before
     anything is added: it exists (Go's ``lstat NAME: ...`` words) and is no folder without
-    ``-r``. No path at all is stdin, as in Kubo."""
+    ``-r``. No path at all is stdin, as in Kubo. Each path is cleaned first, as Kubo cleans it
+    (``lnk/`` is the symlink ``lnk``, ``d/x/`` the file ``x``; messages name the cleaned path)."""
     import os
     import stat
 
@@ -182,6 +183,7 @@ def _file_arguments(args: argparse.Namespace) -> list[str]:
         tell_reading_stdin()
     dereference = args.dereference_args or args.dereference_symlinks
     paths = [_dereferenced(p) if dereference and p != "-" else p for p in args.paths or ["-"]]
+    paths = [os.path.normpath(p) if p != "-" else p for p in paths]  # Kubo cleans each (Go's filepath.Clean)
     names = _stdin_in_order(kubo_file_args(paths), args.stdin_name)
     for name in names:
         if name == "-":
