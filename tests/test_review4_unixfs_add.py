@@ -256,3 +256,23 @@ def test_paths_are_cleaned_as_kubo_cleans_them(kubo: KuboRepo, inputs: Path, arg
     same(theirs, ours)
     if theirs.returncode:  # the same words, naming the cleaned path
         assert theirs.stderr.split(b"\n")[0].removeprefix(b"Error: ") in ours.stderr
+
+
+# under -w Kubo's adder cleans --stdin-name as Go's path.Clean does (a//b, a/./b and a/b/ are a/b,
+# a/../b is b, //a is /a: autocodec printed a//b, refused a/./b); a name the wrapper already holds
+# is refused before its lines are printed (autocodec printed both, then failed)
+STDIN_NAMES_CLEANED = [["--stdin-name=a//b"], ["--stdin-name=a/./b"], ["--stdin-name=a/../b"], ["--stdin-name=/../a"],
+                       ["--stdin-name=./a"], ["--stdin-name=a/b/"], ["--stdin-name=//a"], ["--stdin-name=a/b/../../c"],
+                       ["--stdin-name=x/./"], ["--stdin-name=f1", "f1"], ["--stdin-name=f1/", "f1"],
+                       ["--stdin-name=/f1", "f1"], ["--stdin-name=x/../f1", "f1"], ["--stdin-name=f1", "-Q", "f1"],
+                       ["--stdin-name=f5000", "-r", "d", "f5000"]]
+
+
+@pytest.mark.parametrize("stdin_first", [True, False], ids=["stdin-first", "stdin-last"])
+@pytest.mark.parametrize("args", STDIN_NAMES_CLEANED, ids=" ".join)
+def test_stdin_names_under_w_are_cleaned_as_kubo(kubo: KuboRepo, inputs: Path, args: list[str],
+                                                 stdin_first: bool) -> None:
+    """Beside a file of the same name, the one named first on the command line is added first
+    (then the other is refused), as Kubo orders them."""
+    theirs, ours = both(kubo, inputs, ["-w", "-", *args] if stdin_first else ["-w", *args, "-"], stdin=b"abc")
+    same(theirs, ours)

@@ -184,7 +184,7 @@ def _file_arguments(args: argparse.Namespace) -> list[str]:
     dereference = args.dereference_args or args.dereference_symlinks
     paths = [_dereferenced(p) if dereference and p != "-" else p for p in args.paths or ["-"]]
     paths = [os.path.normpath(p) if p != "-" else p for p in paths]  # Kubo cleans each (Go's filepath.Clean)
-    names = _stdin_in_order(kubo_file_args(paths), args.stdin_name)
+    names = _stdin_in_order(kubo_file_args(paths), args.stdin_name, paths)
     for name in names:
         if name == "-":
             continue
@@ -247,6 +247,7 @@ def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> No
     from ..codes import hash_code
     from ..progress import no_progress, stderr_progress
     from ..unixfs import Added, Adder
+    from ..unixfs._add import entry_name
     from ..unixfs._output import kubo_order
     from ._cidbase import cid_text
     from ._io import stdin_binary, write_line
@@ -280,7 +281,7 @@ def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> No
             write_line(text if args.quiet else f"added {text} {kubo_escape(name)}")
 
     everything: list[Added] = []
-    wrapped = []
+    wrapped: list[tuple[str, Any]] = []
     with open_runtime(args) as runtime:
         multihash = None if code == 0x12 else (lambda block: runtime.hash(block, code))
         store = _NoStore() if args.only_hash else runtime.store
@@ -295,9 +296,12 @@ def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> No
                     _refuse_stdin_again(args.paths)
                     continue
                 added = _stdin_wrapped(adder, link, named)
+                _refuse_taken(wrapped, [part for part in added[-1].path.split("/") if part][0])
                 show(a for a in added if not a.is_dir)
                 _refuse_stdin_again(args.paths)
             else:
+                if args.wrap_with_directory:
+                    _refuse_taken(wrapped, entry_name(name))
                 added = list(adder.add_path(Path(name), recursive=args.recursive, wrapped=args.wrap_with_directory,
                                             on_entry=lambda entry: None if entry.is_dir else show([entry])))
                 if not args.wrap_with_directory:
@@ -373,10 +377,10 @@ def _dereferenced(name: str) -> str:
                            hint="fix the symlink, or add it as a symlink without --dereference-args") from None
 
 
-def _stdin_in_order(names: list[str], stdin_name: str) -> list[str]:
+def _stdin_in_order(names: list[str], stdin_name: str, given: list[str]) -> list[str]:
     """Kubo's command line keys stdin by its ``--stdin-name`` among the files' base names:
-    unnamed it comes first, named it takes that name's place in name order (before a file of the
-    same name)."""
+    unnamed it comes first, named it takes that name's place in name order; beside a file of the
+    same name, the one named first on the command line (``given``) comes first, as in Kubo."""
     if "-" not in names or not stdin_name:
         return names
     from ..unixfs._add import entry_name
@@ -384,8 +388,24 @@ def _stdin_in_order(names: list[str], stdin_name: str) -> list[str]:
 
     files = [name for name in names if name != "-"]
     key = name_bytes(stdin_name)
-    at = next((i for i, name in enumerate(files) if name_bytes(entry_name(name)) >= key), len(files))
+    stdin_at = given.index("-")
+
+    def after_stdin(name: str) -> bool:
+        own = name_bytes(entry_name(name))
+        return own > key or (own == key and (name not in given or given.index(name) > stdin_at))
+
+    at = next((i for i, name in enumerate(files) if after_stdin(name)), len(files))
     return [*files[:at], "-", *files[at:]]
+
+
+def _refuse_taken(wrapped: list[tuple[str, Any]], top: str) -> None:
+    """Under ``-w``, an entry whose name the wrapper already holds (stdin's ``--stdin-name`` and a
+    file of that name) is refused before its lines are printed, as Kubo 0.43.1's adder refuses
+    it when it puts the entry in its top folder."""
+    if any(name == top for name, _ in wrapped):
+        from ..errors import InvalidInput
+        raise InvalidInput(f"directory already has entry by that name ({top!r} is in the wrapping folder twice)",
+                           hint="give standard input another --stdin-name, or add the files without -w")
 
 
 def _refuse_stdin_again(paths: list[str]) -> None:
@@ -400,17 +420,21 @@ def _refuse_stdin_again(paths: list[str]) -> None:
 
 def _stdin_wrapped(adder: Any, link: Any, shown: str) -> list[Any]:
     """Stdin under ``-w``: Kubo puts it at the path ``--stdin-name`` spells inside the wrapper
-    (``a/b`` is folder ``a`` holding ``b``; slashes around it are dropped) and prints the file
-    under that name without a trailing slash. Returns the file's entry and its folders', the
+    (``a/b`` is folder ``a`` holding ``b``), cleaned as Go's ``path.Clean`` cleans it (``a//b``,
+    ``a/./b``, ``a/b/`` are ``a/b``; ``x/../b`` is ``b``), and prints the file under that name. Returns the file's entry and its folders', the
     outermost last."""
     from ..errors import InvalidInput
     from ..unixfs import Added
 
-    parts = [part for part in shown.split("/") if part]
+    import posixpath
+
+    cleaned = posixpath.normpath(shown)  # Go's path.Clean, as Kubo's adder joins it: a//b, a/./b are a/b
+    cleaned = "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
+    parts = [part for part in cleaned.split("/") if part]
     if not parts or any(part in (".", "..") for part in parts):
         raise InvalidInput(f"--stdin-name {shown!r} names no entry inside the wrapping folder",
                            hint="give stdin a plain name such as data.bin")
-    added = [Added(shown.rstrip("/"), link.cid, link.filesize, link.tsize)]
+    added = [Added(cleaned, link.cid, link.filesize, link.tsize)]
     for depth in range(len(parts) - 1, 0, -1):
         folder = adder.folder([(parts[depth], added[-1].link)])
         added.append(Added("/".join(parts[:depth]), folder.cid, 0, folder.tsize, is_dir=True, sharded=folder.sharded))
