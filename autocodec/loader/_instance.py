@@ -138,6 +138,28 @@ def _kept(zero_pages: bytes, lo: int, hi: int) -> bytes:
     kept[lo:hi] = zero_pages[lo:hi].translate(_IN_WINDOW)
     return _GAPS.sub(lambda gap: b"z" * len(gap.group()), bytes(kept))
 _MADV_DONTNEED = 4  # Linux: a private anonymous page reads as zeros after it
+_ONES = re.compile(rb"\x01+")
+
+
+def _droppable(base: int, zero_pages: bytes) -> bytes | None:
+    """``zero_pages`` (1: the page was all zeros after instantiation) without the pages that a
+    drop does not give back as zeros; None when ``madvise`` fails. wasmtime maps a memory with
+    data segments copy-on-write from an image of them, where ``madvise(DONTNEED)`` brings back
+    the image's bytes: a page of data that code run before the snapshot cleared (a start
+    function, ``ac_result``) is zero in the snapshot but not after a drop, so it must be copied
+    back from the snapshot like a data page, never dropped. Drops every zero page once and
+    reads it (at most the memory's size; resettable memories are small)."""
+    kept = bytearray(zero_pages)
+    for run in _ONES.finditer(zero_pages):
+        start, end = run.span()
+        if _madvise(base + start * _PAGE, (end - start) * _PAGE, _MADV_DONTNEED):
+            return None
+        now = _string_at(base + start * _PAGE, (end - start) * _PAGE)
+        if now.count(0) != len(now):
+            for i in range(start, end):
+                if now[(i - start) * _PAGE : (i - start + 1) * _PAGE] != _ZERO_PAGE:
+                    kept[i] = 0
+    return bytes(kept)
 _vp = ctypes.c_void_p
 _global_get = ctypes.CFUNCTYPE(None, _vp, _vp, _vp)(("wasmtime_global_get", ffi.dll))
 _global_set = ctypes.CFUNCTYPE(_vp, _vp, _vp, _vp)(("wasmtime_global_set", ffi.dll))
@@ -226,7 +248,7 @@ class GuestInstance:
         self._reset_size = 0  # memory size at instantiation; 0: reset not enabled
         self._globals: list[tuple[ffi.wasmtime_global_t, ffi.wasmtime_val_t]] = []  # (global, initial value)
         self._snapshot: ctypes.Array[ctypes.c_char] | None = None
-        self._zero_pages = b""  # per page: 1 when it was all zeros after instantiation
+        self._zero_pages = b""  # per page: 1 when it was all zeros after instantiation and a drop gives zeros back
         self._base = 0
         self._window = (0, 0)
         self._kept = b""  # per page: _DATA, _ZERO (restored in place) or _DROP (``_kept``)
@@ -258,7 +280,12 @@ class GuestInstance:
             self._globals.append((g, value))
         self._snapshot = snapshot = _mapped_copy(base, size)
         with memoryview(snapshot).cast("B") as image:
-            self._zero_pages = bytes(image[i : i + _PAGE] == _ZERO_PAGE for i in range(0, size, _PAGE))
+            zero_pages = bytes(image[i : i + _PAGE] == _ZERO_PAGE for i in range(0, size, _PAGE))
+        droppable = _droppable(base, zero_pages)
+        if droppable is None:
+            self.broken = True
+            return False
+        self._zero_pages = droppable
         self._base = base
         self._reset_size = size
         pages = len(self._zero_pages)
