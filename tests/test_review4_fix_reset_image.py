@@ -62,3 +62,22 @@ def test_a_reused_instance_never_reads_the_image_back() -> None:
     codec = loaded.codec()
     answers = [codec.decode(b"x") for _ in range(300)]
     assert answers == [0] * 300, answers.index(1)
+
+
+def test_a_mapping_whose_drop_keeps_writes_is_not_reset() -> None:
+    """``_droppable`` writes the first zero page before dropping it: where a drop keeps what was
+    written (a shared mapping), no page can be reset by dropping it (None); a private anonymous
+    mapping keeps its zero pages droppable."""
+    import ctypes
+    import mmap
+
+    from autocodec.loader import _instance
+
+    page = _instance._PAGE
+    for flags, want in ((mmap.MAP_SHARED, None), (mmap.MAP_PRIVATE, b"\x00\x01\x01\x01")):
+        area = mmap.mmap(-1, 4 * page, flags=flags)
+        buf = (ctypes.c_char * (4 * page)).from_buffer(area)
+        buf[0] = b"x"  # page 0 holds data
+        assert _instance._droppable(ctypes.addressof(buf), b"\x00\x01\x01\x01") == want
+        del buf
+        area.close()

@@ -148,18 +148,28 @@ def _droppable(base: int, zero_pages: bytes) -> bytes | None:
     the image's bytes: a page of data that code run before the snapshot cleared (a start
     function, ``ac_result``) is zero in the snapshot but not after a drop, so it must be copied
     back from the snapshot like a data page, never dropped. Drops every zero page once and
-    reads it (at most the memory's size; resettable memories are small)."""
+    reads it (at most the memory's size; resettable memories are small). The first zero page
+    is written before its drop: a mapping where a drop keeps what a call wrote (shared) is
+    None too, as every page of a mapping behaves alike."""
     kept = bytearray(zero_pages)
+    probe = True
     for run in _ONES.finditer(zero_pages):
         start, end = run.span()
+        if probe:
+            _memset(base + start * _PAGE, 0xA5, 1)
         if _madvise(base + start * _PAGE, (end - start) * _PAGE, _MADV_DONTNEED):
             return None
+        if probe and _string_at(base + start * _PAGE, 1) == b"\xa5":
+            return None
+        probe = False
         now = _string_at(base + start * _PAGE, (end - start) * _PAGE)
         if now.count(0) != len(now):
             for i in range(start, end):
                 if now[(i - start) * _PAGE : (i - start + 1) * _PAGE] != _ZERO_PAGE:
                     kept[i] = 0
     return bytes(kept)
+
+
 _vp = ctypes.c_void_p
 _global_get = ctypes.CFUNCTYPE(None, _vp, _vp, _vp)(("wasmtime_global_get", ffi.dll))
 _global_set = ctypes.CFUNCTYPE(_vp, _vp, _vp, _vp)(("wasmtime_global_set", ffi.dll))
