@@ -273,11 +273,13 @@ class GuestInstance:
 
     # --- reuse ------------------------------------------------------------------------------
 
-    def enable_reset(self, global_names: list[str]) -> bool:
+    def enable_reset(self, global_names: list[str], memo: dict[bytes, bytes | None] | None = None) -> bool:
         """Record the state to restore: the memory's pages (which are zero, and a copy of the
         others) and the initial value of every mutable global (``global_names``: their
         exports). ``False`` (and the instance broken) when one ``reset`` does not give back
-        the recorded memory byte for byte."""
+        the recorded memory byte for byte. ``memo`` (one per module: its instances share one
+        data image) keeps ``_droppable``'s answer per zero-page map, so the pages are dropped
+        and read once per module, not per instance (16 ms for 4 MiB of image here)."""
         if self.broken:
             return False
         size, base = self._mem_len(), self._mem_base()
@@ -291,7 +293,14 @@ class GuestInstance:
         self._snapshot = snapshot = _mapped_copy(base, size)
         with memoryview(snapshot).cast("B") as image:
             zero_pages = bytes(image[i : i + _PAGE] == _ZERO_PAGE for i in range(0, size, _PAGE))
-        droppable = _droppable(base, zero_pages)
+        if memo is not None and zero_pages in memo:
+            droppable = memo[zero_pages]
+        else:
+            droppable = _droppable(base, zero_pages)
+            if memo is not None:
+                if len(memo) >= 4:  # a bound: instances of one module almost always agree
+                    memo.clear()
+                memo[zero_pages] = droppable
         if droppable is None:
             self.broken = True
             return False

@@ -116,6 +116,7 @@ class LoadedModule:
         )
         self._idle: list[GuestInstance] = []
         self._growths = 0  # instances discarded in a row because their memory grew (``_grew``)
+        self._droppable: dict[bytes, bytes | None] = {}  # ``GuestInstance.enable_reset``'s memo
         self._reuse_max = _REUSE_INPUT
         """Inputs up to this size run on reset instances. What a call touches should stay in
         the reset window (1 MiB with 4 KiB pages): a hasher's call touches about its input,
@@ -217,7 +218,7 @@ class LoadedModule:
     def _reusable_instance(self) -> GuestInstance:
         instance = self.instance()
         names = self._reset_globals
-        if names is not None and not instance.enable_reset(names):
+        if names is not None and not instance.enable_reset(names, self._droppable):
             self._reset_globals = None  # memory not restorable this way here: fresh instances
             _log.info("module instances are not resettable; using fresh ones", name=self.info.name)
             instance = self.instance()
