@@ -155,6 +155,20 @@ class Parser(argparse.ArgumentParser):
         self._given: set[str] = set()  # the ``dest``s of the one-value options this parse has met
         return super()._parse_known_args(*args, **kwargs)
 
+    def _parse_optional(self, arg_string: str) -> Any:
+        """argparse's, reading a boolean option's ``=VALUE`` as Kubo 0.43.1 reads it (go-ipfs-cmds:
+        the value lowercased, then Go's ``strconv.ParseBool``; an empty value is true): ``--pin=0``,
+        ``-w=T``, ``--pin=False`` and ``--pin=`` are ``bool_flag``'s ``=true``/``=false``
+        spellings; any other value (``--pin=yes``) is refused, as Kubo refuses it."""
+        name, eq, value = arg_string.partition("=")
+        if eq and name.startswith("-") and f"{name}=true" in self._option_string_actions:
+            truth = _GO_BOOLS.get(value.lower())
+            if truth is None:
+                shown = value if len(value) <= 40 else value[:40] + "..."
+                self.error(f"invalid boolean {shown!r} for {name} (give true or false)")
+            arg_string = f"{name}={'true' if truth else 'false'}"
+        return super()._parse_optional(arg_string)
+
     def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
         """argparse's, refusing an option that holds one value given a second time, as Kubo
         0.43.1 refuses any option given twice (``Error: multiple values for option "pin"``,
@@ -176,6 +190,10 @@ class Parser(argparse.ArgumentParser):
             # argparse passes sys.stdout, None when descriptor 1 was closed (stderr is passed as itself)
             raise OSError(errno.EBADF, "standard output is closed")
         super()._print_message(message, file)
+
+
+_GO_BOOLS = {"": True, "1": True, "t": True, "true": True, "0": False, "f": False, "false": False}
+"""A boolean option's values as Kubo 0.43.1 takes them, lowercased (``Parser._parse_optional``)."""
 
 
 ONCE_KINDS = (argparse._StoreAction, argparse._StoreConstAction, argparse._StoreTrueAction,
@@ -403,26 +421,33 @@ def _command_token(argv: Sequence[str] | None) -> str | None:
     return None
 
 
-def _boolean_flags(parser: argparse.ArgumentParser) -> set[str]:
-    flags: set[str] = set()
+def _boolean_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
+    """Each on/off option string of ``parser`` and its subcommands (``BooleanOptionalAction``,
+    short ones included) mapped to the ``--no-`` form of its option."""
+    flags: dict[str, str] = {}
     for action in parser._actions:
         if isinstance(action, argparse.BooleanOptionalAction):
-            flags.update(opt for opt in action.option_strings if not opt.startswith("--no-"))
+            negative = next(opt for opt in action.option_strings if opt.startswith("--no-"))
+            flags.update((opt, negative) for opt in action.option_strings if not opt.startswith("--no-"))
         elif isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
-                flags |= _boolean_flags(sub)
+                flags.update(_boolean_flags(sub))
     return flags
 
 
 def go_booleans(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
-    """Kubo's ``--flag=true|false`` spelling of on/off options: ``--progress=false`` is
-    ``--no-progress`` (only for options that have a ``--no-`` form, so no value is reinterpreted)."""
+    """Kubo's ``--flag=VALUE`` spelling of on/off options, the value read as Go's
+    ``strconv.ParseBool`` reads it lowercased (``_GO_BOOLS``): ``--progress=false`` and ``-p=0``
+    are ``--no-progress``, ``--offline=1`` and ``--offline=`` are ``--offline`` (only for options
+    that have a ``--no-`` form, so no value is reinterpreted; another value is left for argparse to
+    refuse)."""
     flags = _boolean_flags(parser)
     out = []
     for arg in argv:
         name, eq, value = arg.partition("=")
-        if eq and name in flags and value.lower() in ("true", "false"):
-            arg = name if value.lower() == "true" else "--no-" + name[2:]
+        truth = _GO_BOOLS.get(value.lower()) if eq and name in flags else None
+        if truth is not None:
+            arg = name if truth else flags[name]
         out.append(arg)
     return out
 
