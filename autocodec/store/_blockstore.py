@@ -49,7 +49,8 @@ Invariants:
   write is a ``StoreError`` saying the home is read-only. With no pending ``-wal`` the database
   is opened ``immutable`` (no ``-shm`` needed; a writer elsewhere, through another mount of the
   same folder, must not start while it is open); with one, through its ``-shm``, else refused.
-- Every sqlite error becomes a ``StoreError``: "database or disk is full" is ``StorageFull``.
+- Every sqlite error becomes a ``StoreError``: "database or disk is full" is ``StorageFull``, and
+  so is no room for the ``-shm`` file (``SQLITE_IOERR_SHMSIZE``), which even a read needs.
 - A corrupt row (a value of the wrong column type, a key that is no CID, bytes that fail the
   checksum) is ``StoreCorrupt`` for that block only; ``check`` lists it and goes on. Messages
   name the CID, never the store's path (they may end up in an HTTP body); logs carry the path.
@@ -246,6 +247,13 @@ def _builtin_verify(cid: CID, data: bytes) -> None:
     verify_cid(cid, data)
 
 
+_SQLITE_IOERR_SHMSIZE = 4874
+"""SQLite could not grow the ``-shm`` file beside a WAL database (no room on its file system):
+every connection needs it, a read too, so a home on a full disk cannot even be read."""
+_NO_ROOM_HINT = ("free disk space where the home is and run it again: SQLite needs some 32 KiB beside "
+                 "store.sqlite even to read it; nothing stored was lost")
+
+
 def translate_sqlite_error(exc: sqlite3.Error, doing: str) -> StoreError:
     """A typed ``StoreError`` for an sqlite3 exception raised while ``doing`` something."""
     code = getattr(exc, "sqlite_errorcode", None)
@@ -254,6 +262,9 @@ def translate_sqlite_error(exc: sqlite3.Error, doing: str) -> StoreError:
         return StoreError(f"cannot {doing}: the home is read-only ({text})", hint=_READ_ONLY_HINT)
     if code == sqlite3.SQLITE_FULL or "database or disk is full" in text:
         return StorageFull(f"cannot {doing}: the store is full ({text})")
+    if code == _SQLITE_IOERR_SHMSIZE:
+        return StorageFull(f"cannot {doing}: the disk has no room for the store's shared index ({text})",
+                           hint=_NO_ROOM_HINT)
     if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED) or "locked" in text:
         return StoreError(
             f"cannot {doing}: the store is locked by another process ({text})",
