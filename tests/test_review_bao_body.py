@@ -169,12 +169,12 @@ def test_a_body_ended_by_its_length_on_a_connection_kept_open(server: Server,
 @pytest.mark.parametrize("command", ["bao-cat", "cat"])
 def test_the_cli_writes_what_came_before_a_stall(server: Server, blob: tuple[bao.Verifier, object, bytes, bytes],
                                                   tmp_path: Path, command: str) -> None:
-    """``bao cat CID --gateway URL --timeout 2`` (and ``cat``, whose gateway read waits 60 s:
-    small content only) against a gateway that stops sending 30 KB in: the verified bytes are on
+    """``bao cat CID --gateway URL --timeout 2`` (and ``cat``, whose gateway read waits the
+    home's fetch timeout, 10 s: small content only) against a gateway that stops sending 30 KB in: the verified bytes are on
     standard output and one line says the response stalled."""
     v, cid, content, enc = blob
     if command == "cat" and len(content) > SMALL:
-        pytest.skip("cat's gateway read waits 60 s")
+        pytest.skip("cat's gateway read waits the fetch timeout (10 s)")
     server.reply, server.hold, server.reset = _head(len(enc)) + enc[:30_000], True, False
     base = server.url.removesuffix("/bao/x")
     args = ["bao", "cat", str(cid), "--gateway", base, "--timeout", "2"] if command == "bao-cat" else \
