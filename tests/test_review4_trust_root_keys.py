@@ -160,3 +160,18 @@ def test_a_root_key_revoked_by_another_connection_reaches_an_open_runtime(tmp_pa
             assert time.monotonic() < deadline, "the revocation never reached the open runtime"
             time.sleep(0.02)
         assert now.refused is not None and "root v3" in now.reason, now
+
+
+def test_a_rotation_walk_that_missed_a_root_is_not_remembered(home: Path) -> None:
+    """``_rotations`` remembers a set's rotations once per process; a walk that ended at a root the
+    home did not hold (removed, not fetched yet) left out the rotations before it, and was
+    remembered: the revoked-key check skipped them for the life of the process."""
+    t = Theft()
+    with TrustStore.open(home) as store:
+        t.pinned_and_taken_over(store)
+        root2 = store.blocks.get(t.root2)
+        assert store.blocks.delete(t.root2)
+        store.resolve("codec", CODE, now=NOW)  # only root v3 is walked: no rotation to check
+        store.blocks.put(t.root2, root2)
+        with pytest.raises(RevokedError, match="root v3"):
+            store.resolve("codec", CODE, now=NOW)

@@ -931,7 +931,7 @@ class TrustStore:
         """The root rotations from anchor ``set_id`` to the stored root ``root_cid``, oldest
         first, and every root key they name: read from the home's verified blocks (pins keep a
         set's roots; one it no longer holds ends the walk) once per process, as roots are
-        content-addressed."""
+        content-addressed; a walk that ended before the anchor is not remembered."""
         hit = self._steps.get((set_id, root_cid))
         if hit is not None:
             return hit
@@ -946,10 +946,13 @@ class TrustStore:
             root = _open_root(self.blocks.get(cid), limits)[1]
             roots.append((str(cid), root))
             cid = None if str(cid) == set_id else root.previous
+        complete = bool(roots) and roots[-1][0] == set_id  # the walk reached the anchor
         roots.reverse()
         steps = tuple(_Rotation(cid_text, new.version, old.root.keys, old.root.threshold, new.root.keys,
                                 new.root.threshold) for (_, old), (cid_text, new) in zip(roots, roots[1:]))
         hit = (frozenset(k for step in steps for k in (*step.old_keys, *step.keys)), steps)
+        if not complete:  # a root not held (yet): walk again next time, when it may be stored
+            return hit
         if len(self._steps) >= 1024:
             self._steps.clear()
         self._steps[(set_id, root_cid)] = hit
