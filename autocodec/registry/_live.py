@@ -61,7 +61,7 @@ def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Fetch) -> None:
     the serving version on recently decoded blocks."""
     from ..loader import run_vectors
     from ..loader._vectors import decode_vectors
-    from ..verify import fetch_module
+    from ..verify import fetch_module, fetch_vectors
 
     for (kind, key), (_role, manifest_cid) in verified.entries.items():
         vm = verified.manifests.get(manifest_cid)
@@ -74,7 +74,9 @@ def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Fetch) -> None:
         loaded = runtime.sandbox.load(fetch_module(m, fetch, limits=runtime.limits.trust), cid=m.module)
         if m.vectors is None:
             raise CanaryFailed(f"{m.name} {m.version} ({m.module}) has no test vectors to canary")
-        report = run_vectors(loaded, decode_vectors(fetch(m.vectors), "dag-cbor", runtime.limits.trust),
+        vectors = fetch_vectors(m, fetch, limits=runtime.limits.trust)  # capped, its hash checked
+        assert vectors is not None  # m.vectors is not None
+        report = run_vectors(loaded, decode_vectors(vectors, "dag-cbor", runtime.limits.trust),
                              limits=runtime.limits.trust)
         if not report.ok:
             raise CanaryFailed(f"{m.name} {m.version} ({m.module}) fails {len(report.failures)} of its "
