@@ -210,20 +210,37 @@ class CarSource:
 
 
 def check_car_root(car: bytes, root: CID, source: str, limits: Limits | None = None) -> bytes:
-    """``car`` when its header names exactly ``root`` (a DAG export asked for ``root``).
+    """``car`` when it is a whole CAR of ``root`` whose every block verifies (a DAG export asked
+    for ``root``).
 
-    Only the header is read; the blocks stay unverified. A CAR for another root (a gateway
-    answering for a different CID than asked) is a ``HashMismatch`` naming ``source``; a
-    header that is not a CAR's is ``InvalidCar``.
+    Invariants: its header names exactly ``root`` (else ``HashMismatch``: an answer for another
+    CID); every section parses, to the last byte (else ``InvalidCar``: a CAR cut mid-section, or
+    Kubo's gateway's "[Gateway Error: CAR stream truncated ...]" written after its last block);
+    every block hashes to its CID (else ``HashMismatch`` naming ``source`` and the block). Blocks
+    out of order, repeated, or not linked from ``root`` are taken (each is verified); that every
+    block under ``root`` is present is not checked here (the caller walks the DAG).
     """
     import io
 
+    from ..builtin import verify_cid
+
     try:
-        roots = CarReader(io.BytesIO(car), limits=limits or DEFAULT_LIMITS).roots
+        reader = CarReader(io.BytesIO(car), limits=limits or DEFAULT_LIMITS)
     except InvalidCar as exc:
         raise InvalidCar(f"{source} answered something that is not a CAR for {root}: {exc.message}",
                          hint="use another source") from None
-    if roots != [root]:
-        got = ", ".join(str(r) for r in roots[:3]) or "no root"
+    if reader.roots != [root]:
+        got = ", ".join(str(r) for r in reader.roots[:3]) or "no root"
         raise HashMismatch(f"{source} answered a CAR of {got}, not of the asked {root}")
+    try:
+        for cid, data in reader:
+            try:
+                verify_cid(cid, data)
+            except HashMismatch:
+                raise HashMismatch(f"{source} answered a CAR for {root} whose block {cid} has bytes that do not "
+                                   "match it", hint="use another source") from None
+    except InvalidCar as exc:
+        raise InvalidCar(f"{source} answered not a whole CAR for {root} ({exc.message}): it stopped short or "
+                         "carries bytes that are not CAR sections", hint="try again later, or use another source") \
+            from None
     return car

@@ -28,6 +28,9 @@ Invariants:
   ``http.client`` alone skips only 100 and took a 103 for the answer. At most
   ``MAX_INFORMATIONAL`` of them (100 counted too): one more is ``SourceUnavailable``, not a
   wait for the deadline (Go bounds them by its header byte limit instead);
+- the trailer fields of a chunked answer (RFC 9112 section 7.1.2) are kept in ``Answer.trailers``
+  (at most ``MAX_TRAILERS`` lines; one more is ``SourceUnavailable``): Kubo's RPC sends a 200
+  whose ``X-Stream-Error`` trailer says the body stopped short, which ``http.client`` alone drops;
 - failures are typed: ``FetchTimeout`` (deadline or read timeout), ``SourceUnavailable``
   (cannot connect, connection dropped, an answer that is not HTTP), ``FetchTooLarge``,
   ``FetchError`` (an encoded body); their messages never echo the peer's bytes except a
@@ -43,7 +46,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,6 +59,7 @@ from ..errors import (FetchCancelled, FetchError, FetchTimeout, FetchTooLarge, I
 ERROR_BODY_CAP = 64 * 1024
 MAX_LOOKUPS = 32
 MAX_INFORMATIONAL = 32
+MAX_TRAILERS = 64
 _CHUNK = 64 * 1024
 _LOOKUPS = threading.BoundedSemaphore(MAX_LOOKUPS)
 _Address = tuple[socket.AddressFamily, socket.SocketKind, int, str, Any]  # getaddrinfo's: family, type, proto, name, address
@@ -157,11 +161,13 @@ def current_cancel() -> Cancel | None:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """A complete HTTP answer: status, lower-cased headers and the (capped) body."""
+    """A complete HTTP answer: status, lower-cased headers, the (capped) body and the trailer
+    fields sent after a chunked body (lower-cased names; printable values)."""
 
     status: int
     headers: dict[str, str]
     body: bytes
+    trailers: dict[str, str] = field(default_factory=dict)
 
     @property
     def content_type(self) -> str:
@@ -273,7 +279,7 @@ def _answer(conn: http.client.HTTPConnection, method: str, target: str, body: by
                                     f"{len(out) + missing} declared bytes)")
         if coding:
             out.clear()  # an error body in a coding we did not ask for: not text we can show
-        return Answer(resp.status, answer_headers, bytes(out))
+        return Answer(resp.status, answer_headers, bytes(out), dict(getattr(resp, "trailers", {})))
     except (socket.timeout, TimeoutError):
         if fired.is_set() or deadline.expired():
             raise FetchTimeout(f"{what}: no complete answer within {deadline.seconds:g} s") from None
@@ -296,6 +302,22 @@ def _final_response_class() -> Any:
 
         class FinalResponse(http.client.HTTPResponse):
             informational = 0
+            trailers: dict[str, str]
+
+            def _read_and_discard_trailer(self) -> None:
+                """Keep the trailer fields (``http.client`` reads and drops them); a peer that
+                closes without the final empty line ends them, as ``http.client`` allows."""
+                self.trailers = {}
+                for _ in range(MAX_TRAILERS + 1):
+                    line = self.fp.readline(65537)
+                    if len(line) > 65536:
+                        raise http.client.LineTooLong("trailer line")
+                    if line in (b"\r\n", b"\n", b""):
+                        return
+                    name, sep, value = line.decode("latin-1").partition(":")
+                    if sep and name.strip():
+                        self.trailers[name.strip().lower()] = printable(value.strip(), 300)
+                raise http.client.HTTPException(f"it sent more than {MAX_TRAILERS} trailer lines after its answer")
 
             def _read_status(self) -> tuple[str, int, str]:
                 while True:

@@ -305,7 +305,8 @@ class NodeSource:
 
     def _call(self, path: str, args: Sequence[str], opts: dict[str, str], deadline: Deadline, cap: int,
               body: bytes | None = None, headers: dict[str, str] | None = None) -> Answer:
-        """One RPC attempt; a non-2xx answer becomes a typed error."""
+        """One RPC attempt; a non-2xx answer, or a 2xx whose ``X-Stream-Error`` trailer says the
+        node failed mid-answer, becomes a typed error."""
         query = [("arg", a) for a in args] + list(opts.items())
         # Kubo's own timeout: the time left, so an online node stops searching when we stop waiting
         query.append(("timeout", f"{max(1, math.floor(deadline.remaining()))}s"))
@@ -315,22 +316,30 @@ class NodeSource:
         answer = exchange("POST", url, what=f"{self.name} {path.strip('/')}", deadline=deadline,
                           read_timeout=self.limits.timeout_s, cap=cap, body=body, headers=headers)
         if 200 <= answer.status < 300:
-            return answer
+            stream_error = answer.trailers.get("x-stream-error", "")
+            if not stream_error:
+                return answer
+            # Kubo's 200 whose body stopped short (go-ipfs-cmds' trailer; its client fails the command)
+            raise self._failure(path, args, " ".join(stream_error.split()))
         if answer.status in (401, 403):
             raise self._denied(path.strip("/"), answer.status, deadline)
-        text = _error_text(answer.body) or f"HTTP {answer.status}"
+        raise self._failure(path, args, _error_text(answer.body) or f"HTTP {answer.status}")
+
+    def _failure(self, path: str, args: Sequence[str], text: str) -> FetchError | BlockNotFound:
+        """The typed error for the node's error ``text`` about ``path`` (a non-2xx answer's
+        ``Message``, or a 200's ``X-Stream-Error`` trailer)."""
         lowered = text.lower()
         if "not found" in lowered or "could not find" in lowered or "deadline exceeded" in lowered:
             if path.strip("/") in ("block/get", "dag/export"):
                 # Kubo's message repeats the CID after ": ipld:"; the caller names it already
                 if "deadline exceeded" in lowered:  # an online node searched the network until our deadline
-                    raise BlockNotFound(f"{self.name} did not find it within the fetch deadline "
+                    return BlockNotFound(f"{self.name} did not find it within the fetch deadline "
                                         f"({text.split(': ipld:')[0]})",
-                                        hint="check that the node is connected to a peer that has it, or raise "
-                                             "[limits.fetch] deadline_s in config.toml")
-                raise BlockNotFound(f"{self.name} does not have it ({text.split(': ipld:')[0]})")
-            raise BlockNotFound(f"{self.name} {path.strip('/')} {' '.join(args)[:200]}: {text}")
-        raise FetchError(f"the IPFS node at {self.addr} refused {path.strip('/')}: {text}")
+                                         hint="check that the node is connected to a peer that has it, or raise "
+                                              "[limits.fetch] deadline_s in config.toml")
+                return BlockNotFound(f"{self.name} does not have it ({text.split(': ipld:')[0]})")
+            return BlockNotFound(f"{self.name} {path.strip('/')} {' '.join(args)[:200]}: {text}")
+        return FetchError(f"the IPFS node at {self.addr} refused {path.strip('/')}: {text}")
 
     def _request(self, path: str, args: Sequence[str] = (), *, opts: dict[str, str] | None = None,
                  decoder: str | None = None, data: bytes | None = None,
@@ -355,8 +364,8 @@ class NodeSource:
         return with_retries("", self.limits, attempt)
 
     def export_dag(self, root: CID) -> bytes:
-        """The CAR of the DAG under ``root`` as the node holds it (unverified blocks; its header
-        must name ``root``)."""
+        """The CAR of the DAG under ``root`` as the node holds it: whole (a node that failed mid-export
+        is its error, not a short CAR), naming ``root`` alone, every block verified (``check_car_root``)."""
 
         def attempt(deadline: Deadline) -> bytes:
             return self._call("dag/export", (str(root),), {}, deadline, self.limits.max_car_bytes).body
