@@ -102,13 +102,10 @@ def test_templates_build_to_the_same_bytes_anywhere(lang: str, tmp_path: Path) -
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason=(
-    "autocodec.modkit._build runs rustc (through `rustup run`) with the caller's HOME, TMPDIR, LANG, "
-    "PATH and rustup's RUSTUP_HOME/CARGO_HOME, so env!/option_env! in a Rust module compile the "
-    "builder's values in; measured 2026-12-05: HOME=/tmp/h1 vs /tmp/hhhhhhh2 gave two CIDs. "
-    "Fix (modkit's owner): run the toolchain's rustc (`rustup which --toolchain RUST_VERSION rustc`) "
-    "with a fixed environment, e.g. {'PATH': os.defpath}"))
 def test_a_rust_module_cannot_see_the_builders_environment(tmp_path: Path) -> None:
+    """modkit ran rustc through ``rustup run`` with the caller's HOME, TMPDIR, LANG, PATH and
+    rustup's variables, so ``option_env!`` compiled the builder's values in (measured 2026-12-05:
+    HOME=/tmp/h1 vs /tmp/hhhhhhh2 gave two CIDs); now the toolchain's rustc runs with PATH only."""
     _need_toolchain("rust")
     built = []
     for who in ("h1", "a-longer-home-2"):

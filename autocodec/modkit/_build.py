@@ -254,7 +254,9 @@ def _build_rust(folder: Path, tmp: Path, cache: Path) -> bytes:
         shutil.copyfile(path, tmp / path.name)
     (tmp / "lib.rs").write_text(RUST_ROOT)
     cmd = [*rustc, *RUSTFLAGS, f"--remap-path-prefix={tmp}=.", "lib.rs", "-o", "out.wasm"]
-    _run(cmd, tmp, _tool_env(), "rustc")
+    # a fixed environment: env!/option_env! in a module must not compile the builder's HOME,
+    # TMPDIR, LANG or PATH into its bytes (same source, same bytes, same CID on any machine)
+    _run(cmd, tmp, {"PATH": os.defpath}, "rustc")
     return (tmp / "out.wasm").read_bytes()
 
 

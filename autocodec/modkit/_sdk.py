@@ -88,13 +88,20 @@ def rust_files() -> list[Path]:
 
 
 def rustc(version: str, target: str) -> list[str]:
-    """rustc at exactly ``version`` with ``target`` installed, as a command line."""
+    """rustc at exactly ``version`` with ``target`` installed, as a command line: the
+    toolchain's own binary (``rustup which``), so it needs no environment to run."""
     import subprocess
 
-    cmd = ["rustup", "run", version, "rustc"] if shutil.which("rustup") else ["rustc"]
     how = (f"tools/setup.d/61-rust-wasm32.sh installs Rust {version} with the {target} target "
            "through rustup")
+    cmd = ["rustc"]
     try:
+        if shutil.which("rustup"):  # the toolchain's own binary: it runs without rustup's environment
+            which = subprocess.run(["rustup", "which", "--toolchain", version, "rustc"], capture_output=True,
+                                   text=True, timeout=60, check=False)
+            if which.returncode != 0 or not which.stdout.strip():
+                raise ToolchainMissing(f"rustc {version} is not installed here ({how})")
+            cmd = [which.stdout.strip()]
         ver = subprocess.run([*cmd, "--version"], capture_output=True, text=True, timeout=60, check=False)
         libdir = subprocess.run([*cmd, "--print", "target-libdir", "--target", target], capture_output=True,
                                 text=True, timeout=60, check=False)
