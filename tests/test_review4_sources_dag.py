@@ -131,3 +131,27 @@ def test_a_gateway_car_whose_every_block_verifies_is_taken(car: bytes) -> None:
         got = GatewaySource(peer.url, limits=FAST).export_dag(CID_A)
     assert got == car
     assert dict(CarReader(io.BytesIO(got))) == {CID_A: A, CID_B: B}
+
+
+# --- a node's 200 whose JSON says error ----------------------------------------------------------
+# go-ipfs-cmds' client (Kubo's, v0.16.1 http/response.go, writer.go MaybeError) decodes each JSON
+# value of an answer as the command's error when it is an object with "Type": "error", whatever
+# the status; a bare 200 with such a body was read as no pins, an empty path, no keys.
+
+ERROR_BODY = b'{"Message":"pin/ls failed: the repo is locked","Code":0,"Type":"error"}\n'
+
+
+@pytest.mark.parametrize("body", [ERROR_BODY, b'{"Keys":{}}\n' + ERROR_BODY], ids=["alone", "after-a-value"])
+def test_a_node_200_whose_json_is_an_error_is_the_nodes_error(body: bytes) -> None:
+    with Peer(answer("200 OK", "application/json", body)) as peer:
+        node = NodeSource(peer.url, limits=FAST)
+        for call in (node.pins, lambda: node.resolve_name("k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8"),
+                     node.key_names):
+            with pytest.raises(FetchError, match="the repo is locked"):
+                call()
+
+
+def test_a_value_whose_type_field_is_not_error_is_a_value() -> None:
+    body = b'{"Cid":"' + str(CID_A).encode() + b'","Type":"recursive"}\n'
+    with Peer(answer("200 OK", "application/json", body)) as peer:
+        assert NodeSource(peer.url, limits=FAST).pins() == set()  # a --stream item; not an error

@@ -346,7 +346,8 @@ class NodeSource:
                  headers: dict[str, str] | None = None) -> object:
         """One RPC call with retries, bounded by ``limits.deadline_s``; JSON decoded when ``decoder="json"``.
 
-        A JSON answer that is a stream of objects (one per line) is returned as a list.
+        A JSON answer that is a stream of objects (one per line) is returned as a list; an object
+        of it that is an error (``"Type": "error"``) is the node's typed error, as for a non-2xx.
         """
 
         def attempt(deadline: Deadline) -> Answer:
@@ -355,7 +356,14 @@ class NodeSource:
         answer = with_retries("", self.limits, attempt)
         if decoder != "json":
             return answer.body
-        return _json(answer.body, f"{self.name} {path.strip('/')}")
+        value = _json(answer.body, f"{self.name} {path.strip('/')}")
+        # go-ipfs-cmds' client (Kubo's) takes any JSON value {"Type": "error", "Message": ...} of an
+        # answer for the command's error, whatever the status: so does this one, never a value
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, dict) and item.get("Type") == "error" and isinstance(item.get("Message"), str):
+                text = "".join(ch for ch in " ".join(item["Message"].split()) if ch.isprintable())[:300]
+                raise self._failure(path, args, text or "an error without a message")
+        return value
 
     def get(self, cid: CID) -> bytes:
         def attempt(deadline: Deadline) -> bytes:
