@@ -155,3 +155,31 @@ def test_a_value_whose_type_field_is_not_error_is_a_value() -> None:
     body = b'{"Cid":"' + str(CID_A).encode() + b'","Type":"recursive"}\n'
     with Peer(answer("200 OK", "application/json", body)) as peer:
         assert NodeSource(peer.url, limits=FAST).pins() == set()  # a --stream item; not an error
+
+
+# --- trailers are bounded ----------------------------------------------------------------------
+
+def _trailing(lines: int, stall: bool) -> "object":
+    def handle(_request: str, send: Send, stopped: threading.Event) -> None:
+        send(b"HTTP/1.1 200 OK\r\nContent-Type: application/vnd.ipld.raw\r\nTransfer-Encoding: chunked\r\n\r\n"
+             + f"{len(A):x}\r\n".encode() + A + b"\r\n0\r\n" + b"X-Pad: x\r\n" * lines)
+        if stall:
+            stopped.wait(30)
+        else:
+            send(b"\r\n")
+
+    return handle
+
+
+def test_endless_trailer_lines_and_a_stalled_trailer_end_typed_and_bounded() -> None:
+    from autocodec.errors import FetchTimeout, SourceUnavailable
+
+    limits = FetchLimits(timeout_s=0.5, retries=0, backoff_s=0.05, deadline_s=2.0)
+    with Peer(_trailing(100, stall=False)) as peer:  # type: ignore[arg-type]
+        with pytest.raises(SourceUnavailable, match="more than 64 trailer lines"):
+            GatewaySource(peer.url, limits=limits).get(CID_A)
+    with Peer(_trailing(3, stall=False)) as peer:  # type: ignore[arg-type]
+        assert GatewaySource(peer.url, limits=limits).get(CID_A) == A  # a few trailers: the body stands
+    with Peer(_trailing(1, stall=True)) as peer:  # type: ignore[arg-type]
+        with pytest.raises(FetchTimeout):
+            GatewaySource(peer.url, limits=limits).get(CID_A)
