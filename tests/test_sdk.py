@@ -498,6 +498,7 @@ def test_an_installed_assemblyscript_without_node_says_node_is_missing(tmp_path:
     entry = tmp_path / "asc" / "node_modules" / "assemblyscript" / "bin" / "asc.js"
     entry.parent.mkdir(parents=True)
     entry.write_text("")
+    (entry.parent.parent / "package.json").write_text(f'{{"version": "{_sdk.asc_version()}"}}')
     monkeypatch.setattr(_sdk, "ASC_DIR", tmp_path / "asc")
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     with pytest.raises(ToolchainMissing, match="^node is not on PATH") as err:  # was: "AssemblyScript is not installed"

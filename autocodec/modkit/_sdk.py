@@ -70,11 +70,22 @@ def asc_version() -> str:
 
 
 def asc() -> list[str]:
-    """The pinned AssemblyScript compiler as a command line."""
+    """The pinned AssemblyScript compiler as a command line; ``ToolchainMissing`` when the one
+    installed is another version (its ``package.json``) than the setup pins."""
     entry = ASC_DIR / "node_modules" / "assemblyscript" / "bin" / "asc.js"
     if not entry.is_file():
         raise ToolchainMissing("AssemblyScript is not installed here (tools/setup.d/60-assemblyscript.sh installs "
                                "the pinned compiler with npm; it needs node and npm)")
+    import json
+
+    pinned = asc_version()
+    try:
+        have = json.loads((entry.parent.parent / "package.json").read_text())["version"]
+    except (OSError, ValueError, KeyError, TypeError):
+        have = "unknown"
+    if pinned != "unknown" and have != pinned:  # module bytes, and so CIDs, depend on it
+        raise ToolchainMissing(f"AssemblyScript {have} is installed but modules are built with {pinned} "
+                               "(tools/setup.d/60-assemblyscript.sh installs the pinned compiler with npm)")
     node = shutil.which("node")
     if node is None:
         raise ToolchainMissing("node is not on PATH; the AssemblyScript compiler is installed but runs on Node.js",
