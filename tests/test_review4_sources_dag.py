@@ -183,3 +183,26 @@ def test_endless_trailer_lines_and_a_stalled_trailer_end_typed_and_bounded() -> 
     with Peer(_trailing(1, stall=True)) as peer:  # type: ignore[arg-type]
         with pytest.raises(FetchTimeout):
             GatewaySource(peer.url, limits=limits).get(CID_A)
+
+
+# --- a gateway's "not found" in another status ---------------------------------------------------
+# boxo v0.43.0's HTTP block retrieval (bitswap/network/httpnet, isKnownNotFoundError) takes any
+# non-200 answer whose body starts with one of four known texts for a 404 (some gateways send 500).
+
+@pytest.mark.parametrize("status,text", [
+    ("500 Internal Server Error", "ipld: could not find node bafkqaaa"),
+    ("503 Service Unavailable", "peer does not have bafkqaaa"),
+    ("500 Internal Server Error", "getting pieces containing cid bafkqaaa: none"),
+    ("502 Bad Gateway", "failed to load root node bafkqaaa"),
+])
+def test_a_gateways_known_not_found_text_is_not_found_whatever_its_status(status: str, text: str) -> None:
+    with Peer(answer(status, "text/plain", text.encode())) as peer:
+        with pytest.raises(BlockNotFound, match="does not have it"):
+            GatewaySource(peer.url, limits=FAST).get(CID_A)
+
+
+def test_other_error_texts_keep_their_status_meaning() -> None:
+    with Peer(answer("500 Internal Server Error", "text/plain", b"not ipld: could not find node")) as peer:
+        with pytest.raises(FetchError) as info:
+            GatewaySource(peer.url, limits=FAST).get(CID_A)
+        assert not isinstance(info.value, BlockNotFound)

@@ -10,6 +10,8 @@ Invariants:
   that the answer *is* what a trustless gateway sends: a 2xx whose ``Content-Type`` is the
   asked media type. Anything else (a deserialized JSON or HTML page, a 406) is
   ``NotTrustless``, said as such, never reported as a hash mismatch;
+- a non-2xx answer whose body starts with one of boxo's ``KNOWN_NOT_FOUND`` texts is
+  ``BlockNotFound``, whatever its status, as boxo's HTTP retrieval takes it;
 - redirects are never followed (a redirect to another host, a private address or ``file://`` is
   one ``FetchError`` naming where it pointed); a 429 is final for this gateway (``Retry-After``
   is not waited for), a 502/503/504 is retried within the deadline;
@@ -37,6 +39,10 @@ RAW = "application/vnd.ipld.raw"
 CAR = "application/vnd.ipld.car"
 IPNS_RECORD = "application/vnd.ipfs.ipns-record"
 MAX_IPNS_RECORD_BYTES = 10 * 1024  # the IPNS record spec's limit
+KNOWN_NOT_FOUND = (b"ipld: could not find node", b"peer does not have", b"getting pieces containing cid",
+                   b"failed to load root node")
+"""Error bodies that mean "not found" whatever the status (some gateways send 500 for 404): boxo
+v0.43.0's HTTP block retrieval (bitswap/network/httpnet ``isKnownNotFoundError``) reads them so."""
 
 
 class GatewaySource:
@@ -71,6 +77,8 @@ class GatewaySource:
             answer = exchange("GET", f"{self.url}/{namespace}/{cid}?format={fmt}", what=what, deadline=deadline,
                               read_timeout=self.limits.timeout_s, cap=cap, headers={"Accept": media})
             status = answer.status
+            if not 200 <= status < 300 and answer.body.startswith(KNOWN_NOT_FOUND):
+                raise BlockNotFound(f"{self.name} does not have it (HTTP {status}{_message(answer.body)})")
             if status in (404, 410):
                 raise BlockNotFound(f"{self.name} does not have it (HTTP {status})")
             if status == 406:
