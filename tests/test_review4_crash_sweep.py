@@ -301,7 +301,9 @@ def can_mount() -> bool:
 @contextmanager
 def tmpfs(at: Path, size: int = 256 << 20) -> Iterator[Path]:
     at.mkdir(parents=True, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(at)], check=True)
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(at)], capture_output=True)
+    if made.returncode != 0:  # root without the right to mount (a container without CAP_SYS_ADMIN)
+        pytest.skip(f"cannot mount a tmpfs here ({made.stderr.decode(errors='replace').strip()})")
     try:
         yield at
     finally:
