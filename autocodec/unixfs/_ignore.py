@@ -14,6 +14,8 @@ Invariants (each one observed on Kubo itself):
   ``?`` is a literal ``?``, other regular-expression characters (``[ab]``, ``+``) keep their
   meaning in Go's syntax (``_goregexp``: ``[[:alpha:]]``, ``\\z``, ``$``...), and a line
   that is no valid expression in Go (``(``, ``\\u0061``, bytes that are not UTF-8) is dropped.
+- A rule matches a name in time linear in the name (``_linear_re``), as Go's regexp does: a
+  rule such as ``*.*.*.*.*.*.*.tmp`` never backtracks over a long name.
 - A name's bytes that are not UTF-8 are matched as U+FFFD each, as Go's regexp reads them.
 """
 
@@ -24,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ._goregexp import NotGoRegexp, go_to_python
+from ._linear_re import LinearPattern
 
 _STAR = "\x00STAR\x00"  # stands for a literal ``.*`` while single stars are rewritten
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as surrogateescape decodes it
@@ -31,7 +34,7 @@ _NOT_UTF8 = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8, as surrog
 
 @dataclass(frozen=True, slots=True)
 class _Rule:
-    pattern: re.Pattern[str]
+    pattern: LinearPattern
     negate: bool
 
 
@@ -69,7 +72,8 @@ def _compile_line(line: str) -> _Rule | None:
     if _NOT_UTF8.search(expr):  # Go's regexp refuses an expression that is not UTF-8: the rule is dropped
         return None
     try:
-        return _Rule(re.compile(expr, re.ASCII), negate)
+        re.compile(expr, re.ASCII)  # Python's parser refuses what it cannot read (the rule is dropped)
+        return _Rule(LinearPattern(expr, re.ASCII), negate)  # matched in linear time, as Go's regexp
     except re.error:
         return None
 
