@@ -183,7 +183,7 @@ def _file_arguments(args: argparse.Namespace) -> list[str]:
         tell_reading_stdin()
     dereference = args.dereference_args or args.dereference_symlinks
     paths = [_dereferenced(p) if dereference and p != "-" else p for p in args.paths or ["-"]]
-    paths = [os.path.normpath(p) if p != "-" else p for p in paths]  # Kubo cleans each (Go's filepath.Clean)
+    paths = [_go_clean(p) if p != "-" else p for p in paths]  # Kubo cleans each (Go's filepath.Clean)
     names = _stdin_in_order(kubo_file_args(paths), args.stdin_name, paths)
     for name in names:
         if name == "-":
@@ -336,6 +336,15 @@ def _add_options(args: argparse.Namespace) -> "AddOptions":
                       max_hamt_fanout=args.max_hamt_fanout, inline=args.inline, inline_limit=args.inline_limit,
                       preserve_mode=args.preserve_mode, preserve_mtime=args.preserve_mtime, mode=mode, mtime=mtime,
                       ignore=_ignore_rules(args), follow_symlinks=args.dereference_symlinks)
+
+
+def _go_clean(path: str) -> str:
+    """``path`` as Go's ``filepath.Clean`` leaves it: ``os.path.normpath``, but a leading ``//``
+    is ``/`` (POSIX lets normpath keep exactly two leading slashes; Go keeps one)."""
+    import os
+
+    cleaned = os.path.normpath(path)
+    return "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
 
 
 def _hash_name(text: str) -> str:
