@@ -41,6 +41,7 @@ _Instr = tuple[Any, ...]
 # at start, at end, previous is a word character, next is one, previous is a newline, next is one,
 # next is a newline that ends the text
 _Context = tuple[bool, bool, bool, bool, bool, bool, bool]
+_NOWHERE = (False, False, False, False, False)  # the context's fields a simple expression never asks
 _ASSERTIONS = frozenset((C.AT_BEGINNING, C.AT_BEGINNING_STRING, C.AT_END, C.AT_END_STRING, C.AT_BOUNDARY,
                          C.AT_NON_BOUNDARY))
 
@@ -55,6 +56,11 @@ class LinearPattern:
         self._start = self._emit(list(parsed), parsed.state.flags, 0)
         self._closures: dict[tuple[frozenset[int], _Context], tuple[tuple[int, ...], bool]] = {}
         self._steps: dict[tuple[tuple[int, ...], str], frozenset[int]] = {}
+        # only text-start and text-end assertions: inside the text every position is alike
+        self._simple = all(instr[1][0] in (C.AT_BEGINNING_STRING, C.AT_END_STRING) or
+                           (instr[1][0] is C.AT_BEGINNING and not instr[1][1])
+                           for instr in self._prog if instr[0] == "at")
+        self._fast: dict[tuple[tuple[int, ...], str], tuple[tuple[int, ...], bool, frozenset[int]]] = {}
 
     # -- compiling (continuation style: each item is emitted in front of the state ``nxt``) --
 
@@ -140,6 +146,8 @@ class LinearPattern:
 
     def match(self, text: str) -> bool:
         """Whether the expression matches at the start of ``text`` (as ``re.match``)."""
+        if self._simple:
+            return self._match_simple(text)
         state: frozenset[int] = frozenset((self._start,))
         size = len(text)
         prev = ""
@@ -159,6 +167,28 @@ class LinearPattern:
                 self._remember(self._steps, key, following)
             state, prev = following, ch
         return False
+
+    def _match_simple(self, text: str) -> bool:
+        """``match`` for an expression whose only assertions are the text's start and end: one
+        cached step per character (a step's closure is taken away from both ends; a match found
+        there holds anywhere, as no assertion of the expression is true there)."""
+        closed, matched = self._closure(frozenset((self._start,)), (True, not text, *_NOWHERE))
+        if matched:
+            return True
+        raw: frozenset[int] = frozenset()
+        fast = self._fast
+        for ch in text:
+            if not closed:
+                return False
+            entry = fast.get((closed, ch))
+            if entry is None:
+                raw = frozenset(self._prog[pc][2] for pc in closed if self._prog[pc][1](ch))
+                entry = (*self._closure(raw, (False, False, *_NOWHERE)), raw)
+                self._remember(fast, (closed, ch), entry)
+            closed, matched, raw = entry
+            if matched:
+                return True
+        return bool(text) and self._closure(raw, (False, True, *_NOWHERE))[1]
 
     def _closure(self, state: frozenset[int], context: _Context) -> tuple[tuple[int, ...], bool]:
         """The character-consuming states reachable from ``state`` without input, and whether
