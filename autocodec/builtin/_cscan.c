@@ -369,6 +369,55 @@ typedef struct {
     Py_ssize_t prev_len;
 } Frame;
 
+/* The next entry of the list or map of frame f: 1 with *child (and *key, NULL for a list),
+   0 when f holds no more, -1 with an exception set for a map key that is not a str. */
+static int
+frame_next(Frame *f, PyObject **key, PyObject **child)
+{
+    if (Py_TYPE(f->obj) == &PyList_Type) {
+        if (f->pos >= PyList_GET_SIZE(f->obj))
+            return 0;
+        *key = NULL;
+        *child = PyList_GET_ITEM(f->obj, f->pos);
+        f->pos++;
+        return 1;
+    }
+    if (!PyDict_Next(f->obj, &f->pos, key, child))
+        return 0;
+    if (!PyUnicode_CheckExact(*key)) {
+        PyErr_SetString(PyExc_TypeError, "map keys must be strings");
+        return -1;
+    }
+    return 1;
+}
+
+/* Push child (a list or map) as a new frame on *stack (*sp frames of *cap), at most max_depth
+   deep: 0, or -1 with an exception set (too deep, no memory; the stack stays the caller's). */
+static int
+frame_push(Frame **stack, Py_ssize_t *sp, Py_ssize_t *cap, Py_ssize_t max_depth, PyObject *child)
+{
+    if (*sp + 1 > max_depth) {
+        PyErr_SetString(PyExc_ValueError, "nested deeper than max_depth");
+        return -1;
+    }
+    if (*sp == *cap) {
+        Frame *grown = PyMem_Realloc(*stack, 2 * *cap * sizeof(Frame));
+        if (grown == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        *stack = grown;
+        *cap *= 2;
+    }
+    Frame *top = &(*stack)[*sp];
+    top->obj = child;
+    top->pos = 0;
+    top->prev = NULL;
+    top->prev_len = 0;
+    (*sp)++;
+    return 0;
+}
+
 /* whether key b may follow key a in a DAG-CBOR map: shorter first, then bytewise */
 static int
 key_after(const char *a, Py_ssize_t a_len, const char *b, Py_ssize_t b_len)
@@ -407,24 +456,15 @@ py_check(PyObject *self, PyObject *args)
     sp++;
     while (sp > 0) {
         Frame *f = &stack[sp - 1];
-        PyObject *child;
-        if (Py_TYPE(f->obj) == &PyList_Type) {
-            if (f->pos >= PyList_GET_SIZE(f->obj)) {
-                sp--;
-                continue;
-            }
-            child = PyList_GET_ITEM(f->obj, f->pos);
-            f->pos++;
-        } else {
-            PyObject *key;
-            if (!PyDict_Next(f->obj, &f->pos, &key, &child)) {
-                sp--;
-                continue;
-            }
-            if (!PyUnicode_CheckExact(key)) {
-                PyErr_SetString(PyExc_TypeError, "map keys must be strings");
-                goto fail;
-            }
+        PyObject *key, *child;
+        int more = frame_next(f, &key, &child);
+        if (more < 0)
+            goto fail;
+        if (more == 0) {
+            sp--;
+            continue;
+        }
+        if (key != NULL) {
             Py_ssize_t key_len;
             const char *key_utf8 = PyUnicode_AsUTF8AndSize(key, &key_len);
             if (key_utf8 == NULL)
@@ -439,26 +479,8 @@ py_check(PyObject *self, PyObject *args)
         r = classify(child, flags);
         if (r < 0)
             goto fail;
-        if (r == 1) {
-            if (sp + 1 > max_depth) {
-                PyErr_SetString(PyExc_ValueError, "nested deeper than max_depth");
-                goto fail;
-            }
-            if (sp == cap) {
-                Frame *grown = PyMem_Realloc(stack, 2 * cap * sizeof(Frame));
-                if (grown == NULL) {
-                    PyErr_NoMemory();
-                    goto fail;
-                }
-                stack = grown;
-                cap *= 2;
-            }
-            stack[sp].obj = child;
-            stack[sp].pos = 0;
-            stack[sp].prev = NULL;
-            stack[sp].prev_len = 0;
-            sp++;
-        }
+        if (r == 1 && frame_push(&stack, &sp, &cap, max_depth, child) < 0)
+            goto fail;
     }
     PyMem_Free(stack);
 done:
@@ -1178,49 +1200,24 @@ py_cbor_write(PyObject *self, PyObject *args)
     }
     while (sp > 0) {
         Frame *f = &stack[sp - 1];
-        PyObject *child;
-        if (Py_TYPE(f->obj) == &PyList_Type) {
-            if (f->pos >= PyList_GET_SIZE(f->obj)) {
-                sp--;
-                continue;
-            }
-            child = PyList_GET_ITEM(f->obj, f->pos);
-            f->pos++;
-        } else {
-            PyObject *key;
-            if (!PyDict_Next(f->obj, &f->pos, &key, &child)) {
-                sp--;
-                continue;
-            }
-            if (!PyUnicode_CheckExact(key)) {
-                PyErr_SetString(PyExc_TypeError, "map keys must be strings");
-                goto fail;
-            }
-            if (w_item(&b, key) < 0)
-                goto fail;
+        PyObject *key, *child;
+        int more = frame_next(f, &key, &child);
+        if (more < 0)
+            goto fail;
+        if (more == 0) {
+            sp--;
+            continue;
         }
+        if (key != NULL && w_item(&b, key) < 0)
+            goto fail;
         r = w_item(&b, child);
         if (r < 0)
             goto fail;
         if (r == 1) {
-            if (sp + 1 > max_depth) {
-                PyErr_SetString(PyExc_ValueError, "nested deeper than max_depth");
+            if (frame_push(&stack, &sp, &cap, max_depth, child) < 0)
                 goto fail;
-            }
-            if (sp == cap) {
-                Frame *grown = PyMem_Realloc(stack, 2 * cap * sizeof(Frame));
-                if (grown == NULL) {
-                    PyErr_NoMemory();
-                    goto fail;
-                }
-                stack = grown;
-                cap *= 2;
-            }
             if (w_open(&b, child) < 0)
                 goto fail;
-            stack[sp].obj = child;
-            stack[sp].pos = 0;
-            sp++;
         }
     }
     PyMem_Free(stack);
