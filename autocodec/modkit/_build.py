@@ -29,7 +29,7 @@ from ..config import DEFAULT_LIMITS
 from ..errors import SandboxError
 from ..loader import ModuleInfo, Sandbox, inspect_module
 from ..log import get_logger
-from . import _sdk
+from . import _sdk, _tree
 from ._errors import CompileFailed, InvalidModuleSource, ModuleBuildError, ToolchainMissing
 from ._meta import custom_section, load_meta, section_payload
 
@@ -74,6 +74,8 @@ RUSTFLAGS: tuple[str, ...] = (
 )
 RUST_ROOT = '#![no_std]\n#[path = "ac.rs"]\npub mod ac;\n#[path = "module.rs"]\nmod module;\n'
 _TIMEOUT = 600
+#: clang's message for an ``#include`` it cannot find.
+_MISSING_FILE = re.compile(r"fatal error: .* file not found")
 _log = get_logger("modkit")
 #: Extra C flags a module may ask for in ``build.flags`` (one per line, ``#`` comments).
 EXTRA_FLAG = re.compile(r"^(-m[a-z0-9-]+|-D[A-Za-z_][A-Za-z0-9_]*(=[A-Za-z0-9_.]*)?|-O[0-3s]|-Wl,--initial-memory=[0-9]+)$")
@@ -212,11 +214,32 @@ def _build_c(folder: Path, tmp: Path, cache: Path) -> bytes:
     (tmp / "lib").mkdir()
     shutil.copyfile(sdk.header, tmp / "include" / "ac.h")
     shutil.copyfile(sdk.library, tmp / "lib" / "ac.c")
-    names = [n for n in _copy_sources(folder, tmp / "src", (".c", ".h")) if n.endswith(".c")]
-    cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *STRICT_CFLAGS, "-Isrc", *LDFLAGS, *extra,
-           "lib/ac.c", *(f"src/{n}" for n in names), "-o", "out.wasm"]
-    _run(cmd, tmp, _zig_env(cache), "zig cc")
-    return (tmp / "out.wasm").read_bytes()
+    layout = _tree.load_layout(folder)
+    if layout is None:
+        names = [n for n in _copy_sources(folder, tmp / "src", (".c", ".h")) if n.endswith(".c")]
+        sources, search = [f"src/{n}" for n in names], ["-Isrc"]
+    else:  # the root's layout (wasm-src/build.py's when the root is wasm-src), out.wasm beside it
+        sources, search = _tree.populate(layout, tmp)
+    out = _unused_name(tmp, "out.wasm")
+    cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *STRICT_CFLAGS, *search, *LDFLAGS, *extra,
+           "lib/ac.c", *sources, "-o", out]
+    try:
+        _run(cmd, tmp, _zig_env(cache), "zig cc")
+    except CompileFailed as exc:
+        if layout is None and _MISSING_FILE.search(exc.message):
+            exc.hint = (f"{exc.hint}; a module that includes files from folders beside it names them in "
+                        f"{_tree.FILE} (docs/abi.md, section 4)")
+        raise
+    return (tmp / out).read_bytes()
+
+
+def _unused_name(tmp: Path, name: str) -> str:
+    """``name``, or a variant no file or folder in ``tmp`` has (a root may hold an ``out.wasm``)."""
+    n = 0
+    while (tmp / name).exists():
+        n += 1
+        name = f"out-{n}.wasm"
+    return name
 
 
 def _build_zig(folder: Path, tmp: Path, cache: Path) -> bytes:
@@ -287,6 +310,9 @@ def build(folder: Path) -> BuiltModule:
     if lang != "c" and (folder / "build.flags").exists():  # it would be ignored: other bytes than asked for
         raise InvalidModuleSource(f"{folder.name}: build.flags holds C compiler flags, and this is a {lang} module",
                                   hint="remove build.flags; a module's memory and the like are set in its sources")
+    if lang != "c" and (folder / _tree.FILE).exists():
+        raise InvalidModuleSource(f"{folder.name}: {_tree.FILE} names C include folders, and this is a {lang} module",
+                                  hint=f"remove {_tree.FILE}; only C modules include files from other folders")
     with tempfile.TemporaryDirectory(prefix="ac-modkit-") as tmpdir:
         code = _BUILDERS[lang](folder.resolve(), Path(tmpdir), _sdk.cache_dir(lang))
     wasm = code + custom_section(section_payload(meta))
