@@ -156,18 +156,34 @@ class Parser(argparse.ArgumentParser):
         return super()._parse_known_args(*args, **kwargs)
 
     def _parse_optional(self, arg_string: str) -> Any:
-        """argparse's, reading a boolean option's ``=VALUE`` as Kubo 0.43.1 reads it (go-ipfs-cmds:
-        the value lowercased, then Go's ``strconv.ParseBool``; an empty value is true): ``--pin=0``,
-        ``-w=T``, ``--pin=False`` and ``--pin=`` are ``bool_flag``'s ``=true``/``=false``
-        spellings; any other value (``--pin=yes``) is refused, as Kubo refuses it."""
+        """argparse's, reading an on/off option's ``=VALUE`` as Kubo 0.43.1 reads it (go-ipfs-cmds:
+        the value lowercased, then Go's ``strconv.ParseBool``; an empty value is true), the one
+        place this is done for both kinds of on/off option (``_on_off_forms``): ``--pin=0``,
+        ``-w=T``, ``--offline=1``, ``-p=0`` and ``--pin=`` become the option's on or off spelling;
+        any other value (``--pin=yes``) is refused, as Kubo refuses it. argparse asks this only of
+        words it may read as options, so a word after ``--`` is never rewritten (``add --
+        --offline=0`` adds that file, as Kubo does)."""
         name, eq, value = arg_string.partition("=")
-        if eq and name.startswith("-") and f"{name}=true" in self._option_string_actions:
+        forms = self._on_off_forms(name) if eq and name.startswith("-") else None
+        if forms is not None:
             truth = _GO_BOOLS.get(value.lower())
             if truth is None:
                 shown = value if len(value) <= 40 else value[:40] + "..."
                 self.error(f"invalid boolean {shown!r} for {name} (give true or false)")
-            arg_string = f"{name}={'true' if truth else 'false'}"
+            arg_string = forms[0] if truth else forms[1]
         return super()._parse_optional(arg_string)
+
+    def _on_off_forms(self, name: str) -> tuple[str, str] | None:
+        """The option strings that turn the on/off option ``name`` on and off, or None when
+        ``name`` is not one: ``bool_flag``'s ``NAME=true``/``NAME=false`` spellings, or a
+        ``BooleanOptionalAction``'s ``NAME`` (long or short) and its ``--no-`` form (a ``--no-``
+        name itself takes no value, as Kubo has no such option)."""
+        if f"{name}=true" in self._option_string_actions:
+            return f"{name}=true", f"{name}=false"
+        action = self._option_string_actions.get(name)
+        if isinstance(action, argparse.BooleanOptionalAction) and not name.startswith("--no-"):
+            return name, next(opt for opt in action.option_strings if opt.startswith("--no-"))
+        return None
 
     def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
         """argparse's, refusing an option that holds one value given a second time, as Kubo
@@ -193,7 +209,7 @@ class Parser(argparse.ArgumentParser):
 
 
 _GO_BOOLS = {"": True, "1": True, "t": True, "true": True, "0": False, "f": False, "false": False}
-"""A boolean option's values as Kubo 0.43.1 takes them, lowercased (``Parser._parse_optional``)."""
+"""An on/off option's values as Kubo 0.43.1 takes them, lowercased (``Parser._parse_optional``)."""
 
 
 ONCE_KINDS = (argparse._StoreAction, argparse._StoreConstAction, argparse._StoreTrueAction,
@@ -419,37 +435,6 @@ def _command_token(argv: Sequence[str] | None) -> str | None:
             continue
         return arg.replace("-", "_") if arg.replace("-", "").isalnum() else None
     return None
-
-
-def _boolean_flags(parser: argparse.ArgumentParser) -> dict[str, str]:
-    """Each on/off option string of ``parser`` and its subcommands (``BooleanOptionalAction``,
-    short ones included) mapped to the ``--no-`` form of its option."""
-    flags: dict[str, str] = {}
-    for action in parser._actions:
-        if isinstance(action, argparse.BooleanOptionalAction):
-            negative = next(opt for opt in action.option_strings if opt.startswith("--no-"))
-            flags.update((opt, negative) for opt in action.option_strings if not opt.startswith("--no-"))
-        elif isinstance(action, argparse._SubParsersAction):
-            for sub in action.choices.values():
-                flags.update(_boolean_flags(sub))
-    return flags
-
-
-def go_booleans(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
-    """Kubo's ``--flag=VALUE`` spelling of on/off options, the value read as Go's
-    ``strconv.ParseBool`` reads it lowercased (``_GO_BOOLS``): ``--progress=false`` and ``-p=0``
-    are ``--no-progress``, ``--offline=1`` and ``--offline=`` are ``--offline`` (only for options
-    that have a ``--no-`` form, so no value is reinterpreted; another value is left for argparse to
-    refuse)."""
-    flags = _boolean_flags(parser)
-    out = []
-    for arg in argv:
-        name, eq, value = arg.partition("=")
-        truth = _GO_BOOLS.get(value.lower()) if eq and name in flags else None
-        if truth is not None:
-            arg = name if truth else flags[name]
-        out.append(arg)
-    return out
 
 
 def _one_value_options(parser: argparse.ArgumentParser) -> dict[str, bool]:
@@ -958,7 +943,7 @@ def _main(argv: Sequence[str] | None) -> int:
 
     started = time.monotonic()  # ``--timeout`` counts from here: a read of stdin and the command share it
     parser = build_parser(argv)
-    words = dash_values(parser, go_booleans(parser, list(sys.argv[1:] if argv is None else argv)))
+    words = dash_values(parser, list(sys.argv[1:] if argv is None else argv))
     words = place_globals(parser, place_help(parser, kubo_spellings(words)))
     try:
         group = bare_group(parser, words)
