@@ -149,6 +149,34 @@ class SandboxLimits:
     """Most blocks in one ``ac_decode_batch`` call (each batch gets a fresh instance)."""
     pooled_instances: int = 128
     """Live instances at once (all threads, open streams) in the pooling allocator; 0 = no pool."""
+    concurrent_compiles: int = 2
+    """Child compile processes (``compile_timeout_ms``, ``compile_memory_bytes`` each) running at
+    once in this process, whatever the modules; a load that finds them all busy waits for one up
+    to ``compile_timeout_ms``, then fails with ``CompileBusy`` (not remembered: retried next
+    time). Without it 8 hostile modules loaded together could hold 8 GiB for 20 s."""
+    max_sections: int = 1000
+    """Most sections a module may have, counted before anything else is read (toolchains emit
+    about a dozen; 8 MiB of empty custom sections is 2.8 million, and each Python pass over them
+    cost seconds: a load took 9.3 s and ~220 MiB before this cap)."""
+    max_exports: int = 1000
+    """Most exports a module may have (ABI v1 names about 20; the shipped modules have at most
+    14). Each costs Python work at load in the reader, the reset rewrite and wasmtime-py's
+    listing: 300 000 of them (a 3 MB module) took 11 s in this process, outside the compile
+    child's bounds."""
+    reuse_memory_bytes: int = 4 * MiB
+    """Largest initial memory of a module whose instances are reset and reused between calls
+    (the shipped ones: at most 2 MiB, bao's); larger ones get a fresh instance per call. A reset
+    instance keeps a snapshot of its whole memory, read at its first call: a 298-byte module
+    asking for 256 MiB took 1.3 s on its first call and, with 8 threads calling, 2.1 GB of RSS.
+    At most 32 reset instances wait at once, process-wide: their snapshots hold up to 32 times this."""
+    reuse_globals: int = 64
+    """Most mutable globals of a module whose instances are reset and reused (the shipped ones
+    have 1: a compiler's stack pointer); more: fresh instances. A reset sets each back, host
+    work fuel and deadlines do not bound: 60 000 of them made every reset take ~50 ms."""
+    reuse_growths: int = 8
+    """Calls in a row whose instance grew its memory (so could not be reset and was discarded),
+    after which the module gets fresh instances only: with 4 MiB of initial memory, a module
+    growing on every call paid 23 ms a call for snapshots it could not use."""
 
 
 @dataclass(frozen=True, slots=True)

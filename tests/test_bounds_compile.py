@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import wasmtime
 
 from autocodec.builtin import encode
+from autocodec.config import DEFAULT_LIMITS
 from autocodec.errors import ModuleRejected
 from autocodec.loader import Sandbox, inspect_module
 from autocodec.loader._compile import CompileRefused
@@ -270,7 +271,9 @@ def test_a_locals_bomb_is_refused_at_the_compile_deadline() -> None:
 def test_a_module_of_many_tiny_sections_is_refused_before_any_pass_over_them() -> None:
     """Found by the sandbox sweep: 8 MiB of empty custom sections (2.8 million) took 9.3 s and
     ~220 MiB to load (three Python passes over every section, each kept in a list)."""
-    from autocodec.loader._wasmparse import MAX_SECTIONS, TooManySections
+    from autocodec.loader._wasmparse import TooManySections
+
+    MAX_SECTIONS = DEFAULT_LIMITS.sandbox.max_sections  # noqa: N806
 
     echo = wat_module("ok_echo")
     assert Sandbox(_limits()).load(echo + b"\x00\x01\x00" * 900).codec().decode(b"x") == b"x"

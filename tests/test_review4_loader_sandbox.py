@@ -20,8 +20,9 @@ import pytest
 import wasmtime
 
 from autocodec.builtin import encode
+from autocodec.config import DEFAULT_LIMITS
 from autocodec.errors import ModuleRejected
-from autocodec.loader import Sandbox, _reset
+from autocodec.loader import Sandbox
 from tests.test_loader_wat import custom_section, metadata, small_limits
 
 CODEC = """(module
@@ -66,8 +67,8 @@ def test_many_mutable_globals_mean_fresh_instances() -> None:
     def globals_(n: int) -> str:
         return "\n".join(f"(global (mut i32) (i32.const {i}))" for i in range(n))
 
-    assert codec_module(extra=globals_(_reset.MAX_GLOBALS)).reusable
-    assert not codec_module(extra=globals_(_reset.MAX_GLOBALS + 1)).reusable
+    assert codec_module(extra=globals_(DEFAULT_LIMITS.sandbox.reuse_globals)).reusable
+    assert not codec_module(extra=globals_(DEFAULT_LIMITS.sandbox.reuse_globals + 1)).reusable
     loaded = codec_module(extra=globals_(20_000))
     assert not loaded.reusable
     assert [loaded.codec().decode(b"x") for _ in range(3)] == [0, 0, 0]
@@ -154,7 +155,9 @@ def test_a_module_with_too_many_exports_is_refused_from_the_count() -> None:
     """300 000 exports (3 MB) took 11 s to load, in this process (not the bounded compile child)."""
     import time
 
-    from autocodec.loader._wasmparse import MAX_EXPORTS, TooManySections
+    from autocodec.loader._wasmparse import TooManySections
+
+    MAX_EXPORTS = DEFAULT_LIMITS.sandbox.max_exports  # noqa: N806
 
     def exports(n: int) -> str:
         return "\n".join(f'(export "x{i}" (func 0))' for i in range(n))
@@ -170,12 +173,11 @@ def test_a_module_with_too_many_exports_is_refused_from_the_count() -> None:
 def test_a_module_that_grows_its_memory_on_every_call_gets_fresh_instances() -> None:
     """Each call grew the memory of the instance it ran in, so the instance was discarded after
     paying for its snapshot: 4 MiB of initial memory, 23 ms a call (measured); now 0.4 ms."""
-    from autocodec.loader import _sandbox
-
     loaded = codec_module(pages=64, answer="i32.and (memory.grow (i32.const 1)) (i32.const 0)")
     assert loaded.reusable
     codec = loaded.codec()
-    assert [codec.decode(b"x") for _ in range(_sandbox._GROWTHS_MAX + 2)] == [0] * (_sandbox._GROWTHS_MAX + 2)
+    calls = DEFAULT_LIMITS.sandbox.reuse_growths + 2
+    assert [codec.decode(b"x") for _ in range(calls)] == [0] * calls
     assert not loaded.reusable
     steady = codec_module(pages=64)  # one that does not grow keeps its reset instances
     assert [steady.codec().decode(b"x") for _ in range(20)] == [0] * 20

@@ -54,9 +54,9 @@ def test_the_limit_holds_to_the_byte_in_both_forms() -> None:
     doc = big_doc(MiB)
     for codec in ("dag-json", "dag-cbor"):
         data = builtin.encode(doc, codec)
-        assert decode_vectors(data, codec, trust(len(data))) == doc
+        assert decode_vectors(data, codec, trust(len(data)), decode=DEFAULT_LIMITS.decode) == doc
         with pytest.raises(VectorsTooLarge, match=f"is {len(data)} bytes, over the {len(data) - 1}-byte vectors limit") as info:
-            decode_vectors(data, codec, trust(len(data) - 1))
+            decode_vectors(data, codec, trust(len(data) - 1), decode=DEFAULT_LIMITS.decode)
         assert isinstance(info.value, InvalidDocument) and "max_vectors_bytes" in (info.value.hint or "")
 
 
@@ -66,7 +66,7 @@ def test_a_block_of_small_integers_at_the_default_limit_decodes() -> None:
     doc = {"kind": "codec", "cases": [], "n": [0] * (limit - 32)}
     data = builtin.encode(doc, "dag-cbor")
     assert limit - 32 < len(data) <= limit
-    assert decode_vectors(data, "dag-cbor", DEFAULT_LIMITS.trust)["n"] == doc["n"]
+    assert decode_vectors(data, "dag-cbor", DEFAULT_LIMITS.trust, decode=DEFAULT_LIMITS.decode)["n"] == doc["n"]
 
 
 def _publish(tmp_path: Path, limit: int, doc: dict[str, Any]) -> Any:

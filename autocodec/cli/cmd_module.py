@@ -184,7 +184,7 @@ def run_test(args: argparse.Namespace) -> int:
     vectors = read_input(args.vectors, limits.trust.max_vectors_bytes, "vectors document",
                          hint="keep fewer or smaller vectors (a vectors document is fetched under the same cap)")
     loaded = Sandbox(limits.sandbox, cache_dir=home.compiled_cache_dir).load(wasm)
-    report = run_vectors(loaded, vectors, limits=limits.trust)
+    report = run_vectors(loaded, vectors, limits=limits.trust, decode=limits.decode)
     for failure in report.failures:
         write_line(f"FAIL {failure}")
     write_line(f"{loaded.info.name} {loaded.info.version}: {report.passed}/{report.total} vectors passed")

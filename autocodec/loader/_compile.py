@@ -21,6 +21,11 @@ Invariants:
   the artifact fits the engine.
 - A refusal for exceeding a bound is ``CompileRefused(remember=True)``: callers record it so
   the same bytes are refused at once next time instead of compiling again.
+- At most ``limits.concurrent_compiles`` child processes run at once in this process (counted
+  process-wide, each caller against its own limits): a compile that finds none free waits up
+  to ``limits.compile_timeout_ms`` for one, else ``CompileBusy`` (a passing state, never
+  remembered). In-process compiles are not counted: they are small by the checks above, and
+  shipped modules never queue behind hostile ones.
 """
 
 from __future__ import annotations
@@ -28,6 +33,10 @@ from __future__ import annotations
 import json
 import os
 import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, replace
 
 import wasmtime
@@ -45,6 +54,43 @@ class CompileRefused(ModuleRejected):
     """The module could not be compiled within the compile bounds (time or memory)."""
 
     hint = "the module is too costly to compile; it is refused and remembered (clear the compiled cache to retry)"
+
+
+class CompileBusy(SandboxError):
+    """Every child compile slot (``SandboxLimits.concurrent_compiles``) stayed busy for the
+    whole wait: nothing is known about the module, the load may be tried again."""
+
+    hint = ("other modules are being compiled; try again shortly, or raise concurrent_compiles under "
+            "[limits.sandbox] in config.toml")
+
+
+_slots = threading.Condition()
+_running = 0
+"""Child compile processes running now in this process (guarded by ``_slots``)."""
+
+
+@contextmanager
+def compile_slot(limits: SandboxLimits) -> Iterator[None]:
+    """Hold one of ``limits.concurrent_compiles`` child compile slots for the block; waits up to
+    ``limits.compile_timeout_ms`` for one to be free, else ``CompileBusy``."""
+    global _running
+    most = limits.concurrent_compiles
+    end = time.monotonic() + limits.compile_timeout_ms / 1000
+    with _slots:
+        while _running >= most:
+            left = end - time.monotonic()
+            if left <= 0:
+                raise CompileBusy(f"{_running} modules are being compiled in child processes, the "
+                                  f"concurrent_compiles limit ({most}), and none finished within "
+                                  f"compile_timeout_ms ({limits.compile_timeout_ms} ms)")
+            _slots.wait(left)
+        _running += 1
+    try:
+        yield
+    finally:
+        with _slots:
+            _running -= 1
+            _slots.notify_all()  # waiters may hold other limits: each judges its own
 
 
 def in_process(summary: WasmSummary | None, limits: SandboxLimits) -> bool:
@@ -65,7 +111,8 @@ def compile_module(
     """Compile ``wasm`` for ``engine`` within ``limits`` (see the module invariants)."""
     if in_process(summary, limits):
         return _inline(engine, wasm)
-    artifact = _in_child(spec, wasm, limits)
+    with compile_slot(limits):
+        artifact = _in_child(spec, wasm, limits)
     try:
         return wasmtime.Module.deserialize(engine, artifact)
     except wasmtime.WasmtimeError as exc:  # pragma: no cover - a child built for another engine

@@ -199,7 +199,7 @@ def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits
     if not wasm.startswith(_wasmparse.MAGIC):
         raise ModuleRejected("not a WebAssembly core module (bad magic or version)")
     try:  # the cheap linear read first: complexity is refused before wasmtime sees the bytes
-        early: _wasmparse.WasmSummary | None = _wasmparse.parse(wasm)
+        early: _wasmparse.WasmSummary | None = _wasmparse.parse(wasm, limits)
     except _wasmparse.TooManySections:
         raise
     except ModuleRejected:
@@ -212,7 +212,7 @@ def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits
         except wasmtime.WasmtimeError as exc:
             text = " ".join(str(exc).split())[:300] or "invalid"
             raise ModuleRejected(f"invalid Wasm (for autocodec's deterministic feature set): {text}") from None
-    summary = early if early is not None else _wasmparse.parse(wasm)
+    summary = early if early is not None else _wasmparse.parse(wasm, limits)
     if summary.imports:
         shown = ", ".join(f"{m}.{n} ({k})" for m, n, k in summary.imports[:5])
         raise ModuleRejected(f"the module imports {shown}; ABI v1 modules import nothing")

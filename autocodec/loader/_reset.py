@@ -16,21 +16,19 @@ rewrites (Spec: WebAssembly Core Specification 2.0, chapter 5, binary format):
   verdict travels with the compiled artifact; cached loads never re-scan).
 - Linear in the input; code sections over ``MAX_SCAN_BYTES`` are not scanned (not
   resettable: fresh instances as before), so a huge module costs no extra time here.
-- A module with more than ``MAX_GLOBALS`` mutable globals is not resettable: a reset sets
-  every one of them back, host work after the call that fuel and the deadline do not bound.
+- A module with more than ``max_globals`` mutable globals (``SandboxLimits.reuse_globals``) is
+  not resettable: a reset sets every one of them back, host work after the call that fuel and
+  the deadline do not bound.
 """
 
 from __future__ import annotations
 
 from ..cid import encode_varint
+from ..config import DEFAULT_LIMITS
 
 MARKER = "ac.reset:memory"
 GLOBAL_PREFIX = "ac.reset:g"
 MAX_SCAN_BYTES = 1 << 20
-MAX_GLOBALS = 64
-"""Most mutable globals of a resettable module (the shipped ones have 1: a compiler's stack
-pointer). Each costs about 0.8 us a reset and 12 us to set up: 60 000 of them (300 KB of
-module) made every reset take ~50 ms and the first call ~0.75 s (measured), in the host."""
 _MAGIC = b"\x00asm\x01\x00\x00\x00"
 _BLOCKTYPES = frozenset({0x40, 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x70, 0x6F})
 _NUMTYPES = frozenset({0x7F, 0x7E, 0x7D, 0x7C, 0x7B})
@@ -241,16 +239,17 @@ def _memarg(r: _R) -> None:
     r.leb()
 
 
-def prepare(wasm: bytes) -> bytes | None:
-    """The rewritten module when ``wasm`` is resettable, else ``None`` (also for anything
-    this reader cannot follow: validation proper is the engine's)."""
+def prepare(wasm: bytes, max_globals: int = DEFAULT_LIMITS.sandbox.reuse_globals) -> bytes | None:
+    """The rewritten module when ``wasm`` is resettable with at most ``max_globals`` mutable
+    globals, else ``None`` (also for anything this reader cannot follow: validation proper is
+    the engine's)."""
     try:
-        return _prepare(wasm)
+        return _prepare(wasm, max_globals)
     except (_Stop, IndexError):
         return None
 
 
-def _prepare(wasm: bytes) -> bytes | None:
+def _prepare(wasm: bytes, max_globals: int) -> bytes | None:
     if not wasm.startswith(_MAGIC):
         return None
     r = _R(wasm, len(_MAGIC), len(wasm))
@@ -274,7 +273,7 @@ def _prepare(wasm: bytes) -> bytes | None:
                     if valtype not in _NUMTYPES:
                         return None
                     mutable.append(index)
-                    if len(mutable) > MAX_GLOBALS:
+                    if len(mutable) > max_globals:
                         return None
                 _instructions(body, until_end_of_expr=True)
         elif section == 7:

@@ -10,14 +10,16 @@ Invariants:
   calling thread for the operation, so a result never depends on an earlier call (docs/abi.md
   section 2, determinism): a fresh ``GuestInstance``, or for a resettable module (``_reset``)
   one reused after an exact ``reset`` (only for an initial memory of at most
-  ``_RESET_MEMORY_MAX``: a snapshot reads it whole). An instance whose call failed in any way, or whose
+  ``SandboxLimits.reuse_memory_bytes`` and at most ``reuse_globals`` mutable globals: a
+  snapshot reads the memory whole, a reset sets each global back). An instance whose call failed in any way, or whose
   memory grew, is discarded; at most ``_IDLE_TOTAL`` reset instances wait, process-wide (a
   quarter of the default pool's slots), and when the pool is full they are all dropped and
   the instantiation is tried again. The idle instances are counted where they are (the
   ``_idle`` lists of live modules), never in a separate counter: a module dropped with idle
   instances (an old version after upgrades) takes them with it.
 - Compiled artifacts are cached under ``cache_dir`` keyed by the sha2-256 of the module
-  bytes (never by a caller-supplied label) and the engine fingerprint; see ``_cache``.
+  bytes (never by a caller-supplied label), the engine fingerprint and, when not the default,
+  ``reuse_globals`` (the reset rewrite depends on it); see ``_cache``.
 - Limits come from ``SandboxLimits``: the sandbox's own, or per module at ``load``.
 - Compilation is bounded (``_compile``: complexity checks first, big modules in a child
   process with time and memory limits), runs with no lock held, once per module at a time
@@ -60,17 +62,6 @@ _RESET_TAG = "+reset1"  # compiled artifacts carry the reset exports (``_reset``
 _IDLE_TOTAL = 32
 _REUSE_INPUT = 256 * 1024
 _REUSE_FLOOR = 16 * 1024
-_GROWTHS_MAX = 8
-"""Instances discarded in a row because a call grew their memory, after which the module gets
-fresh instances only. A module growing its memory on every call, however small the input,
-paid a snapshot per call for an instance it could not reuse: with 4 MiB of initial memory,
-23 ms a call (measured; 2 us for one that does not grow, ~0.3 ms for a fresh instance)."""
-_RESET_MEMORY_MAX = 4 << 20
-"""The largest initial memory of a module whose instances are reset and reused (the shipped
-ones: at most 2 MiB, bao's; so at most 32 idle snapshots of 4 MiB, ``_IDLE_TOTAL``). A reset instance keeps a snapshot of its whole memory, taken by
-reading all of it: a 298-byte module asking for 256 MiB took 1.3 s on its first call and, with
-8 threads calling, 2.1 GB of RSS (8 idle instances, measured). Larger ones get fresh instances
-(their pages are never read unless the guest touches them)."""
 _idle_lock = threading.Lock()  # guards _holding's membership and iteration, and judging the cap
 _holding: weakref.WeakSet[LoadedModule] = weakref.WeakSet()  # modules that may hold idle instances
 
@@ -110,9 +101,10 @@ class LoadedModule:
         wanted.update({k: v for k, v in OPTIONAL_EXPORTS.get(info.kind, {}).items() if k in info.exports})
         self._functions = {name: len(sig.params) for name, sig in wanted.items()}
         names = [e.name for e in module.exports]
+        reset_globals = [n for n in names if n.startswith(_reset.GLOBAL_PREFIX)]
         self._reset_globals: list[str] | None = (
-            [n for n in names if n.startswith(_reset.GLOBAL_PREFIX)]
-            if _reset.MARKER in names and info.memory_bytes <= _RESET_MEMORY_MAX else None
+            reset_globals if _reset.MARKER in names and info.memory_bytes <= limits.reuse_memory_bytes
+            and len(reset_globals) <= limits.reuse_globals else None
         )
         self._idle: list[GuestInstance] = []
         self._growths = 0  # instances discarded in a row because their memory grew (``_grew``)
@@ -211,7 +203,7 @@ class LoadedModule:
         if data is not None:  # never below _REUSE_FLOOR: one odd small input must not send every
             self._reuse_max = max(_REUSE_FLOOR, min(self._reuse_max, len(data) - 1))  # later one fresh
         self._growths += 1
-        if self._growths >= _GROWTHS_MAX and self._reset_globals is not None:
+        if self._growths >= self.limits.reuse_growths and self._reset_globals is not None:
             self._reset_globals = None  # it grows whatever the input: every call paid a snapshot for nothing
             _log.info("module instances keep growing; using fresh ones", name=self.info.name)
 
@@ -337,7 +329,7 @@ class Sandbox:
         if cid is not None:  # HashMismatch: the bytes are not what the CID names (a DAG is rebuilt)
             _check_cid(cid, wasm)
         engine, spec = get_engine(EngineSpec.from_limits(limits))
-        name = CompiledCache.entry_name(f"sha2-256:{digest}{_RESET_TAG}", spec.fingerprint())
+        name = CompiledCache.entry_name(f"sha2-256:{digest}{_reset_tag(limits)}", spec.fingerprint())
         self._check_refused(name)
         cached = self._cached(engine, name)
         # A cache hit is an artifact compiled from these very bytes (sha2-256 key, HMAC):
@@ -398,8 +390,9 @@ class Sandbox:
         try:
             try:
                 # the resettable rewrite (same behaviour, more exports) when the module allows it
-                target = (_reset.prepare(wasm) if len(wasm) <= _reset.MAX_SCAN_BYTES else None) or wasm
-                summary = _wasmparse.parse(target, max_exports=_wasmparse.MAX_EXPORTS + 1 + _reset.MAX_GLOBALS)
+                target = (_reset.prepare(wasm, limits.reuse_globals)
+                          if len(wasm) <= _reset.MAX_SCAN_BYTES else None) or wasm
+                summary = _wasmparse.parse(target, limits, extra_exports=1 + limits.reuse_globals)
                 module = compile_module(engine, spec, target, summary, limits)
             except CompileRefused as exc:
                 with self._lock:
@@ -421,6 +414,14 @@ class Sandbox:
             with self._lock:
                 del self._inflight[name]
             done.set()
+
+
+def _reset_tag(limits: SandboxLimits) -> str:
+    """The cache name's mark of the reset rewrite: which modules it rewrites depends on
+    ``reuse_globals``, so another value has its own entries (the default keeps the old name)."""
+    if limits.reuse_globals == DEFAULT_LIMITS.sandbox.reuse_globals:
+        return _RESET_TAG
+    return f"{_RESET_TAG}g{limits.reuse_globals}"
 
 
 def _check_cid(cid: CID, wasm: bytes) -> None:

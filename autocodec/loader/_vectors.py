@@ -7,7 +7,9 @@ Invariants:
   its forms (the DAG-JSON file, the DAG-CBOR block a manifest names): ``decode_vectors`` is the
   one place such bytes are decoded, under that limit and no other size limit (not the 4 MiB
   of ``DecodeLimits.max_block_bytes``, which used to refuse files the limit allowed); past it,
-  ``VectorsTooLarge`` before any byte is decoded.
+  ``VectorsTooLarge`` before any byte is decoded. Every other decode limit is the caller's
+  ``DecodeLimits`` (the home's ``[limits.decode]``: its nesting depth above all), the gas
+  budget raised to what the size limit needs.
 - Each case runs in fresh instances under the module's limits; a guest failure (trap, fuel,
   fault, wrong output) fails that case and is recorded, it never aborts the run.
 - The run as a whole is bounded (``TrustLimits.vectors_deadline_s``, ``max_vectors_work``,
@@ -25,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ..config import DEFAULT_LIMITS, TrustLimits
+from ..config import DEFAULT_LIMITS, DecodeLimits, TrustLimits
 from ..errors import AutocodecError, GuestError, InvalidDocument, VectorsTooCostly, VectorsTooLarge
 from ._callcap import capped_calls
 from ._vectors_budget import STEP_COST, Clocked, RunBudget
@@ -327,20 +329,22 @@ def vectors_size_error(size: int, limits: TrustLimits, what: str = "the vectors 
     return VectorsTooLarge(f"{what} is {size} bytes, over the {limit}-byte vectors limit")
 
 
-def decode_vectors(data: bytes | bytearray | memoryview, codec: str, limits: TrustLimits) -> Any:
+def decode_vectors(data: bytes | bytearray | memoryview, codec: str, limits: TrustLimits, *,
+                   decode: DecodeLimits) -> Any:
     """A vectors document's bytes (``codec``: ``dag-json`` or ``dag-cbor``) decoded under
-    ``limits.max_vectors_bytes`` and only it: ``VectorsTooLarge`` past it, else
-    ``InvalidDocument`` when the bytes are not that codec."""
-    from ..builtin import decode
+    ``limits.max_vectors_bytes`` as its one size limit (``VectorsTooLarge`` past it) and
+    ``decode``'s other limits (its depth; its gas, raised to ``_GAS_PER_BYTE`` a byte of that
+    size when lower): ``InvalidDocument`` when the bytes are not that codec or break them."""
+    from ..builtin import decode as decode_block
 
     error = vectors_size_error(len(data), limits)
     if error is not None:
         raise error
-    size = max(DEFAULT_LIMITS.decode.max_block_bytes, limits.max_vectors_bytes)
-    gas = max(DEFAULT_LIMITS.decode.max_gas, _GAS_PER_BYTE * size)
-    bounds = replace(DEFAULT_LIMITS.decode, max_block_bytes=size, max_gas=gas)
+    size = max(decode.max_block_bytes, limits.max_vectors_bytes)
+    gas = max(decode.max_gas, _GAS_PER_BYTE * size)
+    bounds = replace(decode, max_block_bytes=size, max_gas=gas)
     try:
-        return decode(bytes(data), codec, limits=bounds)
+        return decode_block(bytes(data), codec, limits=bounds)
     except AutocodecError as exc:
         raise InvalidDocument(f"the vectors document is not {codec.upper()}: {exc.message}") from None
 
@@ -350,13 +354,14 @@ _RUNNERS = {"codec": _codec, "hasher": _hasher, "chunker": _chunker, "crypto": _
 
 
 def run_vectors(loaded: LoadedModule, vectors_doc: bytes | dict[str, Any], *,
-                limits: TrustLimits = DEFAULT_LIMITS.trust) -> VectorReport:
+                limits: TrustLimits = DEFAULT_LIMITS.trust, decode: DecodeLimits = DEFAULT_LIMITS.decode) -> VectorReport:
     """Run every case of ``vectors_doc`` against ``loaded``; see ``VectorReport.ok``. The whole
     run is bounded by ``limits`` (``vectors_deadline_s``, ``max_vectors_work``,
-    ``max_vector_checks``): past them it raises ``VectorsTooCostly`` within one step."""
+    ``max_vector_checks``): past them it raises ``VectorsTooCostly`` within one step. Bytes are
+    decoded as DAG-JSON under ``limits`` and ``decode`` (``decode_vectors``)."""
     budget = RunBudget(limits)
     if isinstance(vectors_doc, (bytes, bytearray, memoryview)):
-        vectors_doc = decode_vectors(vectors_doc, "dag-json", limits)
+        vectors_doc = decode_vectors(vectors_doc, "dag-json", limits, decode=decode)
     if not isinstance(vectors_doc, dict) or not isinstance(vectors_doc.get("cases"), list):
         raise InvalidDocument("a vectors document is a map with 'kind' and a list of 'cases'")
     kind = loaded.info.kind

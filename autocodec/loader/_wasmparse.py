@@ -5,10 +5,9 @@ Spec: WebAssembly Core Specification 2.0, chapter 5 (binary format).
 Invariants:
 - Reads, never executes; linear in the input size; every read is bounds-checked and every
   malformation raises ``ModuleRejected`` (no IndexError, no RecursionError).
-- At most ``MAX_SECTIONS`` sections (``TooManySections``, read no further): 8 MiB of empty
-  custom sections is 2.8 million of them, and each Python pass over them cost seconds (a load
-  took 9.3 s and ~220 MiB before this cap). Toolchains emit about a dozen. Likewise at most
-  ``MAX_EXPORTS`` exports (also ``TooManySections``).
+- At most ``SandboxLimits.max_sections`` sections (``TooManySections``, read no further) and
+  ``SandboxLimits.max_exports`` exports (also ``TooManySections``, before any is read): the
+  caller's limits, the defaults and their measurements in ``config``.
 - Only the type, import, function, export and custom sections are decoded, and the code
   section's body sizes (for the complexity checks before compiling); other sections are
   skipped by their declared size. Full validation is wasmtime's (``Module.validate``).
@@ -18,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..config import DEFAULT_LIMITS, SandboxLimits
 from ..errors import ModuleRejected
 
 MAGIC = b"\x00asm\x01\x00\x00\x00"
@@ -25,19 +25,13 @@ _VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128", 0
 _KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
 
 
-MAX_SECTIONS = 1000
-MAX_EXPORTS = 1000
-"""Most exports a module may have (ABI v1 names about 20; the shipped modules have at most 14).
-Each costs Python work at load in this reader, the reset rewrite and wasmtime-py's listing:
-300 000 of them (a 3 MB module) took 11 s in this process, outside the compile child's bounds."""
-
-
 class TooManySections(ModuleRejected):
-    """The module has more than ``MAX_SECTIONS`` sections, or more than ``MAX_EXPORTS`` exports:
-    a bound, refused as soon as the count is read (never taken for malformed bytes)."""
+    """The module has more sections or exports than ``SandboxLimits.max_sections`` or
+    ``max_exports``: a bound, refused as soon as the count is read (never taken for malformed bytes)."""
 
     hint = ("a module is refused before compiling when it has this many sections or exports; merge its custom "
-            "sections, export only the ABI's functions and memory")
+            "sections, export only the ABI's functions and memory (or raise max_sections or max_exports under "
+            "[limits.sandbox] in config.toml)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,10 +182,12 @@ def _body_locals(wasm: bytes, pos: int, end: int) -> int:
     return min(total, _MAX_FUNCTION_LOCALS)
 
 
-def parse(wasm: bytes, *, max_exports: int = MAX_EXPORTS) -> WasmSummary:
+def parse(wasm: bytes, limits: SandboxLimits = DEFAULT_LIMITS.sandbox, *, extra_exports: int = 0) -> WasmSummary:
     """Summarise a Wasm binary; raises ``ModuleRejected`` when it is not one, and
-    ``TooManySections`` past ``max_exports`` exports (the sandbox's reset rewrite of a module
-    adds at most ``1 + _reset.MAX_GLOBALS``)."""
+    ``TooManySections`` past ``limits.max_sections`` sections or ``limits.max_exports +
+    extra_exports`` exports (the sandbox's reset rewrite of a module adds at most
+    ``1 + limits.reuse_globals``)."""
+    max_sections, max_exports = limits.max_sections, limits.max_exports + extra_exports
     if not wasm.startswith(MAGIC):
         raise ModuleRejected("not a WebAssembly core module (bad magic or version)")
     r = _Reader(wasm, len(MAGIC))
@@ -202,8 +198,8 @@ def parse(wasm: bytes, *, max_exports: int = MAX_EXPORTS) -> WasmSummary:
     sections = 0
     while r.pos < r.end:
         sections += 1
-        if sections > MAX_SECTIONS:
-            raise TooManySections(f"the module has more than {MAX_SECTIONS} sections")
+        if sections > max_sections:
+            raise TooManySections(f"the module has more than {max_sections} sections (max_sections)")
         section = r.byte()
         size = r.u32()
         body = _Reader(wasm, r.pos, r.pos + size)
@@ -252,7 +248,8 @@ def parse(wasm: bytes, *, max_exports: int = MAX_EXPORTS) -> WasmSummary:
         elif section == 7:
             count = body.u32()
             if count > max_exports:
-                raise TooManySections(f"the module has {count} exports, over the {max_exports} a module may have")
+                raise TooManySections(f"the module has {count} exports, over the {max_exports} a module may have "
+                                      "(max_exports)")
             for _ in range(count):
                 name = body.name()
                 kind = body.byte()

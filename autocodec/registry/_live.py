@@ -76,8 +76,8 @@ def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Fetch) -> None:
             raise CanaryFailed(f"{m.name} {m.version} ({m.module}) has no test vectors to canary")
         vectors = fetch_vectors(m, fetch, limits=runtime.limits.trust)  # capped, its hash checked
         assert vectors is not None  # m.vectors is not None
-        report = run_vectors(loaded, decode_vectors(vectors, "dag-cbor", runtime.limits.trust),
-                             limits=runtime.limits.trust)
+        document = decode_vectors(vectors, "dag-cbor", runtime.limits.trust, decode=runtime.limits.decode)
+        report = run_vectors(loaded, document, limits=runtime.limits.trust)
         if not report.ok:
             raise CanaryFailed(f"{m.name} {m.version} ({m.module}) fails {len(report.failures)} of its "
                                f"{report.total} vectors: {'; '.join(report.failures[:2])}")

@@ -216,7 +216,7 @@ def publish_module(
     vectors_path = _find_vectors(path, Path(vectors) if vectors else None)
     vectors_doc = read_vectors(vectors_path, runtime.limits.trust.max_vectors_bytes)
     try:
-        vectors_value = decode_vectors(vectors_doc, "dag-json", runtime.limits.trust)
+        vectors_value = decode_vectors(vectors_doc, "dag-json", runtime.limits.trust, decode=runtime.limits.decode)
     except VectorsTooLarge:
         raise
     except InvalidDocument as exc:

@@ -341,7 +341,8 @@ class Resolver:
         stand_in = BuiltinStandIn(codes[0], self.limits)
         as_module: Any = stand_in  # shaped like a loaded module's codec (see _standin)
         try:
-            vectors = decode_vectors(self.blocks.get(manifest.vectors), "dag-cbor", self.limits.trust)
+            vectors = decode_vectors(self.blocks.get(manifest.vectors), "dag-cbor", self.limits.trust,
+                                     decode=self.limits.decode)
             agree = (run_vectors(as_module, vectors, limits=self.limits.trust).ok
                      and run_vectors(loaded, vectors, limits=self.limits.trust).ok)
         except AutocodecError as exc:
