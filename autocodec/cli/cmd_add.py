@@ -282,6 +282,7 @@ def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> No
 
     everything: list[Added] = []
     wrapped: list[tuple[str, Any]] = []
+    stdin_tree: tuple[str, Added] | None = None  # stdin's path and file, when -w put it in folders of its own
     with open_runtime(args) as runtime:
         multihash = None if code == 0x12 else (lambda block: runtime.hash(block, code))
         store = _NoStore() if args.only_hash else runtime.store
@@ -295,15 +296,40 @@ def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> No
                     show([Added(named, link.cid, link.filesize, link.tsize)])
                     _refuse_stdin_again(args.paths)
                     continue
-                added = _stdin_wrapped(adder, link, named)
-                _refuse_taken(wrapped, [part for part in added[-1].path.split("/") if part][0])
+                cleaned, parts = _stdin_path(named)
+                if len(parts) > 1 and any(a.path == parts[0] and a.is_dir for a in everything):
+                    # Kubo's MFS puts stdin named d/y into the folder d added before it
+                    from ..unixfs._merge import merge_file
+
+                    everything = merge_file(adder, everything, "/".join(parts), Added(cleaned, link.cid,
+                                                                                      link.filesize, link.tsize))
+                    show([Added(cleaned, link.cid, link.filesize, link.tsize)])
+                    wrapped = [(top, next(a for a in everything if a.path == top).link if top == parts[0] else kept)
+                               for top, kept in wrapped]
+                    _refuse_stdin_again(args.paths)
+                    continue
+                added = _stdin_wrapped(adder, link, cleaned, parts)
+                if len(parts) > 1:
+                    stdin_tree = ("/".join(parts), Added(cleaned, link.cid, link.filesize, link.tsize))
+                _refuse_taken(wrapped, parts[0], folder=len(parts) > 1)  # stdin makes a folder there
                 show(a for a in added if not a.is_dir)
                 _refuse_stdin_again(args.paths)
             else:
-                if args.wrap_with_directory:
-                    _refuse_taken(wrapped, entry_name(name))
+                stdin_first = stdin_tree is not None and stdin_tree[0].split("/")[0] == entry_name(name)
+                if args.wrap_with_directory and not (stdin_first and Path(name).is_dir()):
+                    _refuse_taken(wrapped, entry_name(name), Path(name).is_dir() and not Path(name).is_symlink())
                 added = list(adder.add_path(Path(name), recursive=args.recursive, wrapped=args.wrap_with_directory,
                                             on_entry=lambda entry: None if entry.is_dir else show([entry])))
+                if args.wrap_with_directory and stdin_first and stdin_tree is not None and added:
+                    # stdin named /d/y went first: Kubo's MFS adds folder d's entries into stdin's d
+                    from ..unixfs._merge import merge_file
+
+                    top = entry_name(name)
+                    everything = [a for a in everything if a.path.split("/")[0] != top]
+                    everything += merge_file(adder, added, *stdin_tree, keep_meta=False)
+                    wrapped = [(t, next(a for a in everything if a.path == top).link if t == top else kept)
+                               for t, kept in wrapped]
+                    continue
                 if not args.wrap_with_directory:
                     show(a for a in kubo_order(added) if a.is_dir)
                     continue
@@ -407,13 +433,15 @@ def _stdin_in_order(names: list[str], stdin_name: str, given: list[str]) -> list
     return [*files[:at], "-", *files[at:]]
 
 
-def _refuse_taken(wrapped: list[tuple[str, Any]], top: str) -> None:
+def _refuse_taken(wrapped: list[tuple[str, Any]], top: str, folder: bool = False) -> None:
     """Under ``-w``, an entry whose name the wrapper already holds (stdin's ``--stdin-name`` and a
     file of that name) is refused before its lines are printed, as Kubo 0.43.1's adder refuses
-    it when it puts the entry in its top folder."""
+    it when it puts the entry in its top folder (in its words: a folder is made there with
+    "file already exists", a file is linked there with "directory already has entry")."""
     if any(name == top for name, _ in wrapped):
         from ..errors import InvalidInput
-        raise InvalidInput(f"directory already has entry by that name ({top!r} is in the wrapping folder twice)",
+        said = "file already exists" if folder else "directory already has entry by that name"
+        raise InvalidInput(f"{said} ({top!r} is in the wrapping folder twice)",
                            hint="give standard input another --stdin-name, or add the files without -w")
 
 
@@ -427,15 +455,12 @@ def _refuse_stdin_again(paths: list[str]) -> None:
                            hint="name standard input (-) once")
 
 
-def _stdin_wrapped(adder: Any, link: Any, shown: str) -> list[Any]:
-    """Stdin under ``-w``: Kubo puts it at the path ``--stdin-name`` spells inside the wrapper
-    (``a/b`` is folder ``a`` holding ``b``), cleaned as Go's ``path.Clean`` cleans it (``a//b``,
-    ``a/./b``, ``a/b/`` are ``a/b``; ``x/../b`` is ``b``), and prints the file under that name. Returns the file's entry and its folders', the
-    outermost last."""
-    from ..errors import InvalidInput
-    from ..unixfs import Added
-
+def _stdin_path(shown: str) -> tuple[str, list[str]]:
+    """Stdin's ``--stdin-name`` under ``-w``, cleaned as Go's ``path.Clean`` cleans it, as Kubo's
+    adder joins it (``a//b``, ``a/./b``, ``a/b/`` are ``a/b``; ``x/../b`` is ``b``), and its parts."""
     import posixpath
+
+    from ..errors import InvalidInput
 
     cleaned = posixpath.normpath(shown)  # Go's path.Clean, as Kubo's adder joins it: a//b, a/./b are a/b
     cleaned = "/" + cleaned.lstrip("/") if cleaned.startswith("//") else cleaned
@@ -443,6 +468,15 @@ def _stdin_wrapped(adder: Any, link: Any, shown: str) -> list[Any]:
     if not parts or any(part in (".", "..") for part in parts):
         raise InvalidInput(f"--stdin-name {shown!r} names no entry inside the wrapping folder",
                            hint="give stdin a plain name such as data.bin")
+    return cleaned, parts
+
+
+def _stdin_wrapped(adder: Any, link: Any, cleaned: str, parts: list[str]) -> list[Any]:
+    """Stdin under ``-w`` at the path ``_stdin_path`` cleaned (``a/b`` is folder ``a`` holding
+    ``b``), printed under that name. Returns the file's entry and its folders', the outermost
+    last."""
+    from ..unixfs import Added
+
     added = [Added(cleaned, link.cid, link.filesize, link.tsize)]
     for depth in range(len(parts) - 1, 0, -1):
         folder = adder.folder([(parts[depth], added[-1].link)])

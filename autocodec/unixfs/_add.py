@@ -183,6 +183,7 @@ class Added:
     tsize: int  # total DAG bytes
     is_dir: bool = False
     sharded: bool = False  # a directory stored as a HAMT shard
+    meta: Meta = NO_META  # a directory's own metadata (to build it again with one more entry: ``_merge``)
 
     @property
     def link(self) -> Link:
@@ -350,7 +351,7 @@ class Adder:
         parent folders Kubo's adder makes on the way to a path (stdin's ``a/b`` under ``-w``)."""
         link, sharded = self._directory(entries, meta)
         self._sink.flush()
-        return Added("", link.cid, 0, link.tsize, is_dir=True, sharded=sharded)
+        return Added("", link.cid, 0, link.tsize, is_dir=True, sharded=sharded, meta=meta)
 
     def _directory(self, entries: list[tuple[str, Link]], meta: Meta = NO_META) -> tuple[Link, bool]:
         options = self.options
@@ -456,8 +457,9 @@ class Adder:
                     entries.append((name, self._add_leaf(child, f"{dir_rel}/{name}", child_st, results)))
                 continue
             stack.pop()
-            link, sharded = self._directory(entries, self.options.meta(dir_st))
-            results.append(Added(dir_rel, link.cid, 0, link.tsize, is_dir=True, sharded=sharded))
+            dir_meta = self.options.meta(dir_st)
+            link, sharded = self._directory(entries, dir_meta)
+            results.append(Added(dir_rel, link.cid, 0, link.tsize, is_dir=True, sharded=sharded, meta=dir_meta))
             if not stack:
                 return link
             stack[-1][4].append((dir_path.name, link))

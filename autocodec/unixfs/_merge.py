@@ -1,0 +1,55 @@
+"""Stdin put at a path inside the ``-w`` wrapper's tree, as Kubo 0.43.1's adder puts it there.
+
+Kubo's adder builds the wrapper in an MFS tree: stdin named ``d/y`` (``--stdin-name``) goes into
+folder ``d`` when ``d`` was added before it (``add -w -r --stdin-name=d/y - d``), folders on the
+way that are missing are made without metadata, and every folder on the way is stored again with
+its other entries and its own metadata (measured: CIDs, lines, ``--mode``, ``--preserve-mtime``,
+``--max-directory-links``, ``--cid-version=1``; tests/test_s6_add_stdin_merge.py).
+
+Invariants:
+- ``merge_file(adder, entries, path, file)`` returns ``entries`` with the file at ``path``, each
+  folder on the way replaced by its new version (same path, same metadata, one more or one
+  changed entry) and each new folder added; other entries are kept as they are, in order.
+- A folder on the way that is a file: ``InvalidInput`` "file already exists"; ``path`` itself
+  taken: "directory already has entry by that name" (Kubo's words for each), nothing changed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import InvalidInput
+from ._add import Added
+from ._layout import NO_META
+
+
+def merge_file(adder: Any, entries: list[Added], path: str, file: Added, *, keep_meta: bool = True) -> list[Added]:
+    """``entries`` (every entry under the wrapper so far, folders included, paths without the
+    wrapper's ``""``) with ``file`` put at ``path`` (cleaned, ``/``-separated, two parts or more)
+    and its folders built again by ``adder.folder`` (module invariants). ``keep_meta`` false: the
+    folders on the way were made for stdin first (its name sorted before the folder added into
+    them, ``/d/y`` before ``d``), so they keep the no metadata they were made with, as in Kubo."""
+    by_path = {entry.path: entry for entry in entries}
+    parts = path.split("/")
+    for depth in range(1, len(parts)):
+        folder = by_path.get("/".join(parts[:depth]))
+        if folder is not None and not folder.is_dir:
+            raise InvalidInput(f"file already exists ({folder.path!r} is a file, so {path!r} cannot be put below it)",
+                               hint="give standard input another --stdin-name")
+    if path in by_path:
+        raise InvalidInput(f"directory already has entry by that name ({path!r} was added already)",
+                           hint="give standard input another --stdin-name")
+    child = Added(path, file.cid, file.size, file.tsize)
+    changed = [child]
+    for depth in range(len(parts) - 1, 0, -1):
+        folder_path = "/".join(parts[:depth])
+        old = by_path.get(folder_path)
+        prefix = folder_path + "/"
+        kept = [(e.path[len(prefix):], e.link) for e in entries
+                if e.path.startswith(prefix) and "/" not in e.path[len(prefix):] and e.path != child.path]
+        built = adder.folder([*kept, (child.path.rpartition("/")[2], child.link)],
+                             old.meta if old is not None and keep_meta else NO_META)
+        child = Added(folder_path, built.cid, 0, built.tsize, is_dir=True, sharded=built.sharded, meta=built.meta)
+        changed.append(child)
+    replaced = {entry.path for entry in changed}
+    return [entry for entry in entries if entry.path not in replaced] + changed
