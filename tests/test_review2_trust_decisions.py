@@ -31,7 +31,7 @@ def _fresh_log_stream() -> None:
 
 def _counting_index_opens(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every index envelope ``_store`` opens from now on (the real function, counted)."""
-    import autocodec.verify._store as store_module
+    import autocodec.verify._trust_standing as store_module
 
     real = store_module.open_envelope
     opened: list[Any] = []

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from autocodec.store import schema_version
 from autocodec.verify import TrustStore
-from autocodec.verify._store import _DECIDE_MODULE, _RESOLVE
+from autocodec.verify._trust_decide import _DECIDE_MODULE, _RESOLVE
 from tests.test_old_homes import RELEASES, make_old_home
 
 

@@ -1,0 +1,120 @@
+"""The trust store's connection to the home database: reads, write transactions, the epoch.
+
+Invariants:
+- Reads see committed state only, through a read-only connection of this object's own (WAL: a
+  read never waits for a writer); without one (no file, a forked child, closed) they go to
+  the block store.
+- Every write is one ``_write`` transaction that also advances ``trust_epoch``: two equal
+  ``epoch()`` readings mean no trust change was committed in between, by any process.
+- After ``close`` no read-only connection is opened again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .._forks import watch
+from ..config import Limits
+from ..log import get_logger
+
+
+def _log() -> Any:
+    """The verify logger, bound at call time so `log.configure` always applies."""
+    return get_logger("verify")
+
+
+class TrustDatabase:
+    """The trust tables of one open ``BlockStore`` (``blocks``), read and written."""
+
+    def __init__(self, blocks: Any, limits: Limits, *, owns_blocks: bool = False) -> None:
+        self.blocks = blocks
+        self.limits = limits
+        self._owns_blocks = owns_blocks
+        self._writes = 0
+        self._reader: sqlite3.Connection | None = None
+        self._no_reader = False
+        self._reader_lock = threading.Lock()
+        self._inherited: sqlite3.Connection | None = None  # the parent's reader, in a forked child
+        watch(self)
+
+    def _after_fork_in_child(self) -> None:
+        """In a forked child: the parent's read connection is set aside, never used nor closed
+        here; reads go to the block store, which refuses in a child (``StoreError``)."""
+        self._inherited, self._reader = self._reader, None
+        self._no_reader = True
+        self._reader_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Close the database, unless the caller passed in a ``BlockStore`` it still owns. Reads
+        after this go to the block store (``StoreError`` once it is closed); none reopens the
+        read-only connection, which nothing would close again."""
+        with self._reader_lock:
+            self._no_reader = True
+            if self._reader is not None:
+                self._reader.close()
+                self._reader = None
+        if self._owns_blocks:
+            self.blocks.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Any]:
+        """One write transaction of the trust state: it advances the trust epoch in the same
+        transaction, and counts the change in ``writes`` once it has committed."""
+        with self.blocks.transaction() as conn:
+            yield conn
+            conn.execute("UPDATE trust_epoch SET n = n + 1 WHERE id = 1")
+        self._writes += 1
+
+    @property
+    def writes(self) -> int:
+        """Trust changes committed through this object (in-process; no database read)."""
+        return self._writes
+
+    def epoch(self) -> int:
+        """A counter that grows with every committed change of the trust state, from any process.
+
+        Two equal readings mean no pin, update, unpin, revocation or allow-list change was
+        committed in between; this is what invalidates a runtime's generation. 0 on a read-only
+        home made before the counter (``blocks.behind``): nothing here can change it.
+        """
+        if "trust" in getattr(self.blocks, "behind", {}):
+            return 0
+        rows = self._rows("SELECT n FROM trust_epoch WHERE id = 1")
+        return int(rows[0][0]) if rows else 0
+
+    def _read_connection(self) -> sqlite3.Connection | None:
+        """A read-only connection of this object's own (None if the database has no file)."""
+        if self._reader is None and not self._no_reader:
+            try:
+                uri = Path(self.blocks.path).absolute().as_uri() + "?mode=ro"
+                self._reader = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None,
+                                               timeout=self.limits.store.busy_timeout_ms / 1000)
+            except (sqlite3.Error, AttributeError, TypeError, ValueError):
+                self._no_reader = True
+        return self._reader
+
+    def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """Rows of one read of committed trust state.
+
+        Reads go through a read-only connection: in WAL mode a read takes no write lock and
+        never waits for a writer (another process importing blocks holds the write lock for a
+        while), so polling and resolving cost a request nothing. Every write of this object
+        is committed before it reads again, so it reads its own writes.
+        """
+        with self._reader_lock:
+            conn = self._read_connection()
+            if conn is not None:
+                try:
+                    return list(conn.execute(sql, params).fetchall())
+                except sqlite3.Error:  # e.g. a read-only folder without the WAL files: read as a writer
+                    conn.close()
+                    self._reader = None
+                    self._no_reader = True
+        with self.blocks.transaction() as conn2:
+            rows: list[Any] = conn2.execute(sql, params).fetchall()
+        return rows
