@@ -8,15 +8,13 @@ Skipped with the reason when the compiler has no sanitizer runtime.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 
 import pytest
 
+from ._sanitized import sanitized_cscan
 from .conftest import REPO
 
 _DRIVER = r"""
@@ -63,26 +61,9 @@ print("ok", accepted)
 """
 
 
-def _runtime(name: str) -> str | None:
-    cc = shutil.which("gcc")
-    if cc is None:
-        return None
-    found = subprocess.run([cc, f"-print-file-name={name}"], capture_output=True, text=True).stdout.strip()
-    return found if os.path.isabs(found) and os.path.exists(found) else None
-
-
 @pytest.mark.slow  # compiles the C helpers and runs a child process under the sanitizers
 def test_c_helpers_under_address_and_undefined_behaviour_sanitizers(tmp_path: Path) -> None:
-    asan, ubsan = _runtime("libasan.so"), _runtime("libubsan.so")
-    if asan is None or ubsan is None:
-        pytest.skip("gcc with the AddressSanitizer and UBSan runtimes is needed")
-    built = tmp_path / "_cscan_sanitized.so"
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-g", "-fno-omit-frame-pointer",
-                    "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
-                    f"-I{sysconfig.get_paths()['include']}", str(REPO / "autocodec/builtin/_cscan.c"),
-                    "-o", str(built)], check=True, capture_output=True)
-    env = {**os.environ, "LD_PRELOAD": f"{asan}:{ubsan}", "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
-           "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+    built, env = sanitized_cscan(tmp_path)
     proc = subprocess.run([sys.executable, "-c", _DRIVER, str(built), str(REPO), "5", "40000"], env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and proc.stdout.startswith("ok"), (proc.stdout[-2000:], proc.stderr[-4000:])

@@ -13,12 +13,10 @@
 
 from __future__ import annotations
 
-import os
 import random
 import struct
 import subprocess
 import sys
-import sysconfig
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +27,7 @@ from autocodec.builtin import _cbor_relaxed, _cbor_write, _dagcbor, _native
 from autocodec.config import DecodeLimits
 from autocodec.errors import InvalidBlock
 
+from ._sanitized import sanitized_cscan
 from .conftest import REPO
 
 needs_c = pytest.mark.skipif(_native.check is None, reason="the C helpers are not built")
@@ -235,18 +234,7 @@ print("ok")
 
 @pytest.mark.slow  # compiles the C helpers and runs a child process under the sanitizers
 def test_writer_and_order_check_under_sanitizers(tmp_path: Path) -> None:
-    from tests.test_c_sanitizers import _runtime
-
-    asan, ubsan = _runtime("libasan.so"), _runtime("libubsan.so")
-    if asan is None or ubsan is None:
-        pytest.skip("gcc with the AddressSanitizer and UBSan runtimes is needed")
-    built = tmp_path / "_cscan_sanitized.so"
-    subprocess.run(["gcc", "-shared", "-fPIC", "-O1", "-g", "-fno-omit-frame-pointer",
-                    "-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
-                    f"-I{sysconfig.get_paths()['include']}", str(REPO / "autocodec/builtin/_cscan.c"),
-                    "-o", str(built)], check=True, capture_output=True)
-    env = {**os.environ, "LD_PRELOAD": f"{asan}:{ubsan}", "ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
-           "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1"}
+    built, env = sanitized_cscan(tmp_path)
     proc = subprocess.run([sys.executable, "-c", _SANITIZED, str(built), str(REPO)], env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0 and proc.stdout.startswith("ok"), (proc.stdout[-2000:], proc.stderr[-4000:])
