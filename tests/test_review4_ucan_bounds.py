@@ -39,7 +39,6 @@ from autocodec.verify.ucan import (
     InvalidSubject,
     InvalidToken,
     UcanError,
-    _policy,
     _token,
     _validate,
     delegate,
@@ -55,6 +54,7 @@ from . import test_ipvm_sweep, test_ucan_order
 
 rt = test_ipvm_sweep.rt  # a home that trusts the ipld-select module
 _job = test_ucan_order._job
+parses = test_ucan_order.parses  # counts the policies parsed
 
 
 @pytest.fixture
@@ -68,19 +68,6 @@ def decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
         return real(data, **kw)
 
     monkeypatch.setattr(_token, "decode_canonical", counting)
-    return seen
-
-
-@pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    seen: list[int] = []
-    real = _policy._checked
-
-    def counting(policy: Any) -> Any:
-        seen.append(1)
-        return real(policy)
-
-    monkeypatch.setattr(_policy, "_checked", counting)
     return seen
 
 
