@@ -154,6 +154,12 @@ class SandboxLimits:
     once in this process, whatever the modules; a load that finds them all busy waits for one up
     to ``compile_timeout_ms``, then fails with ``CompileBusy`` (not remembered: retried next
     time). Without it 8 hostile modules loaded together could hold 8 GiB for 20 s."""
+    compiled_cache_entries: int = 512
+    compiled_cache_bytes: int = 512 * MiB
+    """Bounds of the compiled-module cache folder (the home's ``compiled/``): after each write
+    the oldest-written entries (artifacts and refusals) go until at most this many remain,
+    holding at most this many bytes (the entry just written stays). The default set's artifacts
+    are a few MiB; a removed entry is compiled again on its next load."""
     max_sections: int = 1000
     """Most sections a module may have, counted before anything else is read (toolchains emit
     about a dozen; 8 MiB of empty custom sections is 2.8 million, and each Python pass over them

@@ -35,7 +35,8 @@ from tests.test_review4_loader_sandbox import CODEC
 
 REPO = Path(__file__).resolve().parents[1]
 GIT_RAW = REPO / "wasm-src" / "git-raw"
-NEW_KEYS = ("concurrent_compiles", "max_sections", "max_exports", "reuse_memory_bytes", "reuse_globals",
+NEW_KEYS = ("concurrent_compiles", "compiled_cache_entries", "compiled_cache_bytes",
+            "max_sections", "max_exports", "reuse_memory_bytes", "reuse_globals",
             "reuse_growths")
 
 
@@ -58,7 +59,7 @@ def exports(n: int) -> str:
 
 def home_with(tmp_path: Path, text: str) -> Path:
     home = tmp_path / "home"
-    home.mkdir(exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True)
     (home / "config.toml").write_text(text)
     return home
 
@@ -71,6 +72,7 @@ def test_the_defaults_are_the_old_constants() -> None:
     assert (sandbox.max_sections, sandbox.max_exports) == (1000, 1000)
     assert (sandbox.reuse_memory_bytes, sandbox.reuse_globals, sandbox.reuse_growths) == (4 << 20, 64, 8)
     assert sandbox.concurrent_compiles == 2
+    assert (sandbox.compiled_cache_entries, sandbox.compiled_cache_bytes) == (512, 512 << 20)
 
 
 @pytest.mark.parametrize("key", NEW_KEYS)
@@ -97,6 +99,16 @@ def test_a_homes_export_and_section_caps_are_the_ones_a_load_keeps(tmp_path: Pat
         with pytest.raises(TooManySections, match="more than 20 sections"):
             inspect_module(module() + b"\x00\x01\x00" * 20, limits=rt.limits.sandbox)
     assert Sandbox().load(module(extra=exports(6)) + b"\x00\x01\x00" * 20).info.name == "probe"  # the defaults
+
+
+def test_a_homes_compiled_cache_bounds_are_the_ones_its_folder_keeps(tmp_path: Path) -> None:
+    wasms = [module(answer=f"i32.const {i}") for i in range(4)]
+    for text, kept in (("", 4), ("[limits.sandbox]\ncompiled_cache_entries = 2\n", 2)):
+        home = home_with(tmp_path / str(kept), text)
+        with Runtime(home, default_set=False) as rt:
+            for wasm in wasms:
+                rt.sandbox.load(wasm)
+            assert len(list(rt.home.compiled_cache_dir.glob("*.cwasm"))) == kept
 
 
 # -- reuse thresholds ----------------------------------------------------------------------------

@@ -18,8 +18,9 @@ Invariants:
 - A module that could not be compiled within the compile bounds is remembered as
   ``<name>.refused`` (``refuse``/``refused``), so it is refused again without compiling.
 - The folder is bounded: after each write, the oldest-written entries (artifacts and refusals)
-  are removed until at most ``MAX_ENTRIES`` remain holding at most ``MAX_BYTES`` (the entry just
-  written always stays). A removed entry is a miss: that module is compiled again. A process
+  are removed until at most ``max_entries`` remain holding at most ``max_bytes`` (the entry just
+  written always stays; the sandbox passes ``SandboxLimits.compiled_cache_entries`` and
+  ``compiled_cache_bytes``). A removed entry is a miss: that module is compiled again. A process
   that upgraded sets for weeks kept every version's artifact it had ever compiled.
 - Temporary files (``.tmp-????????.cwasm``, ``.tmp-????????.refused``) are locked by their
   writer while it writes (``_partfiles``); what a killed writer left is removed by a later write
@@ -39,14 +40,15 @@ from pathlib import Path
 
 import wasmtime
 
+from ..config import DEFAULT_LIMITS
 from ..log import get_logger
 
 MAGIC = b"ACWASMC1"
 _MAC_LEN = 32
-MAX_ENTRIES = 512
-"""Most entries (artifacts and refusals) one cache folder keeps; the oldest-written go first."""
-MAX_BYTES = 512 * 1024 * 1024
-"""Most bytes of entries one cache folder keeps (the default set's artifacts are a few MiB)."""
+MAX_ENTRIES = DEFAULT_LIMITS.sandbox.compiled_cache_entries
+"""Most entries (artifacts and refusals) one cache folder keeps by default; the oldest-written go first."""
+MAX_BYTES = DEFAULT_LIMITS.sandbox.compiled_cache_bytes
+"""Most bytes of entries one cache folder keeps by default (the default set's artifacts are a few MiB)."""
 _log = get_logger("loader")
 
 

@@ -305,7 +305,8 @@ class Sandbox:
     ) -> None:
         of_type(limits, SandboxLimits, "Sandbox's limits")
         self.limits = limits or DEFAULT_LIMITS.sandbox
-        self.cache = CompiledCache(as_path(cache_dir, "Sandbox's cache_dir")) if cache_dir is not None else None
+        self.cache = CompiledCache(as_path(cache_dir, "Sandbox's cache_dir"), max_entries=self.limits.compiled_cache_entries,
+                                   max_bytes=self.limits.compiled_cache_bytes) if cache_dir is not None else None
         self.fast_calls = (not _call.slow_calls_default()) if fast_calls is None else fast_calls
         self._memo: OrderedDict[tuple[str, SandboxLimits, CID | None], LoadedModule] = OrderedDict()
         self._modules: OrderedDict[str, wasmtime.Module] = OrderedDict()  # compiled, by cache entry name
