@@ -19,6 +19,8 @@ Invariants:
 - The only custom section is the one appended here, ``autocodec.module``: the canonical
   DAG-CBOR of module.json plus ``"abi": 1``.
 - A committed ``.wasm`` is rewritten only when its bytes change.
+- A module including files of other folders here names them in its ``build.json`` (checked here
+  by the module kit's rules), so ``autocodec module build wasm-src/<name>`` gives the same bytes.
 """
 
 from __future__ import annotations
@@ -222,6 +224,18 @@ def extra_flags(name: str, src: Path | None = None) -> list[str]:
         raise BuildError(exc.message) from None
 
 
+def check_layout(name: str, src: Path | None = None) -> None:
+    """build.json (the folders the module includes, for `autocodec module build`), by the module
+    kit's rules: a malformed one fails here too, not only for publishers building the folder."""
+    from autocodec.modkit._errors import InvalidModuleSource
+    from autocodec.modkit._tree import load_layout
+
+    try:
+        load_layout(src or ROOT / name)
+    except InvalidModuleSource as exc:
+        raise BuildError(exc.message) from None
+
+
 def build_module(name: str, *, src: Path | None = None, cache: Path | None = None) -> Built:
     """Compile one module and return its final bytes (nothing is written to wasm-src).
 
@@ -230,6 +244,7 @@ def build_module(name: str, *, src: Path | None = None, cache: Path | None = Non
     """
     src = (src or ROOT / name).resolve()
     meta = load_meta(name, src)
+    check_layout(name, src)
     sources = sorted(
         (p.relative_to(ROOT).as_posix() if p.is_relative_to(ROOT) else str(p)) for p in src.glob("*.c")
     )

@@ -8,6 +8,7 @@ a message saying so.
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,9 @@ TREE = Path(__file__).resolve().parents[2]
 WASM_SRC = TREE / "wasm-src"
 SDK = WASM_SRC / "sdk"
 ASC_DIR = TREE / ".cache" / "assemblyscript"
+#: The Node.js major version AssemblyScript modules are built with: asc and binaryen run on it, so
+#: it is pinned like every other compiler (the asc lockfile's assemblyscript asks for >=20).
+NODE_MAJOR = 20
 
 
 @dataclass(frozen=True)
@@ -88,9 +92,39 @@ def asc() -> list[str]:
                                "(tools/setup.d/60-assemblyscript.sh installs the pinned compiler with npm)")
     node = shutil.which("node")
     if node is None:
-        raise ToolchainMissing("node is not on PATH; the AssemblyScript compiler is installed but runs on Node.js",
-                               hint="install Node.js, or add the folder holding node to PATH, and build again")
+        raise ToolchainMissing(f"node is not on PATH; the AssemblyScript compiler is installed but runs on "
+                               f"Node.js {NODE_MAJOR}",
+                               hint=f"install Node.js {NODE_MAJOR}, or add the folder holding node to PATH, "
+                               "and build again")
+    check_node(node)
     return [node, str(entry)]
+
+
+def node_major(node: str) -> int:
+    """The major version ``node --version`` reports (``v20.20.2`` -> 20); ``ToolchainMissing``
+    when it cannot be run or read."""
+    import subprocess
+
+    try:  # an empty environment: NODE_OPTIONS and the like cannot change what it reports
+        proc = subprocess.run([node, "--version"], env={}, capture_output=True, text=True, timeout=60, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise ToolchainMissing(f"cannot run {node} --version: {exc}",
+                               hint=f"install Node.js {NODE_MAJOR} and put it first on PATH") from None
+    found = re.fullmatch(r"v(\d+)\.\d+\.\d+\S*", proc.stdout.strip())
+    if proc.returncode != 0 or found is None:
+        raise ToolchainMissing(f"{node} --version printed {proc.stdout.strip()[:40]!r}, not a Node.js version",
+                               hint=f"install Node.js {NODE_MAJOR} and put it first on PATH")
+    return int(found.group(1))
+
+
+def check_node(node: str) -> None:
+    """Refuse a ``node`` of another major version than ``NODE_MAJOR`` (asc and binaryen run on it)."""
+    have = node_major(node)
+    if have != NODE_MAJOR:
+        raise ToolchainMissing(f"{node} is Node.js {have}, but AssemblyScript modules are built with Node.js "
+                               f"{NODE_MAJOR}",
+                               hint=f"install Node.js {NODE_MAJOR} (any {NODE_MAJOR}.x) and put it first on PATH, "
+                               "then build again")
 
 
 def rust_files() -> list[Path]:
