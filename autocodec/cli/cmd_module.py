@@ -52,7 +52,8 @@ def register(sub: Any) -> None:
     new.set_defaults(func=run_new)
 
     build = msub.add_parser("build", help="build a module folder reproducibly (same sources, same bytes and CID)")
-    build.add_argument("dir", metavar="DIR", help="the module folder (module.json and .c, .zig, .ts or .rs sources)")
+    build.add_argument("dir", metavar="DIR", help="the module folder (module.json and .c, .zig, .ts or .rs sources; a C module's "
+                       "build.json names folders beside it that it includes)")
     build.add_argument("-o", "--output", metavar="FILE", help="where to write the .wasm (default: DIR/NAME.wasm)")
     build.set_defaults(func=run_build)
 

@@ -11,6 +11,9 @@ Invariants:
   whose ``ac_abi_version()`` is this host's ABI); otherwise it fails.
 - A folder holds sources of exactly one language: ``*.c`` (C), ``*.zig`` (Zig), ``*.ts``
   (AssemblyScript) or ``*.rs`` (Rust, rustc pinned to RUST_VERSION with the wasm32 target).
+- A C folder's ``build.json`` (``_tree``) names the folders beside it that its sources include,
+  confined to a declared root; the build tree then mirrors that root (wasm-src/build.py's
+  layout when the root is wasm-src), so ``module build wasm-src/<name>`` gives build.py's bytes.
 """
 
 from __future__ import annotations
