@@ -67,9 +67,9 @@ def _reference(rule: str) -> re.Pattern[str]:
     real = ignore_module.LinearPattern
 
     class Spy(real):  # type: ignore[misc, valid-type]
-        def __init__(self, expr: str, flags: int = 0) -> None:
+        def __init__(self, expr: str, flags: int = 0, **options: bool) -> None:
             captured.append(expr)
-            super().__init__(expr, flags)
+            super().__init__(expr, flags, **options)
 
     ignore_module.LinearPattern = Spy
     try:

@@ -12,8 +12,10 @@ Invariants (each construct checked against Kubo's ``add --ignore``):
   ``\\b`` are ASCII (``re.ASCII``); octal ``\\123`` and ``\\x{10FFFF}`` are characters;
   ``\\Q...\\E`` is literal text; ``[[:alpha:]]`` and the other POSIX classes
   (negated ``[:^alpha:]`` too) are Go's ASCII sets.
-- Not rewritten: Unicode classes ``\\pL``, ``\\p{Greek}`` (Python's ``re`` has none): refused
-  with ``NotGoRegexp`` here, though Go takes them (docs/unixfs.md).
+- Unicode classes (``\\pL``, ``\\p{Greek}``, ``\\P{Han}``, ``\\p{^Lu}``, in brackets too) are
+  spelled as Python classes of the code points of Go's tables (``_gounicode``); a name Go does
+  not know is refused. ``(?i)`` is passed on: Go folds by Unicode's simple case folding, which
+  ``_linear_re`` does with ``unicode_fold`` (Python's ``re.ASCII`` would fold ASCII only).
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ _REPEAT = re.compile(r"\{(\d+)(?:(,)(\d*))?\}")
 
 
 class NotGoRegexp(ValueError):
-    """Text Go's regexp parser refuses (or a Unicode class this rewrite does not carry)."""
+    """Text Go's regexp parser refuses."""
 
 
 def go_to_python(text: str) -> str:
@@ -80,6 +82,9 @@ def _escape(text: str, i: int) -> tuple[str, int]:
         return re.escape(literal), len(text) if end < 0 else end + 2
     if c in "AbBdDwW":
         return "\\" + c, i + 2
+    if c in "pP":
+        contents, negated, j = _unicode_class(text, i)
+        return f"[{'^' if negated else ''}{contents}]", j
     if c == "z":
         return "\\Z", i + 2
     if c == "s":
@@ -105,7 +110,7 @@ def _char_escape(text: str, i: int) -> tuple[str, int]:
             raise NotGoRegexp(f"invalid escape sequence in {text!r}")
         return chr(int(m[1] or m[0], 16)), m.end()
     if c in "pP":
-        raise NotGoRegexp(f"Unicode class \\{c} is not read here")
+        raise NotGoRegexp(f"invalid escape sequence \\{c} (a Unicode class cannot end a range)")
     if c.isascii() and not c.isalnum():
         return c, i + 2
     raise NotGoRegexp(f"invalid escape sequence \\{c}")
@@ -137,6 +142,10 @@ def _bracket(text: str, i: int) -> tuple[str, int]:
             (unsets if name.startswith("^") else sets).append(group)
             j = end + 2
             continue
+        if c == "\\" and j + 1 < len(text) and text[j + 1] in "pP":
+            contents, minus, j = _unicode_class(text, j)
+            (unsets if minus else sets).append(contents)
+            continue
         if c == "\\" and j + 1 < len(text) and text[j + 1] in "dDsSwW":
             letter = text[j + 1]
             (unsets if letter.isupper() else sets).append(_PERL[letter.lower()])
@@ -155,6 +164,30 @@ def _bracket(text: str, i: int) -> tuple[str, int]:
     alternatives = ([f"[{''.join(sets)}]"] if sets else []) + [f"[^{group}]" for group in unsets]
     either = "|".join(alternatives)
     return (f"(?:(?!{either})(?s:.))" if negated else f"(?:{either})"), j
+
+
+def _unicode_class(text: str, i: int) -> tuple[str, bool, int]:
+    """The Unicode class at ``text[i]`` (``\\p`` or ``\\P``, then one letter or ``{name}``, a
+    leading ``^`` in the name negating it) as Python class contents, whether it is negated, and
+    where the text goes on; ``NotGoRegexp`` for a name Go does not know."""
+    from ._gounicode import class_ranges
+
+    negated = text[i + 1] == "P"
+    if text.startswith("{", i + 2):
+        end = text.find("}", i + 3)
+        if end < 0:
+            raise NotGoRegexp(f"invalid character class range in {text!r}")
+        name, j = text[i + 3:end], end + 1
+    else:
+        name, j = text[i + 2:i + 3], i + 3
+    if name.startswith("^"):
+        negated, name = not negated, name[1:]
+    ranges = class_ranges(name)
+    if ranges is None:
+        raise NotGoRegexp(f"invalid character class range \\{text[i + 1]}{{{name}}}")
+    contents = "".join(_in_class(chr(low)) if low == high else f"{_in_class(chr(low))}-{_in_class(chr(high))}"
+                       for low, high in ranges)
+    return contents, negated, j
 
 
 def _class_char(text: str, j: int) -> tuple[str, int]:

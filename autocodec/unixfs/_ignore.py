@@ -12,7 +12,8 @@ Invariants (each one observed on Kubo itself):
 - Each line becomes a regular expression as go-gitignore builds it: ``#`` starts a comment,
   spaces around are trimmed, ``.`` is literal, ``*`` is any run of non-``/`` characters,
   ``?`` is a literal ``?``, other regular-expression characters (``[ab]``, ``+``) keep their
-  meaning in Go's syntax (``_goregexp``: ``[[:alpha:]]``, ``\\z``, ``$``...), and a line
+  meaning in Go's syntax (``_goregexp``: ``[[:alpha:]]``, ``\\z``, ``$``, ``\\p{Greek}``...; ``(?i)``
+  folds as Go's does, by Unicode's simple case folding), and a line
   that is no valid expression in Go (``(``, ``\\u0061``, bytes that are not UTF-8) is dropped.
 - A rule matches a name in time linear in the name (``_linear_re``), as Go's regexp does: a
   rule such as ``*.*.*.*.*.*.*.tmp`` never backtracks over a long name.
@@ -73,7 +74,7 @@ def _compile_line(line: str) -> _Rule | None:
         return None
     try:
         re.compile(expr, re.ASCII)  # Python's parser refuses what it cannot read (the rule is dropped)
-        return _Rule(LinearPattern(expr, re.ASCII), negate)  # matched in linear time, as Go's regexp
+        return _Rule(LinearPattern(expr, re.ASCII, unicode_fold=True), negate)  # linear time, Go's (?i), as Go's regexp
     except re.error:
         return None
 

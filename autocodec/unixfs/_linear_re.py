@@ -11,6 +11,10 @@ Invariants:
   alternation, groups with inline flags, greedy and lazy repetition, ``^``, ``\\A``, ``$``, ``\\Z``,
   ``\\b``, ``\\B``, and a negative look-ahead of one character before a one-character item.
   Anything else (backreferences, other look-arounds, possessive repetition) is ``re.error``.
+- With ``unicode_fold``, ``re.IGNORECASE`` folds as Go's ``(?i)`` does rather than as ``re.ASCII``:
+  a literal matches its whole simple case-folding orbit (``_gounicode.orbit``: ``k`` also matches
+  ``K`` and the Kelvin sign), a class holds a character when it holds any of its orbit, and a
+  negated class or category (``[^..]``, ``\\W``) is the complement of that folded set.
 - Work per text character is bounded by the NFA's size (at most ``MAX_STATES``, else ``re.error``,
   as Go refuses an expression past its size limit); the DFA cache holds at most ``MAX_CACHE``
   entries and is emptied when full, so memory stays bounded whatever the texts.
@@ -49,8 +53,13 @@ _ASSERTIONS = frozenset((C.AT_BEGINNING, C.AT_BEGINNING_STRING, C.AT_END, C.AT_E
 class LinearPattern:
     """A compiled expression whose ``match`` is linear in the text (module invariants)."""
 
-    def __init__(self, expr: str, flags: int = 0) -> None:
+    def __init__(self, expr: str, flags: int = 0, *, unicode_fold: bool = False) -> None:
         parsed = _parser.parse(expr, flags)
+        self._orbit: Callable[[str], str] | None = None
+        if unicode_fold:
+            from ._gounicode import orbit
+
+            self._orbit = orbit
         self._prog: list[_Instr] = []
         self._prog.append(("match",))
         self._start = self._emit(list(parsed), parsed.state.flags, 0)
@@ -120,14 +129,17 @@ class LinearPattern:
     def _pred(self, op: Any, av: Any, flags: int) -> Pred | None:
         """The character test of a one-character item, or None for any other item."""
         fold = bool(flags & re.IGNORECASE)
+        orbit = self._orbit if fold else None
         if op is C.LITERAL:
-            return _literal(chr(av), fold)
+            return _literal(chr(av), fold) if orbit is None else _in_orbit(orbit(chr(av)))
         if op is C.NOT_LITERAL:
-            return _not_literal(chr(av), fold)
+            return _not_literal(chr(av), fold) if orbit is None else _negated(_in_orbit(orbit(chr(av))))
         if op is C.ANY:
             return (lambda ch: True) if flags & re.DOTALL else (lambda ch: ch != "\n")
         if op is C.IN:
-            return _in(av, fold)
+            if self._orbit is None:
+                return _in(av, fold)
+            return _in_folded(av, orbit if orbit is not None else _itself)
         if op is C.SUBPATTERN and len(av[3]) == 1:
             inner_op, inner_av = list(av[3])[0]
             return self._pred(inner_op, inner_av, (flags | av[1]) & ~av[2])
@@ -290,5 +302,68 @@ def _in(items: list[tuple[Any, Any]], fold: bool = False) -> Pred:
 
     def inside(ch: str) -> bool:
         return any(test(ch) for test in tests) or (fold and any(test(_swap(ch)) for test in tests))
+
+    return (lambda ch: not inside(ch)) if negate else inside
+
+
+def _itself(ch: str) -> str:
+    return ch
+
+
+def _in_orbit(chars: str) -> Pred:
+    members = frozenset(chars)
+    return lambda ch: ch in members
+
+
+def _negated(pred: Pred) -> Pred:
+    return lambda ch: not pred(ch)
+
+
+def _none_folded(positive: Pred, orbit: Callable[[str], str]) -> Pred:
+    return lambda ch: not any(positive(o) for o in orbit(ch))
+
+
+_POSITIVE = {C.CATEGORY_NOT_DIGIT: C.CATEGORY_DIGIT, C.CATEGORY_NOT_SPACE: C.CATEGORY_SPACE,
+             C.CATEGORY_NOT_WORD: C.CATEGORY_WORD}
+
+
+def _in_folded(items: list[tuple[Any, Any]], orbit: Callable[[str], str]) -> Pred:
+    """A character class under Go's ``(?i)``: each item holds a character when it holds one of
+    its orbit; a negated category (``\\W``) or class is the complement of the folded set, as Go
+    folds before it negates. Ranges are searched by bisection (a Unicode class has hundreds)."""
+    import bisect
+
+    negate = False
+    lows: list[int] = []
+    highs: list[int] = []
+    spans: list[tuple[int, int]] = []
+    tests: list[Pred] = []
+    for op, av in items:
+        if op is C.NEGATE:
+            negate = True
+        elif op is C.LITERAL:
+            spans.append((av, av))
+        elif op is C.RANGE:
+            spans.append((av[0], av[1]))
+        elif op is C.CATEGORY and av in _POSITIVE:
+            tests.append(_none_folded(_CATEGORY[_POSITIVE[av]], orbit))
+        elif op is C.CATEGORY and av in _CATEGORY:
+            tests.append(_CATEGORY[av])
+        else:
+            raise re.error(f"unsupported in a class: {op}")
+    for low, high in sorted(spans):
+        if highs and low <= highs[-1] + 1:
+            highs[-1] = max(highs[-1], high)
+        else:
+            lows.append(low)
+            highs.append(high)
+
+    def held(ch: str) -> bool:
+        code = ord(ch)
+        at = bisect.bisect_right(lows, code) - 1
+        return (at >= 0 and code <= highs[at]) or any(test(ch) for test in tests)
+
+    def inside(ch: str) -> bool:
+        return any(held(o) for o in orbit(ch))
 
     return (lambda ch: not inside(ch)) if negate else inside
