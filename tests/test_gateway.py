@@ -318,7 +318,7 @@ def test_a_block_missing_mid_car_breaks_the_transfer(runtime: Runtime) -> None:
 
 def test_listings_are_bounded_and_index_html_is_still_found(runtime: Runtime, tmp_path: Path,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from autocodec.serve import _gateway
+    from autocodec.serve import _gateway_files as _gateway
     from autocodec.unixfs import add_path
 
     monkeypatch.setattr(_gateway, "MAX_LISTING", 3)

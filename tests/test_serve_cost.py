@@ -20,7 +20,7 @@ from autocodec import errors
 from autocodec.registry import Runtime
 from autocodec.serve import make_app
 from autocodec.serve._app import EXECUTOR
-from autocodec.serve._gateway import _TAKE_PIECES, _Pull
+from autocodec.serve._gateway_body import _TAKE_PIECES, _Pull
 from autocodec.unixfs import AddOptions, add_bytes
 
 

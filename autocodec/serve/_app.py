@@ -148,7 +148,7 @@ async def decode(request: web.Request) -> web.Response:
 
     def work() -> tuple[bytes, int, dict[str, str]]:
         from ..cid import CID
-        from ._gateway import provenance_headers
+        from ._gateway_headers import provenance_headers
 
         cid = CID.parse(request.match_info["cid"])
         value = runtime.decode(cid)

@@ -43,7 +43,7 @@ from ..bao import BlobStore, VerificationFailed
 from ..cid import CID
 from ..errors import AutocodecError, InvalidInput, NotFound, NotTrusted, StoreCorrupt
 from ..loader._verifier import Verifier
-from ._gateway import query_filename
+from ._gateway_request import query_filename
 from ._go_cid import gateway_cid
 from ._guard import keep_going
 from ._paths import content_path
@@ -252,7 +252,7 @@ def _blob_headers(request: web.Request, cid: CID, media: str | None) -> dict[str
     ``?filename=``) for ``format=raw``, else only when ``?filename=`` names one (``download=true``:
     an attachment)."""
     from ._formats import RAW
-    from ._gateway import IMMUTABLE, _disposition
+    from ._gateway_headers import IMMUTABLE, _disposition
 
     slash = "/" if content_path(request).endswith("/") else ""
     etag = f'"{cid}.raw"' if media == RAW else f'"{cid}"'
@@ -293,7 +293,8 @@ async def ipfs_blob(request: web.Request) -> web.StreamResponse:
     and ``If-Range`` deciding whether ``Range`` applies), then the one range."""
     from ._app import EXECUTOR, RUNTIME
     from ._formats import CAR, CBOR, DAG_CBOR, DAG_JSON, JSON, RAW, TAR, _content_location, negotiate
-    from ._gateway import _CONTENT_LOCATION, ipfs
+    from ._gateway import ipfs
+    from ._gateway_view import _CONTENT_LOCATION
     from ._gateway_error import GatewayError
     from ._ranges import _defaults_range_check, _preconditions
 
@@ -386,7 +387,8 @@ async def _blob_as_block(request: web.Request, held: tuple[BlobStore, CID, int],
     forms it has: the content (verified here) and its Bao stream (verified by the client)."""
     from ._app import EXECUTOR, RUNTIME
     from ._formats import FORMATS
-    from ._gateway import HELD_BLOCK, ipfs
+    from ._gateway import ipfs
+    from ._gateway_locate import HELD_BLOCK
 
     store, cid, size = held
     runtime = request.app[RUNTIME]

@@ -57,7 +57,8 @@ async def dnslink_hosting(request: web.Request,
     if domain is None or not request.app.get(DNSLINK_HOSTING, True):
         return await handler(request)
     from ._app import RUNTIME, _run
-    from ._gateway import _unclean_path, carry_view
+    from ._gateway_request import _unclean_path
+    from ._gateway_view import carry_view
     from ._ipns_route import ipns
     from ._gateway_error import GatewayError
 

@@ -52,14 +52,14 @@ from aiohttp import web
 from .. import errors
 from ..cid import CID
 from ..dag import parse_path
-from ._gateway import MAX_SEGMENTS
+from ._gateway_locate import MAX_SEGMENTS
 from ._paths import content_path, href_path
 from ._paths import shown as display_text
 from ._page_head import page_head
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Resolution, Runtime
-    from ._gateway import Target
+    from ._gateway_locate import Target
 
 STATIC = Path(__file__).with_name("static")
 MAX_HEX = 4096
@@ -261,7 +261,7 @@ def render(runtime: "Runtime", text: str, number: int = 1) -> tuple[int, str]:
     """The explorer page for the path ``text`` (``CID[/seg...]``): ``(status, html)``; a block
     nothing decodes (501) or whose decoder is not trusted (403, e.g. revoked) is a page that
     still shows its CID, size, bytes and why."""
-    from ._gateway import locate
+    from ._gateway_locate import locate
 
     return page(runtime, locate(runtime, parse_path("/ipfs/" + text)), number=number)
 

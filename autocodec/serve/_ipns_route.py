@@ -25,8 +25,11 @@ from ._dns_name import uri_domain
 from ._dnslink_host import HOSTED
 from ._error_page import error_response, plain_response
 from ._formats import IPNS_RECORD, _content_location, negotiate
-from ._gateway import (_BEFORE_HANDLERS, _CONTENT_LOCATION, _IPNS_VIEW, _RESOLVED_AT, _disposition, _stored,
-                       _unclean_path, carry_view, ipfs, only_if_cached, query_filename, refuse_service_worker)
+from ._gateway import ipfs
+from ._gateway_headers import _disposition
+from ._gateway_locate import _stored
+from ._gateway_request import _BEFORE_HANDLERS, _unclean_path, only_if_cached, query_filename, refuse_service_worker
+from ._gateway_view import _CONTENT_LOCATION, _IPNS_VIEW, _RESOLVED_AT, carry_view
 from ._gateway_error import GatewayError
 from ._go_cid import gateway_cid, gateway_ipns_name, gateway_name
 from ._paths import _PATH_SAFE, _clean, content_path, content_uri, shown

@@ -353,7 +353,7 @@ def uri_redirect(request: web.Request) -> web.Response | None:
 async def _before_handlers(request: web.Request) -> web.Response | None:
     """What Go's server answers before Kubo's handlers: a 400 for a bad escape, a 307 to the
     clean path; None for a clean path."""
-    from ._gateway import _unclean_path
+    from ._gateway_request import _unclean_path
     from ._gateway_error import GatewayError
 
     try:
@@ -440,7 +440,7 @@ def _unclean_content_path(request: web.Request, prefix: str) -> web.Response | N
     an escaped slash or dot (``/%2Fa.txt``, ``/%2e%2e``) is a real one there: a 307 to the clean
     path (Kubo's answer; the path gateway cleans them itself, with no redirect). A path cleaned
     to the bare namespace is sent on to ``/ipfs/`` (``/ipns/``), that mux's pattern."""
-    from ._gateway import _unclean_path
+    from ._gateway_request import _unclean_path
     from ._paths import _PATH_SAFE
 
     raw, sep, query = request.raw_path.partition("?")
@@ -457,7 +457,7 @@ async def _content(request: web.Request, prefix: str) -> web.StreamResponse:
     by the path gateway as at this origin's root."""
     from ._dnslink_host import HOSTED
     from ._bao import ipfs_blob
-    from ._gateway import carry_view
+    from ._gateway_view import carry_view
     from ._ipns_route import ipns
 
     rel_url = prefix + request.raw_path

@@ -93,7 +93,7 @@ _AIOHTTP_NOT_FOUND = "404: Not Found"  # the router's text for a path no route t
 def _go_not_found() -> web.Response:
     """Go's ``http.NotFound``, which Kubo's mux answers a path no handler takes with, inside
     Kubo's CORS wrapper: with the gateway's CORS headers."""
-    from ._gateway import _CORS
+    from ._gateway_headers import _CORS
     from ._subdomain import _plain
 
     return _plain(404, "404 page not found\n", _CORS)
@@ -117,7 +117,7 @@ def _unclean(request: web.Request) -> web.Response | None:
     """Go's ``ServeMux`` answer to a path that is not clean, on every route (``/./healthz``,
     ``//ipfs/...``, ``/x/../ipfs/...``: a 307 to the clean path; a malformed escape a 400), as
     ``_unclean_path`` gives it for the gateway's paths."""
-    from ._gateway import _unclean_path
+    from ._gateway_request import _unclean_path
     from ._gateway_error import GatewayError
 
     try:
