@@ -2,8 +2,8 @@
 
 Invariants:
 - Steps are append-only: a step once released is never edited; a change of the tables is a
-  new step (``store.register_migration`` runs the missing ones in order, each in its own
-  transaction, and a home that is ahead of this release is refused, not rewritten).
+  new step, which ``store`` runs on homes that lack it (a home ahead of this release is
+  refused, not rewritten).
 - Every step of both wings is registered before ``ensure_trust_schema`` runs any of them.
 """
 
