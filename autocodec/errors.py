@@ -356,6 +356,15 @@ class StorageFull(StoreError):
             "before the disk filled stay, and the next run reuses them)")
 
 
+class FileSizeLimit(StoreError):
+    """A write to the home's store passed this process's file size limit (``RLIMIT_FSIZE``,
+    ``ulimit -f``): the disk may have room, but the store's file may not grow. The write was
+    rolled back whole, as on a full disk."""
+
+    hint = ("raise the file size limit (`ulimit -f unlimited` in the shell that runs it) and run it again: "
+            "nothing stored was lost (a write cut short is rolled back whole)")
+
+
 # --- outputs ---------------------------------------------------------------------------
 
 

@@ -50,7 +50,9 @@ Invariants:
   is opened ``immutable`` (no ``-shm`` needed; a writer elsewhere, through another mount of the
   same folder, must not start while it is open); with one, through its ``-shm``, else refused.
 - Every sqlite error becomes a ``StoreError``: "database or disk is full" is ``StorageFull``, and
-  so is no room for the ``-shm`` file (``SQLITE_IOERR_SHMSIZE``), which even a read needs.
+  so is no room for the ``-shm`` file (``SQLITE_IOERR_SHMSIZE``), which even a read needs. A write
+  that meets the process's file size limit instead (``RLIMIT_FSIZE``: SQLite says only "disk I/O
+  error") is ``FileSizeLimit``, told apart by ``_size_limit``.
 - A corrupt row (a value of the wrong column type, a key that is no CID, bytes that fail the
   checksum) is ``StoreCorrupt`` for that block only; ``check`` lists it and goes on. Messages
   name the CID, never the store's path (they may end up in an HTTP body); logs carry the path.
@@ -77,10 +79,11 @@ from .._forks import watch
 from .._inputs import as_bytes, need_iterable, pair, whole_number
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import BlockNotFound, InvalidBlock, InvalidCID, StorageFull, StoreCorrupt, StoreError
+from ..errors import BlockNotFound, FileSizeLimit, InvalidBlock, InvalidCID, StorageFull, StoreCorrupt, StoreError
 from ..home import Home
 from ..log import get_logger
 from ._schema import migrate, register_migration
+from ._size_limit import met_size_limit
 
 Verifier = Callable[[CID, bytes], None]
 """Raises ``HashMismatch`` (or ``UnknownHash``) unless ``data`` hashes to ``cid``'s multihash."""
@@ -254,10 +257,15 @@ _NO_ROOM_HINT = ("free disk space where the home is and run it again: SQLite nee
                  "store.sqlite even to read it; nothing stored was lost")
 
 
-def translate_sqlite_error(exc: sqlite3.Error, doing: str) -> StoreError:
-    """A typed ``StoreError`` for an sqlite3 exception raised while ``doing`` something."""
+def translate_sqlite_error(exc: sqlite3.Error, doing: str, path: Path | None = None) -> StoreError:
+    """A typed ``StoreError`` for an sqlite3 exception raised while ``doing`` something to the
+    database at ``path`` (given, a write past the file size limit is told apart: ``FileSizeLimit``)."""
     code = getattr(exc, "sqlite_errorcode", None)
     text = str(exc)
+    limit = met_size_limit(code, path)
+    if limit is not None:
+        return FileSizeLimit(f"cannot {doing}: a store file met this process's file size limit of "
+                             f"{limit} bytes ({text})")
     if (isinstance(code, int) and code & 0xFF == sqlite3.SQLITE_READONLY) or "readonly database" in text:
         return StoreError(f"cannot {doing}: the home is read-only ({text})", hint=_READ_ONLY_HINT)
     if code == sqlite3.SQLITE_FULL or "database or disk is full" in text:
@@ -367,11 +375,11 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
 
 
 @contextmanager
-def _sqlite_errors(doing: str) -> Iterator[None]:
+def _sqlite_errors(doing: str, path: Path) -> Iterator[None]:
     try:
         yield
     except sqlite3.Error as exc:
-        raise translate_sqlite_error(exc, doing) from exc
+        raise translate_sqlite_error(exc, doing, path) from exc
 
 
 class BlockStore:
@@ -422,7 +430,7 @@ class BlockStore:
         path = home.db_path
         _check_files(path)
         read_only = _read_only(home.root, path)
-        with _sqlite_errors(f"open the store {path}"):
+        with _sqlite_errors(f"open the store {path}", path):
             timeout_s = limits.store.busy_timeout_ms / 1000
             conn = _connect_read_only(path) if read_only else connect_writable(path, timeout_s)
             try:
@@ -487,7 +495,8 @@ class BlockStore:
             outer = self._depth == 0
             if outer and not self.read_only:
                 self._check_still_there()
-            with _sqlite_errors("write to the store"):  # read-only: reads run, a write is SQLITE_READONLY
+            # read-only: reads run, a write is SQLITE_READONLY
+            with _sqlite_errors("write to the store", self.path):
                 conn.execute(("BEGIN" if self.read_only else "BEGIN IMMEDIATE") if outer else f"SAVEPOINT sp{self._depth}")
             self._depth += 1
             try:
@@ -509,7 +518,7 @@ class BlockStore:
                 if outer and conn.in_transaction:
                     with suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")  # leave the connection usable
-                raise translate_sqlite_error(exc, "commit to the store") from exc
+                raise translate_sqlite_error(exc, "commit to the store", self.path) from exc
             if outer and not self.read_only:
                 self._bound_wal(conn)
 
@@ -565,7 +574,7 @@ class BlockStore:
     def ensure_schema(self, wing: str, version: int, statements: Iterable[str]) -> None:
         """Register a wing's migration and apply any pending ones to this database now."""
         register_migration(wing, version, statements)
-        with self._lock, _sqlite_errors(f"migrate the {wing} schema"):
+        with self._lock, _sqlite_errors(f"migrate the {wing} schema", self.path):
             if self._depth:
                 raise StoreError("ensure_schema cannot run inside a transaction")
             self.behind.update(migrate(self._db(), read_only=self.read_only))
@@ -579,7 +588,7 @@ class BlockStore:
                               f"mount prevents (its tables: {wings})",
                               hint="open the home once where it can be written (any command upgrades it), "
                                    "or read it with the autocodec release that made it")
-        return translate_sqlite_error(exc, doing)
+        return translate_sqlite_error(exc, doing, self.path)
 
     # --- writing -------------------------------------------------------------------------
 
@@ -675,7 +684,7 @@ class BlockStore:
             with self._lock:
                 return list(self._db().execute(sql, params).fetchall())
         except sqlite3.Error as exc:
-            raise translate_sqlite_error(exc, "read the store") from exc
+            raise translate_sqlite_error(exc, "read the store", self.path) from exc
 
     def get(self, cid: CID) -> bytes:
         """The block's bytes, checked for on-disk corruption; ``BlockNotFound`` if absent."""
@@ -748,7 +757,7 @@ class BlockStore:
         limit = max(1, whole_number(limit, "inserted_since's limit", most=_ROWID_MAX))
         if not self._block_seq():
             return mark, []
-        with self._lock, _sqlite_errors("list new blocks"):
+        with self._lock, _sqlite_errors("list new blocks", self.path):
             rows = self._db().execute(
                 "SELECT seq, cid FROM block_seq WHERE seq > ? AND typeof(cid) = 'blob' ORDER BY seq LIMIT ?",
                 (mark, limit),
@@ -792,7 +801,7 @@ class BlockStore:
         """Every stored key (BLOB keys only, in byte order), unvalidated; pages without a long lock."""
         after = b""
         while True:
-            with self._lock, _sqlite_errors("list the store"):
+            with self._lock, _sqlite_errors("list the store", self.path):
                 rows = self._db().execute(
                     "SELECT cid FROM blocks WHERE typeof(cid) = 'blob' AND cid > ? ORDER BY cid LIMIT ?", (after, _PAGE)
                 ).fetchall()
@@ -840,7 +849,7 @@ class BlockStore:
                     ).fetchall()
             except sqlite3.Error as exc:
                 if not _damaged_page(exc):
-                    raise translate_sqlite_error(exc, "list the store") from exc
+                    raise translate_sqlite_error(exc, "list the store", self.path) from exc
                 # a row's page is unreadable: list the keys from the index alone, each row on its own
                 sized = [(key, None) for key in self._keys_between(after, None, _PAGE)]
                 for key, _size in sized:
@@ -856,7 +865,7 @@ class BlockStore:
         """Stored keys past ``after`` (up to ``last``), in order, read from the key index alone:
         they stay listable when a page holding rows is damaged."""
         upto, params = ("", (after, limit)) if last is None else (" AND cid <= ?", (after, last, limit))
-        with self._lock, _sqlite_errors("list the store"):
+        with self._lock, _sqlite_errors("list the store", self.path):
             return [key for (key,) in self._db().execute(
                 f"SELECT cid FROM blocks WHERE typeof(cid) = 'blob' "
                 f"AND cid > ?{upto} ORDER BY cid LIMIT ?", params).fetchall()]
@@ -872,7 +881,7 @@ class BlockStore:
                 ).fetchall()
         except sqlite3.Error as exc:
             if not _damaged_page(exc):
-                raise translate_sqlite_error(exc, "read the store") from exc
+                raise translate_sqlite_error(exc, "read the store", self.path) from exc
             if first == last:  # this row's own page (or overflow page) is unreadable
                 cid = _listed(first)
                 log.info("store_damaged_row", cid=str(cid), path=str(self.path))

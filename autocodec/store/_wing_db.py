@@ -40,7 +40,7 @@ class WingDatabase:
                     self._checked = True
                 yield conn
         except sqlite3.Error as exc:
-            raise translate_sqlite_error(exc, doing) from exc
+            raise translate_sqlite_error(exc, doing, self.path) from exc
 
     @contextmanager
     def write(self, doing: str) -> Iterator[sqlite3.Connection]:
