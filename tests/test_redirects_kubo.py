@@ -81,7 +81,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     from autocodec.registry import Runtime
-    from autocodec.store import import_car
+    from tests._kubo_pair import copy_dags
     from tests._dns_server import DnsZone, doh_server
     from tests._kubo import KuboRepo, require_kubo
     from tests._serve_proc import ServeProcess
@@ -104,10 +104,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             home.mkdir()
             (home / "config.toml").write_text(f'[dns.resolvers]\n"." = "{doh}"\n', encoding="utf-8")
             with Runtime(home, default_set=False) as runtime:
-                for name, cid in ids.items():
-                    car = root / f"{name}.car"
-                    car.write_bytes(kubo.ipfs("dag", "export", cid).stdout)
-                    import_car(runtime.store, car)
+                copy_dags(kubo, runtime.store, ids.values(), root)
             with ServeProcess(home, root) as ours:
                 yield World(kubo.gateway_url, ours.url, ids)
 

@@ -58,7 +58,7 @@ def _fetch(base: str, path: str, headers: dict[str, str], method: str) -> tuple[
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     from autocodec.registry import Runtime
-    from autocodec.store import import_car
+    from tests._kubo_pair import copy_dags
 
     require_kubo()
     tmp = tmp_path_factory.mktemp("ranges2")
@@ -76,10 +76,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                                input=b'{"z":{"/":"bafkqaaa"},"a":1}').stdout.decode().strip()
     cids["json"] = kubo.ipfs("block", "put", "--cid-codec=json", input=b'{"b":1,"a":2}').stdout.decode().strip()
     with Runtime(tmp / "home", default_set=False) as held:
-        for cid in cids.values():
-            car = tmp / f"{cid}.car"
-            car.write_bytes(kubo.ipfs("dag", "export", cid).stdout)
-            import_car(held.store, car)
+        copy_dags(kubo, held.store, cids.values(), tmp)
     kubo.start()
     try:
         with ServeProcess(tmp / "home", tmp) as ours:

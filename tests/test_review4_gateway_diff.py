@@ -85,7 +85,7 @@ def fetch(base: str, path: str, headers: tuple[tuple[str, str], ...] = (), metho
 @pytest.fixture(scope="module")
 def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
     from autocodec.registry import Runtime
-    from autocodec.store import import_car
+    from tests._kubo_pair import copy_dags
 
     require_kubo()
     tmp = tmp_path_factory.mktemp("r4gw")
@@ -113,10 +113,7 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
     cids["idraw"] = ipfs("add", "-Q", "--inline", "--cid-version=1", data=b"tiny\n")
     home = tmp / "home"
     with Runtime(home, default_set=False) as runtime:
-        for key in ("file", "hamt", "dups", "dupsv0", "cbor"):
-            car = tmp / f"{key}.car"
-            car.write_bytes(kubo.ipfs("dag", "export", cids[key]).stdout)
-            import_car(runtime.store, car)
+        copy_dags(kubo, runtime.store, [cids[key] for key in ("file", "hamt", "dups", "dupsv0", "cbor")], tmp)
     kubo.start()
     try:
         with ServeProcess(home, tmp) as ours:

@@ -50,7 +50,7 @@ class Sides:
 @pytest.fixture(scope="module")
 def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
     from autocodec.registry import Runtime
-    from autocodec.store import import_car
+    from tests._kubo_pair import copy_dags
 
     require_kubo()
     tmp = tmp_path_factory.mktemp("bases")
@@ -62,10 +62,7 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
     leaf = kubo.ipfs("add", "-Q", "--inline", "--cid-version=1", input=b"tiny\n").stdout.decode().strip()
     cbor = kubo.ipfs("dag", "put", input=json.dumps({"a": 1}).encode()).stdout.decode().strip()
     with Runtime(tmp / "home", default_set=False) as held:
-        for cid in (folder_cid, leaf, cbor):
-            car = tmp / f"{cid}.car"
-            car.write_bytes(kubo.ipfs("dag", "export", cid).stdout)
-            import_car(held.store, car)
+        copy_dags(kubo, held.store, (folder_cid, leaf, cbor), tmp)
     kubo.start()
     try:
         with ServeProcess(tmp / "home", tmp) as ours:

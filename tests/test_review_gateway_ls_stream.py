@@ -44,7 +44,7 @@ class World:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     from autocodec.registry import Runtime
-    from autocodec.store import import_car
+    from tests._kubo_pair import copy_dags
 
     require_kubo()
     tmp = tmp_path_factory.mktemp("lsstream")
@@ -57,10 +57,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     cids = {"two": kubo.ipfs("add", "-Q", "-r", "--cid-version=1", folder).stdout.decode().strip(),
             "three": kubo.ipfs("add", "-Q", "-r", "--cid-version=1", "--max-hamt-fanout=16", folder).stdout.decode().strip()}
     with Runtime(tmp / "home", default_set=False) as held:
-        for name, cid in cids.items():
-            car = tmp / f"{name}.car"
-            car.write_bytes(kubo.ipfs("dag", "export", cid).stdout)
-            import_car(held.store, car)
+        copy_dags(kubo, held.store, cids.values(), tmp)
     yield World(kubo, tmp / "home", cids)
 
 

@@ -42,7 +42,7 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     from autocodec.cid import b58encode
     from autocodec.registry import Runtime
-    from autocodec.store import import_car
+    from tests._kubo_pair import copy_dags
     from autocodec.verify._ipns import IpnsName
     from tests._cli import run_cli
     from tests._dns_server import DnsZone, doh_server
@@ -81,10 +81,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             home.mkdir()
             (home / "config.toml").write_text(f'[dns.resolvers]\n"." = "{doh}"\n', encoding="utf-8")
             with Runtime(home, default_set=False) as runtime:
-                for key in ("site", "site0", "cbor"):
-                    car = root / f"{key}.car"
-                    car.write_bytes(kubo.ipfs("dag", "export", ids[key]).stdout)
-                    import_car(runtime.store, car)
+                copy_dags(kubo, runtime.store, [ids[key] for key in ("site", "site0", "cbor")], root)
                 runtime.store.put(CID.parse(ids["sha512"]), b"long hash\n")
             resolved = run_cli(home, "name", "resolve", ids["name"], "--gateway", kubo.gateway_url).stdout.decode()
             assert resolved == f"/ipfs/{ids['site']}/sub\n"  # the record is kept in the home
