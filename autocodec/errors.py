@@ -361,7 +361,7 @@ class FileSizeLimit(StoreError):
     ``ulimit -f``): the disk may have room, but the store's file may not grow. The write was
     rolled back whole, as on a full disk."""
 
-    hint = ("raise the file size limit (`ulimit -f unlimited` in the shell that runs it) and run it again: "
+    hint = ("raise the file size limit (the shell's ulimit, RLIMIT_FSIZE) to unlimited and run it again: "
             "nothing stored was lost (a write cut short is rolled back whole)")
 
 

@@ -39,7 +39,7 @@ def _size_limit_line(proc: subprocess.CompletedProcess[bytes], limit: int) -> st
     assert proc.returncode == 1, err
     assert err.count("\n") == 1 and "Traceback" not in err, err
     assert err.startswith("autocodec: FileSizeLimit: "), err  # was: StoreError "disk I/O error", or StorageFull
-    assert f"file size limit of {limit} bytes" in err and "ulimit -f" in err, err
+    assert f"file size limit of {limit} bytes" in err and "(the shell's ulimit, RLIMIT_FSIZE)" in err, err
     assert "free disk space" not in err, err
     return err
 
