@@ -4,39 +4,19 @@ waited a fixed 60 s (61.3 s measured against a gateway that takes the connection
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import _stalled
 from tests._cli import refusal_line, run_cli
+
+stalled = _stalled.stalled  # a gateway that takes connections and never answers: its URL
 
 pytestmark = pytest.mark.slow
 
 BLAKE3_CID = "bafkr4ieojr6bxgo37viopkkrqx7k2xxbish2sbfc7xlxr2xv6ln72yu2te"  # raw, BLAKE3 of b"hello\n"
-
-
-@pytest.fixture
-def stalled() -> Iterator[str]:
-    """A gateway that takes connections and never answers: its URL."""
-    server = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-
-    def serve() -> None:
-        while True:
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    server.close()
-    for conn in held:
-        conn.close()
 
 
 @pytest.fixture

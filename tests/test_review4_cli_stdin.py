@@ -6,48 +6,21 @@ before stdin is read, and ``get`` prints its ``Saving file(s)`` line before an o
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests import _kubo_pair, _stalled
 from tests._cli import run_cli
 
+kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
+stalled = _stalled.stalled  # a gateway that takes connections and never answers: its URL
+
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from tests._kubo import KuboRepo, require_kubo
-
-    require_kubo()
-    return KuboRepo.create(tmp_path_factory.mktemp("r4cli") / "kubo")
-
-
-@pytest.fixture
-def stalled() -> Iterator[str]:
-    """A gateway that takes connections and never answers: its URL."""
-    server = socket.create_server(("127.0.0.1", 0))
-    held: list[socket.socket] = []
-
-    def serve() -> None:
-        while True:
-            try:
-                held.append(server.accept()[0])
-            except OSError:
-                return
-
-    threading.Thread(target=serve, daemon=True).start()
-    yield f"http://127.0.0.1:{server.getsockname()[1]}"
-    server.close()
-    for conn in held:
-        conn.close()
 
 
 def _late_stdin(argv: list[str], line: bytes, delay: float, env: dict[str, str]) -> tuple[int, str, float]:
