@@ -1,0 +1,175 @@
+"""The command line's parser: argparse's, reading options as Kubo 0.43.1's command line does.
+
+Invariants: a command line not understood is one line on stderr and exit ``USAGE_ERROR`` (1, as
+Kubo); an on/off option's ``=VALUE`` is read here and nowhere else (``Parser._parse_optional``),
+only where argparse reads options (never after ``--``); an option that holds one value is given
+once; help and version text that cannot be written is an ``OSError``, never lost with status 0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import sys
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
+
+if TYPE_CHECKING:  # pragma: no cover
+    from _typeshed import SupportsWrite
+
+
+USAGE_ERROR = 1
+"""The status of a command line that was not understood (an unknown option or command, a missing
+or malformed argument): Kubo 0.43.1 exits 1 for these, as for any error, and its status wins."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, except that help and version text that cannot be written to stdout
+    (``> /dev/full``; ``>&-``, where argparse wrote it to stderr instead) is an ``OSError`` for
+    ``main``, not ignored (or misplaced) with exit status 0; and that a command (a parser with no
+    subcommands of its own) takes its positionals wherever they are among its options, as
+    Kubo's command line does (``cat A -o 1 B``, ``add - -r dir``; argparse alone gives a list
+    positional the words before the first option and refuses the rest). After ``--`` every word
+    is a positional (``add -- -file``): Python 3.11's intermixed parsing read those as options
+    again, so a command line holding ``--`` is parsed the plain way."""
+
+    _inner = False
+    _adding = False
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        """argparse's, with ``_get_formatter`` answering its metavar check from one shared
+        formatter (``_CHECKER``): a fresh one per option reads the terminal's size and compiles
+        two patterns, most of the time spent building a command's parser (start-up)."""
+        self._adding = True
+        try:
+            return super().add_argument(*args, **kwargs)
+        finally:
+            self._adding = False
+
+    def _get_formatter(self) -> argparse.HelpFormatter:
+        if self._adding:  # only ``_format_args`` is asked of it: no width, no prog, no state
+            return _CHECKER
+        return super()._get_formatter()
+
+    stdin_read = False
+    """Whether this command's missing argument was looked for on stdin already (``ArgumentsOnStdin``)."""
+
+    def error(self, message: str) -> NoReturn:
+        """A command line not understood: one line on stderr naming the command, what is wrong and
+        where its options are listed, and exit ``USAGE_ERROR`` (1, as Kubo 0.43.1). A missing
+        argument that Kubo would read from stdin is ``ArgumentsOnStdin`` first (``_parse``)."""
+        from ._text import clean
+
+        command = self.prog.partition(" ")[2]
+        if message.startswith("the following arguments are required") and not self.stdin_read:
+            from ._stdin_args import STDIN_ARGUMENTS
+
+            if command in STDIN_ARGUMENTS:
+                self.stdin_read = True
+                raise ArgumentsOnStdin(command)
+
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {clean(message)} (see `{self.prog} --help`)\n")
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        words = sys.argv[1:] if args is None else args
+        if self._inner or self._subparsers is not None or "--" in words:
+            return super().parse_known_args(args, namespace)
+        self._inner = True  # parse_known_intermixed_args calls this method back
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        except AttributeError as exc:
+            # Python 3.11's intermixed parsing restores its positionals' saved nargs in a
+            # ``finally`` that fails when Ctrl-C came before it saved them: the Ctrl-C is what happened
+            if isinstance(exc.__context__, KeyboardInterrupt):
+                raise exc.__context__ from None
+            raise
+        finally:
+            self._inner = False
+
+    def _parse_known_args(self, *args: Any, **kwargs: Any) -> Any:
+        self._given: set[str] = set()  # the ``dest``s of the one-value options this parse has met
+        return super()._parse_known_args(*args, **kwargs)
+
+    def _parse_optional(self, arg_string: str) -> Any:
+        """argparse's, reading an on/off option's ``=VALUE`` as Kubo 0.43.1 reads it (go-ipfs-cmds:
+        the value lowercased, then Go's ``strconv.ParseBool``; an empty value is true), the one
+        place this is done for both kinds of on/off option (``_on_off_forms``): ``--pin=0``,
+        ``-w=T``, ``--offline=1``, ``-p=0`` and ``--pin=`` become the option's on or off spelling;
+        any other value (``--pin=yes``) is refused, as Kubo refuses it. argparse asks this only of
+        words it may read as options, so a word after ``--`` is never rewritten (``add --
+        --offline=0`` adds that file, as Kubo does)."""
+        name, eq, value = arg_string.partition("=")
+        forms = self._on_off_forms(name) if eq and name.startswith("-") else None
+        if forms is not None:
+            truth = _GO_BOOLS.get(value.lower())
+            if truth is None:
+                shown = value if len(value) <= 40 else value[:40] + "..."
+                self.error(f"invalid boolean {shown!r} for {name} (give true or false)")
+            arg_string = forms[0] if truth else forms[1]
+        return super()._parse_optional(arg_string)
+
+    def _on_off_forms(self, name: str) -> tuple[str, str] | None:
+        """The option strings that turn the on/off option ``name`` on and off, or None when
+        ``name`` is not one: ``bool_flag``'s ``NAME=true``/``NAME=false`` spellings, or a
+        ``BooleanOptionalAction``'s ``NAME`` (long or short) and its ``--no-`` form (a ``--no-``
+        name itself takes no value, as Kubo has no such option)."""
+        if f"{name}=true" in self._option_string_actions:
+            return f"{name}=true", f"{name}=false"
+        action = self._option_string_actions.get(name)
+        if isinstance(action, argparse.BooleanOptionalAction) and not name.startswith("--no-"):
+            return name, next(opt for opt in action.option_strings if opt.startswith("--no-"))
+        return None
+
+    def _get_values(self, action: argparse.Action, arg_strings: list[str]) -> Any:
+        """argparse's, refusing an option that holds one value given a second time, as Kubo
+        0.43.1 refuses any option given twice (``Error: multiple values for option "pin"``,
+        exit 1), whatever its spellings (``-q --quiet``, ``--pin=false --pin=true``: the
+        options of one ``dest``): the last one silently winning would hide a conflict."""
+        if action.option_strings and isinstance(action, ONCE_KINDS):
+            if action.dest in self._given:
+                self.error(f"{_option_name(action)} is given more than once (give it once)")
+            self._given.add(action.dest)
+        return super()._get_values(action, arg_strings)
+
+    def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
+        stdout = cast(TextIO | None, sys.stdout)
+        if message and stdout is not None and file is cast(object, stdout):
+            stdout.write(message)
+            stdout.flush()
+            return
+        if message and file is None and stdout is None and sys.stderr is not None:
+            # argparse passes sys.stdout, None when descriptor 1 was closed (stderr is passed as itself)
+            raise OSError(errno.EBADF, "standard output is closed")
+        super()._print_message(message, file)
+
+
+_GO_BOOLS = {"": True, "1": True, "t": True, "true": True, "0": False, "f": False, "false": False}
+"""An on/off option's values as Kubo 0.43.1 takes them, lowercased (``Parser._parse_optional``)."""
+
+
+ONCE_KINDS = (argparse._StoreAction, argparse._StoreConstAction, argparse._StoreTrueAction,
+              argparse._StoreFalseAction, argparse.BooleanOptionalAction)
+"""The kinds of option that hold one value or one on/off state, so are given once
+(``Parser._get_values``); appended and counted ones (``--gateway``, ``-v``) repeat."""
+
+
+def _option_name(action: argparse.Action) -> str:
+    """The name an option is known by: ``--raw-leaves`` for ``--no-raw-leaves`` or
+    ``--raw-leaves=false`` (``bool_flag``'s spellings), the short form when it has no long one."""
+    longs = [o.partition("=")[0] for o in action.option_strings if o.startswith("--")]
+    for name in longs:
+        if not name.startswith("--no-"):
+            return name
+    return "--" + longs[0][len("--no-"):] if longs else action.option_strings[0]
+
+
+class ArgumentsOnStdin(Exception):
+    """A command of ``_stdin_args.STDIN_ARGUMENTS`` given without its argument: ``_parse`` looks
+    for it on stdin, as Kubo 0.43.1 does, before the usage error."""
+
+    def __init__(self, command: str) -> None:
+        super().__init__(command)
+        self.command = command
+
+
+_CHECKER = argparse.HelpFormatter("autocodec", width=80)
+"""The formatter ``Parser.add_argument`` checks metavars with (its ``_format_args`` is stateless)."""
