@@ -301,6 +301,20 @@ class ModuleTooLarge(ModuleRejected):
             "under [limits.sandbox] (and [limits.trust] for a module fetched for a pinned set) in config.toml")
 
 
+class CompileRefused(ModuleRejected):
+    """The module could not be compiled within the compile bounds (time or memory)."""
+
+    hint = "the module is too costly to compile; it is refused and remembered (clear the compiled cache to retry)"
+
+
+class CompileBusy(SandboxError):
+    """Every child compile slot (``SandboxLimits.concurrent_compiles``) stayed busy for the
+    whole wait: nothing is known about the module, the load may be tried again."""
+
+    hint = ("other modules are being compiled; try again shortly, or raise concurrent_compiles under "
+            "[limits.sandbox] in config.toml")
+
+
 class FuelExhausted(SandboxError):
     hint = ("the call used its whole fuel budget; if the input is legitimately large, raise fuel under "
             "[limits.sandbox] in config.toml")

@@ -12,7 +12,7 @@ Public API (others code against it; see docs/abi.md for the guest side):
 
 Invariants: every refusal or guest failure is a ``SandboxError`` subclass (``ModuleRejected``,
 ``FuelExhausted``, ``DeadlineExceeded``, ``MemoryLimitExceeded``, ``OutputTooLarge``,
-``GuestTrap``, ``GuestFault``, ``_compile.CompileBusy`` when every child compile slot stayed
+``GuestTrap``, ``GuestFault``, ``CompileBusy`` when every child compile slot stayed
 busy), except an error status returned by the guest for its input,
 which is ``GuestError`` (an ``InvalidBlock``). The host process always survives.
 """

@@ -42,26 +42,12 @@ from dataclasses import asdict, replace
 import wasmtime
 
 from ..config import SandboxLimits
-from ..errors import MemoryLimitExceeded, ModuleRejected, SandboxError
+from ..errors import CompileBusy, CompileRefused, MemoryLimitExceeded, ModuleRejected, SandboxError
 from ._engine import EngineSpec, _config
 from ._wasmparse import WasmSummary
 
 _EXIT_MEMORY = 3
 _EXIT_INVALID = 4
-
-
-class CompileRefused(ModuleRejected):
-    """The module could not be compiled within the compile bounds (time or memory)."""
-
-    hint = "the module is too costly to compile; it is refused and remembered (clear the compiled cache to retry)"
-
-
-class CompileBusy(SandboxError):
-    """Every child compile slot (``SandboxLimits.concurrent_compiles``) stayed busy for the
-    whole wait: nothing is known about the module, the load may be tried again."""
-
-    hint = ("other modules are being compiled; try again shortly, or raise concurrent_compiles under "
-            "[limits.sandbox] in config.toml")
 
 
 _slots = threading.Condition()

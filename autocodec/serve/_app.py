@@ -66,11 +66,11 @@ EXECUTOR: web.AppKey[ThreadPoolExecutor] = web.AppKey("executor")
 def status_for(exc: BaseException) -> int:
     """The HTTP status for an error: 400 bad CID, 404 no block, 403 untrusted, 501 a codec or
     hash nothing serves (as the gateway and the explorer answer it), 422 invalid block, 503
-    every fetch slot busy or the server stopping, 504 over a limit, 502 a bad upstream or
+    every fetch or child-compile slot busy or the server stopping, 504 over a limit, 502 a bad upstream or
     module."""
     if isinstance(exc, errors.InvalidCID):
         return 400
-    if isinstance(exc, (errors.FetchBusy, errors.FetchCancelled)):  # busy, or the server is stopping
+    if isinstance(exc, (errors.FetchBusy, errors.FetchCancelled, errors.CompileBusy)):  # busy, or stopping
         return 503
     if isinstance(exc, errors.NotFound):
         return 404

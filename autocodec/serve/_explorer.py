@@ -9,7 +9,7 @@ data under ``static/`` (no build step), served at ``/explore-static/``. The same
 the gateway's HTML view of a DAG-CBOR or DAG-JSON block asked for by a browser under ``/ipfs/``.
 
 Invariants:
-- Blocks are read and resolved exactly as ``/ipfs/`` does (``_gateway.locate``: verified, only
+- Blocks are read and resolved exactly as ``/ipfs/`` does (``_gateway_locate.locate``: verified, only
   from configured sources); nothing from the block reaches the page unescaped.
 - Every explorer response (pages, index, errors, static files) carries ``nosniff`` and the
   Content-Security-Policy of ``_page_headers``.
@@ -267,7 +267,7 @@ def render(runtime: "Runtime", text: str, number: int = 1) -> tuple[int, str]:
 
 
 def page(runtime: "Runtime", target: "Target", origin: str = "", number: int = 1) -> tuple[int, str]:
-    """The explorer page of ``target`` (a path ``_gateway.locate`` resolved): ``(status, html)``
+    """The explorer page of ``target`` (a path ``_gateway_locate.locate`` resolved): ``(status, html)``
     as ``render``; every link, the stylesheet, the script and the search form point to the
     explorer at ``origin`` (``""``: this origin; the bare host when the page is answered on a
     content origin, as the gateway's HTML view of a DAG-CBOR or DAG-JSON block may be);
