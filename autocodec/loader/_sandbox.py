@@ -42,12 +42,12 @@ import wasmtime
 from .._inputs import as_path, of_type
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, SandboxLimits
-from ..errors import HashMismatch, ModuleRejected, SandboxError
+from ..errors import CompileRefused, HashMismatch, ModuleRejected, SandboxError
 from ..modcid import is_dag, module_cid
 from ..log import get_logger
 from . import _call, _hot, _reset, _wasmparse
 from ._cache import CompiledCache
-from ._compile import CompileRefused, compile_module
+from ._compile import compile_module
 from ._engine import EngineSpec, get_engine
 from ._info import COMMON_EXPORTS, KIND_EXPORTS, OPTIONAL_EXPORTS, ModuleInfo, inspect_module
 from ._instance import GuestInstance
