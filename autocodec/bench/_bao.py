@@ -61,6 +61,7 @@ class Sink:
 sink = Sink()
 error = None
 t = time.perf_counter_ns()
+c = time.process_time_ns()
 if sys.argv[3:] == ["raw"]:  # the transfer alone: the same response read into a buffer, unchecked
     room = mmap.mmap(-1, 1 << 20)  # page-aligned: 16 bytes off a 64-byte boundary, the kernel copied ~4x slower here
     with urllib.request.urlopen(url, timeout=600) as resp:
@@ -73,9 +74,10 @@ else:
     except bao.VerificationFailed as exc:
         error = exc.message
 ns = time.perf_counter_ns() - t
+cpu_ns = time.process_time_ns() - c
 with open("/proc/self/status") as status:
     rss = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
-print(json.dumps({{"ns": ns, "n": sink.n, "error": error, "rss_kib": rss}}))
+print(json.dumps({{"ns": ns, "cpu_ns": cpu_ns, "n": sink.n, "error": error, "rss_kib": rss}}))
 """
 
 _DRIVER = r"""
@@ -84,6 +86,7 @@ sys.path.insert(0, {root!r})
 from pathlib import Path
 import blake3
 from autocodec import bao
+from autocodec.bench._cpu import cpu_ns as cpu, proc_cpu_ns
 from autocodec.bench._data import module_bytes
 from autocodec.loader import Sandbox
 
@@ -130,27 +133,29 @@ def native_all():
 
 root = native()
 for _ in range(rounds):
-    t = time.perf_counter_ns(); native(); out["native_ns"].append(time.perf_counter_ns() - t)
-    t = time.perf_counter_ns(); native_all(); out["native_all_ns"].append(time.perf_counter_ns() - t)
-    t = time.perf_counter_ns()
+    t = time.perf_counter_ns(); c = cpu(); native()
+    out["native_ns"].append(time.perf_counter_ns() - t); out.setdefault("native_cpu", []).append(cpu() - c)
+    t = time.perf_counter_ns(); c = cpu(); native_all()
+    out["native_all_ns"].append(time.perf_counter_ns() - t); out.setdefault("native_all_cpu", []).append(cpu() - c)
+    t = time.perf_counter_ns(); c = cpu()
     with open(src, "rb") as f, open(tmp / "alone.obao", "w+b") as ob:
         assert bao.encode(v, f, ob, outboard=True) == root
-    out["encode_ns"].append(time.perf_counter_ns() - t)
-    t = time.perf_counter_ns()
+    out["encode_ns"].append(time.perf_counter_ns() - t); out.setdefault("encode_cpu", []).append(cpu() - c)
+    t = time.perf_counter_ns(); c = cpu()
     with open(src, "rb") as f, open(tmp / "alone.obao", "rb") as ob:
         assert bao.decode(v, root, f, lambda b: None, outboard=ob) == mib << 20
-    out["verify_ns"].append(time.perf_counter_ns() - t)
-    t = time.perf_counter_ns()  # the same with chunk groups of 16 KiB (Iroh's format)
+    out["verify_ns"].append(time.perf_counter_ns() - t); out.setdefault("verify_cpu", []).append(cpu() - c)
+    t = time.perf_counter_ns(); c = cpu()  # the same with chunk groups of 16 KiB (Iroh's format)
     with open(src, "rb") as f, open(tmp / "alone.obao4", "w+b") as ob:
         assert bao.encode(v, f, ob, outboard=True, group_log=4) == root
-    out["encode_g4_ns"].append(time.perf_counter_ns() - t)
-    t = time.perf_counter_ns()
+    out["encode_g4_ns"].append(time.perf_counter_ns() - t); out.setdefault("encode_g4_cpu", []).append(cpu() - c)
+    t = time.perf_counter_ns(); c = cpu()
     with open(src, "rb") as f, open(tmp / "alone.obao4", "rb") as ob:
         assert bao.decode(v, root, f, lambda b: None, outboard=ob, group_log=4) == mib << 20
-    out["verify_g4_ns"].append(time.perf_counter_ns() - t)
-    t = time.perf_counter_ns()
+    out["verify_g4_ns"].append(time.perf_counter_ns() - t); out.setdefault("verify_g4_cpu", []).append(cpu() - c)
+    t = time.perf_counter_ns(); c = cpu()
     assert kernel() == root
-    out["kernel_ns"].append(time.perf_counter_ns() - t)
+    out["kernel_ns"].append(time.perf_counter_ns() - t); out.setdefault("kernel_cpu", []).append(cpu() - c)
     if lanes4 and out["lanes4_error"] is None:
         try:
             out["lanes4_ns"].append(four_lanes())  # timed inside the tool: its start-up is not counted
@@ -163,16 +168,16 @@ store.root.mkdir(parents=True, exist_ok=True)
 piece = random.Random(-1).randbytes(1 << 20)
 out["write_ns"], out["add_ns"] = [], []
 for i in range(rounds):  # each round: the floor, then the add (all but the last add removed again)
-    t = time.perf_counter_ns()  # what writing that many bytes alone costs here (the add's floor)
+    t = time.perf_counter_ns(); c = cpu()  # what writing that many bytes alone costs here (the add's floor)
     with open(store.root / "write-only.part", "wb") as f:
         for _ in range(mib + mib // 16):  # the combined encoding: content + 1/16 parents
             f.write(piece)
-    out["write_ns"].append(time.perf_counter_ns() - t)
+    out["write_ns"].append(time.perf_counter_ns() - t); out.setdefault("write_cpu", []).append(cpu() - c)
     (store.root / "write-only.part").unlink()
-    t = time.perf_counter_ns()
+    t = time.perf_counter_ns(); c = cpu()
     with open(src, "rb") as f:
         cid = store.add(v, f)
-    out["add_ns"].append(time.perf_counter_ns() - t)
+    out["add_ns"].append(time.perf_counter_ns() - t); out.setdefault("add_cpu", []).append(cpu() - c)
     assert cid.digest == root
     if i < rounds - 1:
         store.path(cid).unlink()
@@ -203,13 +208,17 @@ try:
             raise RuntimeError(proc.stderr.decode(errors="replace")[-400:])
         return json.loads(proc.stdout.decode().strip().splitlines()[-1])
 
-    for _ in range(rounds):
+    for _ in range(rounds):  # CPU: the client's own over its timed part plus the server's over the whole call
+        s0 = proc_cpu_ns(server.pid)
         got = client()
         assert got["error"] is None and got["n"] == mib << 20, got
         out["fetch_ns"].append(got["ns"])
+        out.setdefault("fetch_cpu", []).append(got["cpu_ns"] + proc_cpu_ns(server.pid) - s0)
         out["client_rss_kib"].append(got["rss_kib"])
+        s0 = proc_cpu_ns(server.pid)
         raw = client("raw")
         out["raw_ns"].append(raw["ns"])
+        out.setdefault("raw_cpu", []).append(raw["cpu_ns"] + proc_cpu_ns(server.pid) - s0)
     at = int((mib << 20) * 0.9)
     pos = store.content_offset(cid, at)
     with open(store.path(cid), "r+b") as f:
@@ -243,6 +252,12 @@ def _four_lanes_tool(root: Path) -> str | None:
     ``PATH``, else None (the figure lists the peer as not installed)."""
     built = root / ".cache" / "cargo" / "bin" / "blake3-4lanes"
     return str(built) if os.access(built, os.X_OK) else shutil.which("blake3-4lanes")
+
+
+def _of(doc: dict[str, list[float]], key: str) -> Measurement:
+    """The wall samples ``KEY_ns`` with, where the driver recorded them, their CPU samples ``KEY_cpu``."""
+    cpu = doc.get(f"{key}_cpu")
+    return Measurement.of([float(x) for x in doc[f"{key}_ns"]], [float(x) for x in cpu] if cpu else None)
 
 
 def run(config: BenchConfig) -> list[Figure]:
@@ -287,16 +302,16 @@ def run(config: BenchConfig) -> list[Figure]:
         for fig in figures:
             fig.error = str(exc)
         return figures
-    natives = Measurement.of([float(x) for x in doc["native_ns"]])
-    for fig, key in ((encode, "encode_ns"), (verify, "verify_ns"), (fetch, "fetch_ns")):
-        fig.ours = Measurement.of([float(x) for x in doc[key]])
+    natives = _of(doc, "native")
+    for fig, key in ((encode, "encode"), (verify, "verify"), (fetch, "fetch")):
+        fig.ours = _of(doc, key)
         fig.peers[native] = natives
         fig.note = (f"{rounds} interleaved rounds, medians; ours on every CPU (tiles, docs/bao.md); the target's peer "
                     f"is the blake3 package's default (one thread), 'blake3 (py, all cores)' its max_threads=AUTO")
-        fig.peers["blake3 (py, all cores)"] = Measurement.of([float(x) for x in doc["native_all_ns"]])
-    encode.peers["ours, 16 KiB groups"] = Measurement.of([float(x) for x in doc["encode_g4_ns"]])
-    verify.peers["ours, 16 KiB groups"] = Measurement.of([float(x) for x in doc["verify_g4_ns"]])
-    kernel.ours = Measurement.of([float(x) for x in doc["kernel_ns"]])
+        fig.peers["blake3 (py, all cores)"] = _of(doc, "native_all")
+    encode.peers["ours, 16 KiB groups"] = _of(doc, "encode_g4")
+    verify.peers["ours, 16 KiB groups"] = _of(doc, "verify_g4")
+    kernel.ours = _of(doc, "kernel")
     kernel.peers[native] = natives
     if doc["lanes4_ns"] and doc["lanes4_error"] is None:
         kernel.peers[lanes4] = Measurement.of([float(x) for x in doc["lanes4_ns"]])
@@ -304,9 +319,9 @@ def run(config: BenchConfig) -> list[Figure]:
         kernel.missing[lanes4] = doc["lanes4_error"] or "not installed (tools/setup.d/62-blake3-4lanes.sh builds it)"
     kernel.note = (f"{rounds} interleaved rounds, medians; one stream on one thread, every side reading the file "
                    f"in 1 MiB pieces; the target's peer has the module's vector width, the package AVX2/AVX-512")
-    fetch.peers["download only"] = Measurement.of([float(x) for x in doc["raw_ns"]])
-    add.ours = Measurement.of([float(x) for x in doc["add_ns"]])
-    add.peers["write only"] = Measurement.of([float(x) for x in doc["write_ns"]])
+    fetch.peers["download only"] = _of(doc, "raw")
+    add.ours = _of(doc, "add")
+    add.peers["write only"] = _of(doc, "write")
     add.peers[native] = natives
     add.note = (f"{rounds} rounds after the others, medians (each writes the GiB anew: one sample moves with how fast "
                 "this machine fills its page cache at that moment); 'write only': the same number of bytes written "

@@ -7,7 +7,8 @@
   that reads a store and prints JSON must do.
 
 Each sample is the wall time of one child process, the three commands interleaved round by
-round so that machine load hits them alike; the figure is the median. The children run with
+round so that machine load hits them alike; the figure is the median, and beside it the median
+CPU time (user + system) of the same children (``getrusage(RUSAGE_CHILDREN)``). The children run with
 bytecode caching on (a ``PYTHONDONTWRITEBYTECODE`` in the caller's environment is dropped:
 an installed package has its ``.pyc`` files) on a throw-away home, after one untimed run each.
 Targets (issue 17): builtin within 4x, Wasm within 6x of the bare start.
@@ -23,18 +24,22 @@ import time
 from pathlib import Path
 
 from ._core import BenchConfig, Figure, Measurement, Target
+from ._cpu import cpu_ns
 
 _PEER = "python -c 'import sqlite3, json'"
 _GIT_BLOB = b"blob 15\x00hello autocodec"
 
 
-def _time(argv: list[str], env: dict[str, str]) -> float:
+def _time(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU ns of one child process (its CPU is counted once it has been waited for)."""
+    cpu0 = cpu_ns()
     start = time.perf_counter_ns()
     proc = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     elapsed = float(time.perf_counter_ns() - start)
+    cpu = float(cpu_ns() - cpu0)
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(argv[1:])} exited {proc.returncode}: {proc.stderr.decode()[-300:]}")
-    return elapsed
+    return elapsed, cpu
 
 
 def run(config: BenchConfig) -> list[Figure]:
@@ -56,10 +61,13 @@ def run(config: BenchConfig) -> list[Figure]:
         for argv in commands.values():  # warm: .pyc files, the compiled-module cache, the page cache
             _time(argv, env)
         samples: dict[str, list[float]] = {name: [] for name in commands}
+        cpu: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(rounds):
             for name, argv in commands.items():
-                samples[name].append(_time(argv, env))
-    peer = Measurement.of(samples["peer"])
+                wall, used = _time(argv, env)
+                samples[name].append(wall)
+                cpu[name].append(used)
+    peer = Measurement.of(samples["peer"], cpu["peer"])
     figures = []
     for name, title, limit in (("builtin", "decode a builtin block (DAG-CBOR)", 4.0),
                                ("wasm", "decode a Wasm-codec block (git-raw, cache warm)", 6.0)):
@@ -69,7 +77,7 @@ def run(config: BenchConfig) -> list[Figure]:
                          "; the extension runtime imports wasmtime's ctypes bindings; the manifest's publisher "
                          "signature was remembered when the set was pinned, so cryptography is not imported" if name == "wasm"
                          else ""))
-        fig.ours = Measurement.of(samples[name])
+        fig.ours = Measurement.of(samples[name], cpu[name])
         fig.peers[_PEER] = peer
         figures.append(fig)
     return figures

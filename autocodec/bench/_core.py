@@ -8,6 +8,10 @@ Invariants:
 - A peer that is not installed is recorded with its reason, never an exception; a target
   whose peer is missing is ``n/a`` (neither pass nor fail).
 - Nothing here asserts a speed: targets are evaluated and reported, the caller decides.
+- Beside each wall-time sample, where the figure's code runs in this process or in children it
+  waits for, the CPU time (user + system, all threads, ``_cpu.cpu_ns``) is sampled over the same
+  calls; ``Measurement.cpu_ns`` is its median (None where a figure does not measure it). Every
+  figure carries the ``LoadWindow`` it ran in (set by ``compare`` or, failing that, the runner).
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from ._cpu import LoadWindow, cpu_ns
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +82,15 @@ class Measurement:
     max_ns: float
     mad_ns: float
     rounds: int
+    cpu_ns: float | None = None
+    """Median CPU time (user + system, all threads, children included) per operation; None: not measured."""
 
     @classmethod
-    def of(cls, samples: list[float]) -> Measurement:
+    def of(cls, samples: list[float], cpu: list[float] | None = None) -> Measurement:
+        """The median of ``samples`` (wall), and of ``cpu`` (the same samples' CPU time) when given."""
         med = statistics.median(samples)
         mad = statistics.median(abs(s - med) for s in samples)
-        return cls(med, min(samples), max(samples), mad, len(samples))
+        return cls(med, min(samples), max(samples), mad, len(samples), statistics.median(cpu) if cpu else None)
 
     @property
     def spread_pct(self) -> float:
@@ -90,7 +99,8 @@ class Measurement:
 
     def to_json(self) -> dict[str, Any]:
         return {"median_ns": round(self.median_ns, 1), "min_ns": round(self.min_ns, 1),
-                "max_ns": round(self.max_ns, 1), "mad_ns": round(self.mad_ns, 1), "rounds": self.rounds}
+                "max_ns": round(self.max_ns, 1), "mad_ns": round(self.mad_ns, 1), "rounds": self.rounds,
+                "cpu_median_ns": None if self.cpu_ns is None else round(self.cpu_ns, 1)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +147,19 @@ class Figure:
     for a ``KiB`` figure the ``*_ns`` fields and ``Target.max_ns`` hold KiB."""
     checks: dict[str, Any] = field(default_factory=dict)
     """Facts checked beside the timing (e.g. both sides printed the same CID), shown in the JSON."""
+    load: LoadWindow | None = None
+    """The machine's load while the figure was measured."""
 
     def ratios(self) -> dict[str, float]:
         if self.ours is None:
             return {}
         return {name: self.ours.median_ns / m.median_ns for name, m in self.peers.items() if m and m.median_ns}
+
+    def cpu_ratios(self) -> dict[str, float]:
+        """``ours / peer`` in CPU time, for the peers whose CPU time was measured as ours was."""
+        if self.ours is None or not self.ours.cpu_ns:
+            return {}
+        return {name: self.ours.cpu_ns / m.cpu_ns for name, m in self.peers.items() if m and m.cpu_ns}
 
     def result(self) -> str:
         return self.target.evaluate(self) if self.target else "-"
@@ -153,6 +171,10 @@ class Figure:
             "ours": self.ours.to_json() if self.ours else None,
             "peers": {k: (v.to_json() if v else None) for k, v in self.peers.items()},
             "ratios": {k: round(v, 4) for k, v in self.ratios().items()},
+            "cpu_median_ns": round(self.ours.cpu_ns, 1) if self.ours and self.ours.cpu_ns is not None else None,
+            "cpu_ratios": {k: round(v, 4) for k, v in self.cpu_ratios().items()},
+            "load": self.load.to_json() if self.load else None,
+            "overloaded": bool(self.load and self.load.overloaded),
             "missing": dict(self.missing),
             "bytes_per_op": self.bytes_per_op,
             "unit": self.unit,
@@ -202,14 +224,17 @@ def measure_interleaved(calls: Mapping[str, tuple[Callable[[], object], int]], c
     """
     inner = {name: _calibrate(fn, config) for name, (fn, _ops) in calls.items()}
     samples: dict[str, list[float]] = {name: [] for name in calls}
+    cpu: dict[str, list[float]] = {name: [] for name in calls}
     for _ in range(rounds or config.rounds):
         for name, (fn, ops) in calls.items():
             n = inner[name]
+            cpu0 = cpu_ns()
             start = time.perf_counter_ns()
             for _ in range(n):
                 fn()
             samples[name].append((time.perf_counter_ns() - start) / (n * ops))
-    return {name: Measurement.of(values) for name, values in samples.items()}
+            cpu[name].append((cpu_ns() - cpu0) / (n * ops))
+    return {name: Measurement.of(values, cpu[name]) for name, values in samples.items()}
 
 
 def measure(fn: Callable[[], object], config: BenchConfig, *, ops: int = 1, rounds: int | None = None) -> Measurement:
@@ -249,6 +274,7 @@ def compare(figure: Figure, ours: Callable[[], object], peers: list[Peer], confi
     Sets ``figure.ours`` and ``figure.peers``; a missing or failing peer is recorded in
     ``figure.missing`` instead.
     """
+    window = LoadWindow.open()
     calls: dict[str, tuple[Callable[[], object], int]] = {"\0ours": (ours, ops)}
     slow: list[tuple[str, Callable[[], object], int]] = []
     for peer in peers:
@@ -266,3 +292,4 @@ def compare(figure: Figure, ours: Callable[[], object], peers: list[Peer], confi
     figure.peers.update(results)
     for name, fn, n in slow:
         figure.peers[name] = measure(fn, config, ops=n, rounds=min(rounds or config.rounds, 5))
+    figure.load = window.close()

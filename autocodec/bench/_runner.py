@@ -6,6 +6,7 @@ Invariants:
   a report listing every figure in ``EXPECTED``, except a group that raises ``Skipped`` (its
   peer program is absent): that group is listed in ``Report.skipped`` with its reason instead.
 - The report carries the machine it ran on (CPUs, Python, wasmtime, peer versions).
+- Every figure carries a load window: its own (``compare``) or its group's start and end.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from ..errors import AutocodecError
 from . import _bao, _bounds, _builtin, _calls, _chunkers, _cli, _codecs, _hashers, _kubo, _load, _memory, _threads, _upgrades
 from ._core import BenchConfig, Figure, Skipped
+from ._cpu import LoadWindow
 
 GROUPS: dict[str, Callable[[BenchConfig], list[Figure]]] = {
     "calls": _calls.run,
@@ -78,6 +80,10 @@ class Report:
     def failed(self) -> list[str]:
         return [fid for fid, res in self.results().items() if res != "pass"]
 
+    def overloaded(self) -> list[str]:
+        """Ids of the figures measured while the load average exceeded the usable CPUs."""
+        return [f.id for f in self.figures if f.load and f.load.overloaded]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "machine": self.machine,
@@ -87,6 +93,7 @@ class Report:
             "targets": self.results(),
             "errors": dict(self.errors),
             "skipped": dict(self.skipped),
+            "overloaded": self.overloaded(),
         }
 
 
@@ -129,6 +136,7 @@ def run(config: BenchConfig | None = None, groups: Iterable[str] | None = None,
     for name in wanted:
         if progress:
             progress(name)
+        window = LoadWindow.open()
         try:
             figures = GROUPS[name](config)
         except Skipped as exc:
@@ -139,6 +147,10 @@ def run(config: BenchConfig | None = None, groups: Iterable[str] | None = None,
             message = f"{type(exc).__name__}: {text}"[:300]
             report.errors[name] = message
             figures = [Figure(fid, name, fid, error=message) for fid in EXPECTED[name]]
+        window.close()
+        for fig in figures:
+            if fig.load is None:
+                fig.load = window
         report.figures.extend(figures)
     report.elapsed_s = time.perf_counter() - start
     report.machine["load_average_after"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None

@@ -2,6 +2,9 @@
 
 Columns: figure, ours (median, +-MAD%), peer name and time, ratio (ours / peer time: below 1
 is faster), target and result. Throughput figures (inputs of 1 MiB or more) show MB/s.
+Where CPU time was measured it follows the wall time (``cpu 1.2 ms``) and the CPU ratio follows
+the wall ratio (``cpu 0.97x``); one warning line names the figures measured while the load
+average exceeded the usable CPUs (their wall times include waiting for a CPU).
 """
 
 from __future__ import annotations
@@ -33,12 +36,14 @@ def value(m: Measurement | None, bytes_per_op: int | None, *, spread: bool = Tru
         text = f"{bytes_per_op / m.median_ns * 1e3:,.0f} MB/s"
     else:
         text = _time(m.median_ns)
-    return f"{text} ±{m.spread_pct:.0f}%" if spread else text
+    text = f"{text} ±{m.spread_pct:.0f}%" if spread else text
+    return f"{text}, cpu {_time(m.cpu_ns)}" if m.cpu_ns is not None else text
 
 
 def _rows(fig: Figure) -> list[tuple[str, ...]]:
     ours = f"error: {fig.error}" if fig.error else f"{fig.ours_label}: {value(fig.ours, fig.bytes_per_op, unit=fig.unit)}"
     ratios = fig.ratios()
+    cpu_ratios = fig.cpu_ratios()
     names = list(dict.fromkeys([*fig.peers, *fig.missing]))
     if fig.target and fig.target.peer in names:  # the target's peer first
         names.remove(fig.target.peer)
@@ -48,6 +53,8 @@ def _rows(fig: Figure) -> list[tuple[str, ...]]:
         m = fig.peers.get(name)
         peer_time = value(m, fig.bytes_per_op, spread=False, unit=fig.unit) if m else (fig.missing.get(name, "-") if name else "")
         ratio = f"{ratios[name]:.3g}x" if name in ratios else "-"
+        if name in cpu_ratios:
+            ratio += f", cpu {cpu_ratios[name]:.3g}x"
         if name == ABSOLUTE:  # an absolute target's placeholder peer: nothing to compare with
             name, peer_time, ratio = "", "", ""
         first = i == 0
@@ -79,6 +86,12 @@ def format_table(report: Report) -> str:
     lines.append(f"targets: {passed}/{len(results)} pass"
                  + (f" (not passing: {', '.join(report.failed())})" if report.failed() else "")
                  + f"; {report.config.rounds} rounds, {report.elapsed_s:.0f} s")
+    overloaded = report.overloaded()
+    if overloaded:
+        peak = max(f.load.peak for f in report.figures if f.load)
+        lines.append(f"warning: load average up to {peak:.1f} exceeded the {m['usable_cpus']} usable CPUs during "
+                     f"{len(overloaded)} figure(s) ({', '.join(overloaded)}): their wall times include waiting "
+                     "for a CPU; compare the cpu times and ratios")
     for name, error in report.errors.items():
         lines.append(f"group {name} failed: {error}")
     for name, reason in report.skipped.items():
