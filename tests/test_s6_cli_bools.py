@@ -65,6 +65,17 @@ def test_a_bad_value_is_one_usage_line_for_either_kind(tmp_path: Path, monkeypat
     assert f"invalid boolean {value}" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("argv", [["--offl", "version"], ["add", "--only-h", "-Q", "-"],
+                                  ["dag", "stat", "--prog=false", "bafkqaaa"]])
+def test_a_prefix_of_a_long_option_is_not_that_option(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    monkeypatch.setenv("AUTOCODEC_HOME", str(tmp_path / "home"))
+    with pytest.raises(SystemExit) as ended:
+        main(argv)
+    err = capsys.readouterr().err
+    assert ended.value.code == 1 and err.count("\n") == 1 and "unrecognized arguments" in err, err
+
+
 # Beside the real ``ipfs``: the table measured for this change (docs in the module docstring).
 
 ROWS = [
@@ -82,6 +93,9 @@ ROWS = [
     ["add", "--only-hash", "-Q", "--", "--offline=0"], ["add", "--only-hash", "-Q", "--", "-p=0"],
     ["add", "--only-hash", "-Q", "a.txt", "--", "--offline=0"], ["add", "--only-hash", "-Q", "--chunker", "--pin=0", "a.txt"],
     ["add", "--only-hash", "-Q", "a.txt", "--offline=T"], ["add", "--only-hash", "-Q", "-w=tRuE", "a.txt"],
+    # a long option is never taken by a prefix of its name (argparse's allow_abbrev; Kubo: unknown option)
+    ["--offl", "version", "-n"], ["--time", "10s", "version", "-n"], ["add", "--only-h", "-Q", "a.txt"],
+    ["add", "--only-hash", "-Q", "--cid-ver=1", "a.txt"], ["dag", "stat", "--prog=false", "CID"],
 ]
 
 

@@ -35,6 +35,12 @@ class Parser(argparse.ArgumentParser):
     _inner = False
     _adding = False
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """argparse's, never taking a long option by a prefix of its name (``--offl`` for
+        ``--offline``): Kubo 0.43.1's command line refuses it as an unknown option."""
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
+
     def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
         """argparse's, with ``_get_formatter`` answering its metavar check from one shared
         formatter (``_CHECKER``): a fresh one per option reads the terminal's size and compiles
