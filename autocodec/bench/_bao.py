@@ -86,7 +86,7 @@ sys.path.insert(0, {root!r})
 from pathlib import Path
 import blake3
 from autocodec import bao
-from autocodec.bench._cpu import cpu_ns as cpu, proc_cpu_ns
+from autocodec.bench._cpu import cpu_ns as cpu, tree_cpu_ns
 from autocodec.bench._data import module_bytes
 from autocodec.loader import Sandbox
 
@@ -209,16 +209,16 @@ try:
         return json.loads(proc.stdout.decode().strip().splitlines()[-1])
 
     for _ in range(rounds):  # CPU: the client's own over its timed part plus the server's over the whole call
-        s0 = proc_cpu_ns(server.pid)
+        s0 = tree_cpu_ns(server.pid)
         got = client()
         assert got["error"] is None and got["n"] == mib << 20, got
         out["fetch_ns"].append(got["ns"])
-        out.setdefault("fetch_cpu", []).append(got["cpu_ns"] + proc_cpu_ns(server.pid) - s0)
+        out.setdefault("fetch_cpu", []).append(got["cpu_ns"] + tree_cpu_ns(server.pid) - s0)
         out["client_rss_kib"].append(got["rss_kib"])
-        s0 = proc_cpu_ns(server.pid)
+        s0 = tree_cpu_ns(server.pid)
         raw = client("raw")
         out["raw_ns"].append(raw["ns"])
-        out.setdefault("raw_cpu", []).append(raw["cpu_ns"] + proc_cpu_ns(server.pid) - s0)
+        out.setdefault("raw_cpu", []).append(raw["cpu_ns"] + tree_cpu_ns(server.pid) - s0)
     at = int((mib << 20) * 0.9)
     pos = store.content_offset(cid, at)
     with open(store.path(cid), "r+b") as f:

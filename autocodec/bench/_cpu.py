@@ -4,7 +4,8 @@ Invariants:
 - ``cpu_ns()`` is user + system time of every thread of this process plus every child it has
   waited for (``getrusage(RUSAGE_CHILDREN)``), in nanoseconds; it never decreases.
 - ``proc_cpu_ns(pid)`` is user + system time of a live process (``/proc/PID/stat``, clock
-  ticks: 10 ms on Linux), for a server the bench starts and does not wait for while timing.
+  ticks: 10 ms on Linux), for a server the bench starts and does not wait for while timing;
+  ``tree_cpu_ns(pid)`` the same summed over its live descendants (a server's worker processes).
 - A ``LoadWindow`` holds the 1-minute load average when a figure started and ended and the CPUs
   this process may run on (``os.sched_getaffinity``); it is ``overloaded`` when either load
   exceeds those CPUs: the figure's wall times then include waiting for a CPU.
@@ -32,6 +33,31 @@ def proc_cpu_ns(pid: int) -> int:
     with open(f"/proc/{pid}/stat") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) * _TICK_NS  # utime, stime: fields 14 and 15 of stat(5)
+
+
+def tree_cpu_ns(pid: int) -> int:
+    """User + system ns of live process ``pid`` and its live descendants (a server's workers), plus
+    what those processes have counted for children they waited for (``cutime``, ``cstime``)."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # gone meanwhile
+            parents.setdefault(ppid, []).append(int(entry))
+    total, todo = 0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            with open(f"/proc/{current}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a worker that ended between the scan and here
+        total += sum(int(x) for x in fields[11:15]) * _TICK_NS  # utime, stime, cutime, cstime
+        todo.extend(parents.get(current, []))
+    return total
 
 
 def load1() -> float:

@@ -55,6 +55,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._core import BenchConfig, Figure, Measurement, Skipped, Target
+from ._cpu import cpu_ns, tree_cpu_ns
 
 ENV_VAR = "AUTOCODEC_KUBO"
 """Names the Kubo ``ipfs`` binary to measure against (checked before the checkout and ``PATH``)."""
@@ -100,6 +101,8 @@ class _Run:
     ns: float
     rss_kib: float
     out: bytes
+    cpu_ns: float = 0.0
+    """User + system time of the command (all its threads and waited-for children)."""
 
 
 # A small interpreter (``-S``: ~10 MiB) between this process and the measured command: Linux
@@ -107,7 +110,8 @@ class _Run:
 # ``ru_maxrss``, so a command forked from here directly reported this process's peak whenever
 # it was the larger (``--quick`` after the other groups: both sides 196.7 MiB, the same number).
 # The launcher times the command itself (its own start-up is not counted) and writes
-# ``ns exit-code ru_maxrss`` to the file named by its first argument.
+# ``ns exit-code ru_maxrss cpu-ns`` to the file named by its first argument (cpu: the command's
+# user + system time, its threads and the children it waited for, from the same ``wait4``).
 _LAUNCHER = """
 import os, sys, time
 start = time.perf_counter_ns()
@@ -115,7 +119,7 @@ pid = os.posix_spawnp(sys.argv[2], sys.argv[2:], os.environ)
 _, status, usage = os.wait4(pid, 0)
 ns = time.perf_counter_ns() - start
 with open(sys.argv[1], "w") as out:
-    out.write(f"{ns} {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+    out.write(f"{ns} {os.waitstatus_to_exitcode(status)} {usage.ru_maxrss} {round((usage.ru_utime + usage.ru_stime) * 1e9)}")
 """
 
 
@@ -129,13 +133,13 @@ def _child(argv: list[str], env: dict[str, str], stdout: int | None = subprocess
         proc = subprocess.run([sys.executable, "-S", "-c", _LAUNCHER, usage.name, *argv], env=env,
                               stdout=out if stdout == subprocess.PIPE else stdout, stderr=err, check=False)
         fields = usage.read().split()
-        if proc.returncode != 0 or len(fields) != 3 or fields[1] != "0":
+        if proc.returncode != 0 or len(fields) != 4 or fields[1] != "0":
             err.seek(0)
-            code = fields[1] if len(fields) == 3 else f"(launcher {proc.returncode})"
+            code = fields[1] if len(fields) == 4 else f"(launcher {proc.returncode})"
             raise RuntimeError(f"{Path(argv[0]).name} {' '.join(argv[1:4])} exited {code}: "
                                f"{err.read().decode(errors='replace').strip()[-300:]}")
         out.seek(0)
-        return _Run(float(fields[0]), float(fields[2]), out.read())
+        return _Run(float(fields[0]), float(fields[2]), out.read(), float(fields[3]))
 
 
 @dataclass
@@ -218,6 +222,7 @@ def _cli_rounds(sides: _Sides, big: Path, tree: Path, rounds: int,
                 figs: dict[str, Figure]) -> tuple[str, list[str], dict[str, Path]]:
     """Time add/cat/export interleaved; returns the file's CID, the tree's CIDs and the last stores."""
     samples: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
     cids: dict[str, tuple[str, str]] = {}
     tree_cids: list[str] = []
     stores: dict[str, Path] = {}
@@ -235,11 +240,12 @@ def _cli_rounds(sides: _Sides, big: Path, tree: Path, rounds: int,
             if r:
                 for key, run in (("add.file", add), ("add.tree", add_tree), ("cat", cat), ("dag-export", export)):
                     samples.setdefault((key, side), []).append(run.ns)
+                    cpu.setdefault((key, side), []).append(run.cpu_ns)
                 samples.setdefault(("rss.add", side), []).append(add.rss_kib)
     for key in ("add.file", "add.tree", "cat", "dag-export", "rss.add"):
         fig = figs[f"kubo.{key}"]
-        fig.ours = Measurement.of(samples[(key, "ours")])
-        fig.peers[_KUBO] = Measurement.of(samples[(key, _KUBO)])
+        fig.ours = Measurement.of(samples[(key, "ours")], cpu.get((key, "ours")))
+        fig.peers[_KUBO] = Measurement.of(samples[(key, _KUBO)], cpu.get((key, _KUBO)))
         fig.note = f"{rounds} interleaved rounds after a warm-up, medians; fresh stores each round; one process per command"
     file_cid, tree_cid = cids["ours"][0], cids["ours"][1]
     _check(figs["kubo.add.file"], "same_cid", file_cid, cids[_KUBO][0])
@@ -260,6 +266,7 @@ def _import_rounds(sides: _Sides, stores: dict[str, Path], file_cid: str, rounds
     with open(car, "wb") as out:
         sides.run(_KUBO, stores[_KUBO], "dag", "export", file_cid, stdout=out.fileno())
     samples: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     said: dict[str, str] = {}
     for r in range(rounds + 1):  # round 0: warm-up, not counted
         for side in (_KUBO, "ours"):
@@ -267,8 +274,9 @@ def _import_rounds(sides: _Sides, stores: dict[str, Path], file_cid: str, rounds
             said[side] = run.out.decode().strip()
             if r:
                 samples.setdefault(side, []).append(run.ns)
-    fig.ours = Measurement.of(samples["ours"])
-    fig.peers[_KUBO] = Measurement.of(samples[_KUBO])
+                cpu.setdefault(side, []).append(run.cpu_ns)
+    fig.ours = Measurement.of(samples["ours"], cpu["ours"])
+    fig.peers[_KUBO] = Measurement.of(samples[_KUBO], cpu[_KUBO])
     fig.note = f"{rounds} interleaved rounds after a warm-up, medians; fresh stores each round; one process per import"
     _check(fig, "same_output", said["ours"], said[_KUBO])
 
@@ -282,19 +290,23 @@ def _start_rounds(sides: _Sides, stores: dict[str, Path], rounds: int, fig: Figu
     cids = {side: sides.run(side, stores[side], "add", "-Q", str(small)).out.decode().strip() for side in stores}
     _check(fig, "same_cid", cids["ours"], cids[_KUBO])
     samples: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
     said: dict[str, bytes] = {}
     for r in range(rounds + 1):  # round 0: warm-up, not counted
         times: dict[str, list[float]] = {}
+        used: dict[str, list[float]] = {}
         for _ in range(_STARTS):
             for side in (_KUBO, "ours"):
                 run = sides.run(side, stores[side], "cat", cids[side])
                 times.setdefault(side, []).append(run.ns)
+                used.setdefault(side, []).append(run.cpu_ns)
                 said[side] = run.out
         if r:
             for side, ns in times.items():
                 samples.setdefault(side, []).append(statistics.median(ns))
-    fig.ours = Measurement.of(samples["ours"])
-    fig.peers[_KUBO] = Measurement.of(samples[_KUBO])
+                cpu.setdefault(side, []).append(statistics.median(used[side]))
+    fig.ours = Measurement.of(samples["ours"], cpu["ours"])
+    fig.peers[_KUBO] = Measurement.of(samples[_KUBO], cpu[_KUBO])
     fig.note = (f"{rounds} rounds after a warm-up, each the median of {_STARTS} interleaved cats a side; "
                 "one process per cat, as a script calling the CLI runs it")
     if said["ours"] != said[_KUBO]:
@@ -385,23 +397,31 @@ def _gateway_rounds(servers: dict[str, tuple[subprocess.Popen[bytes], int]], fil
         bodies[side] = _get(conn, f"/ipfs/{file_cid}", buf, digest=True)
         raw[side] = [_get(conn, path, buf, digest=True)[1] for path in paths[:gets]]
     samples: dict[tuple[str, str], list[float]] = {}
+    cpu: dict[tuple[str, str], list[float]] = {}
+
+    def used(side: str) -> int:  # the client here and the server with its workers
+        return cpu_ns() + tree_cpu_ns(servers[side][0].pid)
+
     for _ in range(rounds):
         for side, conn in conns.items():
-            start = time.perf_counter_ns()
+            cpu0, start = used(side), time.perf_counter_ns()
             _get(conn, f"/ipfs/{file_cid}", buf)
             samples.setdefault(("file", side), []).append(float(time.perf_counter_ns() - start))
-            start = time.perf_counter_ns()
+            cpu.setdefault(("file", side), []).append(float(used(side) - cpu0))
+            cpu0, start = used(side), time.perf_counter_ns()
             for i in range(gets):
                 _get(conn, paths[i % len(paths)], buf)
             samples.setdefault(("raw", side), []).append((time.perf_counter_ns() - start) / gets)
+            cpu.setdefault(("raw", side), []).append((used(side) - cpu0) / gets)
     for conn in conns.values():
         conn.close()
     for key in ("file", "raw"):
         fig = figs[f"kubo.gateway.{key}"]
-        fig.ours = Measurement.of(samples[(key, "ours")])
-        fig.peers[_KUBO] = Measurement.of(samples[(key, _KUBO)])
+        fig.ours = Measurement.of(samples[(key, "ours")], cpu[(key, "ours")])
+        fig.peers[_KUBO] = Measurement.of(samples[(key, _KUBO)], cpu[(key, _KUBO)])
         fig.note = (f"{rounds} interleaved rounds after an untimed pass, medians; one client in the bench process, "
-                    f"HTTP/1.1 keep-alive on loopback")
+                    f"HTTP/1.1 keep-alive on loopback; CPU: this client plus the server process and its workers "
+                    f"(/proc, 10 ms ticks)")
     _check(figs["kubo.gateway.file"], "same_bytes", bodies["ours"][1], bodies[_KUBO][1])
     ours_raw, kubo_raw = hashlib.sha256("".join(raw["ours"]).encode()).hexdigest(), \
         hashlib.sha256("".join(raw[_KUBO]).encode()).hexdigest()
