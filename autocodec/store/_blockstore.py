@@ -430,15 +430,17 @@ class BlockStore:
         path = home.db_path
         _check_files(path)
         read_only = _read_only(home.root, path)
-        with _sqlite_errors(f"open the store {path}", path):
+        doing = f"open the store {path}"
+        with _sqlite_errors(doing, path):
             timeout_s = limits.store.busy_timeout_ms / 1000
             conn = _connect_read_only(path) if read_only else connect_writable(path, timeout_s)
-            try:
+        try:
+            with _sqlite_errors(doing, path):  # translated before the close (which removes an idle -wal)
                 conn.execute("PRAGMA foreign_keys=ON")
                 behind = migrate(conn, read_only=read_only)
-            except BaseException:
-                conn.close()
-                raise
+        except BaseException:
+            conn.close()
+            raise
         store = cls(conn, path, verify, limits)
         store.read_only, store.behind = read_only, behind
         return store

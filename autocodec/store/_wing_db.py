@@ -34,13 +34,17 @@ class WingDatabase:
     def connect(self, doing: str) -> Iterator[sqlite3.Connection]:
         """An autocommit connection; ``doing`` names the work in errors."""
         try:
-            with closing(connect_writable(self.path, self._timeout_s)) as conn:
+            conn = connect_writable(self.path, self._timeout_s)
+        except sqlite3.Error as exc:
+            raise translate_sqlite_error(exc, doing, self.path) from exc
+        with closing(conn):
+            try:  # translated before the close, which folds in and removes the -wal the error is told by
                 if not self._checked:
                     migrate(conn, (self._schema,), read_only=True)
                     self._checked = True
                 yield conn
-        except sqlite3.Error as exc:
-            raise translate_sqlite_error(exc, doing, self.path) from exc
+            except sqlite3.Error as exc:
+                raise translate_sqlite_error(exc, doing, self.path) from exc
 
     @contextmanager
     def write(self, doing: str) -> Iterator[sqlite3.Connection]:
