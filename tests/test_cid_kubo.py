@@ -17,7 +17,10 @@ import pytest
 
 from autocodec.cid import CID, MULTIBASES
 from autocodec.cli import main
-from tests._kubo import KuboRepo, require_kubo
+from tests import _kubo_pair
+from tests._kubo import KuboRepo
+
+kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -43,12 +46,6 @@ def _cids() -> list[str]:
             "12D3KooWFY4iehPFQeTNbzHPxvynXQKgHqjcoLzLy2P8qPWbKV8E", "bafkqaaa", "f01551220" + DIGEST.hex(),
             "F01551220" + DIGEST.hex().upper(), "mAVUSIAABAgMEBQYHCAkKCwwNDg8QERITFBUWFxgZGhscHR4f"]
     return out
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("cid") / "kubo")
 
 
 def _ours(capsysbinary: pytest.CaptureFixture[bytes], monkeypatch: pytest.MonkeyPatch, home: Path,

@@ -8,26 +8,16 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests._cli import run_cli
-from tests._kubo import KuboRepo, require_kubo
+from tests import _homes, _kubo_pair
+from tests._kubo import KuboRepo
 
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("exit") / "kubo")
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("exit") / "home"
-    run_cli(home, "init", "--no-default-set")
-    return home
+kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
+home = _homes.module_home  # initialised, no default set, per module (tests/_homes.py)
 
 
 USAGE_ERRORS = [

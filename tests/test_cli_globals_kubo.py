@@ -7,26 +7,16 @@ docs/cli.md ("Global options")."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests._cli import refusal_line, run_cli
-from tests._kubo import KuboRepo, require_kubo
+from tests import _homes, _kubo_pair
+from tests._kubo import KuboRepo
 
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("globals") / "kubo")
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("globals") / "home"
-    run_cli(home, "init", "--no-default-set")
-    return home
+kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
+home = _homes.module_home  # initialised, no default set, per module (tests/_homes.py)
 
 
 @pytest.fixture(scope="module")
