@@ -12,29 +12,16 @@ the same stdout and exit status on the same input.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 
-from tests._kubo import KuboRepo, require_kubo
-from tests.test_dag_kubo import Ours
+from tests._kubo import KuboRepo
+from tests import _kubo_pair
+from tests._kubo_pair import Ours
+
+kubo, ours = _kubo_pair.kubo, _kubo_pair.ours  # a Kubo repo and a home per module (tests/_kubo_pair.py)
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
-
-
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Ours:
-    from autocodec.registry import Runtime
-
-    home = tmp_path_factory.mktemp("ours") / "home"
-    Runtime(home).close()
-    return Ours(home)
 
 
 MHLEN = [["--mhlen=-2"], ["--mhlen=-100"], ["--mhlen=-9223372036854775808"], ["--mhtype=blake3", "--mhlen=-7"],

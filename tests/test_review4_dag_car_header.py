@@ -11,32 +11,20 @@ tests/test_dag_kubo.py covers key order, stray tags, null and empty roots, other
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from autocodec import builtin
 from autocodec.cid import encode_varint
-from tests._kubo import KuboRepo, require_kubo
-from tests.test_dag_kubo import Ours
+from tests._kubo import KuboRepo
+from tests import _kubo_pair
+from tests._kubo_pair import Ours
+
+kubo, ours = _kubo_pair.kubo, _kubo_pair.ours  # a Kubo repo and a home per module (tests/_kubo_pair.py)
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
-
-
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Ours:
-    from autocodec.registry import Runtime
-
-    home = tmp_path_factory.mktemp("ours") / "home"
-    Runtime(home).close()
-    return Ours(home)
 
 
 def _link(cid: bytes, tag: bytes = b"\xd8\x2a", length: bytes | None = None) -> bytes:

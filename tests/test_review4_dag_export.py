@@ -10,31 +10,18 @@ then its header alone) but still walks its links. This package wrote them in bot
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from tests._kubo import KuboRepo, require_kubo
-from tests.test_dag_kubo import Ours
+from tests._kubo import KuboRepo
+from tests import _kubo_pair
+from tests._kubo_pair import Ours
+
+kubo, ours = _kubo_pair.kubo, _kubo_pair.ours  # a Kubo repo and a home per module (tests/_kubo_pair.py)
 
 pytestmark = pytest.mark.slow
 
 MISSING = "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4"
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
-
-
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Ours:
-    from autocodec.registry import Runtime
-
-    home = tmp_path_factory.mktemp("ours") / "home"
-    Runtime(home).close()
-    return Ours(home)
 
 
 @pytest.fixture(scope="module")
