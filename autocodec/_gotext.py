@@ -2,12 +2,14 @@
 and its escapes. Used by the command line, the gateway and the DAG resolver alike, so it sits
 below all of them.
 
-Invariant: a character is escaped exactly when Go would (non-printable, ``\\``, and ``"`` when
-quoting); a byte that is not UTF-8 (a surrogate escape, as ``os.fsdecode`` gives it) reads as
-``\\xNN``.
+Invariant: a character is escaped exactly when Go would (not printable by Go's Unicode tables,
+``_gounicode.go_printable``; ``\\``; and ``"`` when quoting); a byte that is not UTF-8 (a
+surrogate escape, as ``os.fsdecode`` gives it) reads as ``\\xNN``.
 """
 
 from __future__ import annotations
+
+from ._gounicode import go_printable
 
 _GO_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
                "\v": "\\v", "\\": "\\\\"}
@@ -34,7 +36,7 @@ def go_escape(text: str, *, quote: bool, ascii_only: bool = False) -> str:
             out.append(_GO_ESCAPES[ch])
         elif ch == '"' and quote:
             out.append('\\"')
-        elif (0x20 <= code < 0x7F) if ascii_only else ch.isprintable():
+        elif (0x20 <= code < 0x7F) if ascii_only else go_printable(ch):
             out.append(ch)
         elif code < 0x80 or escaped_byte(ch):
             out.append(f"\\x{code & 0xFF:02x}")

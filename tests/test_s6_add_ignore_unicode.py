@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from autocodec.unixfs._goregexp import go_to_python
-from autocodec.unixfs._gounicode import canonical, class_ranges, orbit
+from autocodec._gounicode import canonical, class_ranges, orbit
 from autocodec.unixfs._linear_re import LinearPattern
 
 from ._kubo import KUBO_BIN, KuboRepo, require_kubo
@@ -92,7 +92,7 @@ def test_the_checked_in_tables_are_what_the_generator_writes() -> None:
     made = subprocess.run([go, "run", "main.go"], cwd=REPO / "tools" / "go-unicode-tables", capture_output=True, timeout=600,
                           env={**os.environ, "GOTOOLCHAIN": "local"})
     assert made.returncode == 0, made.stderr
-    assert made.stdout.decode() == (REPO / "autocodec" / "unixfs" / "_gounicode_tables.py").read_text()
+    assert made.stdout.decode() == (REPO / "autocodec" / "_gounicode_tables.py").read_text()
 
 
 def test_names_are_looked_up_as_go_looks_them_up() -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from .._gotext import escaped_byte, go_escape
+from .._gounicode import go_printable, go_printable_text
 
 
 def bool_flag(parser: argparse.ArgumentParser, short: str | None, name: str, default: bool | None,
@@ -116,7 +117,7 @@ def kubo_escape(name: str) -> str:
     and with ``"`` left as is, when the name holds a backslash or a non-printable character.
     A byte that is not UTF-8 (a surrogate escape from ``os.listdir``) reads as U+FFFD in Go,
     which is printable: alone it is written as the byte it is, and quoted it is ``\\xNN``."""
-    if "\\" not in name and (name.isprintable() or all(ch.isprintable() or escaped_byte(ch) for ch in name)):
+    if "\\" not in name and (go_printable_text(name) or all(go_printable(ch) or escaped_byte(ch) for ch in name)):
         return name
     return go_escape(name, quote=False)
 

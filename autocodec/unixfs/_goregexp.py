@@ -170,7 +170,7 @@ def _unicode_class(text: str, i: int) -> tuple[str, bool, int]:
     """The Unicode class at ``text[i]`` (``\\p`` or ``\\P``, then one letter or ``{name}``, a
     leading ``^`` in the name negating it) as Python class contents, whether it is negated, and
     where the text goes on; ``NotGoRegexp`` for a name Go does not know."""
-    from ._gounicode import class_ranges
+    from .._gounicode import class_ranges
 
     negated = text[i + 1] == "P"
     if text.startswith("{", i + 2):

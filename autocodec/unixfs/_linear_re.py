@@ -57,7 +57,7 @@ class LinearPattern:
         parsed = _parser.parse(expr, flags)
         self._orbit: Callable[[str], str] | None = None
         if unicode_fold:
-            from ._gounicode import orbit
+            from .._gounicode import orbit
 
             self._orbit = orbit
         self._prog: list[_Instr] = []

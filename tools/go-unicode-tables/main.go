@@ -1,9 +1,9 @@
-// Command go-unicode-tables writes autocodec/unixfs/_gounicode_tables.py: the code points of
+// Command go-unicode-tables writes autocodec/_gounicode_tables.py: the code points of
 // every \p{NAME} class Go's regexp/syntax accepts (Perl flags, no case folding), keyed by the
 // canonical name Go looks the class up by, and the simple case-folding orbits of Go's unicode
 // package (unicode.SimpleFold). Run with the Go that builds Kubo:
 //
-//	go run ./tools/go-unicode-tables/main.go > autocodec/unixfs/_gounicode_tables.py
+//	go run ./tools/go-unicode-tables/main.go > autocodec/_gounicode_tables.py
 package main
 
 import (

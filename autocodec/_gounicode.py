@@ -12,10 +12,18 @@ Invariants:
   (``unicode.SimpleFold``; ``k``, ``K`` and the Kelvin sign), ``ch`` first; a character without
   case is its own orbit. A class under ``(?i)`` holds ``ch`` when it holds any of its orbit
   (Go adds each member's orbit to the class).
+- ``go_printable(ch)`` is Go's ``strconv.IsPrint``/``unicode.IsPrint``: a letter, mark, number,
+  punctuation or symbol of Go's Unicode, or the ASCII space; Python's ``str.isprintable`` is the
+  same rule on the Unicode of this Python (14.0.0 on 3.11), so it misses characters assigned
+  since (U+11F00 KAWI SIGN CANDRABINDU is printable in Go, escaped by ``isprintable``).
+
+Used by the command line (Kubo's escaping of names), the gateway and ``unixfs`` (``--ignore``
+rules), so it sits below all of them.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from functools import lru_cache
 
 Ranges = tuple[tuple[int, int], ...]
@@ -66,3 +74,35 @@ def orbit(ch: str) -> str:
     """``ch`` and the characters it folds with under Go's ``(?i)``, ``ch`` first."""
     return _orbits().get(ch, ch)
 
+
+
+@lru_cache(maxsize=1)
+def _graphic() -> tuple[list[int], list[int]]:
+    """Go's printable ranges above ASCII (``L``, ``M``, ``N``, ``P``, ``S``), merged: starts, ends."""
+    ranges = sorted(r for name in ("L", "M", "N", "P", "S") for r in class_ranges(name) or ())
+    starts: list[int] = []
+    ends: list[int] = []
+    for low, high in ranges:
+        if starts and low <= ends[-1] + 1:
+            ends[-1] = max(ends[-1], high)
+        else:
+            starts.append(low)
+            ends.append(high)
+    return starts, ends
+
+
+def go_printable(ch: str) -> bool:
+    """Whether Go's ``strconv.IsPrint`` takes ``ch`` (module invariants)."""
+    code = ord(ch)
+    if code < 0x80:
+        return 0x20 <= code < 0x7F
+    starts, ends = _graphic()
+    at = bisect_right(starts, code) - 1
+    return at >= 0 and code <= ends[at]
+
+
+def go_printable_text(text: str) -> bool:
+    """Whether every character of ``text`` is ``go_printable`` (ASCII checked at C speed)."""
+    if text.isascii():
+        return text.isprintable()
+    return all(go_printable(ch) for ch in text)
