@@ -18,10 +18,11 @@ import pytest
 
 from autocodec.loader import xorshift_bytes
 
-from . import test_dag_kubo
-from ._kubo import KUBO_BIN, KuboRepo
+from . import _kubo_pair
+from ._kubo import KuboRepo
+from ._kubo_pair import add_both, same_add
 
-kubo = test_dag_kubo.kubo  # the same fixture: a Kubo repo per module
+kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -42,26 +43,6 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def both(kubo: KuboRepo, cwd: Path, args: list[str], stdin: bytes = b"",
-         stored: bool = False) -> tuple[subprocess.CompletedProcess[bytes], subprocess.CompletedProcess[bytes]]:
-    """``ipfs add ARGS`` and ``autocodec add ARGS`` in ``cwd`` (``--only-hash`` unless
-    ``stored``: Kubo's only-hash fails with UnixFS metadata)."""
-    first = ["--pin=false"] if stored else ["--only-hash"]
-    theirs = subprocess.run([str(KUBO_BIN), "add", *first, *args], cwd=cwd, env=kubo.env(), input=stdin,
-                            capture_output=True, timeout=120)
-    home = cwd.parent / "home"
-    ours = subprocess.run([sys.executable, "-m", "autocodec", "add", *first, *args], cwd=cwd, input=stdin,
-                          env={**os.environ, "AUTOCODEC_HOME": str(home)}, capture_output=True, timeout=120)
-    return theirs, ours
-
-
-def same(theirs: subprocess.CompletedProcess[bytes], ours: subprocess.CompletedProcess[bytes]) -> None:
-    assert (ours.returncode != 0) == (theirs.returncode != 0), (theirs.stderr, ours.stderr)
-    assert ours.stdout == theirs.stdout, (theirs.stderr, ours.stderr)
-    if theirs.returncode:
-        assert len(ours.stderr.splitlines()) == 1 and b"Traceback" not in ours.stderr, ours.stderr
-
-
 # Kubo's --silent is its adder's option: the files' lines go, the folders' stay (with -w, the
 # wrapper's too); -Q prints the last CID printed, an empty line when there was none (autocodec
 # printed nothing at all with --silent, -Q included)
@@ -72,7 +53,7 @@ SILENT = [["--silent", "-r", "d"], ["--silent", "-Q", "-r", "d"], ["--silent", "
 
 @pytest.mark.parametrize("args", SILENT, ids=" ".join)
 def test_silent_prints_what_kubo_prints(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
-    same(*both(kubo, inputs, args, stdin=b"hi\n"))
+    same_add(*add_both(kubo, inputs, args, stdin=b"hi\n"))
 
 
 # Kubo's command line checks every path before anything is added (a missing one is Go's
@@ -84,22 +65,22 @@ BEFORE_ADDING = [["f1", "nonexist"], ["f1", "sub/nonexist", "-Q"], ["f1", "zdir"
 def test_a_refused_option_writes_nothing_to_stdout(kubo: KuboRepo, inputs: Path) -> None:
     """One difference on purpose: Kubo's -Q writes an empty line when it refuses an option
     after reading the paths; a refusal here is one line on stderr and nothing on stdout."""
-    theirs, ours = both(kubo, inputs, ["-Q", "--hash=md5", "f1"])
+    theirs, ours = add_both(kubo, inputs, ["-Q", "--hash=md5", "f1"])
     assert theirs.returncode and ours.returncode and theirs.stdout == b"\n" and ours.stdout == b""
 
 
 @pytest.mark.parametrize("args", BEFORE_ADDING, ids=" ".join)
 def test_what_fails_before_adding_prints_what_kubo_prints(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
-    theirs, ours = both(kubo, inputs, args)
-    same(theirs, ours)
+    theirs, ours = add_both(kubo, inputs, args)
+    same_add(theirs, ours)
     assert theirs.returncode and ours.returncode
 
 
 def test_a_missing_path_is_refused_in_kubos_words(kubo: KuboRepo, inputs: Path) -> None:
-    theirs, ours = both(kubo, inputs, ["f1", "nonexist"])
+    theirs, ours = add_both(kubo, inputs, ["f1", "nonexist"])
     assert b"lstat nonexist: no such file or directory" in theirs.stderr
     assert b"lstat nonexist: no such file or directory" in ours.stderr
-    theirs, ours = both(kubo, inputs, ["zdir"])
+    theirs, ours = add_both(kubo, inputs, ["zdir"])
     assert b"'zdir' is a directory, use the '-r' flag to specify directories" in theirs.stderr
     assert b"'zdir' is a directory, use the '-r' flag to specify directories" in ours.stderr
 
@@ -108,8 +89,8 @@ def test_a_missing_path_is_refused_in_kubos_words(kubo: KuboRepo, inputs: Path) 
 @pytest.mark.parametrize("args", [[], ["-w"], ["--stdin-name=x"], ["-w", "--stdin-name=x/y", "-Q"], ["-r"]],
                          ids=lambda a: " ".join(a) or "none")
 def test_no_path_adds_stdin_as_kubo(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
-    theirs, ours = both(kubo, inputs, args, stdin=xorshift_bytes(8, 300_000))
-    same(theirs, ours)
+    theirs, ours = add_both(kubo, inputs, args, stdin=xorshift_bytes(8, 300_000))
+    same_add(theirs, ours)
     assert theirs.returncode == 0 and theirs.stdout
 
 
@@ -128,8 +109,8 @@ METADATA = [["--mtime=100", "-r", "-w", "d", "f1"], ["--mode=0644", "-w", "f1", 
 def test_given_mode_and_mtime_are_stored_where_kubo_stores_them(kubo: KuboRepo, inputs: Path,
                                                                  args: list[str]) -> None:
     os.utime(inputs / "d" / "b", (1_600_000_000, 1_600_000_000))
-    theirs, ours = both(kubo, inputs, args, stdin=b"hi\n", stored=True)
-    same(theirs, ours)
+    theirs, ours = add_both(kubo, inputs, args, stdin=b"hi\n", stored=True)
+    same_add(theirs, ours)
     assert theirs.returncode == 0
 
 
@@ -146,14 +127,14 @@ NUMBERS = [["--cid-version=2", "f1"], ["--cid-version=0x2", "f1"], ["--cid-versi
 
 @pytest.mark.parametrize("args", NUMBERS, ids=" ".join)
 def test_numbers_are_read_as_kubo_reads_them(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
-    same(*both(kubo, inputs, args))
+    same_add(*add_both(kubo, inputs, args))
 
 
 def test_cid_version_and_mtime_nsecs_are_refused_in_kubos_words(kubo: KuboRepo, inputs: Path) -> None:
     for args, words in ((["--cid-version=2", "f1"], b"unknown CID version: 2"),
                         (["--mtime=5", "--mtime-nsecs=1000000000", "f1"],
                          b"mtime nanoseconds must be in range [1, 999999999]")):
-        theirs, ours = both(kubo, inputs, args, stored=True)
+        theirs, ours = add_both(kubo, inputs, args, stored=True)
         assert theirs.returncode and ours.returncode and words in theirs.stderr and words in ours.stderr
 
 
@@ -174,4 +155,4 @@ def test_one_link_per_balanced_node_refuses_a_file_of_two_chunks(inputs: Path) -
                          ids=" ".join)
 def test_words_after_a_double_dash_are_paths_as_in_kubo(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
     (inputs / "-dash").write_bytes(b"a file whose name starts with a dash\n")
-    same(*both(kubo, inputs, args))
+    same_add(*add_both(kubo, inputs, args))

@@ -12,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from tests._cli import run_cli
-from tests._kubo import KUBO_BIN, KuboRepo, require_kubo
+from tests import _kubo_pair
+from tests._kubo import KUBO_BIN, KuboRepo
+
+kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
 
 REPO = Path(__file__).resolve().parents[1]
 AUTOCODEC = [sys.executable, "-m", "autocodec"]
@@ -50,12 +53,6 @@ def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("data") / "big.bin"
     path.write_bytes(_pseudo_random(3_000_000))
     return path
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> KuboRepo:
-    require_kubo()
-    return KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
 
 
 @pytest.mark.slow

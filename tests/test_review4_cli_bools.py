@@ -11,23 +11,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ._kubo import KUBO_BIN, KuboRepo, require_kubo
+from . import _kubo_pair
+from ._kubo import KUBO_BIN, KuboRepo
+from ._kubo_pair import add_both
+
+kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
 VALUES = ["0", "1", "t", "T", "f", "F", "true", "TRUE", "True", "tRuE", "false", "FALSE", "fAlSe", "",
           "yes", "no", "on", " true", "true ", "2", "-1", "tr", "truee"]
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
 
 
 @pytest.fixture(scope="module")
@@ -37,20 +34,10 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def run_both(kubo: KuboRepo, cwd: Path, args: list[str]) -> tuple[subprocess.CompletedProcess[bytes],
-                                                                 subprocess.CompletedProcess[bytes]]:
-    theirs = subprocess.run([str(KUBO_BIN), "add", "--only-hash", *args], cwd=cwd, env=kubo.env(),
-                            capture_output=True, timeout=120)
-    ours = subprocess.run([sys.executable, "-m", "autocodec", "add", "--only-hash", *args], cwd=cwd,
-                          env={**os.environ, "AUTOCODEC_HOME": str(cwd.parent / "home")},
-                          capture_output=True, timeout=120)
-    return theirs, ours
-
-
 @pytest.mark.parametrize("value", VALUES)
 @pytest.mark.parametrize("option", ["-w", "--wrap-with-directory", "--raw-leaves"])
 def test_bool_value_spellings_as_kubo(kubo: KuboRepo, folder: Path, option: str, value: str) -> None:
-    theirs, ours = run_both(kubo, folder, [f"{option}={value}", "a.txt"])
+    theirs, ours = add_both(kubo, folder, [f"{option}={value}", "a.txt"], stdin=None)
     assert (ours.returncode != 0) == (theirs.returncode != 0), (theirs.stderr, ours.stderr)
     assert ours.stdout == theirs.stdout, (theirs.stderr, ours.stderr)
     if ours.returncode:
@@ -59,7 +46,7 @@ def test_bool_value_spellings_as_kubo(kubo: KuboRepo, folder: Path, option: str,
 
 
 def test_value_given_twice_is_still_refused(kubo: KuboRepo, folder: Path) -> None:
-    theirs, ours = run_both(kubo, folder, ["-w=0", "--wrap-with-directory=1", "a.txt"])
+    theirs, ours = add_both(kubo, folder, ["-w=0", "--wrap-with-directory=1", "a.txt"], stdin=None)
     assert theirs.returncode != 0 and ours.returncode != 0, (theirs.stderr, ours.stderr)
 
 

@@ -5,33 +5,17 @@ it mean something else), Go's Clean makes it ``/``; so ``add //nonexist`` said
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ._kubo import KUBO_BIN, KuboRepo, require_kubo
+from . import _kubo_pair
+from ._kubo import KuboRepo
+from ._kubo_pair import add_both
+
+kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
-
-
-def _both(kubo: KuboRepo, cwd: Path, args: list[str]) -> tuple[subprocess.CompletedProcess[bytes],
-                                                                 subprocess.CompletedProcess[bytes]]:
-    theirs = subprocess.run([str(KUBO_BIN), "add", "--only-hash", *args], cwd=cwd, env=kubo.env(),
-                            capture_output=True, timeout=120)
-    ours = subprocess.run([sys.executable, "-m", "autocodec", "add", "--only-hash", *args], cwd=cwd,
-                          env={**os.environ, "AUTOCODEC_HOME": str(cwd.parent / "home")}, capture_output=True,
-                          timeout=120)
-    return theirs, ours
 
 
 @pytest.mark.parametrize("spelling", ["//{missing}", "///{missing}", "//{missing}/", "//./{missing}"])
@@ -40,7 +24,7 @@ def test_a_leading_double_slash_is_cleaned_as_kubo_cleans_it(kubo: KuboRepo, tmp
     work = tmp_path / "work"
     work.mkdir()
     missing = str(tmp_path / "nonexist").lstrip("/")
-    theirs, ours = _both(kubo, work, [spelling.format(missing=missing)])
+    theirs, ours = add_both(kubo, work, [spelling.format(missing=missing)], stdin=None)
     assert theirs.returncode != 0 and ours.returncode != 0
     kubo_error = theirs.stderr.decode().splitlines()[0].removeprefix("Error: ")
     assert kubo_error.startswith("lstat /" + missing), theirs.stderr
@@ -56,6 +40,6 @@ def test_a_file_and_folder_named_with_a_double_slash_are_kubos(kubo: KuboRepo, t
     work = tmp_path / "work"
     work.mkdir()
     names = ["/" + str(tmp_path / "f"), *(["/" + str(tmp_path / "d")] if "-r" in flags else [])]
-    theirs, ours = _both(kubo, work, [*flags, *names])
+    theirs, ours = add_both(kubo, work, [*flags, *names], stdin=None)
     assert theirs.returncode == 0, theirs.stderr
     assert (ours.returncode, ours.stdout) == (0, theirs.stdout), ours.stderr

@@ -17,9 +17,6 @@ line on stderr, never a traceback. ``--only-hash`` unless a case stores (Kubo's 
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,15 +25,13 @@ from autocodec.builtin import decode
 from autocodec.loader import xorshift_bytes
 from autocodec.unixfs import _pb
 
-from ._kubo import KUBO_BIN, KuboRepo, require_kubo
+from . import _kubo_pair
+from ._kubo import KuboRepo
+from ._kubo_pair import add_both, same_add
+
+kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
 
 
 @pytest.fixture(scope="module")
@@ -64,24 +59,6 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def both(kubo: KuboRepo, cwd: Path, args: list[str], stdin: bytes = b"",
-         stored: bool = False) -> tuple[subprocess.CompletedProcess[bytes], subprocess.CompletedProcess[bytes]]:
-    first = ["--pin=false"] if stored else ["--only-hash"]
-    theirs = subprocess.run([str(KUBO_BIN), "add", *first, *args], cwd=cwd, env=kubo.env(), input=stdin,
-                            capture_output=True, timeout=120)
-    home = cwd.parent / "home"
-    ours = subprocess.run([sys.executable, "-m", "autocodec", "add", *first, *args], cwd=cwd, input=stdin,
-                          env={**os.environ, "AUTOCODEC_HOME": str(home)}, capture_output=True, timeout=120)
-    return theirs, ours
-
-
-def same(theirs: subprocess.CompletedProcess[bytes], ours: subprocess.CompletedProcess[bytes]) -> None:
-    assert (ours.returncode != 0) == (theirs.returncode != 0), (theirs.stderr, ours.stderr)
-    assert ours.stdout == theirs.stdout, (theirs.stderr, ours.stderr)
-    if theirs.returncode:
-        assert len(ours.stderr.splitlines()) == 1 and b"Traceback" not in ours.stderr, ours.stderr
-
-
 EMPTY_UNDER_WRAP = [
     ["-w", "-r", "-E=false", "emptydir"], ["-w", "-r", "-E=false", "emptydir", "f1"],
     ["-w", "-r", "-E=false", "d", "emptydir"], ["-w", "-r", "-E=false", "-Q", "emptydir"],
@@ -98,15 +75,15 @@ EMPTY_UNDER_WRAP = [
 
 @pytest.mark.parametrize("args", EMPTY_UNDER_WRAP, ids=" ".join)
 def test_an_empty_folder_under_w_without_empty_dirs_is_kubos(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
-    theirs, ours = both(kubo, inputs, args, stdin=b"data")
-    same(theirs, ours)
+    theirs, ours = add_both(kubo, inputs, args, stdin=b"data")
+    same_add(theirs, ours)
     assert theirs.returncode == 0
 
 
 def test_an_empty_folder_under_w_is_left_out_of_the_stored_wrapper_too(kubo: KuboRepo, inputs: Path) -> None:
     """Stored (with --mode: Kubo's --only-hash fails with metadata), so the DAG is Kubo's too."""
-    theirs, ours = both(kubo, inputs, ["-w", "-r", "-E=false", "--mode=0755", "emptydir", "f1"], stored=True)
-    same(theirs, ours)
+    theirs, ours = add_both(kubo, inputs, ["-w", "-r", "-E=false", "--mode=0755", "emptydir", "f1"], stored=True)
+    same_add(theirs, ours)
     assert theirs.returncode == 0 and theirs.stdout.count(b"\n") == 2
 
 
@@ -116,8 +93,8 @@ HASH_SPELLINGS = ["--hash=0x12", "--hash=18", "--hash= sha2-256", "--hash=sha2-2
 
 @pytest.mark.parametrize("option", HASH_SPELLINGS)
 def test_hash_names_are_read_as_kubo_reads_them(kubo: KuboRepo, inputs: Path, option: str) -> None:
-    theirs, ours = both(kubo, inputs, [option, "f1"])
-    same(theirs, ours)
+    theirs, ours = add_both(kubo, inputs, [option, "f1"])
+    same_add(theirs, ours)
     if b"unrecognized hash function" in theirs.stderr:
         assert theirs.stderr.split(b": ", 1)[1].strip() in ours.stderr  # the same words and quoting
 
@@ -128,8 +105,8 @@ STDIN_TWICE = [["-", "-"], ["-w", "-", "-"], ["-", "-", "f1"], ["--stdin-name=zz
 
 @pytest.mark.parametrize("args", STDIN_TWICE, ids=" ".join)
 def test_stdin_named_twice_is_added_once_then_refused_as_kubo(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
-    theirs, ours = both(kubo, inputs, args, stdin=b"abc")
-    same(theirs, ours)
+    theirs, ours = add_both(kubo, inputs, args, stdin=b"abc")
+    same_add(theirs, ours)
     assert theirs.returncode and b"file already closed" in ours.stderr
 
 
@@ -137,7 +114,7 @@ def test_stdin_named_twice_is_added_once_then_refused_as_kubo(kubo: KuboRepo, in
                                   ["--recursive=false", "f1"], ["-r=true", "-w", "d", "f1"], ["-rw", "d"]],
                          ids=" ".join)
 def test_recursive_takes_kubos_bool_spellings(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
-    same(*both(kubo, inputs, args))
+    same_add(*add_both(kubo, inputs, args))
 
 
 def _threshold_folder(root: Path, cid_bytes: int, over: int) -> Path:
@@ -165,8 +142,8 @@ def test_the_sharding_edge_for_other_cid_lengths_is_kubos(kubo: KuboRepo, tmp_pa
     roots = []
     for over in (0, 1):
         folder = _threshold_folder(tmp_path / f"{label}-{over}", cid_bytes, over)
-        theirs, ours = both(kubo, tmp_path, ["-r", "-Q", *flags, folder.name])
-        same(theirs, ours)
+        theirs, ours = add_both(kubo, tmp_path, ["-r", "-Q", *flags, folder.name])
+        same_add(theirs, ours)
         roots.append(theirs.stdout)
     kinds = []
     for over, root in enumerate(roots):  # stored so its root block can be read: plain at the edge, a shard past it
@@ -200,8 +177,8 @@ IGNORE_BYTES = [["--ignore-rules-path=rules"], ["--ignore-rules-path=rules-ok"],
 @pytest.mark.parametrize("flags", IGNORE_BYTES, ids=lambda f: ascii(" ".join(f)))
 def test_ignore_rules_and_names_that_are_not_utf8_are_kubos(kubo: KuboRepo, byte_names: Path,
                                                              flags: list[str]) -> None:
-    theirs, ours = both(kubo, byte_names, ["-r", *flags, "nb"])
-    same(theirs, ours)
+    theirs, ours = add_both(kubo, byte_names, ["-r", *flags, "nb"])
+    same_add(theirs, ours)
     assert theirs.returncode == 0
 
 
@@ -231,16 +208,16 @@ REGEXP_RULES = [r"[[:alpha:]].log", r"a{1}.log", r"\Qa.log\E", r"[a-].log", r"\x
 
 @pytest.mark.parametrize("rule", REGEXP_RULES)
 def test_ignore_rules_are_go_regexps_as_in_kubo(kubo: KuboRepo, regexp_names: Path, rule: str) -> None:
-    theirs, ours = both(kubo, regexp_names, ["-r", f"--ignore={rule}", "rx"])
-    same(theirs, ours)
+    theirs, ours = add_both(kubo, regexp_names, ["-r", f"--ignore={rule}", "rx"])
+    same_add(theirs, ours)
     assert theirs.returncode == 0
 
 
 def test_unicode_classes_in_ignore_rules_are_kubos(kubo: KuboRepo, regexp_names: Path) -> None:
     """Go takes ``\\pL``, and so does autocodec now (Go's own tables, ``unixfs/_gounicode``; the
     rule was dropped here, tests/test_s6_add_ignore_unicode.py has more)."""
-    theirs, ours = both(kubo, regexp_names, ["-r", r"--ignore=\pL.log", "rx"])
-    same(theirs, ours)
+    theirs, ours = add_both(kubo, regexp_names, ["-r", r"--ignore=\pL.log", "rx"])
+    same_add(theirs, ours)
     assert b"rx/a.log" not in theirs.stdout and theirs.returncode == 0
 
 
@@ -252,8 +229,8 @@ CLEANED = [["lnk/"], ["-r", "lnk/"], ["dang/"], ["-w", "lnk/", "dang/"], ["d/x/"
 
 @pytest.mark.parametrize("args", CLEANED, ids=" ".join)
 def test_paths_are_cleaned_as_kubo_cleans_them(kubo: KuboRepo, inputs: Path, args: list[str]) -> None:
-    theirs, ours = both(kubo, inputs, args)
-    same(theirs, ours)
+    theirs, ours = add_both(kubo, inputs, args)
+    same_add(theirs, ours)
     if theirs.returncode:  # the same words, naming the cleaned path
         assert theirs.stderr.split(b"\n")[0].removeprefix(b"Error: ") in ours.stderr
 
@@ -274,5 +251,5 @@ def test_stdin_names_under_w_are_cleaned_as_kubo(kubo: KuboRepo, inputs: Path, a
                                                  stdin_first: bool) -> None:
     """Beside a file of the same name, the one named first on the command line is added first
     (then the other is refused), as Kubo orders them."""
-    theirs, ours = both(kubo, inputs, ["-w", "-", *args] if stdin_first else ["-w", *args, "-"], stdin=b"abc")
-    same(theirs, ours)
+    theirs, ours = add_both(kubo, inputs, ["-w", "-", *args] if stdin_first else ["-w", *args, "-"], stdin=b"abc")
+    same_add(theirs, ours)

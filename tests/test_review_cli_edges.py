@@ -10,7 +10,10 @@ from typing import Any
 
 import pytest
 
+from tests import _kubo_pair
 from tests._cli import refusal_line, run_cli
+
+kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
 
 CID = "QmT78zSuBmuS4z925WZfrqQ1qHaJ56DQaTfyMUF7F8ff5o"  # `hello world\n`, as `ipfs add` writes it
 
@@ -112,14 +115,6 @@ TWICE = [  # an option given twice, and the name the refusal gives it
     (["--offline", "--offline", "version"], "--offline"),
     (["version", "-n", "-n"], "--number"),
 ]
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    from tests._kubo import KuboRepo, require_kubo
-
-    require_kubo()
-    return KuboRepo.create(tmp_path_factory.mktemp("twice") / "kubo")
 
 
 @pytest.mark.parametrize(("args", "name"), TWICE, ids=lambda a: " ".join(a) if isinstance(a, list) else a)

@@ -27,34 +27,9 @@ import pytest
 from autocodec import CID
 from tests._cli import run_cli
 from tests._serve_proc import ServeProcess
+from tests._stalled import SilentPeer
 
 PROMPT_S = 10.0  # generous: the bound is ServeLimits.shutdown_s (5 s); the old code took ~30 s
-
-
-class SilentPeer:
-    """A TCP listener on loopback that accepts every connection and never answers."""
-
-    def __init__(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.accepted = threading.Event()
-        self._held: list[socket.socket] = []
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
-                return
-            self._held.append(conn)
-            self.accepted.set()
-
-    def close(self) -> None:
-        self.listener.close()
-        for conn in self._held:
-            conn.close()
 
 
 @pytest.fixture
