@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests import _homes
 from tests._cli import run_cli
+
+home = _homes.initialised_home  # after autocodec init, per test (tests/_homes.py)
 
 
 def _popen(home: Path, *args: str, cwd: Path | None = None) -> subprocess.Popen[bytes]:
@@ -28,13 +31,6 @@ def _wait_for(ready: object, what: str) -> None:
     while not ready() and time.monotonic() < deadline:  # type: ignore[operator]
         time.sleep(0.05)
     assert ready(), f"never saw {what}"  # type: ignore[operator]
-
-
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    run_cli(home, "init")
-    return home
 
 
 # --- SIGTERM: unwinds as Ctrl-C does, one line, killed by it ----------------------------------------

@@ -19,7 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from tests import _homes
 from tests._cli import run_cli
+
+home = _homes.initialised_home  # after autocodec init, per test (tests/_homes.py)
 
 
 def _limited(max_bytes: int) -> Callable[[], None]:
@@ -50,13 +53,6 @@ def _one_line(proc: subprocess.CompletedProcess[bytes], code: int = 1) -> str:
     assert proc.returncode == code, err
     assert "Traceback" not in err and err.count("\n") == 1, err
     return err
-
-
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    run_cli(home, "init")
-    return home
 
 
 @pytest.fixture()

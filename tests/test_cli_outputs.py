@@ -14,7 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from tests import _homes
 from tests._cli import run_cli
+
+home = _homes.initialised_home  # after autocodec init, per test (tests/_homes.py)
 
 REPO = Path(__file__).resolve().parents[1]
 GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
@@ -29,13 +32,6 @@ def _one_line_error(proc: subprocess.CompletedProcess[bytes], code: int = 1) -> 
 
 def _leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if ".part" in p.name or p.name.startswith(".") or "tmp" in p.name)
-
-
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    run_cli(home, "init")
-    return home
 
 
 @pytest.fixture()

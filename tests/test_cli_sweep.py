@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from tests import _homes
 from tests._cli import refusal_line, run_cli
+
+home = _homes.initialised_home  # after autocodec init, per test (tests/_homes.py)
 
 GIT_RAW = Path(__file__).resolve().parents[1] / "wasm-src" / "git-raw" / "git-raw.wasm"
 
@@ -21,13 +24,6 @@ GIT_RAW = Path(__file__).resolve().parents[1] / "wasm-src" / "git-raw" / "git-ra
 def _refused(proc: subprocess.CompletedProcess[bytes], usage: bool = False) -> str:
     """The one line a refusal printed; asserts its shape (``refusal_line``)."""
     return refusal_line(proc.returncode, proc.stdout, proc.stderr.decode(errors="replace"), usage)
-
-
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    run_cli(home, "init")
-    return home
 
 
 @pytest.fixture()

@@ -17,15 +17,11 @@ from autocodec.errors import ConfigError
 from autocodec.home import Home
 from autocodec.settings import Settings
 from autocodec.store import BlockStore
+from tests import _homes
 from tests._cli import refusal_line, run_cli
 from tests._kubo import KuboRepo, require_kubo
 
-
-@pytest.fixture()
-def home(tmp_path: Path) -> Path:
-    home = tmp_path / "home"
-    run_cli(home, "init")
-    return home
+home = _homes.initialised_home  # after autocodec init, per test (tests/_homes.py)
 
 
 # --- config.toml: every mistake is a ConfigError naming the file and the key ----------------------
