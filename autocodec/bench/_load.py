@@ -18,20 +18,23 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ._core import BenchConfig, Figure, Measurement, Target
+from ._cpu import cpu_ns
 from ._data import module_bytes
 
 _GIT_RAW = 0x78
 
 
 def _rounds(prepare: Callable[[], Callable[[], object]], rounds: int) -> Measurement:
-    """Median of ``rounds`` single timed calls, each prepared (untimed) by ``prepare``."""
-    samples = []
+    """Median of ``rounds`` single timed calls, each prepared (untimed) by ``prepare``, with their CPU time."""
+    samples, cpu = [], []
     for _ in range(rounds):
         fn = prepare()
+        cpu0 = cpu_ns()
         start = time.perf_counter_ns()
         fn()
         samples.append(float(time.perf_counter_ns() - start))
-    return Measurement.of(samples)
+        cpu.append(float(cpu_ns() - cpu0))
+    return Measurement.of(samples, cpu)
 
 
 def run(config: BenchConfig) -> list[Figure]:
