@@ -24,7 +24,7 @@ Invariants:
 - At most ``limits.concurrent_compiles`` child processes run at once in this process (counted
   process-wide, each caller against its own limits): a compile that finds none free waits up
   to ``limits.compile_timeout_ms`` for one, else ``CompileBusy`` (a passing state, never
-  remembered). In-process compiles are not counted: they are small by the checks above, and
+  remembered). A process made by ``os.fork`` starts with every slot free. In-process compiles are not counted: they are small by the checks above, and
   shipped modules never queue behind hostile ones.
 """
 
@@ -53,6 +53,9 @@ _EXIT_INVALID = 4
 _slots = threading.Condition()
 _running = 0
 """Child compile processes running now in this process (guarded by ``_slots``)."""
+_generation = 0
+"""Forks this process has been through (``_after_fork_in_child``): a slot is given back only in
+the process (generation) that took it."""
 
 
 @contextmanager
@@ -61,6 +64,7 @@ def compile_slot(limits: SandboxLimits) -> Iterator[None]:
     ``limits.compile_timeout_ms`` for one to be free, else ``CompileBusy``."""
     global _running
     most = limits.concurrent_compiles
+    taken_in = _generation
     end = time.monotonic() + limits.compile_timeout_ms / 1000
     with _slots:
         while _running >= most:
@@ -74,9 +78,21 @@ def compile_slot(limits: SandboxLimits) -> Iterator[None]:
     try:
         yield
     finally:
-        with _slots:
-            _running -= 1
-            _slots.notify_all()  # waiters may hold other limits: each judges its own
+        if taken_in == _generation:  # else forked meanwhile: this process started with all free
+            with _slots:
+                _running -= 1
+                _slots.notify_all()  # waiters may hold other limits: each judges its own
+
+
+def _after_fork_in_child() -> None:
+    """A forked child starts with every slot free: the parent threads that held slots (and
+    perhaps ``_slots``'s lock) do not exist here, so nothing would give them back."""
+    global _slots, _running, _generation
+    _slots, _running, _generation = threading.Condition(), 0, _generation + 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def in_process(summary: WasmSummary | None, limits: SandboxLimits) -> bool:
