@@ -14,10 +14,10 @@ from __future__ import annotations
 import pytest
 
 from tests._kubo import KuboRepo
-from tests import test_dag_kubo
-from tests.test_dag_kubo import Ours
+from tests import _kubo_pair
+from tests._kubo_pair import Ours
 
-kubo, ours = test_dag_kubo.kubo, test_dag_kubo.ours  # the same fixtures: a Kubo repo and a home per module
+kubo, ours = _kubo_pair.kubo, _kubo_pair.ours  # a Kubo repo and a home per module (tests/_kubo_pair.py)
 
 pytestmark = pytest.mark.slow
 

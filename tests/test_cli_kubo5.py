@@ -18,12 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tests import test_dag_kubo
+from tests import _kubo_pair
 from tests._kubo import KuboRepo
 from tests.test_cli_kubo3 import _same
-from tests.test_dag_kubo import Ours
+from tests._kubo_pair import Ours
 
-kubo, ours = test_dag_kubo.kubo, test_dag_kubo.ours  # the same fixtures: a Kubo repo and a home per module
+kubo, ours = _kubo_pair.kubo, _kubo_pair.ours  # a Kubo repo and a home per module (tests/_kubo_pair.py)
 
 
 def _car(path: Path, roots: list[object], blocks: list[tuple[object, bytes]]) -> str:

@@ -17,13 +17,16 @@ import base64
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from autocodec.cid import CID
-from tests._kubo import KuboRepo, require_kubo
+from tests import _kubo_pair
+from tests._kubo import KuboRepo
+from tests._kubo_pair import Ours
+
+kubo, ours = _kubo_pair.kubo, _kubo_pair.ours  # a Kubo repo and a home per module (tests/_kubo_pair.py)
 
 pytestmark = pytest.mark.slow
 
@@ -31,43 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
 
 
-class Ours:
-    """``autocodec`` as a child process on one home (``--home``): exit status, stdout, stderr."""
-
-    def __init__(self, home: Path) -> None:
-        self.home = home
-
-    def run(self, *args: str, stdin: bytes | None = None) -> tuple[int, bytes, bytes]:
-        import sys
-
-        cmd = [sys.executable, "-m", "autocodec", "--home", str(self.home), *args]
-        env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
-        proc = subprocess.run(cmd, input=stdin, capture_output=True, env=env, timeout=120)
-        return proc.returncode, proc.stdout, proc.stderr
-
-    def out(self, *args: str, stdin: bytes | None = None) -> bytes:
-        code, out, err = self.run(*args, stdin=stdin)
-        assert code == 0, err.decode()
-        return out
-
-
 def kubo_out(kubo: KuboRepo, *args: str, stdin: bytes | None = None) -> bytes:
     return kubo.ipfs(*args, input=stdin).stdout
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
-
-
-@pytest.fixture(scope="module")
-def ours(tmp_path_factory: pytest.TempPathFactory) -> Ours:
-    home = tmp_path_factory.mktemp("ours") / "home"
-    from autocodec.registry import Runtime
-
-    Runtime(home).close()
-    return Ours(home)
 
 
 def _git_objects() -> tuple[list[bytes], str]:
