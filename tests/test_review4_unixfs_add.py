@@ -214,7 +214,7 @@ def test_ignore_rules_are_go_regexps_as_in_kubo(kubo: KuboRepo, regexp_names: Pa
 
 
 def test_unicode_classes_in_ignore_rules_are_kubos(kubo: KuboRepo, regexp_names: Path) -> None:
-    """Go takes ``\\pL``, and so does autocodec now (Go's own tables, ``unixfs/_gounicode``; the
+    """Go takes ``\\pL``, and so does autocodec now (Go's own tables, ``autocodec/_gounicode``; the
     rule was dropped here, tests/test_s6_add_ignore_unicode.py has more)."""
     theirs, ours = add_both(kubo, regexp_names, ["-r", r"--ignore=\pL.log", "rx"])
     same_add(theirs, ours)
