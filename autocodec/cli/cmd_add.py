@@ -318,8 +318,18 @@ def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> No
                 stdin_first = stdin_tree is not None and stdin_tree[0].split("/")[0] == entry_name(name)
                 if args.wrap_with_directory and not (stdin_first and Path(name).is_dir()):
                     _refuse_taken(wrapped, entry_name(name), Path(name).is_dir() and not Path(name).is_symlink())
+                over_stdin = stdin_tree[0] if args.wrap_with_directory and stdin_first and stdin_tree else None
+
+                def heard(entry: Added, over_stdin: str | None = over_stdin) -> None:
+                    if over_stdin is not None:  # Kubo's MFS stops at the first entry clashing with stdin's
+                        from ..unixfs._merge import refuse_over_stdin
+
+                        refuse_over_stdin(over_stdin, entry)
+                    if not entry.is_dir:
+                        show([entry])
+
                 added = list(adder.add_path(Path(name), recursive=args.recursive, wrapped=args.wrap_with_directory,
-                                            on_entry=lambda entry: None if entry.is_dir else show([entry])))
+                                            on_entry=heard))
                 if args.wrap_with_directory and stdin_first and stdin_tree is not None and added:
                     # stdin named /d/y went first: Kubo's MFS adds folder d's entries into stdin's d
                     from ..unixfs._merge import merge_file

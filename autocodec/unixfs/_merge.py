@@ -12,6 +12,11 @@ Invariants:
   changed entry) and each new folder added; other entries are kept as they are, in order.
 - A folder on the way that is a file: ``InvalidInput`` "file already exists"; ``path`` itself
   taken: "directory already has entry by that name" (Kubo's words for each), nothing changed.
+- Stdin first (``/d/y`` before ``d``): ``refuse_over_stdin`` is asked of each of the folder's
+  entries in walk order, before it is printed, and refuses the first one that clashes with what
+  stdin made, as Kubo's adder stops there: a folder at or under stdin's file "file already
+  exists", a file or symlink at stdin's file or one of its folders "directory already has entry
+  by that name" (measured: tests/test_s6_reviewB_stdin_first.py).
 """
 
 from __future__ import annotations
@@ -53,3 +58,17 @@ def merge_file(adder: Any, entries: list[Added], path: str, file: Added, *, keep
         changed.append(child)
     replaced = {entry.path for entry in changed}
     return [entry for entry in entries if entry.path not in replaced] + changed
+
+
+def refuse_over_stdin(stdin_path: str, entry: Added) -> None:
+    """``InvalidInput`` if ``entry`` (of a folder added after stdin made ``stdin_path``'s folders)
+    clashes with stdin's file or folders (module invariants); a folder on stdin's way merges."""
+    folders = {"/".join(stdin_path.split("/")[:depth]) for depth in range(1, stdin_path.count("/") + 1)}
+    if entry.path.startswith(stdin_path + "/") or (entry.path == stdin_path and entry.is_dir):
+        said = "file already exists"  # Kubo makes the folder over stdin's file
+    elif entry.path == stdin_path or (entry.path in folders and not entry.is_dir):
+        said = "directory already has entry by that name"  # Kubo links the entry where stdin's is
+    else:
+        return
+    raise InvalidInput(f"{said} ({entry.path!r} clashes with standard input's {stdin_path!r})",
+                       hint="give standard input another --stdin-name")
