@@ -16,6 +16,8 @@ Invariants:
   byte-identical to it. With the root ``wasm-src`` this is ``wasm-src/build.py``'s own layout,
   so both compile the same text from the same relative paths and give the same bytes.
 - The search path is the SDK's ``include``, the module's folder, then the declared folders, in order.
+- Every source ``populate`` names for the compiler is read as a file, never as an option: a
+  name that would start with ``-`` (possible with the root ``"."``) is given as ``./NAME``.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ def _include_path(where: str, entry: Any) -> str:
     if not isinstance(entry, str) or not entry:
         raise InvalidModuleSource(f'{where}: "include" entries must be non-empty folder paths, not {entry!r}')
     parts = entry.split("/")
-    if "\\" in entry or entry.startswith("/") or any(p in ("", ".", "..") for p in parts) or ":" in parts[0]:
+    if "\0" in entry or "\\" in entry or entry.startswith("/") or any(p in ("", ".", "..") for p in parts) or ":" in parts[0]:
         raise InvalidModuleSource(f'{where}: include folder {entry!r} must be a path under "root" written with "/" '
                                   'and without ".", ".." or a leading "/"')
     return str(PurePosixPath(*parts))
@@ -143,6 +145,7 @@ def populate(layout: BuildLayout, tmp: Path) -> tuple[list[str], list[str]]:
     for path in _c_files(module_dir):
         _copy(path, tmp / layout.module / path.name, layout.root)
         if path.suffix == ".c":
-            sources.append(str(PurePosixPath(layout.module) / path.name))
+            source = str(PurePosixPath(layout.module) / path.name)
+            sources.append(f"./{source}" if source.startswith("-") else source)  # a file, never an option
     search = [f"-I{layout.module}", *(f"-I{rel}" for rel in layout.include if rel != "include")]
     return sources, search
