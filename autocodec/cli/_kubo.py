@@ -43,7 +43,7 @@ def enc_value(text: str) -> str:
 def add_enc_option(parser: argparse.ArgumentParser, json_form: str = "Kubo's JSON") -> None:
     """``--enc text|json`` on a command that has a JSON form (``json_form`` says what it is);
     ``args.enc`` is ``"text"`` or ``"json"``. A command without one gets ``--enc`` from
-    ``_app.kubo_global_options`` instead."""
+    ``_commands.kubo_global_options`` instead."""
     parser.add_argument("--enc", type=enc_value, default="text", metavar="ENC",
                         help=f"output encoding: text (default) or json ({json_form})")
 

@@ -116,7 +116,7 @@ def _ring(create: bool = True) -> Any:
     if create or home.exists():  # a home: its layout checked (a folder replaced by a file is named)
         return KeyRing(home.init().keys_dir)
     if not home.root.is_dir():
-        from ._app import refuse_file_home
+        from ._home_check import refuse_file_home
 
         refuse_file_home(home.root)
         raise ConfigError(f"{home.root} does not exist, so it holds no keys",

@@ -52,7 +52,7 @@ def _need_home(args: argparse.Namespace, action: str) -> None:
     """Refuse an action on a home that does not exist, before anything creates it (these
     actions read the home; only a --node or --gateway source, which ``show`` and ``verify``
     fetch from into the store, makes a missing home worth creating)."""
-    from ._app import require_home
+    from ._home_check import require_home
 
     if not (getattr(args, "node", None) or getattr(args, "gateway", None)):
         require_home(f"receipt {action}")

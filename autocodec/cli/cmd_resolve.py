@@ -74,7 +74,7 @@ def _run_path(args: argparse.Namespace) -> int:
     (the ``/ipns/`` name was resolved before: ``_ipns_paths``)."""
     from ..dag import parse_path, resolve_cid
     from ..errors import InvalidInput
-    from ._app import require_home
+    from ._home_check import require_home
     from ._cidbase import cid_text, resolved_text
     from ._io import write_line
     from ._ipns_paths import ipfs_path_of, is_ipns_path, one_hop_of
@@ -112,7 +112,7 @@ def _run_code(args: argparse.Namespace) -> int:
             write_line(f"chunker {args.code}: builtin — fixed-size chunking is native (no module)")
             return 0
     from ..codes import codec_code, hash_code, key_type_code
-    from ._app import require_home
+    from ._home_check import require_home
 
     normalize = {"codec": codec_code, "hasher": hash_code, "crypto": key_type_code}.get(kind)
     if normalize is not None:
