@@ -12,6 +12,8 @@ and over-long text (checked before any conversion).
 
 from __future__ import annotations
 
+from typing import Literal
+
 from .errors import UnknownCodec, UnknownHash, UnknownKeyType
 
 CODECS: dict[str, int] = {
@@ -136,32 +138,30 @@ def _out_of_range(value: object) -> bool:
 
 def codec_code(codec: str | int) -> int:
     """The multicodec code for a codec name or number; ``UnknownCodec`` if unparseable."""
-    code = _parse(codec, CODECS)
-    if code is None and isinstance(codec, str) and len(codec) <= 256:
-        from ._multiformats import codec_code as any_codec
-
-        code = any_codec(codec.strip().lower())
-    if code is None:
-        if _out_of_range(codec):
-            raise UnknownCodec(_shown(codec), f"not a multicodec code: {_shown(codec)!r}",
-                               hint=f"a code is a name or a number from 0 to 0x{MAX_CODE:x}")
-        raise UnknownCodec(_shown(codec) if isinstance(codec, str) else repr(codec))
-    return code
+    return _lookup(codec, CODECS, "codec")
 
 
 def hash_code(hash_name: str | int) -> int:
     """The multihash code for a hash name or number; ``UnknownHash`` if unparseable."""
-    code = _parse(hash_name, MULTIHASHES)
-    if code is None and isinstance(hash_name, str) and len(hash_name) <= 256:
-        from ._multiformats import hash_code as any_hash
+    return _lookup(hash_name, MULTIHASHES, "hash")
 
-        code = any_hash(hash_name.strip().lower())
-    if code is None:
-        if _out_of_range(hash_name):
-            raise UnknownHash(_shown(hash_name), f"not a multihash code: {_shown(hash_name)!r}",
-                              hint=f"a code is a name or a number from 0 to 0x{MAX_CODE:x}")
-        raise UnknownHash(_shown(hash_name) if isinstance(hash_name, str) else repr(hash_name))
-    return code
+
+def _lookup(value: str | int, table: dict[str, int], kind: Literal["codec", "hash"]) -> int:
+    """``value``'s code in ``table``, else in Kubo's whole table of that ``kind``; else
+    ``UnknownCodec``/``UnknownHash`` (saying "not a ... code" for a number out of range)."""
+    code = _parse(value, table)
+    if code is None and isinstance(value, str) and len(value) <= 256:
+        from . import _multiformats
+
+        any_code = _multiformats.codec_code if kind == "codec" else _multiformats.hash_code
+        code = any_code(value.strip().lower())
+    if code is not None:
+        return code
+    unknown, table_name = (UnknownCodec, "multicodec") if kind == "codec" else (UnknownHash, "multihash")
+    if _out_of_range(value):
+        raise unknown(_shown(value), f"not a {table_name} code: {_shown(value)!r}",
+                      hint=f"a code is a name or a number from 0 to 0x{MAX_CODE:x}")
+    raise unknown(_shown(value) if isinstance(value, str) else repr(value))
 
 
 def key_type_code(key_type: str | int) -> int:
