@@ -29,7 +29,7 @@ from typing import BinaryIO, cast
 
 from .._inputs import as_bytes, as_path, need_cid, whole_number
 from ..cid import CID
-from ..errors import InvalidCID, InvalidInput, NotFound, StoreCorrupt, StorageFull, StoreError
+from ..errors import FileSizeLimit, InvalidCID, InvalidInput, NotFound, StoreCorrupt, StorageFull, StoreError
 from ..loader._verifier import UNKNOWN_LENGTH, Verifier
 from ._body import Body
 from ._steps import Readable, check_entry
@@ -37,8 +37,8 @@ from ._stream import decode, encode, iter_decode
 from ._tree import chunk_offset, covered, iter_slice, slice_size
 
 RAW, BLAKE3 = 0x55, 0x1E
-_FULL = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
-_WRITE_ERRORS = _FULL | {errno.EACCES, errno.EPERM, errno.EROFS}
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+_WRITE_ERRORS = _FULL | {errno.EFBIG, errno.EACCES, errno.EPERM, errno.EROFS}
 _PIECE = 1 << 20
 _LEN = struct.Struct("<Q")
 
@@ -99,8 +99,9 @@ class BlobStore:
 
     def add(self, verifier: Verifier, src: Readable) -> CID:
         """Store a content stream of any size as its combined encoding; returns its CID.
-        ``StorageFull`` when the disk (or the file size limit) is met, ``StoreError`` when the
-        folder cannot be written; nothing is left behind either way. What a killed writer left
+        ``StorageFull`` when the disk (or a quota) is full, ``FileSizeLimit`` when the blob's file
+        meets this process's file size limit (``EFBIG``), ``StoreError`` when the folder cannot be
+        written; nothing is left behind either way. What a killed writer left
         (a ``.part`` file) is removed by a later ``add`` (``_sweep_stale_parts``). Its arguments
         are checked (named ``BlobStore.add``) before anything is written."""
         import fcntl
@@ -130,10 +131,19 @@ class BlobStore:
         return cid
 
     def _cannot_store(self, exc: OSError) -> StoreError:
+        from ..store._size_limit import efbig_limit
+
         text = f"cannot store a blob in {self.root}: {exc.strerror or exc}"
+        if (limit := efbig_limit(exc)) is not None:
+            return FileSizeLimit(f"{text}: its file met this process's file size limit of {limit} bytes",
+                                 hint="raise the file size limit (the shell's ulimit, RLIMIT_FSIZE) to unlimited "
+                                      "and add it again: no part of it was kept")
+        if exc.errno == errno.EFBIG:  # no limit: the file system's largest file
+            return StoreError(f"{text}: the file system holding it cannot hold a file this large",
+                              hint="move the home to a file system that can and add it again: "
+                                   "no part of it was kept")
         if exc.errno in _FULL:
-            return StorageFull(text, hint="free disk space (or raise the file size limit) and add it again: "
-                                          "no part of it was kept")
+            return StorageFull(text, hint="free disk space and add it again: no part of it was kept")
         return StoreError(text, hint=f"check that {self.root} is a folder you can write")
 
     def path(self, cid: CID, *, must_exist: bool = True) -> Path:

@@ -5,6 +5,9 @@ error"; Python ignores SIGXFSZ, so the process is not killed) and keeps the errn
 cause is inferred: a write-class I/O error while the soft limit is finite and one of the store's
 files (``store.sqlite`` or its ``-wal``, ``-journal``, ``-shm``) is within one write of it.
 
+``efbig_limit`` is the direct case, for a writer that sees the ``OSError`` itself (Bao blobs, key
+files): ``EFBIG`` while the limit is finite.
+
 Invariant: never true when the limit is unlimited, nor for an error that is no write (a read, a
 lock, a damaged page), so a real disk fault is not called a size limit unless a store file is
 within one write (``LARGEST_WRITE``) of a finite limit.
@@ -12,6 +15,7 @@ within one write (``LARGEST_WRITE``) of a finite limit.
 
 from __future__ import annotations
 
+import errno
 import os
 import resource
 from pathlib import Path
@@ -46,3 +50,10 @@ def met_size_limit(code: int | None, path: Path | None) -> int | None:
         if size + LARGEST_WRITE > limit:
             return limit
     return None
+
+
+def efbig_limit(exc: OSError) -> int | None:
+    """The finite file size limit a failed write met, for writers that see the errno themselves:
+    ``exc`` is ``EFBIG`` and the soft limit is finite. None otherwise (``EFBIG`` under no limit is
+    the file system's own largest file, which raising the limit would not help)."""
+    return file_size_limit() if exc.errno == errno.EFBIG else None

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from .. import _partfiles
 from .._inputs import as_bytes, as_path, bytes_like
-from ..errors import ConfigError, InvalidInput, KeyNotFound, StorageFull
+from ..errors import ConfigError, FileSizeLimit, InvalidInput, KeyNotFound, StorageFull, StoreError
 from ._ed25519 import PublicKey
 
 if TYPE_CHECKING:  # pragma: no cover - cryptography is imported where a key is used (start-up)
@@ -402,10 +402,19 @@ def _taken(name: str, hint: str = "choose another name, or remove the existing k
     return ConfigError(f"key {name!r} already exists", hint=hint)
 
 
-def _write_error(name: str, path: Path, exc: OSError) -> ConfigError | StorageFull:
+def _write_error(name: str, path: Path, exc: OSError) -> ConfigError | StoreError:
+    """A full disk or quota is ``StorageFull``; ``EFBIG`` under a finite file size limit is
+    ``FileSizeLimit``; anything else, the folder's (``ConfigError``)."""
+    from ..store._size_limit import efbig_limit
+
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return StorageFull(f"cannot write key {name!r} in {path.parent}: {exc.strerror or exc}",
                            hint="free disk space; no key file was left behind")
+    if (limit := efbig_limit(exc)) is not None:
+        return FileSizeLimit(f"cannot write key {name!r} in {path.parent}: {exc.strerror or exc}: the key file met "
+                             f"this process's file size limit of {limit} bytes",
+                             hint="raise the file size limit (the shell's ulimit, RLIMIT_FSIZE) and run it again: "
+                                  "no key file was left behind")
     return ConfigError(f"cannot write key {name!r} in {path.parent}: {exc.strerror or exc}",
                        hint=f"check that {path.parent} is writable")
 
