@@ -16,7 +16,6 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,8 @@ from autocodec.unixfs._goregexp import go_to_python
 from autocodec._gounicode import canonical, class_ranges, orbit
 from autocodec.unixfs._linear_re import LinearPattern
 
-from ._kubo import KUBO_BIN, KuboRepo, require_kubo
+from . import _kubo_pair
+from ._kubo import KUBO_BIN, KuboRepo
 
 REPO = Path(__file__).resolve().parents[1]
 NAMES = ["alpha", "Ωmega", "αβγ", "漢字", "漢x", "кириллица", "Ünïcödé", "ÉTÉ", "été", "१२३", "٣", "\U00010300x",
@@ -38,10 +38,7 @@ RULES = ["\\p{Greek}*", "*\\p{Han}", "\\P{Latin}*", "[\\p{Lu}\\d]*", "\\p{Cyrill
          "\\p{Cased_Letter}*", "!\\p{Greek}*", "[[:alpha:]\\p{Devanagari}]*", "\\p{Arabic}", "x\\p{Zs}y"]
 
 
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
+kubo = _kubo_pair.kubo
 
 
 @pytest.fixture(scope="module")
