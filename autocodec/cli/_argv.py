@@ -1,6 +1,6 @@
 """The command line's words rewritten before argparse reads them, as Kubo 0.43.1 reads them:
 global options taken anywhere (``place_globals``), help asked anywhere (``place_help``), Kubo's
-other option names (``kubo_spellings``), negative numbers as values (``dash_values``).
+other option names (``kubo_spellings``), values that start with a dash (``dash_values``).
 
 Invariants: each function returns a new list and changes nothing after ``--`` (every word there is
 an argument); a word is only moved or respelled, never dropped or invented, except ``place_help``'s
@@ -25,50 +25,60 @@ def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.Argument
     return {}
 
 
-def _negative_number(word: str) -> bool:
-    """Whether ``word`` is a dash and then a number, however spelled: ``-1h``, ``-0x10``, ``-.5``,
-    ``-inf``, ``-nan``, ``-Infinity`` (never an option: no option name starts with a digit, a dot
-    or one of those words)."""
-    if word[:1] != "-":
+def _value_options(parser: argparse.ArgumentParser) -> dict[str, bool]:
+    """The options read after ``parser``'s word, each: whether it takes one value. The program's
+    global options (``TOP_GLOBALS``, ``LEAF_GLOBALS``, Kubo's ``KUBO_SPELLINGS``) are taken
+    anywhere; a command's own option of the same name wins there (``cid format -v 1``)."""
+    table = {**TOP_GLOBALS, **LEAF_GLOBALS, **{name: LEAF_GLOBALS.get(ours, TOP_GLOBALS.get(ours, False))
+                                                 for name, ours in KUBO_SPELLINGS.items()}}
+    return {**table, **_one_value_options(parser)}
+
+
+def _cluster_takes_value(word: str, options: dict[str, bool]) -> bool:
+    """Whether ``word`` is a cluster of short options whose last letter alone takes a value
+    (``-Qs``: ``-Q`` an on/off option, ``-s`` one taking a value), so that the next word is
+    that value, as go-ipfs-cmds reads ``-Qs VALUE``."""
+    if len(word) < 3 or word[1] == "-" or "=" in word:
         return False
-    if word[1:2].isdigit():
-        return True
-    try:
-        float(word)
-    except ValueError:
-        return False
-    return True
+    return all(options.get("-" + c) is False for c in word[1:-1]) and options.get("-" + word[-1]) is True
 
 
 def dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
-    """``--lifetime -1h`` read as Go's flag package reads it: an option that takes one value
-    takes the next word even when it is a negative number (``_negative_number``: argparse would
-    take ``-1h`` or ``-inf`` for an option and say the value is missing), by writing it
-    ``--lifetime=-1h``."""
+    """An option that takes one value takes the next word whatever it is, as Kubo 0.43.1's
+    command line does (go-ipfs-cmds 0.16.1, ``cli/parse.go``: ``parseLongOpt`` and
+    ``parseShortOpts`` take the next word unread): ``--chunker -x``, ``--timeout --help``,
+    ``-s --``, ``--lifetime -1h``, ``-Qs -x``. argparse would read a word that starts with a dash
+    as an option (or the end of the options) and say the value is missing, so such a pair is
+    written as one word: ``--chunker=-x``, ``-s=--``, ``-Qs-x``; the value is then checked as
+    any other. A value that does not start with a dash, an option that is the last word (its
+    value is missing: argparse says so) and everything after a ``--`` that is not a value stay
+    as they are."""
     out: list[str] = []
     current = parser
-    options = _one_value_options(current)
+    options = _value_options(current)
     i = 0
     while i < len(argv):
         arg = argv[i]
         if arg == "--":
             out.extend(argv[i:])
             break
-        if arg in options:
-            out.append(arg)
-            if options[arg] and i + 1 < len(argv):
+        takes = options.get(arg) if arg.startswith("-") else None
+        if takes is None and _cluster_takes_value(arg, options):
+            takes = True
+        if takes is not None:
+            if takes and i + 1 < len(argv):
                 value = argv[i + 1]
-                if _negative_number(value):
-                    out[-1] = f"{arg}={value}"
-                else:
-                    out.append(value)
+                joined = arg + value if arg not in options else f"{arg}={value}"
+                out.extend([joined] if value.startswith("-") else [arg, value])
+                i += 2
+            else:
+                out.append(arg)
                 i += 1
-            i += 1
             continue
         chosen = _subcommands(current).get(arg) if not arg.startswith("-") else None
         if chosen is not None:
             current = chosen
-            options = _one_value_options(current)
+            options = _value_options(current)
         out.append(arg)
         i += 1
     return out

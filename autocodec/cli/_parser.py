@@ -62,7 +62,8 @@ class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         """A command line not understood: one line on stderr naming the command, what is wrong and
         where its options are listed, and exit ``USAGE_ERROR`` (1, as Kubo 0.43.1). A missing
-        argument that Kubo would read from stdin is ``ArgumentsOnStdin`` first (``_parse``)."""
+        argument that Kubo would read from stdin is ``ArgumentsOnStdin`` first (``_parse``); an
+        option's missing value is said in Kubo's words (``_missing_value``)."""
         from ._text import clean
 
         command = self.prog.partition(" ")[2]
@@ -72,7 +73,7 @@ class Parser(argparse.ArgumentParser):
             if command in STDIN_ARGUMENTS:
                 self.stdin_read = True
                 raise ArgumentsOnStdin(command)
-
+        message = _missing_value(message)
         self.exit(USAGE_ERROR, f"{self.prog}: error: {clean(message)} (see `{self.prog} --help`)\n")
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
@@ -129,11 +130,17 @@ class Parser(argparse.ArgumentParser):
         """argparse's, refusing an option that holds one value given a second time, as Kubo
         0.43.1 refuses any option given twice (``Error: multiple values for option "pin"``,
         exit 1), whatever its spellings (``-q --quiet``, ``--pin=false --pin=true``: the
-        options of one ``dest``): the last one silently winning would hide a conflict."""
+        options of one ``dest``): the last one silently winning would hide a conflict. An
+        option's own value ``--`` (``--chunker=--``, as Kubo takes ``--chunker --``) is that
+        value: argparse's ``--`` removal is for the end of options, never inside one word."""
         if action.option_strings and isinstance(action, ONCE_KINDS):
             if action.dest in self._given:
                 self.error(f"{_option_name(action)} is given more than once (give it once)")
             self._given.add(action.dest)
+        if action.option_strings and action.nargs is None and arg_strings == ["--"]:
+            value = self._get_value(action, "--")  # ``--chunker=--`` (``dash_values``): argparse would
+            self._check_value(action, value)  # drop the ``--`` as its end of options and give []
+            return value
         return super()._get_values(action, arg_strings)
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
@@ -156,6 +163,18 @@ ONCE_KINDS = (argparse._StoreAction, argparse._StoreConstAction, argparse._Store
               argparse._StoreFalseAction, argparse.BooleanOptionalAction)
 """The kinds of option that hold one value or one on/off state, so are given once
 (``Parser._get_values``); appended and counted ones (``--gateway``, ``-v``) repeat."""
+
+
+def _missing_value(message: str) -> str:
+    """argparse's ``argument -s/--chunker: expected one argument`` (only an option that ends the
+    command line has no value: ``dash_values`` gives it any other next word) in Kubo 0.43.1's
+    words, ``missing argument for option "chunker"``, and what to do; any other message as it is."""
+    names, colon, rest = message.removeprefix("argument ").partition(": ")
+    if not (colon and rest == "expected one argument" and names.startswith("-")):
+        return message
+    spellings = names.split("/")
+    name = next((n for n in spellings if n.startswith("--") and not n.startswith("--no-")), spellings[0])
+    return f'missing argument for option "{name.lstrip("-")}": give its value after {name}'
 
 
 def _option_name(action: argparse.Action) -> str:
