@@ -40,12 +40,11 @@ def run(args: argparse.Namespace) -> int:
     with runtime_from_args(args) as rt:
         published = publish_module(rt, args.module, key, version=args.semver, vectors=args.vectors,
                                    expires_days=args.expires_days)
-        if args.to_node:
+        if args.to_node:  # manifest, module (a DAG whole) and vectors, pinned so the node keeps them
+            from ..registry._tonode import published_pins, put_pinned
             from ..sources import NodeSource
 
-            cids = [published.manifest_cid, *published.module_blocks, published.vectors_cid]  # a module DAG whole
-            NodeSource(args.to_node, limits=rt.limits.fetch).put_blocks(
-                [(c, rt.store.get(c)) for c in cids], pin_root=published.manifest_cid)
+            put_pinned(NodeSource(args.to_node, limits=rt.limits.fetch), published_pins(rt.store.get, published))
     write_line(str(published.manifest_cid))
     if published.existing:
         import sys

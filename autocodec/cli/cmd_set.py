@@ -139,7 +139,7 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from ..registry import Runtime, get_set, publish_set, set_blocks
+    from ..registry import Runtime, get_set, publish_set
     from ._io import write_line
     from ._runtime import load_keys
 
@@ -157,15 +157,16 @@ def run_publish(args: argparse.Namespace) -> int:
         if node is not None:
             import sys
 
-            blocks = set_blocks(rt, index_cid)
-            node.put_blocks(blocks, pin_root=index_cid, pin_all=True)
+            from ..registry._tonode import put_pinned, set_pins
+
+            count = put_pinned(node, set_pins(rt, index_cid))
             key_name = f"autocodec-set-{args.name}"
             if key_name not in node_keys:
                 node.key_gen(key_name)
             ipns_name = node.name_publish(f"/ipfs/{index_cid}", key_name)
             from ._text import clean
 
-            print(clean(f"autocodec: put {counted(len(blocks), 'block')} on {node.addr}, pinned; IPNS /ipns/{ipns_name} -> "
+            print(clean(f"autocodec: put {counted(count, 'block')} on {node.addr}, pinned; IPNS /ipns/{ipns_name} -> "
                         f"{index_cid}"), file=sys.stderr)
     return 0
 

@@ -514,12 +514,13 @@ class Pins:
 
     def _module_dag(self, out: dict[CID, str], m: Any, set_name: str) -> None:
         """Add to ``out`` the blocks under a module DAG's root (a module over 1 MiB) that the
-        store's nodes reach; a node the store lacks is listed, not followed."""
+        store's nodes reach; a node the store lacks is listed, not followed. Walked within the
+        bounds of a module of the manifest's ``size`` (``verify.dag_cids``)."""
         from ..verify import dag_cids, is_dag
 
         if not is_dag(m.module):
             return
-        for cid in dag_cids(m.module, self.store.get):
+        for cid in dag_cids(m.module, self.store.get, size=m.size, limits=self.limits.trust):
             out.setdefault(cid, f"block of module {m.name} {m.version} of set {set_name!r}")
 
     def indirect(self, pins: "list[PinInfo] | None" = None) -> Iterator[tuple[CID, PinInfo]]:

@@ -365,13 +365,30 @@ def _read_manifest(runtime: "Runtime", data: bytes) -> "Manifest":
     return Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
 
 
+@dataclass(frozen=True, slots=True)
+class SetParts:
+    """The blocks of one set version (``blocks``, each once, in walk order) and, among them, the
+    modules' CIDs (a DAG's root) and the test vectors' CIDs, each once."""
+
+    blocks: list[tuple[CID, bytes]]
+    modules: list[CID]
+    vectors: list[CID]
+
+
 def set_blocks(runtime: "Runtime", index_cid: CID) -> list[tuple[CID, bytes]]:
     """Every block of one set version: root chain, index, manifests, modules (each block of a
     module DAG), vectors."""
+    return set_parts(runtime, index_cid).blocks
+
+
+def set_parts(runtime: "Runtime", index_cid: CID) -> SetParts:
+    """``set_blocks``, with which of them are modules and which test vectors."""
     from ..verify import Root, open_envelope
 
     limits = runtime.limits.trust
     out: dict[CID, bytes] = {}
+    modules: dict[CID, None] = {}
+    vectors: dict[CID, None] = {}
 
     def take(cid: CID) -> bytes:
         data = runtime.get(cid)
@@ -391,19 +408,23 @@ def set_blocks(runtime: "Runtime", index_cid: CID) -> list[tuple[CID, bytes]]:
         if entry.manifest in out:
             continue
         manifest = _read_manifest(runtime, take(entry.manifest))
-        for block in _module_cids(runtime, manifest.module):
+        modules[manifest.module] = None
+        for block in _module_cids(runtime, manifest.module, manifest.size):
             take(block)
         if manifest.vectors is not None:
+            vectors[manifest.vectors] = None
             take(manifest.vectors)
-    return list(out.items())
+    return SetParts(list(out.items()), list(modules), list(vectors))
 
 
-def _module_cids(runtime: "Runtime", module: CID) -> list[CID]:
+def _module_cids(runtime: "Runtime", module: CID, size: int) -> list[CID]:
     """The blocks a manifest's module CID names: itself, or every block of its UnixFS file DAG
-    (a module over 1 MiB), root first."""
+    (a module over 1 MiB), root first, walked within the bounds of a module of ``size`` bytes."""
     from ..verify import dag_cids, is_dag
 
-    return list(dag_cids(module, runtime.get)) if is_dag(module) else [module]
+    if not is_dag(module):
+        return [module]
+    return list(dag_cids(module, runtime.get, size=size, limits=runtime.limits.trust))
 
 
 def _write_car_file(target: Path, root: CID, blocks: list[tuple[CID, bytes]]) -> None:

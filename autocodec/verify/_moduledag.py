@@ -133,27 +133,46 @@ def read_module(root: CID, fetch: Fetch, *, size: int | None = None,
     return ModuleBlocks(root, bytes(out), tuple(walk.blocks))
 
 
-def dag_cids(root: CID, get: Callable[[CID], bytes]) -> Iterator[CID]:
+def dag_cids(root: CID, get: Callable[[CID], bytes], *, size: int | None = None,
+             limits: TrustLimits = DEFAULT_LIMITS.trust) -> Iterator[CID]:
     """Every block of the module DAG ``root`` that ``get`` can reach, root first, each once;
     raw leaves unread, a node ``get`` lacks (``BlockNotFound``) listed but not followed.
-    ``ModuleRejected`` past ``MAX_DAG_DEPTH`` levels or ``max_blocks`` of the largest module."""
+
+    Bounded as ``read_module`` is for a module of ``size`` bytes (None: ``max_module_bytes``):
+    at most ``max_blocks`` links followed in all (a block linked twice counts twice, as
+    ``read_module`` fetches it twice), ``MAX_DAG_DEPTH`` levels, ``overhead`` bytes of dag-pb
+    nodes read, each a UnixFS file node of at most ``MAX_DAG_BLOCK_BYTES``; a node's links are
+    counted before any is followed. Past a bound, or on a node that is not a file node:
+    ``ModuleRejected`` naming the block, after reading at most those bytes."""
     from ..builtin import decode
 
-    budget = max_blocks(DEFAULT_LIMITS.trust.max_module_bytes)
+    cap = limits.max_module_bytes if size is None else min(size, limits.max_module_bytes)
+    budget_links, budget_bytes = max_blocks(cap), overhead(cap)
+    links_seen, read = 1, 0
     seen: set[CID] = set()
     stack: list[tuple[CID, int]] = [(root, 0)]
     while stack:
         cid, depth = stack.pop()
         if cid in seen:
             continue
-        if len(seen) >= budget or depth > MAX_DAG_DEPTH:
-            raise _refuse(root, f"its DAG is over {budget} blocks or {MAX_DAG_DEPTH} levels (at {cid})")
+        if cid.codec not in (RAW, DAG_PB):
+            raise _refuse(root, f"block {cid} is neither raw nor dag-pb (codec 0x{cid.codec:x})")
         seen.add(cid)
         yield cid
         if cid.codec != DAG_PB:
             continue
         try:
-            node = decode(get(cid), "dag-pb")
+            data = get(cid)
         except BlockNotFound:
             continue
-        stack.extend((link["Hash"], depth + 1) for link in reversed(node["Links"]))
+        read += len(data)
+        if len(data) > MAX_DAG_BLOCK_BYTES or read > budget_bytes:
+            raise _refuse(root, f"its dag-pb nodes pass {min(budget_bytes, MAX_DAG_BLOCK_BYTES)} bytes (at {cid})")
+        _file_node(root, cid, data)
+        links = decode(data, "dag-pb")["Links"]
+        links_seen += len(links)
+        if links and depth + 1 > MAX_DAG_DEPTH:
+            raise _refuse(root, f"its DAG is deeper than {MAX_DAG_DEPTH} levels (at {cid})")
+        if links_seen > budget_links:
+            raise _refuse(root, f"its DAG links more than {budget_links} blocks (at {cid})")
+        stack.extend((link["Hash"], depth + 1) for link in reversed(links))
