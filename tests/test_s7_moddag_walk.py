@@ -1,0 +1,103 @@
+"""``verify.dag_cids`` (the walk behind pins, ``pin verify``/``block rm`` guards, ``set export`` and
+``--to-node``) bounded as ``read_module`` is for the module's declared size: hostile module DAGs
+in a real store are refused with ``ModuleRejected`` after a bounded number of reads. On the old
+code the walk's only bounds were 576 distinct blocks and 8 levels, whatever the manifest's size:
+every test here but the first passed the hostile DAG without a word (and 490 distinct nodes of
+20,000 links each took minutes of CPU: docs/trust.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autocodec import builtin
+from autocodec.cid import CID
+from autocodec.errors import ModuleRejected
+from autocodec.store import BlockStore
+from autocodec.unixfs import _pb
+from autocodec.verify import dag_cids, module_blocks
+from tests.test_bigmod_nodes import GIT_RAW, with_padding
+
+MIB = 1 << 20
+
+
+@pytest.fixture
+def store(tmp_path: Path):
+    with BlockStore.open(tmp_path / "blocks.db") as opened:
+        yield opened
+
+
+class Counted:
+    def __init__(self, store: BlockStore) -> None:
+        self.store, self.reads = store, 0
+
+    def __call__(self, cid: CID) -> bytes:
+        self.reads += 1
+        return self.store.get(cid)
+
+
+def _node(store: BlockStore, links: list[CID], filesize: int | None, kind: int = _pb.FILE, data: bytes = b"") -> CID:
+    meta = _pb.UnixfsData(kind, data, filesize, tuple(1 for _ in links) if kind == _pb.FILE else ())
+    block = builtin.encode({"Data": _pb.encode(meta), "Links": [{"Hash": c, "Name": "", "Tsize": 1} for c in links]},
+                           "dag-pb")
+    cid = builtin.cid_for(block, "dag-pb")
+    store.put(cid, block)
+    return cid
+
+
+def _leaf(store: BlockStore, data: bytes) -> CID:
+    cid = builtin.cid_for(data, "raw")
+    store.put(cid, data)
+    return cid
+
+
+def test_a_module_dag_as_published_is_walked_whole(store: BlockStore) -> None:
+    wasm = with_padding(GIT_RAW.read_bytes(), 5 * MIB)
+    built = module_blocks(wasm)
+    store.put_many(built.blocks)
+    walked = list(dag_cids(built.cid, store.get, size=len(wasm)))
+    assert walked[0] == built.cid and set(walked) == {cid for cid, _ in built.blocks} and len(walked) == 21
+
+
+def test_one_leaf_linked_thousands_of_times_is_refused_before_following(store: BlockStore) -> None:
+    leaf = _leaf(store, b"x")
+    root = _node(store, [leaf] * 5_000, 5_000)
+    get = Counted(store)
+    with pytest.raises(ModuleRejected, match=f"module {root}: its DAG links more than 576 blocks"):
+        list(dag_cids(root, get))
+    assert get.reads == 1
+
+
+def test_the_bound_is_the_manifests_size_not_the_largest_module(store: BlockStore) -> None:
+    leaves = [_leaf(store, b"leaf %d" % i) for i in range(300)]
+    root = _node(store, leaves, 300 * 7)
+    assert len(list(dag_cids(root, store.get))) == 301  # within the 8 MiB bounds: 576 links
+    with pytest.raises(ModuleRejected, match="links more than 160 blocks"):  # 64 + 1.5 MiB / 16 KiB
+        list(dag_cids(root, store.get, size=3 * MIB // 2))
+
+
+@pytest.mark.parametrize("kind", [_pb.DIRECTORY, _pb.RAW])
+def test_only_unixfs_file_nodes(store: BlockStore, kind: int) -> None:
+    leaf = _leaf(store, b"x")
+    root = _node(store, [leaf], None, kind=kind)
+    with pytest.raises(ModuleRejected, match=f"block {root} is a UnixFS .*not a file node"):
+        list(dag_cids(root, store.get))
+
+
+def test_dag_pb_bytes_are_bounded(store: BlockStore) -> None:
+    """A file node's bytes count against ``overhead`` (64 KiB + size/16): 576 KiB for an 8 MiB
+    module, 192 KiB for a 2 MiB one."""
+    root = _node(store, [], 300 * 1024, data=b"\x00" * (300 * 1024))
+    assert list(dag_cids(root, store.get)) == [root]
+    with pytest.raises(ModuleRejected, match=f"its dag-pb nodes pass 196608 bytes \\(at {root}\\)"):
+        list(dag_cids(root, store.get, size=2 * MIB))
+
+
+def test_a_codec_outside_module_dags_is_refused(store: BlockStore) -> None:
+    cbor = builtin.encode({"a": 1}, "dag-cbor")
+    child = builtin.cid_for(cbor, "dag-cbor")
+    store.put(child, cbor)
+    root = _node(store, [child], 1)
+    with pytest.raises(ModuleRejected, match="neither raw nor dag-pb"):
+        list(dag_cids(root, store.get))
