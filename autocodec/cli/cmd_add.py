@@ -248,6 +248,7 @@ def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> No
     from ..progress import no_progress, stderr_progress
     from ..unixfs import Added, Adder
     from ..unixfs._add import entry_name
+    from ..unixfs._merge import merge_stdin, refusing_over_stdin
     from ..unixfs._output import kubo_order
     from ._cidbase import cid_text
     from ._io import stdin_binary, write_line
@@ -280,6 +281,11 @@ def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> No
                 sys.stderr.flush()
             write_line(text if args.quiet else f"added {text} {kubo_escape(name)}")
 
+    def show_file(entry: Added) -> None:
+        if not entry.is_dir:
+            show([entry])
+
+    wrap = args.wrap_with_directory
     everything: list[Added] = []
     wrapped: list[tuple[str, Any]] = []
     stdin_tree: tuple[str, Added] | None = None  # stdin's path and file, when -w put it in folders of its own
@@ -292,63 +298,41 @@ def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> No
             if name == "-":
                 link = adder.add_stream(stdin_binary())
                 named = args.stdin_name or str(link.cid)  # Kubo names unnamed stdin by its CID
-                if not args.wrap_with_directory:
+                if not wrap:
                     show([Added(named, link.cid, link.filesize, link.tsize)])
                     _refuse_stdin_again(args.paths)
                     continue
                 cleaned, parts = _stdin_path(named)
+                file = Added(cleaned, link.cid, link.filesize, link.tsize)
                 if len(parts) > 1 and any(a.path == parts[0] and a.is_dir for a in everything):
-                    # Kubo's MFS puts stdin named d/y into the folder d added before it
-                    from ..unixfs._merge import merge_file
-
-                    everything = merge_file(adder, everything, "/".join(parts), Added(cleaned, link.cid,
-                                                                                      link.filesize, link.tsize))
-                    show([Added(cleaned, link.cid, link.filesize, link.tsize)])
-                    wrapped = [(top, next(a for a in everything if a.path == top).link if top == parts[0] else kept)
-                               for top, kept in wrapped]
-                    _refuse_stdin_again(args.paths)
-                    continue
-                added = _stdin_wrapped(adder, link, cleaned, parts)
-                if len(parts) > 1:
-                    stdin_tree = ("/".join(parts), Added(cleaned, link.cid, link.filesize, link.tsize))
-                _refuse_taken(wrapped, parts[0], folder=len(parts) > 1)  # stdin makes a folder there
-                show(a for a in added if not a.is_dir)
+                    # after the folder d: Kubo's MFS puts stdin named d/y into it
+                    everything, wrapped = merge_stdin(adder, everything, wrapped, "/".join(parts), file)
+                else:
+                    added = _stdin_wrapped(adder, link, cleaned, parts)
+                    if len(parts) > 1:
+                        stdin_tree = ("/".join(parts), file)
+                    _refuse_taken(wrapped, parts[0], folder=len(parts) > 1)  # stdin makes a folder there
+                    everything += added
+                    wrapped.append((parts[0], added[-1].link))
+                show([file])
                 _refuse_stdin_again(args.paths)
-            else:
-                stdin_first = stdin_tree is not None and stdin_tree[0].split("/")[0] == entry_name(name)
-                if args.wrap_with_directory and not (stdin_first and Path(name).is_dir()):
-                    _refuse_taken(wrapped, entry_name(name), Path(name).is_dir() and not Path(name).is_symlink())
-                over_stdin = stdin_tree[0] if args.wrap_with_directory and stdin_first and stdin_tree else None
-
-                def heard(entry: Added, over_stdin: str | None = over_stdin) -> None:
-                    if over_stdin is not None:  # Kubo's MFS stops at the first entry clashing with stdin's
-                        from ..unixfs._merge import refuse_over_stdin
-
-                        refuse_over_stdin(over_stdin, entry)
-                    if not entry.is_dir:
-                        show([entry])
-
-                added = list(adder.add_path(Path(name), recursive=args.recursive, wrapped=args.wrap_with_directory,
-                                            on_entry=heard))
-                if args.wrap_with_directory and stdin_first and stdin_tree is not None and added:
-                    # stdin named /d/y went first: Kubo's MFS adds folder d's entries into stdin's d
-                    from ..unixfs._merge import merge_file
-
-                    top = entry_name(name)
-                    everything = [a for a in everything if a.path.split("/")[0] != top]
-                    everything += merge_file(adder, added, *stdin_tree, keep_meta=False)
-                    wrapped = [(t, next(a for a in everything if a.path == top).link if t == top else kept)
-                               for t, kept in wrapped]
-                    continue
-                if not args.wrap_with_directory:
-                    show(a for a in kubo_order(added) if a.is_dir)
-                    continue
-                if not added:  # an empty folder under -w -E=false: left out of the wrapper, as Kubo
-                    continue
-            everything += added
-            top = added[-1].path if name != "-" else [part for part in added[-1].path.split("/") if part][0]
-            wrapped.append((top, added[-1].link))
-        if args.wrap_with_directory:
+                continue
+            top = entry_name(name)
+            # stdin named /d/y went first and made d: Kubo's MFS adds folder d's entries into it,
+            # stopping at the first one that clashes with stdin's
+            into = stdin_tree if wrap and stdin_tree is not None and stdin_tree[0].split("/")[0] == top else None
+            if wrap and not (into and Path(name).is_dir()):
+                _refuse_taken(wrapped, top, Path(name).is_dir() and not Path(name).is_symlink())
+            heard = refusing_over_stdin(into[0], show_file) if into else show_file
+            added = list(adder.add_path(Path(name), recursive=args.recursive, wrapped=wrap, on_entry=heard))
+            if into and added:
+                everything, wrapped = merge_stdin(adder, everything, wrapped, *into, folder=added)
+            elif not wrap:
+                show(a for a in kubo_order(added) if a.is_dir)
+            elif added:  # an empty folder under -w -E=false is left out of the wrapper, as Kubo
+                everything += added
+                wrapped.append((added[-1].path, added[-1].link))
+        if wrap:
             wrapper = adder.wrap(wrapped)
             show(a for a in kubo_order(everything, wrapper) if a.is_dir)
 

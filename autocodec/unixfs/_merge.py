@@ -17,15 +17,19 @@ Invariants:
   stdin made, as Kubo's adder stops there: a folder at or under stdin's file "file already
   exists", a file or symlink at stdin's file or one of its folders "directory already has entry
   by that name" (measured: tests/test_s6_reviewB_stdin_first.py).
+- ``merge_stdin`` is the one entry for both orders: it returns the wrapper's entries and its
+  top links with stdin's file merged into the folder named by its path's first part, that
+  top link replaced by the folder's new version and every other one kept, in order.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..errors import InvalidInput
 from ._add import Added
-from ._layout import NO_META
+from ._layout import NO_META, Link
 
 
 def merge_file(adder: Any, entries: list[Added], path: str, file: Added, *, keep_meta: bool = True) -> list[Added]:
@@ -72,3 +76,31 @@ def refuse_over_stdin(stdin_path: str, entry: Added) -> None:
         return
     raise InvalidInput(f"{said} ({entry.path!r} clashes with standard input's {stdin_path!r})",
                        hint="give standard input another --stdin-name")
+
+
+def merge_stdin(adder: Any, everything: list[Added], wrapped: list[tuple[str, Link]], path: str, file: Added,
+                folder: list[Added] | None = None) -> tuple[list[Added], list[tuple[str, Link]]]:
+    """The wrapper's entries (``everything``) and top links (``wrapped``) with stdin's ``file``
+    put at ``path`` (cleaned, two parts or more) inside the folder its first part names.
+
+    ``folder`` None: that folder was added before stdin and is in ``everything``; its
+    metadata is kept. Otherwise stdin went first and made the folder (its entries in
+    ``everything``, without metadata): ``folder`` is the added folder's entries, which replace
+    those (module invariants)."""
+    top = path.split("/")[0]
+    if folder is None:
+        merged = merge_file(adder, everything, path, file)
+    else:
+        kept = [entry for entry in everything if entry.path.split("/")[0] != top]
+        merged = kept + merge_file(adder, folder, path, file, keep_meta=False)
+    link = next(entry.link for entry in merged if entry.path == top)
+    return merged, [(name, link if name == top else old) for name, old in wrapped]
+
+
+def refusing_over_stdin(stdin_path: str, on_entry: Callable[[Added], None]) -> Callable[[Added], None]:
+    """``on_entry``, called only after ``refuse_over_stdin(stdin_path, entry)`` let the entry
+    pass: the ``add_path`` callback of a folder added into the folders stdin made first."""
+    def checked(entry: Added) -> None:
+        refuse_over_stdin(stdin_path, entry)
+        on_entry(entry)
+    return checked
