@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from ._actions import command_with_actions
 from ._cidbase import add_cid_base_option
 from ._kubo import (add_enc_option, bool_flag, enc_line, go_int, kubo_file_args, kubo_mhtype, refuse_big_block,
                     refuse_missing_files)
@@ -27,10 +28,7 @@ EPILOG = """examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("block", help="put, get, stat, list, check and remove raw blocks",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    bsub = p.add_subparsers(dest="block_command", metavar="ACTION")
-    bsub.required = True
+    bsub = command_with_actions(sub, "block", "put, get, stat, list, check and remove raw blocks", EPILOG)
 
     put = bsub.add_parser("put", help="store a block and print its CIDv1")
     put.add_argument("files", nargs="*", default=["-"], metavar="FILE",

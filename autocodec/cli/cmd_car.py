@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from ._actions import command_with_actions
 from ._local_modules import add_module_option
 from ._text import counted
 
@@ -17,10 +18,7 @@ EPILOG = """examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("car", help="import and export CAR files",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    csub = p.add_subparsers(dest="car_command", metavar="ACTION")
-    csub.required = True
+    csub = command_with_actions(sub, "car", "import and export CAR files", EPILOG)
 
     imp = csub.add_parser("import", help="verify and store every block of a CAR file; print its roots")
     imp.add_argument("file", metavar="FILE", help="CARv1 or CARv2 file (- for stdin)")

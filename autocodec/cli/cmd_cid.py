@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from ..cid import B36_ALPHABET, B58_ALPHABET
+from ._actions import command_with_actions
 from ._kubo import add_enc_option, bool_flag, go_json
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,10 +38,7 @@ length, %m multihash in base %b (with prefix), %M (without), %d digest in base %
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("cid", help="convert and inspect CIDs; list multibases, codecs, hashes (Kubo's `ipfs cid`)",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    cs = p.add_subparsers(dest="cid_command", metavar="ACTION")
-    cs.required = True
+    cs = command_with_actions(sub, "cid", "convert and inspect CIDs; list multibases, codecs, hashes (Kubo's `ipfs cid`)", EPILOG)
     fmt = cs.add_parser("format", help="format and convert CIDs", epilog=FORMAT_HELP)
     fmt.add_argument("cids", nargs="*", metavar="CID", help="CIDs (default: one per line on stdin)")
     fmt.add_argument("-f", dest="format", default="%s", help="printf-style format (default %%s; see below)")

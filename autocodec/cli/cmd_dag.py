@@ -16,6 +16,7 @@ import argparse
 import sys
 from typing import TYPE_CHECKING, Any
 
+from ._actions import command_with_actions
 from ._cidbase import add_cid_base_option
 from ._kubo import add_enc_option, bool_flag, enc_line, go_json
 from ._local_modules import add_module_option
@@ -38,10 +39,7 @@ EPILOG = """examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("dag", help="get, put, resolve, import, export and stat IPLD DAGs (Kubo's `ipfs dag`)",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    dsub = p.add_subparsers(dest="dag_command", metavar="ACTION")
-    dsub.required = True
+    dsub = command_with_actions(sub, "dag", "get, put, resolve, import, export and stat IPLD DAGs (Kubo's `ipfs dag`)", EPILOG)
 
     def action(name: str, help_text: str) -> argparse.ArgumentParser:
         parser: argparse.ArgumentParser = dsub.add_parser(name, help=help_text, epilog=EPILOG,

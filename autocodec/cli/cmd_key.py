@@ -13,6 +13,7 @@ import argparse
 import os
 from typing import Any
 
+from ._actions import command_with_actions
 from ._kubo import add_enc_option, enc_line, go_int
 from ._options import nonempty
 from ._runtime import add_passphrase_env
@@ -32,10 +33,7 @@ EPILOG = """examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("key", help="manage Ed25519 signing keys (did:key); export and import them as Kubo's",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ksub = p.add_subparsers(dest="key_command", metavar="ACTION")
-    ksub.required = True
+    ksub = command_with_actions(sub, "key", "manage Ed25519 signing keys (did:key); export and import them as Kubo's", EPILOG)
     gen = ksub.add_parser("gen", help="create a new key (file mode 0600) and print its DID")
     gen.add_argument("name", help="key name (letters, digits, '.', '_', '-')")
     gen.add_argument("--passphrase-env", metavar="VAR", type=nonempty("an environment variable's name"),

@@ -12,6 +12,7 @@ import argparse
 import json
 import sys
 from typing import Any
+from ._actions import command_with_actions
 from ._options import nonempty
 
 EPILOG = """examples:
@@ -35,10 +36,7 @@ def _code_number(text: str) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("module", help="scaffold, build, inspect and test Wasm extension modules",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    msub = p.add_subparsers(dest="module_command", metavar="ACTION")
-    msub.required = True
+    msub = command_with_actions(sub, "module", "scaffold, build, inspect and test Wasm extension modules", EPILOG)
 
     new = msub.add_parser("new", help="scaffold a small working module (sources, module.json, vectors, README)")
     new.add_argument("dir", metavar="DIR", help="the folder to create (its name is the module's name)")

@@ -19,6 +19,7 @@ import argparse
 import time
 from typing import TYPE_CHECKING, Any
 
+from ._actions import command_with_actions
 from ._kubo import add_enc_option, bool_flag, enc_line, go_json
 from ._runtime import add_passphrase_env
 from ._options import nonempty
@@ -39,10 +40,7 @@ EPILOG = """examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("name", help="inspect, resolve, fetch and sign IPNS records (verified here)",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ns = p.add_subparsers(dest="name_command", metavar="ACTION")
-    ns.required = True
+    ns = command_with_actions(sub, "name", "inspect, resolve, fetch and sign IPNS records (verified here)", EPILOG)
     ins = ns.add_parser("inspect", help="print an IPNS record's fields (Kubo's `ipfs name inspect`)")
     ins.add_argument("record", nargs="?", default="-", help="the record file (default: stdin)")
     ins.add_argument("--verify", metavar="NAME", help="check the record against this IPNS name (k51...)")

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from ._actions import command_with_actions
 from ._cidbase import add_cid_base_option, cid_text
 from ._kubo import add_enc_option, bool_flag, go_json
 from ._options import nonempty
@@ -28,10 +29,7 @@ EPILOG = """examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("pin", help="pin trusted extension sets and update them",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ps = p.add_subparsers(dest="pin_command", metavar="ACTION")
-    ps.required = True
+    ps = command_with_actions(sub, "pin", "pin trusted extension sets and update them", EPILOG)
     add = ps.add_parser("add", help="pin a set version (SET_CID), an IPNS name or DNSLink domain (/ipns/...) "
                                     "or a bundle CAR")
     add.add_argument("target", metavar="SET_CID|/ipns/NAME|bundle.car")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ._actions import command_with_actions
 from ._runtime import add_passphrase_env, add_source_options
 from ._options import nonempty
 from ._text import counted
@@ -25,10 +26,7 @@ EPILOG = """examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("receipt", help="show, verify (optionally by re-running), list or reindex IPVM receipts", epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
-    rsub = p.add_subparsers(dest="receipt_command", metavar="ACTION")
-    rsub.required = True
+    rsub = command_with_actions(sub, "receipt", "show, verify (optionally by re-running), list or reindex IPVM receipts", EPILOG)
     show = rsub.add_parser("show", help="print a receipt as DAG-JSON")
     show.add_argument("cid", metavar="CID")
     add_source_options(show, modules=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ._actions import command_with_actions
 from .._gotime import format_unix_time
 
 EPILOG = """examples:
@@ -15,10 +16,7 @@ EPILOG = """examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("trust", help="allow-list publishers or modules, revoke keys or manifests",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    tsub = p.add_subparsers(dest="trust_command", metavar="ACTION")
-    tsub.required = True
+    tsub = command_with_actions(sub, "trust", "allow-list publishers or modules, revoke keys or manifests", EPILOG)
     add = tsub.add_parser("add", help="trust a publisher DID (optionally only for code ranges) or a module CID")
     add.add_argument("target", metavar="DID|CID")
     add.add_argument("--codes", metavar="RANGE",

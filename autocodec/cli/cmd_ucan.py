@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from ._actions import command_with_actions
 from ._runtime import add_passphrase_env
 from typing import Any
 from ._options import nonempty
@@ -35,10 +36,7 @@ _MAX_TOKEN_FILE = 4 << 20
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("ucan", help="validate, inspect, issue and revoke UCAN 1.0 tokens",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    usub = p.add_subparsers(dest="ucan_command", metavar="ACTION")
-    usub.required = True
+    usub = command_with_actions(sub, "ucan", "validate, inspect, issue and revoke UCAN 1.0 tokens", EPILOG)
     val = usub.add_parser("validate", help="validate a delegation or an invocation with its proofs")
     val.add_argument("token", metavar="TOKEN", help="token file (- for stdin): bytes, base64 or DAG-JSON bytes")
     val.add_argument("--proof", metavar="FILE", action="append", default=[], help="a delegation (repeatable)")
