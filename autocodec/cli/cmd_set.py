@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from ._actions import command_with_actions
 from ._options import nonempty
 from ._runtime import add_passphrase_env
 from ._text import counted
@@ -22,10 +23,7 @@ EPILOG = """examples:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("set", help="create and publish extension sets (TUF-style: root, index, manifests)",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ss = p.add_subparsers(dest="set_command", metavar="ACTION")
-    ss.required = True
+    ss = command_with_actions(sub, "set", "create and publish extension sets (TUF-style: root, index, manifests)", EPILOG)
     init = ss.add_parser("init", help="create a set whose root and index roles are the given keys")
     init.add_argument("name")
     init.add_argument("--key", action="append", required=True, help="key name (repeat for several keys)")
