@@ -17,7 +17,9 @@ Invariants:
   computed from them, are not served from the cache).
 - Trust decisions and loaded modules are memoized per trust generation
   (``Runtime.generation()``): a pin, revocation or allow-list change, here or in another
-  process, makes the next job decide again. A job whose module stops being trusted while
+  process, makes the next job decide again; the verified bytes of a module are kept across
+  generations and memory caps (content-addressed: ``_modules.VerifiedModules``, 32 MiB), so
+  deciding again or loading under another cap does not read and hash the module again. A job whose module stops being trusted while
   it runs (revoked, expired, withdrawn from its set: seen within the trust poll interval),
   or the module of a job it awaits, is decided again when its call returns: it raises
   ``NotTrusted`` and no receipt is signed or cached, so the executor never vouches for a
@@ -56,11 +58,15 @@ from ..log import get_logger
 from ._cache import ReceiptCache
 from ._invocation import AWAIT_OK, BLOCK, Invocation, special
 from ._keys import executor_key
-from ._modules import TASK_DECODE_LIMITS, job_instance, load_task, trusted_module
+from ._modules import TASK_DECODE_LIMITS, VerifiedModules, job_instance, load_task, trusted_module
 from ._receipt import Receipt
 
 _log = get_logger("ipvm")
 _MEMO_MODULES = 64
+_MEMO_WASM_BYTES = 32 << 20
+"""Verified module bytes an executor keeps for loads under another memory cap or trust
+generation (``_modules.VerifiedModules``): four modules of the 8 MiB cap, or hundreds of the
+shipped tasks' size."""
 
 
 @dataclass(frozen=True)
@@ -120,6 +126,7 @@ class Executor:
         # (module, memory cap) -> (trust generation, loaded module); least recently used evicted first
         self._memo: OrderedDict[tuple[CID, int], tuple[int, Any]] = OrderedDict()
         self._trusted: dict[CID, int] = {}  # module -> generation in which it was found trusted
+        self._verified = VerifiedModules(_MEMO_WASM_BYTES)  # bytes read: another cap or generation reads none
 
     # --- trusted modules, memoized per trust generation ------------------------------------------
 
@@ -144,7 +151,8 @@ class Executor:
             if found is not None and found[0] == generation:
                 self._memo.move_to_end(key)
                 return found[1]
-        loaded = load_task(self.runtime, invocation.module, self.runtime.limits.sandbox.fuel, invocation.memory)
+        loaded = load_task(self.runtime, invocation.module, self.runtime.limits.sandbox.fuel, invocation.memory,
+                           self._verified)
         with self._memo_lock:
             self._memo[key] = (generation, loaded)
             self._memo.move_to_end(key)
@@ -350,7 +358,7 @@ class Executor:
         ``ac_task`` call never ran, 0 fuel); a load refused for any other reason raises again."""
         from ..loader import inspect_module
 
-        wasm, _policy = trusted_module(self.runtime, invocation.module)
+        wasm, _policy = trusted_module(self.runtime, invocation.module, self._verified)
         info = inspect_module(wasm, cid=invocation.module, limits=self.runtime.limits.sandbox)
         needed = info.memory_bytes
         if needed <= invocation.memory:

@@ -10,6 +10,10 @@ Invariants:
   CID before anything looks at them (a module over 1 MiB block by block, its UnixFS file DAG
   read under the trust limits, ``verify.read_module``); the sandbox then checks them statically and by one
   instantiation (``Sandbox.load``) before any job runs.
+- Verified bytes may be kept (``VerifiedModules``, by CID, within a byte budget) and given to
+  ``trusted_module``/``load_task`` again: content-addressed, they never go stale, so a load under
+  another memory cap or trust generation neither reads nor hashes the module again; the trust
+  decision is still made on every load, and a manifest's ABI and size checked against them.
 - A job's memory cap replaces the sandbox default for its load (``dataclasses.replace``; each
   cap is an engine of its own). Its fuel does not: loading and instantiating a module (its
   start function, the ABI check) is the host's work, under the budget ``load_task`` is given
@@ -26,6 +30,8 @@ Invariants:
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections import OrderedDict
 from typing import Any
 
 from ..cid import CID
@@ -71,15 +77,49 @@ def _untrusted(module: CID, why: str) -> NotTrusted:
                       hint=f"allow it with `autocodec trust add {module}`, or pin a set that lists it")
 
 
-def trusted_module(runtime: Any, module: CID) -> tuple[bytes, str]:
-    """The verified bytes of a trusted task module and the policy that allowed it."""
+class VerifiedModules:
+    """Module bytes already verified against their CID, by CID, least recently used dropped
+    first, at most ``max_bytes`` in all (a module larger than that is not kept). Thread-safe."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes, self.held = max_bytes, 0
+        self._bytes: OrderedDict[CID, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, module: CID) -> bytes | None:
+        with self._lock:
+            wasm = self._bytes.get(module)
+            if wasm is not None:
+                self._bytes.move_to_end(module)
+            return wasm
+
+    def put(self, module: CID, wasm: bytes) -> None:
+        if len(wasm) > self.max_bytes:
+            return
+        with self._lock:
+            if module in self._bytes:
+                self._bytes.move_to_end(module)
+                return
+            self._bytes[module] = wasm
+            self.held += len(wasm)
+            while self.held > self.max_bytes:
+                self.held -= len(self._bytes.popitem(last=False)[1])
+
+
+def trusted_module(runtime: Any, module: CID, verified: VerifiedModules | None = None) -> tuple[bytes, str]:
+    """The verified bytes of a trusted task module and the policy that allowed it; ``verified``:
+    bytes read before, used instead of reading the module again, and given those read now."""
     from ..loader import inspect_module
     from ..verify import check_module_info
 
     decision = runtime.trust.decide_module(module)
     if decision is None:
         raise _untrusted(module, "no pinned set lists it and it is not allow-listed")
-    wasm = _module_bytes(runtime, module, decision.manifest)
+    wasm = verified.get(module) if verified is not None else None
+    if wasm is None or not _fits(decision.manifest, wasm):
+        wasm = _module_bytes(runtime, module, decision.manifest)
+        if verified is not None:
+            verified.put(module, wasm)
     info = inspect_module(wasm, cid=module, limits=runtime.limits.sandbox)
     if info.kind != "task":
         raise InvalidInput(f"module {module} ({info.name}) is a {info.kind}, not a task")
@@ -87,6 +127,18 @@ def trusted_module(runtime: Any, module: CID) -> tuple[bytes, str]:
         check_module_info(decision.manifest, info)
     policy = f"pinned-set:{decision.set_name}" if decision.set_name else str(decision.policy)
     return wasm, policy
+
+
+def _fits(manifest: Any, wasm: bytes) -> bool:
+    """Whether bytes verified against a manifest's module CID pass its other checks (hash kind,
+    ABI, size, as ``verify.fetch_module``); when not, they are read again and refused there."""
+    from ..verify import ABI_VERSION
+    from ..verify._module import check_content_hash
+
+    if manifest is None:
+        return True
+    check_content_hash(manifest.module, "module")
+    return bool(manifest.abi == ABI_VERSION and len(wasm) == manifest.size)
 
 
 def _module_bytes(runtime: Any, module: CID, manifest: Any) -> bytes:
@@ -104,11 +156,12 @@ def _module_bytes(runtime: Any, module: CID, manifest: Any) -> bytes:
     return raw
 
 
-def load_task(runtime: Any, module: CID, fuel: int, memory: int) -> Any:
+def load_task(runtime: Any, module: CID, fuel: int, memory: int, verified: VerifiedModules | None = None) -> Any:
     """The ``LoadedModule`` of a trusted task module under a job's memory cap. ``fuel`` bounds
     the host's work with it (its test instantiation at load, and each instance's start): give
-    the host's budget, not a job's, which ``job_instance`` sets per call."""
-    wasm, _policy = trusted_module(runtime, module)
+    the host's budget, not a job's, which ``job_instance`` sets per call. ``verified``: as
+    ``trusted_module``'s."""
+    wasm, _policy = trusted_module(runtime, module, verified)
     limits = dataclasses.replace(runtime.limits.sandbox, fuel=fuel, max_memory_bytes=memory, **TASK_LIMITS)
     return runtime.sandbox.load(wasm, cid=module, limits=limits)
 
