@@ -24,8 +24,10 @@ Invariants:
 - At most ``limits.concurrent_compiles`` child processes run at once in this process (counted
   process-wide, each caller against its own limits): a compile that finds none free waits up
   to ``limits.compile_timeout_ms`` for one, else ``CompileBusy`` (a passing state, never
-  remembered). A process made by ``os.fork`` starts with every slot free. In-process compiles are not counted: they are small by the checks above, and
-  shipped modules never queue behind hostile ones.
+  remembered). A slot taken is given back whatever is raised after it, Ctrl-C included
+  (``compile_slot``). A process made by ``os.fork`` starts with every slot free. In-process
+  compiles are not counted: they are small by the checks above, and shipped modules never
+  queue behind hostile ones.
 """
 
 from __future__ import annotations
@@ -35,8 +37,6 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, replace
 
 import wasmtime
@@ -50,45 +50,77 @@ _EXIT_MEMORY = 3
 _EXIT_INVALID = 4
 
 
-_slots = threading.Condition()
+_lock = threading.Lock()
+"""Guards ``_running`` and ``_generation``. A C lock taken with ``with _lock:``: entering and
+leaving it run no Python code, so a signal's exception (``KeyboardInterrupt``) is never raised
+between its acquire and release calls with the lock left held (``threading.Condition``'s own
+``__enter__`` and ``__exit__`` are Python methods, where one can be)."""
+_slots = threading.Condition(_lock)
+"""Waiting for a slot (``_slots.wait`` and ``notify_all`` with ``_lock`` held)."""
 _running = 0
-"""Child compile processes running now in this process (guarded by ``_slots``)."""
+"""Child compile processes running now in this process (guarded by ``_lock``)."""
 _generation = 0
 """Forks this process has been through (``_after_fork_in_child``): a slot is given back only in
 the process (generation) that took it."""
 
 
-@contextmanager
-def compile_slot(limits: SandboxLimits) -> Iterator[None]:
-    """Hold one of ``limits.concurrent_compiles`` child compile slots for the block; waits up to
-    ``limits.compile_timeout_ms`` for one to be free, else ``CompileBusy``."""
-    global _running
-    most = limits.concurrent_compiles
-    taken_in = _generation
-    end = time.monotonic() + limits.compile_timeout_ms / 1000
-    with _slots:
-        while _running >= most:
-            left = end - time.monotonic()
-            if left <= 0:
-                raise CompileBusy(f"{_running} modules are being compiled in child processes, the "
-                                  f"concurrent_compiles limit ({most}), and none finished within "
-                                  f"compile_timeout_ms ({limits.compile_timeout_ms} ms)")
-            _slots.wait(left)
-        _running += 1
-    try:
-        yield
-    finally:
-        if taken_in == _generation:  # else forked meanwhile: this process started with all free
-            with _slots:
-                _running -= 1
+class compile_slot:  # lower case: used as ``with compile_slot(limits):``, as the function it replaced
+    """Holds one of ``limits.concurrent_compiles`` child compile slots for a ``with`` block; waits
+    up to ``limits.compile_timeout_ms`` for one to be free, else ``CompileBusy``.
+
+    Airtight against an exception at any point (a ``KeyboardInterrupt`` from Ctrl-C included): the
+    count and this holder's mark of its slot change in one step under ``_lock``, and ``__enter__``
+    gives the slot back itself if anything raises after it was taken, so no point lies between
+    taking the slot and the block whose ``__exit__`` gives it back (with ``contextmanager`` one
+    did: after the generator's increment, and after its ``yield`` inside ``__enter__``). Giving
+    back is idempotent, and only in the process (fork generation) that took the slot.
+    """
+
+    __slots__ = ("_limits", "_taken_in")
+
+    def __init__(self, limits: SandboxLimits) -> None:
+        self._limits = limits
+        self._taken_in = -1  # the fork generation this holder took its slot in; -1: none held
+
+    def __enter__(self) -> None:
+        try:
+            self._take()
+        except BaseException:
+            self._give_back()  # taken and then interrupted: not left counted
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        self._give_back()
+
+    def _take(self) -> None:
+        global _running
+        limits = self._limits
+        most = limits.concurrent_compiles
+        end = time.monotonic() + limits.compile_timeout_ms / 1000
+        with _lock:
+            while _running >= most:
+                left = end - time.monotonic()
+                if left <= 0:
+                    raise CompileBusy(f"{_running} modules are being compiled in child processes, the "
+                                      f"concurrent_compiles limit ({most}), and none finished within "
+                                      f"compile_timeout_ms ({limits.compile_timeout_ms} ms)")
+                _slots.wait(left)
+            _running, self._taken_in = _running + 1, _generation  # one step: no call between them
+
+    def _give_back(self) -> None:
+        global _running
+        with _lock:
+            if self._taken_in == _generation:  # else none held, or forked since: the child started free
+                _running, self._taken_in = _running - 1, -1
                 _slots.notify_all()  # waiters may hold other limits: each judges its own
 
 
 def _after_fork_in_child() -> None:
     """A forked child starts with every slot free: the parent threads that held slots (and
-    perhaps ``_slots``'s lock) do not exist here, so nothing would give them back."""
-    global _slots, _running, _generation
-    _slots, _running, _generation = threading.Condition(), 0, _generation + 1
+    perhaps ``_lock``) do not exist here, so nothing would give them back."""
+    global _lock, _slots, _running, _generation
+    _lock = threading.Lock()
+    _slots, _running, _generation = threading.Condition(_lock), 0, _generation + 1
 
 
 if hasattr(os, "register_at_fork"):
