@@ -174,7 +174,8 @@ class SandboxLimits:
     (the shipped ones: at most 2 MiB, bao's); larger ones get a fresh instance per call. A reset
     instance keeps a snapshot of its whole memory, read at its first call: a 298-byte module
     asking for 256 MiB took 1.3 s on its first call and, with 8 threads calling, 2.1 GB of RSS.
-    At most 32 reset instances wait at once, process-wide: their snapshots hold up to 32 times this."""
+    At most ``idle_instances`` reset instances wait at once, process-wide: their snapshots hold up
+    to that many times this."""
     reuse_globals: int = 64
     """Most mutable globals of a module whose instances are reset and reused (the shipped ones
     have 1: a compiler's stack pointer); more: fresh instances. A reset sets each back, host
@@ -183,6 +184,19 @@ class SandboxLimits:
     """Calls in a row whose instance grew its memory (so could not be reset and was discarded),
     after which the module gets fresh instances only: with 4 MiB of initial memory, a module
     growing on every call paid 23 ms a call for snapshots it could not use."""
+    idle_instances: int = 32
+    """Reset instances waiting for their module's next call, process-wide (a quarter of the
+    default pool's slots; each module keeps at most 8): a module pooling one more past this drops
+    another module's, judged against its own limits. Each holds a pool slot, its memory and a
+    snapshot of it (up to ``reuse_memory_bytes`` each), so 32 of them hold up to ~256 MiB at the
+    default; fewer bound that, more let more modules skip instantiating (~0.2 ms a call)."""
+    loaded_modules: int = 64
+    """Modules one sandbox (one ``Runtime``) keeps compiled and checked in memory, the most
+    recently loaded first: a load of one of them is answered at once; an older one is read
+    again from the compiled cache folder (the shipped ones: ~1 ms, at most 15 ms measured), or
+    compiled if it is not there. Each holds its machine code (the shipped ones' artifacts are
+    48-173 KiB, 2.9 MB for all 29); a set of more modules, or a process upgrading many, may want
+    more, a small machine fewer."""
 
 
 @dataclass(frozen=True, slots=True)

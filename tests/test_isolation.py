@@ -287,10 +287,10 @@ def test_idle_instances_of_dropped_modules_leave_the_process_wide_budget() -> No
     wasm = wat_module("sticky_state")
     limits = small_limits(pooled_instances=128)
     old = Sandbox(limits)
-    dropped = [old.load(_variant(wasm, i)) for i in range(_sandbox._IDLE_TOTAL)]
+    dropped = [old.load(_variant(wasm, i)) for i in range(limits.idle_instances)]
     for loaded in dropped:
         assert loaded.codec().decode(b"") == FRESH
-    assert [len(loaded._idle) for loaded in dropped] == [1] * _sandbox._IDLE_TOTAL
+    assert [len(loaded._idle) for loaded in dropped] == [1] * limits.idle_instances
     del dropped, loaded, old
     gc.collect()
     live = Sandbox(limits)

@@ -12,9 +12,9 @@ Invariants:
   one reused after an exact ``reset`` (only for an initial memory of at most
   ``SandboxLimits.reuse_memory_bytes`` and at most ``reuse_globals`` mutable globals: a
   snapshot reads the memory whole, a reset sets each global back). An instance whose call failed in any way, or whose
-  memory grew, is discarded; at most ``_IDLE_TOTAL`` reset instances wait, process-wide (a
-  quarter of the default pool's slots), and when the pool is full they are all dropped and
-  the instantiation is tried again. The idle instances are counted where they are (the
+  memory grew, is discarded; at most ``SandboxLimits.idle_instances`` reset instances wait,
+  process-wide (each module judging against its own limits), and when the pool is full they
+  are all dropped and the instantiation is tried again. The idle instances are counted where they are (the
   ``_idle`` lists of live modules), never in a separate counter: a module dropped with idle
   instances (an old version after upgrades) takes them with it.
 - Compiled artifacts are cached under ``cache_dir`` keyed by the sha2-256 of the module
@@ -26,6 +26,8 @@ Invariants:
   (concurrent loads of the same bytes wait for that one compile; other loads go on), and a
   module refused for exceeding a bound is remembered (in memory, and in the cache folder when
   there is one) and refused at once next time.
+- A sandbox keeps its ``limits.loaded_modules`` most recently loaded modules (and as many
+  compiled ones) in memory, and its ``_REFUSED`` most recent refusals.
 """
 
 from __future__ import annotations
@@ -56,10 +58,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._adapters import Chunker, Codec, Crypto, Hasher, Task
 
 _log = get_logger("loader")
-_MEMO = 64
 _REFUSED = 1024
+"""Refusals one sandbox remembers in memory (entry name -> reason, a few hundred bytes each: at
+most ~0.5 MB), oldest forgotten first. An internal bound, not a limit: it saves no more than
+compile bounds already cap, since a module past it is refused again by its ``.refused`` entry in
+the cache folder, or else by compiling once more within ``compile_timeout_ms`` and
+``compile_memory_bytes``; no operator needs another number, so it is not in ``SandboxLimits``."""
 _RESET_TAG = "+reset1"  # compiled artifacts carry the reset exports (``_reset``): own cache entries
-_IDLE_TOTAL = 32
 _REUSE_INPUT = 256 * 1024
 _REUSE_FLOOR = 16 * 1024
 _idle_lock = threading.Lock()  # guards _holding's membership and iteration, and judging the cap
@@ -75,8 +80,8 @@ def _idle_count() -> int:
 
 
 def _evict_one(keep: LoadedModule) -> None:
-    """Drop one idle instance of another module (process-wide cap ``_IDLE_TOTAL``; the caller
-    holds ``_idle_lock``)."""
+    """Drop one idle instance of another module (process-wide cap ``idle_instances``; the
+    caller holds ``_idle_lock``)."""
     for loaded in list(_holding):
         if loaded is not keep:
             try:
@@ -153,7 +158,7 @@ class LoadedModule:
                 with _idle_lock:  # judged again under the lock: threads that raced past the check above
                     if len(self._idle) >= self._idle_cap:
                         return out  # another thread filled the module's share meanwhile: dropped
-                    if _idle_count() >= _IDLE_TOTAL:
+                    if _idle_count() >= self.limits.idle_instances:
                         _evict_one(self)
                     self._give_back(instance)  # a thread giving back holds no lock: trimmed after, too
             return out
@@ -347,7 +352,7 @@ class Sandbox:
         _log.debug("module loaded", cid=str(info.cid), name=info.name, kind=info.kind, version=info.version)
         with self._lock:
             self._memo[memo_key] = loaded
-            while len(self._memo) > _MEMO:
+            while len(self._memo) > self.limits.loaded_modules:
                 self._memo.popitem(last=False)
         return loaded
 
@@ -406,7 +411,7 @@ class Sandbox:
                 raise
             with self._lock:
                 self._modules[name] = module
-                while len(self._modules) > _MEMO:
+                while len(self._modules) > self.limits.loaded_modules:
                     self._modules.popitem(last=False)
             if self.cache is not None:
                 self.cache.put(name, module)
