@@ -71,7 +71,7 @@ def test_a_full_module_memo_evicts_the_least_recently_used_entry_only(rt: Runtim
 
     loads: list[int] = []
     monkeypatch.setattr(_executor, "_MEMO_MODULES", 3)
-    monkeypatch.setattr(_executor, "load_task", lambda rt, module, fuel, memory: loads.append(memory) or object())
+    monkeypatch.setattr(_executor, "load_task", lambda rt, module, fuel, memory, verified=None: loads.append(memory) or object())
     executor = Executor(rt)
 
     def load(memory: int) -> Any:
