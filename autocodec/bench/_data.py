@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,24 +35,25 @@ _HINT = "run the benchmarks from a source checkout: pip install -e '.[bench]'"
 
 def module_bytes(name: str) -> bytes:
     """The module ``name`` from ``wasm-src/`` or else from the package's pinned default set."""
-    path = WASM_SRC / name / f"{name}.wasm"
-    if path.is_file():
-        return path.read_bytes()
-    found = _default_set_modules().get(name)
-    if found is None:
-        raise NotFound(f"module {name} is neither in {WASM_SRC} nor in the package's default set", hint=_HINT)
-    return found
+    return _checkout_or_default_set(WASM_SRC / name / f"{name}.wasm", _default_set_modules, name,
+                                    f"module {name} is neither in {WASM_SRC} nor in the package's default set")
 
 
 def module_vectors_json(name: str) -> bytes:
     """The test vectors of module ``name`` as DAG-JSON: ``wasm-src/NAME/vectors.json``, or else
     the vectors its manifest in the package's default set links to (a wheel has no ``wasm-src``)."""
-    path = WASM_SRC / name / "vectors.json"
+    return _checkout_or_default_set(WASM_SRC / name / "vectors.json", _default_set_vectors, name,
+                                    f"no test vectors of module {name} in {WASM_SRC} or in the package's default set")
+
+
+def _checkout_or_default_set(path: Path, shipped: Callable[[], dict[str, bytes]], name: str, missing: str) -> bytes:
+    """The bytes of ``path`` in a source checkout, else ``name``'s entry of the default set's
+    table ``shipped`` (read only then); ``NotFound`` saying ``missing`` when neither has it."""
     if path.is_file():
         return path.read_bytes()
-    found = _default_set_vectors().get(name)
+    found = shipped().get(name)
     if found is None:
-        raise NotFound(f"no test vectors of module {name} in {WASM_SRC} or in the package's default set", hint=_HINT)
+        raise NotFound(missing, hint=_HINT)
     return found
 
 
