@@ -3,8 +3,10 @@ global options taken anywhere (``place_globals``), help asked anywhere (``place_
 other option names (``kubo_spellings``), values that start with a dash (``dash_values``).
 
 Invariants: each function returns a new list and changes nothing after ``--`` (every word there is
-an argument); a word is only moved or respelled, never dropped or invented, except ``place_help``'s
-help request, which becomes one ``--help`` after the command it names. ``bare_group`` only reads.
+an argument; a ``--`` that is an option's value is joined to it first, ``dash_values``); a word is
+only moved or respelled, never dropped or invented, except ``place_help``'s help request, which
+becomes one ``--help`` after the command it names, and ``dash_values``' option and dash value,
+which become one word. ``bare_group`` only reads.
 """
 
 from __future__ import annotations
