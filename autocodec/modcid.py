@@ -13,6 +13,10 @@ Invariants:
 - A larger module is the UnixFS file DAG ``ipfs add --cid-version=1`` makes of the same bytes
   (256 KiB raw leaves, balanced layout, CIDv1 dag-pb root, ``unixfs.file_blocks``), so its CID is
   the one a Kubo user gets for the .wasm file; one CID names one layout of the bytes.
+- The root of the last module DAG built is remembered with its bytes, by identity (``bytes``
+  only: immutable, and held while remembered, so no other object can take its id), and
+  ``module_cid`` of those very bytes answers it without building the DAG again: a publish, or
+  a fetch verified then loaded, builds it once (the sandbox's CID check asks again).
 """
 
 from __future__ import annotations
@@ -55,7 +59,14 @@ def module_blocks(wasm: bytes) -> ModuleBlocks:
     from .unixfs import AddOptions, file_blocks
 
     root, blocks = file_blocks(wasm, AddOptions(cid_version=1))
+    if type(wasm) is bytes:
+        global _last
+        _last = (wasm, root)
     return ModuleBlocks(root, wasm, tuple(blocks))
+
+
+_last: tuple[bytes, CID] | None = None
+"""The bytes of the last module DAG built and its root (see the invariants)."""
 
 
 def module_cid(wasm: bytes) -> CID:
@@ -63,4 +74,7 @@ def module_cid(wasm: bytes) -> CID:
     of a module at or under ``MODULE_BLOCK_BYTES``)."""
     if len(wasm) <= MODULE_BLOCK_BYTES:
         return raw_module_cid(wasm)
+    last = _last
+    if last is not None and last[0] is wasm:
+        return last[1]
     return module_blocks(wasm).cid

@@ -208,10 +208,10 @@ def publish_module(
         raise InvalidInput(f"cannot read {path}: {exc.strerror}") from None
     if len(wasm) > cap:
         raise ModuleTooLarge(f"{path} is over the {cap}-byte module cap")
-    loaded = runtime.sandbox.load(wasm)
+    blocks = module_blocks(wasm)  # one raw block, or over 1 MiB the UnixFS file DAG `ipfs add --cid-version=1` makes
+    loaded = runtime.sandbox.load(wasm, cid=blocks.cid)  # its CID check asks modcid again: the DAG is not rebuilt
     info = loaded.info
     runtime.store.ensure_schema("registry", 1, SCHEMA)
-    blocks = module_blocks(wasm)  # one raw block, or over 1 MiB the UnixFS file DAG `ipfs add --cid-version=1` makes
     earlier = _earlier_of_version(runtime, info.name, info.kind, version or info.version, key.did, blocks.cid)
     vectors_path = _find_vectors(path, Path(vectors) if vectors else None)
     vectors_doc = read_vectors(vectors_path, runtime.limits.trust.max_vectors_bytes)
