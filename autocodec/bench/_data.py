@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..cid import CID
+from ..config import DEFAULT_LIMITS, Limits
 from ..errors import NotFound
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,10 +40,11 @@ def module_bytes(name: str) -> bytes:
                                     f"module {name} is neither in {WASM_SRC} nor in the package's default set")
 
 
-def module_vectors_json(name: str) -> bytes:
+def module_vectors_json(name: str, limits: Limits = DEFAULT_LIMITS) -> bytes:
     """The test vectors of module ``name`` as DAG-JSON: ``wasm-src/NAME/vectors.json``, or else
-    the vectors its manifest in the package's default set links to (a wheel has no ``wasm-src``)."""
-    return _checkout_or_default_set(WASM_SRC / name / "vectors.json", _default_set_vectors, name,
+    the vectors its manifest in the package's default set links to (a wheel has no ``wasm-src``),
+    read as a home with ``limits`` reads vectors (``loader.decode_vectors``: pass the home's)."""
+    return _checkout_or_default_set(WASM_SRC / name / "vectors.json", lambda: _default_set_vectors(limits), name,
                                     f"no test vectors of module {name} in {WASM_SRC} or in the package's default set")
 
 
@@ -58,10 +60,12 @@ def _checkout_or_default_set(path: Path, shipped: Callable[[], dict[str, bytes]]
 
 
 @cache
-def _default_set_vectors() -> dict[str, bytes]:
+def _default_set_vectors(limits: Limits = DEFAULT_LIMITS) -> dict[str, bytes]:
     """Module name -> its manifest's vectors as DAG-JSON, for every manifest in the shipped
-    default-set CAR (signed envelopes whose payload is a manifest naming ``vectors``)."""
+    default-set CAR (signed envelopes whose payload is a manifest naming ``vectors``); the
+    vectors are decoded under ``limits`` as a home decodes them (``decode_vectors``)."""
     from .. import builtin
+    from ..loader._vectors import decode_vectors
     from ..registry._default import DEFAULT_SET_CAR
     from ..store._car import CarReader
 
@@ -79,7 +83,7 @@ def _default_set_vectors() -> dict[str, bytes]:
         payload = envelope.get("payload") if isinstance(envelope, dict) else None
         manifest = builtin.decode(payload, "dag-cbor") if isinstance(payload, bytes) else None
         if isinstance(manifest, dict) and isinstance(manifest.get("name"), str) and manifest.get("vectors") in blocks:
-            vectors = builtin.decode(blocks[manifest["vectors"]], "dag-cbor")
+            vectors = decode_vectors(blocks[manifest["vectors"]], "dag-cbor", limits.trust, decode=limits.decode)
             out.setdefault(manifest["name"], builtin.encode(vectors, "dag-json"))
     return out
 

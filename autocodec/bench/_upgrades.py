@@ -34,8 +34,8 @@ from autocodec.verify import KeyRing
 tmp, upgrades, skip = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 wasm = module_bytes("git-raw")
 vectors = tmp / "vectors.json"  # from wasm-src, or from the default set's manifest in a wheel
-vectors.write_bytes(module_vectors_json("git-raw"))
 with Runtime(tmp / "publisher", default_set=False) as pub:
+    vectors.write_bytes(module_vectors_json("git-raw", pub.limits))  # read as the publishing home reads them
     key = KeyRing(pub.home.keys_dir).generate("bench")
     init_set(pub, "bench", [key], ["bench"])
     for i in range(upgrades + 1):
