@@ -6,8 +6,8 @@ the first, then for each later version puts its bundle in place, refreshes (``Ru
 what ``serve``'s refresher and ``POST /admin/refresh`` run) and decodes git objects with the
 codec now serving. It reports its RSS (``VmRSS``) after upgrade ``skip`` and after the last one.
 The figure is the growth per upgrade between the two, in KiB: ``skip`` is past the point where
-the sandbox's compiled-module memo (64 modules) is full, so what is measured is growth that
-never stops. Target: under 50 KiB per upgrade (RSS is noisy: one sample of 80 upgrades).
+the sandbox's memo of loaded modules (``SandboxLimits.loaded_modules``, 64) is full, so what is
+measured is growth that never stops. Target: under 50 KiB per upgrade (RSS is noisy: one sample of 80 upgrades).
 """
 
 from __future__ import annotations
