@@ -12,6 +12,9 @@ Invariants:
   inputs and outputs, blocks nobody publishes, and Kubo 0.43.1's ``ipfs repo gc`` under a
   recursive pin whose links it cannot find aborts ("garbage collection aborted: could not
   retrieve some links") and removes nothing at all (measured: tests/test_s7_moddag_node.py).
+- A vectors block the node already pins recursively (a node published to before f383ba1) is
+  left pinned as it is, with a warning naming it and the mend: Kubo 0.43.1 refuses a direct pin
+  of it ("already pinned recursively", measured), and the node keeps it either way.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..cid import CID
+from ..errors import FetchError
+from ..log import get_logger
 from ..modcid import DAG_PB, RAW
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -28,6 +33,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._publish import Published
     from ._runtime import Runtime
 
+_log = get_logger("registry")
+_RECURSIVE_ALREADY = "already pinned recursively"
 
 @dataclass(frozen=True, slots=True)
 class NodePins:
@@ -63,10 +70,31 @@ def set_pins(runtime: "Runtime", index_cid: CID) -> NodePins:
 
 
 def put_pinned(node: "NodeSource", pins: NodePins) -> int:
-    """Put ``pins.blocks`` on ``node``, then pin them; returns the blocks put."""
+    """Put ``pins.blocks`` on ``node``, then pin them; returns the blocks put. A direct pin the
+    node refuses because the block is pinned recursively already is left as it is (invariants)."""
     count = node.put_blocks(pins.blocks)
     if pins.recursive:
         node.pin(*pins.recursive)
     if pins.direct:
-        node.pin(*pins.direct, recursive=False)
+        try:
+            node.pin(*pins.direct, recursive=False)
+        except FetchError as exc:
+            if _RECURSIVE_ALREADY not in exc.message:
+                raise
+            _pin_direct_one_by_one(node, pins.direct)
     return count
+
+
+def _pin_direct_one_by_one(node: "NodeSource", cids: tuple[CID, ...]) -> None:
+    """Pin each of ``cids`` directly, leaving those the node pins recursively already."""
+    kept: list[str] = []
+    for cid in cids:
+        try:
+            node.pin(cid, recursive=False)
+        except FetchError as exc:
+            if _RECURSIVE_ALREADY not in exc.message:
+                raise
+            kept.append(str(cid))
+    _log.warning("tonode.vectors_pinned_recursively", node=node.addr, cids=kept,
+                 detail="the node keeps them, but its `ipfs repo gc` aborts on their unpublished links; "
+                        "for each: `ipfs pin rm CID` then `ipfs pin add --recursive=false CID` (docs/trust.md)")
