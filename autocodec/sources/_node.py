@@ -387,9 +387,11 @@ class NodeSource:
         Blocks go up with ``block/put`` (one request per codec and hash, the codec by number so
         private codes work too), and each CID the node computes must equal the block's own.
         ``pin_root`` is pinned recursively (``pin/add``; when the node cannot decode its codec,
-        through ``block/put``'s own ``pin``); ``pin_all`` pins every block itself, for documents
-        whose links the node cannot see (signed envelopes carry their documents as bytes) or must
-        not follow (test vectors link to blocks that are not published).
+        through ``block/put``'s own ``pin``); ``pin_all`` pins every block recursively, each as
+        its own root (``block/put``'s ``pin``). A published set or module is not put this way:
+        test vectors link to blocks nobody publishes, and under a recursive pin Kubo's gc aborts
+        on them; ``registry._tonode.put_pinned`` puts them with no pin, then pins each kind as it
+        must be pinned.
         """
         groups: dict[tuple[int, int, int], list[tuple[CID, bytes]]] = {}
         for cid, data in blocks:
