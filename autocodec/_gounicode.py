@@ -15,7 +15,9 @@ Invariants:
 - ``go_printable(ch)`` is Go's ``strconv.IsPrint``/``unicode.IsPrint``: a letter, mark, number,
   punctuation or symbol of Go's Unicode, or the ASCII space; Python's ``str.isprintable`` is the
   same rule on the Unicode of this Python (14.0.0 on 3.11), so it misses characters assigned
-  since (U+11F00 KAWI SIGN CANDRABINDU is printable in Go, escaped by ``isprintable``).
+  since (U+11F00 KAWI SIGN CANDRABINDU is printable in Go, escaped by ``isprintable``), and on a
+  Python whose Unicode is newer than Go's it takes characters Go does not (3.13: 15.1.0), so
+  ``go_printable_text`` uses it as a fast path only when that Unicode is not newer.
 
 Used by the command line (Kubo's escaping of names), the gateway and ``unixfs`` (``--ignore``
 rules), so it sits below all of them.
@@ -102,10 +104,28 @@ def go_printable(ch: str) -> bool:
 
 
 def go_printable_text(text: str) -> bool:
-    """Whether every character of ``text`` is ``go_printable``. ``str.isprintable`` is a strict
-    subset of it (module invariants; tests/test_s6_go_printable.py checks every code point), so a
-    name it takes is answered at C speed; only the characters it refuses are looked up in Go's
-    ranges (and ASCII ones are Go's rule already)."""
-    if text.isprintable():
-        return True
-    return not text.isascii() and all(go_printable(ch) for ch in text if not ch.isprintable())
+    """Whether every character of ``text`` is ``go_printable``. On ASCII ``str.isprintable`` is
+    Go's rule; above it, while this Python's Unicode is not newer than Go's tables'
+    (``_isprintable_within_go``), ``str.isprintable`` is a subset of Go's rule (module
+    invariants; tests/test_s6_go_printable.py checks every code point), so a name it takes is
+    answered at C speed and only the characters it refuses are looked up in Go's ranges."""
+    if text.isascii():
+        return text.isprintable()
+    if not _isprintable_within_go():
+        return all(go_printable(ch) for ch in text)
+    return text.isprintable() or all(go_printable(ch) for ch in text if not ch.isprintable())
+
+
+@lru_cache(maxsize=1)
+def _isprintable_within_go() -> bool:
+    """Whether this Python's Unicode (``unicodedata.unidata_version``) is at most the one of
+    Go's tables (15.0.0): a newer one (Python 3.13's 15.1.0, 3.14's 16.0.0) makes printable
+    characters Go's tables do not know, which Kubo escapes."""
+    import unicodedata
+
+    from ._gounicode_tables import UNICODE_VERSION
+
+    def version(text: str) -> tuple[int, ...]:
+        return tuple(int(part) for part in text.split("."))
+
+    return version(unicodedata.unidata_version) <= version(UNICODE_VERSION)
