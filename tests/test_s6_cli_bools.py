@@ -13,14 +13,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from autocodec.cli._app import main
 
-from ._kubo import KUBO_BIN, KuboRepo, require_kubo
+from . import _kubo_pair
+from ._kubo import KUBO_BIN, KuboRepo
 
 CONTENT = {"--offline=0": b"a file named as an option\n", "--no-offline": b"another file\n",
            "-p=0": b"a short option's name\n", "--no-progress": b"yet another\n", "a.txt": b"a\n"}
@@ -99,10 +99,7 @@ ROWS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
+kubo = _kubo_pair.kubo  # a fresh offline repo for the module
 
 
 @pytest.fixture(scope="module")

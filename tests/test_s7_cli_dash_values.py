@@ -15,7 +15,6 @@ import argparse
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,8 @@ from autocodec.cli._app import main
 from autocodec.cli._argv import dash_values, kubo_spellings, place_globals, place_help
 from autocodec.cli._commands import build_parser
 
-from ._kubo import KUBO_BIN, KuboRepo, require_kubo
+from . import _kubo_pair
+from ._kubo import KUBO_BIN, KuboRepo
 
 
 def _parsed(*argv: str) -> argparse.Namespace:
@@ -181,10 +181,7 @@ ROWS: list[tuple[list[str], str | None, str | None]] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRepo]:
-    require_kubo()
-    yield KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
+kubo = _kubo_pair.kubo  # a fresh offline repo for the module
 
 
 @pytest.fixture(scope="module")

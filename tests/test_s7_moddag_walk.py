@@ -17,6 +17,7 @@ from autocodec.errors import ModuleRejected
 from autocodec.store import BlockStore
 from autocodec.unixfs import _pb
 from autocodec.verify import dag_cids, module_blocks
+from tests.test_bigmod import Counted, _leaf
 from tests.test_bigmod_nodes import GIT_RAW, with_padding
 
 MIB = 1 << 20
@@ -27,28 +28,12 @@ def store(tmp_path: Path):
     with BlockStore.open(tmp_path / "blocks.db") as opened:
         yield opened
 
-
-class Counted:
-    def __init__(self, store: BlockStore) -> None:
-        self.store, self.reads = store, 0
-
-    def __call__(self, cid: CID) -> bytes:
-        self.reads += 1
-        return self.store.get(cid)
-
-
 def _node(store: BlockStore, links: list[CID], filesize: int | None, kind: int = _pb.FILE, data: bytes = b"") -> CID:
     meta = _pb.UnixfsData(kind, data, filesize, tuple(1 for _ in links) if kind == _pb.FILE else ())
     block = builtin.encode({"Data": _pb.encode(meta), "Links": [{"Hash": c, "Name": "", "Tsize": 1} for c in links]},
                            "dag-pb")
     cid = builtin.cid_for(block, "dag-pb")
     store.put(cid, block)
-    return cid
-
-
-def _leaf(store: BlockStore, data: bytes) -> CID:
-    cid = builtin.cid_for(data, "raw")
-    store.put(cid, data)
     return cid
 
 
