@@ -17,8 +17,9 @@ Invariants:
 - Memory is bounded: at most ``threads + 2`` tiles are in flight (one being read, the others
   checked or waiting to be handed out), each at most ``TILE_MAX_CHUNKS`` KiB of content plus
   its parents, and ``plan`` shrinks tiles so they hold at most ``IN_FLIGHT_BYTES`` of content
-  together (``MAX_THREADS`` threads at most); an encoding thread holds one buffer of its
-  tile's encoding (``_ThreadInstances.image``), written to the file in one piece.
+  together (``MAX_THREADS`` threads at most); an encoding thread writes its tile's pieces
+  straight from the guest's output (``_TileWriter``), keeping only the parents above its
+  256-chunk groups (64 bytes each) until the tile ends.
 - No copies of a combined tile, nor of any tile of regular files: it is received (or read by
   its pool thread) straight into the memory of the guest instance that verifies it
   (``DecodeStream.region``), verified there in windows and handed out as views of that
@@ -64,8 +65,9 @@ from ..loader._verifier import (
     Subtree,
     Verifier,
 )
-from ._steps import Placer, Readable
-from ._tree import CHUNK, GROUP_CHUNKS, HEADER, PARENT, chunk_count, encoded_size, leaves, left_chunks, node_offset
+from ._steps import Readable
+from ._tree import (CHUNK, GROUP_CHUNKS, HEADER, PARENT, chunk_count, emission_order, encoded_size, leaves, left_chunks,
+                    node_offset)
 
 TILE_MAX_CHUNKS = 4096
 """The largest tile: 4 MiB of content, whose 4095 parents (262080 bytes) the module holds at
@@ -139,19 +141,19 @@ def encode_fd(verifier: Verifier, src_fd: int, src_at: int, length: int, dst_fd:
         n = min(t, total - first)
         lo, hi = first * CHUNK, min(length, (first + n) * CHUNK)
         enc = verifier.encoder(hi - lo, mode, first=first, instance=own.get(), group_log=group_log)
-        image = placer = None
+        writer = None
         if dst_fd is not None:  # the tile's encoding is a standalone one's without its header
-            image = own.image(encoded_size(first, n, length, outboard=outboard, leaf=leaf))
-            placer = Placer(image, -HEADER, hi - lo, outboard, leaf)
+            at = dst_base + node_offset(first, n, length, outboard=outboard, leaf=leaf) - HEADER
+            writer = _TileWriter(dst_fd, at, hi - lo, outboard, leaf)
         read_into, ended = _pread_into(src_fd, src_at + lo, src_at + hi), False
         while not ended:
             out, _, ended = enc.pull(read_into, enc.max_piece)
-            if placer is not None:
-                placer.write(out)
+            if writer is not None:
+                writer.write(out)
         rest, cv = enc.final()
-        if placer is not None and image is not None and dst_fd is not None:
-            placer.write(rest)
-            _pwrite_all(dst_fd, image, dst_base + node_offset(first, n, length, outboard=outboard, leaf=leaf))
+        if writer is not None:
+            writer.write(rest)
+            writer.close()
         return cv
 
     tiles = range(0, total, t)  # aligned runs of t chunks (the last may be shorter): subtrees
@@ -174,10 +176,77 @@ def encode_fd(verifier: Verifier, src_fd: int, src_at: int, length: int, dst_fd:
     return join(0, total)
 
 
+SMALL_PIECE = 4096
+"""Encoder pieces shorter than this (the 64-byte parents above the 256-chunk groups, a short
+last group) are kept by ``_TileWriter`` and written together at the tile's end."""
+
+
+class _TileWriter:
+    """Writes one tile's encoder output at its final offsets (``emission_order`` of a standalone
+    encoding of the tile; its offset ``at`` in the file is where that encoding's header would
+    be): each piece of at least ``SMALL_PIECE`` bytes with ``pwrite`` straight from the guest's
+    output, pieces that follow each other in the file and in the output in one call (a
+    256-chunk group and its right sibling); shorter pieces (the parents above the groups) are
+    copied and written at ``close``, runs that touch each other in one call. 17 writes for a
+    tile of 4096 chunks and no copy of its content: assembling the tile in a host buffer
+    and writing it in one piece cost an extra copy and, measured here, twice the system time
+    (docs/bao.md, *Where the CPU goes*)."""
+
+    def __init__(self, fd: int, at: int, length: int, outboard: bool, leaf: int) -> None:
+        self._fd, self._at = fd, at
+        self._items = emission_order(length, outboard=outboard, leaf=leaf)
+        self._pos = self._left = 0
+        self._small: list[tuple[int, bytes]] = []
+
+    def write(self, out: bytes | memoryview) -> None:
+        """Place ``out`` (the next output of the encoder; a view valid until its next call)."""
+        view = memoryview(out)
+        if view.format != "B":  # a ctypes view ("<B")
+            view = view.cast("B")
+        done, run, run_from = 0, -1, 0  # run: the file position (from ``at``) of view[run_from:done]
+        while done < len(view):
+            if not self._left:
+                try:
+                    self._pos, self._left = next(self._items)
+                except StopIteration:
+                    raise InvalidInput("the encoder wrote more than the tree holds") from None
+                continue
+            take = min(self._left, len(view) - done)
+            if take < SMALL_PIECE:
+                self._small.append((self._pos, bytes(view[done:done + take])))
+            elif run < 0 or run + (done - run_from) != self._pos:
+                if run >= 0:
+                    _pwrite_all(self._fd, view[run_from:done], self._at + run)
+                run, run_from = self._pos, done
+            self._pos += take
+            self._left -= take
+            done += take
+            if take < SMALL_PIECE and run >= 0:  # a kept piece ends the run before it
+                _pwrite_all(self._fd, view[run_from:done - take], self._at + run)
+                run = -1
+        if run >= 0:
+            _pwrite_all(self._fd, view[run_from:done], self._at + run)
+
+    def close(self) -> None:
+        """Write the kept pieces, runs that touch each other in one call."""
+        small = sorted(self._small)
+        self._small = []
+        i = 0
+        while i < len(small):
+            start, parts = small[i][0], [small[i][1]]
+            end = start + len(parts[0])
+            i += 1
+            while i < len(small) and small[i][0] == end:
+                parts.append(small[i][1])
+                end += len(small[i][1])
+                i += 1
+            _pwrite_all(self._fd, memoryview(b"".join(parts)), self._at + start)
+
+
 class _ThreadInstances:
     """One guest instance per pool thread for the tiles of one operation (a fresh instance per
-    tile would fault its memory in again: about 1 ms a tile, measured), and one reused buffer
-    for the encoding of its tile (``image``). Both live as long as the operation's pool threads."""
+    tile would fault its memory in again: about 1 ms a tile, measured). It lives as long as
+    the operation's pool threads."""
 
     def __init__(self, verifier: Verifier) -> None:
         self._verifier = verifier
@@ -188,15 +257,6 @@ class _ThreadInstances:
         if instance is None or instance.broken:
             instance = self._local.instance = self._verifier.instance()
         return instance
-
-    def image(self, n: int) -> memoryview:
-        """This thread's buffer, ``n`` bytes of it: a tile's encoding is put together there and
-        written with one ``pwrite``. Many small writes from several threads into one file queue
-        on its inode lock (the waiters spin on their CPUs: twice the system time, measured)."""
-        buf: bytearray | None = getattr(self._local, "buf", None)
-        if buf is None or len(buf) < n:
-            buf = self._local.buf = bytearray(n)
-        return memoryview(buf)[:n]
 
 
 def _pread_into(fd: int, at: int, end: int) -> Callable[[memoryview], int]:
