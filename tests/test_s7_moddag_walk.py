@@ -79,6 +79,21 @@ def test_dag_pb_bytes_are_bounded(store: BlockStore) -> None:
         list(dag_cids(root, store.get, size=2 * MIB))
 
 
+def test_each_refusal_names_the_bound_it_met(store: BlockStore) -> None:
+    """Under a module cap over 31 MiB the nodes' byte budget passes the 2 MiB block line: a walk
+    over the budget names the budget (it named the 2 MiB line), a node over the line the line."""
+    from autocodec.config import TrustLimits
+
+    limits = TrustLimits(max_module_bytes=64 * MIB)  # budget: 64 KiB + 4 MiB = 4,259,840 bytes
+    parts = [_node(store, [], 1_500_000, data=bytes([i]) * 1_500_000) for i in range(3)]
+    root = _node(store, parts, 4_500_000)
+    with pytest.raises(ModuleRejected, match=f"its dag-pb nodes pass 4259840 bytes \\(at {parts[2]}\\)"):
+        list(dag_cids(root, store.get, limits=limits))
+    big = _node(store, [], 2_200_000, data=b"\x01" * 2_200_000)
+    with pytest.raises(ModuleRejected, match=f"its dag-pb node {big} is over 2097152 bytes"):
+        list(dag_cids(big, store.get, limits=limits))
+
+
 def test_a_codec_outside_module_dags_is_refused(store: BlockStore) -> None:
     cbor = builtin.encode({"a": 1}, "dag-cbor")
     child = builtin.cid_for(cbor, "dag-cbor")

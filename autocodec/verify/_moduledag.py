@@ -166,8 +166,10 @@ def dag_cids(root: CID, get: Callable[[CID], bytes], *, size: int | None = None,
         except BlockNotFound:
             continue
         read += len(data)
-        if len(data) > MAX_DAG_BLOCK_BYTES or read > budget_bytes:
-            raise _refuse(root, f"its dag-pb nodes pass {min(budget_bytes, MAX_DAG_BLOCK_BYTES)} bytes (at {cid})")
+        if len(data) > MAX_DAG_BLOCK_BYTES:
+            raise _refuse(root, f"its dag-pb node {cid} is over {MAX_DAG_BLOCK_BYTES} bytes")
+        if read > budget_bytes:
+            raise _refuse(root, f"its dag-pb nodes pass {budget_bytes} bytes (at {cid})")
         _file_node(root, cid, data)
         links = decode(data, "dag-pb")["Links"]
         links_seen += len(links)
