@@ -34,7 +34,7 @@ from ._commands import CID_BASE_IGNORED as CID_BASE_IGNORED
 from ._commands import COMMAND_MODULES as COMMAND_MODULES
 from ._commands import ENC_IGNORED as ENC_IGNORED
 from ._commands import _command_modules as _command_modules
-from ._commands import _innermost, _unbounded, command_name, command_timeout, unused_globals
+from ._commands import TIMELESS, _innermost, _unbounded, command_name, command_timeout, unused_globals
 from ._commands import _leaf_parsers as _leaf_parsers
 from ._commands import build_parser as build_parser
 from ._commands import kubo_global_options as kubo_global_options
@@ -80,7 +80,7 @@ def _main(argv: Sequence[str] | None) -> int:
     except OSError as exc:  # --help or --version could not be written (``Parser``)
         return _stdout_failed(exc)
     if extras:  # the command's own usage, not the top level's
-        _innermost(parser, args).error(f"unrecognized arguments: {' '.join(extras)}")
+        _innermost(parser, args).error(_unread(words, extras))
     refused = unused_globals(parser, args) or _unbounded(args) or _network_globals(args)
     if refused is not None:
         from ._text import clean
@@ -97,6 +97,16 @@ def _main(argv: Sequence[str] | None) -> int:
 
     with guard_std_streams():  # a closed stdin/stdout is a one-line error, not a traceback
         return _run(args, started)
+
+
+def _unread(words: list[str], extras: list[str]) -> str:
+    """The usage error for the words the command did not read: a program option that takes a
+    value but ends the line (``version --timeout``; ``place_globals`` leaves it in place) is
+    Kubo 0.43.1's ``missing argument for option "timeout"``, anything else argparse's words."""
+    last = words[-1] if words else ""
+    if extras[-1] == last and TOP_GLOBALS.get(last) and "--" not in words:
+        return f'missing argument for option "{last.lstrip("-")}": give its value after {last}'
+    return f"unrecognized arguments: {' '.join(extras)}"
 
 
 def _parse(parser: argparse.ArgumentParser, words: list[str],
@@ -197,7 +207,8 @@ def _run(args: argparse.Namespace, started: float | None = None) -> int:
     ``--timeout`` counts from ``started`` (``time.monotonic()``; default: now)."""
     import time
 
-    left = _left(args.command_timeout, time.monotonic() if started is None else started)
+    seconds = None if command_name(args) in TIMELESS else args.command_timeout  # waits on nothing
+    left = _left(seconds, time.monotonic() if started is None else started)
     if _logging_wanted(args):
         from .. import log
 

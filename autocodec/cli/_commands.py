@@ -172,6 +172,13 @@ def unused_globals(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     return None
 
 
+TIMELESS = frozenset({"version", "cid bases", "cid codecs", "cid hashes", "cid inspect"})
+"""The commands ``--timeout`` does not bound: they print from their arguments and the program's
+own tables, never waiting on anything (no home, store, network or stdin). Kubo 0.43.1's same
+commands never look at the deadline: ``ipfs --timeout=-1s version`` (or ``=1ns``) prints the
+version, exit 0 (measured; a deadline already past stops every command that does look at it)."""
+
+
 def _unbounded(args: argparse.Namespace) -> str | None:
     """Why ``--timeout`` is refused on this command, or None: ``serve`` runs until it is
     stopped (SIGTERM or Ctrl-C: a prompt, orderly stop), and its requests have their own bounds."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import re
 import sys
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO, cast
 
@@ -103,14 +104,17 @@ class Parser(argparse.ArgumentParser):
         ``-w=T``, ``--offline=1``, ``-p=0`` and ``--pin=`` become the option's on or off spelling;
         any other value (``--pin=yes``) is refused, as Kubo refuses it. argparse asks this only of
         words it may read as options, so a word after ``--`` is never rewritten (``add --
-        --offline=0`` adds that file, as Kubo does)."""
+        --offline=0`` adds that file, as Kubo does). A cluster of short options before an ``=``
+        (``-Qs=x``) is Kubo's ``unknown option "Qs"`` (``_SHORT_CLUSTER``)."""
         name, eq, value = arg_string.partition("=")
+        if eq and self._subparsers is None and _SHORT_CLUSTER.fullmatch(name):
+            self.error(f'unknown option "{name[1:]}" (a value after = is one option\'s: write '
+                       f'{" ".join("-" + c for c in name[1:])}={_shown(value)})')
         forms = self._on_off_forms(name) if eq and name.startswith("-") else None
         if forms is not None:
             truth = _GO_BOOLS.get(value.lower())
             if truth is None:
-                shown = value if len(value) <= 40 else value[:40] + "..."
-                self.error(f"invalid boolean {shown!r} for {name} (give true or false)")
+                self.error(f"invalid boolean {_shown(value)!r} for {name} (give true or false)")
             arg_string = forms[0] if truth else forms[1]
         return super()._parse_optional(arg_string)
 
@@ -153,6 +157,18 @@ class Parser(argparse.ArgumentParser):
             # argparse passes sys.stdout, None when descriptor 1 was closed (stderr is passed as itself)
             raise OSError(errno.EBADF, "standard output is closed")
         super()._print_message(message, file)
+
+
+_SHORT_CLUSTER = re.compile(r"-[A-Za-z]{2,}")
+"""A cluster of short options (``-Qs``): before an ``=`` Kubo 0.43.1 reads it as one option's name
+(go-ipfs-cmds 0.16.1 ``parseShortOpts``: ``-Qs=x`` is ``unknown option "Qs"``), so it is refused
+(``Parser._parse_optional``) rather than read as ``-Q -s =x``. A value joined by ``dash_values``
+(``-Qs-x=y``) has a dash in its name part and is not one."""
+
+
+def _shown(value: str) -> str:
+    """``value`` cut to 40 characters for a message."""
+    return value if len(value) <= 40 else value[:40] + "..."
 
 
 _GO_BOOLS = {"": True, "1": True, "t": True, "true": True, "0": False, "f": False, "false": False}

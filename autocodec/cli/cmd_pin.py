@@ -16,6 +16,15 @@ from ._text import clean
 PIN_TYPES = ("all", "recursive", "direct", "indirect")
 """Kubo 0.43.1's ``pin ls --type`` values; a pinned set is a recursive pin of its index."""
 
+
+def pin_type(text: str) -> str:
+    """``pin ls --type``'s value, one of ``PIN_TYPES``; another is refused in Kubo 0.43.1's words
+    (``invalid type 'x', must be one of {direct, indirect, recursive, all}``)."""
+    if text not in PIN_TYPES:
+        raise argparse.ArgumentTypeError(f"invalid type {text!r}, must be one of "
+                                          "{direct, indirect, recursive, all} (give one of them, or leave -t out)")
+    return text
+
 EPILOG = """examples:
   autocodec pin add bundle.car                      # a set exported with `autocodec set export`
   autocodec pin add /ipns/NAME --gateway https://trustless-gateway.link   # records verified here
@@ -45,7 +54,7 @@ def register(sub: Any) -> None:
     ls.add_argument("paths", nargs="*", metavar="CID|/ipfs/PATH",
                     help="only these blocks: each one's pin type (recursive, or indirect through a set's index); "
                          "one not pinned is an error, as Kubo")
-    ls.add_argument("--type", "-t", default="all", choices=PIN_TYPES,
+    ls.add_argument("--type", "-t", default="all", type=pin_type, metavar="{" + ",".join(PIN_TYPES) + "}",
                     help="Kubo's pin type (default all): recursive lists every set's index, indirect the blocks "
                          "the sets keep besides, direct none")
     bool_flag(ls, "-q", "quiet", False, "only the index CIDs, one a line")

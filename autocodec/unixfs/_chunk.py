@@ -123,7 +123,7 @@ def parse_chunker(text: str, limits: Limits | None = None) -> ChunkerSpec:
         return ChunkerSpec(text, "chunker-buzhash", {}, 512 * 1024)
     if name != "fastcdc" and (spec := _module_chunker(text, cap)) is not None:
         return spec
-    raise UnknownChunker(f"unknown chunker {text!r}", hint=_CHUNKER_HINT)
+    raise UnknownChunker(f"unrecognized chunker option: {text}", hint=_CHUNKER_HINT)  # Kubo 0.43.1's words
 
 
 _CHUNKER_HINT = "use size-N, rabin[-MIN-AVG-MAX], buzhash, fastcdc-MIN-AVG-MAX or a pinned chunker module's name"
