@@ -38,13 +38,18 @@ def run(args: argparse.Namespace) -> int:
         raise InvalidInput("the --vectors path is empty", hint="name the folder holding vectors.json, or leave --vectors out")
     (key,) = load_keys([args.key], args.passphrase_env)
     with runtime_from_args(args) as rt:
-        published = publish_module(rt, args.module, key, version=args.semver, vectors=args.vectors,
-                                   expires_days=args.expires_days)
-        if args.to_node:  # manifest, module (a DAG whole) and vectors, pinned so the node keeps them
-            from ..registry._tonode import published_pins, put_pinned
+        node = None
+        if args.to_node:
             from ..sources import NodeSource
 
-            put_pinned(NodeSource(args.to_node, limits=rt.limits.fetch), published_pins(rt.store.get, published))
+            node = NodeSource(args.to_node, limits=rt.limits.fetch)
+            node.key_names()  # asked before signing: a node that is down or refuses signs nothing
+        published = publish_module(rt, args.module, key, version=args.semver, vectors=args.vectors,
+                                   expires_days=args.expires_days)
+        if node is not None:  # manifest, module (a DAG whole) and vectors, pinned so the node keeps them;
+            from ..registry._tonode import published_pins, put_pinned  # failing, a retry answers this manifest
+
+            put_pinned(node, published_pins(rt.store.get, published))
     write_line(str(published.manifest_cid))
     if published.existing:
         import sys

@@ -137,35 +137,36 @@ def run_remove(args: argparse.Namespace) -> int:
 
 
 def run_publish(args: argparse.Namespace) -> int:
+    """Sign the next version. With ``--to-node`` it is recorded as the set's version (and printed)
+    only once the node holds it, pinned, under the set's IPNS name; a node that fails before
+    leaves the version as it was, and a retry puts the index signed then (``publish_set``)."""
     from ..registry import Runtime, get_set, publish_set
+    from ..registry._sets import record_set_version
     from ._io import write_line
     from ._runtime import load_keys
 
     with Runtime() as rt:
         state = get_set(rt, args.name)
         keys = load_keys(args.key or list(state.key_names), args.passphrase_env)
-        node, node_keys = None, set[str]()
-        if args.to_node:  # asked before signing: a node that is down or refuses leaves the set's version as it was
-            from ..sources import NodeSource
+        if not args.to_node:
+            write_line(str(publish_set(rt, args.name, keys, expires_days=args.expires_days)))
+            return 0
+        from ..registry._tonode import put_pinned, set_pins
+        from ..sources import NodeSource
+        from ._text import clean
 
-            node = NodeSource(args.to_node, limits=rt.limits.fetch)
-            node_keys = node.key_names()
-        index_cid = publish_set(rt, args.name, keys, expires_days=args.expires_days)
-        write_line(str(index_cid))
-        if node is not None:
-            import sys
-
-            from ..registry._tonode import put_pinned, set_pins
-
-            count = put_pinned(node, set_pins(rt, index_cid))
-            key_name = f"autocodec-set-{args.name}"
-            if key_name not in node_keys:
-                node.key_gen(key_name)
-            ipns_name = node.name_publish(f"/ipfs/{index_cid}", key_name)
-            from ._text import clean
-
-            print(clean(f"autocodec: put {counted(count, 'block')} on {node.addr}, pinned; IPNS /ipns/{ipns_name} -> "
-                        f"{index_cid}"), file=sys.stderr)
+        node = NodeSource(args.to_node, limits=rt.limits.fetch)
+        node_keys = node.key_names()  # asked before signing: a node that is down signs nothing
+        index_cid = publish_set(rt, args.name, keys, expires_days=args.expires_days, record=False)
+        count = put_pinned(node, set_pins(rt, index_cid))
+        key_name = f"autocodec-set-{args.name}"
+        if key_name not in node_keys:
+            node.key_gen(key_name)
+        ipns_name = node.name_publish(f"/ipfs/{index_cid}", key_name)
+        record_set_version(rt, args.name, index_cid)
+    write_line(str(index_cid))
+    print(clean(f"autocodec: put {counted(count, 'block')} on {node.addr}, pinned; IPNS /ipns/{ipns_name} -> "
+                f"{index_cid}"), file=sys.stderr)
     return 0
 
 

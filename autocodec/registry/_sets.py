@@ -6,7 +6,8 @@ the entries staged for the next index) lives in the home's database, tables ``re
 Invariants:
 - ``publish`` signs index version N+1 with a threshold of the index role, fresh expiry,
   naming the current root; what it prints (the index envelope's CID) identifies that
-  version of the set, and is what users pin.
+  version of the set, and is what users pin. Signed and recorded as the set's version are two
+  steps (``_pending``): a number is never signed for two contents, and never goes down.
 - ``rotate_keys`` signs root N+1 (``previous`` root N) with a threshold of root N's root keys
   and every new key, as readers require (TUF 5.3.4); later indexes are signed under it.
 - ``export`` writes one CAR whose root is that index: the whole root chain, the index,
@@ -279,9 +280,15 @@ def published_entries(runtime: "Runtime", name: str) -> list[tuple[str, int | st
 
 
 def publish_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], *, expires_days: float | None = None,
-                now: int | None = None) -> CID:
-    """Sign index version N+1 of the set; returns its CID (the set version's identifier)."""
+                now: int | None = None, record: bool = True) -> CID:
+    """Sign index version N+1 of the set; returns its CID (the set version's identifier).
+
+    ``record=False`` leaves the set's version at N and keeps the index pending (``_pending``)
+    until ``record_set_version``: a step that may fail after signing (putting it on a node)
+    comes in between. A pending index listing the same is signed again by no one: it is
+    answered (the same CID); one listing otherwise is followed by the next number."""
     from ..verify import Index, IndexEntry, sign
+    from ._pending import keep_pending, pending, reusable
 
     state = get_set(runtime, name)
     now = int(time.time()) if now is None else now
@@ -292,16 +299,30 @@ def publish_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], *, 
     listed = [IndexEntry(kind, key, mcid, (kind, str(key), mcid) in marks) for kind, key, mcid in entries(runtime, name)]
     if not listed:
         raise InvalidInput(f"set {name!r} lists nothing yet", hint="add manifests with `autocodec set add NAME MANIFEST_CID`")
-    index = Index(set=name, role="index", version=state.index_version + 1, expires=int(now + days * DAY),
+    waiting = pending(runtime, name)
+    spent = max(state.index_version, waiting.version if waiting is not None else 0)
+    index = Index(set=name, role="index", version=spent + 1, expires=int(now + days * DAY),
                   root=state.root_cid, entries=tuple(listed))
-    index_cid, envelope = sign(index, keys, limits=runtime.limits.trust)
-    runtime.store.put(index_cid, envelope)
-    with runtime.store.transaction() as conn:
-        conn.execute("UPDATE registry_sets SET index_version = ?, index_cid = ? WHERE name = ?",
-                     (index.version, str(index_cid), name))
-    log.info("set.publish", set=name, index=str(index_cid), version=index.version, entries=len(listed),
+    signed = _read_index(runtime, runtime.get(waiting.index_cid)) if waiting is not None else None
+    if waiting is not None and signed is not None and waiting.version > state.index_version and reusable(waiting, signed, index, days, now):
+        index, index_cid = signed, waiting.index_cid  # the number is spent on it: the same again
+    else:
+        index_cid, envelope = sign(index, keys, limits=runtime.limits.trust)
+        runtime.store.put(index_cid, envelope)
+        keep_pending(runtime, name, index.version, index_cid, days)
+    log.info("set.sign", set=name, index=str(index_cid), version=index.version, entries=len(listed),
              expires=index.expires)
+    if record:
+        record_set_version(runtime, name, index_cid)
     return index_cid
+
+
+def record_set_version(runtime: "Runtime", name: str, index_cid: CID) -> None:
+    """Make the index ``publish_set`` signed (``record=False``) the set's latest version."""
+    from ._pending import record_pending
+
+    version = record_pending(runtime, name, index_cid)
+    log.info("set.publish", set=name, index=str(index_cid), version=version)
 
 
 def rotate_keys(runtime: "Runtime", name: str, signers: Sequence["SigningKey"], new_keys: Sequence["SigningKey"],
