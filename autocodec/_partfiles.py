@@ -144,6 +144,11 @@ def write_whole(target: Path, write: Callable[[BinaryIO], _T], mode: int = 0o666
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):  # the path named goes nowhere: the caller's to fix
             raise InvalidInput(f"cannot write {target}: {exc.strerror or exc}",
                                hint="check that its folder exists and can be written") from None
+        from .store._size_limit import efbig_limit, raise_limit_hint
+
+        if (limit := efbig_limit(exc)) is not None:
+            raise OutputError(f"cannot write {target}: {exc.strerror or exc}",
+                              hint=f"{raise_limit_hint(limit)}, or free space where the file goes") from None
         full = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
         raise OutputError(f"cannot write {target}: {exc.strerror or exc}",
                           hint="free space where the file goes" if full else

@@ -306,7 +306,12 @@ class WholeWrites:
 
 
 def _stdout_full(exc: OSError) -> OutputError:
+    from ..store._size_limit import efbig_limit, raise_limit_hint
+
     silence_stdout()  # what is still buffered cannot be written at exit either
+    if (limit := efbig_limit(exc)) is not None:
+        return OutputError(f"cannot write standard output: {exc.strerror or exc}",
+                           hint=f"{raise_limit_hint(limit)}, or send it elsewhere")
     return OutputError(f"cannot write standard output: {exc.strerror or exc}",
                        hint="free space where the output goes, or send it elsewhere")
 
@@ -379,6 +384,11 @@ inside an output's block, they are the output's, even from a write that went to 
 
 
 def _cannot_write(path: str, exc: OSError) -> OutputError:
+    from ..store._size_limit import efbig_limit, raise_limit_hint
+
+    if (limit := efbig_limit(exc)) is not None:
+        return OutputError(f"cannot write {path}: {exc.strerror or exc}",
+                           hint=f"{raise_limit_hint(limit)}, or choose another output path")
     hint = ("free space (or raise the file size limit) where it goes, or choose another output path"
             if exc.errno in _FULL else "check the output path")
     return OutputError(f"cannot write {path}: {exc.strerror or exc}", hint=hint)

@@ -57,3 +57,9 @@ def efbig_limit(exc: OSError) -> int | None:
     ``exc`` is ``EFBIG`` and the soft limit is finite. None otherwise (``EFBIG`` under no limit is
     the file system's own largest file, which raising the limit would not help)."""
     return file_size_limit() if exc.errno == errno.EFBIG else None
+
+
+
+def raise_limit_hint(limit: int) -> str:
+    """The start of an output's hint when its write met the file size limit ``limit``."""
+    return f"raise this process's file size limit of {limit} bytes (the shell's ulimit -f, RLIMIT_FSIZE)"

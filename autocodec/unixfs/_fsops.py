@@ -61,6 +61,12 @@ def write_error(exc: OSError, shown: Path) -> AutocodecError:
     if exc.errno == errno.ENAMETOOLONG:
         return InvalidBlock(f"cannot write {_short(shown)}: a name or path in the DAG is longer than this file "
                             f"system allows ({reason})", hint=NOT_WRITABLE_HINT)
+    from ..store._size_limit import efbig_limit, raise_limit_hint
+
+    if (limit := efbig_limit(exc)) is not None:
+        return OutputError(f"cannot write {_short(shown)}: {reason}",
+                           hint=f"{raise_limit_hint(limit)}, or check the output folder (permissions, free space), "
+                                "or choose another one")
     return OutputError(f"cannot write {_short(shown)}: {reason}",
                        hint="check the output folder (permissions, free space), or choose another one")
 
