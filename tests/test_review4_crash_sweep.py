@@ -9,7 +9,8 @@ the home must be whole: ``block check`` clean, every block readable and hashing 
 whole or absent. A refused command must exit non-zero with one line on stderr, no traceback;
 under a file size limit, each command's outcome is exact (``FSIZE_KINDS``: exit 1 with
 ``FileSizeLimit`` where the home's store meets the limit, ``OutputError`` where a named output
-does, or completion).
+does, or completion), and so it is on a full disk (``FULL_KINDS``: ``StorageFull`` for the home,
+``OutputError`` for an output, or completion).
 
 ``CRASH_SWEEP_STEPS`` (default 3) sets how many kill points each command gets and
 ``CRASH_FREE_SIZES`` (bytes, space-separated) the free space of the full-disk runs; the defaults
@@ -338,11 +339,58 @@ def used_bytes(at: Path) -> int:
     return (st.f_blocks - st.f_bfree) * st.f_frsize
 
 
-def typed_full(done: subprocess.CompletedProcess[str]) -> str | None:
-    """Why a refusal on a full disk is not typed as one (None when it is): ``StorageFull`` for the
-    home, ``OutputError`` for an output the command names."""
+_FULL = "StorageFull"  # the home's disk is full
+FULL_SIZES = [0, 128 << 10, 1 << 20, 16 << 20]
+FULL_KINDS: dict[str, tuple[str | None, ...]] = {
+    # what each command ends with at each of FULL_SIZES free beside the home (beside the output,
+    # for get -o): a refusal of that kind (exit 1), or None, it completes (measured, as FSIZE_KINDS:
+    # 1 MiB takes what pin, trust and publish add, not a 12 MB tree, 20,000 blocks or a 1 MiB
+    # block; 16 MiB takes all but the CAR's 20,000 blocks, and the tree's 6 MiB file)
+    "add": (_FULL, _FULL, _FULL, None),
+    "dag-import": (_FULL, _FULL, _FULL, _FULL),
+    "block-put": (_FULL, _FULL, _FULL, None),
+    "pin-add": (_FULL, _FULL, None, None),
+    "pin-update": (_FULL, _FULL, None, None),
+    "trust-add": (_FULL, _FULL, None, None),
+    "publish": (_FULL, _FULL, None, None),
+    "get-dir": (_OUT, _OUT, _OUT, None),
+    "get-file": (_OUT, _OUT, _OUT, None),
+}
+
+
+def full_kinds(name: str, free: int) -> set[str | None]:
+    """The outcomes ``FULL_KINDS`` admits for ``name`` with ``free`` bytes free: the measured one
+    at a size of ``FULL_SIZES``; between them (``CRASH_FREE_SIZES``), the command's refusal or
+    completion, never the other kind."""
+    row = dict(zip(FULL_SIZES, FULL_KINDS[name], strict=True))
+    if free in row:
+        return {row[free]}
+    return {_OUT if name.startswith("get-") else _FULL, None}
+
+
+def typed_full(sc: Scenario, done: subprocess.CompletedProcess[str], kinds: set[str | None]) -> str | None:
+    """Why a run on a full disk did not end as one of ``kinds`` (None when it did): completed for
+    None; else exit 1 and one line of a kind named, ``StorageFull`` saying to free disk space,
+    ``OutputError`` naming the output."""
+    if done.returncode == 0:
+        return None if None in kinds else f"expected {sorted(map(str, kinds))}, completed"
+    if done.returncode != 1:
+        return f"expected {sorted(map(str, kinds))}, exit {done.returncode}: {done.stderr[-300:]}"
     said = done.stderr.strip().splitlines()[-1]  # after any progress lines
-    return None if said.startswith(("autocodec: StorageFull:", "autocodec: OutputError:")) else said
+    kind = said.removeprefix("autocodec: ").split(":")[0]
+    if kind not in kinds:
+        return f"expected {sorted(map(str, kinds))}: {said}"
+    if kind == _FULL and "free disk space" not in said:
+        return f"not the full disk's words: {said}"
+    if kind == _OUT and f"cannot write {sc.output}" not in said:
+        return f"not naming {sc.output}: {said}"
+    return None
+
+
+def typed_full_home(done: subprocess.CompletedProcess[str]) -> str | None:
+    """Why a refusal to read a full home is not ``StorageFull`` (None when it is)."""
+    said = done.stderr.strip().splitlines()[-1]
+    return None if said.startswith(f"autocodec: {_FULL}: ") else said
 
 
 def refusal(sc: Scenario, done: subprocess.CompletedProcess[str]) -> str | None:
@@ -358,6 +406,7 @@ def test_full_disk_sweep_leaves_a_whole_home(world: World, name: str, tmp_path: 
     report = []
     refused = 0
     kinds: set[str] = set()
+    seen: list[str] = []
     for free in FREE_SIZES:
         home = fresh(world, sc, tmp_path)
         target = sc.output.parent if sc.output is not None else tmp_path / "mnt"
@@ -369,19 +418,19 @@ def test_full_disk_sweep_leaves_a_whole_home(world: World, name: str, tmp_path: 
             remount(mnt, f"size={used_bytes(mnt) + free + 4096}")
             done = run(home, sc.argv)
             refused += done.returncode != 0
-            if done.returncode:
-                kinds.add(done.stderr.strip().splitlines()[-1].split(":")[1].strip())
-            problems = [p for p in [refusal(sc, done), output_state(sc), typed_full(done) if done.returncode else None]
-                        if p]
+            said = done.stderr.strip().splitlines()[-1].split(":")[1].strip() if done.returncode else "done"
+            kinds.add(said)
+            seen.append(f"{free}: {said}")
+            problems = [p for p in [refusal(sc, done), output_state(sc), typed_full(sc, done, full_kinds(name, free))] if p]
             still_full = run(home, ["block", "check"])  # works, or is one typed line (Kubo: each command fails)
-            if still_full.returncode != 0 and (why := one_line_error(still_full) or typed_full(still_full)):
+            if still_full.returncode != 0 and (why := one_line_error(still_full) or typed_full_home(still_full)):
                 problems.append(f"reading the full home: {why}")
             remount(mnt, f"size={256 << 20}")
             problems += after(sc, home, world)
             if problems:
                 report.append((free, problems))
     print(f"{name}: {len(FREE_SIZES)} free sizes, {refused} refused ({', '.join(sorted(kinds))}), "
-          f"{len(report)} failed")
+          f"{len(report)} failed; {'; '.join(seen)}")
     for free, problems in report:
         print(f"  free {free}: {problems}")
     assert not report, report
