@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
             from ..sources import NodeSource
 
             node = NodeSource(args.to_node, limits=rt.limits.fetch)
-            node.key_names()  # asked before signing: a node that is down or refuses signs nothing
+            node.check()  # asked before signing: a node that is down or refuses the credentials signs nothing
         published = publish_module(rt, args.module, key, version=args.semver, vectors=args.vectors,
                                    expires_days=args.expires_days)
         if node is not None:  # manifest, module (a DAG whole) and vectors, pinned so the node keeps them;

@@ -493,6 +493,11 @@ class NodeSource:
                 exc.hint = "an offline node hands out no IPNS records: ask an online node or a gateway"
             raise
 
+    def check(self) -> None:
+        """Raise unless the node answers and takes these credentials (``version``, which Kubo
+        grants every valid secret, whatever its ``AllowedPaths``)."""
+        self._request("version", decoder="json")
+
     def key_names(self) -> set[str]:
         """Names of the node's IPNS keys (``key/list``). Kubo 0.43.1 answers one object,
         ``{"Keys": [{"Name": ..., "Id": ...}, ...]}``: ``Keys`` is always a list (made with
