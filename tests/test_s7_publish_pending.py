@@ -68,3 +68,11 @@ def test_an_expired_pending_index_is_not_answered(home) -> None:
     first = publish_set(rt, "s", [key], record=False, expires_days=1, now=2_000)
     later = publish_set(rt, "s", [key], record=False, expires_days=1, now=2_000 + 86_400)
     assert later != first and _version(rt, later) == 3
+
+
+def test_a_pending_index_gone_from_the_store_keeps_its_number_spent(home) -> None:
+    rt, key = home
+    first = publish_set(rt, "s", [key], record=False, now=2_000)
+    assert rt.store.delete(first)
+    later = publish_set(rt, "s", [key], now=3_000)
+    assert later != first and _version(rt, later) == 3 and get_set(rt, "s").index_version == 3

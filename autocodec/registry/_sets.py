@@ -303,9 +303,12 @@ def publish_set(runtime: "Runtime", name: str, keys: Sequence["SigningKey"], *, 
     spent = max(state.index_version, waiting.version if waiting is not None else 0)
     index = Index(set=name, role="index", version=spent + 1, expires=int(now + days * DAY),
                   root=state.root_cid, entries=tuple(listed))
-    signed = _read_index(runtime, runtime.get(waiting.index_cid)) if waiting is not None else None
-    if waiting is not None and signed is not None and waiting.version > state.index_version and reusable(waiting, signed, index, days, now):
-        index, index_cid = signed, waiting.index_cid  # the number is spent on it: the same again
+    live = waiting if waiting is not None and waiting.version > state.index_version else None
+    if live is not None and not runtime.store.has(live.index_cid):  # removed from the store: its number stays spent
+        live = None
+    signed = _read_index(runtime, runtime.store.get(live.index_cid)) if live is not None else None
+    if live is not None and signed is not None and reusable(live, signed, index, days, now):
+        index, index_cid = signed, live.index_cid  # the number is spent on it: the same again
     else:
         index_cid, envelope = sign(index, keys, limits=runtime.limits.trust)
         runtime.store.put(index_cid, envelope)
