@@ -172,7 +172,8 @@ def place_globals(parser: argparse.ArgumentParser, words: list[str]) -> list[str
     anywhere, as Kubo 0.43.1 takes its global options (``ipfs --enc=json pin ls``, ``ipfs pin
     --enc=json ls``, ``ipfs pin ls --enc=json``): ``TOP_GLOBALS`` to the front, ``LEAF_GLOBALS``
     just after the command's last word. A command's own option of the same name wins after that
-    command (``cid format -v 1``); a command's own option before the command stays there and is
+    command (``cid format -v 1``), its value missing too (``cid format CID -v`` is ``-v``'s missing
+    value, as Kubo says, never the program's ``-v``); a command's own option before the command stays there and is
     refused, as Kubo refuses it (``ipfs --quiet add``, ``ipfs pin -r ls``). After ``--`` nothing
     moves; a command line that reaches no command is returned as it is (``bare_group`` or
     argparse answers it)."""
@@ -187,8 +188,9 @@ def place_globals(parser: argparse.ArgumentParser, words: list[str]) -> list[str
         if word == "--":
             out.extend(words[i:])
             break
-        step = _option_length(words, i, _one_value_options(current)) if leaf_at is not None else 0
-        if step:  # the command's own option (and its value)
+        own = _one_value_options(current) if leaf_at is not None else {}
+        step = _option_length(words, i, own) or (1 if word in own else 0)
+        if step:  # the command's own option (and its value; a value missing at the end is argparse's to say)
             out.extend(words[i:i + step])
             i += step
             continue
