@@ -1,8 +1,9 @@
-"""A command's own option that takes a value, given last, is that option with its value missing,
-never the program's option of the same name: ``cid format CID -v`` ran the command with verbose
+"""Review fixes of the command line. A command's own option that takes a value, given last, is
+that option with its value missing, never the program's option of the same name: ``cid format CID -v`` ran the command with verbose
 logging (exit 0) where Kubo 0.43.1 says ``Error: missing argument for option "v"`` (exit 1,
 measured with the checkout's ``ipfs`` on an offline ``--profile test`` repo). ``cid format``'s
 ``-v`` (the CID version) is the only own option that shares a name with a program option.
+A ``--timeout`` that is no duration is refused before any help is printed, as Kubo refuses it.
 """
 
 from __future__ import annotations
@@ -52,3 +53,26 @@ def test_every_colliding_own_option_is_known() -> None:
     found = {(name, opt) for name, p in _leaf_parsers(build_parser(None)).items()
              for opt, takes in _one_value_options(p).items() if opt in TOP_GLOBALS and TOP_GLOBALS[opt] != takes}
     assert found == {("cid format", "-v")}
+
+
+@pytest.mark.parametrize("argv", [
+    ["--timeout=x"], ["--timeout", "version"], ["--timeout=x", "dag"], ["dag", "--timeout", "x"],
+    ["--timeout=x", "--help"], ["dag", "--help", "--timeout=x"],
+])
+def test_a_bad_timeout_is_refused_where_help_would_print(capsys: pytest.CaptureFixture[str],
+                                                          argv: list[str]) -> None:
+    """Kubo 0.43.1 checks ``--timeout`` before printing any help: ``ipfs --timeout version``,
+    ``ipfs dag --timeout x``, ``ipfs --timeout=x --help`` are ``Error: time: invalid duration``,
+    exit 1 (measured); ours printed the help and exited 0."""
+    status, out, err = _ran(capsys, *argv)
+    assert status == 1
+    assert out == ""
+    assert err.count("\n") == 1
+    assert "invalid duration" in err
+
+
+@pytest.mark.parametrize("argv", [["--timeout=1s"], ["--timeout", "1s", "dag"], ["dag", "--timeout=-1s"]])
+def test_a_good_timeout_still_shows_the_help(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    status, out, _ = _ran(capsys, *argv)
+    assert status == 0
+    assert out.startswith("usage: autocodec")

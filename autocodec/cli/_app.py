@@ -72,6 +72,7 @@ def _main(argv: Sequence[str] | None) -> int:
     words = dash_values(parser, list(sys.argv[1:] if argv is None else argv))
     words = place_globals(parser, place_help(parser, kubo_spellings(words)))
     try:
+        _check_timeout(parser, words)
         group = bare_group(parser, words)
         if group is not None:  # as ``ipfs`` and ``ipfs dag``: the group's help, exit 0
             group.print_help()
@@ -97,6 +98,23 @@ def _main(argv: Sequence[str] | None) -> int:
 
     with guard_std_streams():  # a closed stdin/stdout is a one-line error, not a traceback
         return _run(args, started)
+
+
+def _check_timeout(parser: argparse.ArgumentParser, words: list[str]) -> None:
+    """Refuse a ``--timeout`` value (before any ``--``) that is no duration before anything is
+    read or printed: Kubo 0.43.1 says ``time: invalid duration "x"`` (exit 1) even where it would
+    print help (``ipfs --timeout=x``, ``ipfs dag --timeout x``, ``ipfs --timeout version``,
+    ``ipfs --timeout=x --help``; measured), where argparse would print the help and exit 0."""
+    for i, word in enumerate(words):
+        if word == "--":
+            return
+        name, eq, value = word.partition("=")
+        if name != "--timeout" or not eq and i + 1 == len(words):
+            continue
+        try:
+            command_timeout(value if eq else words[i + 1])
+        except argparse.ArgumentTypeError as exc:
+            parser.error(f"argument --timeout: {exc}")
 
 
 def _unread(words: list[str], extras: list[str]) -> str:
