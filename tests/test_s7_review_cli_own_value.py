@@ -3,7 +3,8 @@ that option with its value missing, never the program's option of the same name:
 logging (exit 0) where Kubo 0.43.1 says ``Error: missing argument for option "v"`` (exit 1,
 measured with the checkout's ``ipfs`` on an offline ``--profile test`` repo). ``cid format``'s
 ``-v`` (the CID version) is the only own option that shares a name with a program option.
-A ``--timeout`` that is no duration is refused before any help is printed, as Kubo refuses it.
+A ``--timeout`` that is no duration is refused before any help is printed, as Kubo refuses it;
+a command without arguments runs with a trailing ``--``, as Kubo runs it.
 """
 
 from __future__ import annotations
@@ -76,3 +77,22 @@ def test_a_good_timeout_still_shows_the_help(capsys: pytest.CaptureFixture[str],
     status, out, _ = _ran(capsys, *argv)
     assert status == 0
     assert out.startswith("usage: autocodec")
+
+
+@pytest.mark.parametrize("argv", [["version", "--"], ["cid", "bases", "--"], ["cid", "hashes", "--numeric", "--"]])
+def test_a_trailing_end_of_options_runs_a_command_without_arguments(capsys: pytest.CaptureFixture[str],
+                                                                    argv: list[str]) -> None:
+    """``ipfs version --`` and ``ipfs cid bases --`` run, exit 0 (Kubo 0.43.1, measured); ours
+    said ``unrecognized arguments: --``. A word after the ``--`` is still refused."""
+    status, out, err = _ran(capsys, *argv)
+    assert (status, err) == (0, "")
+    assert out
+
+
+@pytest.mark.parametrize(("argv", "said"), [(["version", "--", "x"], "unrecognized arguments: x"),
+                                            (["version", "--", "--"], "unrecognized arguments: --")])
+def test_an_argument_after_the_end_of_options_is_still_refused(capsys: pytest.CaptureFixture[str],
+                                                               argv: list[str], said: str) -> None:
+    status, out, err = _ran(capsys, *argv)
+    assert (status, out) == (1, "")
+    assert said in err and err.count("\n") == 1

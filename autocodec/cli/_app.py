@@ -80,6 +80,8 @@ def _main(argv: Sequence[str] | None) -> int:
         args, extras = _parse(parser, words, started)
     except OSError as exc:  # --help or --version could not be written (``Parser``)
         return _stdout_failed(exc)
+    if extras[:1] == ["--"] and "--" in words:  # the end of options of a command without arguments: Kubo
+        extras = extras[1:]  # 0.43.1 runs ``ipfs version --`` and ``ipfs cid bases --`` (exit 0, measured)
     if extras:  # the command's own usage, not the top level's
         _innermost(parser, args).error(_unread(words, extras))
     refused = unused_globals(parser, args) or _unbounded(args) or _network_globals(args)
