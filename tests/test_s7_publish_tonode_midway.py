@@ -11,6 +11,7 @@ for two contents. A module's manifest is signed once: the retry answers it again
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,6 +23,15 @@ from tests._cli import refusal_line, run_cli
 from tests._node_down import NodeGoesDown
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
+
+
+@pytest.fixture
+def relays() -> Iterator[list[NodeGoesDown]]:
+    """Relays a test makes, stopped when it ends (passed or failed): no listener outlives it."""
+    made: list[NodeGoesDown] = []
+    yield made
+    for relay in made:
+        relay.stop()
 
 GIT_RAW = Path(__file__).resolve().parents[1] / "wasm-src" / "git-raw" / "git-raw.wasm"
 
@@ -51,11 +61,12 @@ def _set_home(tmp_path: Path, name: str) -> Path:
 
 @pytest.mark.parametrize("step", ["block/put", "pin/add", "name/publish"])
 def test_a_node_down_mid_way_leaves_the_set_version_and_the_retry_puts_the_same_index(
-        tmp_path: Path, kubo_node, step: str) -> None:
+        tmp_path: Path, kubo_node, relays: list[NodeGoesDown], step: str) -> None:
     name = "mid-" + step.replace("/", "-")
     home = _set_home(tmp_path, name)
     assert _version(home, name)[0] == 1
     relay = NodeGoesDown(_upstream(kubo_node.api_url), step)
+    relays.append(relay)
     failed = run_cli(home, "set", "publish", name, "--to-node", relay.url, check=False)
     assert relay.down and relay.seen[0] == "key/list", relay.seen
     refusal_line(failed.returncode, failed.stdout, failed.stderr.decode())
@@ -74,10 +85,12 @@ def test_a_node_down_mid_way_leaves_the_set_version_and_the_retry_puts_the_same_
     assert again != index and _version(home, name) == (3, again)
 
 
-def test_module_publish_down_mid_way_then_retry_answers_the_same_manifest(tmp_path: Path, kubo_node) -> None:
+def test_module_publish_down_mid_way_then_retry_answers_the_same_manifest(
+        tmp_path: Path, kubo_node, relays: list[NodeGoesDown]) -> None:
     home = tmp_path / "home"
     run_cli(home, "key", "gen", "k")
     relay = NodeGoesDown(_upstream(kubo_node.api_url), "pin/add")
+    relays.append(relay)
     failed = run_cli(home, "publish", str(GIT_RAW), "--key", "k", "--to-node", relay.url, check=False)
     assert relay.down, relay.seen
     refusal_line(failed.returncode, failed.stdout, failed.stderr.decode())
@@ -87,10 +100,12 @@ def test_module_publish_down_mid_way_then_retry_answers_the_same_manifest(tmp_pa
     assert manifest in NodeSource(kubo_node.api_url).pins("recursive")
 
 
-def test_module_publish_to_a_node_down_from_the_start_signs_nothing(tmp_path: Path, kubo_node) -> None:
+def test_module_publish_to_a_node_down_from_the_start_signs_nothing(
+        tmp_path: Path, kubo_node, relays: list[NodeGoesDown]) -> None:
     home = tmp_path / "home"
     run_cli(home, "key", "gen", "k")
     relay = NodeGoesDown(_upstream(kubo_node.api_url), "")
+    relays.append(relay)
     relay.stop()
     failed = run_cli(home, "publish", str(GIT_RAW), "--key", "k", "--to-node", relay.url, check=False)
     refusal_line(failed.returncode, failed.stdout, failed.stderr.decode())
