@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._actions import command_with_actions
 from ._options import nonempty
 from ._runtime import add_passphrase_env
 from ._text import counted
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..cid import CID
+    from ..registry import Runtime
+    from ..registry._sets import SetState
 
 EPILOG = """examples:
   autocodec set init myset --key alice
@@ -209,8 +214,9 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_show(args: argparse.Namespace) -> int:
     """The set's versions, then the entries the next version will list (stdout; an entry marked
-    as a deliberate downgrade ends in ``downgrade``); on stderr, how they differ from the
-    published version, when they do."""
+    as a deliberate downgrade ends in ``downgrade``); on stderr, a version signed and waiting for
+    a node (``set publish --to-node`` failed after signing), and how the staged entries differ
+    from the published version, when they do."""
     from ..codes import entry_name
     from ..registry import Runtime, entries, get_set, published_entries
     from ..registry._sets import downgrade_marks
@@ -226,13 +232,41 @@ def run_show(args: argparse.Namespace) -> int:
             marked = "\tdowngrade" if (kind, str(key), mcid) in marks else ""  # set add --allow-downgrade
             write_line(f"{kind}\t{entry_name(kind, key)}\t{mcid}{marked}")
         published = published_entries(rt, args.name)
+        next_version = _pending_note(rt, state, staged, marks)
     if published is not None and published != staged:
         before = {(k, str(key)): m for k, key, m in published}
         after = {(k, str(key)): m for k, key, m in staged}
         added = len(after.keys() - before.keys())
         removed = len(before.keys() - after.keys())
         replaced = sum(1 for k in after.keys() & before.keys() if after[k] != before[k])
-        print(f"autocodec: staged for v{state.index_version + 1}, not yet published: {added} added, {removed} removed, "
+        print(f"autocodec: staged for v{next_version}, not yet published: {added} added, {removed} removed, "
               f"{replaced} replaced since v{state.index_version} (`autocodec set publish {args.name}` signs them)",
               file=sys.stderr)
     return 0
+
+
+def _pending_note(rt: "Runtime", state: "SetState", staged: list[tuple[str, int | str, "CID"]],
+                  marks: set[tuple[str, str, "CID"]]) -> int:
+    """Say on stderr which version ``set publish --to-node`` signed and no node took yet (none: say
+    nothing); returns the number the next publish gives the staged entries: the pending one when
+    it lists them (``publish_set`` answers it again), else the number after it."""
+    import time
+
+    from ..registry._pending import pending
+    from ..registry._sets import _read_index
+
+    found = pending(rt, state.name)
+    if found is None or found.version <= state.index_version:
+        return state.index_version + 1
+    name, cid = state.name, found.index_cid
+    signed = _read_index(rt, rt.store.get(cid)) if rt.store.has(cid) else None
+    wanted = tuple((kind, str(key), mcid, (kind, str(key), mcid) in marks) for kind, key, mcid in staged)
+    same = signed is not None and signed.root == state.root_cid and time.time() < signed.expires and wanted == tuple(
+        (e.kind, str(e.key), e.manifest, e.downgrade) for e in signed.entries)
+    if same:
+        print(f"autocodec: v{found.version} {cid} signed, waiting for a node (the set stays at v{state.index_version}): "
+              f"`autocodec set publish {name} --to-node ADDR` puts it", file=sys.stderr)
+        return found.version
+    print(f"autocodec: v{found.version} {cid} signed, never put on a node, no longer lists what is staged (or "
+          f"expired): the next `autocodec set publish {name}` signs v{found.version + 1}", file=sys.stderr)
+    return found.version + 1
