@@ -63,3 +63,33 @@ def test_show_says_a_changed_set_takes_the_number_after_the_pending_one(home, ca
     assert publish_set(rt, "s", [key]) != pending  # what the note said: v3, recorded
     out, err = _show(capsysbinary, path)
     assert err == "" and "; index v3 " in out.splitlines()[0]
+
+
+@pytest.mark.slow
+@pytest.mark.ipfs
+def test_after_a_node_down_at_pin_add_show_names_the_index_the_retry_puts(tmp_path: Path, kubo_node) -> None:
+    """End to end with a real Kubo daemon behind a relay that stops at ``pin/add`` (``tests/_node_down``)."""
+    from urllib.parse import urlsplit
+
+    from ._cli import run_cli
+    from ._node_down import NodeGoesDown
+
+    home = tmp_path / "home"
+    run_cli(home, "key", "gen", "k")
+    manifest = run_cli(home, "publish", str(WASM_SRC / "git-raw" / "git-raw.wasm"), "--key", "k").stdout.decode().strip()
+    for args in (["set", "init", "s", "--key", "k"], ["set", "add", "s", manifest], ["set", "publish", "s"]):
+        run_cli(home, *args)
+    api = urlsplit(kubo_node.api_url)
+    assert api.hostname and api.port
+    relay = NodeGoesDown((api.hostname, api.port), "pin/add")
+    try:
+        assert run_cli(home, "set", "publish", "s", "--to-node", relay.url, check=False).returncode == 1
+    finally:
+        relay.stop()
+    shown = run_cli(home, "set", "show", "s").stderr.decode()
+    assert shown.startswith("autocodec: v2 ") and shown.endswith(
+        " signed, waiting for a node (the set stays at v1): `autocodec set publish s --to-node ADDR` puts it\n"), shown
+    pending = shown.split()[2]
+    retry = run_cli(home, "set", "publish", "s", "--to-node", kubo_node.api_url).stdout.decode().strip()
+    assert retry == pending
+    assert run_cli(home, "set", "show", "s").stderr.decode() == ""
