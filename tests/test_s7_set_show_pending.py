@@ -50,6 +50,16 @@ def test_show_names_the_pending_version_until_it_is_recorded(home, capsysbinary)
     assert err == "" and f"; index v2 {pending}" in out.splitlines()[0]
 
 
+def test_show_names_the_lifetime_the_pending_version_was_signed_with(home, capsysbinary) -> None:
+    """``publish_set`` answers the pending index only for the same lifetime asked: the retry must name it."""
+    path, rt, key = home
+    pending = publish_set(rt, "s", [key], record=False, expires_days=10.5)
+    _, err = _show(capsysbinary, path)
+    assert err == (f"autocodec: v2 {pending} signed, waiting for a node (the set stays at v1): "
+                   "`autocodec set publish s --to-node ADDR --expires-days 10.5` puts it\n"), err
+    assert publish_set(rt, "s", [key], expires_days=10.5) == pending  # what the note said: the same index
+
+
 def test_show_says_a_changed_set_takes_the_number_after_the_pending_one(home, capsysbinary) -> None:
     path, rt, key = home
     pending = publish_set(rt, "s", [key], record=False)

@@ -263,9 +263,10 @@ def _pending_note(rt: "Runtime", state: "SetState", staged: list[tuple[str, int 
     wanted = tuple((kind, str(key), mcid, (kind, str(key), mcid) in marks) for kind, key, mcid in staged)
     same = signed is not None and signed.root == state.root_cid and time.time() < signed.expires and wanted == tuple(
         (e.kind, str(e.key), e.manifest, e.downgrade) for e in signed.entries)
-    if same:
+    if same:  # signed with another lifetime than the set's usual one: the retry asks for that one again
+        days = "" if found.expires_days == state.expires_days else f" --expires-days {found.expires_days:g}"
         print(f"autocodec: v{found.version} {cid} signed, waiting for a node (the set stays at v{state.index_version}): "
-              f"`autocodec set publish {name} --to-node ADDR` puts it", file=sys.stderr)
+              f"`autocodec set publish {name} --to-node ADDR{days}` puts it", file=sys.stderr)
         return found.version
     print(f"autocodec: v{found.version} {cid} signed, never put on a node, no longer lists what is staged (or "
           f"expired): the next `autocodec set publish {name}` signs v{found.version + 1}", file=sys.stderr)
