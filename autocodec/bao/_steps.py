@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO, Protocol
 
 from .._inputs import guard_read, need_stream, whole_number
-from ..errors import InvalidInput
+from ..errors import GuestFault, InvalidInput
 from ..loader._verifier import DONE, FAILED, NEED_TREE, TREE_HOLD, DecodeStream, Verifier
 from ._tree import emission_order
 
@@ -109,7 +109,7 @@ class Placer:
                 try:
                     self._at, self._left = next(self._items)
                 except StopIteration:
-                    raise InvalidInput("the encoder wrote more than the tree holds") from None
+                    raise GuestFault("the encoder wrote more than the tree holds") from None
                 continue
             take = min(self._left, len(view) - done)
             piece = view[done:done + take]
@@ -130,6 +130,13 @@ class Placer:
                 self._pos = self._at
             self._left -= take
             done += take
+
+    def close(self) -> None:
+        """``GuestFault`` when the encoder wrote less than the tree holds (a hole of zeros
+        would be left in the output)."""
+        missing = self._left + sum(n for _, n in self._items)
+        if missing:
+            raise GuestFault(f"the encoder wrote less than the tree holds ({missing} bytes missing)")
 
 
 def reader_into(src: Readable, what: str) -> Callable[[memoryview], int]:

@@ -223,6 +223,7 @@ def _encode(verifier: Verifier, src: Readable, dst: BinaryIO, dst_fd: int | None
         placer.write(rest)
         if length != known:
             raise InvalidInput(f"the file changed while it was encoded ({length} bytes read, {known} expected)")
+        placer.close()
         dst.seek(0, 2)
         return root
     dst.write(b"\0" * HEADER)

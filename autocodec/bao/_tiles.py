@@ -50,7 +50,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from .._inputs import is_closed, read_failed
-from ..errors import AutocodecError, GuestError, InvalidInput
+from ..errors import AutocodecError, GuestError, GuestFault, InvalidInput
 from ..loader import _callcap
 from ..loader._instance import GuestInstance
 from ..loader._verifier import (
@@ -196,6 +196,7 @@ class _TileWriter:
         self._fd, self._at = fd, at
         self._items = emission_order(length, outboard=outboard, leaf=leaf)
         self._pos = self._left = 0
+        self._wrote = self._expect = 0  # bytes placed, and bytes of the pieces started so far
         self._small: list[tuple[int, bytes]] = []
 
     def write(self, out: bytes | memoryview) -> None:
@@ -209,9 +210,12 @@ class _TileWriter:
                 try:
                     self._pos, self._left = next(self._items)
                 except StopIteration:
-                    raise InvalidInput("the encoder wrote more than the tree holds") from None
+                    raise GuestFault(f"the encoder wrote more than the tile's tree holds ({self._wrote} bytes, "
+                                     f"{self._wrote + len(view) - done} given)") from None
+                self._expect += self._left
                 continue
             take = min(self._left, len(view) - done)
+            self._wrote += take
             if take < SMALL_PIECE:
                 self._small.append((self._pos, bytes(view[done:done + take])))
             elif run < 0 or run + (done - run_from) != self._pos:
@@ -228,7 +232,13 @@ class _TileWriter:
             _pwrite_all(self._fd, view[run_from:done], self._at + run)
 
     def close(self) -> None:
-        """Write the kept pieces, runs that touch each other in one call."""
+        """Write the kept pieces, runs that touch each other in one call; ``GuestFault`` (before
+        any kept piece is written) when the encoder wrote less than the tile's tree holds, which
+        would leave a hole of zeros in the file."""
+        self._expect += sum(n for _, n in self._items)
+        if self._wrote != self._expect:
+            raise GuestFault(f"the encoder wrote less than the tile's tree holds ({self._wrote} of {self._expect} "
+                             "bytes)")
         small = sorted(self._small)
         self._small = []
         i = 0
