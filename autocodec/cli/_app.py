@@ -27,6 +27,7 @@ from collections.abc import Sequence
 
 from ..errors import AutocodecError
 from ._argv import TOP_GLOBALS as TOP_GLOBALS
+from ._argv import _one_value_options
 from ._argv import _subcommands as _subcommands
 from ._argv import bare_group, dash_values, kubo_spellings, place_help
 from ._argv import place_globals as place_globals
@@ -106,12 +107,17 @@ def _check_timeout(parser: argparse.ArgumentParser, words: list[str]) -> None:
     """Refuse a ``--timeout`` value (before any ``--``) that is no duration before anything is
     read or printed: Kubo 0.43.1 says ``time: invalid duration "x"`` (exit 1) even where it would
     print help (``ipfs --timeout=x``, ``ipfs dag --timeout x``, ``ipfs --timeout version``,
-    ``ipfs --timeout=x --help``; measured), where argparse would print the help and exit 0."""
+    ``ipfs --timeout=x --help``; measured), where argparse would print the help and exit 0. A
+    command's own ``--timeout`` after that command (``bao cat``: seconds) is its parser's to check."""
+    current = parser
     for i, word in enumerate(words):
         if word == "--":
             return
+        current = _subcommands(current).get(word, current)
         name, eq, value = word.partition("=")
         if name != "--timeout" or not eq and i + 1 == len(words):
+            continue
+        if current is not parser and "--timeout" in _one_value_options(current):
             continue
         try:
             command_timeout(value if eq else words[i + 1])
