@@ -9,11 +9,26 @@ a command without arguments runs with a trailing ``--``, as Kubo runs it.
 
 from __future__ import annotations
 
-import pytest
+from collections.abc import Iterator
 
+import pytest
+import structlog
+
+from autocodec import log
 from autocodec.cli._app import main
 from autocodec.cli._argv import TOP_GLOBALS, _one_value_options
 from autocodec.cli._commands import _leaf_parsers, build_parser
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """``main(... -v)`` in this process configures verbose logging (structlog's pipeline and
+    ``autocodec.log``'s own state); later tests in the process expect logging as it was."""
+    saved, configured = structlog.get_config(), log._configured
+    yield
+    structlog.configure(**saved)
+    log._configured = configured
+    log._version += 1  # loggers bound under the verbose pipeline bind again
 
 
 def _ran(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[object, str, str]:
