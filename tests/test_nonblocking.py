@@ -181,8 +181,18 @@ def _run_with_slow_nonblocking_stdout(home: Path, args: list[str]) -> tuple[int,
                             env={**os.environ, "AUTOCODEC_HOME": str(home)})
     os.close(w)
     with os.fdopen(r, "rb") as stream:
+        # Read nothing until the child has filled the pipe and stopped: what it holds no longer
+        # grows (for 0.3 s) while the child runs. "Full" is not 64 KiB: the pipe's 16 pages fill
+        # up with partial ones first (about 52 KB here), so waiting for 65536 bytes ran into the
+        # 60 s bound every time.
         deadline = time.monotonic() + 60  # not an assertion: a bound on waiting for the pipe to fill
-        while _pending(stream.fileno()) < 65536 and proc.poll() is None and time.monotonic() < deadline:
+        held, still_since = 0, time.monotonic()
+        while proc.poll() is None and time.monotonic() < deadline:
+            now, pending = time.monotonic(), _pending(stream.fileno())
+            if pending != held:
+                held, still_since = pending, now
+            elif held and now - still_since >= 0.3:
+                break
             time.sleep(0.02)
         out = stream.read()
     err = proc.stderr.read() if proc.stderr else b""
