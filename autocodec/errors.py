@@ -77,22 +77,28 @@ class UnsupportedFormat(AutocodecError):
     hint = "pin an extension set that provides it (`autocodec pin add`)"
 
 
-class UnknownCodec(UnsupportedFormat):
+class _UnknownCode(UnsupportedFormat):
+    """A table code with no builtin and no extension: ``code`` keeps it (a number, or the text
+    that named none) for the registry to resolve; the default message shows a number in hex."""
+
+    _noun = "code"
+
+    def __init__(self, code: int | str, message: str | None = None, **kw: object) -> None:
+        self.code = code
+        shown = f"0x{code:x}" if isinstance(code, int) and code >= 0 else repr(code)
+        super().__init__(message or f"unknown {self._noun} {shown}", **kw)  # type: ignore[arg-type]
+
+
+class UnknownCodec(_UnknownCode):
     """No builtin codec and no extension for this multicodec code."""
 
-    def __init__(self, code: int | str, message: str | None = None, **kw: object) -> None:
-        self.code = code
-        shown = f"0x{code:x}" if isinstance(code, int) and code >= 0 else repr(code)
-        super().__init__(message or f"unknown codec {shown}", **kw)  # type: ignore[arg-type]
+    _noun = "codec"
 
 
-class UnknownHash(UnsupportedFormat):
+class UnknownHash(_UnknownCode):
     """No builtin hasher and no extension for this multihash code."""
 
-    def __init__(self, code: int | str, message: str | None = None, **kw: object) -> None:
-        self.code = code
-        shown = f"0x{code:x}" if isinstance(code, int) and code >= 0 else repr(code)
-        super().__init__(message or f"unknown multihash {shown}", **kw)  # type: ignore[arg-type]
+    _noun = "multihash"
 
 
 class DigestLengthUnsupported(UnsupportedFormat):

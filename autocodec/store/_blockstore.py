@@ -671,6 +671,19 @@ class BlockStore:
         except sqlite3.Error as exc:
             raise self._sqlite_error(exc, doing if cid is None else f"{doing} {cid}") from exc
 
+    def _stored_row(self, sql: str, doing: str, cid: CID) -> Any:
+        """The row ``sql`` selects for a stored (non-identity) block; ``BlockNotFound`` if absent."""
+        row = self._query(sql, (_key(cid),), doing, cid)
+        if row is None:
+            raise BlockNotFound(f"block {cid} is not in the store")
+        return row
+
+    def _corrupt(self, cid: CID, what: str) -> StoreCorrupt:
+        """The error for a block whose row failed its checks (``what`` it is), logged for the
+        operator; the ``StoreCorrupt`` says it to the user."""
+        log.info("store_corrupt", cid=str(cid), path=str(self.path))
+        return StoreCorrupt(f"block {cid} {what} in the store")
+
     def read_row(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         """The first row of one ``SELECT`` (or ``None``), read without taking the write lock:
         for other wings' tables, where ``transaction()`` would wait for a concurrent writer."""
@@ -695,23 +708,18 @@ class BlockStore:
             return cid.digest
         # CAST: a column whose type changed on disk (one flipped bit turns a BLOB into TEXT) is
         # read back as its bytes, never decoded as UTF-8; the checksum then tells if they are intact
-        row = self._query(
+        data, data_type, checksum, checksum_type = self._stored_row(
             "SELECT CAST(data AS BLOB), typeof(data), CAST(checksum AS BLOB), typeof(checksum) FROM blocks WHERE cid = ?",
-            (_key(cid),),
             "read",
             cid,
         )
-        if row is None:
-            raise BlockNotFound(f"block {cid} is not in the store")
-        data, data_type, checksum, checksum_type = row
         if (
             type(data) is not bytes
             or data_type not in _BYTES_TYPES
             or checksum_type not in _BYTES_TYPES | {"null"}
             or not _intact(cid, data, checksum)
         ):
-            log.info("store_corrupt", cid=str(cid), path=str(self.path))  # the StoreCorrupt says it to the user
-            raise StoreCorrupt(f"block {cid} is corrupt in the store")
+            raise self._corrupt(cid, "is corrupt")
         return data
 
     def data_version(self) -> int:
@@ -785,18 +793,13 @@ class BlockStore:
         _need_cid(cid)
         if _is_identity(cid):
             return BlockStat(cid, len(cid.digest), cid.codec, inline=True)
-        row = self._query(
+        size, size_type, codec, codec_type = self._stored_row(
             "SELECT CAST(size AS BLOB), typeof(size), CAST(codec AS BLOB), typeof(codec) FROM blocks WHERE cid = ?",
-            (_key(cid),),
             "stat",
             cid,
         )
-        if row is None:
-            raise BlockNotFound(f"block {cid} is not in the store")
-        size, size_type, codec, codec_type = row
         if size_type != "integer" or codec_type != "integer":
-            log.info("store_corrupt", cid=str(cid), path=str(self.path))
-            raise StoreCorrupt(f"block {cid} has a corrupt size or codec in the store")
+            raise self._corrupt(cid, "has a corrupt size or codec")
         return BlockStat(cid, int(size), int(codec))
 
     def _keys(self) -> Iterator[bytes]:
