@@ -6,6 +6,9 @@
   errors while displaying some entries``, exit 1).
 - docs/trust.md said chunkers and tasks are the kinds keyed by name (listed by the top index only,
   with ``codes: []``); verifiers are too (``verify/_documents.NAMED_KINDS``).
+- README's ``serve`` status codes said 403 for "untrusted or no extension"; a block whose codec
+  nothing serves is 501 (``serve/_app.status_for``; measured: ``/decode/`` of a block of code
+  0x300001 on a fresh home answered 501), and 502 and 503 were not named.
 """
 
 from __future__ import annotations
@@ -14,6 +17,9 @@ import re
 from pathlib import Path
 
 import pytest
+
+from autocodec import errors
+from autocodec.serve._app import status_for
 
 from autocodec.verify._documents import NAMED_KINDS
 from tests._cli import run_cli
@@ -58,3 +64,21 @@ def test_trust_md_names_every_kind_keyed_by_name() -> None:
     for kind in NAMED_KINDS:
         assert kind in rule[1].lower(), (kind, rule[1])
         assert kind in codes[1], (kind, codes[1])
+
+
+# What README's list says each status is for: an error of that kind, raised by a decode.
+_README_STATUS_EXAMPLES = {
+    400: errors.InvalidCID, 404: errors.BlockNotFound, 403: errors.RevokedError, 501: errors.UnknownCodec,
+    422: errors.InvalidBlock, 502: errors.SourceUnavailable, 503: errors.FetchBusy, 504: errors.FuelExhausted,
+}
+
+
+def test_the_readmes_serve_status_codes_are_status_fors() -> None:
+    text = re.sub(r"\s+", " ", (REPO / "README.md").read_text())
+    listed = re.search(r"Status codes: (\d{3} .*?)(?: \(\[|\. )", text)
+    assert listed is not None, "README no longer lists serve's status codes"
+    stated = {int(item.strip()[:3]): item.strip()[4:] for item in re.split(r", (?=\d{3} )", listed[1])}
+    assert set(stated) == set(_README_STATUS_EXAMPLES), stated
+    for status, error in _README_STATUS_EXAMPLES.items():
+        assert status_for(error("x")) == status, (error.__name__, status)
+    assert "no extension" in stated[501] and "trusted" in stated[403], stated
