@@ -1,4 +1,5 @@
-"""Run the ``autocodec`` command as a separate process on a given home (end-to-end tests)."""
+"""Run the ``autocodec`` command: as a separate process on a given home (end-to-end tests), or
+in this process (``main_here``, for the parser's refusals)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 
 def run_cli(home: Path, *args: str, check: bool = True, stdin: bytes | None = None,
@@ -33,3 +36,27 @@ def refusal_line(status: int, out: bytes, err: str, usage: bool = False) -> str:
     else:
         assert lines[0].startswith("autocodec: "), err
     return lines[0]
+
+
+def main_here(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[object, str, str]:
+    """``autocodec.cli.main(argv)`` in this process: its status (an exit's code), stdout and stderr.
+
+    Logging is put back as it was afterwards (structlog's configuration and ``autocodec.log``'s
+    state): an in-process ``-v`` would otherwise leave verbose logging for the rest of the
+    pytest process, and later tests' one-line checks would see its records."""
+    import structlog
+
+    from autocodec import log
+    from autocodec.cli._app import main
+
+    saved, configured = structlog.get_config(), log._configured
+    try:
+        status: object = main(list(argv))
+    except SystemExit as ended:
+        status = ended.code
+    finally:
+        structlog.configure(**saved)
+        log._configured = configured
+        log._version += 1  # loggers bound under the call's pipeline bind again
+    out, err = capsys.readouterr()
+    return status, out, err

@@ -12,6 +12,10 @@ A test module takes them by name, the one pattern pytest sees without an import 
 
 ``add_both`` runs ``ipfs add`` and ``autocodec add`` on the same arguments; ``same_add`` compares them.
 ``copy_dags`` moves DAGs Kubo holds into one of our stores.
+
+For a table of command lines run by both programs: ``shared_block`` makes a folder, a home and a
+block both hold (a module-scoped fixture's body), ``run_row`` runs one line in each, and
+``same_outcome`` / ``same_words`` compare the two runs.
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -102,3 +107,71 @@ def copy_dags(kubo: KuboRepo, store: BlockStore, cids: Iterable[str], folder: Pa
         car = folder / f"copied-{number}-{cid}.car"
         car.write_bytes(kubo.ipfs("dag", "export", cid).stdout)
         import_car(store, car)
+
+
+SAME = None
+"""In a table row (``same_words``): our message holds Kubo's deciding words."""
+
+
+@dataclass(frozen=True)
+class Shared:
+    """A folder of files (each row runs in it), a home, and the CID of ``a.txt``'s raw block,
+    which Kubo's repo and the home both hold."""
+
+    folder: Path
+    home: Path
+    cid: str
+
+
+def shared_block(kubo: KuboRepo, tmp_path_factory: pytest.TempPathFactory, files: Mapping[str, bytes]) -> Shared:
+    """``files`` (names to bytes; one is ``a.txt``) written into a fresh folder, and ``a.txt``
+    added by both programs (CIDv1: a raw block); asserts the two CIDs are the same."""
+    root = tmp_path_factory.mktemp("both")
+    folder, home = root / "in", root / "home"
+    folder.mkdir()
+    for name, data in files.items():
+        (folder / name).write_bytes(data)
+    cid = kubo.ipfs("add", "-Q", "--cid-version=1", folder / "a.txt").stdout.decode().strip()
+    ours = subprocess.run([sys.executable, "-m", "autocodec", "add", "-Q", "--cid-version=1", "a.txt"], cwd=folder,
+                          env={**os.environ, "AUTOCODEC_HOME": str(home)}, capture_output=True, timeout=120)
+    assert ours.stdout.decode().strip() == cid, ours.stderr
+    return Shared(folder, home, cid)
+
+
+def run_row(kubo: KuboRepo, shared: Shared, argv: list[str]
+            ) -> tuple[subprocess.CompletedProcess[bytes], subprocess.CompletedProcess[bytes]]:
+    """``ipfs ARGV`` and ``autocodec ARGV`` (the word ``CID`` replaced by ``shared.cid``) in
+    ``shared.folder``, stdin empty: (Kubo's run, ours on ``shared.home``)."""
+    argv = [shared.cid if word == "CID" else word for word in argv]
+    theirs = subprocess.run([str(KUBO_BIN), *argv], cwd=shared.folder, env=kubo.env(), capture_output=True,
+                            stdin=subprocess.DEVNULL, timeout=120)
+    ours = subprocess.run([sys.executable, "-m", "autocodec", *argv], cwd=shared.folder, stdin=subprocess.DEVNULL,
+                          env={**os.environ, "AUTOCODEC_HOME": str(shared.home)}, capture_output=True, timeout=120)
+    return theirs, ours
+
+
+def same_outcome(argv: list[str], theirs: subprocess.CompletedProcess[bytes],
+                 ours: subprocess.CompletedProcess[bytes]) -> None:
+    """The same exit status. A success: our stdout is Kubo's (``version``'s text is each program's
+    own: a line naming ``version`` is only checked to print), and our stderr is empty when Kubo's
+    is (``dag stat``'s progress goes there). A failure: our stderr is one line, never a traceback."""
+    their_err, our_err = theirs.stderr.decode(), ours.stderr.decode()
+    assert ours.returncode == theirs.returncode, (their_err, our_err)
+    if theirs.returncode == 0:
+        assert "version" in argv or ours.stdout == theirs.stdout, (their_err, our_err)
+        assert ours.stdout and (their_err or not our_err), (their_err, our_err)
+    else:
+        assert our_err.count("\n") == 1 and "Traceback" not in our_err, our_err
+
+
+def same_words(argv: list[str], theirs: subprocess.CompletedProcess[bytes], ours: subprocess.CompletedProcess[bytes],
+               kubo_says: str | None, we_say: str | None) -> None:
+    """A table row: Kubo succeeded exactly when ``kubo_says`` is None (the table still describes
+    Kubo), ``same_outcome``, and a failure's words: ``kubo_says`` in Kubo's stderr, ``we_say``
+    (``SAME``: ``kubo_says``) in ours."""
+    their_err, our_err = theirs.stderr.decode(), ours.stderr.decode()
+    assert (theirs.returncode == 0) == (kubo_says is None), their_err
+    same_outcome(argv, theirs, ours)
+    if kubo_says is not None:
+        assert kubo_says in their_err, their_err
+        assert (kubo_says if we_say is SAME else we_say) in our_err, (their_err, our_err)

@@ -10,9 +10,6 @@ autocodec rewrote the ``BooleanOptionalAction`` spellings over the whole command
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,7 +17,7 @@ import pytest
 from autocodec.cli._app import main
 
 from . import _kubo_pair
-from ._kubo import KUBO_BIN, KuboRepo
+from ._kubo import KuboRepo
 
 CONTENT = {"--offline=0": b"a file named as an option\n", "--no-offline": b"another file\n",
            "-p=0": b"a short option's name\n", "--no-progress": b"yet another\n", "a.txt": b"a\n"}
@@ -103,32 +100,15 @@ kubo = _kubo_pair.kubo  # a fresh offline repo for the module
 
 
 @pytest.fixture(scope="module")
-def both(kubo: KuboRepo, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+def both(kubo: KuboRepo, tmp_path_factory: pytest.TempPathFactory) -> _kubo_pair.Shared:
     """A folder of files named as options, a home, and the CID of a block Kubo and the home both hold."""
-    root = tmp_path_factory.mktemp("both")
-    folder, home = root / "in", root / "home"
-    folder.mkdir()
-    for name, data in CONTENT.items():
-        (folder / name).write_bytes(data)
-    cid = kubo.ipfs("add", "-Q", "--cid-version=1", folder / "a.txt").stdout.decode().strip()
-    ours = subprocess.run([sys.executable, "-m", "autocodec", "add", "-Q", "--cid-version=1", "a.txt"], cwd=folder,
-                          env={**os.environ, "AUTOCODEC_HOME": str(home)}, capture_output=True, timeout=120)
-    assert ours.stdout.decode().strip() == cid, ours.stderr
-    return folder, home, cid
+    return _kubo_pair.shared_block(kubo, tmp_path_factory, CONTENT)
 
 
 @pytest.mark.slow
 @pytest.mark.ipfs
 @pytest.mark.parametrize("argv", ROWS, ids=[" ".join(row) for row in ROWS])
-def test_on_off_spellings_as_kubo(kubo: KuboRepo, both: tuple[Path, Path, str], argv: list[str]) -> None:
-    folder, home, cid = both
-    argv = [cid if word == "CID" else word for word in argv]
-    theirs = subprocess.run([str(KUBO_BIN), *argv], cwd=folder, env=kubo.env(), capture_output=True, timeout=120)
-    ours = subprocess.run([sys.executable, "-m", "autocodec", *argv], cwd=folder,
-                          env={**os.environ, "AUTOCODEC_HOME": str(home)}, capture_output=True, timeout=120)
-    assert (ours.returncode == 0) == (theirs.returncode == 0), (theirs.stderr, ours.stderr)
-    if theirs.returncode:
-        assert ours.stderr.count(b"\n") == 1 and b"Traceback" not in ours.stderr
-        assert b"--no-progress'" not in ours.stderr  # a word after -- is named as given
-    elif argv[0] != "version" and "version" not in argv:
-        assert ours.stdout == theirs.stdout, (theirs.stderr, ours.stderr)
+def test_on_off_spellings_as_kubo(kubo: KuboRepo, both: _kubo_pair.Shared, argv: list[str]) -> None:
+    theirs, ours = _kubo_pair.run_row(kubo, both, argv)
+    _kubo_pair.same_outcome(argv, theirs, ours)
+    assert b"--no-progress'" not in ours.stderr  # a word after -- is named as given

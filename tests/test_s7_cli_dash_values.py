@@ -12,9 +12,6 @@ the options). The fast tests read our parser alone; the table runs the real ``ip
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -24,7 +21,7 @@ from autocodec.cli._argv import dash_values, kubo_spellings, place_globals, plac
 from autocodec.cli._commands import build_parser
 
 from . import _kubo_pair
-from ._kubo import KUBO_BIN, KuboRepo
+from ._kubo import KuboRepo
 
 
 def _parsed(*argv: str) -> argparse.Namespace:
@@ -123,7 +120,7 @@ def test_a_bad_on_off_value_after_a_dash_value_is_still_refused(tmp_path: Path, 
 
 # --- beside the real ``ipfs`` --------------------------------------------------------------------
 
-SAME = None
+SAME = _kubo_pair.SAME
 """Our message says what Kubo's says in the same words (``ROWS``)."""
 
 ROWS: list[tuple[list[str], str | None, str | None]] = [
@@ -183,37 +180,16 @@ kubo = _kubo_pair.kubo  # a fresh offline repo for the module
 
 
 @pytest.fixture(scope="module")
-def both(kubo: KuboRepo, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+def both(kubo: KuboRepo, tmp_path_factory: pytest.TempPathFactory) -> _kubo_pair.Shared:
     """A folder holding ``a.txt``, a home, and the CID of ``a.txt``'s raw block Kubo and the home both hold."""
-    root = tmp_path_factory.mktemp("both")
-    folder, home = root / "in", root / "home"
-    folder.mkdir()
-    (folder / "a.txt").write_bytes(b"a file\n")
-    cid = kubo.ipfs("add", "-Q", "--cid-version=1", folder / "a.txt").stdout.decode().strip()
-    ours = subprocess.run([sys.executable, "-m", "autocodec", "add", "-Q", "--cid-version=1", "a.txt"], cwd=folder,
-                          env={**os.environ, "AUTOCODEC_HOME": str(home)}, capture_output=True, timeout=120)
-    assert ours.stdout.decode().strip() == cid, ours.stderr
-    return folder, home, cid
+    return _kubo_pair.shared_block(kubo, tmp_path_factory, {"a.txt": b"a file\n"})
 
 
 @pytest.mark.slow
 @pytest.mark.ipfs
 @pytest.mark.parametrize(("argv", "kubo_says", "we_say"), ROWS, ids=[" ".join(row[0]) for row in ROWS])
-def test_dash_values_as_kubo(kubo: KuboRepo, both: tuple[Path, Path, str], argv: list[str],
+def test_dash_values_as_kubo(kubo: KuboRepo, both: _kubo_pair.Shared, argv: list[str],
                              kubo_says: str | None, we_say: str | None) -> None:
-    folder, home, cid = both
-    argv = [cid if word == "CID" else word for word in argv]
-    theirs = subprocess.run([str(KUBO_BIN), *argv], cwd=folder, env=kubo.env(), capture_output=True,
-                            stdin=subprocess.DEVNULL, timeout=120)
-    ours = subprocess.run([sys.executable, "-m", "autocodec", *argv], cwd=folder, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "AUTOCODEC_HOME": str(home)}, capture_output=True, timeout=120)
-    their_err, our_err = theirs.stderr.decode(), ours.stderr.decode()
-    assert (theirs.returncode == 0) == (kubo_says is None), their_err  # the table still describes Kubo
-    assert (ours.returncode == 0) == (theirs.returncode == 0), (their_err, our_err)
-    if kubo_says is None:
-        assert ours.stdout == theirs.stdout, (their_err, our_err)
-        return
-    assert ours.returncode == 1 and kubo_says in their_err, their_err
-    assert our_err.count("\n") == 1 and "Traceback" not in our_err, our_err
-    assert (kubo_says if we_say is SAME else we_say) in our_err, (their_err, our_err)
-    assert "expected one argument" not in our_err, our_err
+    theirs, ours = _kubo_pair.run_row(kubo, both, argv)
+    _kubo_pair.same_words(argv, theirs, ours, kubo_says, we_say)
+    assert b"expected one argument" not in ours.stderr, ours.stderr

@@ -21,28 +21,15 @@ Measured with the ``ipfs`` built in the checkout on an offline ``--profile test`
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from autocodec.cli._app import main
 from autocodec.cli._commands import TIMELESS
 
 from . import _kubo_pair
-from ._kubo import KUBO_BIN, KuboRepo
-
-
-def _ran(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[object, str, str]:
-    """``main(argv)``: its status (an exit's code), stdout and stderr."""
-    try:
-        status: object = main(list(argv))
-    except SystemExit as ended:
-        status = ended.code
-    out, err = capsys.readouterr()
-    return status, out, err
+from ._cli import main_here
+from ._kubo import KuboRepo
 
 
 @pytest.fixture
@@ -66,7 +53,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     (["version", "--api"], 'missing argument for option "api"'),
 ])
 def test_refused_in_kubos_words(home: Path, capsys: pytest.CaptureFixture[str], argv: list[str], said: str) -> None:
-    status, _out, err = _ran(capsys, *argv)
+    status, _out, err = main_here(capsys, *argv)
     assert status == 1 and err.count("\n") == 1 and "Traceback" not in err, (status, err)
     assert said in err, err
 
@@ -89,7 +76,7 @@ def test_a_value_after_one_letter_is_still_that_options(argv: list[str], value: 
 
 def test_a_word_after_two_dashes_is_an_argument(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """``add -- -Qs=x`` names a file (Kubo: ``lstat -Qs=x: no such file or directory``)."""
-    status, _out, err = _ran(capsys, "add", "--", "-Qs=x")
+    status, _out, err = main_here(capsys, "add", "--", "-Qs=x")
     assert status == 1 and "-Qs=x" in err and "unknown option" not in err, err
 
 
@@ -97,7 +84,7 @@ def test_a_word_after_two_dashes_is_an_argument(home: Path, capsys: pytest.Captu
 def test_a_command_that_waits_on_nothing_ignores_the_deadline(home: Path, capsys: pytest.CaptureFixture[str],
                                                                timeout: str) -> None:
     for argv in (["version"], ["cid", "bases"], ["cid", "inspect", "bafkqaaa"]):
-        status, out, err = _ran(capsys, f"--timeout={timeout}", *argv)
+        status, out, err = main_here(capsys, f"--timeout={timeout}", *argv)
         assert status in (0, None) and out and not err, (argv, status, err)
 
 
@@ -114,13 +101,13 @@ def test_timeless_names_real_commands() -> None:
 def test_a_deadline_already_past_stops_any_other_command(home: Path, capsys: pytest.CaptureFixture[str],
                                                          timeout: str) -> None:
     """Kubo's outcome is a race for ``block get`` (see the module's text); ours is one line, always."""
-    status, out, err = _ran(capsys, "block", "get", "--timeout", timeout, "bafkqaaa")
+    status, out, err = main_here(capsys, "block", "get", "--timeout", timeout, "bafkqaaa")
     assert status == 1 and not out and "Timeout: timed out" in err and err.count("\n") == 1, err
 
 
 # --- beside the real ``ipfs`` --------------------------------------------------------------------
 
-SAME = None
+SAME = _kubo_pair.SAME
 """Our message holds Kubo's deciding words (``ROWS``)."""
 
 ROWS: list[tuple[list[str], str | None, str | None]] = [
@@ -158,37 +145,15 @@ kubo = _kubo_pair.kubo  # a fresh offline repo for the module
 
 
 @pytest.fixture(scope="module")
-def both(kubo: KuboRepo, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+def both(kubo: KuboRepo, tmp_path_factory: pytest.TempPathFactory) -> _kubo_pair.Shared:
     """A folder holding ``a.txt``, a home, and the CID of ``a.txt``'s raw block both hold."""
-    root = tmp_path_factory.mktemp("both")
-    folder, home = root / "in", root / "home"
-    folder.mkdir()
-    (folder / "a.txt").write_bytes(b"a file\n")
-    cid = kubo.ipfs("add", "-Q", "--cid-version=1", folder / "a.txt").stdout.decode().strip()
-    ours = subprocess.run([sys.executable, "-m", "autocodec", "add", "-Q", "--cid-version=1", "a.txt"], cwd=folder,
-                          env={**os.environ, "AUTOCODEC_HOME": str(home)}, capture_output=True, timeout=120)
-    assert ours.stdout.decode().strip() == cid, ours.stderr
-    return folder, home, cid
+    return _kubo_pair.shared_block(kubo, tmp_path_factory, {"a.txt": b"a file\n"})
 
 
 @pytest.mark.slow
 @pytest.mark.ipfs
 @pytest.mark.parametrize(("argv", "kubo_says", "we_say"), ROWS, ids=[" ".join(row[0]) for row in ROWS])
-def test_words_as_kubo(kubo: KuboRepo, both: tuple[Path, Path, str], argv: list[str],
+def test_words_as_kubo(kubo: KuboRepo, both: _kubo_pair.Shared, argv: list[str],
                        kubo_says: str | None, we_say: str | None) -> None:
-    folder, home, cid = both
-    argv = [cid if word == "CID" else word for word in argv]
-    theirs = subprocess.run([str(KUBO_BIN), *argv], cwd=folder, env=kubo.env(), capture_output=True,
-                            stdin=subprocess.DEVNULL, timeout=120)
-    ours = subprocess.run([sys.executable, "-m", "autocodec", *argv], cwd=folder, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "AUTOCODEC_HOME": str(home)}, capture_output=True, timeout=120)
-    their_err, our_err = theirs.stderr.decode(), ours.stderr.decode()
-    assert (theirs.returncode == 0) == (kubo_says is None), their_err  # the table still describes Kubo
-    assert ours.returncode == theirs.returncode, (their_err, our_err)
-    if kubo_says is None:
-        assert "version" in argv or ours.stdout == theirs.stdout, (their_err, our_err)
-        assert ours.stdout and not our_err, our_err
-        return
-    assert kubo_says in their_err, their_err
-    assert our_err.count("\n") == 1 and "Traceback" not in our_err, our_err
-    assert (kubo_says if we_say is SAME else we_say) in our_err, (their_err, our_err)
+    theirs, ours = _kubo_pair.run_row(kubo, both, argv)
+    _kubo_pair.same_words(argv, theirs, ours, kubo_says, we_say)

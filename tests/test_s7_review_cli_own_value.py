@@ -9,35 +9,12 @@ a command without arguments runs with a trailing ``--``, as Kubo runs it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-import structlog
 
-from autocodec import log
-from autocodec.cli._app import main
 from autocodec.cli._argv import TOP_GLOBALS, _one_value_options
 from autocodec.cli._commands import _leaf_parsers, build_parser
 
-
-@pytest.fixture(autouse=True)
-def _logging_as_it_was() -> Iterator[None]:
-    """``main(... -v)`` in this process configures verbose logging (structlog's pipeline and
-    ``autocodec.log``'s own state); later tests in the process expect logging as it was."""
-    saved, configured = structlog.get_config(), log._configured
-    yield
-    structlog.configure(**saved)
-    log._configured = configured
-    log._version += 1  # loggers bound under the verbose pipeline bind again
-
-
-def _ran(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[object, str, str]:
-    try:
-        status: object = main(list(argv))
-    except SystemExit as ended:
-        status = ended.code
-    out, err = capsys.readouterr()
-    return status, out, err
+from ._cli import main_here
 
 
 @pytest.mark.parametrize("argv", [
@@ -46,7 +23,7 @@ def _ran(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[object, str, s
     ["cid", "format", "-f", "%s", "bafkqaaa", "-v"],
 ])
 def test_own_value_option_last_is_its_missing_value(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
-    status, out, err = _ran(capsys, *argv)
+    status, out, err = main_here(capsys, *argv)
     assert status == 1
     assert out == ""
     assert err.count("\n") == 1
@@ -54,12 +31,12 @@ def test_own_value_option_last_is_its_missing_value(capsys: pytest.CaptureFixtur
 
 
 def test_own_value_option_with_its_value_still_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = _ran(capsys, "cid", "format", "-v", "1", "bafkqaaa")
+    status, out, _ = main_here(capsys, "cid", "format", "-v", "1", "bafkqaaa")
     assert (status, out) == (0, "bafkqaaa\n")
 
 
 def test_the_program_option_is_still_taken_after_other_commands(capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = _ran(capsys, "cid", "base32", "bafkqaaa", "-v")
+    status, out, _ = main_here(capsys, "cid", "base32", "bafkqaaa", "-v")
     assert (status, out) == (0, "bafkqaaa\n")
 
 
@@ -80,7 +57,7 @@ def test_a_bad_timeout_is_refused_where_help_would_print(capsys: pytest.CaptureF
     """Kubo 0.43.1 checks ``--timeout`` before printing any help: ``ipfs --timeout version``,
     ``ipfs dag --timeout x``, ``ipfs --timeout=x --help`` are ``Error: time: invalid duration``,
     exit 1 (measured); ours printed the help and exited 0."""
-    status, out, err = _ran(capsys, *argv)
+    status, out, err = main_here(capsys, *argv)
     assert status == 1
     assert out == ""
     assert err.count("\n") == 1
@@ -89,7 +66,7 @@ def test_a_bad_timeout_is_refused_where_help_would_print(capsys: pytest.CaptureF
 
 @pytest.mark.parametrize("argv", [["--timeout=1s"], ["--timeout", "1s", "dag"], ["dag", "--timeout=-1s"]])
 def test_a_good_timeout_still_shows_the_help(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
-    status, out, _ = _ran(capsys, *argv)
+    status, out, _ = main_here(capsys, *argv)
     assert status == 0
     assert out.startswith("usage: autocodec")
 
@@ -99,7 +76,7 @@ def test_a_trailing_end_of_options_runs_a_command_without_arguments(capsys: pyte
                                                                     argv: list[str]) -> None:
     """``ipfs version --`` and ``ipfs cid bases --`` run, exit 0 (Kubo 0.43.1, measured); ours
     said ``unrecognized arguments: --``. A word after the ``--`` is still refused."""
-    status, out, err = _ran(capsys, *argv)
+    status, out, err = main_here(capsys, *argv)
     assert (status, err) == (0, "")
     assert out
 
@@ -108,6 +85,18 @@ def test_a_trailing_end_of_options_runs_a_command_without_arguments(capsys: pyte
                                             (["version", "--", "--"], "unrecognized arguments: --")])
 def test_an_argument_after_the_end_of_options_is_still_refused(capsys: pytest.CaptureFixture[str],
                                                                argv: list[str], said: str) -> None:
-    status, out, err = _ran(capsys, *argv)
+    status, out, err = main_here(capsys, *argv)
     assert (status, out) == (1, "")
     assert said in err and err.count("\n") == 1
+
+
+def test_an_in_process_verbose_run_leaves_logging_as_it_was(capsys: pytest.CaptureFixture[str]) -> None:
+    """``main_here`` puts logging back: a ``-v`` run (7037356's case) leaves no verbose pipeline."""
+    import structlog
+
+    from autocodec import log
+
+    before = structlog.get_config(), log._configured
+    status, out, _ = main_here(capsys, "cid", "base32", "bafkqaaa", "-v")
+    assert (status, out) == (0, "bafkqaaa\n")
+    assert (structlog.get_config(), log._configured) == before
