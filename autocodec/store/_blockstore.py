@@ -72,7 +72,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from .._fileid import file_identity
 from .._forks import watch
@@ -186,8 +186,19 @@ def _checksum(multihash: bytes, data: bytes) -> bytes | None:
     return None if _is_sha2_256(multihash) else hashlib.sha256(data).digest()
 
 
-def _intact(cid: CID, data: bytes, checksum: bytes | None) -> bool:
-    digest = hashlib.sha256(data).digest()
+_CHECKSUM_TYPES = _BYTES_TYPES | {"null"}
+
+
+def _row_intact(data: object, data_type: str, checksum: bytes | None, checksum_type: str, cid: CID,
+                digest: bytes | None = None) -> TypeGuard[bytes]:
+    """The one verdict ``get`` and ``check`` give a block's row: ``data`` and ``checksum`` (read
+    ``CAST`` as bytes) are of byte types, and the SHA-256 of ``data`` (``digest`` when given,
+    else computed here) equals the stored checksum, or the CID's digest when the CID is
+    sha2-256 and none is stored."""
+    if type(data) is not bytes or data_type not in _BYTES_TYPES or checksum_type not in _CHECKSUM_TYPES:
+        return False
+    if digest is None:
+        digest = hashlib.sha256(data).digest()
     if checksum is None:
         mh = cid.multihash
         return _is_sha2_256(mh) and digest == mh[2:]
@@ -713,12 +724,7 @@ class BlockStore:
             "read",
             cid,
         )
-        if (
-            type(data) is not bytes
-            or data_type not in _BYTES_TYPES
-            or checksum_type not in _BYTES_TYPES | {"null"}
-            or not _intact(cid, data, checksum)
-        ):
+        if not _row_intact(data, data_type, checksum, checksum_type, cid):
             raise self._corrupt(cid, "is corrupt")
         return data
 
@@ -903,14 +909,9 @@ class BlockStore:
                 continue
             if _is_identity(cid):  # never stored as a row: get and stat answer from the CID
                 continue
-            expected = checksum if checksum_type != "null" else (cid.multihash[2:] if _is_sha2_256(cid.multihash) else None)
             if (
-                type(data) is not bytes
-                or data_type not in _BYTES_TYPES
-                or checksum_type not in _BYTES_TYPES | {"null"}
-                or expected is None
-                or digest != expected
-                or size_type != "integer"
+                not _row_intact(data, data_type, checksum, checksum_type, cid, digest)
+                or size_type != "integer"  # stat's verdict
                 or codec_type != "integer"
             ):
                 log.info("store_corrupt", cid=str(cid), path=str(self.path))
