@@ -270,6 +270,8 @@ class GuestInstance:
         self._input_learned = 0  # the largest input a learning reset has followed (``call_and_reset``)
         self._hot: object | None = None  # the C runner (``_hot.Runner``) once reset is enabled
         self._func_addrs: dict[str, int] = {}
+        self._whole: type[ctypes.Array[ctypes.c_char]] = ctypes.c_char * 0  # ``view``'s array type: the whole memory
+        self._whole_size = 0  # its length
 
     # --- reuse ------------------------------------------------------------------------------
 
@@ -637,14 +639,19 @@ class GuestInstance:
     def view(self, ptr: int, size: int, owner: object) -> memoryview:
         """Guest memory ``[ptr, ptr + size)`` as a writable view that keeps ``owner`` (the
         object that keeps this instance alive) alive while it lives. Valid until the next
-        guest call: a memory that grows may move (take a new view after every call)."""
+        guest call: a memory that grows may move (take a new view after every call).
+
+        The view is a slice of an array over the whole memory, of a type made once per memory
+        size (``_whole``): a ctypes array type per requested size cost ~20x the rest of a view."""
         mem_size, base = self._memory()
-        if ptr + size > mem_size:
+        if ptr < 0 or size < 0 or ptr + size > mem_size:
             self.broken = True
             raise GuestFault(f"[{ptr:#x}, +{size}) is outside the module's {mem_size}-byte memory")
-        array = (ctypes.c_char * size).from_address(base + ptr)
+        if self._whole_size != mem_size:  # the memory grew since the last view (or this is the first)
+            self._whole, self._whole_size = ctypes.c_char * mem_size, mem_size
+        array = self._whole.from_address(base)
         array.owner = owner  # type: ignore[attr-defined]
-        return memoryview(array).cast("B")
+        return memoryview(array).cast("B")[ptr:ptr + size]
 
     def call_in_place(self, op: str, ptr: int, size: int) -> bytes:
         """Run ``op`` on ``size`` bytes already at ``ptr``: inside the input region of this
