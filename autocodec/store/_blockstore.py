@@ -851,16 +851,12 @@ class BlockStore:
         bad: list[CID] = []
         after = b""
         while True:
-            try:
-                with self._lock:
-                    sized = self._db().execute(
-                        "SELECT cid, length(data) FROM blocks WHERE typeof(cid) = 'blob' AND cid > ? ORDER BY cid "
-                        "LIMIT ?",
-                        (after, _PAGE),
-                    ).fetchall()
-            except sqlite3.Error as exc:
-                if not _damaged_page(exc):
-                    raise translate_sqlite_error(exc, "list the store", self.path) from exc
+            sized = self._rows_unless_damaged(
+                "SELECT cid, length(data) FROM blocks WHERE typeof(cid) = 'blob' AND cid > ? ORDER BY cid LIMIT ?",
+                (after, _PAGE),
+                "list the store",
+            )
+            if sized is None:
                 # a row's page is unreadable: list the keys from the index alone, each row on its own
                 sized = [(key, None) for key in self._keys_between(after, None, _PAGE)]
                 for key, _size in sized:
@@ -881,18 +877,26 @@ class BlockStore:
                 f"SELECT cid FROM blocks WHERE typeof(cid) = 'blob' "
                 f"AND cid > ?{upto} ORDER BY cid LIMIT ?", params).fetchall()]
 
-    def _check_window(self, first: bytes, last: bytes) -> list[CID]:
+    def _rows_unless_damaged(self, sql: str, params: tuple[Any, ...], doing: str) -> list[Any] | None:
+        """Every row of one query; ``None`` when SQLite meets a damaged page under them (the caller
+        reads around it), any other SQLite error translated as ``doing``."""
         try:
             with self._lock:
-                rows = self._db().execute(
-                    "SELECT cid, CAST(data AS BLOB), typeof(data), CAST(checksum AS BLOB), typeof(checksum), "
-                    "typeof(size), typeof(codec) FROM blocks WHERE typeof(cid) = 'blob' AND cid >= ? AND cid <= ? "
-                    "ORDER BY cid",
-                    (first, last),
-                ).fetchall()
+                return self._db().execute(sql, params).fetchall()
         except sqlite3.Error as exc:
             if not _damaged_page(exc):
-                raise translate_sqlite_error(exc, "read the store", self.path) from exc
+                raise translate_sqlite_error(exc, doing, self.path) from exc
+            return None
+
+    def _check_window(self, first: bytes, last: bytes) -> list[CID]:
+        rows = self._rows_unless_damaged(
+            "SELECT cid, CAST(data AS BLOB), typeof(data), CAST(checksum AS BLOB), typeof(checksum), "
+            "typeof(size), typeof(codec) FROM blocks WHERE typeof(cid) = 'blob' AND cid >= ? AND cid <= ? "
+            "ORDER BY cid",
+            (first, last),
+            "read the store",
+        )
+        if rows is None:
             if first == last:  # this row's own page (or overflow page) is unreadable
                 cid = _listed(first)
                 log.info("store_damaged_row", cid=str(cid), path=str(self.path))
