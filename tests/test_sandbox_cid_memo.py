@@ -25,9 +25,9 @@ def _counting(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     calls: list[object] = []
     real = _sandbox._check_cid
 
-    def spy(cid: object, wasm: bytes) -> None:
+    def spy(cid: object, wasm: bytes, sha: bytes) -> None:
         calls.append(cid)
-        real(cid, wasm)  # type: ignore[arg-type]
+        real(cid, wasm, sha)  # type: ignore[arg-type]
 
     monkeypatch.setattr(_sandbox, "_check_cid", spy)
     return calls

@@ -3,6 +3,8 @@
 Invariants:
 - ``load(wasm, cid=...)`` first checks that ``wasm`` hashes to ``cid`` (``HashMismatch``),
   once per bytes (sha2-256), limits and CID: a load answered from the memo was checked when made.
+  A module DAG's root (over 1 MiB) is built once per bytes, remembered by their sha2-256
+  (``_check_cid``), so the check never accepts bytes that are not what the CID names.
 - ``load`` accepts a module only after ``inspect_module`` (static ABI rules) and one real
   instantiation under the sandbox limits with ``ac_abi_version() == 1``.
 - A compiled module is shared by all threads; every top-level operation (one decode, one
@@ -325,15 +327,16 @@ class Sandbox:
             of_type(limits, SandboxLimits, "Sandbox.load's limits")
         limits = limits or self.limits
         wasm = bytes(wasm)
-        digest = hashlib.sha256(wasm).hexdigest()
+        sha = hashlib.sha256(wasm).digest()
+        digest = sha.hex()
         memo_key = (digest, limits, cid)
         with self._lock:
             hit = self._memo.get(memo_key)
             if hit is not None:  # these very bytes (sha2-256) passed the CID check under this CID
                 self._memo.move_to_end(memo_key)
                 return hit
-        if cid is not None:  # HashMismatch: the bytes are not what the CID names (a DAG is rebuilt)
-            _check_cid(cid, wasm)
+        if cid is not None:  # HashMismatch: the bytes are not what the CID names
+            _check_cid(cid, wasm, sha)
         engine, spec = get_engine(EngineSpec.from_limits(limits))
         name = CompiledCache.entry_name(f"sha2-256:{digest}{_reset_tag(limits)}", spec.fingerprint())
         self._check_refused(name)
@@ -430,11 +433,34 @@ def _reset_tag(limits: SandboxLimits) -> str:
     return f"{_RESET_TAG}g{limits.reuse_globals}"
 
 
-def _check_cid(cid: CID, wasm: bytes) -> None:
-    """``HashMismatch`` unless ``cid`` names ``wasm``: as one block, or (dag-pb) as the root of the
-    UnixFS file DAG a module over 1 MiB is published as (``verify._moduledag``)."""
+_DAG_ROOTS = 64
+"""Module DAG roots ``_check_cid`` remembers (a sha2-256 digest and a CID each, ~150 bytes)."""
+_dag_roots: OrderedDict[bytes, CID] = OrderedDict()  # sha2-256 of module bytes -> their DAG's root
+_dag_lock = threading.Lock()
+
+
+def _check_cid(cid: CID, wasm: bytes, sha: bytes) -> None:
+    """``HashMismatch`` unless ``cid`` names ``wasm`` (whose sha2-256 digest is ``sha``): as one
+    block, or (dag-pb) as the root of the UnixFS file DAG a module over 1 MiB is published as
+    (``verify._moduledag``).
+
+    A DAG root is built once per bytes: the last ``_DAG_ROOTS`` are remembered by the sha2-256
+    of the bytes they were built over, so equal bytes in another object (a module read again,
+    another sandbox, other limits) cost a lookup instead of a rebuild (5 MiB: 0.03 against
+    6.5 ms CPU here; ``load`` hashes the bytes anyway, 4.6 ms). Sound as the content addressing
+    it checks: a digest names one byte string, which has one module DAG (``modcid``)."""
     if is_dag(cid):
-        if module_cid(wasm) != cid:
+        with _dag_lock:
+            root = _dag_roots.get(sha)
+            if root is not None:
+                _dag_roots.move_to_end(sha)
+        if root is None:
+            root = module_cid(wasm)
+            with _dag_lock:
+                _dag_roots[sha] = root
+                while len(_dag_roots) > _DAG_ROOTS:
+                    _dag_roots.popitem(last=False)
+        if root != cid:
             raise HashMismatch(f"module bytes are not the UnixFS file {cid}")
         return
     from ..builtin import verify_cid
