@@ -14,8 +14,8 @@ A test module takes them by name, the one pattern pytest sees without an import 
 ``copy_dags`` moves DAGs Kubo holds into one of our stores.
 
 For a table of command lines run by both programs: ``shared_block`` makes a folder, a home and a
-block both hold (a module-scoped fixture's body), ``run_row`` runs one line in each, and
-``same_outcome`` / ``same_words`` compare the two runs.
+block both hold (a module-scoped fixture's body; ``both``: of ``a.txt`` alone), ``run_row`` runs
+one line in each, and ``same_outcome`` / ``same_words`` compare the two runs.
 """
 
 from __future__ import annotations
@@ -136,6 +136,12 @@ def shared_block(kubo: KuboRepo, tmp_path_factory: pytest.TempPathFactory, files
                           env={**os.environ, "AUTOCODEC_HOME": str(home)}, capture_output=True, timeout=120)
     assert ours.stdout.decode().strip() == cid, ours.stderr
     return Shared(folder, home, cid)
+
+
+@pytest.fixture(scope="module")
+def both(kubo: KuboRepo, tmp_path_factory: pytest.TempPathFactory) -> Shared:
+    """``shared_block`` of one file, ``a.txt``, for the whole module."""
+    return shared_block(kubo, tmp_path_factory, {"a.txt": b"a file\n"})
 
 
 def run_row(kubo: KuboRepo, shared: Shared, argv: list[str]

@@ -176,13 +176,7 @@ ROWS: list[tuple[list[str], str | None, str | None]] = [
 ]
 
 
-kubo = _kubo_pair.kubo  # a fresh offline repo for the module
-
-
-@pytest.fixture(scope="module")
-def both(kubo: KuboRepo, tmp_path_factory: pytest.TempPathFactory) -> _kubo_pair.Shared:
-    """A folder holding ``a.txt``, a home, and the CID of ``a.txt``'s raw block Kubo and the home both hold."""
-    return _kubo_pair.shared_block(kubo, tmp_path_factory, {"a.txt": b"a file\n"})
+kubo, both = _kubo_pair.kubo, _kubo_pair.both  # a fresh offline repo; a.txt in a folder and a home
 
 
 @pytest.mark.slow
