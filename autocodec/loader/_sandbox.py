@@ -16,9 +16,12 @@ Invariants:
   snapshot reads the memory whole, a reset sets each global back). An instance whose call failed in any way, or whose
   memory grew, is discarded; at most ``SandboxLimits.idle_instances`` reset instances wait,
   process-wide (each module judging against its own limits), and when the pool is full they
-  are all dropped and the instantiation is tried again. The idle instances are counted where they are (the
-  ``_idle`` lists of live modules), never in a separate counter: a module dropped with idle
-  instances (an old version after upgrades) takes them with it.
+  are all dropped and the instantiation is tried again. A waiting instance holds a place in
+  that bound, and keeps it while taken out for a call (until given back, or dropped): a module
+  pooling a new one takes a free place or another module's waiting instance's, else drops it.
+  The places are counted where they are (``_held`` of each live module, beside its ``_idle``
+  list), never in one process-wide counter: a module dropped with idle instances (an old
+  version after upgrades) takes its places with it.
 - Compiled artifacts are cached under ``cache_dir`` keyed by the sha2-256 of the module
   bytes (never by a caller-supplied label), the engine fingerprint and, when not the default,
   ``reuse_globals`` (the reset rewrite depends on it); see ``_cache``.
@@ -74,23 +77,26 @@ _holding: weakref.WeakSet[LoadedModule] = weakref.WeakSet()  # modules that may 
 
 
 def _idle_count() -> int:
-    """Idle instances waiting in every live module (the caller holds ``_idle_lock``). A counter
-    kept beside the lists drifted: a module collected with idle instances (an old version after
-    upgrades) never gave its share back, so after some hundred upgrades the counter sat at the
-    cap while a few instances waited, and every module that pooled one evicted another module's."""
-    return sum(len(loaded._idle) for loaded in list(_holding))
+    """Places held in the idle pool by every live module (``LoadedModule._held``: its waiting
+    instances and those taken out for a call; the caller holds ``_idle_lock``). One counter for
+    the process drifted: a module collected with idle instances (an old version after upgrades)
+    never gave its share back, so after some hundred upgrades the counter sat at the cap while a
+    few instances waited, and every module that pooled one evicted another module's."""
+    return sum(loaded._held for loaded in list(_holding))
 
 
-def _evict_one(keep: LoadedModule) -> None:
-    """Drop one idle instance of another module (process-wide cap ``idle_instances``; the
-    caller holds ``_idle_lock``)."""
+def _evict_one(keep: LoadedModule) -> bool:
+    """Drop one waiting instance of another module, freeing its place (process-wide cap
+    ``idle_instances``; the caller holds ``_idle_lock``); whether there was one."""
     for loaded in list(_holding):
         if loaded is not keep:
             try:
                 loaded._idle.pop()
             except IndexError:
                 continue
-            return
+            loaded._held -= 1
+            return True
+    return False
 
 
 class LoadedModule:
@@ -114,6 +120,10 @@ class LoadedModule:
             and len(reset_globals) <= limits.reuse_globals else None
         )
         self._idle: list[GuestInstance] = []
+        self._held = 0
+        """This module's places in the idle bound: its ``_idle`` instances and those taken from
+        the list for a call, each keeping its place until given back or dropped. Changed only
+        under ``_idle_lock``; taking and giving back (the hot path) leave it alone."""
         self._growths = 0  # instances discarded in a row because their memory grew (``_grew``)
         self._droppable: dict[bytes, bytes | None] = {}  # ``GuestInstance.enable_reset``'s memo
         self._reuse_max = _REUSE_INPUT
@@ -160,20 +170,25 @@ class LoadedModule:
                 with _idle_lock:  # judged again under the lock: threads that raced past the check above
                     if len(self._idle) >= self._idle_cap:
                         return out  # another thread filled the module's share meanwhile: dropped
-                    if _idle_count() >= self.limits.idle_instances:
-                        _evict_one(self)
-                    self._give_back(instance)  # a thread giving back holds no lock: trimmed after, too
+                    if _idle_count() >= self.limits.idle_instances and not _evict_one(self):
+                        return out  # every place is this module's or in use: dropped
+                    self._held += 1
+                self._give_back(instance)  # a thread giving back holds no lock: trimmed after, too
             return out
-        # any error: the instance taken is dropped (no longer in a list, so no longer counted)
-        if data is None:
-            out, clean = instance.call(op, None, proportional=proportional), instance.reset()
-        else:
-            out, clean = instance.call_and_reset(op, data, proportional=proportional)
+        try:
+            if data is None:
+                out, clean = instance.call(op, None, proportional=proportional), instance.reset()
+            else:
+                out, clean = instance.call_and_reset(op, data, proportional=proportional)
+        except BaseException:
+            self._release()  # any error: the instance taken is dropped, and its place freed
+            raise
         if clean:
             if self._growths:
                 self._growths = 0
             self._give_back(instance)
         else:
+            self._release()
             self._grew(data)
         return out
 
@@ -186,23 +201,39 @@ class LoadedModule:
             instance = self._idle.pop()
         except IndexError:
             return None
-        got = instance.hash_frames(op, items, start, most_items, most_bytes, big_item, digest)  # raises: dropped
-        if not instance.broken:
+        try:
+            got = instance.hash_frames(op, items, start, most_items, most_bytes, big_item, digest)
+        except BaseException:
+            self._release()  # dropped
+            raise
+        if instance.broken:
+            self._release()
+        else:
             self._give_back(instance)
         return got
 
     def _give_back(self, instance: GuestInstance) -> None:
-        """Put ``instance`` in the idle list, then drop one if that is over the cap (threads may
-        have pooled others while it was out). Every append to the list goes through here, so each
-        is followed by its own trim: once racing threads are done the list holds no more than
-        ``_idle_cap``, with no lock on this hot path."""
+        """Put ``instance`` (which holds a place, ``_held``) in the idle list, then drop one if
+        that is over the cap (threads may have pooled others while it was out). Every append to
+        the list goes through here, so each is followed by its own trim: once racing threads are
+        done the list holds no more than ``_idle_cap``, with no lock on this hot path (the trim
+        takes it)."""
         idle = self._idle
         idle.append(instance)
         if len(idle) > self._idle_cap:
-            try:
-                idle.pop()
-            except IndexError:  # another thread took the rest meanwhile
-                pass
+            with _idle_lock:
+                if len(idle) > self._idle_cap:  # else other threads took some meanwhile
+                    try:
+                        idle.pop()
+                    except IndexError:  # pragma: no cover - they took the rest since the check
+                        return
+                    self._held -= 1
+
+    def _release(self) -> None:
+        """Free the place of an instance taken from the idle list and dropped (its call failed,
+        or it could not be reset)."""
+        with _idle_lock:
+            self._held -= 1
 
     def _grew(self, data: bytes | bytearray | memoryview | None) -> None:
         """A call over ``data`` left an instance that cannot be reset (its memory grew): inputs
@@ -229,8 +260,14 @@ class LoadedModule:
         instantiates afresh and may pool again, and closing twice is harmless. It never refuses
         afterwards because ``instance`` closes every module holding idle instances when the
         pooling allocator is full, modules still in use. A module ends when the last reference
-        to it goes (as a closed ``Runtime``'s do)."""
-        self._idle.clear()
+        to it goes (as a closed ``Runtime``'s do). Instances out for a call come back after."""
+        with _idle_lock:
+            while True:  # one at a time: a thread may take one meanwhile (which keeps its place)
+                try:
+                    self._idle.pop()
+                except IndexError:
+                    return
+                self._held -= 1
 
     def __repr__(self) -> str:
         return f"<LoadedModule {self.info.kind} {self.info.name}@{self.info.version} {self.info.cid}>"
