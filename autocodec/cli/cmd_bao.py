@@ -336,10 +336,19 @@ def _cat(v: Any, rt: Any, args: argparse.Namespace, out: BinaryIO) -> None:
     except urllib.error.HTTPError as exc:
         raise FetchError(f"gateway answered {exc.code} for {cid}", hint="is the blob added on that node?") from None
     except (urllib.error.URLError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise FetchError(f"cannot fetch {cid} from {gateways[0]}: {reason}", hint="check the gateway URL") from None
+        raise FetchError(f"cannot fetch {cid} from {gateways[0]}: {_unreachable(exc)}",
+                         hint="check the gateway URL") from None
     with response:  # the body's failures are FetchError naming the gateway (bao.fetch); the output's stay its own
         bao.fetch(v, cid, response, out.write, start=start, count=args.count, source=gateways[0])
+
+
+def _unreachable(exc: OSError) -> str:
+    """Why a gateway was not reached, in the words every source uses ("connection refused",
+    "unknown host"): never Python's ``[Errno 111] Connection refused``."""
+    from ..sources._http import _reason
+
+    reason = getattr(exc, "reason", exc)  # urllib's URLError wraps the socket's error (or a text)
+    return _reason(reason) if isinstance(reason, BaseException) else " ".join(str(reason).split())[:200]
 
 
 def _silent(cid: object, gateway: str, seconds: float) -> Exception:
@@ -409,10 +418,10 @@ def cat_blake3(args: argparse.Namespace) -> bool:
         except urllib.error.URLError as exc:
             if isinstance(exc.reason, (TimeoutError, socket.timeout)):
                 raise _silent(cid, gateways[0], silence) from None
-            raise FetchError(f"cannot fetch {cid} from {gateways[0]}: {exc.reason}",
+            raise FetchError(f"cannot fetch {cid} from {gateways[0]}: {_unreachable(exc)}",
                              hint="check the gateway URL") from None
         except OSError as exc:
-            raise FetchError(f"cannot fetch {cid} from {gateways[0]}: {getattr(exc, 'reason', exc)}",
+            raise FetchError(f"cannot fetch {cid} from {gateways[0]}: {_unreachable(exc)}",
                              hint="check the gateway URL") from None
         with response:
             if ranged:
