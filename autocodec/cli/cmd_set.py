@@ -249,20 +249,22 @@ def _pending_note(rt: "Runtime", state: "SetState", staged: list[tuple[str, int 
                   marks: set[tuple[str, str, "CID"]]) -> int:
     """Say on stderr which version ``set publish --to-node`` signed and no node took yet (none: say
     nothing); returns the number the next publish gives the staged entries: the pending one when
-    it lists them (``publish_set`` answers it again), else the number after it."""
+    it lists them (``_pending.lists_same``, the rule ``publish_set`` answers it by), else the number
+    after it."""
     import time
 
-    from ..registry._pending import pending
+    from ..registry._pending import lists_same, pending
     from ..registry._sets import _read_index
+    from ..verify import Index, IndexEntry
 
     found = pending(rt, state.name)
     if found is None or found.version <= state.index_version:
         return state.index_version + 1
     name, cid = state.name, found.index_cid
     signed = _read_index(rt, rt.store.get(cid)) if rt.store.has(cid) else None
-    wanted = tuple((kind, str(key), mcid, (kind, str(key), mcid) in marks) for kind, key, mcid in staged)
-    same = signed is not None and signed.root == state.root_cid and time.time() < signed.expires and wanted == tuple(
-        (e.kind, str(e.key), e.manifest, e.downgrade) for e in signed.entries)
+    listed = tuple(IndexEntry(kind, key, mcid, (kind, str(key), mcid) in marks) for kind, key, mcid in staged)
+    wanted = Index(set=name, role="index", version=found.version, expires=0, root=state.root_cid, entries=listed)
+    same = signed is not None and lists_same(signed, wanted, int(time.time()))  # publish_set's rule (_pending)
     if same:  # signed with another lifetime than the set's usual one: the retry asks for that one again
         days = "" if found.expires_days == state.expires_days else f" --expires-days {found.expires_days:g}"
         print(f"autocodec: v{found.version} {cid} signed, waiting for a node (the set stays at v{state.index_version}): "

@@ -49,11 +49,17 @@ def pending(runtime: "Runtime", name: str) -> Pending | None:
     return None if row is None else Pending(int(row[0]), CID.parse(row[1]), float(row[2]))
 
 
+def lists_same(index: "Index", wanted: "Index", now: int) -> bool:
+    """Whether the signed ``index`` is unexpired at ``now`` and lists what ``wanted`` would: the same
+    set, root, entries (with their marks) and delegations; its version and expiry are not compared."""
+    return (now < index.expires and index.root == wanted.root and index.set == wanted.set
+            and index.entries == wanted.entries and index.delegations == wanted.delegations)
+
+
 def reusable(found: Pending, index: "Index", wanted: "Index", days: float, now: int) -> bool:
-    """Whether the pending ``index`` may stand for ``wanted`` (the index that would be signed now)."""
-    return (found.expires_days == days and now < index.expires and index.root == wanted.root
-            and index.set == wanted.set and index.entries == wanted.entries
-            and index.delegations == wanted.delegations)
+    """Whether the pending ``index`` may stand for ``wanted`` (the index that would be signed now):
+    it lists the same (``lists_same``) and was signed with the lifetime asked now, ``days``."""
+    return found.expires_days == days and lists_same(index, wanted, now)
 
 
 def keep_pending(runtime: "Runtime", name: str, version: int, index_cid: CID, days: float) -> None:
