@@ -19,7 +19,10 @@ the size) as a peer, "ours, 16 KiB groups". Also per round:
 Then, in rounds of its own:
 ``bao.add``        keeps it as a BLAKE3 CID (``BlobStore.add``: the combined encoding, each
                    tile written at its place) — <= 2x (a stretch: it also writes 1 GiB); next
-                   to it "write only", as many bytes written to a new file alone;
+                   to it "write only", as many bytes written to a new file alone; each round
+                   runs both, each first in turn, each timed part after ``os.sync()`` (no
+                   write-back of an earlier part's file lands in it) and timed to the file's
+                   close, not to its write-back (what the user waits for);
 and starts a real ``autocodec serve`` process over that home. A fresh client process per round:
 ``bao.fetch``      ``GET /bao/{cid}`` (the server sends the stored encoding) and verifies every
                    chunk as it arrives (``bao.fetch``, zero-copy) — <= 2x the blake3 package
@@ -95,6 +98,7 @@ src = tmp / "content.bin"
 with open(src, "wb") as f:
     for i in range(mib):
         f.write(random.Random(i).randbytes(1 << 20))
+os.sync()  # settled: no write-back of the made file lands in a timed part (nor of a part's file below)
 v = bao.Verifier(Sandbox().load(module_bytes("bao")))
 out = {{"native_ns": [], "native_all_ns": [], "encode_ns": [], "verify_ns": [], "fetch_ns": [], "raw_ns": [], "client_rss_kib": [],
         "encode_g4_ns": [], "verify_g4_ns": [], "kernel_ns": [], "lanes4_ns": [], "lanes4_error": None}}
@@ -167,21 +171,34 @@ store = bao.BlobStore(tmp / "home" / "bao")
 store.root.mkdir(parents=True, exist_ok=True)
 piece = random.Random(-1).randbytes(1 << 20)
 out["write_ns"], out["add_ns"] = [], []
-for i in range(rounds):  # each round: the floor, then the add (all but the last add removed again)
-    t = time.perf_counter_ns(); c = cpu()  # what writing that many bytes alone costs here (the add's floor)
+
+def write_only():  # what writing that many bytes alone costs here (the add's floor)
+    t = time.perf_counter_ns(); c = cpu()
     with open(store.root / "write-only.part", "wb") as f:
         for _ in range(mib + mib // 16):  # the combined encoding: content + 1/16 parents
             f.write(piece)
     out["write_ns"].append(time.perf_counter_ns() - t); out.setdefault("write_cpu", []).append(cpu() - c)
     (store.root / "write-only.part").unlink()
+
+def add():
     t = time.perf_counter_ns(); c = cpu()
     with open(src, "rb") as f:
-        cid = store.add(v, f)
+        got = store.add(v, f)
     out["add_ns"].append(time.perf_counter_ns() - t); out.setdefault("add_cpu", []).append(cpu() - c)
-    assert cid.digest == root
-    if i < rounds - 1:
-        store.path(cid).unlink()
+    assert got.digest == root
+    return got
+
+for i in range(rounds):  # each side first in turn, each after os.sync(); all but the last add removed again
+    for part in ("write", "add") if i % 2 == 0 else ("add", "write"):
+        os.sync()
+        if part == "write":
+            write_only()
+        else:
+            cid = add()
+            if i < rounds - 1:
+                store.path(cid).unlink()
 src.unlink()
+os.sync()  # the kept blob written back before the fetch rounds, not during them
 with open("/proc/self/status") as status:
     out["rss_kib"] = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
 
@@ -325,8 +342,8 @@ def run(config: BenchConfig) -> list[Figure]:
     add.peers[native] = natives
     add.note = (f"{rounds} rounds after the others, medians (each writes the GiB anew: one sample moves with how fast "
                 "this machine fills its page cache at that moment); 'write only': the same number of bytes written "
-                "to a new file in the same folder with plain 1 MiB writes just before each add (the floor the file "
-                "system sets)")
+                "to a new file in the same folder with plain 1 MiB writes (the floor the file system sets); in each "
+                "round both, each first in turn, each after os.sync(), timed to the file's close (not its write-back)")
     for fig, values in ((rss, [doc["rss_kib"]]), (rss_server, [doc["server_rss_kib"]]),
                         (rss_client, [max(doc["client_rss_kib"])])):
         fig.ours = Measurement.of([float(v) for v in values])
