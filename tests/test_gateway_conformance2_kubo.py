@@ -243,7 +243,17 @@ def _signed(signer: object, value: bytes, *, v1: bool, eol_ns: int | None = None
 
 
 @pytest.fixture(scope="module")
-def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
+def sides(gateway_sides: Sides) -> Sides:
+    """The session's ``gateway_sides`` (``tests/conftest.py``): built once for this module and
+    ``test_gateway_conformance4_kubo``, which take it as it is."""
+    return gateway_sides
+
+
+@contextlib.contextmanager
+def built_sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
+    """Kubo's gateway and ``autocodec serve`` over the same trees, names and DNSLink zone (the
+    module's text), running until the block ends. Cases only read it: they send requests, and
+    ``dag get`` runs on the home."""
     from tests._cli import run_cli
     from tests._dns_server import DnsZone, doh_server
     from tests._kubo import KuboRepo, require_kubo
@@ -324,9 +334,15 @@ def _compare(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> list[object]:
     """What differs between the two answers: status, the ``names`` headers, a success's body.
     A directory listing is this server's own HTML (docs/gateway.md): its ETag keeps the CID but
     not Kubo's template hash, its type is compared without parameters, its body not at all."""
-    differ: list[object] = []
     if kubo.headers.get("etag", "").startswith('"DirIndex-'):
         kubo = _as_listing(kubo, ours)
+    return differences(kubo, ours, names)
+
+
+def differences(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> list[object]:
+    """What differs between two answers as they are: the status (with the heads of both bodies),
+    the ``names`` headers, and the body when Kubo's answer is no redirect or error."""
+    differ: list[object] = []
     if ours.status != kubo.status:
         differ.append(("status", kubo.status, ours.status, (kubo.body or b"")[:200], (ours.body or b"")[:200]))
     differ += [(name, kubo.headers.get(name), ours.headers.get(name)) for name in names

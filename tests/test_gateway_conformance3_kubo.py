@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_gateway_conformance2_kubo import differences
 from tests.test_gateway_kubo import Reply, fetch
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
@@ -123,16 +124,9 @@ def _compare(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> list[object]:
     An HTML view of a block (Kubo's dag-index-html) is this server's explorer page: its ETag
     keeps ``DagIndex-`` and the CID, its type is compared without parameters, its body must
     be a whole page naming the CID."""
-    differ: list[object] = []
     if kubo.headers.get("etag", "").startswith('"DagIndex-') and kubo.status == 200:
         kubo = _as_page(kubo, ours)
-    if ours.status != kubo.status:
-        differ.append(("status", kubo.status, ours.status, (kubo.body or b"")[:200], (ours.body or b"")[:200]))
-    differ += [(name, kubo.headers.get(name), ours.headers.get(name)) for name in names
-               if kubo.headers.get(name) != ours.headers.get(name)]
-    if kubo.status < 300 and ours.body != kubo.body:
-        differ.append(("body", (kubo.body or b"")[:200], (ours.body or b"")[:200]))
-    return differ
+    return differences(kubo, ours, names)
 
 
 def _as_page(kubo: Reply, ours: Reply) -> Reply:

@@ -1,9 +1,10 @@
 """The gateway's last known differences from Kubo v0.43.1, side by side on the same data.
 
 The fixture is ``tests/test_gateway_conformance2_kubo.py``'s ``sides`` (Kubo and ``autocodec
-serve`` over the same trees, names and DNSLink zone), with names whose records loop added to
-both (``looping``). Each case sends one request to both gateways and compares what the specs
-name: the status, ``Ipfs-Uri`` (IPIP-0548), ``Content-Location``, the type and the text.
+serve`` over the same trees, names and DNSLink zone; the session's ``gateway_sides``, built once
+for both modules), with names whose records loop added to both (``looping``). Each case sends
+one request to both gateways and compares what the specs name: the status, ``Ipfs-Uri``
+(IPIP-0548), ``Content-Location``, the type and the text.
 
 - ``Ipfs-Uri`` under ``/ipns/DOMAIN``: boxo names a DNSLink domain in its ASCII form (lower
   case, no trailing dot, Punycode) and sends no header for a name that is no domain;

@@ -1534,15 +1534,17 @@ def test_a_precondition_answer_carries_kubos_headers(world: World, case: str, me
                               "cache-control", "last-modified", "x-content-type-options"))
 
 
-def _cors(base: str, method: str) -> dict[str, set[str]]:
+def cors_values(base: str, method: str, path: str, headers: dict[str, str] | None = None) -> dict[str, set[str]]:
+    """The values of each ``Access-Control-*`` header of one answer, by lower-case name (Kubo
+    repeats the header, this server joins the values: both read as one set)."""
     parts = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
     try:
-        conn.request(method, "/ipfs/bafkqabtimvwgy3yk/")
+        conn.request(method, path, headers=headers or {})
         reply = conn.getresponse()
         reply.read()
         out: dict[str, set[str]] = {}
-        for name, value in reply.getheaders():  # Kubo repeats the header, this server joins the values
+        for name, value in reply.getheaders():
             if name.lower().startswith("access-control-"):
                 out.setdefault(name.lower(), set()).update(v.strip() for v in value.split(","))
         return out
@@ -1550,15 +1552,22 @@ def _cors(base: str, method: str) -> dict[str, set[str]]:
         conn.close()
 
 
-@pytest.mark.parametrize("method", ["GET", "OPTIONS"])
-def test_cors_headers_are_kubos(world: World, method: str) -> None:
-    """TestCors (path_gateway_cors_test.go, t0112): the same CORS header values as Kubo's; this
-    server also exposes its provenance headers (X-Autocodec-*)."""
-    kubo, ours = _cors(world.kubo_url, method), _cors(world.ours_url, method)
+def same_cors(kubo: dict[str, set[str]], ours: dict[str, set[str]]) -> None:
+    """The same CORS headers with Kubo's values (``cors_values``); this server may also expose its
+    provenance headers (X-Autocodec-*)."""
     assert set(ours) == set(kubo)
     for name, values in kubo.items():
         extra = ours[name] - values
         assert values <= ours[name] and all(v.startswith("X-Autocodec-") for v in extra), (name, values, ours[name])
+
+
+@pytest.mark.parametrize("method", ["GET", "OPTIONS"])
+def test_cors_headers_are_kubos(world: World, method: str) -> None:
+    """TestCors (path_gateway_cors_test.go, t0112): the same CORS header values as Kubo's; this
+    server also exposes its provenance headers (X-Autocodec-*)."""
+    path = "/ipfs/bafkqabtimvwgy3yk/"
+    kubo, ours = cors_values(world.kubo_url, method, path), cors_values(world.ours_url, method, path)
+    same_cors(kubo, ours)
     assert {"GET", "HEAD", "OPTIONS"} <= ours["access-control-allow-methods"]
     assert "Ipfs-Uri" in ours["access-control-expose-headers"]
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from autocodec import CID
-from tests.test_gateway_kubo import Reply, _members, car_blocks, fetch
+from tests.test_gateway_kubo import Reply, _members, car_blocks, cors_values, fetch, same_cors
 
 HOST = "localhost:8080"  # the same Host to both gateways: the Locations they write are comparable
 MULTIBLOCK = bytes(range(256)) * 8
@@ -220,30 +220,9 @@ def test_a_car_from_a_content_origin_has_kubos_blocks(world: World) -> None:
 
 @pytest.mark.slow
 def test_cors_headers_on_a_content_origin_are_kubos(world: World) -> None:
-    kubo = _cors_on(world.kubo_url, SUB.format(**world.ids))
-    ours = _cors_on(world.ours_url, SUB.format(**world.ids))
-    assert set(ours) == set(kubo)
-    for name, values in kubo.items():
-        assert values <= ours[name] and all(v.startswith("X-Autocodec-") for v in ours[name] - values), name
-
-
-def _cors_on(base: str, host: str) -> dict[str, set[str]]:
-    import http.client
-    import urllib.parse
-
-    parts = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
-    try:
-        conn.request("GET", "/sub/note.txt", headers={"Host": host})
-        reply = conn.getresponse()
-        reply.read()
-        out: dict[str, set[str]] = {}
-        for name, value in reply.getheaders():  # Kubo repeats the header, this server joins the values
-            if name.lower().startswith("access-control-"):
-                out.setdefault(name.lower(), set()).update(v.strip() for v in value.split(","))
-        return out
-    finally:
-        conn.close()
+    headers = {"Host": SUB.format(**world.ids)}
+    same_cors(cors_values(world.kubo_url, "GET", "/sub/note.txt", headers),
+              cors_values(world.ours_url, "GET", "/sub/note.txt", headers))
 
 
 # --- in-process: what Kubo cannot show ----------------------------------------------------------
