@@ -27,9 +27,8 @@ from collections.abc import Sequence
 
 from ..errors import AutocodecError
 from ._argv import TOP_GLOBALS as TOP_GLOBALS
-from ._argv import _one_value_options
 from ._argv import _subcommands as _subcommands
-from ._argv import bare_group, dash_values, kubo_spellings, place_help
+from ._argv import bare_group, dash_values, kubo_spellings, place_help, read_globals
 from ._argv import place_globals as place_globals
 from ._commands import CID_BASE_IGNORED as CID_BASE_IGNORED
 from ._commands import COMMAND_MODULES as COMMAND_MODULES
@@ -71,9 +70,9 @@ def _main(argv: Sequence[str] | None) -> int:
     started = time.monotonic()  # ``--timeout`` counts from here: a read of stdin and the command share it
     parser = build_parser(argv)
     words = dash_values(parser, list(sys.argv[1:] if argv is None else argv))
-    words = place_globals(parser, place_help(parser, kubo_spellings(words)))
+    words, timeouts = read_globals(parser, place_help(parser, kubo_spellings(words)))
     try:
-        _check_timeout(parser, words)
+        _check_timeout(parser, timeouts)
         group = bare_group(parser, words)
         if group is not None:  # as ``ipfs`` and ``ipfs dag``: the group's help, exit 0
             group.print_help()
@@ -103,24 +102,16 @@ def _main(argv: Sequence[str] | None) -> int:
         return _run(args, started)
 
 
-def _check_timeout(parser: argparse.ArgumentParser, words: list[str]) -> None:
-    """Refuse a ``--timeout`` value (before any ``--``) that is no duration before anything is
-    read or printed: Kubo 0.43.1 says ``time: invalid duration "x"`` (exit 1) even where it would
-    print help (``ipfs --timeout=x``, ``ipfs dag --timeout x``, ``ipfs --timeout version``,
-    ``ipfs --timeout=x --help``; measured), where argparse would print the help and exit 0. A
-    command's own ``--timeout`` after that command (``bao cat``: seconds) is its parser's to check."""
-    current = parser
-    for i, word in enumerate(words):
-        if word == "--":
-            return
-        current = _subcommands(current).get(word, current)
-        name, eq, value = word.partition("=")
-        if name != "--timeout" or not eq and i + 1 == len(words):
-            continue
-        if current is not parser and "--timeout" in _one_value_options(current):
-            continue
+def _check_timeout(parser: argparse.ArgumentParser, timeouts: list[str]) -> None:
+    """Refuse a program's ``--timeout`` value (``read_globals``: before any ``--``, not a command's
+    own after it) that is no duration, before anything is read or printed: Kubo 0.43.1 says
+    ``time: invalid duration "x"`` (exit 1) even where it would print help (``ipfs --timeout=x``,
+    ``ipfs dag --timeout x``, ``ipfs --timeout version``, ``ipfs --timeout=x --help``; measured),
+    where argparse would print the help and exit 0. A command's own ``--timeout`` after that
+    command (``bao cat``: seconds) is its parser's to check."""
+    for value in timeouts:
         try:
-            command_timeout(value if eq else words[i + 1])
+            command_timeout(value)
         except argparse.ArgumentTypeError as exc:
             parser.error(f"argument --timeout: {exc}")
 
@@ -151,7 +142,7 @@ def _parse(parser: argparse.ArgumentParser, words: list[str],
         trial = parser.parse_known_args(words + (_PLACEHOLDER if "--" in words else ["--", *_PLACEHOLDER]))
         if trial[1]:  # refused by ``_main`` as it stands, stdin untouched
             return trial
-        seconds = _timeout_in(words)
+        seconds: float | None = trial[0].command_timeout  # the command's own deadline, as ``_run`` reads it
         try:
             with _deadline(_left(seconds, started)):
                 lines = stdin_arguments(need.command)
@@ -176,22 +167,6 @@ def _left(seconds: float | None, started: float) -> float | None:
     import time
 
     return None if seconds is None else seconds - (time.monotonic() - started)
-
-
-def _timeout_in(words: list[str]) -> float | None:
-    """``--timeout``'s value among the program's options at the front (``place_globals`` put
-    them there), or None (none given, or a malformed one: the parse says so)."""
-    i = 0
-    while i < len(words) and words[i].startswith("-"):
-        name, eq, value = words[i].partition("=")
-        if name == "--timeout":
-            text = value if eq else (words[i + 1] if i + 1 < len(words) else "")
-            try:
-                return command_timeout(text)
-            except argparse.ArgumentTypeError:
-                return None
-        i += 2 if TOP_GLOBALS.get(name) and not eq else 1
-    return None
 
 
 def _network_globals(args: argparse.Namespace) -> str | None:

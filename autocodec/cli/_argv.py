@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from typing import NamedTuple
 
 
 def _one_value_options(parser: argparse.ArgumentParser) -> dict[str, bool]:
@@ -37,9 +38,12 @@ def _value_options(parser: argparse.ArgumentParser) -> dict[str, bool]:
 
 
 def _cluster_takes_value(word: str, options: dict[str, bool]) -> bool:
-    """Whether ``word`` is a cluster of short options whose last letter alone takes a value
-    (``-Qs``: ``-Q`` an on/off option, ``-s`` one taking a value), so that the next word is
-    that value, as go-ipfs-cmds reads ``-Qs VALUE``."""
+    """Whether ``word`` is a cluster of short options of ``options`` (the command's own: a
+    global's letter, ``-v``, is read by another parser and never joins a cluster) whose last
+    letter alone takes a value (``-Qs``: ``-Q`` an on/off option, ``-s`` one taking a value), so
+    that the next word is that value, as go-ipfs-cmds reads ``-Qs VALUE``. ``add -vs -x`` is no
+    such cluster: both words stay as typed and are refused as typed (Kubo 0.43.1: ``unknown
+    option "vs"``), never as an invented ``-vs-x``."""
     if len(word) < 3 or word[1] == "-" or "=" in word:
         return False
     return all(options.get("-" + c) is False for c in word[1:-1]) and options.get("-" + word[-1]) is True
@@ -65,7 +69,7 @@ def dash_values(parser: argparse.ArgumentParser, argv: list[str]) -> list[str]:
             out.extend(argv[i:])
             break
         takes = options.get(arg) if arg.startswith("-") else None
-        if takes is None and _cluster_takes_value(arg, options):
+        if takes is None and _cluster_takes_value(arg, _one_value_options(current)):
             takes = True
         if takes is not None:
             if takes and i + 1 < len(argv):
@@ -167,7 +171,21 @@ def _after_command(parser: argparse.ArgumentParser, words: list[str]) -> int:
     return after
 
 
+class Placed(NamedTuple):
+    """``place_globals``' words, and the values of the program's own ``--timeout`` in the order
+    given (a command's own ``--timeout`` after that command, ``bao cat``'s seconds, is not one;
+    nor one that ends the line without its value: argparse says so)."""
+
+    words: list[str]
+    timeouts: list[str]
+
+
 def place_globals(parser: argparse.ArgumentParser, words: list[str]) -> list[str]:
+    """``read_globals(parser, words).words``."""
+    return read_globals(parser, words).words
+
+
+def read_globals(parser: argparse.ArgumentParser, words: list[str]) -> Placed:
     """``words`` with each global option moved to where argparse reads it, so that they are taken
     anywhere, as Kubo 0.43.1 takes its global options (``ipfs --enc=json pin ls``, ``ipfs pin
     --enc=json ls``, ``ipfs pin ls --enc=json``): ``TOP_GLOBALS`` to the front, ``LEAF_GLOBALS``
@@ -176,10 +194,11 @@ def place_globals(parser: argparse.ArgumentParser, words: list[str]) -> list[str
     value, as Kubo says, never the program's ``-v``); a command's own option before the command stays there and is
     refused, as Kubo refuses it (``ipfs --quiet add``, ``ipfs pin -r ls``). After ``--`` nothing
     moves; a command line that reaches no command is returned as it is (``bare_group`` or
-    argparse answers it)."""
+    argparse answers it). The same walk reads the program's ``--timeout`` values (``Placed``)."""
     front: list[str] = []
     held: list[str] = []
     out: list[str] = []
+    timeouts: list[str] = []
     current = parser
     leaf_at: int | None = None
     i = 0
@@ -197,6 +216,9 @@ def place_globals(parser: argparse.ArgumentParser, words: list[str]) -> list[str
         top = _option_length(words, i, TOP_GLOBALS)
         leaf = _option_length(words, i, LEAF_GLOBALS) if leaf_at is None else 0
         if top or leaf:  # before the command: in place; elsewhere: moved
+            name, eq, value = word.partition("=")
+            if top and name == "--timeout":
+                timeouts.append(value if eq else words[i + 1])
             (out if current is parser and top else front if top else held).extend(words[i:i + (top or leaf)])
             i += top or leaf
             continue
@@ -207,8 +229,8 @@ def place_globals(parser: argparse.ArgumentParser, words: list[str]) -> list[str
             leaf_at = None if _subcommands(chosen) else len(out)
         i += 1
     if leaf_at is None:
-        return list(words)
-    return front + out[:leaf_at] + held + out[leaf_at:]
+        return Placed(list(words), timeouts)
+    return Placed(front + out[:leaf_at] + held + out[leaf_at:], timeouts)
 
 
 def _option_length(words: list[str], i: int, table: dict[str, bool]) -> int:
