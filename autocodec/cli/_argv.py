@@ -21,6 +21,12 @@ def _one_value_options(parser: argparse.ArgumentParser) -> dict[str, bool]:
     return {opt: action.nargs is None for action in parser._actions for opt in action.option_strings}
 
 
+def _version_options(parser: argparse.ArgumentParser) -> set[str]:
+    """The option strings of ``parser`` that print the program's version (``--version``)."""
+    return {opt for action in parser._actions if isinstance(action, argparse._VersionAction)
+            for opt in action.option_strings}
+
+
 def _subcommands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
     for action in parser._actions:
         if isinstance(action, argparse._SubParsersAction):
@@ -258,6 +264,8 @@ def bare_group(parser: argparse.ArgumentParser, words: Sequence[str]) -> argpars
         chosen = _subcommands(current).get(word)
         if chosen is not None:
             current, options = chosen, _one_value_options(chosen)
+        elif name in _version_options(current):
+            return None  # ``autocodec --version``: argparse prints the version
         elif name in options:
             if options[name] and name == word:
                 if i + 1 == len(words):
