@@ -175,7 +175,8 @@ class SandboxLimits:
     instance keeps a snapshot of its whole memory, read at its first call: a 298-byte module
     asking for 256 MiB took 1.3 s on its first call and, with 8 threads calling, 2.1 GB of RSS.
     At most ``idle_instances`` reset instances wait at once, process-wide: their snapshots hold up
-    to that many times this."""
+    to that many times this. An instance out for a call keeps its place in that count, and a new
+    one is dropped when no other module has one waiting to drop instead."""
     reuse_globals: int = 64
     """Most mutable globals of a module whose instances are reset and reused (the shipped ones
     have 1: a compiler's stack pointer); more: fresh instances. A reset sets each back, host
