@@ -1,6 +1,6 @@
 """Child ``python -m autocodec`` processes of a test module keep their compiled bytecode.
 
-A differential test runs our CLI as a new Python process for each case. With
+The suite runs our CLI as a new Python process thousands of times. With
 ``PYTHONDONTWRITEBYTECODE=1`` in the environment (this machine's sessions set it) and no
 ``__pycache__`` beside the sources, every one of those processes compiled the ~180 modules it
 imports from source again: measured 0.53-0.69 s of CPU per ``autocodec add --only-hash`` of one
@@ -9,8 +9,8 @@ against 0.14-0.17 s). Where ``__pycache__`` folders already sit beside the sourc
 process with bytecode on, e.g. ``autocodec bench``'s CLI children), children read those and
 this gains nothing more.
 
-``keep_bytecode()`` (a context manager; the test modules use it from a module-scoped autouse
-fixture) takes ``PYTHONDONTWRITEBYTECODE`` out of this process's environment, which children
+``keep_bytecode()`` (a context manager; the suite uses it from a session-scoped autouse
+fixture in conftest.py) takes ``PYTHONDONTWRITEBYTECODE`` out of this process's environment, which children
 copy, and points ``PYTHONPYCACHEPREFIX`` at ``.cache/pycache`` (git-ignored) unless a prefix is
 already set, so nothing is written beside the sources. The pytest process itself is unchanged
 (Python reads both variables at start only). What children compute is unchanged: Python uses a

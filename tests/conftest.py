@@ -63,6 +63,16 @@ def gateway_sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
 
 
 @pytest.fixture(scope="session", autouse=True)
+def _children_keep_bytecode() -> Iterator[None]:
+    """Every ``python -m autocodec`` child of the suite reuses compiled modules
+    (tests/_bytecode.py): under ``PYTHONDONTWRITEBYTECODE=1`` each recompiled ~180 modules."""
+    from tests._bytecode import keep_bytecode
+
+    with keep_bytecode():
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
 def _isolated_default_home(tmp_path_factory: pytest.TempPathFactory):
     """Tests never touch the real ~/.autocodec: code that falls back to the default home
     (``autocodec.verify_signature``, library chunkers) gets a throw-away one."""

@@ -17,7 +17,6 @@ import base64
 import json
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,18 +25,10 @@ from autocodec.cid import CID
 from tests import _kubo_pair
 from tests._kubo import KuboRepo
 from tests._kubo_pair import Ours
-from tests._bytecode import keep_bytecode
 
 kubo, ours = _kubo_pair.kubo, _kubo_pair.ours  # a Kubo repo and a home per module (tests/_kubo_pair.py)
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _children_keep_bytecode() -> Iterator[None]:
-    """Our CLI's child processes reuse compiled modules (tests/_bytecode.py)."""
-    with keep_bytecode():
-        yield
 
 
 REPO = Path(__file__).resolve().parents[1]

@@ -24,16 +24,8 @@ import pytest
 from autocodec.builtin import cid_for
 from autocodec.store import BlockStore, CarReader, CarWriter
 from autocodec._nonblocking import flush_all, read_upto
-from tests._bytecode import keep_bytecode
 
 BLOCKS = 40
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _children_keep_bytecode() -> Iterator[None]:
-    """Our CLI's child processes reuse compiled modules (tests/_bytecode.py)."""
-    with keep_bytecode():
-        yield
 
 
 def _car() -> tuple[bytes, int, list[bytes]]:

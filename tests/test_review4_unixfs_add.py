@@ -17,7 +17,6 @@ line on stderr, never a traceback. ``--only-hash`` unless a case stores (Kubo's 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,20 +26,12 @@ from autocodec.loader import xorshift_bytes
 from autocodec.unixfs import _pb
 
 from . import _kubo_pair
-from ._bytecode import keep_bytecode
 from ._kubo import KuboRepo
 from ._kubo_pair import add_both, same_add
 
 kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _children_keep_bytecode() -> Iterator[None]:
-    """Our CLI's child processes reuse compiled modules (tests/_bytecode.py)."""
-    with keep_bytecode():
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -29,19 +29,11 @@ from autocodec.unixfs._layout import HAMT_THRESHOLD_BYTES
 from ._cli import run_cli
 from ._kubo import KUBO_BIN, KuboRepo, require_kubo
 from ._unixfs_ref import kubo_flags, make_tree, our_add
-from ._bytecode import keep_bytecode
 from .conftest import WASM_SRC
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
 COMPARED = {"cases": 0, "entries": 0}
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _children_keep_bytecode() -> Iterator[None]:
-    """Our CLI's child processes reuse compiled modules (tests/_bytecode.py)."""
-    with keep_bytecode():
-        yield
 
 
 # --- the two sides --------------------------------------------------------------------------
