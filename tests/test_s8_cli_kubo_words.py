@@ -32,12 +32,7 @@ ROWS: list[tuple[list[str], str, str]] = [
 ]
 """Every row fails in both programs (the same exit status, ours one line)."""
 
-kubo = _kubo_pair.kubo  # a fresh offline repo for the module
-
-
-@pytest.fixture(scope="module")
-def both(kubo: KuboRepo, tmp_path_factory: pytest.TempPathFactory) -> _kubo_pair.Shared:
-    return _kubo_pair.shared_block(kubo, tmp_path_factory, {"a.txt": b"a file\n"})
+kubo, both = _kubo_pair.kubo, _kubo_pair.both  # a fresh offline repo; a.txt in a folder and a home
 
 
 @pytest.mark.slow
@@ -92,9 +87,10 @@ def test_read_globals_reports_the_programs_timeouts(argv: list[str], timeouts: l
     assert placed.words == place_globals(parser, words)
 
 
-def test_the_stdin_read_has_the_deadline_the_command_has(home: Path, capsys: pytest.CaptureFixture[str],
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    """Two ``--timeout``s are refused before stdin is read (as Kubo: ``multiple values for option``)."""
+def test_two_program_timeouts_are_refused_before_stdin_is_read(home: Path, capsys: pytest.CaptureFixture[str],
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two ``--timeout``s are refused before stdin is read (as Kubo: ``multiple values for option``).
+    The stdin read's deadline itself: tests/test_review4_cli_stdin.py, test_cli_kubo_globals2.py."""
     import io
 
     monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(b"bafkqaaa\n")))
