@@ -143,3 +143,59 @@ def test_a_failed_call_frees_its_place(one_idle: Callable[[int], LoadedModule]) 
     first.close()
     assert second.codec().decode(b"x") == 2 and _waiting() == 1
     assert first.codec().decode(b"x") == 1 and (len(first._idle), len(second._idle)) == (1, 0)
+
+
+GROWS_ON_TWO_BYTES = ("if (result i32) (i32.eq (local.get $n) (i32.const 2)) "
+                      "(then (drop (memory.grow (i32.const 1))) (i32.const 9)) (else i32.const {})")
+
+
+def test_an_instance_whose_memory_grew_frees_its_place(one_idle: Callable[[int], LoadedModule]) -> None:
+    """A pooled instance whose call grew its memory cannot be reset: it is dropped, its place freed."""
+    second = one_idle(2)
+    first = Sandbox(dataclasses.replace(DEFAULT_LIMITS.sandbox, idle_instances=1)).load(
+        module(answer=GROWS_ON_TWO_BYTES.format(1)))
+    assert first.reusable
+    try:
+        assert first.codec().decode(b"x") == 1 and len(first._idle) == 1
+        assert first.codec().decode(b"xx") == 9  # on the pooled instance, which grew: dropped
+        assert not first._idle and first.reusable
+        assert second.codec().decode(b"x") == 2 and len(second._idle) == 1  # the place was free
+    finally:
+        first.close()
+
+
+def test_an_instance_given_back_to_a_full_list_frees_its_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A module keeps at most ``_idle_cap`` waiting: an instance given back to a list another
+    thread filled meanwhile is trimmed, and the place it held goes with it (else the bound
+    would shrink by one for good)."""
+    for other in list(_sandbox._holding):
+        other.close()
+    limits = dataclasses.replace(DEFAULT_LIMITS.sandbox, idle_instances=4, pooled_instances=8)  # _idle_cap 1
+    loaded = Sandbox(limits).load(module(answer="i32.const 3"))
+    assert loaded.reusable and loaded._idle_cap == 1
+    inside, go = threading.Event(), threading.Event()
+    real = GuestInstance.call_and_reset
+
+    def held(self: GuestInstance, *args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread().name == "holder":
+            inside.set()
+            assert go.wait(WAIT)
+        return real(self, *args, **kwargs)
+
+    try:
+        assert loaded.codec().decode(b"x") == 3 and (loaded._held, len(loaded._idle)) == (1, 1)
+        monkeypatch.setattr(GuestInstance, "call_and_reset", held)
+        got: list[object] = []
+        holder = threading.Thread(target=lambda: got.append(loaded.codec().decode(b"x")), name="holder", daemon=True)
+        holder.start()
+        assert inside.wait(WAIT) and not loaded._idle  # the pooled instance is out, keeping its place
+        assert loaded.codec().decode(b"x") == 3  # a first call meanwhile pools a second one
+        assert (loaded._held, len(loaded._idle)) == (2, 1)
+        go.set()
+        holder.join(WAIT)
+        assert got == [3]
+        assert (loaded._held, len(loaded._idle)) == (1, 1)  # the give-back overfilled the list: one trimmed
+        assert _sandbox._idle_count() == _waiting() == 1
+    finally:
+        go.set()
+        loaded.close()
