@@ -88,7 +88,7 @@ def test_a_negative_lifetime_spelled_as_a_word_is_the_options_value(cli, days: s
 
 def test_an_integer_option_given_minus_inf_says_it_is_not_an_integer(cli) -> None:
     line = _refused(cli("cat", "-l", "-inf", "bafkqaaa"), usage=True)
-    assert "'-inf' is not a 64-bit integer" in line, line
+    assert 'strconv.ParseInt: parsing "-inf": invalid syntax' in line, line
 
 
 # --- ucan delegate: time bounds a UCAN can hold, named by their option ------------------------------

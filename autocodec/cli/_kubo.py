@@ -56,12 +56,14 @@ def enc_line(args: argparse.Namespace, text: str, value: object) -> str:
 
 def go_int(text: str) -> int:
     """An ``int`` option as Kubo's command line reads it (go-ipfs-cmds: ``strconv.ParseInt(v, 0,
-    32)``): ``0x10`` is 16, ``010`` is 8 (octal), ``1_0`` is 10; for ``argparse`` ``type=``."""
-    from .._goint import parse_base0
+    32)``): ``0x10`` is 16, ``010`` is 8 (octal), ``1_0`` is 10; for ``argparse`` ``type=``.
+    Refused in Go's words, as Kubo 0.43.1 prints them: ``strconv.ParseInt: parsing "x": invalid
+    syntax``, ``...: value out of range`` past 32 bits."""
+    from .._goint import base0_refusal, parse_base0
 
     value = parse_base0(text, 32, signed=True)
     if value is None:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a 32-bit integer (Go syntax: 10, 0x0a, 012, 0b1010)")
+        raise argparse.ArgumentTypeError(base0_refusal(text, 32, signed=True) or "")
     return value
 
 

@@ -52,13 +52,14 @@ def _hash(text: str) -> bytes:
 def _nonnegative(what: str) -> Any:
     """An int64 option as ``ipfs cat`` reads it (go-ipfs-cmds: ``strconv.ParseInt(v, 0, 64)``:
     ``010`` is octal 8, ``0x10``, ``0b1``, ``1_0``, a leading ``+``), then Kubo's refusal of a
-    negative value."""
-    from .._goint import parse_base0
+    negative value; a malformed one in Go's words (``strconv.ParseInt: parsing "x": invalid
+    syntax``, ``...: value out of range``), as Kubo prints them."""
+    from .._goint import base0_refusal, parse_base0
 
     def parse(text: str) -> int:
         value = parse_base0(text, 64, signed=True)
         if value is None:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a 64-bit integer (Go syntax: 10, 0x0a, 012, 0b1010)")
+            raise argparse.ArgumentTypeError(base0_refusal(text, 64, signed=True) or "")
         if value < 0:
             raise argparse.ArgumentTypeError(f"cannot specify negative {what}")  # Kubo's words
         return value

@@ -61,7 +61,9 @@ def load_meta(folder: Path) -> dict[str, Any]:
         meta = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InvalidModuleSource(f"{folder} has no module.json (is it a module folder?)") from None
-    except (OSError, ValueError) as exc:
+    except OSError as exc:  # the path once, then the cause in words ("Permission denied")
+        raise InvalidModuleSource(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
         raise InvalidModuleSource(f"cannot read {path}: {exc}") from None
     return validate_meta(meta, str(path))
 

@@ -53,7 +53,9 @@ def _read(folder: Path) -> Any:
     path = folder / FILE
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+    except OSError as exc:  # the path once, then the cause in words ("Permission denied")
+        raise InvalidModuleSource(f"cannot read {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:
         raise InvalidModuleSource(f"cannot read {path}: {exc}") from None
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from .._goint import parse_int64
+from .._goint import atoi_refusal, parse_int64
 from .._inputs import need_stream
 from .._nonblocking import read_some, read_upto
 from ..config import DEFAULT_LIMITS, Limits
@@ -56,15 +56,18 @@ BITSWAP_BLOCK_LIMIT = 2 * 1024 * 1024  # boxo chunker.BlockSizeLimit: Kubo refus
 
 def _rabin(text: str, parts: list[str], cap: int) -> ChunkerSpec:
     """Kubo's ``rabin``, ``rabin-AVG`` and ``rabin-[min:]MIN-[avg:]AVG-[max:]MAX`` (boxo parse.go)."""
+    form = "a rabin chunker's sizes are decimal numbers: use e.g. rabin-87381-262144-393216"
+
     def number(part: str, label: str | None = None) -> int:
         if label is not None:
             sub = part.split(":")
-            if len(sub) > 1 and sub[0] != label:
-                raise InvalidInput(f"chunker {text!r}: the label of {part!r} must be {label}")
+            if len(sub) > 1 and sub[0] != label:  # boxo's words
+                place = {"min": "first", "avg": "second", "max": "final"}[label]
+                raise InvalidInput(f"{place} label must be {label}", hint=form)
             part = sub[-1]
         value = parse_int64(part)  # Go's strconv.Atoi, as boxo reads it
-        if value is None:
-            raise InvalidInput(f"chunker {text!r}: {part!r} is not a size", hint="use e.g. rabin-87381-262144-393216")
+        if value is None:  # Go's words, as Kubo prints them: the value once, however long
+            raise InvalidInput(atoi_refusal(part) or "", hint=form)
         return value
 
     if len(parts) in (1, 2):
@@ -76,9 +79,10 @@ def _rabin(text: str, parts: list[str], cap: int) -> ChunkerSpec:
             return ChunkerSpec(text, "chunker-rabin", {"min": lo, "avg": max(avg, 1), "max": max(hi, 1)},
                                BITSWAP_BLOCK_LIMIT, whole_stream=True)
     elif len(parts) == 4:
-        lo, avg, hi = number(parts[1], "min"), number(parts[2], "avg"), number(parts[3], "max")
-        if lo < 16:
+        lo = number(parts[1], "min")
+        if lo < 16:  # before AVG and MAX are read, as boxo checks it
             raise InvalidInput(f"chunker {text!r}: rabin min must be at least 16")
+        avg, hi = number(parts[2], "avg"), number(parts[3], "max")
         if not lo < avg < hi:
             raise InvalidInput(f"chunker {text!r}: need MIN < AVG < MAX")
         if hi > min(cap, KUBO_CHUNK_SIZE_LIMIT):
