@@ -39,7 +39,10 @@ def test_link_same_as_cid(raw: bytes) -> None:
 
 nested = st.recursive(
     st.integers(-(1 << 64), (1 << 64) - 1) | st.text(alphabet='[]{}"\\ab', max_size=8),
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    # no key "/": dag-json refuses a map {"/": ...} that would read back as a link or bytes
+    # (hypothesis found {"/": ""} once, an EncodeError before any depth was scanned)
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3).filter(lambda k: k != "/"),
+                                                                inner, max_size=3),
     max_leaves=80,
 )
 
