@@ -184,14 +184,15 @@ def _run_with_slow_nonblocking_stdout(home: Path, args: list[str]) -> tuple[int,
         # Read nothing until the child has filled the pipe and stopped: what it holds no longer
         # grows (for 0.3 s) while the child runs. "Full" is not 64 KiB: the pipe's 16 pages fill
         # up with partial ones first (about 52 KB here), so waiting for 65536 bytes ran into the
-        # 60 s bound every time.
+        # 60 s bound every time. It must hold at least half of 64 KiB too, so a child merely
+        # descheduled early (under load) is not taken for one that met a full pipe.
         deadline = time.monotonic() + 60  # not an assertion: a bound on waiting for the pipe to fill
         held, still_since = 0, time.monotonic()
         while proc.poll() is None and time.monotonic() < deadline:
             now, pending = time.monotonic(), _pending(stream.fileno())
             if pending != held:
                 held, still_since = pending, now
-            elif held and now - still_since >= 0.3:
+            elif held >= 32768 and now - still_since >= 0.3:
                 break
             time.sleep(0.02)
         out = stream.read()
