@@ -488,7 +488,12 @@ def test_a_task_revoked_while_its_remote_job_runs_gets_no_receipt(tmp_path: Path
     from autocodec.verify import TrustStore
 
     home = tmp_path / "server"
+    home.mkdir()
+    # The job's wall time is what the machine gives it (1.3 s quiet, past 5 s in a fresh-clone CI
+    # run): the executor's per-call deadline (5 s by default) must not be what this test meets.
+    (home / "config.toml").write_text("[limits.sandbox]\ndeadline_ms = 60000\n")
     with Runtime(home, default_set=False) as rt:
+        assert rt.limits.sandbox.deadline_ms == 60_000
         module = rt.put(spin_task(3_000_000_000), "raw")  # 6 fuel an iteration: about 18e9 fuel, 1-5 s
         rt.trust.allow(str(module))
     client = tmp_path / "client"
