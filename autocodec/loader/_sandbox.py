@@ -4,7 +4,8 @@ Invariants:
 - ``load(wasm, cid=...)`` first checks that ``wasm`` hashes to ``cid`` (``HashMismatch``),
   once per bytes (sha2-256), limits and CID: a load answered from the memo was checked when made.
   A module DAG's root (over 1 MiB) is built once per bytes, remembered by their sha2-256
-  (``_check_cid``), so the check never accepts bytes that are not what the CID names.
+  (``_check_cid``), so the check never accepts bytes that are not what the CID names. A forked
+  child starts with that memo's lock free (as the loader's other module locks).
 - ``load`` accepts a module only after ``inspect_module`` (static ABI rules) and one real
   instantiation under the sandbox limits with ``ac_abi_version() == 1``.
 - A compiled module is shared by all threads; every top-level operation (one decode, one
@@ -38,6 +39,7 @@ Invariants:
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 import weakref
 from collections import OrderedDict
@@ -474,6 +476,18 @@ _DAG_ROOTS = 64
 """Module DAG roots ``_check_cid`` remembers (a sha2-256 digest and a CID each, ~150 bytes)."""
 _dag_roots: OrderedDict[bytes, CID] = OrderedDict()  # sha2-256 of module bytes -> their DAG's root
 _dag_lock = threading.Lock()
+
+
+def _after_fork_in_child() -> None:
+    """A forked child starts with ``_dag_lock`` free: a parent thread that held it does not exist
+    here, so nothing would release it. ``_dag_roots`` stays: each step on it is one call under
+    the GIL, so the child finds it whole (at most one trim behind), and every root in it is true."""
+    global _dag_lock
+    _dag_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def _check_cid(cid: CID, wasm: bytes, sha: bytes) -> None:
