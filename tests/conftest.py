@@ -53,10 +53,10 @@ def ipfs_node(kubo_node):
 @pytest.fixture(scope="session")
 def gateway_sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     """Kubo's gateway and ``autocodec serve`` over the same content
-    (``test_gateway_conformance2_kubo.built_sides``), built once per session for that module and
-    ``test_gateway_conformance4_kubo``: both only read it (the latter's ``looping`` adds Kubo keys
-    and kept names no other case asks for)."""
-    from tests.test_gateway_conformance2_kubo import built_sides
+    (``tests/_gateway_sides.py``'s ``built_sides``), built once per session for
+    ``test_gateway_conformance2_kubo`` and ``test_gateway_conformance4_kubo``: both only read it
+    (the latter's ``looping`` adds Kubo keys and kept names no other case asks for)."""
+    from tests._gateway_sides import built_sides
 
     with built_sides(tmp_path_factory) as sides:
         yield sides

@@ -1,8 +1,8 @@
 """The gateway's last known differences from Kubo v0.43.1, side by side on the same data.
 
-The fixture is ``tests/test_gateway_conformance2_kubo.py``'s ``sides`` (Kubo and ``autocodec
-serve`` over the same trees, names and DNSLink zone; the session's ``gateway_sides``, built once
-for both modules), with names whose records loop added to both (``looping``). Each case sends
+The fixture is ``tests/_gateway_sides.py``'s ``sides`` (Kubo and ``autocodec serve`` over
+the same trees, names and DNSLink zone; the session's ``gateway_sides``, built once for this
+module and test_gateway_conformance2_kubo), with names whose records loop added to both (``looping``). Each case sends
 one request to both gateways and compares what the specs name: the status, ``Ipfs-Uri``
 (IPIP-0548), ``Content-Location``, the type and the text.
 
@@ -22,7 +22,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.test_gateway_conformance2_kubo import WIKI, Sides, _compare, sides
+from tests._gateway_sides import WIKI, Sides, sides
+from tests.test_gateway_conformance2_kubo import _compare
 from tests.test_gateway_kubo import Reply
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
