@@ -171,8 +171,9 @@ def _droppable(base: int, zero_pages: bytes) -> bytes | None:
 
 
 _vp = ctypes.c_void_p
-_global_get = ctypes.CFUNCTYPE(None, _vp, _vp, _vp)(("wasmtime_global_get", ffi.dll))
-_global_set = ctypes.CFUNCTYPE(_vp, _vp, _vp, _vp)(("wasmtime_global_set", ffi.dll))
+# Accessors that return at once keep the GIL (as _call's store accessors do); the libc calls above may wait.
+_global_get = ctypes.PYFUNCTYPE(None, _vp, _vp, _vp)(("wasmtime_global_get", ffi.dll))
+_global_set = ctypes.PYFUNCTYPE(_vp, _vp, _vp, _vp)(("wasmtime_global_set", ffi.dll))
 
 OK, ERR_INVALID, ERR_UNSUPPORTED, ERR_NOMEM, ERR_INTERNAL = Status  # the ABI's status codes: autocodec.abi
 _MAX_MESSAGE = 1000
