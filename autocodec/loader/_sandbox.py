@@ -479,11 +479,15 @@ _dag_lock = threading.Lock()
 
 
 def _after_fork_in_child() -> None:
-    """A forked child starts with ``_dag_lock`` free: a parent thread that held it does not exist
-    here, so nothing would release it. ``_dag_roots`` stays: each step on it is one call under
-    the GIL, so the child finds it whole (at most one trim behind), and every root in it is true."""
-    global _dag_lock
+    """A forked child starts with ``_dag_lock`` and ``_idle_lock`` free: a parent thread that held
+    one does not exist here, so nothing would release it. ``_dag_roots`` stays: each step on it is
+    one call under the GIL, so the child finds it whole (at most one trim behind), and every root
+    in it is true. The pool's own fork (``_pool._loader_quiet``) holds the old ``_idle_lock`` across
+    it; its child hook releases that old object, its workers never leave that ``with`` (they end
+    in ``os._exit``), and the parent releases the object it took, its own lock."""
+    global _dag_lock, _idle_lock
     _dag_lock = threading.Lock()
+    _idle_lock = threading.Lock()
 
 
 if hasattr(os, "register_at_fork"):
