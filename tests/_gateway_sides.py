@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_gateway_kubo import Reply, fetch
+from tests._gateway_http import Reply, fetch
 
 PERCENT_NAME = "Portugal%2C+Espa\u00f1a=Peninsula Ib\u00e9rica.txt"
 

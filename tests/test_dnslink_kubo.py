@@ -161,7 +161,7 @@ def test_each_domain_is_asked_once_per_ttl_in_a_process(world: World, tmp_path: 
 
 def test_serve_answers_under_a_domain_as_kubos_gateway_does(world: World, tmp_path: Path) -> None:
     from tests._serve_proc import ServeProcess
-    from tests.test_gateway_kubo import fetch
+    from tests._gateway_http import fetch
 
     home = world.home(tmp_path / "home")  # its blocks come from Kubo's gateway on demand
     with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
@@ -203,7 +203,7 @@ def test_serve_hosts_dnslink_sites_by_host_as_kubos_gateway_does(world: World, t
     """``Host: site.test`` reads every path inside the site (Kubo's Gateway.NoDNSLink false);
     a host without a DNSLink is the path gateway as before."""
     from tests._serve_proc import ServeProcess
-    from tests.test_gateway_kubo import fetch
+    from tests._gateway_http import fetch
 
     home = world.home(tmp_path / "home")
     with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
@@ -235,7 +235,7 @@ def test_a_failed_dnslink_lookup_says_what_kubo_says(world: World, tmp_path: Pat
     "DOMAIN." failed: could not resolve name: WHY``, PATH the path asked for, cleaned, DOMAIN
     the one that failed. The words were this server's own; on a DNSLink host too."""
     from tests._serve_proc import ServeProcess
-    from tests.test_gateway_kubo import fetch
+    from tests._gateway_http import fetch
 
     home = world.home(tmp_path / "home")
     with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
@@ -255,7 +255,7 @@ def _both_answers(world: World, tmp_path: Path, cases: list[tuple[str, str]], me
     """``(host, path, Kubo's answer, ours)`` for each ``(host, path)`` asked of both gateways
     (``host`` empty: no Host header), ours a fresh ``serve`` over the world's home."""
     from tests._serve_proc import ServeProcess
-    from tests.test_gateway_kubo import fetch
+    from tests._gateway_http import fetch
 
     home = world.home(tmp_path / "home")
     with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:

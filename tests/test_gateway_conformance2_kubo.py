@@ -44,48 +44,15 @@ import urllib.parse
 
 import pytest
 
+from tests._gateway_compare import compare
+from tests._gateway_http import Reply, fetch
 from tests._gateway_sides import WIKI, Sides, refused_records, sides
-from tests.test_gateway_kubo import Reply, fetch
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
 __all__ = ["sides"]  # the shared fixture (tests/_gateway_sides.py), used here as it is
 
 PERCENT_CANONICAL = "Portugal%252C%2BEspa%C3%B1a%3DPeninsula%20Ib%C3%A9rica.txt"
-
-
-def _compare(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> list[object]:
-    """What differs between the two answers: status, the ``names`` headers, a success's body.
-    A directory listing is this server's own HTML (docs/gateway.md): its ETag keeps the CID but
-    not Kubo's template hash, its type is compared without parameters, its body not at all."""
-    if kubo.headers.get("etag", "").startswith('"DirIndex-'):
-        kubo = _as_listing(kubo, ours)
-    return differences(kubo, ours, names)
-
-
-def differences(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> list[object]:
-    """What differs between two answers as they are: the status (with the heads of both bodies),
-    the ``names`` headers, and the body when Kubo's answer is no redirect or error."""
-    differ: list[object] = []
-    if ours.status != kubo.status:
-        differ.append(("status", kubo.status, ours.status, (kubo.body or b"")[:200], (ours.body or b"")[:200]))
-    differ += [(name, kubo.headers.get(name), ours.headers.get(name)) for name in names
-               if kubo.headers.get(name) != ours.headers.get(name)]
-    if kubo.status < 300 and ours.body != kubo.body:
-        differ.append(("body", (kubo.body or b"")[:200], (ours.body or b"")[:200]))
-    return differ
-
-
-def _as_listing(kubo: Reply, ours: Reply) -> Reply:
-    """Kubo's listing answer with what is this server's own by design taken from ``ours``
-    (its ETag's template part, the type's parameters, the explorer's ``nosniff``)."""
-    etag = kubo.headers["etag"].split("_CID-", 1)[1]
-    assert ours.headers.get("etag", "").endswith("_CID-" + etag), (kubo.headers, ours.headers)
-    assert kubo.headers["content-type"].split(";")[0] == ours.headers.get("content-type", "").split(";")[0]
-    headers = {**kubo.headers, "etag": ours.headers["etag"], "content-type": ours.headers["content-type"]}
-    if "x-content-type-options" in ours.headers:
-        headers["x-content-type-options"] = ours.headers["x-content-type-options"]
-    return Reply(kubo.status, headers, ours.body)
 
 
 URI_HEADERS = ("ipfs-uri", "x-ipfs-path", "location", "content-type", "etag", "cache-control", "x-ipfs-roots")
@@ -140,7 +107,7 @@ def test_ipfs_uri_cases_get_kubos_answer(sides: Sides, case: str, method: str) -
     kubo, ours = sides.both(path, method=method)
     if _bare_listing_head(kubo, ours):
         return
-    assert not _compare(kubo, ours, URI_HEADERS), _compare(kubo, ours, URI_HEADERS)
+    assert not compare(kubo, ours, URI_HEADERS), compare(kubo, ours, URI_HEADERS)
     if status == 302:  # the suite allows a canonicalising redirect; Kubo's has no Ipfs-Uri
         assert kubo.headers["location"] == uri.replace("ipns://", "/ipns/").format(**sides.ids)
         return
@@ -168,8 +135,8 @@ NAME_SPELLINGS = ("/ipns/{peer_id}", "/ipns/{peer_id}/", "/ipns/{peer_id}/root2?
 @pytest.mark.parametrize("path", NAME_SPELLINGS)
 def test_a_name_not_in_base36_is_kubos_redirect_to_it(sides: Sides, path: str, method: str) -> None:
     kubo, ours = sides.both(path, method=method)
-    assert not _compare(kubo, ours, ("location", "content-type", "ipfs-uri", "cache-control")), (
-        _compare(kubo, ours, ("location", "content-type", "ipfs-uri", "cache-control")))
+    assert not compare(kubo, ours, ("location", "content-type", "ipfs-uri", "cache-control")), (
+        compare(kubo, ours, ("location", "content-type", "ipfs-uri", "cache-control")))
     assert ours.body == kubo.body
 
 
@@ -179,7 +146,7 @@ def test_a_name_not_in_base36_is_kubos_redirect_to_it(sides: Sides, path: str, m
 def test_a_path_with_a_line_break_is_read_as_kubo_reads_it(sides: Sides, path: str, method: str) -> None:
     """A line feed decoded from the path is part of a name (it was no route here: a bare 404)."""
     kubo, ours = sides.both(path, method=method)
-    assert not _compare(kubo, ours, URI_HEADERS), _compare(kubo, ours, URI_HEADERS)
+    assert not compare(kubo, ours, URI_HEADERS), compare(kubo, ours, URI_HEADERS)
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
@@ -218,7 +185,7 @@ def test_a_missing_path_is_kubos_404_text(sides: Sides, path: str) -> None:
     kubo, ours = sides.both(path)
     assert kubo.status == 404
     assert (ours.status, ours.body) == (kubo.status, kubo.body)
-    assert not _compare(kubo, ours, URI_HEADERS), _compare(kubo, ours, URI_HEADERS)
+    assert not compare(kubo, ours, URI_HEADERS), compare(kubo, ours, URI_HEADERS)
 
 
 @pytest.mark.parametrize("path", ["/ipfs/{nested_v0}/nope", "/ipfs/{hamt}/no\"pe", "/ipfs/{cbor}/v0/sub dir/nope"])
@@ -248,7 +215,7 @@ def test_a_redirect_is_written_as_kubo_writes_it(sides: Sides, path: str, method
     kubo, ours = sides.both(path, method=method)
     assert 300 < kubo.status < 400
     names = ("location", "content-type", "content-length", "x-ipfs-roots", "ipfs-uri")
-    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert not compare(kubo, ours, names), compare(kubo, ours, names)
     assert ours.body == kubo.body
 
 
@@ -330,7 +297,7 @@ def test_path_gateway_unixfs_cases_get_kubos_answer(sides: Sides, case: str) -> 
     names = CACHE_HEADERS
     if kubo.status == 406:
         names = tuple(name for name in names if name not in SUCCESS_HEADERS_ON_KUBOS_ERRORS)
-    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert not compare(kubo, ours, names), compare(kubo, ours, names)
     assert ("last-modified" in kubo.headers) == ("last-modified" in ours.headers), (kubo.headers, ours.headers)
 
 
@@ -369,7 +336,7 @@ def test_only_if_cached_is_read_as_kubo_reads_it(sides: Sides, path: str, method
     kubo, ours = sides.both(path, {"Cache-Control": value}, method)
     if _bare_listing_head(kubo, ours):
         return
-    assert not _compare(kubo, ours, CACHE_HEADERS), _compare(kubo, ours, CACHE_HEADERS)
+    assert not compare(kubo, ours, CACHE_HEADERS), compare(kubo, ours, CACHE_HEADERS)
     assert ours.body == kubo.body
 
 
@@ -457,7 +424,7 @@ SUBDOMAIN_CASES: dict[str, tuple[str, str, dict[str, str]]] = {
 def test_subdomain_gateway_cases_get_kubos_answer(sides: Sides, case: str) -> None:
     host, path, headers = SUBDOMAIN_CASES[case]
     kubo, ours = sides.both(path or "/", {**headers, "Host": host.format(**sides.ids)})
-    assert not _compare(kubo, ours, CACHE_HEADERS), _compare(kubo, ours, CACHE_HEADERS)
+    assert not compare(kubo, ours, CACHE_HEADERS), compare(kubo, ours, CACHE_HEADERS)
     assert kubo.status < 400 or _error_frame(ours.body) == _error_frame(kubo.body), (kubo.body, ours.body)
 
 
@@ -507,7 +474,7 @@ def test_dnslink_over_ipns_cases_get_kubos_answer(sides: Sides, case: str) -> No
         headers["If-None-Match"] = '"{index}"'.format(**sides.ids)
     kubo, ours = sides.both(path, headers, method)
     names = tuple(name for name in CACHE_HEADERS if name != "cache-control")
-    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert not compare(kubo, ours, names), compare(kubo, ours, names)
     ttl = re.compile(r"\d+")
     assert ttl.sub("N", kubo.headers.get("cache-control", "")) == ttl.sub("N", ours.headers.get("cache-control", ""))
     assert ("last-modified" in kubo.headers) == ("last-modified" in ours.headers), (kubo.headers, ours.headers)
@@ -573,7 +540,7 @@ def test_a_record_of_a_domain_by_accept_is_kubos_400(sides: Sides, path: str, me
     with Kubo's ``Content-Location`` when Accept asked for the record (it had none)."""
     kubo, ours = sides.both(path, {**RECORD, **(ONLY_IF_CACHED if cached else {})}, method)
     names = ("content-type", "content-location", "ipfs-uri", "x-content-type-options")
-    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert not compare(kubo, ours, names), compare(kubo, ours, names)
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
@@ -583,7 +550,7 @@ def test_ipns_record_cases_get_kubos_answer(sides: Sides, case: str, method: str
     ids = {**sides.ids, "record_etag": fetch(sides.kubo_url, "/ipns/{record_name}?format=ipns-record".format(
         **sides.ids)).headers["etag"]}
     kubo, ours = sides.both(path, {name: value.format(**ids) for name, value in headers.items()}, method)
-    assert not _compare(kubo, ours, RECORD_HEADERS), _compare(kubo, ours, RECORD_HEADERS)
+    assert not compare(kubo, ours, RECORD_HEADERS), compare(kubo, ours, RECORD_HEADERS)
     assert ours.body == kubo.body, (kubo.body, ours.body)
     if method == "GET" and "has expected HTTP headers" in case:  # the suite's own expectations
         assert kubo.headers["content-disposition"].startswith("attachment;")
@@ -647,7 +614,7 @@ def test_redirect_canonical_ipns_cases_get_kubos_answer(sides: Sides, case: str,
     path, location = CANONICAL_IPNS_CASES[case]
     kubo, ours = sides.both(path, method=method)
     assert (kubo.status, kubo.headers.get("location")) == (302, location)
-    assert not _compare(kubo, ours, URI_HEADERS), _compare(kubo, ours, URI_HEADERS)
+    assert not compare(kubo, ours, URI_HEADERS), compare(kubo, ours, URI_HEADERS)
     assert ours.body == kubo.body
 
 
@@ -713,7 +680,7 @@ def test_ipns_path_cases_get_kubos_answer(sides: Sides, case: str) -> None:
     if _bare_listing_head(kubo, ours):
         return
     names = IPNS_PATH_HEADERS  # a CAR's weak ETag too: Kubo's hash of the resolved path and parameters
-    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert not compare(kubo, ours, names), compare(kubo, ours, names)
     ttl = re.compile(r"\d+")  # the TTL left, counted by each side a moment apart
     assert ttl.sub("N", kubo.headers.get("cache-control", "")) == ttl.sub("N", ours.headers.get("cache-control", ""))
     assert ("last-modified" in kubo.headers) == ("last-modified" in ours.headers), (kubo.headers, ours.headers)
@@ -792,7 +759,7 @@ def test_subdomain_ipns_cases_get_kubos_answer(sides: Sides, case: str) -> None:
     host, path, headers = SUBDOMAIN_IPNS_CASES[case]
     kubo, ours = sides.both(path or "/", {**headers, "Host": host.format(**sides.ids)})
     names = tuple(name for name in CACHE_HEADERS if name != "cache-control")
-    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert not compare(kubo, ours, names), compare(kubo, ours, names)
     ttl = re.compile(r"\d+")  # the TTL left, counted by each side a moment apart
     assert ttl.sub("N", kubo.headers.get("cache-control", "")) == ttl.sub("N", ours.headers.get("cache-control", ""))
     assert kubo.status < 400 or ours.body == kubo.body, (kubo.body, ours.body)
@@ -813,7 +780,7 @@ DNSLINK_LISTING_CASES = {
 def test_dnslink_listing_cases_get_kubos_answer(sides: Sides, case: str) -> None:
     kubo, ours = sides.both(DNSLINK_LISTING_CASES[case], {"Host": "website.test"})
     names = tuple(name for name in CACHE_HEADERS if name != "cache-control")
-    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert not compare(kubo, ours, names), compare(kubo, ours, names)
     ttl = re.compile(r"\d+")
     assert ttl.sub("N", kubo.headers.get("cache-control", "")) == ttl.sub("N", ours.headers.get("cache-control", ""))
     body = ours.body or b""

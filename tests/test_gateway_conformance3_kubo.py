@@ -30,8 +30,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_gateway_conformance2_kubo import differences
-from tests.test_gateway_kubo import Reply, fetch
+from tests._gateway_compare import differences
+from tests._gateway_http import Reply, fetch
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 

@@ -22,9 +22,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests._gateway_compare import compare
+from tests._gateway_http import Reply
 from tests._gateway_sides import WIKI, Sides, sides
-from tests.test_gateway_conformance2_kubo import _compare
-from tests.test_gateway_kubo import Reply
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -56,7 +56,7 @@ def looping(sides: Sides) -> Iterator[Sides]:
 
 def _same(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> None:
     """The same status, ``names`` headers and body (an error's text included)."""
-    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert not compare(kubo, ours, names), compare(kubo, ours, names)
     assert ours.body == kubo.body, (kubo.body, ours.body)
 
 
@@ -104,7 +104,7 @@ def test_a_record_of_what_is_no_ipns_name_is_kubos_400(sides: Sides, root: str, 
     path = f"/ipns/{root}" + ("" if by_accept else "?format=ipns-record")
     kubo, ours = sides.both(path, RECORD if by_accept else None, method)
     names = ("content-type", "content-location", "ipfs-uri", "x-content-type-options")
-    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert not compare(kubo, ours, names), compare(kubo, ours, names)
     assert kubo.status == 400
     if (kubo.body or b"").startswith(b"invalid cid: "):
         assert (ours.body or b"").startswith(b"invalid cid: cannot parse CID "), ours.body
@@ -151,7 +151,7 @@ def test_a_refused_format_carries_none_of_the_refused_answers_headers(sides: Sid
     kubo, ours = sides.both(path, headers, method)
     assert kubo.status in (400, 406)
     names = ("content-type", "x-ipfs-roots", "ipfs-uri", "content-location", "x-content-type-options")
-    assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
+    assert not compare(kubo, ours, names), compare(kubo, ours, names)
     assert all(name in kubo.headers for name in KEPT_OUT), kubo.headers
     assert not any(name in ours.headers for name in KEPT_OUT), ours.headers
 

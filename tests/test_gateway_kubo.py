@@ -34,6 +34,7 @@ import pytest
 
 from autocodec import CID
 from autocodec.store import CarReader
+from tests._gateway_http import Reply, fetch
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -107,32 +108,6 @@ class World:
     ours_url: str
     kubo_api: str
     cids: dict[str, str] = field(default_factory=dict)
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes | None
-
-
-def fetch(base: str, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
-    req = urllib.request.Request(base + path, headers=headers or {}, method=method)
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args: object, **kw: object) -> None:
-            return None
-
-    opener = urllib.request.build_opener(NoRedirect)
-    try:
-        with opener.open(req, timeout=60) as resp:
-            try:
-                body: bytes | None = resp.read()
-            except http.client.IncompleteRead:
-                body = None  # shorter than its Content-Length (a Kubo bug, named where a test meets it)
-            return Reply(resp.status, {k.lower(): v for k, v in resp.headers.items()}, body)
-    except urllib.error.HTTPError as exc:
-        return Reply(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
 
 
 def car_blocks(body: bytes) -> list[tuple[str, bytes]]:

@@ -358,7 +358,7 @@ def test_serve_answers_for_names_its_home_holds_as_kubos_gateway_does(world: Wor
     the record as Kubo's gateway serves the same record (body, type, caching, file name), and
     a second home follows the name through it."""
     from tests._serve_proc import ServeProcess
-    from tests.test_gateway_kubo import fetch
+    from tests._gateway_http import fetch
 
     home = tmp_path / "publisher"
     run_cli(home, "key", "gen", "site")
@@ -397,7 +397,7 @@ def test_serve_answers_content_under_names_its_home_holds_as_kubos_gateway_does(
     """Content under a name the home holds a record of: the status, body, media type,
     caching (the record's TTL), ``Ipfs-Uri`` and redirect ``Location`` of Kubo's gateway."""
     from tests._serve_proc import ServeProcess
-    from tests.test_gateway_kubo import fetch
+    from tests._gateway_http import fetch
 
     tree = tmp_path / "tree"
     (tree / "sub").mkdir(parents=True)

@@ -125,7 +125,7 @@ CASES = [("good", p) for p in (
 @pytest.mark.parametrize(("site", "path"), CASES)
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_a_sites_redirects_answer_as_kubos_on_a_content_origin(world: World, site: str, path: str, method: str) -> None:
-    from tests.test_gateway_kubo import fetch
+    from tests._gateway_http import fetch
 
     host = {"Host": f"{world.ids[site]}.ipfs.localhost:8080"}
     kubo, ours = fetch(world.kubo_url, path, host, method), fetch(world.ours_url, path, host, method)
@@ -149,7 +149,7 @@ def test_redirects_apply_on_dnslink_hosts_and_never_on_the_path_gateway_as_in_ku
                                                                                      host: str) -> None:
     """On a DNSLink host (and its subdomain) the site's rules apply, with the name's caching;
     on the path gateway (``/ipfs/{cid}/...`` on an IP) they never do: a 404."""
-    from tests.test_gateway_kubo import fetch
+    from tests._gateway_http import fetch
 
     if host == "127.0.0.1":
         path = f"/ipfs/{world.ids['good']}{path}"
@@ -184,7 +184,7 @@ URI_CASES = [(host, path) for host in ("127.0.0.1", "localhost:8080") for path i
 def test_uri_protocol_handler_redirects_answer_as_kubos(world: World, host: str, path: str, method: str) -> None:
     """``?uri=ipfs://CID/path`` (a browser's protocol handler, boxo's
     ``handleProtocolHandlerRedirect``): the status, ``Location`` and body Kubo answers."""
-    from tests.test_gateway_kubo import fetch
+    from tests._gateway_http import fetch
 
     host, path = host.format(**world.ids), path.format(**world.ids)
     kubo = fetch(world.kubo_url, path, {"Host": host}, method)

@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from autocodec import CID
-from tests.test_gateway_kubo import Reply, _members, car_blocks, cors_values, fetch, same_cors
+from tests._gateway_http import Reply, fetch
+from tests.test_gateway_kubo import _members, car_blocks, cors_values, same_cors
 
 HOST = "localhost:8080"  # the same Host to both gateways: the Locations they write are comparable
 MULTIBLOCK = bytes(range(256)) * 8

@@ -1,0 +1,37 @@
+"""The one HTTP request the gateway comparisons send: ``fetch`` a path from a gateway as it
+answers (redirects not followed, an error status kept as a ``Reply`` rather than raised); a body
+shorter than its Content-Length is ``None``. Shared by the gateway-vs-Kubo test modules.
+"""
+
+from __future__ import annotations
+
+import http.client
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: bytes | None
+
+
+def fetch(base: str, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
+    req = urllib.request.Request(base + path, headers=headers or {}, method=method)
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kw: object) -> None:
+            return None
+
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        with opener.open(req, timeout=60) as resp:
+            try:
+                body: bytes | None = resp.read()
+            except http.client.IncompleteRead:
+                body = None  # shorter than its Content-Length (a Kubo bug, named where a test meets it)
+            return Reply(resp.status, {k.lower(): v for k, v in resp.headers.items()}, body)
+    except urllib.error.HTTPError as exc:
+        return Reply(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
