@@ -70,7 +70,7 @@ def test_a_prefix_of_a_long_option_is_not_that_option(tmp_path: Path, monkeypatc
     with pytest.raises(SystemExit) as ended:
         main(argv)
     err = capsys.readouterr().err
-    assert ended.value.code == 1 and err.count("\n") == 1 and "unrecognized arguments" in err, err
+    assert ended.value.code == 1 and err.count("\n") == 1 and "unknown option" in err, err
 
 
 # Beside the real ``ipfs``: the table measured for this change (docs in the module docstring).

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from ..errors import AutocodecError
 from ._argv import TOP_GLOBALS as TOP_GLOBALS
 from ._argv import _subcommands as _subcommands
-from ._argv import bare_group, dash_values, kubo_spellings, place_help, read_globals
+from ._argv import bare_group, dash_values, kubo_spellings, place_help, read_globals, unknown_option
 from ._argv import place_globals as place_globals
 from ._commands import CID_BASE_IGNORED as CID_BASE_IGNORED
 from ._commands import COMMAND_MODULES as COMMAND_MODULES
@@ -119,11 +119,12 @@ def _check_timeout(parser: argparse.ArgumentParser, timeouts: list[str]) -> None
 def _unread(words: list[str], extras: list[str]) -> str:
     """The usage error for the words the command did not read: a program option that takes a
     value but ends the line (``version --timeout``; ``place_globals`` leaves it in place) is
-    Kubo 0.43.1's ``missing argument for option "timeout"``, anything else argparse's words."""
+    Kubo 0.43.1's ``missing argument for option "timeout"``, an unknown option Kubo's ``unknown
+    option "NAME"`` (``unknown_option``), anything else argparse's words."""
     last = words[-1] if words else ""
     if extras[-1] == last and TOP_GLOBALS.get(last) and "--" not in words:
         return f'missing argument for option "{last.lstrip("-")}": give its value after {last}'
-    return f"unrecognized arguments: {' '.join(extras)}"
+    return unknown_option(words, extras) or f"unrecognized arguments: {' '.join(extras)}"
 
 
 def _parse(parser: argparse.ArgumentParser, words: list[str],

@@ -1,12 +1,13 @@
 """The command line's words rewritten before argparse reads them, as Kubo 0.43.1 reads them:
 global options taken anywhere (``place_globals``), help asked anywhere (``place_help``), Kubo's
-other option names (``kubo_spellings``), values that start with a dash (``dash_values``).
+other option names (``kubo_spellings``), values that start with a dash (``dash_values``); and
+Kubo's words for an option the parser did not read (``unknown_option``).
 
 Invariants: each function returns a new list and changes nothing after ``--`` (every word there is
 an argument; a ``--`` that is an option's value is joined to it first, ``dash_values``); a word is
 only moved or respelled, never dropped or invented, except ``place_help``'s help request, which
 becomes one ``--help`` after the command it names, and ``dash_values``' option and dash value,
-which become one word. ``bare_group`` only reads.
+which become one word. ``bare_group`` and ``unknown_option`` only read.
 """
 
 from __future__ import annotations
@@ -250,6 +251,24 @@ def _option_length(words: list[str], i: int, table: dict[str, bool]) -> int:
     if name not in table or (table[name] and name == word and i + 1 == len(words)):
         return 0  # not one of them, or its value is missing (left where it is: argparse says so)
     return 2 if table[name] and name == word else 1
+
+
+def unknown_option(words: Sequence[str], extras: Sequence[str]) -> str | None:
+    """Kubo 0.43.1's words for the first word of ``extras`` (what the parser did not read, in
+    command-line order) that is an option given before any ``--`` in ``words``: ``unknown option
+    "NAME"``, NAME the word without its ``--`` (or ``-``: a short option or a cluster, ``-zy`` is
+    ``"zy"``) and without an ``=VALUE``, quoted as Go's ``%q`` (go-ipfs-cmds 0.16.1
+    ``cli/parse.go``; it looks at options before counting arguments, so ``version x --nope`` is
+    the option's refusal too). None when there is none: every extra is an argument (``version
+    x``, ``version -- --nope``) or ``-`` (stdin)."""
+    from .._gotext import go_quote
+
+    before = set(words[:words.index("--")] if "--" in words else words)
+    for word in extras:
+        if word.startswith("-") and word not in ("-", "--") and word in before:
+            name = word[2:] if word.startswith("--") else word[1:]
+            return f"unknown option {go_quote(name.partition('=')[0])}"
+    return None
 
 
 def bare_group(parser: argparse.ArgumentParser, words: Sequence[str]) -> argparse.ArgumentParser | None:

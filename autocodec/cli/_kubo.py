@@ -59,11 +59,28 @@ def go_int(text: str) -> int:
     32)``): ``0x10`` is 16, ``010`` is 8 (octal), ``1_0`` is 10; for ``argparse`` ``type=``.
     Refused in Go's words, as Kubo 0.43.1 prints them: ``strconv.ParseInt: parsing "x": invalid
     syntax``, ``...: value out of range`` past 32 bits."""
+    return _go_integer(text, 32, signed=True)
+
+
+def go_uint32(text: str) -> int:
+    """A ``uint`` option as Kubo reads it (``strconv.ParseUint(v, 0, 32)``: ``add --mode``,
+    ``--mtime-nsecs``), for ``type=``; a sign is no digit (``-1`` is ``strconv.ParseUint:
+    parsing "-1": invalid syntax``), past 32 bits ``value out of range``."""
+    return _go_integer(text, 32, signed=False)
+
+
+def go_int64(text: str) -> int:
+    """An ``int64`` option as Kubo reads it (``strconv.ParseInt(v, 0, 64)``: ``add --mtime``),
+    for ``type=``; refused in Go's words as ``go_int``."""
+    return _go_integer(text, 64, signed=True)
+
+
+def _go_integer(text: str, bits: int, *, signed: bool) -> int:
     from .._goint import base0_refusal, parse_base0
 
-    value = parse_base0(text, 32, signed=True)
+    value = parse_base0(text, bits, signed=signed)
     if value is None:
-        raise argparse.ArgumentTypeError(base0_refusal(text, 32, signed=True) or "")
+        raise argparse.ArgumentTypeError(base0_refusal(text, bits, signed=signed) or "")
     return value
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._cidbase import add_cid_base_option
-from ._kubo import bool_flag, go_int, kubo_escape, kubo_file_args
+from ._kubo import bool_flag, go_int, go_int64, go_uint32, kubo_escape, kubo_file_args
 from ._local_modules import add_module_option
 from ._options import or_default
 from ._runtime import add_source_options
@@ -82,11 +82,11 @@ def register(sub: Any) -> None:
                      help="links per HAMT shard of a sharded folder: a power of 2 from 8 to 1024 (default 256, as Kubo)")
     bool_flag(add, None, "preserve-mode", False, "store each entry's permission bits (UnixFS 1.5; turns raw leaves off)")
     bool_flag(add, None, "preserve-mtime", False, "store each entry's modification time (UnixFS 1.5; raw leaves off)")
-    add.add_argument("--mode", default="0", metavar="MODE",
+    add.add_argument("--mode", type=go_uint32, default=0, metavar="MODE",
                      help="store these permission bits in every entry, e.g. 0644 (UnixFS 1.5; raw leaves off)")
-    add.add_argument("--mtime", default="0", metavar="SECONDS",
+    add.add_argument("--mtime", type=go_int64, default=0, metavar="SECONDS",
                      help="store this modification time in every entry, seconds from the epoch (raw leaves off)")
-    add.add_argument("--mtime-nsecs", default="0", metavar="NANOS", help="the nanoseconds of --mtime")
+    add.add_argument("--mtime-nsecs", type=go_uint32, default=0, metavar="NANOS", help="the nanoseconds of --mtime")
     add.add_argument("--stdin-name", default="", metavar="NAME",
                      help="the name stdin (-) is printed and, with -w, wrapped under (default: its CID, as Kubo)")
     add.add_argument("--ignore", action="append", default=[], metavar="RULE",
@@ -119,23 +119,12 @@ def register(sub: Any) -> None:
 
 
 def _metadata_options(args: argparse.Namespace) -> tuple[int, tuple[int, int] | None]:
-    """``--mode`` and ``--mtime``/``--mtime-nsecs`` read as Kubo reads them (Go's base-0
-    integers: ``0644`` is octal); a zero mode or mtime stores none, as in Kubo."""
-    from .._goint import parse_base0
+    """``--mode`` and ``--mtime``/``--mtime-nsecs`` (read as Kubo reads them by their ``type``s:
+    Go's base-0 integers, ``0644`` octal, refused in Go's words in the order given) checked as
+    Kubo checks them; a zero mode or mtime stores none, as in Kubo."""
     from ..errors import InvalidInput
 
-    mode = parse_base0(args.mode, 32, signed=False)
-    seconds = parse_base0(args.mtime, 64, signed=True)
-    nanos = parse_base0(args.mtime_nsecs, 32, signed=False)
-    for name, value, text, bits, signed in (("mode", mode, args.mode, 32, False),
-                                             ("mtime", seconds, args.mtime, 64, True),
-                                             ("mtime-nsecs", nanos, args.mtime_nsecs, 32, False)):
-        if value is None:
-            if parse_base0(text, 1024, signed=True) is None:  # not a number at all, at any size
-                raise InvalidInput(f"--{name}: {text!r} is not a number")
-            low, high = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if signed else (0, (1 << bits) - 1)
-            raise InvalidInput(f"--{name}: {text} is out of range (it must be between {low} and {high})")
-    assert mode is not None and seconds is not None and nanos is not None
+    mode, seconds, nanos = args.mode, args.mtime, args.mtime_nsecs
     if nanos and not seconds:
         raise InvalidInput('option "mtime-nsecs" requires "mtime" to be provided as well')
     if nanos > 999_999_999:

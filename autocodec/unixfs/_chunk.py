@@ -56,7 +56,8 @@ BITSWAP_BLOCK_LIMIT = 2 * 1024 * 1024  # boxo chunker.BlockSizeLimit: Kubo refus
 
 def _rabin(text: str, parts: list[str], cap: int) -> ChunkerSpec:
     """Kubo's ``rabin``, ``rabin-AVG`` and ``rabin-[min:]MIN-[avg:]AVG-[max:]MAX`` (boxo parse.go)."""
-    form = "a rabin chunker's sizes are decimal numbers: use e.g. rabin-87381-262144-393216"
+    example = "use e.g. rabin-87381-262144-393216"
+    form, order = f"a rabin chunker's sizes are decimal numbers: {example}", f"give MIN < AVG < MAX: {example}"
 
     def number(part: str, label: str | None = None) -> int:
         if label is not None:
@@ -72,24 +73,50 @@ def _rabin(text: str, parts: list[str], cap: int) -> ChunkerSpec:
 
     if len(parts) in (1, 2):
         avg = RABIN_DEFAULT_AVG if len(parts) == 1 else number(parts[1])
-        if int(avg * 1.5) > KUBO_CHUNK_SIZE_LIMIT or avg * 3 // 2 > cap:
-            raise InvalidInput(f"chunker {text!r}: 1.5 x AVG is over the chunk size limit {min(cap, KUBO_CHUNK_SIZE_LIMIT)}")
+        if int(avg * 1.5) > KUBO_CHUNK_SIZE_LIMIT or avg * 3 // 2 > cap:  # MAX is 1.5 x AVG
+            raise _over_limit(cap, example)
         lo, hi = avg // 3, avg + avg // 2
         if lo < 16:  # boxo: MIN - 16 wraps in uint64, nothing is ever hashed: one chunk per file
             return ChunkerSpec(text, "chunker-rabin", {"min": lo, "avg": max(avg, 1), "max": max(hi, 1)},
                                BITSWAP_BLOCK_LIMIT, whole_stream=True)
     elif len(parts) == 4:
         lo = number(parts[1], "min")
-        if lo < 16:  # before AVG and MAX are read, as boxo checks it
-            raise InvalidInput(f"chunker {text!r}: rabin min must be at least 16")
+        if lo < 16:  # before AVG and MAX are read, as boxo checks it; boxo's words (16 itself is taken)
+            raise InvalidInput("rabin min must be greater than 16", hint=f"give a MIN of 16 or more: {example}")
         avg, hi = number(parts[2], "avg"), number(parts[3], "max")
-        if not lo < avg < hi:
-            raise InvalidInput(f"chunker {text!r}: need MIN < AVG < MAX")
+        if lo >= avg:  # boxo's checks in boxo's order and words
+            raise InvalidInput("incorrect format: rabin-min must be smaller than rabin-avg", hint=order)
+        if avg >= hi:
+            raise InvalidInput("incorrect format: rabin-avg must be smaller than rabin-max", hint=order)
         if hi > min(cap, KUBO_CHUNK_SIZE_LIMIT):
-            raise InvalidInput(f"chunker {text!r}: MAX is over the chunk size limit {min(cap, KUBO_CHUNK_SIZE_LIMIT)}")
-    else:
-        raise InvalidInput(f"chunker {text!r}: expected rabin, rabin-AVG or rabin-MIN-AVG-MAX")
+            raise _over_limit(cap, example)
+    else:  # boxo's words, its unclosed parenthesis too
+        raise InvalidInput("incorrect format (expected 'rabin' 'rabin-[avg]' or 'rabin-[min]-[avg]-[max]'",
+                           hint=example)
     return ChunkerSpec(text, "chunker-rabin", {"min": lo, "avg": avg, "max": hi}, hi)
+
+
+def _over_limit(cap: int, hint: str) -> InvalidInput:
+    """boxo's ``ErrSizeMax``, naming the limit that applies here (Kubo's, or a lower configured one)."""
+    return InvalidInput(f"chunker parameters may not exceed the maximum chunk size of "
+                        f"{min(cap, KUBO_CHUNK_SIZE_LIMIT)}", hint=hint)
+
+
+def _size_chunker(text: str, cap: int) -> ChunkerSpec:
+    """Kubo's ``size-N`` (boxo parse.go), refused in boxo's words and order: two parts, Go's
+    ``strconv.Atoi`` of the size (its error as Go words it, the value once), then 1..limit."""
+    form = "use e.g. size-262144"
+    parts = text.split("-")
+    if len(parts) != 2:
+        raise InvalidInput("incorrect chunker string format (expected size-{size})", hint=form)
+    size = parse_int64(parts[1])
+    if size is None:
+        raise InvalidInput(atoi_refusal(parts[1]) or "", hint=form)
+    if size <= 0:
+        raise InvalidInput("chunker size must be greater than 0", hint=form)
+    if size > min(cap, KUBO_CHUNK_SIZE_LIMIT):
+        raise _over_limit(cap, form)
+    return ChunkerSpec(text, None, {"size": size}, size)
 
 
 def parse_chunker(text: str, limits: Limits | None = None) -> ChunkerSpec:
@@ -106,15 +133,7 @@ def parse_chunker(text: str, limits: Limits | None = None) -> ChunkerSpec:
         text = DEFAULT_CHUNKER
     name, _, _ = text.partition("-")
     if name == "size":
-        parts = text.split("-")
-        size_or_none = parse_int64(parts[1]) if len(parts) == 2 else None
-        if size_or_none is None:
-            raise InvalidInput(f"chunker {text!r}: expected size-N", hint="use e.g. size-262144")
-        size = size_or_none
-        top = min(cap, KUBO_CHUNK_SIZE_LIMIT)
-        if not 1 <= size <= top:
-            raise InvalidInput(f"chunk size {size} is outside 1..{top}", hint="use e.g. size-262144")
-        return ChunkerSpec(text, None, {"size": size}, size)
+        return _size_chunker(text, cap)
     if name == "rabin":
         return _rabin(text, text.split("-"), cap)
     if m := re.fullmatch(r"fastcdc-(\d{1,10})-(\d{1,10})-(\d{1,10})", text):
