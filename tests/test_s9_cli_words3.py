@@ -24,7 +24,9 @@ Measured with the ``ipfs`` built in the checkout on an offline ``--profile test`
 - an unknown option, long or short, on any command, before or after the command word, with or
   without ``=VALUE``: ``Error: unknown option "nope"`` (the word without ``--``/``-`` and the
   value, Go-quoted: ``---nope`` is ``"-nope"``, ``-zy`` is ``"zy"``, ``--a"b`` is ``"a\\"b"``),
-  also when an extra argument comes first (``version x --nope``: options are read first). Ours
+  also when an extra argument comes first (``version x --nope``: options are read first) or the
+  program's ``--timeout`` ends the line without its value after it (``version --nope --timeout``:
+  the first refusal on the line; ours said ``missing argument for option "timeout"``). Ours
   said argparse's ``unrecognized arguments: --nope``. After ``--`` a word is an argument in both
   (``version -- --nope``: Kubo ``expected 0 argument(s), got 1``, ours still argparse's words).
 
@@ -183,6 +185,8 @@ UNKNOWN: list[tuple[list[str], str, str]] = [
     (["version", "--nope", "--", "--nope"], "version", '"nope"'),
     (["-z", "version"], "version", '"z"'),
     (["--offl", "version"], "version", '"offl"'),  # no long option by a prefix of its name
+    (["version", "--nope", "--timeout"], "version", '"nope"'),  # before a value missing at the end
+    (["version", "-z", "--timeout"], "version", '"z"'),
 ]
 
 

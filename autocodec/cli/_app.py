@@ -117,14 +117,18 @@ def _check_timeout(parser: argparse.ArgumentParser, timeouts: list[str]) -> None
 
 
 def _unread(words: list[str], extras: list[str]) -> str:
-    """The usage error for the words the command did not read: a program option that takes a
-    value but ends the line (``version --timeout``; ``place_globals`` leaves it in place) is
-    Kubo 0.43.1's ``missing argument for option "timeout"``, an unknown option Kubo's ``unknown
-    option "NAME"`` (``unknown_option``), anything else argparse's words."""
+    """The usage error for the words the command did not read, the first on the line as Kubo
+    0.43.1 reads it: an unknown option is ``unknown option "NAME"`` (``unknown_option``); a
+    program option that takes a value but ends the line (``version --timeout``; ``place_globals``
+    leaves it in place) ``missing argument for option "timeout"``; anything else argparse's words."""
     last = words[-1] if words else ""
-    if extras[-1] == last and TOP_GLOBALS.get(last) and "--" not in words:
+    missing = extras[-1] == last and bool(TOP_GLOBALS.get(last)) and "--" not in words
+    unknown = unknown_option(words, extras[:-1] if missing else extras)
+    if unknown is not None:
+        return unknown
+    if missing:
         return f'missing argument for option "{last.lstrip("-")}": give its value after {last}'
-    return unknown_option(words, extras) or f"unrecognized arguments: {' '.join(extras)}"
+    return f"unrecognized arguments: {' '.join(extras)}"
 
 
 def _parse(parser: argparse.ArgumentParser, words: list[str],
