@@ -21,7 +21,7 @@ from autocodec.config import DEFAULT_LIMITS
 from autocodec.errors import ModuleRejected
 from autocodec.loader import Sandbox, inspect_module
 from autocodec.loader._compile import CompileRefused
-from tests.test_loader_wat import HOSTILE, custom_section, metadata, small_limits, wat_module
+from tests._wat import HOSTILE, custom_section, metadata, small_limits, wat_module
 
 ECHO = (HOSTILE / "ok_echo.wat").read_text()
 

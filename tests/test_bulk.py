@@ -29,7 +29,7 @@ from autocodec.bench._data import git_objects, module_bytes, repeat_to
 from autocodec.store import CarWriter, import_car
 from autocodec.store._verify_many import BlockVerifier, runtime_verifier
 
-from .test_loader_wat import small_limits, wat_module
+from ._wat import small_limits, wat_module
 
 
 @pytest.fixture(scope="module")

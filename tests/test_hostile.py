@@ -21,7 +21,7 @@ from autocodec import (
     SandboxError,
 )
 from autocodec.loader import Sandbox, inspect_module
-from tests.test_loader_wat import HOSTILE, small_limits, wat_module
+from tests._wat import HOSTILE, small_limits, wat_module
 
 BOUND_S = 5.0  # generous wall-clock bound for any single hostile case on a loaded CI box
 

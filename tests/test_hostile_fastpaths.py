@@ -18,7 +18,7 @@ from autocodec.errors import GuestFault
 from autocodec.loader import Sandbox, _sandbox
 from autocodec.loader._adapters import _frame
 from tests.test_hotcall import _PAST_LEARNING, _fnv, needs_runner
-from tests.test_loader_wat import custom_section, metadata, small_limits
+from tests._wat import custom_section, metadata, small_limits
 
 BOUND_S = 5.0
 DIGESTS_4, ONE_MORE, OVER_INPUT, FAR_PAGE, SPIN, PAST_END, OVER_CAP, TRAP = (

@@ -16,7 +16,7 @@ import pytest
 
 from autocodec.errors import AutocodecError
 from autocodec.loader import Sandbox, _hot
-from tests.test_loader_wat import HOSTILE, small_limits, wat_module
+from tests._wat import HOSTILE, small_limits, wat_module
 
 needs_runner = pytest.mark.skipif(
     _hot.Runner is None and not os.environ.get("CI"), reason="the C extension autocodec.loader._hotcall is not built"

@@ -21,7 +21,7 @@ import wasmtime
 from autocodec.errors import GuestFault, GuestTrap
 from autocodec.loader import Sandbox, _reset
 from autocodec.loader._adapters import _cbor_decode
-from tests.test_loader_wat import small_limits, wat_module
+from tests._wat import small_limits, wat_module
 
 FRESH = 1111  # sticky_state's answer on a fresh instance for an input of zero bytes
 
@@ -225,7 +225,7 @@ def test_a_pool_slot_freed_by_one_module_shows_the_next_module_nothing() -> None
     cleared with memset, the rest dropped). Twenty distinct modules each write 496 pages
     (about 2 MiB, across both parts) in a fresh instance; every fresh instance, whichever
     module's slot it took, must find them all as instantiation left them (answer 0)."""
-    from tests.test_loader_wat import metadata
+    from tests._wat import metadata
 
     sandbox = Sandbox(small_limits())
     loaded = [sandbox.load(wat_module("sweep_pages", meta=metadata("codec", name=f"sweep-{i}"))) for i in range(20)]

@@ -17,7 +17,7 @@ from autocodec import FuelExhausted, GuestError, MemoryLimitExceeded, OutputTooL
 from autocodec.builtin import encode
 from autocodec.loader import Sandbox, inspect_module, xorshift_bytes
 from tests.conftest import CODEC_FIXTURES, WASM_SRC
-from tests.test_loader_wat import small_limits, wat_module
+from tests._wat import small_limits, wat_module
 
 DAG_CBOR_WASM = WASM_SRC / "dag-cbor" / "dag-cbor.wasm"
 
@@ -309,7 +309,7 @@ def test_address_space_limit_falls_back_to_on_demand_instances() -> None:
 
     code = (
         "from autocodec.loader import Sandbox\n"
-        "from tests.test_loader_wat import wat_module\n"
+        "from tests._wat import wat_module\n"
         "print(Sandbox().load(wat_module('ok_echo')).codec().decode(b'fits'))\n"
     )
     repo = Path(__file__).resolve().parents[1]

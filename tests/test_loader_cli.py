@@ -9,7 +9,7 @@ import pytest
 
 from autocodec.cli._app import main
 from tests.conftest import WASM_SRC
-from tests.test_loader_wat import custom_section, wat_module
+from tests._wat import custom_section, wat_module
 
 DAG_CBOR = WASM_SRC / "dag-cbor"
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from autocodec import AutocodecError, GuestError
 from autocodec.loader import Sandbox, inspect_module
-from tests.test_loader_wat import small_limits, wat_module
+from tests._wat import small_limits, wat_module
 
 VALID = wat_module("ok_echo")
 

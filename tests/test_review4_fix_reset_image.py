@@ -15,7 +15,7 @@ import wasmtime
 
 from autocodec.builtin import encode
 from autocodec.loader import Sandbox
-from tests.test_loader_wat import custom_section, metadata, small_limits
+from tests._wat import custom_section, metadata, small_limits
 
 PAGES = 64  # wasm pages: 4 MiB
 CLEARED = 20 * 4096  # a data segment the start function clears: zero after instantiation

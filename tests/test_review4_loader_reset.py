@@ -17,7 +17,7 @@ import wasmtime
 
 from autocodec.builtin import encode
 from autocodec.loader import Sandbox, _instance
-from tests.test_loader_wat import custom_section, metadata, small_limits
+from tests._wat import custom_section, metadata, small_limits
 
 PAGES = 64  # wasm pages: 4 MiB
 LAST = PAGES * 65536 - 8

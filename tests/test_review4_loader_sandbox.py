@@ -23,7 +23,7 @@ from autocodec.builtin import encode
 from autocodec.config import DEFAULT_LIMITS
 from autocodec.errors import ModuleRejected
 from autocodec.loader import Sandbox
-from tests.test_loader_wat import custom_section, metadata, small_limits
+from tests._wat import custom_section, metadata, small_limits
 
 CODEC = """(module
   (memory (export "memory") {pages})

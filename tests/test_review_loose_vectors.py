@@ -20,7 +20,7 @@ from autocodec.loader import Sandbox, run_vectors
 from autocodec.loader._callcap import capped_calls, capped_ticks
 from autocodec.loader._engine import deadline_ticks
 from tests.conftest import WASM_SRC
-from tests.test_loader_wat import small_limits, wat_module
+from tests._wat import small_limits, wat_module
 
 RUN_S = 0.3
 SLACK_S = 3.0  # the epoch thread's scheduling on a busy 2-core machine; the old overrun was 5 s and more

@@ -12,7 +12,7 @@ import wasmtime
 from autocodec import GuestFault
 from autocodec.loader import Sandbox
 from autocodec.builtin import encode
-from tests.test_loader_wat import custom_section, metadata, small_limits
+from tests._wat import custom_section, metadata, small_limits
 
 OUT = 16 * 2**20  # the output cap in this test, filled by the hostile update
 

@@ -11,7 +11,7 @@ import pytest
 
 from autocodec.errors import InvalidDocument
 from autocodec.loader import Sandbox, run_vectors
-from tests.test_loader_wat import small_limits, wat_module
+from tests._wat import small_limits, wat_module
 
 BOUND = 1 << 24  # the verifier's input_len bound, docs/abi.md section 5
 

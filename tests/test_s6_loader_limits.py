@@ -30,7 +30,7 @@ from autocodec.registry import Runtime, publish_module
 from autocodec.settings import Settings
 from autocodec.verify import KeyRing
 from tests._cli import refusal_line, run_cli
-from tests.test_loader_wat import custom_section, metadata, small_limits
+from tests._wat import custom_section, metadata, small_limits
 from tests.test_review4_loader_sandbox import CODEC
 
 REPO = Path(__file__).resolve().parents[1]

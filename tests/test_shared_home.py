@@ -178,7 +178,7 @@ def test_artifact_writers_killed_mid_write_leave_whole_artifacts_and_no_pile_of_
     from autocodec.loader import Sandbox
     from autocodec.loader._cache import CompiledCache
     from tests.test_loader import DAG_CBOR_WASM
-    from tests.test_loader_wat import small_limits, wat_module
+    from tests._wat import small_limits, wat_module
 
     if not DAG_CBOR_WASM.exists():
         pytest.skip("wasm-src/dag-cbor/dag-cbor.wasm not built")

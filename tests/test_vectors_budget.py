@@ -200,7 +200,7 @@ def test_a_slow_guest_is_cut_by_the_run_deadline_not_only_per_call() -> None:
     """A signed module may spend each call's whole deadline: 1000 codec cases against one that
     spins until its 100 ms per-call deadline would take 100 s as 1000 failed cases; the run
     stops at 0.5 s plus at most one call."""
-    from tests.test_loader_wat import small_limits, wat_module
+    from tests._wat import small_limits, wat_module
 
     loaded = Sandbox(small_limits(fuel=10**15, deadline_ms=100)).load(wat_module("loop_export"))
     doc = {"kind": "codec", "cases": [{"decode": b"\x00", "error": True}] * 1000}
