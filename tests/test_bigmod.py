@@ -16,7 +16,7 @@ from autocodec.store import BlockStore
 from autocodec.unixfs import _pb
 from autocodec.verify import MODULE_BLOCK_BYTES, Manifest, fetch_module, module_blocks, module_cid
 from tests._cli import run_cli
-from tests.test_bigmod_nodes import GIT_RAW, big_module, with_padding
+from tests._big_module import GIT_RAW, big_module, with_padding
 
 GIT_BLOB = b"blob 6\x00hello\n"
 PUBLISHER = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"

@@ -164,7 +164,7 @@ def test_a_task_module_over_1_mib_runs_from_its_unixfs_dag(home: Path) -> None:
     """A task module over 1 MiB is a UnixFS file DAG (verify.module_blocks): allow-listed by its
     root CID, its blocks in the store, it runs (the executor read only the root before)."""
     from autocodec.verify import MODULE_BLOCK_BYTES, module_blocks
-    from tests.test_bigmod_nodes import with_padding
+    from tests._big_module import with_padding
 
     big = module_blocks(with_padding(SELECT, MODULE_BLOCK_BYTES + 300_000))
     assert big.cid.codec == 0x70 and len(big.blocks) > 2

@@ -13,7 +13,7 @@ import pytest
 from autocodec import modcid, unixfs
 from autocodec.registry import Runtime, publish_module
 from autocodec.verify import KeyRing, Manifest, fetch_module, module_blocks
-from tests.test_bigmod_nodes import GIT_RAW, with_padding
+from tests._big_module import GIT_RAW, with_padding
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import pytest
 from autocodec.ipvm import Executor, Invocation
 from autocodec.registry import Runtime
 from autocodec.verify import module_blocks
-from tests.test_bigmod_nodes import with_padding
+from tests._big_module import with_padding
 
 SELECT = (Path(__file__).resolve().parents[1] / "wasm-src" / "ipld-select" / "ipld-select.wasm").read_bytes()
 MIB = 1 << 20

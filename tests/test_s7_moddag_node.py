@@ -18,7 +18,7 @@ import pytest
 from autocodec.verify import Manifest, module_blocks, open_envelope
 from tests._cli import run_cli
 from tests._kubo import KuboRepo, require_kubo
-from tests.test_bigmod_nodes import GIT_BLOB, GIT_RAW, with_padding
+from tests._big_module import GIT_BLOB, GIT_RAW, with_padding
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 

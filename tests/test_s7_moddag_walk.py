@@ -18,7 +18,7 @@ from autocodec.store import BlockStore
 from autocodec.unixfs import _pb
 from autocodec.verify import dag_cids, module_blocks
 from tests.test_bigmod import Counted, _leaf
-from tests.test_bigmod_nodes import GIT_RAW, with_padding
+from tests._big_module import GIT_RAW, with_padding
 
 MIB = 1 << 20
 

@@ -19,7 +19,7 @@ from autocodec import modcid
 from autocodec.cid import CID
 from autocodec.errors import HashMismatch
 from autocodec.loader import Sandbox, _sandbox
-from tests.test_bigmod_nodes import BIG, GIT_RAW, with_padding
+from tests._big_module import BIG, GIT_RAW, with_padding
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 from autocodec.errors import HashMismatch
 from autocodec.loader import Sandbox, _sandbox
 from autocodec.modcid import module_cid
-from tests.test_bigmod_nodes import BIG, GIT_RAW, with_padding
+from tests._big_module import BIG, GIT_RAW, with_padding
 
 
 @pytest.fixture(scope="module")
