@@ -23,7 +23,7 @@ import pytest
 
 from autocodec.registry._default import DEFAULT_SET_CAR
 from autocodec.sources import CarSource
-from tests.test_sdk import LANGS, _need_toolchain
+from tests._toolchains import LANGS, need_toolchain
 
 REPO = Path(__file__).resolve().parents[1]
 KINDS = ("codec", "hasher", "chunker", "crypto", "task")
@@ -78,7 +78,7 @@ def test_wasm_src_rebuilt_elsewhere_is_the_committed_and_shipped_bytes(tmp_path:
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGS)
 def test_templates_build_to_the_same_bytes_anywhere(lang: str, tmp_path: Path) -> None:
-    _need_toolchain(lang)
+    need_toolchain(lang)
     first = _env(tmp_path / "one", tz="UTC", lang="C", epoch="0", user="alice")
     second = _env(tmp_path / "two", tz="Pacific/Chatham", lang="C.UTF-8", epoch="1700000000", user="bøb")
     here = tmp_path / "one" / "m"
@@ -106,7 +106,7 @@ def test_a_rust_module_cannot_see_the_builders_environment(tmp_path: Path) -> No
     """modkit ran rustc through ``rustup run`` with the caller's HOME, TMPDIR, LANG, PATH and
     rustup's variables, so ``option_env!`` compiled the builder's values in (measured 2026-12-05:
     HOME=/tmp/h1 vs /tmp/hhhhhhh2 gave two CIDs); now the toolchain's rustc runs with PATH only."""
-    _need_toolchain("rust")
+    need_toolchain("rust")
     built = []
     for who in ("h1", "a-longer-home-2"):
         env = _env(tmp_path / who, tz="UTC", lang="C", epoch="0", user=who)
@@ -130,7 +130,7 @@ def test_a_rust_module_cannot_see_the_builders_environment(tmp_path: Path) -> No
 def test_date_and_time_macros_are_refused(tmp_path: Path) -> None:
     """__DATE__, __TIME__ and __TIMESTAMP__ would put the build's time (or the file's) into the
     bytes: the C build refuses them (clang's -Wdate-time, an error under -Werror)."""
-    _need_toolchain("c")
+    need_toolchain("c")
     env = _env(tmp_path / "env", tz="UTC", lang="C", epoch="0", user="alice")
     mod = tmp_path / "c-hasher"
     assert _run([sys.executable, "-m", "autocodec", "module", "new", "--lang", "c", "--kind", "hasher", str(mod)],

@@ -20,7 +20,7 @@ import pytest
 from autocodec.modkit import InvalidModuleSource, ToolchainMissing, build
 from autocodec.modkit import _sdk
 from autocodec.modkit._tree import load_layout, populate
-from tests.test_sdk import _need_toolchain
+from tests._toolchains import need_toolchain
 
 REPO = Path(__file__).resolve().parents[1]
 HEADER = "#pragma once\nstatic inline unsigned twice(unsigned x) { return 2u * x; }\n"
@@ -196,7 +196,7 @@ def _c_hasher(tmp_path: Path, where: str) -> Path:
 
 @pytest.mark.slow
 def test_a_publishers_tree_builds_the_same_anywhere(tmp_path: Path) -> None:
-    _need_toolchain("c")
+    need_toolchain("c")
     here = _c_hasher(tmp_path, "one")
     there = _c_hasher(tmp_path, "two/a longer påth")
     built = [build(here).wasm, build(there).wasm]
@@ -208,7 +208,7 @@ def test_a_publishers_tree_builds_the_same_anywhere(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_an_undeclared_folder_fails_in_one_line_naming_build_json(tmp_path: Path) -> None:
-    _need_toolchain("c")
+    need_toolchain("c")
     mod = _c_hasher(tmp_path, "tree")
     (mod / "build.json").unlink()
     proc = _cli("module", "build", str(mod), cwd=tmp_path)

@@ -25,7 +25,7 @@ from types import ModuleType
 import pytest
 
 from tests.test_review4_repro_builds import COLD_CLI, IGNORED, _env, _run
-from tests.test_sdk import _need_toolchain
+from tests._toolchains import need_toolchain
 
 REPO = Path(__file__).resolve().parents[1]
 WASM_SRC = REPO / "wasm-src"
@@ -69,7 +69,7 @@ def test_the_tree_is_what_this_test_expects() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("name", SHAPES)
 def test_module_build_gives_build_py_bytes(name: str, tmp_path: Path) -> None:
-    _need_toolchain("c")
+    need_toolchain("c")
     out = tmp_path / f"{name}.wasm"
     env = _env(tmp_path / "env", tz="UTC", lang="C.UTF-8", epoch="0", user="publisher")
     env["PYTHONPATH"] = str(REPO)
@@ -89,7 +89,7 @@ def test_a_copy_elsewhere_builds_to_the_same_bytes(tmp_path: Path) -> None:
     """The tree at a path with spaces and non-ASCII letters, another TZ, locale, umask, HOME,
     TMPDIR, SOURCE_DATE_EPOCH and a cold compiler cache: the include-using modules give the
     committed bytes (the kit's SDK is the checkout's; the module's root is the copy)."""
-    _need_toolchain("c")
+    need_toolchain("c")
     copy = tmp_path / "a publisher's tree, späces" / "wasm-src"
     shutil.copytree(WASM_SRC, copy, ignore=IGNORED)
     env = _env(tmp_path / "env", tz="Pacific/Chatham", lang="C", epoch="1700000000", user="bøb")

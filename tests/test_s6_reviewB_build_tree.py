@@ -16,7 +16,7 @@ import pytest
 
 from autocodec.modkit import InvalidModuleSource, build
 from autocodec.modkit._tree import load_layout
-from tests.test_sdk import _need_toolchain
+from tests._toolchains import need_toolchain
 
 MODULE_C = r'''#include "ac.h"
 #ifdef INJECTED
@@ -51,7 +51,7 @@ def _module(folder: Path, layout: object) -> Path:
 
 @pytest.mark.slow
 def test_a_source_named_like_an_option_is_compiled_as_a_source(tmp_path: Path) -> None:
-    _need_toolchain("c")
+    need_toolchain("c")
     mod = _module(tmp_path / "dash", {"root": "."})
     (mod / "extra.h").write_text("#pragma once\nunsigned extra(void);\n")
     (mod / "dash.c").write_text('#include "extra.h"\n' + MODULE_C)

@@ -19,37 +19,13 @@ from autocodec.abi import Kind, Status
 from autocodec.loader._info import ABI_VERSION
 from autocodec.modkit import InvalidModuleSource, ToolchainMissing, abi_consts, scaffold
 from autocodec.modkit._build import INITIAL_MEMORY_BYTES, RUST_TARGET, RUST_VERSION, ZIG_VERSION, detect_lang
-from autocodec.modkit._sdk import ASC_DIR, SDK, WASM_SRC, rustc
+from autocodec.modkit._sdk import SDK, WASM_SRC, rustc
 from autocodec.modkit._vectors import fnv1a64
 from tests._cli import run_cli
+from tests._toolchains import LANGS, missing, need_toolchain
 
 REPO = Path(__file__).resolve().parents[1]
-LANGS = ("c", "zig", "assemblyscript", "rust")
 CODES = {"c": 0x300011, "zig": 0x300012, "assemblyscript": 0x300013, "rust": 0x300014}
-
-
-def _missing(lang: str) -> str | None:
-    """Why ``lang``'s toolchain is not usable here, or None."""
-    if lang == "assemblyscript" and not (ASC_DIR / "node_modules" / "assemblyscript" / "bin" / "asc.js").is_file():
-        return "AssemblyScript not installed (tools/setup.d/60-assemblyscript.sh needs npm)"
-    if lang == "rust":
-        try:
-            rustc(RUST_VERSION, RUST_TARGET)
-        except ToolchainMissing as exc:
-            return exc.message
-    return None
-
-
-def _need_toolchain(lang: str) -> None:
-    """Skip without the language's toolchain; under CI a missing C/Zig/AssemblyScript toolchain
-    fails (the setup installs them from package registries), a missing Rust wasm32 target skips:
-    issue 21 asks for Rust only where the target is installed (rustup downloads from its own
-    host, which a machine that reaches only package registries cannot)."""
-    reason = _missing(lang)
-    if reason is not None:
-        if os.environ.get("CI") and lang != "rust":
-            pytest.fail(reason)
-        pytest.skip(reason)
 
 
 # --- one source for the ABI's constants ---------------------------------------------------
@@ -235,7 +211,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
     root = tmp_path_factory.mktemp("sdk")
     out: dict[str, tuple[Path, Path]] = {}
     for lang in LANGS:
-        if _missing(lang) is not None:
+        if missing(lang) is not None:
             continue
         folder = root / f"toy-{lang}"
         run_cli(root / "home", "module", "new", "--lang", lang, "--kind", "codec", "--code", hex(CODES[lang]),
@@ -249,7 +225,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, Pat
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGS)
 def test_new_build_twice_test_inspect(lang: str, built: dict[str, tuple[Path, Path]], tmp_path: Path) -> None:
-    _need_toolchain(lang)
+    need_toolchain(lang)
     folder, wasm = built[lang]
     # The same sources elsewhere (another path, another name on disk) give the same bytes.
     again = tmp_path / "elsewhere" / "copy"
@@ -282,7 +258,7 @@ def test_new_build_twice_test_inspect(lang: str, built: dict[str, tuple[Path, Pa
 def test_each_language_published_in_a_set_pinned_elsewhere_decodes(built: dict[str, tuple[Path, Path]],
                                                                    tmp_path: Path) -> None:
     for lang in LANGS:
-        _need_toolchain(lang)
+        need_toolchain(lang)
     pub, user = tmp_path / "pub", tmp_path / "user"
     run_cli(pub, "key", "gen", "k")
     run_cli(pub, "set", "init", "toys", "--key", "k")
@@ -325,7 +301,7 @@ def test_every_language_has_a_template_of_every_kind_but_verifier() -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(("lang", "kind"), [t for t in _templates() if t[1] != "codec"])
 def test_template_builds_and_passes_its_vectors(lang: str, kind: str, tmp_path: Path) -> None:
-    _need_toolchain(lang)
+    need_toolchain(lang)
     folder = tmp_path / f"t-{kind}"
     run_cli(tmp_path / "home", "module", "new", "--lang", lang, "--kind", kind, str(folder))
     run_cli(tmp_path / "home", "module", "build", str(folder), timeout=600)
@@ -347,7 +323,7 @@ def test_the_callers_environment_does_not_reach_the_compiler(lang: str, variable
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     # was: zig cc searched CPATH's folders before its own headers (a stdint.h there was compiled
     # in), and zig took its standard library from ZIG_LIB_DIR: other bytes, or no build, elsewhere
-    _need_toolchain(lang)
+    need_toolchain(lang)
     from autocodec.modkit import build
 
     elsewhere = tmp_path / "elsewhere"
@@ -385,7 +361,7 @@ def _inputs() -> list[bytes]:
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGS)
 def test_toy_codec_agrees_with_python_one_by_one_and_batched(lang: str, built: dict[str, tuple[Path, Path]]) -> None:
-    _need_toolchain(lang)
+    need_toolchain(lang)
     from autocodec.config import DEFAULT_LIMITS
     from autocodec.errors import AutocodecError, GuestError
     from autocodec.loader import Codec, Sandbox
@@ -461,7 +437,7 @@ def _documents() -> list[bytes]:
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", LANGS)
 def test_toy_encode_reader_is_as_strict_as_the_builtin_dag_cbor(lang: str, built: dict[str, tuple[Path, Path]]) -> None:
-    _need_toolchain(lang)
+    need_toolchain(lang)
     from autocodec.config import DEFAULT_LIMITS
     from autocodec.errors import GuestError
     from autocodec.loader import Sandbox
@@ -511,7 +487,7 @@ def test_an_installed_assemblyscript_without_node_says_node_is_missing(tmp_path:
 def test_sdk_writers_emit_the_canonical_bytes_python_does(lang: str) -> None:
     # tests/guest/sdk-writers/<lang>: one document through every writer helper of the SDK
     # (the C writer has its own self-test: tests/test_build_guestlib.py).
-    _need_toolchain(lang)
+    need_toolchain(lang)
     import hashlib
 
     from autocodec.builtin import encode

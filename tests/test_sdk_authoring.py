@@ -13,7 +13,7 @@ import pytest
 
 from autocodec.modkit import CompileFailed, build, scaffold
 from tests._cli import run_cli
-from tests.test_sdk import _need_toolchain
+from tests._toolchains import need_toolchain
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -39,7 +39,7 @@ def _broken(lang: str, folder: Path) -> Path:
 @pytest.mark.slow
 @pytest.mark.parametrize("lang", list(BREAKS))
 def test_a_compile_error_names_its_place_and_v_shows_the_compiler_output(lang: str, tmp_path: Path) -> None:
-    _need_toolchain(lang)
+    need_toolchain(lang)
     folder = tmp_path / "broken"
     _broken(lang, folder)
     place = BREAKS[lang][3]
@@ -67,7 +67,7 @@ def test_a_compile_error_names_its_place_and_v_shows_the_compiler_output(lang: s
 def test_assemblyscript_text_with_lone_surrogates_is_valid_utf8() -> None:
     # AssemblyScript's String.UTF8.encode writes a lone surrogate as WTF-8 (ED A0 80) by default:
     # Buf.text made invalid DAG-CBOR text, which the host refused as the module's output.
-    _need_toolchain("assemblyscript")
+    need_toolchain("assemblyscript")
     from autocodec.builtin import encode
     from autocodec.config import DEFAULT_LIMITS
     from autocodec.errors import GuestError
@@ -85,7 +85,7 @@ def test_assemblyscript_text_with_lone_surrogates_is_valid_utf8() -> None:
 def test_a_module_exporting_another_abi_version_does_not_build(tmp_path: Path) -> None:
     # Every load refuses it (ac_abi_version() is called on instantiation); the build said
     # nothing and wrote it, so the author learnt it only at `module test` or `publish`.
-    _need_toolchain("assemblyscript")
+    need_toolchain("assemblyscript")
     folder = tmp_path / "abi2"
     scaffold(folder, "assemblyscript", "codec")
     source = folder / "module.ts"

@@ -19,7 +19,7 @@ from autocodec.config import DEFAULT_LIMITS
 from autocodec.errors import GuestError, InvalidCID
 from autocodec.loader import Codec, LoadedModule, Sandbox
 from tests._cli import run_cli
-from tests.test_sdk import _need_toolchain
+from tests._toolchains import need_toolchain
 
 GUEST = Path(__file__).resolve().parent / "guest" / "sdk-links"
 LANGS = ("rust", "zig", "assemblyscript", "c")
@@ -47,7 +47,7 @@ def modules() -> dict[str, bytes]:
 
 
 def _codec(modules: dict[str, bytes], lang: str) -> tuple[Codec, LoadedModule]:
-    _need_toolchain(lang)
+    need_toolchain(lang)
     if lang not in modules:
         from autocodec.modkit import build
 

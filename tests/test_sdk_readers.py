@@ -20,7 +20,7 @@ from autocodec.cid import CID
 from autocodec.config import DEFAULT_LIMITS
 from autocodec.errors import GuestError
 from autocodec.loader import LoadedModule, Sandbox
-from tests.test_sdk import _need_toolchain
+from tests._toolchains import need_toolchain
 
 GUEST = Path(__file__).resolve().parent / "guest" / "sdk-readers"
 OTHERS = ("rust", "zig", "assemblyscript")
@@ -137,7 +137,7 @@ def modules() -> dict[str, bytes]:
 
 
 def _load(modules: dict[str, bytes], lang: str) -> LoadedModule:
-    _need_toolchain(lang)
+    need_toolchain(lang)
     if lang not in modules:
         from autocodec.modkit import build
 
