@@ -29,7 +29,7 @@ import pytest
 
 from tests._kubo import KuboRepo, require_kubo
 from tests._serve_proc import ServeProcess
-from tests.test_serve_hostile2 import Reply
+from tests._http_request import Reply
 
 
 @dataclass

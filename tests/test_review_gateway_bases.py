@@ -22,7 +22,7 @@ from autocodec import CID
 from autocodec.cid import MULTIBASES
 from tests._kubo import KuboRepo, require_kubo
 from tests._serve_proc import ServeProcess
-from tests.test_serve_hostile2 import Reply, fetch
+from tests._http_request import Reply, fetch
 
 KUBO_BASES = sorted(set(MULTIBASES) - {"base8", "base10"})  # tests/test_cid_kubo.py: the ones Kubo names
 BASES = [*KUBO_BASES, "base8", "base10"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_review_gateway_bases import Sides, sides  # noqa: F401 - the module's fixture
-from tests.test_serve_hostile2 import fetch
+from tests._http_request import fetch
 
 # bafkqaaa: the empty raw block, an identity CID (held by both without a put)
 CASES = (("/ipfs/bafkqaaa?format=raw", {}), ("/ipfs/bafkqaaa", {"Accept": "application/vnd.ipld.raw"}),

@@ -18,7 +18,7 @@ import pytest
 from autocodec import CID, builtin
 from autocodec.registry import Runtime
 from tests.test_review_gateway_bases import Sides, sides  # noqa: F401 - the module's fixture
-from tests.test_serve_hostile2 import fetch
+from tests._http_request import fetch
 
 TYPES = (0, 3, 4, 6, 8)
 

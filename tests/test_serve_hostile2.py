@@ -10,71 +10,18 @@ http://localhost:PORT/ipfs/{cid}`` lands)."""
 
 from __future__ import annotations
 
-import hashlib
-import http.client
-import io
 import urllib.parse
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import pytest
 
-from autocodec import CID
+from tests._blob_home import BAO, CBOR, CBOR_CID, JSON, JSON_CID, TEXT, blob_home, site_folder
+from tests._http_request import Reply, fetch
 from tests._serve_proc import ServeProcess
 
-BAO = Path(__file__).resolve().parents[1] / "wasm-src" / "bao" / "bao.wasm"
-TEXT = b"".join(b"line %06d of a plain text blob\n" % i for i in range(12_000))  # ~370 KB: several Bao groups
-JSON = b'{"a": [1, 2, 3]}'  # a raw block Kubo types application/json from its start, text/plain by Go's sniff
-JSON_CID = str(CID.build(0x55, b"\x12\x20" + hashlib.sha256(JSON).digest()))
-CBOR = bytes.fromhex("a1616101")  # DAG-CBOR {"a": 1}: a path into its value is Kubo's 501
-CBOR_CID = str(CID.build(0x71, b"\x12\x20" + hashlib.sha256(CBOR).digest()))
-
 pytest.importorskip("blake3")
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-def fetch(base: str, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
-    """One request on its own connection (no redirects followed), with a client timeout."""
-    url = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
-    try:
-        conn.request(method, path, headers=headers or {})
-        resp = conn.getresponse()
-        return Reply(resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read())
-    finally:
-        conn.close()
-
-
-def _site(tmp: Path) -> Path:
-    """A folder of files whose names give their types."""
-    site = tmp / "site"
-    site.mkdir(exist_ok=True)
-    (site / "page.html").write_bytes(b"<html><body>hi</body></html>\n")
-    (site / "note.json").write_bytes(b"plain words, no JSON\n")  # its name types it, its bytes would not
-    return site
-
-
-def _blob_home(home: Path, data: bytes) -> tuple[str, str]:
-    """A home holding ``data`` as a BLAKE3 blob (``bao add``), the JSON and CBOR blocks and the
-    site folder (UnixFS, as ``ipfs add -r`` makes it); the blob's CID and the site's."""
-    from autocodec import bao
-    from autocodec.registry import Runtime
-    from autocodec.unixfs import add_path
-
-    with Runtime(home, default_set=False) as runtime:
-        runtime.store.put(CID.parse(JSON_CID), JSON)
-        runtime.store.put(CID.parse(CBOR_CID), CBOR)
-        site = add_path(runtime.store, _site(home.parent), recursive=True)[-1].cid
-        runtime.add_local_module(BAO.read_bytes())  # as `serve --module` vouches for it below
-        return str(bao.BlobStore(home / "bao").add(bao.verifier(runtime), io.BytesIO(data))), str(site)
 
 
 class Served(NamedTuple):
@@ -86,7 +33,7 @@ class Served(NamedTuple):
 @pytest.fixture(scope="module")
 def blob_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     tmp = tmp_path_factory.mktemp("hostile2")
-    cid, site = _blob_home(tmp / "home", TEXT)
+    cid, site = blob_home(tmp / "home", TEXT)
     with ServeProcess(tmp / "home", tmp, "--module", str(BAO)) as srv:
         yield Served(srv, cid, site)
 
@@ -347,8 +294,8 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
     cid = put.stdout.decode().strip()
     assert kubo.ipfs("block", "put", "--cid-codec", "raw", input=JSON).stdout.decode().strip() == JSON_CID
     assert kubo.ipfs("block", "put", "--cid-codec", "dag-cbor", input=CBOR).stdout.decode().strip() == CBOR_CID
-    site = kubo.ipfs("add", "-Q", "-r", _site(tmp_path)).stdout.decode().strip()
-    assert _blob_home(tmp_path / "home", TEXT) == (cid, site)
+    site = kubo.ipfs("add", "-Q", "-r", site_folder(tmp_path)).stdout.decode().strip()
+    assert blob_home(tmp_path / "home", TEXT) == (cid, site)
     kubo.start()
     try:
         with ServeProcess(tmp_path / "home", tmp_path, "--module", str(BAO)) as ours:

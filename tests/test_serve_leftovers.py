@@ -29,7 +29,8 @@ from tests._kubo import KuboRepo, require_kubo
 from tests._serve_proc import ServeProcess
 from tests.test_gateway import call, runtime  # noqa: F401 - the in-process app and its fixture
 from tests.test_gateway_kubo import car_blocks
-from tests.test_serve_hostile2 import BAO, JSON_CID, TEXT, Reply, _blob_home, fetch
+from tests._blob_home import BAO, JSON_CID, TEXT, blob_home
+from tests._http_request import Reply, fetch
 
 pytest.importorskip("blake3")
 
@@ -103,10 +104,10 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     kubo = KuboRepo.create(tmp / "kubo")
     blob = kubo.ipfs("block", "put", "--cid-codec", "raw", "--mhtype", "blake3", input=TEXT).stdout.decode().strip()
     assert kubo.ipfs("block", "put", "--cid-codec", "raw", input=b'{"a": [1, 2, 3]}').stdout.decode().strip() == JSON_CID
-    from tests.test_serve_hostile2 import _site
+    from tests._blob_home import site_folder
 
-    site = kubo.ipfs("add", "-Q", "-r", _site(tmp)).stdout.decode().strip()
-    assert _blob_home(tmp / "home", TEXT) == (blob, site)
+    site = kubo.ipfs("add", "-Q", "-r", site_folder(tmp)).stdout.decode().strip()
+    assert blob_home(tmp / "home", TEXT) == (blob, site)
     big = _big_blob(tmp / "home")
     file_cid, folder_cid, middle = _missing_fixtures(tmp, kubo, tmp / "home")
     kubo.start()
