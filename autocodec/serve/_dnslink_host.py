@@ -3,8 +3,13 @@
 A ``GET``/``HEAD`` whose ``Host`` is a domain with a DNSLink (``registry._dnslink``) is answered
 as ``/ipns/{domain}{path}``: ``/`` is the site's root (its ``index.html``), ``/a/b`` a path in
 it, and every path, ``/ipfs/...`` too, is read inside the site, as Kubo reads it. Redirects and
-``Content-Location`` stay inside the site (``/sub`` moves to ``/sub/``). Any other request,
-and any host without a usable DNSLink, is answered by the path gateway as before.
+``Content-Location`` stay inside the site (``/sub`` moves to ``/sub/``), but for one of Kubo's:
+boxo rewrites the decoded path to ``/ipns/{host}{path}`` for a ``ServeMux`` of its own, so a path
+clean as sent but not once decoded (``%2e%2e``, ``%2e``, ``%2F..%2F``, ``%2F%2F`` segments) is
+that mux's 307 to the cleaned ``/ipns/{host}/...`` (the host as sent, port dropped; escapes
+escaped again), a path the site itself reads as ``ipns/...`` (Kubo 0.43.1, measured:
+tests/test_s9_dnslink_escaped_kubo.py; same origin, so no hole, kept as Kubo answers). Any other
+request, and any host without a usable DNSLink, is answered by the path gateway as before.
 
 Invariants:
 - IP literals and ``localhost`` are never looked up (the server's own loopback names; Kubo
@@ -71,10 +76,12 @@ async def dnslink_hosting(request: web.Request,
         return web.Response(status=exc.status, text=exc.text + "\n", content_type="text/plain")
     if unclean is not None:
         return unclean
-    from ._subdomain import uri_redirect
+    from ._subdomain import _unclean_content_path, strip_port, uri_redirect
 
     if (redirect := uri_redirect(request)) is not None:
         return redirect
+    if (unclean := _unclean_content_path(request, f"/ipns/{strip_port(request.host)}")) is not None:
+        return unclean  # Kubo's inner mux: escaped dots and slashes are real ones there (module docstring)
     inner = request.clone(rel_url=f"/ipns/{domain}{request.raw_path}")
     inner[HOSTED] = domain
     response = await ipns(inner)

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from yarl import URL
 
 from .. import errors
 from .._gotext import go_quote
@@ -439,13 +440,15 @@ def _unclean_content_path(request: web.Request, prefix: str) -> web.Response | N
     rewrote is the decoded one (boxo sets ``URL.Path``), which Go escapes afresh for that mux, so
     an escaped slash or dot (``/%2Fa.txt``, ``/%2e%2e``) is a real one there: a 307 to the clean
     path (Kubo's answer; the path gateway cleans them itself, with no redirect). A path cleaned
-    to the bare namespace is sent on to ``/ipfs/`` (``/ipns/``), that mux's pattern."""
+    to the bare namespace is sent on to ``/ipfs/`` (``/ipns/``), that mux's pattern. The query is
+    kept as sent (``?x=%2e%2e``, not ``?x=..``). Used by a DNSLink host too (``_dnslink_host``)."""
     from ._gateway_request import _unclean_path
     from ._paths import _PATH_SAFE
 
     raw, sep, query = request.raw_path.partition("?")
     rewritten = prefix + urllib.parse.quote(_decoded_path(request), safe=_PATH_SAFE, errors="surrogateescape")
-    response = _unclean_path(request.clone(rel_url=rewritten + sep + query))  # after Kubo's CORS wrapper: its headers
+    target = URL(rewritten + sep + query, encoded=True)  # the query as sent (yarl would decode ``%2e`` to ``.``)
+    response = _unclean_path(request.clone(rel_url=target))  # after Kubo's CORS wrapper: its headers
     if response is not None and response.headers.get("Location", "").partition("?")[0] in ("/ipfs", "/ipns"):
         location = response.headers["Location"]
         return go_redirect(request, location.replace("?", "/?", 1) if "?" in location else location + "/", 307)
