@@ -22,11 +22,9 @@ from autocodec.registry import Runtime
 from autocodec.verify import SigningKey, module_cid
 from autocodec.verify.ucan import delegate, invoke
 from tests.conftest import WASM_SRC
+from tests._select_home import SELECT, SELECT_CID, rt
 
-from . import test_ipvm_sweep
-
-SELECT, SELECT_CID = test_ipvm_sweep.SELECT, test_ipvm_sweep.SELECT_CID
-rt = test_ipvm_sweep.rt  # the same fixture: a home that trusts the ipld-select module
+__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
 
 
 def _send(remote: RemoteExecutor, invoker: SigningKey, chain: list[Any], task: Invocation, now: int) -> Any:

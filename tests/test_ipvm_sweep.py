@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,20 +13,11 @@ from autocodec.ipvm import Executor, Invocation
 from autocodec.ipvm._remote import COMMAND, RemoteExecutor, encode_container, shipped_blocks, task_args
 from autocodec.ipvm._scheduler import Scheduler
 from autocodec.registry import Runtime
-from autocodec.verify import SigningKey, module_cid
+from autocodec.verify import SigningKey
 from autocodec.verify.ucan import delegate, invoke
-from tests.conftest import WASM_SRC
+from tests._select_home import SELECT_CID, rt
 
-SELECT = (WASM_SRC / "ipld-select" / "ipld-select.wasm").read_bytes()
-SELECT_CID = module_cid(SELECT)
-
-
-@pytest.fixture
-def rt(home: Path) -> Any:
-    with Runtime(home, default_set=False) as runtime:
-        runtime.store.put(SELECT_CID, SELECT)
-        runtime.trust.allow(str(SELECT_CID))
-        yield runtime
+__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
 
 
 def _remote(rt: Runtime, limits: RemoteLimits) -> tuple[RemoteExecutor, SigningKey, Any]:

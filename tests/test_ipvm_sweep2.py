@@ -11,11 +11,9 @@ import pytest
 from autocodec.errors import InvalidDocument, InvalidInput
 from autocodec.ipvm import Executor, Invocation
 from autocodec.registry import Runtime
+from tests._select_home import SELECT, SELECT_CID, rt
 
-from . import test_ipvm_sweep
-
-SELECT, SELECT_CID = test_ipvm_sweep.SELECT, test_ipvm_sweep.SELECT_CID
-rt = test_ipvm_sweep.rt  # the same fixture: a home that trusts the ipld-select module
+__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
 
 
 def _put(rt: Runtime, value: Any) -> Any:

@@ -50,9 +50,12 @@ from autocodec.verify.ucan import (
 from autocodec.verify.ucan._envelope import HeadBudget, peek, stub
 from autocodec.verify.ucan._validate import MAX_DELEGATED_STATEMENTS
 
-from . import test_ipvm_sweep, test_ucan_order
+from tests._select_home import SELECT_CID, rt
 
-rt = test_ipvm_sweep.rt  # a home that trusts the ipld-select module
+from . import test_ucan_order
+
+__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
+
 _job = test_ucan_order._job
 parses = test_ucan_order.parses  # counts the policies parsed
 
@@ -287,6 +290,6 @@ def test_large_arguments_do_not_hide_the_chain_behind_them(rt: Runtime) -> None:
     from autocodec.ipvm import Invocation
     from autocodec.ipvm._remote import task_args
 
-    task = Invocation(test_ipvm_sweep.SELECT_CID, "count", [[1] * 40_000, ""])
+    task = Invocation(SELECT_CID, "count", [[1] * 40_000, ""])
     token = invoke(alice, remote.did, COMMAND, task_args(task), now=now, proofs=[granted])
     remote.handle(encode_container([token, granted]), now=now)

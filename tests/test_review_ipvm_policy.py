@@ -32,11 +32,9 @@ from autocodec.verify.ucan import (
     seal,
     validate_invocation,
 )
+from tests._select_home import SELECT_CID, rt
 
-from . import test_ipvm_sweep
-
-SELECT_CID = test_ipvm_sweep.SELECT_CID
-rt = test_ipvm_sweep.rt  # a home that trusts the ipld-select module
+__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
 
 
 def _nest(depth: int, inner: Any = 1) -> Any:

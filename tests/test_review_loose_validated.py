@@ -18,11 +18,9 @@ from autocodec.verify import SigningKey
 from autocodec.verify.ucan import InvalidToken, Validated, delegate, invoke, validate_invocation
 from autocodec.verify.ucan._policy import EvalBudget
 from autocodec.verify.ucan._validate import checked_token_policy
+from tests._select_home import SELECT_CID, rt
 
-from . import test_ipvm_sweep
-
-SELECT_CID = test_ipvm_sweep.SELECT_CID
-rt = test_ipvm_sweep.rt  # a home that trusts the ipld-select module
+__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
 
 
 def _chain(now: int) -> tuple[SigningKey, SigningKey, list]:  # type: ignore[type-arg]

@@ -40,11 +40,9 @@ from autocodec.verify.ucan import (
     seal,
     validate_invocation,
 )
+from tests._select_home import SELECT_CID, rt
 
-from . import test_ipvm_sweep
-
-SELECT_CID = test_ipvm_sweep.SELECT_CID
-rt = test_ipvm_sweep.rt  # a home that trusts the ipld-select module
+__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
 
 MALFORMED = [["no-such-operator", ".a", 1]]
 """A policy that raises ``InvalidToken`` the moment it is parsed."""
