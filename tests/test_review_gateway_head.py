@@ -1,6 +1,6 @@
 """``HEAD`` of an empty body held whole (a block's bytes, ``?format=raw`` or by ``Accept``, and
 the empty 206 of ``bytes=-0``), compared with Kubo v0.43.1's gateway (the fixture of
-``tests/test_review_gateway_bases.py``).
+``tests/_serve_sides.py``).
 
 Found by the differential review: Go's content server writes ``Content-Length: 0`` on such a
 ``HEAD``, as on its ``GET``; aiohttp leaves the header out of a ``HEAD`` whose body is empty, so
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_review_gateway_bases import Sides, sides  # noqa: F401 - the module's fixture
+from tests._serve_sides import Sides, sides  # noqa: F401 - the shared fixture
 from tests._http_request import fetch
 
 # bafkqaaa: the empty raw block, an identity CID (held by both without a put)

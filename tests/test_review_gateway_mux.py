@@ -1,5 +1,5 @@
 """Answers Kubo v0.43.1's gateway mux gives before any content handler, compared with
-``autocodec serve`` on the same port layout (the fixture of ``tests/test_review_gateway_bases.py``).
+``autocodec serve`` on the same port layout (the fixture of ``tests/_serve_sides.py``).
 
 Found by the differential review: Kubo's CORS wrapper sits around its gateway mux, so the
 mux's own answers (Go's ``404 page not found`` for a path no route takes, the 307 from
@@ -15,7 +15,7 @@ import urllib.parse
 
 import pytest
 
-from tests.test_review_gateway_bases import Sides, sides  # noqa: F401 - the module's fixture
+from tests._serve_sides import Sides, sides  # noqa: F401 - the shared fixture
 
 MUX_PATHS = ("/nothing", "/api/v0/version", "/IPFS/x", "/p2p/x", "/ipfs", "/ipns", "/ipfs?x=1",
              "//ipfs/{folder}/hello.txt", "/x/../ipfs/{folder}/hello.txt", "/./healthz")

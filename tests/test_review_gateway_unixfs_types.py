@@ -1,6 +1,6 @@
 """DAG-PB nodes whose UnixFS ``Data`` names a type boxo does not know (6, 8; the UnixFS spec
 has 0 to 5), with a link ``x`` to a raw block, compared with Kubo v0.43.1's gateway (the fixture of
-``tests/test_review_gateway_bases.py``; the same blocks put on both sides).
+``tests/_serve_sides.py``; the same blocks put on both sides).
 
 Found by the differential review: Kubo resolves no path through such a node (boxo's unixfsnode
 has no reification for it: a 500, ``failed to resolve PATH: no reification for this UnixFS node
@@ -17,7 +17,7 @@ import pytest
 
 from autocodec import CID, builtin
 from autocodec.registry import Runtime
-from tests.test_review_gateway_bases import Sides, sides  # noqa: F401 - the module's fixture
+from tests._serve_sides import Sides, sides  # noqa: F401 - the shared fixture
 from tests._http_request import fetch
 
 TYPES = (0, 3, 4, 6, 8)
