@@ -23,23 +23,8 @@ from autocodec.builtin import encode
 from autocodec.config import DEFAULT_LIMITS
 from autocodec.errors import ModuleRejected
 from autocodec.loader import Sandbox
+from tests._probe_codec import CODEC
 from tests._wat import custom_section, metadata, small_limits
-
-CODEC = """(module
-  (memory (export "memory") {pages})
-  {extra}
-  (func (export "ac_abi_version") (result i32) (i32.const 1))
-  (func (export "ac_result") (result i32) (i32.const 16))
-  (func (export "ac_input") (param $n i32) (result i32) (i32.const 4096))
-  (func (export "ac_decode") (param $p i32) (param $n i32) (result i32)
-    (i32.store8 (i32.const 32) ({answer}))
-    (i32.store (i32.const 16) (i32.const 32))
-    (i32.store (i32.const 20) (i32.const 1))
-    (i32.const 0))
-  (func (export "ac_encode") (param $p i32) (param $n i32) (result i32) (i32.const 1))
-  (func (export "ac_decode_batch") (param $p i32) (param $n i32) (result i32) (i32.const 1))
-)"""
-
 
 def codec_module(pages: int = 1, extra: str = "", answer: str = "i32.const 0", limits: Any = None) -> Any:
     wasm = wasmtime.wat2wasm(CODEC.format(pages=pages, extra=extra, answer=answer))

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import wasmtime
 
 from autocodec import builtin
 from autocodec.config import DEFAULT_LIMITS, SandboxLimits
@@ -30,8 +29,9 @@ from autocodec.registry import Runtime, publish_module
 from autocodec.settings import Settings
 from autocodec.verify import KeyRing
 from tests._cli import refusal_line, run_cli
-from tests._wat import custom_section, metadata, small_limits
-from tests.test_review4_loader_sandbox import CODEC
+from tests._config_home import home_with
+from tests._probe_codec import module
+from tests._wat import small_limits
 
 REPO = Path(__file__).resolve().parents[1]
 GIT_RAW = REPO / "wasm-src" / "git-raw"
@@ -40,28 +40,12 @@ NEW_KEYS = ("concurrent_compiles", "compiled_cache_entries", "compiled_cache_byt
             "reuse_growths")
 
 
-def module(pages: int = 1, extra: str = "", answer: str = "i32.const 0") -> bytes:
-    wasm = wasmtime.wat2wasm(CODEC.format(pages=pages, extra=extra, answer=answer))
-    return bytes(wasm) + custom_section("autocodec.module", encode_meta())
-
-
-def encode_meta() -> bytes:
-    return builtin.encode(metadata("codec", name="probe"), "dag-cbor")
-
-
 def mutable_globals(n: int) -> str:
     return "\n".join(f"(global (mut i32) (i32.const {i}))" for i in range(n))
 
 
 def exports(n: int) -> str:
     return "\n".join(f'(export "x{i}" (func 0))' for i in range(n))
-
-
-def home_with(tmp_path: Path, text: str) -> Path:
-    home = tmp_path / "home"
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "config.toml").write_text(text)
-    return home
 
 
 # -- the keys: defaults, validation, config.toml --------------------------------------------------

@@ -17,7 +17,8 @@ from autocodec.errors import ConfigError, InvalidInput
 from autocodec.loader import Sandbox, _sandbox
 from autocodec.registry import Runtime
 from autocodec.settings import Settings
-from tests.test_s6_loader_limits import home_with, module
+from tests._config_home import home_with
+from tests._probe_codec import module
 
 KEYS = ("idle_instances", "loaded_modules")
 

@@ -22,7 +22,7 @@ from autocodec.config import DEFAULT_LIMITS
 from autocodec.errors import GuestTrap
 from autocodec.loader import LoadedModule, Sandbox, _sandbox
 from autocodec.loader._instance import GuestInstance
-from tests.test_s6_loader_limits import module
+from tests._probe_codec import module
 
 WAIT = 60.0  # seconds a step may take before the test gives up (a hang guard, not a speed check)
 TRAPS_ON_TWO_BYTES = "if (result i32) (i32.eq (local.get $n) (i32.const 2)) (then unreachable) (else i32.const {})"

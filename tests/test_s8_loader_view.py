@@ -18,7 +18,7 @@ import pytest
 from autocodec.errors import GuestFault
 from autocodec.loader import Sandbox
 from autocodec.loader._instance import GuestInstance
-from tests.test_s6_loader_limits import module
+from tests._probe_codec import module
 
 PAGE = 65536
 
