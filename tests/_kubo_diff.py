@@ -6,7 +6,7 @@ by both.
 
 Generators (one per codec, each ``gen_X(rng) -> bytes``):
 
-- dag-cbor: generated values (``tests.test_ipld_values_kubo._values``) written by
+- dag-cbor: generated values (``tests._ipld_values.values``) written by
   ``tests._loose_cbor.LooseWriter`` (map key order, half and single floats, stray tags, faults),
   then token-level changes: big integers (uint64 heads, tags 2 and 3), non-minimal heads,
   indefinite lengths, duplicate keys, deep nesting, NaN and infinities, simple values, and byte
@@ -45,7 +45,7 @@ from autocodec import builtin
 from autocodec.cid import CID
 from autocodec.errors import AutocodecError
 from tests._loose_cbor import FAULTS, LooseWriter, _head
-from tests.test_ipld_values_kubo import LINKS, _values
+from tests._ipld_values import LINKS, values
 
 CODES = {"dag-cbor": 0x71, "dag-json": 0x0129, "dag-pb": 0x70, "raw": 0x55, "git-raw": 0x78, "json": 0x0200, "cbor": 0x51}
 FAMILY = {"json": "dag-json", "cbor": "dag-cbor"}  # plain JSON and CBOR: Kubo reads them with the same tokenizers
@@ -303,7 +303,7 @@ def _cbor_item_starts(data: bytes) -> list[tuple[int, int]]:
 
 
 def gen_dag_cbor(rng: random.Random) -> bytes:
-    value = _values(1, rng.randrange(2**32))[0]
+    value = values(1, rng.randrange(2**32))[0]
     fault = rng.choice(FAULTS) if rng.random() < 0.3 else None
     block = LooseWriter(rng, fault).write(value)
     r = rng.random()
@@ -388,7 +388,7 @@ def gen_dag_json(rng: random.Random) -> bytes:
     r = rng.random()
     if r < 0.25:
         return _json_token(rng).encode()
-    value = _values(1, rng.randrange(2**32))[0]
+    value = values(1, rng.randrange(2**32))[0]
     try:
         text = builtin.encode(value, "dag-json").decode()
     except AutocodecError:  # a map whose only key is "/" (no DAG-JSON form)

@@ -2,8 +2,8 @@
 refuse.
 
 The DAG-CBOR spec ("Decode strictness") lets decoders relax the canonical-form rules for
-historical data, and Kubo does. Each block below is a generated value (tests/test_ipld_values_kubo
-``_values``) written by a deliberately loose CBOR writer that picks, item by item: map entries
+historical data, and Kubo does. Each block below is a generated value (tests/_ipld_values.py
+``values``) written by a deliberately loose CBOR writer that picks, item by item: map entries
 in a shuffled order, half or single floats where they hold the value exactly, ``undefined`` for
 null, and stray tags (0, 1, 2, 5, 42, 100, 1000, 70000) on items that are not byte strings, map
 keys included. A third of the blocks also get one fault that Kubo refuses (a non-minimal integer,
@@ -28,7 +28,8 @@ from autocodec import builtin
 from autocodec.errors import InvalidBlock
 from tests._cli import run_cli
 from tests._loose_cbor import FAULTS, LooseWriter
-from tests.test_ipld_values_kubo import Rpc, _values, kubo_rpc
+from tests._ipld_values import values
+from tests._kubo_rpc import Rpc, kubo_rpc
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -37,7 +38,7 @@ def _blocks(count: int, seed: int) -> list[tuple[bytes, bool, str | None]]:
     """(block, whether any liberty or fault is in it, the fault planned)."""
     rng = random.Random(seed)
     out = []
-    for value in _values(count, seed):
+    for value in values(count, seed):
         fault = rng.choice(FAULTS) if rng.random() < 0.33 else None
         writer = LooseWriter(rng, fault)
         block = writer.write(value)

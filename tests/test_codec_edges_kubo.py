@@ -31,7 +31,7 @@ import pytest
 
 from autocodec import builtin
 from autocodec.errors import InvalidBlock
-from tests.test_ipld_values_kubo import Rpc, kubo_rpc
+from tests._kubo_rpc import Rpc, kubo_rpc
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 

@@ -24,13 +24,10 @@ Integers past int64 are left out: go-ipld-prime holds int64 (the DAG-CBOR spec a
 from __future__ import annotations
 
 import json
-import math
 import random
-import struct
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -39,97 +36,11 @@ import pytest
 from autocodec import builtin
 from autocodec.cid import CID
 from autocodec.errors import AutocodecError
-from tests._kubo import KuboRepo, require_kubo
+from tests._ipld_values import LINKS, values
+from tests._kubo_rpc import Rpc, kubo_rpc
 from tests._model import same_value
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
-
-LINKS = (
-    "bafyreichhoqhko5uxo5jo47en3nmyxpf2abuc2j3ihbtzhfy56euace7ya",  # dag-cbor, sha2-256
-    "QmQoJ4ooV4bcWMPerHe6dbnKk6oJDrJguUdDaZ8W7ATbke",  # CIDv0
-    "bafkreifjjcie6lypi6ny7amxnfftagclbuxndqonfipmb64f2km2devei4",  # raw
-    "bafkqaf3imvwgy3zaneqgc3janfxgy2lomvscay3jmqfa",  # identity
-    "baf4bcfcigp4jekssx45xn76bc3igwypaocraf3a",  # git-raw, sha1
-)
-INTS = (0, 1, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**53 + 1, 2**63 - 1,
-        -1, -24, -25, -256, -257, -65537, -(2**32) - 1, -(2**63))
-FLOATS = (0.0, -0.0, 0.1, 1.5, -2.25, 1e300, -1e-300, 5e-324, 2.2250738585072014e-308, 1.7976931348623157e308,
-          123456789.125, 1e21, 1e-7, 3.0, 100.0, 0.30000000000000004)
-STRINGS = ("", "a", "hello world", "é", "\u2028", "\U0001f600", 'quote " and \\ backslash', "\x00\x01\x1f\x7f",
-           "tab\tnewline\n", "/", "{}", "日本語", "a" * 40)
-
-
-def _value(rng: random.Random, depth: int) -> Any:
-    kinds = ["int", "float", "str", "bytes", "link", "bool", "null"] + (["map", "list"] * 2 if depth < 4 else [])
-    kind = rng.choice(kinds)
-    if kind == "int":
-        return rng.choice(INTS) if rng.random() < 0.6 else rng.randrange(-(2**63), 2**63)
-    if kind == "float":
-        if rng.random() < 0.6:
-            return rng.choice(FLOATS)
-        while not math.isfinite(value := struct.unpack("<d", rng.randbytes(8))[0]):
-            pass
-        return value
-    if kind == "str":
-        return rng.choice(STRINGS) if rng.random() < 0.7 else "".join(
-            chr(rng.choice([rng.randrange(0x20, 0x7F), rng.randrange(0xA0, 0xD7FF), rng.randrange(0x10000, 0x10FFFF)]))
-            for _ in range(rng.randrange(12)))
-    if kind == "bytes":
-        return rng.randbytes(rng.choice([0, 1, 5, 23, 24, 64]))
-    if kind == "link":
-        return CID.parse(rng.choice(LINKS))
-    if kind == "bool":
-        return rng.random() < 0.5
-    if kind == "null":
-        return None
-    if kind == "list":
-        return [_value(rng, depth + 1) for _ in range(rng.randrange(6))]
-    keys = ["a", "b", "aa", "ab", "ba", "z", "", "é", "key", "Key", "longer key", "/", "bytes", "\x00"]
-    return {rng.choice(keys) + (str(rng.randrange(3)) if rng.random() < 0.3 else ""): _value(rng, depth + 1)
-            for _ in range(rng.randrange(6))}
-
-
-def _values(count: int, seed: int) -> list[Any]:
-    rng = random.Random(seed)
-    out = []
-    while len(out) < count:
-        value = _value(rng, 0)
-        if rng.random() < 0.7 and not isinstance(value, dict):
-            value = {"v": value}  # mostly maps at the top, as documents are
-        out.append(value)
-    return out
-
-
-class Rpc:
-    """Kubo's HTTP RPC API: the few calls these tests make."""
-
-    def __init__(self, url: str) -> None:
-        self.url = url
-
-    def call(self, command: str, params: dict[str, str], body: bytes | None = None) -> bytes:
-        query = urllib.parse.urlencode(params)
-        data, headers = None, {}
-        if body is not None:
-            boundary = uuid.uuid4().hex
-            data = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"v\"\r\n"
-                    f"Content-Type: application/octet-stream\r\n\r\n").encode() + body + f"\r\n--{boundary}--\r\n".encode()
-            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
-        request = urllib.request.Request(f"{self.url}/api/v0/{command}?{query}", data=data or b"", headers=headers,
-                                         method="POST")
-        with urllib.request.urlopen(request, timeout=60) as response:
-            return bytes(response.read())
-
-    def put(self, body: bytes, input_codec: str) -> str:
-        answer = self.call("dag/put", {"input-codec": input_codec, "store-codec": "dag-cbor", "pin": "false"}, body)
-        return str(json.loads(answer)["Cid"]["/"])
-
-
-def kubo_rpc(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Rpc]:
-    """A started throw-away Kubo (offline, loopback) for one test module, as its RPC API."""
-    require_kubo()
-    with KuboRepo.create(tmp_path_factory.mktemp(name) / "kubo") as kubo:
-        kubo.start()
-        yield Rpc(kubo.api_url)
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +54,7 @@ def test_generated_values_round_trip_like_kubo(rpc: Rpc, seed: int) -> None:
     the block we read it to, its DAG-JSON text is ours byte for byte, and its block decodes here
     to the value generated."""
     differ = []
-    for value in _values(150, seed):
+    for value in values(150, seed):
         cbor, text = builtin.encode(value, "dag-cbor"), builtin.encode(value, "dag-json")
         ours = str(builtin.cid_for(cbor, "dag-cbor"))
         theirs = rpc.put(cbor, "dag-cbor")
@@ -225,7 +136,7 @@ def test_generated_values_in_plain_codecs_like_kubo(rpc: Rpc, codec: str) -> Non
     the order given, one entry per line with tabs (go-ipld-prime ``codec/json``), and so does
     this package's; its CBOR keeps the order given as well."""
     differ = []
-    for value in (_plain(v) for v in _values(150, 11) if not isinstance(v, (CID, bytes))):
+    for value in (_plain(v) for v in values(150, 11) if not isinstance(v, (CID, bytes))):
         data = builtin.encode(value, codec)
         theirs = rpc.call("dag/put", {"input-codec": codec, "store-codec": codec, "pin": "false"}, data)
         as_read = builtin.encode(builtin.decode(data, codec), codec)  # -0.0 is written -0 and reads as 0
@@ -271,7 +182,7 @@ def test_generated_paths_resolve_like_kubo(rpc: Rpc, tmp_path: Any) -> None:
     docs: dict[str, Any] = {}
     with Runtime(tmp_path / "home", default_set=False) as runtime:
         for seed in range(12):
-            doc = _values(1, 100 + seed)[0]
+            doc = values(1, 100 + seed)[0]
             doc = doc if isinstance(doc, dict) else {"v": doc}
             if docs:
                 earlier = [CID.parse(c) for c in docs]
