@@ -67,7 +67,7 @@ def test_every_block_is_listed_once_in_the_order_stored_whatever_is_removed(home
 
 
 def test_an_old_home_keeps_its_blocks_and_numbers_them_in_the_order_stored(tmp_path: Path) -> None:
-    from tests.test_old_homes import RELEASES, make_old_home
+    from tests._old_homes import RELEASES, make_old_home
 
     home = make_old_home(RELEASES[0], tmp_path)
     conn = sqlite3.connect(home / "store.sqlite")

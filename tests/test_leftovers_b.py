@@ -58,10 +58,10 @@ def test_an_old_home_on_a_read_only_mount_reads_and_says_it_needs_an_upgrade(
     # database', hinting that commands that only read work). Now the wing is left as it is.
     from autocodec.cli._app import main
     from autocodec.store import BlockStore
-    from tests.test_old_homes import _facts, make_old_home
+    from tests._old_homes import make_old_home, old_home_facts
     from tests.test_settings_hostile import read_only_mount
 
-    facts = _facts("54004c6")  # trust schema v1: no trust_epoch, no trust_overrides
+    facts = old_home_facts("54004c6")  # trust schema v1: no trust_epoch, no trust_overrides
     home = make_old_home("54004c6", tmp_path)
     before = sorted((p.name, p.stat().st_size) for p in home.rglob("*"))
     with read_only_mount(home):

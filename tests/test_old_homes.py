@@ -8,10 +8,7 @@ their SQL dumps and key files; no git worktree is needed at test time.
 
 from __future__ import annotations
 
-import gzip
-import json
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -28,31 +25,7 @@ from autocodec.cli._app import main
 from autocodec.store import BlockStore, schema_version
 from autocodec.store._schema import registered
 from autocodec.verify import TrustStore
-from tests.conftest import FIXTURES
-
-OLD_HOMES = FIXTURES / "old-homes"
-RELEASES = sorted(p.name for p in OLD_HOMES.iterdir() if (p / "store.sql.gz").exists())
-
-
-def _facts(rev: str) -> dict[str, Any]:
-    facts: dict[str, Any] = json.loads((OLD_HOMES / rev / "facts.json").read_text())
-    return facts
-
-
-def make_old_home(rev: str, where: Path) -> Path:
-    """The home release ``rev`` wrote, as it left it on disk (0700 folders, 0600 key files)."""
-    home = where / f"home-{rev}"
-    (home / "keys").mkdir(parents=True, mode=0o700)
-    for key in (OLD_HOMES / rev / "keys").iterdir():
-        shutil.copyfile(key, home / "keys" / key.name)
-        os.chmod(home / "keys" / key.name, 0o600 if key.suffix == ".pem" else 0o644)
-    conn = sqlite3.connect(home / "store.sqlite")
-    try:
-        conn.executescript(gzip.decompress((OLD_HOMES / rev / "store.sql.gz").read_bytes()).decode())
-        conn.execute("PRAGMA journal_mode=WAL")
-    finally:
-        conn.close()
-    return home
+from tests._old_homes import RELEASES, make_old_home, old_home_facts
 
 
 def _cli(capsys: pytest.CaptureFixture[str], home: Path, *argv: str) -> tuple[int, str, str]:
@@ -63,14 +36,14 @@ def _cli(capsys: pytest.CaptureFixture[str], home: Path, *argv: str) -> tuple[in
 
 def test_the_fixture_homes_span_the_schema_changes() -> None:
     """The releases chosen wrote trust schema v1, v3 and v4 (registry-ipns from v4's release on)."""
-    trust = {rev: {r["key"]: r["value"] for r in _facts(rev)["schema"]}["schema:trust"] for rev in RELEASES}
+    trust = {rev: {r["key"]: r["value"] for r in old_home_facts(rev)["schema"]}["schema:trust"] for rev in RELEASES}
     assert sorted(trust.values()) == ["1", "3", "4"], trust
 
 
 @pytest.mark.parametrize("rev", RELEASES)
 def test_an_old_home_opens_with_every_command_and_keeps_its_data(
         rev: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    facts = _facts(rev)
+    facts = old_home_facts(rev)
     home = make_old_home(rev, tmp_path)
     root = facts["dir"]
 
@@ -130,7 +103,7 @@ def test_a_home_with_a_newer_schema_is_refused_in_one_line_and_left_untouched(
     with sqlite3.connect(home / "store.sqlite") as conn:
         conn.execute("UPDATE meta SET value = ? WHERE key = 'schema:trust'", (str(newest + 1),))
     before = _dump(home)
-    for argv in (("trust", "ls"), ("cat", f"{_facts(rev)['dir']}/a.txt"), ("pin", "update")):
+    for argv in (("trust", "ls"), ("cat", f"{old_home_facts(rev)['dir']}/a.txt"), ("pin", "update")):
         status, out, err = _cli(capsys, home, *argv)
         assert status == 1 and out == "", argv
         assert err.count("\n") == 1 and f"trust schema v{newest + 1}, newer than v{newest}" in err, err
@@ -424,7 +397,7 @@ def test_an_old_home_takes_the_revocation_and_gossip_wings_and_keeps_its_receipt
     home = make_old_home(rev, tmp_path)
     with closing(sqlite3.connect(home / "store.sqlite")) as conn:
         receipts = conn.execute("SELECT * FROM ipvm_receipts ORDER BY invocation").fetchall()
-    assert [r[2] for r in receipts] == [_facts(rev)["receipt"]]
+    assert [r[2] for r in receipts] == [old_home_facts(rev)["receipt"]]
     owner, bob = SigningKey.generate(), SigningKey.generate()
     now = int(time.time())
     grant = delegate(owner, bob.did, "/wasm/run", now=now)

@@ -11,7 +11,7 @@ from pathlib import Path
 from autocodec.store import schema_version
 from autocodec.verify import TrustStore
 from autocodec.verify._trust_decide import _DECIDE_MODULE, _RESOLVE
-from tests.test_old_homes import RELEASES, make_old_home
+from tests._old_homes import RELEASES, make_old_home
 
 
 def _plan(store: TrustStore) -> str:
