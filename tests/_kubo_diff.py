@@ -124,13 +124,13 @@ class Answer:
 
 def ours(codec: str, block: bytes, git: Any = None) -> Answer:
     """Decode as ``Runtime`` does (builtins relaxed; git-raw through ``git``, a loaded Codec, shown
-    as Kubo would show it: the documented extensions undone, see ``tests.test_git_kubo``)."""
+    as Kubo would show it: the documented extensions undone, see ``tests._git_kubo_compare``)."""
     try:
         value = git.decode(block) if codec == "git-raw" else builtin.decode(block, codec, strict=False)
     except AutocodecError as exc:
         return Answer(None, f"decode: {type(exc).__name__}: {exc}")
     if codec == "git-raw":
-        from tests.test_git_kubo import as_reference, kubo_should_fail
+        from tests._git_kubo_compare import as_reference, kubo_should_fail
 
         kind = block[: block.index(b" ")].decode()
         used: set[str] = set()

@@ -112,7 +112,7 @@ def check_git_bytes(kubo: D.Kubo, git: Any, cid: str, block: bytes, mine: D.Answ
     """Kubo's DAG-CBOR output of a git object keeps text as its exact bytes (its DAG-JSON shows
     U+FFFD): they must be the bytes this package keeps (extensions E1 and E2). Then the encoder
     (E5), as ``tests/test_git_kubo.py`` checks it on real objects."""
-    from tests.test_git_kubo import as_raw, cbor_raw
+    from tests._git_kubo_compare import as_raw, cbor_raw
 
     kind = block[: block.index(b" ")].decode()
     value = mine.value

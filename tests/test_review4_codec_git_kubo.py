@@ -1,7 +1,7 @@
 """git-raw against Kubo v0.43.1 on git objects the other git tests do not use.
 
 The reference is Kubo itself (``block/put --cid-codec git-raw --mhtype sha1``, then ``dag/get``),
-compared object by object with ``compare`` of tests/test_git_kubo.py (same documented extensions).
+compared object by object with ``compare`` of tests/_git_kubo_compare.py (same documented extensions).
 The objects:
 
 - go-ipld-git's own test repository (``testdata.tar.gz`` of the version Kubo's build fetched into
@@ -31,7 +31,7 @@ import pytest
 from autocodec.loader._adapters import Codec
 from tests._git_corpus import EMPTY_TREE, Git, _base_env, block_of
 from tests._kubo import KuboRepo
-from tests.test_git_kubo import WASM, compare
+from tests._git_kubo_compare import WASM, compare
 
 from .conftest import REPO
 
