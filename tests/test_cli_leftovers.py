@@ -118,7 +118,7 @@ def test_serve_on_a_read_only_home_that_never_served_serves_reads(home: Path, tm
     import urllib.request
 
     from tests._serve_proc import ServeProcess
-    from tests.test_settings_hostile import read_only_mount
+    from tests._read_only_mount import read_only_mount
 
     (tmp_path / "f.txt").write_bytes(b"served from a read-only home\n")
     cid = run_cli(home, "add", "-Q", str(tmp_path / "f.txt")).stdout.decode().strip()
@@ -169,7 +169,7 @@ def test_a_read_only_home_serves_blocks_fetched_from_a_node_without_keeping_them
     import urllib.request
 
     from tests._serve_proc import ServeProcess
-    from tests.test_settings_hostile import read_only_mount
+    from tests._read_only_mount import read_only_mount
 
     (tmp_path / "f.txt").write_bytes(b"only on the node, for a read-only home\n")
     cid = kubo_node.ipfs("add", "-Q", "--cid-version=1", str(tmp_path / "f.txt")).stdout.decode().strip()

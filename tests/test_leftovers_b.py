@@ -59,7 +59,7 @@ def test_an_old_home_on_a_read_only_mount_reads_and_says_it_needs_an_upgrade(
     from autocodec.cli._app import main
     from autocodec.store import BlockStore
     from tests._old_homes import make_old_home, old_home_facts
-    from tests.test_settings_hostile import read_only_mount
+    from tests._read_only_mount import read_only_mount
 
     facts = old_home_facts("54004c6")  # trust schema v1: no trust_epoch, no trust_overrides
     home = make_old_home("54004c6", tmp_path)

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,6 +17,7 @@ from autocodec.store import BlockStore
 from tests import _homes
 from tests._cli import refusal_line, run_cli
 from tests._kubo import KuboRepo, require_kubo
+from tests._read_only_mount import read_only_mount
 
 home = _homes.initialised_home  # after autocodec init, per test (tests/_homes.py)
 
@@ -101,20 +99,6 @@ def test_configure_refuses_an_unknown_level() -> None:
 
 
 # --- a read-only home: commands that only read work, a write says the home is read-only ------------
-
-
-@contextmanager
-def read_only_mount(folder: Path) -> Iterator[None]:
-    """``folder`` bind-mounted read-only on itself while the block runs (root runs these tests,
-    and chmod does not stop root: a read-only mount does); skips when mounting is not allowed."""
-    made = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True)
-    if made.returncode != 0:
-        pytest.skip(f"cannot bind-mount here ({made.stderr.decode().strip()}): a read-only home needs a mount")
-    try:
-        subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], check=True, capture_output=True)
-        yield
-    finally:
-        subprocess.run(["umount", str(folder)], check=True)
 
 
 READS = [["cat", "{file}"], ["block", "get", "{file}"], ["block", "stat", "{file}"], ["dag", "get", "{file}"],
