@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests._cli_same import same
 from tests._kubo import KuboRepo
 from tests import _kubo_pair
 from tests._kubo_pair import Ours
@@ -20,20 +21,6 @@ from tests._kubo_pair import Ours
 kubo, ours = _kubo_pair.kubo, _kubo_pair.ours  # a Kubo repo and a home per module (tests/_kubo_pair.py)
 
 pytestmark = pytest.mark.slow
-
-
-def _same(kubo: KuboRepo, ours: Ours, *args: str, stdin: bytes | None = None) -> tuple[int, bytes, bytes]:
-    """Run ``args`` through both: the same exit status and stdout; a failure is one line here
-    holding Kubo's message (what follows ``Error: ``). Returns ours."""
-    theirs = kubo.ipfs(*args, input=stdin, check=False)
-    code, out, err = ours.run(*args, stdin=stdin)
-    assert (code, out) == (theirs.returncode, theirs.stdout), (args, theirs.stderr, err)
-    if code:
-        said = theirs.stderr.decode().strip().removeprefix("Error: ")
-        assert err.count(b"\n") == 1 and b"Traceback" not in err, err
-        assert said in err.decode(), (args, said, err)
-    return code, out, err
-
 
 CODEC_SPELLINGS = ["raw", "0x55", "0X55", "85", "0125", "0o125", "0b1010101", "0x_55", "RAW", " raw", "+85",
                    "0xffff", "0x400000", "0x300001", "autocodec-envelope", "nope", "sha2-256", "0x12"]
@@ -45,8 +32,8 @@ def test_block_put_reads_a_codec_as_kubo(kubo: KuboRepo, ours: Ours, codec: str)
     syntax that the table names or that is private-use (0x300000-0x3fffff); anything else is
     Kubo's ``unknown multicodec: "X"``. It was any number (``0xffff`` stored a block under a
     code no table names; ``0125`` was decimal, a CID Kubo never makes) and any case."""
-    _same(kubo, ours, "block", "put", "--cid-codec", codec, stdin=b"hi\n")
-    _same(kubo, ours, "block", "put", "--format", codec, stdin=b"hi\n")
+    same(kubo, ours, "block", "put", "--cid-codec", codec, stdin=b"hi\n")
+    same(kubo, ours, "block", "put", "--format", codec, stdin=b"hi\n")
 
 
 @pytest.mark.parametrize("option", ["--input-codec", "--store-codec", "--hash"])
@@ -58,7 +45,7 @@ def test_dag_put_reads_its_codecs_and_hash_as_kubo(kubo: KuboRepo, ours: Ours, o
     is not (a hash as a codec), each in its own words."""
     theirs = kubo.ipfs("dag", "put", option, value, input=b'{"a":1}', check=False)
     if b"unknown multicodec" in theirs.stderr or theirs.returncode == 0:
-        _same(kubo, ours, "dag", "put", option, value, stdin=b'{"a":1}')
+        same(kubo, ours, "dag", "put", option, value, stdin=b'{"a":1}')
     else:
         assert ours.run("dag", "put", option, value, stdin=b'{"a":1}')[0] == theirs.returncode
 
@@ -67,7 +54,7 @@ def test_dag_put_reads_its_codecs_and_hash_as_kubo(kubo: KuboRepo, ours: Ours, o
 def test_dag_get_reads_its_output_codec_as_kubo(kubo: KuboRepo, ours: Ours, codec: str) -> None:
     cid = kubo.ipfs("dag", "put", input=b'{"a":1}').stdout.decode().strip()
     assert ours.out("dag", "put", stdin=b'{"a":1}').decode().strip() == cid
-    _same(kubo, ours, "dag", "get", "--output-codec", codec, cid)
+    same(kubo, ours, "dag", "get", "--output-codec", codec, cid)
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +109,8 @@ def test_block_stat_and_rm_spell_cids_with_cid_base_as_kubo(kubo: KuboRepo, ours
     for data, flags in ((pb_data + b"\n", ()), (b"\x0a" + bytes([len(pb_data)]) + pb_data, ("--format=v0",))):
         cid = kubo.ipfs("block", "put", *flags, input=data).stdout.decode().strip()
         assert ours.out("block", "put", *flags, stdin=data).decode().strip() == cid
-        _same(kubo, ours, "block", "stat", f"--cid-base={base}", cid)
-        _same(kubo, ours, "block", "rm", f"--cid-base={base}", cid)
+        same(kubo, ours, "block", "stat", f"--cid-base={base}", cid)
+        same(kubo, ours, "block", "rm", f"--cid-base={base}", cid)
 
 
 @pytest.mark.parametrize("command", [("cid", "format"), ("cid", "base32"), ("cid", "inspect"),

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests._kubo import KuboRepo
-from tests.test_cli_kubo3 import _same
+from tests._cli_same import same
 from tests import _kubo_pair
 from tests._kubo_pair import Ours
 
@@ -61,7 +61,7 @@ def test_json_forms_are_kubos(kubo: KuboRepo, ours: Ours, dag: dict[str, str], c
     """Each command's ``--enc=json`` is Kubo's compact JSON (a CID under ``{"/": ...}`` in its
     default base whatever ``--cid-base`` says; ``--silent`` quiets only the text), and
     ``--enc=text`` its text. Both were usage errors (exit 2)."""
-    _same(kubo, ours, *command.format(**dag).split(), f"--enc={enc}")
+    same(kubo, ours, *command.format(**dag).split(), f"--enc={enc}")
 
 
 @pytest.mark.slow
@@ -72,9 +72,9 @@ def test_puts_in_json_are_kubos(kubo: KuboRepo, ours: Ours, flags: tuple[str, ..
     """``block put`` is ``{"Key", "Size"}`` (Key in ``--cid-base``), ``dag put`` ``{"Cid": {"/": ...}}``."""
     if "--store-codec=dag-json" not in flags:
         data = b"\x0a\x02hi" if "--format=v0" in flags else b"block\n"
-        _same(kubo, ours, "block", "put", *flags, f"--enc={enc}", stdin=data)
+        same(kubo, ours, "block", "put", *flags, f"--enc={enc}", stdin=data)
     if "--format=v0" not in flags:
-        _same(kubo, ours, "dag", "put", *flags, f"--enc={enc}", stdin=b'{"put":[1]}')
+        same(kubo, ours, "dag", "put", *flags, f"--enc={enc}", stdin=b'{"put":[1]}')
 
 
 IGNORED = ["add -r -n {folder}", "cat {leaf}", "ls {root}", "block get {leaf}", "dag get {cbor}", "dag export {leaf}", "cid format {leaf}",
@@ -90,7 +90,7 @@ def test_global_options_are_taken_where_kubo_ignores_them(kubo: KuboRepo, ours: 
     Kubo's output does not change, ours does not either (they were usage errors)."""
     if option.startswith("--cid-base") and command.startswith("ls"):
         pytest.skip("ls uses --cid-base (tests/test_cli_kubo3.py and test_ls_kubo)")
-    _same(kubo, ours, *command.format(**dag).split(), option)
+    same(kubo, ours, *command.format(**dag).split(), option)
 
 
 @pytest.mark.slow
@@ -107,8 +107,8 @@ def test_key_and_name_json_are_kubos(kubo: KuboRepo, ours: Ours, tmp_path: Path)
     assert ours.out("name", "publish", "--key=k4", "--enc=json", root) == published
     resolved = kubo.ipfs("name", "resolve", "--offline", "--enc=json", made["Id"]).stdout
     assert ours.out("name", "resolve", "--enc=json", made["Id"]) == resolved
-    _same(kubo, ours, "key", "rename", "--enc=json", "k4", "k5")
-    _same(kubo, ours, "key", "rm", "--enc=json", "k5")
+    same(kubo, ours, "key", "rename", "--enc=json", "k4", "k5")
+    same(kubo, ours, "key", "rm", "--enc=json", "k5")
 
 
 @pytest.mark.slow
@@ -122,7 +122,7 @@ def test_block_put_reads_mhtype_as_kubo(kubo: KuboRepo, ours: Ours, mhtype: str)
         code, _out, err = ours.run("block", "put", f"--mhtype={mhtype}", stdin=b"mh\n")
         assert code == 1 and b"no builtin hasher for 0x300001" in err
         return
-    _same(kubo, ours, "block", "put", f"--mhtype={mhtype}", stdin=b"mh\n")
+    same(kubo, ours, "block", "put", f"--mhtype={mhtype}", stdin=b"mh\n")
 
 
 @pytest.mark.parametrize("args", [("encode", "--codec=raw", "--enc=json"), ("block", "ls", "--enc=json"),

@@ -20,7 +20,7 @@ import pytest
 
 from tests import _kubo_pair
 from tests._kubo import KuboRepo
-from tests.test_cli_kubo3 import _same
+from tests._cli_same import same
 from tests._kubo_pair import Ours
 
 kubo, ours = _kubo_pair.kubo, _kubo_pair.ours  # a Kubo repo and a home per module (tests/_kubo_pair.py)
@@ -75,7 +75,7 @@ def test_dag_import_reports_a_root_it_cannot_pin_as_kubo(kubo: KuboRepo, ours: O
         assert (theirs.returncode, theirs.stdout) == (0, b"")
         assert (code, out) == (1, b"") and err.decode().startswith("autocodec: ") and "FAILED" in err.decode(), err
         return
-    _same(kubo, ours, "dag", "import", *flags, partial_cars["one"])
+    same(kubo, ours, "dag", "import", *flags, partial_cars["one"])
     theirs = kubo.ipfs("dag", "import", *flags, partial_cars["two"], check=False)
     code, out, _err = ours.run("dag", "import", *flags, partial_cars["two"])
     assert code == theirs.returncode
