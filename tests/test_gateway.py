@@ -11,7 +11,7 @@ import http.server
 import io
 import json
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,28 +26,15 @@ from autocodec.serve._content_type import sniff
 from autocodec.serve._unixfs import resolve_range
 from autocodec.store import CarReader
 from autocodec.unixfs import AddOptions, _pb, add_bytes
+from tests._gateway_app import GIT_RAW, call, runtime
 
 REPO = Path(__file__).resolve().parents[1]
-GIT_RAW = REPO / "wasm-src" / "git-raw" / "git-raw.wasm"
 
-
-@pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    with Runtime(tmp_path / "home", default_set=False) as rt:
-        yield rt
-
-
-def call(runtime: Runtime, path: str, headers: dict[str, str] | None = None,
-         method: str = "GET") -> tuple[int, dict[str, str], bytes]:
-    async def go() -> tuple[int, dict[str, str], bytes]:
-        async with TestClient(TestServer(make_app(runtime, workers=2))) as client:
-            resp = await client.request(method, path, headers=headers or {}, allow_redirects=False)
-            return resp.status, dict(resp.headers), await resp.read()
-
-    return asyncio.run(go())
+__all__ = ["runtime"]  # the shared fixture (tests/_gateway_app.py), used here as it is
 
 
 # --- pure parts --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(("spec", "size", "expected"), [
     ("0:*", 1026, (0, 1025)), ("512:1023", 1026, (512, 1023)), ("512:-256", 1026, (512, 770)),

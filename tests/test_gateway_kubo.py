@@ -34,6 +34,7 @@ import pytest
 
 from autocodec import CID
 from autocodec.store import CarReader
+from tests._gateway_answers import car_blocks, cors_values, same_cors, tar_members
 from tests._gateway_http import Reply, fetch
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
@@ -108,11 +109,6 @@ class World:
     ours_url: str
     kubo_api: str
     cids: dict[str, str] = field(default_factory=dict)
-
-
-def car_blocks(body: bytes) -> list[tuple[str, bytes]]:
-    reader = CarReader(io.BytesIO(body))
-    return [(str(cid.to_v1()), bytes(data)) for cid, data in reader]
 
 
 def _write_tree(base: Path) -> dict[str, Path]:
@@ -764,19 +760,6 @@ def _hostile_tar_blocks() -> tuple[dict[str, bytes], dict[str, str]]:
 
 HOSTILE_TAR_BLOCKS, HOSTILE_TAR_ROOTS = _hostile_tar_blocks()
 
-def _members(body: bytes) -> list[tuple[str, bytes, int, int, str, bytes]]:
-    """Each member of a TAR body: name, type, mode, size, link target, content (mtime aside:
-    Kubo writes the time of the request)."""
-    import tarfile
-
-    out = []
-    with tarfile.open(fileobj=io.BytesIO(body), mode="r:") as archive:
-        for member in archive:
-            content = archive.extractfile(member).read() if member.isreg() else b""  # type: ignore[union-attr]
-            out.append((member.name, member.type, member.mode, member.size, member.linkname, content))
-    return out
-
-
 @pytest.mark.parametrize("case", list(TAR_CASES))
 def test_tar_has_kubos_members(world: World, case: str) -> None:
     path, headers = TAR_CASES[case]
@@ -785,8 +768,8 @@ def test_tar_has_kubos_members(world: World, case: str) -> None:
     same_headers(kubo, ours, ("content-type", "cache-control", "x-content-type-options", "x-ipfs-roots",
                               "content-disposition"))
     same_etag(kubo, ours)
-    members = _members(ours.body)
-    assert members == _members(kubo.body)
+    members = tar_members(ours.body)
+    assert members == tar_members(kubo.body)
     assert len(members) >= 1 and members[0][0] == path.split("?")[0].format(**{
         k.replace("-", "_"): v for k, v in world.cids.items()}).rsplit("/", 1)[-1] or members
 
@@ -797,7 +780,7 @@ def test_tar_of_dated_entries_has_kubos_times(world: World) -> None:
 
     kubo, ours = both(world, "/ipfs/{dated}?format=tar")
     assert (kubo.status, ours.status) == (200, 200)
-    assert _members(ours.body) == _members(kubo.body)
+    assert tar_members(ours.body) == tar_members(kubo.body)
 
     def times(body: bytes) -> list[tuple[str, int]]:
         with tarfile.open(fileobj=io.BytesIO(body), mode="r:") as archive:
@@ -1509,33 +1492,6 @@ def test_a_precondition_answer_carries_kubos_headers(world: World, case: str, me
                               "cache-control", "last-modified", "x-content-type-options"))
 
 
-def cors_values(base: str, method: str, path: str, headers: dict[str, str] | None = None) -> dict[str, set[str]]:
-    """The values of each ``Access-Control-*`` header of one answer, by lower-case name (Kubo
-    repeats the header, this server joins the values: both read as one set)."""
-    parts = urllib.parse.urlsplit(base)
-    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=30)
-    try:
-        conn.request(method, path, headers=headers or {})
-        reply = conn.getresponse()
-        reply.read()
-        out: dict[str, set[str]] = {}
-        for name, value in reply.getheaders():
-            if name.lower().startswith("access-control-"):
-                out.setdefault(name.lower(), set()).update(v.strip() for v in value.split(","))
-        return out
-    finally:
-        conn.close()
-
-
-def same_cors(kubo: dict[str, set[str]], ours: dict[str, set[str]]) -> None:
-    """The same CORS headers with Kubo's values (``cors_values``); this server may also expose its
-    provenance headers (X-Autocodec-*)."""
-    assert set(ours) == set(kubo)
-    for name, values in kubo.items():
-        extra = ours[name] - values
-        assert values <= ours[name] and all(v.startswith("X-Autocodec-") for v in extra), (name, values, ours[name])
-
-
 @pytest.mark.parametrize("method", ["GET", "OPTIONS"])
 def test_cors_headers_are_kubos(world: World, method: str) -> None:
     """TestCors (path_gateway_cors_test.go, t0112): the same CORS header values as Kubo's; this
@@ -1560,7 +1516,7 @@ def test_tar_of_hostile_names_has_kubos_members_or_ends_where_kubos_ends(world: 
     ours = fetch(world.ours_url, f"/ipfs/{root}?format=tar")
     assert kubo.status == ours.status == 200
     if ours.body is not None:  # whole: Kubo's is whole too and has the same members
-        assert b"archive/tar:" not in (kubo.body or b"") and _members(ours.body) == _members(kubo.body or b"")
+        assert b"archive/tar:" not in (kubo.body or b"") and tar_members(ours.body) == tar_members(kubo.body or b"")
         return
     import tarfile
 

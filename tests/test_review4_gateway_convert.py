@@ -16,7 +16,7 @@ from pathlib import Path
 from autocodec import CID, __version__
 from autocodec.registry import Runtime
 from autocodec.serve._formats import CONVERSION_REVISION
-from tests.test_gateway import GIT_RAW, call, runtime  # noqa: F401 - the module's fixture
+from tests._gateway_app import GIT_RAW, call, runtime  # noqa: F401 - the module's fixture
 
 
 def test_a_converted_answer_s_etag_names_the_writer_revision_and_the_builtin_decoder(runtime: Runtime) -> None:  # noqa: F811

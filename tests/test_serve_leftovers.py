@@ -27,8 +27,8 @@ from autocodec import CID
 from autocodec.registry import Runtime
 from tests._kubo import KuboRepo, require_kubo
 from tests._serve_proc import ServeProcess
-from tests.test_gateway import call, runtime  # noqa: F401 - the in-process app and its fixture
-from tests.test_gateway_kubo import car_blocks
+from tests._gateway_answers import car_blocks
+from tests._gateway_app import call, runtime  # noqa: F401 - the in-process app and its fixture
 from tests._blob_home import BAO, JSON_CID, TEXT, blob_home
 from tests._http_request import Reply, fetch
 
