@@ -17,7 +17,7 @@ from autocodec import encode
 from autocodec.errors import GuestFault
 from autocodec.loader import Sandbox, _sandbox
 from autocodec.loader._adapters import _frame
-from tests.test_hotcall import _PAST_LEARNING, _fnv, needs_runner
+from tests._hotcall import PAST_LEARNING, fnv, needs_runner
 from tests._wat import custom_section, metadata, small_limits
 
 BOUND_S = 5.0
@@ -118,8 +118,8 @@ FRAMES_HOSTILE = """\
 def _hasher(**limits: Any) -> Any:
     """``FRAMES_HOSTILE`` with its one reset instance past ``reset``'s learning calls."""
     hasher = Sandbox(small_limits(**limits)).load(_module(FRAMES_HOSTILE, "hasher")).hasher()
-    for _ in range(_PAST_LEARNING):
-        assert hasher.digest_many([b"warm"]) == [_fnv(b"warm")]
+    for _ in range(PAST_LEARNING):
+        assert hasher.digest_many([b"warm"]) == [fnv(b"warm")]
     return hasher
 
 
@@ -138,7 +138,7 @@ def _per_frame(size: int) -> int:
 
 def _good_after(hasher: Any) -> None:
     good = _inputs(3000, 100)
-    assert hasher.digest_many(good) == [_fnv(x) for x in good]
+    assert hasher.digest_many(good) == [fnv(x) for x in good]
 
 
 def _checked_only(monkeypatch: pytest.MonkeyPatch, hasher: Any) -> None:
@@ -183,11 +183,11 @@ def test_writes_over_the_input_or_far_outside_the_window_never_reach_the_next_fr
     per = _per_frame(100)
     inputs = _inputs(60 * per, 100, {k * per: mode for k in range(0, 60, 7)})
     for _ in range(3):
-        assert hasher.digest_many(inputs) == [_fnv(x) for x in inputs]
+        assert hasher.digest_many(inputs) == [fnv(x) for x in inputs]
     _good_after(hasher)
     raw = hasher._loaded.instance()  # the proof can fail: kept state changes the digests
     raw.call("ac_hash_batch", _frame([bytes([mode]) + b"x"]))
-    assert raw.call("ac_hash", b"a") != _fnv(b"a")
+    assert raw.call("ac_hash", b"a") != fnv(b"a")
 
 
 @needs_runner
@@ -201,7 +201,7 @@ def test_a_frame_failing_anywhere_in_the_c_loop_gives_the_right_digests(frame: i
     per = _per_frame(100)
     inputs = _inputs(40 * per, 100, {frame * per: mode})
     idle_before = _sandbox._idle_count()
-    assert hasher.digest_many(inputs) == [_fnv(x) for x in inputs]
+    assert hasher.digest_many(inputs) == [fnv(x) for x in inputs]
     assert len(hasher._loaded._idle) <= 1 and _sandbox._idle_count() <= idle_before
     _good_after(hasher)
 
@@ -214,7 +214,7 @@ def test_a_frame_that_spins_is_stopped_by_the_deadline_inside_the_c_loop() -> No
     per = _per_frame(100)
     inputs = _inputs(20 * per, 100, {3 * per: SPIN})
     started = time.monotonic()
-    assert hasher.digest_many(inputs) == [_fnv(x) for x in inputs]
+    assert hasher.digest_many(inputs) == [fnv(x) for x in inputs]
     assert time.monotonic() - started < BOUND_S
     _good_after(hasher)
 
@@ -367,4 +367,4 @@ def test_bulk_digests_on_threads_have_one_size_across_the_shares() -> None:
     with pytest.raises(GuestFault, match=r"digests of \[4, 8\] bytes in one call"):
         bulk.digest_many(hasher, inputs, workers=2)
     good = _inputs(6400, 100)
-    assert bulk.digest_many(hasher, good, workers=2) == [_fnv(x) for x in good]
+    assert bulk.digest_many(hasher, good, workers=2) == [fnv(x) for x in good]

@@ -16,12 +16,9 @@ import pytest
 
 from autocodec.errors import AutocodecError
 from autocodec.loader import Sandbox, _hot
+from tests._hotcall import PAST_LEARNING, fnv, needs_runner
 from tests._wat import HOSTILE, small_limits, wat_module
 
-needs_runner = pytest.mark.skipif(
-    _hot.Runner is None and not os.environ.get("CI"), reason="the C extension autocodec.loader._hotcall is not built"
-)
-_PAST_LEARNING = 20  # ``reset`` learns on resets 2..9 and every 64th; 20 + 1 is a C-path call
 _INPUTS = (b"", b"x", b"\x05", b"\x05\x05\x05\x05", b"\xff\x01\x01\x01", bytes(range(256)) * 4, b"\x00" * 70_000)
 
 
@@ -64,7 +61,7 @@ def test_c_path_matches_python_path_on_hostile_and_odd_modules(name: str) -> Non
         want = _outcome(lambda: (py.call("ac_decode", data, proportional=True), py.reset()))  # noqa: B023
         c = _instance(loaded)
         assert c._hot is not None
-        c._resets = _PAST_LEARNING
+        c._resets = PAST_LEARNING
         got = _outcome(lambda: c.call_and_reset("ac_decode", data, proportional=True))  # noqa: B023
         assert got == want, (name, data[:8])
         assert c.broken == py.broken or want[0] == "ok", (name, data[:8])
@@ -74,12 +71,12 @@ def test_c_path_matches_python_path_on_hostile_and_odd_modules(name: str) -> Non
 def test_sticky_module_sees_no_state_on_the_c_path() -> None:
     loaded = Sandbox(small_limits()).load(wat_module("sticky_state"))
     instance = _instance(loaded)
-    instance._resets = _PAST_LEARNING
+    instance._resets = PAST_LEARNING
     answers = [instance.call_and_reset("ac_decode", d)[0] for d in (b"", b"\x05\x05\x05\x05", b"", b"\x01", b"", b"")]
     # sticky_state answers 1111 (+ the input's bytes) on a fresh instance: CBOR 0x19 + u16
     fresh = [b"\x19\x04\x57", b"\x19\x04\x6b", b"\x19\x04\x57", b"\x19\x04\x58", b"\x19\x04\x57", b"\x19\x04\x57"]
     assert answers == fresh
-    assert instance._resets == _PAST_LEARNING + 6
+    assert instance._resets == PAST_LEARNING + 6
     # the proof can fail: without the reset the same calls drift
     raw = loaded.instance()
     assert [raw.call("ac_decode", b"") for _ in range(2)] == [b"\x19\x04\x57", b"\x19\x08\xae"]
@@ -98,18 +95,11 @@ def test_many_calls_through_the_codec_reuse_one_instance_and_stay_fresh() -> Non
 _MODES = {"trap": 0xF1, "status": 0xF2, "short": 0xF3, "outside": 0xF4, "grow": 0xF5, "spin": 0xF6}
 
 
-def _fnv(data: bytes) -> bytes:
-    h = 0xCBF29CE484222325
-    for b in data:
-        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-    return h.to_bytes(8, "little")
-
-
 def _frames_hasher() -> Any:
     """``batch_modes`` with its one instance past ``reset``'s learning calls (the C loop runs)."""
     hasher = Sandbox(small_limits()).load(wat_module("batch_modes", "hasher")).hasher()
-    for _ in range(_PAST_LEARNING):
-        assert hasher.digest_many([b"warm"]) == [_fnv(b"warm")]
+    for _ in range(PAST_LEARNING):
+        assert hasher.digest_many([b"warm"]) == [fnv(b"warm")]
     return hasher
 
 
@@ -145,10 +135,10 @@ def test_frames_in_one_c_call_restore_every_frame(monkeypatch: pytest.MonkeyPatc
     hasher = _frames_hasher()
     runs = _c_frames(monkeypatch)
     inputs = [bytes([n % 200]) * (n % 700) for n in range(20_000)]  # no mode byte (F1-F6)
-    assert hasher.digest_many(inputs) == [_fnv(x) for x in inputs]
+    assert hasher.digest_many(inputs) == [fnv(x) for x in inputs]
     assert sum(end - start for start, end in runs) > 19_000
     raw = hasher._loaded.instance()  # the proof can fail: an instance that is not reset drifts
-    assert raw.call("ac_hash", b"a") == _fnv(b"a") and raw.call("ac_hash", b"a") != _fnv(b"a")
+    assert raw.call("ac_hash", b"a") == fnv(b"a") and raw.call("ac_hash", b"a") != fnv(b"a")
 
 
 @needs_runner
@@ -162,10 +152,10 @@ def test_a_frame_failing_in_the_c_loop_is_redone_on_the_checked_path(mode: str, 
     hasher = _frames_hasher()
     runs = _c_frames(monkeypatch)
     inputs = _inputs(_MODES[mode])
-    want = [_fnv(x) for x in inputs]
+    want = [fnv(x) for x in inputs]
     assert hasher.digest_many(inputs) == want
     assert runs and runs[0][0] == 0 and runs[0][1] == 9  # the C loop stopped before the bad frame
-    assert hasher.digest_many(_inputs()) == [_fnv(x) for x in _inputs()]  # no state from the failure
+    assert hasher.digest_many(_inputs()) == [fnv(x) for x in _inputs()]  # no state from the failure
     monkeypatch.setattr(GuestInstance, "hash_frames", lambda *a: None)  # the checked path alone
     assert hasher.digest_many(inputs) == want
 
@@ -195,7 +185,7 @@ def test_inputs_that_are_not_bytes_and_large_ones_take_their_turn() -> None:
     inputs[150] = memoryview(inputs[150])
     inputs[200] = b"\x07" * 20_000
     inputs[201] = bytearray(b"\x08" * 9_000)
-    assert hasher.digest_many(inputs) == [_fnv(bytes(x)) for x in inputs]
+    assert hasher.digest_many(inputs) == [fnv(bytes(x)) for x in inputs]
 
 
 # --- batch frames built in C (``frame``, ``frame_packed``) against Python's join --------------
