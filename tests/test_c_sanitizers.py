@@ -26,11 +26,11 @@ spec.loader.exec_module(module)
 sys.path.insert(0, sys.argv[2])
 from autocodec.builtin import _native
 assert _native._cscan is module and _native.cbor_decode is module.cbor_decode
-from tests.test_dagcbor_fast import _agree, _fixture_blocks, _random_value
+from tests._dagcbor_agree import agree, fixture_blocks, random_value
 from autocodec.builtin import _dagcbor
 from autocodec.cid import CID
 rnd = random.Random(int(sys.argv[3]))
-seeds = _fixture_blocks() + [_dagcbor._encode(_random_value(rnd), CID, False) for _ in range(200)]
+seeds = fixture_blocks() + [_dagcbor._encode(random_value(rnd), CID, False) for _ in range(200)]
 accepted = 0
 for _ in range(int(sys.argv[4])):
     data = bytearray(rnd.choice(seeds))
@@ -47,7 +47,7 @@ for _ in range(int(sys.argv[4])):
         else:
             data[pos] ^= 1 << rnd.randrange(8)
     data = bytes(data)
-    accepted += _agree(data) == "fast"
+    accepted += agree(data) == "fast"
     frame = b"".join(struct.pack("<II", rnd.choice([0, 0, 1, 9]), len(x)) + x for x in (data, rnd.choice(seeds)))
     module.decode_records(frame[:rnd.randrange(len(frame) + 1)] if rnd.random() < 0.3 else frame, 2,
                           rnd.choice([0, 16, 1024]))

@@ -9,61 +9,26 @@ negative), hand-picked edge cases, generated values and thousands of mutated blo
 from __future__ import annotations
 
 import json
-import math
 import random
 import struct
 from typing import Any
 
-import cbrrr
 import pytest
 
 from autocodec.builtin import _dagcbor, _native
 from autocodec.cid import CID
+from tests._dagcbor_agree import agree, cbrrr_decode, fast, fixture_blocks, random_value, reference, same
 
-from ._model import same_value
 from .conftest import CODEC_FIXTURES
 
-fast = _native.cbor_decode
 pytestmark = pytest.mark.skipif(fast is None, reason="the C helpers are not built (no C compiler)")
-
-_cbrrr_decode = cbrrr._cbrrr.decode_dag_cbor
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal values of identical types, keys in the same order (``True`` is not ``1``)."""
-    return same_value(a, b, key_order=True)
-
-
-def _reference(data: bytes) -> tuple[bool, Any]:
-    try:
-        value, used = _cbrrr_decode(data, _dagcbor._link, False)
-    except Exception:  # noqa: BLE001 - any refusal counts
-        return False, None
-    return used == len(data), value
-
-
-def _agree(data: bytes) -> str:
-    """'fast' (both accept, same value), 'refused' (fast defers), or raises on a divergence."""
-    assert fast is not None
-    ok, expected = _reference(data)
-    try:
-        got = fast(data)
-    except ValueError:
-        return "refused"
-    assert ok, f"fast path accepted what cbrrr refuses: {data.hex()}"
-    assert _same(got, expected), f"different values for {data.hex()}: {got!r} != {expected!r}"
-    return "fast"
-
-
-def _fixture_blocks() -> list[bytes]:
-    return sorted(p.read_bytes() for p in (CODEC_FIXTURES / "fixtures").glob("*/*.dag-cbor"))
 
 
 def test_official_fixtures_decode_the_same() -> None:
-    blocks = _fixture_blocks()
+    blocks = fixture_blocks()
     if not blocks:
         pytest.skip(f"no codec fixtures at {CODEC_FIXTURES}")
-    outcomes = [_agree(b) for b in blocks]
+    outcomes = [agree(b) for b in blocks]
     assert outcomes.count("fast") >= len(blocks) * 3 // 4  # the subset covers the common blocks
 
 
@@ -73,7 +38,7 @@ def test_official_negative_fixtures_are_never_accepted() -> None:
     if not cases:
         pytest.skip(f"no negative fixtures at {CODEC_FIXTURES}")
     for case in cases:
-        assert _agree(bytes.fromhex(case["hex"])) == "refused", case["name"]
+        assert agree(bytes.fromhex(case["hex"])) == "refused", case["name"]
 
 
 @pytest.mark.parametrize(("hex_", "outcome"), [
@@ -90,44 +55,24 @@ def test_official_negative_fixtures_are_never_accepted() -> None:
     ("d82a4100", "refused"), ("d82a4101", "refused"), ("c101", "refused"),
 ])
 def test_edge_cases(hex_: str, outcome: str) -> None:
-    assert _agree(bytes.fromhex(hex_)) == outcome
+    assert agree(bytes.fromhex(hex_)) == outcome
 
 
 def test_links_and_nesting() -> None:
     cid = CID.parse("bafyreihdb57fdysx5h35urvxz64ros7zvywshber7id6t6c6fek37jgyfe")
     value = {"a": [cid, {"b": cid}], "l": [[[[]]]]}
     data = _dagcbor._encode(value, CID, False)
-    assert _agree(data) == "fast"
+    assert agree(data) == "fast"
     deep = b"\x81" * 300 + b"\x00"  # past the fast path's own depth bound: cbrrr decides
-    assert _agree(deep) == "refused"
-
-
-def _random_value(rnd: random.Random, depth: int = 0) -> Any:
-    kind = rnd.randrange(10 if depth < 4 else 6)
-    if kind == 0:
-        return rnd.choice([0, 1, 23, 24, 255, 256, 65535, 65536, 2**32, 2**63 - 1, -1, -24, -25, -(2**63)])
-    if kind == 1:
-        return rnd.choice([0.5, -0.0, 1e300, -2.5, math.pi])
-    if kind == 2:
-        return rnd.randbytes(rnd.randrange(40))
-    if kind == 3:
-        return "".join(rnd.choice("ab\u00e9\u4e2d\U0001f600") for _ in range(rnd.randrange(12)))
-    if kind == 4:
-        return rnd.choice([True, False, None])
-    if kind == 5:
-        return CID.parse("bafyreihdb57fdysx5h35urvxz64ros7zvywshber7id6t6c6fek37jgyfe")
-    if kind < 8:
-        return [_random_value(rnd, depth + 1) for _ in range(rnd.randrange(5))]
-    return {"".join(rnd.choice("abc") for _ in range(rnd.randrange(4))): _random_value(rnd, depth + 1)
-            for _ in range(rnd.randrange(5))}
+    assert agree(deep) == "refused"
 
 
 def test_generated_values_and_their_mutations() -> None:
     rnd = random.Random(42)
     fast_count = 0
     for _ in range(400):
-        data = _dagcbor._encode(_random_value(rnd), CID, False)
-        assert _agree(data) == "fast", data.hex()
+        data = _dagcbor._encode(random_value(rnd), CID, False)
+        assert agree(data) == "fast", data.hex()
         fast_count += 1
         for _ in range(10):  # flips, cuts and insertions: refused by both, or the same value
             mutated = bytearray(data)
@@ -139,7 +84,7 @@ def test_generated_values_and_their_mutations() -> None:
                 del mutated[pos:]
             else:
                 mutated.insert(pos, rnd.randrange(256))
-            _agree(bytes(mutated))
+            agree(bytes(mutated))
     assert fast_count == 400
 
 
@@ -149,11 +94,11 @@ def test_decoders_use_it_and_keep_cbrrr_errors() -> None:
     from autocodec.errors import InvalidBlock
 
     limits = DEFAULT_LIMITS.decode
-    for data in _fixture_blocks()[:40]:
-        ok, expected = _reference(data)
+    for data in fixture_blocks()[:40]:
+        ok, expected = reference(data)
         if ok:
-            assert _same(_dagcbor.decode_dag_cbor(data, limits), expected)
-            assert _same(_dagcbor.decode_small(data, limits), expected)
+            assert same(_dagcbor.decode_dag_cbor(data, limits), expected)
+            assert same(_dagcbor.decode_small(data, limits), expected)
     for bad, words in [("a2616201616102", "non-canonical map key ordering"), ("1817", "not minimally encoded")]:
         for decode in (_dagcbor.decode_dag_cbor, _dagcbor.decode_small):
             with pytest.raises(InvalidBlock, match=words):
@@ -167,7 +112,7 @@ def test_decoded_links_are_not_visited_by_the_cycle_collector() -> None:
     import pickle
 
     cid = CID.parse("bafyreihdb57fdysx5h35urvxz64ros7zvywshber7id6t6c6fek37jgyfe")
-    for decode in (fast, lambda d: _cbrrr_decode(d, _dagcbor._link, False)[0]):
+    for decode in (fast, lambda d: cbrrr_decode(d, _dagcbor._link, False)[0]):
         assert decode is not None
         got = decode(_dagcbor._encode([cid], CID, False))[0]
         assert not gc.is_tracked(got)
@@ -231,7 +176,7 @@ def _outcome(parse: Any, out: bytes, count: int) -> Any:
 def _same_outcome(a: Any, b: Any) -> bool:
     if isinstance(a, tuple) or isinstance(b, tuple):
         return bool(a == b)
-    return len(a) == len(b) and all(x[0] == y[0] and (_same(x[1], y[1]) if x[0] == "value" else x == y)
+    return len(a) == len(b) and all(x[0] == y[0] and (same(x[1], y[1]) if x[0] == "value" else x == y)
                                     for x, y in zip(a, b))
 
 
@@ -249,7 +194,7 @@ def test_batch_output_in_one_call_is_the_item_by_item_parse() -> None:
         for _ in range(rnd.randrange(0, 12)):
             kind = rnd.randrange(8)
             if kind < 4:
-                payload = _dagcbor._encode(_random_value(rnd), CID, False)
+                payload = _dagcbor._encode(random_value(rnd), CID, False)
                 if kind == 3 and payload:  # a corrupted value
                     cut = bytearray(payload)
                     cut[rnd.randrange(len(cut))] ^= 0xFF
@@ -283,7 +228,6 @@ def test_blocks_past_the_no_scan_size_try_the_fast_path_before_any_scan(monkeypa
     depth the scan still comes first. Batch records of that size take the fast path too."""
     import dataclasses
 
-    from autocodec.builtin import _native
     from autocodec.config import DecodeLimits
     from autocodec.errors import InvalidBlock
 
