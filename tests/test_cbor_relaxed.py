@@ -19,7 +19,7 @@ from autocodec.config import DecodeLimits, Limits
 from autocodec.errors import InvalidBlock
 from tests._loose_cbor import FAULTS, LooseWriter
 from tests._model import same_value
-from tests.test_builtin_roundtrip import values
+from tests._ipld_strategies import values
 
 
 def _link(raw: bytes) -> Any:
