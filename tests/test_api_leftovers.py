@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -38,6 +37,7 @@ from autocodec.verify.ucan import (
     select,
     validate_delegation,
 )
+from tests._closing_stream import ClosesAfter
 
 from .conftest import WASM_SRC
 
@@ -108,27 +108,6 @@ def verifier() -> Verifier:
     return Verifier(Sandbox().load(BAO_WASM.read_bytes()))
 
 
-class _ClosesAfter(io.BytesIO):
-    """A stream its owner closes after ``reads`` reads (another thread, a timeout, a with-block)."""
-
-    def __init__(self, data: bytes, reads: int) -> None:
-        super().__init__(data)
-        self.reads = reads
-
-    def _count(self) -> None:
-        self.reads -= 1
-        if self.reads < 0:
-            self.close()
-
-    def read(self, n: int | None = -1, /) -> bytes:
-        self._count()
-        return super().read(n)
-
-    def readinto(self, room: Any, /) -> int:
-        self._count()
-        return super().readinto(room)
-
-
 _DATA = bytes(range(256)) * 600  # 150 chunks: one stream, no tiles
 
 
@@ -145,19 +124,19 @@ def _closed_midway(verifier: Verifier) -> dict[str, Callable[[], object]]:
         return None
 
     return {
-        "bao_hash": lambda: bao.bao_hash(verifier, _ClosesAfter(_DATA, 1)),
-        "encode": lambda: bao.encode(verifier, _ClosesAfter(_DATA, 1), io.BytesIO()),
-        "decode": lambda: bao.decode(verifier, root, _ClosesAfter(enc, 1), drop),
-        "decode one thread": lambda: list(bao.iter_decode(verifier, root, _ClosesAfter(enc, 1), threads=1)),
-        "decode outboard's content": lambda: bao.decode(verifier, root, _ClosesAfter(_DATA, 1), drop,
+        "bao_hash": lambda: bao.bao_hash(verifier, ClosesAfter(_DATA, 1)),
+        "encode": lambda: bao.encode(verifier, ClosesAfter(_DATA, 1), io.BytesIO()),
+        "decode": lambda: bao.decode(verifier, root, ClosesAfter(enc, 1), drop),
+        "decode one thread": lambda: list(bao.iter_decode(verifier, root, ClosesAfter(enc, 1), threads=1)),
+        "decode outboard's content": lambda: bao.decode(verifier, root, ClosesAfter(_DATA, 1), drop,
                                                         outboard=io.BytesIO(ob)),
-        "decode outboard": lambda: bao.decode(verifier, root, io.BytesIO(_DATA), drop, outboard=_ClosesAfter(ob, 1)),
-        "decode slice": lambda: bao.decode(verifier, root, _ClosesAfter(sl, 1), drop, start=5000, count=70000,
+        "decode outboard": lambda: bao.decode(verifier, root, io.BytesIO(_DATA), drop, outboard=ClosesAfter(ob, 1)),
+        "decode slice": lambda: bao.decode(verifier, root, ClosesAfter(sl, 1), drop, start=5000, count=70000,
                                            slice_input=True),
-        "extract_slice": lambda: bao.extract_slice(5000, 70000, _ClosesAfter(enc, 1), drop),
-        "extract_slice header": lambda: bao.extract_slice(0, 1, _ClosesAfter(enc, 0), drop),
+        "extract_slice": lambda: bao.extract_slice(5000, 70000, ClosesAfter(enc, 1), drop),
+        "extract_slice header": lambda: bao.extract_slice(0, 1, ClosesAfter(enc, 0), drop),
         "extract_slice outboard": lambda: bao.extract_slice(5000, 70000, io.BytesIO(ob), drop,
-                                                            data=_ClosesAfter(_DATA, 1)),
+                                                            data=ClosesAfter(_DATA, 1)),
     }
 
 
@@ -178,7 +157,7 @@ def test_a_closed_source_says_it_was_closed_midway_with_need_streams_hint(verifi
     with pytest.raises(InvalidInput) as before:
         bao.bao_hash(verifier, closed)
     with pytest.raises(InvalidInput) as during:
-        bao.bao_hash(verifier, _ClosesAfter(_DATA, 1))
+        bao.bao_hash(verifier, ClosesAfter(_DATA, 1))
     assert during.value.hint == before.value.hint
     assert "was closed while the call was reading it" in during.value.message
 
@@ -278,5 +257,5 @@ def test_a_bao_source_closed_in_the_middle_of_a_tiled_decode_is_invalid_input(ve
     encoded = io.BytesIO()
     root = bao.encode(verifier, io.BytesIO(data), encoded)
     with pytest.raises(InvalidInput) as err:
-        list(bao.iter_decode(verifier, root, _ClosesAfter(encoded.getvalue(), 3), threads=2))
+        list(bao.iter_decode(verifier, root, ClosesAfter(encoded.getvalue(), 3), threads=2))
     assert "was closed while the call was reading it" in err.value.message, err.value.message

@@ -22,7 +22,7 @@ from autocodec.loader import Sandbox
 from autocodec.loader._verifier import Verifier
 
 from ._cli import refusal_line, run_cli
-from .test_api_leftovers import _ClosesAfter as _ReadsThenCloses
+from ._closing_stream import ClosesAfter as _ReadsThenCloses
 from .conftest import WASM_SRC
 
 _DATA = bytes(range(256)) * 600  # 150 chunks: one stream, no tiles
