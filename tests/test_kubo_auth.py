@@ -5,7 +5,7 @@ library ``auth=``, and ``config.toml``. Wrong or missing credentials and a path 
 ``AllowedPaths`` are one typed error naming the node; the secret is in no message, log record,
 or file of the home. A node that redirects elsewhere never gets its credentials carried along.
 
-Measured (``_protected_start``'s node): without or with a wrong ``Authorization`` Kubo answers
+Measured (``protected_start``'s node): without or with a wrong ``Authorization`` Kubo answers
 every path, ``version`` included, ``403`` with ``text/plain`` "Kubo RPC Access Denied: ...";
 valid credentials get ``version`` always and other paths only under their ``AllowedPaths``
 (the same 403 otherwise); the header must be ``Basic``/``Bearer`` as Kubo capitalises them.
@@ -20,7 +20,6 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -33,7 +32,8 @@ from autocodec.errors import ConfigError, FetchError, NodeAccessDenied
 from autocodec.sources import NodeSource, named_node, public_node
 from autocodec.sources import _node as node_module
 from tests._cli import run_cli
-from tests._kubo import KUBO_BIN, KuboRepo, require_kubo
+from tests._kubo import KuboRepo, require_kubo
+from tests._kubo_protected import protected_start
 
 pytestmark = pytest.mark.ipfs
 
@@ -55,29 +55,6 @@ class Protected:
         return f"http://{user}:{password}@127.0.0.1:{self.port}"
 
 
-def _protected_start(repo: KuboRepo, authorization: str, timeout: float = 60.0) -> None:
-    """``repo.start()`` for a node that answers nothing without credentials: ready once
-    ``version`` answers 200 to ``authorization``."""
-    log = open(repo.path / "daemon.log", "wb")
-    repo.process = subprocess.Popen([str(KUBO_BIN), "daemon", "--offline"], env=repo.env(), stdout=log,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
-    log.close()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if repo.process.poll() is not None:
-            raise RuntimeError(f"kubo exited: {(repo.path / 'daemon.log').read_text()[-2000:]}")
-        try:
-            req = urllib.request.Request(f"{repo.api_url}/api/v0/version", method="POST",
-                                         headers={"Authorization": authorization})
-            with urllib.request.urlopen(req, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    repo.stop()
-    raise RuntimeError("kubo did not become ready in time")
-
-
 @pytest.fixture(scope="module")
 def protected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Protected]:
     require_kubo()
@@ -91,7 +68,7 @@ def protected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Protected]:
     })
     repo.ipfs("key", "gen", "--type", "ed25519", "names")
     repo.ipfs("name", "publish", "--allow-offline", "--key", "names", f"/ipfs/{cid}")
-    _protected_start(repo, f"Bearer {TOKEN}")
+    protected_start(repo, f"Bearer {TOKEN}")
     try:
         yield Protected(repo, cid)
     finally:
