@@ -15,7 +15,7 @@ import pytest
 from autocodec import bao
 from autocodec.loader import Sandbox, _callcap, _instance, _pool, _threads, run_vectors
 from tests.conftest import WASM_SRC
-from tests.test_vectors_budget import verifier_case
+from tests._bao_case import verifier_case
 
 
 def test_bao_tile_threads_of_a_vectors_run_are_capped_by_its_deadline(monkeypatch: pytest.MonkeyPatch) -> None:

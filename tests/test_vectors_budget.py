@@ -6,8 +6,6 @@ Hostile documents are built against the shipped modules; small limits keep each 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import io
 import re
 import time
 from typing import Any
@@ -20,7 +18,7 @@ from autocodec.builtin import encode
 from autocodec.config import DEFAULT_LIMITS, TrustLimits
 from autocodec.errors import InvalidDocument, VectorsTooCostly
 from autocodec.loader import Sandbox, run_vectors
-from autocodec.loader._vectors import bao_input
+from tests._bao_case import verifier_case
 from tests._cli import refusal_line, run_cli
 from tests.conftest import WASM_SRC
 
@@ -110,19 +108,6 @@ def test_a_hasher_repeat_within_the_budget_still_runs(sandbox: Sandbox) -> None:
     digest = blake3.blake3(data * 60_000).digest()  # the reference implementation's (PyPI blake3)
     doc = {"kind": "hasher", "cases": [{"input": data, "digest": digest, "repeat": 60_000}]}
     assert run_vectors(loaded, doc).ok
-
-
-def verifier_case(verifier: bao.Verifier, length: int, **lists: list[Any]) -> dict[str, Any]:
-    """A correct Bao case over ``length`` bytes of Bao's test input, with the given lists."""
-    data = bao_input(length)
-    root = bao.bao_hash(verifier, io.BytesIO(data))
-    sums = {}
-    for name, outboard in (("encoded", False), ("outboard", True)):
-        buf = io.BytesIO()
-        bao.encode(verifier, io.BytesIO(data), buf, outboard=outboard)
-        sums[f"{name}_sha256"] = hashlib.sha256(buf.getvalue()).digest()
-    base: dict[str, Any] = {"corrupt": [], "outboard_corrupt": [], "input_corrupt": [], "seek": [], "slices": []}
-    return {"input_len": length, "hash": root, **sums, **base, **lists}
 
 
 @pytest.fixture(scope="module")
