@@ -17,6 +17,7 @@ from autocodec.unixfs import _pb
 from autocodec.verify import MODULE_BLOCK_BYTES, Manifest, fetch_module, module_blocks, module_cid
 from tests._cli import run_cli
 from tests._big_module import GIT_RAW, big_module, with_padding
+from tests._counted_store import Counted, raw_leaf
 
 GIT_BLOB = b"blob 6\x00hello\n"
 PUBLISHER = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
@@ -35,23 +36,6 @@ def _node(store: BlockStore, kind: int, links: list[tuple[CID, int]], filesize: 
     cid = builtin.cid_for(block, "dag-pb")
     store.put(cid, block)
     return cid
-
-
-def _leaf(store: BlockStore, data: bytes) -> CID:
-    cid = builtin.cid_for(data, "raw")
-    store.put(cid, data)
-    return cid
-
-
-class Counted:
-    """The store's ``get``, counting the blocks read (the work a refusal took)."""
-
-    def __init__(self, store: BlockStore) -> None:
-        self.store, self.reads = store, 0
-
-    def __call__(self, cid: CID) -> bytes:
-        self.reads += 1
-        return self.store.get(cid)
 
 
 @pytest.fixture
@@ -106,7 +90,7 @@ def test_a_module_dag_is_read_block_by_block(store: BlockStore, tmp_path: Path) 
 
 
 def test_one_leaf_linked_many_times_is_refused_after_bounded_reads(store: BlockStore) -> None:
-    leaf = _leaf(store, b"\0")
+    leaf = raw_leaf(store, b"\0")
     mid = _node(store, _pb.FILE, [(leaf, 1)] * 1000, 1000)
     size = 5000 * 1000
     root = _node(store, _pb.FILE, [(mid, 1000)] * 5000, size)  # 5 million links to one byte: a 5 MB "file"
@@ -118,7 +102,7 @@ def test_one_leaf_linked_many_times_is_refused_after_bounded_reads(store: BlockS
 
 
 def test_a_deep_chain_is_refused(store: BlockStore) -> None:
-    child = _leaf(store, b"x" * 100)
+    child = raw_leaf(store, b"x" * 100)
     for _ in range(20):
         child = _node(store, _pb.FILE, [(child, 100)], 100)
     with pytest.raises(ModuleRejected, match="deeper than 8 levels"):
@@ -127,7 +111,7 @@ def test_a_deep_chain_is_refused(store: BlockStore) -> None:
 
 @pytest.mark.parametrize("kind", [_pb.DIRECTORY, _pb.HAMT_SHARD, _pb.SYMLINK, _pb.RAW])
 def test_only_file_nodes_and_raw_leaves(store: BlockStore, kind: int) -> None:
-    leaf = _leaf(store, b"y" * 10)
+    leaf = raw_leaf(store, b"y" * 10)
     odd = _node(store, kind, [(leaf, 10)] if kind != _pb.SYMLINK else [], 10 if kind != _pb.SYMLINK else None,
                 data=b"target" if kind == _pb.SYMLINK else b"")
     with pytest.raises(ModuleRejected, match=f"block {odd} is a UnixFS {_pb.TYPE_NAMES[kind]}, not a file node"):
@@ -138,7 +122,7 @@ def test_only_file_nodes_and_raw_leaves(store: BlockStore, kind: int) -> None:
 
 
 def test_sizes_that_disagree_are_refused_before_the_children(store: BlockStore) -> None:
-    leaf = _leaf(store, b"z" * 10)
+    leaf = raw_leaf(store, b"z" * 10)
     root = _node(store, _pb.FILE, [(leaf, 10)], 10)
     with pytest.raises(ModuleRejected, match=f"its root {root} declares 10 bytes, its manifest says 11"):
         fetch_module(_manifest(root, 11), store.get)
@@ -160,7 +144,7 @@ def test_another_layout_of_the_same_bytes_is_not_the_module(store: BlockStore) -
     the module's CID: one CID, one set of bytes."""
     wasm = GIT_RAW.read_bytes()
     half = len(wasm) // 2
-    root = _node(store, _pb.FILE, [(_leaf(store, wasm[:half]), half), (_leaf(store, wasm[half:]), len(wasm) - half)],
+    root = _node(store, _pb.FILE, [(raw_leaf(store, wasm[:half]), half), (raw_leaf(store, wasm[half:]), len(wasm) - half)],
                  len(wasm))
     with pytest.raises(HashMismatch, match=f"not the UnixFS file {root}"):
         fetch_module(_manifest(root, len(wasm)), store.get)

@@ -17,7 +17,7 @@ from autocodec.errors import ModuleRejected
 from autocodec.store import BlockStore
 from autocodec.unixfs import _pb
 from autocodec.verify import dag_cids, module_blocks
-from tests.test_bigmod import Counted, _leaf
+from tests._counted_store import Counted, raw_leaf
 from tests._big_module import GIT_RAW, with_padding
 
 MIB = 1 << 20
@@ -46,7 +46,7 @@ def test_a_module_dag_as_published_is_walked_whole(store: BlockStore) -> None:
 
 
 def test_one_leaf_linked_thousands_of_times_is_refused_before_following(store: BlockStore) -> None:
-    leaf = _leaf(store, b"x")
+    leaf = raw_leaf(store, b"x")
     root = _node(store, [leaf] * 5_000, 5_000)
     get = Counted(store)
     with pytest.raises(ModuleRejected, match=f"module {root}: its DAG links more than 576 blocks"):
@@ -55,7 +55,7 @@ def test_one_leaf_linked_thousands_of_times_is_refused_before_following(store: B
 
 
 def test_the_bound_is_the_manifests_size_not_the_largest_module(store: BlockStore) -> None:
-    leaves = [_leaf(store, b"leaf %d" % i) for i in range(300)]
+    leaves = [raw_leaf(store, b"leaf %d" % i) for i in range(300)]
     root = _node(store, leaves, 300 * 7)
     assert len(list(dag_cids(root, store.get))) == 301  # within the 8 MiB bounds: 576 links
     with pytest.raises(ModuleRejected, match="links more than 160 blocks"):  # 64 + 1.5 MiB / 16 KiB
@@ -64,7 +64,7 @@ def test_the_bound_is_the_manifests_size_not_the_largest_module(store: BlockStor
 
 @pytest.mark.parametrize("kind", [_pb.DIRECTORY, _pb.RAW])
 def test_only_unixfs_file_nodes(store: BlockStore, kind: int) -> None:
-    leaf = _leaf(store, b"x")
+    leaf = raw_leaf(store, b"x")
     root = _node(store, [leaf], None, kind=kind)
     with pytest.raises(ModuleRejected, match=f"block {root} is a UnixFS .*not a file node"):
         list(dag_cids(root, store.get))
