@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+
 class ClosesAfter(io.BytesIO):
     """A stream its owner closes after ``reads`` reads (another thread, a timeout, a with-block)."""
 
