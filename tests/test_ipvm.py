@@ -30,30 +30,18 @@ from autocodec.ipvm import Executor, Invocation, Receipt, ReceiptCache, load_pip
 from autocodec.ipvm._receipt import TAG
 from autocodec.loader import Sandbox
 from autocodec.registry import Runtime
-from autocodec.verify import SigningKey, module_cid
+from autocodec.verify import SigningKey
+from tests._ipvm_home import DOC, TRANSCODE_CID, ipvm_runtime
+from tests._select_home import SELECT, SELECT_CID
 from tests.conftest import WASM_SRC
 
-SELECT = (WASM_SRC / "ipld-select" / "ipld-select.wasm").read_bytes()
 SELECT_VERSION = json.loads((WASM_SRC / "ipld-select" / "module.json").read_text())["version"]
-TRANSCODE = (WASM_SRC / "bencode-to-dagcbor" / "bencode-to-dagcbor.wasm").read_bytes()
-SELECT_CID = module_cid(SELECT)
-TRANSCODE_CID = module_cid(TRANSCODE)
 TORRENT = b"d8:announce14:http://tracker4:infod6:lengthi1024e4:name8:file.bin12:piece lengthi256eee"
-DOC = {"a": [1, {"b": "x"}], "p": "a/1/b"}
-
-
-def _runtime(path: Path, *, allow: bool = True, limits: Limits | None = None) -> Runtime:
-    rt = Runtime(path, default_set=False, limits=limits)
-    for wasm, cid in ((SELECT, SELECT_CID), (TRANSCODE, TRANSCODE_CID)):
-        rt.store.put(cid, wasm)
-        if allow:
-            rt.trust.allow(str(cid))
-    return rt
 
 
 @pytest.fixture
 def rt(home: Path) -> Any:
-    with _runtime(home) as runtime:
+    with ipvm_runtime(home) as runtime:
         yield runtime
 
 
@@ -149,7 +137,7 @@ def test_an_input_over_the_memory_cap_gets_an_error_receipt(rt: Runtime) -> None
 
 
 def test_an_untrusted_module_is_refused(home: Path) -> None:
-    with _runtime(home, allow=False) as rt:
+    with ipvm_runtime(home, allow=False) as rt:
         with pytest.raises(NotTrusted) as info:
             Executor(rt).run(_select(DOC, ""))
         assert str(SELECT_CID) in info.value.message and f"trust add {SELECT_CID}" in info.value.hint
@@ -168,7 +156,7 @@ def test_a_task_module_over_1_mib_runs_from_its_unixfs_dag(home: Path) -> None:
 
     big = module_blocks(with_padding(SELECT, MODULE_BLOCK_BYTES + 300_000))
     assert big.cid.codec == 0x70 and len(big.blocks) > 2
-    with _runtime(home, allow=False) as rt:
+    with ipvm_runtime(home, allow=False) as rt:
         for cid, block in big.blocks:
             rt.store.put(cid, block)
         rt.trust.allow(str(big.cid))
@@ -291,7 +279,7 @@ def test_a_pipeline_of_three_gives_the_same_final_cid_every_run(tmp_path: Path) 
     key = SigningKey.from_seed(b"\x05" * 32)
     finals = []
     for run in range(2):
-        with _runtime(tmp_path / f"home{run}") as rt:
+        with ipvm_runtime(tmp_path / f"home{run}") as rt:
             ex = Executor(rt, key)
             block = rt.put(TORRENT, 0x63)
             pipeline = load_pipeline(ex, _pipeline(block))
@@ -341,7 +329,7 @@ def test_pipeline_file_cycles_and_unknown_names_are_refused(rt: Runtime) -> None
 
 def test_depth_and_size_caps(home: Path) -> None:
     limits = Limits(ipvm=IpvmLimits(max_depth=2, max_jobs=3))
-    with _runtime(home, limits=limits) as rt:
+    with ipvm_runtime(home, limits=limits) as rt:
         ex = Executor(rt)
         cid = ex.submit(_select(DOC, ""))
         for _ in range(3):
@@ -355,7 +343,7 @@ def test_depth_and_size_caps(home: Path) -> None:
 
 def test_receipt_index_is_rebuilt_from_copied_blocks(tmp_path: Path) -> None:
     key = SigningKey.from_seed(b"\x03" * 32)
-    with _runtime(tmp_path / "a") as a:
+    with ipvm_runtime(tmp_path / "a") as a:
         out = Executor(a, key).run(_select(DOC, "a/0"))
         blocks = [(cid, a.store.get(cid)) for cid in a.store.cids() if cid.codec == 0x71]
     with Runtime(tmp_path / "b", default_set=False) as b:  # the module is trusted here but its bytes are absent

@@ -15,7 +15,8 @@ from pathlib import Path
 from autocodec.builtin import encode
 from autocodec.ipvm import Executor, Receipt, load_pipeline
 from autocodec.verify import SigningKey
-from tests.test_ipvm import DOC, SELECT_CID, _runtime
+from tests._ipvm_home import DOC, ipvm_runtime
+from tests._select_home import SELECT_CID
 
 SIZE = 512 * 1024
 JOBS = 24
@@ -23,7 +24,7 @@ JOBS = 24
 
 def test_a_long_chain_releases_each_result_once_no_later_job_needs_it(tmp_path: Path) -> None:
     key = SigningKey.from_seed(b"\x07" * 32)
-    with _runtime(tmp_path / "home") as rt:
+    with ipvm_runtime(tmp_path / "home") as rt:
         ex = Executor(rt, key)
         block = rt.put(encode({"a": b"\x41" * SIZE}, "dag-cbor"), "dag-cbor")
         jobs = {"j0": {"module": SELECT_CID, "func": "select", "args": [{"ipvm/block": block}, ""]}}
@@ -52,7 +53,7 @@ def test_a_long_chain_releases_each_result_once_no_later_job_needs_it(tmp_path: 
 
 def test_a_result_awaited_twice_is_handed_to_both_and_released_after(tmp_path: Path) -> None:
     """``doc`` is awaited by ``path`` and by ``end``, which starts only after ``path`` ended."""
-    with _runtime(tmp_path / "home") as rt:
+    with ipvm_runtime(tmp_path / "home") as rt:
         ex = Executor(rt, SigningKey.from_seed(b"\x08" * 32))
         block = rt.put(encode(DOC, "dag-cbor"), "dag-cbor")
         jobs = {"doc": {"module": SELECT_CID, "func": "select", "args": [{"ipvm/block": block}, ""]},
@@ -73,7 +74,7 @@ def test_a_released_outcome_reads_its_receipt_once(tmp_path: Path) -> None:
 
     from autocodec.errors import BlockNotFound
 
-    with _runtime(tmp_path / "home") as rt:
+    with ipvm_runtime(tmp_path / "home") as rt:
         ex = Executor(rt, SigningKey.from_seed(b"\x09" * 32))
         block = rt.put(encode(DOC, "dag-cbor"), "dag-cbor")
         jobs = {"doc": {"module": SELECT_CID, "func": "select", "args": [{"ipvm/block": block}, ""]},
