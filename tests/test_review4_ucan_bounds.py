@@ -51,13 +51,9 @@ from autocodec.verify.ucan._envelope import HeadBudget, peek, stub
 from autocodec.verify.ucan._validate import MAX_DELEGATED_STATEMENTS
 
 from tests._select_home import SELECT_CID, rt
+from tests._ucan_parses import job, parses
 
-from . import test_ucan_order
-
-__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
-
-_job = test_ucan_order._job
-parses = test_ucan_order.parses  # counts the policies parsed
+__all__ = ["parses", "rt"]  # the shared fixtures (tests/_ucan_parses.py: counts the policies parsed; tests/_select_home.py)
 
 
 @pytest.fixture
@@ -109,9 +105,9 @@ def test_unvouched_chains_get_the_error_validation_gives_them(rt: Runtime, decod
         (InvalidAudience, [granted, _dlg(mallory, mallory.did, remote.did, [])], mallory, None),
         (InvalidClaim, [], mallory, None),  # no proofs, not the subject
     ]
-    expired = invoke(mallory, remote.did, COMMAND, _job(), now=now - 1000, expires_in=10)
+    expired = invoke(mallory, remote.did, COMMAND, job(), now=now - 1000, expires_in=10)
     for error, chain, signer, audience in cases:
-        token = invoke(signer, remote.did, COMMAND, _job(), now=now, proofs=chain, audience=audience)
+        token = invoke(signer, remote.did, COMMAND, job(), now=now, proofs=chain, audience=audience)
         with pytest.raises(error):
             validate_invocation(token, chain, now, executor=remote.did)
         del decodes[:]
@@ -134,7 +130,7 @@ def test_a_forged_signature_on_a_token_claiming_the_executor_is_refused_before_d
     data = bytearray(granted.data)
     data[5] ^= 1  # inside the signature
     forged = parse_token(bytes(data))  # parse_token does not check signatures
-    token = invoke(alice, remote.did, COMMAND, _job(), now=now, proofs=[forged])
+    token = invoke(alice, remote.did, COMMAND, job(), now=now, proofs=[forged])
     del decodes[:]
     with pytest.raises(InvalidSignature, match=str(forged.cid)):
         remote.handle(encode_container([token, forged]), now=now)
@@ -150,7 +146,7 @@ def test_a_vouched_chain_still_runs(rt: Runtime) -> None:
     alice, bob = SigningKey.generate(), SigningKey.generate()
     granted = delegate(executor.key, alice.did, COMMAND, now=now)
     again = delegate(alice, bob.did, COMMAND, now=now, proof=granted)
-    token = invoke(bob, remote.did, COMMAND, _job(), now=now, proofs=[granted, again])
+    token = invoke(bob, remote.did, COMMAND, job(), now=now, proofs=[granted, again])
     _cid, _block, cached = remote.handle(encode_container([token, granted, again]), now=now)
     assert cached in (True, False)
 
@@ -252,7 +248,7 @@ def test_a_bad_proof_signature_keeps_validations_order(rt: Runtime) -> None:
     data = bytearray(delegate(alice, executor.key.did, COMMAND, now=now, subject=executor.key.did).data)
     data[5] ^= 1
     forged = parse_token(bytes(data))
-    token = invoke(executor.key, remote.did, COMMAND, _job(), now=now - 100, proofs=[forged], expires_in=10)
+    token = invoke(executor.key, remote.did, COMMAND, job(), now=now - 100, proofs=[forged], expires_in=10)
     from autocodec.verify.ucan import Expired
 
     with pytest.raises(Expired):

@@ -34,41 +34,23 @@ from autocodec.verify.ucan import (
     Revocations,
     Revoked,
     UcanError,
-    _policy,
     delegate,
     invoke,
     seal,
     validate_invocation,
 )
 from tests._select_home import SELECT_CID, rt
+from tests._ucan_parses import job, parses
 
-__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
+__all__ = ["parses", "rt"]  # the shared fixtures (tests/_ucan_parses.py, tests/_select_home.py)
 
 MALFORMED = [["no-such-operator", ".a", 1]]
 """A policy that raises ``InvalidToken`` the moment it is parsed."""
 
 
-@pytest.fixture
-def parses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the policies parsed (one entry per parse) from here on."""
-    seen: list[int] = []
-    real = _policy._checked
-
-    def counting(policy: Any) -> Any:
-        seen.append(1)
-        return real(policy)
-
-    monkeypatch.setattr(_policy, "_checked", counting)
-    return seen
-
-
 def _dlg(key: SigningKey, aud: str, sub: str | None, policy: Any, cmd: str = "/") -> Any:
     return seal(key, DELEGATION_TAG, {"iss": key.did, "aud": aud, "sub": sub, "cmd": cmd, "pol": policy,
                                       "nonce": b"n", "exp": None})
-
-
-def _job(n: int = 1) -> dict[str, Any]:
-    return task_args(Invocation(SELECT_CID, "select", [{"a": n}, "a"]))
 
 
 def test_forged_chains_are_refused_for_the_chain_before_any_policy_is_parsed(rt: Runtime, parses: list[int]) -> None:
@@ -93,7 +75,7 @@ def test_forged_chains_are_refused_for_the_chain_before_any_policy_is_parsed(rt:
     cases.append(("command not covered", InvalidClaim, [granted, narrow], alice, None))
     del parses[:]  # delegate() checked the grant's policy when it was issued
     for name, error, chain, signer, audience in cases:
-        token = invoke(signer, remote.did, COMMAND, _job(), now=now, proofs=chain, audience=audience)
+        token = invoke(signer, remote.did, COMMAND, job(), now=now, proofs=chain, audience=audience)
         with pytest.raises(error) as caught:
             remote.handle(encode_container([token, *chain]), now=now)
         assert "policy" not in caught.value.message, (name, caught.value.message)
@@ -109,7 +91,7 @@ def test_a_revoked_delegation_is_refused_before_its_policy_is_parsed(rt: Runtime
     granted = delegate(executor.key, alice.did, COMMAND, now=now)
     sub = _dlg(alice, alice.did, executor.key.did, MALFORMED)
     remote = RemoteExecutor(executor, Scheduler(rt.limits.remote), lambda cid: cid == sub.cid)
-    token = invoke(alice, remote.did, COMMAND, _job(), now=now, proofs=[granted, sub])
+    token = invoke(alice, remote.did, COMMAND, job(), now=now, proofs=[granted, sub])
     del parses[:]  # delegate() checked the grant's policy when it was issued
     with pytest.raises(Revoked):
         remote.handle(encode_container([token, granted, sub]), now=now)
@@ -134,13 +116,13 @@ def test_a_chain_that_reaches_the_executor_still_has_its_policies_checked(rt: Ru
     remote = RemoteExecutor(executor, Scheduler(rt.limits.remote), lambda cid: False)
     alice = SigningKey.generate()
     granted = delegate(executor.key, alice.did, COMMAND, now=now, policy=[["==", ".args[0].a", 1]])
-    ok = invoke(alice, remote.did, COMMAND, _job(1), now=now, proofs=[granted])
+    ok = invoke(alice, remote.did, COMMAND, job(1), now=now, proofs=[granted])
     assert remote.handle(encode_container([ok, granted]), now=now)[1]
-    violating = invoke(alice, remote.did, COMMAND, _job(2), now=now, proofs=[granted])
+    violating = invoke(alice, remote.did, COMMAND, job(2), now=now, proofs=[granted])
     with pytest.raises(MatchError):
         remote.handle(encode_container([violating, granted]), now=now)
     sub = _dlg(alice, alice.did, remote.did, MALFORMED)
-    both = invoke(alice, remote.did, COMMAND, _job(2), now=now, proofs=[granted, sub])
+    both = invoke(alice, remote.did, COMMAND, job(2), now=now, proofs=[granted, sub])
     with pytest.raises(InvalidToken, match="malformed policy"):
         remote.handle(encode_container([both, granted, sub]), now=now)
 
