@@ -24,7 +24,7 @@ import pytest
 
 from autocodec.registry import Runtime
 from tests._kubo import KuboRepo, require_kubo
-from tests.test_explorer_pages import BIG, _walk_entry_pages, many_files
+from tests._explorer_pages import BIG, many_files, walk_entry_pages
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -70,7 +70,7 @@ def _kubo_rows(kubo: KuboRepo, root: str) -> list[tuple[str, str, str]]:
 
 def _explorer_rows(home: Path, root: str) -> list[tuple[str, str, str]]:
     with Runtime(home, default_set=False) as runtime:
-        rows, _ = _walk_entry_pages(runtime, root)
+        rows, _ = walk_entry_pages(runtime, root)
     return [(name, cid, f"{size} B") for name, cid, size in rows]
 
 
