@@ -12,10 +12,8 @@ Real compilers (pinned ziglang, rustc through rustup, AssemblyScript from npm), 
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -23,39 +21,11 @@ import pytest
 
 from autocodec.registry._default import DEFAULT_SET_CAR
 from autocodec.sources import CarSource
+from tests._builder_env import COLD_CLI, IGNORED, builder_env, run_as_builder
 from tests._toolchains import LANGS, need_toolchain
 
 REPO = Path(__file__).resolve().parents[1]
 KINDS = ("codec", "hasher", "chunker", "crypto", "task")
-IGNORED = shutil.ignore_patterns(".zig-cache", "__pycache__", "*.pyc")
-
-# Runs the CLI with the module kit's compiler cache moved to argv[1] (a cold cache).
-COLD_CLI = (
-    "import sys\n"
-    "from pathlib import Path\n"
-    "import autocodec.modkit._sdk as sdk\n"
-    "sdk.cache_dir = lambda lang: Path(sys.argv[1]) / lang\n"
-    "from autocodec.cli import main\n"
-    "sys.exit(main(sys.argv[2:]))\n"
-)
-
-
-def _env(base: Path, *, tz: str, lang: str, epoch: str, user: str) -> dict[str, str]:
-    """A builder's environment unlike the test process's: its own HOME and TMPDIR (under ``base``)."""
-    home, tmp = base / "høme dir", base / "tmp dir"
-    home.mkdir(parents=True, exist_ok=True)
-    tmp.mkdir(parents=True, exist_ok=True)
-    env = {k: os.environ[k] for k in ("PATH", "PYTHONPATH", "RUSTUP_HOME", "CARGO_HOME") if k in os.environ}
-    # rustup finds its toolchains under the real HOME unless told: keep them found.
-    env.setdefault("RUSTUP_HOME", str(Path.home() / ".rustup"))
-    env.setdefault("CARGO_HOME", str(Path.home() / ".cargo"))
-    return {**env, "HOME": str(home), "TMPDIR": str(tmp), "TZ": tz, "LANG": lang, "LC_ALL": lang,
-            "SOURCE_DATE_EPOCH": epoch, "USER": user, "LOGNAME": user, "AUTOCODEC_HOME": str(home / "ac")}
-
-
-def _run(cmd: list[str], cwd: Path, env: dict[str, str], umask: int) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False,
-                          preexec_fn=lambda: os.umask(umask))
 
 
 @pytest.mark.slow
@@ -64,8 +34,8 @@ def test_wasm_src_rebuilt_elsewhere_is_the_committed_and_shipped_bytes(tmp_path:
     shutil.copytree(REPO / "wasm-src", copy / "wasm-src", ignore=IGNORED)
     shutil.copytree(REPO / "autocodec", copy / "autocodec", ignore=IGNORED)
     shutil.copy(REPO / "pyproject.toml", copy / "pyproject.toml")
-    env = _env(tmp_path / "env", tz="Asia/Tokyo", lang="C.UTF-8", epoch="1234567890", user="somebody-else")
-    proc = _run([sys.executable, "wasm-src/build.py", "--check"], copy, env, 0o077)
+    env = builder_env(tmp_path / "env", tz="Asia/Tokyo", lang="C.UTF-8", epoch="1234567890", user="somebody-else")
+    proc = run_as_builder([sys.executable, "wasm-src/build.py", "--check"], copy, env, 0o077)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     fresh = dict(re.findall(r"^(\S+)\s+\d+ B\s+(bafkrei\S+)\s+ok$", proc.stdout, re.M))
     names = sorted(p.parent.name for p in (REPO / "wasm-src").glob("*/module.json"))
@@ -79,8 +49,8 @@ def test_wasm_src_rebuilt_elsewhere_is_the_committed_and_shipped_bytes(tmp_path:
 @pytest.mark.parametrize("lang", LANGS)
 def test_templates_build_to_the_same_bytes_anywhere(lang: str, tmp_path: Path) -> None:
     need_toolchain(lang)
-    first = _env(tmp_path / "one", tz="UTC", lang="C", epoch="0", user="alice")
-    second = _env(tmp_path / "two", tz="Pacific/Chatham", lang="C.UTF-8", epoch="1700000000", user="bøb")
+    first = builder_env(tmp_path / "one", tz="UTC", lang="C", epoch="0", user="alice")
+    second = builder_env(tmp_path / "two", tz="Pacific/Chatham", lang="C.UTF-8", epoch="1700000000", user="bøb")
     here = tmp_path / "one" / "m"
     there = tmp_path / "two" / "a much longer path, with späces" / "m"
     differ = []
@@ -90,10 +60,10 @@ def test_templates_build_to_the_same_bytes_anywhere(lang: str, tmp_path: Path) -
         for place, env, umask, cold in ((here, first, 0o022, None), (there, second, 0o077, tmp_path / "cold")):
             place.mkdir(parents=True, exist_ok=True)
             cli = [sys.executable, "-c", COLD_CLI, str(cold)] if cold else [sys.executable, "-m", "autocodec"]
-            new = _run([*cli, "module", "new", "--lang", lang, "--kind", kind, name], place, env, umask)
+            new = run_as_builder([*cli, "module", "new", "--lang", lang, "--kind", kind, name], place, env, umask)
             assert new.returncode == 0, new.stderr
             out = place / f"{name}.wasm"
-            proc = _run([*cli, "module", "build", name, "-o", str(out)], place, env, umask)
+            proc = run_as_builder([*cli, "module", "build", name, "-o", str(out)], place, env, umask)
             assert proc.returncode == 0, proc.stderr
             built.append(out.read_bytes())
         if built[0] != built[1]:
@@ -109,9 +79,9 @@ def test_a_rust_module_cannot_see_the_builders_environment(tmp_path: Path) -> No
     need_toolchain("rust")
     built = []
     for who in ("h1", "a-longer-home-2"):
-        env = _env(tmp_path / who, tz="UTC", lang="C", epoch="0", user=who)
+        env = builder_env(tmp_path / who, tz="UTC", lang="C", epoch="0", user=who)
         mod = tmp_path / who / "rust-hasher"
-        assert _run([sys.executable, "-m", "autocodec", "module", "new", "--lang", "rust", "--kind", "hasher",
+        assert run_as_builder([sys.executable, "-m", "autocodec", "module", "new", "--lang", "rust", "--kind", "hasher",
                      str(mod)], tmp_path, env, 0o022).returncode == 0
         source = mod / "module.rs"
         text = source.read_text()
@@ -119,7 +89,7 @@ def test_a_rust_module_cannot_see_the_builders_environment(tmp_path: Path) -> No
         assert hashed in text
         source.write_text(text.replace(hashed, 'out.put(&fnv(OFFSET ^ option_env!("HOME").map_or(0, |h| h.len() as u64), '
                                                  'input).to_be_bytes())'))
-        proc = _run([sys.executable, "-m", "autocodec", "module", "build", str(mod), "-o", str(mod / "m.wasm")],
+        proc = run_as_builder([sys.executable, "-m", "autocodec", "module", "build", str(mod), "-o", str(mod / "m.wasm")],
                     tmp_path, env, 0o022)
         assert proc.returncode == 0, proc.stderr
         built.append((mod / "m.wasm").read_bytes())
@@ -131,15 +101,15 @@ def test_date_and_time_macros_are_refused(tmp_path: Path) -> None:
     """__DATE__, __TIME__ and __TIMESTAMP__ would put the build's time (or the file's) into the
     bytes: the C build refuses them (clang's -Wdate-time, an error under -Werror)."""
     need_toolchain("c")
-    env = _env(tmp_path / "env", tz="UTC", lang="C", epoch="0", user="alice")
+    env = builder_env(tmp_path / "env", tz="UTC", lang="C", epoch="0", user="alice")
     mod = tmp_path / "c-hasher"
-    assert _run([sys.executable, "-m", "autocodec", "module", "new", "--lang", "c", "--kind", "hasher", str(mod)],
+    assert run_as_builder([sys.executable, "-m", "autocodec", "module", "new", "--lang", "c", "--kind", "hasher", str(mod)],
                 tmp_path, env, 0o022).returncode == 0
     for macro in ("__DATE__", "__TIME__", "__TIMESTAMP__"):
         source = mod / "module.c"
         source.write_text(source.read_text().split("\n/* stamp */")[0] +
                           f"\n/* stamp */\nconst char *ac_stamp(void);\nconst char *ac_stamp(void) {{ return {macro}; }}\n")
-        proc = _run([sys.executable, "-m", "autocodec", "module", "build", str(mod), "-o", str(tmp_path / "m.wasm")],
+        proc = run_as_builder([sys.executable, "-m", "autocodec", "module", "build", str(mod), "-o", str(tmp_path / "m.wasm")],
                     tmp_path, env, 0o022)
         assert proc.returncode == 1, (macro, proc.stderr)
         assert "not reproducible" in proc.stderr, proc.stderr

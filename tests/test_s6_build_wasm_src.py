@@ -24,7 +24,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.test_review4_repro_builds import COLD_CLI, IGNORED, _env, _run
+from tests._builder_env import COLD_CLI, IGNORED, builder_env, run_as_builder
 from tests._toolchains import need_toolchain
 
 REPO = Path(__file__).resolve().parents[1]
@@ -71,9 +71,9 @@ def test_the_tree_is_what_this_test_expects() -> None:
 def test_module_build_gives_build_py_bytes(name: str, tmp_path: Path) -> None:
     need_toolchain("c")
     out = tmp_path / f"{name}.wasm"
-    env = _env(tmp_path / "env", tz="UTC", lang="C.UTF-8", epoch="0", user="publisher")
+    env = builder_env(tmp_path / "env", tz="UTC", lang="C.UTF-8", epoch="0", user="publisher")
     env["PYTHONPATH"] = str(REPO)
-    proc = _run([sys.executable, "-m", "autocodec", "module", "build", str(WASM_SRC / name), "-o", str(out)],
+    proc = run_as_builder([sys.executable, "-m", "autocodec", "module", "build", str(WASM_SRC / name), "-o", str(out)],
                 tmp_path, env, 0o022)
     assert proc.returncode == 0, proc.stderr
     reference = _build_py().build_module(name)
@@ -92,12 +92,12 @@ def test_a_copy_elsewhere_builds_to_the_same_bytes(tmp_path: Path) -> None:
     need_toolchain("c")
     copy = tmp_path / "a publisher's tree, späces" / "wasm-src"
     shutil.copytree(WASM_SRC, copy, ignore=IGNORED)
-    env = _env(tmp_path / "env", tz="Pacific/Chatham", lang="C", epoch="1700000000", user="bøb")
+    env = builder_env(tmp_path / "env", tz="Pacific/Chatham", lang="C", epoch="1700000000", user="bøb")
     env["PYTHONPATH"] = str(REPO)
     differ = []
     for name in ("bao", "bip340", "eth-tx-receipt-trie", "keccak-512"):
         out = tmp_path / f"{name}.wasm"
-        proc = _run([sys.executable, "-c", COLD_CLI, str(tmp_path / "cold"), "module", "build", str(copy / name),
+        proc = run_as_builder([sys.executable, "-c", COLD_CLI, str(tmp_path / "cold"), "module", "build", str(copy / name),
                      "-o", str(out)], copy, env, 0o077)
         assert proc.returncode == 0, proc.stderr
         if out.read_bytes() != (WASM_SRC / name / f"{name}.wasm").read_bytes():
