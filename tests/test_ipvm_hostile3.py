@@ -340,7 +340,7 @@ def test_a_job_whose_awaited_module_is_revoked_while_it_runs_gets_no_receipt(rt:
     from autocodec.errors import NotTrusted
     from autocodec.ipvm import ReceiptCache
     from autocodec.verify import TrustStore
-    from tests.test_serve_inflight import spin_task
+    from tests._spin_task import spin_task
 
     spin = rt.put(spin_task(500_000_000), "raw")  # about 3e9 fuel: well within the 5 s call deadline
     rt.trust.allow(str(spin))

@@ -44,6 +44,7 @@ from autocodec.registry import (
 from autocodec.verify import KeyRing, SigningKey
 from tests._cli import run_cli
 from tests._serve_proc import ServeProcess
+from tests._spin_task import spin_task
 from tests._wasm_tools import with_meta
 
 pytestmark = pytest.mark.slow
@@ -445,37 +446,6 @@ def test_many_clients_slow_readers_and_resets_leave_nothing_behind(world: World,
         assert max(rss for _, _, rss in peaks + rounds) < base[2] + 400 * 1024, (base, peaks, rounds)  # bounded
         log = srv.log_path.read_text()
     assert "Traceback" not in log, log[-3000:]
-
-
-SPIN_WAT = """(module
-  (memory (export "memory") 1)
-  (func (export "ac_abi_version") (result i32) (i32.const 1))
-  (func (export "ac_result") (result i32) (i32.const 16))
-  (func (export "ac_input") (param $n i32) (result i32)
-    (if (i32.gt_u (local.get $n) (i32.const 60000)) (then (return (i32.const 0))))
-    (i32.const 4096))
-  (func (export "ac_task") (param $p i32) (param $n i32) (result i32)
-    (local $i i32)
-    (local.set $i (i32.const ITERATIONS))
-    (loop $spin (local.set $i (i32.sub (local.get $i) (i32.const 1))) (br_if $spin (local.get $i)))
-    (i32.store (i32.const 16) (local.get $p))
-    (i32.store (i32.const 20) (local.get $n))
-    (i32.const 0)))"""
-
-
-def spin_task(iterations: int) -> bytes:
-    """A task module whose one function spins ``iterations`` times, then answers its input."""
-    import wasmtime
-
-    from autocodec import builtin
-    from autocodec.cid import encode_varint
-
-    wasm = bytes(wasmtime.wat2wasm(SPIN_WAT.replace("ITERATIONS", str(iterations))))
-    meta = {"abi": 1, "kind": "task", "name": "spin", "codes": [], "version": "1.0.0", "functions": ["spin"],
-            "description": "spins, then answers its input"}
-    name = b"autocodec.module"
-    payload = encode_varint(len(name)) + name + builtin.encode(meta, "dag-cbor")
-    return wasm + b"\x00" + encode_varint(len(payload)) + payload  # a custom section may come last
 
 
 def test_a_task_revoked_while_its_remote_job_runs_gets_no_receipt(tmp_path: Path) -> None:

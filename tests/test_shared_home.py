@@ -177,8 +177,10 @@ def test_artifact_writers_killed_mid_write_leave_whole_artifacts_and_no_pile_of_
 
     from autocodec.loader import Sandbox
     from autocodec.loader._cache import CompiledCache
-    from tests.test_loader import DAG_CBOR_WASM
     from tests._wat import small_limits, wat_module
+    from tests.conftest import WASM_SRC
+
+    DAG_CBOR_WASM = WASM_SRC / "dag-cbor" / "dag-cbor.wasm"  # as tests/test_loader.py names it
 
     if not DAG_CBOR_WASM.exists():
         pytest.skip("wasm-src/dag-cbor/dag-cbor.wasm not built")
