@@ -14,6 +14,11 @@ CODEC_FIXTURES = SHARED / "codec-fixtures"
 FIXTURES = REPO / "fixtures"
 WASM_SRC = REPO / "wasm-src"
 
+# The shared helpers (tests/_*.py) hold asserts whose detail matters (what differed from Kubo's
+# answer); pytest rewrites asserts only in test modules and conftest unless a module is named here,
+# before anything imports it (no helper is imported above this line).
+pytest.register_assert_rewrite(*sorted(f"tests.{path.stem}" for path in Path(__file__).parent.glob("_[!_]*.py")))
+
 
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
