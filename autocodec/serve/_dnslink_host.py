@@ -7,7 +7,8 @@ it, and every path, ``/ipfs/...`` too, is read inside the site, as Kubo reads it
 boxo rewrites the decoded path to ``/ipns/{host}{path}`` for a ``ServeMux`` of its own, so a path
 clean as sent but not once decoded (``%2e%2e``, ``%2e``, ``%2F..%2F``, ``%2F%2F`` segments) is
 that mux's 307 to the cleaned ``/ipns/{host}/...`` (the host as sent, port dropped; escapes
-escaped again), a path the site itself reads as ``ipns/...`` (Kubo 0.43.1, measured:
+escaped again; the gateway's CORS headers, as that mux runs inside Kubo's CORS wrapper), a
+path the site itself reads as ``ipns/...`` (Kubo 0.43.1, measured:
 tests/test_s9_dnslink_escaped_kubo.py; same origin, so no hole, kept as Kubo answers). Any other
 request, and any host without a usable DNSLink, is answered by the path gateway as before.
 
@@ -81,6 +82,7 @@ async def dnslink_hosting(request: web.Request,
     if (redirect := uri_redirect(request)) is not None:
         return redirect
     if (unclean := _unclean_content_path(request, f"/ipns/{strip_port(request.host)}")) is not None:
+        request[HOSTED] = domain  # the site's answer, inside Kubo's CORS wrapper: the gateway's CORS headers
         return unclean  # Kubo's inner mux: escaped dots and slashes are real ones there (module docstring)
     inner = request.clone(rel_url=f"/ipns/{domain}{request.raw_path}")
     inner[HOSTED] = domain
