@@ -143,8 +143,11 @@ class KuboRepo:
     def set_config(self, key: str, value: object) -> None:
         self.ipfs("config", "--json", key, json.dumps(value))
 
-    def start(self, timeout: float = 60.0) -> "KuboRepo":
-        """Start ``ipfs daemon --offline`` (online for a ``swarm`` repo) and wait until its RPC API answers."""
+    def start(self, timeout: float = 60.0, *, authorization: str | None = None) -> "KuboRepo":
+        """Start ``ipfs daemon --offline`` (online for a ``swarm`` repo) and wait until its RPC API answers.
+
+        ``authorization``: the ``Authorization`` header the readiness probe sends, for a node whose
+        API answers nothing without credentials (``API.Authorizations``); none by default."""
         log = open(self.path / "daemon.log", "wb")
         mode = ["--offline"] if self.swarm_port is None else []
         self.process = subprocess.Popen([str(KUBO_BIN), "daemon", *mode], env=self.env(),
@@ -155,7 +158,8 @@ class KuboRepo:
             if self.process.poll() is not None:
                 raise RuntimeError(f"kubo exited: {(self.path / 'daemon.log').read_text()[-2000:]}")
             try:
-                req = urllib.request.Request(f"{self.api_url}/api/v0/version", method="POST")
+                headers = {} if authorization is None else {"Authorization": authorization}
+                req = urllib.request.Request(f"{self.api_url}/api/v0/version", method="POST", headers=headers)
                 with urllib.request.urlopen(req, timeout=2) as resp:
                     if resp.status == 200:
                         return self

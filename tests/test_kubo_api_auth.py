@@ -1,6 +1,6 @@
 """Kubo's global ``--api-auth``, ``config.toml``'s ``sources.node_auth`` and ``--api`` as
 ``--to-node``, against a real Kubo v0.43.1 daemon behind ``API.Authorizations`` (offline, on
-loopback; ``protected_start`` from tests/_kubo_protected.py).
+loopback; started with ``KuboRepo.start(authorization=...)``).
 
 Measured with that Kubo (``ipfs --api /ip4/127.0.0.1/tcp/P [--api-auth S] block get CID``):
 the right secret prints the block, exit 0; a wrong one or none is
@@ -26,7 +26,6 @@ import pytest
 
 from tests._cli import refusal_line, run_cli
 from tests._kubo import KuboRepo, require_kubo
-from tests._kubo_protected import protected_start
 
 pytestmark = [pytest.mark.ipfs, pytest.mark.slow]
 
@@ -57,7 +56,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Node]:
         "alice": {"AuthSecret": f"basic:alice:{PASSWORD}", "AllowedPaths": ["/api/v0"]},
         "carol": {"AuthSecret": f"basic:carol:{PASSWORD}", "AllowedPaths": ["/api/v0/block/get"]},
     })
-    protected_start(repo, f"Bearer {TOKEN}")
+    repo.start(authorization=f"Bearer {TOKEN}")
     try:
         yield Node(repo, cid)
     finally:

@@ -5,7 +5,7 @@ library ``auth=``, and ``config.toml``. Wrong or missing credentials and a path 
 ``AllowedPaths`` are one typed error naming the node; the secret is in no message, log record,
 or file of the home. A node that redirects elsewhere never gets its credentials carried along.
 
-Measured (``protected_start``'s node): without or with a wrong ``Authorization`` Kubo answers
+Measured (that node): without or with a wrong ``Authorization`` Kubo answers
 every path, ``version`` included, ``403`` with ``text/plain`` "Kubo RPC Access Denied: ...";
 valid credentials get ``version`` always and other paths only under their ``AllowedPaths``
 (the same 403 otherwise); the header must be ``Basic``/``Bearer`` as Kubo capitalises them.
@@ -33,7 +33,6 @@ from autocodec.sources import NodeSource, named_node, public_node
 from autocodec.sources import _node as node_module
 from tests._cli import run_cli
 from tests._kubo import KuboRepo, require_kubo
-from tests._kubo_protected import protected_start
 
 pytestmark = pytest.mark.ipfs
 
@@ -68,7 +67,7 @@ def protected(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Protected]:
     })
     repo.ipfs("key", "gen", "--type", "ed25519", "names")
     repo.ipfs("name", "publish", "--allow-offline", "--key", "names", f"/ipfs/{cid}")
-    protected_start(repo, f"Bearer {TOKEN}")
+    repo.start(authorization=f"Bearer {TOKEN}")
     try:
         yield Protected(repo, cid)
     finally:
