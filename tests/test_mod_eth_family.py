@@ -18,12 +18,8 @@ Checked here, in the real sandbox:
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import json
-import os
 import random
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,9 +27,12 @@ import pytest
 
 from autocodec import CID
 from autocodec.errors import AutocodecError, GuestError, InvalidBlock
-from autocodec.loader import Sandbox, run_vectors
+from autocodec.loader import run_vectors
 
-from .conftest import FIXTURES, REPO, WASM_SRC
+from . import _eth_dageth
+from ._eth_dageth import CODES, TRIES, extension, gen, load_module, rlp_encode, stricter
+from ._eth_random import compact_path, random_receipt, random_tx
+from .conftest import FIXTURES, WASM_SRC
 
 pytest.importorskip("rlp", reason="pyrlp builds the corpus")
 pytest.importorskip("Crypto", reason="pycryptodome's keccak builds the corpus")
@@ -41,36 +40,8 @@ pytest.importorskip("Crypto", reason="pycryptodome's keccak builds the corpus")
 import rlp  # type: ignore[import-untyped]  # noqa: E402
 
 
-def _rlp(value: Any) -> bytes:
-    out: bytes = rlp.encode(value)
-    return out
-
-
-def _load(name: str, path: Path) -> Any:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-corpus = _load("eth_corpus", FIXTURES / "eth" / "corpus.py")
-gen = _load("eth_family_vectors", WASM_SRC / "eth-common" / "make_vectors.py")
-
-CODES: dict[str, int] = gen.CODES
-TRIES = {"eth-tx-trie", "eth-tx-receipt-trie", "eth-state-trie", "eth-storage-trie", "eth-receipt-log-trie"}
-HELPER = REPO / ".cache" / "go" / "bin" / "dageth-ref"
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Sandbox:
-    return Sandbox()
-
-
-@pytest.fixture(scope="module")
-def codecs(sandbox: Sandbox) -> dict[str, Any]:
-    return {name: sandbox.load((WASM_SRC / name / f"{name}.wasm").read_bytes()) for name in CODES}
+corpus = load_module("eth_corpus", FIXTURES / "eth" / "corpus.py")
+sandbox, codecs, helper = _eth_dageth.sandbox, _eth_dageth.codecs, _eth_dageth.helper  # shared fixtures (tests/_eth_dageth.py)
 
 
 @pytest.fixture(scope="module")
@@ -90,29 +61,6 @@ def genesis() -> Any:
 def sets(blocks: list[Any], genesis: Any) -> dict[str, list[bytes]]:
     out: dict[str, list[bytes]] = gen.corpus_blocks(corpus, list(genesis.nodes.values()))
     return out
-
-
-def _helper_stamp() -> str:
-    """What tools/setup.d/40-go-dageth.sh writes beside the binary: its sources' sha256, 16 hex."""
-    src = REPO / "tests" / "go-ref" / "dageth"
-    data = b"".join((src / name).read_bytes() for name in ("go.mod", "go.sum", "main.go"))
-    return hashlib.sha256(data).hexdigest()[:16]
-
-
-@pytest.fixture(scope="module")
-def helper() -> Path:
-    """The go-codec-dageth helper, built and current (a failure under CI=true, else a skip)."""
-    version = HELPER.with_name("dageth-ref.version")
-    problem = None
-    if not HELPER.is_file():
-        problem = "the go-codec-dageth helper is not built"
-    elif not version.is_file() or version.read_text().strip() != _helper_stamp():
-        problem = "the go-codec-dageth helper is older than its sources"
-    if problem:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{problem} (tools/setup.d/40-go-dageth.sh)")
-        pytest.skip(f"{problem}: run bash tools/setup.d/40-go-dageth.sh (needs Go)")
-    return HELPER
 
 
 # ---- the corpus is real ------------------------------------------------------------------------
@@ -165,16 +113,16 @@ def test_set_code_transaction_layout(codecs: dict[str, Any]) -> None:
     tx = codecs["eth-tx"].codec()
     to = bytes.fromhex("62b53c45305d29bbe4b1bfa49dd78766b2f1e624")
     auth = [1, bytes(19) + b"\x01", 7, 1, 2**255 + 3, 5]
-    raw = b"\x04" + _rlp([1, 0x6233, 0x6A5EFC76, 0x6A5EFC76, 100000, to, 0, b"\x2c\x7b\xdd\xf4", [], [auth], 1, 9, 10])
+    raw = b"\x04" + rlp_encode([1, 0x6233, 0x6A5EFC76, 0x6A5EFC76, 100000, to, 0, b"\x2c\x7b\xdd\xf4", [], [auth], 1, 9, 10])
     v = tx.decode(raw)
     assert v["TxType"] == b"\x04" and v["GasPrice"] is None and v["Recipient"] == to
     assert v["AuthorizationList"] == [{"ChainID": b"\x01", "Address": bytes(19) + b"\x01", "Nonce": (7).to_bytes(8, "big"),
                                        "V": b"\x01", "R": (2**255 + 3).to_bytes(32, "big"), "S": b"\x05"}]
     assert tx.encode(v) == raw
     with pytest.raises(InvalidBlock):  # a type-4 transaction cannot create a contract
-        tx.decode(b"\x04" + _rlp([1, 1, 1, 1, 1, b"", 0, b"", [], [auth], 1, 9, 10]))
+        tx.decode(b"\x04" + rlp_encode([1, 1, 1, 1, 1, b"", 0, b"", [], [auth], 1, 9, 10]))
     with pytest.raises(InvalidBlock):  # the y parity is one byte
-        tx.decode(b"\x04" + _rlp([1, 1, 1, 1, 1, to, 0, b"", [], [auth[:3] + [256] + auth[4:]], 1, 9, 10]))
+        tx.decode(b"\x04" + rlp_encode([1, 1, 1, 1, 1, to, 0, b"", [], [auth[:3] + [256] + auth[4:]], 1, 9, 10]))
 
 
 def test_every_module_is_declared(codecs: dict[str, Any]) -> None:
@@ -316,18 +264,6 @@ def _trie_values(trie: Any, store: dict[bytes, bytes], node: dict[str, Any], pat
 # ---- the reference -------------------------------------------------------------------------------
 
 
-def _extension(name: str, block: bytes) -> str | None:
-    """Why the reference (go-ethereum v1.10.10 inside go-codec-dageth) cannot decode a block we
-    decode, when that is a documented extension; None otherwise."""
-    if name in ("eth-block", "eth-block-list"):
-        headers = [block] if name == "eth-block" else [_rlp(h) for h in rlp.decode(block)]
-        if any(len(rlp.decode(h)) > 16 for h in headers):
-            return "fork fields after London"
-    if name in ("eth-tx", "eth-tx-receipt") and block[0] in (3, 4):
-        return "transaction type after EIP-1559"
-    return None
-
-
 @pytest.mark.parametrize("name", list(CODES))
 def test_agrees_with_go_codec_dageth(name: str, helper: Path, codecs: dict[str, Any],
                                      sets: dict[str, list[bytes]]) -> None:
@@ -338,7 +274,7 @@ def test_agrees_with_go_codec_dageth(name: str, helper: Path, codecs: dict[str, 
     agree = extended = 0
     for block, mine, theirs in zip(data, ours, refs):
         if isinstance(theirs, Exception):
-            assert _extension(name, block), f"{name}: the reference refuses a block: {theirs}"
+            assert extension(name, block), f"{name}: the reference refuses a block: {theirs}"
             extended += 1
             continue
         assert mine == theirs
@@ -346,39 +282,12 @@ def test_agrees_with_go_codec_dageth(name: str, helper: Path, codecs: dict[str, 
     assert agree + extended == len(data) and agree > 0
 
 
-def _rand_int(rng: random.Random, max_bytes: int = 32) -> int:
-    return rng.choice([0, 1, 127, 128, 255, 256, rng.randrange(2**64), rng.randrange(2 ** (8 * max_bytes))])
-
-
-def _random_tx(rng: random.Random) -> bytes:
-    typ = rng.randrange(3)
-    to = rng.choice([b"", rng.randbytes(20)])
-    data = rng.randbytes(rng.choice([0, 1, 55, 56, 300]))
-    al = [[rng.randbytes(20), [rng.randbytes(32) for _ in range(rng.randrange(3))]] for _ in range(rng.randrange(3))]
-    nonce, gas = rng.randrange(2**64), rng.randrange(2**64)
-    sig = [_rand_int(rng), _rand_int(rng), _rand_int(rng)]
-    if typ == 0:
-        return _rlp([nonce, _rand_int(rng), gas, to, _rand_int(rng), data, *sig])
-    if typ == 1:
-        return b"\x01" + _rlp([_rand_int(rng), nonce, _rand_int(rng), gas, to, _rand_int(rng), data, al, *sig])
-    return b"\x02" + _rlp([_rand_int(rng), nonce, _rand_int(rng), _rand_int(rng), gas, to, _rand_int(rng), data, al, *sig])
-
-
-def _random_receipt(rng: random.Random) -> bytes:
-    status = rng.choice([b"", b"\x01", rng.randbytes(32)])
-    logs = [[rng.randbytes(20), [rng.randbytes(32) for _ in range(rng.randrange(5))], rng.randbytes(rng.randrange(80))]
-            for _ in range(rng.choice([0, 1, 2, 17, 130]))]
-    body = _rlp([status, rng.randrange(2**64), rng.randbytes(256), logs])
-    typ = rng.randrange(3)
-    return body if typ == 0 else bytes([typ]) + body
-
-
 def test_random_transactions_and_receipts_agree_with_the_reference(helper: Path, codecs: dict[str, Any]) -> None:
     """Random well-formed transactions (types 0-2) and receipts (up to 130 logs, so log tries
     with extensions and branches), encoded with pyrlp: the data model equals the reference's
     (its LogRootCID made 0x99), every one round trips."""
     rng = random.Random(0x93)
-    for name, make in (("eth-tx", _random_tx), ("eth-tx-receipt", _random_receipt)):
+    for name, make in (("eth-tx", random_tx), ("eth-tx-receipt", random_receipt)):
         codec = codecs[name].codec()
         data = [make(rng) for _ in range(150)]
         ours = codec.decode_many(data)
@@ -388,25 +297,18 @@ def test_random_transactions_and_receipts_agree_with_the_reference(helper: Path,
             assert codec.encode(mine) == block
 
 
-def _compact(rng: random.Random, leaf: bool, max_nibbles: int = 64) -> bytes:
-    nibs = [rng.randrange(16) for _ in range(rng.randrange(0 if leaf else 1, max_nibbles + 1))]
-    flag = (2 if leaf else 0) + (len(nibs) & 1)
-    nibs = [flag] + nibs if len(nibs) & 1 else [flag, 0] + nibs
-    return bytes(nibs[i] << 4 | nibs[i + 1] for i in range(0, len(nibs), 2))
-
-
 def _random_node(rng: random.Random) -> bytes:
     kind = rng.randrange(3)
     if kind == 0:
-        return _rlp([_compact(rng, True), rng.randbytes(rng.choice([1, 20, 33, 100]))])
+        return rlp_encode([compact_path(rng, True), rng.randbytes(rng.choice([1, 20, 33, 100]))])
     if kind == 1:
-        return _rlp([_compact(rng, False), rng.randbytes(32)])
+        return rlp_encode([compact_path(rng, False), rng.randbytes(32)])
     children: list[Any] = []
     for _ in range(16):
         c = rng.randrange(3)
         children.append(b"" if c == 0 else rng.randbytes(32) if c == 1
-                        else [_compact(rng, True, 6), rng.randbytes(rng.randrange(1, 8))])  # embedded leaf
-    return _rlp(children + [rng.choice([b"", rng.randbytes(rng.randrange(1, 40))])])
+                        else [compact_path(rng, True, 6), rng.randbytes(rng.randrange(1, 8))])  # embedded leaf
+    return rlp_encode(children + [rng.choice([b"", rng.randbytes(rng.randrange(1, 40))])])
 
 
 def test_random_storage_trie_nodes_agree_with_the_reference(helper: Path, codecs: dict[str, Any]) -> None:
@@ -419,29 +321,6 @@ def test_random_storage_trie_nodes_agree_with_the_reference(helper: Path, codecs
         assert not isinstance(theirs, Exception), theirs
         assert mine == theirs
         assert codec.encode(mine) == block
-
-
-def _stricter(name: str, block: bytes) -> str | None:
-    """Why we refuse a block the reference accepts, when it is a documented strictness (see the
-    trie codecs' .ipldsch); None otherwise."""
-    if name not in TRIES:
-        return None
-    try:
-        items = rlp.decode(block)
-    except Exception:  # noqa: BLE001 - pyrlp's many error types: not a clean RLP list
-        return None
-    if not isinstance(items, list):
-        return None
-    if len(items) not in (2, 17):
-        return "neither 2 nor 17 items: the reference writes an empty map"
-    if len(items) == 2:
-        path = items[0]
-        if isinstance(path, bytes) and path and path[0] >> 4 in (0, 1) and items[1] != b"" and (
-                not isinstance(items[1], bytes) or len(items[1]) != 32):
-            return "an extension child that is not a 32-byte hash"
-        if isinstance(path, bytes) and path and path[0] >> 4 in (0, 2) and path[0] & 15:
-            return "a non-zero pad nibble"
-    return None
 
 
 @pytest.mark.parametrize("name", list(CODES))
@@ -470,9 +349,9 @@ def test_mutated_blocks_against_the_reference(name: str, helper: Path, codecs: d
     both = 0
     for block, mine, theirs in zip(data, codec.decode_many(data), gen.reference(CODES[name], data, helper)):
         if isinstance(mine, Exception) and not isinstance(theirs, Exception):
-            assert _stricter(name, block), (block.hex(), str(mine))
+            assert stricter(name, block), (block.hex(), str(mine))
         elif not isinstance(mine, Exception) and isinstance(theirs, Exception):
-            assert _extension(name, block), (block.hex(), str(theirs))
+            assert extension(name, block), (block.hex(), str(theirs))
         elif not isinstance(mine, Exception):
             assert mine == theirs
             both += 1

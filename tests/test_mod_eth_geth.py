@@ -25,13 +25,16 @@ from autocodec.errors import InvalidBlock
 from autocodec.loader import Sandbox
 
 from .conftest import FIXTURES, WASM_SRC
-from .test_mod_eth_family import gen, helper  # noqa: F401 - helper: the go-codec-dageth fixture, used by name
+from . import _eth_dageth
+from ._eth_dageth import gen
 
 pytest.importorskip("rlp", reason="pyrlp writes the trie nodes")
 pytest.importorskip("Crypto", reason="pycryptodome's keccak checks the hashes")
 
 import rlp  # type: ignore[import-untyped]  # noqa: E402
 from Crypto.Hash import keccak  # noqa: E402
+
+helper = _eth_dageth.helper  # the go-codec-dageth fixture (tests/_eth_dageth.py)
 
 GETH = [json.loads(line) for line in (FIXTURES / "eth" / "geth-typed.jsonl").read_text().splitlines()]
 MODULES = {"tx": "eth-tx", "rct": "eth-tx-receipt", "header": "eth-block"}
@@ -169,7 +172,7 @@ def test_trie_leaves_hold_every_type(codecs: dict[str, Any]) -> None:
         assert trie.encode(node) == _leaf(block)
 
 
-def test_what_go_codec_dageth_reads_it_reads_the_same(codecs: dict[str, Any], helper: Path) -> None:  # noqa: F811
+def test_what_go_codec_dageth_reads_it_reads_the_same(codecs: dict[str, Any], helper: Path) -> None:
     """Where the reference has a data model (types 0-2, headers up to London), ours is it exactly;
     it refuses exactly the later types and shapes, which are the documented extension."""
     codes = {"eth-tx": 0x93, "eth-tx-receipt": 0x95, "eth-block": 0x90, "eth-tx-trie": 0x92, "eth-tx-receipt-trie": 0x94}

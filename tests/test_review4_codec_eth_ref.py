@@ -5,9 +5,10 @@ trie nodes with embedded and hashed leaves whose values are real-shaped transact
 accounts and logs; plus integers and sizes at the edges of RLP's canonical form (leading zeros, a
 single byte as a string, long forms of short lengths) in every module.
 
-The rules are test_mod_eth_family.py's: where both decode, the data models are equal; where only
-the modules decode, it is a documented extension (``_extension``); where only the reference does,
-a documented strictness (``_stricter``); every block the modules decode encodes back to itself.
+The rules are test_mod_eth_family.py's (from tests/_eth_dageth.py): where both decode, the data
+models are equal; where only the modules decode, it is a documented extension (``extension``);
+where only the reference does, a documented strictness (``stricter``); every block the modules
+decode encodes back to itself.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from typing import Any
 
 import pytest
 
-from .test_mod_eth_family import (  # noqa: F401 - helper and codecs: fixtures used by name
-    CODES, _compact, _extension, _random_receipt, _random_tx, _rlp, _stricter, codecs, gen, helper, sandbox,
-)
+from . import _eth_dageth
+from ._eth_dageth import CODES, extension, gen, rlp_encode, stricter
+from ._eth_random import compact_path, random_receipt, random_tx
 
 pytest.importorskip("rlp", reason="pyrlp writes the blocks")
+
+sandbox, codecs, helper = _eth_dageth.sandbox, _eth_dageth.codecs, _eth_dageth.helper  # shared fixtures (tests/_eth_dageth.py)
 
 
 def _int(rng: random.Random, max_bytes: int = 32) -> int:
@@ -60,26 +63,26 @@ def _log(rng: random.Random) -> list[Any]:
 def _trie_node(rng: random.Random, leaf_value: Any) -> bytes:
     kind = rng.randrange(3)
     if kind == 0:
-        return _rlp([_compact(rng, True), leaf_value()])
+        return rlp_encode([compact_path(rng, True), leaf_value()])
     if kind == 1:
-        return _rlp([_compact(rng, False), rng.randbytes(32)])
+        return rlp_encode([compact_path(rng, False), rng.randbytes(32)])
     children: list[Any] = [b"" if (c := rng.randrange(3)) == 0 else rng.randbytes(32) if c == 1
-                           else [_compact(rng, True, 4), leaf_value()] for _ in range(16)]
-    return _rlp(children + [b""])
+                           else [compact_path(rng, True, 4), leaf_value()] for _ in range(16)]
+    return rlp_encode(children + [b""])
 
 
 _GEN = {
-    "eth-block": lambda rng: _rlp(_header(rng)),
-    "eth-block-list": lambda rng: _rlp([_header(rng) for _ in range(rng.choice([0, 1, 2]))]),
-    "eth-account-snapshot": lambda rng: _rlp(_account(rng)),
-    "eth-receipt-log": lambda rng: _rlp(_log(rng)),
-    "eth-tx-trie": lambda rng: _trie_node(rng, lambda: _random_tx(rng)),
-    "eth-tx-receipt-trie": lambda rng: _trie_node(rng, lambda: _random_receipt(rng)),
-    "eth-state-trie": lambda rng: _trie_node(rng, lambda: _rlp(_account(rng))),
-    "eth-receipt-log-trie": lambda rng: _trie_node(rng, lambda: _rlp(_log(rng))),
-    "eth-tx": _random_tx,
-    "eth-tx-receipt": _random_receipt,
-    "eth-storage-trie": lambda rng: _trie_node(rng, lambda: _rlp(rng.randbytes(rng.randrange(1, 33)))),
+    "eth-block": lambda rng: rlp_encode(_header(rng)),
+    "eth-block-list": lambda rng: rlp_encode([_header(rng) for _ in range(rng.choice([0, 1, 2]))]),
+    "eth-account-snapshot": lambda rng: rlp_encode(_account(rng)),
+    "eth-receipt-log": lambda rng: rlp_encode(_log(rng)),
+    "eth-tx-trie": lambda rng: _trie_node(rng, lambda: random_tx(rng)),
+    "eth-tx-receipt-trie": lambda rng: _trie_node(rng, lambda: random_receipt(rng)),
+    "eth-state-trie": lambda rng: _trie_node(rng, lambda: rlp_encode(_account(rng))),
+    "eth-receipt-log-trie": lambda rng: _trie_node(rng, lambda: rlp_encode(_log(rng))),
+    "eth-tx": random_tx,
+    "eth-tx-receipt": random_receipt,
+    "eth-storage-trie": lambda rng: _trie_node(rng, lambda: rlp_encode(rng.randbytes(rng.randrange(1, 33)))),
 }
 
 
@@ -157,7 +160,7 @@ def _code_hash_not_32(name: str, block: bytes) -> bool:
         return False
 
 
-def test_code_hash_length_is_a_documented_strictness(helper: Path, codecs: dict[str, Any]) -> None:  # noqa: F811
+def test_code_hash_length_is_a_documented_strictness(helper: Path, codecs: dict[str, Any]) -> None:
     """The one difference found: the reference takes a code hash of any length and links it at
     that length (a keccak-256 CID of 0, 31 or 33 bytes); the modules refuse it."""
     import rlp
@@ -173,7 +176,7 @@ def test_code_hash_length_is_a_documented_strictness(helper: Path, codecs: dict[
 
 
 @pytest.mark.parametrize("name", list(_GEN))
-def test_generated_blocks_against_the_reference(name: str, helper: Path, codecs: dict[str, Any]) -> None:  # noqa: F811
+def test_generated_blocks_against_the_reference(name: str, helper: Path, codecs: dict[str, Any]) -> None:
     codec = codecs[name].codec()
     rng = random.Random(CODES[name] * 31 + 4)
     data = [_GEN[name](rng) for _ in range(200)]
@@ -185,11 +188,11 @@ def test_generated_blocks_against_the_reference(name: str, helper: Path, codecs:
             tally["both refuse"] += 1
         elif isinstance(mine, Exception):
             tally["only the reference decodes"] += 1
-            if not (_stricter(name, block) or _code_hash_not_32(name, block)):
+            if not (stricter(name, block) or _code_hash_not_32(name, block)):
                 problems.append(f"{block.hex()}: we refuse ({mine}), the reference decodes")
         elif isinstance(theirs, Exception):
             tally["only we decode"] += 1
-            if not _extension(name, block):
+            if not extension(name, block):
                 problems.append(f"{block.hex()}: the reference refuses ({theirs}), we decode")
             elif codec.encode(mine) != block:  # an extension is still the one encoding of its value
                 problems.append(f"{block.hex()}: decoded as an extension, does not encode back to itself")
