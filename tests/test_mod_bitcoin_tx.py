@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import random
 import struct
-from pathlib import Path
 
 import pytest
 
@@ -21,36 +20,21 @@ from autocodec import CID
 from autocodec.builtin import decode as builtin_decode
 from autocodec.builtin import encode as builtin_encode
 from autocodec.errors import AutocodecError, InvalidBlock, SandboxError
-from autocodec.loader import Sandbox, run_vectors
+from autocodec.loader import run_vectors
 
+from . import _bitcoin_modules
 from ._bitcoin_graph import BITCOIN_BLOCK, BITCOIN_TX, BITCOIN_WC, block_graph, dbl_sha256
+from ._bitcoin_modules import MODULE_NAMES, NAMES, RAW, wasm_path
+from ._bitcoin_script import compact_size, der_sig, pubkey, push
 from ._refjs import require_refjs, run_reference
 from .conftest import FIXTURES, WASM_SRC
 
-BLOCK_FILES = sorted((FIXTURES / "bitcoin").glob("block-*.hex"))
-RAW = {p.stem: bytes.fromhex(p.read_text().strip()) for p in BLOCK_FILES}
 HASHES = {
     "block-0": "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f",
     "block-100000": "000000000003ba27aa200b1cecaad478d2b00432346c3f1f3986da1afd33e506",
     "block-542213": "000000000000000000143a2c56c0214236dadfd30df41d4a0345492ad6d861ec",
 }
-NAMES = {BITCOIN_BLOCK: "block", BITCOIN_TX: "tx", BITCOIN_WC: "wc"}
-MODULE_NAMES = {BITCOIN_BLOCK: "bitcoin-block", BITCOIN_TX: "bitcoin-tx", BITCOIN_WC: "bitcoin-witness-commitment"}
-
-
-def _wasm(code: int) -> Path:
-    name = MODULE_NAMES[code]
-    return WASM_SRC / name / f"{name}.wasm"
-
-
-@pytest.fixture(scope="module")
-def loaded():
-    return {code: Sandbox().load(_wasm(code).read_bytes()) for code in MODULE_NAMES}
-
-
-@pytest.fixture(scope="module")
-def codecs(loaded):
-    return {code: mod.codec() for code, mod in loaded.items()}
+loaded, codecs = _bitcoin_modules.loaded, _bitcoin_modules.codecs  # shared fixtures (tests/_bitcoin_modules.py)
 
 
 def test_module_metadata(loaded) -> None:
@@ -164,25 +148,6 @@ def test_differential_real_blocks(codecs) -> None:
 # ---- generated transactions ---------------------------------------------------------------
 
 
-def _cs(n: int) -> bytes:
-    return bytes([n]) if n < 253 else b"\xfd" + struct.pack("<H", n) if n <= 0xFFFF else b"\xfe" + struct.pack("<I", n)
-
-
-def _push(d: bytes) -> bytes:
-    return bytes([len(d)]) + d if len(d) < 0x4C else b"\x4c" + bytes([len(d)]) + d if len(d) <= 0xFF else b"\x4d" + struct.pack("<H", len(d)) + d
-
-
-def _sig(rng: random.Random, sighash: int) -> bytes:
-    r = bytes([rng.randrange(1, 128)]) + rng.randbytes(31)
-    s = bytes([rng.randrange(1, 128)]) + rng.randbytes(31)
-    body = b"\x02\x20" + r + b"\x02\x20" + s
-    return b"\x30" + bytes([len(body)]) + body + bytes([sighash])
-
-
-def _pubkey(rng: random.Random) -> bytes:
-    return bytes([rng.choice([2, 3])]) + rng.randbytes(32) if rng.random() < 0.7 else b"\x04" + rng.randbytes(64)
-
-
 def _script_pubkey(rng: random.Random) -> bytes:
     k = rng.randrange(13)
     if k == 0:
@@ -190,18 +155,18 @@ def _script_pubkey(rng: random.Random) -> bytes:
     if k == 1:
         return b"\xa9\x14" + rng.randbytes(20) + b"\x87"  # P2SH
     if k in (2, 3):
-        return b"\x00" + _push(rng.randbytes(20 if k == 2 else 32))  # P2WPKH / P2WSH
+        return b"\x00" + push(rng.randbytes(20 if k == 2 else 32))  # P2WPKH / P2WSH
     if k == 4:
         n = rng.randrange(2, 41)
         return bytes([rng.randrange(0x51, 0x61), n]) + rng.randbytes(n)  # witness v1..16
     if k == 5:
-        return _push(_pubkey(rng)) + b"\xac"  # P2PK
+        return push(pubkey(rng)) + b"\xac"  # P2PK
     if k == 6:
         m = rng.randrange(1, 4)
         n = rng.randrange(m, 4)
-        return bytes([0x50 + m]) + b"".join(_push(_pubkey(rng)) for _ in range(n)) + bytes([0x50 + n, 0xAE])
+        return bytes([0x50 + m]) + b"".join(push(pubkey(rng)) for _ in range(n)) + bytes([0x50 + n, 0xAE])
     if k == 7:
-        return b"\x6a" + _push(rng.randbytes(rng.randrange(0, 80)))  # null data
+        return b"\x6a" + push(rng.randbytes(rng.randrange(0, 80)))  # null data
     if k == 8:
         return b"\x6a\x24\xaa\x21\xa9\xed" + rng.randbytes(32)  # a witness commitment
     if k == 9:
@@ -212,11 +177,11 @@ def _script_pubkey(rng: random.Random) -> bytes:
 def _script_sig(rng: random.Random) -> bytes:
     k = rng.randrange(5)
     if k == 0:
-        return _push(_sig(rng, rng.choice([1, 2, 3, 0x81, 0x82, 0x83, 0, 4, 0x84]))) + _push(_pubkey(rng))
+        return push(der_sig(rng, rng.choice([1, 2, 3, 0x81, 0x82, 0x83, 0, 4, 0x84]))) + push(pubkey(rng))
     if k == 1:
-        return b"\x00" + _push(_sig(rng, 1)) + _push(_sig(rng, 0x83)) + _push(rng.randbytes(71))
+        return b"\x00" + push(der_sig(rng, 1)) + push(der_sig(rng, 0x83)) + push(rng.randbytes(71))
     if k == 2:
-        return b"".join(_push(rng.randbytes(rng.randrange(0, 6))) for _ in range(4)) + bytes([0x4F, 0x50, 0x51, 0x60, 0xBA, 0xFF, 0xB1])
+        return b"".join(push(rng.randbytes(rng.randrange(0, 6))) for _ in range(4)) + bytes([0x4F, 0x50, 0x51, 0x60, 0xBA, 0xFF, 0xB1])
     return rng.randbytes(rng.randrange(0, 30))
 
 
@@ -225,20 +190,20 @@ def _transaction(rng: random.Random, coinbase: bool) -> bytes:
     n_in = 1 if coinbase else rng.randrange(1, 4)
     n_out = rng.randrange(1, 5)
     out = struct.pack("<i", rng.choice([1, 2, -1, 0x7FFFFFFF, -0x80000000])) + (b"\x00\x01" if segwit else b"")
-    out += _cs(n_in)
+    out += compact_size(n_in)
     for _ in range(n_in):
         out += bytes(32) + b"\xff" * 4 if coinbase else rng.randbytes(32) + struct.pack("<I", rng.randrange(1 << 32))
         script = rng.randbytes(rng.randrange(2, 100)) if coinbase else _script_sig(rng)
-        out += _cs(len(script)) + script + struct.pack("<I", rng.choice([0xFFFFFFFF, 0, rng.randrange(1 << 32)]))
-    out += _cs(n_out)
+        out += compact_size(len(script)) + script + struct.pack("<I", rng.choice([0xFFFFFFFF, 0, rng.randrange(1 << 32)]))
+    out += compact_size(n_out)
     for _ in range(n_out):
         value = rng.choice([0, 5_000_000_000, 1, 12_345_678, 100_000_000, (1 << 53) + 1, rng.randrange(1 << 63), -rng.randrange(1 << 63)])
         script = _script_pubkey(rng)
-        out += struct.pack("<q", value) + _cs(len(script)) + script
+        out += struct.pack("<q", value) + compact_size(len(script)) + script
     if segwit:
         for _ in range(n_in):
             items = [rng.randbytes(rng.randrange(0, 40)) for _ in range(rng.randrange(0, 4))]
-            out += _cs(len(items)) + b"".join(_cs(len(x)) + x for x in items)
+            out += compact_size(len(items)) + b"".join(compact_size(len(x)) + x for x in items)
     return out + struct.pack("<I", rng.randrange(1 << 32))
 
 
@@ -338,14 +303,14 @@ def test_car_export_of_the_whole_block_dag_decodes_in_a_fresh_home(name, tmp_pat
     from autocodec.cli import main
 
     graph = block_graph(RAW[name])
-    modules = [arg for code in MODULE_NAMES for arg in ("--module", str(_wasm(code)))]
+    modules = [arg for code in MODULE_NAMES for arg in ("--module", str(wasm_path(code)))]
     monkeypatch.setenv("AUTOCODEC_HOME", str(tmp_path / "a"))
     assert main(["init"]) == 0
     for cid, data in graph.blocks.items():
         path = tmp_path / "blk"
         path.write_bytes(data)
         code = ["block", "put", "--codec", MODULE_NAMES[cid.codec], "--hash", "dbl-sha2-256", str(path)]
-        assert main(code + ["--module", str(_wasm(cid.codec))]) == 0
+        assert main(code + ["--module", str(wasm_path(cid.codec))]) == 0
     capsys.readouterr()
     car = tmp_path / "block.car"
     assert main(["car", "export", "-o", str(car), *modules, str(graph.header_cid)]) == 0
@@ -355,7 +320,7 @@ def test_car_export_of_the_whole_block_dag_decodes_in_a_fresh_home(name, tmp_pat
     assert main(["car", "import", str(car)]) == 0
     assert capsys.readouterr().out.split() == [str(graph.header_cid)]
     for cid in graph.blocks:
-        assert main(["decode", "--module", str(_wasm(cid.codec)), str(cid)]) == 0, cid
+        assert main(["decode", "--module", str(wasm_path(cid.codec)), str(cid)]) == 0, cid
     capsys.readouterr()
     assert main(["block", "ls"]) == 0
     assert set(capsys.readouterr().out.split()) >= {str(c) for c in graph.blocks}
@@ -381,7 +346,7 @@ def test_odd_merkle_levels_walk_by_links(count, codecs) -> None:
             txs.append(tx)
     root, nodes = merkle_nodes([dbl_sha256(t) for t in txs])
     header = struct.pack("<i", 1) + bytes(range(32)) + root + struct.pack("<III", 0, 0x1D00FFFF, 0)
-    graph = block_graph(header + _cs(count) + b"".join(txs))
+    graph = block_graph(header + compact_size(count) + b"".join(txs))
     assert len(nodes) == sum(1 for c, b in graph.blocks.items() if c.codec == BITCOIN_TX and len(b) == 64)
     seen, todo = set(), [graph.header_cid]
     while todo:

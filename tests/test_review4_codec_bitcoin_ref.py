@@ -25,8 +25,13 @@ import pytest
 from autocodec.builtin import encode as builtin_encode
 from autocodec.errors import AutocodecError
 
+from . import _bitcoin_modules
+from ._bitcoin_graph import BITCOIN_BLOCK, BITCOIN_TX
+from ._bitcoin_modules import NAMES, RAW
+from ._bitcoin_script import compact_size, der_sig, pubkey, push
 from ._refjs import require_refjs, run_reference
-from .test_mod_bitcoin_tx import BITCOIN_BLOCK, BITCOIN_TX, NAMES, RAW, _cs, _pubkey, _push, _sig, codecs, loaded  # noqa: F401
+
+loaded, codecs = _bitcoin_modules.loaded, _bitcoin_modules.codecs  # shared fixtures (tests/_bitcoin_modules.py)
 
 
 def _push_any(d: bytes, form: int) -> bytes:
@@ -50,23 +55,23 @@ def _odd_script(rng: random.Random) -> bytes:
         return b"".join(rng.choice([b"\x00", b"\x4f", b"\x51", b"\x60", b"\x01\x81", b"\x02\xff\x7f", b"\x04\x00\x00\x00\x80",
                                     b"\x01\x00", b"\x03\x01\x02\x03"]) for _ in range(rng.randrange(1, 6)))
     if k == 3:
-        return b"\x60" + b"".join(_push(_pubkey(rng)) for _ in range(16)) + b"\x60\xae"  # 16 of 16
+        return b"\x60" + b"".join(push(pubkey(rng)) for _ in range(16)) + b"\x60\xae"  # 16 of 16
     if k == 4:
-        return b"\x53" + _push(_pubkey(rng)) + b"\x51\xae"  # 3 of 1
+        return b"\x53" + push(pubkey(rng)) + b"\x51\xae"  # 3 of 1
     if k == 5:
-        return _push(bytes([rng.choice([6, 7])]) + rng.randbytes(64)) + b"\xac"  # a hybrid key, P2PK
+        return push(bytes([rng.choice([6, 7])]) + rng.randbytes(64)) + b"\xac"  # a hybrid key, P2PK
     if k == 6:
-        return _push(b"\x04" + rng.randbytes(64)) + b"\xac"
+        return push(b"\x04" + rng.randbytes(64)) + b"\xac"
     if k == 7:
         return b"\x6a"
     if k == 8:
-        return b"\x6a" + _push(b"ab") + _push(rng.randbytes(20)) + b"\x51"
+        return b"\x6a" + push(b"ab") + push(rng.randbytes(20)) + b"\x51"
     if k == 9:
         return b"\x6a" + _push_any(rng.randbytes(rng.choice([80, 81, 200])), 1)
     if k == 10:
         return b"\x51\x20" + rng.randbytes(32)  # taproot
     if k == 11:
-        return bytes([rng.randrange(0x51, 0x61)]) + _push(rng.randbytes(rng.choice([2, 40])))
+        return bytes([rng.randrange(0x51, 0x61)]) + push(rng.randbytes(rng.choice([2, 40])))
     if k == 12:
         return b"\x00\x4c\x20" + rng.randbytes(32)  # v0 with PUSHDATA1: not a witness program
     if k == 13:
@@ -77,7 +82,7 @@ def _odd_script(rng: random.Random) -> bytes:
 
 
 def _cs_any(n: int, minimal: bool) -> bytes:
-    return _cs(n) if minimal or n > 0xFFFF else b"\xfd" + struct.pack("<H", n)
+    return compact_size(n) if minimal or n > 0xFFFF else b"\xfd" + struct.pack("<H", n)
 
 
 def _odd_transaction(rng: random.Random) -> bytes:
@@ -94,7 +99,7 @@ def _odd_transaction(rng: random.Random) -> bytes:
             script = b"\x03" + rng.randbytes(3) + rng.randbytes(rng.randrange(0, 90))
         else:
             out += rng.randbytes(32) + struct.pack("<I", rng.choice([0, 1, 0xFFFFFFFF, rng.randrange(1 << 32)]))
-            script = _odd_script(rng) if rng.random() < 0.7 else _push(_sig(rng, 1)) + _push(_pubkey(rng))
+            script = _odd_script(rng) if rng.random() < 0.7 else push(der_sig(rng, 1)) + push(pubkey(rng))
         out += _cs_any(len(script), minimal) + script + struct.pack("<I", rng.choice([0xFFFFFFFF, 0xFFFFFFFE, 0, 1 << 22]))
     out += _cs_any(n_out, minimal)
     for i in range(n_out):
@@ -106,7 +111,7 @@ def _odd_transaction(rng: random.Random) -> bytes:
                 items = [bytes(32)]
             else:
                 items = [rng.randbytes(rng.choice([0, 1, 64, 65, 72, 253, 520])) for _ in range(rng.choice([0, 1, 2, 5]))]
-            out += _cs(len(items)) + b"".join(_cs_any(len(x), minimal) + x for x in items)
+            out += compact_size(len(items)) + b"".join(_cs_any(len(x), minimal) + x for x in items)
     return out + struct.pack("<I", rng.choice([0, 499_999_999, 500_000_000, 0xFFFFFFFF]))
 
 
@@ -120,7 +125,7 @@ def _odd_header(rng: random.Random) -> bytes:
     return bytes(base)
 
 
-def _compare(codecs, items: list[tuple[int, bytes]]) -> Counter[str]:  # noqa: F811
+def _compare(codecs, items: list[tuple[int, bytes]]) -> Counter[str]:
     answers = run_reference("bitcoin_ref.mjs", [f"{NAMES[code]} {data.hex()}" for code, data in items])
     tally: Counter[str] = Counter()
     problems = []
@@ -149,14 +154,14 @@ def _compare(codecs, items: list[tuple[int, bytes]]) -> Counter[str]:  # noqa: F
     return tally
 
 
-def test_odd_transactions_against_the_reference(codecs) -> None:  # noqa: F811
+def test_odd_transactions_against_the_reference(codecs) -> None:
     require_refjs()
     rng = random.Random(0xB14)
     tally = _compare(codecs, [(BITCOIN_TX, _odd_transaction(rng)) for _ in range(1500)])
     assert tally["agree"] > 1000
 
 
-def test_odd_headers_against_the_reference(codecs) -> None:  # noqa: F811
+def test_odd_headers_against_the_reference(codecs) -> None:
     require_refjs()
     rng = random.Random(0xB04)
     tally = _compare(codecs, [(BITCOIN_BLOCK, _odd_header(rng)) for _ in range(300)])
@@ -164,11 +169,11 @@ def test_odd_headers_against_the_reference(codecs) -> None:  # noqa: F811
 
 
 @pytest.mark.parametrize("count", [253, 0x10000])
-def test_many_outputs_and_long_scripts(codecs, count: int) -> None:  # noqa: F811
+def test_many_outputs_and_long_scripts(codecs, count: int) -> None:
     """A count in 0xfd form, and a script in 0xfe form (65536 bytes)."""
     require_refjs()
     script = b"\x6a" + bytes(count - 1)
     n_out = 253 if count == 253 else 1
-    tx = (struct.pack("<i", 2) + b"\x01" + bytes(range(32)) + b"\x00" * 4 + b"\x00" + b"\xff" * 4 + _cs(n_out)
-          + b"".join(struct.pack("<q", 1) + _cs(len(script)) + script for _ in range(n_out)) + bytes(4))
+    tx = (struct.pack("<i", 2) + b"\x01" + bytes(range(32)) + b"\x00" * 4 + b"\x00" + b"\xff" * 4 + compact_size(n_out)
+          + b"".join(struct.pack("<q", 1) + compact_size(len(script)) + script for _ in range(n_out)) + bytes(4))
     assert _compare(codecs, [(BITCOIN_TX, tx)])["agree"] == 1
