@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import random
-import struct
 import subprocess
 import sys
 from pathlib import Path
@@ -27,55 +26,11 @@ from autocodec.builtin import _cbor_relaxed, _cbor_write, _dagcbor, _native
 from autocodec.config import DecodeLimits
 from autocodec.errors import InvalidBlock
 
+from ._cbor_values import in_key_order, random_cbor_value
 from ._sanitized import sanitized_cscan
 from .conftest import REPO
 
 needs_c = pytest.mark.skipif(_native.check is None, reason="the C helpers are not built")
-
-_KEYS = ["", "a", "b", "aa", "ab", "z", "é", "ü", "\u00ff", "\u0100", "€", "😀", "a\x00", "A", "key", "keys", "k\u00e9",
-         "\x7f", "ba"]
-_INTS = [0, 1, 23, 24, 255, 256, 65535, 65536, 2**32 - 1, 2**32, 2**63, 2**64 - 1, -1, -24, -25, -256, -257,
-         -(2**32), -(2**32) - 1, -(2**64)]
-_FLOATS = [0.0, -0.0, 1.5, -2.25, 1e300, 5e-324, 2.0**64, 0.1, 1.0]
-
-
-def _scalar(rnd: random.Random) -> Any:
-    kind = rnd.randrange(8)
-    if kind == 0:
-        return rnd.choice(_INTS) if rnd.random() < 0.6 else rnd.randint(-(2**64), 2**64 - 1)
-    if kind == 1:
-        return rnd.choice(_FLOATS) if rnd.random() < 0.5 else struct.unpack(">d", rnd.randbytes(8))[0]
-    if kind == 2:
-        return "".join(rnd.choice(_KEYS) for _ in range(rnd.randrange(4))) * rnd.choice((1, 1, 30))
-    if kind == 3:
-        return rnd.randbytes(rnd.choice((0, 1, 23, 24, 255, 256, 300)))
-    return rnd.choice((True, False, None, 7))
-
-
-def _value(rnd: random.Random, depth: int, ordered: bool) -> Any:
-    if depth == 0 or rnd.random() < 0.3:
-        v = _scalar(rnd)
-        return 0 if type(v) is float and v != v or v in (float("inf"), float("-inf")) else v
-    if rnd.random() < 0.5:
-        return [_value(rnd, depth - 1, ordered) for _ in range(rnd.choice((0, 1, 3, 5) if depth > 1 else (0, 2, 24)))]
-    keys = rnd.sample(_KEYS, rnd.randrange(len(_KEYS) if depth == 1 else 6))
-    if ordered:
-        keys.sort(key=lambda k: (len(k.encode()), k.encode()))
-    return {k: _value(rnd, depth - 1, ordered) for k in keys}
-
-
-def _in_key_order(value: Any) -> bool:
-    stack = [value]
-    while stack:
-        v = stack.pop()
-        if type(v) is dict:
-            raw = [k.encode() for k in v]
-            if raw != sorted(raw, key=lambda b: (len(b), b)):
-                return False
-            stack.extend(v.values())
-        elif type(v) is list:
-            stack.extend(v)
-    return True
 
 
 @needs_c
@@ -83,11 +38,11 @@ def test_generated_values_same_bytes_as_the_order_keeping_writer() -> None:
     rnd = random.Random(20261205)
     fast = 0
     for i in range(3000):
-        value = _value(rnd, rnd.randrange(1, 5), ordered=i % 3 != 0)
+        value = random_cbor_value(rnd, rnd.randrange(1, 5), ordered=i % 3 != 0)
         expected = _cbor_write.write(value)
         assert builtin.encode(value, "cbor") == expected, value
         ordered = _native.check(value, 64, _dagcbor._CBOR_ORDER)
-        assert ordered is _in_key_order(value)
+        assert ordered is in_key_order(value)
         fast += ordered
         back = builtin.decode(expected, "cbor")
         assert back == value
@@ -127,7 +82,7 @@ def test_the_c_writer_is_the_python_writer() -> None:
     assert _native.cbor_write is not None
     rnd = random.Random(515)
     for i in range(3000):
-        value = _value(rnd, rnd.randrange(0, 5), ordered=i % 4 == 0)
+        value = random_cbor_value(rnd, rnd.randrange(0, 5), ordered=i % 4 == 0)
         assert _native.cbor_write(value, 64) == _cbor_write.write(value), value
     deep: Any = []
     for _ in range(100):
@@ -144,7 +99,7 @@ def test_without_a_c_helper_the_same_bytes(monkeypatch: pytest.MonkeyPatch, miss
     monkeypatch.setattr(_dagcbor, missing, None)
     rnd = random.Random(7)
     for i in range(300):
-        value = _value(rnd, 3, ordered=i % 2 == 0)
+        value = random_cbor_value(rnd, 3, ordered=i % 2 == 0)
         assert builtin.encode(value, "cbor") == _cbor_write.write(value)
 
 
@@ -192,7 +147,7 @@ def test_mutated_blocks_decode_as_before() -> None:
     limits = DecodeLimits()
     agreed = refused = 0
     for i in range(2500):
-        block = bytearray(_cbor_write.write(_value(rnd, 3, ordered=i % 2 == 0)))
+        block = bytearray(_cbor_write.write(random_cbor_value(rnd, 3, ordered=i % 2 == 0)))
         for _ in range(rnd.randrange(3)):
             at = rnd.randrange(len(block))
             block[at] = rnd.choice((block[at] ^ (1 << rnd.randrange(8)), 0xf9, 0xf7, 0x9f, 0x18, rnd.randrange(256)))
@@ -222,12 +177,12 @@ spec.loader.exec_module(module)
 sys.path.insert(0, sys.argv[2])
 from autocodec.builtin import _native, _cbor_write
 assert _native._cscan is module
-from tests.test_review4_codec_cbor_fast import _in_key_order, _value
+from tests._cbor_values import in_key_order, random_cbor_value
 rnd = random.Random(3)
 for i in range(3000):
-    value = _value(rnd, rnd.randrange(0, 5), ordered=i % 3 == 0)
+    value = random_cbor_value(rnd, rnd.randrange(0, 5), ordered=i % 3 == 0)
     assert module.cbor_write(value, 64) == _cbor_write.write(value)
-    assert module.check(value, 64, 14) is _in_key_order(value)
+    assert module.check(value, 64, 14) is in_key_order(value)
 print("ok")
 """
 
