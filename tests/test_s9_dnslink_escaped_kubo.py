@@ -9,7 +9,9 @@ and which content it served; ours must give the same. Escapes are sent as writte
 no client normalising them). Rows marked ``FIXED`` failed on the code before this module: Kubo
 hands the decoded path, rewritten to ``/ipns/{host}{path}``, to a ``ServeMux`` of its own, so an
 escaped dot or slash that makes it unclean is that mux's 307 to ``/ipns/{host}/...`` (the host as
-sent), the query kept as sent (``autocodec/serve/_dnslink_host.py``).
+sent), the query kept as sent (``autocodec/serve/_dnslink_host.py``). Every row also compares the
+``Access-Control-*`` headers, names and values (as lists: Kubo writes each item on a line of its
+own, ``_cors_list``); they agree but for the two of this server's own headers it exposes too.
 """
 
 from __future__ import annotations
@@ -56,7 +58,10 @@ def _send(base: str, host: str, target: str, method: str) -> tuple[int, dict[str
         data = b"".join(iter(lambda: conn.recv(65536), b""))
     head, _, body = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    headers = {name.strip().lower(): value.strip() for name, _, value in (line.partition(":") for line in lines[1:])}
+    headers: dict[str, str] = {}
+    for name, _, value in (line.partition(":") for line in lines[1:]):  # repeated fields joined (RFC 9110 5.3)
+        key = name.strip().lower()
+        headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
     if "chunked" in headers.get("transfer-encoding", ""):
         joined, rest = b"", body
         while (size := int(rest.partition(b"\r\n")[0], 16)) > 0:
@@ -192,10 +197,25 @@ def test_an_escaped_path_on_a_dnslink_host_gets_kubos_answer(site: Site, case: s
         if method == "HEAD" and named is not None and named != "listing":
             named = next((path for path in FILES if _etag(site, path) == named), named)
         got[side] = (code, headers.get("location"), named)
-        cors[side] = sorted(name for name in headers if name.startswith("access-control-"))
+        cors[side] = {name: _cors_list(side, name, value) for name, value in headers.items()
+                      if name.startswith("access-control-")}
     assert got["kubo"] == want, ("Kubo 0.43.1 answers otherwise than the table says", got["kubo"])
     assert got["ours"] == want, got["ours"]
     assert cors["ours"] == cors["kubo"]  # the inner mux's 307 is inside Kubo's CORS wrapper; the outer one's is not
+
+
+OUR_EXPOSED = ("X-Autocodec-Decoder", "X-Autocodec-Module")  # this server's own headers, exposed on every answer
+
+
+def _cors_list(side: str, name: str, value: str) -> list[str]:
+    """An ``Access-Control-*`` value as its list of items. Kubo writes each item on a field line
+    of its own (``Access-Control-Allow-Methods: GET``, then ``HEAD``, ...), this server one line
+    of them all: the same list once joined (RFC 9110 5.3). Ours also exposes ``OUR_EXPOSED``."""
+    items = [item.strip() for item in value.split(",")]
+    if side == "ours" and name == "access-control-expose-headers":
+        assert items[-len(OUR_EXPOSED):] == list(OUR_EXPOSED), items
+        items = items[:-len(OUR_EXPOSED)]
+    return items
 
 
 def _etag(site: Site, path: str) -> str:

@@ -29,6 +29,8 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from ._target import request_host
+
 DNSLINK_HOSTING: web.AppKey[bool] = web.AppKey("dnslink_hosting", bool)
 HOSTED: web.RequestKey[str] = web.RequestKey("dnslink_host", str)
 _NEVER_LOOKED_UP = frozenset({"localhost", "localhost."})
@@ -59,7 +61,8 @@ def hosted_domain(host: str | None) -> str | None:
 async def dnslink_hosting(request: web.Request,
                           handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
     """Answer a request to a DNSLink site's host from the site (see the module docstring)."""
-    domain = hosted_domain(request.host) if request.method in ("GET", "HEAD") else None
+    host = request_host(request)  # none sent: "", the path gateway (not the socket's address)
+    domain = hosted_domain(host) if request.method in ("GET", "HEAD") else None
     if domain is None or not request.app.get(DNSLINK_HOSTING, True):
         return await handler(request)
     from ._app import RUNTIME, _run
@@ -77,11 +80,11 @@ async def dnslink_hosting(request: web.Request,
         return web.Response(status=exc.status, text=exc.text + "\n", content_type="text/plain")
     if unclean is not None:
         return unclean
-    from ._subdomain import _unclean_content_path, strip_port, uri_redirect
+    from ._subdomain import strip_port, unclean_content_path, uri_redirect
 
     if (redirect := uri_redirect(request)) is not None:
         return redirect
-    if (unclean := _unclean_content_path(request, f"/ipns/{strip_port(request.host)}")) is not None:
+    if (unclean := unclean_content_path(request, f"/ipns/{strip_port(host)}")) is not None:
         request[HOSTED] = domain  # the site's answer, inside Kubo's CORS wrapper: the gateway's CORS headers
         return unclean  # Kubo's inner mux: escaped dots and slashes are real ones there (module docstring)
     inner = request.clone(rel_url=f"/ipns/{domain}{request.raw_path}")

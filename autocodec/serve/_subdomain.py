@@ -48,6 +48,7 @@ from .._gotext import go_quote
 from ..cid import CID
 from ..verify._ipns import LIBP2P_KEY, InvalidIpnsName, IpnsName
 from ._go_cid import gateway_cid, gateway_ipns_name
+from ._target import request_host
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..registry._dnslink import DnsLinks
@@ -293,7 +294,7 @@ def _decoded_path(request: web.Request) -> str:
 async def subdomain_gateway(request: web.Request,
                             handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> web.StreamResponse:
     """Route a request by its ``Host`` (see the module docstring)."""
-    host = request.host
+    host = request_host(request)
     sub = subdomain_of(host)
     if sub is not None:
         request[ISOLATED] = host
@@ -409,7 +410,7 @@ async def _serve_subdomain(request: web.Request, sub: Subdomain) -> web.StreamRe
         return _plain(400, f"{exc}\n")
     if (redirect := uri_redirect(request)) is not None:
         return redirect
-    if (unclean := _unclean_content_path(request, prefix)) is not None:
+    if (unclean := unclean_content_path(request, prefix)) is not None:
         return unclean
     if sub.ns == "p2p":  # Kubo serves no /p2p/ content on its gateway port
         return _plain(404, _NOT_FOUND)
@@ -430,7 +431,7 @@ def read_only(request: web.Request) -> web.Response:
     return response
 
 
-def _unclean_content_path(request: web.Request, prefix: str) -> web.Response | None:
+def unclean_content_path(request: web.Request, prefix: str) -> web.Response | None:
     """Go's 307 to the clean path when ``prefix`` and the request's (clean) path make an unclean
     one, None otherwise: Kubo's hostname handler hands the path it rewrote to a ``ServeMux`` of
     its own, which cleans it as the outer one cleaned the request's. So a root that is empty or
@@ -496,4 +497,5 @@ def bare_origin(request: web.Request) -> str | None:
 
 __all__ = ["GATEWAY_HOST", "ISOLATED", "ROOTED", "LabelError", "Subdomain", "bare_origin", "canonical_root",
            "dns_label", "go_redirect", "inline_dnslink", "is_gateway_host", "moved", "origin_path", "read_only", "strip_port", "subdomain_gateway",
-           "subdomain_of", "subdomain_url", "uninline_dnslink", "under_gateway_paths", "uri_redirect"]
+           "subdomain_of", "subdomain_url", "uninline_dnslink", "under_gateway_paths", "unclean_content_path",
+           "uri_redirect"]

@@ -15,6 +15,10 @@ handlers (RFC 9112 3.2 and 3.2.2; Go's ``net/http`` ``readRequest``):
 - a ``Host`` header holding a byte that no host, port or IPv6 zone holds (Go's
   ``httpguts.ValidHostHeader``: letters, digits and ``!$%&'()*+,-.:;=[]_~``) is a 400,
   ``malformed Host header``, before the subdomain or DNSLink reading of it;
+- a request with no ``Host`` (HTTP/1.0; HTTP/1.1 without one is aiohttp's parser's 400, as it is
+  Go's) has the empty host Go gives Kubo (``r.Host``), read by ``request_host``: the path
+  gateway, never a subdomain or DNSLink name (aiohttp's ``request.host`` falls back to the
+  socket's address, which older versions took from ``socket.getfqdn()``);
 - a path that is not clean is Go's ``ServeMux`` 307 to the clean one on every route, not only
   under ``/ipfs/`` and ``/ipns/`` (``//ipfs/CID/a.txt`` was a 404, ``/explore/../ipfs/...`` the
   explorer's answer).
@@ -34,6 +38,13 @@ _HOST_BYTES = frozenset(string.ascii_letters + string.digits + "!$%&'()*+,-.:;=[
 def valid_host(host: str) -> bool:
     """Whether every character of a ``Host`` value is one Go's server accepts there."""
     return all(ch in _HOST_BYTES for ch in host)
+
+
+def request_host(request: web.Request) -> str:
+    """The ``Host`` a request was sent with, as Go's server gives it to Kubo: the header's value
+    (an absolute-form target's authority, once ``request_target`` moved it there), ``""`` when
+    none was sent; never a name of the machine's or the socket's own."""
+    return request.headers.get("Host", "")
 
 
 def absolute_form(target: str) -> tuple[str, str] | None:
