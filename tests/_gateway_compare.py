@@ -6,10 +6,10 @@ gateway-conformance modules compare them: ``differences`` of the answers as they
 
 from __future__ import annotations
 
-from tests._gateway_http import Reply
+from tests._gateway_http import CheckedReply
 
 
-def compare(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> list[object]:
+def compare(kubo: CheckedReply, ours: CheckedReply, names: tuple[str, ...]) -> list[object]:
     """What differs between the two answers: status, the ``names`` headers, a success's body.
     A directory listing is this server's own HTML (docs/gateway.md): its ETag keeps the CID but
     not Kubo's template hash, its type is compared without parameters, its body not at all."""
@@ -18,7 +18,7 @@ def compare(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> list[object]:
     return differences(kubo, ours, names)
 
 
-def differences(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> list[object]:
+def differences(kubo: CheckedReply, ours: CheckedReply, names: tuple[str, ...]) -> list[object]:
     """What differs between two answers as they are: the status (with the heads of both bodies),
     the ``names`` headers, and the body when Kubo's answer is no redirect or error."""
     differ: list[object] = []
@@ -31,7 +31,7 @@ def differences(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> list[object
     return differ
 
 
-def _as_listing(kubo: Reply, ours: Reply) -> Reply:
+def _as_listing(kubo: CheckedReply, ours: CheckedReply) -> CheckedReply:
     """Kubo's listing answer with what is this server's own by design taken from ``ours``
     (its ETag's template part, the type's parameters, the explorer's ``nosniff``)."""
     etag = kubo.headers["etag"].split("_CID-", 1)[1]
@@ -40,4 +40,4 @@ def _as_listing(kubo: Reply, ours: Reply) -> Reply:
     headers = {**kubo.headers, "etag": ours.headers["etag"], "content-type": ours.headers["content-type"]}
     if "x-content-type-options" in ours.headers:
         headers["x-content-type-options"] = ours.headers["x-content-type-options"]
-    return Reply(kubo.status, headers, ours.body)
+    return CheckedReply(kubo.status, headers, ours.body)

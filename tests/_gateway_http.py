@@ -1,5 +1,5 @@
-"""The one HTTP request the gateway comparisons send: ``fetch`` a path from a gateway as it
-answers (redirects not followed, an error status kept as a ``Reply`` rather than raised); a body
+"""The one HTTP request the gateway comparisons send: ``fetch_checked`` a path from a gateway as it
+answers (redirects not followed, an error status kept as a ``CheckedReply`` rather than raised); a body
 shorter than its Content-Length is ``None``. Shared by the gateway-vs-Kubo test modules.
 """
 
@@ -12,13 +12,13 @@ from dataclasses import dataclass
 
 
 @dataclass
-class Reply:
+class CheckedReply:
     status: int
     headers: dict[str, str]
     body: bytes | None
 
 
-def fetch(base: str, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
+def fetch_checked(base: str, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> CheckedReply:
     req = urllib.request.Request(base + path, headers=headers or {}, method=method)
 
     class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -32,6 +32,6 @@ def fetch(base: str, path: str, headers: dict[str, str] | None = None, method: s
                 body: bytes | None = resp.read()
             except http.client.IncompleteRead:
                 body = None  # shorter than its Content-Length (a Kubo bug, named where a test meets it)
-            return Reply(resp.status, {k.lower(): v for k, v in resp.headers.items()}, body)
+            return CheckedReply(resp.status, {k.lower(): v for k, v in resp.headers.items()}, body)
     except urllib.error.HTTPError as exc:
-        return Reply(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())
+        return CheckedReply(exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read())

@@ -18,22 +18,22 @@ from pathlib import Path
 
 import pytest
 
-from tests._gateway_http import Reply, fetch
+from tests._gateway_http import CheckedReply, fetch_checked
 
 PERCENT_NAME = "Portugal%2C+Espa\u00f1a=Peninsula Ib\u00e9rica.txt"
 
 
 @dataclass
-class Sides:
+class ConformanceSides:
     kubo_url: str
     ours_url: str
     ids: dict[str, str] = field(default_factory=dict)
     home: Path | None = None
     kubo: object = None
 
-    def both(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[Reply, Reply]:
+    def both(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[CheckedReply, CheckedReply]:
         path = path.format(**self.ids)
-        return fetch(self.kubo_url, path, headers, method), fetch(self.ours_url, path, headers, method)
+        return fetch_checked(self.kubo_url, path, headers, method), fetch_checked(self.ours_url, path, headers, method)
 
 
 def _trees(base: Path) -> dict[str, Path]:
@@ -130,7 +130,7 @@ def _ipns_path_names(kubo: object, ids: dict[str, str]) -> dict[str, str]:
         out |= {f"{key}_{kind}": spelt for kind, spelt in _spellings(name).items()}
     name, broken = _broken_v1_record()  # V2 valid, V1 signature altered: Kubo takes it
     _name_put(kubo, name, broken)
-    assert fetch(kubo.gateway_url, f"/ipns/{name}?format=ipns-record").body == broken  # type: ignore[attr-defined]
+    assert fetch_checked(kubo.gateway_url, f"/ipns/{name}?format=ipns-record").body == broken  # type: ignore[attr-defined]
     out["brokenv1_name"] = str(name)
     for kind, record in refused_records().items():
         out[f"{kind}_name"] = str(record[0])
@@ -212,14 +212,14 @@ def _signed(signer: object, value: bytes, *, v1: bool, eol_ns: int | None = None
 
 
 @pytest.fixture(scope="module")
-def sides(gateway_sides: Sides) -> Sides:
+def sides(gateway_sides: ConformanceSides) -> ConformanceSides:
     """The session's ``gateway_sides`` (``tests/conftest.py``), shared by every module that
     imports this fixture: they take it as it is."""
     return gateway_sides
 
 
 @contextlib.contextmanager
-def built_sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
+def built_sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConformanceSides]:
     """Kubo's gateway and ``autocodec serve`` over the same trees, names and DNSLink zone (the
     module's text), running until the block ends. Cases only read it: they send requests, and
     ``dag get`` runs on the home."""
@@ -293,7 +293,7 @@ def built_sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
         run_cli(home, "block", "put", "--cid-codec", "raw", "--mhtype", "sha2-512",
                 stdin=b"a CID too long for a DNS label\n")
         with ServeProcess(home, tmp) as ours:
-            yield Sides(kubo.gateway_url, ours.url, ids, home, kubo)
+            yield ConformanceSides(kubo.gateway_url, ours.url, ids, home, kubo)
     finally:
         kubo.stop()
         stack.close()

@@ -1,5 +1,5 @@
 """git-raw against Kubo's git codec (go-ipld-git in Kubo v0.43.1), object by object: ``compare``
-puts every object into a Kubo node over its RPC API (``Rpc``, ``kubo_views``), checks that
+puts every object into a Kubo node over its RPC API (``KeptAliveRpc``, ``kubo_views``), checks that
 autocodec's decode equals Kubo's but for the extensions git-raw.ipldsch documents
 (``as_reference`` undoes them, ``kubo_should_fail`` says which objects Kubo refuses, ``cbor_raw``
 and ``as_raw`` compare the exact bytes of text that is not UTF-8), and returns the tallies.
@@ -31,7 +31,7 @@ def cid_of(oid: str) -> CID:
 # --- Kubo over HTTP ------------------------------------------------------------------------------
 
 
-class Rpc:
+class KeptAliveRpc:
     """Kubo's RPC API on one kept-alive connection."""
 
     def __init__(self, port: int) -> None:
@@ -70,7 +70,7 @@ def kubo_answer(status: int, out: bytes) -> Any:
     return {"error": json.loads(out).get("Message", "") if out.strip() else "(empty answer: a stream error)"}
 
 
-def kubo_views(rpc: Rpc, blocks: dict[str, bytes]) -> tuple[dict[str, Any], dict[str, str]]:
+def kubo_views(rpc: KeptAliveRpc, blocks: dict[str, bytes]) -> tuple[dict[str, Any], dict[str, str]]:
     """oid -> Kubo's DAG-JSON value (parsed) or error text; oid -> the CID Kubo's dag put gives."""
     oids = sorted(blocks)
     views: dict[str, Any] = {}
@@ -216,7 +216,7 @@ def as_json(value: Any) -> Any:
 def compare(corpus_objects: dict[str, tuple[str, bytes]], codec: Codec, node: KuboRepo) -> Counter[str]:
     """Every object through both; asserts agreement and returns the tallies."""
     blocks = {oid: block for oid, (_, block) in corpus_objects.items()}
-    rpc = Rpc(node.api_port)
+    rpc = KeptAliveRpc(node.api_port)
     views, reput = kubo_views(rpc, blocks)
     oids = sorted(blocks)
     values = codec.decode_many([blocks[o] for o in oids])

@@ -1,4 +1,4 @@
-"""Kubo's HTTP RPC API for the codec comparisons: ``Rpc`` (the few calls they make) and
+"""Kubo's HTTP RPC API for the codec comparisons: ``KuboRpc`` (the few calls they make) and
 ``kubo_rpc``, the generator behind a test module's ``rpc`` fixture (a started throw-away Kubo,
 offline on loopback).
 """
@@ -16,7 +16,7 @@ import pytest
 from tests._kubo import KuboRepo, require_kubo
 
 
-class Rpc:
+class KuboRpc:
     """Kubo's HTTP RPC API: the few calls these tests make."""
 
     def __init__(self, url: str) -> None:
@@ -40,9 +40,9 @@ class Rpc:
         return str(json.loads(answer)["Cid"]["/"])
 
 
-def kubo_rpc(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[Rpc]:
+def kubo_rpc(tmp_path_factory: pytest.TempPathFactory, name: str) -> Iterator[KuboRpc]:
     """A started throw-away Kubo (offline, loopback) for one test module, as its RPC API."""
     require_kubo()
     with KuboRepo.create(tmp_path_factory.mktemp(name) / "kubo") as kubo:
         kubo.start()
-        yield Rpc(kubo.api_url)
+        yield KuboRpc(kubo.api_url)

@@ -1,6 +1,6 @@
 """Kubo v0.43.1's gateway beside a real ``autocodec serve`` on the same few blocks (a CIDv1 folder
 holding hello.txt, an identity raw leaf, a DAG-CBOR block): the module-scoped ``sides`` fixture,
-and ``Sides.both`` to send one request to each. Test modules import ``sides`` to use it.
+and ``FewBlockSides.both`` to send one request to each. Test modules import ``sides`` to use it.
 (The gateway conformance tests' larger pair is tests/_gateway_sides.py.)
 """
 
@@ -12,32 +12,32 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests._http_request import Reply, fetch
+from tests._http_request import RawReply, fetch_raw
 from tests._kubo import KuboRepo, require_kubo
 from tests._serve_proc import ServeProcess
 
 
 @dataclass
-class Sides:
+class FewBlockSides:
     kubo: KuboRepo
     ours: ServeProcess
     folder: str  # a CIDv1 folder holding hello.txt
     leaf: str  # an identity raw CID
     cbor: str  # a DAG-CBOR block
 
-    def both(self, path: str, host: str | None = None, method: str = "GET") -> tuple[Reply, Reply]:
+    def both(self, path: str, host: str | None = None, method: str = "GET") -> tuple[RawReply, RawReply]:
         """Kubo's answer and ours; ``{port}`` in ``host`` is each side's own port."""
         out = []
         for base, port in ((self.kubo.gateway_url, self.kubo.gateway_port), (self.ours.url, self.ours.port)):
             headers = {"Host": host.replace("{port}", str(port))} if host else {}
-            reply = fetch(base, path, headers, method)
+            reply = fetch_raw(base, path, headers, method)
             reply.headers = {k: v.replace(str(port), "PORT") for k, v in reply.headers.items()}
             out.append(reply)
         return out[0], out[1]
 
 
 @pytest.fixture(scope="module")
-def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
+def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FewBlockSides]:
     from autocodec.registry import Runtime
     from tests._kubo_pair import copy_dags
 
@@ -55,6 +55,6 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
     kubo.start()
     try:
         with ServeProcess(tmp / "home", tmp) as ours:
-            yield Sides(kubo, ours, folder_cid, leaf, cbor)
+            yield FewBlockSides(kubo, ours, folder_cid, leaf, cbor)
     finally:
         kubo.stop()

@@ -29,7 +29,7 @@ from autocodec.errors import InvalidBlock
 from tests._cli import run_cli
 from tests._loose_cbor import FAULTS, LooseWriter
 from tests._ipld_values import values
-from tests._kubo_rpc import Rpc, kubo_rpc
+from tests._kubo_rpc import KuboRpc, kubo_rpc
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -50,11 +50,11 @@ def _blocks(count: int, seed: int) -> list[tuple[bytes, bool, str | None]]:
 
 
 @pytest.fixture(scope="module")
-def rpc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rpc]:
+def rpc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRpc]:
     yield from kubo_rpc(tmp_path_factory, "cbor-relaxed")
 
 
-def _kubo_reads(rpc: Rpc, block: bytes) -> bytes | None:
+def _kubo_reads(rpc: KuboRpc, block: bytes) -> bytes | None:
     cid = json.loads(rpc.call("block/put", {"cid-codec": "dag-cbor", "mhtype": "sha2-256", "pin": "false"}, block))["Key"]
     try:
         return rpc.call("dag/get", {"arg": cid, "output-codec": "dag-json"}).rstrip(b"\n")
@@ -71,7 +71,7 @@ def _we_read(block: bytes, *, strict: bool) -> bytes | None:
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_loose_blocks_read_like_kubo(rpc: Rpc, seed: int) -> None:
+def test_loose_blocks_read_like_kubo(rpc: KuboRpc, seed: int) -> None:
     """150 loose blocks per seed: the same DAG-JSON as Kubo's ``dag get``, or both refuse."""
     differ, kinds = [], {"read": 0, "refused": 0, "faults": set()}
     for block, loose, fault in _blocks(150, seed):
@@ -91,7 +91,7 @@ def test_loose_blocks_read_like_kubo(rpc: Rpc, seed: int) -> None:
     assert kinds["read"] > 60 and kinds["refused"] > 10, kinds
 
 
-def test_each_liberty_and_fault_alone(rpc: Rpc) -> None:
+def test_each_liberty_and_fault_alone(rpc: KuboRpc) -> None:
     """Hand-written blocks, one liberty or fault each, named so a failure says which."""
     cases = {
         "keys-by-bytes-not-length": "a26262620161610a",  # {"bb": 1, "a": 10}
@@ -133,7 +133,7 @@ def test_each_liberty_and_fault_alone(rpc: Rpc) -> None:
 
 
 @pytest.mark.parametrize("hexed", ["a1617862ff61", "a1617863c32841", "a1617863eda080", "8262ff6161c3"])
-def test_text_that_is_not_utf8_reads_as_kubo_shows_it(rpc: Rpc, hexed: str) -> None:
+def test_text_that_is_not_utf8_reads_as_kubo_shows_it(rpc: KuboRpc, hexed: str) -> None:
     """Kubo keeps a string's bytes whatever they are and ``dag get`` writes each byte that is
     not UTF-8 as ``\\ufffd``; here such a byte is a surrogate escape, written the same way."""
     block = bytes.fromhex(hexed)
@@ -141,14 +141,14 @@ def test_text_that_is_not_utf8_reads_as_kubo_shows_it(rpc: Rpc, hexed: str) -> N
     assert _we_read(block, strict=True) is None
 
 
-def test_a_map_key_that_is_not_utf8_is_a_known_difference(rpc: Rpc) -> None:
+def test_a_map_key_that_is_not_utf8_is_a_known_difference(rpc: KuboRpc) -> None:
     """Kubo reads a map key that is not UTF-8 too; this package refuses it (``_cbor_relaxed``)."""
     block = bytes.fromhex("a162ff6101")
     assert _kubo_reads(rpc, block) is not None
     assert _we_read(block, strict=False) is None
 
 
-def test_dag_put_of_a_loose_block_stores_kubos_canonical_block(rpc: Rpc, tmp_path: Path) -> None:
+def test_dag_put_of_a_loose_block_stores_kubos_canonical_block(rpc: KuboRpc, tmp_path: Path) -> None:
     """``autocodec dag put --input-codec dag-cbor`` reads a loose block as Kubo's ``dag put``
     does and stores the same canonical block; with ``strict_blocks`` it refuses it."""
     block = bytes.fromhex("a3616ef93e006162c1f56161f7")  # {"n": 1.5 (half), "b": tag 1 true, "a": undefined}

@@ -31,13 +31,13 @@ import pytest
 
 from autocodec import builtin
 from autocodec.errors import InvalidBlock
-from tests._kubo_rpc import Rpc, kubo_rpc
+from tests._kubo_rpc import KuboRpc, kubo_rpc
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
 
 @pytest.fixture(scope="module")
-def rpc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rpc]:
+def rpc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRpc]:
     yield from kubo_rpc(tmp_path_factory, "codec-edges")
 
 
@@ -53,12 +53,12 @@ def ours(home: Path, *args: str, stdin: bytes | None = None) -> subprocess.Compl
                           capture_output=True, env=env, timeout=120)
 
 
-def kubo_block_put(rpc: Rpc, block: bytes, codec: str) -> str:
+def kubo_block_put(rpc: KuboRpc, block: bytes, codec: str) -> str:
     answer = rpc.call("block/put", {"cid-codec": codec, "mhtype": "sha2-256", "pin": "false"}, block)
     return str(json.loads(answer)["Key"])
 
 
-def kubo_get(rpc: Rpc, ref: str, output_codec: str) -> bytes | None:
+def kubo_get(rpc: KuboRpc, ref: str, output_codec: str) -> bytes | None:
     """Kubo's ``dag get`` output, exactly as sent (binary codecs may end in 0x0a), or None if refused."""
     try:
         return rpc.call("dag/get", {"arg": ref, "output-codec": output_codec})
@@ -66,7 +66,7 @@ def kubo_get(rpc: Rpc, ref: str, output_codec: str) -> bytes | None:
         return None
 
 
-def kubo_put(rpc: Rpc, body: bytes, input_codec: str, store_codec: str) -> str | None:
+def kubo_put(rpc: KuboRpc, body: bytes, input_codec: str, store_codec: str) -> str | None:
     try:
         answer = rpc.call("dag/put", {"input-codec": input_codec, "store-codec": store_codec, "pin": "false"}, body)
     except urllib.error.HTTPError:
@@ -92,7 +92,7 @@ PB_ORDERS = {
 
 
 @pytest.mark.parametrize("case", list(PB_ORDERS))
-def test_dag_pb_field_orders_read_like_kubo(rpc: Rpc, case: str) -> None:
+def test_dag_pb_field_orders_read_like_kubo(rpc: KuboRpc, case: str) -> None:
     """Kubo's ``dag get --output-codec dag-pb`` re-encodes what it read (its DAG-JSON view shows
     absent fields as null, see docs/bounds.md): the canonical block of the value read here."""
     block = PB_ORDERS[case]
@@ -104,7 +104,7 @@ def test_dag_pb_field_orders_read_like_kubo(rpc: Rpc, case: str) -> None:
     assert mine == theirs
 
 
-def test_dag_put_and_paths_of_a_data_first_node_like_kubo(rpc: Rpc, home: Path) -> None:
+def test_dag_put_and_paths_of_a_data_first_node_like_kubo(rpc: KuboRpc, home: Path) -> None:
     """``dag put --input-codec dag-pb`` of a Data-first node stores Kubo's canonical block, and a
     Data-first UnixFS directory is pathed by its link names under ``/ipfs/``."""
     block = b"\x0a\x01x" + _NAMED + _LINK
@@ -136,7 +136,7 @@ SLASH_TEXTS = [
 
 
 @pytest.mark.parametrize("text", SLASH_TEXTS, ids=lambda t: t.decode())
-def test_dag_put_of_slash_maps_like_kubo(rpc: Rpc, home: Path, text: bytes) -> None:
+def test_dag_put_of_slash_maps_like_kubo(rpc: KuboRpc, home: Path, text: bytes) -> None:
     """A ``"bytes"`` value that is not a string leaves an ordinary map (go-ipld-prime looks for
     a string there before it takes the bytes form): ``dag put`` stores the block Kubo stores, and
     ``dag get`` prints Kubo's text back (it was refused, on read and on write)."""
@@ -162,7 +162,7 @@ TAGGED = {
 
 @pytest.mark.parametrize("codec", ["dag-cbor", "cbor"])
 @pytest.mark.parametrize("case", list(TAGGED))
-def test_tag_numbers_read_like_kubo(rpc: Rpc, codec: str, case: str) -> None:
+def test_tag_numbers_read_like_kubo(rpc: KuboRpc, codec: str, case: str) -> None:
     """A stray tag is dropped, as Kubo drops it, only while its number fits an int64: Kubo's
     CBOR tokenizer refuses a larger one (``cbor: positive integer is out of length``), and so
     does this package now (it dropped any tag)."""
@@ -178,7 +178,7 @@ def test_tag_numbers_read_like_kubo(rpc: Rpc, codec: str, case: str) -> None:
 # --- dag export: identity CIDs --------------------------------------------------------------
 
 
-def test_dag_export_writes_identity_blocks_like_kubo(rpc: Rpc, home: Path) -> None:
+def test_dag_export_writes_identity_blocks_like_kubo(rpc: KuboRpc, home: Path) -> None:
     """Kubo's ``dag export`` writes a section for each identity CID it meets (the root too), as
     ``dag stat`` counts them; the export here skipped them (same blocks counted, fewer written)."""
     leaf = b'{"x":1}'

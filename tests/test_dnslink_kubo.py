@@ -161,7 +161,7 @@ def test_each_domain_is_asked_once_per_ttl_in_a_process(world: World, tmp_path: 
 
 def test_serve_answers_under_a_domain_as_kubos_gateway_does(world: World, tmp_path: Path) -> None:
     from tests._serve_proc import ServeProcess
-    from tests._gateway_http import fetch
+    from tests._gateway_http import fetch_checked
 
     home = world.home(tmp_path / "home")  # its blocks come from Kubo's gateway on demand
     with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
@@ -172,7 +172,7 @@ def test_serve_answers_under_a_domain_as_kubos_gateway_does(world: World, tmp_pa
                               ("/ipns/site.test/index.html", {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}),
                               ("/ipns/site.test/index.html", {"If-Modified-Since": "Wed, 01 Jan 2020 00:00:00 GMT"}),
                               ("/ipns/site.test/sub/note.txt?format=raw", {"If-None-Match": "*"})):
-            kubo, mine = fetch(world.kubo.gateway_url, path, headers), fetch(ours.url, path, headers)
+            kubo, mine = fetch_checked(world.kubo.gateway_url, path, headers), fetch_checked(ours.url, path, headers)
             assert mine.status == kubo.status, (path, headers, mine.status, mine.body[:200])
             # Last-Modified on mutable answers is when each side resolved the name (boxo): there or not alike
             assert ("last-modified" in mine.headers) == ("last-modified" in kubo.headers), (path, headers)
@@ -203,14 +203,14 @@ def test_serve_hosts_dnslink_sites_by_host_as_kubos_gateway_does(world: World, t
     """``Host: site.test`` reads every path inside the site (Kubo's Gateway.NoDNSLink false);
     a host without a DNSLink is the path gateway as before."""
     from tests._serve_proc import ServeProcess
-    from tests._gateway_http import fetch
+    from tests._gateway_http import fetch_checked
 
     home = world.home(tmp_path / "home")
     with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
         for host, path in HOSTED:
             path = path.format(site=world.site)
-            kubo = fetch(world.kubo.gateway_url, path, {"Host": host})
-            mine = fetch(ours.url, path, {"Host": host})
+            kubo = fetch_checked(world.kubo.gateway_url, path, {"Host": host})
+            mine = fetch_checked(ours.url, path, {"Host": host})
             assert mine.status == kubo.status, (host, path, mine.status, mine.body[:200])
             for header in ("content-type", "etag", "x-ipfs-roots", "location"):
                 if kubo.status < 400:
@@ -220,8 +220,8 @@ def test_serve_hosts_dnslink_sites_by_host_as_kubos_gateway_does(world: World, t
                 assert re.sub(r"\d+", "N", mine.headers["cache-control"]) == re.sub(
                     r"\d+", "N", kubo.headers["cache-control"]), (host, path)
     with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url, "--no-dnslink") as off:
-        assert fetch(off.url, "/sub/note.txt", {"Host": "site.test"}).status == 404
-        assert fetch(off.url, f"/ipfs/{world.site}/index.html", {"Host": "site.test"}).status == 200
+        assert fetch_checked(off.url, "/sub/note.txt", {"Host": "site.test"}).status == 404
+        assert fetch_checked(off.url, f"/ipfs/{world.site}/index.html", {"Host": "site.test"}).status == 200
 
 
 FAILED_LOOKUPS = ["/ipns/missing.test/x", "/ipns/missing.test", "/ipns/junk.test/b%20c/", "/ipns/many.test/",
@@ -235,12 +235,12 @@ def test_a_failed_dnslink_lookup_says_what_kubo_says(world: World, tmp_path: Pat
     "DOMAIN." failed: could not resolve name: WHY``, PATH the path asked for, cleaned, DOMAIN
     the one that failed. The words were this server's own; on a DNSLink host too."""
     from tests._serve_proc import ServeProcess
-    from tests._gateway_http import fetch
+    from tests._gateway_http import fetch_checked
 
     home = world.home(tmp_path / "home")
     with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
         for path in FAILED_LOOKUPS:
-            kubo, mine = fetch(world.kubo.gateway_url, path), fetch(ours.url, path)
+            kubo, mine = fetch_checked(world.kubo.gateway_url, path), fetch_checked(ours.url, path)
             assert (mine.status, mine.body) == (kubo.status, kubo.body), (path, kubo.body, mine.body)
             assert kubo.status == 500 and b"DNSLink lookup for" in kubo.body, kubo.body
 
@@ -255,13 +255,13 @@ def _both_answers(world: World, tmp_path: Path, cases: list[tuple[str, str]], me
     """``(host, path, Kubo's answer, ours)`` for each ``(host, path)`` asked of both gateways
     (``host`` empty: no Host header), ours a fresh ``serve`` over the world's home."""
     from tests._serve_proc import ServeProcess
-    from tests._gateway_http import fetch
+    from tests._gateway_http import fetch_checked
 
     home = world.home(tmp_path / "home")
     with ServeProcess(home, tmp_path, "--gateway", world.kubo.gateway_url) as ours:
         for host, path in cases:
             headers = {"Host": host} if host else {}
-            yield host, path, fetch(world.kubo.gateway_url, path, headers, method), fetch(ours.url, path, headers, method)
+            yield host, path, fetch_checked(world.kubo.gateway_url, path, headers, method), fetch_checked(ours.url, path, headers, method)
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])

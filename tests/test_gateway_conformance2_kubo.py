@@ -45,8 +45,8 @@ import urllib.parse
 import pytest
 
 from tests._gateway_compare import compare
-from tests._gateway_http import Reply, fetch
-from tests._gateway_sides import WIKI, Sides, refused_records, sides
+from tests._gateway_http import CheckedReply, fetch_checked
+from tests._gateway_sides import WIKI, ConformanceSides, refused_records, sides
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -102,7 +102,7 @@ IPFS_URI_CASES = {
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("case", list(IPFS_URI_CASES))
-def test_ipfs_uri_cases_get_kubos_answer(sides: Sides, case: str, method: str) -> None:
+def test_ipfs_uri_cases_get_kubos_answer(sides: ConformanceSides, case: str, method: str) -> None:
     path, status, uri = IPFS_URI_CASES[case]
     kubo, ours = sides.both(path, method=method)
     if _bare_listing_head(kubo, ours):
@@ -114,7 +114,7 @@ def test_ipfs_uri_cases_get_kubos_answer(sides: Sides, case: str, method: str) -
     assert kubo.status == status and kubo.headers.get("ipfs-uri") == uri.format(**sides.ids), kubo.headers
 
 
-def _bare_listing_head(kubo: Reply, ours: Reply) -> bool:
+def _bare_listing_head(kubo: CheckedReply, ours: CheckedReply) -> bool:
     """A HEAD of a listing, which Kubo 0.43.1 answers 200 with no headers at all and this server
     with its GET's headers (docs/gateway.md); True after checking that much."""
     if kubo.status != 200 or "etag" in kubo.headers or not ours.headers.get("etag", "").startswith('"DirIndex-'):
@@ -133,7 +133,7 @@ NAME_SPELLINGS = ("/ipns/{peer_id}", "/ipns/{peer_id}/", "/ipns/{peer_id}/root2?
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("path", NAME_SPELLINGS)
-def test_a_name_not_in_base36_is_kubos_redirect_to_it(sides: Sides, path: str, method: str) -> None:
+def test_a_name_not_in_base36_is_kubos_redirect_to_it(sides: ConformanceSides, path: str, method: str) -> None:
     kubo, ours = sides.both(path, method=method)
     assert not compare(kubo, ours, ("location", "content-type", "ipfs-uri", "cache-control")), (
         compare(kubo, ours, ("location", "content-type", "ipfs-uri", "cache-control")))
@@ -143,7 +143,7 @@ def test_a_name_not_in_base36_is_kubos_redirect_to_it(sides: Sides, path: str, m
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("path", ["/ipfs/{odd}/new%0Aline.txt", "/ipfs/{odd}/new%0Aline.txt%0A", "/ipfs/{odd}/%0A",
                                   "/ipfs/{odd}/new%0D%0Aline.txt"])
-def test_a_path_with_a_line_break_is_read_as_kubo_reads_it(sides: Sides, path: str, method: str) -> None:
+def test_a_path_with_a_line_break_is_read_as_kubo_reads_it(sides: ConformanceSides, path: str, method: str) -> None:
     """A line feed decoded from the path is part of a name (it was no route here: a bare 404)."""
     kubo, ours = sides.both(path, method=method)
     assert not compare(kubo, ours, URI_HEADERS), compare(kubo, ours, URI_HEADERS)
@@ -153,7 +153,7 @@ def test_a_path_with_a_line_break_is_read_as_kubo_reads_it(sides: Sides, path: s
 @pytest.mark.parametrize("path", ["/ipfs/{tricky}%20", "/ipfs/%20{tricky}", "/ipfs/{tricky}%09/plain.txt",
                                   "/ipfs/{tricky}%0A/", "/ipfs/%0D{tricky}/", "/ipfs/{tricky}/plain.txt%20",
                                   "/ipfs/{nested_v0}%0A/", "/ipfs/{nested_v0}%20/"])
-def test_white_space_around_a_root_cid_is_kubos_400(sides: Sides, path: str, method: str) -> None:
+def test_white_space_around_a_root_cid_is_kubos_400(sides: ConformanceSides, path: str, method: str) -> None:
     """A root CID with white space around it is no CID (Kubo: 400); ``CID.parse`` dropped the
     space, so it was served as the CID. Go's base32 skips line breaks (Kubo: the CID); around a
     name a space is part of the name (a 404 in both)."""
@@ -163,7 +163,7 @@ def test_white_space_around_a_root_cid_is_kubos_400(sides: Sides, path: str, met
 
 @pytest.mark.parametrize("path", ["/ipfs/{cbor}/a", "/ipfs/{cbor}/a/b", "/ipfs/{cbor}/a/", "/ipfs/{cbor}/a/b/",
                                   "/ipfs/{cbor}/a%2Fb"])
-def test_a_path_ending_inside_a_dag_cbor_value_is_kubos_501(sides: Sides, path: str) -> None:
+def test_a_path_ending_inside_a_dag_cbor_value_is_kubos_501(sides: ConformanceSides, path: str) -> None:
     """A path whose end is a value inside a block, not a block: Kubo's 501 and its words (ours
     said the same in words of its own)."""
     kubo, ours = sides.both(path)
@@ -181,7 +181,7 @@ MISSING_PATHS = ("/ipfs/{tricky}/nope", "/ipfs/{tricky}/nope/", "/ipfs/{tricky}/
 
 
 @pytest.mark.parametrize("path", MISSING_PATHS)
-def test_a_missing_path_is_kubos_404_text(sides: Sides, path: str) -> None:
+def test_a_missing_path_is_kubos_404_text(sides: ConformanceSides, path: str) -> None:
     kubo, ours = sides.both(path)
     assert kubo.status == 404
     assert (ours.status, ours.body) == (kubo.status, kubo.body)
@@ -189,7 +189,7 @@ def test_a_missing_path_is_kubos_404_text(sides: Sides, path: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["/ipfs/{nested_v0}/nope", "/ipfs/{hamt}/no\"pe", "/ipfs/{cbor}/v0/sub dir/nope"])
-def test_dag_get_of_a_missing_name_says_what_kubo_says(sides: Sides, path: str) -> None:
+def test_dag_get_of_a_missing_name_says_what_kubo_says(sides: ConformanceSides, path: str) -> None:
     """The resolver's own words for a name missing from a DAG-PB node are Kubo's (they said
     ``in the directory``), as ``ipfs dag get`` prints them."""
     from tests._cli import run_cli
@@ -211,7 +211,7 @@ REDIRECTS = ("/ipfs/{tricky}", "/ipfs/{tricky}?x='1'", "/ipfs/{tricky}/./plain.t
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("path", REDIRECTS)
-def test_a_redirect_is_written_as_kubo_writes_it(sides: Sides, path: str, method: str) -> None:
+def test_a_redirect_is_written_as_kubo_writes_it(sides: ConformanceSides, path: str, method: str) -> None:
     kubo, ours = sides.both(path, method=method)
     assert 300 < kubo.status < 400
     names = ("location", "content-type", "content-length", "x-ipfs-roots", "ipfs-uri")
@@ -284,7 +284,7 @@ UNIXFS_CASES: dict[str, tuple[str, dict[str, str], str]] = {
 SUCCESS_HEADERS_ON_KUBOS_ERRORS = ("etag", "cache-control", "content-disposition")
 
 
-def _sent(sides: Sides, case: str) -> tuple[Reply, Reply]:
+def _sent(sides: ConformanceSides, case: str) -> tuple[CheckedReply, CheckedReply]:
     """Both answers to the case: its path (non-ASCII escaped as a client sends it) and headers."""
     path, headers, method = UNIXFS_CASES[case]
     headers = {name: value.format(**sides.ids) for name, value in headers.items()}
@@ -292,7 +292,7 @@ def _sent(sides: Sides, case: str) -> tuple[Reply, Reply]:
 
 
 @pytest.mark.parametrize("case", list(UNIXFS_CASES))
-def test_path_gateway_unixfs_cases_get_kubos_answer(sides: Sides, case: str) -> None:
+def test_path_gateway_unixfs_cases_get_kubos_answer(sides: ConformanceSides, case: str) -> None:
     kubo, ours = _sent(sides, case)
     names = CACHE_HEADERS
     if kubo.status == 406:
@@ -301,12 +301,12 @@ def test_path_gateway_unixfs_cases_get_kubos_answer(sides: Sides, case: str) -> 
     assert ("last-modified" in kubo.headers) == ("last-modified" in ours.headers), (kubo.headers, ours.headers)
 
 
-def test_the_listing_has_the_suites_links(sides: Sides) -> None:
+def test_the_listing_has_the_suites_links(sides: ConformanceSides) -> None:
     """TestUnixFSDirectoryListing's body checks, on this server's own listing HTML: "Index of",
     no backlink on the root, the subdirectory's backlink to its parent, names linking to their
     content paths (Kubo's breadcrumbs and hash column are its template's, not checked)."""
-    root = fetch(sides.ours_url, "/ipfs/{listing}/".format(**sides.ids)).body or b""
-    inner = fetch(sides.ours_url, "/ipfs/{listing}/%C4%85/%C4%99/".format(**sides.ids)).body or b""
+    root = fetch_checked(sides.ours_url, "/ipfs/{listing}/".format(**sides.ids)).body or b""
+    inner = fetch_checked(sides.ours_url, "/ipfs/{listing}/%C4%85/%C4%99/".format(**sides.ids)).body or b""
     listing = sides.ids["listing"]
     assert b"Index of" in root and b">..</a>" not in root
     assert f'<a href="/ipfs/{listing}/%C4%85/">..</a>'.encode() in inner
@@ -330,7 +330,7 @@ CACHED_PATHS = ("/ipfs/{site}/root2/nope", "/ipfs/{site}/root2/nope/", "/ipfs/{s
 @pytest.mark.parametrize("value", ["only-if-cached", "only-if-cached ", "no-cache, only-if-cached", "Only-If-Cached"])
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("path", CACHED_PATHS)
-def test_only_if_cached_is_read_as_kubo_reads_it(sides: Sides, path: str, method: str, value: str) -> None:
+def test_only_if_cached_is_read_as_kubo_reads_it(sides: ConformanceSides, path: str, method: str, value: str) -> None:
     if MISSING in path and value.strip() != "only-if-cached":
         pytest.skip("an ordinary request for a missing root block: its 404 text is this server's own")
     kubo, ours = sides.both(path, {"Cache-Control": value}, method)
@@ -374,7 +374,7 @@ CORS_REQUESTS = ({}, {"If-None-Match": "*"}, {"Origin": "https://example.com", "
 @pytest.mark.parametrize("headers", range(len(CORS_REQUESTS)))
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "POST"])
 @pytest.mark.parametrize("path", CORS_PATHS)
-def test_cors_headers_are_kubos_on_every_answer(sides: Sides, path: str, method: str, headers: int) -> None:
+def test_cors_headers_are_kubos_on_every_answer(sides: ConformanceSides, path: str, method: str, headers: int) -> None:
     path = path.format(**sides.ids)
     kubo = _cors(sides.kubo_url, method, path, CORS_REQUESTS[headers])
     ours = _cors(sides.ours_url, method, path, CORS_REQUESTS[headers])
@@ -421,7 +421,7 @@ SUBDOMAIN_CASES: dict[str, tuple[str, str, dict[str, str]]] = {
 
 
 @pytest.mark.parametrize("case", list(SUBDOMAIN_CASES))
-def test_subdomain_gateway_cases_get_kubos_answer(sides: Sides, case: str) -> None:
+def test_subdomain_gateway_cases_get_kubos_answer(sides: ConformanceSides, case: str) -> None:
     host, path, headers = SUBDOMAIN_CASES[case]
     kubo, ours = sides.both(path or "/", {**headers, "Host": host.format(**sides.ids)})
     assert not compare(kubo, ours, CACHE_HEADERS), compare(kubo, ours, CACHE_HEADERS)
@@ -435,12 +435,12 @@ def _error_frame(body: bytes | None) -> bytes | None:
     return head + sep if sep else body
 
 
-def test_a_subdomain_listing_has_the_suites_links(sides: Sides) -> None:
+def test_a_subdomain_listing_has_the_suites_links(sides: ConformanceSides) -> None:
     """The subdomain listing cases' body checks, on this server's own HTML: no backlink on the
     content root, entries linked from the origin's root (``/hello``, ``/ipfs``, also for a folder
     named ``ipfs``), a subdirectory's backlink to its parent (Kubo writes ``/ipfs/ipns/..``)."""
     def page(path: str) -> bytes:
-        return fetch(sides.ours_url, path, {"Host": "{dirs}.ipfs.".format(**sides.ids) + GW}).body or b""
+        return fetch_checked(sides.ours_url, path, {"Host": "{dirs}.ipfs.".format(**sides.ids) + GW}).body or b""
 
     root, inner = page("/"), page("/ipfs/ipns/")
     assert b"Index of" in root and b">..</a>" not in root
@@ -467,7 +467,7 @@ DNSLINK_IPNS_CASES: dict[str, tuple[str, str, str]] = {
 
 
 @pytest.mark.parametrize("case", list(DNSLINK_IPNS_CASES))
-def test_dnslink_over_ipns_cases_get_kubos_answer(sides: Sides, case: str) -> None:
+def test_dnslink_over_ipns_cases_get_kubos_answer(sides: ConformanceSides, case: str) -> None:
     host, path, method = DNSLINK_IPNS_CASES[case]
     headers = {"Host": host}
     if "If-None-Match" in case:
@@ -535,7 +535,7 @@ RECORD_HEADERS = ("content-type", "cache-control", "content-disposition", "etag"
 @pytest.mark.parametrize("path", ["/ipns/dnslink-over-ipns.test", "/ipns/site-over-ipns.test/root3/",
                                   "/ipns/nodnslink.test/x?filename=a"])
 @pytest.mark.parametrize("cached", [False, True])
-def test_a_record_of_a_domain_by_accept_is_kubos_400(sides: Sides, path: str, method: str, cached: bool) -> None:
+def test_a_record_of_a_domain_by_accept_is_kubos_400(sides: ConformanceSides, path: str, method: str, cached: bool) -> None:
     """A DNSLink domain has no record: a 400 in both (its words: test_gateway_conformance4_kubo),
     with Kubo's ``Content-Location`` when Accept asked for the record (it had none)."""
     kubo, ours = sides.both(path, {**RECORD, **(ONLY_IF_CACHED if cached else {})}, method)
@@ -545,9 +545,9 @@ def test_a_record_of_a_domain_by_accept_is_kubos_400(sides: Sides, path: str, me
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("case", list(IPNS_RECORD_CASES))
-def test_ipns_record_cases_get_kubos_answer(sides: Sides, case: str, method: str) -> None:
+def test_ipns_record_cases_get_kubos_answer(sides: ConformanceSides, case: str, method: str) -> None:
     path, headers = IPNS_RECORD_CASES[case]
-    ids = {**sides.ids, "record_etag": fetch(sides.kubo_url, "/ipns/{record_name}?format=ipns-record".format(
+    ids = {**sides.ids, "record_etag": fetch_checked(sides.kubo_url, "/ipns/{record_name}?format=ipns-record".format(
         **sides.ids)).headers["etag"]}
     kubo, ours = sides.both(path, {name: value.format(**ids) for name, value in headers.items()}, method)
     assert not compare(kubo, ours, RECORD_HEADERS), compare(kubo, ours, RECORD_HEADERS)
@@ -576,7 +576,7 @@ def test_the_record_etag_is_xxh64_in_gos_base32() -> None:
 
 @pytest.mark.parametrize("path", ["/ipns/{capped_name}?format=ipns-record", "/ipns/{capped_name}",
                                   "/ipns/{capped_name}?format=raw"])
-def test_a_record_is_cached_no_longer_than_it_is_valid(sides: Sides, path: str) -> None:
+def test_a_record_is_cached_no_longer_than_it_is_valid(sides: ConformanceSides, path: str) -> None:
     """A record whose TTL reaches past its end of life: Kubo's max-age is the time left until
     that end (here it was the TTL). The two answers are made a moment apart: a second allowed."""
     kubo, ours = sides.both(path)
@@ -610,7 +610,7 @@ CANONICAL_IPNS_CASES = {
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("case", list(CANONICAL_IPNS_CASES))
-def test_redirect_canonical_ipns_cases_get_kubos_answer(sides: Sides, case: str, method: str) -> None:
+def test_redirect_canonical_ipns_cases_get_kubos_answer(sides: ConformanceSides, case: str, method: str) -> None:
     path, location = CANONICAL_IPNS_CASES[case]
     kubo, ours = sides.both(path, method=method)
     assert (kubo.status, kubo.headers.get("location")) == (302, location)
@@ -672,7 +672,7 @@ IPNS_PATH_HEADERS = ("x-ipfs-roots", "etag", "content-type", "ipfs-uri", "locati
 
 
 @pytest.mark.parametrize("case", list(IPNS_PATH_CASES))
-def test_ipns_path_cases_get_kubos_answer(sides: Sides, case: str) -> None:
+def test_ipns_path_cases_get_kubos_answer(sides: ConformanceSides, case: str) -> None:
     path, method, body = IPNS_PATH_CASES[case]
     headers = ({"If-None-Match": '"{index}"'.format(**sides.ids)} if "ETag" in case else
                ONLY_IF_CACHED if "only-if-cached" in case else {})
@@ -691,7 +691,7 @@ def test_ipns_path_cases_get_kubos_answer(sides: Sides, case: str) -> None:
         assert kubo.status == 200 and b"Index of" in (ours.body or b"") and b"root3" in (ours.body or b"")
 
 
-def _listing(kubo: Reply, ours: Reply) -> bool:
+def _listing(kubo: CheckedReply, ours: CheckedReply) -> bool:
     return kubo.headers.get("etag", "").startswith('"DirIndex-')
 
 
@@ -704,7 +704,7 @@ REFUSED_CASES = {  # the record's kind, and why this runtime refuses it
 
 
 @pytest.mark.parametrize("case", list(REFUSED_CASES))
-def test_ipns_records_no_gateway_may_serve_are_5xx_in_both(sides: Sides, case: str) -> None:
+def test_ipns_records_no_gateway_may_serve_are_5xx_in_both(sides: ConformanceSides, case: str) -> None:
     """Kubo's ``name put`` refuses each record (its routing finds none even when ``--force``
     stores it), so its gateway cannot resolve the name: 500 ``could not resolve name``. This
     server's home never keeps such a record (``validate``; test_ipns, test_ipns_kubo), and its
@@ -755,7 +755,7 @@ SUBDOMAIN_IPNS_CASES: dict[str, tuple[str, str, dict[str, str]]] = {
 
 
 @pytest.mark.parametrize("case", list(SUBDOMAIN_IPNS_CASES))
-def test_subdomain_ipns_cases_get_kubos_answer(sides: Sides, case: str) -> None:
+def test_subdomain_ipns_cases_get_kubos_answer(sides: ConformanceSides, case: str) -> None:
     host, path, headers = SUBDOMAIN_IPNS_CASES[case]
     kubo, ours = sides.both(path or "/", {**headers, "Host": host.format(**sides.ids)})
     names = tuple(name for name in CACHE_HEADERS if name != "cache-control")
@@ -777,7 +777,7 @@ DNSLINK_LISTING_CASES = {
 
 
 @pytest.mark.parametrize("case", list(DNSLINK_LISTING_CASES))
-def test_dnslink_listing_cases_get_kubos_answer(sides: Sides, case: str) -> None:
+def test_dnslink_listing_cases_get_kubos_answer(sides: ConformanceSides, case: str) -> None:
     kubo, ours = sides.both(DNSLINK_LISTING_CASES[case], {"Host": "website.test"})
     names = tuple(name for name in CACHE_HEADERS if name != "cache-control")
     assert not compare(kubo, ours, names), compare(kubo, ours, names)

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests._gateway_compare import differences
-from tests._gateway_http import Reply, fetch
+from tests._gateway_http import CheckedReply, fetch_checked
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -45,9 +45,9 @@ class Sides:
     ours_url: str
     ids: dict[str, str] = field(default_factory=dict)
 
-    def both(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[Reply, Reply]:
+    def both(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[CheckedReply, CheckedReply]:
         path = path.format(**self.ids)
-        return fetch(self.kubo_url, path, headers, method), fetch(self.ours_url, path, headers, method)
+        return fetch_checked(self.kubo_url, path, headers, method), fetch_checked(self.ours_url, path, headers, method)
 
 
 def _trees(base: Path) -> dict[str, Path]:
@@ -119,7 +119,7 @@ def sides(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sides]:
         kubo.stop()
 
 
-def _compare(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> list[object]:
+def _compare(kubo: CheckedReply, ours: CheckedReply, names: tuple[str, ...]) -> list[object]:
     """What differs between the two answers: status, the ``names`` headers, a success's body.
     An HTML view of a block (Kubo's dag-index-html) is this server's explorer page: its ETag
     keeps ``DagIndex-`` and the CID, its type is compared without parameters, its body must
@@ -129,14 +129,14 @@ def _compare(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> list[object]:
     return differences(kubo, ours, names)
 
 
-def _as_page(kubo: Reply, ours: Reply) -> Reply:
+def _as_page(kubo: CheckedReply, ours: CheckedReply) -> CheckedReply:
     """Kubo's HTML view of a block with what is this server's own by design taken from ``ours``."""
     cid = kubo.headers["etag"].split("_CID-", 1)[1].rstrip('"')
     assert ours.headers.get("etag") == f'"DagIndex-autocodec_CID-{cid}"', (kubo.headers, ours.headers)
     assert kubo.headers["content-type"].split(";")[0] == ours.headers.get("content-type", "").split(";")[0]
     assert b"</html>" in (kubo.body or b"") and b"</html>" in (ours.body or b"") and cid.encode() in (ours.body or b"")
     headers = {**kubo.headers, "etag": ours.headers["etag"], "content-type": ours.headers["content-type"]}
-    return Reply(kubo.status, headers, ours.body)
+    return CheckedReply(kubo.status, headers, ours.body)
 
 
 HEADERS = ("content-type", "content-disposition", "etag", "cache-control", "x-ipfs-roots", "content-range",
@@ -264,7 +264,7 @@ def test_path_gateway_dag_cases_get_kubos_answer(sides: Sides, case: str) -> Non
     if kubo.status in (404, 501):  # Kubo's words (a 406's are each side's own)
         assert ours.body == kubo.body, (kubo.body, ours.body)
     if path.startswith("/ipns/") and b"</html>" not in (ours.body or b""):  # the suite's "same payload as /ipfs"
-        same = fetch(sides.ours_url, path.replace("/ipns/{name_", "/ipfs/{dag_").format(**sides.ids), headers, method)
+        same = fetch_checked(sides.ours_url, path.replace("/ipns/{name_", "/ipfs/{dag_").format(**sides.ids), headers, method)
         assert (same.status, same.body) == (200, ours.body)
 
 
@@ -332,7 +332,7 @@ def test_the_dag_page_is_asked_for_as_kubo_reads_it(sides: Sides, path: str, hea
     mine = ("x-content-type-options",) if kubo.status >= 400 else ()  # ours is on every page
     names = tuple(h for h in HEADERS if h not in mine)
     if kubo.status >= 400:
-        kubo, ours = Reply(kubo.status, kubo.headers, b""), Reply(ours.status, ours.headers, b"")
+        kubo, ours = CheckedReply(kubo.status, kubo.headers, b""), CheckedReply(ours.status, ours.headers, b"")
     elif "content-length" in kubo.headers and "car" not in path:  # Go sets it on a short CAR; ours streams
         names = (*names, "content-length")
     assert not _compare(kubo, ours, names), _compare(kubo, ours, names)
@@ -348,12 +348,12 @@ def test_the_dag_pages_etag_is_a_304_as_in_kubo(sides: Sides, path: str, weak: b
     """Each side's own page ETag, sent back (alone, weak, or in a list), is a 304 carrying it
     alone, for the block of any codec (Kubo checks it before it knows the answer's kind)."""
     for base in (sides.kubo_url, sides.ours_url):
-        first = fetch(base, "/ipfs/{dag_cbor}/".format(**sides.ids), TEXT_HTML)
+        first = fetch_checked(base, "/ipfs/{dag_cbor}/".format(**sides.ids), TEXT_HTML)
         template = first.headers["etag"].split("_CID-", 1)[0]
-        target = fetch(base, path.format(**sides.ids) + "?format=raw").headers["x-ipfs-roots"].split(",")[-1]
+        target = fetch_checked(base, path.format(**sides.ids) + "?format=raw").headers["x-ipfs-roots"].split(",")[-1]
         etag = f'{template}_CID-{target}"'
         sent = f'"x", W/{etag}' if weak else etag
-        reply = fetch(base, path.format(**sides.ids), {**TEXT_HTML, "If-None-Match": sent})
+        reply = fetch_checked(base, path.format(**sides.ids), {**TEXT_HTML, "If-None-Match": sent})
         assert (reply.status, reply.headers.get("etag"), reply.headers.get("cache-control")) == (304, etag, None), (
             base, reply.status, reply.headers)
 
@@ -363,7 +363,7 @@ def test_a_head_of_the_dag_page_has_the_gets_headers(sides: Sides) -> None:
     this server answers it as its GET, without the body (RFC 9110), as for a listing's HEAD."""
     kubo, ours = sides.both("/ipfs/{dag_cbor}/", TEXT_HTML, "HEAD")
     assert kubo.status == 500 and kubo.headers["etag"].startswith('"DagIndex-'), (kubo.status, kubo.headers)
-    got = fetch(sides.ours_url, "/ipfs/{dag_cbor}/".format(**sides.ids), TEXT_HTML)
+    got = fetch_checked(sides.ours_url, "/ipfs/{dag_cbor}/".format(**sides.ids), TEXT_HTML)
     assert ours.status == 200 and ours.body == b""
     for name in ("etag", "content-type", "x-ipfs-roots", "content-security-policy"):
         assert ours.headers.get(name) == got.headers.get(name), name
@@ -373,7 +373,7 @@ def test_a_head_of_the_dag_page_has_the_gets_headers(sides: Sides) -> None:
 def test_the_dag_page_is_the_explorers_and_links_the_block(sides: Sides) -> None:
     """The page is the explorer's page of the block: its fields, its link (by path and by CID),
     the block's raw and CAR downloads, under the explorer's headers."""
-    page = fetch(sides.ours_url, "/ipfs/{dag_cbor}/".format(**sides.ids), TEXT_HTML)
+    page = fetch_checked(sides.ours_url, "/ipfs/{dag_cbor}/".format(**sides.ids), TEXT_HTML)
     body = (page.body or b"").decode()
     middle = sides.ids["dag_cbor_middle"]
     assert f'href="/explore/{sides.ids["dag_cbor"]}/foo/link"' in body and f'href="/explore/{middle}"' in body
@@ -390,7 +390,7 @@ def test_the_dag_page_on_a_content_origin_points_to_the_explorer_on_the_bare_hos
     replies = []
     for base in (sides.kubo_url, sides.ours_url):
         port = base.rsplit(":", 1)[1]
-        replies.append(fetch(base, "/", {**TEXT_HTML, "Host": f"{cid}.ipfs.localhost:{port}"}))
+        replies.append(fetch_checked(base, "/", {**TEXT_HTML, "Host": f"{cid}.ipfs.localhost:{port}"}))
     kubo, ours = replies
     assert not _compare(kubo, ours, ("etag", "cache-control", "content-disposition")), _compare(
         kubo, ours, ("etag", "cache-control", "content-disposition"))

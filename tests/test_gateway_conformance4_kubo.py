@@ -23,8 +23,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests._gateway_compare import compare
-from tests._gateway_http import Reply
-from tests._gateway_sides import WIKI, Sides, sides
+from tests._gateway_http import CheckedReply
+from tests._gateway_sides import WIKI, ConformanceSides, sides
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -36,7 +36,7 @@ LOOPING = {"selfloop": "/ipns/{selfloop}", "ping": "/ipns/{pong}/x", "pong": "/i
 
 
 @pytest.fixture(scope="module")
-def looping(sides: Sides) -> Iterator[Sides]:
+def looping(sides: ConformanceSides) -> Iterator[ConformanceSides]:
     """``sides`` with the names of ``LOOPING`` published by Kubo (values not resolved) and kept
     by the home (``name resolve --gateway`` keeps a record even when its chain fails)."""
     from tests._cli import run_cli
@@ -51,10 +51,10 @@ def looping(sides: Sides) -> Iterator[Sides]:
                   value.format(**ids))
         assert sides.home is not None
         run_cli(sides.home, "name", "resolve", ids[key], "--gateway", sides.kubo_url, check=False)
-    yield Sides(sides.kubo_url, sides.ours_url, ids, sides.home, kubo)
+    yield ConformanceSides(sides.kubo_url, sides.ours_url, ids, sides.home, kubo)
 
 
-def _same(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> None:
+def _same(kubo: CheckedReply, ours: CheckedReply, names: tuple[str, ...]) -> None:
     """The same status, ``names`` headers and body (an error's text included)."""
     assert not compare(kubo, ours, names), compare(kubo, ours, names)
     assert ours.body == kubo.body, (kubo.body, ours.body)
@@ -79,7 +79,7 @@ URI_DOMAINS = [f"{WIKI.upper()}/root2/root3/root4/index.html", f"{WIKI}./root2/r
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("root", URI_DOMAINS)
-def test_an_ipns_uri_names_a_domain_as_kubo_does(sides: Sides, root: str, method: str) -> None:
+def test_an_ipns_uri_names_a_domain_as_kubo_does(sides: ConformanceSides, root: str, method: str) -> None:
     """``Ipfs-Uri: ipns://DOMAIN`` with DOMAIN as Go's ``idna.Lookup`` writes it, or no header
     (it was the name as sent: upper case, a trailing dot, Unicode as mojibake, names no DNS
     holds); and a failed lookup of ``DOMAIN.`` names it with one dot (it said ``DOMAIN..``)."""
@@ -96,7 +96,7 @@ NOT_NAMES = ["bad..test", f"{'a' * 64}.test", "bad..test/x", f"{WIKI}/root2", WI
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("by_accept", [False, True])
 @pytest.mark.parametrize("root", NOT_NAMES)
-def test_a_record_of_what_is_no_ipns_name_is_kubos_400(sides: Sides, root: str, by_accept: bool, method: str) -> None:
+def test_a_record_of_what_is_no_ipns_name_is_kubos_400(sides: ConformanceSides, root: str, by_accept: bool, method: str) -> None:
     """The words were this server's own (``not an IPNS name: ...``, ``X is a DNSLink domain``,
     also for a subpath and for a CID of another codec), without ``Content-Location`` for a name
     that is no domain; a name that is no CID says go-cid's frame, ``invalid cid: WHY``, WHY this
@@ -120,7 +120,7 @@ LOOP_REQUESTS = [("/ipns/{selfloop}/", None), ("/ipns/{selfloop}", None), ("/ipn
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize(("path", "host"), LOOP_REQUESTS)
-def test_names_whose_records_loop_are_kubos_500(looping: Sides, path: str, host: str | None, method: str) -> None:
+def test_names_whose_records_loop_are_kubos_500(looping: ConformanceSides, path: str, host: str | None, method: str) -> None:
     """A record whose value is its own name, two names pointing at each other, a name leading to
     a name that is neither an IPNS name nor a domain: Kubo's 500 and words (``could not resolve
     name (recursion limit exceeded)``, ``cannot resolve: "/ipns/NAME"``), under ``/ipns/`` and
@@ -141,7 +141,7 @@ KEPT_OUT = ("etag", "cache-control", "content-disposition")
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize(("path", "headers"), REFUSED)
-def test_a_refused_format_carries_none_of_the_refused_answers_headers(sides: Sides, path: str,
+def test_a_refused_format_carries_none_of_the_refused_answers_headers(sides: ConformanceSides, path: str,
                                                                       headers: dict[str, str] | None,
                                                                       method: str) -> None:
     """Kubo's 406/400 carry the ETag, ``Cache-Control`` (immutable; under ``/ipns/`` the TTL) and
@@ -201,7 +201,7 @@ METHODS = [("PUT", "/ipfs/{plain}"), ("POST", "/ipfs/{plain}?format=car"), ("DEL
 
 
 @pytest.mark.parametrize(("method", "path"), METHODS)
-def test_a_method_the_gateway_does_not_serve_is_boxos_405(sides: Sides, method: str, path: str) -> None:
+def test_a_method_the_gateway_does_not_serve_is_boxos_405(sides: ConformanceSides, method: str, path: str) -> None:
     """boxo's 405 (``Method PUT not allowed: read only access``, ``Allow`` once per method), and
     ``/ipfs`` or ``/ipns`` Go's 307 to the slash for every method; here they were aiohttp's 405
     (``405: Method Not Allowed``, one ``Allow: GET,HEAD,OPTIONS``; ``GET,HEAD`` on ``/ipfs``)."""
@@ -212,7 +212,7 @@ def test_a_method_the_gateway_does_not_serve_is_boxos_405(sides: Sides, method: 
 
 
 @pytest.mark.parametrize("target", ["/ipfs/{plain}", "/ipns/{name}/", "/", "127.0.0.1:80"])
-def test_connect_is_a_405_where_kubo_claims_a_tunnel(sides: Sides, target: str) -> None:
+def test_connect_is_a_405_where_kubo_claims_a_tunnel(sides: ConformanceSides, target: str) -> None:
     """Kubo answers every ``CONNECT`` with a bare 200 (``corehttp``, before its gateway) and opens
     no tunnel, which a client takes for one (RFC 9110 9.3.6); kept out here: boxo's 405, as for
     any method it does not serve (it was a 404, or a 307 for an authority-form target)."""
@@ -232,7 +232,7 @@ STREAMED = ["/ipfs/{plain}?format=car", "/ipfs/{plain}?format=tar", "/ipfs/{tric
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("path", STREAMED)
-def test_a_short_car_or_tar_has_its_length_as_in_kubo(sides: Sides, path: str, method: str) -> None:
+def test_a_short_car_or_tar_has_its_length_as_in_kubo(sides: ConformanceSides, path: str, method: str) -> None:
     """Go's server buffers 2048 bytes before it chunks a body, so Kubo sends a shorter CAR or
     TAR (and its HEAD) with ``Content-Length``; here every CAR and TAR was chunked, a HEAD
     without either header."""
@@ -253,7 +253,7 @@ ACCEPTED_ERRORS = [("/ipfs/{plain}", "application/vnd.ipld.foo"), ("/ipfs/{trick
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize(("path", "accept"), ACCEPTED_ERRORS)
-def test_an_error_after_the_accept_header_is_kubos(sides: Sides, path: str, accept: str, method: str) -> None:
+def test_an_error_after_the_accept_header_is_kubos(sides: ConformanceSides, path: str, accept: str, method: str) -> None:
     """Kubo's words for a type no answer is made in (``unsupported response format requested``;
     it was this server's longer text), and ``Content-Location`` (the format Accept chose, empty
     for a type boxo does not know) on the 500 of a name that does not resolve (it was missing)."""
@@ -271,7 +271,7 @@ WORDED_400S = [f"/ipfs/{{plain}}?format=car&entity-bytes={spec}" for spec in
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("path", WORDED_400S)
-def test_a_malformed_car_range_or_a_bare_ipfs_is_kubos_400(sides: Sides, path: str, method: str) -> None:
+def test_a_malformed_car_range_or_a_bare_ipfs_is_kubos_400(sides: ConformanceSides, path: str, method: str) -> None:
     """``invalid application/vnd.ipld.car entity-bytes URL parameter: WHY`` (WHY boxo's, or Go's
     ``strconv.ParseInt: parsing "X": invalid syntax`` / ``value out of range``; it was
     ``entity-bytes '5:1': to is before from`` and the like), and ``invalid path "/ipfs/": path
@@ -283,7 +283,7 @@ def test_a_malformed_car_range_or_a_bare_ipfs_is_kubos_400(sides: Sides, path: s
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "PUT"])
 @pytest.mark.parametrize("path", ["/nothing", "/api/v0/version", "/ipfsx/a"])
-def test_a_path_no_route_takes_is_gos_404(sides: Sides, path: str, method: str) -> None:
+def test_a_path_no_route_takes_is_gos_404(sides: ConformanceSides, path: str, method: str) -> None:
     """Go's ``http.NotFound`` (``404 page not found``, ``nosniff``), Kubo's answer outside its
     routes; it was aiohttp's ``404: Not Found``."""
     kubo, ours = sides.both(path, None, method)

@@ -35,7 +35,7 @@ import pytest
 from autocodec import CID
 from autocodec.store import CarReader
 from tests._gateway_answers import car_blocks, cors_values, same_cors, tar_members
-from tests._gateway_http import Reply, fetch
+from tests._gateway_http import CheckedReply, fetch_checked
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -268,21 +268,21 @@ def _path_cid(kubo: object, root: str, sub: str) -> str:
     return out.split("/")[0]
 
 
-def both(world: World, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[Reply, Reply]:
+def both(world: World, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[CheckedReply, CheckedReply]:
     path = path.format(**{k.replace("-", "_"): v for k, v in world.cids.items()})
-    return fetch(world.kubo_url, path, headers, method), fetch(world.ours_url, path, headers, method)
+    return fetch_checked(world.kubo_url, path, headers, method), fetch_checked(world.ours_url, path, headers, method)
 
 
 SAME_HEADERS = ("content-type", "cache-control", "x-content-type-options", "content-range", "accept-ranges",
                 "x-ipfs-roots", "content-disposition", "access-control-allow-origin", "ipfs-uri")
 
 
-def same_headers(kubo: Reply, ours: Reply, names: tuple[str, ...] = SAME_HEADERS) -> None:
+def same_headers(kubo: CheckedReply, ours: CheckedReply, names: tuple[str, ...] = SAME_HEADERS) -> None:
     for name in names:
         assert ours.headers.get(name) == kubo.headers.get(name), (name, kubo.headers, ours.headers)
 
 
-def same_answer(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> None:
+def same_answer(kubo: CheckedReply, ours: CheckedReply, names: tuple[str, ...]) -> None:
     """The same status and ``names`` headers; for a success, the same body and length too."""
     assert ours.status == kubo.status, (kubo.status, (kubo.body or b"")[:200], ours.status, (ours.body or b"")[:200])
     same_headers(kubo, ours, names)
@@ -291,7 +291,7 @@ def same_answer(kubo: Reply, ours: Reply, names: tuple[str, ...]) -> None:
         assert ours.headers.get("content-length") == kubo.headers.get("content-length")
 
 
-def same_etag(kubo: Reply, ours: Reply) -> None:
+def same_etag(kubo: CheckedReply, ours: CheckedReply) -> None:
     """The same ``ETag``, a CAR's weak one (a hash of the path and parameters) included."""
     theirs, mine = kubo.headers.get("etag", ""), ours.headers.get("etag", "")
     assert mine == theirs, (theirs, mine)
@@ -667,9 +667,9 @@ def test_path_gateway_formats(world: World, case: str) -> None:
 
 def test_conversion_is_an_opt_in_extension_with_provenance(world: World) -> None:
     """Outside the spec: ``autocodec-convert=1`` turns a block into DAG-JSON, saying who decoded it."""
-    ours = fetch(world.ours_url, "/ipfs/{}?format=dag-json&autocodec-convert=1".format(world.cids["outer"]))
+    ours = fetch_checked(world.ours_url, "/ipfs/{}?format=dag-json&autocodec-convert=1".format(world.cids["outer"]))
     assert ours.status == 200
-    kubo_view = fetch(world.kubo_url, "/ipfs/{}?format=raw".format(world.cids["outer"]))
+    kubo_view = fetch_checked(world.kubo_url, "/ipfs/{}?format=raw".format(world.cids["outer"]))
     from autocodec import builtin
 
     assert json.loads(ours.body) == json.loads(builtin.encode(builtin.decode(kubo_view.body, "dag-cbor"), "dag-json"))
@@ -1277,7 +1277,7 @@ def test_a_cars_etag_is_kubos_and_each_side_knows_the_others(world: World, path:
     assert kubo.status == ours.status == 200, (kubo.status, ours.status)
     assert ours.headers["etag"] == kubo.headers["etag"], (kubo.headers["etag"], ours.headers["etag"])
     for asked, etag in ((world.ours_url, kubo.headers["etag"]), (world.kubo_url, ours.headers["etag"])):
-        again = fetch(asked, path.format(**{k.replace("-", "_"): v for k, v in world.cids.items()}),
+        again = fetch_checked(asked, path.format(**{k.replace("-", "_"): v for k, v in world.cids.items()}),
                       {"If-None-Match": etag})
         assert again.status == 304, (asked, again.status)
 
@@ -1391,10 +1391,10 @@ def test_a_listing_answers_its_own_etag_with_304(world: World) -> None:
     for path, cid in (("/ipfs/{root}/subdir/", sub), ("/ipfs/{hamt}/", world.cids["hamt"])):
         for base in (world.kubo_url, world.ours_url):
             url = path.format(root=world.cids["root"], hamt=world.cids["hamt"])
-            etag = fetch(base, url).headers["etag"]
+            etag = fetch_checked(base, url).headers["etag"]
             assert etag.startswith('"DirIndex-') and etag.endswith(f'_CID-{cid}"'), etag
             for validator in (etag, "W/" + etag, f'W/"{cid}"', f'"fake", {etag}'):
-                reply = fetch(base, url, {"If-None-Match": validator})
+                reply = fetch_checked(base, url, {"If-None-Match": validator})
                 assert reply.status == 304, (base, url, validator, reply.status)
         kubo, ours = both(world, path, {"If-None-Match": f'W/"{cid}"'})
         assert ours.headers.get("cache-control") == kubo.headers.get("cache-control")
@@ -1402,7 +1402,7 @@ def test_a_listing_answers_its_own_etag_with_304(world: World) -> None:
 
 
 def _path_cid_http(world: World, path: str) -> str:
-    roots = fetch(world.kubo_url, path.format(root=world.cids["root"])).headers["x-ipfs-roots"]
+    roots = fetch_checked(world.kubo_url, path.format(root=world.cids["root"])).headers["x-ipfs-roots"]
     return roots.split(",")[-1]
 
 
@@ -1512,8 +1512,8 @@ def test_tar_of_hostile_names_has_kubos_members_or_ends_where_kubos_ends(world: 
     ends early, it writes its error's text as TAR bytes with status 200; ours cuts the transfer
     (a payload error), so only the members before the failure are compared."""
     root = HOSTILE_TAR_ROOTS[case]
-    kubo = fetch(world.kubo_url, f"/ipfs/{root}?format=tar")
-    ours = fetch(world.ours_url, f"/ipfs/{root}?format=tar")
+    kubo = fetch_checked(world.kubo_url, f"/ipfs/{root}?format=tar")
+    ours = fetch_checked(world.ours_url, f"/ipfs/{root}?format=tar")
     assert kubo.status == ours.status == 200
     if ours.body is not None:  # whole: Kubo's is whole too and has the same members
         assert b"archive/tar:" not in (kubo.body or b"") and tar_members(ours.body) == tar_members(kubo.body or b"")

@@ -35,7 +35,7 @@ import pytest
 from autocodec.loader._adapters import Codec
 from tests._cli import run_cli
 from tests._git_corpus import Corpus, block_of, build_corpus
-from tests._git_kubo_compare import WASM, Rpc, as_json, as_reference, cbor_raw, cid_of, compare, kubo_answer, tree_raw
+from tests._git_kubo_compare import WASM, KeptAliveRpc, as_json, as_reference, cbor_raw, cid_of, compare, kubo_answer, tree_raw
 from tests._kubo import KuboRepo
 
 from .conftest import REPO
@@ -117,7 +117,7 @@ def test_own_history_agrees_with_kubo(codec: Codec, kubo_node: KuboRepo) -> None
 def test_cli_decode_from_kubo_prints_kubos_model(corpus: Corpus, kubo_node: KuboRepo, tmp_path: Path) -> None:
     """``autocodec decode --node`` and ``--gateway`` (the CLI, blocks fetched from Kubo's RPC API and
     its trustless gateway) print what ``ipfs dag get`` prints."""
-    rpc = Rpc(kubo_node.api_port)
+    rpc = KeptAliveRpc(kubo_node.api_port)
     home = tmp_path / "home"
     for name in ("octopus", "tag", "submodule_tree", "gpg_commit", "mergetag_gpg"):
         if name not in corpus.named:
@@ -137,7 +137,7 @@ def test_cli_decode_from_kubo_prints_kubos_model(corpus: Corpus, kubo_node: Kubo
 def test_blob_is_the_whole_object_like_kubo(corpus: Corpus, codec: Codec, kubo_node: KuboRepo) -> None:
     oid = next(o for o, (k, b) in corpus.objects.items() if k == "blob" and len(b) > 100)
     block = corpus.objects[oid][1]
-    rpc = Rpc(kubo_node.api_port)
+    rpc = KeptAliveRpc(kubo_node.api_port)
     rpc.put_many("block/put?cid-codec=git-raw&mhtype=sha1", [block])
     status, kubo = rpc.call(f"dag/get?arg={cid_of(oid)}&output-codec=dag-json")
     assert status == 200 and json.loads(kubo) == as_json(block) == as_json(codec.decode(block))
@@ -167,7 +167,7 @@ def test_objects_kubo_refuses_decode_with_the_documented_extension(codec: Codec,
                                                                   kubo_says: str, ours: Any) -> None:
     import hashlib
 
-    rpc = Rpc(kubo_node.api_port)
+    rpc = KeptAliveRpc(kubo_node.api_port)
     rpc.put_many("block/put?cid-codec=git-raw&mhtype=sha1", [block])
     answer = kubo_answer(*rpc.call(f"dag/get?arg={cid_of(hashlib.sha1(block).hexdigest())}&output-codec=dag-json"))
     assert set(answer) == {"error"} and kubo_says in answer["error"]
@@ -223,7 +223,7 @@ def test_line_mutants_agree_with_kubo(corpus: Corpus, codec: Codec, kubo_node: K
 
     seeds = [b for k, b in corpus.objects.values() if k in ("commit", "tag")]
     mutants = {hashlib.sha1(b).hexdigest(): b for b in line_mutants(seeds, 800, 0x6172)}
-    rpc = Rpc(kubo_node.api_port)
+    rpc = KeptAliveRpc(kubo_node.api_port)
     rpc.put_many("block/put?cid-codec=git-raw&mhtype=sha1", list(mutants.values()))
     tally: Counter[str] = Counter()
     problems = []
@@ -283,7 +283,7 @@ def test_random_trees_agree_with_kubo(codec: Codec, kubo_node: KuboRepo) -> None
     import hashlib
 
     trees = {hashlib.sha1(b).hexdigest(): b for b in random_trees(300, 0x7EE)}
-    rpc = Rpc(kubo_node.api_port)
+    rpc = KeptAliveRpc(kubo_node.api_port)
     rpc.put_many("block/put?cid-codec=git-raw&mhtype=sha1", list(trees.values()))
     tally: Counter[str] = Counter()
     for oid, block in sorted(trees.items()):
@@ -332,7 +332,7 @@ def test_paths_into_unusual_objects_resolve_like_kubo(corpus: Corpus, kubo_node:
     from autocodec.dag import resolve
     from autocodec.registry import Runtime
 
-    rpc = Rpc(kubo_node.api_port)
+    rpc = KeptAliveRpc(kubo_node.api_port)
     rpc.put_many("block/put?cid-codec=git-raw&mhtype=sha1", [block for _, block in corpus.objects.values()])
     problems, tried = [], 0
     with Runtime(tmp_path / "home", modules=[WASM]) as rt:

@@ -37,19 +37,19 @@ from autocodec import builtin
 from autocodec.cid import CID
 from autocodec.errors import AutocodecError
 from tests._ipld_values import LINKS, values
-from tests._kubo_rpc import Rpc, kubo_rpc
+from tests._kubo_rpc import KuboRpc, kubo_rpc
 from tests._model import same_value
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
 
 @pytest.fixture(scope="module")
-def rpc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rpc]:
+def rpc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KuboRpc]:
     yield from kubo_rpc(tmp_path_factory, "ipld-values")
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_generated_values_round_trip_like_kubo(rpc: Rpc, seed: int) -> None:
+def test_generated_values_round_trip_like_kubo(rpc: KuboRpc, seed: int) -> None:
     """150 generated values per seed: equal CIDs from both encoders, Kubo reads our DAG-JSON to
     the block we read it to, its DAG-JSON text is ours byte for byte, and its block decodes here
     to the value generated."""
@@ -68,7 +68,7 @@ def test_generated_values_round_trip_like_kubo(rpc: Rpc, seed: int) -> None:
     assert not differ, differ[:3]
 
 
-def test_values_past_int64(rpc: Rpc) -> None:
+def test_values_past_int64(rpc: KuboRpc) -> None:
     """Integers in (int64, uint64] and [-2^64, -2^63): DAG-CBOR can hold them and this package
     round-trips them in both codecs. Kubo (go-ipld-prime, int64) refuses each as DAG-JSON input
     (``strconv.ParseInt: ... value out of range``). As DAG-CBOR input it keeps a uint64 but cuts
@@ -97,7 +97,7 @@ def _dag_pb_node(rng: random.Random) -> dict[str, Any]:
     return node
 
 
-def test_generated_dag_pb_nodes_like_kubo(rpc: Rpc) -> None:
+def test_generated_dag_pb_nodes_like_kubo(rpc: KuboRpc) -> None:
     """200 generated DAG-PB nodes (Data absent, empty or not; links with and without Name and
     Tsize, names out of order, repeated, empty, non-ASCII) put by Kubo from DAG-JSON: the CID
     this package gives the node with its links in the spec's order
@@ -129,7 +129,7 @@ def _plain(value: Any) -> Any:
 
 
 @pytest.mark.parametrize("codec", ["json", "cbor"])
-def test_generated_values_in_plain_codecs_like_kubo(rpc: Rpc, codec: str) -> None:
+def test_generated_values_in_plain_codecs_like_kubo(rpc: KuboRpc, codec: str) -> None:
     """150 generated values (links and bytes left out) stored by Kubo as plain JSON or CBOR from
     this package's encoding: the CID this package gives what it reads back from that encoding,
     so the same bytes. Kubo's JSON codec writes maps in
@@ -171,7 +171,7 @@ def _path_below(rng: random.Random, value: Any, docs: dict[str, Any]) -> list[st
             return out
 
 
-def test_generated_paths_resolve_like_kubo(rpc: Rpc, tmp_path: Any) -> None:
+def test_generated_paths_resolve_like_kubo(rpc: KuboRpc, tmp_path: Any) -> None:
     """300 generated paths over a DAG-CBOR DAG of generated documents linking to each other,
     resolved by Kubo's ``dag get`` and by ``autocodec.dag.resolve``: the same value (as DAG-JSON)
     or both refusing. List indexes are read as go-ipld-prime reads them (Go's ``ParseInt``)."""

@@ -358,7 +358,7 @@ def test_serve_answers_for_names_its_home_holds_as_kubos_gateway_does(world: Wor
     the record as Kubo's gateway serves the same record (body, type, caching, file name), and
     a second home follows the name through it."""
     from tests._serve_proc import ServeProcess
-    from tests._gateway_http import fetch
+    from tests._gateway_http import fetch_checked
 
     home = tmp_path / "publisher"
     run_cli(home, "key", "gen", "site")
@@ -370,17 +370,17 @@ def test_serve_answers_for_names_its_home_holds_as_kubos_gateway_does(world: Wor
         for path, headers in ((f"/ipns/{name}?format=ipns-record", {}),
                               (f"/ipns/{name}", {"Accept": "application/vnd.ipfs.ipns-record"}),
                               (f"/ipns/{name}/sub?format=ipns-record", {})):
-            kubo, mine = fetch(world.kubo.gateway_url, path, headers), fetch(ours.url, path, headers)
+            kubo, mine = fetch_checked(world.kubo.gateway_url, path, headers), fetch_checked(ours.url, path, headers)
             assert mine.status == kubo.status, (path, kubo.status, kubo.body, mine.status, mine.body)
             for header in ("content-type", "cache-control", "content-disposition", "ipfs-uri", "x-content-type-options",
                            "etag"):
                 assert mine.headers.get(header) == kubo.headers.get(header), (path, header)
             if kubo.status == 200:
                 assert mine.body == kubo.body == record.read_bytes()
-        assert fetch(ours.url, f"/ipns/{name}?format=ipns-record", {"If-None-Match": "*"}).status == 304
-        content = fetch(ours.url, f"/ipns/{name}")  # the name's value is a block this home lacks
+        assert fetch_checked(ours.url, f"/ipns/{name}?format=ipns-record", {"If-None-Match": "*"}).status == 304
+        content = fetch_checked(ours.url, f"/ipns/{name}")  # the name's value is a block this home lacks
         assert content.status == 404 and CID_A.encode() in (content.body or b"")
-        unknown = fetch(ours.url, f"/ipns/{world.names['rk']}?format=ipns-record")
+        unknown = fetch_checked(ours.url, f"/ipns/{world.names['rk']}?format=ipns-record")
         assert unknown.status == 404
         follower = tmp_path / "follower"
         resolved = run_cli(follower, "name", "resolve", name, "--gateway", ours.url).stdout.decode()
@@ -397,7 +397,7 @@ def test_serve_answers_content_under_names_its_home_holds_as_kubos_gateway_does(
     """Content under a name the home holds a record of: the status, body, media type,
     caching (the record's TTL), ``Ipfs-Uri`` and redirect ``Location`` of Kubo's gateway."""
     from tests._serve_proc import ServeProcess
-    from tests._gateway_http import fetch
+    from tests._gateway_http import fetch_checked
 
     tree = tmp_path / "tree"
     (tree / "sub").mkdir(parents=True)
@@ -417,7 +417,7 @@ def test_serve_answers_content_under_names_its_home_holds_as_kubos_gateway_does(
     with ServeProcess(home, tmp_path) as ours:
         for template in IPNS_CONTENT_PATHS:
             path = template.format(name=name)
-            kubo, mine = fetch(world.kubo.gateway_url, path), fetch(ours.url, path)
+            kubo, mine = fetch_checked(world.kubo.gateway_url, path), fetch_checked(ours.url, path)
             if kubo.headers.get("etag", "").startswith('"DirIndex-'):  # the listing's template hash: ours
                 assert mine.headers.get("etag", "").startswith('"DirIndex-autocodec_CID-'), mine.headers
                 kubo.headers["etag"] = mine.headers["etag"]  # (docs/gateway.md)

@@ -125,10 +125,10 @@ CASES = [("good", p) for p in (
 @pytest.mark.parametrize(("site", "path"), CASES)
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_a_sites_redirects_answer_as_kubos_on_a_content_origin(world: World, site: str, path: str, method: str) -> None:
-    from tests._gateway_http import fetch
+    from tests._gateway_http import fetch_checked
 
     host = {"Host": f"{world.ids[site]}.ipfs.localhost:8080"}
-    kubo, ours = fetch(world.kubo_url, path, host, method), fetch(world.ours_url, path, host, method)
+    kubo, ours = fetch_checked(world.kubo_url, path, host, method), fetch_checked(world.ours_url, path, host, method)
     where = (site, path, method)
     assert ours.status == kubo.status, (where, kubo.status, kubo.body, ours.status, ours.body)
     listing = kubo.headers.get("etag", "").startswith('"DirIndex-')
@@ -149,11 +149,11 @@ def test_redirects_apply_on_dnslink_hosts_and_never_on_the_path_gateway_as_in_ku
                                                                                      host: str) -> None:
     """On a DNSLink host (and its subdomain) the site's rules apply, with the name's caching;
     on the path gateway (``/ipfs/{cid}/...`` on an IP) they never do: a 404."""
-    from tests._gateway_http import fetch
+    from tests._gateway_http import fetch_checked
 
     if host == "127.0.0.1":
         path = f"/ipfs/{world.ids['good']}{path}"
-    kubo, ours = fetch(world.kubo_url, path, {"Host": host}), fetch(world.ours_url, path, {"Host": host})
+    kubo, ours = fetch_checked(world.kubo_url, path, {"Host": host}), fetch_checked(world.ours_url, path, {"Host": host})
     assert ours.status == kubo.status, (host, path, kubo.status, kubo.body, ours.status, ours.body)
     for name in ("location", "etag", "x-ipfs-roots"):
         if not kubo.headers.get("etag", "").startswith('"DirIndex-'):
@@ -184,11 +184,11 @@ URI_CASES = [(host, path) for host in ("127.0.0.1", "localhost:8080") for path i
 def test_uri_protocol_handler_redirects_answer_as_kubos(world: World, host: str, path: str, method: str) -> None:
     """``?uri=ipfs://CID/path`` (a browser's protocol handler, boxo's
     ``handleProtocolHandlerRedirect``): the status, ``Location`` and body Kubo answers."""
-    from tests._gateway_http import fetch
+    from tests._gateway_http import fetch_checked
 
     host, path = host.format(**world.ids), path.format(**world.ids)
-    kubo = fetch(world.kubo_url, path, {"Host": host}, method)
-    ours = fetch(world.ours_url, path, {"Host": host}, method)
+    kubo = fetch_checked(world.kubo_url, path, {"Host": host}, method)
+    ours = fetch_checked(world.ours_url, path, {"Host": host}, method)
     where = (host, path, method)
     assert (ours.status, ours.headers.get("location")) == (kubo.status, kubo.headers.get("location")), (
         where, kubo.status, kubo.body, ours.status, ours.body)

@@ -29,7 +29,7 @@ import pytest
 
 from tests._kubo import KuboRepo, require_kubo
 from tests._serve_proc import ServeProcess
-from tests._http_request import Reply
+from tests._http_request import RawReply
 
 
 @dataclass
@@ -39,7 +39,7 @@ class World:
     cids: dict[str, str]
 
 
-def _fetch(base: str, path: str, headers: dict[str, str], method: str) -> tuple[Reply, bool]:
+def _fetch(base: str, path: str, headers: dict[str, str], method: str) -> tuple[RawReply, bool]:
     """The reply and whether its body was whole (Kubo sends some bodies shorter than their length)."""
     url = urllib.parse.urlsplit(base)
     conn = http.client.HTTPConnection(url.hostname or "", url.port, timeout=30)
@@ -48,9 +48,9 @@ def _fetch(base: str, path: str, headers: dict[str, str], method: str) -> tuple[
         resp = conn.getresponse()
         head = {k.lower(): v for k, v in resp.getheaders()}
         try:
-            return Reply(resp.status, head, resp.read()), True
+            return RawReply(resp.status, head, resp.read()), True
         except http.client.IncompleteRead as exc:
-            return Reply(resp.status, head, exc.partial), False
+            return RawReply(resp.status, head, exc.partial), False
     finally:
         conn.close()
 
@@ -85,7 +85,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         kubo.stop()
 
 
-def _both(world: World, path: str, headers: dict[str, str], method: str) -> tuple[Reply, bool, Reply]:
+def _both(world: World, path: str, headers: dict[str, str], method: str) -> tuple[RawReply, bool, RawReply]:
     path = path.format(**world.cids)
     kubo, whole = _fetch(world.kubo.gateway_url, path, headers, method)
     ours, _ = _fetch(world.ours.url, path, headers, method)
@@ -124,7 +124,7 @@ TARGETS = ("/ipfs/{folder}/hello.txt", "/ipfs/{folder}/big.bin", "/ipfs/{raw}", 
            "/ipfs/{json}", "/ipfs/{folder}?format=raw")
 
 
-def _kubo_failed(kubo: Reply) -> bool:
+def _kubo_failed(kubo: RawReply) -> bool:
     """Kubo answers not copied (docs/gateway.md): a 500 (a suffix longer than the content; a HEAD of a
     block as stored whose range Go's content server cannot seek) or boxo's ``could not seek`` 400."""
     return kubo.status == 500 or kubo.body.startswith(b"could not seek")

@@ -17,8 +17,8 @@ import pytest
 
 from autocodec import CID
 from autocodec.cid import MULTIBASES
-from tests._http_request import Reply
-from tests._serve_sides import Sides, sides
+from tests._http_request import RawReply
+from tests._serve_sides import FewBlockSides, sides
 
 __all__ = ["sides"]  # the shared fixture (tests/_serve_sides.py), used here as it is
 
@@ -30,7 +30,7 @@ def _text(cid: str, base: str) -> str:
     return urllib.parse.quote(CID.parse(cid).encode(base), safe="")
 
 
-def _same(kubo: Reply, ours: Reply) -> None:
+def _same(kubo: RawReply, ours: RawReply) -> None:
     assert ours.status == kubo.status
     assert ours.headers.get("location") == kubo.headers.get("location")
     if "DirIndex-" in kubo.headers.get("etag", "") or (kubo.status == 200 and not kubo.headers.get("etag")):
@@ -46,7 +46,7 @@ def _same(kubo: Reply, ours: Reply) -> None:
 @pytest.mark.ipfs
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("base", BASES)
-def test_a_cid_in_any_base_is_read_as_kubo_reads_it_on_the_path_gateway(sides: Sides, base: str, method: str) -> None:
+def test_a_cid_in_any_base_is_read_as_kubo_reads_it_on_the_path_gateway(sides: FewBlockSides, base: str, method: str) -> None:
     for cid, tail in ((sides.folder, "/hello.txt"), (sides.folder, "/"), (sides.leaf, ""), (sides.cbor, ""),
                       (sides.leaf, "?format=raw"), (sides.folder, "?format=car")):
         path = f"/ipfs/{_text(cid, base)}{tail}"
@@ -57,7 +57,7 @@ def test_a_cid_in_any_base_is_read_as_kubo_reads_it_on_the_path_gateway(sides: S
 @pytest.mark.slow
 @pytest.mark.ipfs
 @pytest.mark.parametrize("base", BASES)
-def test_a_cid_in_any_base_is_read_as_kubo_reads_it_on_a_subdomain(sides: Sides, base: str) -> None:
+def test_a_cid_in_any_base_is_read_as_kubo_reads_it_on_a_subdomain(sides: FewBlockSides, base: str) -> None:
     for cid, path in ((sides.folder, "/hello.txt"), (sides.leaf, "/"), (sides.cbor, "/")):
         text = CID.parse(cid).encode(base)
         if len(text) > 63 or not text.isalnum():  # no DNS label: Kubo's own 400s, compared elsewhere
@@ -71,7 +71,7 @@ KEY = "k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8"  # an IPN
 @pytest.mark.slow
 @pytest.mark.ipfs
 @pytest.mark.parametrize("base", ["base32", "base58btc", "base16", "base8", "base10"])
-def test_an_ipns_name_in_any_base_is_read_as_kubo_reads_it(sides: Sides, base: str) -> None:
+def test_an_ipns_name_in_any_base_is_read_as_kubo_reads_it(sides: FewBlockSides, base: str) -> None:
     """Another base: Kubo's 302 to the name in base36; base8 and base10: neither a key nor a
     domain (``cannot resolve``, and go-cid's words for its record), where this server read the
     key and redirected."""

@@ -17,14 +17,14 @@ import pytest
 
 from autocodec import CID, builtin
 from autocodec.registry import Runtime
-from tests._serve_sides import Sides, sides  # noqa: F401 - the shared fixture
-from tests._http_request import fetch
+from tests._serve_sides import FewBlockSides, sides  # noqa: F401 - the shared fixture
+from tests._http_request import fetch_raw
 
 TYPES = (0, 3, 4, 6, 8)
 
 
 @pytest.fixture(scope="module")
-def nodes(sides: Sides) -> dict[int, str]:  # noqa: F811
+def nodes(sides: FewBlockSides) -> dict[int, str]:  # noqa: F811
     """A node of each type on both sides, its link ``x`` to the folder's ``hello.txt`` leaf."""
     resolved = sides.kubo.ipfs("dag", "resolve", f"/ipfs/{sides.folder}/hello.txt").stdout.decode().strip()
     leaf = CID.parse(resolved.split("/")[0])
@@ -45,12 +45,12 @@ def nodes(sides: Sides) -> dict[int, str]:  # noqa: F811
 @pytest.mark.ipfs
 @pytest.mark.parametrize("kind", TYPES)
 @pytest.mark.parametrize("tail", ["", "/x", "/y", "/x?format=raw", "/x?format=car"])
-def test_a_node_of_an_unknown_unixfs_type_is_pathed_as_kubo_paths_it(sides: Sides, nodes: dict[int, str],  # noqa: F811
+def test_a_node_of_an_unknown_unixfs_type_is_pathed_as_kubo_paths_it(sides: FewBlockSides, nodes: dict[int, str],  # noqa: F811
                                                                        kind: int, tail: str) -> None:
     path = f"/ipfs/{nodes[kind]}{tail}"
     for method in ("GET", "HEAD"):
-        kubo = fetch(sides.kubo.gateway_url, path, {}, method)
-        ours = fetch(sides.ours.url, path, {}, method)
+        kubo = fetch_raw(sides.kubo.gateway_url, path, {}, method)
+        ours = fetch_raw(sides.ours.url, path, {}, method)
         assert (ours.status, ours.headers.get("x-ipfs-roots")) == (kubo.status, kubo.headers.get("x-ipfs-roots")), method
         if method == "GET" and b"no reification" in kubo.body:  # Kubo's words, to its offline retrieval note
             assert ours.body.rstrip(b"\n") == kubo.body.split(b": retrieval:")[0].rstrip(b"\n")

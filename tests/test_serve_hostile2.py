@@ -18,7 +18,7 @@ from typing import NamedTuple
 import pytest
 
 from tests._blob_home import BAO, CBOR, CBOR_CID, JSON, JSON_CID, TEXT, blob_home, site_folder
-from tests._http_request import Reply, fetch
+from tests._http_request import RawReply, fetch_raw
 from tests._serve_proc import ServeProcess
 
 pytest.importorskip("blake3")
@@ -38,8 +38,8 @@ def blob_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield Served(srv, cid, site)
 
 
-def _get(srv: ServeProcess, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Reply:
-    return fetch(srv.url, path, headers, method)
+def _get(srv: ServeProcess, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> RawReply:
+    return fetch_raw(srv.url, path, headers, method)
 
 
 def test_blob_if_match_that_fails_is_a_412(blob_server: Served) -> None:
@@ -197,8 +197,8 @@ def test_a_host_of_many_labels_is_read_in_linear_work(blob_server: Served) -> No
         host = ".".join(rnd.choice(parts) for _ in range(rnd.randint(1, 6)))
         assert subdomain_of(host) == _subdomain_spec(host), host
     srv, cid, _ = blob_server
-    assert fetch(srv.url, "/", {"Host": hostile}).status == 404
-    assert fetch(srv.url, f"/ipfs/{cid}", {"Host": hostile}).status == 200
+    assert fetch_raw(srv.url, "/", {"Host": hostile}).status == 404
+    assert fetch_raw(srv.url, f"/ipfs/{cid}", {"Host": hostile}).status == 200
 
 
 def test_a_redirect_to_a_host_with_a_port_that_is_no_number_is_kubos_400(blob_server: Served) -> None:
@@ -207,11 +207,11 @@ def test_a_redirect_to_a_host_with_a_port_that_is_no_number_is_kubos_400(blob_se
     ours sent the 301 to that URL. An empty port or one past 65535 still redirects, as Kubo."""
     srv, cid, _ = blob_server
     for port in ("abc", "-1", "8%30"):
-        reply = fetch(srv.url, f"/ipfs/{cid}", {"Host": f"localhost:{port}"})
+        reply = fetch_raw(srv.url, f"/ipfs/{cid}", {"Host": f"localhost:{port}"})
         expected = f'parse "http://{cid}.ipfs.localhost:{port}/": invalid port ":{port}" after host'
         assert (reply.status, reply.body.decode().strip()) == (400, expected), port
     for port in ("", "99999"):
-        reply = fetch(srv.url, f"/ipfs/{cid}", {"Host": f"localhost:{port}"})
+        reply = fetch_raw(srv.url, f"/ipfs/{cid}", {"Host": f"localhost:{port}"})
         assert reply.status == 301 and reply.headers["location"].startswith(f"http://{cid}.ipfs.localhost"), port
 
 
@@ -223,15 +223,15 @@ def test_unclean_paths_and_uri_redirects_on_every_route(blob_server: Served) -> 
     srv, cid, _ = blob_server
     for path, location in ((f"//ipfs/{cid}", f"/ipfs/{cid}"), (f"/x/../ipfs/{cid}", f"/ipfs/{cid}"),
                            (f"/explore/../ipfs/{cid}", f"/ipfs/{cid}"), ("/./healthz", "/healthz"), ("/..", "/")):
-        reply = fetch(srv.url, path)
+        reply = fetch_raw(srv.url, path)
         assert (reply.status, reply.headers.get("location")) == (307, location), path
-    assert fetch(srv.url, "/%zz/x").status == 400
+    assert fetch_raw(srv.url, "/%zz/x").status == 400
     for method in ("GET", "POST"):
-        reply = fetch(srv.url, f"/?uri=ipfs%3A%2F%2F{cid}", method=method)
+        reply = fetch_raw(srv.url, f"/?uri=ipfs%3A%2F%2F{cid}", method=method)
         assert (reply.status, reply.headers.get("location")) == (301, f"/ipfs/{cid}"), method
-    assert fetch(srv.url, "/nothing?uri=javascript:alert(1)").status == 400
-    assert fetch(srv.url, "/healthz?uri=ipfs%3A%2F%2Fx").status == 200  # a route of this server's own
-    assert fetch(srv.url, "/?uri=").status == 404
+    assert fetch_raw(srv.url, "/nothing?uri=javascript:alert(1)").status == 400
+    assert fetch_raw(srv.url, "/healthz?uri=ipfs%3A%2F%2Fx").status == 200  # a route of this server's own
+    assert fetch_raw(srv.url, "/?uri=").status == 404
 
 
 def test_blob_under_generic_formats_and_accept_as_kubos_raw_block(blob_server: Served) -> None:
@@ -256,15 +256,15 @@ def test_absolute_form_is_the_path_on_the_urls_host(blob_server: Served) -> None
     read as the path ``/http:/HOST/PATH``: a 307 to that path."""
     srv, cid, _ = blob_server
     here = {"Host": f"127.0.0.1:{srv.port}"}
-    reply = fetch(srv.url, f"http://127.0.0.1:{srv.port}/ipfs/{cid}?format=raw", here)
+    reply = fetch_raw(srv.url, f"http://127.0.0.1:{srv.port}/ipfs/{cid}?format=raw", here)
     assert reply.status == 200 and reply.body == TEXT
-    reply = fetch(srv.url, f"http://{cid}.ipfs.localhost:{srv.port}/", here)  # the subdomain origin, by the URL
+    reply = fetch_raw(srv.url, f"http://{cid}.ipfs.localhost:{srv.port}/", here)  # the subdomain origin, by the URL
     assert reply.status == 200 and reply.body == TEXT
-    reply = fetch(srv.url, f"http://user@localhost:{srv.port}/ipfs/{cid}", here)
+    reply = fetch_raw(srv.url, f"http://user@localhost:{srv.port}/ipfs/{cid}", here)
     assert reply.status == 301 and reply.headers["location"] == f"http://{cid}.ipfs.localhost:{srv.port}/"
-    reply = fetch(srv.url, f"http://127.0.0.1:{srv.port}?a=b", here)  # no path: Go's 307 to /
+    reply = fetch_raw(srv.url, f"http://127.0.0.1:{srv.port}?a=b", here)  # no path: Go's 307 to /
     assert (reply.status, reply.headers["location"]) == (307, "/?a=b")
-    assert fetch(srv.url, f"http://127.0.0.1:{srv.port}/ipfs/%zz", here).status == 400  # a malformed escape
+    assert fetch_raw(srv.url, f"http://127.0.0.1:{srv.port}/ipfs/%zz", here).status == 400  # a malformed escape
 
 
 def test_asterisk_target_and_malformed_host(blob_server: Served) -> None:
@@ -272,13 +272,13 @@ def test_asterisk_target_and_malformed_host(blob_server: Served) -> None:
     ``Host`` with a byte no host holds (``/``, a space, non-ASCII) is Go's 400 ``malformed Host
     header``, before it is read as a subdomain or DNSLink name (it was served)."""
     srv, cid, _ = blob_server
-    reply = fetch(srv.url, "*", method="OPTIONS")
+    reply = fetch_raw(srv.url, "*", method="OPTIONS")
     assert (reply.status, reply.body, reply.headers["content-length"]) == (200, b"", "0")
-    assert fetch(srv.url, "*").status == 400  # aiohttp's parser, as Go's server
+    assert fetch_raw(srv.url, "*").status == 400  # aiohttp's parser, as Go's server
     for host in ("evil.com/x", "a b", f"{cid}.ipfs.localhost/..", "caf\xe9.ipns.localhost"):
-        reply = fetch(srv.url, f"/ipfs/{cid}", {"Host": host})
+        reply = fetch_raw(srv.url, f"/ipfs/{cid}", {"Host": host})
         assert (reply.status, reply.body) == (400, b"400 Bad Request: malformed Host header"), host
-    assert fetch(srv.url, f"/ipfs/{cid}", {"Host": "[::1]:80"}).status == 200
+    assert fetch_raw(srv.url, f"/ipfs/{cid}", {"Host": "[::1]:80"}).status == 200
 
 
 @pytest.mark.slow
@@ -348,11 +348,11 @@ def test_blob_conditionals_and_names_answer_as_kubos_raw_block(tmp_path: Path) -
                      (f"/ipfs/{JSON_CID}", {"Range": "bytes=1-0"}), (f"/ipfs/{cid}", {"Range": "bytes=1-0"}),
                      (f"/ipfs/{cid}?format=raw", {"Range": "bytes=1-0"})]
             for path, headers in heads:
-                theirs, mine = fetch(kubo.gateway_url, path, headers, "HEAD"), fetch(ours.url, path, headers, "HEAD")
+                theirs, mine = fetch_raw(kubo.gateway_url, path, headers, "HEAD"), fetch_raw(ours.url, path, headers, "HEAD")
                 assert mine.status == theirs.status, (path, headers, theirs.status, mine.status)
             for path, headers in cases:
-                theirs = fetch(kubo.gateway_url, path.replace("{port}", str(port)), headers)
-                mine = fetch(ours.url, path.replace("{port}", str(ours.port)), headers)
+                theirs = fetch_raw(kubo.gateway_url, path.replace("{port}", str(port)), headers)
+                mine = fetch_raw(ours.url, path.replace("{port}", str(ours.port)), headers)
                 assert mine.status == theirs.status, (path, headers, theirs.status, mine.status)
                 if "format=tar" not in path:  # Kubo's members carry the request's time (docs/gateway.md)
                     assert mine.body == theirs.body, (path, headers)

@@ -30,7 +30,7 @@ from tests._serve_proc import ServeProcess
 from tests._gateway_answers import car_blocks
 from tests._gateway_app import call, runtime  # noqa: F401 - the in-process app and its fixture
 from tests._blob_home import BAO, JSON_CID, TEXT, blob_home
-from tests._http_request import Reply, fetch
+from tests._http_request import RawReply, fetch_raw
 
 pytest.importorskip("blake3")
 
@@ -49,12 +49,12 @@ class Pair:
     middle: str
     folder: str  # a.txt and b.txt, b.txt's block missing on both sides
 
-    def both(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[Reply, Reply]:
+    def both(self, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> tuple[RawReply, RawReply]:
         """Kubo's answer and ours; ``{port}`` in a header is each side's own port."""
         kport = str(urllib.parse.urlsplit(self.kubo.gateway_url).port)
-        theirs = fetch(self.kubo.gateway_url, path, {k: v.replace("{port}", kport) for k, v in (headers or {}).items()},
+        theirs = fetch_raw(self.kubo.gateway_url, path, {k: v.replace("{port}", kport) for k, v in (headers or {}).items()},
                        method)
-        mine = fetch(self.ours.url, path, {k: v.replace("{port}", str(self.ours.port))
+        mine = fetch_raw(self.ours.url, path, {k: v.replace("{port}", str(self.ours.port))
                                            for k, v in (headers or {}).items()}, method)
         return theirs, mine
 
@@ -220,7 +220,7 @@ def test_a_path_under_a_blob_is_kubos_answer_for_a_path_under_a_raw_block(pair: 
     assert (mine.status, mine.body) == (theirs.status, theirs.body), path
     for name in ("content-type", "ipfs-uri", "etag", "x-ipfs-roots", "content-disposition"):
         assert mine.headers.get(name) == theirs.headers.get(name), (path, name)
-    over = fetch(pair.ours.url, f"/ipfs/{pair.big}/x")  # past the block limit: not read, the gateway's 404
+    over = fetch_raw(pair.ours.url, f"/ipfs/{pair.big}/x")  # past the block limit: not read, the gateway's 404
     assert over.status == 404
 
 
@@ -240,12 +240,12 @@ def test_a_blob_over_the_block_limit_has_no_block_form(pair: Pair, query: str) -
     a CAR, a TAR or a DAG format of it is a 406 naming the forms it has: its content
     (``?format=raw``, verified by this server) and its Bao stream (``/bao/{cid}``). It was a 404,
     which says the content is not here."""
-    reply = fetch(pair.ours.url, f"/ipfs/{pair.big}{query}")
+    reply = fetch_raw(pair.ours.url, f"/ipfs/{pair.big}{query}")
     assert reply.status == 406, reply.body[:300]
     text = reply.body.decode()
     assert "block limit" in text and "?format=raw" in text and f"/bao/{pair.big}" in text, text
     assert reply.headers["x-content-type-options"] == "nosniff"
-    assert fetch(pair.ours.url, f"/ipfs/{pair.big}?format=raw", method="HEAD").status == 200
+    assert fetch_raw(pair.ours.url, f"/ipfs/{pair.big}?format=raw", method="HEAD").status == 200
 
 
 # --- 3. ?filename= bytes that are no UTF-8 ------------------------------------------------------

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from autocodec import CID
-from tests._gateway_http import Reply, fetch
+from tests._gateway_http import CheckedReply, fetch_checked
 from tests._gateway_answers import car_blocks, cors_values, same_cors, tar_members
 
 HOST = "localhost:8080"  # the same Host to both gateways: the Locations they write are comparable
@@ -90,12 +90,12 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
                 yield World(kubo.gateway_url, ours.url, ids)
 
 
-def _fetch(world: World, base: str, host: str, path: str, headers: dict[str, str], method: str) -> Reply:
-    return fetch(base, path.format(**world.ids), {"Host": host.format(**world.ids), **headers}, method)
+def _fetch(world: World, base: str, host: str, path: str, headers: dict[str, str], method: str) -> CheckedReply:
+    return fetch_checked(base, path.format(**world.ids), {"Host": host.format(**world.ids), **headers}, method)
 
 
 def _compare(world: World, host: str, path: str, headers: dict[str, str] | None = None, method: str = "GET",
-             body: bool = True) -> tuple[Reply, Reply]:
+             body: bool = True) -> tuple[CheckedReply, CheckedReply]:
     """The same request to both gateways; asserts the same status and ``COMPARED`` headers,
     and (``body``) the same body for an answer below 400, or one this server copies."""
     kubo = _fetch(world, world.kubo_url, host, path, headers or {}, method)
@@ -205,7 +205,7 @@ ORIGIN_CASES = [
 def test_a_content_origin_answers_as_kubos(world: World, host: str, path: str, headers: dict[str, str],
                                            method: str) -> None:
     if "{note}" in str(headers):
-        etag = fetch(world.kubo_url, "/ipfs/{site}/sub/note.txt".format(**world.ids)).headers["etag"]
+        etag = fetch_checked(world.kubo_url, "/ipfs/{site}/sub/note.txt".format(**world.ids)).headers["etag"]
         headers = {"If-None-Match": etag}
     tar = "format=tar" in path
     kubo, ours = _compare(world, host, path, headers, method, body=not tar)
@@ -261,7 +261,7 @@ def app(tmp_path: Path) -> Iterator[App]:
     (tree / "sub").mkdir(parents=True)
     (tree / "sub" / "a b.txt").write_text("x\n")
     with Runtime(tmp_path / "home", default_set=False) as runtime:
-        page = add_bytes(runtime.store, b"<script>fetch('/admin/refresh', {method: 'POST'})</script>",
+        page = add_bytes(runtime.store, b"<script>fetch_checked('/admin/refresh', {method: 'POST'})</script>",
                          AddOptions(cid_version=1))
         folder = add_path(runtime.store, tree, AddOptions(cid_version=1), recursive=True)[-1].cid
         yield App(runtime, str(page), str(folder))
