@@ -1,4 +1,15 @@
-"""Shared test fixtures: a throw-away home per test and the paths of shared data."""
+"""Shared test fixtures: a throw-away home per test and the paths of shared data.
+
+A fixture that lives in a helper module (tests/_*.py) reaches a test module by a name bound
+there, one line per helper, with what it is::
+
+    from tests import _kubo_pair
+    kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
+
+(pytest finds fixtures among a test module's names, so a fixture the bound ones take must be
+bound too.) Not ``from tests._x import fixture  # noqa: F401`` nor ``__all__``: an assignment is
+a use, so no import looks unused and no test parameter shadows one.
+"""
 
 from __future__ import annotations
 

@@ -26,11 +26,12 @@ from autocodec.serve._content_type import sniff
 from autocodec.serve._unixfs import resolve_range
 from autocodec.store import CarReader
 from autocodec.unixfs import AddOptions, _pb, add_bytes
-from tests._gateway_app import GIT_RAW, call, runtime
+from tests import _gateway_app
+from tests._gateway_app import GIT_RAW, call
 
 REPO = Path(__file__).resolve().parents[1]
 
-__all__ = ["runtime"]  # the shared fixture (tests/_gateway_app.py), used here as it is
+runtime = _gateway_app.runtime  # the in-process gateway app over a fresh home (tests/_gateway_app.py)
 
 
 # --- pure parts --------------------------------------------------------------------------------

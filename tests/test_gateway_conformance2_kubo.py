@@ -46,11 +46,12 @@ import pytest
 
 from tests._gateway_compare import compare
 from tests._gateway_http import CheckedReply, fetch_checked
-from tests._gateway_sides import WIKI, ConformanceSides, refused_records, sides
+from tests import _gateway_sides
+from tests._gateway_sides import WIKI, ConformanceSides, refused_records
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
-__all__ = ["sides"]  # the shared fixture (tests/_gateway_sides.py), used here as it is
+sides = _gateway_sides.sides  # Kubo's gateway and autocodec serve over the same content (tests/_gateway_sides.py)
 
 PERCENT_CANONICAL = "Portugal%252C%2BEspa%C3%B1a%3DPeninsula%20Ib%C3%A9rica.txt"
 

@@ -24,11 +24,12 @@ import pytest
 
 from tests._gateway_compare import compare
 from tests._gateway_http import CheckedReply
-from tests._gateway_sides import WIKI, ConformanceSides, sides
+from tests import _gateway_sides
+from tests._gateway_sides import WIKI, ConformanceSides
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
-__all__ = ["sides"]  # the shared fixture, used here as it is
+sides = _gateway_sides.sides  # Kubo's gateway and autocodec serve over the same content (tests/_gateway_sides.py)
 
 RECORD = {"Accept": "application/vnd.ipfs.ipns-record"}
 LOOPING = {"selfloop": "/ipns/{selfloop}", "ping": "/ipns/{pong}/x", "pong": "/ipns/{ping}",

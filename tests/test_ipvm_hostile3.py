@@ -22,9 +22,10 @@ from autocodec.registry import Runtime
 from autocodec.verify import SigningKey, module_cid
 from autocodec.verify.ucan import delegate, invoke
 from tests.conftest import WASM_SRC
-from tests._select_home import SELECT, SELECT_CID, rt
+from tests import _select_home
+from tests._select_home import SELECT, SELECT_CID
 
-__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
+rt = _select_home.rt  # a home that trusts the ipld-select module (tests/_select_home.py)
 
 
 def _send(remote: RemoteExecutor, invoker: SigningKey, chain: list[Any], task: Invocation, now: int) -> Any:

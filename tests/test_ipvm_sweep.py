@@ -15,9 +15,10 @@ from autocodec.ipvm._scheduler import Scheduler
 from autocodec.registry import Runtime
 from autocodec.verify import SigningKey
 from autocodec.verify.ucan import delegate, invoke
-from tests._select_home import SELECT_CID, rt
+from tests import _select_home
+from tests._select_home import SELECT_CID
 
-__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
+rt = _select_home.rt  # a home that trusts the ipld-select module (tests/_select_home.py)
 
 
 def _remote(rt: Runtime, limits: RemoteLimits) -> tuple[RemoteExecutor, SigningKey, Any]:

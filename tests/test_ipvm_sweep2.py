@@ -11,9 +11,10 @@ import pytest
 from autocodec.errors import InvalidDocument, InvalidInput
 from autocodec.ipvm import Executor, Invocation
 from autocodec.registry import Runtime
-from tests._select_home import SELECT, SELECT_CID, rt
+from tests import _select_home
+from tests._select_home import SELECT, SELECT_CID
 
-__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
+rt = _select_home.rt  # a home that trusts the ipld-select module (tests/_select_home.py)
 
 
 def _put(rt: Runtime, value: Any) -> Any:

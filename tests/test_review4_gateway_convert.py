@@ -16,10 +16,13 @@ from pathlib import Path
 from autocodec import CID, __version__
 from autocodec.registry import Runtime
 from autocodec.serve._formats import CONVERSION_REVISION
-from tests._gateway_app import GIT_RAW, call, runtime  # noqa: F401 - the module's fixture
+from tests import _gateway_app
+from tests._gateway_app import GIT_RAW, call
+
+runtime = _gateway_app.runtime  # the in-process gateway app over a fresh home (tests/_gateway_app.py)
 
 
-def test_a_converted_answer_s_etag_names_the_writer_revision_and_the_builtin_decoder(runtime: Runtime) -> None:  # noqa: F811
+def test_a_converted_answer_s_etag_names_the_writer_revision_and_the_builtin_decoder(runtime: Runtime) -> None:
     cid = runtime.put(b'{"b":1,"a":2}', "json")
     status, headers, body = call(runtime, f"/ipfs/{cid}?format=cbor&autocodec-convert=1")
     assert (status, body) == (200, bytes.fromhex("a2616201616102")), body  # the cbor codec: map order kept
@@ -36,7 +39,7 @@ def test_a_converted_answer_s_etag_names_the_writer_revision_and_the_builtin_dec
                                                                    "public, max-age=29030400, immutable")
 
 
-def test_a_converted_answer_s_etag_names_the_module_that_decoded_it(runtime: Runtime, tmp_path: Path) -> None:  # noqa: F811
+def test_a_converted_answer_s_etag_names_the_module_that_decoded_it(runtime: Runtime, tmp_path: Path) -> None:
     runtime.add_local_module(GIT_RAW)
     body = b"hello\n"
     obj = b"blob %d\x00" % len(body) + body

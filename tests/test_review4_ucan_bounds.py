@@ -50,10 +50,12 @@ from autocodec.verify.ucan import (
 from autocodec.verify.ucan._envelope import HeadBudget, peek, stub
 from autocodec.verify.ucan._validate import MAX_DELEGATED_STATEMENTS
 
-from tests._select_home import SELECT_CID, rt
-from tests._ucan_parses import job, parses
+from tests import _select_home, _ucan_parses
+from tests._select_home import SELECT_CID
+from tests._ucan_parses import job
 
-__all__ = ["parses", "rt"]  # the shared fixtures (tests/_ucan_parses.py: counts the policies parsed; tests/_select_home.py)
+rt = _select_home.rt  # a home that trusts the ipld-select module (tests/_select_home.py)
+parses = _ucan_parses.parses  # counts the policies parsed (tests/_ucan_parses.py)
 
 
 @pytest.fixture

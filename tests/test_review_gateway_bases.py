@@ -18,9 +18,10 @@ import pytest
 from autocodec import CID
 from autocodec.cid import MULTIBASES
 from tests._http_request import RawReply
-from tests._serve_sides import FewBlockSides, sides
+from tests import _serve_sides
+from tests._serve_sides import FewBlockSides
 
-__all__ = ["sides"]  # the shared fixture (tests/_serve_sides.py), used here as it is
+sides = _serve_sides.sides  # Kubo's gateway and autocodec serve over a few blocks (tests/_serve_sides.py)
 
 KUBO_BASES = sorted(set(MULTIBASES) - {"base8", "base10"})  # tests/test_cid_kubo.py: the ones Kubo names
 BASES = [*KUBO_BASES, "base8", "base10"]

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests._serve_sides import FewBlockSides, sides  # noqa: F401 - the shared fixture
+from tests import _serve_sides
+from tests._serve_sides import FewBlockSides
 from tests._http_request import fetch_raw
+
+sides = _serve_sides.sides  # Kubo's gateway and autocodec serve over a few blocks (tests/_serve_sides.py)
 
 # bafkqaaa: the empty raw block, an identity CID (held by both without a put)
 CASES = (("/ipfs/bafkqaaa?format=raw", {}), ("/ipfs/bafkqaaa", {"Accept": "application/vnd.ipld.raw"}),
@@ -25,7 +28,7 @@ CASES = (("/ipfs/bafkqaaa?format=raw", {}), ("/ipfs/bafkqaaa", {"Accept": "appli
 @pytest.mark.slow
 @pytest.mark.ipfs
 @pytest.mark.parametrize("case", range(len(CASES)))
-def test_a_head_of_an_empty_body_has_its_length_as_in_kubo(sides: FewBlockSides, case: int) -> None:  # noqa: F811
+def test_a_head_of_an_empty_body_has_its_length_as_in_kubo(sides: FewBlockSides, case: int) -> None:
     path, headers = CASES[case]
     path = path.format(leaf=sides.leaf, cbor=sides.cbor, folder=sides.folder)
     for method in ("HEAD", "GET"):

@@ -15,7 +15,10 @@ import urllib.parse
 
 import pytest
 
-from tests._serve_sides import FewBlockSides, sides  # noqa: F401 - the shared fixture
+from tests import _serve_sides
+from tests._serve_sides import FewBlockSides
+
+sides = _serve_sides.sides  # Kubo's gateway and autocodec serve over a few blocks (tests/_serve_sides.py)
 
 MUX_PATHS = ("/nothing", "/api/v0/version", "/IPFS/x", "/p2p/x", "/ipfs", "/ipns", "/ipfs?x=1",
              "//ipfs/{folder}/hello.txt", "/x/../ipfs/{folder}/hello.txt", "/./healthz")
@@ -49,7 +52,7 @@ def _cors(base: str, method: str, path: str, headers: dict[str, str]) -> tuple[i
 @pytest.mark.ipfs
 @pytest.mark.parametrize("headers", range(len(REQUESTS)))
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "POST"])
-def test_the_mux_answers_carry_kubos_cors_headers(sides: FewBlockSides, method: str, headers: int) -> None:  # noqa: F811
+def test_the_mux_answers_carry_kubos_cors_headers(sides: FewBlockSides, method: str, headers: int) -> None:
     for path in MUX_PATHS:
         path = path.format(folder=sides.folder)
         kubo = _cors(sides.kubo.gateway_url, method, path, REQUESTS[headers])

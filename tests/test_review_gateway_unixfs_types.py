@@ -17,14 +17,17 @@ import pytest
 
 from autocodec import CID, builtin
 from autocodec.registry import Runtime
-from tests._serve_sides import FewBlockSides, sides  # noqa: F401 - the shared fixture
+from tests import _serve_sides
+from tests._serve_sides import FewBlockSides
 from tests._http_request import fetch_raw
+
+sides = _serve_sides.sides  # Kubo's gateway and autocodec serve over a few blocks (tests/_serve_sides.py)
 
 TYPES = (0, 3, 4, 6, 8)
 
 
 @pytest.fixture(scope="module")
-def nodes(sides: FewBlockSides) -> dict[int, str]:  # noqa: F811
+def nodes(sides: FewBlockSides) -> dict[int, str]:
     """A node of each type on both sides, its link ``x`` to the folder's ``hello.txt`` leaf."""
     resolved = sides.kubo.ipfs("dag", "resolve", f"/ipfs/{sides.folder}/hello.txt").stdout.decode().strip()
     leaf = CID.parse(resolved.split("/")[0])
@@ -45,7 +48,7 @@ def nodes(sides: FewBlockSides) -> dict[int, str]:  # noqa: F811
 @pytest.mark.ipfs
 @pytest.mark.parametrize("kind", TYPES)
 @pytest.mark.parametrize("tail", ["", "/x", "/y", "/x?format=raw", "/x?format=car"])
-def test_a_node_of_an_unknown_unixfs_type_is_pathed_as_kubo_paths_it(sides: FewBlockSides, nodes: dict[int, str],  # noqa: F811
+def test_a_node_of_an_unknown_unixfs_type_is_pathed_as_kubo_paths_it(sides: FewBlockSides, nodes: dict[int, str],
                                                                        kind: int, tail: str) -> None:
     path = f"/ipfs/{nodes[kind]}{tail}"
     for method in ("GET", "HEAD"):

@@ -32,9 +32,10 @@ from autocodec.verify.ucan import (
     seal,
     validate_invocation,
 )
-from tests._select_home import SELECT_CID, rt
+from tests import _select_home
+from tests._select_home import SELECT_CID
 
-__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
+rt = _select_home.rt  # a home that trusts the ipld-select module (tests/_select_home.py)
 
 
 def _nest(depth: int, inner: Any = 1) -> Any:

@@ -18,9 +18,10 @@ from autocodec.verify import SigningKey
 from autocodec.verify.ucan import InvalidToken, Validated, delegate, invoke, validate_invocation
 from autocodec.verify.ucan._policy import EvalBudget
 from autocodec.verify.ucan._validate import checked_token_policy
-from tests._select_home import SELECT_CID, rt
+from tests import _select_home
+from tests._select_home import SELECT_CID
 
-__all__ = ["rt"]  # the shared fixture (tests/_select_home.py): a home that trusts the ipld-select module
+rt = _select_home.rt  # a home that trusts the ipld-select module (tests/_select_home.py)
 
 
 def _chain(now: int) -> tuple[SigningKey, SigningKey, list]:  # type: ignore[type-arg]

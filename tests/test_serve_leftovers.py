@@ -28,9 +28,12 @@ from autocodec.registry import Runtime
 from tests._kubo import KuboRepo, require_kubo
 from tests._serve_proc import ServeProcess
 from tests._gateway_answers import car_blocks
-from tests._gateway_app import call, runtime  # noqa: F401 - the in-process app and its fixture
+from tests import _gateway_app
+from tests._gateway_app import call
 from tests._blob_home import BAO, JSON_CID, TEXT, blob_home
 from tests._http_request import RawReply, fetch_raw
+
+runtime = _gateway_app.runtime  # the in-process gateway app over a fresh home (tests/_gateway_app.py)
 
 pytest.importorskip("blake3")
 
@@ -285,7 +288,7 @@ def test_car_parameter_errors_are_kubos_400_in_its_words(pair: Pair, query: str,
 
 # --- 4. one shape for every JSON error body ---------------------------------------------------
 
-def test_resolve_400_is_built_by_the_one_error_function(runtime: Runtime) -> None:  # noqa: F811
+def test_resolve_400_is_built_by_the_one_error_function(runtime: Runtime) -> None:
     """``/resolve/`` of a code text that names no code is a 400 whose body ``_error`` builds,
     as every other route's error body (it was built by hand there, free to drift)."""
     from autocodec import errors
