@@ -10,8 +10,10 @@ Invariants:
   needs text; exit 1 (also for a usage error, as Kubo: ``Parser.error``). No traceback. Ctrl-C,
   SIGTERM and a reader of stdout gone away end the process by that signal once the command has
   unwound (``_signals``).
-- The command line is read in this order: Kubo's spellings and help requests and global options
-  put where argparse reads them (``_argv``), then the parser (``_parser``, built by ``_commands``);
+- The command line is read in this order: Kubo's spellings, then Kubo's walk for the first
+  refusal on the line (``_walk``: an unknown option or a missing value, before help), then help
+  requests and global options put where argparse reads them (``_argv``), then the parser
+  (``_parser``, built by ``_commands``);
   then the home checks (``_home_check``) and the command, under its one ``--timeout`` deadline.
 
 The other modules' names that callers import from here (``build_parser``, ``require_home``...)
@@ -28,7 +30,7 @@ from collections.abc import Sequence
 from ..errors import AutocodecError
 from ._argv import TOP_GLOBALS as TOP_GLOBALS
 from ._argv import _subcommands as _subcommands
-from ._argv import bare_group, dash_values, kubo_spellings, place_help, read_globals, unknown_option
+from ._argv import HELP_FLAGS, bare_group, dash_values, kubo_spellings, place_help, read_globals, unknown_option
 from ._argv import place_globals as place_globals
 from ._commands import CID_BASE_IGNORED as CID_BASE_IGNORED
 from ._commands import COMMAND_MODULES as COMMAND_MODULES
@@ -45,6 +47,7 @@ from ._parser import USAGE_ERROR, ArgumentsOnStdin
 from ._parser import Parser as Parser
 from ._report import (_fail, _fit_hint, _interrupted, _next_step, _stdout_failed, _stdout_reader_gone, _timed_out,
                       _timeout_given, _undecodable_argument)
+from ._walk import first_refusal
 from ._signals import (INTERRUPTED, READER_GONE, TERMINATED, TimedOut, _deadline, _end_by_sigpipe,
                        _shutdown_signals, _sigterm_unwinds, end_by_signal)
 
@@ -69,8 +72,13 @@ def _main(argv: Sequence[str] | None) -> int:
 
     started = time.monotonic()  # ``--timeout`` counts from here: a read of stdin and the command share it
     parser = build_parser(argv)
-    words = dash_values(parser, list(sys.argv[1:] if argv is None else argv))
-    words, timeouts = read_globals(parser, place_help(parser, kubo_spellings(words)))
+    words = kubo_spellings(dash_values(parser, list(sys.argv[1:] if argv is None else argv)))
+    first = first_refusal(parser, words)
+    if first is not None:  # Kubo's first refusal on the line wins over help and over the arguments' count
+        if first.message is not None:
+            first.parser.error(first.message)
+        words = _without_help(words)  # argparse refuses a word before any other: its words, not the help
+    words, timeouts = read_globals(parser, place_help(parser, words))
     try:
         _check_timeout(parser, timeouts)
         group = bare_group(parser, words)
@@ -83,7 +91,8 @@ def _main(argv: Sequence[str] | None) -> int:
     if extras[:1] == ["--"] and "--" in words:  # the end of options of a command without arguments: Kubo
         extras = extras[1:]  # 0.43.1 runs ``ipfs version --`` and ``ipfs cid bases --`` (exit 0, measured)
     if extras:  # the command's own usage, not the top level's
-        _innermost(parser, args).error(_unread(words, extras))
+        command = _innermost(parser, args)
+        command.error(_unread(words, extras, command))
     refused = unused_globals(parser, args) or _unbounded(args) or _network_globals(args)
     if refused is not None:
         from ._text import clean
@@ -116,11 +125,19 @@ def _check_timeout(parser: argparse.ArgumentParser, timeouts: list[str]) -> None
             parser.error(f"argument --timeout: {exc}")
 
 
-def _unread(words: list[str], extras: list[str]) -> str:
-    """The usage error for the words the command did not read, the first on the line as Kubo
+def _without_help(words: list[str]) -> list[str]:
+    """``words`` without their help flags before any ``--`` (a refusal comes first, as in Kubo)."""
+    end = words.index("--") if "--" in words else len(words)
+    return [word for word in words[:end] if word not in HELP_FLAGS] + words[end:]
+
+
+def _unread(words: list[str], extras: list[str], command: argparse.ArgumentParser) -> str:
+    """The usage error for the words ``command`` did not read, the first on the line as Kubo
     0.43.1 reads it: an unknown option is ``unknown option "NAME"`` (``unknown_option``); a
     program option that takes a value but ends the line (``version --timeout``; ``place_globals``
-    leaves it in place) ``missing argument for option "timeout"``; anything else argparse's words."""
+    leaves it in place) ``missing argument for option "timeout"``; arguments too many Kubo's
+    ``expected N argument(s), got M`` (N: the most ``command`` takes; ``_walk`` refused every
+    unknown option before, so each extra is an argument)."""
     last = words[-1] if words else ""
     missing = extras[-1] == last and bool(TOP_GLOBALS.get(last)) and "--" not in words
     unknown = unknown_option(words, extras[:-1] if missing else extras)
@@ -128,7 +145,22 @@ def _unread(words: list[str], extras: list[str]) -> str:
         return unknown
     if missing:
         return f'missing argument for option "{last.lstrip("-")}": give its value after {last}'
+    most = _most_arguments(command)
+    if most is not None:
+        return f"expected {most} argument(s), got {most + len(extras)}"
     return f"unrecognized arguments: {' '.join(extras)}"
+
+
+def _most_arguments(command: argparse.ArgumentParser) -> int | None:
+    """How many arguments ``command`` takes at most, None when it has no such bound."""
+    most = 0
+    for action in command._actions:
+        if action.option_strings:
+            continue
+        if action.nargs in ("*", "+", argparse.REMAINDER, argparse.PARSER):
+            return None
+        most += action.nargs if isinstance(action.nargs, int) else 1
+    return most
 
 
 def _parse(parser: argparse.ArgumentParser, words: list[str],

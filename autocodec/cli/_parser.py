@@ -74,7 +74,7 @@ class Parser(argparse.ArgumentParser):
             if command in STDIN_ARGUMENTS:
                 self.stdin_read = True
                 raise ArgumentsOnStdin(command)
-        message = _missing_value(message)
+        message = _missing_argument(_missing_value(message))
         self.exit(USAGE_ERROR, f"{self.prog}: error: {clean(message)} (see `{self.prog} --help`)\n")
 
     def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
@@ -191,6 +191,19 @@ def _missing_value(message: str) -> str:
     spellings = names.split("/")
     name = next((n for n in spellings if n.startswith("--") and not n.startswith("--no-")), spellings[0])
     return f'missing argument for option "{name.lstrip("-")}": give its value after {name}'
+
+
+def _missing_argument(message: str) -> str:
+    """argparse's ``the following arguments are required: CID, NAME`` in Kubo 0.43.1's words for
+    the first of them, ``argument "CID" is required`` (Kubo names its own argument, ``"cid"``); a
+    required option (``--key``, which Kubo has none of) and any other message as it is."""
+    head, colon, names = message.partition(": ")
+    first = names.split(", ")[0]
+    if head != "the following arguments are required" or not colon or first.startswith("-"):
+        return message
+    from .._gotext import go_quote
+
+    return f"argument {go_quote(first)} is required"
 
 
 def _option_name(action: argparse.Action) -> str:
