@@ -16,17 +16,13 @@ own, ``_cors_list``); they agree but for the two of this server's own headers it
 
 from __future__ import annotations
 
-import socket
 import urllib.parse
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import pytest
 
-from tests._cli import run_cli
-from tests._dns_server import DnsZone, doh_server
-from tests._kubo import KuboRepo, require_kubo
-from tests._serve_proc import ServeProcess
+from tests._dnslink_sides import SiteSides, dnslink_sides, exchange
+from tests._kubo import require_kubo
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
@@ -42,33 +38,12 @@ FILES = {  # the site's files: path -> what it holds (its name in the table is t
 }
 
 
-@dataclass
-class Site:
-    kubo: str  # base URLs
-    ours: str
-    root: str  # the site's CID
-
-
 def _send(base: str, host: str, target: str, method: str) -> tuple[int, dict[str, str], bytes]:
     """One request, its target and ``Host`` sent byte for byte; the status, headers, body."""
-    address, port = base.removeprefix("http://").rsplit(":", 1)
-    with socket.create_connection((address, int(port)), timeout=60) as conn:
-        conn.sendall(f"{method} {target} HTTP/1.1\r\nHost: {host.format(port=port)}\r\n"
-                     "Connection: close\r\n\r\n".encode("ascii"))
-        data = b"".join(iter(lambda: conn.recv(65536), b""))
-    head, _, body = data.partition(b"\r\n\r\n")
-    lines = head.decode("latin-1").split("\r\n")
-    headers: dict[str, str] = {}
-    for name, _, value in (line.partition(":") for line in lines[1:]):  # repeated fields joined (RFC 9110 5.3)
-        key = name.strip().lower()
-        headers[key] = f"{headers[key]}, {value.strip()}" if key in headers else value.strip()
-    if "chunked" in headers.get("transfer-encoding", ""):
-        joined, rest = b"", body
-        while (size := int(rest.partition(b"\r\n")[0], 16)) > 0:
-            start = rest.index(b"\r\n") + 2
-            joined, rest = joined + rest[start:start + size], rest[start + size + 2:]
-        body = joined
-    return int(lines[0].split()[1]), headers, body
+    port = base.rsplit(":", 1)[1]
+    reply = exchange(base, f"{method} {target} HTTP/1.1\r\nHost: {host.format(port=port)}\r\n"
+                           "Connection: close\r\n\r\n".encode("ascii"))
+    return reply.status, reply.headers, reply.body
 
 
 def _content(status: int, headers: dict[str, str], body: bytes, method: str) -> str | None:
@@ -85,27 +60,15 @@ def _content(status: int, headers: dict[str, str], body: bytes, method: str) -> 
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SiteSides]:
     require_kubo()
     tmp = tmp_path_factory.mktemp("dnslink-escaped")
     for path, text in FILES.items():
         (tmp / "site" / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp / "site" / path).write_text(text, encoding="utf-8")
-    zone = DnsZone(ttl=120)
-    with doh_server(zone) as doh:
-        kubo = KuboRepo.create(tmp / "kubo")
-        kubo.set_config("DNS.Resolvers", {".": doh})
-        with kubo.start():
-            root = kubo.ipfs("add", "-Q", "-r", "--cid-version=1", tmp / "site").stdout.decode().strip()
-            zone.records.update({"_dnslink.escaped.test": [(f"dnslink=/ipfs/{root}",)],
-                                 "_dnslink.under.test": [(f"dnslink=/ipfs/{root}/sub",)]})
-            home = tmp / "home"
-            home.mkdir()
-            (home / "config.toml").write_text(f'[dns.resolvers]\n"." = "{doh}"\n', encoding="utf-8")
-            (tmp / "site.car").write_bytes(kubo.ipfs("dag", "export", root).stdout)
-            run_cli(home, "car", "import", str(tmp / "site.car"))
-            with ServeProcess(home, tmp) as ours:
-                yield Site(kubo.gateway_url, ours.url, root)
+    with dnslink_sides(tmp, tmp / "site", lambda root: {"escaped.test": f"/ipfs/{root}",
+                                                        "under.test": f"/ipfs/{root}/sub"}) as sides:
+        yield sides
 
 
 E, U, SUB = "escaped.test", "under.test", "escaped-test.ipns.localhost:{port}"
@@ -186,7 +149,7 @@ CASES: dict[str, tuple[str, str, str, int, str | None, str | None, str]] = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_an_escaped_path_on_a_dnslink_host_gets_kubos_answer(site: Site, case: str) -> None:
+def test_an_escaped_path_on_a_dnslink_host_gets_kubos_answer(site: SiteSides, case: str) -> None:
     method, host, target, status, location, content, _ = CASES[case]
     target = target.format(root=site.root)
     want = (status, None if location is None else location.format(root=site.root), content)
@@ -218,6 +181,6 @@ def _cors_list(side: str, name: str, value: str) -> list[str]:
     return items
 
 
-def _etag(site: Site, path: str) -> str:
+def _etag(site: SiteSides, path: str) -> str:
     """The ETag Kubo gives the file at ``path`` of the site (its CID, quoted)."""
     return _send(site.kubo, E, "/" + urllib.parse.quote(path, safe="/"), "HEAD")[1].get("etag", "")

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from ._dnslink_host import HOSTED
 from ._subdomain import ISOLATED, bare_origin
+from ._target import request_host
 
 CSP = ("default-src 'self'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
@@ -43,11 +44,22 @@ def explorer_origin(request: web.Request) -> str:
     if bare is not None or HOSTED not in request:
         return bare or ""
     scheme = "https" if request.headers.get("X-Forwarded-Proto") == "https" else "http"
-    port = request.url.port if request.url.explicit_port else None
+    port = _host_port(request_host(request))
     if port is None and request.transport is not None:
         sockname = request.transport.get_extra_info("sockname")
         port = sockname[1] if isinstance(sockname, tuple) and len(sockname) > 1 else None
     return f"{scheme}://localhost" + (f":{port}" if port else "")
+
+
+def _host_port(host: str) -> int | None:
+    """The port a DNSLink host's ``Host`` names (``site.test:8080``: 8080); None for none and for
+    one no socket has (``:abc``, ``:0``, past 65535, thousands of digits), which the site is still
+    served under (as Kubo serves it). Read here, not through ``request.url``: yarl refuses such a
+    port with a ValueError (a 500 on the site's listing)."""
+    text = host.rpartition(":")[2] if ":" in host else ""
+    if not (0 < len(text) <= 5 and text.isascii() and text.isdigit()):
+        return None
+    return int(text) if 0 < int(text) <= 65535 else None
 
 
 def html_page_headers(explorer: str) -> dict[str, str]:

@@ -227,8 +227,11 @@ def subdomain_url(gateway: str, path: str, raw_query: str, links: "DnsLinks", ht
 
 
 def _check_host(url: str, host: str) -> None:
-    """Go's ``url.Parse`` refusal of a host (its text, its order): a port that is not digits
-    (``localhost:abc``), then a character no host takes."""
+    """Go's ``url.Parse`` refusal of a host (its text, its order, Go 1.26's ``parseHost``): a
+    ``[`` past the host's start (``{cid}.ipfs.[localhost]:8080``: no IP literal), a port that is
+    not digits (``localhost:abc``), then a character no host takes."""
+    if host.rfind("[") > 0:
+        raise LabelError(f"parse {go_quote(url)}: invalid IP-literal")
     colon = host.rfind(":")
     port = host[colon + 1:]
     if not host.startswith("[") and colon >= 0 and not (port.isascii() and (port.isdigit() or not port)):
@@ -397,7 +400,7 @@ async def _serve_subdomain(request: web.Request, sub: Subdomain) -> web.StreamRe
     try:
         if cid is not None:
             label = dns_label(cid, sub.root)
-            if not request.host.startswith(label) or (sub.ns in _PEER_NAMESPACES and cid.codec != LIBP2P_KEY):
+            if not request_host(request).startswith(label) or (sub.ns in _PEER_NAMESPACES and cid.codec != LIBP2P_KEY):
                 url = await _run(request, subdomain_url, sub.gateway, f"/{sub.ns}/{label}{path}", query, links, https)
                 if url is not None:
                     return moved(request, url)
