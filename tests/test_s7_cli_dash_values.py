@@ -114,7 +114,7 @@ def test_the_value_is_checked_as_any_other(tmp_path: Path, monkeypatch: pytest.M
 def test_a_bad_on_off_value_after_a_dash_value_is_still_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("AUTOCODEC_HOME", str(tmp_path / "home"))
-    assert "invalid boolean 'yes' for --pin" in _refused(capsys, "add", "-s", "-x", "--pin=yes", "f")
+    assert 'argument --pin: strconv.ParseBool: parsing "yes"' in _refused(capsys, "add", "-s", "-x", "--pin=yes", "f")
     assert "--no-pin" in _refused(capsys, "add", "-s", "-x", "--no-pin=true", "f")
 
 

@@ -114,7 +114,9 @@ class Parser(argparse.ArgumentParser):
         if forms is not None:
             truth = _GO_BOOLS.get(value.lower())
             if truth is None:
-                self.error(f"invalid boolean {_shown(value)!r} for {name} (give true or false)")
+                from .._gotext import go_quote  # Kubo's words (Go's ParseBool of the value lowercased)
+
+                self.error(f"argument {name}: strconv.ParseBool: parsing {go_quote(value.lower())}: invalid syntax")
             arg_string = forms[0] if truth else forms[1]
         return super()._parse_optional(arg_string)
 
@@ -139,7 +141,8 @@ class Parser(argparse.ArgumentParser):
         value: argparse's ``--`` removal is for the end of options, never inside one word."""
         if action.option_strings and isinstance(action, ONCE_KINDS):
             if action.dest in self._given:
-                self.error(f"{_option_name(action)} is given more than once (give it once)")
+                name = _option_name(action)
+                self.error(f'multiple values for option "{_KUBO_NAMES.get(name, name).lstrip("-")}"')
             self._given.add(action.dest)
         if action.option_strings and action.nargs is None and arg_strings == ["--"]:
             value = self._get_value(action, "--")  # ``--chunker=--`` (``dash_values``): argparse would
@@ -164,6 +167,10 @@ _SHORT_CLUSTER = re.compile(r"-[A-Za-z]{2,}")
 (go-ipfs-cmds 0.16.1 ``parseShortOpts``: ``-Qs=x`` is ``unknown option "Qs"``), so it is refused
 (``Parser._parse_optional``) rather than read as ``-Q -s =x``. A value joined by ``dash_values``
 (``-Qs-x=y``) has a dash in its name part and is not one."""
+
+
+_KUBO_NAMES = {"--enc": "--encoding"}
+"""Kubo 0.43.1's names of our options where they differ, for its ``multiple values`` words."""
 
 
 def _shown(value: str) -> str:
