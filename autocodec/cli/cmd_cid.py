@@ -342,7 +342,9 @@ def run_format(args: argparse.Namespace) -> int:
     from ..errors import InvalidInput
 
     if "%" not in args.format:
-        raise InvalidInput(f"invalid format string: {args.format!r}")
+        from .._gotext import go_quote
+
+        raise InvalidInput(f"invalid format string: {go_quote(args.format)}")  # Go's %q, as Kubo 0.43.1
     try:
         codec = _codec_by_text(args.codec) if args.codec else None
         base = _base_by_name(args.base) if args.base else None  # Kubo: an empty -b is no -b
