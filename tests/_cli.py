@@ -1,5 +1,5 @@
 """Run the ``autocodec`` command: as a separate process on a given home (end-to-end tests), or
-in this process (``main_here``, for the parser's refusals)."""
+in this process (``main_here``, for the parser's refusals; ``here``, the folder such a run works in)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,15 @@ def refusal_line(status: int, out: bytes, err: str, usage: bool = False) -> str:
     else:
         assert lines[0].startswith("autocodec: "), err
     return lines[0]
+
+
+@pytest.fixture
+def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A home and a folder holding ``a.txt``, the working directory of an in-process run."""
+    monkeypatch.setenv("AUTOCODEC_HOME", str(tmp_path / "home"))
+    (tmp_path / "a.txt").write_bytes(b"a file\n")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 def main_here(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[object, str, str]:

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import pytest
 
-from . import _kubo_pair
+from . import _cli, _kubo_pair
 from ._cli import main_here, refusal_line
 from ._kubo import KuboRepo
 
@@ -48,13 +48,7 @@ BIG = "99999999999999999999"  # past 64 bits
 SAME = _kubo_pair.SAME
 
 
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home and a folder holding ``a.txt``, the working directory of an in-process run."""
-    monkeypatch.setenv("AUTOCODEC_HOME", str(tmp_path / "home"))
-    (tmp_path / "a.txt").write_bytes(b"a file\n")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+here = _cli.here  # a home and a.txt, the working directory of an in-process run
 
 
 # --- add --mode / --mtime / --mtime-nsecs ---------------------------------------------------------

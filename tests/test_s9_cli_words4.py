@@ -30,7 +30,7 @@ from pathlib import Path
 
 import pytest
 
-from . import _kubo_pair
+from . import _cli, _kubo_pair
 from ._cli import main_here, refusal_line
 from ._kubo import KuboRepo
 
@@ -38,13 +38,7 @@ SAME = _kubo_pair.SAME
 MODE_X = 'argument --mode: strconv.ParseUint: parsing "x": invalid syntax'
 
 
-@pytest.fixture
-def here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A home and a folder holding ``a.txt``, the working directory of an in-process run."""
-    monkeypatch.setenv("AUTOCODEC_HOME", str(tmp_path / "home"))
-    (tmp_path / "a.txt").write_bytes(b"a file\n")
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
+here = _cli.here  # a home and a.txt, the working directory of an in-process run
 
 
 ROWS: list[tuple[list[str], str, str]] = [
