@@ -87,6 +87,12 @@ ROWS: list[tuple[list[str], str, str]] = [
     (["get", "bafkqaaa", "x"], "get", "expected 1 argument(s), got 2"),
     (["key", "rename", "a", "b", "c"], "key rename", "expected 2 argument(s), got 3"),
     (["name", "inspect", "x", "x"], "name inspect", "expected 1 argument(s), got 2"),
+    # ``--`` is no argument, but every word after it is (a second ``--`` too)
+    (["version", "a", "--", "b"], "version", "expected 0 argument(s), got 2"),
+    (["version", "a", "--", "--"], "version", "expected 0 argument(s), got 2"),
+    (["version", "--enc", "json", "a", "--", "b"], "version", "expected 0 argument(s), got 2"),
+    (["get", "--", "bafkqaaa", "--", "x"], "get", "expected 1 argument(s), got 3"),
+    (["key", "rename", "--", "a", "b", "--"], "key rename", "expected 2 argument(s), got 3"),
     (["block", "rm"], "block rm", 'argument "CID" is required'),
     (["key", "gen"], "key gen", 'argument "name" is required'),
     (["key", "rename", "k1"], "key rename", 'argument "NEW_NAME" is required'),

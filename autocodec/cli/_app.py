@@ -47,7 +47,7 @@ from ._parser import USAGE_ERROR, ArgumentsOnStdin
 from ._parser import Parser as Parser
 from ._report import (_fail, _fit_hint, _interrupted, _next_step, _stdout_failed, _stdout_reader_gone, _timed_out,
                       _timeout_given, _undecodable_argument)
-from ._walk import first_refusal
+from ._walk import argument_count, first_refusal
 from ._signals import (INTERRUPTED, READER_GONE, TERMINATED, TimedOut, _deadline, _end_by_sigpipe,
                        _shutdown_signals, _sigterm_unwinds, end_by_signal)
 
@@ -88,11 +88,11 @@ def _main(argv: Sequence[str] | None) -> int:
         args, extras = _parse(parser, words, started)
     except OSError as exc:  # --help or --version could not be written (``Parser``)
         return _stdout_failed(exc)
-    if extras[:1] == ["--"] and "--" in words:  # the end of options of a command without arguments: Kubo
-        extras = extras[1:]  # 0.43.1 runs ``ipfs version --`` and ``ipfs cid bases --`` (exit 0, measured)
+    if extras[:1] == ["--"] and "--" in words and not _too_many(parser, args, words):  # the end of options
+        extras = extras[1:]  # of a command without arguments: Kubo 0.43.1 runs ``ipfs version --`` (exit 0)
     if extras:  # the command's own usage, not the top level's
         command = _innermost(parser, args)
-        command.error(_unread(words, extras, command))
+        command.error(_unread(words, extras, command, argument_count(parser, words)))
     refused = unused_globals(parser, args) or _unbounded(args) or _network_globals(args)
     if refused is not None:
         from ._text import clean
@@ -131,13 +131,14 @@ def _without_help(words: list[str]) -> list[str]:
     return [word for word in words[:end] if word not in HELP_FLAGS] + words[end:]
 
 
-def _unread(words: list[str], extras: list[str], command: argparse.ArgumentParser) -> str:
+def _unread(words: list[str], extras: list[str], command: argparse.ArgumentParser, given: int) -> str:
     """The usage error for the words ``command`` did not read, the first on the line as Kubo
     0.43.1 reads it: an unknown option is ``unknown option "NAME"`` (``unknown_option``); a
     program option that takes a value but ends the line (``version --timeout``; ``place_globals``
     leaves it in place) ``missing argument for option "timeout"``; arguments too many Kubo's
-    ``expected N argument(s), got M`` (N: the most ``command`` takes; ``_walk`` refused every
-    unknown option before, so each extra is an argument)."""
+    ``expected N argument(s), got M`` (N: the most ``command`` takes; M: ``given``, the line's
+    arguments as Kubo counts them, ``_walk.argument_count``; ``_walk`` refused every unknown
+    option before, so each extra is an argument)."""
     last = words[-1] if words else ""
     missing = extras[-1] == last and bool(TOP_GLOBALS.get(last)) and "--" not in words
     unknown = unknown_option(words, extras[:-1] if missing else extras)
@@ -147,8 +148,15 @@ def _unread(words: list[str], extras: list[str], command: argparse.ArgumentParse
         return f'missing argument for option "{last.lstrip("-")}": give its value after {last}'
     most = _most_arguments(command)
     if most is not None:
-        return f"expected {most} argument(s), got {most + len(extras)}"
+        return f"expected {most} argument(s), got {max(given, most + 1)}"
     return f"unrecognized arguments: {' '.join(extras)}"
+
+
+def _too_many(parser: argparse.ArgumentParser, args: argparse.Namespace, words: list[str]) -> bool:
+    """Whether the line holds more arguments than its command takes, as Kubo 0.43.1 counts them
+    (a ``--`` after the end of options is one: ``key rename -- a b --`` got 3, measured)."""
+    most = _most_arguments(_innermost(parser, args))
+    return most is not None and argument_count(parser, words) > most
 
 
 def _most_arguments(command: argparse.ArgumentParser) -> int | None:

@@ -67,6 +67,29 @@ def first_refusal(parser: argparse.ArgumentParser, words: list[str]) -> Refusal 
     return Refusal(current, first) if found else None
 
 
+def argument_count(parser: argparse.ArgumentParser, words: list[str]) -> int:
+    """How many arguments Kubo 0.43.1 counts on ``words`` for ``expected N argument(s), got M``:
+    the words that name no command and are no option or option's value, and every word after the
+    first ``--`` (a second ``--`` too), which itself is none (measured: ``version a -- b`` got 2,
+    ``get -- CID -- x`` got 3)."""
+    current, known, own = parser, _options(parser, parser), _own(parser)
+    count = i = 0
+    while i < len(words):
+        word = words[i]
+        if word == "--":
+            return count + len(words) - i - 1
+        if word == "-" or not word.startswith("-"):
+            chosen = _subcommands(current).get(word) if count == 0 else None
+            if chosen is None:
+                count += 1
+            else:
+                current, known, own = chosen, _options(parser, chosen), _own(chosen)
+            i += 1
+            continue
+        i += _read_option(current, words, i, known, own, set())[0]
+    return count
+
+
 _FINE = "fine"
 """``_read_option``'s word for an option it read without a refusal."""
 
