@@ -127,7 +127,7 @@ def test_an_option_given_twice_is_refused_as_by_kubo(kubo: Any, tmp_path: Path, 
     assert theirs.returncode == 1 and said.encode() in theirs.stderr, theirs.stderr
     proc = run_cli(tmp_path / "home", *args, check=False, stdin=b"x")
     line = refusal_line(proc.returncode, proc.stdout, proc.stderr.decode(), usage=True)
-    assert f": error: {said} (see" in line, line
+    assert f": error: {said}: give it once (see" in line, line  # Kubo's words, then what to do
     assert not (tmp_path / "home").exists()
 
 

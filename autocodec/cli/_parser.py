@@ -116,7 +116,8 @@ class Parser(argparse.ArgumentParser):
             if truth is None:
                 from .._gotext import go_quote  # Kubo's words (Go's ParseBool of the value lowercased)
 
-                self.error(f"argument {name}: strconv.ParseBool: parsing {go_quote(value.lower())}: invalid syntax")
+                self.error(f"argument {name}: strconv.ParseBool: parsing {go_quote(value.lower())}: invalid syntax: "
+                           "give true or false")
             arg_string = forms[0] if truth else forms[1]
         return super()._parse_optional(arg_string)
 
@@ -142,7 +143,7 @@ class Parser(argparse.ArgumentParser):
         if action.option_strings and isinstance(action, ONCE_KINDS):
             if action.dest in self._given:
                 name = _option_name(action)
-                self.error(f'multiple values for option "{_KUBO_NAMES.get(name, name).lstrip("-")}"')
+                self.error(f'multiple values for option "{_KUBO_NAMES.get(name, name).lstrip("-")}": give it once')
             self._given.add(action.dest)
         if action.option_strings and action.nargs is None and arg_strings == ["--"]:
             value = self._get_value(action, "--")  # ``--chunker=--`` (``dash_values``): argparse would
