@@ -200,3 +200,18 @@ def test_words_beside_kubo(kubo: KuboRepo, both: _kubo_pair.Shared, argv: list[s
                            we_say: str | None) -> None:
     theirs, ours = _kubo_pair.run_row(kubo, both, argv)
     _kubo_pair.same_words(argv, theirs, ours, kubo_says, we_say)
+
+
+@pytest.mark.parametrize(("argv", "hint"), [
+    (["get", "bafkqaaa", "-oa=b"], "write -o a=b"),  # -o takes a value: the rest of the word is it
+    (["add", "-Qs=x", "a.txt"], "write -Q -s=x"),
+    (["add", "-Qn=1", "a.txt"], "write -Q -n=1"),
+])
+def test_a_clusters_hint_splits_it_as_its_options_read(here: Path, capsys: pytest.CaptureFixture[str],
+                                                       argv: list[str], hint: str) -> None:
+    """A cluster before ``=`` is Kubo's unknown option; the hint after it spells the letters as
+    separate options, a letter that takes a value taking the rest of the word (it said
+    ``write -o -a=b`` for ``-oa=b``, which is ``-o`` given the value ``-a=b``)."""
+    status, _out, err = main_here(capsys, *argv)
+    assert status == 1 and f'unknown option "{argv[-2 if argv[0] == "add" else -1][1:].partition("=")[0]}"' in err, err
+    assert f"(a value after = is one option's: {hint})" in err, err

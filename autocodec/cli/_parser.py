@@ -109,7 +109,7 @@ class Parser(argparse.ArgumentParser):
         name, eq, value = arg_string.partition("=")
         if eq and self._subparsers is None and _SHORT_CLUSTER.fullmatch(name):
             self.error(f'unknown option "{name[1:]}" (a value after = is one option\'s: write '
-                       f'{" ".join("-" + c for c in name[1:])}={_shown(value)})')
+                       f'{self._split_cluster(name[1:], value)})')
         forms = self._on_off_forms(name) if eq and name.startswith("-") else None
         if forms is not None:
             truth = _GO_BOOLS.get(value.lower())
@@ -120,6 +120,18 @@ class Parser(argparse.ArgumentParser):
                            "give true or false")
             arg_string = forms[0] if truth else forms[1]
         return super()._parse_optional(arg_string)
+
+    def _split_cluster(self, letters: str, value: str) -> str:
+        """The cluster ``-LETTERS=VALUE`` written as separate options: each letter its own option
+        up to the first that takes a value, which takes the rest of the word (``-Qs=x``:
+        ``-Q -s=x``; ``-oa=b``: ``-o a=b``, as ``-o`` takes a value)."""
+        flags: list[str] = []
+        for at, letter in enumerate(letters):
+            action = self._option_string_actions.get("-" + letter)
+            if action is not None and action.nargs != 0 and letters[at + 1:]:  # the rest of the word is its value
+                return " ".join([*flags, "-" + letter, _shown(f"{letters[at + 1:]}={value}")])
+            flags.append("-" + letter)
+        return f"{' '.join(flags)}={_shown(value)}"
 
     def _on_off_forms(self, name: str) -> tuple[str, str] | None:
         """The option strings that turn the on/off option ``name`` on and off, or None when
