@@ -145,7 +145,9 @@ def _unread(words: list[str], extras: list[str], command: argparse.ArgumentParse
     if unknown is not None:
         return unknown
     if missing:
-        return f'missing argument for option "{last.lstrip("-")}": give its value after {last}'
+        from ._kubo import missing_value_words
+
+        return missing_value_words(last)
     most = _most_arguments(command)
     if most is not None:
         return f"expected {most} argument(s), got {max(given, most + 1)}"

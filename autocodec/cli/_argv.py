@@ -261,13 +261,12 @@ def unknown_option(words: Sequence[str], extras: Sequence[str]) -> str | None:
     ``cli/parse.go``; it looks at options before counting arguments, so ``version x --nope`` is
     the option's refusal too). None when there is none: every extra is an argument (``version
     x``, ``version -- --nope``) or ``-`` (stdin)."""
-    from .._gotext import go_quote
+    from ._kubo import unknown_option_words
 
     before = set(words[:words.index("--")] if "--" in words else words)
     for word in extras:
         if word.startswith("-") and word not in ("-", "--") and word in before:
-            name = word[2:] if word.startswith("--") else word[1:]
-            return f"unknown option {go_quote(name.partition('=')[0])}"
+            return unknown_option_words(word)
     return None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-from .._gotext import escaped_byte, go_escape
+from .._gotext import escaped_byte, go_escape, go_quote
 from .._gounicode import go_printable, go_printable_text
 
 
@@ -22,6 +22,21 @@ def bool_flag(parser: argparse.ArgumentParser, short: str | None, name: str, def
     parser.add_argument(*spellings, dest=dest, action="store_const", const=False, help=argparse.SUPPRESS)
 
 
+
+
+def unknown_option_words(option: str) -> str:
+    """Kubo 0.43.1's refusal of an option it does not know (go-ipfs-cmds 0.16.1 ``cli/parse.go``):
+    ``unknown option "NAME"``, NAME the word without its ``--`` (or ``-``: a short option or a
+    cluster, ``-zy`` is ``"zy"``) and without an ``=VALUE``, quoted as Go's ``%q``."""
+    name = option[2:] if option.startswith("--") else option[1:]
+    return f"unknown option {go_quote(name.partition('=')[0])}"
+
+
+def missing_value_words(option: str) -> str:
+    """Kubo 0.43.1's refusal of an option that ends the line without its value, named as typed
+    (``-s``: ``"s"``), and what to do."""
+    name = option[2:] if option.startswith("--") else option[1:]
+    return f"missing argument for option {go_quote(name)}: give its value after {option}"
 
 
 ENCODINGS = ("text", "json")

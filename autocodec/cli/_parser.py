@@ -210,7 +210,9 @@ def _missing_value(message: str) -> str:
         return message
     spellings = names.split("/")
     name = next((n for n in spellings if n.startswith("--") and not n.startswith("--no-")), spellings[0])
-    return f'missing argument for option "{name.lstrip("-")}": give its value after {name}'
+    from ._kubo import missing_value_words
+
+    return missing_value_words(name)
 
 
 def _missing_argument(message: str) -> str:

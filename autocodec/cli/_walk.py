@@ -124,7 +124,9 @@ def _read_option(current: argparse.ArgumentParser, words: list[str], i: int, kno
             if (eq and _SHORT_CLUSTER.fullmatch(name) and not _subcommands(current)
                     and all("-" + letter in own for letter in name[1:])):
                 return 1, None  # ``-Qs=x``: the parser's refusal, with how to write it
-            return 1, _unknown(name)
+            from ._kubo import unknown_option_words  # a refusal's words: imported only then (~5 ms)
+
+            return 1, unknown_option_words(name)
         if set(word[1:]) == {"v"} and "-v" in known and "-v" not in own:
             return 1, _FINE  # ``-vv``: the program's verbosity
         return _read_cluster(current, words, i, own, given)
@@ -137,7 +139,9 @@ def _read_option(current: argparse.ArgumentParser, words: list[str], i: int, kno
         return 1, _once(action, given)
     if not eq:
         if i + 1 == len(words):
-            return 1, _missing(name)
+            from ._kubo import missing_value_words
+
+            return 1, missing_value_words(name)
         value = words[i + 1]
     return (1 if eq else 2), _checked(current, action, value, given)
 
@@ -150,7 +154,9 @@ def _read_cluster(current: argparse.ArgumentParser, words: list[str], i: int, ow
     refusal: str | None = _FINE
     for at, letter in enumerate(word[1:], start=2):
         if "-" + letter not in own:
-            return 1, _unknown(word)
+            from ._kubo import unknown_option_words
+
+            return 1, unknown_option_words(word)
         takes, action = own["-" + letter]
         if not takes:
             flag = _once(action, given)
@@ -158,25 +164,12 @@ def _read_cluster(current: argparse.ArgumentParser, words: list[str], i: int, ow
             continue
         rest = word[at:]
         if not rest and i + 1 == len(words):
-            return 1, refusal if refusal is not _FINE else _missing(word)
+            from ._kubo import missing_value_words
+
+            return 1, refusal if refusal is not _FINE else missing_value_words(word)
         checked = _checked(current, action, rest or words[i + 1], given)
         return (1 if rest else 2), refusal if refusal is not _FINE else checked
     return 1, refusal
-
-
-def _unknown(name: str) -> str:
-    """Kubo's words for an unknown option: the name without its dashes, Go-quoted."""
-    from .._gotext import go_quote
-
-    return f"unknown option {go_quote(name[2:] if name.startswith('--') else name[1:])}"
-
-
-def _missing(name: str) -> str:
-    """Kubo's words for an option that ends the line without its value, named as typed."""
-    from .._gotext import go_quote
-
-    bare = name[2:] if name.startswith("--") else name[1:]
-    return f"missing argument for option {go_quote(bare)}: give its value after {name}"
 
 
 def _once(action: argparse.Action | None, given: set[str]) -> str | None:
