@@ -9,7 +9,11 @@ an option given twice; only then is help shown or the arguments counted. So:
   ``add --mode=x --nope f``: the mode's ``strconv.ParseUint`` words; ``add f --nope --chunker``:
   ``unknown option "nope"``). Ours read every value first and named unknown options last;
 - a refusal wins over help (``add --help --nope f``, ``dag --help --nope``: ``unknown option``,
-  ``add --help --mode=x f``: the mode's words; exit 1). Ours showed the help, exit 0;
+  ``add --help --mode=x f``: the mode's words; exit 1), ``help add --nope`` too (``help CMD`` is
+  ``CMD --help``). Ours showed the help, exit 0;
+- a word that names no action of a group is the group's argument, and the options after it are
+  read as the group's: ``dag nope --x`` is ``unknown option "x"`` (ours said argparse's ``invalid
+  choice: 'nope'``, which ``dag nope`` alone still says; Kubo's ``expected 0 argument(s)``);
 - a short option's word is read whole, then letter by letter: ``-Qz``, ``-Q1``, ``-nQz``, ``-vv=x``
   and ``-1`` are ``unknown option "Qz"`` (...), ``"1"``. Ours said argparse's ``ignored explicit
   argument 'z'`` and read ``-1`` as an argument (``add -1``: ``lstat -1``);
@@ -71,6 +75,17 @@ ROWS: list[tuple[list[str], str, str]] = [
     (["--help", "--nope", "version"], "version", 'unknown option "nope"'),
     (["dag", "--help", "--nope"], "dag", 'unknown option "nope"'),
     (["version", "--help", "-1"], "version", 'unknown option "1"'),
+    # ``help CMD ...`` is ``CMD ... --help``: its options are read first (ours showed the help, exit 0)
+    (["help", "add", "--nope"], "add", 'unknown option "nope"'),
+    (["help", "add", "-x"], "add", 'unknown option "x"'),
+    (["help", "-x", "add"], "add", 'unknown option "x"'),
+    (["help", "dag", "--nope"], "dag", 'unknown option "nope"'),
+    (["help", "--nope"], "", 'unknown option "nope"'),
+    # an unknown action is the group's argument: the options after it are the group's (ours: invalid choice)
+    (["dag", "nope", "--x"], "dag", 'unknown option "x"'),
+    (["dag", "nope", "-h", "--x"], "dag", 'unknown option "x"'),
+    (["name", "nope", "--x"], "name", 'unknown option "x"'),
+    (["key", "nope", "--quiet"], "key", 'unknown option "quiet"'),
     (["add", "--help", "--mode=x", "a.txt"], "add", MODE_X),
     (["add", "--mode=x", "--help", "a.txt"], "add", MODE_X),
     (["add", "--help", "--chunker"], "add", 'missing argument for option "chunker": give its value after --chunker'),

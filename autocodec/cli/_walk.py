@@ -46,18 +46,25 @@ def first_refusal(parser: argparse.ArgumentParser, words: list[str]) -> Refusal 
     first: str | None = None
     found = False
     given: set[str] = set()
+    descending = True  # until a word names no command of its group: Kubo reads it as an argument
     i = 0
     while i < len(words):
         word = words[i]
         if word == "--":
             break
         if word == "-" or not word.startswith("-"):
-            subcommands = _subcommands(current)
+            subcommands = _subcommands(current) if descending else {}
             if subcommands:
                 chosen = subcommands.get(word)
-                if chosen is None:  # an unknown command (or ``help``): argparse's and ``place_help``'s,
-                    return Refusal(current, first) if found else None  # unless a refusal came before
-                current, known, own = chosen, _options(parser, chosen), _own(chosen)
+                if chosen is None and current is parser and word == "help" and "help" not in subcommands:
+                    i += 1  # ``help add --nope`` is ``add --nope --help``: the walk goes on to the command
+                    continue
+                if chosen is None and current is parser:  # an unknown command: argparse's words (Kubo's
+                    return Refusal(current, first) if found else None  # ``Unknown Command``) unless one came before
+                if chosen is None:  # an unknown action (``dag nope --x``): Kubo refuses the options
+                    descending = False  # after it by the group's own, and argparse the action if none is
+                else:
+                    current, known, own = chosen, _options(parser, chosen), _own(chosen)
             i += 1
             continue
         step, refusal = _read_option(current, words, i, known, own, given)
