@@ -16,7 +16,9 @@ under ``[ipvm]``, bounded by ``limits.gossip``), and
   answers ``"new": false`` and goes no further, so pushes among peers that name each other end.
 - retries: a push that got no answer (no connection, a timeout, HTTP 429 or 5xx) is retried
   ``retries`` times, after ``backoff_s`` doubled each time up to ``max_backoff_s``; a refusal
-  (another 4xx) is final. A restart counts the attempts again from the first. Each peer's queue holds at most ``queue`` pushes: past it the oldest
+  (another 4xx) is final; a push whose retries ran out is logged ``gossip.given_up`` and not sent
+  again (the peer gets it only by pulling this home's log, so only if it names this executor among
+  its peers). A restart counts the attempts again from the first. Each peer's queue holds at most ``queue`` pushes: past it the oldest
   is dropped (logged ``gossip.dropped``), since the newest is the revocation just made, and a
   dropped one is still in this home's log for the peer's pull.
 - pull: every revocation new to this home is also appended to its log (``RevocationLog``, at
@@ -165,12 +167,17 @@ class _PeerPusher:
         while (push := self._next()) is not None:
             retry = self._send(push)
             if retry and push.attempt < self._limits.retries and not self._stop.is_set():
-                pause = min(self._limits.max_backoff_s, self._limits.backoff_s * 2 ** push.attempt)
+                pause = backoff(self._limits, push.attempt)
                 push.attempt += 1
                 push.due = time.monotonic() + pause
                 with self._cond:  # back at the front: pushes keep their order
                     self._pending.appendleft(push)
             elif not retry or not self._stop.is_set():  # a push cut short by a stop stays in the home
+                if retry:
+                    log.warning("gossip.given_up", peer=self.url, revocation=push.revocation,
+                                attempts=push.attempt + 1,
+                                detail="no answer after every retry: not pushed again; a peer that names this "
+                                       "executor among its own peers still gets it by pulling this home's log")
                 self._forget(push)
 
     def _forget(self, push: _Push) -> None:
@@ -203,6 +210,17 @@ class _PeerPusher:
                     revocation=push.revocation, attempt=push.attempt + 1, status=status,
                     error=_field(body, "error"), detail=str(_field(body, "message"))[:200])
         return retry
+
+
+_DOUBLINGS = 64
+"""Doublings of ``backoff_s`` past which the pause is ``max_backoff_s`` whatever the attempt:
+``2 ** attempt`` as a float overflows at 1024 (``retries`` has no upper bound), which ended the
+peer's push thread and stranded every push queued behind it until a restart."""
+
+
+def backoff(limits: GossipLimits, attempt: int) -> float:
+    """The pause before retry ``attempt + 1``: ``backoff_s`` doubled ``attempt`` times, at most ``max_backoff_s``."""
+    return float(min(limits.max_backoff_s, limits.backoff_s * 2 ** min(attempt, _DOUBLINGS)))
 
 
 def _field(body: bytes, key: str) -> Any:

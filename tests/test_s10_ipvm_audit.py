@@ -1,0 +1,196 @@
+"""Adversarial audit of IPVM (s10): a hostile caller, peer or config against the executor.
+
+UCAN authorization of pushed jobs (``RemoteExecutor.handle``: every chain that does not authorize
+the job is refused with its typed error and stores nothing), forged and replayed receipts against
+the cache, gossip pushes to a dead peer, and determinism across homes.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import structlog
+
+from autocodec.config import GossipLimits
+from autocodec.ipvm import Executor, Invocation, Receipt
+from autocodec.ipvm._gossip import _PeerPusher
+from autocodec.ipvm._remote import COMMAND, RemoteExecutor, encode_container, task_args
+from autocodec.ipvm._scheduler import Scheduler
+from autocodec.registry import Runtime
+from autocodec.verify import SigningKey
+from autocodec.verify.ucan import (
+    Expired,
+    InvalidAudience,
+    InvalidClaim,
+    InvalidSignature,
+    InvalidSubject,
+    Revocations,
+    Revoked,
+    TooEarly,
+    UcanError,
+    UnavailableProof,
+    delegate,
+    invoke,
+    revocation,
+)
+from autocodec.verify.ucan._token import Token
+from tests._ipvm_home import DOC, ipvm_runtime
+from tests._select_home import SELECT_CID
+
+
+@pytest.fixture(autouse=True)
+def _fresh_log_stream() -> None:
+    """structlog's pipeline, so ``capture_logs`` sees the library's records."""
+    from autocodec import log
+
+    log.configure()
+
+
+@pytest.fixture
+def rt(home: Path) -> Any:
+    with ipvm_runtime(home) as runtime:
+        yield runtime
+
+
+def _dead_url() -> str:
+    """A loopback URL nobody listens at (connections refused at once)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+# --- gossip ------------------------------------------------------------------------------------
+
+
+def test_a_push_to_a_dead_peer_with_many_retries_is_given_up_not_the_thread() -> None:
+    # Old code: 2 ** attempt as a float overflowed at the 1024th retry: the peer's push thread died
+    # with a traceback and every push queued behind it waited for a restart.
+    done: list[int] = []
+    limits = GossipLimits(retries=1030, backoff_s=1e-6, max_backoff_s=1e-6, timeout_s=5.0)
+    pusher = _PeerPusher(_dead_url(), limits, threading.Event(), lambda _url, seq: done.append(seq))
+    pusher.offer(b"first", "r1", 1)
+    pusher.offer(b"second", "r2", 2)
+    with structlog.testing.capture_logs() as logs:
+        pusher.start()
+        deadline = time.monotonic() + 120
+        while len(done) < 2 and pusher._thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert done == [1, 2]
+    assert pusher._thread.is_alive()
+    assert [e["revocation"] for e in logs if e["event"] == "gossip.given_up"] == ["r1", "r2"]
+
+
+def test_a_push_whose_retries_ran_out_says_so_in_the_log() -> None:
+    # Old code: the last attempt's gossip.push_failed was the only trace; nothing said the push was
+    # given up (docs/invocations.md, "Retries": the peer then learns only by pulling).
+    done: list[int] = []
+    pusher = _PeerPusher(_dead_url(), GossipLimits(retries=1, backoff_s=0.01), threading.Event(),
+                         lambda _url, seq: done.append(seq))
+    pusher.offer(b"c", "r", 5)
+    with structlog.testing.capture_logs() as logs:
+        pusher.start()
+        deadline = time.monotonic() + 60
+        while not done and time.monotonic() < deadline:
+            time.sleep(0.02)
+    given_up = [e for e in logs if e["event"] == "gossip.given_up"]
+    assert done == [5] and len(given_up) == 1 and given_up[0]["attempts"] == 2
+    assert "pull" in given_up[0]["detail"]
+
+
+# --- UCAN authorization of a pushed job --------------------------------------------------------
+
+NOW = int(time.time())
+E, C, X = SigningKey.generate(), SigningKey.generate(), SigningKey.generate()  # executor, client, other
+TASK = Invocation(SELECT_CID, "select", [DOC, "a/1/b"], fuel=10**7)
+ARGS = task_args(TASK)
+
+
+def _job(proofs: list[Token], *, key: SigningKey = C, subject: str | None = None, audience: str | None = None,
+         args: dict[str, Any] = ARGS, ship: list[Token] | None = None) -> bytes:
+    token = invoke(key, subject or E.did, COMMAND, args, now=NOW, proofs=proofs, audience=audience)
+    return encode_container([token, *(proofs if ship is None else ship)])
+
+
+def _resigned_by_other(token: Token) -> Token:
+    """``token``'s payload sealed again under the same tag but by ``X`` (its ``iss`` kept)."""
+    from autocodec.verify.ucan._token import seal
+
+    return seal(X, token.tag, token.payload)
+
+
+def _root(**kw: Any) -> Token:
+    return delegate(E, C.did, COMMAND, now=NOW, **kw)
+
+
+def _tampered_signature() -> bytes:
+    from autocodec.builtin import decode, encode
+
+    root = _root()
+    token = invoke(C, E.did, COMMAND, ARGS, now=NOW, proofs=[root])
+    envelope = decode(token.data, "dag-cbor")
+    sig = bytearray(envelope[0])
+    sig[5] ^= 1
+    forged = encode([bytes(sig), envelope[1]], "dag-cbor")
+    return encode(({"ctn-v1": [forged, root.data]}), "dag-cbor")
+
+
+A, B = SigningKey.generate(), SigningKey.generate()
+ATTACKS: dict[str, tuple[Callable[[], bytes], int, type[UcanError]]] = {
+    "invocation addressed to another audience": (lambda: _job([_root()], audience=X.did), 0, InvalidAudience),
+    "delegation to someone else, invoked by the client": (
+        lambda: _job([delegate(E, X.did, COMMAND, now=NOW)]), 0, InvalidAudience),
+    "delegation expired": (lambda: _job([delegate(E, C.did, COMMAND, now=NOW - 7200, expires_in=3600)]), 0, Expired),
+    "invocation expired": (lambda: _job([_root()]), 301, Expired),
+    "delegation not valid yet": (lambda: _job([_root(not_before=NOW + 600)]), 0, TooEarly),
+    "command not covered (/ucan/revoke)": (
+        lambda: _job([delegate(E, C.did, "/ucan/revoke", now=NOW)]), 0, InvalidClaim),
+    "command not covered (/wasm/ru, a prefix of the text)": (
+        lambda: _job([delegate(E, C.did, "/wasm/ru", now=NOW)]), 0, InvalidClaim),
+    "command not covered (/wasm/run/x, narrower)": (
+        lambda: _job([delegate(E, C.did, "/wasm/run/x", now=NOW)]), 0, InvalidClaim),
+    "broken link: the middle delegation's issuer never got the authority": (
+        lambda: _job([delegate(E, A.did, COMMAND, now=NOW), delegate(B, C.did, COMMAND, now=NOW, subject=E.did)]),
+        0, InvalidAudience),
+    "proof CID that does not resolve (not shipped)": (lambda: _job([_root()], ship=[]), 0, UnavailableProof),
+    "root issued by another principal about this executor": (
+        lambda: _job([delegate(X, C.did, COMMAND, now=NOW, subject=E.did)]), 0, InvalidClaim),
+    "powerline root by another principal (any subject)": (
+        lambda: _job([delegate(X, C.did, COMMAND, now=NOW, subject=None)]), 0, InvalidClaim),
+    "invocation about another subject": (lambda: _job([_root()], subject=X.did), 0, InvalidSubject),
+    "delegation re-signed by someone else": (
+        lambda: (lambda r: _job([r]))(_resigned_by_other(_root())), 0, InvalidSignature),
+    "invocation signature flipped": (_tampered_signature, 0, InvalidSignature),
+}
+
+
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_a_job_its_chain_does_not_authorize_is_refused_and_stores_nothing(home: Path, attack: str) -> None:
+    build, later, refusal = ATTACKS[attack]
+    with ipvm_runtime(home) as rt:
+        executor = Executor(rt, E)
+        remote = RemoteExecutor(executor, Scheduler(rt.limits.remote), Revocations(rt.home.db_path).is_revoked)
+        before = set(rt.store.cids())
+        with pytest.raises(UcanError) as refused:
+            remote.handle(build(), now=NOW + later)
+        assert set(rt.store.cids()) == before
+    assert isinstance(refused.value, refusal), (type(refused.value).__name__, refused.value.message)
+
+
+def test_a_revoked_delegation_refuses_the_job_and_a_fresh_one_is_still_served(rt: Runtime) -> None:
+    executor = Executor(rt, E)
+    revocations = Revocations(rt.home.db_path)
+    remote = RemoteExecutor(executor, Scheduler(rt.limits.remote), revocations.is_revoked)
+    root = _root()
+    first = remote.handle(_job([root]), now=NOW)
+    revocations.record(revocation(E, root, now=NOW), root)
+    with pytest.raises(Revoked):
+        remote.handle(_job([root]), now=NOW)  # the cached receipt is not served to a revoked chain either
+    assert remote.handle(_job([_root()]), now=NOW)[0] == first[0]  # memoized on the task, for a valid chain
+    assert Receipt.verify_block(first[1]).issuer == E.did
