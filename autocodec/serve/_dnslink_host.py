@@ -66,7 +66,7 @@ async def dnslink_hosting(request: web.Request,
     if domain is None or not request.app.get(DNSLINK_HOSTING, True):
         return await handler(request)
     from ._app import RUNTIME, _run
-    from ._gateway_request import _unclean_path
+    from ._gateway_request import unclean_path
     from ._gateway_view import carry_view
     from ._ipns_route import ipns
     from ._gateway_error import GatewayError
@@ -75,7 +75,7 @@ async def dnslink_hosting(request: web.Request,
     if runtime.offline or not await _run(request, runtime.pins.names.dnslinks.has, domain):
         return await handler(request)
     try:
-        unclean = _unclean_path(request)  # as Go's server answers before any handler: inside the site
+        unclean = unclean_path(request)  # as Go's server answers before any handler: inside the site
     except GatewayError as exc:
         return web.Response(status=exc.status, text=exc.text + "\n", content_type="text/plain")
     if unclean is not None:

@@ -70,7 +70,7 @@ from ._gateway_failure import failure_response
 from ._gateway_files import _path_response
 from ._gateway_headers import _CORS, _base_headers, _content_headers, _early_not_modified
 from ._gateway_locate import _EMPTY_IDENTITY, HELD_BLOCK, MissingPath, Target, _locate, _stored
-from ._gateway_request import (_content_root, _converting, _invalid_path_text, _unclean_path, only_if_cached,
+from ._gateway_request import (content_root, converting, invalid_path_text, unclean_path, only_if_cached,
                                origin_isolated, refuse_service_worker)
 from ._gateway_site import _redirected
 from ._gateway_view import _CONTENT_LOCATION, _IPFS_URI, _asked_path, carry_view
@@ -88,7 +88,7 @@ async def ipfs(request: web.Request) -> web.StreamResponse:
 
     runtime = request.app[RUNTIME]
     try:
-        if (unclean := _unclean_path(request)) is not None:
+        if (unclean := unclean_path(request)) is not None:
             return unclean
         refuse_service_worker(request)
         return await _ipfs(request, runtime)
@@ -106,7 +106,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     raw_path = content_path(request)
     if not raw_path:
         raise GatewayError(400, 'invalid path "/ipfs/": path does not have enough components')  # Kubo's words
-    namespace, root = _content_root("/ipfs/" + raw_path)
+    namespace, root = content_root("/ipfs/" + raw_path)
     if namespace == "ipns":  # ``%2e%2e`` segments led there: Kubo reads the name
         from ._ipns_route import ipns, request_target
 
@@ -124,7 +124,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
                                "(phase: path resolution)")
         path = parse_path("/ipfs/" + raw_path)
     except errors.InvalidInput as exc:
-        raise GatewayError(400, _invalid_path_text("/ipfs/" + raw_path, exc)) from None
+        raise GatewayError(400, invalid_path_text("/ipfs/" + raw_path, exc)) from None
     if (uri := ipfs_uri(path.root, request.raw_path.partition("?")[0])) is not None:
         request[_IPFS_URI] = uri  # on every answer from here on, errors included (``_content_headers``)
     if only_if_cached(request):  # first, as Kubo: before Accept is read
@@ -184,7 +184,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media is None and _wants_dag_page(request, target.cid):
         return await _dag_page_response(request, runtime, target, raw_path.endswith("/"))
     if media in (JSON, CBOR) and target.cid.codec not in _CODEC_TYPES and (
-            target.cid.codec in (_unixfs.DAG_PB, _unixfs.RAW) or not _converting(request)):
+            target.cid.codec in (_unixfs.DAG_PB, _unixfs.RAW) or not converting(request)):
         media = None  # Kubo v0.43.1 ignores the generic json/cbor formats for blocks not in a data format
     if media in _MATCHING:
         return await _data_response(request, runtime, target, media)

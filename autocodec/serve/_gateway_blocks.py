@@ -22,7 +22,7 @@ from ._gateway_error import GatewayError
 from ._gateway_headers import (CONVERTED_CACHE, _base_headers, _block_disposition, _dag_page_etag, _disposition,
                                _immutable, _resolved_headers, provenance_headers)
 from ._gateway_locate import Target
-from ._gateway_request import _converting, query_filename
+from ._gateway_request import converting, query_filename
 from ._gateway_view import _slashed_location
 from ._page_headers import explorer_origin, html_page_headers
 from ._ranges import not_modified
@@ -43,7 +43,7 @@ async def _data_response(request: web.Request, runtime: "Runtime", target: Targe
     from ._app import _run
 
     code = target.cid.codec
-    convert = _converting(request)
+    convert = converting(request)
     if code in _MATCHING[media]:
         etag = format_etag(target.cid, media)
         headers = {**_immutable(target, etag), "X-Content-Type-Options": "nosniff",

@@ -22,7 +22,7 @@ from ..dag import UnknownUnixfsType
 from ._error_page import error_response, plain_response
 from ._gateway_error import GatewayError, status_for_gateway
 from ._gateway_locate import MissingPath
-from ._gateway_request import _BEFORE_HANDLERS
+from ._gateway_request import BEFORE_HANDLERS
 from ._gateway_view import _asked_path
 from ._paths import content_path, shown
 
@@ -50,7 +50,7 @@ def failure_response(request: web.Request, runtime: "Runtime", exc: Exception) -
 
         _error(exc, runtime, "ipfs")  # counted and logged (rate-limited) there
         text = "unexpected error (see the server log)"
-    if _BEFORE_HANDLERS in request or (isinstance(exc, GatewayError) and exc.plain):
+    if BEFORE_HANDLERS in request or (isinstance(exc, GatewayError) and exc.plain):
         return plain_response(status, shown(text), headers)
     return error_response(request, status, shown(text), headers)
 

@@ -23,7 +23,7 @@ from ..cid import CID
 from ._dnslink_host import HOSTED
 from ._formats import _CODEC_TYPES, format_etag
 from ._gateway_locate import Target
-from ._gateway_request import _BEFORE_HANDLERS, query_filename
+from ._gateway_request import BEFORE_HANDLERS, query_filename
 from ._gateway_view import _CONTENT_LOCATION, _IPFS_URI, _IPNS_VIEW, _RESOLVED_AT
 from ._paths import _PATH_SEGMENT_SAFE
 from ._ranges import not_modified
@@ -153,8 +153,8 @@ async def _content_headers(request: web.Request, response: web.StreamResponse) -
     """Gateway answers are public and immutable: any origin may read them (as Kubo's gateway);
     every answer about a content path names it (``Ipfs-Uri``, once the path parsed), and one
     whose format the Accept header chose says where that format lives (``Content-Location``).
-    What Go's server answers before Kubo's handlers (``_unclean_path``) carries none of these."""
-    if _BEFORE_HANDLERS in request:
+    What Go's server answers before Kubo's handlers (``unclean_path``) carries none of these."""
+    if BEFORE_HANDLERS in request:
         return
     if request.path.startswith(("/ipfs/", "/ipns/")) or HOSTED in request or ISOLATED in request:
         for name, value in _CORS.items():

@@ -3,7 +3,7 @@
 Invariants:
 - What Go's server decides before Kubo's handlers is decided the same way here: an unclean path
   (``.``, ``..``, empty segments) is a 307 to the clean one, a malformed ``%``-escape a 400;
-  such an answer is marked (``_BEFORE_HANDLERS``) and carries no gateway headers.
+  such an answer is marked (``BEFORE_HANDLERS``) and carries no gateway headers.
 - Nothing here reads a block or the network; each function reads the request alone.
 """
 
@@ -23,15 +23,15 @@ from ._go_cid import gateway_cid
 from ._paths import _ALL_VALID_ENCODED, _BAD_ESCAPE, _PATH_SAFE, _clean
 from ._subdomain import bare_origin, go_redirect
 
-_BEFORE_HANDLERS: web.RequestKey[bool] = web.RequestKey("before_handlers", bool)
+BEFORE_HANDLERS: web.RequestKey[bool] = web.RequestKey("before_handlers", bool)
 """On a request answered as Go's HTTP server answers before Kubo's handlers (no gateway headers)."""
 
 
 _CLEAN_PATH: web.RequestKey[str] = web.RequestKey("clean_path", str)
-"""The raw path (no query) ``_unclean_path`` found clean for this request."""
+"""The raw path (no query) ``unclean_path`` found clean for this request."""
 
 
-def _unclean_path(request: web.Request) -> web.Response | None:
+def unclean_path(request: web.Request) -> web.Response | None:
     """What Go's HTTP server (Kubo's) answers before a handler runs: ``GatewayError`` 400 for a
     path with a malformed %-escape; a 307 response for a path that is not clean, None for one
     that is. As Go's ``ServeMux``, the path is cleaned (no ``.`` or ``..`` segments, no empty
@@ -44,7 +44,7 @@ def _unclean_path(request: web.Request) -> web.Response | None:
     if request.get(_CLEAN_PATH) == raw:
         return None
     if _BAD_ESCAPE.search(raw):
-        request[_BEFORE_HANDLERS] = True
+        request[BEFORE_HANDLERS] = True
         raise GatewayError(400, "400 Bad Request")
     escaped = raw if _ALL_VALID_ENCODED.fullmatch(raw) else urllib.parse.quote(
         urllib.parse.unquote_to_bytes(raw), safe=_PATH_SAFE)  # Go's URL.EscapedPath
@@ -52,7 +52,7 @@ def _unclean_path(request: web.Request) -> web.Response | None:
     if clean == escaped:
         request[_CLEAN_PATH] = raw
         return None
-    request[_BEFORE_HANDLERS] = True
+    request[BEFORE_HANDLERS] = True
     location = urllib.parse.quote(clean, safe=_PATH_SAFE) + (f"?{raw_query}" if raw_query else "")
     return go_redirect(request, location, 307)
 
@@ -79,7 +79,7 @@ def query_filename(request: web.Request) -> str:
 
 
 
-def _content_root(asked: str) -> tuple[str, str]:
+def content_root(asked: str) -> tuple[str, str]:
     """The namespace and root text of the content path ``asked`` (decoded) once cleaned, as
     boxo's ``path.NewPath`` reads it (escaped dots and slashes, ``%2e%2e`` and ``%2F``, are
     cleaned there, so ``/ipfs/%2F{cid}`` is ``/ipfs/{cid}`` and ``/ipfs/{cid}/%2e%2e/%2e%2e/ipns/NAME``
@@ -93,7 +93,7 @@ def _content_root(asked: str) -> tuple[str, str]:
     return parts[0], parts[1]
 
 
-def _invalid_path_text(path: str, exc: errors.InvalidInput) -> str:
+def invalid_path_text(path: str, exc: errors.InvalidInput) -> str:
     """Kubo's frame for a content path that does not parse, ``invalid path "PATH": invalid cid:
     WHY`` (PATH decoded, as Go's ``%q`` writes it), WHY in this runtime's words: for a root
     that is no CID, the CID parser's reason alone (``parse_path`` also names the path)."""
@@ -120,6 +120,6 @@ def origin_isolated(request: web.Request) -> bool:
     return HOSTED in request or bare_origin(request) is not None
 
 
-def _converting(request: web.Request) -> bool:
+def converting(request: web.Request) -> bool:
     """Whether the request opts in to this gateway's codec conversion (``autocodec-convert``)."""
     return request.query.get("autocodec-convert", "").lower() in ("1", "true", "yes")

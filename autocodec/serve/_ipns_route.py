@@ -28,7 +28,7 @@ from ._formats import IPNS_RECORD, _content_location, negotiate
 from ._gateway import ipfs
 from ._gateway_headers import _disposition
 from ._gateway_locate import _stored
-from ._gateway_request import _BEFORE_HANDLERS, _unclean_path, only_if_cached, query_filename, refuse_service_worker
+from ._gateway_request import BEFORE_HANDLERS, unclean_path, only_if_cached, query_filename, refuse_service_worker
 from ._gateway_view import _CONTENT_LOCATION, _IPNS_VIEW, _RESOLVED_AT, carry_view
 from ._gateway_error import GatewayError
 from ._go_cid import gateway_cid, gateway_ipns_name, gateway_name
@@ -85,7 +85,7 @@ async def ipns(request: web.Request) -> web.StreamResponse:
     name: IpnsName | None = None
     hosted = HOSTED in request  # a DNSLink site by Host (``_dnslink_host``): its paths are the site's
     try:
-        unclean = None if hosted else _unclean_path(request)
+        unclean = None if hosted else unclean_path(request)
         if unclean is None and not hosted:
             refuse_service_worker(request)  # before the name is read, as in Kubo
             if (elsewhere := _outside_ipns(raw)) is not None:  # ``%2e%2e`` segments: the path they lead to
@@ -98,7 +98,7 @@ async def ipns(request: web.Request) -> web.StreamResponse:
         media, params = negotiate(request)
         name = _ipns_name(name_text)
     except GatewayError as exc:
-        if _BEFORE_HANDLERS in request:  # Go's server answers it, as text/plain
+        if BEFORE_HANDLERS in request:  # Go's server answers it, as text/plain
             return plain_response(exc.status, exc.text)
         return error_response(request, exc.status, exc.text)
     except errors.AutocodecError as exc:

@@ -358,11 +358,11 @@ def uri_redirect(request: web.Request) -> web.Response | None:
 async def _before_handlers(request: web.Request) -> web.Response | None:
     """What Go's server answers before Kubo's handlers: a 400 for a bad escape, a 307 to the
     clean path; None for a clean path."""
-    from ._gateway_request import _unclean_path
+    from ._gateway_request import unclean_path
     from ._gateway_error import GatewayError
 
     try:
-        return _unclean_path(request)
+        return unclean_path(request)
     except GatewayError as exc:
         return _plain(exc.status, exc.text + "\n")
 
@@ -446,13 +446,13 @@ def unclean_content_path(request: web.Request, prefix: str) -> web.Response | No
     path (Kubo's answer; the path gateway cleans them itself, with no redirect). A path cleaned
     to the bare namespace is sent on to ``/ipfs/`` (``/ipns/``), that mux's pattern. The query is
     kept as sent (``?x=%2e%2e``, not ``?x=..``). Used by a DNSLink host too (``_dnslink_host``)."""
-    from ._gateway_request import _unclean_path
+    from ._gateway_request import unclean_path
     from ._paths import _PATH_SAFE
 
     raw, sep, query = request.raw_path.partition("?")
     rewritten = prefix + urllib.parse.quote(_decoded_path(request), safe=_PATH_SAFE, errors="surrogateescape")
     target = URL(rewritten + sep + query, encoded=True)  # the query as sent (yarl would decode ``%2e`` to ``.``)
-    response = _unclean_path(request.clone(rel_url=target))  # after Kubo's CORS wrapper: its headers
+    response = unclean_path(request.clone(rel_url=target))  # after Kubo's CORS wrapper: its headers
     if response is not None and response.headers.get("Location", "").partition("?")[0] in ("/ipfs", "/ipns"):
         location = response.headers["Location"]
         return go_redirect(request, location.replace("?", "/?", 1) if "?" in location else location + "/", 307)

@@ -127,11 +127,11 @@ def _before_clone(request: web.Request, rest: str) -> web.Response | None:
 def _unclean(request: web.Request) -> web.Response | None:
     """Go's ``ServeMux`` answer to a path that is not clean, on every route (``/./healthz``,
     ``//ipfs/...``, ``/x/../ipfs/...``: a 307 to the clean path; a malformed escape a 400), as
-    ``_unclean_path`` gives it for the gateway's paths."""
-    from ._gateway_request import _unclean_path
+    ``unclean_path`` gives it for the gateway's paths."""
+    from ._gateway_request import unclean_path
     from ._gateway_error import GatewayError
 
     try:
-        return _unclean_path(request)
+        return unclean_path(request)
     except GatewayError:  # a malformed escape: Go's bare 400
         return _bad_request()
