@@ -194,3 +194,68 @@ def test_a_revoked_delegation_refuses_the_job_and_a_fresh_one_is_still_served(rt
         remote.handle(_job([root]), now=NOW)  # the cached receipt is not served to a revoked chain either
     assert remote.handle(_job([_root()]), now=NOW)[0] == first[0]  # memoized on the task, for a valid chain
     assert Receipt.verify_block(first[1]).issuer == E.did
+
+
+# --- the result cache --------------------------------------------------------------------------
+
+
+def test_a_cached_pipeline_result_whose_awaited_invocation_is_gone_is_not_served_after_a_revocation(
+        rt: Runtime) -> None:
+    # Old code: the check that every awaited job's module is still trusted passed over an awaited
+    # invocation missing from the store, so after `block rm` of it the revoked transcoder's output
+    # was still served as the target's memoized result (cached=True). Now it fails closed.
+    from autocodec.errors import AutocodecError
+    from tests._ipvm_home import TRANSCODE_CID
+
+    torrent = b"d8:announce14:http://tracker4:infod6:lengthi1024e4:name8:file.bin12:piece lengthi256eee"
+    block = rt.put(torrent, 0x63, "sha2-256")
+    ex = Executor(rt)
+    first = Invocation(TRANSCODE_CID, "transcode", [{"ipvm/block": block}])
+    ex.submit(first)
+    target = Invocation(SELECT_CID, "select", [{"await/ok": first.cid}, "info/name"])
+    assert ex.run(target).receipt.value == b"file.bin"
+    assert ex.run(target).cached
+    rt.trust.revoke(str(TRANSCODE_CID), "transcodes wrongly")
+    rt.trust_changed()
+    rt.store.delete(first.cid)
+    for executor in (ex, Executor(rt)):
+        with pytest.raises(AutocodecError) as refused:
+            executor.run(target)
+        assert type(refused.value).__name__ in ("NotTrusted", "BlockNotFound"), refused.value
+
+
+def test_another_fuel_or_memory_cap_or_a_nonce_never_hits_the_cache(rt: Runtime) -> None:
+    from autocodec.builtin import encode
+    from autocodec.errors import InvalidDocument
+
+    ex = Executor(rt)
+    assert not ex.run(TASK).cached and ex.run(TASK).cached
+    for other in (Invocation(SELECT_CID, "select", [DOC, "a/1/b"], fuel=10**7 + 1),
+                  Invocation(SELECT_CID, "select", [DOC, "a/1/b"], fuel=10**7, memory=1 << 25)):
+        assert other.cid != TASK.cid and not ex.run(other).cached  # limits are part of the job's identity
+    with pytest.raises(InvalidDocument, match="nnc"):  # a nonce cannot make a job look new, nor the same
+        Invocation.decode(encode({**TASK.to_value(), "nnc": "again"}, "dag-cbor"))
+
+
+# --- determinism -------------------------------------------------------------------------------
+
+
+def test_one_invocation_gets_the_same_receipt_payload_in_homes_configured_otherwise(tmp_path: Path) -> None:
+    # Everything but iss and sig: result or error (kind and message), fuel and module label, for
+    # homes whose host fuel and deadline differ (they bound the host's work, never a job's outcome).
+    import dataclasses
+
+    from autocodec.config import DEFAULT_LIMITS
+
+    jobs = [TASK, Invocation(SELECT_CID, "select", [DOC, "a/1/b"], fuel=50),
+            Invocation(SELECT_CID, "select", [DOC, "zz/9"]),
+            Invocation(SELECT_CID, "select", [DOC, "a/1/b"], memory=65536)]
+    seen = []
+    for i, (fuel, deadline_ms) in enumerate(((2_000_000_000, 5_000), (10**12, 60_000))):
+        sandbox = dataclasses.replace(DEFAULT_LIMITS.sandbox, fuel=fuel, deadline_ms=deadline_ms)
+        with ipvm_runtime(tmp_path / str(i), limits=dataclasses.replace(DEFAULT_LIMITS, sandbox=sandbox)) as rt:
+            ex = Executor(rt)
+            seen.append([{k: v for k, v in ex.run(job).receipt.payload().items() if k != "iss"} for job in jobs])
+    assert seen[0] == seen[1]
+    assert [p["out"].get("error", {}).get("kind") for p in seen[0]] == [None, "FuelExhausted", "GuestError",
+                                                                       "MemoryLimitExceeded"]

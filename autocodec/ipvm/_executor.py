@@ -13,8 +13,9 @@ Invariants:
   cycle detection, then run in dependency order with at most ``max_parallel`` jobs at once
   (threads: wasmtime releases the GIL while guest code runs). A cached node's own awaits are not
   expanded; a cached receipt is used only while its module, and the module of every job it
-  awaited (read from this store), are still trusted (a revoked module's results, and results
-  computed from them, are not served from the cache).
+  awaited (read from this store; an awaited invocation missing there makes the receipt unusable),
+  are still trusted (a revoked module's results, and results computed from them, are not served
+  from the cache).
 - Trust decisions and loaded modules are memoized per trust generation
   (``Runtime.generation()``): a pin, revocation or allow-list change, here or in another
   process, makes the next job decide again; the verified bytes of a module are kept across
@@ -297,8 +298,10 @@ class Executor:
     def _awaits_trusted(self, invocation: Invocation) -> bool:
         """Whether every job ``invocation`` awaits (transitively) has a module trusted now: its
         cached result was computed from their outputs, so a revoked one makes it unusable. Reads
-        only this store (an awaited invocation it lacks, or that is malformed, is passed over: a
-        run would need it anyway); more than ``max_jobs`` awaited jobs is not usable either."""
+        only this store: an awaited invocation it lacks (removed by ``block rm``, or a receipt
+        imported without it), or that is malformed, makes it unusable too, since whether that job's
+        module is trusted cannot be told (the job is then run, which fetches or refuses it);
+        more than ``max_jobs`` awaited jobs is not usable either."""
         seen: set[CID] = set()
         todo = list(invocation.awaits)
         while todo:
@@ -311,7 +314,7 @@ class Executor:
             try:
                 awaited = Invocation.decode(self.runtime.store.get(cid), self.limits)
             except (BlockNotFound, StoreCorrupt, InvalidDocument):
-                continue
+                return False  # fail closed: a job whose module cannot be checked vouches for nothing
             if not self._is_trusted(awaited.module):
                 return False
             todo.extend(awaited.awaits)
