@@ -489,7 +489,9 @@ class Pins:
 
     def needed(self, pin: PinInfo | None = None) -> dict[CID, str]:
         """Every block a pinned set needs, with what it is: its documents (root chain, indexes,
-        manifests), the modules they list and their vectors. For one pin, or for all."""
+        manifests), the modules they list and their vectors. For one pin, or for all. The root
+        chain is every root from the anchor to the pinned one (``lineage_roots``): with a key
+        revoked, a set whose chain has a gap decides nothing (a rotation before it is unknown)."""
         from ..verify import Manifest, open_envelope
 
         limits = self.limits.trust
@@ -499,6 +501,8 @@ class Pins:
             out[info.set_id] = f"root of set {info.name!r}"
             for role, cid in state.cids.items():
                 out[cid] = f"{role} of set {info.name!r}"
+            for cid in self.trust.lineage_roots(info.set_id):
+                out.setdefault(cid, f"earlier root of set {info.name!r}")
             for cid in self.trust.manifests_of(info.set_id):
                 out[cid] = f"manifest of set {info.name!r}"
                 if not self.store.has(cid):  # listed, not read: repair fetches it back
@@ -584,8 +588,13 @@ class Pins:
             blocks.append((cid, fetch(cid)))
             progress(i + 1, len(lost), "blocks")
         self.store.put_many(blocks)  # verified against each CID on the way in
-        left = self.missing(pin)  # a manifest fetched back may name a module still to fetch
-        if left:
+        # a manifest fetched back may name a module still to fetch, a root fetched back the root
+        # before it: again while each round brings back something (bounded by the root chain cap)
+        for _ in range(self.limits.trust.max_root_chain + 1):
+            fetched = {cid for cid, _ in blocks}
+            left = [cid for cid in self.missing(pin) if cid not in fetched]
+            if not left:
+                break
             extra = [(cid, fetch(cid)) for cid in left]
             self.store.put_many(extra)
             blocks += extra

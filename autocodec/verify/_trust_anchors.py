@@ -39,7 +39,7 @@ class Anchoring(SetWrites, Standing):
         """The trusted state an unpinned set was left in (its newest root and every version seen),
         and its anchor envelope: pinning it again verifies against this, never from scratch.
         ``RevokedError`` if the user revoked a root of that state (its anchor, newest root or one
-        between that the home holds) after the unpin."""
+        between, fetched by CID when the home no longer holds it) after the unpin."""
         from ._update import TrustedState, _open_root
 
         limits = self.limits.trust
@@ -51,14 +51,23 @@ class Anchoring(SetWrites, Standing):
                 return fetch_verified(fetch, cid, limits.max_document_bytes, what)
             except AutocodecError as exc:
                 raise RootChainError(
-                    f"set {set_id} was pinned before, up to root {root_cid}; that root is neither in the store nor "
-                    f"where this version was found ({exc.message}), so its versions cannot be checked",
-                    hint="pin the set from a place that also holds its newest root") from None
+                    f"set {set_id} was pinned before, up to root {root_cid}; its root {cid} is neither in the store "
+                    f"nor where this version was found ({exc.message}), so its versions cannot be checked",
+                    hint="pin the set from a place that also holds its roots") from None
 
         _env, root = _open_root(block(root_cid, "root"), limits)
         anchor = block(set_id, "root")
         revoked = self.revoked()
-        for cid in self._lineage(set_id, root_cid):  # revocable once unpinned: the user's word wins
+        # every root from the newest back to the anchor, a root the home no longer holds fetched
+        # (by CID) from where this version was found: a revoked one the home lost still refuses
+        lineage: list[CID] = []
+        cid: CID | None = root_cid
+        while cid is not None and cid not in lineage and len(lineage) <= limits.max_root_chain:
+            lineage.append(cid)
+            if cid == set_id:
+                break
+            cid = (root if cid == root_cid else _open_root(block(cid, "root"), limits)[1]).previous
+        for cid in lineage:  # revocable once unpinned: the user's word wins
             if str(cid) in revoked:
                 _log().warning("trust.document", decision="reject", document=str(cid), kind="root", set=str(set_id),
                                policy="revoked")

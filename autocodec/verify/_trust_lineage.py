@@ -4,7 +4,10 @@ Invariants:
 - Walks read stored, verified blocks only and stop at the first root the home does not hold,
   at a loop, or after ``limits.trust.max_root_chain`` roots; they never fetch.
 - Roots are content-addressed, so a complete rotation walk (one that reached the anchor) is
-  remembered for the process (at most 1024 walks); an incomplete one is walked again.
+  remembered for the process (at most 1024 walks); an incomplete one is walked again, and says
+  where it stopped (``_rotations``' gap): its caller must not read it as "no rotation".
+- ``lineage_roots`` names every root a pinned set's revocation checks read (stored root back to
+  the anchor), so a pin keeps them all (``registry.Pins.needed``).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ class Lineages(TrustDatabase):
 
     def __init__(self, blocks: Any, limits: Limits, *, owns_blocks: bool = False) -> None:
         super().__init__(blocks, limits, owns_blocks=owns_blocks)
-        self._steps: dict[tuple[str, str], tuple[frozenset[str], tuple[_Rotation, ...]]] = {}  # _rotations
+        self._steps: dict[tuple[str, str], tuple[frozenset[str], tuple[_Rotation, ...], str | None]] = {}
 
     def _lineage(self, set_id: CID, root_cid: CID) -> dict[CID, int]:
         """The roots of a pinned set this home holds: the current one and every ``previous``
@@ -87,11 +90,13 @@ class Lineages(TrustDatabase):
             "SELECT set_id, cid FROM trust_versions WHERE role = 'root' "
             "AND set_id NOT IN (SELECT set_id FROM trust_sets) ORDER BY version")}
 
-    def _rotations(self, set_id: str, root_cid: str) -> tuple[frozenset[str], tuple[_Rotation, ...]]:
+    def _rotations(self, set_id: str, root_cid: str) -> tuple[frozenset[str], tuple[_Rotation, ...], str | None]:
         """The root rotations from anchor ``set_id`` to the stored root ``root_cid``, oldest
-        first, and every root key they name: read from the home's verified blocks (pins keep a
-        set's roots; one it no longer holds ends the walk) once per process, as roots are
-        content-addressed; a walk that ended before the anchor is not remembered."""
+        first, every root key they name, and the gap: None when the walk reached the anchor, else
+        the root it could not read (not held, or the last one read at a loop or past the cap), the
+        rotations before which are unknown. Read from the home's verified blocks (pins keep a set's
+        roots: ``lineage_roots``) once per process, as roots are content-addressed; a walk that
+        ended before the anchor is not remembered."""
         hit = self._steps.get((set_id, root_cid))
         if hit is not None:
             return hit
@@ -107,13 +112,35 @@ class Lineages(TrustDatabase):
             roots.append((str(cid), root))
             cid = None if str(cid) == set_id else root.previous
         complete = bool(roots) and roots[-1][0] == set_id  # the walk reached the anchor
+        gap = None if complete or root_cid == set_id else str(cid) if cid is not None else roots[-1][0]
         roots.reverse()
         steps = tuple(_Rotation(cid_text, new.version, old.root.keys, old.root.threshold, new.root.keys,
                                 new.root.threshold) for (_, old), (cid_text, new) in zip(roots, roots[1:]))
-        hit = (frozenset(k for step in steps for k in (*step.old_keys, *step.keys)), steps)
+        hit = (frozenset(k for step in steps for k in (*step.old_keys, *step.keys)), steps, gap)
         if not complete:  # a root not held (yet): walk again next time, when it may be stored
             return hit
         if len(self._steps) >= 1024:
             self._steps.clear()
         self._steps[(set_id, root_cid)] = hit
         return hit
+
+    def lineage_roots(self, set_id: CID) -> list[CID]:
+        """The roots of pinned set ``set_id`` its revocation checks read: its stored root, then
+        each ``previous`` back to its anchor (``SetNotFound`` unless pinned). A root the home does
+        not hold is listed and ends the walk (its ``previous`` is unknown until it is back)."""
+        from ._update import _open_root
+        from .._inputs import as_cid
+        from ..errors import SetNotFound
+
+        set_id = as_cid(set_id, "lineage_roots")
+        row = self._rows("SELECT root_cid FROM trust_sets WHERE set_id = ?", (str(set_id),))
+        if not row:
+            raise SetNotFound(f"no pinned set {set_id}")
+        out: list[CID] = []
+        cid: CID | None = row_cid(row[0][0], "trust_sets.root_cid")
+        while cid is not None and cid not in out and len(out) <= self.limits.trust.max_root_chain:
+            out.append(cid)
+            if cid == set_id or not self.blocks.has(cid):
+                break
+            cid = _open_root(self.blocks.get(cid), self.limits.trust)[1].previous
+        return out

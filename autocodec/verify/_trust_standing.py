@@ -5,6 +5,8 @@ Invariants:
 - A revoked key counts for nothing: a stored index (top, or the delegated one that listed an
   entry) or a root rotation that falls short of its threshold without revoked keys decides
   nothing and takes no update, as ``verify_set`` would refuse it now.
+- With a key revoked, a set whose root lineage the home no longer holds whole (anchor to
+  stored root) decides nothing either: a rotation that cannot be read cannot be shown to stand.
 - Roles' keys and documents' signers are content-addressed facts, computed once per process
   (at most 1024 of each); revocations and expiry are read on every call.
 """
@@ -95,8 +97,18 @@ class Standing(SignatureMemoTables, Lineages):
         their own before the user revoked the stolen one must not keep it. The anchor is trusted
         by its CID (the user pinned it), not by its signatures. Costs set arithmetic unless a
         revoked key is a root key of the lineage; then each such rotation's signatures once per
-        process (``_index_signers``)."""
-        keys, steps = self._rotations(set_id, root_cid)
+        process (``_index_signers``). A walk that could not reach the anchor (a root of the lineage
+        no longer in the home) shows nothing about the rotations before that root: with a key
+        revoked, the set is refused (``RevokedError`` naming the root) until the root is back."""
+        keys, steps, gap = self._rotations(set_id, root_cid)
+        if gap is not None and any(target.startswith("did:") for target in revoked):
+            _log().warning("trust.decision", decision="reject", set=name, document=gap, role="root",
+                           policy="revoked-key-lineage-unknown")
+            raise RevokedError(
+                f"root {gap} of set {name!r} is not in the home, so whether a revoked key signed a rotation "
+                "before it cannot be checked: the set decides nothing until that root is back",
+                hint=(f"fetch the set's lost blocks back (`autocodec pin repair {name}`)" if pinned else
+                      "pin the set from a place that also holds every root of its lineage"))
         if revoked.isdisjoint(keys):
             return
         for step in steps:
