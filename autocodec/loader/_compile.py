@@ -6,7 +6,8 @@ Invariants:
   ``CompileRefused`` (a ``ModuleRejected``); it never holds a lock while compiling.
 - In-process only when the code section is at most ``limits.inline_compile_bytes``, defines at
   most ``limits.inline_compile_functions`` functions, has at most
-  ``limits.inline_compile_loops`` 0x03 bytes (loops dominate compile cost), no function body
+  ``limits.inline_compile_loops`` bytes of ``_wasmparse.COSTLY_OPCODES`` (``loop``,
+  ``call_indirect``, ``table.get`` and the 0xFC prefix: they dominate compile cost), no function body
   over ``limits.inline_compile_body_bytes`` (branches cost more than linearly within one
   function: one 125 KB body of nested ``if`` or of ``br_if`` took 10-11 s) and at most
   ``limits.inline_compile_locals`` declared locals in all (each costs compile time: 1990

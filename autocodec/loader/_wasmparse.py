@@ -7,7 +7,14 @@ Invariants:
   malformation raises ``ModuleRejected`` (no IndexError, no RecursionError).
 - At most ``SandboxLimits.max_sections`` sections (``TooManySections``, read no further) and
   ``SandboxLimits.max_exports`` exports (also ``TooManySections``, before any is read): the
-  caller's limits, the defaults and their measurements in ``config``.
+  caller's limits, the defaults and their measurements in ``config``. Likewise at most
+  ``SandboxLimits.max_functions`` types, imports, declared functions and function bodies, each
+  refused from its count before any entry is read: one Python step an entry made an 8 MiB
+  module of 7 million empty bodies cost 16 s here (2.8 MiB of 990 000 types: 5.7 s, loaded),
+  outside the compile child's bounds. A type with more than ``MAX_TYPE_ARITY`` parameters or
+  results, or a second memory, is malformed here (wasmtime refuses them too).
+- A type's parameters and results are decoded only for exported functions; the others are
+  skipped by their counts (one byte a value type in every module wasmtime accepts here).
 - Only the type, import, function, export and custom sections are decoded, and the code
   section's body sizes (for the complexity checks before compiling); other sections are
   skipped by their declared size. Full validation is wasmtime's (``Module.validate``).
@@ -27,7 +34,8 @@ _KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
 
 class TooManySections(ModuleRejected):
     """The module has more sections or exports than ``SandboxLimits.max_sections`` or
-    ``max_exports``: a bound, refused as soon as the count is read (never taken for malformed bytes)."""
+    ``max_exports`` (or more types, imports or functions than ``max_functions``): a bound,
+    refused as soon as the count is read (never taken for malformed bytes)."""
 
     hint = ("a module is refused before compiling when it has this many sections or exports; merge its custom "
             "sections, export only the ABI's functions and memory (or raise max_sections or max_exports under "
@@ -54,7 +62,7 @@ class WasmSummary:
     functions: int = 0  # bodies in the code section (defined functions)
     code_bytes: int = 0  # size of the code section
     largest_body: int = 0  # bytes of the largest function body
-    loop_bytes: int = 0  # 0x03 bytes in the code section: an upper bound on its ``loop`` opcodes
+    loop_bytes: int = 0  # bytes of ``COSTLY_OPCODES`` in the code section: an upper bound on those opcodes
     locals: int = 0  # locals declared by all bodies (an upper bound: see ``_body_locals``)
     memory_pages: int = 0  # the largest minimum of the memories it defines, in 64 KiB pages
 
@@ -151,6 +159,35 @@ def _skip_import_desc(r: _Reader, kind: int) -> int | None:
     return None
 
 
+COSTLY_OPCODES = (b"\x03", b"\x11", b"\x25", b"\xfc")
+"""Opcodes that each cost Cranelift about 0.1-0.2 ms under fuel metering (CPU, measured here):
+``loop``, ``call_indirect``, ``table.get``, and the 0xFC prefix (``memory.fill``, ``table.grow``...).
+Their bytes are counted together against ``inline_compile_loops``: 128 KiB of ``call_indirect``
+(21 000 of them, in 16 KiB bodies) took ~3 s CPU and 148 MiB in-process when only loops were
+counted; the shipped modules have at most 1511 such bytes."""
+MAX_TYPE_ARITY = 1000
+"""Most parameters, and most results, of one function type: wasmparser's cap (wasmtime's)."""
+_COUNT_HINT = ("a module is refused before compiling when it has this many; real modules have a few hundred "
+               "at most (or raise max_functions under [limits.sandbox] in config.toml)")
+
+
+def _count(body: _Reader, most: int, what: str) -> int:
+    """A section's entry count, ``TooManySections`` over ``most`` (``max_functions``)."""
+    count = body.u32()
+    if count > most:
+        raise TooManySections(f"the module has {count} {what}, over the cap of {most} (max_functions)",
+                              hint=_COUNT_HINT)
+    return count
+
+
+def _functype(wasm: bytes, at: int) -> FuncType:
+    """The function type whose ``0x60`` byte is ``wasm[at]`` (its arity checked by ``parse``)."""
+    r = _Reader(wasm, at + 1)
+    params = tuple(r.valtype() for _ in range(r.u32()))
+    results = tuple(r.valtype() for _ in range(r.u32()))
+    return FuncType(params, results)
+
+
 _MAX_FUNCTION_LOCALS = 50_000  # wasmtime's (wasmparser's) cap on one function's locals
 _LOCAL_RUNS_READ = 64
 
@@ -192,7 +229,8 @@ def parse(wasm: bytes, limits: SandboxLimits = DEFAULT_LIMITS.sandbox, *, extra_
         raise ModuleRejected("not a WebAssembly core module (bad magic or version)")
     r = _Reader(wasm, len(MAGIC))
     out = WasmSummary()
-    types: list[FuncType] = []
+    most = limits.max_functions
+    types: list[int] = []  # where each function type starts (decoded for exports only)
     func_types: list[int] = []  # type index per function (imported first)
     exports: list[tuple[str, int, int]] = []
     sections = 0
@@ -210,14 +248,17 @@ def parse(wasm: bytes, limits: SandboxLimits = DEFAULT_LIMITS.sandbox, *, extra_
             name = body.name()
             out.custom.append((name, wasm[body.pos : body.end]))
         elif section == 1:
-            for _ in range(body.u32()):
+            for _ in range(_count(body, most, "types")):
+                types.append(body.pos)
                 if body.byte() != 0x60:
                     raise ModuleRejected("malformed Wasm: unsupported type form")
-                params = tuple(body.valtype() for _ in range(body.u32()))
-                results = tuple(body.valtype() for _ in range(body.u32()))
-                types.append(FuncType(params, results))
+                for _ in range(2):  # parameters, then results
+                    arity = body.u32()
+                    if arity > MAX_TYPE_ARITY:
+                        raise ModuleRejected(f"malformed Wasm: a function type has {arity} parameters or results")
+                    body.skip(arity)
         elif section == 2:
-            for _ in range(body.u32()):
+            for _ in range(_count(body, most, "imports")):
                 module, name = body.name(), body.name()
                 kind = body.byte()
                 out.imports.append((module, name, _KINDS.get(kind, str(kind))))
@@ -225,17 +266,20 @@ def parse(wasm: bytes, limits: SandboxLimits = DEFAULT_LIMITS.sandbox, *, extra_
                 if index is not None:
                     func_types.append(index)
         elif section == 3:
-            func_types.extend(body.u32_run(body.u32()))
+            func_types.extend(body.u32_run(_count(body, most, "functions")))
         elif section == 5:
-            for _ in range(body.u32()):
+            memories = body.u32()
+            if memories > 1:
+                raise ModuleRejected(f"malformed Wasm: {memories} memories (ABI v1 modules have one)")
+            for _ in range(memories):
                 flags = body.byte()
                 out.memory_pages = max(out.memory_pages, body.u32())
                 if flags & 1:  # a maximum follows
                     body.u32()
         elif section == 10:
             out.code_bytes = size
-            out.loop_bytes = wasm.count(b"\x03", body.pos, body.end)
-            out.functions = body.u32()
+            out.loop_bytes = sum(wasm.count(op, body.pos, body.end) for op in COSTLY_OPCODES)
+            out.functions = _count(body, most, "functions")
             largest = declared = 0
             for _ in range(out.functions):  # at least one byte a body: bounded by the section
                 n = body.u32()
@@ -259,5 +303,5 @@ def parse(wasm: bytes, limits: SandboxLimits = DEFAULT_LIMITS.sandbox, *, extra_
         if kind == 0:
             if index >= len(func_types) or func_types[index] >= len(types):
                 raise ModuleRejected(f"malformed Wasm: export {name!r} names no function")
-            out.export_types[name] = types[func_types[index]]
+            out.export_types[name] = _functype(wasm, types[func_types[index]])
     return out
