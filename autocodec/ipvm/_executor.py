@@ -64,6 +64,9 @@ from ._receipt import Receipt
 
 _log = get_logger("ipvm")
 _MEMO_MODULES = 64
+_MEMO_SHAPES = 4096
+"""Invocations whose module and awaits an executor keeps (``_awaits_trusted`` reads each awaited
+job's once, not once per job awaiting it: a DAG of ``max_jobs`` decoded its blocks ~N^2/2 times)."""
 _MEMO_WASM_BYTES = 32 << 20
 """Verified module bytes an executor keeps for loads under another memory cap or trust
 generation (``_modules.VerifiedModules``): four modules of the 8 MiB cap, or hundreds of the
@@ -128,6 +131,8 @@ class Executor:
         self._memo: OrderedDict[tuple[CID, int], tuple[int, Any]] = OrderedDict()
         self._trusted: dict[CID, int] = {}  # module -> generation in which it was found trusted
         self._verified = VerifiedModules(_MEMO_WASM_BYTES)  # bytes read: another cap or generation reads none
+        # invocation -> (its module, what it awaits): fixed by the CID, so kept whatever the trust state
+        self._shapes: OrderedDict[CID, tuple[CID, tuple[CID, ...]]] = OrderedDict()
 
     # --- trusted modules, memoized per trust generation ------------------------------------------
 
@@ -268,12 +273,18 @@ class Executor:
         deps: dict[CID, list[CID]] = {}
         cached: dict[CID, Outcome] = {}
         on_path: set[CID] = set()
-
-        def visit(cid: CID, depth: int, parent: CID | None = None) -> None:
+        # depth first with a stack of its own (not Python's: max_depth may be set past its recursion
+        # limit): ("enter", node, depth, awaited by) and ("leave", node) once its awaits were read
+        todo: list[tuple[str, CID, int, CID | None]] = [("enter", target, 0, None)]
+        while todo:
+            step, cid, depth, parent = todo.pop()
+            if step == "leave":
+                on_path.discard(cid)
+                continue
             if cid in on_path:
                 raise InvalidDocument(f"the pipeline awaits in a cycle through {cid}")
             if cid in jobs or cid in cached:
-                return
+                continue
             if depth > self.limits.max_depth:
                 raise InvalidDocument(f"the pipeline's await chain is deeper than {self.limits.max_depth}",
                                       hint="raise limits.ipvm.max_depth, or split the pipeline")
@@ -284,15 +295,12 @@ class Executor:
             invocation = self.invocation(cid, awaited_by=parent)
             if hit is not None and self._is_trusted(invocation.module) and self._awaits_trusted(invocation):
                 cached[cid] = Outcome(cid, hit[0], hit[1], True)  # never reuse results of a revoked module
-                return
+                continue
             jobs[cid] = invocation
             deps[cid] = invocation.awaits
             on_path.add(cid)
-            for dep in deps[cid]:
-                visit(dep, depth + 1, cid)
-            on_path.discard(cid)
-
-        visit(target, 0)
+            todo.append(("leave", cid, depth, parent))
+            todo.extend(("enter", dep, depth + 1, cid) for dep in reversed(deps[cid]))  # the first await first
         return jobs, deps, cached
 
     def _awaits_trusted(self, invocation: Invocation) -> bool:
@@ -311,14 +319,33 @@ class Executor:
             seen.add(cid)
             if len(seen) > self.limits.max_jobs:
                 return False
-            try:
-                awaited = Invocation.decode(self.runtime.store.get(cid), self.limits)
-            except (BlockNotFound, StoreCorrupt, InvalidDocument):
+            shape = self._shape(cid)
+            if shape is None:
                 return False  # fail closed: a job whose module cannot be checked vouches for nothing
-            if not self._is_trusted(awaited.module):
+            module, its_awaits = shape
+            if not self._is_trusted(module):
                 return False
-            todo.extend(awaited.awaits)
+            todo.extend(its_awaits)
         return True
+
+    def _shape(self, cid: CID) -> tuple[CID, tuple[CID, ...]] | None:
+        """The module and awaits of the invocation ``cid`` in this store (memoized, most recently
+        used kept); None when the store lacks it or it is no invocation."""
+        with self._memo_lock:
+            shape = self._shapes.get(cid)
+            if shape is not None:
+                self._shapes.move_to_end(cid)
+                return shape
+        try:
+            invocation = Invocation.decode(self.runtime.store.get(cid), self.limits)
+        except (BlockNotFound, StoreCorrupt, InvalidDocument):
+            return None
+        shape = (invocation.module, tuple(invocation.awaits))
+        with self._memo_lock:
+            self._shapes[cid] = shape
+            while len(self._shapes) > _MEMO_SHAPES:
+                self._shapes.popitem(last=False)
+        return shape
 
     def _job(self, cid: CID, invocation: Invocation, awaited: dict[CID, Outcome]) -> Outcome:
         out, fuel, label = self._outcome(invocation, awaited)

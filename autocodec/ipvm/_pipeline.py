@@ -69,27 +69,27 @@ def load_pipeline(executor: Any, document: Any) -> Pipeline:
 
     _check_reachable(jobs, result)
     made: dict[str, CID] = {}
-    visiting: list[str] = []
 
-    def make(name: str) -> CID:
-        if name in made:
-            return made[name]
-        if name in visiting:
-            cycle = " -> ".join([*visiting[visiting.index(name):], name])
-            raise InvalidDocument(f"the pipeline's jobs await each other in a cycle: {cycle}")
-        if len(visiting) > limits.max_depth:
-            raise InvalidDocument(f"the pipeline's await chain is deeper than {limits.max_depth}")
-        job = jobs[name]
-        visiting.append(name)
-        args: list[Any] = []
-        for i, arg in enumerate(job.get("args", [])):
+    def waiting_on(name: str) -> str | None:
+        """The first job ``name`` awaits that is not made yet (None: all are)."""
+        for i, arg in enumerate(jobs[name].get("args", [])):
             form = special(arg)
             if form is not None and form[0] == AWAIT_OK and isinstance(form[1], str):
                 if form[1] not in jobs:
                     raise InvalidDocument(f"job {name!r} argument {i} awaits unknown job {form[1]!r}")
-                arg = {AWAIT_OK: make(form[1])}
+                if form[1] not in made:
+                    return form[1]
+        return None
+
+    def make(name: str) -> CID:
+        """The invocation of ``name``, every job it awaits made already."""
+        job = jobs[name]
+        args: list[Any] = []
+        for arg in job.get("args", []):
+            form = special(arg)
+            if form is not None and form[0] == AWAIT_OK and isinstance(form[1], str):
+                arg = {AWAIT_OK: made[form[1]]}
             args.append(arg)
-        visiting.pop()
         module = job["module"]
         if not isinstance(module, (str, CID)):
             raise InvalidDocument(f"job {name!r}: module must be a CID or a task name")
@@ -97,11 +97,27 @@ def load_pipeline(executor: Any, document: Any) -> Pipeline:
             raise InvalidDocument(f"job {name!r}: func must be text")
         invocation = Invocation(resolve_module(executor.runtime, module), job["func"], args,
                                 fuel=job.get("fuel", limits.fuel), memory=job.get("memory", limits.memory_bytes))
-        made[name] = executor.submit(invocation)
-        return made[name]
+        cid: CID = executor.submit(invocation)
+        return cid
 
-    for name in sorted(jobs):
-        make(name)
+    for first in sorted(jobs):
+        visiting = [first]  # the path of awaits being made, on a stack of its own (not Python's:
+        while visiting:     # max_depth may be set past its recursion limit)
+            name = visiting[-1]
+            if name in made:
+                visiting.pop()
+                continue
+            dep = waiting_on(name)
+            if dep is None:
+                made[name] = make(name)
+                visiting.pop()
+            elif dep in visiting:
+                cycle = " -> ".join([*visiting[visiting.index(dep):], dep])
+                raise InvalidDocument(f"the pipeline's jobs await each other in a cycle: {cycle}")
+            elif len(visiting) > limits.max_depth:
+                raise InvalidDocument(f"the pipeline's await chain is deeper than {limits.max_depth}")
+            else:
+                visiting.append(dep)
     return Pipeline(made, result)
 
 
