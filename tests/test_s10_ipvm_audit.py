@@ -337,3 +337,31 @@ def test_the_trust_check_of_a_pipelines_awaited_jobs_reads_each_invocation_once(
     jobs = width * layers + 1
     assert len(outcomes) == jobs and not outcomes[top].cached
     assert len(decoded) <= 2 * jobs, len(decoded)
+
+
+# --- triggers ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("schedule", "minutes"), [
+    ("*/9223372036854775808 * * * *", {0}),  # a step past any range: the first minute alone, as cron reads it
+    ("0-59/99999999999999999999999 * * * *", {0}),
+    ("59 * * * *", {59}),
+])
+def test_cron_steps_far_past_the_range_fire_once_an_hour(schedule: str, minutes: set[int]) -> None:
+    from autocodec.ipvm._triggers import Cron
+
+    assert Cron.parse(schedule).fields[0] == minutes
+
+
+@pytest.mark.parametrize("schedule", ["*/0 * * * *", "*/-1 * * * *", "-5 * * * *", "1e3 * * * *",
+                                      "9" * 5000 + " * * * *", "*/" + "9" * 5000 + " * * * *",
+                                      "0 0 * * 1-" + "7" * 3000])
+def test_absurd_cron_intervals_are_one_line_config_errors(schedule: str) -> None:
+    # Old code: a field of thousands of digits was quoted whole in the refusal (a 5000-character
+    # "one-line" message); now a field is quoted to 40 characters, as the schedule is to 60.
+    from autocodec.errors import ConfigError
+    from autocodec.ipvm._triggers import Cron
+
+    with pytest.raises(ConfigError) as refused:
+        Cron.parse(schedule)
+    assert len(refused.value.message) < 200 and "\n" not in refused.value.message

@@ -122,9 +122,9 @@ def _field(text: str, name: str, lo: int, hi: int) -> frozenset[int]:
                 if step_text:
                     stop = hi
         except ValueError:
-            raise ConfigError(f"cron {name} field {text!r} is malformed") from None
+            raise ConfigError(f"cron {name} field {text[:40]!r} is malformed") from None
         if step < 1 or not lo <= start <= stop <= hi:
-            raise ConfigError(f"cron {name} field {text!r} is out of range {lo}-{hi}")
+            raise ConfigError(f"cron {name} field {text[:40]!r} is out of range {lo}-{hi}")
         out.update(range(start, stop + 1, step))
     return frozenset(out)
 
