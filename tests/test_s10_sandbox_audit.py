@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import resource
+
 import pytest
 import wasmtime
 
-from autocodec import ModuleRejected
+from autocodec import CompileRefused, MemoryLimitExceeded, ModuleRejected
 from autocodec.builtin import encode
 from autocodec.cid import decode_varint
 from autocodec.cid import encode_varint as varint
@@ -146,6 +148,43 @@ def test_every_shipped_module_still_compiles_in_process() -> None:
     assert len(shipped) >= 20
     for path in shipped:
         assert in_process(_wasmparse.parse(path.read_bytes()), DEFAULT_LIMITS.sandbox), path.name
+
+
+# --- modules that cannot run within the caps, compiled in the child -------------------------------
+# The child compiles without the pooling allocator; only the parent's load of its artifact measured
+# the module against the pool. A module over the caps was compiled in a child at every load (not
+# remembered: ModuleRejected "does not fit the engine"), holding a compile slot each time; with
+# 120 KiB of call_indirect, 2-4 s each here. An initial memory over the cap is now refused before
+# any compile; a table or instance state over a pooled instance's is refused once and remembered.
+
+_BIG_BODY = "(func " + "(nop) " * (DEFAULT_LIMITS.sandbox.inline_compile_body_bytes + 1) + ")"  # cheap, but not in-process
+
+
+def _child_seconds() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def test_an_initial_memory_over_the_cap_is_refused_before_any_compile(tmp_path: Path) -> None:
+    wasm = _with_echo(_BIG_BODY, memory='(memory (export "memory") 300)')  # 18.75 MiB, cap 16 MiB
+    assert not in_process(_wasmparse.parse(wasm), small_limits())
+    before = _child_seconds()
+    with pytest.raises(MemoryLimitExceeded, match="300 pages"):
+        Sandbox(small_limits(), cache_dir=tmp_path).load(wasm)
+    assert _child_seconds() == before  # no compiler process ran
+
+
+def test_instance_state_over_a_pooled_instances_is_refused_once_and_remembered(tmp_path: Path) -> None:
+    wasm = _with_echo(_BIG_BODY + "(global (mut i32) (i32.const 0))" * 100_000)  # ~1.6 MB of VM context
+    with pytest.raises(CompileRefused, match="pooled instance") as refused:
+        Sandbox(small_limits(), cache_dir=tmp_path).load(wasm)
+    assert "pooled_instances = 0" in refused.value.one_line()
+    before = _child_seconds()
+    with pytest.raises(CompileRefused, match="refused without compiling"):
+        Sandbox(small_limits(), cache_dir=tmp_path).load(wasm)  # another process, the same home
+    assert _child_seconds() == before
+    loaded = Sandbox(small_limits(pooled_instances=0), cache_dir=tmp_path).load(wasm)  # what the hint says
+    assert loaded.codec().decode(b"ok") == b"ok"
 
 
 # --- features outside the deterministic set: refused at load, naming the feature -----------------

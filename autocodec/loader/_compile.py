@@ -21,7 +21,10 @@ Invariants:
   without the pooling allocator (it never instantiates); wasmtime checks on deserialize that
   the artifact fits the engine.
 - A refusal for exceeding a bound is ``CompileRefused(remember=True)``: callers record it so
-  the same bytes are refused at once next time instead of compiling again.
+  the same bytes are refused at once next time instead of compiling again. That includes a
+  child's artifact that does not fit the engine's pooling allocator (a table or instance state
+  over a pooled instance's): before, it was compiled again in a child at every load. An initial
+  memory over ``max_memory_bytes`` is ``MemoryLimitExceeded`` before any compile, either path.
 - At most ``limits.concurrent_compiles`` child processes run at once in this process (counted
   process-wide, each caller against its own limits): a compile that finds none free waits up
   to ``limits.compile_timeout_ms`` for one, else ``CompileBusy`` (a passing state, never
@@ -44,7 +47,7 @@ import wasmtime
 
 from ..config import SandboxLimits
 from ..errors import CompileBusy, CompileRefused, MemoryLimitExceeded, ModuleRejected, SandboxError
-from ._engine import EngineSpec, _config
+from ._engine import WASM_PAGE, EngineSpec, _config
 from ._wasmparse import WasmSummary
 
 _EXIT_MEMORY = 3
@@ -144,14 +147,21 @@ def compile_module(
     engine: wasmtime.Engine, spec: EngineSpec, wasm: bytes, summary: WasmSummary | None, limits: SandboxLimits
 ) -> wasmtime.Module:
     """Compile ``wasm`` for ``engine`` within ``limits`` (see the module invariants)."""
+    if summary is not None and summary.memory_pages * WASM_PAGE > limits.max_memory_bytes:
+        raise MemoryLimitExceeded(f"the module's initial memory ({summary.memory_pages} pages of 64 KiB) is over "
+                                  f"the cap ({limits.max_memory_bytes} bytes, max_memory_bytes)")
     if in_process(summary, limits):
         return _inline(engine, wasm)
     with compile_slot(limits):
         artifact = _in_child(spec, wasm, limits)
     try:
         return wasmtime.Module.deserialize(engine, artifact)
-    except wasmtime.WasmtimeError as exc:  # pragma: no cover - a child built for another engine
-        raise ModuleRejected(f"the compiled module does not fit the engine: {_first_line(exc)}") from None
+    except wasmtime.WasmtimeError as exc:
+        first = _first_line(exc)
+        if "pooling allocator" in first:  # the child has no pool: only here is the module measured against it
+            raise CompileRefused(f"the module's table or instance state is over what a pooled instance may hold: "
+                                 f"{first}", hint=_POOL_HINT) from None
+        raise ModuleRejected(f"the compiled module does not fit the engine: {first}") from None  # pragma: no cover
 
 
 def _inline(engine: wasmtime.Engine, wasm: bytes) -> wasmtime.Module:
@@ -161,9 +171,16 @@ def _inline(engine: wasmtime.Engine, wasm: bytes) -> wasmtime.Module:
         raise _refusal(_first_line(exc)) from None
 
 
+_POOL_HINT = ("declare fewer globals, table elements and segments (or raise max_table_elements, or set "
+              "pooled_instances = 0, under [limits.sandbox] in config.toml)")
+
+
 def _refusal(first: str) -> SandboxError:
     if "pooling allocator" in first and ("memory" in first or "table" in first):
         return MemoryLimitExceeded(f"the module's initial memory or table is over the cap: {first}")
+    if "pooling allocator" in first:
+        return ModuleRejected(f"the module's instance state is over what a pooled instance may hold: {first}",
+                              hint=_POOL_HINT)
     return ModuleRejected(f"the module does not compile: {first}")
 
 
