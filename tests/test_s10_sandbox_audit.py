@@ -187,6 +187,26 @@ def test_instance_state_over_a_pooled_instances_is_refused_once_and_remembered(t
     assert loaded.codec().decode(b"ok") == b"ok"
 
 
+# --- isolation: a module cannot claim the host's reset marker -------------------------------------
+
+
+@pytest.mark.parametrize("export", ['(export "ac.reset:memory" (memory 0))', '(export "ac.reset:g0" (global $g))'])
+@pytest.mark.parametrize("fast", [True, False], ids=["fast", "slow"])
+def test_a_module_exporting_the_reset_marker_itself_is_refused(export: str, fast: bool) -> None:
+    """sticky_state.wat exporting the marker of the host's reset rewrite (``ac.reset:memory``):
+    before, the loader took it for resettable while the rewrite had declined it, reused its
+    instance and never set its hidden globals back: five decodes of b"" gave 1111, 2112, 3113,
+    4114, 5115 (a fresh instance gives 1111 every time), state carried from call to call."""
+    text = (HOSTILE / "sticky_state.wat").read_text()
+    text = text.replace('(memory (export "memory") 2)', '(memory (export "memory") 2) ' + export)
+    wasm = wasmtime.wat2wasm(text) + custom_section("autocodec.module", encode(metadata(), "dag-cbor"))
+    with pytest.raises(ModuleRejected, match="reserves") as refused:
+        Sandbox(small_limits(), fast_calls=fast).load(wasm)
+    assert "ac.reset:" in refused.value.message
+    plain = Sandbox(small_limits(), fast_calls=fast).load(wat_module("sticky_state")).codec()
+    assert [plain.decode(b"") for _ in range(5)] == [1111] * 5
+
+
 # --- features outside the deterministic set: refused at load, naming the feature -----------------
 
 _EXTRA = {

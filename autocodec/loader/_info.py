@@ -5,7 +5,9 @@ Invariants:
   under the deterministic feature set, then reads the binary (``_wasmparse``).
 - A module it returns satisfies every static rule of ABI v1 (docs/abi.md section 1 and 3):
   size cap, no imports, a 32-bit ``memory`` export, the common and per-kind exports with the
-  exact signatures, and exactly one well-formed ``autocodec.module`` custom section. Only
+  exact signatures, no export named with the host's reserved ``ac.reset:`` prefix (``_reset``:
+  the loader reads a marker export as "resettable"), and exactly one well-formed
+  ``autocodec.module`` custom section. Only
   ``ac_abi_version() == 1`` is left to the loader, because it needs a call.
 - Every refusal is a ``ModuleRejected`` with a message naming the broken rule.
 - Complexity (``check_complexity``: defined functions, largest body; the section count in
@@ -28,7 +30,7 @@ from ..cid import CID
 from ..config import DEFAULT_LIMITS, SandboxLimits
 from ..errors import AutocodecError, ModuleRejected, ModuleTooLarge
 from ..modcid import module_cid, raw_module_cid
-from . import _engine, _wasmparse
+from . import _engine, _reset, _wasmparse
 
 SECTION = "autocodec.module"
 ABI_VERSION = 1
@@ -157,6 +159,10 @@ def checked_metadata(doc: dict[str, Any]) -> tuple[int, str, str, str, tuple[int
 
 
 def _check_exports(summary: _wasmparse.WasmSummary, kind: str) -> None:
+    reserved = next((name for name in summary.exports if name.startswith(_reset.PREFIX)), None)
+    if reserved is not None:
+        raise ModuleRejected(f"export {reserved!r} uses the prefix {_reset.PREFIX!r}, which the host reserves for "
+                             "its own rewrite of a module; rename or drop that export")
     if summary.exports.get("memory") != "memory":
         raise ModuleRejected("the module does not export its linear memory as 'memory'")
     required = {**COMMON_EXPORTS, **KIND_EXPORTS[kind]}

@@ -26,8 +26,12 @@ from __future__ import annotations
 from ..cid import encode_varint
 from ..config import DEFAULT_LIMITS
 
-MARKER = "ac.reset:memory"
-GLOBAL_PREFIX = "ac.reset:g"
+PREFIX = "ac.reset:"
+"""Export names the host's rewrite adds: reserved, so a module exporting one is refused at load
+(``inspect_module``). A module exporting ``MARKER`` itself was reused with its hidden globals
+never set back (a counter in one went 1111, 2112, 3113... over five decodes)."""
+MARKER = PREFIX + "memory"
+GLOBAL_PREFIX = PREFIX + "g"
 MAX_SCAN_BYTES = 1 << 20
 _MAGIC = b"\x00asm\x01\x00\x00\x00"
 _BLOCKTYPES = frozenset({0x40, 0x7F, 0x7E, 0x7D, 0x7C, 0x7B, 0x70, 0x6F})
@@ -295,7 +299,7 @@ def _prepare(wasm: bytes, max_globals: int) -> bytes | None:
                     fn.leb()
                     fn.byte()
                 _scan_body(wasm, fn.p, fn.e)
-    if export_span is None or "memory" not in names or any(n.startswith("ac.reset:") for n in names):
+    if export_span is None or "memory" not in names or any(n.startswith(PREFIX) for n in names):
         return None
     extra = [(MARKER, 2, 0)] + [(f"{GLOBAL_PREFIX}{i}", 3, i) for i in mutable]
     start, body_start, body_end = export_span
