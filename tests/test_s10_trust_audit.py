@@ -10,6 +10,11 @@
    revoked-root check read only the roots the home held, and an unpinned set's blocks are not
    needed (``block rm`` removes them). Now the walk from the kept root back to the anchor fetches
    a root the home lost, by CID, from where the version was found.
+3. ``decide_module`` (blocks that name their decoder by module CID, IPVM task modules) fell back
+   to the module CID's allow-list rule after the pinned set's manifest for that module was
+   refused as revoked: revoking a publisher stopped ``resolve`` and ``authorize`` but not a
+   self-describing block naming its module, when the user had also allow-listed the module's CID.
+   Revocation wins there too now.
 """
 
 from __future__ import annotations
@@ -18,12 +23,12 @@ from pathlib import Path
 
 import pytest
 
-from autocodec.errors import BlockNeeded, RevokedError, RootChainError
+from autocodec.errors import BlockNeeded, NotTrusted, RevokedError, RootChainError
 from autocodec.registry import Runtime
-from autocodec.verify import TrustStore
+from autocodec.verify import TrustStore, verify_manifest
 from tests._cli import run_cli
 from tests._s10_trust_lineage import CODE, Lineage
-from tests._world import NOW
+from tests._world import DAY, NOW, World
 
 
 @pytest.fixture(autouse=True)
@@ -110,3 +115,50 @@ def test_a_root_revoked_after_the_unpin_refuses_pinning_again_though_the_home_lo
         del lost[t.between]  # nowhere to fetch it from: refused, saying which root
         with pytest.raises(RootChainError, match=f"its root {t.between} is neither in the store"):
             store.pin(t.w.blocks[t.anchor], t.index2, lost.__getitem__, root_cid=t.anchor, now=NOW)
+
+
+# --- 3. a revoked publisher's module named by CID, allow-listed by CID --------------------------
+
+
+def test_a_module_allow_listed_by_cid_does_not_outrank_its_revoked_publisher(home: Path) -> None:
+    w = World()
+    m = w.manifest()
+    module = verify_manifest(w.blocks[m], now=NOW).manifest.module
+    with TrustStore.open(home) as store:
+        store.pin(w.blocks[w.anchor], w.index(1, [("codec", CODE, m)]), w.fetch, root_cid=w.anchor, now=NOW)
+        store.allow(str(module))
+        assert store.decide_module(module, now=NOW).policy == "pinned-set"
+        store.revoke(w.publisher.did, "key stolen")
+        with pytest.raises(RevokedError):  # the manifest and the code: refused before too
+            store.authorize(w.blocks[m], now=NOW)
+        with pytest.raises(RevokedError):
+            store.resolve("codec", CODE, now=NOW)
+        # before: the module CID's allow-list rule took over ('allow-list:module')
+        assert store.decide_module(module, now=NOW) is None
+
+
+def test_guard_a_module_allow_listed_by_cid_still_runs_when_its_set_expired(home: Path) -> None:
+    w = World()
+    m = w.manifest()
+    module = verify_manifest(w.blocks[m], now=NOW).manifest.module
+    with TrustStore.open(home) as store:
+        store.pin(w.blocks[w.anchor], w.index(1, [("codec", CODE, m)], expires=NOW + DAY), w.fetch,
+                  root_cid=w.anchor, now=NOW)
+        store.allow(str(module))
+        assert store.decide_module(module, now=NOW + 2 * DAY).policy == "allow-list:module"
+
+
+def test_an_envelope_block_stops_decoding_once_its_modules_publisher_is_revoked(tmp_path: Path) -> None:
+    """The runtime's path (what `serve` and `decode` run): a self-describing block naming the
+    set's bencode module, allow-listed by CID too, decodes until the publisher is revoked."""
+    from autocodec.registry._selfdescribing import ENVELOPE_CODEC, wrap
+    from tests._trust_world import BENCODE_BLOCK, build
+
+    world = build(tmp_path)
+    with Runtime(world.user_home, default_set=False, offline=True) as rt:
+        rt.trust.allow(str(world.codec_module))
+        block = rt.put(wrap(world.codec_module, BENCODE_BLOCK), ENVELOPE_CODEC)
+        assert rt.decode(block) == {"age": 36, "name": b"Bob"}
+        rt.trust.revoke(world.publisher_did, "key stolen")
+        with pytest.raises(NotTrusted):  # before: decoded, policy allow-list:module
+            rt.decode(block)

@@ -141,14 +141,24 @@ class Decisions(UserPolicy, Standing):
         """May the module with this CID run? (for blocks that name their decoder by CID)
 
         Yes if a fresh pinned set lists a manifest for it that still verifies (most recently
-        pinned first), or if the user allow-listed the module CID itself; else None.
+        pinned first), or if the user allow-listed the module CID itself; else None. Revocation
+        wins over the allow-list here too: when a manifest a pinned set lists for the module is
+        refused as revoked (its publisher key, the manifest or the module), the module CID's
+        allow-list rule does not let it run (as ``authorize`` refuses that manifest).
         """
         module = as_cid(module, "decide_module")
+        revoked: RevokedError | None = None
         for (mcid,) in self._rows(_DECIDE_MODULE, (str(module),)):
             try:
                 return self.authorize(self.blocks.get(row_cid(mcid, "trust_entries.manifest_cid")), now=now)
-            except (ExpiredError, RevokedError, NotTrusted):
+            except RevokedError as exc:
+                revoked = revoked or exc
+            except (ExpiredError, NotTrusted):
                 continue
+        if revoked is not None:
+            _log().warning("trust.decision", decision="reject", module=str(module), policy="revoked",
+                           reason=revoked.message)
+            return None
         if self.module_allowed(module):
             _log().info("trust.decision", decision="accept", module=str(module), policy="allow-list:module")
             return Decision(module, "allow-list:module")
