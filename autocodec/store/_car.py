@@ -14,6 +14,9 @@ Invariants:
 - Every malformation is an ``InvalidCar`` naming the byte offset: truncation, a bad or
   over-long varint, a zero-length section, a bad CID, a header that is not the expected map.
   The reader does not verify hashes; the store does, on ``put``.
+- A section length with no byte after it (the file or the CARv2 payload ends right after the
+  varint) ends the CAR, as Kubo 0.43.1's go-car reads it (its ``io.ReadFull`` of the section
+  reads nothing and says EOF); a section cut after any of its bytes is truncation.
 - The writer emits canonical framing (minimal varints, DAG-CBOR header with sorted keys).
 """
 
@@ -244,6 +247,8 @@ class CarReader:
                 raise InvalidCar(f"malformed CAR: zero-length section at byte {start}")
             if size > cap:
                 raise InvalidCar(f"CAR section of {size} bytes at byte {start} is over the {cap}-byte limit")
+            if src.at_end():  # a length and nothing after it: the end, as go-car (Kubo) reads it
+                return
             section = src.read(size, "section")
             self.section_offset = start
             yield _split_section(section, start)
