@@ -185,6 +185,11 @@ def test_instance_state_over_a_pooled_instances_is_refused_once_and_remembered(t
     assert _child_seconds() == before
     loaded = Sandbox(small_limits(pooled_instances=0), cache_dir=tmp_path).load(wasm)  # what the hint says
     assert loaded.codec().decode(b"ok") == b"ok"
+    small = _with_echo("(global (mut i32) (i32.const 0))" * 100_000)  # compiled in-process: said alike
+    assert in_process(_wasmparse.parse(small), small_limits())
+    with pytest.raises(ModuleRejected, match="instance state is over what a pooled instance may hold") as inline:
+        Sandbox(small_limits()).load(small)
+    assert "pooled_instances = 0" in inline.value.one_line()
 
 
 # --- isolation: a module cannot claim the host's reset marker -------------------------------------
