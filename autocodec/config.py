@@ -131,7 +131,10 @@ class SandboxLimits:
     ~20 KiB each, measured), so 2000 of them is the in-process worst case (~1 s, ~130 MiB)."""
     inline_compile_functions: int = 2_000
     inline_compile_loops: int = 2_000
-    """Most 0x03 bytes (an upper bound on ``loop`` opcodes) in a code section compiled in-process."""
+    """Most bytes in a code section compiled in-process that may open a costly opcode, counted
+    together (an upper bound on them): ``loop`` (0x03), ``call_indirect`` (0x11), ``table.get``
+    (0x25) and the 0xFC prefix (``memory.fill``, ``table.grow``...), each costing Cranelift about
+    what a loop does under fuel metering."""
     inline_compile_body_bytes: int = 16 * KiB
     """Largest function body compiled in-process (shipped modules: <= 10 KiB). Branches cost more
     than linearly within one function: a 125 KB body of nested ``if`` took ~11 s in-process."""

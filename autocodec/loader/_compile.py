@@ -20,7 +20,7 @@ Invariants:
 - The child compiles with the same deterministic feature set and stack limit as the engine,
   without the pooling allocator (it never instantiates); wasmtime checks on deserialize that
   the artifact fits the engine.
-- A refusal for exceeding a bound is ``CompileRefused(remember=True)``: callers record it so
+- A refusal for exceeding a bound is a ``CompileRefused`` (every one is remembered): callers record it so
   the same bytes are refused at once next time instead of compiling again. That includes a
   child's artifact that does not fit the engine's pooling allocator (a table or instance state
   over a pooled instance's): before, it was compiled again in a child at every load. An initial
