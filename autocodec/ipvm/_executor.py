@@ -293,6 +293,7 @@ class Executor:
                                       hint="raise limits.ipvm.max_jobs, or split the pipeline")
             hit = None if no_cache else self.cache.get(cid, self.executors, prefer=self.key.did)
             invocation = self.invocation(cid, awaited_by=parent)
+            self._remember(cid, invocation)  # the trust checks of the jobs awaiting it read it from here
             if hit is not None and self._is_trusted(invocation.module) and self._awaits_trusted(invocation):
                 cached[cid] = Outcome(cid, hit[0], hit[1], True)  # never reuse results of a revoked module
                 continue
@@ -340,9 +341,14 @@ class Executor:
             invocation = Invocation.decode(self.runtime.store.get(cid), self.limits)
         except (BlockNotFound, StoreCorrupt, InvalidDocument):
             return None
+        return self._remember(cid, invocation)
+
+    def _remember(self, cid: CID, invocation: Invocation) -> tuple[CID, tuple[CID, ...]]:
+        """Keep the module and awaits of ``invocation`` (whose CID is ``cid``) for ``_shape``."""
         shape = (invocation.module, tuple(invocation.awaits))
         with self._memo_lock:
             self._shapes[cid] = shape
+            self._shapes.move_to_end(cid)
             while len(self._shapes) > _MEMO_SHAPES:
                 self._shapes.popitem(last=False)
         return shape
