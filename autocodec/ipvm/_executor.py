@@ -65,8 +65,9 @@ from ._receipt import Receipt
 _log = get_logger("ipvm")
 _MEMO_MODULES = 64
 _MEMO_SHAPES = 4096
-"""Invocations whose module and awaits an executor keeps (``_awaits_trusted`` reads each awaited
-job's once, not once per job awaiting it: a DAG of ``max_jobs`` decoded its blocks ~N^2/2 times)."""
+"""Invocations whose module and awaits an executor keeps, most recently used (``_collect`` adds
+each it reads, ``_awaits_trusted`` reads them there: a DAG of ``max_jobs`` decoded its blocks
+~N^2/2 times when every job's check read its ancestors from the store)."""
 _MEMO_WASM_BYTES = 32 << 20
 """Verified module bytes an executor keeps for loads under another memory cap or trust
 generation (``_modules.VerifiedModules``): four modules of the 8 MiB cap, or hundreds of the
@@ -307,9 +308,10 @@ class Executor:
     def _awaits_trusted(self, invocation: Invocation) -> bool:
         """Whether every job ``invocation`` awaits (transitively) has a module trusted now: its
         cached result was computed from their outputs, so a revoked one makes it unusable. Reads
-        only this store: an awaited invocation it lacks (removed by ``block rm``, or a receipt
-        imported without it), or that is malformed, makes it unusable too, since whether that job's
-        module is trusted cannot be told (the job is then run, which fetches or refuses it);
+        only this store and the executor's memo (``_shape``): an awaited invocation neither holds
+        (removed by ``block rm``, or a receipt imported without it), or that is malformed, makes it
+        unusable too, since whether that job's module is trusted cannot be told (the job is then
+        run, which fetches or refuses it);
         more than ``max_jobs`` awaited jobs is not usable either."""
         seen: set[CID] = set()
         todo = list(invocation.awaits)
@@ -330,8 +332,9 @@ class Executor:
         return True
 
     def _shape(self, cid: CID) -> tuple[CID, tuple[CID, ...]] | None:
-        """The module and awaits of the invocation ``cid`` in this store (memoized, most recently
-        used kept); None when the store lacks it or it is no invocation."""
+        """The module and awaits of the invocation ``cid``: from the memo (a CID names one
+        invocation, so one read before answers even once its block is removed), else from this
+        store; None when neither has it or it is no invocation."""
         with self._memo_lock:
             shape = self._shapes.get(cid)
             if shape is not None:
