@@ -15,6 +15,9 @@
    refused as revoked: revoking a publisher stopped ``resolve`` and ``authorize`` but not a
    self-describing block naming its module, when the user had also allow-listed the module's CID.
    Revocation wins there too now.
+4. ``trust revoke Qm...`` (the CIDv0 ``ipfs add`` prints for a module DAG over 1 MiB) recorded
+   the text as given; manifests name the module by its CIDv1, so the revocation matched nothing
+   and the module kept running. CID targets are now kept as CIDv1 (rows recorded before too).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 
 import pytest
 
+from autocodec import CID
 from autocodec.errors import BlockNeeded, NotTrusted, RevokedError, RootChainError
 from autocodec.registry import Runtime
 from autocodec.verify import TrustStore, verify_manifest
@@ -162,3 +166,48 @@ def test_an_envelope_block_stops_decoding_once_its_modules_publisher_is_revoked(
         rt.trust.revoke(world.publisher_did, "key stolen")
         with pytest.raises(NotTrusted):  # before: decoded, policy allow-list:module
             rt.decode(block)
+
+
+# --- 4. a module DAG revoked by the CIDv0 that `ipfs add` prints -------------------------------
+
+
+def _big_module_set(store: TrustStore) -> tuple[World, CID]:
+    """A pinned set listing a module over 1 MiB: a UnixFS file DAG, named by its CIDv1 dag-pb root."""
+    w = World()
+    m = w.manifest(module=w.module + bytes(1_200_000))
+    store.pin(w.blocks[w.anchor], w.index(1, [("codec", CODE, m)]), w.fetch, root_cid=w.anchor, now=NOW)
+    module = verify_manifest(w.blocks[m], now=NOW).manifest.module
+    assert module.version == 1 and module.codec == 0x70
+    return w, module
+
+
+def _v0(cid: CID) -> str:
+    from autocodec.cid import b58encode
+
+    return b58encode(cid.multihash)  # CIDv0: the bare sha2-256 multihash, base58btc ("Qm...")
+
+
+def test_revoking_a_module_dag_by_its_cidv0_revokes_it(home: Path) -> None:
+    with TrustStore.open(home) as store:
+        _w, module = _big_module_set(store)
+        assert store.resolve("codec", CODE, now=NOW) is not None
+        assert store.revoke(_v0(module), "flawed") == str(module)  # recorded as the CIDv1 manifests name
+        # before: recorded as 'Qm...', matched nothing, and the module kept serving
+        with pytest.raises(RevokedError, match=f"module {module}"):
+            store.resolve("codec", CODE, now=NOW)
+
+
+def test_a_cidv0_revocation_an_earlier_release_recorded_counts(home: Path) -> None:
+    with TrustStore.open(home) as store:
+        _w, module = _big_module_set(store)
+        with store._write() as conn:  # the row as the code before this change wrote it
+            conn.execute("INSERT INTO trust_revoked VALUES (?, 'cid', 'flawed', ?)", (_v0(module), NOW))
+        with pytest.raises(RevokedError, match=f"module {module}"):
+            store.resolve("codec", CODE, now=NOW)
+
+
+def test_allowing_a_module_by_its_cidv0_allows_the_module(home: Path) -> None:
+    with TrustStore.open(home) as store:
+        _w, module = _big_module_set(store)
+        store.allow(_v0(module))
+        assert store.module_allowed(module)

@@ -26,6 +26,7 @@ from ._rowtypes import row_cid
 from ._trust_args import _key_text
 from ._trust_db import _log
 from ._trust_pins import PinRecords
+from ._trust_policy import _v1_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._update import VerifiedSet
@@ -94,7 +95,7 @@ class SetWrites(PinRecords):
         is revoked: a revocation committed while the update was verified (``pin update`` fetches
         modules and runs the canary in between). Revoked role keys are left to decisions, which
         count them for nothing (``_still_signed``)."""
-        revoked = {str(r[0]) for r in conn.execute("SELECT target FROM trust_revoked")}
+        revoked = {_v1_text(str(r[0])) for r in conn.execute("SELECT target FROM trust_revoked")}
         if not revoked:
             return
         found = [(kind, str(cid)) for cid, (kind, _data) in verified.documents.items() if str(cid) in revoked]

@@ -5,6 +5,8 @@ Invariants:
   pinned set's own documents and the superseded ones no update can bring back.
 - An allow-list rule names one publisher (every code, or the code ranges given) or one module;
   an empty range list is refused, as it would read back as "every code".
+- A CID target is kept as CIDv1 (one module, one text): a CIDv0 given (or recorded by an
+  earlier release) revokes or allows the module whose CIDv1 a manifest names.
 - Every change is one ``_write`` transaction, logged with ``policy="user"``.
 """
 
@@ -23,21 +25,34 @@ from ._trust_lineage import Lineages
 from ._trust_records import AllowRule, format_ranges, parse_ranges
 
 
+def _v1_text(target: str) -> str:
+    """A stored target as ``_target`` writes it now: a CIDv0 (``Qm...``, 46 characters) that an
+    earlier release recorded as given becomes its CIDv1; DIDs and CIDv1 texts are left as they are."""
+    if isinstance(target, str) and len(target) == 46 and target.startswith("Qm"):
+        try:
+            return str(CID.parse(target).to_v1())
+        except InvalidCID:
+            return target
+    return target
+
+
 class UserPolicy(Lineages):
     """Revocations and allow-list rules of the home."""
 
     @staticmethod
     def _target(target: str) -> tuple[str, str]:
-        """Normalise a DID or CID; returns (text, "key" | "cid")."""
+        """Normalise a DID or CID; returns (text, "key" | "cid"). A CID is written as CIDv1, as
+        manifests and sets name modules and documents: a module DAG revoked or allowed by the
+        CIDv0 (``Qm...``) that ``ipfs add`` prints is the same module (``_v1_text``)."""
         if isinstance(target, CID):
-            return str(target), "cid"
+            return str(target.to_v1()), "cid"
         if type(target) is not str:
             raise InvalidInput(f"a trust target is a publisher's DID or a CID, not {type(target).__name__}")
         target = target.strip()
         if target.startswith("did:"):
             return PublicKey.from_did(target).did, "key"
         try:
-            return str(CID.parse(target)), "cid"
+            return str(CID.parse(target).to_v1()), "cid"
         except InvalidCID as exc:
             why = str(exc).partition(": ")[2] or str(exc)  # CID.parse's words after "cannot parse CID '...'"
             raise InvalidInput(f"{target[:80]!r} is neither a publisher's DID nor a CID: {why}",
@@ -116,7 +131,7 @@ class UserPolicy(Lineages):
         return text
 
     def revoked(self) -> frozenset[str]:
-        return frozenset(r[0] for r in self._rows("SELECT target FROM trust_revoked"))
+        return frozenset(_v1_text(r[0]) for r in self._rows("SELECT target FROM trust_revoked"))
 
     def revocations(self) -> list[tuple[str, str, str, int]]:
         return [tuple(r) for r in self._rows("SELECT target, what, reason, at FROM trust_revoked ORDER BY at, target")]
@@ -152,11 +167,11 @@ class UserPolicy(Lineages):
 
     def allowed(self) -> list[AllowRule]:
         rows = self._rows("SELECT COALESCE(did, module_cid), ranges FROM trust_allow ORDER BY id")
-        return [AllowRule(t, () if r == "*" else parse_ranges(r)) for t, r in rows]
+        return [AllowRule(_v1_text(t), () if r == "*" else parse_ranges(r)) for t, r in rows]
 
     def module_allowed(self, module: CID) -> bool:
         """True if the user allow-listed this module CID itself (and it is not revoked)."""
-        text = str(as_cid(module, "module_allowed"))
+        text = str(as_cid(module, "module_allowed").to_v1())
         if text in self.revoked():
             return False
         return any(r.target == text for r in self.allowed())
