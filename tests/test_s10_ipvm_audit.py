@@ -365,3 +365,20 @@ def test_absurd_cron_intervals_are_one_line_config_errors(schedule: str) -> None
     with pytest.raises(ConfigError) as refused:
         Cron.parse(schedule)
     assert len(refused.value.message) < 200 and "\n" not in refused.value.message
+
+
+def test_a_pushed_job_is_answered_with_the_executors_own_receipt_not_a_trusted_peers(rt: Runtime) -> None:
+    # Old code: an executor trusting another one's receipts (trusted_executors) answered a pushed
+    # job with that executor's cached receipt, which the client refuses (signed by someone else
+    # than the executor it addressed): the job could never be served from there.
+    from autocodec.ipvm import ReceiptCache
+
+    peer = SigningKey.generate()
+    receipt = Receipt(TASK.cid, Receipt.ok_out("x"), 1, "ipld-select@1.0.1", peer.did)
+    ReceiptCache(rt.store).put(*receipt.sign(peer), receipt)
+    executor = Executor(rt, E, trusted_executors=(peer.did,))
+    assert executor.run(TASK).receipt.issuer == peer.did  # the peer's, from the cache, for local use
+    remote = RemoteExecutor(executor, Scheduler(rt.limits.remote), None)
+    _cid, block, cached = remote.handle(_job([_root()]), now=NOW)
+    answered = Receipt.verify_block(block)
+    assert answered.issuer == E.did and answered.ran == TASK.cid and answered.value == "x" and not cached
