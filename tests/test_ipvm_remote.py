@@ -238,12 +238,15 @@ def test_cron(expr: str, t: int, want: bool) -> None:
     ("0 0 1 * 1", 4 * 86400, True), ("0 0 1 * 1", 0, True), ("0 0 2 * 1", 2 * 86400, False),
     ("0 0 * * 1", 4 * 86400, True), ("0 0 5 * *", 4 * 86400, True), ("0 0 5 * *", 5 * 86400, False),
     ("0 0 31 2 1", 4 * 86400, False), ("0 0 31 2 1", 32 * 86400, True),  # Mondays of February
+    # weekday 7 is Sunday, as 0 (Vixie cron, cronie; 1970-01-04 was a Sunday): was refused as out of range
+    ("0 0 * * 7", 3 * 86400, True), ("0 0 * * 7", 4 * 86400, False), ("0 0 * * 5-7", 3 * 86400, True),
+    ("0 0 * * 5-7", 4 * 86400, False), ("0 0 * * 5-7", 2 * 86400, True), ("0 0 * * */7", 3 * 86400, True),
 ])
 def test_cron_day_and_weekday_combine_as_in_posix(expr: str, t: int, want: bool) -> None:
     assert Cron.parse(expr).matches(t) is want
 
 
-@pytest.mark.parametrize("expr", ["0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 31 2-4/2 *", "60 * * * *", "* * * * 7",
+@pytest.mark.parametrize("expr", ["0 0 30 2 *", "0 0 31 4,6,9,11 *", "0 0 31 2-4/2 *", "60 * * * *", "* * * * 8",
                                   "*/0 * * * *", "1,,2 * * * *", "* * *", "a * * * *", "5-3 * * * *"])
 def test_cron_schedules_that_never_fire_or_are_malformed_are_refused(expr: str) -> None:
     with pytest.raises(ConfigError):

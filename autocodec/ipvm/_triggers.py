@@ -54,7 +54,9 @@ from ..errors import AutocodecError, ConfigError, InvalidInput
 from ..log import get_logger
 
 _log = get_logger("ipvm")
-_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 6))
+_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day", 1, 31), ("month", 1, 12), ("weekday", 0, 7))
+"""Each field's name and range; weekday 7 is Sunday as 0 is (Vixie cron's and cronie's reading: ``5-7``
+is Friday to Sunday), folded into 0 by ``Cron.parse``."""
 _EVENTS = ("block-stored", "set-updated")
 _SCHEMA = ("CREATE TABLE IF NOT EXISTS ipvm_trigger_minutes (name TEXT PRIMARY KEY, minute INTEGER NOT NULL)",)
 _BLOCKS_WING = "ipvm-trigger-blocks"  # a wing of its own: older releases, which do not know it, still open the home
@@ -80,6 +82,8 @@ class Cron:
         if len(parts) != 5:
             raise ConfigError(f"cron schedule {text[:60]!r} needs 5 fields (minute hour day month weekday)")
         fields = tuple(_field(part, name, lo, hi) for part, (name, lo, hi) in zip(parts, _FIELDS, strict=True))
+        weekdays = fields[4]
+        fields = (*fields[:4], (weekdays - {7}) | ({0} if 7 in weekdays else set()))
         cron = cls(fields, either_day=parts[2] != "*" and parts[4] != "*")
         days, months = fields[2], fields[3]
         if parts[4] == "*" and not any(d <= _MONTH_DAYS[m] for m in months for d in days):
