@@ -6,6 +6,10 @@ with the blocks before it: go-car's ``LdRead`` reads the length, then ``io.ReadF
 section reads nothing and returns ``io.EOF``, which its block reader takes as the end. We said
 "truncated CAR". A section cut after one or more of its bytes, a varint cut inside itself and a
 zero length stay refused by both.
+
+Found: a CAR holding an identity CID of more than 128 bytes (boxo verifcid's
+``DefaultMaxIdentityDigestSize``) is refused by Kubo ("digest too large: identity digest got 129
+bytes, maximum 128"); the store took it (and ``put`` did too): now ``DigestTooLong``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ import pytest
 
 from autocodec.builtin import cid_for
 from autocodec.cid import encode_varint
-from autocodec.errors import InvalidCar
+from autocodec.cid import CID
+from autocodec.errors import DigestTooLong, InvalidCar
 from autocodec.store import BlockStore, CarReader, import_car
 from tests._kubo import KUBO_BIN, KuboRepo, require_kubo
 
@@ -97,4 +102,56 @@ def test_cars_cut_at_and_after_a_section_length_beside_kubo(tmp_path: Path, home
                 assert import_car(store, path).blocks == kept, name
             else:
                 with pytest.raises(InvalidCar):
+                    import_car(store, path)
+
+
+def _identity(size: int) -> tuple[bytes, bytes]:
+    data = os.urandom(size)
+    return b"\x01\x55\x00" + encode_varint(size) + data, data
+
+
+def _identity_car(size: int) -> bytes:
+    """A CAR of one ordinary block, then an identity CID's section of ``size`` bytes."""
+    first = _blocks(1)
+    return _car(first + [_identity(size)])
+
+
+@pytest.mark.parametrize("size", [128, 129, 1024])
+def test_an_identity_cid_over_128_bytes_is_refused_as_kubo_refuses_it(home: Path, tmp_path: Path, size: int) -> None:
+    """Fails on the old store for 129 and 1024 (both were taken)."""
+    cid, data = _identity(size)
+    path = tmp_path / "id.car"
+    path.write_bytes(_identity_car(size))
+    with BlockStore.open(home) as store:
+        if size <= 128:
+            store.put(CID(cid), data)
+            assert import_car(store, path).blocks == 2
+            return
+        with pytest.raises(DigestTooLong, match="identity CID holds at most 128 bytes"):
+            store.put(CID(cid), data)
+        with pytest.raises(DigestTooLong):
+            store.put_many([(CID(cid), data)])
+        with pytest.raises(DigestTooLong):
+            import_car(store, path)
+        first = next(iter(CarReader(io.BytesIO(path.read_bytes()))))[0]
+        assert store.has(first)  # the verified block before it is kept, as for any bad block
+
+
+@pytest.mark.slow
+def test_identity_cids_at_and_over_128_bytes_beside_kubo(tmp_path: Path, home: Path) -> None:
+    """``ipfs dag import`` (Kubo 0.43.1) takes 128 bytes and refuses 129 ("digest too large"); so do we."""
+    require_kubo()
+    repo = KuboRepo.create(tmp_path / "kubo")
+    with BlockStore.open(home) as store:
+        for size in (128, 129):
+            path = tmp_path / "id.car"
+            path.write_bytes(_identity_car(size))
+            theirs = subprocess.run([str(KUBO_BIN), "dag", "import", "--pin-roots=false", str(path)],
+                                    env=repo.env(), capture_output=True, timeout=120)
+            if size == 128:
+                assert theirs.returncode == 0, theirs.stderr
+                assert import_car(store, path).blocks == 2
+            else:
+                assert b"digest too large" in theirs.stderr, theirs.stderr
+                with pytest.raises(DigestTooLong):
                     import_car(store, path)
