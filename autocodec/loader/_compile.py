@@ -24,7 +24,9 @@ Invariants:
   the same bytes are refused at once next time instead of compiling again. That includes a
   child's artifact that does not fit the engine's pooling allocator (a table or instance state
   over a pooled instance's): before, it was compiled again in a child at every load. An initial
-  memory over ``max_memory_bytes`` is ``MemoryLimitExceeded`` before any compile, either path.
+  memory over ``max_memory_bytes``, or an initial table over ``max_table_elements``, is
+  ``MemoryLimitExceeded`` before any compile, on either path (as instantiating it would be,
+  pooled or not; a table over the cap compiled in the child was ``CompileRefused`` before).
 - At most ``limits.concurrent_compiles`` child processes run at once in this process (counted
   process-wide, each caller against its own limits): a compile that finds none free waits up
   to ``limits.compile_timeout_ms`` for one, else ``CompileBusy`` (a passing state, never
@@ -149,7 +151,10 @@ def compile_module(
     """Compile ``wasm`` for ``engine`` within ``limits`` (see the module invariants)."""
     if summary is not None and summary.memory_pages * WASM_PAGE > limits.max_memory_bytes:
         raise MemoryLimitExceeded(f"the module's initial memory ({summary.memory_pages} pages of 64 KiB) is over "
-                                  f"the cap ({limits.max_memory_bytes} bytes, max_memory_bytes)")
+                                  f"the cap ({limits.max_memory_bytes} bytes, max_memory_bytes)", hint=_CAP_HINT)
+    if summary is not None and summary.table_elements > limits.max_table_elements:
+        raise MemoryLimitExceeded(f"the module's initial table ({summary.table_elements} elements) is over the cap "
+                                  f"({limits.max_table_elements} elements, max_table_elements)", hint=_CAP_HINT)
     if in_process(summary, limits):
         return _inline(engine, wasm)
     with compile_slot(limits):
@@ -162,6 +167,10 @@ def compile_module(
             raise CompileRefused(f"the module's table or instance state is over what a pooled instance may hold: "
                                  f"{first}", hint=_POOL_HINT) from None
         raise ModuleRejected(f"the compiled module does not fit the engine: {first}") from None  # pragma: no cover
+
+
+_CAP_HINT = ("the module cannot start within the sandbox's caps; declare a smaller initial memory or table, or "
+             "raise max_memory_bytes or max_table_elements under [limits.sandbox] in config.toml")
 
 
 def _inline(engine: wasmtime.Engine, wasm: bytes) -> wasmtime.Module:

@@ -14,8 +14,10 @@ Invariants:
   outside the compile child's bounds. A type with more than ``MAX_TYPE_ARITY`` parameters or
   results, or a second memory, is malformed here (wasmtime refuses them too).
 - A type's parameters and results are decoded only for exported functions; the others are
-  skipped by their counts (one byte a value type in every module wasmtime accepts here).
-- Only the type, import, function, export and custom sections are decoded, and the code
+  skipped by their counts (one byte a value type, two for a reference type's long form such
+  as ``(ref null func)``, which wasmtime accepts here: ``_Reader.skip_valtypes``).
+- Only the type, import, function, table, memory, export and custom sections are decoded (the
+  tables' and memories' minimums: refused before compiling when over the caps), and the code
   section's body sizes (for the complexity checks before compiling); other sections are
   skipped by their declared size. Full validation is wasmtime's (``Module.validate``).
 """
@@ -30,6 +32,8 @@ from ..errors import ModuleRejected
 MAGIC = b"\x00asm\x01\x00\x00\x00"
 _VALTYPES = {0x7F: "i32", 0x7E: "i64", 0x7D: "f32", 0x7C: "f64", 0x7B: "v128", 0x70: "funcref", 0x6F: "externref"}
 _KINDS = {0: "func", 1: "table", 2: "memory", 3: "global", 4: "tag"}
+_REF_PREFIXES = (0x63, 0x64)  # (ref null ht), (ref ht)
+_SKIP_ROUNDS = 16
 
 
 class TooManySections(ModuleRejected):
@@ -65,6 +69,7 @@ class WasmSummary:
     loop_bytes: int = 0  # bytes of ``COSTLY_OPCODES`` in the code section: an upper bound on those opcodes
     locals: int = 0  # locals declared by all bodies (an upper bound: see ``_body_locals``)
     memory_pages: int = 0  # the largest minimum of the memories it defines, in 64 KiB pages
+    table_elements: int = 0  # the largest minimum of the tables it defines, in elements
 
 
 class _Reader:
@@ -130,7 +135,33 @@ class _Reader:
 
     def valtype(self) -> str:
         code = self.byte()
+        if code in _REF_PREFIXES:  # a reference type's long form: its heap type follows (one byte if abstract)
+            heap = self.byte()
+            if code == 0x63 and heap in (0x70, 0x6F):
+                return _VALTYPES[heap]  # (ref null func), (ref null extern): funcref, externref
+            return f"0x{code:02x} 0x{heap:02x}"
         return _VALTYPES.get(code, f"0x{code:02x}")
+
+    def skip_valtypes(self, n: int) -> None:
+        """Skip ``n`` value types without a Python step each: one byte a type, two for a reference
+        type's long form (``0x63``/``0x64`` and a one-byte abstract heap type, e.g. ``(ref null
+        func)``, which wasmtime accepts for ``funcref``; a type index there needs function
+        references, refused by wasmtime). Each round counts the prefixes in the bytes the last one
+        added, so a valid run ends in about log2(n) rounds; more than ``_SKIP_ROUNDS`` is malformed."""
+        data, start = self.data, self.pos
+        counted, end, prefixes = start, start + n, 0
+        for _ in range(_SKIP_ROUNDS):
+            if end > self.end:
+                raise ModuleRejected("truncated Wasm module")
+            more = data.count(b"\x63", counted, end) + data.count(b"\x64", counted, end)
+            if not more:
+                self.pos = end
+                return
+            prefixes += more
+            if prefixes > n:  # one prefix a value type at most
+                break
+            counted, end = end, start + n + prefixes
+        raise ModuleRejected("malformed Wasm: a function type's value types do not parse")
 
     def limits(self) -> None:
         flags = self.byte()
@@ -167,8 +198,10 @@ Their bytes are counted together against ``inline_compile_loops``: 128 KiB of ``
 counted; the shipped modules have at most 1511 such bytes."""
 MAX_TYPE_ARITY = 1000
 """Most parameters, and most results, of one function type: wasmparser's cap (wasmtime's)."""
-_COUNT_HINT = ("a module is refused before compiling when it has this many; real modules have a few hundred "
-               "at most (or raise max_functions under [limits.sandbox] in config.toml)")
+MAX_TABLES = 100
+"""Most tables in one module: wasmparser's cap (wasmtime's; an instance here holds one at most)."""
+_COUNT_HINT = ("a module is refused before compiling when it has this many (the shipped modules have under 100 "
+               "functions); split it, or raise max_functions under [limits.sandbox] in config.toml")
 
 
 def _count(body: _Reader, most: int, what: str) -> int:
@@ -256,7 +289,7 @@ def parse(wasm: bytes, limits: SandboxLimits = DEFAULT_LIMITS.sandbox, *, extra_
                     arity = body.u32()
                     if arity > MAX_TYPE_ARITY:
                         raise ModuleRejected(f"malformed Wasm: a function type has {arity} parameters or results")
-                    body.skip(arity)
+                    body.skip_valtypes(arity)
         elif section == 2:
             for _ in range(_count(body, most, "imports")):
                 module, name = body.name(), body.name()
@@ -267,6 +300,20 @@ def parse(wasm: bytes, limits: SandboxLimits = DEFAULT_LIMITS.sandbox, *, extra_
                     func_types.append(index)
         elif section == 3:
             func_types.extend(body.u32_run(_count(body, most, "functions")))
+        elif section == 4:
+            tables = body.u32()
+            if tables > MAX_TABLES:
+                raise ModuleRejected(f"malformed Wasm: {tables} tables, over wasmtime's {MAX_TABLES}")
+            for _ in range(tables):
+                element = body.byte()
+                if element == 0x40:  # a table with an initializer expression: function references
+                    raise ModuleRejected("malformed Wasm: a table with an initializer expression")
+                if element in _REF_PREFIXES:  # its element type's long form: a heap type follows
+                    body.byte()
+                flags = body.byte()
+                out.table_elements = max(out.table_elements, body.u32())
+                if flags & 1:  # a maximum follows
+                    body.u32()
         elif section == 5:
             memories = body.u32()
             if memories > 1:
