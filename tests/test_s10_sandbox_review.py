@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import wasmtime
 
-from autocodec import MemoryLimitExceeded
+from autocodec import MemoryLimitExceeded, ModuleRejected
 from autocodec.builtin import encode
 from autocodec.cid import decode_varint
 from autocodec.cid import encode_varint as varint
@@ -78,7 +78,7 @@ def test_a_table_of_long_form_funcref_loads_and_its_size_is_read() -> None:
 def test_long_form_skipping_stays_bounded_on_garbage() -> None:
     """A run of prefixes with no heap types is malformed at once (not a Python step a byte)."""
     payload = b"\x01\x60" + varint(1000) + b"\x63" * 3000
-    with pytest.raises(_wasmparse.ModuleRejected, match="value types do not parse"):
+    with pytest.raises(ModuleRejected, match="value types do not parse"):
         _wasmparse.parse(b"\0asm\1\0\0\0\x01" + varint(len(payload)) + payload)
 
 
@@ -126,3 +126,18 @@ def test_an_initial_memory_at_the_cap_loads_one_page_more_is_refused_and_not_rem
         Sandbox(limits, cache_dir=tmp_path).load(wasm)
     raised = small_limits(max_memory_bytes=limits.max_memory_bytes + _engine.WASM_PAGE)
     assert Sandbox(raised, cache_dir=tmp_path).load(wasm).codec().decode(b"ok") == b"ok"
+
+
+@pytest.mark.parametrize("child", [False, True], ids=["in-process", "child"])
+@pytest.mark.parametrize("pooled", [16, 0], ids=["pooled", "on-demand"])
+def test_a_second_table_is_refused_at_load_alike_on_every_path(child: bool, pooled: int) -> None:
+    """Reference types allow many tables, but a store here and a pooled instance hold one: such a
+    module could never start. It was MemoryLimitExceeded 'initial memory or table is over the cap'
+    (in-process, or at the first instantiation when unpooled) or, compiled in the child with the
+    pool, CompileRefused 'table or instance state' after a child compile. Now one static rule."""
+    wasm = _meta(_echo((_BIG_BODY if child else "") + "(table 1 funcref) (table 1 funcref)"))
+    assert _valid(wasm)
+    before = _child_seconds()
+    with pytest.raises(ModuleRejected, match="defines 2 tables; ABI v1 modules have one at most"):
+        Sandbox(small_limits(pooled_instances=pooled)).load(wasm)
+    assert _child_seconds() == before

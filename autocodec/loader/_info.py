@@ -4,7 +4,7 @@ Invariants:
 - ``inspect_module`` never instantiates or compiles: it validates the bytes with wasmtime
   under the deterministic feature set, then reads the binary (``_wasmparse``).
 - A module it returns satisfies every static rule of ABI v1 (docs/abi.md section 1 and 3):
-  size cap, no imports, a 32-bit ``memory`` export, the common and per-kind exports with the
+  size cap, no imports, at most one table, a 32-bit ``memory`` export, the common and per-kind exports with the
   exact signatures, no export named with the host's reserved ``ac.reset:`` prefix (``_reset``:
   the loader reads a marker export as "resettable"), and exactly one well-formed
   ``autocodec.module`` custom section. Only
@@ -222,6 +222,8 @@ def inspect_module(wasm: bytes, *, cid: CID | None = None, limits: SandboxLimits
     if summary.imports:
         shown = ", ".join(f"{m}.{n} ({k})" for m, n, k in summary.imports[:5])
         raise ModuleRejected(f"the module imports {shown}; ABI v1 modules import nothing")
+    if summary.tables > 1:  # the store and the pool hold one table an instance: it could never start
+        raise ModuleRejected(f"the module defines {summary.tables} tables; ABI v1 modules have one at most")
     sections = [payload for name, payload in summary.custom if name == SECTION]
     if len(sections) != 1:
         raise ModuleRejected(f"expected one {SECTION!r} custom section, found {len(sections)}")

@@ -70,6 +70,7 @@ class WasmSummary:
     locals: int = 0  # locals declared by all bodies (an upper bound: see ``_body_locals``)
     memory_pages: int = 0  # the largest minimum of the memories it defines, in 64 KiB pages
     table_elements: int = 0  # the largest minimum of the tables it defines, in elements
+    tables: int = 0  # tables it defines
 
 
 class _Reader:
@@ -304,6 +305,7 @@ def parse(wasm: bytes, limits: SandboxLimits = DEFAULT_LIMITS.sandbox, *, extra_
             tables = body.u32()
             if tables > MAX_TABLES:
                 raise ModuleRejected(f"malformed Wasm: {tables} tables, over wasmtime's {MAX_TABLES}")
+            out.tables += tables
             for _ in range(tables):
                 element = body.byte()
                 if element == 0x40:  # a table with an initializer expression: function references
