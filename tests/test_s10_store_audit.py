@@ -10,6 +10,10 @@ zero length stay refused by both.
 Found: a CAR holding an identity CID of more than 128 bytes (boxo verifcid's
 ``DefaultMaxIdentityDigestSize``) is refused by Kubo ("digest too large: identity digest got 129
 bytes, maximum 128"); the store took it (and ``put`` did too): now ``DigestTooLong``.
+
+Found: a DAG linking one block under its CIDv0 and its CIDv1 is exported by Kubo's ``ipfs dag
+export`` with a section under each CID (go-car's traversal keeps a set of CIDs); the store's
+``export_car`` (``car export``, ``autocodec.export_car``) wrote it once, under the first.
 """
 
 from __future__ import annotations
@@ -22,11 +26,11 @@ from pathlib import Path
 
 import pytest
 
-from autocodec.builtin import cid_for
+from autocodec.builtin import cid_for, encode
 from autocodec.cid import encode_varint
 from autocodec.cid import CID
 from autocodec.errors import DigestTooLong, InvalidCar
-from autocodec.store import BlockStore, CarReader, import_car
+from autocodec.store import BlockStore, CarReader, export_car, import_car
 from tests._kubo import KUBO_BIN, KuboRepo, require_kubo
 
 PRAGMA = bytes.fromhex("0aa16776657273696f6e02")
@@ -155,3 +159,46 @@ def test_identity_cids_at_and_over_128_bytes_beside_kubo(tmp_path: Path, home: P
                 assert b"digest too large" in theirs.stderr, theirs.stderr
                 with pytest.raises(DigestTooLong):
                     import_car(store, path)
+
+
+def _both_forms(store: BlockStore) -> tuple[CID, list[CID]]:
+    """A DAG-CBOR root linking one dag-pb block as CIDv0, CIDv1, then CIDv0 again: (root, links)."""
+    leaf = encode({"Data": os.urandom(16), "Links": []}, "dag-pb")
+    v1 = cid_for(leaf, "dag-pb")
+    v0 = CID(v1.multihash)
+    store.put(v1, leaf)
+    links = [v0, v1, v0]
+    root = encode({"l": links}, "dag-cbor")
+    store.put(cid_for(root, "dag-cbor"), root)
+    return cid_for(root, "dag-cbor"), links
+
+
+def test_a_block_linked_as_cidv0_and_cidv1_is_exported_under_each(home: Path) -> None:
+    """Fails on the old export (two sections: the CIDv1 form was taken for the CIDv0 already written)."""
+    with BlockStore.open(home) as store:
+        root, (v0, v1, _) = _both_forms(store)
+        out = io.BytesIO()
+        result = export_car(store, root, out)
+    sections = [cid for cid, _ in CarReader(io.BytesIO(out.getvalue()))]
+    assert sections == [root, v0, v1]
+    assert result.blocks == 3
+
+
+@pytest.mark.slow
+def test_export_of_a_block_under_both_cid_versions_is_kubos_bytes(tmp_path: Path, home: Path) -> None:
+    """``ipfs dag export`` of the same DAG (Kubo 0.43.1) gives the same bytes."""
+    require_kubo()
+    repo = KuboRepo.create(tmp_path / "kubo")
+    with BlockStore.open(home) as store:
+        root, _ = _both_forms(store)
+        ours = io.BytesIO()
+        export_car(store, root, ours)
+    path = tmp_path / "dag.car"
+    path.write_bytes(ours.getvalue())
+    put = subprocess.run([str(KUBO_BIN), "dag", "import", "--pin-roots=false", str(path)], env=repo.env(),
+                         capture_output=True, timeout=120)
+    assert put.returncode == 0, put.stderr
+    theirs = subprocess.run([str(KUBO_BIN), "dag", "export", str(root)], env=repo.env(), capture_output=True,
+                            timeout=120)
+    assert theirs.returncode == 0, theirs.stderr
+    assert theirs.stdout == ours.getvalue()

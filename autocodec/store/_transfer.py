@@ -5,7 +5,9 @@ Invariants:
   store's batches: an import stopped by a bad block, a malformed file or a killed process
   leaves every block before it stored and intact, and none after.
 - ``export_car`` writes the DAG under ``root`` that the store holds, depth-first in link
-  order, each block once; links are found with the injectable ``links`` finder (default
+  order, each CID once: a CIDv0 and its CIDv1 form are two CIDs, so a block linked under both
+  is written under each, as Kubo 0.43.1's ``dag export`` writes it (go-car's traversal keeps
+  a set of CIDs, measured); links are found with the injectable ``links`` finder (default
   ``builtin_links``), and links to blocks the store does not hold are counted, not followed.
   Every block written is read through ``get``, so a corrupt block stops the export.
 """
@@ -126,7 +128,7 @@ def export_car(
     need_stream(out, "write", "export_car")
     first = store.get(root)  # BlockNotFound before anything is written
     writer = CarWriter(out, [root])
-    seen: set[CID] = {root.to_v1()}
+    seen: set[CID] = {root}  # CIDs as linked: a CIDv0 and its CIDv1 are written each (Kubo)
     missing: list[CID] = []
     count = 0
     stack: list[tuple[CID, bytes | None]] = [(root, first)]
@@ -147,9 +149,8 @@ def export_car(
             count += 1
         children = []
         for child in links(cid, data) if found is None else found:
-            key = child.to_v1()
-            if key not in seen:
-                seen.add(key)
+            if child not in seen:
+                seen.add(child)
                 children.append(child)
         stack.extend((child, None) for child in reversed(children))
     log.info("car_exported", root=str(root), blocks=count, missing=len(missing))
