@@ -15,6 +15,7 @@ from ..cid import CID
 if TYPE_CHECKING:  # pragma: no cover
     from ..config import SandboxLimits
     from ..loader import ModuleInfo
+    from ..errors import RevokedError
     from ..verify import Decision, SetInfo, VerifiedManifest
 
 Fetch = Callable[[CID], bytes]
@@ -40,6 +41,8 @@ class TrustView(Protocol):
     def resolve(self, kind: str, key: int | str, *, now: int | None = None) -> "Decision | None": ...
 
     def decide_module(self, module: CID, *, now: int | None = None) -> "Decision | None": ...
+
+    def module_revocation(self, module: CID, *, now: int | None = None) -> "RevokedError | None": ...
 
     def authorize(self, manifest: "VerifiedManifest | bytes", *, now: int | None = None) -> "Decision": ...
 

@@ -75,7 +75,8 @@ def verify_manifest(data: bytes, *, now: int, limits: TrustLimits = DEFAULT_LIMI
     """
     env = open_envelope(data, "manifest", max_bytes=limits.max_document_bytes, max_signatures=limits.max_signatures)
     m = Manifest.from_value(env.document, max_module_bytes=limits.max_module_bytes)
-    for target, what in ((str(env.cid), "manifest"), (str(m.module), "module")):
+    # a module DAG a manifest names by CIDv0 is revoked as its CIDv1 (how revocations are kept)
+    for target, what in ((str(env.cid), "manifest"), (str(m.module.to_v1()), "module")):
         if target in revoked:
             _log().warning("trust.manifest", decision="reject", document=str(env.cid), publisher=m.publisher,
                          set=set_name, policy="revoked", reason=what)

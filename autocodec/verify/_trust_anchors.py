@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 
 from .._inputs import as_bytes, as_cid
 from ..cid import CID
-from ..errors import AutocodecError, RevokedError, RootChainError
+from ..errors import AutocodecError, InvalidCID, RevokedError, RootChainError
 from ._documents import Index
 from ._envelope import open_envelope
 from ._fetch import Fetch, fetch_verified
-from ._kinds import check_codec, check_kind
+from ._kinds import DAG_CBOR, check_codec, check_kind
 from ._rowtypes import row_cid
 from ._trust_apply import SetWrites
 from ._trust_args import _need_fetch, _when
@@ -32,6 +32,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from ._update import TrustedState, VerifiedSet
 
 
+def _may_be_root(target: str) -> bool:
+    """True if revoked ``target`` may name a set's root: a CID of dag-cbor (as every envelope is)."""
+    if target.startswith("did:"):
+        return False
+    try:
+        return CID.parse(target).codec == DAG_CBOR
+    except InvalidCID:
+        return False
+
+
 class Anchoring(SetWrites, Standing):
     """Choosing the trusted state a set version verifies against; verify, pin, update."""
 
@@ -39,7 +49,8 @@ class Anchoring(SetWrites, Standing):
         """The trusted state an unpinned set was left in (its newest root and every version seen),
         and its anchor envelope: pinning it again verifies against this, never from scratch.
         ``RevokedError`` if the user revoked a root of that state (its anchor, newest root or one
-        between, fetched by CID when the home no longer holds it) after the unpin."""
+        between, fetched by CID when the home no longer holds it while a dag-cbor CID is revoked)
+        after the unpin."""
         from ._update import TrustedState, _open_root
 
         limits = self.limits.trust
@@ -59,12 +70,15 @@ class Anchoring(SetWrites, Standing):
         anchor = block(set_id, "root")
         revoked = self.revoked()
         # every root from the newest back to the anchor, a root the home no longer holds fetched
-        # (by CID) from where this version was found: a revoked one the home lost still refuses
+        # (by CID) from where this version was found: a revoked one the home lost still refuses.
+        # Only a revoked dag-cbor CID can be a root: without one the walk reads held roots only
+        # (a home that lost a root, and a place that never had it, pin the set again as before)
+        fetch_lost = any(_may_be_root(target) for target in revoked)
         lineage: list[CID] = []
         cid: CID | None = root_cid
         while cid is not None and cid not in lineage and len(lineage) <= limits.max_root_chain:
             lineage.append(cid)
-            if cid == set_id:
+            if cid == set_id or not (cid == root_cid or fetch_lost or self.blocks.has(cid)):
                 break
             cid = (root if cid == root_cid else _open_root(block(cid, "root"), limits)[1]).previous
         for cid in lineage:  # revocable once unpinned: the user's word wins

@@ -101,7 +101,7 @@ class SetWrites(PinRecords):
         found = [(kind, str(cid)) for cid, (kind, _data) in verified.documents.items() if str(cid) in revoked]
         found += [("root", str(verified.set_id))] if new_anchor and str(verified.set_id) in revoked else []
         for vm in verified.manifests.values():
-            found += [(what, target) for what, target in (("module", str(vm.manifest.module)),
+            found += [(what, target) for what, target in (("module", str(vm.manifest.module.to_v1())),
                                                           ("publisher key", vm.manifest.publisher))
                       if target in revoked]
         if found:

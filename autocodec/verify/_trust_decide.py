@@ -120,7 +120,7 @@ class Decisions(UserPolicy, Standing):
                 continue
             return self._decide(vm, "pinned-set", row_cid(set_id, "trust_sets.set_id"), name, fresh_until)
         for rule in self.allowed():
-            if rule.target == str(m.module):
+            if rule.target == str(m.module.to_v1()):  # allow-list targets are kept as CIDv1
                 return self._decide(vm, "allow-list:module")
             if rule.target == m.publisher and rule.covers(m):
                 return self._decide(vm, f"allow-list:publisher[{format_ranges(rule.ranges)}]")
@@ -147,6 +147,33 @@ class Decisions(UserPolicy, Standing):
         allow-list rule does not let it run (as ``authorize`` refuses that manifest).
         """
         module = as_cid(module, "decide_module")
+        listed = self._listed(module, now)
+        if isinstance(listed, Decision):
+            return listed
+        if listed is not None:
+            _log().warning("trust.decision", decision="reject", module=str(module), policy="revoked",
+                           reason=listed.message)
+            return None
+        if self.module_allowed(module):
+            _log().info("trust.decision", decision="accept", module=str(module), policy="allow-list:module")
+            return Decision(module, "allow-list:module")
+        return None
+
+    def module_revocation(self, module: CID, *, now: int | None = None) -> RevokedError | None:
+        """The revocation that makes ``decide_module`` refuse ``module`` (one that refused a
+        manifest a pinned set lists for it: publisher key, manifest or module; or the module's
+        own), or None: for the words of a refusal, as allowing the module's CID would not lift it."""
+        module = as_cid(module, "module_revocation")
+        listed = self._listed(module, now)
+        if isinstance(listed, RevokedError):
+            return listed
+        if str(module.to_v1()) in self.revoked():
+            return RevokedError(f"module {module} was revoked")
+        return None
+
+    def _listed(self, module: CID, now: int | None) -> Decision | RevokedError | None:
+        """The first manifest pinned sets list for ``module`` that ``authorize`` accepts (most
+        recently pinned first); else the first revocation that refused one; else None."""
         revoked: RevokedError | None = None
         for (mcid,) in self._rows(_DECIDE_MODULE, (str(module),)):
             try:
@@ -155,11 +182,4 @@ class Decisions(UserPolicy, Standing):
                 revoked = revoked or exc
             except (ExpiredError, NotTrusted):
                 continue
-        if revoked is not None:
-            _log().warning("trust.decision", decision="reject", module=str(module), policy="revoked",
-                           reason=revoked.message)
-            return None
-        if self.module_allowed(module):
-            _log().info("trust.decision", decision="accept", module=str(module), policy="allow-list:module")
-            return Decision(module, "allow-list:module")
-        return None
+        return revoked

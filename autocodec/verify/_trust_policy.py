@@ -134,7 +134,13 @@ class UserPolicy(Lineages):
         return frozenset(_v1_text(r[0]) for r in self._rows("SELECT target FROM trust_revoked"))
 
     def revocations(self) -> list[tuple[str, str, str, int]]:
-        return [tuple(r) for r in self._rows("SELECT target, what, reason, at FROM trust_revoked ORDER BY at, target")]
+        """``(target, what, reason, at)``, oldest first; a CIDv0 row an earlier release recorded
+        reads as its CIDv1 (as ``revoked`` does), once even when the CIDv1 was revoked too."""
+        out: dict[str, tuple[str, str, str, int]] = {}
+        for target, what, reason, at in self._rows("SELECT target, what, reason, at FROM trust_revoked "
+                                                   "ORDER BY at, target"):
+            out.setdefault(_v1_text(target), (_v1_text(target), what, reason, at))
+        return list(out.values())
 
     def allow(self, target: str, ranges: tuple[tuple[int, int], ...] | None = None, *,
               now: int | None = None) -> str:

@@ -163,7 +163,7 @@ class Standing(SignatureMemoTables, Lineages):
 
     def _check_revoked(self, vm: VerifiedManifest, revoked: frozenset[str], set_name: str | None) -> None:
         m = vm.manifest
-        for target, what in ((str(vm.cid), "manifest"), (str(m.module), "module"), (m.publisher, "publisher key")):
+        for target, what in ((str(vm.cid), "manifest"), (str(m.module.to_v1()), "module"), (m.publisher, "publisher key")):
             if target in revoked:
                 _log().warning("trust.decision", decision="reject", document=str(vm.cid), publisher=m.publisher,
                              set=set_name, policy="revoked", target=target)
