@@ -143,7 +143,10 @@ class SandboxLimits:
     modules: <= 410). Each costs compile time whether used or not: 1990 functions of 50 000
     locals (14 KB of code) took ~8 s."""
     compile_timeout_ms: int = 20_000
-    """Wall-clock bound on compiling one module in the child process (a refusal is remembered)."""
+    """Wall-clock bound on compiling one module in the child process (a refusal is remembered
+    under this bound and ``compile_memory_bytes``: raising either compiles again; a child
+    starved of CPU by a busy machine, under a quarter of one CPU by a deadline of 1 s or more,
+    is ``CompileBusy``, not remembered)."""
     compile_memory_bytes: int = 1024 * MiB
     """Heap bound (RLIMIT_DATA) of the child process that compiles one module."""
     stream_chunk_bytes: int = 1 * MiB

@@ -315,7 +315,9 @@ class CompileRefused(ModuleRejected):
 
 class CompileBusy(SandboxError):
     """Every child compile slot (``SandboxLimits.concurrent_compiles``) stayed busy for the
-    whole wait: nothing is known about the module, the load may be tried again."""
+    whole wait, or the child compile was starved of CPU by a busy machine (under a quarter of
+    one CPU until ``compile_timeout_ms``): nothing is known about the module, the load may be
+    tried again."""
 
     hint = ("other modules are being compiled; try again shortly, or raise concurrent_compiles under "
             "[limits.sandbox] in config.toml")

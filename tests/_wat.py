@@ -54,3 +54,35 @@ def small_limits(**overrides: Any) -> SandboxLimits:
         decode_fuel_per_byte=0,  # flat budgets: tests set fuel and deadline directly
     )
     return dataclasses.replace(base, **overrides)
+
+
+def echo_plus(extra: str) -> bytes:
+    """ok_echo plus ``extra`` functions (WAT text) that nothing calls, as a codec module named bomb."""
+    head, _, _ = (HOSTILE / "ok_echo.wat").read_text().rstrip().rpartition(")")
+    return wasmtime.wat2wasm(head + extra + "\n)") + custom_section("autocodec.module",
+                                                                     encode(metadata("codec", name="bomb"), "dag-cbor"))
+
+
+def locals_bomb(functions: int, count: int) -> bytes:
+    """ok_echo plus ``functions`` empty functions each declaring ``count`` i64 locals (one run:
+    a few bytes a function, so the code section stays tiny; 1980 x 49 151 takes Cranelift ~8 s)."""
+    from autocodec.cid import decode_varint
+
+    base = echo_plus("(func)\n" * functions)
+    out, off = bytearray(base[:8]), 8
+    while off < len(base):
+        sid = base[off]
+        size, start = decode_varint(base, off + 1)
+        payload, off = base[start:start + size], start + size
+        if sid == 10:
+            n, pos = decode_varint(payload, 0)
+            bodies = []
+            for _ in range(n):
+                length, pos = decode_varint(payload, pos)
+                body, pos = payload[pos:pos + length], pos + length
+                if body == b"\x00\x0b":
+                    body = b"\x01" + encode_varint(count) + b"\x7e\x0b"
+                bodies.append(encode_varint(len(body)) + body)
+            payload = encode_varint(n) + b"".join(bodies)
+        out += bytes([sid]) + encode_varint(len(payload)) + payload
+    return bytes(out)

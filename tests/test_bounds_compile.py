@@ -14,23 +14,15 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-import wasmtime
 
-from autocodec.builtin import encode
 from autocodec.config import DEFAULT_LIMITS
 from autocodec.errors import ModuleRejected
 from autocodec.loader import Sandbox, inspect_module
 from autocodec.loader._compile import CompileRefused
-from tests._wat import HOSTILE, custom_section, metadata, small_limits, wat_module
+from tests._wat import HOSTILE, echo_plus, locals_bomb, small_limits, wat_module
 
 ECHO = (HOSTILE / "ok_echo.wat").read_text()
-
-
-def _with(extra: str) -> bytes:
-    """ok_echo plus extra functions (WAT text) that nothing calls."""
-    head, _, _ = ECHO.rstrip().rpartition(")")
-    doc = metadata("codec", name="bomb")
-    return wasmtime.wat2wasm(head + extra + "\n)") + custom_section("autocodec.module", encode(doc, "dag-cbor"))
+_with, _with_locals = echo_plus, locals_bomb  # ok_echo plus functions; the locals bomb (tests/_wat.py)
 
 
 def _nested_loops(depth: int) -> str:
@@ -180,31 +172,6 @@ def test_limits_are_plain_config() -> None:
 
 
 # --- the in-process envelope also bounds one body's size and the declared locals -------------
-
-
-def _with_locals(functions: int, count: int) -> bytes:
-    """ok_echo plus ``functions`` empty functions each declaring ``count`` i64 locals (one run:
-    a few bytes a function, so the code section stays tiny)."""
-    from autocodec.cid import decode_varint, encode_varint
-
-    base = _with("(func)\n" * functions)
-    out, off = bytearray(base[:8]), 8
-    while off < len(base):
-        sid = base[off]
-        size, start = decode_varint(base, off + 1)
-        payload, off = base[start:start + size], start + size
-        if sid == 10:
-            n, pos = decode_varint(payload, 0)
-            bodies = []
-            for _ in range(n):
-                length, pos = decode_varint(payload, pos)
-                body, pos = payload[pos:pos + length], pos + length
-                if body == b"\x00\x0b":
-                    body = b"\x01" + encode_varint(count) + b"\x7e\x0b"
-                bodies.append(encode_varint(len(body)) + body)
-            payload = encode_varint(n) + b"".join(bodies)
-        out += bytes([sid]) + encode_varint(len(payload)) + payload
-    return bytes(out)
 
 
 def _nested_ifs(depth: int) -> str:

@@ -206,14 +206,29 @@ def _in_child(spec: EngineSpec, wasm: bytes, limits: SandboxLimits) -> bytes:
     import subprocess  # here: a warm start (compiled cache hit) starts no child
 
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "autocodec.loader._compile", args],
-            input=wasm, capture_output=True, timeout=timeout, env=_child_env(),
-        )
-    except subprocess.TimeoutExpired:
-        raise CompileRefused(f"compiling the module took longer than compile_timeout_ms ({limits.compile_timeout_ms} ms)") from None
+        child = subprocess.Popen([sys.executable, "-m", "autocodec.loader._compile", args], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_child_env())
     except OSError as exc:
         raise ModuleRejected(f"cannot start the compiler process: {exc.strerror or exc}") from None
+    with child:
+        try:
+            stdout, stderr = child.communicate(wasm, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            used = _cpu_seconds(child.pid)
+            child.kill()
+            child.communicate()
+            if used is not None and timeout >= 1 and used < timeout / 4:  # starved by a busy machine (a shorter
+                # deadline is too short to tell: the CPU clock counts 10 ms ticks): nothing known, retried
+                raise CompileBusy(
+                    f"the compiler process had {used:.1f} s of CPU in the {timeout:g} s of compile_timeout_ms",
+                    hint="the machine is busy; load the module again later (the refusal is not remembered)",
+                ) from None
+            raise CompileRefused(
+                f"compiling the module took longer than compile_timeout_ms ({limits.compile_timeout_ms} ms)") from None
+        except BaseException:
+            child.kill()
+            raise
+    proc = subprocess.CompletedProcess(child.args, child.returncode, stdout, stderr)
     if proc.returncode == 0 and proc.stdout:
         return proc.stdout
     if proc.returncode == _EXIT_INVALID:
@@ -225,6 +240,17 @@ def _in_child(spec: EngineSpec, wasm: bytes, limits: SandboxLimits) -> bytes:
             f"or its CPU time (exit {proc.returncode})"
         )
     raise CompileRefused(f"the compiler process failed (exit {proc.returncode})")
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """The CPU time (user and system) process ``pid`` has used, from Linux's ``/proc/PID/stat``;
+    None where that cannot be read (another system: a timeout is then taken as the module's)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _child_env() -> dict[str, str]:

@@ -31,7 +31,10 @@ Invariants:
   process with time and memory limits), runs with no lock held, once per module at a time
   (concurrent loads of the same bytes wait for that one compile; other loads go on), and a
   module refused for exceeding a bound is remembered (in memory, and in the cache folder when
-  there is one) and refused at once next time.
+  there is one) and refused at once next time under the same compile bounds (raising
+  ``compile_timeout_ms`` or ``compile_memory_bytes`` compiles it again). A child stopped by the
+  wall clock having had less than a quarter of one CPU was starved by a busy machine:
+  ``CompileBusy``, not remembered.
 - A sandbox keeps its ``limits.loaded_modules`` most recently loaded modules (and as many
   compiled ones) in memory, and its ``_REFUSED`` most recent refusals.
 """
@@ -378,12 +381,14 @@ class Sandbox:
             _check_cid(cid, wasm, sha)
         engine, spec = get_engine(EngineSpec.from_limits(limits))
         name = CompiledCache.entry_name(f"sha2-256:{digest}{_reset_tag(limits)}", spec.fingerprint())
-        self._check_refused(name)
+        refusal = CompiledCache.entry_name(f"sha2-256:{digest}{_reset_tag(limits)}{_bounds_tag(limits)}",
+                                           spec.fingerprint())
+        self._check_refused(refusal)
         cached = self._cached(engine, name)
         # A cache hit is an artifact compiled from these very bytes (sha2-256 key, HMAC):
         # they were fully validated then; the ABI checks still run on every load.
         info = inspect_module(wasm, cid=cid, limits=limits, validate=cached is None)
-        module = cached if cached is not None else self._compile(engine, spec, wasm, name, limits)
+        module = cached if cached is not None else self._compile(engine, spec, wasm, name, refusal, limits)
         loaded = LoadedModule(engine, module, info, limits, fast=self.fast_calls)
         try:
             version = loaded.instance().abi_version()
@@ -414,15 +419,16 @@ class Sandbox:
             raise CompileRefused(f"refused without compiling: {reason}")
 
     def _compile(
-        self, engine: wasmtime.Engine, spec: EngineSpec, wasm: bytes, name: str, limits: SandboxLimits
+        self, engine: wasmtime.Engine, spec: EngineSpec, wasm: bytes, name: str, refusal: str, limits: SandboxLimits
     ) -> wasmtime.Module:
-        """Compile once per ``name`` at a time (others loading the same bytes wait for it), no lock held."""
+        """Compile once per ``name`` at a time (others loading the same bytes wait for it), no lock held;
+        a refusal is remembered under ``refusal`` (``name`` and the compile bounds it was refused under)."""
         while True:
             with self._lock:
                 module = self._modules.get(name)
                 if module is not None:
                     return module
-                reason = self._refused.get(name)
+                reason = self._refused.get(refusal)
                 if reason is not None:
                     raise CompileRefused(f"refused without compiling: {reason}")
                 waiting = self._inflight.get(name)
@@ -433,7 +439,7 @@ class Sandbox:
             # the compiling thread finished: its module or refusal is recorded (a plain
             # failure is not: then this thread tries itself)
             with self._lock:
-                if name not in self._modules and name not in self._refused and name not in self._inflight:
+                if name not in self._modules and refusal not in self._refused and name not in self._inflight:
                     continue
         try:
             try:
@@ -444,11 +450,11 @@ class Sandbox:
                 module = compile_module(engine, spec, target, summary, limits)
             except CompileRefused as exc:
                 with self._lock:
-                    self._refused[name] = exc.message
+                    self._refused[refusal] = exc.message
                     while len(self._refused) > _REFUSED:
                         self._refused.popitem(last=False)
                 if self.cache is not None:
-                    self.cache.refuse(name, exc.message)
+                    self.cache.refuse(refusal, exc.message)
                 _log.warning("module refused at compile", reason=exc.message)
                 raise
             with self._lock:
@@ -470,6 +476,11 @@ def _reset_tag(limits: SandboxLimits) -> str:
     if limits.reuse_globals == DEFAULT_LIMITS.sandbox.reuse_globals:
         return _RESET_TAG
     return f"{_RESET_TAG}g{limits.reuse_globals}"
+
+
+def _bounds_tag(limits: SandboxLimits) -> str:
+    """The refusal name's mark of the compile bounds it was refused under: raised bounds compile again."""
+    return f"|compile:{limits.compile_timeout_ms}ms:{limits.compile_memory_bytes}B"
 
 
 _DAG_ROOTS = 64
