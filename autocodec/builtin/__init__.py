@@ -121,6 +121,19 @@ MAX_DIGEST = 128
 """Longest digest a CID may carry: boxo verifcid's maximum (Kubo v0.43.1 refuses a CID with a
 longer one, "digest too large"; blake3's extended output makes digests up to it)."""
 
+MAX_IDENTITY_DIGEST = 128
+"""The most bytes an identity CID may hold: boxo verifcid's ``DefaultMaxIdentityDigestSize``,
+past which Kubo 0.43.1 refuses the CID ("digest too large"). The store and ``verify_cid`` both
+refuse longer ones through ``check_identity_digest``."""
+
+
+def check_identity_digest(cid: CID) -> None:
+    """Raise ``DigestTooLong`` if ``cid`` (an identity CID) holds over ``MAX_IDENTITY_DIGEST`` bytes."""
+    if len(cid.digest) > MAX_IDENTITY_DIGEST:
+        raise DigestTooLong(f"{cid}: an identity CID holds at most {MAX_IDENTITY_DIGEST} bytes (Kubo refuses "
+                            f"longer ones), this one {len(cid.digest)}",
+                            hint="name the block by a hash of its bytes (e.g. sha2-256) instead")
+
 
 def digest_names(full: bytes, expected: bytes) -> bool:
     """Whether a CID's digest ``expected`` names the hash output ``full``: equal to it, or its
@@ -134,13 +147,15 @@ def digest_names(full: bytes, expected: bytes) -> bool:
 def verify_cid(cid: CID, data: bytes) -> None:
     """Return if ``data`` hashes to ``cid``'s multihash (its digest whole or truncated to at least
     ``MIN_TRUNCATED_DIGEST`` bytes); ``HashMismatch`` or ``UnknownHash`` otherwise, and
-    ``DigestTooLong`` for a digest over ``MAX_DIGEST`` bytes (Kubo refuses the CID before hashing)."""
+    ``DigestTooLong`` for a digest over ``MAX_DIGEST`` bytes, or an identity one over
+    ``MAX_IDENTITY_DIGEST`` (Kubo refuses the CID before hashing)."""
     if not isinstance(cid, CID):
         raise InvalidInput(f"verify_cid needs a CID, not {type(cid).__name__}")
     data = as_bytes(data, "verify_cid")
     expected_digest = cid.digest
     hasher = hasher_for(cid.hash_code)
     if hasher.code == 0x00:  # identity: the digest is the data
+        check_identity_digest(cid)
         if data != expected_digest:
             raise HashMismatch(f"block does not match identity {cid}")
         return
@@ -202,5 +217,7 @@ __all__ = [
     "verify_cid",
     "digest_names",
     "MAX_DIGEST",
+    "MAX_IDENTITY_DIGEST",
+    "check_identity_digest",
     "MIN_TRUNCATED_DIGEST",
 ]

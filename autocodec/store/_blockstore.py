@@ -13,7 +13,7 @@ Invariants:
 - Blocks are keyed by their CIDv1 bytes (a CIDv0 is stored as its v1 equivalent, so both
   forms find the same block). Identity-multihash CIDs hold their data inline and are never
   stored; ``get``/``has``/``stat`` answer them from the CID; a put of one holding over
-  ``MAX_IDENTITY_DIGEST`` bytes is refused (``DigestTooLong``), as Kubo refuses it.
+  ``autocodec.builtin.MAX_IDENTITY_DIGEST`` bytes is refused (``DigestTooLong``), as Kubo refuses it.
 - Layout: a store made anew has ``NEW_STORE_PAGE_BYTES`` pages; an older store keeps its own.
 - Every read-write connection to the home's database, a ``BlockStore``'s or another wing's, is
   made by ``connect_writable``, so the file is created the store's way whoever opens it first.
@@ -80,16 +80,12 @@ from .._forks import watch
 from .._inputs import as_bytes, need_iterable, pair, whole_number
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import (BlockNotFound, DigestTooLong, FileSizeLimit, InvalidBlock, InvalidCID, StorageFull, StoreCorrupt,
+from ..errors import (BlockNotFound, FileSizeLimit, InvalidBlock, InvalidCID, StorageFull, StoreCorrupt,
                       StoreError)
 from ..home import Home
 from ..log import get_logger
 from ._schema import migrate, register_migration
 from ._size_limit import met_size_limit
-
-MAX_IDENTITY_DIGEST = 128
-"""The most bytes an identity CID put into the store may hold: boxo verifcid's
-``DefaultMaxIdentityDigestSize``, past which Kubo 0.43.1 refuses the CID ("digest too large")."""
 
 Verifier = Callable[[CID, bytes], None]
 """Raises ``HashMismatch`` (or ``UnknownHash``) unless ``data`` hashes to ``cid``'s multihash."""
@@ -614,14 +610,14 @@ class BlockStore:
     def _admit(self, cid: CID, data: bytes) -> None:
         """Refuse an oversized or unverifiable block (raises; writes nothing). ``cid`` is a
         ``CID``: every caller checks it first (``_need_cid``: ``InvalidCID`` naming the call).
-        An identity CID of over ``MAX_IDENTITY_DIGEST`` bytes is refused whatever its data."""
+        An identity CID of over ``autocodec.builtin.MAX_IDENTITY_DIGEST`` bytes is refused whatever its data."""
         limit = self.limits.decode.max_block_bytes
         if len(data) > limit:
             raise InvalidBlock(f"block {cid} is {len(data)} bytes, over the {limit}-byte limit")
-        if _is_identity(cid) and len(cid.digest) > MAX_IDENTITY_DIGEST:
-            raise DigestTooLong(f"{cid}: an identity CID holds at most {MAX_IDENTITY_DIGEST} bytes (Kubo refuses "
-                                f"longer ones), this one {len(cid.digest)}",
-                                hint="name the block by a hash of its bytes (e.g. sha2-256) instead")
+        if _is_identity(cid):
+            from ..builtin import check_identity_digest  # imported on first use, as _builtin_verify
+
+            check_identity_digest(cid)
         self.verify(cid, data)
 
     def put(self, cid: CID, data: bytes) -> None:
