@@ -68,6 +68,9 @@ _MEMO_SHAPES = 4096
 """Invocations whose module and awaits an executor keeps, most recently used (``_collect`` adds
 each it reads, ``_awaits_trusted`` reads them there: a DAG of ``max_jobs`` decoded its blocks
 ~N^2/2 times when every job's check read its ancestors from the store)."""
+_MEMO_SHAPE_AWAITS = 1 << 17
+"""Awaited CIDs the shapes kept hold in all (~16 MB): 4096 invocations of up to ``max_jobs`` awaits
+each would be ~130 MB in a serving executor; one full pipeline's fits (a 4 MiB request holds ~80 000)."""
 _MEMO_WASM_BYTES = 32 << 20
 """Verified module bytes an executor keeps for loads under another memory cap or trust
 generation (``_modules.VerifiedModules``): four modules of the 8 MiB cap, or hundreds of the
@@ -134,6 +137,7 @@ class Executor:
         self._verified = VerifiedModules(_MEMO_WASM_BYTES)  # bytes read: another cap or generation reads none
         # invocation -> (its module, what it awaits): fixed by the CID, so kept whatever the trust state
         self._shapes: OrderedDict[CID, tuple[CID, tuple[CID, ...]]] = OrderedDict()
+        self._shape_awaits = 0  # awaits held in _shapes, at most _MEMO_SHAPE_AWAITS
 
     # --- trusted modules, memoized per trust generation ------------------------------------------
 
@@ -347,13 +351,16 @@ class Executor:
         return self._remember(cid, invocation)
 
     def _remember(self, cid: CID, invocation: Invocation) -> tuple[CID, tuple[CID, ...]]:
-        """Keep the module and awaits of ``invocation`` (whose CID is ``cid``) for ``_shape``."""
+        """Keep the module and awaits of ``invocation`` (whose CID is ``cid``) for ``_shape``, the
+        least recently used going first past ``_MEMO_SHAPES`` shapes or ``_MEMO_SHAPE_AWAITS``
+        awaits in all (a shape over that alone is not kept)."""
         shape = (invocation.module, tuple(invocation.awaits))
         with self._memo_lock:
+            old = self._shapes.pop(cid, None)
+            self._shape_awaits += len(shape[1]) - (len(old[1]) if old is not None else 0)
             self._shapes[cid] = shape
-            self._shapes.move_to_end(cid)
-            while len(self._shapes) > _MEMO_SHAPES:
-                self._shapes.popitem(last=False)
+            while self._shapes and (len(self._shapes) > _MEMO_SHAPES or self._shape_awaits > _MEMO_SHAPE_AWAITS):
+                self._shape_awaits -= len(self._shapes.popitem(last=False)[1][1])
         return shape
 
     def _job(self, cid: CID, invocation: Invocation, awaited: dict[CID, Outcome]) -> Outcome:

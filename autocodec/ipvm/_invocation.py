@@ -56,12 +56,12 @@ def special(arg: Any) -> tuple[str, Any] | None:
 
 def awaits(args: list[Any]) -> list[CID]:
     """The invocation CIDs an argument list awaits, in order (duplicates kept once)."""
-    found: list[CID] = []
+    found: dict[CID, None] = {}  # a dict, not a list: 75 000 distinct awaits (a 4 MiB block) took 240 s CPU
     for arg in args:
         form = special(arg)
-        if form is not None and form[0] == AWAIT_OK and form[1] not in found:
-            found.append(form[1])
-    return found
+        if form is not None and form[0] == AWAIT_OK:
+            found.setdefault(form[1])
+    return list(found)
 
 
 @dataclass(frozen=True)

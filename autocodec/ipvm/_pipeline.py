@@ -69,16 +69,22 @@ def load_pipeline(executor: Any, document: Any) -> Pipeline:
 
     _check_reachable(jobs, result)
     made: dict[str, CID] = {}
+    read: dict[str, int] = {}  # job -> its arguments before this index await only jobs made already
 
     def waiting_on(name: str) -> str | None:
-        """The first job ``name`` awaits that is not made yet (None: all are)."""
-        for i, arg in enumerate(jobs[name].get("args", [])):
-            form = special(arg)
+        """The first job ``name`` awaits that is not made yet (None: all are). Each argument is read
+        once: the next call starts at the await it returned (made since), so a job of many
+        arguments awaiting many jobs costs its arguments plus its awaits, not their product."""
+        args = jobs[name].get("args", [])
+        for i in range(read.get(name, 0), len(args)):
+            form = special(args[i])
             if form is not None and form[0] == AWAIT_OK and isinstance(form[1], str):
                 if form[1] not in jobs:
                     raise InvalidDocument(f"job {name!r} argument {i} awaits unknown job {form[1]!r}")
                 if form[1] not in made:
+                    read[name] = i
                     return form[1]
+        read[name] = len(args)
         return None
 
     def make(name: str) -> CID:
