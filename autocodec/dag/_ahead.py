@@ -62,7 +62,8 @@ class LinksAhead:
              cid_of: Callable[[Any], CID] | None = None) -> tuple[bytes, list[CID]] | None:
         """The cached entry of ``key`` (a CIDv1), filling the cache from the top of the walk's
         stack ``pending`` first when it is a miss and a bulk job is worth it (``cid_of``: the
-        CID of a stack entry; ``seen``: the bytes of CIDv1s already visited, not to read again)."""
+        CID of a stack entry; ``seen``: the bytes of CIDs already visited, as the walk keys them,
+        not to read again)."""
         self._visits += 1
         got = self._cache.pop(key, None)
         if (got is None and self.workers > 1 and self._visits >= self._next_try
@@ -80,8 +81,9 @@ class LinksAhead:
         for entry in reversed(pending):  # the top of the stack is visited first
             if len(wanted) >= self.max_items:
                 break
-            k = (entry if cid_of is None else cid_of(entry)).to_v1()
-            if k in chosen or bytes(k) in seen or k in self._cache:
+            c = entry if cid_of is None else cid_of(entry)
+            k = c.to_v1()
+            if k in chosen or bytes(c) in seen or bytes(k) in seen or k in self._cache:
                 continue
             codec = k.codec
             if codec == _RAW:  # no links: reading it early would only hold its bytes longer

@@ -1,17 +1,20 @@
 """Walking a DAG across the links of every codec: ``walk``, ``stat`` and CAR ``export``.
 
-Order: depth-first pre-order, children in the order their block lists its links, each block
+Order: depth-first pre-order, children in the order their block lists its links, each CID
 once (skipped when seen again), the order of boxo's ``traverse.DFSPre`` with
-``SkipDuplicates`` that Kubo's ``dag stat`` uses. A CIDv0 and its CIDv1 form are one block.
+``SkipDuplicates`` that Kubo's ``dag stat`` uses. A CIDv0 and its CIDv1 form are two CIDs, so a
+block linked under both is yielded under each, as Kubo 0.43.1's ``dag stat`` counts it and its
+``dag export`` writes it (measured: a root linking one dag-pb block as [v0, v1, v0] is 3 blocks
+there). ``once_per_block`` takes them as one (the gateway's CAR: Kubo's writes that block once).
 
 Invariants:
 - Blocks come from ``source.get`` (verified; fetched from the configured sources when not
   local) and links from ``source.links``; a block whose codec nothing resolves is yielded
   but not walked (its links are unknown), never dropped.
 - The walk is iterative: a deep DAG cannot raise ``RecursionError``; memory is the set of
-  seen CIDs (their CIDv1 bytes, about 150 bytes a block: needed to visit each block once, as
-  boxo's ``SkipDuplicates`` keeps one) plus the pending stack. ``stat`` keeps a second set only
-  for more than one root.
+  seen CIDs (their bytes, about 150 bytes a block: needed to visit each CID once, as boxo's
+  ``SkipDuplicates`` keeps one) plus the pending stack. ``stat`` keeps a second set only for
+  more than one root (keyed the same way: Kubo's ``cid.Set``).
 - Identity CIDs are yielded (their bytes are in the CID) and walked; ``export_car`` writes
   them as Kubo's ``dag export`` does: as sections, but with ``skip_missing`` (``--local-only``)
   not at all (Kubo 0.43.1 leaves identity blocks out then, the root too, measured).
@@ -45,20 +48,21 @@ class WalkSource(Protocol):
 
 
 def walk(source: WalkSource, root: CID, ahead: LinksAhead | None = None, *,
-         skip_missing: bool = False) -> Iterator[tuple[CID, bytes]]:
-    """Every block of the DAG under ``root`` as ``(cid, bytes)``, DFS pre-order, each once.
+         skip_missing: bool = False, once_per_block: bool = False) -> Iterator[tuple[CID, bytes]]:
+    """Every block of the DAG under ``root`` as ``(cid, bytes)``, DFS pre-order, each CID once
+    (each block once with ``once_per_block``: a CIDv0 and its CIDv1 then count as one).
 
     ``ahead`` (for a ``Runtime`` source): blocks near the top of the pending stack are read and
     their links found in bulk worker processes; same blocks, same order, same errors.
     ``skip_missing``: see the module invariants (``ahead`` is not used then)."""
     if skip_missing:
         ahead = None
-    seen: set[bytes] = set()  # CIDv1 bytes: a CID object around each would add ~40% (measured)
+    seen: set[bytes] = set()  # CID bytes: a CID object around each would add ~40% (measured)
     stack = [root]
     while stack:
         cid = stack.pop()
         key = cid.to_v1()
-        raw = bytes(key)
+        raw = bytes(key) if once_per_block else bytes(cid)
         if raw in seen:
             continue
         seen.add(raw)
@@ -117,8 +121,8 @@ def stat(source: WalkSource, roots: Sequence[CID], progress: Progress | None = N
          ahead: LinksAhead | None = None) -> DagStatSummary:
     """Sizes and block counts of the DAGs under ``roots`` (each block counted once per root).
 
-    One root's walk already meets each block once, so its totals are its own figures; only
-    several roots keep a set of the blocks counted (their CIDv1 bytes) across them."""
+    One root's walk already meets each CID once, so its totals are its own figures; only
+    several roots keep a set of the CIDs counted (their bytes) across them."""
     summary = DagStatSummary()
     counted: set[bytes] | None = set() if len(roots) > 1 else None
     done_blocks = done_bytes = 0
@@ -128,7 +132,7 @@ def stat(source: WalkSource, roots: Sequence[CID], progress: Progress | None = N
         for cid, data in walk(source, root, ahead):
             figures.size += len(data)
             figures.blocks += 1
-            key = bytes(cid.to_v1())
+            key = bytes(cid)
             if counted is None or key not in counted:
                 if counted is not None:
                     counted.add(key)
@@ -155,7 +159,7 @@ def export_car(source: WalkSource, root: CID, out: BinaryIO, progress: Progress 
     """Write the DAG under ``root`` to ``out`` as a CARv1 with ``root`` as its only root.
 
     Every codec's links are followed (through ``source.links``); blocks under identity CIDs are
-    written too, each once, as Kubo's ``dag export`` writes them, except with ``skip_missing``
+    written too, each CID once (a block linked as CIDv0 and CIDv1 under each), as Kubo's ``dag export`` writes them, except with ``skip_missing``
     (Kubo's ``--local-only`` leaves them out, their links still walked). A block that cannot be had
     raises before or while writing (the CAR is then incomplete: write to a temporary file
     and rename when it matters), unless ``skip_missing`` leaves it out (``walk``).

@@ -174,8 +174,8 @@ def _walk_all(source: _ResponseLinks, cid: CID, data: bytes, dups: bool) -> Iter
     if not dups:
         from ..dag import walk
 
-        yield from walk(source, cid)
-        return
+        yield from walk(source, cid, once_per_block=True)  # Kubo 0.43.1's gateway: a block linked
+        return  # as CIDv0 and CIDv1 is one section (its CAR storage keys by multihash; measured)
     stack: list[tuple[CID, bytes | None]] = [(cid, data)]
     while stack:
         current, block = stack.pop()
