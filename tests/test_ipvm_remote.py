@@ -241,6 +241,9 @@ def test_cron(expr: str, t: int, want: bool) -> None:
     # weekday 7 is Sunday, as 0 (Vixie cron, cronie; 1970-01-04 was a Sunday): was refused as out of range
     ("0 0 * * 7", 3 * 86400, True), ("0 0 * * 7", 4 * 86400, False), ("0 0 * * 5-7", 3 * 86400, True),
     ("0 0 * * 5-7", 4 * 86400, False), ("0 0 * * 5-7", 2 * 86400, True), ("0 0 * * */7", 3 * 86400, True),
+    # a field that starts with * is unrestricted (Vixie cron, cronie): both must match (1970-01-01 a Thursday)
+    ("0 0 2 * */2", 86400, False), ("0 0 1 * */2", 2 * 86400, False), ("0 0 3 * */2", 2 * 86400, True),
+    ("0 0 */2 * 1", 4 * 86400, True), ("0 0 */2 * 1", 11 * 86400, False),
 ])
 def test_cron_day_and_weekday_combine_as_in_posix(expr: str, t: int, want: bool) -> None:
     assert Cron.parse(expr).matches(t) is want

@@ -68,7 +68,8 @@ CLOCK_RESET_MINUTES = 180
 @dataclass(frozen=True)
 class Cron:
     """A parsed five-field cron schedule (UTC), read as POSIX crontab does: when both the day
-    of the month and the weekday are restricted (neither is ``*``), either one matching is enough."""
+    of the month and the weekday are restricted, either one matching is enough. A field that
+    starts with ``*`` (``*/2`` too) is not restricted, as Vixie cron and cronie read it."""
 
     fields: tuple[frozenset[int], ...]
     either_day: bool = False
@@ -84,9 +85,9 @@ class Cron:
         fields = tuple(_field(part, name, lo, hi) for part, (name, lo, hi) in zip(parts, _FIELDS, strict=True))
         weekdays = fields[4]
         fields = (*fields[:4], (weekdays - {7}) | ({0} if 7 in weekdays else set()))
-        cron = cls(fields, either_day=parts[2] != "*" and parts[4] != "*")
+        cron = cls(fields, either_day=not parts[2].startswith("*") and not parts[4].startswith("*"))
         days, months = fields[2], fields[3]
-        if parts[4] == "*" and not any(d <= _MONTH_DAYS[m] for m in months for d in days):
+        if parts[4].startswith("*") and not any(d <= _MONTH_DAYS[m] for m in months for d in days):
             raise ConfigError(f"cron schedule {text[:60]!r} never fires (no month listed has those days)",
                               hint="check the day and month fields")
         return cron
