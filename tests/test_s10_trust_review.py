@@ -114,3 +114,21 @@ def test_trust_ls_reads_a_cidv0_revocation_an_earlier_release_recorded_as_cidv1(
     out = run_cli(home, "trust", "ls").stdout.decode()
     assert f"{module}\tmodule\t(revoked: refused)" in out, out  # 58fdb08: not marked
     assert _v0(module) not in out, out
+
+
+def test_the_refusal_of_an_allowed_task_module_with_a_revoked_publisher_says_why(tmp_path: Path) -> None:
+    """The same refusal for an IPVM task (ipvm/_modules.trusted_module), which still said 'it is
+    not allow-listed' with the hint to allow it, which changes nothing."""
+    from autocodec.ipvm import Executor, Invocation
+    from tests._trust_world import build
+
+    world = build(tmp_path)
+    with Runtime(world.user_home, default_set=False, offline=True) as rt:
+        rt.trust.allow(str(world.task_module))
+        job = Invocation(world.task_module, "select", [{"a": 1}, "a"])
+        assert Executor(rt).run(job).receipt.value == 1
+        rt.trust.revoke(world.publisher_did, "key stolen")
+        with pytest.raises(NotTrusted) as err:
+            Executor(rt).run(Invocation(world.task_module, "select", [{"a": 2}, "a"]))
+    assert "revoked key" in err.value.message and "outranks the allow-list" in err.value.message, err.value.message
+    assert "trust add" not in (err.value.hint or ""), err.value.hint
