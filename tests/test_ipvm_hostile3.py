@@ -19,7 +19,7 @@ from autocodec.ipvm import Executor, Invocation
 from autocodec.ipvm._remote import COMMAND, RemoteExecutor, encode_container, task_args
 from autocodec.ipvm._scheduler import Scheduler
 from autocodec.registry import Runtime
-from autocodec.verify import SigningKey, module_cid
+from autocodec.verify import SigningKey
 from autocodec.verify.ucan import delegate, invoke
 from tests.conftest import WASM_SRC
 from tests import _select_home
@@ -90,9 +90,6 @@ def test_a_proof_aligned_by_hand_does_not_make_its_signer_a_revoker(tmp_path: Pa
 
 # --- the memo cache: a result built on a revoked module's output is not served ------------------
 
-TRANSCODE = (WASM_SRC / "bencode-to-dagcbor" / "bencode-to-dagcbor.wasm").read_bytes()
-TRANSCODE_CID = module_cid(TRANSCODE)
-TORRENT = b"d8:announce14:http://tracker4:infod6:lengthi1024e4:name8:file.bin12:piece lengthi256eee"
 
 
 def test_a_cached_pipeline_result_is_not_served_once_a_module_it_awaited_is_revoked(rt: Runtime) -> None:
@@ -103,15 +100,11 @@ def test_a_cached_pipeline_result_is_not_served_once_a_module_it_awaited_is_revo
     # cached receipt depends on must still be trusted, or the job is run (and refused) again.
     from autocodec.errors import NotTrusted
 
+    from tests._ipvm_home import TRANSCODE, TRANSCODE_CID, cached_torrent_pipeline
+
     rt.store.put(TRANSCODE_CID, TRANSCODE)
     rt.trust.allow(str(TRANSCODE_CID))
-    block = rt.put(TORRENT, 0x63, "sha2-256")
-    ex = Executor(rt)
-    first = Invocation(TRANSCODE_CID, "transcode", [{"ipvm/block": block}])
-    ex.submit(first)
-    target = Invocation(SELECT_CID, "select", [{"await/ok": first.cid}, "info/name"])
-    assert ex.run(target).receipt.value == b"file.bin"
-    assert ex.run(target).cached  # memoized while both modules are trusted
+    ex, first, target = cached_torrent_pipeline(rt)
     rt.trust.revoke(str(TRANSCODE_CID), "transcodes wrongly")
     rt.trust_changed()
     for executor in (ex, Executor(rt)):

@@ -205,16 +205,9 @@ def test_a_cached_pipeline_result_whose_awaited_invocation_is_gone_is_not_served
     # invocation missing from the store, so after `block rm` of it the revoked transcoder's output
     # was still served as the target's memoized result (cached=True). Now it fails closed.
     from autocodec.errors import AutocodecError
-    from tests._ipvm_home import TRANSCODE_CID
+    from tests._ipvm_home import TRANSCODE_CID, cached_torrent_pipeline
 
-    torrent = b"d8:announce14:http://tracker4:infod6:lengthi1024e4:name8:file.bin12:piece lengthi256eee"
-    block = rt.put(torrent, 0x63, "sha2-256")
-    ex = Executor(rt)
-    first = Invocation(TRANSCODE_CID, "transcode", [{"ipvm/block": block}])
-    ex.submit(first)
-    target = Invocation(SELECT_CID, "select", [{"await/ok": first.cid}, "info/name"])
-    assert ex.run(target).receipt.value == b"file.bin"
-    assert ex.run(target).cached
+    ex, first, target = cached_torrent_pipeline(rt)
     rt.trust.revoke(str(TRANSCODE_CID), "transcodes wrongly")
     rt.trust_changed()
     rt.store.delete(first.cid)
