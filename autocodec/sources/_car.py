@@ -214,8 +214,9 @@ def check_car_root(car: bytes, root: CID, source: str, limits: Limits | None = N
     for ``root``).
 
     Invariants: its header names exactly ``root`` (else ``HashMismatch``: an answer for another
-    CID); every section parses, to the last byte (else ``InvalidCar``: a CAR cut mid-section, or
-    Kubo's gateway's "[Gateway Error: CAR stream truncated ...]" written after its last block);
+    CID); every section parses, to the last byte (else ``InvalidCar``: a CAR cut mid-section or
+    right after a section's length, which ``dag import`` takes as go-car does, or Kubo's
+    gateway's "[Gateway Error: CAR stream truncated ...]" written after its last block);
     every block hashes to its CID (else ``HashMismatch`` naming ``source`` and the block). Blocks
     out of order, repeated, or not linked from ``root`` are taken (each is verified); that every
     block under ``root`` is present is not checked here (the caller walks the DAG).
@@ -240,7 +241,13 @@ def check_car_root(car: bytes, root: CID, source: str, limits: Limits | None = N
                 raise HashMismatch(f"{source} answered a CAR for {root} whose block {cid} has bytes that do not "
                                    "match it", hint="use another source") from None
     except InvalidCar as exc:
-        raise InvalidCar(f"{source} answered not a whole CAR for {root} ({exc.message}): it stopped short or "
-                         "carries bytes that are not CAR sections", hint="try again later, or use another source") \
-            from None
+        raise _not_whole(source, root, exc.message) from None
+    if reader.bare_length_at is not None:  # go-car's end of a file, but an answer cut there is short
+        raise _not_whole(source, root, f"truncated CAR: section length at byte {reader.bare_length_at} and no "
+                                       "section after it")
     return car
+
+
+def _not_whole(source: str, root: CID, why: str) -> InvalidCar:
+    return InvalidCar(f"{source} answered not a whole CAR for {root} ({why}): it stopped short or carries bytes "
+                      "that are not CAR sections", hint="try again later, or use another source")

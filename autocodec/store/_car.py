@@ -163,7 +163,9 @@ class CarReader:
 
     Iterating yields ``(cid, block_bytes)`` in file order; ``offset`` is the number of bytes
     consumed so far (for progress), ``section_offset`` the byte offset in the stream of the
-    section last yielded (its length varint; see ``read_section_at``).
+    section last yielded (its length varint; see ``read_section_at``). ``bare_length_at`` is
+    the offset of a section length the input ended right after (go-car's end of the CAR, taken
+    so here), else ``None``: a reader of a stream that must be whole (a fetched DAG) refuses it.
     """
 
     def __init__(self, stream: BinaryIO, *, limits: Limits | None = None) -> None:
@@ -174,6 +176,7 @@ class CarReader:
         self.version, self.roots = self._read_header()
         self._started = False
         self.section_offset = 0
+        self.bare_length_at: int | None = None
 
     @property
     def offset(self) -> int:
@@ -248,6 +251,7 @@ class CarReader:
             if size > cap:
                 raise InvalidCar(f"CAR section of {size} bytes at byte {start} is over the {cap}-byte limit")
             if src.at_end():  # a length and nothing after it: the end, as go-car (Kubo) reads it
+                self.bare_length_at = start
                 return
             section = src.read(size, "section")
             self.section_offset = start
