@@ -294,24 +294,28 @@ def _report_root(args: argparse.Namespace, root: CID, error: AutocodecError | No
 def _import_one(rt: Any, stream: Any, progress: Any, big_blocks: bool,
                 imported: _ImportedLinks | None) -> tuple[list[Any], int, int]:
     """Verify and store every block of one CAR stream: (roots, blocks, block bytes), as Kubo counts.
-    A block over 2 MiB stops the import unless ``big_blocks`` (Kubo's ``--allow-big-block``).
-    ``imported`` learns every block's links once the whole stream is stored."""
+    A block over 2 MiB stops the import unless ``big_blocks`` (Kubo's ``--allow-big-block``); so
+    does a block of a builtin codec that does not decode (``dag._import_check``), the blocks
+    before it kept. ``imported`` learns every block's links once the whole stream is stored."""
+    from ..dag._import_check import decode_for_import
     from ..store import CarReader
     from ..store._verify_many import put_many_verified, runtime_verifier
 
     reader = CarReader(stream, limits=rt.store.limits)
+    limits = rt.limits.decode
     counts = [0, 0]
     pending: dict[bytes, list[Any]] = {}  # links of this stream's blocks, known once all are stored
 
     def blocks() -> Any:
         for cid, data in reader:
             _refuse_big(cid, data, big_blocks)
+            value = decode_for_import(cid, data, limits)
             counts[0] += 1
             counts[1] += len(data)
             if counts[0] % 1024 == 0:
                 progress(reader.offset, None)
             if imported is not None:
-                imported.note(cid, data, pending)
+                imported.note(cid, data, pending, value)
             yield cid, data
 
     verifier = runtime_verifier(rt)  # large windows of blocks checked over every core
@@ -356,7 +360,12 @@ class _ImportedLinks:
     """
 
     def __init__(self, rt: Any) -> None:
+        from ..dag._import_check import NOT_DECODED
+        from ..store._links import value_links
+
         self.rt = rt
+        self._not_decoded = NOT_DECODED
+        self._value_links = value_links  # bound once: note() runs for every block
         self._known: dict[bytes, list[Any]] = {}
         self._items = 0  # blocks and links noted (pending or known): at most MAX_IMPORTED_LINKS
 
@@ -365,14 +374,16 @@ class _ImportedLinks:
         """Whether any imported block's links are known (then nothing is read ahead in bulk)."""
         return bool(self._known)
 
-    def note(self, cid: Any, data: bytes, pending: dict[bytes, list[Any]]) -> None:
-        """Find ``cid``'s links in ``data`` into ``pending`` (known once ``stored``)."""
+    def note(self, cid: Any, data: bytes, pending: dict[bytes, list[Any]], value: Any) -> None:
+        """Find ``cid``'s links into ``pending`` (known once ``stored``): in ``value``, the block
+        decoded by the import's check, or in ``data`` when it is ``NOT_DECODED``."""
         from ..errors import AutocodecError, UnknownCodec
 
         if self._items >= MAX_IMPORTED_LINKS:
             return
         try:
-            found: list[Any] = self.rt.links(cid, data)
+            found: list[Any] = (self.rt.links(cid, data) if value is self._not_decoded
+                                else self._value_links(cid.codec, value))
         except UnknownCodec:
             found = []  # the walk does not walk it either
         except AutocodecError:

@@ -36,6 +36,11 @@ def links_in(value: Any) -> list[CID]:
     return found
 
 
+def value_links(codec: int, value: Any) -> list[CID]:
+    """The links ``builtin_links`` finds, in a block of ``codec`` decoded already to ``value``."""
+    return links_in(value) if codec in _WALKED_CODECS else []
+
+
 def builtin_links(cid: CID, data: bytes, *, strict: bool = False) -> list[CID]:
     """Links of a dag-pb/dag-cbor/dag-json block; ``[]`` for any other codec. A DAG-CBOR block
     not in canonical form is read as Kubo reads it unless ``strict`` (``builtin.decode``)."""
