@@ -118,6 +118,25 @@ def test_dag_stat_and_export_of_both_cid_forms_beside_kubo(kubo: KuboRepo, ours:
     assert ours.out("dag", "export", str(root)) == sections
 
 
+@pytest.mark.slow
+def test_car_export_writes_an_identity_cids_section_as_kubo(kubo: KuboRepo, ours: Ours, tmp_path: Path) -> None:
+    """``car export`` (``store.export_car``) left out the section of an identity CID the DAG links,
+    which Kubo 0.43.1's ``dag export`` (and ours) write: found in the store review."""
+    identity, _ = _identity(2)
+    block = encode({"a": identity}, "dag-cbor")
+    root = cid_for(block, "dag-cbor")
+    path = tmp_path / "root.car"
+    with path.open("wb") as f:
+        CarWriter(f, [root]).write(root, block)
+    kubo.ipfs("dag", "import", "--pin-roots=false", str(path))
+    ours.out("dag", "import", "--pin-roots=false", str(path))
+    sections = kubo.ipfs("dag", "export", str(root)).stdout
+    assert [c for c, _ in CarReader(io.BytesIO(sections))] == [root, identity]
+    assert ours.out("dag", "export", str(root)) == sections
+    ours.out("car", "export", str(root), "-o", str(tmp_path / "ours.car"))
+    assert (tmp_path / "ours.car").read_bytes() == sections
+
+
 BAD = {  # a builtin codec: bytes that do not decode under it (Kubo refuses each, measured)
     "dag-cbor": b"\xa1\x61",
     "dag-pb": b"\xff\xff\xff",

@@ -144,9 +144,8 @@ def export_car(
                 continue
             else:
                 data = store.get(cid)
-        if not (cid.version == 1 and cid.hash_code == 0):  # identity: the data is in the CID
-            writer.write(cid, data)
-            count += 1
+        writer.write(cid, data)  # an identity CID's too, as Kubo 0.43.1's dag export writes it
+        count += 1
         children = []
         for child in links(cid, data) if found is None else found:
             if child not in seen:
