@@ -296,8 +296,11 @@ def _import_one(rt: Any, stream: Any, progress: Any, big_blocks: bool,
     """Verify and store every block of one CAR stream: (roots, blocks, block bytes), as Kubo counts.
     A block over 2 MiB stops the import unless ``big_blocks`` (Kubo's ``--allow-big-block``); so
     does a block of a builtin codec that does not decode (``dag._import_check``), the blocks
-    before it kept. ``imported`` learns every block's links once the whole stream is stored."""
+    before it kept; bytes that are not their CID's are that error (``HashMismatch``), not a
+    decode one, as Kubo's reader checks them first. ``imported`` learns every block's links once
+    the whole stream is stored."""
     from ..dag._import_check import decode_for_import
+    from ..errors import InvalidBlock
     from ..store import CarReader
     from ..store._verify_many import put_many_verified, runtime_verifier
 
@@ -309,7 +312,11 @@ def _import_one(rt: Any, stream: Any, progress: Any, big_blocks: bool,
     def blocks() -> Any:
         for cid, data in reader:
             _refuse_big(cid, data, big_blocks)
-            value = decode_for_import(cid, data, limits)
+            try:
+                value = decode_for_import(cid, data, limits)
+            except InvalidBlock:
+                rt.store.verify(cid, data)  # only on this path: the bulk verifier checks the rest
+                raise
             counts[0] += 1
             counts[1] += len(data)
             if counts[0] % 1024 == 0:
