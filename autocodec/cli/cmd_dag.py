@@ -98,7 +98,7 @@ def register(sub: Any) -> None:
     add_source_options(exp)
     exp.set_defaults(func=run_export)
 
-    stat = action("stat", "count the blocks and bytes of DAGs (each block once)")
+    stat = action("stat", "count the blocks and bytes of DAGs (each CID once, as Kubo)")
     stat.add_argument("roots", nargs="+", metavar="ROOT")
     stat.add_argument("-p", "--progress", action=argparse.BooleanOptionalAction, default=None,
                       help="progress on stderr (default: when stderr is a terminal)")

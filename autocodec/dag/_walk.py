@@ -99,7 +99,7 @@ class DagStat:
 class DagStatSummary:
     """``dag stat`` over one or more roots: per-root figures and the de-duplicated totals.
 
-    ``total_size``/``unique_blocks`` count each block once across all roots; ``shared_size`` is
+    ``total_size``/``unique_blocks`` count each CID once across all roots; ``shared_size`` is
     what the roots share (the sum of per-root sizes minus ``total_size``); ``ratio`` their
     quotient, as Kubo computes them (NaN when every block is empty: Kubo's float 0/0).
     """

@@ -341,7 +341,8 @@ class Runtime:
 
     def walk(self, root: CID | str, *, bulk: bool = False) -> Iterator[tuple[CID, bytes]]:
         """Every block of the DAG under ``root`` (a CID or a path to a block), DFS pre-order,
-        each once, following every codec's links (see ``autocodec.dag.walk``).
+        each CID once (a block linked as CIDv0 and CIDv1 under each, as Kubo's walk), following
+        every codec's links (see ``autocodec.dag.walk``).
 
         ``bulk=True`` finds the links of the blocks near the top of the walk's stack many at a
         time in the bulk worker processes (``autocodec.bulk.LinksAhead``): the same blocks in the
