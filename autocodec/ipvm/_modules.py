@@ -116,9 +116,9 @@ def trusted_module(runtime: Any, module: CID, verified: VerifiedModules | None =
     if decision is None:
         revoked = runtime.trust.module_revocation(module)
         if revoked is not None:  # allowing the module's CID would not lift it: say so
-            raise NotTrusted(f"task module {module} is not trusted: {revoked.message} (a revocation outranks "
-                             "the allow-list)", hint="see the revocations with `autocodec trust ls`; a revocation "
-                             "is for good")
+            from ..verify import outranked_refusal
+
+            raise outranked_refusal(f"task module {module} is not trusted:", revoked)
         raise _untrusted(module, "no pinned set lists it and it is not allow-listed")
     wasm = verified.get(module) if verified is not None else None
     if wasm is None or not _fits(decision.manifest, wasm):

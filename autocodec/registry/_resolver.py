@@ -304,9 +304,9 @@ class Resolver:
         if decision is None:
             revoked = self.trust.module_revocation(module, now=int(self._wall()))
             if revoked is not None:  # allowing the module's CID would not lift it: say so
-                raise NotTrusted(f"block needs codec module {module}, but {revoked.message} (a revocation "
-                                 "outranks the allow-list)",
-                                 hint="see the revocations with `autocodec trust ls`; a revocation is for good")
+                from ..verify import outranked_refusal
+
+                raise outranked_refusal(f"block needs codec module {module}, but", revoked)
             raise NotTrusted(
                 f"block needs codec module {module}, which no pinned set lists and you have not allowed",
                 hint=f"pin a set that lists it, or allow this module: `autocodec trust add {module}`",

@@ -58,6 +58,7 @@ from ._module import (
     verify_manifest,
     verify_module,
 )
+from ._trust_decide import outranked_refusal
 from ._moduledag import MODULE_BLOCK_BYTES, ModuleBlocks, dag_cids, is_dag, module_blocks, read_module
 from ._store import (
     AllowRule,
@@ -132,6 +133,7 @@ __all__ = [
     "format_ranges",
     "module_cid",
     "open_envelope",
+    "outranked_refusal",
     "pae",
     "parse_ranges",
     "payload_type",

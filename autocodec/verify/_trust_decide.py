@@ -183,3 +183,11 @@ class Decisions(UserPolicy, Standing):
             except (ExpiredError, NotTrusted):
                 continue
         return revoked
+
+
+def outranked_refusal(needed: str, revoked: RevokedError) -> NotTrusted:
+    """The refusal of a module ``module_revocation`` names a revocation for: ``needed`` says who
+    needed it, in the caller's words; allowing the module's CID would not lift it, so the hint
+    points at the revocations, not at the allow-list."""
+    return NotTrusted(f"{needed} {revoked.message} (a revocation outranks the allow-list)",
+                      hint="see the revocations with `autocodec trust ls`; a revocation is for good")
