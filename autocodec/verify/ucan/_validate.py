@@ -44,7 +44,7 @@ from itertools import pairwise
 from typing import Any
 
 from ..._gotime import format_unix_time
-from ..._inputs import need_iterable, need_text
+from ..._inputs import as_cid, need_iterable, need_text
 from ...cid import CID
 from ...errors import InvalidInput
 from ._errors import (
@@ -183,9 +183,20 @@ def _check_delegated_statements(chain: list[Token], executor: str) -> None:
 
 
 def _proofs_by_cid(proofs: Any) -> dict[CID, Token]:
-    """``proofs`` (Tokens, or a mapping of their CIDs to them) by CID; else ``InvalidInput``."""
+    """``proofs`` (Tokens, or a mapping of their CIDs to them) by CID; else ``InvalidInput``. A
+    mapping's key must be its token's own CID: the chain validated is always the one the
+    invocation's ``prf`` names (a key naming another token would lend that token's CID, so its
+    revocation would be checked for a delegation never validated)."""
     if isinstance(proofs, Mapping):
-        return {cid: need_token(token, "each of validate_invocation's proofs") for cid, token in proofs.items()}
+        by_cid: dict[CID, Token] = {}
+        for key, token in proofs.items():
+            token = need_token(token, "each of validate_invocation's proofs")
+            cid = as_cid(key, "each key of validate_invocation's proofs")
+            if cid != token.cid:
+                raise InvalidInput(f"validate_invocation's proofs map {cid} to {token.what}, whose CID is not that "
+                                   "key", hint="key each proof by its own CID (Token.cid), or give the tokens as a list")
+            by_cid[cid] = token
+        return by_cid
     need_iterable(proofs, "validate_invocation's proofs", "UCAN Tokens")
     return {token.cid: token for token in (need_token(p, "each of validate_invocation's proofs") for p in proofs)}
 
