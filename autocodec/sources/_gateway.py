@@ -109,8 +109,9 @@ class GatewaySource:
         return self._fetch(cid, "raw", RAW, self.limits.max_block_bytes)
 
     def export_dag(self, root: CID) -> bytes:
-        """The CAR of the DAG under ``root``: its header names ``root`` alone, it parses to its end
-        and every block hashes to its CID (``check_car_root``)."""
+        """The CAR of the DAG under ``root``: its header names ``root`` alone, it parses to its end,
+        every block hashes to its CID and every linked block is there; blocks the DAG does not
+        link are dropped (``check_car_root``)."""
         return check_car_root(self._fetch(root, "car", CAR, self.limits.max_car_bytes), root, self.name)
 
     def ipns_record(self, name: str) -> bytes:

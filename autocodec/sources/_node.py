@@ -373,7 +373,8 @@ class NodeSource:
 
     def export_dag(self, root: CID) -> bytes:
         """The CAR of the DAG under ``root`` as the node holds it: whole (a node that failed mid-export
-        is its error, not a short CAR), naming ``root`` alone, every block verified (``check_car_root``)."""
+        is its error, not a short CAR; a linked block left out is ``InvalidCar``), naming ``root``
+        alone, every block verified, only the DAG's blocks (``check_car_root``)."""
 
         def attempt(deadline: Deadline) -> bytes:
             return self._call("dag/export", (str(root),), {}, deadline, self.limits.max_car_bytes).body
