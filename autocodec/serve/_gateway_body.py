@@ -18,6 +18,7 @@ from aiohttp import web
 
 from .. import errors
 from ._guard import keep_going
+from ._gateway_error import GatewayError
 from ._ranges import _asked_span, _preconditions, check_range_syntax, not_modified
 
 _TAKE_PIECES, _TAKE_BYTES = 4, 1 << 20  # at most, per trip to a worker thread
@@ -156,10 +157,15 @@ def _whole_body(request: web.Request, headers: dict[str, str], body: bytes, cont
     (``_asked_span``: a 206 of one span, a 416, or all of it); ``extra`` headers go on a body only.
     ``head_syntax``: a malformed ``Range`` is a 400 on GET and HEAD, checked before ``If-Match`` and
     ``If-Range`` (only a 304 comes first), as boxo checks it for a block's bytes, raw or as stored;
-    else a HEAD's is Go's 416."""
-    headers = {**headers, "Accept-Ranges": "bytes"}
+    else a HEAD's is Go's 416. That 400 carries ``headers`` and ``extra`` (the cache headers, Etag,
+    Content-Disposition, X-Ipfs-Roots), not Accept-Ranges, as Kubo 0.43.1's does."""
     if head_syntax and request.headers.get("Range") and not not_modified(request, headers["Etag"]):
-        check_range_syntax(request.headers["Range"])  # boxo's, before Go's If-Match and If-Range (not a 304)
+        try:
+            check_range_syntax(request.headers["Range"])  # boxo's, before Go's If-Match and If-Range (not a 304)
+        except GatewayError as exc:  # its 400 carries the block's headers, set before it, as Kubo 0.43.1's
+            raise GatewayError(exc.status, exc.text, {**headers, **(extra or {}), **exc.headers},
+                               plain=exc.plain) from None
+    headers = {**headers, "Accept-Ranges": "bytes"}
     decided, ranged = _preconditions(request, headers, modtime)
     if decided is not None:
         if decided.status == 412:  # its type is set before Go's content server decides, as in Kubo
