@@ -208,7 +208,11 @@ SAME: dict[str, tuple[str, dict[str, str], str]] = {  # case -> (path, headers, 
         "application/vnd.ipld.car;order=x", "application/vnd.ipld.car;order=unk;dups=y",
         "application/vnd.ipld.car;version=2", "application/vnd.ipld.car;foo=bar",
         "text/html, application/vnd.ipld.car;q=0.5", "application/vnd.ipld.raw;q=0.1, application/vnd.ipld.car;q=0.9",
-        "application/vnd.ipld.car;q=0, application/vnd.ipld.raw", "application/vnd.ipld.car;dups=maybe")},
+        "application/vnd.ipld.car;q=0, application/vnd.ipld.raw", "application/vnd.ipld.car;dups=maybe",
+        "application/vnd.ipld.car;order=foo, application/vnd.ipld.car;order=dfs;dups=y;q=0.5",  # the spec's example
+        "application/vnd.ipld.car; version=1; order=dfs; dups=y", "Application/VND.ipld.CAR",
+        "application/vnd.ipld.car;order=dfs;order=unk", "application/vnd.ipld.car;dups=Y",
+        "application/vnd.ipld.car;q=x", "application/vnd.ipld.car;", 'application/vnd.ipld.car;version="1"')},
     "format=car beside Accept raw": ("/ipfs/{repeated}?format=car", {"Accept": "application/vnd.ipld.raw"}, "GET"),
     "car-dups=y beside Accept dups=n": ("/ipfs/{repeated}?format=car&car-dups=y", {"Accept": f"{CAR_ACCEPT};dups=n"},
                                         "GET"),
@@ -311,3 +315,18 @@ def test_a_range_before_the_start_is_the_root_alone(sides: object) -> None:
     assert kubo.body.endswith(b"[Gateway Error: CAR stream truncated, response is incomplete]")
     root = sides.ids["repeated"]  # type: ignore[attr-defined]
     assert car_blocks(ours.body) == [f"roots={root}", root]
+
+
+def test_below_a_codec_not_read_here_every_verified_block_is_kept() -> None:
+    """A root of the generic JSON codec (0x0200; its links are not read here): what is below it
+    cannot be told, so the blocks after it are kept for the caller's walk, each verified."""
+    doc = b'{"a": 1}'
+    root = CID.build(0x0200, cid_for(doc, "raw").multihash)
+    body = _car([root], [(OTHER_CID, OTHER), (root, doc), (L1, LEAF1)])
+    with Peer(answer("200 OK", CT, body)) as peer:
+        got = GatewaySource(peer.url, limits=FAST).export_dag(root)
+    assert _blocks(got) == [root, OTHER_CID, L1]
+    bad = _car([root], [(root, doc), (L1, LEAF2)])
+    with Peer(answer("200 OK", CT, bad)) as peer:
+        with pytest.raises(HashMismatch, match="do not match"):
+            GatewaySource(peer.url, limits=FAST).export_dag(root)
