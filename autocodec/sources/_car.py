@@ -14,7 +14,7 @@ from typing import BinaryIO, TypeVar
 from .._inputs import as_path, of_type
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import BlockNotFound, FetchTooLarge, HashMismatch, InvalidCar, SourceUnavailable
+from ..errors import BlockNotFound, FetchTooLarge, HashMismatch, InvalidBlock, InvalidCar, SourceUnavailable
 from ..store import CarReader, read_section_at
 
 T = TypeVar("T")
@@ -223,9 +223,12 @@ def check_car_root(car: bytes, root: CID, source: str, limits: Limits | None = N
     failed retrieval). Blocks out of order or repeated are taken; blocks the DAG does not link
     are dropped (the spec has clients ignore them), unless a block of another codec is met:
     its links cannot be followed here, so every block is kept and the caller walks the rest.
-    Identity CIDs are never written. Blocks are matched by multihash, as Kubo's CAR storage
-    keys them (a block linked as CIDv0 and CIDv1 is sent once). Memory: the answer, its
-    blocks and the CAR written (about three times the answer at the peak).
+    Identity CIDs are never written. A section is written once per multihash, as Kubo's gateway
+    writes it (a block linked as CIDv0 and CIDv1 is sent once), but the walk visits each (codec,
+    multihash) once: the same bytes linked as raw and as dag-cbor are walked as dag-cbor too, so
+    its links are followed and checked, as Kubo's gateway follows them. A linked block of a read
+    codec that does not decode is ``InvalidBlock`` naming ``source`` and the block. Memory: the
+    answer, its blocks and the CAR written (about three times the answer at the peak).
     """
     import io
 
@@ -257,24 +260,32 @@ def check_car_root(car: bytes, root: CID, source: str, limits: Limits | None = N
                                        "section after it")
     out = io.BytesIO()
     writer = CarWriter(out, [root])
-    written: set[bytes] = set()
+    written: set[bytes] = set()  # multihashes with a section: each block's bytes once
+    walked: set[tuple[int, bytes]] = set()  # (codec, multihash): CIDv0 and CIDv1 of a block are one
     opaque = False  # a block whose links are not read here: what is below it cannot be told
     stack = [root]
     while stack:
         cid = stack.pop()
-        if cid.multihash in written:
+        if (cid.codec, cid.multihash) in walked:
             continue
-        written.add(cid.multihash)
+        walked.add((cid.codec, cid.multihash))
         if cid.hash_code == 0:  # identity: the bytes are the digest, never a section
             data = cid.digest
         elif cid.multihash in blocks:
             data = blocks[cid.multihash][1]
-            writer.write(cid, data)
+            if cid.multihash not in written:
+                written.add(cid.multihash)
+                writer.write(cid, data)
         else:
             raise _not_whole(source, root, f"block {cid}, linked in the DAG, is not in it")
         if cid.codec not in (0x55, 0x70, 0x71, 0x0129):
             opaque = True
-        stack.extend(reversed(builtin_links(cid, data, strict=limits.decode.strict_blocks)))
+        try:
+            links = builtin_links(cid, data, strict=limits.decode.strict_blocks)
+        except InvalidBlock as exc:
+            raise InvalidBlock(f"{source} answered a CAR for {root} whose block {cid} does not decode: "
+                               f"{exc.message}", hint="use another source") from None
+        stack.extend(reversed(links))
     if opaque:
         for multihash, (cid, data) in blocks.items():
             if multihash not in written:

@@ -1,0 +1,147 @@
+"""Review of the trustless-gateway audit's ``export_dag`` (6b770c1: ``check_car_root`` walks the
+answer from the root and rebuilds the DAG's own CARv1).
+
+Found: the walk skipped a CID whose multihash it had met already, whatever its codec, so bytes
+linked as raw and then as dag-cbor were walked as raw only: the dag-cbor node's children were
+dropped from a whole answer, and a CAR missing them was taken as whole (Kubo 0.43.1's gateway
+follows both links and sends the child). A linked block that does not decode was an
+``InvalidBlock`` naming neither the source nor the block. Both fail on 363359f.
+
+Beside Kubo 0.43.1: ``export_dag`` over Kubo's gateway returns Kubo's gateway CAR byte for byte
+(root first, depth-first, each block's bytes once, no identity section) for a UnixFS file whose
+leaf repeats, a HAMT directory, a DAG-CBOR node linking one block as CIDv0 and CIDv1, one linking
+an identity CID, one linking a leaf many times, a chain 300 deep, the raw-and-dag-cbor DAG, and an identity root (its
+linked block alone);
+and over Kubo's RPC (``dag export`` writes a block once per CID, identity sections included) it
+returns that same CAR.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autocodec import CID
+from autocodec.builtin import cid_for, encode
+from autocodec.config import FetchLimits
+from autocodec.errors import InvalidBlock, InvalidCar
+from autocodec.sources import GatewaySource, NodeSource
+from autocodec.store import CarReader, CarWriter
+from tests._http_peers import Peer, answer
+
+FAST = FetchLimits(timeout_s=2.0, retries=0, backoff_s=0.05, deadline_s=2.0, max_car_bytes=1 << 20,
+                   max_block_bytes=1 << 16)
+CT = "application/vnd.ipld.car; version=1; order=dfs; dups=n"
+
+CHILD = b"a child of the dag-cbor reading"
+CHILD_CID = cid_for(CHILD, "raw")
+MID = encode({"c": CHILD_CID}, "dag-cbor")
+MID_RAW, MID_CBOR = cid_for(MID, "raw"), cid_for(MID, "dag-cbor")  # one multihash, two codecs
+ROOT_BYTES = encode([MID_RAW, MID_CBOR], "dag-cbor")
+ROOT = cid_for(ROOT_BYTES, "dag-cbor")
+
+
+def _car(roots: list[CID], blocks: list[tuple[CID, bytes]]) -> bytes:
+    out = io.BytesIO()
+    writer = CarWriter(out, roots)
+    for cid, data in blocks:
+        writer.write(cid, data)
+    return out.getvalue()
+
+
+def _blocks(car: bytes) -> list[CID]:
+    return [cid for cid, _ in CarReader(io.BytesIO(car))]
+
+
+def test_bytes_linked_as_raw_then_dag_cbor_are_walked_as_dag_cbor_too() -> None:
+    """Kubo's gateway answers root, the bytes once (under the raw CID, met first), then the child the
+    dag-cbor reading links (measured on 0.43.1, and ``test_export_dag_returns_kubos_gateway_car``)."""
+    whole = _car([ROOT], [(ROOT, ROOT_BYTES), (MID_RAW, MID), (CHILD_CID, CHILD)])
+    with Peer(answer("200 OK", CT, whole)) as peer:
+        assert GatewaySource(peer.url, limits=FAST).export_dag(ROOT) == whole  # the child was dropped
+    short = _car([ROOT], [(ROOT, ROOT_BYTES), (MID_CBOR, MID)])
+    with Peer(answer("200 OK", CT, short)) as peer:
+        with pytest.raises(InvalidCar, match=f"not a whole CAR.*{CHILD_CID}"):  # was taken as whole
+            GatewaySource(peer.url, limits=FAST).export_dag(ROOT)
+
+
+@pytest.mark.parametrize("codec,bad", [(0x71, b"\xff\xff"), (0x70, b"\xff\xff\x01"), (0x0129, b'{"a":')],
+                         ids=["dag-cbor", "dag-pb", "dag-json"])
+def test_a_linked_block_that_does_not_decode_names_the_source_and_the_block(codec: int, bad: bytes) -> None:
+    broken = CID.build(codec, cid_for(bad, "raw").multihash)
+    root_bytes = encode([broken], "dag-cbor")
+    root = cid_for(root_bytes, "dag-cbor")
+    body = _car([root], [(root, root_bytes), (broken, bad)])
+    with Peer(answer("200 OK", CT, body)) as peer:
+        with pytest.raises(InvalidBlock, match=f"gateway:.* answered a CAR for {root} whose block {broken} "
+                                               "does not decode") as caught:
+            GatewaySource(peer.url, limits=FAST).export_dag(root)
+    assert caught.value.hint == "use another source"
+
+
+# --- beside Kubo 0.43.1 -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, dict[str, CID]]]:
+    from tests._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    tmp: Path = tmp_path_factory.mktemp("s11review")
+    repo = KuboRepo.create(tmp / "kubo")
+    repo.set_config("Import.UnixFSHAMTDirectorySizeThreshold", "1KiB")
+    pb = encode({"Data": b"\x08\x01", "Links": []}, "dag-pb")
+    pb1 = cid_for(pb, "dag-pb")
+    pb0 = CID.build(0x70, pb1.multihash, version=0)
+    v0v1 = encode([pb0, pb1, pb0], "dag-cbor")
+    inline = encode([CID.build(0x55, b"\x00\x03abc"), CHILD_CID], "dag-cbor")
+    many = encode({"x": [CHILD_CID] * 500}, "dag-cbor")
+    inlined = encode([CHILD_CID], "dag-cbor")  # an identity root's bytes: its one link
+    chain = [(CHILD_CID, CHILD)]
+    for _ in range(300):
+        node = encode({"next": chain[-1][0]}, "dag-cbor")
+        chain.append((cid_for(node, "dag-cbor"), node))
+    roots = {"raw-and-cbor": ROOT, "v0-v1-v0": cid_for(v0v1, "dag-cbor"), "identity": cid_for(inline, "dag-cbor"),
+             "many": cid_for(many, "dag-cbor"), "chain": chain[-1][0],
+             "identity-root": CID.build(0x71, b"\x00" + bytes([len(inlined)]) + inlined)}
+    blocks = [(ROOT, ROOT_BYTES), (MID_CBOR, MID), (pb1, pb), (roots["v0-v1-v0"], v0v1),
+              (roots["identity"], inline), (roots["many"], many), *chain]
+    (tmp / "in.car").write_bytes(_car(list(roots.values()), blocks))
+    repo.ipfs("dag", "import", "--pin-roots=false", tmp / "in.car")
+    (tmp / "file").write_bytes(b"R" * 3072 + b"tail\n")
+    roots["file"] = CID.parse(repo.ipfs("add", "-Q", "--cid-version=1", "--chunker=size-1024",
+                                        tmp / "file").stdout.decode().strip())
+    (tmp / "hamt" / "sub").mkdir(parents=True)
+    for i in range(60):
+        (tmp / "hamt" / f"{i:02d}.txt").write_text(f"{i}\n")
+    (tmp / "hamt" / "sub" / "deep.txt").write_text("deep\n")
+    roots["hamt"] = CID.parse(repo.ipfs("add", "-Q", "-r", "--cid-version=1", tmp / "hamt").stdout.decode().strip())
+    repo.start()
+    try:
+        yield repo, roots
+    finally:
+        repo.stop()
+
+
+DAGS = ["raw-and-cbor", "v0-v1-v0", "identity", "identity-root", "many", "chain", "file", "hamt"]
+
+
+@pytest.mark.slow
+@pytest.mark.ipfs
+@pytest.mark.parametrize("name", DAGS)
+def test_export_dag_returns_kubos_gateway_car(kubo: tuple[object, dict[str, CID]], name: str) -> None:
+    import urllib.request
+
+    repo, roots = kubo
+    root = roots[name]
+    request = urllib.request.Request(f"{repo.gateway_url}/ipfs/{root}?format=car",  # type: ignore[attr-defined]
+                                     headers={"Accept": "application/vnd.ipld.car"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        kubos = response.read()
+    limits = FetchLimits(timeout_s=30.0, retries=0, deadline_s=30.0)
+    assert GatewaySource(repo.gateway_url, limits=limits).export_dag(root) == kubos  # type: ignore[attr-defined]
+    assert NodeSource(repo.api_url, limits=limits).export_dag(root) == kubos  # type: ignore[attr-defined]
+    assert _blocks(kubos)[0] == (CHILD_CID if root.hash_code == 0 else root)  # the root first, unless inline
