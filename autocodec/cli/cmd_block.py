@@ -90,6 +90,7 @@ def run_put(args: argparse.Namespace) -> int:
     from ._local_modules import open_runtime
 
     mh_code = kubo_mhtype(args.hash)
+    refuse_insecure_hash(mh_code)
     codec, version = _format_codec(args, mh_code)
     names = kubo_file_args(args.files)
     refuse_missing_files(names)
@@ -112,6 +113,23 @@ def run_put(args: argparse.Namespace) -> int:
             key = cid_text(cid, args.cid_base)
             write_line(enc_line(args, key, {"Key": key, "Size": len(data)}))
     return 0
+
+
+def refuse_insecure_hash(code: int, where: str = "") -> None:
+    """Refuse a multihash Kubo 0.43.1 stores no block under: one boxo verifcid's allowlist
+    leaves out (md5, murmur3, sha2-384, sha2-224, blake2b under 160 bits...; ``kubo_allows_hash``),
+    for which Kubo's ``block put``, ``dag put`` and ``dag import`` fail with "potentially insecure
+    hash functions not allowed". A private-use code (an extension hasher's) passes. ``where``
+    leads the message (``dag import``'s block)."""
+    from .._multiformats import codec_name
+    from ..errors import InvalidInput
+    from ..unixfs._add import kubo_allows_hash
+    from ._kubo import PRIVATE_CODES
+
+    if code in PRIVATE_CODES or kubo_allows_hash(code):
+        return
+    raise InvalidInput(f"{where}{codec_name(code)} is a potentially insecure hash function (Kubo refuses it too)",
+                       hint="use sha2-256, sha2-512, sha3-*, blake2b-160..512, blake3, keccak-*, ...")
 
 
 _FORMATS = {"protobuf": 0x70, "cbor": 0x71, "v0": 0x70}

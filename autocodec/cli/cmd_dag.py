@@ -176,9 +176,11 @@ def run_put(args: argparse.Namespace) -> int:
     from ._io import DOCUMENT_HINT, read_input, reading_document, write_line
     from ._kubo import kubo_file_args, kubo_multicodec, refuse_big_block, refuse_missing_files
     from ._local_modules import open_runtime
+    from .cmd_block import refuse_insecure_hash
 
     input_code, store_code = kubo_multicodec(args.input_codec), kubo_multicodec(args.store_codec)
     mh_code = kubo_multicodec(args.hash)  # Kubo reads --hash as any multicodec too
+    refuse_insecure_hash(mh_code)
     names = kubo_file_args(args.files)
     refuse_missing_files(names)
     with open_runtime(args) as rt:
@@ -296,13 +298,15 @@ def _import_one(rt: Any, stream: Any, progress: Any, big_blocks: bool,
     """Verify and store every block of one CAR stream: (roots, blocks, block bytes), as Kubo counts.
     A block over 2 MiB stops the import unless ``big_blocks`` (Kubo's ``--allow-big-block``); so
     does a block of a builtin codec that does not decode (``dag._import_check``), the blocks
-    before it kept; bytes that are not their CID's are that error (``HashMismatch``), not a
+    before it kept, and so does a block whose CID's hash Kubo calls insecure (``cmd_block.
+    refuse_insecure_hash``); bytes that are not their CID's are that error (``HashMismatch``), not a
     decode one, as Kubo's reader checks them first. ``imported`` learns every block's links once
     the whole stream is stored."""
     from ..dag._import_check import decode_for_import
     from ..errors import InvalidBlock
     from ..store import CarReader
     from ..store._verify_many import put_many_verified, runtime_verifier
+    from .cmd_block import refuse_insecure_hash
 
     reader = CarReader(stream, limits=rt.store.limits)
     limits = rt.limits.decode
@@ -312,6 +316,7 @@ def _import_one(rt: Any, stream: Any, progress: Any, big_blocks: bool,
     def blocks() -> Any:
         for cid, data in reader:
             _refuse_big(cid, data, big_blocks)
+            refuse_insecure_hash(cid.hash_code, f"import failed at block {cid}: ")
             try:
                 value = decode_for_import(cid, data, limits)
             except InvalidBlock:

@@ -1,0 +1,84 @@
+"""Session 11 audit of the builtin codecs and hashers beside Kubo 0.43.1: the divergences found and
+fixed, each row run by both programs (``tests/_kubo_pair``: Kubo offline, our CLI on a fresh home).
+
+- ``block put --mhtype``, ``dag put --hash`` and ``dag import`` stored blocks under hashes boxo
+  verifcid's allowlist leaves out (blake2b-8..152, sha2-384, sha2-224, sha2-512-224/256), which
+  Kubo refuses in all three: "potentially insecure hash functions not allowed". ``ipfs cid
+  hashes`` lists allowed hashes only, so the earlier sweep (``test_cid_kubo.py``) never tried them.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from autocodec.builtin import multihash_digest
+from autocodec.cid import CID
+from autocodec.store import CarWriter
+from tests import _kubo_pair
+from tests._kubo import KuboRepo
+from tests._kubo_pair import Ours
+
+kubo, ours = _kubo_pair.kubo, _kubo_pair.ours
+
+DOCUMENT = b'{"a":[1,{"/":"bafkqaaa"}]}'
+
+# (command, hash option, hash): refused by Kubo as "potentially insecure" unless marked allowed
+PUTS = [
+    *[(["block", "put"], "--mhtype", name) for name in ("blake2b-8", "blake2b-152", "md5", "murmur3-x64-64")],
+    *[(["dag", "put"], "--hash", name) for name in ("blake2b-8", "blake2b-152", "sha2-384", "sha2-224",
+                                                     "sha2-512-224", "sha2-512-256", "md5", "0x20")],
+]
+ALLOWED = [(["block", "put"], "--mhtype", "blake2b-160"), (["dag", "put"], "--hash", "blake2b-160"),
+           (["dag", "put"], "--hash", "sha2-512")]
+
+
+@pytest.mark.parametrize(("command", "option", "name"), PUTS + ALLOWED)
+def test_put_refuses_the_hashes_kubo_calls_insecure(kubo: KuboRepo, ours: Ours, command: list[str], option: str,
+                                                    name: str) -> None:
+    """Refused by both (ours in one line, saying why) or stored under the same CID by both."""
+    theirs = kubo.ipfs(*command, option, name, input=DOCUMENT, check=False)
+    code, out, err = ours.run(*command, option, name, stdin=DOCUMENT)
+    allowed = (command, option, name) in ALLOWED
+    assert (theirs.returncode == 0) == allowed, theirs.stderr
+    assert (code == 0) == allowed, err
+    if allowed:
+        assert out == theirs.stdout
+    else:
+        assert b"potentially insecure hash functions not allowed" in theirs.stderr
+        assert err.count(b"\n") == 1 and b"potentially insecure hash function" in err, err
+        cid = theirs.stdout.strip().decode()  # Kubo prints dag put's CID, then fails; block put's is not printed
+        if cid:
+            assert ours.run("block", "stat", cid)[0] != 0  # nothing was stored here
+
+
+def _car(hash_name: str, tmp_path: Path) -> tuple[Path, str]:
+    """A CAR of one raw block whose CID uses ``hash_name``, and that CID."""
+    data = b"a block under a short hash"
+    cid = CID.build(0x55, multihash_digest(data, hash_name))
+    out = io.BytesIO()
+    CarWriter(out, [cid]).write(cid, data)
+    path = tmp_path / f"{hash_name}.car"
+    path.write_bytes(out.getvalue())
+    return path, str(cid)
+
+
+@pytest.mark.parametrize("hash_name", ["blake2b-8", "blake2b-152", "blake2b-160"])
+def test_dag_import_refuses_blocks_under_insecure_hashes(kubo: KuboRepo, ours: Ours, tmp_path: Path,
+                                                         hash_name: str) -> None:
+    """``dag import`` of a block whose CID's hash Kubo calls insecure fails in both and stores
+    nothing here; blake2b-160 (allowed) imports in both."""
+    car, cid = _car(hash_name, tmp_path)
+    theirs = kubo.ipfs("dag", "import", car, check=False)
+    code, _out, err = ours.run("dag", "import", str(car))
+    if hash_name == "blake2b-160":
+        assert theirs.returncode == 0 and code == 0, (theirs.stderr, err)
+        assert ours.run("block", "stat", cid)[0] == 0
+        return
+    assert theirs.returncode != 0 and b"potentially insecure" in theirs.stderr, theirs.stderr
+    assert code != 0 and err.count(b"\n") == 1, err
+    assert f"import failed at block {cid}: {hash_name} is a potentially insecure".encode() in err, err
+    assert ours.run("block", "stat", cid)[0] != 0
+
