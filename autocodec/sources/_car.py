@@ -228,7 +228,8 @@ def check_car_root(car: bytes, root: CID, source: str, limits: Limits | None = N
     multihash) once: the same bytes linked as raw and as dag-cbor are walked as dag-cbor too, so
     its links are followed and checked, as Kubo's gateway follows them. A linked block of a read
     codec that does not decode is ``InvalidBlock`` naming ``source`` and the block. Memory: the
-    answer, its blocks and the CAR written (about three times the answer at the peak).
+    answer, its blocks and the CAR written (about three times the answer at the peak), plus the
+    walk's pending links: up to about six times for an answer of blocks dense with links.
     """
     import io
 
