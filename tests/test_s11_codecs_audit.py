@@ -82,3 +82,23 @@ def test_dag_import_refuses_blocks_under_insecure_hashes(kubo: KuboRepo, ours: O
     assert f"import failed at block {cid}: {hash_name} is a potentially insecure".encode() in err, err
     assert ours.run("block", "stat", cid)[0] != 0
 
+
+# Plain JSON as Kubo writes it: ``dag put --store-codec json`` and ``dag get --output-codec json``
+# re-serialised the JSON codec's text with Python's ``json.dumps``, which writes -0.0 as ``0``,
+# 1e-7 as ``1e-07`` and U+2028/U+2029 unescaped: other bytes, so another CID, than Kubo's.
+JSON_VALUES = [b"[-0.0]", b"-0.0", b"[1e-7,1.5e-10,5e-324,1e21,0.000001]", b'["\\u2028","\\u2029"]',
+               b'{"b":{"z":[],"a":{}},"a":[[],{},[1,{"x":null}]],"":true}']
+
+
+@pytest.mark.parametrize("document", JSON_VALUES)
+def test_plain_json_is_written_as_kubo_writes_it(kubo: KuboRepo, ours: Ours, document: bytes) -> None:
+    """The same CID and block for ``dag put --store-codec json``, and the same text for ``dag get
+    --output-codec json`` of the DAG-CBOR block holding the value."""
+    theirs = kubo.ipfs("dag", "put", "--store-codec", "json", input=document).stdout
+    assert ours.out("dag", "put", "--store-codec", "json", stdin=document) == theirs
+    cid = theirs.strip().decode()
+    assert ours.out("block", "get", cid) == kubo.ipfs("block", "get", cid).stdout
+    cbor = kubo.ipfs("dag", "put", input=document).stdout
+    assert ours.out("dag", "put", stdin=document) == cbor
+    shown = kubo.ipfs("dag", "get", "--output-codec", "json", cbor.strip().decode()).stdout
+    assert ours.out("dag", "get", "--output-codec", "json", cbor.strip().decode()) == shown

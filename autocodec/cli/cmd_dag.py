@@ -108,18 +108,11 @@ def register(sub: Any) -> None:
     stat.set_defaults(func=run_stat)
 
 
-_JSON = 0x0200
-
-
 def _encode_output(rt: Any, value: Any, code: int) -> bytes:
+    """``value`` in ``code``: a builtin codec's own encoding (plain JSON already indented, floats
+    and escapes as Kubo writes them: ``-0``, ``1e-7``, ``\\u2028``), else the runtime's module."""
     from .. import builtin
 
-    if code == _JSON:  # as Kubo's json encoder (go-ipld-prime codec/json): tab indents
-        import json
-
-        plain = json.loads(builtin.encode(value, code, limits=rt.limits.decode))
-        text = json.dumps(plain, indent="\t", ensure_ascii=False, separators=(",", ": "))
-        return (text + "\n" if isinstance(plain, (dict, list)) else text).encode()  # a newline after } or ]
     if builtin.has_codec(code):
         return builtin.encode(value, code, limits=rt.limits.decode)
     data: bytes = rt.encode(value, code)
