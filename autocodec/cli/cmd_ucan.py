@@ -1,7 +1,10 @@
 """``autocodec ucan validate|inspect|delegate|revoke|revoked``: UCAN 1.0 tokens.
 
 - ``validate TOKEN [--proof FILE]... [--at UNIX_TIME] [--executor DID]``: exit 0 with
-  ``valid <kind> <CID>``, or 1 with the UCAN error's name (``InvalidClaim``, ``Expired``, ...).
+  ``valid <kind> <CID>``, or 1 with the UCAN error's name (``InvalidClaim``, ``Expired``, ...). A
+  delegation revoked in this home by its issuer or subject is ``Revoked``; one revoked only by
+  principals upstream is valid in the chains not through them, so the line adds ``(revoked only in
+  the chains through DID[, DID...])``.
 - ``inspect TOKEN``: the token's payload as DAG-JSON, and its CID.
 - ``delegate --key NAME [--passphrase-env VAR] --to DID --cmd CMD [--policy JSON]
   [--expires SECONDS|never] [--proof FILE] -o FILE``: a delegation (subject: the issuer, or the proof's subject).
@@ -130,19 +133,33 @@ def run_validate(args: argparse.Namespace) -> int:
     token = read_token(args.token)
     proofs = [read_token(p) for p in args.proof]
     now = _now(args.at)
+    scoped = ""
     if token.kind == "dlg":
         validate_delegation(token, now)
-        revocations = _revocations()
-        if revocations is not None and revocations.is_revoked(token.cid):
-            from ..verify.ucan import Revoked
-
-            raise Revoked(f"delegation {token.cid} was revoked")
+        scoped = _revoked_where(token)
     else:
         revocations = _revocations()
         validate_invocation(token, proofs, now, executor=args.executor,
                             revokers=revocations.revokers if revocations is not None else None)
-    write_line(f"valid {token.what}")
+    write_line(f"valid {token.what}{scoped}")
     return 0
+
+
+def _revoked_where(delegation: Any) -> str:
+    """``Revoked`` when the home's revocations void ``delegation`` in every chain (its issuer or
+    subject revoked it); else what the report adds: the chains it is revoked in, when someone
+    upstream revoked it (those through that revoker only: ucan-wg/revocation, "Scope")."""
+    from ..verify.ucan import Revoked, revoked_in_every_chain
+
+    revocations = _revocations()
+    revokers = sorted(revocations.revokers(delegation.cid)) if revocations is not None else []
+    if revoked_in_every_chain(delegation, revokers):
+        by = next(r for r in revokers if r in (delegation.iss, delegation.sub))
+        role = "issuer" if by == delegation.iss else "subject"
+        raise Revoked(f"delegation {delegation.cid} was revoked by its {role} {by}: no chain holding it is valid")
+    if not revokers:
+        return ""
+    return f" (revoked only in the chains through {', '.join(revokers)})"
 
 
 def run_inspect(args: argparse.Namespace) -> int:

@@ -31,7 +31,7 @@ from ._errors import (
     UnavailableProof,
 )
 from ._policy import ABSENT, Absent, EvalBudget, check_policy, failing_statement, glob_match, matches, parse_selector, select
-from ._revocations import Revocations, check_revocation, revoked_cid, revoker
+from ._revocations import Revocations, check_revocation, revoked_cid, revoked_in_every_chain, revoker
 from ._token import (
     DELEGATION_TAG,
     INVOCATION_TAG,
@@ -84,6 +84,7 @@ __all__ = [
     "revocation",
     "revoke_authority",
     "revoked_cid",
+    "revoked_in_every_chain",
     "revoker",
     "seal",
     "select",

@@ -16,11 +16,21 @@ Invariants:
   delegation revoked in its table, scoped as any chain). It is recorded as R's revocation, so R must be a
   revoker as above, and it cuts exactly the chains R's own would. The chain's tokens are kept
   beside the invocation as evidence, within the same ``MAX_REVOCATION_BYTES``.
+- A revocation is an invocation, so it is taken only within its own time bounds (``exp``,
+  ``nbf``; ucan-wg/invocation: an invocation is checked for them before it is executed) at the
+  ``now`` it is checked and recorded, on its own authority as on delegated authority, as
+  ``RemoteExecutor.accept_revocation`` takes one (``Expired``, ``TooEarly``). Once recorded it is
+  honoured for its delegation's lifetime (ucan-wg/revocation: revocations are irreversible, a
+  monotonically-growing set): nothing reads its own ``exp`` again, and only the delegation's
+  expiry evicts it, so no one undoes it by waiting. The builder (``revocation``) gives it no ``exp``.
 - A revocation is scoped as ucan-wg/revocation's "Store" section says: revoker R's revocation of
   delegation D voids D only in the proof chains that also hold a delegation R issued (its
   ``delegators``); a chain reaching D without passing through R keeps working ("Scope": another
   valid chain still grants the capability). ``revokers(D)`` gives every R, so the table keeps one
-  row per delegation and revoker; ``is_revoked`` says whether anyone revoked D.
+  row per delegation and revoker; ``is_revoked`` says whether anyone revoked D, and
+  ``revoked_in_every_chain`` whether that voids D in every chain (R is D's issuer or its subject)
+  or only in those through R (an upstream R; with a powerline above D, even an R whose own root
+  about itself is D's path: chains about R only).
 - ``is_revoked`` and ``revokers`` read the table on every call (a revocation by another process
   counts at once).
 - A revoked delegation stays revoked while it can validate: its revocation is evicted only
@@ -57,7 +67,7 @@ from ...errors import RateLimited
 from .._canonical import encode
 from ._errors import InvalidClaim, InvalidToken, UcanError
 from ._token import Token, need_time, need_token
-from ._validate import MAX_CHAIN, validate_invocation
+from ._validate import MAX_CHAIN, check_time, validate_invocation
 
 _COLUMNS = """(
     delegation TEXT NOT NULL,
@@ -157,7 +167,8 @@ class Revocations:
         return True
 
     def is_revoked(self, cid: CID) -> bool:
-        """Whether delegation ``cid`` (a CID or its text, in any base) was revoked here."""
+        """Whether delegation ``cid`` (a CID or its text, in any base) was revoked here by anyone:
+        maybe only in the chains through its revoker (``revoked_in_every_chain`` tells)."""
         cid = as_cid(cid, "is_revoked")
         return bool(self._read("SELECT 1 FROM ucan_revocations WHERE delegation = ?", (str(cid),)))
 
@@ -209,10 +220,11 @@ def check_revocation(revocation: Token, delegation: Token, proofs: tuple[Token, 
                      owner: str | None = None, authority: Iterable[Token] = (),
                      now: int | None = None) -> tuple[Token, ...]:
     """Refuse (a ``UcanError``) unless ``revocation`` is a signed ``/ucan/revoke`` invocation of at most
-    ``MAX_REVOCATION_BYTES`` whose ``args.revoke`` names ``delegation`` (signed) and whose ``args.path``
-    names ``proofs`` (signed delegations, root first, forming ``delegation``'s chain), by a revoker on
-    that chain or ``owner``: its issuer, or, when its ``prf`` names delegations (found in ``authority``),
-    the root issuer of that valid ``/ucan/revoke`` chain at ``now`` (``revoker``). Returns ``proofs``
+    ``MAX_REVOCATION_BYTES``, within its own time bounds at ``now`` (``Expired``, ``TooEarly``),
+    whose ``args.revoke`` names ``delegation`` (signed) and whose ``args.path`` names ``proofs``
+    (signed delegations, root first, forming ``delegation``'s chain), by a revoker on that chain or
+    ``owner``: its issuer, or, when its ``prf`` names delegations (found in ``authority``), the
+    root issuer of that valid ``/ucan/revoke`` chain at ``now`` (``revoker``). Returns ``proofs``
     as a tuple."""
     now = int(time.time()) if now is None else need_time(now, "check_revocation's now")
     return _check(revocation, delegation, proofs, authority, owner, now).proofs
@@ -251,6 +263,7 @@ def _check(revocation: Token, delegation: Token, proofs: Iterable[Token], author
     if delegation.kind != "dlg":
         raise InvalidToken(f"{delegation.cid} is not a delegation")
     revocation.check_signature()
+    check_time(revocation, now)  # taken only in its own bounds; once recorded, honoured until the delegation expires
     delegation.check_signature()
     for proof in proofs:  # the proofs must be the delegation's own chain, root first, each signed
         if proof.kind != "dlg":
@@ -302,6 +315,18 @@ def _delegated(revocation: Token, authority: tuple[Token, ...], now: int,
         raise type(exc)(f"revocation {revocation.cid}'s delegated authority: {exc.message}",
                         hint=AUTHORITY_HINT) from None
     return chain[0].iss, chain
+
+
+def revoked_in_every_chain(delegation: Token, revokers: Collection[str]) -> bool:
+    """Whether a revocation of ``delegation`` by one of ``revokers`` (``Revocations.revokers``)
+    voids it in every chain that holds it: a revoker is its issuer (each such chain holds the
+    delegation itself) or its non-null subject (each such chain is rooted at a delegation the
+    subject issued about itself). Any other revoker voids it only in the chains through them: a
+    chain reaching its issuer another way, or, below a powerline (``sub`` null), one about
+    another subject, still grants it."""
+    delegation = need_token(delegation, "revoked_in_every_chain's delegation")
+    need_iterable(revokers, "revoked_in_every_chain's revokers", "DIDs")
+    return any(by == delegation.iss or (delegation.sub is not None and by == delegation.sub) for by in revokers)
 
 
 def revoked_cid(revocation: Token) -> CID:
