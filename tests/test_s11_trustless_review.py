@@ -5,7 +5,9 @@ Found: the walk skipped a CID whose multihash it had met already, whatever its c
 linked as raw and then as dag-cbor were walked as raw only: the dag-cbor node's children were
 dropped from a whole answer, and a CAR missing them was taken as whole (Kubo 0.43.1's gateway
 follows both links and sends the child). A linked block that does not decode was an
-``InvalidBlock`` naming neither the source nor the block. Both fail on 363359f.
+``InvalidBlock`` naming neither the source nor the block. A block under a 1-byte (blake2b-8)
+digest, forged in 256 tries on average, was taken as the DAG's where ``Fetcher`` refuses any block
+from another node under a digest of under 20 bytes (``WeakDigest``). All fail on 363359f.
 
 Beside Kubo 0.43.1: ``export_dag`` over Kubo's gateway returns Kubo's gateway CAR byte for byte
 (root first, depth-first, each block's bytes once, no identity section) for a UnixFS file whose
@@ -18,6 +20,7 @@ returns that same CAR.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,7 +30,7 @@ import pytest
 from autocodec import CID
 from autocodec.builtin import cid_for, encode
 from autocodec.config import FetchLimits
-from autocodec.errors import InvalidBlock, InvalidCar
+from autocodec.errors import InvalidBlock, InvalidCar, WeakDigest
 from autocodec.sources import GatewaySource, NodeSource
 from autocodec.store import CarReader, CarWriter
 from tests._http_peers import Peer, answer
@@ -80,6 +83,39 @@ def test_a_linked_block_that_does_not_decode_names_the_source_and_the_block(code
                                                "does not decode") as caught:
             GatewaySource(peer.url, limits=FAST).export_dag(root)
     assert caught.value.hint == "use another source"
+
+
+def _blake2b_8(data: bytes) -> CID:
+    """A raw CID under blake2b-8 (0xb201): a 1-byte digest, which 256 tries forge on average."""
+    return CID.build(0x55, bytes([0x81, 0xE4, 0x02, 0x01]) + hashlib.blake2b(data, digest_size=1).digest())
+
+
+def _forged(cid: CID) -> bytes:
+    return next(forged for i in range(1 << 16) if _blake2b_8(forged := b"forged %d" % i) == cid)
+
+
+def test_a_dag_linking_a_forgeable_digest_is_refused_as_the_fetcher_refuses_it() -> None:
+    """On 363359f the forged leaf verified (a 1-byte digest) and was returned as the DAG's; ``Fetcher``
+    refuses to take any block under a digest of under 20 bytes from another node (``WeakDigest``)."""
+    weak = _blake2b_8(b"the real leaf")
+    root_bytes = encode([weak], "dag-cbor")
+    root = cid_for(root_bytes, "dag-cbor")
+    body = _car([root], [(root, root_bytes), (weak, _forged(weak))])
+    with Peer(answer("200 OK", CT, body)) as peer:
+        with pytest.raises(WeakDigest, match=f"links {weak}: its digest is 1 bytes"):
+            GatewaySource(peer.url, limits=FAST).export_dag(root)
+    with Peer(answer("200 OK", CT, _car([weak], [(weak, _forged(weak))]))) as peer:
+        with pytest.raises(WeakDigest):
+            GatewaySource(peer.url, limits=FAST).export_dag(weak)
+
+
+def test_below_a_codec_not_read_here_a_forgeable_block_is_not_kept() -> None:
+    doc = b'{"a": 1}'
+    root = CID.build(0x0200, cid_for(doc, "raw").multihash)
+    weak = _blake2b_8(b"the real leaf")
+    body = _car([root], [(root, doc), (weak, _forged(weak)), (CHILD_CID, CHILD)])
+    with Peer(answer("200 OK", CT, body)) as peer:
+        assert _blocks(GatewaySource(peer.url, limits=FAST).export_dag(root)) == [root, CHILD_CID]
 
 
 # --- beside Kubo 0.43.1 -------------------------------------------------------------------------

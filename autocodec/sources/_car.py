@@ -14,8 +14,10 @@ from typing import BinaryIO, TypeVar
 from .._inputs import as_path, of_type
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import BlockNotFound, FetchTooLarge, HashMismatch, InvalidBlock, InvalidCar, SourceUnavailable
+from ..errors import (BlockNotFound, FetchTooLarge, HashMismatch, InvalidBlock, InvalidCar, SourceUnavailable,
+                      WeakDigest)
 from ..store import CarReader, read_section_at
+from ._fetcher import MIN_FETCH_DIGEST
 
 T = TypeVar("T")
 _CAR_HINT = "the CAR file is malformed or truncated: export it again, or fetch from another source"
@@ -223,6 +225,8 @@ def check_car_root(car: bytes, root: CID, source: str, limits: Limits | None = N
     failed retrieval). Blocks out of order or repeated are taken; blocks the DAG does not link
     are dropped (the spec has clients ignore them), unless a block of another codec is met:
     its links cannot be followed here, so every block is kept and the caller walks the rest.
+    A block under a digest shorter than ``MIN_FETCH_DIGEST`` (not identity) could be forged: the
+    DAG linking one is ``WeakDigest``, as ``Fetcher`` refuses it; an unlinked one is dropped.
     Identity CIDs are never written. A section is written once per multihash, as Kubo's gateway
     writes it (a block linked as CIDv0 and CIDv1 is sent once), but the walk visits each (codec,
     multihash) once: the same bytes linked as raw and as dag-cbor are walked as dag-cbor too, so
@@ -270,6 +274,10 @@ def check_car_root(car: bytes, root: CID, source: str, limits: Limits | None = N
         if (cid.codec, cid.multihash) in walked:
             continue
         walked.add((cid.codec, cid.multihash))
+        if cid.hash_code != 0 and len(cid.digest) < MIN_FETCH_DIGEST:  # as Fetcher: forgeable
+            raise WeakDigest(f"{source} answered a CAR for {root} whose DAG links {cid}: its digest is "
+                             f"{len(cid.digest)} bytes, and a block from another node is taken only under a "
+                             f"digest of at least {MIN_FETCH_DIGEST} bytes")
         if cid.hash_code == 0:  # identity: the bytes are the digest, never a section
             data = cid.digest
         elif cid.multihash in blocks:
@@ -289,7 +297,7 @@ def check_car_root(car: bytes, root: CID, source: str, limits: Limits | None = N
         stack.extend(reversed(links))
     if opaque:
         for multihash, (cid, data) in blocks.items():
-            if multihash not in written:
+            if multihash not in written and (cid.hash_code == 0 or len(cid.digest) >= MIN_FETCH_DIGEST):
                 writer.write(cid, data)
     return out.getvalue()
 
