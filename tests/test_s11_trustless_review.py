@@ -7,7 +7,8 @@ dropped from a whole answer, and a CAR missing them was taken as whole (Kubo 0.4
 follows both links and sends the child). A linked block that does not decode was an
 ``InvalidBlock`` naming neither the source nor the block. A block under a 1-byte (blake2b-8)
 digest, forged in 256 tries on average, was taken as the DAG's where ``Fetcher`` refuses any block
-from another node under a digest of under 20 bytes (``WeakDigest``). All fail on 363359f.
+from another node under a digest of under 20 bytes (``WeakDigest``); a DAG linking an identity CID
+of 129 bytes was taken where Kubo's gateway cuts its CAR. All fail on 363359f.
 
 Beside Kubo 0.43.1: ``export_dag`` over Kubo's gateway returns Kubo's gateway CAR byte for byte
 (root first, depth-first, each block's bytes once, no identity section) for a UnixFS file whose
@@ -30,7 +31,7 @@ import pytest
 from autocodec import CID
 from autocodec.builtin import cid_for, encode
 from autocodec.config import FetchLimits
-from autocodec.errors import InvalidBlock, InvalidCar, WeakDigest
+from autocodec.errors import DigestTooLong, InvalidBlock, InvalidCar, WeakDigest
 from autocodec.sources import GatewaySource, NodeSource
 from autocodec.store import CarReader, CarWriter
 from tests._http_peers import Peer, answer
@@ -116,6 +117,23 @@ def test_below_a_codec_not_read_here_a_forgeable_block_is_not_kept() -> None:
     body = _car([root], [(root, doc), (weak, _forged(weak)), (CHILD_CID, CHILD)])
     with Peer(answer("200 OK", CT, body)) as peer:
         assert _blocks(GatewaySource(peer.url, limits=FAST).export_dag(root)) == [root, CHILD_CID]
+
+
+def test_a_dag_linking_an_identity_cid_over_128_bytes_is_refused() -> None:
+    """Kubo 0.43.1's gateway writes the root and then its truncation marker for this DAG (measured):
+    a clean CAR of the root alone from another gateway was taken (on 66e05e0)."""
+    big = CID.build(0x55, b"\x00\x81\x01" + b"x" * 129)
+    root_bytes = encode([big], "dag-cbor")
+    root = cid_for(root_bytes, "dag-cbor")
+    with Peer(answer("200 OK", CT, _car([root], [(root, root_bytes)]))) as peer:
+        with pytest.raises(DigestTooLong, match="identity CID .* of 129 bytes"):
+            GatewaySource(peer.url, limits=FAST).export_dag(root)
+    fine = CID.build(0x55, b"\x00\x80\x01" + b"x" * 128)
+    root_bytes = encode([fine], "dag-cbor")
+    root = cid_for(root_bytes, "dag-cbor")
+    whole = _car([root], [(root, root_bytes)])
+    with Peer(answer("200 OK", CT, whole)) as peer:
+        assert GatewaySource(peer.url, limits=FAST).export_dag(root) == whole
 
 
 # --- beside Kubo 0.43.1 -------------------------------------------------------------------------

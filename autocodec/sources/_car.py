@@ -14,7 +14,7 @@ from typing import BinaryIO, TypeVar
 from .._inputs import as_path, of_type
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
-from ..errors import (BlockNotFound, FetchTooLarge, HashMismatch, InvalidBlock, InvalidCar, SourceUnavailable,
+from ..errors import (BlockNotFound, DigestTooLong, FetchTooLarge, HashMismatch, InvalidBlock, InvalidCar, SourceUnavailable,
                       WeakDigest)
 from ..store import CarReader, read_section_at
 from ._fetcher import MIN_FETCH_DIGEST
@@ -227,7 +227,8 @@ def check_car_root(car: bytes, root: CID, source: str, limits: Limits | None = N
     its links cannot be followed here, so every block is kept and the caller walks the rest.
     A block under a digest shorter than ``MIN_FETCH_DIGEST`` (not identity) could be forged: the
     DAG linking one is ``WeakDigest``, as ``Fetcher`` refuses it; an unlinked one is dropped.
-    Identity CIDs are never written. A section is written once per multihash, as Kubo's gateway
+    An identity CID over ``MAX_IDENTITY_DIGEST`` bytes linked is ``DigestTooLong`` (Kubo 0.43.1's
+    gateway cuts its CAR there). Identity CIDs are never written. A section is written once per multihash, as Kubo's gateway
     writes it (a block linked as CIDv0 and CIDv1 is sent once), but the walk visits each (codec,
     multihash) once: the same bytes linked as raw and as dag-cbor are walked as dag-cbor too, so
     its links are followed and checked, as Kubo's gateway follows them. A linked block of a read
@@ -237,7 +238,7 @@ def check_car_root(car: bytes, root: CID, source: str, limits: Limits | None = N
     """
     import io
 
-    from ..builtin import verify_cid
+    from ..builtin import MAX_IDENTITY_DIGEST, verify_cid
     from ..store import CarWriter, builtin_links
 
     limits = limits or DEFAULT_LIMITS
@@ -279,6 +280,9 @@ def check_car_root(car: bytes, root: CID, source: str, limits: Limits | None = N
                              f"{len(cid.digest)} bytes, and a block from another node is taken only under a "
                              f"digest of at least {MIN_FETCH_DIGEST} bytes")
         if cid.hash_code == 0:  # identity: the bytes are the digest, never a section
+            if len(cid.digest) > MAX_IDENTITY_DIGEST:  # Kubo's gateway stops its CAR there
+                raise DigestTooLong(f"{source} answered a CAR for {root} whose DAG links the identity CID {cid} "
+                                    f"of {len(cid.digest)} bytes: Kubo refuses one over {MAX_IDENTITY_DIGEST}")
             data = cid.digest
         elif cid.multihash in blocks:
             data = blocks[cid.multihash][1]
