@@ -136,6 +136,17 @@ def test_a_dag_linking_an_identity_cid_over_128_bytes_is_refused() -> None:
         assert GatewaySource(peer.url, limits=FAST).export_dag(root) == whole
 
 
+def test_a_dag_cbor_chain_10000_deep_is_walked_without_recursion() -> None:
+    """A pin (passes on 363359f too): the walk is a loop, so depth costs no stack."""
+    chain = [(CHILD_CID, CHILD)]
+    for _ in range(10_000):
+        node = encode({"n": chain[-1][0]}, "dag-cbor")
+        chain.append((cid_for(node, "dag-cbor"), node))
+    whole = _car([chain[-1][0]], chain[::-1])
+    with Peer(answer("200 OK", CT, whole)) as peer:
+        assert GatewaySource(peer.url, limits=FAST).export_dag(chain[-1][0]) == whole
+
+
 # --- beside Kubo 0.43.1 -------------------------------------------------------------------------
 
 
