@@ -228,11 +228,12 @@ def check_car_root(car: bytes, root: CID, source: str, limits: Limits | None = N
     A block under a digest shorter than ``MIN_FETCH_DIGEST`` (not identity) could be forged: the
     DAG linking one is ``WeakDigest``, as ``Fetcher`` refuses it; an unlinked one is dropped.
     An identity CID over ``MAX_IDENTITY_DIGEST`` bytes linked is ``DigestTooLong`` (Kubo 0.43.1's
-    gateway cuts its CAR there). Identity CIDs are never written. A section is written once per multihash, as Kubo's gateway
-    writes it (a block linked as CIDv0 and CIDv1 is sent once), but the walk visits each (codec,
-    multihash) once: the same bytes linked as raw and as dag-cbor are walked as dag-cbor too, so
-    its links are followed and checked, as Kubo's gateway follows them. A linked block of a read
-    codec that does not decode is ``InvalidBlock`` naming ``source`` and the block. Memory: the
+    gateway cuts its CAR there). Identity CIDs are never written. A section is written once per
+    multihash, as Kubo's gateway writes it (a block linked as CIDv0 and CIDv1 is sent once), but
+    the walk visits each (codec, multihash) once: the same bytes linked as raw and as dag-cbor are
+    walked as dag-cbor too, so its links are followed and checked, as Kubo's gateway follows them.
+    A linked block of a read codec that does not decode is ``InvalidBlock`` naming ``source`` and
+    the block. Memory: the
     answer, its blocks and the CAR written (about three times the answer at the peak), plus the
     walk's pending links: up to about six times for an answer of blocks dense with links.
     """
