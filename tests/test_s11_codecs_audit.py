@@ -9,13 +9,15 @@ fixed, each row run by both programs (``tests/_kubo_pair``: Kubo offline, our CL
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 from pathlib import Path
 
 import pytest
 
 from autocodec.builtin import multihash_digest
-from autocodec.cid import CID
+from autocodec.cid import CID, encode_varint
 from autocodec.store import CarWriter
 from tests import _kubo_pair
 from tests._kubo import KuboRepo
@@ -102,3 +104,37 @@ def test_plain_json_is_written_as_kubo_writes_it(kubo: KuboRepo, ours: Ours, doc
     assert ours.out("dag", "put", stdin=document) == cbor
     shown = kubo.ipfs("dag", "get", "--output-codec", "json", cbor.strip().decode()).stdout
     assert ours.out("dag", "get", "--output-codec", "json", cbor.strip().decode()) == shown
+
+
+def _car_under(code: int, digest: bytes, data: bytes, tmp_path: Path) -> Path:
+    cid = CID.build(0x55, encode_varint(code) + encode_varint(len(digest)) + digest)
+    out = io.BytesIO()
+    CarWriter(out, [cid]).write(cid, data)
+    path = tmp_path / f"{code:x}.car"
+    path.write_bytes(out.getvalue())
+    return path
+
+
+@pytest.mark.parametrize(("code", "name"), [(0x1012, "sha2-256-trunc254-padded"), (0xB401, "poseidon")])
+def test_a_hash_kubo_does_not_compute_is_left_to_extensions(kubo: KuboRepo, ours: Ours, tmp_path: Path,
+                                                            code: int, name: str) -> None:
+    """Kubo says "no such hash registered" (it computes none of them), not "insecure": here such a
+    code is an extension hasher's to provide (``UnknownHash`` saying so while none is pinned), not
+    refused as insecure. Fails on d0f10e2, which called every code off the allowlist insecure."""
+    data = os.urandom(16)
+    car = _car_under(code, hashlib.sha256(data).digest(), data, tmp_path)
+    theirs = kubo.ipfs("dag", "import", car, check=False)
+    assert theirs.returncode == 1 and b"no such hash registered" in theirs.stderr, (name, theirs.stderr)
+    code_, _out, err = ours.run("dag", "import", str(car))
+    assert code_ == 1 and b"UnknownHash" in err and b"pin an extension set" in err, (name, err)
+
+
+def test_blake2s_under_160_bits_is_refused_as_a_short_digest(ours: Ours, tmp_path: Path) -> None:
+    """blake2s-128 (16 bytes, under Kubo's 20-byte minimum; Kubo computes no blake2s-8..152) is
+    refused, blake2s-160 (written down as taken beyond Kubo, docs/unixfs.md) imports."""
+    data = os.urandom(16)
+    short = _car_under(0xB250, hashlib.blake2s(data, digest_size=16).digest(), data, tmp_path)
+    code, _out, err = ours.run("dag", "import", str(short))
+    assert code == 1 and b"potentially insecure" in err, err
+    fits = _car_under(0xB254, hashlib.blake2s(data, digest_size=20).digest(), data, tmp_path)
+    assert ours.run("dag", "import", str(fits))[0] == 0

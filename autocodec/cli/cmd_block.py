@@ -115,18 +115,26 @@ def run_put(args: argparse.Namespace) -> int:
     return 0
 
 
+KUBO_INSECURE_HASHES = frozenset({0x18, 0x20, 0x22, 0xD5, 0x1013, 0x1014, 0x1015, *range(0xB201, 0xB214),
+                                  *range(0xB241, 0xB254)})
+"""The hashes no block is stored under: those Kubo 0.43.1 computes but refuses, boxo verifcid's
+allowlist leaving them out (shake-128, sha2-384, murmur3-x64-64, md5, sha2-224, sha2-512-224,
+sha2-512-256, blake2b-8..152; measured: ``ipfs dag import`` of a block under each, with its true
+digest, fails with "potentially insecure hash functions not allowed"), and blake2s-8..152, which
+Kubo does not compute ("no such hash registered") and whose digests are under its 20-byte
+minimum. Every other code off the allowlist is one Kubo does not compute at all
+(sha2-256-trunc254-padded, poseidon, x11...): here a pinned extension hasher may provide it."""
+
+
 def refuse_insecure_hash(code: int, where: str = "") -> None:
-    """Refuse a multihash Kubo 0.43.1 stores no block under: one boxo verifcid's allowlist
-    leaves out (md5, murmur3, sha2-384, sha2-224, blake2b under 160 bits...; ``kubo_allows_hash``),
-    for which Kubo's ``block put``, ``dag put`` and ``dag import`` fail with "potentially insecure
-    hash functions not allowed". A private-use code (an extension hasher's) passes. ``where``
-    leads the message (``dag import``'s block)."""
+    """Refuse a multihash in ``KUBO_INSECURE_HASHES``, as Kubo's ``block put``, ``dag put`` and
+    ``dag import`` do ("potentially insecure hash functions not allowed"). A code Kubo does not
+    compute passes: an extension hasher's, or ``UnknownHash`` later. ``where`` leads the message
+    (``dag import``'s block)."""
     from .._multiformats import codec_name
     from ..errors import InvalidInput
-    from ..unixfs._add import kubo_allows_hash
-    from ._kubo import PRIVATE_CODES
 
-    if code in PRIVATE_CODES or kubo_allows_hash(code):
+    if code not in KUBO_INSECURE_HASHES:
         return
     raise InvalidInput(f"{where}{codec_name(code)} is a potentially insecure hash function (Kubo refuses it too)",
                        hint="use sha2-256, sha2-512, sha3-*, blake2b-160..512, blake3, keccak-*, ...")
