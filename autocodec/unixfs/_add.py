@@ -25,7 +25,8 @@ Invariants:
   directory itself is kept unless it goes into a ``-w`` wrapper, ``add_path(wrapped=True)``); entries whose base name an ``ignore`` rule matches are
   skipped (Kubo's ``--ignore``, ``_ignore``); symlinks become UnixFS symlink nodes, or with
   ``follow_symlinks`` are read as what they point to (a dangling one or a loop is an error, as
-  in Kubo); other special files (sockets, devices, FIFOs) are refused.
+  in Kubo); other special files (sockets, devices, FIFOs) are refused, but a FIFO given as
+  the path itself is read to its end as a file without metadata, as Kubo reads one.
 - With ``inline`` (Kubo's ``--inline``), every block of at most ``inline_limit`` bytes gets an
   identity CIDv1 instead of a hash (``_inlining``).
 - The store verifies every block's CID; a failure leaves the blocks already written (they are
@@ -382,7 +383,10 @@ class Adder:
             return iter(())
         results: list[Added] = _Entries(on_entry, self._sink)
         try:
-            self._add_entry(path, name, st, results)
+            if stat_mod.S_ISFIFO(st.st_mode):
+                self._add_pipe(path, name, results)
+            else:
+                self._add_entry(path, name, st, results)
         except Exception:
             self._flush_before_error()
             raise
@@ -400,6 +404,16 @@ class Adder:
             self._sink.flush()
         except Exception as exc:  # noqa: BLE001 - the error being raised matters more
             log.warning("unixfs_flush_failed", error=str(exc))
+
+    def _add_pipe(self, path: Path, rel: str, results: list[Added]) -> None:
+        """A named pipe given as the path itself: read to its end as a file, with no mode or
+        mtime, as go-ipfs-cmds reads one for Kubo 0.43.1 (a pipe inside a folder is refused)."""
+        try:
+            with path.open("rb") as reader:
+                link = self._file(reader, NO_META)
+        except OSError as exc:
+            raise InvalidInput(f"cannot read {path}: {exc.strerror or exc}") from None
+        results.append(Added(rel, link.cid, link.filesize, link.tsize))
 
     def _add_leaf(self, path: Path, rel: str, st: os.stat_result, results: list[Added]) -> Link:
         """A symlink or regular file."""

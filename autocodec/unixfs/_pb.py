@@ -18,8 +18,12 @@ Invariants:
   non-empty and ``blocksizes`` unpacked, exactly as Kubo and js-ipfs do, so the node bytes
   (and so the CIDs) equal theirs.
 - ``decode`` accepts any valid encoding of the message (packed or unpacked blocksizes,
-  fields in any order) and refuses everything else with ``InvalidBlock``: truncation, bad
-  wire types, unknown fields, a missing or unknown Type, varints over 64 bits.
+  fields in any order) and skips what protobuf-go, Kubo 0.43.1's reader, skips: a field of
+  a number it does not know, or of a known number in another wire type (groups included),
+  in the message and in its mtime; an mtime whose nanoseconds are given but not 1 to
+  999,999,999 is read as no mtime (boxo's ``ModTime``). It refuses the rest with ``InvalidBlock``: truncation,
+  wire types 6 and 7, a stray or mismatched end of group, field numbers outside 1 to
+  2^29-1, a missing or unknown Type, varints over 64 bits.
 """
 
 from __future__ import annotations
@@ -79,10 +83,13 @@ def encode(node: UnixfsData) -> bytes:
     return bytes(out)
 
 
-def _decode_time(buf: bytes | memoryview) -> tuple[int, int]:
-    """``UnixTime {required int64 Seconds = 1; optional fixed32 FractionalNanoseconds = 2}``."""
+def _decode_time(buf: bytes | memoryview) -> tuple[int, int] | None:
+    """``UnixTime {required int64 Seconds = 1; optional fixed32 FractionalNanoseconds = 2}``;
+    None (no mtime) when the nanoseconds are given but not 1 to 999,999,999, as boxo's
+    ``ModTime`` reads them for Kubo 0.43.1 (measured: ``get`` then writes the time of the call)."""
     seconds: int | None = None
-    nanos, pos = 0, 0
+    nanos: int | None = None
+    pos = 0
     while pos < len(buf):
         key, pos = _read_varint(buf, pos)
         if key == 0x08:
@@ -93,10 +100,12 @@ def _decode_time(buf: bytes | memoryview) -> tuple[int, int]:
                 raise InvalidBlock("unixfs: mtime's nanoseconds run past the end")
             nanos, pos = int.from_bytes(buf[pos:pos + 4], "little"), pos + 4
         else:
-            raise InvalidBlock(f"unixfs: unexpected field in mtime (key {key})")
-    if seconds is None or nanos >= 1_000_000_000:
-        raise InvalidBlock("unixfs: mtime has no Seconds or over 10^9 nanoseconds")
-    return seconds, nanos
+            pos = _skip(buf, pos, key)
+    if seconds is None:
+        raise InvalidBlock("unixfs: mtime has no Seconds")
+    if nanos is None:
+        return seconds, 0
+    return (seconds, nanos) if 0 < nanos < 1_000_000_000 else None
 
 
 def _read_varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
@@ -115,6 +124,34 @@ def _read_varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
     if value > _MAX_U64:
         raise InvalidBlock("unixfs: varint over 64 bits")
     return value, pos
+
+
+def _skip(buf: bytes | memoryview, pos: int, key: int) -> int:
+    """The position after the field whose tag ``key`` was read before ``pos``, skipped as
+    protobuf-go skips a field it does not know (a group up to its matching end, nested
+    groups too, iteratively); a tag it cannot skip is ``InvalidBlock``."""
+    groups: list[int] = []
+    while True:
+        number, wire = key >> 3, key & 7
+        if not 1 <= number < 1 << 29 or wire in (6, 7):
+            raise InvalidBlock(f"unixfs: a field numbered {number} of wire type {wire} is not protobuf")
+        if wire == 0:
+            _value, pos = _read_varint(buf, pos)
+        elif wire in (1, 5):
+            pos += 8 if wire == 1 else 4
+            if pos > len(buf):
+                raise InvalidBlock("unixfs: a fixed-size field runs past the end")
+        elif wire == 2:
+            _where, pos = _span(buf, pos)
+        elif wire == 3:
+            groups.append(number)
+        elif not groups or groups.pop() != number:
+            raise InvalidBlock(f"unixfs: an end of group {number} that no group of that number opened")
+        if not groups:
+            return pos
+        if pos >= len(buf):
+            raise InvalidBlock("unixfs: a group runs past the end")
+        key, pos = _read_varint(buf, pos)
 
 
 def _span(buf: bytes | memoryview, pos: int) -> tuple[tuple[int, int], int]:
@@ -215,7 +252,7 @@ def _fields(buf: bytes | memoryview, any_type: bool = False) -> tuple[int, tuple
                 value_bytes, pos = _read_bytes(buf, pos)
                 mtime = _decode_time(value_bytes)
         else:
-            raise InvalidBlock(f"unixfs: unexpected field {number} with wire type {wire}")
+            pos = _skip(buf, pos, key)
     if kind is None:
         raise InvalidBlock("unixfs: the Data message has no Type")
     if kind not in TYPE_NAMES and not any_type:

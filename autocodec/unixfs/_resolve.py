@@ -2,9 +2,12 @@
 
 Invariants:
 - Each segment is looked up in the current node only: a plain directory by exact link name,
-  a HAMT shard by following the name's slot path (``_hamt.slot_path``, log2(fanout) bits per
-  level, each shard's own fanout) through child shards (links named by the slot's hex digits)
-  to the link named hex digits + name.
+  a HAMT shard as go-unixfsnode looks it up for Kubo 0.43.1: the name's slot at each level
+  (``_hamt.slot_path``, log2(fanout) bits, each shard's own fanout) must be set in the
+  shard's bitfield, and the link is the one at the count of set bits below it (not the
+  first link whose name starts with the slot's digits): a link named by the digits alone is
+  a child shard, one longer is the entry if its name after the digits is the one asked for.
+  A shard with no bitfield, or a bitfield naming a link past the last, is ``InvalidBlock``.
 - A path is cleaned first as Kubo's ``path.NewPath`` cleans it (Go's ``path.Clean``): empty
   and "." segments go, ".." removes the segment before it, so ``CID//a`` and ``CID/x/../a``
   name ``CID/a`` and ``CID/../a`` names the CID ``a`` (refused as one).
@@ -65,25 +68,38 @@ def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
     if meta.type != _pb.HAMT_SHARD:
         raise InvalidInput(f"cannot look up {name!r}: {cid} is not a directory")
     path = _hamt.slot_path(name)
+    wanted = name.encode("utf-8", "surrogateescape")
     consumed = 0
     for _ in range(limits.unixfs.max_dag_depth):
         if (meta is None or meta.type != _pb.HAMT_SHARD or meta.hash_type != _hamt.MURMUR3_X64_64
                 or not _hamt.readable_fanout(meta.fanout)):
             raise InvalidBlock(f"HAMT shard of {cid} is malformed or has an unsupported fanout")
         assert meta.fanout is not None
+        if not meta.data:  # go-unixfsnode: "'Data' field not present"
+            raise InvalidBlock(f"a HAMT shard under {cid} has no bitfield (its Data field is not present)")
         bits = meta.fanout.bit_length() - 1  # this shard's own fanout, as boxo reads each one
         slot = _hamt.hash_bits(path, consumed, bits)
         if slot is None:  # the name's 64 hash bits are used up (boxo: "sharded directory too deep")
             break
         consumed += bits
-        prefix = f"{slot:0{_hamt.pad_len(meta.fanout)}X}"
-        entry = next((link for link in links if link.get("Name", "").startswith(prefix)), None)
-        if entry is None:
+        bitfield = int.from_bytes(meta.data, "big")
+        if not bitfield >> slot & 1:
             break
-        if entry["Name"] == prefix:  # a child shard: descend
+        index = (bitfield & ((1 << slot) - 1)).bit_count()  # the link of the slot: set bits below it
+        if index >= len(links):
+            raise InvalidBlock(f"a HAMT shard under {cid} has {len(links)} links but its bitfield names "
+                               f"link {index + 1} (a corrupt bitfield)")
+        entry = links[index]
+        label = entry.get("Name")
+        digits = _hamt.pad_len(meta.fanout)
+        label_bytes = b"" if label is None else label.encode("utf-8", "surrogateescape")
+        if len(label_bytes) < digits:
+            raise InvalidBlock(f"a HAMT shard under {cid} has a link named {label!r}: a shard's links are "
+                               f"named by {digits} hex digits and then the entry's name")
+        if len(label_bytes) == digits:  # a child shard (its digits are not checked, as in boxo)
             meta, links = _load(store, entry["Hash"])
             continue
-        if entry["Name"] == prefix + name:
+        if label_bytes[digits:] == wanted:
             return cast(CID, entry["Hash"])
         break
     raise no_link(name, cid)
