@@ -15,6 +15,9 @@ Invariants:
   decoded strictly; a directory, HAMT shard or symlink inside a file is ``InvalidBlock``;
   a size mismatch is ``InvalidBlock``.  A root that is a directory is ``InvalidInput``; a
   root that is a symlink gives its target's bytes, as Kubo's ``ipfs cat`` does.
+- A node its parent says holds no bytes is read once per CID and depth: its subtree was
+  checked the first time and gives nothing, so a diamond of empty nodes linked 2^30 times
+  costs one read per node and level, not one per path (Kubo 0.43.1 walks every path).
 - Missing blocks are ``BlockNotFound`` (from the store).
 - ``cat_views`` yields the same pieces as views into the blocks read (a dag-pb leaf's bytes are
   not copied out of it); ``cat`` gives them as ``bytes`` (a raw leaf is the block itself).
@@ -107,10 +110,15 @@ def _cat(store: Any, cid: CID, limits: Limits) -> Iterator[memoryview]:
     max_depth = limits.unixfs.max_dag_depth
     # stack entries: (cid, depth, file bytes its parent says it holds, or None for the root)
     stack: list[tuple[CID, int, int | None]] = [(cid, 0, None)]
+    empty_seen: set[tuple[CID, int]] = set()  # nodes of no bytes read (and so checked) at that depth
     while stack:
         current, depth, expected = stack.pop()
         if depth > max_depth:
             raise InvalidBlock(f"UnixFS file DAG deeper than {max_depth} levels")
+        if expected == 0:  # a diamond of empty nodes is read once per depth, not once per path to it
+            if (current, depth) in empty_seen:
+                continue
+            empty_seen.add((current, depth))
         block = store.get(current)
         if current.codec == RAW:
             if expected is not None and len(block) != expected:
