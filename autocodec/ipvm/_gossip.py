@@ -7,12 +7,16 @@ revocations gossiped about other subjects ("Store"); how they spread is the depl
 under ``[ipvm]``, bounded by ``limits.gossip``), and
 
 - push: a revocation new to this home (``Revocations.record`` says so) is sent to every peer as
-  ``POST /ipvm/revoke`` with its own container (the invocation, the revoked delegation, its path
+  ``POST /ipvm/revoke?relayed=1`` with its own container (the invocation, the revoked delegation, its path
   and the ``/ucan/revoke`` delegations it acts on; nothing else the request held), from a
   background thread per peer, never before the client has its answer. Each push waiting is kept in
   the home (``ipvm._gossip_store``, written in the transaction that records the revocation): one
   not yet delivered when ``serve`` stops or is killed is sent again after its restart. A peer records it only
-  after checking it as it checks any client's (never on the sender's word); one it already held
+  after checking it as it checks any client's (never on the sender's word), but for its own ``exp``:
+  a relayed revocation (pushed with ``relayed=1``, or pulled) is taken past it (``Revocations.record``'s
+  ``relayed``: the sender recorded it in time, and the fact it records stands for the revoked
+  delegation's lifetime, so a peer that was down or pulls late still honours it); a client's own
+  post is taken only within its bounds. One it already held
   answers ``"new": false`` and goes no further, so pushes among peers that name each other end.
 - retries: a push that got no answer (no connection, a timeout, HTTP 429 or 5xx) is retried
   ``retries`` times, after ``backoff_s`` doubled each time up to ``max_backoff_s``; a refusal
@@ -24,8 +28,8 @@ under ``[ipvm]``, bounded by ``limits.gossip``), and
 - pull: every revocation new to this home is also appended to its log (``RevocationLog``, at
   most ``max_log``, oldest removed first) in the same transaction that records it, served as
   ``GET /ipvm/revocations?since=N&limit=M`` (``"log"``: the log's id); an executor pulls each
-  peer's log at start and every ``pull_interval_s``, and records each revocation as if it had been
-  posted (the same checks), so a peer that was down catches up. How far each peer's log was read
+  peer's log at start and every ``pull_interval_s``, and records each revocation as a relayed push
+  (the same checks), so a peer that was down catches up. How far each peer's log was read
   (its cursor) is kept in the home once the page's entries are recorded: a restart reads on from
   there (from 0 when the peer's log id changed: its home was made anew). A refused entry is
   passed (the refusal is final); one this home could not write (``StoreError``) or would not
@@ -63,6 +67,9 @@ PEERS_HINT = 'name each peer executor by its base URL, e.g. peers = ["http://10.
 Accept = Callable[[bytes, Callable[[sqlite3.Connection, bytes], None]], tuple[dict[str, Any], bytes]]
 """``RemoteExecutor.accept_revocation``'s shape: records a container (running the callable in the
 recording transaction when it is new); the answer and the revocation's own container."""
+RELAYED_QUERY = "relayed=1"
+"""The query a push carries to ``POST /ipvm/revoke``: a peer relays a revocation it recorded (taken
+past its own ``exp``). A server that does not know it ignores it and checks the ``exp`` as for any post."""
 
 
 def load_peers(doc: dict[str, Any], limits: GossipLimits) -> tuple[str, ...]:
@@ -233,10 +240,11 @@ def _field(body: bytes, key: str) -> Any:
 
 
 def post_revocation(url: str, container: bytes, timeout_s: float) -> tuple[int, bytes]:
-    """``POST {url}/ipvm/revoke`` with ``container``; the status and body (a ``FetchError`` when no answer came)."""
+    """``POST {url}/ipvm/revoke?relayed=1`` with ``container`` (a revocation this executor recorded,
+    passed on); the status and body (a ``FetchError`` when no answer came)."""
     from ..sources import Deadline, exchange
 
-    answer = exchange("POST", url + "/ipvm/revoke", what=f"peer executor {url}", deadline=Deadline(timeout_s),
+    answer = exchange("POST", f"{url}/ipvm/revoke?{RELAYED_QUERY}", what=f"peer executor {url}", deadline=Deadline(timeout_s),
                       read_timeout=timeout_s, cap=64 * 1024,
                       headers={"Content-Type": "application/vnd.ipld.dag-cbor", "Accept": "application/json"},
                       body=container)
@@ -311,15 +319,17 @@ class Gossip:
     ``accept(container, also)`` records one revocation with the checks of any client's post
     (``RemoteExecutor.accept_revocation``), running ``also(conn, own)`` in the recording
     transaction when it is new: the answer ``{"revoked", "revocation", "new"}`` and the
-    revocation's own container; ``take`` calls it for a client's post and a peer's log alike.
+    revocation's own container; ``relay`` (``accept`` when not given) does the same for a
+    revocation a peer relays (pushed or pulled: taken past its own ``exp``); ``take`` calls one.
     ``revlog`` keeps the log, the pushes not yet delivered and the peers' cursors (one database)."""
 
     def __init__(self, peers: tuple[str, ...], limits: GossipLimits, revlog: RevocationLog,
-                 accept: Accept, *, max_page_bytes: int) -> None:
+                 accept: Accept, *, max_page_bytes: int, relay: Accept | None = None) -> None:
         self.peers = peers
         self.limits = limits
         self.log = revlog
         self._accept = accept
+        self._relay = accept if relay is None else relay
         self._max_page_bytes = max_page_bytes
         self._stop = threading.Event()
         self._pushers = [_PeerPusher(url, limits, self._stop, revlog.delivered) for url in peers]
@@ -354,15 +364,16 @@ class Gossip:
         if self._puller.is_alive():
             self._puller.join(max(0.0, deadline - time.monotonic()))
 
-    def take(self, container: bytes) -> dict[str, Any]:
-        """Record a revocation from anyone (a client's post or a peer's log); when new, log it and
-        keep its pushes in the same transaction, then queue them; ``accept``'s answer."""
+    def take(self, container: bytes, *, relayed: bool = False) -> dict[str, Any]:
+        """Record a revocation from anyone (a client's post, or ``relayed``: a peer's push or log);
+        when new, log it and keep its pushes in the same transaction, then queue them; the answer
+        of ``accept`` (``relay`` when ``relayed``)."""
         logged: list[int] = []
 
         def log_it(conn: sqlite3.Connection, own: bytes) -> None:
             logged.append(self.log.append_in(conn, own, self.peers))
 
-        answer, own = self._accept(container, log_it)
+        answer, own = (self._relay if relayed else self._accept)(container, log_it)
         if answer["new"] and logged:
             for pusher in self._pushers:
                 pusher.offer(own, str(answer["revocation"]), logged[0])
@@ -381,7 +392,7 @@ class Gossip:
 
     def pull(self, url: str) -> int:
         """Read ``url``'s log after this executor's cursor, page by page, taking each revocation
-        (checked as a post is), and keep the cursor in the home after each page; the number new
+        (checked as a relayed push is), and keep the cursor in the home after each page; the number new
         here. A failure is logged and ends this round, as do ``max_log`` entries read (a peer's
         log holds no more: one serving pages without end cannot keep this thread in one round)."""
         if url not in self._cursors:
@@ -425,7 +436,7 @@ class Gossip:
 
     def _take_pulled(self, url: str, seq: int, container: bytes) -> int:
         try:
-            return int(bool(self.take(container)["new"]))
+            return int(bool(self.take(container, relayed=True)["new"]))
         except _NOT_YET:
             raise
         except AutocodecError as exc:  # checked as any client's post: a refusal is the peer's problem

@@ -266,8 +266,8 @@ class RemoteExecutor:
         return self.accept_revocation(container, now=now)[0]
 
     def accept_revocation(self, container: bytes, *, now: int | None = None,
-                          also: Callable[[sqlite3.Connection, bytes], None] | None = None
-                          ) -> tuple[dict[str, Any], bytes]:
+                          also: Callable[[sqlite3.Connection, bytes], None] | None = None,
+                          relayed: bool = False) -> tuple[dict[str, Any], bytes]:
         """Record one delivered ``/ucan/revoke`` invocation in this executor's revocation store;
         ``{"revoked": CID, "revocation": CID, "new": bool}`` (``new`` False: it was already revoked).
 
@@ -280,26 +280,28 @@ class RemoteExecutor:
         own container: its invocation, the revoked delegation, its path and the authority it names,
         nothing else the request held (what is passed on to peers). ``also(conn, own)`` runs in the
         transaction that records a new revocation (``Revocations.record``): gossip logs it there.
+        Its own time bounds are ``check_revocation``'s (``Expired``, ``TooEarly``); ``relayed`` (a
+        peer executor recorded it and passes it on: ``ipvm._gossip``) takes it past its own ``exp``.
         """
         from ..verify.ucan import REVOKE_COMMAND, check_revocation, revoker
-        from ..verify.ucan._validate import check_time
 
         now = int(time.time()) if now is None else now
 
         def chain(invocation: Token, delegations: list[Token]) -> tuple[Token, tuple[Token, ...], list[Token]]:
             """The revoked delegation, its path and the revocation's authority, once this executor may take it."""
-            check_time(invocation, now)
             delegation, proofs = _revocation_chain(invocation, delegations)
             authority = [token for token in delegations if token.cid in invocation.payload["prf"]]
             root = proofs[0] if proofs else delegation
-            if revoker(invocation, authority, now=now) != self.did and not root.iss == root.sub == self.did:
+            if (revoker(invocation, authority, now=now, relayed=relayed) != self.did
+                    and not root.iss == root.sub == self.did):
                 raise InvalidSubject(f"delegation {delegation.cid}'s path starts at {root.what}, not at a delegation "
                                      f"this executor ({self.did}) issued", hint=REVOKE_PATH_HINT)
             return delegation, proofs, authority
 
         def explain(invocation: Token, delegations: list[Token]) -> None:
             delegation, proofs, authority = chain(invocation, delegations)
-            check_revocation(invocation, delegation, proofs, owner=self.did, authority=authority, now=now)
+            check_revocation(invocation, delegation, proofs, owner=self.did, authority=authority, now=now,
+                             relayed=relayed)
 
         invocation, delegations, shipped = vouched_container(container, self.scheduler.limits, self.did, explain,
                                                              command=REVOKE_COMMAND, about_executor=False)
@@ -311,7 +313,7 @@ class RemoteExecutor:
         own = encode_container([invocation, *{t.cid: t for t in (delegation, *proofs, *authority)}.values()])
         with self.scheduler.admit(invocation.iss, 0):  # the issuer's slots, as for a job
             added = self.revocations.record(invocation, delegation, proofs, owner=self.did, now=now,
-                                            authority=authority,
+                                            authority=authority, relayed=relayed,
                                             also=None if also is None else (lambda conn: also(conn, own)))
         return {"revoked": str(delegation.cid), "revocation": str(invocation.cid), "new": added}, own
 

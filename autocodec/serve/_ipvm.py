@@ -14,7 +14,8 @@ Routes (docs/invocations.md, "Remote invocation"):
   home's revocation table (``RemoteExecutor.revoke``), answered 200 ``{"revoked", "revocation",
   "new"}`` (a replay is ``"new": false``). One new to this home is logged for pulls in the
   transaction that records it, and pushed to the peers config.toml names (``peers`` under
-  ``[ipvm]``; ``ipvm._gossip``) after the answer is ready.
+  ``[ipvm]``; ``ipvm._gossip``) after the answer is ready. ``?relayed=1`` marks a peer's push
+  (a revocation it recorded): taken past its own ``exp``; any other value of ``relayed`` is 400.
 - ``GET /ipvm/revocations?since=N&limit=M``: the revocations this home took after log ``seq`` N
   (at most M, at most ``limits.gossip.page``), ``{"revocations": [{"seq", "container"}], "next"}``
   with each container in base64 and ``"log"`` (the log's id, once it has an entry): what peers pull.
@@ -32,6 +33,7 @@ rest of the server serves what the home holds.
 from __future__ import annotations
 
 import asyncio
+import functools
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
@@ -136,14 +138,18 @@ async def invoke(request: web.Request) -> web.Response:
 async def revoke(request: web.Request) -> web.Response:
     """``POST /ipvm/revoke``: a container with one ``/ucan/revoke`` invocation, the revoked delegation and
     its path; 200 ``{"revoked", "revocation", "new"}`` (a replay too), else the routes' error bodies."""
-    from ._app import RUNTIME
+    from ._app import RUNTIME, invalid_query
 
     remote, runtime = request.app[REMOTE], request.app[RUNTIME]
+    relayed = request.query.get("relayed")
+    if relayed not in (None, "1"):
+        return invalid_query("relayed is 1 (a peer executor's push) or absent", "e.g. /ipvm/revoke?relayed=1")
     body = await _read_container(request, remote.scheduler.limits.max_request_bytes)
     if isinstance(body, web.Response):
         return body
+    take = functools.partial(request.app[GOSSIP].take, body, relayed=relayed == "1")
     try:
-        answer = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], request.app[GOSSIP].take, body)
+        answer = await asyncio.get_running_loop().run_in_executor(request.app[JOBS], take)
     except Exception as exc:  # noqa: BLE001 - mapped to a status, never leaked
         return _json_error(exc, runtime)
     return web.json_response(answer)
@@ -271,7 +277,8 @@ def setup_ipvm(app: web.Application, runtime: Runtime, *, jobs: int = 4, key_nam
                          RevocationLog(runtime.home.db_path, busy_timeout_ms=runtime.limits.store.busy_timeout_ms,
                                        max_rows=gossip_limits.max_log, queue=gossip_limits.queue),
                          lambda container, also: remote.accept_revocation(container, also=also),
-                         max_page_bytes=page_cap(runtime.limits.remote.max_request_bytes))
+                         max_page_bytes=page_cap(runtime.limits.remote.max_request_bytes),
+                         relay=lambda container, also: remote.accept_revocation(container, also=also, relayed=True))
     app.router.add_post("/ipvm/invoke", invoke)
     app.router.add_post("/ipvm/revoke", revoke)
     app.router.add_get("/ipvm/stream", stream)

@@ -23,6 +23,14 @@ Invariants:
   honoured for its delegation's lifetime (ucan-wg/revocation: revocations are irreversible, a
   monotonically-growing set): nothing reads its own ``exp`` again, and only the delegation's
   expiry evicts it, so no one undoes it by waiting. The builder (``revocation``) gives it no ``exp``.
+- A ``relayed`` revocation (passed on by a peer executor, which recorded it: ``ipvm._gossip``) is
+  taken past its own ``exp``, since the fact it records stands for the delegation's lifetime and
+  its ``exp`` bounds only when it may be taken first: it is checked as of ``min(now, exp)``
+  (``taken_at``), so it must have been valid at some moment (its ``nbf`` still holds; a
+  revocation before its ``nbf`` is ``TooEarly`` relayed or not). Every other check stands at
+  ``now``: the signatures, the path, the revoker, and the ``/ucan/revoke`` chain of a delegated
+  one, whose delegations must be within their bounds at ``now`` too (a chain expired since cannot
+  sign a revocation dated back into its lifetime).
 - A revocation is scoped as ucan-wg/revocation's "Store" section says: revoker R's revocation of
   delegation D voids D only in the proof chains that also hold a delegation R issued (its
   ``delegators``); a chain reaching D without passing through R keeps working ("Scope": another
@@ -124,11 +132,11 @@ class Revocations:
 
     def record(self, revocation: Token, delegation: Token, proofs: tuple[Token, ...] = (), *,
                owner: str | None = None, now: int | None = None, authority: Iterable[Token] = (),
-               also: Callable[[sqlite3.Connection], None] | None = None) -> bool:
+               also: Callable[[sqlite3.Connection], None] | None = None, relayed: bool = False) -> bool:
         """Record ``revocation`` (a ``/ucan/revoke`` invocation) of ``delegation``, checked by
         ``check_revocation`` at ``now`` (``owner`` may revoke any delegation; ``authority`` holds the
-        delegations its ``prf`` names, when it acts on delegated authority). True when it is new
-        here, False when the same revoker had already revoked the delegation (a replay is harmless; a
+        delegations its ``prf`` names, when it acts on delegated authority; ``relayed``: a peer's,
+        taken past its own ``exp``). True when it is new here, False when the same revoker had already revoked the delegation (a replay is harmless; a
         revocation by another revoker is new: it voids the chains through that revoker too). Evicts
         the revocations of delegations expired ``EVICT_AFTER_S`` ago; at ``max_rows`` a revocation
         by anyone but ``owner`` is ``RateLimited``. ``also(conn)`` runs inside the same transaction
@@ -136,7 +144,7 @@ class Revocations:
         revocation = need_token(revocation, "record's revocation")  # the call named, as every API input is
         delegation = need_token(delegation, "record's delegation")
         now = int(time.time()) if now is None else whole_number(now, "record's now")
-        checked = _check(revocation, delegation, proofs, authority, owner, now, self.revokers)
+        checked = _check(revocation, delegation, proofs, authority, owner, now, self.revokers, relayed=relayed)
         with self._db.write("record the UCAN revocation") as conn:  # waits for another writer up to the busy timeout
             added = self._insert(conn, checked, delegation, owner, now)
             if added and also is not None:
@@ -218,30 +226,40 @@ class _Checked:
 
 def check_revocation(revocation: Token, delegation: Token, proofs: tuple[Token, ...] = (), *,
                      owner: str | None = None, authority: Iterable[Token] = (),
-                     now: int | None = None) -> tuple[Token, ...]:
+                     now: int | None = None, relayed: bool = False) -> tuple[Token, ...]:
     """Refuse (a ``UcanError``) unless ``revocation`` is a signed ``/ucan/revoke`` invocation of at most
     ``MAX_REVOCATION_BYTES``, within its own time bounds at ``now`` (``Expired``, ``TooEarly``),
     whose ``args.revoke`` names ``delegation`` (signed) and whose ``args.path`` names ``proofs``
     (signed delegations, root first, forming ``delegation``'s chain), by a revoker on that chain or
     ``owner``: its issuer, or, when its ``prf`` names delegations (found in ``authority``), the
-    root issuer of that valid ``/ucan/revoke`` chain at ``now`` (``revoker``). Returns ``proofs``
-    as a tuple."""
+    root issuer of that valid ``/ucan/revoke`` chain at ``now`` (``revoker``). ``relayed`` (a peer
+    executor passed it on): its own time bounds are checked at ``taken_at`` instead, so it is taken
+    past its ``exp``. Returns ``proofs`` as a tuple."""
     now = int(time.time()) if now is None else need_time(now, "check_revocation's now")
-    return _check(revocation, delegation, proofs, authority, owner, now).proofs
+    return _check(revocation, delegation, proofs, authority, owner, now, relayed=relayed).proofs
 
 
-def revoker(revocation: Token, authority: Iterable[Token] = (), *, now: int | None = None) -> str:
+def revoker(revocation: Token, authority: Iterable[Token] = (), *, now: int | None = None,
+            relayed: bool = False) -> str:
     """Whose revocation ``revocation`` is: its issuer, or, when its ``prf`` names a chain of
     ``/ucan/revoke`` delegations (from ``authority``), that chain's root issuer (its subject), once
-    the chain validates at ``now``. Whether that principal may revoke the named delegation is
-    ``check_revocation``'s question. A revocation over ``MAX_REVOCATION_BYTES`` with its authority
+    the chain validates at ``now`` (the revocation itself at ``taken_at``). Whether that principal
+    may revoke the named delegation is ``check_revocation``'s question. A revocation over ``MAX_REVOCATION_BYTES`` with its authority
     (which ``check_revocation`` refuses) is ``InvalidToken`` before its chain is validated: no
     one makes this parse more policy than a revocation may hold."""
     revocation = need_token(revocation, "revoker's revocation")
     now = int(time.time()) if now is None else need_time(now, "revoker's now")
     authority = _tokens(authority, "the revocation's authority")
     _check_size(revocation, authority)
-    return _delegated(revocation, authority, now)[0]
+    return _delegated(revocation, authority, now, relayed=relayed)[0]
+
+
+def taken_at(revocation: Token, now: int, *, relayed: bool = False) -> int:
+    """The moment ``revocation``'s own time bounds are checked at: ``now``, or for a ``relayed`` one
+    (a peer executor recorded it and passed it on) past its ``exp``, that ``exp``: the fact it
+    records outlives it (ucan-wg/revocation: revocations are irreversible), so a peer that gets it
+    late still honours it. Its ``nbf`` is checked either way."""
+    return min(now, revocation.exp) if relayed and revocation.exp is not None else now
 
 
 def _tokens(tokens: Iterable[Token], what: str) -> tuple[Token, ...]:
@@ -250,7 +268,8 @@ def _tokens(tokens: Iterable[Token], what: str) -> tuple[Token, ...]:
 
 
 def _check(revocation: Token, delegation: Token, proofs: Iterable[Token], authority: Iterable[Token],
-           owner: str | None, now: int, revokers: Callable[[CID], Collection[str]] | None = None) -> _Checked:
+           owner: str | None, now: int, revokers: Callable[[CID], Collection[str]] | None = None, *,
+           relayed: bool = False) -> _Checked:
     """``check_revocation``'s work; the checked revocation with its revoker and authority chain
     (``revokers``, a table's: a revoked ``/ucan/revoke`` delegation grants nothing, as in any chain)."""
     revocation = need_token(revocation, "the revocation")
@@ -263,7 +282,8 @@ def _check(revocation: Token, delegation: Token, proofs: Iterable[Token], author
     if delegation.kind != "dlg":
         raise InvalidToken(f"{delegation.cid} is not a delegation")
     revocation.check_signature()
-    check_time(revocation, now)  # taken only in its own bounds; once recorded, honoured until the delegation expires
+    check_time(revocation, taken_at(revocation, now, relayed=relayed))  # once recorded, honoured until the
+    # delegation expires; a peer's is checked as of its exp (it was recorded in time there)
     delegation.check_signature()
     for proof in proofs:  # the proofs must be the delegation's own chain, root first, each signed
         if proof.kind != "dlg":
@@ -279,7 +299,7 @@ def _check(revocation: Token, delegation: Token, proofs: Iterable[Token], author
             raise InvalidClaim(f"proof {above.cid} is to {above.aud}, not to {below.iss} who issued the next "
                                f"token: the proofs are not delegation {delegation.cid}'s chain", hint=REVOKER_HINT)
     _check_rooted(proofs, delegation)
-    by, chain = _delegated(revocation, authority, now, revokers)
+    by, chain = _delegated(revocation, authority, now, revokers, relayed=relayed)
     if by != owner and by not in {delegation.iss, *(p.iss for p in proofs)}:
         acting = f"{revocation.iss}, acting for {by}," if chain else by
         raise InvalidClaim(f"{by} issued neither delegation {delegation.cid} nor a proof above it, so {acting} "
@@ -299,10 +319,12 @@ def _check_size(revocation: Token, authority: tuple[Token, ...]) -> None:
 
 
 def _delegated(revocation: Token, authority: tuple[Token, ...], now: int,
-               revokers: Callable[[CID], Collection[str]] | None = None) -> tuple[str, tuple[Token, ...]]:
+               revokers: Callable[[CID], Collection[str]] | None = None, *,
+               relayed: bool = False) -> tuple[str, tuple[Token, ...]]:
     """The revoker and the ``/ucan/revoke`` chain it acts on: the issuer and () when ``prf`` is empty,
     else the chain's root issuer once ``validate_invocation`` accepts the revocation with it at
-    ``now`` (a refusal re-raised as its own class, naming the revocation, with ``AUTHORITY_HINT``)."""
+    ``taken_at`` and each delegation of the chain is within its bounds at ``now`` as well (a
+    refusal re-raised as its own class, naming the revocation, with ``AUTHORITY_HINT``)."""
     if not revocation.payload["prf"]:
         return revocation.iss, ()
     try:
@@ -310,7 +332,10 @@ def _delegated(revocation: Token, authority: tuple[Token, ...], now: int,
             if token.cid in revocation.payload["prf"] and token.kind == "dlg" and token.cmd != REVOKE_COMMAND:
                 raise InvalidClaim(f"delegation {token.cid} grants {token.cmd}, not {REVOKE_COMMAND} itself: the "
                                    "authority to revoke is delegated only by name")
-        chain = validate_invocation(revocation, authority, now, revokers=revokers).chain
+        chain = validate_invocation(revocation, authority, taken_at(revocation, now, relayed=relayed),
+                                    revokers=revokers).chain
+        for token in chain:  # a relayed one's authority still holds now: none is dated back into its lifetime
+            check_time(token, now)
     except UcanError as exc:
         raise type(exc)(f"revocation {revocation.cid}'s delegated authority: {exc.message}",
                         hint=AUTHORITY_HINT) from None
