@@ -410,7 +410,7 @@ def create_record(sign: Callable[[bytes], bytes], key: PublicKey, value: str, *,
         put(5, sequence)
         put(6, max(0, ttl_ns))
     if key_from_peer_id(key.peer_id()) is None:
-        put(7, key.serialized)
+        put(7, key.canonical)
     put(8, sign(SIGNATURE_V2_PREFIX + data))
     put(9, data)
     return bytes(out)

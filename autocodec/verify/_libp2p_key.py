@@ -9,8 +9,12 @@ bytes, else its sha2-256 multihash. Signatures: Ed25519 over the message; RSA PK
 Secp256k1 and ECDSA (DER) over its SHA-256.
 
 Invariants: ``PublicKey.parse`` refuses what go-libp2p's ``UnmarshalPublicKey`` refuses
-(unknown type, wrong sizes, RSA under 2048 or over 8192 bits) with ``InvalidKeyData``;
-``verify`` never raises for a bad signature, it answers False.
+(unknown type, wrong sizes, RSA under 2048 or over 8192 bits, an RSA or ECDSA ``Data`` that is
+not the DER SubjectPublicKeyInfo Go's ``x509`` reads and writes back byte for byte, an ECDSA
+curve other than Go's P-224/P-256/P-384/P-521) with ``InvalidKeyData``; ``peer_id`` hashes the
+key as go-libp2p marshals it again (``canonical``: Type then Data, a Secp256k1 point
+compressed), not the bytes it was read from, as ``peer.IDFromPublicKey`` does; ``verify`` never
+raises for a bad signature, it answers False.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ KEY_TYPE_NAMES = {RSA: "RSA", ED25519: "Ed25519", SECP256K1: "Secp256k1", ECDSA:
 MAX_INLINE_KEY_BYTES = 42  # a serialized key up to this size is its own peer ID (identity multihash)
 MIN_RSA_BITS, MAX_RSA_BITS = 2048, 8192
 IDENTITY, SHA2_256 = 0x00, 0x12
+GO_X509_CURVES = ("secp224r1", "secp256r1", "secp384r1", "secp521r1")  # the curves Go's x509 parses
 
 
 class InvalidKeyData(InvalidInput):
@@ -81,11 +86,23 @@ class PublicKey:
     def type_name(self) -> str:
         return KEY_TYPE_NAMES.get(self.key_type, str(self.key_type))
 
+    @cached_property
+    def canonical(self) -> bytes:
+        """The key as go-libp2p's ``MarshalPublicKey`` writes it: the same key whatever
+        protobuf or point form it was read from (a Secp256k1 point compressed)."""
+        if self.key_type != SECP256K1:
+            return key_message(self.key_type, self.data)  # RSA, ECDSA: parse made sure Data is Go's DER
+        from cryptography.hazmat.primitives import serialization
+
+        point = self._loaded.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
+        return key_message(SECP256K1, point)
+
     def peer_id(self) -> bytes:
-        """The key's peer ID as a multihash (identity when short, else sha2-256)."""
-        if len(self.serialized) <= MAX_INLINE_KEY_BYTES:
-            return bytes([IDENTITY]) + encode_varint(len(self.serialized)) + self.serialized
-        return bytes([SHA2_256, 32]) + hashlib.sha256(self.serialized).digest()
+        """The key's peer ID as a multihash (identity when short, else sha2-256) of ``canonical``."""
+        key = self.canonical
+        if len(key) <= MAX_INLINE_KEY_BYTES:
+            return bytes([IDENTITY]) + encode_varint(len(key)) + key
+        return bytes([SHA2_256, 32]) + hashlib.sha256(key).digest()
 
     @cached_property
     def _loaded(self) -> Any:
@@ -112,6 +129,13 @@ class PublicKey:
                                              f"this one is {key.key_size}")
                 elif not isinstance(key, ec.EllipticCurvePublicKey):
                     raise InvalidKeyData("public key: not an ECDSA key")
+                elif key.curve.name not in GO_X509_CURVES:
+                    raise InvalidKeyData(f"public key (ECDSA): unsupported elliptic curve {key.curve.name} "
+                                         "(Go's x509 reads P-224, P-256, P-384 and P-521 only)")
+                spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+                if spki != data:  # PKCS#1, trailing bytes, a compressed point, not DER: Go's x509 refuses each
+                    raise InvalidKeyData(f"public key ({self.type_name}): not a DER SubjectPublicKeyInfo "
+                                         "as Go's x509 reads one")
                 return key
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise InvalidKeyData(f"public key ({self.type_name}): {exc}") from None

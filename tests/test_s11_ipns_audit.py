@@ -1,0 +1,115 @@
+"""The IPNS audit beside Kubo v0.43.1 (docs: boxo v0.43.0 ``ipns.ValidateWithName``, go-libp2p
+v0.50 ``core/crypto``): records whose key is written in a form other than the one go-libp2p
+writes, and keys Go's x509 does not read. Each row is Kubo's verdict (``ipfs name inspect
+--verify``, measured; the slow test measures it again). Before this file, rows marked
+``(was)`` got the opposite verdict here: the name was computed from the bytes in the record,
+where go-libp2p hashes the key as it marshals it again (a Secp256k1 point compressed, Type
+before Data), and ECDSA/RSA keys were read by OpenSSL's rules rather than Go's x509."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+from autocodec.verify._ipns import IpnsName, IpnsRecord, Problem, problem
+from autocodec.verify._libp2p_key import InvalidKeyData, PublicKey
+from tests import _s11_ipns_keys as k
+
+ED = ed25519.Ed25519PrivateKey.generate()
+K1 = ec.generate_private_key(ec.SECP256K1())
+P256 = ec.generate_private_key(ec.SECP256R1())
+RSA2048 = rsa.generate_private_key(65537, 2048)
+CURVES = {"P-224": ec.SECP224R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1(),
+          "brainpoolP256r1": ec.BrainpoolP256R1(), "secp256k1": ec.SECP256K1()}
+OTHER = {label: ec.generate_private_key(curve) for label, curve in CURVES.items()}
+
+
+def _rows() -> dict[str, tuple[Callable[[], tuple[bytes, str]], bool]]:
+    """label: (a record and the name to verify it for, Kubo's verdict)."""
+    k1_long = k.secp256k1_key(K1, compressed=False)
+    reordered = k.ed25519_reordered(ED)
+    extra = k.ed25519_key(ED) + b"\x18\x05"
+    return {
+        "secp256k1 key embedded uncompressed, the key's name (was refused)":
+            (lambda: (k.record(K1, embed=k1_long), k.name_hashing(k.secp256k1_key(K1, compressed=True))), True),
+        "secp256k1 key embedded uncompressed, a name hashing those bytes (was valid)":
+            (lambda: (k.record(K1, embed=k1_long), k.name_hashing(k1_long)), False),
+        "ed25519 key embedded Data before Type, the key's name (was refused)":
+            (lambda: (k.record(ED, embed=reordered), k.name_hashing(k.ed25519_key(ED))), True),
+        "ed25519 key embedded Data before Type, a name hashing those bytes (was valid)":
+            (lambda: (k.record(ED, embed=reordered), k.name_hashing(reordered)), False),
+        "ed25519 key embedded with an extra field, a name hashing those bytes (was valid)":
+            (lambda: (k.record(ED, embed=extra), k.name_hashing(extra)), False),
+        "ECDSA brainpoolP256r1 (was valid)":
+            (lambda: (k.record(OTHER["brainpoolP256r1"], embed=k.spki_key(OTHER["brainpoolP256r1"])),
+                      k.name_hashing(k.spki_key(OTHER["brainpoolP256r1"]))), False),
+        "ECDSA-typed secp256k1 SubjectPublicKeyInfo (was valid)":
+            (lambda: (k.record(OTHER["secp256k1"], embed=k.spki_key(OTHER["secp256k1"])),
+                      k.name_hashing(k.spki_key(OTHER["secp256k1"]))), False),
+        "ECDSA P-256 with a compressed point (was valid)":
+            (lambda: (k.record(P256, embed=k.ecdsa_compressed_spki(P256)),
+                      k.name_hashing(k.ecdsa_compressed_spki(P256))), False),
+        "RSA as PKCS#1 RSAPublicKey DER (was valid)":
+            (lambda: (k.record(RSA2048, embed=k.rsa_pkcs1(RSA2048)), k.name_hashing(k.rsa_pkcs1(RSA2048))), False),
+        "RSA SubjectPublicKeyInfo with a trailing byte":
+            (lambda: (k.record(RSA2048, embed=k.rsa_trailing(RSA2048)), k.name_hashing(k.rsa_trailing(RSA2048))), False),
+        "RSA-2048": (lambda: (k.record(RSA2048, embed=k.spki_key(RSA2048)), k.name_hashing(k.spki_key(RSA2048))), True),
+        "secp256k1 compressed, inline": (lambda: (k.record(K1), k.name_hashing(k.secp256k1_key(K1, compressed=True))),
+                                         True),
+        "ECDSA P-256": (lambda: (k.record(P256, embed=k.spki_key(P256)), k.name_hashing(k.spki_key(P256))), True),
+        **{f"ECDSA {label}": ((lambda key=OTHER[label]: (k.record(key, embed=k.spki_key(key)),  # type: ignore[misc]
+                                                          k.name_hashing(k.spki_key(key)))), True)
+           for label in ("P-224", "P-384", "P-521")},
+    }
+
+
+ROWS = _rows()
+
+
+@pytest.mark.parametrize("label", list(ROWS))
+def test_key_forms_get_kubos_verdict(label: str) -> None:
+    make, kubo_valid = ROWS[label]
+    raw, name = make()
+    found = problem(IpnsRecord.parse(raw), IpnsName.parse(name))
+    if kubo_valid:
+        assert found is None, found
+    else:
+        assert found is not None and found[0] is Problem.KEY, found
+
+
+def test_a_key_read_in_another_form_has_the_name_of_its_marshalled_form() -> None:
+    long = PublicKey.parse(k.secp256k1_key(K1, compressed=False))
+    short = PublicKey.parse(k.secp256k1_key(K1, compressed=True))
+    assert long.canonical == short.serialized and long.peer_id() == short.peer_id()
+    assert PublicKey.parse(k.ed25519_reordered(ED)).peer_id() == PublicKey.parse(k.ed25519_key(ED)).peer_id()
+
+
+@pytest.mark.parametrize("data", [k.rsa_pkcs1(RSA2048), k.rsa_trailing(RSA2048),
+                                  k.ecdsa_compressed_spki(P256), k.spki_key(OTHER["brainpoolP256r1"])],
+                         ids=["RSA PKCS#1", "RSA trailing byte", "P-256 compressed point", "brainpoolP256r1"])
+def test_keys_gos_x509_refuses_are_invalid_key_data(data: bytes) -> None:
+    with pytest.raises(InvalidKeyData):
+        PublicKey.parse(data)
+
+
+@pytest.mark.slow
+@pytest.mark.ipfs
+def test_kubo_gives_each_row_its_verdict(tmp_path: Path) -> None:
+    """The rows' verdicts, measured again with Kubo's ``ipfs name inspect --verify``."""
+    from tests._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    kubo = KuboRepo.create(tmp_path / "kubo")
+    wrong = []
+    for label, (make, kubo_valid) in ROWS.items():
+        raw, name = make()
+        out = kubo.ipfs("name", "inspect", f"--verify={name}", input=raw).stdout
+        valid = re.search(rb"Valid:\s*(true|false)", out)
+        assert valid is not None, out
+        if (valid.group(1) == b"true") != kubo_valid:
+            wrong.append(f"{label}: Kubo says {out[:300]!r}")
+    assert not wrong, "\n".join(wrong)
