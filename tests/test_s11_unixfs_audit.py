@@ -6,9 +6,10 @@ how each side reads it.
   the message and in its mtime; wire types 6 and 7, a stray or mismatched end of group, an
   unterminated group and field numbers past 2^29-1 are refused. Here every such field was
   refused (``unexpected field``), so ``cat``, ``ls`` and ``get`` failed where Kubo reads the node.
-- An mtime whose nanoseconds are given but not 1 to 999,999,999 (explicit 0 included) is no
-  mtime, as boxo's ``ModTime`` reads it (``get`` writes the time of the call); here 10^9 and
-  more was refused and an explicit 0 kept the seconds.
+- An mtime given twice is merged, as protobuf merges a message field (HEAD read the last alone,
+  so seconds then nanoseconds was refused). An mtime whose nanoseconds are given but not 1 to
+  999,999,999 (explicit 0 included) is no mtime, as boxo's ``ModTime`` reads it (``get`` writes
+  the time of the call); here 10^9 and more was refused and an explicit 0 kept the seconds.
 - A name is looked up in a HAMT shard as go-unixfsnode looks it up: its slot must be set in the
   bitfield and the link is the one at the count of set bits below the slot; here the first link
   whose name started with the slot's digits was taken, so a lying bitfield, links out of order
@@ -61,6 +62,7 @@ DATA_CASES: dict[str, tuple[bytes, bytes | None]] = {
     "mtime as varint": (FILE + _tag(8, 0) + b"\x05", b"hi"),
     "mtime with an unknown field": (FILE + _tag(8, 2) + b"\x04\x08\x01\x18\x05", b"hi"),
     "Data as varint": (b"\x08\x02\x10\x01\x18\x00", b""),  # skipped: an empty file
+    "mtime in two parts": (FILE + _tag(8, 2) + b"\x02\x08\x01" + _tag(8, 2) + b"\x05\x15\x05\x00\x00\x00", b"hi"),
     "field 2^29": (FILE + _tag(1 << 29, 0) + b"\x01", None),
     "wire type 6": (FILE + _tag(9, 6) + b"\x01", None),
     "field 0": (FILE + b"\x00\x01", None),
@@ -109,6 +111,13 @@ def test_mtime_nanoseconds_outside_1_to_999999999_are_no_mtime(nanos: int | None
     """Kubo's get writes the time of the call for these (measured), the seconds otherwise."""
     time = b"\x08\x01" + (b"" if nanos is None else b"\x15" + nanos.to_bytes(4, "little"))
     assert _pb.decode(FILE + _tag(8, 2) + bytes([len(time)]) + time).mtime == mtime
+
+
+@pytest.mark.parametrize("second,mtime", [(b"\x15\x05\x00\x00\x00", (1, 5)), (b"\x08\x07", (7, 0))])
+def test_an_mtime_given_twice_is_merged_as_protobuf_merges_it(second: bytes, mtime: tuple[int, int]) -> None:
+    """Kubo's get dates the file 1.000000005 and 7 s (measured); HEAD refused the first."""
+    data = FILE + _tag(8, 2) + b"\x02\x08\x01" + _tag(8, 2) + bytes([len(second)]) + second
+    assert _pb.decode(data).mtime == mtime
 
 
 NAMES = ("alpha", "beta", "gamma")

@@ -20,7 +20,8 @@ Invariants:
 - ``decode`` accepts any valid encoding of the message (packed or unpacked blocksizes,
   fields in any order) and skips what protobuf-go, Kubo 0.43.1's reader, skips: a field of
   a number it does not know, or of a known number in another wire type (groups included),
-  in the message and in its mtime; an mtime whose nanoseconds are given but not 1 to
+  in the message and in its mtime; an mtime given twice is merged (the second's fields over
+  the first's, as protobuf merges a message field); an mtime whose nanoseconds are given but not 1 to
   999,999,999 is read as no mtime (boxo's ``ModTime``). It refuses the rest with ``InvalidBlock``: truncation,
   wire types 6 and 7, a stray or mismatched end of group, field numbers outside 1 to
   2^29-1, a missing or unknown Type, varints over 64 bits.
@@ -218,7 +219,7 @@ def _fields(buf: bytes | memoryview, any_type: bool = False) -> tuple[int, tuple
     hash_type: int | None = None
     fanout: int | None = None
     mode: int | None = None
-    mtime: tuple[int, int] | None = None
+    mtime_parts: list[bytes | memoryview] = []  # an mtime given twice is merged: its parts read as one
     blocksizes: list[int] = []
     pos = 0
     while pos < len(buf):
@@ -250,11 +251,12 @@ def _fields(buf: bytes | memoryview, any_type: bool = False) -> tuple[int, tuple
                 span, pos = _span(buf, pos)
             else:
                 value_bytes, pos = _read_bytes(buf, pos)
-                mtime = _decode_time(value_bytes)
+                mtime_parts.append(value_bytes)
         else:
             pos = _skip(buf, pos, key)
     if kind is None:
         raise InvalidBlock("unixfs: the Data message has no Type")
     if kind not in TYPE_NAMES and not any_type:
         raise InvalidBlock(f"unixfs: unknown node type {kind}")
+    mtime = _decode_time(b"".join(mtime_parts)) if mtime_parts else None
     return kind, span, (filesize, tuple(blocksizes), hash_type, fanout, mode, mtime)
