@@ -6,9 +6,11 @@ Facts: the libp2p peer-ID spec (a peer ID hashes the key as go-libp2p marshals i
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from autocodec.builtin import encode
 from autocodec.cid import CID, encode_varint
@@ -35,11 +37,26 @@ def sign(private: PrivateKey, message: bytes) -> bytes:
     return private.sign(message)
 
 
-def record(private: PrivateKey, *, embed: bytes | None = None) -> bytes:
-    """A V2-only record of ``DATA`` signed by ``private``, with ``embed`` as its pubKey field."""
+def record(private: PrivateKey, *, embed: bytes | None = None,
+           alter: Callable[[bytes], bytes] = lambda signature: signature) -> bytes:
+    """A V2-only record of ``DATA`` signed by ``private``, with ``embed`` as its pubKey field and
+    the signature as ``alter`` rewrites it."""
     body = encode(DATA, "dag-cbor")
     head = field(7, embed) if embed is not None else b""
-    return head + field(8, sign(private, b"ipns-signature:" + body)) + field(9, body)
+    return head + field(8, alter(sign(private, b"ipns-signature:" + body))) + field(9, body)
+
+
+def der_integer(value: int, *, pad: bool = False) -> bytes:
+    digits = (b"\x00" if pad else b"") + value.to_bytes(value.bit_length() // 8 + 1, "big", signed=True)
+    return b"\x02" + bytes([len(digits)]) + digits
+
+
+def ecdsa_rewritten(signature: bytes, *, extra: bytes = b"", pad: bool = False) -> bytes:
+    """The DER signature's R and S again, ``extra`` inside the SEQUENCE after them, R padded
+    with a non-minimal zero byte when ``pad``."""
+    r, s = decode_dss_signature(signature)
+    inner = der_integer(r, pad=pad) + der_integer(s) + extra
+    return b"\x30" + bytes([len(inner)]) + inner
 
 
 def name_hashing(serialized: bytes) -> str:

@@ -1,10 +1,12 @@
 """The IPNS audit beside Kubo v0.43.1 (docs: boxo v0.43.0 ``ipns.ValidateWithName``, go-libp2p
 v0.50 ``core/crypto``): records whose key is written in a form other than the one go-libp2p
-writes, and keys Go's x509 does not read. Each row is Kubo's verdict (``ipfs name inspect
+writes, keys Go's x509 does not read, and ECDSA signatures as Go's ``asn1.Unmarshal`` reads them
+(what follows R and S is ignored). Each row is Kubo's verdict (``ipfs name inspect
 --verify``, measured; the slow test measures it again). Before this file, rows marked
 ``(was)`` got the opposite verdict here: the name was computed from the bytes in the record,
 where go-libp2p hashes the key as it marshals it again (a Secp256k1 point compressed, Type
-before Data), and ECDSA/RSA keys were read by OpenSSL's rules rather than Go's x509."""
+before Data), and ECDSA/RSA keys and ECDSA signatures were read by OpenSSL's rules rather than
+Go's."""
 
 from __future__ import annotations
 
@@ -57,6 +59,18 @@ def _rows() -> dict[str, tuple[Callable[[], tuple[bytes, str]], bool]]:
             (lambda: (k.record(RSA2048, embed=k.rsa_pkcs1(RSA2048)), k.name_hashing(k.rsa_pkcs1(RSA2048))), False),
         "RSA SubjectPublicKeyInfo with a trailing byte":
             (lambda: (k.record(RSA2048, embed=k.rsa_trailing(RSA2048)), k.name_hashing(k.rsa_trailing(RSA2048))), False),
+        "ECDSA P-256 signature with bytes after its SEQUENCE (was refused)":
+            (lambda: (k.record(P256, embed=k.spki_key(P256), alter=lambda sig: sig + b"\x00tail"),
+                      k.name_hashing(k.spki_key(P256))), True),
+        "ECDSA P-256 signature with a third INTEGER in its SEQUENCE (was refused)":
+            (lambda: (k.record(P256, embed=k.spki_key(P256), alter=lambda sig: k.ecdsa_rewritten(sig, extra=b"\x02\x01\x00")),
+                      k.name_hashing(k.spki_key(P256))), True),
+        "ECDSA P-256 signature with R not minimally encoded":
+            (lambda: (k.record(P256, embed=k.spki_key(P256), alter=lambda sig: k.ecdsa_rewritten(sig, pad=True)),
+                      k.name_hashing(k.spki_key(P256))), False),
+        "secp256k1 signature with a byte after its SEQUENCE":
+            (lambda: (k.record(K1, alter=lambda sig: sig + b"\x00"), k.name_hashing(k.secp256k1_key(K1, compressed=True))),
+             False),
         "RSA-2048": (lambda: (k.record(RSA2048, embed=k.spki_key(RSA2048)), k.name_hashing(k.spki_key(RSA2048))), True),
         "secp256k1 compressed, inline": (lambda: (k.record(K1), k.name_hashing(k.secp256k1_key(K1, compressed=True))),
                                          True),
@@ -78,7 +92,7 @@ def test_key_forms_get_kubos_verdict(label: str) -> None:
     if kubo_valid:
         assert found is None, found
     else:
-        assert found is not None and found[0] is Problem.KEY, found
+        assert found is not None and found[0] is (Problem.SIGNATURE if "signature" in label else Problem.KEY), found
 
 
 def test_a_key_read_in_another_form_has_the_name_of_its_marshalled_form() -> None:

@@ -6,7 +6,9 @@ Data = 2}`` with ``Type`` RSA 0, Ed25519 1, Secp256k1 2, ECDSA 3; ``Data`` is 32
 (Ed25519), a 33- or 65-byte SEC1 point (Secp256k1), or a DER SubjectPublicKeyInfo (RSA,
 ECDSA). A peer ID is the identity multihash of the serialized key when that is at most 42
 bytes, else its sha2-256 multihash. Signatures: Ed25519 over the message; RSA PKCS#1 v1.5,
-Secp256k1 and ECDSA (DER) over its SHA-256.
+Secp256k1 and ECDSA (DER) over its SHA-256; an ECDSA signature is read as Go's
+``asn1.Unmarshal`` reads it: bytes after R and S, in their SEQUENCE or after it, are ignored
+(Kubo accepts them).
 
 Invariants: ``PublicKey.parse`` refuses what go-libp2p's ``UnmarshalPublicKey`` refuses
 (unknown type, wrong sizes, RSA under 2048 or over 8192 bits, an RSA or ECDSA ``Data`` that is
@@ -156,10 +158,58 @@ class PublicKey:
             elif self.key_type == RSA:
                 key.verify(signature, message, padding.PKCS1v15(), hashes.SHA256())
             else:
+                if self.key_type == ECDSA:  # go-libp2p reads it with asn1.Unmarshal, ignoring what follows
+                    signature = _go_asn1_signature(signature)
                 key.verify(signature, message, ec.ECDSA(hashes.SHA256()))
         except (InvalidSignature, ValueError):
             return False
         return True
+
+
+def _go_asn1_signature(signature: bytes) -> bytes:
+    """An ECDSA signature as go-libp2p reads it (``asn1.Unmarshal`` into ``{R, S}``): the first
+    two INTEGERs of the leading DER SEQUENCE, anything after them in it or after it ignored,
+    written again as plain DER; ``ValueError`` for what Go's asn1 refuses."""
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    tag, body, _ = _der_element(signature, 0)
+    if tag != 0x30:
+        raise ValueError("not a SEQUENCE")
+    inner = signature[body[0]:body[1]]
+    numbers = []
+    pos = 0
+    for _ in range(2):
+        tag, (start, end), pos = _der_element(inner, pos)
+        digits = inner[start:end]
+        if tag != 0x02 or not digits or (len(digits) > 1 and (digits[0], digits[1] >> 7) in ((0, 0), (0xFF, 1))):
+            raise ValueError("not a minimal INTEGER")
+        numbers.append(int.from_bytes(digits, "big", signed=True))
+    if min(numbers) <= 0:
+        raise ValueError("R or S is not positive")
+    return bytes(encode_dss_signature(numbers[0], numbers[1]))
+
+
+def _der_element(data: bytes, pos: int) -> tuple[int, tuple[int, int], int]:
+    """``(tag, (body start, body end), next position)`` of the DER element at ``pos`` (lengths
+    in their minimal form, as Go's asn1 requires); ``ValueError`` when there is none."""
+    if pos + 2 > len(data):
+        raise ValueError("truncated")
+    tag, first = data[pos], data[pos + 1]
+    pos += 2
+    if first < 0x80:
+        length = first
+    else:
+        size = first & 0x7F
+        digits = data[pos:pos + size]
+        if not 1 <= size <= 4 or len(digits) < size or digits[0] == 0:
+            raise ValueError("bad length")
+        length = int.from_bytes(digits, "big")
+        if length < 0x80:
+            raise ValueError("non-minimal length")
+        pos += size
+    if pos + length > len(data):
+        raise ValueError("truncated")
+    return tag, (pos, pos + length), pos + length
 
 
 def key_from_peer_id(multihash: bytes) -> PublicKey | None:
