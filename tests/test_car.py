@@ -15,7 +15,8 @@ from autocodec import CID, DEFAULT_LIMITS
 from autocodec.builtin import cid_for, decode, encode
 from autocodec.cid import encode_varint
 from autocodec.errors import AutocodecError, BlockNotFound, HashMismatch, InvalidCar, StoreCorrupt
-from autocodec.store import BlockStore, CarReader, CarWriter, export_car, import_car
+from autocodec.store import BlockStore, CarReader, export_car, import_car
+from tests._car_bytes import car_bytes
 
 from .conftest import CODEC_FIXTURES
 
@@ -51,14 +52,6 @@ def build_dag(store: BlockStore) -> tuple[CID, list[CID]]:
     b = put_node(store, {"name": "b", "kids": [leaves[1]], "pb": pb_cid})
     root = put_node(store, {"a": a, "b": b, "n": 1})
     return root, [root, a, leaves[0], leaves[1], b, pb_cid, leaves[2]]
-
-
-def car_bytes(roots: list[CID], blocks: list[tuple[CID, bytes]]) -> bytes:
-    out = io.BytesIO()
-    w = CarWriter(out, roots)
-    for cid, data in blocks:
-        w.write(cid, data)
-    return out.getvalue()
 
 
 def raw_block(data: bytes) -> tuple[CID, bytes]:

@@ -4,7 +4,6 @@ offsets (counted here), not the file; and every behaviour of the in-memory sourc
 from __future__ import annotations
 
 import hashlib
-import io
 import os
 import struct
 import tracemalloc
@@ -16,17 +15,9 @@ from autocodec import CID
 from autocodec.builtin import cid_for
 from autocodec.errors import BlockNotFound, HashMismatch, InvalidCar, SourceUnavailable
 from autocodec.sources import CarSource, Fetcher
-from autocodec.store import CarWriter
+from tests._car_bytes import car_bytes
 
 ROOT = cid_for(b"root", "raw")
-
-
-def car_bytes(roots: list[CID], blocks: list[tuple[CID, bytes]]) -> bytes:
-    out = io.BytesIO()
-    writer = CarWriter(out, roots)
-    for cid, data in blocks:
-        writer.write(cid, data)
-    return out.getvalue()
 
 
 def raw_block(data: bytes) -> tuple[CID, bytes]:

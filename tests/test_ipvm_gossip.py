@@ -15,7 +15,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +31,7 @@ from autocodec.verify import KeyRing
 from autocodec.verify.ucan import REVOKE_COMMAND, invoke, parse_token
 from tests._cli import run_cli
 from tests._kubo import free_port
+from tests._gossip_wait import revocation_log, wait_until
 from tests._serve_proc import ServeProcess
 
 pytestmark = pytest.mark.slow
@@ -60,17 +60,11 @@ class Net:
 
 
 def _logged(srv: ServeProcess) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(srv.url + "/ipvm/revocations?since=0", timeout=30) as resp:
-        entries: list[dict[str, Any]] = json.loads(resp.read())["revocations"]
-    return entries
+    return revocation_log(srv)
 
 
 def _wait(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {DEADLINE_S} s: {what}")
-        time.sleep(0.2)
+    wait_until(check, what, DEADLINE_S)
 
 
 @contextlib.contextmanager

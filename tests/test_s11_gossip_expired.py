@@ -34,6 +34,7 @@ from autocodec.verify.ucan import (
     revoke_authority,
 )
 from tests._cli import run_cli
+from tests._gossip_wait import revocation_log, wait_until
 from tests._serve_proc import ServeProcess
 
 JOB = ("ipld-select", "select", "--arg", '{"a": 5}', "--arg", '"a"')
@@ -43,17 +44,11 @@ GOSSIP = "[limits.gossip]\nbackoff_s = 0.2\nmax_backoff_s = 1\nretries = 1000\np
 
 
 def _logged(srv: ServeProcess) -> list[dict[str, Any]]:
-    with urllib.request.urlopen(srv.url + "/ipvm/revocations?since=0", timeout=30) as resp:
-        entries: list[dict[str, Any]] = json.loads(resp.read())["revocations"]
-    return entries
+    return revocation_log(srv)
 
 
 def _wait(check: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_S
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {DEADLINE_S} s: {what}")
-        time.sleep(0.2)
+    wait_until(check, what, DEADLINE_S)
 
 
 def _peers(home: Path, *urls: str) -> None:

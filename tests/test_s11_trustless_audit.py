@@ -33,8 +33,9 @@ from autocodec.config import FetchLimits
 from autocodec.errors import (AutocodecError, FetchError, FetchTimeout, FetchTooLarge, HashMismatch, InvalidCar,
                               NotTrustless)
 from autocodec.sources import Fetcher, GatewaySource
-from autocodec.store import BlockStore, CarReader, CarWriter
+from autocodec.store import BlockStore, CarReader
 from tests._http_peers import Peer, Send, answer, trickle
+from tests._car_bytes import car_bytes
 
 FAST = FetchLimits(timeout_s=2.0, retries=0, backoff_s=0.05, deadline_s=2.0, max_car_bytes=1 << 20,
                    max_block_bytes=1 << 16)
@@ -45,20 +46,12 @@ ROOT_BYTES = encode({"a": L1, "b": L2, "same": L1, "inline": CID.build(0x55, b"\
 ROOT = cid_for(ROOT_BYTES, "dag-cbor")
 
 
-def _car(roots: list[CID], blocks: list[tuple[CID, bytes]]) -> bytes:
-    out = io.BytesIO()
-    writer = CarWriter(out, roots)
-    for cid, data in blocks:
-        writer.write(cid, data)
-    return out.getvalue()
-
-
 def _v2(v1: bytes) -> bytes:
     pragma = bytes.fromhex("0aa16776657273696f6e02")
     return pragma + bytes(16) + (51).to_bytes(8, "little") + len(v1).to_bytes(8, "little") + bytes(8) + v1
 
 
-WHOLE = _car([ROOT], [(ROOT, ROOT_BYTES), (L1, LEAF1), (L2, LEAF2)])
+WHOLE = car_bytes([ROOT], [(ROOT, ROOT_BYTES), (L1, LEAF1), (L2, LEAF2)])
 
 
 def _blocks(car: bytes) -> list[CID]:
@@ -69,9 +62,9 @@ def _blocks(car: bytes) -> list[CID]:
 
 TAKEN = {  # answer -> the DAG's own CARv1 (DFS, each block once, no identity section)
     "whole": WHOLE,
-    "extra-block (fails on 492e27c)": _car([ROOT], [(ROOT, ROOT_BYTES), (OTHER_CID, OTHER), (L1, LEAF1), (L2, LEAF2)]),
-    "out-of-order": _car([ROOT], [(L2, LEAF2), (ROOT, ROOT_BYTES), (L1, LEAF1)]),
-    "duplicates": _car([ROOT], [(ROOT, ROOT_BYTES), (L1, LEAF1), (L1, LEAF1), (L2, LEAF2)]),
+    "extra-block (fails on 492e27c)": car_bytes([ROOT], [(ROOT, ROOT_BYTES), (OTHER_CID, OTHER), (L1, LEAF1), (L2, LEAF2)]),
+    "out-of-order": car_bytes([ROOT], [(L2, LEAF2), (ROOT, ROOT_BYTES), (L1, LEAF1)]),
+    "duplicates": car_bytes([ROOT], [(ROOT, ROOT_BYTES), (L1, LEAF1), (L1, LEAF1), (L2, LEAF2)]),
     "carv2": _v2(WHOLE),
 }
 
@@ -85,15 +78,15 @@ def test_export_dag_takes_the_dag_and_only_the_dag(body: bytes) -> None:
 
 
 REFUSED: dict[str, tuple[bytes, type[AutocodecError], str]] = {
-    "missing-leaf (fails on 492e27c)": (_car([ROOT], [(ROOT, ROOT_BYTES), (L1, LEAF1)]), InvalidCar,
+    "missing-leaf (fails on 492e27c)": (car_bytes([ROOT], [(ROOT, ROOT_BYTES), (L1, LEAF1)]), InvalidCar,
                                         f"block {L2}, linked in the DAG, is not in it"),
-    "root-section-only (fails on 492e27c)": (_car([ROOT], [(ROOT, ROOT_BYTES)]), InvalidCar, "not a whole CAR"),
-    "no-root-section (fails on 492e27c)": (_car([ROOT], [(L1, LEAF1), (L2, LEAF2)]), InvalidCar,
+    "root-section-only (fails on 492e27c)": (car_bytes([ROOT], [(ROOT, ROOT_BYTES)]), InvalidCar, "not a whole CAR"),
+    "no-root-section (fails on 492e27c)": (car_bytes([ROOT], [(L1, LEAF1), (L2, LEAF2)]), InvalidCar,
                                            f"block {ROOT}, linked"),
-    "bytes-not-the-cids": (_car([ROOT], [(ROOT, ROOT_BYTES), (L1, LEAF2), (L2, LEAF2)]), HashMismatch,
+    "bytes-not-the-cids": (car_bytes([ROOT], [(ROOT, ROOT_BYTES), (L1, LEAF2), (L2, LEAF2)]), HashMismatch,
                            "do not match"),
-    "another-root": (_car([L1], [(L1, LEAF1)]), HashMismatch, "not of the asked"),
-    "two-roots": (_car([ROOT, L1], [(ROOT, ROOT_BYTES), (L1, LEAF1), (L2, LEAF2)]), HashMismatch, "not of the asked"),
+    "another-root": (car_bytes([L1], [(L1, LEAF1)]), HashMismatch, "not of the asked"),
+    "two-roots": (car_bytes([ROOT, L1], [(ROOT, ROOT_BYTES), (L1, LEAF1), (L2, LEAF2)]), HashMismatch, "not of the asked"),
     "not-a-car": (b"<html><body>hello</body></html>", InvalidCar, "not a CAR"),
 }
 
@@ -322,11 +315,11 @@ def test_below_a_codec_not_read_here_every_verified_block_is_kept() -> None:
     cannot be told, so the blocks after it are kept for the caller's walk, each verified."""
     doc = b'{"a": 1}'
     root = CID.build(0x0200, cid_for(doc, "raw").multihash)
-    body = _car([root], [(OTHER_CID, OTHER), (root, doc), (L1, LEAF1)])
+    body = car_bytes([root], [(OTHER_CID, OTHER), (root, doc), (L1, LEAF1)])
     with Peer(answer("200 OK", CT, body)) as peer:
         got = GatewaySource(peer.url, limits=FAST).export_dag(root)
     assert _blocks(got) == [root, OTHER_CID, L1]
-    bad = _car([root], [(root, doc), (L1, LEAF2)])
+    bad = car_bytes([root], [(root, doc), (L1, LEAF2)])
     with Peer(answer("200 OK", CT, bad)) as peer:
         with pytest.raises(HashMismatch, match="do not match"):
             GatewaySource(peer.url, limits=FAST).export_dag(root)

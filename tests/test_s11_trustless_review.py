@@ -33,8 +33,9 @@ from autocodec.builtin import cid_for, encode
 from autocodec.config import FetchLimits
 from autocodec.errors import DigestTooLong, InvalidBlock, InvalidCar, WeakDigest
 from autocodec.sources import GatewaySource, NodeSource
-from autocodec.store import CarReader, CarWriter
+from autocodec.store import CarReader
 from tests._http_peers import Peer, answer
+from tests._car_bytes import car_bytes
 
 FAST = FetchLimits(timeout_s=2.0, retries=0, backoff_s=0.05, deadline_s=2.0, max_car_bytes=1 << 20,
                    max_block_bytes=1 << 16)
@@ -48,14 +49,6 @@ ROOT_BYTES = encode([MID_RAW, MID_CBOR], "dag-cbor")
 ROOT = cid_for(ROOT_BYTES, "dag-cbor")
 
 
-def _car(roots: list[CID], blocks: list[tuple[CID, bytes]]) -> bytes:
-    out = io.BytesIO()
-    writer = CarWriter(out, roots)
-    for cid, data in blocks:
-        writer.write(cid, data)
-    return out.getvalue()
-
-
 def _blocks(car: bytes) -> list[CID]:
     return [cid for cid, _ in CarReader(io.BytesIO(car))]
 
@@ -63,10 +56,10 @@ def _blocks(car: bytes) -> list[CID]:
 def test_bytes_linked_as_raw_then_dag_cbor_are_walked_as_dag_cbor_too() -> None:
     """Kubo's gateway answers root, the bytes once (under the raw CID, met first), then the child the
     dag-cbor reading links (measured on 0.43.1, and ``test_export_dag_returns_kubos_gateway_car``)."""
-    whole = _car([ROOT], [(ROOT, ROOT_BYTES), (MID_RAW, MID), (CHILD_CID, CHILD)])
+    whole = car_bytes([ROOT], [(ROOT, ROOT_BYTES), (MID_RAW, MID), (CHILD_CID, CHILD)])
     with Peer(answer("200 OK", CT, whole)) as peer:
         assert GatewaySource(peer.url, limits=FAST).export_dag(ROOT) == whole  # the child was dropped
-    short = _car([ROOT], [(ROOT, ROOT_BYTES), (MID_CBOR, MID)])
+    short = car_bytes([ROOT], [(ROOT, ROOT_BYTES), (MID_CBOR, MID)])
     with Peer(answer("200 OK", CT, short)) as peer:
         with pytest.raises(InvalidCar, match=f"not a whole CAR.*{CHILD_CID}"):  # was taken as whole
             GatewaySource(peer.url, limits=FAST).export_dag(ROOT)
@@ -78,7 +71,7 @@ def test_a_linked_block_that_does_not_decode_names_the_source_and_the_block(code
     broken = CID.build(codec, cid_for(bad, "raw").multihash)
     root_bytes = encode([broken], "dag-cbor")
     root = cid_for(root_bytes, "dag-cbor")
-    body = _car([root], [(root, root_bytes), (broken, bad)])
+    body = car_bytes([root], [(root, root_bytes), (broken, bad)])
     with Peer(answer("200 OK", CT, body)) as peer:
         with pytest.raises(InvalidBlock, match=f"gateway:.* answered a CAR for {root} whose block {broken} "
                                                "does not decode") as caught:
@@ -101,11 +94,11 @@ def test_a_dag_linking_a_forgeable_digest_is_refused_as_the_fetcher_refuses_it()
     weak = _blake2b_8(b"the real leaf")
     root_bytes = encode([weak], "dag-cbor")
     root = cid_for(root_bytes, "dag-cbor")
-    body = _car([root], [(root, root_bytes), (weak, _forged(weak))])
+    body = car_bytes([root], [(root, root_bytes), (weak, _forged(weak))])
     with Peer(answer("200 OK", CT, body)) as peer:
         with pytest.raises(WeakDigest, match=f"links {weak}: its digest is 1 bytes"):
             GatewaySource(peer.url, limits=FAST).export_dag(root)
-    with Peer(answer("200 OK", CT, _car([weak], [(weak, _forged(weak))]))) as peer:
+    with Peer(answer("200 OK", CT, car_bytes([weak], [(weak, _forged(weak))]))) as peer:
         with pytest.raises(WeakDigest):
             GatewaySource(peer.url, limits=FAST).export_dag(weak)
 
@@ -114,7 +107,7 @@ def test_below_a_codec_not_read_here_a_forgeable_block_is_not_kept() -> None:
     doc = b'{"a": 1}'
     root = CID.build(0x0200, cid_for(doc, "raw").multihash)
     weak = _blake2b_8(b"the real leaf")
-    body = _car([root], [(root, doc), (weak, _forged(weak)), (CHILD_CID, CHILD)])
+    body = car_bytes([root], [(root, doc), (weak, _forged(weak)), (CHILD_CID, CHILD)])
     with Peer(answer("200 OK", CT, body)) as peer:
         assert _blocks(GatewaySource(peer.url, limits=FAST).export_dag(root)) == [root, CHILD_CID]
 
@@ -125,13 +118,13 @@ def test_a_dag_linking_an_identity_cid_over_128_bytes_is_refused() -> None:
     big = CID.build(0x55, b"\x00\x81\x01" + b"x" * 129)
     root_bytes = encode([big], "dag-cbor")
     root = cid_for(root_bytes, "dag-cbor")
-    with Peer(answer("200 OK", CT, _car([root], [(root, root_bytes)]))) as peer:
+    with Peer(answer("200 OK", CT, car_bytes([root], [(root, root_bytes)]))) as peer:
         with pytest.raises(DigestTooLong, match="identity CID .* of 129 bytes"):
             GatewaySource(peer.url, limits=FAST).export_dag(root)
     fine = CID.build(0x55, b"\x00\x80\x01" + b"x" * 128)
     root_bytes = encode([fine], "dag-cbor")
     root = cid_for(root_bytes, "dag-cbor")
-    whole = _car([root], [(root, root_bytes)])
+    whole = car_bytes([root], [(root, root_bytes)])
     with Peer(answer("200 OK", CT, whole)) as peer:
         assert GatewaySource(peer.url, limits=FAST).export_dag(root) == whole
 
@@ -142,7 +135,7 @@ def test_a_dag_cbor_chain_10000_deep_is_walked_without_recursion() -> None:
     for _ in range(10_000):
         node = encode({"n": chain[-1][0]}, "dag-cbor")
         chain.append((cid_for(node, "dag-cbor"), node))
-    whole = _car([chain[-1][0]], chain[::-1])
+    whole = car_bytes([chain[-1][0]], chain[::-1])
     with Peer(answer("200 OK", CT, whole)) as peer:
         assert GatewaySource(peer.url, limits=FAST).export_dag(chain[-1][0]) == whole
 
@@ -174,7 +167,7 @@ def kubo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object, dic
              "identity-root": CID.build(0x71, b"\x00" + bytes([len(inlined)]) + inlined)}
     blocks = [(ROOT, ROOT_BYTES), (MID_CBOR, MID), (pb1, pb), (roots["v0-v1-v0"], v0v1),
               (roots["identity"], inline), (roots["many"], many), *chain]
-    (tmp / "in.car").write_bytes(_car(list(roots.values()), blocks))
+    (tmp / "in.car").write_bytes(car_bytes(list(roots.values()), blocks))
     repo.ipfs("dag", "import", "--pin-roots=false", tmp / "in.car")
     (tmp / "file").write_bytes(b"R" * 3072 + b"tail\n")
     roots["file"] = CID.parse(repo.ipfs("add", "-Q", "--cid-version=1", "--chunker=size-1024",
