@@ -1,7 +1,8 @@
 """The IPNS audit beside Kubo v0.43.1 (docs: boxo v0.43.0 ``ipns.ValidateWithName``, go-libp2p
 v0.50 ``core/crypto``): records whose key is written in a form other than the one go-libp2p
-writes, keys Go's x509 does not read, and ECDSA signatures as Go's ``asn1.Unmarshal`` reads them
-(what follows R and S is ignored). Each row is Kubo's verdict (``ipfs name inspect
+writes, keys Go's x509 does not read, ECDSA signatures as Go's ``asn1.Unmarshal`` reads them
+(what follows R and S is ignored); then the choice between records of one name and a sequence
+given to ``publish``, as Kubo's record store and ``name publish --sequence`` decide them. Each row is Kubo's verdict (``ipfs name inspect
 --verify``, measured; the slow test measures it again). Before this file, rows marked
 ``(was)`` got the opposite verdict here: the name was computed from the bytes in the record,
 where go-libp2p hashes the key as it marshals it again (a Secp256k1 point compressed, Type
@@ -11,13 +12,17 @@ Go's."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from autocodec.verify._ipns import IpnsName, IpnsRecord, Problem, problem
+from autocodec.errors import RollbackError
+from autocodec.registry._ipns import IpnsNames
+from autocodec.verify._ipns import IpnsName, IpnsRecord, Problem, create_record, problem
+from autocodec.verify._keyring import SigningKey
 from autocodec.verify._libp2p_key import InvalidKeyData, PublicKey
 from tests import _s11_ipns_keys as k
 
@@ -28,6 +33,8 @@ RSA2048 = rsa.generate_private_key(65537, 2048)
 CURVES = {"P-224": ec.SECP224R1(), "P-384": ec.SECP384R1(), "P-521": ec.SECP521R1(),
           "brainpoolP256r1": ec.BrainpoolP256R1(), "secp256k1": ec.SECP256K1()}
 OTHER = {label: ec.generate_private_key(curve) for label, curve in CURVES.items()}
+SIGNER = SigningKey.from_seed(bytes(range(32)))
+NAME = IpnsName.of_key(PublicKey.ed25519(SIGNER.public.raw))
 
 
 def _rows() -> dict[str, tuple[Callable[[], tuple[bytes, str]], bool]]:
@@ -127,3 +134,54 @@ def test_kubo_gives_each_row_its_verdict(tmp_path: Path) -> None:
         if (valid.group(1) == b"true") != kubo_valid:
             wrong.append(f"{label}: Kubo says {out[:300]!r}")
     assert not wrong, "\n".join(wrong)
+
+
+# --- choosing between records, and publishing: Kubo's record store ---------------------------------
+
+
+def _names(tmp_path: Path) -> Iterator[IpnsNames]:
+    from autocodec.config import DEFAULT_LIMITS
+    from autocodec.home import Home
+    from autocodec.store import BlockStore
+
+    store = BlockStore.open(Home.resolve(tmp_path / "home").init(), limits=DEFAULT_LIMITS)
+    try:
+        yield IpnsNames(store, DEFAULT_LIMITS)
+    finally:
+        store.close()
+
+
+def _signed(value: str, *, sequence: int, eol_ns: int) -> bytes:
+    key = PublicKey.ed25519(SIGNER.public.raw)
+    return create_record(SIGNER.sign, key, value, sequence=sequence, eol_ns=eol_ns, ttl_ns=60 * k.NS)
+
+
+def test_an_equal_sequence_record_ranked_below_the_kept_one_does_not_answer(tmp_path: Path) -> None:
+    """Two publishers of one key sign sequence 4 with different values; the later validity wins
+    (IPNS spec, boxo's Select). Kubo's record store keeps that one and resolves to it whichever
+    arrives last; here the second, worse record's value was returned (fails on 559847e)."""
+    soon = time.time_ns() + 3600 * k.NS
+    for names in _names(tmp_path):
+        best = _signed("/ipfs/bafkqaaa", sequence=4, eol_ns=soon + 60 * k.NS)
+        assert names.accept(NAME, best).value == "/ipfs/bafkqaaa"
+        worse = _signed(f"/ipfs/{k.CID_A}", sequence=4, eol_ns=soon)
+        answer = names.accept(NAME, worse)
+        assert (answer.value, answer.record.raw) == ("/ipfs/bafkqaaa", best)
+        kept = names.kept(NAME)
+        assert kept is not None and kept.raw == best
+        later = _signed(f"/ipfs/{k.CID_A}", sequence=4, eol_ns=soon + 120 * k.NS)  # ranks above: it answers
+        assert names.accept(NAME, later).value == f"/ipfs/{k.CID_A}"
+
+
+def test_publish_refuses_a_sequence_equal_to_the_kept_one(tmp_path: Path) -> None:
+    """Kubo v0.43.1 ``name publish --sequence N`` with N equal to the current record's: "sequence
+    number must be greater than the current record sequence" (measured); here it was signed and
+    kept (fails on 559847e)."""
+    soon = time.time_ns() + 3600 * k.NS
+    for names in _names(tmp_path):
+        names.publish(NAME, lambda seq: _signed("/ipfs/bafkqaaa", sequence=seq, eol_ns=soon), sequence=3)
+        with pytest.raises(RollbackError, match="the same as the 3 already seen"):
+            names.publish(NAME, lambda seq: _signed(f"/ipfs/{k.CID_A}", sequence=seq, eol_ns=soon), sequence=3)
+        with pytest.raises(RollbackError, match="below the 3 already seen"):
+            names.publish(NAME, lambda seq: _signed(f"/ipfs/{k.CID_A}", sequence=seq, eol_ns=soon), sequence=2)
+        assert names.publish(NAME, lambda seq: _signed(f"/ipfs/{k.CID_A}", sequence=seq, eol_ns=soon)).sequence == 4

@@ -67,7 +67,7 @@ def register(sub: Any) -> None:
     add_passphrase_env(pub)
     pub.add_argument("--lifetime", default="48h", help="how long the record stays valid (Go duration, default 48h)")
     pub.add_argument("--ttl", default="5m", help="how long readers may cache it (Go duration, default 5m)")
-    pub.add_argument("--sequence", type=int, help="the sequence number (default: one past the home's last)")
+    pub.add_argument("--sequence", type=int, help="the sequence number, above the home's last (default: one past it)")
     pub.add_argument("-o", "--output", metavar="FILE", help="also write the record to FILE")
     pub.add_argument("--to-node", metavar="ADDR", type=nonempty("a node's address"), help="also store the record on this IPFS node (name/put)")
     add_enc_option(pub, '{"Name", "Value"}')

@@ -9,10 +9,13 @@ kept (table ``registry_ipns``, owned here).
 Invariants:
 - A record whose sequence is below the one kept for its name is refused (``RollbackError``):
   a gateway cannot replay an old, validly signed record to hold a set back. An equal sequence
-  is accepted (a republished record), and the kept record changes only to a newer one (boxo's
-  ``Select`` order).
+  is accepted (a republished record), the kept record changes only to a newer one (boxo's
+  ``Select`` order), and the name's value is always the kept (best) record's: an equal-sequence
+  record with an earlier validity, as a second publisher of the key may sign, does not answer
+  over the one kept (Kubo's record store keeps the better one and resolves to it).
 - ``publish`` allocates a name's next sequence, signs and keeps the record in one write
   transaction: concurrent publishers of one name (threads or processes) never share a sequence.
+  A sequence given must be above the kept record's (Kubo's ``name publish --sequence``).
 - Only an ``/ipfs/CID`` value (no path under it) names a set version.
 - A node that cannot give records (an offline Kubo answers ``name/get`` only online) is asked
   to resolve the name itself (``name/resolve``); the node verified the record then, not this
@@ -115,6 +118,9 @@ class IpnsNames:
                 conn.execute("INSERT OR REPLACE INTO registry_ipns VALUES (?, ?, ?)", (str(name), raw, at))
             else:
                 conn.execute("UPDATE registry_ipns SET checked_at = ? WHERE name = ?", (at, str(name)))
+                # the kept record ranks above this one (equal sequence, later validity): it answers.
+                # It is valid now, as its validity is later than this valid record's.
+                checked = validate(previous, name, now_ns=_ns(now))
         return checked
 
     def publish(self, name: IpnsName, make: Callable[[int], bytes], *, sequence: int | None = None,
@@ -131,9 +137,11 @@ class IpnsNames:
             last = sequence_of(IpnsRecord.parse(bytes(row[0]))) if row is not None else None
             if sequence is None:
                 sequence = 0 if last is None else last + 1
-            elif last is not None and sequence < last:
-                raise RollbackError(f"sequence {sequence} for {name} is below the {last} already seen in this home",
-                                    hint=f"give a sequence of at least {last}, or let it be allocated")
+            elif last is not None and sequence <= last:
+                where = "below" if sequence < last else "the same as"
+                raise RollbackError(f"sequence {sequence} for {name} is {where} the {last} already seen in this home: "
+                                    "a new record's must be greater than the current one's",
+                                    hint=f"give a sequence of at least {last + 1}, or let it be allocated")
             return self.accept(name, make(sequence), now=now)  # nested: a savepoint of this transaction
 
     def current(self, name: IpnsName, *, node: str | None = None, gateway: str | None = None,
