@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from autocodec.errors import RollbackError
 from autocodec.registry._ipns import IpnsNames
-from autocodec.verify._ipns import IpnsName, IpnsRecord, Problem, create_record, problem
+from autocodec.verify._ipns import InvalidIpnsName, IpnsName, IpnsRecord, Problem, create_record, problem
 from autocodec.verify._keyring import SigningKey
 from autocodec.verify._libp2p_key import InvalidKeyData, PublicKey
 from tests import _s11_ipns_keys as k
@@ -185,3 +185,16 @@ def test_publish_refuses_a_sequence_equal_to_the_kept_one(tmp_path: Path) -> Non
         with pytest.raises(RollbackError, match="below the 3 already seen"):
             names.publish(NAME, lambda seq: _signed(f"/ipfs/{k.CID_A}", sequence=seq, eol_ns=soon), sequence=2)
         assert names.publish(NAME, lambda seq: _signed(f"/ipfs/{k.CID_A}", sequence=seq, eol_ns=soon)).sequence == 4
+
+
+@pytest.mark.parametrize("spelling", ["base8", "base10", "space before", "newline after"])
+def test_names_kubo_cannot_parse_are_refused(spelling: str) -> None:
+    """Kubo v0.43.1 (``name inspect --verify``, measured): "failed to parse peer ID: invalid cid:
+    selected encoding not supported" for each; here the CID parser read them (fails on 1947048)."""
+    cid = NAME.cid()
+    text = {"base8": cid.encode("base8"), "base10": cid.encode("base10"), "space before": f" {NAME}",
+            "newline after": f"/ipns/{NAME}\n"}[spelling]
+    with pytest.raises(InvalidIpnsName):
+        IpnsName.parse(text)
+    for base in ("base2", "base16upper", "base32hex", "base58btc", "base64url"):  # Kubo reads these
+        assert IpnsName.parse(cid.encode(base)) == NAME

@@ -49,6 +49,7 @@ DEFAULT_RESOLVER_TTL_NS = 60 * 10**9  # boxo namesys' DefaultResolverCacheTTL, f
 _PB_NAMES = {1: "value", 2: "signatureV1", 3: "validityType", 4: "validity", 5: "sequence", 6: "ttl",
              7: "pubKey", 8: "signatureV2", 9: "data"}
 _PB_VARINTS = {3, 5, 6}
+_GO_UNDECODED_BASES = "79"  # base8, base10: multibases go-multibase (so Kubo) does not decode
 
 
 class InvalidIpnsRecord(InvalidInput):
@@ -78,11 +79,15 @@ class IpnsName:
 
     @classmethod
     def parse(cls, text: str) -> IpnsName:
-        """``k51...``, any multibase CID with the libp2p-key codec, or a ``12D3Koo``/``Qm`` peer
-        ID, with or without ``/ipns/`` in front (boxo's ``NameFromString``)."""
+        """``k51...``, a CID with the libp2p-key codec in a multibase go-cid decodes, or a
+        ``12D3Koo``/``Qm`` peer ID, with or without ``/ipns/`` in front (boxo's ``NameFromString``;
+        no surrounding space)."""
         body = text[len("/ipns/"):] if text.startswith("/ipns/") else text
-        if not body or len(body) > 512:
+        if not body or len(body) > 512 or body != body.strip():
             raise InvalidIpnsName(f"not an IPNS name: {text[:100]!r}")
+        if body[0] in _GO_UNDECODED_BASES:
+            raise InvalidIpnsName(f"not an IPNS name: {text[:100]!r} (failed to parse peer ID: invalid cid: "
+                                  "selected encoding not supported)")
         try:
             if body.startswith(("Qm", "1")):
                 multihash = b58decode(body)
