@@ -103,7 +103,7 @@ def _unixfs_step(source: BlockSource, cid: CID, node: Any, segment: str, limits:
     from ..unixfs import _pb
     from ..unixfs._resolve import _child, no_link
 
-    meta = _pb.reify(node.get("Data") if isinstance(node, dict) else None)
+    meta = _pb.reify(node.get("Data") if isinstance(node, dict) else None, strict=True)
     if meta is not None and meta.type not in _pb.TYPE_NAMES:
         raise UnknownUnixfsType("no reification for this UnixFS node type")
     if meta is not None and meta.type == _pb.HAMT_SHARD:

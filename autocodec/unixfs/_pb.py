@@ -20,11 +20,13 @@ Invariants:
 - ``decode`` accepts any valid encoding of the message (packed or unpacked blocksizes,
   fields in any order) and skips what protobuf-go, Kubo 0.43.1's reader, skips: a field of
   a number it does not know, or of a known number in another wire type (groups included),
-  in the message and in its mtime; an mtime given twice is merged (the second's fields over
-  the first's, as protobuf merges a message field); an mtime whose nanoseconds are given but not 1 to
+  in the message and in its mtime; an mtime given twice is merged (each part parsed alone,
+  the second's fields over the first's, as protobuf merges a message field); an mtime whose nanoseconds are given but not 1 to
   999,999,999 is read as no mtime (boxo's ``ModTime``). It refuses the rest with ``InvalidBlock``: truncation,
   wire types 6 and 7, a stray or mismatched end of group, field numbers outside 1 to
   2^29-1, a missing or unknown Type, varints over 64 bits.
+- ``reify(strict=True)``, for path lookups, reads as go-unixfsnode's decoder reads for Kubo's
+  resolver: also a known field in another wire type or given twice makes the node plain DAG-PB.
 """
 
 from __future__ import annotations
@@ -84,24 +86,33 @@ def encode(node: UnixfsData) -> bytes:
     return bytes(out)
 
 
-def _decode_time(buf: bytes | memoryview) -> tuple[int, int] | None:
-    """``UnixTime {required int64 Seconds = 1; optional fixed32 FractionalNanoseconds = 2}``;
-    None (no mtime) when the nanoseconds are given but not 1 to 999,999,999, as boxo's
-    ``ModTime`` reads them for Kubo 0.43.1 (measured: ``get`` then writes the time of the call)."""
+def _decode_time(parts: list[bytes | memoryview], strict: bool = False) -> tuple[int, int] | None:
+    """``UnixTime {required int64 Seconds = 1; optional fixed32 FractionalNanoseconds = 2}``,
+    given in one or more ``parts`` (each parsed alone, then merged as protobuf-go merges a
+    message field: a field in a later part wins); None (no mtime) when the nanoseconds are
+    given but not 1 to 999,999,999, as boxo's ``ModTime`` reads them for Kubo 0.43.1
+    (measured: ``get`` then writes the time of the call). ``strict`` (``_fields``): a field 1
+    or 2 in another wire type or given twice is refused."""
     seconds: int | None = None
     nanos: int | None = None
-    pos = 0
-    while pos < len(buf):
-        key, pos = _read_varint(buf, pos)
-        if key == 0x08:
-            value, pos = _read_varint(buf, pos)
-            seconds = value - (1 << 64) if value >> 63 else value
-        elif key == 0x15:
-            if pos + 4 > len(buf):
-                raise InvalidBlock("unixfs: mtime's nanoseconds run past the end")
-            nanos, pos = int.from_bytes(buf[pos:pos + 4], "little"), pos + 4
-        else:
-            pos = _skip(buf, pos, key)
+    seen: set[int] = set()
+    for buf in parts:
+        pos = 0
+        while pos < len(buf):
+            key, pos = _read_varint(buf, pos)
+            if strict and key >> 3 in (1, 2):
+                if key not in (0x08, 0x15) or key in seen:
+                    raise InvalidBlock(f"unixfs: mtime field {key >> 3} in wire type {key & 7} or given twice")
+                seen.add(key)
+            if key == 0x08:
+                value, pos = _read_varint(buf, pos)
+                seconds = value - (1 << 64) if value >> 63 else value
+            elif key == 0x15:
+                if pos + 4 > len(buf):
+                    raise InvalidBlock("unixfs: mtime's nanoseconds run past the end")
+                nanos, pos = int.from_bytes(buf[pos:pos + 4], "little"), pos + 4
+            else:
+                pos = _skip(buf, pos, key)
     if seconds is None:
         raise InvalidBlock("unixfs: mtime has no Seconds")
     if nanos is None:
@@ -155,6 +166,15 @@ def _skip(buf: bytes | memoryview, pos: int, key: int) -> int:
         key, pos = _read_varint(buf, pos)
 
 
+def _strict_field(number: int, wire: int, seen: set[tuple[int, int]]) -> None:
+    """go-unixfsnode's refusals of a known field ``number`` read in ``wire`` after ``seen``."""
+    if wire != _WIRE[number] and not (number == 4 and wire == 2):
+        raise InvalidBlock(f"unixfs: field {number} in wire type {wire}, not {_WIRE[number]}")
+    if (number, wire) in seen and (number, wire) != (4, 0) or number == 4 and (4, 2 - wire) in seen:
+        raise InvalidBlock(f"unixfs: field {number} given twice")
+    seen.add((number, wire))
+
+
 def _span(buf: bytes | memoryview, pos: int) -> tuple[tuple[int, int], int]:
     """Where the length-delimited field at ``pos`` lies in ``buf``, and the position after it."""
     length, pos = _read_varint(buf, pos)
@@ -189,16 +209,19 @@ go-unixfsnode reifies them for Kubo v0.43.1's resolver: a directory, and the typ
 as plain DAG-PB (metadata, symlink)."""
 
 
-def reify(raw: object) -> UnixfsData | None:
-    """A DAG-PB node's ``Data`` as go-unixfsnode reads it, for every reader of a node that may
-    or may not be UnixFS (the ``/ipfs/`` path resolvers, ``ls``): None when the node is plain
-    DAG-PB (no ``Data``, or ``Data`` that is no UnixFS message), else its UnixFS message. A
-    message whose Type is past the spec's 0 to 5 comes back with that type and nothing else
+def reify(raw: object, *, strict: bool = False) -> UnixfsData | None:
+    """A DAG-PB node's ``Data`` for every reader of a node that may or may not be UnixFS: None
+    when the node is plain DAG-PB (no ``Data``, or ``Data`` that is no UnixFS message), else its
+    UnixFS message. ``strict`` for the ``/ipfs/`` path resolvers, which Kubo 0.43.1 runs through
+    go-unixfsnode's own decoder (``_fields``' ``strict``: a HAMT shard with a known field in
+    another wire type is plain DAG-PB there, its links looked up by name); without it as
+    protobuf-go reads it for Kubo's ``ls`` (such a shard is listed as a shard). Both measured.
+    A message whose Type is past the spec's 0 to 5 comes back with that type and nothing else
     read; the caller decides (Kubo resolves no path through it, but lists its links)."""
     if not isinstance(raw, bytes):
         return None
     try:
-        kind, (start, end), rest = _fields(raw, any_type=True)
+        kind, (start, end), rest = _fields(raw, any_type=True, strict=strict)
     except InvalidBlock:
         return None
     return UnixfsData(kind, raw[start:end], *rest) if kind in TYPE_NAMES else UnixfsData(kind)
@@ -210,21 +233,32 @@ def by_link_name(meta: UnixfsData | None) -> bool:
     return meta is None or meta.type in LINK_NAMED
 
 
-def _fields(buf: bytes | memoryview, any_type: bool = False) -> tuple[int, tuple[int, int], _Rest]:
+_WIRE = {1: 0, 2: 2, 3: 0, 4: 0, 5: 0, 6: 0, 7: 0, 8: 2}
+"""Each known field's wire type (``blocksizes``, 4, may also be packed: 2)."""
+
+
+def _fields(buf: bytes | memoryview, any_type: bool = False,
+            strict: bool = False) -> tuple[int, tuple[int, int], _Rest]:
     """The message's Type, the span of its (last) Data field, and its other fields in
-    ``UnixfsData``'s order after ``data``; a Type past the spec's is refused unless ``any_type``."""
+    ``UnixfsData``'s order after ``data``; a Type past the spec's is refused unless ``any_type``.
+    ``strict`` reads as go-unixfsnode's ``DecodeUnixFSData`` (``reify``): a known field in another
+    wire type, one given twice (``blocksizes`` unpacked excepted), a packed ``blocksizes``
+    beside another, a mode over 32 bits or an mtime field so given is ``InvalidBlock``."""
     kind: int | None = None
     span = (0, 0)
     filesize: int | None = None
     hash_type: int | None = None
     fanout: int | None = None
     mode: int | None = None
-    mtime_parts: list[bytes | memoryview] = []  # an mtime given twice is merged: its parts read as one
+    mtime_parts: list[bytes | memoryview] = []  # an mtime given twice is merged (``_decode_time``)
     blocksizes: list[int] = []
     pos = 0
+    seen: set[tuple[int, int]] = set()  # strict: the (field, wire type) pairs read
     while pos < len(buf):
         key, pos = _read_varint(buf, pos)
         number, wire = key >> 3, key & 7
+        if strict and number in _WIRE:
+            _strict_field(number, wire, seen)
         if number in (1, 3, 5, 6, 7) and wire == 0:
             value, pos = _read_varint(buf, pos)
             if number == 1:
@@ -236,6 +270,8 @@ def _fields(buf: bytes | memoryview, any_type: bool = False) -> tuple[int, tuple
             elif number == 6:
                 fanout = value
             else:
+                if strict and value >> 32:
+                    raise InvalidBlock("unixfs: a mode over 32 bits")
                 mode = value
         elif number == 4 and wire == 0:
             value, pos = _read_varint(buf, pos)
@@ -258,5 +294,5 @@ def _fields(buf: bytes | memoryview, any_type: bool = False) -> tuple[int, tuple
         raise InvalidBlock("unixfs: the Data message has no Type")
     if kind not in TYPE_NAMES and not any_type:
         raise InvalidBlock(f"unixfs: unknown node type {kind}")
-    mtime = _decode_time(b"".join(mtime_parts)) if mtime_parts else None
+    mtime = _decode_time(mtime_parts, strict) if mtime_parts else None
     return kind, span, (filesize, tuple(blocksizes), hash_type, fanout, mode, mtime)

@@ -7,7 +7,11 @@ Invariants:
   shard's bitfield, and the link is the one at the count of set bits below it (not the
   first link whose name starts with the slot's digits): a link named by the digits alone is
   a child shard, one longer is the entry if its name after the digits is the one asked for.
-  A shard with no bitfield, or a bitfield naming a link past the last, is ``InvalidBlock``.
+  A shard with no bitfield, a bitfield longer than fanout/8 bytes (go-bitfield's "bitfield too
+  small"), or a bitfield naming a link past the last, is ``InvalidBlock``. Every shard, the
+  root and each child, is read as ``_pb.reify`` reads it (go-unixfsnode's strict decoder): a
+  root shard whose Data it cannot read is plain DAG-PB (looked up by link name), a child
+  shard so read is ``InvalidBlock``, as go-unixfsnode refuses it.
 - A path is cleaned first as Kubo's ``path.NewPath`` cleans it (Go's ``path.Clean``): empty
   and "." segments go, ".." removes the segment before it, so ``CID//a`` and ``CID/x/../a``
   name ``CID/a`` and ``CID/../a`` names the CID ``a`` (refused as one).
@@ -38,9 +42,10 @@ def _load(store: Any, cid: CID) -> tuple[_pb.UnixfsData | None, list[dict[str, A
     from ..builtin import decode
 
     node = decode(store.get(cid), "dag-pb")
-    if "Data" not in node:
-        raise InvalidBlock(f"dag-pb node {cid} has no UnixFS Data")
-    return _pb.decode(node["Data"]), node["Links"]
+    meta = _pb.reify(node.get("Data"), strict=True)  # a child shard is read as go-unixfsnode reads it
+    if meta is None:
+        raise InvalidBlock(f"dag-pb node {cid} has no UnixFS Data that go-unixfsnode reads")
+    return meta, node["Links"]
 
 
 def _reified(store: Any, cid: CID) -> tuple[_pb.UnixfsData | None, list[dict[str, Any]]]:
@@ -52,7 +57,7 @@ def _reified(store: Any, cid: CID) -> tuple[_pb.UnixfsData | None, list[dict[str
     from ..builtin import decode
 
     node = decode(store.get(cid), "dag-pb")
-    return _pb.reify(node.get("Data")), node["Links"]
+    return _pb.reify(node.get("Data"), strict=True), node["Links"]
 
 
 def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
@@ -77,6 +82,9 @@ def _child(store: Any, cid: CID, name: str, limits: Limits) -> CID:
         assert meta.fanout is not None
         if not meta.data:  # go-unixfsnode: "'Data' field not present"
             raise InvalidBlock(f"a HAMT shard under {cid} has no bitfield (its Data field is not present)")
+        if len(meta.data) > meta.fanout // 8:  # go-bitfield: "bitfield too small"
+            raise InvalidBlock(f"a HAMT shard under {cid} has a bitfield of {len(meta.data)} bytes, "
+                               f"more than its fanout of {meta.fanout} holds")
         bits = meta.fanout.bit_length() - 1  # this shard's own fanout, as boxo reads each one
         slot = _hamt.hash_bits(path, consumed, bits)
         if slot is None:  # the name's 64 hash bits are used up (boxo: "sharded directory too deep")
