@@ -11,6 +11,8 @@ Go's."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -19,9 +21,10 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from autocodec.errors import RollbackError
+from autocodec.cid import CID
+from autocodec.errors import RollbackError, Untrusted
 from autocodec.registry._ipns import IpnsNames
-from autocodec.verify._ipns import InvalidIpnsName, IpnsName, IpnsRecord, Problem, create_record, problem
+from autocodec.verify._ipns import InvalidIpnsName, IpnsName, IpnsRecord, Problem, create_record, problem, validate
 from autocodec.verify._keyring import SigningKey
 from autocodec.verify._libp2p_key import InvalidKeyData, PublicKey
 from tests import _s11_ipns_keys as k
@@ -198,3 +201,64 @@ def test_names_kubo_cannot_parse_are_refused(spelling: str) -> None:
         IpnsName.parse(text)
     for base in ("base2", "base16upper", "base32hex", "base58btc", "base64url"):  # Kubo reads these
         assert IpnsName.parse(cid.encode(base)) == NAME
+
+
+# --- a key that does not parse: boxo's words in ``name inspect --verify`` --------------------------
+
+
+def _inline(serialized: bytes) -> str:
+    return CID.build(0x72, b"\x00" + bytes([len(serialized)]) + serialized).encode("base36")
+
+
+RSA1024 = rsa.generate_private_key(65537, 1024)
+KEY_WORDS = {  # label: (record, name, Kubo v0.43.1's Reason, measured)
+    "embedded Ed25519 of 3 bytes": (lambda: (k.record(ED, embed=b"\x08\x01\x12\x03abc"), k.name_hashing(k.ed25519_key(ED))),
+                                    "public key invalid\nexpect ed25519 public key data size to be 32"),
+    "embedded key of type 9": (lambda: (k.record(ED, embed=b"\x08\x09\x12\x01\x00"), k.name_hashing(k.ed25519_key(ED))),
+                               "public key invalid\ninvalid or unsupported key type"),
+    "embedded RSA-1024": (lambda: (k.record(RSA1024, embed=k.spki_key(RSA1024)), k.name_hashing(k.spki_key(RSA1024))),
+                          "public key invalid\nrsa keys must be >= 2048 bits to be useful"),
+    "embedded ECDSA brainpoolP256r1": (lambda: (k.record(OTHER["brainpoolP256r1"],
+                                                         embed=k.spki_key(OTHER["brainpoolP256r1"])),
+                                                k.name_hashing(k.spki_key(OTHER["brainpoolP256r1"]))),
+                                       "public key invalid\nx509: unsupported elliptic curve"),
+    "the name's Ed25519 of 31 bytes": (lambda: (k.record(ED), _inline(b"\x08\x01\x12\x1f" + bytes(31))),
+                                       "expect ed25519 public key data size to be 32"),
+    "the name's key of type 9": (lambda: (k.record(ED), _inline(b"\x08\x09\x12\x01\x00")),
+                                 "invalid or unsupported key type"),
+}
+
+
+@pytest.mark.parametrize("label", list(KEY_WORDS))
+def test_a_key_that_does_not_parse_is_reported_in_boxos_words(label: str) -> None:
+    """Before 710612e the reason was this runtime's own ("public key invalid: public key: unknown
+    key type 9", "RSA keys must be 2048-8192 bits, this one is 1024"), and "public key invalid"
+    came before a name's own key too, where boxo gives go-libp2p's reason alone."""
+    make, words = KEY_WORDS[label]
+    raw, name = make()
+    assert problem(IpnsRecord.parse(raw), IpnsName.parse(name)) == (Problem.KEY, words)
+    with pytest.raises(Untrusted) as caught:
+        validate(IpnsRecord.parse(raw), IpnsName.parse(name))
+    assert "\n" not in caught.value.message and words.replace("\n", ": ") in caught.value.message
+
+
+@pytest.mark.slow
+@pytest.mark.ipfs
+def test_inspect_prints_kubos_words_for_a_key_that_does_not_parse(tmp_path: Path) -> None:
+    from autocodec.cli import main
+    from tests._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    kubo = KuboRepo.create(tmp_path / "kubo")
+    differ = []
+    for label, (make, _words) in KEY_WORDS.items():
+        raw, name = make()
+        path = tmp_path / "record.bin"
+        path.write_bytes(raw)
+        theirs = kubo.ipfs("name", "inspect", f"--verify={name}", path).stdout
+        out = tmp_path / "ours.txt"
+        with out.open("wb") as sink, contextlib.redirect_stdout(io.TextIOWrapper(sink, write_through=True)):
+            code = main(["name", "inspect", f"--verify={name}", str(path)])
+        if (code, out.read_bytes()) != (1, theirs):
+            differ.append(f"{label}: {out.read_bytes()[:200]!r}\n Kubo's {theirs[:200]!r}")
+    assert not differ, "\n".join(differ)

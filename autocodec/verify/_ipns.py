@@ -246,7 +246,9 @@ def content_path(text: str) -> str:
 
 
 def _public_key(record: IpnsRecord, name: IpnsName) -> tuple[PublicKey | None, tuple[Problem, str] | None]:
-    """boxo's ``ExtractPublicKey``: the embedded key (which must be the name's), or the name's own."""
+    """boxo's ``ExtractPublicKey``: the embedded key (which must be the name's), or the name's own;
+    a key that does not parse in boxo's words (``public key invalid`` joined before go-libp2p's
+    reason for an embedded key, go-libp2p's reason alone for the name's)."""
     embedded = record.embedded_key()
     try:
         if embedded is not None:
@@ -254,9 +256,12 @@ def _public_key(record: IpnsRecord, name: IpnsName) -> tuple[PublicKey | None, t
             if key.peer_id() != name.multihash:
                 return None, (Problem.KEY, "record public key does not match the expected public key")
             return key, None
+    except InvalidKeyData as exc:
+        return None, (Problem.KEY, f"public key invalid\n{exc.message}")  # boxo: errors.Join, one a line
+    try:
         key_inline = key_from_peer_id(name.multihash)
     except InvalidKeyData as exc:
-        return None, (Problem.KEY, f"public key invalid: {exc.message}")
+        return None, (Problem.KEY, exc.message)
     if key_inline is None:
         return None, (Problem.KEY, "public key is not embedded in peer ID")
     return key_inline, None
@@ -331,6 +336,7 @@ def validate(record: IpnsRecord, name: IpnsName, *, now_ns: int | None = None) -
     found = problem(record, name, now_ns=now_ns)
     if found is not None:
         cause, reason = found
+        reason = reason.replace("\n", ": ")  # boxo joins errors a line each; a message is one line
         where = f"the IPNS record for {name}"
         if cause is Problem.SIGNATURE:
             raise SignatureError(f"{where}: {reason}")

@@ -10,8 +10,8 @@ Secp256k1 and ECDSA (DER) over its SHA-256; an ECDSA signature is read as Go's
 ``asn1.Unmarshal`` reads it: bytes after R and S, in their SEQUENCE or after it, are ignored
 (Kubo accepts them).
 
-Invariants: ``PublicKey.parse`` refuses what go-libp2p's ``UnmarshalPublicKey`` refuses
-(unknown type, wrong sizes, RSA under 2048 or over 8192 bits, an RSA or ECDSA ``Data`` that is
+Invariants: ``PublicKey.parse`` refuses what go-libp2p's ``UnmarshalPublicKey`` refuses,
+in its words where they are known (unknown type, wrong sizes, RSA under 2048 or over 8192 bits, an RSA or ECDSA ``Data`` that is
 not the DER SubjectPublicKeyInfo Go's ``x509`` reads and writes back byte for byte, an ECDSA
 curve other than Go's P-224/P-256/P-384/P-521) with ``InvalidKeyData``; ``peer_id`` hashes the
 key as go-libp2p marshals it again (``canonical``: Type then Data, a Secp256k1 point
@@ -117,7 +117,7 @@ class PublicKey:
         try:
             if kind == ED25519:
                 if len(data) != 32:
-                    raise InvalidKeyData(f"expect ed25519 public key data size to be 32, got {len(data)}")
+                    raise InvalidKeyData("expect ed25519 public key data size to be 32")  # go-libp2p's words
                 return ed25519.Ed25519PublicKey.from_public_bytes(data)
             if kind == SECP256K1:
                 return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256K1(), data)
@@ -126,14 +126,14 @@ class PublicKey:
                 if kind == RSA:
                     if not isinstance(key, rsa.RSAPublicKey):
                         raise InvalidKeyData("public key: not an RSA key")
-                    if not MIN_RSA_BITS <= key.key_size <= MAX_RSA_BITS:
-                        raise InvalidKeyData(f"public key: RSA keys must be {MIN_RSA_BITS}-{MAX_RSA_BITS} bits, "
-                                             f"this one is {key.key_size}")
+                    if key.key_size < MIN_RSA_BITS:
+                        raise InvalidKeyData(f"rsa keys must be >= {MIN_RSA_BITS} bits to be useful")
+                    if key.key_size > MAX_RSA_BITS:
+                        raise InvalidKeyData(f"rsa keys must be <= {MAX_RSA_BITS} bits")
                 elif not isinstance(key, ec.EllipticCurvePublicKey):
                     raise InvalidKeyData("public key: not an ECDSA key")
                 elif key.curve.name not in GO_X509_CURVES:
-                    raise InvalidKeyData(f"public key (ECDSA): unsupported elliptic curve {key.curve.name} "
-                                         "(Go's x509 reads P-224, P-256, P-384 and P-521 only)")
+                    raise InvalidKeyData("x509: unsupported elliptic curve")  # Go's: P-224/256/384/521 only
                 spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
                 if spki != data:  # PKCS#1, trailing bytes, a compressed point, not DER: Go's x509 refuses each
                     raise InvalidKeyData(f"public key ({self.type_name}): not a DER SubjectPublicKeyInfo "
@@ -141,7 +141,7 @@ class PublicKey:
                 return key
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise InvalidKeyData(f"public key ({self.type_name}): {exc}") from None
-        raise InvalidKeyData(f"public key: unknown key type {kind}")
+        raise InvalidKeyData("invalid or unsupported key type")
 
     def verify(self, signature: bytes, message: bytes) -> bool:
         """Whether ``signature`` is this key's over ``message`` (the key type's scheme)."""
