@@ -8,6 +8,8 @@
   hash on a path where Kubo looks the name up literally (``cat SHARD/alpha`` gave alpha where
   Kubo says ``no link named "alpha"``; ``cat SHARD/F1alpha`` the reverse). A child shard so
   written is refused by both.
+- That decoder skips field numbers 2^29 to 2^31-1 (``protowire.ConsumeFieldValue``), which
+  protobuf-go refuses for ``cat``: such a shard is walked by hash on a path (it was plain here).
 - go-bitfield refuses a bitfield longer than fanout/8 bytes (``bitfield too small``); here it
   was read.
 - protobuf-go parses each part of an mtime given twice alone before merging: a field cut across
@@ -69,6 +71,9 @@ SHARD_CASES: dict[str, tuple[bytes, int | None, tuple[bytes | None, ...]]] = {
     "blocksizes packed and unpacked": (_tag(4, 0) + b"\x01" + _tag(4, 2) + b"\x01\x01", None, LITERALLY),
     "mode over 32 bits": (_tag(7, 0) + b"\x80\x80\x80\x80\x10", None, LITERALLY),
     "mtime twice": (_tag(8, 2) + b"\x02\x08\x01" + _tag(8, 2) + b"\x02\x08\x02", None, LITERALLY),
+    "field 2^29 (protowire skips it)": (_tag(1 << 29, 0) + b"\x01", None, HASHED),
+    "field 2^31-1": (_tag((1 << 31) - 1, 0) + b"\x01", None, HASHED),
+    "field 2^31 (no protobuf tag)": (_tag(1 << 31, 0) + b"\x01", None, LITERALLY),
     "bitfield of 32 bytes (leading zeros)": (b"", 32, HASHED),
     "bitfield of 33 bytes": (b"", 33, (None, None, None, None)),
 }

@@ -112,7 +112,7 @@ def _decode_time(parts: list[bytes | memoryview], strict: bool = False) -> tuple
                     raise InvalidBlock("unixfs: mtime's nanoseconds run past the end")
                 nanos, pos = int.from_bytes(buf[pos:pos + 4], "little"), pos + 4
             else:
-                pos = _skip(buf, pos, key)
+                pos = _skip(buf, pos, key, strict)
     if seconds is None:
         raise InvalidBlock("unixfs: mtime has no Seconds")
     if nanos is None:
@@ -138,14 +138,16 @@ def _read_varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
     return value, pos
 
 
-def _skip(buf: bytes | memoryview, pos: int, key: int) -> int:
+def _skip(buf: bytes | memoryview, pos: int, key: int, strict: bool = False) -> int:
     """The position after the field whose tag ``key`` was read before ``pos``, skipped as
     protobuf-go skips a field it does not know (a group up to its matching end, nested
-    groups too, iteratively); a tag it cannot skip is ``InvalidBlock``."""
+    groups too, iteratively); a tag it cannot skip is ``InvalidBlock``. ``strict`` (go-unixfsnode's
+    decoder, ``protowire.ConsumeFieldValue``) also skips field numbers 2^29 to 2^31-1."""
     groups: list[int] = []
+    limit = 1 << (31 if strict else 29)
     while True:
         number, wire = key >> 3, key & 7
-        if not 1 <= number < 1 << 29 or wire in (6, 7):
+        if not 1 <= number < limit or wire in (6, 7):
             raise InvalidBlock(f"unixfs: a field numbered {number} of wire type {wire} is not protobuf")
         if wire == 0:
             _value, pos = _read_varint(buf, pos)
@@ -289,7 +291,7 @@ def _fields(buf: bytes | memoryview, any_type: bool = False,
                 value_bytes, pos = _read_bytes(buf, pos)
                 mtime_parts.append(value_bytes)
         else:
-            pos = _skip(buf, pos, key)
+            pos = _skip(buf, pos, key, strict)
     if kind is None:
         raise InvalidBlock("unixfs: the Data message has no Type")
     if kind not in TYPE_NAMES and not any_type:
