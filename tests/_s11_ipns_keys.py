@@ -38,11 +38,12 @@ def sign(private: PrivateKey, message: bytes) -> bytes:
 
 
 def record(private: PrivateKey, *, embed: bytes | None = None,
-           alter: Callable[[bytes], bytes] = lambda signature: signature) -> bytes:
-    """A V2-only record of ``DATA`` signed by ``private``, with ``embed`` as its pubKey field and
-    the signature as ``alter`` rewrites it."""
-    body = encode(DATA, "dag-cbor")
-    head = field(7, embed) if embed is not None else b""
+           alter: Callable[[bytes], bytes] = lambda signature: signature, data: dict[str, object] | None = None,
+           head: bytes = b"") -> bytes:
+    """A V2-only record of ``data`` (``DATA``) signed by ``private``, after ``head`` (legacy
+    fields), with ``embed`` as its pubKey field and the signature as ``alter`` rewrites it."""
+    body = encode(DATA if data is None else data, "dag-cbor")
+    head += field(7, embed) if embed is not None else b""
     return head + field(8, alter(sign(private, b"ipns-signature:" + body))) + field(9, body)
 
 
@@ -104,3 +105,13 @@ def rsa_pkcs1(private: rsa.RSAPrivateKey) -> bytes:
 def rsa_trailing(private: rsa.RSAPrivateKey) -> bytes:
     """An RSA SubjectPublicKeyInfo with one byte after it (Go's x509: "trailing data")."""
     return key_message(RSA, private.public_key().public_bytes(DER, SPKI) + b"\x00")
+
+
+def legacy_fields() -> bytes:
+    """``DATA``'s V1 protobuf fields (value, signatureV1, validityType, validity, sequence, ttl):
+    their presence makes boxo compare them with ``data``."""
+    def varint(number: int, value: int) -> bytes:
+        return encode_varint(number << 3) + encode_varint(value)
+
+    return (field(1, DATA["Value"]) + field(2, b"legacy") + varint(3, 0) + field(4, DATA["Validity"])  # type: ignore[arg-type]
+            + varint(5, DATA["Sequence"]) + varint(6, DATA["TTL"]))  # type: ignore[arg-type]

@@ -24,7 +24,16 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from autocodec.cid import CID
 from autocodec.errors import RollbackError, Untrusted
 from autocodec.registry._ipns import IpnsNames
-from autocodec.verify._ipns import InvalidIpnsName, IpnsName, IpnsRecord, Problem, create_record, problem, validate
+from autocodec.verify._ipns import (
+    InvalidIpnsName,
+    InvalidIpnsRecord,
+    IpnsName,
+    IpnsRecord,
+    Problem,
+    create_record,
+    problem,
+    validate,
+)
 from autocodec.verify._keyring import SigningKey
 from autocodec.verify._libp2p_key import InvalidKeyData, PublicKey
 from tests import _s11_ipns_keys as k
@@ -203,7 +212,7 @@ def test_names_kubo_cannot_parse_are_refused(spelling: str) -> None:
         assert IpnsName.parse(cid.encode(base)) == NAME
 
 
-# --- a key that does not parse: boxo's words in ``name inspect --verify`` --------------------------
+# --- a key or a data field that boxo cannot read: its words in ``name inspect --verify`` ------------
 
 
 def _inline(serialized: bytes) -> str:
@@ -229,22 +238,50 @@ KEY_WORDS = {  # label: (record, name, Kubo v0.43.1's Reason, measured)
 }
 
 
+def _data(**changes: object) -> dict[str, object]:
+    return {key: value for key, value in {**k.DATA, **changes}.items() if value is not None}
+
+
+DATA_WORDS = {  # label: (record, name, Kubo v0.43.1's Reason, measured): go-ipld-prime's words, as boxo passes them
+    "ValidityType a string": (lambda: (k.record(ED, data=_data(ValidityType="0")), k.name_hashing(k.ed25519_key(ED))),
+                              'record is malformed\nfunc called on wrong kind: "AsInt" called on a string node '
+                              "(kind: string), but only makes sense on int"),
+    "Validity a string": (lambda: (k.record(ED, data=_data(Validity="2030-01-02T03:04:05Z")),
+                                   k.name_hashing(k.ed25519_key(ED))),
+                          'record is malformed\nfunc called on wrong kind: "AsBytes" called on a string node '
+                          "(kind: string), but only makes sense on bytes"),
+    "legacy fields, data lacks TTL": (lambda: (k.record(ED, data=_data(TTL=None), head=k.legacy_fields()),
+                                               k.name_hashing(k.ed25519_key(ED))), 'key not found: "TTL"'),
+    "legacy fields, TTL a string": (lambda: (k.record(ED, data=_data(TTL="60"), head=k.legacy_fields()),
+                                             k.name_hashing(k.ed25519_key(ED))),
+                                    'func called on wrong kind: "AsInt" called on a string node (kind: string), '
+                                    "but only makes sense on int"),
+    "legacy fields, Sequence 2^64 - 1": (lambda: (k.record(ED, data=_data(Sequence=2**64 - 1), head=k.legacy_fields()),
+                                                  k.name_hashing(k.ed25519_key(ED))),
+                                         "unsigned integer out of range of int64 type"),
+}
+KEY_WORDS.update(DATA_WORDS)
+
+
 @pytest.mark.parametrize("label", list(KEY_WORDS))
 def test_a_key_that_does_not_parse_is_reported_in_boxos_words(label: str) -> None:
     """Before 710612e the reason was this runtime's own ("public key invalid: public key: unknown
     key type 9", "RSA keys must be 2048-8192 bits, this one is 1024"), and "public key invalid"
-    came before a name's own key too, where boxo gives go-libp2p's reason alone."""
+    came before a name's own key too, where boxo gives go-libp2p's reason alone; before 2d16fe7 a
+    ``data`` field of the wrong kind, or missing where the legacy fields are compared, was "record
+    is malformed: TTL is missing" and the like, where boxo gives go-ipld-prime's words."""
     make, words = KEY_WORDS[label]
     raw, name = make()
-    assert problem(IpnsRecord.parse(raw), IpnsName.parse(name)) == (Problem.KEY, words)
-    with pytest.raises(Untrusted) as caught:
+    cause = Problem.MALFORMED if label in DATA_WORDS else Problem.KEY
+    assert problem(IpnsRecord.parse(raw), IpnsName.parse(name)) == (cause, words)
+    with pytest.raises(InvalidIpnsRecord if label in DATA_WORDS else Untrusted) as caught:
         validate(IpnsRecord.parse(raw), IpnsName.parse(name))
     assert "\n" not in caught.value.message and words.replace("\n", ": ") in caught.value.message
 
 
 @pytest.mark.slow
 @pytest.mark.ipfs
-def test_inspect_prints_kubos_words_for_a_key_that_does_not_parse(tmp_path: Path) -> None:
+def test_inspect_prints_kubos_words_for_a_key_or_field_boxo_cannot_read(tmp_path: Path) -> None:
     from autocodec.cli import main
     from tests._kubo import KuboRepo, require_kubo
 

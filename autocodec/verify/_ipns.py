@@ -164,15 +164,17 @@ class IpnsRecord:
     # --- the fields, as boxo reads them from ``data`` ------------------------------------------
 
     def _bytes(self, key: str) -> bytes:
-        value = self.data.get(key)
+        value = self.data.get(key, _MISSING)
         if not isinstance(value, bytes):
-            raise InvalidIpnsRecord(f"record is malformed: {key} is {'missing' if value is None else 'not bytes'}")
+            raise InvalidIpnsRecord(f"{MALFORMED}\n{_ipld_error(key, value, 'AsBytes', 'bytes')}")
         return value
 
     def _int(self, key: str) -> int:
-        value = self.data.get(key)
-        if isinstance(value, bool) or not isinstance(value, int) or not -(1 << 63) <= value < 1 << 63:
-            raise InvalidIpnsRecord(f"record is malformed: {key} is {'missing' if value is None else 'not an int'}")
+        value = self.data.get(key, _MISSING)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidIpnsRecord(f"{MALFORMED}\n{_ipld_error(key, value, 'AsInt', 'int')}")
+        if not -(1 << 63) <= value < 1 << 63:
+            raise InvalidIpnsRecord(f"{MALFORMED}\nunsigned integer out of range of int64 type")
         return value
 
     def value(self) -> str:
@@ -223,6 +225,21 @@ class IpnsRecord:
             else:
                 size += key + varint_size(len(value)) + len(value)
         return size
+
+
+_MISSING = object()
+MALFORMED = "record is malformed"  # boxo's ErrInvalidRecord, joined before go-ipld-prime's reason
+
+
+def _ipld_error(key: str, value: object, method: str, wanted: str) -> str:
+    """go-ipld-prime's words for reading ``data[key]`` with ``method`` (``AsInt``/``AsBytes``)."""
+    if value is _MISSING:
+        return f'key not found: "{key}"'
+    kind = ("null" if value is None else "bool" if isinstance(value, bool) else "int" if isinstance(value, int)
+            else "float" if isinstance(value, float) else "string" if isinstance(value, str)
+            else "bytes" if isinstance(value, bytes) else "list" if isinstance(value, list)
+            else "map" if isinstance(value, dict) else "link")
+    return f'func called on wrong kind: "{method}" called on a {kind} node (kind: {kind}), but only makes sense on {wanted}'
 
 
 def content_path(text: str) -> str:
@@ -308,8 +325,11 @@ def _v1_mismatch(record: IpnsRecord) -> str | None:
         ("TTL", pb.get(6, 0), lambda: record._int("TTL") % (1 << 64)),
     ]
     for key, wire_value, signed in checks:
-        if wire_value != signed():
-            return f'field "{key}" did not match between protobuf and CBOR'
+        try:
+            if wire_value != signed():
+                return f'field "{key}" did not match between protobuf and CBOR'
+        except InvalidIpnsRecord as exc:  # boxo returns go-ipld-prime's error alone here
+            return exc.message.removeprefix(f"{MALFORMED}\n")
     return None
 
 
