@@ -11,11 +11,12 @@ Secp256k1 and ECDSA (DER) over its SHA-256; an ECDSA signature is read as Go's
 (Kubo accepts them).
 
 Invariants: ``PublicKey.parse`` refuses what go-libp2p's ``UnmarshalPublicKey`` refuses,
-in its words where they are known (unknown type, wrong sizes, RSA under 2048 or over 8192 bits, an RSA or ECDSA ``Data`` that is
-not the DER SubjectPublicKeyInfo Go's ``x509`` reads and writes back byte for byte, an ECDSA
-curve other than Go's P-224/P-256/P-384/P-521) with ``InvalidKeyData``; ``peer_id`` hashes the
-key as go-libp2p marshals it again (``canonical``: Type then Data, a Secp256k1 point
-compressed), not the bytes it was read from, as ``peer.IDFromPublicKey`` does; ``verify`` never
+in its words where they are known (unknown type, wrong sizes, RSA under 2048 or over 8192 bits,
+an RSA or ECDSA ``Data`` that is not a DER SubjectPublicKeyInfo as Go's ``x509`` reads one,
+``asn1.Unmarshal`` ignoring bytes after the last field inside a SEQUENCE, an ECDSA curve other
+than Go's P-224/P-256/P-384/P-521) with ``InvalidKeyData``; ``peer_id`` hashes the key as
+go-libp2p marshals it again (``canonical``: Type then Data, a Secp256k1 point compressed, an
+SPKI written again), not the bytes it was read from, as ``peer.IDFromPublicKey`` does; ``verify`` never
 raises for a bad signature, it answers False.
 """
 
@@ -92,10 +93,13 @@ class PublicKey:
     def canonical(self) -> bytes:
         """The key as go-libp2p's ``MarshalPublicKey`` writes it: the same key whatever
         protobuf or point form it was read from (a Secp256k1 point compressed)."""
-        if self.key_type != SECP256K1:
-            return key_message(self.key_type, self.data)  # RSA, ECDSA: parse made sure Data is Go's DER
         from cryptography.hazmat.primitives import serialization
 
+        if self.key_type in (RSA, ECDSA):  # Go's x509 writes the SubjectPublicKeyInfo again
+            spki = self._loaded.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            return key_message(self.key_type, spki)
+        if self.key_type != SECP256K1:
+            return key_message(self.key_type, self.data)
         point = self._loaded.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint)
         return key_message(SECP256K1, point)
 
@@ -122,7 +126,11 @@ class PublicKey:
             if kind == SECP256K1:
                 return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256K1(), data)
             if kind in (RSA, ECDSA):
-                key = serialization.load_der_public_key(data)
+                try:
+                    read = _go_spki(data)
+                except ValueError:
+                    read = data  # not one: refused below, in the same words as PKCS#1 or a compressed point
+                key = serialization.load_der_public_key(read)
                 if kind == RSA:
                     if not isinstance(key, rsa.RSAPublicKey):
                         raise InvalidKeyData("public key: not an RSA key")
@@ -135,7 +143,7 @@ class PublicKey:
                 elif key.curve.name not in GO_X509_CURVES:
                     raise InvalidKeyData("x509: unsupported elliptic curve")  # Go's: P-224/256/384/521 only
                 spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-                if spki != data:  # PKCS#1, trailing bytes, a compressed point, not DER: Go's x509 refuses each
+                if spki != read:  # PKCS#1, trailing bytes, a compressed point, not DER: Go's x509 refuses each
                     raise InvalidKeyData(f"public key ({self.type_name}): not a DER SubjectPublicKeyInfo "
                                          "as Go's x509 reads one")
                 return key
@@ -187,6 +195,38 @@ def _go_asn1_signature(signature: bytes) -> bytes:
     if min(numbers) <= 0:
         raise ValueError("R or S is not positive")
     return bytes(encode_dss_signature(numbers[0], numbers[1]))
+
+
+def _go_spki(data: bytes) -> bytes:
+    """A SubjectPublicKeyInfo as Go's ``x509.ParsePKIXPublicKey`` reads it (``asn1.Unmarshal``
+    into ``{AlgorithmIdentifier{OID, optional parameters}, BIT STRING}``): bytes after those
+    elements inside either SEQUENCE are ignored (Go's asn1 allows them, for extensions), bytes
+    after the outer SEQUENCE are not (Go: trailing data); written again as plain DER.
+    ``ValueError`` when the elements are not there."""
+    tag, (start, end), after = _der_element(data, 0)
+    if tag != 0x30 or after != len(data):
+        raise ValueError("not a SEQUENCE alone")
+    inner = data[start:end]
+    tag, (a_start, a_end), pos = _der_element(inner, 0)
+    algorithm = inner[a_start:a_end]
+    oid_tag, _, used = _der_element(algorithm, 0) if tag == 0x30 else (0, (0, 0), 0)
+    if oid_tag != 0x06:
+        raise ValueError("no AlgorithmIdentifier")
+    if used < len(algorithm):
+        used = _der_element(algorithm, used)[2]  # the parameters, of any type
+    tag, _, bits_end = _der_element(inner, pos)
+    if tag != 0x03:
+        raise ValueError("no BIT STRING")
+    return _der(0x30, _der(0x30, algorithm[:used]) + inner[pos:bits_end])
+
+
+def _der(tag: int, body: bytes) -> bytes:
+    """A DER element of ``tag`` holding ``body`` (its length in the minimal form)."""
+    size = len(body)
+    if size < 0x80:
+        return bytes([tag, size]) + body
+    digits = size.to_bytes((size.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(digits)]) + digits + body
 
 
 def _der_element(data: bytes, pos: int) -> tuple[int, tuple[int, int], int]:
