@@ -45,6 +45,16 @@ def _spki(private: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey, *, inside: by
     return key_message(kind, _der(0x30, algorithm + bits + inside) + after)
 
 
+def _rsa_spki(*, inside: bytes = b"", after: bytes = b"") -> bytes:
+    """RSA2048's SPKI with ``inside`` after E in its RSAPublicKey and ``after`` after that SEQUENCE
+    (both in the BIT STRING: Go's x509 reads N and E with cryptobyte and ignores the rest)."""
+    from cryptography.hazmat.primitives.serialization import PublicFormat
+
+    inner = _body(RSA2048.public_key().public_bytes(k.DER, k.SPKI))
+    pkcs1 = _der(0x30, _body(RSA2048.public_key().public_bytes(k.DER, PublicFormat.PKCS1)) + inside) + after
+    return key_message(RSA, _der(0x30, inner[:2 + inner[1]] + _der(0x03, b"\x00" + pkcs1)))
+
+
 FORMS: dict[str, tuple[Callable[[], bytes], Callable[[], bytes], bool]] = {
     # label: (the private key's record signer, the embedded key, Kubo's verdict for the key's own name)
     "P-256, a NULL after the BIT STRING (was refused)":
@@ -57,6 +67,10 @@ FORMS: dict[str, tuple[Callable[[], bytes], Callable[[], bytes], bool]] = {
         (lambda: b"", lambda: _spki(P256, in_algorithm=b"\x05\x00"), True),
     "RSA-2048, a NULL after the BIT STRING (was refused)":
         (lambda: b"", lambda: _spki(RSA2048, inside=b"\x05\x00"), True),
+    "RSA-2048, a NULL after E in the RSAPublicKey (was refused)":
+        (lambda: b"", lambda: _rsa_spki(inside=b"\x05\x00"), True),
+    "RSA-2048, a byte after the RSAPublicKey in the BIT STRING (was refused)":
+        (lambda: b"", lambda: _rsa_spki(after=b"\x00"), True),
     "P-256, a NULL after the SubjectPublicKeyInfo (trailing data)":
         (lambda: b"", lambda: _spki(P256, after=b"\x05\x00"), False),
 }

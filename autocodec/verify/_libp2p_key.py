@@ -201,7 +201,8 @@ def _go_spki(data: bytes) -> bytes:
     """A SubjectPublicKeyInfo as Go's ``x509.ParsePKIXPublicKey`` reads it (``asn1.Unmarshal``
     into ``{AlgorithmIdentifier{OID, optional parameters}, BIT STRING}``): bytes after those
     elements inside either SEQUENCE are ignored (Go's asn1 allows them, for extensions), bytes
-    after the outer SEQUENCE are not (Go: trailing data); written again as plain DER.
+    after the outer SEQUENCE are not (Go: trailing data); an RSA key's ``RSAPublicKey`` in the
+    BIT STRING read as ``_go_rsa_public_key`` reads it; written again as plain DER.
     ``ValueError`` when the elements are not there."""
     tag, (start, end), after = _der_element(data, 0)
     if tag != 0x30 or after != len(data):
@@ -214,10 +215,28 @@ def _go_spki(data: bytes) -> bytes:
         raise ValueError("no AlgorithmIdentifier")
     if used < len(algorithm):
         used = _der_element(algorithm, used)[2]  # the parameters, of any type
-    tag, _, bits_end = _der_element(inner, pos)
+    tag, (bits_start, bits_end), _ = _der_element(inner, pos)
     if tag != 0x03:
         raise ValueError("no BIT STRING")
-    return _der(0x30, _der(0x30, algorithm[:used]) + inner[pos:bits_end])
+    bits = inner[bits_start:bits_end]
+    if algorithm.startswith(_RSA_OID) and bits[:1] == b"\x00":
+        bits = b"\x00" + _go_rsa_public_key(bits[1:])
+    return _der(0x30, _der(0x30, algorithm[:used]) + _der(0x03, bits))
+
+
+_RSA_OID = bytes.fromhex("06092a864886f70d010101")  # rsaEncryption, as DER
+
+
+def _go_rsa_public_key(data: bytes) -> bytes:
+    """An RSAPublicKey as Go's x509 reads one from the BIT STRING (cryptobyte: the SEQUENCE's
+    two INTEGERs N and E; bytes after them inside it, and after it, ignored), written again."""
+    tag, (start, end), _ = _der_element(data, 0)
+    body = data[start:end]
+    n_tag, _, n_end = _der_element(body, 0) if tag == 0x30 else (0, (0, 0), 0)
+    e_tag, _, e_end = _der_element(body, n_end) if n_tag == 0x02 else (0, (0, 0), 0)
+    if e_tag != 0x02:
+        raise ValueError("not an RSAPublicKey")
+    return _der(0x30, body[:e_end])
 
 
 def _der(tag: int, body: bytes) -> bytes:
