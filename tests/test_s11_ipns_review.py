@@ -165,3 +165,55 @@ def test_records_differing_in_ignored_signature_bytes_keep_one_in_either_order(t
             assert record is not None and answers[-1] == record.raw
             kept.append(record.raw)
     assert kept[0] == kept[1] == max(plain, padded)
+
+
+# --- names with line breaks: Go's base32 and base64 decoders skip them (710612e refused them) ---
+
+
+SPELLINGS = {  # label: (the name's spelling of NAME_CID, Kubo's verdict: parses)
+    "base32, a line break after it (was refused)": (lambda c: c.encode("base32") + "\n", True),
+    "base32, a CR LF after it (was refused)": (lambda c: c.encode("base32") + "\r\n", True),
+    "base32, a line break inside it": (lambda c: c.encode("base32")[:10] + "\n" + c.encode("base32")[10:], True),
+    "/ipns/ and base64, a line break after it (was refused)": (lambda c: "/ipns/" + c.encode("base64") + "\n", True),
+    "base36, a line break after it": (lambda c: c.encode("base36") + "\n", False),
+    "base16, a line break after it": (lambda c: c.encode("base16") + "\n", False),
+    "base32, a space after it": (lambda c: c.encode("base32") + " ", False),
+}
+
+
+def _spelled(label: str) -> tuple[bytes, str]:
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from autocodec.cid import CID
+
+    private = ed25519.Ed25519PrivateKey.from_private_bytes(bytes(32))
+    name = CID.parse(k.name_hashing(k.ed25519_key(private)))
+    return k.record(private), SPELLINGS[label][0](name)
+
+
+@pytest.mark.parametrize("label", list(SPELLINGS))
+def test_names_with_line_breaks_parse_as_kubo_parses_them(label: str) -> None:
+    from autocodec.verify._ipns import InvalidIpnsName
+
+    raw, spelling = _spelled(label)
+    if SPELLINGS[label][1]:
+        assert problem(IpnsRecord.parse(raw), IpnsName.parse(spelling)) is None
+    else:
+        with pytest.raises(InvalidIpnsName):
+            IpnsName.parse(spelling)
+
+
+@pytest.mark.slow
+@pytest.mark.ipfs
+def test_kubo_parses_each_spelling_as_here(tmp_path: Path) -> None:
+    from tests._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    kubo = KuboRepo.create(tmp_path / "kubo")
+    wrong = []
+    for label, (_, parses) in SPELLINGS.items():
+        raw, spelling = _spelled(label)
+        proc = kubo.ipfs("name", "inspect", f"--verify={spelling}", input=raw, check=False)
+        if (b"Valid: true" in proc.stdout) != parses:
+            wrong.append(f"{label}: Kubo says {(proc.stdout + proc.stderr)[-200:]!r}")
+    assert not wrong, "\n".join(wrong)

@@ -50,6 +50,7 @@ _PB_NAMES = {1: "value", 2: "signatureV1", 3: "validityType", 4: "validity", 5: 
              7: "pubKey", 8: "signatureV2", 9: "data"}
 _PB_VARINTS = {3, 5, 6}
 _GO_UNDECODED_BASES = "79"  # base8, base10: multibases go-multibase (so Kubo) does not decode
+_GO_LINE_BREAK_BASES = "bBcCvVtTmMuU"  # base32 and base64 multibases: Go's decoders skip \r and \n in them
 
 
 class InvalidIpnsRecord(InvalidInput):
@@ -81,8 +82,11 @@ class IpnsName:
     def parse(cls, text: str) -> IpnsName:
         """``k51...``, a CID with the libp2p-key codec in a multibase go-cid decodes, or a
         ``12D3Koo``/``Qm`` peer ID, with or without ``/ipns/`` in front (boxo's ``NameFromString``;
-        no surrounding space)."""
+        no surrounding space; line breaks after a base32 or base64 prefix are skipped, as Go's
+        decoders skip them)."""
         body = text[len("/ipns/"):] if text.startswith("/ipns/") else text
+        if body and body[0] in _GO_LINE_BREAK_BASES:
+            body = body[0] + body[1:].replace("\r", "").replace("\n", "")
         if not body or len(body) > 512 or body != body.strip():
             raise InvalidIpnsName(f"not an IPNS name: {text[:100]!r}")
         if body[0] in _GO_UNDECODED_BASES:
