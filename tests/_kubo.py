@@ -31,13 +31,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
 import time
 import urllib.request
 from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
+
+from autocodec.cid import CID
+from tests._car_bytes import car_bytes
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 KUBO_BIN = REPO_ROOT / ".cache" / "go" / "bin" / "ipfs"
@@ -128,6 +133,24 @@ class KuboRepo:
             raise RuntimeError(f"ipfs {' '.join(map(str, args))} failed ({proc.returncode}): "
                                f"{proc.stderr.decode(errors='replace')[-2000:]}")
         return proc
+
+    def import_blocks(self, blocks: Mapping[CID, bytes]) -> None:
+        """``ipfs dag import`` of ``blocks`` (a CARv1 written as given, unpinned; its first block the root)."""
+        car = self.path / "import.car"
+        car.write_bytes(car_bytes([next(iter(blocks))], list(blocks.items())))
+        self.ipfs("dag", "import", "--pin-roots=false", car)
+
+    def cat_or_none(self, path: str) -> bytes | None:
+        """``ipfs cat PATH``'s bytes, or None where Kubo refuses it."""
+        proc = self.ipfs("cat", path, check=False, timeout=60)
+        return proc.stdout if proc.returncode == 0 else None
+
+    def ipns_verdict(self, record: bytes, name: str) -> tuple[bool | None, bytes]:
+        """``ipfs name inspect --verify=NAME`` of ``record``: its ``Valid:`` answer (None where Kubo
+        printed none, e.g. a name it cannot parse) and its output, for messages."""
+        proc = self.ipfs("name", "inspect", f"--verify={name}", input=record, check=False)
+        valid = re.search(rb"Valid:\s*(true|false)", proc.stdout)
+        return (None if valid is None else valid.group(1) == b"true"), (proc.stdout + proc.stderr)[-300:]
 
     def init(self) -> None:
         if (self.path / "config").exists():
