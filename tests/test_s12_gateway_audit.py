@@ -1,0 +1,80 @@
+"""The path gateway's answers beside Kubo 0.43.1's, where the audit of session 12 found them apart.
+
+A file's ``Content-Type`` from its name (or ``?filename=``) is what Go's
+``mime.TypeByExtension(path.Ext(name))`` gives Kubo: the last extension only, Go's own table
+first, and a name never read as a URL. Python's ``mimetypes.guess_type`` read ``a.tar.gz`` as tar
+and ``page.html.gz`` as HTML (a compression suffix is an "encoding" to it), and
+``?filename=data:text/html,x`` as a ``data:`` URL of type ``text/html``: any file on the shared
+path-gateway origin could be served as HTML by a link. The fast rows check the function; the slow
+row asks both gateways.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from autocodec.serve._content_type import content_type_for, type_by_extension
+
+HTML = b"<html><body>hi</body></html>\n"
+
+# (name the type is read from, the file's first bytes, Kubo 0.43.1's Content-Type)
+NAMED = [
+    ("site.tar.gz", gzip.compress(b"x"), "application/gzip"),
+    ("page.html.gz", gzip.compress(HTML), "application/gzip"),
+    ("pic.svg.gz", gzip.compress(b"<svg/>"), "application/gzip"),
+    ("ARCHIVE.TAR.GZ", gzip.compress(b"x"), "application/gzip"),
+    ("data:text/html,x", b"# plain\n", "text/plain; charset=utf-8"),
+    ("data:text/html;base64,PHA+", b"# plain\n", "text/plain; charset=utf-8"),
+    ("a.xml", b"<a/>\n", "text/xml; charset=utf-8"),  # Go's own table: not application/xml
+    ("a.svg", b"<svg/>\n", "image/svg+xml"),
+    ("a.txt.", b"dot\n", "text/plain; charset=utf-8"),  # Go's Ext is "." here: no type, read from the bytes
+]
+
+
+@pytest.mark.parametrize(("name", "head", "expected"), NAMED, ids=[row[0] for row in NAMED])
+def test_a_names_type_is_that_of_its_last_extension_as_kubo_reads_it(name: str, head: bytes, expected: str) -> None:
+    assert content_type_for(name, head, True) == expected
+
+
+def test_a_name_is_never_read_as_a_url() -> None:
+    assert type_by_extension("data:text/html,x") is None
+    assert type_by_extension("a.b/c") is None
+    assert type_by_extension("noext") is None
+
+
+FILES = {"site.tar.gz": gzip.compress(b"x"), "page.html.gz": gzip.compress(HTML), "a.xml": b"<a/>\n",
+         "notes.md": b"# plain\n", "noext": HTML}
+# (path under the site, Range or None): the file's name or ?filename= gives the type
+ASKED = [("site.tar.gz", None), ("page.html.gz", None), ("a.xml", None), ("page.html.gz", "bytes=2-"),
+         ("notes.md?filename=data:text/html,x", None), ("notes.md?filename=data%3Atext%2Fhtml%2Cx", None),
+         ("noext?filename=page.html.gz", None), ("noext?filename=site.tar.gz", "bytes=3-"),
+         ("notes.md?filename=x.svg.gz&download=true", None)]
+
+
+@pytest.mark.slow
+@pytest.mark.ipfs
+def test_a_files_type_by_its_name_is_kubos(tmp_path: Path) -> None:
+    from tests._dnslink_sides import dnslink_sides
+    from tests._gateway_http import fetch_checked
+    from tests._kubo import require_kubo
+
+    require_kubo()
+    folder = tmp_path / "site"
+    folder.mkdir()
+    for name, data in FILES.items():
+        (folder / name).write_bytes(data)
+    differ = []
+    with dnslink_sides(tmp_path, folder, lambda root: {}) as sides:
+        for path, span in ASKED:
+            for method in ("GET", "HEAD"):
+                headers = {} if span is None else {"Range": span}
+                kubo = fetch_checked(sides.kubo, f"/ipfs/{sides.root}/{path}", headers, method)
+                ours = fetch_checked(sides.ours, f"/ipfs/{sides.root}/{path}", headers, method)
+                for name in ("content-type", "content-disposition"):
+                    if (kubo.status, kubo.headers.get(name)) != (ours.status, ours.headers.get(name)):
+                        differ.append((path, span, method, name, kubo.status, kubo.headers.get(name),
+                                       ours.status, ours.headers.get(name)))
+    assert not differ, differ
