@@ -33,6 +33,9 @@ Invariants:
 - A link whose field name cannot be a path segment (empty, ``.``, ``..``, holding ``/``) or
   whose path would be over the gateway's segment limit opens by CID: every link leads to the
   block it names.
+- A value reads as ``ipfs dag get`` (Kubo 0.43.1) writes it: floats in its shortest form (a
+  whole one labelled a float), integers exact, and each control character of a string, key or
+  name as its JSON escape, marked (HTML would drop a NUL and fold tab and LF into a space).
 - Text from a block or a path is isolated for bidi (``unicode-bidi: isolate`` in the CSS): an
   override (U+202E) inside one name cannot reorder the breadcrumbs or headings around it.
 """
@@ -42,6 +45,7 @@ from __future__ import annotations
 import html
 import http
 import itertools
+import re
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +77,32 @@ _NOT_SEGMENTS = ("", ".", "..")
 
 def _e(text: object) -> str:
     return html.escape(display_text(str(text)), quote=True)
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+_CONTROL_COST = 8
+
+
+def _visible(text: str) -> tuple[str, int]:
+    """``text`` escaped, each control character (C0, DEL, C1, U+2028, U+2029) as its JSON
+    escape (``\\n``, ``\\u0000``) marked ``ctl``, and how many there were. As text, HTML drops a
+    NUL, turns CR into LF and the page folds tab and LF into one space, so keys ``ab``, ``a<NUL>b``,
+    ``a<TAB>b`` and ``a b`` looked the same (runs of spaces are kept by the CSS, ``pre-wrap``)."""
+    parts, last, count = [], 0, 0
+    for found in _CONTROL.finditer(text):
+        char = found.group()
+        parts.append(_e(text[last:found.start()]))
+        parts.append(f'<span class="ctl">{_SHORT.get(char) or _unicode_escape(char)}</span>')
+        last, count = found.end(), count + 1
+    if not count:
+        return _e(text), 0
+    parts.append(_e(text[last:]))
+    return "".join(parts), count
+
+
+def _unicode_escape(char: str) -> str:
+    return "\\u%04x" % ord(char)
 
 
 def _href(segments: list[str], origin: str = "") -> str:
@@ -120,12 +150,14 @@ class _Render:
         self.text_left = MAX_TEXT
 
     def text(self, text: str) -> str:
-        """``text`` escaped, cut to ``MAX_STRING`` characters and to what is left of ``MAX_TEXT``."""
+        """``text`` escaped (controls shown: ``_visible``), cut to ``MAX_STRING`` characters and to
+        what is left of ``MAX_TEXT`` (a control costs ``_CONTROL_COST`` of it: its markup is longer)."""
         keep = max(0, min(len(text), MAX_STRING, self.text_left))
-        self.text_left -= keep
+        shown, controls = _visible(text[:keep])
+        self.text_left -= keep + controls * (_CONTROL_COST - 1)
         if keep == len(text):
-            return _e(text)
-        return f'{_e(text[:keep])}<span class="more"> &hellip; ({len(text) - keep} more characters)</span>'
+            return shown
+        return f'{shown}<span class="more"> &hellip; ({len(text) - keep} more characters)</span>'
 
     def _full(self) -> bool:
         return self.values_left <= 0
@@ -199,7 +231,21 @@ class _Render:
             return '<span class="null">null</span>'
         if isinstance(value, bool):
             return f'<span class="bool">{"true" if value else "false"}</span>'
+        if isinstance(value, float):
+            return _float(value)
         return f'<span class="number">{_e(value)}</span>'
+
+
+def _float(value: float) -> str:
+    """A float as Kubo's ``dag get`` and the page's own DAG-JSON download write it (Go's
+    shortest form: ``10000000000000000``, ``1e+21``, ``1e-7``, ``-0``; Python's ``repr`` said
+    ``1e+16``, ``1e-07``, ``-0.0``); one written as a whole number is labelled a float, as DAG-JSON
+    cannot tell it from an integer."""
+    from ..builtin._jsontext import format_float
+
+    text = format_float(value)
+    kind = "" if "." in text or "e" in text else '<span class="kind"> (float)</span>'
+    return f'<span class="number float">{_e(text)}</span>{kind}'
 
 
 def _cid_parts(cid: CID) -> str:
