@@ -155,3 +155,17 @@ def test_chromium_shows_what_kubo_dag_get_reads(tmp_path: Path) -> None:
     expected = {_escaped(k): (_escaped(v) if isinstance(v, str) and k == "s" else v) for k, v in kubo.items()}
     assert {k: v.removesuffix(" (float)") for k, v in drawn.items()} == expected
     assert drawn["one"] == "1 (float)" and drawn["negz"] == "-0 (float)" and drawn["i63"] == "9223372036854775807"
+
+
+def test_the_walked_path_shows_control_characters_too(runtime: Runtime) -> None:
+    """The crumbs and the heading of a value inside a block show a control character of the
+    path as the node does (before: ``a<TAB>b`` and ``a<NUL>b`` were written raw there, drawn as
+    ``a b`` and ``ab``, like the keys beside them)."""
+    cid = runtime.put(_lookalike_block(), "dag-cbor")
+    for key, escape in (("a\tb", "\\t"), ("a\x00b", "\\u0000")):
+        [(status, _, page)] = explorer_get(runtime, f"/explore/{cid}/a%{ord(key[1]):02X}b")
+        assert status == 200, page[-400:]
+        crumbs = page.split('id="crumbs">', 1)[1].split("</nav>", 1)[0]
+        assert crumbs.endswith(f'">a<span class="ctl">{escape}</span>b</a>'), crumbs
+        assert f'at <code>a<span class="ctl">{escape}</span>b</code> inside the block' in page
+        assert key not in page

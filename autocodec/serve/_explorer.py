@@ -322,7 +322,7 @@ def page(runtime: "Runtime", target: "Target", origin: str = "", number: int = 1
     root = [path.root_text]
     crumbs = [f'<a href="{_e(_href(root, origin))}">{_e(path.root_text)}</a>']  # isolated for bidi: explorer.css
     for i, seg in enumerate(path.segments):
-        crumbs.append(f'<a href="{_e(_href(root + list(path.segments[: i + 1]), origin))}">{_e(seg)}</a>')
+        crumbs.append(f'<a href="{_e(_href(root + list(path.segments[: i + 1]), origin))}">{_visible(seg)[0]}</a>')
     walked = list(path.segments)
     # a UnixFS directory's pages are pages of its entries; its node is shown on page 1
     unixfs, paged = _unixfs_note(runtime, target.cid, target.data, root + walked, origin, number)
@@ -346,7 +346,7 @@ def page(runtime: "Runtime", target: "Target", origin: str = "", number: int = 1
                  f"({_kind(exc)}): {_e(public_text(exc.message, runtime))}</p>"
                  f"{_hint(public_text(exc.hint, runtime))}")
         status = status_for_gateway(exc)
-    inside = f" at <code>{_e('/'.join(target.remainder))}</code> inside the block" if target.remainder else ""
+    inside = f" at <code>{_visible('/'.join(target.remainder))[0]}</code> inside the block" if target.remainder else ""
     page = f"""<!DOCTYPE html>
 <html lang="en">{page_head(f"explore {target.cid}", origin)}
 <body data-cid="{_e(target.cid)}">
