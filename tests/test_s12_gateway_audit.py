@@ -78,3 +78,41 @@ def test_a_files_type_by_its_name_is_kubos(tmp_path: Path) -> None:
                         differ.append((path, span, method, name, kubo.status, kubo.headers.get(name),
                                        ours.status, ours.headers.get(name)))
     assert not differ, differ
+
+
+# A DNSLink (or IPNS) value that ends at a file, or at a symlink: Kubo types the file by the
+# path asked for (boxo's getFilename: none at /ipns/{domain}, so notes.md's bytes are sniffed),
+# where this server typed it by the value's last segment (text/markdown); and a symlink reached
+# through a name has the resolution time as Last-Modified, as a file has, where here it had none.
+NAMED_SITE = {"notes.md": b"# plain\n"}
+BY_NAME = [("/ipns/file.test", {}), ("/ipns/file.test/", {}), ("/", {"Host": "file.test"}),
+           ("/ipns/file.test", {"Range": "bytes=2-"}), ("/ipns/file.test?filename=x.html", {}),
+           ("/ipns/site.test/notes.md", {}), ("/ipns/site.test/link", {}), ("/ipns/sym.test", {}),
+           ("/link", {"Host": "site.test"}),
+           ("/ipns/sym.test", {"If-Modified-Since": "Wed, 21 Oct 2099 07:28:00 GMT"})]
+
+
+@pytest.mark.slow
+@pytest.mark.ipfs
+def test_a_file_or_symlink_reached_through_a_name_has_kubos_headers(tmp_path: Path) -> None:
+    from tests._dnslink_sides import dnslink_sides
+    from tests._gateway_http import fetch_checked
+    from tests._kubo import require_kubo
+
+    require_kubo()
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "notes.md").write_bytes(NAMED_SITE["notes.md"])
+    (folder / "link").symlink_to("notes.md")
+    differ = []
+    with dnslink_sides(tmp_path, folder, lambda root: {"file.test": f"/ipfs/{root}/notes.md", "site.test": f"/ipfs/{root}",
+                                                       "sym.test": f"/ipfs/{root}/link"}) as sides:
+        for path, headers in BY_NAME:
+            for method in ("GET", "HEAD"):
+                kubo = fetch_checked(sides.kubo, path, headers, method)
+                ours = fetch_checked(sides.ours, path, headers, method)
+                seen = [(kubo.status, kubo.headers.get("content-type"), "last-modified" in kubo.headers),
+                        (ours.status, ours.headers.get("content-type"), "last-modified" in ours.headers)]
+                if seen[0] != seen[1]:
+                    differ.append((path, headers, method, *seen))
+    assert not differ, differ

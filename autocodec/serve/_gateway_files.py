@@ -30,7 +30,7 @@ from ._gateway_headers import (LISTING_CACHE, _base_headers, _block_disposition,
                                _listing_etag, _resolved_headers, _roots_header)
 from ._gateway_locate import Target, locate
 from ._gateway_request import query_filename
-from ._gateway_view import _RESOLVED_AT, _slashed_location, visible_path
+from ._gateway_view import _RESOLVED_AT, _asked_path, _slashed_location, visible_path
 from ._page_head import page_head
 from ._page_headers import explorer_origin, html_page_headers
 from ._paths import href_path, shown
@@ -63,13 +63,25 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
         return await _directory_response(request, runtime, target, trailing_slash)
     if node.kind == "symlink" and node.meta is not None:
         headers = _immutable(target, f'"{cid}"')
-        if (modtime := _modtime(node.meta)) is not None:
+        modtime = _modtime(node.meta)
+        if modtime is None:  # under an /ipns/ name, when it was resolved (boxo, as for a file)
+            modtime = request.get(_RESOLVED_AT)
+        if modtime is not None:
             headers["Last-Modified"] = email.utils.formatdate(modtime, usegmt=True)
         return _whole_body(request, headers, node.meta.data, "inode/symlink", modtime=modtime, head_syntax=False)
     if cid.codec != _unixfs.DAG_PB:  # a block of any other codec is a file of its bytes, as Kubo serves it
         return await _file_response(request, runtime, target, _unixfs.Node("file", len(target.data), None, ()))
     raise GatewayError(500, f"{cid} is a dag-pb node but not a UnixFS file, directory or symlink (no UnixFS Data, "
                             "or Data of an unknown type): fetch it with ?format=raw or ?format=dag-json")  # no roots, as Kubo
+
+
+def _asked_name(request: web.Request) -> str:
+    """The name a file's type is read from when no ``?filename=`` names it, as boxo's
+    ``getFilename`` takes it: the last segment of the content path asked for (``/ipns/{name}/...``
+    as sent, not the path the name leads to), none at a namespace's root (``/ipns/{domain}`` over
+    a file: the domain is no file name)."""
+    asked = _asked_path(request).rstrip("/")
+    return "" if asked.count("/") <= 2 else asked.rpartition("/")[2]
 
 
 def _modtime(meta: "_pb.UnixfsData | None") -> int | None:
@@ -88,7 +100,7 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
 
     cid, size = target.cid, node.size
     etag = f'"{etag_cid or cid}"'
-    name = "index.html" if etag_cid is not None else target.path.segments[-1] if target.path.segments else ""
+    name = "index.html" if etag_cid is not None else _asked_name(request)
     headers = {**_immutable(target, etag), "Accept-Ranges": "bytes"}
     modtime = _modtime(node.meta) if etag_cid is None else modtime
     if modtime is None:
