@@ -73,10 +73,11 @@ LOOKALIKE_KEYS = ["ab", "a\x00b", "a b", "a  b", " ab", "a\tb", "a\nb", "a\rb", 
 
 
 def _escaped(text: str) -> str:
-    """``text`` as the page shows it: each control character as its JSON escape."""
+    """``text`` as the page shows it: each control character and bidi override as its JSON escape."""
     short = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
     return "".join(short.get(c) or (f"\\u{ord(c):04x}" if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F
-                                    or c in "\u2028\u2029" else c) for c in text)
+                                    or c in "\u2028\u2029" or "\u202a" <= c <= "\u202e"
+                                    or "\u2066" <= c <= "\u2069" else c) for c in text)
 
 
 def _lookalike_block() -> bytes:
@@ -122,7 +123,7 @@ def test_chromium_shows_what_kubo_dag_get_reads(tmp_path: Path) -> None:
     ``a b``, and ``1e+16`` where Kubo says ``10000000000000000``."""
     browser_bin, driver_bin = _require_chromium()
     floats = {k: f for k, (f, _) in KUBO_FLOATS.items()}
-    value = {**{k: i for i, k in enumerate(LOOKALIKE_KEYS)}, "s": "x\x00\x01y\r\n \u202e<script>`'\"",
+    value = {**{k: i for i, k in enumerate(LOOKALIKE_KEYS)}, "str": "x\x00\x01y\r\n \u202e<script>`'\"",
              **floats, "i63": 2 ** 63 - 1, "n63": -(2 ** 63), "i53": 2 ** 53 + 1}
     block = builtin.encode(value, "dag-cbor")
     with Runtime(tmp_path / "home", default_set=False) as rt:
@@ -143,16 +144,19 @@ def test_chromium_shows_what_kubo_dag_get_reads(tmp_path: Path) -> None:
             try:
                 browser.open(f"{server.url}/explore/{cid}")
                 rows = browser.script("return Array.from(document.querySelectorAll('#node > table > tbody > tr'))"
-                                      ".map(r => [r.cells[0].innerText, r.cells[1].innerText])")
+                                      ".map(r => [r.cells[0].innerText, r.cells[1].innerText,"
+                                      " r.cells[0].textContent + r.cells[1].textContent])")
                 browser.screenshot(tmp_path / "lookalikes.png")
             finally:
                 browser.close()
     finally:
         driver.terminate()
         driver.wait(timeout=20)
-    drawn = dict(rows)
+    drawn = {key: text for key, text, _ in rows}
+    # what is drawn is the text itself: no character Chromium leaves out of innerText (an override)
+    assert [key + text for key, text, _ in rows] == [content for _, _, content in rows]
     assert len(drawn) == len(rows) == len(kubo)  # no two keys drawn alike
-    expected = {_escaped(k): (_escaped(v) if isinstance(v, str) and k == "s" else v) for k, v in kubo.items()}
+    expected = {_escaped(k): (_escaped(v) if k == "str" else v) for k, v in kubo.items()}
     assert {k: v.removesuffix(" (float)") for k, v in drawn.items()} == expected
     assert drawn["one"] == "1 (float)" and drawn["negz"] == "-0 (float)" and drawn["i63"] == "9223372036854775807"
 
@@ -169,3 +173,21 @@ def test_the_walked_path_shows_control_characters_too(runtime: Runtime) -> None:
         assert crumbs.endswith(f'">a<span class="ctl">{escape}</span>b</a>'), crumbs
         assert f'at <code>a<span class="ctl">{escape}</span>b</code> inside the block' in page
         assert key not in page
+
+
+def test_a_bidi_override_in_a_name_is_shown_not_obeyed(runtime: Runtime, tmp_path: Path) -> None:
+    """A UnixFS file named ``invoice<U+202E>fdp.exe`` (drawn ``invoiceexe.pdf`` where the
+    override is obeyed, as it was inside its isolated cell) and a key with U+2066 are shown
+    with the override as its escape, in the entries, the node and the crumbs."""
+    from autocodec.unixfs import add_path
+
+    folder = tmp_path / "spoof"
+    folder.mkdir()
+    (folder / "invoice\u202efdp.exe").write_text("x")
+    root = add_path(runtime.store, folder, recursive=True)[-1].cid
+    cid = runtime.put(builtin.encode({"a\u2066b": {"c\u202ed": 1}}, "dag-cbor"), "dag-cbor")
+    [(status, _, page), (status2, _, inner)] = explorer_get(runtime, f"/explore/{root}", f"/explore/{cid}/a%E2%81%A6b")
+    assert status == status2 == 200
+    entries = page.split('id="entries">', 1)[1].split("</table>", 1)[0]
+    assert '>invoice<span class="ctl">\\u202e</span>fdp.exe</a>' in entries and "\u202e" not in page
+    assert '>a<span class="ctl">\\u2066</span>b</a></nav>' in inner and "<th>c<span class=\"ctl\">\\u202e</span>d</th>" in inner

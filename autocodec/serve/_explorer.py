@@ -34,8 +34,9 @@ Invariants:
   whose path would be over the gateway's segment limit opens by CID: every link leads to the
   block it names.
 - A value reads as ``ipfs dag get`` (Kubo 0.43.1) writes it: floats in its shortest form (a
-  whole one labelled a float), integers exact, and each control character of a string, key or
-  name as its JSON escape, marked (HTML would drop a NUL and fold tab and LF into a space).
+  whole one labelled a float), integers exact, and each control character or bidi override of
+  a string, key, name or the walked path as its JSON escape, marked (HTML would drop a NUL and
+  fold tab and LF into a space; an override would draw a name's end reversed).
 - Text from a block or a path is isolated for bidi (``unicode-bidi: isolate`` in the CSS): an
   override (U+202E) inside one name cannot reorder the breadcrumbs or headings around it.
 """
@@ -79,16 +80,18 @@ def _e(text: object) -> str:
     return html.escape(display_text(str(text)), quote=True)
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _CONTROL_COST = 8
 
 
 def _visible(text: str) -> tuple[str, int]:
-    """``text`` escaped, each control character (C0, DEL, C1, U+2028, U+2029) as its JSON
-    escape (``\\n``, ``\\u0000``) marked ``ctl``, and how many there were. As text, HTML drops a
-    NUL, turns CR into LF and the page folds tab and LF into one space, so keys ``ab``, ``a<NUL>b``,
-    ``a<TAB>b`` and ``a b`` looked the same (runs of spaces are kept by the CSS, ``pre-wrap``)."""
+    """``text`` escaped, each control character (C0, DEL, C1, U+2028, U+2029) and bidi embedding,
+    override or isolate (U+202A-U+202E, U+2066-U+2069) as its JSON escape (``\\n``, ``\\u0000``,
+    ``\\u202e``) marked ``ctl``, and how many there were. As text, HTML drops a NUL, turns CR into
+    LF and the page folds tab and LF into one space, so keys ``ab``, ``a<NUL>b``, ``a<TAB>b`` and
+    ``a b`` looked the same (runs of spaces are kept by the CSS, ``pre-wrap``); an override drew
+    ``invoice<U+202E>fdp.exe`` as ``invoiceexe.pdf`` inside its (isolated) cell."""
     parts, last, count = [], 0, 0
     for found in _CONTROL.finditer(text):
         char = found.group()
