@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from autocodec import builtin
 from autocodec.errors import ConfigError, InvalidInput, StorageFull
 from autocodec.verify import KeyRing, SigningKey, TrustStore, parse_ranges
 from autocodec.verify._canonical import encode
@@ -196,9 +197,10 @@ def test_concurrent_publishes_of_one_key_get_distinct_sequences(home: Path, tmp_
     _key(home, "alice")
     env = {**os.environ, "AUTOCODEC_HOME": str(home)}
     outputs = [tmp_path / f"rec{i}.bin" for i in range(8)]
-    procs = [subprocess.Popen([sys.executable, "-m", "autocodec", "name", "publish", f"/ipfs/{CID}", "--key",
+    values = [f"/ipfs/{builtin.cid_for(bytes([i]), 'raw')}" for i in range(8)]  # each a new value: a new sequence
+    procs = [subprocess.Popen([sys.executable, "-m", "autocodec", "name", "publish", value, "--key",
                                "alice", "-o", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for out in outputs]
+             for value, out in zip(values, outputs, strict=True)]
     for proc in procs:
         _, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err.decode()

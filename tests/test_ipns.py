@@ -271,6 +271,9 @@ def test_cli_inspects_a_record_and_publishes_with_a_home_key(tmp_path: Path) -> 
     assert "This record was not verified. Pass '--verify k51...' to verify.\n\nHex Dump:\n00000000  " in unverified
     again = tmp_path / "rec2.bin"
     run_cli(home, "name", "publish", "/ipfs/bafkqaaa", "--key", "alice", "-o", str(again))
+    assert IpnsRecord.parse(again.read_bytes()).sequence() == 0  # the same value: its validity refreshed
+    run_cli(home, "name", "publish", "/ipfs/bafkreigks6arfsq3xxfpvqrrwonchxcnu6do76auprhhfomao6c273sixm", "--key", "alice",
+            "-o", str(again))
     assert IpnsRecord.parse(again.read_bytes()).sequence() == 1
 
 

@@ -268,7 +268,7 @@ def run_publish(args: argparse.Namespace) -> int:
 
         output_target(args.output)  # a path that cannot be written is refused before anything is published
     with home_names() as (names, _settings):
-        raw = names.publish(name, make, sequence=args.sequence).record.raw  # sequence allocated atomically
+        raw = names.publish(name, make, sequence=args.sequence, value=value).record.raw  # sequence allocated atomically
         fetch_limits = names.limits.fetch
     if args.output is not None:  # -o "" is an empty path, refused
         from ._io import open_output

@@ -43,7 +43,8 @@ from ..errors import (AutocodecError, FetchError, InvalidCID, NameNotFound, Node
                       RollbackError)
 from ..log import get_logger
 from ..sources._dns import is_domain_name
-from ..verify._ipns import InvalidIpnsName, IpnsName, IpnsRecord, VerifiedRecord, newest, sequence_of, validate
+from ..verify._ipns import (InvalidIpnsName, InvalidIpnsRecord, IpnsName, IpnsRecord, VerifiedRecord, newest,
+                           sequence_of, validate)
 from ._dnslink import DnsLinks
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -124,17 +125,25 @@ class IpnsNames:
         return checked
 
     def publish(self, name: IpnsName, make: Callable[[int], bytes], *, sequence: int | None = None,
-                now: float | None = None) -> VerifiedRecord:
+                value: str | None = None, now: float | None = None) -> VerifiedRecord:
         """Make (``make(sequence)``), verify and keep a new record of one of the home's names.
 
-        The sequence is one past the kept record's (0 for a first record) unless ``sequence`` is
-        given; it is read, the record made and kept in one write transaction of the home's
-        database, so concurrent publishers (threads or processes) never reuse a sequence.
+        Unless ``sequence`` is given, it is 0 for a first record, the kept record's again when
+        ``value`` (the path ``make`` signs) is the kept record's and the new record ranks above it
+        (a refresh of the validity or TTL, as boxo's publisher keeps the sequence "unless the value
+        changes"), else one past the kept record's. It is read, the record made and kept in one
+        write transaction of the home's database, so concurrent publishers (threads or processes)
+        never sign two values under one sequence.
         """
         self._ensure()
         with self.store.transaction() as conn:
             row = conn.execute("SELECT record FROM registry_ipns WHERE name = ?", (str(name),)).fetchone()
-            last = sequence_of(IpnsRecord.parse(bytes(row[0]))) if row is not None else None
+            kept = IpnsRecord.parse(bytes(row[0])) if row is not None else None
+            last = sequence_of(kept) if kept is not None else None
+            if sequence is None and kept is not None and last is not None and value is not None:
+                refresh = make(last)
+                if _same_value(kept, value) and newest([kept, IpnsRecord.parse(refresh)]).raw == refresh:
+                    return self.accept(name, refresh, now=now)  # nested: a savepoint of this transaction
             if sequence is None:
                 sequence = 0 if last is None else last + 1
             elif last is not None and sequence <= last:
@@ -304,3 +313,11 @@ def _set_version(name: str, path: str, where: str) -> CID:
 
 def _ns(now: float | None) -> int | None:
     return None if now is None else int(now * 1_000_000_000)
+
+
+def _same_value(record: IpnsRecord, value: str) -> bool:
+    """Whether ``record`` points at ``value`` (False where its value cannot be read)."""
+    try:
+        return record.value() == value
+    except InvalidIpnsRecord:
+        return False
