@@ -3,9 +3,12 @@
  *
  * Block bytes: DAG-CBOR of a JOSE object in general serialization with every base64url field as
  * Bytes (the IPLD DAG-JOSE spec, ipld/ipld specs/codecs/dag-jose/spec.md, "Encoded JOSE"):
- *   JWS {payload: Bytes, signatures: [{header?: {String: Any}, protected?: Bytes, signature: Bytes}]}
- *   JWE {ciphertext, iv, protected, tag: Bytes, aad?: Bytes,
+ *   JWS {payload: Bytes, signatures?: [{header?: {String: Any}, protected?: Bytes, signature: Bytes}]}
+ *   JWE {ciphertext: Bytes, iv?, protected?, tag?, aad?: Bytes,
  *        recipients?: [{encrypted_key?: Bytes, header?: {String: Any}}], unprotected?: {String: Any}}
+ * (the optional fields are Kubo's, go-dag-jose in Kubo 0.43.1: it decodes a JWS without
+ * signatures and a JWE with only a ciphertext, and shows just the fields present; the spec's
+ * Encoded JWE has iv, protected and tag optional too).
  *
  * Data model: the "Decoded JOSE" of the spec as Kubo (go-dag-jose) and the npm dag-jose codec
  * give it: every Bytes field as an unpadded base64url String, header/unprotected values
@@ -157,18 +160,18 @@ static const char *const REC_KEYS[] = {"encrypted_key", "header"};
 static int decode_jws(const field *f, ac_buf *out) {
     const uint8_t *payload;
     size_t pn, count;
-    if (!f[JWS_PAYLOAD].set || !f[JWS_SIGNATURES].set)
-        return ac_fail(AC_ERR_INVALID, "dag-jose: a JWS has payload and signatures");
+    if (!f[JWS_PAYLOAD].set) return ac_fail(AC_ERR_INVALID, "dag-jose: a JWS has a payload");
     AC_TRY(field_bytes(&f[JWS_PAYLOAD], "payload", &payload, &pn));
-    AC_TRY(field_kind(&f[JWS_SIGNATURES], ACR_ARRAY, "signatures", "list"));
+    if (f[JWS_SIGNATURES].set) AC_TRY(field_kind(&f[JWS_SIGNATURES], ACR_ARRAY, "signatures", "list"));
     if (!is_cid(payload, pn))
         return ac_fail(AC_ERR_INVALID,
                        "dag-jose: the JWS payload is not a CID (the spec requires one; as Kubo, JSON payloads are refused)");
-    acw_map(out, 3);
+    acw_map(out, 2 + (size_t)f[JWS_SIGNATURES].set);
     acw_cstr(out, "link");
     acw_cid(out, payload, pn);
     acw_cstr(out, "payload");
     b64_text(out, payload, pn);
+    if (!f[JWS_SIGNATURES].set) return out->err;
     acw_cstr(out, "signatures");
     acr r;
     acr_init(&r, f[JWS_SIGNATURES].p, f[JWS_SIGNATURES].n);
@@ -196,27 +199,34 @@ static int decode_jws(const field *f, ac_buf *out) {
 }
 
 static int decode_jwe(const field *f, ac_buf *out) {
-    static const int REQUIRED[] = {JWE_CIPHERTEXT, JWE_IV, JWE_PROTECTED, JWE_TAG};
+    static const int BYTES[] = {JWE_CIPHERTEXT, JWE_IV, JWE_PROTECTED, JWE_TAG};
+    if (!f[JWE_CIPHERTEXT].set)
+        return ac_fail(AC_ERR_INVALID, "dag-jose: neither a JWS (it has a payload) nor a JWE (it has a ciphertext)");
     for (size_t i = 0; i < 4; i++) {
         const uint8_t *p;
         size_t n;
-        if (!f[REQUIRED[i]].set)
-            return ac_fail(AC_ERR_INVALID, "dag-jose: neither a JWS (payload, signatures) nor a JWE (ciphertext, iv, protected, tag)");
-        AC_TRY(field_bytes(&f[REQUIRED[i]], JWE_KEYS[REQUIRED[i]], &p, &n));
+        if (f[BYTES[i]].set) AC_TRY(field_bytes(&f[BYTES[i]], JWE_KEYS[BYTES[i]], &p, &n));
     }
     if (f[JWE_RECIPIENTS].set) AC_TRY(field_kind(&f[JWE_RECIPIENTS], ACR_ARRAY, "recipients", "list"));
     if (f[JWE_UNPROTECTED].set) AC_TRY(any_ok(&f[JWE_UNPROTECTED], "unprotected"));
-    acw_map(out, 4 + f[JWE_AAD].set + f[JWE_RECIPIENTS].set + f[JWE_UNPROTECTED].set);
-    acw_cstr(out, "iv");
-    put_b64(out, &f[JWE_IV], "iv");
+    acw_map(out, 1 + (size_t)f[JWE_IV].set + f[JWE_AAD].set + f[JWE_TAG].set + f[JWE_PROTECTED].set
+                 + f[JWE_RECIPIENTS].set + f[JWE_UNPROTECTED].set);
+    if (f[JWE_IV].set) {
+        acw_cstr(out, "iv");
+        AC_TRY(put_b64(out, &f[JWE_IV], "iv"));
+    }
     if (f[JWE_AAD].set) {
         acw_cstr(out, "aad");
         AC_TRY(put_b64(out, &f[JWE_AAD], "aad"));
     }
-    acw_cstr(out, "tag");
-    put_b64(out, &f[JWE_TAG], "tag");
-    acw_cstr(out, "protected");
-    put_b64(out, &f[JWE_PROTECTED], "protected");
+    if (f[JWE_TAG].set) {
+        acw_cstr(out, "tag");
+        AC_TRY(put_b64(out, &f[JWE_TAG], "tag"));
+    }
+    if (f[JWE_PROTECTED].set) {
+        acw_cstr(out, "protected");
+        AC_TRY(put_b64(out, &f[JWE_PROTECTED], "protected"));
+    }
     acw_cstr(out, "ciphertext");
     put_b64(out, &f[JWE_CIPHERTEXT], "ciphertext");
     if (f[JWE_RECIPIENTS].set) {
@@ -332,10 +342,10 @@ static int encode_wire(const uint8_t *in, size_t n, ac_buf *out) {
         field f[DJWS_N];
         size_t count;
         AC_TRY(read_map(&r, DJWS_KEYS, DJWS_N, f, "a decoded JWS"));
-        if (!f[DJWS_SIGNATURES].set) return ac_fail(AC_ERR_INVALID, "dag-jose: a JWS has signatures");
-        acw_map(out, 2);
+        acw_map(out, 1 + (size_t)f[DJWS_SIGNATURES].set);
         acw_cstr(out, "payload");
         AC_TRY(put_from_b64(out, &f[DJWS_PAYLOAD], "payload"));
+        if (!f[DJWS_SIGNATURES].set) return out->err;
         acw_cstr(out, "signatures");
         acr s;
         acr_init(&s, f[DJWS_SIGNATURES].p, f[DJWS_SIGNATURES].n);
@@ -357,17 +367,13 @@ static int encode_wire(const uint8_t *in, size_t n, ac_buf *out) {
     }
     field f[JWE_N];
     AC_TRY(read_map(&r, JWE_KEYS, JWE_N, f, "a decoded JWE"));
-    for (int i = 0; i < JWE_N; i++)
-        if (!f[i].set && (i == JWE_CIPHERTEXT || i == JWE_IV || i == JWE_PROTECTED || i == JWE_TAG))
-            return ac_fail(AC_ERR_INVALID, "dag-jose: a JWE has ciphertext, iv, protected and tag");
-    acw_map(out, 4 + f[JWE_AAD].set + f[JWE_RECIPIENTS].set + f[JWE_UNPROTECTED].set);
-    acw_cstr(out, "iv");
-    AC_TRY(put_from_b64(out, &f[JWE_IV], "iv"));
+    if (!f[JWE_CIPHERTEXT].set) return ac_fail(AC_ERR_INVALID, "dag-jose: a JWE has a ciphertext");
+    acw_map(out, 1 + (size_t)f[JWE_IV].set + f[JWE_AAD].set + f[JWE_TAG].set + f[JWE_PROTECTED].set
+                 + f[JWE_RECIPIENTS].set + f[JWE_UNPROTECTED].set);
+    if (f[JWE_IV].set) { acw_cstr(out, "iv"); AC_TRY(put_from_b64(out, &f[JWE_IV], "iv")); }
     if (f[JWE_AAD].set) { acw_cstr(out, "aad"); AC_TRY(put_from_b64(out, &f[JWE_AAD], "aad")); }
-    acw_cstr(out, "tag");
-    AC_TRY(put_from_b64(out, &f[JWE_TAG], "tag"));
-    acw_cstr(out, "protected");
-    AC_TRY(put_from_b64(out, &f[JWE_PROTECTED], "protected"));
+    if (f[JWE_TAG].set) { acw_cstr(out, "tag"); AC_TRY(put_from_b64(out, &f[JWE_TAG], "tag")); }
+    if (f[JWE_PROTECTED].set) { acw_cstr(out, "protected"); AC_TRY(put_from_b64(out, &f[JWE_PROTECTED], "protected")); }
     acw_cstr(out, "ciphertext");
     AC_TRY(put_from_b64(out, &f[JWE_CIPHERTEXT], "ciphertext"));
     if (f[JWE_RECIPIENTS].set) {
