@@ -287,6 +287,8 @@ def _run(args: argparse.Namespace, started: float | None = None) -> int:
         return _fail(f"{type(exc).__name__}: {exc.one_line()}")
     except KeyboardInterrupt as exc:
         return _interrupted(exc)
+    except MemoryError:  # an input read whole grew past the memory the process may have (ulimit -v)
+        return _fail("MemoryError: out of memory (give the command a smaller input, or more memory)")
     except OSError as exc:  # a file, socket or folder the command could not use
         if isinstance(exc, BrokenPipeError) and _stdout_reader_gone():
             return READER_GONE

@@ -41,9 +41,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ._runtime import runtime_from_args
+    from ._local_modules import open_runtime
 
-    with runtime_from_args(args) as rt:
+    with open_runtime(args) as rt:  # --module files read under the home's module cap (/dev/zero refused)
         _Printer(rt, args.hash, args.digest).hash_all(args.files or ["-"])
     return 0
 

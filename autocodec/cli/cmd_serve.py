@@ -85,9 +85,11 @@ def check_listen(host: str, port: int) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..errors import ConfigError
+    from ._local_modules import module_bytes
     from ._runtime import runtime_from_args
 
     check_listen(args.host, args.port)
+    args.modules = module_bytes(list(args.modules))  # under the home's module cap, before the server starts
     from ..serve import serve
 
     _steady_heap()
