@@ -1,8 +1,10 @@
 """The path gateway's answers beside Kubo 0.43.1's, where the audit of session 12 found them apart.
 
 A file's ``Content-Type`` from its name (or ``?filename=``) is what Go's
-``mime.TypeByExtension(path.Ext(name))`` gives Kubo: the last extension only, Go's own table
-first, and a name never read as a URL. Python's ``mimetypes.guess_type`` read ``a.tar.gz`` as tar
+``mime.TypeByExtension(path.Ext(name))`` gives Kubo: the last extension only, Go 1.26's own table
+first, then the host's as Go reads them (shared-mime-info's globs2 where there is one, else
+mime.types; Python's ``mimetypes`` reads mime.types and a table of its own), and a name never read
+as a URL. Python's ``mimetypes.guess_type`` read ``a.tar.gz`` as tar
 and ``page.html.gz`` as HTML (a compression suffix is an "encoding" to it), and
 ``?filename=data:text/html,x`` as a ``data:`` URL of type ``text/html``: any file on the shared
 path-gateway origin could be served as HTML by a link. The fast rows check the function; the slow
@@ -31,6 +33,10 @@ NAMED = [
     ("a.xml", b"<a/>\n", "text/xml; charset=utf-8"),  # Go's own table: not application/xml
     ("a.svg", b"<svg/>\n", "image/svg+xml"),
     ("a.txt.", b"dot\n", "text/plain; charset=utf-8"),  # Go's Ext is "." here: no type, read from the bytes
+    # Go 1.26's own table (Kubo 0.43.1 is built with go1.26.8), whatever the host's tables say
+    ("a.wav", b"RIFF", "audio/wav"), ("a.webm", b"\x1aE", "audio/webm"), ("a.exe", b"MZ", "application/octet-stream"),
+    ("a.EPS", b"%!", "application/postscript"), ("a.xhtml", b"<p/>", "application/xhtml+xml"),
+    ("a.shtml", b"<p/>", "text/html"),  # boxo leaves the charset of HTML to the browser
 ]
 
 
@@ -51,7 +57,11 @@ FILES = {"site.tar.gz": gzip.compress(b"x"), "page.html.gz": gzip.compress(HTML)
 ASKED = [("site.tar.gz", None), ("page.html.gz", None), ("a.xml", None), ("page.html.gz", "bytes=2-"),
          ("notes.md?filename=data:text/html,x", None), ("notes.md?filename=data%3Atext%2Fhtml%2Cx", None),
          ("noext?filename=page.html.gz", None), ("noext?filename=site.tar.gz", "bytes=3-"),
-         ("notes.md?filename=x.svg.gz&download=true", None)]
+         ("notes.md?filename=x.svg.gz&download=true", None),
+         # the host's tables, read by both on this host: Go reads shared-mime-info's globs2 before mime.types
+         *((f"notes.md?filename=x.{extension}", None) for extension in (
+             "yaml", "toml", "tgz", "svgz", "bz2", "webmanifest", "car", "wav", "webm", "exe", "eps", "heic", "go",
+             "rs", "php", "sh", "log", "patch", "C", "JPG", "otf", "iso", "jar", "ipynb"))]
 
 
 @pytest.mark.slow

@@ -7,22 +7,14 @@ Its one job: ``content_type_for`` and the sniffing it falls back on (``sniff``).
 
 from __future__ import annotations
 
-import mimetypes
-
 from ._detect import detect
+from ._go_mime import type_by_extension as go_type_by_extension
 
 _SNIFF = ((b"%PDF-", "application/pdf"), (b"%!PS-Adobe-", "application/postscript"),
           (b"\xfe\xff", "text/plain; charset=utf-16be"), (b"\xff\xfe", "text/plain; charset=utf-16le"),
           (b"\xef\xbb\xbf", "text/plain; charset=utf-8"), (b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"),
           (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"), (b"\x1f\x8b\x08", "application/gzip"),
           (b"PK\x03\x04", "application/zip"), (b"\x00asm", "application/wasm"))
-# Go's mime package's own table (mime/type.go builtinTypesLower), which Kubo's gateway reads before
-# the host's; the charset Go adds is added below for every text type.
-_GO_BUILTIN = {".avif": "image/avif", ".css": "text/css", ".gif": "image/gif", ".htm": "text/html",
-               ".html": "text/html", ".jpeg": "image/jpeg", ".jpg": "image/jpeg", ".js": "text/javascript",
-               ".json": "application/json", ".mjs": "text/javascript", ".pdf": "application/pdf",
-               ".png": "image/png", ".svg": "image/svg+xml", ".wasm": "application/wasm", ".webp": "image/webp",
-               ".xml": "text/xml"}
 _HTML_TAGS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<script", b"<iframe", b"<h1", b"<div",
               b"<font", b"<table", b"<a", b"<style", b"<title", b"<b", b"<br", b"<p", b"<!--")
 
@@ -50,18 +42,13 @@ def sniff(head: bytes) -> str:
 
 def type_by_extension(name: str) -> str | None:
     """The type a name's extension gives, as Kubo's ``mime.TypeByExtension(path.Ext(name))`` finds
-    it: the last extension only (``a.tar.gz`` and ``page.html.gz`` are gzip, never tar or HTML),
-    Go's own table first, then the host's (``mimetypes``), exact case before lower case. The name
-    is never read as a URL: ``data:text/html,x`` has no extension."""
+    it on this host (``_go_mime``): the last extension only (``a.tar.gz`` and ``page.html.gz`` are
+    gzip, never tar or HTML). The name is never read as a URL: ``data:text/html,x`` has no
+    extension."""
     dot = name.rfind(".")
     if dot < 0 or "/" in name[dot:]:
         return None
-    extension = name[dot:]
-    if extension.lower() in _GO_BUILTIN:
-        return _GO_BUILTIN[extension.lower()]
-    if not mimetypes.inited:
-        mimetypes.init()
-    return mimetypes.types_map.get(extension) or mimetypes.types_map.get(extension.lower())
+    return go_type_by_extension(name[dot:])
 
 
 def content_type_for(name: str, head: bytes, from_start: bool = False) -> str:
@@ -71,8 +58,6 @@ def content_type_for(name: str, head: bytes, from_start: bool = False) -> str:
     guessed = type_by_extension(name)
     if guessed is None:
         return detect(head) if from_start else sniff(head)
-    if guessed == "text/html":  # as Kubo v0.43.1 answers
-        return guessed
-    if guessed.startswith("text/") or guessed in ("application/javascript",):
-        return f"{guessed}; charset=utf-8"
+    if guessed.startswith(("text/html;", "text/html ")):  # boxo leaves the charset of HTML to the browser
+        return "text/html"
     return guessed
