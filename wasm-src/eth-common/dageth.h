@@ -583,7 +583,7 @@ static int envelope(const uint8_t *in, size_t n, unsigned *type, rlp_item *list,
         return AC_OK;
     }
     if (in[0] < 1 || in[0] > 4)
-        return ac_failf(AC_ERR_INVALID, "%s: type 0x%02x is not a known type (1-4) or a legacy RLP list", what,
+        return ac_failf(AC_ERR_INVALID, "%s: type 0x%x is not a known type (1-4) or a legacy RLP list", what,
                         (unsigned)in[0]);
     *type = in[0];
     AC_TRY(rlp_one(in + 1, n - 1, list));
