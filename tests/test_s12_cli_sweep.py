@@ -84,3 +84,76 @@ def test_out_of_memory_is_one_line(home: Path, content: Path) -> None:
     """An ignore-rules file read whole (as Kubo reads it) that outgrows the process's memory."""
     line = _line(_cli(home, "add", "--ignore-rules-path", "/dev/zero", str(content)))
     assert line == "autocodec: MemoryError: out of memory (give the command a smaller input, or more memory)"
+
+
+# --- an output that is one of the command's inputs (found: the input replaced, exit 0) ------------
+
+
+@pytest.fixture()
+def bao_files(home: Path, tmp_path: Path) -> dict[str, str]:
+    """Content, its combined encoding, outboard, a slice, and the Bao hash; the files' names."""
+    content = tmp_path / "c.bin"
+    content.write_bytes(os.urandom(5000))
+    names = {"IN": str(content), "ENC": str(tmp_path / "c.bao"), "OB": str(tmp_path / "c.obao"),
+             "SL": str(tmp_path / "c.slice")}
+    for args in (["encode", names["IN"], names["ENC"]], ["encode", "--outboard", names["OB"], names["IN"]],
+                 ["slice", "0", "10", names["ENC"], names["SL"]]):
+        assert _cli(home, "bao", *args, limit=False).returncode == 0
+    names["H"] = _cli(home, "bao", "hash", names["IN"], limit=False).stdout.decode().strip()
+    (tmp_path / "link.bin").symlink_to(content)
+    names["LINK"] = str(tmp_path / "link.bin")
+    return names
+
+
+@pytest.mark.parametrize(("args", "kept"), [
+    (["encode", "--outboard", "IN", "IN"], "IN"),  # was: the content replaced by its tree, exit 0
+    (["encode", "--outboard", "LINK", "IN"], "IN"),
+    (["encode", "IN", "IN"], "IN"),
+    (["decode", "H", "ENC", "ENC"], "ENC"),
+    (["decode", "H", "--outboard", "OB", "IN", "OB"], "OB"),
+    (["slice", "0", "10", "ENC", "ENC"], "ENC"),
+    (["slice", "--outboard", "OB", "0", "10", "IN", "IN"], "IN"),
+    (["decode-slice", "H", "0", "10", "SL", "SL"], "SL"),
+])
+def test_bao_refuses_an_output_that_is_its_input(home: Path, bao_files: dict[str, str], args: list[str],
+                                                 kept: str) -> None:
+    before = Path(bao_files[kept]).read_bytes()
+    line = _line(_cli(home, "bao", *[bao_files.get(a, a) for a in args], limit=False))
+    assert "which the output would replace (choose another output path)" in line
+    assert Path(bao_files[kept]).read_bytes() == before
+
+
+def test_ucan_refuses_to_write_a_token_over_its_proof(home: Path, tmp_path: Path) -> None:
+    """``delegate --proof P -o P`` replaced the only copy of the proof the new token needs;
+    ``revoke -o`` onto an input is refused before the revocation is recorded."""
+    for name in ("alice", "bob"):
+        assert _cli(home, "key", "gen", name, limit=False).returncode == 0
+    alice, bob = (_cli(home, "key", "show", n, limit=False).stdout.decode().strip() for n in ("alice", "bob"))
+    proof, other = tmp_path / "bob.ucan", tmp_path / "back.ucan"
+    assert _cli(home, "ucan", "delegate", "--key", "alice", "--to", bob, "--cmd", "/wasm/run", "-o", str(proof),
+                limit=False).returncode == 0
+    before = proof.read_bytes()
+    (tmp_path / "hard.ucan").hardlink_to(proof)
+    for out in (proof, tmp_path / "hard.ucan"):
+        line = _line(_cli(home, "ucan", "delegate", "--key", "bob", "--to", alice, "--cmd", "/wasm/run",
+                          "--proof", str(proof), "-o", str(out), limit=False))
+        assert f"cannot write {out}: it is the input {proof}" in line
+    assert proof.read_bytes() == before
+    assert _cli(home, "ucan", "delegate", "--key", "bob", "--to", alice, "--cmd", "/wasm/run", "--proof", str(proof),
+                "-o", str(other), limit=False).returncode == 0
+    line = _line(_cli(home, "ucan", "revoke", str(other), "--key", "bob", "--proof", str(proof), "-o", str(proof),
+                      limit=False))
+    assert "which the output would replace" in line and proof.read_bytes() == before
+    assert _cli(home, "ucan", "revoked", limit=False).stdout == b""  # nothing recorded
+
+
+def test_module_build_refuses_to_write_over_a_source(home: Path, tmp_path: Path) -> None:
+    """``module build DIR -o DIR/module.c`` left the Wasm where the C source was, exit 0."""
+    folder = tmp_path / "m"
+    assert _cli(home, "module", "new", str(folder), "--lang", "c", "--kind", "codec", "--name", "t",
+                "--code", "0x300001", limit=False).returncode == 0
+    for name in ("module.c", "module.json"):
+        before = (folder / name).read_bytes()
+        line = _line(_cli(home, "module", "build", str(folder), "-o", str(folder / name), limit=False))
+        assert f"it is a file of the module folder {folder}" in line
+        assert (folder / name).read_bytes() == before

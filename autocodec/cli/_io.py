@@ -484,6 +484,28 @@ def refuse_the_store(path: str, target: str) -> None:
                                hint="choose an output path outside the home folder")
 
 
+def refuse_an_input(path: str | None, inputs: Iterable[str | None]) -> None:
+    """``InvalidInput`` when the output ``path`` is the same regular file as one of the command's
+    ``inputs`` (a hard or symbolic link to it too), as ``cp a a`` refuses: the output, renamed into
+    place at the end, would replace what was read from (a bao outboard over its content, a
+    re-delegation over its only proof). Standard output, devices and FIFOs are never refused."""
+    if path in (None, "", "-"):
+        return
+    try:
+        out = os.stat(path)
+    except OSError:
+        return  # a new file: no input is it
+    if not stat.S_ISREG(out.st_mode):
+        return
+    for name in inputs:
+        if name in (None, "", "-"):
+            continue
+        with contextlib.suppress(OSError):
+            if os.path.samestat(out, os.stat(name)):
+                raise InvalidInput(f"cannot write {path}: it is the input {name}, which the output would replace",
+                                   hint="choose another output path")
+
+
 def refuse_the_home(path: str) -> None:
     """``InvalidInput`` when the output ``path`` is the home folder or inside it: what a command
     writes there as a tree (``get``: names a DAG chooses) could replace the home's own files."""

@@ -193,6 +193,7 @@ def run(args: argparse.Namespace) -> int:
     from ._io import LazyOutput, open_output, streaming_stdout, write_line
     from ._runtime import runtime_from_args
 
+    _output_not_an_input(args)
     opened: list[Any] = []
 
     def src(path: str | None) -> BinaryIO:
@@ -265,6 +266,21 @@ def run(args: argparse.Namespace) -> int:
         for f in opened:
             f.close()
     return 0
+
+
+def _output_not_an_input(args: argparse.Namespace) -> None:
+    """The file a command writes (``encode``'s OUTPUT or --outboard FILE, the others' OUTPUT) is
+    none of the files it reads (``refuse_an_input``): ``encode --outboard in.bin in.bin`` left
+    the tree where the content was, the content lost."""
+    from ._io import refuse_an_input
+
+    cmd = args.bao_command
+    if cmd in ("hash", "add", "cat"):
+        return
+    if cmd == "encode":
+        refuse_an_input(args.outboard if args.outboard is not None else args.output, [args.input])
+    else:
+        refuse_an_input(args.output, [args.input, getattr(args, "outboard", None)])
 
 
 def _hash_each(inputs: list[str], digest: Callable[[str], str]) -> int:

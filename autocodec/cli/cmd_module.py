@@ -148,6 +148,7 @@ def run_build(args: argparse.Namespace) -> int:
 
     if args.output is not None:
         output_target(args.output)  # an empty path, a folder, a missing folder: refused before the build
+        _not_a_source(args.output, args.dir)
     try:
         built = build(Path(args.dir))
     except CompileFailed as exc:
@@ -162,6 +163,25 @@ def run_build(args: argparse.Namespace) -> int:
     write_line(f"{out} {built.info.size} bytes {built.info.cid} ({built.lang} {built.info.kind} "
                f"{built.info.name} {built.info.version})")
     return 0
+
+
+def _not_a_source(output: str, folder: str) -> None:
+    """``InvalidInput`` when ``-o`` names a file already in the module's folder (or below it)
+    that is not a ``.wasm``: a source, ``module.json`` or the vectors, which the module's bytes
+    would replace (``module build mb -o mb/module.c`` left the Wasm where the C was)."""
+    import os
+    import stat
+
+    from ..errors import InvalidInput
+
+    try:
+        st = os.stat(output)
+    except OSError:
+        return  # a new file
+    root = os.path.realpath(folder).rstrip(os.sep) + os.sep
+    if stat.S_ISREG(st.st_mode) and os.path.realpath(output).startswith(root) and not output.endswith(".wasm"):
+        raise InvalidInput(f"cannot write {output}: it is a file of the module folder {folder}, which the "
+                           "module would replace", hint="choose an output path ending in .wasm, or outside the folder")
 
 
 def run_test(args: argparse.Namespace) -> int:

@@ -182,7 +182,7 @@ def run_delegate(args: argparse.Namespace) -> int:
     from ..builtin import decode
     from ..errors import AutocodecError, InvalidInput
     from ..verify.ucan import check_did, delegate
-    from ._io import write_line
+    from ._io import refuse_an_input, write_line
 
     try:  # DAG-JSON, so {"/": CID} in a statement is a link, as in the token (docs/invocations.md)
         policy = decode(args.policy.encode("utf-8"), "dag-json")
@@ -193,6 +193,7 @@ def run_delegate(args: argparse.Namespace) -> int:
         raise InvalidInput(f"--policy is a JSON {_json_kind(policy)}, not a list of statements",
                            hint='e.g. [["==", ".function", "decode"]], or [] for no conditions')
     check_did(args.to, "audience (--to)")
+    refuse_an_input(args.output, [args.proof])  # the re-delegation over its only proof
     now = int(time.time())
     expires = _lifetime(args.expires, now)
     proof = read_token(args.proof) if args.proof is not None else None
@@ -267,9 +268,10 @@ def run_revoke(args: argparse.Namespace) -> int:
     from ._io import write_line
 
     if args.output is not None:
-        from ._io import output_target
+        from ._io import output_target, refuse_an_input
 
         output_target(args.output)  # a path that cannot be written is refused before the revocation is recorded
+        refuse_an_input(args.output, [args.token, *args.proof, *args.authority])
     delegation = read_token(args.token)
     if delegation.kind != "dlg":
         raise InvalidToken(f"{args.token} is not a delegation")
