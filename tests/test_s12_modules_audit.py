@@ -148,3 +148,35 @@ def test_kubo_decodes_the_partial_dag_jose_forms(kubo_node: Any) -> None:
         answers.append(kubo_answer(*rpc.call(f"dag/get?arg={put[0]['Key']}&output-codec=dag-json")))
     assert answers[: len(KUBO_JOSE)] == [json.loads(k) for _, k in KUBO_JOSE]
     assert all(set(a) == {"error"} for a in answers[len(KUBO_JOSE) :]), answers
+
+
+_IN = "11" * 32 + "00000000" + "00" + "ffffffff"  # one input spending output 0 of 11..11, empty script
+_OUT = "0000000000000000" + "00"
+ODD_TXS = {  # the JS reference (@ipld/bitcoin's bitcoin-block) decodes the first four, refuses the last two
+    "segwit marker, the one witness empty": "01000000" + "0001" + "01" + _IN + "01" + _OUT + "00" + "00000000",
+    "segwit marker, both witnesses empty": "01000000" + "0001" + "02" + _IN + _IN + "01" + _OUT + "00" + "00" + "00000000",
+    "coinbase, segwit marker, no witness": "01000000" + "0001" + "01" + "00" * 32 + "ffffffff" + "00" + "ffffffff" + "01"
+                                           + _OUT + "00" + "00000000",
+    "no outputs": "01000000" + "01" + _IN + "00" + "00000000",
+    "flag 0x02": "01000000" + "0002" + "01" + _IN + "01" + _OUT + "00" + "00000000",
+    "input count 1 as fd0100": "01000000" + "fd0100" + _IN + "01" + _OUT + "00000000",
+}
+
+
+def test_odd_bitcoin_transactions_agree_with_the_js_reference(codecs: dict[str, Codec]) -> None:
+    """Bitcoin Core refuses a segwit marker whose witnesses are all empty ('Superfluous witness
+    record'); the IPLD reference, which the module follows, decodes it: so does the module."""
+    from tests._refjs import require_refjs, run_reference
+
+    require_refjs()
+    answers = run_reference("bitcoin_ref.mjs", [f"tx {h}" for h in ODD_TXS.values()])
+    for (label, tx), answer in zip(ODD_TXS.items(), answers, strict=True):
+        block = bytes.fromhex(tx)
+        try:
+            ours = builtin_encode(codecs["bitcoin-tx"].decode(block), "dag-cbor").hex()
+        except GuestError:
+            assert answer.startswith("ERR"), f"{label}: we refuse, the reference decodes"
+            continue
+        assert ours == answer, label
+        assert codecs["bitcoin-tx"].encode(codecs["bitcoin-tx"].decode(block)) == block
+    assert [a.startswith("ERR") for a in answers] == [False, False, False, False, True, True]
