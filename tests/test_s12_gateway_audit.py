@@ -126,3 +126,43 @@ def test_a_file_or_symlink_reached_through_a_name_has_kubos_headers(tmp_path: Pa
                 if seen[0] != seen[1]:
                     differ.append((path, headers, method, *seen))
     assert not differ, differ
+
+
+# A suffix range of an empty file: there are no last bytes to send. Kubo 0.43.1's GET is a 500
+# ("negative start bigger than the file size", docs/gateway.md: not copied, as for any suffix
+# longer than the file); this server sent a 206 with ``Content-Range: bytes 0--1/0``, a range
+# whose end comes before its start (RFC 9110 14.4 has none such). Now the whole empty file, a 200,
+# as both answer ``bytes=0-0`` there. A HEAD keeps Go's own answer (206, ``0--1/0``), as Kubo's.
+@pytest.mark.parametrize(("header", "size", "head", "expected"), [
+    ("bytes=-1", 0, False, None), ("bytes=-100", 0, False, None), ("bytes=-1,0-", 0, False, None),
+    ("bytes=-1", 0, True, (0, -1)), ("bytes=-3", 5, False, (2, 4)), ("bytes=-9", 5, False, (0, 4)),
+    ("bytes=-0", 5, False, (5, 4)),  # Kubo's zero-length suffix, kept
+])
+def test_a_suffix_of_an_empty_file_names_no_bytes_before_the_first(header: str, size: int, head: bool,
+                                                                     expected: tuple[int, int] | None) -> None:
+    from autocodec.serve._ranges import parse_range
+
+    assert parse_range(header, size, head=head) == expected
+
+
+@pytest.mark.slow
+@pytest.mark.ipfs
+def test_a_suffix_range_of_an_empty_file_is_the_empty_file(tmp_path: Path) -> None:
+    from tests._dnslink_sides import dnslink_sides
+    from tests._gateway_http import fetch_checked
+    from tests._kubo import require_kubo
+
+    require_kubo()
+    folder = tmp_path / "site"
+    folder.mkdir()
+    (folder / "empty.txt").write_bytes(b"")
+    with dnslink_sides(tmp_path, folder, lambda root: {}) as sides:
+        path = f"/ipfs/{sides.root}/empty.txt"
+        for spec in ("bytes=-1", "bytes=-100"):
+            kubo = fetch_checked(sides.kubo, path, {"Range": spec})
+            ours = fetch_checked(sides.ours, path, {"Range": spec})
+            assert kubo.status == 500 and b"negative start bigger than the file size" in (kubo.body or b"")
+            assert (ours.status, ours.body, ours.headers.get("content-range")) == (200, b"", None)
+            kubo = fetch_checked(sides.kubo, path, {"Range": spec}, "HEAD")
+            ours = fetch_checked(sides.ours, path, {"Range": spec}, "HEAD")
+            assert (ours.status, ours.headers.get("content-range")) == (kubo.status, kubo.headers.get("content-range"))

@@ -43,6 +43,8 @@ def parse_range(header: str, size: int, *, head: bool = False) -> tuple[int, int
             count = _suffix_count(end)
             if count is None:
                 raise GatewayError(416, "invalid range")
+            if not size and count and not head:  # no bytes to name: all of it (a HEAD keeps Go's ``0--1/0``)
+                continue
             spans.append((size - min(count, size), size - 1))
             continue
         first = parse_int64(start)
