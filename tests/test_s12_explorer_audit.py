@@ -125,6 +125,7 @@ def test_chromium_shows_what_kubo_dag_get_reads(tmp_path: Path) -> None:
     floats = {k: f for k, (f, _) in KUBO_FLOATS.items()}
     value = {**{k: i for i, k in enumerate(LOOKALIKE_KEYS)}, "str": "x\x00\x01y\r\n \u202e<script>`'\"",
              **floats, "i63": 2 ** 63 - 1, "n63": -(2 ** 63), "i53": 2 ** 53 + 1}
+    assert len(value) == len(LOOKALIKE_KEYS) + 1 + len(floats) + 3  # no key overwrites another (one did)
     block = builtin.encode(value, "dag-cbor")
     with Runtime(tmp_path / "home", default_set=False) as rt:
         cid = str(rt.put(block, "dag-cbor"))

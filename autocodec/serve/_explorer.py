@@ -35,8 +35,9 @@ Invariants:
   block it names.
 - A value reads as ``ipfs dag get`` (Kubo 0.43.1) writes it: floats in its shortest form (a
   whole one labelled a float), integers exact, and each control character or bidi override of
-  a string, key, name or the walked path as its JSON escape, marked (HTML would drop a NUL and
-  fold tab and LF into a space; an override would draw a name's end reversed).
+  a string, key, name, the walked path or an error's message (a module's may echo the block)
+  as its JSON escape, marked (HTML would drop a NUL and fold tab and LF into a space; an
+  override would draw a name's end reversed).
 - Text from a block or a path is isolated for bidi (``unicode-bidi: isolate`` in the CSS): an
   override (U+202E) inside one name cannot reorder the breadcrumbs or headings around it.
 """
@@ -346,7 +347,7 @@ def page(runtime: "Runtime", target: "Target", origin: str = "", number: int = 1
         # the bytes are still worth showing: 501 nothing serves the codec, 403 its decoder is not
         # trusted (e.g. revoked), 500 the bytes are not a block of their codec (as /ipfs/ answers)
         shown = (f'<p class="error" id="undecoded" data-error="{_kind(exc)}">Not decoded '
-                 f"({_kind(exc)}): {_e(public_text(exc.message, runtime))}</p>"
+                 f"({_kind(exc)}): {_visible(public_text(exc.message, runtime))[0]}</p>"
                  f"{_hint(public_text(exc.hint, runtime))}")
         status = status_for_gateway(exc)
     inside = f" at <code>{_visible('/'.join(target.remainder))[0]}</code> inside the block" if target.remainder else ""
@@ -508,7 +509,7 @@ def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str], origi
     except errors.AutocodecError as exc:
         from ._app import public_text
 
-        return (f"<section><h2>UnixFS</h2><p>not readable as UnixFS: {_e(public_text(exc.message, runtime))}</p>"
+        return (f"<section><h2>UnixFS</h2><p>not readable as UnixFS: {_visible(public_text(exc.message, runtime))[0]}</p>"
                 "</section>"), kind in ("directory", "hamt")
     _check_entry_page(listed, number)
     pager = _entry_pager(listed, number, at, origin)
@@ -576,7 +577,7 @@ def _error_page(status: int, exc: BaseException, runtime: "Runtime") -> str:
         reason = "Error"
     return (f'<!DOCTYPE html><html lang="en">{page_head(f"explore: {status} {reason}")}<body>{_HEADER}<main>'
             f'<h1>{status} {_e(reason)}</h1><p class="error" id="error" data-error="{_e(kind)}">'
-            f'<code>{_e(kind)}</code>: {_e(message)}</p>{_hint(hint)}'
+            f'<code>{_e(kind)}</code>: {_visible(message)[0]}</p>{_hint(hint)}'
             '<p><a href="/explore/">explorer</a></p></main>'
             '<script src="/explore-static/explorer.js"></script></body></html>')
 
@@ -607,6 +608,6 @@ def setup_explorer(app: web.Application) -> None:
     from ._page_headers import add_page_headers
 
     app.on_response_prepare.append(add_page_headers)
-    app.router.add_get("/explore/{path:.*}", explore)
+    app.router.add_get(r"/explore/{path:[\s\S]*}", explore)  # "." would stop at a LF (a key's %0A)
     app.router.add_get("/explore", _to_index)
     app.router.add_static("/explore-static/", STATIC, follow_symlinks=False)
