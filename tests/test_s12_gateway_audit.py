@@ -92,14 +92,19 @@ def test_a_files_type_by_its_name_is_kubos(tmp_path: Path) -> None:
 
 # A DNSLink (or IPNS) value that ends at a file, or at a symlink: Kubo types the file by the
 # path asked for (boxo's getFilename: none at /ipns/{domain}, so notes.md's bytes are sniffed),
-# where this server typed it by the value's last segment (text/markdown); and a symlink reached
-# through a name has the resolution time as Last-Modified, as a file has, where here it had none.
+# where this server typed it by the value's last segment (text/markdown); a symlink reached
+# through a name has the resolution time as Last-Modified, as a file has, where here it had none;
+# and ``?filename=`` gives a symlink its Content-Disposition, as a file's.
 NAMED_SITE = {"notes.md": b"# plain\n"}
 BY_NAME = [("/ipns/file.test", {}), ("/ipns/file.test/", {}), ("/", {"Host": "file.test"}),
            ("/ipns/file.test", {"Range": "bytes=2-"}), ("/ipns/file.test?filename=x.html", {}),
            ("/ipns/site.test/notes.md", {}), ("/ipns/site.test/link", {}), ("/ipns/sym.test", {}),
            ("/link", {"Host": "site.test"}),
-           ("/ipns/sym.test", {"If-Modified-Since": "Wed, 21 Oct 2099 07:28:00 GMT"})]
+           ("/ipns/sym.test", {"If-Modified-Since": "Wed, 21 Oct 2099 07:28:00 GMT"}),
+           # ?filename= names a symlink as it names a file (it was ignored for a symlink here)
+           ("/ipfs/{root}/link?filename=x.html", {}), ("/ipfs/{root}/link?filename=x&download=true", {}),
+           ("/ipns/sym.test?filename=y.txt", {}), ("/ipfs/{root}/link?filename=x", {"If-None-Match": "*"}),
+           ("/ipfs/{root}/link?filename=x", {"Range": "bytes=0-1"})]
 
 
 @pytest.mark.slow
@@ -119,10 +124,10 @@ def test_a_file_or_symlink_reached_through_a_name_has_kubos_headers(tmp_path: Pa
                                                        "sym.test": f"/ipfs/{root}/link"}) as sides:
         for path, headers in BY_NAME:
             for method in ("GET", "HEAD"):
-                kubo = fetch_checked(sides.kubo, path, headers, method)
-                ours = fetch_checked(sides.ours, path, headers, method)
-                seen = [(kubo.status, kubo.headers.get("content-type"), "last-modified" in kubo.headers),
-                        (ours.status, ours.headers.get("content-type"), "last-modified" in ours.headers)]
+                kubo = fetch_checked(sides.kubo, path.format(root=sides.root), headers, method)
+                ours = fetch_checked(sides.ours, path.format(root=sides.root), headers, method)
+                seen = [(reply.status, reply.headers.get("content-type"), reply.headers.get("content-disposition"),
+                         "last-modified" in reply.headers) for reply in (kubo, ours)]
                 if seen[0] != seen[1]:
                     differ.append((path, headers, method, *seen))
     assert not differ, differ

@@ -68,11 +68,20 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
             modtime = request.get(_RESOLVED_AT)
         if modtime is not None:
             headers["Last-Modified"] = email.utils.formatdate(modtime, usegmt=True)
+        _name_by_query(request, headers)  # as for a file (boxo serves both through serveFile)
         return _whole_body(request, headers, node.meta.data, "inode/symlink", modtime=modtime, head_syntax=False)
     if cid.codec != _unixfs.DAG_PB:  # a block of any other codec is a file of its bytes, as Kubo serves it
         return await _file_response(request, runtime, target, _unixfs.Node("file", len(target.data), None, ()))
     raise GatewayError(500, f"{cid} is a dag-pb node but not a UnixFS file, directory or symlink (no UnixFS Data, "
                             "or Data of an unknown type): fetch it with ?format=raw or ?format=dag-json")  # no roots, as Kubo
+
+
+def _name_by_query(request: web.Request, headers: dict[str, str]) -> None:
+    """``Content-Disposition`` from ``?filename=`` (``attachment`` with ``?download=true``), as
+    boxo's ``addContentDispositionHeader`` writes it; an empty one names nothing (Kubo sends none)."""
+    if query_filename(request):
+        headers["Content-Disposition"] = _disposition(
+            "attachment" if request.query.get("download") == "true" else "inline", query_filename(request))
 
 
 def _asked_name(request: web.Request) -> str:
@@ -107,9 +116,7 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
         modtime = request.get(_RESOLVED_AT)
     if modtime is not None:
         headers["Last-Modified"] = email.utils.formatdate(modtime, usegmt=True)
-    if query_filename(request):  # an empty one names nothing (Kubo sends no Content-Disposition)
-        headers["Content-Disposition"] = _disposition(
-            "attachment" if request.query.get("download") == "true" else "inline", query_filename(request))
+    _name_by_query(request, headers)
     sniff_name = query_filename(request) or name  # an empty one names nothing, as in Kubo
     decided, ranged = _preconditions(request, headers, modtime)
     if decided is not None:
