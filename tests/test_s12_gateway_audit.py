@@ -171,3 +171,35 @@ def test_a_suffix_range_of_an_empty_file_is_the_empty_file(tmp_path: Path) -> No
             kubo = fetch_checked(sides.kubo, path, {"Range": spec}, "HEAD")
             ours = fetch_checked(sides.ours, path, {"Range": spec}, "HEAD")
             assert (ours.status, ours.headers.get("content-range")) == (kubo.status, kubo.headers.get("content-range"))
+
+
+# A directory whose ``index.html`` is no file (a folder, or a symlink, so named): Kubo 0.43.1
+# answers 422 ``index.html could not be read: not a file`` (boxo's serveDirectory); this server
+# served the folder as an empty text/html file (a 200) and the symlink as a 500.
+@pytest.mark.slow
+@pytest.mark.ipfs
+def test_an_index_html_that_is_no_file_is_kubos_422(tmp_path: Path) -> None:
+    from tests._dnslink_sides import dnslink_sides
+    from tests._gateway_http import fetch_checked
+    from tests._kubo import require_kubo
+
+    require_kubo()
+    folder = tmp_path / "site"
+    (folder / "folder" / "index.html").mkdir(parents=True)
+    (folder / "folder" / "index.html" / "x.txt").write_text("x\n")
+    (folder / "link").mkdir()
+    (folder / "link" / "index.html").symlink_to("../x.txt")
+    (folder / "x.txt").write_text("x\n")
+    differ = []
+    with dnslink_sides(tmp_path, folder, lambda root: {"site.test": f"/ipfs/{root}"}) as sides:
+        for path, headers in ((f"/ipfs/{sides.root}/folder/", {}), (f"/ipfs/{sides.root}/link/", {}),
+                              ("/folder/", {"Host": "site.test"}), (f"/ipfs/{sides.root}/folder/", {"Range": "bytes=0-1"})):
+            for method in ("GET", "HEAD"):
+                kubo = fetch_checked(sides.kubo, path, headers, method)
+                ours = fetch_checked(sides.ours, path, headers, method)
+                seen = [(reply.status, reply.headers.get("content-type"), reply.headers.get("x-ipfs-roots"), reply.body)
+                        for reply in (kubo, ours)]
+                if seen[0] != seen[1]:
+                    differ.append((path, method, *seen))
+                assert kubo.status == 422, kubo
+    assert not differ, differ

@@ -194,6 +194,9 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
         sub = parse_path(f"{target.path}/index.html")
         inner: Target = await _run(request, locate, runtime, sub)
         node = await _run(request, _unixfs.classify, inner.cid, inner.data)
+        if node.kind != "file":  # a folder or a symlink so named: Kubo's 422 (boxo's serveDirectory)
+            raise GatewayError(422, "index.html could not be read: not a file",
+                               {"X-Ipfs-Roots": _roots_header(target)})
         inner.roots, inner.path = target.roots, target.path
         directory = await _run(request, _unixfs.classify, target.cid, target.data)
         return await _file_response(request, runtime, inner, node, target.cid, _modtime(directory.meta))
