@@ -650,15 +650,17 @@ static bool sort_ents(const gent **a, size_t n, int (*cmp)(const gent *, const g
     return true;
 }
 
-static bool mode_parse(span m, uint32_t *v) {
-    if (m.n == 0 || m.n > 7) return false;
+/* A mode is whatever precedes the entry's first space, as go-ipld-git reads it (bufio
+ * ReadString(' ')): empty, non-octal, NUL or newline included.  Its value only orders the tree
+ * (git_cmp: is it a directory?): octal digits are read as git's get_mode does (unsigned,
+ * wrapping), and any other mode, which git itself refuses, is no directory. */
+static uint32_t mode_value(span m) {
     uint32_t x = 0;
     for (size_t i = 0; i < m.n; i++) {
-        if (m.p[i] < '0' || m.p[i] > '7') return false;
+        if (m.p[i] < '0' || m.p[i] > '7') return 0;
         x = x * 8 + (uint32_t)(m.p[i] - '0');
     }
-    *v = x;
-    return true;
+    return x;
 }
 
 /* What Go's DAG-JSON writer shows for a string: each byte that does not start a valid UTF-8
@@ -684,7 +686,7 @@ static int go_lossy(span s, span *out) {
 }
 
 static int tree_parse(span body, gent **ents, size_t *count) {
-    size_t cap = body.n / 23 + 1, n = 0; /* smallest entry: "0 \0" + 20 bytes = 23 */
+    size_t cap = body.n / 22 + 1, n = 0; /* smallest entry: " \0" + 20 bytes = 22 (empty mode and name) */
     gent *e = (gent *)ac_alloc(cap * sizeof(gent));
     if (!e) return ac_fail(AC_ERR_NOMEM, OOM);
     const uint8_t *p = body.p, *end = body.p + body.n;
@@ -693,8 +695,7 @@ static int tree_parse(span body, gent **ents, size_t *count) {
         if (!sp) return ac_failf(AC_ERR_INVALID, "truncated tree entry %zu (no space after the mode)", n);
         gent g;
         g.mode = (span){ p, (size_t)(sp - p) };
-        if (!mode_parse(g.mode, &g.modev))
-            return ac_failf(AC_ERR_INVALID, "bad mode in tree entry %zu (want 1-7 octal digits)", n);
+        g.modev = mode_value(g.mode);
         const uint8_t *nul = find_byte(sp + 1, end, 0);
         if (!nul) return ac_failf(AC_ERR_INVALID, "truncated tree entry %zu (no NUL after the name)", n);
         g.name = (span){ sp + 1, (size_t)(nul - sp - 1) };
@@ -702,7 +703,7 @@ static int tree_parse(span body, gent **ents, size_t *count) {
         if ((size_t)(end - nul - 1) < SHA1_LEN)
             return ac_failf(AC_ERR_INVALID, "truncated tree entry %zu (hash shorter than 20 bytes)", n);
         g.sha = nul + 1;
-        e[n++] = g; /* n < cap: every entry takes at least 23 bytes */
+        e[n++] = g; /* n < cap: every entry takes at least 22 bytes */
         p = nul + 1 + SHA1_LEN;
     }
     *ents = e;
@@ -736,7 +737,7 @@ static int tree_decode(span body, ac_buf *out) {
             AC_TRY(acw_cstr(out, "hash"));
             AC_TRY(w_link(out, ix[k]->sha));
             AC_TRY(acw_cstr(out, "mode"));
-            AC_TRY(acw_text(out, (const char *)ix[k]->mode.p, ix[k]->mode.n));
+            AC_TRY(w_str(out, ix[k]->mode));
             if (!exact) {
                 AC_TRY(acw_cstr(out, "name"));
                 AC_TRY(acw_bytes(out, ix[k]->name.p, ix[k]->name.n));
@@ -750,7 +751,7 @@ static int tree_decode(span body, ac_buf *out) {
         AC_TRY(acw_cstr(out, "hash"));
         AC_TRY(w_link(out, e[k].sha));
         AC_TRY(acw_cstr(out, "mode"));
-        AC_TRY(acw_text(out, (const char *)e[k].mode.p, e[k].mode.n));
+        AC_TRY(w_str(out, e[k].mode));
         AC_TRY(acw_cstr(out, "name"));
         AC_TRY(w_str(out, e[k].name));
     }
@@ -1105,10 +1106,13 @@ static int tree_body(ac_buf *out, const acr *r) {
         }
         if (has_byte(e[k].name, 0)) return ac_fail(AC_ERR_INVALID, "tree entry names must not contain NUL");
         AC_TRY(need(&f, "mode", &v));
-        if (acr_peek(&v) != ACR_TEXT) return ac_fail(AC_ERR_INVALID, "tree entry mode must be a string");
-        AC_TRY(r_text(&v, &e[k].mode));
-        if (!mode_parse(e[k].mode, &e[k].modev))
-            return ac_fail(AC_ERR_INVALID, "tree entry mode must be 1-7 octal digits");
+        bool mode_bytes = acr_peek(&v) == ACR_BYTES;
+        AC_TRY(r_str(&v, &e[k].mode, "tree entry mode"));
+        if (mode_bytes && ac_utf8_valid(e[k].mode.p, e[k].mode.n))
+            return ac_fail(AC_ERR_INVALID, "a tree entry mode is bytes only when it is not UTF-8; give it as a string");
+        if (has_byte(e[k].mode, ' '))
+            return ac_fail(AC_ERR_INVALID, "a tree entry mode must not contain a space (it ends the mode)");
+        e[k].modev = mode_value(e[k].mode);
         AC_TRY(need(&f, "hash", &v));
         AC_TRY(r_link(&v, shas + k * SHA1_LEN, "tree entry hash"));
         e[k].sha = shas + k * SHA1_LEN;
