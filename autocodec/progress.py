@@ -6,7 +6,8 @@ on stderr when it is a terminal and logs milestones otherwise.
 
 Invariants: the terminal line shows the amount done, the rate since the start and, when the
 total is known, the percentage and an ETA; a non-terminal gets a plain line at most every 5 s
-and one at the end; nothing is written to stdout.
+(the first 5 s after the start) and one at the end, so work that fails within 5 s leaves only its
+error there; nothing is written to stdout.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ def no_progress(done: int, total: int | None, unit: str = "bytes") -> None:
 def stderr_progress(label: str, min_interval_s: float = 0.2) -> Progress:
     """A reporter that writes ``label: done / total unit (pct), rate, ETA`` to stderr, throttled."""
     start = time.monotonic()
-    last = [0.0]
     tty = sys.stderr.isatty()
+    last = [0.0 if tty else start]  # a non-terminal's first line waits 5 s too: a quick failure is one line
 
     def report(done: int, total: int | None, unit: str = "bytes") -> None:
         now = time.monotonic()

@@ -159,6 +159,35 @@ def test_module_build_refuses_to_write_over_a_source(home: Path, tmp_path: Path)
         assert (folder / name).read_bytes() == before
 
 
+# --- a quick failure on a non-terminal stderr is one line (found: a progress line first) ----------
+
+
+def test_a_failing_pin_add_or_car_import_is_one_line_on_a_pipe(tmp_path: Path) -> None:
+    """The progress reporter wrote its first line at once on a non-terminal: pin add of a set
+    CAR with one bit flipped in a module printed 'fetching modules: 1 module / 29 modules (3%)'
+    before its HashMismatch; car import of a cut CAR 'import: ... (55%)' before InvalidCar."""
+    home = tmp_path / "home"
+    assert _cli(home, "init", "--no-default-set", limit=False).returncode == 0
+    shipped = Path(__file__).resolve().parents[1] / "autocodec" / "registry" / "default-set.car"
+    car = bytearray(shipped.read_bytes())
+    car[-1000] ^= 1  # inside the last section: module bytes or vectors, not the index
+    tampered = tmp_path / "tampered.car"
+    tampered.write_bytes(bytes(car))
+    line = _line(_cli(home, "pin", "add", str(tampered), limit=False))
+    assert line.startswith("autocodec: HashMismatch: "), line
+    content = tmp_path / "big.bin"
+    content.write_bytes(os.urandom(12 << 20))
+    cid = _cli(home, "add", "-Q", str(content), limit=False).stdout.decode().strip()
+    whole = tmp_path / "big.car"
+    assert _cli(home, "car", "export", cid, "-o", str(whole), limit=False).returncode == 0
+    cut = tmp_path / "cut.car"
+    cut.write_bytes(whole.read_bytes()[: 10 << 20])
+    fresh = tmp_path / "fresh"
+    assert _cli(fresh, "init", "--no-default-set", limit=False).returncode == 0
+    line = _line(_cli(fresh, "car", "import", str(cut), limit=False))
+    assert line.startswith("autocodec: InvalidCar: truncated CAR"), line
+
+
 # --- the sweep: every command of the parser, each argument, hostile values ----------------------
 
 
@@ -209,8 +238,6 @@ def test_every_argument_of_every_command_given_hostile_values(home: Path, tmp_pa
     that takes a value in turn given a hostile value (the others a value that works): exit 0 or
     1, never an exception; a refusal is one line. The full sweep (a process per case, more
     values: /dev/full, FIFOs, 100 kB) found the defects pinned above."""
-    from tests._cli import main_here
-
     monkeypatch.setenv("AUTOCODEC_HOME", str(home))
     monkeypatch.chdir(tmp_path)
     content = tmp_path / "content.bin"
@@ -224,8 +251,22 @@ def test_every_argument_of_every_command_given_hostile_values(home: Path, tmp_pa
     commands = [c for c in _commands() if c[0][0] not in _SKIPPED]
     assert len(commands) > 70
     bad, runs = [], 0
+    try:
+        runs = _sweep(capsys, commands, values, str(content), cid, tmp_path, bad)
+    finally:  # --offline is for the rest of the process (sources.go_offline): not for later tests
+        from autocodec.sources import _http
+
+        _http._OFFLINE.clear()
+    assert runs > 1500 and not bad, bad
+
+
+def _sweep(capsys: pytest.CaptureFixture[str], commands: list[tuple[list[str], list[str], list[str]]],
+           values: list[str], content: str, cid: str, tmp_path: Path, bad: list[object]) -> int:
+    from tests._cli import main_here
+
+    runs = 0
     for words, positionals, options in commands:
-        base = [_baseline(p, str(content), cid, tmp_path) for p in positionals]
+        base = [_baseline(p, content, cid, tmp_path) for p in positionals]
         cases = [[*base[:i], v, *base[i + 1:]] for i in range(len(base)) for v in values]
         cases += [[o, v, *base] for o in options if o not in ("--enc", "--cid-base") for v in values]
         for case in cases:
@@ -236,4 +277,4 @@ def test_every_argument_of_every_command_given_hostile_values(home: Path, tmp_pa
             if status not in (0, 1) or "Traceback" in err or (
                     status == 1 and len(lines) != 1 and tuple(words) not in _KUBO_LISTS):
                 bad.append((argv, status, err[-300:]))
-    assert runs > 1500 and not bad, bad
+    return runs
