@@ -61,7 +61,8 @@ ASKED = [("site.tar.gz", None), ("page.html.gz", None), ("a.xml", None), ("page.
          # the host's tables, read by both on this host: Go reads shared-mime-info's globs2 before mime.types
          *((f"notes.md?filename=x.{extension}", None) for extension in (
              "yaml", "toml", "tgz", "svgz", "bz2", "webmanifest", "car", "wav", "webm", "exe", "eps", "heic", "go",
-             "rs", "php", "sh", "log", "patch", "C", "JPG", "otf", "iso", "jar", "ipynb"))]
+             "rs", "php", "sh", "log", "patch", "C", "JPG", "otf", "iso", "jar", "ipynb",
+             "ime", "IMY"))]  # shared-mime-info's text/x-iMelody: Go writes it lower-cased
 
 
 @pytest.mark.slow

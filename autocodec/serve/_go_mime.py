@@ -4,8 +4,12 @@ Go's tables, built as its ``mime`` package builds them on Unix: its own table fi
 first shared-mime-info ``globs2`` file found (``/usr/local/share/mime/globs2``,
 ``/usr/share/mime/globs2``), whose first entry for an extension wins and never replaces Go's
 own; only when there is none, the ``mime.types`` files, each entry replacing what came before.
-A text type without a charset gets ``charset=utf-8``. The lookup is by the exact extension,
-then by its lower case.
+Lines are split as Go's ``bufio.Scanner`` splits them (at LF, one CR before it dropped), a
+mime.types line at Go's white space. A type is kept only where Go's ``mime.ParseMediaType``
+reads it; a ``text/`` one (case-sensitive, as Go) without a charset is written as Go's
+``FormatMediaType`` writes it: lower-cased with ``; charset=utf-8`` (``text/x-iMelody`` is
+``text/x-imelody; charset=utf-8``), or empty (no type) where it carries parameters. The lookup
+is by the exact extension, then by its lower case.
 
 Invariant: the tables are read once, on first use, and not changed after.
 """
@@ -13,7 +17,10 @@ Invariant: the tables are read once, on first use, and not changed after.
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
+
+from ._goparse import _TOKEN, parse_media_type
 
 # Go's own table (mime/type.go builtinTypesLower in Go 1.26, which Kubo 0.43.1 is built with:
 # go1.26.8), type -> the extensions it names; a type here is never replaced by the host's globs2.
@@ -69,22 +76,34 @@ _GLOBS = ("/usr/local/share/mime/globs2", "/usr/share/mime/globs2")
 _TYPE_FILES = ("/etc/mime.types", "/etc/apache2/mime.types", "/etc/apache/mime.types", "/etc/httpd/conf/mime.types")
 
 
+_GO_SPACE = re.compile("[\t\n\v\f\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+"""Go's ``unicode.IsSpace``, which ``strings.Fields`` splits at (Python's ``str.split`` also
+splits at U+001C..U+001F)."""
+
+
 def _with_charset(kind: str) -> str | None:
-    """A type as Go's ``setExtensionType`` stores it, or None where it cannot read it."""
-    bare = kind.partition(";")[0].strip()
-    major, slash, minor = bare.partition("/")
-    if not (major and slash and minor) or any(ch in bare for ch in " \t\"()<>@,:\\[]?="):
+    """A type as Go's ``setExtensionType`` stores it ("" is no type), or None where Go's
+    ``ParseMediaType`` refuses it (nothing stored)."""
+    try:
+        _, params = parse_media_type(kind)
+    except ValueError:
         return None
-    if bare.lower().startswith("text/") and "charset=" not in kind.lower():
-        return f"{kind}; charset=utf-8"
+    if kind.startswith("text/") and not params.get("charset"):
+        # FormatMediaType(kind, {charset: utf-8}): ``kind`` whole must be type/subtype tokens
+        return f"{kind.lower()}; charset=utf-8" if _TOKEN.fullmatch(kind[5:]) else ""
     return kind
 
 
 def _read(path: str) -> list[str] | None:
+    """The lines of ``path`` as Go's ``bufio.Scanner`` gives them, or None where it cannot be read."""
     try:
-        return Path(path).read_text(encoding="utf-8", errors="surrogateescape").splitlines()
+        text = Path(path).read_bytes().decode("utf-8", errors="surrogateescape")
     except OSError:
         return None
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    return [line.removesuffix("\r") for line in lines]
 
 
 @functools.cache
@@ -114,7 +133,7 @@ def _tables() -> tuple[dict[str, str], dict[str, str]]:
         return exact, lower
     for path in _TYPE_FILES:
         for line in _read(path) or ():
-            words = line.split()
+            words = [word for word in _GO_SPACE.split(line) if word]
             if len(words) <= 1 or words[0].startswith("#"):
                 continue
             for extension in words[1:]:
@@ -128,4 +147,6 @@ def type_by_extension(extension: str) -> str | None:
     """The type Go's ``mime.TypeByExtension(extension)`` gives on this host (``extension`` with
     its dot), or None."""
     exact, lower = _tables()
-    return exact.get(extension) or lower.get(extension.lower())
+    if extension in exact:  # Go answers the exact hit, even an empty one, before the lower case
+        return exact[extension] or None
+    return lower.get(extension.lower()) or None

@@ -1,0 +1,86 @@
+"""Review of the path-gateway audit (f2d3fbd..b06cff6): Go's type tables as Go builds them.
+
+``_go_mime`` reads the host's shared-mime-info ``globs2`` (else the ``mime.types`` files) as Go's
+``mime`` package does for Kubo. Go stores a ``text/`` type through ``FormatMediaType``, which
+writes it lower-cased (``text/x-iMelody`` in shared-mime-info's own database, ``*.ime`` and
+``*.imy``, is ``text/x-imelody; charset=utf-8`` in Kubo 0.43.1), and only a type Go's
+``ParseMediaType`` reads; it splits lines at LF alone and a mime.types line at Go's white space.
+The expected values are what Go 1.26.8's ``mime`` package (Kubo 0.43.1's) gives for the same
+files, measured with its source built to read them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from autocodec.serve import _go_mime
+from autocodec.serve._content_type import content_type_for
+
+GLOBS2 = b"".join(line + b"\n" for line in (
+    b"# a comment", b"50:text/x-iMelody:*.ime", b"50:Text/Plain:*.tp", b"50:TEXT/X-O:*.TO",
+    b"50:text/plain;format=flowed:*.ff", b"50:text/plain;charset=latin1:*.l1", b"50:foo:*.foo",
+    b"50:a/b/c:*.abc", b"50:text/x-a:*.cr\r", b"50:text/x-b:*.ff2\x0cx", "50:text/x-c:*.u\u2028v".encode(),
+    b"50:image/x-u:*.iu\x1cx", b"50: text/x-l:*.sp", b"50:text/x-m :*.sp2", b"50:text/plain;:*.semi",
+    b"60:text/x-i:*.dup", b"40:text/x-j:*.dup", b"50:text/x-g:*.HTML", b"50:application/X-Foo:*.af"))
+MIME_TYPES = b"\n".join((
+    b"text/x-iMelody ime imy", b"Text/Up up", b"text/plain;format=flowed tf", b"foo nos", b"a/b/c abc",
+    b"text/x-w\x0bvt", b"text/plain\x1cx q1", "text/x-a\u00a0nb".encode(), b"application/x-z z # c d"))
+
+# (extension, Go 1.26.8's TypeByExtension over GLOBS2); None is Go's ""
+FROM_GLOBS = [
+    (".ime", "text/x-imelody; charset=utf-8"), (".IME", "text/x-imelody; charset=utf-8"),
+    (".tp", "Text/Plain"), (".TO", "TEXT/X-O"), (".to", "TEXT/X-O"),  # "text/" is case-sensitive in Go
+    (".ff", None), (".semi", None), (".sp2", None),  # FormatMediaType of a type with more: ""
+    (".l1", "text/plain;charset=latin1"), (".foo", "foo"), (".abc", None), (".sp", " text/x-l"),
+    (".cr", "text/x-a; charset=utf-8"),  # a CR before the LF is dropped, as bufio.ScanLines drops it
+    (".ff2\x0cx", "text/x-b; charset=utf-8"), (".ff2", None),  # only LF ends a line
+    (".u\u2028v", "text/x-c; charset=utf-8"), (".u", None), (".iu\x1cx", "image/x-u"), (".iu", None),
+    (".dup", "text/x-i; charset=utf-8"), (".html", "text/html; charset=utf-8"),
+    (".Html", "text/x-g; charset=utf-8"), (".af", "application/X-Foo"), (".yaml", None),
+]
+# (extension, Go's answer over MIME_TYPES, read when there is no globs2)
+FROM_TYPES = [
+    (".ime", "text/x-imelody; charset=utf-8"), (".imy", "text/x-imelody; charset=utf-8"), (".up", "Text/Up"),
+    (".tf", None), (".nos", "foo"), (".abc", None), (".vt", "text/x-w; charset=utf-8"),
+    (".q1", None), (".nb", "text/x-a; charset=utf-8"), (".z", "application/x-z"), (".c", None),
+]
+
+
+@pytest.fixture
+def host_tables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """``_go_mime`` reading its host files from ``tmp_path`` (none there until a test writes them)."""
+    monkeypatch.setattr(_go_mime, "_GLOBS", (str(tmp_path / "local-globs2"), str(tmp_path / "globs2")))
+    monkeypatch.setattr(_go_mime, "_TYPE_FILES", (str(tmp_path / "mime.types"), str(tmp_path / "apache.types")))
+    _go_mime._tables.cache_clear()
+    yield tmp_path
+    _go_mime._tables.cache_clear()  # the host's own tables again, for the tests after
+
+
+@pytest.mark.parametrize(("extension", "expected"), FROM_GLOBS, ids=[repr(row[0]) for row in FROM_GLOBS])
+def test_globs2_is_read_as_go_reads_it(host_tables: Path, extension: str, expected: str | None) -> None:
+    (host_tables / "globs2").write_bytes(GLOBS2)
+    (host_tables / "mime.types").write_bytes(b"text/x-never yaml ime\n")  # not read: there is a globs2
+    assert _go_mime.type_by_extension(extension) == expected
+
+
+@pytest.mark.parametrize(("extension", "expected"), FROM_TYPES, ids=[repr(row[0]) for row in FROM_TYPES])
+def test_mime_types_are_read_as_go_reads_them(host_tables: Path, extension: str, expected: str | None) -> None:
+    (host_tables / "mime.types").write_bytes(MIME_TYPES)
+    (host_tables / "apache.types").write_bytes(b"text/x-later ov\r\n")
+    assert _go_mime.type_by_extension(extension) == expected
+
+
+def test_a_later_mime_types_file_replaces_an_earlier_one_and_gos_own(host_tables: Path) -> None:
+    (host_tables / "mime.types").write_bytes(b"text/x-first ov\naudio/x-wav wav\n")
+    (host_tables / "apache.types").write_bytes(b"text/x-later ov\n")
+    assert _go_mime.type_by_extension(".ov") == "text/x-later; charset=utf-8"
+    assert _go_mime.type_by_extension(".wav") == "audio/x-wav"  # Go's setExtensionType replaces its own
+
+
+def test_without_globs2_mime_types_give_the_gateways_lower_cased_type(host_tables: Path) -> None:
+    (host_tables / "mime.types").write_bytes(b"text/x-iMelody ime\n")
+    assert content_type_for("tune.IME", b"x", True) == "text/x-imelody; charset=utf-8"
+    assert content_type_for("a.wav", b"RIFF", True) == "audio/wav"
