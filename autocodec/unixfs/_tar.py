@@ -16,6 +16,8 @@ Invariants:
   ``x\\0y`` would read as a member ``x``). Stricter than Kubo on purpose: a cleaned name must be
   the root or lie under ``root/``; boxo compares string prefixes, so ``../ROOTx`` passes there
   and lands beside the root when extracted.
+- Each member's header is the bytes Go's ``archive/tar`` writes (``_tar_header``): the same
+  archive as Kubo's wherever the times agree (an mtime in every node, or none with the same time).
 - Modes are the UnixFS 1.5 ``mode`` permissions when set (setuid, setgid and sticky bits
   included, as boxo's ``UnixPermsOrDefault`` keeps them), else Kubo's defaults (0644 files,
   0755 directories, 0777 symlinks); uid, gid and owner names are empty. The modification time
@@ -28,18 +30,17 @@ Invariants:
 from __future__ import annotations
 
 import posixpath
-import tarfile
 from collections.abc import Iterator
-from typing import Any
 
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, Limits
 from ..errors import InvalidBlock
 from ._dir import DEFAULT_MODE, Node, Source, classify, entries
 from ._ranges import read_range
+from ._tar_header import header
 
 _BLOCK = 512
-_TYPE = {"file": tarfile.REGTYPE, "directory": tarfile.DIRTYPE, "hamt": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE}
+_TYPE = {"file": b"0", "directory": b"5", "hamt": b"5", "symlink": b"2"}
 
 
 def tar_pieces(source: Source, cid: CID, data: bytes, limits: Limits | None = None,
@@ -88,29 +89,16 @@ def whole_seconds(mtime: tuple[int, int]) -> int:
     return seconds + (1 if nanos >= 500_000_000 else 0)
 
 
-class _Member(tarfile.TarInfo):
-    """A member named exactly as given: Go's ``archive/tar`` (Kubo's) writes a directory's name
-    without the trailing ``/`` that ``tarfile`` adds."""
-
-    def get_info(self) -> dict[str, Any]:
-        info = dict(super().get_info())
-        info["name"] = self.name
-        return info
-
-
 def _header(name: str, node: Node, no_mtime: int) -> bytes:
-    info = _Member(name)
-    info.type = _TYPE[node.kind]
     meta = node.meta
-    info.mode = (meta.mode & 0o7777 if meta is not None and meta.mode else 0) or DEFAULT_MODE[node.kind]
-    info.mtime = whole_seconds(meta.mtime) if meta is not None and meta.mtime is not None else no_mtime
-    info.uname = info.gname = ""
-    if node.kind == "file":
-        info.size = node.size
-    elif node.kind == "symlink":
+    mode = (meta.mode & 0o7777 if meta is not None and meta.mode else 0) or DEFAULT_MODE[node.kind]
+    mtime = whole_seconds(meta.mtime) if meta is not None and meta.mtime is not None else no_mtime
+    linkname = b""
+    if node.kind == "symlink":
         assert meta is not None
         if b"\x00" in meta.data:
             raise InvalidBlock(f"the symlink {name} has a NUL in its target, which TAR cannot hold: "
                                "fetch this DAG as a CAR instead")
-        info.linkname = meta.data.decode("utf-8", "surrogateescape")
-    return info.tobuf(tarfile.PAX_FORMAT, "utf-8", "surrogateescape")
+        linkname = bytes(meta.data)
+    return header(name.encode("utf-8", "surrogateescape"), _TYPE[node.kind], mode=mode,
+                  size=node.size if node.kind == "file" else 0, mtime=mtime, linkname=linkname)
