@@ -126,3 +126,14 @@ def test_a_modules_error_message_shows_its_controls_and_overrides(runtime: Runti
     assert re.search(r'id="undecoded"[^>]*>Not decoded \(GuestError\): [^<]*' + re.escape(shown), page), page[-900:]
     assert re.search(r'id="error"[^>]*><code>GuestError</code>: [^<]*' + re.escape(shown), error), error
     assert "\u202e" not in page + error and "\x00" not in page + error
+
+
+def test_the_search_form_sent_to_explore_without_its_slash_keeps_the_cid(runtime: Runtime) -> None:
+    """``/explore?cid=X`` (a form or a link written without the slash) was sent to ``/explore/``,
+    the CID dropped: now ``/explore/?cid=X``, which sends it on to the CID's page."""
+    cid = runtime.put(builtin.encode({"a": 1}, "dag-cbor"), "dag-cbor")
+    [(status, location, _), (status2, location2, _), (status3, location3, _)] = explorer_get(
+        runtime, f"/explore?cid={cid}", "/explore", f"/explore/?cid={cid}")
+    assert (status, location) == (302, f"/explore/?cid={cid}")
+    assert (status2, location2) == (302, "/explore/")
+    assert (status3, location3) == (303, f"/explore/{cid}")

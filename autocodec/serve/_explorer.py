@@ -600,7 +600,8 @@ def _index_page() -> str:
 
 
 async def _to_index(request: web.Request) -> web.Response:
-    raise web.HTTPFound("/explore/")
+    """``/explore`` to ``/explore/``, its query kept (``?cid=X``, the search form's)."""
+    raise web.HTTPFound(f"/explore/?{request.query_string}" if request.query_string else "/explore/")
 
 
 def setup_explorer(app: web.Application) -> None:
