@@ -137,3 +137,5 @@ def test_the_search_form_sent_to_explore_without_its_slash_keeps_the_cid(runtime
     assert (status, location) == (302, f"/explore/?cid={cid}")
     assert (status2, location2) == (302, "/explore/")
     assert (status3, location3) == (303, f"/explore/{cid}")
+    [(_, encoded, _)] = explorer_get(runtime, "/explore?cid=a%26b%25c")  # kept as sent, not decoded
+    assert encoded == "/explore/?cid=a%26b%25c"

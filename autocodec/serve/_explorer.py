@@ -601,7 +601,8 @@ def _index_page() -> str:
 
 async def _to_index(request: web.Request) -> web.Response:
     """``/explore`` to ``/explore/``, its query kept (``?cid=X``, the search form's)."""
-    raise web.HTTPFound(f"/explore/?{request.query_string}" if request.query_string else "/explore/")
+    query = request.rel_url.raw_query_string
+    raise web.HTTPFound(f"/explore/?{query}" if query else "/explore/")
 
 
 def setup_explorer(app: web.Application) -> None:
