@@ -30,7 +30,8 @@ def parse_range(header: str, size: int, *, head: bool = False) -> tuple[int, int
     (``parseRangeWithoutLength``; a malformed header is a 400); then Go's content server
     (``parseRange``, GET and HEAD) reads it against the size, skipping an element that starts
     past the end before its end is read: what it cannot read is a 416, and ranges that all
-    start past the end an ``UnsatisfiableRange`` (unless the content is empty: all of it)."""
+    start past the end an ``UnsatisfiableRange`` (unless the content is empty: all of it). On
+    GET, a suffix first in the header of empty content is all of it, where Kubo's is a 500."""
     if not head:
         check_range_syntax(header)
     elements = _range_elements(header)
@@ -38,13 +39,15 @@ def parse_range(header: str, size: int, *, head: bool = False) -> tuple[int, int
         raise GatewayError(416, "invalid range")
     spans: list[tuple[int, int]] = []
     past_end = False
-    for start, end in elements:
+    for index, (start, end) in enumerate(elements):
         if not start:  # a suffix: the last ``end`` bytes
             count = _suffix_count(end)
             if count is None:
                 raise GatewayError(416, "invalid range")
-            if not size and count and not head:  # no bytes to name: all of it (a HEAD keeps Go's ``0--1/0``)
-                continue
+            if not size and count and not head and not index:
+                # Kubo's 500 (boxo seeks to the first range first): no bytes to name, all of it;
+                # later in the header, and on HEAD, Go's content server's ``0--1/0``, as Kubo's
+                return None
             spans.append((size - min(count, size), size - 1))
             continue
         first = parse_int64(start)
