@@ -126,3 +126,45 @@ def test_a_suffix_range_of_an_empty_file_is_kubos_where_kubo_answers(tmp_path: P
                 if seen[0] != seen[1]:
                     differ.append((header, method, *seen))
     assert not differ, differ
+
+
+# An index.html that is a block of another codec (b06cff6): Kubo 0.43.1 serves its bytes, as at
+# any path (200, text/html by the name, the directory's ETag); b06cff6 made every index.html that
+# is no UnixFS file Kubo's 422, these too. A dag-pb node with no UnixFS Data stays a 500 (Kubo's
+# names Go's protobuf error; the text here is this server's own), a folder or symlink the 422.
+@pytest.mark.slow
+@pytest.mark.ipfs
+def test_an_index_html_of_another_codec_is_served_as_its_bytes_as_kubo_serves_it(tmp_path: Path) -> None:
+    import json
+
+    from tests._cli import run_cli
+    from tests._gateway_http import fetch_checked
+    from tests._kubo import KuboRepo, require_kubo
+    from tests._serve_proc import ServeProcess
+
+    require_kubo()
+    kubo = KuboRepo.create(tmp_path / "kubo")
+    home = tmp_path / "home"
+    home.mkdir()
+    differ, roots = [], {}
+    with kubo.start():
+        def put(value: object, codec: str) -> str:
+            (tmp_path / "value.json").write_text(json.dumps(value), encoding="utf-8")
+            return kubo.ipfs("dag", "put", "--input-codec", "dag-json", "--store-codec", codec,
+                             tmp_path / "value.json").stdout.decode().strip()
+
+        for codec, value in (("dag-cbor", {"a": 1}), ("dag-json", {"a": 1}), ("dag-pb", {"Links": []})):
+            inner = put(value, codec)
+            roots[codec] = put({"Data": {"/": {"bytes": "CAE"}},  # a UnixFS directory
+                                "Links": [{"Hash": {"/": inner}, "Name": "index.html", "Tsize": 10}]}, "dag-pb")
+            (tmp_path / "site.car").write_bytes(kubo.ipfs("dag", "export", roots[codec]).stdout)
+            run_cli(home, "car", "import", str(tmp_path / "site.car"))
+        with ServeProcess(home, tmp_path) as ours:
+            for codec, root in roots.items():
+                for method in ("GET", "HEAD"):
+                    replies = [fetch_checked(base, f"/ipfs/{root}/", {}, method) for base in (kubo.gateway_url, ours.url)]
+                    seen = [(reply.status, reply.headers.get("content-type"), reply.headers.get("etag"),
+                             reply.body if reply.status == 200 else None) for reply in replies]
+                    if seen[0] != seen[1]:
+                        differ.append((codec, method, *seen))
+    assert not differ, differ

@@ -71,9 +71,19 @@ async def _path_response(request: web.Request, runtime: "Runtime", target: Targe
         _name_by_query(request, headers)  # as for a file (boxo serves both through serveFile)
         return _whole_body(request, headers, node.meta.data, "inode/symlink", modtime=modtime, head_syntax=False)
     if cid.codec != _unixfs.DAG_PB:  # a block of any other codec is a file of its bytes, as Kubo serves it
-        return await _file_response(request, runtime, target, _unixfs.Node("file", len(target.data), None, ()))
-    raise GatewayError(500, f"{cid} is a dag-pb node but not a UnixFS file, directory or symlink (no UnixFS Data, "
-                            "or Data of an unknown type): fetch it with ?format=raw or ?format=dag-json")  # no roots, as Kubo
+        return await _file_response(request, runtime, target, _bytes_file(target))
+    raise _not_unixfs(cid)
+
+
+def _bytes_file(target: Target) -> _unixfs.Node:
+    """A block of a codec other than dag-pb as Kubo serves it at a path: a file of its bytes."""
+    return _unixfs.Node("file", len(target.data), None, ())
+
+
+def _not_unixfs(cid: CID) -> GatewayError:
+    """Kubo's 500 for a dag-pb node that is no UnixFS file, directory or symlink (no roots, as Kubo)."""
+    return GatewayError(500, f"{cid} is a dag-pb node but not a UnixFS file, directory or symlink (no UnixFS Data, "
+                             "or Data of an unknown type): fetch it with ?format=raw or ?format=dag-json")
 
 
 def _name_by_query(request: web.Request, headers: dict[str, str]) -> None:
@@ -194,9 +204,13 @@ async def _directory_response(request: web.Request, runtime: "Runtime", target: 
         sub = parse_path(f"{target.path}/index.html")
         inner: Target = await _run(request, locate, runtime, sub)
         node = await _run(request, _unixfs.classify, inner.cid, inner.data)
-        if node.kind != "file":  # a folder or a symlink so named: Kubo's 422 (boxo's serveDirectory)
+        if inner.cid.codec != _unixfs.DAG_PB:  # dag-cbor, dag-json...: its bytes, as Kubo serves them
+            node = _bytes_file(inner)
+        elif node.kind in ("directory", "hamt", "symlink"):  # so named: Kubo's 422 (boxo's serveDirectory)
             raise GatewayError(422, "index.html could not be read: not a file",
                                {"X-Ipfs-Roots": _roots_header(target)})
+        elif node.kind != "file":
+            raise _not_unixfs(inner.cid)
         inner.roots, inner.path = target.roots, target.path
         directory = await _run(request, _unixfs.classify, target.cid, target.data)
         return await _file_response(request, runtime, inner, node, target.cid, _modtime(directory.meta))
