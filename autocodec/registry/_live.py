@@ -3,13 +3,16 @@
 A refresh looks for a newer version of each pinned set where it was found (bundle path,
 IPNS name). A newer version is verified (the trust layer), its modules fetched and checked,
 then *canaried*: every module that would change what serves a ``(kind, code)`` must pass its
-own test vectors, and a new codec must decode the blocks recently decoded by the serving
-version to the very same data model. Only then is the trust store updated (one transaction)
-and a new generation started; a call already running finishes on the version it started with.
+own test vectors, and a new codec of a code this set serves must decode the blocks recently
+decoded by the serving version to the very same data model (a code another set or a module
+file serves is not served by this set's module after the swap either: no side-by-side check).
+Only then is the trust store updated (one transaction) and a new generation started; a call
+already running finishes on the version it started with.
 
-Invariants: a refused version changes nothing and is logged with the reason; the serving
-version keeps serving. Revocations are read from the trust store, so they take effect at
-the next generation check (at most ``TRUST_POLL_S`` later, and at every refresh).
+Invariants: a refused version changes nothing and is logged and reported with the reason,
+under the pinned set's name; the serving version keeps serving. Revocations are read from
+the trust store, so they take effect at the next generation check (at most ``TRUST_POLL_S``
+later, and at every refresh).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from ._resolution import Source
 if TYPE_CHECKING:  # pragma: no cover
     from ..sources import Cancel
     from ..verify import VerifiedSet
+    from ._pins import PinResult
     from ._runtime import Runtime
 
 log = get_logger("registry")
@@ -81,8 +85,9 @@ def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Fetch) -> None:
         if not report.ok:
             raise CanaryFailed(f"{m.name} {m.version} ({m.module}) fails {len(report.failures)} of its "
                                f"{report.total} vectors: {'; '.join(report.failures[:2])}")
-        if kind != "codec" or not isinstance(key, int) or current.source != Source.EXTENSION:
-            continue
+        if (kind != "codec" or not isinstance(key, int) or current.source != Source.EXTENSION
+                or current.set_id != verified.set_id):
+            continue  # nothing decoded yet, or another set (or a module file) serves it: no sample to agree on
         new = loaded.codec()
         old = runtime.extension("codec", key)
         for cid, data in list(runtime.recent_blocks(key)):
@@ -105,21 +110,30 @@ def canary(runtime: "Runtime", verified: "VerifiedSet", fetch: Fetch) -> None:
 
 
 def refresh(runtime: "Runtime", which: str | None = None) -> list[RefreshOutcome]:
-    """Refresh one or every pinned set now; returns what happened to each."""
+    """Refresh one or every pinned set now; returns what happened to each, by its name."""
     outcomes: list[RefreshOutcome] = []
-    for result in runtime.pins.update(which, canary=lambda verified, fetch: canary(runtime, verified, fetch)):
-        if isinstance(result, AutocodecError):
-            outcomes.append(RefreshOutcome("?", RefreshStatus.REFUSED, None, result.one_line()))
-            runtime.metrics.inc("refresh_refused_total")
-        elif result.changed:
-            outcomes.append(RefreshOutcome(result.name, RefreshStatus.SWAPPED, result.version))
-            runtime.metrics.inc("swaps_total")
-            log.info("swap", set=result.name, version=result.version, index=str(result.index_cid),
-                     policy="verified+canaried")
-        else:
-            outcomes.append(RefreshOutcome(result.name, RefreshStatus.CURRENT, result.version))
+    pins = [runtime.pins.find(which)] if which is not None else runtime.pins.ls()
+    for pin in pins:  # one at a time, so a refusal names its set
+        try:
+            results = runtime.pins.update(str(pin.set_id),
+                                          canary=lambda verified, fetch: canary(runtime, verified, fetch))
+        except AutocodecError as exc:  # e.g. unpinned by another process meanwhile
+            results = [exc]
+        outcomes.extend(_outcome(runtime, pin.name, result) for result in results)
     runtime.trust_changed()  # revocations and expiry are re-read at every refresh
     return outcomes
+
+
+def _outcome(runtime: "Runtime", name: str, result: "PinResult | AutocodecError") -> RefreshOutcome:
+    """What one set's update did (``name``: the pinned set's), counted and logged."""
+    if isinstance(result, AutocodecError):
+        runtime.metrics.inc("refresh_refused_total")
+        return RefreshOutcome(name, RefreshStatus.REFUSED, None, result.one_line())
+    if not result.changed:
+        return RefreshOutcome(result.name, RefreshStatus.CURRENT, result.version)
+    runtime.metrics.inc("swaps_total")
+    log.info("swap", set=result.name, version=result.version, index=str(result.index_cid), policy="verified+canaried")
+    return RefreshOutcome(result.name, RefreshStatus.SWAPPED, result.version)
 
 
 class Refresher:
