@@ -6,8 +6,8 @@ on stderr when it is a terminal and logs milestones otherwise.
 
 Invariants: the terminal line shows the amount done, the rate since the start and, when the
 total is known, the percentage and an ETA; a non-terminal gets a plain line at most every 5 s
-(the first 5 s after the start) and one at the end, so work that fails within 5 s leaves only its
-error there; nothing is written to stdout.
+(the first 5 s after the start, unless progress was asked for: ``eager``) and one at the end, so
+work that fails within 5 s leaves only its error there; nothing is written to stdout.
 """
 
 from __future__ import annotations
@@ -25,11 +25,13 @@ def no_progress(done: int, total: int | None, unit: str = "bytes") -> None:
     """The default: report nothing."""
 
 
-def stderr_progress(label: str, min_interval_s: float = 0.2) -> Progress:
-    """A reporter that writes ``label: done / total unit (pct), rate, ETA`` to stderr, throttled."""
+def stderr_progress(label: str, min_interval_s: float = 0.2, *, eager: bool = False) -> Progress:
+    """A reporter that writes ``label: done / total unit (pct), rate, ETA`` to stderr, throttled.
+    ``eager``: progress was asked for (``--progress``), so a non-terminal gets its first line at
+    once, as Kubo's bar is drawn (work of unknown size may never reach a final line)."""
     start = time.monotonic()
     tty = sys.stderr.isatty()
-    last = [0.0 if tty else start]  # a non-terminal's first line waits 5 s too: a quick failure is one line
+    last = [0.0 if tty or eager else start]  # else the first line waits 5 s too: a quick failure is one line
 
     def report(done: int, total: int | None, unit: str = "bytes") -> None:
         now = time.monotonic()

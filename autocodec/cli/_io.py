@@ -439,6 +439,10 @@ def output_target(path: str) -> tuple[str, os.stat_result | None]:
         st: os.stat_result | None = os.stat(target)
     except FileNotFoundError:
         st = None
+        with contextlib.suppress(OSError):  # /dev/stdout on a pipe: its real path ('.../pipe:[N]') names nothing
+            special = os.stat(path)
+            if not stat.S_ISREG(special.st_mode) and not stat.S_ISDIR(special.st_mode):
+                return path, special  # opened as it is named, never replaced
     except OSError as exc:
         raise _cannot_write(path, exc) from None
     if st is not None and stat.S_ISDIR(st.st_mode):

@@ -247,7 +247,7 @@ def _add_all(args: argparse.Namespace, names: list[str], shown: list[str]) -> No
     code = hash_code(args.hash)
     quiet = args.quiet or args.quieter or args.silent
     bar = args.progress if args.progress is not None else (sys.stderr.isatty() and not quiet)  # Kubo: a given -p wins
-    progress = stderr_progress("add") if bar else no_progress
+    progress = stderr_progress("add", eager=args.progress is True) if bar else no_progress
 
     def show(entries: "Iterable[Added]") -> None:
         """Write ``added CID NAME`` lines as Kubo does, each once its blocks are committed: files

@@ -452,7 +452,7 @@ def run_export(args: argparse.Namespace) -> int:
         if found.remainder:
             raise InvalidPath(f"{args.root} ends inside block {found.cid}, not at a block",
                               hint="export a CID or a path that ends at a link")
-        report = stderr_progress("export") if _progress_wanted(args.progress) else None
+        report = stderr_progress("export", eager=args.progress is True) if _progress_wanted(args.progress) else None
         with streaming_stdout() as stdout, LinksAhead(rt) as ahead:  # links of many blocks over every core
             export_car(rt, found.cid, stdout, progress=(lambda n, b: report(b, None)) if report else None,
                        ahead=ahead, skip_missing=args.local_only)  # Kubo: a block not held is left out
@@ -481,7 +481,7 @@ def run_stat(args: argparse.Namespace) -> int:
                 raise InvalidPath("cannot return size for anything other than a DAG with a root CID",
                                   hint="give a CID or a path that ends at a link")
             roots.append(found.cid)
-        report = stderr_progress("stat") if _progress_wanted(args.progress) else None
+        report = stderr_progress("stat", eager=args.progress is True) if _progress_wanted(args.progress) else None
         with LinksAhead(rt) as ahead:  # links of many blocks over every core
             summary = stat(rt, roots, progress=(lambda n, b: report(b, None)) if report else None, ahead=ahead)
     if report is not None:

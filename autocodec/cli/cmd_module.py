@@ -166,8 +166,9 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def _not_a_source(output: str, folder: str) -> None:
-    """``InvalidInput`` when ``-o`` names a file already in the module's folder (or below it)
-    that is not a ``.wasm``: a source, ``module.json`` or the vectors, which the module's bytes
+    """``InvalidInput`` when ``-o`` names a file already in the module's folder (or below it, a
+    symlink followed) that is neither a ``.wasm`` nor a Wasm module (an earlier build's output,
+    which a rebuild replaces): a source, ``module.json`` or the vectors, which the module's bytes
     would replace (``module build mb -o mb/module.c`` left the Wasm where the C was)."""
     import os
     import stat
@@ -178,10 +179,18 @@ def _not_a_source(output: str, folder: str) -> None:
         st = os.stat(output)
     except OSError:
         return  # a new file
+    target = os.path.realpath(output)  # the file written: a link named x.wasm may point at a source
     root = os.path.realpath(folder).rstrip(os.sep) + os.sep
-    if stat.S_ISREG(st.st_mode) and os.path.realpath(output).startswith(root) and not output.endswith(".wasm"):
-        raise InvalidInput(f"cannot write {output}: it is a file of the module folder {folder}, which the "
-                           "module would replace", hint="choose an output path ending in .wasm, or outside the folder")
+    if not stat.S_ISREG(st.st_mode) or not target.startswith(root) or target.endswith(".wasm"):
+        return
+    try:
+        with open(target, "rb") as f:
+            if f.read(4) == b"\0asm":
+                return
+    except OSError:
+        pass
+    raise InvalidInput(f"cannot write {output}: it is a file of the module folder {folder}, which the "
+                       "module would replace", hint="choose an output path ending in .wasm, or outside the folder")
 
 
 def run_test(args: argparse.Namespace) -> int:

@@ -1,8 +1,9 @@
 """Module files the user named explicitly for one runtime (``--module FILE``, policy ``local-file``).
 
-Invariant: one module per ``(kind, code|name)``; a second module declaring the same key is
+Invariants: one module per ``(kind, code|name)``; a second module declaring the same key is
 refused, never silently preferred. The set only grows; each addition must be followed by a
-new generation (the ``Runtime`` does it).
+new generation (the ``Runtime`` does it). A module file is read at most one byte past the
+loader's ``max_module_bytes`` (``/dev/zero`` is ``ModuleTooLarge``, never read whole).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 from typing import Any
 
 from .._inputs import as_bytes, as_path
-from ..errors import InvalidInput
+from ..errors import InvalidInput, ModuleTooLarge
 from ._protocols import ModuleLoader
 
 
@@ -34,11 +35,7 @@ class LocalModules:
         else:
             path = as_path(module, "add_local_module (a module file or its bytes)")
             shown = str(path)
-            try:
-                wasm = path.read_bytes()
-            except OSError as exc:
-                raise InvalidInput(f"cannot read module file {shown}: {exc.strerror or exc}",
-                                   hint="check the module file's path") from None
+            wasm = _read_capped(path, shown, _cap(loader))
         loaded = loader.load(wasm)
         keys: list[int | str] = list(loaded.info.codes) or [loaded.info.name]
         kind = str(loaded.info.kind)
@@ -51,3 +48,26 @@ class LocalModules:
             for code in keys:
                 self._by_key[(kind, code)] = loaded
         return loaded
+
+
+def _cap(loader: ModuleLoader) -> int:
+    """The loader's module size cap (its sandbox limits; the default ones for a loader without)."""
+    from ..config import DEFAULT_LIMITS, SandboxLimits
+
+    limits = getattr(loader, "limits", None)
+    return (limits if isinstance(limits, SandboxLimits) else DEFAULT_LIMITS.sandbox).max_module_bytes
+
+
+def _read_capped(path: os.PathLike[str], shown: str, cap: int) -> bytes:
+    """At most ``cap + 1`` bytes of the file at ``path``: ``ModuleTooLarge`` past ``cap``."""
+    from .._nonblocking import read_upto
+
+    try:
+        with open(path, "rb") as stream:
+            wasm = read_upto(stream, cap + 1)
+    except OSError as exc:
+        raise InvalidInput(f"cannot read module file {shown}: {exc.strerror or exc}",
+                           hint="check the module file's path") from None
+    if len(wasm) > cap:
+        raise ModuleTooLarge(f"{shown} is over the {cap}-byte module cap")
+    return wasm

@@ -3,7 +3,9 @@
 
 Invariants:
 - Every connection is ``connect_writable``'s (the store's page size, WAL and bounds), closed after
-  use; SQLite errors leave as ``StoreError`` naming what was being done.
+  use, except a read (``connect``) of a home that cannot be written, which gets the store's own
+  read-only connection (as ``BlockStore`` opens it there); SQLite errors leave as ``StoreError``
+  naming what was being done.
 - The first connection of an instance refuses a home whose recorded version of the wing is newer
   than this code knows, writing nothing; later ones do not read the version again.
 - ``write`` is one ``BEGIN IMMEDIATE`` transaction (it waits for another writer up to the busy
@@ -17,7 +19,7 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager, suppress
 from pathlib import Path
 
-from ._blockstore import connect_writable, translate_sqlite_error
+from ._blockstore import _connect_read_only, _read_only, connect_writable, translate_sqlite_error
 from ._schema import Migration, migrate, migrate_in
 
 
@@ -32,9 +34,18 @@ class WingDatabase:
 
     @contextmanager
     def connect(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """An autocommit connection; ``doing`` names the work in errors."""
+        """An autocommit connection for reads (read-only when the home cannot be written);
+        ``doing`` names the work in errors."""
+        with self._connect(doing, writable=False) as conn:
+            yield conn
+
+    @contextmanager
+    def _connect(self, doing: str, *, writable: bool) -> Iterator[sqlite3.Connection]:
         try:
-            conn = connect_writable(self.path, self._timeout_s)
+            if not writable and _read_only(self.path.parent, self.path):
+                conn = _connect_read_only(self.path)
+            else:
+                conn = connect_writable(self.path, self._timeout_s)
         except sqlite3.Error as exc:
             raise translate_sqlite_error(exc, doing, self.path) from exc
         with closing(conn):
@@ -49,7 +60,7 @@ class WingDatabase:
     @contextmanager
     def write(self, doing: str) -> Iterator[sqlite3.Connection]:
         """One write transaction, the wing's schema applied first; committed when the block ends."""
-        with self.connect(doing) as conn:
+        with self._connect(doing, writable=True) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
                 migrate_in(conn, (self._schema,))
