@@ -7,16 +7,24 @@
   serves could be kept from every update by them. Fails on the old ``canary``.
 - A refused refresh names the set it refused (``Runtime.refresh``, ``POST /admin/refresh``):
   it said ``?``. Fails on the old ``refresh``.
+- The compiled cache on disk: a revoked module's artifact moved into a trusted module's entry
+  is refused by the next process (coverage: this held already).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
+from autocodec import CID
 from autocodec.registry import Runtime
 from autocodec.registry._live import RefreshStatus
-from tests._s12_live_world import LiveWorld, build
+from tests._s12_live_world import GIT_BLOB, LiveWorld, build
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +55,45 @@ def test_a_refused_refresh_names_its_set(world: LiveWorld) -> None:
         assert [o.set_name for o in refused] == ["second"], outcomes
         assert refused[0].reason
         assert [o.set_name for o in rt.refresh("second")] == ["second"]
+
+
+_DECODE_IN_ANOTHER_PROCESS = """
+import sys
+from autocodec import CID
+from autocodec.errors import NotTrusted
+from autocodec.registry import Runtime
+with Runtime(sys.argv[1]) as rt:
+    print(rt.decode(CID.parse(sys.argv[2])) == rt.decode_block(CID.parse(sys.argv[2]), rt.get(sys.argv[2])))
+    print(rt.decode(CID.parse(sys.argv[2])))
+    try:
+        rt.decode(CID.parse(sys.argv[3]))
+    except NotTrusted as exc:
+        print("refused", type(exc).__name__)
+"""
+
+
+def test_a_revoked_modules_artifact_put_in_a_trusted_modules_cache_entry_never_runs(tmp_path: Path) -> None:
+    """The compiled cache binds an artifact to its entry (HMAC over the name): the revoked
+    bencode module's machine code copied over git-raw's entry is refused by the next process,
+    which recompiles git-raw and decodes with it; bencode itself stays refused."""
+    home = tmp_path / "home"
+    with Runtime(home) as rt:  # the default set: git-raw and bencode, offline
+        blob = CID.build(0x78, b"\x11\x14" + hashlib.sha1(GIT_BLOB).digest())
+        rt.store.put(blob, GIT_BLOB)
+        bencoded = rt.put(b"d1:ai1ee", "bencode")
+        cache = rt.home.compiled_cache_dir
+        expected = rt.decode(blob)
+        [git_raw] = cache.glob("*.cwasm")
+        assert rt.decode(bencoded) == {"a": 1}
+        [bencode] = set(cache.glob("*.cwasm")) - {git_raw}
+        rt.trust.revoke(str(rt.resolve("codec", "bencode").module), "test")
+    swapped = bencode.read_bytes()
+    git_raw.write_bytes(swapped)
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    out = subprocess.run([sys.executable, "-c", _DECODE_IN_ANOTHER_PROCESS, str(home), str(blob), str(bencoded)],
+                         env=env, capture_output=True, text=True, timeout=300, cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0, out.stderr[-2000:]
+    lines = out.stdout.splitlines()
+    assert lines[0] == "True" and lines[1] == repr(expected) and lines[2] == "refused NotTrusted", out.stdout
+    assert git_raw.read_bytes() != swapped  # rejected, deleted, written again from git-raw's own code
+    assert "compiled cache entry rejected" in out.stderr
