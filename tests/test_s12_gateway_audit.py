@@ -62,7 +62,8 @@ ASKED = [("site.tar.gz", None), ("page.html.gz", None), ("a.xml", None), ("page.
          *((f"notes.md?filename=x.{extension}", None) for extension in (
              "yaml", "toml", "tgz", "svgz", "bz2", "webmanifest", "car", "wav", "webm", "exe", "eps", "heic", "go",
              "rs", "php", "sh", "log", "patch", "C", "JPG", "otf", "iso", "jar", "ipynb",
-             "ime", "IMY"))]  # shared-mime-info's text/x-iMelody: Go writes it lower-cased
+             "ime", "IMY",  # shared-mime-info's text/x-iMelody: Go writes it lower-cased
+             "%C4%B0CO", "G%C4%B0F"))]  # U+0130: Go lowers it to i
 
 
 @pytest.mark.slow

@@ -24,7 +24,8 @@ GLOBS2 = b"".join(line + b"\n" for line in (
     b"50:text/plain;format=flowed:*.ff", b"50:text/plain;charset=latin1:*.l1", b"50:foo:*.foo",
     b"50:a/b/c:*.abc", b"50:text/x-a:*.cr\r", b"50:text/x-b:*.ff2\x0cx", "50:text/x-c:*.u\u2028v".encode(),
     b"50:image/x-u:*.iu\x1cx", b"50: text/x-l:*.sp", b"50:text/x-m :*.sp2", b"50:text/plain;:*.semi",
-    b"60:text/x-i:*.dup", b"40:text/x-j:*.dup", b"50:text/x-g:*.HTML", b"50:application/X-Foo:*.af"))
+    b"60:text/x-i:*.dup", b"40:text/x-j:*.dup", b"50:text/x-g:*.HTML", b"50:application/X-Foo:*.af",
+    "50:text/x-s:*.\u03c3\u03c3".encode(), "50:text/x-r:*.a\ufffd".encode()))
 MIME_TYPES = b"\n".join((
     b"text/x-iMelody ime imy", b"Text/Up up", b"text/plain;format=flowed tf", b"foo nos", b"a/b/c abc",
     b"text/x-w\x0bvt", b"text/plain\x1cx q1", "text/x-a\u00a0nb".encode(), b"application/x-z z # c d"))
@@ -40,6 +41,8 @@ FROM_GLOBS = [
     (".u\u2028v", "text/x-c; charset=utf-8"), (".u", None), (".iu\x1cx", "image/x-u"), (".iu", None),
     (".dup", "text/x-i; charset=utf-8"), (".html", "text/html; charset=utf-8"),
     (".Html", "text/x-g; charset=utf-8"), (".af", "application/X-Foo"), (".yaml", None),
+    # Go's strings.ToLower: simple case mapping (no final sigma), a byte that is not UTF-8 as U+FFFD
+    (".\u03a3\u03a3", "text/x-s; charset=utf-8"), (".A\udcff", "text/x-r; charset=utf-8"),
 ]
 # (extension, Go's answer over MIME_TYPES, read when there is no globs2)
 FROM_TYPES = [
@@ -70,6 +73,13 @@ def test_globs2_is_read_as_go_reads_it(host_tables: Path, extension: str, expect
 def test_mime_types_are_read_as_go_reads_them(host_tables: Path, extension: str, expected: str | None) -> None:
     (host_tables / "mime.types").write_bytes(MIME_TYPES)
     (host_tables / "apache.types").write_bytes(b"text/x-later ov\r\n")
+    assert _go_mime.type_by_extension(extension) == expected
+
+
+@pytest.mark.parametrize(("extension", "expected"), [(".\u0130CO", "image/vnd.microsoft.icon"), (".G\u0130F", "image/gif")])
+def test_a_non_ascii_extension_is_lower_cased_as_go_lower_cases_it(extension: str, expected: str) -> None:
+    """Go's own table (Go 1.26.8 measured): Go lowers U+0130 to ``i``; Python's ``str.lower``
+    writes ``i`` and a combining dot, which names no type."""
     assert _go_mime.type_by_extension(extension) == expected
 
 

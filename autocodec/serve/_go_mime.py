@@ -94,6 +94,16 @@ def _with_charset(kind: str) -> str | None:
     return kind
 
 
+def _go_lower(text: str) -> str:
+    """Go's ``strings.ToLower``: each code point by its simple lower case (``İ`` is ``i``, a
+    final ``Σ`` is ``σ``; Python's ``str.lower`` writes ``i̇`` and ``ς``), a byte that is not
+    UTF-8 (a surrogate escape) as U+FFFD."""
+    if text.isascii():
+        return text.lower()
+    return "".join("i" if char == "\u0130" else "\ufffd" if "\udc80" <= char <= "\udcff" else char.lower()
+                   for char in text)
+
+
 def _read(path: str) -> list[str] | None:
     """The lines of ``path`` as Go's ``bufio.Scanner`` gives them, or None where it cannot be read."""
     try:
@@ -115,7 +125,7 @@ def _tables() -> tuple[dict[str, str], dict[str, str]]:
         stored = _with_charset(kind)
         if stored is not None:
             exact[extension] = stored
-            lower[extension.lower()] = stored
+            lower[_go_lower(extension)] = stored
 
     for path in _GLOBS:
         lines = _read(path)
@@ -149,4 +159,4 @@ def type_by_extension(extension: str) -> str | None:
     exact, lower = _tables()
     if extension in exact:  # Go answers the exact hit, even an empty one, before the lower case
         return exact[extension] or None
-    return lower.get(extension.lower()) or None
+    return lower.get(_go_lower(extension)) or None
