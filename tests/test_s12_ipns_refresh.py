@@ -71,3 +71,30 @@ def test_kubo_gives_the_same_sequences(tmp_path: Path) -> None:
             with urllib.request.urlopen(f"{kubo.gateway_url}/ipns/{name}?format=ipns-record", timeout=30) as resp:
                 sequences.append(IpnsRecord.parse(resp.read()).sequence())
     assert sequences == KUBO_SEQUENCES
+
+
+@pytest.mark.slow
+@pytest.mark.ipfs
+def test_the_same_value_published_again_to_an_online_kubo_is_taken(tmp_path: Path) -> None:
+    """An online Kubo 0.43.1's ``name/put`` refuses a record whose sequence is not above the one it
+    holds ('existing IPNS record has sequence 0 >= new record sequence 0'), a later validity or not
+    (its offline daemon skips that check). A same-value refresh kept the sequence for ``--to-node``
+    too, so publishing A twice to the node failed the second time (exit 1) with the home's record
+    already replaced; a record for a node takes the next sequence."""
+    from tests._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    with KuboRepo.create(tmp_path / "kubo", swarm=True).start() as kubo:
+        home = tmp_path / "home"
+        run_cli(home, "key", "gen", "alice")
+        records = []
+        for i in range(2):
+            out = tmp_path / f"rec{i}.bin"
+            done = run_cli(home, "name", "publish", A, "--key", "alice", "--to-node", kubo.api_multiaddr,
+                           "-o", str(out), check=False)
+            assert done.returncode == 0, done.stderr.decode()
+            records.append(out.read_bytes())
+        name = done.stdout.decode().split()[2].rstrip(":")
+        with urllib.request.urlopen(f"{kubo.gateway_url}/ipns/{name}?format=ipns-record", timeout=30) as resp:
+            assert resp.read() == records[1]  # the node holds the second record
+    assert [IpnsRecord.parse(r).sequence() for r in records] == [0, 1]

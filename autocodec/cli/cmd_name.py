@@ -267,8 +267,11 @@ def run_publish(args: argparse.Namespace) -> int:
         from ._io import output_target
 
         output_target(args.output)  # a path that cannot be written is refused before anything is published
+    # Kubo's name/put refuses a record whose sequence is not above the one it holds (even with a later
+    # validity): a record for --to-node takes the next sequence, a same-value refresh too
+    refresh_of = None if args.to_node else value
     with home_names() as (names, _settings):
-        raw = names.publish(name, make, sequence=args.sequence, value=value).record.raw  # sequence allocated atomically
+        raw = names.publish(name, make, sequence=args.sequence, value=refresh_of).record.raw  # sequence allocated atomically
         fetch_limits = names.limits.fetch
     if args.output is not None:  # -o "" is an empty path, refused
         from ._io import open_output
