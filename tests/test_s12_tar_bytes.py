@@ -131,3 +131,55 @@ def test_get_archive_is_kubos_byte_for_byte(tmp_path: Path) -> None:
             subprocess.run([sys.executable, "-m", "autocodec", "--home", str(home), "get", "-a", "-o",
                             str(tmp_path / "ours.tar"), path], env=env, check=True, capture_output=True, timeout=120)
             assert (tmp_path / "ours.tar").read_bytes() == (tmp_path / "kubo.tar").read_bytes(), path
+
+
+def _archive_of_a_dated_file(tmp_path: Path, *mtime_flags: str) -> tuple[bytes, float, float]:
+    """``get -a`` of a one-file DAG added with ``mtime_flags``: the archive and the times around the get."""
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
+    home, source = tmp_path / "home", tmp_path / "f"
+    source.write_bytes(b"hello\n")
+
+    def cli(*args: str) -> bytes:
+        return subprocess.run([sys.executable, "-m", "autocodec", "--home", str(home), *args], env=env, check=True,
+                              capture_output=True, timeout=120).stdout
+
+    cid = cli("add", "-Q", *mtime_flags, str(source)).decode().strip()
+    before = time.time()
+    cli("get", "-a", "-o", str(tmp_path / "out.tar"), cid)
+    return (tmp_path / "out.tar").read_bytes(), before, time.time()
+
+
+def test_an_mtime_rounded_onto_gos_zero_time_is_written_zero(tmp_path: Path) -> None:
+    """0000-12-31T23:59:59.6Z rounds to Go's zero time (0001-01-01), which Go's writer writes as 0
+    in a USTAR header (Kubo 0.43.1's get -a and ?format=tar, measured); here it was a PAX mtime
+    record of -62135596800."""
+    archive, _, _ = _archive_of_a_dated_file(tmp_path, "--mtime=-62135596801", "--mtime-nsecs=600000000")
+    assert len(archive) == 4 * 512  # one USTAR header, the data, the end
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
+        assert tar.next().mtime == 0  # type: ignore[union-attr]
+
+
+def test_an_mtime_of_gos_zero_time_is_no_mtime(tmp_path: Path) -> None:
+    """boxo reads an mtime of exactly Go's zero time as none (``ModTime().IsZero()``), so Kubo
+    0.43.1's get -a dates that member with the time of the call; here it was -62135596800."""
+    archive, before, after = _archive_of_a_dated_file(tmp_path, "--mtime=-62135596800")
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:") as tar:
+        member = tar.next()
+    assert member is not None
+    assert round(before) - 1 <= member.mtime <= round(after) + 1
+
+
+@pytest.mark.slow
+@pytest.mark.ipfs
+def test_an_mtime_rounded_onto_gos_zero_time_is_kubos(tmp_path: Path) -> None:
+    from tests._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    flags = ("--mtime=-62135596801", "--mtime-nsecs=600000000")
+    ours, _, _ = _archive_of_a_dated_file(tmp_path, *flags)
+    with KuboRepo.create(tmp_path / "kubo") as kubo:
+        cid = kubo.ipfs("add", "-Q", *flags, tmp_path / "f").stdout.decode().strip()
+        kubo.ipfs("get", "-a", "-o", tmp_path / "kubo.tar", cid)
+    assert ours == (tmp_path / "kubo.tar").read_bytes()

@@ -22,7 +22,9 @@ Invariants:
   included, as boxo's ``UnixPermsOrDefault`` keeps them), else Kubo's defaults (0644 files,
   0755 directories, 0777 symlinks); uid, gid and owner names are empty. The modification time
   is the UnixFS 1.5 ``mtime`` rounded to a second as Go's writer rounds it, else 0 (Kubo writes the time of the request there:
-  this answer stays the same bytes for the same CID, as its immutable caching says).
+  this answer stays the same bytes for the same CID, as its immutable caching says). Go's zero
+  time (0001-01-01 UTC) is boxo's "no mtime": an mtime of exactly that is none, and one that
+  rounds onto it is written 0, as Go's writer writes a zero time.
 - Files stream in pieces (``read_range``): memory does not grow with a file; the walk is
   iterative, bounded by ``limits`` like every UnixFS read of the gateway.
 """
@@ -40,6 +42,7 @@ from ._ranges import read_range
 from ._tar_header import header
 
 _BLOCK = 512
+_GO_ZERO_TIME = -62_135_596_800  # Go's time.Time{} (0001-01-01 00:00:00 UTC) in Unix seconds
 _TYPE = {"file": b"0", "directory": b"5", "hamt": b"5", "symlink": b"2"}
 
 
@@ -92,7 +95,11 @@ def whole_seconds(mtime: tuple[int, int]) -> int:
 def _header(name: str, node: Node, no_mtime: int) -> bytes:
     meta = node.meta
     mode = (meta.mode & 0o7777 if meta is not None and meta.mode else 0) or DEFAULT_MODE[node.kind]
-    mtime = whole_seconds(meta.mtime) if meta is not None and meta.mtime is not None else no_mtime
+    mtime = no_mtime
+    if meta is not None and meta.mtime is not None and meta.mtime != (_GO_ZERO_TIME, 0):
+        mtime = whole_seconds(meta.mtime)  # exactly Go's zero time is no mtime to boxo (ModTime().IsZero())
+        if mtime == _GO_ZERO_TIME:  # rounded onto it: Go's writer writes a zero time as 0
+            mtime = 0
     linkname = b""
     if node.kind == "symlink":
         assert meta is not None
