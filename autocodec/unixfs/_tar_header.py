@@ -26,7 +26,8 @@ _NAME, _LINK, _PREFIX = 100, 100, 155
 
 def header(name: bytes, kind: bytes, *, mode: int, size: int, mtime: int, linkname: bytes = b"") -> bytes:
     """The header block(s) of one member (``kind``: ``b"0"`` file, ``b"5"`` directory,
-    ``b"2"`` symlink); names hold no NUL (the caller refuses them)."""
+    ``b"2"`` symlink); names hold no NUL (the caller refuses them) and ``mode`` is below 8^7
+    (the caller keeps its 0o7777 bits, as boxo does: from 8^7 Go would write a GNU header)."""
     records: dict[str, bytes] = {}
     ustar = True
     split = _split_ustar(name)
