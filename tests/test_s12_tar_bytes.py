@@ -30,7 +30,7 @@ GO_REF = Path(__file__).parent / "go-ref" / "tarheader" / "main.go"
 NAMES = [b"a", b"x" * 100, b"x" * 101, b"d/" + b"x" * 99, b"d/" + b"x" * 100, b"p" * 155 + b"/" + b"n" * 100,
          b"p" * 156 + b"/n", b"p" * 60 + b"/" + b"q" * 60 + b"/" + b"r" * 60, b"a/" * 60 + b"z", b"/abs/" + b"y" * 120,
          b"caf\xc3\xa9", b"d/caf\xc3\xa9/" + b"x" * 120, b"bad\xe9utf8", b"QmRoot/\xe6\x97\xa5\xe6\x9c\xac/file",
-         b"x" * 99 + b"/", b"x" * 120 + b"/", b"a" * 300]
+         b"x" * 99 + b"/", b"x" * 120 + b"/", b"a" * 300, b"//caf\xc3\xa9", b"//d/" + b"x" * 120]
 LINKS = [b"", b"t", b"l" * 100, b"l" * 101, b"../caf\xc3\xa9", b"/" * 150]
 NUMBERS = [(0o644, 0, 0), (0o4755, 6, 1_600_000_000), (0o7777, 8 ** 11 - 1, 8 ** 11 - 1), (0o755, 8 ** 11, 8 ** 11),
            (0o600, 1 << 40, -1), (0o777, 123, -(2 ** 31))]

@@ -48,7 +48,10 @@ def header(name: bytes, kind: bytes, *, mode: int, size: int, mtime: int, linkna
         return _block(rest, kind, mode, size, mtime, linkname, prefix=prefix, magic=True)
     data = b"".join(_record(key, records[key]) for key in sorted(records))
     directory, base = posixpath.split(name)
-    pax_name = _to_ascii(posixpath.normpath(posixpath.join(directory, b"PaxHeaders.0", base)))[:_NAME].rstrip(b"/")
+    joined = posixpath.normpath(posixpath.join(directory, b"PaxHeaders.0", base))
+    if joined.startswith(b"//"):  # POSIX normpath keeps two leading slashes, Go's path.Clean keeps one
+        joined = joined[1:]
+    pax_name = _to_ascii(joined)[:_NAME].rstrip(b"/")
     extended = _block(pax_name, b"x", 0, len(data), 0, b"", owner_fields=False, magic=True)
     padding = bytes(-len(data) % _BLOCK)
     main = _block(_to_ascii(name), kind, mode, size, mtime, _to_ascii(linkname), magic=True)
