@@ -154,7 +154,7 @@ class AddOptions:
         folder's, even when its 0o777 bits are 0) and ``--mtime``; none of a preserved kind (the
         wrapper is no entry on disk: Kubo reads a zero mode and time for it)."""
         mode = go_mode_bits(self.mode) if self.mode else None
-        return Meta(mode, self.mtime)
+        return Meta(mode, _stored_mtime(self.mtime))
 
     def meta(self, st: os.stat_result | None) -> Meta:
         """The metadata of an entry whose ``lstat`` is ``st`` (None: a stream), as Kubo's adder
@@ -171,7 +171,7 @@ class AddOptions:
         mtime = self.mtime
         if st is not None and self.keeps_mtime:
             mtime = divmod(st.st_mtime_ns, 1_000_000_000)
-        return Meta(mode, mtime)
+        return Meta(mode, _stored_mtime(mtime))
 
 
 @dataclass(frozen=True, slots=True)
@@ -568,3 +568,12 @@ def add_path(store: Any, path: str | os.PathLike[str], options: AddOptions | Non
              recursive: bool = False, progress: Callable[..., None] = no_progress, **kw: Any) -> list[Added]:
     """Add a file or directory tree; the last entry is the root of what was added."""
     return list(Adder(store, options, progress=progress, **kw).add_path(as_path(path, "add_path"), recursive=recursive))
+
+
+GO_ZERO_TIME = (-62135596800, 0)  # 0001-01-01T00:00:00Z, Go's time.Time{} as Unix seconds and nanoseconds
+
+
+def _stored_mtime(mtime: tuple[int, int] | None) -> tuple[int, int] | None:
+    """The mtime an entry stores: none at Go's zero time, which boxo reads as no time
+    (``ModTime().IsZero()``), so Kubo 0.43.1 stores none for ``--mtime=-62135596800``."""
+    return None if mtime == GO_ZERO_TIME else mtime
