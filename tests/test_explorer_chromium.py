@@ -9,6 +9,7 @@ tools/setup.d/50-chromium.sh installs the browser; without it the test skips (fa
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -129,11 +131,10 @@ class Browser:
             pass
 
 
-@pytest.fixture(scope="module")
-def setup(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    browser_bin, driver_bin = _require_chromium()
-    tmp = tmp_path_factory.mktemp("explorer")
-    world = build(tmp)
+@contextlib.contextmanager
+def chromedriver(driver_bin: str) -> Iterator[str]:
+    """A chromedriver on a free loopback port, waited for until it says it is ready (30 s at
+    most); its URL. Stopped on exit."""
     port = free_port()
     driver = subprocess.Popen([driver_bin, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -145,17 +146,25 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Any:
                         break
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.1)
-        with ServeProcess(world.home, tmp) as server:
-            browser = Browser(f"http://127.0.0.1:{port}", browser_bin, tmp / "profile")
-            try:
-                yield world, server, browser, tmp
-            finally:
-                browser.close()
-                for extra in EXTRA_SESSIONS:
-                    extra.close()
+        yield f"http://127.0.0.1:{port}"
     finally:
         driver.terminate()
         driver.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    browser_bin, driver_bin = _require_chromium()
+    tmp = tmp_path_factory.mktemp("explorer")
+    world = build(tmp)
+    with chromedriver(driver_bin) as driver_url, ServeProcess(world.home, tmp) as server:
+        browser = Browser(driver_url, browser_bin, tmp / "profile")
+        try:
+            yield world, server, browser, tmp
+        finally:
+            browser.close()
+            for extra in EXTRA_SESSIONS:
+                extra.close()
 
 
 def test_git_commit_to_tree_to_file(setup: Any) -> None:

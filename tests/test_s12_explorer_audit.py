@@ -10,9 +10,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import subprocess
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -21,9 +18,9 @@ import pytest
 from autocodec import builtin
 from autocodec.registry import Runtime
 from tests._explorer_pages import explorer_get
-from tests._kubo import KuboRepo, free_port, require_kubo
+from tests._kubo import KuboRepo, require_kubo
 from tests._serve_proc import ServeProcess
-from tests.test_explorer_chromium import Browser, _require_chromium
+from tests.test_explorer_chromium import Browser, _require_chromium, chromedriver
 
 # floats as Kubo 0.43.1 `ipfs dag get` writes them (measured: dag put --input-codec dag-cbor)
 KUBO_FLOATS = {"negz": (-0.0, "-0"), "one": (1.0, "1"), "tiny": (5e-324, "5e-324"), "x": (0.1, "0.1"),
@@ -130,29 +127,16 @@ def test_chromium_shows_what_kubo_dag_get_reads(tmp_path: Path) -> None:
     with Runtime(tmp_path / "home", default_set=False) as rt:
         cid = str(rt.put(block, "dag-cbor"))
     kubo = _kubo_dag_get(tmp_path, block, cid)
-    port = free_port()
-    driver = subprocess.Popen([driver_bin, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        with ServeProcess(tmp_path / "home", tmp_path) as server:
-            browser = Browser(f"http://127.0.0.1:{port}", browser_bin, tmp_path / "profile")
-            try:
-                browser.open(f"{server.url}/explore/{cid}")
-                rows = browser.script("return Array.from(document.querySelectorAll('#node > table > tbody > tr'))"
-                                      ".map(r => [r.cells[0].innerText, r.cells[1].innerText,"
-                                      " r.cells[0].textContent + r.cells[1].textContent])")
-                browser.screenshot(tmp_path / "lookalikes.png")
-            finally:
-                browser.close()
-    finally:
-        driver.terminate()
-        driver.wait(timeout=20)
+    with chromedriver(driver_bin) as driver_url, ServeProcess(tmp_path / "home", tmp_path) as server:
+        browser = Browser(driver_url, browser_bin, tmp_path / "profile")
+        try:
+            browser.open(f"{server.url}/explore/{cid}")
+            rows = browser.script("return Array.from(document.querySelectorAll('#node > table > tbody > tr'))"
+                                  ".map(r => [r.cells[0].innerText, r.cells[1].innerText,"
+                                  " r.cells[0].textContent + r.cells[1].textContent])")
+            browser.screenshot(tmp_path / "lookalikes.png")
+        finally:
+            browser.close()
     drawn = {key: text for key, text, _ in rows}
     # what is drawn is the text itself: no character Chromium leaves out of innerText (an override)
     assert [key + text for key, text, _ in rows] == [content for _, _, content in rows]

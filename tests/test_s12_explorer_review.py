@@ -49,43 +49,26 @@ def test_a_long_string_alone_wraps_on_a_phone(tmp_path: Path) -> None:
     node's box on a 375 px phone, as the same string does in a map's cell; before, that box was
     9,090 px wide (it scrolls sideways inside the page: ``div.node { overflow-x: auto }``).
     Arabic, Hebrew, a ZWJ emoji sequence and combining marks are drawn as their text."""
-    import subprocess
-    import time
-    import urllib.request
 
-    from tests._kubo import free_port
     from tests._serve_proc import ServeProcess
-    from tests.test_explorer_chromium import Browser, _require_chromium
+    from tests.test_explorer_chromium import Browser, _require_chromium, chromedriver
 
     browser_bin, driver_bin = _require_chromium()
     words = ["مرحبا بالعالم", "שלום עולם", "\U0001f469\u200d\U0001f469\u200d\U0001f467 family", "e\u0301te\u0301"]
     with Runtime(tmp_path / "home", default_set=False) as rt:
         cid = rt.put(builtin.encode({"long": "v" * 2000, "words": words}, "dag-cbor"), "dag-cbor")
-    port = free_port()
-    driver = subprocess.Popen([driver_bin, f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/status", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        with ServeProcess(tmp_path / "home", tmp_path) as server:
-            phone = Browser(f"http://127.0.0.1:{port}", browser_bin, tmp_path / "profile", phone=True)
-            try:
-                phone.open(f"{server.url}/explore/{cid}/long")
-                sizes = phone.script("const n = document.getElementById('node');"
-                                     "return [n.scrollWidth, n.clientWidth]")
-                page_width = phone.width()
-                phone.open(f"{server.url}/explore/{cid}/words")
-                drawn = phone.script("return Array.from(document.querySelectorAll('#node li'))"
-                                     ".map(li => li.innerText)")
-            finally:
-                phone.close()
-    finally:
-        driver.terminate()
-        driver.wait(timeout=20)
+    with chromedriver(driver_bin) as driver_url, ServeProcess(tmp_path / "home", tmp_path) as server:
+        phone = Browser(driver_url, browser_bin, tmp_path / "profile", phone=True)
+        try:
+            phone.open(f"{server.url}/explore/{cid}/long")
+            sizes = phone.script("const n = document.getElementById('node');"
+                                 "return [n.scrollWidth, n.clientWidth]")
+            page_width = phone.width()
+            phone.open(f"{server.url}/explore/{cid}/words")
+            drawn = phone.script("return Array.from(document.querySelectorAll('#node li'))"
+                                 ".map(li => li.innerText)")
+        finally:
+            phone.close()
     assert page_width == (375, 375)
     assert sizes[0] == sizes[1], sizes
     assert drawn == words
