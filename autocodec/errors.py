@@ -12,11 +12,33 @@ Invariants:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    """The extension module an error came from: its name and version (its own metadata), its
+    CID, and the pinned set that served it when the caller knows it."""
+
+    name: str
+    version: str
+    cid: str
+    set_name: str | None = None
+
+    def __str__(self) -> str:
+        served = f", set {self.set_name!r}" if self.set_name else ""
+        return f"module {self.name} {self.version} ({self.cid}{served})"
+
 
 class AutocodecError(Exception):
-    """Root of every deliberate autocodec error."""
+    """Root of every deliberate autocodec error.
+
+    ``module`` names the extension module that raised it (set by the loader as the error
+    leaves a module call, never on success); ``message`` stays the error's own words (IPVM
+    receipts record it), ``told`` leads it with the module for people to read."""
 
     hint: str = "see `autocodec --help`"
+    module: ModuleRef | None = None
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -27,9 +49,19 @@ class AutocodecError(Exception):
     def message(self) -> str:
         return str(self.args[0]) if self.args else type(self).__name__
 
+    @property
+    def told(self) -> str:
+        """The message, led by the module it came from when one did (``module``)."""
+        return f"{self.module}: {self.message}" if self.module is not None else self.message
+
+    def from_module(self, module: ModuleRef) -> None:
+        """Name ``module`` as where this error came from, unless an inner call named one already."""
+        if self.module is None:
+            self.module = module
+
     def one_line(self) -> str:
-        """The message and hint on one line, as the CLI prints it."""
-        text = " ".join(self.message.split())
+        """The message (led by its module, ``told``) and hint on one line, as the CLI prints it."""
+        text = " ".join(self.told.split())
         return f"{text} ({self.hint})" if self.hint else text
 
 

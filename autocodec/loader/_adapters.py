@@ -11,6 +11,9 @@ Invariants:
   Output that breaks the ABI is a ``GuestFault``; an error status is a ``GuestError``.
 - No single guest call receives more than ``limits.stream_chunk_bytes`` of streamed data
   (hasher and chunker inputs are cut into pieces; a codec block is passed whole).
+- Every ``SandboxError`` or ``GuestError`` an adapter raises or returns names its module
+  (``AutocodecError.module``, ``LoadedModule.ref``), attached as it leaves (the ``try`` costs a
+  call that succeeds nothing).
 """
 
 from __future__ import annotations
@@ -32,9 +35,13 @@ from ..errors import (AutocodecError, DigestLengthUnsupported, GuestError, Guest
 from . import _hot
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..errors import ModuleRef
     from ._info import ModuleInfo
     from ._instance import GuestInstance
     from ._sandbox import LoadedModule
+
+_FROM_MODULE = (SandboxError, GuestError)
+"""The errors a module call raises that are the module's doing (named with ``LoadedModule.ref``)."""
 
 _U32 = struct.Struct("<I")
 _FRAME = struct.Struct("<II")
@@ -101,13 +108,27 @@ def _builtin() -> Any:
     return _builtin_module
 
 
+class _Named:
+    """An adapter whose module errors name its module (``_module``)."""
+
+    _loaded: LoadedModule
+    served_by: str | None = None
+    """The pinned set whose resolution made this adapter (set by the registry), named too."""
+
+    @property
+    def _module(self) -> ModuleRef:
+        """Made only for an error being raised: a call that succeeds never builds it."""
+        ref = self._loaded.ref
+        return ref if self.served_by is None else replace(ref, set_name=self.served_by)
+
+
 def _pieces(data: bytes | bytearray | memoryview, size: int) -> Iterator[memoryview]:
     view = memoryview(data).cast("B")
     for start in range(0, len(view), size):
         yield view[start : start + size]
 
 
-class Codec:
+class Codec(_Named):
     """An IPLD codec in Wasm: native bytes <-> data model. Safe to share between threads
     (each call runs in an instance of its own)."""
 
@@ -118,19 +139,31 @@ class Codec:
     def decode(self, data: bytes) -> Any:
         if type(data) is not bytes:
             data = bytes_like(data, "Codec.decode")
-        out = self._loaded.run("ac_decode", data, proportional=True)
-        return _cbor_decode(out, "the module's decode output")
+        try:
+            out = self._loaded.run("ac_decode", data, proportional=True)
+            return _cbor_decode(out, "the module's decode output")
+        except _FROM_MODULE as exc:
+            exc.from_module(self._module)
+            raise
 
     def encode(self, value: Any) -> bytes:
-        return self._loaded.run("ac_encode", _cbor_encode(value))
+        try:
+            return self._loaded.run("ac_encode", _cbor_encode(value))
+        except _FROM_MODULE as exc:
+            exc.from_module(self._module)
+            raise
 
     def links(self, data: bytes) -> list[CID]:
         if type(data) is not bytes:
             data = bytes_like(data, "Codec.links")
         if "ac_links" in self._loaded.info.exports:
-            found = _cbor_decode(self._loaded.run("ac_links", data, proportional=True), "the module's links output")
-            if not isinstance(found, list) or not all(isinstance(c, CID) for c in found):
-                raise GuestFault("ac_links did not return a list of CIDs")
+            try:
+                found = _cbor_decode(self._loaded.run("ac_links", data, proportional=True), "the module's links output")
+                if not isinstance(found, list) or not all(isinstance(c, CID) for c in found):
+                    raise GuestFault("ac_links did not return a list of CIDs")
+            except _FROM_MODULE as exc:
+                exc.from_module(self._module)
+                raise
             return found
         return list(_walk_links(self.decode(data)))
 
@@ -178,7 +211,7 @@ class Codec:
         frame = _frame(batch)
         try:
             out = self._loaded.run("ac_decode_batch", frame, proportional=True)
-            return _parse_batch(out, len(batch))
+            return _parse_batch(out, len(batch), self)
         except (SandboxError, GuestError):
             if len(batch) == 1:
                 return [self._one(batch[0])]
@@ -237,20 +270,21 @@ def _frame_end(items: list[bytes], i: int, most: int) -> int:
     return j if j > i else i + 1
 
 
-def _parse_batch(out: bytes, count: int) -> list[Any | AutocodecError]:
-    """Each item of ``ac_decode_batch``'s output: its value, or its error. The short items the
-    C helper decodes come from one call for the whole batch; the others, and any frame the
-    helper does not accept, take the item-by-item parse (which names a malformed frame)."""
+def _parse_batch(out: bytes, count: int, codec: _Named | None = None) -> list[Any | AutocodecError]:
+    """Each item of ``ac_decode_batch``'s output: its value, or its error (naming ``codec``'s
+    module, when given). The short items the C helper decodes come from one call for the whole
+    batch; the others, and any frame the helper does not accept, take the item-by-item parse
+    (which names a malformed frame)."""
     got = (_decode_records or _bind_decode_records())(out, count, _OUTPUT_LIMITS)
     if got is None:
-        return _parse_items(out, count)
+        return _parse_items(out, count, codec)
     values: list[Any | AutocodecError] = got[0]
     for i, status, start, length in got[1]:
-        values[i] = _parse_item(status, out[start : start + length])
+        values[i] = _parse_item(status, out[start : start + length], codec)
     return values
 
 
-def _parse_items(out: bytes, count: int) -> list[Any | AutocodecError]:
+def _parse_items(out: bytes, count: int, codec: _Named | None = None) -> list[Any | AutocodecError]:
     results: list[Any | AutocodecError] = []
     pos = 0
     for _ in range(count):
@@ -260,23 +294,28 @@ def _parse_items(out: bytes, count: int) -> list[Any | AutocodecError]:
         pos += _FRAME.size
         if length > len(out) - pos:
             raise GuestFault("ac_decode_batch returned an item past the end of its frame")
-        results.append(_parse_item(status, out[pos : pos + length]))
+        results.append(_parse_item(status, out[pos : pos + length], codec))
         pos += length
     if pos != len(out):
         raise GuestFault("ac_decode_batch returned trailing bytes after its last item")
     return results
 
 
-def _parse_item(status: int, item: bytes) -> Any | AutocodecError:
+def _parse_item(status: int, item: bytes, codec: _Named | None = None) -> Any | AutocodecError:
+    error: AutocodecError
     if status == 0:
         limits = _OUTPUT_LIMITS if len(item) <= _OUTPUT_MAX else _output_limits(len(item))  # as ``_cbor_decode``
         try:
             return (_decode_small or _bind_decode_small())(item, limits)  # items are short: one C call each
         except AutocodecError as exc:
-            return GuestFault(f"the module's decode output is not valid DAG-CBOR: {exc.message}")
-    if status in (1, 2, 3, 4):
-        return GuestError(status, item[:1000].decode("utf-8", "replace") or f"error status {status}")
-    return GuestFault(f"ac_decode_batch gave unknown status {status}")
+            error = GuestFault(f"the module's decode output is not valid DAG-CBOR: {exc.message}")
+    elif status in (1, 2, 3, 4):
+        error = GuestError(status, item[:1000].decode("utf-8", "replace") or f"error status {status}")
+    else:
+        error = GuestFault(f"ac_decode_batch gave unknown status {status}")
+    if codec is not None:
+        error.from_module(codec._module)
+    return error
 
 
 def _walk_links(value: Any) -> Iterator[CID]:
@@ -291,26 +330,36 @@ def _walk_links(value: Any) -> Iterator[CID]:
             stack.extend(reversed(item))
 
 
-class HashStream:
+class HashStream(_Named):
     """A streaming hash in one instance: ``update`` any number of times, then ``final`` once.
 
     Safe to share between threads, as a ``hashlib`` object is: each ``update`` is hashed whole,
     one at a time (in the order the threads take the stream's lock), and ``final`` waits for
     an ``update`` in progress; an ``update`` after ``final`` is ``InvalidInput``."""
 
-    def __init__(self, loaded: LoadedModule) -> None:
-        self._instance: GuestInstance | None = loaded.instance()
+    def __init__(self, loaded: LoadedModule, served_by: str | None = None) -> None:
+        self._loaded = loaded
+        self.served_by = served_by
         self._info = loaded.info
         self._chunk = loaded.limits.stream_chunk_bytes
         self._lock = threading.Lock()  # one update or final in the instance at a time
-        self._instance.call("ac_hash_init")
+        try:
+            self._instance: GuestInstance | None = loaded.instance()
+            self._instance.call("ac_hash_init")
+        except _FROM_MODULE as exc:
+            exc.from_module(self._module)
+            raise
 
     def update(self, data: bytes | bytearray | memoryview) -> None:
         data = bytes_like(data, "HashStream.update")
         with self._lock:
             instance = self._open()
-            for piece in _pieces(data, self._chunk):
-                instance.call("ac_hash_update", piece)
+            try:
+                for piece in _pieces(data, self._chunk):
+                    instance.call("ac_hash_update", piece)
+            except _FROM_MODULE as exc:
+                exc.from_module(self._module)
+                raise
 
     def final(self, length: int | None = None) -> bytes:
         """The digest of the stream; ``length``: that many bytes of the hash's extended output
@@ -320,9 +369,13 @@ class HashStream:
             if length is not None:
                 _check_extends(self._info, length)
             self._instance = None
-        if length is None:
-            return instance.call("ac_hash_final")
-        return _sized(instance.call("ac_hash_final_xof", _xof_length(length)), length, "ac_hash_final_xof")
+        try:
+            if length is None:
+                return instance.call("ac_hash_final")
+            return _sized(instance.call("ac_hash_final_xof", _xof_length(length)), length, "ac_hash_final_xof")
+        except _FROM_MODULE as exc:
+            exc.from_module(self._module)
+            raise
 
     def _open(self) -> GuestInstance:
         """The stream's instance (the caller holds the lock); ``InvalidInput`` after ``final``."""
@@ -367,7 +420,7 @@ _BATCH_ITEM = 8 * 1024
 """Inputs larger than this are hashed one per call (the call's cost no longer matters)."""
 
 
-class Hasher:
+class Hasher(_Named):
     """A multihash function in Wasm; returns the raw digest (not the multihash). Safe to share
     between threads (each call runs in an instance of its own; ``stream`` objects too, see
     ``HashStream``)."""
@@ -385,7 +438,11 @@ class Hasher:
         if length is not None:
             return self._extended(data, length)
         if len(data) <= self._loaded.limits.stream_chunk_bytes:
-            return self._loaded.run("ac_hash", data)
+            try:
+                return self._loaded.run("ac_hash", data)
+            except _FROM_MODULE as exc:
+                exc.from_module(self._module)
+                raise
         stream = self.stream()
         stream.update(data)
         return stream.final()
@@ -399,7 +456,11 @@ class Hasher:
         _check_extends(self._loaded.info, length)
         prefix = _xof_length(length)
         if len(data) + 4 <= self._loaded.limits.stream_chunk_bytes:
-            return _sized(self._loaded.run("ac_hash_xof", prefix + bytes(data)), length, "ac_hash_xof")
+            try:
+                return _sized(self._loaded.run("ac_hash_xof", prefix + bytes(data)), length, "ac_hash_xof")
+            except _FROM_MODULE as exc:
+                exc.from_module(self._module)
+                raise
         stream = self.stream()
         stream.update(data)
         return stream.final(length)
@@ -416,7 +477,14 @@ class Hasher:
         ``GuestFault`` (a frame that lies about its digests' size or count is caught so)."""
         if not self.batches:  # a wrong type raises here, not as that input's result
             return [self._one(data if type(data) is bytes else as_bytes(data, "Hasher.digest_many")) for data in inputs]
-        items: list[Any] = list(inputs)  # bytes in the end (see below); the caller's list is left alone
+        try:  # a list of its own: bytes in the end (see below); the caller's list is left alone
+            return self._digest_frames(list(inputs))
+        except _FROM_MODULE as exc:
+            exc.from_module(self._module)
+            raise
+
+    def _digest_frames(self, items: list[Any]) -> list[bytes | AutocodecError]:
+        """``digest_many``'s batched path over ``items`` (a list of its own)."""
         most = min(self._loaded.limits.max_batch_items, _BATCH_BYTES // 4)
         loaded = self._loaded
         results: list[bytes | AutocodecError] = []
@@ -477,7 +545,7 @@ class Hasher:
             return exc
 
     def stream(self) -> HashStream:
-        return HashStream(self._loaded)
+        return HashStream(self._loaded, self.served_by)
 
 
 def _one_size(digests: list[bytes | AutocodecError], size: int) -> int:
@@ -492,7 +560,7 @@ def _one_size(digests: list[bytes | AutocodecError], size: int) -> int:
     return size
 
 
-class Chunker:
+class Chunker(_Named):
     """A content-defined (or fixed-size) chunker in Wasm. Safe to share between threads; each
     ``boundaries`` iterator is one thread's at a time, as a ``DecodeStream`` is (its own
     instance): a second thread pulling while one is inside is ``InvalidInput``."""
@@ -507,6 +575,13 @@ class Chunker:
         return _OneThread(self._boundaries(buffers))
 
     def _boundaries(self, buffers: Iterable[bytes | bytearray | memoryview]) -> Iterator[int]:
+        try:
+            yield from self._ends(buffers)
+        except _FROM_MODULE as exc:
+            exc.from_module(self._module)
+            raise
+
+    def _ends(self, buffers: Iterable[bytes | bytearray | memoryview]) -> Iterator[int]:
         instance = self._loaded.instance()
         try:
             instance.call("ac_chunk_init", self._params)
@@ -570,7 +645,7 @@ def _offsets(out: bytes, last: int, fed: int, op: str) -> list[int]:
     return ends
 
 
-class Crypto:
+class Crypto(_Named):
     """Signature verification in Wasm."""
 
     def __init__(self, loaded: LoadedModule) -> None:
@@ -584,13 +659,17 @@ class Crypto:
         frame = b"".join(
             [_U32.pack(key_type), _U32.pack(len(public_key)), public_key, _U32.pack(len(signature)), signature, message]
         )
-        out = self._loaded.run("ac_verify", frame)
-        if out not in (b"\x00", b"\x01"):
-            raise GuestFault("ac_verify must return exactly one byte, 0 or 1")
+        try:
+            out = self._loaded.run("ac_verify", frame)
+            if out not in (b"\x00", b"\x01"):
+                raise GuestFault("ac_verify must return exactly one byte, 0 or 1")
+        except _FROM_MODULE as exc:
+            exc.from_module(self._module)
+            raise
         return out == b"\x01"
 
 
-class Task:
+class Task(_Named):
     """An IPVM task module: named pure functions over the data model."""
 
     def __init__(self, loaded: LoadedModule) -> None:
@@ -606,7 +685,11 @@ class Task:
         if fn not in self.functions:
             known = ", ".join(self.functions)
             raise InvalidInput(f"module {self._loaded.info.name} has no function {fn!r} (it has {known})")
-        instance = self._loaded.instance()
-        out = instance.call("ac_task", _cbor_encode({"fn": fn, "args": list(args)}))
-        used = instance.limits.fuel - instance.store.get_fuel()
-        return _cbor_decode(out, "the task's result"), used
+        try:
+            instance = self._loaded.instance()
+            out = instance.call("ac_task", _cbor_encode({"fn": fn, "args": list(args)}))
+            used = instance.limits.fuel - instance.store.get_fuel()
+            return _cbor_decode(out, "the task's result"), used
+        except _FROM_MODULE as exc:  # a receipt keeps the type and message only
+            exc.from_module(self._module)
+            raise

@@ -735,7 +735,7 @@ def decode_many(codec: Codec, blocks: Sequence[bytes], workers: int | None = Non
                 parts[i] = _landed(result)
                 return
             try:
-                parts[i] = _parse_batch(result, len(batches[i]))
+                parts[i] = _parse_batch(result, len(batches[i]), codec)
             except (SandboxError, GuestError):  # a malformed frame: the serial path decides
                 parts[i] = codec._batch(batches[i])  # noqa: SLF001
 

@@ -54,7 +54,7 @@ import wasmtime
 from .._inputs import as_path, of_type
 from ..cid import CID
 from ..config import DEFAULT_LIMITS, SandboxLimits
-from ..errors import CompileRefused, HashMismatch, ModuleRejected, SandboxError
+from ..errors import CompileRefused, HashMismatch, ModuleRef, ModuleRejected, SandboxError
 from ..modcid import is_dag, module_cid
 from ..log import get_logger
 from . import _call, _hot, _reset, _wasmparse
@@ -142,6 +142,11 @@ class LoadedModule:
         if self._reset_globals is not None:
             with _idle_lock:
                 _holding.add(self)
+
+    @property
+    def ref(self) -> ModuleRef:
+        """Who this module is, for an error it raises (``AutocodecError.module``); made only then."""
+        return ModuleRef(self.info.name, self.info.version, str(self.info.cid))
 
     @property
     def reusable(self) -> bool:
@@ -393,7 +398,9 @@ class Sandbox:
         try:
             version = loaded.instance().abi_version()
         except SandboxError as exc:
-            raise type(exc)(f"module {info.name} failed at load: {exc.message}") from None
+            failed = type(exc)(f"module {info.name} failed at load: {exc.message}")
+            failed.from_module(loaded.ref)
+            raise failed from None
         if version != 1:
             raise ModuleRejected(f"ac_abi_version() returned {version}; this host speaks ABI 1")
         _log.debug("module loaded", cid=str(info.cid), name=info.name, kind=info.kind, version=info.version)

@@ -27,6 +27,8 @@ Invariants:
 - Chunk groups (``group_log`` > 0, modules with ``ac_vfy_groups``: ``Verifier.max_group_log``):
   leaves of 2^group_log chunks, only the parents above them in the encoding (Iroh's
   bao-tree); the init calls name the group log, nothing else changes.
+- A ``SandboxError`` or ``GuestError`` out of a stream's call names its module
+  (``AutocodecError.module``), attached only when raised.
 - Subtree streams (``subtree=``/``first=``, modules with ``ac_vfy_parent``: ``Verifier.joins``)
   encode or verify one subtree of a larger content, without a header, against a non-root
   chaining value; ``Joiner.parent`` gives a parent node's chaining value, so the host joins
@@ -38,9 +40,10 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from functools import wraps
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from ..errors import GuestFault, InvalidInput
+from ..errors import GuestError, GuestFault, InvalidInput, SandboxError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._instance import GuestInstance
@@ -92,13 +95,31 @@ class Step:
     verified: memoryview
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _named(method: Callable[_P, _R]) -> Callable[_P, _R]:
+    """``method`` of a ``DecodeStream``, whose module errors name its module (``LoadedModule.ref``)."""
+    @wraps(method)
+    def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        try:
+            return method(*args, **kwargs)
+        except (SandboxError, GuestError) as exc:
+            exc.from_module(args[0]._loaded.ref)  # type: ignore[attr-defined]
+            raise
+    return call
+
+
 class DecodeStream:
     """Incremental verification of one encoding against a root hash (one guest instance).
     One thread at a time: a call from a second thread meanwhile is ``InvalidInput``."""
 
+    @_named
     def __init__(self, loaded: LoadedModule, root: bytes, mode: int, start: int, count: int, *,
                  ranges: bool = False, subtree: Subtree | None = None, instance: GuestInstance | None = None,
                  group_log: int = 0) -> None:
+        self._loaded = loaded
         if len(root) != 32:
             raise InvalidInput("a Bao root hash is 32 bytes")
         if not (0 <= start < 1 << 64 and 0 <= count < 1 << 64):
@@ -131,6 +152,7 @@ class DecodeStream:
         """The most tree + data bytes one ``update`` may carry."""
         return self._max
 
+    @_named
     def update(self, tree: bytes | memoryview, data: bytes | memoryview) -> Step:
         if len(tree) + len(data) > self._max:
             raise InvalidInput(f"one verifier update carries at most {self._max} bytes")
@@ -142,6 +164,7 @@ class DecodeStream:
             raise GuestFault("ac_vfy_update's head is outside what it was given")
         return self._counted(Step(tree_used, data_used, need, memoryview(out)[_HEAD.size:]), "ac_vfy_update")
 
+    @_named
     def tree(self, tree: bytes | memoryview) -> int:
         """Hand outboard bytes to the guest ahead of the data that needs them (at most
         ``TREE_HOLD`` held); returns how many it holds now."""
@@ -155,6 +178,7 @@ class DecodeStream:
             raise GuestFault("ac_vfy_tree claims to hold more than it can")
         return held
 
+    @_named
     def data(self, data: bytes | memoryview) -> Step:
         """One step over ``data`` (the outboard from what ``tree`` handed over). With
         ``ranges`` (outboard mode) the verified bytes are a view of ``data`` itself."""
@@ -191,6 +215,7 @@ class DecodeStream:
                              "a verifier hands out only bytes it was given")
         return step
 
+    @_named
     def pull(self, read_into: Callable[[memoryview], int], size: int, carry: bytes) -> tuple[Step, memoryview, bool]:
         """One ``data`` step over ``carry`` followed by up to ``size - len(carry)`` bytes that
         ``read_into`` (a ``readinto``: bytes read, 0 at the end) puts straight into the guest's
@@ -232,14 +257,18 @@ class DecodeStream:
         bytes used), until the instance's next stream; ``view`` shows them."""
         if not self.ranges or size > self._max:
             raise InvalidInput("data_at verifies a stream with ranges, a window of at most max_piece bytes")
-        out = self._instance.call_in_place("ac_vfy_data", ptr, size)
-        if len(out) != _HEAD.size + _RANGE.size:
-            raise GuestFault("ac_vfy_data returned no verified range")
-        tree_used, data_used, need = _HEAD.unpack_from(out)
-        at, length = _RANGE.unpack_from(out, _HEAD.size)
-        if ((tree_used and self._mode != MODE_OUTBOARD) or tree_used > TREE_HOLD or data_used > size or need > FAILED
-                or at + length > data_used):
-            raise GuestFault("ac_vfy_data's head is outside what it was given")
+        try:  # inline, not ``_named``: the per-window path pays nothing unless it raises
+            out = self._instance.call_in_place("ac_vfy_data", ptr, size)
+            if len(out) != _HEAD.size + _RANGE.size:
+                raise GuestFault("ac_vfy_data returned no verified range")
+            tree_used, data_used, need = _HEAD.unpack_from(out)
+            at, length = _RANGE.unpack_from(out, _HEAD.size)
+            if ((tree_used and self._mode != MODE_OUTBOARD) or tree_used > TREE_HOLD or data_used > size
+                    or need > FAILED or at + length > data_used):
+                raise GuestFault("ac_vfy_data's head is outside what it was given")
+        except (SandboxError, GuestError) as exc:
+            exc.from_module(self._loaded.ref)
+            raise
         return tree_used, data_used, need, ptr + at, length
 
     def view(self, ptr: int, size: int) -> memoryview:
@@ -247,6 +276,7 @@ class DecodeStream:
         instance's next call."""
         return self._instance.view(ptr, size, self)
 
+    @_named
     def final(self) -> None:
         """``GuestError`` unless every node of the encoding (or slice) was verified."""
         self._instance.call("ac_vfy_final")
@@ -256,9 +286,13 @@ def max_group_log(loaded: LoadedModule) -> int:
     """The largest chunk group log the module's streams take (0: Bao's 1 KiB leaves only)."""
     if "ac_vfy_groups" not in loaded.info.exports:
         return 0
-    out = loaded.run("ac_vfy_groups", b"")
-    if len(out) != 1:
-        raise GuestFault("ac_vfy_groups returned no 1-byte group log")
+    try:
+        out = loaded.run("ac_vfy_groups", b"")
+        if len(out) != 1:
+            raise GuestFault("ac_vfy_groups returned no 1-byte group log")
+    except (SandboxError, GuestError) as exc:
+        exc.from_module(loaded.ref)
+        raise
     return out[0]
 
 

@@ -284,7 +284,11 @@ class Resolver:
 
         def make() -> Any:
             loaded = self.loaded(res, generation=gen)
-            return loaded if res.kind in (Kind.CHUNKER, Kind.VERIFIER) else getattr(loaded, str(res.kind))()
+            if res.kind in (Kind.CHUNKER, Kind.VERIFIER):
+                return loaded
+            adapter = getattr(loaded, str(res.kind))()
+            adapter.served_by = res.set_name  # its errors name the set too (``AutocodecError.module``)
+            return adapter
 
         return gen.memo(("adapter", res.kind, res.code), make)
 
@@ -329,7 +333,10 @@ class Resolver:
             loaded = gen.memo(("module", module, None), make)
         if loaded.info.kind != Kind.CODEC:
             raise NotTrusted(f"module {module} is a {loaded.info.kind}, not a codec")
-        adapter = self._substitute(loaded, decision.manifest) or loaded.codec()
+        adapter = self._substitute(loaded, decision.manifest)
+        if adapter is None:
+            adapter = loaded.codec()
+            adapter.served_by = decision.set_name  # its errors name the set too
         log.info("module.decide", module=str(module), name=loaded.info.name, policy=decision.policy,
                  publisher=decision.manifest.publisher if decision.manifest else None, set=decision.set_name,
                  substituted=isinstance(adapter, BuiltinStandIn), generation=gen.number)

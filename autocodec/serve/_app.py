@@ -123,11 +123,16 @@ def _error(exc: BaseException, runtime: "Runtime", route: str, errors_log: RateL
 
 def error_body(exc: errors.AutocodecError, runtime: "Runtime | None" = None) -> dict[str, str]:
     """The routes' error body ``{"error", "message", "hint"}``: the error named by its class,
-    its message and hint (with ``runtime``, without local folder names: ``public_text``)."""
+    its message and hint (with ``runtime``, without local folder names: ``public_text``), and
+    ``"module"`` naming the extension module it came from, when one did (``message`` stays the
+    error's own, as a receipt records it)."""
     def shown(text: str) -> str:
         return text if runtime is None else public_text(text, runtime)
 
-    return {"error": type(exc).__name__, "message": shown(exc.message), "hint": shown(exc.hint)}
+    body = {"error": type(exc).__name__, "message": shown(exc.message), "hint": shown(exc.hint)}
+    if exc.module is not None:
+        body["module"] = str(exc.module)
+    return body
 
 
 def invalid_query(message: str, hint: str) -> web.Response:

@@ -150,7 +150,7 @@ def _stored_bad(request: web.Request, cid: CID, exc: BaseException) -> web.HTTPI
 
     runtime = request.app[RUNTIME]
     runtime.metrics.inc("errors_total", route="bao", error=type(exc).__name__)
-    what = public_text(exc.message, runtime) if isinstance(exc, AutocodecError) else type(exc).__name__
+    what = public_text(exc.told, runtime) if isinstance(exc, AutocodecError) else type(exc).__name__
     return web.HTTPInternalServerError(text=f"the stored copy of {cid} cannot be served: {what}; "
                                             "the server's operator adds the content again to repair it\n")
 
@@ -371,7 +371,7 @@ def _unserved(runtime: "Runtime", exc: AutocodecError) -> web.Response:
     from ._gateway_error import status_for_gateway
 
     runtime.metrics.inc("errors_total", route="ipfs", error=type(exc).__name__)
-    return web.Response(status=status_for_gateway(exc), text=public_text(exc.message, runtime) + "\n",
+    return web.Response(status=status_for_gateway(exc), text=public_text(exc.told, runtime) + "\n",
                         headers={"X-Content-Type-Options": "nosniff"}, content_type="text/plain")
 
 

@@ -347,7 +347,7 @@ def page(runtime: "Runtime", target: "Target", origin: str = "", number: int = 1
         # the bytes are still worth showing: 501 nothing serves the codec, 403 its decoder is not
         # trusted (e.g. revoked), 500 the bytes are not a block of their codec (as /ipfs/ answers)
         shown = (f'<p class="error" id="undecoded" data-error="{_kind(exc)}">Not decoded '
-                 f"({_kind(exc)}): {_visible(public_text(exc.message, runtime))[0]}</p>"
+                 f"({_kind(exc)}): {_visible(public_text(exc.told, runtime))[0]}</p>"
                  f"{_hint(public_text(exc.hint, runtime))}")
         status = status_for_gateway(exc)
     inside = f" at <code>{_visible('/'.join(target.remainder))[0]}</code> inside the block" if target.remainder else ""
@@ -509,7 +509,7 @@ def _unixfs_note(runtime: "Runtime", cid: CID, data: bytes, at: list[str], origi
     except errors.AutocodecError as exc:
         from ._app import public_text
 
-        return (f"<section><h2>UnixFS</h2><p>not readable as UnixFS: {_visible(public_text(exc.message, runtime))[0]}</p>"
+        return (f"<section><h2>UnixFS</h2><p>not readable as UnixFS: {_visible(public_text(exc.told, runtime))[0]}</p>"
                 "</section>"), kind in ("directory", "hamt")
     _check_entry_page(listed, number)
     pager = _entry_pager(listed, number, at, origin)
@@ -568,7 +568,7 @@ def _error_page(status: int, exc: BaseException, runtime: "Runtime") -> str:
     from ._app import public_text
 
     if isinstance(exc, errors.AutocodecError):
-        kind, message, hint = _kind(exc), public_text(exc.message, runtime), public_text(exc.hint, runtime)
+        kind, message, hint = _kind(exc), public_text(exc.told, runtime), public_text(exc.hint, runtime)
     else:  # an aiohttp HTTPException carries its text; anything else is not shown
         kind, message, hint = "InternalError", getattr(exc, "text", "unexpected error"), "see the server log"
     try:

@@ -39,7 +39,7 @@ def failure_response(request: web.Request, runtime: "Runtime", exc: Exception) -
     if isinstance(exc, GatewayError):
         headers.update(exc.headers)
     if isinstance(exc, (GatewayError, errors.AutocodecError)):
-        text = exc.text if isinstance(exc, GatewayError) else public_text(exc.message, runtime)
+        text = exc.text if isinstance(exc, GatewayError) else public_text(exc.told, runtime)  # led by its module, if any
         if isinstance(exc, (MissingPath, UnknownUnixfsType)):  # Kubo's words: the path asked for (cleaned), then why
             text = f"failed to resolve {go_escape_ascii(_asked_path(request))}: {text}"
         elif isinstance(exc, errors.BlockNotFound) and runtime.offline:
