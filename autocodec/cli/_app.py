@@ -308,11 +308,15 @@ def _logging_wanted(args: argparse.Namespace) -> bool:
                 or os.environ.get("AUTOCODEC_LOG_LEVEL"))
 
 
+_URI_HEADS = ("ipfs:", "ipns:", "ipld:")  # a native IPFS URI's scheme, any case (dag.uri_to_path decides)
+
+
 def _ipns_paths(args: argparse.Namespace) -> None:
-    """``/ipns/NAME/...`` arguments become ``/ipfs/...`` paths (``_ipns_paths``), before anything
-    (the module is loaded only when an argument names IPNS: no start-up cost otherwise)."""
+    """Path arguments written as IPFS URIs (``ipfs://CID``) become content paths and
+    ``/ipns/NAME/...`` ones ``/ipfs/...`` paths (``_ipns_paths``), before anything (the module is
+    loaded only when an argument may be one: no start-up cost otherwise)."""
     values = [v for value in vars(args).values() for v in (value if isinstance(value, list) else [value])]
-    if not any(isinstance(v, str) and ("ipns:" in v or "/ipns/" in v) for v in values):
+    if not any(isinstance(v, str) and ("/ipns/" in v or v[:5].lower() in _URI_HEADS) for v in values):
         return
     from ._ipns_paths import PATH_ARGUMENTS, resolve_ipns_arguments
 

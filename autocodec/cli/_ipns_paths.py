@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from ..dag._path import uri_to_path
 from ..errors import InvalidPath
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,22 +27,27 @@ if TYPE_CHECKING:  # pragma: no cover
 PATH_ARGUMENTS = {"cat": ("cid",), "get": ("path",), "ls": ("paths",), "refs": ("paths",), "decode": ("cid",),
                   "dag get": ("ref",), "dag resolve": ("ref",), "dag export": ("root",), "dag stat": ("roots",),
                   "block get": ("cid",), "block stat": ("cid",), "block rm": ("cid",)}
-_PREFIXES = ("/ipns/", "ipns://", "ipns:")
 
 
 def resolve_ipns_arguments(args: argparse.Namespace, command: str) -> None:
-    """Rewrite the ``/ipns/`` path arguments of ``command`` in ``args`` to ``/ipfs/`` paths."""
+    """Rewrite the path arguments of ``command`` in ``args``: a native IPFS URI (``ipfs://CID``,
+    ``IPNS://name``: ``dag.uri_to_path``, as Kubo reads them) to its content path, then an
+    ``/ipns/`` path to the ``/ipfs/`` path it names."""
+    def rewritten(value: str) -> str:
+        value = uri_to_path(value)
+        return ipfs_path_of(value, args) if is_ipns_path(value) else value
+
     for attribute in PATH_ARGUMENTS.get(command, ()):
         value = getattr(args, attribute, None)
         if isinstance(value, list):
-            setattr(args, attribute, [ipfs_path_of(v, args) if is_ipns_path(v) else v for v in value])
-        elif isinstance(value, str) and is_ipns_path(value):
-            setattr(args, attribute, ipfs_path_of(value, args))
+            setattr(args, attribute, [rewritten(v) if isinstance(v, str) else v for v in value])
+        elif isinstance(value, str):
+            setattr(args, attribute, rewritten(value))
 
 
 def is_ipns_path(text: str) -> bool:
-    """Whether ``text`` is an ``/ipns/`` (or ``ipns://``) path."""
-    return text.strip().startswith(_PREFIXES)
+    """Whether ``text`` is an ``/ipns/`` path (or an ``ipns:`` URI, any case)."""
+    return uri_to_path(text.strip()).startswith("/ipns/")
 
 
 @contextmanager
@@ -90,11 +96,7 @@ def _name_and_rest(text: str, args: argparse.Namespace) -> tuple[str, str]:
     (no home, no source given, not a domain)."""
     from ..home import Home
 
-    body = text.strip()
-    for prefix in _PREFIXES:
-        if body.startswith(prefix):
-            body = body[len(prefix):]
-            break
+    body = uri_to_path(text.strip()).removeprefix("/ipns/")
     name, _, rest = body.partition("/")
     if not name:
         raise InvalidPath(f"{text[:80]!r} names no IPNS name", hint="write /ipns/NAME[/path]")

@@ -235,7 +235,7 @@ def run_get(args: argparse.Namespace) -> int:
 def run_publish(args: argparse.Namespace) -> int:
     from .._gotime import parse_duration
     from ..errors import InvalidInput
-    from ..verify._ipns import InvalidIpnsRecord, IpnsName, content_path, create_record
+    from ..verify._ipns import InvalidIpnsRecord, IpnsName, create_record
     from ..verify._libp2p_key import PublicKey
     from ._io import write_line
     from ._ipns_paths import home_names
@@ -250,7 +250,7 @@ def run_publish(args: argparse.Namespace) -> int:
     if args.sequence is not None and not 0 <= args.sequence < 1 << 63:
         raise InvalidInput("the sequence must be between 0 and 2^63 - 1")
     try:
-        value = content_path(args.path)
+        value = _path_or_cid_path(args.path)
     except InvalidIpnsRecord:
         raise InvalidInput(f"{args.path[:200]!r} is not a content path to publish",
                            hint="give /ipfs/CID[/path] or /ipns/NAME[/path], e.g. /ipfs/bafy...") from None
@@ -284,3 +284,22 @@ def run_publish(args: argparse.Namespace) -> int:
         NodeSource(args.to_node, limits=fetch_limits).name_put(str(name), raw)
     write_line(enc_line(args, f"Published to {name}: {value}", {"Name": str(name), "Value": value}))
     return 0
+
+
+def _path_or_cid_path(text: str) -> str:
+    """The content path ``name publish`` signs, read as Kubo 0.43.1 reads it (cmdutils
+    ``PathOrCidPath`` over boxo's ``NewPathFromURI``): an IPFS URI as its path (``ipfs://CID``,
+    ``IPNS:name``), else a content path, else ``/ipfs/`` + the text (a bare ``CID[/path]``).
+    ``InvalidIpnsRecord`` (the content path's reason) when none reads."""
+    from ..dag._path import uri_to_path
+    from ..verify._ipns import InvalidIpnsRecord, content_path
+
+    path = uri_to_path(text)
+    try:
+        return content_path(path)
+    except InvalidIpnsRecord:
+        try:
+            return content_path("/ipfs/" + path)
+        except InvalidIpnsRecord:
+            pass
+        raise

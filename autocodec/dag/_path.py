@@ -1,5 +1,7 @@
 """Content paths: ``[/ipfs/|/ipld/|ipfs://]CID[/segment...]``, parsed as Kubo parses them.
 
+``uri_to_path`` turns a native IPFS URI (``ipfs://``, ``ipns:``, ``IPLD://``...) into its content path.
+
 Source of the rules: boxo ``path.NewPath``/``StringToSegments`` and Kubo's
 ``cmdutils.PathOrCidPath`` (v0.43): a string that is not a ``/namespace/...`` path is read as
 ``/ipfs/`` + the string; the path is cleaned lexically like Go's ``path.Clean`` (repeated
@@ -23,6 +25,21 @@ from ..cid import CID, spaced_cid_text
 from ..errors import InvalidCID, InvalidPath
 
 NAMESPACES = ("ipfs", "ipld")
+_URI_SCHEMES = ("ipfs", "ipns", "ipld")
+
+
+def uri_to_path(text: str) -> str:
+    """A native IPFS URI as the content path it names: ``ipfs://CID/sub`` and ``ipfs:CID/sub``
+    are ``/ipfs/CID/sub`` (``ipns``, ``ipld`` alike); any other text is returned unchanged.
+    The scheme is matched case-insensitively over ASCII, one ``//`` after it is dropped, and the
+    rest is kept byte for byte (a CIDv0 or a DNSLink name keeps its case): boxo's
+    ``NewPathFromURI``, which Kubo 0.43.1's commands apply to their path arguments."""
+    for scheme in _URI_SCHEMES:
+        n = len(scheme)
+        if len(text) > n and text[n] == ":" and text[:n].isascii() and text[:n].lower() == scheme:
+            rest = text[n + 1:]
+            return f"/{scheme}/" + (rest[2:] if rest.startswith("//") else rest)
+    return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,12 +70,8 @@ def parse_path(path: "str | CID | DagPath") -> DagPath:
         return DagPath("ipfs", path, (), str(path))
     if not isinstance(path, str):
         raise InvalidPath(f"not a path: {type(path).__name__}")
-    text = path
-    for scheme in NAMESPACES:
-        for sep in ("://", ":"):
-            if text.startswith(scheme + sep):
-                text = f"/{scheme}/" + text[len(scheme) + len(sep):]
-    if text.startswith(("ipns://", "/ipns/", "ipns:")):
+    text = uri_to_path(path)
+    if text.startswith("/ipns/"):
         raise InvalidPath(f"{path[:80]!r} is an IPNS name, not a content path",
                           hint="resolve the name to /ipfs/CID first (`autocodec name resolve` verifies its record; "
                                "the CLI's content commands do it themselves)")

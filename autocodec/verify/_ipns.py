@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .._gotime import format_rfc3339nano, parse_ipfs_time
-from ..cid import CID, b58decode, decode_varint, encode_varint
+from ..cid import CID, b58decode, decode_varint, encode_varint, spaced_cid_text
 from ..errors import ExpiredError, InvalidCID, InvalidInput, SignatureError, Untrusted
 from ._libp2p_key import InvalidKeyData, PublicKey, key_from_peer_id
 from ._pbwire import Field, read_fields, varint_size
@@ -254,6 +254,8 @@ def content_path(text: str) -> str:
         raise InvalidIpnsRecord(f"value is not a valid content path: {text[:200]!r}")
     cleaned = "/" + "/".join(segments) + ("/" if text.endswith("/") else "")
     if segments[0] in ("ipfs", "ipld"):
+        if spaced_cid_text(segments[1]):  # CID.parse would drop it; go-cid's Decode refuses it
+            raise InvalidIpnsRecord(f"value is not a valid content path: white space around its CID: {text[:200]!r}")
         try:
             CID.parse(segments[1])
         except (ValueError, InvalidCID) as exc:
