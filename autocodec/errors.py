@@ -12,13 +12,13 @@ Invariants:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class ModuleRef:
+class ModuleRef(NamedTuple):
     """The extension module an error came from: its name and version (its own metadata), its
-    CID, and the pinned set that served it when the caller knows it."""
+    CID, and the pinned set that served it when the caller knows it. (A NamedTuple, not a
+    dataclass: this module loads with every command, ``dataclasses`` with few.)"""
 
     name: str
     version: str

@@ -119,7 +119,7 @@ class _Named:
     def _module(self) -> ModuleRef:
         """Made only for an error being raised: a call that succeeds never builds it."""
         ref = self._loaded.ref
-        return ref if self.served_by is None else replace(ref, set_name=self.served_by)
+        return ref if self.served_by is None else ref._replace(set_name=self.served_by)
 
 
 def _pieces(data: bytes | bytearray | memoryview, size: int) -> Iterator[memoryview]:
