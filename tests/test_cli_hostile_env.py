@@ -209,7 +209,10 @@ def test_car_import_killed_part_way_then_rerun(home: Path, tmp_path: Path) -> No
     assert proc.stdin is not None and proc.stderr is not None
     proc.stdin.write(data[: len(data) // 2])
     proc.stdin.flush()
-    proc.stderr.readline()  # the first progress line: the import is under way
+    deadline = time.monotonic() + 120  # the import is under way once a block is stored (no progress
+    while not run_cli(target, "block", "ls").stdout:  # line to wait for: on a pipe the first comes after 5 s)
+        assert time.monotonic() < deadline and proc.poll() is None, "car import stored nothing"
+        time.sleep(0.2)
     time.sleep(0.5)
     proc.kill()
     proc.wait(timeout=30)
