@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from autocodec.serve._content_type import content_type_for, type_by_extension
+from autocodec.serve._content_type import content_type_for, type_by_file_name
 
 HTML = b"<html><body>hi</body></html>\n"
 
@@ -46,9 +46,9 @@ def test_a_names_type_is_that_of_its_last_extension_as_kubo_reads_it(name: str, 
 
 
 def test_a_name_is_never_read_as_a_url() -> None:
-    assert type_by_extension("data:text/html,x") is None
-    assert type_by_extension("a.b/c") is None
-    assert type_by_extension("noext") is None
+    assert type_by_file_name("data:text/html,x") is None
+    assert type_by_file_name("a.b/c") is None
+    assert type_by_file_name("noext") is None
 
 
 FILES = {"site.tar.gz": gzip.compress(b"x"), "page.html.gz": gzip.compress(HTML), "a.xml": b"<a/>\n",

@@ -40,7 +40,7 @@ def sniff(head: bytes) -> str:
     return "text/plain; charset=utf-8" if head else "text/plain"  # nothing to sniff: Kubo's bare text/plain
 
 
-def type_by_extension(name: str) -> str | None:
+def type_by_file_name(name: str) -> str | None:
     """The type a name's extension gives, as Kubo's ``mime.TypeByExtension(path.Ext(name))`` finds
     it on this host (``_go_mime``): the last extension only (``a.tar.gz`` and ``page.html.gz`` are
     gzip, never tar or HTML). The name is never read as a URL: ``data:text/html,x`` has no
@@ -55,7 +55,7 @@ def content_type_for(name: str, head: bytes, from_start: bool = False) -> str:
     """Content-Type of a file: from its name's extension when known, else from its bytes: for
     an answer from the file's first byte ``from_start`` (``head``: its first ``_detect.LIMIT``
     bytes) as boxo's mimetype library detects it, else as Go's content server sniffs ``head``."""
-    guessed = type_by_extension(name)
+    guessed = type_by_file_name(name)
     if guessed is None:
         return detect(head) if from_start else sniff(head)
     if guessed.startswith(("text/html;", "text/html ")):  # boxo leaves the charset of HTML to the browser

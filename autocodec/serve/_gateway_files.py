@@ -21,7 +21,7 @@ from .. import errors
 from ..cid import CID
 from ..dag import parse_path
 from . import _unixfs
-from ._content_type import content_type_for, type_by_extension
+from ._content_type import content_type_for, type_by_file_name
 from ._detect import LIMIT as DETECT_LIMIT
 from ._formats import _CODEC_TYPES, format_etag
 from ._gateway_body import _stream, _whole_body
@@ -131,7 +131,7 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
     decided, ranged = _preconditions(request, headers, modtime)
     if decided is not None:
         if decided.status == 412:  # the type of the whole file, read before Go's content server decides (Kubo)
-            head = b"" if type_by_extension(sniff_name) else await _file_head(request, runtime, target, size)
+            head = b"" if type_by_file_name(sniff_name) else await _file_head(request, runtime, target, size)
             decided.headers["Content-Type"] = content_type_for(sniff_name, head, True)
         return decided
     asked = _asked_span(request, headers, size, ranged)
@@ -155,9 +155,9 @@ async def _file_response(request: web.Request, runtime: "Runtime", target: Targe
     sniffed = head
     from_start = from_start or request.method == "HEAD"  # boxo's HEAD types the file from its first bytes
     if span is not None and (span[0] > span[1] or span[0] > 0 and request.method == "HEAD") \
-            and not type_by_extension(sniff_name):
+            and not type_by_file_name(sniff_name):
         sniffed = await _file_head(request, runtime, target, size)  # an empty suffix, a HEAD: the file's start
-    elif span is not None and span[0] == 0 <= span[1] < size - 1 and len(head) < wanted and not type_by_extension(sniff_name):
+    elif span is not None and span[0] == 0 <= span[1] < size - 1 and len(head) < wanted and not type_by_file_name(sniff_name):
         # a short span at the start: Kubo reads the file's first bytes for its type (a span elsewhere: its own)
         end = min(size - 1, wanted - 1)
         if cid.codec != _unixfs.DAG_PB:
