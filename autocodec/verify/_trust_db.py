@@ -4,6 +4,10 @@ Invariants:
 - Reads see committed state only, through a read-only connection of this object's own (WAL: a
   read never waits for a writer); without one (no file, a forked child, closed) they go to
   the block store.
+- Inside ``snapshot()`` every read of the thread sees one committed state (one read
+  transaction on a read-only connection of its own, from a small pool): a write committed
+  meanwhile, by any process, is seen by the next snapshot, never half by this one. No lock is
+  held across a snapshot, so writers and other threads' reads never wait for it.
 - Every write is one ``_write`` transaction that also advances ``trust_epoch``: two equal
   ``epoch()`` readings mean no trust change was committed in between, by any process.
 - After ``close`` no read-only connection is opened again.
@@ -40,12 +44,17 @@ class TrustDatabase:
         self._no_reader = False
         self._reader_lock = threading.Lock()
         self._inherited: sqlite3.Connection | None = None  # the parent's reader, in a forked child
+        self._idle: list[sqlite3.Connection] = []  # snapshot connections not in use (at most 4 kept)
+        self._inherited_idle: list[sqlite3.Connection] = []  # the parent's, in a forked child
+        self._local = threading.local()  # .snap: this thread's snapshot connection, if in one
         watch(self)
 
     def _after_fork_in_child(self) -> None:
         """In a forked child: the parent's read connection is set aside, never used nor closed
         here; reads go to the block store, which refuses in a child (``StoreError``)."""
         self._inherited, self._reader = self._reader, None
+        self._inherited_idle, self._idle = self._idle, []
+        self._local = threading.local()
         self._no_reader = True
         self._reader_lock = threading.Lock()
 
@@ -58,6 +67,9 @@ class TrustDatabase:
             if self._reader is not None:
                 self._reader.close()
                 self._reader = None
+            for conn in self._idle:
+                conn.close()
+            self._idle = []
         if self._owns_blocks:
             self.blocks.close()
 
@@ -87,16 +99,57 @@ class TrustDatabase:
         rows = self._rows("SELECT n FROM trust_epoch WHERE id = 1")
         return int(rows[0][0]) if rows else 0
 
+    def _connect_reader(self) -> sqlite3.Connection | None:
+        """A new read-only connection to the database in autocommit mode (None if it has no file)."""
+        try:
+            uri = Path(self.blocks.path).absolute().as_uri() + "?mode=ro"
+            return sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None,
+                                   timeout=self.limits.store.busy_timeout_ms / 1000)
+        except (sqlite3.Error, AttributeError, TypeError, ValueError):
+            self._no_reader = True
+            return None
+
     def _read_connection(self) -> sqlite3.Connection | None:
         """A read-only connection of this object's own (None if the database has no file)."""
         if self._reader is None and not self._no_reader:
-            try:
-                uri = Path(self.blocks.path).absolute().as_uri() + "?mode=ro"
-                self._reader = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None,
-                                               timeout=self.limits.store.busy_timeout_ms / 1000)
-            except (sqlite3.Error, AttributeError, TypeError, ValueError):
-                self._no_reader = True
+            self._reader = self._connect_reader()
         return self._reader
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every ``_rows`` of this thread inside reads one committed state: one read transaction
+        (``BEGIN``; SQLite fixes the snapshot at its first read) on a pooled read-only connection.
+        Nested snapshots join the outer one. Without a read-only connection (no file, a forked
+        child, closed) the reads are not pinned to one state; they go to the block store as ever."""
+        if getattr(self._local, "snap", None) is not None:
+            yield
+            return
+        with self._reader_lock:
+            conn = None if self._no_reader else (self._idle.pop() if self._idle else self._connect_reader())
+        if conn is not None:
+            try:
+                conn.execute("BEGIN")
+            except sqlite3.Error:
+                conn.close()
+                conn = None
+        if conn is None:
+            yield
+            return
+        self._local.snap = conn
+        try:
+            yield
+        finally:
+            self._local.snap = None
+            try:
+                conn.execute("ROLLBACK")  # a read transaction: nothing to commit
+                with self._reader_lock:
+                    keep = not self._no_reader and len(self._idle) < 4
+                    if keep:
+                        self._idle.append(conn)
+            except sqlite3.Error:
+                keep = False
+            if not keep:
+                conn.close()
 
     def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         """Rows of one read of committed trust state.
@@ -104,8 +157,15 @@ class TrustDatabase:
         Reads go through a read-only connection: in WAL mode a read takes no write lock and
         never waits for a writer (another process importing blocks holds the write lock for a
         while), so polling and resolving cost a request nothing. Every write of this object
-        is committed before it reads again, so it reads its own writes.
+        is committed before it reads again, so it reads its own writes. Inside ``snapshot`` the
+        read joins the thread's snapshot.
         """
+        snap: sqlite3.Connection | None = getattr(self._local, "snap", None)
+        if snap is not None:
+            try:
+                return list(snap.execute(sql, params).fetchall())
+            except sqlite3.Error:  # as below: read outside the snapshot
+                pass
         with self._reader_lock:
             conn = self._read_connection()
             if conn is not None:

@@ -1,9 +1,11 @@
 """Decisions: which module may run for a code, name, manifest or module CID, and why.
 
 Invariants:
-- One fixed ``now`` per decision; revocation beats every other policy; the set that serves an
-  entry is the first pinned that lists it unless the user let a later one override, and only
-  the serving set decides (its refusal is raised; no other set takes over unasked).
+- One fixed ``now`` and one committed state (``snapshot``) per decision: an update committed
+  meanwhile, by any process, is seen whole by the next decision, never half by this one.
+- Revocation beats every other policy; the set that serves an entry is the first pinned that
+  lists it unless the user let a later one override, and only the serving set decides (its
+  refusal is raised; no other set takes over unasked).
 - Every decision is logged (``verify`` logger) with the document, publisher, set and policy.
 """
 
@@ -57,29 +59,30 @@ class Decisions(UserPolicy, Standing):
         lists the code takes over unasked (a publisher who could withhold the serving set's
         updates until it expired would otherwise gain the code for a set of their own).
         """
-        now = int(time.time()) if now is None else now
-        rows = self._rows(_RESOLVE, (_kind(kind), _key_text(key)))
-        if not rows:
-            _log().info("trust.decision", decision="none", kind=kind, code=key, policy="no-pinned-set-lists-it")
-            return None
-        revoked = self.revoked()
-        set_id, name, mcid, overrides, role, root_cid = rows[0]
-        try:
-            fresh_until = self._fresh(set_id, name, now)
-            self._still_signed(str(set_id), str(name), str(root_cid), str(role), revoked)
-            vm = self._manifest(row_cid(mcid, "trust_entries.manifest_cid"), now, revoked, name, (kind, key))
-            self._check_revoked(vm, revoked, name)
-        except (ExpiredError, RevokedError, ThresholdNotMet, NotTrusted) as exc:
-            exc.entry = (str(set_id), str(name), str(mcid))
-            if len(rows) > 1:  # the user's way out, when they trust the other set for it
-                exc.hint = (f"{exc.hint}; set {rows[1][1]!r} lists it too and serves it only once the user "
-                            "lets that set take over (pinned again, allowed to override)")
-            raise
-        _log().info("trust.decision", decision="accept", document=mcid, publisher=vm.manifest.publisher,
-                    set=name, module=str(vm.manifest.module), kind=kind, code=key, policy="pinned-set",
-                    overrides=bool(overrides), listed_by=len(rows))
-        return Decision(vm.manifest.module, "pinned-set", vm.cid, vm.manifest, row_cid(set_id, "trust_sets.set_id"), name,
-                        _earliest(fresh_until, vm.manifest.expires))
+        with self.snapshot():  # one committed state for the whole decision
+            now = int(time.time()) if now is None else now
+            rows = self._rows(_RESOLVE, (_kind(kind), _key_text(key)))
+            if not rows:
+                _log().info("trust.decision", decision="none", kind=kind, code=key, policy="no-pinned-set-lists-it")
+                return None
+            revoked = self.revoked()
+            set_id, name, mcid, overrides, role, root_cid = rows[0]
+            try:
+                fresh_until = self._fresh(set_id, name, now)
+                self._still_signed(str(set_id), str(name), str(root_cid), str(role), revoked)
+                vm = self._manifest(row_cid(mcid, "trust_entries.manifest_cid"), now, revoked, name, (kind, key))
+                self._check_revoked(vm, revoked, name)
+            except (ExpiredError, RevokedError, ThresholdNotMet, NotTrusted) as exc:
+                exc.entry = (str(set_id), str(name), str(mcid))
+                if len(rows) > 1:  # the user's way out, when they trust the other set for it
+                    exc.hint = (f"{exc.hint}; set {rows[1][1]!r} lists it too and serves it only once the user "
+                                "lets that set take over (pinned again, allowed to override)")
+                raise
+            _log().info("trust.decision", decision="accept", document=mcid, publisher=vm.manifest.publisher,
+                        set=name, module=str(vm.manifest.module), kind=kind, code=key, policy="pinned-set",
+                        overrides=bool(overrides), listed_by=len(rows))
+            return Decision(vm.manifest.module, "pinned-set", vm.cid, vm.manifest,
+                            row_cid(set_id, "trust_sets.set_id"), name, _earliest(fresh_until, vm.manifest.expires))
 
     def served_by_others(self, set_id: CID) -> list[tuple[str, int | str, str]]:
         """``(kind, key, set name)`` for each entry of pinned set ``set_id`` that another pinned
@@ -103,32 +106,33 @@ class Decisions(UserPolicy, Standing):
         Allowed if (after revocation checks) a fresh pinned set lists this very manifest, or the
         user allow-listed its module CID, or its publisher for all of its codes.
         """
-        now = int(time.time()) if now is None else now
-        revoked = self.revoked()
-        # a VerifiedManifest was checked at some earlier time: expiry is decided again at this now
-        vm = verify_manifest(manifest.envelope if isinstance(manifest, VerifiedManifest) else manifest, now=now,
-                             limits=self.limits.trust, revoked=revoked)
-        self._check_revoked(vm, revoked, None)
-        m = vm.manifest
-        for set_id, name, role, root_cid in self._rows(
-                "SELECT e.set_id, s.name, e.role, s.root_cid FROM trust_entries e JOIN trust_sets s USING (set_id) "
-                "WHERE e.manifest_cid = ? ORDER BY s.pinned_at", (str(vm.cid),)):
-            try:
-                fresh_until = self._fresh(set_id, name, now)
-                self._still_signed(str(set_id), str(name), str(root_cid), str(role), revoked)
-            except (ExpiredError, RevokedError, ThresholdNotMet):
-                continue
-            return self._decide(vm, "pinned-set", row_cid(set_id, "trust_sets.set_id"), name, fresh_until)
-        for rule in self.allowed():
-            if rule.target == str(m.module.to_v1()):  # allow-list targets are kept as CIDv1
-                return self._decide(vm, "allow-list:module")
-            if rule.target == m.publisher and rule.covers(m):
-                return self._decide(vm, f"allow-list:publisher[{format_ranges(rule.ranges)}]")
-        _log().warning("trust.decision", decision="reject", document=str(vm.cid), publisher=m.publisher,
-                     module=str(m.module), policy="not-in-pinned-set-or-allow-list")
-        raise NotTrusted(f"module {m.module} ({m.name} {m.version}, published by {m.publisher}) is in no pinned "
-                         "set and its publisher is not allow-listed for its codes",
-                         hint=f"pin a set that lists it, or `autocodec trust add {m.publisher}` if you trust the publisher")
+        with self.snapshot():  # one committed state for the whole decision
+            now = int(time.time()) if now is None else now
+            revoked = self.revoked()
+            # a VerifiedManifest was checked at some earlier time: expiry is decided again at this now
+            vm = verify_manifest(manifest.envelope if isinstance(manifest, VerifiedManifest) else manifest, now=now,
+                                 limits=self.limits.trust, revoked=revoked)
+            self._check_revoked(vm, revoked, None)
+            m = vm.manifest
+            for set_id, name, role, root_cid in self._rows(
+                    "SELECT e.set_id, s.name, e.role, s.root_cid FROM trust_entries e JOIN trust_sets s USING (set_id) "
+                    "WHERE e.manifest_cid = ? ORDER BY s.pinned_at", (str(vm.cid),)):
+                try:
+                    fresh_until = self._fresh(set_id, name, now)
+                    self._still_signed(str(set_id), str(name), str(root_cid), str(role), revoked)
+                except (ExpiredError, RevokedError, ThresholdNotMet):
+                    continue
+                return self._decide(vm, "pinned-set", row_cid(set_id, "trust_sets.set_id"), name, fresh_until)
+            for rule in self.allowed():
+                if rule.target == str(m.module.to_v1()):  # allow-list targets are kept as CIDv1
+                    return self._decide(vm, "allow-list:module")
+                if rule.target == m.publisher and rule.covers(m):
+                    return self._decide(vm, f"allow-list:publisher[{format_ranges(rule.ranges)}]")
+            _log().warning("trust.decision", decision="reject", document=str(vm.cid), publisher=m.publisher,
+                         module=str(m.module), policy="not-in-pinned-set-or-allow-list")
+            raise NotTrusted(f"module {m.module} ({m.name} {m.version}, published by {m.publisher}) is in no pinned "
+                             "set and its publisher is not allow-listed for its codes",
+                             hint=f"pin a set that lists it, or `autocodec trust add {m.publisher}` if you trust the publisher")
 
     def _decide(self, vm: VerifiedManifest, policy: str, set_id: CID | None = None,
                 set_name: str | None = None, fresh_until: int | None = None) -> Decision:
@@ -146,30 +150,32 @@ class Decisions(UserPolicy, Standing):
         refused as revoked (its publisher key, the manifest or the module), the module CID's
         allow-list rule does not let it run (as ``authorize`` refuses that manifest).
         """
-        module = as_cid(module, "decide_module")
-        listed = self._listed(module, now)
-        if isinstance(listed, Decision):
-            return listed
-        if listed is not None:
-            _log().warning("trust.decision", decision="reject", module=str(module), policy="revoked",
-                           reason=listed.message)
+        with self.snapshot():  # one committed state for the whole decision
+            module = as_cid(module, "decide_module")
+            listed = self._listed(module, now)
+            if isinstance(listed, Decision):
+                return listed
+            if listed is not None:
+                _log().warning("trust.decision", decision="reject", module=str(module), policy="revoked",
+                               reason=listed.message)
+                return None
+            if self.module_allowed(module):
+                _log().info("trust.decision", decision="accept", module=str(module), policy="allow-list:module")
+                return Decision(module, "allow-list:module")
             return None
-        if self.module_allowed(module):
-            _log().info("trust.decision", decision="accept", module=str(module), policy="allow-list:module")
-            return Decision(module, "allow-list:module")
-        return None
 
     def module_revocation(self, module: CID, *, now: int | None = None) -> RevokedError | None:
         """The revocation that makes ``decide_module`` refuse ``module`` (one that refused a
         manifest a pinned set lists for it: publisher key, manifest or module; or the module's
         own), or None: for the words of a refusal, as allowing the module's CID would not lift it."""
-        module = as_cid(module, "module_revocation")
-        listed = self._listed(module, now)
-        if isinstance(listed, RevokedError):
-            return listed
-        if str(module.to_v1()) in self.revoked():
-            return RevokedError(f"module {module} was revoked")
-        return None
+        with self.snapshot():  # one committed state for the whole decision
+            module = as_cid(module, "module_revocation")
+            listed = self._listed(module, now)
+            if isinstance(listed, RevokedError):
+                return listed
+            if str(module.to_v1()) in self.revoked():
+                return RevokedError(f"module {module} was revoked")
+            return None
 
     def _listed(self, module: CID, now: int | None) -> Decision | RevokedError | None:
         """The first manifest pinned sets list for ``module`` that ``authorize`` accepts (most

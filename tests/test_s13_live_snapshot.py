@@ -1,0 +1,110 @@
+"""Live trust decisions read one committed state (``TrustDatabase.snapshot``).
+
+A real set is published twice (v1: bencode 1.0.0, index expiring in 30 days; v2: bencode 1.0.1,
+index expiring in 10 days) and v1 is pinned from a bundle path. The update to v2 is committed by
+another runtime on the same home (its own connections) in the middle of a decision.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from autocodec.cid import CID
+from autocodec.registry import Runtime, add_manifest, export_set, init_set, pin_add, publish_module, publish_set
+from autocodec.registry._pins import pin_update
+from autocodec.verify import KeyRing, TrustStore
+
+WASM = Path(__file__).resolve().parents[1] / "wasm-src"
+SET = "snapshot"
+BENCODE = 0x63
+
+
+@dataclass
+class World:
+    user: Path
+    bundle: Path
+    v1: CID
+    publish_v2: Callable[[], CID]
+
+
+def _world(tmp: Path) -> World:
+    bundle = tmp / "set.car"
+    pub = Runtime(tmp / "publisher", default_set=False)
+    key = KeyRing(pub.home.keys_dir).generate("pub")
+    init_set(pub, SET, [key], ["pub"])
+    add_manifest(pub, SET, publish_module(pub, WASM / "bencode" / "bencode.wasm", key, version="1.0.0").manifest_cid)
+    v1 = publish_set(pub, SET, [key], expires_days=30)
+    export_set(pub, SET, bundle)
+    pub.close()
+    with Runtime(tmp / "user", default_set=False) as user:
+        pin_add(user, str(bundle))
+
+    def publish_v2() -> CID:
+        """Sign v2 and put its bundle where v1 was pinned from (the set's update channel)."""
+        with Runtime(tmp / "publisher", default_set=False) as again:
+            add_manifest(again, SET, publish_module(again, WASM / "bencode" / "bencode.wasm", key,
+                                                    version="1.0.1").manifest_cid)
+            v2 = publish_set(again, SET, [key], expires_days=10)
+            export_set(again, SET, bundle)
+        return v2
+
+    return World(tmp / "user", bundle, v1, publish_v2)
+
+
+def _update_elsewhere(world: World) -> None:
+    """Another runtime on the user's home updates the set to what the bundle now holds."""
+    with Runtime(world.user, default_set=False) as other:
+        [result] = pin_update(other, SET)
+        assert not isinstance(result, Exception), result
+        assert result.changed
+
+
+class Interleaved(TrustStore):
+    """A trust store that runs ``between`` once, after the decision read the serving entry and
+    before it reads the set's freshness: a real update committed at the worst moment."""
+
+    between: Callable[[], None] | None = None
+
+    def _fresh(self, set_id: str, name: str, now: int) -> int | None:
+        hook, self.between = self.between, None
+        if hook is not None:
+            hook()
+        return super()._fresh(set_id, name, now)
+
+
+def test_a_decision_never_pairs_one_versions_entry_with_the_next_ones_expiry(tmp_path: Path) -> None:
+    world = _world(tmp_path)
+    world.publish_v2()
+    store = Interleaved.open(world.user)
+    try:
+        before = store.resolve("codec", BENCODE)
+        assert before is not None
+        store.between = lambda: _update_elsewhere(world)
+        during = store.resolve("codec", BENCODE)
+        assert store.between is None  # the update did run in the middle
+        after = store.resolve("codec", BENCODE)
+        assert after is not None and during is not None
+        assert after.manifest_cid != before.manifest_cid and after.valid_until != before.valid_until
+        # old code: v1's manifest with v2's (earlier) expiry, a state no commit ever held
+        assert (during.manifest_cid, during.valid_until) in {(before.manifest_cid, before.valid_until),
+                                                             (after.manifest_cid, after.valid_until)}
+    finally:
+        store.close()
+
+
+def test_snapshots_nest_and_see_the_next_commit(tmp_path: Path) -> None:
+    world = _world(tmp_path)
+    world.publish_v2()
+    store = TrustStore.open(world.user)
+    try:
+        with store.snapshot():
+            first = store.resolve("codec", BENCODE)
+            _update_elsewhere(world)
+            assert store.resolve("codec", BENCODE) == first  # the outer snapshot holds
+        second = store.resolve("codec", BENCODE)
+        assert first is not None and second is not None and second.manifest_cid != first.manifest_cid
+    finally:
+        store.close()
+
