@@ -586,8 +586,10 @@ class Chunker(_Named):
         try:
             instance.call("ac_chunk_init", self._params)
         except GuestError as exc:  # the module refused its parameters: the caller's to change, no block is bad
-            raise InvalidInput(f"chunker {self._loaded.info.name} refused its parameters: {exc.message}",
-                               hint="give the parameters the chunker module documents") from None
+            refused = InvalidInput(f"chunker {self._loaded.info.name} refused its parameters: {exc.message}",
+                                   hint="give the parameters the chunker module documents")
+            refused.from_module(self._module)
+            raise refused from None
         fed = last = 0
         for buffer in buffers:
             buffer = bytes_like(buffer, "Chunker.boundaries")

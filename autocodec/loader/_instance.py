@@ -13,7 +13,9 @@ Invariants:
   ``ptr + len`` are checked against the memory size, ``len`` against ``max_output_bytes``,
   before any byte is read or written; memory is re-fetched after every call (it may grow).
 - A trap, ``AC_ERR_NOMEM`` or a refused input with memory over half the cap is
-  reported as ``MemoryLimitExceeded`` (wasmtime reports a refused grow only to the guest).
+  reported as ``MemoryLimitExceeded`` (wasmtime reports a refused grow only to the guest), and
+  so is a refused input that cannot fit under the cap beside the memory the module holds
+  (``_no_room``: the input's size and the cap, never "could not allocate").
 - After any ``SandboxError`` the instance is *broken*: it refuses further calls, so state
   left by a half-run call can never leak into another result.
 - ``reset`` (only after ``enable_reset`` accepted the instance) puts it back to its exact
@@ -178,6 +180,8 @@ _global_set = ctypes.PYFUNCTYPE(_vp, _vp, _vp, _vp)(("wasmtime_global_set", ffi.
 OK, ERR_INVALID, ERR_UNSUPPORTED, ERR_NOMEM, ERR_INTERNAL = Status  # the ABI's status codes: autocodec.abi
 _MAX_MESSAGE = 1000
 _SLOT = struct.Struct("<II")
+_NO_ROOM_HINT = ("give a smaller input, or if it is legitimately this large, raise max_memory_bytes under "
+                 "[limits.sandbox] in config.toml")
 _SlotView = ctypes.c_uint32.__ctype_le__ * 2  # the ABI's little-endian u32 pair, on any host
 
 
@@ -482,6 +486,23 @@ class GuestInstance:
         size = self._mem_len()
         return size * 2 > cap or size + WASM_PAGE > cap
 
+    def _no_room(self, size: int) -> SandboxError | GuestError:
+        """The error for ``ac_input(size)`` giving no address: the memory cap's
+        (``MemoryLimitExceeded``, with the sizes and what to do) when the input is over the cap,
+        cannot fit under it beside the memory the module holds, or the memory is near the cap
+        (``_near_cap``);
+        else the module's own failure (``GuestError``, ``AC_ERR_NOMEM``). The message depends on
+        the module, the input and the cap only (an IPVM receipt records it)."""
+        cap, held = self.limits.max_memory_bytes, self._mem_len()
+        if size > cap:
+            return MemoryLimitExceeded(f"a {size}-byte input is over the module's memory cap of {cap} bytes "
+                                       "(max_memory_bytes)", hint=_NO_ROOM_HINT)
+        if held + size > cap or self._near_cap():
+            return MemoryLimitExceeded(f"the module could not take a {size}-byte input under its memory cap of "
+                                       f"{cap} bytes (max_memory_bytes): it holds {held} bytes of memory already",
+                                       hint=_NO_ROOM_HINT)
+        return GuestError(ERR_NOMEM, f"the module could not allocate a {size}-byte input")
+
     def _budget_for(self, size: int | None) -> tuple[int, int]:
         """``(fuel, epoch ticks)``: the full budget, or for a decode of ``size`` input bytes one
         proportional to it."""
@@ -545,9 +566,7 @@ class GuestInstance:
             ptr = self.invoke("ac_input", size)
             if ptr == 0:
                 self.broken = True
-                if self._near_cap():
-                    raise MemoryLimitExceeded(f"the module could not take a {size}-byte input under its memory cap")
-                raise GuestError(ERR_NOMEM, f"the module could not allocate a {size}-byte input")
+                raise self._no_room(size)
             mem_size, base = self._memory()
             if ptr + size > mem_size:
                 self.broken = True
@@ -634,6 +653,9 @@ class GuestInstance:
         mem_size, _ = self._memory()
         if ptr == 0 or ptr + size > mem_size:
             self.broken = True
+            refused = self._no_room(size) if ptr == 0 else None
+            if isinstance(refused, MemoryLimitExceeded):
+                raise refused
             raise GuestFault(f"ac_input gave no room for a {size}-byte input")
         return ptr
 
@@ -705,9 +727,7 @@ class GuestInstance:
                 raise self._failed(exc) from None
             raise GuestFault(f"{op} failed without an error")  # pragma: no cover - the runner saw one
         if code == _hot.INPUT_NULL:
-            if self._near_cap():
-                raise MemoryLimitExceeded(f"the module could not take a {size}-byte input under its memory cap")
-            raise GuestError(ERR_NOMEM, f"the module could not allocate a {size}-byte input")
+            raise self._no_room(size)
         if code == _hot.INPUT_OOB:
             raise GuestFault(f"ac_input returned {outcome[1]:#x}, {size} bytes past it are outside memory")
         if code == _hot.OUT_LARGE:

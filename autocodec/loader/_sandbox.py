@@ -94,7 +94,7 @@ def _evict_one(keep: LoadedModule) -> bool:
     """Drop one waiting instance of another module, freeing its place (process-wide cap
     ``idle_instances``; the caller holds ``_idle_lock``); whether there was one."""
     for loaded in list(_holding):
-        if loaded is not keep:
+        if loaded._idle is not keep._idle:  # ``keep`` may be a view of one (``_Served``)
             try:
                 loaded._idle.pop()
             except IndexError:
@@ -147,6 +147,11 @@ class LoadedModule:
     def ref(self) -> ModuleRef:
         """Who this module is, for an error it raises (``AutocodecError.module``); made only then."""
         return ModuleRef(self.info.name, self.info.version, str(self.info.cid))
+
+    def served_by(self, set_name: str) -> LoadedModule:
+        """This very module as the pinned set ``set_name`` serves it: its errors name the set
+        too (``ref``), everything else is this module's own (``_Served``)."""
+        return _Served(self, set_name)
 
     @property
     def reusable(self) -> bool:
@@ -344,6 +349,30 @@ class LoadedModule:
         return Task(self)
 
 
+class _Served(LoadedModule):
+    """A ``LoadedModule`` as one pinned set serves it (the registry's chunkers and verifiers,
+    whose one loaded module several sets may share): a view, not a copy. Its attributes are
+    the module's own dict, so pools, counters and limits stay one; it keeps the module itself
+    alive (the idle bound counts places through it, ``_holding``); only ``ref`` differs."""
+
+    __slots__ = ("_of", "_set_name")
+    _of: LoadedModule
+    _set_name: str
+
+    def __init__(self, loaded: LoadedModule, set_name: str) -> None:  # no LoadedModule.__init__: nothing is made
+        of = loaded._of if isinstance(loaded, _Served) else loaded
+        self.__dict__ = of.__dict__
+        self._of = of
+        self._set_name = set_name
+
+    @property
+    def ref(self) -> ModuleRef:
+        return self._of.ref._replace(set_name=self._set_name)
+
+    def __repr__(self) -> str:
+        return f"{self._of!r} of set {self._set_name!r}"
+
+
 class Sandbox:
     """Loads untrusted modules under ``limits``; compiled code is cached in ``cache_dir``.
 
@@ -398,7 +427,7 @@ class Sandbox:
         try:
             version = loaded.instance().abi_version()
         except SandboxError as exc:
-            failed = type(exc)(f"module {info.name} failed at load: {exc.message}")
+            failed = type(exc)(f"failed at load: {exc.message}", hint=exc.hint)  # led by the module (``told``)
             failed.from_module(loaded.ref)
             raise failed from None
         if version != 1:

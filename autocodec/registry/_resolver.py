@@ -284,8 +284,8 @@ class Resolver:
 
         def make() -> Any:
             loaded = self.loaded(res, generation=gen)
-            if res.kind in (Kind.CHUNKER, Kind.VERIFIER):
-                return loaded
+            if res.kind in (Kind.CHUNKER, Kind.VERIFIER):  # one loaded module may serve several sets: a view
+                return loaded.served_by(res.set_name) if res.set_name else loaded  # naming this one's
             adapter = getattr(loaded, str(res.kind))()
             adapter.served_by = res.set_name  # its errors name the set too (``AutocodecError.module``)
             return adapter
