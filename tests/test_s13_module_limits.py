@@ -100,8 +100,8 @@ def test_an_input_past_the_room_left_under_the_cap_reads_the_same_on_either_path
         assert len(hasher.digest(b"x" * 126_000)) == 8
     with pytest.raises(MemoryLimitExceeded) as caught:
         hasher.digest(b"x" * 127_500)
-    assert caught.value.message == ("the module could not take a 127500-byte input under its memory cap of 131072 "
-                                    "bytes (max_memory_bytes): it holds 131072 bytes of memory already")
+    assert caught.value.message == ("the module could not take a 127500-byte input beside the memory it holds under "
+                                    "its memory cap of 131072 bytes (max_memory_bytes)")
     assert caught.value.hint.startswith(_HINT)
     _once(caught.value, "roomy")
 

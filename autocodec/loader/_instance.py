@@ -492,15 +492,16 @@ class GuestInstance:
         cannot fit under it beside the memory the module holds, or the memory is near the cap
         (``_near_cap``);
         else the module's own failure (``GuestError``, ``AC_ERR_NOMEM``). The message depends on
-        the module, the input and the cap only (an IPVM receipt records it)."""
+        the module, the input and the cap only, never on the memory held (an IPVM receipt records it)."""
         cap, held = self.limits.max_memory_bytes, self._mem_len()
         if size > cap:
             return MemoryLimitExceeded(f"a {size}-byte input is over the module's memory cap of {cap} bytes "
                                        "(max_memory_bytes)", hint=_NO_ROOM_HINT)
         if held + size > cap or self._near_cap():
-            return MemoryLimitExceeded(f"the module could not take a {size}-byte input under its memory cap of "
-                                       f"{cap} bytes (max_memory_bytes): it holds {held} bytes of memory already",
-                                       hint=_NO_ROOM_HINT)
+            # the memory the module holds is not in the words: it depends on what the pooled instance ran
+            # before, and an IPVM receipt records the message
+            return MemoryLimitExceeded(f"the module could not take a {size}-byte input beside the memory it holds "
+                                       f"under its memory cap of {cap} bytes (max_memory_bytes)", hint=_NO_ROOM_HINT)
         return GuestError(ERR_NOMEM, f"the module could not allocate a {size}-byte input")
 
     def _budget_for(self, size: int | None) -> tuple[int, int]:
