@@ -1,8 +1,9 @@
-"""Live trust decisions read one committed state (``TrustDatabase.snapshot``).
+"""Live trust decisions read one committed state (``TrustDatabase.snapshot``), and a pin that
+finds its set already at a version records the version the trust store holds.
 
 A real set is published twice (v1: bencode 1.0.0, index expiring in 30 days; v2: bencode 1.0.1,
 index expiring in 10 days) and v1 is pinned from a bundle path. The update to v2 is committed by
-another runtime on the same home (its own connections) in the middle of a decision.
+another runtime on the same home (its own connections) in the middle of a decision or a pin.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from autocodec.cid import CID
 from autocodec.registry import Runtime, add_manifest, export_set, init_set, pin_add, publish_module, publish_set
@@ -107,4 +111,30 @@ def test_snapshots_nest_and_see_the_next_commit(tmp_path: Path) -> None:
         assert first is not None and second is not None and second.manifest_cid != first.manifest_cid
     finally:
         store.close()
+
+
+def test_a_pin_already_at_its_version_keeps_the_newer_version_committed_meanwhile(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    world = _world(tmp_path)
+    v1_bundle = tmp_path / "v1.car"
+    v1_bundle.write_bytes(world.bundle.read_bytes())
+    v2 = world.publish_v2()
+    with Runtime(world.user, default_set=False) as user:
+        pins: Any = user.pins
+        fetch_modules = pins._fetch_modules
+        state = {"ran": False}
+
+        def fetch_then_update(*args: Any, **kwargs: Any) -> Any:  # after the pin read the stored version
+            if not state["ran"]:
+                state["ran"] = True
+                _update_elsewhere(world)
+            return fetch_modules(*args, **kwargs)
+
+        monkeypatch.setattr(pins, "_fetch_modules", fetch_then_update)
+        result = pin_add(user, str(v1_bundle))  # v1 again: "already at" it when it looked
+        assert state["ran"] and not result.changed
+        rows = user.store.read_rows("SELECT index_cid FROM registry_pins")
+        assert [CID.parse(r[0]) for r in rows] == [v2]
+        assert [p.index_cid for p in user.pins.ls()] == [v2]
+    assert result.index_cid == world.v1
 

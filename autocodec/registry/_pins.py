@@ -24,7 +24,10 @@ Invariants:
   trust store's ``apply_update`` runs the same rule again under its write lock.
 - Every change ends with ``on_change()`` (the runtime starts a new generation).
 - Where a set was found (``registry_pins``) is written in the trust store's transaction of
-  the update: a process killed at any point leaves both the old or both the new.
+  the update: a process killed at any point leaves both the old or both the new. Its
+  ``index_cid`` is the version the trust store holds when that row commits (a pin that found
+  the set already at its version never writes back an older one another process replaced),
+  and no row is written for a set unpinned meanwhile.
 """
 
 from __future__ import annotations
@@ -342,10 +345,13 @@ class Pins:
         if changed and canary is not None:
             canary(verified, fetch)  # raises CanaryFailed: nothing applied
         def record(conn: Any) -> None:
-            conn.execute("INSERT OR REPLACE INTO registry_pins VALUES (?, ?, ?, ?, ?, ?, COALESCE("
-                         "(SELECT pinned_at FROM registry_pins WHERE set_id = ?), ?))",
+            # index_cid: the version the trust store holds as this transaction commits, not the one
+            # found here: another process may have applied a newer one since ``current`` was read
+            conn.execute("INSERT OR REPLACE INTO registry_pins SELECT ?, ?, ?, ?, ?, COALESCE(s.index_cid, ?), "
+                         "COALESCE((SELECT pinned_at FROM registry_pins WHERE set_id = ?), ?) "
+                         "FROM trust_sets s WHERE s.set_id = ?",
                          (str(verified.set_id), verified.name, location.kind, location.where, location.node,
-                          str(verified.index_cid), str(verified.set_id), now))
+                          str(verified.index_cid), str(verified.set_id), now, str(verified.set_id)))
 
         self._ensure()
         if changed:  # where the set was found commits with the set (a kill in between lost it)
