@@ -1,5 +1,7 @@
-"""Live trust decisions read one committed state (``TrustDatabase.snapshot``), and a pin that
-finds its set already at a version records the version the trust store holds.
+"""Live trust decisions read one committed state (``TrustDatabase.snapshot``); a pin that finds
+its set already at a version records the version the trust store holds; a generation ends when
+what it depends on changes (trust epoch, a decision's expiry), not on its age or a refresh that
+changed nothing.
 
 A real set is published twice (v1: bencode 1.0.0, index expiring in 30 days; v2: bencode 1.0.1,
 index expiring in 10 days) and v1 is pinned from a bundle path. The update to v2 is committed by
@@ -8,6 +10,8 @@ another runtime on the same home (its own connections) in the middle of a decisi
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,10 +19,15 @@ from typing import Any
 
 import pytest
 
+from autocodec.abi import Kind
 from autocodec.cid import CID
+from autocodec.ipvm import Executor
 from autocodec.registry import Runtime, add_manifest, export_set, init_set, pin_add, publish_module, publish_set
+from autocodec.registry._live import RefreshStatus
 from autocodec.registry._pins import pin_update
+from autocodec.registry._resolver import Resolver
 from autocodec.verify import KeyRing, TrustStore
+from tests._trust_world import build
 
 WASM = Path(__file__).resolve().parents[1] / "wasm-src"
 SET = "snapshot"
@@ -138,3 +147,46 @@ def test_a_pin_already_at_its_version_keeps_the_newer_version_committed_meanwhil
         assert [p.index_cid for p in user.pins.ls()] == [v2]
     assert result.index_cid == world.v1
 
+
+def test_a_refresh_that_finds_nothing_new_keeps_the_generation_and_one_after_a_change_does_not(
+        tmp_path: Path) -> None:
+    world = _world(tmp_path)
+    with Runtime(world.user, default_set=False) as rt:
+        served = rt.resolve("codec", BENCODE)
+        gen = rt.generation()
+        assert [o.status for o in rt.refresh()] == [RefreshStatus.CURRENT]
+        assert rt.generation() is gen  # old code: a new one, every adapter made again
+        assert gen.cached(("resolution", Kind.CODEC, BENCODE)) == served
+        with TrustStore.open(world.user) as other:  # another connection revokes: the refresh sees it at once
+            other.revoke(str(served.manifest), reason="test")
+        assert [o.status for o in rt.refresh()] == [RefreshStatus.CURRENT]
+        assert rt.generation() is not gen
+        assert rt.resolve("codec", BENCODE).refused is not None
+
+
+def test_a_generation_ends_when_what_it_decided_on_expires_not_when_it_is_old(tmp_path: Path) -> None:
+    world = _world(tmp_path)
+    with Runtime(world.user, default_set=False) as rt:
+        clock, wall = [1000.0], [time.time()]
+        resolver = Resolver(rt.trust, rt.sandbox, rt.fetcher, rt.limits, change_hint=rt.store.data_version,
+                            clock=lambda: clock[0], wall_clock=lambda: wall[0])
+        gen = resolver.generation()
+        decision = resolver.resolve("codec", BENCODE)
+        assert decision.module is not None and gen.expires_at < math.inf
+        clock[0] += 3600.0  # an hour later, nothing changed: old code started a new one after 60 s
+        assert resolver.generation() is gen
+        wall[0] = gen.expires_at  # the set's index expires: the next poll ends it
+        clock[0] += 1.0
+        assert resolver.generation() is not gen
+        assert resolver.resolve("codec", BENCODE).refused is not None
+
+
+def test_an_ipvm_trust_decision_ends_its_generation_at_its_expiry(tmp_path: Path) -> None:
+    world = build(tmp_path)
+    with Runtime(world.user_home, default_set=False) as rt:
+        decision = rt.trust.decide_module(world.task_module)
+        assert decision is not None and decision.valid_until is not None
+        gen = rt.generation()
+        assert gen.expires_at == math.inf
+        assert Executor(rt)._is_trusted(world.task_module)
+        assert rt.generation() is gen and gen.expires_at == decision.valid_until  # old code: never (inf)

@@ -18,7 +18,8 @@ Invariants:
   from the cache).
 - Trust decisions and loaded modules are memoized per trust generation
   (``Runtime.generation()``): a pin, revocation or allow-list change, here or in another
-  process, makes the next job decide again; the verified bytes of a module are kept across
+  process, or the expiry of what a decision relied on (noted in the generation), makes the
+  next job decide again; the verified bytes of a module are kept across
   generations and memory caps (content-addressed: ``_modules.VerifiedModules``, 32 MiB), so
   deciding again or loading under another cap does not read and hash the module again. A job whose module stops being trusted while
   it runs (revoked, expired, withdrawn from its set: seen within the trust poll interval),
@@ -142,11 +143,14 @@ class Executor:
     # --- trusted modules, memoized per trust generation ------------------------------------------
 
     def _is_trusted(self, module: CID) -> bool:
-        generation = self.runtime.generation().number
+        gen = self.runtime.generation()
+        generation = gen.number
         if self._trusted.get(module) == generation:
             return True
-        if self.runtime.trust.decide_module(module) is None:
+        decision = self.runtime.trust.decide_module(module)
+        if decision is None:
             return False
+        gen.note_expiry(decision.valid_until)  # the generation, and what it memoizes here, ends then
         with self._memo_lock:
             self._trusted[module] = generation
         return True

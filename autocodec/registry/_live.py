@@ -12,7 +12,8 @@ already running finishes on the version it started with.
 Invariants: a refused version changes nothing and is logged and reported with the reason,
 under the pinned set's name; the serving version keeps serving. Revocations are read from
 the trust store, so they take effect at the next generation check (at most ``TRUST_POLL_S``
-later, and at every refresh).
+later, and at every refresh). A refresh that changed nothing, and saw no other change, keeps
+the current generation (``Resolver.check``): nothing loaded is made again for nothing.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def refresh(runtime: "Runtime", which: str | None = None) -> list[RefreshOutcome
         except AutocodecError as exc:  # e.g. unpinned by another process meanwhile
             results = [exc]
         outcomes.extend(_outcome(runtime, pin.name, result) for result in results)
-    runtime.trust_changed()  # revocations and expiry are re-read at every refresh
+    runtime.resolver.check()  # revocations and expiry re-read now: a new generation only if they moved
     return outcomes
 
 

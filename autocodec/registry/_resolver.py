@@ -12,10 +12,11 @@ Invariants:
   made it. ``generation()`` starts a new one when the trust store's epoch moved (a pin,
   update, unpin, revocation or allow-list change committed by any process; polled at most
   every ``poll_s``), when this process changed trust (``invalidate``, or a write through
-  ``trust``: seen by the next call, not the next poll), or when the
-  generation is older than ``max_age_s``, or once the wall clock reaches the earliest expiry
-  of a set, index or manifest one of its decisions relied on (``Generation.expires_at``):
-  an expired set stops serving within ``poll_s`` of its expiry, with no write and no refresh.
+  ``trust``: seen by the next call, not the next poll), or once the wall clock reaches the
+  earliest expiry of a set, index or manifest one of its decisions relied on
+  (``Generation.expires_at``): an expired set stops serving within ``poll_s`` of its expiry,
+  with no write and no refresh. Nothing else ends a generation: not its age, not a refresh
+  that changed nothing (``check``), so what was loaded for it is not made again for nothing.
 - A loaded module is checked against the manifest it is used under, for every (module,
   manifest) pair: a module listed under two manifests is checked against each.
 - Nothing runs that did not verify back to a pinned set, the allow-list, or a module file the
@@ -62,8 +63,6 @@ TRUST_POLL_S = 0.05
 """How often (at most) a runtime looks at the trust store for changes made by other processes."""
 NO_SET_LISTS_IT = "no-pinned-set-lists-it"
 """The policy of a resolution that found nothing at all (as opposed to a refusal)."""
-GENERATION_MAX_AGE_S = 60.0
-"""A generation older than this is replaced even without a trust write (expiry is re-judged)."""
 
 
 def normalize(kind: str, code: int | str) -> tuple[Kind, int | str]:
@@ -92,8 +91,7 @@ class Resolver:
     def __init__(self, trust: TrustView, loader: ModuleLoader, blocks: BlockSource, limits: Limits, *,
                  local: LocalModules | None = None, metrics: Metrics | None = None,
                  change_hint: Callable[[], int] | None = None, poll_s: float = TRUST_POLL_S,
-                 max_age_s: float = GENERATION_MAX_AGE_S, clock: Callable[[], float] = time.monotonic,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.monotonic, wall_clock: Callable[[], float] = time.time) -> None:
         self.trust = trust
         self.loader = loader
         self.blocks = blocks
@@ -102,7 +100,6 @@ class Resolver:
         self.metrics = metrics or Metrics()
         self._change_hint = change_hint or (lambda: 0)
         self.poll_s = poll_s
-        self.max_age_s = max_age_s
         self._clock = clock
         self._wall = wall_clock
         self._lock = threading.Lock()
@@ -139,13 +136,22 @@ class Resolver:
         now = self._clock()
         if now < self._next_poll and self.trust.writes == self._hint[1]:
             return self._gen
+        return self._poll(now, force=False)
+
+    def check(self) -> Generation:
+        """Poll now, whatever ``poll_s``, reading the trust epoch even when the change hint did not
+        move (a refresh's re-reading of revocations and expiry): a new generation only when the
+        trust token moved or a decision's document expired, else the current one, kept."""
+        return self._poll(self._clock(), force=True)
+
+    def _poll(self, now: float, *, force: bool) -> Generation:
         hint = self._read_hint()
         with self._lock:
             gen = self._gen
-            stale = now - gen.started >= self.max_age_s or self._wall() >= gen.expires_at
-            if hint != self._hint or stale:
+            expired = self._wall() >= gen.expires_at
+            if hint != self._hint or expired or force:
                 token = (self.trust.epoch(), self._own)
-                if gen.token != token or stale:
+                if gen.token != token or expired:
                     gen = self._gen = Generation(gen.number + 1, token, started=now)
                     log.info("generation", number=gen.number, epoch=token[0])
                 self._hint = hint
