@@ -198,7 +198,7 @@ def test_concurrent_publishes_of_one_key_get_distinct_sequences(home: Path, tmp_
     env = {**os.environ, "AUTOCODEC_HOME": str(home)}
     outputs = [tmp_path / f"rec{i}.bin" for i in range(8)]
     values = [f"/ipfs/{builtin.cid_for(bytes([i]), 'raw')}" for i in range(8)]  # each a new value: a new sequence
-    procs = [subprocess.Popen([sys.executable, "-m", "autocodec", "name", "publish", value, "--key",
+    procs = [subprocess.Popen([sys.executable, "-m", "autocodec", "name", "publish", "--resolve=false", value, "--key",
                                "alice", "-o", str(out)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
              for value, out in zip(values, outputs, strict=True)]
     for proc in procs:

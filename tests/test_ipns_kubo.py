@@ -259,7 +259,7 @@ def test_kubo_verifies_stores_and_resolves_records_signed_here(world: World, tmp
     home = tmp_path / "home"
     run_cli(home, "key", "gen", "pub")
     record = tmp_path / "record.bin"
-    printed = run_cli(home, "name", "publish", f"/ipfs/{CID_A}", "--key", "pub", "-o", str(record),
+    printed = run_cli(home, "name", "publish", "--resolve=false", f"/ipfs/{CID_A}", "--key", "pub", "-o", str(record),
                       "--ttl", "1m").stdout.decode()
     name = printed.split()[2].rstrip(":")
     assert printed == f"Published to {name}: /ipfs/{CID_A}\n"
@@ -268,18 +268,18 @@ def test_kubo_verifies_stores_and_resolves_records_signed_here(world: World, tmp
     assert world.gateway_record(name) == record.read_bytes()
     # the next one goes up a sequence number; Kubo follows it
     second = tmp_path / "record2.bin"
-    run_cli(home, "name", "publish", f"/ipfs/{CID_B}", "--key", "pub", "-o", str(second))
+    run_cli(home, "name", "publish", "--resolve=false", f"/ipfs/{CID_B}", "--key", "pub", "-o", str(second))
     assert IpnsRecord.parse(second.read_bytes()).sequence() == 1
     world.kubo.ipfs("name", "put", "--allow-offline", name, second)
     assert world.kubo.ipfs("name", "resolve", name).stdout.decode().strip() == f"/ipfs/{CID_B}"
     # straight to the node: `name publish --to-node` (Kubo's name/put checks the record)
-    run_cli(home, "name", "publish", f"/ipfs/{CID_A}", "--key", "pub", "--to-node", world.kubo.api_multiaddr)
+    run_cli(home, "name", "publish", "--resolve=false", f"/ipfs/{CID_A}", "--key", "pub", "--to-node", world.kubo.api_multiaddr)
     assert world.kubo.ipfs("name", "resolve", name).stdout.decode().strip() == f"/ipfs/{CID_A}"
     # the first one again: an offline Kubo stores it (it cannot look up the name's record while
     # offline) but keeps resolving the newest; this home refuses to sign below its last
     world.kubo.ipfs("name", "put", "--allow-offline", name, record)
     assert world.kubo.ipfs("name", "resolve", name).stdout.decode().strip() == f"/ipfs/{CID_A}"
-    refused = run_cli(home, "name", "publish", f"/ipfs/{CID_B}", "--key", "pub", "--sequence", "1", "--to-node",
+    refused = run_cli(home, "name", "publish", "--resolve=false", f"/ipfs/{CID_B}", "--key", "pub", "--sequence", "1", "--to-node",
                       world.kubo.api_multiaddr, check=False)
     assert refused.returncode == 1 and b"below the 2 already seen" in refused.stderr
     assert world.kubo.ipfs("name", "resolve", name).stdout.decode().strip() == f"/ipfs/{CID_A}"
@@ -363,7 +363,7 @@ def test_serve_answers_for_names_its_home_holds_as_kubos_gateway_does(world: Wor
     home = tmp_path / "publisher"
     run_cli(home, "key", "gen", "site")
     record = tmp_path / "site.bin"
-    line = run_cli(home, "name", "publish", f"/ipfs/{CID_A}", "--key", "site", "--ttl", "2m", "-o", str(record))
+    line = run_cli(home, "name", "publish", "--resolve=false", f"/ipfs/{CID_A}", "--key", "site", "--ttl", "2m", "-o", str(record))
     name = line.stdout.decode().split()[2].rstrip(":")
     world.kubo.ipfs("name", "put", "--allow-offline", name, record)
     with ServeProcess(home, tmp_path) as ours:

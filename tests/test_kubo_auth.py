@@ -341,12 +341,12 @@ def test_cli_name_publish_to_node_with_credentials_and_a_path_not_allowed(protec
     run_cli(home, "init")
     run_cli(home, "key", "gen", "pub")
     value = f"/ipfs/{protected.cid}"
-    ok = _cli(home, "name", "publish", value, "--key", "pub", "--to-node", protected.url())
+    ok = _cli(home, "name", "publish", "--resolve=false", value, "--key", "pub", "--to-node", protected.url())
     assert ok.returncode == 0, ok.stderr
     name = ok.stdout.decode().split("Published to ")[1].split(":")[0]
     resolved = NodeSource(protected.multiaddr, auth=f"bearer:{TOKEN}").resolve_name(f"/ipns/{name}")
     assert resolved == value  # Kubo holds the record autocodec put
-    refused = _cli(home, "name", "publish", value, "--key", "pub", "--to-node", protected.url("carol", READONLY))
+    refused = _cli(home, "name", "publish", "--resolve=false", value, "--key", "pub", "--to-node", protected.url("carol", READONLY))
     lines = refused.stderr.decode().splitlines()
     assert refused.returncode == 1 and len(lines) == 1, refused.stderr
     assert "not among the AllowedPaths" in lines[0] and "/api/v0/name/put" in lines[0]

@@ -9,8 +9,10 @@ one is refused afterwards); without one, the home's kept record answers first (w
 runs, then the configured sources, then the kept record until it expires), as for ``cat
 /ipns/...``. ``resolve`` of a domain reads its DNSLink (``_dnslink.DOMAIN`` TXT, through the
 resolvers of ``[dns.resolvers]``, as Kubo does). ``publish`` signs a record with one of the
-home's keys; its sequence is allocated atomically in the home (concurrent publishers never
-share one), and a record pointing at its own name is refused.
+home's keys; its sequence is allocated atomically in the home and never again (concurrent
+publishers never share one), and a record pointing at its own name is refused. As Kubo's
+(``--resolve``, default), the path must reach a block the home holds or fetches. With
+``--to-node`` the home keeps the record only once the node took it.
 """
 
 from __future__ import annotations
@@ -69,7 +71,10 @@ def register(sub: Any) -> None:
     pub.add_argument("--ttl", default="5m", help="how long readers may cache it (Go duration, default 5m)")
     pub.add_argument("--sequence", type=int, help="the sequence number, above the home's last (default: one past it)")
     pub.add_argument("-o", "--output", metavar="FILE", help="also write the record to FILE")
-    pub.add_argument("--to-node", metavar="ADDR", type=nonempty("a node's address"), help="also store the record on this IPFS node (name/put)")
+    pub.add_argument("--to-node", metavar="ADDR", type=nonempty("a node's address"), help="also store the record on "
+                     "this IPFS node (name/put); kept in the home only once the node took it")
+    bool_flag(pub, None, "resolve", True, "check that the path reaches content in the home (or its configured "
+              "sources) before publishing (default; --resolve=false: publish it unchecked)")
     add_enc_option(pub, '{"Name", "Value"}')
     pub.set_defaults(func=run_publish)
 
@@ -258,32 +263,58 @@ def run_publish(args: argparse.Namespace) -> int:
     key = PublicKey.ed25519(signing.public.raw)
     name = IpnsName.of_key(key)
 
-    def make(sequence: int) -> bytes:
-        return create_record(signing.sign, key, value, sequence=sequence, eol_ns=time.time_ns() + lifetime,
-                             ttl_ns=ttl)
-
-    make(0)  # a value the record cannot hold (e.g. the name itself) is refused before the home is opened
+    # a value the record cannot hold (e.g. the name itself) is refused before the home is opened (unsigned)
+    create_record(lambda data: b"", key, value, sequence=0, eol_ns=time.time_ns() + lifetime, ttl_ns=ttl)
     if args.output is not None:  # -o "" is an empty path, refused
         from ._io import output_target
 
         output_target(args.output)  # a path that cannot be written is refused before anything is published
+    if args.resolve:
+        _check_resolves(value, args)
+    eol_ns = time.time_ns() + lifetime  # the record is valid for --lifetime from now, once the path resolved
+
+    def make(sequence: int) -> bytes:
+        return create_record(signing.sign, key, value, sequence=sequence, eol_ns=eol_ns, ttl_ns=ttl)
+
     # Kubo's name/put refuses a record whose sequence is not above the one it holds (even with a later
     # validity): a record for --to-node takes the next sequence, a same-value refresh too
     refresh_of = None if args.to_node else value
     with home_names() as (names, _settings):
-        raw = names.publish(name, make, sequence=args.sequence, value=refresh_of).record.raw  # sequence allocated atomically
-        fetch_limits = names.limits.fetch
+        # sequence allocated atomically and never again; kept here now, or (for a node) once the node took it
+        raw = names.publish(name, make, sequence=args.sequence, value=refresh_of, eol_ns=eol_ns,
+                            keep=not args.to_node).record.raw
+        if args.to_node:
+            from ..sources import NodeSource
+
+            # refused or unreachable: the error goes up and the home keeps the record it had
+            NodeSource(args.to_node, limits=names.limits.fetch).name_put(str(name), raw)
+            names.keep(name, raw)
     if args.output is not None:  # -o "" is an empty path, refused
         from ._io import open_output
 
         with open_output(args.output) as out:
             out.write(raw)
-    if args.to_node:
-        from ..sources import NodeSource
-
-        NodeSource(args.to_node, limits=fetch_limits).name_put(str(name), raw)
     write_line(enc_line(args, f"Published to {name}: {value}", {"Name": str(name), "Value": value}))
     return 0
+
+
+def _check_resolves(value: str, args: argparse.Namespace) -> None:
+    """Kubo's ``name publish --resolve`` (default): the path must reach content, read from the
+    home's store (and the sources it fetches from: config.toml's, unless ``--offline``), an
+    ``/ipns/`` name by its record as ``resolve`` reads it. The path itself is published as given."""
+    from ..dag import parse_path, resolve
+    from ..errors import NotFound
+    from ._ipns_paths import ipfs_path_of
+    from ._local_modules import open_runtime
+
+    try:
+        path = ipfs_path_of(value, args) if value.startswith("/ipns/") else value
+        with open_runtime(args) as rt:
+            resolve(rt, parse_path(path), limits=rt.limits)  # the block it lands at is read, as Kubo's
+    except NotFound as exc:  # a source that fails (FetchError) says so itself
+        raise type(exc)(f"{value[:200]} cannot be published: {exc.message}",
+                        hint="add or import the content first, or name a source that has it in config.toml; "
+                             "to publish the path unchecked: --resolve=false") from None
 
 
 def _path_or_cid_path(text: str) -> str:

@@ -13,9 +13,14 @@ Invariants:
   ``Select`` order), and the name's value is always the kept (best) record's: an equal-sequence
   record with an earlier validity, as a second publisher of the key may sign, does not answer
   over the one kept (Kubo's record store keeps the better one and resolves to it).
-- ``publish`` allocates a name's next sequence, signs and keeps the record in one write
-  transaction: concurrent publishers of one name (threads or processes) never share a sequence.
-  A sequence given must be above the kept record's (Kubo's ``name publish --sequence``).
+- ``publish`` allocates a name's next sequence, signs the record and notes the sequence as
+  signed (table ``registry_ipns_signed``) in one write transaction, keeping the record in it too
+  unless told not to (``keep=False``: a record for a node is kept by ``keep`` once the node took
+  it, so a refused one leaves the kept record as it was). A sequence, once signed, is never
+  allocated again, even when its record was never kept (a process killed on the way, a node
+  that refused it): concurrent publishers of one name (threads or processes) never share a
+  sequence, and no sequence is signed for two values. A sequence given must be above the
+  kept and the signed ones (Kubo's ``name publish --sequence``).
 - Only an ``/ipfs/CID`` value (no path under it) names a set version.
 - A node that cannot give records (an offline Kubo answers ``name/get`` only online) is asked
   to resolve the name itself (``name/resolve``); the node verified the record then, not this
@@ -57,6 +62,9 @@ SCHEMA = [
     "CREATE TABLE IF NOT EXISTS registry_ipns ("
     " name TEXT PRIMARY KEY, record BLOB NOT NULL, checked_at INTEGER NOT NULL)",
 ]
+SIGNED_SCHEMA = [  # the highest sequence this home signed per name, kept or not
+    "CREATE TABLE IF NOT EXISTS registry_ipns_signed (name TEXT PRIMARY KEY, sequence INTEGER NOT NULL)",
+]
 
 
 class NameLoop(NotFound):
@@ -90,6 +98,7 @@ class IpnsNames:
     def _ensure(self) -> None:
         if not self._ready:
             self.store.ensure_schema("registry-ipns", 1, SCHEMA)
+            self.store.ensure_schema("registry-ipns-signed", 1, SIGNED_SCHEMA)
             self._ready = True
 
     def kept(self, name: IpnsName) -> IpnsRecord | None:
@@ -125,33 +134,55 @@ class IpnsNames:
         return checked
 
     def publish(self, name: IpnsName, make: Callable[[int], bytes], *, sequence: int | None = None,
-                value: str | None = None, now: float | None = None) -> VerifiedRecord:
-        """Make (``make(sequence)``), verify and keep a new record of one of the home's names.
+                value: str | None = None, eol_ns: int | None = None, keep: bool = True,
+                now: float | None = None) -> VerifiedRecord:
+        """Make (``make(sequence)``), verify and, with ``keep``, keep a new record of one of the
+        home's names (without: see ``keep``).
 
         Unless ``sequence`` is given, it is 0 for a first record, the kept record's again when
-        ``value`` (the path ``make`` signs) is the kept record's and the new record ranks above it
-        (a refresh of the validity or TTL, as boxo's publisher keeps the sequence "unless the value
-        changes"), else one past the kept record's. It is read, the record made and kept in one
-        write transaction of the home's database, so concurrent publishers (threads or processes)
-        never sign two values under one sequence.
+        ``value`` and ``eol_ns`` (the path and end of validity ``make`` signs) are given, the value
+        is the kept record's, the new record ranks above it (a refresh of the validity or TTL, as
+        boxo's publisher keeps the sequence "unless the value changes") and no later sequence was
+        signed here, else one past the highest kept or signed. It is read, the record made, the
+        sequence noted as signed (and the record kept) in one write transaction of the home's
+        database, so concurrent publishers (threads or processes) never sign two values under one
+        sequence. Only the record returned is signed.
         """
         self._ensure()
         with self.store.transaction() as conn:
             row = conn.execute("SELECT record FROM registry_ipns WHERE name = ?", (str(name),)).fetchone()
             kept = IpnsRecord.parse(bytes(row[0])) if row is not None else None
-            last = sequence_of(kept) if kept is not None else None
-            if sequence is None and kept is not None and last is not None and value is not None:
-                refresh = make(last)
-                if _same_value(kept, value) and newest([kept, IpnsRecord.parse(refresh)]).raw == refresh:
-                    return self.accept(name, refresh, now=now)  # nested: a savepoint of this transaction
+            kept_sequence = sequence_of(kept) if kept is not None else None
+            row = conn.execute("SELECT sequence FROM registry_ipns_signed WHERE name = ?", (str(name),)).fetchone()
+            signed = int(row[0]) if row is not None else None
+            last = max((n for n in (kept_sequence, signed) if n is not None), default=None)
+            refresh = (kept is not None and last == kept_sequence and value is not None and eol_ns is not None
+                       and _same_value(kept, value) and _refreshed_by(kept, eol_ns))
             if sequence is None:
-                sequence = 0 if last is None else last + 1
+                sequence = 0 if last is None else last if refresh else last + 1
             elif last is not None and sequence <= last:
                 where = "below" if sequence < last else "the same as"
                 raise RollbackError(f"sequence {sequence} for {name} is {where} the {last} already seen in this home: "
                                     "a new record's must be greater than the current one's",
                                     hint=f"give a sequence of at least {last + 1}, or let it be allocated")
-            return self.accept(name, make(sequence), now=now)  # nested: a savepoint of this transaction
+            raw = make(sequence)
+            if signed is None or sequence > signed:
+                conn.execute("INSERT OR REPLACE INTO registry_ipns_signed VALUES (?, ?)", (str(name), sequence))
+            if keep:
+                return self.accept(name, raw, now=now)  # nested: a savepoint of this transaction
+            return validate(IpnsRecord.parse(raw), name, now_ns=_ns(now))
+
+    def keep(self, name: IpnsName, raw: bytes, *, now: float | None = None) -> VerifiedRecord:
+        """Keep a record ``publish`` made with ``keep=False`` (once a node took it): as ``accept``,
+        except that a record ranking below the kept one (a later publish kept meanwhile) leaves
+        that one kept and answering."""
+        try:
+            return self.accept(name, raw, now=now)
+        except RollbackError:
+            kept = self.verified(name, now=now)
+            if kept is None:  # pragma: no cover - the later record expired in between
+                raise
+            return kept
 
     def current(self, name: IpnsName, *, node: str | None = None, gateway: str | None = None,
                 now: float | None = None) -> VerifiedRecord:
@@ -321,3 +352,16 @@ def _same_value(record: IpnsRecord, value: str) -> bool:
         return record.value() == value
     except InvalidIpnsRecord:
         return False
+
+
+def _refreshed_by(kept: IpnsRecord, eol_ns: int) -> bool:
+    """Whether a record signed now (a V2 signature) at ``kept``'s sequence, valid until
+    ``eol_ns``, ranks above ``kept`` (``newest``) without signing it: ``kept`` has no V2
+    signature or an earlier validity. An equal validity (ranked by the signed bytes) is no
+    refresh: the next sequence is taken, which ranks above whatever those bytes are."""
+    if not kept.fields.get(8):
+        return True
+    try:
+        return eol_ns > kept.validity_ns()
+    except InvalidIpnsRecord:
+        return True
