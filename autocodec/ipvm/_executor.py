@@ -166,6 +166,7 @@ class Executor:
             if found is not None and found[0] == generation:
                 self._memo.move_to_end(key)
                 return found[1]
+        self._is_trusted(invocation.module)  # notes the decision's expiry: this memo ends with it
         loaded = load_task(self.runtime, invocation.module, self.runtime.limits.sandbox.fuel, invocation.memory,
                            self._verified)
         with self._memo_lock:
