@@ -8,6 +8,7 @@ transport); the real implementations are ``TrustStore``, ``Sandbox``/``LoadedMod
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..cid import CID
@@ -47,6 +48,12 @@ class TrustView(Protocol):
     def authorize(self, manifest: "VerifiedManifest | bytes", *, now: int | None = None) -> "Decision": ...
 
     def sets(self) -> "list[SetInfo]": ...
+
+    def index_version(self, set_id: CID | str) -> int | None: ...
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Every read of this thread inside sees one committed state (decisions inside join it)."""
+        ...
 
 
 class CodecAdapter(Protocol):

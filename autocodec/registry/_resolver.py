@@ -178,22 +178,22 @@ class Resolver:
             info = local.info
             return Resolution(kind, code, Source.EXTENSION, f"module file named by the user ({info.name} {info.version})",
                               policy="local-file", module=info.cid, name=info.name, version=info.version)
-        try:
-            decision = self.trust.resolve(str(kind), code, now=int(self._wall()))
-        except Untrusted as exc:
-            log.warning("resolve", decision="refuse", kind=str(kind), code=code, reason=exc.message,
-                        policy=refusal_policy(exc), error=type(exc).__name__)
-            return Resolution(kind, code, Source.NONE, f"refused: {' '.join(exc.message.split())}",
-                              policy=refusal_policy(exc), hint=exc.hint, refused=self._refused(kind, code, exc))
+        with self.trust.snapshot():  # the set's version is read from the state the decision read
+            try:
+                decision = self.trust.resolve(str(kind), code, now=int(self._wall()))
+            except Untrusted as exc:
+                log.warning("resolve", decision="refuse", kind=str(kind), code=code, reason=exc.message,
+                            policy=refusal_policy(exc), error=type(exc).__name__)
+                return Resolution(kind, code, Source.NONE, f"refused: {' '.join(exc.message.split())}",
+                                  policy=refusal_policy(exc), hint=exc.hint, refused=self._refused(kind, code, exc))
+            set_version = (self.trust.index_version(decision.set_id)
+                           if decision is not None and decision.set_id is not None else None)
         if decision is None:
             return Resolution(kind, code, Source.NONE,
                               f"no builtin {kind} for {_shown(kind, code)} and no pinned extension set lists it",
                               policy=NO_SET_LISTS_IT)
         gen.note_expiry(decision.valid_until)
         manifest = decision.manifest
-        set_version = None
-        if decision.set_id is not None:
-            set_version = next((s.index_version for s in self.trust.sets() if s.set_id == decision.set_id), None)
         res = Resolution(
             kind, code, Source.EXTENSION,
             f"listed by pinned set {decision.set_name!r}" if decision.set_name else f"allowed by {decision.policy}",
@@ -226,7 +226,7 @@ class Resolver:
         except AutocodecError as error:  # details are a courtesy: the refusal stands without them
             log.warning("resolve.refused", kind=str(kind), code=code, decision="no-details", reason=error.message)
             return None
-        version = next((s.index_version for s in self.trust.sets() if str(s.set_id) == set_id), None)
+        version = self.trust.index_version(set_id)  # in the refusing decision's snapshot
         return Refused(mcid, m.module, m.name, m.version, m.publisher, set_name, CID.parse(set_id), version)
 
     # --- modules -------------------------------------------------------------------------------

@@ -5,9 +5,11 @@ Invariants:
   read never waits for a writer); without one (no file, a forked child, closed) they go to
   the block store.
 - Inside ``snapshot()`` every read of the thread sees one committed state (one read
-  transaction on a read-only connection of its own, from a small pool): a write committed
-  meanwhile, by any process, is seen by the next snapshot, never half by this one. No lock is
-  held across a snapshot, so writers and other threads' reads never wait for it.
+  transaction on a read-only connection of its own, from a small pool, fixed as it begins): a
+  write committed meanwhile, by any process, is seen by the next snapshot, never half by this
+  one. A read that fails inside it raises ``StoreError``; it is never made again outside the
+  snapshot, which could pair two states. No lock is held across a snapshot, so writers and
+  other threads' reads never wait for it.
 - Every write is one ``_write`` transaction that also advances ``trust_epoch``: two equal
   ``epoch()`` readings mean no trust change was committed in between, by any process.
 - After ``close`` no read-only connection is opened again.
@@ -24,6 +26,7 @@ from typing import Any
 
 from .._forks import watch
 from ..config import Limits
+from ..errors import StoreError
 from ..log import get_logger
 
 
@@ -118,9 +121,12 @@ class TrustDatabase:
     @contextmanager
     def snapshot(self) -> Iterator[None]:
         """Every ``_rows`` of this thread inside reads one committed state: one read transaction
-        (``BEGIN``; SQLite fixes the snapshot at its first read) on a pooled read-only connection.
-        Nested snapshots join the outer one. Without a read-only connection (no file, a forked
-        child, closed) the reads are not pinned to one state; they go to the block store as ever."""
+        on a pooled read-only connection, its state fixed here by a first read (SQLite fixes it
+        at the first read after ``BEGIN``). Nested snapshots join the outer one. Without a
+        read-only connection that can read (no file, a forked child, closed, a read-only folder
+        without the WAL files) the reads are not pinned to one state; they go where ``_rows``
+        sends them outside a snapshot. A read that fails once the state is fixed raises
+        ``StoreError`` (see ``_rows``)."""
         if getattr(self._local, "snap", None) is not None:
             yield
             return
@@ -129,6 +135,7 @@ class TrustDatabase:
         if conn is not None:
             try:
                 conn.execute("BEGIN")
+                conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # fixes the state read
             except sqlite3.Error:
                 conn.close()
                 conn = None
@@ -158,14 +165,21 @@ class TrustDatabase:
         never waits for a writer (another process importing blocks holds the write lock for a
         while), so polling and resolving cost a request nothing. Every write of this object
         is committed before it reads again, so it reads its own writes. Inside ``snapshot`` the
-        read joins the thread's snapshot.
+        read joins the thread's snapshot; if it fails there it raises ``StoreError`` rather than
+        read again outside, where a commit made since the snapshot began would be seen beside
+        the state read before it (a missing table of a home left behind, ``blocks.behind``, is
+        the block store's to report: it is missing in every state).
         """
         snap: sqlite3.Connection | None = getattr(self._local, "snap", None)
         if snap is not None:
             try:
                 return list(snap.execute(sql, params).fetchall())
-            except sqlite3.Error:  # as below: read outside the snapshot
-                pass
+            except sqlite3.Error as exc:
+                if not (getattr(self.blocks, "behind", None) and "no such" in str(exc)):
+                    raise StoreError(f"a read of the trust state failed part way through ({exc}); it was not "
+                                     "finished from another committed state",
+                                     hint="try again: nothing was decided or changed; if it keeps failing, check "
+                                          "the home's database") from None
         with self._reader_lock:
             conn = self._read_connection()
             if conn is not None:

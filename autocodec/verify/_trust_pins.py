@@ -27,19 +27,29 @@ class PinRecords(UserPolicy):
     """The pinned sets' rows, read and removed."""
 
     def sets(self) -> list[SetInfo]:
+        """The pinned sets in pinning order, all read from one committed state (``snapshot``)."""
         out = []
-        for set_id, name, root_version, index_cid in self._rows(
-                "SELECT set_id, name, root_version, index_cid FROM trust_sets ORDER BY pinned_at, set_id"):
-            vers = [(r, row_int(v, "trust_versions.version"), row_int(e, "trust_versions.expires"))
-                    for r, v, e in self._rows(
-                        "SELECT role, version, expires FROM trust_versions WHERE set_id = ? AND active = 1", (set_id,))]
-            count = self._rows("SELECT COUNT(*) FROM trust_entries WHERE set_id = ?", (set_id,))[0][0]
-            index_version = next((v for r, v, _ in vers if r == "index"), None)
-            out.append(SetInfo(row_cid(set_id, "trust_sets.set_id"), str(name),
-                               row_int(root_version, "trust_sets.root_version"), index_version,
-                               row_cid(index_cid, "trust_sets.index_cid") if index_cid else None,
-                               min((e for _, _, e in vers), default=0), count))
+        with self.snapshot():
+            for set_id, name, root_version, index_cid in self._rows(
+                    "SELECT set_id, name, root_version, index_cid FROM trust_sets ORDER BY pinned_at, set_id"):
+                vers = [(r, row_int(v, "trust_versions.version"), row_int(e, "trust_versions.expires"))
+                        for r, v, e in self._rows(
+                            "SELECT role, version, expires FROM trust_versions WHERE set_id = ? AND active = 1",
+                            (set_id,))]
+                count = self._rows("SELECT COUNT(*) FROM trust_entries WHERE set_id = ?", (set_id,))[0][0]
+                index_version = next((v for r, v, _ in vers if r == "index"), None)
+                out.append(SetInfo(row_cid(set_id, "trust_sets.set_id"), str(name),
+                                   row_int(root_version, "trust_sets.root_version"), index_version,
+                                   row_cid(index_cid, "trust_sets.index_cid") if index_cid else None,
+                                   min((e for _, _, e in vers), default=0), count))
         return out
+
+    def index_version(self, set_id: CID | str) -> int | None:
+        """The version of a pinned set's active index (``SetInfo.index_version``; None when the
+        set is not pinned): one read, so inside a decision's ``snapshot`` it is that decision's."""
+        rows = self._rows("SELECT version FROM trust_versions WHERE set_id = ? AND role = 'index' AND active = 1",
+                          (str(set_id),))
+        return row_int(rows[0][0], "trust_versions.version") if rows else None
 
     def state(self, set_id: CID) -> TrustedState:
         """What is trusted for a pinned set (raises ``SetNotFound``)."""
