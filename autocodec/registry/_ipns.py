@@ -18,9 +18,15 @@ Invariants:
   unless told not to (``keep=False``: a record for a node is kept by ``keep`` once the node took
   it, so a refused one leaves the kept record as it was). A sequence, once signed, is never
   allocated again, even when its record was never kept (a process killed on the way, a node
-  that refused it): concurrent publishers of one name (threads or processes) never share a
-  sequence, and no sequence is signed for two values. A sequence given must be above the
-  kept and the signed ones (Kubo's ``name publish --sequence``).
+  that refused it). A record signed here takes a sequence above every one kept or signed
+  here, or (a refresh) repeats the kept record's sequence and value with a later validity:
+  concurrent publishers of one name in this home (threads or processes) never sign two values
+  under one sequence, and no new value is signed under a sequence the home knows of. It cannot
+  know of a sequence used by another publisher holding the same key: having signed N for B (a
+  record the node refused, so not kept), the home may take in the other's record at N for A,
+  and a refresh of A then signs N for A too, so the home has signed N for two values (the
+  pair (N, A) was already signed by the other). A sequence given must be above the kept and
+  the signed ones (Kubo's ``name publish --sequence``).
 - Only an ``/ipfs/CID`` value (no path under it) names a set version.
 - A node that cannot give records (an offline Kubo answers ``name/get`` only online) is asked
   to resolve the name itself (``name/resolve``); the node verified the record then, not this
@@ -145,8 +151,10 @@ class IpnsNames:
         boxo's publisher keeps the sequence "unless the value changes") and no later sequence was
         signed here, else one past the highest kept or signed. It is read, the record made, the
         sequence noted as signed (and the record kept) in one write transaction of the home's
-        database, so concurrent publishers (threads or processes) never sign two values under one
-        sequence. Only the record returned is signed.
+        database, so concurrent publishers of this home (threads or processes) never sign two
+        values under one sequence; a refresh signs only the (sequence, value) pair the kept record
+        holds (see the module invariants for a key shared with another publisher). Only
+        the record returned is signed.
         """
         self._ensure()
         with self.store.transaction() as conn:
