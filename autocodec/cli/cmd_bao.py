@@ -187,17 +187,17 @@ def run(args: argparse.Namespace) -> int:
     ``encode``'s --outboard FILE) is written beside it and renamed into place only when the
     command succeeds (``LazyOutput``, ``open_output``): a verification that fails, a full disk or
     Ctrl-C leaves an existing OUTPUT as it was and no new one; standard output, a FIFO or a
-    device gets the verified bytes as they come."""
-    from .. import bao
-    from ..errors import InvalidInput
-    from ._io import LazyOutput, open_output, streaming_stdout, write_line
-    from ._runtime import runtime_from_args
+    device gets the verified bytes as they come. An input that fails on read is named with its
+    role (``_read_error``)."""
+    from ._io import LazyOutput
 
     _output_not_an_input(args)
     opened: list[Any] = []
+    read: list[tuple[str, str, object]] = []  # (role, name, stream) of each input, for ``_read_error``
 
-    def src(path: str | None) -> BinaryIO:
+    def src(path: str | None, role: str = "input") -> BinaryIO:
         f = _open_in(path)
+        read.append((role, "standard input" if path in (None, "-") else str(path), f))
         if path not in (None, "-"):
             opened.append(f)
         return f
@@ -208,64 +208,152 @@ def run(args: argparse.Namespace) -> int:
         return out
 
     try:
-        with runtime_from_args(args) as rt:
-            v = bao.verifier(rt)
-            cmd = args.bao_command
-            if cmd == "hash":
-                inputs = args.inputs or ["-"]
-                if len(inputs) == 1:
-                    write_line(bao.bao_hash(v, src(inputs[0])).hex())
-                else:
-                    return _hash_each(inputs, lambda name: bao.bao_hash(v, src(name)).hex())
-            elif cmd == "encode":
-                if (args.output is None) == (args.outboard is None):
-                    raise InvalidInput("give either OUTPUT or --outboard FILE, not both or neither",
-                                       hint="see `autocodec bao encode --help`")
-                target = args.outboard if args.outboard is not None else args.output
-                if target == "-":
-                    with streaming_stdout() as stdout:
-                        bao.encode_to(v, src(args.input), stdout, outboard=args.outboard is not None,
-                                      group_log=args.group_log)
-                else:
-                    with open_output(target, readable=True) as stream:
-                        bao.encode_to(v, src(args.input), stream, outboard=args.outboard is not None,
-                                      group_log=args.group_log)
-            elif cmd == "add":
-                write_line(str(_store(rt).add(v, src(args.input))))
-            elif cmd == "cat":
-                out = dst(args.output)
-                with _stdout_named(args.output):
-                    try:
-                        _cat(v, rt, args, cast(BinaryIO, out))
-                    finally:
-                        out.flush()
-                    out.finish()
-            elif cmd == "slice":
-                out = dst(args.output)
-                leaf = 1 << args.group_log
-                with _stdout_named(args.output):
-                    if args.outboard is not None:
-                        bao.extract_slice(args.start, args.count, src(args.outboard), out.write,
-                                          data=src(args.input), leaf=leaf, verifier=v)
-                    else:
-                        bao.extract_slice(args.start, args.count, src(args.input), out.write, leaf=leaf, verifier=v)
-                    out.finish()
-            else:
-                out = dst(args.output)
-                slice_input = cmd == "decode-slice"
-                count = args.count if args.count is not None else bao.UNKNOWN_LENGTH
-                outboard = src(args.outboard) if not slice_input and args.outboard is not None else None
-                with _stdout_named(args.output):
-                    try:
-                        bao.decode(v, args.hash, src(args.input), out.write, outboard=outboard, start=args.start,
-                                   count=count, slice_input=slice_input, group_log=args.group_log)
-                    finally:
-                        out.flush()
-                    out.finish()
+        return _run(args, src, dst)
+    except OSError as exc:
+        named = _read_error(exc, read, opened)
+        if named is None:
+            raise
+        raise named from None
     finally:
         for f in opened:
             f.close()
+
+
+def _run(args: argparse.Namespace, src: Callable[..., BinaryIO], dst: Callable[[str | None], Any]) -> int:
+    """The command itself, over the inputs ``src`` opens (a path and its role) and the outputs ``dst`` opens."""
+    from .. import bao
+    from ..errors import InvalidInput
+    from ._io import open_output, streaming_stdout, write_line
+    from ._runtime import runtime_from_args
+
+    with runtime_from_args(args) as rt:
+        v = bao.verifier(rt)
+        cmd = args.bao_command
+        if cmd == "hash":
+            inputs = args.inputs or ["-"]
+            if len(inputs) == 1:
+                write_line(bao.bao_hash(v, src(inputs[0])).hex())
+            else:
+                return _hash_each(inputs, lambda name: bao.bao_hash(v, src(name)).hex())
+        elif cmd == "encode":
+            if (args.output is None) == (args.outboard is None):
+                raise InvalidInput("give either OUTPUT or --outboard FILE, not both or neither",
+                                   hint="see `autocodec bao encode --help`")
+            target = args.outboard if args.outboard is not None else args.output
+            if target == "-":
+                with streaming_stdout() as stdout:
+                    bao.encode_to(v, src(args.input), stdout, outboard=args.outboard is not None,
+                                  group_log=args.group_log)
+            else:
+                with open_output(target, readable=True) as stream:
+                    bao.encode_to(v, src(args.input), stream, outboard=args.outboard is not None,
+                                  group_log=args.group_log)
+        elif cmd == "add":
+            write_line(str(_store(rt).add(v, src(args.input))))
+        elif cmd == "cat":
+            out = dst(args.output)
+            with _stdout_named(args.output):
+                try:
+                    _cat(v, rt, args, cast(BinaryIO, out))
+                finally:
+                    out.flush()
+                out.finish()
+        elif cmd == "slice":
+            out = dst(args.output)
+            leaf = 1 << args.group_log
+            with _stdout_named(args.output):
+                if args.outboard is not None:
+                    bao.extract_slice(args.start, args.count, src(args.outboard, "outboard"), out.write,
+                                      data=src(args.input, "content"), leaf=leaf, verifier=v)
+                else:
+                    bao.extract_slice(args.start, args.count, src(args.input, "encoding"), out.write, leaf=leaf,
+                                      verifier=v)
+                out.finish()
+        else:
+            out = dst(args.output)
+            slice_input = cmd == "decode-slice"
+            count = args.count if args.count is not None else bao.UNKNOWN_LENGTH
+            outboard = src(args.outboard, "outboard") if not slice_input and args.outboard is not None else None
+            role = "slice" if slice_input else "encoding" if outboard is None else "content"
+            with _stdout_named(args.output):
+                try:
+                    bao.decode(v, args.hash, src(args.input, role), out.write, outboard=outboard, start=args.start,
+                               count=count, slice_input=slice_input, group_log=args.group_log)
+                finally:
+                    out.flush()
+                out.finish()
     return 0
+
+
+def _read_error(exc: OSError, inputs: list[tuple[str, str, object]], opened: list[Any]) -> Exception | None:
+    """The ``InvalidInput`` naming the input (its role and path) whose read raised ``exc``, or
+    None when it was not a read of an input (an output's error stays its own).
+
+    Bao reads its files by ``readinto``, ``pread`` and ``preadv`` on their descriptors, in this
+    thread or in a pool's, with nothing around each read; which stream failed is found here,
+    only once one did: the innermost frame of ``exc``'s traceback that holds a stream (a file
+    object, or a descriptor in a local or attribute named ``fd``, one attribute deep) names it.
+    One input there is the one; a frame holding two inputs names both; any other stream there
+    (an output) is not a read."""
+    from ..errors import InvalidInput
+
+    if isinstance(exc, (BlockingIOError, InterruptedError)) or not inputs:
+        return None
+    ids = {id(stream): n for n, (_, _, stream) in enumerate(inputs)}
+    fds: dict[int, int] = {}
+    for n, (_, _, stream) in enumerate(inputs):
+        with contextlib.suppress(AttributeError, OSError, ValueError, TypeError):
+            fds.setdefault(int(stream.fileno()), n)  # type: ignore[attr-defined]
+    outputs = {id(out) for out in opened} - set(ids)
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        hits, other = _streams_held(frame.f_locals, ids, fds, outputs)
+        if other:
+            return None
+        if hits:
+            return InvalidInput(f"cannot read {_named_inputs([inputs[n] for n in sorted(hits)])}: "
+                                f"{exc.strerror or exc}", hint="check the input and the disk it is on")
+    return None
+
+
+def _streams_held(names: dict[str, Any], ids: dict[int, int], fds: dict[int, int],
+                  outputs: set[int]) -> tuple[set[int], bool]:
+    """The inputs (by index) a frame's locals hold, one attribute deep, and whether they hold
+    any other stream."""
+    hits: set[int] = set()
+    other = False
+    todo: list[tuple[str, Any, bool]] = [(key, value, True) for key, value in names.items()]
+    while todo:
+        key, value, deeper = todo.pop()
+        if id(value) in ids:
+            hits.add(ids[id(value)])
+        elif id(value) in outputs:
+            other = True
+        elif isinstance(value, int) and not isinstance(value, bool) and key.lower().endswith("fd"):
+            if value in fds:
+                hits.add(fds[value])
+            else:
+                other = True
+        elif callable(getattr(type(value), "fileno", None)):
+            other = True
+        elif deeper and isinstance(value, (tuple, list)):
+            todo.extend((key, item, False) for item in value[:8])
+        elif deeper and not isinstance(value, (str, bytes, bytearray, memoryview, int, float, type)):
+            with contextlib.suppress(TypeError):
+                todo.extend((k, v, False) for k, v in vars(value).items())
+            for slot in getattr(type(value), "__slots__", ()):
+                with contextlib.suppress(AttributeError, TypeError):
+                    todo.append((slot, getattr(value, slot), False))
+    return hits, other
+
+
+def _named_inputs(which: list[tuple[str, str, object]]) -> str:
+    """``the outboard o.obao``; two: ``the content c.bin or the outboard o.obao``."""
+    return " or ".join(f"the {role} {name}" for role, name, _ in which)
 
 
 def _output_not_an_input(args: argparse.Namespace) -> None:
@@ -289,7 +377,7 @@ def _hash_each(inputs: list[str], digest: Callable[[str], str]) -> int:
     sha1sum do: ``bao hash *`` meeting a folder). 1 when any failed, else 0."""
     import sys
 
-    from ..errors import AutocodecError
+    from ..errors import AutocodecError, InvalidInput
     from ._io import write_line
     from ._text import clean
 
@@ -299,7 +387,10 @@ def _hash_each(inputs: list[str], digest: Callable[[str], str]) -> int:
             line = f"{digest(name)}  {name}"
         except (AutocodecError, OSError) as exc:
             failed = True
-            text = f"{type(exc).__name__}: {exc.one_line() if isinstance(exc, AutocodecError) else exc.strerror or exc}"
+            if isinstance(exc, OSError):  # only the digest's read of ``name`` is in the try
+                exc = InvalidInput(f"cannot read the input {name}: {exc.strerror or exc}",
+                                   hint="check the input and the disk it is on")
+            text = f"{type(exc).__name__}: {exc.one_line() if isinstance(exc, AutocodecError) else exc}"
             print(f"autocodec: {clean(text)}", file=sys.stderr, flush=True)
             continue
         write_line(line)

@@ -28,7 +28,9 @@ Invariants:
   leaves of 2^group_log chunks, only the parents above them in the encoding (Iroh's
   bao-tree); the init calls name the group log, nothing else changes.
 - A ``SandboxError`` or ``GuestError`` out of a stream's call names its module
-  (``AutocodecError.module``), attached only when raised.
+  (``AutocodecError.module``), attached only when raised; a decode stream's ``GuestError`` (the
+  module refused the encoding, slice or outboard) carries ``REFUSED_HINT``, not the codec hint
+  its ``InvalidBlock`` class has.
 - Subtree streams (``subtree=``/``first=``, modules with ``ac_vfy_parent``: ``Verifier.joins``)
   encode or verify one subtree of a larger content, without a header, against a non-root
   chaining value; ``Joiner.parent`` gives a parent node's chaining value, so the host joins
@@ -43,9 +45,11 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
+from ..abi import Status
 from ..errors import GuestError, GuestFault, InvalidInput, SandboxError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..errors import ModuleRef
     from ._instance import GuestInstance
     from ._sandbox import LoadedModule
 
@@ -99,14 +103,34 @@ _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
 
+REFUSED_HINT = ("the encoding, slice or outboard does not match the root hash or is malformed: check it "
+                "(and the content beside an outboard), and get it again from a source you trust")
+"""A decode stream's ``GuestError`` hint: what a verifier refusing its input means (the class's
+own hint speaks of a codec's block)."""
+PARAMS_HINT = ("the verifier module refused this stream's root, mode, range or chunk groups: check them "
+               "against what the module supports")
+"""The hint of a ``GuestError`` out of a decode stream's start (its parameters, not its input)."""
+
+
+def _blame(exc: SandboxError | GuestError, module: ModuleRef, hint: str = REFUSED_HINT) -> None:
+    """Name ``module`` on ``exc``; a ``GuestError`` whose status is the ABI's invalid input (the
+    verifier refused) gets ``hint`` (out of memory or an internal error keep theirs)."""
+    exc.from_module(module)
+    if isinstance(exc, GuestError) and exc.code == Status.ERR_INVALID:
+        exc.hint = hint
+
+
 def _named(method: Callable[_P, _R]) -> Callable[_P, _R]:
-    """``method`` of a ``DecodeStream``, whose module errors name its module (``LoadedModule.ref``)."""
+    """``method`` of a ``DecodeStream``, whose module errors name its module (``LoadedModule.ref``)
+    and, refused, say what was refused (``__init__``: the parameters; the rest: the input)."""
+    hint = PARAMS_HINT if method.__name__ == "__init__" else REFUSED_HINT
+
     @wraps(method)
     def call(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
             return method(*args, **kwargs)
         except (SandboxError, GuestError) as exc:
-            exc.from_module(args[0]._loaded.ref)  # type: ignore[attr-defined]
+            _blame(exc, args[0]._loaded.ref, hint)  # type: ignore[attr-defined]
             raise
     return call
 
@@ -267,7 +291,7 @@ class DecodeStream:
                     or need > FAILED or at + length > data_used):
                 raise GuestFault("ac_vfy_data's head is outside what it was given")
         except (SandboxError, GuestError) as exc:
-            exc.from_module(self._loaded.ref)
+            _blame(exc, self._loaded.ref)
             raise
         return tree_used, data_used, need, ptr + at, length
 

@@ -177,10 +177,15 @@ def _set_meta(path: Path, node: Node, now: float) -> None:
     os.utime(path, ns=(_mtime(node, now),) * 2)
 
 
+_GO_ZERO_TIME = (-62_135_596_800, 0)  # Go's time.Time{} as Unix seconds and nanoseconds (as unixfs._add)
+
+
 def _mtime(node: Node, now: float) -> int:
     """Nanoseconds since the epoch: the UnixFS mtime, else ``now`` (Kubo's TAR for ``get`` is PAX,
-    which keeps nanoseconds, and carries the time it was written where the DAG has none)."""
-    if node.meta is not None and node.meta.mtime is not None:
+    which keeps nanoseconds, and carries the time it was written where the DAG has none). Exactly
+    Go's zero time (0001-01-01T00:00:00Z) is none to boxo (``ModTime().IsZero()``): ``now`` too,
+    as Kubo 0.43.1's ``ipfs get`` writes it."""
+    if node.meta is not None and node.meta.mtime is not None and node.meta.mtime != _GO_ZERO_TIME:
         seconds, nanos = node.meta.mtime
         return seconds * 1_000_000_000 + nanos
     return int(now * 1e9)
