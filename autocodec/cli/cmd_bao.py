@@ -210,7 +210,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         return _run(args, src, dst)
     except OSError as exc:
-        named = _read_error(exc, read, opened)
+        named = _read_error(exc, read)
         if named is None:
             raise
         raise named from None
@@ -285,75 +285,37 @@ def _run(args: argparse.Namespace, src: Callable[..., BinaryIO], dst: Callable[[
     return 0
 
 
-def _read_error(exc: OSError, inputs: list[tuple[str, str, object]], opened: list[Any]) -> Exception | None:
-    """The ``InvalidInput`` naming the input (its role and path) whose read raised ``exc``, or
-    None when it was not a read of an input (an output's error stays its own).
+def _read_error(exc: OSError, inputs: list[tuple[str, str, object]]) -> Exception | None:
+    """The ``InvalidInput`` naming the inputs (role and path) of a command an ``OSError`` ended,
+    or None when it opened none.
 
-    Bao reads its files by ``readinto``, ``pread`` and ``preadv`` on their descriptors, in this
-    thread or in a pool's, with nothing around each read; which stream failed is found here,
-    only once one did: the innermost frame of ``exc``'s traceback that holds a stream (a file
-    object, or a descriptor in a local or attribute named ``fd``, one attribute deep) names it.
-    One input there is the one; a frame holding two inputs names both; any other stream there
-    (an output) is not a read."""
+    Every output of the command raises its own ``OutputError`` (``LazyOutput``, ``open_output``,
+    ``streaming_stdout``), so an ``OSError`` reaching the command is a read of an input: bao reads
+    by ``readinto``, ``pread`` and ``preadv`` on descriptors, in this thread or a pool's, with
+    nothing around each read, so the one that failed is not known; with two inputs (content and
+    outboard) each is probed once (its first byte read again), and the one that fails the same way
+    is named; when that tells nothing (a pipe, or a bad sector further on), both are."""
     from ..errors import InvalidInput
 
     if isinstance(exc, (BlockingIOError, InterruptedError)) or not inputs:
         return None
-    ids = {id(stream): n for n, (_, _, stream) in enumerate(inputs)}
-    fds: dict[int, int] = {}
-    for n, (_, _, stream) in enumerate(inputs):
-        with contextlib.suppress(AttributeError, OSError, ValueError, TypeError):
-            fds.setdefault(int(stream.fileno()), n)  # type: ignore[attr-defined]
-    outputs = {id(out) for out in opened} - set(ids)
-    frames = []
-    tb = exc.__traceback__
-    while tb is not None:
-        frames.append(tb.tb_frame)
-        tb = tb.tb_next
-    for frame in reversed(frames):
-        hits, other = _streams_held(frame.f_locals, ids, fds, outputs)
-        if other:
-            return None
-        if hits:
-            return InvalidInput(f"cannot read {_named_inputs([inputs[n] for n in sorted(hits)])}: "
-                                f"{exc.strerror or exc}", hint="check the input and the disk it is on")
-    return None
+    failing = [entry for entry in inputs if _fails_again(entry[2], exc.errno)] if len(inputs) > 1 else []
+    named = " or ".join(f"the {role} {name}" for role, name, _ in (failing if len(failing) == 1 else inputs))
+    return InvalidInput(f"cannot read {named}: {exc.strerror or exc}", hint="check the input and the disk it is on")
 
 
-def _streams_held(names: dict[str, Any], ids: dict[int, int], fds: dict[int, int],
-                  outputs: set[int]) -> tuple[set[int], bool]:
-    """The inputs (by index) a frame's locals hold, one attribute deep, and whether they hold
-    any other stream."""
-    hits: set[int] = set()
-    other = False
-    todo: list[tuple[str, Any, bool]] = [(key, value, True) for key, value in names.items()]
-    while todo:
-        key, value, deeper = todo.pop()
-        if id(value) in ids:
-            hits.add(ids[id(value)])
-        elif id(value) in outputs:
-            other = True
-        elif isinstance(value, int) and not isinstance(value, bool) and key.lower().endswith("fd"):
-            if value in fds:
-                hits.add(fds[value])
-            else:
-                other = True
-        elif callable(getattr(type(value), "fileno", None)):
-            other = True
-        elif deeper and isinstance(value, (tuple, list)):
-            todo.extend((key, item, False) for item in value[:8])
-        elif deeper and not isinstance(value, (str, bytes, bytearray, memoryview, int, float, type)):
-            with contextlib.suppress(TypeError):
-                todo.extend((k, v, False) for k, v in vars(value).items())
-            for slot in getattr(type(value), "__slots__", ()):
-                with contextlib.suppress(AttributeError, TypeError):
-                    todo.append((slot, getattr(value, slot), False))
-    return hits, other
+def _fails_again(stream: object, errno: int | None) -> bool:
+    """Whether reading ``stream``'s first byte again fails with ``errno`` (never for a stream with
+    no descriptor or one that cannot be read at an offset: a pipe)."""
+    import os
 
-
-def _named_inputs(which: list[tuple[str, str, object]]) -> str:
-    """``the outboard o.obao``; two: ``the content c.bin or the outboard o.obao``."""
-    return " or ".join(f"the {role} {name}" for role, name, _ in which)
+    try:
+        os.pread(int(stream.fileno()), 1, 0)  # type: ignore[attr-defined]
+    except OSError as exc:
+        return exc.errno == errno
+    except (AttributeError, ValueError, TypeError):
+        return False
+    return False
 
 
 def _output_not_an_input(args: argparse.Namespace) -> None:
