@@ -287,20 +287,24 @@ def _run(args: argparse.Namespace, src: Callable[..., BinaryIO], dst: Callable[[
 
 def _read_error(exc: OSError, inputs: list[tuple[str, str, object]]) -> Exception | None:
     """The ``InvalidInput`` naming the inputs (role and path) of a command an ``OSError`` ended,
-    or None when it opened none.
+    or None when it is not an input's (a closed pipe on standard output ends the command by
+    SIGPIPE, as Kubo's do) or the command opened none.
 
     Every output of the command raises its own ``OutputError`` (``LazyOutput``, ``open_output``,
-    ``streaming_stdout``), so an ``OSError`` reaching the command is a read of an input: bao reads
-    by ``readinto``, ``pread`` and ``preadv`` on descriptors, in this thread or a pool's, with
-    nothing around each read, so the one that failed is not known; with two inputs (content and
-    outboard) each is probed once (its first byte read again), and the one that fails the same way
-    is named; when that tells nothing (a pipe, or a bad sector further on), both are."""
+    ``streaming_stdout``) but for that closed pipe, so any other ``OSError`` reaching the command is
+    likely a read of an input; but bao reads by ``readinto``, ``pread`` and ``preadv`` on
+    descriptors, in this thread or a pool's, with nothing around each read, so which one failed is
+    not known, and standard output can fail otherwise (EIO on a hung-up terminal). Each input is
+    probed once (its first byte read again): the ones failing the same way are named; when none does
+    (a pipe, a bad sector further on, or not an input at all), None: the error stays as it was."""
     from ..errors import InvalidInput
 
-    if isinstance(exc, (BlockingIOError, InterruptedError)) or not inputs:
+    if isinstance(exc, (BrokenPipeError, BlockingIOError, InterruptedError)):
         return None
-    failing = [entry for entry in inputs if _fails_again(entry[2], exc.errno)] if len(inputs) > 1 else []
-    named = " or ".join(f"the {role} {name}" for role, name, _ in (failing if len(failing) == 1 else inputs))
+    failing = [entry for entry in inputs if _fails_again(entry[2], exc.errno)]
+    if not failing:
+        return None
+    named = " or ".join(f"the {role} {name}" for role, name, _ in failing)
     return InvalidInput(f"cannot read {named}: {exc.strerror or exc}", hint="check the input and the disk it is on")
 
 
