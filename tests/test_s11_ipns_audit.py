@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import io
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -22,7 +22,6 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
 from autocodec.cid import CID
 from autocodec.errors import RollbackError, Untrusted
-from autocodec.registry._ipns import IpnsNames
 from autocodec.verify._ipns import (
     InvalidIpnsName,
     InvalidIpnsRecord,
@@ -36,6 +35,7 @@ from autocodec.verify._ipns import (
 from autocodec.verify._keyring import SigningKey
 from autocodec.verify._libp2p_key import InvalidKeyData, PublicKey
 from tests import _s11_ipns_keys as k
+from tests._ipns_names import ipns_names
 
 ED = ed25519.Ed25519PrivateKey.generate()
 K1 = ec.generate_private_key(ec.SECP256K1())
@@ -148,18 +148,6 @@ def test_kubo_gives_each_row_its_verdict(tmp_path: Path) -> None:
 # --- choosing between records, and publishing: Kubo's record store ---------------------------------
 
 
-def _names(tmp_path: Path) -> Iterator[IpnsNames]:
-    from autocodec.config import DEFAULT_LIMITS
-    from autocodec.home import Home
-    from autocodec.store import BlockStore
-
-    store = BlockStore.open(Home.resolve(tmp_path / "home").init(), limits=DEFAULT_LIMITS)
-    try:
-        yield IpnsNames(store, DEFAULT_LIMITS)
-    finally:
-        store.close()
-
-
 def _signed(value: str, *, sequence: int, eol_ns: int) -> bytes:
     key = PublicKey.ed25519(SIGNER.public.raw)
     return create_record(SIGNER.sign, key, value, sequence=sequence, eol_ns=eol_ns, ttl_ns=60 * k.NS)
@@ -170,7 +158,7 @@ def test_an_equal_sequence_record_ranked_below_the_kept_one_does_not_answer(tmp_
     (IPNS spec, boxo's Select). Kubo's record store keeps that one and resolves to it whichever
     arrives last; here the second, worse record's value was returned (fails on 559847e)."""
     soon = time.time_ns() + 3600 * k.NS
-    for names in _names(tmp_path):
+    for names in ipns_names(tmp_path):
         best = _signed("/ipfs/bafkqaaa", sequence=4, eol_ns=soon + 60 * k.NS)
         assert names.accept(NAME, best).value == "/ipfs/bafkqaaa"
         worse = _signed(f"/ipfs/{k.CID_A}", sequence=4, eol_ns=soon)
@@ -187,7 +175,7 @@ def test_publish_refuses_a_sequence_equal_to_the_kept_one(tmp_path: Path) -> Non
     number must be greater than the current record sequence" (measured); here it was signed and
     kept (fails on 559847e)."""
     soon = time.time_ns() + 3600 * k.NS
-    for names in _names(tmp_path):
+    for names in ipns_names(tmp_path):
         names.publish(NAME, lambda seq: _signed("/ipfs/bafkqaaa", sequence=seq, eol_ns=soon), sequence=3)
         with pytest.raises(RollbackError, match="the same as the 3 already seen"):
             names.publish(NAME, lambda seq: _signed(f"/ipfs/{k.CID_A}", sequence=seq, eol_ns=soon), sequence=3)

@@ -20,11 +20,11 @@ from pathlib import Path
 
 import pytest
 
-from autocodec.registry._ipns import IpnsNames
 from autocodec.verify._ipns import IpnsName, IpnsRecord, create_record
 from autocodec.verify._keyring import SigningKey
 from autocodec.verify._libp2p_key import PublicKey
 from tests._cli import refusal_line, run_cli
+from tests._ipns_names import ipns_names
 from tests._kubo import KuboRepo, free_port, require_kubo
 
 MISSING = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"  # no home here holds it
@@ -101,18 +101,6 @@ def test_a_dead_node_leaves_the_homes_record_as_it_was(home: Path, tmp_path: Pat
     assert _kept(home, name) == first.read_bytes()
 
 
-def _names(tmp_path: Path) -> Iterator[IpnsNames]:
-    from autocodec.config import DEFAULT_LIMITS
-    from autocodec.home import Home
-    from autocodec.store import BlockStore
-
-    store = BlockStore.open(Home.resolve(tmp_path / "home").init(), limits=DEFAULT_LIMITS)
-    try:
-        yield IpnsNames(store, DEFAULT_LIMITS)
-    finally:
-        store.close()
-
-
 SIGNER = SigningKey.from_seed(bytes(range(32)))
 KEY = PublicKey.ed25519(SIGNER.public.raw)
 NAME = IpnsName.of_key(KEY)
@@ -131,7 +119,7 @@ def test_a_sequence_signed_but_never_kept_is_not_allocated_again(tmp_path: Path)
     without ``keep``): the home's record is the one it had, and the next record takes the sequence
     after the unkept one, never the same sequence for another value."""
     soon = time.time_ns() + 3600 * NS
-    for names in _names(tmp_path):
+    for names in ipns_names(tmp_path):
         kept = names.publish(NAME, _maker("/ipfs/bafkqaaa", soon, []))
         unkept = names.publish(NAME, _maker(f"/ipfs/{MISSING}", soon, []), keep=False)
         assert (kept.sequence, unkept.sequence) == (0, 1)
@@ -145,7 +133,7 @@ def test_two_publishes_for_nodes_kept_in_either_order_keep_the_later_sequence(tm
     """Two publishers sign 1 and 2 before either node answers; the one with 1 is kept last: the
     home keeps 2 (a later record is never replaced by an earlier one, and ``keep`` is no error)."""
     soon = time.time_ns() + 3600 * NS
-    for names in _names(tmp_path):
+    for names in ipns_names(tmp_path):
         names.publish(NAME, _maker("/ipfs/bafkqaaa", soon, []))
         one = names.publish(NAME, _maker(f"/ipfs/{MISSING}", soon, []), keep=False)
         two = names.publish(NAME, _maker("/ipfs/bafkqaaa", soon, []), keep=False)
@@ -162,7 +150,7 @@ def test_a_changed_value_is_signed_once_and_a_refresh_once(tmp_path: Path) -> No
     """Before, a publish of a changed value signed a same-sequence refresh candidate first, then
     the record kept: 2 signatures (``make`` called with 0, then 1; measured on 8445a54)."""
     soon = time.time_ns() + 3600 * NS
-    for names in _names(tmp_path):
+    for names in ipns_names(tmp_path):
         names.publish(NAME, _maker("/ipfs/bafkqaaa", soon, []))
         signed: list[int] = []
         changed = names.publish(NAME, _maker(f"/ipfs/{MISSING}", soon, signed), value=f"/ipfs/{MISSING}",
