@@ -4,13 +4,9 @@ and then answers its input; for the tests of long calls (deadlines, in-flight li
 
 from __future__ import annotations
 
-SPIN_WAT = """(module
-  (memory (export "memory") 1)
-  (func (export "ac_abi_version") (result i32) (i32.const 1))
-  (func (export "ac_result") (result i32) (i32.const 16))
-  (func (export "ac_input") (param $n i32) (result i32)
-    (if (i32.gt_u (local.get $n) (i32.const 60000)) (then (return (i32.const 0))))
-    (i32.const 4096))
+from tests._wat import ABI_HEAD
+
+SPIN_WAT = "(module" + ABI_HEAD + """
   (func (export "ac_task") (param $p i32) (param $n i32) (result i32)
     (local $i i32)
     (local.set $i (i32.const ITERATIONS))

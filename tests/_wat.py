@@ -27,6 +27,18 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+ABI_HEAD = """
+  (memory (export "memory") 1)
+  (func (export "ac_abi_version") (result i32) (i32.const 1))
+  (func (export "ac_result") (result i32) (i32.const 16))
+  (func (export "ac_input") (param $n i32) (result i32)
+    (if (i32.gt_u (local.get $n) (i32.const 60000)) (then (return (i32.const 0))))
+    (i32.const 4096))
+"""
+"""WAT of an ABI v1 module's common part: one page of memory, ABI version 1, the result pair at 16,
+inputs of up to 60 000 bytes placed at 4096 (0, no room, for longer ones)."""
+
+
 def custom_section(name: str, payload: bytes) -> bytes:
     body = encode_varint(len(name.encode())) + name.encode() + payload
     return b"\x00" + encode_varint(len(body)) + body

@@ -21,15 +21,9 @@ from autocodec.registry import Runtime
 from autocodec.serve import make_app
 from tests._cli import run_cli
 from autocodec.builtin import encode
-from tests._wat import ECHO_CODE, FNV_CODE, custom_section, metadata, small_limits, wat_module
+from tests._wat import ABI_HEAD, ECHO_CODE, FNV_CODE, custom_section, metadata, small_limits, wat_module
 
-_HEAD = """
-  (memory (export "memory") 1)
-  (func (export "ac_abi_version") (result i32) (i32.const 1))
-  (func (export "ac_result") (result i32) (i32.const 16))
-  (func (export "ac_input") (param $n i32) (result i32)
-    (if (i32.gt_u (local.get $n) (i32.const 60000)) (then (return (i32.const 0))))
-    (i32.const 4096))
+_HEAD = ABI_HEAD + """
   (func $ret (param $ptr i32) (param $len i32) (param $status i32) (result i32)
     (i32.store (i32.const 16) (local.get $ptr))
     (i32.store (i32.const 20) (local.get $len))

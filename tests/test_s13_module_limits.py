@@ -23,9 +23,18 @@ from autocodec.loader._verifier import Verifier
 from autocodec.loader import xorshift_bytes
 from autocodec.registry import Runtime
 from tests._cli import refusal_line, run_cli
-from tests._wat import ECHO_CODE, custom_section, metadata, small_limits, wat_module
+from tests._wat import ABI_HEAD, ECHO_CODE, custom_section, metadata, small_limits, wat_module
 
 _HINT = "give a smaller input, or if it is legitimately this large, raise max_memory_bytes under [limits.sandbox]"
+
+_HASHER_TAIL = """
+  (func (export "ac_hash") (param i32 i32) (result i32)
+    (i32.store (i32.const 16) (i32.const 32)) (i32.store (i32.const 20) (i32.const 8)) (i32.const 0))
+  (func (export "ac_hash_init") (result i32) (i32.const 0))
+  (func (export "ac_hash_update") (param i32 i32) (result i32) (i32.const 0))
+  (func (export "ac_hash_final") (result i32) (i32.const 0))
+)"""
+"""A hasher's functions, each answering at once (a fixed 8-byte digest), and the module's end."""
 
 ROOMY = """(module
   (memory (export "memory") 2)
@@ -35,28 +44,11 @@ ROOMY = """(module
     (if (i32.gt_u (i32.add (local.get $n) (i32.const 4096)) (i32.mul (memory.size) (i32.const 65536)))
       (then (if (i32.eq (memory.grow (i32.const 1)) (i32.const -1)) (then (return (i32.const 0))))))
     (i32.const 4096))
-  (func (export "ac_hash") (param i32 i32) (result i32)
-    (i32.store (i32.const 16) (i32.const 32)) (i32.store (i32.const 20) (i32.const 8)) (i32.const 0))
-  (func (export "ac_hash_init") (result i32) (i32.const 0))
-  (func (export "ac_hash_update") (param i32 i32) (result i32) (i32.const 0))
-  (func (export "ac_hash_final") (result i32) (i32.const 0))
-)"""
+""" + _HASHER_TAIL
 """A hasher starting with 2 pages, its input at 4096 (growing a page when it does not fit, 0 when
 it cannot): under a 2-page cap it takes up to 126 976 bytes and no more, without ever growing."""
 
-PICKY = """(module
-  (memory (export "memory") 1)
-  (func (export "ac_abi_version") (result i32) (i32.const 1))
-  (func (export "ac_result") (result i32) (i32.const 16))
-  (func (export "ac_input") (param $n i32) (result i32)
-    (if (i32.gt_u (local.get $n) (i32.const 60000)) (then (return (i32.const 0))))
-    (i32.const 4096))
-  (func (export "ac_hash") (param i32 i32) (result i32)
-    (i32.store (i32.const 16) (i32.const 32)) (i32.store (i32.const 20) (i32.const 8)) (i32.const 0))
-  (func (export "ac_hash_init") (result i32) (i32.const 0))
-  (func (export "ac_hash_update") (param i32 i32) (result i32) (i32.const 0))
-  (func (export "ac_hash_final") (result i32) (i32.const 0))
-)"""
+PICKY = "(module" + ABI_HEAD + _HASHER_TAIL
 """A hasher that refuses inputs over 60 000 bytes on its own, far under any cap."""
 
 
