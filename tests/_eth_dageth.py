@@ -112,6 +112,8 @@ def stricter(name: str, block: bytes) -> str | None:
         return "neither 2 nor 17 items: the reference writes an empty map"
     if len(items) == 2:
         path = items[0]
+        if isinstance(path, bytes) and len(path) > 33:
+            return "a partial path of more than 64 nibbles"
         if isinstance(path, bytes) and path and path[0] >> 4 in (0, 1) and items[1] != b"" and (
                 not isinstance(items[1], bytes) or len(items[1]) != 32):
             return "an extension child that is not a 32-byte hash"
