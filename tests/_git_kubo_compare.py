@@ -114,7 +114,10 @@ def as_reference(kind: str, value: Any, used: set[str]) -> Any:
             value = {e["name"] if isinstance(e["name"], str) else go_lossy(e["name"]): e for e in value}
         elif any("name" in e for e in value.values()):
             used.add("tree-name")
-        return {k: {"hash": e["hash"], "mode": e["mode"]} for k, e in value.items()}
+        if any(isinstance(e["mode"], bytes) for e in value.values()):
+            used.add("bytes")  # E1: a mode that is not UTF-8 (Kubo's DAG-JSON shows U+FFFD)
+        return {k: {"hash": e["hash"], "mode": go_lossy(e["mode"]) if isinstance(e["mode"], bytes) else e["mode"]}
+                for k, e in value.items()}
 
     def strings(v: Any) -> Any:
         if isinstance(v, bytes):
@@ -186,10 +189,14 @@ def cbor_raw(data: bytes) -> Any:
     return value
 
 
+def _exact(text: str | bytes) -> bytes:
+    """A Str's exact bytes: its UTF-8, or the bytes themselves when it is Bytes (E1, E2)."""
+    return text if isinstance(text, bytes) else text.encode()
+
 def as_raw(kind: str, value: Any) -> Any:
     """autocodec's value with every string as its exact bytes (E1) and tree keys as names (E2)."""
     if kind == "tree":
-        return {e.get("name", k.encode()): {b"hash": e["hash"], b"mode": e["mode"].encode()} for k, e in value.items()}
+        return {e.get("name", k.encode()): {b"hash": e["hash"], b"mode": _exact(e["mode"])} for k, e in value.items()}
     if isinstance(value, str):
         return value.encode()
     if isinstance(value, list):
@@ -205,7 +212,7 @@ def tree_raw(value: Any) -> dict[bytes, Any]:
     out: dict[bytes, Any] = {}
     for key, e in entries:
         name = e.get("name", key)
-        out[name if isinstance(name, bytes) else name.encode()] = {b"hash": e["hash"], b"mode": e["mode"].encode()}
+        out[_exact(name)] = {b"hash": e["hash"], b"mode": _exact(e["mode"])}
     return out
 
 
