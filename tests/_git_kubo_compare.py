@@ -193,6 +193,7 @@ def _exact(text: str | bytes) -> bytes:
     """A Str's exact bytes: its UTF-8, or the bytes themselves when it is Bytes (E1, E2)."""
     return text if isinstance(text, bytes) else text.encode()
 
+
 def as_raw(kind: str, value: Any) -> Any:
     """autocodec's value with every string as its exact bytes (E1) and tree keys as names (E2)."""
     if kind == "tree":

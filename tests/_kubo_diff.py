@@ -713,6 +713,7 @@ def _has_tagger_line(block: bytes) -> bool:
     header, _, _ = body.partition(b"\n\n")
     return any(line.startswith(b"tagger ") for line in header.split(b"\n"))
 
+
 def _pb_hash_with_tail(block: bytes, kubo: bytes) -> bool:
     """Whether a link Kubo shows is, in the block, a Hash field longer than its CID."""
     try:
