@@ -42,6 +42,19 @@ def test_long_digit_runs_that_are_no_integer_still_read(codec: str) -> None:
 
 
 @pytest.mark.parametrize("codec", ["dag-json", "json"])
+@pytest.mark.parametrize("digits", ["1" + "0" * 4999, "-" + "9" * 4400, "7" * 4301])
+def test_an_integer_too_long_for_int_is_refused_as_outside_the_range(codec: str, digits: str) -> None:
+    """Past CPython's 4,300-digit limit ``int()`` refuses the text: the message was that
+    ``ValueError``'s, naming ``sys.set_int_max_str_digits()``, a Python setting no user of a
+    block can act on. It is now the range's, with the number of digits."""
+    count = len(digits.lstrip("-"))
+    for text in (digits, f'{{"a":[0,{digits}]}}'):
+        with pytest.raises(InvalidBlock, match=rf"an integer of {count} digits is outside -2\^64") as caught:
+            builtin.decode(text.encode(), codec)
+        assert "set_int_max_str_digits" not in str(caught.value)
+
+
+@pytest.mark.parametrize("codec", ["dag-json", "json"])
 @pytest.mark.parametrize("number", OUTSIDE, ids=lambda n: str(n)[:24])
 def test_integer_outside_cbor_range_is_refused_on_encode(codec: str, number: int) -> None:
     with pytest.raises(EncodeError, match="range"):

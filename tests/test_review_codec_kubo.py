@@ -322,6 +322,7 @@ FIXED_TEXTS = [
     # integers outside -2^64 .. 2^64-1: refused by both (they were read and written here)
     b"[18446744073709551616]", b"[-18446744073709551617]", b"[123456789012345678901234567890]",
     b'{"a":{"b":[-123456789012345678901234567890]}}', b"[1" + b"0" * 400 + b"]",
+    b"[1" + b"0" * 4999 + b"]", b'{"a":-' + b"9" * 4400 + b"}",  # past int()'s 4,300 digits
     # a run of whitespace and NUL after the value: read as the value by both (refused here)
     b"[1]\x00", b"{}\x00", b'"a"\x00', b"[1]\x00\x00", b"null\x00", b"true\x00", b"[1] \x00", b"[1]\x00 ", b"[1]\n\x00",
     b'"x"\x00\x00\x00', b'{"/":"bafkqaaa"}\x00', b'{"/":{"bytes":"AQ"}}\x00', b'{"b":[1,{}],"a":1.5}\r\n\x00\t',

@@ -236,6 +236,16 @@ def _without_nul_tail(data: bytes) -> bytes:
     return body if b"\x00" in data[len(body):] else data
 
 
+_STR_DIGITS = re.compile(r"integer string conversion: value has (\d+) digits")
+
+
+def _over_str_digits(exc: ValueError) -> int | None:
+    """The digit count CPython's int() named in refusing a decimal longer than its conversion
+    limit (4300 by default), or None for any other ``ValueError``."""
+    found = _STR_DIGITS.search(str(exc))
+    return int(found[1]) if found else None
+
+
 def _parse(data: bytes, limits: DecodeLimits, name: str, decoder: json.JSONDecoder) -> Any:
     if type(data) is not bytes:  # a bytearray or memoryview from a caller of the codec itself
         data = bytes(data)
@@ -261,7 +271,13 @@ def _parse(data: bytes, limits: DecodeLimits, name: str, decoder: json.JSONDecod
         raise InvalidBlock(f"{name}: not UTF-8 at byte {exc.start}") from None
     except json.JSONDecodeError as exc:
         raise InvalidBlock(f"{name}: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except (ValueError, RecursionError, MemoryError) as exc:  # e.g. int longer than 4300 digits
+    except ValueError as exc:
+        digits = _over_str_digits(exc)
+        if digits is not None:  # int() refuses over sys.get_int_max_str_digits(): far outside the range
+            raise InvalidBlock(f"{name}: an integer of {digits} digits is outside -2^64 .. 2^64-1, the range "
+                               "IPLD blocks can hold (Kubo refuses it too): write it as a string") from None
+        raise InvalidBlock(f"{name}: {type(exc).__name__}: {str(exc)[:200]}") from None
+    except (RecursionError, MemoryError) as exc:
         raise InvalidBlock(f"{name}: {type(exc).__name__}: {str(exc)[:200]}") from None
     if _jsontext.may_have_surrogate(data) and _jsontext.has_lone_surrogate(value):
         raise InvalidBlock(f"{name}: string with a lone surrogate escape")
