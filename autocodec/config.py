@@ -26,9 +26,10 @@ MAX_WAIT_MS = 2**31 - 1
 """The longest wait a limit may name (``*_ms``; ``*_s`` a thousandth of it): SQLite's busy timeout
 is a C int of milliseconds, and threads' and sockets' waits refuse far larger numbers."""
 
-ZERO_MEANS = frozenset({"decode_fuel_per_byte", "pooled_instances", "retries", "backoff_s", "queue"})
+ZERO_MEANS = frozenset({"decode_fuel_per_byte", "pooled_instances", "retries", "backoff_s", "queue",
+                        "reader_retry_ms"})
 """The limits for which 0 means something (no per-byte budget, no pool, no retry, no pause, no
-queue); 0 elsewhere would read as no bound at all, or one nothing passes."""
+queue, a retry at once); 0 elsewhere would read as no bound at all, or one nothing passes."""
 
 _KINDS: dict[type, tuple[tuple[str, type], ...]] = {}
 """Each group's fields and the type of their defaults (bool, int or float), found once."""
@@ -280,6 +281,11 @@ class StoreLimits:
 
     busy_timeout_ms: int = 10_000
     """How long a writer waits for another process's write lock before failing."""
+    reader_retry_ms: int = 2_000
+    """After a read of the trust state failed on its read-only connection (a lock held past
+    ``busy_timeout_ms``, a read-only folder without the WAL files), reads take the writer's
+    connection, which waits for other processes' writes, for this long; then the read-only
+    connection is opened again. 0: on the next read."""
     batch_blocks: int = 1_000
     """Blocks per transaction in ``put_many`` and CAR import."""
     batch_bytes: int = 8 * MiB

@@ -3,7 +3,8 @@
 Invariants:
 - Reads see committed state only, through a read-only connection of this object's own (WAL: a
   read never waits for a writer); without one (no file, a forked child, closed) they go to
-  the block store.
+  the block store, as they do for ``limits.store.reader_retry_ms`` after a read on it failed
+  (then it is opened again: one failure does not send every later read to the writer's lock).
 - Inside ``snapshot()`` every read of the thread sees one committed state (one read
   transaction on a read-only connection of its own, from a small pool, fixed as it begins): a
   write committed meanwhile, by any process, is seen by the next snapshot, never half by this
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,7 +46,8 @@ class TrustDatabase:
         self._owns_blocks = owns_blocks
         self._writes = 0
         self._reader: sqlite3.Connection | None = None
-        self._no_reader = False
+        self._no_reader = False  # for good: no file, closed, a forked child
+        self._reader_retry_at = 0.0  # time.monotonic() before which a failed reader is not reopened
         self._reader_lock = threading.Lock()
         self._inherited: sqlite3.Connection | None = None  # the parent's reader, in a forked child
         self._idle: list[sqlite3.Connection] = []  # snapshot connections not in use (at most 4 kept)
@@ -108,13 +111,24 @@ class TrustDatabase:
             uri = Path(self.blocks.path).absolute().as_uri() + "?mode=ro"
             return sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None,
                                    timeout=self.limits.store.busy_timeout_ms / 1000)
-        except (sqlite3.Error, AttributeError, TypeError, ValueError):
+        except sqlite3.Error:
+            self._reader_failed()
+            return None
+        except (AttributeError, TypeError, ValueError):  # no file to open (an in-memory store)
             self._no_reader = True
             return None
 
+    def _reader_failed(self) -> None:
+        """No read-only connection is opened for ``limits.store.reader_retry_ms`` from now."""
+        self._reader_retry_at = time.monotonic() + self.limits.store.reader_retry_ms / 1000
+
+    def _reader_paused(self) -> bool:
+        return self._no_reader or time.monotonic() < self._reader_retry_at
+
     def _read_connection(self) -> sqlite3.Connection | None:
-        """A read-only connection of this object's own (None if the database has no file)."""
-        if self._reader is None and not self._no_reader:
+        """A read-only connection of this object's own: None if the database has no file, or for
+        ``limits.store.reader_retry_ms`` after a read on it failed."""
+        if self._reader is None and not self._reader_paused():
             self._reader = self._connect_reader()
         return self._reader
 
@@ -131,7 +145,7 @@ class TrustDatabase:
             yield
             return
         with self._reader_lock:
-            conn = None if self._no_reader else (self._idle.pop() if self._idle else self._connect_reader())
+            conn = None if self._reader_paused() else (self._idle.pop() if self._idle else self._connect_reader())
         if conn is not None:
             try:
                 conn.execute("BEGIN")
@@ -139,6 +153,8 @@ class TrustDatabase:
             except sqlite3.Error:
                 conn.close()
                 conn = None
+                with self._reader_lock:
+                    self._reader_failed()
         if conn is None:
             yield
             return
@@ -187,8 +203,8 @@ class TrustDatabase:
                     return list(conn.execute(sql, params).fetchall())
                 except sqlite3.Error:  # e.g. a read-only folder without the WAL files: read as a writer
                     conn.close()
-                    self._reader = None
-                    self._no_reader = True
+                    self._reader = None  # reopened after a pause: a busy lock passes, a bad folder costs one try
+                    self._reader_failed()
         with self.blocks.transaction() as conn2:
             rows: list[Any] = conn2.execute(sql, params).fetchall()
         return rows
