@@ -340,6 +340,35 @@ def test_a_nested_long_list_links_to_the_next_page_of_its_own_page(runtime: Runt
     assert status == 200 and _items(inner) == list(range(500, 1000))
 
 
+@pytest.mark.parametrize("data", [None, bytes.fromhex("0802")], ids=["no-data", "unixfs-file"])
+def test_the_links_of_a_dag_pb_node_that_is_no_directory_are_paged(runtime: Runtime, data: bytes | None) -> None:
+    """A dag-pb node of 1200 links that is no UnixFS directory (no Data; a UnixFS file): its
+    pages are pages of its Links, by ``?page=N`` of its own URL, and the "700 more items" note
+    leads there. Before, the links from 500 on could not be reached from the page (a dag-pb
+    path names UnixFS entries, not fields) and ``?page=2`` was a 400."""
+    leaf = runtime.put(b"leaf", "raw")
+    node: dict[str, Any] = {"Links": [{"Hash": leaf, "Name": "", "Tsize": i} for i in range(1200)]}
+    if data is not None:
+        node["Data"] = data
+    cid = runtime.put(builtin.encode(node, "dag-pb"), "dag-pb")
+    [(status, _, first)] = explorer_get(runtime, f"/explore/{cid}")
+    more = re.search(r'700 more items <a class="page" href="([^"]*)">page 2 \(from item 500\)</a>', first)
+    assert status == 200 and more is not None and html.unescape(more.group(1)) == f"/explore/{cid}?page=2"
+    seen: list[int] = []
+    path, pages = f"/explore/{cid}", 0
+    while path:
+        [(status, _, page)] = explorer_get(runtime, path)
+        assert status == 200, page
+        pages += 1
+        seen += _items(page)
+        assert f"items {(pages - 1) * 500}&ndash;{min(pages * 500, 1200) - 1} of 1200 (page {pages} of 3)" in page
+        nxt = page_links(page, "next")
+        path = nxt[0] if nxt else ""
+    assert pages == 3 and seen == list(range(1200))
+    [(status, _, past)] = explorer_get(runtime, f"/explore/{cid}?page=4")
+    assert status == 400 and "page 4 is past the last page (3)" in past
+
+
 def test_a_far_page_of_a_long_list_is_small_and_bad_page_numbers_are_400(runtime: Runtime) -> None:
     """Page 200 of a list of 100,000 shows its 500 items and stays small; a page past the last,
     page 0, a word, a sign and a page of a value that is no list are 400 pages saying so."""

@@ -25,8 +25,9 @@ Invariants:
   a nested list or map cut at ``MAX_ITEMS`` links to the next page of the value's own page (while
   its path is addressable). On a UnixFS directory or HAMT, ``?page=N`` pages its entries
   instead (``_entry_page``: a HAMT's shards are read only up to the page's entries, its total
-  said once the walk has counted it; the node is shown on page 1). A malformed page number, or
-  one past the last page, is a 400.
+  said once the walk has counted it; the node is shown on page 1); on any other dag-pb node it
+  pages the node's ``Links`` (its fields are no path: a dag-pb path names UnixFS entries). A
+  malformed page number, or one past the last page, is a 400.
 - Every link's path is the page's path (the in-block remainder included) extended once; the
   page's own downloads answer in full (a CAR of the block alone; DAG-JSON only if it decoded).
 - Every page's ``<head>`` is ``_page_head.page_head`` (a viewport, no icon request).
@@ -145,9 +146,11 @@ def _why(shown: int) -> str:
 class _Render:
     """Renders a data-model value as nested HTML, counting what it leaves out."""
 
-    def __init__(self, base: list[str], by_path: bool = True, origin: str = "", start: int = 0) -> None:
+    def __init__(self, base: list[str], by_path: bool = True, origin: str = "", start: int = 0,
+                 paged_at: tuple[str, ...] = ()) -> None:
         self.base = base
-        self.start = start  # the first item shown of the top-level list or map (its page)
+        self.start = start  # the first item shown of the paged list or map (its page)
+        self.paged_at = list(paged_at)  # where that is in the value: the top level, or a dag-pb node's Links
         self.origin = origin  # where the explorer is: "" on its own origin
         self.by_path = by_path  # False for dag-pb: /ipfs/ paths name UnixFS entries, not fields
         self.values_left = MAX_VALUES
@@ -171,9 +174,11 @@ class _Render:
         of this value (``at``) holding that item, if a URL can name the value."""
         note = f"{left} more {what}{_why(shown)}"
         path = self.base + at
-        if (at and not (self.by_path and _addressable(path))) or (not at and index < self.start + MAX_ITEMS):
+        paged = at == self.paged_at  # ?page=N of this URL pages it
+        if (not paged and not (self.by_path and _addressable(path))) or (paged and index < self.start + MAX_ITEMS):
             return note  # no URL names the value, or the page that has the item is this one
         number = index // MAX_ITEMS + 1
+        path = self.base if paged else path
         return (f'{note} <a class="page" href="{_e(_page_href(path, number, self.origin))}">'
                 f"page {number} (from item {number * MAX_ITEMS - MAX_ITEMS})</a>")
 
@@ -187,7 +192,7 @@ class _Render:
                 "open this value)</a>")
 
     def _map(self, value: dict[Any, Any], at: list[str], depth: int) -> str:
-        start = self.start if depth == 0 else 0
+        start = self.start if at == self.paged_at else 0
         rows = []
         for i, (key, item) in enumerate(itertools.islice(value.items(), start, None), start):
             if i >= start + MAX_ITEMS or self._full():
@@ -199,7 +204,7 @@ class _Render:
         return f'<table class="map">{"".join(rows)}</table>' if rows else '<span class="kind">{}</span>'
 
     def _list(self, value: list[Any], at: list[str], depth: int) -> str:
-        start = self.start if depth == 0 else 0
+        start = self.start if at == self.paged_at else 0
         items = []
         for i in range(start, len(value)):
             if i >= start + MAX_ITEMS or self._full():
@@ -331,13 +336,16 @@ def page(runtime: "Runtime", target: "Target", origin: str = "", number: int = 1
     # a UnixFS directory's pages are pages of its entries; its node is shown on page 1
     unixfs, paged = _unixfs_note(runtime, target.cid, target.data, root + walked, origin, number)
     node_number = 1 if paged else number
+    # a dag-pb node that is no directory: its pages are pages of its Links (its one list)
+    links_paged = target.cid.codec == 0x70 and not paged and not target.remainder
     renderer = _Render(root + walked, by_path=target.cid.codec != 0x70, origin=origin,
-                       start=(node_number - 1) * MAX_ITEMS)
+                       start=(node_number - 1) * MAX_ITEMS, paged_at=("Links",) if links_paged else ())
     pager = ""
     try:
         node = runtime.decode_block(target.cid, target.data, verified=True)
         value = target.value if target.remainder else node
-        pager = _pager(value, node_number, root + walked, origin)
+        pager = _pager(value["Links"] if links_paged and isinstance(value, dict) else value, node_number,
+                       root + walked, origin)
         shown = renderer.value(value, []) if node_number == number else _node_on_first(root + walked, origin)
         status = 200
     except (errors.UnsupportedFormat, errors.Untrusted, errors.InvalidBlock, errors.SandboxError) as exc:
