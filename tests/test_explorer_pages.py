@@ -304,28 +304,35 @@ def _items(page: str) -> list[int]:
     return [int(n) for n in re.findall(r'<span class="number">(\d+)</span>', node)]
 
 
+def _pages_by_next(runtime: Runtime, cid: CID) -> list[str]:
+    """The pages of ``cid``'s explorer page reached by following "next" from the bare URL; each
+    links to the one before and after by ``?page=N`` (above and below the node; page 1 is the
+    bare URL) and says which page of how many it is."""
+    pages: list[str] = []
+    path = f"/explore/{cid}"
+    while path:
+        [(status, _, page)] = explorer_get(runtime, path)
+        assert status == 200, page
+        pages.append(page)
+        number = len(pages)
+        prev, nxt = page_links(page, "prev"), page_links(page, "next")
+        assert len(prev) == (2 if number > 1 else 0) and len(set(prev)) <= 1
+        if number > 1:
+            assert prev[0] == (f"/explore/{cid}" if number == 2 else f"/explore/{cid}?page={number - 1}")
+        assert re.search(rf"\(page {number} of \d+\)", page)
+        path = nxt[0] if nxt else ""
+        assert not nxt or path == f"/explore/{cid}?page={number + 1}"
+    return pages
+
+
 def test_a_long_list_and_map_are_paged_by_plain_links(runtime: Runtime) -> None:
-    """A list and a map of 1200 items: page 1 shows items 0-499 with a "next 500" link, each
-    page links to the one before and after by ``?page=N`` (page 1 is the bare URL), the last
-    page has no next; following the links reaches every item once. Before, the rest was
+    """A list and a map of 1200 items: page 1 shows items 0-499 with a "next 500" link, the
+    last page has no next; following the links reaches every item once. Before, the rest was
     reachable only by typing a path (CID/600)."""
     for value in (list(range(1200)), {f"k{i:04}": i for i in range(1200)}):
-        cid = _put(runtime, value)
-        seen: list[int] = []
-        path, pages = f"/explore/{cid}", 0
-        while path:
-            [(status, _, page)] = explorer_get(runtime, path)
-            assert status == 200, page
-            pages += 1
-            seen += _items(page)
-            prev, nxt = page_links(page, "prev"), page_links(page, "next")
-            assert len(prev) == (2 if pages > 1 else 0) and len(set(prev)) <= 1  # above and below the node
-            if pages > 1:
-                assert prev[0] == (f"/explore/{cid}" if pages == 2 else f"/explore/{cid}?page={pages - 1}")
-            assert f"(page {pages} of 3)" in page
-            path = nxt[0] if nxt else ""
-            assert not nxt or path == f"/explore/{cid}?page={pages + 1}"
-        assert pages == 3 and seen == list(range(1200))
+        pages = _pages_by_next(runtime, _put(runtime, value))
+        assert len(pages) == 3 and [n for page in pages for n in _items(page)] == list(range(1200))
+        assert all(f"(page {n} of 3)" in page for n, page in enumerate(pages, 1))
 
 
 def test_a_nested_long_list_links_to_the_next_page_of_its_own_page(runtime: Runtime) -> None:
@@ -354,17 +361,10 @@ def test_the_links_of_a_dag_pb_node_that_is_no_directory_are_paged(runtime: Runt
     [(status, _, first)] = explorer_get(runtime, f"/explore/{cid}")
     more = re.search(r'700 more items <a class="page" href="([^"]*)">page 2 \(from item 500\)</a>', first)
     assert status == 200 and more is not None and html.unescape(more.group(1)) == f"/explore/{cid}?page=2"
-    seen: list[int] = []
-    path, pages = f"/explore/{cid}", 0
-    while path:
-        [(status, _, page)] = explorer_get(runtime, path)
-        assert status == 200, page
-        pages += 1
-        seen += _items(page)
-        assert f"items {(pages - 1) * 500}&ndash;{min(pages * 500, 1200) - 1} of 1200 (page {pages} of 3)" in page
-        nxt = page_links(page, "next")
-        path = nxt[0] if nxt else ""
-    assert pages == 3 and seen == list(range(1200))
+    pages = _pages_by_next(runtime, cid)
+    assert len(pages) == 3 and [n for page in pages for n in _items(page)] == list(range(1200))
+    for n, page in enumerate(pages, 1):
+        assert f"items {(n - 1) * 500}&ndash;{min(n * 500, 1200) - 1} of 1200 (page {n} of 3)" in page
     [(status, _, past)] = explorer_get(runtime, f"/explore/{cid}?page=4")
     assert status == 400 and "page 4 is past the last page (3)" in past
 

@@ -59,47 +59,39 @@ def _write_held(db: Path) -> Iterator[None]:
         conn.close()
 
 
-def _store(home: Path, retry_ms: int) -> TrustStore:
-    limits = Limits(store=StoreLimits(busy_timeout_ms=WAIT_MS, reader_retry_ms=retry_ms))
-    return TrustStore.open(Home.resolve(str(home)), limits=limits)
-
-
-def test_the_read_only_connection_comes_back_after_a_failed_read(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    store = _store(home, retry_ms=0)
+@contextmanager
+def _opened(tmp_path: Path, retry_ms: int) -> Iterator[tuple[TrustStore, Path]]:
+    """A trust store on a new home, whose writer waits ``WAIT_MS`` for a lock; and its database."""
+    home = Home.resolve(str(tmp_path / "home"))
+    store = TrustStore.open(home, limits=Limits(store=StoreLimits(busy_timeout_ms=WAIT_MS, reader_retry_ms=retry_ms)))
     try:
-        db = Home.resolve(str(home)).db_path
-        with _no_file_descriptors():
-            before = store.epoch()  # the read-only connection cannot open: read through the writer's
-        with _write_held(db):
-            assert store.epoch() == before  # read-only again: no wait for the writer
+        yield store, home.db_path
     finally:
         store.close()
 
 
+def test_the_read_only_connection_comes_back_after_a_failed_read(tmp_path: Path) -> None:
+    with _opened(tmp_path, retry_ms=0) as (store, db):
+        with _no_file_descriptors():
+            before = store.epoch()  # the read-only connection cannot open: read through the writer's
+        with _write_held(db):
+            assert store.epoch() == before  # read-only again: no wait for the writer
+
+
 def test_within_the_pause_reads_take_the_writers_connection(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    store = _store(home, retry_ms=600_000)
-    try:
-        db = Home.resolve(str(home)).db_path
+    with _opened(tmp_path, retry_ms=600_000) as (store, db):
         with _no_file_descriptors():
             before = store.epoch()
         assert store.epoch() == before
         with _write_held(db), pytest.raises(StoreError):
             store.epoch()  # the writer's connection waits for the other write, busy_timeout_ms
-    finally:
-        store.close()
 
 
 def test_a_store_that_read_once_reads_beside_a_writer(tmp_path: Path) -> None:
-    home = tmp_path / "home"
-    store = _store(home, retry_ms=600_000)
-    try:
+    with _opened(tmp_path, retry_ms=600_000) as (store, db):
         before = store.epoch()
-        with _write_held(Home.resolve(str(home)).db_path):
+        with _write_held(db):
             assert store.epoch() == before
-    finally:
-        store.close()
 
 
 def test_the_pause_is_checked_as_a_limit() -> None:
