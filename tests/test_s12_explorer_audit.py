@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -66,15 +67,32 @@ def test_floats_and_big_ints_read_as_kubos_dag_get_writes_them(runtime: Runtime)
 
 # keys a hostile publisher makes look alike: HTML drops a NUL, turns CR into LF, and the page
 # folded tab, LF and runs of spaces into one space (measured in Chromium: all read "a b" or "ab")
-LOOKALIKE_KEYS = ["ab", "a\x00b", "a b", "a  b", " ab", "a\tb", "a\nb", "a\rb", "a\x85b", "a\u2028b", "a\x7fb"]
+# and characters drawn as nothing: a zero-width space, a soft hyphen, a word joiner, a BOM, a
+# Hangul filler, a left-to-right mark, a tag character (U+E0001, past U+FFFF)
+LOOKALIKE_KEYS = ["ab", "a\x00b", "a b", "a  b", " ab", "a\tb", "a\nb", "a\rb", "a\x85b", "a\u2028b", "a\x7fb",
+                  "a\u200bb", "a\u00adb", "a\u2060b", "a\ufeffb", "a\u3164b", "a\u200eb", "a\U000e0001b"]
+
+# Unicode 15's Default_Ignorable_Code_Point (DerivedCoreProperties.txt), less what shapes the text
+# around it (ZWNJ, ZWJ, variation selectors, the emoji tag characters U+E0020-U+E007F)
+_IGNORABLE = [(0xAD, 0xAD), (0x34F, 0x34F), (0x61C, 0x61C), (0x115F, 0x1160), (0x17B4, 0x17B5), (0x180B, 0x180F),
+              (0x200B, 0x200B), (0x200E, 0x200F), (0x202A, 0x202E), (0x2060, 0x206F), (0x3164, 0x3164),
+              (0xFEFF, 0xFEFF), (0xFFA0, 0xFFA0), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0000, 0xE001F),
+              (0xE0080, 0xE00FF), (0xE01F0, 0xE0FFF)]
+
+
+def _json_escape(c: str) -> str:
+    if ord(c) <= 0xFFFF:
+        return f"\\u{ord(c):04x}"
+    return "".join(f"\\u{unit:04x}" for unit in struct.unpack(">2H", c.encode("utf-16-be")))
 
 
 def _escaped(text: str) -> str:
-    """``text`` as the page shows it: each control character and bidi override as its JSON escape."""
+    """``text`` as the page shows it: each control character, bidi control and character drawn
+    as nothing as its JSON escape."""
     short = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-    return "".join(short.get(c) or (f"\\u{ord(c):04x}" if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F
-                                    or c in "\u2028\u2029" or "\u202a" <= c <= "\u202e"
-                                    or "\u2066" <= c <= "\u2069" else c) for c in text)
+    return "".join(short.get(c) or (_json_escape(c) if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F
+                                    or c in "\u2028\u2029" or any(a <= ord(c) <= b for a, b in _IGNORABLE)
+                                    else c) for c in text)
 
 
 def _lookalike_block() -> bytes:
@@ -98,6 +116,18 @@ def test_control_characters_and_spaces_are_shown_not_dropped(runtime: Runtime) -
     bomb = runtime.put(builtin.encode(["a\x00" * 40000], "dag-cbor"), "dag-cbor")  # markup is bounded too
     [(status, _, page)] = explorer_get(runtime, f"/explore/{bomb}")
     assert status == 200 and len(page) < 512 * 1024 and "more characters" in page
+
+
+def test_characters_that_shape_text_are_left_as_they_are(runtime: Runtime) -> None:
+    """ZWJ in an emoji sequence and in Devanagari, ZWNJ in Persian, a variation selector and an
+    emoji flag's tag characters draw something (or change what is drawn): not escaped, while a
+    zero-width space beside them is."""
+    shaped = ["\U0001f468\u200d\U0001f469\u200d\U0001f467", "\u0915\u094d\u200d\u0937", "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645",
+              "\u2764\ufe0f", "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"]
+    cid = runtime.put(builtin.encode({k: 1 for k in [*shaped, "\u2764\ufe0f\u200b"]}, "dag-cbor"), "dag-cbor")
+    [(status, _, page)] = explorer_get(runtime, f"/explore/{cid}")
+    keys = re.findall(r"<tr><th>(.*?)</th>", page.split('id="node">', 1)[1])
+    assert status == 200 and sorted(keys) == sorted([*shaped, '\u2764\ufe0f<span class="ctl">\\u200b</span>'])
 
 
 def _kubo_dag_get(tmp: Path, block: bytes, cid: str) -> Any:

@@ -35,10 +35,11 @@ Invariants:
   whose path would be over the gateway's segment limit opens by CID: every link leads to the
   block it names.
 - A value reads as ``ipfs dag get`` (Kubo 0.43.1) writes it: floats in its shortest form (a
-  whole one labelled a float), integers exact, and each control character or bidi override of
-  a string, key, name, the walked path or an error's message (a module's may echo the block)
-  as its JSON escape, marked (HTML would drop a NUL and fold tab and LF into a space; an
-  override would draw a name's end reversed).
+  whole one labelled a float), integers exact, and each control character, bidi control or
+  character drawn as nothing (``_visible``) of a string, key, name, the walked path or an
+  error's message (a module's may echo the block) as its JSON escape, marked (HTML would drop a
+  NUL and fold tab and LF into a space; an override would draw a name's end reversed; ``a``
+  and ``a<U+200B>`` would look the same).
 - Text from a block or a path is isolated for bidi (``unicode-bidi: isolate`` in the CSS): an
   override (U+202E) inside one name cannot reorder the breadcrumbs or headings around it.
 """
@@ -82,17 +83,26 @@ def _e(text: object) -> str:
     return html.escape(display_text(str(text)), quote=True)
 
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# controls, line and paragraph separators, bidi embeddings, overrides, isolates and marks, and the
+# characters drawn as nothing (Unicode's Default_Ignorable_Code_Point, DerivedCoreProperties.txt)
+# except those that shape text: ZWNJ/ZWJ (U+200C-D), variation selectors, emoji tag characters
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+                      "\u200b\u200e\u200f\u2028\u2029\u202a-\u202e\u2060-\u206f\u3164\ufeff\uffa0"
+                      "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e001f\U000e0080-\U000e00ff"
+                      "\U000e01f0-\U000e0fff]")
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _CONTROL_COST = 8
 
 
 def _visible(text: str) -> tuple[str, int]:
-    """``text`` escaped, each control character (C0, DEL, C1, U+2028, U+2029) and bidi embedding,
-    override or isolate (U+202A-U+202E, U+2066-U+2069) as its JSON escape (``\\n``, ``\\u0000``,
-    ``\\u202e``) marked ``ctl``, and how many there were. As text, HTML drops a NUL, turns CR into
-    LF and the page folds tab and LF into one space, so keys ``ab``, ``a<NUL>b``, ``a<TAB>b`` and
-    ``a b`` looked the same (runs of spaces are kept by the CSS, ``pre-wrap``); an override drew
+    """``text`` escaped, each control character (C0, DEL, C1, U+2028, U+2029), bidi embedding,
+    override, isolate or mark (U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C) and each
+    character drawn as nothing (zero-width space, word joiner, BOM, soft hyphen, Hangul fillers;
+    not ZWNJ/ZWJ or variation selectors, which shape the text around them) as its JSON escape
+    (``\\n``, ``\\u0000``, ``\\u202e``, ``\\u200b``) marked ``ctl``, and how many there were.
+    As text, HTML drops a NUL, turns CR into LF and the page folds tab and LF into one space, so
+    keys ``ab``, ``a<NUL>b``, ``a<TAB>b`` and ``a b`` looked the same (runs of spaces are kept by
+    the CSS, ``pre-wrap``), as did ``ab`` and ``a<U+200B>b``; an override drew
     ``invoice<U+202E>fdp.exe`` as ``invoiceexe.pdf`` inside its (isolated) cell."""
     parts, last, count = [], 0, 0
     for found in _CONTROL.finditer(text):
@@ -107,7 +117,12 @@ def _visible(text: str) -> tuple[str, int]:
 
 
 def _unicode_escape(char: str) -> str:
-    return "\\u%04x" % ord(char)
+    """JSON's escape of ``char`` (a surrogate pair past U+FFFF)."""
+    code = ord(char)
+    if code <= 0xFFFF:
+        return "\\u%04x" % code
+    code -= 0x10000
+    return "\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
 
 
 def _href(segments: list[str], origin: str = "") -> str:
