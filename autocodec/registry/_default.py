@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_SET_NAME = "autocodec-default"
 DEFAULT_SET_CAR = Path(__file__).with_name("default-set.car")
-DEFAULT_SET_CID = CID.parse("bafyreicbhd5b2jhb2zcsmfimrrccbp2ukyxmwe3kdhiadoc3lltco6hmim")  # rewritten by tools/make_default_set.py
+DEFAULT_SET_CID = CID.parse("bafyreievcxz7yjx4hlmc34jqa374ojadbrcy56oylizr5dy5cgbsrraj2y")  # rewritten by tools/make_default_set.py
 
 
 def pin_default_set(runtime: "Runtime") -> "PinResult":
