@@ -359,7 +359,7 @@ def page(runtime: "Runtime", target: "Target", origin: str = "", number: int = 1
     try:
         node = runtime.decode_block(target.cid, target.data, verified=True)
         value = target.value if target.remainder else node
-        pager = _pager(value["Links"] if links_paged and isinstance(value, dict) else value, node_number,
+        pager = _pager(value.get("Links", []) if links_paged and isinstance(value, dict) else value, node_number,
                        root + walked, origin)
         shown = renderer.value(value, []) if node_number == number else _node_on_first(root + walked, origin)
         status = 200
