@@ -485,3 +485,40 @@ def test_dag_export_local_only_leaves_out_what_is_missing_as_kubo(kubo: KuboRepo
     ours.out("block", "rm", root)
     assert kubo.ipfs("dag", "export", "--local-only", root, check=False).returncode != 0  # the root must be held
     assert ours.run("dag", "export", "--local-only", root)[0] != 0
+
+
+def _car_cids(car: bytes) -> list[str]:
+    import io
+
+    from autocodec.store import CarReader
+
+    return [str(cid) for cid, _ in CarReader(io.BytesIO(car))]
+
+
+@pytest.mark.parametrize("codec", ["dag-cbor", "dag-json"])
+def test_a_block_that_is_one_link_exports_its_child_where_kubos_export_stops(
+        kubo: KuboRepo, ours: Ours, tmp_path: Path, codec: str) -> None:
+    """A block whose whole value is a link (``{"/": CID}`` at its top, found by a random
+    export differential): Kubo 0.43.1's ``dag export`` writes the block alone (its selector walk
+    explores maps and lists, not a link at a block's top), while its ``dag stat`` counts the
+    child, its ``refs -r`` lists it and its ``pin add`` needs it. Its CAR then fails its own
+    ``dag import`` ("pinning root ... block was not found locally"). Here every walk follows
+    the link: the CAR holds what ``dag stat`` counts, and a fresh Kubo imports and pins it.
+    Kept so a Kubo that changes this is noticed (docs/cli.md, docs/gateway.md)."""
+    child = kubo_out(kubo, "block", "put", "--cid-codec", "raw", stdin=f"one link, {codec}".encode()).decode().strip()
+    assert ours.out("block", "put", "--cid-codec", "raw", stdin=f"one link, {codec}".encode()).decode().strip() == child
+    doc = json.dumps({"/": child}).encode()
+    args = ("dag", "put", "--input-codec", "dag-json", "--store-codec", codec)
+    root = kubo_out(kubo, *args, stdin=doc).decode().strip()
+    assert ours.out(*args, stdin=doc).decode().strip() == root
+    theirs, mine = kubo_out(kubo, "dag", "export", root), ours.out("dag", "export", root)
+    assert _car_cids(theirs) == [root] and _car_cids(mine) == [root, child]
+    assert mine.startswith(theirs)  # the same header and root section, then the child's
+    stat = ("dag", "stat", "--progress=false", "--enc=json", root)
+    assert json.loads(kubo_out(kubo, *stat))["UniqueBlocks"] == json.loads(ours.out(*stat))["UniqueBlocks"] == 2
+    assert kubo_out(kubo, "refs", "-r", root).split() == ours.out("refs", "-r", root).split() == [child.encode()]
+    fresh = [KuboRepo.create(tmp_path / name) for name in ("theirs", "mine")]
+    refused = fresh[0].ipfs("dag", "import", "-", input=theirs, check=False)
+    assert refused.returncode != 0 and b"not found" in refused.stderr
+    fresh[1].ipfs("dag", "import", "-", input=mine)
+    assert root.encode() in fresh[1].ipfs("pin", "ls", "--type=recursive").stdout

@@ -214,6 +214,9 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     cids["loose"] = kubo.ipfs("block", "put", "--cid-codec", "dag-cbor", input=loose).stdout.decode().strip()
     cids["identity"] = "bafkqaf3imvwgy3zaneqgc3janfxgy2lomvscay3jmqfa"  # "hello i am inlined cid\n"
     cids["hello"] = _path_cid(kubo, cids["root"], "subdir/hello.txt")
+    # a block whose whole value is a link: Kubo's CAR stops at it (docs/gateway.md)
+    cids["one-link"] = kubo.ipfs("dag", "put", input=json.dumps({"/": cids["hello"]}).encode()).stdout.decode().strip()
+    one_link = kubo.ipfs("block", "get", cids["one-link"]).stdout
     # a git repository made with git, every object a git-raw block (Kubo decodes git-raw itself)
     from tests._explorer_world import _git_objects
 
@@ -242,6 +245,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for cid, data in git_objects:
             runtime.store.put(cid, data)
         runtime.store.put(CID.parse(cids["loose"]), loose)
+        runtime.store.put(CID.parse(cids["one-link"]), one_link)
         for cid, data in {**PBNODE_ORDER_BLOCKS, **HOSTILE_TAR_BLOCKS}.items():  # IPIP-550's fixtures, on both sides
             runtime.store.put(CID.parse(cid), data)
         # the sniff samples as BLAKE3 CIDs: a raw block in Kubo, a held blob (Bao) here, one CID
@@ -442,6 +446,22 @@ def test_car_of_a_git_dag_walks_the_same_blocks_as_kubo(world: World) -> None:
     assert (kubo.status, ours.status) == (200, 200)
     theirs, mine = car_blocks(kubo.body), car_blocks(ours.body)
     assert len(mine) == 5 and mine == theirs
+
+
+def test_car_of_a_block_that_is_one_link_holds_its_child_where_kubos_stops(world: World) -> None:
+    """A DAG-CBOR block whose whole value is a link: Kubo 0.43.1's CAR (``dag-scope=all``) is
+    the block alone, its selector walk exploring maps and lists, not a link at a block's top
+    (its ``dag stat``, ``refs -r`` and pins follow it; tests/test_dag_kubo.py). Here the CAR
+    holds the child too: the DAG below. ``entity`` and ``block`` are the block alone in both.
+    Kept so a Kubo that changes this is noticed."""
+    kubo, ours = both(world, "/ipfs/{one_link}?format=car")
+    assert (kubo.status, ours.status) == (200, 200)
+    theirs, mine = car_blocks(kubo.body), car_blocks(ours.body)
+    assert [cid for cid, _ in theirs] == [world.cids["one-link"]]
+    assert mine[:1] == theirs and [cid for cid, _ in mine[1:]] == [world.cids["hello"]]
+    for scope in ("entity", "block"):
+        kubo, ours = both(world, "/ipfs/{one_link}?format=car&dag-scope=" + scope)
+        assert car_blocks(ours.body) == car_blocks(kubo.body) == theirs, scope
 
 
 def test_trustless_car_head(world: World) -> None:
