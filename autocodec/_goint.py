@@ -18,9 +18,12 @@ _INT = re.compile(r"[+-]?[0-9]+")
 
 def parse_int64(text: str) -> int | None:
     """``text`` as a base-10 int64, or None where Go's ``ParseInt`` fails."""
-    if not _INT.fullmatch(text) or len(text.lstrip("+-").lstrip("0")) > 19:  # no huge int() either
+    if not _INT.fullmatch(text):
         return None
-    value = int(text)
+    digits = text.lstrip("+-").lstrip("0")  # Go takes any number of leading zeros; int() counts them
+    if len(digits) > 19:
+        return None
+    value = -int(digits or "0") if text[0] == "-" else int(digits or "0")
     return value if -(1 << 63) <= value < 1 << 63 else None
 
 

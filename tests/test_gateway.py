@@ -70,7 +70,7 @@ def test_car_parameters() -> None:
 @pytest.mark.parametrize(("text", "expected"), [
     ("5", 5), ("+5", 5), ("-5", -5), ("-0", 0), ("0" * 30 + "7", 7), (str(2**63 - 1), 2**63 - 1), (str(-2**63), -2**63),
     (str(2**63), None), (" 5", None), ("5 ", None), ("1_0", None), ("\u0663", None), ("", None), ("+", None),
-    ("9" * 5000, None),
+    ("9" * 5000, None), ("0" * 5000, 0), ("-" + "0" * 5000 + "12", -12),  # Go takes any number of leading zeros
 ])
 def test_go_int64(text: str, expected: int | None) -> None:
     """Numbers in requests read as Go's strconv.ParseInt(text, 10, 64) reads them."""

@@ -9,6 +9,7 @@ needs its offline daemon's gateway).
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import subprocess
@@ -84,6 +85,13 @@ def test_a_key_of_another_type_is_refused_naming_the_type(data: bytes, fmt: str,
         import_key(data, fmt)
 
 
+def _ed25519_pkcs8_of(length: int) -> bytes:
+    """A PEM PKCS#8 block of algorithm Ed25519 (OID 1.3.101.112, RFC 8410) whose key is ``length`` bytes."""
+    inner = bytes.fromhex("020100300506032b6570") + bytes([0x04, length + 2, 0x04, length]) + b"\x01" * length
+    der = bytes([0x30, len(inner)]) + inner
+    return b"-----BEGIN PRIVATE KEY-----\n" + base64.encodebytes(der) + b"-----END PRIVATE KEY-----\n"
+
+
 _WRONG_PUBLIC = KUBO_PROTOBUF[:-1] + bytes([KUBO_PROTOBUF[-1] ^ 1])
 
 
@@ -102,6 +110,10 @@ _WRONG_PUBLIC = KUBO_PROTOBUF[:-1] + bytes([KUBO_PROTOBUF[-1] ^ 1])
     (KUBO_PEM.replace(b"PRIVATE KEY", b"PUBLIC KEY"), PEM, "'PUBLIC KEY', not 'PRIVATE KEY'"),
     (KUBO_PEM.replace(b"PRIVATE KEY", b"ENCRYPTED PRIVATE KEY"), PEM, "encrypted PKCS#8"),
     (b"x" * (17 * 1024), PEM, "too large"),
+    # an Ed25519 PKCS#8 key of 31 and 33 bytes: OpenSSL's InternalError, a traceback of `key import`
+    # before (Kubo: "x509: invalid Ed25519 private key length: 31"); found by the key-file fuzz target
+    (_ed25519_pkcs8_of(31), PEM, "(of the wrong length for its type): the file is corrupt"),
+    (_ed25519_pkcs8_of(33), PEM, "(of the wrong length for its type): the file is corrupt"),
 ])
 def test_a_corrupt_key_file_is_invalid_key_file(data: bytes, fmt: str, says: str) -> None:
     with pytest.raises(InvalidKeyFile, match=re.escape(says)):

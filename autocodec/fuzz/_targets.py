@@ -195,6 +195,50 @@ def _dns_seeds() -> tuple[bytes, ...]:
     return tuple(seeds)
 
 
+def _unixfs_data(data: bytes) -> Any:
+    """The UnixFS ``Data`` of a dag-pb node, as every UnixFS reader (cat, ls, get, the gateway) reads it."""
+    from ..unixfs._pb import decode, decode_view
+
+    decode_view(memoryview(data))
+    return decode(data)
+
+
+def _unixfs_seeds() -> tuple[bytes, ...]:
+    from ..unixfs._pb import UnixfsData, encode
+
+    return tuple(encode(d) for d in (
+        UnixfsData(2, b"hello", 5, (3, 2)), UnixfsData(1), UnixfsData(5, b"\x00\x01", fanout=256, hash_type=0x22),
+        UnixfsData(2, b"", 0, (), mode=0o644, mtime=(1577836800, 5)), UnixfsData(4, b"/target")))
+
+
+_RANGE_SIZES = (0, 1, 1000, 1 << 40)
+
+
+def _http_range(data: bytes) -> Any:
+    """A ``Range`` header as the gateway reads it against content of a few sizes; an answer is a
+    span inside the content (or the empty span at its end)."""
+    from ..errors import InvalidInput
+    from ..serve._gateway_error import GatewayError
+    from ..serve._ranges import parse_range
+
+    header = data.decode("latin-1")  # HTTP header values are bytes; aiohttp hands them on as latin-1
+    spans = []
+    for size in _RANGE_SIZES:
+        for head in (False, True):
+            try:
+                span = parse_range(header, size, head=head)
+            except GatewayError as exc:
+                if exc.status not in (400, 416):
+                    raise FuzzFailure(f"http-range: a {exc.status} for {header[:80]!r}") from None
+                continue
+            if span is not None and not (0 <= span[0] <= size and span[1] < size and span[0] <= span[1] + 1):
+                raise FuzzFailure(f"http-range: {span} of {size} bytes for {header[:80]!r}")
+            spans.append(span)
+    if not spans:
+        raise InvalidInput("no size reads this Range header")
+    return spans
+
+
 def _wasm(data: bytes) -> Any:
     from ..loader import inspect_module
 
@@ -222,12 +266,16 @@ def _seeds() -> dict[str, tuple[bytes, ...]]:
         "cid": (str(link).encode(), str(CID.build(0x70, link.multihash, 0)).encode(), b"f" + bytes(link).hex().encode()),
         "wasm": (b"\x00asm\x01\x00\x00\x00", b"\x00asm\x01\x00\x00\x00\x01\x05\x01\x60\x00\x01\x7f"),
         "code": (b"dag-cbor", b"0x71", b"113", b"0x" + b"f" * 20),
+        "range": (b"bytes=0-0", b"bytes=-5, 7-", b"bytes=1-2,4-8,100-", b"bytes=999-1000000000000"),
     }
 
 
 def _targets() -> dict[str, Target]:
     seeds = _seeds()
     from ..codes import codec_code
+    from . import _authority_targets as authority
+
+    ucan_seeds, ipvm_seeds = authority.ucan_seeds(), authority.ipvm_seeds()
 
     return {t.name: t for t in (
         Target("dag-cbor", _codec("dag-cbor"), seeds["cbor"], _reencode("dag-cbor")),
@@ -242,6 +290,14 @@ def _targets() -> dict[str, Target]:
         Target("codec-code", lambda d: codec_code(d.decode("latin-1")), seeds["code"]),
         Target("ipns-record", _ipns_record, _ipns_seeds()),
         Target("dns-answer", _dns_answer, _dns_seeds()),
+        Target("unixfs-data", _unixfs_data, _unixfs_seeds()),
+        Target("http-range", _http_range, seeds["range"]),
+        Target("ucan-token", authority.ucan_token, ucan_seeds),
+        Target("ucan-chain", authority.ucan_chain, ucan_seeds),
+        Target("ucan-policy", authority.ucan_policy, authority.policy_seeds()),
+        Target("ipvm-invocation", authority.invocation, ipvm_seeds),
+        Target("ipvm-receipt", authority.receipt, ipvm_seeds[2:] + ipvm_seeds[:2]),  # receipts first
+        Target("key-file", authority.key_file, authority.key_seeds()),
     )}
 
 

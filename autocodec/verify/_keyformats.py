@@ -106,7 +106,7 @@ def _from_protobuf(data: bytes) -> SigningKey:
 
 
 def _from_pem(data: bytes) -> SigningKey:
-    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.exceptions import InternalError, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
 
     begin = _PEM_BEGIN.search(data)
@@ -126,6 +126,9 @@ def _from_pem(data: bytes) -> SigningKey:
                                  "not Ed25519") from None
     except (ValueError, TypeError) as exc:
         raise InvalidKeyFile(f"the key file's PEM block is not a PKCS#8 private key: {exc}") from None
+    except InternalError:  # OpenSSL's refusal of the key inside (an Ed25519 key not of 32 bytes, for one)
+        raise InvalidKeyFile("the key file's PKCS#8 block holds a private key OpenSSL cannot set up "
+                             "(of the wrong length for its type): the file is corrupt") from None
     return _ed25519_of(key)
 
 
