@@ -313,6 +313,9 @@ def make_app(runtime: "Runtime", *, workers: int = 8, guard: ConnectionGuard | N
     setup_bao(app)
     setup_gateway(app)
     setup_explorer(app)
+    from ._header_values import writable_header_values
+
+    app.on_response_prepare.append(writable_header_values)  # last: after every hook that sets headers
 
     async def on_cleanup(app: web.Application) -> None:
         app[EXECUTOR].shutdown(wait=True, cancel_futures=True)
