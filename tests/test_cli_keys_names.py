@@ -92,6 +92,30 @@ def test_trust_add_refuses_an_empty_code_range(home: Path) -> None:
     assert run_cli(home, "trust", "add", did).stdout.decode().endswith("for codes *\n")  # no --codes: all
 
 
+@pytest.mark.parametrize(("text", "expected"), [
+    ("007", ((7, 7),)), ("08-0x10", ((8, 16),)), ("0" * 5000 + "120", ((120, 120),)),
+    ("9223372036854775807", ((2**63 - 1, 2**63 - 1),)), ("0x" + "0" * 5000 + "78", ((0x78, 0x78),)),
+])
+def test_code_ranges_read_decimal_with_leading_zeros(text: str, expected: tuple[tuple[int, int], ...]) -> None:
+    """``--codes 007`` and ``08`` were a ValueError traceback (``int(text, 0)`` refuses leading
+    zeros); 5,000 digits one too (CPython's int() limit). Codes are read as everywhere else."""
+    assert parse_ranges(text) == expected
+
+
+@pytest.mark.parametrize("text", ["1" * 5000, "0x" + "f" * 5000, "9223372036854775808", "\u0663", "1-\u0663"])
+def test_code_ranges_past_int64_or_in_other_digits_are_refused(text: str) -> None:
+    with pytest.raises(InvalidInput, match="bad code range"):
+        parse_ranges(text)
+
+
+def test_trust_add_with_leading_zeros_in_codes_says_what_it_trusts(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    did = SigningKey.generate().did
+    assert run_cli(home, "trust", "add", did, "--codes", "0120").stdout.decode().endswith("for codes 0x78\n")
+    refused = run_cli(home, "trust", "add", did, "--codes", "1" * 5000, check=False)
+    assert refused.returncode != 0 and b"Traceback" not in refused.stderr and len(refused.stderr.splitlines()) == 1
+
+
 def test_trust_store_refuses_an_empty_range_set(tmp_path: Path) -> None:
     did = SigningKey.generate().did
     assert parse_ranges(None) == ()

@@ -25,7 +25,7 @@ import pytest
 
 from autocodec import CID
 from autocodec.config import FetchLimits
-from autocodec.errors import AutocodecError, FetchError, HashMismatch, InvalidCar, SourceUnavailable
+from autocodec.errors import AutocodecError, FetchError, FetchTooLarge, HashMismatch, InvalidCar, SourceUnavailable
 from autocodec.sources import CarSource, Fetcher, GatewaySource, NodeSource
 from autocodec.store import CarWriter
 from tests._cli import run_cli
@@ -115,6 +115,22 @@ def test_a_peer_closing_mid_body_falls_back_to_the_next_source_without_calling_i
     with Peer(_send(raw)) as cutter:
         assert Fetcher(None, [GatewaySource(cutter.url, limits=SHORT), GatewaySource(honest.url, limits=SHORT)]
                        ).get(CID_RAW) == DATA
+
+
+def test_a_content_length_of_thousands_of_leading_zeros_is_read_as_go_reads_it() -> None:
+    """``Content-Length: 000...041`` (5,000 zeros): http.client and Go's client read it; here the
+    cap check's ``int()`` raised CPython's 4,300-digit ValueError, reported as the gateway being
+    unavailable after three attempts. Found while auditing ``int()`` of received text."""
+    raw = (RAW_HEAD + f"Content-Length: {'0' * 5000}{len(DATA)}\r\n\r\n").encode() + DATA
+    with Peer(_send(raw)) as peer:
+        assert Fetcher(None, [GatewaySource(peer.url, limits=SHORT)]).get(CID_RAW) == DATA
+
+
+def test_a_content_length_past_int64_is_over_the_cap_at_once() -> None:
+    raw = (RAW_HEAD + f"Content-Length: {'9' * 5000}\r\n\r\n").encode() + DATA
+    with Peer(_send(raw)) as peer:
+        with pytest.raises(FetchTooLarge, match="declares a number of 5000 digits of bytes, over the"):
+            Fetcher(None, [GatewaySource(peer.url, limits=SHORT)]).get(CID_RAW)
 
 
 def test_a_car_cut_at_a_section_boundary_is_never_returned_as_the_whole_dag() -> None:

@@ -285,7 +285,7 @@ def _host_port(text: str, url: str) -> tuple[str, int]:
 
 
 def _port(digits: str, url: str) -> int:
-    if not digits.isdigit() or not 0 < int(digits) < 65536:
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 5) or not 0 < int(digits) < 65536:
         raise DnsError(f"not a DNS resolver: {url!r} (port)", hint="write dns://HOST[:PORT]")
     return int(digits)
 

@@ -52,6 +52,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     import http.client
 
+from .._goint import parse_int64
 from .._inputs import need_seconds, need_text
 from ..errors import (FetchCancelled, FetchError, FetchTimeout, FetchTooLarge, InvalidInput, NetworkOffline,
                       SourceUnavailable)
@@ -257,8 +258,9 @@ def _answer(conn: http.client.HTTPConnection, method: str, target: str, body: by
                              "accepted (Accept-Encoding: identity); it was not read",
                              hint="use another source, or turn compression off for this path on that server")
         declared = answer_headers.get("content-length", "")
-        if limit == cap and declared.isdigit() and int(declared) > cap:
-            raise FetchTooLarge(f"{what}: the answer declares {declared} bytes, over the {cap}-byte limit")
+        if limit == cap and _declared_over(declared, cap):
+            said = declared if len(declared) <= 20 else f"a number of {len(declared)} digits of"
+            raise FetchTooLarge(f"{what}: the answer declares {said} bytes, over the {cap}-byte limit")
         out = bytearray()
         while True:
             _tighten(conn, read_timeout, deadline)
@@ -467,3 +469,13 @@ def _reason(exc: BaseException) -> str:
         return "it answered something that is not HTTP (is it the right address, and http or https as it expects?)"
     text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
     return " ".join(str(text).split())[:200]
+
+
+def _declared_over(declared: str, cap: int) -> bool:
+    """Whether a ``Content-Length`` of ASCII digits says more than ``cap`` bytes (leading zeros
+    allowed, as Go's client reads it; a number past int64 is more than any cap, read without an
+    ``int()`` of its thousands of digits). Other texts say nothing here: the body is counted."""
+    if not (declared.isascii() and declared.isdigit()):
+        return False
+    value = parse_int64(declared)
+    return value is None or value > cap

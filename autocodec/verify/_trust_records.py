@@ -15,8 +15,18 @@ from ..cid import CID
 from ..errors import InvalidInput
 from ._documents import CODED_KINDS, Manifest
 
-_RANGE = re.compile(r"\s*(0x[0-9a-fA-F]+|\d+)\s*(?:-\s*(0x[0-9a-fA-F]+|\d+)\s*)?")
+_RANGE = re.compile(r"\s*(0x[0-9a-fA-F]+|[0-9]+)\s*(?:-\s*(0x[0-9a-fA-F]+|[0-9]+)\s*)?")
 _MAX_RANGES = 64
+_TOO_LARGE = 1 << 63
+
+
+def _code(text: str) -> int:
+    """A code as ``_RANGE`` matched it: hexadecimal after ``0x``, else decimal (leading zeros
+    allowed, as everywhere codes are read); ``_TOO_LARGE`` for one past it, without an
+    ``int()`` of thousands of digits."""
+    digits, base = (text[2:], 16) if text.startswith("0x") else (text, 10)
+    digits = digits.lstrip("0") or "0"
+    return _TOO_LARGE if len(digits) > 20 else int(digits, base)
 
 
 def parse_ranges(text: str | None) -> tuple[tuple[int, int], ...]:
@@ -37,9 +47,9 @@ def parse_ranges(text: str | None) -> tuple[tuple[int, int], ...]:
         m = _RANGE.fullmatch(part)
         if not m:
             raise InvalidInput(f"bad code range {part.strip()[:40]!r}", hint="write LO-HI or CODE, e.g. 0x300000-0x3fffff")
-        lo = int(m.group(1), 0)
-        hi = int(m.group(2), 0) if m.group(2) else lo
-        if lo > hi or hi >= 1 << 63:
+        lo = _code(m.group(1))
+        hi = _code(m.group(2)) if m.group(2) else lo
+        if lo > hi or hi >= _TOO_LARGE:
             raise InvalidInput(f"bad code range {part.strip()[:40]!r}: empty or too large")
         out.append((lo, hi))
     if len(out) > _MAX_RANGES:
