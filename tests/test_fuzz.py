@@ -28,7 +28,8 @@ def test_fuzz_target(name: str) -> None:
 
 def test_seeds_are_accepted_by_their_parsers() -> None:
     for name in ("dag-cbor", "dag-cbor-relaxed", "dag-json", "dag-pb", "car", "cid-text", "codec-code", "unixfs-data",
-                 "http-range", "ucan-token", "ucan-chain", "ucan-policy", "ipvm-invocation", "ipvm-receipt", "key-file"):
+                 "http-range", "ucan-token", "ucan-chain", "ucan-policy", "ipvm-invocation", "ipvm-receipt", "key-file",
+                 "ipvm-container", "ucan-signed"):
         target = TARGETS[name]
         target.parse(target.seeds[0])  # a valid seed, or the mutations would only ever test refusals
 

@@ -147,3 +147,75 @@ def key_seeds() -> tuple[bytes, ...]:
     issuer, _ = _keys()
     return tuple(export_key(issuer, fmt) for fmt in FORMATS)
 
+
+def ipvm_container(data: bytes) -> Any:
+    """A pushed job's UCAN container as an executor reads it before running anything: the
+    tokens vouched for from the executor (the fixed issuer), the chain validated, the task read."""
+    from ..config import DEFAULT_LIMITS
+    from ..ipvm._remote import COMMAND, task_of, vouched_container
+    from ..verify import ucan
+
+    executor, _ = _keys()
+
+    def explain(invocation: Any, proofs: list[Any]) -> None:
+        ucan.validate_invocation(invocation, proofs, _NOW, executor=executor.did)
+
+    invocation, proofs, shipped = vouched_container(data, DEFAULT_LIMITS.remote, executor.did, explain, command=COMMAND)
+    ucan.validate_invocation(invocation, proofs, _NOW, executor=executor.did)
+    return task_of(invocation.payload["args"], DEFAULT_LIMITS.ipvm), len(shipped)
+
+
+def container_seeds() -> tuple[bytes, ...]:
+    from ..ipvm import Invocation
+    from ..ipvm._remote import COMMAND, encode_container, task_args
+    from ..verify import ucan
+
+    executor, invoker = _keys()
+    module = builtin.cid_for(b"\x00asm\x01\x00\x00\x00", "raw")
+    grant = ucan.delegate(executor, invoker.did, "/wasm", now=_NOW - 60, policy=[["==", ".function", "add"]])
+    task = Invocation(module, "add", [1, 2])
+    token = ucan.invoke(invoker, executor.did, COMMAND, task_args(task), now=_NOW - 30, proofs=[grant],
+                        audience=executor.did)
+    blocks = [(module, b"\x00asm\x01\x00\x00\x00")]
+    return encode_container([token, grant]), encode_container([token, grant], blocks), encode_container([token])
+
+
+def ucan_signed(data: bytes) -> Any:
+    """Tokens made of fuzzed payloads, signed for real, so the checks past the signature run on
+    them: the input is DAG-CBOR ``{"d": fields, "i": fields}``, each map laid over a valid
+    delegation's (from the fixed issuer) and invocation's (from the fixed audience) payload, both
+    sealed with their keys (the invocation's ``prf`` names the delegation unless ``i`` sets it),
+    then the invocation validated with the delegation for the issuer as executor."""
+    from ..errors import InvalidInput
+    from ..verify import ucan
+
+    value = builtin.decode(data, "dag-cbor")
+    if not isinstance(value, dict) or not all(isinstance(value.get(k, {}), dict) for k in ("d", "i")):
+        raise InvalidInput("a ucan-signed input is a map of d and i, each a map")
+    issuer, audience = _keys()
+    base_dlg, base_inv = _signed_bases()
+    dlg = ucan.seal(issuer, ucan.DELEGATION_TAG, {**base_dlg.payload, **value.get("d", {})})
+    inv_fields = {**base_inv.payload, "prf": [dlg.cid], **value.get("i", {})}
+    inv = ucan.seal(audience, ucan.INVOCATION_TAG, inv_fields)
+    return ucan.validate_invocation(inv, [dlg], _NOW, executor=issuer.did)
+
+
+def _signed_bases() -> tuple[Any, Any]:
+    from ..verify import ucan
+
+    issuer, audience = _keys()
+    root = ucan.delegate(issuer, audience.did, "/fuzz", now=_NOW - 60, policy=[["==", ".n", 7]], expires_in=3600)
+    inv = ucan.invoke(audience, issuer.did, "/fuzz/run", _ARGS, now=_NOW - 30, proofs=[root], audience=issuer.did)
+    return root, inv
+
+
+def signed_seeds() -> tuple[bytes, ...]:
+    cases: list[dict[str, Any]] = [
+        {},
+        {"d": {"pol": [["all", ".a", ["or", [["==", ".", 1], ["like", ".b", "t*t"]]]], ["!=", ".l", 0]]}},
+        {"d": {"cmd": "/", "nbf": _NOW - 1}, "i": {"cmd": "/fuzz", "args": {"n": 7, "x": [[[]]]}}},
+        {"i": {"exp": None, "meta": {"k": b"v"}, "nonce": b"\x00" * 12}},
+        {"d": {"sub": None}, "i": {"prf": []}},
+    ]
+    return tuple(builtin.encode(case, "dag-cbor") for case in cases)
+

@@ -298,6 +298,8 @@ def _targets() -> dict[str, Target]:
         Target("ipvm-invocation", authority.invocation, ipvm_seeds),
         Target("ipvm-receipt", authority.receipt, ipvm_seeds[2:] + ipvm_seeds[:2]),  # receipts first
         Target("key-file", authority.key_file, authority.key_seeds()),
+        Target("ipvm-container", authority.ipvm_container, authority.container_seeds()),
+        Target("ucan-signed", authority.ucan_signed, authority.signed_seeds()),
     )}
 
 
