@@ -45,6 +45,8 @@ class World:
     dnslink: tuple[str, ...]
     paths: tuple[str, ...] = ()
     """Paths that lead somewhere (``/ipfs/...``), for requests that get past the first step."""
+    containers: tuple[bytes, ...] = ()
+    """UCAN containers for ``/ipvm/invoke`` and ``/ipvm/revoke``, signed with the home's executor key."""
 
 
 def _build(rt: object, folder: Path) -> World:
@@ -105,7 +107,26 @@ def _build(rt: object, folder: Path) -> World:
              "json": ("",), "cbor-plain": ("",), "raw": ("",), "identity": ("", "id"), "git": ("",), "blob": ("",)}
     paths = tuple(f"/ipfs/{roots[name]}/{urllib.parse.quote(step)}".rstrip("/") if step else f"/ipfs/{roots[name]}"
                   for name, steps in walks.items() for step in steps)
-    return World(roots, ("site.example", "files.example", "loop.example", "broken.example"), paths)
+    return World(roots, ("site.example", "files.example", "loop.example", "broken.example"), paths,
+                 _containers(runtime, leaf))
+
+
+def _containers(runtime: object, module: object) -> tuple[bytes, ...]:
+    """A job pushed under a grant from the home's executor, the same job without its grant, and
+    the executor's revocation of that grant (each request body is a mutation of one of them)."""
+    from autocodec.ipvm import Invocation, executor_key
+    from autocodec.ipvm._remote import COMMAND, encode_container, task_args
+    from autocodec.verify import SigningKey
+    from autocodec.verify import ucan
+
+    executor, invoker = executor_key(runtime.home), SigningKey.generate()  # type: ignore[attr-defined]
+    now = int(time.time())
+    grant = ucan.delegate(executor, invoker.did, "/wasm", now=now - 60, expires_in=10**6,
+                          policy=[["==", ".function", "run"]])
+    job = ucan.invoke(invoker, executor.did, COMMAND, task_args(Invocation(module, "run", [1, "x"])),  # type: ignore[arg-type]
+                      now=now - 30, proofs=[grant], audience=executor.did, expires_in=10**6)
+    revoke = ucan.revocation(executor, grant, now=now - 10)
+    return encode_container([job, grant]), encode_container([job]), encode_container([revoke, grant])
 
 
 @contextmanager
@@ -242,15 +263,15 @@ def _path(rng: random.Random, world: World) -> str:
     return path
 
 
-def _mutated(rng: random.Random, target: bytes) -> bytes:
-    """``target`` with a few bytes changed (raw: a hostile client sends any byte but the line's
-    own separators, which would only end the request line early)."""
+def _mutated(rng: random.Random, target: bytes, keep: bytes = b" \r\n") -> bytes:
+    """``target`` with a few bytes changed (never to one of ``keep``: in a request line a hostile
+    client sends any byte but the line's own separators, which would only end the line early)."""
     raw = bytearray(target)
     for _ in range(rng.randrange(1, 4)):
         if not raw:
             break
         at = rng.randrange(len(raw))
-        raw[at:at + 1] = bytes([rng.choice([b for b in range(256) if b not in b" \r\n"])]) if rng.random() < 0.7 else b""
+        raw[at:at + 1] = bytes([rng.choice([b for b in range(256) if b not in keep])]) if rng.random() < 0.7 else b""
     return bytes(raw)
 
 
@@ -295,7 +316,27 @@ class Outcome:
     problem: str
 
 
-def _exchange(url: str, method: str, target: bytes, headers: dict[str, str]) -> tuple[int, list[bytes], bytes]:
+def _post(rng: random.Random, world: World) -> tuple[str, bytes, dict[str, str]]:
+    """A POST to an executor's route: a signed container, mutated now and then, or other bytes."""
+    path = rng.choice(["/ipvm/invoke", "/ipvm/invoke", "/ipvm/revoke", "/ipvm/revoke?relayed=1",
+                       "/ipvm/revoke?relayed=" + ZEROS, "/admin/refresh"])
+    body = rng.choice(world.containers) if world.containers else b""
+    shape = rng.randrange(5)
+    if shape == 0:
+        body = _mutated(rng, body, keep=b"")
+    elif shape == 1:
+        body = rng.randbytes(rng.choice([0, 1, 9, 300]))
+    elif shape == 2:
+        body = body[:rng.randrange(len(body) + 1)]
+    headers = {} if rng.random() < 0.3 else {"Content-Type": rng.choice(
+        ["application/vnd.ipld.dag-cbor", "application/vnd.ipld.dag-cbor; charset=x", "text/plain", "", ";"])}
+    if rng.random() < 0.2:
+        headers["Origin"] = "https://example.com"
+    return path, body, headers
+
+
+def _exchange(url: str, method: str, target: bytes, headers: dict[str, str],
+              body: bytes = b"") -> tuple[int, list[bytes], bytes]:
     """One request sent as raw bytes on a new connection (``Connection: close``): the status,
     the header lines and the body as they came. Raises ``OSError``/``ValueError`` when no answer came."""
     parsed = urllib.parse.urlsplit(url)
@@ -303,9 +344,11 @@ def _exchange(url: str, method: str, target: bytes, headers: dict[str, str]) -> 
     if not any(name.lower() == "host" for name in headers):
         lines.append(f"Host: {parsed.netloc}".encode())
     lines += [f"{name}: {value}".encode("utf-8") for name, value in headers.items()]
+    if method == "POST":
+        lines.append(f"Content-Length: {len(body)}".encode())
     lines.append(b"Connection: close")
     with socket.create_connection((parsed.hostname, parsed.port), timeout=REQUEST_BOUND_S) as sock:
-        sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
+        sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n" + body)
         deadline = time.monotonic() + REQUEST_BOUND_S
         got = bytearray()
         while time.monotonic() < deadline:
@@ -340,14 +383,19 @@ def run(requests: int, seed: int, statuses: Counter[int] | None = None) -> list[
     statuses = Counter() if statuses is None else statuses
     with served_world() as (url, log_path, world):
         for _ in range(requests):
-            method = rng.choice(["GET"] * 6 + ["HEAD"] * 2 + ["OPTIONS", "POST", "PUT", "DELETE"])
-            path = _path(rng, world) + _query(rng)
-            target = path.encode("utf-8", "surrogatepass")
-            if rng.random() < 0.15:
-                target = _mutated(rng, target)
-            headers = _headers(rng, world)
+            method = rng.choice(["GET"] * 6 + ["HEAD"] * 2 + ["OPTIONS", "POST", "POST", "PUT", "DELETE"])
+            sent = b""
+            if method == "POST" and rng.random() < 0.7:
+                path, sent, headers = _post(rng, world)
+                target = path.encode()
+            else:
+                path = _path(rng, world) + _query(rng)
+                target = path.encode("utf-8", "surrogatepass")
+                if rng.random() < 0.15:
+                    target = _mutated(rng, target)
+                headers = _headers(rng, world)
             try:
-                status, header_lines, body = _exchange(url, method, target, headers)
+                status, header_lines, body = _exchange(url, method, target, headers, sent)
                 problem = _problem(status, header_lines, body)
                 statuses[status] += 1
             except (OSError, ValueError, IndexError) as exc:
