@@ -137,7 +137,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media is not None and (location := _content_location(request, media, params)) is not None:
         request[_CONTENT_LOCATION] = location
     if media is not None and media not in _SERVED:  # an explicit type this gateway has no answer in
-        if "If-None-Match" in request.headers:  # Kubo answers If-None-Match first (its ETag names the type)
+        if request.headers.get("If-None-Match"):  # Kubo answers If-None-Match first (its ETag names the type)
             early = _early_not_modified(request, await _run(request, _locate, request, runtime, path), media)
             if early is not None:
                 return early
@@ -145,7 +145,9 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media == IPNS_RECORD:  # Kubo's words
         raise GatewayError(400, f"{shown(_asked_path(request))} is not an IPNS link")
     car = _car.car_params(request.query, params) if media == CAR else None
-    if media is None and "If-None-Match" not in request.headers:
+    if media is None and not (request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since")):
+        # boxo resolves the path first when either is there (handleIfNoneMatch, handleIfModifiedSince;
+        # an empty one is none, Go's Header.Get): a missing path is then a 404 before any Range is read
         _defaults_range_check(request)
     try:
         target: Target = await _run(request, _locate, request, runtime, path)

@@ -101,10 +101,11 @@ def _early_not_modified(request: web.Request, target: Target, media: str | None)
     (``*`` does), its listing's or its HTML view's (``_dag_page_etag``, of any block, as Kubo);
     the 304 carries the validator matched and its 200's Cache-Control (none for the view's),
     nothing else. None otherwise: the handlers check their own validators, a
-    file's as Go's content server does (``_preconditions``). (boxo's early If-Modified-Since
+    file's as Go's content server does (``_preconditions``). An empty header is none, as boxo
+    reads it (Go's ``Header.Get``). (boxo's early If-Modified-Since
     check reads a modification time its path resolution never sets, so Kubo answers it only
     for files; so does this server.)"""
-    if "If-None-Match" in request.headers:
+    if request.headers.get("If-None-Match"):
         for etag, cache in ((format_etag(target.cid, media), IMMUTABLE), (_listing_etag(target.cid), LISTING_CACHE),
                             (_dag_page_etag(target.cid), None)):  # Kubo's DagIndex 304: its ETag alone
             if not_modified(request, etag):
