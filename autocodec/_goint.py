@@ -117,6 +117,13 @@ def atoi_refusal(text: str) -> str | None:
     return None if isinstance(reason, int) else _words("Atoi", text, reason)
 
 
+def parse_int64_refusal(text: str) -> str | None:
+    """Go's ``strconv.ParseInt(text, 10, 64)`` error for ``text``, as Kubo prints it
+    (``strconv.ParseInt: parsing "x": invalid syntax``); None where ``parse_int64`` reads it."""
+    reason = _scan(text, 64, signed=True, base0=False)
+    return None if isinstance(reason, int) else _words("ParseInt", text, reason)
+
+
 def _words(func: str, text: str, reason: str) -> str:
     from ._gotext import go_quote
 

@@ -10,7 +10,7 @@ codec's links. All take a *source* with ``get``/``decode_block``/``links``: a ``
 from __future__ import annotations
 
 from ._path import DagPath, base_of, parse_path
-from ._resolve import BlockSource, Resolved, UnknownUnixfsType, block_at, resolve, resolve_cid
+from ._resolve import BlockSource, Resolved, UnknownUnixfsType, UnreadableListIndex, block_at, resolve, resolve_cid
 from ._walk import DagStat, DagStatSummary, Exported, WalkSource, export_car, runtime_links, stat, walk
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Exported",
     "Resolved",
     "UnknownUnixfsType",
+    "UnreadableListIndex",
     "WalkSource",
     "base_of",
     "block_at",

@@ -84,10 +84,18 @@ def step(value: Any, segment: str, cid: CID, inside: list[str]) -> Any:
         index = parse_int64(segment)  # as go-ipld-prime reads an index: "+1", "01" and "-0" too
         if index is not None and 0 <= index < len(value):
             return value[index]
-        raise PathNotFound(f"no index {segment!r} in the list of {len(value)} at {_where(cid, inside)}")
+        missing = PathNotFound if index is not None else UnreadableListIndex
+        raise missing(f"no index {segment!r} in the list of {len(value)} at {_where(cid, inside)}")
     kind = _kind(value)
     article = "an" if kind[0] in "aeiou" else "a"
     raise PathNotFound(f"{_where(cid, inside)} is {article} {kind}; it has no {segment!r} below it")
+
+
+class UnreadableListIndex(PathNotFound):
+    """A path segment into a list that is no int64 at all (``old``, ``1.0``, 20 digits), where one
+    that is an index past the list's end is a plain ``PathNotFound``: go-ipld-prime tells the two
+    apart (``invalid segment for lookup on a list``), and Kubo's gateway answers this one with a
+    500, the other with a 404."""
 
 
 class UnknownUnixfsType(InvalidBlock):

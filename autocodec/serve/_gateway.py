@@ -69,7 +69,7 @@ from ._gateway_error import GatewayError
 from ._gateway_failure import failure_response
 from ._gateway_files import _path_response
 from ._gateway_headers import _CORS, _base_headers, _content_headers, _early_not_modified
-from ._gateway_locate import _EMPTY_IDENTITY, HELD_BLOCK, MissingPath, Target, _locate, _stored
+from ._gateway_locate import _EMPTY_IDENTITY, HELD_BLOCK, MissingPath, Target, UnreadableSegment, _locate, _stored
 from ._gateway_request import (content_root, converting, invalid_path_text, unclean_path, only_if_cached,
                                origin_isolated, refuse_service_worker)
 from ._gateway_site import _redirected
@@ -145,7 +145,8 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
     if media == IPNS_RECORD:  # Kubo's words
         raise GatewayError(400, f"{shown(_asked_path(request))} is not an IPNS link")
     car = _car.car_params(request.query, params) if media == CAR else None
-    if media is None and not (request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since")):
+    defaults = media in (None, JSON, CBOR)  # boxo's serveDefaults: no format, or the generic json/cbor
+    if defaults and not (request.headers.get("If-None-Match") or request.headers.get("If-Modified-Since")):
         # boxo resolves the path first when either is there (handleIfNoneMatch, handleIfModifiedSince;
         # an empty one is none, Go's Header.Get): a missing path is then a 404 before any Range is read
         _defaults_range_check(request)
@@ -162,6 +163,8 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
             return await _path_response(request, runtime, target, raw_path.endswith("/"))
         if media != CAR:
             raise
+        if isinstance(exc, UnreadableSegment) and exc.last:  # Kubo's CAR: this 500, no blocks (boxo's GetCAR)
+            raise GatewayError(500, f"failed to resolve {go_escape_ascii(_asked_path(request))}: {exc.reason}") from None
         # Kubo streams the blocks up to the missing link (a CAR a client can verify), root: empty identity
         target = Target(path, exc.roots[:1], exc.blocks, _EMPTY_IDENTITY, b"", (), None)
         assert car is not None
@@ -171,7 +174,7 @@ async def _ipfs(request: web.Request, runtime: "Runtime") -> web.StreamResponse:
         return await _car_response(request, runtime, target, car)
     if (early := _early_not_modified(request, target, media)) is not None:
         return early
-    if media is None:
+    if defaults:
         _defaults_range_check(request)
     if media == RAW:  # a path ending inside a block's value: that block, as Kubo answers
         return _raw_response(request, target)

@@ -29,6 +29,8 @@ def status_for_gateway(exc: BaseException) -> int:
 
     if isinstance(exc, GatewayError):
         return exc.status
+    if isinstance(status := getattr(exc, "gateway_status", None), int):  # an error that knows Kubo's status
+        return status
     if isinstance(exc, (errors.InvalidCID, errors.InvalidPath)):
         return 400
     if isinstance(exc, (errors.WeakDigest, errors.DigestTooLong)):

@@ -21,7 +21,7 @@ from ..cid import CID
 from ..dag import UnknownUnixfsType
 from ._error_page import error_response, plain_response
 from ._gateway_error import GatewayError, status_for_gateway
-from ._gateway_locate import MissingPath
+from ._gateway_locate import NO_PROVIDERS, MissingPath
 from ._gateway_request import BEFORE_HANDLERS
 from ._gateway_view import _asked_path
 from ._paths import content_path, shown
@@ -56,7 +56,6 @@ def failure_response(request: web.Request, runtime: "Runtime", exc: Exception) -
 
 
 _OFFLINE_MISS = "block was not found locally (offline): ipld: could not find {}"
-_NO_PROVIDERS = "retrieval: no providers found for the CID (phase: path resolution)"  # boxo's retrieval state
 
 
 def _offline_missing_root(request: web.Request, text: str) -> str:
@@ -71,4 +70,4 @@ def _offline_missing_root(request: web.Request, text: str) -> str:
         return text
     if text != _OFFLINE_MISS.format(root):
         return text
-    return f"failed to resolve {go_escape_ascii(_asked_path(request))}: {text}: {_NO_PROVIDERS}"
+    return f"failed to resolve {go_escape_ascii(_asked_path(request))}: {text}: {NO_PROVIDERS}"

@@ -5,7 +5,8 @@ Invariants:
   only from the sources the server was started with) or, with ``stored_only``, from the store
   alone; a block the request carries (``HELD_BLOCK``) was verified by its holder.
 - Paths are bounded: more than ``MAX_SEGMENTS`` segments is a 400 before any block is read.
-- A segment that names nothing is ``MissingPath`` (Kubo's words), carrying the blocks read up to it.
+- A segment that names nothing is ``MissingPath`` (Kubo's words), carrying the blocks read up to it;
+  one into a list that is no int64 at all, ``UnreadableSegment`` (Kubo's 500).
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .. import errors
+from .._goint import parse_int64_refusal
 from .._gotext import go_quote
 from ..cid import CID
-from ..dag import DagPath
+from ..dag import DagPath, UnreadableListIndex
 from ..dag import resolve as resolve_path
 from ._gateway_error import GatewayError
 
@@ -27,6 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..registry import Runtime
 
 MAX_SEGMENTS = 64
+NO_PROVIDERS = "retrieval: no providers found for the CID (phase: path resolution)"  # boxo's retrieval state
 
 
 _EMPTY_IDENTITY = CID(bytes.fromhex("01550000"))  # raw, identity multihash of no bytes
@@ -43,6 +46,22 @@ class MissingPath(errors.PathNotFound):
         super().__init__(f"no link named {go_quote(segment)} under {under}", hint=exc.hint)
         self.blocks = blocks
         self.roots = roots
+
+
+class UnreadableSegment(MissingPath):
+    """A segment into a list that is no int64 (``dag.UnreadableListIndex``): Kubo's 500, in its
+    words (go-ipld-prime's, then Go's ``ParseInt``'s, then boxo's retrieval state)."""
+
+    gateway_status = 500
+
+    def __init__(self, exc: errors.PathNotFound, blocks: list[tuple[CID, bytes]], roots: list[CID],
+                 segment: str, under: CID) -> None:
+        self.reason = f"invalid segment for lookup on a list: {go_quote(segment)}: {parse_int64_refusal(segment)}"
+        errors.PathNotFound.__init__(self, f"{self.reason}: {NO_PROVIDERS}", hint=exc.hint)
+        self.blocks = blocks
+        self.roots = roots
+        self.last = False
+        """Whether the segment is the path's last (Kubo's CAR is then this 500, else the blocks up to it)."""
 
 
 @dataclass
@@ -101,10 +120,14 @@ def locate(runtime: "Runtime", path: DagPath, *, stored_only: bool = False,
         return Target(path, [path.root], [], path.root, data, (), None)
     found = resolve_path(rec, DagPath("ipfs", path.root, (), path.root_text), limits=runtime.limits)
     roots = [path.root]
-    for segment in path.segments:
+    for at, segment in enumerate(path.segments):
         try:
             found = resolve_path(rec, DagPath("ipfs", found.cid, (*found.remainder, segment), str(found.cid)),
                                  limits=runtime.limits)
+        except UnreadableListIndex as exc:
+            unreadable = UnreadableSegment(exc, rec.blocks, roots, segment, found.cid)
+            unreadable.last = at == len(path.segments) - 1
+            raise unreadable from None
         except errors.PathNotFound as exc:
             raise MissingPath(exc, rec.blocks, roots, segment, found.cid) from None
         roots.append(found.cid)
