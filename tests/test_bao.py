@@ -342,6 +342,24 @@ def test_cli_bad_arguments_are_one_line(cli: Any, tmp_path: Path) -> None:
     assert exc.value.code == 1  # a usage error, as Kubo 0.43.1
 
 
+def test_cli_offsets_read_as_the_reference_reads_them(cli: Any, tmp_path: Path) -> None:
+    """The reference tool reads START and COUNT as Rust's u64 does: decimal, leading zeros
+    allowed; a ``0x`` prefix is this CLI's extension; past 2^64-1 is a usage error."""
+    src, enc = tmp_path / "src", tmp_path / "enc"
+    data = bytes(range(256)) * 40
+    src.write_bytes(data)
+    assert cli("encode", str(src), str(enc))[0] == 0
+    _, h, _ = cli("hash", str(src))
+    h = h.split()[0].decode()
+    for start, count in (("007", "0010"), ("0x7", "0xa"), ("0" * 5000 + "7", "10")):
+        code, out, _ = cli("decode", h, str(enc), "--start", start, "--count", count)
+        assert code == 0 and out == data[7:17], (start[:8], count)
+    for too_big in ("18446744073709551616", "0" * 3 + "9" * 21, "1" * 5000):
+        with pytest.raises(SystemExit) as exc:
+            cli("decode", h, str(enc), "--start", too_big)
+        assert exc.value.code == 1
+
+
 def test_cli_decode_keeps_only_verified_bytes(cli: Any, tmp_path: Path) -> None:
     """A stream (stdout) gets the bytes verified before the bad chunk; a file OUTPUT is put in
     place only when the whole content verified, so a failed decode leaves none (a prefix under

@@ -29,11 +29,16 @@ EPILOG = """examples:
 
 
 def _count(text: str) -> int:
-    """A byte offset or count: an integer from 0 to 2^64-1 (``0x``, ``0o``, ``0b`` prefixes too)."""
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
+    """A byte offset or count: an integer from 0 to 2^64-1, decimal as the reference tool reads it
+    (leading zeros allowed) or with a ``0x``, ``0o``, ``0b`` prefix."""
+    if text.isascii() and text.isdigit():
+        significant = text.lstrip("0")
+        value = int(significant or "0") if len(significant) <= 20 else 1 << 64
+    else:
+        try:
+            value = int(text, 0)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
     if not 0 <= value < 1 << 64:
         raise argparse.ArgumentTypeError("must be between 0 and 2^64-1")
     return value
