@@ -354,7 +354,8 @@ def test_cli_offsets_read_as_the_reference_reads_them(cli: Any, tmp_path: Path) 
     for start, count in (("007", "0010"), ("0x7", "0xa"), ("0" * 5000 + "7", "10")):
         code, out, _ = cli("decode", h, str(enc), "--start", start, "--count", count)
         assert code == 0 and out == data[7:17], (start[:8], count)
-    for too_big in ("18446744073709551616", "0" * 3 + "9" * 21, "1" * 5000):
+    assert cli("encode", str(src), "--outboard", str(tmp_path / "ob4"), "--group-log", "04")[0] == 0
+    for too_big in ("18446744073709551616", "0" * 3 + "9" * 21, "1" * 5000, "0x1" + "0" * 16):
         with pytest.raises(SystemExit) as exc:
             cli("decode", h, str(enc), "--start", too_big)
         assert exc.value.code == 1

@@ -34,3 +34,18 @@ def or_default(default: str) -> Callable[[str], str]:
         return text or default
 
     return read
+
+
+def whole_number(text: str) -> int | None:
+    """A number as an option gives it: decimal with leading zeros allowed (as Go's and Rust's
+    parsers read it) or after a ``0x``/``0o``/``0b`` prefix; None for anything else. A number
+    past 2^64 by its digits alone comes back as 2^64 without ``int()`` of its thousands of
+    digits: callers check the range."""
+    body, base = text, 10
+    if text[:2].lower() in ("0x", "0o", "0b"):
+        body, base = text[2:], {"x": 16, "o": 8, "b": 2}[text[1].lower()]
+    digits = "0123456789abcdef"[:base]
+    if not body or any(c not in digits for c in body.lower()):
+        return None
+    significant = body.lstrip("0") or "0"
+    return int(significant, base) if len(significant) <= 64 else 1 << 64

@@ -13,6 +13,8 @@ import contextlib
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, TypeVar, cast
 
+from ._options import whole_number
+
 
 EPILOG = """examples:
   autocodec bao hash big.iso                          # the BLAKE3 (= Bao) root hash, hex
@@ -31,14 +33,9 @@ EPILOG = """examples:
 def _count(text: str) -> int:
     """A byte offset or count: an integer from 0 to 2^64-1, decimal as the reference tool reads it
     (leading zeros allowed) or with a ``0x``, ``0o``, ``0b`` prefix."""
-    if text.isascii() and text.isdigit():
-        significant = text.lstrip("0")
-        value = int(significant or "0") if len(significant) <= 20 else 1 << 64
-    else:
-        try:
-            value = int(text, 0)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes") from None
+    value = whole_number(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of bytes")
     if not 0 <= value < 1 << 64:
         raise argparse.ArgumentTypeError("must be between 0 and 2^64-1")
     return value
@@ -118,10 +115,9 @@ def _seconds(text: str) -> float:
 
 
 def _group_log(text: str) -> int:
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    value = whole_number(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number")
     if not 0 <= value <= 8:
         raise argparse.ArgumentTypeError("a chunk group log is 0..8 (groups of 1 to 256 chunks)")
     return value

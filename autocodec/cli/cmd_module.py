@@ -13,7 +13,7 @@ import json
 import sys
 from typing import Any
 from ._actions import command_with_actions
-from ._options import nonempty
+from ._options import nonempty, whole_number
 
 EPILOG = """examples:
   autocodec module new --lang zig --kind codec my-codec
@@ -26,10 +26,9 @@ EPILOG = """examples:
 
 def _code_number(text: str) -> int:
     """``--code``: a multicodec code, decimal or 0x hex."""
-    try:
-        value = int(text, 0)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a code number (give e.g. 0x300001 or 3145729)") from None
+    value = whole_number(text)
+    if value is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a code number (give e.g. 0x300001 or 3145729)")
     if not 0 <= value < 1 << 63:
         raise argparse.ArgumentTypeError(f"{text!r} is out of range (a code is between 0 and 2^63-1)")
     return value
