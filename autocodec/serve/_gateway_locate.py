@@ -55,12 +55,12 @@ class UnreadableSegment(MissingPath):
     gateway_status = 500
 
     def __init__(self, exc: errors.PathNotFound, blocks: list[tuple[CID, bytes]], roots: list[CID],
-                 segment: str, under: CID) -> None:
+                 segment: str, *, last: bool) -> None:
         self.reason = f"invalid segment for lookup on a list: {go_quote(segment)}: {parse_int64_refusal(segment)}"
         errors.PathNotFound.__init__(self, f"{self.reason}: {NO_PROVIDERS}", hint=exc.hint)
         self.blocks = blocks
         self.roots = roots
-        self.last = False
+        self.last = last
         """Whether the segment is the path's last (Kubo's CAR is then this 500, else the blocks up to it)."""
 
 
@@ -125,9 +125,7 @@ def locate(runtime: "Runtime", path: DagPath, *, stored_only: bool = False,
             found = resolve_path(rec, DagPath("ipfs", found.cid, (*found.remainder, segment), str(found.cid)),
                                  limits=runtime.limits)
         except UnreadableListIndex as exc:
-            unreadable = UnreadableSegment(exc, rec.blocks, roots, segment, found.cid)
-            unreadable.last = at == len(path.segments) - 1
-            raise unreadable from None
+            raise UnreadableSegment(exc, rec.blocks, roots, segment, last=at == len(path.segments) - 1) from None
         except errors.PathNotFound as exc:
             raise MissingPath(exc, rec.blocks, roots, segment, found.cid) from None
         roots.append(found.cid)
