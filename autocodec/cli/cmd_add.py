@@ -469,6 +469,8 @@ def _stdin_wrapped(adder: Any, link: Any, cleaned: str, parts: list[str]) -> lis
 
 def run_cat(args: argparse.Namespace) -> int:
     paths: list[str] = args.cid
+    if args.length == 0:  # Kubo 0.43.1's cat returns before reading any path: nothing, exit 0
+        return 0
     if len(paths) == 1 and _may_be_bao(paths[0]):
         from .cmd_bao import cat_blake3  # a BLAKE3 CID kept as a Bao blob streams verified (issue 23)
 
