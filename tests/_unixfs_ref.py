@@ -57,7 +57,7 @@ _FLAGS = {  # AddOptions field -> Kubo flag
     "max_directory_links": "--max-directory-links", "max_hamt_fanout": "--max-hamt-fanout",
     "inline": "--inline", "inline_limit": "--inline-limit",
     "preserve_mode": "--preserve-mode",
-    "preserve_mtime": "--preserve-mtime", "mode": "--mode",
+    "preserve_mtime": "--preserve-mtime", "mode": "--mode", "follow_symlinks": "--dereference-symlinks",
 }
 
 
@@ -68,6 +68,8 @@ def kubo_flags(options: dict[str, Any]) -> list[str]:
             out += [f"--mtime={value[0]}", f"--mtime-nsecs={value[1]}"]
         elif key == "mode":
             out.append(f"--mode=0o{value:o}")
+        elif key == "ignore":  # a rule each
+            out += [f"--ignore={rule}" for rule in value]
         else:
             out.append(f"{_FLAGS[key]}={str(value).lower() if isinstance(value, bool) else value}")
     return out
