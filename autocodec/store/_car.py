@@ -209,9 +209,10 @@ class CarReader:
             outer = 2
         elif version == 1:
             outer = 1
-        elif version == 2:  # a header saying 2 that is not the 11-byte CARv2 pragma
-            raise InvalidCar("malformed CAR: its header says version 2, but a CARv2 file starts with the 11-byte "
-                             "CARv2 pragma, followed by its own header (this one has roots or other fields)")
+        elif version == 2:  # a header saying 2 that is not the 11-byte CARv2 pragma (go-car takes it: bounds.md)
+            raise InvalidCar(f"malformed CAR: its header says version 2, but a CARv2 file starts with the 11-byte "
+                             f"CARv2 pragma, followed by its own header (this header is {self._in.offset} bytes "
+                             "written otherwise)")
         else:
             raise InvalidCar(f"unsupported CAR version {header.get('version')!r} (autocodec reads CARv1 and CARv2)")
         roots = header.get("roots")

@@ -1,0 +1,184 @@
+"""Seeded differential fuzzing of CAR import against Kubo v0.43.1: structure-aware CAR mutants
+(``tests/_car_mutants.py``: CARv1 and CARv2, headers, roots, section lengths, CIDs of every
+shape, blocks not matching their CID, cuts at structural boundaries, byte flips, trailing bytes)
+imported by Kubo's ``ipfs dag import --stats`` (``--pin-roots=false`` for most; pinning roots or
+``--enc=json`` for some) on a fresh offline repo, and by ``autocodec dag import`` with the same
+flags (the CLI's ``main`` with real file descriptors, all cases in one interpreter:
+``tests/_cli_batch.py``) on a fresh home.
+
+Each case's blocks are salted from the seed, so no earlier case stored them and one repo and one
+home serve every case. Compared: accepted by both with the same stdout (stats, and roots when
+pinned; lines as a set, Kubo lists roots in map order), or refused by both (here with a one-line
+error, never a traceback); then, once every case ran, the blocks each store gained (``refs
+local``, as multihashes): a block only one side holds must come from a case that failed on
+some side (a failed import keeps its verified prefix here, and a timing-dependent part of it in
+Kubo: docs/bounds.md). Other outcomes must be a difference documented in docs/bounds.md
+(``documented`` names it, case by case), or the test fails and prints the mutants.
+
+A longer run: ``.venv/bin/python -m tests.test_car_import_kubo CASES SEED`` (docs/fuzzing.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from autocodec.cid import CID
+from tests import _car_mutants as M
+from tests._kubo import KuboRepo, require_kubo
+
+pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
+
+BATCH = Path(__file__).resolve().parent / "_cli_batch.py"
+SUITE_CASES, SUITE_SEED = 300, 0
+
+
+@dataclass
+class Run:
+    code: int
+    out: bytes
+    err: bytes
+
+
+@dataclass
+class Tally:
+    cases: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    differences: list[dict[str, object]] = field(default_factory=list)
+    outcomes: list[tuple[int, int, str]] = field(default_factory=list)  # per case: Kubo's, our exit, Kubo's error
+
+
+def flags(mutant: M.Mutant) -> list[str]:
+    return (["--stats"] if mutant.pin else ["--pin-roots=false", "--stats"]) + (["--enc=json"] if mutant.json else [])
+
+
+def documented(mutant: M.Mutant, theirs: Run, our: Run) -> str | None:
+    """The name of the documented difference (docs/bounds.md) this outcome is, or None."""
+    if theirs.code and not our.code and b"no decoder registered for multicodec code" in theirs.err:
+        # a block of a codec with no builtin decoder is stored undecoded here ("Where Kubo's answer differs")
+        return "codec without a builtin decoder stored"
+    if not theirs.code and our.code and b"the 11-byte CARv2 pragma" in our.err \
+            and any(label.startswith("pragma not the 11 bytes") for label in mutant.labels):
+        # go-car takes any header saying version 2 for the pragma ("Where Kubo's answer differs")
+        return "a version-2 header that is not the CARv2 pragma"
+    return None
+
+
+def _ours_batch(home: Path, folder: Path, argvs: list[list[str]]) -> list[Run]:
+    cases = [{"argv": ["--home", str(home), *argv], "stdin": None, "stdout": str(folder / f"{i}.out"),
+              "stderr": str(folder / f"{i}.err")} for i, argv in enumerate(argvs)]
+    (folder / "cases.json").write_text(json.dumps(cases))
+    env = {k: v for k, v in os.environ.items() if k != "AUTOCODEC_HOME"}
+    subprocess.run([sys.executable, str(BATCH), str(folder / "cases.json"), str(folder / "results.json")],
+                   env=env, check=True, timeout=3600, cwd=Path(__file__).resolve().parent.parent)
+    codes = json.loads((folder / "results.json").read_text())
+    return [Run(code, (folder / f"{i}.out").read_bytes(), (folder / f"{i}.err").read_bytes())
+            for i, code in enumerate(codes)]
+
+
+def _multihashes(listing: bytes) -> set[bytes]:
+    return {CID.parse(line.decode()).multihash for line in listing.split()}
+
+
+def compare(kubo: KuboRepo, home: Path, folder: Path, mutants: list[M.Mutant]) -> Tally:
+    """Every mutant through both importers; the tally of outcomes and undocumented differences."""
+    tally = Tally()
+    their_before = _multihashes(kubo.ipfs("refs", "local").stdout)
+    cars = folder / "cars"
+    cars.mkdir(exist_ok=True)
+    theirs: list[Run] = []
+    argvs: list[list[str]] = []
+    for i, mutant in enumerate(mutants):
+        path = cars / f"{i}.car"
+        path.write_bytes(mutant.data)
+        got = kubo.ipfs("dag", "import", *flags(mutant), path, check=False)
+        theirs.append(Run(got.returncode, got.stdout, got.stderr))
+        argvs.append(["dag", "import", *flags(mutant), str(path)])
+    ours = _ours_batch(home, folder, [["refs", "local"], *argvs, ["refs", "local"]])
+    our_before, ours, our_after = ours[0], ours[1:-1], ours[-1]
+    failed: set[int] = set()
+    for i, (mutant, their, our) in enumerate(zip(mutants, theirs, ours)):
+        tally.cases += 1
+        tally.outcomes.append((their.code, our.code, their.err.decode(errors="replace").strip()[:120]))
+        if their.code or our.code:
+            failed.add(i)
+        if our.code and (our.err.count(b"\n") != 1 or b"Traceback" in our.err
+                         or not our.err.startswith(b"autocodec: ")):
+            tally.differences.append(_report(i, mutant, their, our, "our refusal is not one line"))
+            continue
+        same = (their.code == 0) == (our.code == 0) and (
+            their.code != 0 or sorted(their.out.splitlines()) == sorted(our.out.splitlines()))
+        if same:
+            tally.counts["both refused" if their.code else "both imported"] += 1
+            continue
+        reason = documented(mutant, their, our)
+        if reason:
+            tally.counts[reason] += 1
+        else:
+            tally.differences.append(_report(i, mutant, their, our, "outcome"))
+    # blocks gained: one side only is allowed only from a case that failed on some side
+    their_new = _multihashes(kubo.ipfs("refs", "local").stdout) - their_before
+    our_new = _multihashes(our_after.out) - _multihashes(our_before.out)
+    owners: dict[bytes, set[int]] = {}
+    for i, mutant in enumerate(mutants):
+        for multihash in mutant.multihashes():
+            owners.setdefault(multihash, set()).add(i)
+    for multihash in their_new ^ our_new:
+        cases = owners.get(multihash, set())
+        if cases & failed:
+            tally.counts["a failed import's blocks kept on one side"] += 1
+            continue
+        side = "Kubo" if multihash in their_new else "autocodec"
+        case = min(cases) if cases else -1
+        tally.differences.append({"case": case, "why": f"block {multihash.hex()} stored by {side} only",
+                                  "labels": mutants[case].labels if cases else None})
+    return tally
+
+
+def _report(i: int, mutant: M.Mutant, their: Run, our: Run, why: str) -> dict[str, object]:
+    return {"case": i, "why": why, "labels": mutant.labels, "flags": flags(mutant),
+            "kubo": [their.code, their.out.decode(errors="replace")[:300], their.err.decode(errors="replace")[:300]],
+            "ours": [our.code, our.out.decode(errors="replace")[:300], our.err.decode(errors="replace")[:300]],
+            "car": mutant.data.hex()[:2000]}
+
+
+def _fresh_pair(folder: Path) -> tuple[KuboRepo, Path]:
+    from autocodec.registry import Runtime
+
+    home = folder / "home"
+    Runtime(home).close()
+    return KuboRepo.create(folder / "kubo"), home
+
+
+def test_car_mutants_import_as_in_kubo(tmp_path: Path) -> None:
+    require_kubo()
+    kubo, home = _fresh_pair(tmp_path)
+    tally = compare(kubo, home, tmp_path, M.mutants(SUITE_CASES, SUITE_SEED))
+    assert not tally.differences, json.dumps(tally.differences[:5], indent=1)
+    assert tally.counts["both imported"] > SUITE_CASES // 5 and tally.counts["both refused"] > SUITE_CASES // 5, \
+        tally.counts
+
+
+def main(argv: list[str]) -> int:
+    """A longer run: ``CASES SEED``."""
+    count, seed = int(argv[0]), int(argv[1])
+    require_kubo()
+    with tempfile.TemporaryDirectory() as tmp:
+        kubo, home = _fresh_pair(Path(tmp))
+        tally = compare(kubo, home, Path(tmp), M.mutants(count, seed))
+    print(f"{tally.cases} cases, {len(tally.differences)} undocumented differences, {dict(sorted(tally.counts.items()))}")
+    for difference in tally.differences[:20]:
+        print("  ", json.dumps(difference, default=str)[:1500])
+    return 1 if tally.differences else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
