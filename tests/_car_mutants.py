@@ -29,7 +29,7 @@ import struct
 from dataclasses import dataclass, field
 
 from autocodec import builtin
-from autocodec.cid import CID, encode_varint
+from autocodec.cid import CID
 
 PRAGMA = bytes.fromhex("0aa16776657273696f6e02")
 
@@ -84,7 +84,12 @@ def _multihash_of(cid: bytes) -> bytes:
 
 def varint(n: int, pad: int = 0) -> bytes:
     """``n`` as an unsigned LEB128 varint, ``pad`` bytes longer than needed (not minimal)."""
-    out = bytearray(encode_varint(n))
+    out = bytearray()
+    while True:  # unsigned LEB128 (the multiformats unsigned-varint), any size
+        out.append(n & 0x7F | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            break
     if pad:
         out[-1] |= 0x80
         out += b"\x80" * (pad - 1) + b"\x00"
@@ -145,11 +150,41 @@ def _identity(data: bytes, codec: int = _RAW) -> bytes:
     return b"\x01" + varint(codec) + b"\x00" + varint(len(data)) + data
 
 
+_OTHER_HASHES = {  # multihash codes (multiformats' table) with digests computed here
+    "md5": (0xD5, lambda d: hashlib.md5(d).digest()),
+    "sha2-224": (0x1013, lambda d: hashlib.sha224(d).digest()),
+    "sha2-384": (0x20, lambda d: hashlib.sha384(d).digest()),
+    "sha2-512-224": (0x1014, lambda d: hashlib.new("sha512_224", d).digest()),
+    "sha2-512-256": (0x1015, lambda d: hashlib.new("sha512_256", d).digest()),
+    "sha3-224": (0x17, lambda d: hashlib.sha3_224(d).digest()),
+    "sha3-384": (0x15, lambda d: hashlib.sha3_384(d).digest()),
+    "sha3-512": (0x14, lambda d: hashlib.sha3_512(d).digest()),
+    "shake-128": (0x18, lambda d: hashlib.shake_128(d).digest(32)),
+    "shake-256": (0x19, lambda d: hashlib.shake_256(d).digest(64)),
+    "blake2b-128": (0xB210, lambda d: hashlib.blake2b(d, digest_size=16).digest()),
+    "blake2b-160": (0xB214, lambda d: hashlib.blake2b(d, digest_size=20).digest()),
+    "blake2b-512": (0xB240, lambda d: hashlib.blake2b(d, digest_size=64).digest()),
+    "blake2s-128": (0xB250, lambda d: hashlib.blake2s(d, digest_size=16).digest()),
+    "blake2s-256": (0xB260, lambda d: hashlib.blake2s(d, digest_size=32).digest()),
+    "dbl-sha2-256": (0x56, lambda d: hashlib.sha256(hashlib.sha256(d).digest()).digest()),
+    "sha2-256 cut to 20": (0x12, lambda d: hashlib.sha256(d).digest()[:20]),
+    "sha2-512 cut to 32": (0x13, lambda d: hashlib.sha512(d).digest()[:32]),
+    "sha1 cut to 10": (0x11, lambda d: hashlib.sha1(d).digest()[:10]),
+    "blake2b-256 cut to 16": (0xB220, lambda d: hashlib.blake2b(d, digest_size=32).digest()[:16]),
+}
+
+
 def _make_block(rng: random.Random, salt: str, i: int, earlier: list[Block]) -> Block:
     text = f"car mutant {salt} block {i}".encode()
     linkable = [b.cid for b in earlier]
     kind = rng.choice(["raw", "raw", "dag-cbor", "dag-cbor", "dag-json", "dag-pb", "dag-pb v0", "identity",
-                       "empty raw"])
+                       "empty raw", "raw other hash"])
+    if kind == "raw other hash":
+        data = text + rng.randbytes(rng.randint(0, 20))
+        name = rng.choice(sorted(_OTHER_HASHES))
+        code, fn = _OTHER_HASHES[name]
+        digest = fn(data)
+        return Block(b"\x01\x55" + varint(code) + varint(len(digest)) + digest, data, f"raw {name}")
     if kind == "identity":  # a section of an identity CID holds its digest (or, wrongly, nothing else)
         digest = text[: rng.choice([0, 5, len(text)])]
         matched = rng.random() < 0.7
@@ -194,7 +229,7 @@ def _cid_shape(rng: random.Random, block: Block, labels: list[str]) -> Block:
     digest = hashlib.sha256(data).digest()
     shape = rng.choice(["v0 of any bytes", "v1 unknown codec", "unknown hash", "digest short", "digest long",
                         "version 0 spelt", "version 2", "version 3", "codec not minimal", "identity of the bytes",
-                        "identity mismatched", "identity over 128", "length 0 sha2-256", "v1 of a v0",
+                        "identity mismatched", "identity over 128", "codec past 2^63", "length 0 sha2-256", "v1 of a v0",
                         "v0 of a v1", "cid cut"])
     labels.append(f"section cid {shape}")
     if shape == "v0 of any bytes":
@@ -202,7 +237,9 @@ def _cid_shape(rng: random.Random, block: Block, labels: list[str]) -> Block:
     elif shape == "v1 unknown codec":
         cid = b"\x01" + varint(rng.choice([0x300001, 0x0200, 0x9999, 0x51])) + b"\x12\x20" + digest
     elif shape == "unknown hash":
-        cid = b"\x01\x55" + varint(rng.choice([0x3F0001, 0x99, 0x1D])) + b"\x20" + digest
+        cid = b"\x01\x55" + varint(rng.choice([0x3F0001, 0x99, 0x1D, 0x1012, 0x22, 0x1B, 0x1E])) + b"\x20" + digest
+    elif shape == "codec past 2^63":
+        cid = b"\x01" + varint(2**63 + 0x55) + b"\x12\x20" + digest
     elif shape == "digest short":
         cid = b"\x01\x55\x12" + varint(31) + digest[:31]
     elif shape == "digest long":
