@@ -82,7 +82,8 @@ def run_get(args: argparse.Namespace) -> int:
 
 def _write_archive(runtime: "Runtime", cid: "CID", data: bytes, kind: str, output: str, name: str, archive: bool,
                    level: int | None) -> int:
-    """``-a`` and/or ``-C``: the TAR of the node, or (``-C`` alone) a file's bytes; gzipped with ``-C``."""
+    """``-a`` and/or ``-C``: the TAR of the node, or (``-C`` alone) a file's bytes (a symlink's
+    target, as Kubo 0.43.1 gzips it); gzipped with ``-C``."""
     import gzip
     import time
 
@@ -97,11 +98,11 @@ def _write_archive(runtime: "Runtime", cid: "CID", data: bytes, kind: str, outpu
             output += ".tar"
         pieces = tar_pieces(runtime, cid, data, runtime.limits, root_name=name, no_mtime=round(time.time()))
     else:
-        if kind != "file":
+        if kind not in ("file", "symlink"):
             raise InvalidInput("file is not regular", hint="add -a to write a directory as a TAR archive")
         from ..unixfs import cat
 
-        pieces = cat(runtime, cid, limits=runtime.limits)
+        pieces = cat(runtime, cid, limits=runtime.limits)  # a symlink: its target, as boxo's files.ToFile reads it
     if level is not None and not output.endswith(".gz"):
         output += ".gz"
     from ._io import open_output, output_target
