@@ -170,6 +170,9 @@ def iter_entries_by_level(source: Source, cid: CID, data: bytes,
     queue: collections.deque[tuple[CID, int]] = collections.deque([(cid, 0)])  # shards to read, as CIDs
     while queue:
         at, depth = queue.popleft()
+        if depth:  # counted when read, as the depth-first walks count them: the entries of the
+            shards += 1  # shards queued before it are found by then (a root of sub-shards only,
+            _check_shards(cid, shards, found, limits)  # 129 of them, is a HAMT of 2,700 names)
         shard = readable_shard(node if depth == 0 else classify(at, source.get(at)), at, cid)
         digits = _slot_digits(shard, at)
         for name, link, size in shard.links:
@@ -180,8 +183,6 @@ def iter_entries_by_level(source: Source, cid: CID, data: bytes,
             if len(name) == digits:  # a sub-shard, read when the queue reaches it
                 if depth + 1 > limits.unixfs.max_dag_depth:
                     raise InvalidBlock(f"HAMT under {cid} deeper than {limits.unixfs.max_dag_depth} levels")
-                shards += 1
-                _check_shards(cid, shards, found, limits)
                 queue.append((link, depth + 1))
 
 
