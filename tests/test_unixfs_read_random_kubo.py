@@ -377,6 +377,26 @@ def test_cat_of_length_zero_reads_no_path_as_kubo(pair: Sides, tmp_path: Path) -
         assert _same(pair, "cat", *args).returncode == 1, args
 
 
+def test_cat_reads_no_path_after_the_length_is_reached_as_kubo(pair: Sides, tmp_path: Path) -> None:
+    """Found by the generator (seed 4): ``cat -l 1 DIR/FILE DIR DIR`` writes FILE's first byte
+    and exits 0 in Kubo 0.43.1, whose ``cat`` stops resolving paths once ``-l`` bytes are
+    counted; here every path was checked first (``DIR`` "is a directory, not a file"). A path
+    before that point is still checked (a file the offset passes too), as Kubo checks it."""
+    (tmp_path / "t" / "sub").mkdir(parents=True)
+    (tmp_path / "t" / "f").write_bytes(b"0123456789")
+    (tmp_path / "t" / "e").write_bytes(b"")
+    (tmp_path / "t" / "l").symlink_to("target")
+    root = pair.kubo.ipfs("add", "-r", "-Q", "--pin=false", tmp_path / "t").stdout.decode().strip()
+    _same(pair, "add", "-r", "-Q", str(tmp_path / "t"))
+    f, e, sub, link = (f"{root}/{name}" for name in ("f", "e", "sub", "l"))
+    for args, code in ((["-l", "1", f, sub, sub], 0), (["-l", "10", f, f"{root}/nope"], 0),
+                       (["-l", "11", f, sub], 1), (["-o", "10", "-l", "1", f, sub], 1),
+                       (["-o", "11", "-l", "1", f, sub], 1), (["-o", "9", "-l", "1", f, sub], 0),
+                       (["-l", "16", f, link, sub], 0), (["-l", "1", e, sub], 1), (["-o", "3", "-l", "7", link, f, sub], 0),
+                       (["-o", "1", "-l", "1", e, f, sub], 0)):
+        assert _same(pair, "cat", *args).returncode == code, args
+
+
 def test_ls_of_names_holding_byte_0xff_is_aligned_as_kubo(pair: Sides, tmp_path: Path) -> None:
     """Found by the generator (seed 2): ``ls DIR FILE`` where DIR holds ``\\xff\\xfe-bad``. Go's
     tabwriter takes the byte 0xff for its ``Escape``: Kubo's table after it, up to a later 0xff,

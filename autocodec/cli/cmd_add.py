@@ -502,15 +502,25 @@ def _may_be_bao(path: str) -> bool:
 
 
 def _write_files(args: argparse.Namespace, source: Any) -> None:
-    """Every path's file bytes to stdout, clipped to -o/-l, once every path was found (as Kubo)."""
+    """Every path's file bytes to stdout, clipped to -o/-l, once every path was found (as Kubo);
+    as Kubo 0.43.1's ``cat``, the paths after the one that reaches ``-l`` bytes are not read."""
     from ..unixfs import cat_views, check_file, resolve
     from ._io import write_stdout
     from .cmd_bao import clip
 
-    roots = [resolve(source, path) for path in args.cid]
-    for root in roots:
+    roots = []
+    offset, total = args.offset, 0
+    for path in args.cid:
+        root = resolve(source, path)
         _refuse_other_codecs(root)
-        check_file(source, root)
+        size = check_file(source, root)
+        roots.append(root)
+        if offset > size:  # Kubo skips a file the offset passes
+            offset -= size
+            continue
+        total, offset = total + size - offset, 0
+        if args.length is not None and total >= args.length:
+            break
     pieces = (piece for root in roots for piece in cat_views(source, root))  # written, never kept
     for piece in clip(pieces, args.offset, args.length):
         write_stdout(piece)

@@ -90,15 +90,22 @@ def cat_views(store: Any, cid: CID | str, *, limits: Limits | None = None) -> It
     return _cat(store, as_cid(cid, "cat"), limits or DEFAULT_LIMITS)
 
 
-def check_file(store: Any, cid: CID | str) -> None:
+def check_file(store: Any, cid: CID | str) -> int:
     """Refuse, as ``cat`` would at its first piece, a root that is not a UnixFS file or symlink
-    (only the root block is read): for a command that checks every root before writing any."""
+    (only the root block is read): for a command that checks every root before writing any.
+    Returns the bytes the root says it holds (its ``filesize``; a raw block's or a symlink
+    target's length), what Kubo's ``cat`` counts ``-o`` and ``-l`` by."""
     need_store(store, "get", "check_file")
     root = as_cid(cid, "check_file")
-    if root.codec == DAG_PB:
-        meta, _links = _node(store.get(root))
-        if meta.type not in (_pb.FILE, _pb.RAW, _pb.SYMLINK):
-            raise _not_a_file(root, meta.type)
+    block = store.get(root)
+    if root.codec != DAG_PB:
+        return len(block)
+    meta, _links, data = _node_view(block)  # (meta.data left empty: its bytes are the view)
+    if meta.type not in (_pb.FILE, _pb.RAW, _pb.SYMLINK):
+        raise _not_a_file(root, meta.type)
+    if meta.type == _pb.SYMLINK or meta.filesize is None:
+        return len(data) + (0 if meta.type == _pb.SYMLINK else sum(meta.blocksizes))
+    return meta.filesize
 
 
 def _not_a_file(cid: CID, node_type: int) -> InvalidInput:
