@@ -167,6 +167,45 @@ def test_car_mutants_import_as_in_kubo(tmp_path: Path) -> None:
         tally.counts
 
 
+# Found while building the fuzzer (a probe of how go-car reads the pragma), then by it (seed 7: 3
+# of 1000 cases): a first header saying version 2 that is not the 11-byte pragma (here its version
+# written 0x18 0x02, a byte after its map, or empty roots), then a CARv2 header whose data offset is 51.
+LOOSE_PRAGMAS = {
+    "version 0x18 0x02": bytes.fromhex("0ba16776657273696f6e1802"),
+    "a byte after its map": bytes.fromhex("0ba16776657273696f6e0200"),
+    "empty roots": bytes.fromhex("11a26776657273696f6e0265726f6f747380"),
+}
+
+
+@pytest.mark.parametrize("pragma", list(LOOSE_PRAGMAS))
+def test_a_loose_carv2_pragma_is_read_by_kubo_only(tmp_path: Path, pragma: str) -> None:
+    """docs/bounds.md ("A CARv2 must start with the spec's 11-byte pragma"): Kubo reads the CARv2
+    header after any header saying version 2 and the payload at data offset - 51 from there;
+    here that is ``InvalidCar`` in one line. The spec's own pragma with the same fields: both import."""
+    import struct
+
+    from autocodec import builtin
+
+    require_kubo()
+    kubo, home = _fresh_pair(tmp_path)
+    data = f"loose pragma {pragma} {os.urandom(4).hex()}".encode()
+    cid = bytes(builtin.cid_for(data, "raw"))
+    header = M.cbor({"roots": [M.Link(cid)], "version": 1})
+    payload = M.varint(len(header)) + header + M.varint(len(cid) + len(data)) + cid + data
+    fields = struct.pack("<16sQQQ", bytes(16), 51, len(payload), 0)
+    loose, proper = tmp_path / "loose.car", tmp_path / "proper.car"
+    loose.write_bytes(LOOSE_PRAGMAS[pragma] + fields + payload)
+    proper.write_bytes(M.PRAGMA + fields + payload)
+    for path, accepted in ((loose, False), (proper, True)):
+        theirs = kubo.ipfs("dag", "import", "--pin-roots=false", "--stats", path, check=False)
+        assert theirs.stdout == f"Imported 1 blocks ({len(data)} bytes)\n".encode(), theirs.stderr
+        ours = _ours_batch(home, tmp_path, [["dag", "import", "--pin-roots=false", "--stats", str(path)]])[0]
+        if accepted:
+            assert (ours.code, ours.out) == (0, theirs.stdout), ours.err
+        else:
+            assert ours.code == 1 and ours.err.count(b"\n") == 1 and b"11-byte CARv2 pragma" in ours.err, ours.err
+
+
 def main(argv: list[str]) -> int:
     """A longer run: ``CASES SEED``."""
     count, seed = int(argv[0]), int(argv[1])
