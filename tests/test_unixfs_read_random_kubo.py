@@ -397,6 +397,21 @@ def test_cat_reads_no_path_after_the_length_is_reached_as_kubo(pair: Sides, tmp_
         assert _same(pair, "cat", *args).returncode == code, args
 
 
+def test_ls_stream_writes_the_paths_listed_before_one_that_fails_as_kubo(pair: Sides, tmp_path: Path) -> None:
+    """Found by the generator (seed 4): ``ls -s DIR MISSING DIR2`` writes DIR's entries, then
+    fails, in Kubo 0.43.1 (each entry is emitted as it is listed); here nothing was written
+    (every path was resolved first). Without ``--stream`` both write nothing."""
+    (tmp_path / "t" / "sub").mkdir(parents=True)
+    (tmp_path / "t" / "sub" / "x").write_bytes(b"x")
+    (tmp_path / "t" / "f").write_bytes(b"f")
+    root = pair.kubo.ipfs("add", "-r", "-Q", "--pin=false", tmp_path / "t").stdout.decode().strip()
+    _same(pair, "add", "-r", "-Q", str(tmp_path / "t"))
+    for flags in (["-s"], ["--stream", "-v"], ["-s", "--resolve-type=false"], []):
+        for paths in ([root, f"{root}/nope", f"{root}/sub"], [f"/ipfs/{root}/sub", root, f"{root}/f/x"]):
+            ours = _same(pair, "ls", *flags, *paths)
+            assert ours.returncode == 1 and (bool(ours.stdout) == bool(flags)), (flags, paths)
+
+
 def test_ls_of_names_holding_byte_0xff_is_aligned_as_kubo(pair: Sides, tmp_path: Path) -> None:
     """Found by the generator (seed 2): ``ls DIR FILE`` where DIR holds ``\\xff\\xfe-bad``. Go's
     tabwriter takes the byte 0xff for its ``Escape``: Kubo's table after it, up to a later 0xff,

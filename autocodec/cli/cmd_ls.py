@@ -61,8 +61,10 @@ def run_ls(args: argparse.Namespace) -> int:
     if args.sort_size and not args.size:
         raise InvalidInput("cannot use --sort-size with --size=false")
     resolve_children = args.size or args.resolve_type
+    now = datetime.datetime.now(datetime.timezone.utc)
+    out: list[str] = []
+    last = None
     with open_runtime(args) as runtime:
-        listings = []
         for path in args.paths:
             cid = resolve(runtime, path)
             found = ls(runtime, cid, resolve=resolve_children, links_of=runtime.links, limits=runtime.limits,
@@ -71,26 +73,24 @@ def run_ls(args: argparse.Namespace) -> int:
                 found.sort(key=lambda e: name_bytes(e.name))
                 if args.sort_size:
                     found.sort(key=lambda e: e.size, reverse=True)  # stable: by name within a size
-            listings.append((path, found))
-    now = datetime.datetime.now(datetime.timezone.utc)
-    out, last = [], None
-    for path, found in listings:
-        rows = [_row(entry, args, now) for entry in found]
-        if args.stream and not rows:
-            continue  # Kubo's streaming output has nothing of an empty directory, not even its name
-        head = ""
-        if path != last:  # Kubo starts a block where the argument differs from the one before
-            if len(args.paths) > 1:
-                head += ("\n" if last is not None else "") + f"{path}:\n"
-            if args.headers:
-                head += "\t".join(_header(args)) + "\n"
-            last = path
-        if args.stream:  # one writer per entry, at least 10 wide: each line alone (the head with the first)
-            out += [align(head + row if i == 0 else row, minwidth=10) for i, row in enumerate(rows)]
-        else:
-            out.append(head + "".join(rows))
-    text = "".join(out) if args.stream else align("".join(out))
-    write_stdout(text.encode("utf-8", "surrogateescape"))
+            rows = [_row(entry, args, now) for entry in found]
+            if args.stream and not rows:
+                continue  # Kubo's streaming output has nothing of an empty directory, not even its name
+            head = ""
+            if path != last:  # Kubo starts a block where the argument differs from the one before
+                if len(args.paths) > 1:
+                    head += ("\n" if last is not None else "") + f"{path}:\n"
+                if args.headers:
+                    head += "\t".join(_header(args)) + "\n"
+                last = path
+            if args.stream:  # one writer per entry, at least 10 wide: each line alone (the head with the first)
+                text = "".join(align(head + row if i == 0 else row, minwidth=10) for i, row in enumerate(rows))
+                # written before the next path is read: Kubo streams what it listed before a later path fails
+                write_stdout(text.encode("utf-8", "surrogateescape"))
+            else:
+                out.append(head + "".join(rows))
+    if not args.stream:
+        write_stdout(align("".join(out)).encode("utf-8", "surrogateescape"))
     return 0
 
 
