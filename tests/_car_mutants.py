@@ -337,7 +337,30 @@ def _roots(rng: random.Random, blocks: list[Block], salt: str, labels: list[str]
     elif roll < 0.25 and roots:
         roots.append(roots[0])
         labels.append("a root twice")
+    elif roll < 0.35:
+        name = rng.choice(sorted(_ODD_ROOTS))
+        roots.append(_ODD_ROOTS[name](salt))
+        labels.append(f"a root {name}")
     return roots
+
+
+_ODD_ROOTS = {  # roots whose CID itself is refused, or whose block is in it (identity)
+    "identity of 129 bytes": lambda salt: _identity(hashlib.sha512(salt.encode()).digest() * 2 + b"!"),
+    "identity of 128 bytes": lambda salt: _identity(hashlib.sha512(salt.encode()).digest() * 2),
+    "identity dag-cbor": lambda salt: _identity(cbor({"salt": salt}), _DAG_CBOR),
+    "identity dag-cbor cut": lambda salt: _identity(cbor({"salt": salt})[:-2], _DAG_CBOR),
+    "identity dag-pb": lambda salt: _identity(_pb_node(salt.encode(), []), _DAG_PB),
+    "identity dag-json": lambda salt: _identity(b'{"salt":"' + salt.encode() + b'"}', _DAG_JSON),
+    "identity unknown codec": lambda salt: _identity(salt.encode(), 0x9999),
+    "identity dag-cbor linking a block not held": lambda salt: _identity(
+        cbor({"l": Link(bytes(builtin.cid_for(f"absent {salt}".encode(), "raw")))}), _DAG_CBOR),
+    "md5": lambda salt: b"\x01\x55\xd5\x01\x10" + hashlib.md5(salt.encode()).digest(),
+    "sha2-384": lambda salt: b"\x01\x55\x20\x30" + hashlib.sha384(salt.encode()).digest(),
+    "sha1 cut to 10": lambda salt: b"\x01\x55\x11\x0a" + hashlib.sha1(salt.encode()).digest()[:10],
+    "sha2-256 cut to 19": lambda salt: b"\x01\x55\x12\x13" + hashlib.sha256(salt.encode()).digest()[:19],
+    "sha2-256 of no digest": lambda salt: b"\x01\x55\x12\x00",
+    "unknown hash": lambda salt: b"\x01\x55\x99\x01\x20" + hashlib.sha256(salt.encode()).digest(),
+}
 
 
 def _header(rng: random.Random, roots: list[bytes], labels: list[str], version: object = 1) -> bytes:

@@ -254,6 +254,9 @@ def _pin_error(source: _ImportedLinks, root: CID) -> AutocodecError | None:
     from ..dag._ahead import LinksAhead
     from ..errors import AutocodecError, BlockNotFound
 
+    refused = _root_cid_refused(root)
+    if refused is not None:
+        return refused
     reached = False
     try:
         # bulk read-ahead pays only when blocks are read back (the import's own are not)
@@ -264,6 +267,33 @@ def _pin_error(source: _ImportedLinks, root: CID) -> AutocodecError | None:
         return exc if reached else BlockNotFound(f"ipld: could not find {root}", hint=exc.hint)
     except AutocodecError as exc:
         return exc
+    return None
+
+
+def _root_cid_refused(root: CID) -> AutocodecError | None:
+    """What Kubo 0.43.1 says of a root (or a block the pin walk reaches) whose CID its blockstore
+    refuses before any lookup (boxo verifcid, in its words): a hash it calls insecure, a digest under
+    20 bytes, an identity digest over 128. No block is stored here under such a CID either, so it is
+    never found; Kubo's reason is the truer one. A hash Kubo does not compute (verifcid: "insecure" too) is left to the
+    lookup: a pinned extension hasher may have stored the block (docs/bounds.md)."""
+    from .._multiformats import codec_name
+    from ..builtin import MAX_IDENTITY_DIGEST, MIN_TRUNCATED_DIGEST, hasher_for
+    from ..errors import DigestTooLong, InvalidInput, UnknownHash
+    from .cmd_block import KUBO_INSECURE_HASHES
+
+    size = len(root.digest)
+    if root.hash_code in KUBO_INSECURE_HASHES:
+        return InvalidInput("potentially insecure hash functions not allowed",
+                            hint=f"the CID's hash, {codec_name(root.hash_code)}, is one Kubo refuses too")
+    try:
+        hasher_for(root.hash_code)
+    except UnknownHash:
+        return None
+    if root.hash_code == 0 and size > MAX_IDENTITY_DIGEST:
+        return DigestTooLong(f"digest too large: identity digest got {size} bytes, maximum {MAX_IDENTITY_DIGEST}")
+    if root.hash_code != 0 and size < MIN_TRUNCATED_DIGEST:
+        return InvalidInput(f"digest too small: {codec_name(root.hash_code)} digest got {size} bytes, "
+                            f"minimum {MIN_TRUNCATED_DIGEST}")
     return None
 
 
@@ -405,14 +435,21 @@ class _ImportedLinks:
 
     def get(self, cid: Any) -> bytes:
         """The block's bytes (``b""`` for one this import stored); a missing one is
-        ``BlockNotFound`` in Kubo's offline words."""
+        ``BlockNotFound`` in Kubo's offline words, or Kubo's reason for refusing its CID
+        (``_root_cid_refused``: a link under an insecure hash, say, as Kubo's walk says)."""
         from ..errors import BlockNotFound
 
         if bytes(cid.to_v1()) in self._known:
             return b""
+        refused = _root_cid_refused(cid) if cid.hash_code == 0 else None  # the store's own words otherwise
+        if refused is not None:
+            raise refused
         try:
             data: bytes = self.rt.store.get(cid)
         except BlockNotFound:
+            refused = _root_cid_refused(cid)
+            if refused is not None:
+                raise refused from None
             raise BlockNotFound(f"block was not found locally (offline): ipld: could not find {cid}") from None
         return data
 
