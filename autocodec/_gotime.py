@@ -20,8 +20,6 @@ import re
 
 NS = 1_000_000_000
 _DAY_NS = 86_400 * NS
-_IPFS_TIME = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{1,2}):(\d{2}):(\d{2})(?:[.,](\d+))?(Z|[+-]\d{2}:\d{2})\Z",
-                        re.ASCII)
 
 
 def _days_from_civil(year: int, month: int, day: int) -> int:
@@ -52,28 +50,124 @@ def _month_days(year: int, month: int) -> int:
     return 30 if month in (4, 6, 9, 11) else 31
 
 
-def parse_ipfs_time(text: str) -> int:
-    """Nanoseconds since the epoch of an RFC 3339 time as boxo reads it (see the module invariants)."""
-    match = _IPFS_TIME.match(text)
-    if match is None:
-        raise ValueError(f'parsing time "{text[:64]}" as RFC 3339 failed')
-    year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+_LAYOUT = "2006-01-02T15:04:05.999999999Z07:00"  # time.RFC3339Nano
+
+
+def go_time_quote(value: bytes) -> str:
+    r"""Go's ``time`` package ``quote`` (its errors' quoting): double quotes; ``"`` and ``\``
+    escaped; each byte of a control character, a non-ASCII character or a byte that is not
+    UTF-8 written ``\xNN``."""
+    out, i = ['"'], 0
+    while i < len(value):
+        width = next((n for n in (1, 2, 3, 4) if _one_rune(value[i:i + n])), 0)
+        c = value[i] if width == 1 else 0x80
+        if width != 1 or c < 0x20:  # (DEL, 0x7f, is written as it is, as Go writes it)
+            width = width or 1  # a byte that starts no rune: Go's RuneError of width 1
+            out.extend(f"\\x{b:02x}" for b in value[i:i + width])
+        else:
+            out.append(("\\" if c in b'"\\' else "") + chr(c))
+        i += width
+    return "".join(out) + '"'
+
+
+def _one_rune(piece: bytes) -> bool:
+    try:
+        return len(piece.decode("utf-8")) == 1
+    except UnicodeDecodeError:
+        return False
+
+
+def _digits(value: bytes, fixed: bool) -> tuple[int, bytes] | None:
+    """Go's ``getnum``: one or two leading digits (two when ``fixed``), and the rest."""
+    if not value[:1].isdigit():
+        return None
+    if not value[1:2].isdigit():
+        return None if fixed else (value[0] - 48, value[1:])
+    return int(value[:2]), value[2:]
+
+
+def parse_ipfs_time(text: str | bytes) -> int:
+    """Nanoseconds since the epoch of a time as boxo reads an IPNS validity (Go's
+    ``time.Parse(time.RFC3339Nano, ...)``, see the module invariants); else ``ValueError`` in Go's
+    words (``parsing time "V" as "LAYOUT": cannot parse "REST" as "ELEM"``, ``...: month out of
+    range``, ``...: extra text: "REST"``), the steps of Go's general parser for this layout in
+    its order."""
+    whole = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else bytes(text)
+
+    def cannot(rest: bytes, element: str) -> ValueError:
+        return ValueError(f'parsing time {go_time_quote(whole)} as "{_LAYOUT}": cannot parse '
+                          f'{go_time_quote(rest)} as "{element}"')
+
+    def out_of_range(what: str) -> ValueError:
+        return ValueError(f"parsing time {go_time_quote(whole)}: {what} out of range")
+
+    def literal(rest: bytes, char: bytes) -> bytes:
+        if rest[:1] != char:
+            raise cannot(rest, char.decode())
+        return rest[1:]
+
+    if len(whole) < 4 or not whole[:4].isdigit():
+        raise cannot(whole, "2006")
+    year, rest = int(whole[:4]), literal(whole[4:], b"-")
+    got = _digits(rest, True)
+    if got is None:
+        raise cannot(rest, "01")
+    (month, after) = got
     if not 1 <= month <= 12:
-        raise ValueError("month out of range")
-    if not 1 <= day <= _month_days(year, month):
-        raise ValueError("day out of range")
-    if hour > 23 or minute > 59 or second > 59:
-        raise ValueError("hour, minute or second out of range")
-    zone = match.group(8)
+        raise out_of_range("month")
+    rest = literal(after, b"-")
+    got = _digits(rest, True)
+    if got is None:
+        raise cannot(rest, "02")
+    day, rest = got[0], literal(got[1], b"T")
+    got = _digits(rest, False)
+    if got is None:
+        raise cannot(rest, "15")
+    if got[0] >= 24:
+        raise out_of_range("hour")
+    hour, rest = got[0], literal(got[1], b":")
+    got = _digits(rest, True)
+    if got is None:
+        raise cannot(rest, "04")
+    if got[0] >= 60:
+        raise out_of_range("minute")
+    minute, rest = got[0], literal(got[1], b":")
+    got = _digits(rest, True)
+    if got is None:
+        raise cannot(rest, "05")
+    if got[0] >= 60:
+        raise out_of_range("second")
+    second, rest = got
+    nanos = 0
+    if len(rest) >= 2 and rest[:1] in (b".", b",") and rest[1:2].isdigit():
+        end = 1
+        while rest[end:end + 1].isdigit():
+            end += 1
+        nanos = int(rest[1:min(end, 10)].ljust(9, b"0"))
+        rest = rest[end:]
     offset = 0
-    if zone != "Z":
-        zh, zm = int(zone[1:3]), int(zone[4:6])
-        if zh > 24 or zm > 60:  # Go's bounds (time.Parse), not the clock's
-            raise ValueError("time zone offset out of range")
-        offset = (zh * 3600 + zm * 60) * (1 if zone[0] == "+" else -1)
+    if rest[:1] == b"Z":
+        rest = rest[1:]
+    else:
+        if len(rest) < 6 or rest[3:4] != b":":
+            raise cannot(rest, "Z07:00")
+        zone_hour, zone_minute = _digits(rest[1:3], True), _digits(rest[4:6], True)
+        if zone_hour is not None and zone_hour[0] > 24:
+            if zone_minute is not None and zone_minute[0] > 60:
+                raise out_of_range("time zone offset minute")
+            raise out_of_range("time zone offset hour")
+        if zone_hour is not None and zone_minute is not None and zone_minute[0] > 60:
+            raise out_of_range("time zone offset minute")
+        if zone_hour is None or zone_minute is None or rest[:1] not in (b"+", b"-"):
+            raise cannot(rest, "Z07:00")
+        offset = (zone_hour[0] * 3600 + zone_minute[0] * 60) * (1 if rest[:1] == b"+" else -1)
+        rest = rest[6:]
+    if rest:
+        raise ValueError(f"parsing time {go_time_quote(whole)}: extra text: {go_time_quote(rest)}")
+    if not 1 <= day <= _month_days(year, month):
+        raise ValueError(f"parsing time {go_time_quote(whole)}: day out of range")
     seconds = _days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset
-    fraction = (match.group(7) or "")[:9]
-    return seconds * NS + (int(fraction.ljust(9, "0")) if fraction else 0)
+    return seconds * NS + nanos
 
 
 def format_rfc3339nano(ns: int) -> str:

@@ -199,9 +199,9 @@ class IpnsRecord:
         if self.validity_type() != 0:
             raise InvalidIpnsRecord("record contains an unrecognized validity type")
         try:
-            return parse_ipfs_time(self._bytes("Validity").decode("utf-8", "replace"))
-        except ValueError as exc:
-            raise InvalidIpnsRecord(f"record contains an invalid validity: {exc}") from None
+            return parse_ipfs_time(self._bytes("Validity"))
+        except ValueError as exc:  # boxo joins its error and Go's, a line each
+            raise InvalidIpnsRecord(f"record contains an invalid validity\n{exc}") from None
 
     def sequence(self) -> int:
         return self._int("Sequence") % (1 << 64)  # boxo reads it as int64 and returns it as uint64
@@ -220,11 +220,15 @@ class IpnsRecord:
 
     @property
     def pb_size(self) -> int:
-        """The record's size as protobuf-go re-encodes it (``proto.Size``): known fields minimal."""
+        """The record's size as protobuf-go re-encodes it (``proto.Size``): known fields minimal,
+        ``validityType`` (an enum, an int32) cut to 32 bits and a negative one sign-extended to
+        ten bytes."""
         size = sum(len(f.raw) for f in self.unknown)
         for number, value in self.fields.items():
             key = varint_size(number << 3)
             if isinstance(value, int):
+                if number == 3:
+                    value = _int32(value) % (1 << 64)
                 size += key + varint_size(value)
             else:
                 size += key + varint_size(len(value)) + len(value)

@@ -72,12 +72,19 @@ class PublicKey:
 
     @classmethod
     def parse(cls, serialized: bytes) -> PublicKey:
-        """Read a serialized ``PublicKey`` protobuf (both fields required, proto2)."""
+        """Read a serialized ``PublicKey`` protobuf (both fields required, proto2), refused in
+        protobuf-go's words (its ``proto:`` prefix written with a plain space: protobuf-go picks
+        a space or a no-break space per binary, docs/bounds.md)."""
         try:
-            kind, data = read_key_message(serialized)
-        except ValueError as exc:
-            raise InvalidKeyData(f"public key: {exc}") from None
-        key = cls(kind, data, serialized)
+            fields = read_fields(serialized)
+        except ValueError:
+            raise InvalidKeyData("proto: cannot parse invalid wire-format data") from None
+        kind, data = last_value(fields, 1, 0), last_value(fields, 2, 2)
+        for name, value in (("Type", kind), ("Data", data)):
+            if value is None:
+                raise InvalidKeyData(f"proto: required field crypto.pb.PublicKey.{name} not set")
+        assert isinstance(kind, int) and isinstance(data, bytes)
+        key = cls(kind & 0xFFFFFFFF, data, serialized)
         _ = key._loaded  # refuse what go-libp2p refuses (and keep the key object for ``verify``)
         return key
 
@@ -124,22 +131,26 @@ class PublicKey:
                     raise InvalidKeyData("expect ed25519 public key data size to be 32")  # go-libp2p's words
                 return ed25519.Ed25519PublicKey.from_public_bytes(data)
             if kind == SECP256K1:
-                return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256K1(), data)
+                return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256K1(), _dcrd_secp256k1_point(data))
             if kind in (RSA, ECDSA):
                 try:
                     read = _go_spki(data)
+                except _GoWords:
+                    raise
                 except ValueError:
-                    read = data  # not one: refused below, in the same words as PKCS#1 or a compressed point
+                    read = data  # not one: refused below (cryptography's words, not Go's asn1 ones)
+                else:
+                    _go_key_checks(kind, read)
                 key = serialization.load_der_public_key(read)
                 if kind == RSA:
                     if not isinstance(key, rsa.RSAPublicKey):
-                        raise InvalidKeyData("public key: not an RSA key")
+                        raise InvalidKeyData("not actually an rsa public key")  # go-libp2p's words
                     if key.key_size < MIN_RSA_BITS:
                         raise InvalidKeyData(f"rsa keys must be >= {MIN_RSA_BITS} bits to be useful")
                     if key.key_size > MAX_RSA_BITS:
                         raise InvalidKeyData(f"rsa keys must be <= {MAX_RSA_BITS} bits")
                 elif not isinstance(key, ec.EllipticCurvePublicKey):
-                    raise InvalidKeyData("public key: not an ECDSA key")
+                    raise InvalidKeyData("not an ecdsa public key")  # go-libp2p's ErrNotECDSAPubKey
                 elif key.curve.name not in GO_X509_CURVES:
                     raise InvalidKeyData("x509: unsupported elliptic curve")  # Go's: P-224/256/384/521 only
                 spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -147,6 +158,8 @@ class PublicKey:
                     raise InvalidKeyData(f"public key ({self.type_name}): not a DER SubjectPublicKeyInfo "
                                          "as Go's x509 reads one")
                 return key
+        except _GoWords as exc:
+            raise InvalidKeyData(str(exc)) from None
         except (ValueError, TypeError, UnsupportedAlgorithm) as exc:
             raise InvalidKeyData(f"public key ({self.type_name}): {exc}") from None
         raise InvalidKeyData("invalid or unsupported key type")
@@ -172,6 +185,93 @@ class PublicKey:
         except (InvalidSignature, ValueError):
             return False
         return True
+
+
+class _GoWords(ValueError):
+    """A refusal whose message is the Go library's own words (Go 1.26 ``crypto/x509``,
+    ``crypto/ecdsa``; dcrd ``secp256k1/v4``, which go-libp2p reads Secp256k1 keys with)."""
+
+
+_SECP256K1_P = 2**256 - 2**32 - 977
+
+
+def _dcrd_secp256k1_point(data: bytes) -> bytes:
+    """A Secp256k1 key's SEC1 bytes as dcrd's ``ParsePubKey`` reads them, given back in a form
+    ``cryptography`` reads (the hybrid forms 0x06/0x07, which dcrd takes when y's parity agrees,
+    as the uncompressed 0x04); ``_GoWords`` in dcrd's words for what it refuses. Whether the
+    point is on the curve is ``cryptography``'s to check."""
+    lengths = {33: (2, 3), 65: (4, 6, 7)}
+    if len(data) not in lengths:
+        raise _GoWords(f"malformed public key: invalid length: {len(data)}")
+    if data[0] not in lengths[len(data)]:
+        raise _GoWords(f"invalid public key: unsupported format: {data[0]:x}")
+    if int.from_bytes(data[1:33], "big") >= _SECP256K1_P:
+        raise _GoWords("invalid public key: x >= field prime")
+    x = int.from_bytes(data[1:33], "big")
+    right = (pow(x, 3, _SECP256K1_P) + 7) % _SECP256K1_P
+    if len(data) == 33:
+        if right and pow(right, (_SECP256K1_P - 1) // 2, _SECP256K1_P) != 1:
+            raise _GoWords(f"invalid public key: x coordinate {data[1:33].hex()} is not on the secp256k1 curve")
+        return data
+    y = int.from_bytes(data[33:], "big")
+    if y >= _SECP256K1_P:
+        raise _GoWords("invalid public key: y >= field prime")
+    if data[0] in (6, 7) and y & 1 != data[0] - 6:
+        raise _GoWords(f"invalid public key: y oddness does not match specified value of {'true' if data[0] == 7 else 'false'}")
+    if y * y % _SECP256K1_P != right:
+        raise _GoWords(f"invalid public key: [{data[1:33].hex()},{data[33:].hex()}] not on secp256k1 curve")
+    return b"\x04" + data[1:]
+
+
+_GO_CURVE_OIDS = {bytes.fromhex(h) for h in ("06052b81040021", "06082a8648ce3d030107", "06052b81040022",
+                                             "06052b81040023")}  # P-224, P-256, P-384, P-521
+
+
+def _go_key_checks(kind: int, spki: bytes) -> None:
+    """What Go's ``x509.parsePublicKey`` and go-libp2p check of a SubjectPublicKeyInfo that
+    ``asn1`` read (``_go_spki``'s plain DER), in their words, before ``cryptography`` reads it."""
+    inner = spki[_der_element(spki, 0)[1][0]:]
+    (a_start, a_end), bits_at = _der_element(inner, 0)[1:]
+    algorithm = inner[a_start:a_end]
+    oid_end = _der_element(algorithm, 0)[2]
+    oid, params = algorithm[:oid_end], algorithm[oid_end:]
+    bits_start, bits_end = _der_element(inner, bits_at)[1]
+    point = inner[bits_start + 1:bits_end]  # after the count of unused bits
+    if oid == _RSA_OID:
+        if params != b"\x05\x00":
+            raise _GoWords("x509: RSA key missing NULL parameters")
+        if kind != RSA:
+            raise _GoWords("not an ecdsa public key")  # go-libp2p's ErrNotECDSAPubKey
+    elif oid == _EC_OID:
+        if params[:1] != b"\x06":
+            raise _GoWords("x509: invalid ECDSA parameters")
+        if params not in _GO_CURVE_OIDS:
+            raise _GoWords("x509: unsupported elliptic curve")
+        if point[:1] != b"\x04":
+            raise _GoWords("ecdsa: invalid uncompressed public key")
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        curve = {b"\x21": ec.SECP224R1(), b"\x07": ec.SECP256R1(), b"\x22": ec.SECP384R1(),
+                 b"\x23": ec.SECP521R1()}[params[-1:]]
+        try:
+            ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
+        except ValueError:
+            raise _GoWords("ecdsa: invalid public key") from None
+        if kind != ECDSA:
+            raise _GoWords("not actually an rsa public key")  # go-libp2p's words
+
+
+def _pkcs1_public_key(data: bytes) -> bool:
+    """Whether ``data`` starts with an RSAPublicKey as Go's ``asn1.Unmarshal`` reads one (two
+    INTEGERs in a SEQUENCE, the exponent fitting an int64), for x509's hint at that form."""
+    try:
+        tag, (start, end), _ = _der_element(data, 0)
+        body = data[start:end]
+        n_tag, _, after_n = _der_element(body, 0)
+        e_tag, (e_start, e_end), _ = _der_element(body, after_n)
+    except ValueError:
+        return False
+    return (tag, n_tag, e_tag) == (0x30, 0x02, 0x02) and 0 < e_end - e_start <= 8
 
 
 def _go_asn1_signature(signature: bytes) -> bytes:
@@ -204,9 +304,20 @@ def _go_spki(data: bytes) -> bytes:
     after the outer SEQUENCE are not (Go: trailing data); an RSA key's ``RSAPublicKey`` in the
     BIT STRING read as ``_go_rsa_public_key`` reads it; written again as plain DER.
     ``ValueError`` when the elements are not there."""
+    try:
+        return _go_spki_elements(data)
+    except _GoWords:
+        raise
+    except ValueError:
+        if _pkcs1_public_key(data):
+            raise _GoWords("x509: failed to parse public key (use ParsePKCS1PublicKey instead for this key format)") from None
+        raise
+
+
+def _go_spki_elements(data: bytes) -> bytes:
     tag, (start, end), after = _der_element(data, 0)
-    if tag != 0x30 or after != len(data):
-        raise ValueError("not a SEQUENCE alone")
+    if tag != 0x30:
+        raise ValueError("not a SEQUENCE")
     inner = data[start:end]
     tag, (a_start, a_end), pos = _der_element(inner, 0)
     algorithm = inner[a_start:a_end]
@@ -219,12 +330,15 @@ def _go_spki(data: bytes) -> bytes:
     if tag != 0x03:
         raise ValueError("no BIT STRING")
     bits = inner[bits_start:bits_end]
+    if after != len(data):
+        raise _GoWords("x509: trailing data after ASN.1 of public-key")
     if algorithm.startswith(_RSA_OID) and bits[:1] == b"\x00":
         bits = b"\x00" + _go_rsa_public_key(bits[1:])
     return _der(0x30, _der(0x30, algorithm[:used]) + _der(0x03, bits))
 
 
 _RSA_OID = bytes.fromhex("06092a864886f70d010101")  # rsaEncryption, as DER
+_EC_OID = bytes.fromhex("06072a8648ce3d0201")  # id-ecPublicKey, as DER
 
 
 def _go_rsa_public_key(data: bytes) -> bytes:
