@@ -56,7 +56,7 @@ from .test_get_kubo import _members, _walk
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
 
-TREES = 6
+TREES = 8
 COMMANDS_PER_TREE = 30
 
 # Kubo refusals whose words this package already says (in its one line). Not for a name two
