@@ -319,7 +319,18 @@ def _found() -> dict[str, tuple[bytes, str]]:
         "P-256 key typed RSA": (k.record(_P256, embed=key_message(0, p256[4:])), k.name_hashing(p256)),
         "key protobuf cut short": (k.record(_P256, embed=p256[:-1]), k.name_hashing(p256)),
         "key protobuf without its Data": (k.record(_P256, embed=p256[:2]), k.name_hashing(p256)),
+        "P-256 key whose point is off the curve":
+            (k.record(_P256, embed=p256[:-1] + bytes([p256[-1] ^ 1])), k.name_hashing(p256)),
+        "data with a map key that is not UTF-8 (Kubo reads it; was refused)":
+            (_with_body(_ED, bytes.fromhex("a6") + b"".join(
+                encode(key, "dag-cbor") + encode(value, "dag-cbor") for key, value in sorted(good.items()))
+                + b"\x68Valid\xe9ty" + encode(b"x", "dag-cbor")), k.name_hashing(_KEYS["ed25519"][1])),
     }
+
+
+def _with_body(private: k.PrivateKey, body: bytes) -> bytes:
+    """A V2-only record of these ``data`` bytes, signed."""
+    return k.field(8, _signed(private, body)) + k.field(9, body)
 
 
 @pytest.fixture(scope="module")

@@ -72,6 +72,16 @@ def decode(data: bytes, codec: str | int, *, limits: DecodeLimits | None = None,
     return fn(data, limits or _DEFAULT)
 
 
+def decode_dag_cbor_as_go_maps(data: bytes, *, limits: DecodeLimits | None = None) -> Any:
+    """``decode(data, "dag-cbor", strict=False)``, and a map key that is not UTF-8 kept as its
+    bytes' surrogate escapes, as go-ipld-prime reads it into a plain map: for documents Kubo
+    reads that way and only looks keys up in (IPNS record data), where such a key is one more
+    key no lookup matches, not a broken document."""
+    from ._dagcbor import decode_dag_cbor_relaxed
+
+    return decode_dag_cbor_relaxed(as_bytes(data, "decode_dag_cbor_as_go_maps"), limits or _DEFAULT, any_key_bytes=True)
+
+
 def encode(value: Any, codec: str | int, *, limits: DecodeLimits | None = None) -> bytes:
     """The canonical encoding of ``value``; ``EncodeError`` if it does not fit ``codec``."""
     return codec_for(codec).encode(value, limits or _DEFAULT)
@@ -205,6 +215,7 @@ __all__ = [
     "cid_for",
     "codec_for",
     "decode",
+    "decode_dag_cbor_as_go_maps",
     "decode_dag_cbor_small",
     "decode_dag_cbor_records",
     "encode",

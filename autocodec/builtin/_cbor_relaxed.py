@@ -26,7 +26,7 @@ Invariants:
   not part of UTF-8 is a surrogate escape (U+DC80-U+DCFF, PEP 383), which DAG-JSON writes as
   ``\\ufffd``, as Kubo's ``dag get`` does (the DAG-CBOR encoder refuses such a string: it has no
   UTF-8 form). A map key that is not UTF-8 is refused though Kubo reads it (map order is by
-  bytes, and such keys would need it). Integers keep the strict decoder's range,
+  bytes, and such keys would need it), unless the caller asks for it (``any_key_bytes``). Integers keep the strict decoder's range,
   [-2^64, 2^64-1] (Kubo refuses those below -2^63).
 - Iterative (no recursion, whatever the nesting) and linear in the block's size; depth and the
   allocation budget are the caller's checks, made on the encoded bytes before this runs (or on
@@ -53,9 +53,11 @@ _NO_KEY = object()
 _INFINITY = float("inf")
 
 
-def read(data: bytes, link: Callable[[bytes], Any] | None, name: str) -> Any:
+def read(data: bytes, link: Callable[[bytes], Any] | None, name: str, *, any_key_bytes: bool = False) -> Any:
     """The value of ``data`` read with Kubo's relaxations (module docstring). ``link`` builds a
-    CID from tag 42's payload after its 0x00 prefix (None: no links, as the CBOR codec)."""
+    CID from tag 42's payload after its 0x00 prefix (None: no links, as the CBOR codec).
+    ``any_key_bytes``: a map key that is not UTF-8 is kept as its bytes' surrogate escapes, as
+    go-ipld-prime keeps it, for documents only looked up by key (IPNS record data)."""
     n = len(data)
     pos = 0
     root: Any = None
@@ -99,7 +101,7 @@ def read(data: bytes, link: Callable[[bytes], Any] | None, name: str) -> Any:
         if frame is not None and frame[2] is _NO_KEY:  # a map key
             if major != 3:
                 raise fail("a map key that is not text", start)
-            key = _text(data, pos, arg, n, fail, start, "strict")
+            key = _text(data, pos, arg, n, fail, start, "surrogateescape" if any_key_bytes else "strict")
             pos += arg
             if key in frame[0]:
                 raise fail(f"repeated map key {key!r}", start)

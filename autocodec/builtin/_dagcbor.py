@@ -112,16 +112,16 @@ def decode_dag_cbor(data: bytes, limits: DecodeLimits) -> Any:
     return value
 
 
-def decode_dag_cbor_relaxed(data: bytes, limits: DecodeLimits) -> Any:
+def decode_dag_cbor_relaxed(data: bytes, limits: DecodeLimits, *, any_key_bytes: bool = False) -> Any:
     """``decode_dag_cbor``, and for a block it refuses, Kubo's reading (``_cbor_relaxed``):
     a canonical block costs what it costs strictly and has the strict path's value."""
     try:
         return decode_dag_cbor(data, limits)
     except InvalidBlock:
-        return _reread(data, limits, "dag-cbor", _link)
+        return _reread(data, limits, "dag-cbor", _link, any_key_bytes=any_key_bytes)
 
 
-def _reread(data: bytes, limits: DecodeLimits, name: str, link: Any) -> Any:
+def _reread(data: bytes, limits: DecodeLimits, name: str, link: Any, *, any_key_bytes: bool = False) -> Any:
     """Kubo's reading of a block the strict decoder refused, under the same bounds on the same
     terms: a bound it broke (size, depth, gas) is raised again by the same check."""
     n = len(data)
@@ -129,7 +129,7 @@ def _reread(data: bytes, limits: DecodeLimits, name: str, link: Any) -> Any:
     scan = n > limits.max_depth or n * _gas.WORST_GAS_PER_BYTE > limits.max_gas
     if scan and _c_scan is not None:
         _prescan(data, limits, name)
-    value = _cbor_relaxed.read(data, link, name)
+    value = _cbor_relaxed.read(data, link, name, any_key_bytes=any_key_bytes)
     if scan and _c_scan is None:
         _postscan(data, value, limits, name)
     return value

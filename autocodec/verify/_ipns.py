@@ -138,7 +138,7 @@ class IpnsRecord:
 
     @classmethod
     def parse(cls, raw: bytes) -> IpnsRecord:
-        from ..builtin import decode
+        from ..builtin import decode_dag_cbor_as_go_maps
 
         if len(raw) > MAX_RECORD_BYTES:
             raise InvalidIpnsRecord(f"record exceeds allowed size limit ({len(raw)} bytes, at most {MAX_RECORD_BYTES})")
@@ -158,7 +158,7 @@ class IpnsRecord:
         if not data:
             raise InvalidIpnsRecord("record is malformed: record is missing the dag-cbor data field")
         try:
-            value = decode(bytes(data) if isinstance(data, bytes) else b"", "dag-cbor", strict=False)
+            value = decode_dag_cbor_as_go_maps(bytes(data) if isinstance(data, bytes) else b"")
         except InvalidInput as exc:
             raise InvalidIpnsRecord(f"record is malformed: its data is not DAG-CBOR ({exc.message})") from None
         if not isinstance(value, dict):

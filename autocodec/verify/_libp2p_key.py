@@ -227,6 +227,10 @@ _GO_CURVE_OIDS = {bytes.fromhex(h) for h in ("06052b81040021", "06082a8648ce3d03
                                              "06052b81040023")}  # P-224, P-256, P-384, P-521
 
 
+_CURVE_PRIMES = {"P224": 2**224 - 2**96 + 1, "P256": 2**256 - 2**224 + 2**192 + 2**96 - 1,
+                 "P384": 2**384 - 2**128 - 2**96 + 2**32 - 1, "P521": 2**521 - 1}
+
+
 def _go_key_checks(kind: int, spki: bytes) -> None:
     """What Go's ``x509.parsePublicKey`` and go-libp2p check of a SubjectPublicKeyInfo that
     ``asn1`` read (``_go_spki``'s plain DER), in their words, before ``cryptography`` reads it."""
@@ -251,12 +255,18 @@ def _go_key_checks(kind: int, spki: bytes) -> None:
             raise _GoWords("ecdsa: invalid uncompressed public key")
         from cryptography.hazmat.primitives.asymmetric import ec
 
-        curve = {b"\x21": ec.SECP224R1(), b"\x07": ec.SECP256R1(), b"\x22": ec.SECP384R1(),
-                 b"\x23": ec.SECP521R1()}[params[-1:]]
+        curve, label = {b"\x21": (ec.SECP224R1(), "P224"), b"\x07": (ec.SECP256R1(), "P256"),
+                        b"\x22": (ec.SECP384R1(), "P384"), b"\x23": (ec.SECP521R1(), "P521")}[params[-1:]]
+        size = (curve.key_size + 7) // 8  # Go's nistec words, as crypto/ecdsa passes them on
+        if len(point) != 1 + 2 * size:
+            raise _GoWords(f"invalid {label} point encoding")
+        prime = _CURVE_PRIMES[label]
+        if int.from_bytes(point[1:1 + size], "big") >= prime or int.from_bytes(point[1 + size:], "big") >= prime:
+            raise _GoWords(f"invalid {label} element encoding" if label == "P256" else f"invalid {label}Element encoding")
         try:
             ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
         except ValueError:
-            raise _GoWords("ecdsa: invalid public key") from None
+            raise _GoWords(f"{label} point not on curve") from None
         if kind != ECDSA:
             raise _GoWords("not actually an rsa public key")  # go-libp2p's words
 
