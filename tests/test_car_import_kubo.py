@@ -13,7 +13,11 @@ error, never a traceback); then, once every case ran, the blocks each store gain
 local``, as multihashes): a block only one side holds must come from a case that failed on
 some side (a failed import keeps its verified prefix here, and a timing-dependent part of it in
 Kubo: docs/bounds.md). Other outcomes must be a difference documented in docs/bounds.md
-(``documented`` names it, case by case), or the test fails and prints the mutants.
+(``documented`` names it, case by case: a block or root of a codec with no builtin decoder, a
+pin error from a decoder or under a hash neither program computes, a first header saying
+version 2 that is not the 11-byte CARv2 pragma), or the test fails and prints the mutants.
+Found so far (docs/fuzzing.md): pin errors for CIDs Kubo's verifcid refuses, fixed, and the
+pragma, documented; each has a named test below with the bytes found.
 
 A longer run: ``.venv/bin/python -m tests.test_car_import_kubo CASES SEED`` (docs/fuzzing.md).
 """
