@@ -17,8 +17,8 @@ bytes, symlink targets, modes; archives member by member). A refusal here must b
 no traceback, holding Kubo's words where this package already says them (``KUBO_WORDS``).
 
 Differences on purpose (docs/unixfs.md, docs/cli.md): ``get`` never writes setuid and setgid
-bits (the written modes are compared without them); ``get``'s ``Saving`` line leaves out control
-characters; ``ls --stream`` of a HAMT lists in a fixed order where Kubo's varies past two levels
+bits (the written modes are compared without them); ``get``'s ``Saving`` line and ``refs
+--format '<linkname>'`` leave out a name's control characters; ``ls --stream`` of a HAMT lists in a fixed order where Kubo's varies past two levels
 (the lines compared as a set); ``ls -S`` keeps link order among equal sizes where Go's
 unstable sort moves them (a file's chunks). These three are named in ``_documented``, case by case. Kubo's
 words are not required for a name under a file (``KUBO_WORDS``); the other refusals' words are
@@ -204,10 +204,10 @@ def _get(rng: random.Random, path: str) -> list[str]:
 
 def _documented(args: list[str], theirs: Any, ours: Any) -> str | None:
     """The documented difference a pair of stdouts shows, if any (docs/unixfs.md, docs/cli.md)."""
-    if args[0] == "get" and theirs.returncode == ours.returncode == 0:
+    if args[0] in ("get", "refs") and theirs.returncode == ours.returncode == 0:
         said = theirs.stdout.decode("utf-8", "surrogateescape")
         if ours.stdout == clean(said).encode("utf-8", "surrogateescape"):
-            return "get's Saving line without control characters"
+            return f"{args[0]}: a name's control characters left out"
     if args[0] == "ls" and {"-s", "--stream"} & set(args) and theirs.returncode == ours.returncode == 0 \
             and sorted(theirs.stdout.split(b"\n")) == sorted(ours.stdout.split(b"\n")):
         return "ls --stream of a HAMT: Kubo's order past two levels varies"
