@@ -106,30 +106,44 @@ def _from_protobuf(data: bytes) -> SigningKey:
 
 
 def _from_pem(data: bytes) -> SigningKey:
+    """The key of the first PEM block Go's ``pem.Decode`` finds, read as Kubo reads it
+    (``_go_pkcs8``); a PKCS#8 key of another algorithm is named by OpenSSL's reading of it."""
+    from ._go_pkcs8 import ED25519_OID, ed25519_seed, pem_decode, read_pkcs8
+
+    block = pem_decode(data)
+    if block is None:
+        begin = _PEM_BEGIN.search(data)
+        if begin is not None and data.find(b"-----END " + begin.group(1) + b"-----", begin.end()) < 0:
+            raise InvalidKeyFile("the key file's PEM block has no END line: the file is cut short")
+        raise InvalidKeyFile("the key file holds no PEM block Go's pem.Decode reads (Kubo's reader)",
+                             hint=_pem_hint(data))
+    label, der = block
+    if label != "PRIVATE KEY":
+        raise _wrong_label(label)
+    try:
+        info = read_pkcs8(der)
+        if info.algorithm == ED25519_OID:
+            return SigningKey.from_seed(ed25519_seed(info))
+    except ValueError as exc:
+        raise InvalidKeyFile(f"the key file's PEM block is not a PKCS#8 private key Kubo reads: {exc}") from None
+    return _ed25519_of(_openssl_pkcs8(der))
+
+
+def _openssl_pkcs8(der: bytes) -> object:
+    """A PKCS#8 key of another algorithm than Ed25519, loaded to name its type."""
     from cryptography.exceptions import InternalError, UnsupportedAlgorithm
     from cryptography.hazmat.primitives import serialization
 
-    begin = _PEM_BEGIN.search(data)
-    if begin is None:
-        raise InvalidKeyFile("the key file holds no PEM block", hint=_pem_hint(data))
-    label = begin.group(1).decode("ascii", "replace")
-    end = data.find(b"-----END " + begin.group(1) + b"-----", begin.end())
-    if label != "PRIVATE KEY":
-        raise _wrong_label(label)
-    if end < 0:
-        raise InvalidKeyFile("the key file's PEM block has no END line: the file is cut short")
-    block = data[begin.start():end] + b"-----END PRIVATE KEY-----\n"
     try:
-        key = serialization.load_pem_private_key(block, password=None)
+        return serialization.load_der_private_key(der, password=None)
     except UnsupportedAlgorithm:
         raise UnsupportedKeyType("the key in the file is of a PKCS#8 algorithm autocodec does not know, "
                                  "not Ed25519") from None
     except (ValueError, TypeError) as exc:
         raise InvalidKeyFile(f"the key file's PEM block is not a PKCS#8 private key: {exc}") from None
-    except InternalError:  # OpenSSL's refusal of the key inside (an Ed25519 key not of 32 bytes, for one)
+    except InternalError:  # OpenSSL's refusal of the key inside (of the wrong length for its type)
         raise InvalidKeyFile("the key file's PKCS#8 block holds a private key OpenSSL cannot set up "
                              "(of the wrong length for its type): the file is corrupt") from None
-    return _ed25519_of(key)
 
 
 def _wrong_label(label: str) -> InvalidKeyFile | UnsupportedKeyType:
