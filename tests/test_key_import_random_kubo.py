@@ -184,6 +184,52 @@ def run(kubo: KuboRepo, folder: Path, cases: int, seed: int) -> tuple[dict[str, 
     return tally, differences
 
 
+_SEED = bytes(range(32))
+_PUBLIC = SigningKey.from_seed(_SEED).public.raw
+_KEY = _der(0x04, _der(0x04, _SEED))
+_ALGORITHM = _der(0x30, bytes.fromhex("06032b6570"))
+
+
+def _pem_of(der: bytes, *, before: bytes = b"", headers: bytes = b"", body: bytes | None = None) -> bytes:
+    text = base64.b64encode(der) if body is None else body
+    return (before + b"-----BEGIN PRIVATE KEY-----\n" + headers + text + b"\n-----END PRIVATE KEY-----\n")
+
+
+FOUND = {  # label: (the file, whether Kubo 0.43.1 imports it): the kinds the random runs found
+    "PKCS#8 v2 with a public key that is not the seed's (Go ignores it; OpenSSL refused it)":
+        (_pem_of(_der(0x30, _der(0x02, b"\x01") + _ALGORITHM + _KEY + _der(0x81, b"\x00" + bytes(32)))), True),
+    "PKCS#8 with attributes": (_pem_of(_der(0x30, _der(0x02, b"\x00") + _ALGORITHM + _KEY
+                                            + _der(0xA0, _der(0x30, b"\x06\x03\x55\x04\x03")))), True),
+    "PKCS#8 of version 2": (_pem_of(_der(0x30, _der(0x02, b"\x02") + _ALGORITHM + _KEY)), True),
+    "PKCS#8 with an element after the key": (_pem_of(_der(0x30, _der(0x02, b"\x00") + _ALGORITHM + _KEY + b"\x05\x00")),
+                                             True),
+    "PKCS#8 with bytes after its SEQUENCE": (_pem_of(_der(0x30, _der(0x02, b"\x00") + _ALGORITHM + _KEY) + b"\x00"), True),
+    "a PEM header line": (_pem_of(_der(0x30, _der(0x02, b"\x00") + _ALGORITHM + _KEY), headers=b"Comment: x\n"), True),
+    "a blank inside the base64": (_pem_of(b"", body=base64.b64encode(_der(0x30, _der(0x02, b"\x00") + _ALGORITHM + _KEY))
+                                          .replace(b"A", b"A ", 1)), True),
+    "BEGIN after a blank, not at a line's start (accepted here before)":
+        (_pem_of(_der(0x30, _der(0x02, b"\x00") + _ALGORITHM + _KEY), before=b" "), False),
+    "base64 without its padding": (_pem_of(b"", body=base64.b64encode(
+        _der(0x30, _der(0x02, b"\x00") + _ALGORITHM + _der(0x04, _der(0x04, _SEED)) + b"\x05")).rstrip(b"=")), False),
+    "a length in a longer form than DER's": (_pem_of(b"\x30\x81\x2e" + _der(0x02, b"\x00") + _ALGORITHM + _KEY), False),
+}
+
+
+@pytest.mark.parametrize("label", list(FOUND))
+def test_found_key_files_import_as_in_kubo(kubo: KuboRepo, tmp_path: Path, label: str) -> None:
+    data, imported = FOUND[label]
+    path = tmp_path / "key.pem"
+    path.write_bytes(data)
+    name = f"n{abs(hash(label)) % 10**8}"
+    proc = kubo.ipfs("key", "import", "-f", PEM, "--ipns-base=base36", name, path, check=False)
+    assert (proc.returncode == 0) == imported, proc.stderr
+    ours = _ours(data, PEM)
+    if imported:
+        assert ours == ("name", proc.stdout.decode().strip()) == ("name", ipns_name(SigningKey.from_seed(_SEED)))
+    else:
+        assert ours[0] == "refused", ours
+
+
 @pytest.fixture(scope="module")
 def kubo(tmp_path_factory: pytest.TempPathFactory) -> KuboRepo:
     require_kubo()
