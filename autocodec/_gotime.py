@@ -17,6 +17,7 @@ hh <= 24 and mm <= 60, as Go's range checks allow; checked against Kubo v0.43.1)
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 NS = 1_000_000_000
 _DAY_NS = 86_400 * NS
@@ -108,36 +109,20 @@ def parse_ipfs_time(text: str | bytes) -> int:
 
     if len(whole) < 4 or not whole[:4].isdigit():
         raise cannot(whole, "2006")
-    year, rest = int(whole[:4]), literal(whole[4:], b"-")
-    got = _digits(rest, True)
-    if got is None:
-        raise cannot(rest, "01")
-    (month, after) = got
-    if not 1 <= month <= 12:
-        raise out_of_range("month")
-    rest = literal(after, b"-")
-    got = _digits(rest, True)
-    if got is None:
-        raise cannot(rest, "02")
-    day, rest = got[0], literal(got[1], b"T")
-    got = _digits(rest, False)
-    if got is None:
-        raise cannot(rest, "15")
-    if got[0] >= 24:
-        raise out_of_range("hour")
-    hour, rest = got[0], literal(got[1], b":")
-    got = _digits(rest, True)
-    if got is None:
-        raise cannot(rest, "04")
-    if got[0] >= 60:
-        raise out_of_range("minute")
-    minute, rest = got[0], literal(got[1], b":")
-    got = _digits(rest, True)
-    if got is None:
-        raise cannot(rest, "05")
-    if got[0] >= 60:
-        raise out_of_range("second")
-    second, rest = got
+    def number(rest: bytes, element: str, fixed: bool, in_range: Callable[[int], bool], what: str) -> tuple[int, bytes]:
+        got = _digits(rest, fixed)
+        if got is None:
+            raise cannot(rest, element)
+        if not in_range(got[0]):
+            raise out_of_range(what)
+        return got
+
+    year = int(whole[:4])
+    month, rest = number(literal(whole[4:], b"-"), "01", True, lambda value: 1 <= value <= 12, "month")
+    day, rest = number(literal(rest, b"-"), "02", True, lambda value: True, "day")  # checked at the end
+    hour, rest = number(literal(rest, b"T"), "15", False, lambda value: value < 24, "hour")
+    minute, rest = number(literal(rest, b":"), "04", True, lambda value: value < 60, "minute")
+    second, rest = number(literal(rest, b":"), "05", True, lambda value: value < 60, "second")
     nanos = 0
     if len(rest) >= 2 and rest[:1] in (b".", b",") and rest[1:2].isdigit():
         end = 1
