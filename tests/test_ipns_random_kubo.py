@@ -321,6 +321,13 @@ def _found() -> dict[str, tuple[bytes, str]]:
         "key protobuf without its Data": (k.record(_P256, embed=p256[:2]), k.name_hashing(p256)),
         "P-256 key whose point is off the curve":
             (k.record(_P256, embed=p256[:-1] + bytes([p256[-1] ^ 1])), k.name_hashing(p256)),
+        "a value holding a byte that is not UTF-8, as JSON (Go writes \\ufffd; the byte was written raw)":
+            (k.record(_ED, data={**good, "Value": b"/ipfs/" + k.CID_A.encode() + b"/a\xc3)"}),
+             k.name_hashing(_KEYS["ed25519"][1])),
+        "an ECDSA key of an algorithm x509 does not know":
+            (k.record(_P256, embed=key_message(3, p256[4:].replace(bytes.fromhex("2a8648ce3d0201"),
+                                                                   bytes.fromhex("2a8648ce3d0209")))),
+             k.name_hashing(p256)),
         "data with a map key that is not UTF-8 (Kubo reads it; was refused)":
             (_with_body(_ED, bytes.fromhex("a6") + b"".join(
                 encode(key, "dag-cbor") + encode(value, "dag-cbor") for key, value in sorted(good.items()))

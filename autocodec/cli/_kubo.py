@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import argparse
+import re
 
 from .._gotext import escaped_byte, go_escape, go_quote
 from .._gounicode import go_printable, go_printable_text
@@ -158,13 +159,18 @@ def kubo_escape(name: str) -> str:
 
 def go_json(value: object) -> str:
     """``value`` as Kubo's ``--enc=json`` writes it (Go's ``encoding/json``): compact, UTF-8 as
-    is, and ``<``, ``>``, ``&``, U+2028 and U+2029 escaped (Go's HTML-safe default); a newline."""
+    is, and ``<``, ``>``, ``&``, U+2028 and U+2029 escaped (Go's HTML-safe default); a byte that
+    is not UTF-8 (a surrogate escape here) written ``\\ufffd``, one a byte, as Go writes it; a
+    newline."""
     import json
 
     text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
     for char in "<>&\u2028\u2029":
         text = text.replace(char, f"\\u{ord(char):04x}")
-    return text + "\n"
+    return _NOT_UTF8.sub(r"\\ufffd", text) + "\n"
+
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
 
 
 def go_hex_dump(data: bytes) -> str:

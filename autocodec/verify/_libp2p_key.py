@@ -241,6 +241,8 @@ def _go_key_checks(kind: int, spki: bytes) -> None:
     oid, params = algorithm[:oid_end], algorithm[oid_end:]
     bits_start, bits_end = _der_element(inner, bits_at)[1]
     point = inner[bits_start + 1:bits_end]  # after the count of unused bits
+    if oid not in _GO_KEY_OIDS:
+        raise _GoWords("x509: unknown public key algorithm")
     if oid == _RSA_OID:
         if params != b"\x05\x00":
             raise _GoWords("x509: RSA key missing NULL parameters")
@@ -349,6 +351,8 @@ def _go_spki_elements(data: bytes) -> bytes:
 
 _RSA_OID = bytes.fromhex("06092a864886f70d010101")  # rsaEncryption, as DER
 _EC_OID = bytes.fromhex("06072a8648ce3d0201")  # id-ecPublicKey, as DER
+_GO_KEY_OIDS = {_RSA_OID, _EC_OID, bytes.fromhex("06072a8648ce380401"), bytes.fromhex("06032b6570"),
+                bytes.fromhex("06032b656e")}  # x509's public key algorithms: and DSA, Ed25519, X25519
 
 
 def _go_rsa_public_key(data: bytes) -> bytes:
