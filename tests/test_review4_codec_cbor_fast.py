@@ -129,7 +129,7 @@ def _old_decode(data: bytes, limits: DecodeLimits) -> Any:
 def test_a_refused_block_is_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
     reads = []
     real = _cbor_relaxed.read
-    monkeypatch.setattr(_cbor_relaxed, "read", lambda *a: reads.append(1) or real(*a))
+    monkeypatch.setattr(_cbor_relaxed, "read", lambda *a, **k: reads.append(1) or real(*a, **k))
     for block in ("a1616df93c00", "1801", "9f01ff", "a1616201ff", "c1a0", "a16162f7"):
         with pytest.raises(InvalidBlock):
             builtin.decode(bytes.fromhex(block), "cbor")
