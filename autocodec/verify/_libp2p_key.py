@@ -36,7 +36,6 @@ KEY_TYPE_NAMES = {RSA: "RSA", ED25519: "Ed25519", SECP256K1: "Secp256k1", ECDSA:
 MAX_INLINE_KEY_BYTES = 42  # a serialized key up to this size is its own peer ID (identity multihash)
 MIN_RSA_BITS, MAX_RSA_BITS = 2048, 8192
 IDENTITY, SHA2_256 = 0x00, 0x12
-GO_X509_CURVES = ("secp224r1", "secp256r1", "secp384r1", "secp521r1")  # the curves Go's x509 parses
 
 
 class InvalidKeyData(InvalidInput):
@@ -151,7 +150,7 @@ class PublicKey:
                         raise InvalidKeyData(f"rsa keys must be <= {MAX_RSA_BITS} bits")
                 elif not isinstance(key, ec.EllipticCurvePublicKey):
                     raise InvalidKeyData("not an ecdsa public key")  # go-libp2p's ErrNotECDSAPubKey
-                elif key.curve.name not in GO_X509_CURVES:
+                elif key.curve.name not in _GO_CURVE_NAMES:
                     raise InvalidKeyData("x509: unsupported elliptic curve")  # Go's: P-224/256/384/521 only
                 spki = key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
                 if spki != read:  # PKCS#1, trailing bytes, a compressed point, not DER: Go's x509 refuses each
@@ -198,16 +197,16 @@ _SECP256K1_P = 2**256 - 2**32 - 977
 def _dcrd_secp256k1_point(data: bytes) -> bytes:
     """A Secp256k1 key's SEC1 bytes as dcrd's ``ParsePubKey`` reads them, given back in a form
     ``cryptography`` reads (the hybrid forms 0x06/0x07, which dcrd takes when y's parity agrees,
-    as the uncompressed 0x04); ``_GoWords`` in dcrd's words for what it refuses. Whether the
-    point is on the curve is ``cryptography``'s to check."""
+    as the uncompressed 0x04); ``_GoWords`` in dcrd's words for what it refuses, a point off the
+    curve included."""
     lengths = {33: (2, 3), 65: (4, 6, 7)}
     if len(data) not in lengths:
         raise _GoWords(f"malformed public key: invalid length: {len(data)}")
     if data[0] not in lengths[len(data)]:
         raise _GoWords(f"invalid public key: unsupported format: {data[0]:x}")
-    if int.from_bytes(data[1:33], "big") >= _SECP256K1_P:
-        raise _GoWords("invalid public key: x >= field prime")
     x = int.from_bytes(data[1:33], "big")
+    if x >= _SECP256K1_P:
+        raise _GoWords("invalid public key: x >= field prime")
     right = (pow(x, 3, _SECP256K1_P) + 7) % _SECP256K1_P
     if len(data) == 33:
         if right and pow(right, (_SECP256K1_P - 1) // 2, _SECP256K1_P) != 1:
@@ -223,12 +222,13 @@ def _dcrd_secp256k1_point(data: bytes) -> bytes:
     return b"\x04" + data[1:]
 
 
-_GO_CURVE_OIDS = {bytes.fromhex(h) for h in ("06052b81040021", "06082a8648ce3d030107", "06052b81040022",
-                                             "06052b81040023")}  # P-224, P-256, P-384, P-521
-
-
-_CURVE_PRIMES = {"P224": 2**224 - 2**96 + 1, "P256": 2**256 - 2**224 + 2**192 + 2**96 - 1,
-                 "P384": 2**384 - 2**128 - 2**96 + 2**32 - 1, "P521": 2**521 - 1}
+_GO_CURVES = {  # the curves Go's x509 reads: their OID (as DER) -> (nistec's name, cryptography's, field prime)
+    bytes.fromhex("06052b81040021"): ("P224", "secp224r1", 2**224 - 2**96 + 1),
+    bytes.fromhex("06082a8648ce3d030107"): ("P256", "secp256r1", 2**256 - 2**224 + 2**192 + 2**96 - 1),
+    bytes.fromhex("06052b81040022"): ("P384", "secp384r1", 2**384 - 2**128 - 2**96 + 2**32 - 1),
+    bytes.fromhex("06052b81040023"): ("P521", "secp521r1", 2**521 - 1),
+}
+_GO_CURVE_NAMES = frozenset(name for _, name, _ in _GO_CURVES.values())
 
 
 def _go_key_checks(kind: int, spki: bytes) -> None:
@@ -251,18 +251,17 @@ def _go_key_checks(kind: int, spki: bytes) -> None:
     elif oid == _EC_OID:
         if params[:1] != b"\x06":
             raise _GoWords("x509: invalid ECDSA parameters")
-        if params not in _GO_CURVE_OIDS:
+        if params not in _GO_CURVES:
             raise _GoWords("x509: unsupported elliptic curve")
         if point[:1] != b"\x04":
             raise _GoWords("ecdsa: invalid uncompressed public key")
         from cryptography.hazmat.primitives.asymmetric import ec
 
-        curve, label = {b"\x21": (ec.SECP224R1(), "P224"), b"\x07": (ec.SECP256R1(), "P256"),
-                        b"\x22": (ec.SECP384R1(), "P384"), b"\x23": (ec.SECP521R1(), "P521")}[params[-1:]]
+        label, name, prime = _GO_CURVES[params]
+        curve = getattr(ec, name.upper())()  # SECP256R1() for secp256r1
         size = (curve.key_size + 7) // 8  # Go's nistec words, as crypto/ecdsa passes them on
         if len(point) != 1 + 2 * size:
             raise _GoWords(f"invalid {label} point encoding")
-        prime = _CURVE_PRIMES[label]
         if int.from_bytes(point[1:1 + size], "big") >= prime or int.from_bytes(point[1 + size:], "big") >= prime:
             raise _GoWords(f"invalid {label} element encoding" if label == "P256" else f"invalid {label}Element encoding")
         try:
