@@ -37,9 +37,11 @@ from autocodec.cid import CID, encode_varint
 from autocodec.cli import main
 from tests import _s11_ipns_keys as k
 from autocodec.verify._libp2p_key import SECP256K1, key_message
-from tests._kubo import KuboRepo, require_kubo
+from tests import _kubo_pair
+from tests._kubo import KuboRepo
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
+kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
 
 CASES = 80
 NS = 1_000_000_000
@@ -324,6 +326,12 @@ def _found() -> dict[str, tuple[bytes, str]]:
         "a value holding a byte that is not UTF-8, as JSON (Go writes \\ufffd; the byte was written raw)":
             (k.record(_ED, data={**good, "Value": b"/ipfs/" + k.CID_A.encode() + b"/a\xc3)"}),
              k.name_hashing(_KEYS["ed25519"][1])),
+        "RSA key whose parameters have a high tag number (Go's words; were cryptography's)":
+            (k.record(_RSA, embed=key_message(0, _high_tag_parameters(_KEYS["rsa"][1][5:]))),
+             k.name_hashing(key_message(0, _high_tag_parameters(_KEYS["rsa"][1][5:])))),
+        "P-256 key whose parameters have a high tag number (Go's words; were cryptography's)":
+            (k.record(_P256, embed=key_message(3, _high_tag_parameters(p256[4:]))),
+             k.name_hashing(key_message(3, _high_tag_parameters(p256[4:])))),
         "an ECDSA key of an algorithm x509 does not know":
             (k.record(_P256, embed=key_message(3, p256[4:].replace(bytes.fromhex("2a8648ce3d0201"),
                                                                    bytes.fromhex("2a8648ce3d0209")))),
@@ -335,15 +343,20 @@ def _found() -> dict[str, tuple[bytes, str]]:
     }
 
 
+def _high_tag_parameters(spki: bytes) -> bytes:
+    """``spki`` with its algorithm's parameters made an empty element of tag number 31 (``1f 1f
+    00``: a high tag number, which Go's asn1 reads and x509 then refuses in its own words)."""
+    from autocodec.verify._go_asn1 import der, element
+
+    _, start, end = element(spki, 0)
+    _, a_start, a_end = element(spki, start)
+    oid_end = element(spki[:a_end], a_start)[2]
+    return der(0x30, der(0x30, spki[a_start:oid_end] + b"\x1f\x1f\x00") + spki[a_end:end])
+
+
 def _with_body(private: k.PrivateKey, body: bytes) -> bytes:
     """A V2-only record of these ``data`` bytes, signed."""
     return k.field(8, _signed(private, body)) + k.field(9, body)
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> KuboRepo:
-    require_kubo()
-    return KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
 
 
 def test_random_records_are_inspected_as_kubo_inspects_them(kubo: KuboRepo, tmp_path: Path) -> None:

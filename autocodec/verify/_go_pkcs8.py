@@ -23,6 +23,8 @@ import base64
 import binascii
 from dataclasses import dataclass
 
+from ._go_asn1 import element, minimal_integer
+
 ED25519_OID = bytes.fromhex("2b6570")  # 1.3.101.112, the OBJECT IDENTIFIER's contents
 _B64 = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
 
@@ -94,50 +96,6 @@ def pem_decode(data: bytes) -> tuple[str, bytes] | None:
         return kind.decode("utf-8", "surrogateescape"), der
 
 
-def _element(data: bytes, pos: int) -> tuple[int, int, int]:
-    """``(tag, body start, body end)`` of the DER element at ``pos``, as Go's ``asn1`` reads
-    one (``parseTagAndLength``, its lengths minimal and inside ``data``)."""
-    if pos >= len(data):
-        raise ValueError("truncated tag or length")
-    tag = data[pos]
-    pos += 1
-    if tag & 0x1F == 0x1F:  # the tag number follows in base 128 (minimal, at least 31)
-        number, first_digit = 0, pos
-        while pos < len(data) and data[pos] & 0x80:
-            number = number << 7 | data[pos] & 0x7F
-            pos += 1
-        if pos >= len(data) or data[first_digit] == 0x80 or pos - first_digit > 4:
-            raise ValueError("a malformed tag number")
-        number = number << 7 | data[pos]
-        pos += 1
-        if number < 0x1F:
-            raise ValueError("non-minimal tag")
-    if pos >= len(data):
-        raise ValueError("truncated tag or length")
-    first = data[pos]
-    pos += 1
-    if first & 0x80:
-        size = first & 0x7F
-        if size == 0:
-            raise ValueError("indefinite length found (not DER)")
-        digits = data[pos:pos + size]
-        if len(digits) < size:
-            raise ValueError("truncated tag or length")
-        if digits[0] == 0:
-            raise ValueError("superfluous leading zeros in length")
-        if size > 4:
-            raise ValueError("length too large")
-        length = int.from_bytes(digits, "big")
-        if length < 0x80:
-            raise ValueError("non-minimal length")
-        pos += size
-    else:
-        length = first
-    if length > len(data) - pos:
-        raise ValueError("data truncated")
-    return tag, pos, pos + length
-
-
 @dataclass(frozen=True)
 class PrivateKeyInfo:
     """The parts of a PKCS#8 ``PrivateKeyInfo`` Go reads: the algorithm's OID (its contents),
@@ -150,30 +108,30 @@ class PrivateKeyInfo:
 
 def read_pkcs8(der: bytes) -> PrivateKeyInfo:
     """``asn1.Unmarshal`` of ``der`` into x509's ``pkcs8`` struct (module docstring)."""
-    tag, start, end = _element(der, 0)
+    tag, start, end = element(der, 0)
     if tag != 0x30:
         raise ValueError("not a SEQUENCE")
-    tag, v_start, v_end = _element(der, start)
+    tag, v_start, v_end = element(der, start)
     version = der[v_start:v_end]
     if tag != 0x02 or not version:
         raise ValueError("no version INTEGER")
     if len(version) > 8:
         raise ValueError("the version INTEGER is too large")
-    if len(version) > 1 and (version[0], version[1] >> 7) in ((0, 0), (0xFF, 1)):
+    if not minimal_integer(version):
         raise ValueError("the version INTEGER is not minimally encoded")
-    tag, a_start, a_end = _element(der[:end], v_end)
+    tag, a_start, a_end = element(der[:end], v_end)
     if tag != 0x30:
         raise ValueError("no AlgorithmIdentifier SEQUENCE")
-    tag, o_start, o_end = _element(der[:a_end], a_start)
+    tag, o_start, o_end = element(der[:a_end], a_start)
     if tag != 0x06 or o_start == o_end:
         raise ValueError("no algorithm OBJECT IDENTIFIER")
     if der[o_end - 1] & 0x80:
         raise ValueError("a truncated OBJECT IDENTIFIER")
     parameters = b""
     if o_end < a_end:
-        p_tag, _, p_end = _element(der[:a_end], o_end)
+        p_tag, _, p_end = element(der[:a_end], o_end)
         parameters = der[o_end:p_end]
-    tag, k_start, k_end = _element(der[:end], a_end)
+    tag, k_start, k_end = element(der[:end], a_end)
     if tag != 0x04:
         raise ValueError("no private key OCTET STRING")
     return PrivateKeyInfo(der[o_start:o_end], parameters, der[k_start:k_end])
@@ -183,7 +141,7 @@ def ed25519_seed(info: PrivateKeyInfo) -> bytes:
     """The 32-byte seed of an Ed25519 ``PrivateKeyInfo``, as x509 reads it (RFC 8410)."""
     if info.parameters:
         raise ValueError("an Ed25519 key's algorithm has parameters (RFC 8410: none)")
-    tag, start, end = _element(info.private_key, 0)
+    tag, start, end = element(info.private_key, 0)
     if tag != 0x04:
         raise ValueError("the Ed25519 key is not an OCTET STRING")
     if end - start != 32:

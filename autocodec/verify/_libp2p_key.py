@@ -29,6 +29,7 @@ from typing import Any
 
 from ..cid import decode_varint, encode_varint
 from ..errors import InvalidInput
+from ._go_asn1 import der, element, minimal_integer
 from ._pbwire import last_value, read_fields
 
 RSA, ED25519, SECP256K1, ECDSA = 0, 1, 2, 3
@@ -132,6 +133,7 @@ class PublicKey:
             if kind == SECP256K1:
                 return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256K1(), _dcrd_secp256k1_point(data))
             if kind in (RSA, ECDSA):
+                checked = None
                 try:
                     read = _go_spki(data)
                 except _GoWords:
@@ -139,8 +141,8 @@ class PublicKey:
                 except ValueError:
                     read = data  # not one: refused below (cryptography's words, not Go's asn1 ones)
                 else:
-                    _go_key_checks(kind, read)
-                key = serialization.load_der_public_key(read)
+                    checked = _go_key_checks(kind, read)
+                key = checked if checked is not None else serialization.load_der_public_key(read)
                 if kind == RSA:
                     if not isinstance(key, rsa.RSAPublicKey):
                         raise InvalidKeyData("not actually an rsa public key")  # go-libp2p's words
@@ -231,15 +233,16 @@ _GO_CURVES = {  # the curves Go's x509 reads: their OID (as DER) -> (nistec's na
 _GO_CURVE_NAMES = frozenset(name for _, name, _ in _GO_CURVES.values())
 
 
-def _go_key_checks(kind: int, spki: bytes) -> None:
+def _go_key_checks(kind: int, spki: bytes) -> Any:
     """What Go's ``x509.parsePublicKey`` and go-libp2p check of a SubjectPublicKeyInfo that
-    ``asn1`` read (``_go_spki``'s plain DER), in their words, before ``cryptography`` reads it."""
-    inner = spki[_der_element(spki, 0)[1][0]:]
-    (a_start, a_end), bits_at = _der_element(inner, 0)[1:]
+    ``asn1`` read (``_go_spki``'s plain DER), in their words, before ``cryptography`` reads it;
+    an ECDSA key's ``cryptography`` object (its point is loaded to be checked), else None."""
+    inner = spki[element(spki, 0)[1]:]
+    _, a_start, a_end = element(inner, 0)
     algorithm = inner[a_start:a_end]
-    oid_end = _der_element(algorithm, 0)[2]
+    oid_end = element(algorithm, 0)[2]
     oid, params = algorithm[:oid_end], algorithm[oid_end:]
-    bits_start, bits_end = _der_element(inner, bits_at)[1]
+    _, bits_start, bits_end = element(inner, a_end)
     point = inner[bits_start + 1:bits_end]  # after the count of unused bits
     if oid not in _GO_KEY_OIDS:
         raise _GoWords("x509: unknown public key algorithm")
@@ -265,21 +268,23 @@ def _go_key_checks(kind: int, spki: bytes) -> None:
         if int.from_bytes(point[1:1 + size], "big") >= prime or int.from_bytes(point[1 + size:], "big") >= prime:
             raise _GoWords(f"invalid {label} element encoding" if label == "P256" else f"invalid {label}Element encoding")
         try:
-            ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
+            key = ec.EllipticCurvePublicKey.from_encoded_point(curve, point)
         except ValueError:
             raise _GoWords(f"{label} point not on curve") from None
         if kind != ECDSA:
             raise _GoWords("not actually an rsa public key")  # go-libp2p's words
+        return key
+    return None
 
 
 def _pkcs1_public_key(data: bytes) -> bool:
     """Whether ``data`` starts with an RSAPublicKey as Go's ``asn1.Unmarshal`` reads one (two
     INTEGERs in a SEQUENCE, the exponent fitting an int64), for x509's hint at that form."""
     try:
-        tag, (start, end), _ = _der_element(data, 0)
+        tag, start, end = element(data, 0)
         body = data[start:end]
-        n_tag, _, after_n = _der_element(body, 0)
-        e_tag, (e_start, e_end), _ = _der_element(body, after_n)
+        n_tag, _, after_n = element(body, 0)
+        e_tag, e_start, e_end = element(body, after_n)
     except ValueError:
         return False
     return (tag, n_tag, e_tag) == (0x30, 0x02, 0x02) and 0 < e_end - e_start <= 8
@@ -291,16 +296,16 @@ def _go_asn1_signature(signature: bytes) -> bytes:
     written again as plain DER; ``ValueError`` for what Go's asn1 refuses."""
     from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
-    tag, body, _ = _der_element(signature, 0)
+    tag, start, end = element(signature, 0)
     if tag != 0x30:
         raise ValueError("not a SEQUENCE")
-    inner = signature[body[0]:body[1]]
+    inner = signature[start:end]
     numbers = []
     pos = 0
     for _ in range(2):
-        tag, (start, end), pos = _der_element(inner, pos)
-        digits = inner[start:end]
-        if tag != 0x02 or not digits or (len(digits) > 1 and (digits[0], digits[1] >> 7) in ((0, 0), (0xFF, 1))):
+        tag, start, pos = element(inner, pos)
+        digits = inner[start:pos]
+        if tag != 0x02 or not minimal_integer(digits):
             raise ValueError("not a minimal INTEGER")
         numbers.append(int.from_bytes(digits, "big", signed=True))
     if min(numbers) <= 0:
@@ -326,18 +331,18 @@ def _go_spki(data: bytes) -> bytes:
 
 
 def _go_spki_elements(data: bytes) -> bytes:
-    tag, (start, end), after = _der_element(data, 0)
+    tag, start, after = element(data, 0)
     if tag != 0x30:
         raise ValueError("not a SEQUENCE")
-    inner = data[start:end]
-    tag, (a_start, a_end), pos = _der_element(inner, 0)
-    algorithm = inner[a_start:a_end]
-    oid_tag, _, used = _der_element(algorithm, 0) if tag == 0x30 else (0, (0, 0), 0)
+    inner = data[start:after]
+    tag, a_start, pos = element(inner, 0)
+    algorithm = inner[a_start:pos]
+    oid_tag, _, used = element(algorithm, 0) if tag == 0x30 else (0, 0, 0)
     if oid_tag != 0x06:
         raise ValueError("no AlgorithmIdentifier")
     if used < len(algorithm):
-        used = _der_element(algorithm, used)[2]  # the parameters, of any type
-    tag, (bits_start, bits_end), _ = _der_element(inner, pos)
+        used = element(algorithm, used)[2]  # the parameters, of any type
+    tag, bits_start, bits_end = element(inner, pos)
     if tag != 0x03:
         raise ValueError("no BIT STRING")
     bits = inner[bits_start:bits_end]
@@ -345,7 +350,7 @@ def _go_spki_elements(data: bytes) -> bytes:
         raise _GoWords("x509: trailing data after ASN.1 of public-key")
     if algorithm.startswith(_RSA_OID) and bits[:1] == b"\x00":
         bits = b"\x00" + _go_rsa_public_key(bits[1:])
-    return _der(0x30, _der(0x30, algorithm[:used]) + _der(0x03, bits))
+    return der(0x30, der(0x30, algorithm[:used]) + der(0x03, bits))
 
 
 _RSA_OID = bytes.fromhex("06092a864886f70d010101")  # rsaEncryption, as DER
@@ -357,45 +362,13 @@ _GO_KEY_OIDS = {_RSA_OID, _EC_OID, bytes.fromhex("06072a8648ce380401"), bytes.fr
 def _go_rsa_public_key(data: bytes) -> bytes:
     """An RSAPublicKey as Go's x509 reads one from the BIT STRING (cryptobyte: the SEQUENCE's
     two INTEGERs N and E; bytes after them inside it, and after it, ignored), written again."""
-    tag, (start, end), _ = _der_element(data, 0)
+    tag, start, end = element(data, 0)
     body = data[start:end]
-    n_tag, _, n_end = _der_element(body, 0) if tag == 0x30 else (0, (0, 0), 0)
-    e_tag, _, e_end = _der_element(body, n_end) if n_tag == 0x02 else (0, (0, 0), 0)
+    n_tag, _, n_end = element(body, 0) if tag == 0x30 else (0, 0, 0)
+    e_tag, _, e_end = element(body, n_end) if n_tag == 0x02 else (0, 0, 0)
     if e_tag != 0x02:
         raise ValueError("not an RSAPublicKey")
-    return _der(0x30, body[:e_end])
-
-
-def _der(tag: int, body: bytes) -> bytes:
-    """A DER element of ``tag`` holding ``body`` (its length in the minimal form)."""
-    size = len(body)
-    if size < 0x80:
-        return bytes([tag, size]) + body
-    digits = size.to_bytes((size.bit_length() + 7) // 8, "big")
-    return bytes([tag, 0x80 | len(digits)]) + digits + body
-
-
-def _der_element(data: bytes, pos: int) -> tuple[int, tuple[int, int], int]:
-    """``(tag, (body start, body end), next position)`` of the DER element at ``pos`` (lengths
-    in their minimal form, as Go's asn1 requires); ``ValueError`` when there is none."""
-    if pos + 2 > len(data):
-        raise ValueError("truncated")
-    tag, first = data[pos], data[pos + 1]
-    pos += 2
-    if first < 0x80:
-        length = first
-    else:
-        size = first & 0x7F
-        digits = data[pos:pos + size]
-        if not 1 <= size <= 4 or len(digits) < size or digits[0] == 0:
-            raise ValueError("bad length")
-        length = int.from_bytes(digits, "big")
-        if length < 0x80:
-            raise ValueError("non-minimal length")
-        pos += size
-    if pos + length > len(data):
-        raise ValueError("truncated")
-    return tag, (pos, pos + length), pos + length
+    return der(0x30, body[:e_end])
 
 
 def key_from_peer_id(multihash: bytes) -> PublicKey | None:
