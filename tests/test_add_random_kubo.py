@@ -30,11 +30,13 @@ import pytest
 from autocodec.errors import AutocodecError
 from autocodec.loader import xorshift_bytes
 
-from ._kubo import KuboRepo, require_kubo
+from . import _kubo_pair
+from ._kubo import KuboRepo
 from ._unixfs_ref import ODD_NAMES, our_add
 from .test_unixfs_kubo import kubo_add
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
+kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
 
 CASES = 40
 _HASHES = ["sha2-256", "sha2-256", "sha2-512", "blake2b-256", "blake3", "sha3-256", "keccak-256", "identity"]
@@ -199,12 +201,6 @@ def run(kubo: KuboRepo, folder: Path, cases: int, seed: int) -> dict[str, int]:
         case_folder.mkdir()
         tally[_case(kubo, case_folder, rng)] += 1
     return tally
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> KuboRepo:
-    require_kubo()
-    return KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
 
 
 def test_random_options_over_random_trees_equal_kubo(kubo: KuboRepo, tmp_path: Path) -> None:

@@ -35,9 +35,11 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from autocodec.errors import AutocodecError
 from autocodec.verify import SigningKey
 from autocodec.verify._keyformats import PEM, PROTOBUF, UnsupportedKeyType, import_key, ipns_name
-from tests._kubo import KuboRepo, require_kubo
+from tests import _kubo_pair
+from tests._kubo import KuboRepo
 
 pytestmark = [pytest.mark.slow, pytest.mark.ipfs]
+kubo = _kubo_pair.kubo  # a Kubo repo per module (tests/_kubo_pair.py)
 
 CASES = 80
 
@@ -228,12 +230,6 @@ def test_found_key_files_import_as_in_kubo(kubo: KuboRepo, tmp_path: Path, label
         assert ours == ("name", proc.stdout.decode().strip()) == ("name", ipns_name(SigningKey.from_seed(_SEED)))
     else:
         assert ours[0] == "refused", ours
-
-
-@pytest.fixture(scope="module")
-def kubo(tmp_path_factory: pytest.TempPathFactory) -> KuboRepo:
-    require_kubo()
-    return KuboRepo.create(tmp_path_factory.mktemp("kubo") / "repo")
 
 
 def test_random_key_files_import_as_in_kubo(kubo: KuboRepo, tmp_path: Path) -> None:
