@@ -252,7 +252,9 @@ def _reordered(data: bytes, limits: DecodeLimits) -> Any:
         value = _reread(data, limits, "cbor", None)
         if (type(value) is dict or type(value) is list) and _cbor_write.write(value) == data:
             return value
-    except (InvalidBlock, TypeError, ValueError, OverflowError):  # UnicodeError: text not UTF-8
+    except InvalidBlock:  # not even a loose CBOR block: the canonical decoder's refusal stands
+        pass
+    except UnicodeEncodeError:  # text the loose reader kept that is not UTF-8: not canonical
         pass
     return None
 
