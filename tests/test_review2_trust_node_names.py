@@ -10,20 +10,19 @@ loopback: no Kubo answers this way.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from threading import Event
 
 import pytest
 
-from autocodec.config import DEFAULT_LIMITS
 from autocodec.errors import FetchError
-from autocodec.home import Home
 from autocodec.registry._ipns import IpnsNames
-from autocodec.store import BlockStore
 from autocodec.verify._ipns import IpnsName
 from autocodec.verify._keyring import SigningKey
 from autocodec.verify._libp2p_key import PublicKey
 from tests._http_peers import Peer, Send
+from tests._ipns_names import ipns_names
 
 pytestmark = pytest.mark.slow  # a loopback server (threads)
 
@@ -42,12 +41,8 @@ def _offline_node(resolve_body: bytes):  # noqa: ANN202
 
 
 @pytest.fixture
-def names(tmp_path: Path):  # noqa: ANN201
-    store = BlockStore.open(Home.resolve(tmp_path / "home").init(), limits=DEFAULT_LIMITS)
-    try:
-        yield IpnsNames(store, DEFAULT_LIMITS)
-    finally:
-        store.close()
+def names(tmp_path: Path) -> Iterator[IpnsNames]:
+    yield from ipns_names(tmp_path)
 
 
 @pytest.mark.parametrize("body", [b"{}", b'{"Path": ""}', b"[]", b'{"Path": 7}'], ids=["none", "empty", "list", "number"])

@@ -9,7 +9,7 @@ valid in Kubo. Then a pin: records that differ only in what follows an ECDSA sig
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from autocodec.verify._ipns import IpnsName, IpnsRecord, Problem, problem
 from autocodec.verify._libp2p_key import ECDSA, RSA, InvalidKeyData, PublicKey, key_message
 from tests import _s11_ipns_keys as k
+from tests._ipns_names import ipns_names
 
 P256 = ec.generate_private_key(ec.SECP256R1())
 RSA2048 = rsa.generate_private_key(65537, 2048)
@@ -131,32 +132,16 @@ def test_kubo_gives_each_spki_form_its_verdict(tmp_path: Path) -> None:
 # --- records differing only in an ECDSA signature's ignored bytes -----------------------------
 
 
-def _names(tmp_path: Path) -> Iterator[object]:
-    from autocodec.config import DEFAULT_LIMITS
-    from autocodec.home import Home
-    from autocodec.registry._ipns import IpnsNames
-    from autocodec.store import BlockStore
-
-    store = BlockStore.open(Home.resolve(tmp_path).init(), limits=DEFAULT_LIMITS)
-    try:
-        yield IpnsNames(store, DEFAULT_LIMITS)
-    finally:
-        store.close()
-
-
 def test_records_differing_in_ignored_signature_bytes_keep_one_in_either_order(tmp_path: Path) -> None:
     """Both verify (Go's asn1 ignores what follows R and S); the kept one is the same whichever
     arrives first: the larger in bytes, as boxo's ``selectRecord`` breaks a tie (a pin)."""
-    from autocodec.registry._ipns import IpnsNames
-
     signature = k.sign(P256, b"ipns-signature:" + k.encode(k.DATA, "dag-cbor"))
     plain = k.record(P256, embed=k.spki_key(P256), alter=lambda _: k.ecdsa_rewritten(signature))
     padded = k.record(P256, embed=k.spki_key(P256), alter=lambda _: k.ecdsa_rewritten(signature, extra=b"\x05\x00"))
     name = IpnsName.parse(k.name_hashing(k.spki_key(P256)))
     kept = []
     for order, home in (((plain, padded), "a"), ((padded, plain), "b")):
-        for names in _names(tmp_path / home):
-            assert isinstance(names, IpnsNames)
+        for names in ipns_names(tmp_path / home):
             answers = [names.accept(name, raw, now=1_700_000_000).record.raw for raw in order]
             record = names.kept(name)
             assert record is not None and answers[-1] == record.raw
