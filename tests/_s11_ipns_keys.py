@@ -6,7 +6,8 @@ Facts: the libp2p peer-ID spec (a peer ID hashes the key as go-libp2p marshals i
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
@@ -115,3 +116,19 @@ def legacy_fields() -> bytes:
 
     return (field(1, DATA["Value"]) + field(2, b"legacy") + varint(3, 0) + field(4, DATA["Validity"])  # type: ignore[arg-type]
             + varint(5, DATA["Sequence"]) + varint(6, DATA["TTL"]))  # type: ignore[arg-type]
+
+
+def kubo_disagrees(tmp_path: Path, cases: Iterable[tuple[str, bytes, str, bool | None]]) -> list[str]:
+    """Each case is a label, a record, the name to verify it for and the ``Valid:`` answer Kubo is
+    expected to print in ``ipfs name inspect --verify`` (None: none, a name Kubo cannot parse); the
+    cases where a fresh Kubo repo under ``tmp_path`` answered otherwise, with its words."""
+    from tests._kubo import KuboRepo, require_kubo
+
+    require_kubo()
+    kubo = KuboRepo.create(tmp_path / "kubo")
+    wrong = []
+    for label, raw, name, expected in cases:
+        valid, out = kubo.ipns_verdict(raw, name)
+        if valid is not expected:
+            wrong.append(f"{label}: Kubo says {out!r}")
+    return wrong

@@ -132,16 +132,7 @@ def test_keys_gos_x509_refuses_are_invalid_key_data(data: bytes) -> None:
 @pytest.mark.ipfs
 def test_kubo_gives_each_row_its_verdict(tmp_path: Path) -> None:
     """The rows' verdicts, measured again with Kubo's ``ipfs name inspect --verify``."""
-    from tests._kubo import KuboRepo, require_kubo
-
-    require_kubo()
-    kubo = KuboRepo.create(tmp_path / "kubo")
-    wrong = []
-    for label, (make, kubo_valid) in ROWS.items():
-        raw, name = make()
-        valid, out = kubo.ipns_verdict(raw, name)
-        if valid is not kubo_valid:
-            wrong.append(f"{label}: Kubo says {out!r}")
+    wrong = k.kubo_disagrees(tmp_path, ((label, *make(), kubo_valid) for label, (make, kubo_valid) in ROWS.items()))
     assert not wrong, "\n".join(wrong)
 
 
