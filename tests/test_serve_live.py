@@ -4,15 +4,16 @@ publisher is revoked. Real processes, real modules, real git objects, real HTTP.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from autocodec import CID
 from autocodec.errors import RevokedError
 from autocodec.registry import Runtime, add_manifest, export_set, init_set, publish_module, publish_set
 from autocodec.verify import KeyRing
+from tests._kubo import free_port
 from tests._wasm_tools import with_meta
 
 pytestmark = pytest.mark.slow
@@ -54,12 +56,6 @@ def _git_objects(tmp: Path) -> list[tuple[CID, bytes]]:
     return out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _get(url: str, timeout: float = 10) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(url, timeout=timeout) as resp:
@@ -84,6 +80,34 @@ def _wait_for(predicate, timeout: float, context=lambda: "") -> float:
     raise AssertionError(f"condition not met within {timeout} s; server log tail:\n{context()}")
 
 
+@contextlib.contextmanager
+def _serving(home: Path, tmp_path: Path, refresh_interval: float, *,
+             json_log: bool = True, ready: str = "/healthz") -> Iterator[tuple[str, dict[str, str], Path]]:
+    """A real ``autocodec serve`` over ``home`` until the block ends: its base URL, its
+    environment (for other processes on the same home) and its log. It must answer 200 at
+    ``ready`` first, and exit 0 when told to stop."""
+    base = f"http://127.0.0.1:{free_port()}"
+    env = {**os.environ, "AUTOCODEC_HOME": str(home)}
+    if json_log:
+        env.update(AUTOCODEC_LOG="json", AUTOCODEC_LOG_LEVEL="info")
+    log_path = tmp_path / "serve.log"
+    server = subprocess.Popen([sys.executable, "-m", "autocodec", "serve", "--port", base.rsplit(":", 1)[1],
+                               "--refresh-interval", str(refresh_interval)], env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(log_path, "wb"))
+    try:
+        _wait_for(lambda: _get(base + ready, timeout=1)[0] == 200 if server.poll() is None else True, 60)
+        assert server.poll() is None, log_path.read_text()
+        yield base, env, log_path
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            raise
+    assert server.returncode == 0, log_path.read_text()[-2000:]
+
+
 def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -> None:
     bundle = tmp_path / "bundle.car"
     publisher = Runtime(tmp_path / "publisher")
@@ -103,13 +127,6 @@ def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -
         for cid, data in objects:
             user.store.put(cid, data)
 
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "AUTOCODEC_HOME": str(user_home), "AUTOCODEC_LOG": "json", "AUTOCODEC_LOG_LEVEL": "info"}
-    log_path = tmp_path / "serve.log"
-    server = subprocess.Popen([sys.executable, "-m", "autocodec", "serve", "--port", str(port),
-                               "--refresh-interval", str(INTERVAL)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=open(log_path, "wb"))
     stop = threading.Event()
     failures: list[str] = []
     done = [0]
@@ -138,61 +155,55 @@ def test_live_upgrade_under_load_canary_refusal_and_revocation(tmp_path: Path) -
     revoked = threading.Event()
     workers: list[threading.Thread] = []
     try:
-        _wait_for(lambda: _get(f"{base}/healthz", timeout=1)[0] == 200 if server.poll() is None else True, 30)
-        assert server.poll() is None, log_path.read_text()
-        assert _serving_version(base) == V1
-        workers.extend(threading.Thread(target=load, args=(w,), daemon=True) for w in range(4))
-        for w in workers:
-            w.start()
-        time.sleep(1.0)
+        with _serving(user_home, tmp_path, INTERVAL) as (base, env, log_path):
+            try:
+                assert _serving_version(base) == V1
+                workers.extend(threading.Thread(target=load, args=(w,), daemon=True) for w in range(4))
+                for w in workers:
+                    w.start()
+                time.sleep(1.0)
 
-        # v2: the same codec, new bytes (and CID); it passes its vectors and agrees with v1.
-        v2_path = tmp_path / "git-raw-v2.wasm"
-        v2_path.write_bytes(with_meta(GIT_RAW.read_bytes(), version=V2))
-        v2 = publish_module(publisher, v2_path, key, vectors=GIT_RAW.parent)
-        add_manifest(publisher, "live", v2.manifest_cid)
-        publish_set(publisher, "live", [key])
-        export_set(publisher, "live", bundle)
-        moved_after = _wait_for(lambda: _serving_version(base) == V2, 2 * INTERVAL + 1.0,
-                                lambda: log_path.read_text()[-3000:])
-        assert moved_after <= 2 * INTERVAL + 1.0
-        print(f"\nlive upgrade: v2 serving {moved_after:.2f} s after export (refresh interval {INTERVAL} s), "
-              f"{done[0]} requests served so far, {len(failures)} failed")
+                # v2: the same codec, new bytes (and CID); it passes its vectors and agrees with v1.
+                v2_path = tmp_path / "git-raw-v2.wasm"
+                v2_path.write_bytes(with_meta(GIT_RAW.read_bytes(), version=V2))
+                v2 = publish_module(publisher, v2_path, key, vectors=GIT_RAW.parent)
+                add_manifest(publisher, "live", v2.manifest_cid)
+                publish_set(publisher, "live", [key])
+                export_set(publisher, "live", bundle)
+                moved_after = _wait_for(lambda: _serving_version(base) == V2, 2 * INTERVAL + 1.0,
+                                        lambda: log_path.read_text()[-3000:])
+                assert moved_after <= 2 * INTERVAL + 1.0
+                print(f"\nlive upgrade: v2 serving {moved_after:.2f} s after export (refresh interval {INTERVAL} s), "
+                      f"{done[0]} requests served so far, {len(failures)} failed")
 
-        # v3 claims git-raw but is the bencode module: its own vectors pass, the canary does not.
-        v3_path = tmp_path / "git-raw-v3.wasm"
-        v3_path.write_bytes(with_meta(BENCODE.read_bytes(), name="git-raw", codes=[0x78], version=V3))
-        v3 = publish_module(publisher, v3_path, key, vectors=BENCODE.parent)
-        add_manifest(publisher, "live", v3.manifest_cid)
-        publish_set(publisher, "live", [key])
-        export_set(publisher, "live", bundle)
-        _wait_for(lambda: "CanaryFailed" in log_path.read_text(), 30, lambda: log_path.read_text()[-3000:])
-        assert _serving_version(base) == V2
-        assert not failures, (failures[:5], log_path.read_text()[-3000:])
-        served_before_revocation = done[0]
-        assert served_before_revocation > 50
+                # v3 claims git-raw but is the bencode module: its own vectors pass, the canary does not.
+                v3_path = tmp_path / "git-raw-v3.wasm"
+                v3_path.write_bytes(with_meta(BENCODE.read_bytes(), name="git-raw", codes=[0x78], version=V3))
+                v3 = publish_module(publisher, v3_path, key, vectors=BENCODE.parent)
+                add_manifest(publisher, "live", v3.manifest_cid)
+                publish_set(publisher, "live", [key])
+                export_set(publisher, "live", bundle)
+                _wait_for(lambda: "CanaryFailed" in log_path.read_text(), 30, lambda: log_path.read_text()[-3000:])
+                assert _serving_version(base) == V2
+                assert not failures, (failures[:5], log_path.read_text()[-3000:])
+                served_before_revocation = done[0]
+                assert served_before_revocation > 50
 
-        # Revoking the publisher (another process, same home) stops the codec at the next refresh.
-        revoked.set()
-        subprocess.run([sys.executable, "-m", "autocodec", "trust", "revoke", key.did], env=env, check=True,
-                       capture_output=True)
-        refused_after = _wait_for(lambda: _get(f"{base}/decode/{objects[0][0]}")[0] == 403, 4 * INTERVAL,
-                                  lambda: log_path.read_text()[-3000:])
-        print(f"revocation: codec refused {refused_after:.2f} s after `trust revoke`")
-        status, body = _get(f"{base}/decode/{objects[0][0]}")
-        assert status == 403 and b"revoked" in body.lower() or b"Revoked" in body, body
+                # Revoking the publisher (another process, same home) stops the codec at the next refresh.
+                revoked.set()
+                subprocess.run([sys.executable, "-m", "autocodec", "trust", "revoke", key.did], env=env, check=True,
+                               capture_output=True)
+                refused_after = _wait_for(lambda: _get(f"{base}/decode/{objects[0][0]}")[0] == 403, 4 * INTERVAL,
+                                          lambda: log_path.read_text()[-3000:])
+                print(f"revocation: codec refused {refused_after:.2f} s after `trust revoke`")
+                status, body = _get(f"{base}/decode/{objects[0][0]}")
+                assert status == 403 and b"revoked" in body.lower() or b"Revoked" in body, body
+            finally:
+                stop.set()
+                for w in workers:  # let requests in flight finish before the server is told to stop
+                    w.join(timeout=30)
     finally:
-        stop.set()
-        for w in workers:  # let requests in flight finish before the server is told to stop
-            w.join(timeout=30)
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            raise
         publisher.close()
-    assert server.returncode == 0, log_path.read_text()[-2000:]
     assert not failures, failures[:5]
     print(f"served {done[0]} requests with 0 failures ({served}); {refused[0]} refused (403) after the revocation")
     assert all(count > 0 for count in served.values()), served
@@ -207,14 +218,6 @@ def test_revocation_reaches_a_running_serve_on_every_path(tmp_path: Path) -> Non
     from tests._trust_world import TASK, build
 
     w = build(tmp_path)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "AUTOCODEC_HOME": str(w.user_home), "AUTOCODEC_LOG": "json", "AUTOCODEC_LOG_LEVEL": "info"}
-    log_path = tmp_path / "serve.log"
-    # a refresh interval far longer than the test: only the trust poll can stop the modules
-    server = subprocess.Popen([sys.executable, "-m", "autocodec", "serve", "--port", str(port),
-                               "--refresh-interval", "3600"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=open(log_path, "wb"))
     decode = {"envelope": w.envelope_cid, "codec": w.codec_cid, "hasher": w.keccak_cid}
     target = {"envelope": w.envelope_module, "codec": w.codec_module, "hasher": w.hasher_module,
               "task": w.task_module}
@@ -226,9 +229,8 @@ def test_revocation_reaches_a_running_serve_on_every_path(tmp_path: Path) -> Non
         return _get(f"{base}/decode/{decode[path]}")[0]
 
     took: dict[str, float] = {}
-    try:
-        _wait_for(lambda: _get(f"{base}/healthz", timeout=1)[0] == 200 if server.poll() is None else True, 30)
-        assert server.poll() is None, log_path.read_text()
+    # a refresh interval far longer than the test: only the trust poll can stop the modules
+    with _serving(w.user_home, tmp_path, 3600) as (base, env, log_path):
         revoked: list[str] = []
         for path in ("envelope", "codec", "hasher", "task"):
             for other in target:
@@ -244,14 +246,6 @@ def test_revocation_reaches_a_running_serve_on_every_path(tmp_path: Path) -> Non
         assert RevokedError.hint not in said["message"], said
         print(f"\nrevocation reached serve after (s): {took}")
         assert max(took.values()) <= TRUST_POLL_S + 1.0, took
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            raise
-    assert server.returncode == 0, log_path.read_text()[-2000:]
 
 
 def test_revocation_reaches_remote_task_invocations_of_a_running_serve(tmp_path: Path) -> None:
@@ -261,16 +255,7 @@ def test_revocation_reaches_remote_task_invocations_of_a_running_serve(tmp_path:
     from tests._trust_world import build
 
     w = build(tmp_path)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "AUTOCODEC_HOME": str(w.user_home)}
-    log_path = tmp_path / "serve.log"
-    server = subprocess.Popen([sys.executable, "-m", "autocodec", "serve", "--port", str(port),
-                               "--refresh-interval", "3600"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=open(log_path, "wb"))
-    try:
-        _wait_for(lambda: _get(f"{base}/ipvm/executor", timeout=1)[0] == 200 if server.poll() is None else True, 60)
-        assert server.poll() is None, log_path.read_text()
+    with _serving(w.user_home, tmp_path, 3600, json_log=False, ready="/ipvm/executor") as (base, _env, _log):
         client = tmp_path / "client"
         run_cli(client, "init", "--no-default-set")
         did = run_cli(client, "key", "gen", "me").stdout.decode().strip()
@@ -287,10 +272,3 @@ def test_revocation_reaches_remote_task_invocations_of_a_running_serve(tmp_path:
         err = refused.stderr.decode()
         assert refused.returncode == 1 and "NotTrusted" in err and err.count("\n") == 1, err
         print(f"\nremote task refused on the first invocation after the revocation ({took:.2f} s round trip)")
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            raise
